@@ -1,0 +1,427 @@
+package attrs
+
+import (
+	"encoding/binary"
+	"iter"
+	"strconv"
+	"strings"
+)
+
+// MaxDepth is the deepest nesting a Decoder follows. The kernel's own limit
+// (MAX_POLICY_RECURSION_DEPTH) is 10; real messages stay well below this.
+const MaxDepth = 32
+
+// An Attr is one decoded attribute. Data is a sub-slice of the decoder's
+// input, not a copy: it is valid as long as that buffer is.
+type Attr struct {
+	// Type is the attribute type with the flag bits removed.
+	Type uint16
+	// Flags holds the flag bits of nla_type: [FlagNested], [FlagNetByteOrder].
+	Flags uint16
+	// Data is the payload, without header or padding.
+	Data []byte
+}
+
+// Nested reports whether the attribute carries NLA_F_NESTED.
+func (a Attr) Nested() bool { return a.Flags&FlagNested != 0 }
+
+// NetByteOrder reports whether the attribute carries NLA_F_NET_BYTEORDER.
+func (a Attr) NetByteOrder() bool { return a.Flags&FlagNetByteOrder != 0 }
+
+// The helpers below pick a byte order with a branch rather than through the
+// binary.ByteOrder interface: a dynamic call would make every payload escape.
+
+func get16(p []byte, be bool) uint16 {
+	if be {
+		return binary.BigEndian.Uint16(p)
+	}
+	return binary.NativeEndian.Uint16(p)
+}
+
+func get32(p []byte, be bool) uint32 {
+	if be {
+		return binary.BigEndian.Uint32(p)
+	}
+	return binary.NativeEndian.Uint32(p)
+}
+
+func get64(p []byte, be bool) uint64 {
+	if be {
+		return binary.BigEndian.Uint64(p)
+	}
+	return binary.NativeEndian.Uint64(p)
+}
+
+// A Decoder walks the attributes in a buffer. Use [NewDecoder] or
+// [Decoder.Reset]; then either call [Decoder.Next] in a loop or range over
+// [Decoder.All], read the current attribute with the typed accessors, and check
+// [Decoder.Err] at the end.
+//
+// Accessors do not return errors: the first problem (a malformed header, a
+// payload of the wrong size for the accessor) is recorded, iteration stops,
+// and Err reports it with the attribute's path. Nested decoders made with
+// [Decoder.Nested] share that error with their parents, so an error deep in
+// a nest stops every enclosing loop and names the whole path.
+//
+// Decoding a well-formed buffer allocates nothing; only errors allocate.
+type Decoder struct {
+	buf    []byte // the input
+	off    int    // offset of the next header within buf
+	base   int    // offset of buf within the outermost input
+	typ    uint16 // current attribute's type, flags removed
+	flags  uint16 // current attribute's flag bits
+	curOff int    // offset of the current header within buf, or -1
+	curLen int    // current payload length
+	// The current attribute is kept as offsets, not as a slice: storing a
+	// slice through d would make escape analysis move every nested Decoder
+	// (which points at its parent) to the heap.
+	err    error
+	names  []string
+	parent *Decoder
+	depth  int
+}
+
+// NewDecoder returns a Decoder over the attributes in b.
+func NewDecoder(b []byte) *Decoder {
+	d := new(Decoder)
+	d.Reset(b)
+	return d
+}
+
+// Reset makes d walk b from its start, with no names, parent or error.
+func (d *Decoder) Reset(b []byte) {
+	*d = Decoder{buf: b, curOff: -1}
+}
+
+// SetNames gives the attribute names used in error paths: names[t] names
+// attribute type t. Types without a name appear as numbers.
+func (d *Decoder) SetNames(names []string) { d.names = names }
+
+// Next advances to the next attribute and reports whether there is one. It
+// returns false at the end of the buffer and after any error.
+func (d *Decoder) Next() bool {
+	if d.err != nil {
+		return false
+	}
+	rest := len(d.buf) - d.off
+	if rest == 0 {
+		d.typ, d.flags, d.curOff, d.curLen = 0, 0, -1, 0
+		return false
+	}
+	if rest < HeaderLen {
+		d.curOff = -1
+		d.fail(&Error{Offset: d.base + d.off, Kind: ErrTruncated,
+			Msg: strconv.Itoa(rest) + " trailing bytes, too short for an attribute header"})
+		return false
+	}
+	h := d.buf[d.off:]
+	l := int(binary.NativeEndian.Uint16(h[0:2]))
+	t := binary.NativeEndian.Uint16(h[2:4])
+	d.typ, d.flags, d.curOff, d.curLen = t&TypeMask, t&^TypeMask, d.off, 0
+	switch {
+	case l < HeaderLen:
+		d.failHere(ErrBadLength, "attribute length "+strconv.Itoa(l)+" is shorter than its header")
+		return false
+	case l > rest:
+		d.failHere(ErrTruncated, "attribute length "+strconv.Itoa(l)+" runs past the end ("+strconv.Itoa(rest)+" bytes left)")
+		return false
+	}
+	d.curLen = l - HeaderLen
+	d.off += min(Align(l), rest)
+	return true
+}
+
+// All returns an iterator over the remaining attributes. Check [Decoder.Err]
+// after the loop.
+func (d *Decoder) All() iter.Seq[Attr] {
+	return func(yield func(Attr) bool) {
+		for d.Next() {
+			if !yield(d.Attr()) {
+				return
+			}
+		}
+	}
+}
+
+// Attr returns the current attribute.
+func (d *Decoder) Attr() Attr {
+	return Attr{Type: d.typ, Flags: d.flags, Data: d.data()}
+}
+
+// data returns the current payload.
+func (d *Decoder) data() []byte {
+	if d.curOff < 0 {
+		return nil
+	}
+	s := d.curOff + HeaderLen
+	return d.buf[s : s+d.curLen : s+d.curLen]
+}
+
+func (d *Decoder) netOrder() bool { return d.flags&FlagNetByteOrder != 0 }
+
+// Type returns the current attribute's type, without flag bits.
+func (d *Decoder) Type() uint16 { return d.typ }
+
+// Len returns the current attribute's payload length.
+func (d *Decoder) Len() int { return d.curLen }
+
+// Err returns the first error met by d or by any decoder nested in it.
+func (d *Decoder) Err() error { return d.err }
+
+// Depth returns how many nests enclose d's attributes (0 for the outermost).
+func (d *Decoder) Depth() int { return d.depth }
+
+// Nested returns a Decoder over the current attribute's payload. Its errors
+// carry the full path and stop d as well. Past [MaxDepth] levels it records
+// [ErrTooDeep] and returns a decoder with nothing to walk.
+func (d *Decoder) Nested() Decoder {
+	c := Decoder{parent: d, depth: d.depth + 1, curOff: -1}
+	if d.err != nil {
+		return c
+	}
+	if c.depth > MaxDepth {
+		d.failHere(ErrTooDeep, "nesting deeper than "+strconv.Itoa(MaxDepth)+" levels")
+		return c
+	}
+	c.buf = d.data()
+	c.base = d.base + d.curOff + HeaderLen
+	return c
+}
+
+// Fail records err against the current attribute: an *Error gets the current
+// path prepended; any other error is wrapped in an *Error of kind
+// [ErrInvalid]. Use it when a payload is checked outside the accessors, for
+// example a struct decoded with a [StructReader] or an enum value out of
+// range. It does nothing when d already has an error.
+func (d *Decoder) Fail(err error) {
+	if d.err != nil || err == nil {
+		return
+	}
+	e, ok := err.(*Error)
+	if !ok {
+		e = &Error{Offset: -1, Kind: ErrInvalid, Msg: err.Error()}
+	} else {
+		c := *e
+		e = &c
+	}
+	if e.Offset < 0 && d.curOff >= 0 {
+		e.Offset = d.base + d.curOff
+	}
+	d.fail(d.prefix(e))
+}
+
+// failHere records an error of the given kind at the current attribute.
+func (d *Decoder) failHere(kind error, msg string) {
+	if d.err != nil {
+		return
+	}
+	e := &Error{Offset: d.base + d.curOff, Kind: kind, Msg: msg}
+	d.fail(d.prefix(e))
+}
+
+// prefix prepends the path of the current attribute (and its enclosing
+// attributes) to e.
+func (d *Decoder) prefix(e *Error) *Error {
+	for x := d; x != nil; x = x.parent {
+		if x.curOff < 0 && x == d {
+			continue
+		}
+		name := x.name()
+		if e.Path == "" {
+			e.Path = name
+		} else {
+			e.Path = name + "." + e.Path
+		}
+	}
+	return e
+}
+
+// fail records err on d and every enclosing decoder.
+func (d *Decoder) fail(err error) {
+	for x := d; x != nil; x = x.parent {
+		if x.err == nil {
+			x.err = err
+		}
+	}
+}
+
+func (d *Decoder) name() string {
+	t := d.typ
+	if int(t) < len(d.names) && d.names[t] != "" {
+		// A copy, so that no pointer flows from a decoder into an error:
+		// escape analysis then keeps nested decoders on the stack.
+		return strings.Clone(d.names[t])
+	}
+	return strconv.Itoa(int(t))
+}
+
+// need checks that the current payload is exactly n bytes.
+func (d *Decoder) need(kind string, n int) []byte {
+	if d.curLen != n {
+		if d.err == nil {
+			e := lengthError(kind, n, d.curLen)
+			e.Offset = d.base + d.curOff
+			d.fail(d.prefix(e))
+		}
+		return nil
+	}
+	return d.data()
+}
+
+// U8 returns the current payload as an 8-bit unsigned integer.
+func (d *Decoder) U8() uint8 {
+	if p := d.need("u8", 1); p != nil {
+		return p[0]
+	}
+	return 0
+}
+
+// U16 returns the current payload as a 16-bit unsigned integer in host byte
+// order, or network order when the attribute carries [FlagNetByteOrder].
+func (d *Decoder) U16() uint16 {
+	if p := d.need("u16", 2); p != nil {
+		return get16(p, d.netOrder())
+	}
+	return 0
+}
+
+// U32 returns the current payload as a 32-bit unsigned integer in host byte
+// order, or network order when the attribute carries [FlagNetByteOrder].
+func (d *Decoder) U32() uint32 {
+	if p := d.need("u32", 4); p != nil {
+		return get32(p, d.netOrder())
+	}
+	return 0
+}
+
+// U64 returns the current payload as a 64-bit unsigned integer in host byte
+// order, or network order when the attribute carries [FlagNetByteOrder].
+func (d *Decoder) U64() uint64 {
+	if p := d.need("u64", 8); p != nil {
+		return get64(p, d.netOrder())
+	}
+	return 0
+}
+
+// U16BE returns the current payload as a 16-bit unsigned integer in network
+// byte order, for attributes a spec declares big-endian.
+func (d *Decoder) U16BE() uint16 {
+	if p := d.need("u16", 2); p != nil {
+		return binary.BigEndian.Uint16(p)
+	}
+	return 0
+}
+
+// U32BE returns the current payload as a 32-bit unsigned integer in network
+// byte order.
+func (d *Decoder) U32BE() uint32 {
+	if p := d.need("u32", 4); p != nil {
+		return binary.BigEndian.Uint32(p)
+	}
+	return 0
+}
+
+// U64BE returns the current payload as a 64-bit unsigned integer in network
+// byte order.
+func (d *Decoder) U64BE() uint64 {
+	if p := d.need("u64", 8); p != nil {
+		return binary.BigEndian.Uint64(p)
+	}
+	return 0
+}
+
+// S8 returns the current payload as an 8-bit signed integer.
+func (d *Decoder) S8() int8 { return int8(d.U8()) }
+
+// S16 returns the current payload as a 16-bit signed integer.
+func (d *Decoder) S16() int16 { return int16(d.U16()) }
+
+// S32 returns the current payload as a 32-bit signed integer.
+func (d *Decoder) S32() int32 { return int32(d.U32()) }
+
+// S64 returns the current payload as a 64-bit signed integer.
+func (d *Decoder) S64() int64 { return int64(d.U64()) }
+
+// Uint returns the current payload as a variable-width unsigned integer
+// (the specs' "uint"), accepting 4 or 8 bytes.
+func (d *Decoder) Uint() uint64 {
+	switch d.curLen {
+	case 4:
+		return uint64(get32(d.data(), d.netOrder()))
+	case 8:
+		return get64(d.data(), d.netOrder())
+	}
+	d.failLen("uint needs 4 or 8 bytes, got ")
+	return 0
+}
+
+// Sint returns the current payload as a variable-width signed integer
+// (the specs' "sint"), accepting 4 or 8 bytes.
+func (d *Decoder) Sint() int64 {
+	switch d.curLen {
+	case 4:
+		return int64(int32(get32(d.data(), d.netOrder())))
+	case 8:
+		return int64(get64(d.data(), d.netOrder()))
+	}
+	d.failLen("sint needs 4 or 8 bytes, got ")
+	return 0
+}
+
+func (d *Decoder) failLen(msg string) {
+	d.failHere(ErrBadLength, msg+strconv.Itoa(d.curLen))
+}
+
+// Flag reports that the current (flag) attribute is present. A flag has no
+// payload; a non-empty one is recorded as [ErrBadLength].
+func (d *Decoder) Flag() bool {
+	d.need("flag", 0)
+	return d.err == nil
+}
+
+// Bytes returns the current payload (the specs' "binary"). It is a sub-slice
+// of the input, not a copy.
+func (d *Decoder) Bytes() []byte { return d.data() }
+
+// StringBytes returns the current payload as string bytes without copying:
+// a trailing NUL, if any, is dropped, and an unterminated string is accepted.
+// Bytes after an embedded NUL are kept out, as C readers would.
+func (d *Decoder) StringBytes() []byte {
+	p := d.data()
+	for i, c := range p {
+		if c == 0 {
+			return p[:i]
+		}
+	}
+	return p
+}
+
+// String returns the current payload as a string (a copy), accepting NUL
+// terminated and unterminated forms alike.
+func (d *Decoder) String() string { return string(d.StringBytes()) }
+
+// StringNUL returns the current payload as a string and records
+// [ErrInvalid] when it lacks its NUL terminator, for attributes whose spec
+// requires one.
+func (d *Decoder) StringNUL() string {
+	p := d.data()
+	if len(p) == 0 || p[len(p)-1] != 0 {
+		d.failHere(ErrInvalid, "string is not NUL-terminated")
+		return ""
+	}
+	return string(d.StringBytes())
+}
+
+// Bitfield32 returns the current payload as a bitfield32.
+func (d *Decoder) Bitfield32() Bitfield32 {
+	if p := d.need("bitfield32", 8); p != nil {
+		return Bitfield32{
+			Value:    binary.NativeEndian.Uint32(p[0:4]),
+			Selector: binary.NativeEndian.Uint32(p[4:8]),
+		}
+	}
+	return Bitfield32{}
+}
+
+// itoa formats an attribute type for error paths.
+func itoa(t uint16) string { return strconv.Itoa(int(t)) }

@@ -1,0 +1,22 @@
+// Package attrs encodes and decodes netlink attributes: the type-length-value
+// records (struct nlattr: a 16-bit length, a 16-bit type, then the payload
+// padded to 4 bytes) that every generic netlink message carries.
+//
+// It is the one place in genlkit where attribute bytes are made and read.
+// It does no I/O: bytes in, bytes out.
+//
+// An [Encoder] appends attributes to a caller-owned buffer; nests are opened
+// and closed in place, so building a message allocates nothing once the
+// buffer has grown to size. A [Decoder] walks a buffer without copying: the
+// payload of every [Attr] is a sub-slice of the input. Decoder errors carry the
+// path of the attribute that was wrong ("dev.ifindex: u32 needs 4 bytes, got
+// 2") and match the sentinel kinds [ErrTruncated], [ErrBadLength],
+// [ErrInvalid] and [ErrTooDeep] with errors.Is.
+//
+// Every attribute type the kernel's YAML family specs use is covered:
+// fixed-width integers in host and network byte order, the variable-width
+// uint and sint, strings with and without a NUL terminator, binary, flag,
+// bitfield32, nests (including indexed arrays and nest-type-value), repeated
+// (multi-attr) attributes, 64-bit values aligned with a pad attribute, and
+// fixed-layout C structs through [StructWriter] and [StructReader].
+package attrs
