@@ -100,10 +100,25 @@ func (d *Decoder) SetNames(names []string) { d.names = names }
 // Next advances to the next attribute and reports whether there is one. It
 // returns false at the end of the buffer and after any error.
 func (d *Decoder) Next() bool {
+	rest := len(d.buf) - d.off
+	if rest >= HeaderLen && d.err == nil {
+		h := d.buf[d.off:]
+		l := int(binary.NativeEndian.Uint16(h))
+		if l >= HeaderLen && l <= rest {
+			t := binary.NativeEndian.Uint16(h[2:])
+			d.typ, d.flags, d.curOff, d.curLen = t&TypeMask, t&^TypeMask, d.off, l-HeaderLen
+			d.off += min(Align(l), rest)
+			return true
+		}
+	}
+	return d.stop(rest)
+}
+
+// stop handles the end of the buffer and malformed headers for Next.
+func (d *Decoder) stop(rest int) bool {
 	if d.err != nil {
 		return false
 	}
-	rest := len(d.buf) - d.off
 	if rest == 0 {
 		d.typ, d.flags, d.curOff, d.curLen = 0, 0, -1, 0
 		return false
@@ -118,21 +133,18 @@ func (d *Decoder) Next() bool {
 	l := int(binary.NativeEndian.Uint16(h[0:2]))
 	t := binary.NativeEndian.Uint16(h[2:4])
 	d.typ, d.flags, d.curOff, d.curLen = t&TypeMask, t&^TypeMask, d.off, 0
-	switch {
-	case l < HeaderLen:
+	if l < HeaderLen {
 		d.failHere(ErrBadLength, "attribute length "+strconv.Itoa(l)+" is shorter than its header")
-		return false
-	case l > rest:
+	} else {
 		d.failHere(ErrTruncated, "attribute length "+strconv.Itoa(l)+" runs past the end ("+strconv.Itoa(rest)+" bytes left)")
-		return false
 	}
-	d.curLen = l - HeaderLen
-	d.off += min(Align(l), rest)
-	return true
+	return false
 }
 
 // All returns an iterator over the remaining attributes. Check [Decoder.Err]
-// after the loop.
+// after the loop. The compiler inlines All into a range loop, so it allocates
+// nothing; inside the body of another range-over-func loop it may not, and
+// a Next loop is the zero-allocation form there.
 func (d *Decoder) All() iter.Seq[Attr] {
 	return func(yield func(Attr) bool) {
 		for d.Next() {
@@ -175,17 +187,18 @@ func (d *Decoder) Depth() int { return d.depth }
 // carry the full path and stop d as well. Past [MaxDepth] levels it records
 // [ErrTooDeep] and returns a decoder with nothing to walk.
 func (d *Decoder) Nested() Decoder {
-	c := Decoder{parent: d, depth: d.depth + 1, curOff: -1}
-	if d.err != nil {
-		return c
+	if d.err != nil || d.depth >= MaxDepth || d.curOff < 0 {
+		return d.nestedSlow()
 	}
-	if c.depth > MaxDepth {
+	s := d.curOff + HeaderLen
+	return Decoder{buf: d.buf[s : s+d.curLen], base: d.base + s, curOff: -1, parent: d, depth: d.depth + 1}
+}
+
+func (d *Decoder) nestedSlow() Decoder {
+	if d.err == nil && d.depth >= MaxDepth {
 		d.failHere(ErrTooDeep, "nesting deeper than "+strconv.Itoa(MaxDepth)+" levels")
-		return c
 	}
-	c.buf = d.data()
-	c.base = d.base + d.curOff + HeaderLen
-	return c
+	return Decoder{curOff: -1, parent: d, depth: d.depth + 1}
 }
 
 // Fail records err against the current attribute: an *Error gets the current
@@ -255,78 +268,88 @@ func (d *Decoder) name() string {
 	return strconv.Itoa(int(t))
 }
 
-// need checks that the current payload is exactly n bytes.
-func (d *Decoder) need(kind string, n int) []byte {
-	if d.curLen != n {
-		if d.err == nil {
-			e := lengthError(kind, n, d.curLen)
-			e.Offset = d.base + d.curOff
-			d.fail(d.prefix(e))
+// payload returns the current payload's bytes to the end of the buffer; the
+// fixed-width accessors call it once they have checked curLen.
+func (d *Decoder) payload() []byte { return d.buf[d.curOff+HeaderLen:] }
+
+// badLen records a payload of the wrong size for a fixed-width type.
+func (d *Decoder) badLen(kind string, n int) {
+	if d.err == nil {
+		e := lengthError(kind, n, d.curLen)
+		e.Offset = d.base + d.curOff
+		if d.curOff < 0 {
+			e.Offset = -1
 		}
-		return nil
+		d.fail(d.prefix(e))
 	}
-	return d.data()
 }
 
 // U8 returns the current payload as an 8-bit unsigned integer.
 func (d *Decoder) U8() uint8 {
-	if p := d.need("u8", 1); p != nil {
-		return p[0]
+	if d.curLen == 1 {
+		return d.buf[d.curOff+HeaderLen]
 	}
+	d.badLen("u8", 1)
 	return 0
 }
 
 // U16 returns the current payload as a 16-bit unsigned integer in host byte
 // order, or network order when the attribute carries [FlagNetByteOrder].
 func (d *Decoder) U16() uint16 {
-	if p := d.need("u16", 2); p != nil {
-		return get16(p, d.netOrder())
+	if d.curLen == 2 {
+		return get16(d.payload(), d.netOrder())
 	}
+	d.badLen("u16", 2)
 	return 0
 }
 
 // U32 returns the current payload as a 32-bit unsigned integer in host byte
 // order, or network order when the attribute carries [FlagNetByteOrder].
 func (d *Decoder) U32() uint32 {
-	if p := d.need("u32", 4); p != nil {
-		return get32(p, d.netOrder())
+	if d.curLen == 4 {
+		return get32(d.payload(), d.netOrder())
 	}
+	d.badLen("u32", 4)
 	return 0
 }
 
 // U64 returns the current payload as a 64-bit unsigned integer in host byte
 // order, or network order when the attribute carries [FlagNetByteOrder].
 func (d *Decoder) U64() uint64 {
-	if p := d.need("u64", 8); p != nil {
-		return get64(p, d.netOrder())
+	if d.curLen == 8 {
+		return get64(d.payload(), d.netOrder())
 	}
+	d.badLen("u64", 8)
 	return 0
 }
 
 // U16BE returns the current payload as a 16-bit unsigned integer in network
 // byte order, for attributes a spec declares big-endian.
 func (d *Decoder) U16BE() uint16 {
-	if p := d.need("u16", 2); p != nil {
-		return binary.BigEndian.Uint16(p)
+	if d.curLen == 2 {
+		return binary.BigEndian.Uint16(d.payload())
 	}
+	d.badLen("u16", 2)
 	return 0
 }
 
 // U32BE returns the current payload as a 32-bit unsigned integer in network
 // byte order.
 func (d *Decoder) U32BE() uint32 {
-	if p := d.need("u32", 4); p != nil {
-		return binary.BigEndian.Uint32(p)
+	if d.curLen == 4 {
+		return binary.BigEndian.Uint32(d.payload())
 	}
+	d.badLen("u32", 4)
 	return 0
 }
 
 // U64BE returns the current payload as a 64-bit unsigned integer in network
 // byte order.
 func (d *Decoder) U64BE() uint64 {
-	if p := d.need("u64", 8); p != nil {
-		return binary.BigEndian.Uint64(p)
+	if d.curLen == 8 {
+		return binary.BigEndian.Uint64(d.payload())
 	}
+	d.badLen("u64", 8)
 	return 0
 }
 
@@ -375,7 +398,9 @@ func (d *Decoder) failLen(msg string) {
 // Flag reports that the current (flag) attribute is present. A flag has no
 // payload; a non-empty one is recorded as [ErrBadLength].
 func (d *Decoder) Flag() bool {
-	d.need("flag", 0)
+	if d.curLen != 0 {
+		d.badLen("flag", 0)
+	}
 	return d.err == nil
 }
 
@@ -414,12 +439,14 @@ func (d *Decoder) StringNUL() string {
 
 // Bitfield32 returns the current payload as a bitfield32.
 func (d *Decoder) Bitfield32() Bitfield32 {
-	if p := d.need("bitfield32", 8); p != nil {
+	if d.curLen == 8 {
+		p := d.payload()
 		return Bitfield32{
 			Value:    binary.NativeEndian.Uint32(p[0:4]),
 			Selector: binary.NativeEndian.Uint32(p[4:8]),
 		}
 	}
+	d.badLen("bitfield32", 8)
 	return Bitfield32{}
 }
 

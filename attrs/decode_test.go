@@ -259,3 +259,26 @@ func TestDecodeAllocatesNothing(t *testing.T) {
 		t.Fatalf("decode allocated %v times", allocs)
 	}
 }
+
+func TestDecodeAllAllocatesNothing(t *testing.T) {
+	msg := benchMessage()
+	var sum int
+	allocs := testing.AllocsPerRun(100, func() {
+		d := attrs.NewDecoder(msg)
+		for a := range d.All() {
+			sum += len(a.Data)
+			if a.Nested() {
+				nd := d.Nested()
+				for nd.Next() {
+					sum += int(nd.Type())
+				}
+			}
+		}
+		if d.Err() != nil {
+			t.Fatal(d.Err())
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("range over All allocated %v times", allocs)
+	}
+}
