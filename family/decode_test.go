@@ -1,0 +1,176 @@
+package family
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/genlkit/genlkit/attrs"
+	"golang.org/x/sys/unix"
+)
+
+// familyMessage encodes a CTRL_CMD_NEWFAMILY payload as the kernel builds it.
+func familyMessage(f Family) []byte {
+	var e attrs.Encoder
+	e.String(unix.CTRL_ATTR_FAMILY_NAME, f.Name)
+	e.U16(unix.CTRL_ATTR_FAMILY_ID, f.ID)
+	e.U32(unix.CTRL_ATTR_VERSION, f.Version)
+	e.U32(unix.CTRL_ATTR_HDRSIZE, f.HeaderSize)
+	e.U32(unix.CTRL_ATTR_MAXATTR, f.MaxAttr)
+	if len(f.Ops) > 0 {
+		ops := e.Nest(unix.CTRL_ATTR_OPS)
+		for i, o := range f.Ops {
+			n := e.Nest(uint16(i + 1))
+			e.U32(unix.CTRL_ATTR_OP_ID, o.ID)
+			e.U32(unix.CTRL_ATTR_OP_FLAGS, uint32(o.Flags))
+			e.End(n)
+		}
+		e.End(ops)
+	}
+	if len(f.Groups) > 0 {
+		gs := e.Nest(unix.CTRL_ATTR_MCAST_GROUPS)
+		for i, g := range f.Groups {
+			n := e.Nest(uint16(i + 1))
+			e.String(unix.CTRL_ATTR_MCAST_GRP_NAME, g.Name)
+			e.U32(unix.CTRL_ATTR_MCAST_GRP_ID, g.ID)
+			e.End(n)
+		}
+		e.End(gs)
+	}
+	return e.Bytes()
+}
+
+func TestDecodeFamily(t *testing.T) {
+	want := Family{ID: 0x14, Name: "netdev", Version: 1, MaxAttr: 9,
+		Ops:    []Op{{ID: 1, Flags: OpDo | OpDump | OpHasPolicy}, {ID: 5, Flags: OpAdminPerm | OpDo}},
+		Groups: []Group{{ID: 5, Name: "mgmt"}, {ID: 6, Name: "page-pool"}}}
+	var got Family
+	if err := decodeFamily(familyMessage(want), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != want.Name || got.ID != want.ID || got.Version != 1 || got.MaxAttr != 9 ||
+		len(got.Ops) != 2 || got.Ops[1] != want.Ops[1] || len(got.Groups) != 2 || got.Groups[1] != want.Groups[1] {
+		t.Fatalf("got %+v", got)
+	}
+	if g, err := got.Group("mgmt"); err != nil || g.ID != 5 {
+		t.Fatalf("Group(mgmt) = %v, %v", g, err)
+	}
+	_, err := got.Group("nope")
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "netdev") {
+		t.Fatalf("Group(nope) = %v", err)
+	}
+	if err := got.CheckOp(5, "qstats", true); !errors.Is(err, ErrNotSupported) {
+		t.Fatalf("dump of a do-only op: %v", err)
+	}
+	if err := got.CheckOp(9, "nope", false); !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "nope") {
+		t.Fatalf("missing op: %v", err)
+	}
+	if err := got.CheckOp(1, "dev-get", true); err != nil {
+		t.Fatal(err)
+	}
+	if s := got.Ops[0].Flags.String(); s != "do|dump|has-policy" {
+		t.Fatalf("flags %q", s)
+	}
+}
+
+func TestDecodeFamilyErrors(t *testing.T) {
+	var e attrs.Encoder
+	e.String(unix.CTRL_ATTR_FAMILY_NAME, "x")
+	e.U16(unix.CTRL_ATTR_FAMILY_ID, 0x20)
+	ops := e.Nest(unix.CTRL_ATTR_OPS)
+	n := e.Nest(1)
+	e.U16(unix.CTRL_ATTR_OP_FLAGS, 3) // should be u32
+	e.End(n)
+	e.End(ops)
+	var f Family
+	err := decodeFamily(e.Bytes(), &f)
+	if !errors.Is(err, attrs.ErrBadLength) || !strings.HasPrefix(err.Error(), "ops.1.flags: ") {
+		t.Fatalf("got %v", err)
+	}
+	e.Reset(nil)
+	e.String(unix.CTRL_ATTR_FAMILY_NAME, "x")
+	if err := decodeFamily(e.Bytes(), &f); err == nil || !strings.Contains(err.Error(), "family-id") {
+		t.Fatalf("missing id: %v", err)
+	}
+}
+
+func FuzzDecodeFamily(f *testing.F) {
+	f.Add(familyMessage(Family{ID: 0x10, Name: "nlctrl", Version: 2,
+		Ops: []Op{{ID: 3, Flags: 0xe}}, Groups: []Group{{ID: 0x10, Name: "notify"}}}))
+	f.Add(policyMessage())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var fam Family
+		_ = decodeFamily(b, &fam)
+		var pb policyBuilder
+		if pb.add(b) == nil {
+			p := pb.policy()
+			var sb strings.Builder
+			_ = p.Print(&sb, nil)
+		}
+	})
+}
+
+// policyMessage encodes a GETPOLICY reply with an op table and two policy
+// tables, the second nested in the first.
+func policyMessage() []byte {
+	var e attrs.Encoder
+	e.U16(unix.CTRL_ATTR_FAMILY_ID, 0x14)
+	ops := e.Nest(unix.CTRL_ATTR_OP_POLICY)
+	op := e.Nest(1)
+	e.U32(unix.CTRL_ATTR_POLICY_DO, 0)
+	e.U32(unix.CTRL_ATTR_POLICY_DUMP, 1)
+	e.End(op)
+	e.End(ops)
+	pol := e.Nest(unix.CTRL_ATTR_POLICY)
+	t0 := e.Nest(0)
+	a := e.Nest(1)
+	e.U32(unix.NL_POLICY_TYPE_ATTR_TYPE, uint32(TypeU32))
+	e.U64Pad(unix.NL_POLICY_TYPE_ATTR_MIN_VALUE_U, unix.NL_POLICY_TYPE_ATTR_PAD, 1)
+	e.U64Pad(unix.NL_POLICY_TYPE_ATTR_MAX_VALUE_U, unix.NL_POLICY_TYPE_ATTR_PAD, 4294967295)
+	e.End(a)
+	a = e.Nest(2)
+	e.U32(unix.NL_POLICY_TYPE_ATTR_TYPE, uint32(TypeNested))
+	e.U32(unix.NL_POLICY_TYPE_ATTR_POLICY_IDX, 1)
+	e.U32(unix.NL_POLICY_TYPE_ATTR_POLICY_MAXTYPE, 3)
+	e.End(a)
+	e.End(t0)
+	t1 := e.Nest(1)
+	a = e.Nest(3)
+	e.U32(unix.NL_POLICY_TYPE_ATTR_TYPE, uint32(TypeNulString))
+	e.U32(unix.NL_POLICY_TYPE_ATTR_MAX_LENGTH, 15)
+	e.End(a)
+	e.End(t1)
+	e.End(pol)
+	return e.Bytes()
+}
+
+func TestDecodePolicy(t *testing.T) {
+	var b policyBuilder
+	if err := b.add(policyMessage()); err != nil {
+		t.Fatal(err)
+	}
+	p := b.policy()
+	op, ok := p.Op(1)
+	if !ok || op.Do == nil || op.Dump == nil || op.Do.Index != 0 || op.Dump.Index != 1 {
+		t.Fatalf("op policy %+v", op)
+	}
+	a, ok := op.Do.Attr(2)
+	if !ok || a.Nested == nil || a.Nested != p.Set(1) || a.NestedMaxType != 3 {
+		t.Fatalf("nested attr %+v", a)
+	}
+	var sb strings.Builder
+	if err := p.Print(&sb, func(uint32) string { return "dev-get" }); err != nil {
+		t.Fatal(err)
+	}
+	want := `op dev-get (1)
+  do: policy 0
+    attr 1: u32 range [1, 4294967295]
+    attr 2: nested policy 1 maxattr 3
+      attr 3: nul-string max-len 15
+  dump: policy 1
+    attr 3: nul-string max-len 15
+`
+	if sb.String() != want {
+		t.Fatalf("printed:\n%s\nwant:\n%s", sb.String(), want)
+	}
+}
