@@ -1,0 +1,120 @@
+package family
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
+
+// A cache maps family names and ids to resolved families. Lookups that miss
+// for the same name at the same time share one fetch (single flight). Every
+// invalidation bumps a generation, and a fetch that started before an
+// invalidation does not store its (possibly stale) answer.
+type cache struct {
+	mu     sync.RWMutex
+	byName map[string]*Family
+	byID   map[uint16]*Family
+	flight map[string]*call
+	gen    uint64
+
+	fetches atomic.Uint64 // fetches that reached the kernel
+}
+
+// A call is one fetch in flight, waited on by every caller that missed.
+type call struct {
+	done chan struct{}
+	f    *Family
+	err  error
+}
+
+func newCache() *cache {
+	return &cache{byName: map[string]*Family{}, byID: map[uint16]*Family{}, flight: map[string]*call{}}
+}
+
+// get returns the cached family for name, if any. It allocates nothing.
+func (c *cache) get(name string) (*Family, bool) {
+	c.mu.RLock()
+	f, ok := c.byName[name]
+	c.mu.RUnlock()
+	return f, ok
+}
+
+func (c *cache) getID(id uint16) (*Family, bool) {
+	c.mu.RLock()
+	f, ok := c.byID[id]
+	c.mu.RUnlock()
+	return f, ok
+}
+
+// resolve returns the family for key from the cache or through fetch, with
+// one fetch at a time per key. A caller whose ctx ends stops waiting; the
+// fetch goes on for the others.
+func (c *cache) resolve(ctx context.Context, key string, fetch func() (*Family, error)) (*Family, error) {
+	c.mu.Lock()
+	cl, ok := c.flight[key]
+	if !ok {
+		cl = &call{done: make(chan struct{})}
+		c.flight[key] = cl
+		gen := c.gen
+		c.mu.Unlock()
+		c.fetches.Add(1)
+		cl.f, cl.err = fetch()
+		c.mu.Lock()
+		delete(c.flight, key)
+		if cl.err == nil && c.gen == gen {
+			c.storeLocked(cl.f)
+		}
+		c.mu.Unlock()
+		close(cl.done)
+		return cl.f, cl.err
+	}
+	c.mu.Unlock()
+	select {
+	case <-cl.done:
+		return cl.f, cl.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (c *cache) store(f *Family) {
+	c.mu.Lock()
+	c.storeLocked(f)
+	c.mu.Unlock()
+}
+
+func (c *cache) storeLocked(f *Family) {
+	if old, ok := c.byName[f.Name]; ok && old.ID != f.ID {
+		delete(c.byID, old.ID)
+	}
+	if old, ok := c.byID[f.ID]; ok && old.Name != f.Name {
+		delete(c.byName, old.Name)
+	}
+	c.byName[f.Name] = f
+	c.byID[f.ID] = f
+}
+
+// forget drops what is cached for the family with this name or id, and
+// makes fetches in flight not store their answers.
+func (c *cache) forget(name string, id uint16) {
+	c.mu.Lock()
+	c.gen++
+	if f, ok := c.byName[name]; ok {
+		delete(c.byID, f.ID)
+		delete(c.byName, name)
+	}
+	if f, ok := c.byID[id]; ok {
+		delete(c.byName, f.Name)
+		delete(c.byID, id)
+	}
+	c.mu.Unlock()
+}
+
+// flush drops everything, for when notifications may have been lost.
+func (c *cache) flush() {
+	c.mu.Lock()
+	c.gen++
+	clear(c.byName)
+	clear(c.byID)
+	c.mu.Unlock()
+}
