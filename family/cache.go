@@ -16,6 +16,7 @@ type cache struct {
 	byID   map[uint16]*Family
 	flight map[string]*call
 	gen    uint64
+	off    bool // nothing is stored: the cache can no longer be kept fresh
 
 	fetches atomic.Uint64 // fetches that reached the kernel
 }
@@ -61,7 +62,7 @@ func (c *cache) resolve(ctx context.Context, key string, fetch func() (*Family, 
 		cl.f, cl.err = fetch()
 		c.mu.Lock()
 		delete(c.flight, key)
-		if cl.err == nil && c.gen == gen {
+		if cl.err == nil && c.gen == gen && !c.off {
 			c.storeLocked(cl.f)
 		}
 		c.mu.Unlock()
@@ -79,7 +80,9 @@ func (c *cache) resolve(ctx context.Context, key string, fetch func() (*Family, 
 
 func (c *cache) store(f *Family) {
 	c.mu.Lock()
-	c.storeLocked(f)
+	if !c.off {
+		c.storeLocked(f)
+	}
 	c.mu.Unlock()
 }
 
@@ -113,6 +116,16 @@ func (c *cache) forget(name string, id uint16) {
 // flush drops everything, for when notifications may have been lost.
 func (c *cache) flush() {
 	c.mu.Lock()
+	c.gen++
+	clear(c.byName)
+	clear(c.byID)
+	c.mu.Unlock()
+}
+
+// disable drops everything and stores nothing from now on.
+func (c *cache) disable() {
+	c.mu.Lock()
+	c.off = true
 	c.gen++
 	clear(c.byName)
 	clear(c.byID)

@@ -1,0 +1,9 @@
+package family
+
+import (
+	"testing"
+
+	"github.com/genlkit/genlkit/internal/testutils"
+)
+
+func TestMain(m *testing.M) { testutils.Main(m) }
