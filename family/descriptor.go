@@ -3,6 +3,7 @@ package family
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 )
 
@@ -69,12 +70,15 @@ type OpDesc struct {
 }
 
 // An OpMsgDesc lists the attributes of the request and reply of one form
-// (do or dump) of an operation. HasReply is false when the kernel answers
-// with an ACK only.
+// (do or dump) of an operation, with their command numbers (a form may
+// override the op's). HasReply is false when the kernel answers with an
+// ACK only.
 type OpMsgDesc struct {
-	Request  []string
-	Reply    []string
-	HasReply bool
+	Request      []string
+	Reply        []string
+	HasReply     bool
+	RequestValue uint8
+	ReplyValue   uint8
 }
 
 // A SetDesc describes an attribute set.
@@ -113,6 +117,49 @@ type AttrDesc struct {
 	Selector, SubMessage string
 	// TypeValue lists the meaning of the nested types of a nest-type-value.
 	TypeValue []string
+	// Checks are the spec's validation rules, nil when there are none.
+	Checks *ChecksDesc
+}
+
+// ChecksDesc holds an attribute's validation rules from its spec.
+type ChecksDesc struct {
+	Min, Max                 Limit
+	MinLen, MaxLen, ExactLen Limit
+	// FlagsMask names the flags definition whose mask bounds the value.
+	FlagsMask string
+	// UnterminatedOK is true for strings that may lack their NUL.
+	UnterminatedOK bool
+}
+
+// A Limit is an optional integer bound from s64-min to u64-max.
+type Limit struct {
+	Set bool
+	Neg bool   // the value is -Abs
+	Abs uint64 // the magnitude
+}
+
+// Int64 returns the limit as an int64, saturating.
+func (l Limit) Int64() int64 {
+	switch {
+	case l.Neg && l.Abs > 1<<63:
+		return -1 << 63
+	case l.Neg:
+		return -int64(l.Abs)
+	case l.Abs > 1<<63-1:
+		return 1<<63 - 1
+	}
+	return int64(l.Abs)
+}
+
+// String formats the limit in decimal, "" when unset.
+func (l Limit) String() string {
+	switch {
+	case !l.Set:
+		return ""
+	case l.Neg:
+		return "-" + strconv.FormatUint(l.Abs, 10)
+	}
+	return strconv.FormatUint(l.Abs, 10)
 }
 
 // An EnumDesc describes an enum or flags definition.
