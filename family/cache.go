@@ -2,6 +2,8 @@ package family
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -48,10 +50,16 @@ func (c *cache) getID(id uint16) (*Family, bool) {
 }
 
 // resolve returns the family for key from the cache or through fetch, with
-// one fetch at a time per key. A caller whose ctx ends stops waiting; the
-// fetch goes on for the others.
+// one fetch at a time per key. A key is a family name, or "#" and a decimal
+// id. A caller that missed just before another caller's fetch stored its
+// answer finds it here instead of fetching again. A caller whose ctx ends
+// stops waiting; the fetch goes on for the others.
 func (c *cache) resolve(ctx context.Context, key string, fetch func() (*Family, error)) (*Family, error) {
 	c.mu.Lock()
+	if f, ok := c.lookupLocked(key); ok {
+		c.mu.Unlock()
+		return f, nil
+	}
 	cl, ok := c.flight[key]
 	if !ok {
 		cl = &call{done: make(chan struct{})}
@@ -76,6 +84,18 @@ func (c *cache) resolve(ctx context.Context, key string, fetch func() (*Family, 
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// lookupLocked finds key (see resolve) in the maps; c.mu must be held.
+func (c *cache) lookupLocked(key string) (*Family, bool) {
+	if id, ok := strings.CutPrefix(key, "#"); ok {
+		if n, err := strconv.ParseUint(id, 10, 16); err == nil {
+			f, ok := c.byID[uint16(n)]
+			return f, ok
+		}
+	}
+	f, ok := c.byName[key]
+	return f, ok
 }
 
 func (c *cache) store(f *Family) {

@@ -1,0 +1,421 @@
+package genl_test
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+	"unsafe"
+
+	"github.com/genlkit/genlkit/attrs"
+	"github.com/genlkit/genlkit/genl"
+	"github.com/genlkit/genlkit/internal/testutils"
+	"github.com/mdlayher/genetlink"
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// The benchmarks talk to nlctrl (family id 0x10) in the caller's network
+// namespace: reading the controller changes nothing.
+
+func getFamilyAttrs() []byte {
+	var enc attrs.Encoder
+	enc.String(unix.CTRL_ATTR_FAMILY_NAME, "nlctrl")
+	return enc.Bytes()
+}
+
+func getFamilyRequest() genl.Request {
+	return genl.Request{Family: unix.GENL_ID_CTRL, Command: unix.CTRL_CMD_GETFAMILY, Version: 1, Attrs: getFamilyAttrs(), ExpectReply: true}
+}
+
+// familyID decodes CTRL_ATTR_FAMILY_ID from a GETFAMILY reply payload.
+func familyID(data []byte) uint16 {
+	var d attrs.Decoder
+	d.Reset(data)
+	var id uint16
+	for d.Next() {
+		if d.Type() == unix.CTRL_ATTR_FAMILY_ID {
+			id = d.U16()
+		}
+	}
+	return id
+}
+
+// walk visits every attribute, descending into nests; it returns a count so
+// the work is not optimised away. It allocates nothing.
+func walk(b []byte) int {
+	var d attrs.Decoder
+	d.Reset(b)
+	return walkDec(d)
+}
+
+func walkDec(d attrs.Decoder) int {
+	n := 0
+	for d.Next() {
+		n++
+		if d.Attr().Nested() {
+			n += walkDec(d.Nested())
+		} else {
+			n += d.Len()
+		}
+	}
+	return n
+}
+
+func needKernel(b testing.TB) {
+	testutils.RequireKernel(b)
+}
+
+func BenchmarkGetFamily(b *testing.B) {
+	needKernel(b)
+	b.Run("genlkit", func(b *testing.B) {
+		c, err := genl.Dial()
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		req := getFamilyRequest()
+		ctx := context.Background()
+		var id uint16
+		fn := func(m genl.Message) error { id = familyID(m.Data); return nil }
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if err := c.Do(ctx, req, fn); err != nil {
+				b.Fatal(err)
+			}
+			if id != unix.GENL_ID_CTRL {
+				b.Fatalf("id %d", id)
+			}
+		}
+	})
+	b.Run("mdlayher", func(b *testing.B) {
+		c, err := genetlink.Dial(nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		m := genetlink.Message{Header: genetlink.Header{Command: unix.CTRL_CMD_GETFAMILY, Version: 1}, Data: getFamilyAttrs()}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			msgs, err := c.Execute(m, unix.GENL_ID_CTRL, netlink.Request)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(msgs) != 1 || familyID(msgs[0].Data) != unix.GENL_ID_CTRL {
+				b.Fatal("bad reply")
+			}
+		}
+	})
+	b.Run("raw", func(b *testing.B) {
+		fd := rawSocket(b)
+		req := rawRequest(unix.CTRL_CMD_GETFAMILY, unix.NLM_F_REQUEST, getFamilyAttrs())
+		buf := make([]byte, 32<<10)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			binary.NativeEndian.PutUint32(req[8:], uint32(i+1))
+			if _, err := unix.Write(fd, req); err != nil {
+				b.Fatal(err)
+			}
+			n, err := unix.Read(fd, buf)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n < 20 || binary.NativeEndian.Uint16(buf[4:]) != unix.GENL_ID_CTRL || familyID(buf[20:n]) != unix.GENL_ID_CTRL {
+				b.Fatal("bad reply")
+			}
+		}
+	})
+}
+
+func rawSocket(b testing.TB) int {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_GENERIC)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		b.Fatal(err)
+	}
+	return fd
+}
+
+func rawRequest(cmd uint8, flags uint16, attrs []byte) []byte {
+	req := make([]byte, 20, 20+len(attrs))
+	binary.NativeEndian.PutUint32(req[0:], uint32(20+len(attrs)))
+	binary.NativeEndian.PutUint16(req[4:], unix.GENL_ID_CTRL)
+	binary.NativeEndian.PutUint16(req[6:], flags)
+	req[16] = cmd
+	req[17] = 1
+	return append(req, attrs...)
+}
+
+func BenchmarkGetFamilyParallel(b *testing.B) {
+	needKernel(b)
+	b.Run("genlkit", func(b *testing.B) {
+		c, err := genl.Dial()
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		req := getFamilyRequest()
+		b.ReportAllocs()
+		b.SetParallelism(8 / max(1, runtimeGOMAXPROCS()))
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			ctx := context.Background()
+			var id uint16
+			fn := func(m genl.Message) error { id = familyID(m.Data); return nil }
+			for pb.Next() {
+				if err := c.Do(ctx, req, fn); err != nil {
+					b.Error(err)
+					return
+				}
+				if id != unix.GENL_ID_CTRL {
+					b.Errorf("id %d", id)
+					return
+				}
+			}
+		})
+	})
+	b.Run("mdlayher", func(b *testing.B) {
+		c, err := genetlink.Dial(nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		m := genetlink.Message{Header: genetlink.Header{Command: unix.CTRL_CMD_GETFAMILY, Version: 1}, Data: getFamilyAttrs()}
+		b.ReportAllocs()
+		b.SetParallelism(8 / max(1, runtimeGOMAXPROCS()))
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				msgs, err := c.Execute(m, unix.GENL_ID_CTRL, netlink.Request)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if len(msgs) != 1 || familyID(msgs[0].Data) != unix.GENL_ID_CTRL {
+					b.Error("bad reply")
+					return
+				}
+			}
+		})
+	})
+}
+
+func BenchmarkDumpFamilies(b *testing.B) {
+	needKernel(b)
+	b.Run("genlkit", func(b *testing.B) {
+		c, err := genl.Dial()
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		req := genl.Request{Family: unix.GENL_ID_CTRL, Command: unix.CTRL_CMD_GETFAMILY, Version: 1}
+		ctx := context.Background()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			n, msgs := 0, 0
+			for m, err := range c.Dump(ctx, req) {
+				if err != nil {
+					b.Fatal(err)
+				}
+				n += walk(m.Data)
+				msgs++
+			}
+			if msgs < 3 || n == 0 {
+				b.Fatalf("%d messages", msgs)
+			}
+		}
+	})
+	b.Run("mdlayher", func(b *testing.B) {
+		c, err := genetlink.Dial(nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		m := genetlink.Message{Header: genetlink.Header{Command: unix.CTRL_CMD_GETFAMILY, Version: 1}}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			msgs, err := c.Execute(m, unix.GENL_ID_CTRL, netlink.Request|netlink.Dump)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			for _, m := range msgs {
+				n += walk(m.Data)
+			}
+			if len(msgs) < 3 || n == 0 {
+				b.Fatalf("%d messages", len(msgs))
+			}
+		}
+	})
+	b.Run("raw", func(b *testing.B) {
+		fd := rawSocket(b)
+		req := rawRequest(unix.CTRL_CMD_GETFAMILY, unix.NLM_F_REQUEST|unix.NLM_F_DUMP, nil)
+		buf := make([]byte, 32<<10)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			binary.NativeEndian.PutUint32(req[8:], uint32(i+1))
+			if _, err := unix.Write(fd, req); err != nil {
+				b.Fatal(err)
+			}
+			n, msgs := 0, 0
+		recv:
+			for {
+				r, err := unix.Read(fd, buf)
+				if err != nil {
+					b.Fatal(err)
+				}
+				p := buf[:r]
+				for len(p) >= 16 {
+					l := int(binary.NativeEndian.Uint32(p))
+					if l < 16 || l > len(p) {
+						b.Fatal("bad message")
+					}
+					switch binary.NativeEndian.Uint16(p[4:]) {
+					case unix.NLMSG_DONE:
+						break recv
+					case unix.NLMSG_ERROR:
+						b.Fatal("error")
+					}
+					n += walk(p[20:l])
+					msgs++
+					p = p[min((l+3)&^3, len(p)):]
+				}
+			}
+			if msgs < 3 || n == 0 {
+				b.Fatalf("%d messages", msgs)
+			}
+		}
+	})
+}
+
+func runtimeGOMAXPROCS() int { return runtime.GOMAXPROCS(0) }
+
+// BenchmarkGetFamilyRawC runs the raw C loop in testdata/rawc for b.N round
+// trips and reports its own ns/op, so that it sits in the same run as the
+// Go benchmarks. It skips when gcc is missing.
+func BenchmarkGetFamilyRawC(b *testing.B) {
+	needKernel(b)
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		b.Skip("gcc not found")
+	}
+	bin := filepath.Join(b.TempDir(), "getfamily")
+	if out, err := exec.Command(gcc, "-O2", "-o", bin, "testdata/rawc/getfamily.c").CombinedOutput(); err != nil {
+		b.Fatalf("gcc: %v: %s", err, out)
+	}
+	b.ResetTimer()
+	out, err := exec.Command(bin, strconv.Itoa(b.N)).Output()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int
+	var ns float64
+	if _, err := fmt.Sscan(string(out), &n, &ns); err != nil || n != b.N {
+		b.Fatalf("output %q: %v", out, err)
+	}
+	b.ReportMetric(ns, "ns/op")
+}
+
+// BenchmarkGetFamilyAck is GetFamily with NLM_F_ACK on every request (Do
+// without ExpectReply): the kernel builds and queues an ACK after each reply,
+// and the raw loop reads both.
+func BenchmarkGetFamilyAck(b *testing.B) {
+	needKernel(b)
+	b.Run("genlkit", func(b *testing.B) {
+		c, err := genl.Dial()
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		req := getFamilyRequest()
+		req.ExpectReply = false
+		ctx := context.Background()
+		var id uint16
+		fn := func(m genl.Message) error { id = familyID(m.Data); return nil }
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if err := c.Do(ctx, req, fn); err != nil {
+				b.Fatal(err)
+			}
+			if id != unix.GENL_ID_CTRL {
+				b.Fatalf("id %d", id)
+			}
+		}
+	})
+	b.Run("raw", func(b *testing.B) {
+		fd := rawSocket(b)
+		if err := unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_CAP_ACK, 1); err != nil {
+			b.Fatal(err)
+		}
+		req := rawRequest(unix.CTRL_CMD_GETFAMILY, unix.NLM_F_REQUEST|unix.NLM_F_ACK, getFamilyAttrs())
+		buf := make([]byte, 32<<10)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := range b.N {
+			binary.NativeEndian.PutUint32(req[8:], uint32(i+1))
+			if _, err := unix.Write(fd, req); err != nil {
+				b.Fatal(err)
+			}
+			n, err := unix.Read(fd, buf)
+			if err != nil || n < 20 || familyID(buf[20:n]) != unix.GENL_ID_CTRL {
+				b.Fatal("bad reply", err)
+			}
+			if n, err := unix.Read(fd, buf); err != nil || n < 20 || binary.NativeEndian.Uint16(buf[4:]) != unix.NLMSG_ERROR {
+				b.Fatal("bad ack", err)
+			}
+		}
+	})
+}
+
+// BenchmarkGetFamilyRawBatch8 is the floor for coalescing: one goroutine, no
+// library, 8 GETFAMILY requests per sendmsg and their replies collected with
+// recvmmsg. ns/op is per request.
+func BenchmarkGetFamilyRawBatch8(b *testing.B) {
+	needKernel(b)
+	fd := rawSocket(b)
+	one := rawRequest(unix.CTRL_CMD_GETFAMILY, unix.NLM_F_REQUEST, getFamilyAttrs())
+	for len(one)%4 != 0 {
+		one = append(one, 0)
+	}
+	var req []byte
+	for range 8 {
+		req = append(req, one...)
+	}
+	buf := make([]byte, 8*32<<10)
+	var hdrs [8]unix.Mmsghdr
+	var iovs [8]unix.Iovec
+	for i := range 8 {
+		iovs[i].Base = &buf[i*32<<10]
+		iovs[i].SetLen(32 << 10)
+		hdrs[i].Hdr.Iov = &iovs[i]
+		hdrs[i].Hdr.Iovlen = 1
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i += 8 {
+		if _, err := unix.Write(fd, req); err != nil {
+			b.Fatal(err)
+		}
+		for got := 0; got < 8; {
+			r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&hdrs[0])), uintptr(8-got), 0, 0, 0)
+			if e != 0 {
+				b.Fatal(e)
+			}
+			got += int(r)
+		}
+	}
+}

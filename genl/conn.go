@@ -1,0 +1,995 @@
+package genl
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// A Conn is a generic netlink connection that many goroutines share. It
+// carries do-requests, dumps, batches and multicast subscriptions at once,
+// routing every reply, ACK and error to its caller by sequence number.
+//
+// A Conn starts no goroutines. A caller waiting for a reply reads the socket
+// itself when nobody else does (it becomes the "leader") and hands other
+// callers their messages; a caller alone on the Conn sends, receives and
+// decodes on its own goroutine without a hand-off. Requests that several
+// goroutines send at the same time go out together in one sendmsg.
+//
+// The kernel runs one dump at a time per socket, so dumps on a Conn take
+// turns while do-requests interleave with them.
+type Conn struct {
+	tr   Transport
+	sock *sockTransport // tr when it is the real socket: calls skip the interface
+	pid  uint32
+	cfg  config
+	seq  uint32 // guarded by mu
+
+	interrupt func() // wakes the leader: sets a past read deadline
+
+	mu        sync.Mutex
+	closed    bool
+	leader    bool
+	pending   pendingTable
+	idleHead  *waiter
+	idleTail  *waiter
+	subs      []*Subscription
+	groupRefs map[uint32]int
+	dumpBusy  bool
+	freeCalls []*call
+	spare     atomic.Pointer[call] // one finished call, recycled without mu
+	freeRx    []*rxBuf
+
+	leaderBlocked bool // the leader waits in the kernel and flushes nothing
+	sending       bool
+	sendBusy      atomic.Bool // sending, readable without mu
+	sendQ         []*call
+	sendBuf       []byte
+	sendSeqs      []uint32
+	sendEpoch     uint64
+
+	st counters
+}
+
+// maxSendBytes bounds one combined sendmsg; the default socket send buffer
+// is about 208 KiB.
+const maxSendBytes = 64 << 10
+
+// Dial opens a NETLINK_GENERIC socket and returns a Conn over it. It always
+// enables extended ACKs (NETLINK_EXT_ACK) and capped ACKs (NETLINK_CAP_ACK),
+// and strict checking (NETLINK_GET_STRICT_CHK) where the kernel accepts it.
+func Dial(opts ...Option) (*Conn, error) {
+	cfg, err := buildConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	t, err := dialSocket(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	c, err := newConn(t, cfg)
+	if err != nil {
+		t.Close()
+		return nil, err
+	}
+	c.sock = t
+	return c, nil
+}
+
+// NewConn returns a Conn over any Transport, such as the in-memory fake
+// kernel of package genltest. Socket options (namespace, buffers) do not
+// apply; WithGroups joins through the Transport.
+func NewConn(t Transport, opts ...Option) (*Conn, error) {
+	cfg, err := buildConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	return newConn(t, cfg)
+}
+
+func buildConfig(opts []Option) (config, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
+
+func newConn(t Transport, cfg config) (*Conn, error) {
+	c := &Conn{
+		tr:        t,
+		pid:       t.PortID(),
+		cfg:       cfg,
+		groupRefs: make(map[uint32]int),
+	}
+	c.interrupt = func() { _ = c.tr.SetReadDeadline(time.Unix(1, 0)) }
+	for _, g := range cfg.groups {
+		if err := c.JoinGroup(g); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// PortID returns the Conn's netlink port id.
+func (c *Conn) PortID() uint32 { return c.pid }
+
+// SetReadBuffer changes the socket's receive buffer (SO_RCVBUF) after Dial.
+func (c *Conn) SetReadBuffer(bytes int) error {
+	if c.sock == nil {
+		return errors.ErrUnsupported
+	}
+	return c.sock.setReadBuffer(bytes)
+}
+
+// ReadBuffer reports the socket's receive buffer size (SO_RCVBUF).
+func (c *Conn) ReadBuffer() (int, error) {
+	if c.sock == nil {
+		return 0, errors.ErrUnsupported
+	}
+	return c.sock.readBuffer()
+}
+
+// JoinGroup joins a multicast group by id (NETLINK_ADD_MEMBERSHIP, so ids
+// above 31 work). Joins are counted: the group is left when LeaveGroup has
+// been called as many times.
+func (c *Conn) JoinGroup(id uint32) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return net.ErrClosed
+	}
+	if c.groupRefs[id] == 0 {
+		if err := c.tr.JoinGroup(id); err != nil {
+			return &Error{Op: "join-group", Err: errnoOf(err), Offset: -1, MissingNest: -1}
+		}
+	}
+	c.groupRefs[id]++
+	return nil
+}
+
+// LeaveGroup undoes one JoinGroup.
+func (c *Conn) LeaveGroup(id uint32) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return net.ErrClosed
+	}
+	switch c.groupRefs[id] {
+	case 0:
+		return nil
+	case 1:
+		delete(c.groupRefs, id)
+		if err := c.tr.LeaveGroup(id); err != nil {
+			return &Error{Op: "leave-group", Err: errnoOf(err), Offset: -1, MissingNest: -1}
+		}
+	default:
+		c.groupRefs[id]--
+	}
+	return nil
+}
+
+// Close closes the Conn. Calls in flight and blocked subscriptions return
+// net.ErrClosed; later calls do too. Close is safe to call more than once.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	for _, cl := range c.pending.all() {
+		c.pending.del(cl.seq)
+		if cl.abandoned || cl.barrier {
+			continue
+		}
+		cl.err = net.ErrClosed
+		cl.final = true
+		cl.signal()
+	}
+	for _, s := range c.subs {
+		s.signal()
+	}
+	for w := c.idleHead; w != nil; w = w.next {
+		w.signal()
+	}
+	for _, q := range c.sendQ {
+		q.queued = false
+	}
+	clear(c.sendQ)
+	c.sendQ = c.sendQ[:0]
+	c.mu.Unlock()
+	// Wake a leader blocked in the kernel and wait until nobody uses the
+	// transport: only then may it close its fds. (The socket transport
+	// relies on this instead of locking every send and receive.) The wake
+	// is repeated because a leader may clear a deadline it took for its own.
+	for {
+		_ = c.tr.SetReadDeadline(time.Unix(1, 0))
+		c.mu.Lock()
+		busy := c.leader || c.sending
+		c.mu.Unlock()
+		if !busy {
+			break
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	return c.tr.Close()
+}
+
+// --- waiters, calls and receive buffers ---
+
+// A waiter is a goroutine waiting on the Conn: a call or a subscription.
+type waiter struct {
+	wake chan struct{}
+
+	// Guarded by Conn.mu.
+	inbox    []byte // messages copied for it by another leader
+	final    bool   // the final message (ACK, error, DONE) was routed
+	err      error  // failure decided by the Conn (closed, send error, lost reply)
+	idle     bool
+	waitDump bool // waiting for the dump lock
+	prev     *waiter
+	next     *waiter
+}
+
+func (w *waiter) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// A call is one request in flight.
+type call struct {
+	waiter
+
+	seq       uint32
+	dump      bool
+	replyOnly bool // no NLM_F_ACK: the reply is final
+	sendOwn   bool // guarded by mu: its own caller flushes it
+	// Guarded by Conn.mu.
+	abandoned bool // discard messages until the final one
+	owned     bool // the caller has not finished with it yet
+	gotAny    bool
+	barrier   bool
+	queued    bool
+	epoch     uint64 // guarded by mu: the sendmsg that carried it, 0 before
+
+	// Owner only.
+	op        string
+	family    uint16
+	cmd       uint8
+	fixedLen  int
+	names     AttrNamer
+	onWarning func(*Error)
+	buf       []byte   // the encoded request
+	own       [][]byte // messages the owner read as leader, into rx
+	rx        *rxBuf
+	leadRx    *rxBuf // set when start made the caller the leader
+	reading   []byte
+	intr      bool
+}
+
+// An rxBuf is a set of receive slots for one recvmmsg.
+type rxBuf struct {
+	d []Datagram
+}
+
+func (c *Conn) getCallLocked() *call {
+	if cl := c.spare.Swap(nil); cl != nil {
+		if cl.rx != nil {
+			c.putRxLocked(cl.rx)
+			cl.rx = nil
+		}
+		return cl
+	}
+	if n := len(c.freeCalls); n > 0 {
+		cl := c.freeCalls[n-1]
+		c.freeCalls = c.freeCalls[:n-1]
+		return cl
+	}
+	return &call{waiter: waiter{wake: make(chan struct{}, 1)}}
+}
+
+func (c *Conn) putCallLocked(cl *call) {
+	if cl.rx != nil {
+		c.putRxLocked(cl.rx)
+		cl.rx = nil
+	}
+	if len(c.freeCalls) >= 64 || cap(cl.buf) > 1<<20 || cap(cl.inbox) > 1<<20 || cap(cl.reading) > 1<<20 {
+		return
+	}
+	cl.reset()
+	c.freeCalls = append(c.freeCalls, cl)
+}
+
+// reset clears cl for reuse; its rx, if any, stays.
+func (cl *call) reset() {
+	select {
+	case <-cl.wake:
+	default:
+	}
+	cl.inbox = cl.inbox[:0]
+	cl.reading = cl.reading[:0]
+	cl.own = cl.own[:0]
+	cl.final, cl.err, cl.idle, cl.waitDump = false, nil, false, false
+	cl.prev, cl.next = nil, nil
+	cl.replyOnly, cl.sendOwn = false, false
+	cl.abandoned, cl.owned, cl.gotAny, cl.barrier, cl.queued, cl.intr = false, false, false, false, false, false
+	cl.epoch = 0
+	cl.names, cl.onWarning = nil, nil
+}
+
+func (c *Conn) getRxLocked() *rxBuf {
+	if n := len(c.freeRx); n > 0 {
+		rx := c.freeRx[n-1]
+		c.freeRx = c.freeRx[:n-1]
+		return rx
+	}
+	rx := &rxBuf{d: make([]Datagram, c.cfg.recvBatch)}
+	mem := make([]byte, c.cfg.recvBatch*c.cfg.recvBufSize)
+	for i := range rx.d {
+		rx.d[i].Buf = mem[i*c.cfg.recvBufSize : (i+1)*c.cfg.recvBufSize : (i+1)*c.cfg.recvBufSize]
+	}
+	return rx
+}
+
+func (c *Conn) putRxLocked(rx *rxBuf) {
+	if len(c.freeRx) < 4 {
+		c.freeRx = append(c.freeRx, rx)
+	}
+}
+
+func (c *Conn) idlePushLocked(w *waiter) {
+	w.idle = true
+	w.next = nil
+	w.prev = c.idleTail
+	if c.idleTail != nil {
+		c.idleTail.next = w
+	} else {
+		c.idleHead = w
+	}
+	c.idleTail = w
+}
+
+func (c *Conn) idleRemoveLocked(w *waiter) {
+	if !w.idle {
+		return
+	}
+	w.idle = false
+	if w.prev != nil {
+		w.prev.next = w.next
+	} else {
+		c.idleHead = w.next
+	}
+	if w.next != nil {
+		w.next.prev = w.prev
+	} else {
+		c.idleTail = w.prev
+	}
+	w.prev, w.next = nil, nil
+}
+
+// promoteLocked wakes a waiting goroutine to take over reading when nobody
+// holds the receive side.
+func (c *Conn) promoteLocked() {
+	if !c.leader && c.idleHead != nil {
+		c.idleHead.signal()
+	}
+}
+
+func (c *Conn) readyLocked(w *waiter, self *call) bool {
+	return len(w.inbox) > 0 || w.final || w.err != nil ||
+		(self != nil && len(self.own) > 0) || (w.waitDump && !c.dumpBusy)
+}
+
+// await blocks until w has something to process, reading the socket as the
+// leader when nobody else does. self is w's call, whose own messages the
+// leader keeps in its receive buffer instead of copying.
+func (c *Conn) await(ctx context.Context, w *waiter, self *call) error {
+	c.mu.Lock()
+	for {
+		if c.readyLocked(w, self) {
+			c.promoteLocked()
+			c.mu.Unlock()
+			return nil
+		}
+		if c.closed {
+			c.promoteLocked()
+			c.mu.Unlock()
+			return net.ErrClosed
+		}
+		if err := ctx.Err(); err != nil {
+			c.promoteLocked()
+			c.mu.Unlock()
+			return err
+		}
+		if !c.leader {
+			c.leader = true
+			rx := c.getRxLocked()
+			want := c.wantLocked()
+			c.mu.Unlock()
+			return c.lead(ctx, w, self, rx, want)
+		}
+		c.idlePushLocked(w)
+		c.mu.Unlock()
+		var cerr error
+		if done := ctx.Done(); done == nil {
+			<-w.wake
+		} else {
+			select {
+			case <-w.wake:
+			case <-done:
+				cerr = ctx.Err()
+			}
+		}
+		c.mu.Lock()
+		c.idleRemoveLocked(w)
+		if cerr != nil && !c.readyLocked(w, self) {
+			c.promoteLocked()
+			c.mu.Unlock()
+			return cerr
+		}
+	}
+}
+
+func (c *Conn) recv(rx *rxBuf, want int, wait bool) (int, error) {
+	if c.sock != nil {
+		return c.sock.Recv(rx.d[:want], wait)
+	}
+	return c.tr.Recv(rx.d[:want], wait)
+}
+
+// wantLocked is how many datagrams the next receive asks for: about as many
+// as are expected, since asking recvmmsg for more than is queued costs a
+// failed attempt, and one is cheapest with recvfrom.
+func (c *Conn) wantLocked() int {
+	n := c.pending.len() - len(c.sendQ) // in flight
+	if c.dumpBusy {
+		n = c.cfg.recvBatch
+	}
+	return max(1, min(n, c.cfg.recvBatch))
+}
+
+// lead reads the socket and dispatches what arrives until w is ready. It is
+// entered holding the receive side and returns having released it.
+func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want int) (err error) {
+	var stop func() bool
+	for {
+		n, rerr := c.recv(rx, want, false)
+		if rerr == nil && n == 0 {
+			if c.sendBusy.Load() {
+				// Another goroutine is in sendmsg, maybe with our
+				// request: the kernel queues the replies before it
+				// returns, so yield rather than sleep in the kernel.
+				runtime.Gosched()
+				continue
+			}
+			c.mu.Lock()
+			if len(c.sendQ) > 0 {
+				// Nothing to read: send what has gathered. (While replies
+				// are coming, queued requests wait for them to be
+				// dispatched, so that their callers' next requests join
+				// the batch.)
+				c.flushLocked()
+				c.mu.Unlock()
+				continue
+			}
+			c.leaderBlocked = true
+			c.mu.Unlock()
+			// Nothing queued: if ctx can be cancelled, arrange for a
+			// cancellation to wake the blocked read; then block.
+			if stop == nil && ctx.Done() != nil {
+				stop = context.AfterFunc(ctx, c.interrupt)
+			}
+			n, rerr = c.recv(rx, want, true)
+			c.mu.Lock()
+			c.leaderBlocked = false
+			c.mu.Unlock()
+		}
+		c.mu.Lock()
+		if rerr != nil {
+			switch {
+			case c.closed || errors.Is(rerr, net.ErrClosed):
+				err = net.ErrClosed
+			case errors.Is(rerr, os.ErrDeadlineExceeded):
+				if cerr := ctx.Err(); cerr != nil {
+					err = cerr
+					break
+				}
+				// A wake-up meant for an earlier leader.
+				c.mu.Unlock()
+				_ = c.tr.SetReadDeadline(time.Time{})
+				continue
+			case errors.Is(rerr, unix.ENOBUFS):
+				c.overrunLocked()
+				c.mu.Unlock()
+				c.sendBarrier()
+				continue
+			default:
+				c.st.recvErrors++
+				err = &Error{Op: "receive", Err: rerr, Offset: -1, MissingNest: -1}
+			}
+			c.releaseLeaderLocked(self, rx)
+			c.mu.Unlock()
+			c.disarm(stop)
+			return err
+		}
+		if c.dispatchLocked(rx, n, self) > 0 {
+			// Let the callers just woken run and queue their next
+			// requests, so that they go out in one sendmsg.
+			c.mu.Unlock()
+			runtime.Gosched()
+			c.mu.Lock()
+		}
+		if len(c.sendQ) > 0 {
+			c.flushLocked()
+		}
+		if c.readyLocked(w, self) {
+			c.releaseLeaderLocked(self, rx)
+			c.mu.Unlock()
+			c.disarm(stop)
+			return nil
+		}
+		want = c.wantLocked()
+		c.mu.Unlock()
+	}
+}
+
+func (c *Conn) disarm(stop func() bool) {
+	if stop != nil && !stop() {
+		// The cancellation fired: clear the deadline it set. A late one
+		// is harmless: a leader that sees it without its own ctx done
+		// clears it and reads again.
+		_ = c.tr.SetReadDeadline(time.Time{})
+	}
+}
+
+func (c *Conn) releaseLeaderLocked(self *call, rx *rxBuf) {
+	c.leader = false
+	if self != nil && len(self.own) > 0 {
+		self.rx = rx
+	} else {
+		c.putRxLocked(rx)
+	}
+	c.promoteLocked()
+}
+
+// dispatchLocked routes the messages of n received datagrams. It returns
+// how many other callers it completed.
+func (c *Conn) dispatchLocked(rx *rxBuf, n int, self *call) (woken int) {
+	c.st.datagrams += uint64(n)
+	for i := range rx.d[:n] {
+		d := &rx.d[i]
+		if d.Port != 0 {
+			// Only the kernel may answer; anything else is spoofed.
+			c.st.spoofed++
+			continue
+		}
+		if d.Trunc {
+			c.truncatedLocked(d)
+			continue
+		}
+		b := d.Buf[:d.N]
+		for len(b) > 0 {
+			if len(b) < nlmsgHdrLen {
+				c.st.malformed++
+				break
+			}
+			h := parseHeader(b)
+			l := int(h.Length)
+			if l < nlmsgHdrLen || l > len(b) {
+				c.st.malformed++
+				break
+			}
+			msg := b[:l:l]
+			b = b[min(align4(l), len(b)):]
+			if c.routeLocked(msg, h, d.Group, self) {
+				woken++
+			}
+		}
+	}
+	return woken
+}
+
+// isFinal reports whether a message of type typ with flags fl ends cl.
+func (cl *call) isFinal(typ netlink.HeaderType, fl netlink.HeaderFlags) bool {
+	switch typ {
+	case netlink.Error:
+		return true
+	case netlink.Done:
+		return cl.dump || cl.replyOnly
+	case netlink.Noop, netlink.Overrun:
+		return false
+	}
+	return cl.replyOnly && fl&netlink.Multi == 0
+}
+
+func (c *Conn) routeLocked(msg []byte, h netlink.Header, group uint32, self *call) (wokeOther bool) {
+	c.st.messages++
+	if group != 0 || h.Sequence == 0 {
+		c.deliverSubsLocked(msg, group)
+		return
+	}
+	cl := c.pending.get(h.Sequence)
+	if cl == nil {
+		c.st.stale++
+		return
+	}
+	final := cl.isFinal(h.Type, h.Flags)
+	cl.gotAny = true
+	switch {
+	case cl.barrier:
+		if final {
+			c.barrierDoneLocked(cl)
+		}
+		return
+	case cl.abandoned:
+		c.st.discarded++
+		if final {
+			c.pending.del(cl.seq)
+			if cl.dump {
+				c.releaseDumpLocked()
+			}
+			if !cl.owned {
+				c.putCallLocked(cl)
+			}
+		}
+		return
+	case cl == self:
+		cl.own = append(cl.own, msg)
+	default:
+		cl.inbox = append(cl.inbox, msg...)
+		if pad := align4(len(msg)) - len(msg); pad > 0 {
+			cl.inbox = append(cl.inbox, make([]byte, pad)...)
+		}
+		cl.signal()
+	}
+	if final {
+		c.pending.del(cl.seq)
+		cl.final = true
+		if cl.dump {
+			c.releaseDumpLocked()
+		}
+		return cl != self
+	}
+	return false
+}
+
+func (c *Conn) truncatedLocked(d *Datagram) {
+	c.st.truncated++
+	if d.Group == 0 && d.N >= nlmsgHdrLen {
+		h := parseHeader(d.Buf)
+		if h.Sequence != 0 {
+			if cl := c.pending.get(h.Sequence); cl != nil && !cl.barrier {
+				c.failLocked(cl, &Error{Op: cl.op, Family: cl.family, Command: cl.cmd, Err: ErrTruncated,
+					Message: truncMsg(d), Offset: -1, MissingNest: -1})
+			} else {
+				c.st.stale++
+			}
+			return
+		}
+	}
+	c.lostSubsLocked(d.Group)
+}
+
+// failLocked ends a call with err. A dump stays registered, discarding, until
+// the kernel finishes it, so that the next dump does not meet EBUSY.
+func (c *Conn) failLocked(cl *call, err error) {
+	if cl.abandoned {
+		return
+	}
+	cl.err = err
+	cl.signal()
+	if cl.dump && cl.epoch != 0 && !cl.final {
+		cl.abandoned = true
+		cl.final = true
+		return
+	}
+	cl.final = true
+	c.pending.del(cl.seq)
+	if cl.dump {
+		c.releaseDumpLocked()
+	}
+}
+
+func (c *Conn) releaseDumpLocked() {
+	c.dumpBusy = false
+	for w := c.idleHead; w != nil; w = w.next {
+		if w.waitDump {
+			w.signal()
+		}
+	}
+}
+
+// overrunLocked handles ENOBUFS: the kernel dropped messages for this socket.
+func (c *Conn) overrunLocked() {
+	c.st.overruns++
+	for _, s := range c.subs {
+		s.overruns++
+		s.markLocked()
+	}
+}
+
+// sendBarrier sends a NOOP request with an ACK after an overrun. Replies are
+// queued in order, so when its ACK arrives every request sent before it that
+// is still waiting lost its reply, and fails with ErrOverrun instead of
+// hanging.
+func (c *Conn) sendBarrier() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	b := &call{waiter: waiter{wake: make(chan struct{}, 1)}, barrier: true, op: "barrier"}
+	b.seq = c.nextSeqLocked()
+	b.buf = make([]byte, nlmsgHdrLen)
+	putHeader(b.buf, nlmsgHdrLen, uint16(netlink.Noop), uint16(netlink.Request|netlink.Acknowledge), b.seq, c.pid)
+	c.pending.put(b)
+	c.mu.Unlock()
+	c.send(b)
+}
+
+func (c *Conn) barrierDoneLocked(b *call) {
+	c.pending.del(b.seq)
+	e := b.epoch
+	for _, cl := range c.pending.all() {
+		ce := cl.epoch
+		if ce == 0 || ce >= e {
+			continue
+		}
+		if cl.barrier {
+			c.pending.del(cl.seq)
+			continue
+		}
+		if cl.dump && cl.gotAny {
+			continue // dump parts are not dropped: the kernel waits for room
+		}
+		c.st.lostReplies++
+		c.failLocked(cl, &Error{Op: cl.op, Family: cl.family, Command: cl.cmd,
+			Err: &OverrunError{Overruns: 1}, Offset: -1, MissingNest: -1})
+	}
+}
+
+func (c *Conn) nextSeqLocked() uint32 {
+	c.seq++
+	if c.seq == 0 {
+		c.seq = 1
+	}
+	return c.seq
+}
+
+// --- sending ---
+
+// Requests are queued and sent in batches. Whoever holds the send side
+// (sending) drains the queue; an active leader that is not blocked flushes
+// it before each receive, before it blocks and before it hands off, so
+// requests made while replies are being dispatched go out together. A
+// request made when neither is active is sent at once by its own goroutine.
+
+// send queues cl and sends it unless an active sender or leader will.
+func (c *Conn) send(cl *call) {
+	c.mu.Lock()
+	c.submitLocked(cl)
+	c.mu.Unlock()
+}
+
+func (c *Conn) submitLocked(cl *call) {
+	cl.queued = true
+	c.sendQ = append(c.sendQ, cl)
+	switch {
+	case c.sending:
+		// The sender drains the queue before it stops.
+	case c.leader && !c.leaderBlocked:
+		// The leader flushes before its next receive.
+	case !c.leader && c.pending.len() > 1:
+		// Others are in flight: this caller will lead (or be woken to)
+		// and flush what has gathered by then.
+	default:
+		cl.sendOwn = true
+		c.flushLocked()
+	}
+}
+
+// sendMany queues several calls and sends them in as few sendmsg as fit.
+func (c *Conn) sendMany(cls []*call) {
+	c.mu.Lock()
+	for _, cl := range cls {
+		cl.queued = true
+		c.sendQ = append(c.sendQ, cl)
+	}
+	if !c.sending && !(c.leader && !c.leaderBlocked) {
+		c.flushLocked()
+	}
+	c.mu.Unlock()
+}
+
+// flushLocked sends whatever is queued unless another goroutine is sending.
+// It drops c.mu during each sendmsg.
+func (c *Conn) flushLocked() {
+	if c.sending || c.closed {
+		return
+	}
+	c.sending = true
+	busy := false
+	for len(c.sendQ) > 0 {
+		if len(c.sendQ) == 1 && c.sendQ[0].sendOwn {
+			// The caller sending its own request alone: no other
+			// goroutine can touch its buffer meanwhile, so no copy.
+			q := c.sendQ[0]
+			q.sendOwn, q.queued = false, false
+			c.sendEpoch++
+			q.epoch = c.sendEpoch
+			c.sendQ[0] = nil
+			c.sendQ = c.sendQ[:0]
+			c.st.sends++
+			seq := q.seq
+			c.mu.Unlock()
+			var err error
+			if c.sock != nil {
+				err = c.sock.Send(q.buf)
+			} else {
+				err = c.tr.Send(q.buf)
+			}
+			c.mu.Lock()
+			if err != nil {
+				c.failSentLocked(seq, err)
+			}
+			continue
+		}
+		if !busy {
+			busy = true
+			c.sendBusy.Store(true)
+		}
+		c.sendEpoch++
+		// Requests are copied: a cancelled caller may reuse its buffer
+		// while the sendmsg runs.
+		buf := c.sendBuf[:0]
+		seqs := c.sendSeqs[:0]
+		n := 0
+		for _, q := range c.sendQ {
+			if len(buf) > 0 && len(buf)+len(q.buf) > maxSendBytes {
+				break
+			}
+			buf = append(buf, q.buf...)
+			seqs = append(seqs, q.seq)
+			q.queued, q.sendOwn = false, false
+			q.epoch = c.sendEpoch
+			n++
+		}
+		rest := copy(c.sendQ, c.sendQ[n:])
+		clear(c.sendQ[rest:])
+		c.sendQ = c.sendQ[:rest]
+		c.sendBuf, c.sendSeqs = buf, seqs
+		c.st.sends++
+		c.mu.Unlock()
+		var err error
+		if c.sock != nil {
+			err = c.sock.Send(buf)
+		} else {
+			err = c.tr.Send(buf)
+		}
+		c.mu.Lock()
+		if err != nil {
+			for _, s := range seqs {
+				c.failSentLocked(s, err)
+			}
+		}
+	}
+	c.sending = false
+	if busy {
+		c.sendBusy.Store(false)
+	}
+}
+
+func (c *Conn) failSentLocked(seq uint32, err error) {
+	cl := c.pending.get(seq)
+	if cl == nil {
+		return
+	}
+	c.st.sendErrors++
+	if c.closed {
+		err = net.ErrClosed
+	} else {
+		err = &Error{Op: cl.op, Family: cl.family, Command: cl.cmd, Err: errnoOf(err), Offset: -1, MissingNest: -1}
+	}
+	if cl.barrier {
+		c.pending.del(seq)
+		return
+	}
+	cl.epoch = 0 // never reached the kernel
+	if cl.abandoned {
+		c.pending.del(seq)
+		if cl.dump {
+			c.releaseDumpLocked()
+		}
+		if !cl.owned {
+			c.putCallLocked(cl)
+		}
+		return
+	}
+	c.failLocked(cl, err)
+}
+
+func errnoOf(err error) error {
+	var en unix.Errno
+	if errors.As(err, &en) {
+		return en
+	}
+	return err
+}
+
+// --- statistics ---
+
+// counters are guarded by Conn.mu.
+type counters struct {
+	requests, dumps, sends, datagrams, messages               uint64
+	spoofed, stale, discarded, unrouted, malformed, truncated uint64
+	overruns, lostReplies, subDrops, warnings                 uint64
+	sendErrors, recvErrors                                    uint64
+}
+
+func (c *Conn) countDiscarded(n int) {
+	if n > 0 {
+		c.mu.Lock()
+		c.st.discarded += uint64(n)
+		c.mu.Unlock()
+	}
+}
+
+func (c *Conn) countMalformed() {
+	c.mu.Lock()
+	c.st.malformed++
+	c.mu.Unlock()
+}
+
+// Stats are a Conn's counters since Dial. Every message the Conn drops is
+// counted in one of them.
+type Stats struct {
+	Requests  uint64 // do-requests and batch members started
+	Dumps     uint64 // dumps started
+	Sends     uint64 // sendmsg calls (coalesced requests count once)
+	Datagrams uint64 // datagrams received
+	Messages  uint64 // netlink messages received in well-formed datagrams
+
+	Spoofed     uint64 // datagrams dropped: unicast from a port other than the kernel's
+	Stale       uint64 // messages dropped: no request waits for their sequence number (late replies after cancellation, duplicates)
+	Discarded   uint64 // messages of abandoned dumps, drained and dropped
+	Unrouted    uint64 // notifications dropped: no subscription for their group
+	Malformed   uint64 // datagrams whose remaining bytes were not a valid netlink message
+	Truncated   uint64 // datagrams larger than the receive buffer (MSG_TRUNC)
+	Overruns    uint64 // receive-buffer overruns (ENOBUFS) reported by the kernel
+	LostReplies uint64 // requests failed with ErrOverrun because their reply was lost
+	SubDrops    uint64 // notifications dropped because a subscription's queue was full
+	Warnings    uint64 // successful requests that carried an extended ACK message
+	SendErrors  uint64 // requests that failed to send
+	RecvErrors  uint64 // unexpected receive errors
+}
+
+// Stats returns a snapshot of the Conn's counters.
+func (c *Conn) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := &c.st
+	return Stats{
+		Requests: s.requests, Dumps: s.dumps, Sends: s.sends,
+		Datagrams: s.datagrams, Messages: s.messages,
+		Spoofed: s.spoofed, Stale: s.stale, Discarded: s.discarded,
+		Unrouted: s.unrouted, Malformed: s.malformed, Truncated: s.truncated,
+		Overruns: s.overruns, LostReplies: s.lostReplies, SubDrops: s.subDrops,
+		Warnings: s.warnings, SendErrors: s.sendErrors, RecvErrors: s.recvErrors,
+	}
+}

@@ -1,0 +1,509 @@
+package genl
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"iter"
+	"net"
+	"slices"
+
+	"github.com/mdlayher/genetlink"
+	"github.com/mdlayher/netlink"
+)
+
+func putHeader(b []byte, length uint32, typ, flags uint16, seq, pid uint32) {
+	binary.NativeEndian.PutUint32(b[0:4], length)
+	binary.NativeEndian.PutUint16(b[4:6], typ)
+	binary.NativeEndian.PutUint16(b[6:8], flags)
+	binary.NativeEndian.PutUint32(b[8:12], seq)
+	binary.NativeEndian.PutUint32(b[12:16], pid)
+}
+
+// newCallLocked takes a call, encodes req into it and registers it.
+func (c *Conn) newCallLocked(req *Request, op string, flags netlink.HeaderFlags) *call {
+	cl := c.getCallLocked()
+	cl.owned = true
+	cl.seq = c.nextSeqLocked()
+	cl.dump = flags&netlink.Dump == netlink.Dump
+	cl.replyOnly = !cl.dump && req.ExpectReply
+	c.st.requests++
+	cl.op = op
+	cl.family, cl.cmd = req.Family, req.Command
+	cl.fixedLen = len(req.Header)
+	cl.names, cl.onWarning = req.Names, req.OnWarning
+	fl := flags
+	if cl.dump || cl.replyOnly {
+		// A dump ends with NLMSG_DONE; an ACK would only follow it.
+		fl = flags &^ netlink.Acknowledge
+	}
+	req.Flags &^= netlink.Acknowledge | netlink.Dump
+	cl.buf = req.encode(cl.buf[:0], cl.seq, c.pid, fl)
+	c.pending.put(cl)
+	return cl
+}
+
+// start registers and sends one request.
+func (c *Conn) start(req *Request, op string, flags netlink.HeaderFlags) (*call, error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, net.ErrClosed
+	}
+	cl := c.newCallLocked(req, op, flags)
+	if !c.sending && !c.leader && c.pending.len() == 1 && len(c.sendQ) == 0 {
+		// Alone on the Conn: become the leader and send. While we lead,
+		// other callers queue their requests for us to flush, so the
+		// send needs no lock round trip of its own.
+		c.leader = true
+		rx := c.getRxLocked()
+		c.sendEpoch++
+		cl.epoch = c.sendEpoch
+		c.st.sends++
+		c.mu.Unlock()
+		var err error
+		if c.sock != nil {
+			err = c.sock.Send(cl.buf)
+		} else {
+			err = c.tr.Send(cl.buf)
+		}
+		if err != nil {
+			c.mu.Lock()
+			c.failSentLocked(cl.seq, err)
+			c.releaseLeaderLocked(nil, rx)
+			c.mu.Unlock()
+			return cl, nil
+		}
+		cl.leadRx = rx
+		return cl, nil
+	}
+	c.submitLocked(cl)
+	c.takeLeadLocked(cl)
+	c.mu.Unlock()
+	return cl, nil
+}
+
+// takeLeadLocked makes cl's caller the leader right away when its request
+// has gone out and nobody reads: the lone caller's fast path, which saves
+// a lock round trip in await.
+func (c *Conn) takeLeadLocked(cl *call) {
+	if !cl.queued && !cl.final && cl.err == nil && !c.leader && !c.closed {
+		c.leader = true
+		cl.leadRx = c.getRxLocked()
+	}
+}
+
+// finish releases cl after its owner is done with it. A dump the kernel is
+// still producing is left registered and drained by whoever reads next.
+func (c *Conn) finish(cl *call) {
+	if cl.final && !cl.dump && !cl.abandoned && !cl.queued && cl.leadRx == nil {
+		// Done and unregistered (the dispatcher removed it when it routed
+		// the final message): recycle it without the lock when the spare
+		// slot is free. Its receive buffer goes along.
+		cl.own = cl.own[:0]
+		cl.owned = false
+		cl.reset()
+		if c.spare.CompareAndSwap(nil, cl) {
+			return
+		}
+	}
+	unsent := false
+	c.mu.Lock()
+	if cl.leadRx != nil {
+		c.releaseLeaderLocked(nil, cl.leadRx)
+		cl.leadRx = nil
+	}
+	if cl.queued {
+		if i := slices.Index(c.sendQ, cl); i >= 0 {
+			c.sendQ = slices.Delete(c.sendQ, i, i+1)
+		}
+		cl.queued = false
+		unsent = true
+	}
+	if cl.rx != nil {
+		c.putRxLocked(cl.rx)
+		cl.rx = nil
+	}
+	cl.own = cl.own[:0]
+	cl.owned = false
+	if c.pending.get(cl.seq) == cl {
+		if cl.dump && !unsent && !c.closed {
+			// The kernel is still producing it: whoever reads next drains
+			// it, and the dispatcher recycles the call at its end.
+			cl.abandoned = true
+			cl.inbox = cl.inbox[:0]
+			c.mu.Unlock()
+			return
+		}
+		c.pending.del(cl.seq)
+		if cl.dump {
+			c.releaseDumpLocked()
+		}
+	}
+	c.putCallLocked(cl)
+	c.mu.Unlock()
+}
+
+// run processes cl's messages until its final one. fn receives each data
+// message and returns false to stop early (the call is then abandoned by
+// finish). run returns the request's error, if any.
+func (c *Conn) run(ctx context.Context, cl *call, fn func(Message) bool) (err error) {
+	stopped := false
+	var merr error
+	handle := func(b []byte) (done bool) {
+		h := parseHeader(b)
+		switch h.Type {
+		case netlink.Error:
+			if e := c.ackError(cl, b, h); e != nil {
+				err = e
+			}
+			return true
+		case netlink.Done:
+			if !cl.dump {
+				return cl.replyOnly
+			}
+			if e := c.doneError(cl, b, h); e != nil {
+				err = e
+			} else if cl.intr || h.Flags&netlink.DumpInterrupted != 0 {
+				err = &Error{Op: cl.op, Family: cl.family, Command: cl.cmd, Err: ErrDumpInterrupted, Offset: -1, MissingNest: -1}
+			}
+			return true
+		case netlink.Noop, netlink.Overrun:
+			return false
+		}
+		if h.Flags&netlink.DumpInterrupted != 0 {
+			cl.intr = true
+		}
+		m, ok := toMessage(b, 0)
+		if !ok {
+			c.countMalformed()
+			if merr == nil {
+				merr = &Error{Op: cl.op, Family: cl.family, Command: cl.cmd, Err: ErrMalformed,
+					Message: "reply shorter than the generic netlink header", Offset: -1, MissingNest: -1}
+			}
+			return false
+		}
+		if !stopped && fn != nil && !fn(m) {
+			stopped = true
+		}
+		return cl.replyOnly && h.Flags&netlink.Multi == 0
+	}
+	for {
+		if rx := cl.leadRx; rx != nil {
+			// start made us the leader: nobody else can have queued
+			// anything for us yet.
+			cl.leadRx = nil
+			if lerr := c.lead(ctx, &cl.waiter, cl, rx, 1); lerr != nil {
+				return lerr
+			}
+			continue
+		}
+		// Messages read as leader come before anything queued since.
+		if len(cl.own) > 0 {
+			done := false
+			skipped := 0
+			for i, b := range cl.own {
+				cl.own[i] = nil
+				if !done && !stopped {
+					done = handle(b)
+				} else {
+					skipped++
+				}
+			}
+			c.countDiscarded(skipped)
+			cl.own = cl.own[:0]
+			if done {
+				return firstErr(err, merr)
+			}
+			if stopped && cl.dump {
+				return errStop
+			}
+			continue
+		}
+		c.mu.Lock()
+		if cl.rx != nil {
+			c.putRxLocked(cl.rx)
+			cl.rx = nil
+		}
+		cl.reading, cl.inbox = cl.inbox, cl.reading[:0]
+		werr := cl.err
+		c.mu.Unlock()
+		if len(cl.reading) > 0 {
+			b := cl.reading
+			done := false
+			skipped := 0
+			for len(b) >= nlmsgHdrLen {
+				l := int(binary.NativeEndian.Uint32(b))
+				if l < nlmsgHdrLen || l > len(b) {
+					break
+				}
+				if !done && !(stopped && cl.dump) {
+					done = handle(b[:l:l])
+				} else {
+					skipped++
+				}
+				b = b[min(align4(l), len(b)):]
+			}
+			c.countDiscarded(skipped)
+			cl.reading = cl.reading[:0]
+			if done {
+				return firstErr(err, merr)
+			}
+			if stopped && cl.dump {
+				return errStop
+			}
+			continue
+		}
+		if werr != nil {
+			return werr
+		}
+		if aerr := c.await(ctx, &cl.waiter, cl); aerr != nil {
+			return aerr
+		}
+	}
+}
+
+func firstErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+var errStop = errors.New("stopped")
+
+// Do sends a do-request and waits for its reply and the kernel's ACK (the
+// request always carries NLM_F_ACK, so that requests that reply with data
+// and those that do not complete the same way and the socket never
+// desyncs). fn, if not nil, is called for each reply message; the Message is
+// only valid during the call. An error returned by fn is returned by Do
+// after the ACK has been read.
+//
+// A kernel error is returned as an *Error that matches its errno with
+// errors.Is. A cancelled ctx returns ctx.Err() promptly; the late reply is
+// discarded. Do allocates nothing on the success path once the Conn is warm.
+func (c *Conn) Do(ctx context.Context, req Request, fn func(Message) error) error {
+	cl, err := c.start(&req, "do", netlink.Acknowledge)
+	if err != nil {
+		return err
+	}
+	var ferr error
+	err = c.run(ctx, cl, func(m Message) bool {
+		if fn != nil && ferr == nil {
+			ferr = fn(m)
+		}
+		return true
+	})
+	c.finish(cl)
+	if err != nil {
+		return err
+	}
+	return ferr
+}
+
+// Ack sends a do-request that expects no data back and waits for the
+// kernel's ACK. Replies, if the family sends any, are ignored.
+func (c *Conn) Ack(ctx context.Context, req Request) error {
+	return c.Do(ctx, req, nil)
+}
+
+// Dump sends a dump request (NLM_F_DUMP) and returns its replies as an
+// iterator that streams them with bounded memory: a Message is valid until
+// the loop moves on. At the end of a dump whose results the kernel marked
+// inconsistent (NLM_F_DUMP_INTR) the iterator yields an error matching
+// ErrDumpInterrupted, after every part was yielded. Any other error ends the
+// iteration after it is yielded.
+//
+// Breaking out of the loop early is fine: the rest of the dump is drained
+// and dropped, and the Conn stays usable. Dumps on one Conn run one at a
+// time; a Dump waits for the previous one to finish, so the loop body may
+// make do-requests on the same Conn but must not start another dump on it
+// (use a second Conn for nested dumps).
+func (c *Conn) Dump(ctx context.Context, req Request) iter.Seq2[Message, error] {
+	return func(yield func(Message, error) bool) {
+		stopped := false
+		err := c.dump(ctx, &req, func(m Message) bool {
+			if !yield(m, nil) {
+				stopped = true
+				return false
+			}
+			return true
+		})
+		if err != nil && !stopped {
+			yield(Message{}, err)
+		}
+	}
+}
+
+// DumpFunc is Dump with a callback: fn is called for each message, which is
+// valid only during the call, and returns false to stop the dump early.
+func (c *Conn) DumpFunc(ctx context.Context, req Request, fn func(Message) bool) error {
+	err := c.dump(ctx, &req, fn)
+	if err == errStop {
+		return nil
+	}
+	return err
+}
+
+func (c *Conn) dump(ctx context.Context, req *Request, fn func(Message) bool) error {
+	// Take the dump lock, reading the socket meanwhile if need be (an
+	// abandoned dump drains only when someone reads).
+	c.mu.Lock()
+	for c.dumpBusy && !c.closed {
+		c.mu.Unlock()
+		w := waiter{wake: make(chan struct{}, 1), waitDump: true}
+		if err := c.await(ctx, &w, nil); err != nil {
+			return err
+		}
+		c.mu.Lock()
+	}
+	if c.closed {
+		c.mu.Unlock()
+		return net.ErrClosed
+	}
+	c.dumpBusy = true
+	c.st.dumps++
+	cl := c.newCallLocked(req, "dump", netlink.Dump)
+	c.submitLocked(cl)
+	c.takeLeadLocked(cl)
+	c.mu.Unlock()
+	err := c.run(ctx, cl, fn)
+	c.finish(cl)
+	return err
+}
+
+// DumpAll runs a dump and returns copies of all its messages. When the
+// kernel marks the dump interrupted (NLM_F_DUMP_INTR) it starts again, up to
+// retries more times, and returns an error matching ErrDumpInterrupted when
+// the last attempt was interrupted too, along with its messages.
+func (c *Conn) DumpAll(ctx context.Context, req Request, retries int) ([]Message, error) {
+	for attempt := 0; ; attempt++ {
+		var out []Message
+		err := c.dump(ctx, &req, func(m Message) bool {
+			out = append(out, m.Clone())
+			return true
+		})
+		if err != nil && errors.Is(err, ErrDumpInterrupted) && attempt < retries {
+			continue
+		}
+		return out, err
+	}
+}
+
+// Execute is the genetlink.Conn.Execute of genlkit, for code moving from
+// mdlayher/genetlink: it sends m to family with flags and returns copies of
+// the replies. With netlink.Dump in flags it runs a dump (DumpAll without
+// retries); otherwise a do-request that waits for the ACK. m.Data is sent
+// as is (fixed header and attributes). Prefer Do and Dump, which do not
+// copy.
+func (c *Conn) Execute(ctx context.Context, m genetlink.Message, family uint16, flags netlink.HeaderFlags) ([]Message, error) {
+	req := Request{
+		Family:  family,
+		Command: m.Header.Command,
+		Version: m.Header.Version,
+		Flags:   flags &^ (netlink.Request | netlink.Acknowledge | netlink.Dump),
+		Attrs:   m.Data,
+	}
+	if flags&netlink.Dump == netlink.Dump {
+		return c.DumpAll(ctx, req, 0)
+	}
+	var out []Message
+	err := c.Do(ctx, req, func(m Message) error {
+		out = append(out, m.Clone())
+		return nil
+	})
+	return out, err
+}
+
+// Batch sends several do-requests in one sendmsg (as many as fit in 64 KiB;
+// more go in further ones) and waits for every ACK. fn, if not nil, receives
+// each reply message with the index of its request; the Message is only
+// valid during the call. Batch returns nil when every request succeeded,
+// otherwise a *BatchError holding one error per request.
+func (c *Conn) Batch(ctx context.Context, reqs []Request, fn func(i int, m Message) error) error {
+	if len(reqs) == 0 {
+		return nil
+	}
+	cls := make([]*call, len(reqs))
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return net.ErrClosed
+	}
+	for i := range reqs {
+		r := reqs[i]
+		cls[i] = c.newCallLocked(&r, "batch", netlink.Acknowledge)
+	}
+	c.mu.Unlock()
+	c.sendMany(cls)
+	var errs []error
+	failed := false
+	for i, cl := range cls {
+		var ferr error
+		err := c.run(ctx, cl, func(m Message) bool {
+			if fn != nil && ferr == nil {
+				ferr = fn(i, m)
+			}
+			return true
+		})
+		if err == nil {
+			err = ferr
+		}
+		if err != nil {
+			if errs == nil {
+				errs = make([]error, len(reqs))
+			}
+			errs[i] = err
+			failed = true
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				for j := i + 1; j < len(cls); j++ {
+					errs[j] = err
+				}
+				for _, rest := range cls[i:] {
+					c.finish(rest)
+				}
+				return &BatchError{Errs: errs}
+			}
+		}
+		c.finish(cl)
+	}
+	if failed {
+		return &BatchError{Errs: errs}
+	}
+	return nil
+}
+
+// A BatchError reports the requests of a Batch that failed: Errs has one
+// entry per request, nil for those that succeeded.
+type BatchError struct {
+	Errs []error
+}
+
+// Error implements error.
+func (e *BatchError) Error() string {
+	n, first := 0, error(nil)
+	for _, err := range e.Errs {
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			n++
+		}
+	}
+	if n == 1 {
+		return "genl: batch: 1 request failed: " + first.Error()
+	}
+	return "genl: batch: " + itoa(n) + " requests failed, first: " + first.Error()
+}
+
+// Unwrap returns the failed requests' errors, so that errors.Is and
+// errors.As look at each of them.
+func (e *BatchError) Unwrap() []error {
+	var out []error
+	for _, err := range e.Errs {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	return out
+}

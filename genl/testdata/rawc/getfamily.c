@@ -1,0 +1,58 @@
+// getfamily: a raw C loop of CTRL_CMD_GETFAMILY("nlctrl") round trips on a
+// blocking NETLINK_GENERIC socket, one reused buffer, no library: the
+// baseline genlkit's BenchmarkGetFamily compares against.
+//
+//   gcc -O2 -o getfamily getfamily.c && ./getfamily 1000000
+//
+// It prints "<iterations> <ns per round trip>".
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+int main(int argc, char **argv) {
+	long n = argc > 1 ? atol(argv[1]) : 1000000;
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0) { perror("socket"); return 1; }
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) { perror("bind"); return 1; }
+
+	struct {
+		struct nlmsghdr n;
+		struct genlmsghdr g;
+		struct nlattr a;
+		char name[8];
+	} req;
+	memset(&req, 0, sizeof(req));
+	req.n.nlmsg_len = sizeof(req);
+	req.n.nlmsg_type = GENL_ID_CTRL;
+	req.n.nlmsg_flags = NLM_F_REQUEST;
+	req.g.cmd = CTRL_CMD_GETFAMILY;
+	req.g.version = 1;
+	req.a.nla_len = NLA_HDRLEN + sizeof("nlctrl");
+	req.a.nla_type = CTRL_ATTR_FAMILY_NAME;
+	strcpy(req.name, "nlctrl");
+
+	static char buf[32768];
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (long i = 0; i < n; i++) {
+		req.n.nlmsg_seq = i + 1;
+		if (send(fd, &req, sizeof(req), 0) < 0) { perror("send"); return 1; }
+		ssize_t r = recv(fd, buf, sizeof(buf), 0);
+		if (r < (ssize_t)sizeof(struct nlmsghdr)) { perror("recv"); return 1; }
+		struct nlmsghdr *h = (struct nlmsghdr *)buf;
+		if (h->nlmsg_type != GENL_ID_CTRL || h->nlmsg_seq != (unsigned)(i + 1)) {
+			fprintf(stderr, "bad reply type %d seq %u\n", h->nlmsg_type, h->nlmsg_seq);
+			return 1;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
+	printf("%ld %.1f\n", n, ns / n);
+	return 0;
+}
