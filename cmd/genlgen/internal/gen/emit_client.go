@@ -1,0 +1,352 @@
+package gen
+
+import (
+	"fmt"
+	"strconv"
+)
+
+func (g *generator) genClient(f *file) {
+	p := g.p
+	ctx := contextPkg.Ident("Context")
+	conn := genlPkg.Ident("Conn")
+	fam := familyPkg.Ident("Family")
+
+	f.P("// Client is a typed client for the ", p.spec.Name, " family on a genl.Conn. It is")
+	f.P("// safe for concurrent use. Each operation checks first that the running")
+	f.P("// kernel's family has it (errors match family.ErrNotSupported), encodes the")
+	f.P("// request into a buffer the Client reuses, and decodes replies straight")
+	f.P("// from the receive buffer.")
+	f.P("type Client struct {")
+	f.P("conn *", conn)
+	f.P("res  *", familyPkg.Ident("Resolver"))
+	f.P("fam  *", fam)
+	f.P("bufs ", syncPkg.Ident("Pool"))
+	f.P("}")
+	f.P()
+	f.P("// An Option configures a Client.")
+	f.P("type Option func(*Client)")
+	f.P()
+	f.P("// WithResolver resolves the family through r, a cache shared with other")
+	f.P("// clients that follows the family if it is registered again; by default")
+	f.P("// New asks the kernel once.")
+	f.P("func WithResolver(r *", familyPkg.Ident("Resolver"), ") Option { return func(c *Client) { c.res = r } }")
+	f.P()
+	f.P("// WithFamily uses fam, already resolved on the Conn, instead of asking the")
+	f.P("// kernel.")
+	f.P("func WithFamily(fam *", fam, ") Option { return func(c *Client) { c.fam = fam } }")
+	f.P()
+	f.P("// New returns a Client for the ", p.spec.Name, " family on conn, resolving the family")
+	f.P("// (its id, operations and groups). A kernel without the family gives an error")
+	f.P("// matching family.ErrNotFound.")
+	f.P("func New(ctx ", ctx, ", conn *", conn, ", opts ...Option) (*Client, error) {")
+	f.P("c := &Client{conn: conn}")
+	f.P("for _, o := range opts {")
+	f.P("o(c)")
+	f.P("}")
+	f.P("if c.fam != nil {")
+	f.P("return c, nil")
+	f.P("}")
+	f.P("var err error")
+	f.P("if c.res != nil {")
+	f.P("c.fam, err = c.res.Family(ctx, FamilyName)")
+	f.P("} else {")
+	f.P("c.fam, err = ", familyPkg.Ident("Get"), "(ctx, conn, FamilyName)")
+	f.P("}")
+	f.P("if err != nil {")
+	f.P("return nil, err")
+	f.P("}")
+	f.P("return c, nil")
+	f.P("}")
+	f.P()
+	f.P("// Conn returns the Conn the Client sends on.")
+	f.P("func (c *Client) Conn() *", conn, " { return c.conn }")
+	f.P()
+	f.P("// Family returns the family as the running kernel reported it to New.")
+	f.P("func (c *Client) Family() *", fam, " { return c.fam }")
+	f.P()
+	f.P("// family returns the family to address: the resolver's current answer, or")
+	f.P("// the one New found.")
+	f.P("func (c *Client) family(ctx ", ctx, ") (*", fam, ", error) {")
+	f.P("if c.res != nil {")
+	f.P("return c.res.Family(ctx, FamilyName)")
+	f.P("}")
+	f.P("return c.fam, nil")
+	f.P("}")
+	f.P()
+	if len(p.ops) == 0 {
+		return
+	}
+	hasCall := false
+	for _, o := range p.ops {
+		if o.do != nil || o.dump != nil {
+			hasCall = true
+		}
+	}
+	if !hasCall {
+		return
+	}
+	f.P("// checkOp returns the family after checking that the kernel accepts cmd in")
+	f.P("// the form asked for.")
+	f.P("func (c *Client) checkOp(ctx ", ctx, ", cmd uint8, name string, dump bool) (*", fam, ", error) {")
+	f.P("fam, err := c.family(ctx)")
+	f.P("if err != nil {")
+	f.P("return nil, err")
+	f.P("}")
+	f.P("if err := fam.CheckOp(uint32(cmd), name, dump); err != nil {")
+	f.P("return nil, err")
+	f.P("}")
+	f.P("return fam, nil")
+	f.P("}")
+	f.P()
+	f.P("// A reqBuf is a request buffer the Client reuses: a fixed header, if any,")
+	f.P("// then attributes.")
+	f.P("type reqBuf struct {")
+	f.P("enc ", attrsPkg.Ident("Encoder"))
+	f.P("b   []byte")
+	f.P("}")
+	f.P()
+	f.P("// getBuf returns a buffer holding hdr zero bytes for a fixed header.")
+	f.P("func (c *Client) getBuf(hdr int) *reqBuf {")
+	f.P("b, _ := c.bufs.Get().(*reqBuf)")
+	f.P("if b == nil {")
+	f.P("b = &reqBuf{b: make([]byte, 0, 256)}")
+	f.P("}")
+	f.P("buf := b.b[:0]")
+	f.P("for range hdr {")
+	f.P("buf = append(buf, 0)")
+	f.P("}")
+	f.P("b.enc.Reset(buf)")
+	f.P("return b")
+	f.P("}")
+	f.P()
+	f.P("func (c *Client) putBuf(b *reqBuf) {")
+	f.P("if cap(b.enc.Bytes()) > 64<<10 {")
+	f.P("return // keep no huge buffers")
+	f.P("}")
+	f.P("b.b = b.enc.Bytes()[:0]")
+	f.P("c.bufs.Put(b)")
+	f.P("}")
+	f.P()
+	f.P("// request returns the request for what b holds.")
+	f.P("func (b *reqBuf) request(fam *", fam, ", cmd uint8, hdr int, names ", genlPkg.Ident("AttrNamer"), ") (", genlPkg.Ident("Request"), ", error) {")
+	f.P("if err := b.enc.Err(); err != nil {")
+	f.P("return ", genlPkg.Ident("Request"), "{}, err")
+	f.P("}")
+	f.P("all := b.enc.Bytes()")
+	f.P("return ", genlPkg.Ident("Request"), "{Family: fam.ID, Command: cmd, Version: FamilyVersion, Header: all[:hdr], Attrs: all[hdr:], Names: names}, nil")
+	f.P("}")
+	f.P()
+	g.use("opError")
+
+	for _, o := range p.ops {
+		for _, c := range []*call{o.do, o.dump} {
+			if c != nil {
+				g.genCall(f, o, c)
+			}
+		}
+	}
+	g.genNamers(f)
+}
+
+func (g *generator) genCall(f *file, o *op, c *call) {
+	so := o.spec
+	ctx := contextPkg.Ident("Context")
+	form := "do"
+	if c.dump {
+		form = "dump"
+	}
+	reqAttrs := "no request attributes"
+	if c.req != nil && len(c.req.Attributes) > 0 {
+		reqAttrs = "request attributes " + attrList(c.req.Attributes)
+	}
+	mech := fmt.Sprintf("%s sends %s %s (%s, command %d): %s", c.method, g.p.spec.Name, so.Name, form, c.cmd, reqAttrs)
+	switch {
+	case c.reply != nil && len(c.reply.Attributes) == 0:
+		mech += fmt.Sprintf("; the reply carries no attributes (set %s)", o.set.spec.Name)
+	case c.reply != nil:
+		mech += fmt.Sprintf("; reply attributes %s of set %s", attrList(c.reply.Attributes), o.set.spec.Name)
+	case c.dump:
+		mech += "; replies of set " + o.set.spec.Name
+	default:
+		mech += "; the kernel only acknowledges it"
+	}
+	mech += "."
+	if o.header != nil {
+		mech += fmt.Sprintf(" Messages carry the fixed header %s.", o.header.def.Name)
+	}
+	if c.dump {
+		mech += " It yields one value per reply message; an error ends the dump unless it is a reply that failed to decode."
+	}
+	if c.hasReq {
+		mech += " A nil req sends no attributes."
+	}
+	if len(so.Flags) > 0 {
+		mech += fmt.Sprintf(" Spec flags: %v.", so.Flags)
+	}
+	g.doc(f, mech, so.Doc)
+
+	var params []any
+	params = append(params, "ctx ", ctx)
+	hdrLen := "0"
+	if o.header != nil {
+		params = append(params, ", hdr ", o.header.name)
+		hdrLen = o.header.sizeC
+	}
+	if c.hasReq {
+		params = append(params, ", req *", o.set.name)
+	}
+	namer := "nil"
+	if c.hasReq && o.set.root.namerV != "" {
+		namer = o.set.root.namerV
+	}
+	name := strconv.Quote(so.Name)
+
+	if c.dump {
+		f.P("func (c *Client) ", c.method, "(", params, ") ", iterPkg.Ident("Seq2"), "[*", c.replyTyp, ", error] {")
+		f.P("return func(yield func(*", c.replyTyp, ", error) bool) {")
+		f.P("fam, err := c.checkOp(ctx, ", c.cmdExpr, ", ", name, ", true)")
+		f.P("if err != nil {")
+		f.P("yield(nil, err)")
+		f.P("return")
+		f.P("}")
+		g.encodeRequest(f, o, c, hdrLen, "yield(nil, opError("+name+", err))\nreturn")
+		f.P("r, err := b.request(fam, ", c.cmdExpr, ", ", hdrLen, ", ", namer, ")")
+		f.P("if err != nil {")
+		f.P("yield(nil, opError(", name, ", err))")
+		f.P("return")
+		f.P("}")
+		f.P("for m, err := range c.conn.Dump(ctx, r) {")
+		f.P("if err != nil {")
+		f.P("yield(nil, opError(", name, ", err))")
+		f.P("return")
+		f.P("}")
+		f.P("rep := new(", c.replyTyp, ")")
+		f.P("if err := rep.decodeMessage(m.Data); err != nil {")
+		f.P("if !yield(nil, opError(", name, ", err)) {")
+		f.P("return")
+		f.P("}")
+		f.P("continue")
+		f.P("}")
+		f.P("if !yield(rep, nil) {")
+		f.P("return")
+		f.P("}")
+		f.P("}")
+		f.P("}")
+		f.P("}")
+		f.P()
+		return
+	}
+	if c.replyTyp != "" {
+		f.P("func (c *Client) ", c.method, "(", params, ") (*", c.replyTyp, ", error) {")
+	} else {
+		f.P("func (c *Client) ", c.method, "(", params, ") error {")
+	}
+	ret := "return err"
+	retWrap := "return opError(" + name + ", err)"
+	if c.replyTyp != "" {
+		ret = "return nil, err"
+		retWrap = "return nil, opError(" + name + ", err)"
+	}
+	f.P("fam, err := c.checkOp(ctx, ", c.cmdExpr, ", ", name, ", false)")
+	f.P("if err != nil {")
+	f.P(ret)
+	f.P("}")
+	g.encodeRequest(f, o, c, hdrLen, retWrap)
+	f.P("r, err := b.request(fam, ", c.cmdExpr, ", ", hdrLen, ", ", namer, ")")
+	f.P("if err != nil {")
+	f.P(retWrap)
+	f.P("}")
+	if c.replyTyp != "" {
+		f.P("rep := new(", c.replyTyp, ")")
+		f.P("err = c.conn.Do(ctx, r, func(m ", genlPkg.Ident("Message"), ") error { return rep.decodeMessage(m.Data) })")
+		f.P("if err != nil {")
+		f.P(retWrap)
+		f.P("}")
+		f.P("return rep, nil")
+	} else {
+		f.P("if err := c.conn.Do(ctx, r, nil); err != nil {")
+		f.P(retWrap)
+		f.P("}")
+		f.P("return nil")
+	}
+	f.P("}")
+	f.P()
+}
+
+// encodeRequest prints the encoding of a call's fixed header and request
+// into a pooled buffer b; fail is the statement run on error.
+func (g *generator) encodeRequest(f *file, o *op, c *call, hdrLen, fail string) {
+	f.P("b := c.getBuf(", hdrLen, ")")
+	f.P("defer c.putBuf(b)")
+	if o.header != nil {
+		f.P("if err := hdr.put(b.enc.Bytes()); err != nil {")
+		f.P(fail)
+		f.P("}")
+	}
+	if c.hasReq {
+		f.P("if req != nil {")
+		f.P("if err := req.encode(&b.enc); err != nil {")
+		f.P(fail)
+		f.P("}")
+		f.P("}")
+	}
+}
+
+// genNamers prints the tables that name attributes in the paths of kernel
+// errors about a request (genl.Request.Names).
+func (g *generator) genNamers(f *file) {
+	p := g.p
+	any := false
+	for _, s := range p.roots {
+		if s.namerV != "" {
+			any = true
+		}
+	}
+	if !any {
+		return
+	}
+	g.use("attrName")
+	f.P("// attrTables describes the root attribute sets for naming attributes in")
+	f.P("// error paths: names by type, and for nests the set inside (index + 1) and")
+	f.P("// how many levels of array indexes or keys come first.")
+	f.P("var attrTables = [...]attrTable{")
+	for _, s := range p.roots {
+		f.P("{ // ", s.spec.Name)
+		f.P("names: ", s.namesV, ",")
+		var links []string
+		for _, fl := range s.fields {
+			var target *set
+			skip := 0
+			switch {
+			case fl.tv != nil && fl.tv.el.kind == kNest:
+				target, skip = fl.tv.el.set, len(fl.tv.keys)
+			case fl.idx && fl.el.kind == kNest:
+				target, skip = fl.el.set, 1
+			case fl.el.kind == kNest && fl.tv == nil:
+				target = fl.el.set
+			}
+			if target != nil {
+				links = append(links, fmt.Sprintf("%d: {set: %d, skip: %d}", fl.attr.Value, target.root.index+1, skip))
+			}
+		}
+		if len(links) > 0 {
+			f.P("links: []attrLink{")
+			for _, l := range links {
+				f.P(l, ",")
+			}
+			f.P("},")
+		}
+		f.P("},")
+	}
+	f.P("}")
+	f.P()
+	for _, s := range p.roots {
+		if s.namerV == "" {
+			continue
+		}
+		f.P("var ", s.namerV, " ", genlPkg.Ident("AttrNamer"), " = func(parents []uint16, typ uint16) string {")
+		f.P("return attrName(", s.index, ", parents, typ)")
+		f.P("}")
+		f.P()
+	}
+}

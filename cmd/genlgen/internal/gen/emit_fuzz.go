@@ -1,0 +1,62 @@
+package gen
+
+// genFuzz prints FuzzDecode: arbitrary bytes decoded as each attribute set
+// must not panic, and whatever decodes must encode and decode again to the
+// same value.
+func (g *generator) genFuzz(f *file) {
+	p := g.p
+	if len(p.sets) == 0 {
+		return
+	}
+	t := testingPkg.Ident
+	f.P("// FuzzDecode decodes arbitrary bytes as attribute set number which (modulo")
+	f.P("// the number of sets). Decoding must not panic, and a value that decodes")
+	f.P("// must survive MarshalAttrs and UnmarshalAttrs unchanged.")
+	f.P("func FuzzDecode(f *", t("F"), ") {")
+	f.P("for i := range ", len(p.sets), " {")
+	f.P("f.Add(uint8(i), []byte{})")
+	f.P("f.Add(uint8(i), []byte{4, 0, 1, 0, 8, 0, 2, 0, 1, 0, 0, 0})")
+	f.P("f.Add(uint8(i), []byte{12, 0, 1, 0x80, 8, 0, 1, 0, 1, 2, 3, 4})")
+	f.P("}")
+	f.P("f.Fuzz(func(t *", t("T"), ", which uint8, b []byte) {")
+	if len(p.sets) == 1 {
+		f.P("_ = which")
+		f.P("roundTrip[", p.sets[0].name, "](t, b)")
+	} else {
+		f.P("switch int(which) % ", len(p.sets), " {")
+		for i, s := range p.sets {
+			f.P("case ", i, ":")
+			f.P("roundTrip[", s.name, "](t, b)")
+		}
+		f.P("}")
+	}
+	f.P("})")
+	f.P("}")
+	f.P()
+	f.P("type attrSet[T any] interface {")
+	f.P("*T")
+	f.P("MarshalAttrs(*", attrsPkg.Ident("Encoder"), ") error")
+	f.P("UnmarshalAttrs([]byte) error")
+	f.P("}")
+	f.P()
+	f.P("func roundTrip[T any, P attrSet[T]](t *", t("T"), ", b []byte) {")
+	f.P("var v T")
+	f.P("if P(&v).UnmarshalAttrs(b) != nil {")
+	f.P("return")
+	f.P("}")
+	f.P("var e ", attrsPkg.Ident("Encoder"))
+	f.P("if err := P(&v).MarshalAttrs(&e); err != nil {")
+	f.P("if ", errorsPkg.Ident("Is"), "(err, ", attrsPkg.Ident("ErrTooLong"), ") {")
+	f.P("return // re-encoding can grow a value (a string gains its NUL)")
+	f.P("}")
+	f.P("t.Fatalf(\"%T: decoded value does not encode: %v\", v, err)")
+	f.P("}")
+	f.P("var w T")
+	f.P("if err := P(&w).UnmarshalAttrs(e.Bytes()); err != nil {")
+	f.P("t.Fatalf(\"%T: encoded value does not decode: %v\", v, err)")
+	f.P("}")
+	f.P("if !", reflectPkg.Ident("DeepEqual"), "(v, w) {")
+	f.P("t.Fatalf(\"%T: round trip changed the value:\\n%+v\\n%+v\", v, v, w)")
+	f.P("}")
+	f.P("}")
+}

@@ -1,0 +1,566 @@
+package gen
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/genlkit/genlkit/internal/spec"
+)
+
+// genTypes prints a struct per attribute set, the entry types of keyed
+// (type-value) attributes and the fixed-header message wrappers.
+func (g *generator) genTypes(f *file) {
+	p := g.p
+	for _, s := range p.sets {
+		mech := fmt.Sprintf("%s holds the attributes of %s attribute set %s.", s.name, p.spec.Name, s.spec.Name)
+		if s.root != s {
+			mech = fmt.Sprintf("%s holds the attributes of %s attribute set %s, a subset of %s (attribute types are %s's).",
+				s.name, p.spec.Name, s.spec.Name, s.spec.SubsetOf, s.root.spec.Name)
+		}
+		g.doc(f, mech, s.spec.Doc)
+		f.P("type ", s.name, " struct {")
+		for _, fl := range s.fields {
+			g.doc(f, fmt.Sprintf("%s is attribute %s (%d): %s.", fl.name, fl.attr.Name, fl.attr.Value, g.wireDesc(fl.attr)), fl.attr.Doc)
+			f.P(fl.name, " ", fl.typ)
+		}
+		f.P("}")
+		f.P()
+		for _, et := range s.entry {
+			fl := fieldOfEntry(s, et)
+			f.Comment(wrap(fmt.Sprintf("%s is one entry of attribute %s of set %s. On the wire its keys (%s) are the attribute types of the nests holding the value.",
+				et.name, fl.attr.Name, s.spec.Name, strings.Join(et.knames, ", ")), 76))
+			f.P("type ", et.name, " struct {")
+			for i, k := range et.keys {
+				f.P(k, " uint16 // ", et.knames[i])
+			}
+			f.P(et.value, " ", et.el.typ)
+			f.P("}")
+			f.P()
+		}
+	}
+	for _, m := range p.msgs {
+		f.P("// ", m.name, " is a message of attribute set ", m.set.spec.Name, " with the fixed header ", m.header.def.Name, ".")
+		f.P("type ", m.name, " struct {")
+		f.P("Header ", m.header.name)
+		f.P(m.set.name)
+		f.P("}")
+		f.P()
+	}
+}
+
+func fieldOfEntry(s *set, et *entryType) *field {
+	for _, fl := range s.fields {
+		if fl.tv == et {
+			return fl
+		}
+	}
+	return nil
+}
+
+// ---- encoding ----
+
+func (g *generator) genEncode(f *file) {
+	p := g.p
+	for _, s := range p.sets {
+		f.P("// MarshalAttrs appends the attributes of v that are present to e, in spec")
+		f.P("// order, and returns the first error: a value that cannot be encoded (an")
+		f.P("// attribute path says which) or the encoder's.")
+		f.P("func (v *", s.name, ") MarshalAttrs(e *", attrsPkg.Ident("Encoder"), ") error {")
+		f.P("if err := v.encode(e); err != nil {")
+		f.P("return err")
+		f.P("}")
+		f.P("return e.Err()")
+		f.P("}")
+		f.P()
+		f.P("func (v *", s.name, ") encode(e *", attrsPkg.Ident("Encoder"), ") error {")
+		for _, fl := range s.fields {
+			g.encodeField(f, fl)
+		}
+		f.P("return nil")
+		f.P("}")
+		f.P()
+	}
+}
+
+func (g *generator) encodeField(f *file, fl *field) {
+	x := "v." + fl.name
+	t := fl.attrC
+	name := fl.attr.Name
+	switch {
+	case fl.tv != nil:
+		et := fl.tv
+		f.P("for i := range ", x, " {")
+		f.P("en := &", x, "[i]")
+		f.P("n0 := e.Nest(", t, ")")
+		keys := et.keys
+		last := len(keys)
+		if et.el.kind != kNest {
+			last--
+		}
+		for i := 0; i < last; i++ {
+			f.P("n", i+1, " := e.Nest(en.", keys[i], ")")
+		}
+		if et.el.kind == kNest {
+			f.P("if err := en.", et.value, ".encode(e); err != nil {")
+			f.P("return ", attrsPkg.Ident("WithPath"), "(err, ", strconv.Quote(name), ")")
+			f.P("}")
+		} else {
+			g.encodeElem(f, et.el, "en."+keys[len(keys)-1], "en."+et.value, name)
+		}
+		for i := last; i > 0; i-- {
+			f.P("e.End(n", i, ")")
+		}
+		f.P("e.End(n0)")
+		f.P("}")
+	case fl.idx:
+		f.P("if ", x, " != nil {")
+		f.P("n := e.Nest(", t, ")")
+		f.P("for i := range ", x, " {")
+		g.encodeElem(f, fl.el, "uint16(i)", x+"[i]", name)
+		f.P("}")
+		f.P("e.End(n)")
+		f.P("}")
+	case fl.multi:
+		f.P("for i := range ", x, " {")
+		g.encodeElem(f, fl.el, t, x+"[i]", name)
+		f.P("}")
+	case fl.opt:
+		f.P("if ", x, ".Valid {")
+		g.encodeElem(f, fl.el, t, x+".Value", name)
+		f.P("}")
+	case fl.ptr:
+		f.P("if ", x, " != nil {")
+		g.encodeElem(f, fl.el, t, x, name)
+		f.P("}")
+	case fl.el.kind == kFlag:
+		f.P("if ", x, " {")
+		f.P("e.Flag(", t, ")")
+		f.P("}")
+	case fl.el.kind == kAddr4 || fl.el.kind == kAddr16 || fl.el.kind == kAddrAny:
+		f.P("if ", x, ".IsValid() {")
+		g.encodeElem(f, fl.el, t, x, name)
+		f.P("}")
+	default: // slices: binary, arrays, hardware addresses
+		f.P("if ", x, " != nil {")
+		g.encodeElem(f, fl.el, t, x, name)
+		f.P("}")
+	}
+}
+
+// conv returns expr converted to Go type want unless el's type is it.
+func conv(el elem, want, expr string) string {
+	if el.typ.str == want {
+		return expr
+	}
+	return want + "(" + expr + ")"
+}
+
+// encodeElem prints the encoding of one payload x of type t.
+func (g *generator) encodeElem(f *file, el elem, t, x, name string) {
+	wp := attrsPkg.Ident("WithPath")
+	switch el.kind {
+	case kInt:
+		w := el.wire
+		switch {
+		case w == spec.TypeUint || w == spec.TypeSint:
+			u := "uint64"
+			if w == spec.TypeSint {
+				u = "int64"
+			}
+			switch el.order {
+			case spec.ByteOrderBig, spec.ByteOrderLittle:
+				g.use("encodeVarOrder")
+				f.P("encodeVarOrder(e, ", t, ", uint64(", x, "), ", w == spec.TypeSint, ", ", el.order == spec.ByteOrderBig, ")")
+			case spec.ByteOrderHost:
+				method := "Uint"
+				if w == spec.TypeSint {
+					method = "Sint"
+				}
+				f.P("e.", method, "(", t, ", ", conv(el, u, x), ")")
+			}
+		default:
+			bits := intWidth(w)
+			signed := w.IsSigned()
+			native := builtinInt(w)
+			switch {
+			case bits == 8:
+				f.P("e.", strings.ToUpper(string(w[:1])), "8(", t, ", ", conv(el, native, x), ")")
+			case el.order == spec.ByteOrderBig:
+				f.P("e.U", bits, "BE(", t, ", uint", bits, "(", x, "))")
+			case el.order == spec.ByteOrderLittle:
+				g.use("encodeLE")
+				f.P("encodeLE(e, ", t, ", uint64(", x, "), ", bits/8, ")")
+			case signed:
+				f.P("e.S", bits, "(", t, ", ", conv(el, native, x), ")")
+			default:
+				f.P("e.U", bits, "(", t, ", ", conv(el, native, x), ")")
+			}
+		}
+	case kString:
+		f.P("e.String(", t, ", ", x, ")")
+	case kBinary, kHWAddr:
+		f.P("e.Binary(", t, ", ", x, ")")
+	case kFlag:
+		f.P("e.Flag(", t, ")")
+	case kBitfield32:
+		f.P("e.Bitfield32(", t, ", ", x, ")")
+	case kStruct:
+		f.P("if b := e.Reserve(", t, ", ", el.strct.sizeC, "); b != nil {")
+		f.P("if err := ", x, ".put(b); err != nil {")
+		f.P("return ", wp, "(err, ", strconv.Quote(name), ")")
+		f.P("}")
+		f.P("}")
+	case kArray:
+		g.use("encodeArray")
+		f.P("encodeArray(e, ", t, ", ", x, ", ", intWidth(el.wire)/8, ", ", orderArg(el.order), ")")
+	case kAddr4:
+		g.use("encodeAddr4")
+		f.P("if err := encodeAddr4(e, ", t, ", ", x, "); err != nil {")
+		f.P("return ", wp, "(err, ", strconv.Quote(name), ")")
+		f.P("}")
+	case kAddr16:
+		g.use("encodeAddr16")
+		f.P("encodeAddr16(e, ", t, ", ", x, ")")
+	case kAddrAny:
+		g.use("encodeAddr")
+		f.P("encodeAddr(e, ", t, ", ", x, ")")
+	case kNest:
+		f.P("n := e.Nest(", t, ")")
+		f.P("if err := ", x, ".encode(e); err != nil {")
+		f.P("return ", wp, "(err, ", strconv.Quote(name), ")")
+		f.P("}")
+		f.P("e.End(n)")
+	}
+}
+
+// orderArg is the byte-order argument of the array helpers: 0 host, 1 big,
+// 2 little.
+func orderArg(o spec.ByteOrder) string {
+	switch o {
+	case spec.ByteOrderBig:
+		return "orderBig"
+	case spec.ByteOrderLittle:
+		return "orderLittle"
+	}
+	return "orderHost"
+}
+
+// ---- decoding ----
+
+func (g *generator) genDecode(f *file) {
+	p := g.p
+	for _, s := range p.roots {
+		f.P("var ", s.namesV, " = []string{")
+		for _, a := range s.spec.Attributes {
+			f.P(a.Value, ": ", strconv.Quote(a.Name), ",")
+		}
+		f.P("}")
+		f.P()
+	}
+	for _, s := range p.sets {
+		f.P("// UnmarshalAttrs decodes attributes of set ", s.spec.Name, " from b into v,")
+		f.P("// replacing its contents. Attributes the set does not define are skipped;")
+		f.P("// a malformed one is an error naming its path. Strings and byte slices are")
+		f.P("// copies: v does not refer to b.")
+		f.P("func (v *", s.name, ") UnmarshalAttrs(b []byte) error {")
+		f.P("*v = ", s.name, "{}")
+		f.P("var d ", attrsPkg.Ident("Decoder"))
+		f.P("d.Reset(b)")
+		f.P("v.decode(&d)")
+		f.P("return d.Err()")
+		f.P("}")
+		f.P()
+		g.genDecodeFunc(f, s)
+	}
+	for _, s := range p.sets {
+		if !g.usesDecodeMessage(s) {
+			continue
+		}
+		f.P("// decodeMessage decodes a message's attributes into v, adding to what v")
+		f.P("// holds (a reply may come in several messages).")
+		f.P("func (v *", s.name, ") decodeMessage(b []byte) error {")
+		f.P("var d ", attrsPkg.Ident("Decoder"))
+		f.P("d.Reset(b)")
+		f.P("v.decode(&d)")
+		f.P("return d.Err()")
+		f.P("}")
+		f.P()
+	}
+	for _, m := range p.msgs {
+		if p.noClient {
+			break
+		}
+		g.use("errShortHeader")
+		f.P("// decodeMessage decodes a message's fixed header and attributes into v.")
+		f.P("func (v *", m.name, ") decodeMessage(b []byte) error {")
+		f.P("if len(b) < ", m.header.sizeC, " {")
+		f.P("return errShortHeader(", strconv.Quote(m.header.def.Name), ", ", m.header.sizeC, ", len(b))")
+		f.P("}")
+		f.P("v.Header.get(b)")
+		f.P("return v.", m.set.name, ".decodeMessage(b[", m.header.sizeC, ":])")
+		f.P("}")
+		f.P()
+	}
+}
+
+// usesDecodeMessage reports whether a set is decoded from whole messages:
+// as an op's reply or a notification, or inside a fixed-header message.
+func (g *generator) usesDecodeMessage(s *set) bool {
+	if g.p.noClient {
+		return false
+	}
+	for _, o := range g.p.ops {
+		for _, c := range []*call{o.do, o.dump} {
+			if c != nil && c.replyTyp != "" && o.set == s {
+				return true
+			}
+		}
+	}
+	for _, n := range g.p.notifs {
+		if n.set == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *generator) genDecodeFunc(f *file, s *set) {
+	f.P("func (v *", s.name, ") decode(d *", attrsPkg.Ident("Decoder"), ") {")
+	f.P("d.SetNames(", s.namesV, ")")
+	if len(s.fields) == 0 {
+		f.P("for d.Next() {")
+		f.P("}")
+		f.P("}")
+		f.P()
+		return
+	}
+	var counted []*field
+	for _, fl := range s.fields {
+		if fl.multi && fl.tv == nil {
+			counted = append(counted, fl)
+		}
+	}
+	if len(counted) > 0 {
+		// Count repeated attributes first, so that each slice is
+		// allocated once, at its final size.
+		var names []string
+		for i, fl := range counted {
+			fl.countV = "n" + strconv.Itoa(i)
+			names = append(names, fl.countV)
+		}
+		f.P("var ", strings.Join(names, ", "), " int")
+		f.P("c := *d")
+		f.P("for c.Next() {")
+		f.P("switch c.Type() {")
+		for _, fl := range counted {
+			f.P("case ", fl.attrC, ":")
+			f.P(fl.countV, "++")
+		}
+		f.P("}")
+		f.P("}")
+		for _, fl := range counted {
+			f.P("if ", fl.countV, " > 0 {")
+			f.P("v.", fl.name, " = ", "growSlice(v.", fl.name, ", ", fl.countV, ")")
+			f.P("}")
+		}
+		g.use("growSlice")
+	}
+	f.P("for d.Next() {")
+	f.P("switch d.Type() {")
+	for _, fl := range s.fields {
+		f.P("case ", fl.attrC, ":")
+		g.decodeField(f, fl)
+	}
+	f.P("}")
+	f.P("}")
+	f.P("}")
+	f.P()
+}
+
+func (g *generator) decodeField(f *file, fl *field) {
+	x := "v." + fl.name
+	switch {
+	case fl.tv != nil:
+		et := fl.tv
+		keys := et.keys
+		// Levels of nests keyed by type; a scalar value sits at the last
+		// key level, a nested set below it.
+		f.P("k0 := d.Nested()")
+		levels := len(keys)
+		for i := 0; i < levels; i++ {
+			dv := "k" + strconv.Itoa(i)
+			f.P("for ", dv, ".Next() {")
+			if i < levels-1 || et.el.kind == kNest {
+				if i == levels-1 {
+					var kv []string
+					for j := range keys {
+						kv = append(kv, keys[j]+": k"+strconv.Itoa(j)+".Type()")
+					}
+					f.P(x, " = append(", x, ", ", et.name, "{", strings.Join(kv, ", "), "})")
+					f.P("k", i+1, " := ", dv, ".Nested()")
+					f.P(x, "[len(", x, ")-1].", et.value, ".decode(&k", i+1, ")")
+				} else {
+					f.P("k", i+1, " := ", dv, ".Nested()")
+				}
+			} else {
+				var kv []string
+				for j := range keys {
+					kv = append(kv, keys[j]+": k"+strconv.Itoa(j)+".Type()")
+				}
+				expr := g.decodeExpr(et.el, dv)
+				f.P(x, " = append(", x, ", ", et.name, "{", strings.Join(kv, ", "), ", ", et.value, ": ", expr, "})")
+			}
+		}
+		for i := 0; i < levels; i++ {
+			f.P("}")
+		}
+	case fl.idx:
+		g.use("countAttrs")
+		g.use("growSlice")
+		f.P("a := d.Nested()")
+		f.P("if ", x, " == nil {")
+		f.P(x, " = make(", fl.typ, ", 0, countAttrs(a))")
+		f.P("} else {")
+		f.P(x, " = growSlice(", x, ", countAttrs(a))")
+		f.P("}")
+		f.P("for a.Next() {")
+		g.decodeAppend(f, fl.el, x, "a")
+		f.P("}")
+	case fl.multi:
+		g.decodeAppend(f, fl.el, x, "d")
+	case fl.opt:
+		if fl.el.kind == kStruct {
+			g.use("structLenError")
+			cs := fl.el.strct
+			f.P("if b := d.Bytes(); len(b) >= ", cs.sizeC, " {")
+			f.P(x, ".Valid = true")
+			f.P(x, ".Value.get(b)")
+			f.P("} else {")
+			f.P("d.Fail(structLenError(", strconv.Quote(cs.def.Name), ", ", cs.sizeC, ", len(b)))")
+			f.P("}")
+		} else {
+			f.P(x, ".Set(", g.decodeExpr(fl.el, "d"), ")")
+		}
+	case fl.ptr:
+		f.P("if ", x, " == nil {")
+		f.P(x, " = new(", fl.el.typ, ")")
+		f.P("}")
+		f.P("nd := d.Nested()")
+		f.P(x, ".decode(&nd)")
+	default:
+		f.P(x, " = ", g.decodeExpr(fl.el, "d"))
+	}
+}
+
+// decodeAppend prints the decoding of the current attribute of decoder dv
+// appended to slice x.
+func (g *generator) decodeAppend(f *file, el elem, x, dv string) {
+	switch el.kind {
+	case kNest:
+		f.P(x, " = append(", x, ", ", el.typ, "{})")
+		f.P("nd := ", dv, ".Nested()")
+		f.P(x, "[len(", x, ")-1].decode(&nd)")
+	case kStruct:
+		g.use("structLenError")
+		cs := el.strct
+		f.P("if b := ", dv, ".Bytes(); len(b) >= ", cs.sizeC, " {")
+		f.P("var s ", el.typ)
+		f.P("s.get(b)")
+		f.P(x, " = append(", x, ", s)")
+		f.P("} else {")
+		f.P(dv, ".Fail(structLenError(", strconv.Quote(cs.def.Name), ", ", cs.sizeC, ", len(b)))")
+		f.P("}")
+	default:
+		f.P(x, " = append(", x, ", ", g.decodeExpr(el, dv), ")")
+	}
+}
+
+// decodeExpr returns an expression reading the current attribute of
+// decoder dv as el's Go type. Not for nests and structs.
+func (g *generator) decodeExpr(el elem, dv string) string {
+	switch el.kind {
+	case kInt:
+		w := el.wire
+		var expr string
+		switch {
+		case w == spec.TypeUint || w == spec.TypeSint:
+			switch el.order {
+			case spec.ByteOrderHost:
+				if w == spec.TypeSint {
+					expr = dv + ".Sint()"
+				} else {
+					expr = dv + ".Uint()"
+				}
+			default:
+				g.use("decodeVarOrder")
+				expr = fmt.Sprintf("decodeVarOrder(%s, %v, %v)", ptrOf(dv), w == spec.TypeSint, el.order == spec.ByteOrderBig)
+				if w == spec.TypeSint {
+					expr = "int64(" + expr + ")"
+				}
+			}
+			if native := builtinInt(w); el.typ.str != native {
+				expr = el.typ.str + "(" + expr + ")"
+			}
+			return expr
+		default:
+			bits := intWidth(w)
+			native := builtinInt(w)
+			switch {
+			case bits == 8:
+				expr = dv + "." + strings.ToUpper(string(w[:1])) + "8()"
+			case el.order == spec.ByteOrderBig:
+				expr = fmt.Sprintf("%s.U%dBE()", dv, bits)
+				if w.IsSigned() {
+					expr = native + "(" + expr + ")"
+				}
+			case el.order == spec.ByteOrderLittle:
+				g.use("decodeLE")
+				expr = fmt.Sprintf("%s(decodeLE(%s, %d))", native, ptrOf(dv), bits/8)
+			case w.IsSigned():
+				expr = fmt.Sprintf("%s.S%d()", dv, bits)
+			default:
+				expr = fmt.Sprintf("%s.U%d()", dv, bits)
+			}
+			if el.typ.str != native {
+				expr = el.typ.str + "(" + expr + ")"
+			}
+			return expr
+		}
+	case kString:
+		return dv + ".String()"
+	case kBinary:
+		g.use("cloneBytes")
+		return "cloneBytes(" + dv + ".Bytes())"
+	case kHWAddr:
+		g.use("cloneHWAddr")
+		return "cloneHWAddr(" + dv + ".Bytes())"
+	case kFlag:
+		return dv + ".Flag()"
+	case kBitfield32:
+		return dv + ".Bitfield32()"
+	case kArray:
+		g.use("decodeArray")
+		elemT := strings.TrimPrefix(el.typ.str, "[]")
+		return fmt.Sprintf("decodeArray[%s](%s, %d, %s)", elemT, ptrOf(dv), intWidth(el.wire)/8, orderArg(el.order))
+	case kAddr4:
+		g.use("decodeAddr4")
+		return "decodeAddr4(" + ptrOf(dv) + ")"
+	case kAddr16:
+		g.use("decodeAddr16")
+		return "decodeAddr16(" + ptrOf(dv) + ")"
+	case kAddrAny:
+		g.use("decodeAddr")
+		return "decodeAddr(" + ptrOf(dv) + ")"
+	}
+	panic(fmt.Sprintf("decodeExpr: kind %d", el.kind))
+}
+
+// ptrOf returns a pointer expression for decoder dv: d, the decode
+// function's parameter, is a pointer already; the others are values.
+func ptrOf(dv string) string {
+	if dv == "d" {
+		return "d"
+	}
+	return "&" + dv
+}

@@ -1,0 +1,337 @@
+package gen
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/genlkit/genlkit/internal/spec"
+	"github.com/genlkit/genlkit/internal/spec/spectest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden packages under ../testfamily")
+
+// The golden packages are real packages of the module, so that go build,
+// go vet and staticcheck check them with the rest of the tree, and their
+// hand-written tests round-trip them against independent fixtures.
+var goldens = []struct{ spec, dir string }{
+	{"testdata/kitchen.yaml", "../testfamily/kitchen"},
+	{"testdata/directional.yaml", "../testfamily/directional"},
+}
+
+func generateFile(t *testing.T, path string, cfg Config) []File {
+	t.Helper()
+	f, err := spec.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := Generate(f, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func TestGolden(t *testing.T) {
+	for _, g := range goldens {
+		t.Run(filepath.Base(g.dir), func(t *testing.T) {
+			files := generateFile(t, g.spec, Config{SpecArg: filepath.Join("../../gen", g.spec)})
+			want := map[string]bool{}
+			for _, f := range files {
+				want[f.Name] = true
+				path := filepath.Join(g.dir, f.Name)
+				if *update {
+					if err := os.MkdirAll(g.dir, 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(path, f.Content, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				old, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatalf("%v (run go test ./cmd/genlgen/internal/gen -update)", err)
+				}
+				if !bytes.Equal(old, f.Content) {
+					t.Errorf("%s differs from the generator's output (run go test ./cmd/genlgen/internal/gen -update):\n%s",
+						path, firstDiff(string(old), string(f.Content)))
+				}
+			}
+			entries, err := os.ReadDir(g.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				b, err := os.ReadFile(filepath.Join(g.dir, e.Name()))
+				if err == nil && IsGenerated(b) && !want[e.Name()] {
+					t.Errorf("%s: stale generated file", e.Name())
+				}
+			}
+		})
+	}
+}
+
+// firstDiff shows the first differing line of two texts.
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			return "line " + strconv.Itoa(i+1) + ":\n  committed: " + x + "\n  generated: " + y
+		}
+	}
+	return "(no line differs)"
+}
+
+func TestDeterministic(t *testing.T) {
+	a := generateFile(t, "testdata/kitchen.yaml", Config{})
+	for range 3 {
+		b := generateFile(t, "testdata/kitchen.yaml", Config{})
+		if len(a) != len(b) {
+			t.Fatal("different file sets")
+		}
+		for i := range a {
+			if a[i].Name != b[i].Name || !bytes.Equal(a[i].Content, b[i].Content) {
+				t.Fatalf("%s: output differs between runs", a[i].Name)
+			}
+		}
+	}
+}
+
+func TestHeaderAndGenerate(t *testing.T) {
+	files := generateFile(t, "testdata/kitchen.yaml", Config{SpecArg: "kitchen"})
+	for _, f := range files {
+		if !IsGenerated(f.Content) {
+			t.Errorf("%s: no generated-code header", f.Name)
+		}
+		first, _, _ := strings.Cut(string(f.Content), "\n")
+		if !strings.HasSuffix(first, " DO NOT EDIT.") {
+			t.Errorf("%s: header %q does not follow the Go convention", f.Name, first)
+		}
+		if f.Name == "doc.go" && !strings.Contains(string(f.Content), "//go:generate go run github.com/genlkit/genlkit/cmd/genlgen -spec kitchen -o .") {
+			t.Errorf("doc.go: no go:generate line:\n%s", f.Content)
+		}
+	}
+}
+
+func TestDocsFlag(t *testing.T) {
+	plain := generateFile(t, "testdata/kitchen.yaml", Config{})
+	docs := generateFile(t, "testdata/kitchen.yaml", Config{Docs: true})
+	find := func(fs []File, name string) string {
+		for _, f := range fs {
+			if f.Name == name {
+				return string(f.Content)
+			}
+		}
+		t.Fatalf("no %s", name)
+		return ""
+	}
+	const prose = "Blue jumps to 10."
+	if strings.Contains(find(plain, "enums.go"), prose) {
+		t.Error("spec prose emitted without -docs")
+	}
+	if !strings.Contains(find(docs, "enums.go"), prose) {
+		t.Error("spec prose missing with -docs")
+	}
+	if !strings.Contains(find(docs, "doc.go"), "Kitchen sink test family.") {
+		t.Error("family doc missing with -docs")
+	}
+}
+
+func TestGoName(t *testing.T) {
+	for in, want := range map[string]string{
+		"xdp-zc-max-segs":   "XdpZcMaxSegs",
+		"svc_export":        "SvcExport",
+		"--kernel-timespec": "KernelTimespec",
+		"--wgdevice-a-last": "WgdeviceALast",
+		"napi-id":           "NapiID",
+		"addr-ipv4":         "AddrIPv4",
+		"1st":               "X1st",
+		"10baseT-half":      "X10baseTHalf",
+		"":                  "X",
+		"--":                "X",
+		"mac":               "MAC",
+		"ifindex":           "Ifindex",
+		"op.flags":          "OpFlags",
+	} {
+		if got := goName(in); got != want {
+			t.Errorf("goName(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"mptcp_pm":     "mptcppm",
+		"net-shaper":   "netshaper",
+		"ovs_datapath": "ovsdatapath",
+		"nlctrl":       "nlctrl",
+		"TASKSTATS":    "taskstats",
+		"go":           "gogenl",
+		"family":       "familygenl",
+		"9p":           "genl9p",
+	} {
+		if got := pkgName(in); got != want {
+			t.Errorf("pkgName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestNamespace(t *testing.T) {
+	ns := newNamespace("Client")
+	for _, c := range []struct{ name, suffix, want string }{
+		{"Dev", "Attrs", "Dev"},
+		{"Dev", "Attrs", "DevAttrs"},
+		{"Dev", "Attrs", "DevAttrs2"},
+		{"Client", "Attrs", "ClientAttrs"},
+		{"X", "", "X"},
+		{"X", "", "X2"},
+	} {
+		if got := ns.claim(c.name, c.suffix); got != c.want {
+			t.Errorf("claim(%q, %q) = %q, want %q", c.name, c.suffix, got, c.want)
+		}
+	}
+}
+
+// TestUnsupported checks that a spec feature the generator cannot express is
+// an error naming its position, not silently dropped.
+func TestUnsupported(t *testing.T) {
+	const head = `name: bad
+protocol: genetlink-legacy
+doc: x
+attribute-sets:
+  -
+    name: s
+    attributes:
+      -
+        name: inner
+        type: u32
+`
+	const tail = `operations:
+  list:
+    -
+      name: get
+      doc: x
+      attribute-set: s
+      do:
+        request:
+          attributes: [inner]
+`
+	for _, c := range []struct {
+		name, attr, want string
+	}{
+		{"multi indexed-array", `      -
+        name: arr
+        type: indexed-array
+        sub-type: nest
+        nested-attributes: s
+        multi-attr: true
+`, "bad.yaml:16:21: attribute \"arr\": multi-attr indexed-array is not supported"},
+		{"multi flag", `      -
+        name: fl
+        type: flag
+        multi-attr: true
+`, "bad.yaml:14:21: attribute \"fl\": multi-attr flag is not supported"},
+		{"float-ish binary array", `      -
+        name: arr
+        type: binary
+        sub-type: uint
+`, "bad.yaml:14:19: binary attribute \"arr\": sub-type \"uint\" is not supported"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f, err := spec.Parse("bad.yaml", []byte(head+c.attr+tail))
+			if err != nil {
+				t.Skipf("the spec model rejects it already: %v", err)
+			}
+			_, err = Generate(f, Config{})
+			var se *spec.Error
+			if !errors.As(err, &se) {
+				t.Fatalf("got %v, want a *spec.Error", err)
+			}
+			if !strings.HasPrefix(err.Error(), c.want) {
+				t.Errorf("got %q, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestAllSpecs generates every genetlink spec of the kernel (or of
+// $GENLKIT_SPECS) into a scratch module and vets it: the generator must
+// handle specs it has never seen, not only the committed ones.
+func TestAllSpecs(t *testing.T) {
+	dir := spectest.Dir(t)
+	if testing.Short() {
+		t.Skip("go vet of every generated package is slow")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	fams, err := spec.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fams) == 0 {
+		t.Fatalf("no genetlink specs in %s", dir)
+	}
+	root := moduleRoot(t)
+	mod := t.TempDir()
+	writeFile(t, filepath.Join(mod, "go.mod"), "module genlgenscratch\n\ngo 1.26.0\n\nrequire github.com/genlkit/genlkit v0.0.0\n\nreplace github.com/genlkit/genlkit => "+root+"\n")
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(mod, "go.sum"), string(sum))
+	for _, f := range fams {
+		files, err := Generate(f, Config{})
+		if err != nil {
+			t.Errorf("%s: %v", f.Path, err)
+			continue
+		}
+		pkgDir := filepath.Join(mod, pkgName(f.Name))
+		for _, fl := range files {
+			writeFile(t, filepath.Join(pkgDir, fl.Name), string(fl.Content))
+		}
+	}
+	cmd := exec.Command(goBin, "vet", "./...")
+	cmd.Dir = mod
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOPROXY=off")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go vet of the generated packages: %v\n%s", err, out)
+	}
+}
+
+func moduleRoot(t *testing.T) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		if filepath.Dir(dir) == dir {
+			t.Fatal("no go.mod above the test")
+		}
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,186 @@
+// Command genlgen generates a typed Go package for a generic netlink family
+// from the kernel's YAML spec of the family.
+//
+// Usage:
+//
+//	genlgen -spec netdev -o family/netdev
+//	genlgen -spec path/to/netdev.yaml -o DIR [-pkg NAME] [-docs]
+//	genlgen -all -o family
+//
+// -spec is a spec file, or a family name or spec file base name resolved in
+// the -specs directory (default $GENLKIT_SPECS, else ../shared/specs next
+// to the module root, the directory holding go.mod above the working
+// directory). The package is written to -o as one file per construct
+// (consts.go, types.go, encode.go, decode.go, client.go, ...), gofmt'ed and
+// deterministic; files genlgen wrote earlier that are no longer generated
+// are removed, other files are left alone. Comments are mechanical (sets,
+// wire types, checks, enum values); -docs adds the spec's doc prose.
+//
+// With -all, every genetlink spec of the specs directory is generated into
+// its own package directory under -o (family/netdev, family/mptcppm, ...).
+//
+// Each generated package carries a go:generate line that runs genlgen
+// again, so "go generate ./family/..." regenerates them all.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/genlkit/genlkit/cmd/genlgen/internal/gen"
+	"github.com/genlkit/genlkit/internal/spec"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "genlgen:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("genlgen", flag.ContinueOnError)
+	specArg := fs.String("spec", "", "spec file, or family name / spec base name resolved in -specs")
+	specsDir := fs.String("specs", "", "directory of specs (default $GENLKIT_SPECS, else <module root>/../shared/specs)")
+	out := fs.String("o", "", "output directory")
+	pkg := fs.String("pkg", "", "package name (default derived from the family name)")
+	docs := fs.Bool("docs", false, "add the spec's doc prose to generated comments")
+	noTests := fs.Bool("notests", false, "do not generate the fuzz test file")
+	noClient := fs.Bool("noclient", false, "generate types, encoding and decoding only: no Client, notifications or descriptor")
+	all := fs.Bool("all", false, "generate every genetlink spec of -specs into a package directory under -o")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *all {
+		if *specArg != "" || *pkg != "" || *out == "" || fs.NArg() > 0 {
+			fs.Usage()
+			return errors.New("-all needs -o and no -spec or -pkg")
+		}
+		return generateAll(*specsDir, *out, *docs, *noTests)
+	}
+	if *specArg == "" || *out == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return errors.New("need -spec and -o")
+	}
+	f, err := loadSpec(*specArg, *specsDir)
+	if err != nil {
+		return err
+	}
+	files, err := gen.Generate(f, gen.Config{Package: *pkg, SpecArg: *specArg, Docs: *docs, NoTests: *noTests, NoClient: *noClient})
+	if err != nil {
+		return err
+	}
+	return write(*out, files)
+}
+
+// generateAll generates every genetlink spec in dir (netlink-raw specs are
+// skipped) into root/<package name>.
+func generateAll(dir, root string, docs, noTests bool) error {
+	if dir == "" {
+		var err error
+		if dir, err = SpecsDir(); err != nil {
+			return err
+		}
+	}
+	fams, err := spec.LoadDir(dir)
+	if err != nil {
+		return err
+	}
+	if len(fams) == 0 {
+		return fmt.Errorf("no genetlink specs in %s", dir)
+	}
+	for _, f := range fams {
+		arg := strings.TrimSuffix(filepath.Base(f.Path), ".yaml")
+		files, err := gen.Generate(f, gen.Config{SpecArg: arg, Docs: docs, NoTests: noTests})
+		if err != nil {
+			return err
+		}
+		if err := write(filepath.Join(root, gen.PackageName(f.Name)), files); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadSpec loads a spec given as a file path, or by name from the specs
+// directory.
+func loadSpec(arg, dir string) (*spec.Family, error) {
+	if strings.ContainsRune(arg, filepath.Separator) || strings.HasSuffix(arg, ".yaml") {
+		if _, err := os.Stat(arg); err == nil {
+			return spec.Load(arg)
+		}
+	}
+	if dir == "" {
+		var err error
+		if dir, err = SpecsDir(); err != nil {
+			return nil, err
+		}
+	}
+	return spec.Find(dir, arg)
+}
+
+// SpecsDir returns the default specs directory: $GENLKIT_SPECS, else
+// ../shared/specs relative to the module root above the working directory.
+func SpecsDir() (string, error) {
+	if d := os.Getenv("GENLKIT_SPECS"); d != "" {
+		return d, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for dir := wd; ; {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "..", "shared", "specs"), nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no specs directory: set GENLKIT_SPECS or -specs (no go.mod above %s)", wd)
+		}
+		dir = parent
+	}
+}
+
+// write puts files into dir, leaving files whose content is unchanged
+// untouched and removing files an earlier run generated that this one did
+// not.
+func write(dir string, files []gen.File) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	for _, f := range files {
+		keep[f.Name] = true
+		path := filepath.Join(dir, f.Name)
+		if old, err := os.ReadFile(path); err == nil && string(old) == string(f.Content) {
+			continue
+		}
+		if err := os.WriteFile(path, f.Content, 0o644); err != nil {
+			return err
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() || keep[e.Name()] || !strings.HasSuffix(e.Name(), ".go") {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if gen.IsGenerated(b) {
+			if err := os.Remove(path); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

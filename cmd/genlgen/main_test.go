@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/genlkit/genlkit/cmd/genlgen/internal/gen"
+	"github.com/genlkit/genlkit/family"
+	"github.com/genlkit/genlkit/internal/spec"
+	"github.com/genlkit/genlkit/internal/spec/spectest"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	// Every committed family package, for their registered descriptors.
+	_ "github.com/genlkit/genlkit/family/devlink"
+	_ "github.com/genlkit/genlkit/family/dpll"
+	_ "github.com/genlkit/genlkit/family/ethtool"
+	_ "github.com/genlkit/genlkit/family/fou"
+	_ "github.com/genlkit/genlkit/family/handshake"
+	_ "github.com/genlkit/genlkit/family/lockd"
+	_ "github.com/genlkit/genlkit/family/mptcppm"
+	_ "github.com/genlkit/genlkit/family/netdev"
+	_ "github.com/genlkit/genlkit/family/netshaper"
+	_ "github.com/genlkit/genlkit/family/nfsd"
+	_ "github.com/genlkit/genlkit/family/nlctrl"
+	_ "github.com/genlkit/genlkit/family/ovsdatapath"
+	_ "github.com/genlkit/genlkit/family/ovsvport"
+	_ "github.com/genlkit/genlkit/family/tcpmetrics"
+	_ "github.com/genlkit/genlkit/family/wireguard"
+)
+
+func loadAll(t *testing.T) []*spec.Family {
+	t.Helper()
+	fams, err := spec.LoadDir(spectest.Dir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fams
+}
+
+// TestCommittedPackages: family/<pkg> holds exactly what genlgen generates
+// from each genetlink spec (what .ci/generate-check checks with git).
+func TestCommittedPackages(t *testing.T) {
+	for _, f := range loadAll(t) {
+		arg := strings.TrimSuffix(filepath.Base(f.Path), ".yaml")
+		files, err := gen.Generate(f, gen.Config{SpecArg: arg})
+		if err != nil {
+			t.Fatalf("%s: %v", f.Path, err)
+		}
+		dir := filepath.Join("..", "..", "family", gen.PackageName(f.Name))
+		for _, fl := range files {
+			b, err := os.ReadFile(filepath.Join(dir, fl.Name))
+			if err != nil {
+				t.Errorf("%s: %v (regenerate: go run ./cmd/genlgen -all -o family)", f.Name, err)
+				continue
+			}
+			if !bytes.Equal(b, fl.Content) {
+				t.Errorf("%s/%s is out of date (regenerate: go run ./cmd/genlgen -all -o family)", dir, fl.Name)
+			}
+		}
+	}
+}
+
+// TestDescriptorsRegistered: importing a family package registers the
+// descriptor internal/spec builds from its spec, unchanged.
+func TestDescriptorsRegistered(t *testing.T) {
+	for _, f := range loadAll(t) {
+		d, ok := family.Lookup(f.Name)
+		if !ok {
+			t.Errorf("%s: no registered descriptor", f.Name)
+			continue
+		}
+		if diff := cmp.Diff(f.Descriptor(), d, cmpopts.IgnoreUnexported(family.Descriptor{})); diff != "" {
+			t.Errorf("%s: registered descriptor differs from the spec's (-spec +registered):\n%s", f.Name, diff)
+		}
+	}
+}
+
+func TestRun(t *testing.T) {
+	dir := t.TempDir()
+	// A file genlgen wrote before and no longer writes goes; others stay.
+	stale := gen.Header("kitchen.yaml") + "\n\npackage kitchen\n"
+	mustWrite(t, filepath.Join(dir, "old.go"), stale)
+	mustWrite(t, filepath.Join(dir, "mine_test.go"), "package kitchen\n")
+	if err := run([]string{"-spec", "internal/gen/testdata/kitchen.yaml", "-o", dir}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "old.go")); !os.IsNotExist(err) {
+		t.Errorf("stale generated file kept: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "mine_test.go")); err != nil {
+		t.Errorf("hand-written file removed: %v", err)
+	}
+	doc, err := os.ReadFile(filepath.Join(dir, "doc.go"))
+	if err != nil || !bytes.Contains(doc, []byte("package kitchen")) {
+		t.Fatalf("doc.go: %v\n%s", err, doc)
+	}
+
+	if err := run([]string{"-spec", "kitchen", "-o", dir}); err == nil {
+		t.Error("a name not in the specs directory was accepted")
+	}
+	if err := run([]string{"-o", dir}); err == nil {
+		t.Error("no -spec accepted")
+	}
+}
+
+func TestRunAll(t *testing.T) {
+	specs := spectest.Dir(t)
+	dir := t.TempDir()
+	if err := run([]string{"-all", "-specs", specs, "-o", dir}); err != nil {
+		t.Fatal(err)
+	}
+	for _, pkg := range []string{"netdev", "mptcppm", "netshaper", "nlctrl"} {
+		if _, err := os.Stat(filepath.Join(dir, pkg, "client.go")); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func mustWrite(t *testing.T, path, s string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

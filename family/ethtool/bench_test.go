@@ -1,0 +1,126 @@
+package ethtool_test
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/genlkit/genlkit/attrs"
+	"github.com/genlkit/genlkit/family/ethtool"
+)
+
+// linkmodesReply builds an ethtool linkmodes-get reply as a 1 Gb/s copper
+// NIC sends it (verbose bitsets): a header, the link modes we advertise
+// and those the peer does, speed, duplex and the rest.
+func linkmodesReply() []byte {
+	ours := []string{"10baseT/Half", "10baseT/Full", "100baseT/Half", "100baseT/Full",
+		"1000baseT/Full", "Autoneg", "TP", "MII", "Pause", "Asym_Pause"}
+	peer := []string{"10baseT/Full", "100baseT/Full", "1000baseT/Full", "Autoneg", "Pause"}
+	var e attrs.Encoder
+	bitset := func(typ uint16, names []string) {
+		n := e.Nest(typ)
+		e.U32(ethtool.AttrBitsetSize, 103)
+		bits := e.Nest(ethtool.AttrBitsetBits)
+		for i, name := range names {
+			bit := e.Nest(ethtool.AttrBitsetBitsBit)
+			e.U32(ethtool.AttrBitsetBitIndex, uint32(i))
+			e.String(ethtool.AttrBitsetBitName, name)
+			e.Flag(ethtool.AttrBitsetBitValue)
+			e.End(bit)
+		}
+		e.End(bits)
+		e.End(n)
+	}
+	h := e.Nest(ethtool.AttrLinkmodesHeader)
+	e.U32(ethtool.AttrHeaderDevIndex, 2)
+	e.String(ethtool.AttrHeaderDevName, "eth0")
+	e.End(h)
+	e.U8(ethtool.AttrLinkmodesAutoneg, 1)
+	bitset(ethtool.AttrLinkmodesOurs, ours)
+	bitset(ethtool.AttrLinkmodesPeer, peer)
+	e.U32(ethtool.AttrLinkmodesSpeed, 1000)
+	e.U8(ethtool.AttrLinkmodesDuplex, 1)
+	e.U8(ethtool.AttrLinkmodesMasterSlaveCfg, 1)
+	e.U8(ethtool.AttrLinkmodesMasterSlaveState, 1)
+	e.U32(ethtool.AttrLinkmodesLanes, 1)
+	e.U8(ethtool.AttrLinkmodesRateMatching, 0)
+	if err := e.Err(); err != nil {
+		panic(err)
+	}
+	return e.Bytes()
+}
+
+// heapObjects counts the heap objects a decoded value is made of: each
+// non-nil pointer, each slice's backing array and each string's bytes.
+// Decoding allocates these and should allocate nothing else.
+func heapObjects(v reflect.Value) int {
+	n := 0
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			n = 1 + heapObjects(v.Elem())
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			n += heapObjects(v.Field(i))
+		}
+	case reflect.Slice:
+		if v.Cap() > 0 {
+			n = 1
+		}
+		for i := range v.Len() {
+			n += heapObjects(v.Index(i))
+		}
+	case reflect.String:
+		if v.Len() > 0 {
+			n = 1
+		}
+	}
+	return n
+}
+
+func decodeLinkmodes(b []byte) *ethtool.Linkmodes {
+	v := new(ethtool.Linkmodes)
+	if err := v.UnmarshalAttrs(b); err != nil {
+		panic(err)
+	}
+	return v
+}
+
+var lmSink *ethtool.Linkmodes
+
+// TestLinkmodesDecodeAllocs: decoding a linkmodes-get reply allocates the
+// returned value and nothing more.
+func TestLinkmodesDecodeAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts differ under the race detector")
+	}
+	b := linkmodesReply()
+	v := decodeLinkmodes(b)
+	if v.Header.DevName.Value != "eth0" || len(v.Ours.Bits.Bit) != 10 || v.Ours.Bits.Bit[9].Name.Value != "Asym_Pause" ||
+		!v.Peer.Bits.Bit[4].Value || v.Speed.Value != 1000 {
+		t.Fatalf("decoded %+v", v)
+	}
+	want := heapObjects(reflect.ValueOf(v))
+	got := testing.AllocsPerRun(100, func() { lmSink = decodeLinkmodes(b) })
+	if int(got) != want {
+		t.Errorf("decode: %v allocs, the value is %d heap objects", got, want)
+	}
+}
+
+// BenchmarkLinkmodesDecode decodes one linkmodes-get reply into a new value.
+// extra-allocs/op counts allocations beyond the objects of the returned
+// value (0 is the target).
+func BenchmarkLinkmodesDecode(b *testing.B) {
+	msg := linkmodesReply()
+	objects := heapObjects(reflect.ValueOf(decodeLinkmodes(msg)))
+	extra := testing.AllocsPerRun(100, func() { lmSink = decodeLinkmodes(msg) }) - float64(objects)
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	for b.Loop() {
+		lmSink = decodeLinkmodes(msg)
+	}
+	b.ReportMetric(extra, "extra-allocs/op")
+	b.ReportMetric(float64(objects), "value-objects")
+}
+
+var raceEnabled bool
