@@ -1,0 +1,615 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/genlkit/genlkit/family"
+	"github.com/genlkit/genlkit/genl"
+	"github.com/genlkit/genlkit/internal/jsonmsg"
+	"github.com/genlkit/genlkit/internal/spec/spectest"
+	"github.com/genlkit/genlkit/internal/testutils"
+)
+
+// binPath is the genlkit binary built once for the tests.
+var binPath string
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		dir, err := os.MkdirTemp("", "genlkit-cli-test")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		binPath = filepath.Join(dir, "genlkit")
+		cmd := exec.Command("go", "build", "-o", binPath, ".")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+			return 1
+		}
+		gs := runtime.NumGoroutine()
+		code := m.Run()
+		if code == 0 && !testing.Short() {
+			// The in-process tests must not leave goroutines behind.
+			deadline := time.Now().Add(2 * time.Second)
+			for runtime.NumGoroutine() > gs && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if n := runtime.NumGoroutine(); n > gs {
+				fmt.Fprintf(os.Stderr, "leak check: %d goroutines at the end, %d at the start\n", n, gs)
+				return 1
+			}
+		}
+		return code
+	}()
+	os.Exit(code)
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+}
+
+// cli runs the built binary with the kernel specs in GENLKIT_SPECS.
+func cli(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, args...)
+	cmd.Env = append(os.Environ(), "GENLKIT_SPECS="+spectest.Dir(t))
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run genlkit %v: %v", args, err)
+	}
+	return r
+}
+
+// inNS runs the binary inside ns.
+func inNS(t *testing.T, ns *testutils.NS, args ...string) result {
+	t.Helper()
+	return cli(t, "", append([]string{"--netns", ns.Name}, args...)...)
+}
+
+func wantOK(t *testing.T, r result) {
+	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("want success, got %v", r)
+	}
+}
+
+func wantExit(t *testing.T, r result, code int, stderr string) {
+	t.Helper()
+	if r.code != code || !strings.Contains(r.stderr, stderr) {
+		t.Errorf("want exit %d with %q on stderr, got %v", code, stderr, r)
+	}
+}
+
+// wantJSON compares output JSON with the expected text, ignoring spacing.
+func wantJSON(t *testing.T, got, want string) {
+	t.Helper()
+	norm := func(s string) string {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, []byte(s)); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, s)
+		}
+		return buf.String()
+	}
+	if g, w := norm(got), norm(want); g != w {
+		t.Errorf("JSON differs\n got %s\nwant %s", g, w)
+	}
+}
+
+// ifindexes returns the namespace's interfaces by name, from `ip -j link`.
+func ifindexes(t *testing.T, ns *testutils.NS) map[string]int {
+	t.Helper()
+	var links []struct {
+		Ifindex int    `json:"ifindex"`
+		Ifname  string `json:"ifname"`
+	}
+	if err := json.Unmarshal([]byte(ns.IP(t, "-j", "link", "show")), &links); err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]int{}
+	for _, l := range links {
+		m[l.Ifname] = l.Ifindex
+	}
+	return m
+}
+
+func TestFamilies(t *testing.T) {
+	ns := testutils.NetNS(t)
+	r := inNS(t, ns, "families")
+	wantOK(t, r)
+	var got []struct {
+		Name   string `json:"name"`
+		ID     int    `json:"id"`
+		Ops    int    `json:"ops"`
+		Groups []struct {
+			Name string `json:"name"`
+			ID   int    `json:"id"`
+		} `json:"groups"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	c, err := genl.Dial(genl.WithNetNS(ns.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	want, err := family.List(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d families, the kernel lists %d", len(got), len(want))
+	}
+	for i, f := range want {
+		if got[i].Name != f.Name || got[i].ID != int(f.ID) || got[i].Ops != len(f.Ops) || len(got[i].Groups) != len(f.Groups) {
+			t.Errorf("family %d: got %+v, want %s id %d", i, got[i], f.Name, f.ID)
+		}
+	}
+
+	// Table output: aligned columns with a header.
+	r = inNS(t, ns, "families", "--output", "table")
+	wantOK(t, r)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if !strings.HasPrefix(lines[0], "NAME ") || !strings.Contains(lines[0], "GROUPS") || len(lines) != len(want)+1 {
+		t.Errorf("table:\n%s", r.stdout)
+	}
+	if !slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, "netdev ") && strings.Contains(l, "mgmt,page-pool") }) {
+		t.Errorf("no netdev row:\n%s", r.stdout)
+	}
+}
+
+func TestFamilyAndPolicy(t *testing.T) {
+	ns := testutils.NetNS(t)
+	r := inNS(t, ns, "family", "netdev", "--policy")
+	wantOK(t, r)
+	obj, err := jsonmsg.ParseObject([]byte(r.stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, _ := obj.Get("ops")
+	first := ops.([]any)[0].(*jsonmsg.Object)
+	if s, _ := jsonmsg.Marshal(first); string(s) != `{"id": 1, "name": "dev-get", "flags": ["do", "dump", "has-policy"]}` {
+		t.Errorf("first op: %s", s)
+	}
+	pol, _ := obj.Get("policy")
+	devGet := pol.([]any)[0].(*jsonmsg.Object)
+	do, _ := devGet.Get("do")
+	ifx, _ := do.(*jsonmsg.Object).Get("ifindex")
+	if s, _ := jsonmsg.Marshal(ifx); string(s) != `{"attr": 1, "type": "u32", "min-value": 1, "max-value": 4294967295}` {
+		t.Errorf("dev-get do ifindex policy: %s", s)
+	}
+	// The dump-only qstats-get is named, not filed under command 0.
+	if !strings.Contains(r.stdout, `"op": "qstats-get", "cmd": 12, "dump": {`) {
+		t.Errorf("qstats-get policy missing: %s", r.stdout)
+	}
+
+	r = inNS(t, ns, "family", "netdev", "--policy", "-o", "table")
+	wantOK(t, r)
+	for _, want := range []string{"CMD  OP", "1    dev-get        do,dump,has-policy", "GROUP", "mgmt", "Policy:",
+		"dev-get (cmd 1):", "ifindex (1): u32 range [1, 4294967295]", "queues (2): nested policy"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+func TestOps(t *testing.T) {
+	r := cli(t, "", "ops", "netdev", "--output", "json")
+	wantOK(t, r)
+	var ops []struct {
+		Name  string   `json:"name"`
+		Kinds []string `json:"kinds"`
+		Do    *struct {
+			Request []string `json:"request"`
+			Reply   []string `json:"reply"`
+		} `json:"do"`
+		Group string `json:"group"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &ops); err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, op := range ops {
+		switch op.Name {
+		case "dev-get":
+			found++
+			if !slices.Equal(op.Kinds, []string{"do", "dump"}) || !slices.Equal(op.Do.Request, []string{"ifindex"}) ||
+				!slices.Contains(op.Do.Reply, "xdp-features") {
+				t.Errorf("dev-get: %+v", op)
+			}
+		case "dev-add-ntf":
+			found++
+			if !slices.Equal(op.Kinds, []string{"notify"}) || op.Group != "mgmt" {
+				t.Errorf("dev-add-ntf: %+v", op)
+			}
+		}
+	}
+	if found != 2 {
+		t.Errorf("ops: %s", r.stdout)
+	}
+	r = cli(t, "", "ops", "netdev", "-o", "table")
+	wantOK(t, r)
+	if !strings.Contains(r.stdout, "dev-get") || !strings.HasPrefix(r.stdout, "OP ") {
+		t.Errorf("table: %s", r.stdout)
+	}
+	// --spec names the family's file directly.
+	r = cli(t, "", "ops", "mptcp_pm", "--spec", filepath.Join(spectest.Dir(t), "mptcp_pm.yaml"))
+	wantOK(t, r)
+	if !strings.Contains(r.stdout, `"name": "get-addr"`) {
+		t.Errorf("--spec: %s", r.stdout)
+	}
+}
+
+// vethFeatures is what this kernel reports for a veth's XDP features.
+const vethFeatures = `"xdp-features": ["basic", "redirect", "rx-sg"], "xdp-rx-metadata-features": ["hash", "timestamp", "vlan-tag"], "xsk-features": []`
+
+func TestDumpNetdev(t *testing.T) {
+	ns := testutils.NetNS(t)
+	ns.AddVeths(t, "v", 1)
+	idx := ifindexes(t, ns)
+	r := inNS(t, ns, "dump", "netdev", "dev-get")
+	wantOK(t, r)
+	// The kernel dumps devices in ifindex order.
+	var entries []string
+	for _, name := range []string{"lo", "v0", "v0p"} {
+		if name == "lo" {
+			entries = append(entries, fmt.Sprintf(`{"ifindex": %d, "xdp-features": [], "xdp-rx-metadata-features": [], "xsk-features": []}`, idx[name]))
+		} else {
+			entries = append(entries, fmt.Sprintf(`{"ifindex": %d, %s}`, idx[name], vethFeatures))
+		}
+	}
+	sort.Slice(entries, func(i, j int) bool {
+		var a, b struct{ Ifindex int }
+		json.Unmarshal([]byte(entries[i]), &a)
+		json.Unmarshal([]byte(entries[j]), &b)
+		return a.Ifindex < b.Ifindex
+	})
+	wantJSON(t, r.stdout, "["+strings.Join(entries, ", ")+"]")
+
+	r = inNS(t, ns, "do", "netdev", "dev-get", "--json", fmt.Sprintf(`{"ifindex": %d}`, idx["v0"]))
+	wantOK(t, r)
+	wantJSON(t, r.stdout, fmt.Sprintf(`{"ifindex": %d, %s}`, idx["v0"], vethFeatures))
+
+	// Table output: a key: value tree.
+	r = inNS(t, ns, "dump", "netdev", "dev-get", "-o", "table")
+	wantOK(t, r)
+	if !strings.Contains(r.stdout, fmt.Sprintf("ifindex: %d\nxdp-features: [basic, redirect, rx-sg]\n", idx["v0"])) {
+		t.Errorf("table:\n%s", r.stdout)
+	}
+
+	// The request from a file and from stdin.
+	f := filepath.Join(t.TempDir(), "req.json")
+	os.WriteFile(f, []byte(fmt.Sprintf(`{"ifindex": %d}`, idx["lo"])), 0o644)
+	r = inNS(t, ns, "do", "netdev", "dev-get", "--json", "@"+f)
+	wantOK(t, r)
+	wantJSON(t, r.stdout, fmt.Sprintf(`{"ifindex": %d, "xdp-features": [], "xdp-rx-metadata-features": [], "xsk-features": []}`, idx["lo"]))
+	r = cli(t, fmt.Sprintf(`{"ifindex": %d}`, idx["lo"]), "--netns", ns.Name, "do", "netdev", "dev-get", "--json", "-")
+	wantOK(t, r)
+	wantJSON(t, r.stdout, fmt.Sprintf(`{"ifindex": %d, "xdp-features": [], "xdp-rx-metadata-features": [], "xsk-features": []}`, idx["lo"]))
+}
+
+func TestDoEthtool(t *testing.T) {
+	ns := testutils.NetNS(t)
+	ns.AddVeths(t, "v", 1)
+	idx := ifindexes(t, ns)
+	r := inNS(t, ns, "do", "ethtool", "linkinfo-get", "--json", `{"header": {"dev-name": "v0"}}`)
+	wantOK(t, r)
+	wantJSON(t, r.stdout, fmt.Sprintf(`{"header": {"dev-index": %d, "dev-name": "v0"}, "port": 0, "phyaddr": 0, "tp-mdix": 0, "tp-mdix-ctrl": 0, "transceiver": 0}`, idx["v0"]))
+
+	// Flags by name; a bitset with names in a nest.
+	r = inNS(t, ns, "do", "ethtool", "channels-get", "--json", `{"header": {"dev-index": `+fmt.Sprint(idx["v0"])+`, "flags": ["omit-reply"]}}`)
+	wantOK(t, r)
+	if !strings.Contains(r.stdout, `"header": {"dev-index": `) {
+		t.Errorf("channels-get: %s", r.stdout)
+	}
+}
+
+func TestMptcpEndpoints(t *testing.T) {
+	ns := testutils.NetNS(t)
+	ns.IP(t, "mptcp", "endpoint", "add", "192.0.2.1", "id", "1", "signal")
+	// The CLI adds one itself, writing the address as text.
+	r := inNS(t, ns, "do", "mptcp_pm", "add-addr", "--json", `{"addr": {"family": 2, "id": 2, "addr4": "192.0.2.2", "flags": 4}}`)
+	wantOK(t, r)
+	if r.stdout != "" {
+		t.Errorf("a do without a reply printed %q", r.stdout)
+	}
+	r = inNS(t, ns, "do", "mptcp_pm", "add-addr", "--json", `{"addr": {"family": 10, "id": 3, "addr6": "2001:db8::3", "flags": 1}}`)
+	wantOK(t, r)
+
+	var eps []struct {
+		Address string `json:"address"`
+		ID      int    `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(ns.IP(t, "-j", "mptcp", "endpoint", "show")), &eps); err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(eps, func(i, j int) bool { return eps[i].ID < eps[j].ID })
+	if len(eps) != 3 || eps[1].Address != "192.0.2.2" || eps[2].Address != "2001:db8::3" {
+		t.Fatalf("ip mptcp endpoint show: %+v", eps)
+	}
+
+	r = inNS(t, ns, "dump", "mptcp_pm", "get-addr")
+	wantOK(t, r)
+	// 192.0.2.1 is 3221225985: addr4 is a big-endian u32, printed as ynl does.
+	wantJSON(t, r.stdout, `[{"addr": {"family": 2, "port": 0, "id": 1, "flags": 1, "addr4": 3221225985}}, `+
+		`{"addr": {"family": 2, "port": 0, "id": 2, "flags": 4, "addr4": 3221225986}}, `+
+		`{"addr": {"family": 10, "port": 0, "id": 3, "flags": 1, "addr6": "20010db8000000000000000000000003"}}]`)
+	r = inNS(t, ns, "do", "mptcp_pm", "get-addr", "--json", `{"addr": {"id": 1}}`)
+	wantOK(t, r)
+	wantJSON(t, r.stdout, `{"addr": {"family": 2, "port": 0, "id": 1, "flags": 1, "addr4": 3221225985}}`)
+
+	// NLM_F_EXCL style flags are passed through; deleting works.
+	r = inNS(t, ns, "do", "mptcp_pm", "del-addr", "--json", `{"addr": {"id": 2}}`)
+	wantOK(t, r)
+	r = inNS(t, ns, "do", "mptcp_pm", "get-addr", "--json", `{"addr": {"id": 2}}`)
+	if r.code != 1 || !strings.HasPrefix(r.stderr, "Error: Invalid argument (EINVAL): get-addr") {
+		t.Errorf("deleted endpoint: %v", r)
+	}
+}
+
+func TestSubscribeNetdev(t *testing.T) {
+	ns := testutils.NetNS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, "--netns", ns.Name, "subscribe", "netdev", "mgmt", "--count", "2", "--duration", "20s")
+	cmd.Env = append(os.Environ(), "GENLKIT_SPECS="+spectest.Dir(t))
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// Make links until the subscriber has seen two notifications: the
+	// first ones may come before it joined the group.
+	var err error
+loop:
+	for i := 0; ; i++ {
+		name := fmt.Sprintf("w%d", i)
+		ns.IP(t, "link", "add", name, "type", "veth", "peer", "name", name+"p")
+		ns.IP(t, "link", "del", name)
+		select {
+		case err = <-done:
+			break loop
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	if err != nil {
+		t.Fatalf("subscribe: %v\n%s", err, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 lines, got %q", out.String())
+	}
+	for _, l := range lines {
+		var n struct {
+			Name string         `json:"name"`
+			Msg  map[string]any `json:"msg"`
+		}
+		if err := json.Unmarshal([]byte(l), &n); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		if !slices.Contains([]string{"dev-add-ntf", "dev-del-ntf", "dev-change-ntf"}, n.Name) || n.Msg["ifindex"] == nil {
+			t.Errorf("notification %s", l)
+		}
+	}
+
+	// --duration ends a quiet subscription with success.
+	r := inNS(t, ns, "subscribe", "netdev", "mgmt", "page-pool", "--duration", "300ms")
+	wantOK(t, r)
+	// Groups the spec omits are found live.
+	r = inNS(t, ns, "subscribe", "mptcp_pm", "mptcp_pm_events", "--duration", "100ms")
+	wantOK(t, r)
+	r = inNS(t, ns, "subscribe", "netdev", "mgmnt")
+	wantExit(t, r, 2, `family netdev has no group "mgmnt"; did you mean "mgmt"?`)
+}
+
+func TestBatch(t *testing.T) {
+	ns := testutils.NetNS(t)
+	ns.AddVeths(t, "v", 1)
+	idx := ifindexes(t, ns)
+	r := inNS(t, ns, "batch", "netdev", "--op", "dev-get", "--json", fmt.Sprintf(`{"ifindex": %d}`, idx["lo"]),
+		"--op", "dev-get", "--json", fmt.Sprintf(`{"ifindex": %d}`, idx["v0"]))
+	wantOK(t, r)
+	wantJSON(t, r.stdout, fmt.Sprintf(`[{"ifindex": %d, "xdp-features": [], "xdp-rx-metadata-features": [], "xsk-features": []}, {"ifindex": %d, %s}]`,
+		idx["lo"], idx["v0"], vethFeatures))
+
+	// JSON lines on stdin; a request without reply gives null; a failed one
+	// makes the exit status 1 and is reported on stderr.
+	stdin := `{"name": "add-addr", "msg": {"addr": {"family": 2, "id": 5, "addr4": "192.0.2.5", "flags": 1}}}
+{"name": "get-addr", "msg": {"addr": {"id": 5}}}
+{"op": "get-addr", "msg": {"addr": {"id": 9}}}
+`
+	r = cli(t, stdin, "--netns", ns.Name, "batch", "mptcp_pm")
+	if r.code != 1 || !strings.Contains(r.stderr, "Error: [2] Invalid argument (EINVAL): get-addr") {
+		t.Errorf("batch with a failure: %v", r)
+	}
+	wantJSON(t, r.stdout, `[null, {"addr": {"family": 2, "port": 0, "id": 5, "flags": 1, "addr4": 3221225989}}, null]`)
+}
+
+func TestCheck(t *testing.T) {
+	ns := testutils.NetNS(t)
+	specFile := filepath.Join(spectest.Dir(t), "netdev.yaml")
+	r := inNS(t, ns, "check", "netdev", "--spec", specFile, "-o", "table")
+	if r.code != 1 {
+		t.Fatalf("check netdev: %v", r)
+	}
+	// The differences ../shared/specs/README.md lists for 6.18.
+	for _, want := range []string{"queue-create: missing in the kernel (cmd 16, do)", "differences"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("check lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = inNS(t, ns, "check", "mptcp_pm", "--output", "json")
+	if r.code != 1 {
+		t.Fatalf("check mptcp_pm: %v", r)
+	}
+	var res struct {
+		Agree bool `json:"agree"`
+		Diffs []struct {
+			Kind string `json:"kind"`
+			Text string `json:"text"`
+		} `json:"differences"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatal(err)
+	}
+	var groups []string
+	for _, d := range res.Diffs {
+		if d.Kind == "group-extra" {
+			groups = append(groups, d.Text)
+		}
+	}
+	if res.Agree || len(groups) != 2 || !strings.Contains(groups[0], "mptcp_pm_cmds") {
+		t.Errorf("check mptcp_pm: %s", r.stdout)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	ns := testutils.NetNS(t)
+	ns.AddVeths(t, "v", 1)
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"dump", "netdv", "dev-get"}, 2, "genlkit: unknown family \"netdv\"; did you mean \"netdev\"?\nRun 'genlkit families'"},
+		{[]string{"dump", "netdev", "dev-gett"}, 2, "genlkit: family netdev has no op \"dev-gett\"; did you mean \"dev-get\"?\nRun 'genlkit ops netdev'"},
+		{[]string{"do", "netdev", "qstats-get"}, 2, "op qstats-get of netdev has no do form\nTry 'genlkit dump netdev qstats-get'."},
+		{[]string{"do", "netdev", "dev-add-ntf"}, 2, "op dev-add-ntf of netdev is a notification, not a request"},
+		{[]string{"do", "netdev", "dev-get", "--json", "{"}, 2, "genlkit: --json: invalid JSON: unexpected end of input\n"},
+		{[]string{"do", "netdev", "dev-get", "--json", "[1]"}, 2, "invalid JSON: want an object, got an array"},
+		{[]string{"do", "netdev", "dev-get", "--json", `{"ifindx": 1}`}, 2, `genlkit: json .ifindx: no attribute "ifindx" in set dev; did you mean "ifindex"?`},
+		{[]string{"do", "netdev", "dev-get", "--json", `{"ifindex": "lo"}`}, 2, `genlkit: json .ifindex (u32 "ifindex"): "lo" is not a number`},
+		{[]string{"do", "netdev", "dev-get", "--json", `{"ifindex": 999}`}, 1, "Error: No such device (ENODEV): dev-get\n"},
+		{[]string{"do", "netdev", "dev-get"}, 1, "Error: Invalid argument (EINVAL): dev-get: missing attribute ifindex\n"},
+		{[]string{"do", "netdev", "napi-get", "--json", `{"id": 999}`}, 1, "Error: No such file or directory (ENOENT): napi-get: attribute id\n"},
+		{[]string{"do", "ethtool", "linkinfo-get", "--json", `{"header": {"dev-index": 999}}`}, 1,
+			"Error: No such device (ENODEV): linkinfo-get: no device matches ifindex: attribute header.dev-index\n"},
+		{[]string{"do", "netdev", "queue-create", "--json", `{"ifindex": 1}`}, 1, "queue-create"},
+		{[]string{"do", "netdev"}, 2, "do: missing arguments\nUsage: genlkit do FAMILY OP"},
+		{[]string{"frobnicate"}, 2, "unknown command \"frobnicate\""},
+		{[]string{"dumb", "netdev", "dev-get"}, 2, "unknown command \"dumb\"; did you mean \"dump\"?"},
+		{[]string{"families", "--output", "yaml"}, 2, "unknown output format \"yaml\""},
+		{[]string{"families", "--bogus"}, 2, "flag provided but not defined: -bogus"},
+		{[]string{"ops", "TASKSTATS"}, 2, "family TASKSTATS has no descriptor"},
+		{[]string{"do", "wireguard", "get-device"}, 1, "Error: family wireguard is not registered in the running kernel"},
+	} {
+		r := inNS(t, ns, tc.args...)
+		if tc.code == 1 && r.code == 1 && tc.stderr[len(tc.stderr)-1] == '\n' && r.stderr != tc.stderr {
+			t.Errorf("%v: stderr %q, want exactly %q", tc.args, r.stderr, tc.stderr)
+			continue
+		}
+		wantExit(t, r, tc.code, tc.stderr)
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	ns := testutils.NetNS(t)
+	for _, tc := range []struct {
+		words []string
+		want  []string
+	}{
+		{[]string{"dum"}, []string{"dump"}},
+		{[]string{"dump", "netd"}, []string{"netdev"}},
+		{[]string{"dump", "mptcp"}, []string{"mptcp_pm"}},
+		{[]string{"dump", "netdev", "dev"}, []string{"dev-get"}},
+		{[]string{"do", "netdev", "q"}, []string{"queue-create", "queue-get"}},
+		{[]string{"subscribe", "netdev", ""}, []string{"mgmt", "page-pool"}},
+		{[]string{"subscribe", "mptcp_pm", ""}, []string{"mptcp_pm_cmds", "mptcp_pm_events"}},
+		{[]string{"batch", "netdev", "--op", "dev"}, []string{"dev-get"}},
+		{[]string{"--output", ""}, []string{"json", "table"}},
+		{[]string{"do", "--js"}, []string{"--json"}},
+		{[]string{"completion", ""}, []string{"bash", "fish", "zsh"}},
+	} {
+		r := inNS(t, ns, append([]string{"__complete"}, tc.words...)...)
+		wantOK(t, r)
+		got := strings.Fields(r.stdout)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("complete %q: got %q, want %q", tc.words, got, tc.want)
+		}
+	}
+	for _, sh := range []string{"bash", "zsh", "fish"} {
+		r := cli(t, "", "completion", sh)
+		wantOK(t, r)
+		if !strings.Contains(r.stdout, "__complete") {
+			t.Errorf("%s script: %s", sh, r.stdout)
+		}
+	}
+}
+
+// In-process tests of what needs no kernel.
+
+func runInProcess(args ...string) result {
+	var out, errb bytes.Buffer
+	code := run(args, strings.NewReader(""), &out, &errb)
+	return result{stdout: out.String(), stderr: errb.String(), code: code}
+}
+
+func TestUsageInProcess(t *testing.T) {
+	r := runInProcess("--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "Commands:") || !strings.Contains(r.stdout, "subscribe") {
+		t.Errorf("--help: %v", r)
+	}
+	r = runInProcess()
+	if r.code != 2 || !strings.Contains(r.stdout, "Usage: genlkit") {
+		t.Errorf("no args: %v", r)
+	}
+	r = runInProcess("do", "--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "--json") || !strings.Contains(r.stdout, "--create") || !strings.Contains(r.stdout, "--netns") {
+		t.Errorf("do --help: %v", r)
+	}
+	r = runInProcess("help", "check")
+	if r.code != 0 || !strings.Contains(r.stdout, "Usage: genlkit check FAMILY") {
+		t.Errorf("help check: %v", r)
+	}
+	r = runInProcess("completion", "tcsh")
+	if r.code != 2 || !strings.Contains(r.stderr, `no completion for shell "tcsh"`) {
+		t.Errorf("completion tcsh: %v", r)
+	}
+	r = runInProcess("batch", "netdev", "--json", "{}")
+	if r.code != 2 || !strings.Contains(r.stderr, "--json must follow an --op") {
+		t.Errorf("batch --json first: %v", r)
+	}
+	r = runInProcess("-o", "json", "ops", "netdev", "--spec", "/nonexistent.yaml")
+	if r.code != 1 || !strings.Contains(r.stderr, "Error: load spec") {
+		t.Errorf("missing spec: %v", r)
+	}
+	// The spec's family must be the one named.
+	dir := spectest.Dir(t)
+	r = runInProcess("ops", "ethtool", "--spec", filepath.Join(dir, "netdev.yaml"))
+	if r.code != 2 || !strings.Contains(r.stderr, `describes family "netdev", not "ethtool"`) {
+		t.Errorf("spec mismatch: %v", r)
+	}
+	// Global flags before the command are kept.
+	r = runInProcess("--output", "json", "--spec", filepath.Join(dir, "netdev.yaml"), "ops", "netdev")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, `[{"name": "dev-get"`) {
+		t.Errorf("globals first: %v", r)
+	}
+}

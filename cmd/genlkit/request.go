@@ -1,0 +1,414 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/mdlayher/netlink"
+
+	"github.com/genlkit/genlkit/family"
+	"github.com/genlkit/genlkit/genl"
+	"github.com/genlkit/genlkit/internal/jsonmsg"
+)
+
+// readJSONArg returns the text of a --json argument: inline, @FILE, or -
+// for standard input.
+func (a *app) readJSONArg(arg string) ([]byte, error) {
+	switch {
+	case arg == "-":
+		b, err := io.ReadAll(a.stdin)
+		if err != nil {
+			return nil, fmt.Errorf("read the JSON from stdin: %w", err)
+		}
+		return b, nil
+	case strings.HasPrefix(arg, "@"):
+		b, err := os.ReadFile(arg[1:])
+		if err != nil {
+			return nil, usagef("", "--json %s: %v", arg, err)
+		}
+		return b, nil
+	}
+	return []byte(arg), nil
+}
+
+// parseRequest parses the JSON of a request; a mistake is a usage error.
+func (a *app) parseRequest(arg string) (*jsonmsg.Object, error) {
+	if arg == "" {
+		return jsonmsg.NewObject(), nil
+	}
+	b, err := a.readJSONArg(arg)
+	if err != nil {
+		return nil, err
+	}
+	o, err := jsonmsg.ParseObject(b)
+	if err != nil {
+		return nil, usagef(`Write the request as a JSON object, e.g. --json '{"ifindex": 1}'.`, "--json: %v", err)
+	}
+	return o, nil
+}
+
+// buildRequest encodes msg as a request of op in its do or dump form.
+func buildRequest(f *family.Family, desc *described, op *family.OpDesc, msg *jsonmsg.Object, dump bool) (genl.Request, error) {
+	m := op.Do
+	if dump {
+		m = op.Dump
+	}
+	hdr, body, err := desc.codec.EncodeRequest(op, msg)
+	if err != nil {
+		return genl.Request{}, usagef(fmt.Sprintf("Run 'genlkit ops %s' for the attributes of %s.", desc.desc.Name, op.Name), "%v", err)
+	}
+	if err := f.CheckOp(uint32(m.RequestValue), op.Name, dump); err != nil {
+		return genl.Request{}, err
+	}
+	if hs := int(f.HeaderSize); hs != len(hdr) && (hs != 0 || len(hdr) != 0) {
+		// Trust the kernel's header size: pad or cut what the spec made.
+		h := make([]byte, hs)
+		copy(h, hdr)
+		hdr = h
+	}
+	return genl.Request{
+		Family:  f.ID,
+		Command: m.RequestValue,
+		Version: desc.desc.Version,
+		Header:  hdr,
+		Attrs:   body,
+		Names:   desc.codec.AttrNamer(op),
+	}, nil
+}
+
+// decodeReply decodes one reply message of op; a message with another
+// command number is decoded as the op that replies with it, when there is
+// one.
+func decodeReply(desc *described, op *family.OpDesc, want uint8, m genl.Message) (*jsonmsg.Object, error) {
+	dop := op
+	if m.Header.Command != want {
+		if other := desc.codec.OpByReply(m.Header.Command); other != nil {
+			dop = other
+		}
+	}
+	obj, err := desc.codec.DecodeMessage(dop, m.Data)
+	if err != nil {
+		return nil, fmt.Errorf("decode the reply of %s: %w", op.Name, err)
+	}
+	return obj, nil
+}
+
+func (a *app) requestFlags() netlink.HeaderFlags {
+	var fl netlink.HeaderFlags
+	if a.create {
+		fl |= netlink.Create
+	}
+	if a.excl {
+		fl |= netlink.Excl
+	}
+	if a.replace {
+		fl |= netlink.Replace
+	}
+	if a.appendF {
+		fl |= netlink.Append
+	}
+	return fl
+}
+
+func (a *app) warn(e *genl.Error) {
+	fmt.Fprintf(a.stderr, "Warning: %s\n", e.Message)
+}
+
+func (a *app) cmdDo(args []string) error {
+	if err := wantArgs(a.cmd, args, 2, 2); err != nil {
+		return err
+	}
+	msg, err := a.parseRequest(a.jsonArg)
+	if err != nil {
+		return err
+	}
+	f, desc, err := a.resolve(args[0], false)
+	if err != nil {
+		return err
+	}
+	op, err := findOp(desc.desc, args[1], "do")
+	if err != nil {
+		return err
+	}
+	req, err := buildRequest(f, desc, op, msg, false)
+	if err != nil {
+		return err
+	}
+	req.Flags = a.requestFlags()
+	req.OnWarning = a.warn
+	var replies []any
+	var decodeErr error
+	ctx, cancel := a.requestContext()
+	defer cancel()
+	err = a.conn.Do(ctx, req, func(m genl.Message) error {
+		obj, err := decodeReply(desc, op, op.Do.ReplyValue, m)
+		if err != nil {
+			decodeErr = err
+			return nil
+		}
+		replies = append(replies, obj)
+		return nil
+	})
+	if err != nil {
+		return &opError{op: op.Name, err: err}
+	}
+	if decodeErr != nil {
+		return decodeErr
+	}
+	switch len(replies) {
+	case 0:
+		return nil // a do without a reply prints nothing
+	case 1:
+		return a.printResult(replies[0])
+	}
+	return a.printResult(replies)
+}
+
+// printResult prints a reply (an object) or several (an array).
+func (a *app) printResult(v any) error {
+	if !a.tableOutput() {
+		return a.printJSON(v)
+	}
+	if arr, ok := v.([]any); ok {
+		for i, x := range arr {
+			if i > 0 {
+				fmt.Fprintln(a.stdout)
+			}
+			printTree(a.stdout, x, "")
+		}
+		return nil
+	}
+	printTree(a.stdout, v, "")
+	return nil
+}
+
+func (a *app) cmdDump(args []string) error {
+	if err := wantArgs(a.cmd, args, 2, 2); err != nil {
+		return err
+	}
+	msg, err := a.parseRequest(a.jsonArg)
+	if err != nil {
+		return err
+	}
+	f, desc, err := a.resolve(args[0], false)
+	if err != nil {
+		return err
+	}
+	op, err := findOp(desc.desc, args[1], "dump")
+	if err != nil {
+		return err
+	}
+	req, err := buildRequest(f, desc, op, msg, true)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := a.requestContext()
+	defer cancel()
+	const attempts = 3
+	var out []any
+	for try := 1; ; try++ {
+		out = []any{}
+		var derr error
+		for m, err := range a.conn.Dump(ctx, req) {
+			if err != nil {
+				derr = err
+				break
+			}
+			obj, err := decodeReply(desc, op, op.Dump.ReplyValue, m)
+			if err != nil {
+				return err
+			}
+			out = append(out, obj)
+		}
+		if errors.Is(derr, genl.ErrDumpInterrupted) && try < attempts {
+			continue
+		}
+		if errors.Is(derr, genl.ErrDumpInterrupted) {
+			fmt.Fprintf(a.stderr, "Warning: %s: the dump was interrupted %d times; results may be inconsistent\n", op.Name, attempts)
+			break
+		}
+		if derr != nil {
+			return &opError{op: op.Name, err: derr}
+		}
+		break
+	}
+	if a.tableOutput() {
+		if len(out) == 0 {
+			fmt.Fprintln(a.stdout, "(no entries)")
+		}
+		return a.printResult(out)
+	}
+	return a.printJSON(out)
+}
+
+// A batchItem is one request of a batch.
+type batchItem struct {
+	op   string
+	json string
+}
+
+func batchFlags(a *app, fs *flag.FlagSet) {
+	fs.Func("op", "add a do request of `OP` to the batch (repeat for more)", func(s string) error {
+		a.batch = append(a.batch, batchItem{op: s})
+		return nil
+	})
+	fs.Func("json", "the JSON `OBJECT` of the preceding --op (@FILE reads a file)", func(s string) error {
+		if len(a.batch) == 0 {
+			return errors.New("--json must follow an --op")
+		}
+		if a.batch[len(a.batch)-1].json != "" {
+			return fmt.Errorf("--op %s has two --json", a.batch[len(a.batch)-1].op)
+		}
+		a.batch[len(a.batch)-1].json = s
+		return nil
+	})
+	fs.BoolVar(&a.pretty, "pretty", false, "indent JSON output")
+	fs.BoolVar(&a.create, "create", false, "set NLM_F_CREATE on every request")
+	fs.BoolVar(&a.excl, "excl", false, "set NLM_F_EXCL on every request")
+	fs.BoolVar(&a.replace, "replace", false, "set NLM_F_REPLACE on every request")
+	fs.BoolVar(&a.appendF, "append", false, "set NLM_F_APPEND on every request")
+}
+
+// readBatchLines reads a batch from stdin: one JSON object per line,
+// {"name": OP, "msg": {…}} (the shape subscribe prints; "op" is accepted
+// for "name").
+func (a *app) readBatchLines() ([]batchItem, []*jsonmsg.Object, error) {
+	var items []batchItem
+	var msgs []*jsonmsg.Object
+	sc := bufio.NewScanner(a.stdin)
+	sc.Buffer(make([]byte, 64*1024), 16<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := bytes.TrimSpace(sc.Bytes())
+		if len(text) == 0 || text[0] == '#' {
+			continue
+		}
+		hint := `Write one request per line: {"name": "OP", "msg": {…}}.`
+		o, err := jsonmsg.ParseObject(text)
+		if err != nil {
+			return nil, nil, usagef(hint, "stdin line %d: %v", line, err)
+		}
+		name, _ := o.Get("name")
+		if name == nil {
+			name, _ = o.Get("op")
+		}
+		s, ok := name.(string)
+		if !ok {
+			return nil, nil, usagef(hint, "stdin line %d: no op name", line)
+		}
+		msg := jsonmsg.NewObject()
+		if m, ok := o.Get("msg"); ok && m != nil {
+			if msg, ok = m.(*jsonmsg.Object); !ok {
+				return nil, nil, usagef(hint, "stdin line %d: \"msg\" is not an object", line)
+			}
+		}
+		items = append(items, batchItem{op: s})
+		msgs = append(msgs, msg)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read stdin: %w", err)
+	}
+	return items, msgs, nil
+}
+
+func (a *app) cmdBatch(args []string) error {
+	if err := wantArgs(a.cmd, args, 1, 1); err != nil {
+		return err
+	}
+	items := a.batch
+	var msgs []*jsonmsg.Object
+	if len(items) == 0 {
+		var err error
+		if items, msgs, err = a.readBatchLines(); err != nil {
+			return err
+		}
+		if len(items) == 0 {
+			return usagef("Give --op OP [--json …] for each request, or JSON lines on stdin.", "batch: no requests")
+		}
+	} else {
+		for _, it := range items {
+			m, err := a.parseRequest(it.json)
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, m)
+		}
+	}
+	f, desc, err := a.resolve(args[0], false)
+	if err != nil {
+		return err
+	}
+	ops := make([]*family.OpDesc, len(items))
+	reqs := make([]genl.Request, len(items))
+	for i, it := range items {
+		if ops[i], err = findOp(desc.desc, it.op, "do"); err != nil {
+			return err
+		}
+		if reqs[i], err = buildRequest(f, desc, ops[i], msgs[i], false); err != nil {
+			return err
+		}
+		reqs[i].Flags = a.requestFlags()
+		reqs[i].OnWarning = a.warn
+	}
+	replies := make([][]any, len(items))
+	var decodeErr error
+	ctx, cancel := a.requestContext()
+	defer cancel()
+	err = a.conn.Batch(ctx, reqs, func(i int, m genl.Message) error {
+		obj, err := decodeReply(desc, ops[i], ops[i].Do.ReplyValue, m)
+		if err != nil {
+			decodeErr = err
+			return nil
+		}
+		replies[i] = append(replies[i], obj)
+		return nil
+	})
+	var be *genl.BatchError
+	if err != nil && !errors.As(err, &be) {
+		return err
+	}
+	results := make([]any, len(items))
+	for i, r := range replies {
+		switch len(r) {
+		case 0:
+			results[i] = nil
+		case 1:
+			results[i] = r[0]
+		default:
+			results[i] = r
+		}
+	}
+	if a.tableOutput() {
+		for i, r := range results {
+			fmt.Fprintf(a.stdout, "[%d] %s:", i, ops[i].Name)
+			failed := be != nil && i < len(be.Errs) && be.Errs[i] != nil
+			switch {
+			case failed:
+				fmt.Fprintln(a.stdout, " failed")
+			case r == nil:
+				fmt.Fprintln(a.stdout, " ok")
+			default:
+				fmt.Fprintln(a.stdout)
+				printTree(a.stdout, r, "  ")
+			}
+		}
+	} else if err := a.printJSON(results); err != nil {
+		return err
+	}
+	if be != nil {
+		for i, e := range be.Errs {
+			if e != nil {
+				fmt.Fprintf(a.stderr, "Error: [%d] %s\n", i, errorText(&opError{op: ops[i].Name, err: e}))
+			}
+		}
+		return errSilent
+	}
+	return decodeErr
+}

@@ -1,0 +1,50 @@
+package jsonmsg
+
+import (
+	"testing"
+
+	"github.com/genlkit/genlkit/attrs"
+)
+
+// FuzzDecode feeds arbitrary bytes to the decoder with real descriptors:
+// it must never panic, and what it decodes must marshal and encode back
+// without panicking either.
+func FuzzDecode(f *testing.F) {
+	type target struct{ fam, op string }
+	targets := []target{
+		{"netdev", "dev-get"}, {"netdev", "qstats-get"}, {"nlctrl", "getfamily"}, {"nlctrl", "getpolicy"},
+		{"ethtool", "linkinfo-get"}, {"ethtool", "strset-get"}, {"ethtool", "fec-get"},
+		{"mptcp_pm", "get-addr"}, {"ovs_vport", "get"}, {"tcp_metrics", "get"}, {"devlink", "get"},
+	}
+	var codecs []*Codec
+	for _, tg := range targets {
+		codecs = append(codecs, New(specDesc(f, tg.fam)))
+	}
+	f.Add(uint8(2), nlctrlFamilyReply())
+	var e attrs.Encoder
+	n := e.Nest(1)
+	e.U16(1, 2)
+	e.U32BE(3, 0xc0000201)
+	e.End(n)
+	f.Add(uint8(7), e.Bytes())
+	f.Add(uint8(8), []byte{1, 0, 0, 0, 8, 0, 1, 0, 1, 0, 0, 0})
+	f.Add(uint8(0), []byte{4, 0, 0x80, 0x80})
+	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
+		i := int(which) % len(targets)
+		c := codecs[i]
+		o := c.Descriptor().Op(targets[i].op)
+		obj, err := c.DecodeMessage(o, data)
+		if err != nil {
+			return
+		}
+		js, err := Marshal(obj)
+		if err != nil {
+			t.Fatalf("marshal: %v", err)
+		}
+		back, err := ParseObject(js)
+		if err != nil {
+			t.Fatalf("decoded JSON does not parse: %v\n%s", err, js)
+		}
+		_, _, _ = c.EncodeRequest(o, back)
+	})
+}
