@@ -105,3 +105,11 @@ func missing(id, name bool) string {
 func encodeFamilyRequest(e *attrs.Encoder, name string) {
 	e.String(unix.CTRL_ATTR_FAMILY_NAME, name)
 }
+
+func newFamily(b []byte) (*Family, error) {
+	f := new(Family)
+	if err := decodeFamily(b, f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}

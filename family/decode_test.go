@@ -2,6 +2,7 @@ package family
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -124,19 +125,19 @@ func policyMessage() []byte {
 	pol := e.Nest(unix.CTRL_ATTR_POLICY)
 	t0 := e.Nest(0)
 	a := e.Nest(1)
-	e.U32(unix.NL_POLICY_TYPE_ATTR_TYPE, uint32(TypeU32))
+	e.U32(unix.NL_POLICY_TYPE_ATTR_TYPE, unix.NL_ATTR_TYPE_U32)
 	e.U64Pad(unix.NL_POLICY_TYPE_ATTR_MIN_VALUE_U, unix.NL_POLICY_TYPE_ATTR_PAD, 1)
 	e.U64Pad(unix.NL_POLICY_TYPE_ATTR_MAX_VALUE_U, unix.NL_POLICY_TYPE_ATTR_PAD, 4294967295)
 	e.End(a)
 	a = e.Nest(2)
-	e.U32(unix.NL_POLICY_TYPE_ATTR_TYPE, uint32(TypeNested))
+	e.U32(unix.NL_POLICY_TYPE_ATTR_TYPE, unix.NL_ATTR_TYPE_NESTED)
 	e.U32(unix.NL_POLICY_TYPE_ATTR_POLICY_IDX, 1)
 	e.U32(unix.NL_POLICY_TYPE_ATTR_POLICY_MAXTYPE, 3)
 	e.End(a)
 	e.End(t0)
 	t1 := e.Nest(1)
 	a = e.Nest(3)
-	e.U32(unix.NL_POLICY_TYPE_ATTR_TYPE, uint32(TypeNulString))
+	e.U32(unix.NL_POLICY_TYPE_ATTR_TYPE, unix.NL_ATTR_TYPE_NUL_STRING)
 	e.U32(unix.NL_POLICY_TYPE_ATTR_MAX_LENGTH, 15)
 	e.End(a)
 	e.End(t1)
@@ -155,7 +156,7 @@ func TestDecodePolicy(t *testing.T) {
 		t.Fatalf("op policy %+v", op)
 	}
 	a, ok := op.Do.Attr(2)
-	if !ok || a.Nested == nil || a.Nested != p.Set(1) || a.NestedMaxType != 3 {
+	if !ok || a.Nested == nil || a.Nested != p.Set(1) || a.PolicyMaxType != 3 {
 		t.Fatalf("nested attr %+v", a)
 	}
 	var sb strings.Builder
@@ -172,5 +173,58 @@ func TestDecodePolicy(t *testing.T) {
 `
 	if sb.String() != want {
 		t.Fatalf("printed:\n%s\nwant:\n%s", sb.String(), want)
+	}
+}
+
+func TestFileOps(t *testing.T) {
+	do, dump, pol := OpDo, OpDump, OpHasPolicy
+	fam := &Family{Name: "x", Ops: []Op{
+		{ID: 1, Flags: do | dump | pol},
+		{ID: 2, Flags: dump},       // no policy: not in the dump
+		{ID: 3, Flags: dump | pol}, // dump only: under command 0
+		{ID: 4, Flags: do | pol},
+		{ID: 5, Flags: dump | pol}, // dump only: under command 0
+	}}
+	one := uint32(3)
+	cases := []struct {
+		name string
+		op   *uint32
+		f    *Family
+		in   []uint32 // commands of the entries, in dump order
+		want []uint32 // after filing; nil for an error
+	}{
+		{"whole family", nil, fam, []uint32{1, 0, 4, 0}, []uint32{1, 3, 4, 5}},
+		{"already filed", nil, fam, []uint32{1, 3, 4, 5}, []uint32{1, 3, 4, 5}},
+		{"one op under 0", &one, nil, []uint32{0}, []uint32{3}},
+		{"no op list needed", nil, nil, []uint32{1, 4}, []uint32{1, 4}},
+		{"an entry too many", nil, fam, []uint32{1, 0, 4, 0, 0}, nil},
+		{"an entry too few", nil, fam, []uint32{1, 0, 4}, nil},
+		{"wrong op", nil, fam, []uint32{1, 0, 6, 0}, nil},
+		{"0 for an op with do", nil, fam, []uint32{0, 0, 4, 0}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var b policyBuilder
+			for _, op := range tc.in {
+				b.p.Ops = append(b.p.Ops, OpPolicy{Op: op})
+			}
+			err := b.fileOps(tc.op, tc.f)
+			if tc.want == nil {
+				if !errors.Is(err, errOpsMismatch) {
+					t.Fatalf("got %v, want errOpsMismatch", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []uint32
+			for _, o := range b.policy().Ops {
+				got = append(got, o.Op)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("filed under %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

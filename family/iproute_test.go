@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/genlkit/genlkit/genl"
+	"golang.org/x/sys/unix"
 )
 
 // This file parses what iproute2's `genl ctrl list` and `genl ctrl policy`
@@ -77,11 +80,13 @@ var (
 
 // iprouteTypes maps iproute2's type names to genlkit's. iproute2 6.1 prints
 // "unknown" for types newer than itself (uint, sint).
-var iprouteTypes = map[string]AttrType{
-	"FLAG": TypeFlag, "U8": TypeU8, "U16": TypeU16, "U32": TypeU32, "U64": TypeU64,
-	"S8": TypeS8, "S16": TypeS16, "S32": TypeS32, "S64": TypeS64, "BINARY": TypeBinary,
-	"STRING": TypeString, "NUL_STRING": TypeNulString, "NESTED": TypeNested,
-	"NESTED_ARRAY": TypeNestedArray, "BITFIELD32": TypeBitfield32,
+var iprouteTypes = map[string]genl.AttrType{
+	"FLAG": genl.AttrTypeFlag, "U8": genl.AttrTypeU8, "U16": genl.AttrTypeU16,
+	"U32": genl.AttrTypeU32, "U64": genl.AttrTypeU64, "S8": genl.AttrTypeS8,
+	"S16": genl.AttrTypeS16, "S32": genl.AttrTypeS32, "S64": genl.AttrTypeS64,
+	"BINARY": genl.AttrTypeBinary, "STRING": genl.AttrTypeString,
+	"NUL_STRING": genl.AttrTypeNulString, "NESTED": genl.AttrTypeNested,
+	"NESTED_ARRAY": genl.AttrTypeNestedArray, "BITFIELD32": genl.AttrTypeBitfield32,
 }
 
 // policyText renders one attribute policy the way iproute2 prints it, so
@@ -96,35 +101,42 @@ func policyText(a AttrPolicy) string {
 	}
 	b.WriteString("type=" + name)
 	switch {
-	case a.Has&(HasMinValueS|HasMaxValueS) != 0:
+	case a.Has(unix.NL_POLICY_TYPE_ATTR_MIN_VALUE_S) || a.Has(unix.NL_POLICY_TYPE_ATTR_MAX_VALUE_S):
 		fmt.Fprintf(&b, " range:[%d,%d]", a.MinValueS, a.MaxValueS)
-	case a.Has&(HasMinValueU|HasMaxValueU) != 0:
+	case a.Has(unix.NL_POLICY_TYPE_ATTR_MIN_VALUE_U) || a.Has(unix.NL_POLICY_TYPE_ATTR_MAX_VALUE_U):
 		fmt.Fprintf(&b, " range:[%d,%d]", a.MinValueU, a.MaxValueU)
 	}
-	if a.Has&HasMinLength != 0 {
+	if a.Has(unix.NL_POLICY_TYPE_ATTR_MIN_LENGTH) {
 		fmt.Fprintf(&b, " min len:%d", a.MinLength)
 	}
-	if a.Has&HasMaxLength != 0 {
+	if a.Has(unix.NL_POLICY_TYPE_ATTR_MAX_LENGTH) {
 		fmt.Fprintf(&b, " max len:%d", a.MaxLength)
 	}
-	if a.Has&HasNested != 0 {
-		fmt.Fprintf(&b, " policy:%d maxattr:%d", a.NestedIndex, a.NestedMaxType)
+	if a.Has(unix.NL_POLICY_TYPE_ATTR_POLICY_IDX) {
+		fmt.Fprintf(&b, " policy:%d maxattr:%d", a.PolicyIdx, a.PolicyMaxType)
 	}
 	// iproute2 6.1 prints neither masks nor bitfield32 masks.
 	return b.String()
 }
 
+// An iprouteOp is one "op N policies: ..." line of `genl ctrl policy`.
+type iprouteOp struct {
+	id       uint32
+	policies string // "do=0 dump=1"
+}
+
 // parseCtrlPolicy parses `genl ctrl policy name X` into op lines
-// ("op 1: do=0 dump=1") and attribute lines ("policy[0]:attr[1]: type=U32
-// range:[1,4294967295]"), both normalised for comparison.
-func parseCtrlPolicy(t *testing.T, out string) (ops map[uint32]string, attrs map[string]string) {
+// ("op 1: do=0 dump=1"), in the order printed, and attribute lines
+// ("policy[0]:attr[1]: type=U32 range:[1,4294967295]"), both normalised for
+// comparison.
+func parseCtrlPolicy(t *testing.T, out string) (ops []iprouteOp, attrs map[string]string) {
 	t.Helper()
-	ops, attrs = map[uint32]string{}, map[string]string{}
+	attrs = map[string]string{}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
 		line := sc.Text()
 		if m := reOpPolicy.FindStringSubmatch(line); m != nil {
-			ops[uint32(num(t, m[1]))] = strings.TrimSpace(m[2])
+			ops = append(ops, iprouteOp{uint32(num(t, m[1])), strings.TrimSpace(m[2])})
 			continue
 		}
 		if m := reAttrPolicy.FindStringSubmatch(line); m != nil {
@@ -137,4 +149,31 @@ func parseCtrlPolicy(t *testing.T, out string) (ops map[uint32]string, attrs map
 		}
 	}
 	return ops, attrs
+}
+
+// fileIprouteOps files the op lines of `genl ctrl policy` under their
+// commands. iproute2 prints what nlctrl sends: an op without a do handler
+// as "op 0". The kernel lists ops with a policy in the order GETFAMILY
+// lists them, so the i-th line belongs to the i-th op of f flagged
+// has-policy; a line under 0 must belong to an op without do.
+func fileIprouteOps(t *testing.T, f *Family, lines []iprouteOp) map[uint32]string {
+	t.Helper()
+	var withPolicy []Op
+	for _, o := range f.Ops {
+		if o.Flags&OpHasPolicy != 0 {
+			withPolicy = append(withPolicy, o)
+		}
+	}
+	if len(withPolicy) != len(lines) {
+		t.Fatalf("genl ctrl policy printed %d ops, the family has %d with a policy", len(lines), len(withPolicy))
+	}
+	out := map[uint32]string{}
+	for i, l := range lines {
+		o := withPolicy[i]
+		if l.id != o.ID && (l.id != 0 || o.Flags&OpDo != 0) {
+			t.Fatalf("genl ctrl policy line %d is op %d, op %d (%v) expected", i, l.id, o.ID, o.Flags)
+		}
+		out[o.ID] = l.policies
+	}
+	return out
 }

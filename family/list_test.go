@@ -111,10 +111,15 @@ func TestPolicyMatchesIproute2(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantOps, wantAttrs := parseCtrlPolicy(t, genlCmd(t, ns, "ctrl", "policy", "name", name))
+			lines, wantAttrs := parseCtrlPolicy(t, genlCmd(t, ns, "ctrl", "policy", "name", name))
 			if len(wantAttrs) == 0 {
 				t.Fatal("genl ctrl policy printed no attributes")
 			}
+			f, err := Get(context.Background(), c, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantOps := fileIprouteOps(t, f, lines)
 			gotOps := map[uint32]string{}
 			for _, o := range p.Ops {
 				s := ""

@@ -1,6 +1,7 @@
 package family
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -8,93 +9,24 @@ import (
 	"strings"
 
 	"github.com/genlkit/genlkit/attrs"
+	"github.com/genlkit/genlkit/genl"
 	"golang.org/x/sys/unix"
 )
 
-// An AttrType is the type of an attribute in a kernel policy
-// (enum netlink_attribute_type, NL_ATTR_TYPE_*).
-type AttrType uint32
-
-// Policy attribute types. NL_ATTR_TYPE_UINT and NL_ATTR_TYPE_SINT are newer
-// than golang.org/x/sys/unix, so their values come from linux/netlink.h.
-const (
-	TypeInvalid     AttrType = unix.NL_ATTR_TYPE_INVALID
-	TypeFlag        AttrType = unix.NL_ATTR_TYPE_FLAG
-	TypeU8          AttrType = unix.NL_ATTR_TYPE_U8
-	TypeU16         AttrType = unix.NL_ATTR_TYPE_U16
-	TypeU32         AttrType = unix.NL_ATTR_TYPE_U32
-	TypeU64         AttrType = unix.NL_ATTR_TYPE_U64
-	TypeS8          AttrType = unix.NL_ATTR_TYPE_S8
-	TypeS16         AttrType = unix.NL_ATTR_TYPE_S16
-	TypeS32         AttrType = unix.NL_ATTR_TYPE_S32
-	TypeS64         AttrType = unix.NL_ATTR_TYPE_S64
-	TypeBinary      AttrType = unix.NL_ATTR_TYPE_BINARY
-	TypeString      AttrType = unix.NL_ATTR_TYPE_STRING
-	TypeNulString   AttrType = unix.NL_ATTR_TYPE_NUL_STRING
-	TypeNested      AttrType = unix.NL_ATTR_TYPE_NESTED
-	TypeNestedArray AttrType = unix.NL_ATTR_TYPE_NESTED_ARRAY
-	TypeBitfield32  AttrType = unix.NL_ATTR_TYPE_BITFIELD32
-	TypeSint        AttrType = 16 // NL_ATTR_TYPE_SINT
-	TypeUint        AttrType = 17 // NL_ATTR_TYPE_UINT
-)
-
-var attrTypeNames = [...]string{
-	TypeInvalid: "invalid", TypeFlag: "flag", TypeU8: "u8", TypeU16: "u16", TypeU32: "u32",
-	TypeU64: "u64", TypeS8: "s8", TypeS16: "s16", TypeS32: "s32", TypeS64: "s64",
-	TypeBinary: "binary", TypeString: "string", TypeNulString: "nul-string",
-	TypeNested: "nested", TypeNestedArray: "nested-array", TypeBitfield32: "bitfield32",
-	TypeSint: "sint", TypeUint: "uint",
-}
-
-// String returns the type's name, as the kernel's YAML specs spell types
-// where they have one ("u32", "nested", "nul-string").
-func (t AttrType) String() string {
-	if int(t) < len(attrTypeNames) && attrTypeNames[t] != "" {
-		return attrTypeNames[t]
-	}
-	return "type(" + strconv.Itoa(int(t)) + ")"
-}
-
-// PolicyFields says which optional fields of an [AttrPolicy] the kernel sent.
-type PolicyFields uint16
-
-// Optional policy fields.
-const (
-	HasMinValueS PolicyFields = 1 << iota
-	HasMaxValueS
-	HasMinValueU
-	HasMaxValueU
-	HasMinLength
-	HasMaxLength
-	HasNested
-	HasBitfield32Mask
-	HasMask
-)
-
-// An AttrPolicy is the kernel's validation policy for one attribute.
+// An AttrPolicy is the kernel's validation policy for one attribute of a
+// policy table: the attribute's number, its policy as nlctrl reports it
+// (type, value or length bounds, masks, the nested table's index and
+// maximum attribute; see [genl.Policy], which an extended ACK's
+// NLMSGERR_ATTR_POLICY shares), and the nested table itself.
 type AttrPolicy struct {
 	// Attr is the attribute type number the policy is for.
 	Attr uint16
-	// Type is the attribute's type.
-	Type AttrType
-	// Has says which of the fields below were reported.
-	Has PolicyFields
-	// MinValueS and MaxValueS bound a signed integer.
-	MinValueS, MaxValueS int64
-	// MinValueU and MaxValueU bound an unsigned integer.
-	MinValueU, MaxValueU uint64
-	// MinLength and MaxLength bound a binary or string payload.
-	MinLength, MaxLength uint32
-	// Nested is the policy of a nest's attributes (a nested array's
-	// entries); NestedIndex is its index and NestedMaxType its highest
-	// attribute type. Nested is nil when the kernel reported no policy.
-	Nested        *AttrSetPolicy
-	NestedIndex   uint32
-	NestedMaxType uint32
-	// Bitfield32Mask is the set of valid bits of a bitfield32.
-	Bitfield32Mask uint32
-	// Mask is the set of valid bits of an unsigned integer.
-	Mask uint64
+	// Policy holds the policy's fields; Has tells which the kernel sent.
+	genl.Policy
+	// Nested is the table numbered PolicyIdx, which validates a nest's
+	// attributes (a nested array's entries), or nil when the kernel
+	// reported none.
+	Nested *AttrSetPolicy
 }
 
 // An AttrSetPolicy is one policy table: the policies of the attributes that
@@ -153,35 +85,6 @@ func (p *Policy) Set(idx uint32) *AttrSetPolicy {
 		}
 	}
 	return nil
-}
-
-// String describes one attribute's policy on one line, for example
-// "u32 range [1, 4294967295]" or "nested policy 9 maxattr 3".
-func (a AttrPolicy) String() string {
-	var b strings.Builder
-	b.WriteString(a.Type.String())
-	if a.Has&(HasMinValueS|HasMaxValueS) != 0 {
-		fmt.Fprintf(&b, " range [%d, %d]", a.MinValueS, a.MaxValueS)
-	}
-	if a.Has&(HasMinValueU|HasMaxValueU) != 0 {
-		fmt.Fprintf(&b, " range [%d, %d]", a.MinValueU, a.MaxValueU)
-	}
-	if a.Has&HasMinLength != 0 {
-		fmt.Fprintf(&b, " min-len %d", a.MinLength)
-	}
-	if a.Has&HasMaxLength != 0 {
-		fmt.Fprintf(&b, " max-len %d", a.MaxLength)
-	}
-	if a.Has&HasMask != 0 {
-		fmt.Fprintf(&b, " mask %#x", a.Mask)
-	}
-	if a.Has&HasBitfield32Mask != 0 {
-		fmt.Fprintf(&b, " bitfield32-mask %#x", a.Bitfield32Mask)
-	}
-	if a.Has&HasNested != 0 {
-		fmt.Fprintf(&b, " policy %d maxattr %d", a.NestedIndex, a.NestedMaxType)
-	}
-	return b.String()
 }
 
 // Print writes the policy as an indented tree: each operation, its do and
@@ -243,24 +146,10 @@ type policyBuilder struct {
 	sets map[uint32]*AttrSetPolicy
 }
 
-var policyAttrNames = []string{
-	unix.NL_POLICY_TYPE_ATTR_TYPE:            "type",
-	unix.NL_POLICY_TYPE_ATTR_MIN_VALUE_S:     "min-value-s",
-	unix.NL_POLICY_TYPE_ATTR_MAX_VALUE_S:     "max-value-s",
-	unix.NL_POLICY_TYPE_ATTR_MIN_VALUE_U:     "min-value-u",
-	unix.NL_POLICY_TYPE_ATTR_MAX_VALUE_U:     "max-value-u",
-	unix.NL_POLICY_TYPE_ATTR_MIN_LENGTH:      "min-length",
-	unix.NL_POLICY_TYPE_ATTR_MAX_LENGTH:      "max-length",
-	unix.NL_POLICY_TYPE_ATTR_POLICY_IDX:      "policy-idx",
-	unix.NL_POLICY_TYPE_ATTR_POLICY_MAXTYPE:  "policy-maxtype",
-	unix.NL_POLICY_TYPE_ATTR_BITFIELD32_MASK: "bitfield32-mask",
-	unix.NL_POLICY_TYPE_ATTR_PAD:             "pad",
-	unix.NL_POLICY_TYPE_ATTR_MASK:            "mask",
-}
-
 var opPolicyAttrNames = []string{unix.CTRL_ATTR_POLICY_DO: "do", unix.CTRL_ATTR_POLICY_DUMP: "dump"}
 
-// add decodes the attributes of one GETPOLICY reply message.
+// add decodes the attributes of one GETPOLICY reply message. Operations
+// are kept in the order the kernel sent them (see fileOps).
 func (b *policyBuilder) add(msg []byte) error {
 	if b.sets == nil {
 		b.sets = make(map[uint32]*AttrSetPolicy)
@@ -293,11 +182,10 @@ func (b *policyBuilder) add(msg []byte) error {
 				s := b.set(uint32(sets.Type()))
 				ad := sets.Nested()
 				for ad.Next() {
-					a := AttrPolicy{Attr: ad.Type()}
 					pd := ad.Nested()
-					pd.SetNames(policyAttrNames)
-					for pd.Next() {
-						b.field(&pd, &a)
+					a := AttrPolicy{Attr: ad.Type(), Policy: genl.DecodePolicy(&pd)}
+					if a.Has(unix.NL_POLICY_TYPE_ATTR_POLICY_IDX) {
+						a.Nested = b.set(a.PolicyIdx)
 					}
 					s.Attrs = append(s.Attrs, a)
 				}
@@ -305,34 +193,6 @@ func (b *policyBuilder) add(msg []byte) error {
 		}
 	}
 	return d.Err()
-}
-
-func (b *policyBuilder) field(pd *attrs.Decoder, a *AttrPolicy) {
-	switch pd.Type() {
-	case unix.NL_POLICY_TYPE_ATTR_TYPE:
-		a.Type = AttrType(pd.U32())
-	case unix.NL_POLICY_TYPE_ATTR_MIN_VALUE_S:
-		a.MinValueS, a.Has = pd.S64(), a.Has|HasMinValueS
-	case unix.NL_POLICY_TYPE_ATTR_MAX_VALUE_S:
-		a.MaxValueS, a.Has = pd.S64(), a.Has|HasMaxValueS
-	case unix.NL_POLICY_TYPE_ATTR_MIN_VALUE_U:
-		a.MinValueU, a.Has = pd.U64(), a.Has|HasMinValueU
-	case unix.NL_POLICY_TYPE_ATTR_MAX_VALUE_U:
-		a.MaxValueU, a.Has = pd.U64(), a.Has|HasMaxValueU
-	case unix.NL_POLICY_TYPE_ATTR_MIN_LENGTH:
-		a.MinLength, a.Has = pd.U32(), a.Has|HasMinLength
-	case unix.NL_POLICY_TYPE_ATTR_MAX_LENGTH:
-		a.MaxLength, a.Has = pd.U32(), a.Has|HasMaxLength
-	case unix.NL_POLICY_TYPE_ATTR_POLICY_IDX:
-		a.NestedIndex, a.Has = pd.U32(), a.Has|HasNested
-		a.Nested = b.set(a.NestedIndex)
-	case unix.NL_POLICY_TYPE_ATTR_POLICY_MAXTYPE:
-		a.NestedMaxType = pd.U32()
-	case unix.NL_POLICY_TYPE_ATTR_BITFIELD32_MASK:
-		a.Bitfield32Mask, a.Has = pd.U32(), a.Has|HasBitfield32Mask
-	case unix.NL_POLICY_TYPE_ATTR_MASK:
-		a.Mask, a.Has = pd.Uint(), a.Has|HasMask
-	}
 }
 
 // set returns table idx, creating it on first reference.
@@ -343,6 +203,66 @@ func (b *policyBuilder) set(idx uint32) *AttrSetPolicy {
 	s := &AttrSetPolicy{Index: idx}
 	b.sets[idx] = s
 	return s
+}
+
+// needsOps reports whether an operation's policies came filed under
+// command 0, which fileOps must sort out with the family's op list.
+func (b *policyBuilder) needsOps() bool {
+	for _, o := range b.p.Ops {
+		if o.Op == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// errOpsMismatch reports a whole-family policy dump whose operations do not
+// line up with the family's op list.
+var errOpsMismatch = errors.New("the policy dump's operations do not line up with the family's operations")
+
+// fileOps files every operation's policies under its command.
+//
+// nlctrl numbers an operation's entry in CTRL_ATTR_OP_POLICY with the
+// command of its do handler, so an operation without one (dump only) comes
+// back as command 0 (Linux 6.18, ctrl_dumppolicy_put_op), both in a dump of
+// one op and of the whole family. A dump of one op is about op only. A
+// dump of the whole family walks the operations in the order that
+// GETFAMILY lists them and skips those without a policy; f's ops flagged
+// OpHasPolicy therefore pair up, in order, with the entries of the dump.
+// An entry with a command of its own must name its op; one under command 0
+// must belong to an op without a do handler (or to command 0 itself).
+func (b *policyBuilder) fileOps(op *uint32, f *Family) error {
+	if op != nil {
+		for i := range b.p.Ops {
+			b.p.Ops[i].Op = *op
+		}
+		return nil
+	}
+	if f == nil {
+		return nil
+	}
+	j := 0
+	for _, o := range f.Ops {
+		if o.Flags&OpHasPolicy == 0 {
+			continue
+		}
+		if j == len(b.p.Ops) {
+			return fmt.Errorf("%w: %d entries, more ops with a policy", errOpsMismatch, len(b.p.Ops))
+		}
+		e := &b.p.Ops[j]
+		switch {
+		case e.Op == o.ID:
+		case e.Op == 0 && o.Flags&OpDo == 0:
+			e.Op = o.ID
+		default:
+			return fmt.Errorf("%w: entry %d is for command %d, op %d is next", errOpsMismatch, j, e.Op, o.ID)
+		}
+		j++
+	}
+	if j != len(b.p.Ops) {
+		return fmt.Errorf("%w: %d entries, %d ops with a policy", errOpsMismatch, len(b.p.Ops), j)
+	}
+	return nil
 }
 
 // policy sorts and returns the collected policy.

@@ -31,11 +31,7 @@ var ctrlNames genl.AttrNamer = func(parents []uint16, typ uint16) string {
 // the kernel lacks gives an error matching [ErrNotFound] (and
 // os.ErrNotExist) that names it.
 func Get(ctx context.Context, c *genl.Conn, name string) (*Family, error) {
-	var e attrs.Encoder
-	var buf [64]byte
-	e.Reset(buf[:0])
-	encodeFamilyRequest(&e, name)
-	f, err := get(ctx, c, e.Bytes())
+	f, err := get(ctx, c, familyRequest(name))
 	if err != nil {
 		return nil, lookupError("family "+strconv.Quote(name), err)
 	}
@@ -45,7 +41,7 @@ func Get(ctx context.Context, c *genl.Conn, name string) (*Family, error) {
 // GetByID asks the kernel for the family with the given id, without caching.
 func GetByID(ctx context.Context, c *genl.Conn, id uint16) (*Family, error) {
 	var e attrs.Encoder
-	var buf [16]byte
+	var buf [8]byte
 	e.Reset(buf[:0])
 	e.U16(unix.CTRL_ATTR_FAMILY_ID, id)
 	f, err := get(ctx, c, e.Bytes())
@@ -55,35 +51,59 @@ func GetByID(ctx context.Context, c *genl.Conn, id uint16) (*Family, error) {
 	return f, nil
 }
 
+// familyRequest returns the attributes of a GETFAMILY request for name.
+func familyRequest(name string) []byte {
+	var e attrs.Encoder
+	var buf [64]byte
+	e.Reset(buf[:0])
+	encodeFamilyRequest(&e, name)
+	return e.Bytes()
+}
+
+// A getter receives the one reply to a GETFAMILY request.
+type getter struct {
+	f   *Family
+	err error
+}
+
+func (g *getter) reply(m genl.Message) error {
+	if g.f != nil {
+		return errors.New("nlctrl: more than one reply to getfamily")
+	}
+	g.f, g.err = newFamily(m.Data)
+	return g.err
+}
+
+// get sends a GETFAMILY request with the attributes req. GETFAMILY always
+// answers with a reply or an error, so the request asks for no ACK.
 func get(ctx context.Context, c *genl.Conn, req []byte) (*Family, error) {
-	f := new(Family)
-	got := false
+	var g getter
 	err := c.Do(ctx, genl.Request{
 		Family: ctrlID, Command: unix.CTRL_CMD_GETFAMILY, Version: ctrlVersion,
-		Attrs: req, Names: ctrlNames,
-	}, func(m genl.Message) error {
-		if got {
-			return errors.New("nlctrl: more than one reply to getfamily")
-		}
-		got = true
-		return decodeFamily(m.Data, f)
-	})
+		Attrs: req, Names: ctrlNames, ExpectReply: true,
+	}, g.reply)
 	if err != nil {
 		return nil, err
 	}
-	if !got {
-		return nil, errors.New("nlctrl: getfamily acknowledged without a reply")
+	if g.f == nil {
+		return nil, errors.New("nlctrl: getfamily completed without a reply")
 	}
-	return f, nil
+	return g.f, nil
 }
 
-// lookupError turns the kernel's ENOENT into ErrNotFound, keeping the
-// kernel's error in the chain.
+// lookupError names what was looked up in err and turns the kernel's ENOENT
+// into ErrNotFound.
 func lookupError(what string, err error) error {
+	return fmt.Errorf("%s: %w", what, notFoundError(err))
+}
+
+// notFoundError turns the kernel's ENOENT into ErrNotFound, keeping the
+// kernel's error in the chain.
+func notFoundError(err error) error {
 	if errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("%s: %w: %w", what, ErrNotFound, err)
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
-	return fmt.Errorf("%s: %w", what, err)
+	return err
 }
 
 // List returns every family the kernel has registered, with one dump, in
@@ -106,16 +126,39 @@ func List(ctx context.Context, c *genl.Conn) ([]*Family, error) {
 }
 
 // GetPolicy dumps the attribute policy of the family called name: of every
-// operation, or only of op when it is not nil.
+// operation, or only of op when it is not nil. Every operation's do and
+// dump tables are filed under its own command, including those of an
+// operation without a do handler, which nlctrl reports under command 0 (for
+// those GetPolicy also asks for the family's op list, to tell them apart).
 func GetPolicy(ctx context.Context, c *genl.Conn, name string, op *uint32) (*Policy, error) {
-	var e attrs.Encoder
-	e.String(unix.CTRL_ATTR_FAMILY_NAME, name)
-	if op != nil {
-		e.U32(unix.CTRL_ATTR_OP, *op)
-	}
 	what := "policy of family " + strconv.Quote(name)
 	if op != nil {
 		what += " op " + strconv.Itoa(int(*op))
+	}
+	// A family that is replaced between the dump and the op list does not
+	// line up; ask again a few times before giving up.
+	const attempts = 3
+	var err error
+	for range attempts {
+		var p *Policy
+		p, err = getPolicy(ctx, c, name, op)
+		if err == nil {
+			return p, nil
+		}
+		if !errors.Is(err, errOpsMismatch) {
+			break
+		}
+	}
+	return nil, fmt.Errorf("%s: %w", what, err)
+}
+
+func getPolicy(ctx context.Context, c *genl.Conn, name string, op *uint32) (*Policy, error) {
+	var e attrs.Encoder
+	var buf [64]byte
+	e.Reset(buf[:0])
+	e.String(unix.CTRL_ATTR_FAMILY_NAME, name)
+	if op != nil {
+		e.U32(unix.CTRL_ATTR_OP, *op)
 	}
 	var b policyBuilder
 	for m, err := range c.Dump(ctx, genl.Request{
@@ -123,11 +166,21 @@ func GetPolicy(ctx context.Context, c *genl.Conn, name string, op *uint32) (*Pol
 		Attrs: e.Bytes(), Names: ctrlNames,
 	}) {
 		if err != nil {
-			return nil, lookupError(what, err)
+			return nil, notFoundError(err)
 		}
 		if err := b.add(m.Data); err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
+			return nil, err
 		}
+	}
+	var f *Family
+	if op == nil && b.needsOps() {
+		var err error
+		if f, err = get(ctx, c, familyRequest(name)); err != nil {
+			return nil, fmt.Errorf("list its ops: %w", notFoundError(err))
+		}
+	}
+	if err := b.fileOps(op, f); err != nil {
+		return nil, err
 	}
 	p := b.policy()
 	if p.Family == "" {

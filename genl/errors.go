@@ -84,7 +84,8 @@ type Error struct {
 	MissingPath string
 	// Cookie is the kernel's cookie (NLMSGERR_ATTR_COOKIE), if any.
 	Cookie []byte
-	// Policy describes the rule the attribute broke (NLMSGERR_ATTR_POLICY).
+	// Policy describes the rule the attribute broke (NLMSGERR_ATTR_POLICY),
+	// or is nil.
 	Policy *Policy
 	// Warning is true for an ACK that reported success with a message.
 	Warning bool
@@ -132,65 +133,6 @@ func (e *Error) Error() string {
 
 // Unwrap returns Err.
 func (e *Error) Unwrap() error { return e.Err }
-
-// A Policy is the attribute policy the kernel reports with an error
-// (NLMSGERR_ATTR_POLICY, decoded from NL_POLICY_TYPE_ATTR_* attributes).
-// Present has bit 1<<t set for each NL_POLICY_TYPE_ATTR_* type t given.
-type Policy struct {
-	Present        uint32
-	Type           uint32 // an NL_ATTR_TYPE_* value
-	MinValueS      int64
-	MaxValueS      int64
-	MinValueU      uint64
-	MaxValueU      uint64
-	MinLength      uint32
-	MaxLength      uint32
-	PolicyIdx      uint32
-	PolicyMaxType  uint32
-	Bitfield32Mask uint32
-	Mask           uint64
-}
-
-// Has reports whether the policy attribute of type t (an
-// unix.NL_POLICY_TYPE_ATTR_* value) was given.
-func (p *Policy) Has(t int) bool { return t >= 0 && t < 32 && p.Present&(1<<t) != 0 }
-
-func decodePolicy(d *attrs.Decoder) *Policy {
-	p := &Policy{}
-	for d.Next() {
-		t := d.Type()
-		switch t {
-		case unix.NL_POLICY_TYPE_ATTR_TYPE:
-			p.Type = d.U32()
-		case unix.NL_POLICY_TYPE_ATTR_MIN_VALUE_S:
-			p.MinValueS = d.S64()
-		case unix.NL_POLICY_TYPE_ATTR_MAX_VALUE_S:
-			p.MaxValueS = d.S64()
-		case unix.NL_POLICY_TYPE_ATTR_MIN_VALUE_U:
-			p.MinValueU = d.U64()
-		case unix.NL_POLICY_TYPE_ATTR_MAX_VALUE_U:
-			p.MaxValueU = d.U64()
-		case unix.NL_POLICY_TYPE_ATTR_MIN_LENGTH:
-			p.MinLength = d.U32()
-		case unix.NL_POLICY_TYPE_ATTR_MAX_LENGTH:
-			p.MaxLength = d.U32()
-		case unix.NL_POLICY_TYPE_ATTR_POLICY_IDX:
-			p.PolicyIdx = d.U32()
-		case unix.NL_POLICY_TYPE_ATTR_POLICY_MAXTYPE:
-			p.PolicyMaxType = d.U32()
-		case unix.NL_POLICY_TYPE_ATTR_BITFIELD32_MASK:
-			p.Bitfield32Mask = d.U32()
-		case unix.NL_POLICY_TYPE_ATTR_MASK:
-			p.Mask = d.Uint()
-		default:
-			continue
-		}
-		if d.Err() == nil && t < 32 {
-			p.Present |= 1 << t
-		}
-	}
-	return p
-}
 
 // ackError decodes an NLMSG_ERROR for cl. It returns nil for a plain ACK;
 // an ACK with a message is reported as a warning.
@@ -311,7 +253,8 @@ func decodeExtack(e *Error, tlvs []byte) {
 			e.Cookie = append([]byte(nil), d.Bytes()...)
 		case nlmsgerrAttrPolicy:
 			nd := d.Nested()
-			e.Policy = decodePolicy(&nd)
+			p := DecodePolicy(&nd)
+			e.Policy = &p
 		case nlmsgerrAttrMissType:
 			if v := d.U32(); d.Err() == nil {
 				e.MissingType = uint16(v)

@@ -9,7 +9,9 @@ import (
 	"strings"
 
 	"github.com/genlkit/genlkit/family"
+	"github.com/genlkit/genlkit/genl"
 	"github.com/genlkit/genlkit/internal/jsonmsg"
+	"golang.org/x/sys/unix"
 )
 
 // A difference is one way the spec and the kernel disagree.
@@ -301,40 +303,40 @@ func (c *checker) checkPolicies() {
 }
 
 // kernelTypes maps a spec type to the kernel policy types that implement it.
-func kernelTypes(specType string) []family.AttrType {
+func kernelTypes(specType string) []genl.AttrType {
 	switch specType {
 	case "u8":
-		return []family.AttrType{family.TypeU8}
+		return []genl.AttrType{genl.AttrTypeU8}
 	case "u16":
-		return []family.AttrType{family.TypeU16}
+		return []genl.AttrType{genl.AttrTypeU16}
 	case "u32":
-		return []family.AttrType{family.TypeU32}
+		return []genl.AttrType{genl.AttrTypeU32}
 	case "u64":
-		return []family.AttrType{family.TypeU64}
+		return []genl.AttrType{genl.AttrTypeU64}
 	case "s8":
-		return []family.AttrType{family.TypeS8}
+		return []genl.AttrType{genl.AttrTypeS8}
 	case "s16":
-		return []family.AttrType{family.TypeS16}
+		return []genl.AttrType{genl.AttrTypeS16}
 	case "s32":
-		return []family.AttrType{family.TypeS32}
+		return []genl.AttrType{genl.AttrTypeS32}
 	case "s64":
-		return []family.AttrType{family.TypeS64}
+		return []genl.AttrType{genl.AttrTypeS64}
 	case "uint":
-		return []family.AttrType{family.TypeUint}
+		return []genl.AttrType{genl.AttrTypeUint}
 	case "sint":
-		return []family.AttrType{family.TypeSint}
+		return []genl.AttrType{genl.AttrTypeSint}
 	case "string":
-		return []family.AttrType{family.TypeNulString, family.TypeString}
+		return []genl.AttrType{genl.AttrTypeNulString, genl.AttrTypeString}
 	case "binary":
-		return []family.AttrType{family.TypeBinary}
+		return []genl.AttrType{genl.AttrTypeBinary}
 	case "flag":
-		return []family.AttrType{family.TypeFlag}
+		return []genl.AttrType{genl.AttrTypeFlag}
 	case "nest", "nest-type-value":
-		return []family.AttrType{family.TypeNested}
+		return []genl.AttrType{genl.AttrTypeNested}
 	case "indexed-array":
-		return []family.AttrType{family.TypeNestedArray}
+		return []genl.AttrType{genl.AttrTypeNestedArray}
 	case "bitfield32":
-		return []family.AttrType{family.TypeBitfield32}
+		return []genl.AttrType{genl.AttrTypeBitfield32}
 	}
 	return nil
 }
@@ -407,7 +409,7 @@ func (c *checker) compareRange(op, path string, ad *family.AttrDesc, ap family.A
 		ch = *ad.Checks
 	}
 	e := c.d.Enum(ad.Enum)
-	if ap.Has&family.HasMask != 0 {
+	if ap.Has(unix.NL_POLICY_TYPE_ATTR_MASK) {
 		var want uint64
 		switch {
 		case ch.FlagsMask != "":
@@ -424,7 +426,7 @@ func (c *checker) compareRange(op, path string, ad *family.AttrDesc, ap family.A
 		return
 	}
 	if signed {
-		if ap.Has&(family.HasMinValueS|family.HasMaxValueS) == 0 {
+		if !ap.Has(unix.NL_POLICY_TYPE_ATTR_MIN_VALUE_S) && !ap.Has(unix.NL_POLICY_TYPE_ATTR_MAX_VALUE_S) {
 			return
 		}
 		lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
@@ -442,7 +444,7 @@ func (c *checker) compareRange(op, path string, ad *family.AttrDesc, ap family.A
 		}
 		return
 	}
-	if ap.Has&(family.HasMinValueU|family.HasMaxValueU) == 0 {
+	if !ap.Has(unix.NL_POLICY_TYPE_ATTR_MIN_VALUE_U) && !ap.Has(unix.NL_POLICY_TYPE_ATTR_MAX_VALUE_U) {
 		return
 	}
 	lo, hi := uint64(0), uint64(math.MaxUint64)
@@ -517,8 +519,8 @@ func (c *checker) compareLength(op, path string, ad *family.AttrDesc, ap family.
 		}
 		return l.String()
 	}
-	kMin := ap.Has&family.HasMinLength != 0 && ap.MinLength != 0
-	kMax := ap.Has&family.HasMaxLength != 0
+	kMin := ap.Has(unix.NL_POLICY_TYPE_ATTR_MIN_LENGTH) && ap.MinLength != 0
+	kMax := ap.Has(unix.NL_POLICY_TYPE_ATTR_MAX_LENGTH)
 	minOK := (!kMin && (!specMin.Set || specMin.Abs == 0)) || (kMin && specMin.Set && specMin.Abs == uint64(ap.MinLength))
 	maxOK := (!kMax && !specMax.Set) || (kMax && specMax.Set && specMax.Abs == uint64(ap.MaxLength))
 	if !minOK || !maxOK {
@@ -527,39 +529,9 @@ func (c *checker) compareLength(op, path string, ad *family.AttrDesc, ap family.
 	}
 }
 
-// policy returns the kernel's policy of f. Kernels report the policy of an
-// op that has no do handler under command 0 (nlctrl fills the op number
-// from the absent do handler), so the policies of such ops are asked for
-// one by one and filed under their real command.
+// kernelPolicy returns the kernel's policy of f, every op's tables filed
+// under its own command (family.GetPolicy sorts out the dump-only ops that
+// nlctrl reports under command 0).
 func (a *app) kernelPolicy(ctx context.Context, f *family.Family) (*family.Policy, error) {
-	pol, err := family.GetPolicy(ctx, a.conn, f.Name, nil)
-	if err != nil {
-		return nil, err
-	}
-	if _, ok := f.Op(0); ok {
-		return pol, nil
-	}
-	if _, ok := pol.Op(0); !ok {
-		return pol, nil
-	}
-	ops := slices.DeleteFunc(slices.Clone(pol.Ops), func(o family.OpPolicy) bool { return o.Op == 0 })
-	for _, kop := range f.Ops {
-		if kop.Flags&family.OpDo != 0 || kop.Flags&family.OpHasPolicy == 0 {
-			continue
-		}
-		if _, ok := pol.Op(kop.ID); ok {
-			continue
-		}
-		cmd := kop.ID
-		one, err := family.GetPolicy(ctx, a.conn, f.Name, &cmd)
-		if err != nil || len(one.Ops) != 1 {
-			continue
-		}
-		op := one.Ops[0]
-		op.Op = cmd
-		ops = append(ops, op)
-	}
-	slices.SortFunc(ops, func(x, y family.OpPolicy) int { return int(x.Op) - int(y.Op) })
-	pol.Ops = ops
-	return pol, nil
+	return family.GetPolicy(ctx, a.conn, f.Name, nil)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/internal/jsonmsg"
+	"golang.org/x/sys/unix"
 )
 
 func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
@@ -287,28 +288,28 @@ func policyTableJSON(d *family.Descriptor, t *family.AttrSetPolicy, set *family.
 		e := jsonmsg.NewObject()
 		e.Set("attr", uint64(ap.Attr))
 		e.Set("type", ap.Type.String())
-		if ap.Has&family.HasMinValueS != 0 {
+		if ap.Has(unix.NL_POLICY_TYPE_ATTR_MIN_VALUE_S) {
 			e.Set("min-value", ap.MinValueS)
 		}
-		if ap.Has&family.HasMaxValueS != 0 {
+		if ap.Has(unix.NL_POLICY_TYPE_ATTR_MAX_VALUE_S) {
 			e.Set("max-value", ap.MaxValueS)
 		}
-		if ap.Has&family.HasMinValueU != 0 {
+		if ap.Has(unix.NL_POLICY_TYPE_ATTR_MIN_VALUE_U) {
 			e.Set("min-value", ap.MinValueU)
 		}
-		if ap.Has&family.HasMaxValueU != 0 {
+		if ap.Has(unix.NL_POLICY_TYPE_ATTR_MAX_VALUE_U) {
 			e.Set("max-value", ap.MaxValueU)
 		}
-		if ap.Has&family.HasMinLength != 0 {
+		if ap.Has(unix.NL_POLICY_TYPE_ATTR_MIN_LENGTH) {
 			e.Set("min-length", uint64(ap.MinLength))
 		}
-		if ap.Has&family.HasMaxLength != 0 {
+		if ap.Has(unix.NL_POLICY_TYPE_ATTR_MAX_LENGTH) {
 			e.Set("max-length", uint64(ap.MaxLength))
 		}
-		if ap.Has&family.HasMask != 0 {
+		if ap.Has(unix.NL_POLICY_TYPE_ATTR_MASK) {
 			e.Set("mask", "0x"+strconv.FormatUint(ap.Mask, 16))
 		}
-		if ap.Has&family.HasBitfield32Mask != 0 {
+		if ap.Has(unix.NL_POLICY_TYPE_ATTR_BITFIELD32_MASK) {
 			e.Set("bitfield32-mask", "0x"+strconv.FormatUint(uint64(ap.Bitfield32Mask), 16))
 		}
 		if ap.Nested != nil {

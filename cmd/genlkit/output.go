@@ -11,7 +11,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/genl"
 	"github.com/genlkit/genlkit/internal/jsonmsg"
 )
@@ -188,41 +187,8 @@ func kernelErrorText(op string, e *genl.Error) string {
 
 // policyText describes the policy an attribute broke, from the extended ACK.
 func policyText(p *genl.Policy) string {
-	ap := family.AttrPolicy{Type: family.AttrType(p.Type)}
-	if p.Has(unix.NL_POLICY_TYPE_ATTR_MIN_VALUE_S) {
-		ap.Has |= family.HasMinValueS
-		ap.MinValueS = p.MinValueS
-	}
-	if p.Has(unix.NL_POLICY_TYPE_ATTR_MAX_VALUE_S) {
-		ap.Has |= family.HasMaxValueS
-		ap.MaxValueS = p.MaxValueS
-	}
-	if p.Has(unix.NL_POLICY_TYPE_ATTR_MIN_VALUE_U) {
-		ap.Has |= family.HasMinValueU
-		ap.MinValueU = p.MinValueU
-	}
-	if p.Has(unix.NL_POLICY_TYPE_ATTR_MAX_VALUE_U) {
-		ap.Has |= family.HasMaxValueU
-		ap.MaxValueU = p.MaxValueU
-	}
-	if p.Has(unix.NL_POLICY_TYPE_ATTR_MIN_LENGTH) {
-		ap.Has |= family.HasMinLength
-		ap.MinLength = p.MinLength
-	}
-	if p.Has(unix.NL_POLICY_TYPE_ATTR_MAX_LENGTH) {
-		ap.Has |= family.HasMaxLength
-		ap.MaxLength = p.MaxLength
-	}
-	if p.Has(unix.NL_POLICY_TYPE_ATTR_MASK) {
-		ap.Has |= family.HasMask
-		ap.Mask = p.Mask
-	}
-	if p.Has(unix.NL_POLICY_TYPE_ATTR_BITFIELD32_MASK) {
-		ap.Has |= family.HasBitfield32Mask
-		ap.Bitfield32Mask = p.Bitfield32Mask
-	}
 	if !p.Has(unix.NL_POLICY_TYPE_ATTR_TYPE) {
 		return ""
 	}
-	return ap.String()
+	return p.String()
 }
