@@ -7,7 +7,9 @@
 // test pushes, exactly as pushed. A handler, if set, runs inside the Conn's
 // send like the real kernel runs a request inside sendmsg, so a test can
 // answer requests synchronously; or a test can take requests with
-// NextRequest and answer them in any order it likes.
+// NextRequest and answer them in any order it likes. A fake nlctrl
+// (Kernel.Controller) can answer family lookups and announce families
+// coming and going, beside the handler.
 //
 //	k := genltest.New()
 //	k.Handle(func(k *genltest.Kernel, r genltest.Request) {
@@ -56,6 +58,7 @@ type Kernel struct {
 	reqs     []Request
 	taken    int
 	handler  Handler
+	ctrl     *Controller // a fake nlctrl, if any
 	overrun  bool
 	failSend error
 	deadline time.Time
@@ -92,10 +95,11 @@ func (k *Kernel) Transport() genl.Transport { return (*transport)(k) }
 // PortID returns the port id the fake gives the Conn.
 func (k *Kernel) PortID() uint32 { return k.pid }
 
-// Handle sets the handler that answers requests as they are sent; nil
-// removes it. Control messages (NLMSG_NOOP with NLM_F_ACK, as the Conn
-// sends after an overrun) are acknowledged by the fake itself, as the
-// kernel does, unless a handler is set.
+// Handle sets the handler that answers requests as they are sent (those to
+// nlctrl go to the Controller instead, if there is one); nil removes it.
+// Control messages (NLMSG_NOOP with NLM_F_ACK, as the Conn sends after an
+// overrun) are acknowledged by the fake itself, as the kernel does, unless
+// a handler is set.
 func (k *Kernel) Handle(h Handler) {
 	k.mu.Lock()
 	k.handler = h
@@ -252,11 +256,13 @@ func (t *transport) Send(b []byte) error {
 		p = p[min((l+3)&^3, len(p)):]
 	}
 	k.reqs = append(k.reqs, reqs...)
-	h := k.handler
+	h, ctrl := k.handler, k.ctrl
 	k.mu.Unlock()
 	ring(k.reqWake)
 	for _, r := range reqs {
 		switch {
+		case ctrl != nil && r.Header.Type == unix.GENL_ID_CTRL:
+			ctrl.serve(r)
 		case h != nil:
 			h(k, r)
 		case r.Header.Type < 0x10 && r.Header.Flags&netlink.Acknowledge != 0:
