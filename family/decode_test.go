@@ -2,6 +2,7 @@ package family
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -74,6 +75,52 @@ func TestDecodeFamily(t *testing.T) {
 	}
 }
 
+// normal makes empty slices nil, for comparisons.
+func normal(f Family) Family {
+	if len(f.Ops) == 0 {
+		f.Ops = nil
+	}
+	if len(f.Groups) == 0 {
+		f.Groups = nil
+	}
+	return f
+}
+
+// TestFamilyAlloc decodes families through one allocator, as List does,
+// and checks each against the plain decoder and that they share nothing
+// they should not.
+func TestFamilyAlloc(t *testing.T) {
+	fams := []Family{
+		{ID: 0x10, Name: "nlctrl", Version: 2, Ops: []Op{{ID: 3, Flags: 0xe}, {ID: 10, Flags: 0xc}},
+			Groups: []Group{{ID: 0x10, Name: "notify"}}},
+		{ID: 0x11, Name: "VFS_DQUOT", Version: 1, MaxAttr: 7, Groups: []Group{{ID: 0x11, Name: "events"}}},
+		{ID: 0x14, Name: "netdev", Version: 1, Ops: []Op{{ID: 1, Flags: 0xe}},
+			Groups: []Group{{ID: 4, Name: "mgmt"}, {ID: 5, Name: strings.Repeat("long-name-", 30)}}},
+		{ID: 0x15, Name: "bare"},
+	}
+	for _, a := range []familyAlloc{{}, listAlloc()} {
+		var got []*Family
+		for _, want := range fams {
+			f, err := a.decode(familyMessage(want))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(normal(*f), normal(want)) {
+				t.Errorf("decoded %+v, want %+v", *f, want)
+			}
+			got = append(got, f)
+		}
+		// Appending to one family's slices must not write over another's.
+		got[0].Ops = append(got[0].Ops, Op{ID: 99})
+		got[0].Groups = append(got[0].Groups, Group{ID: 99})
+		for i, f := range got[1:] {
+			if !reflect.DeepEqual(normal(*f), normal(fams[i+1])) {
+				t.Errorf("after appending to the first: %+v, want %+v", *f, fams[i+1])
+			}
+		}
+	}
+}
+
 func TestDecodeFamilyErrors(t *testing.T) {
 	var e attrs.Encoder
 	e.String(unix.CTRL_ATTR_FAMILY_NAME, "x")
@@ -101,7 +148,17 @@ func FuzzDecodeFamily(f *testing.F) {
 	f.Add(policyMessage())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var fam Family
-		_ = decodeFamily(b, &fam)
+		err := decodeFamily(b, &fam)
+		// The two-pass decoder agrees with the plain one.
+		for _, a := range []familyAlloc{{}, listAlloc()} {
+			got, err2 := a.decode(b)
+			if (err == nil) != (err2 == nil) {
+				t.Fatalf("decodeFamily: %v; familyAlloc.decode: %v", err, err2)
+			}
+			if err == nil && !reflect.DeepEqual(normal(*got), normal(fam)) {
+				t.Fatalf("familyAlloc.decode %+v, decodeFamily %+v", *got, fam)
+			}
+		}
 		var pb policyBuilder
 		if pb.add(b) == nil {
 			p := pb.policy()

@@ -70,7 +70,8 @@ func (g *getter) reply(m genl.Message) error {
 	if g.f != nil {
 		return errors.New("nlctrl: more than one reply to getfamily")
 	}
-	g.f, g.err = newFamily(m.Data)
+	var a familyAlloc
+	g.f, g.err = a.decode(m.Data)
 	return g.err
 }
 
@@ -109,15 +110,16 @@ func notFoundError(err error) error {
 // List returns every family the kernel has registered, with one dump, in
 // the kernel's order.
 func List(ctx context.Context, c *genl.Conn) ([]*Family, error) {
-	var out []*Family
+	out := make([]*Family, 0, 32)
+	a := listAlloc()
 	for m, err := range c.Dump(ctx, genl.Request{
 		Family: ctrlID, Command: unix.CTRL_CMD_GETFAMILY, Version: ctrlVersion, Names: ctrlNames,
 	}) {
 		if err != nil {
 			return out, fmt.Errorf("list families: %w", err)
 		}
-		f := new(Family)
-		if err := decodeFamily(m.Data, f); err != nil {
+		f, err := a.decode(m.Data)
+		if err != nil {
 			return out, fmt.Errorf("list families: %w", err)
 		}
 		out = append(out, f)
