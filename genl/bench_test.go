@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -83,7 +84,7 @@ func BenchmarkGetFamily(b *testing.B) {
 		var id uint16
 		fn := func(m genl.Message) error { id = familyID(m.Data); return nil }
 		b.ReportAllocs()
-		b.ResetTimer()
+		resetTimers(b)
 		for range b.N {
 			if err := c.Do(ctx, req, fn); err != nil {
 				b.Fatal(err)
@@ -101,7 +102,7 @@ func BenchmarkGetFamily(b *testing.B) {
 		defer c.Close()
 		m := genetlink.Message{Header: genetlink.Header{Command: unix.CTRL_CMD_GETFAMILY, Version: 1}, Data: getFamilyAttrs()}
 		b.ReportAllocs()
-		b.ResetTimer()
+		resetTimers(b)
 		for range b.N {
 			msgs, err := c.Execute(m, unix.GENL_ID_CTRL, netlink.Request)
 			if err != nil {
@@ -117,7 +118,7 @@ func BenchmarkGetFamily(b *testing.B) {
 		req := rawRequest(unix.CTRL_CMD_GETFAMILY, unix.NLM_F_REQUEST, getFamilyAttrs())
 		buf := make([]byte, 32<<10)
 		b.ReportAllocs()
-		b.ResetTimer()
+		resetTimers(b)
 		for i := range b.N {
 			binary.NativeEndian.PutUint32(req[8:], uint32(i+1))
 			if _, err := unix.Write(fd, req); err != nil {
@@ -167,7 +168,7 @@ func BenchmarkGetFamilyParallel(b *testing.B) {
 		req := getFamilyRequest()
 		b.ReportAllocs()
 		b.SetParallelism(8 / max(1, runtimeGOMAXPROCS()))
-		b.ResetTimer()
+		resetTimers(b)
 		b.RunParallel(func(pb *testing.PB) {
 			ctx := context.Background()
 			var id uint16
@@ -183,6 +184,11 @@ func BenchmarkGetFamilyParallel(b *testing.B) {
 				}
 			}
 		})
+		b.StopTimer()
+		if st := c.Stats(); st.Sends > 0 {
+			// Coalescing: requests per sendmsg.
+			b.ReportMetric(float64(st.Requests)/float64(st.Sends), "req/send")
+		}
 	})
 	b.Run("mdlayher", func(b *testing.B) {
 		c, err := genetlink.Dial(nil)
@@ -193,7 +199,7 @@ func BenchmarkGetFamilyParallel(b *testing.B) {
 		m := genetlink.Message{Header: genetlink.Header{Command: unix.CTRL_CMD_GETFAMILY, Version: 1}, Data: getFamilyAttrs()}
 		b.ReportAllocs()
 		b.SetParallelism(8 / max(1, runtimeGOMAXPROCS()))
-		b.ResetTimer()
+		resetTimers(b)
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				msgs, err := c.Execute(m, unix.GENL_ID_CTRL, netlink.Request)
@@ -221,7 +227,7 @@ func BenchmarkDumpFamilies(b *testing.B) {
 		req := genl.Request{Family: unix.GENL_ID_CTRL, Command: unix.CTRL_CMD_GETFAMILY, Version: 1}
 		ctx := context.Background()
 		b.ReportAllocs()
-		b.ResetTimer()
+		resetTimers(b)
 		for range b.N {
 			n, msgs := 0, 0
 			for m, err := range c.Dump(ctx, req) {
@@ -244,7 +250,7 @@ func BenchmarkDumpFamilies(b *testing.B) {
 		defer c.Close()
 		m := genetlink.Message{Header: genetlink.Header{Command: unix.CTRL_CMD_GETFAMILY, Version: 1}}
 		b.ReportAllocs()
-		b.ResetTimer()
+		resetTimers(b)
 		for range b.N {
 			msgs, err := c.Execute(m, unix.GENL_ID_CTRL, netlink.Request|netlink.Dump)
 			if err != nil {
@@ -264,7 +270,7 @@ func BenchmarkDumpFamilies(b *testing.B) {
 		req := rawRequest(unix.CTRL_CMD_GETFAMILY, unix.NLM_F_REQUEST|unix.NLM_F_DUMP, nil)
 		buf := make([]byte, 32<<10)
 		b.ReportAllocs()
-		b.ResetTimer()
+		resetTimers(b)
 		for i := range b.N {
 			binary.NativeEndian.PutUint32(req[8:], uint32(i+1))
 			if _, err := unix.Write(fd, req); err != nil {
@@ -303,6 +309,29 @@ func BenchmarkDumpFamilies(b *testing.B) {
 
 func runtimeGOMAXPROCS() int { return runtime.GOMAXPROCS(0) }
 
+// processCPU is the CPU time the process has used, all threads, user and
+// system.
+func processCPU() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// resetTimers resets the benchmark timer and reports the process's CPU time
+// per operation as cpu-ns/op. On a shared machine that is steadier than
+// wall time, which counts the time other processes hold the CPUs.
+func resetTimers(b *testing.B) {
+	b.ResetTimer()
+	start := processCPU()
+	b.Cleanup(func() {
+		if b.N > 0 && start > 0 {
+			b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+		}
+	})
+}
+
 // BenchmarkGetFamilyRawC runs the raw C loop in testdata/rawc for b.N round
 // trips and reports its own ns/op, so that it sits in the same run as the
 // Go benchmarks. It skips when gcc is missing.
@@ -322,11 +351,12 @@ func BenchmarkGetFamilyRawC(b *testing.B) {
 		b.Fatal(err)
 	}
 	var n int
-	var ns float64
-	if _, err := fmt.Sscan(string(out), &n, &ns); err != nil || n != b.N {
+	var ns, cpu float64
+	if _, err := fmt.Sscan(string(out), &n, &ns, &cpu); err != nil || n != b.N {
 		b.Fatalf("output %q: %v", out, err)
 	}
 	b.ReportMetric(ns, "ns/op")
+	b.ReportMetric(cpu, "cpu-ns/op")
 }
 
 // BenchmarkGetFamilyAck is GetFamily with NLM_F_ACK on every request (Do
@@ -346,7 +376,7 @@ func BenchmarkGetFamilyAck(b *testing.B) {
 		var id uint16
 		fn := func(m genl.Message) error { id = familyID(m.Data); return nil }
 		b.ReportAllocs()
-		b.ResetTimer()
+		resetTimers(b)
 		for range b.N {
 			if err := c.Do(ctx, req, fn); err != nil {
 				b.Fatal(err)
@@ -364,7 +394,7 @@ func BenchmarkGetFamilyAck(b *testing.B) {
 		req := rawRequest(unix.CTRL_CMD_GETFAMILY, unix.NLM_F_REQUEST|unix.NLM_F_ACK, getFamilyAttrs())
 		buf := make([]byte, 32<<10)
 		b.ReportAllocs()
-		b.ResetTimer()
+		resetTimers(b)
 		for i := range b.N {
 			binary.NativeEndian.PutUint32(req[8:], uint32(i+1))
 			if _, err := unix.Write(fd, req); err != nil {
@@ -405,7 +435,7 @@ func BenchmarkGetFamilyRawBatch8(b *testing.B) {
 		hdrs[i].Hdr.Iovlen = 1
 	}
 	b.ReportAllocs()
-	b.ResetTimer()
+	resetTimers(b)
 	for i := 0; i < b.N; i += 8 {
 		if _, err := unix.Write(fd, req); err != nil {
 			b.Fatal(err)

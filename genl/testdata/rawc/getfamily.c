@@ -4,7 +4,8 @@
 //
 //   gcc -O2 -o getfamily getfamily.c && ./getfamily 1000000
 //
-// It prints "<iterations> <ns per round trip>".
+// It prints "<iterations> <ns per round trip> <CPU ns per round trip>", and
+// decodes CTRL_ATTR_FAMILY_ID from every reply as the Go benchmarks do.
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <stdio.h>
@@ -38,7 +39,8 @@ int main(int argc, char **argv) {
 	strcpy(req.name, "nlctrl");
 
 	static char buf[32768];
-	struct timespec t0, t1;
+	struct timespec t0, t1, c0, c1;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (long i = 0; i < n; i++) {
 		req.n.nlmsg_seq = i + 1;
@@ -50,9 +52,26 @@ int main(int argc, char **argv) {
 			fprintf(stderr, "bad reply type %d seq %u\n", h->nlmsg_type, h->nlmsg_seq);
 			return 1;
 		}
+		/* Decode CTRL_ATTR_FAMILY_ID, as the Go benchmarks do. */
+		unsigned id = 0;
+		size_t off = NLMSG_HDRLEN + GENL_HDRLEN, end = r < (ssize_t)h->nlmsg_len ? (size_t)r : h->nlmsg_len;
+		while (off + NLA_HDRLEN <= end) {
+			struct nlattr *a = (struct nlattr *)(buf + off);
+			if (a->nla_len < NLA_HDRLEN || off + a->nla_len > end)
+				break;
+			if ((a->nla_type & NLA_TYPE_MASK) == CTRL_ATTR_FAMILY_ID && a->nla_len >= NLA_HDRLEN + 2)
+				id = *(unsigned short *)(buf + off + NLA_HDRLEN);
+			off += NLA_ALIGN(a->nla_len);
+		}
+		if (id != GENL_ID_CTRL) {
+			fprintf(stderr, "bad family id %u\n", id);
+			return 1;
+		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
 	double ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
-	printf("%ld %.1f\n", n, ns / n);
+	double cpu = (c1.tv_sec - c0.tv_sec) * 1e9 + (c1.tv_nsec - c0.tv_nsec);
+	printf("%ld %.1f %.1f\n", n, ns / n, cpu / n);
 	return 0;
 }
