@@ -33,7 +33,14 @@ const (
 	maxDerefs = 64  // alias hops followed from one node
 )
 
-var namePattern = regexp.MustCompile(`^[0-9a-z-]+$`)
+// namePattern is the pattern of element names (family, definitions,
+// entries, attribute sets, attributes, operations) where the schema
+// constrains them. The kernel's schemas here say ^[0-9a-z-]+$; '_' is
+// accepted too, because older schemas had no pattern and kernel specs
+// written against them use it (mptcp.yaml's "if_idx", binder.yaml's
+// "from_pid" before their renames), and the kernel's own tools map '_' and
+// '-' alike. Capitals and other characters are still errors.
+var namePattern = regexp.MustCompile(`^[0-9a-z_-]+$`)
 
 // A decoder holds the state of decoding one spec document.
 type decoder struct {
@@ -237,12 +244,6 @@ func (o *object) merge(n *yaml.Node, seen map[*yaml.Node]bool, depth int) {
 	for _, mv := range merges {
 		o.merge(mv, seen, 0)
 	}
-}
-
-var flavorNames = [...]string{
-	flGenl:   "genetlink",
-	flC:      "genetlink-c",
-	flLegacy: "genetlink-legacy",
 }
 
 // later records a problem with the mapping, reported by check as

@@ -222,9 +222,9 @@ operations:
     - {name: get, doc: G., flags: [uns-admin-perm]}
 `,
 			want: []string{
-				`1:7: family "Test_Family": "name" value "Test_Family" does not match ^[0-9a-z-]+$`,
+				`1:7: family "Test_Family": "name" value "Test_Family" does not match ^[0-9a-z_-]+$`,
 				`5:15: attribute set "s": "enum-name" must be a string with protocol genetlink, not null`,
-				`7:16: attribute "A_b" in set "s": "name" value "A_b" does not match ^[0-9a-z-]+$`,
+				`7:16: attribute "A_b" in set "s": "name" value "A_b" does not match ^[0-9a-z_-]+$`,
 				`9:13: operations: "enum-name" must be a string with protocol genetlink, not null`,
 			},
 		},

@@ -89,7 +89,8 @@ func (d *decoder) opFlags() []string {
 }
 
 // namesPattern reports whether the schema constrains element names (of
-// definitions, attribute sets, attributes and operations) to [0-9a-z-]:
+// definitions, attribute sets, attributes and operations) to [0-9a-z-]
+// (namePattern also accepts '_', see there):
 // the genetlink and genetlink-legacy schemas do, genetlink-c does not.
 func (d *decoder) namesPattern() bool { return d.level != flC }
 
@@ -436,6 +437,10 @@ func (d *decoder) attrSet(n *yaml.Node, i int) *AttributeSet {
 	return s
 }
 
+// legacyArrayNest is the attribute type the kernel's schemas had before
+// Linux 6.9 for what is now "indexed-array" with "sub-type: nest".
+const legacyArrayNest = "array-nest"
+
 func (d *decoder) attrTypes() []string {
 	if d.level >= flLegacy {
 		return attrTypes
@@ -457,6 +462,9 @@ func (d *decoder) attrType(o *object, key string) AttrType {
 	}
 	if contains(d.attrTypes(), s) {
 		return AttrType(s)
+	}
+	if s == legacyArrayNest && key == "type" {
+		return TypeIndexedArray // with sub-type nest, see attribute
 	}
 	if s == string(TypeBitfield32) {
 		d.errorf(o.vpos(key), "%s: %q value \"bitfield32\" is not allowed with protocol %s (genetlink-legacy only)", o.what, key, d.proto)
@@ -504,7 +512,20 @@ func (d *decoder) attribute(n *yaml.Node, i int, set *AttributeSet, subset bool)
 	if o.has("checks") {
 		a.Checks = d.checks(o.raw("checks"), o.what)
 	}
-	a.SubType = d.attrType(o, "sub-type")
+	if s, _ := o.str("type"); s == legacyArrayNest {
+		// The kernel's schemas before the rename (Linux 6.9) had
+		// "array-nest": an indexed-array of nests, written
+		// "type: indexed-array, sub-type: nest" since. Older specs
+		// (nlctrl, ethtool, ...) still say it; read it as the new form.
+		a.Type = TypeIndexedArray
+		if o.has("sub-type") {
+			d.errorf(o.keyPos("sub-type"), "%s: key \"sub-type\" is not valid with type \"array-nest\" (an indexed-array of nests; write type indexed-array with sub-type instead)", o.what)
+		}
+		a.SubType = TypeNest
+		a.Source.setKey("sub-type", o.vpos("type"))
+	} else {
+		a.SubType = d.attrType(o, "sub-type")
+	}
 	if s, ok := o.enum("display-hint", displayHints); ok {
 		a.DisplayHint = DisplayHint(s)
 	}

@@ -567,3 +567,68 @@ func TestErrorTypes(t *testing.T) {
 		t.Errorf("Pos = %v", e.Pos())
 	}
 }
+
+// TestOlderSchemaForms checks forms that kernel specs written against older
+// schemas use: '_' in names (mptcp.yaml's "if_idx", binder.yaml's
+// "from_pid") and the "array-nest" attribute type, renamed to indexed-array
+// with sub-type nest in Linux 6.9.
+func TestOlderSchemaForms(t *testing.T) {
+	f := mustParse(t, `name: old_fam
+doc: d
+attribute-sets:
+  - name: main_set
+    attributes:
+      - {name: if_idx, type: u32}
+      - {name: if-idx, type: u32}
+      - {name: list, type: array-nest, nested-attributes: item_set}
+  - name: item_set
+    attributes:
+      - {name: from_pid, type: u32}
+operations:
+  list:
+    - name: get_it
+      doc: G.
+      attribute-set: main_set
+      do:
+        request: {attributes: [if_idx, if-idx]}
+        reply: {attributes: [list]}
+`)
+	s := f.AttributeSets[0]
+	if got := names(s.Attributes); got != "if_idx,if-idx,list" {
+		t.Errorf("attributes %s", got)
+	}
+	l := s.Attributes[2]
+	if l.Type != spec.TypeIndexedArray || l.SubType != spec.TypeNest || l.Nested == nil || l.Nested.Name != "item_set" {
+		t.Errorf("array-nest read as type %q sub-type %q nested %v", l.Type, l.SubType, l.Nested)
+	}
+	if !l.Has("sub-type") {
+		t.Error("array-nest: sub-type not recorded as written")
+	}
+
+	// array-nest says its sub-type; another one is an error, and it is
+	// not a sub-type. Capitals in names stay errors.
+	_, err := spec.Parse("bad.yaml", []byte(`name: bad
+doc: d
+attribute-sets:
+  - name: s
+    attributes:
+      - {name: a, type: array-nest, sub-type: u32, nested-attributes: s}
+      - {name: b, type: indexed-array, sub-type: array-nest}
+      - {name: C_d, type: u32}
+operations:
+  list: [{name: get, doc: G., attribute-set: s, do: {request: {attributes: [a]}}}]
+`))
+	want := []string{
+		`bad.yaml:6:37: attribute "a" in set "s": key "sub-type" is not valid with type "array-nest"`,
+		`bad.yaml:7:50: attribute "b" in set "s": invalid "sub-type" value "array-nest"`,
+		`bad.yaml:8:16: attribute "C_d" in set "s": "name" value "C_d" does not match ^[0-9a-z_-]+$`,
+	}
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q\nlacks %q", err, w)
+		}
+	}
+}

@@ -166,6 +166,9 @@ func TestGoName(t *testing.T) {
 		"mac":               "MAC",
 		"ifindex":           "Ifindex",
 		"op.flags":          "OpFlags",
+		"if_idx":            "IfIdx",
+		"中文":                "X中文",
+		"äpfel":             "Äpfel",
 	} {
 		if got := goName(in); got != want {
 			t.Errorf("goName(%q) = %q, want %q", in, got, want)
@@ -284,6 +287,22 @@ func TestAllSpecs(t *testing.T) {
 	if len(fams) == 0 {
 		t.Fatalf("no genetlink specs in %s", dir)
 	}
+	pkgs := map[string][]File{}
+	for _, f := range fams {
+		files, err := Generate(f, Config{})
+		if err != nil {
+			t.Errorf("%s: %v", f.Path, err)
+			continue
+		}
+		pkgs[pkgName(f.Name)] = files
+	}
+	vetScratch(t, goBin, pkgs)
+}
+
+// vetScratch writes generated packages (by directory name) into a scratch
+// module that uses this one and runs go vet (which type-checks) on them.
+func vetScratch(t *testing.T, goBin string, pkgs map[string][]File) {
+	t.Helper()
 	root := moduleRoot(t)
 	mod := t.TempDir()
 	writeFile(t, filepath.Join(mod, "go.mod"), "module genlgenscratch\n\ngo 1.26.0\n\nrequire github.com/genlkit/genlkit v0.0.0\n\nreplace github.com/genlkit/genlkit => "+root+"\n")
@@ -292,15 +311,9 @@ func TestAllSpecs(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(mod, "go.sum"), string(sum))
-	for _, f := range fams {
-		files, err := Generate(f, Config{})
-		if err != nil {
-			t.Errorf("%s: %v", f.Path, err)
-			continue
-		}
-		pkgDir := filepath.Join(mod, pkgName(f.Name))
+	for dir, files := range pkgs {
 		for _, fl := range files {
-			writeFile(t, filepath.Join(pkgDir, fl.Name), string(fl.Content))
+			writeFile(t, filepath.Join(mod, dir, fl.Name), string(fl.Content))
 		}
 	}
 	cmd := exec.Command(goBin, "vet", "./...")
@@ -309,6 +322,117 @@ func TestAllSpecs(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go vet of the generated packages: %v\n%s", err, out)
 	}
+}
+
+// TestUnseenShapes generates specs shaped like kernel specs the generator
+// was not written against and vets the packages: names from older schemas
+// ('_', and "if_idx" next to "if-idx"), the pre-6.9 "array-nest" type,
+// genetlink-c names that are not identifiers or start with a caseless
+// letter, and spec names that collide with the package's own API (Client,
+// Optional, Conn, Family, MarshalAttrs, Cmd constants).
+func TestUnseenShapes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("go vet of generated packages is slow")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	specs := map[string]string{
+		"older": `name: older_fam
+protocol: genetlink-legacy
+doc: d
+attribute-sets:
+  - name: main_set
+    attributes:
+      - {name: if_idx, type: u32}
+      - {name: if-idx, type: u32}
+      - {name: from_pid, type: u32}
+      - {name: list, type: array-nest, nested-attributes: item_set}
+  - name: item_set
+    attributes:
+      - {name: data_size, type: u32}
+operations:
+  list:
+    - name: get_it
+      doc: G.
+      attribute-set: main_set
+      do:
+        request: {attributes: [if_idx, if-idx]}
+        reply: {attributes: [from_pid, list]}
+    - {name: get_it_ntf, doc: N., notify: get_it, mcgrp: mc_grp}
+mcast-groups:
+  list: [{name: mc_grp}]
+`,
+		"cnames": `name: "Weird Fam.v2"
+protocol: genetlink-c
+doc: d
+definitions:
+  - {name: "Ünï code", type: enum, entries: ["Äpfel", "中文", "---", "a.b"]}
+attribute-sets:
+  - name: "Set One"
+    attributes:
+      - {name: "---", type: u32}
+      - {name: "+++", type: u32}
+      - {name: "中文", type: string}
+      - {name: "Foo", type: u16, enum: "Ünï code"}
+      - {name: "foo", type: u16}
+operations:
+  list:
+    - {name: "Get It", doc: G., attribute-set: "Set One", do: {request: {attributes: ["---", "+++"]}, reply: {attributes: ["中文", "Foo", "foo"]}}}
+    - {name: "get-it", doc: G., attribute-set: "Set One", dump: {reply: {attributes: ["---"]}}}
+`,
+		"api": `name: client
+protocol: genetlink-legacy
+doc: d
+definitions:
+  - {name: cmd-get, type: const, value: 7}
+  - {name: optional, type: enum, entries: [a-b, a_b, string, type]}
+  - {name: client, type: flags, entries: [conn, family]}
+  - {name: family, type: struct, members: [{name: conn, type: u32}, {name: marshal-attrs, type: u8}]}
+attribute-sets:
+  - name: client
+    attributes:
+      - {name: string, type: u32}
+      - {name: marshal-attrs, type: u32}
+      - {name: unmarshal-attrs, type: string}
+      - {name: type, type: u8, enum: optional}
+      - {name: func, type: binary, struct: family}
+      - {name: range, type: nest, nested-attributes: optional}
+      - {name: error, type: u32, enum: client, enum-as-flags: true}
+  - name: optional
+    attributes:
+      - {name: optional, type: u32}
+      - {name: client, type: nest, nested-attributes: client}
+operations:
+  fixed-header: family
+  list:
+    - name: conn
+      doc: C.
+      attribute-set: client
+      do:
+        request: {attributes: [string, marshal-attrs, type, func, range]}
+        reply: {attributes: [string, unmarshal-attrs, error]}
+    - {name: family, doc: F., attribute-set: optional, do: {request: {attributes: [optional, client]}}}
+    - {name: subscribe, doc: S., attribute-set: optional, event: {attributes: [optional]}, mcgrp: conn}
+    - {name: get, doc: G., attribute-set: optional, do: {request: {attributes: [optional]}, reply: {attributes: [optional]}}}
+mcast-groups:
+  list: [{name: conn}, {name: cmd-get}]
+`,
+	}
+	pkgs := map[string][]File{}
+	for name, src := range specs {
+		f, err := spec.Parse(name+".yaml", []byte(src))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		files, err := Generate(f, Config{Docs: true})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		pkgs[name] = files
+	}
+	vetScratch(t, goBin, pkgs)
 }
 
 func moduleRoot(t *testing.T) string {

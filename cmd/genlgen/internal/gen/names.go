@@ -24,7 +24,8 @@ var initialisms = map[string]string{
 // "--kernel-timespec") into an exported Go identifier ("XdpZcMaxSegs",
 // "SvcExport", "KernelTimespec"). Separators are '-', '_', '.', ' ' and
 // any other character that cannot appear in an identifier. A name that
-// would start with a digit gets an "X" prefix; an empty one becomes "X".
+// would not start with an upper case letter (a digit, or a letter without
+// case) gets an "X" prefix; an empty one becomes "X".
 func goName(name string) string {
 	var b strings.Builder
 	for part := range strings.FieldsFuncSeq(name, func(r rune) bool {
@@ -42,7 +43,9 @@ func goName(name string) string {
 	if s == "" {
 		return "X"
 	}
-	if r, _ := utf8.DecodeRuneInString(s); !unicode.IsLetter(r) {
+	// Not exported unless it starts with an upper case letter: a digit, or
+	// a letter without case ("中文", which genetlink-c names may use).
+	if r, _ := utf8.DecodeRuneInString(s); !unicode.IsUpper(r) {
 		s = "X" + s
 	}
 	return s
