@@ -25,11 +25,12 @@ var (
 	mcastAttrNames = []string{unix.CTRL_ATTR_MCAST_GRP_NAME: "name", unix.CTRL_ATTR_MCAST_GRP_ID: "id"}
 )
 
-// A familyAlloc hands out the memory of decoded families. Families, ops and
-// groups are carved out of shared backing arrays, each family exactly the
-// slices it needs, and all the names of one family come from one string,
-// so that decoding a family costs a few allocations and a list of them not
-// many more. Slabs are never reallocated once handed out from.
+// A familyAlloc hands out the memory of decoded families. A message is
+// decoded once into scratch space on the stack; then the family gets
+// exactly sized ops and groups carved out of shared backing arrays (slabs,
+// never reallocated once handed out from), and all its names come from one
+// string. Decoding a family so costs a few allocations, and a list of them
+// not many more.
 type familyAlloc struct {
 	fams   []Family
 	ops    []Op
@@ -39,7 +40,7 @@ type familyAlloc struct {
 }
 
 // listAlloc returns a familyAlloc for a list of families.
-func listAlloc() familyAlloc { return familyAlloc{minFams: 16, minOps: 128, minGroups: 32} }
+func listAlloc() *familyAlloc { return &familyAlloc{minFams: 16, minOps: 128, minGroups: 32} }
 
 func (a *familyAlloc) family() *Family {
 	if len(a.fams) == cap(a.fams) {
@@ -49,7 +50,9 @@ func (a *familyAlloc) family() *Family {
 	return &a.fams[len(a.fams)-1]
 }
 
-func (a *familyAlloc) opSlice(n int) []Op {
+// opSlice returns a copy of src carved from the op slab.
+func (a *familyAlloc) opSlice(src []Op) []Op {
+	n := len(src)
 	if n == 0 {
 		return nil
 	}
@@ -57,10 +60,11 @@ func (a *familyAlloc) opSlice(n int) []Op {
 		a.ops = make([]Op, 0, max(n, a.minOps))
 	}
 	l := len(a.ops)
-	a.ops = a.ops[:l+n]
-	return a.ops[l : l : l+n]
+	a.ops = append(a.ops, src...)
+	return a.ops[l : l+n : l+n]
 }
 
+// groupSlice returns n groups carved from the group slab.
 func (a *familyAlloc) groupSlice(n int) []Group {
 	if n == 0 {
 		return nil
@@ -70,105 +74,114 @@ func (a *familyAlloc) groupSlice(n int) []Group {
 	}
 	l := len(a.groups)
 	a.groups = a.groups[:l+n]
-	return a.groups[l : l : l+n]
+	return a.groups[l : l+n : l+n]
 }
 
-// decode decodes a CTRL_CMD_NEWFAMILY message into a new family, in two
-// passes: the first counts the ops and groups and gathers the names, the
-// second decodes into exactly sized slices.
+// decode decodes a CTRL_CMD_NEWFAMILY message into a new family.
 func (a *familyAlloc) decode(b []byte) (*Family, error) {
-	var buf [256]byte
-	nOps, nGroups, names := scanFamily(b, buf[:0])
-	f := a.family()
-	*f = Family{Ops: a.opSlice(nOps), Groups: a.groupSlice(nGroups)}
-	if err := decodeFamilyNames(b, f, string(names)); err != nil {
+	var sc familyScratch
+	d, err := sc.decoding().decode(b)
+	if err != nil {
 		return nil, err
 	}
+	names := string(d.names)
+	f := a.family()
+	// Field by field, from values without pointers into the scratch
+	// space: escape analysis would otherwise move it to the heap.
+	*f = Family{
+		ID: d.f.ID, Name: d.name.of(names), Version: d.f.Version,
+		HeaderSize: d.f.HeaderSize, MaxAttr: d.f.MaxAttr,
+		Ops: a.opSlice(d.f.Ops), Groups: a.groupSlice(len(d.f.Groups)),
+	}
+	for i, g := range d.f.Groups {
+		f.Groups[i] = Group{ID: g.ID, Name: d.gnames[i].of(names)}
+	}
 	return f, nil
-}
-
-// scanFamily is decoding's first pass: it counts the ops and groups of a
-// CTRL_CMD_NEWFAMILY message and appends its names, in attribute order, to
-// names. Malformed attributes end it quietly; the second pass reports them.
-func scanFamily(b []byte, names []byte) (nOps, nGroups int, _ []byte) {
-	var d attrs.Decoder
-	d.Reset(b)
-	for d.Next() {
-		switch d.Type() {
-		case unix.CTRL_ATTR_FAMILY_NAME:
-			names = append(names, d.StringBytes()...)
-		case unix.CTRL_ATTR_OPS:
-			arr := d.Nested()
-			for arr.Next() {
-				nOps++
-			}
-		case unix.CTRL_ATTR_MCAST_GROUPS:
-			arr := d.Nested()
-			for arr.Next() {
-				nGroups++
-				gd := arr.Nested()
-				for gd.Next() {
-					if gd.Type() == unix.CTRL_ATTR_MCAST_GRP_NAME {
-						names = append(names, gd.StringBytes()...)
-					}
-				}
-			}
-		}
-	}
-	return nOps, nGroups, names
-}
-
-// nameTaker hands out the names gathered by scanFamily, in order, as
-// substrings of one string; a name that does not match (or any name when
-// there is no string) is copied instead.
-type nameTaker struct {
-	s   string
-	off int
-}
-
-func (t *nameTaker) take(b []byte) string {
-	if end := t.off + len(b); end <= len(t.s) && t.s[t.off:end] == string(b) {
-		s := t.s[t.off:end]
-		t.off = end
-		return s
-	}
-	return string(b)
 }
 
 // decodeFamily decodes the attributes of a CTRL_CMD_NEWFAMILY message (a
 // reply to GETFAMILY, or a notification) into f, reusing f's slices.
 // Unknown attributes are skipped; malformed ones are errors with their path.
 func decodeFamily(b []byte, f *Family) error {
-	*f = Family{Ops: f.Ops[:0], Groups: f.Groups[:0]}
-	return decodeFamilyNames(b, f, "")
+	var sc familyScratch
+	d, err := sc.decoding().decode(b)
+	if err != nil {
+		return err
+	}
+	names := string(d.names)
+	*f = Family{
+		ID: d.f.ID, Name: d.name.of(names), Version: d.f.Version,
+		HeaderSize: d.f.HeaderSize, MaxAttr: d.f.MaxAttr,
+		Ops: append(f.Ops[:0], d.f.Ops...), Groups: f.Groups[:0],
+	}
+	for i, g := range d.f.Groups {
+		f.Groups = append(f.Groups, Group{ID: g.ID, Name: d.gnames[i].of(names)})
+	}
+	return nil
 }
 
-// decodeFamilyNames decodes b into f, whose fields other than Ops and
-// Groups must be zero, appending to f.Ops and f.Groups and taking names
-// from names (see nameTaker).
-func decodeFamilyNames(b []byte, f *Family, names string) error {
+// familyScratch is stack space for decoding a family; a family that needs
+// more grows onto the heap.
+type familyScratch struct {
+	ops    [64]Op
+	groups [8]Group
+	names  [128]byte
+	gnames [8]span
+}
+
+func (sc *familyScratch) decoding() familyDecoding {
+	return familyDecoding{
+		f:      Family{Ops: sc.ops[:0], Groups: sc.groups[:0]},
+		names:  sc.names[:0],
+		gnames: sc.gnames[:0],
+	}
+}
+
+// A familyDecoding is a CTRL_CMD_NEWFAMILY message being decoded: the
+// family without its names, the names' bytes one after the other, and
+// where in them the family's and each group's name are. It is passed and
+// returned by value so that its slices may point at the caller's stack.
+type familyDecoding struct {
+	f      Family
+	names  []byte
+	name   span
+	gnames []span
+}
+
+// A span locates a name in familyDecoding.names.
+type span struct{ off, end int }
+
+func (s span) of(names string) string { return names[s.off:s.end] }
+
+func (d familyDecoding) addName(b []byte) (familyDecoding, span) {
+	off := len(d.names)
+	d.names = append(d.names, b...)
+	return d, span{off, len(d.names)}
+}
+
+// decode decodes b, appending to d's slices, and returns the result.
+func (d familyDecoding) decode(b []byte) (familyDecoding, error) {
 	var sawID, sawName bool
-	t := nameTaker{s: names}
-	var d attrs.Decoder
-	d.Reset(b)
-	d.SetNames(ctrlAttrNames)
-	for d.Next() {
-		switch d.Type() {
+	var ad attrs.Decoder
+	ad.Reset(b)
+	ad.SetNames(ctrlAttrNames)
+	for ad.Next() {
+		switch ad.Type() {
 		case unix.CTRL_ATTR_FAMILY_ID:
-			f.ID = d.U16()
+			d.f.ID = ad.U16()
 			sawID = true
 		case unix.CTRL_ATTR_FAMILY_NAME:
-			f.Name = t.take(d.StringBytes())
+			d, d.name = d.addName(ad.StringBytes())
 			sawName = true
 		case unix.CTRL_ATTR_VERSION:
-			f.Version = d.U32()
+			d.f.Version = ad.U32()
 		case unix.CTRL_ATTR_HDRSIZE:
-			f.HeaderSize = d.U32()
+			d.f.HeaderSize = ad.U32()
 		case unix.CTRL_ATTR_MAXATTR:
-			f.MaxAttr = d.U32()
+			d.f.MaxAttr = ad.U32()
 		case unix.CTRL_ATTR_OPS:
 			// An indexed array: each entry's type is its position.
-			arr := d.Nested()
+			arr := ad.Nested()
 			for arr.Next() {
 				var o Op
 				od := arr.Nested()
@@ -181,12 +194,13 @@ func decodeFamilyNames(b []byte, f *Family, names string) error {
 						o.Flags = OpFlags(od.U32())
 					}
 				}
-				f.Ops = append(f.Ops, o)
+				d.f.Ops = append(d.f.Ops, o)
 			}
 		case unix.CTRL_ATTR_MCAST_GROUPS:
-			arr := d.Nested()
+			arr := ad.Nested()
 			for arr.Next() {
 				var g Group
+				var name span
 				gd := arr.Nested()
 				gd.SetNames(mcastAttrNames)
 				for gd.Next() {
@@ -194,20 +208,21 @@ func decodeFamilyNames(b []byte, f *Family, names string) error {
 					case unix.CTRL_ATTR_MCAST_GRP_ID:
 						g.ID = gd.U32()
 					case unix.CTRL_ATTR_MCAST_GRP_NAME:
-						g.Name = t.take(gd.StringBytes())
+						d, name = d.addName(gd.StringBytes())
 					}
 				}
-				f.Groups = append(f.Groups, g)
+				d.f.Groups = append(d.f.Groups, g)
+				d.gnames = append(d.gnames, name)
 			}
 		}
 	}
-	if err := d.Err(); err != nil {
-		return err
+	if err := ad.Err(); err != nil {
+		return d, err
 	}
 	if !sawID || !sawName {
-		return fmt.Errorf("nlctrl: family message without %s", missing(sawID, sawName))
+		return d, fmt.Errorf("nlctrl: family message without %s", missing(sawID, sawName))
 	}
-	return nil
+	return d, nil
 }
 
 func missing(id, name bool) string {

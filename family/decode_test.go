@@ -86,6 +86,18 @@ func normal(f Family) Family {
 	return f
 }
 
+// big returns a family larger than every scratch and inline array.
+func big() Family {
+	f := Family{ID: 0x16, Name: "big", Version: 3}
+	for i := range 70 {
+		f.Ops = append(f.Ops, Op{ID: uint32(i + 1), Flags: OpDo})
+	}
+	for i := range 10 {
+		f.Groups = append(f.Groups, Group{ID: uint32(0x30 + i), Name: strings.Repeat("g", 20+i)})
+	}
+	return f
+}
+
 // TestFamilyAlloc decodes families through one allocator, as List does,
 // and checks each against the plain decoder and that they share nothing
 // they should not.
@@ -97,8 +109,9 @@ func TestFamilyAlloc(t *testing.T) {
 		{ID: 0x14, Name: "netdev", Version: 1, Ops: []Op{{ID: 1, Flags: 0xe}},
 			Groups: []Group{{ID: 4, Name: "mgmt"}, {ID: 5, Name: strings.Repeat("long-name-", 30)}}},
 		{ID: 0x15, Name: "bare"},
+		big(),
 	}
-	for _, a := range []familyAlloc{{}, listAlloc()} {
+	for _, a := range []*familyAlloc{{}, listAlloc(), &newGetter().a} {
 		var got []*Family
 		for _, want := range fams {
 			f, err := a.decode(familyMessage(want))
@@ -150,7 +163,7 @@ func FuzzDecodeFamily(f *testing.F) {
 		var fam Family
 		err := decodeFamily(b, &fam)
 		// The two-pass decoder agrees with the plain one.
-		for _, a := range []familyAlloc{{}, listAlloc()} {
+		for _, a := range []*familyAlloc{{}, listAlloc()} {
 			got, err2 := a.decode(b)
 			if (err == nil) != (err2 == nil) {
 				t.Fatalf("decodeFamily: %v; familyAlloc.decode: %v", err, err2)

@@ -31,7 +31,10 @@ var ctrlNames genl.AttrNamer = func(parents []uint16, typ uint16) string {
 // the kernel lacks gives an error matching [ErrNotFound] (and
 // os.ErrNotExist) that names it.
 func Get(ctx context.Context, c *genl.Conn, name string) (*Family, error) {
-	f, err := get(ctx, c, familyRequest(name))
+	g := newGetter()
+	e := g.encoder()
+	encodeFamilyRequest(&e, name)
+	f, err := g.get(ctx, c, e.Bytes())
 	if err != nil {
 		return nil, lookupError("family "+strconv.Quote(name), err)
 	}
@@ -40,45 +43,54 @@ func Get(ctx context.Context, c *genl.Conn, name string) (*Family, error) {
 
 // GetByID asks the kernel for the family with the given id, without caching.
 func GetByID(ctx context.Context, c *genl.Conn, id uint16) (*Family, error) {
-	var e attrs.Encoder
-	var buf [8]byte
-	e.Reset(buf[:0])
+	g := newGetter()
+	e := g.encoder()
 	e.U16(unix.CTRL_ATTR_FAMILY_ID, id)
-	f, err := get(ctx, c, e.Bytes())
+	f, err := g.get(ctx, c, e.Bytes())
 	if err != nil {
 		return nil, lookupError(fmt.Sprintf("family id %#x", id), err)
 	}
 	return f, nil
 }
 
-// familyRequest returns the attributes of a GETFAMILY request for name.
-func familyRequest(name string) []byte {
-	var e attrs.Encoder
-	var buf [64]byte
-	e.Reset(buf[:0])
-	encodeFamilyRequest(&e, name)
-	return e.Bytes()
+// A getter is one GETFAMILY lookup: its request, its reply, and the
+// memory of the family it returns, all in one allocation. The family
+// points into the getter (its ops and groups too, when few), which it
+// keeps alive.
+type getter struct {
+	f      *Family
+	a      familyAlloc
+	req    [64]byte
+	fam    [1]Family
+	ops    [8]Op
+	groups [4]Group
 }
 
-// A getter receives the one reply to a GETFAMILY request.
-type getter struct {
-	f   *Family
-	err error
+func newGetter() *getter {
+	g := new(getter)
+	g.a = familyAlloc{fams: g.fam[:0], ops: g.ops[:0], groups: g.groups[:0]}
+	return g
+}
+
+// encoder returns an attribute encoder over the getter's request buffer.
+func (g *getter) encoder() attrs.Encoder {
+	var e attrs.Encoder
+	e.Reset(g.req[:0])
+	return e
 }
 
 func (g *getter) reply(m genl.Message) error {
 	if g.f != nil {
 		return errors.New("nlctrl: more than one reply to getfamily")
 	}
-	var a familyAlloc
-	g.f, g.err = a.decode(m.Data)
-	return g.err
+	f, err := g.a.decode(m.Data)
+	g.f = f
+	return err
 }
 
 // get sends a GETFAMILY request with the attributes req. GETFAMILY always
 // answers with a reply or an error, so the request asks for no ACK.
-func get(ctx context.Context, c *genl.Conn, req []byte) (*Family, error) {
-	var g getter
+func (g *getter) get(ctx context.Context, c *genl.Conn, req []byte) (*Family, error) {
 	err := c.Do(ctx, genl.Request{
 		Family: ctrlID, Command: unix.CTRL_CMD_GETFAMILY, Version: ctrlVersion,
 		Attrs: req, Names: ctrlNames, ExpectReply: true,
@@ -177,8 +189,8 @@ func getPolicy(ctx context.Context, c *genl.Conn, name string, op *uint32) (*Pol
 	var f *Family
 	if op == nil && b.needsOps() {
 		var err error
-		if f, err = get(ctx, c, familyRequest(name)); err != nil {
-			return nil, fmt.Errorf("list its ops: %w", notFoundError(err))
+		if f, err = Get(ctx, c, name); err != nil {
+			return nil, fmt.Errorf("list its ops: %w", err)
 		}
 	}
 	if err := b.fileOps(op, f); err != nil {
