@@ -44,9 +44,15 @@ type Conn struct {
 	subs      []*Subscription
 	groupRefs map[uint32]int
 	dumpBusy  bool
-	freeCalls []*call
-	spare     atomic.Pointer[call] // one finished call, recycled without mu
-	freeRx    []*rxBuf
+	// After an overrun (see overrunLocked): barrierDue until the leader
+	// has drained the receive queue and sent the barrier, then barrierSeq
+	// is the barrier's sequence number until its ACK is read. Meanwhile
+	// requests are held in sendQ (held).
+	barrierDue bool
+	barrierSeq uint32
+	freeCalls  []*call
+	spare      atomic.Pointer[call] // one finished call, recycled without mu
+	freeRx     []*rxBuf
 
 	leaderBlocked bool // the leader waits in the kernel and flushes nothing
 	sending       bool
@@ -468,8 +474,12 @@ func (c *Conn) wantLocked() int {
 // entered holding the receive side and returns having released it.
 func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want int) (err error) {
 	var stop func() bool
+	sockErr := false // the last receive failed with an unexpected error
 	for {
 		n, rerr := c.recv(rx, want, false)
+		if rerr == nil {
+			sockErr = false
+		}
 		if rerr == nil && n == 0 {
 			if c.sendBusy.Load() {
 				// Another goroutine is in sendmsg, maybe with our
@@ -479,7 +489,19 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 				continue
 			}
 			c.mu.Lock()
-			if len(c.sendQ) > 0 {
+			if c.barrierDue {
+				// The receive queue is empty, so the kernel has cleared
+				// the socket's congestion (netlink_rcv_wake): the
+				// barrier's ACK can be queued now.
+				if !c.sendBarrierLocked() {
+					c.mu.Unlock()
+					runtime.Gosched() // another goroutine is in sendmsg
+				} else {
+					c.mu.Unlock()
+				}
+				continue
+			}
+			if len(c.sendQ) > 0 && !c.held() {
 				// Nothing to read: send what has gathered. (While replies
 				// are coming, queued requests wait for them to be
 				// dispatched, so that their callers' next requests join
@@ -517,7 +539,23 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 			case errors.Is(rerr, unix.ENOBUFS):
 				c.overrunLocked()
 				c.mu.Unlock()
-				c.sendBarrier()
+				continue
+			case !sockErr:
+				// An error the kernel left on the socket (sk_err): the
+				// receive that returns it consumes it, and it belongs to
+				// no request. netlink_recvmsg continues a running dump
+				// after each datagram it hands out; when a dump that a
+				// concurrent sendmsg started finished in that sendmsg
+				// between the check and the continuation, netlink_dump
+				// finds none running and leaves EINVAL. (The dump lost
+				// nothing: its parts and DONE are queued.) Apart from
+				// ENOBUFS, netlink_dump fails only so, and netlink_set_err
+				// errors concern multicast listeners, not a request. Count
+				// it and read on; only a second error in a row, which
+				// is no one-shot socket error, fails the reading caller.
+				sockErr = true
+				c.st.sockErrors++
+				c.mu.Unlock()
 				continue
 			default:
 				c.st.recvErrors++
@@ -605,6 +643,19 @@ func (c *Conn) dispatchLocked(rx *rxBuf, n int, self *call) (woken int) {
 	return woken
 }
 
+// accepts reports whether a message of type typ can answer cl: the
+// control messages a request gets (NOOP, ERROR, DONE, OVERRUN) and data
+// messages of the request's family. The other types below NLMSG_MIN_TYPE
+// are reserved for control messages the generic netlink protocol has none
+// of; a generic netlink reply carries its family's id as its type.
+func (cl *call) accepts(typ netlink.HeaderType) bool {
+	switch typ {
+	case netlink.Noop, netlink.Error, netlink.Done, netlink.Overrun:
+		return true
+	}
+	return typ >= nlmsgMinType && uint16(typ) == cl.family
+}
+
 // isFinal reports whether a message of type typ with flags fl ends cl.
 func (cl *call) isFinal(typ netlink.HeaderType, fl netlink.HeaderFlags) bool {
 	switch typ {
@@ -627,6 +678,12 @@ func (c *Conn) routeLocked(msg []byte, h netlink.Header, group uint32, self *cal
 	cl := c.pending.get(h.Sequence)
 	if cl == nil {
 		c.st.stale++
+		return
+	}
+	if !cl.barrier && !cl.accepts(h.Type) {
+		// A reserved control type, or a reply of another family: not
+		// an answer to this request, whatever its sequence number.
+		c.st.malformed++
 		return
 	}
 	final := cl.isFinal(h.Type, h.Flags)
@@ -715,36 +772,78 @@ func (c *Conn) releaseDumpLocked() {
 	}
 }
 
-// overrunLocked handles ENOBUFS: the kernel dropped messages for this socket.
+// overrunLocked handles ENOBUFS: the kernel dropped messages for this
+// socket. Requests whose replies were dropped are found by a barrier
+// (sendBarrierLocked), which is not sent now: the kernel reports ENOBUFS
+// while the receive queue is still full and marks the socket congested
+// (NETLINK_S_CONGESTED), and drops everything it unicasts to it, the
+// barrier's ACK included, without another report, until a receive finds the
+// queue empty. The leader sends it once a non-blocking receive returns
+// nothing. Should its ACK be dropped all the same (the queue filled up
+// again), the kernel reports a new overrun, since the drained queue cleared
+// the congestion, and another barrier follows.
+//
+// New requests are held until the barrier's ACK is read: sent into the
+// congested socket they would lose their replies too, and a dump started
+// behind a queued ACK on a small receive buffer fails with ENOBUFS
+// (netlink_dump allows a part beyond the buffer's size only into an empty
+// queue).
 func (c *Conn) overrunLocked() {
 	c.st.overruns++
+	c.barrierDue = true
 	for _, s := range c.subs {
 		s.overruns++
 		s.markLocked()
 	}
 }
 
-// sendBarrier sends a NOOP request with an ACK after an overrun. Replies are
-// queued in order, so when its ACK arrives every request sent before it that
-// is still waiting lost its reply, and fails with ErrOverrun instead of
-// hanging.
-func (c *Conn) sendBarrier() {
-	c.mu.Lock()
+// held reports whether requests wait in sendQ for an overrun's barrier.
+func (c *Conn) held() bool { return c.barrierDue || c.barrierSeq != 0 }
+
+// sendBarrierLocked sends, alone, a NOOP request with an ACK after an
+// overrun. Replies are queued in order, so when its ACK arrives every
+// request sent before it that is still waiting lost its reply, and fails
+// with ErrOverrun instead of hanging. It reports false, sending nothing,
+// while another goroutine is in sendmsg. It drops c.mu during the sendmsg.
+func (c *Conn) sendBarrierLocked() bool {
 	if c.closed {
-		c.mu.Unlock()
-		return
+		c.barrierDue = false
+		return true
 	}
+	if c.sending {
+		return false
+	}
+	c.barrierDue = false
 	b := &call{waiter: waiter{wake: make(chan struct{}, 1)}, barrier: true, op: "barrier"}
 	b.seq = c.nextSeqLocked()
 	b.buf = make([]byte, nlmsgHdrLen)
 	putHeader(b.buf, nlmsgHdrLen, uint16(netlink.Noop), uint16(netlink.Request|netlink.Acknowledge), b.seq, c.pid)
 	c.pending.put(b)
+	c.barrierSeq = b.seq
+	c.sending = true
+	c.sendEpoch++
+	b.epoch = c.sendEpoch
+	c.st.sends++
 	c.mu.Unlock()
-	c.send(b)
+	var err error
+	if c.sock != nil {
+		err = c.sock.Send(b.buf)
+	} else {
+		err = c.tr.Send(b.buf)
+	}
+	c.mu.Lock()
+	c.sending = false
+	if err != nil {
+		c.failSentLocked(b.seq, err)
+	}
+	return true
 }
 
 func (c *Conn) barrierDoneLocked(b *call) {
 	c.pending.del(b.seq)
+	if b.seq == c.barrierSeq {
+		c.barrierSeq = 0 // the leader flushes the requests held meanwhile
+	}
 	e := b.epoch
 	for _, cl := range c.pending.all() {
 		ce := cl.epoch
@@ -798,6 +897,9 @@ func (c *Conn) submitLocked(cl *call) {
 	case !c.leader && c.pending.len() > 1:
 		// Others are in flight: this caller will lead (or be woken to)
 		// and flush what has gathered by then.
+	case c.held():
+		// After an overrun: a leader (this caller, if nobody else)
+		// sends it once the barrier's ACK is in.
 	default:
 		cl.sendOwn = true
 		c.flushLocked()
@@ -818,14 +920,16 @@ func (c *Conn) sendMany(cls []*call) {
 }
 
 // flushLocked sends whatever is queued unless another goroutine is sending.
-// It drops c.mu during each sendmsg.
+// It drops c.mu during each sendmsg. After an overrun it sends nothing until
+// the leader has drained the receive queue: the kernel would drop the
+// replies (see overrunLocked).
 func (c *Conn) flushLocked() {
-	if c.sending || c.closed {
+	if c.sending || c.closed || c.held() {
 		return
 	}
 	c.sending = true
 	busy := false
-	for len(c.sendQ) > 0 {
+	for len(c.sendQ) > 0 && !c.held() {
 		if len(c.sendQ) == 1 && c.sendQ[0].sendOwn {
 			// The caller sending its own request alone: no other
 			// goroutine can touch its buffer meanwhile, so no copy.
@@ -908,6 +1012,9 @@ func (c *Conn) failSentLocked(seq uint32, err error) {
 	}
 	if cl.barrier {
 		c.pending.del(seq)
+		if seq == c.barrierSeq {
+			c.barrierSeq = 0
+		}
 		return
 	}
 	cl.epoch = 0 // never reached the kernel
@@ -939,7 +1046,7 @@ type counters struct {
 	requests, dumps, sends, datagrams, messages               uint64
 	spoofed, stale, discarded, unrouted, malformed, truncated uint64
 	overruns, lostReplies, subDrops, warnings                 uint64
-	sendErrors, recvErrors                                    uint64
+	sendErrors, recvErrors, sockErrors                        uint64
 }
 
 func (c *Conn) countDiscarded(n int) {
@@ -969,14 +1076,20 @@ type Stats struct {
 	Stale       uint64 // messages dropped: no request waits for their sequence number (late replies after cancellation, duplicates)
 	Discarded   uint64 // messages of abandoned dumps, drained and dropped
 	Unrouted    uint64 // notifications dropped: no subscription for their group
-	Malformed   uint64 // datagrams whose remaining bytes were not a valid netlink message
+	Malformed   uint64 // datagrams whose remaining bytes were not a valid netlink message; messages with a request's sequence number of a reserved control type or of another family; replies too short to decode
 	Truncated   uint64 // datagrams larger than the receive buffer (MSG_TRUNC)
 	Overruns    uint64 // receive-buffer overruns (ENOBUFS) reported by the kernel
 	LostReplies uint64 // requests failed with ErrOverrun because their reply was lost
 	SubDrops    uint64 // notifications dropped because a subscription's queue was full
 	Warnings    uint64 // successful requests that carried an extended ACK message
 	SendErrors  uint64 // requests that failed to send
-	RecvErrors  uint64 // unexpected receive errors
+	RecvErrors  uint64 // receive errors that failed the reading caller's request: the receive failed again right after a SocketErrors one
+	// SocketErrors counts errors the kernel reported on the socket (sk_err)
+	// other than ENOBUFS, dropped: they belong to no request. The one seen
+	// in practice is EINVAL from netlink_recvmsg finding no dump to
+	// continue when a dump started by a concurrent request finished
+	// inside that request's sendmsg.
+	SocketErrors uint64
 }
 
 // Stats returns a snapshot of the Conn's counters.
@@ -991,5 +1104,6 @@ func (c *Conn) Stats() Stats {
 		Unrouted: s.unrouted, Malformed: s.malformed, Truncated: s.truncated,
 		Overruns: s.overruns, LostReplies: s.lostReplies, SubDrops: s.subDrops,
 		Warnings: s.warnings, SendErrors: s.sendErrors, RecvErrors: s.recvErrors,
+		SocketErrors: s.sockErrors,
 	}
 }

@@ -51,7 +51,7 @@ func (c *Conn) start(req *Request, op string, flags netlink.HeaderFlags) (*call,
 		return nil, net.ErrClosed
 	}
 	cl := c.newCallLocked(req, op, flags)
-	if !c.sending && !c.leader && c.pending.len() == 1 && len(c.sendQ) == 0 {
+	if !c.sending && !c.leader && c.pending.len() == 1 && len(c.sendQ) == 0 && !c.held() {
 		// Alone on the Conn: become the leader and send. While we lead,
 		// other callers queue their requests for us to flush, so the
 		// send needs no lock round trip of its own.

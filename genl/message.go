@@ -12,6 +12,8 @@ const (
 	nlmsgHdrLen = unix.SizeofNlMsghdr // struct nlmsghdr
 	genlHdrLen  = 4                   // struct genlmsghdr (unix.Genlmsghdr)
 	hdrLen      = nlmsgHdrLen + genlHdrLen
+
+	nlmsgMinType = 0x10 // NLMSG_MIN_TYPE: types below are reserved for control messages
 )
 
 // A Message is one generic netlink message received from the kernel: a reply,

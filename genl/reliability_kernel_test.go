@@ -479,7 +479,6 @@ func TestKernelForgedUnicast(t *testing.T) {
 // request must end promptly, with its reply or with ErrOverrun, never hang
 // and never take a forged answer.
 func TestKernelForgedFlood(t *testing.T) {
-	knownBug(t, "genl/conn.go:517-520: the overrun barrier is sent while the receive queue is still full, so its ACK is dropped too and requests whose replies were lost hang")
 	ns, c := kernelConn(t)
 	nd := netdevClient(t, c)
 	veths := ns.AddVeths(t, "ff", 4)
@@ -528,7 +527,6 @@ func TestKernelForgedFlood(t *testing.T) {
 // read) when a request is sent, so the kernel drops its reply and reports
 // ENOBUFS. The request must fail promptly with ErrOverrun.
 func TestKernelOverrunLostReply(t *testing.T) {
-	knownBug(t, "genl/conn.go:517-520: the overrun barrier is sent while the receive queue is still full, so its ACK is dropped too and the request hangs until its ctx ends")
 	ns, c := kernelConn(t, genl.WithReadBuffer(1))
 	nd := netdevClient(t, c)
 	f := newForger(t, ns, c, nd.Family().ID)
@@ -773,7 +771,6 @@ func isSpuriousRecvEINVAL(err error) bool {
 // returns EINVAL. That error belongs to no request: the Conn must not fail
 // the caller that happens to be reading.
 func TestKernelDumpRecvEINVAL(t *testing.T) {
-	knownBug(t, "genl/conn.go lead(), default branch of the receive error switch: a spurious EINVAL left in sk_err by netlink_recvmsg's dump continuation fails the leader's request as \"genl: receive: invalid argument\"")
 	ns, c := kernelConn(t)
 	nd := netdevClient(t, c)
 	ns.AddVeths(t, "ei", 50)
