@@ -22,7 +22,9 @@ type Transport interface {
 	// true it blocks until at least one datagram is available, the read
 	// deadline passes (an error matching os.ErrDeadlineExceeded) or the
 	// Transport is closed (net.ErrClosed). A lost-message condition on the
-	// socket (ENOBUFS) is returned as unix.ENOBUFS with n == 0.
+	// socket (ENOBUFS) is returned as unix.ENOBUFS with n == 0. Another
+	// error is taken for one the socket reports once (the kernel's sk_err)
+	// and dropped, unless the next Recv fails too.
 	Recv(d []Datagram, wait bool) (n int, err error)
 	// SetReadDeadline sets the deadline for a blocked Recv; a zero time
 	// means none. Setting a past deadline wakes a blocked Recv.
