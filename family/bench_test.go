@@ -122,3 +122,25 @@ func BenchmarkList(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkListDumpOnly is the floor under BenchmarkList: the same dump of
+// every family on the same kind of Conn, each message walked but nothing
+// decoded.
+func BenchmarkListDumpOnly(b *testing.B) {
+	c, _ := benchConns(b)
+	ctx := context.Background()
+	req := genl.Request{Family: unix.GENL_ID_CTRL, Command: unix.CTRL_CMD_GETFAMILY, Version: 2}
+	startTimers(b)
+	for b.Loop() {
+		n := 0
+		for m, err := range c.Dump(ctx, req) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += len(m.Data)
+		}
+		if n == 0 {
+			b.Fatal("empty dump")
+		}
+	}
+}

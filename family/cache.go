@@ -2,6 +2,7 @@ package family
 
 import (
 	"context"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,15 +13,33 @@ import (
 // for the same name at the same time share one fetch (single flight). Every
 // invalidation bumps a generation, and a fetch that started before an
 // invalidation does not store its (possibly stale) answer.
+//
+// Reads take no lock: the maps are an immutable snapshot behind an atomic
+// pointer, which writers (serialised by mu) replace with an updated copy.
+// Writes are rare (a resolution, a notification), families few.
 type cache struct {
-	mu     sync.RWMutex
-	byName map[string]*Family
-	byID   map[uint16]*Family
+	snap   atomic.Pointer[snapshot]
+	mu     sync.Mutex
 	flight map[string]*call
 	gen    uint64
 	off    bool // nothing is stored: the cache can no longer be kept fresh
 
 	fetches atomic.Uint64 // fetches that reached the kernel
+}
+
+// A snapshot is one immutable state of a cache's maps.
+type snapshot struct {
+	byName map[string]*Family
+	byID   map[uint16]*Family
+}
+
+var emptySnapshot = &snapshot{byName: map[string]*Family{}, byID: map[uint16]*Family{}}
+
+// editLocked returns a copy of the current snapshot to modify and publish
+// with c.snap.Store; c.mu must be held.
+func (c *cache) editLocked() *snapshot {
+	s := c.snap.Load()
+	return &snapshot{byName: maps.Clone(s.byName), byID: maps.Clone(s.byID)}
 }
 
 // A call is one fetch in flight, waited on by every caller that missed.
@@ -31,21 +50,20 @@ type call struct {
 }
 
 func newCache() *cache {
-	return &cache{byName: map[string]*Family{}, byID: map[uint16]*Family{}, flight: map[string]*call{}}
+	c := &cache{flight: map[string]*call{}}
+	c.snap.Store(emptySnapshot)
+	return c
 }
 
-// get returns the cached family for name, if any. It allocates nothing.
+// get returns the cached family for name, if any. It takes no lock and
+// allocates nothing.
 func (c *cache) get(name string) (*Family, bool) {
-	c.mu.RLock()
-	f, ok := c.byName[name]
-	c.mu.RUnlock()
+	f, ok := c.snap.Load().byName[name]
 	return f, ok
 }
 
 func (c *cache) getID(id uint16) (*Family, bool) {
-	c.mu.RLock()
-	f, ok := c.byID[id]
-	c.mu.RUnlock()
+	f, ok := c.snap.Load().byID[id]
 	return f, ok
 }
 
@@ -88,13 +106,14 @@ func (c *cache) resolve(ctx context.Context, key string, fetch func() (*Family, 
 
 // lookupLocked finds key (see resolve) in the maps; c.mu must be held.
 func (c *cache) lookupLocked(key string) (*Family, bool) {
+	s := c.snap.Load()
 	if id, ok := strings.CutPrefix(key, "#"); ok {
 		if n, err := strconv.ParseUint(id, 10, 16); err == nil {
-			f, ok := c.byID[uint16(n)]
+			f, ok := s.byID[uint16(n)]
 			return f, ok
 		}
 	}
-	f, ok := c.byName[key]
+	f, ok := s.byName[key]
 	return f, ok
 }
 
@@ -107,14 +126,16 @@ func (c *cache) store(f *Family) {
 }
 
 func (c *cache) storeLocked(f *Family) {
-	if old, ok := c.byName[f.Name]; ok && old.ID != f.ID {
-		delete(c.byID, old.ID)
+	s := c.editLocked()
+	if old, ok := s.byName[f.Name]; ok && old.ID != f.ID {
+		delete(s.byID, old.ID)
 	}
-	if old, ok := c.byID[f.ID]; ok && old.Name != f.Name {
-		delete(c.byName, old.Name)
+	if old, ok := s.byID[f.ID]; ok && old.Name != f.Name {
+		delete(s.byName, old.Name)
 	}
-	c.byName[f.Name] = f
-	c.byID[f.ID] = f
+	s.byName[f.Name] = f
+	s.byID[f.ID] = f
+	c.snap.Store(s)
 }
 
 // forget drops what is cached for the family with this name or id, and
@@ -122,14 +143,16 @@ func (c *cache) storeLocked(f *Family) {
 func (c *cache) forget(name string, id uint16) {
 	c.mu.Lock()
 	c.gen++
-	if f, ok := c.byName[name]; ok {
-		delete(c.byID, f.ID)
-		delete(c.byName, name)
+	s := c.editLocked()
+	if f, ok := s.byName[name]; ok {
+		delete(s.byID, f.ID)
+		delete(s.byName, name)
 	}
-	if f, ok := c.byID[id]; ok {
-		delete(c.byName, f.Name)
-		delete(c.byID, id)
+	if f, ok := s.byID[id]; ok {
+		delete(s.byName, f.Name)
+		delete(s.byID, id)
 	}
+	c.snap.Store(s)
 	c.mu.Unlock()
 }
 
@@ -137,8 +160,7 @@ func (c *cache) forget(name string, id uint16) {
 func (c *cache) flush() {
 	c.mu.Lock()
 	c.gen++
-	clear(c.byName)
-	clear(c.byID)
+	c.snap.Store(emptySnapshot)
 	c.mu.Unlock()
 }
 
@@ -147,7 +169,6 @@ func (c *cache) disable() {
 	c.mu.Lock()
 	c.off = true
 	c.gen++
-	clear(c.byName)
-	clear(c.byID)
+	c.snap.Store(emptySnapshot)
 	c.mu.Unlock()
 }

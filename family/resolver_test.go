@@ -185,3 +185,26 @@ func TestResolverInvalidation(t *testing.T) {
 		})
 	}
 }
+
+// TestResolverCachedAllocs: a cached hit, by name or by id, allocates
+// nothing.
+func TestResolverCachedAllocs(t *testing.T) {
+	r, _, _ := fakeResolver(t, fam)
+	ctx := context.Background()
+	if _, err := r.Family(ctx, "fam"); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		if _, err := r.Family(ctx, "fam"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.FamilyByID(ctx, 0x20); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Fatalf("%v allocs per cached lookup", n)
+	}
+	if r.Fetches() != 1 {
+		t.Fatalf("%d fetches, want 1", r.Fetches())
+	}
+}
