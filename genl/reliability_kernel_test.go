@@ -282,7 +282,8 @@ func TestKernelCloseInFlight(t *testing.T) {
 			t.Fatalf("after Close: %d goroutines (baseline %d), %d fds (baseline %d)\n%s", g, baseG, f, baseFD, buf[:runtime.Stack(buf, true)])
 		}
 		reliabilityLine(t, "round", round, "goroutines", G, "in_flight_at_close", flight, "err_closed", G+1-bad, "other_errors", bad,
-			"close_took", closeTook.Round(time.Microsecond), "goroutines_base", baseG, "goroutines_after", g, "fds_base", baseFD, "fds_after", f)
+			"close_took", closeTook.Round(time.Microsecond), "goroutines_base", baseG, "goroutines_after", g, "fds_base", baseFD, "fds_after", f,
+			"socket_errors", c.Stats().SocketErrors)
 	}
 }
 
@@ -756,8 +757,8 @@ func TestKernelUnprivilegedChild(t *testing.T) {
 		Flags: mptcppm.Some[uint32](mptcpFlagSignal)}}))
 }
 
-// isSpuriousRecvEINVAL matches the error of the open bug proven by
-// TestKernelDumpRecvEINVAL.
+// isSpuriousRecvEINVAL matches the error TestKernelDumpRecvEINVAL looks for
+// (see also TestKernelSocketErrorDropped).
 func isSpuriousRecvEINVAL(err error) bool {
 	var e *genl.Error
 	return errors.As(err, &e) && e.Op == "receive" && errors.Is(err, unix.EINVAL)
@@ -807,7 +808,8 @@ func TestKernelDumpRecvEINVAL(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	reliabilityLine(t, "ops", ops.Load(), "spurious_recv_einval", recvErrs.Load(), "stats_recv_errors", c.Stats().RecvErrors)
+	st := c.Stats()
+	reliabilityLine(t, "ops", ops.Load(), "spurious_recv_einval", recvErrs.Load(), "stats_recv_errors", st.RecvErrors, "stats_socket_errors", st.SocketErrors)
 	if recvErrs.Load() > 0 {
 		t.Errorf("%d of %d calls failed with a receive EINVAL that belongs to no request", recvErrs.Load(), ops.Load())
 	}
