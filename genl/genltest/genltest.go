@@ -98,8 +98,8 @@ func (k *Kernel) PortID() uint32 { return k.pid }
 // Handle sets the handler that answers requests as they are sent (those to
 // nlctrl go to the Controller instead, if there is one); nil removes it.
 // Control messages (NLMSG_NOOP with NLM_F_ACK, as the Conn sends after an
-// overrun) are acknowledged by the fake itself, as the kernel does, unless
-// a handler is set.
+// overrun) are acknowledged by the fake itself, as the kernel does; the
+// handler does not see them.
 func (k *Kernel) Handle(h Handler) {
 	k.mu.Lock()
 	k.handler = h
@@ -261,13 +261,17 @@ func (t *transport) Send(b []byte) error {
 	ring(k.reqWake)
 	for _, r := range reqs {
 		switch {
+		case r.Header.Type < 0x10:
+			// Like netlink_rcv_skb: control messages (such as the
+			// Conn's overrun barrier, a NOOP) are acknowledged and
+			// reach no family.
+			if r.Header.Flags&netlink.Acknowledge != 0 {
+				k.Push(Ack(r))
+			}
 		case ctrl != nil && r.Header.Type == unix.GENL_ID_CTRL:
 			ctrl.serve(r)
 		case h != nil:
 			h(k, r)
-		case r.Header.Type < 0x10 && r.Header.Flags&netlink.Acknowledge != 0:
-			// Like netlink_rcv_skb: control messages are acknowledged.
-			k.Push(Ack(r))
 		}
 	}
 	return nil
