@@ -166,6 +166,8 @@ func GetPolicy(ctx context.Context, c *genl.Conn, name string, op *uint32) (*Pol
 	return nil, fmt.Errorf("%s: %w", what, err)
 }
 
+// getPolicy is one attempt of GetPolicy: the dump, then, when an op's
+// policies came under command 0, the family's op list to file them.
 func getPolicy(ctx context.Context, c *genl.Conn, name string, op *uint32) (*Policy, error) {
 	var e attrs.Encoder
 	var buf [64]byte
