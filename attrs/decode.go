@@ -1,6 +1,7 @@
 package attrs
 
 import (
+	"bytes"
 	"encoding/binary"
 	"iter"
 	"strconv"
@@ -176,6 +177,19 @@ func (d *Decoder) Type() uint16 { return d.typ }
 
 // Len returns the current attribute's payload length.
 func (d *Decoder) Len() int { return d.curLen }
+
+// Count returns how many attributes follow the current one, without
+// consuming them: d is left where it was. Counting stops at a malformed
+// header, which the next call to [Decoder.Next] then reports. Generated
+// decoders use it to size a slice once before filling it.
+func (d *Decoder) Count() int {
+	c := Decoder{buf: d.buf, off: d.off, curOff: -1} // no parent: errors stay here
+	n := 0
+	for c.Next() {
+		n++
+	}
+	return n
+}
 
 // Err returns the first error met by d or by any decoder nested in it.
 func (d *Decoder) Err() error { return d.err }
@@ -411,12 +425,12 @@ func (d *Decoder) Bytes() []byte { return d.data() }
 // StringBytes returns the current payload as string bytes without copying:
 // a trailing NUL, if any, is dropped, and an unterminated string is accepted.
 // Bytes after an embedded NUL are kept out, as C readers would.
-func (d *Decoder) StringBytes() []byte {
-	p := d.data()
-	for i, c := range p {
-		if c == 0 {
-			return p[:i]
-		}
+func (d *Decoder) StringBytes() []byte { return cutNUL(d.data()) }
+
+// cutNUL returns p up to its first NUL, or all of p when it has none.
+func cutNUL(p []byte) []byte {
+	if i := bytes.IndexByte(p, 0); i >= 0 {
+		return p[:i]
 	}
 	return p
 }

@@ -19,4 +19,11 @@
 // bitfield32, nests (including indexed arrays and nest-type-value), repeated
 // (multi-attr) attributes, 64-bit values aligned with a pad attribute, and
 // fixed-layout C structs through [StructWriter] and [StructReader].
+// Integers in an explicit [ByteOrder] and width ([Encoder.UintN],
+// [Decoder.UintOrder]), integer arrays ([EncodeArray], [DecodeArray]) and
+// IP addresses ([Encoder.Addr], [Decoder.Addr4]) cover the specs' byte-order
+// keys and display hints; [FormatFlags], [NameTables] (naming attributes in
+// error paths) and the error constructors ([StructTooShort], [FieldTooLong],
+// [HeaderTooShort]) are the rest of the support that generated family
+// packages share.
 package attrs

@@ -73,3 +73,27 @@ func lengthError(kind string, want, got int) *Error {
 	return &Error{Offset: -1, Kind: ErrBadLength,
 		Msg: kind + " needs " + strconv.Itoa(want) + " bytes, got " + strconv.Itoa(got)}
 }
+
+// StructTooShort returns the error for the payload of struct name (a spec's
+// fixed-layout struct of size bytes) that holds only got bytes: kind
+// [ErrBadLength], offset unknown. Pass it to [Decoder.Fail] to give it a path.
+func StructTooShort(name string, size, got int) *Error {
+	return &Error{Offset: -1, Kind: ErrBadLength,
+		Msg: "struct " + name + " needs " + strconv.Itoa(size) + " bytes, got " + strconv.Itoa(got)}
+}
+
+// FieldTooLong returns the error for a string of got bytes that does not fit
+// the size-byte struct member named field: kind [ErrTooLong], with field as
+// its path.
+func FieldTooLong(field string, size, got int) *Error {
+	return &Error{Path: field, Offset: -1, Kind: ErrTooLong,
+		Msg: "string of " + strconv.Itoa(got) + " bytes does not fit a " + strconv.Itoa(size) + "-byte field"}
+}
+
+// HeaderTooShort returns the error for a message of got bytes, shorter than
+// its size-byte fixed header (struct name) that comes before the
+// attributes: kind [ErrTruncated], path "header".
+func HeaderTooShort(name string, size, got int) *Error {
+	return &Error{Path: "header", Offset: -1, Kind: ErrTruncated,
+		Msg: "fixed header " + name + " needs " + strconv.Itoa(size) + " bytes, got " + strconv.Itoa(got)}
+}

@@ -157,6 +157,10 @@ func (r *StructReader) U64(be bool) uint64 {
 // Binary returns the next n bytes, a sub-slice of the input.
 func (r *StructReader) Binary(n int) []byte { return r.next(n) }
 
+// CString reads an n-byte character-array member as a string (a copy): the
+// bytes up to the first NUL, or all n when there is none.
+func (r *StructReader) CString(n int) string { return string(cutNUL(r.next(n))) }
+
 // Skip steps over n bytes of padding.
 func (r *StructReader) Skip(n int) { r.next(n) }
 

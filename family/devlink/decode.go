@@ -3,6 +3,9 @@
 package devlink
 
 import (
+	"bytes"
+	"slices"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -269,52 +272,52 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeTable = growSlice(v.DpipeTable, n0)
+		v.DpipeTable = slices.Grow(v.DpipeTable, n0)
 	}
 	if n1 > 0 {
-		v.DpipeEntry = growSlice(v.DpipeEntry, n1)
+		v.DpipeEntry = slices.Grow(v.DpipeEntry, n1)
 	}
 	if n2 > 0 {
-		v.DpipeMatch = growSlice(v.DpipeMatch, n2)
+		v.DpipeMatch = slices.Grow(v.DpipeMatch, n2)
 	}
 	if n3 > 0 {
-		v.DpipeMatchValue = growSlice(v.DpipeMatchValue, n3)
+		v.DpipeMatchValue = slices.Grow(v.DpipeMatchValue, n3)
 	}
 	if n4 > 0 {
-		v.DpipeAction = growSlice(v.DpipeAction, n4)
+		v.DpipeAction = slices.Grow(v.DpipeAction, n4)
 	}
 	if n5 > 0 {
-		v.DpipeActionValue = growSlice(v.DpipeActionValue, n5)
+		v.DpipeActionValue = slices.Grow(v.DpipeActionValue, n5)
 	}
 	if n6 > 0 {
-		v.DpipeHeader = growSlice(v.DpipeHeader, n6)
+		v.DpipeHeader = slices.Grow(v.DpipeHeader, n6)
 	}
 	if n7 > 0 {
-		v.DpipeField = growSlice(v.DpipeField, n7)
+		v.DpipeField = slices.Grow(v.DpipeField, n7)
 	}
 	if n8 > 0 {
-		v.Resource = growSlice(v.Resource, n8)
+		v.Resource = slices.Grow(v.Resource, n8)
 	}
 	if n9 > 0 {
-		v.InfoVersionFixed = growSlice(v.InfoVersionFixed, n9)
+		v.InfoVersionFixed = slices.Grow(v.InfoVersionFixed, n9)
 	}
 	if n10 > 0 {
-		v.InfoVersionRunning = growSlice(v.InfoVersionRunning, n10)
+		v.InfoVersionRunning = slices.Grow(v.InfoVersionRunning, n10)
 	}
 	if n11 > 0 {
-		v.InfoVersionStored = growSlice(v.InfoVersionStored, n11)
+		v.InfoVersionStored = slices.Grow(v.InfoVersionStored, n11)
 	}
 	if n12 > 0 {
-		v.ReloadStatsEntry = growSlice(v.ReloadStatsEntry, n12)
+		v.ReloadStatsEntry = slices.Grow(v.ReloadStatsEntry, n12)
 	}
 	if n13 > 0 {
-		v.ReloadActionInfo = growSlice(v.ReloadActionInfo, n13)
+		v.ReloadActionInfo = slices.Grow(v.ReloadActionInfo, n13)
 	}
 	if n14 > 0 {
-		v.ReloadActionStats = growSlice(v.ReloadActionStats, n14)
+		v.ReloadActionStats = slices.Grow(v.ReloadActionStats, n14)
 	}
 	if n15 > 0 {
-		v.RateTcBws = growSlice(v.RateTcBws, n15)
+		v.RateTcBws = slices.Grow(v.RateTcBws, n15)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -445,9 +448,9 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 		case AttrDevlinkDpipeActionType:
 			v.DpipeActionType.Set(DpipeActionType(d.U32()))
 		case AttrDevlinkDpipeValue:
-			v.DpipeValue = cloneBytes(d.Bytes())
+			v.DpipeValue = bytes.Clone(d.Bytes())
 		case AttrDevlinkDpipeValueMask:
-			v.DpipeValueMask = cloneBytes(d.Bytes())
+			v.DpipeValueMask = bytes.Clone(d.Bytes())
 		case AttrDevlinkDpipeValueMapping:
 			v.DpipeValueMapping.Set(d.U32())
 		case AttrDevlinkDpipeHeaders:
@@ -573,7 +576,7 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.RegionChunk.decode(&nd)
 		case AttrDevlinkRegionChunkData:
-			v.RegionChunkData = cloneBytes(d.Bytes())
+			v.RegionChunkData = bytes.Clone(d.Bytes())
 		case AttrDevlinkRegionChunkAddr:
 			v.RegionChunkAddr.Set(d.U64())
 		case AttrDevlinkRegionChunkLen:
@@ -867,7 +870,7 @@ func (v *DlReloadStats) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.ReloadActionInfo = growSlice(v.ReloadActionInfo, n0)
+		v.ReloadActionInfo = slices.Grow(v.ReloadActionInfo, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -902,7 +905,7 @@ func (v *DlReloadActInfo) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.ReloadActionStats = growSlice(v.ReloadActionStats, n0)
+		v.ReloadActionStats = slices.Grow(v.ReloadActionStats, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -939,7 +942,7 @@ func (v *DlReloadActStats) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.ReloadStatsEntry = growSlice(v.ReloadStatsEntry, n0)
+		v.ReloadStatsEntry = slices.Grow(v.ReloadStatsEntry, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -1016,7 +1019,7 @@ func (v *DlPortFunction) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDlPortFunctionHwAddr:
-			v.HwAddr = cloneBytes(d.Bytes())
+			v.HwAddr = bytes.Clone(d.Bytes())
 		case AttrDlPortFunctionState:
 			v.State.Set(PortFnState(d.U8()))
 		case AttrDlPortFunctionOpstate:
@@ -1050,7 +1053,7 @@ func (v *DlDpipeTables) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeTable = growSlice(v.DpipeTable, n0)
+		v.DpipeTable = slices.Grow(v.DpipeTable, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -1127,7 +1130,7 @@ func (v *DlDpipeTableMatches) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeMatch = growSlice(v.DpipeMatch, n0)
+		v.DpipeMatch = slices.Grow(v.DpipeMatch, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -1162,7 +1165,7 @@ func (v *DlDpipeTableActions) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeAction = growSlice(v.DpipeAction, n0)
+		v.DpipeAction = slices.Grow(v.DpipeAction, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -1197,7 +1200,7 @@ func (v *DlDpipeEntries) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeEntry = growSlice(v.DpipeEntry, n0)
+		v.DpipeEntry = slices.Grow(v.DpipeEntry, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -1268,7 +1271,7 @@ func (v *DlDpipeEntryMatchValues) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeMatchValue = growSlice(v.DpipeMatchValue, n0)
+		v.DpipeMatchValue = slices.Grow(v.DpipeMatchValue, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -1303,7 +1306,7 @@ func (v *DlDpipeEntryActionValues) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeActionValue = growSlice(v.DpipeActionValue, n0)
+		v.DpipeActionValue = slices.Grow(v.DpipeActionValue, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -1368,7 +1371,7 @@ func (v *DlDpipeMatchValue) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeMatch = growSlice(v.DpipeMatch, n0)
+		v.DpipeMatch = slices.Grow(v.DpipeMatch, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -1377,9 +1380,9 @@ func (v *DlDpipeMatchValue) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd)
 		case AttrDevlinkDpipeValue:
-			v.DpipeValue = cloneBytes(d.Bytes())
+			v.DpipeValue = bytes.Clone(d.Bytes())
 		case AttrDevlinkDpipeValueMask:
-			v.DpipeValueMask = cloneBytes(d.Bytes())
+			v.DpipeValueMask = bytes.Clone(d.Bytes())
 		case AttrDevlinkDpipeValueMapping:
 			v.DpipeValueMapping.Set(d.U32())
 		}
@@ -1439,7 +1442,7 @@ func (v *DlDpipeActionValue) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeAction = growSlice(v.DpipeAction, n0)
+		v.DpipeAction = slices.Grow(v.DpipeAction, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -1448,9 +1451,9 @@ func (v *DlDpipeActionValue) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd)
 		case AttrDevlinkDpipeValue:
-			v.DpipeValue = cloneBytes(d.Bytes())
+			v.DpipeValue = bytes.Clone(d.Bytes())
 		case AttrDevlinkDpipeValueMask:
-			v.DpipeValueMask = cloneBytes(d.Bytes())
+			v.DpipeValueMask = bytes.Clone(d.Bytes())
 		case AttrDevlinkDpipeValueMapping:
 			v.DpipeValueMapping.Set(d.U32())
 		}
@@ -1480,7 +1483,7 @@ func (v *DlDpipeHeaders) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeHeader = growSlice(v.DpipeHeader, n0)
+		v.DpipeHeader = slices.Grow(v.DpipeHeader, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -1547,7 +1550,7 @@ func (v *DlDpipeHeaderFields) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeField = growSlice(v.DpipeField, n0)
+		v.DpipeField = slices.Grow(v.DpipeField, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -1650,7 +1653,7 @@ func (v *DlResourceList) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Resource = growSlice(v.Resource, n0)
+		v.Resource = slices.Grow(v.Resource, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -1779,7 +1782,7 @@ func (v *DlRegionChunk) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkRegionChunkData:
-			v.RegionChunkData = cloneBytes(d.Bytes())
+			v.RegionChunkData = bytes.Clone(d.Bytes())
 		case AttrDevlinkRegionChunkAddr:
 			v.RegionChunkAddr.Set(d.U64())
 		}

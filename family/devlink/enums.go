@@ -4,6 +4,8 @@ package devlink
 
 import (
 	"strconv"
+
+	"github.com/genlkit/genlkit/attrs"
 )
 
 // SbPoolType is the devlink enum sb-pool-type.
@@ -451,14 +453,16 @@ func (v ResourceScope) Mask() ResourceScopeMask { return 1 << v }
 // Has reports whether m has the bit of v.
 func (m ResourceScopeMask) Has(v ResourceScope) bool { return m&v.Mask() != 0 }
 
-var namesResourceScopeMask = [...]flagName{
-	{0x1, "dev"},
-	{0x2, "port"},
+var namesResourceScopeMask = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "dev"},
+	{Mask: 0x2, Name: "port"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v ResourceScopeMask) String() string { return formatFlags(uint64(v), namesResourceScopeMask[:]) }
+func (v ResourceScopeMask) String() string {
+	return attrs.FormatFlags(uint64(v), namesResourceScopeMask[:])
+}
 
 // ReloadAction is the devlink enum reload-action.
 type ReloadAction uint32

@@ -383,26 +383,26 @@ func (c *Client) PinSet(ctx context.Context, req *Pin) error {
 // attrTables describes the root attribute sets for naming attributes in
 // error paths: names by type, and for nests the set inside (index + 1) and
 // how many levels of array indexes or keys come first.
-var attrTables = [...]attrTable{
+var attrTables = attrs.NameTables{
 	{ // dpll
-		names: namesDpll,
+		Names: namesDpll,
 	},
 	{ // pin
-		names: namesPin,
-		links: []attrLink{
-			12: {set: 2, skip: 0},
-			18: {set: 2, skip: 0},
-			19: {set: 2, skip: 0},
-			26: {set: 2, skip: 0},
-			28: {set: 2, skip: 0},
+		Names: namesPin,
+		Links: []attrs.NameLink{
+			12: {Set: 2, Skip: 0},
+			18: {Set: 2, Skip: 0},
+			19: {Set: 2, Skip: 0},
+			26: {Set: 2, Skip: 0},
+			28: {Set: 2, Skip: 0},
 		},
 	},
 }
 
 var namerDpll genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(0, parents, typ)
+	return attrTables.Name(0, parents, typ)
 }
 
 var namerPin genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(1, parents, typ)
+	return attrTables.Name(1, parents, typ)
 }

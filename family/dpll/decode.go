@@ -3,6 +3,8 @@
 package dpll
 
 import (
+	"slices"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -83,10 +85,10 @@ func (v *Dpll) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.ModeSupported = growSlice(v.ModeSupported, n0)
+		v.ModeSupported = slices.Grow(v.ModeSupported, n0)
 	}
 	if n1 > 0 {
-		v.ClockQualityLevel = growSlice(v.ClockQualityLevel, n1)
+		v.ClockQualityLevel = slices.Grow(v.ClockQualityLevel, n1)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -151,19 +153,19 @@ func (v *Pin) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.FrequencySupported = growSlice(v.FrequencySupported, n0)
+		v.FrequencySupported = slices.Grow(v.FrequencySupported, n0)
 	}
 	if n1 > 0 {
-		v.ParentDevice = growSlice(v.ParentDevice, n1)
+		v.ParentDevice = slices.Grow(v.ParentDevice, n1)
 	}
 	if n2 > 0 {
-		v.ParentPin = growSlice(v.ParentPin, n2)
+		v.ParentPin = slices.Grow(v.ParentPin, n2)
 	}
 	if n3 > 0 {
-		v.EsyncFrequencySupported = growSlice(v.EsyncFrequencySupported, n3)
+		v.EsyncFrequencySupported = slices.Grow(v.EsyncFrequencySupported, n3)
 	}
 	if n4 > 0 {
-		v.ReferenceSync = growSlice(v.ReferenceSync, n4)
+		v.ReferenceSync = slices.Grow(v.ReferenceSync, n4)
 	}
 	for d.Next() {
 		switch d.Type() {

@@ -4,6 +4,8 @@ package dpll
 
 import (
 	"strconv"
+
+	"github.com/genlkit/genlkit/attrs"
 )
 
 // Mode is the dpll enum mode.
@@ -305,16 +307,18 @@ const (
 	PinCapabilitiesStateConnectedOverride PinCapabilities = 1 << 3
 )
 
-var namesPinCapabilities = [...]flagName{
-	{0x1, "direction-can-change"},
-	{0x2, "priority-can-change"},
-	{0x4, "state-can-change"},
-	{0x8, "state-connected-override"},
+var namesPinCapabilities = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "direction-can-change"},
+	{Mask: 0x2, Name: "priority-can-change"},
+	{Mask: 0x4, Name: "state-can-change"},
+	{Mask: 0x8, Name: "state-connected-override"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v PinCapabilities) String() string { return formatFlags(uint64(v), namesPinCapabilities[:]) }
+func (v PinCapabilities) String() string {
+	return attrs.FormatFlags(uint64(v), namesPinCapabilities[:])
+}
 
 // FeatureState is the dpll enum feature-state.
 type FeatureState uint32

@@ -2731,485 +2731,485 @@ func (c *Client) MseGetDump(ctx context.Context, req *Mse) iter.Seq2[*Mse, error
 // attrTables describes the root attribute sets for naming attributes in
 // error paths: names by type, and for nests the set inside (index + 1) and
 // how many levels of array indexes or keys come first.
-var attrTables = [...]attrTable{
+var attrTables = attrs.NameTables{
 	{ // header
-		names: namesHeader,
+		Names: namesHeader,
 	},
 	{ // bitset-bit
-		names: namesBitsetBit,
+		Names: namesBitsetBit,
 	},
 	{ // bitset-bits
-		names: namesBitsetBits,
-		links: []attrLink{
-			1: {set: 2, skip: 0},
+		Names: namesBitsetBits,
+		Links: []attrs.NameLink{
+			1: {Set: 2, Skip: 0},
 		},
 	},
 	{ // bitset
-		names: namesBitset,
-		links: []attrLink{
-			3: {set: 3, skip: 0},
+		Names: namesBitset,
+		Links: []attrs.NameLink{
+			3: {Set: 3, Skip: 0},
 		},
 	},
 	{ // string
-		names: namesString,
+		Names: namesString,
 	},
 	{ // strings
-		names: namesStrings,
-		links: []attrLink{
-			1: {set: 5, skip: 0},
+		Names: namesStrings,
+		Links: []attrs.NameLink{
+			1: {Set: 5, Skip: 0},
 		},
 	},
 	{ // stringset
-		names: namesStringset,
-		links: []attrLink{
-			3: {set: 6, skip: 0},
+		Names: namesStringset,
+		Links: []attrs.NameLink{
+			3: {Set: 6, Skip: 0},
 		},
 	},
 	{ // stringsets
-		names: namesStringsets,
-		links: []attrLink{
-			1: {set: 7, skip: 0},
+		Names: namesStringsets,
+		Links: []attrs.NameLink{
+			1: {Set: 7, Skip: 0},
 		},
 	},
 	{ // strset
-		names: namesStrset,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
-			2: {set: 8, skip: 0},
+		Names: namesStrset,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
+			2: {Set: 8, Skip: 0},
 		},
 	},
 	{ // privflags
-		names: namesPrivflags,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
-			2: {set: 4, skip: 0},
+		Names: namesPrivflags,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
+			2: {Set: 4, Skip: 0},
 		},
 	},
 	{ // rings
-		names: namesRings,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
+		Names: namesRings,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
 		},
 	},
 	{ // mm-stat
-		names: namesMmStat,
+		Names: namesMmStat,
 	},
 	{ // mm
-		names: namesMm,
-		links: []attrLink{
-			1:  {set: 1, skip: 0},
-			11: {set: 12, skip: 0},
+		Names: namesMm,
+		Links: []attrs.NameLink{
+			1:  {Set: 1, Skip: 0},
+			11: {Set: 12, Skip: 0},
 		},
 	},
 	{ // linkinfo
-		names: namesLinkinfo,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
+		Names: namesLinkinfo,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
 		},
 	},
 	{ // linkmodes
-		names: namesLinkmodes,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
-			3: {set: 4, skip: 0},
-			4: {set: 4, skip: 0},
+		Names: namesLinkmodes,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
+			3: {Set: 4, Skip: 0},
+			4: {Set: 4, Skip: 0},
 		},
 	},
 	{ // linkstate
-		names: namesLinkstate,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
+		Names: namesLinkstate,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
 		},
 	},
 	{ // debug
-		names: namesDebug,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
-			2: {set: 4, skip: 0},
+		Names: namesDebug,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
+			2: {Set: 4, Skip: 0},
 		},
 	},
 	{ // wol
-		names: namesWol,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
-			2: {set: 4, skip: 0},
+		Names: namesWol,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
+			2: {Set: 4, Skip: 0},
 		},
 	},
 	{ // features
-		names: namesFeatures,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
-			2: {set: 4, skip: 0},
-			3: {set: 4, skip: 0},
-			4: {set: 4, skip: 0},
-			5: {set: 4, skip: 0},
+		Names: namesFeatures,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
+			2: {Set: 4, Skip: 0},
+			3: {Set: 4, Skip: 0},
+			4: {Set: 4, Skip: 0},
+			5: {Set: 4, Skip: 0},
 		},
 	},
 	{ // channels
-		names: namesChannels,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
+		Names: namesChannels,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
 		},
 	},
 	{ // irq-moderation
-		names: namesIrqModeration,
+		Names: namesIrqModeration,
 	},
 	{ // profile
-		names: namesProfile,
-		links: []attrLink{
-			1: {set: 21, skip: 0},
+		Names: namesProfile,
+		Links: []attrs.NameLink{
+			1: {Set: 21, Skip: 0},
 		},
 	},
 	{ // coalesce
-		names: namesCoalesce,
-		links: []attrLink{
-			1:  {set: 1, skip: 0},
-			29: {set: 22, skip: 0},
-			30: {set: 22, skip: 0},
+		Names: namesCoalesce,
+		Links: []attrs.NameLink{
+			1:  {Set: 1, Skip: 0},
+			29: {Set: 22, Skip: 0},
+			30: {Set: 22, Skip: 0},
 		},
 	},
 	{ // pause-stat
-		names: namesPauseStat,
+		Names: namesPauseStat,
 	},
 	{ // pause
-		names: namesPause,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
-			5: {set: 24, skip: 0},
+		Names: namesPause,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
+			5: {Set: 24, Skip: 0},
 		},
 	},
 	{ // eee
-		names: namesEee,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
-			2: {set: 4, skip: 0},
-			3: {set: 4, skip: 0},
+		Names: namesEee,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
+			2: {Set: 4, Skip: 0},
+			3: {Set: 4, Skip: 0},
 		},
 	},
 	{ // ts-stat
-		names: namesTsStat,
+		Names: namesTsStat,
 	},
 	{ // ts-hwtstamp-provider
-		names: namesTsHwtstampProvider,
+		Names: namesTsHwtstampProvider,
 	},
 	{ // tsinfo
-		names: namesTsinfo,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
-			2: {set: 4, skip: 0},
-			3: {set: 4, skip: 0},
-			4: {set: 4, skip: 0},
-			6: {set: 27, skip: 0},
-			7: {set: 28, skip: 0},
+		Names: namesTsinfo,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
+			2: {Set: 4, Skip: 0},
+			3: {Set: 4, Skip: 0},
+			4: {Set: 4, Skip: 0},
+			6: {Set: 27, Skip: 0},
+			7: {Set: 28, Skip: 0},
 		},
 	},
 	{ // cable-result
-		names: namesCableResult,
+		Names: namesCableResult,
 	},
 	{ // cable-fault-length
-		names: namesCableFaultLength,
+		Names: namesCableFaultLength,
 	},
 	{ // cable-nest
-		names: namesCableNest,
-		links: []attrLink{
-			1: {set: 30, skip: 0},
-			2: {set: 31, skip: 0},
+		Names: namesCableNest,
+		Links: []attrs.NameLink{
+			1: {Set: 30, Skip: 0},
+			2: {Set: 31, Skip: 0},
 		},
 	},
 	{ // cable-test
-		names: namesCableTest,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
+		Names: namesCableTest,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
 		},
 	},
 	{ // cable-test-ntf
-		names: namesCableTestNtf,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
-			3: {set: 32, skip: 0},
+		Names: namesCableTestNtf,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
+			3: {Set: 32, Skip: 0},
 		},
 	},
 	{ // cable-test-tdr-cfg
-		names: namesCableTestTdrCfg,
+		Names: namesCableTestTdrCfg,
 	},
 	{ // cable-test-tdr-ntf
-		names: namesCableTestTdrNtf,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
-			3: {set: 32, skip: 0},
+		Names: namesCableTestTdrNtf,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
+			3: {Set: 32, Skip: 0},
 		},
 	},
 	{ // cable-test-tdr
-		names: namesCableTestTdr,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
-			2: {set: 35, skip: 0},
+		Names: namesCableTestTdr,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
+			2: {Set: 35, Skip: 0},
 		},
 	},
 	{ // tunnel-udp-entry
-		names: namesTunnelUDPEntry,
+		Names: namesTunnelUDPEntry,
 	},
 	{ // tunnel-udp-table
-		names: namesTunnelUDPTable,
-		links: []attrLink{
-			2: {set: 4, skip: 0},
-			3: {set: 38, skip: 0},
+		Names: namesTunnelUDPTable,
+		Links: []attrs.NameLink{
+			2: {Set: 4, Skip: 0},
+			3: {Set: 38, Skip: 0},
 		},
 	},
 	{ // tunnel-udp
-		names: namesTunnelUDP,
-		links: []attrLink{
-			1: {set: 39, skip: 0},
+		Names: namesTunnelUDP,
+		Links: []attrs.NameLink{
+			1: {Set: 39, Skip: 0},
 		},
 	},
 	{ // tunnel-info
-		names: namesTunnelInfo,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
-			2: {set: 40, skip: 0},
+		Names: namesTunnelInfo,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
+			2: {Set: 40, Skip: 0},
 		},
 	},
 	{ // fec-hist
-		names: namesFecHist,
+		Names: namesFecHist,
 	},
 	{ // fec-stat
-		names: namesFecStat,
-		links: []attrLink{
-			5: {set: 42, skip: 0},
+		Names: namesFecStat,
+		Links: []attrs.NameLink{
+			5: {Set: 42, Skip: 0},
 		},
 	},
 	{ // fec
-		names: namesFec,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
-			2: {set: 4, skip: 0},
-			5: {set: 43, skip: 0},
+		Names: namesFec,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
+			2: {Set: 4, Skip: 0},
+			5: {Set: 43, Skip: 0},
 		},
 	},
 	{ // module-eeprom
-		names: namesModuleEeprom,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
+		Names: namesModuleEeprom,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
 		},
 	},
 	{ // stats-grp
-		names: namesStatsGrp,
-		links: []attrLink{
-			5: {set: 46, skip: 0},
-			6: {set: 46, skip: 0},
+		Names: namesStatsGrp,
+		Links: []attrs.NameLink{
+			5: {Set: 46, Skip: 0},
+			6: {Set: 46, Skip: 0},
 		},
 	},
 	{ // stats
-		names: namesStats,
-		links: []attrLink{
-			2: {set: 1, skip: 0},
-			3: {set: 4, skip: 0},
-			4: {set: 46, skip: 0},
+		Names: namesStats,
+		Links: []attrs.NameLink{
+			2: {Set: 1, Skip: 0},
+			3: {Set: 4, Skip: 0},
+			4: {Set: 46, Skip: 0},
 		},
 	},
 	{ // phc-vclocks
-		names: namesPhcVclocks,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
+		Names: namesPhcVclocks,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
 		},
 	},
 	{ // module
-		names: namesModule,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
+		Names: namesModule,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
 		},
 	},
 	{ // c33-pse-pw-limit
-		names: namesC33PsePwLimit,
+		Names: namesC33PsePwLimit,
 	},
 	{ // pse
-		names: namesPse,
-		links: []attrLink{
-			1:  {set: 1, skip: 0},
-			13: {set: 50, skip: 0},
+		Names: namesPse,
+		Links: []attrs.NameLink{
+			1:  {Set: 1, Skip: 0},
+			13: {Set: 50, Skip: 0},
 		},
 	},
 	{ // flow
-		names: namesFlow,
+		Names: namesFlow,
 	},
 	{ // rss
-		names: namesRss,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
-			8: {set: 52, skip: 0},
+		Names: namesRss,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
+			8: {Set: 52, Skip: 0},
 		},
 	},
 	{ // plca
-		names: namesPlca,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
+		Names: namesPlca,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
 		},
 	},
 	{ // module-fw-flash
-		names: namesModuleFwFlash,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
+		Names: namesModuleFwFlash,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
 		},
 	},
 	{ // phy
-		names: namesPhy,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
+		Names: namesPhy,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
 		},
 	},
 	{ // tsconfig
-		names: namesTsconfig,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
-			2: {set: 28, skip: 0},
-			3: {set: 4, skip: 0},
-			4: {set: 4, skip: 0},
-			5: {set: 4, skip: 0},
+		Names: namesTsconfig,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
+			2: {Set: 28, Skip: 0},
+			3: {Set: 4, Skip: 0},
+			4: {Set: 4, Skip: 0},
+			5: {Set: 4, Skip: 0},
 		},
 	},
 	{ // pse-ntf
-		names: namesPseNtf,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
+		Names: namesPseNtf,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
 		},
 	},
 	{ // mse-capabilities
-		names: namesMseCapabilities,
+		Names: namesMseCapabilities,
 	},
 	{ // mse-snapshot
-		names: namesMseSnapshot,
+		Names: namesMseSnapshot,
 	},
 	{ // mse
-		names: namesMse,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
-			2: {set: 59, skip: 0},
-			3: {set: 60, skip: 0},
-			4: {set: 60, skip: 0},
-			5: {set: 60, skip: 0},
-			6: {set: 60, skip: 0},
-			7: {set: 60, skip: 0},
-			8: {set: 60, skip: 0},
+		Names: namesMse,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
+			2: {Set: 59, Skip: 0},
+			3: {Set: 60, Skip: 0},
+			4: {Set: 60, Skip: 0},
+			5: {Set: 60, Skip: 0},
+			6: {Set: 60, Skip: 0},
+			7: {Set: 60, Skip: 0},
+			8: {Set: 60, Skip: 0},
 		},
 	},
 }
 
 var namerStrset genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(8, parents, typ)
+	return attrTables.Name(8, parents, typ)
 }
 
 var namerPrivflags genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(9, parents, typ)
+	return attrTables.Name(9, parents, typ)
 }
 
 var namerRings genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(10, parents, typ)
+	return attrTables.Name(10, parents, typ)
 }
 
 var namerMm genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(12, parents, typ)
+	return attrTables.Name(12, parents, typ)
 }
 
 var namerLinkinfo genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(13, parents, typ)
+	return attrTables.Name(13, parents, typ)
 }
 
 var namerLinkmodes genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(14, parents, typ)
+	return attrTables.Name(14, parents, typ)
 }
 
 var namerLinkstate genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(15, parents, typ)
+	return attrTables.Name(15, parents, typ)
 }
 
 var namerDebug genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(16, parents, typ)
+	return attrTables.Name(16, parents, typ)
 }
 
 var namerWol genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(17, parents, typ)
+	return attrTables.Name(17, parents, typ)
 }
 
 var namerFeatures genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(18, parents, typ)
+	return attrTables.Name(18, parents, typ)
 }
 
 var namerChannels genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(19, parents, typ)
+	return attrTables.Name(19, parents, typ)
 }
 
 var namerCoalesce genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(22, parents, typ)
+	return attrTables.Name(22, parents, typ)
 }
 
 var namerPause genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(24, parents, typ)
+	return attrTables.Name(24, parents, typ)
 }
 
 var namerEee genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(25, parents, typ)
+	return attrTables.Name(25, parents, typ)
 }
 
 var namerTsinfo genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(28, parents, typ)
+	return attrTables.Name(28, parents, typ)
 }
 
 var namerCableTest genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(32, parents, typ)
+	return attrTables.Name(32, parents, typ)
 }
 
 var namerCableTestTdr genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(36, parents, typ)
+	return attrTables.Name(36, parents, typ)
 }
 
 var namerTunnelInfo genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(40, parents, typ)
+	return attrTables.Name(40, parents, typ)
 }
 
 var namerFec genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(43, parents, typ)
+	return attrTables.Name(43, parents, typ)
 }
 
 var namerModuleEeprom genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(44, parents, typ)
+	return attrTables.Name(44, parents, typ)
 }
 
 var namerStats genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(46, parents, typ)
+	return attrTables.Name(46, parents, typ)
 }
 
 var namerPhcVclocks genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(47, parents, typ)
+	return attrTables.Name(47, parents, typ)
 }
 
 var namerModule genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(48, parents, typ)
+	return attrTables.Name(48, parents, typ)
 }
 
 var namerPse genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(50, parents, typ)
+	return attrTables.Name(50, parents, typ)
 }
 
 var namerRss genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(52, parents, typ)
+	return attrTables.Name(52, parents, typ)
 }
 
 var namerPlca genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(53, parents, typ)
+	return attrTables.Name(53, parents, typ)
 }
 
 var namerModuleFwFlash genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(54, parents, typ)
+	return attrTables.Name(54, parents, typ)
 }
 
 var namerPhy genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(55, parents, typ)
+	return attrTables.Name(55, parents, typ)
 }
 
 var namerTsconfig genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(56, parents, typ)
+	return attrTables.Name(56, parents, typ)
 }
 
 var namerMse genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(60, parents, typ)
+	return attrTables.Name(60, parents, typ)
 }

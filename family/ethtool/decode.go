@@ -3,6 +3,9 @@
 package ethtool
 
 import (
+	"bytes"
+	"slices"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -662,7 +665,7 @@ func (v *BitsetBits) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Bit = growSlice(v.Bit, n0)
+		v.Bit = slices.Grow(v.Bit, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -701,9 +704,9 @@ func (v *Bitset) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.Bits.decode(&nd)
 		case AttrBitsetValue:
-			v.Value = cloneBytes(d.Bytes())
+			v.Value = bytes.Clone(d.Bytes())
 		case AttrBitsetMask:
-			v.Mask = cloneBytes(d.Bytes())
+			v.Mask = bytes.Clone(d.Bytes())
 		}
 	}
 }
@@ -755,7 +758,7 @@ func (v *Strings) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.StringAttr = growSlice(v.StringAttr, n0)
+		v.StringAttr = slices.Grow(v.StringAttr, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -790,7 +793,7 @@ func (v *Stringset) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Strings = growSlice(v.Strings, n0)
+		v.Strings = slices.Grow(v.Strings, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -829,7 +832,7 @@ func (v *Stringsets) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Stringset = growSlice(v.Stringset, n0)
+		v.Stringset = slices.Grow(v.Stringset, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -1236,7 +1239,7 @@ func (v *Wol) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.Modes.decode(&nd)
 		case AttrWolSopass:
-			v.Sopass = cloneBytes(d.Bytes())
+			v.Sopass = bytes.Clone(d.Bytes())
 		}
 	}
 }
@@ -1382,7 +1385,7 @@ func (v *Profile) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.IrqModeration = growSlice(v.IrqModeration, n0)
+		v.IrqModeration = slices.Grow(v.IrqModeration, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -2001,7 +2004,7 @@ func (v *TunnelUDPTable) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Entry = growSlice(v.Entry, n0)
+		v.Entry = slices.Grow(v.Entry, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -2102,7 +2105,7 @@ func (v *FecHist) decode(d *attrs.Decoder) {
 		case AttrFecHistBinVal:
 			v.BinVal.Set(d.Uint())
 		case AttrFecHistBinValPerLane:
-			v.BinValPerLane = decodeArray[uint64](d, 8, orderHost)
+			v.BinValPerLane = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
 		}
 	}
 }
@@ -2130,16 +2133,16 @@ func (v *FecStat) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Hist = growSlice(v.Hist, n0)
+		v.Hist = slices.Grow(v.Hist, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrFecStatCorrected:
-			v.Corrected = decodeArray[uint64](d, 8, orderHost)
+			v.Corrected = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
 		case AttrFecStatUncorr:
-			v.Uncorr = decodeArray[uint64](d, 8, orderHost)
+			v.Uncorr = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
 		case AttrFecStatCorrBits:
-			v.CorrBits = decodeArray[uint64](d, 8, orderHost)
+			v.CorrBits = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
 		case AttrFecStatHist:
 			v.Hist = append(v.Hist, FecHist{})
 			nd := d.Nested()
@@ -2223,7 +2226,7 @@ func (v *ModuleEeprom) decode(d *attrs.Decoder) {
 		case AttrModuleEepromI2cAddress:
 			v.I2cAddress.Set(d.U8())
 		case AttrModuleEepromData:
-			v.Data = cloneBytes(d.Bytes())
+			v.Data = bytes.Clone(d.Bytes())
 		}
 	}
 }
@@ -2366,7 +2369,7 @@ func (v *PhcVclocks) decode(d *attrs.Decoder) {
 		case AttrPhcVclocksNum:
 			v.Num.Set(d.U32())
 		case AttrPhcVclocksIndex:
-			v.Index = decodeArray[int32](d, 4, orderHost)
+			v.Index = attrs.DecodeArray[int32](d, 4, attrs.HostEndian)
 		}
 	}
 }
@@ -2448,7 +2451,7 @@ func (v *Pse) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.C33PsePwLimitRanges = growSlice(v.C33PsePwLimitRanges, n0)
+		v.C33PsePwLimitRanges = slices.Grow(v.C33PsePwLimitRanges, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -2595,9 +2598,9 @@ func (v *Rss) decode(d *attrs.Decoder) {
 		case AttrRssHfunc:
 			v.Hfunc.Set(d.U32())
 		case AttrRssIndir:
-			v.Indir = decodeArray[uint32](d, 4, orderHost)
+			v.Indir = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
 		case AttrRssHkey:
-			v.Hkey = cloneBytes(d.Bytes())
+			v.Hkey = bytes.Clone(d.Bytes())
 		case AttrRssInputXfrm:
 			v.InputXfrm.Set(InputXfrm(d.U32()))
 		case AttrRssStartContext:

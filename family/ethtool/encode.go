@@ -1419,7 +1419,7 @@ func (v *FecHist) encode(e *attrs.Encoder) error {
 		e.Uint(AttrFecHistBinVal, v.BinVal.Value)
 	}
 	if v.BinValPerLane != nil {
-		encodeArray(e, AttrFecHistBinValPerLane, v.BinValPerLane, 8, orderHost)
+		attrs.EncodeArray(e, AttrFecHistBinValPerLane, v.BinValPerLane, 8, attrs.HostEndian)
 	}
 	return nil
 }
@@ -1436,13 +1436,13 @@ func (v *FecStat) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *FecStat) encode(e *attrs.Encoder) error {
 	if v.Corrected != nil {
-		encodeArray(e, AttrFecStatCorrected, v.Corrected, 8, orderHost)
+		attrs.EncodeArray(e, AttrFecStatCorrected, v.Corrected, 8, attrs.HostEndian)
 	}
 	if v.Uncorr != nil {
-		encodeArray(e, AttrFecStatUncorr, v.Uncorr, 8, orderHost)
+		attrs.EncodeArray(e, AttrFecStatUncorr, v.Uncorr, 8, attrs.HostEndian)
 	}
 	if v.CorrBits != nil {
-		encodeArray(e, AttrFecStatCorrBits, v.CorrBits, 8, orderHost)
+		attrs.EncodeArray(e, AttrFecStatCorrBits, v.CorrBits, 8, attrs.HostEndian)
 	}
 	for i := range v.Hist {
 		n := e.Nest(AttrFecStatHist)
@@ -1666,7 +1666,7 @@ func (v *PhcVclocks) encode(e *attrs.Encoder) error {
 		e.U32(AttrPhcVclocksNum, v.Num.Value)
 	}
 	if v.Index != nil {
-		encodeArray(e, AttrPhcVclocksIndex, v.Index, 4, orderHost)
+		attrs.EncodeArray(e, AttrPhcVclocksIndex, v.Index, 4, attrs.HostEndian)
 	}
 	return nil
 }
@@ -1908,7 +1908,7 @@ func (v *Rss) encode(e *attrs.Encoder) error {
 		e.U32(AttrRssHfunc, v.Hfunc.Value)
 	}
 	if v.Indir != nil {
-		encodeArray(e, AttrRssIndir, v.Indir, 4, orderHost)
+		attrs.EncodeArray(e, AttrRssIndir, v.Indir, 4, attrs.HostEndian)
 	}
 	if v.Hkey != nil {
 		e.Binary(AttrRssHkey, v.Hkey)

@@ -4,6 +4,8 @@ package ethtool
 
 import (
 	"strconv"
+
+	"github.com/genlkit/genlkit/attrs"
 )
 
 // UDPTunnelType is the ethtool enum udp-tunnel-type.
@@ -55,15 +57,15 @@ const (
 	HeaderFlagsStats HeaderFlags = 1 << 2
 )
 
-var namesHeaderFlags = [...]flagName{
-	{0x1, "compact-bitsets"},
-	{0x2, "omit-reply"},
-	{0x4, "stats"},
+var namesHeaderFlags = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "compact-bitsets"},
+	{Mask: 0x2, Name: "omit-reply"},
+	{Mask: 0x4, Name: "stats"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v HeaderFlags) String() string { return formatFlags(uint64(v), namesHeaderFlags[:]) }
+func (v HeaderFlags) String() string { return attrs.FormatFlags(uint64(v), namesHeaderFlags[:]) }
 
 // ModuleFwFlashStatus is the ethtool enum module-fw-flash-status.
 type ModuleFwFlashStatus uint32
@@ -245,19 +247,19 @@ const (
 	PseEventPseEventSwPwControlError PseEvent = 1 << 6
 )
 
-var namesPseEvent = [...]flagName{
-	{0x1, "pse-event-over-current"},
-	{0x2, "pse-event-over-temp"},
-	{0x4, "c33-pse-event-detection"},
-	{0x8, "c33-pse-event-classification"},
-	{0x10, "c33-pse-event-disconnection"},
-	{0x20, "pse-event-over-budget"},
-	{0x40, "pse-event-sw-pw-control-error"},
+var namesPseEvent = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "pse-event-over-current"},
+	{Mask: 0x2, Name: "pse-event-over-temp"},
+	{Mask: 0x4, Name: "c33-pse-event-detection"},
+	{Mask: 0x8, Name: "c33-pse-event-classification"},
+	{Mask: 0x10, Name: "c33-pse-event-disconnection"},
+	{Mask: 0x20, Name: "pse-event-over-budget"},
+	{Mask: 0x40, Name: "pse-event-sw-pw-control-error"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v PseEvent) String() string { return formatFlags(uint64(v), namesPseEvent[:]) }
+func (v PseEvent) String() string { return attrs.FormatFlags(uint64(v), namesPseEvent[:]) }
 
 // InputXfrm is the ethtool flags input-xfrm: a mask of the bits below.
 type InputXfrm uint32
@@ -270,14 +272,14 @@ const (
 	InputXfrmSymOrXor InputXfrm = 1 << 1
 )
 
-var namesInputXfrm = [...]flagName{
-	{0x1, "sym-xor"},
-	{0x2, "sym-or-xor"},
+var namesInputXfrm = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "sym-xor"},
+	{Mask: 0x2, Name: "sym-or-xor"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v InputXfrm) String() string { return formatFlags(uint64(v), namesInputXfrm[:]) }
+func (v InputXfrm) String() string { return attrs.FormatFlags(uint64(v), namesInputXfrm[:]) }
 
 // RxfhFields is the ethtool flags rxfh-fields: a mask of the bits below.
 type RxfhFields uint64
@@ -306,19 +308,19 @@ const (
 	RxfhFieldsDiscard RxfhFields = 1 << 31
 )
 
-var namesRxfhFields = [...]flagName{
-	{0x2, "l2da"},
-	{0x4, "vlan"},
-	{0x8, "l3-proto"},
-	{0x10, "ip-src"},
-	{0x20, "ip-dst"},
-	{0x40, "l4-b-0-1"},
-	{0x80, "l4-b-2-3"},
-	{0x100, "gtp-teid"},
-	{0x200, "ip6-fl"},
-	{0x80000000, "discard"},
+var namesRxfhFields = [...]attrs.FlagName{
+	{Mask: 0x2, Name: "l2da"},
+	{Mask: 0x4, Name: "vlan"},
+	{Mask: 0x8, Name: "l3-proto"},
+	{Mask: 0x10, Name: "ip-src"},
+	{Mask: 0x20, Name: "ip-dst"},
+	{Mask: 0x40, Name: "l4-b-0-1"},
+	{Mask: 0x80, Name: "l4-b-2-3"},
+	{Mask: 0x100, Name: "gtp-teid"},
+	{Mask: 0x200, Name: "ip6-fl"},
+	{Mask: 0x80000000, Name: "discard"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v RxfhFields) String() string { return formatFlags(uint64(v), namesRxfhFields[:]) }
+func (v RxfhFields) String() string { return attrs.FormatFlags(uint64(v), namesRxfhFields[:]) }

@@ -245,12 +245,12 @@ func (c *Client) GetDump(ctx context.Context) iter.Seq2[*Fou, error] {
 // attrTables describes the root attribute sets for naming attributes in
 // error paths: names by type, and for nests the set inside (index + 1) and
 // how many levels of array indexes or keys come first.
-var attrTables = [...]attrTable{
+var attrTables = attrs.NameTables{
 	{ // fou
-		names: namesFou,
+		Names: namesFou,
 	},
 }
 
 var namerFou genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(0, parents, typ)
+	return attrTables.Name(0, parents, typ)
 }

@@ -3,6 +3,8 @@
 package fou
 
 import (
+	"bytes"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -50,11 +52,11 @@ func (v *Fou) decode(d *attrs.Decoder) {
 		case AttrFouLocalV4:
 			v.LocalV4.Set(d.U32())
 		case AttrFouLocalV6:
-			v.LocalV6 = cloneBytes(d.Bytes())
+			v.LocalV6 = bytes.Clone(d.Bytes())
 		case AttrFouPeerV4:
 			v.PeerV4.Set(d.U32())
 		case AttrFouPeerV6:
-			v.PeerV6 = cloneBytes(d.Bytes())
+			v.PeerV6 = bytes.Clone(d.Bytes())
 		case AttrFouPeerPort:
 			v.PeerPort.Set(d.U16BE())
 		case AttrFouIfindex:

@@ -180,25 +180,25 @@ func (c *Client) Done(ctx context.Context, req *Done) error {
 // attrTables describes the root attribute sets for naming attributes in
 // error paths: names by type, and for nests the set inside (index + 1) and
 // how many levels of array indexes or keys come first.
-var attrTables = [...]attrTable{
+var attrTables = attrs.NameTables{
 	{ // x509
-		names: namesX509,
+		Names: namesX509,
 	},
 	{ // accept
-		names: namesAccept,
-		links: []attrLink{
-			7: {set: 1, skip: 0},
+		Names: namesAccept,
+		Links: []attrs.NameLink{
+			7: {Set: 1, Skip: 0},
 		},
 	},
 	{ // done
-		names: namesDone,
+		Names: namesDone,
 	},
 }
 
 var namerAccept genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(1, parents, typ)
+	return attrTables.Name(1, parents, typ)
 }
 
 var namerDone genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(2, parents, typ)
+	return attrTables.Name(2, parents, typ)
 }

@@ -3,6 +3,8 @@
 package handshake
 
 import (
+	"slices"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -78,10 +80,10 @@ func (v *Accept) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.PeerIdentity = growSlice(v.PeerIdentity, n0)
+		v.PeerIdentity = slices.Grow(v.PeerIdentity, n0)
 	}
 	if n1 > 0 {
-		v.Certificate = growSlice(v.Certificate, n1)
+		v.Certificate = slices.Grow(v.Certificate, n1)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -132,7 +134,7 @@ func (v *Done) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.RemoteAuth = growSlice(v.RemoteAuth, n0)
+		v.RemoteAuth = slices.Grow(v.RemoteAuth, n0)
 	}
 	for d.Next() {
 		switch d.Type() {

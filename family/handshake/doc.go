@@ -13,10 +13,12 @@
 //
 // An attribute a message does not carry is absent, not zero: scalars and
 // strings are Optional values (Valid when present), nests are pointers,
-// repeated attributes and arrays are slices, addresses are netip.Addr values
-// (invalid when absent), flags are true when present. Decoding allocates
-// only the values it returns; unknown attributes are skipped, malformed ones
-// are errors naming the attribute's path.
+// repeated attributes and arrays are slices, flags are true when present.
+// Attributes with an ipv4, ipv6 or ipv4-or-v6 display hint are netip.Addr
+// values (invalid when absent) and those with a mac or fddi hint are
+// net.HardwareAddr; other integers and binaries keep their plain types.
+// Decoding allocates only the values it returns; unknown attributes are
+// skipped, malformed ones are errors naming the attribute's path.
 //
 // The spec is licensed ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause).
 package handshake

@@ -173,12 +173,12 @@ func (c *Client) ServerGet(ctx context.Context) (*Server, error) {
 // attrTables describes the root attribute sets for naming attributes in
 // error paths: names by type, and for nests the set inside (index + 1) and
 // how many levels of array indexes or keys come first.
-var attrTables = [...]attrTable{
+var attrTables = attrs.NameTables{
 	{ // server
-		names: namesServer,
+		Names: namesServer,
 	},
 }
 
 var namerServer genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(0, parents, typ)
+	return attrTables.Name(0, parents, typ)
 }

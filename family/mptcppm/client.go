@@ -442,35 +442,35 @@ func (c *Client) SubflowDestroy(ctx context.Context, req *Attr) error {
 // attrTables describes the root attribute sets for naming attributes in
 // error paths: names by type, and for nests the set inside (index + 1) and
 // how many levels of array indexes or keys come first.
-var attrTables = [...]attrTable{
+var attrTables = attrs.NameTables{
 	{ // address
-		names: namesAddress,
+		Names: namesAddress,
 	},
 	{ // subflow-attribute
-		names: namesSubflowAttribute,
+		Names: namesSubflowAttribute,
 	},
 	{ // endpoint
-		names: namesEndpoint,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
+		Names: namesEndpoint,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
 		},
 	},
 	{ // attr
-		names: namesAttr,
-		links: []attrLink{
-			1: {set: 1, skip: 0},
-			6: {set: 1, skip: 0},
+		Names: namesAttr,
+		Links: []attrs.NameLink{
+			1: {Set: 1, Skip: 0},
+			6: {Set: 1, Skip: 0},
 		},
 	},
 	{ // event-attr
-		names: namesEventAttr,
+		Names: namesEventAttr,
 	},
 }
 
 var namerEndpoint genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(2, parents, typ)
+	return attrTables.Name(2, parents, typ)
 }
 
 var namerAttr genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(3, parents, typ)
+	return attrTables.Name(3, parents, typ)
 }

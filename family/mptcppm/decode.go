@@ -3,6 +3,8 @@
 package mptcppm
 
 import (
+	"bytes"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -91,7 +93,7 @@ func (v *Address) decode(d *attrs.Decoder) {
 		case AttrAddressAddr4:
 			v.Addr4.Set(d.U32BE())
 		case AttrAddressAddr6:
-			v.Addr6 = cloneBytes(d.Bytes())
+			v.Addr6 = bytes.Clone(d.Bytes())
 		case AttrAddressPort:
 			v.Port.Set(d.U16())
 		case AttrAddressFlags:
@@ -235,11 +237,11 @@ func (v *EventAttr) decode(d *attrs.Decoder) {
 		case AttrEventAttrSaddr4:
 			v.Saddr4.Set(d.U32BE())
 		case AttrEventAttrSaddr6:
-			v.Saddr6 = cloneBytes(d.Bytes())
+			v.Saddr6 = bytes.Clone(d.Bytes())
 		case AttrEventAttrDaddr4:
 			v.Daddr4.Set(d.U32BE())
 		case AttrEventAttrDaddr6:
-			v.Daddr6 = cloneBytes(d.Bytes())
+			v.Daddr6 = bytes.Clone(d.Bytes())
 		case AttrEventAttrSport:
 			v.Sport.Set(d.U16BE())
 		case AttrEventAttrDport:

@@ -640,80 +640,80 @@ func (c *Client) QueueCreate(ctx context.Context, req *Queue) (*Queue, error) {
 // attrTables describes the root attribute sets for naming attributes in
 // error paths: names by type, and for nests the set inside (index + 1) and
 // how many levels of array indexes or keys come first.
-var attrTables = [...]attrTable{
+var attrTables = attrs.NameTables{
 	{ // dev
-		names: namesDev,
+		Names: namesDev,
 	},
 	{ // io-uring-provider-info
-		names: namesIoUringProviderInfo,
+		Names: namesIoUringProviderInfo,
 	},
 	{ // page-pool
-		names: namesPagePool,
-		links: []attrLink{
-			8: {set: 2, skip: 0},
+		Names: namesPagePool,
+		Links: []attrs.NameLink{
+			8: {Set: 2, Skip: 0},
 		},
 	},
 	{ // page-pool-stats
-		names: namesPagePoolStats,
-		links: []attrLink{
-			1: {set: 3, skip: 0},
+		Names: namesPagePoolStats,
+		Links: []attrs.NameLink{
+			1: {Set: 3, Skip: 0},
 		},
 	},
 	{ // napi
-		names: namesNapi,
+		Names: namesNapi,
 	},
 	{ // xsk-info
-		names: namesXskInfo,
+		Names: namesXskInfo,
 	},
 	{ // queue
-		names: namesQueue,
-		links: []attrLink{
-			6: {set: 2, skip: 0},
-			7: {set: 6, skip: 0},
-			8: {set: 9, skip: 0},
+		Names: namesQueue,
+		Links: []attrs.NameLink{
+			6: {Set: 2, Skip: 0},
+			7: {Set: 6, Skip: 0},
+			8: {Set: 9, Skip: 0},
 		},
 	},
 	{ // qstats
-		names: namesQstats,
+		Names: namesQstats,
 	},
 	{ // lease
-		names: namesLease,
-		links: []attrLink{
-			2: {set: 7, skip: 0},
+		Names: namesLease,
+		Links: []attrs.NameLink{
+			2: {Set: 7, Skip: 0},
 		},
 	},
 	{ // dmabuf
-		names: namesDmabuf,
-		links: []attrLink{
-			2: {set: 7, skip: 0},
+		Names: namesDmabuf,
+		Links: []attrs.NameLink{
+			2: {Set: 7, Skip: 0},
 		},
 	},
 }
 
 var namerDev genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(0, parents, typ)
+	return attrTables.Name(0, parents, typ)
 }
 
 var namerPagePool genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(2, parents, typ)
+	return attrTables.Name(2, parents, typ)
 }
 
 var namerPagePoolStats genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(3, parents, typ)
+	return attrTables.Name(3, parents, typ)
 }
 
 var namerNapi genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(4, parents, typ)
+	return attrTables.Name(4, parents, typ)
 }
 
 var namerQueue genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(6, parents, typ)
+	return attrTables.Name(6, parents, typ)
 }
 
 var namerQstats genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(7, parents, typ)
+	return attrTables.Name(7, parents, typ)
 }
 
 var namerDmabuf genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(9, parents, typ)
+	return attrTables.Name(9, parents, typ)
 }

@@ -3,6 +3,8 @@
 package netdev
 
 import (
+	"slices"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -542,7 +544,7 @@ func (v *Dmabuf) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Queues = growSlice(v.Queues, n0)
+		v.Queues = slices.Grow(v.Queues, n0)
 	}
 	for d.Next() {
 		switch d.Type() {

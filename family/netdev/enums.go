@@ -4,6 +4,8 @@ package netdev
 
 import (
 	"strconv"
+
+	"github.com/genlkit/genlkit/attrs"
 )
 
 // XdpAct is the netdev flags xdp-act: a mask of the bits below.
@@ -27,19 +29,19 @@ const (
 	XdpActNdoXmitSg XdpAct = 1 << 6
 )
 
-var namesXdpAct = [...]flagName{
-	{0x1, "basic"},
-	{0x2, "redirect"},
-	{0x4, "ndo-xmit"},
-	{0x8, "xsk-zerocopy"},
-	{0x10, "hw-offload"},
-	{0x20, "rx-sg"},
-	{0x40, "ndo-xmit-sg"},
+var namesXdpAct = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "basic"},
+	{Mask: 0x2, Name: "redirect"},
+	{Mask: 0x4, Name: "ndo-xmit"},
+	{Mask: 0x8, Name: "xsk-zerocopy"},
+	{Mask: 0x10, Name: "hw-offload"},
+	{Mask: 0x20, Name: "rx-sg"},
+	{Mask: 0x40, Name: "ndo-xmit-sg"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v XdpAct) String() string { return formatFlags(uint64(v), namesXdpAct[:]) }
+func (v XdpAct) String() string { return attrs.FormatFlags(uint64(v), namesXdpAct[:]) }
 
 // XdpRxMetadata is the netdev flags xdp-rx-metadata: a mask of the bits below.
 type XdpRxMetadata uint64
@@ -54,15 +56,15 @@ const (
 	XdpRxMetadataVlanTag XdpRxMetadata = 1 << 2
 )
 
-var namesXdpRxMetadata = [...]flagName{
-	{0x1, "timestamp"},
-	{0x2, "hash"},
-	{0x4, "vlan-tag"},
+var namesXdpRxMetadata = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "timestamp"},
+	{Mask: 0x2, Name: "hash"},
+	{Mask: 0x4, Name: "vlan-tag"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v XdpRxMetadata) String() string { return formatFlags(uint64(v), namesXdpRxMetadata[:]) }
+func (v XdpRxMetadata) String() string { return attrs.FormatFlags(uint64(v), namesXdpRxMetadata[:]) }
 
 // XskFlags is the netdev flags xsk-flags: a mask of the bits below.
 type XskFlags uint64
@@ -77,15 +79,15 @@ const (
 	XskFlagsTxLaunchTimeFifo XskFlags = 1 << 2
 )
 
-var namesXskFlags = [...]flagName{
-	{0x1, "tx-timestamp"},
-	{0x2, "tx-checksum"},
-	{0x4, "tx-launch-time-fifo"},
+var namesXskFlags = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "tx-timestamp"},
+	{Mask: 0x2, Name: "tx-checksum"},
+	{Mask: 0x4, Name: "tx-launch-time-fifo"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v XskFlags) String() string { return formatFlags(uint64(v), namesXskFlags[:]) }
+func (v XskFlags) String() string { return attrs.FormatFlags(uint64(v), namesXskFlags[:]) }
 
 // QueueType is the netdev enum queue-type.
 type QueueType uint32
@@ -119,13 +121,13 @@ const (
 	QstatsScopeQueue QstatsScope = 1 << 0
 )
 
-var namesQstatsScope = [...]flagName{
-	{0x1, "queue"},
+var namesQstatsScope = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "queue"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v QstatsScope) String() string { return formatFlags(uint64(v), namesQstatsScope[:]) }
+func (v QstatsScope) String() string { return attrs.FormatFlags(uint64(v), namesQstatsScope[:]) }
 
 // NapiThreaded is the netdev enum napi-threaded.
 type NapiThreaded uint32

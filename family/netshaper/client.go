@@ -351,27 +351,27 @@ func (c *Client) CapGetDump(ctx context.Context, req *Caps) iter.Seq2[*Caps, err
 // attrTables describes the root attribute sets for naming attributes in
 // error paths: names by type, and for nests the set inside (index + 1) and
 // how many levels of array indexes or keys come first.
-var attrTables = [...]attrTable{
+var attrTables = attrs.NameTables{
 	{ // net-shaper
-		names: namesNetShaper,
-		links: []attrLink{
-			1:  {set: 2, skip: 0},
-			9:  {set: 2, skip: 0},
-			10: {set: 1, skip: 0},
+		Names: namesNetShaper,
+		Links: []attrs.NameLink{
+			1:  {Set: 2, Skip: 0},
+			9:  {Set: 2, Skip: 0},
+			10: {Set: 1, Skip: 0},
 		},
 	},
 	{ // handle
-		names: namesHandle,
+		Names: namesHandle,
 	},
 	{ // caps
-		names: namesCaps,
+		Names: namesCaps,
 	},
 }
 
 var namerNetShaper genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(0, parents, typ)
+	return attrTables.Name(0, parents, typ)
 }
 
 var namerCaps genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(2, parents, typ)
+	return attrTables.Name(2, parents, typ)
 }

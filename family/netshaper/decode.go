@@ -3,6 +3,8 @@
 package netshaper
 
 import (
+	"slices"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -60,7 +62,7 @@ func (v *NetShaper) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Leaves = growSlice(v.Leaves, n0)
+		v.Leaves = slices.Grow(v.Leaves, n0)
 	}
 	for d.Next() {
 		switch d.Type() {

@@ -15,47 +15,6 @@ type Optional[T any] = attrs.Optional[T]
 // Some returns a present Optional holding v.
 func Some[T any](v T) Optional[T] { return attrs.Some(v) }
 
-// An attrTable names the attributes of one root set; links[t] says which
-// set (index + 1) nest t holds and how many levels of indexes come first.
-type attrTable struct {
-	names []string
-	links []attrLink
-}
-
-type attrLink struct {
-	set  uint16
-	skip uint8
-}
-
-// attrName names attribute typ inside the nests parents of root set set.
-func attrName(set int, parents []uint16, typ uint16) string {
-	for i := 0; i < len(parents); {
-		t := &attrTables[set]
-		p := parents[i]
-		if int(p) >= len(t.links) || t.links[p].set == 0 {
-			return ""
-		}
-		l := t.links[p]
-		i += 1 + int(l.skip)
-		if i > len(parents) {
-			return "" // an index or key, not an attribute
-		}
-		set = int(l.set) - 1
-	}
-	if names := attrTables[set].names; int(typ) < len(names) {
-		return names[typ]
-	}
-	return ""
-}
-
-// growSlice makes room for n more elements, allocating once.
-func growSlice[S ~[]E, E any](s S, n int) S {
-	if n -= cap(s) - len(s); n > 0 {
-		s = append(s[:cap(s)], make([]E, n)...)[:len(s)]
-	}
-	return s
-}
-
 // opError names the family and op an error came from.
 func opError(op string, err error) error {
 	return fmt.Errorf("%s %s: %w", FamilyName, op, err)

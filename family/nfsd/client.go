@@ -614,134 +614,134 @@ func (c *Client) ServerStatsGetDump(ctx context.Context) iter.Seq2[*ServerStats,
 // attrTables describes the root attribute sets for naming attributes in
 // error paths: names by type, and for nests the set inside (index + 1) and
 // how many levels of array indexes or keys come first.
-var attrTables = [...]attrTable{
+var attrTables = attrs.NameTables{
 	{ // cache-notify
-		names: namesCacheNotify,
+		Names: namesCacheNotify,
 	},
 	{ // rpc-status
-		names: namesRPCStatus,
+		Names: namesRPCStatus,
 	},
 	{ // server
-		names: namesServer,
+		Names: namesServer,
 	},
 	{ // version
-		names: namesVersion,
+		Names: namesVersion,
 	},
 	{ // server-proto
-		names: namesServerProto,
-		links: []attrLink{
-			1: {set: 4, skip: 0},
+		Names: namesServerProto,
+		Links: []attrs.NameLink{
+			1: {Set: 4, Skip: 0},
 		},
 	},
 	{ // sock
-		names: namesSock,
+		Names: namesSock,
 	},
 	{ // server-sock
-		names: namesServerSock,
-		links: []attrLink{
-			1: {set: 6, skip: 0},
+		Names: namesServerSock,
+		Links: []attrs.NameLink{
+			1: {Set: 6, Skip: 0},
 		},
 	},
 	{ // pool-mode
-		names: namesPoolMode,
+		Names: namesPoolMode,
 	},
 	{ // fslocation
-		names: namesFslocation,
+		Names: namesFslocation,
 	},
 	{ // fslocations
-		names: namesFslocations,
-		links: []attrLink{
-			1: {set: 9, skip: 0},
+		Names: namesFslocations,
+		Links: []attrs.NameLink{
+			1: {Set: 9, Skip: 0},
 		},
 	},
 	{ // auth-flavor
-		names: namesAuthFlavor,
+		Names: namesAuthFlavor,
 	},
 	{ // svc-export
-		names: namesSvcExport,
-		links: []attrLink{
-			8:  {set: 10, skip: 0},
-			10: {set: 11, skip: 0},
+		Names: namesSvcExport,
+		Links: []attrs.NameLink{
+			8:  {Set: 10, Skip: 0},
+			10: {Set: 11, Skip: 0},
 		},
 	},
 	{ // svc-export-reqs
-		names: namesSvcExportReqs,
-		links: []attrLink{
-			1: {set: 12, skip: 0},
+		Names: namesSvcExportReqs,
+		Links: []attrs.NameLink{
+			1: {Set: 12, Skip: 0},
 		},
 	},
 	{ // expkey
-		names: namesExpkey,
+		Names: namesExpkey,
 	},
 	{ // expkey-reqs
-		names: namesExpkeyReqs,
-		links: []attrLink{
-			1: {set: 14, skip: 0},
+		Names: namesExpkeyReqs,
+		Links: []attrs.NameLink{
+			1: {Set: 14, Skip: 0},
 		},
 	},
 	{ // cache-flush
-		names: namesCacheFlush,
+		Names: namesCacheFlush,
 	},
 	{ // unlock-ip
-		names: namesUnlockIP,
+		Names: namesUnlockIP,
 	},
 	{ // unlock-filesystem
-		names: namesUnlockFilesystem,
+		Names: namesUnlockFilesystem,
 	},
 	{ // unlock-export
-		names: namesUnlockExport,
+		Names: namesUnlockExport,
 	},
 	{ // server-proc-entry
-		names: namesServerProcEntry,
+		Names: namesServerProcEntry,
 	},
 	{ // server-stats
-		names: namesServerStats,
-		links: []attrLink{
-			16: {set: 20, skip: 0},
-			17: {set: 20, skip: 0},
-			18: {set: 20, skip: 0},
-			19: {set: 20, skip: 0},
-			20: {set: 20, skip: 0},
+		Names: namesServerStats,
+		Links: []attrs.NameLink{
+			16: {Set: 20, Skip: 0},
+			17: {Set: 20, Skip: 0},
+			18: {Set: 20, Skip: 0},
+			19: {Set: 20, Skip: 0},
+			20: {Set: 20, Skip: 0},
 		},
 	},
 }
 
 var namerServer genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(2, parents, typ)
+	return attrTables.Name(2, parents, typ)
 }
 
 var namerServerProto genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(4, parents, typ)
+	return attrTables.Name(4, parents, typ)
 }
 
 var namerServerSock genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(6, parents, typ)
+	return attrTables.Name(6, parents, typ)
 }
 
 var namerPoolMode genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(7, parents, typ)
+	return attrTables.Name(7, parents, typ)
 }
 
 var namerSvcExportReqs genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(12, parents, typ)
+	return attrTables.Name(12, parents, typ)
 }
 
 var namerExpkeyReqs genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(14, parents, typ)
+	return attrTables.Name(14, parents, typ)
 }
 
 var namerCacheFlush genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(15, parents, typ)
+	return attrTables.Name(15, parents, typ)
 }
 
 var namerUnlockIP genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(16, parents, typ)
+	return attrTables.Name(16, parents, typ)
 }
 
 var namerUnlockFilesystem genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(17, parents, typ)
+	return attrTables.Name(17, parents, typ)
 }
 
 var namerUnlockExport genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(18, parents, typ)
+	return attrTables.Name(18, parents, typ)
 }

@@ -3,6 +3,9 @@
 package nfsd
 
 import (
+	"bytes"
+	"slices"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -198,7 +201,7 @@ func (v *RPCStatus) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.CompoundOps = growSlice(v.CompoundOps, n0)
+		v.CompoundOps = slices.Grow(v.CompoundOps, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -215,13 +218,13 @@ func (v *RPCStatus) decode(d *attrs.Decoder) {
 		case AttrRPCStatusServiceTime:
 			v.ServiceTime.Set(d.S64())
 		case AttrRPCStatusSaddr4:
-			v.Saddr4 = decodeAddr4(d)
+			v.Saddr4 = d.Addr4()
 		case AttrRPCStatusDaddr4:
-			v.Daddr4 = decodeAddr4(d)
+			v.Daddr4 = d.Addr4()
 		case AttrRPCStatusSaddr6:
-			v.Saddr6 = decodeAddr16(d)
+			v.Saddr6 = d.Addr16()
 		case AttrRPCStatusDaddr6:
-			v.Daddr6 = decodeAddr16(d)
+			v.Daddr6 = d.Addr16()
 		case AttrRPCStatusSport:
 			v.Sport.Set(d.U16BE())
 		case AttrRPCStatusDport:
@@ -255,7 +258,7 @@ func (v *Server) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Threads = growSlice(v.Threads, n0)
+		v.Threads = slices.Grow(v.Threads, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -270,7 +273,7 @@ func (v *Server) decode(d *attrs.Decoder) {
 		case AttrServerMinThreads:
 			v.MinThreads.Set(d.U32())
 		case AttrServerFhKey:
-			v.FhKey = cloneBytes(d.Bytes())
+			v.FhKey = bytes.Clone(d.Bytes())
 		}
 	}
 }
@@ -324,7 +327,7 @@ func (v *ServerProto) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Version = growSlice(v.Version, n0)
+		v.Version = slices.Grow(v.Version, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -353,7 +356,7 @@ func (v *Sock) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrSockAddr:
-			v.Addr = cloneBytes(d.Bytes())
+			v.Addr = bytes.Clone(d.Bytes())
 		case AttrSockTransportName:
 			v.TransportName.Set(d.String())
 		}
@@ -383,7 +386,7 @@ func (v *ServerSock) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Addr = growSlice(v.Addr, n0)
+		v.Addr = slices.Grow(v.Addr, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -466,7 +469,7 @@ func (v *Fslocations) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Location = growSlice(v.Location, n0)
+		v.Location = slices.Grow(v.Location, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -527,10 +530,10 @@ func (v *SvcExport) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Secinfo = growSlice(v.Secinfo, n0)
+		v.Secinfo = slices.Grow(v.Secinfo, n0)
 	}
 	if n1 > 0 {
-		v.Xprtsec = growSlice(v.Xprtsec, n1)
+		v.Xprtsec = slices.Grow(v.Xprtsec, n1)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -555,7 +558,7 @@ func (v *SvcExport) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.Fslocations.decode(&nd)
 		case AttrSvcExportUUID:
-			v.UUID = cloneBytes(d.Bytes())
+			v.UUID = bytes.Clone(d.Bytes())
 		case AttrSvcExportSecinfo:
 			v.Secinfo = append(v.Secinfo, AuthFlavor{})
 			nd := d.Nested()
@@ -593,7 +596,7 @@ func (v *SvcExportReqs) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Requests = growSlice(v.Requests, n0)
+		v.Requests = slices.Grow(v.Requests, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -628,7 +631,7 @@ func (v *Expkey) decode(d *attrs.Decoder) {
 		case AttrExpkeyFsidtype:
 			v.Fsidtype.Set(d.U8())
 		case AttrExpkeyFsid:
-			v.Fsid = cloneBytes(d.Bytes())
+			v.Fsid = bytes.Clone(d.Bytes())
 		case AttrExpkeyNegative:
 			v.Negative = d.Flag()
 		case AttrExpkeyExpiry:
@@ -662,7 +665,7 @@ func (v *ExpkeyReqs) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Requests = growSlice(v.Requests, n0)
+		v.Requests = slices.Grow(v.Requests, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -713,7 +716,7 @@ func (v *UnlockIP) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrUnlockIPAddress:
-			v.Address = cloneBytes(d.Bytes())
+			v.Address = bytes.Clone(d.Bytes())
 		}
 	}
 }
@@ -817,19 +820,19 @@ func (v *ServerStats) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Proc2Ops = growSlice(v.Proc2Ops, n0)
+		v.Proc2Ops = slices.Grow(v.Proc2Ops, n0)
 	}
 	if n1 > 0 {
-		v.Proc3Ops = growSlice(v.Proc3Ops, n1)
+		v.Proc3Ops = slices.Grow(v.Proc3Ops, n1)
 	}
 	if n2 > 0 {
-		v.Proc4Ops = growSlice(v.Proc4Ops, n2)
+		v.Proc4Ops = slices.Grow(v.Proc4Ops, n2)
 	}
 	if n3 > 0 {
-		v.Proc4opsOps = growSlice(v.Proc4opsOps, n3)
+		v.Proc4opsOps = slices.Grow(v.Proc4opsOps, n3)
 	}
 	if n4 > 0 {
-		v.Proc4cbOps = growSlice(v.Proc4cbOps, n4)
+		v.Proc4cbOps = slices.Grow(v.Proc4cbOps, n4)
 	}
 	for d.Next() {
 		switch d.Type() {

@@ -53,20 +53,20 @@ func (v *RPCStatus) encode(e *attrs.Encoder) error {
 		e.S64(AttrRPCStatusServiceTime, v.ServiceTime.Value)
 	}
 	if v.Saddr4.IsValid() {
-		if err := encodeAddr4(e, AttrRPCStatusSaddr4, v.Saddr4); err != nil {
+		if err := e.Addr4(AttrRPCStatusSaddr4, v.Saddr4); err != nil {
 			return attrs.WithPath(err, "saddr4")
 		}
 	}
 	if v.Daddr4.IsValid() {
-		if err := encodeAddr4(e, AttrRPCStatusDaddr4, v.Daddr4); err != nil {
+		if err := e.Addr4(AttrRPCStatusDaddr4, v.Daddr4); err != nil {
 			return attrs.WithPath(err, "daddr4")
 		}
 	}
 	if v.Saddr6.IsValid() {
-		encodeAddr16(e, AttrRPCStatusSaddr6, v.Saddr6)
+		e.Addr16(AttrRPCStatusSaddr6, v.Saddr6)
 	}
 	if v.Daddr6.IsValid() {
-		encodeAddr16(e, AttrRPCStatusDaddr6, v.Daddr6)
+		e.Addr16(AttrRPCStatusDaddr6, v.Daddr6)
 	}
 	if v.Sport.Valid {
 		e.U16BE(AttrRPCStatusSport, uint16(v.Sport.Value))

@@ -2,6 +2,10 @@
 
 package nfsd
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // CacheType is the nfsd flags cache-type: a mask of the bits below.
 type CacheType uint32
 
@@ -13,14 +17,14 @@ const (
 	CacheTypeExpkey CacheType = 1 << 1
 )
 
-var namesCacheType = [...]flagName{
-	{0x1, "svc_export"},
-	{0x2, "expkey"},
+var namesCacheType = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "svc_export"},
+	{Mask: 0x2, Name: "expkey"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v CacheType) String() string { return formatFlags(uint64(v), namesCacheType[:]) }
+func (v CacheType) String() string { return attrs.FormatFlags(uint64(v), namesCacheType[:]) }
 
 // ExportFlags is the nfsd flags export-flags: a mask of the bits below.
 type ExportFlags uint32
@@ -65,30 +69,30 @@ const (
 	ExportFlagsPnfs ExportFlags = 1 << 17
 )
 
-var namesExportFlags = [...]flagName{
-	{0x1, "readonly"},
-	{0x2, "insecure-port"},
-	{0x4, "rootsquash"},
-	{0x8, "allsquash"},
-	{0x10, "async"},
-	{0x20, "gathered-writes"},
-	{0x40, "noreaddirplus"},
-	{0x80, "security-label"},
-	{0x100, "sign-fh"},
-	{0x200, "nohide"},
-	{0x400, "nosubtreecheck"},
-	{0x800, "noauthnlm"},
-	{0x1000, "msnfs"},
-	{0x2000, "fsid"},
-	{0x4000, "crossmount"},
-	{0x8000, "noacl"},
-	{0x10000, "v4root"},
-	{0x20000, "pnfs"},
+var namesExportFlags = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "readonly"},
+	{Mask: 0x2, Name: "insecure-port"},
+	{Mask: 0x4, Name: "rootsquash"},
+	{Mask: 0x8, Name: "allsquash"},
+	{Mask: 0x10, Name: "async"},
+	{Mask: 0x20, Name: "gathered-writes"},
+	{Mask: 0x40, Name: "noreaddirplus"},
+	{Mask: 0x80, Name: "security-label"},
+	{Mask: 0x100, Name: "sign-fh"},
+	{Mask: 0x200, Name: "nohide"},
+	{Mask: 0x400, Name: "nosubtreecheck"},
+	{Mask: 0x800, Name: "noauthnlm"},
+	{Mask: 0x1000, Name: "msnfs"},
+	{Mask: 0x2000, Name: "fsid"},
+	{Mask: 0x4000, Name: "crossmount"},
+	{Mask: 0x8000, Name: "noacl"},
+	{Mask: 0x10000, Name: "v4root"},
+	{Mask: 0x20000, Name: "pnfs"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v ExportFlags) String() string { return formatFlags(uint64(v), namesExportFlags[:]) }
+func (v ExportFlags) String() string { return attrs.FormatFlags(uint64(v), namesExportFlags[:]) }
 
 // XprtsecMode is the nfsd flags xprtsec-mode: a mask of the bits below.
 type XprtsecMode uint32
@@ -103,12 +107,12 @@ const (
 	XprtsecModeMtls XprtsecMode = 1 << 2
 )
 
-var namesXprtsecMode = [...]flagName{
-	{0x1, "none"},
-	{0x2, "tls"},
-	{0x4, "mtls"},
+var namesXprtsecMode = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "none"},
+	{Mask: 0x2, Name: "tls"},
+	{Mask: 0x4, Name: "mtls"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v XprtsecMode) String() string { return formatFlags(uint64(v), namesXprtsecMode[:]) }
+func (v XprtsecMode) String() string { return attrs.FormatFlags(uint64(v), namesXprtsecMode[:]) }

@@ -236,30 +236,30 @@ func (c *Client) GetpolicyDump(ctx context.Context, req *CtrlAttrs) iter.Seq2[*C
 // attrTables describes the root attribute sets for naming attributes in
 // error paths: names by type, and for nests the set inside (index + 1) and
 // how many levels of array indexes or keys come first.
-var attrTables = [...]attrTable{
+var attrTables = attrs.NameTables{
 	{ // ctrl-attrs
-		names: namesCtrlAttrs,
-		links: []attrLink{
-			6: {set: 3, skip: 1},
-			7: {set: 2, skip: 1},
-			8: {set: 4, skip: 2},
-			9: {set: 5, skip: 1},
+		Names: namesCtrlAttrs,
+		Links: []attrs.NameLink{
+			6: {Set: 3, Skip: 1},
+			7: {Set: 2, Skip: 1},
+			8: {Set: 4, Skip: 2},
+			9: {Set: 5, Skip: 1},
 		},
 	},
 	{ // mcast-group-attrs
-		names: namesMcastGroupAttrs,
+		Names: namesMcastGroupAttrs,
 	},
 	{ // op-attrs
-		names: namesOpAttrs,
+		Names: namesOpAttrs,
 	},
 	{ // policy-attrs
-		names: namesPolicyAttrs,
+		Names: namesPolicyAttrs,
 	},
 	{ // op-policy-attrs
-		names: namesOpPolicyAttrs,
+		Names: namesOpPolicyAttrs,
 	},
 }
 
 var namerCtrlAttrs genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(0, parents, typ)
+	return attrTables.Name(0, parents, typ)
 }

@@ -3,6 +3,8 @@
 package nlctrl
 
 import (
+	"slices"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -78,9 +80,9 @@ func (v *CtrlAttrs) decode(d *attrs.Decoder) {
 		case AttrCtrlAttrsOps:
 			a := d.Nested()
 			if v.Ops == nil {
-				v.Ops = make([]OpAttrs, 0, countAttrs(a))
+				v.Ops = make([]OpAttrs, 0, a.Count())
 			} else {
-				v.Ops = growSlice(v.Ops, countAttrs(a))
+				v.Ops = slices.Grow(v.Ops, a.Count())
 			}
 			for a.Next() {
 				v.Ops = append(v.Ops, OpAttrs{})
@@ -90,9 +92,9 @@ func (v *CtrlAttrs) decode(d *attrs.Decoder) {
 		case AttrCtrlAttrsMcastGroups:
 			a := d.Nested()
 			if v.McastGroups == nil {
-				v.McastGroups = make([]McastGroupAttrs, 0, countAttrs(a))
+				v.McastGroups = make([]McastGroupAttrs, 0, a.Count())
 			} else {
-				v.McastGroups = growSlice(v.McastGroups, countAttrs(a))
+				v.McastGroups = slices.Grow(v.McastGroups, a.Count())
 			}
 			for a.Next() {
 				v.McastGroups = append(v.McastGroups, McastGroupAttrs{})

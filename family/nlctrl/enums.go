@@ -4,6 +4,8 @@ package nlctrl
 
 import (
 	"strconv"
+
+	"github.com/genlkit/genlkit/attrs"
 )
 
 // OpFlags is the nlctrl flags op-flags: a mask of the bits below.
@@ -23,17 +25,17 @@ const (
 	OpFlagsUnsAdminPerm OpFlags = 1 << 4
 )
 
-var namesOpFlags = [...]flagName{
-	{0x1, "admin-perm"},
-	{0x2, "cmd-cap-do"},
-	{0x4, "cmd-cap-dump"},
-	{0x8, "cmd-cap-haspol"},
-	{0x10, "uns-admin-perm"},
+var namesOpFlags = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "admin-perm"},
+	{Mask: 0x2, Name: "cmd-cap-do"},
+	{Mask: 0x4, Name: "cmd-cap-dump"},
+	{Mask: 0x8, Name: "cmd-cap-haspol"},
+	{Mask: 0x10, Name: "uns-admin-perm"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v OpFlags) String() string { return formatFlags(uint64(v), namesOpFlags[:]) }
+func (v OpFlags) String() string { return attrs.FormatFlags(uint64(v), namesOpFlags[:]) }
 
 // AttrType is the nlctrl enum attr-type.
 type AttrType uint32

@@ -264,12 +264,12 @@ func (c *Client) Del(ctx context.Context, hdr OvsHeader, req *Datapath) error {
 // attrTables describes the root attribute sets for naming attributes in
 // error paths: names by type, and for nests the set inside (index + 1) and
 // how many levels of array indexes or keys come first.
-var attrTables = [...]attrTable{
+var attrTables = attrs.NameTables{
 	{ // datapath
-		names: namesDatapath,
+		Names: namesDatapath,
 	},
 }
 
 var namerDatapath genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(0, parents, typ)
+	return attrTables.Name(0, parents, typ)
 }

@@ -43,21 +43,21 @@ func (v *Datapath) decode(d *attrs.Decoder) {
 				v.Stats.Valid = true
 				v.Stats.Value.get(b)
 			} else {
-				d.Fail(structLenError("ovs-dp-stats", sizeOvsDpStats, len(b)))
+				d.Fail(attrs.StructTooShort("ovs-dp-stats", sizeOvsDpStats, len(b)))
 			}
 		case AttrDatapathMegaflowStats:
 			if b := d.Bytes(); len(b) >= sizeOvsDpMegaflowStats {
 				v.MegaflowStats.Valid = true
 				v.MegaflowStats.Value.get(b)
 			} else {
-				d.Fail(structLenError("ovs-dp-megaflow-stats", sizeOvsDpMegaflowStats, len(b)))
+				d.Fail(attrs.StructTooShort("ovs-dp-megaflow-stats", sizeOvsDpMegaflowStats, len(b)))
 			}
 		case AttrDatapathUserFeatures:
 			v.UserFeatures.Set(UserFeatures(d.U32()))
 		case AttrDatapathMasksCacheSize:
 			v.MasksCacheSize.Set(d.U32())
 		case AttrDatapathPerCPUPids:
-			v.PerCPUPids = decodeArray[uint32](d, 4, orderHost)
+			v.PerCPUPids = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
 		case AttrDatapathIfindex:
 			v.Ifindex.Set(d.U32())
 		}
@@ -76,7 +76,7 @@ func (v *Datapath) decodeMessage(b []byte) error {
 // decodeMessage decodes a message's fixed header and attributes into v.
 func (v *DatapathMessage) decodeMessage(b []byte) error {
 	if len(b) < sizeOvsHeader {
-		return errShortHeader("ovs-header", sizeOvsHeader, len(b))
+		return attrs.HeaderTooShort("ovs-header", sizeOvsHeader, len(b))
 	}
 	v.Header.get(b)
 	return v.Datapath.decodeMessage(b[sizeOvsHeader:])

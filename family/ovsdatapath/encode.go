@@ -44,7 +44,7 @@ func (v *Datapath) encode(e *attrs.Encoder) error {
 		e.U32(AttrDatapathMasksCacheSize, v.MasksCacheSize.Value)
 	}
 	if v.PerCPUPids != nil {
-		encodeArray(e, AttrDatapathPerCPUPids, v.PerCPUPids, 4, orderHost)
+		attrs.EncodeArray(e, AttrDatapathPerCPUPids, v.PerCPUPids, 4, attrs.HostEndian)
 	}
 	if v.Ifindex.Valid {
 		e.U32(AttrDatapathIfindex, v.Ifindex.Value)

@@ -2,6 +2,10 @@
 
 package ovsdatapath
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // UserFeatures is the ovs_datapath flags user-features: a mask of the bits
 // below.
 type UserFeatures uint32
@@ -19,13 +23,13 @@ const (
 	UserFeaturesDispatchUpcallPerCPU UserFeatures = 1 << 3
 )
 
-var namesUserFeatures = [...]flagName{
-	{0x1, "unaligned"},
-	{0x2, "vport-pids"},
-	{0x4, "tc-recirc-sharing"},
-	{0x8, "dispatch-upcall-per-cpu"},
+var namesUserFeatures = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "unaligned"},
+	{Mask: 0x2, Name: "vport-pids"},
+	{Mask: 0x4, Name: "tc-recirc-sharing"},
+	{Mask: 0x8, Name: "dispatch-upcall-per-cpu"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v UserFeatures) String() string { return formatFlags(uint64(v), namesUserFeatures[:]) }
+func (v UserFeatures) String() string { return attrs.FormatFlags(uint64(v), namesUserFeatures[:]) }

@@ -41,7 +41,7 @@ func (s *OvsHeader) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
 func (s *OvsHeader) UnmarshalBinary(b []byte) error {
 	if len(b) < sizeOvsHeader {
-		return structLenError("ovs-header", sizeOvsHeader, len(b))
+		return attrs.StructTooShort("ovs-header", sizeOvsHeader, len(b))
 	}
 	s.get(b)
 	return nil
@@ -94,7 +94,7 @@ func (s *OvsDpStats) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
 func (s *OvsDpStats) UnmarshalBinary(b []byte) error {
 	if len(b) < sizeOvsDpStats {
-		return structLenError("ovs-dp-stats", sizeOvsDpStats, len(b))
+		return attrs.StructTooShort("ovs-dp-stats", sizeOvsDpStats, len(b))
 	}
 	s.get(b)
 	return nil
@@ -151,7 +151,7 @@ func (s *OvsDpMegaflowStats) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
 func (s *OvsDpMegaflowStats) UnmarshalBinary(b []byte) error {
 	if len(b) < sizeOvsDpMegaflowStats {
-		return structLenError("ovs-dp-megaflow-stats", sizeOvsDpMegaflowStats, len(b))
+		return attrs.StructTooShort("ovs-dp-megaflow-stats", sizeOvsDpMegaflowStats, len(b))
 	}
 	s.get(b)
 	return nil

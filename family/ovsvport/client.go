@@ -263,22 +263,22 @@ func (c *Client) GetDump(ctx context.Context, hdr OvsHeader, req *Vport) iter.Se
 // attrTables describes the root attribute sets for naming attributes in
 // error paths: names by type, and for nests the set inside (index + 1) and
 // how many levels of array indexes or keys come first.
-var attrTables = [...]attrTable{
+var attrTables = attrs.NameTables{
 	{ // vport-options
-		names: namesVportOptions,
+		Names: namesVportOptions,
 	},
 	{ // upcall-stats
-		names: namesUpcallStats,
+		Names: namesUpcallStats,
 	},
 	{ // vport
-		names: namesVport,
-		links: []attrLink{
-			4:  {set: 1, skip: 0},
-			10: {set: 2, skip: 0},
+		Names: namesVport,
+		Links: []attrs.NameLink{
+			4:  {Set: 1, Skip: 0},
+			10: {Set: 2, Skip: 0},
 		},
 	},
 }
 
 var namerVport genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(2, parents, typ)
+	return attrTables.Name(2, parents, typ)
 }

@@ -107,13 +107,13 @@ func (v *Vport) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.Options.decode(&nd)
 		case AttrVportUpcallPID:
-			v.UpcallPID = decodeArray[uint32](d, 4, orderHost)
+			v.UpcallPID = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
 		case AttrVportStats:
 			if b := d.Bytes(); len(b) >= sizeOvsVportStats {
 				v.Stats.Valid = true
 				v.Stats.Value.get(b)
 			} else {
-				d.Fail(structLenError("ovs-vport-stats", sizeOvsVportStats, len(b)))
+				d.Fail(attrs.StructTooShort("ovs-vport-stats", sizeOvsVportStats, len(b)))
 			}
 		case AttrVportIfindex:
 			v.Ifindex.Set(d.U32())
@@ -141,7 +141,7 @@ func (v *Vport) decodeMessage(b []byte) error {
 // decodeMessage decodes a message's fixed header and attributes into v.
 func (v *VportMessage) decodeMessage(b []byte) error {
 	if len(b) < sizeOvsHeader {
-		return errShortHeader("ovs-header", sizeOvsHeader, len(b))
+		return attrs.HeaderTooShort("ovs-header", sizeOvsHeader, len(b))
 	}
 	v.Header.get(b)
 	return v.Vport.decodeMessage(b[sizeOvsHeader:])

@@ -74,7 +74,7 @@ func (v *Vport) encode(e *attrs.Encoder) error {
 		e.End(n)
 	}
 	if v.UpcallPID != nil {
-		encodeArray(e, AttrVportUpcallPID, v.UpcallPID, 4, orderHost)
+		attrs.EncodeArray(e, AttrVportUpcallPID, v.UpcallPID, 4, attrs.HostEndian)
 	}
 	if v.Stats.Valid {
 		if b := e.Reserve(AttrVportStats, sizeOvsVportStats); b != nil {

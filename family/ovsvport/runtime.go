@@ -3,9 +3,7 @@
 package ovsvport
 
 import (
-	"encoding/binary"
 	"fmt"
-	"strconv"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -17,140 +15,7 @@ type Optional[T any] = attrs.Optional[T]
 // Some returns a present Optional holding v.
 func Some[T any](v T) Optional[T] { return attrs.Some(v) }
 
-// An attrTable names the attributes of one root set; links[t] says which
-// set (index + 1) nest t holds and how many levels of indexes come first.
-type attrTable struct {
-	names []string
-	links []attrLink
-}
-
-type attrLink struct {
-	set  uint16
-	skip uint8
-}
-
-// attrName names attribute typ inside the nests parents of root set set.
-func attrName(set int, parents []uint16, typ uint16) string {
-	for i := 0; i < len(parents); {
-		t := &attrTables[set]
-		p := parents[i]
-		if int(p) >= len(t.links) || t.links[p].set == 0 {
-			return ""
-		}
-		l := t.links[p]
-		i += 1 + int(l.skip)
-		if i > len(parents) {
-			return "" // an index or key, not an attribute
-		}
-		set = int(l.set) - 1
-	}
-	if names := attrTables[set].names; int(typ) < len(names) {
-		return names[typ]
-	}
-	return ""
-}
-
-// decodeArray reads a binary attribute holding n-byte integers.
-func decodeArray[T integer](d *attrs.Decoder, n, order int) []T {
-	p := d.Bytes()
-	if len(p)%n != 0 {
-		d.Fail(lenError("array of "+strconv.Itoa(n)+"-byte integers", len(p)))
-		return nil
-	}
-	xs := make([]T, len(p)/n)
-	for i := range xs {
-		xs[i] = T(getUint(p[i*n:], n, order))
-	}
-	return xs
-}
-
-// encodeArray appends a binary attribute holding the n-byte integers xs.
-func encodeArray[T integer](e *attrs.Encoder, typ uint16, xs []T, n, order int) {
-	p := e.Reserve(typ, len(xs)*n)
-	if p == nil {
-		return
-	}
-	for i, x := range xs {
-		putUint(p[i*n:], uint64(x), n, order)
-	}
-}
-
-// errShortHeader reports a message shorter than its fixed header.
-func errShortHeader(name string, size, got int) error {
-	return &attrs.Error{Path: "header", Offset: -1, Kind: attrs.ErrTruncated,
-		Msg: "fixed header " + name + " needs " + strconv.Itoa(size) + " bytes, got " + strconv.Itoa(got)}
-}
-
-// getUint reads an n-byte integer from p in the given order.
-func getUint(p []byte, n, order int) uint64 {
-	var v uint64
-	switch {
-	case n == 1:
-		return uint64(p[0])
-	case order == orderBig:
-		for i := range n {
-			v = v<<8 | uint64(p[i])
-		}
-	case order == orderLittle:
-		for i := n - 1; i >= 0; i-- {
-			v = v<<8 | uint64(p[i])
-		}
-	case n == 2:
-		v = uint64(binary.NativeEndian.Uint16(p))
-	case n == 4:
-		v = uint64(binary.NativeEndian.Uint32(p))
-	default:
-		v = binary.NativeEndian.Uint64(p)
-	}
-	return v
-}
-
-// integer is the element types of binary arrays.
-type integer interface {
-	~uint8 | ~uint16 | ~uint32 | ~uint64 | ~int8 | ~int16 | ~int32 | ~int64
-}
-
-// lenError reports a payload of the wrong length.
-func lenError(what string, got int) error {
-	return &attrs.Error{Offset: -1, Kind: attrs.ErrBadLength, Msg: what + ", got " + strconv.Itoa(got)}
-}
-
 // opError names the family and op an error came from.
 func opError(op string, err error) error {
 	return fmt.Errorf("%s %s: %w", FamilyName, op, err)
-}
-
-// Byte orders of integer attributes, for the array helpers.
-const (
-	orderHost = iota
-	orderBig
-	orderLittle
-)
-
-// putUint writes the low n bytes of v into p in the given order.
-func putUint(p []byte, v uint64, n, order int) {
-	switch {
-	case n == 1:
-		p[0] = byte(v)
-	case order == orderBig:
-		for i := range n {
-			p[i] = byte(v >> (8 * (n - 1 - i)))
-		}
-	case order == orderLittle:
-		for i := range n {
-			p[i] = byte(v >> (8 * i))
-		}
-	case n == 2:
-		binary.NativeEndian.PutUint16(p, uint16(v))
-	case n == 4:
-		binary.NativeEndian.PutUint32(p, uint32(v))
-	default:
-		binary.NativeEndian.PutUint64(p, v)
-	}
-}
-
-// structLenError reports a struct payload shorter than the struct.
-func structLenError(name string, size, got int) error {
-	return &attrs.Error{Offset: -1, Kind: attrs.ErrBadLength,
-		Msg: "struct " + name + " needs " + strconv.Itoa(size) + " bytes, got " + strconv.Itoa(got)}
 }

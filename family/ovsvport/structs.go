@@ -41,7 +41,7 @@ func (s *OvsHeader) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
 func (s *OvsHeader) UnmarshalBinary(b []byte) error {
 	if len(b) < sizeOvsHeader {
-		return structLenError("ovs-header", sizeOvsHeader, len(b))
+		return attrs.StructTooShort("ovs-header", sizeOvsHeader, len(b))
 	}
 	s.get(b)
 	return nil
@@ -110,7 +110,7 @@ func (s *OvsVportStats) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
 func (s *OvsVportStats) UnmarshalBinary(b []byte) error {
 	if len(b) < sizeOvsVportStats {
-		return structLenError("ovs-vport-stats", sizeOvsVportStats, len(b))
+		return attrs.StructTooShort("ovs-vport-stats", sizeOvsVportStats, len(b))
 	}
 	s.get(b)
 	return nil

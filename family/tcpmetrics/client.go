@@ -220,18 +220,18 @@ func (c *Client) Del(ctx context.Context, req *TCPMetrics) error {
 // attrTables describes the root attribute sets for naming attributes in
 // error paths: names by type, and for nests the set inside (index + 1) and
 // how many levels of array indexes or keys come first.
-var attrTables = [...]attrTable{
+var attrTables = attrs.NameTables{
 	{ // tcp-metrics
-		names: namesTCPMetrics,
-		links: []attrLink{
-			6: {set: 2, skip: 0},
+		Names: namesTCPMetrics,
+		Links: []attrs.NameLink{
+			6: {Set: 2, Skip: 0},
 		},
 	},
 	{ // metrics
-		names: namesMetrics,
+		Names: namesMetrics,
 	},
 }
 
 var namerTCPMetrics genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(0, parents, typ)
+	return attrTables.Name(0, parents, typ)
 }

@@ -3,6 +3,8 @@
 package tcpmetrics
 
 import (
+	"bytes"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -49,9 +51,9 @@ func (v *TCPMetrics) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrTCPMetricsAddrIPv4:
-			v.AddrIPv4 = decodeAddr4(d)
+			v.AddrIPv4 = d.Addr4()
 		case AttrTCPMetricsAddrIPv6:
-			v.AddrIPv6 = decodeAddr16(d)
+			v.AddrIPv6 = d.Addr16()
 		case AttrTCPMetricsAge:
 			v.Age.Set(d.U64())
 		case AttrTCPMetricsTwTsval:
@@ -71,11 +73,11 @@ func (v *TCPMetrics) decode(d *attrs.Decoder) {
 		case AttrTCPMetricsFopenSynDropTs:
 			v.FopenSynDropTs.Set(d.U64())
 		case AttrTCPMetricsFopenCookie:
-			v.FopenCookie = cloneBytes(d.Bytes())
+			v.FopenCookie = bytes.Clone(d.Bytes())
 		case AttrTCPMetricsSaddrIPv4:
-			v.SaddrIPv4 = decodeAddr4(d)
+			v.SaddrIPv4 = d.Addr4()
 		case AttrTCPMetricsSaddrIPv6:
-			v.SaddrIPv6 = decodeAddr16(d)
+			v.SaddrIPv6 = d.Addr16()
 		}
 	}
 }

@@ -18,12 +18,12 @@ func (v *TCPMetrics) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *TCPMetrics) encode(e *attrs.Encoder) error {
 	if v.AddrIPv4.IsValid() {
-		if err := encodeAddr4(e, AttrTCPMetricsAddrIPv4, v.AddrIPv4); err != nil {
+		if err := e.Addr4(AttrTCPMetricsAddrIPv4, v.AddrIPv4); err != nil {
 			return attrs.WithPath(err, "addr-ipv4")
 		}
 	}
 	if v.AddrIPv6.IsValid() {
-		encodeAddr16(e, AttrTCPMetricsAddrIPv6, v.AddrIPv6)
+		e.Addr16(AttrTCPMetricsAddrIPv6, v.AddrIPv6)
 	}
 	if v.Age.Valid {
 		e.U64(AttrTCPMetricsAge, v.Age.Value)
@@ -54,12 +54,12 @@ func (v *TCPMetrics) encode(e *attrs.Encoder) error {
 		e.Binary(AttrTCPMetricsFopenCookie, v.FopenCookie)
 	}
 	if v.SaddrIPv4.IsValid() {
-		if err := encodeAddr4(e, AttrTCPMetricsSaddrIPv4, v.SaddrIPv4); err != nil {
+		if err := e.Addr4(AttrTCPMetricsSaddrIPv4, v.SaddrIPv4); err != nil {
 			return attrs.WithPath(err, "saddr-ipv4")
 		}
 	}
 	if v.SaddrIPv6.IsValid() {
-		encodeAddr16(e, AttrTCPMetricsSaddrIPv6, v.SaddrIPv6)
+		e.Addr16(AttrTCPMetricsSaddrIPv6, v.SaddrIPv6)
 	}
 	return nil
 }

@@ -4,8 +4,6 @@ package tcpmetrics
 
 import (
 	"fmt"
-	"net/netip"
-	"strconv"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -16,88 +14,6 @@ type Optional[T any] = attrs.Optional[T]
 
 // Some returns a present Optional holding v.
 func Some[T any](v T) Optional[T] { return attrs.Some(v) }
-
-// An attrTable names the attributes of one root set; links[t] says which
-// set (index + 1) nest t holds and how many levels of indexes come first.
-type attrTable struct {
-	names []string
-	links []attrLink
-}
-
-type attrLink struct {
-	set  uint16
-	skip uint8
-}
-
-// attrName names attribute typ inside the nests parents of root set set.
-func attrName(set int, parents []uint16, typ uint16) string {
-	for i := 0; i < len(parents); {
-		t := &attrTables[set]
-		p := parents[i]
-		if int(p) >= len(t.links) || t.links[p].set == 0 {
-			return ""
-		}
-		l := t.links[p]
-		i += 1 + int(l.skip)
-		if i > len(parents) {
-			return "" // an index or key, not an attribute
-		}
-		set = int(l.set) - 1
-	}
-	if names := attrTables[set].names; int(typ) < len(names) {
-		return names[typ]
-	}
-	return ""
-}
-
-// cloneBytes copies b out of the receive buffer; an empty payload gives an
-// empty, non-nil slice (the attribute is present).
-func cloneBytes(b []byte) []byte {
-	return append(make([]byte, 0, len(b)), b...)
-}
-
-// decodeAddr16 reads an IPv6 address attribute.
-func decodeAddr16(d *attrs.Decoder) netip.Addr {
-	p := d.Bytes()
-	if len(p) != 16 {
-		d.Fail(lenError("IPv6 address needs 16 bytes", len(p)))
-		return netip.Addr{}
-	}
-	return netip.AddrFrom16([16]byte(p))
-}
-
-// decodeAddr4 reads an IPv4 address attribute.
-func decodeAddr4(d *attrs.Decoder) netip.Addr {
-	p := d.Bytes()
-	if len(p) != 4 {
-		d.Fail(lenError("IPv4 address needs 4 bytes", len(p)))
-		return netip.Addr{}
-	}
-	return netip.AddrFrom4([4]byte(p))
-}
-
-// encodeAddr16 appends an IPv6 address attribute (16 bytes; IPv4 addresses
-// are mapped).
-func encodeAddr16(e *attrs.Encoder, typ uint16, a netip.Addr) {
-	b := a.As16()
-	e.Binary(typ, b[:])
-}
-
-// encodeAddr4 appends an IPv4 address attribute (4 bytes, network order).
-func encodeAddr4(e *attrs.Encoder, typ uint16, a netip.Addr) error {
-	a = a.Unmap()
-	if !a.Is4() {
-		return &attrs.Error{Offset: -1, Kind: attrs.ErrInvalid, Msg: "address " + a.String() + " is not IPv4"}
-	}
-	b := a.As4()
-	e.Binary(typ, b[:])
-	return nil
-}
-
-// lenError reports a payload of the wrong length.
-func lenError(what string, got int) error {
-	return &attrs.Error{Offset: -1, Kind: attrs.ErrBadLength, Msg: what + ", got " + strconv.Itoa(got)}
-}
 
 // opError names the family and op an error came from.
 func opError(op string, err error) error {

@@ -199,24 +199,24 @@ func (c *Client) SetDevice(ctx context.Context, req *Wgdevice) error {
 // attrTables describes the root attribute sets for naming attributes in
 // error paths: names by type, and for nests the set inside (index + 1) and
 // how many levels of array indexes or keys come first.
-var attrTables = [...]attrTable{
+var attrTables = attrs.NameTables{
 	{ // wgdevice
-		names: namesWgdevice,
-		links: []attrLink{
-			8: {set: 2, skip: 1},
+		Names: namesWgdevice,
+		Links: []attrs.NameLink{
+			8: {Set: 2, Skip: 1},
 		},
 	},
 	{ // wgpeer
-		names: namesWgpeer,
-		links: []attrLink{
-			9: {set: 3, skip: 1},
+		Names: namesWgpeer,
+		Links: []attrs.NameLink{
+			9: {Set: 3, Skip: 1},
 		},
 	},
 	{ // wgallowedip
-		names: namesWgallowedip,
+		Names: namesWgallowedip,
 	},
 }
 
 var namerWgdevice genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(0, parents, typ)
+	return attrTables.Name(0, parents, typ)
 }

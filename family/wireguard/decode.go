@@ -3,6 +3,9 @@
 package wireguard
 
 import (
+	"bytes"
+	"slices"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -61,9 +64,9 @@ func (v *Wgdevice) decode(d *attrs.Decoder) {
 		case AttrWgdeviceIfname:
 			v.Ifname.Set(d.String())
 		case AttrWgdevicePrivateKey:
-			v.PrivateKey = cloneBytes(d.Bytes())
+			v.PrivateKey = bytes.Clone(d.Bytes())
 		case AttrWgdevicePublicKey:
-			v.PublicKey = cloneBytes(d.Bytes())
+			v.PublicKey = bytes.Clone(d.Bytes())
 		case AttrWgdeviceFlags:
 			v.Flags.Set(WgdeviceFlags(d.U32()))
 		case AttrWgdeviceListenPort:
@@ -73,9 +76,9 @@ func (v *Wgdevice) decode(d *attrs.Decoder) {
 		case AttrWgdevicePeers:
 			a := d.Nested()
 			if v.Peers == nil {
-				v.Peers = make([]Wgpeer, 0, countAttrs(a))
+				v.Peers = make([]Wgpeer, 0, a.Count())
 			} else {
-				v.Peers = growSlice(v.Peers, countAttrs(a))
+				v.Peers = slices.Grow(v.Peers, a.Count())
 			}
 			for a.Next() {
 				v.Peers = append(v.Peers, Wgpeer{})
@@ -103,13 +106,13 @@ func (v *Wgpeer) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrWgpeerPublicKey:
-			v.PublicKey = cloneBytes(d.Bytes())
+			v.PublicKey = bytes.Clone(d.Bytes())
 		case AttrWgpeerPresharedKey:
-			v.PresharedKey = cloneBytes(d.Bytes())
+			v.PresharedKey = bytes.Clone(d.Bytes())
 		case AttrWgpeerFlags:
 			v.Flags.Set(WgpeerFlags(d.U32()))
 		case AttrWgpeerEndpoint:
-			v.Endpoint = cloneBytes(d.Bytes())
+			v.Endpoint = bytes.Clone(d.Bytes())
 		case AttrWgpeerPersistentKeepaliveInterval:
 			v.PersistentKeepaliveInterval.Set(d.U16())
 		case AttrWgpeerLastHandshakeTime:
@@ -117,7 +120,7 @@ func (v *Wgpeer) decode(d *attrs.Decoder) {
 				v.LastHandshakeTime.Valid = true
 				v.LastHandshakeTime.Value.get(b)
 			} else {
-				d.Fail(structLenError("--kernel-timespec", sizeKernelTimespec, len(b)))
+				d.Fail(attrs.StructTooShort("--kernel-timespec", sizeKernelTimespec, len(b)))
 			}
 		case AttrWgpeerRxBytes:
 			v.RxBytes.Set(d.U64())
@@ -126,9 +129,9 @@ func (v *Wgpeer) decode(d *attrs.Decoder) {
 		case AttrWgpeerAllowedips:
 			a := d.Nested()
 			if v.Allowedips == nil {
-				v.Allowedips = make([]Wgallowedip, 0, countAttrs(a))
+				v.Allowedips = make([]Wgallowedip, 0, a.Count())
 			} else {
-				v.Allowedips = growSlice(v.Allowedips, countAttrs(a))
+				v.Allowedips = slices.Grow(v.Allowedips, a.Count())
 			}
 			for a.Next() {
 				v.Allowedips = append(v.Allowedips, Wgallowedip{})
@@ -160,7 +163,7 @@ func (v *Wgallowedip) decode(d *attrs.Decoder) {
 		case AttrWgallowedipFamily:
 			v.Family.Set(d.U16())
 		case AttrWgallowedipIpaddr:
-			v.Ipaddr = decodeAddr(d)
+			v.Ipaddr = d.Addr()
 		case AttrWgallowedipCidrMask:
 			v.CidrMask.Set(d.U8())
 		case AttrWgallowedipFlags:

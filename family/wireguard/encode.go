@@ -123,7 +123,7 @@ func (v *Wgallowedip) encode(e *attrs.Encoder) error {
 		e.U16(AttrWgallowedipFamily, v.Family.Value)
 	}
 	if v.Ipaddr.IsValid() {
-		encodeAddr(e, AttrWgallowedipIpaddr, v.Ipaddr)
+		e.Addr(AttrWgallowedipIpaddr, v.Ipaddr)
 	}
 	if v.CidrMask.Valid {
 		e.U8(AttrWgallowedipCidrMask, v.CidrMask.Value)

@@ -2,6 +2,10 @@
 
 package wireguard
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // WgdeviceFlags is the wireguard flags wgdevice-flags: a mask of the bits
 // below.
 type WgdeviceFlags uint32
@@ -12,13 +16,13 @@ const (
 	WgdeviceFlagsReplacePeers WgdeviceFlags = 1 << 0
 )
 
-var namesWgdeviceFlags = [...]flagName{
-	{0x1, "replace-peers"},
+var namesWgdeviceFlags = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "replace-peers"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v WgdeviceFlags) String() string { return formatFlags(uint64(v), namesWgdeviceFlags[:]) }
+func (v WgdeviceFlags) String() string { return attrs.FormatFlags(uint64(v), namesWgdeviceFlags[:]) }
 
 // WgpeerFlags is the wireguard flags wgpeer-flags: a mask of the bits below.
 type WgpeerFlags uint32
@@ -33,15 +37,15 @@ const (
 	WgpeerFlagsUpdateOnly WgpeerFlags = 1 << 2
 )
 
-var namesWgpeerFlags = [...]flagName{
-	{0x1, "remove-me"},
-	{0x2, "replace-allowedips"},
-	{0x4, "update-only"},
+var namesWgpeerFlags = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "remove-me"},
+	{Mask: 0x2, Name: "replace-allowedips"},
+	{Mask: 0x4, Name: "update-only"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v WgpeerFlags) String() string { return formatFlags(uint64(v), namesWgpeerFlags[:]) }
+func (v WgpeerFlags) String() string { return attrs.FormatFlags(uint64(v), namesWgpeerFlags[:]) }
 
 // WgallowedipFlags is the wireguard flags wgallowedip-flags: a mask of the
 // bits below.
@@ -53,10 +57,12 @@ const (
 	WgallowedipFlagsRemoveMe WgallowedipFlags = 1 << 0
 )
 
-var namesWgallowedipFlags = [...]flagName{
-	{0x1, "remove-me"},
+var namesWgallowedipFlags = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "remove-me"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v WgallowedipFlags) String() string { return formatFlags(uint64(v), namesWgallowedipFlags[:]) }
+func (v WgallowedipFlags) String() string {
+	return attrs.FormatFlags(uint64(v), namesWgallowedipFlags[:])
+}

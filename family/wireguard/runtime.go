@@ -4,8 +4,6 @@ package wireguard
 
 import (
 	"fmt"
-	"net/netip"
-	"strconv"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -17,129 +15,7 @@ type Optional[T any] = attrs.Optional[T]
 // Some returns a present Optional holding v.
 func Some[T any](v T) Optional[T] { return attrs.Some(v) }
 
-// An attrTable names the attributes of one root set; links[t] says which
-// set (index + 1) nest t holds and how many levels of indexes come first.
-type attrTable struct {
-	names []string
-	links []attrLink
-}
-
-type attrLink struct {
-	set  uint16
-	skip uint8
-}
-
-// attrName names attribute typ inside the nests parents of root set set.
-func attrName(set int, parents []uint16, typ uint16) string {
-	for i := 0; i < len(parents); {
-		t := &attrTables[set]
-		p := parents[i]
-		if int(p) >= len(t.links) || t.links[p].set == 0 {
-			return ""
-		}
-		l := t.links[p]
-		i += 1 + int(l.skip)
-		if i > len(parents) {
-			return "" // an index or key, not an attribute
-		}
-		set = int(l.set) - 1
-	}
-	if names := attrTables[set].names; int(typ) < len(names) {
-		return names[typ]
-	}
-	return ""
-}
-
-// cloneBytes copies b out of the receive buffer; an empty payload gives an
-// empty, non-nil slice (the attribute is present).
-func cloneBytes(b []byte) []byte {
-	return append(make([]byte, 0, len(b)), b...)
-}
-
-// countAttrs counts the attributes left in d, without consuming them.
-func countAttrs(d attrs.Decoder) int {
-	n := 0
-	for d.Next() {
-		n++
-	}
-	return n
-}
-
-// decodeAddr reads an IPv4 (4 bytes) or IPv6 (16 bytes) address attribute.
-func decodeAddr(d *attrs.Decoder) netip.Addr {
-	p := d.Bytes()
-	switch len(p) {
-	case 4:
-		return netip.AddrFrom4([4]byte(p))
-	case 16:
-		return netip.AddrFrom16([16]byte(p))
-	}
-	d.Fail(lenError("IP address needs 4 or 16 bytes", len(p)))
-	return netip.Addr{}
-}
-
-// encodeAddr appends an IPv4 (4 bytes) or IPv6 (16 bytes) address attribute.
-func encodeAddr(e *attrs.Encoder, typ uint16, a netip.Addr) {
-	if a.Is4() {
-		b := a.As4()
-		e.Binary(typ, b[:])
-		return
-	}
-	b := a.As16()
-	e.Binary(typ, b[:])
-}
-
-// A flagName names one bit of a flags type.
-type flagName struct {
-	mask uint64
-	name string
-}
-
-// formatFlags names the bits of v joined with "|"; other bits in hex.
-func formatFlags(v uint64, names []flagName) string {
-	if v == 0 {
-		return "0"
-	}
-	var b []byte
-	for _, n := range names {
-		if n.mask != 0 && v&n.mask == n.mask {
-			if len(b) > 0 {
-				b = append(b, '|')
-			}
-			b = append(b, n.name...)
-			v &^= n.mask
-		}
-	}
-	if v != 0 {
-		if len(b) > 0 {
-			b = append(b, '|')
-		}
-		b = append(b, "0x"...)
-		b = strconv.AppendUint(b, v, 16)
-	}
-	return string(b)
-}
-
-// growSlice makes room for n more elements, allocating once.
-func growSlice[S ~[]E, E any](s S, n int) S {
-	if n -= cap(s) - len(s); n > 0 {
-		s = append(s[:cap(s)], make([]E, n)...)[:len(s)]
-	}
-	return s
-}
-
-// lenError reports a payload of the wrong length.
-func lenError(what string, got int) error {
-	return &attrs.Error{Offset: -1, Kind: attrs.ErrBadLength, Msg: what + ", got " + strconv.Itoa(got)}
-}
-
 // opError names the family and op an error came from.
 func opError(op string, err error) error {
 	return fmt.Errorf("%s %s: %w", FamilyName, op, err)
-}
-
-// structLenError reports a struct payload shorter than the struct.
-func structLenError(name string, size, got int) error {
-	return &attrs.Error{Offset: -1, Kind: attrs.ErrBadLength,
-		Msg: "struct " + name + " needs " + strconv.Itoa(size) + " bytes, got " + strconv.Itoa(got)}
 }

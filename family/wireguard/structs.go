@@ -46,7 +46,7 @@ func (s *KernelTimespec) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
 func (s *KernelTimespec) UnmarshalBinary(b []byte) error {
 	if len(b) < sizeKernelTimespec {
-		return structLenError("--kernel-timespec", sizeKernelTimespec, len(b))
+		return attrs.StructTooShort("--kernel-timespec", sizeKernelTimespec, len(b))
 	}
 	s.get(b)
 	return nil

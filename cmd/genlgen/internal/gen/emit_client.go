@@ -305,14 +305,13 @@ func (g *generator) genNamers(f *file) {
 	if !any {
 		return
 	}
-	g.use("attrName")
 	f.P("// attrTables describes the root attribute sets for naming attributes in")
 	f.P("// error paths: names by type, and for nests the set inside (index + 1) and")
 	f.P("// how many levels of array indexes or keys come first.")
-	f.P("var attrTables = [...]attrTable{")
+	f.P("var attrTables = ", attrsPkg.Ident("NameTables"), "{")
 	for _, s := range p.roots {
 		f.P("{ // ", s.spec.Name)
-		f.P("names: ", s.namesV, ",")
+		f.P("Names: ", s.namesV, ",")
 		var links []string
 		for _, fl := range s.fields {
 			var target *set
@@ -326,11 +325,11 @@ func (g *generator) genNamers(f *file) {
 				target = fl.el.set
 			}
 			if target != nil {
-				links = append(links, fmt.Sprintf("%d: {set: %d, skip: %d}", fl.attr.Value, target.root.index+1, skip))
+				links = append(links, fmt.Sprintf("%d: {Set: %d, Skip: %d}", fl.attr.Value, target.root.index+1, skip))
 			}
 		}
 		if len(links) > 0 {
-			f.P("links: []attrLink{")
+			f.P("Links: []", attrsPkg.Ident("NameLink"), "{")
 			for _, l := range links {
 				f.P(l, ",")
 			}
@@ -345,7 +344,7 @@ func (g *generator) genNamers(f *file) {
 			continue
 		}
 		f.P("var ", s.namerV, " ", genlPkg.Ident("AttrNamer"), " = func(parents []uint16, typ uint16) string {")
-		f.P("return attrName(", s.index, ", parents, typ)")
+		f.P("return attrTables.Name(", s.index, ", parents, typ)")
 		f.P("}")
 		f.P()
 	}

@@ -299,16 +299,15 @@ func (g *generator) genEnums(f *file) {
 }
 
 func (g *generator) genFlagsString(f *file, typ, table string, values []enumValue) {
-	g.use("formatFlags")
-	f.P("var ", table, " = [...]flagName{")
+	f.P("var ", table, " = [...]", attrsPkg.Ident("FlagName"), "{")
 	for _, v := range values {
-		f.P("{", fmt.Sprintf("%#x", v.mask), ", ", strconv.Quote(v.entry.Name), "},")
+		f.P("{Mask: ", fmt.Sprintf("%#x", v.mask), ", Name: ", strconv.Quote(v.entry.Name), "},")
 	}
 	f.P("}")
 	f.P()
 	f.P("// String returns the names of the bits set in v joined with \"|\"; bits the")
 	f.P("// spec does not name are shown in hex, and 0 as \"0\".")
-	f.P("func (v ", typ, ") String() string { return formatFlags(uint64(v), ", table, "[:]) }")
+	f.P("func (v ", typ, ") String() string { return ", attrsPkg.Ident("FormatFlags"), "(uint64(v), ", table, "[:]) }")
 	f.P()
 }
 
@@ -348,9 +347,8 @@ func (g *generator) genStructs(f *file) {
 		f.P("func (s *", cs.name, ") put(b []byte) error {")
 		for _, m := range cs.members {
 			if m.m.Type == spec.TypeString {
-				g.use("fieldTooLong")
 				f.P("if len(s.", m.name, ") > ", m.m.Size, " {")
-				f.P("return fieldTooLong(", strconv.Quote(m.m.Name), ", ", m.m.Size, ", len(s.", m.name, "))")
+				f.P("return ", attrsPkg.Ident("FieldTooLong"), "(", strconv.Quote(m.m.Name), ", ", m.m.Size, ", len(s.", m.name, "))")
 				f.P("}")
 			}
 		}
@@ -378,11 +376,10 @@ func (g *generator) genStructs(f *file) {
 		f.P("return b, nil")
 		f.P("}")
 		f.P()
-		g.use("structLenError")
 		f.P("// UnmarshalBinary sets s from its C layout; b may be longer than the struct.")
 		f.P("func (s *", cs.name, ") UnmarshalBinary(b []byte) error {")
 		f.P("if len(b) < ", cs.sizeC, " {")
-		f.P("return structLenError(", strconv.Quote(d.Name), ", ", cs.sizeC, ", len(b))")
+		f.P("return ", attrsPkg.Ident("StructTooShort"), "(", strconv.Quote(d.Name), ", ", cs.sizeC, ", len(b))")
 		f.P("}")
 		f.P("s.get(b)")
 		f.P("return nil")
@@ -402,8 +399,7 @@ func (g *generator) structPut(f *file, m *member) {
 		w := intWidth(mm.Type)
 		ut := fmt.Sprintf("uint%d", w)
 		if mm.ByteOrder == spec.ByteOrderLittle && w > 8 {
-			g.use("putLE")
-			f.P("putLE(&w, uint64(s.", m.name, "), ", w/8, ")")
+			f.P("w.UintN(uint64(s.", m.name, "), ", w/8, ", ", attrsPkg.Ident("LittleEndian"), ")")
 			return
 		}
 		x := "s." + m.name
@@ -442,8 +438,7 @@ func (g *generator) structGet(f *file, m *member) {
 		var expr string
 		switch {
 		case mm.ByteOrder == spec.ByteOrderLittle && w > 8:
-			g.use("getLE")
-			expr = fmt.Sprintf("uint%d(getLE(&r, %d))", w, w/8)
+			expr = fmt.Sprintf("uint%d(r.UintN(%d, %s))", w, w/8, f.qual(attrsPkg.Ident("LittleEndian")))
 		case w == 8:
 			expr = "r.U8()"
 		default:
@@ -458,6 +453,6 @@ func (g *generator) structGet(f *file, m *member) {
 	case mm.Type == spec.TypeBinary:
 		f.P("copy(s.", m.name, "[:], r.Binary(", mm.Size, "))")
 	case mm.Type == spec.TypeString:
-		f.P("s.", m.name, " = cString(r.Binary(", mm.Size, "))")
+		f.P("s.", m.name, " = r.CString(", mm.Size, ")")
 	}
 }

@@ -74,9 +74,8 @@ func (g *generator) genNotify(f *file) {
 			f.P("n := new(", n.name, ")")
 			data := "m.Data"
 			if n.header != nil {
-				g.use("errShortHeader")
 				f.P("if len(m.Data) < ", n.header.sizeC, " {")
-				f.P("return nil, opError(", name, ", errShortHeader(", strconv.Quote(n.header.def.Name), ", ", n.header.sizeC, ", len(m.Data)))")
+				f.P("return nil, opError(", name, ", ", attrsPkg.Ident("HeaderTooShort"), "(", strconv.Quote(n.header.def.Name), ", ", n.header.sizeC, ", len(m.Data)))")
 				f.P("}")
 				f.P("n.Header.get(m.Data)")
 				data = "m.Data[" + n.header.sizeC + ":]"

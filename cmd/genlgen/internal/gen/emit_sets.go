@@ -170,8 +170,11 @@ func (g *generator) encodeElem(f *file, el elem, t, x, name string) {
 			}
 			switch el.order {
 			case spec.ByteOrderBig, spec.ByteOrderLittle:
-				g.use("encodeVarOrder")
-				f.P("encodeVarOrder(e, ", t, ", uint64(", x, "), ", w == spec.TypeSint, ", ", el.order == spec.ByteOrderBig, ")")
+				method := "UintOrder"
+				if w == spec.TypeSint {
+					method = "SintOrder"
+				}
+				f.P("e.", method, "(", t, ", ", conv(el, u, x), ", ", orderArg(el.order), ")")
 			case spec.ByteOrderHost:
 				method := "Uint"
 				if w == spec.TypeSint {
@@ -189,8 +192,7 @@ func (g *generator) encodeElem(f *file, el elem, t, x, name string) {
 			case el.order == spec.ByteOrderBig:
 				f.P("e.U", bits, "BE(", t, ", uint", bits, "(", x, "))")
 			case el.order == spec.ByteOrderLittle:
-				g.use("encodeLE")
-				f.P("encodeLE(e, ", t, ", uint64(", x, "), ", bits/8, ")")
+				f.P("e.UintN(", t, ", uint64(", x, "), ", bits/8, ", ", orderArg(el.order), ")")
 			case signed:
 				f.P("e.S", bits, "(", t, ", ", conv(el, native, x), ")")
 			default:
@@ -212,19 +214,15 @@ func (g *generator) encodeElem(f *file, el elem, t, x, name string) {
 		f.P("}")
 		f.P("}")
 	case kArray:
-		g.use("encodeArray")
-		f.P("encodeArray(e, ", t, ", ", x, ", ", intWidth(el.wire)/8, ", ", orderArg(el.order), ")")
+		f.P(attrsPkg.Ident("EncodeArray"), "(e, ", t, ", ", x, ", ", intWidth(el.wire)/8, ", ", orderArg(el.order), ")")
 	case kAddr4:
-		g.use("encodeAddr4")
-		f.P("if err := encodeAddr4(e, ", t, ", ", x, "); err != nil {")
+		f.P("if err := e.Addr4(", t, ", ", x, "); err != nil {")
 		f.P("return ", wp, "(err, ", strconv.Quote(name), ")")
 		f.P("}")
 	case kAddr16:
-		g.use("encodeAddr16")
-		f.P("encodeAddr16(e, ", t, ", ", x, ")")
+		f.P("e.Addr16(", t, ", ", x, ")")
 	case kAddrAny:
-		g.use("encodeAddr")
-		f.P("encodeAddr(e, ", t, ", ", x, ")")
+		f.P("e.Addr(", t, ", ", x, ")")
 	case kNest:
 		f.P("n := e.Nest(", t, ")")
 		f.P("if err := ", x, ".encode(e); err != nil {")
@@ -234,16 +232,15 @@ func (g *generator) encodeElem(f *file, el elem, t, x, name string) {
 	}
 }
 
-// orderArg is the byte-order argument of the array helpers: 0 host, 1 big,
-// 2 little.
-func orderArg(o spec.ByteOrder) string {
+// orderArg is the attrs.ByteOrder argument for byte order o.
+func orderArg(o spec.ByteOrder) goIdent {
 	switch o {
 	case spec.ByteOrderBig:
-		return "orderBig"
+		return attrsPkg.Ident("BigEndian")
 	case spec.ByteOrderLittle:
-		return "orderLittle"
+		return attrsPkg.Ident("LittleEndian")
 	}
-	return "orderHost"
+	return attrsPkg.Ident("HostEndian")
 }
 
 // ---- decoding ----
@@ -291,11 +288,10 @@ func (g *generator) genDecode(f *file) {
 		if p.noClient {
 			break
 		}
-		g.use("errShortHeader")
 		f.P("// decodeMessage decodes a message's fixed header and attributes into v.")
 		f.P("func (v *", m.name, ") decodeMessage(b []byte) error {")
 		f.P("if len(b) < ", m.header.sizeC, " {")
-		f.P("return errShortHeader(", strconv.Quote(m.header.def.Name), ", ", m.header.sizeC, ", len(b))")
+		f.P("return ", attrsPkg.Ident("HeaderTooShort"), "(", strconv.Quote(m.header.def.Name), ", ", m.header.sizeC, ", len(b))")
 		f.P("}")
 		f.P("v.Header.get(b)")
 		f.P("return v.", m.set.name, ".decodeMessage(b[", m.header.sizeC, ":])")
@@ -361,10 +357,9 @@ func (g *generator) genDecodeFunc(f *file, s *set) {
 		f.P("}")
 		for _, fl := range counted {
 			f.P("if ", fl.countV, " > 0 {")
-			f.P("v.", fl.name, " = ", "growSlice(v.", fl.name, ", ", fl.countV, ")")
+			f.P("v.", fl.name, " = ", slicesPkg.Ident("Grow"), "(v.", fl.name, ", ", fl.countV, ")")
 			f.P("}")
 		}
-		g.use("growSlice")
 	}
 	f.P("for d.Next() {")
 	f.P("switch d.Type() {")
@@ -408,7 +403,7 @@ func (g *generator) decodeField(f *file, fl *field) {
 				for j := range keys {
 					kv = append(kv, keys[j]+": k"+strconv.Itoa(j)+".Type()")
 				}
-				expr := g.decodeExpr(et.el, dv)
+				expr := g.decodeExpr(f, et.el, dv)
 				f.P(x, " = append(", x, ", ", et.name, "{", strings.Join(kv, ", "), ", ", et.value, ": ", expr, "})")
 			}
 		}
@@ -416,13 +411,11 @@ func (g *generator) decodeField(f *file, fl *field) {
 			f.P("}")
 		}
 	case fl.idx:
-		g.use("countAttrs")
-		g.use("growSlice")
 		f.P("a := d.Nested()")
 		f.P("if ", x, " == nil {")
-		f.P(x, " = make(", fl.typ, ", 0, countAttrs(a))")
+		f.P(x, " = make(", fl.typ, ", 0, a.Count())")
 		f.P("} else {")
-		f.P(x, " = growSlice(", x, ", countAttrs(a))")
+		f.P(x, " = ", slicesPkg.Ident("Grow"), "(", x, ", a.Count())")
 		f.P("}")
 		f.P("for a.Next() {")
 		g.decodeAppend(f, fl.el, x, "a")
@@ -431,16 +424,15 @@ func (g *generator) decodeField(f *file, fl *field) {
 		g.decodeAppend(f, fl.el, x, "d")
 	case fl.opt:
 		if fl.el.kind == kStruct {
-			g.use("structLenError")
 			cs := fl.el.strct
 			f.P("if b := d.Bytes(); len(b) >= ", cs.sizeC, " {")
 			f.P(x, ".Valid = true")
 			f.P(x, ".Value.get(b)")
 			f.P("} else {")
-			f.P("d.Fail(structLenError(", strconv.Quote(cs.def.Name), ", ", cs.sizeC, ", len(b)))")
+			f.P("d.Fail(", attrsPkg.Ident("StructTooShort"), "(", strconv.Quote(cs.def.Name), ", ", cs.sizeC, ", len(b)))")
 			f.P("}")
 		} else {
-			f.P(x, ".Set(", g.decodeExpr(fl.el, "d"), ")")
+			f.P(x, ".Set(", g.decodeExpr(f, fl.el, "d"), ")")
 		}
 	case fl.ptr:
 		f.P("if ", x, " == nil {")
@@ -449,7 +441,7 @@ func (g *generator) decodeField(f *file, fl *field) {
 		f.P("nd := d.Nested()")
 		f.P(x, ".decode(&nd)")
 	default:
-		f.P(x, " = ", g.decodeExpr(fl.el, "d"))
+		f.P(x, " = ", g.decodeExpr(f, fl.el, "d"))
 	}
 }
 
@@ -462,23 +454,22 @@ func (g *generator) decodeAppend(f *file, el elem, x, dv string) {
 		f.P("nd := ", dv, ".Nested()")
 		f.P(x, "[len(", x, ")-1].decode(&nd)")
 	case kStruct:
-		g.use("structLenError")
 		cs := el.strct
 		f.P("if b := ", dv, ".Bytes(); len(b) >= ", cs.sizeC, " {")
 		f.P("var s ", el.typ)
 		f.P("s.get(b)")
 		f.P(x, " = append(", x, ", s)")
 		f.P("} else {")
-		f.P(dv, ".Fail(structLenError(", strconv.Quote(cs.def.Name), ", ", cs.sizeC, ", len(b)))")
+		f.P(dv, ".Fail(", attrsPkg.Ident("StructTooShort"), "(", strconv.Quote(cs.def.Name), ", ", cs.sizeC, ", len(b)))")
 		f.P("}")
 	default:
-		f.P(x, " = append(", x, ", ", g.decodeExpr(el, dv), ")")
+		f.P(x, " = append(", x, ", ", g.decodeExpr(f, el, dv), ")")
 	}
 }
 
 // decodeExpr returns an expression reading the current attribute of
 // decoder dv as el's Go type. Not for nests and structs.
-func (g *generator) decodeExpr(el elem, dv string) string {
+func (g *generator) decodeExpr(f *file, el elem, dv string) string {
 	switch el.kind {
 	case kInt:
 		w := el.wire
@@ -493,11 +484,11 @@ func (g *generator) decodeExpr(el elem, dv string) string {
 					expr = dv + ".Uint()"
 				}
 			default:
-				g.use("decodeVarOrder")
-				expr = fmt.Sprintf("decodeVarOrder(%s, %v, %v)", ptrOf(dv), w == spec.TypeSint, el.order == spec.ByteOrderBig)
+				method := "UintOrder"
 				if w == spec.TypeSint {
-					expr = "int64(" + expr + ")"
+					method = "SintOrder"
 				}
+				expr = fmt.Sprintf("%s.%s(%s)", dv, method, f.qual(orderArg(el.order)))
 			}
 			if native := builtinInt(w); el.typ.str != native {
 				expr = el.typ.str + "(" + expr + ")"
@@ -515,8 +506,7 @@ func (g *generator) decodeExpr(el elem, dv string) string {
 					expr = native + "(" + expr + ")"
 				}
 			case el.order == spec.ByteOrderLittle:
-				g.use("decodeLE")
-				expr = fmt.Sprintf("%s(decodeLE(%s, %d))", native, ptrOf(dv), bits/8)
+				expr = fmt.Sprintf("%s(%s.UintN(%d, %s))", native, dv, bits/8, f.qual(orderArg(el.order)))
 			case w.IsSigned():
 				expr = fmt.Sprintf("%s.S%d()", dv, bits)
 			default:
@@ -530,28 +520,22 @@ func (g *generator) decodeExpr(el elem, dv string) string {
 	case kString:
 		return dv + ".String()"
 	case kBinary:
-		g.use("cloneBytes")
-		return "cloneBytes(" + dv + ".Bytes())"
+		return f.qual(bytesPkg.Ident("Clone")) + "(" + dv + ".Bytes())"
 	case kHWAddr:
-		g.use("cloneHWAddr")
-		return "cloneHWAddr(" + dv + ".Bytes())"
+		return f.qual(netPkg.Ident("HardwareAddr")) + "(" + f.qual(bytesPkg.Ident("Clone")) + "(" + dv + ".Bytes()))"
 	case kFlag:
 		return dv + ".Flag()"
 	case kBitfield32:
 		return dv + ".Bitfield32()"
 	case kArray:
-		g.use("decodeArray")
 		elemT := strings.TrimPrefix(el.typ.str, "[]")
-		return fmt.Sprintf("decodeArray[%s](%s, %d, %s)", elemT, ptrOf(dv), intWidth(el.wire)/8, orderArg(el.order))
+		return fmt.Sprintf("%s[%s](%s, %d, %s)", f.qual(attrsPkg.Ident("DecodeArray")), elemT, ptrOf(dv), intWidth(el.wire)/8, f.qual(orderArg(el.order)))
 	case kAddr4:
-		g.use("decodeAddr4")
-		return "decodeAddr4(" + ptrOf(dv) + ")"
+		return dv + ".Addr4()"
 	case kAddr16:
-		g.use("decodeAddr16")
-		return "decodeAddr16(" + ptrOf(dv) + ")"
+		return dv + ".Addr16()"
 	case kAddrAny:
-		g.use("decodeAddr")
-		return "decodeAddr(" + ptrOf(dv) + ")"
+		return dv + ".Addr()"
 	}
 	panic(fmt.Sprintf("decodeExpr: kind %d", el.kind))
 }

@@ -467,7 +467,6 @@ func (p *plan) planStructs() error {
 				mb.typ = typeOf(fmt.Sprintf("[%d]byte", m.Size))
 			case m.Type == spec.TypeString:
 				mb.typ = typeOf("string")
-				p.helpers["cString"] = true
 			default:
 				return errorf(m.Pos, "member %q of struct %q: type %q is not supported in structs", m.Name, cs.def.Name, m.Type)
 			}

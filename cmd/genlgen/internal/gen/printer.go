@@ -35,6 +35,7 @@ const (
 	netipPkg   importPath = "net/netip"
 	reflectPkg importPath = "reflect"
 	strconvPkg importPath = "strconv"
+	slicesPkg  importPath = "slices"
 	syncPkg    importPath = "sync"
 	testingPkg importPath = "testing"
 )
@@ -92,6 +93,13 @@ func (f *file) Comment(text string) {
 			f.P("// ", line)
 		}
 	}
+}
+
+// qual returns id as it prints in f, recording its import, for emitters
+// that build expressions as strings.
+func (f *file) qual(id goIdent) string {
+	f.imports[id.path] = true
+	return path.Base(string(id.path)) + "." + id.name
 }
 
 func (f *file) empty() bool { return f.buf.Len() == 0 }

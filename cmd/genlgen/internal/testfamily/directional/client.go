@@ -284,12 +284,12 @@ func (c *Client) PortGetDump(ctx context.Context, req *Dev) iter.Seq2[*Dev, erro
 // attrTables describes the root attribute sets for naming attributes in
 // error paths: names by type, and for nests the set inside (index + 1) and
 // how many levels of array indexes or keys come first.
-var attrTables = [...]attrTable{
+var attrTables = attrs.NameTables{
 	{ // dev
-		names: namesDev,
+		Names: namesDev,
 	},
 }
 
 var namerDev genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(0, parents, typ)
+	return attrTables.Name(0, parents, typ)
 }

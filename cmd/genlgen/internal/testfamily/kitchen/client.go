@@ -375,57 +375,57 @@ func (c *Client) SubscribeOp(ctx context.Context, req *ClientAttrs) error {
 // attrTables describes the root attribute sets for naming attributes in
 // error paths: names by type, and for nests the set inside (index + 1) and
 // how many levels of array indexes or keys come first.
-var attrTables = [...]attrTable{
+var attrTables = attrs.NameTables{
 	{ // main
-		names: namesMain,
-		links: []attrLink{
-			40: {set: 2, skip: 0},
-			41: {set: 2, skip: 0},
-			48: {set: 2, skip: 1},
-			51: {set: 2, skip: 2},
-			52: {set: 3, skip: 1},
-			54: {set: 4, skip: 0},
-			55: {set: 2, skip: 0},
+		Names: namesMain,
+		Links: []attrs.NameLink{
+			40: {Set: 2, Skip: 0},
+			41: {Set: 2, Skip: 0},
+			48: {Set: 2, Skip: 1},
+			51: {Set: 2, Skip: 2},
+			52: {Set: 3, Skip: 1},
+			54: {Set: 4, Skip: 0},
+			55: {Set: 2, Skip: 0},
 		},
 	},
 	{ // inner-set
-		names: namesInnerSet,
-		links: []attrLink{
-			5: {set: 3, skip: 0},
+		Names: namesInnerSet,
+		Links: []attrs.NameLink{
+			5: {Set: 3, Skip: 0},
 		},
 	},
 	{ // leaf
-		names: namesLeaf,
+		Names: namesLeaf,
 	},
 	{ // tree
-		names: namesTree,
-		links: []attrLink{
-			2: {set: 4, skip: 0},
-			3: {set: 4, skip: 0},
+		Names: namesTree,
+		Links: []attrs.NameLink{
+			2: {Set: 4, Skip: 0},
+			3: {Set: 4, Skip: 0},
 		},
 	},
 	{ // name-clash
-		names: namesNameClash,
+		Names: namesNameClash,
 	},
 	{ // counted
-		names: namesCounted,
-		links: []attrLink{
-			1: {set: 3, skip: 0},
-			3: {set: 3, skip: 0},
+		Names: namesCounted,
+		Links: []attrs.NameLink{
+			1: {Set: 3, Skip: 0},
+			3: {Set: 3, Skip: 0},
 		},
 	},
 	{ // client
-		names: namesClientAttrs,
+		Names: namesClientAttrs,
 	},
 	{ // empty
-		names: namesEmpty,
+		Names: namesEmpty,
 	},
 }
 
 var namerMain genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(0, parents, typ)
+	return attrTables.Name(0, parents, typ)
 }
 
 var namerClientAttrs genl.AttrNamer = func(parents []uint16, typ uint16) string {
-	return attrName(6, parents, typ)
+	return attrTables.Name(6, parents, typ)
 }

@@ -3,6 +3,10 @@
 package kitchen
 
 import (
+	"bytes"
+	"net"
+	"slices"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -140,25 +144,25 @@ func (v *Main) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Nests = growSlice(v.Nests, n0)
+		v.Nests = slices.Grow(v.Nests, n0)
 	}
 	if n1 > 0 {
-		v.MultiU32 = growSlice(v.MultiU32, n1)
+		v.MultiU32 = slices.Grow(v.MultiU32, n1)
 	}
 	if n2 > 0 {
-		v.MultiStr = growSlice(v.MultiStr, n2)
+		v.MultiStr = slices.Grow(v.MultiStr, n2)
 	}
 	if n3 > 0 {
-		v.MultiBin = growSlice(v.MultiBin, n3)
+		v.MultiBin = slices.Grow(v.MultiBin, n3)
 	}
 	if n4 > 0 {
-		v.MultiAddr = growSlice(v.MultiAddr, n4)
+		v.MultiAddr = slices.Grow(v.MultiAddr, n4)
 	}
 	if n5 > 0 {
-		v.MultiStruct = growSlice(v.MultiStruct, n5)
+		v.MultiStruct = slices.Grow(v.MultiStruct, n5)
 	}
 	if n6 > 0 {
-		v.MultiColor = growSlice(v.MultiColor, n6)
+		v.MultiColor = slices.Grow(v.MultiColor, n6)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -191,19 +195,19 @@ func (v *Main) decode(d *attrs.Decoder) {
 		case AttrMainBes32:
 			v.Bes32.Set(int32(d.U32BE()))
 		case AttrMainLe32:
-			v.Le32.Set(uint32(decodeLE(d, 4)))
+			v.Le32.Set(uint32(d.UintN(4, attrs.LittleEndian)))
 		case AttrMainLes64:
-			v.Les64.Set(int64(decodeLE(d, 8)))
+			v.Les64.Set(int64(d.UintN(8, attrs.LittleEndian)))
 		case AttrMainBeuint:
-			v.Beuint.Set(decodeVarOrder(d, false, true))
+			v.Beuint.Set(d.UintOrder(attrs.BigEndian))
 		case AttrMainName:
 			v.Name.Set(d.String())
 		case AttrMainNameUnterm:
 			v.NameUnterm.Set(d.String())
 		case AttrMainBlob:
-			v.Blob = cloneBytes(d.Bytes())
+			v.Blob = bytes.Clone(d.Bytes())
 		case AttrMainUUID:
-			v.UUID = cloneBytes(d.Bytes())
+			v.UUID = bytes.Clone(d.Bytes())
 		case AttrMainOn:
 			v.On = d.Flag()
 		case AttrMainBf:
@@ -221,35 +225,35 @@ func (v *Main) decode(d *attrs.Decoder) {
 		case AttrMainSgn:
 			v.Sgn.Set(SignedEnum(d.S32()))
 		case AttrMainAddr4:
-			v.Addr4 = decodeAddr4(d)
+			v.Addr4 = d.Addr4()
 		case AttrMainAddr6:
-			v.Addr6 = decodeAddr16(d)
+			v.Addr6 = d.Addr16()
 		case AttrMainAddr:
-			v.Addr = decodeAddr(d)
+			v.Addr = d.Addr()
 		case AttrMainAddr4Bin:
-			v.Addr4Bin = decodeAddr4(d)
+			v.Addr4Bin = d.Addr4()
 		case AttrMainMAC:
-			v.MAC = cloneHWAddr(d.Bytes())
+			v.MAC = net.HardwareAddr(bytes.Clone(d.Bytes()))
 		case AttrMainTs:
 			if b := d.Bytes(); len(b) >= sizeKernelTimespec {
 				v.Ts.Valid = true
 				v.Ts.Value.get(b)
 			} else {
-				d.Fail(structLenError("--kernel-timespec", sizeKernelTimespec, len(b)))
+				d.Fail(attrs.StructTooShort("--kernel-timespec", sizeKernelTimespec, len(b)))
 			}
 		case AttrMainOuter:
 			if b := d.Bytes(); len(b) >= sizeOuter {
 				v.Outer.Valid = true
 				v.Outer.Value.get(b)
 			} else {
-				d.Fail(structLenError("outer", sizeOuter, len(b)))
+				d.Fail(attrs.StructTooShort("outer", sizeOuter, len(b)))
 			}
 		case AttrMainU32Array:
-			v.U32Array = decodeArray[uint32](d, 4, orderHost)
+			v.U32Array = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
 		case AttrMainS16Array:
-			v.S16Array = decodeArray[int16](d, 2, orderBig)
+			v.S16Array = attrs.DecodeArray[int16](d, 2, attrs.BigEndian)
 		case AttrMainColorArray:
-			v.ColorArray = decodeArray[Color](d, 8, orderHost)
+			v.ColorArray = attrs.DecodeArray[Color](d, 8, attrs.HostEndian)
 		case AttrMainNest:
 			if v.Nest == nil {
 				v.Nest = new(InnerSet)
@@ -265,25 +269,25 @@ func (v *Main) decode(d *attrs.Decoder) {
 		case AttrMainMultiStr:
 			v.MultiStr = append(v.MultiStr, d.String())
 		case AttrMainMultiBin:
-			v.MultiBin = append(v.MultiBin, cloneBytes(d.Bytes()))
+			v.MultiBin = append(v.MultiBin, bytes.Clone(d.Bytes()))
 		case AttrMainMultiAddr:
-			v.MultiAddr = append(v.MultiAddr, decodeAddr16(d))
+			v.MultiAddr = append(v.MultiAddr, d.Addr16())
 		case AttrMainMultiStruct:
 			if b := d.Bytes(); len(b) >= sizeInner {
 				var s Inner
 				s.get(b)
 				v.MultiStruct = append(v.MultiStruct, s)
 			} else {
-				d.Fail(structLenError("inner", sizeInner, len(b)))
+				d.Fail(attrs.StructTooShort("inner", sizeInner, len(b)))
 			}
 		case AttrMainMultiColor:
 			v.MultiColor = append(v.MultiColor, Color(d.U8()))
 		case AttrMainIdxNest:
 			a := d.Nested()
 			if v.IdxNest == nil {
-				v.IdxNest = make([]InnerSet, 0, countAttrs(a))
+				v.IdxNest = make([]InnerSet, 0, a.Count())
 			} else {
-				v.IdxNest = growSlice(v.IdxNest, countAttrs(a))
+				v.IdxNest = slices.Grow(v.IdxNest, a.Count())
 			}
 			for a.Next() {
 				v.IdxNest = append(v.IdxNest, InnerSet{})
@@ -293,9 +297,9 @@ func (v *Main) decode(d *attrs.Decoder) {
 		case AttrMainIdxU16:
 			a := d.Nested()
 			if v.IdxU16 == nil {
-				v.IdxU16 = make([]uint16, 0, countAttrs(a))
+				v.IdxU16 = make([]uint16, 0, a.Count())
 			} else {
-				v.IdxU16 = growSlice(v.IdxU16, countAttrs(a))
+				v.IdxU16 = slices.Grow(v.IdxU16, a.Count())
 			}
 			for a.Next() {
 				v.IdxU16 = append(v.IdxU16, a.U16())
@@ -303,9 +307,9 @@ func (v *Main) decode(d *attrs.Decoder) {
 		case AttrMainIdxStr:
 			a := d.Nested()
 			if v.IdxStr == nil {
-				v.IdxStr = make([]string, 0, countAttrs(a))
+				v.IdxStr = make([]string, 0, a.Count())
 			} else {
-				v.IdxStr = growSlice(v.IdxStr, countAttrs(a))
+				v.IdxStr = slices.Grow(v.IdxStr, a.Count())
 			}
 			for a.Next() {
 				v.IdxStr = append(v.IdxStr, a.String())
@@ -451,7 +455,7 @@ func (v *Tree) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Children = growSlice(v.Children, n0)
+		v.Children = slices.Grow(v.Children, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -526,10 +530,10 @@ func (v *Counted) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Items = growSlice(v.Items, n0)
+		v.Items = slices.Grow(v.Items, n0)
 	}
 	if n1 > 0 {
-		v.Nums = growSlice(v.Nums, n1)
+		v.Nums = slices.Grow(v.Nums, n1)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -610,7 +614,7 @@ func (v *Empty) decodeMessage(b []byte) error {
 // decodeMessage decodes a message's fixed header and attributes into v.
 func (v *MainMessage) decodeMessage(b []byte) error {
 	if len(b) < sizeKtHeader {
-		return errShortHeader("kt-header", sizeKtHeader, len(b))
+		return attrs.HeaderTooShort("kt-header", sizeKtHeader, len(b))
 	}
 	v.Header.get(b)
 	return v.Main.decodeMessage(b[sizeKtHeader:])

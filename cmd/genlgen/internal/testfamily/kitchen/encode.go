@@ -60,13 +60,13 @@ func (v *Main) encode(e *attrs.Encoder) error {
 		e.U32BE(AttrMainBes32, uint32(v.Bes32.Value))
 	}
 	if v.Le32.Valid {
-		encodeLE(e, AttrMainLe32, uint64(v.Le32.Value), 4)
+		e.UintN(AttrMainLe32, uint64(v.Le32.Value), 4, attrs.LittleEndian)
 	}
 	if v.Les64.Valid {
-		encodeLE(e, AttrMainLes64, uint64(v.Les64.Value), 8)
+		e.UintN(AttrMainLes64, uint64(v.Les64.Value), 8, attrs.LittleEndian)
 	}
 	if v.Beuint.Valid {
-		encodeVarOrder(e, AttrMainBeuint, uint64(v.Beuint.Value), false, true)
+		e.UintOrder(AttrMainBeuint, v.Beuint.Value, attrs.BigEndian)
 	}
 	if v.Name.Valid {
 		e.String(AttrMainName, v.Name.Value)
@@ -105,18 +105,18 @@ func (v *Main) encode(e *attrs.Encoder) error {
 		e.S32(AttrMainSgn, int32(v.Sgn.Value))
 	}
 	if v.Addr4.IsValid() {
-		if err := encodeAddr4(e, AttrMainAddr4, v.Addr4); err != nil {
+		if err := e.Addr4(AttrMainAddr4, v.Addr4); err != nil {
 			return attrs.WithPath(err, "addr4")
 		}
 	}
 	if v.Addr6.IsValid() {
-		encodeAddr16(e, AttrMainAddr6, v.Addr6)
+		e.Addr16(AttrMainAddr6, v.Addr6)
 	}
 	if v.Addr.IsValid() {
-		encodeAddr(e, AttrMainAddr, v.Addr)
+		e.Addr(AttrMainAddr, v.Addr)
 	}
 	if v.Addr4Bin.IsValid() {
-		if err := encodeAddr4(e, AttrMainAddr4Bin, v.Addr4Bin); err != nil {
+		if err := e.Addr4(AttrMainAddr4Bin, v.Addr4Bin); err != nil {
 			return attrs.WithPath(err, "addr4-bin")
 		}
 	}
@@ -138,13 +138,13 @@ func (v *Main) encode(e *attrs.Encoder) error {
 		}
 	}
 	if v.U32Array != nil {
-		encodeArray(e, AttrMainU32Array, v.U32Array, 4, orderHost)
+		attrs.EncodeArray(e, AttrMainU32Array, v.U32Array, 4, attrs.HostEndian)
 	}
 	if v.S16Array != nil {
-		encodeArray(e, AttrMainS16Array, v.S16Array, 2, orderBig)
+		attrs.EncodeArray(e, AttrMainS16Array, v.S16Array, 2, attrs.BigEndian)
 	}
 	if v.ColorArray != nil {
-		encodeArray(e, AttrMainColorArray, v.ColorArray, 8, orderHost)
+		attrs.EncodeArray(e, AttrMainColorArray, v.ColorArray, 8, attrs.HostEndian)
 	}
 	if v.Nest != nil {
 		n := e.Nest(AttrMainNest)
@@ -170,7 +170,7 @@ func (v *Main) encode(e *attrs.Encoder) error {
 		e.Binary(AttrMainMultiBin, v.MultiBin[i])
 	}
 	for i := range v.MultiAddr {
-		encodeAddr16(e, AttrMainMultiAddr, v.MultiAddr[i])
+		e.Addr16(AttrMainMultiAddr, v.MultiAddr[i])
 	}
 	for i := range v.MultiStruct {
 		if b := e.Reserve(AttrMainMultiStruct, sizeInner); b != nil {

@@ -4,6 +4,8 @@ package kitchen
 
 import (
 	"strconv"
+
+	"github.com/genlkit/genlkit/attrs"
 )
 
 // Color is the kitchen enum color.
@@ -77,15 +79,15 @@ const (
 	PermExec Perm = 1 << 31
 )
 
-var namesPerm = [...]flagName{
-	{0x1, "read"},
-	{0x2, "write"},
-	{0x80000000, "exec"},
+var namesPerm = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "read"},
+	{Mask: 0x2, Name: "write"},
+	{Mask: 0x80000000, Name: "exec"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v Perm) String() string { return formatFlags(uint64(v), namesPerm[:]) }
+func (v Perm) String() string { return attrs.FormatFlags(uint64(v), namesPerm[:]) }
 
 // BigFlags is the kitchen flags big-flags: a mask of the bits below.
 type BigFlags uint64
@@ -98,14 +100,14 @@ const (
 	BigFlagsHigh BigFlags = 1 << 40
 )
 
-var namesBigFlags = [...]flagName{
-	{0x1, "low"},
-	{0x10000000000, "high"},
+var namesBigFlags = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "low"},
+	{Mask: 0x10000000000, Name: "high"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v BigFlags) String() string { return formatFlags(uint64(v), namesBigFlags[:]) }
+func (v BigFlags) String() string { return attrs.FormatFlags(uint64(v), namesBigFlags[:]) }
 
 // OddNames is the kitchen flags odd-names: a mask of the bits below.
 type OddNames uint32
@@ -120,15 +122,15 @@ const (
 	OddNamesIPv4Only OddNames = 1 << 2
 )
 
-var namesOddNames = [...]flagName{
-	{0x1, "svc_export"},
-	{0x2, "1st-thing"},
-	{0x4, "ipv4-only"},
+var namesOddNames = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "svc_export"},
+	{Mask: 0x2, Name: "1st-thing"},
+	{Mask: 0x4, Name: "ipv4-only"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v OddNames) String() string { return formatFlags(uint64(v), namesOddNames[:]) }
+func (v OddNames) String() string { return attrs.FormatFlags(uint64(v), namesOddNames[:]) }
 
 // Action is the kitchen enum action.
 type Action uint32
@@ -167,15 +169,15 @@ func (v Action) Mask() ActionMask { return 1 << v }
 // Has reports whether m has the bit of v.
 func (m ActionMask) Has(v Action) bool { return m&v.Mask() != 0 }
 
-var namesActionMask = [...]flagName{
-	{0x1, "start"},
-	{0x2, "stop"},
-	{0x4, "reload"},
+var namesActionMask = [...]attrs.FlagName{
+	{Mask: 0x1, Name: "start"},
+	{Mask: 0x2, Name: "stop"},
+	{Mask: 0x4, Name: "reload"},
 }
 
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
-func (v ActionMask) String() string { return formatFlags(uint64(v), namesActionMask[:]) }
+func (v ActionMask) String() string { return attrs.FormatFlags(uint64(v), namesActionMask[:]) }
 
 // EmptyEnum is the kitchen enum empty-enum.
 type EmptyEnum uint32

@@ -86,7 +86,7 @@ func decodeNotification(m genl.Message) (Notification, error) {
 	case CmdHdrNtf:
 		n := new(HdrNtf)
 		if len(m.Data) < sizeKtHeader {
-			return nil, opError("hdr-ntf", errShortHeader("kt-header", sizeKtHeader, len(m.Data)))
+			return nil, opError("hdr-ntf", attrs.HeaderTooShort("kt-header", sizeKtHeader, len(m.Data)))
 		}
 		n.Header.get(m.Data)
 		if err := n.Main.decodeMessage(m.Data[sizeKtHeader:]); err != nil {

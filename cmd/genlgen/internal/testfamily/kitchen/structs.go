@@ -49,7 +49,7 @@ func (s *KtHeader) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
 func (s *KtHeader) UnmarshalBinary(b []byte) error {
 	if len(b) < sizeKtHeader {
-		return structLenError("kt-header", sizeKtHeader, len(b))
+		return attrs.StructTooShort("kt-header", sizeKtHeader, len(b))
 	}
 	s.get(b)
 	return nil
@@ -95,7 +95,7 @@ func (s *KernelTimespec) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
 func (s *KernelTimespec) UnmarshalBinary(b []byte) error {
 	if len(b) < sizeKernelTimespec {
-		return structLenError("--kernel-timespec", sizeKernelTimespec, len(b))
+		return attrs.StructTooShort("--kernel-timespec", sizeKernelTimespec, len(b))
 	}
 	s.get(b)
 	return nil
@@ -122,7 +122,7 @@ func (s *Inner) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U8(s.A)
 	w.U8(uint8(s.B))
-	putLE(&w, uint64(s.C), 2)
+	w.UintN(uint64(s.C), 2, attrs.LittleEndian)
 	w.U32(uint32(s.D), true)
 	return nil
 }
@@ -132,7 +132,7 @@ func (s *Inner) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.A = r.U8()
 	s.B = int8(r.U8())
-	s.C = uint16(getLE(&r, 2))
+	s.C = uint16(r.UintN(2, attrs.LittleEndian))
 	s.D = int32(r.U32(true))
 }
 
@@ -148,7 +148,7 @@ func (s *Inner) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
 func (s *Inner) UnmarshalBinary(b []byte) error {
 	if len(b) < sizeInner {
-		return structLenError("inner", sizeInner, len(b))
+		return attrs.StructTooShort("inner", sizeInner, len(b))
 	}
 	s.get(b)
 	return nil
@@ -177,7 +177,7 @@ const sizeOuter = 40
 // for a string member too long for its field.
 func (s *Outer) put(b []byte) error {
 	if len(s.Name) > 8 {
-		return fieldTooLong("name", 8, len(s.Name))
+		return attrs.FieldTooLong("name", 8, len(s.Name))
 	}
 	w := attrs.NewStructWriter(b)
 	{
@@ -191,7 +191,7 @@ func (s *Outer) put(b []byte) error {
 	w.Binary(s.Raw[:], 4)
 	w.U64(uint64(s.E), false)
 	w.U32(uint32(s.Color), false)
-	putLE(&w, uint64(s.Le), 8)
+	w.UintN(uint64(s.Le), 8, attrs.LittleEndian)
 	return nil
 }
 
@@ -199,11 +199,11 @@ func (s *Outer) put(b []byte) error {
 func (s *Outer) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.In.get(r.Binary(8))
-	s.Name = cString(r.Binary(8))
+	s.Name = r.CString(8)
 	copy(s.Raw[:], r.Binary(4))
 	s.E = int64(r.U64(false))
 	s.Color = Color(r.U32(false))
-	s.Le = uint64(getLE(&r, 8))
+	s.Le = uint64(r.UintN(8, attrs.LittleEndian))
 }
 
 // MarshalBinary returns s in its C layout.
@@ -218,7 +218,7 @@ func (s *Outer) MarshalBinary() ([]byte, error) {
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
 func (s *Outer) UnmarshalBinary(b []byte) error {
 	if len(b) < sizeOuter {
-		return structLenError("outer", sizeOuter, len(b))
+		return attrs.StructTooShort("outer", sizeOuter, len(b))
 	}
 	s.get(b)
 	return nil
