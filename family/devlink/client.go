@@ -5,147 +5,71 @@ package devlink
 import (
 	"context"
 	"iter"
-	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/genl"
 )
 
-// Client is a typed client for the devlink family on a genl.Conn. It is
-// safe for concurrent use. Each operation checks first that the running
-// kernel's family has it (errors match family.ErrNotSupported), encodes the
-// request into a buffer the Client reuses, and decodes replies straight
-// from the receive buffer.
+// Client is a typed client for the devlink family on a genl.Conn, built on a
+// family.Client. It is safe for concurrent use. Each operation checks first
+// that the running kernel's family has it (errors match
+// family.ErrNotSupported), encodes the request into a buffer the Client
+// reuses, and decodes replies straight from the receive buffer.
 type Client struct {
-	conn *genl.Conn
-	res  *family.Resolver
-	fam  *family.Family
-	bufs sync.Pool
+	core *family.Client
 }
 
 // An Option configures a Client.
-type Option func(*Client)
+type Option = family.ClientOption
 
 // WithResolver resolves the family through r, a cache shared with other
 // clients that follows the family if it is registered again; by default
 // New asks the kernel once.
-func WithResolver(r *family.Resolver) Option { return func(c *Client) { c.res = r } }
+func WithResolver(r *family.Resolver) Option { return family.WithResolver(r) }
 
 // WithFamily uses fam, already resolved on the Conn, instead of asking the
 // kernel.
-func WithFamily(fam *family.Family) Option { return func(c *Client) { c.fam = fam } }
+func WithFamily(fam *family.Family) Option { return family.WithFamily(fam) }
 
 // New returns a Client for the devlink family on conn, resolving the family
 // (its id, operations and groups). A kernel without the family gives an error
 // matching family.ErrNotFound.
 func New(ctx context.Context, conn *genl.Conn, opts ...Option) (*Client, error) {
-	c := &Client{conn: conn}
-	for _, o := range opts {
-		o(c)
-	}
-	if c.fam != nil {
-		return c, nil
-	}
-	var err error
-	if c.res != nil {
-		c.fam, err = c.res.Family(ctx, FamilyName)
-	} else {
-		c.fam, err = family.Get(ctx, conn, FamilyName)
-	}
+	core, err := family.NewClient(ctx, conn, FamilyName, FamilyVersion, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return c, nil
+	return &Client{core: core}, nil
 }
 
 // Conn returns the Conn the Client sends on.
-func (c *Client) Conn() *genl.Conn { return c.conn }
+func (c *Client) Conn() *genl.Conn { return c.core.Conn() }
 
 // Family returns the family as the running kernel reported it to New.
-func (c *Client) Family() *family.Family { return c.fam }
-
-// family returns the family to address: the resolver's current answer, or
-// the one New found.
-func (c *Client) family(ctx context.Context) (*family.Family, error) {
-	if c.res != nil {
-		return c.res.Family(ctx, FamilyName)
-	}
-	return c.fam, nil
-}
-
-// checkOp returns the family after checking that the kernel accepts cmd in
-// the form asked for.
-func (c *Client) checkOp(ctx context.Context, cmd uint8, name string, dump bool) (*family.Family, error) {
-	fam, err := c.family(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := fam.CheckOp(uint32(cmd), name, dump); err != nil {
-		return nil, err
-	}
-	return fam, nil
-}
-
-// A reqBuf is a request buffer the Client reuses: a fixed header, if any,
-// then attributes.
-type reqBuf struct {
-	enc attrs.Encoder
-	b   []byte
-}
-
-// getBuf returns a buffer holding hdr zero bytes for a fixed header.
-func (c *Client) getBuf(hdr int) *reqBuf {
-	b, _ := c.bufs.Get().(*reqBuf)
-	if b == nil {
-		b = &reqBuf{b: make([]byte, 0, 256)}
-	}
-	buf := b.b[:0]
-	for range hdr {
-		buf = append(buf, 0)
-	}
-	b.enc.Reset(buf)
-	return b
-}
-
-func (c *Client) putBuf(b *reqBuf) {
-	if cap(b.enc.Bytes()) > 64<<10 {
-		return // keep no huge buffers
-	}
-	b.b = b.enc.Bytes()[:0]
-	c.bufs.Put(b)
-}
-
-// request returns the request for what b holds.
-func (b *reqBuf) request(fam *family.Family, cmd uint8, hdr int, names genl.AttrNamer) (genl.Request, error) {
-	if err := b.enc.Err(); err != nil {
-		return genl.Request{}, err
-	}
-	all := b.enc.Bytes()
-	return genl.Request{Family: fam.ID, Command: cmd, Version: FamilyVersion, Header: all[:hdr], Attrs: all[hdr:], Names: names}, nil
-}
+func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // Get sends devlink get (do, command 1): request attributes bus-name,
 // dev-name, index; reply attributes bus-name, dev-name, index, reload-failed,
 // dev-stats of set devlink. A nil req sends no attributes.
 func (c *Client) Get(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdGet, "get", false)
+	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("get", err)
 		}
 	}
-	r, err := b.request(fam, CmdGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdGet, namerDevlink)
 	if err != nil {
 		return nil, opError("get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("get", err)
 	}
@@ -158,19 +82,19 @@ func (c *Client) Get(ctx context.Context, req *Devlink) (*Devlink, error) {
 // unless it is a reply that failed to decode.
 func (c *Client) GetDump(ctx context.Context) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
-		fam, err := c.checkOp(ctx, CmdGet, "get", true)
+		fam, err := c.core.Check(ctx, CmdGet, "get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
-		r, err := b.request(fam, CmdGet, 0, nil)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
+		r, err := b.Request(fam, CmdGet, nil)
 		if err != nil {
 			yield(nil, opError("get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get", err))
 				return
@@ -193,23 +117,23 @@ func (c *Client) GetDump(ctx context.Context) iter.Seq2[*Devlink, error] {
 // dev-name, index, port-index; reply attributes bus-name, dev-name, index,
 // port-index of set devlink. A nil req sends no attributes.
 func (c *Client) PortGet(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdPortGet, "port-get", false)
+	fam, err := c.core.Check(ctx, CmdPortGet, "port-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("port-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdPortGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdPortGet, namerDevlink)
 	if err != nil {
 		return nil, opError("port-get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("port-get", err)
 	}
@@ -223,25 +147,25 @@ func (c *Client) PortGet(ctx context.Context, req *Devlink) (*Devlink, error) {
 // attributes.
 func (c *Client) PortGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
-		fam, err := c.checkOp(ctx, CmdPortGet, "port-get", true)
+		fam, err := c.core.Check(ctx, CmdPortGet, "port-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("port-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdPortGet, 0, namerDevlink)
+		r, err := b.Request(fam, CmdPortGet, namerDevlink)
 		if err != nil {
 			yield(nil, opError("port-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("port-get", err))
 				return
@@ -264,22 +188,22 @@ func (c *Client) PortGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devli
 // dev-name, index, port-index, port-type, port-function; the kernel only
 // acknowledges it. A nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) PortSet(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdPortSet, "port-set", false)
+	fam, err := c.core.Check(ctx, CmdPortSet, "port-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("port-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdPortSet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdPortSet, namerDevlink)
 	if err != nil {
 		return opError("port-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("port-set", err)
 	}
 	return nil
@@ -291,23 +215,23 @@ func (c *Client) PortSet(ctx context.Context, req *Devlink) error {
 // dev-name, index, port-index of set devlink. A nil req sends no attributes.
 // Spec flags: [admin-perm].
 func (c *Client) PortNew(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdPortNew, "port-new", false)
+	fam, err := c.core.Check(ctx, CmdPortNew, "port-new", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("port-new", err)
 		}
 	}
-	r, err := b.request(fam, CmdPortNew, 0, namerDevlink)
+	r, err := b.Request(fam, CmdPortNew, namerDevlink)
 	if err != nil {
 		return nil, opError("port-new", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("port-new", err)
 	}
@@ -318,22 +242,22 @@ func (c *Client) PortNew(ctx context.Context, req *Devlink) (*Devlink, error) {
 // dev-name, index, port-index; the kernel only acknowledges it. A nil req
 // sends no attributes. Spec flags: [admin-perm].
 func (c *Client) PortDel(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdPortDel, "port-del", false)
+	fam, err := c.core.Check(ctx, CmdPortDel, "port-del", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("port-del", err)
 		}
 	}
-	r, err := b.request(fam, CmdPortDel, 0, namerDevlink)
+	r, err := b.Request(fam, CmdPortDel, namerDevlink)
 	if err != nil {
 		return opError("port-del", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("port-del", err)
 	}
 	return nil
@@ -343,22 +267,22 @@ func (c *Client) PortDel(ctx context.Context, req *Devlink) error {
 // bus-name, dev-name, index, port-index, port-split-count; the kernel only
 // acknowledges it. A nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) PortSplit(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdPortSplit, "port-split", false)
+	fam, err := c.core.Check(ctx, CmdPortSplit, "port-split", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("port-split", err)
 		}
 	}
-	r, err := b.request(fam, CmdPortSplit, 0, namerDevlink)
+	r, err := b.Request(fam, CmdPortSplit, namerDevlink)
 	if err != nil {
 		return opError("port-split", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("port-split", err)
 	}
 	return nil
@@ -368,22 +292,22 @@ func (c *Client) PortSplit(ctx context.Context, req *Devlink) error {
 // bus-name, dev-name, index, port-index; the kernel only acknowledges it. A
 // nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) PortUnsplit(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdPortUnsplit, "port-unsplit", false)
+	fam, err := c.core.Check(ctx, CmdPortUnsplit, "port-unsplit", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("port-unsplit", err)
 		}
 	}
-	r, err := b.request(fam, CmdPortUnsplit, 0, namerDevlink)
+	r, err := b.Request(fam, CmdPortUnsplit, namerDevlink)
 	if err != nil {
 		return opError("port-unsplit", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("port-unsplit", err)
 	}
 	return nil
@@ -393,23 +317,23 @@ func (c *Client) PortUnsplit(ctx context.Context, req *Devlink) error {
 // dev-name, index, sb-index; reply attributes bus-name, dev-name, index,
 // sb-index of set devlink. A nil req sends no attributes.
 func (c *Client) SbGet(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdSbGet, "sb-get", false)
+	fam, err := c.core.Check(ctx, CmdSbGet, "sb-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("sb-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdSbGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdSbGet, namerDevlink)
 	if err != nil {
 		return nil, opError("sb-get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("sb-get", err)
 	}
@@ -423,25 +347,25 @@ func (c *Client) SbGet(ctx context.Context, req *Devlink) (*Devlink, error) {
 // attributes.
 func (c *Client) SbGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
-		fam, err := c.checkOp(ctx, CmdSbGet, "sb-get", true)
+		fam, err := c.core.Check(ctx, CmdSbGet, "sb-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("sb-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdSbGet, 0, namerDevlink)
+		r, err := b.Request(fam, CmdSbGet, namerDevlink)
 		if err != nil {
 			yield(nil, opError("sb-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("sb-get", err))
 				return
@@ -465,23 +389,23 @@ func (c *Client) SbGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink
 // bus-name, dev-name, index, sb-index, sb-pool-index of set devlink. A nil req
 // sends no attributes.
 func (c *Client) SbPoolGet(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdSbPoolGet, "sb-pool-get", false)
+	fam, err := c.core.Check(ctx, CmdSbPoolGet, "sb-pool-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("sb-pool-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdSbPoolGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdSbPoolGet, namerDevlink)
 	if err != nil {
 		return nil, opError("sb-pool-get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("sb-pool-get", err)
 	}
@@ -495,25 +419,25 @@ func (c *Client) SbPoolGet(ctx context.Context, req *Devlink) (*Devlink, error) 
 // A nil req sends no attributes.
 func (c *Client) SbPoolGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
-		fam, err := c.checkOp(ctx, CmdSbPoolGet, "sb-pool-get", true)
+		fam, err := c.core.Check(ctx, CmdSbPoolGet, "sb-pool-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("sb-pool-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdSbPoolGet, 0, namerDevlink)
+		r, err := b.Request(fam, CmdSbPoolGet, namerDevlink)
 		if err != nil {
 			yield(nil, opError("sb-pool-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("sb-pool-get", err))
 				return
@@ -537,22 +461,22 @@ func (c *Client) SbPoolGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Dev
 // sb-pool-size; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
 func (c *Client) SbPoolSet(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdSbPoolSet, "sb-pool-set", false)
+	fam, err := c.core.Check(ctx, CmdSbPoolSet, "sb-pool-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("sb-pool-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdSbPoolSet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdSbPoolSet, namerDevlink)
 	if err != nil {
 		return opError("sb-pool-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("sb-pool-set", err)
 	}
 	return nil
@@ -563,23 +487,23 @@ func (c *Client) SbPoolSet(ctx context.Context, req *Devlink) error {
 // reply attributes bus-name, dev-name, index, port-index, sb-index,
 // sb-pool-index of set devlink. A nil req sends no attributes.
 func (c *Client) SbPortPoolGet(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdSbPortPoolGet, "sb-port-pool-get", false)
+	fam, err := c.core.Check(ctx, CmdSbPortPoolGet, "sb-port-pool-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("sb-port-pool-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdSbPortPoolGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdSbPortPoolGet, namerDevlink)
 	if err != nil {
 		return nil, opError("sb-port-pool-get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("sb-port-pool-get", err)
 	}
@@ -593,25 +517,25 @@ func (c *Client) SbPortPoolGet(ctx context.Context, req *Devlink) (*Devlink, err
 // failed to decode. A nil req sends no attributes.
 func (c *Client) SbPortPoolGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
-		fam, err := c.checkOp(ctx, CmdSbPortPoolGet, "sb-port-pool-get", true)
+		fam, err := c.core.Check(ctx, CmdSbPortPoolGet, "sb-port-pool-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("sb-port-pool-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdSbPortPoolGet, 0, namerDevlink)
+		r, err := b.Request(fam, CmdSbPortPoolGet, namerDevlink)
 		if err != nil {
 			yield(nil, opError("sb-port-pool-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("sb-port-pool-get", err))
 				return
@@ -635,22 +559,22 @@ func (c *Client) SbPortPoolGetDump(ctx context.Context, req *Devlink) iter.Seq2[
 // sb-threshold; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
 func (c *Client) SbPortPoolSet(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdSbPortPoolSet, "sb-port-pool-set", false)
+	fam, err := c.core.Check(ctx, CmdSbPortPoolSet, "sb-port-pool-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("sb-port-pool-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdSbPortPoolSet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdSbPortPoolSet, namerDevlink)
 	if err != nil {
 		return opError("sb-port-pool-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("sb-port-pool-set", err)
 	}
 	return nil
@@ -662,23 +586,23 @@ func (c *Client) SbPortPoolSet(ctx context.Context, req *Devlink) error {
 // sb-index, sb-pool-type, sb-tc-index of set devlink. A nil req sends no
 // attributes.
 func (c *Client) SbTcPoolBindGet(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdSbTcPoolBindGet, "sb-tc-pool-bind-get", false)
+	fam, err := c.core.Check(ctx, CmdSbTcPoolBindGet, "sb-tc-pool-bind-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("sb-tc-pool-bind-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdSbTcPoolBindGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdSbTcPoolBindGet, namerDevlink)
 	if err != nil {
 		return nil, opError("sb-tc-pool-bind-get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("sb-tc-pool-bind-get", err)
 	}
@@ -692,25 +616,25 @@ func (c *Client) SbTcPoolBindGet(ctx context.Context, req *Devlink) (*Devlink, e
 // unless it is a reply that failed to decode. A nil req sends no attributes.
 func (c *Client) SbTcPoolBindGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
-		fam, err := c.checkOp(ctx, CmdSbTcPoolBindGet, "sb-tc-pool-bind-get", true)
+		fam, err := c.core.Check(ctx, CmdSbTcPoolBindGet, "sb-tc-pool-bind-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("sb-tc-pool-bind-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdSbTcPoolBindGet, 0, namerDevlink)
+		r, err := b.Request(fam, CmdSbTcPoolBindGet, namerDevlink)
 		if err != nil {
 			yield(nil, opError("sb-tc-pool-bind-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("sb-tc-pool-bind-get", err))
 				return
@@ -734,22 +658,22 @@ func (c *Client) SbTcPoolBindGetDump(ctx context.Context, req *Devlink) iter.Seq
 // sb-pool-type, sb-tc-index, sb-threshold; the kernel only acknowledges it. A
 // nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) SbTcPoolBindSet(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdSbTcPoolBindSet, "sb-tc-pool-bind-set", false)
+	fam, err := c.core.Check(ctx, CmdSbTcPoolBindSet, "sb-tc-pool-bind-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("sb-tc-pool-bind-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdSbTcPoolBindSet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdSbTcPoolBindSet, namerDevlink)
 	if err != nil {
 		return opError("sb-tc-pool-bind-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("sb-tc-pool-bind-set", err)
 	}
 	return nil
@@ -759,22 +683,22 @@ func (c *Client) SbTcPoolBindSet(ctx context.Context, req *Devlink) error {
 // attributes bus-name, dev-name, index, sb-index; the kernel only acknowledges
 // it. A nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) SbOccSnapshot(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdSbOccSnapshot, "sb-occ-snapshot", false)
+	fam, err := c.core.Check(ctx, CmdSbOccSnapshot, "sb-occ-snapshot", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("sb-occ-snapshot", err)
 		}
 	}
-	r, err := b.request(fam, CmdSbOccSnapshot, 0, namerDevlink)
+	r, err := b.Request(fam, CmdSbOccSnapshot, namerDevlink)
 	if err != nil {
 		return opError("sb-occ-snapshot", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("sb-occ-snapshot", err)
 	}
 	return nil
@@ -784,22 +708,22 @@ func (c *Client) SbOccSnapshot(ctx context.Context, req *Devlink) error {
 // attributes bus-name, dev-name, index, sb-index; the kernel only acknowledges
 // it. A nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) SbOccMaxClear(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdSbOccMaxClear, "sb-occ-max-clear", false)
+	fam, err := c.core.Check(ctx, CmdSbOccMaxClear, "sb-occ-max-clear", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("sb-occ-max-clear", err)
 		}
 	}
-	r, err := b.request(fam, CmdSbOccMaxClear, 0, namerDevlink)
+	r, err := b.Request(fam, CmdSbOccMaxClear, namerDevlink)
 	if err != nil {
 		return opError("sb-occ-max-clear", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("sb-occ-max-clear", err)
 	}
 	return nil
@@ -810,23 +734,23 @@ func (c *Client) SbOccMaxClear(ctx context.Context, req *Devlink) error {
 // eswitch-mode, eswitch-inline-mode, eswitch-encap-mode of set devlink. A nil
 // req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) EswitchGet(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdEswitchGet, "eswitch-get", false)
+	fam, err := c.core.Check(ctx, CmdEswitchGet, "eswitch-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("eswitch-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdEswitchGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdEswitchGet, namerDevlink)
 	if err != nil {
 		return nil, opError("eswitch-get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("eswitch-get", err)
 	}
@@ -838,22 +762,22 @@ func (c *Client) EswitchGet(ctx context.Context, req *Devlink) (*Devlink, error)
 // eswitch-encap-mode; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
 func (c *Client) EswitchSet(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdEswitchSet, "eswitch-set", false)
+	fam, err := c.core.Check(ctx, CmdEswitchSet, "eswitch-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("eswitch-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdEswitchSet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdEswitchSet, namerDevlink)
 	if err != nil {
 		return opError("eswitch-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("eswitch-set", err)
 	}
 	return nil
@@ -864,23 +788,23 @@ func (c *Client) EswitchSet(ctx context.Context, req *Devlink) error {
 // bus-name, dev-name, index, dpipe-tables of set devlink. A nil req sends no
 // attributes.
 func (c *Client) DpipeTableGet(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdDpipeTableGet, "dpipe-table-get", false)
+	fam, err := c.core.Check(ctx, CmdDpipeTableGet, "dpipe-table-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("dpipe-table-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdDpipeTableGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdDpipeTableGet, namerDevlink)
 	if err != nil {
 		return nil, opError("dpipe-table-get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("dpipe-table-get", err)
 	}
@@ -892,23 +816,23 @@ func (c *Client) DpipeTableGet(ctx context.Context, req *Devlink) (*Devlink, err
 // bus-name, dev-name, index, dpipe-entries of set devlink. A nil req sends no
 // attributes.
 func (c *Client) DpipeEntriesGet(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdDpipeEntriesGet, "dpipe-entries-get", false)
+	fam, err := c.core.Check(ctx, CmdDpipeEntriesGet, "dpipe-entries-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("dpipe-entries-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdDpipeEntriesGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdDpipeEntriesGet, namerDevlink)
 	if err != nil {
 		return nil, opError("dpipe-entries-get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("dpipe-entries-get", err)
 	}
@@ -919,23 +843,23 @@ func (c *Client) DpipeEntriesGet(ctx context.Context, req *Devlink) (*Devlink, e
 // attributes bus-name, dev-name, index; reply attributes bus-name, dev-name,
 // index, dpipe-headers of set devlink. A nil req sends no attributes.
 func (c *Client) DpipeHeadersGet(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdDpipeHeadersGet, "dpipe-headers-get", false)
+	fam, err := c.core.Check(ctx, CmdDpipeHeadersGet, "dpipe-headers-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("dpipe-headers-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdDpipeHeadersGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdDpipeHeadersGet, namerDevlink)
 	if err != nil {
 		return nil, opError("dpipe-headers-get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("dpipe-headers-get", err)
 	}
@@ -947,22 +871,22 @@ func (c *Client) DpipeHeadersGet(ctx context.Context, req *Devlink) (*Devlink, e
 // dpipe-table-counters-enabled; the kernel only acknowledges it. A nil req
 // sends no attributes. Spec flags: [admin-perm].
 func (c *Client) DpipeTableCountersSet(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdDpipeTableCountersSet, "dpipe-table-counters-set", false)
+	fam, err := c.core.Check(ctx, CmdDpipeTableCountersSet, "dpipe-table-counters-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("dpipe-table-counters-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdDpipeTableCountersSet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdDpipeTableCountersSet, namerDevlink)
 	if err != nil {
 		return opError("dpipe-table-counters-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("dpipe-table-counters-set", err)
 	}
 	return nil
@@ -972,22 +896,22 @@ func (c *Client) DpipeTableCountersSet(ctx context.Context, req *Devlink) error 
 // bus-name, dev-name, index, resource-id, resource-size; the kernel only
 // acknowledges it. A nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) ResourceSet(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdResourceSet, "resource-set", false)
+	fam, err := c.core.Check(ctx, CmdResourceSet, "resource-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("resource-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdResourceSet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdResourceSet, namerDevlink)
 	if err != nil {
 		return opError("resource-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("resource-set", err)
 	}
 	return nil
@@ -998,23 +922,23 @@ func (c *Client) ResourceSet(ctx context.Context, req *Devlink) error {
 // dev-name, index, port-index, resource-list of set devlink. A nil req sends
 // no attributes.
 func (c *Client) ResourceDump(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdResourceDump, "resource-dump", false)
+	fam, err := c.core.Check(ctx, CmdResourceDump, "resource-dump", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("resource-dump", err)
 		}
 	}
-	r, err := b.request(fam, CmdResourceDump, 0, namerDevlink)
+	r, err := b.Request(fam, CmdResourceDump, namerDevlink)
 	if err != nil {
 		return nil, opError("resource-dump", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("resource-dump", err)
 	}
@@ -1028,25 +952,25 @@ func (c *Client) ResourceDump(ctx context.Context, req *Devlink) (*Devlink, erro
 // reply that failed to decode. A nil req sends no attributes.
 func (c *Client) ResourceDumpDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
-		fam, err := c.checkOp(ctx, CmdResourceDump, "resource-dump", true)
+		fam, err := c.core.Check(ctx, CmdResourceDump, "resource-dump", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("resource-dump", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdResourceDump, 0, namerDevlink)
+		r, err := b.Request(fam, CmdResourceDump, namerDevlink)
 		if err != nil {
 			yield(nil, opError("resource-dump", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("resource-dump", err))
 				return
@@ -1071,23 +995,23 @@ func (c *Client) ResourceDumpDump(ctx context.Context, req *Devlink) iter.Seq2[*
 // reload-actions-performed of set devlink. A nil req sends no attributes. Spec
 // flags: [admin-perm].
 func (c *Client) Reload(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdReload, "reload", false)
+	fam, err := c.core.Check(ctx, CmdReload, "reload", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("reload", err)
 		}
 	}
-	r, err := b.request(fam, CmdReload, 0, namerDevlink)
+	r, err := b.Request(fam, CmdReload, namerDevlink)
 	if err != nil {
 		return nil, opError("reload", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("reload", err)
 	}
@@ -1098,23 +1022,23 @@ func (c *Client) Reload(ctx context.Context, req *Devlink) (*Devlink, error) {
 // bus-name, dev-name, index, param-name; reply attributes bus-name, dev-name,
 // index, param-name of set devlink. A nil req sends no attributes.
 func (c *Client) ParamGet(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdParamGet, "param-get", false)
+	fam, err := c.core.Check(ctx, CmdParamGet, "param-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("param-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdParamGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdParamGet, namerDevlink)
 	if err != nil {
 		return nil, opError("param-get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("param-get", err)
 	}
@@ -1128,25 +1052,25 @@ func (c *Client) ParamGet(ctx context.Context, req *Devlink) (*Devlink, error) {
 // attributes.
 func (c *Client) ParamGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
-		fam, err := c.checkOp(ctx, CmdParamGet, "param-get", true)
+		fam, err := c.core.Check(ctx, CmdParamGet, "param-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("param-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdParamGet, 0, namerDevlink)
+		r, err := b.Request(fam, CmdParamGet, namerDevlink)
 		if err != nil {
 			yield(nil, opError("param-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("param-get", err))
 				return
@@ -1170,22 +1094,22 @@ func (c *Client) ParamGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devl
 // param-reset-default; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
 func (c *Client) ParamSet(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdParamSet, "param-set", false)
+	fam, err := c.core.Check(ctx, CmdParamSet, "param-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("param-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdParamSet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdParamSet, namerDevlink)
 	if err != nil {
 		return opError("param-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("param-set", err)
 	}
 	return nil
@@ -1196,23 +1120,23 @@ func (c *Client) ParamSet(ctx context.Context, req *Devlink) error {
 // bus-name, dev-name, index, port-index, region-name of set devlink. A nil req
 // sends no attributes.
 func (c *Client) RegionGet(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdRegionGet, "region-get", false)
+	fam, err := c.core.Check(ctx, CmdRegionGet, "region-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("region-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdRegionGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdRegionGet, namerDevlink)
 	if err != nil {
 		return nil, opError("region-get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("region-get", err)
 	}
@@ -1226,25 +1150,25 @@ func (c *Client) RegionGet(ctx context.Context, req *Devlink) (*Devlink, error) 
 // A nil req sends no attributes.
 func (c *Client) RegionGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
-		fam, err := c.checkOp(ctx, CmdRegionGet, "region-get", true)
+		fam, err := c.core.Check(ctx, CmdRegionGet, "region-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("region-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdRegionGet, 0, namerDevlink)
+		r, err := b.Request(fam, CmdRegionGet, namerDevlink)
 		if err != nil {
 			yield(nil, opError("region-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("region-get", err))
 				return
@@ -1269,23 +1193,23 @@ func (c *Client) RegionGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Dev
 // region-snapshot-id of set devlink. A nil req sends no attributes. Spec
 // flags: [admin-perm].
 func (c *Client) RegionNew(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdRegionNew, "region-new", false)
+	fam, err := c.core.Check(ctx, CmdRegionNew, "region-new", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("region-new", err)
 		}
 	}
-	r, err := b.request(fam, CmdRegionNew, 0, namerDevlink)
+	r, err := b.Request(fam, CmdRegionNew, namerDevlink)
 	if err != nil {
 		return nil, opError("region-new", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("region-new", err)
 	}
@@ -1297,22 +1221,22 @@ func (c *Client) RegionNew(ctx context.Context, req *Devlink) (*Devlink, error) 
 // kernel only acknowledges it. A nil req sends no attributes. Spec flags:
 // [admin-perm].
 func (c *Client) RegionDel(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdRegionDel, "region-del", false)
+	fam, err := c.core.Check(ctx, CmdRegionDel, "region-del", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("region-del", err)
 		}
 	}
-	r, err := b.request(fam, CmdRegionDel, 0, namerDevlink)
+	r, err := b.Request(fam, CmdRegionDel, namerDevlink)
 	if err != nil {
 		return opError("region-del", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("region-del", err)
 	}
 	return nil
@@ -1327,25 +1251,25 @@ func (c *Client) RegionDel(ctx context.Context, req *Devlink) error {
 // Spec flags: [admin-perm].
 func (c *Client) RegionReadDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
-		fam, err := c.checkOp(ctx, CmdRegionRead, "region-read", true)
+		fam, err := c.core.Check(ctx, CmdRegionRead, "region-read", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("region-read", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdRegionRead, 0, namerDevlink)
+		r, err := b.Request(fam, CmdRegionRead, namerDevlink)
 		if err != nil {
 			yield(nil, opError("region-read", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("region-read", err))
 				return
@@ -1368,23 +1292,23 @@ func (c *Client) RegionReadDump(ctx context.Context, req *Devlink) iter.Seq2[*De
 // attributes bus-name, dev-name, index, port-index; reply attributes bus-name,
 // dev-name, index, port-index of set devlink. A nil req sends no attributes.
 func (c *Client) PortParamGet(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdPortParamGet, "port-param-get", false)
+	fam, err := c.core.Check(ctx, CmdPortParamGet, "port-param-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("port-param-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdPortParamGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdPortParamGet, namerDevlink)
 	if err != nil {
 		return nil, opError("port-param-get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("port-param-get", err)
 	}
@@ -1397,19 +1321,19 @@ func (c *Client) PortParamGet(ctx context.Context, req *Devlink) (*Devlink, erro
 // unless it is a reply that failed to decode.
 func (c *Client) PortParamGetDump(ctx context.Context) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
-		fam, err := c.checkOp(ctx, CmdPortParamGet, "port-param-get", true)
+		fam, err := c.core.Check(ctx, CmdPortParamGet, "port-param-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
-		r, err := b.request(fam, CmdPortParamGet, 0, nil)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
+		r, err := b.Request(fam, CmdPortParamGet, nil)
 		if err != nil {
 			yield(nil, opError("port-param-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("port-param-get", err))
 				return
@@ -1432,22 +1356,22 @@ func (c *Client) PortParamGetDump(ctx context.Context) iter.Seq2[*Devlink, error
 // attributes bus-name, dev-name, index, port-index; the kernel only
 // acknowledges it. A nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) PortParamSet(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdPortParamSet, "port-param-set", false)
+	fam, err := c.core.Check(ctx, CmdPortParamSet, "port-param-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("port-param-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdPortParamSet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdPortParamSet, namerDevlink)
 	if err != nil {
 		return opError("port-param-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("port-param-set", err)
 	}
 	return nil
@@ -1459,23 +1383,23 @@ func (c *Client) PortParamSet(ctx context.Context, req *Devlink) error {
 // info-version-running, info-version-stored, info-board-serial-number of set
 // devlink. A nil req sends no attributes.
 func (c *Client) InfoGet(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdInfoGet, "info-get", false)
+	fam, err := c.core.Check(ctx, CmdInfoGet, "info-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("info-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdInfoGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdInfoGet, namerDevlink)
 	if err != nil {
 		return nil, opError("info-get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("info-get", err)
 	}
@@ -1490,19 +1414,19 @@ func (c *Client) InfoGet(ctx context.Context, req *Devlink) (*Devlink, error) {
 // failed to decode.
 func (c *Client) InfoGetDump(ctx context.Context) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
-		fam, err := c.checkOp(ctx, CmdInfoGet, "info-get", true)
+		fam, err := c.core.Check(ctx, CmdInfoGet, "info-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
-		r, err := b.request(fam, CmdInfoGet, 0, nil)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
+		r, err := b.Request(fam, CmdInfoGet, nil)
 		if err != nil {
 			yield(nil, opError("info-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("info-get", err))
 				return
@@ -1527,23 +1451,23 @@ func (c *Client) InfoGetDump(ctx context.Context) iter.Seq2[*Devlink, error] {
 // port-index, health-reporter-name of set devlink. A nil req sends no
 // attributes.
 func (c *Client) HealthReporterGet(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdHealthReporterGet, "health-reporter-get", false)
+	fam, err := c.core.Check(ctx, CmdHealthReporterGet, "health-reporter-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("health-reporter-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdHealthReporterGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdHealthReporterGet, namerDevlink)
 	if err != nil {
 		return nil, opError("health-reporter-get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("health-reporter-get", err)
 	}
@@ -1557,25 +1481,25 @@ func (c *Client) HealthReporterGet(ctx context.Context, req *Devlink) (*Devlink,
 // reply that failed to decode. A nil req sends no attributes.
 func (c *Client) HealthReporterGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
-		fam, err := c.checkOp(ctx, CmdHealthReporterGet, "health-reporter-get", true)
+		fam, err := c.core.Check(ctx, CmdHealthReporterGet, "health-reporter-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("health-reporter-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdHealthReporterGet, 0, namerDevlink)
+		r, err := b.Request(fam, CmdHealthReporterGet, namerDevlink)
 		if err != nil {
 			yield(nil, opError("health-reporter-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("health-reporter-get", err))
 				return
@@ -1601,22 +1525,22 @@ func (c *Client) HealthReporterGetDump(ctx context.Context, req *Devlink) iter.S
 // health-reporter-burst-period; the kernel only acknowledges it. A nil req
 // sends no attributes. Spec flags: [admin-perm].
 func (c *Client) HealthReporterSet(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdHealthReporterSet, "health-reporter-set", false)
+	fam, err := c.core.Check(ctx, CmdHealthReporterSet, "health-reporter-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("health-reporter-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdHealthReporterSet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdHealthReporterSet, namerDevlink)
 	if err != nil {
 		return opError("health-reporter-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("health-reporter-set", err)
 	}
 	return nil
@@ -1627,22 +1551,22 @@ func (c *Client) HealthReporterSet(ctx context.Context, req *Devlink) error {
 // health-reporter-name; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
 func (c *Client) HealthReporterRecover(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdHealthReporterRecover, "health-reporter-recover", false)
+	fam, err := c.core.Check(ctx, CmdHealthReporterRecover, "health-reporter-recover", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("health-reporter-recover", err)
 		}
 	}
-	r, err := b.request(fam, CmdHealthReporterRecover, 0, namerDevlink)
+	r, err := b.Request(fam, CmdHealthReporterRecover, namerDevlink)
 	if err != nil {
 		return opError("health-reporter-recover", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("health-reporter-recover", err)
 	}
 	return nil
@@ -1653,22 +1577,22 @@ func (c *Client) HealthReporterRecover(ctx context.Context, req *Devlink) error 
 // health-reporter-name; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
 func (c *Client) HealthReporterDiagnose(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdHealthReporterDiagnose, "health-reporter-diagnose", false)
+	fam, err := c.core.Check(ctx, CmdHealthReporterDiagnose, "health-reporter-diagnose", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("health-reporter-diagnose", err)
 		}
 	}
-	r, err := b.request(fam, CmdHealthReporterDiagnose, 0, namerDevlink)
+	r, err := b.Request(fam, CmdHealthReporterDiagnose, namerDevlink)
 	if err != nil {
 		return opError("health-reporter-diagnose", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("health-reporter-diagnose", err)
 	}
 	return nil
@@ -1681,25 +1605,25 @@ func (c *Client) HealthReporterDiagnose(ctx context.Context, req *Devlink) error
 // failed to decode. A nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) HealthReporterDumpGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
-		fam, err := c.checkOp(ctx, CmdHealthReporterDumpGet, "health-reporter-dump-get", true)
+		fam, err := c.core.Check(ctx, CmdHealthReporterDumpGet, "health-reporter-dump-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("health-reporter-dump-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdHealthReporterDumpGet, 0, namerDevlink)
+		r, err := b.Request(fam, CmdHealthReporterDumpGet, namerDevlink)
 		if err != nil {
 			yield(nil, opError("health-reporter-dump-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("health-reporter-dump-get", err))
 				return
@@ -1723,22 +1647,22 @@ func (c *Client) HealthReporterDumpGetDump(ctx context.Context, req *Devlink) it
 // health-reporter-name; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
 func (c *Client) HealthReporterDumpClear(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdHealthReporterDumpClear, "health-reporter-dump-clear", false)
+	fam, err := c.core.Check(ctx, CmdHealthReporterDumpClear, "health-reporter-dump-clear", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("health-reporter-dump-clear", err)
 		}
 	}
-	r, err := b.request(fam, CmdHealthReporterDumpClear, 0, namerDevlink)
+	r, err := b.Request(fam, CmdHealthReporterDumpClear, namerDevlink)
 	if err != nil {
 		return opError("health-reporter-dump-clear", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("health-reporter-dump-clear", err)
 	}
 	return nil
@@ -1749,22 +1673,22 @@ func (c *Client) HealthReporterDumpClear(ctx context.Context, req *Devlink) erro
 // flash-update-overwrite-mask; the kernel only acknowledges it. A nil req
 // sends no attributes. Spec flags: [admin-perm].
 func (c *Client) FlashUpdate(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdFlashUpdate, "flash-update", false)
+	fam, err := c.core.Check(ctx, CmdFlashUpdate, "flash-update", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("flash-update", err)
 		}
 	}
-	r, err := b.request(fam, CmdFlashUpdate, 0, namerDevlink)
+	r, err := b.Request(fam, CmdFlashUpdate, namerDevlink)
 	if err != nil {
 		return opError("flash-update", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("flash-update", err)
 	}
 	return nil
@@ -1774,23 +1698,23 @@ func (c *Client) FlashUpdate(ctx context.Context, req *Devlink) error {
 // bus-name, dev-name, index, trap-name; reply attributes bus-name, dev-name,
 // index, trap-name of set devlink. A nil req sends no attributes.
 func (c *Client) TrapGet(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdTrapGet, "trap-get", false)
+	fam, err := c.core.Check(ctx, CmdTrapGet, "trap-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("trap-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdTrapGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdTrapGet, namerDevlink)
 	if err != nil {
 		return nil, opError("trap-get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("trap-get", err)
 	}
@@ -1804,25 +1728,25 @@ func (c *Client) TrapGet(ctx context.Context, req *Devlink) (*Devlink, error) {
 // attributes.
 func (c *Client) TrapGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
-		fam, err := c.checkOp(ctx, CmdTrapGet, "trap-get", true)
+		fam, err := c.core.Check(ctx, CmdTrapGet, "trap-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("trap-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdTrapGet, 0, namerDevlink)
+		r, err := b.Request(fam, CmdTrapGet, namerDevlink)
 		if err != nil {
 			yield(nil, opError("trap-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("trap-get", err))
 				return
@@ -1845,22 +1769,22 @@ func (c *Client) TrapGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devli
 // bus-name, dev-name, index, trap-name, trap-action; the kernel only
 // acknowledges it. A nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) TrapSet(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdTrapSet, "trap-set", false)
+	fam, err := c.core.Check(ctx, CmdTrapSet, "trap-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("trap-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdTrapSet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdTrapSet, namerDevlink)
 	if err != nil {
 		return opError("trap-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("trap-set", err)
 	}
 	return nil
@@ -1871,23 +1795,23 @@ func (c *Client) TrapSet(ctx context.Context, req *Devlink) error {
 // bus-name, dev-name, index, trap-group-name of set devlink. A nil req sends
 // no attributes.
 func (c *Client) TrapGroupGet(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdTrapGroupGet, "trap-group-get", false)
+	fam, err := c.core.Check(ctx, CmdTrapGroupGet, "trap-group-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("trap-group-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdTrapGroupGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdTrapGroupGet, namerDevlink)
 	if err != nil {
 		return nil, opError("trap-group-get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("trap-group-get", err)
 	}
@@ -1901,25 +1825,25 @@ func (c *Client) TrapGroupGet(ctx context.Context, req *Devlink) (*Devlink, erro
 // A nil req sends no attributes.
 func (c *Client) TrapGroupGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
-		fam, err := c.checkOp(ctx, CmdTrapGroupGet, "trap-group-get", true)
+		fam, err := c.core.Check(ctx, CmdTrapGroupGet, "trap-group-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("trap-group-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdTrapGroupGet, 0, namerDevlink)
+		r, err := b.Request(fam, CmdTrapGroupGet, namerDevlink)
 		if err != nil {
 			yield(nil, opError("trap-group-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("trap-group-get", err))
 				return
@@ -1943,22 +1867,22 @@ func (c *Client) TrapGroupGetDump(ctx context.Context, req *Devlink) iter.Seq2[*
 // trap-policer-id; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
 func (c *Client) TrapGroupSet(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdTrapGroupSet, "trap-group-set", false)
+	fam, err := c.core.Check(ctx, CmdTrapGroupSet, "trap-group-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("trap-group-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdTrapGroupSet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdTrapGroupSet, namerDevlink)
 	if err != nil {
 		return opError("trap-group-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("trap-group-set", err)
 	}
 	return nil
@@ -1969,23 +1893,23 @@ func (c *Client) TrapGroupSet(ctx context.Context, req *Devlink) error {
 // bus-name, dev-name, index, trap-policer-id of set devlink. A nil req sends
 // no attributes.
 func (c *Client) TrapPolicerGet(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdTrapPolicerGet, "trap-policer-get", false)
+	fam, err := c.core.Check(ctx, CmdTrapPolicerGet, "trap-policer-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("trap-policer-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdTrapPolicerGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdTrapPolicerGet, namerDevlink)
 	if err != nil {
 		return nil, opError("trap-policer-get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("trap-policer-get", err)
 	}
@@ -1999,25 +1923,25 @@ func (c *Client) TrapPolicerGet(ctx context.Context, req *Devlink) (*Devlink, er
 // decode. A nil req sends no attributes.
 func (c *Client) TrapPolicerGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
-		fam, err := c.checkOp(ctx, CmdTrapPolicerGet, "trap-policer-get", true)
+		fam, err := c.core.Check(ctx, CmdTrapPolicerGet, "trap-policer-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("trap-policer-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdTrapPolicerGet, 0, namerDevlink)
+		r, err := b.Request(fam, CmdTrapPolicerGet, namerDevlink)
 		if err != nil {
 			yield(nil, opError("trap-policer-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("trap-policer-get", err))
 				return
@@ -2041,22 +1965,22 @@ func (c *Client) TrapPolicerGetDump(ctx context.Context, req *Devlink) iter.Seq2
 // trap-policer-burst; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
 func (c *Client) TrapPolicerSet(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdTrapPolicerSet, "trap-policer-set", false)
+	fam, err := c.core.Check(ctx, CmdTrapPolicerSet, "trap-policer-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("trap-policer-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdTrapPolicerSet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdTrapPolicerSet, namerDevlink)
 	if err != nil {
 		return opError("trap-policer-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("trap-policer-set", err)
 	}
 	return nil
@@ -2067,22 +1991,22 @@ func (c *Client) TrapPolicerSet(ctx context.Context, req *Devlink) error {
 // health-reporter-name; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
 func (c *Client) HealthReporterTest(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdHealthReporterTest, "health-reporter-test", false)
+	fam, err := c.core.Check(ctx, CmdHealthReporterTest, "health-reporter-test", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("health-reporter-test", err)
 		}
 	}
-	r, err := b.request(fam, CmdHealthReporterTest, 0, namerDevlink)
+	r, err := b.Request(fam, CmdHealthReporterTest, namerDevlink)
 	if err != nil {
 		return opError("health-reporter-test", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("health-reporter-test", err)
 	}
 	return nil
@@ -2093,23 +2017,23 @@ func (c *Client) HealthReporterTest(ctx context.Context, req *Devlink) error {
 // bus-name, dev-name, index, port-index, rate-node-name of set devlink. A nil
 // req sends no attributes.
 func (c *Client) RateGet(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdRateGet, "rate-get", false)
+	fam, err := c.core.Check(ctx, CmdRateGet, "rate-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("rate-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdRateGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdRateGet, namerDevlink)
 	if err != nil {
 		return nil, opError("rate-get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("rate-get", err)
 	}
@@ -2123,25 +2047,25 @@ func (c *Client) RateGet(ctx context.Context, req *Devlink) (*Devlink, error) {
 // A nil req sends no attributes.
 func (c *Client) RateGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
-		fam, err := c.checkOp(ctx, CmdRateGet, "rate-get", true)
+		fam, err := c.core.Check(ctx, CmdRateGet, "rate-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("rate-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdRateGet, 0, namerDevlink)
+		r, err := b.Request(fam, CmdRateGet, namerDevlink)
 		if err != nil {
 			yield(nil, opError("rate-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("rate-get", err))
 				return
@@ -2166,22 +2090,22 @@ func (c *Client) RateGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devli
 // parent-dev; the kernel only acknowledges it. A nil req sends no attributes.
 // Spec flags: [admin-perm].
 func (c *Client) RateSet(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdRateSet, "rate-set", false)
+	fam, err := c.core.Check(ctx, CmdRateSet, "rate-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("rate-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdRateSet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdRateSet, namerDevlink)
 	if err != nil {
 		return opError("rate-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("rate-set", err)
 	}
 	return nil
@@ -2193,22 +2117,22 @@ func (c *Client) RateSet(ctx context.Context, req *Devlink) error {
 // parent-dev; the kernel only acknowledges it. A nil req sends no attributes.
 // Spec flags: [admin-perm].
 func (c *Client) RateNew(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdRateNew, "rate-new", false)
+	fam, err := c.core.Check(ctx, CmdRateNew, "rate-new", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("rate-new", err)
 		}
 	}
-	r, err := b.request(fam, CmdRateNew, 0, namerDevlink)
+	r, err := b.Request(fam, CmdRateNew, namerDevlink)
 	if err != nil {
 		return opError("rate-new", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("rate-new", err)
 	}
 	return nil
@@ -2218,22 +2142,22 @@ func (c *Client) RateNew(ctx context.Context, req *Devlink) error {
 // bus-name, dev-name, index, rate-node-name; the kernel only acknowledges it.
 // A nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) RateDel(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdRateDel, "rate-del", false)
+	fam, err := c.core.Check(ctx, CmdRateDel, "rate-del", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("rate-del", err)
 		}
 	}
-	r, err := b.request(fam, CmdRateDel, 0, namerDevlink)
+	r, err := b.Request(fam, CmdRateDel, namerDevlink)
 	if err != nil {
 		return opError("rate-del", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("rate-del", err)
 	}
 	return nil
@@ -2244,23 +2168,23 @@ func (c *Client) RateDel(ctx context.Context, req *Devlink) error {
 // dev-name, index, linecard-index of set devlink. A nil req sends no
 // attributes.
 func (c *Client) LinecardGet(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdLinecardGet, "linecard-get", false)
+	fam, err := c.core.Check(ctx, CmdLinecardGet, "linecard-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("linecard-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdLinecardGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdLinecardGet, namerDevlink)
 	if err != nil {
 		return nil, opError("linecard-get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("linecard-get", err)
 	}
@@ -2274,25 +2198,25 @@ func (c *Client) LinecardGet(ctx context.Context, req *Devlink) (*Devlink, error
 // sends no attributes.
 func (c *Client) LinecardGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
-		fam, err := c.checkOp(ctx, CmdLinecardGet, "linecard-get", true)
+		fam, err := c.core.Check(ctx, CmdLinecardGet, "linecard-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("linecard-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdLinecardGet, 0, namerDevlink)
+		r, err := b.Request(fam, CmdLinecardGet, namerDevlink)
 		if err != nil {
 			yield(nil, opError("linecard-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("linecard-get", err))
 				return
@@ -2315,22 +2239,22 @@ func (c *Client) LinecardGetDump(ctx context.Context, req *Devlink) iter.Seq2[*D
 // bus-name, dev-name, index, linecard-index, linecard-type; the kernel only
 // acknowledges it. A nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) LinecardSet(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdLinecardSet, "linecard-set", false)
+	fam, err := c.core.Check(ctx, CmdLinecardSet, "linecard-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("linecard-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdLinecardSet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdLinecardSet, namerDevlink)
 	if err != nil {
 		return opError("linecard-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("linecard-set", err)
 	}
 	return nil
@@ -2340,23 +2264,23 @@ func (c *Client) LinecardSet(ctx context.Context, req *Devlink) error {
 // attributes bus-name, dev-name, index; reply attributes bus-name, dev-name,
 // index of set devlink. A nil req sends no attributes.
 func (c *Client) SelftestsGet(ctx context.Context, req *Devlink) (*Devlink, error) {
-	fam, err := c.checkOp(ctx, CmdSelftestsGet, "selftests-get", false)
+	fam, err := c.core.Check(ctx, CmdSelftestsGet, "selftests-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("selftests-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdSelftestsGet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdSelftestsGet, namerDevlink)
 	if err != nil {
 		return nil, opError("selftests-get", err)
 	}
 	rep := new(Devlink)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("selftests-get", err)
 	}
@@ -2369,19 +2293,19 @@ func (c *Client) SelftestsGet(ctx context.Context, req *Devlink) (*Devlink, erro
 // reply that failed to decode.
 func (c *Client) SelftestsGetDump(ctx context.Context) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
-		fam, err := c.checkOp(ctx, CmdSelftestsGet, "selftests-get", true)
+		fam, err := c.core.Check(ctx, CmdSelftestsGet, "selftests-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
-		r, err := b.request(fam, CmdSelftestsGet, 0, nil)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
+		r, err := b.Request(fam, CmdSelftestsGet, nil)
 		if err != nil {
 			yield(nil, opError("selftests-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("selftests-get", err))
 				return
@@ -2404,22 +2328,22 @@ func (c *Client) SelftestsGetDump(ctx context.Context) iter.Seq2[*Devlink, error
 // attributes bus-name, dev-name, index, selftests; the kernel only
 // acknowledges it. A nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) SelftestsRun(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdSelftestsRun, "selftests-run", false)
+	fam, err := c.core.Check(ctx, CmdSelftestsRun, "selftests-run", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("selftests-run", err)
 		}
 	}
-	r, err := b.request(fam, CmdSelftestsRun, 0, namerDevlink)
+	r, err := b.Request(fam, CmdSelftestsRun, namerDevlink)
 	if err != nil {
 		return opError("selftests-run", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("selftests-run", err)
 	}
 	return nil
@@ -2429,22 +2353,22 @@ func (c *Client) SelftestsRun(ctx context.Context, req *Devlink) error {
 // attributes bus-name, dev-name, index, port-index; the kernel only
 // acknowledges it. A nil req sends no attributes.
 func (c *Client) NotifyFilterSet(ctx context.Context, req *Devlink) error {
-	fam, err := c.checkOp(ctx, CmdNotifyFilterSet, "notify-filter-set", false)
+	fam, err := c.core.Check(ctx, CmdNotifyFilterSet, "notify-filter-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("notify-filter-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdNotifyFilterSet, 0, namerDevlink)
+	r, err := b.Request(fam, CmdNotifyFilterSet, namerDevlink)
 	if err != nil {
 		return opError("notify-filter-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("notify-filter-set", err)
 	}
 	return nil

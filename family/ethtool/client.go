@@ -5,147 +5,71 @@ package ethtool
 import (
 	"context"
 	"iter"
-	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/genl"
 )
 
-// Client is a typed client for the ethtool family on a genl.Conn. It is
-// safe for concurrent use. Each operation checks first that the running
-// kernel's family has it (errors match family.ErrNotSupported), encodes the
-// request into a buffer the Client reuses, and decodes replies straight
-// from the receive buffer.
+// Client is a typed client for the ethtool family on a genl.Conn, built on a
+// family.Client. It is safe for concurrent use. Each operation checks first
+// that the running kernel's family has it (errors match
+// family.ErrNotSupported), encodes the request into a buffer the Client
+// reuses, and decodes replies straight from the receive buffer.
 type Client struct {
-	conn *genl.Conn
-	res  *family.Resolver
-	fam  *family.Family
-	bufs sync.Pool
+	core *family.Client
 }
 
 // An Option configures a Client.
-type Option func(*Client)
+type Option = family.ClientOption
 
 // WithResolver resolves the family through r, a cache shared with other
 // clients that follows the family if it is registered again; by default
 // New asks the kernel once.
-func WithResolver(r *family.Resolver) Option { return func(c *Client) { c.res = r } }
+func WithResolver(r *family.Resolver) Option { return family.WithResolver(r) }
 
 // WithFamily uses fam, already resolved on the Conn, instead of asking the
 // kernel.
-func WithFamily(fam *family.Family) Option { return func(c *Client) { c.fam = fam } }
+func WithFamily(fam *family.Family) Option { return family.WithFamily(fam) }
 
 // New returns a Client for the ethtool family on conn, resolving the family
 // (its id, operations and groups). A kernel without the family gives an error
 // matching family.ErrNotFound.
 func New(ctx context.Context, conn *genl.Conn, opts ...Option) (*Client, error) {
-	c := &Client{conn: conn}
-	for _, o := range opts {
-		o(c)
-	}
-	if c.fam != nil {
-		return c, nil
-	}
-	var err error
-	if c.res != nil {
-		c.fam, err = c.res.Family(ctx, FamilyName)
-	} else {
-		c.fam, err = family.Get(ctx, conn, FamilyName)
-	}
+	core, err := family.NewClient(ctx, conn, FamilyName, FamilyVersion, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return c, nil
+	return &Client{core: core}, nil
 }
 
 // Conn returns the Conn the Client sends on.
-func (c *Client) Conn() *genl.Conn { return c.conn }
+func (c *Client) Conn() *genl.Conn { return c.core.Conn() }
 
 // Family returns the family as the running kernel reported it to New.
-func (c *Client) Family() *family.Family { return c.fam }
-
-// family returns the family to address: the resolver's current answer, or
-// the one New found.
-func (c *Client) family(ctx context.Context) (*family.Family, error) {
-	if c.res != nil {
-		return c.res.Family(ctx, FamilyName)
-	}
-	return c.fam, nil
-}
-
-// checkOp returns the family after checking that the kernel accepts cmd in
-// the form asked for.
-func (c *Client) checkOp(ctx context.Context, cmd uint8, name string, dump bool) (*family.Family, error) {
-	fam, err := c.family(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := fam.CheckOp(uint32(cmd), name, dump); err != nil {
-		return nil, err
-	}
-	return fam, nil
-}
-
-// A reqBuf is a request buffer the Client reuses: a fixed header, if any,
-// then attributes.
-type reqBuf struct {
-	enc attrs.Encoder
-	b   []byte
-}
-
-// getBuf returns a buffer holding hdr zero bytes for a fixed header.
-func (c *Client) getBuf(hdr int) *reqBuf {
-	b, _ := c.bufs.Get().(*reqBuf)
-	if b == nil {
-		b = &reqBuf{b: make([]byte, 0, 256)}
-	}
-	buf := b.b[:0]
-	for range hdr {
-		buf = append(buf, 0)
-	}
-	b.enc.Reset(buf)
-	return b
-}
-
-func (c *Client) putBuf(b *reqBuf) {
-	if cap(b.enc.Bytes()) > 64<<10 {
-		return // keep no huge buffers
-	}
-	b.b = b.enc.Bytes()[:0]
-	c.bufs.Put(b)
-}
-
-// request returns the request for what b holds.
-func (b *reqBuf) request(fam *family.Family, cmd uint8, hdr int, names genl.AttrNamer) (genl.Request, error) {
-	if err := b.enc.Err(); err != nil {
-		return genl.Request{}, err
-	}
-	all := b.enc.Bytes()
-	return genl.Request{Family: fam.ID, Command: cmd, Version: FamilyVersion, Header: all[:hdr], Attrs: all[hdr:], Names: names}, nil
-}
+func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // StrsetGet sends ethtool strset-get (do, command 1): request attributes
 // header, stringsets, counts-only; reply attributes header, stringsets of set
 // strset. A nil req sends no attributes.
 func (c *Client) StrsetGet(ctx context.Context, req *Strset) (*Strset, error) {
-	fam, err := c.checkOp(ctx, CmdStrsetGet, "strset-get", false)
+	fam, err := c.core.Check(ctx, CmdStrsetGet, "strset-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("strset-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdStrsetGet, 0, namerStrset)
+	r, err := b.Request(fam, CmdStrsetGet, namerStrset)
 	if err != nil {
 		return nil, opError("strset-get", err)
 	}
 	rep := new(Strset)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("strset-get", err)
 	}
@@ -158,25 +82,25 @@ func (c *Client) StrsetGet(ctx context.Context, req *Strset) (*Strset, error) {
 // it is a reply that failed to decode. A nil req sends no attributes.
 func (c *Client) StrsetGetDump(ctx context.Context, req *Strset) iter.Seq2[*Strset, error] {
 	return func(yield func(*Strset, error) bool) {
-		fam, err := c.checkOp(ctx, CmdStrsetGet, "strset-get", true)
+		fam, err := c.core.Check(ctx, CmdStrsetGet, "strset-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("strset-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdStrsetGet, 0, namerStrset)
+		r, err := b.Request(fam, CmdStrsetGet, namerStrset)
 		if err != nil {
 			yield(nil, opError("strset-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("strset-get", err))
 				return
@@ -199,23 +123,23 @@ func (c *Client) StrsetGetDump(ctx context.Context, req *Strset) iter.Seq2[*Strs
 // header; reply attributes header, port, phyaddr, tp-mdix, tp-mdix-ctrl,
 // transceiver of set linkinfo. A nil req sends no attributes.
 func (c *Client) LinkinfoGet(ctx context.Context, req *Linkinfo) (*Linkinfo, error) {
-	fam, err := c.checkOp(ctx, CmdLinkinfoGet, "linkinfo-get", false)
+	fam, err := c.core.Check(ctx, CmdLinkinfoGet, "linkinfo-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("linkinfo-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdLinkinfoGet, 0, namerLinkinfo)
+	r, err := b.Request(fam, CmdLinkinfoGet, namerLinkinfo)
 	if err != nil {
 		return nil, opError("linkinfo-get", err)
 	}
 	rep := new(Linkinfo)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("linkinfo-get", err)
 	}
@@ -229,25 +153,25 @@ func (c *Client) LinkinfoGet(ctx context.Context, req *Linkinfo) (*Linkinfo, err
 // A nil req sends no attributes.
 func (c *Client) LinkinfoGetDump(ctx context.Context, req *Linkinfo) iter.Seq2[*Linkinfo, error] {
 	return func(yield func(*Linkinfo, error) bool) {
-		fam, err := c.checkOp(ctx, CmdLinkinfoGet, "linkinfo-get", true)
+		fam, err := c.core.Check(ctx, CmdLinkinfoGet, "linkinfo-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("linkinfo-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdLinkinfoGet, 0, namerLinkinfo)
+		r, err := b.Request(fam, CmdLinkinfoGet, namerLinkinfo)
 		if err != nil {
 			yield(nil, opError("linkinfo-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("linkinfo-get", err))
 				return
@@ -270,22 +194,22 @@ func (c *Client) LinkinfoGetDump(ctx context.Context, req *Linkinfo) iter.Seq2[*
 // header, port, phyaddr, tp-mdix, tp-mdix-ctrl, transceiver; the kernel only
 // acknowledges it. A nil req sends no attributes.
 func (c *Client) LinkinfoSet(ctx context.Context, req *Linkinfo) error {
-	fam, err := c.checkOp(ctx, CmdLinkinfoSet, "linkinfo-set", false)
+	fam, err := c.core.Check(ctx, CmdLinkinfoSet, "linkinfo-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("linkinfo-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdLinkinfoSet, 0, namerLinkinfo)
+	r, err := b.Request(fam, CmdLinkinfoSet, namerLinkinfo)
 	if err != nil {
 		return opError("linkinfo-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("linkinfo-set", err)
 	}
 	return nil
@@ -296,23 +220,23 @@ func (c *Client) LinkinfoSet(ctx context.Context, req *Linkinfo) error {
 // master-slave-cfg, master-slave-state, lanes, rate-matching of set linkmodes.
 // A nil req sends no attributes.
 func (c *Client) LinkmodesGet(ctx context.Context, req *Linkmodes) (*Linkmodes, error) {
-	fam, err := c.checkOp(ctx, CmdLinkmodesGet, "linkmodes-get", false)
+	fam, err := c.core.Check(ctx, CmdLinkmodesGet, "linkmodes-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("linkmodes-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdLinkmodesGet, 0, namerLinkmodes)
+	r, err := b.Request(fam, CmdLinkmodesGet, namerLinkmodes)
 	if err != nil {
 		return nil, opError("linkmodes-get", err)
 	}
 	rep := new(Linkmodes)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("linkmodes-get", err)
 	}
@@ -326,25 +250,25 @@ func (c *Client) LinkmodesGet(ctx context.Context, req *Linkmodes) (*Linkmodes, 
 // unless it is a reply that failed to decode. A nil req sends no attributes.
 func (c *Client) LinkmodesGetDump(ctx context.Context, req *Linkmodes) iter.Seq2[*Linkmodes, error] {
 	return func(yield func(*Linkmodes, error) bool) {
-		fam, err := c.checkOp(ctx, CmdLinkmodesGet, "linkmodes-get", true)
+		fam, err := c.core.Check(ctx, CmdLinkmodesGet, "linkmodes-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("linkmodes-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdLinkmodesGet, 0, namerLinkmodes)
+		r, err := b.Request(fam, CmdLinkmodesGet, namerLinkmodes)
 		if err != nil {
 			yield(nil, opError("linkmodes-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("linkmodes-get", err))
 				return
@@ -368,22 +292,22 @@ func (c *Client) LinkmodesGetDump(ctx context.Context, req *Linkmodes) iter.Seq2
 // master-slave-state, lanes, rate-matching; the kernel only acknowledges it. A
 // nil req sends no attributes.
 func (c *Client) LinkmodesSet(ctx context.Context, req *Linkmodes) error {
-	fam, err := c.checkOp(ctx, CmdLinkmodesSet, "linkmodes-set", false)
+	fam, err := c.core.Check(ctx, CmdLinkmodesSet, "linkmodes-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("linkmodes-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdLinkmodesSet, 0, namerLinkmodes)
+	r, err := b.Request(fam, CmdLinkmodesSet, namerLinkmodes)
 	if err != nil {
 		return opError("linkmodes-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("linkmodes-set", err)
 	}
 	return nil
@@ -393,23 +317,23 @@ func (c *Client) LinkmodesSet(ctx context.Context, req *Linkmodes) error {
 // header; reply attributes header, link, sqi, sqi-max, ext-state,
 // ext-substate, ext-down-cnt of set linkstate. A nil req sends no attributes.
 func (c *Client) LinkstateGet(ctx context.Context, req *Linkstate) (*Linkstate, error) {
-	fam, err := c.checkOp(ctx, CmdLinkstateGet, "linkstate-get", false)
+	fam, err := c.core.Check(ctx, CmdLinkstateGet, "linkstate-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("linkstate-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdLinkstateGet, 0, namerLinkstate)
+	r, err := b.Request(fam, CmdLinkstateGet, namerLinkstate)
 	if err != nil {
 		return nil, opError("linkstate-get", err)
 	}
 	rep := new(Linkstate)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("linkstate-get", err)
 	}
@@ -423,25 +347,25 @@ func (c *Client) LinkstateGet(ctx context.Context, req *Linkstate) (*Linkstate, 
 // A nil req sends no attributes.
 func (c *Client) LinkstateGetDump(ctx context.Context, req *Linkstate) iter.Seq2[*Linkstate, error] {
 	return func(yield func(*Linkstate, error) bool) {
-		fam, err := c.checkOp(ctx, CmdLinkstateGet, "linkstate-get", true)
+		fam, err := c.core.Check(ctx, CmdLinkstateGet, "linkstate-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("linkstate-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdLinkstateGet, 0, namerLinkstate)
+		r, err := b.Request(fam, CmdLinkstateGet, namerLinkstate)
 		if err != nil {
 			yield(nil, opError("linkstate-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("linkstate-get", err))
 				return
@@ -464,23 +388,23 @@ func (c *Client) LinkstateGetDump(ctx context.Context, req *Linkstate) iter.Seq2
 // reply attributes header, msgmask of set debug. A nil req sends no
 // attributes.
 func (c *Client) DebugGet(ctx context.Context, req *Debug) (*Debug, error) {
-	fam, err := c.checkOp(ctx, CmdDebugGet, "debug-get", false)
+	fam, err := c.core.Check(ctx, CmdDebugGet, "debug-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("debug-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdDebugGet, 0, namerDebug)
+	r, err := b.Request(fam, CmdDebugGet, namerDebug)
 	if err != nil {
 		return nil, opError("debug-get", err)
 	}
 	rep := new(Debug)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("debug-get", err)
 	}
@@ -493,25 +417,25 @@ func (c *Client) DebugGet(ctx context.Context, req *Debug) (*Debug, error) {
 // to decode. A nil req sends no attributes.
 func (c *Client) DebugGetDump(ctx context.Context, req *Debug) iter.Seq2[*Debug, error] {
 	return func(yield func(*Debug, error) bool) {
-		fam, err := c.checkOp(ctx, CmdDebugGet, "debug-get", true)
+		fam, err := c.core.Check(ctx, CmdDebugGet, "debug-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("debug-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdDebugGet, 0, namerDebug)
+		r, err := b.Request(fam, CmdDebugGet, namerDebug)
 		if err != nil {
 			yield(nil, opError("debug-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("debug-get", err))
 				return
@@ -533,22 +457,22 @@ func (c *Client) DebugGetDump(ctx context.Context, req *Debug) iter.Seq2[*Debug,
 // DebugSet sends ethtool debug-set (do, command 8): request attributes header,
 // msgmask; the kernel only acknowledges it. A nil req sends no attributes.
 func (c *Client) DebugSet(ctx context.Context, req *Debug) error {
-	fam, err := c.checkOp(ctx, CmdDebugSet, "debug-set", false)
+	fam, err := c.core.Check(ctx, CmdDebugSet, "debug-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("debug-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdDebugSet, 0, namerDebug)
+	r, err := b.Request(fam, CmdDebugSet, namerDebug)
 	if err != nil {
 		return opError("debug-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("debug-set", err)
 	}
 	return nil
@@ -558,23 +482,23 @@ func (c *Client) DebugSet(ctx context.Context, req *Debug) error {
 // reply attributes header, modes, sopass of set wol. A nil req sends no
 // attributes.
 func (c *Client) WolGet(ctx context.Context, req *Wol) (*Wol, error) {
-	fam, err := c.checkOp(ctx, CmdWolGet, "wol-get", false)
+	fam, err := c.core.Check(ctx, CmdWolGet, "wol-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("wol-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdWolGet, 0, namerWol)
+	r, err := b.Request(fam, CmdWolGet, namerWol)
 	if err != nil {
 		return nil, opError("wol-get", err)
 	}
 	rep := new(Wol)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("wol-get", err)
 	}
@@ -587,25 +511,25 @@ func (c *Client) WolGet(ctx context.Context, req *Wol) (*Wol, error) {
 // failed to decode. A nil req sends no attributes.
 func (c *Client) WolGetDump(ctx context.Context, req *Wol) iter.Seq2[*Wol, error] {
 	return func(yield func(*Wol, error) bool) {
-		fam, err := c.checkOp(ctx, CmdWolGet, "wol-get", true)
+		fam, err := c.core.Check(ctx, CmdWolGet, "wol-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("wol-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdWolGet, 0, namerWol)
+		r, err := b.Request(fam, CmdWolGet, namerWol)
 		if err != nil {
 			yield(nil, opError("wol-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("wol-get", err))
 				return
@@ -628,22 +552,22 @@ func (c *Client) WolGetDump(ctx context.Context, req *Wol) iter.Seq2[*Wol, error
 // modes, sopass; the kernel only acknowledges it. A nil req sends no
 // attributes.
 func (c *Client) WolSet(ctx context.Context, req *Wol) error {
-	fam, err := c.checkOp(ctx, CmdWolSet, "wol-set", false)
+	fam, err := c.core.Check(ctx, CmdWolSet, "wol-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("wol-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdWolSet, 0, namerWol)
+	r, err := b.Request(fam, CmdWolSet, namerWol)
 	if err != nil {
 		return opError("wol-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("wol-set", err)
 	}
 	return nil
@@ -653,23 +577,23 @@ func (c *Client) WolSet(ctx context.Context, req *Wol) error {
 // header; reply attributes header, hw, wanted, active, nochange of set
 // features. A nil req sends no attributes.
 func (c *Client) FeaturesGet(ctx context.Context, req *Features) (*Features, error) {
-	fam, err := c.checkOp(ctx, CmdFeaturesGet, "features-get", false)
+	fam, err := c.core.Check(ctx, CmdFeaturesGet, "features-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("features-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdFeaturesGet, 0, namerFeatures)
+	r, err := b.Request(fam, CmdFeaturesGet, namerFeatures)
 	if err != nil {
 		return nil, opError("features-get", err)
 	}
 	rep := new(Features)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("features-get", err)
 	}
@@ -682,25 +606,25 @@ func (c *Client) FeaturesGet(ctx context.Context, req *Features) (*Features, err
 // unless it is a reply that failed to decode. A nil req sends no attributes.
 func (c *Client) FeaturesGetDump(ctx context.Context, req *Features) iter.Seq2[*Features, error] {
 	return func(yield func(*Features, error) bool) {
-		fam, err := c.checkOp(ctx, CmdFeaturesGet, "features-get", true)
+		fam, err := c.core.Check(ctx, CmdFeaturesGet, "features-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("features-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdFeaturesGet, 0, namerFeatures)
+		r, err := b.Request(fam, CmdFeaturesGet, namerFeatures)
 		if err != nil {
 			yield(nil, opError("features-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("features-get", err))
 				return
@@ -723,23 +647,23 @@ func (c *Client) FeaturesGetDump(ctx context.Context, req *Features) iter.Seq2[*
 // header, hw, wanted, active, nochange; reply attributes header, hw, wanted,
 // active, nochange of set features. A nil req sends no attributes.
 func (c *Client) FeaturesSet(ctx context.Context, req *Features) (*Features, error) {
-	fam, err := c.checkOp(ctx, CmdFeaturesSet, "features-set", false)
+	fam, err := c.core.Check(ctx, CmdFeaturesSet, "features-set", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("features-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdFeaturesSet, 0, namerFeatures)
+	r, err := b.Request(fam, CmdFeaturesSet, namerFeatures)
 	if err != nil {
 		return nil, opError("features-set", err)
 	}
 	rep := new(Features)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("features-set", err)
 	}
@@ -750,23 +674,23 @@ func (c *Client) FeaturesSet(ctx context.Context, req *Features) (*Features, err
 // attributes header; reply attributes header, flags of set privflags. A nil
 // req sends no attributes.
 func (c *Client) PrivflagsGet(ctx context.Context, req *Privflags) (*Privflags, error) {
-	fam, err := c.checkOp(ctx, CmdPrivflagsGet, "privflags-get", false)
+	fam, err := c.core.Check(ctx, CmdPrivflagsGet, "privflags-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("privflags-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdPrivflagsGet, 0, namerPrivflags)
+	r, err := b.Request(fam, CmdPrivflagsGet, namerPrivflags)
 	if err != nil {
 		return nil, opError("privflags-get", err)
 	}
 	rep := new(Privflags)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("privflags-get", err)
 	}
@@ -779,25 +703,25 @@ func (c *Client) PrivflagsGet(ctx context.Context, req *Privflags) (*Privflags, 
 // reply that failed to decode. A nil req sends no attributes.
 func (c *Client) PrivflagsGetDump(ctx context.Context, req *Privflags) iter.Seq2[*Privflags, error] {
 	return func(yield func(*Privflags, error) bool) {
-		fam, err := c.checkOp(ctx, CmdPrivflagsGet, "privflags-get", true)
+		fam, err := c.core.Check(ctx, CmdPrivflagsGet, "privflags-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("privflags-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdPrivflagsGet, 0, namerPrivflags)
+		r, err := b.Request(fam, CmdPrivflagsGet, namerPrivflags)
 		if err != nil {
 			yield(nil, opError("privflags-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("privflags-get", err))
 				return
@@ -820,22 +744,22 @@ func (c *Client) PrivflagsGetDump(ctx context.Context, req *Privflags) iter.Seq2
 // attributes header, flags; the kernel only acknowledges it. A nil req sends
 // no attributes.
 func (c *Client) PrivflagsSet(ctx context.Context, req *Privflags) error {
-	fam, err := c.checkOp(ctx, CmdPrivflagsSet, "privflags-set", false)
+	fam, err := c.core.Check(ctx, CmdPrivflagsSet, "privflags-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("privflags-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdPrivflagsSet, 0, namerPrivflags)
+	r, err := b.Request(fam, CmdPrivflagsSet, namerPrivflags)
 	if err != nil {
 		return opError("privflags-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("privflags-set", err)
 	}
 	return nil
@@ -847,23 +771,23 @@ func (c *Client) PrivflagsSet(ctx context.Context, req *Privflags) error {
 // rx-push, tx-push-buf-len, tx-push-buf-len-max, hds-thresh, hds-thresh-max of
 // set rings. A nil req sends no attributes.
 func (c *Client) RingsGet(ctx context.Context, req *Rings) (*Rings, error) {
-	fam, err := c.checkOp(ctx, CmdRingsGet, "rings-get", false)
+	fam, err := c.core.Check(ctx, CmdRingsGet, "rings-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("rings-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdRingsGet, 0, namerRings)
+	r, err := b.Request(fam, CmdRingsGet, namerRings)
 	if err != nil {
 		return nil, opError("rings-get", err)
 	}
 	rep := new(Rings)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("rings-get", err)
 	}
@@ -878,25 +802,25 @@ func (c *Client) RingsGet(ctx context.Context, req *Rings) (*Rings, error) {
 // unless it is a reply that failed to decode. A nil req sends no attributes.
 func (c *Client) RingsGetDump(ctx context.Context, req *Rings) iter.Seq2[*Rings, error] {
 	return func(yield func(*Rings, error) bool) {
-		fam, err := c.checkOp(ctx, CmdRingsGet, "rings-get", true)
+		fam, err := c.core.Check(ctx, CmdRingsGet, "rings-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("rings-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdRingsGet, 0, namerRings)
+		r, err := b.Request(fam, CmdRingsGet, namerRings)
 		if err != nil {
 			yield(nil, opError("rings-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("rings-get", err))
 				return
@@ -921,22 +845,22 @@ func (c *Client) RingsGetDump(ctx context.Context, req *Rings) iter.Seq2[*Rings,
 // tx-push-buf-len-max, hds-thresh, hds-thresh-max; the kernel only
 // acknowledges it. A nil req sends no attributes.
 func (c *Client) RingsSet(ctx context.Context, req *Rings) error {
-	fam, err := c.checkOp(ctx, CmdRingsSet, "rings-set", false)
+	fam, err := c.core.Check(ctx, CmdRingsSet, "rings-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("rings-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdRingsSet, 0, namerRings)
+	r, err := b.Request(fam, CmdRingsSet, namerRings)
 	if err != nil {
 		return opError("rings-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("rings-set", err)
 	}
 	return nil
@@ -947,23 +871,23 @@ func (c *Client) RingsSet(ctx context.Context, req *Rings) error {
 // rx-count, tx-count, other-count, combined-count of set channels. A nil req
 // sends no attributes.
 func (c *Client) ChannelsGet(ctx context.Context, req *Channels) (*Channels, error) {
-	fam, err := c.checkOp(ctx, CmdChannelsGet, "channels-get", false)
+	fam, err := c.core.Check(ctx, CmdChannelsGet, "channels-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("channels-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdChannelsGet, 0, namerChannels)
+	r, err := b.Request(fam, CmdChannelsGet, namerChannels)
 	if err != nil {
 		return nil, opError("channels-get", err)
 	}
 	rep := new(Channels)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("channels-get", err)
 	}
@@ -977,25 +901,25 @@ func (c *Client) ChannelsGet(ctx context.Context, req *Channels) (*Channels, err
 // unless it is a reply that failed to decode. A nil req sends no attributes.
 func (c *Client) ChannelsGetDump(ctx context.Context, req *Channels) iter.Seq2[*Channels, error] {
 	return func(yield func(*Channels, error) bool) {
-		fam, err := c.checkOp(ctx, CmdChannelsGet, "channels-get", true)
+		fam, err := c.core.Check(ctx, CmdChannelsGet, "channels-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("channels-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdChannelsGet, 0, namerChannels)
+		r, err := b.Request(fam, CmdChannelsGet, namerChannels)
 		if err != nil {
 			yield(nil, opError("channels-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("channels-get", err))
 				return
@@ -1019,22 +943,22 @@ func (c *Client) ChannelsGetDump(ctx context.Context, req *Channels) iter.Seq2[*
 // other-count, combined-count; the kernel only acknowledges it. A nil req
 // sends no attributes.
 func (c *Client) ChannelsSet(ctx context.Context, req *Channels) error {
-	fam, err := c.checkOp(ctx, CmdChannelsSet, "channels-set", false)
+	fam, err := c.core.Check(ctx, CmdChannelsSet, "channels-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("channels-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdChannelsSet, 0, namerChannels)
+	r, err := b.Request(fam, CmdChannelsSet, namerChannels)
 	if err != nil {
 		return opError("channels-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("channels-set", err)
 	}
 	return nil
@@ -1051,23 +975,23 @@ func (c *Client) ChannelsSet(ctx context.Context, req *Channels) error {
 // tx-profile, rx-cqe-frames, rx-cqe-nsecs of set coalesce. A nil req sends no
 // attributes.
 func (c *Client) CoalesceGet(ctx context.Context, req *Coalesce) (*Coalesce, error) {
-	fam, err := c.checkOp(ctx, CmdCoalesceGet, "coalesce-get", false)
+	fam, err := c.core.Check(ctx, CmdCoalesceGet, "coalesce-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("coalesce-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdCoalesceGet, 0, namerCoalesce)
+	r, err := b.Request(fam, CmdCoalesceGet, namerCoalesce)
 	if err != nil {
 		return nil, opError("coalesce-get", err)
 	}
 	rep := new(Coalesce)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("coalesce-get", err)
 	}
@@ -1087,25 +1011,25 @@ func (c *Client) CoalesceGet(ctx context.Context, req *Coalesce) (*Coalesce, err
 // reply that failed to decode. A nil req sends no attributes.
 func (c *Client) CoalesceGetDump(ctx context.Context, req *Coalesce) iter.Seq2[*Coalesce, error] {
 	return func(yield func(*Coalesce, error) bool) {
-		fam, err := c.checkOp(ctx, CmdCoalesceGet, "coalesce-get", true)
+		fam, err := c.core.Check(ctx, CmdCoalesceGet, "coalesce-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("coalesce-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdCoalesceGet, 0, namerCoalesce)
+		r, err := b.Request(fam, CmdCoalesceGet, namerCoalesce)
 		if err != nil {
 			yield(nil, opError("coalesce-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("coalesce-get", err))
 				return
@@ -1135,22 +1059,22 @@ func (c *Client) CoalesceGetDump(ctx context.Context, req *Coalesce) iter.Seq2[*
 // rx-cqe-frames, rx-cqe-nsecs; the kernel only acknowledges it. A nil req
 // sends no attributes.
 func (c *Client) CoalesceSet(ctx context.Context, req *Coalesce) error {
-	fam, err := c.checkOp(ctx, CmdCoalesceSet, "coalesce-set", false)
+	fam, err := c.core.Check(ctx, CmdCoalesceSet, "coalesce-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("coalesce-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdCoalesceSet, 0, namerCoalesce)
+	r, err := b.Request(fam, CmdCoalesceSet, namerCoalesce)
 	if err != nil {
 		return opError("coalesce-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("coalesce-set", err)
 	}
 	return nil
@@ -1160,23 +1084,23 @@ func (c *Client) CoalesceSet(ctx context.Context, req *Coalesce) error {
 // header; reply attributes header, autoneg, rx, tx, stats, stats-src of set
 // pause. A nil req sends no attributes.
 func (c *Client) PauseGet(ctx context.Context, req *Pause) (*Pause, error) {
-	fam, err := c.checkOp(ctx, CmdPauseGet, "pause-get", false)
+	fam, err := c.core.Check(ctx, CmdPauseGet, "pause-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("pause-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdPauseGet, 0, namerPause)
+	r, err := b.Request(fam, CmdPauseGet, namerPause)
 	if err != nil {
 		return nil, opError("pause-get", err)
 	}
 	rep := new(Pause)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("pause-get", err)
 	}
@@ -1189,25 +1113,25 @@ func (c *Client) PauseGet(ctx context.Context, req *Pause) (*Pause, error) {
 // it is a reply that failed to decode. A nil req sends no attributes.
 func (c *Client) PauseGetDump(ctx context.Context, req *Pause) iter.Seq2[*Pause, error] {
 	return func(yield func(*Pause, error) bool) {
-		fam, err := c.checkOp(ctx, CmdPauseGet, "pause-get", true)
+		fam, err := c.core.Check(ctx, CmdPauseGet, "pause-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("pause-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdPauseGet, 0, namerPause)
+		r, err := b.Request(fam, CmdPauseGet, namerPause)
 		if err != nil {
 			yield(nil, opError("pause-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("pause-get", err))
 				return
@@ -1230,22 +1154,22 @@ func (c *Client) PauseGetDump(ctx context.Context, req *Pause) iter.Seq2[*Pause,
 // header, autoneg, rx, tx, stats, stats-src; the kernel only acknowledges it.
 // A nil req sends no attributes.
 func (c *Client) PauseSet(ctx context.Context, req *Pause) error {
-	fam, err := c.checkOp(ctx, CmdPauseSet, "pause-set", false)
+	fam, err := c.core.Check(ctx, CmdPauseSet, "pause-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("pause-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdPauseSet, 0, namerPause)
+	r, err := b.Request(fam, CmdPauseSet, namerPause)
 	if err != nil {
 		return opError("pause-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("pause-set", err)
 	}
 	return nil
@@ -1255,23 +1179,23 @@ func (c *Client) PauseSet(ctx context.Context, req *Pause) error {
 // reply attributes header, modes-ours, modes-peer, active, enabled,
 // tx-lpi-enabled, tx-lpi-timer of set eee. A nil req sends no attributes.
 func (c *Client) EeeGet(ctx context.Context, req *Eee) (*Eee, error) {
-	fam, err := c.checkOp(ctx, CmdEeeGet, "eee-get", false)
+	fam, err := c.core.Check(ctx, CmdEeeGet, "eee-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("eee-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdEeeGet, 0, namerEee)
+	r, err := b.Request(fam, CmdEeeGet, namerEee)
 	if err != nil {
 		return nil, opError("eee-get", err)
 	}
 	rep := new(Eee)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("eee-get", err)
 	}
@@ -1285,25 +1209,25 @@ func (c *Client) EeeGet(ctx context.Context, req *Eee) (*Eee, error) {
 // A nil req sends no attributes.
 func (c *Client) EeeGetDump(ctx context.Context, req *Eee) iter.Seq2[*Eee, error] {
 	return func(yield func(*Eee, error) bool) {
-		fam, err := c.checkOp(ctx, CmdEeeGet, "eee-get", true)
+		fam, err := c.core.Check(ctx, CmdEeeGet, "eee-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("eee-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdEeeGet, 0, namerEee)
+		r, err := b.Request(fam, CmdEeeGet, namerEee)
 		if err != nil {
 			yield(nil, opError("eee-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("eee-get", err))
 				return
@@ -1326,22 +1250,22 @@ func (c *Client) EeeGetDump(ctx context.Context, req *Eee) iter.Seq2[*Eee, error
 // modes-ours, modes-peer, active, enabled, tx-lpi-enabled, tx-lpi-timer; the
 // kernel only acknowledges it. A nil req sends no attributes.
 func (c *Client) EeeSet(ctx context.Context, req *Eee) error {
-	fam, err := c.checkOp(ctx, CmdEeeSet, "eee-set", false)
+	fam, err := c.core.Check(ctx, CmdEeeSet, "eee-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("eee-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdEeeSet, 0, namerEee)
+	r, err := b.Request(fam, CmdEeeSet, namerEee)
 	if err != nil {
 		return opError("eee-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("eee-set", err)
 	}
 	return nil
@@ -1352,23 +1276,23 @@ func (c *Client) EeeSet(ctx context.Context, req *Eee) error {
 // rx-filters, phc-index, stats, hwtstamp-provider, hwtstamp-source,
 // hwtstamp-phyindex of set tsinfo. A nil req sends no attributes.
 func (c *Client) TsinfoGet(ctx context.Context, req *Tsinfo) (*Tsinfo, error) {
-	fam, err := c.checkOp(ctx, CmdTsinfoGet, "tsinfo-get", false)
+	fam, err := c.core.Check(ctx, CmdTsinfoGet, "tsinfo-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("tsinfo-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdTsinfoGet, 0, namerTsinfo)
+	r, err := b.Request(fam, CmdTsinfoGet, namerTsinfo)
 	if err != nil {
 		return nil, opError("tsinfo-get", err)
 	}
 	rep := new(Tsinfo)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("tsinfo-get", err)
 	}
@@ -1383,25 +1307,25 @@ func (c *Client) TsinfoGet(ctx context.Context, req *Tsinfo) (*Tsinfo, error) {
 // sends no attributes.
 func (c *Client) TsinfoGetDump(ctx context.Context, req *Tsinfo) iter.Seq2[*Tsinfo, error] {
 	return func(yield func(*Tsinfo, error) bool) {
-		fam, err := c.checkOp(ctx, CmdTsinfoGet, "tsinfo-get", true)
+		fam, err := c.core.Check(ctx, CmdTsinfoGet, "tsinfo-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("tsinfo-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdTsinfoGet, 0, namerTsinfo)
+		r, err := b.Request(fam, CmdTsinfoGet, namerTsinfo)
 		if err != nil {
 			yield(nil, opError("tsinfo-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("tsinfo-get", err))
 				return
@@ -1424,22 +1348,22 @@ func (c *Client) TsinfoGetDump(ctx context.Context, req *Tsinfo) iter.Seq2[*Tsin
 // attributes header; the kernel only acknowledges it. A nil req sends no
 // attributes.
 func (c *Client) CableTestAct(ctx context.Context, req *CableTest) error {
-	fam, err := c.checkOp(ctx, CmdCableTestAct, "cable-test-act", false)
+	fam, err := c.core.Check(ctx, CmdCableTestAct, "cable-test-act", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("cable-test-act", err)
 		}
 	}
-	r, err := b.request(fam, CmdCableTestAct, 0, namerCableTest)
+	r, err := b.Request(fam, CmdCableTestAct, namerCableTest)
 	if err != nil {
 		return opError("cable-test-act", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("cable-test-act", err)
 	}
 	return nil
@@ -1449,22 +1373,22 @@ func (c *Client) CableTestAct(ctx context.Context, req *CableTest) error {
 // attributes header; the kernel only acknowledges it. A nil req sends no
 // attributes.
 func (c *Client) CableTestTdrAct(ctx context.Context, req *CableTestTdr) error {
-	fam, err := c.checkOp(ctx, CmdCableTestTdrAct, "cable-test-tdr-act", false)
+	fam, err := c.core.Check(ctx, CmdCableTestTdrAct, "cable-test-tdr-act", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("cable-test-tdr-act", err)
 		}
 	}
-	r, err := b.request(fam, CmdCableTestTdrAct, 0, namerCableTestTdr)
+	r, err := b.Request(fam, CmdCableTestTdrAct, namerCableTestTdr)
 	if err != nil {
 		return opError("cable-test-tdr-act", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("cable-test-tdr-act", err)
 	}
 	return nil
@@ -1474,23 +1398,23 @@ func (c *Client) CableTestTdrAct(ctx context.Context, req *CableTestTdr) error {
 // attributes header; reply attributes header, udp-ports of set tunnel-info. A
 // nil req sends no attributes.
 func (c *Client) TunnelInfoGet(ctx context.Context, req *TunnelInfo) (*TunnelInfo, error) {
-	fam, err := c.checkOp(ctx, CmdTunnelInfoGet, "tunnel-info-get", false)
+	fam, err := c.core.Check(ctx, CmdTunnelInfoGet, "tunnel-info-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("tunnel-info-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdTunnelInfoGet, 0, namerTunnelInfo)
+	r, err := b.Request(fam, CmdTunnelInfoGet, namerTunnelInfo)
 	if err != nil {
 		return nil, opError("tunnel-info-get", err)
 	}
 	rep := new(TunnelInfo)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("tunnel-info-get", err)
 	}
@@ -1503,25 +1427,25 @@ func (c *Client) TunnelInfoGet(ctx context.Context, req *TunnelInfo) (*TunnelInf
 // reply that failed to decode. A nil req sends no attributes.
 func (c *Client) TunnelInfoGetDump(ctx context.Context, req *TunnelInfo) iter.Seq2[*TunnelInfo, error] {
 	return func(yield func(*TunnelInfo, error) bool) {
-		fam, err := c.checkOp(ctx, CmdTunnelInfoGet, "tunnel-info-get", true)
+		fam, err := c.core.Check(ctx, CmdTunnelInfoGet, "tunnel-info-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("tunnel-info-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdTunnelInfoGet, 0, namerTunnelInfo)
+		r, err := b.Request(fam, CmdTunnelInfoGet, namerTunnelInfo)
 		if err != nil {
 			yield(nil, opError("tunnel-info-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("tunnel-info-get", err))
 				return
@@ -1544,23 +1468,23 @@ func (c *Client) TunnelInfoGetDump(ctx context.Context, req *TunnelInfo) iter.Se
 // reply attributes header, modes, auto, active, stats of set fec. A nil req
 // sends no attributes.
 func (c *Client) FecGet(ctx context.Context, req *Fec) (*Fec, error) {
-	fam, err := c.checkOp(ctx, CmdFecGet, "fec-get", false)
+	fam, err := c.core.Check(ctx, CmdFecGet, "fec-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("fec-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdFecGet, 0, namerFec)
+	r, err := b.Request(fam, CmdFecGet, namerFec)
 	if err != nil {
 		return nil, opError("fec-get", err)
 	}
 	rep := new(Fec)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("fec-get", err)
 	}
@@ -1573,25 +1497,25 @@ func (c *Client) FecGet(ctx context.Context, req *Fec) (*Fec, error) {
 // reply that failed to decode. A nil req sends no attributes.
 func (c *Client) FecGetDump(ctx context.Context, req *Fec) iter.Seq2[*Fec, error] {
 	return func(yield func(*Fec, error) bool) {
-		fam, err := c.checkOp(ctx, CmdFecGet, "fec-get", true)
+		fam, err := c.core.Check(ctx, CmdFecGet, "fec-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("fec-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdFecGet, 0, namerFec)
+		r, err := b.Request(fam, CmdFecGet, namerFec)
 		if err != nil {
 			yield(nil, opError("fec-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("fec-get", err))
 				return
@@ -1614,22 +1538,22 @@ func (c *Client) FecGetDump(ctx context.Context, req *Fec) iter.Seq2[*Fec, error
 // modes, auto, active, stats; the kernel only acknowledges it. A nil req sends
 // no attributes.
 func (c *Client) FecSet(ctx context.Context, req *Fec) error {
-	fam, err := c.checkOp(ctx, CmdFecSet, "fec-set", false)
+	fam, err := c.core.Check(ctx, CmdFecSet, "fec-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("fec-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdFecSet, 0, namerFec)
+	r, err := b.Request(fam, CmdFecSet, namerFec)
 	if err != nil {
 		return opError("fec-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("fec-set", err)
 	}
 	return nil
@@ -1639,23 +1563,23 @@ func (c *Client) FecSet(ctx context.Context, req *Fec) error {
 // attributes header, offset, length, page, bank, i2c-address; reply attributes
 // header, data of set module-eeprom. A nil req sends no attributes.
 func (c *Client) ModuleEepromGet(ctx context.Context, req *ModuleEeprom) (*ModuleEeprom, error) {
-	fam, err := c.checkOp(ctx, CmdModuleEepromGet, "module-eeprom-get", false)
+	fam, err := c.core.Check(ctx, CmdModuleEepromGet, "module-eeprom-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("module-eeprom-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdModuleEepromGet, 0, namerModuleEeprom)
+	r, err := b.Request(fam, CmdModuleEepromGet, namerModuleEeprom)
 	if err != nil {
 		return nil, opError("module-eeprom-get", err)
 	}
 	rep := new(ModuleEeprom)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("module-eeprom-get", err)
 	}
@@ -1669,25 +1593,25 @@ func (c *Client) ModuleEepromGet(ctx context.Context, req *ModuleEeprom) (*Modul
 // A nil req sends no attributes.
 func (c *Client) ModuleEepromGetDump(ctx context.Context, req *ModuleEeprom) iter.Seq2[*ModuleEeprom, error] {
 	return func(yield func(*ModuleEeprom, error) bool) {
-		fam, err := c.checkOp(ctx, CmdModuleEepromGet, "module-eeprom-get", true)
+		fam, err := c.core.Check(ctx, CmdModuleEepromGet, "module-eeprom-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("module-eeprom-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdModuleEepromGet, 0, namerModuleEeprom)
+		r, err := b.Request(fam, CmdModuleEepromGet, namerModuleEeprom)
 		if err != nil {
 			yield(nil, opError("module-eeprom-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("module-eeprom-get", err))
 				return
@@ -1710,23 +1634,23 @@ func (c *Client) ModuleEepromGetDump(ctx context.Context, req *ModuleEeprom) ite
 // header, groups; reply attributes header, groups, grp, src of set stats. A
 // nil req sends no attributes.
 func (c *Client) StatsGet(ctx context.Context, req *Stats) (*Stats, error) {
-	fam, err := c.checkOp(ctx, CmdStatsGet, "stats-get", false)
+	fam, err := c.core.Check(ctx, CmdStatsGet, "stats-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("stats-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdStatsGet, 0, namerStats)
+	r, err := b.Request(fam, CmdStatsGet, namerStats)
 	if err != nil {
 		return nil, opError("stats-get", err)
 	}
 	rep := new(Stats)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("stats-get", err)
 	}
@@ -1739,25 +1663,25 @@ func (c *Client) StatsGet(ctx context.Context, req *Stats) (*Stats, error) {
 // reply that failed to decode. A nil req sends no attributes.
 func (c *Client) StatsGetDump(ctx context.Context, req *Stats) iter.Seq2[*Stats, error] {
 	return func(yield func(*Stats, error) bool) {
-		fam, err := c.checkOp(ctx, CmdStatsGet, "stats-get", true)
+		fam, err := c.core.Check(ctx, CmdStatsGet, "stats-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("stats-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdStatsGet, 0, namerStats)
+		r, err := b.Request(fam, CmdStatsGet, namerStats)
 		if err != nil {
 			yield(nil, opError("stats-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("stats-get", err))
 				return
@@ -1780,23 +1704,23 @@ func (c *Client) StatsGetDump(ctx context.Context, req *Stats) iter.Seq2[*Stats,
 // attributes header; reply attributes header, num of set phc-vclocks. A nil
 // req sends no attributes.
 func (c *Client) PhcVclocksGet(ctx context.Context, req *PhcVclocks) (*PhcVclocks, error) {
-	fam, err := c.checkOp(ctx, CmdPhcVclocksGet, "phc-vclocks-get", false)
+	fam, err := c.core.Check(ctx, CmdPhcVclocksGet, "phc-vclocks-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("phc-vclocks-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdPhcVclocksGet, 0, namerPhcVclocks)
+	r, err := b.Request(fam, CmdPhcVclocksGet, namerPhcVclocks)
 	if err != nil {
 		return nil, opError("phc-vclocks-get", err)
 	}
 	rep := new(PhcVclocks)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("phc-vclocks-get", err)
 	}
@@ -1809,25 +1733,25 @@ func (c *Client) PhcVclocksGet(ctx context.Context, req *PhcVclocks) (*PhcVclock
 // reply that failed to decode. A nil req sends no attributes.
 func (c *Client) PhcVclocksGetDump(ctx context.Context, req *PhcVclocks) iter.Seq2[*PhcVclocks, error] {
 	return func(yield func(*PhcVclocks, error) bool) {
-		fam, err := c.checkOp(ctx, CmdPhcVclocksGet, "phc-vclocks-get", true)
+		fam, err := c.core.Check(ctx, CmdPhcVclocksGet, "phc-vclocks-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("phc-vclocks-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdPhcVclocksGet, 0, namerPhcVclocks)
+		r, err := b.Request(fam, CmdPhcVclocksGet, namerPhcVclocks)
 		if err != nil {
 			yield(nil, opError("phc-vclocks-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("phc-vclocks-get", err))
 				return
@@ -1850,23 +1774,23 @@ func (c *Client) PhcVclocksGetDump(ctx context.Context, req *PhcVclocks) iter.Se
 // header; reply attributes header, power-mode-policy, power-mode of set
 // module. A nil req sends no attributes.
 func (c *Client) ModuleGet(ctx context.Context, req *Module) (*Module, error) {
-	fam, err := c.checkOp(ctx, CmdModuleGet, "module-get", false)
+	fam, err := c.core.Check(ctx, CmdModuleGet, "module-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("module-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdModuleGet, 0, namerModule)
+	r, err := b.Request(fam, CmdModuleGet, namerModule)
 	if err != nil {
 		return nil, opError("module-get", err)
 	}
 	rep := new(Module)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("module-get", err)
 	}
@@ -1879,25 +1803,25 @@ func (c *Client) ModuleGet(ctx context.Context, req *Module) (*Module, error) {
 // unless it is a reply that failed to decode. A nil req sends no attributes.
 func (c *Client) ModuleGetDump(ctx context.Context, req *Module) iter.Seq2[*Module, error] {
 	return func(yield func(*Module, error) bool) {
-		fam, err := c.checkOp(ctx, CmdModuleGet, "module-get", true)
+		fam, err := c.core.Check(ctx, CmdModuleGet, "module-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("module-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdModuleGet, 0, namerModule)
+		r, err := b.Request(fam, CmdModuleGet, namerModule)
 		if err != nil {
 			yield(nil, opError("module-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("module-get", err))
 				return
@@ -1920,22 +1844,22 @@ func (c *Client) ModuleGetDump(ctx context.Context, req *Module) iter.Seq2[*Modu
 // header, power-mode-policy, power-mode; the kernel only acknowledges it. A
 // nil req sends no attributes.
 func (c *Client) ModuleSet(ctx context.Context, req *Module) error {
-	fam, err := c.checkOp(ctx, CmdModuleSet, "module-set", false)
+	fam, err := c.core.Check(ctx, CmdModuleSet, "module-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("module-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdModuleSet, 0, namerModule)
+	r, err := b.Request(fam, CmdModuleSet, namerModule)
 	if err != nil {
 		return opError("module-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("module-set", err)
 	}
 	return nil
@@ -1949,23 +1873,23 @@ func (c *Client) ModuleSet(ctx context.Context, req *Module) error {
 // pse-pw-d-id, pse-prio-max, pse-prio of set pse. A nil req sends no
 // attributes.
 func (c *Client) PseGet(ctx context.Context, req *Pse) (*Pse, error) {
-	fam, err := c.checkOp(ctx, CmdPseGet, "pse-get", false)
+	fam, err := c.core.Check(ctx, CmdPseGet, "pse-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("pse-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdPseGet, 0, namerPse)
+	r, err := b.Request(fam, CmdPseGet, namerPse)
 	if err != nil {
 		return nil, opError("pse-get", err)
 	}
 	rep := new(Pse)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("pse-get", err)
 	}
@@ -1983,25 +1907,25 @@ func (c *Client) PseGet(ctx context.Context, req *Pse) (*Pse, error) {
 // attributes.
 func (c *Client) PseGetDump(ctx context.Context, req *Pse) iter.Seq2[*Pse, error] {
 	return func(yield func(*Pse, error) bool) {
-		fam, err := c.checkOp(ctx, CmdPseGet, "pse-get", true)
+		fam, err := c.core.Check(ctx, CmdPseGet, "pse-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("pse-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdPseGet, 0, namerPse)
+		r, err := b.Request(fam, CmdPseGet, namerPse)
 		if err != nil {
 			yield(nil, opError("pse-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("pse-get", err))
 				return
@@ -2024,22 +1948,22 @@ func (c *Client) PseGetDump(ctx context.Context, req *Pse) iter.Seq2[*Pse, error
 // podl-pse-admin-control, c33-pse-admin-control, c33-pse-avail-pw-limit,
 // pse-prio; the kernel only acknowledges it. A nil req sends no attributes.
 func (c *Client) PseSet(ctx context.Context, req *Pse) error {
-	fam, err := c.checkOp(ctx, CmdPseSet, "pse-set", false)
+	fam, err := c.core.Check(ctx, CmdPseSet, "pse-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("pse-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdPseSet, 0, namerPse)
+	r, err := b.Request(fam, CmdPseSet, namerPse)
 	if err != nil {
 		return opError("pse-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("pse-set", err)
 	}
 	return nil
@@ -2049,23 +1973,23 @@ func (c *Client) PseSet(ctx context.Context, req *Pse) error {
 // context; reply attributes header, context, hfunc, indir, hkey, input-xfrm,
 // flow-hash of set rss. A nil req sends no attributes.
 func (c *Client) RssGet(ctx context.Context, req *Rss) (*Rss, error) {
-	fam, err := c.checkOp(ctx, CmdRssGet, "rss-get", false)
+	fam, err := c.core.Check(ctx, CmdRssGet, "rss-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("rss-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdRssGet, 0, namerRss)
+	r, err := b.Request(fam, CmdRssGet, namerRss)
 	if err != nil {
 		return nil, opError("rss-get", err)
 	}
 	rep := new(Rss)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("rss-get", err)
 	}
@@ -2079,25 +2003,25 @@ func (c *Client) RssGet(ctx context.Context, req *Rss) (*Rss, error) {
 // sends no attributes.
 func (c *Client) RssGetDump(ctx context.Context, req *Rss) iter.Seq2[*Rss, error] {
 	return func(yield func(*Rss, error) bool) {
-		fam, err := c.checkOp(ctx, CmdRssGet, "rss-get", true)
+		fam, err := c.core.Check(ctx, CmdRssGet, "rss-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("rss-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdRssGet, 0, namerRss)
+		r, err := b.Request(fam, CmdRssGet, namerRss)
 		if err != nil {
 			yield(nil, opError("rss-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("rss-get", err))
 				return
@@ -2121,23 +2045,23 @@ func (c *Client) RssGetDump(ctx context.Context, req *Rss) iter.Seq2[*Rss, error
 // node-id, to-tmr, burst-cnt, burst-tmr of set plca. A nil req sends no
 // attributes.
 func (c *Client) PlcaGetCfg(ctx context.Context, req *Plca) (*Plca, error) {
-	fam, err := c.checkOp(ctx, CmdPlcaGetCfg, "plca-get-cfg", false)
+	fam, err := c.core.Check(ctx, CmdPlcaGetCfg, "plca-get-cfg", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("plca-get-cfg", err)
 		}
 	}
-	r, err := b.request(fam, CmdPlcaGetCfg, 0, namerPlca)
+	r, err := b.Request(fam, CmdPlcaGetCfg, namerPlca)
 	if err != nil {
 		return nil, opError("plca-get-cfg", err)
 	}
 	rep := new(Plca)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("plca-get-cfg", err)
 	}
@@ -2151,25 +2075,25 @@ func (c *Client) PlcaGetCfg(ctx context.Context, req *Plca) (*Plca, error) {
 // failed to decode. A nil req sends no attributes.
 func (c *Client) PlcaGetCfgDump(ctx context.Context, req *Plca) iter.Seq2[*Plca, error] {
 	return func(yield func(*Plca, error) bool) {
-		fam, err := c.checkOp(ctx, CmdPlcaGetCfg, "plca-get-cfg", true)
+		fam, err := c.core.Check(ctx, CmdPlcaGetCfg, "plca-get-cfg", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("plca-get-cfg", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdPlcaGetCfg, 0, namerPlca)
+		r, err := b.Request(fam, CmdPlcaGetCfg, namerPlca)
 		if err != nil {
 			yield(nil, opError("plca-get-cfg", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("plca-get-cfg", err))
 				return
@@ -2192,22 +2116,22 @@ func (c *Client) PlcaGetCfgDump(ctx context.Context, req *Plca) iter.Seq2[*Plca,
 // header, version, enabled, status, node-cnt, node-id, to-tmr, burst-cnt,
 // burst-tmr; the kernel only acknowledges it. A nil req sends no attributes.
 func (c *Client) PlcaSetCfg(ctx context.Context, req *Plca) error {
-	fam, err := c.checkOp(ctx, CmdPlcaSetCfg, "plca-set-cfg", false)
+	fam, err := c.core.Check(ctx, CmdPlcaSetCfg, "plca-set-cfg", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("plca-set-cfg", err)
 		}
 	}
-	r, err := b.request(fam, CmdPlcaSetCfg, 0, namerPlca)
+	r, err := b.Request(fam, CmdPlcaSetCfg, namerPlca)
 	if err != nil {
 		return opError("plca-set-cfg", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("plca-set-cfg", err)
 	}
 	return nil
@@ -2218,23 +2142,23 @@ func (c *Client) PlcaSetCfg(ctx context.Context, req *Plca) error {
 // node-cnt, node-id, to-tmr, burst-cnt, burst-tmr of set plca. A nil req sends
 // no attributes.
 func (c *Client) PlcaGetStatus(ctx context.Context, req *Plca) (*Plca, error) {
-	fam, err := c.checkOp(ctx, CmdPlcaGetStatus, "plca-get-status", false)
+	fam, err := c.core.Check(ctx, CmdPlcaGetStatus, "plca-get-status", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("plca-get-status", err)
 		}
 	}
-	r, err := b.request(fam, CmdPlcaGetStatus, 0, namerPlca)
+	r, err := b.Request(fam, CmdPlcaGetStatus, namerPlca)
 	if err != nil {
 		return nil, opError("plca-get-status", err)
 	}
 	rep := new(Plca)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("plca-get-status", err)
 	}
@@ -2248,25 +2172,25 @@ func (c *Client) PlcaGetStatus(ctx context.Context, req *Plca) (*Plca, error) {
 // failed to decode. A nil req sends no attributes.
 func (c *Client) PlcaGetStatusDump(ctx context.Context, req *Plca) iter.Seq2[*Plca, error] {
 	return func(yield func(*Plca, error) bool) {
-		fam, err := c.checkOp(ctx, CmdPlcaGetStatus, "plca-get-status", true)
+		fam, err := c.core.Check(ctx, CmdPlcaGetStatus, "plca-get-status", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("plca-get-status", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdPlcaGetStatus, 0, namerPlca)
+		r, err := b.Request(fam, CmdPlcaGetStatus, namerPlca)
 		if err != nil {
 			yield(nil, opError("plca-get-status", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("plca-get-status", err))
 				return
@@ -2290,23 +2214,23 @@ func (c *Client) PlcaGetStatusDump(ctx context.Context, req *Plca) iter.Seq2[*Pl
 // tx-min-frag-size, rx-min-frag-size, verify-enabled, verify-time,
 // max-verify-time, stats of set mm. A nil req sends no attributes.
 func (c *Client) MmGet(ctx context.Context, req *Mm) (*Mm, error) {
-	fam, err := c.checkOp(ctx, CmdMmGet, "mm-get", false)
+	fam, err := c.core.Check(ctx, CmdMmGet, "mm-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("mm-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdMmGet, 0, namerMm)
+	r, err := b.Request(fam, CmdMmGet, namerMm)
 	if err != nil {
 		return nil, opError("mm-get", err)
 	}
 	rep := new(Mm)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("mm-get", err)
 	}
@@ -2321,25 +2245,25 @@ func (c *Client) MmGet(ctx context.Context, req *Mm) (*Mm, error) {
 // sends no attributes.
 func (c *Client) MmGetDump(ctx context.Context, req *Mm) iter.Seq2[*Mm, error] {
 	return func(yield func(*Mm, error) bool) {
-		fam, err := c.checkOp(ctx, CmdMmGet, "mm-get", true)
+		fam, err := c.core.Check(ctx, CmdMmGet, "mm-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("mm-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdMmGet, 0, namerMm)
+		r, err := b.Request(fam, CmdMmGet, namerMm)
 		if err != nil {
 			yield(nil, opError("mm-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("mm-get", err))
 				return
@@ -2362,22 +2286,22 @@ func (c *Client) MmGetDump(ctx context.Context, req *Mm) iter.Seq2[*Mm, error] {
 // verify-enabled, verify-time, tx-enabled, pmac-enabled, tx-min-frag-size; the
 // kernel only acknowledges it. A nil req sends no attributes.
 func (c *Client) MmSet(ctx context.Context, req *Mm) error {
-	fam, err := c.checkOp(ctx, CmdMmSet, "mm-set", false)
+	fam, err := c.core.Check(ctx, CmdMmSet, "mm-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("mm-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdMmSet, 0, namerMm)
+	r, err := b.Request(fam, CmdMmSet, namerMm)
 	if err != nil {
 		return opError("mm-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("mm-set", err)
 	}
 	return nil
@@ -2387,22 +2311,22 @@ func (c *Client) MmSet(ctx context.Context, req *Mm) error {
 // attributes header, file-name, password; the kernel only acknowledges it. A
 // nil req sends no attributes.
 func (c *Client) ModuleFwFlashAct(ctx context.Context, req *ModuleFwFlash) error {
-	fam, err := c.checkOp(ctx, CmdModuleFwFlashAct, "module-fw-flash-act", false)
+	fam, err := c.core.Check(ctx, CmdModuleFwFlashAct, "module-fw-flash-act", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("module-fw-flash-act", err)
 		}
 	}
-	r, err := b.request(fam, CmdModuleFwFlashAct, 0, namerModuleFwFlash)
+	r, err := b.Request(fam, CmdModuleFwFlashAct, namerModuleFwFlash)
 	if err != nil {
 		return opError("module-fw-flash-act", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("module-fw-flash-act", err)
 	}
 	return nil
@@ -2413,23 +2337,23 @@ func (c *Client) ModuleFwFlashAct(ctx context.Context, req *ModuleFwFlash) error
 // upstream-index, upstream-sfp-name, downstream-sfp-name of set phy. A nil req
 // sends no attributes.
 func (c *Client) PhyGet(ctx context.Context, req *Phy) (*Phy, error) {
-	fam, err := c.checkOp(ctx, CmdPhyGet, "phy-get", false)
+	fam, err := c.core.Check(ctx, CmdPhyGet, "phy-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("phy-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdPhyGet, 0, namerPhy)
+	r, err := b.Request(fam, CmdPhyGet, namerPhy)
 	if err != nil {
 		return nil, opError("phy-get", err)
 	}
 	rep := new(Phy)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("phy-get", err)
 	}
@@ -2443,25 +2367,25 @@ func (c *Client) PhyGet(ctx context.Context, req *Phy) (*Phy, error) {
 // that failed to decode. A nil req sends no attributes.
 func (c *Client) PhyGetDump(ctx context.Context, req *Phy) iter.Seq2[*Phy, error] {
 	return func(yield func(*Phy, error) bool) {
-		fam, err := c.checkOp(ctx, CmdPhyGet, "phy-get", true)
+		fam, err := c.core.Check(ctx, CmdPhyGet, "phy-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("phy-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdPhyGet, 0, namerPhy)
+		r, err := b.Request(fam, CmdPhyGet, namerPhy)
 		if err != nil {
 			yield(nil, opError("phy-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("phy-get", err))
 				return
@@ -2484,23 +2408,23 @@ func (c *Client) PhyGetDump(ctx context.Context, req *Phy) iter.Seq2[*Phy, error
 // header; reply attributes header, hwtstamp-provider, tx-types, rx-filters,
 // hwtstamp-flags of set tsconfig. A nil req sends no attributes.
 func (c *Client) TsconfigGet(ctx context.Context, req *Tsconfig) (*Tsconfig, error) {
-	fam, err := c.checkOp(ctx, CmdTsconfigGet, "tsconfig-get", false)
+	fam, err := c.core.Check(ctx, CmdTsconfigGet, "tsconfig-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("tsconfig-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdTsconfigGet, 0, namerTsconfig)
+	r, err := b.Request(fam, CmdTsconfigGet, namerTsconfig)
 	if err != nil {
 		return nil, opError("tsconfig-get", err)
 	}
 	rep := new(Tsconfig)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("tsconfig-get", err)
 	}
@@ -2514,25 +2438,25 @@ func (c *Client) TsconfigGet(ctx context.Context, req *Tsconfig) (*Tsconfig, err
 // A nil req sends no attributes.
 func (c *Client) TsconfigGetDump(ctx context.Context, req *Tsconfig) iter.Seq2[*Tsconfig, error] {
 	return func(yield func(*Tsconfig, error) bool) {
-		fam, err := c.checkOp(ctx, CmdTsconfigGet, "tsconfig-get", true)
+		fam, err := c.core.Check(ctx, CmdTsconfigGet, "tsconfig-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("tsconfig-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdTsconfigGet, 0, namerTsconfig)
+		r, err := b.Request(fam, CmdTsconfigGet, namerTsconfig)
 		if err != nil {
 			yield(nil, opError("tsconfig-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("tsconfig-get", err))
 				return
@@ -2556,23 +2480,23 @@ func (c *Client) TsconfigGetDump(ctx context.Context, req *Tsconfig) iter.Seq2[*
 // attributes header, hwtstamp-provider, tx-types, rx-filters, hwtstamp-flags
 // of set tsconfig. A nil req sends no attributes.
 func (c *Client) TsconfigSet(ctx context.Context, req *Tsconfig) (*Tsconfig, error) {
-	fam, err := c.checkOp(ctx, CmdTsconfigSet, "tsconfig-set", false)
+	fam, err := c.core.Check(ctx, CmdTsconfigSet, "tsconfig-set", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("tsconfig-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdTsconfigSet, 0, namerTsconfig)
+	r, err := b.Request(fam, CmdTsconfigSet, namerTsconfig)
 	if err != nil {
 		return nil, opError("tsconfig-set", err)
 	}
 	rep := new(Tsconfig)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("tsconfig-set", err)
 	}
@@ -2583,22 +2507,22 @@ func (c *Client) TsconfigSet(ctx context.Context, req *Tsconfig) (*Tsconfig, err
 // context, hfunc, indir, hkey, input-xfrm, flow-hash; the kernel only
 // acknowledges it. A nil req sends no attributes.
 func (c *Client) RssSet(ctx context.Context, req *Rss) error {
-	fam, err := c.checkOp(ctx, CmdRssSet, "rss-set", false)
+	fam, err := c.core.Check(ctx, CmdRssSet, "rss-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("rss-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdRssSet, 0, namerRss)
+	r, err := b.Request(fam, CmdRssSet, namerRss)
 	if err != nil {
 		return opError("rss-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("rss-set", err)
 	}
 	return nil
@@ -2609,23 +2533,23 @@ func (c *Client) RssSet(ctx context.Context, req *Rss) error {
 // header, context, hfunc, indir, hkey, input-xfrm of set rss. A nil req sends
 // no attributes.
 func (c *Client) RssCreateAct(ctx context.Context, req *Rss) (*Rss, error) {
-	fam, err := c.checkOp(ctx, CmdRssCreateAct, "rss-create-act", false)
+	fam, err := c.core.Check(ctx, CmdRssCreateAct, "rss-create-act", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("rss-create-act", err)
 		}
 	}
-	r, err := b.request(fam, CmdRssCreateAct, 0, namerRss)
+	r, err := b.Request(fam, CmdRssCreateAct, namerRss)
 	if err != nil {
 		return nil, opError("rss-create-act", err)
 	}
 	rep := new(Rss)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("rss-create-act", err)
 	}
@@ -2636,22 +2560,22 @@ func (c *Client) RssCreateAct(ctx context.Context, req *Rss) (*Rss, error) {
 // attributes header, context; the kernel only acknowledges it. A nil req sends
 // no attributes.
 func (c *Client) RssDeleteAct(ctx context.Context, req *Rss) error {
-	fam, err := c.checkOp(ctx, CmdRssDeleteAct, "rss-delete-act", false)
+	fam, err := c.core.Check(ctx, CmdRssDeleteAct, "rss-delete-act", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("rss-delete-act", err)
 		}
 	}
-	r, err := b.request(fam, CmdRssDeleteAct, 0, namerRss)
+	r, err := b.Request(fam, CmdRssDeleteAct, namerRss)
 	if err != nil {
 		return opError("rss-delete-act", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("rss-delete-act", err)
 	}
 	return nil
@@ -2661,23 +2585,23 @@ func (c *Client) RssDeleteAct(ctx context.Context, req *Rss) error {
 // reply attributes header, capabilities, channel-a, channel-b, channel-c,
 // channel-d, worst-channel, link of set mse. A nil req sends no attributes.
 func (c *Client) MseGet(ctx context.Context, req *Mse) (*Mse, error) {
-	fam, err := c.checkOp(ctx, CmdMseGet, "mse-get", false)
+	fam, err := c.core.Check(ctx, CmdMseGet, "mse-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("mse-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdMseGet, 0, namerMse)
+	r, err := b.Request(fam, CmdMseGet, namerMse)
 	if err != nil {
 		return nil, opError("mse-get", err)
 	}
 	rep := new(Mse)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("mse-get", err)
 	}
@@ -2691,25 +2615,25 @@ func (c *Client) MseGet(ctx context.Context, req *Mse) (*Mse, error) {
 // to decode. A nil req sends no attributes.
 func (c *Client) MseGetDump(ctx context.Context, req *Mse) iter.Seq2[*Mse, error] {
 	return func(yield func(*Mse, error) bool) {
-		fam, err := c.checkOp(ctx, CmdMseGet, "mse-get", true)
+		fam, err := c.core.Check(ctx, CmdMseGet, "mse-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("mse-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdMseGet, 0, namerMse)
+		r, err := b.Request(fam, CmdMseGet, namerMse)
 		if err != nil {
 			yield(nil, opError("mse-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("mse-get", err))
 				return

@@ -5,146 +5,70 @@ package mptcppm
 import (
 	"context"
 	"iter"
-	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/genl"
 )
 
-// Client is a typed client for the mptcp_pm family on a genl.Conn. It is
-// safe for concurrent use. Each operation checks first that the running
-// kernel's family has it (errors match family.ErrNotSupported), encodes the
-// request into a buffer the Client reuses, and decodes replies straight
-// from the receive buffer.
+// Client is a typed client for the mptcp_pm family on a genl.Conn, built on a
+// family.Client. It is safe for concurrent use. Each operation checks first
+// that the running kernel's family has it (errors match
+// family.ErrNotSupported), encodes the request into a buffer the Client
+// reuses, and decodes replies straight from the receive buffer.
 type Client struct {
-	conn *genl.Conn
-	res  *family.Resolver
-	fam  *family.Family
-	bufs sync.Pool
+	core *family.Client
 }
 
 // An Option configures a Client.
-type Option func(*Client)
+type Option = family.ClientOption
 
 // WithResolver resolves the family through r, a cache shared with other
 // clients that follows the family if it is registered again; by default
 // New asks the kernel once.
-func WithResolver(r *family.Resolver) Option { return func(c *Client) { c.res = r } }
+func WithResolver(r *family.Resolver) Option { return family.WithResolver(r) }
 
 // WithFamily uses fam, already resolved on the Conn, instead of asking the
 // kernel.
-func WithFamily(fam *family.Family) Option { return func(c *Client) { c.fam = fam } }
+func WithFamily(fam *family.Family) Option { return family.WithFamily(fam) }
 
 // New returns a Client for the mptcp_pm family on conn, resolving the family
 // (its id, operations and groups). A kernel without the family gives an error
 // matching family.ErrNotFound.
 func New(ctx context.Context, conn *genl.Conn, opts ...Option) (*Client, error) {
-	c := &Client{conn: conn}
-	for _, o := range opts {
-		o(c)
-	}
-	if c.fam != nil {
-		return c, nil
-	}
-	var err error
-	if c.res != nil {
-		c.fam, err = c.res.Family(ctx, FamilyName)
-	} else {
-		c.fam, err = family.Get(ctx, conn, FamilyName)
-	}
+	core, err := family.NewClient(ctx, conn, FamilyName, FamilyVersion, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return c, nil
+	return &Client{core: core}, nil
 }
 
 // Conn returns the Conn the Client sends on.
-func (c *Client) Conn() *genl.Conn { return c.conn }
+func (c *Client) Conn() *genl.Conn { return c.core.Conn() }
 
 // Family returns the family as the running kernel reported it to New.
-func (c *Client) Family() *family.Family { return c.fam }
-
-// family returns the family to address: the resolver's current answer, or
-// the one New found.
-func (c *Client) family(ctx context.Context) (*family.Family, error) {
-	if c.res != nil {
-		return c.res.Family(ctx, FamilyName)
-	}
-	return c.fam, nil
-}
-
-// checkOp returns the family after checking that the kernel accepts cmd in
-// the form asked for.
-func (c *Client) checkOp(ctx context.Context, cmd uint8, name string, dump bool) (*family.Family, error) {
-	fam, err := c.family(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := fam.CheckOp(uint32(cmd), name, dump); err != nil {
-		return nil, err
-	}
-	return fam, nil
-}
-
-// A reqBuf is a request buffer the Client reuses: a fixed header, if any,
-// then attributes.
-type reqBuf struct {
-	enc attrs.Encoder
-	b   []byte
-}
-
-// getBuf returns a buffer holding hdr zero bytes for a fixed header.
-func (c *Client) getBuf(hdr int) *reqBuf {
-	b, _ := c.bufs.Get().(*reqBuf)
-	if b == nil {
-		b = &reqBuf{b: make([]byte, 0, 256)}
-	}
-	buf := b.b[:0]
-	for range hdr {
-		buf = append(buf, 0)
-	}
-	b.enc.Reset(buf)
-	return b
-}
-
-func (c *Client) putBuf(b *reqBuf) {
-	if cap(b.enc.Bytes()) > 64<<10 {
-		return // keep no huge buffers
-	}
-	b.b = b.enc.Bytes()[:0]
-	c.bufs.Put(b)
-}
-
-// request returns the request for what b holds.
-func (b *reqBuf) request(fam *family.Family, cmd uint8, hdr int, names genl.AttrNamer) (genl.Request, error) {
-	if err := b.enc.Err(); err != nil {
-		return genl.Request{}, err
-	}
-	all := b.enc.Bytes()
-	return genl.Request{Family: fam.ID, Command: cmd, Version: FamilyVersion, Header: all[:hdr], Attrs: all[hdr:], Names: names}, nil
-}
+func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // AddAddr sends mptcp_pm add-addr (do, command 1): request attributes addr;
 // the kernel only acknowledges it. A nil req sends no attributes. Spec flags:
 // [uns-admin-perm].
 func (c *Client) AddAddr(ctx context.Context, req *Endpoint) error {
-	fam, err := c.checkOp(ctx, CmdAddAddr, "add-addr", false)
+	fam, err := c.core.Check(ctx, CmdAddAddr, "add-addr", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("add-addr", err)
 		}
 	}
-	r, err := b.request(fam, CmdAddAddr, 0, namerEndpoint)
+	r, err := b.Request(fam, CmdAddAddr, namerEndpoint)
 	if err != nil {
 		return opError("add-addr", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("add-addr", err)
 	}
 	return nil
@@ -154,22 +78,22 @@ func (c *Client) AddAddr(ctx context.Context, req *Endpoint) error {
 // the kernel only acknowledges it. A nil req sends no attributes. Spec flags:
 // [uns-admin-perm].
 func (c *Client) DelAddr(ctx context.Context, req *Endpoint) error {
-	fam, err := c.checkOp(ctx, CmdDelAddr, "del-addr", false)
+	fam, err := c.core.Check(ctx, CmdDelAddr, "del-addr", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("del-addr", err)
 		}
 	}
-	r, err := b.request(fam, CmdDelAddr, 0, namerEndpoint)
+	r, err := b.Request(fam, CmdDelAddr, namerEndpoint)
 	if err != nil {
 		return opError("del-addr", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("del-addr", err)
 	}
 	return nil
@@ -178,23 +102,23 @@ func (c *Client) DelAddr(ctx context.Context, req *Endpoint) error {
 // GetAddr sends mptcp_pm get-addr (do, command 3): request attributes addr,
 // token; reply attributes addr of set attr. A nil req sends no attributes.
 func (c *Client) GetAddr(ctx context.Context, req *Attr) (*Attr, error) {
-	fam, err := c.checkOp(ctx, CmdGetAddr, "get-addr", false)
+	fam, err := c.core.Check(ctx, CmdGetAddr, "get-addr", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("get-addr", err)
 		}
 	}
-	r, err := b.request(fam, CmdGetAddr, 0, namerAttr)
+	r, err := b.Request(fam, CmdGetAddr, namerAttr)
 	if err != nil {
 		return nil, opError("get-addr", err)
 	}
 	rep := new(Attr)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("get-addr", err)
 	}
@@ -206,19 +130,19 @@ func (c *Client) GetAddr(ctx context.Context, req *Attr) (*Attr, error) {
 // message; an error ends the dump unless it is a reply that failed to decode.
 func (c *Client) GetAddrDump(ctx context.Context) iter.Seq2[*Attr, error] {
 	return func(yield func(*Attr, error) bool) {
-		fam, err := c.checkOp(ctx, CmdGetAddr, "get-addr", true)
+		fam, err := c.core.Check(ctx, CmdGetAddr, "get-addr", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
-		r, err := b.request(fam, CmdGetAddr, 0, nil)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
+		r, err := b.Request(fam, CmdGetAddr, nil)
 		if err != nil {
 			yield(nil, opError("get-addr", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get-addr", err))
 				return
@@ -241,22 +165,22 @@ func (c *Client) GetAddrDump(ctx context.Context) iter.Seq2[*Attr, error] {
 // addr; the kernel only acknowledges it. A nil req sends no attributes. Spec
 // flags: [uns-admin-perm].
 func (c *Client) FlushAddrs(ctx context.Context, req *Endpoint) error {
-	fam, err := c.checkOp(ctx, CmdFlushAddrs, "flush-addrs", false)
+	fam, err := c.core.Check(ctx, CmdFlushAddrs, "flush-addrs", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("flush-addrs", err)
 		}
 	}
-	r, err := b.request(fam, CmdFlushAddrs, 0, namerEndpoint)
+	r, err := b.Request(fam, CmdFlushAddrs, namerEndpoint)
 	if err != nil {
 		return opError("flush-addrs", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("flush-addrs", err)
 	}
 	return nil
@@ -266,22 +190,22 @@ func (c *Client) FlushAddrs(ctx context.Context, req *Endpoint) error {
 // rcv-add-addrs, subflows; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [uns-admin-perm].
 func (c *Client) SetLimits(ctx context.Context, req *Attr) error {
-	fam, err := c.checkOp(ctx, CmdSetLimits, "set-limits", false)
+	fam, err := c.core.Check(ctx, CmdSetLimits, "set-limits", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("set-limits", err)
 		}
 	}
-	r, err := b.request(fam, CmdSetLimits, 0, namerAttr)
+	r, err := b.Request(fam, CmdSetLimits, namerAttr)
 	if err != nil {
 		return opError("set-limits", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("set-limits", err)
 	}
 	return nil
@@ -291,23 +215,23 @@ func (c *Client) SetLimits(ctx context.Context, req *Attr) error {
 // rcv-add-addrs, subflows; reply attributes rcv-add-addrs, subflows of set
 // attr. A nil req sends no attributes.
 func (c *Client) GetLimits(ctx context.Context, req *Attr) (*Attr, error) {
-	fam, err := c.checkOp(ctx, CmdGetLimits, "get-limits", false)
+	fam, err := c.core.Check(ctx, CmdGetLimits, "get-limits", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("get-limits", err)
 		}
 	}
-	r, err := b.request(fam, CmdGetLimits, 0, namerAttr)
+	r, err := b.Request(fam, CmdGetLimits, namerAttr)
 	if err != nil {
 		return nil, opError("get-limits", err)
 	}
 	rep := new(Attr)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("get-limits", err)
 	}
@@ -318,22 +242,22 @@ func (c *Client) GetLimits(ctx context.Context, req *Attr) (*Attr, error) {
 // token, addr-remote; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [uns-admin-perm].
 func (c *Client) SetFlags(ctx context.Context, req *Attr) error {
-	fam, err := c.checkOp(ctx, CmdSetFlags, "set-flags", false)
+	fam, err := c.core.Check(ctx, CmdSetFlags, "set-flags", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("set-flags", err)
 		}
 	}
-	r, err := b.request(fam, CmdSetFlags, 0, namerAttr)
+	r, err := b.Request(fam, CmdSetFlags, namerAttr)
 	if err != nil {
 		return opError("set-flags", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("set-flags", err)
 	}
 	return nil
@@ -343,22 +267,22 @@ func (c *Client) SetFlags(ctx context.Context, req *Attr) error {
 // token; the kernel only acknowledges it. A nil req sends no attributes. Spec
 // flags: [uns-admin-perm].
 func (c *Client) Announce(ctx context.Context, req *Attr) error {
-	fam, err := c.checkOp(ctx, CmdAnnounce, "announce", false)
+	fam, err := c.core.Check(ctx, CmdAnnounce, "announce", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("announce", err)
 		}
 	}
-	r, err := b.request(fam, CmdAnnounce, 0, namerAttr)
+	r, err := b.Request(fam, CmdAnnounce, namerAttr)
 	if err != nil {
 		return opError("announce", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("announce", err)
 	}
 	return nil
@@ -368,22 +292,22 @@ func (c *Client) Announce(ctx context.Context, req *Attr) error {
 // loc-id; the kernel only acknowledges it. A nil req sends no attributes. Spec
 // flags: [uns-admin-perm].
 func (c *Client) Remove(ctx context.Context, req *Attr) error {
-	fam, err := c.checkOp(ctx, CmdRemove, "remove", false)
+	fam, err := c.core.Check(ctx, CmdRemove, "remove", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("remove", err)
 		}
 	}
-	r, err := b.request(fam, CmdRemove, 0, namerAttr)
+	r, err := b.Request(fam, CmdRemove, namerAttr)
 	if err != nil {
 		return opError("remove", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("remove", err)
 	}
 	return nil
@@ -393,22 +317,22 @@ func (c *Client) Remove(ctx context.Context, req *Attr) error {
 // attributes addr, token, addr-remote; the kernel only acknowledges it. A nil
 // req sends no attributes. Spec flags: [uns-admin-perm].
 func (c *Client) SubflowCreate(ctx context.Context, req *Attr) error {
-	fam, err := c.checkOp(ctx, CmdSubflowCreate, "subflow-create", false)
+	fam, err := c.core.Check(ctx, CmdSubflowCreate, "subflow-create", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("subflow-create", err)
 		}
 	}
-	r, err := b.request(fam, CmdSubflowCreate, 0, namerAttr)
+	r, err := b.Request(fam, CmdSubflowCreate, namerAttr)
 	if err != nil {
 		return opError("subflow-create", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("subflow-create", err)
 	}
 	return nil
@@ -418,22 +342,22 @@ func (c *Client) SubflowCreate(ctx context.Context, req *Attr) error {
 // attributes addr, token, addr-remote; the kernel only acknowledges it. A nil
 // req sends no attributes. Spec flags: [uns-admin-perm].
 func (c *Client) SubflowDestroy(ctx context.Context, req *Attr) error {
-	fam, err := c.checkOp(ctx, CmdSubflowDestroy, "subflow-destroy", false)
+	fam, err := c.core.Check(ctx, CmdSubflowDestroy, "subflow-destroy", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("subflow-destroy", err)
 		}
 	}
-	r, err := b.request(fam, CmdSubflowDestroy, 0, namerAttr)
+	r, err := b.Request(fam, CmdSubflowDestroy, namerAttr)
 	if err != nil {
 		return opError("subflow-destroy", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("subflow-destroy", err)
 	}
 	return nil

@@ -5,148 +5,72 @@ package netdev
 import (
 	"context"
 	"iter"
-	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/genl"
 )
 
-// Client is a typed client for the netdev family on a genl.Conn. It is
-// safe for concurrent use. Each operation checks first that the running
-// kernel's family has it (errors match family.ErrNotSupported), encodes the
-// request into a buffer the Client reuses, and decodes replies straight
-// from the receive buffer.
+// Client is a typed client for the netdev family on a genl.Conn, built on a
+// family.Client. It is safe for concurrent use. Each operation checks first
+// that the running kernel's family has it (errors match
+// family.ErrNotSupported), encodes the request into a buffer the Client
+// reuses, and decodes replies straight from the receive buffer.
 type Client struct {
-	conn *genl.Conn
-	res  *family.Resolver
-	fam  *family.Family
-	bufs sync.Pool
+	core *family.Client
 }
 
 // An Option configures a Client.
-type Option func(*Client)
+type Option = family.ClientOption
 
 // WithResolver resolves the family through r, a cache shared with other
 // clients that follows the family if it is registered again; by default
 // New asks the kernel once.
-func WithResolver(r *family.Resolver) Option { return func(c *Client) { c.res = r } }
+func WithResolver(r *family.Resolver) Option { return family.WithResolver(r) }
 
 // WithFamily uses fam, already resolved on the Conn, instead of asking the
 // kernel.
-func WithFamily(fam *family.Family) Option { return func(c *Client) { c.fam = fam } }
+func WithFamily(fam *family.Family) Option { return family.WithFamily(fam) }
 
 // New returns a Client for the netdev family on conn, resolving the family
 // (its id, operations and groups). A kernel without the family gives an error
 // matching family.ErrNotFound.
 func New(ctx context.Context, conn *genl.Conn, opts ...Option) (*Client, error) {
-	c := &Client{conn: conn}
-	for _, o := range opts {
-		o(c)
-	}
-	if c.fam != nil {
-		return c, nil
-	}
-	var err error
-	if c.res != nil {
-		c.fam, err = c.res.Family(ctx, FamilyName)
-	} else {
-		c.fam, err = family.Get(ctx, conn, FamilyName)
-	}
+	core, err := family.NewClient(ctx, conn, FamilyName, FamilyVersion, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return c, nil
+	return &Client{core: core}, nil
 }
 
 // Conn returns the Conn the Client sends on.
-func (c *Client) Conn() *genl.Conn { return c.conn }
+func (c *Client) Conn() *genl.Conn { return c.core.Conn() }
 
 // Family returns the family as the running kernel reported it to New.
-func (c *Client) Family() *family.Family { return c.fam }
-
-// family returns the family to address: the resolver's current answer, or
-// the one New found.
-func (c *Client) family(ctx context.Context) (*family.Family, error) {
-	if c.res != nil {
-		return c.res.Family(ctx, FamilyName)
-	}
-	return c.fam, nil
-}
-
-// checkOp returns the family after checking that the kernel accepts cmd in
-// the form asked for.
-func (c *Client) checkOp(ctx context.Context, cmd uint8, name string, dump bool) (*family.Family, error) {
-	fam, err := c.family(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := fam.CheckOp(uint32(cmd), name, dump); err != nil {
-		return nil, err
-	}
-	return fam, nil
-}
-
-// A reqBuf is a request buffer the Client reuses: a fixed header, if any,
-// then attributes.
-type reqBuf struct {
-	enc attrs.Encoder
-	b   []byte
-}
-
-// getBuf returns a buffer holding hdr zero bytes for a fixed header.
-func (c *Client) getBuf(hdr int) *reqBuf {
-	b, _ := c.bufs.Get().(*reqBuf)
-	if b == nil {
-		b = &reqBuf{b: make([]byte, 0, 256)}
-	}
-	buf := b.b[:0]
-	for range hdr {
-		buf = append(buf, 0)
-	}
-	b.enc.Reset(buf)
-	return b
-}
-
-func (c *Client) putBuf(b *reqBuf) {
-	if cap(b.enc.Bytes()) > 64<<10 {
-		return // keep no huge buffers
-	}
-	b.b = b.enc.Bytes()[:0]
-	c.bufs.Put(b)
-}
-
-// request returns the request for what b holds.
-func (b *reqBuf) request(fam *family.Family, cmd uint8, hdr int, names genl.AttrNamer) (genl.Request, error) {
-	if err := b.enc.Err(); err != nil {
-		return genl.Request{}, err
-	}
-	all := b.enc.Bytes()
-	return genl.Request{Family: fam.ID, Command: cmd, Version: FamilyVersion, Header: all[:hdr], Attrs: all[hdr:], Names: names}, nil
-}
+func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // DevGet sends netdev dev-get (do, command 1): request attributes ifindex;
 // reply attributes ifindex, xdp-features, xdp-zc-max-segs,
 // xdp-rx-metadata-features, xsk-features of set dev. A nil req sends no
 // attributes.
 func (c *Client) DevGet(ctx context.Context, req *Dev) (*Dev, error) {
-	fam, err := c.checkOp(ctx, CmdDevGet, "dev-get", false)
+	fam, err := c.core.Check(ctx, CmdDevGet, "dev-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("dev-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdDevGet, 0, namerDev)
+	r, err := b.Request(fam, CmdDevGet, namerDev)
 	if err != nil {
 		return nil, opError("dev-get", err)
 	}
 	rep := new(Dev)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("dev-get", err)
 	}
@@ -160,19 +84,19 @@ func (c *Client) DevGet(ctx context.Context, req *Dev) (*Dev, error) {
 // decode.
 func (c *Client) DevGetDump(ctx context.Context) iter.Seq2[*Dev, error] {
 	return func(yield func(*Dev, error) bool) {
-		fam, err := c.checkOp(ctx, CmdDevGet, "dev-get", true)
+		fam, err := c.core.Check(ctx, CmdDevGet, "dev-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
-		r, err := b.request(fam, CmdDevGet, 0, nil)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
+		r, err := b.Request(fam, CmdDevGet, nil)
 		if err != nil {
 			yield(nil, opError("dev-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("dev-get", err))
 				return
@@ -196,23 +120,23 @@ func (c *Client) DevGetDump(ctx context.Context) iter.Seq2[*Dev, error] {
 // detach-time, dmabuf, io-uring of set page-pool. A nil req sends no
 // attributes.
 func (c *Client) PagePoolGet(ctx context.Context, req *PagePool) (*PagePool, error) {
-	fam, err := c.checkOp(ctx, CmdPagePoolGet, "page-pool-get", false)
+	fam, err := c.core.Check(ctx, CmdPagePoolGet, "page-pool-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("page-pool-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdPagePoolGet, 0, namerPagePool)
+	r, err := b.Request(fam, CmdPagePoolGet, namerPagePool)
 	if err != nil {
 		return nil, opError("page-pool-get", err)
 	}
 	rep := new(PagePool)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("page-pool-get", err)
 	}
@@ -226,25 +150,25 @@ func (c *Client) PagePoolGet(ctx context.Context, req *PagePool) (*PagePool, err
 // failed to decode. A nil req sends no attributes.
 func (c *Client) PagePoolGetDump(ctx context.Context, req *PagePool) iter.Seq2[*PagePool, error] {
 	return func(yield func(*PagePool, error) bool) {
-		fam, err := c.checkOp(ctx, CmdPagePoolGet, "page-pool-get", true)
+		fam, err := c.core.Check(ctx, CmdPagePoolGet, "page-pool-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("page-pool-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdPagePoolGet, 0, namerPagePool)
+		r, err := b.Request(fam, CmdPagePoolGet, namerPagePool)
 		if err != nil {
 			yield(nil, opError("page-pool-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("page-pool-get", err))
 				return
@@ -270,23 +194,23 @@ func (c *Client) PagePoolGetDump(ctx context.Context, req *PagePool) iter.Seq2[*
 // recycle-released-refcnt of set page-pool-stats. A nil req sends no
 // attributes.
 func (c *Client) PagePoolStatsGet(ctx context.Context, req *PagePoolStats) (*PagePoolStats, error) {
-	fam, err := c.checkOp(ctx, CmdPagePoolStatsGet, "page-pool-stats-get", false)
+	fam, err := c.core.Check(ctx, CmdPagePoolStatsGet, "page-pool-stats-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("page-pool-stats-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdPagePoolStatsGet, 0, namerPagePoolStats)
+	r, err := b.Request(fam, CmdPagePoolStatsGet, namerPagePoolStats)
 	if err != nil {
 		return nil, opError("page-pool-stats-get", err)
 	}
 	rep := new(PagePoolStats)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("page-pool-stats-get", err)
 	}
@@ -302,25 +226,25 @@ func (c *Client) PagePoolStatsGet(ctx context.Context, req *PagePoolStats) (*Pag
 // decode. A nil req sends no attributes.
 func (c *Client) PagePoolStatsGetDump(ctx context.Context, req *PagePoolStats) iter.Seq2[*PagePoolStats, error] {
 	return func(yield func(*PagePoolStats, error) bool) {
-		fam, err := c.checkOp(ctx, CmdPagePoolStatsGet, "page-pool-stats-get", true)
+		fam, err := c.core.Check(ctx, CmdPagePoolStatsGet, "page-pool-stats-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("page-pool-stats-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdPagePoolStatsGet, 0, namerPagePoolStats)
+		r, err := b.Request(fam, CmdPagePoolStatsGet, namerPagePoolStats)
 		if err != nil {
 			yield(nil, opError("page-pool-stats-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("page-pool-stats-get", err))
 				return
@@ -343,23 +267,23 @@ func (c *Client) PagePoolStatsGetDump(ctx context.Context, req *PagePoolStats) i
 // ifindex, type, id; reply attributes id, type, napi-id, ifindex, dmabuf,
 // io-uring, xsk, lease of set queue. A nil req sends no attributes.
 func (c *Client) QueueGet(ctx context.Context, req *Queue) (*Queue, error) {
-	fam, err := c.checkOp(ctx, CmdQueueGet, "queue-get", false)
+	fam, err := c.core.Check(ctx, CmdQueueGet, "queue-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("queue-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdQueueGet, 0, namerQueue)
+	r, err := b.Request(fam, CmdQueueGet, namerQueue)
 	if err != nil {
 		return nil, opError("queue-get", err)
 	}
 	rep := new(Queue)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("queue-get", err)
 	}
@@ -373,25 +297,25 @@ func (c *Client) QueueGet(ctx context.Context, req *Queue) (*Queue, error) {
 // attributes.
 func (c *Client) QueueGetDump(ctx context.Context, req *Queue) iter.Seq2[*Queue, error] {
 	return func(yield func(*Queue, error) bool) {
-		fam, err := c.checkOp(ctx, CmdQueueGet, "queue-get", true)
+		fam, err := c.core.Check(ctx, CmdQueueGet, "queue-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("queue-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdQueueGet, 0, namerQueue)
+		r, err := b.Request(fam, CmdQueueGet, namerQueue)
 		if err != nil {
 			yield(nil, opError("queue-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("queue-get", err))
 				return
@@ -414,23 +338,23 @@ func (c *Client) QueueGetDump(ctx context.Context, req *Queue) iter.Seq2[*Queue,
 // attributes id, ifindex, irq, pid, defer-hard-irqs, gro-flush-timeout,
 // irq-suspend-timeout, threaded of set napi. A nil req sends no attributes.
 func (c *Client) NapiGet(ctx context.Context, req *Napi) (*Napi, error) {
-	fam, err := c.checkOp(ctx, CmdNapiGet, "napi-get", false)
+	fam, err := c.core.Check(ctx, CmdNapiGet, "napi-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("napi-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdNapiGet, 0, namerNapi)
+	r, err := b.Request(fam, CmdNapiGet, namerNapi)
 	if err != nil {
 		return nil, opError("napi-get", err)
 	}
 	rep := new(Napi)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("napi-get", err)
 	}
@@ -444,25 +368,25 @@ func (c *Client) NapiGet(ctx context.Context, req *Napi) (*Napi, error) {
 // failed to decode. A nil req sends no attributes.
 func (c *Client) NapiGetDump(ctx context.Context, req *Napi) iter.Seq2[*Napi, error] {
 	return func(yield func(*Napi, error) bool) {
-		fam, err := c.checkOp(ctx, CmdNapiGet, "napi-get", true)
+		fam, err := c.core.Check(ctx, CmdNapiGet, "napi-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("napi-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdNapiGet, 0, namerNapi)
+		r, err := b.Request(fam, CmdNapiGet, namerNapi)
 		if err != nil {
 			yield(nil, opError("napi-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("napi-get", err))
 				return
@@ -494,25 +418,25 @@ func (c *Client) NapiGetDump(ctx context.Context, req *Napi) iter.Seq2[*Napi, er
 // sends no attributes.
 func (c *Client) QstatsGetDump(ctx context.Context, req *Qstats) iter.Seq2[*Qstats, error] {
 	return func(yield func(*Qstats, error) bool) {
-		fam, err := c.checkOp(ctx, CmdQstatsGet, "qstats-get", true)
+		fam, err := c.core.Check(ctx, CmdQstatsGet, "qstats-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("qstats-get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdQstatsGet, 0, namerQstats)
+		r, err := b.Request(fam, CmdQstatsGet, namerQstats)
 		if err != nil {
 			yield(nil, opError("qstats-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("qstats-get", err))
 				return
@@ -535,23 +459,23 @@ func (c *Client) QstatsGetDump(ctx context.Context, req *Qstats) iter.Seq2[*Qsta
 // fd, queues, rx-page-size; reply attributes id of set dmabuf. A nil req sends
 // no attributes. Spec flags: [uns-admin-perm].
 func (c *Client) BindRx(ctx context.Context, req *Dmabuf) (*Dmabuf, error) {
-	fam, err := c.checkOp(ctx, CmdBindRx, "bind-rx", false)
+	fam, err := c.core.Check(ctx, CmdBindRx, "bind-rx", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("bind-rx", err)
 		}
 	}
-	r, err := b.request(fam, CmdBindRx, 0, namerDmabuf)
+	r, err := b.Request(fam, CmdBindRx, namerDmabuf)
 	if err != nil {
 		return nil, opError("bind-rx", err)
 	}
 	rep := new(Dmabuf)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("bind-rx", err)
 	}
@@ -563,22 +487,22 @@ func (c *Client) BindRx(ctx context.Context, req *Dmabuf) (*Dmabuf, error) {
 // kernel only acknowledges it. A nil req sends no attributes. Spec flags:
 // [admin-perm].
 func (c *Client) NapiSet(ctx context.Context, req *Napi) error {
-	fam, err := c.checkOp(ctx, CmdNapiSet, "napi-set", false)
+	fam, err := c.core.Check(ctx, CmdNapiSet, "napi-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("napi-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdNapiSet, 0, namerNapi)
+	r, err := b.Request(fam, CmdNapiSet, namerNapi)
 	if err != nil {
 		return opError("napi-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("napi-set", err)
 	}
 	return nil
@@ -587,23 +511,23 @@ func (c *Client) NapiSet(ctx context.Context, req *Napi) error {
 // BindTx sends netdev bind-tx (do, command 15): request attributes ifindex,
 // fd; reply attributes id of set dmabuf. A nil req sends no attributes.
 func (c *Client) BindTx(ctx context.Context, req *Dmabuf) (*Dmabuf, error) {
-	fam, err := c.checkOp(ctx, CmdBindTx, "bind-tx", false)
+	fam, err := c.core.Check(ctx, CmdBindTx, "bind-tx", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("bind-tx", err)
 		}
 	}
-	r, err := b.request(fam, CmdBindTx, 0, namerDmabuf)
+	r, err := b.Request(fam, CmdBindTx, namerDmabuf)
 	if err != nil {
 		return nil, opError("bind-tx", err)
 	}
 	rep := new(Dmabuf)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("bind-tx", err)
 	}
@@ -614,23 +538,23 @@ func (c *Client) BindTx(ctx context.Context, req *Dmabuf) (*Dmabuf, error) {
 // ifindex, type, lease; reply attributes id of set queue. A nil req sends no
 // attributes. Spec flags: [admin-perm].
 func (c *Client) QueueCreate(ctx context.Context, req *Queue) (*Queue, error) {
-	fam, err := c.checkOp(ctx, CmdQueueCreate, "queue-create", false)
+	fam, err := c.core.Check(ctx, CmdQueueCreate, "queue-create", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("queue-create", err)
 		}
 	}
-	r, err := b.request(fam, CmdQueueCreate, 0, namerQueue)
+	r, err := b.Request(fam, CmdQueueCreate, namerQueue)
 	if err != nil {
 		return nil, opError("queue-create", err)
 	}
 	rep := new(Queue)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("queue-create", err)
 	}

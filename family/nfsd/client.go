@@ -5,125 +5,49 @@ package nfsd
 import (
 	"context"
 	"iter"
-	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/genl"
 )
 
-// Client is a typed client for the nfsd family on a genl.Conn. It is
-// safe for concurrent use. Each operation checks first that the running
-// kernel's family has it (errors match family.ErrNotSupported), encodes the
-// request into a buffer the Client reuses, and decodes replies straight
-// from the receive buffer.
+// Client is a typed client for the nfsd family on a genl.Conn, built on a
+// family.Client. It is safe for concurrent use. Each operation checks first
+// that the running kernel's family has it (errors match
+// family.ErrNotSupported), encodes the request into a buffer the Client
+// reuses, and decodes replies straight from the receive buffer.
 type Client struct {
-	conn *genl.Conn
-	res  *family.Resolver
-	fam  *family.Family
-	bufs sync.Pool
+	core *family.Client
 }
 
 // An Option configures a Client.
-type Option func(*Client)
+type Option = family.ClientOption
 
 // WithResolver resolves the family through r, a cache shared with other
 // clients that follows the family if it is registered again; by default
 // New asks the kernel once.
-func WithResolver(r *family.Resolver) Option { return func(c *Client) { c.res = r } }
+func WithResolver(r *family.Resolver) Option { return family.WithResolver(r) }
 
 // WithFamily uses fam, already resolved on the Conn, instead of asking the
 // kernel.
-func WithFamily(fam *family.Family) Option { return func(c *Client) { c.fam = fam } }
+func WithFamily(fam *family.Family) Option { return family.WithFamily(fam) }
 
 // New returns a Client for the nfsd family on conn, resolving the family
 // (its id, operations and groups). A kernel without the family gives an error
 // matching family.ErrNotFound.
 func New(ctx context.Context, conn *genl.Conn, opts ...Option) (*Client, error) {
-	c := &Client{conn: conn}
-	for _, o := range opts {
-		o(c)
-	}
-	if c.fam != nil {
-		return c, nil
-	}
-	var err error
-	if c.res != nil {
-		c.fam, err = c.res.Family(ctx, FamilyName)
-	} else {
-		c.fam, err = family.Get(ctx, conn, FamilyName)
-	}
+	core, err := family.NewClient(ctx, conn, FamilyName, FamilyVersion, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return c, nil
+	return &Client{core: core}, nil
 }
 
 // Conn returns the Conn the Client sends on.
-func (c *Client) Conn() *genl.Conn { return c.conn }
+func (c *Client) Conn() *genl.Conn { return c.core.Conn() }
 
 // Family returns the family as the running kernel reported it to New.
-func (c *Client) Family() *family.Family { return c.fam }
-
-// family returns the family to address: the resolver's current answer, or
-// the one New found.
-func (c *Client) family(ctx context.Context) (*family.Family, error) {
-	if c.res != nil {
-		return c.res.Family(ctx, FamilyName)
-	}
-	return c.fam, nil
-}
-
-// checkOp returns the family after checking that the kernel accepts cmd in
-// the form asked for.
-func (c *Client) checkOp(ctx context.Context, cmd uint8, name string, dump bool) (*family.Family, error) {
-	fam, err := c.family(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := fam.CheckOp(uint32(cmd), name, dump); err != nil {
-		return nil, err
-	}
-	return fam, nil
-}
-
-// A reqBuf is a request buffer the Client reuses: a fixed header, if any,
-// then attributes.
-type reqBuf struct {
-	enc attrs.Encoder
-	b   []byte
-}
-
-// getBuf returns a buffer holding hdr zero bytes for a fixed header.
-func (c *Client) getBuf(hdr int) *reqBuf {
-	b, _ := c.bufs.Get().(*reqBuf)
-	if b == nil {
-		b = &reqBuf{b: make([]byte, 0, 256)}
-	}
-	buf := b.b[:0]
-	for range hdr {
-		buf = append(buf, 0)
-	}
-	b.enc.Reset(buf)
-	return b
-}
-
-func (c *Client) putBuf(b *reqBuf) {
-	if cap(b.enc.Bytes()) > 64<<10 {
-		return // keep no huge buffers
-	}
-	b.b = b.enc.Bytes()[:0]
-	c.bufs.Put(b)
-}
-
-// request returns the request for what b holds.
-func (b *reqBuf) request(fam *family.Family, cmd uint8, hdr int, names genl.AttrNamer) (genl.Request, error) {
-	if err := b.enc.Err(); err != nil {
-		return genl.Request{}, err
-	}
-	all := b.enc.Bytes()
-	return genl.Request{Family: fam.ID, Command: cmd, Version: FamilyVersion, Header: all[:hdr], Attrs: all[hdr:], Names: names}, nil
-}
+func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // RPCStatusGetDump sends nfsd rpc-status-get (dump, command 1): no request
 // attributes; reply attributes xid, flags, prog, version, proc, service-time,
@@ -132,19 +56,19 @@ func (b *reqBuf) request(fam *family.Family, cmd uint8, hdr int, names genl.Attr
 // unless it is a reply that failed to decode.
 func (c *Client) RPCStatusGetDump(ctx context.Context) iter.Seq2[*RPCStatus, error] {
 	return func(yield func(*RPCStatus, error) bool) {
-		fam, err := c.checkOp(ctx, CmdRPCStatusGet, "rpc-status-get", true)
+		fam, err := c.core.Check(ctx, CmdRPCStatusGet, "rpc-status-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
-		r, err := b.request(fam, CmdRPCStatusGet, 0, nil)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
+		r, err := b.Request(fam, CmdRPCStatusGet, nil)
 		if err != nil {
 			yield(nil, opError("rpc-status-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("rpc-status-get", err))
 				return
@@ -167,22 +91,22 @@ func (c *Client) RPCStatusGetDump(ctx context.Context) iter.Seq2[*RPCStatus, err
 // threads, gracetime, leasetime, scope, min-threads, fh-key; the kernel only
 // acknowledges it. A nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) ThreadsSet(ctx context.Context, req *Server) error {
-	fam, err := c.checkOp(ctx, CmdThreadsSet, "threads-set", false)
+	fam, err := c.core.Check(ctx, CmdThreadsSet, "threads-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("threads-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdThreadsSet, 0, namerServer)
+	r, err := b.Request(fam, CmdThreadsSet, namerServer)
 	if err != nil {
 		return opError("threads-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("threads-set", err)
 	}
 	return nil
@@ -192,18 +116,18 @@ func (c *Client) ThreadsSet(ctx context.Context, req *Server) error {
 // reply attributes threads, gracetime, leasetime, scope, min-threads of set
 // server.
 func (c *Client) ThreadsGet(ctx context.Context) (*Server, error) {
-	fam, err := c.checkOp(ctx, CmdThreadsGet, "threads-get", false)
+	fam, err := c.core.Check(ctx, CmdThreadsGet, "threads-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
-	r, err := b.request(fam, CmdThreadsGet, 0, nil)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdThreadsGet, nil)
 	if err != nil {
 		return nil, opError("threads-get", err)
 	}
 	rep := new(Server)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("threads-get", err)
 	}
@@ -214,22 +138,22 @@ func (c *Client) ThreadsGet(ctx context.Context) (*Server, error) {
 // version; the kernel only acknowledges it. A nil req sends no attributes.
 // Spec flags: [admin-perm].
 func (c *Client) VersionSet(ctx context.Context, req *ServerProto) error {
-	fam, err := c.checkOp(ctx, CmdVersionSet, "version-set", false)
+	fam, err := c.core.Check(ctx, CmdVersionSet, "version-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("version-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdVersionSet, 0, namerServerProto)
+	r, err := b.Request(fam, CmdVersionSet, namerServerProto)
 	if err != nil {
 		return opError("version-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("version-set", err)
 	}
 	return nil
@@ -238,18 +162,18 @@ func (c *Client) VersionSet(ctx context.Context, req *ServerProto) error {
 // VersionGet sends nfsd version-get (do, command 5): no request attributes;
 // reply attributes version of set server-proto.
 func (c *Client) VersionGet(ctx context.Context) (*ServerProto, error) {
-	fam, err := c.checkOp(ctx, CmdVersionGet, "version-get", false)
+	fam, err := c.core.Check(ctx, CmdVersionGet, "version-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
-	r, err := b.request(fam, CmdVersionGet, 0, nil)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdVersionGet, nil)
 	if err != nil {
 		return nil, opError("version-get", err)
 	}
 	rep := new(ServerProto)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("version-get", err)
 	}
@@ -260,22 +184,22 @@ func (c *Client) VersionGet(ctx context.Context) (*ServerProto, error) {
 // addr; the kernel only acknowledges it. A nil req sends no attributes. Spec
 // flags: [admin-perm].
 func (c *Client) ListenerSet(ctx context.Context, req *ServerSock) error {
-	fam, err := c.checkOp(ctx, CmdListenerSet, "listener-set", false)
+	fam, err := c.core.Check(ctx, CmdListenerSet, "listener-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("listener-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdListenerSet, 0, namerServerSock)
+	r, err := b.Request(fam, CmdListenerSet, namerServerSock)
 	if err != nil {
 		return opError("listener-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("listener-set", err)
 	}
 	return nil
@@ -284,18 +208,18 @@ func (c *Client) ListenerSet(ctx context.Context, req *ServerSock) error {
 // ListenerGet sends nfsd listener-get (do, command 7): no request attributes;
 // reply attributes addr of set server-sock.
 func (c *Client) ListenerGet(ctx context.Context) (*ServerSock, error) {
-	fam, err := c.checkOp(ctx, CmdListenerGet, "listener-get", false)
+	fam, err := c.core.Check(ctx, CmdListenerGet, "listener-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
-	r, err := b.request(fam, CmdListenerGet, 0, nil)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdListenerGet, nil)
 	if err != nil {
 		return nil, opError("listener-get", err)
 	}
 	rep := new(ServerSock)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("listener-get", err)
 	}
@@ -306,22 +230,22 @@ func (c *Client) ListenerGet(ctx context.Context) (*ServerSock, error) {
 // mode; the kernel only acknowledges it. A nil req sends no attributes. Spec
 // flags: [admin-perm].
 func (c *Client) PoolModeSet(ctx context.Context, req *PoolMode) error {
-	fam, err := c.checkOp(ctx, CmdPoolModeSet, "pool-mode-set", false)
+	fam, err := c.core.Check(ctx, CmdPoolModeSet, "pool-mode-set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("pool-mode-set", err)
 		}
 	}
-	r, err := b.request(fam, CmdPoolModeSet, 0, namerPoolMode)
+	r, err := b.Request(fam, CmdPoolModeSet, namerPoolMode)
 	if err != nil {
 		return opError("pool-mode-set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("pool-mode-set", err)
 	}
 	return nil
@@ -330,18 +254,18 @@ func (c *Client) PoolModeSet(ctx context.Context, req *PoolMode) error {
 // PoolModeGet sends nfsd pool-mode-get (do, command 9): no request attributes;
 // reply attributes mode, npools of set pool-mode.
 func (c *Client) PoolModeGet(ctx context.Context) (*PoolMode, error) {
-	fam, err := c.checkOp(ctx, CmdPoolModeGet, "pool-mode-get", false)
+	fam, err := c.core.Check(ctx, CmdPoolModeGet, "pool-mode-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
-	r, err := b.request(fam, CmdPoolModeGet, 0, nil)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdPoolModeGet, nil)
 	if err != nil {
 		return nil, opError("pool-mode-get", err)
 	}
 	rep := new(PoolMode)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("pool-mode-get", err)
 	}
@@ -354,19 +278,19 @@ func (c *Client) PoolModeGet(ctx context.Context) (*PoolMode, error) {
 // reply that failed to decode. Spec flags: [admin-perm].
 func (c *Client) SvcExportGetReqsDump(ctx context.Context) iter.Seq2[*SvcExportReqs, error] {
 	return func(yield func(*SvcExportReqs, error) bool) {
-		fam, err := c.checkOp(ctx, CmdSvcExportGetReqs, "svc-export-get-reqs", true)
+		fam, err := c.core.Check(ctx, CmdSvcExportGetReqs, "svc-export-get-reqs", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
-		r, err := b.request(fam, CmdSvcExportGetReqs, 0, nil)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
+		r, err := b.Request(fam, CmdSvcExportGetReqs, nil)
 		if err != nil {
 			yield(nil, opError("svc-export-get-reqs", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("svc-export-get-reqs", err))
 				return
@@ -389,22 +313,22 @@ func (c *Client) SvcExportGetReqsDump(ctx context.Context) iter.Seq2[*SvcExportR
 // attributes requests; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
 func (c *Client) SvcExportSetReqs(ctx context.Context, req *SvcExportReqs) error {
-	fam, err := c.checkOp(ctx, CmdSvcExportSetReqs, "svc-export-set-reqs", false)
+	fam, err := c.core.Check(ctx, CmdSvcExportSetReqs, "svc-export-set-reqs", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("svc-export-set-reqs", err)
 		}
 	}
-	r, err := b.request(fam, CmdSvcExportSetReqs, 0, namerSvcExportReqs)
+	r, err := b.Request(fam, CmdSvcExportSetReqs, namerSvcExportReqs)
 	if err != nil {
 		return opError("svc-export-set-reqs", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("svc-export-set-reqs", err)
 	}
 	return nil
@@ -416,19 +340,19 @@ func (c *Client) SvcExportSetReqs(ctx context.Context, req *SvcExportReqs) error
 // failed to decode. Spec flags: [admin-perm].
 func (c *Client) ExpkeyGetReqsDump(ctx context.Context) iter.Seq2[*ExpkeyReqs, error] {
 	return func(yield func(*ExpkeyReqs, error) bool) {
-		fam, err := c.checkOp(ctx, CmdExpkeyGetReqs, "expkey-get-reqs", true)
+		fam, err := c.core.Check(ctx, CmdExpkeyGetReqs, "expkey-get-reqs", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
-		r, err := b.request(fam, CmdExpkeyGetReqs, 0, nil)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
+		r, err := b.Request(fam, CmdExpkeyGetReqs, nil)
 		if err != nil {
 			yield(nil, opError("expkey-get-reqs", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("expkey-get-reqs", err))
 				return
@@ -451,22 +375,22 @@ func (c *Client) ExpkeyGetReqsDump(ctx context.Context) iter.Seq2[*ExpkeyReqs, e
 // attributes requests; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
 func (c *Client) ExpkeySetReqs(ctx context.Context, req *ExpkeyReqs) error {
-	fam, err := c.checkOp(ctx, CmdExpkeySetReqs, "expkey-set-reqs", false)
+	fam, err := c.core.Check(ctx, CmdExpkeySetReqs, "expkey-set-reqs", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("expkey-set-reqs", err)
 		}
 	}
-	r, err := b.request(fam, CmdExpkeySetReqs, 0, namerExpkeyReqs)
+	r, err := b.Request(fam, CmdExpkeySetReqs, namerExpkeyReqs)
 	if err != nil {
 		return opError("expkey-set-reqs", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("expkey-set-reqs", err)
 	}
 	return nil
@@ -476,22 +400,22 @@ func (c *Client) ExpkeySetReqs(ctx context.Context, req *ExpkeyReqs) error {
 // the kernel only acknowledges it. A nil req sends no attributes. Spec flags:
 // [admin-perm].
 func (c *Client) CacheFlush(ctx context.Context, req *CacheFlush) error {
-	fam, err := c.checkOp(ctx, CmdCacheFlush, "cache-flush", false)
+	fam, err := c.core.Check(ctx, CmdCacheFlush, "cache-flush", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("cache-flush", err)
 		}
 	}
-	r, err := b.request(fam, CmdCacheFlush, 0, namerCacheFlush)
+	r, err := b.Request(fam, CmdCacheFlush, namerCacheFlush)
 	if err != nil {
 		return opError("cache-flush", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("cache-flush", err)
 	}
 	return nil
@@ -501,22 +425,22 @@ func (c *Client) CacheFlush(ctx context.Context, req *CacheFlush) error {
 // the kernel only acknowledges it. A nil req sends no attributes. Spec flags:
 // [admin-perm].
 func (c *Client) UnlockIP(ctx context.Context, req *UnlockIP) error {
-	fam, err := c.checkOp(ctx, CmdUnlockIP, "unlock-ip", false)
+	fam, err := c.core.Check(ctx, CmdUnlockIP, "unlock-ip", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("unlock-ip", err)
 		}
 	}
-	r, err := b.request(fam, CmdUnlockIP, 0, namerUnlockIP)
+	r, err := b.Request(fam, CmdUnlockIP, namerUnlockIP)
 	if err != nil {
 		return opError("unlock-ip", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("unlock-ip", err)
 	}
 	return nil
@@ -526,22 +450,22 @@ func (c *Client) UnlockIP(ctx context.Context, req *UnlockIP) error {
 // attributes path; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
 func (c *Client) UnlockFilesystem(ctx context.Context, req *UnlockFilesystem) error {
-	fam, err := c.checkOp(ctx, CmdUnlockFilesystem, "unlock-filesystem", false)
+	fam, err := c.core.Check(ctx, CmdUnlockFilesystem, "unlock-filesystem", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("unlock-filesystem", err)
 		}
 	}
-	r, err := b.request(fam, CmdUnlockFilesystem, 0, namerUnlockFilesystem)
+	r, err := b.Request(fam, CmdUnlockFilesystem, namerUnlockFilesystem)
 	if err != nil {
 		return opError("unlock-filesystem", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("unlock-filesystem", err)
 	}
 	return nil
@@ -551,22 +475,22 @@ func (c *Client) UnlockFilesystem(ctx context.Context, req *UnlockFilesystem) er
 // path; the kernel only acknowledges it. A nil req sends no attributes. Spec
 // flags: [admin-perm].
 func (c *Client) UnlockExport(ctx context.Context, req *UnlockExport) error {
-	fam, err := c.checkOp(ctx, CmdUnlockExport, "unlock-export", false)
+	fam, err := c.core.Check(ctx, CmdUnlockExport, "unlock-export", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("unlock-export", err)
 		}
 	}
-	r, err := b.request(fam, CmdUnlockExport, 0, namerUnlockExport)
+	r, err := b.Request(fam, CmdUnlockExport, namerUnlockExport)
 	if err != nil {
 		return opError("unlock-export", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("unlock-export", err)
 	}
 	return nil
@@ -580,19 +504,19 @@ func (c *Client) UnlockExport(ctx context.Context, req *UnlockExport) error {
 // message; an error ends the dump unless it is a reply that failed to decode.
 func (c *Client) ServerStatsGetDump(ctx context.Context) iter.Seq2[*ServerStats, error] {
 	return func(yield func(*ServerStats, error) bool) {
-		fam, err := c.checkOp(ctx, CmdServerStatsGet, "server-stats-get", true)
+		fam, err := c.core.Check(ctx, CmdServerStatsGet, "server-stats-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
-		r, err := b.request(fam, CmdServerStatsGet, 0, nil)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
+		r, err := b.Request(fam, CmdServerStatsGet, nil)
 		if err != nil {
 			yield(nil, opError("server-stats-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("server-stats-get", err))
 				return

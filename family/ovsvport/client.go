@@ -5,149 +5,73 @@ package ovsvport
 import (
 	"context"
 	"iter"
-	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/genl"
 )
 
-// Client is a typed client for the ovs_vport family on a genl.Conn. It is
-// safe for concurrent use. Each operation checks first that the running
-// kernel's family has it (errors match family.ErrNotSupported), encodes the
-// request into a buffer the Client reuses, and decodes replies straight
-// from the receive buffer.
+// Client is a typed client for the ovs_vport family on a genl.Conn, built on a
+// family.Client. It is safe for concurrent use. Each operation checks first
+// that the running kernel's family has it (errors match
+// family.ErrNotSupported), encodes the request into a buffer the Client
+// reuses, and decodes replies straight from the receive buffer.
 type Client struct {
-	conn *genl.Conn
-	res  *family.Resolver
-	fam  *family.Family
-	bufs sync.Pool
+	core *family.Client
 }
 
 // An Option configures a Client.
-type Option func(*Client)
+type Option = family.ClientOption
 
 // WithResolver resolves the family through r, a cache shared with other
 // clients that follows the family if it is registered again; by default
 // New asks the kernel once.
-func WithResolver(r *family.Resolver) Option { return func(c *Client) { c.res = r } }
+func WithResolver(r *family.Resolver) Option { return family.WithResolver(r) }
 
 // WithFamily uses fam, already resolved on the Conn, instead of asking the
 // kernel.
-func WithFamily(fam *family.Family) Option { return func(c *Client) { c.fam = fam } }
+func WithFamily(fam *family.Family) Option { return family.WithFamily(fam) }
 
 // New returns a Client for the ovs_vport family on conn, resolving the family
 // (its id, operations and groups). A kernel without the family gives an error
 // matching family.ErrNotFound.
 func New(ctx context.Context, conn *genl.Conn, opts ...Option) (*Client, error) {
-	c := &Client{conn: conn}
-	for _, o := range opts {
-		o(c)
-	}
-	if c.fam != nil {
-		return c, nil
-	}
-	var err error
-	if c.res != nil {
-		c.fam, err = c.res.Family(ctx, FamilyName)
-	} else {
-		c.fam, err = family.Get(ctx, conn, FamilyName)
-	}
+	core, err := family.NewClient(ctx, conn, FamilyName, FamilyVersion, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return c, nil
+	return &Client{core: core}, nil
 }
 
 // Conn returns the Conn the Client sends on.
-func (c *Client) Conn() *genl.Conn { return c.conn }
+func (c *Client) Conn() *genl.Conn { return c.core.Conn() }
 
 // Family returns the family as the running kernel reported it to New.
-func (c *Client) Family() *family.Family { return c.fam }
-
-// family returns the family to address: the resolver's current answer, or
-// the one New found.
-func (c *Client) family(ctx context.Context) (*family.Family, error) {
-	if c.res != nil {
-		return c.res.Family(ctx, FamilyName)
-	}
-	return c.fam, nil
-}
-
-// checkOp returns the family after checking that the kernel accepts cmd in
-// the form asked for.
-func (c *Client) checkOp(ctx context.Context, cmd uint8, name string, dump bool) (*family.Family, error) {
-	fam, err := c.family(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := fam.CheckOp(uint32(cmd), name, dump); err != nil {
-		return nil, err
-	}
-	return fam, nil
-}
-
-// A reqBuf is a request buffer the Client reuses: a fixed header, if any,
-// then attributes.
-type reqBuf struct {
-	enc attrs.Encoder
-	b   []byte
-}
-
-// getBuf returns a buffer holding hdr zero bytes for a fixed header.
-func (c *Client) getBuf(hdr int) *reqBuf {
-	b, _ := c.bufs.Get().(*reqBuf)
-	if b == nil {
-		b = &reqBuf{b: make([]byte, 0, 256)}
-	}
-	buf := b.b[:0]
-	for range hdr {
-		buf = append(buf, 0)
-	}
-	b.enc.Reset(buf)
-	return b
-}
-
-func (c *Client) putBuf(b *reqBuf) {
-	if cap(b.enc.Bytes()) > 64<<10 {
-		return // keep no huge buffers
-	}
-	b.b = b.enc.Bytes()[:0]
-	c.bufs.Put(b)
-}
-
-// request returns the request for what b holds.
-func (b *reqBuf) request(fam *family.Family, cmd uint8, hdr int, names genl.AttrNamer) (genl.Request, error) {
-	if err := b.enc.Err(); err != nil {
-		return genl.Request{}, err
-	}
-	all := b.enc.Bytes()
-	return genl.Request{Family: fam.ID, Command: cmd, Version: FamilyVersion, Header: all[:hdr], Attrs: all[hdr:], Names: names}, nil
-}
+func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // New sends ovs_vport new (do, command 1): request attributes name, type,
 // upcall-pid, ifindex, options; the kernel only acknowledges it. Messages
 // carry the fixed header ovs-header. A nil req sends no attributes.
 func (c *Client) New(ctx context.Context, hdr OvsHeader, req *Vport) error {
-	fam, err := c.checkOp(ctx, CmdNew, "new", false)
+	fam, err := c.core.Check(ctx, CmdNew, "new", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(sizeOvsHeader)
-	defer c.putBuf(b)
-	if err := hdr.put(b.enc.Bytes()); err != nil {
+	b := c.core.Buffer(sizeOvsHeader)
+	defer c.core.Release(b)
+	if err := hdr.put(b.Header()); err != nil {
 		return opError("new", err)
 	}
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("new", err)
 		}
 	}
-	r, err := b.request(fam, CmdNew, sizeOvsHeader, namerVport)
+	r, err := b.Request(fam, CmdNew, namerVport)
 	if err != nil {
 		return opError("new", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("new", err)
 	}
 	return nil
@@ -157,25 +81,25 @@ func (c *Client) New(ctx context.Context, hdr OvsHeader, req *Vport) error {
 // name; the kernel only acknowledges it. Messages carry the fixed header
 // ovs-header. A nil req sends no attributes.
 func (c *Client) Del(ctx context.Context, hdr OvsHeader, req *Vport) error {
-	fam, err := c.checkOp(ctx, CmdDel, "del", false)
+	fam, err := c.core.Check(ctx, CmdDel, "del", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(sizeOvsHeader)
-	defer c.putBuf(b)
-	if err := hdr.put(b.enc.Bytes()); err != nil {
+	b := c.core.Buffer(sizeOvsHeader)
+	defer c.core.Release(b)
+	if err := hdr.put(b.Header()); err != nil {
 		return opError("del", err)
 	}
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("del", err)
 		}
 	}
-	r, err := b.request(fam, CmdDel, sizeOvsHeader, namerVport)
+	r, err := b.Request(fam, CmdDel, namerVport)
 	if err != nil {
 		return opError("del", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("del", err)
 	}
 	return nil
@@ -186,26 +110,26 @@ func (c *Client) Del(ctx context.Context, hdr OvsHeader, req *Vport) error {
 // upcall-stats of set vport. Messages carry the fixed header ovs-header. A nil
 // req sends no attributes.
 func (c *Client) Get(ctx context.Context, hdr OvsHeader, req *Vport) (*VportMessage, error) {
-	fam, err := c.checkOp(ctx, CmdGet, "get", false)
+	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(sizeOvsHeader)
-	defer c.putBuf(b)
-	if err := hdr.put(b.enc.Bytes()); err != nil {
+	b := c.core.Buffer(sizeOvsHeader)
+	defer c.core.Release(b)
+	if err := hdr.put(b.Header()); err != nil {
 		return nil, opError("get", err)
 	}
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("get", err)
 		}
 	}
-	r, err := b.request(fam, CmdGet, sizeOvsHeader, namerVport)
+	r, err := b.Request(fam, CmdGet, namerVport)
 	if err != nil {
 		return nil, opError("get", err)
 	}
 	rep := new(VportMessage)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("get", err)
 	}
@@ -219,29 +143,29 @@ func (c *Client) Get(ctx context.Context, hdr OvsHeader, req *Vport) (*VportMess
 // reply that failed to decode. A nil req sends no attributes.
 func (c *Client) GetDump(ctx context.Context, hdr OvsHeader, req *Vport) iter.Seq2[*VportMessage, error] {
 	return func(yield func(*VportMessage, error) bool) {
-		fam, err := c.checkOp(ctx, CmdGet, "get", true)
+		fam, err := c.core.Check(ctx, CmdGet, "get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(sizeOvsHeader)
-		defer c.putBuf(b)
-		if err := hdr.put(b.enc.Bytes()); err != nil {
+		b := c.core.Buffer(sizeOvsHeader)
+		defer c.core.Release(b)
+		if err := hdr.put(b.Header()); err != nil {
 			yield(nil, opError("get", err))
 			return
 		}
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdGet, sizeOvsHeader, namerVport)
+		r, err := b.Request(fam, CmdGet, namerVport)
 		if err != nil {
 			yield(nil, opError("get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get", err))
 				return

@@ -5,10 +5,8 @@ package tcpmetrics
 import (
 	"bytes"
 	"context"
-	"errors"
-	"iter"
 
-	"github.com/genlkit/genlkit/attrs"
+	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/genl"
 )
 
@@ -42,80 +40,13 @@ func decodeNotification(m genl.Message) (Notification, error) {
 }
 
 // A Subscription receives the family's notifications from the multicast
-// groups it joined. Close it to leave them.
-type Subscription struct {
-	sub    *genl.Subscription
-	family uint16
-}
+// groups it joined, each decoded to a Notification. Close it to leave them.
+type Subscription = family.Subscription[Notification]
 
 // Subscribe joins multicast groups of the family by name (see the Group
 // constants), as the running kernel names them: a group the kernel has but
 // the spec omits can be joined too, and one it lacks is an error matching
 // family.ErrNotFound before anything is joined.
 func (c *Client) Subscribe(ctx context.Context, groups ...string) (*Subscription, error) {
-	fam, err := c.family(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]uint32, 0, len(groups))
-	for _, name := range groups {
-		g, err := fam.Group(name)
-		if err != nil {
-			return nil, err
-		}
-		ids = append(ids, g.ID)
-	}
-	sub, err := c.conn.Subscribe(ids...)
-	if err != nil {
-		return nil, err
-	}
-	return &Subscription{sub: sub, family: fam.ID}, nil
+	return family.Subscribe(ctx, c.core, decodeNotification, groups...)
 }
-
-// Next waits for the next notification of the family and decodes it. A
-// notification that fails to decode is an error naming its op, and Next
-// may be called again. Lost notifications are an error matching
-// genl.ErrOverrun; net.ErrClosed once the subscription or its Conn is
-// closed; ctx.Err() when ctx ends.
-func (s *Subscription) Next(ctx context.Context) (Notification, error) {
-	for {
-		m, err := s.sub.Next(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if uint16(m.Netlink.Type) != s.family {
-			continue // another family's unicast notification
-		}
-		return decodeNotification(m)
-	}
-}
-
-// All returns the notifications as an iterator. Overruns and decode errors
-// are yielded and the stream goes on; any other error is yielded last.
-func (s *Subscription) All(ctx context.Context) iter.Seq2[Notification, error] {
-	return func(yield func(Notification, error) bool) {
-		for {
-			n, err := s.Next(ctx)
-			if err != nil && n == nil && !isRecoverable(err) {
-				yield(nil, err)
-				return
-			}
-			if !yield(n, err) {
-				return
-			}
-		}
-	}
-}
-
-// isRecoverable reports whether the stream goes on after err: an overrun
-// or a notification that failed to decode.
-func isRecoverable(err error) bool {
-	var de *attrs.Error
-	return errors.Is(err, genl.ErrOverrun) || errors.As(err, &de)
-}
-
-// Groups returns the ids of the groups s joined.
-func (s *Subscription) Groups() []uint32 { return s.sub.Groups() }
-
-// Close leaves the groups and ends the subscription.
-func (s *Subscription) Close() error { return s.sub.Close() }

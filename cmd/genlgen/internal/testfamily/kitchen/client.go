@@ -5,147 +5,71 @@ package kitchen
 import (
 	"context"
 	"iter"
-	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/genl"
 )
 
-// Client is a typed client for the kitchen family on a genl.Conn. It is
-// safe for concurrent use. Each operation checks first that the running
-// kernel's family has it (errors match family.ErrNotSupported), encodes the
-// request into a buffer the Client reuses, and decodes replies straight
-// from the receive buffer.
+// Client is a typed client for the kitchen family on a genl.Conn, built on a
+// family.Client. It is safe for concurrent use. Each operation checks first
+// that the running kernel's family has it (errors match
+// family.ErrNotSupported), encodes the request into a buffer the Client
+// reuses, and decodes replies straight from the receive buffer.
 type Client struct {
-	conn *genl.Conn
-	res  *family.Resolver
-	fam  *family.Family
-	bufs sync.Pool
+	core *family.Client
 }
 
 // An Option configures a Client.
-type Option func(*Client)
+type Option = family.ClientOption
 
 // WithResolver resolves the family through r, a cache shared with other
 // clients that follows the family if it is registered again; by default
 // New asks the kernel once.
-func WithResolver(r *family.Resolver) Option { return func(c *Client) { c.res = r } }
+func WithResolver(r *family.Resolver) Option { return family.WithResolver(r) }
 
 // WithFamily uses fam, already resolved on the Conn, instead of asking the
 // kernel.
-func WithFamily(fam *family.Family) Option { return func(c *Client) { c.fam = fam } }
+func WithFamily(fam *family.Family) Option { return family.WithFamily(fam) }
 
 // New returns a Client for the kitchen family on conn, resolving the family
 // (its id, operations and groups). A kernel without the family gives an error
 // matching family.ErrNotFound.
 func New(ctx context.Context, conn *genl.Conn, opts ...Option) (*Client, error) {
-	c := &Client{conn: conn}
-	for _, o := range opts {
-		o(c)
-	}
-	if c.fam != nil {
-		return c, nil
-	}
-	var err error
-	if c.res != nil {
-		c.fam, err = c.res.Family(ctx, FamilyName)
-	} else {
-		c.fam, err = family.Get(ctx, conn, FamilyName)
-	}
+	core, err := family.NewClient(ctx, conn, FamilyName, FamilyVersion, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return c, nil
+	return &Client{core: core}, nil
 }
 
 // Conn returns the Conn the Client sends on.
-func (c *Client) Conn() *genl.Conn { return c.conn }
+func (c *Client) Conn() *genl.Conn { return c.core.Conn() }
 
 // Family returns the family as the running kernel reported it to New.
-func (c *Client) Family() *family.Family { return c.fam }
-
-// family returns the family to address: the resolver's current answer, or
-// the one New found.
-func (c *Client) family(ctx context.Context) (*family.Family, error) {
-	if c.res != nil {
-		return c.res.Family(ctx, FamilyName)
-	}
-	return c.fam, nil
-}
-
-// checkOp returns the family after checking that the kernel accepts cmd in
-// the form asked for.
-func (c *Client) checkOp(ctx context.Context, cmd uint8, name string, dump bool) (*family.Family, error) {
-	fam, err := c.family(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := fam.CheckOp(uint32(cmd), name, dump); err != nil {
-		return nil, err
-	}
-	return fam, nil
-}
-
-// A reqBuf is a request buffer the Client reuses: a fixed header, if any,
-// then attributes.
-type reqBuf struct {
-	enc attrs.Encoder
-	b   []byte
-}
-
-// getBuf returns a buffer holding hdr zero bytes for a fixed header.
-func (c *Client) getBuf(hdr int) *reqBuf {
-	b, _ := c.bufs.Get().(*reqBuf)
-	if b == nil {
-		b = &reqBuf{b: make([]byte, 0, 256)}
-	}
-	buf := b.b[:0]
-	for range hdr {
-		buf = append(buf, 0)
-	}
-	b.enc.Reset(buf)
-	return b
-}
-
-func (c *Client) putBuf(b *reqBuf) {
-	if cap(b.enc.Bytes()) > 64<<10 {
-		return // keep no huge buffers
-	}
-	b.b = b.enc.Bytes()[:0]
-	c.bufs.Put(b)
-}
-
-// request returns the request for what b holds.
-func (b *reqBuf) request(fam *family.Family, cmd uint8, hdr int, names genl.AttrNamer) (genl.Request, error) {
-	if err := b.enc.Err(); err != nil {
-		return genl.Request{}, err
-	}
-	all := b.enc.Bytes()
-	return genl.Request{Family: fam.ID, Command: cmd, Version: FamilyVersion, Header: all[:hdr], Attrs: all[hdr:], Names: names}, nil
-}
+func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // Get sends kitchen get (do, command 1): request attributes u32-val, name;
 // reply attributes u32-val, name, nest, nests, stat of set main. A nil req
 // sends no attributes.
 func (c *Client) Get(ctx context.Context, req *Main) (*Main, error) {
-	fam, err := c.checkOp(ctx, CmdGet, "get", false)
+	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("get", err)
 		}
 	}
-	r, err := b.request(fam, CmdGet, 0, namerMain)
+	r, err := b.Request(fam, CmdGet, namerMain)
 	if err != nil {
 		return nil, opError("get", err)
 	}
 	rep := new(Main)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("get", err)
 	}
@@ -158,25 +82,25 @@ func (c *Client) Get(ctx context.Context, req *Main) (*Main, error) {
 // failed to decode. A nil req sends no attributes.
 func (c *Client) GetDump(ctx context.Context, req *Main) iter.Seq2[*Main, error] {
 	return func(yield func(*Main, error) bool) {
-		fam, err := c.checkOp(ctx, CmdGet, "get", true)
+		fam, err := c.core.Check(ctx, CmdGet, "get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
 		if req != nil {
-			if err := req.encode(&b.enc); err != nil {
+			if err := req.encode(b.Encoder()); err != nil {
 				yield(nil, opError("get", err))
 				return
 			}
 		}
-		r, err := b.request(fam, CmdGet, 0, namerMain)
+		r, err := b.Request(fam, CmdGet, namerMain)
 		if err != nil {
 			yield(nil, opError("get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get", err))
 				return
@@ -199,22 +123,22 @@ func (c *Client) GetDump(ctx context.Context, req *Main) iter.Seq2[*Main, error]
 // addr4, outer; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
 func (c *Client) Set(ctx context.Context, req *Main) error {
-	fam, err := c.checkOp(ctx, CmdSet, "set", false)
+	fam, err := c.core.Check(ctx, CmdSet, "set", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("set", err)
 		}
 	}
-	r, err := b.request(fam, CmdSet, 0, namerMain)
+	r, err := b.Request(fam, CmdSet, namerMain)
 	if err != nil {
 		return opError("set", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("set", err)
 	}
 	return nil
@@ -225,19 +149,19 @@ func (c *Client) Set(ctx context.Context, req *Main) error {
 // error ends the dump unless it is a reply that failed to decode.
 func (c *Client) ListDump(ctx context.Context) iter.Seq2[*Main, error] {
 	return func(yield func(*Main, error) bool) {
-		fam, err := c.checkOp(ctx, CmdList, "list", true)
+		fam, err := c.core.Check(ctx, CmdList, "list", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(0)
-		defer c.putBuf(b)
-		r, err := b.request(fam, CmdList, 0, nil)
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
+		r, err := b.Request(fam, CmdList, nil)
 		if err != nil {
 			yield(nil, opError("list", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("list", err))
 				return
@@ -259,18 +183,18 @@ func (c *Client) ListDump(ctx context.Context) iter.Seq2[*Main, error] {
 // Ping sends kitchen ping (do, command 4): no request attributes; the reply
 // carries no attributes (set empty).
 func (c *Client) Ping(ctx context.Context) (*Empty, error) {
-	fam, err := c.checkOp(ctx, CmdPing, "ping", false)
+	fam, err := c.core.Check(ctx, CmdPing, "ping", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
-	r, err := b.request(fam, CmdPing, 0, nil)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdPing, nil)
 	if err != nil {
 		return nil, opError("ping", err)
 	}
 	rep := new(Empty)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("ping", err)
 	}
@@ -281,26 +205,26 @@ func (c *Client) Ping(ctx context.Context) (*Empty, error) {
 // reply attributes u32-val, name of set main. Messages carry the fixed header
 // kt-header. A nil req sends no attributes.
 func (c *Client) HdrGet(ctx context.Context, hdr KtHeader, req *Main) (*MainMessage, error) {
-	fam, err := c.checkOp(ctx, CmdHdrGet, "hdr-get", false)
+	fam, err := c.core.Check(ctx, CmdHdrGet, "hdr-get", false)
 	if err != nil {
 		return nil, err
 	}
-	b := c.getBuf(sizeKtHeader)
-	defer c.putBuf(b)
-	if err := hdr.put(b.enc.Bytes()); err != nil {
+	b := c.core.Buffer(sizeKtHeader)
+	defer c.core.Release(b)
+	if err := hdr.put(b.Header()); err != nil {
 		return nil, opError("hdr-get", err)
 	}
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return nil, opError("hdr-get", err)
 		}
 	}
-	r, err := b.request(fam, CmdHdrGet, sizeKtHeader, namerMain)
+	r, err := b.Request(fam, CmdHdrGet, namerMain)
 	if err != nil {
 		return nil, opError("hdr-get", err)
 	}
 	rep := new(MainMessage)
-	err = c.conn.Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("hdr-get", err)
 	}
@@ -313,23 +237,23 @@ func (c *Client) HdrGet(ctx context.Context, hdr KtHeader, req *Main) (*MainMess
 // unless it is a reply that failed to decode.
 func (c *Client) HdrGetDump(ctx context.Context, hdr KtHeader) iter.Seq2[*MainMessage, error] {
 	return func(yield func(*MainMessage, error) bool) {
-		fam, err := c.checkOp(ctx, CmdHdrGet, "hdr-get", true)
+		fam, err := c.core.Check(ctx, CmdHdrGet, "hdr-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
-		b := c.getBuf(sizeKtHeader)
-		defer c.putBuf(b)
-		if err := hdr.put(b.enc.Bytes()); err != nil {
+		b := c.core.Buffer(sizeKtHeader)
+		defer c.core.Release(b)
+		if err := hdr.put(b.Header()); err != nil {
 			yield(nil, opError("hdr-get", err))
 			return
 		}
-		r, err := b.request(fam, CmdHdrGet, sizeKtHeader, nil)
+		r, err := b.Request(fam, CmdHdrGet, nil)
 		if err != nil {
 			yield(nil, opError("hdr-get", err))
 			return
 		}
-		for m, err := range c.conn.Dump(ctx, r) {
+		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("hdr-get", err))
 				return
@@ -351,22 +275,22 @@ func (c *Client) HdrGetDump(ctx context.Context, hdr KtHeader) iter.Seq2[*MainMe
 // SubscribeOp sends kitchen subscribe (do, command 9): request attributes id;
 // the kernel only acknowledges it. A nil req sends no attributes.
 func (c *Client) SubscribeOp(ctx context.Context, req *ClientAttrs) error {
-	fam, err := c.checkOp(ctx, CmdSubscribe, "subscribe", false)
+	fam, err := c.core.Check(ctx, CmdSubscribe, "subscribe", false)
 	if err != nil {
 		return err
 	}
-	b := c.getBuf(0)
-	defer c.putBuf(b)
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
 	if req != nil {
-		if err := req.encode(&b.enc); err != nil {
+		if err := req.encode(b.Encoder()); err != nil {
 			return opError("subscribe", err)
 		}
 	}
-	r, err := b.request(fam, CmdSubscribe, 0, namerClientAttrs)
+	r, err := b.Request(fam, CmdSubscribe, namerClientAttrs)
 	if err != nil {
 		return opError("subscribe", err)
 	}
-	if err := c.conn.Do(ctx, r, nil); err != nil {
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
 		return opError("subscribe", err)
 	}
 	return nil
