@@ -120,23 +120,33 @@ func (a *app) warn(e *genl.Error) {
 	fmt.Fprintf(a.stderr, "Warning: %s\n", e.Message)
 }
 
-func (a *app) cmdDo(args []string) error {
+// prepareRequest checks the FAMILY OP arguments of do or dump (form), and
+// builds the request from the --json message.
+func (a *app) prepareRequest(args []string, form string) (*described, *family.OpDesc, genl.Request, error) {
 	if err := wantArgs(a.cmd, args, 2, 2); err != nil {
-		return err
+		return nil, nil, genl.Request{}, err
 	}
 	msg, err := a.parseRequest(a.jsonArg)
 	if err != nil {
-		return err
+		return nil, nil, genl.Request{}, err
 	}
 	f, desc, err := a.resolve(args[0], false)
 	if err != nil {
-		return err
+		return nil, nil, genl.Request{}, err
 	}
-	op, err := findOp(desc.desc, args[1], "do")
+	op, err := findOp(desc.desc, args[1], form)
 	if err != nil {
-		return err
+		return nil, nil, genl.Request{}, err
 	}
-	req, err := buildRequest(f, desc, op, msg, false)
+	req, err := buildRequest(f, desc, op, msg, form == "dump")
+	if err != nil {
+		return nil, nil, genl.Request{}, err
+	}
+	return desc, op, req, nil
+}
+
+func (a *app) cmdDo(args []string) error {
+	desc, op, req, err := a.prepareRequest(args, "do")
 	if err != nil {
 		return err
 	}
@@ -189,22 +199,7 @@ func (a *app) printResult(v any) error {
 }
 
 func (a *app) cmdDump(args []string) error {
-	if err := wantArgs(a.cmd, args, 2, 2); err != nil {
-		return err
-	}
-	msg, err := a.parseRequest(a.jsonArg)
-	if err != nil {
-		return err
-	}
-	f, desc, err := a.resolve(args[0], false)
-	if err != nil {
-		return err
-	}
-	op, err := findOp(desc.desc, args[1], "dump")
-	if err != nil {
-		return err
-	}
-	req, err := buildRequest(f, desc, op, msg, true)
+	desc, op, req, err := a.prepareRequest(args, "dump")
 	if err != nil {
 		return err
 	}
