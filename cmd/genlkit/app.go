@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -547,12 +546,6 @@ func wantArgs(c *command, args []string, min, max int) error {
 		return usagef(fmt.Sprintf("Usage: genlkit %s %s", c.name, c.args), "%s: %s", c.name, what)
 	}
 	return nil
-}
-
-func sortedCopy(s []string) []string {
-	s = slices.Clone(s)
-	slices.Sort(s)
-	return s
 }
 
 // specFamilies returns the valid specs in the spec directories by family

@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/genlkit/genlkit/attrs"
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/genl"
 )
@@ -123,6 +124,21 @@ func intSize(t string) int {
 		return 8
 	}
 	return 0
+}
+
+// byteOrder returns the byte order of an integer the spec declares
+// big-endian (be) or leaves in host order.
+func byteOrder(be bool) attrs.ByteOrder {
+	if be {
+		return attrs.BigEndian
+	}
+	return attrs.HostEndian
+}
+
+// signExtend returns the sz-byte integer u as signed.
+func signExtend(u uint64, sz int) int64 {
+	shift := 64 - 8*sz
+	return int64(u<<shift) >> shift
 }
 
 func isInt(t string) bool { return intSize(t) > 0 || t == "uint" || t == "sint" }

@@ -148,57 +148,22 @@ func (c *Codec) decodeAttr(d *attrs.Decoder, a *family.AttrDesc, scopes []*Objec
 
 // readInt reads an integer attribute of type t.
 func readInt(d *attrs.Decoder, t string, be bool) (u uint64, s int64, signed bool) {
+	o := byteOrder(be)
 	switch t {
-	case "u8":
-		return uint64(d.U8()), 0, false
-	case "u16":
-		if be {
-			return uint64(d.U16BE()), 0, false
-		}
-		return uint64(d.U16()), 0, false
-	case "u32":
-		if be {
-			return uint64(d.U32BE()), 0, false
-		}
-		return uint64(d.U32()), 0, false
-	case "u64":
-		if be {
-			return d.U64BE(), 0, false
-		}
-		return d.U64(), 0, false
 	case "uint":
-		if be && d.Len() == 4 {
-			return uint64(d.U32BE()), 0, false
-		} else if be {
-			return d.U64BE(), 0, false
-		}
-		return d.Uint(), 0, false
-	case "s8":
-		return 0, int64(d.S8()), true
-	case "s16":
-		if be {
-			return 0, int64(int16(d.U16BE())), true
-		}
-		return 0, int64(d.S16()), true
-	case "s32":
-		if be {
-			return 0, int64(int32(d.U32BE())), true
-		}
-		return 0, int64(d.S32()), true
-	case "s64":
-		if be {
-			return 0, int64(d.U64BE()), true
-		}
-		return 0, d.S64(), true
+		return d.UintOrder(o), 0, false
 	case "sint":
-		if be && d.Len() == 4 {
-			return 0, int64(int32(d.U32BE())), true
-		} else if be {
-			return 0, int64(d.U64BE()), true
-		}
-		return 0, d.Sint(), true
+		return 0, d.SintOrder(o), true
 	}
-	return 0, 0, false
+	sz := intSize(t)
+	if sz == 0 {
+		return 0, 0, false
+	}
+	u = d.UintN(sz, o)
+	if isSigned(t) {
+		return 0, signExtend(u, sz), true
+	}
+	return u, 0, false
 }
 
 // intValue formats an integer by the attribute's enum or display hint.
@@ -282,38 +247,15 @@ func (c *Codec) decodeBinary(d *attrs.Decoder, a *family.AttrDesc) any {
 				Msg: fmt.Sprintf("array of %s needs a multiple of %d bytes, got %d", a.SubType, sz, len(b))})
 			return nil
 		}
-		out := make([]any, 0, len(b)/sz)
-		for off := 0; off < len(b); off += sz {
-			u, s, signed := fixedInt(b[off:off+sz], a.SubType, a.BigEndian)
-			out = append(out, c.intValue(a, u, s, signed))
+		signed := isSigned(a.SubType)
+		xs := attrs.DecodeArray[uint64](d, sz, byteOrder(a.BigEndian))
+		out := make([]any, len(xs))
+		for i, u := range xs {
+			out[i] = c.intValue(a, u, signExtend(u, sz), signed)
 		}
 		return out
 	}
 	return formatBytes(b, a.Hint)
-}
-
-// fixedInt reads a fixed-width integer of type t from b, len(b) being its
-// size.
-func fixedInt(b []byte, t string, be bool) (u uint64, s int64, signed bool) {
-	var order binary.ByteOrder = binary.NativeEndian
-	if be {
-		order = binary.BigEndian
-	}
-	switch len(b) {
-	case 1:
-		u = uint64(b[0])
-		s = int64(int8(b[0]))
-	case 2:
-		u = uint64(order.Uint16(b))
-		s = int64(int16(u))
-	case 4:
-		u = uint64(order.Uint32(b))
-		s = int64(int32(u))
-	case 8:
-		u = order.Uint64(b)
-		s = int64(u)
-	}
-	return u, s, isSigned(t)
 }
 
 // formatBytes formats binary data by its display hint: mac, ipv4, ipv6,
@@ -361,28 +303,8 @@ func (c *Codec) decodeStructInto(obj *Object, name string, b []byte, depth int) 
 		case m.Type == "pad":
 			r.Skip(sz)
 		case intSize(m.Type) > 0:
-			var u uint64
-			switch m.Type {
-			case "u8", "s8":
-				u = uint64(r.U8())
-			case "u16", "s16":
-				u = uint64(r.U16(m.BigEndian))
-			case "u32", "s32":
-				u = uint64(r.U32(m.BigEndian))
-			default:
-				u = r.U64(m.BigEndian)
-			}
-			var s int64
-			switch sz {
-			case 1:
-				s = int64(int8(u))
-			case 2:
-				s = int64(int16(u))
-			case 4:
-				s = int64(int32(u))
-			default:
-				s = int64(u)
-			}
+			u := r.UintN(sz, byteOrder(m.BigEndian))
+			s := signExtend(u, sz)
 			obj.Set(m.Name, c.formatInt(m.Enum, false, m.Hint, u, s, isSigned(m.Type)))
 		case m.Struct != "":
 			sub := NewObject()
@@ -391,11 +313,7 @@ func (c *Codec) decodeStructInto(obj *Object, name string, b []byte, depth int) 
 			}
 			obj.Set(m.Name, sub)
 		case m.Type == "string":
-			v := r.Binary(sz)
-			if i := slices.Index(v, 0); i >= 0 {
-				v = v[:i]
-			}
-			obj.Set(m.Name, string(v))
+			obj.Set(m.Name, r.CString(sz))
 		default:
 			obj.Set(m.Name, formatBytes(r.Binary(sz), m.Hint))
 		}

@@ -263,46 +263,14 @@ func (e *encoder) encodeOne(a *family.AttrDesc, v any, path string, scope *Objec
 // putInt appends an integer attribute; u holds the value's bits (two's
 // complement for signed types).
 func (e *encoder) putInt(typ uint16, t string, be bool, u uint64) {
+	o := byteOrder(be)
 	switch t {
-	case "u8", "s8":
-		e.enc.U8(typ, uint8(u))
-	case "u16", "s16":
-		if be {
-			e.enc.U16BE(typ, uint16(u))
-		} else {
-			e.enc.U16(typ, uint16(u))
-		}
-	case "u32", "s32":
-		if be {
-			e.enc.U32BE(typ, uint32(u))
-		} else {
-			e.enc.U32(typ, uint32(u))
-		}
-	case "u64", "s64":
-		if be {
-			e.enc.U64BE(typ, u)
-		} else {
-			e.enc.U64(typ, u)
-		}
 	case "uint":
-		switch {
-		case be && u <= math.MaxUint32:
-			e.enc.U32BE(typ, uint32(u))
-		case be:
-			e.enc.U64BE(typ, u)
-		default:
-			e.enc.Uint(typ, u)
-		}
+		e.enc.UintOrder(typ, u, o)
 	case "sint":
-		s := int64(u)
-		switch {
-		case be && s >= math.MinInt32 && s <= math.MaxInt32:
-			e.enc.U32BE(typ, uint32(int32(s)))
-		case be:
-			e.enc.U64BE(typ, u)
-		default:
-			e.enc.Sint(typ, s)
-		}
+		e.enc.SintOrder(typ, int64(u), o)
+	default:
+		e.enc.UintN(typ, u, intSize(t), o)
 	}
 }
 
@@ -482,33 +450,18 @@ func (c *Codec) binaryValue(a *family.AttrDesc, v any) ([]byte, error) {
 		if sz == 0 {
 			return nil, fmt.Errorf("want a hex string, got an array")
 		}
-		out := make([]byte, 0, len(v)*sz)
+		out := make([]byte, len(v)*sz)
+		w := attrs.NewStructWriter(out)
 		for i, x := range v {
 			u, err := c.intArg(a.Enum, a.EnumAsFlags, "", a.SubType, false, x)
 			if err != nil {
 				return nil, fmt.Errorf("[%d]: %w", i, err)
 			}
-			out = appendFixed(out, sz, a.BigEndian, u)
+			w.UintN(u, sz, byteOrder(a.BigEndian))
 		}
 		return out, nil
 	}
 	return nil, fmt.Errorf("want a hex string, got %s", kindOf(v))
-}
-
-func appendFixed(b []byte, sz int, be bool, u uint64) []byte {
-	var order binary.AppendByteOrder = binary.NativeEndian
-	if be {
-		order = binary.BigEndian
-	}
-	switch sz {
-	case 1:
-		return append(b, byte(u))
-	case 2:
-		return order.AppendUint16(b, uint16(u))
-	case 4:
-		return order.AppendUint32(b, uint32(u))
-	}
-	return order.AppendUint64(b, u)
 }
 
 // parseBytes parses binary data written as text: an address for the ip and
@@ -579,16 +532,7 @@ func (c *Codec) encodeStruct(b []byte, name string, obj *Object, path string, de
 			if err != nil {
 				return &EncodeError{Path: mp, Attr: lbl, Msg: err.Error()}
 			}
-			switch sz {
-			case 1:
-				w.U8(uint8(u))
-			case 2:
-				w.U16(uint16(u), m.BigEndian)
-			case 4:
-				w.U32(uint32(u), m.BigEndian)
-			default:
-				w.U64(u, m.BigEndian)
-			}
+			w.UintN(u, sz, byteOrder(m.BigEndian))
 		case m.Struct != "":
 			o, isObj := v.(*Object)
 			if !isObj {
