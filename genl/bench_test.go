@@ -14,6 +14,7 @@ import (
 
 	"github.com/genlkit/genlkit/attrs"
 	"github.com/genlkit/genlkit/genl"
+	"github.com/genlkit/genlkit/genl/genltest"
 	"github.com/genlkit/genlkit/internal/testutils"
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
@@ -23,14 +24,8 @@ import (
 // The benchmarks talk to nlctrl (family id 0x10) in the caller's network
 // namespace: reading the controller changes nothing.
 
-func getFamilyAttrs() []byte {
-	var enc attrs.Encoder
-	enc.String(unix.CTRL_ATTR_FAMILY_NAME, "nlctrl")
-	return enc.Bytes()
-}
-
 func getFamilyRequest() genl.Request {
-	return genl.Request{Family: unix.GENL_ID_CTRL, Command: unix.CTRL_CMD_GETFAMILY, Version: 1, Attrs: getFamilyAttrs(), ExpectReply: true}
+	return genl.Request{Family: unix.GENL_ID_CTRL, Command: unix.CTRL_CMD_GETFAMILY, Version: 1, Attrs: familyNameAttr("nlctrl"), ExpectReply: true}
 }
 
 // familyID decodes CTRL_ATTR_FAMILY_ID from a GETFAMILY reply payload.
@@ -100,7 +95,7 @@ func BenchmarkGetFamily(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer c.Close()
-		m := genetlink.Message{Header: genetlink.Header{Command: unix.CTRL_CMD_GETFAMILY, Version: 1}, Data: getFamilyAttrs()}
+		m := genetlink.Message{Header: genetlink.Header{Command: unix.CTRL_CMD_GETFAMILY, Version: 1}, Data: familyNameAttr("nlctrl")}
 		b.ReportAllocs()
 		resetTimers(b)
 		for range b.N {
@@ -115,7 +110,7 @@ func BenchmarkGetFamily(b *testing.B) {
 	})
 	b.Run("raw", func(b *testing.B) {
 		fd := rawSocket(b)
-		req := rawRequest(unix.CTRL_CMD_GETFAMILY, unix.NLM_F_REQUEST, getFamilyAttrs())
+		req := rawRequest(unix.CTRL_CMD_GETFAMILY, unix.NLM_F_REQUEST, familyNameAttr("nlctrl"))
 		buf := make([]byte, 32<<10)
 		b.ReportAllocs()
 		resetTimers(b)
@@ -147,14 +142,9 @@ func rawSocket(b testing.TB) int {
 	return fd
 }
 
-func rawRequest(cmd uint8, flags uint16, attrs []byte) []byte {
-	req := make([]byte, 20, 20+len(attrs))
-	binary.NativeEndian.PutUint32(req[0:], uint32(20+len(attrs)))
-	binary.NativeEndian.PutUint16(req[4:], unix.GENL_ID_CTRL)
-	binary.NativeEndian.PutUint16(req[6:], flags)
-	req[16] = cmd
-	req[17] = 1
-	return append(req, attrs...)
+// rawRequest builds an nlctrl request (version 1) with sequence number 0.
+func rawRequest(cmd uint8, flags netlink.HeaderFlags, attrs []byte) []byte {
+	return genltest.GenlMsg(unix.GENL_ID_CTRL, flags, 0, 0, cmd, 1, attrs)
 }
 
 func BenchmarkGetFamilyParallel(b *testing.B) {
@@ -196,7 +186,7 @@ func BenchmarkGetFamilyParallel(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer c.Close()
-		m := genetlink.Message{Header: genetlink.Header{Command: unix.CTRL_CMD_GETFAMILY, Version: 1}, Data: getFamilyAttrs()}
+		m := genetlink.Message{Header: genetlink.Header{Command: unix.CTRL_CMD_GETFAMILY, Version: 1}, Data: familyNameAttr("nlctrl")}
 		b.ReportAllocs()
 		b.SetParallelism(8 / max(1, runtimeGOMAXPROCS()))
 		resetTimers(b)
@@ -391,7 +381,7 @@ func BenchmarkGetFamilyAck(b *testing.B) {
 		if err := unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_CAP_ACK, 1); err != nil {
 			b.Fatal(err)
 		}
-		req := rawRequest(unix.CTRL_CMD_GETFAMILY, unix.NLM_F_REQUEST|unix.NLM_F_ACK, getFamilyAttrs())
+		req := rawRequest(unix.CTRL_CMD_GETFAMILY, unix.NLM_F_REQUEST|unix.NLM_F_ACK, familyNameAttr("nlctrl"))
 		buf := make([]byte, 32<<10)
 		b.ReportAllocs()
 		resetTimers(b)
@@ -417,7 +407,7 @@ func BenchmarkGetFamilyAck(b *testing.B) {
 func BenchmarkGetFamilyRawBatch8(b *testing.B) {
 	needKernel(b)
 	fd := rawSocket(b)
-	one := rawRequest(unix.CTRL_CMD_GETFAMILY, unix.NLM_F_REQUEST, getFamilyAttrs())
+	one := rawRequest(unix.CTRL_CMD_GETFAMILY, unix.NLM_F_REQUEST, familyNameAttr("nlctrl"))
 	for len(one)%4 != 0 {
 		one = append(one, 0)
 	}

@@ -653,7 +653,7 @@ func (cl *call) accepts(typ netlink.HeaderType) bool {
 	case netlink.Noop, netlink.Error, netlink.Done, netlink.Overrun:
 		return true
 	}
-	return typ >= nlmsgMinType && uint16(typ) == cl.family
+	return typ >= unix.NLMSG_MIN_TYPE && uint16(typ) == cl.family
 }
 
 // isFinal reports whether a message of type typ with flags fl ends cl.
@@ -879,13 +879,8 @@ func (c *Conn) nextSeqLocked() uint32 {
 // requests made while replies are being dispatched go out together. A
 // request made when neither is active is sent at once by its own goroutine.
 
-// send queues cl and sends it unless an active sender or leader will.
-func (c *Conn) send(cl *call) {
-	c.mu.Lock()
-	c.submitLocked(cl)
-	c.mu.Unlock()
-}
-
+// submitLocked queues cl and sends it unless an active sender or leader
+// will.
 func (c *Conn) submitLocked(cl *call) {
 	cl.queued = true
 	c.sendQ = append(c.sendQ, cl)

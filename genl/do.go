@@ -12,14 +12,6 @@ import (
 	"github.com/mdlayher/netlink"
 )
 
-func putHeader(b []byte, length uint32, typ, flags uint16, seq, pid uint32) {
-	binary.NativeEndian.PutUint32(b[0:4], length)
-	binary.NativeEndian.PutUint16(b[4:6], typ)
-	binary.NativeEndian.PutUint16(b[6:8], flags)
-	binary.NativeEndian.PutUint32(b[8:12], seq)
-	binary.NativeEndian.PutUint32(b[12:16], pid)
-}
-
 // newCallLocked takes a call, encodes req into it and registers it.
 func (c *Conn) newCallLocked(req *Request, op string, flags netlink.HeaderFlags) *call {
 	cl := c.getCallLocked()

@@ -53,10 +53,8 @@ type familyInfo struct {
 }
 
 func getFamily(ctx context.Context, c *genl.Conn, name string) (familyInfo, error) {
-	var enc attrs.Encoder
-	enc.String(unix.CTRL_ATTR_FAMILY_NAME, name)
 	var fi familyInfo
-	err := c.Do(ctx, genl.Request{Family: unix.GENL_ID_CTRL, Command: unix.CTRL_CMD_GETFAMILY, Version: 1, Attrs: enc.Bytes()},
+	err := c.Do(ctx, genl.Request{Family: unix.GENL_ID_CTRL, Command: unix.CTRL_CMD_GETFAMILY, Version: 1, Attrs: familyNameAttr(name)},
 		func(m genl.Message) error {
 			fi = parseFamily(m.Data)
 			return nil
@@ -502,9 +500,7 @@ func TestKernelConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			name := names[g%len(names)]
-			var enc attrs.Encoder
-			enc.String(unix.CTRL_ATTR_FAMILY_NAME, name)
-			req := genl.Request{Family: unix.GENL_ID_CTRL, Command: unix.CTRL_CMD_GETFAMILY, Version: 1, Attrs: enc.Bytes(), ExpectReply: g%2 == 0}
+			req := genl.Request{Family: unix.GENL_ID_CTRL, Command: unix.CTRL_CMD_GETFAMILY, Version: 1, Attrs: familyNameAttr(name), ExpectReply: g%2 == 0}
 			for i := range N {
 				var got string
 				err := c.Do(context.Background(), req, func(m genl.Message) error {

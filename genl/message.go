@@ -12,8 +12,6 @@ const (
 	nlmsgHdrLen = unix.SizeofNlMsghdr // struct nlmsghdr
 	genlHdrLen  = 4                   // struct genlmsghdr (unix.Genlmsghdr)
 	hdrLen      = nlmsgHdrLen + genlHdrLen
-
-	nlmsgMinType = 0x10 // NLMSG_MIN_TYPE: types below are reserved for control messages
 )
 
 // A Message is one generic netlink message received from the kernel: a reply,
@@ -60,6 +58,15 @@ func parseHeader(b []byte) netlink.Header {
 		Sequence: binary.NativeEndian.Uint32(b[8:12]),
 		PID:      binary.NativeEndian.Uint32(b[12:16]),
 	}
+}
+
+// putHeader writes a netlink header to b, which must hold 16 bytes.
+func putHeader(b []byte, length uint32, typ, flags uint16, seq, pid uint32) {
+	binary.NativeEndian.PutUint32(b[0:4], length)
+	binary.NativeEndian.PutUint16(b[4:6], typ)
+	binary.NativeEndian.PutUint16(b[6:8], flags)
+	binary.NativeEndian.PutUint32(b[8:12], seq)
+	binary.NativeEndian.PutUint32(b[12:16], pid)
 }
 
 // toMessage converts one whole netlink message (header included) to a
@@ -120,11 +127,7 @@ func (r *Request) encode(b []byte, seq, pid uint32, flags netlink.HeaderFlags) [
 	start := len(b)
 	b = append(b, make([]byte, hdrLen)...)
 	h := b[start:]
-	binary.NativeEndian.PutUint32(h[0:4], uint32(n))
-	binary.NativeEndian.PutUint16(h[4:6], r.Family)
-	binary.NativeEndian.PutUint16(h[6:8], uint16(flags|r.Flags|netlink.Request))
-	binary.NativeEndian.PutUint32(h[8:12], seq)
-	binary.NativeEndian.PutUint32(h[12:16], pid)
+	putHeader(h, uint32(n), r.Family, uint16(flags|r.Flags|netlink.Request), seq, pid)
 	h[16] = r.Command
 	h[17] = r.Version
 	h[18], h[19] = 0, 0

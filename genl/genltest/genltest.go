@@ -261,7 +261,7 @@ func (t *transport) Send(b []byte) error {
 	ring(k.reqWake)
 	for _, r := range reqs {
 		switch {
-		case r.Header.Type < 0x10:
+		case r.Header.Type < unix.NLMSG_MIN_TYPE:
 			// Like netlink_rcv_skb: control messages (such as the
 			// Conn's overrun barrier, a NOOP) are acknowledged and
 			// reach no family.
