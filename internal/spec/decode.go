@@ -171,27 +171,7 @@ func (d *decoder) object(n *yaml.Node, what string) *object {
 		return nil
 	}
 	o := &object{d: d, node: n, what: what, idx: make(map[string]int)}
-	var merges []*yaml.Node
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := d.deref(m.Content[i]), m.Content[i+1]
-		if k == nil {
-			continue
-		}
-		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
-			merges = append(merges, v)
-			continue
-		}
-		if !isScalar(k, "!!str") {
-			o.later(d.pos(m.Content[i]), "key must be a string, not %s", kindName(k))
-			continue
-		}
-		if _, dup := o.idx[k.Value]; dup {
-			o.later(d.pos(m.Content[i]), "duplicate key %q", k.Value)
-			continue
-		}
-		o.idx[k.Value] = len(o.pairs)
-		o.pairs = append(o.pairs, pair{name: k.Value, key: m.Content[i], val: v})
-	}
+	merges := o.add(m, false)
 	seen := map[*yaml.Node]bool{m: true}
 	for _, mv := range merges {
 		o.merge(mv, seen, 0)
@@ -221,6 +201,16 @@ func (o *object) merge(n *yaml.Node, seen map[*yaml.Node]bool, depth int) {
 		return
 	}
 	seen[m] = true
+	for _, mv := range o.add(m, true) {
+		o.merge(mv, seen, 0)
+	}
+}
+
+// add adds the string-keyed pairs of mapping m to the object and returns
+// the values of its merge keys ("<<"). A key the object already has is an
+// error, or, if merged (m is the value of a merge key), left as it is.
+func (o *object) add(m *yaml.Node, merged bool) []*yaml.Node {
+	d := o.d
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := d.deref(m.Content[i]), m.Content[i+1]
@@ -235,15 +225,16 @@ func (o *object) merge(n *yaml.Node, seen map[*yaml.Node]bool, depth int) {
 			o.later(d.pos(m.Content[i]), "key must be a string, not %s", kindName(k))
 			continue
 		}
-		if _, ok := o.idx[k.Value]; ok {
+		if _, dup := o.idx[k.Value]; dup {
+			if !merged {
+				o.later(d.pos(m.Content[i]), "duplicate key %q", k.Value)
+			}
 			continue
 		}
 		o.idx[k.Value] = len(o.pairs)
 		o.pairs = append(o.pairs, pair{name: k.Value, key: m.Content[i], val: v})
 	}
-	for _, mv := range merges {
-		o.merge(mv, seen, 0)
-	}
+	return merges
 }
 
 // later records a problem with the mapping, reported by check as
