@@ -62,18 +62,24 @@ func (a *app) cmdFamilies(args []string) error {
 	}
 	out := []any{}
 	for _, f := range fams {
-		o := jsonmsg.NewObject()
-		o.Set("name", f.Name)
-		o.Set("id", uint64(f.ID))
-		o.Set("version", uint64(f.Version))
-		o.Set("hdrsize", uint64(f.HeaderSize))
-		o.Set("maxattr", uint64(f.MaxAttr))
+		o := familyJSON(f)
 		o.Set("ops", uint64(len(f.Ops)))
 		o.Set("groups", groupList(f))
 		o.Set("descriptor", a.descriptorSource(f.Name))
 		out = append(out, o)
 	}
 	return a.printJSON(out)
+}
+
+// familyJSON returns the JSON fields every family listing starts with.
+func familyJSON(f *family.Family) *jsonmsg.Object {
+	o := jsonmsg.NewObject()
+	o.Set("name", f.Name)
+	o.Set("id", uint64(f.ID))
+	o.Set("version", uint64(f.Version))
+	o.Set("hdrsize", uint64(f.HeaderSize))
+	o.Set("maxattr", uint64(f.MaxAttr))
+	return o
 }
 
 // opFlagNames lists an op's flags as words: do, dump, has-policy,
@@ -165,12 +171,7 @@ func (a *app) cmdFamily(args []string) error {
 		}
 		return nil
 	}
-	o := jsonmsg.NewObject()
-	o.Set("name", f.Name)
-	o.Set("id", uint64(f.ID))
-	o.Set("version", uint64(f.Version))
-	o.Set("hdrsize", uint64(f.HeaderSize))
-	o.Set("maxattr", uint64(f.MaxAttr))
+	o := familyJSON(f)
 	ops := []any{}
 	for _, op := range f.Ops {
 		oo := jsonmsg.NewObject()
