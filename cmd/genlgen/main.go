@@ -126,23 +126,11 @@ func loadSpec(arg, dir string) (*spec.Family, error) {
 // SpecsDir returns the default specs directory: $GENLKIT_SPECS, else
 // ../shared/specs relative to the module root above the working directory.
 func SpecsDir() (string, error) {
-	if d := os.Getenv("GENLKIT_SPECS"); d != "" {
-		return d, nil
-	}
-	wd, err := os.Getwd()
+	d, err := spec.DefaultDir()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("no specs directory: set GENLKIT_SPECS or -specs: %w", err)
 	}
-	for dir := wd; ; {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "specs"), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no specs directory: set GENLKIT_SPECS or -specs (no go.mod above %s)", wd)
-		}
-		dir = parent
-	}
+	return d, nil
 }
 
 // write puts files into dir, leaving files whose content is unchanged

@@ -11,10 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/genlkit/genlkit/internal/spec"
 )
 
 // EnvSpecs names the environment variable holding the specs directory.
-const EnvSpecs = "GENLKIT_SPECS"
+const EnvSpecs = spec.EnvSpecs
 
 // EnvRequire names the environment variable that, set to 1, makes tests
 // fail instead of skipping when the specs are missing.
@@ -57,22 +59,4 @@ func File(tb testing.TB, name string) string {
 // Path returns the specs directory without checking that it exists:
 // $GENLKIT_SPECS, or ../shared/specs relative to the module root (the
 // nearest directory above the working directory holding a go.mod).
-func Path() (string, error) {
-	if d := os.Getenv(EnvSpecs); d != "" {
-		return d, nil
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for dir := wd; ; {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "specs"), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", &os.PathError{Op: "find module root from", Path: wd, Err: os.ErrNotExist}
-		}
-		dir = parent
-	}
-}
+func Path() (string, error) { return spec.DefaultDir() }
