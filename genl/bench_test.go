@@ -322,6 +322,35 @@ func resetTimers(b *testing.B) {
 	})
 }
 
+// BenchmarkGetFamilyRawNoSched is the raw loop with both system calls made
+// as RawSyscall, which skips the Go scheduler's syscall bookkeeping
+// (entersyscall/exitsyscall, and sysmon taking the P of a goroutine that
+// stays in system calls). It shows where the raw Go loop's gap to the C
+// loop comes from; a library cannot send so, since a genl handler may
+// sleep and a raw system call keeps its P (and a stop-the-world) waiting.
+func BenchmarkGetFamilyRawNoSched(b *testing.B) {
+	needKernel(b)
+	fd := rawSocket(b)
+	req := rawRequest(unix.CTRL_CMD_GETFAMILY, unix.NLM_F_REQUEST, familyNameAttr("nlctrl"))
+	buf := make([]byte, 32<<10)
+	b.ReportAllocs()
+	resetTimers(b)
+	for i := range b.N {
+		binary.NativeEndian.PutUint32(req[8:], uint32(i+1))
+		if _, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(&req[0])), uintptr(len(req)), 0, 0, 0); e != 0 {
+			b.Fatal(e)
+		}
+		r, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0, 0)
+		if e != 0 {
+			b.Fatal(e)
+		}
+		n := int(r)
+		if n < 20 || binary.NativeEndian.Uint16(buf[4:]) != unix.GENL_ID_CTRL || familyID(buf[20:n]) != unix.GENL_ID_CTRL {
+			b.Fatal("bad reply")
+		}
+	}
+}
+
 // BenchmarkGetFamilyRawC runs the raw C loop in testdata/rawc for b.N round
 // trips and reports its own ns/op, so that it sits in the same run as the
 // Go benchmarks. It skips when gcc is missing.

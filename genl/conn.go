@@ -890,6 +890,9 @@ func (c *Conn) submitLocked(cl *call) {
 	default:
 		cl.sendOwn = true
 		c.flushLocked()
+		// Still queued if an overrun held the queue meanwhile: whoever
+		// sends it later is not its owner and must copy it.
+		cl.sendOwn = false
 	}
 }
 

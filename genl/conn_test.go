@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -860,32 +861,55 @@ func TestExecute(t *testing.T) {
 	}
 }
 
+// TestConcurrentFake runs many goroutines of do-requests on one Conn; every
+// request must see exactly its own reply before its ACK. The slow kernel
+// yields inside sendmsg between the reply and the ACK, so that callers
+// sending requests for others meet replies routed to them by the leader.
 func TestConcurrentFake(t *testing.T) {
-	k, c := fake(t)
-	k.Handle(echo)
-	const G, N = 50, 200
-	var wg sync.WaitGroup
-	for g := range G {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range N {
-				want := u32Attrs(uint16(g+1), uint32(i))
-				err := c.Do(context.Background(), genl.Request{Family: fam, Attrs: want}, func(m genl.Message) error {
-					if !bytes.Equal(m.Data, want) {
-						return fmt.Errorf("goroutine %d request %d got %x", g, i, m.Data)
+	for _, tc := range []struct {
+		name    string
+		handler genltest.Handler
+	}{
+		{"echo", echo},
+		{"slow", func(k *genltest.Kernel, r genltest.Request) {
+			k.Push(genltest.Reply(r, r.Genl.Command, r.Data))
+			runtime.Gosched()
+			k.Push(genltest.Ack(r))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k, c := fake(t)
+			k.Handle(tc.handler)
+			const G, N = 50, 200
+			var wg sync.WaitGroup
+			for g := range G {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range N {
+						want := u32Attrs(uint16(g+1), uint32(i))
+						replies := 0
+						err := c.Do(context.Background(), genl.Request{Family: fam, Attrs: want}, func(m genl.Message) error {
+							replies++
+							if !bytes.Equal(m.Data, want) {
+								return fmt.Errorf("goroutine %d request %d got %x", g, i, m.Data)
+							}
+							return nil
+						})
+						if err == nil && replies != 1 {
+							err = fmt.Errorf("goroutine %d request %d: %d replies before the ACK, want 1", g, i, replies)
+						}
+						if err != nil {
+							t.Error(err)
+							return
+						}
 					}
-					return nil
-				})
-				if err != nil {
-					t.Error(err)
-					return
-				}
+				}()
 			}
-		}()
-	}
-	wg.Wait()
-	if st := c.Stats(); st.Requests != G*N || st.Stale != 0 {
-		t.Errorf("stats %+v", st)
+			wg.Wait()
+			if st := c.Stats(); st.Requests != G*N || st.Stale != 0 {
+				t.Errorf("stats %+v", st)
+			}
+		})
 	}
 }

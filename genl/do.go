@@ -77,9 +77,12 @@ func (c *Conn) start(req *Request, op string, flags netlink.HeaderFlags) (*call,
 
 // takeLeadLocked makes cl's caller the leader right away when its request
 // has gone out and nobody reads: the lone caller's fast path, which saves
-// a lock round trip in await.
+// a lock round trip in await. Not when a leader has already routed part of
+// the answer to cl's inbox (while cl's caller was still sending requests
+// for others): run handles what it reads as leader before its inbox, so
+// the ACK would overtake the reply.
 func (c *Conn) takeLeadLocked(cl *call) {
-	if !cl.queued && !cl.final && cl.err == nil && !c.leader && !c.closed {
+	if !cl.queued && !cl.final && !cl.gotAny && cl.err == nil && !c.leader && !c.closed {
 		c.leader = true
 		cl.leadRx = c.getRxLocked()
 	}
