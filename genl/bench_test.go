@@ -109,25 +109,33 @@ func BenchmarkGetFamily(b *testing.B) {
 		}
 	})
 	b.Run("raw", func(b *testing.B) {
-		fd := rawSocket(b)
-		req := rawRequest(unix.CTRL_CMD_GETFAMILY, unix.NLM_F_REQUEST, familyNameAttr("nlctrl"))
-		buf := make([]byte, 32<<10)
-		b.ReportAllocs()
-		resetTimers(b)
-		for i := range b.N {
-			binary.NativeEndian.PutUint32(req[8:], uint32(i+1))
+		benchRawLoop(b, func(fd int, req, buf []byte) (int, error) {
 			if _, err := unix.Write(fd, req); err != nil {
-				b.Fatal(err)
+				return 0, err
 			}
-			n, err := unix.Read(fd, buf)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if n < 20 || binary.NativeEndian.Uint16(buf[4:]) != unix.GENL_ID_CTRL || familyID(buf[20:n]) != unix.GENL_ID_CTRL {
-				b.Fatal("bad reply")
-			}
-		}
+			return unix.Read(fd, buf)
+		})
 	})
+}
+
+// benchRawLoop runs b.N GETFAMILY round trips on a raw socket with one
+// reused buffer; exchange sends req and reads the reply into buf.
+func benchRawLoop(b *testing.B, exchange func(fd int, req, buf []byte) (int, error)) {
+	fd := rawSocket(b)
+	req := rawRequest(unix.CTRL_CMD_GETFAMILY, unix.NLM_F_REQUEST, familyNameAttr("nlctrl"))
+	buf := make([]byte, 32<<10)
+	b.ReportAllocs()
+	resetTimers(b)
+	for i := range b.N {
+		binary.NativeEndian.PutUint32(req[8:], uint32(i+1))
+		n, err := exchange(fd, req, buf)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n < 20 || binary.NativeEndian.Uint16(buf[4:]) != unix.GENL_ID_CTRL || familyID(buf[20:n]) != unix.GENL_ID_CTRL {
+			b.Fatal("bad reply")
+		}
+	}
 }
 
 func rawSocket(b testing.TB) int {
@@ -330,25 +338,16 @@ func resetTimers(b *testing.B) {
 // sleep and a raw system call keeps its P (and a stop-the-world) waiting.
 func BenchmarkGetFamilyRawNoSched(b *testing.B) {
 	needKernel(b)
-	fd := rawSocket(b)
-	req := rawRequest(unix.CTRL_CMD_GETFAMILY, unix.NLM_F_REQUEST, familyNameAttr("nlctrl"))
-	buf := make([]byte, 32<<10)
-	b.ReportAllocs()
-	resetTimers(b)
-	for i := range b.N {
-		binary.NativeEndian.PutUint32(req[8:], uint32(i+1))
+	benchRawLoop(b, func(fd int, req, buf []byte) (int, error) {
 		if _, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(&req[0])), uintptr(len(req)), 0, 0, 0); e != 0 {
-			b.Fatal(e)
+			return 0, e
 		}
-		r, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0, 0)
+		n, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0, 0)
 		if e != 0 {
-			b.Fatal(e)
+			return 0, e
 		}
-		n := int(r)
-		if n < 20 || binary.NativeEndian.Uint16(buf[4:]) != unix.GENL_ID_CTRL || familyID(buf[20:n]) != unix.GENL_ID_CTRL {
-			b.Fatal("bad reply")
-		}
-	}
+		return int(n), nil
+	})
 }
 
 // BenchmarkGetFamilyRawC runs the raw C loop in testdata/rawc for b.N round
