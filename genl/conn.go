@@ -68,6 +68,9 @@ type Conn struct {
 // is about 208 KiB.
 const maxSendBytes = 64 << 10
 
+// maxFlushTime bounds how long one flush goes on sending (see flushLocked).
+const maxFlushTime = time.Millisecond
+
 // Dial opens a NETLINK_GENERIC socket and returns a Conn over it. It always
 // enables extended ACKs (NETLINK_EXT_ACK) and capped ACKs (NETLINK_CAP_ACK),
 // and strict checking (NETLINK_GET_STRICT_CHK) where the kernel accepts it.
@@ -913,13 +916,30 @@ func (c *Conn) sendMany(cls []*call) {
 // It drops c.mu during each sendmsg. After an overrun it sends nothing until
 // the leader has drained the receive queue: the kernel would drop the
 // replies (see overrunLocked).
+//
+// Requests queue up while a sendmsg runs, so under load a sender could go
+// on sending other callers' requests for ever, its own caller waiting (and
+// deaf to its context) meanwhile. After its first successful sendmsg it
+// goes on for at most maxFlushTime: the kernel answers every request it
+// sent, so the leader wakes for those answers and flushes what is left
+// after dispatching them (or the next caller to queue a request does).
+// With 100 goroutines on one Conn an unbounded sender kept one caller
+// waiting up to 78 ms (p99.99 17-20 ms); with the bound, p99.99 is 7 ms.
 func (c *Conn) flushLocked() {
 	if c.sending || c.closed || c.held() {
 		return
 	}
 	c.sending = true
 	busy := false
-	for len(c.sendQ) > 0 && !c.held() {
+	var start time.Time
+	for sent := 0; len(c.sendQ) > 0 && !c.held(); {
+		if sent > 0 {
+			if start.IsZero() {
+				start = time.Now()
+			} else if time.Since(start) > maxFlushTime {
+				break
+			}
+		}
 		if len(c.sendQ) == 1 && c.sendQ[0].sendOwn {
 			// The caller sending its own request alone: no other
 			// goroutine can touch its buffer meanwhile, so no copy.
@@ -941,6 +961,8 @@ func (c *Conn) flushLocked() {
 			c.mu.Lock()
 			if err != nil {
 				c.failSentLocked(seq, err)
+			} else {
+				sent++
 			}
 			continue
 		}
@@ -981,11 +1003,19 @@ func (c *Conn) flushLocked() {
 			for _, s := range seqs {
 				c.failSentLocked(s, err)
 			}
+		} else {
+			sent++
 		}
 	}
 	c.sending = false
 	if busy {
 		c.sendBusy.Store(false)
+	}
+	if len(c.sendQ) > 0 && c.leader && !c.held() && !c.closed {
+		// Stopped by maxFlushTime. The answers to what went out wake the
+		// leader, unless a request promised a reply its command never
+		// sends: wake a leader blocked in the kernel so that it flushes.
+		c.interrupt()
 	}
 }
 

@@ -572,6 +572,58 @@ func TestMalformed(t *testing.T) {
 	}
 }
 
+// TestSenderNotHeld checks that a caller who finds nobody sending, and
+// sends, is not kept sending the requests other callers queue meanwhile:
+// with 20 goroutines keeping the queue full for 1.5 s, every request
+// completes within half a second.
+func TestSenderNotHeld(t *testing.T) {
+	const cmdLead, cmdLoad = 1, 2
+	k, c := fake(t)
+	k.Handle(func(k *genltest.Kernel, r genltest.Request) {
+		if r.Genl.Command == cmdLead {
+			return // unanswered until the end: its caller stays the leader
+		}
+		time.Sleep(50 * time.Microsecond) // a slow handler inside sendmsg
+		echo(k, r)
+	})
+	lead := make(chan error, 1)
+	go func() { lead <- c.Ack(ctxT(t), genl.Request{Family: fam, Command: cmdLead}) }()
+	first, err := k.NextRequest(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var slowest time.Duration
+	until := time.Now().Add(1500 * time.Millisecond)
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(until) {
+				start := time.Now()
+				if err := c.Ack(ctxT(t), genl.Request{Family: fam, Command: cmdLoad}); err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				slowest = max(slowest, time.Since(start))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	k.Push(genltest.Ack(first))
+	if err := <-lead; err != nil {
+		t.Error(err)
+	}
+	t.Logf("slowest request: %v", slowest)
+	if slowest > 500*time.Millisecond {
+		t.Errorf("slowest request took %v", slowest)
+	}
+}
+
 func TestCancel(t *testing.T) {
 	k, c := fake(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
