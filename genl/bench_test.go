@@ -7,7 +7,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -212,6 +214,49 @@ func BenchmarkGetFamilyParallel(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkGetFamilyTail runs 100 goroutines on one Conn and reports the
+// latency of their requests at percentiles (p50-ns … max-ns): many callers
+// must not starve any one of them.
+func BenchmarkGetFamilyTail(b *testing.B) {
+	needKernel(b)
+	c, err := genl.Dial()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	req := getFamilyRequest()
+	var mu sync.Mutex
+	var all []time.Duration
+	b.SetParallelism(100 / max(1, runtimeGOMAXPROCS()))
+	resetTimers(b)
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		var lat []time.Duration
+		for pb.Next() {
+			start := time.Now()
+			if err := c.Do(ctx, req, nil); err != nil {
+				b.Error(err)
+				return
+			}
+			lat = append(lat, time.Since(start))
+		}
+		mu.Lock()
+		all = append(all, lat...)
+		mu.Unlock()
+	})
+	b.StopTimer()
+	if len(all) == 0 {
+		return
+	}
+	slices.Sort(all)
+	for _, q := range []struct {
+		name string
+		p    float64
+	}{{"p50", 0.5}, {"p99", 0.99}, {"p99.9", 0.999}, {"p99.99", 0.9999}, {"max", 1}} {
+		b.ReportMetric(float64(all[int(q.p*float64(len(all)-1))]), q.name+"-ns")
+	}
 }
 
 func BenchmarkDumpFamilies(b *testing.B) {
