@@ -869,14 +869,14 @@ func (c *Conn) nextSeqLocked() uint32 {
 // --- sending ---
 
 // Requests are queued and sent in batches. A caller whose request finds
-// nobody sending sends it at once on its own goroutine and keeps sending
-// until the queue is empty; requests made meanwhile queue up and go out
-// together in its next sendmsg. Sending and reading are separate roles: the
+// nobody sending sends it at once on its own goroutine and goes on sending
+// what queues up meanwhile, together in one sendmsg each time, until the
+// queue is empty or maxFlushTime has passed (see flushLocked). Sending and reading are separate roles: the
 // kernel does most of a request's work inside sendmsg, so while one
 // goroutine is there, the leader reads and hands out earlier replies on the
 // other CPU. (Letting the leader send as well kept the two serial: with 8
 // goroutines on 2 CPUs it coalesced more per sendmsg but reached only
-// 1.1x the single-caller rate, against 1.5-2x this way.) The leader still
+// 1.1x the single-caller rate, against 1.3-1.6x this way.) The leader still
 // flushes what is queued when nobody sends, e.g. after an overrun's barrier.
 
 // submitLocked queues cl and sends it unless an active sender will, or the
