@@ -16,7 +16,8 @@ var (
 	// size for a fixed-width type.
 	ErrBadLength = errors.New("bad length")
 	// ErrInvalid reports a payload of the right size whose content is not
-	// acceptable, such as a string without its NUL terminator.
+	// acceptable, such as a string without its NUL terminator, or a bit
+	// index outside a [Bitmap].
 	ErrInvalid = errors.New("invalid value")
 	// ErrTooDeep reports nesting deeper than [MaxDepth].
 	ErrTooDeep = errors.New("nesting too deep")

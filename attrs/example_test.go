@@ -3,6 +3,7 @@ package attrs_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -102,4 +103,22 @@ func ExampleStructWriter() {
 	}
 	// Output:
 	// family 2 addr 0xc0000201
+}
+
+// Read and change a compact bitmap, such as an ethtool bitset's value, in
+// place.
+func ExampleBitmap() {
+	b := attrs.NewBitmap(40) // two 32-bit words
+	for _, i := range []int{1, 33, 39} {
+		if err := b.Set(i, true); err != nil {
+			panic(err)
+		}
+	}
+	fmt.Println(b.Len(), b.Test(33), b.Test(2))
+	fmt.Println(slices.Collect(b.Ones()))
+	fmt.Println(b.Set(64, true))
+	// Output:
+	// 64 true false
+	// [1 33 39]
+	// bit 64 outside a bitmap of 64 bits: invalid value
 }
