@@ -2,11 +2,12 @@ package ethtool_test
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
+	"maps"
 	"testing"
 	"time"
 
+	"github.com/genlkit/genlkit/attrs"
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/family/ethtool"
 	"github.com/genlkit/genlkit/genl"
@@ -42,15 +43,8 @@ func header(name string) *ethtool.Header {
 
 // bits returns the names of the bits a verbose bitset lists as set.
 func bits(b *ethtool.Bitset) map[string]bool {
-	out := map[string]bool{}
-	if b == nil || b.Bits == nil {
-		return out
-	}
-	for _, bit := range b.Bits.Bit {
-		if bit.Value || b.Nomask {
-			out[bit.Name.Value] = true
-		}
-	}
+	out := b.Values(nil)
+	maps.DeleteFunc(out, func(_ string, on bool) bool { return !on })
 	return out
 }
 
@@ -82,11 +76,7 @@ func bitOn(b *ethtool.Bitset, idx uint32) bool {
 		}
 		return false
 	}
-	word := int(idx / 32)
-	if len(b.Value) < 4*(word+1) {
-		return false
-	}
-	return binary.NativeEndian.Uint32(b.Value[4*word:])&(1<<(idx%32)) != 0
+	return attrs.Bitmap(b.Value).Test(int(idx))
 }
 
 func checkHeader(t *testing.T, op string, h *ethtool.Header, v testutils.Veth) {
@@ -206,9 +196,7 @@ func TestFeaturesSetNotification(t *testing.T) {
 		t.Helper()
 		rep, err := c.FeaturesSet(ctx, &ethtool.Features{
 			Header: header(v.Name),
-			Wanted: &ethtool.Bitset{Bits: &ethtool.BitsetBits{Bit: []ethtool.BitsetBit{
-				{Name: ethtool.Some(feature), Value: on},
-			}}},
+			Wanted: ethtool.NewBitset(map[string]bool{feature: on}),
 		})
 		if err != nil {
 			t.Fatal(err)
