@@ -5,10 +5,11 @@
 // notification the change produced.
 //
 // It shows do requests addressed by a request header (the interface name),
-// reading ethtool's bitsets (feature and link mode names with their
-// values), a set request whose reply says what changed, and subscribing to
-// a multicast group (ethtool's "monitor") before making a change so that its
-// notification cannot be missed.
+// reading ethtool's bitsets with Bitset.Values (feature and link mode names
+// with their values; a notification's compact bitsets named from the
+// features string set), a set request built with NewBitset whose reply says
+// what changed, and subscribing to a multicast group (ethtool's "monitor")
+// before making a change so that its notification cannot be missed.
 //
 // Run it (changing a feature needs root):
 //
@@ -38,7 +39,6 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -169,9 +169,9 @@ func printFeatures(f *ethtool.Features) {
 	// "hw" lists every feature the kernel knows (its mask) with the
 	// changeable ones set; "active", "wanted" and "nochange" are "nomask"
 	// bitsets that list only the features set.
-	changeable := bitValues(f.Hw)
-	active := bitValues(f.Active)
-	fixed := bitValues(f.Nochange)
+	changeable := f.Hw.Values(nil)
+	active := f.Active.Values(nil)
+	fixed := f.Nochange.Values(nil)
 	names := sortedKeys(changeable)
 	on, canChange := 0, 0
 	for _, name := range names {
@@ -206,11 +206,16 @@ func set(ctx context.Context, c *ethtool.Client, ifname, arg string) error {
 		return err
 	}
 	ifindex := before.Header.DevIndex.Value
-	all := sortedKeys(bitValues(before.Hw)) // every feature's name
-	byIndex := indexNames(before.Hw)        // for compact bitsets
-	old := bitValues(before.Active)         // the ones on
+	all := sortedKeys(before.Hw.Values(nil)) // every feature's name
+	old := before.Active.Values(nil)         // the ones on
 	if !slices.Contains(all, name) {
 		return fmt.Errorf("%s has no feature %q (see the list without -set-feature)", ifname, name)
+	}
+	// Notifications carry compact bitsets: bit i is the features string
+	// set's name i.
+	byIndex, err := c.StringSet(ctx, header(ifname), ethtool.StringsetFeatures)
+	if err != nil {
+		return err
 	}
 
 	// Subscribe before the change: its notification is queued for us
@@ -222,26 +227,24 @@ func set(ctx context.Context, c *ethtool.Client, ifname, arg string) error {
 	defer sub.Close()
 
 	// A bitset without "nomask" is a list of changes: only the bits named
-	// are touched; Value says on or off.
+	// are touched.
 	reply, err := c.FeaturesSet(ctx, &ethtool.Features{
 		Header: header(ifname),
-		Wanted: &ethtool.Bitset{Bits: &ethtool.BitsetBits{Bit: []ethtool.BitsetBit{
-			{Name: ethtool.Some(name), Value: want},
-		}}},
+		Wanted: ethtool.NewBitset(map[string]bool{name: want}),
 	})
 	if err != nil {
 		return fmt.Errorf("set %s %s on %s: %w", name, value, ifname, err)
 	}
 	// The reply's "active" lists the features that changed (its mask) with
 	// their new values; "wanted" the requests the kernel could not honour.
-	changed := bitValues(reply.Active)
+	changed := reply.Active.Values(nil)
 	fmt.Printf("features-set %s=%s on %s: ", name, value, ifname)
 	if len(changed) == 0 {
 		fmt.Println("nothing changed")
 	} else {
 		fmt.Printf("changed %s\n", describe(changed))
 	}
-	if refused := bitValues(reply.Wanted); len(refused) > 0 {
+	if refused := reply.Wanted.Values(nil); len(refused) > 0 {
 		fmt.Printf("  not as asked: %s (the driver or other features prevent it)\n", describe(refused))
 	}
 	if len(changed) == 0 {
@@ -267,7 +270,7 @@ func set(ctx context.Context, c *ethtool.Client, ifname, arg string) error {
 		}
 		// The notification carries the device's whole feature state;
 		// print what differs from before the change.
-		now := bitValues(ntf.Active, byIndex...)
+		now := ntf.Active.Values(byIndex)
 		var diffs []string
 		for _, f := range all {
 			if old[f] != now[f] {
@@ -280,70 +283,11 @@ func set(ctx context.Context, c *ethtool.Client, ifname, arg string) error {
 	}
 }
 
-// bitValues returns the named bits of an ethtool bitset with their values.
-// With "nomask" the bits given are the ones set; otherwise they are the
-// mask, each with its value.
-//
-// Replies to requests use the verbose form, bits with names, since the
-// request did not ask for compact bitsets; notifications always use the
-// compact form, a value and a mask as arrays of 32-bit words, whose bits
-// names maps to names (from an earlier verbose reply).
-func bitValues(b *ethtool.Bitset, names ...string) map[string]bool {
-	m := make(map[string]bool)
-	switch {
-	case b == nil:
-	case b.Bits != nil:
-		for _, bit := range b.Bits.Bit {
-			if name := bit.Name.Value; name != "" {
-				m[name] = b.Nomask || bit.Value
-			}
-		}
-	default:
-		for i, name := range names {
-			if name == "" {
-				continue
-			}
-			inValue := testBit(b.Value, i)
-			if b.Nomask && inValue {
-				m[name] = true
-			} else if !b.Nomask && testBit(b.Mask, i) {
-				m[name] = inValue
-			}
-		}
-	}
-	return m
-}
-
-// testBit reports whether bit i of a compact bitset's words is set.
-func testBit(words []byte, i int) bool {
-	w := 4 * (i / 32)
-	if w+4 > len(words) {
-		return false
-	}
-	return binary.NativeEndian.Uint32(words[w:])&(1<<(i%32)) != 0
-}
-
-// indexNames returns the names of a verbose bitset's bits by index.
-func indexNames(b *ethtool.Bitset) []string {
-	var names []string
-	if b == nil || b.Bits == nil {
-		return nil
-	}
-	for _, bit := range b.Bits.Bit {
-		i := int(bit.Index.Value)
-		if i >= len(names) {
-			names = append(names, make([]string, i+1-len(names))...)
-		}
-		names[i] = bit.Name.Value
-	}
-	return names
-}
-
 // bitNames returns the sorted names of a bitset's bits: all those listed,
 // or only those set when onlySet.
 func bitNames(b *ethtool.Bitset, onlySet bool) []string {
 	var names []string
-	for name, v := range bitValues(b) {
+	for name, v := range b.Values(nil) {
 		if v || !onlySet {
 			names = append(names, name)
 		}
