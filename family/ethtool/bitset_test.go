@@ -134,23 +134,32 @@ func TestNewBitset(t *testing.T) {
 	}
 }
 
+// bothForms calls get for device dev twice: with verbose bitsets (the
+// default), then with compact ones (ETHTOOL_FLAG_COMPACT_BITSETS).
+func bothForms[R any](t *testing.T, dev string, get func(*ethtool.Header) (R, error)) (verbose, compact R) {
+	t.Helper()
+	verbose, err := get(header(dev))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := header(dev)
+	h.Flags = ethtool.Some(ethtool.HeaderFlagsCompactBitsets)
+	if compact, err = get(h); err != nil {
+		t.Fatal(err)
+	}
+	return verbose, compact
+}
+
 // TestBitsetForms asks for a veth's features and link modes once verbose and
 // once compact (ETHTOOL_FLAG_COMPACT_BITSETS), names the compact bitsets
 // from their string sets, and checks that both forms say the same.
 func TestBitsetForms(t *testing.T) {
 	ns, c, ctx := setup(t)
 	v := ns.AddVeths(t, "b", 1)[0]
-	compactHeader := header(v.Name)
-	compactHeader.Flags = ethtool.Some(ethtool.HeaderFlagsCompactBitsets)
-
-	fv, err := c.FeaturesGet(ctx, &ethtool.Features{Header: header(v.Name)})
-	if err != nil {
-		t.Fatal(err)
+	getFeatures := func(h *ethtool.Header) (*ethtool.Features, error) {
+		return c.FeaturesGet(ctx, &ethtool.Features{Header: h})
 	}
-	fc, err := c.FeaturesGet(ctx, &ethtool.Features{Header: compactHeader})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fv, fc := bothForms(t, v.Name, getFeatures)
 	names, err := c.StringSet(ctx, header(v.Name), ethtool.StringsetFeatures)
 	if err != nil {
 		t.Fatal(err)
@@ -163,8 +172,8 @@ func TestBitsetForms(t *testing.T) {
 		t.Errorf("global features string set: %v, %v; want %v", global, err, names)
 	}
 	for _, f := range []struct {
-		name              string
-		verbose, compactB *ethtool.Bitset
+		name             string
+		verbose, compact *ethtool.Bitset
 	}{
 		{"hw", fv.Hw, fc.Hw},
 		{"wanted", fv.Wanted, fc.Wanted},
@@ -174,7 +183,7 @@ func TestBitsetForms(t *testing.T) {
 		if f.verbose == nil || f.verbose.Bits == nil {
 			t.Errorf("verbose %s: %+v, want a verbose bitset", f.name, f.verbose)
 		}
-		want, got := f.verbose.Values(nil), f.compactB.Values(names)
+		want, got := f.verbose.Values(nil), f.compact.Values(names)
 		if !maps.Equal(got, want) {
 			t.Errorf("%s: compact %v, verbose %v", f.name, got, want)
 		}
@@ -183,14 +192,9 @@ func TestBitsetForms(t *testing.T) {
 		t.Errorf("veth features: active %v", a)
 	}
 
-	lv, err := c.LinkmodesGet(ctx, &ethtool.Linkmodes{Header: header(v.Name)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lc, err := c.LinkmodesGet(ctx, &ethtool.Linkmodes{Header: compactHeader})
-	if err != nil {
-		t.Fatal(err)
-	}
+	lv, lc := bothForms(t, v.Name, func(h *ethtool.Header) (*ethtool.Linkmodes, error) {
+		return c.LinkmodesGet(ctx, &ethtool.Linkmodes{Header: h})
+	})
 	modes, err := c.StringSet(ctx, nil, ethtool.StringsetLinkModes)
 	if err != nil {
 		t.Fatal(err)
@@ -214,10 +218,7 @@ func TestBitsetForms(t *testing.T) {
 	if got := rep.Active.Values(nil); !maps.Equal(got, map[string]bool{"rx-checksum": false}) {
 		t.Errorf("features-set changed %v, want rx-checksum off", got)
 	}
-	fc, err = c.FeaturesGet(ctx, &ethtool.Features{Header: compactHeader})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, fc = bothForms(t, v.Name, getFeatures)
 	if on, ok := fc.Active.Values(names)["rx-checksum"]; on || ok {
 		t.Errorf("rx-checksum still active after features-set")
 	}
