@@ -17,8 +17,8 @@ import (
 // Its length is fixed. Bits past the end read as 0, and Set refuses them
 // with an error rather than growing the slice, because the length is part of
 // the message it came from; make one of the size needed with [NewBitmap].
-// Bytes after the last whole word are ignored. No method allocates or
-// panics, whatever the bytes.
+// Bytes after the last whole word are ignored. Test, Ones and Set within
+// range allocate nothing, and no method panics, whatever the bytes.
 type Bitmap []byte
 
 // NewBitmap returns a Bitmap of zeros that holds at least n bits: n rounded
