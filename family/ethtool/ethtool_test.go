@@ -5,7 +5,6 @@ import (
 	"errors"
 	"maps"
 	"testing"
-	"time"
 
 	"github.com/genlkit/genlkit/attrs"
 	"github.com/genlkit/genlkit/family"
@@ -23,13 +22,7 @@ func TestMain(m *testing.M) { testutils.Main(m) }
 func setup(t *testing.T) (*testutils.NS, *ethtool.Client, context.Context) {
 	t.Helper()
 	ns := testutils.NetNS(t)
-	conn, err := genl.Dial(genl.WithNetNS(ns.Name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
+	conn, ctx := ns.Dial(t)
 	c, err := ethtool.New(ctx, conn)
 	if err != nil {
 		t.Fatal(err)

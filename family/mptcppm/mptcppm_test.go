@@ -7,7 +7,6 @@ import (
 	"net"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/family/mptcppm"
@@ -24,13 +23,7 @@ func TestMain(m *testing.M) { testutils.Main(m) }
 func setup(t *testing.T) (*testutils.NS, *mptcppm.Client, context.Context) {
 	t.Helper()
 	ns := testutils.NetNS(t)
-	conn, err := genl.Dial(genl.WithNetNS(ns.Name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
+	conn, ctx := ns.Dial(t)
 	c, err := mptcppm.New(ctx, conn)
 	testutils.RequireFamily(t, !errors.Is(err, family.ErrNotFound), "the kernel has no mptcp_pm family (CONFIG_MPTCP)")
 	if err != nil {
@@ -45,10 +38,10 @@ const flagSignal = 1 // MPTCP_PM_ADDR_FLAG_SIGNAL
 
 func TestEndpoints(t *testing.T) {
 	ns, c, ctx := setup(t)
-	ns.IP(t, "addr", "add", "10.9.0.1/24", "dev", "lo")
-	ns.IP(t, "addr", "add", "10.9.0.2/24", "dev", "lo")
+	ns.IP(t, "addr", "add", "192.0.2.1/24", "dev", "lo")
+	ns.IP(t, "addr", "add", "192.0.2.2/24", "dev", "lo")
 
-	for i, a := range []string{"10.9.0.1", "10.9.0.2"} {
+	for i, a := range []string{"192.0.2.1", "192.0.2.2"} {
 		err := c.AddAddr(ctx, &mptcppm.Endpoint{Addr: &mptcppm.Address{
 			Family: mptcppm.Some[uint16](unix.AF_INET),
 			ID:     mptcppm.Some(uint8(i + 1)),
@@ -61,7 +54,7 @@ func TestEndpoints(t *testing.T) {
 	}
 	// Adding the same id again is refused by the kernel.
 	err := c.AddAddr(ctx, &mptcppm.Endpoint{Addr: &mptcppm.Address{
-		Family: mptcppm.Some[uint16](unix.AF_INET), ID: mptcppm.Some[uint8](1), Addr4: mptcppm.Some(ip4("10.9.0.3")),
+		Family: mptcppm.Some[uint16](unix.AF_INET), ID: mptcppm.Some[uint8](1), Addr4: mptcppm.Some(ip4("192.0.2.3")),
 	}})
 	if err == nil {
 		t.Error("duplicate endpoint id accepted")
@@ -72,7 +65,7 @@ func TestEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Addr == nil || got.Addr.Addr4.Value != ip4("10.9.0.2") || got.Addr.ID.Value != 2 || got.Addr.Flags.Value&flagSignal == 0 {
+	if got.Addr == nil || got.Addr.Addr4.Value != ip4("192.0.2.2") || got.Addr.ID.Value != 2 || got.Addr.Flags.Value&flagSignal == 0 {
 		t.Errorf("get-addr 2: %+v", got.Addr)
 	}
 

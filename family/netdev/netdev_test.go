@@ -24,13 +24,7 @@ func TestMain(m *testing.M) { testutils.Main(m) }
 func setup(t *testing.T) (*testutils.NS, *netdev.Client, context.Context) {
 	t.Helper()
 	ns := testutils.NetNS(t)
-	conn, err := genl.Dial(genl.WithNetNS(ns.Name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
+	conn, ctx := ns.Dial(t)
 	c, err := netdev.New(ctx, conn)
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/family/netdev"
@@ -23,13 +22,7 @@ func TestMain(m *testing.M) { testutils.Main(m) }
 func setup(t *testing.T) (*genl.Conn, *nlctrl.Client, context.Context) {
 	t.Helper()
 	ns := testutils.NetNS(t)
-	conn, err := genl.Dial(genl.WithNetNS(ns.Name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
+	conn, ctx := ns.Dial(t)
 	c, err := nlctrl.New(ctx, conn)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package tcpmetrics_test
 
 import (
-	"context"
 	"io"
 	"net"
 	"net/netip"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/genlkit/genlkit/family/tcpmetrics"
-	"github.com/genlkit/genlkit/genl"
 	"github.com/genlkit/genlkit/internal/testutils"
 )
 
@@ -20,14 +18,8 @@ func TestMain(m *testing.M) { testutils.Main(m) }
 // generated tcp_metrics package: dump, get, del.
 func TestDump(t *testing.T) {
 	ns := testutils.NetNS(t)
-	ns.IP(t, "addr", "add", "10.7.0.1/24", "dev", "lo")
-	conn, err := genl.Dial(genl.WithNetNS(ns.Name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	ns.IP(t, "addr", "add", "192.0.2.1/24", "dev", "lo")
+	conn, ctx := ns.Dial(t)
 	c, err := tcpmetrics.New(ctx, conn)
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +29,7 @@ func TestDump(t *testing.T) {
 	var ln net.Listener
 	if err := ns.Run(func() error {
 		var err error
-		ln, err = net.Listen("tcp4", "10.7.0.1:0")
+		ln, err = net.Listen("tcp4", "192.0.2.1:0")
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -69,7 +61,7 @@ func TestDump(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	dst := netip.MustParseAddr("10.7.0.1")
+	dst := netip.MustParseAddr("192.0.2.1")
 	var found *tcpmetrics.TCPMetrics
 	for deadline := time.Now().Add(5 * time.Second); found == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		for m, err := range c.GetDump(ctx) {
@@ -83,7 +75,7 @@ func TestDump(t *testing.T) {
 		}
 	}
 	if found == nil {
-		t.Fatal("no metrics saved for 10.7.0.1")
+		t.Fatal("no metrics saved for 192.0.2.1")
 	}
 	if found.SaddrIPv4 != dst || found.Vals == nil || !found.Vals.Rtt.Valid || !found.Age.Valid {
 		t.Errorf("entry: %+v, vals %+v", found, found.Vals)

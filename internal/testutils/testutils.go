@@ -12,13 +12,14 @@
 //	func TestX(t *testing.T) {
 //		ns := testutils.NetNS(t)
 //		ns.AddVeths(t, "v", 3)
-//		c, err := genl.Dial(genl.WithNetNS(ns.Name))
+//		conn, ctx := ns.Dial(t) // a genl.Conn inside the namespace
 //		...
 //	}
 package testutils
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,6 +28,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/genlkit/genlkit/genl"
 
 	"golang.org/x/sys/unix"
 )
@@ -116,6 +120,21 @@ func NetNS(tb testing.TB) *NS {
 	})
 	ns.IP(tb, "link", "set", "lo", "up")
 	return ns
+}
+
+// Dial opens a genl.Conn inside the namespace with opts, closed in tb's
+// cleanup, and returns it with a context that ends after 30 seconds or in
+// tb's cleanup, whichever comes first.
+func (ns *NS) Dial(tb testing.TB, opts ...genl.Option) (*genl.Conn, context.Context) {
+	tb.Helper()
+	c, err := genl.Dial(append([]genl.Option{genl.WithNetNS(ns.Name)}, opts...)...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	tb.Cleanup(cancel)
+	return c, ctx
 }
 
 // Run calls fn on an OS thread that has entered the namespace, and returns
