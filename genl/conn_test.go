@@ -624,6 +624,79 @@ func TestSenderNotHeld(t *testing.T) {
 	}
 }
 
+// TestFlushStopWakesLeader: a sender that stops after maxFlushTime leaves
+// the rest of the queue to the leader. When nothing it sent will be
+// answered (requests that promised replies their commands never send), the
+// leader, blocked in the kernel, must still be woken to send the rest.
+func TestFlushStopWakesLeader(t *testing.T) {
+	const cmdLead, cmdSilent, cmdEcho = 1, 2, 3
+	k, c := fake(t)
+	waitRequests := func(n uint64) {
+		for c.Stats().Requests < n {
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	silentSent := make(chan struct{}, 2)
+	silent := 0
+	k.Handle(func(k *genltest.Kernel, r genltest.Request) {
+		switch r.Genl.Command {
+		case cmdSilent:
+			silent++
+			silentSent <- struct{}{}
+			// The first silent request's sendmsg lasts until the second
+			// is queued; the second's until the echo request is queued,
+			// and past maxFlushTime.
+			waitRequests(uint64(2 + silent))
+			if silent == 2 {
+				time.Sleep(3 * time.Millisecond)
+			}
+		case cmdEcho:
+			echo(k, r)
+		}
+	})
+	lead := make(chan error, 1)
+	go func() { lead <- c.Ack(ctxT(t), genl.Request{Family: fam, Command: cmdLead}) }()
+	first, err := k.NextRequest(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRequests(1)
+	// The leader is blocked in the kernel: nothing is queued for it.
+	time.Sleep(10 * time.Millisecond)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	silentDone := make(chan error, 2)
+	for range 2 {
+		go func() {
+			silentDone <- c.Do(ctx, genl.Request{Family: fam, Command: cmdSilent, ExpectReply: true}, nil)
+		}()
+		<-silentSent
+	}
+	// Queued while the second silent request is in sendmsg: the sender
+	// stops after it, by time, and leaves this one queued.
+	echoDone := make(chan error, 1)
+	go func() { echoDone <- c.Ack(ctxT(t), genl.Request{Family: fam, Command: cmdEcho}) }()
+	select {
+	case err := <-echoDone:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("a request queued when the sender stopped was never sent")
+	}
+	cancel()
+	for range 2 {
+		if err := <-silentDone; !errors.Is(err, context.Canceled) {
+			t.Errorf("silent request: %v", err)
+		}
+	}
+	k.Push(genltest.Ack(first))
+	if err := <-lead; err != nil {
+		t.Error(err)
+	}
+}
+
 func TestCancel(t *testing.T) {
 	k, c := fake(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
