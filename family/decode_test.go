@@ -8,38 +8,21 @@ import (
 	"testing"
 
 	"github.com/genlkit/genlkit/attrs"
+	"github.com/genlkit/genlkit/genl/genltest"
 	"golang.org/x/sys/unix"
 )
 
-// familyMessage encodes a CTRL_CMD_NEWFAMILY payload as the kernel builds it.
+// familyMessage encodes a CTRL_CMD_NEWFAMILY payload as the kernel builds
+// it, with the fake controller's encoder.
 func familyMessage(f Family) []byte {
-	var e attrs.Encoder
-	e.String(unix.CTRL_ATTR_FAMILY_NAME, f.Name)
-	e.U16(unix.CTRL_ATTR_FAMILY_ID, f.ID)
-	e.U32(unix.CTRL_ATTR_VERSION, f.Version)
-	e.U32(unix.CTRL_ATTR_HDRSIZE, f.HeaderSize)
-	e.U32(unix.CTRL_ATTR_MAXATTR, f.MaxAttr)
-	if len(f.Ops) > 0 {
-		ops := e.Nest(unix.CTRL_ATTR_OPS)
-		for i, o := range f.Ops {
-			n := e.Nest(uint16(i + 1))
-			e.U32(unix.CTRL_ATTR_OP_ID, o.ID)
-			e.U32(unix.CTRL_ATTR_OP_FLAGS, uint32(o.Flags))
-			e.End(n)
-		}
-		e.End(ops)
+	fake := genltest.Family{ID: f.ID, Name: f.Name, Version: f.Version, HeaderSize: f.HeaderSize, MaxAttr: f.MaxAttr}
+	for _, o := range f.Ops {
+		fake.Ops = append(fake.Ops, genltest.Op{ID: o.ID, Flags: uint32(o.Flags)})
 	}
-	if len(f.Groups) > 0 {
-		gs := e.Nest(unix.CTRL_ATTR_MCAST_GROUPS)
-		for i, g := range f.Groups {
-			n := e.Nest(uint16(i + 1))
-			e.String(unix.CTRL_ATTR_MCAST_GRP_NAME, g.Name)
-			e.U32(unix.CTRL_ATTR_MCAST_GRP_ID, g.ID)
-			e.End(n)
-		}
-		e.End(gs)
+	for _, g := range f.Groups {
+		fake.Groups = append(fake.Groups, genltest.Group{ID: g.ID, Name: g.Name})
 	}
-	return e.Bytes()
+	return genltest.FamilyAttrs(fake)
 }
 
 func TestDecodeFamily(t *testing.T) {
