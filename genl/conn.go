@@ -454,6 +454,14 @@ func (c *Conn) await(ctx context.Context, w *waiter, self *call) error {
 	}
 }
 
+// send writes b to the socket; the concrete socket skips the interface.
+func (c *Conn) send(b []byte) error {
+	if c.sock != nil {
+		return c.sock.Send(b)
+	}
+	return c.tr.Send(b)
+}
+
 func (c *Conn) recv(rx *rxBuf, want int, wait bool) (int, error) {
 	if c.sock != nil {
 		return c.sock.Recv(rx.d[:want], wait)
@@ -820,12 +828,7 @@ func (c *Conn) sendBarrierLocked() bool {
 	b.epoch = c.sendEpoch
 	c.st.sends++
 	c.mu.Unlock()
-	var err error
-	if c.sock != nil {
-		err = c.sock.Send(b.buf)
-	} else {
-		err = c.tr.Send(b.buf)
-	}
+	err := c.send(b.buf)
 	c.mu.Lock()
 	c.sending = false
 	if err != nil {
@@ -959,12 +962,7 @@ func (c *Conn) flushLocked(leader bool) {
 			c.st.sends++
 			seq := q.seq
 			c.mu.Unlock()
-			var err error
-			if c.sock != nil {
-				err = c.sock.Send(q.buf)
-			} else {
-				err = c.tr.Send(q.buf)
-			}
+			err := c.send(q.buf)
 			c.mu.Lock()
 			if err != nil {
 				c.failSentLocked(seq, err)
@@ -999,12 +997,7 @@ func (c *Conn) flushLocked(leader bool) {
 		c.sendBuf, c.sendSeqs = buf, seqs
 		c.st.sends++
 		c.mu.Unlock()
-		var err error
-		if c.sock != nil {
-			err = c.sock.Send(buf)
-		} else {
-			err = c.tr.Send(buf)
-		}
+		err := c.send(buf)
 		c.mu.Lock()
 		if err != nil {
 			for _, s := range seqs {

@@ -53,12 +53,7 @@ func (c *Conn) start(req *Request, op string, flags netlink.HeaderFlags) (*call,
 		cl.epoch = c.sendEpoch
 		c.st.sends++
 		c.mu.Unlock()
-		var err error
-		if c.sock != nil {
-			err = c.sock.Send(cl.buf)
-		} else {
-			err = c.tr.Send(cl.buf)
-		}
+		err := c.send(cl.buf)
 		if err != nil {
 			c.mu.Lock()
 			c.failSentLocked(cl.seq, err)
