@@ -267,16 +267,21 @@ func FamilyAttrs(f Family) []byte {
 		e.End(ops)
 	}
 	if len(f.Groups) > 0 {
-		gs := e.Nest(unix.CTRL_ATTR_MCAST_GROUPS)
-		for i, g := range f.Groups {
-			n := e.Nest(uint16(i + 1))
-			e.U32(unix.CTRL_ATTR_MCAST_GRP_ID, g.ID)
-			e.String(unix.CTRL_ATTR_MCAST_GRP_NAME, g.Name)
-			e.End(n)
-		}
-		e.End(gs)
+		groupsAttr(&e, f.Groups...)
 	}
 	return e.Bytes()
+}
+
+// groupsAttr encodes CTRL_ATTR_MCAST_GROUPS with one nest per group.
+func groupsAttr(e *attrs.Encoder, groups ...Group) {
+	gs := e.Nest(unix.CTRL_ATTR_MCAST_GROUPS)
+	for i, g := range groups {
+		n := e.Nest(uint16(i + 1))
+		e.U32(unix.CTRL_ATTR_MCAST_GRP_ID, g.ID)
+		e.String(unix.CTRL_ATTR_MCAST_GRP_NAME, g.Name)
+		e.End(n)
+	}
+	e.End(gs)
 }
 
 // groupAttrs encodes one group of f as nlctrl's ctrl_fill_mcgrp_info does,
@@ -285,12 +290,7 @@ func groupAttrs(f Family, g Group) []byte {
 	var e attrs.Encoder
 	e.String(unix.CTRL_ATTR_FAMILY_NAME, f.Name)
 	e.U16(unix.CTRL_ATTR_FAMILY_ID, f.ID)
-	gs := e.Nest(unix.CTRL_ATTR_MCAST_GROUPS)
-	n := e.Nest(1)
-	e.U32(unix.CTRL_ATTR_MCAST_GRP_ID, g.ID)
-	e.String(unix.CTRL_ATTR_MCAST_GRP_NAME, g.Name)
-	e.End(n)
-	e.End(gs)
+	groupsAttr(&e, g)
 	return e.Bytes()
 }
 
