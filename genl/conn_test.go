@@ -572,6 +572,25 @@ func TestMalformed(t *testing.T) {
 	}
 }
 
+// holdLeader starts an ACK request with command cmd, which the test's
+// kernel handler leaves unanswered, so that its caller leads the Conn until
+// release answers it and checks that it succeeded.
+func holdLeader(t *testing.T, k *genltest.Kernel, c *genl.Conn, cmd uint8) (release func()) {
+	t.Helper()
+	lead := make(chan error, 1)
+	go func() { lead <- c.Ack(ctxT(t), genl.Request{Family: fam, Command: cmd}) }()
+	first, err := k.NextRequest(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		k.Push(genltest.Ack(first))
+		if err := <-lead; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
 // TestSenderNotHeld checks that a caller who finds nobody sending, and
 // sends, is not kept sending the requests other callers queue meanwhile:
 // with 20 goroutines keeping the queue full for 1.5 s, every request
@@ -586,12 +605,7 @@ func TestSenderNotHeld(t *testing.T) {
 		time.Sleep(50 * time.Microsecond) // a slow handler inside sendmsg
 		echo(k, r)
 	})
-	lead := make(chan error, 1)
-	go func() { lead <- c.Ack(ctxT(t), genl.Request{Family: fam, Command: cmdLead}) }()
-	first, err := k.NextRequest(ctxT(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	release := holdLeader(t, k, c, cmdLead)
 
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -614,10 +628,7 @@ func TestSenderNotHeld(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	k.Push(genltest.Ack(first))
-	if err := <-lead; err != nil {
-		t.Error(err)
-	}
+	release()
 	t.Logf("slowest request: %v", slowest)
 	if slowest > 500*time.Millisecond {
 		t.Errorf("slowest request took %v", slowest)
@@ -654,12 +665,7 @@ func TestFlushStopWakesLeader(t *testing.T) {
 			echo(k, r)
 		}
 	})
-	lead := make(chan error, 1)
-	go func() { lead <- c.Ack(ctxT(t), genl.Request{Family: fam, Command: cmdLead}) }()
-	first, err := k.NextRequest(ctxT(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	release := holdLeader(t, k, c, cmdLead)
 	waitRequests(1)
 	// The leader is blocked in the kernel: nothing is queued for it.
 	time.Sleep(10 * time.Millisecond)
@@ -691,10 +697,7 @@ func TestFlushStopWakesLeader(t *testing.T) {
 			t.Errorf("silent request: %v", err)
 		}
 	}
-	k.Push(genltest.Ack(first))
-	if err := <-lead; err != nil {
-		t.Error(err)
-	}
+	release()
 }
 
 func TestCancel(t *testing.T) {
