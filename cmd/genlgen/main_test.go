@@ -15,8 +15,11 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	// Every committed family package, for their registered descriptors.
+	_ "github.com/genlkit/genlkit/family/binder"
+	_ "github.com/genlkit/genlkit/family/devenergymodel"
 	_ "github.com/genlkit/genlkit/family/devlink"
 	_ "github.com/genlkit/genlkit/family/dpll"
+	_ "github.com/genlkit/genlkit/family/drmras"
 	_ "github.com/genlkit/genlkit/family/ethtool"
 	_ "github.com/genlkit/genlkit/family/fou"
 	_ "github.com/genlkit/genlkit/family/handshake"
@@ -25,10 +28,17 @@ import (
 	_ "github.com/genlkit/genlkit/family/netdev"
 	_ "github.com/genlkit/genlkit/family/netshaper"
 	_ "github.com/genlkit/genlkit/family/nfsd"
+	_ "github.com/genlkit/genlkit/family/nl80211"
 	_ "github.com/genlkit/genlkit/family/nlctrl"
+	_ "github.com/genlkit/genlkit/family/ovpn"
 	_ "github.com/genlkit/genlkit/family/ovsdatapath"
+	_ "github.com/genlkit/genlkit/family/ovsflow"
+	_ "github.com/genlkit/genlkit/family/ovspacket"
 	_ "github.com/genlkit/genlkit/family/ovsvport"
+	_ "github.com/genlkit/genlkit/family/psp"
+	_ "github.com/genlkit/genlkit/family/sunrpc"
 	_ "github.com/genlkit/genlkit/family/tcpmetrics"
+	_ "github.com/genlkit/genlkit/family/team"
 	_ "github.com/genlkit/genlkit/family/wireguard"
 )
 
