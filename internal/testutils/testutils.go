@@ -91,6 +91,36 @@ func RequireFamily(tb testing.TB, ok bool, reason string) {
 	tb.Skip(reason)
 }
 
+// EnvExpectFamilies is the environment variable listing, comma-separated,
+// the generic netlink families the running kernel is known to register
+// (modules loaded): the VM harness sets it for each guest kernel.
+const EnvExpectFamilies = "GENLKIT_EXPECT_FAMILIES"
+
+// FamilyExpected reports whether GENLKIT_EXPECT_FAMILIES lists name.
+func FamilyExpected(name string) bool {
+	for f := range strings.SplitSeq(os.Getenv(EnvExpectFamilies), ",") {
+		if strings.TrimSpace(f) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// RequireModuleFamily is RequireFamily for a family that only some kernels
+// register (wireguard, nl80211, team… come from modules the host lacks):
+// when present is false it skips tb, unless GENLKIT_EXPECT_FAMILIES lists
+// name, in which case the kernel should have it and tb fails.
+func RequireModuleFamily(tb testing.TB, present bool, name string) {
+	tb.Helper()
+	if present {
+		return
+	}
+	if FamilyExpected(name) {
+		tb.Fatalf("generic netlink family %q not registered, and %s lists it", name, EnvExpectFamilies)
+	}
+	tb.Skipf("generic netlink family %q not registered by this kernel (it comes from a module; the VM harness runs this test)", name)
+}
+
 // An NS is a network namespace made for one test, bind-mounted under
 // /run/netns like `ip netns add` makes it. It is deleted when the test ends.
 type NS struct {
