@@ -208,3 +208,60 @@ func TestResolverCachedAllocs(t *testing.T) {
 		t.Fatalf("%d fetches, want 1", r.Fetches())
 	}
 }
+
+// silentResolver returns a Resolver over a fake kernel that answers no
+// nlctrl request unless the test does.
+func silentResolver(t *testing.T) (*family.Resolver, *genltest.Kernel) {
+	t.Helper()
+	k := genltest.New()
+	c, err := k.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	r, err := family.NewResolver(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r, k
+}
+
+// TestResolverHonoursCallerDeadline: with a kernel that never answers,
+// Family and FamilyByID return at their caller's deadline, the first
+// caller (the one whose miss started the fetch) included.
+func TestResolverHonoursCallerDeadline(t *testing.T) {
+	lookups := map[string]func(context.Context, *family.Resolver) error{
+		"Family": func(ctx context.Context, r *family.Resolver) error {
+			_, err := r.Family(ctx, "fam")
+			return err
+		},
+		"FamilyByID": func(ctx context.Context, r *family.Resolver) error {
+			_, err := r.FamilyByID(ctx, 0x20)
+			return err
+		},
+	}
+	for name, lookup := range lookups {
+		t.Run(name, func(t *testing.T) {
+			r, _ := silentResolver(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- lookup(ctx, r) }()
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("still blocked long after the caller's deadline")
+			}
+			// A later caller starts afresh and is bounded by its own ctx too.
+			ctx2, cancel2 := context.WithCancel(context.Background())
+			cancel2()
+			if err := lookup(ctx2, r); !errors.Is(err, context.Canceled) {
+				t.Fatalf("with a cancelled ctx: err = %v", err)
+			}
+		})
+	}
+}
