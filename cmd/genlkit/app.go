@@ -124,7 +124,14 @@ func requestFlags(do bool) func(a *app, fs *flag.FlagSet) {
 }
 
 func globalFlags(a *app, fs *flag.FlagSet) {
-	fs.StringVar(&a.netns, "netns", "", "run in the network namespace `NAME` (under /run/netns) or at a path")
+	fs.Func("netns", "run in the network namespace `NAME` (under /run/netns) or at a path", func(s string) error {
+		if s == "" {
+			// An unset shell variable must not mean the host's namespace.
+			return errors.New("empty network namespace name")
+		}
+		a.netns = s
+		return nil
+	})
 	fs.StringVar(&a.output, "output", "", "output format: json or table (default: table on a terminal, json otherwise)")
 	fs.StringVar(&a.output, "o", "", "shorthand for --output")
 	fs.StringVar(&a.specArg, "spec", "", "describe the family with the YNL spec `FILE` instead of the compiled-in descriptor")
@@ -384,7 +391,7 @@ func (a *app) descriptor(name string) (*described, error) {
 	if a.specArg != "" {
 		f, err := spec.Load(a.specArg)
 		if err != nil {
-			return nil, fmt.Errorf("load spec: %w", err)
+			return nil, usagef("", "load spec: %v", err)
 		}
 		d := f.Descriptor()
 		if name != "" && d.Name != name {

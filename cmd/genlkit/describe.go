@@ -31,7 +31,7 @@ func groupNames(f *family.Family) string {
 	}
 	names := make([]string, len(f.Groups))
 	for i, g := range f.Groups {
-		names[i] = g.Name
+		names[i] = printable(g.Name)
 	}
 	return strings.Join(names, ",")
 }
@@ -55,7 +55,7 @@ func (a *app) cmdFamilies(args []string) error {
 		fmt.Fprintln(w, "NAME\tID\tVERSION\tHDRSIZE\tMAXATTR\tOPS\tGROUPS\tDESCRIPTOR")
 		for _, f := range fams {
 			src := a.descriptorSource(f.Name)
-			fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", f.Name, f.ID, f.Version, f.HeaderSize, f.MaxAttr,
+			fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", printable(f.Name), f.ID, f.Version, f.HeaderSize, f.MaxAttr,
 				len(f.Ops), groupNames(f), src)
 		}
 		return w.Flush()
@@ -143,7 +143,7 @@ func (a *app) cmdFamily(args []string) error {
 	}
 	if a.tableOutput() {
 		w := a.stdout
-		fmt.Fprintf(w, "%s: id %d, version %d, header %d bytes, max attribute %d", f.Name, f.ID, f.Version, f.HeaderSize, f.MaxAttr)
+		fmt.Fprintf(w, "%s: id %d, version %d, header %d bytes, max attribute %d", printable(f.Name), f.ID, f.Version, f.HeaderSize, f.MaxAttr)
 		if desc != nil {
 			fmt.Fprintf(w, ", descriptor %s", desc.source)
 		}
@@ -160,7 +160,7 @@ func (a *app) cmdFamily(args []string) error {
 			tw = newTable(w)
 			fmt.Fprintln(tw, "GROUP\tID")
 			for _, g := range f.Groups {
-				fmt.Fprintf(tw, "%s\t%d\n", g.Name, g.ID)
+				fmt.Fprintf(tw, "%s\t%d\n", printable(g.Name), g.ID)
 			}
 			tw.Flush()
 		}

@@ -48,9 +48,18 @@ func (a *app) parseRequest(arg string) (*jsonmsg.Object, error) {
 	}
 	o, err := jsonmsg.ParseObject(b)
 	if err != nil {
-		return nil, usagef(`Write the request as a JSON object, e.g. --json '{"ifindex": 1}'.`, "--json: %v", err)
+		return nil, usagef(jsonHint(err, `Write the request as a JSON object, e.g. --json '{"ifindex": 1}'.`), "--json: %v", err)
 	}
 	return o, nil
+}
+
+// jsonHint returns the hint for a JSON parse error: none for nesting past
+// jsonmsg.MaxDepth, whose one line says it all.
+func jsonHint(err error, hint string) string {
+	if errors.Is(err, jsonmsg.ErrTooDeep) {
+		return ""
+	}
+	return hint
 }
 
 // buildRequest encodes msg as a request of op in its do or dump form.
@@ -288,7 +297,7 @@ func (a *app) readBatchLines() ([]batchItem, []*jsonmsg.Object, error) {
 		hint := `Write one request per line: {"name": "OP", "msg": {…}}.`
 		o, err := jsonmsg.ParseObject(text)
 		if err != nil {
-			return nil, nil, usagef(hint, "stdin line %d: %v", line, err)
+			return nil, nil, usagef(jsonHint(err, hint), "stdin line %d: %v", line, err)
 		}
 		name, _ := o.Get("name")
 		if name == nil {

@@ -1,0 +1,100 @@
+package jsonmsg
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestParseDepthLimit: nesting past MaxDepth is refused while scanning,
+// with a short error, however deep the input goes; MaxDepth itself parses.
+func TestParseDepthLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		input string
+	}{
+		{"arrays", strings.Repeat("[", 5_000_000)},
+		{"objects", strings.Repeat(`{"a":`, 100_000)},
+		{"closed arrays", strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1)},
+		{"inside an object", `{"x": ` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.input))
+			if !errors.Is(err, ErrTooDeep) {
+				t.Fatalf("err = %v, want ErrTooDeep", err)
+			}
+			if len(err.Error()) > 120 || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is not one short line: %q", err)
+			}
+		})
+	}
+	ok := strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth)
+	if _, err := Parse([]byte(ok)); err != nil {
+		t.Errorf("%d levels: %v", MaxDepth, err)
+	}
+}
+
+// TestParseDuplicateKey: an object with the same key twice is refused,
+// naming the key, at any depth.
+func TestParseDuplicateKey(t *testing.T) {
+	for _, in := range []string{
+		`{"ifindex": 1, "ifindex": 2}`,
+		`{"addr": {"id": 1, "flags": 1, "id": 2}}`,
+	} {
+		_, err := Parse([]byte(in))
+		if err == nil || !strings.Contains(err.Error(), `duplicate key`) {
+			t.Errorf("%s: err = %v, want a duplicate key error", in, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), `"ifindex"`) && !strings.Contains(err.Error(), `"id"`) {
+			t.Errorf("%s: %v does not name the key", in, err)
+		}
+	}
+}
+
+// TestEncodeRefuses: values that would be sent other than as written are
+// refused, naming the attribute path and what is wrong.
+func TestEncodeRefuses(t *testing.T) {
+	long := strings.Repeat("x", 70001)
+	for _, tc := range []struct {
+		family, op, json string
+		want             []string
+	}{
+		{"ethtool", "linkinfo-get", `{"header": {"dev-name": "v0\u0000x"}}`,
+			[]string{".header.dev-name", "NUL", "byte 2"}},
+		{"mptcp_pm", "add-addr", `{"addr": {"family": 10, "addr6": "192.0.2.1"}}`,
+			[]string{".addr.addr6", "IPv4", "IPv6"}},
+		{"mptcp_pm", "add-addr", `{"addr": {"family": 10, "addr6": "::ffff:192.0.2.1"}}`,
+			nil}, // a v4-mapped IPv6 address is an IPv6 address
+		{"ethtool", "linkinfo-get", `{"header": {"dev-name": "` + long + `"}}`,
+			[]string{"json .header.dev-name", "does not fit"}},
+		{"ethtool", "features-set", `{"header": {"dev-name": "v0"}, "wanted": {"bits": {"bit": [{"name": "` + long + `"}]}}}`,
+			[]string{".wanted.bits.bit[0].name", "does not fit"}},
+	} {
+		d := specDesc(t, tc.family)
+		msg, err := ParseObject([]byte(tc.json))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = New(d).EncodeRequest(op(t, d, tc.op), msg)
+		name := tc.json
+		if len(name) > 80 {
+			name = name[:80]
+		}
+		if tc.want == nil {
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("%s: encoded, want an error", name)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q lacks %q", name, err, w)
+			}
+		}
+	}
+}
