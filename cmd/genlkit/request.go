@@ -180,30 +180,61 @@ func (a *app) cmdDo(args []string) error {
 	if decodeErr != nil {
 		return decodeErr
 	}
+	var perr error
 	switch len(replies) {
 	case 0:
 		return nil // a do without a reply prints nothing
 	case 1:
-		return a.printResult(replies[0])
+		perr = a.printResult(desc, op, replies[0])
+	default:
+		perr = a.printResult(desc, op, replies)
 	}
-	return a.printResult(replies)
+	if perr != nil {
+		return perr
+	}
+	return checkReply(desc, op, replies)
 }
 
-// printResult prints a reply (an object) or several (an array).
-func (a *app) printResult(v any) error {
+// checkReply finds failures a reply reports although the request
+// succeeded: an ethtool features-set whose reply lists wanted features the
+// kernel did not apply (ethtool exits 1 for them too).
+func checkReply(desc *described, op *family.OpDesc, replies []any) error {
+	if desc.desc.Name != "ethtool" || op.Name != "features-set" {
+		return nil
+	}
+	for _, r := range replies {
+		if o, ok := r.(*jsonmsg.Object); ok {
+			if err := featuresNotApplied(o); err != nil {
+				return &opError{op: op.Name, err: err}
+			}
+		}
+	}
+	return nil
+}
+
+// printResult prints a reply (an object) or several (an array) of op: as
+// JSON, or as trees rendered for people.
+func (a *app) printResult(desc *described, op *family.OpDesc, v any) error {
 	if !a.tableOutput() {
 		return a.printJSON(v)
+	}
+	vw := a.newView(desc)
+	show := func(x any) any {
+		if o, ok := x.(*jsonmsg.Object); ok {
+			return vw.message(op, o)
+		}
+		return x
 	}
 	if arr, ok := v.([]any); ok {
 		for i, x := range arr {
 			if i > 0 {
 				fmt.Fprintln(a.stdout)
 			}
-			printTree(a.stdout, x, "")
+			printTree(a.stdout, show(x), "")
 		}
 		return nil
 	}
-	printTree(a.stdout, v, "")
+	printTree(a.stdout, show(v), "")
 	return nil
 }
 
@@ -246,7 +277,7 @@ func (a *app) cmdDump(args []string) error {
 		if len(out) == 0 {
 			fmt.Fprintln(a.stdout, "(no entries)")
 		}
-		return a.printResult(out)
+		return a.printResult(desc, op, out)
 	}
 	return a.printJSON(out)
 }

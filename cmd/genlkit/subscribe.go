@@ -54,6 +54,7 @@ func (a *app) cmdSubscribe(args []string) error {
 		defer cancel()
 	}
 	table := a.output == "table" // JSON lines unless a table is asked for
+	vw := a.newView(desc)
 	var overruns, lost uint64
 	n := 0
 	for {
@@ -86,6 +87,9 @@ func (a *app) cmdSubscribe(args []string) error {
 		if table {
 			name, _ := obj.Get("name")
 			msg, _ := obj.Get("msg")
+			if mo, ok := msg.(*jsonmsg.Object); ok && desc != nil {
+				msg = vw.message(desc.codec.OpByReply(m.Header.Command), mo)
+			}
 			fmt.Fprintf(a.stdout, "%v:\n", name)
 			printTree(a.stdout, msg, "  ")
 		} else if err := a.printJSON(obj); err != nil {
