@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -113,7 +114,6 @@ func commands() []*command {
 func requestFlags(do bool) func(a *app, fs *flag.FlagSet) {
 	return func(a *app, fs *flag.FlagSet) {
 		fs.StringVar(&a.jsonArg, "json", "", "the request's attributes as a JSON object; @FILE reads a file, - reads stdin")
-		fs.BoolVar(&a.pretty, "pretty", false, "indent JSON output")
 		if do {
 			fs.BoolVar(&a.create, "create", false, "set NLM_F_CREATE")
 			fs.BoolVar(&a.excl, "excl", false, "set NLM_F_EXCL")
@@ -136,6 +136,7 @@ func globalFlags(a *app, fs *flag.FlagSet) {
 	fs.StringVar(&a.output, "o", "", "shorthand for --output")
 	fs.StringVar(&a.specArg, "spec", "", "describe the family with the YNL spec `FILE` instead of the compiled-in descriptor")
 	fs.DurationVar(&a.timeout, "timeout", 30*time.Second, "give up on a request after this long")
+	fs.BoolVar(&a.pretty, "pretty", false, "indent JSON output")
 }
 
 func findCommand(name string) *command {
@@ -209,9 +210,9 @@ func (a *app) parseFlags(c *command, args []string) ([]string, error) {
 	fs.SetOutput(io.Discard)
 	// Defining the flags resets them to their defaults: keep the globals
 	// given before the command.
-	netns, output, specArg, timeout := a.netns, a.output, a.specArg, a.timeout
+	netns, output, specArg, timeout, pretty := a.netns, a.output, a.specArg, a.timeout, a.pretty
 	globalFlags(a, fs)
-	a.netns, a.output, a.specArg, a.timeout = netns, output, specArg, timeout
+	a.netns, a.output, a.specArg, a.timeout, a.pretty = netns, output, specArg, timeout, pretty
 	if c.flags != nil {
 		c.flags(a, fs)
 	}
@@ -471,10 +472,32 @@ func (a *app) liveFamily(name string) (*family.Family, error) {
 	return f, nil
 }
 
+// liveFamilyByID asks the kernel for the family with id.
+func (a *app) liveFamilyByID(id uint16) (*family.Family, error) {
+	c, err := a.dial()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := a.requestContext()
+	defer cancel()
+	return family.GetByID(ctx, c, id)
+}
+
 // resolve finds a family both live and described, for commands that send
 // requests or decode messages. Without a descriptor it fails with a usage
 // error unless optional is set.
 func (a *app) resolve(name string, optional bool) (*family.Family, *described, error) {
+	if id, err := strconv.ParseUint(name, 10, 16); err == nil && a.specArg == "" {
+		// A family id, as `genl ctrl get id` takes.
+		f, err := a.liveFamilyByID(uint16(id))
+		if errors.Is(err, family.ErrNotFound) {
+			return nil, nil, usagef("Run 'genlkit families' to list the kernel's families.", "no family has id %d%s", id, a.nsNote())
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		name = f.Name
+	}
 	desc, err := a.descriptor(name)
 	if err != nil {
 		return nil, nil, err

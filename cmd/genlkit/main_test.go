@@ -255,7 +255,7 @@ func TestOps(t *testing.T) {
 	}
 	r = cli(t, "", "ops", "netdev", "-o", "table")
 	wantOK(t, r)
-	if !strings.Contains(r.stdout, "dev-get") || !strings.HasPrefix(r.stdout, "OP ") {
+	if !strings.HasPrefix(r.stdout, "dev-get: do, dump (cmd 1)\n  do request:\n    ifindex: u32\n") {
 		t.Errorf("table: %s", r.stdout)
 	}
 	// --spec names the family's file directly.
@@ -299,7 +299,7 @@ func TestDumpNetdev(t *testing.T) {
 	// Table output: a key: value tree.
 	r = inNS(t, ns, "dump", "netdev", "dev-get", "-o", "table")
 	wantOK(t, r)
-	if !strings.Contains(r.stdout, fmt.Sprintf("ifindex: %d\nxdp-features: [basic, redirect, rx-sg]\n", idx["v0"])) {
+	if !strings.Contains(r.stdout, fmt.Sprintf("ifindex: %d (v0)\nxdp-features: [basic, redirect, rx-sg]\n", idx["v0"])) {
 		t.Errorf("table:\n%s", r.stdout)
 	}
 
@@ -440,8 +440,9 @@ func TestBatch(t *testing.T) {
 	wantJSON(t, r.stdout, fmt.Sprintf(`[{"ifindex": %d, "xdp-features": [], "xdp-rx-metadata-features": [], "xsk-features": []}, {"ifindex": %d, %s}]`,
 		idx["lo"], idx["v0"], vethFeatures))
 
-	// JSON lines on stdin; a request without reply gives null; a failed one
-	// makes the exit status 1 and is reported on stderr.
+	// JSON lines on stdin; a request the kernel only acknowledged gives
+	// {"ok": true}, a failed one {"ok": false, …}, makes the exit status 1
+	// and is reported on stderr.
 	stdin := `{"name": "add-addr", "msg": {"addr": {"family": 2, "id": 5, "addr4": "192.0.2.5", "flags": 1}}}
 {"name": "get-addr", "msg": {"addr": {"id": 5}}}
 {"op": "get-addr", "msg": {"addr": {"id": 9}}}
@@ -450,7 +451,8 @@ func TestBatch(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "Error: [2] Invalid argument (EINVAL): get-addr") {
 		t.Errorf("batch with a failure: %v", r)
 	}
-	wantJSON(t, r.stdout, `[null, {"addr": {"family": 2, "port": 0, "id": 5, "flags": 1, "addr4": 3221225989}}, null]`)
+	wantJSON(t, r.stdout, `[{"ok": true}, {"addr": {"family": 2, "port": 0, "id": 5, "flags": 1, "addr4": 3221225989}}, `+
+		`{"ok": false, "errno": "EINVAL", "error": "Invalid argument (EINVAL): get-addr: address not found: attribute addr"}]`)
 }
 
 func TestCheck(t *testing.T) {

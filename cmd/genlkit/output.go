@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/genl"
 	"github.com/genlkit/genlkit/internal/jsonmsg"
 )
@@ -139,6 +140,11 @@ func errorText(err error) string {
 	if errors.As(err, &ge) {
 		return kernelErrorText("", ge)
 	}
+	if errors.Is(err, family.ErrNotSupported) {
+		// Found before sending, from the family's op list: say it as the
+		// kernel would have.
+		return fmt.Sprintf("%s (%s): %v", upperFirst(unix.EOPNOTSUPP.Error()), errnoName(unix.EOPNOTSUPP), err)
+	}
 	var se *jsonmsg.EncodeError
 	if errors.As(err, &se) {
 		return se.Error()
@@ -159,7 +165,7 @@ func kernelErrorText(op string, e *genl.Error) string {
 	var sb strings.Builder
 	var errno unix.Errno
 	if errors.As(e.Err, &errno) {
-		fmt.Fprintf(&sb, "%s (%s)", upperFirst(errno.Error()), unix.ErrnoName(errno))
+		fmt.Fprintf(&sb, "%s (%s)", upperFirst(errno.Error()), errnoName(errno))
 	} else if e.Err != nil {
 		sb.WriteString(upperFirst(e.Err.Error()))
 	}
@@ -232,4 +238,13 @@ func printable(s string) string {
 		i += n
 	}
 	return b.String()
+}
+
+// errnoName returns the symbolic name of an errno, as the kernel's sources
+// name it: EOPNOTSUPP rather than its Linux alias ENOTSUP.
+func errnoName(e unix.Errno) string {
+	if e == unix.EOPNOTSUPP {
+		return "EOPNOTSUPP"
+	}
+	return unix.ErrnoName(e)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/genl"
@@ -53,6 +54,48 @@ func (a *app) parseRequest(arg string) (*jsonmsg.Object, error) {
 	return o, nil
 }
 
+// requestDefaults are the attributes a request is given when the JSON
+// leaves them out, by "family/op" (do form), as the family's own tool fills
+// them: ethtool -m reads the first 128 bytes of page 0 of the module
+// EEPROM at I2C address 0x50, and the kernel refuses the request without
+// them.
+var requestDefaults = map[string][]struct {
+	key   string
+	value uint64
+}{
+	"ethtool/module-eeprom-get": {{"offset", 0}, {"length", 128}, {"page", 0}, {"bank", 0}, {"i2c-address", 0x50}},
+}
+
+// withDefaults returns msg with the defaults of a do request of op added
+// where msg has no value of its own.
+func withDefaults(fam, op string, dump bool, msg *jsonmsg.Object) *jsonmsg.Object {
+	defs := requestDefaults[fam+"/"+op]
+	if dump || len(defs) == 0 {
+		return msg
+	}
+	out := jsonmsg.NewObject()
+	for _, k := range msg.Keys() {
+		v, _ := msg.Get(k)
+		out.Set(k, v)
+	}
+	for _, d := range defs {
+		if _, ok := out.Get(d.key); !ok {
+			out.Set(d.key, d.value)
+		}
+	}
+	return out
+}
+
+// encodeHint is the hint under an error encoding a request of op.
+func encodeHint(desc *described, op *family.OpDesc, err error) string {
+	var ee *jsonmsg.EncodeError
+	if desc.desc.Name == "ethtool" && errors.As(err, &ee) && strings.Contains(ee.Msg, "in set bitset") {
+		key := ee.Path[strings.LastIndex(ee.Path, ".")+1:]
+		return fmt.Sprintf(`An ethtool bitset names its bits in a list: {"bits": {"bit": [{"name": %q, "value": true}]}}.`, key)
+	}
+	return fmt.Sprintf("Run 'genlkit ops %s' for the attributes of %s.", desc.desc.Name, op.Name)
+}
+
 // jsonHint returns the hint for a JSON parse error: none for nesting past
 // jsonmsg.MaxDepth, whose one line says it all.
 func jsonHint(err error, hint string) string {
@@ -68,9 +111,10 @@ func buildRequest(f *family.Family, desc *described, op *family.OpDesc, msg *jso
 	if dump {
 		m = op.Dump
 	}
+	msg = withDefaults(desc.desc.Name, op.Name, dump, msg)
 	hdr, body, err := desc.codec.EncodeRequest(op, msg)
 	if err != nil {
-		return genl.Request{}, usagef(fmt.Sprintf("Run 'genlkit ops %s' for the attributes of %s.", desc.desc.Name, op.Name), "%v", err)
+		return genl.Request{}, usagef(encodeHint(desc, op, err), "%v", err)
 	}
 	if err := f.CheckOp(uint32(m.RequestValue), op.Name, dump); err != nil {
 		return genl.Request{}, err
@@ -303,7 +347,6 @@ func batchFlags(a *app, fs *flag.FlagSet) {
 		a.batch[len(a.batch)-1].json = s
 		return nil
 	})
-	fs.BoolVar(&a.pretty, "pretty", false, "indent JSON output")
 	fs.BoolVar(&a.create, "create", false, "set NLM_F_CREATE on every request")
 	fs.BoolVar(&a.excl, "excl", false, "set NLM_F_EXCL on every request")
 	fs.BoolVar(&a.replace, "replace", false, "set NLM_F_REPLACE on every request")
@@ -409,28 +452,44 @@ func (a *app) cmdBatch(args []string) error {
 	if err != nil && !errors.As(err, &be) {
 		return err
 	}
+	// One result per request, in order: its reply (an array when it got
+	// several), {"ok": true} when the kernel only acknowledged it, or
+	// {"ok": false, "errno": …, "error": …} when it failed.
 	results := make([]any, len(items))
+	failed := func(i int) error {
+		if be != nil && i < len(be.Errs) {
+			return be.Errs[i]
+		}
+		return nil
+	}
 	for i, r := range replies {
-		switch len(r) {
-		case 0:
-			results[i] = nil
-		case 1:
+		switch {
+		case failed(i) != nil:
+			results[i] = batchFailure(ops[i].Name, failed(i))
+		case len(r) == 0:
+			ok := jsonmsg.NewObject()
+			ok.Set("ok", true)
+			results[i] = ok
+		case len(r) == 1:
 			results[i] = r[0]
 		default:
 			results[i] = r
 		}
 	}
 	if a.tableOutput() {
+		vw := a.newView(desc)
 		for i, r := range results {
 			fmt.Fprintf(a.stdout, "[%d] %s:", i, ops[i].Name)
-			failed := be != nil && i < len(be.Errs) && be.Errs[i] != nil
 			switch {
-			case failed:
-				fmt.Fprintln(a.stdout, " failed")
-			case r == nil:
+			case failed(i) != nil:
+				fmt.Fprintln(a.stdout, " failed: "+printable(errorText(&opError{op: ops[i].Name, err: failed(i)})))
+			case len(replies[i]) == 0:
 				fmt.Fprintln(a.stdout, " ok")
 			default:
 				fmt.Fprintln(a.stdout)
+				if o, ok := r.(*jsonmsg.Object); ok {
+					r = vw.message(ops[i], o)
+				}
 				printTree(a.stdout, r, "  ")
 			}
 		}
@@ -446,4 +505,17 @@ func (a *app) cmdBatch(args []string) error {
 		return errSilent
 	}
 	return decodeErr
+}
+
+// batchFailure is the result of a failed request of a batch:
+// {"ok": false, "errno": "EINVAL", "error": "Invalid argument (EINVAL): …"}.
+func batchFailure(op string, err error) *jsonmsg.Object {
+	o := jsonmsg.NewObject()
+	o.Set("ok", false)
+	var errno unix.Errno
+	if errors.As(err, &errno) {
+		o.Set("errno", errnoName(errno))
+	}
+	o.Set("error", errorText(&opError{op: op, err: err}))
+	return o
 }

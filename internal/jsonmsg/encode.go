@@ -161,7 +161,10 @@ func suggest(set *family.SetDesc, name string) string {
 	if best := Closest(name, names); best != "" {
 		return fmt.Sprintf("; did you mean %q?", best)
 	}
-	return ""
+	if len(names) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (its attributes: %s)", strings.Join(names, ", "))
 }
 
 func attrLabel(a *family.AttrDesc) string { return fmt.Sprintf("%s %q", a.Type, a.Name) }
