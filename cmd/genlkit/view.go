@@ -59,6 +59,20 @@ var renderers = map[string]renderer{
 	"tcp_metrics/metrics/rtt-us":    scaledDuration(time.Microsecond, 8),
 	"tcp_metrics/metrics/rttvar-us": scaledDuration(time.Microsecond, 4),
 	"tcp_metrics/tcp-metrics/age":   scaledDuration(time.Millisecond, 1),
+	"ethtool/linkmodes/speed":       linkSpeed,
+}
+
+// linkSpeed shows a link speed in Mb/s as ethtool does; SPEED_UNKNOWN
+// (all ones) is "unknown".
+func linkSpeed(_ *view, x any) any {
+	n, ok := number(x)
+	switch {
+	case !ok:
+		return x
+	case n == 0xffffffff || n < 0:
+		return "unknown"
+	}
+	return strconv.FormatInt(n, 10) + "Mb/s"
 }
 
 // object renders the attributes of set held by obj.
