@@ -84,17 +84,17 @@ func commands() []*command {
 	return []*command{
 		{name: "families", summary: "list the generic netlink families the running kernel has",
 			run: (*app).cmdFamilies},
-		{name: "family", args: "NAME", summary: "show one family: its ops with their flags, its groups, and with --policy the kernel's attribute policy",
+		{name: "family", args: "NAME|ID", summary: "show one family: its ops with their flags, its groups, and with --policy the kernel's attribute policy",
 			flags: func(a *app, fs *flag.FlagSet) {
 				fs.BoolVar(&a.policy, "policy", false, "show the kernel's attribute policy of every op")
 			}, run: (*app).cmdFamily},
-		{name: "ops", args: "FAMILY", summary: "list a family's ops, their kinds and their request and reply attributes, from its descriptor or --spec",
+		{name: "ops", args: "FAMILY [OP]", summary: "list a family's ops (or one), their kinds and their request and reply attribute trees, from its descriptor or --spec",
 			run: (*app).cmdOps},
 		{name: "do", args: "FAMILY OP", summary: "send a do request and print the reply",
 			flags: requestFlags(true), run: (*app).cmdDo},
 		{name: "dump", args: "FAMILY OP", summary: "send a dump request and print every reply as a JSON array",
 			flags: requestFlags(false), run: (*app).cmdDump},
-		{name: "batch", args: "FAMILY", summary: "send several do requests in one sendmsg (--op OP [--json …] repeated, or JSON lines on stdin) and print each result in order",
+		{name: "batch", args: "FAMILY", summary: "send several do requests in one sendmsg (--op OP [--json …] repeated, or JSON lines on stdin) and print each result in order: the reply, {\"ok\": true} or {\"ok\": false, \"errno\": …, \"error\": …}",
 			flags: batchFlags, run: (*app).cmdBatch},
 		{name: "subscribe", args: "FAMILY GROUP...", summary: "print the notifications of multicast groups, one JSON object per line, until interrupted or --duration",
 			flags: func(a *app, fs *flag.FlagSet) {

@@ -546,6 +546,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"subscribe", "netdev", ""}, []string{"mgmt", "page-pool"}},
 		{[]string{"subscribe", "mptcp_pm", ""}, []string{"mptcp_pm_cmds", "mptcp_pm_events"}},
 		{[]string{"batch", "netdev", "--op", "dev"}, []string{"dev-get"}},
+		{[]string{"ops", "netdev", "dev-"}, []string{"dev-add-ntf", "dev-change-ntf", "dev-del-ntf", "dev-get"}},
 		{[]string{"--output", ""}, []string{"json", "table"}},
 		{[]string{"do", "--js"}, []string{"--json"}},
 		{[]string{"completion", ""}, []string{"bash", "fish", "zsh"}},

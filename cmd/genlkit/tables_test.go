@@ -346,3 +346,19 @@ func TestOpsTree(t *testing.T) {
 	}
 	wantExit(t, cli(t, "", "ops", "netdev", "dev-gett"), 2, `did you mean "dev-get"?`)
 }
+
+// TestLinkModesTable: link modes read as ethtool shows them: the speed in
+// Mb/s, named link modes ("none" for a veth, which reports none).
+func TestLinkModesTable(t *testing.T) {
+	ns := testutils.NetNS(t)
+	ns.AddVeths(t, "v", 1)
+	got, _ := tableLines(t, ns, "do", "ethtool", "linkmodes-get", "--json", `{"header": {"dev-name": "v0"}}`)
+	if got["ours"] != "none" {
+		t.Errorf("ours: %q", got["ours"])
+	}
+	ethtool := testutils.RequireTool(t, "ethtool")
+	m := regexp.MustCompile(`Speed: (\S+)`).FindStringSubmatch(ns.Exec(t, ethtool, "v0"))
+	if m == nil || got["speed"] != m[1] {
+		t.Errorf("speed: genlkit %q, ethtool %q", got["speed"], m)
+	}
+}
