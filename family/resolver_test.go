@@ -17,6 +17,13 @@ func fakeResolver(t *testing.T, fams ...genltest.Family) (*family.Resolver, *gen
 	t.Helper()
 	k := genltest.New()
 	ctl := k.Controller(fams...)
+	return newResolver(t, k), k, ctl
+}
+
+// newResolver returns a Resolver over a Conn to k, both closed at the end
+// of the test.
+func newResolver(t *testing.T, k *genltest.Kernel) *family.Resolver {
+	t.Helper()
 	c, err := k.Dial()
 	if err != nil {
 		t.Fatal(err)
@@ -27,7 +34,7 @@ func fakeResolver(t *testing.T, fams ...genltest.Family) (*family.Resolver, *gen
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
-	return r, k, ctl
+	return r
 }
 
 // lookupUntil resolves name until ok accepts the answer, and fails the
@@ -209,24 +216,6 @@ func TestResolverCachedAllocs(t *testing.T) {
 	}
 }
 
-// silentResolver returns a Resolver over a fake kernel that answers no
-// nlctrl request unless the test does.
-func silentResolver(t *testing.T) (*family.Resolver, *genltest.Kernel) {
-	t.Helper()
-	k := genltest.New()
-	c, err := k.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	r, err := family.NewResolver(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
-	return r, k
-}
-
 // TestResolverHonoursCallerDeadline: with a kernel that never answers,
 // Family and FamilyByID return at their caller's deadline, the first
 // caller (the one whose miss started the fetch) included.
@@ -243,7 +232,7 @@ func TestResolverHonoursCallerDeadline(t *testing.T) {
 	}
 	for name, lookup := range lookups {
 		t.Run(name, func(t *testing.T) {
-			r, _ := silentResolver(t)
+			r := newResolver(t, genltest.New()) // no nlctrl: nothing answers
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			defer cancel()
 			done := make(chan error, 1)

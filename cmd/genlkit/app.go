@@ -459,28 +459,28 @@ func (a *app) unknownFamily(name string) error {
 
 // liveFamily asks the kernel for the family called name.
 func (a *app) liveFamily(name string) (*family.Family, error) {
+	return a.askFamily(func(ctx context.Context, c *genl.Conn) (*family.Family, error) {
+		return family.Get(ctx, c, name)
+	})
+}
+
+// askFamily runs one nlctrl lookup on the run's connection, within
+// --timeout.
+func (a *app) askFamily(get func(context.Context, *genl.Conn) (*family.Family, error)) (*family.Family, error) {
 	c, err := a.dial()
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := a.requestContext()
 	defer cancel()
-	f, err := family.Get(ctx, c, name)
-	if err != nil {
-		return nil, err
-	}
-	return f, nil
+	return get(ctx, c)
 }
 
 // liveFamilyByID asks the kernel for the family with id.
 func (a *app) liveFamilyByID(id uint16) (*family.Family, error) {
-	c, err := a.dial()
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := a.requestContext()
-	defer cancel()
-	return family.GetByID(ctx, c, id)
+	return a.askFamily(func(ctx context.Context, c *genl.Conn) (*family.Family, error) {
+		return family.GetByID(ctx, c, id)
+	})
 }
 
 // resolve finds a family both live and described, for commands that send

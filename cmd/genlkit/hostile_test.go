@@ -1,16 +1,12 @@
 package main
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
-	"github.com/genlkit/genlkit/internal/spec/spectest"
 	"github.com/genlkit/genlkit/internal/testutils"
 )
 
@@ -18,21 +14,8 @@ import (
 // memory in bytes.
 func cliRSS(t *testing.T, stdin string, args ...string) (result, int64) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, args...)
-	cmd.Env = append(os.Environ(), "GENLKIT_SPECS="+spectest.Dir(t))
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run genlkit %v: %v", args, err)
-	}
-	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	r, ps := runBinary(t, stdin, args...)
+	ru, _ := ps.SysUsage().(*syscall.Rusage)
 	if ru == nil {
 		return r, 0
 	}

@@ -69,6 +69,14 @@ func (r result) String() string {
 // cli runs the built binary with the kernel specs in GENLKIT_SPECS.
 func cli(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
+	r, _ := runBinary(t, stdin, args...)
+	return r
+}
+
+// runBinary runs the built binary and returns what it printed and its
+// process state (for its resource usage).
+func runBinary(t *testing.T, stdin string, args ...string) (result, *os.ProcessState) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binPath, args...)
@@ -83,7 +91,7 @@ func cli(t *testing.T, stdin string, args ...string) result {
 	} else if err != nil {
 		t.Fatalf("run genlkit %v: %v", args, err)
 	}
-	return r
+	return r, cmd.ProcessState
 }
 
 // inNS runs the binary inside ns.

@@ -66,13 +66,7 @@ func opJSON(op *family.OpDesc) *jsonmsg.Object {
 	o.Set("reply-value", uint64(op.ReplyValue))
 	o.Set("kinds", strList(opKinds(op)))
 	o.Set("attribute-set", op.Set)
-	for _, m := range []struct {
-		name string
-		md   *family.OpMsgDesc
-	}{{"do", op.Do}, {"dump", op.Dump}} {
-		if m.md == nil {
-			continue
-		}
+	for _, m := range opForms(op) {
 		mo := jsonmsg.NewObject()
 		mo.Set("request", strList(m.md.Request))
 		if m.md.HasReply {
@@ -92,6 +86,24 @@ func opJSON(op *family.OpDesc) *jsonmsg.Object {
 		o.Set("flags", strList(op.Flags))
 	}
 	return o
+}
+
+// An opForm is the do or the dump form of an op.
+type opForm struct {
+	name string // "do" or "dump"
+	md   *family.OpMsgDesc
+}
+
+// opForms returns the forms op has, do first.
+func opForms(op *family.OpDesc) []opForm {
+	var out []opForm
+	if op.Do != nil {
+		out = append(out, opForm{"do", op.Do})
+	}
+	if op.Dump != nil {
+		out = append(out, opForm{"dump", op.Dump})
+	}
+	return out
 }
 
 // printOpTree writes an op's heading and the attribute trees of its
@@ -116,13 +128,7 @@ func printOpTree(w io.Writer, d *family.Descriptor, op *family.OpDesc) {
 		printAttrList(w, d, set, "attributes", op.EventAttrs)
 		return
 	}
-	for _, m := range []struct {
-		name string
-		md   *family.OpMsgDesc
-	}{{"do", op.Do}, {"dump", op.Dump}} {
-		if m.md == nil {
-			continue
-		}
+	for _, m := range opForms(op) {
 		printAttrList(w, d, set, m.name+" request", m.md.Request)
 		if m.md.HasReply {
 			printAttrList(w, d, set, m.name+" reply", m.md.Reply)
