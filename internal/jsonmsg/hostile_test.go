@@ -98,3 +98,48 @@ func TestEncodeRefuses(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse feeds arbitrary text to the JSON parser the CLI reads requests
+// with, and what parses to the request encoder: nothing may panic, nesting
+// past MaxDepth is refused, and what parses marshals to JSON that parses
+// to the same text again.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		`{"ifindex": 1}`, `{"addr": {"family": 10, "addr6": "2001:db8::1", "flags": ["signal"]}}`,
+		`{"header": {"dev-name": "v0\u0000"}, "wanted": {"bits": {"bit": [{"name": "rx-gro", "value": true}]}}}`,
+		`{"a": 1, "a": 2}`, `[[[[[[]]]]]]`, strings.Repeat("[", 1200),
+	} {
+		f.Add(s)
+	}
+	type target struct{ fam, op string }
+	targets := []target{{"netdev", "dev-get"}, {"ethtool", "features-set"}, {"mptcp_pm", "add-addr"}, {"tcp_metrics", "get"}}
+	codecs := make([]*Codec, len(targets))
+	for i, tg := range targets {
+		codecs[i] = New(compiledDesc(f, tg.fam))
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := Parse([]byte(s))
+		if err != nil {
+			if strings.Count(s, "[")+strings.Count(s, "{") <= MaxDepth && errors.Is(err, ErrTooDeep) {
+				t.Fatalf("ErrTooDeep with at most %d brackets: %v", MaxDepth, err)
+			}
+			return
+		}
+		js, err := Marshal(v)
+		if err != nil {
+			t.Fatalf("marshal: %v", err)
+		}
+		back, err := Parse(js)
+		if err != nil {
+			t.Fatalf("marshalled JSON does not parse: %v\n%s", err, js)
+		}
+		if js2, _ := Marshal(back); string(js2) != string(js) {
+			t.Fatalf("round trip: %s became %s", js, js2)
+		}
+		if o, ok := v.(*Object); ok {
+			for i, c := range codecs {
+				_, _, _ = c.EncodeRequest(c.Descriptor().Op(targets[i].op), o)
+			}
+		}
+	})
+}
