@@ -356,9 +356,15 @@ func TestLinkModesTable(t *testing.T) {
 	if got["ours"] != "none" {
 		t.Errorf("ours: %q", got["ours"])
 	}
+	state, _ := tableLines(t, ns, "do", "ethtool", "linkstate-get", "--json", `{"header": {"dev-name": "v0"}}`)
 	ethtool := testutils.RequireTool(t, "ethtool")
-	m := regexp.MustCompile(`Speed: (\S+)`).FindStringSubmatch(ns.Exec(t, ethtool, "v0"))
-	if m == nil || got["speed"] != m[1] {
-		t.Errorf("speed: genlkit %q, ethtool %q", got["speed"], m)
+	out := ns.Exec(t, ethtool, "v0")
+	for _, c := range []struct{ ours, theirs string }{
+		{got["speed"], "Speed"}, {got["autoneg"], "Auto-negotiation"}, {state["link"], "Link detected"},
+	} {
+		m := regexp.MustCompile(c.theirs + `: (\S+)`).FindStringSubmatch(out)
+		if m == nil || c.ours != m[1] {
+			t.Errorf("%s: genlkit %q, ethtool %q", c.theirs, c.ours, m)
+		}
 	}
 }

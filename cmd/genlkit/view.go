@@ -60,6 +60,19 @@ var renderers = map[string]renderer{
 	"tcp_metrics/metrics/rttvar-us": scaledDuration(time.Microsecond, 4),
 	"tcp_metrics/tcp-metrics/age":   scaledDuration(time.Millisecond, 1),
 	"ethtool/linkmodes/speed":       linkSpeed,
+	"ethtool/linkmodes/autoneg":     choice("off", "on"),
+	"ethtool/linkstate/link":        choice("no", "yes"),
+}
+
+// choice shows 0 and 1 as the words ethtool prints for them (AUTONEG_*
+// of linux/ethtool.h, link detected or not); other values stay numbers.
+func choice(words ...string) renderer {
+	return func(_ *view, x any) any {
+		if n, ok := number(x); ok && n >= 0 && n < int64(len(words)) {
+			return words[n]
+		}
+		return x
+	}
 }
 
 // linkSpeed shows a link speed in Mb/s as ethtool does; SPEED_UNKNOWN
