@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
@@ -11,14 +12,20 @@ import (
 	"github.com/genlkit/genlkit/attrs"
 )
 
-// linkNames returns the interface names of the run's network namespace by
-// index, from one rtnetlink link dump, made once. Without them (no
-// permission, no such namespace) indexes are shown alone.
-func (v *view) linkNames() map[uint32]string {
-	if v.links == nil && v.linksErr == nil {
-		v.links, v.linksErr = dumpLinkNames(v.a.netns)
+// linkName returns the name of interface index in the run's network
+// namespace, from an rtnetlink link dump made on first use and again, at
+// most once a second, when an index is missing (a device that appeared
+// while subscribe runs). Without names (no permission, no such namespace)
+// indexes are shown alone.
+func (v *view) linkName(index uint32) (string, bool) {
+	name, ok := v.links[index]
+	if ok || v.linksErr != nil || time.Since(v.linksAt) < time.Second {
+		return name, ok
 	}
-	return v.links
+	v.links, v.linksErr = dumpLinkNames(v.a.netns)
+	v.linksAt = time.Now()
+	name, ok = v.links[index]
+	return name, ok
 }
 
 // dumpLinkNames dumps the links of the network namespace netns (a name

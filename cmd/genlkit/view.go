@@ -24,7 +24,8 @@ type view struct {
 	a    *app
 	desc *described
 
-	links    map[uint32]string // interface names by index, loaded once
+	links    map[uint32]string // interface names by index (see linkName)
+	linksAt  time.Time
 	linksErr error
 	strsets  map[uint32][]string // ethtool string sets by id, loaded once each
 }
@@ -228,7 +229,7 @@ func isIfindex(name string) bool {
 
 // ifindex shows an interface index with the device's name beside it.
 func (v *view) ifindex(n int64) any {
-	if name, ok := v.linkNames()[uint32(n)]; ok && n > 0 {
+	if name, ok := v.linkName(uint32(n)); ok && n > 0 {
 		return strconv.FormatInt(n, 10) + " (" + name + ")"
 	}
 	return n
