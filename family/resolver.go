@@ -70,7 +70,7 @@ func (r *Resolver) Family(ctx context.Context, name string) (*Family, error) {
 }
 
 // FamilyByID returns the family with the given id, from the cache or from
-// the kernel.
+// the kernel. Like [Resolver.Family] it returns when ctx ends.
 func (r *Resolver) FamilyByID(ctx context.Context, id uint16) (*Family, error) {
 	if f, ok := r.cache.getID(id); ok {
 		return f, nil
