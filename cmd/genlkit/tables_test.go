@@ -256,6 +256,10 @@ func TestFamilyEdges(t *testing.T) {
 		t.Errorf("family %d:\n%s\nfamily ethtool:\n%s", f.ID, byID.stdout, byName.stdout)
 	}
 	wantExit(t, inNS(t, ns, "family", "65000"), 2, "no family has id 65000")
+	genl := testutils.RequireTool(t, "genl")
+	if out := ns.Exec(t, genl, "ctrl", "get", "id", strconv.Itoa(f.ID)); !strings.Contains(out, "Name: ethtool") {
+		t.Errorf("genl ctrl get id %d: %s", f.ID, out)
+	}
 
 	r := inNS(t, ns, "family", "ethtool", "--policy")
 	wantOK(t, r)
