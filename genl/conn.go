@@ -61,12 +61,10 @@ type Conn struct {
 	sendSeqs  []uint32
 	sendEpoch uint64
 
+	fl flow // flow control (flow.go)
+
 	st counters
 }
-
-// maxSendBytes bounds one combined sendmsg; the default socket send buffer
-// is about 208 KiB.
-const maxSendBytes = 64 << 10
 
 // maxFlushTime bounds how long one flush goes on sending (see flushLocked).
 const maxFlushTime = time.Millisecond
@@ -89,6 +87,9 @@ func Dial(opts ...Option) (*Conn, error) {
 		return nil, err
 	}
 	c.sock = t
+	rcv, _ := t.readBuffer()
+	snd, _ := t.writeBuffer()
+	c.fl.setBuffers(rcv, snd)
 	return c, nil
 }
 
@@ -124,6 +125,7 @@ func newConn(t Transport, cfg config) (*Conn, error) {
 		groupRefs: make(map[uint32]int),
 	}
 	c.interrupt = func() { _ = c.tr.SetReadDeadline(time.Unix(1, 0)) }
+	c.fl.setBuffers(0, 0)
 	for _, g := range cfg.groups {
 		if err := c.JoinGroup(g); err != nil {
 			return nil, err
@@ -136,11 +138,22 @@ func newConn(t Transport, cfg config) (*Conn, error) {
 func (c *Conn) PortID() uint32 { return c.pid }
 
 // SetReadBuffer changes the socket's receive buffer (SO_RCVBUF) after Dial.
+// The Conn sizes its flow-control window from it (see Conn).
 func (c *Conn) SetReadBuffer(bytes int) error {
 	if c.sock == nil {
 		return errors.ErrUnsupported
 	}
-	return c.sock.setReadBuffer(bytes)
+	if err := c.sock.setReadBuffer(bytes); err != nil {
+		return err
+	}
+	rcv, err := c.sock.readBuffer()
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.fl.budget = rcv
+	c.mu.Unlock()
+	return nil
 }
 
 // ReadBuffer reports the socket's receive buffer size (SO_RCVBUF).
@@ -275,6 +288,10 @@ type call struct {
 	barrier   bool
 	queued    bool
 	epoch     uint64 // guarded by mu: the sendmsg that carried it, 0 before
+	// Flow control (flow.go), guarded by mu: the receive-buffer bytes
+	// cl reserves when sent, those it holds while in flight, and what its
+	// answer has cost so far.
+	want, credit, cost int32
 
 	// Owner only.
 	op        string
@@ -338,6 +355,7 @@ func (cl *call) reset() {
 	cl.replyOnly, cl.sendOwn = false, false
 	cl.abandoned, cl.owned, cl.gotAny, cl.barrier, cl.queued, cl.intr = false, false, false, false, false, false
 	cl.epoch = 0
+	cl.want, cl.credit, cl.cost = 0, 0, 0
 	cl.names, cl.onWarning = nil, nil
 }
 
@@ -389,6 +407,14 @@ func (c *Conn) idleRemoveLocked(w *waiter) {
 		c.idleTail = w.prev
 	}
 	w.prev, w.next = nil, nil
+}
+
+// wakeLeaderLocked wakes a leader blocked in the kernel so that it looks
+// again at what it waits for: something settled without a message.
+func (c *Conn) wakeLeaderLocked() {
+	if c.leader {
+		c.interrupt()
+	}
 }
 
 // promoteLocked wakes a waiting goroutine to take over reading when nobody
@@ -511,11 +537,24 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 				}
 				continue
 			}
-			if len(c.sendQ) > 0 && !c.held() {
+			if c.sendableLocked() {
 				// Nothing to read: send what has gathered.
 				c.flushLocked(true)
 				c.mu.Unlock()
 				continue
+			}
+			if ready, closed := c.readyLocked(w, self), c.closed; ready || closed {
+				// Settled without a message: a send another goroutine
+				// made for w failed, or w's subscription was closed.
+				// Whoever did so woke a blocked receive (wakeLeaderLocked)
+				// for this check.
+				c.releaseLeaderLocked(self, rx)
+				c.mu.Unlock()
+				c.disarm(stop)
+				if !ready {
+					return net.ErrClosed
+				}
+				return nil
 			}
 			c.mu.Unlock()
 			// Nothing queued: if ctx can be cancelled, arrange for a
@@ -680,7 +719,7 @@ func (c *Conn) routeLocked(msg []byte, h netlink.Header, group uint32, self *cal
 	}
 	cl := c.pending.get(h.Sequence)
 	if cl == nil {
-		c.st.stale++
+		c.staleLocked(h)
 		return
 	}
 	if !cl.barrier && !cl.accepts(h.Type) {
@@ -691,6 +730,9 @@ func (c *Conn) routeLocked(msg []byte, h netlink.Header, group uint32, self *cal
 	}
 	final := cl.isFinal(h.Type, h.Flags)
 	cl.gotAny = true
+	if !cl.dump {
+		cl.cost += int32(replyCost(len(msg)))
+	}
 	switch {
 	case cl.barrier:
 		if final {
@@ -700,6 +742,7 @@ func (c *Conn) routeLocked(msg []byte, h netlink.Header, group uint32, self *cal
 	case cl.abandoned:
 		c.st.discarded++
 		if final {
+			c.settleLocked(cl, false)
 			c.pending.del(cl.seq)
 			if cl.dump {
 				c.releaseDumpLocked()
@@ -719,6 +762,7 @@ func (c *Conn) routeLocked(msg []byte, h netlink.Header, group uint32, self *cal
 		cl.signal()
 	}
 	if final {
+		c.settleLocked(cl, true)
 		c.pending.del(cl.seq)
 		cl.final = true
 		if cl.dump {
@@ -735,6 +779,9 @@ func (c *Conn) truncatedLocked(d *Datagram) {
 		h := parseHeader(d.Buf)
 		if h.Sequence != 0 {
 			if cl := c.pending.get(h.Sequence); cl != nil && !cl.barrier {
+				if !cl.dump && !cl.replyOnly {
+					c.orphanLocked(cl) // its ACK is still to come
+				}
 				c.failLocked(cl, &Error{Op: cl.op, Family: cl.family, Command: cl.cmd, Err: ErrTruncated,
 					Message: truncMsg(d), Offset: -1, MissingNest: -1})
 			} else {
@@ -760,6 +807,7 @@ func (c *Conn) failLocked(cl *call, err error) {
 		return
 	}
 	cl.final = true
+	c.settleLocked(cl, false)
 	c.pending.del(cl.seq)
 	if cl.dump {
 		c.releaseDumpLocked()

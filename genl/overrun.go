@@ -70,6 +70,7 @@ func (c *Conn) barrierDoneLocked(b *call) {
 		c.barrierSeq = 0 // the leader flushes the requests held meanwhile
 	}
 	e := b.epoch
+	c.lostOrphansLocked(e)
 	for _, cl := range c.pending.all() {
 		ce := cl.epoch
 		if ce == 0 || ce >= e {
@@ -84,6 +85,6 @@ func (c *Conn) barrierDoneLocked(b *call) {
 		}
 		c.st.lostReplies++
 		c.failLocked(cl, &Error{Op: cl.op, Family: cl.family, Command: cl.cmd,
-			Err: &OverrunError{Overruns: 1}, Offset: -1, MissingNest: -1})
+			Err: &OverrunError{Overruns: 1, OutcomeUnknown: !cl.dump}, Offset: -1, MissingNest: -1})
 	}
 }

@@ -17,7 +17,9 @@ import (
 // other CPU. (Letting the leader send as well kept the two serial: with 8
 // goroutines on 2 CPUs it coalesced more per sendmsg but reached only
 // 1.1x the single-caller rate, against 1.3-1.6x this way.) The leader still
-// flushes what is queued when nobody sends, e.g. after an overrun's barrier.
+// flushes what is queued when nobody sends, e.g. after an overrun's barrier,
+// and what waited for room in the receive buffer (flow.go) as it reads the
+// answers that make room.
 
 // submitLocked queues cl and sends it unless an active sender will, or the
 // queue is held after an overrun.
@@ -33,8 +35,9 @@ func (c *Conn) submitLocked(cl *call) {
 	default:
 		cl.sendOwn = true
 		c.flushLocked(false)
-		// Still queued if an overrun held the queue meanwhile: whoever
-		// sends it later is not its owner and must copy it.
+		// Still queued if an overrun held the queue meanwhile, or the
+		// answers in flight leave no room for its own: whoever sends it
+		// later is not its owner and must copy it.
 		cl.sendOwn = false
 	}
 }
@@ -55,7 +58,9 @@ func (c *Conn) sendMany(cls []*call) {
 // flushLocked sends whatever is queued unless another goroutine is sending.
 // It drops c.mu during each sendmsg. After an overrun it sends nothing until
 // the leader has drained the receive queue: the kernel would drop the
-// replies (see overrunLocked).
+// replies (see overrunLocked). It sends requests in queue order while their
+// answers fit in the receive buffer, and stops at the first that does not
+// (flow.go); each sendmsg holds at most what the send buffer accepts.
 //
 // Requests queue up while a sendmsg runs, so under load a sender could go
 // on sending other callers' requests for ever, its own caller waiting (and
@@ -76,7 +81,7 @@ func (c *Conn) flushLocked(leader bool) {
 	c.sending = true
 	busy := false
 	var start time.Time
-	for sent := 0; len(c.sendQ) > 0 && !c.held(); {
+	for sent := 0; len(c.sendQ) > 0 && !c.held() && c.fitsLocked(c.sendQ[0]); {
 		if sent > 0 {
 			if leader {
 				break
@@ -94,6 +99,7 @@ func (c *Conn) flushLocked(leader bool) {
 			q.sendOwn, q.queued = false, false
 			c.sendEpoch++
 			q.epoch = c.sendEpoch
+			c.reserveLocked(q)
 			c.sendQ[0] = nil
 			c.sendQ = c.sendQ[:0]
 			c.st.sends++
@@ -119,13 +125,14 @@ func (c *Conn) flushLocked(leader bool) {
 		seqs := c.sendSeqs[:0]
 		n := 0
 		for _, q := range c.sendQ {
-			if len(buf) > 0 && len(buf)+len(q.buf) > maxSendBytes {
+			if n > 0 && (len(buf)+len(q.buf) > c.fl.sendMax || !c.fitsLocked(q)) {
 				break
 			}
 			buf = append(buf, q.buf...)
 			seqs = append(seqs, q.seq)
 			q.queued, q.sendOwn = false, false
 			q.epoch = c.sendEpoch
+			c.reserveLocked(q)
 			n++
 		}
 		rest := copy(c.sendQ, c.sendQ[n:])
@@ -148,7 +155,7 @@ func (c *Conn) flushLocked(leader bool) {
 	if busy {
 		c.sendBusy.Store(false)
 	}
-	if len(c.sendQ) > 0 && c.leader && !c.held() && !c.closed {
+	if c.leader && c.sendableLocked() {
 		// Stopped by maxFlushTime. The answers to what went out wake the
 		// leader, unless a request promised a reply its command never
 		// sends: wake a leader blocked in the kernel so that it flushes.
@@ -175,6 +182,10 @@ func (c *Conn) failSentLocked(seq uint32, err error) {
 		return
 	}
 	cl.epoch = 0 // never reached the kernel
+	c.settleLocked(cl, false)
+	// A leader blocked in the kernel, maybe cl's own caller, may be
+	// waiting for nothing else: wake it to see the failure.
+	c.wakeLeaderLocked()
 	if cl.abandoned {
 		c.pending.del(seq)
 		if cl.dump {
