@@ -68,9 +68,9 @@ var unseenCost = int32(replyCost(goodSize) + replyCost(ackSize))
 
 // flow is the Conn's flow-control state, guarded by Conn.mu.
 type flow struct {
-	budget   int   // receive-buffer bytes answers in flight may take; 0: no limit
-	inflight int   // bytes reserved by requests sent and not yet answered
-	sendMax  int   // the longest sendmsg
+	budget   int // receive-buffer bytes answers in flight may take; 0: no limit
+	inflight int // bytes reserved by requests sent and not yet answered
+	sendMax  int // the longest sendmsg
 	costs    [64]opCost
 	orphans  map[uint32]orphan // seq → credit of requests whose callers left before the answer
 }

@@ -226,4 +226,3 @@ func TestCancelledContextNotSent(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
