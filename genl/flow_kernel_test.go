@@ -299,4 +299,3 @@ func TestKernelSubscriptionCloseWakesNext(t *testing.T) {
 		t.Fatal("Next still blocked 3 s after Close")
 	}
 }
-
