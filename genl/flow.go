@@ -25,10 +25,13 @@ import (
 // is not known before it arrives, so each kind of request (family and
 // command) is charged the most its answers have cost so far, and a kind not
 // seen yet is charged as if its reply filled a page (NLMSG_GOODSIZE), the
-// size most commands allocate for a reply. A dump is charged for what the
-// kernel lets it queue: it adds a part (at most 32 KiB of data) only while
-// the queue holds at most half the buffer (netlink_recvmsg), so it holds up
-// to half the buffer plus one part.
+// size most commands allocate for a reply. Only successful answers teach
+// the cost: an error has no reply, where a success of the same kind may.
+// A dump is charged for what the kernel lets it queue: it adds a part only
+// while the queue holds at most half the buffer (netlink_recvmsg), so it
+// holds up to half the buffer plus one part, whose data the kernel
+// allocates as 32 KiB with the shared info (netlink_dump; the reader's
+// buffer size is capped there).
 //
 // A sendmsg is split where the send buffer (SO_SNDBUF) would refuse it: the
 // kernel fails a sendmsg longer than the send buffer less 32 bytes with
@@ -48,9 +51,9 @@ const (
 	goodSize = 4096 - 320
 	// ackSize is an NLMSG_ERROR with a capped ACK and a little extack.
 	ackSize = 256
-	// dumpPartSize is the largest part a dump queues for a reader whose
-	// buffers are 32 KiB or more (the kernel caps it there).
-	dumpPartSize = 32 << 10
+	// dumpPartCost bounds a dump part's truesize: 32 KiB of data and
+	// shared info, plus the sk_buff.
+	dumpPartCost = 32<<10 + skbOverhead
 	// defaultSendMax bounds one combined sendmsg when the send buffer is
 	// not known (a Transport other than the socket); the default socket
 	// send buffer is about 208 KiB.
@@ -111,7 +114,7 @@ func (c *Conn) estimateLocked(cl *call) int32 {
 		return 0
 	}
 	if cl.dump {
-		return int32(c.fl.budget/2 + replyCost(dumpPartSize))
+		return int32(c.fl.budget/2 + dumpPartCost)
 	}
 	key := costKey(cl.family, cl.cmd)
 	if e := c.fl.costs[costSlot(key)]; e.key == key {
@@ -132,12 +135,12 @@ func (c *Conn) reserveLocked(cl *call) {
 }
 
 // settleLocked gives back cl's reservation: its final message was read, or
-// it is known never to come. When the answer was read whole, the cost of
-// its kind is updated.
-func (c *Conn) settleLocked(cl *call, answered bool) {
+// it is known never to come. When a successful answer was read whole
+// (learn), the cost of its kind is updated.
+func (c *Conn) settleLocked(cl *call, learn bool) {
 	c.fl.inflight -= int(cl.credit)
 	cl.credit = 0
-	if answered && !cl.dump && cl.cost > 0 && c.fl.budget > 0 {
+	if learn && !cl.dump && cl.cost > 0 && c.fl.budget > 0 {
 		key := costKey(cl.family, cl.cmd)
 		e := &c.fl.costs[costSlot(key)]
 		if e.key != key {
