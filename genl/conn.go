@@ -25,6 +25,19 @@ import (
 //
 // The kernel runs one dump at a time per socket, so dumps on a Conn take
 // turns while do-requests interleave with them.
+//
+// Flow control: the kernel drops an answer that finds the socket's receive
+// buffer full. So a Conn (over a real socket) sends a request only when the
+// answers of the requests in flight, its own included, fit in the receive
+// buffer (SO_RCVBUF, see WithReadBuffer): each request reserves a bound on
+// the memory its answer takes, learnt per family and command from the
+// answers seen, and gives it back when the answer is read. Requests that do
+// not fit wait, in order, and go out as answers arrive; a request is always
+// sent when nothing is in flight. Any number of callers, and Batches of any
+// size, are answered without overrunning the buffer. Each sendmsg is kept
+// within the send buffer (SO_SNDBUF, see WithWriteBuffer). Multicast
+// notifications share the receive buffer and are not bounded; a reply they
+// crowd out fails its request with ErrOverrun and ErrOutcomeUnknown.
 type Conn struct {
 	tr   Transport
 	sock *sockTransport // tr when it is the real socket: calls skip the interface

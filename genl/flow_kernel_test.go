@@ -89,7 +89,7 @@ func TestKernelBurst(t *testing.T) {
 					"other_errors", r.other, "took", r.took.Round(time.Microsecond), "requests", st.Requests-before.Requests,
 					"sends", st.Sends-before.Sends, "overruns", st.Overruns, "lost_replies", st.LostReplies, "stale", st.Stale)
 				if r.ok != n || st.Overruns != 0 || st.Stale != 0 {
-					t.Fatalf("round %d: %d of %d answered (%d overrun errors, %d others, first: %v), overruns %d, stale %d",
+					t.Errorf("round %d: %d of %d answered (%d overrun errors, %d others, first: %v), overruns %d, stale %d",
 						round, r.ok, n, r.overrun, r.other, r.firstErr, st.Overruns, st.Stale)
 				}
 				c.Close()
