@@ -29,6 +29,33 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// closeWakesNext blocks next (a subscription's Next) on another goroutine,
+// calls closeSub (its Close) and returns how long after Close began next
+// returned net.ErrClosed.
+func closeWakesNext(t *testing.T, c *genl.Conn, next func(context.Context) error, closeSub func() error) time.Duration {
+	t.Helper()
+	got := make(chan error, 1)
+	go func() { got <- next(context.Background()) }()
+	time.Sleep(50 * time.Millisecond) // let Next block in the transport
+	start := time.Now()
+	if err := closeSub(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-got:
+		took := time.Since(start)
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("Next after Close: %v, want net.ErrClosed", err)
+		}
+		return took
+	case <-time.After(3 * time.Second):
+		c.Close() // unblock it so the test ends
+		<-got
+		t.Fatal("Next still blocked 3 s after Subscription.Close")
+		return 0
+	}
+}
+
 // TestSubscriptionCloseWakesNext: a subscriber alone on the Conn is the one
 // reading the transport; Close from another goroutine must end its Next
 // with net.ErrClosed, without any traffic arriving.
@@ -38,27 +65,8 @@ func TestSubscriptionCloseWakesNext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan error, 1)
-	go func() {
-		_, err := sub.Next(context.Background())
-		got <- err
-	}()
-	time.Sleep(20 * time.Millisecond) // let Next block in the transport
-	start := time.Now()
-	if err := sub.Close(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-got:
-		if !errors.Is(err, net.ErrClosed) {
-			t.Fatalf("Next after Close: %v, want net.ErrClosed", err)
-		}
-		t.Logf("Next returned %v after Close", time.Since(start))
-	case <-time.After(3 * time.Second):
-		c.Close() // unblock it so the test ends
-		<-got
-		t.Fatal("Next still blocked 3 s after Subscription.Close")
-	}
+	next := func(ctx context.Context) error { _, err := sub.Next(ctx); return err }
+	t.Logf("Next returned %v after Close began", closeWakesNext(t, c, next, sub.Close))
 	// The Conn is still usable for another subscription.
 	if _, err := c.Subscribe(7); err != nil {
 		t.Fatal(err)
