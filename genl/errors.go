@@ -21,6 +21,13 @@ var (
 	// yields it (as an *OverrunError) and keeps going; a request whose reply
 	// was lost fails with it.
 	ErrOverrun = errors.New("genl: receive buffer overrun: messages were lost")
+	// ErrOutcomeUnknown reports a do-request (Do, Ack, Batch) that reached
+	// the kernel but whose answer the kernel dropped (a receive-buffer
+	// overrun, caused by notifications on the Conn): the kernel carried it
+	// out or refused it, and nobody can tell which. A change may have been
+	// made; read the state back before retrying one. The error also
+	// matches ErrOverrun.
+	ErrOutcomeUnknown = errors.New("genl: outcome unknown: the request reached the kernel but its answer was lost")
 	// ErrTruncated reports a datagram larger than the receive buffer
 	// (MSG_TRUNC); its tail is lost. See WithMessageBufferSize.
 	ErrTruncated = errors.New("genl: message truncated")
@@ -35,17 +42,25 @@ var (
 type OverrunError struct {
 	Overruns uint64
 	Dropped  uint64
+	// OutcomeUnknown is set when the lost message was the answer to the
+	// failed request itself: the kernel received the request, so it may
+	// have carried it out (see ErrOutcomeUnknown).
+	OutcomeUnknown bool
 }
 
 // Error implements error.
 func (e *OverrunError) Error() string {
+	if e.OutcomeUnknown {
+		return "genl: outcome unknown: the request reached the kernel but its answer was lost in a receive buffer overrun"
+	}
 	return "genl: receive buffer overrun: messages were lost (" + itoa(int(e.Overruns)) +
 		" overruns, " + itoa(int(e.Dropped)) + " dropped)"
 }
 
-// Is makes errors.Is(err, ErrOverrun) and errors.Is(err, unix.ENOBUFS) true.
+// Is makes errors.Is(err, ErrOverrun) and errors.Is(err, unix.ENOBUFS) true,
+// and errors.Is(err, ErrOutcomeUnknown) when OutcomeUnknown is set.
 func (e *OverrunError) Is(target error) bool {
-	return target == ErrOverrun || target == unix.ENOBUFS
+	return target == ErrOverrun || target == unix.ENOBUFS || (e.OutcomeUnknown && target == ErrOutcomeUnknown)
 }
 
 // An Error is a failed operation on a Conn. When the kernel refused a
