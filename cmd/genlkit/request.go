@@ -18,24 +18,42 @@ import (
 	"github.com/genlkit/genlkit/internal/jsonmsg"
 )
 
+// maxRequestJSON is the most JSON one request may be written in (a --json
+// file or standard input, or one batch line). A netlink request is at most
+// the socket's send buffer (a few hundred KiB), so more is a mistake, and
+// the bound keeps memory small however big the input.
+const maxRequestJSON = 16 << 20
+
+// errJSONTooLong is the usage error of input longer than maxRequestJSON.
+func errJSONTooLong(what string) error {
+	return usagef("", "%s: more than %d MiB of JSON; no netlink request is that large", what, maxRequestJSON>>20)
+}
+
 // readJSONArg returns the text of a --json argument: inline, @FILE, or -
 // for standard input.
 func (a *app) readJSONArg(arg string) ([]byte, error) {
+	var r io.Reader
 	switch {
 	case arg == "-":
-		b, err := io.ReadAll(a.stdin)
-		if err != nil {
-			return nil, fmt.Errorf("read the JSON from stdin: %w", err)
-		}
-		return b, nil
+		r = a.stdin
 	case strings.HasPrefix(arg, "@"):
-		b, err := os.ReadFile(arg[1:])
+		f, err := os.Open(arg[1:])
 		if err != nil {
 			return nil, usagef("", "--json %s: %v", arg, err)
 		}
-		return b, nil
+		defer f.Close()
+		r = f
+	default:
+		return []byte(arg), nil
 	}
-	return []byte(arg), nil
+	b, err := io.ReadAll(io.LimitReader(r, maxRequestJSON+1))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("--json %s: %w", arg, err)
+	case len(b) > maxRequestJSON:
+		return nil, errJSONTooLong("--json " + arg)
+	}
+	return b, nil
 }
 
 // parseRequest parses the JSON of a request; a mistake is a usage error.
@@ -360,7 +378,7 @@ func (a *app) readBatchLines() ([]batchItem, []*jsonmsg.Object, error) {
 	var items []batchItem
 	var msgs []*jsonmsg.Object
 	sc := bufio.NewScanner(a.stdin)
-	sc.Buffer(make([]byte, 64*1024), 16<<20)
+	sc.Buffer(make([]byte, 64*1024), maxRequestJSON)
 	line := 0
 	for sc.Scan() {
 		line++
@@ -390,7 +408,9 @@ func (a *app) readBatchLines() ([]batchItem, []*jsonmsg.Object, error) {
 		items = append(items, batchItem{op: s})
 		msgs = append(msgs, msg)
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return nil, nil, errJSONTooLong(fmt.Sprintf("stdin line %d", line+1))
+	} else if err != nil {
 		return nil, nil, fmt.Errorf("read stdin: %w", err)
 	}
 	return items, msgs, nil
