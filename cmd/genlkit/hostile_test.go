@@ -115,6 +115,23 @@ func TestEmptyNetNS(t *testing.T) {
 	}
 }
 
+// TestNegativeLimits: a negative --timeout, --duration or --count is a
+// usage error naming the flag, not "no limit" (a subscribe that never
+// ends).
+func TestNegativeLimits(t *testing.T) {
+	for _, args := range [][]string{
+		{"--timeout", "-1s", "families"},
+		{"dump", "netdev", "dev-get", "--timeout=-5ms"},
+		{"subscribe", "netdev", "mgmt", "--duration", "-1s"},
+		{"subscribe", "netdev", "mgmt", "--count", "-5"},
+	} {
+		r := runInProcess(append([]string{"--netns", "/nonexistent"}, args...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, "must not be negative") || r.stdout != "" {
+			t.Errorf("%q: %v", args, r)
+		}
+	}
+}
+
 // TestJSONInputRefused: input that would reach the kernel other than as
 // written is a usage error naming what and where.
 func TestJSONInputRefused(t *testing.T) {
