@@ -348,6 +348,24 @@ func (a *app) cmdDump(args []string) error {
 type batchItem struct {
 	op   string
 	json string
+	line int // its line on stdin, or 0 when given by flags
+}
+
+// where names the request, for errors about it: "stdin line 3" or
+// "request [2]" (its index in the results).
+func (it batchItem) where(i int) string {
+	if it.line > 0 {
+		return fmt.Sprintf("stdin line %d", it.line)
+	}
+	return fmt.Sprintf("request [%d]", i)
+}
+
+// inRequest prefixes err, about one request of a batch, with where it is.
+func inRequest(err error, where string) error {
+	if ue, ok := errors.AsType[*usageError](err); ok {
+		return &usageError{msg: where + ": " + ue.msg, hint: ue.hint}
+	}
+	return fmt.Errorf("%s: %w", where, err)
 }
 
 func batchFlags(a *app, fs *flag.FlagSet) {
@@ -405,7 +423,7 @@ func (a *app) readBatchLines() ([]batchItem, []*jsonmsg.Object, error) {
 				return nil, nil, usagef(hint, "stdin line %d: \"msg\" is not an object", line)
 			}
 		}
-		items = append(items, batchItem{op: s})
+		items = append(items, batchItem{op: s, line: line})
 		msgs = append(msgs, msg)
 	}
 	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
@@ -431,10 +449,10 @@ func (a *app) cmdBatch(args []string) error {
 			return usagef("Give --op OP [--json …] for each request, or JSON lines on stdin.", "batch: no requests")
 		}
 	} else {
-		for _, it := range items {
+		for i, it := range items {
 			m, err := a.parseRequest(it.json)
 			if err != nil {
-				return err
+				return inRequest(err, it.where(i))
 			}
 			msgs = append(msgs, m)
 		}
@@ -447,10 +465,10 @@ func (a *app) cmdBatch(args []string) error {
 	reqs := make([]genl.Request, len(items))
 	for i, it := range items {
 		if ops[i], err = findOp(desc.desc, it.op, "do"); err != nil {
-			return err
+			return inRequest(err, it.where(i))
 		}
 		if reqs[i], err = buildRequest(f, desc, ops[i], msgs[i], false); err != nil {
-			return err
+			return inRequest(err, it.where(i))
 		}
 		reqs[i].Flags = a.requestFlags()
 		reqs[i].OnWarning = a.warn

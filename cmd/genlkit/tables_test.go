@@ -383,3 +383,28 @@ func TestLinkModesTable(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchNamesRequest: a mistake in one request of a batch names the
+// request (its stdin line, or its index for --op), and nothing is sent.
+func TestBatchNamesRequest(t *testing.T) {
+	ns := testutils.NetNS(t)
+	ok := `{"name": "add-addr", "msg": {"addr": {"family": 2, "id": 5, "addr4": "192.0.2.5"}}}`
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{ok + "\n\n" + `{"name": "nosuch"}` + "\n", nil, `stdin line 3: family mptcp_pm has no op "nosuch"`},
+		{ok + "\n" + `{"name": "get-addr", "msg": {"addr": {"addr4": "2001:db8::1"}}}` + "\n", nil, "stdin line 2: json .addr.addr4"},
+		{"", []string{"--op", "add-addr", "--json", `{"addr": {"family": 2, "id": 5, "addr4": "192.0.2.5"}}`,
+			"--op", "get-addr", "--json", `{"addr": {"addr6": "192.0.2.1"}}`}, "request [1]: json .addr.addr6"},
+		{"", []string{"--op", "add-addr", "--json", `{"addr": {"family": 2, "id": 5, "addr4": "192.0.2.5"}}`,
+			"--op", "get-addr", "--json", `{"addr": `}, "request [1]: --json: invalid JSON"},
+	} {
+		r := cli(t, tc.stdin, append([]string{"--netns", ns.Name, "batch", "mptcp_pm"}, tc.args...)...)
+		wantExit(t, r, 2, "genlkit: "+tc.want)
+	}
+	if out := ns.IP(t, "mptcp", "endpoint", "show"); strings.TrimSpace(out) != "" {
+		t.Errorf("endpoints: %s", out)
+	}
+}
