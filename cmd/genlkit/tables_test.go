@@ -362,24 +362,36 @@ func TestOpsTree(t *testing.T) {
 	wantExit(t, cli(t, "", "ops", "netdev", "dev-gett"), 2, `did you mean "dev-get"?`)
 }
 
-// TestLinkModesTable: link modes read as ethtool shows them: the speed in
-// Mb/s, named link modes ("none" for a veth, which reports none).
+// TestLinkModesTable: link modes, link info and link state read as ethtool
+// shows them (the speed in Mb/s, named link modes, "none" for a veth which
+// reports none; duplex, port, transceiver and MDI-X by ethtool's words) on
+// a veth and a bridge (whose duplex and port ethtool does not know).
 func TestLinkModesTable(t *testing.T) {
 	ns := testutils.NetNS(t)
 	ns.AddVeths(t, "v", 1)
-	got, _ := tableLines(t, ns, "do", "ethtool", "linkmodes-get", "--json", `{"header": {"dev-name": "v0"}}`)
-	if got["ours"] != "none" {
-		t.Errorf("ours: %q", got["ours"])
-	}
-	state, _ := tableLines(t, ns, "do", "ethtool", "linkstate-get", "--json", `{"header": {"dev-name": "v0"}}`)
+	ns.IP(t, "link", "add", "br0", "type", "bridge")
 	ethtool := testutils.RequireTool(t, "ethtool")
-	out := ns.Exec(t, ethtool, "v0")
-	for _, c := range []struct{ ours, theirs string }{
-		{got["speed"], "Speed"}, {got["autoneg"], "Auto-negotiation"}, {state["link"], "Link detected"},
-	} {
-		m := regexp.MustCompile(c.theirs + `: (\S+)`).FindStringSubmatch(out)
-		if m == nil || c.ours != m[1] {
-			t.Errorf("%s: genlkit %q, ethtool %q", c.theirs, c.ours, m)
+	for _, dev := range []string{"v0", "br0"} {
+		req := fmt.Sprintf(`{"header": {"dev-name": %q}}`, dev)
+		modes, _ := tableLines(t, ns, "do", "ethtool", "linkmodes-get", "--json", req)
+		if modes["ours"] != "none" {
+			t.Errorf("%s ours: %q", dev, modes["ours"])
+		}
+		info, _ := tableLines(t, ns, "do", "ethtool", "linkinfo-get", "--json", req)
+		state, _ := tableLines(t, ns, "do", "ethtool", "linkstate-get", "--json", req)
+		out := ns.Exec(t, ethtool, dev)
+		for _, c := range []struct{ ours, theirs string }{
+			{modes["speed"], "Speed"}, {modes["autoneg"], "Auto-negotiation"}, {modes["duplex"], "Duplex"},
+			{info["port"], "Port"}, {info["transceiver"], "Transceiver"}, {info["phyaddr"], "PHYAD"},
+			{state["link"], "Link detected"},
+		} {
+			m := regexp.MustCompile(`\t` + c.theirs + `: (.+)\n`).FindStringSubmatch(out)
+			if m == nil || c.ours != m[1] {
+				t.Errorf("%s %s: genlkit %q, ethtool %q", dev, c.theirs, c.ours, m)
+			}
+		}
+		if m := regexp.MustCompile(`\tMDI-X: (.+)\n`).FindStringSubmatch(out); m != nil && m[1] != info["tp-mdix"] {
+			t.Errorf("%s MDI-X: genlkit %q, ethtool %q", dev, info["tp-mdix"], m[1])
 		}
 	}
 }
