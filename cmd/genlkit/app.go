@@ -346,10 +346,13 @@ func (a *app) exit(err error) int {
 	if err == nil {
 		return exitOK
 	}
+	// Messages quote what was given (JSON keys, names) and what the kernel
+	// said: escape what a terminal would act on. A usage error is one line;
+	// a runtime error keeps the lines it was joined from.
 	var ue *usageError
 	switch {
 	case errors.As(err, &ue):
-		fmt.Fprintf(a.stderr, "genlkit: %s\n", ue.msg)
+		fmt.Fprintf(a.stderr, "genlkit: %s\n", printable(ue.msg))
 		if ue.hint != "" {
 			fmt.Fprintln(a.stderr, ue.hint)
 		}
@@ -357,7 +360,11 @@ func (a *app) exit(err error) int {
 	case errors.Is(err, errSilent):
 		return exitFailure
 	}
-	fmt.Fprintln(a.stderr, "Error: "+errorText(err))
+	lines := strings.Split(errorText(err), "\n")
+	for i, l := range lines {
+		lines[i] = printable(l)
+	}
+	fmt.Fprintln(a.stderr, "Error: "+strings.Join(lines, "\n"))
 	return exitFailure
 }
 

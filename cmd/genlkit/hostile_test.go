@@ -167,6 +167,28 @@ func TestJSONInputRefused(t *testing.T) {
 	}
 }
 
+// TestErrorsEscapeControl: an error quoting what was given (a JSON key, a
+// namespace name) escapes control characters, so a usage error stays one
+// line and nothing reaches the terminal raw.
+func TestErrorsEscapeControl(t *testing.T) {
+	ns := testutils.NetNS(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--netns", ns.Name, "do", "ethtool", "linkinfo-get", "--json", `{"head\u0000er": {}}`}, 2, `json .head\x00er: `},
+		{[]string{"--netns", ns.Name, "do", "ethtool", "linkinfo-get", "--json", `{"header": {"x\u001b[31m\ny": 1}}`}, 2, `json .header.x\x1b[31m\ny: `},
+		{[]string{"--netns", "/nonexistent/a\x1bb", "families"}, 1, `/nonexistent/a\x1bb`},
+	} {
+		r := cli(t, "", tc.args...)
+		first, _, _ := strings.Cut(r.stderr, "\n")
+		if r.code != tc.code || !strings.Contains(first, tc.want) || strings.ContainsAny(r.stderr, "\x00\x1b") {
+			t.Errorf("%q: %v", tc.args, r)
+		}
+	}
+}
+
 // TestSpecLoadFailure: a --spec that cannot be loaded is a usage error.
 func TestSpecLoadFailure(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
