@@ -199,6 +199,11 @@ func TestSpecLoadFailure(t *testing.T) {
 			t.Errorf("--spec %s: %v", file, r)
 		}
 	}
+	// families lists every family: a spec there is a mistake, not ignored.
+	r := runInProcess("--netns", "/nonexistent", "families", "--spec", bad)
+	if r.code != 2 || !strings.Contains(r.stderr, "families: --spec describes one family") {
+		t.Errorf("families --spec: %v", r)
+	}
 }
 
 // TestTableEscapesControl: a kernel string with control characters (an
