@@ -420,3 +420,55 @@ func TestBatchNamesRequest(t *testing.T) {
 		t.Errorf("endpoints: %s", out)
 	}
 }
+
+// TestSubscribeUnknownTable: a notification the descriptor has no op for
+// (the mptcp_pm spec lists no events) is shown in a table by its command
+// number, not as "<nil>".
+func TestSubscribeUnknownTable(t *testing.T) {
+	ns := testutils.NetNS(t)
+	ns.AddVeths(t, "v", 1)
+	ns.IP(t, "addr", "add", "192.0.2.1/24", "dev", "v0")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, "--netns", ns.Name, "subscribe", "mptcp_pm", "mptcp_pm_events", "-o", "table", "--count", "1", "--duration", "20s")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		// An MPTCP listener (and connection) makes the kernel send events.
+		err := ns.Run(func() error {
+			var lc net.ListenConfig
+			lc.SetMultipathTCP(true)
+			ln, err := lc.Listen(ctx, "tcp4", "192.0.2.1:0")
+			if err != nil {
+				return err
+			}
+			defer ln.Close()
+			d := net.Dialer{}
+			d.SetMultipathTCP(true)
+			c, err := d.DialContext(ctx, "tcp4", ln.Addr().String())
+			if err == nil {
+				c.Close()
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatalf("MPTCP connection: %v", err)
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("%v: %s", err, out.String())
+			}
+			if s := out.String(); !regexp.MustCompile(`^cmd \d+ \(unknown to the descriptor\):\n  `).MatchString(s) {
+				t.Errorf("notification:\n%s", s)
+			}
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
