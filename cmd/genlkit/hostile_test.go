@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -112,6 +113,20 @@ func TestEmptyNetNS(t *testing.T) {
 		if r.code != 2 || !strings.Contains(r.stderr, "empty network namespace name") || r.stdout != "" {
 			t.Errorf("%q: %v", args, r)
 		}
+	}
+}
+
+// TestBatchTooMany: a batch of more requests than the documented limit
+// is a usage error naming the line, read in bounded memory, before any
+// kernel is asked.
+func TestBatchTooMany(t *testing.T) {
+	lines := writeRepeated(t, t.TempDir(), "", `{"name": "dev-get", "msg": {"ifindex": 1}}`+"\n", maxBatchRequests+1, "")
+	r, rss := cliRSS(t, lines, "--netns", "/nonexistent", "batch", "netdev")
+	if r.code != 2 || !strings.Contains(r.stderr, fmt.Sprintf("stdin line %d: more than %d requests in one batch", maxBatchRequests+1, maxBatchRequests)) {
+		t.Errorf("%v", r)
+	}
+	if rss > 512<<20 {
+		t.Errorf("peak RSS %d MiB", rss>>20)
 	}
 }
 

@@ -24,6 +24,11 @@ import (
 // the bound keeps memory small however big the input.
 const maxRequestJSON = 16 << 20
 
+// maxBatchRequests is the most requests one batch may hold: every request
+// and its result are kept until the batch ends (about 2 KiB each), so the
+// bound keeps memory under a few hundred MiB. Split bigger batches.
+const maxBatchRequests = 100_000
+
 // errJSONTooLong is the usage error of input longer than maxRequestJSON.
 func errJSONTooLong(what string) error {
 	return usagef("", "%s: more than %d MiB of JSON; no netlink request is that large", what, maxRequestJSON>>20)
@@ -422,6 +427,9 @@ func (a *app) readBatchLines() ([]batchItem, []*jsonmsg.Object, error) {
 			if msg, ok = m.(*jsonmsg.Object); !ok {
 				return nil, nil, usagef(hint, "stdin line %d: \"msg\" is not an object", line)
 			}
+		}
+		if len(items) == maxBatchRequests {
+			return nil, nil, usagef("Split the requests into several batches.", "stdin line %d: more than %d requests in one batch", line, maxBatchRequests)
 		}
 		items = append(items, batchItem{op: s, line: line})
 		msgs = append(msgs, msg)
