@@ -98,8 +98,9 @@ func commands() []*command {
 			flags: batchFlags, run: (*app).cmdBatch},
 		{name: "subscribe", args: "FAMILY GROUP...", summary: "print the notifications of multicast groups, one JSON object per line, until interrupted or --duration",
 			flags: func(a *app, fs *flag.FlagSet) {
-				fs.DurationVar(&a.duration, "duration", 0, "stop after this long (e.g. 10s); 0 runs until interrupted")
-				fs.IntVar(&a.subscribeMaxLines, "count", 0, "stop after this many notifications; 0 for no limit")
+				a.duration, a.subscribeMaxLines = 0, 0
+				fs.Var(nonNegative[time.Duration]{&a.duration, time.ParseDuration}, "duration", "stop after this `duration` (e.g. 10s); 0 runs until interrupted")
+				fs.Var(nonNegative[int]{&a.subscribeMaxLines, strconv.Atoi}, "count", "stop after `N` notifications; 0 for no limit")
 			}, run: (*app).cmdSubscribe},
 		{name: "check", args: "FAMILY", summary: "compare a family's spec (--spec) or descriptor with the running kernel: ops, groups and attribute policies; exit 1 on differences",
 			run: (*app).cmdCheck},
@@ -135,8 +136,35 @@ func globalFlags(a *app, fs *flag.FlagSet) {
 	fs.StringVar(&a.output, "output", "", "output format: json or table (default: table on a terminal, json otherwise)")
 	fs.StringVar(&a.output, "o", "", "shorthand for --output")
 	fs.StringVar(&a.specArg, "spec", "", "describe the family with the YNL spec `FILE` instead of the compiled-in descriptor")
-	fs.DurationVar(&a.timeout, "timeout", 30*time.Second, "give up on a request after this long")
+	a.timeout = 30 * time.Second
+	fs.Var(nonNegative[time.Duration]{&a.timeout, time.ParseDuration}, "timeout", "give up on a request after this `duration` (0: never)")
 	fs.BoolVar(&a.pretty, "pretty", false, "indent JSON output")
+}
+
+// nonNegative is a flag holding a count or a duration that may not be
+// negative: "-1s" or "-5" is a mistake (a usage error), never "no limit".
+type nonNegative[T int | time.Duration] struct {
+	p     *T
+	parse func(string) (T, error)
+}
+
+func (f nonNegative[T]) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return fmt.Sprint(*f.p)
+}
+
+func (f nonNegative[T]) Set(s string) error {
+	v, err := f.parse(s)
+	switch {
+	case err != nil:
+		return errors.New("parse error")
+	case v < 0:
+		return errors.New("must not be negative")
+	}
+	*f.p = v
+	return nil
 }
 
 func findCommand(name string) *command {
@@ -318,10 +346,13 @@ func (a *app) exit(err error) int {
 	if err == nil {
 		return exitOK
 	}
+	// Messages quote what was given (JSON keys, names) and what the kernel
+	// said: escape what a terminal would act on. A usage error is one line;
+	// a runtime error keeps the lines it was joined from.
 	var ue *usageError
 	switch {
 	case errors.As(err, &ue):
-		fmt.Fprintf(a.stderr, "genlkit: %s\n", ue.msg)
+		fmt.Fprintf(a.stderr, "genlkit: %s\n", printable(ue.msg))
 		if ue.hint != "" {
 			fmt.Fprintln(a.stderr, ue.hint)
 		}
@@ -329,7 +360,11 @@ func (a *app) exit(err error) int {
 	case errors.Is(err, errSilent):
 		return exitFailure
 	}
-	fmt.Fprintln(a.stderr, "Error: "+errorText(err))
+	lines := strings.Split(errorText(err), "\n")
+	for i, l := range lines {
+		lines[i] = printable(l)
+	}
+	fmt.Fprintln(a.stderr, "Error: "+strings.Join(lines, "\n"))
 	return exitFailure
 }
 

@@ -159,8 +159,9 @@ func (v *view) bitset(a *family.AttrDesc, o *jsonmsg.Object) any {
 // ethtoolFeatures replaces the four bitsets of a features reply or
 // notification (hw, wanted, active, nochange) in out by one "features"
 // object read as `ethtool -k` prints it: each named feature "on" or "off",
-// "[fixed]" when it cannot be changed (not in hw, or in nochange), and
-// "[requested on|off]" when what was asked differs from what is active.
+// "[fixed]" when it cannot be changed (not in hw, or in nochange), else
+// "[requested on|off]" when what was asked differs from what is active
+// (as ethtool, which does not say what was asked of a fixed feature).
 func (v *view) ethtoolFeatures(op *family.OpDesc, obj, out *jsonmsg.Object) {
 	if op.Name != "features-get" && op.Name != "features-ntf" {
 		return
@@ -197,8 +198,7 @@ func (v *view) ethtoolFeatures(op *family.OpDesc, obj, out *jsonmsg.Object) {
 		state := onOff(active.set[i])
 		if !hw.set[i] || nochange.set[i] {
 			state += " [fixed]"
-		}
-		if wanted.set[i] != active.set[i] {
+		} else if wanted.set[i] != active.set[i] {
 			state += " [requested " + onOff(wanted.set[i]) + "]"
 		}
 		feats.Set(name, state)

@@ -41,6 +41,10 @@ func (a *app) cmdFamilies(args []string) error {
 	if err := wantArgs(a.cmd, args, 0, 0); err != nil {
 		return err
 	}
+	if a.specArg != "" {
+		// A spec describes one family; ignoring it would hide a mistake.
+		return usagef("Give --spec to a command that names the family: 'genlkit family NAME --spec FILE'.", "families: --spec describes one family, not the list")
+	}
 	c, err := a.dial()
 	if err != nil {
 		return err

@@ -24,9 +24,10 @@
 // Global flags, accepted anywhere on the line: --netns NAME, --output
 // json|table, --spec FILE, --timeout DURATION, --pretty.
 //
-// JSON input may nest at most 1,000 levels deep; deeper input, a key given
-// twice, a string with an embedded NUL or an address of the wrong IP
-// version is a usage error.
+// JSON input may nest at most 1,000 levels deep and hold at most 16 MiB per
+// request; deeper or longer input, a key given twice, a string with an
+// embedded NUL or an address of the wrong IP version is a usage error, as
+// is a negative --timeout, --duration or --count.
 //
 // Exit status: 0 on success; 1 for kernel and runtime errors and for a
 // check that found differences; 2 for usage errors.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,19 +70,19 @@ func (r result) String() string {
 // cli runs the built binary with the kernel specs in GENLKIT_SPECS.
 func cli(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
-	r, _ := runBinary(t, stdin, args...)
+	r, _ := runBinary(t, strings.NewReader(stdin), args...)
 	return r
 }
 
 // runBinary runs the built binary and returns what it printed and its
 // process state (for its resource usage).
-func runBinary(t *testing.T, stdin string, args ...string) (result, *os.ProcessState) {
+func runBinary(t *testing.T, stdin io.Reader, args ...string) (result, *os.ProcessState) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binPath, args...)
 	cmd.Env = append(os.Environ(), "GENLKIT_SPECS="+spectest.Dir(t))
-	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdin = stdin
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -167,7 +167,8 @@ func kernelErrorText(op string, e *genl.Error) string {
 	if errors.As(e.Err, &errno) {
 		fmt.Fprintf(&sb, "%s (%s)", upperFirst(errno.Error()), errnoName(errno))
 	} else if e.Err != nil {
-		sb.WriteString(upperFirst(e.Err.Error()))
+		// A Go error ("genl: …") keeps its package prefix as written.
+		sb.WriteString(e.Err.Error())
 	}
 	if op != "" {
 		sb.WriteString(": " + op)

@@ -18,24 +18,47 @@ import (
 	"github.com/genlkit/genlkit/internal/jsonmsg"
 )
 
+// maxRequestJSON is the most JSON one request may be written in (a --json
+// file or standard input, or one batch line). A netlink request is at most
+// the socket's send buffer (a few hundred KiB), so more is a mistake, and
+// the bound keeps memory small however big the input.
+const maxRequestJSON = 16 << 20
+
+// maxBatchRequests is the most requests one batch may hold: every request
+// and its result are kept until the batch ends (about 2 KiB each), so the
+// bound keeps memory under a few hundred MiB. Split bigger batches.
+const maxBatchRequests = 100_000
+
+// errJSONTooLong is the usage error of input longer than maxRequestJSON.
+func errJSONTooLong(what string) error {
+	return usagef("", "%s: more than %d MiB of JSON; no netlink request is that large", what, maxRequestJSON>>20)
+}
+
 // readJSONArg returns the text of a --json argument: inline, @FILE, or -
 // for standard input.
 func (a *app) readJSONArg(arg string) ([]byte, error) {
+	var r io.Reader
 	switch {
 	case arg == "-":
-		b, err := io.ReadAll(a.stdin)
-		if err != nil {
-			return nil, fmt.Errorf("read the JSON from stdin: %w", err)
-		}
-		return b, nil
+		r = a.stdin
 	case strings.HasPrefix(arg, "@"):
-		b, err := os.ReadFile(arg[1:])
+		f, err := os.Open(arg[1:])
 		if err != nil {
 			return nil, usagef("", "--json %s: %v", arg, err)
 		}
-		return b, nil
+		defer f.Close()
+		r = f
+	default:
+		return []byte(arg), nil
 	}
-	return []byte(arg), nil
+	b, err := io.ReadAll(io.LimitReader(r, maxRequestJSON+1))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("--json %s: %w", arg, err)
+	case len(b) > maxRequestJSON:
+		return nil, errJSONTooLong("--json " + arg)
+	}
+	return b, nil
 }
 
 // parseRequest parses the JSON of a request; a mistake is a usage error.
@@ -330,6 +353,24 @@ func (a *app) cmdDump(args []string) error {
 type batchItem struct {
 	op   string
 	json string
+	line int // its line on stdin, or 0 when given by flags
+}
+
+// where names the request, for errors about it: "stdin line 3" or
+// "request [2]" (its index in the results).
+func (it batchItem) where(i int) string {
+	if it.line > 0 {
+		return fmt.Sprintf("stdin line %d", it.line)
+	}
+	return fmt.Sprintf("request [%d]", i)
+}
+
+// inRequest prefixes err, about one request of a batch, with where it is.
+func inRequest(err error, where string) error {
+	if ue, ok := errors.AsType[*usageError](err); ok {
+		return &usageError{msg: where + ": " + ue.msg, hint: ue.hint}
+	}
+	return fmt.Errorf("%s: %w", where, err)
 }
 
 func batchFlags(a *app, fs *flag.FlagSet) {
@@ -360,7 +401,7 @@ func (a *app) readBatchLines() ([]batchItem, []*jsonmsg.Object, error) {
 	var items []batchItem
 	var msgs []*jsonmsg.Object
 	sc := bufio.NewScanner(a.stdin)
-	sc.Buffer(make([]byte, 64*1024), 16<<20)
+	sc.Buffer(make([]byte, 64*1024), maxRequestJSON)
 	line := 0
 	for sc.Scan() {
 		line++
@@ -387,10 +428,15 @@ func (a *app) readBatchLines() ([]batchItem, []*jsonmsg.Object, error) {
 				return nil, nil, usagef(hint, "stdin line %d: \"msg\" is not an object", line)
 			}
 		}
-		items = append(items, batchItem{op: s})
+		if len(items) == maxBatchRequests {
+			return nil, nil, usagef("Split the requests into several batches.", "stdin line %d: more than %d requests in one batch", line, maxBatchRequests)
+		}
+		items = append(items, batchItem{op: s, line: line})
 		msgs = append(msgs, msg)
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return nil, nil, errJSONTooLong(fmt.Sprintf("stdin line %d", line+1))
+	} else if err != nil {
 		return nil, nil, fmt.Errorf("read stdin: %w", err)
 	}
 	return items, msgs, nil
@@ -411,10 +457,10 @@ func (a *app) cmdBatch(args []string) error {
 			return usagef("Give --op OP [--json …] for each request, or JSON lines on stdin.", "batch: no requests")
 		}
 	} else {
-		for _, it := range items {
+		for i, it := range items {
 			m, err := a.parseRequest(it.json)
 			if err != nil {
-				return err
+				return inRequest(err, it.where(i))
 			}
 			msgs = append(msgs, m)
 		}
@@ -427,10 +473,10 @@ func (a *app) cmdBatch(args []string) error {
 	reqs := make([]genl.Request, len(items))
 	for i, it := range items {
 		if ops[i], err = findOp(desc.desc, it.op, "do"); err != nil {
-			return err
+			return inRequest(err, it.where(i))
 		}
 		if reqs[i], err = buildRequest(f, desc, ops[i], msgs[i], false); err != nil {
-			return err
+			return inRequest(err, it.where(i))
 		}
 		reqs[i].Flags = a.requestFlags()
 		reqs[i].OnWarning = a.warn

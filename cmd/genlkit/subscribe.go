@@ -85,12 +85,19 @@ func (a *app) cmdSubscribe(args []string) error {
 		}
 		obj := notification(desc, f, m)
 		if table {
-			name, _ := obj.Get("name")
 			msg, _ := obj.Get("msg")
 			if mo, ok := msg.(*jsonmsg.Object); ok && desc != nil {
 				msg = vw.message(desc.codec.OpByReply(m.Header.Command), mo)
 			}
-			fmt.Fprintf(a.stdout, "%v:\n", name)
+			if name, ok := obj.Get("name"); ok {
+				fmt.Fprintf(a.stdout, "%v:\n", name)
+			} else {
+				// A command the descriptor has no notification for.
+				fmt.Fprintf(a.stdout, "cmd %d (unknown to the descriptor):\n", m.Header.Command)
+			}
+			if e, ok := obj.Get("error"); ok {
+				fmt.Fprintf(a.stdout, "  error: %s\n", printable(fmt.Sprint(e)))
+			}
 			printTree(a.stdout, msg, "  ")
 		} else if err := a.printJSON(obj); err != nil {
 			return err

@@ -38,10 +38,18 @@ func tableLines(t *testing.T, ns *testutils.NS, args ...string) (map[string]stri
 }
 
 // TestFeaturesTable: features-get prints one line per named feature, as
-// ethtool -k does, with the same on/off, [fixed] and [requested] states.
+// ethtool -k does, with the same on/off, [fixed] and [requested] states, on
+// each kind of device (a macvlan asks for features it cannot have: ethtool
+// calls them fixed, without what was requested).
 func TestFeaturesTable(t *testing.T) {
 	ns := testutils.NetNS(t)
 	ns.AddVeths(t, "v", 1)
+	ns.IPBatch(t, []string{
+		"link add br0 type bridge",
+		"tuntap add dev tap0 mode tap",
+		"link add mv0 link v0 type macvlan mode bridge",
+		"link set mv0 up",
+	})
 	req := `{"header": {"dev-name": "v0"}}`
 	got, r := tableLines(t, ns, "do", "ethtool", "features-get", "--json", req)
 	if regexp.MustCompile(`(?m)^\s*(- )?index:`).MatchString(r.stdout) || strings.Contains(r.stdout, `name: ""`) {
@@ -57,22 +65,25 @@ func TestFeaturesTable(t *testing.T) {
 	}
 	// Every feature ethtool lists under its kernel name reads the same.
 	ethtool := testutils.RequireTool(t, "ethtool")
-	out := ns.Exec(t, ethtool, "-k", "v0")
-	n := 0
-	for _, l := range strings.Split(out, "\n") {
-		k, v, ok := strings.Cut(strings.TrimSpace(l), ": ")
-		if !ok {
-			continue
-		}
-		if g, ok := got[k]; ok {
-			n++
-			if g != v {
-				t.Errorf("%s: genlkit %q, ethtool %q", k, g, v)
+	for _, dev := range []string{"v0", "br0", "tap0", "mv0"} {
+		got, _ := tableLines(t, ns, "do", "ethtool", "features-get", "--json", fmt.Sprintf(`{"header": {"dev-name": %q}}`, dev))
+		out := ns.Exec(t, ethtool, "-k", dev)
+		n := 0
+		for _, l := range strings.Split(out, "\n") {
+			k, v, ok := strings.Cut(strings.TrimSpace(l), ": ")
+			if !ok {
+				continue
+			}
+			if g, ok := got[k]; ok {
+				n++
+				if g != v {
+					t.Errorf("%s %s: genlkit %q, ethtool %q", dev, k, g, v)
+				}
 			}
 		}
-	}
-	if n < 40 {
-		t.Errorf("only %d features in common with ethtool -k:\n%s", n, out)
+		if n < 40 {
+			t.Errorf("%s: only %d features in common with ethtool -k:\n%s", dev, n, out)
+		}
 	}
 	// A wanted state the device does not take shows as requested.
 	r = inNS(t, ns, "do", "ethtool", "features-set", "--json", `{"header": {"dev-name": "v0"}, "wanted": {"bits": {"bit": [{"name": "rx-gro", "value": true}]}}}`)
@@ -351,24 +362,113 @@ func TestOpsTree(t *testing.T) {
 	wantExit(t, cli(t, "", "ops", "netdev", "dev-gett"), 2, `did you mean "dev-get"?`)
 }
 
-// TestLinkModesTable: link modes read as ethtool shows them: the speed in
-// Mb/s, named link modes ("none" for a veth, which reports none).
+// TestLinkModesTable: link modes, link info and link state read as ethtool
+// shows them (the speed in Mb/s, named link modes, "none" for a veth which
+// reports none; duplex, port, transceiver and MDI-X by ethtool's words) on
+// a veth and a bridge (whose duplex and port ethtool does not know).
 func TestLinkModesTable(t *testing.T) {
 	ns := testutils.NetNS(t)
 	ns.AddVeths(t, "v", 1)
-	got, _ := tableLines(t, ns, "do", "ethtool", "linkmodes-get", "--json", `{"header": {"dev-name": "v0"}}`)
-	if got["ours"] != "none" {
-		t.Errorf("ours: %q", got["ours"])
-	}
-	state, _ := tableLines(t, ns, "do", "ethtool", "linkstate-get", "--json", `{"header": {"dev-name": "v0"}}`)
+	ns.IP(t, "link", "add", "br0", "type", "bridge")
 	ethtool := testutils.RequireTool(t, "ethtool")
-	out := ns.Exec(t, ethtool, "v0")
-	for _, c := range []struct{ ours, theirs string }{
-		{got["speed"], "Speed"}, {got["autoneg"], "Auto-negotiation"}, {state["link"], "Link detected"},
+	for _, dev := range []string{"v0", "br0"} {
+		req := fmt.Sprintf(`{"header": {"dev-name": %q}}`, dev)
+		modes, _ := tableLines(t, ns, "do", "ethtool", "linkmodes-get", "--json", req)
+		if modes["ours"] != "none" {
+			t.Errorf("%s ours: %q", dev, modes["ours"])
+		}
+		info, _ := tableLines(t, ns, "do", "ethtool", "linkinfo-get", "--json", req)
+		state, _ := tableLines(t, ns, "do", "ethtool", "linkstate-get", "--json", req)
+		out := ns.Exec(t, ethtool, dev)
+		for _, c := range []struct{ ours, theirs string }{
+			{modes["speed"], "Speed"}, {modes["autoneg"], "Auto-negotiation"}, {modes["duplex"], "Duplex"},
+			{info["port"], "Port"}, {info["transceiver"], "Transceiver"}, {info["phyaddr"], "PHYAD"},
+			{state["link"], "Link detected"},
+		} {
+			m := regexp.MustCompile(`\t` + c.theirs + `: (.+)\n`).FindStringSubmatch(out)
+			if m == nil || c.ours != m[1] {
+				t.Errorf("%s %s: genlkit %q, ethtool %q", dev, c.theirs, c.ours, m)
+			}
+		}
+		if m := regexp.MustCompile(`\tMDI-X: (.+)\n`).FindStringSubmatch(out); m != nil && m[1] != info["tp-mdix"] {
+			t.Errorf("%s MDI-X: genlkit %q, ethtool %q", dev, info["tp-mdix"], m[1])
+		}
+	}
+}
+
+// TestBatchNamesRequest: a mistake in one request of a batch names the
+// request (its stdin line, or its index for --op), and nothing is sent.
+func TestBatchNamesRequest(t *testing.T) {
+	ns := testutils.NetNS(t)
+	ok := `{"name": "add-addr", "msg": {"addr": {"family": 2, "id": 5, "addr4": "192.0.2.5"}}}`
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{ok + "\n\n" + `{"name": "nosuch"}` + "\n", nil, `stdin line 3: family mptcp_pm has no op "nosuch"`},
+		{ok + "\n" + `{"name": "get-addr", "msg": {"addr": {"addr4": "2001:db8::1"}}}` + "\n", nil, "stdin line 2: json .addr.addr4"},
+		{"", []string{"--op", "add-addr", "--json", `{"addr": {"family": 2, "id": 5, "addr4": "192.0.2.5"}}`,
+			"--op", "get-addr", "--json", `{"addr": {"addr6": "192.0.2.1"}}`}, "request [1]: json .addr.addr6"},
+		{"", []string{"--op", "add-addr", "--json", `{"addr": {"family": 2, "id": 5, "addr4": "192.0.2.5"}}`,
+			"--op", "get-addr", "--json", `{"addr": `}, "request [1]: --json: invalid JSON"},
 	} {
-		m := regexp.MustCompile(c.theirs + `: (\S+)`).FindStringSubmatch(out)
-		if m == nil || c.ours != m[1] {
-			t.Errorf("%s: genlkit %q, ethtool %q", c.theirs, c.ours, m)
+		r := cli(t, tc.stdin, append([]string{"--netns", ns.Name, "batch", "mptcp_pm"}, tc.args...)...)
+		wantExit(t, r, 2, "genlkit: "+tc.want)
+	}
+	if out := ns.IP(t, "mptcp", "endpoint", "show"); strings.TrimSpace(out) != "" {
+		t.Errorf("endpoints: %s", out)
+	}
+}
+
+// TestSubscribeUnknownTable: a notification the descriptor has no op for
+// (the mptcp_pm spec lists no events) is shown in a table by its command
+// number, not as "<nil>".
+func TestSubscribeUnknownTable(t *testing.T) {
+	ns := testutils.NetNS(t)
+	ns.AddVeths(t, "v", 1)
+	ns.IP(t, "addr", "add", "192.0.2.1/24", "dev", "v0")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, "--netns", ns.Name, "subscribe", "mptcp_pm", "mptcp_pm_events", "-o", "table", "--count", "1", "--duration", "20s")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		// An MPTCP listener (and connection) makes the kernel send events.
+		err := ns.Run(func() error {
+			var lc net.ListenConfig
+			lc.SetMultipathTCP(true)
+			ln, err := lc.Listen(ctx, "tcp4", "192.0.2.1:0")
+			if err != nil {
+				return err
+			}
+			defer ln.Close()
+			d := net.Dialer{}
+			d.SetMultipathTCP(true)
+			c, err := d.DialContext(ctx, "tcp4", ln.Addr().String())
+			if err == nil {
+				c.Close()
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatalf("MPTCP connection: %v", err)
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("%v: %s", err, out.String())
+			}
+			if s := out.String(); !regexp.MustCompile(`^cmd \d+ \(unknown to the descriptor\):\n  `).MatchString(s) {
+				t.Errorf("notification:\n%s", s)
+			}
+			return
+		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }

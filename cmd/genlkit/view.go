@@ -63,6 +63,29 @@ var renderers = map[string]renderer{
 	"ethtool/linkmodes/speed":       linkSpeed,
 	"ethtool/linkmodes/autoneg":     choice("off", "on"),
 	"ethtool/linkstate/link":        choice("no", "yes"),
+	"ethtool/linkmodes/duplex":      named(map[int64]string{0: "Half", 1: "Full"}),
+	"ethtool/linkinfo/port": named(map[int64]string{0: "Twisted Pair", 1: "AUI", 2: "BNC", 3: "MII",
+		4: "FIBRE", 5: "Direct Attach Copper", 0xef: "None", 0xff: "Other"}),
+	"ethtool/linkinfo/transceiver":  named(map[int64]string{0: "internal", 1: "external"}),
+	"ethtool/linkinfo/tp-mdix":      named(map[int64]string{0: "Unknown", 1: "off", 2: "on"}),
+	"ethtool/linkinfo/tp-mdix-ctrl": named(map[int64]string{0: "Unknown", 1: "off", 2: "on", 3: "auto"}),
+}
+
+// named shows the values of an enum that linux/ethtool.h defines and the
+// spec leaves as a number (DUPLEX_*, PORT_*, XCVR_*, ETH_TP_MDI*) by the
+// words ethtool prints for them, and any other value as ethtool does:
+// "Unknown! (N)".
+func named(words map[int64]string) renderer {
+	return func(_ *view, x any) any {
+		n, ok := number(x)
+		if !ok {
+			return x
+		}
+		if w, ok := words[n]; ok {
+			return w
+		}
+		return "Unknown! (" + strconv.FormatInt(n, 10) + ")"
+	}
 }
 
 // choice shows 0 and 1 as the words ethtool prints for them (AUTONEG_*
@@ -77,14 +100,14 @@ func choice(words ...string) renderer {
 }
 
 // linkSpeed shows a link speed in Mb/s as ethtool does; SPEED_UNKNOWN
-// (all ones) is "unknown".
+// (all ones) is "Unknown!", as ethtool prints it.
 func linkSpeed(_ *view, x any) any {
 	n, ok := number(x)
 	switch {
 	case !ok:
 		return x
 	case n == 0xffffffff || n < 0:
-		return "unknown"
+		return "Unknown!"
 	}
 	return strconv.FormatInt(n, 10) + "Mb/s"
 }
