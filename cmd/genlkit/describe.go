@@ -53,7 +53,7 @@ func (a *app) cmdFamilies(args []string) error {
 	defer cancel()
 	fams, err := family.List(ctx, c)
 	if err != nil {
-		return fmt.Errorf("list families: %w", err)
+		return err // family.List says "list families: …"
 	}
 	if a.tableOutput() {
 		w := newTable(a.stdout)
