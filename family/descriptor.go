@@ -100,8 +100,13 @@ type AttrDesc struct {
 	Nested string
 	// SubType is the type of an indexed array's entries.
 	SubType string
-	// Multi is true for an attribute that may repeat (multi-attr).
+	// Multi is true for an attribute that may repeat (multi-attr, from the
+	// spec or the project overlay).
 	Multi bool
+	// Ordered is true for a nest whose attributes form a list in wire order
+	// where any of them may repeat (project overlay: openvswitch actions).
+	// Tools show it as a list of one-attribute objects.
+	Ordered bool
 	// BigEndian is true for integers in network byte order.
 	BigEndian bool
 	// Hint is the spec's display-hint: hex, mac, fddi, ipv4, ipv6, uuid.

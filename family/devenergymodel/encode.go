@@ -26,6 +26,9 @@ func (v *PerfDomain) encode(e *attrs.Encoder) error {
 	for i := range v.Cpus {
 		e.U64(AttrPerfDomainCpus, v.Cpus[i])
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -49,6 +52,9 @@ func (v *PerfTable) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "perf-state")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -78,6 +84,9 @@ func (v *PerfState) encode(e *attrs.Encoder) error {
 	}
 	if v.Flags.Valid {
 		e.U64(AttrPerfStateFlags, uint64(v.Flags.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }

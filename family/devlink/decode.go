@@ -220,7 +220,7 @@ var namesDlRateTcBws = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set devlink from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Devlink) UnmarshalAttrs(b []byte) error {
@@ -322,61 +322,167 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkBusName:
+			if v.BusName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BusName.Set(d.String())
 		case AttrDevlinkDevName:
+			if v.DevName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DevName.Set(d.String())
 		case AttrDevlinkPortIndex:
+			if v.PortIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortIndex.Set(d.U32())
 		case AttrDevlinkPortType:
+			if v.PortType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortType.Set(PortType(d.U16()))
 		case AttrDevlinkPortDesiredType:
+			if v.PortDesiredType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortDesiredType.Set(d.U16())
 		case AttrDevlinkPortNetdevIfindex:
+			if v.PortNetdevIfindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortNetdevIfindex.Set(d.U32())
 		case AttrDevlinkPortNetdevName:
+			if v.PortNetdevName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortNetdevName.Set(d.String())
 		case AttrDevlinkPortIbdevName:
+			if v.PortIbdevName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortIbdevName.Set(d.String())
 		case AttrDevlinkPortSplitCount:
+			if v.PortSplitCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortSplitCount.Set(d.U32())
 		case AttrDevlinkPortSplitGroup:
+			if v.PortSplitGroup.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortSplitGroup.Set(d.U32())
 		case AttrDevlinkSbIndex:
+			if v.SbIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SbIndex.Set(d.U32())
 		case AttrDevlinkSbSize:
+			if v.SbSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SbSize.Set(d.U32())
 		case AttrDevlinkSbIngressPoolCount:
+			if v.SbIngressPoolCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SbIngressPoolCount.Set(d.U16())
 		case AttrDevlinkSbEgressPoolCount:
+			if v.SbEgressPoolCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SbEgressPoolCount.Set(d.U16())
 		case AttrDevlinkSbIngressTcCount:
+			if v.SbIngressTcCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SbIngressTcCount.Set(d.U16())
 		case AttrDevlinkSbEgressTcCount:
+			if v.SbEgressTcCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SbEgressTcCount.Set(d.U16())
 		case AttrDevlinkSbPoolIndex:
+			if v.SbPoolIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SbPoolIndex.Set(d.U16())
 		case AttrDevlinkSbPoolType:
+			if v.SbPoolType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SbPoolType.Set(SbPoolType(d.U8()))
 		case AttrDevlinkSbPoolSize:
+			if v.SbPoolSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SbPoolSize.Set(d.U32())
 		case AttrDevlinkSbPoolThresholdType:
+			if v.SbPoolThresholdType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SbPoolThresholdType.Set(SbThresholdType(d.U8()))
 		case AttrDevlinkSbThreshold:
+			if v.SbThreshold.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SbThreshold.Set(d.U32())
 		case AttrDevlinkSbTcIndex:
+			if v.SbTcIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SbTcIndex.Set(d.U16())
 		case AttrDevlinkSbOccCur:
+			if v.SbOccCur.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SbOccCur.Set(d.U32())
 		case AttrDevlinkSbOccMax:
+			if v.SbOccMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SbOccMax.Set(d.U32())
 		case AttrDevlinkEswitchMode:
+			if v.EswitchMode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EswitchMode.Set(EswitchMode(d.U16()))
 		case AttrDevlinkEswitchInlineMode:
+			if v.EswitchInlineMode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EswitchInlineMode.Set(EswitchInlineMode(d.U8()))
 		case AttrDevlinkDpipeTables:
-			if v.DpipeTables == nil {
-				v.DpipeTables = new(DlDpipeTables)
+			if v.DpipeTables != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeTables = new(DlDpipeTables)
 			nd := d.Nested()
 			v.DpipeTables.decode(&nd)
 		case AttrDevlinkDpipeTable:
@@ -384,27 +490,45 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.DpipeTable[len(v.DpipeTable)-1].decode(&nd)
 		case AttrDevlinkDpipeTableName:
+			if v.DpipeTableName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeTableName.Set(d.String())
 		case AttrDevlinkDpipeTableSize:
+			if v.DpipeTableSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeTableSize.Set(d.U64())
 		case AttrDevlinkDpipeTableMatches:
-			if v.DpipeTableMatches == nil {
-				v.DpipeTableMatches = new(DlDpipeTableMatches)
+			if v.DpipeTableMatches != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeTableMatches = new(DlDpipeTableMatches)
 			nd := d.Nested()
 			v.DpipeTableMatches.decode(&nd)
 		case AttrDevlinkDpipeTableActions:
-			if v.DpipeTableActions == nil {
-				v.DpipeTableActions = new(DlDpipeTableActions)
+			if v.DpipeTableActions != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeTableActions = new(DlDpipeTableActions)
 			nd := d.Nested()
 			v.DpipeTableActions.decode(&nd)
 		case AttrDevlinkDpipeTableCountersEnabled:
+			if v.DpipeTableCountersEnabled.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeTableCountersEnabled.Set(d.U8())
 		case AttrDevlinkDpipeEntries:
-			if v.DpipeEntries == nil {
-				v.DpipeEntries = new(DlDpipeEntries)
+			if v.DpipeEntries != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeEntries = new(DlDpipeEntries)
 			nd := d.Nested()
 			v.DpipeEntries.decode(&nd)
 		case AttrDevlinkDpipeEntry:
@@ -412,20 +536,32 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.DpipeEntry[len(v.DpipeEntry)-1].decode(&nd)
 		case AttrDevlinkDpipeEntryIndex:
+			if v.DpipeEntryIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeEntryIndex.Set(d.U64())
 		case AttrDevlinkDpipeEntryMatchValues:
-			if v.DpipeEntryMatchValues == nil {
-				v.DpipeEntryMatchValues = new(DlDpipeEntryMatchValues)
+			if v.DpipeEntryMatchValues != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeEntryMatchValues = new(DlDpipeEntryMatchValues)
 			nd := d.Nested()
 			v.DpipeEntryMatchValues.decode(&nd)
 		case AttrDevlinkDpipeEntryActionValues:
-			if v.DpipeEntryActionValues == nil {
-				v.DpipeEntryActionValues = new(DlDpipeEntryActionValues)
+			if v.DpipeEntryActionValues != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeEntryActionValues = new(DlDpipeEntryActionValues)
 			nd := d.Nested()
 			v.DpipeEntryActionValues.decode(&nd)
 		case AttrDevlinkDpipeEntryCounter:
+			if v.DpipeEntryCounter.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeEntryCounter.Set(d.U64())
 		case AttrDevlinkDpipeMatch:
 			v.DpipeMatch = append(v.DpipeMatch, DlDpipeMatch{})
@@ -436,6 +572,10 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.DpipeMatchValue[len(v.DpipeMatchValue)-1].decode(&nd)
 		case AttrDevlinkDpipeMatchType:
+			if v.DpipeMatchType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeMatchType.Set(DpipeMatchType(d.U32()))
 		case AttrDevlinkDpipeAction:
 			v.DpipeAction = append(v.DpipeAction, DlDpipeAction{})
@@ -446,17 +586,35 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.DpipeActionValue[len(v.DpipeActionValue)-1].decode(&nd)
 		case AttrDevlinkDpipeActionType:
+			if v.DpipeActionType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeActionType.Set(DpipeActionType(d.U32()))
 		case AttrDevlinkDpipeValue:
+			if v.DpipeValue != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeValue = bytes.Clone(d.Bytes())
 		case AttrDevlinkDpipeValueMask:
+			if v.DpipeValueMask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeValueMask = bytes.Clone(d.Bytes())
 		case AttrDevlinkDpipeValueMapping:
+			if v.DpipeValueMapping.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeValueMapping.Set(d.U32())
 		case AttrDevlinkDpipeHeaders:
-			if v.DpipeHeaders == nil {
-				v.DpipeHeaders = new(DlDpipeHeaders)
+			if v.DpipeHeaders != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeHeaders = new(DlDpipeHeaders)
 			nd := d.Nested()
 			v.DpipeHeaders.decode(&nd)
 		case AttrDevlinkDpipeHeader:
@@ -464,37 +622,77 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.DpipeHeader[len(v.DpipeHeader)-1].decode(&nd)
 		case AttrDevlinkDpipeHeaderName:
+			if v.DpipeHeaderName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderName.Set(d.String())
 		case AttrDevlinkDpipeHeaderID:
+			if v.DpipeHeaderID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
 		case AttrDevlinkDpipeHeaderFields:
-			if v.DpipeHeaderFields == nil {
-				v.DpipeHeaderFields = new(DlDpipeHeaderFields)
+			if v.DpipeHeaderFields != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeHeaderFields = new(DlDpipeHeaderFields)
 			nd := d.Nested()
 			v.DpipeHeaderFields.decode(&nd)
 		case AttrDevlinkDpipeHeaderGlobal:
+			if v.DpipeHeaderGlobal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderGlobal.Set(d.U8())
 		case AttrDevlinkDpipeHeaderIndex:
+			if v.DpipeHeaderIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderIndex.Set(d.U32())
 		case AttrDevlinkDpipeField:
 			v.DpipeField = append(v.DpipeField, DlDpipeField{})
 			nd := d.Nested()
 			v.DpipeField[len(v.DpipeField)-1].decode(&nd)
 		case AttrDevlinkDpipeFieldName:
+			if v.DpipeFieldName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeFieldName.Set(d.String())
 		case AttrDevlinkDpipeFieldID:
+			if v.DpipeFieldID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeFieldID.Set(d.U32())
 		case AttrDevlinkDpipeFieldBitwidth:
+			if v.DpipeFieldBitwidth.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeFieldBitwidth.Set(d.U32())
 		case AttrDevlinkDpipeFieldMappingType:
+			if v.DpipeFieldMappingType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeFieldMappingType.Set(DpipeFieldMappingType(d.U32()))
 		case AttrDevlinkEswitchEncapMode:
+			if v.EswitchEncapMode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EswitchEncapMode.Set(EswitchEncapMode(d.U8()))
 		case AttrDevlinkResourceList:
-			if v.ResourceList == nil {
-				v.ResourceList = new(DlResourceList)
+			if v.ResourceList != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ResourceList = new(DlResourceList)
 			nd := d.Nested()
 			v.ResourceList.decode(&nd)
 		case AttrDevlinkResource:
@@ -502,88 +700,206 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.Resource[len(v.Resource)-1].decode(&nd)
 		case AttrDevlinkResourceName:
+			if v.ResourceName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceName.Set(d.String())
 		case AttrDevlinkResourceID:
+			if v.ResourceID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceID.Set(d.U64())
 		case AttrDevlinkResourceSize:
+			if v.ResourceSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceSize.Set(d.U64())
 		case AttrDevlinkResourceSizeNew:
+			if v.ResourceSizeNew.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceSizeNew.Set(d.U64())
 		case AttrDevlinkResourceSizeValid:
+			if v.ResourceSizeValid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceSizeValid.Set(d.U8())
 		case AttrDevlinkResourceSizeMin:
+			if v.ResourceSizeMin.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceSizeMin.Set(d.U64())
 		case AttrDevlinkResourceSizeMax:
+			if v.ResourceSizeMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceSizeMax.Set(d.U64())
 		case AttrDevlinkResourceSizeGran:
+			if v.ResourceSizeGran.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceSizeGran.Set(d.U64())
 		case AttrDevlinkResourceUnit:
+			if v.ResourceUnit.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceUnit.Set(ResourceUnit(d.U8()))
 		case AttrDevlinkResourceOcc:
+			if v.ResourceOcc.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceOcc.Set(d.U64())
 		case AttrDevlinkDpipeTableResourceID:
+			if v.DpipeTableResourceID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeTableResourceID.Set(d.U64())
 		case AttrDevlinkDpipeTableResourceUnits:
+			if v.DpipeTableResourceUnits.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeTableResourceUnits.Set(d.U64())
 		case AttrDevlinkPortFlavour:
+			if v.PortFlavour.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortFlavour.Set(PortFlavour(d.U16()))
 		case AttrDevlinkPortNumber:
+			if v.PortNumber.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortNumber.Set(d.U32())
 		case AttrDevlinkPortSplitSubportNumber:
+			if v.PortSplitSubportNumber.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortSplitSubportNumber.Set(d.U32())
 		case AttrDevlinkParam:
-			if v.Param == nil {
-				v.Param = new(DlParam)
+			if v.Param != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Param = new(DlParam)
 			nd := d.Nested()
 			v.Param.decode(&nd)
 		case AttrDevlinkParamName:
+			if v.ParamName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ParamName.Set(d.String())
 		case AttrDevlinkParamGeneric:
+			if v.ParamGeneric {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ParamGeneric = d.Flag()
 		case AttrDevlinkParamType:
+			if v.ParamType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ParamType.Set(VarAttrType(d.U8()))
 		case AttrDevlinkParamValueCmode:
+			if v.ParamValueCmode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ParamValueCmode.Set(ParamCmode(d.U8()))
 		case AttrDevlinkRegionName:
+			if v.RegionName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegionName.Set(d.String())
 		case AttrDevlinkRegionSize:
+			if v.RegionSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegionSize.Set(d.U64())
 		case AttrDevlinkRegionSnapshots:
-			if v.RegionSnapshots == nil {
-				v.RegionSnapshots = new(DlRegionSnapshots)
+			if v.RegionSnapshots != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RegionSnapshots = new(DlRegionSnapshots)
 			nd := d.Nested()
 			v.RegionSnapshots.decode(&nd)
 		case AttrDevlinkRegionSnapshot:
-			if v.RegionSnapshot == nil {
-				v.RegionSnapshot = new(DlRegionSnapshot)
+			if v.RegionSnapshot != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RegionSnapshot = new(DlRegionSnapshot)
 			nd := d.Nested()
 			v.RegionSnapshot.decode(&nd)
 		case AttrDevlinkRegionSnapshotID:
+			if v.RegionSnapshotID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegionSnapshotID.Set(d.U32())
 		case AttrDevlinkRegionChunks:
-			if v.RegionChunks == nil {
-				v.RegionChunks = new(DlRegionChunks)
+			if v.RegionChunks != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RegionChunks = new(DlRegionChunks)
 			nd := d.Nested()
 			v.RegionChunks.decode(&nd)
 		case AttrDevlinkRegionChunk:
-			if v.RegionChunk == nil {
-				v.RegionChunk = new(DlRegionChunk)
+			if v.RegionChunk != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RegionChunk = new(DlRegionChunk)
 			nd := d.Nested()
 			v.RegionChunk.decode(&nd)
 		case AttrDevlinkRegionChunkData:
+			if v.RegionChunkData != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegionChunkData = bytes.Clone(d.Bytes())
 		case AttrDevlinkRegionChunkAddr:
+			if v.RegionChunkAddr.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegionChunkAddr.Set(d.U64())
 		case AttrDevlinkRegionChunkLen:
+			if v.RegionChunkLen.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegionChunkLen.Set(d.U64())
 		case AttrDevlinkInfoDriverName:
+			if v.InfoDriverName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.InfoDriverName.Set(d.String())
 		case AttrDevlinkInfoSerialNumber:
+			if v.InfoSerialNumber.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.InfoSerialNumber.Set(d.String())
 		case AttrDevlinkInfoVersionFixed:
 			v.InfoVersionFixed = append(v.InfoVersionFixed, DlInfoVersion{})
@@ -598,139 +914,341 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.InfoVersionStored[len(v.InfoVersionStored)-1].decode(&nd)
 		case AttrDevlinkInfoVersionName:
+			if v.InfoVersionName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.InfoVersionName.Set(d.String())
 		case AttrDevlinkInfoVersionValue:
+			if v.InfoVersionValue.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.InfoVersionValue.Set(d.String())
 		case AttrDevlinkSbPoolCellSize:
+			if v.SbPoolCellSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SbPoolCellSize.Set(d.U32())
 		case AttrDevlinkFmsg:
-			if v.Fmsg == nil {
-				v.Fmsg = new(DlFmsg)
+			if v.Fmsg != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Fmsg = new(DlFmsg)
 			nd := d.Nested()
 			v.Fmsg.decode(&nd)
 		case AttrDevlinkFmsgObjNestStart:
+			if v.FmsgObjNestStart {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FmsgObjNestStart = d.Flag()
 		case AttrDevlinkFmsgPairNestStart:
+			if v.FmsgPairNestStart {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FmsgPairNestStart = d.Flag()
 		case AttrDevlinkFmsgArrNestStart:
+			if v.FmsgArrNestStart {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FmsgArrNestStart = d.Flag()
 		case AttrDevlinkFmsgNestEnd:
+			if v.FmsgNestEnd {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FmsgNestEnd = d.Flag()
 		case AttrDevlinkFmsgObjName:
+			if v.FmsgObjName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FmsgObjName.Set(d.String())
 		case AttrDevlinkFmsgObjValueType:
+			if v.FmsgObjValueType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FmsgObjValueType.Set(VarAttrType(d.U8()))
 		case AttrDevlinkHealthReporter:
-			if v.HealthReporter == nil {
-				v.HealthReporter = new(DlHealthReporter)
+			if v.HealthReporter != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.HealthReporter = new(DlHealthReporter)
 			nd := d.Nested()
 			v.HealthReporter.decode(&nd)
 		case AttrDevlinkHealthReporterName:
+			if v.HealthReporterName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterName.Set(d.String())
 		case AttrDevlinkHealthReporterState:
+			if v.HealthReporterState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterState.Set(d.U8())
 		case AttrDevlinkHealthReporterErrCount:
+			if v.HealthReporterErrCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterErrCount.Set(d.U64())
 		case AttrDevlinkHealthReporterRecoverCount:
+			if v.HealthReporterRecoverCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterRecoverCount.Set(d.U64())
 		case AttrDevlinkHealthReporterDumpTs:
+			if v.HealthReporterDumpTs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterDumpTs.Set(d.U64())
 		case AttrDevlinkHealthReporterGracefulPeriod:
+			if v.HealthReporterGracefulPeriod.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterGracefulPeriod.Set(d.U64())
 		case AttrDevlinkHealthReporterAutoRecover:
+			if v.HealthReporterAutoRecover.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterAutoRecover.Set(d.U8())
 		case AttrDevlinkFlashUpdateFileName:
+			if v.FlashUpdateFileName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FlashUpdateFileName.Set(d.String())
 		case AttrDevlinkFlashUpdateComponent:
+			if v.FlashUpdateComponent.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FlashUpdateComponent.Set(d.String())
 		case AttrDevlinkFlashUpdateStatusMsg:
+			if v.FlashUpdateStatusMsg.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FlashUpdateStatusMsg.Set(d.String())
 		case AttrDevlinkFlashUpdateStatusDone:
+			if v.FlashUpdateStatusDone.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FlashUpdateStatusDone.Set(d.U64())
 		case AttrDevlinkFlashUpdateStatusTotal:
+			if v.FlashUpdateStatusTotal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FlashUpdateStatusTotal.Set(d.U64())
 		case AttrDevlinkPortPciPfNumber:
+			if v.PortPciPfNumber.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortPciPfNumber.Set(d.U16())
 		case AttrDevlinkPortPciVfNumber:
+			if v.PortPciVfNumber.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortPciVfNumber.Set(d.U16())
 		case AttrDevlinkStats:
-			if v.Stats == nil {
-				v.Stats = new(DlAttrStats)
+			if v.Stats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Stats = new(DlAttrStats)
 			nd := d.Nested()
 			v.Stats.decode(&nd)
 		case AttrDevlinkTrapName:
+			if v.TrapName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TrapName.Set(d.String())
 		case AttrDevlinkTrapAction:
+			if v.TrapAction.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TrapAction.Set(TrapAction(d.U8()))
 		case AttrDevlinkTrapType:
+			if v.TrapType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TrapType.Set(TrapType(d.U8()))
 		case AttrDevlinkTrapGeneric:
+			if v.TrapGeneric {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TrapGeneric = d.Flag()
 		case AttrDevlinkTrapMetadata:
-			if v.TrapMetadata == nil {
-				v.TrapMetadata = new(DlTrapMetadata)
+			if v.TrapMetadata != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.TrapMetadata = new(DlTrapMetadata)
 			nd := d.Nested()
 			v.TrapMetadata.decode(&nd)
 		case AttrDevlinkTrapGroupName:
+			if v.TrapGroupName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TrapGroupName.Set(d.String())
 		case AttrDevlinkReloadFailed:
+			if v.ReloadFailed.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ReloadFailed.Set(d.U8())
 		case AttrDevlinkHealthReporterDumpTsNs:
+			if v.HealthReporterDumpTsNs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterDumpTsNs.Set(d.U64())
 		case AttrDevlinkNetnsFd:
+			if v.NetnsFd.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NetnsFd.Set(d.U32())
 		case AttrDevlinkNetnsPID:
+			if v.NetnsPID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NetnsPID.Set(d.U32())
 		case AttrDevlinkNetnsID:
+			if v.NetnsID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NetnsID.Set(d.U32())
 		case AttrDevlinkHealthReporterAutoDump:
+			if v.HealthReporterAutoDump.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterAutoDump.Set(d.U8())
 		case AttrDevlinkTrapPolicerID:
+			if v.TrapPolicerID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TrapPolicerID.Set(d.U32())
 		case AttrDevlinkTrapPolicerRate:
+			if v.TrapPolicerRate.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TrapPolicerRate.Set(d.U64())
 		case AttrDevlinkTrapPolicerBurst:
+			if v.TrapPolicerBurst.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TrapPolicerBurst.Set(d.U64())
 		case AttrDevlinkPortFunction:
-			if v.PortFunction == nil {
-				v.PortFunction = new(DlPortFunction)
+			if v.PortFunction != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.PortFunction = new(DlPortFunction)
 			nd := d.Nested()
 			v.PortFunction.decode(&nd)
 		case AttrDevlinkInfoBoardSerialNumber:
+			if v.InfoBoardSerialNumber.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.InfoBoardSerialNumber.Set(d.String())
 		case AttrDevlinkPortLanes:
+			if v.PortLanes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortLanes.Set(d.U32())
 		case AttrDevlinkPortSplittable:
+			if v.PortSplittable.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortSplittable.Set(d.U8())
 		case AttrDevlinkPortExternal:
+			if v.PortExternal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortExternal.Set(d.U8())
 		case AttrDevlinkPortControllerNumber:
+			if v.PortControllerNumber.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortControllerNumber.Set(d.U32())
 		case AttrDevlinkFlashUpdateStatusTimeout:
+			if v.FlashUpdateStatusTimeout.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FlashUpdateStatusTimeout.Set(d.U64())
 		case AttrDevlinkFlashUpdateOverwriteMask:
+			if v.FlashUpdateOverwriteMask.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FlashUpdateOverwriteMask.Set(d.Bitfield32())
 		case AttrDevlinkReloadAction:
+			if v.ReloadAction.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ReloadAction.Set(ReloadAction(d.U8()))
 		case AttrDevlinkReloadActionsPerformed:
+			if v.ReloadActionsPerformed.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ReloadActionsPerformed.Set(d.Bitfield32())
 		case AttrDevlinkReloadLimits:
+			if v.ReloadLimits.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ReloadLimits.Set(d.Bitfield32())
 		case AttrDevlinkDevStats:
-			if v.DevStats == nil {
-				v.DevStats = new(DlDevStats)
+			if v.DevStats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DevStats = new(DlDevStats)
 			nd := d.Nested()
 			v.DevStats.decode(&nd)
 		case AttrDevlinkReloadStats:
-			if v.ReloadStats == nil {
-				v.ReloadStats = new(DlReloadStats)
+			if v.ReloadStats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ReloadStats = new(DlReloadStats)
 			nd := d.Nested()
 			v.ReloadStats.decode(&nd)
 		case AttrDevlinkReloadStatsEntry:
@@ -738,13 +1256,23 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.ReloadStatsEntry[len(v.ReloadStatsEntry)-1].decode(&nd)
 		case AttrDevlinkReloadStatsLimit:
+			if v.ReloadStatsLimit.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ReloadStatsLimit.Set(d.U8())
 		case AttrDevlinkReloadStatsValue:
+			if v.ReloadStatsValue.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ReloadStatsValue.Set(d.U32())
 		case AttrDevlinkRemoteReloadStats:
-			if v.RemoteReloadStats == nil {
-				v.RemoteReloadStats = new(DlReloadStats)
+			if v.RemoteReloadStats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RemoteReloadStats = new(DlReloadStats)
 			nd := d.Nested()
 			v.RemoteReloadStats.decode(&nd)
 		case AttrDevlinkReloadActionInfo:
@@ -756,67 +1284,145 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.ReloadActionStats[len(v.ReloadActionStats)-1].decode(&nd)
 		case AttrDevlinkPortPciSfNumber:
+			if v.PortPciSfNumber.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortPciSfNumber.Set(d.U32())
 		case AttrDevlinkRateType:
+			if v.RateType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RateType.Set(RateType(d.U16()))
 		case AttrDevlinkRateTxShare:
+			if v.RateTxShare.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RateTxShare.Set(d.U64())
 		case AttrDevlinkRateTxMax:
+			if v.RateTxMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RateTxMax.Set(d.U64())
 		case AttrDevlinkRateNodeName:
+			if v.RateNodeName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RateNodeName.Set(d.String())
 		case AttrDevlinkRateParentNodeName:
+			if v.RateParentNodeName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RateParentNodeName.Set(d.String())
 		case AttrDevlinkRegionMaxSnapshots:
+			if v.RegionMaxSnapshots.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegionMaxSnapshots.Set(d.U32())
 		case AttrDevlinkLinecardIndex:
+			if v.LinecardIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LinecardIndex.Set(d.U32())
 		case AttrDevlinkLinecardState:
+			if v.LinecardState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LinecardState.Set(d.U8())
 		case AttrDevlinkLinecardType:
+			if v.LinecardType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LinecardType.Set(d.String())
 		case AttrDevlinkLinecardSupportedTypes:
-			if v.LinecardSupportedTypes == nil {
-				v.LinecardSupportedTypes = new(DlLinecardSupportedTypes)
+			if v.LinecardSupportedTypes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.LinecardSupportedTypes = new(DlLinecardSupportedTypes)
 			nd := d.Nested()
 			v.LinecardSupportedTypes.decode(&nd)
 		case AttrDevlinkSelftests:
-			if v.Selftests == nil {
-				v.Selftests = new(DlSelftestID)
+			if v.Selftests != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Selftests = new(DlSelftestID)
 			nd := d.Nested()
 			v.Selftests.decode(&nd)
 		case AttrDevlinkRateTxPriority:
+			if v.RateTxPriority.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RateTxPriority.Set(d.U32())
 		case AttrDevlinkRateTxWeight:
+			if v.RateTxWeight.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RateTxWeight.Set(d.U32())
 		case AttrDevlinkRegionDirect:
+			if v.RegionDirect {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegionDirect = d.Flag()
 		case AttrDevlinkRateTcBws:
 			v.RateTcBws = append(v.RateTcBws, DlRateTcBws{})
 			nd := d.Nested()
 			v.RateTcBws[len(v.RateTcBws)-1].decode(&nd)
 		case AttrDevlinkHealthReporterBurstPeriod:
+			if v.HealthReporterBurstPeriod.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterBurstPeriod.Set(d.U64())
 		case AttrDevlinkParamResetDefault:
+			if v.ParamResetDefault {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ParamResetDefault = d.Flag()
 		case AttrDevlinkIndex:
+			if v.Index.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Index.Set(d.Uint())
 		case AttrDevlinkResourceScopeMask:
+			if v.ResourceScopeMask.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceScopeMask.Set(ResourceScopeMask(d.U32()))
 		case AttrDevlinkParentDev:
-			if v.ParentDev == nil {
-				v.ParentDev = new(DlParentDev)
+			if v.ParentDev != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ParentDev = new(DlParentDev)
 			nd := d.Nested()
 			v.ParentDev.decode(&nd)
+		case AttrDevlinkPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dev-stats from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDevStats) UnmarshalAttrs(b []byte) error {
@@ -832,23 +1438,29 @@ func (v *DlDevStats) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkReloadStats:
-			if v.ReloadStats == nil {
-				v.ReloadStats = new(DlReloadStats)
+			if v.ReloadStats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ReloadStats = new(DlReloadStats)
 			nd := d.Nested()
 			v.ReloadStats.decode(&nd)
 		case AttrDevlinkRemoteReloadStats:
-			if v.RemoteReloadStats == nil {
-				v.RemoteReloadStats = new(DlReloadStats)
+			if v.RemoteReloadStats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RemoteReloadStats = new(DlReloadStats)
 			nd := d.Nested()
 			v.RemoteReloadStats.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-reload-stats from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlReloadStats) UnmarshalAttrs(b []byte) error {
@@ -878,12 +1490,14 @@ func (v *DlReloadStats) decode(d *attrs.Decoder) {
 			v.ReloadActionInfo = append(v.ReloadActionInfo, DlReloadActInfo{})
 			nd := d.Nested()
 			v.ReloadActionInfo[len(v.ReloadActionInfo)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-reload-act-info from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlReloadActInfo) UnmarshalAttrs(b []byte) error {
@@ -910,17 +1524,23 @@ func (v *DlReloadActInfo) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkReloadAction:
+			if v.ReloadAction.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ReloadAction.Set(ReloadAction(d.U8()))
 		case AttrDevlinkReloadActionStats:
 			v.ReloadActionStats = append(v.ReloadActionStats, DlReloadActStats{})
 			nd := d.Nested()
 			v.ReloadActionStats[len(v.ReloadActionStats)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-reload-act-stats from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlReloadActStats) UnmarshalAttrs(b []byte) error {
@@ -950,12 +1570,14 @@ func (v *DlReloadActStats) decode(d *attrs.Decoder) {
 			v.ReloadStatsEntry = append(v.ReloadStatsEntry, DlReloadStatsEntry{})
 			nd := d.Nested()
 			v.ReloadStatsEntry[len(v.ReloadStatsEntry)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-reload-stats-entry from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlReloadStatsEntry) UnmarshalAttrs(b []byte) error {
@@ -971,15 +1593,25 @@ func (v *DlReloadStatsEntry) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkReloadStatsLimit:
+			if v.ReloadStatsLimit.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ReloadStatsLimit.Set(d.U8())
 		case AttrDevlinkReloadStatsValue:
+			if v.ReloadStatsValue.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ReloadStatsValue.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-info-version from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlInfoVersion) UnmarshalAttrs(b []byte) error {
@@ -995,15 +1627,25 @@ func (v *DlInfoVersion) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkInfoVersionName:
+			if v.InfoVersionName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.InfoVersionName.Set(d.String())
 		case AttrDevlinkInfoVersionValue:
+			if v.InfoVersionValue.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.InfoVersionValue.Set(d.String())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-port-function from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlPortFunction) UnmarshalAttrs(b []byte) error {
@@ -1019,19 +1661,37 @@ func (v *DlPortFunction) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDlPortFunctionHwAddr:
+			if v.HwAddr != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HwAddr = bytes.Clone(d.Bytes())
 		case AttrDlPortFunctionState:
+			if v.State.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.State.Set(PortFnState(d.U8()))
 		case AttrDlPortFunctionOpstate:
+			if v.Opstate.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Opstate.Set(PortFnOpstate(d.U8()))
 		case AttrDlPortFunctionCaps:
+			if v.Caps.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Caps.Set(d.Bitfield32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-tables from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeTables) UnmarshalAttrs(b []byte) error {
@@ -1061,12 +1721,14 @@ func (v *DlDpipeTables) decode(d *attrs.Decoder) {
 			v.DpipeTable = append(v.DpipeTable, DlDpipeTable{})
 			nd := d.Nested()
 			v.DpipeTable[len(v.DpipeTable)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-table from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeTable) UnmarshalAttrs(b []byte) error {
@@ -1082,33 +1744,59 @@ func (v *DlDpipeTable) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkDpipeTableName:
+			if v.DpipeTableName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeTableName.Set(d.String())
 		case AttrDevlinkDpipeTableSize:
+			if v.DpipeTableSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeTableSize.Set(d.U64())
 		case AttrDevlinkDpipeTableMatches:
-			if v.DpipeTableMatches == nil {
-				v.DpipeTableMatches = new(DlDpipeTableMatches)
+			if v.DpipeTableMatches != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeTableMatches = new(DlDpipeTableMatches)
 			nd := d.Nested()
 			v.DpipeTableMatches.decode(&nd)
 		case AttrDevlinkDpipeTableActions:
-			if v.DpipeTableActions == nil {
-				v.DpipeTableActions = new(DlDpipeTableActions)
+			if v.DpipeTableActions != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeTableActions = new(DlDpipeTableActions)
 			nd := d.Nested()
 			v.DpipeTableActions.decode(&nd)
 		case AttrDevlinkDpipeTableCountersEnabled:
+			if v.DpipeTableCountersEnabled.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeTableCountersEnabled.Set(d.U8())
 		case AttrDevlinkDpipeTableResourceID:
+			if v.DpipeTableResourceID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeTableResourceID.Set(d.U64())
 		case AttrDevlinkDpipeTableResourceUnits:
+			if v.DpipeTableResourceUnits.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeTableResourceUnits.Set(d.U64())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-table-matches from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeTableMatches) UnmarshalAttrs(b []byte) error {
@@ -1138,12 +1826,14 @@ func (v *DlDpipeTableMatches) decode(d *attrs.Decoder) {
 			v.DpipeMatch = append(v.DpipeMatch, DlDpipeMatch{})
 			nd := d.Nested()
 			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-table-actions from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeTableActions) UnmarshalAttrs(b []byte) error {
@@ -1173,12 +1863,14 @@ func (v *DlDpipeTableActions) decode(d *attrs.Decoder) {
 			v.DpipeAction = append(v.DpipeAction, DlDpipeAction{})
 			nd := d.Nested()
 			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-entries from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeEntries) UnmarshalAttrs(b []byte) error {
@@ -1208,12 +1900,14 @@ func (v *DlDpipeEntries) decode(d *attrs.Decoder) {
 			v.DpipeEntry = append(v.DpipeEntry, DlDpipeEntry{})
 			nd := d.Nested()
 			v.DpipeEntry[len(v.DpipeEntry)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-entry from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeEntry) UnmarshalAttrs(b []byte) error {
@@ -1229,27 +1923,41 @@ func (v *DlDpipeEntry) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkDpipeEntryIndex:
+			if v.DpipeEntryIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeEntryIndex.Set(d.U64())
 		case AttrDevlinkDpipeEntryMatchValues:
-			if v.DpipeEntryMatchValues == nil {
-				v.DpipeEntryMatchValues = new(DlDpipeEntryMatchValues)
+			if v.DpipeEntryMatchValues != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeEntryMatchValues = new(DlDpipeEntryMatchValues)
 			nd := d.Nested()
 			v.DpipeEntryMatchValues.decode(&nd)
 		case AttrDevlinkDpipeEntryActionValues:
-			if v.DpipeEntryActionValues == nil {
-				v.DpipeEntryActionValues = new(DlDpipeEntryActionValues)
+			if v.DpipeEntryActionValues != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeEntryActionValues = new(DlDpipeEntryActionValues)
 			nd := d.Nested()
 			v.DpipeEntryActionValues.decode(&nd)
 		case AttrDevlinkDpipeEntryCounter:
+			if v.DpipeEntryCounter.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeEntryCounter.Set(d.U64())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-entry-match-values from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeEntryMatchValues) UnmarshalAttrs(b []byte) error {
@@ -1279,12 +1987,14 @@ func (v *DlDpipeEntryMatchValues) decode(d *attrs.Decoder) {
 			v.DpipeMatchValue = append(v.DpipeMatchValue, DlDpipeMatchValue{})
 			nd := d.Nested()
 			v.DpipeMatchValue[len(v.DpipeMatchValue)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-entry-action-values from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeEntryActionValues) UnmarshalAttrs(b []byte) error {
@@ -1314,12 +2024,14 @@ func (v *DlDpipeEntryActionValues) decode(d *attrs.Decoder) {
 			v.DpipeActionValue = append(v.DpipeActionValue, DlDpipeActionValue{})
 			nd := d.Nested()
 			v.DpipeActionValue[len(v.DpipeActionValue)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-match from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeMatch) UnmarshalAttrs(b []byte) error {
@@ -1335,21 +2047,43 @@ func (v *DlDpipeMatch) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkDpipeMatchType:
+			if v.DpipeMatchType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeMatchType.Set(DpipeMatchType(d.U32()))
 		case AttrDevlinkDpipeHeaderID:
+			if v.DpipeHeaderID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
 		case AttrDevlinkDpipeHeaderGlobal:
+			if v.DpipeHeaderGlobal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderGlobal.Set(d.U8())
 		case AttrDevlinkDpipeHeaderIndex:
+			if v.DpipeHeaderIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderIndex.Set(d.U32())
 		case AttrDevlinkDpipeFieldID:
+			if v.DpipeFieldID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeFieldID.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-match-value from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeMatchValue) UnmarshalAttrs(b []byte) error {
@@ -1380,17 +2114,31 @@ func (v *DlDpipeMatchValue) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd)
 		case AttrDevlinkDpipeValue:
+			if v.DpipeValue != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeValue = bytes.Clone(d.Bytes())
 		case AttrDevlinkDpipeValueMask:
+			if v.DpipeValueMask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeValueMask = bytes.Clone(d.Bytes())
 		case AttrDevlinkDpipeValueMapping:
+			if v.DpipeValueMapping.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeValueMapping.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-action from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeAction) UnmarshalAttrs(b []byte) error {
@@ -1406,21 +2154,43 @@ func (v *DlDpipeAction) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkDpipeActionType:
+			if v.DpipeActionType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeActionType.Set(DpipeActionType(d.U32()))
 		case AttrDevlinkDpipeHeaderID:
+			if v.DpipeHeaderID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
 		case AttrDevlinkDpipeHeaderGlobal:
+			if v.DpipeHeaderGlobal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderGlobal.Set(d.U8())
 		case AttrDevlinkDpipeHeaderIndex:
+			if v.DpipeHeaderIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderIndex.Set(d.U32())
 		case AttrDevlinkDpipeFieldID:
+			if v.DpipeFieldID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeFieldID.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-action-value from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeActionValue) UnmarshalAttrs(b []byte) error {
@@ -1451,17 +2221,31 @@ func (v *DlDpipeActionValue) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd)
 		case AttrDevlinkDpipeValue:
+			if v.DpipeValue != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeValue = bytes.Clone(d.Bytes())
 		case AttrDevlinkDpipeValueMask:
+			if v.DpipeValueMask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeValueMask = bytes.Clone(d.Bytes())
 		case AttrDevlinkDpipeValueMapping:
+			if v.DpipeValueMapping.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeValueMapping.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-headers from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeHeaders) UnmarshalAttrs(b []byte) error {
@@ -1491,12 +2275,14 @@ func (v *DlDpipeHeaders) decode(d *attrs.Decoder) {
 			v.DpipeHeader = append(v.DpipeHeader, DlDpipeHeader{})
 			nd := d.Nested()
 			v.DpipeHeader[len(v.DpipeHeader)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-header from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeHeader) UnmarshalAttrs(b []byte) error {
@@ -1512,23 +2298,39 @@ func (v *DlDpipeHeader) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkDpipeHeaderName:
+			if v.DpipeHeaderName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderName.Set(d.String())
 		case AttrDevlinkDpipeHeaderID:
+			if v.DpipeHeaderID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
 		case AttrDevlinkDpipeHeaderGlobal:
+			if v.DpipeHeaderGlobal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderGlobal.Set(d.U8())
 		case AttrDevlinkDpipeHeaderFields:
-			if v.DpipeHeaderFields == nil {
-				v.DpipeHeaderFields = new(DlDpipeHeaderFields)
+			if v.DpipeHeaderFields != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeHeaderFields = new(DlDpipeHeaderFields)
 			nd := d.Nested()
 			v.DpipeHeaderFields.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-header-fields from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeHeaderFields) UnmarshalAttrs(b []byte) error {
@@ -1558,12 +2360,14 @@ func (v *DlDpipeHeaderFields) decode(d *attrs.Decoder) {
 			v.DpipeField = append(v.DpipeField, DlDpipeField{})
 			nd := d.Nested()
 			v.DpipeField[len(v.DpipeField)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-field from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeField) UnmarshalAttrs(b []byte) error {
@@ -1579,19 +2383,37 @@ func (v *DlDpipeField) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkDpipeFieldName:
+			if v.DpipeFieldName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeFieldName.Set(d.String())
 		case AttrDevlinkDpipeFieldID:
+			if v.DpipeFieldID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeFieldID.Set(d.U32())
 		case AttrDevlinkDpipeFieldBitwidth:
+			if v.DpipeFieldBitwidth.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeFieldBitwidth.Set(d.U32())
 		case AttrDevlinkDpipeFieldMappingType:
+			if v.DpipeFieldMappingType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeFieldMappingType.Set(DpipeFieldMappingType(d.U32()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-resource from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlResource) UnmarshalAttrs(b []byte) error {
@@ -1607,31 +2429,73 @@ func (v *DlResource) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkResourceName:
+			if v.ResourceName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceName.Set(d.String())
 		case AttrDevlinkResourceID:
+			if v.ResourceID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceID.Set(d.U64())
 		case AttrDevlinkResourceSize:
+			if v.ResourceSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceSize.Set(d.U64())
 		case AttrDevlinkResourceSizeNew:
+			if v.ResourceSizeNew.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceSizeNew.Set(d.U64())
 		case AttrDevlinkResourceSizeValid:
+			if v.ResourceSizeValid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceSizeValid.Set(d.U8())
 		case AttrDevlinkResourceSizeMin:
+			if v.ResourceSizeMin.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceSizeMin.Set(d.U64())
 		case AttrDevlinkResourceSizeMax:
+			if v.ResourceSizeMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceSizeMax.Set(d.U64())
 		case AttrDevlinkResourceSizeGran:
+			if v.ResourceSizeGran.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceSizeGran.Set(d.U64())
 		case AttrDevlinkResourceUnit:
+			if v.ResourceUnit.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceUnit.Set(ResourceUnit(d.U8()))
 		case AttrDevlinkResourceOcc:
+			if v.ResourceOcc.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceOcc.Set(d.U64())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-resource-list from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlResourceList) UnmarshalAttrs(b []byte) error {
@@ -1661,12 +2525,14 @@ func (v *DlResourceList) decode(d *attrs.Decoder) {
 			v.Resource = append(v.Resource, DlResource{})
 			nd := d.Nested()
 			v.Resource[len(v.Resource)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-param from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlParam) UnmarshalAttrs(b []byte) error {
@@ -1682,17 +2548,31 @@ func (v *DlParam) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkParamName:
+			if v.ParamName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ParamName.Set(d.String())
 		case AttrDevlinkParamGeneric:
+			if v.ParamGeneric {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ParamGeneric = d.Flag()
 		case AttrDevlinkParamType:
+			if v.ParamType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ParamType.Set(VarAttrType(d.U8()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-region-snapshots from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlRegionSnapshots) UnmarshalAttrs(b []byte) error {
@@ -1708,17 +2588,21 @@ func (v *DlRegionSnapshots) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkRegionSnapshot:
-			if v.RegionSnapshot == nil {
-				v.RegionSnapshot = new(DlRegionSnapshot)
+			if v.RegionSnapshot != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RegionSnapshot = new(DlRegionSnapshot)
 			nd := d.Nested()
 			v.RegionSnapshot.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-region-snapshot from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlRegionSnapshot) UnmarshalAttrs(b []byte) error {
@@ -1734,13 +2618,19 @@ func (v *DlRegionSnapshot) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkRegionSnapshotID:
+			if v.RegionSnapshotID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegionSnapshotID.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-region-chunks from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlRegionChunks) UnmarshalAttrs(b []byte) error {
@@ -1756,17 +2646,21 @@ func (v *DlRegionChunks) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkRegionChunk:
-			if v.RegionChunk == nil {
-				v.RegionChunk = new(DlRegionChunk)
+			if v.RegionChunk != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RegionChunk = new(DlRegionChunk)
 			nd := d.Nested()
 			v.RegionChunk.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-region-chunk from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlRegionChunk) UnmarshalAttrs(b []byte) error {
@@ -1782,15 +2676,25 @@ func (v *DlRegionChunk) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkRegionChunkData:
+			if v.RegionChunkData != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegionChunkData = bytes.Clone(d.Bytes())
 		case AttrDevlinkRegionChunkAddr:
+			if v.RegionChunkAddr.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegionChunkAddr.Set(d.U64())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-fmsg from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlFmsg) UnmarshalAttrs(b []byte) error {
@@ -1806,21 +2710,43 @@ func (v *DlFmsg) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkFmsgObjNestStart:
+			if v.FmsgObjNestStart {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FmsgObjNestStart = d.Flag()
 		case AttrDevlinkFmsgPairNestStart:
+			if v.FmsgPairNestStart {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FmsgPairNestStart = d.Flag()
 		case AttrDevlinkFmsgArrNestStart:
+			if v.FmsgArrNestStart {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FmsgArrNestStart = d.Flag()
 		case AttrDevlinkFmsgNestEnd:
+			if v.FmsgNestEnd {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FmsgNestEnd = d.Flag()
 		case AttrDevlinkFmsgObjName:
+			if v.FmsgObjName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FmsgObjName.Set(d.String())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-health-reporter from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlHealthReporter) UnmarshalAttrs(b []byte) error {
@@ -1836,31 +2762,73 @@ func (v *DlHealthReporter) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkHealthReporterName:
+			if v.HealthReporterName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterName.Set(d.String())
 		case AttrDevlinkHealthReporterState:
+			if v.HealthReporterState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterState.Set(d.U8())
 		case AttrDevlinkHealthReporterErrCount:
+			if v.HealthReporterErrCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterErrCount.Set(d.U64())
 		case AttrDevlinkHealthReporterRecoverCount:
+			if v.HealthReporterRecoverCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterRecoverCount.Set(d.U64())
 		case AttrDevlinkHealthReporterGracefulPeriod:
+			if v.HealthReporterGracefulPeriod.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterGracefulPeriod.Set(d.U64())
 		case AttrDevlinkHealthReporterAutoRecover:
+			if v.HealthReporterAutoRecover.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterAutoRecover.Set(d.U8())
 		case AttrDevlinkHealthReporterDumpTs:
+			if v.HealthReporterDumpTs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterDumpTs.Set(d.U64())
 		case AttrDevlinkHealthReporterDumpTsNs:
+			if v.HealthReporterDumpTsNs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterDumpTsNs.Set(d.U64())
 		case AttrDevlinkHealthReporterAutoDump:
+			if v.HealthReporterAutoDump.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterAutoDump.Set(d.U8())
 		case AttrDevlinkHealthReporterBurstPeriod:
+			if v.HealthReporterBurstPeriod.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterBurstPeriod.Set(d.U64())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-attr-stats from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlAttrStats) UnmarshalAttrs(b []byte) error {
@@ -1876,17 +2844,31 @@ func (v *DlAttrStats) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDlAttrStatsStatsRxPackets:
+			if v.StatsRxPackets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StatsRxPackets.Set(d.U64())
 		case AttrDlAttrStatsStatsRxBytes:
+			if v.StatsRxBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StatsRxBytes.Set(d.U64())
 		case AttrDlAttrStatsStatsRxDropped:
+			if v.StatsRxDropped.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StatsRxDropped.Set(d.U64())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-trap-metadata from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlTrapMetadata) UnmarshalAttrs(b []byte) error {
@@ -1902,15 +2884,25 @@ func (v *DlTrapMetadata) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDlTrapMetadataTrapMetadataTypeInPort:
+			if v.TrapMetadataTypeInPort {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TrapMetadataTypeInPort = d.Flag()
 		case AttrDlTrapMetadataTrapMetadataTypeFaCookie:
+			if v.TrapMetadataTypeFaCookie {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TrapMetadataTypeFaCookie = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-linecard-supported-types from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlLinecardSupportedTypes) UnmarshalAttrs(b []byte) error {
@@ -1926,13 +2918,19 @@ func (v *DlLinecardSupportedTypes) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkLinecardType:
+			if v.LinecardType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LinecardType.Set(d.String())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-selftest-id from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlSelftestID) UnmarshalAttrs(b []byte) error {
@@ -1948,13 +2946,19 @@ func (v *DlSelftestID) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDlSelftestIDFlash:
+			if v.Flash {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Flash = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-rate-tc-bws from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlRateTcBws) UnmarshalAttrs(b []byte) error {
@@ -1970,15 +2974,25 @@ func (v *DlRateTcBws) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDlRateTcBwsIndex:
+			if v.Index.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Index.Set(d.U8())
 		case AttrDlRateTcBwsBw:
+			if v.Bw.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Bw.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-parent-dev from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlParentDev) UnmarshalAttrs(b []byte) error {
@@ -1994,11 +3008,25 @@ func (v *DlParentDev) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevlinkBusName:
+			if v.BusName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BusName.Set(d.String())
 		case AttrDevlinkDevName:
+			if v.DevName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DevName.Set(d.String())
 		case AttrDevlinkIndex:
+			if v.Index.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Index.Set(d.Uint())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }

@@ -718,6 +718,9 @@ func (v *Devlink) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -746,6 +749,9 @@ func (v *DlDevStats) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -766,6 +772,9 @@ func (v *DlReloadStats) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "reload-action-info")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -791,6 +800,9 @@ func (v *DlReloadActInfo) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -812,6 +824,9 @@ func (v *DlReloadActStats) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -832,6 +847,9 @@ func (v *DlReloadStatsEntry) encode(e *attrs.Encoder) error {
 	if v.ReloadStatsValue.Valid {
 		e.U32(AttrDevlinkReloadStatsValue, v.ReloadStatsValue.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -851,6 +869,9 @@ func (v *DlInfoVersion) encode(e *attrs.Encoder) error {
 	}
 	if v.InfoVersionValue.Valid {
 		e.String(AttrDevlinkInfoVersionValue, v.InfoVersionValue.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -878,6 +899,9 @@ func (v *DlPortFunction) encode(e *attrs.Encoder) error {
 	if v.Caps.Valid {
 		e.Bitfield32(AttrDlPortFunctionCaps, v.Caps.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -898,6 +922,9 @@ func (v *DlDpipeTables) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "dpipe-table")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -942,6 +969,9 @@ func (v *DlDpipeTable) encode(e *attrs.Encoder) error {
 	if v.DpipeTableResourceUnits.Valid {
 		e.U64(AttrDevlinkDpipeTableResourceUnits, v.DpipeTableResourceUnits.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -962,6 +992,9 @@ func (v *DlDpipeTableMatches) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "dpipe-match")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -984,6 +1017,9 @@ func (v *DlDpipeTableActions) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1004,6 +1040,9 @@ func (v *DlDpipeEntries) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "dpipe-entry")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1039,6 +1078,9 @@ func (v *DlDpipeEntry) encode(e *attrs.Encoder) error {
 	if v.DpipeEntryCounter.Valid {
 		e.U64(AttrDevlinkDpipeEntryCounter, v.DpipeEntryCounter.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1060,6 +1102,9 @@ func (v *DlDpipeEntryMatchValues) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1080,6 +1125,9 @@ func (v *DlDpipeEntryActionValues) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "dpipe-action-value")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1109,6 +1157,9 @@ func (v *DlDpipeMatch) encode(e *attrs.Encoder) error {
 	}
 	if v.DpipeFieldID.Valid {
 		e.U32(AttrDevlinkDpipeFieldID, v.DpipeFieldID.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1140,6 +1191,9 @@ func (v *DlDpipeMatchValue) encode(e *attrs.Encoder) error {
 	if v.DpipeValueMapping.Valid {
 		e.U32(AttrDevlinkDpipeValueMapping, v.DpipeValueMapping.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1168,6 +1222,9 @@ func (v *DlDpipeAction) encode(e *attrs.Encoder) error {
 	}
 	if v.DpipeFieldID.Valid {
 		e.U32(AttrDevlinkDpipeFieldID, v.DpipeFieldID.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1199,6 +1256,9 @@ func (v *DlDpipeActionValue) encode(e *attrs.Encoder) error {
 	if v.DpipeValueMapping.Valid {
 		e.U32(AttrDevlinkDpipeValueMapping, v.DpipeValueMapping.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1219,6 +1279,9 @@ func (v *DlDpipeHeaders) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "dpipe-header")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1250,6 +1313,9 @@ func (v *DlDpipeHeader) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1270,6 +1336,9 @@ func (v *DlDpipeHeaderFields) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "dpipe-field")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1296,6 +1365,9 @@ func (v *DlDpipeField) encode(e *attrs.Encoder) error {
 	}
 	if v.DpipeFieldMappingType.Valid {
 		e.U32(AttrDevlinkDpipeFieldMappingType, uint32(v.DpipeFieldMappingType.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1341,6 +1413,9 @@ func (v *DlResource) encode(e *attrs.Encoder) error {
 	if v.ResourceOcc.Valid {
 		e.U64(AttrDevlinkResourceOcc, v.ResourceOcc.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1361,6 +1436,9 @@ func (v *DlResourceList) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "resource")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1385,6 +1463,9 @@ func (v *DlParam) encode(e *attrs.Encoder) error {
 	if v.ParamType.Valid {
 		e.U8(AttrDevlinkParamType, uint8(v.ParamType.Value))
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1406,6 +1487,9 @@ func (v *DlRegionSnapshots) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1422,6 +1506,9 @@ func (v *DlRegionSnapshot) MarshalAttrs(e *attrs.Encoder) error {
 func (v *DlRegionSnapshot) encode(e *attrs.Encoder) error {
 	if v.RegionSnapshotID.Valid {
 		e.U32(AttrDevlinkRegionSnapshotID, v.RegionSnapshotID.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1444,6 +1531,9 @@ func (v *DlRegionChunks) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1463,6 +1553,9 @@ func (v *DlRegionChunk) encode(e *attrs.Encoder) error {
 	}
 	if v.RegionChunkAddr.Valid {
 		e.U64(AttrDevlinkRegionChunkAddr, v.RegionChunkAddr.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1492,6 +1585,9 @@ func (v *DlFmsg) encode(e *attrs.Encoder) error {
 	}
 	if v.FmsgObjName.Valid {
 		e.String(AttrDevlinkFmsgObjName, v.FmsgObjName.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1537,6 +1633,9 @@ func (v *DlHealthReporter) encode(e *attrs.Encoder) error {
 	if v.HealthReporterBurstPeriod.Valid {
 		e.U64(AttrDevlinkHealthReporterBurstPeriod, v.HealthReporterBurstPeriod.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1560,6 +1659,9 @@ func (v *DlAttrStats) encode(e *attrs.Encoder) error {
 	if v.StatsRxDropped.Valid {
 		e.U64(AttrDlAttrStatsStatsRxDropped, v.StatsRxDropped.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1580,6 +1682,9 @@ func (v *DlTrapMetadata) encode(e *attrs.Encoder) error {
 	if v.TrapMetadataTypeFaCookie {
 		e.Flag(AttrDlTrapMetadataTrapMetadataTypeFaCookie)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1597,6 +1702,9 @@ func (v *DlLinecardSupportedTypes) encode(e *attrs.Encoder) error {
 	if v.LinecardType.Valid {
 		e.String(AttrDevlinkLinecardType, v.LinecardType.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1613,6 +1721,9 @@ func (v *DlSelftestID) MarshalAttrs(e *attrs.Encoder) error {
 func (v *DlSelftestID) encode(e *attrs.Encoder) error {
 	if v.Flash {
 		e.Flag(AttrDlSelftestIDFlash)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1633,6 +1744,9 @@ func (v *DlRateTcBws) encode(e *attrs.Encoder) error {
 	}
 	if v.Bw.Valid {
 		e.U32(AttrDlRateTcBwsBw, v.Bw.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1656,6 +1770,9 @@ func (v *DlParentDev) encode(e *attrs.Encoder) error {
 	}
 	if v.Index.Valid {
 		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }

@@ -408,6 +408,11 @@ type Devlink struct {
 	ResourceScopeMask Optional[ResourceScopeMask]
 	// ParentDev is attribute parent-dev (186): nest, set dl-parent-dev.
 	ParentDev *DlParentDev
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDevStats holds the attributes of devlink attribute set dl-dev-stats, a
@@ -418,6 +423,11 @@ type DlDevStats struct {
 	// RemoteReloadStats is attribute remote-reload-stats (161): nest, set
 	// dl-reload-stats.
 	RemoteReloadStats *DlReloadStats
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlReloadStats holds the attributes of devlink attribute set dl-reload-stats,
@@ -426,6 +436,11 @@ type DlReloadStats struct {
 	// ReloadActionInfo is attribute reload-action-info (162): nest, multi-attr,
 	// set dl-reload-act-info.
 	ReloadActionInfo []DlReloadActInfo
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlReloadActInfo holds the attributes of devlink attribute set
@@ -436,6 +451,11 @@ type DlReloadActInfo struct {
 	// ReloadActionStats is attribute reload-action-stats (163): nest, multi-attr,
 	// set dl-reload-act-stats.
 	ReloadActionStats []DlReloadActStats
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlReloadActStats holds the attributes of devlink attribute set
@@ -444,6 +464,11 @@ type DlReloadActStats struct {
 	// ReloadStatsEntry is attribute reload-stats-entry (158): nest, multi-attr,
 	// set dl-reload-stats-entry.
 	ReloadStatsEntry []DlReloadStatsEntry
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlReloadStatsEntry holds the attributes of devlink attribute set
@@ -453,6 +478,11 @@ type DlReloadStatsEntry struct {
 	ReloadStatsLimit Optional[uint8]
 	// ReloadStatsValue is attribute reload-stats-value (160): u32.
 	ReloadStatsValue Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlInfoVersion holds the attributes of devlink attribute set dl-info-version,
@@ -462,6 +492,11 @@ type DlInfoVersion struct {
 	InfoVersionName Optional[string]
 	// InfoVersionValue is attribute info-version-value (104): string.
 	InfoVersionValue Optional[string]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlPortFunction holds the attributes of devlink attribute set
@@ -475,6 +510,11 @@ type DlPortFunction struct {
 	Opstate Optional[PortFnOpstate]
 	// Caps is attribute caps (4): bitfield32, enum as flags port-fn-attr-cap.
 	Caps Optional[attrs.Bitfield32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeTables holds the attributes of devlink attribute set dl-dpipe-tables,
@@ -483,6 +523,11 @@ type DlDpipeTables struct {
 	// DpipeTable is attribute dpipe-table (28): nest, multi-attr, set
 	// dl-dpipe-table.
 	DpipeTable []DlDpipeTable
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeTable holds the attributes of devlink attribute set dl-dpipe-table, a
@@ -505,6 +550,11 @@ type DlDpipeTable struct {
 	DpipeTableResourceID Optional[uint64]
 	// DpipeTableResourceUnits is attribute dpipe-table-resource-units (76): u64.
 	DpipeTableResourceUnits Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeTableMatches holds the attributes of devlink attribute set
@@ -513,6 +563,11 @@ type DlDpipeTableMatches struct {
 	// DpipeMatch is attribute dpipe-match (40): nest, multi-attr, set
 	// dl-dpipe-match.
 	DpipeMatch []DlDpipeMatch
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeTableActions holds the attributes of devlink attribute set
@@ -521,6 +576,11 @@ type DlDpipeTableActions struct {
 	// DpipeAction is attribute dpipe-action (43): nest, multi-attr, set
 	// dl-dpipe-action.
 	DpipeAction []DlDpipeAction
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeEntries holds the attributes of devlink attribute set
@@ -529,6 +589,11 @@ type DlDpipeEntries struct {
 	// DpipeEntry is attribute dpipe-entry (35): nest, multi-attr, set
 	// dl-dpipe-entry.
 	DpipeEntry []DlDpipeEntry
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeEntry holds the attributes of devlink attribute set dl-dpipe-entry, a
@@ -544,6 +609,11 @@ type DlDpipeEntry struct {
 	DpipeEntryActionValues *DlDpipeEntryActionValues
 	// DpipeEntryCounter is attribute dpipe-entry-counter (39): u64.
 	DpipeEntryCounter Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeEntryMatchValues holds the attributes of devlink attribute set
@@ -553,6 +623,11 @@ type DlDpipeEntryMatchValues struct {
 	// DpipeMatchValue is attribute dpipe-match-value (41): nest, multi-attr, set
 	// dl-dpipe-match-value.
 	DpipeMatchValue []DlDpipeMatchValue
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeEntryActionValues holds the attributes of devlink attribute set
@@ -562,6 +637,11 @@ type DlDpipeEntryActionValues struct {
 	// DpipeActionValue is attribute dpipe-action-value (44): nest, multi-attr, set
 	// dl-dpipe-action-value.
 	DpipeActionValue []DlDpipeActionValue
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeMatch holds the attributes of devlink attribute set dl-dpipe-match, a
@@ -578,6 +658,11 @@ type DlDpipeMatch struct {
 	DpipeHeaderIndex Optional[uint32]
 	// DpipeFieldID is attribute dpipe-field-id (58): u32.
 	DpipeFieldID Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeMatchValue holds the attributes of devlink attribute set
@@ -592,6 +677,11 @@ type DlDpipeMatchValue struct {
 	DpipeValueMask []byte
 	// DpipeValueMapping is attribute dpipe-value-mapping (48): u32.
 	DpipeValueMapping Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeAction holds the attributes of devlink attribute set dl-dpipe-action,
@@ -608,6 +698,11 @@ type DlDpipeAction struct {
 	DpipeHeaderIndex Optional[uint32]
 	// DpipeFieldID is attribute dpipe-field-id (58): u32.
 	DpipeFieldID Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeActionValue holds the attributes of devlink attribute set
@@ -622,6 +717,11 @@ type DlDpipeActionValue struct {
 	DpipeValueMask []byte
 	// DpipeValueMapping is attribute dpipe-value-mapping (48): u32.
 	DpipeValueMapping Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeHeaders holds the attributes of devlink attribute set
@@ -630,6 +730,11 @@ type DlDpipeHeaders struct {
 	// DpipeHeader is attribute dpipe-header (50): nest, multi-attr, set
 	// dl-dpipe-header.
 	DpipeHeader []DlDpipeHeader
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeHeader holds the attributes of devlink attribute set dl-dpipe-header,
@@ -644,6 +749,11 @@ type DlDpipeHeader struct {
 	// DpipeHeaderFields is attribute dpipe-header-fields (53): nest, set
 	// dl-dpipe-header-fields.
 	DpipeHeaderFields *DlDpipeHeaderFields
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeHeaderFields holds the attributes of devlink attribute set
@@ -652,6 +762,11 @@ type DlDpipeHeaderFields struct {
 	// DpipeField is attribute dpipe-field (56): nest, multi-attr, set
 	// dl-dpipe-field.
 	DpipeField []DlDpipeField
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeField holds the attributes of devlink attribute set dl-dpipe-field, a
@@ -666,6 +781,11 @@ type DlDpipeField struct {
 	// DpipeFieldMappingType is attribute dpipe-field-mapping-type (60): u32, enum
 	// dpipe-field-mapping-type.
 	DpipeFieldMappingType Optional[DpipeFieldMappingType]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlResource holds the attributes of devlink attribute set dl-resource, a
@@ -691,6 +811,11 @@ type DlResource struct {
 	ResourceUnit Optional[ResourceUnit]
 	// ResourceOcc is attribute resource-occ (74): u64.
 	ResourceOcc Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlResourceList holds the attributes of devlink attribute set
@@ -698,6 +823,11 @@ type DlResource struct {
 type DlResourceList struct {
 	// Resource is attribute resource (64): nest, multi-attr, set dl-resource.
 	Resource []DlResource
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlParam holds the attributes of devlink attribute set dl-param, a subset of
@@ -709,6 +839,11 @@ type DlParam struct {
 	ParamGeneric bool
 	// ParamType is attribute param-type (83): u8, enum var-attr-type.
 	ParamType Optional[VarAttrType]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlRegionSnapshots holds the attributes of devlink attribute set
@@ -717,6 +852,11 @@ type DlRegionSnapshots struct {
 	// RegionSnapshot is attribute region-snapshot (91): nest, set
 	// dl-region-snapshot.
 	RegionSnapshot *DlRegionSnapshot
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlRegionSnapshot holds the attributes of devlink attribute set
@@ -724,6 +864,11 @@ type DlRegionSnapshots struct {
 type DlRegionSnapshot struct {
 	// RegionSnapshotID is attribute region-snapshot-id (92): u32.
 	RegionSnapshotID Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlRegionChunks holds the attributes of devlink attribute set
@@ -731,6 +876,11 @@ type DlRegionSnapshot struct {
 type DlRegionChunks struct {
 	// RegionChunk is attribute region-chunk (94): nest, set dl-region-chunk.
 	RegionChunk *DlRegionChunk
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlRegionChunk holds the attributes of devlink attribute set dl-region-chunk,
@@ -740,6 +890,11 @@ type DlRegionChunk struct {
 	RegionChunkData []byte
 	// RegionChunkAddr is attribute region-chunk-addr (96): u64.
 	RegionChunkAddr Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlFmsg holds the attributes of devlink attribute set dl-fmsg, a subset of
@@ -755,6 +910,11 @@ type DlFmsg struct {
 	FmsgNestEnd bool
 	// FmsgObjName is attribute fmsg-obj-name (111): string.
 	FmsgObjName Optional[string]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlHealthReporter holds the attributes of devlink attribute set
@@ -784,6 +944,11 @@ type DlHealthReporter struct {
 	// HealthReporterBurstPeriod is attribute health-reporter-burst-period (181):
 	// u64.
 	HealthReporterBurstPeriod Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlAttrStats holds the attributes of devlink attribute set dl-attr-stats.
@@ -794,6 +959,11 @@ type DlAttrStats struct {
 	StatsRxBytes Optional[uint64]
 	// StatsRxDropped is attribute stats-rx-dropped (2): u64.
 	StatsRxDropped Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlTrapMetadata holds the attributes of devlink attribute set
@@ -804,6 +974,11 @@ type DlTrapMetadata struct {
 	// TrapMetadataTypeFaCookie is attribute trap-metadata-type-fa-cookie (1):
 	// flag.
 	TrapMetadataTypeFaCookie bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlLinecardSupportedTypes holds the attributes of devlink attribute set
@@ -812,12 +987,22 @@ type DlTrapMetadata struct {
 type DlLinecardSupportedTypes struct {
 	// LinecardType is attribute linecard-type (173): string.
 	LinecardType Optional[string]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlSelftestID holds the attributes of devlink attribute set dl-selftest-id.
 type DlSelftestID struct {
 	// Flash is attribute flash (1): flag.
 	Flash bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlRateTcBws holds the attributes of devlink attribute set dl-rate-tc-bws.
@@ -826,6 +1011,11 @@ type DlRateTcBws struct {
 	Index Optional[uint8]
 	// Bw is attribute bw (2): u32.
 	Bw Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlParentDev holds the attributes of devlink attribute set dl-parent-dev, a
@@ -837,4 +1027,9 @@ type DlParentDev struct {
 	DevName Optional[string]
 	// Index is attribute index (184): uint, checks max u32-max (4294967295).
 	Index Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }

@@ -56,6 +56,9 @@ func (v *Dpll) encode(e *attrs.Encoder) error {
 	if v.FrequencyMonitor.Valid {
 		e.U32(AttrDpllFrequencyMonitor, uint32(v.FrequencyMonitor.Value))
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -183,6 +186,9 @@ func (v *Pin) encode(e *attrs.Encoder) error {
 	if v.Operstate.Valid {
 		e.U32(AttrPinOperstate, uint32(v.Operstate.Value))
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -221,6 +227,9 @@ func (v *PinParentDevice) encode(e *attrs.Encoder) error {
 	if v.FractionalFrequencyOffsetPpt.Valid {
 		e.Sint(AttrPinFractionalFrequencyOffsetPpt, v.FractionalFrequencyOffsetPpt.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -240,6 +249,9 @@ func (v *PinParentPin) encode(e *attrs.Encoder) error {
 	}
 	if v.State.Valid {
 		e.U32(AttrPinState, uint32(v.State.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -261,6 +273,9 @@ func (v *FrequencyRange) encode(e *attrs.Encoder) error {
 	if v.FrequencyMax.Valid {
 		e.U64(AttrPinFrequencyMax, v.FrequencyMax.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -280,6 +295,9 @@ func (v *ReferenceSync) encode(e *attrs.Encoder) error {
 	}
 	if v.State.Valid {
 		e.U32(AttrPinState, uint32(v.State.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }

@@ -2,6 +2,10 @@
 
 package dpll
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // Dpll holds the attributes of dpll attribute set dpll.
 type Dpll struct {
 	// ID is attribute id (1): u32.
@@ -34,6 +38,11 @@ type Dpll struct {
 	// FrequencyMonitor is attribute frequency-monitor (14): u32, enum
 	// feature-state.
 	FrequencyMonitor Optional[FeatureState]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Pin holds the attributes of dpll attribute set pin.
@@ -107,6 +116,11 @@ type Pin struct {
 	MeasuredFrequency Optional[uint64]
 	// Operstate is attribute operstate (32): u32, enum pin-operstate.
 	Operstate Optional[PinOperstate]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PinParentDevice holds the attributes of dpll attribute set
@@ -130,6 +144,11 @@ type PinParentDevice struct {
 	// FractionalFrequencyOffsetPpt is attribute fractional-frequency-offset-ppt
 	// (30): sint.
 	FractionalFrequencyOffsetPpt Optional[int64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PinParentPin holds the attributes of dpll attribute set pin-parent-pin, a
@@ -139,6 +158,11 @@ type PinParentPin struct {
 	ParentID Optional[uint32]
 	// State is attribute state (16): u32, enum pin-state.
 	State Optional[PinState]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // FrequencyRange holds the attributes of dpll attribute set frequency-range, a
@@ -148,6 +172,11 @@ type FrequencyRange struct {
 	FrequencyMin Optional[uint64]
 	// FrequencyMax is attribute frequency-max (14): u64.
 	FrequencyMax Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // ReferenceSync holds the attributes of dpll attribute set reference-sync, a
@@ -157,4 +186,9 @@ type ReferenceSync struct {
 	ID Optional[uint32]
 	// State is attribute state (16): u32, enum pin-state.
 	State Optional[PinState]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }

@@ -21,7 +21,7 @@ var namesErrorCounterAttrs = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set node-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *NodeAttrs) UnmarshalAttrs(b []byte) error {
@@ -37,19 +37,37 @@ func (v *NodeAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrNodeAttrsNodeID:
+			if v.NodeID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NodeID.Set(d.U32())
 		case AttrNodeAttrsDeviceName:
+			if v.DeviceName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DeviceName.Set(d.String())
 		case AttrNodeAttrsNodeName:
+			if v.NodeName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NodeName.Set(d.String())
 		case AttrNodeAttrsNodeType:
+			if v.NodeType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NodeType.Set(NodeType(d.U32()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set error-counter-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *ErrorCounterAttrs) UnmarshalAttrs(b []byte) error {
@@ -65,13 +83,31 @@ func (v *ErrorCounterAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrErrorCounterAttrsNodeID:
+			if v.NodeID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NodeID.Set(d.U32())
 		case AttrErrorCounterAttrsErrorID:
+			if v.ErrorID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ErrorID.Set(d.U32())
 		case AttrErrorCounterAttrsErrorName:
+			if v.ErrorName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ErrorName.Set(d.String())
 		case AttrErrorCounterAttrsErrorValue:
+			if v.ErrorValue.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ErrorValue.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }

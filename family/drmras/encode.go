@@ -29,6 +29,9 @@ func (v *NodeAttrs) encode(e *attrs.Encoder) error {
 	if v.NodeType.Valid {
 		e.U32(AttrNodeAttrsNodeType, uint32(v.NodeType.Value))
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -54,6 +57,9 @@ func (v *ErrorCounterAttrs) encode(e *attrs.Encoder) error {
 	}
 	if v.ErrorValue.Valid {
 		e.U32(AttrErrorCounterAttrsErrorValue, v.ErrorValue.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }

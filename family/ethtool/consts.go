@@ -560,8 +560,8 @@ const (
 // Attribute types of attribute set cable-nest.
 const (
 	AttrCableNestUnspec      = 0 // unspec: unused
-	AttrCableNestResult      = 1 // result: nest, set cable-result
-	AttrCableNestFaultLength = 2 // fault-length: nest, set cable-fault-length
+	AttrCableNestResult      = 1 // result: nest, multi-attr (overlay), set cable-result
+	AttrCableNestFaultLength = 2 // fault-length: nest, multi-attr (overlay), set cable-fault-length
 )
 
 // Attribute types of attribute set cable-test.
@@ -620,7 +620,7 @@ const (
 // Attribute types of attribute set tunnel-udp.
 const (
 	AttrTunnelUDPUnspec = 0 // unspec: unused
-	AttrTunnelUDPTable  = 1 // table: nest, set tunnel-udp-table
+	AttrTunnelUDPTable  = 1 // table: nest, multi-attr (overlay), set tunnel-udp-table
 )
 
 // Attribute types of attribute set tunnel-info.
@@ -678,8 +678,8 @@ const (
 	AttrStatsGrpID         = 2 // id: u32
 	AttrStatsGrpSsID       = 3 // ss-id: u32
 	AttrStatsGrpStat       = 4 // stat: u64, keyed by id
-	AttrStatsGrpHistRx     = 5 // hist-rx: nest, set stats-grp-hist
-	AttrStatsGrpHistTx     = 6 // hist-tx: nest, set stats-grp-hist
+	AttrStatsGrpHistRx     = 5 // hist-rx: nest, multi-attr (overlay), set stats-grp-hist
+	AttrStatsGrpHistTx     = 6 // hist-tx: nest, multi-attr (overlay), set stats-grp-hist
 	AttrStatsGrpHistBktLow = 7 // hist-bkt-low: u32
 	AttrStatsGrpHistBktHi  = 8 // hist-bkt-hi: u32
 	AttrStatsGrpHistVal    = 9 // hist-val: u64
@@ -691,7 +691,7 @@ const (
 	AttrStatsPad    = 1 // pad: pad
 	AttrStatsHeader = 2 // header: nest, set header
 	AttrStatsGroups = 3 // groups: nest, set bitset
-	AttrStatsGrp    = 4 // grp: nest, set stats-grp
+	AttrStatsGrp    = 4 // grp: nest, multi-attr (overlay), set stats-grp
 	AttrStatsSrc    = 5 // src: u32
 )
 

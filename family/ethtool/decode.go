@@ -589,7 +589,7 @@ var namesMse = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set header from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Header) UnmarshalAttrs(b []byte) error {
@@ -605,19 +605,37 @@ func (v *Header) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrHeaderDevIndex:
+			if v.DevIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DevIndex.Set(d.U32())
 		case AttrHeaderDevName:
+			if v.DevName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DevName.Set(d.String())
 		case AttrHeaderFlags:
+			if v.Flags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Flags.Set(HeaderFlags(d.U32()))
 		case AttrHeaderPhyIndex:
+			if v.PhyIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PhyIndex.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set bitset-bit from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *BitsetBit) UnmarshalAttrs(b []byte) error {
@@ -633,17 +651,31 @@ func (v *BitsetBit) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrBitsetBitIndex:
+			if v.Index.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Index.Set(d.U32())
 		case AttrBitsetBitName:
+			if v.Name.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Name.Set(d.String())
 		case AttrBitsetBitValue:
+			if v.Value {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Value = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set bitset-bits from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *BitsetBits) UnmarshalAttrs(b []byte) error {
@@ -673,12 +705,14 @@ func (v *BitsetBits) decode(d *attrs.Decoder) {
 			v.Bit = append(v.Bit, BitsetBit{})
 			nd := d.Nested()
 			v.Bit[len(v.Bit)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set bitset from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Bitset) UnmarshalAttrs(b []byte) error {
@@ -694,25 +728,45 @@ func (v *Bitset) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrBitsetNomask:
+			if v.Nomask {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Nomask = d.Flag()
 		case AttrBitsetSize:
+			if v.Size.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Size.Set(d.U32())
 		case AttrBitsetBits:
-			if v.Bits == nil {
-				v.Bits = new(BitsetBits)
+			if v.Bits != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Bits = new(BitsetBits)
 			nd := d.Nested()
 			v.Bits.decode(&nd)
 		case AttrBitsetValue:
+			if v.Value != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Value = bytes.Clone(d.Bytes())
 		case AttrBitsetMask:
+			if v.Mask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Mask = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set string from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *String) UnmarshalAttrs(b []byte) error {
@@ -728,15 +782,25 @@ func (v *String) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrStringIndex:
+			if v.Index.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Index.Set(d.U32())
 		case AttrStringValue:
+			if v.Value.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Value.Set(d.String())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set strings from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Strings) UnmarshalAttrs(b []byte) error {
@@ -766,12 +830,14 @@ func (v *Strings) decode(d *attrs.Decoder) {
 			v.StringAttr = append(v.StringAttr, String{})
 			nd := d.Nested()
 			v.StringAttr[len(v.StringAttr)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set stringset from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Stringset) UnmarshalAttrs(b []byte) error {
@@ -798,19 +864,29 @@ func (v *Stringset) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrStringsetID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
 		case AttrStringsetCount:
+			if v.Count.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Count.Set(d.U32())
 		case AttrStringsetStrings:
 			v.Strings = append(v.Strings, Strings{})
 			nd := d.Nested()
 			v.Strings[len(v.Strings)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set stringsets from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Stringsets) UnmarshalAttrs(b []byte) error {
@@ -840,12 +916,14 @@ func (v *Stringsets) decode(d *attrs.Decoder) {
 			v.Stringset = append(v.Stringset, Stringset{})
 			nd := d.Nested()
 			v.Stringset[len(v.Stringset)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set strset from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Strset) UnmarshalAttrs(b []byte) error {
@@ -861,25 +939,35 @@ func (v *Strset) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrStrsetHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrStrsetStringsets:
-			if v.Stringsets == nil {
-				v.Stringsets = new(Stringsets)
+			if v.Stringsets != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Stringsets = new(Stringsets)
 			nd := d.Nested()
 			v.Stringsets.decode(&nd)
 		case AttrStrsetCountsOnly:
+			if v.CountsOnly {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CountsOnly = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set privflags from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Privflags) UnmarshalAttrs(b []byte) error {
@@ -895,23 +983,29 @@ func (v *Privflags) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPrivflagsHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrPrivflagsFlags:
-			if v.Flags == nil {
-				v.Flags = new(Bitset)
+			if v.Flags != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Flags = new(Bitset)
 			nd := d.Nested()
 			v.Flags.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set rings from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Rings) UnmarshalAttrs(b []byte) error {
@@ -927,51 +1021,123 @@ func (v *Rings) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrRingsHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrRingsRxMax:
+			if v.RxMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxMax.Set(d.U32())
 		case AttrRingsRxMiniMax:
+			if v.RxMiniMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxMiniMax.Set(d.U32())
 		case AttrRingsRxJumboMax:
+			if v.RxJumboMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxJumboMax.Set(d.U32())
 		case AttrRingsTxMax:
+			if v.TxMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxMax.Set(d.U32())
 		case AttrRingsRx:
+			if v.Rx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Rx.Set(d.U32())
 		case AttrRingsRxMini:
+			if v.RxMini.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxMini.Set(d.U32())
 		case AttrRingsRxJumbo:
+			if v.RxJumbo.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxJumbo.Set(d.U32())
 		case AttrRingsTx:
+			if v.Tx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Tx.Set(d.U32())
 		case AttrRingsRxBufLen:
+			if v.RxBufLen.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxBufLen.Set(d.U32())
 		case AttrRingsTCPDataSplit:
+			if v.TCPDataSplit.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TCPDataSplit.Set(TCPDataSplit(d.U8()))
 		case AttrRingsCqeSize:
+			if v.CqeSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CqeSize.Set(d.U32())
 		case AttrRingsTxPush:
+			if v.TxPush.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxPush.Set(d.U8())
 		case AttrRingsRxPush:
+			if v.RxPush.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxPush.Set(d.U8())
 		case AttrRingsTxPushBufLen:
+			if v.TxPushBufLen.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxPushBufLen.Set(d.U32())
 		case AttrRingsTxPushBufLenMax:
+			if v.TxPushBufLenMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxPushBufLenMax.Set(d.U32())
 		case AttrRingsHdsThresh:
+			if v.HdsThresh.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HdsThresh.Set(d.U32())
 		case AttrRingsHdsThreshMax:
+			if v.HdsThreshMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HdsThreshMax.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set mm-stat from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *MmStat) UnmarshalAttrs(b []byte) error {
@@ -987,23 +1153,51 @@ func (v *MmStat) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrMmStatReassemblyErrors:
+			if v.ReassemblyErrors.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ReassemblyErrors.Set(d.U64())
 		case AttrMmStatSmdErrors:
+			if v.SmdErrors.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SmdErrors.Set(d.U64())
 		case AttrMmStatReassemblyOk:
+			if v.ReassemblyOk.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ReassemblyOk.Set(d.U64())
 		case AttrMmStatRxFragCount:
+			if v.RxFragCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxFragCount.Set(d.U64())
 		case AttrMmStatTxFragCount:
+			if v.TxFragCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxFragCount.Set(d.U64())
 		case AttrMmStatHoldCount:
+			if v.HoldCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HoldCount.Set(d.U64())
+		case AttrMmStatPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set mm from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Mm) UnmarshalAttrs(b []byte) error {
@@ -1019,41 +1213,83 @@ func (v *Mm) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrMmHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrMmPmacEnabled:
+			if v.PmacEnabled.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PmacEnabled.Set(d.U8())
 		case AttrMmTxEnabled:
+			if v.TxEnabled.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxEnabled.Set(d.U8())
 		case AttrMmTxActive:
+			if v.TxActive.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxActive.Set(d.U8())
 		case AttrMmTxMinFragSize:
+			if v.TxMinFragSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxMinFragSize.Set(d.U32())
 		case AttrMmRxMinFragSize:
+			if v.RxMinFragSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxMinFragSize.Set(d.U32())
 		case AttrMmVerifyEnabled:
+			if v.VerifyEnabled.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VerifyEnabled.Set(d.U8())
 		case AttrMmVerifyStatus:
+			if v.VerifyStatus.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VerifyStatus.Set(d.U8())
 		case AttrMmVerifyTime:
+			if v.VerifyTime.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VerifyTime.Set(d.U32())
 		case AttrMmMaxVerifyTime:
+			if v.MaxVerifyTime.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxVerifyTime.Set(d.U32())
 		case AttrMmStats:
-			if v.Stats == nil {
-				v.Stats = new(MmStat)
+			if v.Stats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Stats = new(MmStat)
 			nd := d.Nested()
 			v.Stats.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set linkinfo from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Linkinfo) UnmarshalAttrs(b []byte) error {
@@ -1069,27 +1305,51 @@ func (v *Linkinfo) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrLinkinfoHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrLinkinfoPort:
+			if v.Port.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Port.Set(d.U8())
 		case AttrLinkinfoPhyaddr:
+			if v.Phyaddr.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Phyaddr.Set(d.U8())
 		case AttrLinkinfoTpMdix:
+			if v.TpMdix.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TpMdix.Set(d.U8())
 		case AttrLinkinfoTpMdixCtrl:
+			if v.TpMdixCtrl.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TpMdixCtrl.Set(d.U8())
 		case AttrLinkinfoTransceiver:
+			if v.Transceiver.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Transceiver.Set(d.U8())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set linkmodes from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Linkmodes) UnmarshalAttrs(b []byte) error {
@@ -1105,43 +1365,79 @@ func (v *Linkmodes) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrLinkmodesHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrLinkmodesAutoneg:
+			if v.Autoneg.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Autoneg.Set(d.U8())
 		case AttrLinkmodesOurs:
-			if v.Ours == nil {
-				v.Ours = new(Bitset)
+			if v.Ours != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Ours = new(Bitset)
 			nd := d.Nested()
 			v.Ours.decode(&nd)
 		case AttrLinkmodesPeer:
-			if v.Peer == nil {
-				v.Peer = new(Bitset)
+			if v.Peer != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Peer = new(Bitset)
 			nd := d.Nested()
 			v.Peer.decode(&nd)
 		case AttrLinkmodesSpeed:
+			if v.Speed.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Speed.Set(d.U32())
 		case AttrLinkmodesDuplex:
+			if v.Duplex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Duplex.Set(d.U8())
 		case AttrLinkmodesMasterSlaveCfg:
+			if v.MasterSlaveCfg.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MasterSlaveCfg.Set(d.U8())
 		case AttrLinkmodesMasterSlaveState:
+			if v.MasterSlaveState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MasterSlaveState.Set(d.U8())
 		case AttrLinkmodesLanes:
+			if v.Lanes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Lanes.Set(d.U32())
 		case AttrLinkmodesRateMatching:
+			if v.RateMatching.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RateMatching.Set(d.U8())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set linkstate from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Linkstate) UnmarshalAttrs(b []byte) error {
@@ -1157,29 +1453,57 @@ func (v *Linkstate) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrLinkstateHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrLinkstateLink:
+			if v.Link.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Link.Set(d.U8())
 		case AttrLinkstateSqi:
+			if v.Sqi.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Sqi.Set(d.U32())
 		case AttrLinkstateSqiMax:
+			if v.SqiMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SqiMax.Set(d.U32())
 		case AttrLinkstateExtState:
+			if v.ExtState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ExtState.Set(d.U8())
 		case AttrLinkstateExtSubstate:
+			if v.ExtSubstate.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ExtSubstate.Set(d.U8())
 		case AttrLinkstateExtDownCnt:
+			if v.ExtDownCnt.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ExtDownCnt.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set debug from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Debug) UnmarshalAttrs(b []byte) error {
@@ -1195,23 +1519,29 @@ func (v *Debug) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDebugHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrDebugMsgmask:
-			if v.Msgmask == nil {
-				v.Msgmask = new(Bitset)
+			if v.Msgmask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Msgmask = new(Bitset)
 			nd := d.Nested()
 			v.Msgmask.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set wol from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Wol) UnmarshalAttrs(b []byte) error {
@@ -1227,25 +1557,35 @@ func (v *Wol) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrWolHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrWolModes:
-			if v.Modes == nil {
-				v.Modes = new(Bitset)
+			if v.Modes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Modes = new(Bitset)
 			nd := d.Nested()
 			v.Modes.decode(&nd)
 		case AttrWolSopass:
+			if v.Sopass != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Sopass = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set features from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Features) UnmarshalAttrs(b []byte) error {
@@ -1261,41 +1601,53 @@ func (v *Features) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrFeaturesHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrFeaturesHw:
-			if v.Hw == nil {
-				v.Hw = new(Bitset)
+			if v.Hw != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Hw = new(Bitset)
 			nd := d.Nested()
 			v.Hw.decode(&nd)
 		case AttrFeaturesWanted:
-			if v.Wanted == nil {
-				v.Wanted = new(Bitset)
+			if v.Wanted != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Wanted = new(Bitset)
 			nd := d.Nested()
 			v.Wanted.decode(&nd)
 		case AttrFeaturesActive:
-			if v.Active == nil {
-				v.Active = new(Bitset)
+			if v.Active != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Active = new(Bitset)
 			nd := d.Nested()
 			v.Active.decode(&nd)
 		case AttrFeaturesNochange:
-			if v.Nochange == nil {
-				v.Nochange = new(Bitset)
+			if v.Nochange != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Nochange = new(Bitset)
 			nd := d.Nested()
 			v.Nochange.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set channels from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Channels) UnmarshalAttrs(b []byte) error {
@@ -1311,33 +1663,69 @@ func (v *Channels) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrChannelsHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrChannelsRxMax:
+			if v.RxMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxMax.Set(d.U32())
 		case AttrChannelsTxMax:
+			if v.TxMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxMax.Set(d.U32())
 		case AttrChannelsOtherMax:
+			if v.OtherMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.OtherMax.Set(d.U32())
 		case AttrChannelsCombinedMax:
+			if v.CombinedMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CombinedMax.Set(d.U32())
 		case AttrChannelsRxCount:
+			if v.RxCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxCount.Set(d.U32())
 		case AttrChannelsTxCount:
+			if v.TxCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxCount.Set(d.U32())
 		case AttrChannelsOtherCount:
+			if v.OtherCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.OtherCount.Set(d.U32())
 		case AttrChannelsCombinedCount:
+			if v.CombinedCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CombinedCount.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set irq-moderation from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *IrqModeration) UnmarshalAttrs(b []byte) error {
@@ -1353,17 +1741,31 @@ func (v *IrqModeration) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrIrqModerationUsec:
+			if v.Usec.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Usec.Set(d.U32())
 		case AttrIrqModerationPkts:
+			if v.Pkts.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Pkts.Set(d.U32())
 		case AttrIrqModerationComps:
+			if v.Comps.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Comps.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set profile from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Profile) UnmarshalAttrs(b []byte) error {
@@ -1393,12 +1795,14 @@ func (v *Profile) decode(d *attrs.Decoder) {
 			v.IrqModeration = append(v.IrqModeration, IrqModeration{})
 			nd := d.Nested()
 			v.IrqModeration[len(v.IrqModeration)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set coalesce from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Coalesce) UnmarshalAttrs(b []byte) error {
@@ -1414,87 +1818,211 @@ func (v *Coalesce) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrCoalesceHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrCoalesceRxUsecs:
+			if v.RxUsecs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxUsecs.Set(d.U32())
 		case AttrCoalesceRxMaxFrames:
+			if v.RxMaxFrames.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxMaxFrames.Set(d.U32())
 		case AttrCoalesceRxUsecsIrq:
+			if v.RxUsecsIrq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxUsecsIrq.Set(d.U32())
 		case AttrCoalesceRxMaxFramesIrq:
+			if v.RxMaxFramesIrq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxMaxFramesIrq.Set(d.U32())
 		case AttrCoalesceTxUsecs:
+			if v.TxUsecs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxUsecs.Set(d.U32())
 		case AttrCoalesceTxMaxFrames:
+			if v.TxMaxFrames.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxMaxFrames.Set(d.U32())
 		case AttrCoalesceTxUsecsIrq:
+			if v.TxUsecsIrq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxUsecsIrq.Set(d.U32())
 		case AttrCoalesceTxMaxFramesIrq:
+			if v.TxMaxFramesIrq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxMaxFramesIrq.Set(d.U32())
 		case AttrCoalesceStatsBlockUsecs:
+			if v.StatsBlockUsecs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StatsBlockUsecs.Set(d.U32())
 		case AttrCoalesceUseAdaptiveRx:
+			if v.UseAdaptiveRx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UseAdaptiveRx.Set(d.U8())
 		case AttrCoalesceUseAdaptiveTx:
+			if v.UseAdaptiveTx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UseAdaptiveTx.Set(d.U8())
 		case AttrCoalescePktRateLow:
+			if v.PktRateLow.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PktRateLow.Set(d.U32())
 		case AttrCoalesceRxUsecsLow:
+			if v.RxUsecsLow.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxUsecsLow.Set(d.U32())
 		case AttrCoalesceRxMaxFramesLow:
+			if v.RxMaxFramesLow.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxMaxFramesLow.Set(d.U32())
 		case AttrCoalesceTxUsecsLow:
+			if v.TxUsecsLow.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxUsecsLow.Set(d.U32())
 		case AttrCoalesceTxMaxFramesLow:
+			if v.TxMaxFramesLow.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxMaxFramesLow.Set(d.U32())
 		case AttrCoalescePktRateHigh:
+			if v.PktRateHigh.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PktRateHigh.Set(d.U32())
 		case AttrCoalesceRxUsecsHigh:
+			if v.RxUsecsHigh.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxUsecsHigh.Set(d.U32())
 		case AttrCoalesceRxMaxFramesHigh:
+			if v.RxMaxFramesHigh.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxMaxFramesHigh.Set(d.U32())
 		case AttrCoalesceTxUsecsHigh:
+			if v.TxUsecsHigh.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxUsecsHigh.Set(d.U32())
 		case AttrCoalesceTxMaxFramesHigh:
+			if v.TxMaxFramesHigh.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxMaxFramesHigh.Set(d.U32())
 		case AttrCoalesceRateSampleInterval:
+			if v.RateSampleInterval.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RateSampleInterval.Set(d.U32())
 		case AttrCoalesceUseCqeModeTx:
+			if v.UseCqeModeTx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UseCqeModeTx.Set(d.U8())
 		case AttrCoalesceUseCqeModeRx:
+			if v.UseCqeModeRx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UseCqeModeRx.Set(d.U8())
 		case AttrCoalesceTxAggrMaxBytes:
+			if v.TxAggrMaxBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxAggrMaxBytes.Set(d.U32())
 		case AttrCoalesceTxAggrMaxFrames:
+			if v.TxAggrMaxFrames.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxAggrMaxFrames.Set(d.U32())
 		case AttrCoalesceTxAggrTimeUsecs:
+			if v.TxAggrTimeUsecs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxAggrTimeUsecs.Set(d.U32())
 		case AttrCoalesceRxProfile:
-			if v.RxProfile == nil {
-				v.RxProfile = new(Profile)
+			if v.RxProfile != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RxProfile = new(Profile)
 			nd := d.Nested()
 			v.RxProfile.decode(&nd)
 		case AttrCoalesceTxProfile:
-			if v.TxProfile == nil {
-				v.TxProfile = new(Profile)
+			if v.TxProfile != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.TxProfile = new(Profile)
 			nd := d.Nested()
 			v.TxProfile.decode(&nd)
 		case AttrCoalesceRxCqeFrames:
+			if v.RxCqeFrames.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxCqeFrames.Set(d.U32())
 		case AttrCoalesceRxCqeNsecs:
+			if v.RxCqeNsecs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxCqeNsecs.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set pause-stat from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *PauseStat) UnmarshalAttrs(b []byte) error {
@@ -1510,17 +2038,33 @@ func (v *PauseStat) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPauseStatTxFrames:
+			if v.TxFrames.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxFrames.Set(d.U64())
 		case AttrPauseStatRxFrames:
+			if v.RxFrames.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxFrames.Set(d.U64())
 		case AttrPauseStatTxPauseStormEvents:
+			if v.TxPauseStormEvents.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxPauseStormEvents.Set(d.U64())
+		case AttrPauseStatPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set pause from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Pause) UnmarshalAttrs(b []byte) error {
@@ -1536,31 +2080,53 @@ func (v *Pause) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPauseHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrPauseAutoneg:
+			if v.Autoneg.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Autoneg.Set(d.U8())
 		case AttrPauseRx:
+			if v.Rx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Rx.Set(d.U8())
 		case AttrPauseTx:
+			if v.Tx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Tx.Set(d.U8())
 		case AttrPauseStats:
-			if v.Stats == nil {
-				v.Stats = new(PauseStat)
+			if v.Stats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Stats = new(PauseStat)
 			nd := d.Nested()
 			v.Stats.decode(&nd)
 		case AttrPauseStatsSrc:
+			if v.StatsSrc.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StatsSrc.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set eee from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Eee) UnmarshalAttrs(b []byte) error {
@@ -1576,37 +2142,61 @@ func (v *Eee) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrEeeHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrEeeModesOurs:
-			if v.ModesOurs == nil {
-				v.ModesOurs = new(Bitset)
+			if v.ModesOurs != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ModesOurs = new(Bitset)
 			nd := d.Nested()
 			v.ModesOurs.decode(&nd)
 		case AttrEeeModesPeer:
-			if v.ModesPeer == nil {
-				v.ModesPeer = new(Bitset)
+			if v.ModesPeer != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ModesPeer = new(Bitset)
 			nd := d.Nested()
 			v.ModesPeer.decode(&nd)
 		case AttrEeeActive:
+			if v.Active.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Active.Set(d.U8())
 		case AttrEeeEnabled:
+			if v.Enabled.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Enabled.Set(d.U8())
 		case AttrEeeTxLpiEnabled:
+			if v.TxLpiEnabled.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxLpiEnabled.Set(d.U8())
 		case AttrEeeTxLpiTimer:
+			if v.TxLpiTimer.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxLpiTimer.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set ts-stat from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *TsStat) UnmarshalAttrs(b []byte) error {
@@ -1622,19 +2212,37 @@ func (v *TsStat) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrTsStatTxPkts:
+			if v.TxPkts.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxPkts.Set(d.Uint())
 		case AttrTsStatTxLost:
+			if v.TxLost.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxLost.Set(d.Uint())
 		case AttrTsStatTxErr:
+			if v.TxErr.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxErr.Set(d.Uint())
 		case AttrTsStatTxOnestepPktsUnconfirmed:
+			if v.TxOnestepPktsUnconfirmed.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxOnestepPktsUnconfirmed.Set(d.Uint())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set ts-hwtstamp-provider from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *TsHwtstampProvider) UnmarshalAttrs(b []byte) error {
@@ -1650,15 +2258,25 @@ func (v *TsHwtstampProvider) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrTsHwtstampProviderIndex:
+			if v.Index.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Index.Set(d.U32())
 		case AttrTsHwtstampProviderQualifier:
+			if v.Qualifier.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Qualifier.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set tsinfo from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Tsinfo) UnmarshalAttrs(b []byte) error {
@@ -1674,53 +2292,79 @@ func (v *Tsinfo) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrTsinfoHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrTsinfoTimestamping:
-			if v.Timestamping == nil {
-				v.Timestamping = new(Bitset)
+			if v.Timestamping != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Timestamping = new(Bitset)
 			nd := d.Nested()
 			v.Timestamping.decode(&nd)
 		case AttrTsinfoTxTypes:
-			if v.TxTypes == nil {
-				v.TxTypes = new(Bitset)
+			if v.TxTypes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.TxTypes = new(Bitset)
 			nd := d.Nested()
 			v.TxTypes.decode(&nd)
 		case AttrTsinfoRxFilters:
-			if v.RxFilters == nil {
-				v.RxFilters = new(Bitset)
+			if v.RxFilters != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RxFilters = new(Bitset)
 			nd := d.Nested()
 			v.RxFilters.decode(&nd)
 		case AttrTsinfoPhcIndex:
+			if v.PhcIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PhcIndex.Set(d.U32())
 		case AttrTsinfoStats:
-			if v.Stats == nil {
-				v.Stats = new(TsStat)
+			if v.Stats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Stats = new(TsStat)
 			nd := d.Nested()
 			v.Stats.decode(&nd)
 		case AttrTsinfoHwtstampProvider:
-			if v.HwtstampProvider == nil {
-				v.HwtstampProvider = new(TsHwtstampProvider)
+			if v.HwtstampProvider != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.HwtstampProvider = new(TsHwtstampProvider)
 			nd := d.Nested()
 			v.HwtstampProvider.decode(&nd)
 		case AttrTsinfoHwtstampSource:
+			if v.HwtstampSource.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HwtstampSource.Set(HwtstampSource(d.U32()))
 		case AttrTsinfoHwtstampPhyindex:
+			if v.HwtstampPhyindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HwtstampPhyindex.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set cable-result from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *CableResult) UnmarshalAttrs(b []byte) error {
@@ -1736,17 +2380,31 @@ func (v *CableResult) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrCableResultPair:
+			if v.Pair.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Pair.Set(d.U8())
 		case AttrCableResultCode:
+			if v.Code.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Code.Set(d.U8())
 		case AttrCableResultSrc:
+			if v.Src.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Src.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set cable-fault-length from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *CableFaultLength) UnmarshalAttrs(b []byte) error {
@@ -1762,17 +2420,31 @@ func (v *CableFaultLength) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrCableFaultLengthPair:
+			if v.Pair.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Pair.Set(d.U8())
 		case AttrCableFaultLengthCm:
+			if v.Cm.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Cm.Set(d.U32())
 		case AttrCableFaultLengthSrc:
+			if v.Src.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Src.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set cable-nest from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *CableNest) UnmarshalAttrs(b []byte) error {
@@ -1785,26 +2457,40 @@ func (v *CableNest) UnmarshalAttrs(b []byte) error {
 
 func (v *CableNest) decode(d *attrs.Decoder) {
 	d.SetNames(namesCableNest)
+	var n0, n1 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrCableNestResult:
+			n0++
+		case AttrCableNestFaultLength:
+			n1++
+		}
+	}
+	if n0 > 0 {
+		v.Result = slices.Grow(v.Result, n0)
+	}
+	if n1 > 0 {
+		v.FaultLength = slices.Grow(v.FaultLength, n1)
+	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrCableNestResult:
-			if v.Result == nil {
-				v.Result = new(CableResult)
-			}
+			v.Result = append(v.Result, CableResult{})
 			nd := d.Nested()
-			v.Result.decode(&nd)
+			v.Result[len(v.Result)-1].decode(&nd)
 		case AttrCableNestFaultLength:
-			if v.FaultLength == nil {
-				v.FaultLength = new(CableFaultLength)
-			}
+			v.FaultLength = append(v.FaultLength, CableFaultLength{})
 			nd := d.Nested()
-			v.FaultLength.decode(&nd)
+			v.FaultLength[len(v.FaultLength)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set cable-test from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *CableTest) UnmarshalAttrs(b []byte) error {
@@ -1820,17 +2506,21 @@ func (v *CableTest) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrCableTestHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set cable-test-ntf from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *CableTestNtf) UnmarshalAttrs(b []byte) error {
@@ -1846,25 +2536,35 @@ func (v *CableTestNtf) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrCableTestNtfHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrCableTestNtfStatus:
+			if v.Status.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Status.Set(d.U8())
 		case AttrCableTestNtfNest:
-			if v.Nest == nil {
-				v.Nest = new(CableNest)
+			if v.Nest != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Nest = new(CableNest)
 			nd := d.Nested()
 			v.Nest.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set cable-test-tdr-cfg from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *CableTestTdrCfg) UnmarshalAttrs(b []byte) error {
@@ -1880,19 +2580,37 @@ func (v *CableTestTdrCfg) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrCableTestTdrCfgFirst:
+			if v.First.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.First.Set(d.U32())
 		case AttrCableTestTdrCfgLast:
+			if v.Last.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Last.Set(d.U32())
 		case AttrCableTestTdrCfgStep:
+			if v.Step.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Step.Set(d.U32())
 		case AttrCableTestTdrCfgPair:
+			if v.Pair.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Pair.Set(d.U8())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set cable-test-tdr-ntf from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *CableTestTdrNtf) UnmarshalAttrs(b []byte) error {
@@ -1908,25 +2626,35 @@ func (v *CableTestTdrNtf) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrCableTestTdrNtfHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrCableTestTdrNtfStatus:
+			if v.Status.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Status.Set(d.U8())
 		case AttrCableTestTdrNtfNest:
-			if v.Nest == nil {
-				v.Nest = new(CableNest)
+			if v.Nest != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Nest = new(CableNest)
 			nd := d.Nested()
 			v.Nest.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set cable-test-tdr from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *CableTestTdr) UnmarshalAttrs(b []byte) error {
@@ -1942,23 +2670,29 @@ func (v *CableTestTdr) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrCableTestTdrHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrCableTestTdrCfg:
-			if v.Cfg == nil {
-				v.Cfg = new(CableTestTdrCfg)
+			if v.Cfg != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Cfg = new(CableTestTdrCfg)
 			nd := d.Nested()
 			v.Cfg.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set tunnel-udp-entry from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *TunnelUDPEntry) UnmarshalAttrs(b []byte) error {
@@ -1974,15 +2708,25 @@ func (v *TunnelUDPEntry) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrTunnelUDPEntryPort:
+			if v.Port.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Port.Set(d.U16BE())
 		case AttrTunnelUDPEntryType:
+			if v.Type.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Type.Set(UDPTunnelType(d.U32()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set tunnel-udp-table from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *TunnelUDPTable) UnmarshalAttrs(b []byte) error {
@@ -2009,23 +2753,31 @@ func (v *TunnelUDPTable) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrTunnelUDPTableSize:
+			if v.Size.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Size.Set(d.U32())
 		case AttrTunnelUDPTableTypes:
-			if v.Types == nil {
-				v.Types = new(Bitset)
+			if v.Types != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Types = new(Bitset)
 			nd := d.Nested()
 			v.Types.decode(&nd)
 		case AttrTunnelUDPTableEntry:
 			v.Entry = append(v.Entry, TunnelUDPEntry{})
 			nd := d.Nested()
 			v.Entry[len(v.Entry)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set tunnel-udp from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *TunnelUDP) UnmarshalAttrs(b []byte) error {
@@ -2038,20 +2790,31 @@ func (v *TunnelUDP) UnmarshalAttrs(b []byte) error {
 
 func (v *TunnelUDP) decode(d *attrs.Decoder) {
 	d.SetNames(namesTunnelUDP)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrTunnelUDPTable:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Table = slices.Grow(v.Table, n0)
+	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrTunnelUDPTable:
-			if v.Table == nil {
-				v.Table = new(TunnelUDPTable)
-			}
+			v.Table = append(v.Table, TunnelUDPTable{})
 			nd := d.Nested()
-			v.Table.decode(&nd)
+			v.Table[len(v.Table)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set tunnel-info from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *TunnelInfo) UnmarshalAttrs(b []byte) error {
@@ -2067,23 +2830,29 @@ func (v *TunnelInfo) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrTunnelInfoHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrTunnelInfoUDPPorts:
-			if v.UDPPorts == nil {
-				v.UDPPorts = new(TunnelUDP)
+			if v.UDPPorts != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.UDPPorts = new(TunnelUDP)
 			nd := d.Nested()
 			v.UDPPorts.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set fec-hist from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *FecHist) UnmarshalAttrs(b []byte) error {
@@ -2099,19 +2868,39 @@ func (v *FecHist) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrFecHistBinLow:
+			if v.BinLow.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BinLow.Set(d.U32())
 		case AttrFecHistBinHigh:
+			if v.BinHigh.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BinHigh.Set(d.U32())
 		case AttrFecHistBinVal:
+			if v.BinVal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BinVal.Set(d.Uint())
 		case AttrFecHistBinValPerLane:
+			if v.BinValPerLane != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BinValPerLane = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
+		case AttrFecHistPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set fec-stat from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *FecStat) UnmarshalAttrs(b []byte) error {
@@ -2138,21 +2927,37 @@ func (v *FecStat) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrFecStatCorrected:
+			if v.Corrected != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Corrected = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
 		case AttrFecStatUncorr:
+			if v.Uncorr != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Uncorr = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
 		case AttrFecStatCorrBits:
+			if v.CorrBits != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CorrBits = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
 		case AttrFecStatHist:
 			v.Hist = append(v.Hist, FecHist{})
 			nd := d.Nested()
 			v.Hist[len(v.Hist)-1].decode(&nd)
+		case AttrFecStatPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set fec from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Fec) UnmarshalAttrs(b []byte) error {
@@ -2168,33 +2973,49 @@ func (v *Fec) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrFecHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrFecModes:
-			if v.Modes == nil {
-				v.Modes = new(Bitset)
+			if v.Modes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Modes = new(Bitset)
 			nd := d.Nested()
 			v.Modes.decode(&nd)
 		case AttrFecAuto:
+			if v.Auto.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Auto.Set(d.U8())
 		case AttrFecActive:
+			if v.Active.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Active.Set(d.U32())
 		case AttrFecStats:
-			if v.Stats == nil {
-				v.Stats = new(FecStat)
+			if v.Stats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Stats = new(FecStat)
 			nd := d.Nested()
 			v.Stats.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set module-eeprom from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *ModuleEeprom) UnmarshalAttrs(b []byte) error {
@@ -2210,29 +3031,57 @@ func (v *ModuleEeprom) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrModuleEepromHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrModuleEepromOffset:
+			if v.Offset.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Offset.Set(d.U32())
 		case AttrModuleEepromLength:
+			if v.Length.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Length.Set(d.U32())
 		case AttrModuleEepromPage:
+			if v.Page.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Page.Set(d.U8())
 		case AttrModuleEepromBank:
+			if v.Bank.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Bank.Set(d.U8())
 		case AttrModuleEepromI2cAddress:
+			if v.I2cAddress.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.I2cAddress.Set(d.U8())
 		case AttrModuleEepromData:
+			if v.Data != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Data = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set stats-grp from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *StatsGrp) UnmarshalAttrs(b []byte) error {
@@ -2245,11 +3094,35 @@ func (v *StatsGrp) UnmarshalAttrs(b []byte) error {
 
 func (v *StatsGrp) decode(d *attrs.Decoder) {
 	d.SetNames(namesStatsGrp)
+	var n0, n1 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrStatsGrpHistRx:
+			n0++
+		case AttrStatsGrpHistTx:
+			n1++
+		}
+	}
+	if n0 > 0 {
+		v.HistRx = slices.Grow(v.HistRx, n0)
+	}
+	if n1 > 0 {
+		v.HistTx = slices.Grow(v.HistTx, n1)
+	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrStatsGrpID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
 		case AttrStatsGrpSsID:
+			if v.SsID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SsID.Set(d.U32())
 		case AttrStatsGrpStat:
 			k0 := d.Nested()
@@ -2257,29 +3130,41 @@ func (v *StatsGrp) decode(d *attrs.Decoder) {
 				v.Stat = append(v.Stat, StatsGrpStatEntry{ID: k0.Type(), Value: k0.U64()})
 			}
 		case AttrStatsGrpHistRx:
-			if v.HistRx == nil {
-				v.HistRx = new(StatsGrpHist)
-			}
+			v.HistRx = append(v.HistRx, StatsGrpHist{})
 			nd := d.Nested()
-			v.HistRx.decode(&nd)
+			v.HistRx[len(v.HistRx)-1].decode(&nd)
 		case AttrStatsGrpHistTx:
-			if v.HistTx == nil {
-				v.HistTx = new(StatsGrpHist)
-			}
+			v.HistTx = append(v.HistTx, StatsGrpHist{})
 			nd := d.Nested()
-			v.HistTx.decode(&nd)
+			v.HistTx[len(v.HistTx)-1].decode(&nd)
 		case AttrStatsGrpHistBktLow:
+			if v.HistBktLow.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HistBktLow.Set(d.U32())
 		case AttrStatsGrpHistBktHi:
+			if v.HistBktHi.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HistBktHi.Set(d.U32())
 		case AttrStatsGrpHistVal:
+			if v.HistVal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HistVal.Set(d.U64())
+		case AttrStatsGrpPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set stats-grp-hist from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *StatsGrpHist) UnmarshalAttrs(b []byte) error {
@@ -2295,17 +3180,31 @@ func (v *StatsGrpHist) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrStatsGrpHistBktLow:
+			if v.HistBktLow.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HistBktLow.Set(d.U32())
 		case AttrStatsGrpHistBktHi:
+			if v.HistBktHi.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HistBktHi.Set(d.U32())
 		case AttrStatsGrpHistVal:
+			if v.HistVal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HistVal.Set(d.U64())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set stats from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Stats) UnmarshalAttrs(b []byte) error {
@@ -2318,34 +3217,55 @@ func (v *Stats) UnmarshalAttrs(b []byte) error {
 
 func (v *Stats) decode(d *attrs.Decoder) {
 	d.SetNames(namesStats)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrStatsGrp:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Grp = slices.Grow(v.Grp, n0)
+	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrStatsHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrStatsGroups:
-			if v.Groups == nil {
-				v.Groups = new(Bitset)
+			if v.Groups != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Groups = new(Bitset)
 			nd := d.Nested()
 			v.Groups.decode(&nd)
 		case AttrStatsGrp:
-			if v.Grp == nil {
-				v.Grp = new(StatsGrp)
-			}
+			v.Grp = append(v.Grp, StatsGrp{})
 			nd := d.Nested()
-			v.Grp.decode(&nd)
+			v.Grp[len(v.Grp)-1].decode(&nd)
 		case AttrStatsSrc:
+			if v.Src.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Src.Set(d.U32())
+		case AttrStatsPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set phc-vclocks from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *PhcVclocks) UnmarshalAttrs(b []byte) error {
@@ -2361,21 +3281,33 @@ func (v *PhcVclocks) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPhcVclocksHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrPhcVclocksNum:
+			if v.Num.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Num.Set(d.U32())
 		case AttrPhcVclocksIndex:
+			if v.Index != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Index = attrs.DecodeArray[int32](d, 4, attrs.HostEndian)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set module from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Module) UnmarshalAttrs(b []byte) error {
@@ -2391,21 +3323,33 @@ func (v *Module) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrModuleHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrModulePowerModePolicy:
+			if v.PowerModePolicy.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PowerModePolicy.Set(d.U8())
 		case AttrModulePowerMode:
+			if v.PowerMode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PowerMode.Set(d.U8())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set c33-pse-pw-limit from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *C33PsePwLimit) UnmarshalAttrs(b []byte) error {
@@ -2421,15 +3365,25 @@ func (v *C33PsePwLimit) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrC33PsePwLimitMin:
+			if v.Min.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Min.Set(d.U32())
 		case AttrC33PsePwLimitMax:
+			if v.Max.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Max.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set pse from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Pse) UnmarshalAttrs(b []byte) error {
@@ -2456,49 +3410,109 @@ func (v *Pse) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPseHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrPsePodlPseAdminState:
+			if v.PodlPseAdminState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PodlPseAdminState.Set(d.U32())
 		case AttrPsePodlPseAdminControl:
+			if v.PodlPseAdminControl.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PodlPseAdminControl.Set(d.U32())
 		case AttrPsePodlPsePwDStatus:
+			if v.PodlPsePwDStatus.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PodlPsePwDStatus.Set(d.U32())
 		case AttrPseC33PseAdminState:
+			if v.C33PseAdminState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.C33PseAdminState.Set(d.U32())
 		case AttrPseC33PseAdminControl:
+			if v.C33PseAdminControl.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.C33PseAdminControl.Set(d.U32())
 		case AttrPseC33PsePwDStatus:
+			if v.C33PsePwDStatus.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.C33PsePwDStatus.Set(d.U32())
 		case AttrPseC33PsePwClass:
+			if v.C33PsePwClass.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.C33PsePwClass.Set(d.U32())
 		case AttrPseC33PseActualPw:
+			if v.C33PseActualPw.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.C33PseActualPw.Set(d.U32())
 		case AttrPseC33PseExtState:
+			if v.C33PseExtState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.C33PseExtState.Set(C33PseExtState(d.U32()))
 		case AttrPseC33PseExtSubstate:
+			if v.C33PseExtSubstate.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.C33PseExtSubstate.Set(d.U32())
 		case AttrPseC33PseAvailPwLimit:
+			if v.C33PseAvailPwLimit.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.C33PseAvailPwLimit.Set(d.U32())
 		case AttrPseC33PsePwLimitRanges:
 			v.C33PsePwLimitRanges = append(v.C33PsePwLimitRanges, C33PsePwLimit{})
 			nd := d.Nested()
 			v.C33PsePwLimitRanges[len(v.C33PsePwLimitRanges)-1].decode(&nd)
 		case AttrPsePsePwDID:
+			if v.PsePwDID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PsePwDID.Set(d.U32())
 		case AttrPsePsePrioMax:
+			if v.PsePrioMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PsePrioMax.Set(d.U32())
 		case AttrPsePsePrio:
+			if v.PsePrio.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PsePrio.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set flow from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Flow) UnmarshalAttrs(b []byte) error {
@@ -2514,65 +3528,175 @@ func (v *Flow) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrFlowEther:
+			if v.Ether.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ether.Set(RxfhFields(d.Uint()))
 		case AttrFlowIp4:
+			if v.Ip4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ip4.Set(RxfhFields(d.Uint()))
 		case AttrFlowIp6:
+			if v.Ip6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ip6.Set(RxfhFields(d.Uint()))
 		case AttrFlowTcp4:
+			if v.Tcp4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Tcp4.Set(RxfhFields(d.Uint()))
 		case AttrFlowTcp6:
+			if v.Tcp6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Tcp6.Set(RxfhFields(d.Uint()))
 		case AttrFlowUdp4:
+			if v.Udp4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Udp4.Set(RxfhFields(d.Uint()))
 		case AttrFlowUdp6:
+			if v.Udp6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Udp6.Set(RxfhFields(d.Uint()))
 		case AttrFlowSctp4:
+			if v.Sctp4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Sctp4.Set(RxfhFields(d.Uint()))
 		case AttrFlowSctp6:
+			if v.Sctp6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Sctp6.Set(RxfhFields(d.Uint()))
 		case AttrFlowAh4:
+			if v.Ah4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ah4.Set(RxfhFields(d.Uint()))
 		case AttrFlowAh6:
+			if v.Ah6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ah6.Set(RxfhFields(d.Uint()))
 		case AttrFlowEsp4:
+			if v.Esp4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Esp4.Set(RxfhFields(d.Uint()))
 		case AttrFlowEsp6:
+			if v.Esp6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Esp6.Set(RxfhFields(d.Uint()))
 		case AttrFlowAhEsp4:
+			if v.AhEsp4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AhEsp4.Set(RxfhFields(d.Uint()))
 		case AttrFlowAhEsp6:
+			if v.AhEsp6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AhEsp6.Set(RxfhFields(d.Uint()))
 		case AttrFlowGtpu4:
+			if v.Gtpu4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Gtpu4.Set(RxfhFields(d.Uint()))
 		case AttrFlowGtpu6:
+			if v.Gtpu6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Gtpu6.Set(RxfhFields(d.Uint()))
 		case AttrFlowGtpc4:
+			if v.Gtpc4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Gtpc4.Set(RxfhFields(d.Uint()))
 		case AttrFlowGtpc6:
+			if v.Gtpc6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Gtpc6.Set(RxfhFields(d.Uint()))
 		case AttrFlowGtpcTeid4:
+			if v.GtpcTeid4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.GtpcTeid4.Set(RxfhFields(d.Uint()))
 		case AttrFlowGtpcTeid6:
+			if v.GtpcTeid6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.GtpcTeid6.Set(RxfhFields(d.Uint()))
 		case AttrFlowGtpuEh4:
+			if v.GtpuEh4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.GtpuEh4.Set(RxfhFields(d.Uint()))
 		case AttrFlowGtpuEh6:
+			if v.GtpuEh6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.GtpuEh6.Set(RxfhFields(d.Uint()))
 		case AttrFlowGtpuUl4:
+			if v.GtpuUl4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.GtpuUl4.Set(RxfhFields(d.Uint()))
 		case AttrFlowGtpuUl6:
+			if v.GtpuUl6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.GtpuUl6.Set(RxfhFields(d.Uint()))
 		case AttrFlowGtpuDl4:
+			if v.GtpuDl4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.GtpuDl4.Set(RxfhFields(d.Uint()))
 		case AttrFlowGtpuDl6:
+			if v.GtpuDl6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.GtpuDl6.Set(RxfhFields(d.Uint()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set rss from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Rss) UnmarshalAttrs(b []byte) error {
@@ -2588,35 +3712,65 @@ func (v *Rss) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrRssHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrRssContext:
+			if v.Context.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Context.Set(d.U32())
 		case AttrRssHfunc:
+			if v.Hfunc.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Hfunc.Set(d.U32())
 		case AttrRssIndir:
+			if v.Indir != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Indir = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
 		case AttrRssHkey:
+			if v.Hkey != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Hkey = bytes.Clone(d.Bytes())
 		case AttrRssInputXfrm:
+			if v.InputXfrm.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.InputXfrm.Set(InputXfrm(d.U32()))
 		case AttrRssStartContext:
+			if v.StartContext.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StartContext.Set(d.U32())
 		case AttrRssFlowHash:
-			if v.FlowHash == nil {
-				v.FlowHash = new(Flow)
+			if v.FlowHash != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.FlowHash = new(Flow)
 			nd := d.Nested()
 			v.FlowHash.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set plca from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Plca) UnmarshalAttrs(b []byte) error {
@@ -2632,33 +3786,69 @@ func (v *Plca) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPlcaHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrPlcaVersion:
+			if v.Version.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Version.Set(d.U16())
 		case AttrPlcaEnabled:
+			if v.Enabled.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Enabled.Set(d.U8())
 		case AttrPlcaStatus:
+			if v.Status.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Status.Set(d.U8())
 		case AttrPlcaNodeCnt:
+			if v.NodeCnt.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NodeCnt.Set(d.U32())
 		case AttrPlcaNodeID:
+			if v.NodeID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NodeID.Set(d.U32())
 		case AttrPlcaToTmr:
+			if v.ToTmr.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ToTmr.Set(d.U32())
 		case AttrPlcaBurstCnt:
+			if v.BurstCnt.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BurstCnt.Set(d.U32())
 		case AttrPlcaBurstTmr:
+			if v.BurstTmr.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BurstTmr.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set module-fw-flash from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *ModuleFwFlash) UnmarshalAttrs(b []byte) error {
@@ -2674,29 +3864,57 @@ func (v *ModuleFwFlash) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrModuleFwFlashHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrModuleFwFlashFileName:
+			if v.FileName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FileName.Set(d.String())
 		case AttrModuleFwFlashPassword:
+			if v.Password.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Password.Set(d.U32())
 		case AttrModuleFwFlashStatus:
+			if v.Status.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Status.Set(ModuleFwFlashStatus(d.U32()))
 		case AttrModuleFwFlashStatusMsg:
+			if v.StatusMsg.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StatusMsg.Set(d.String())
 		case AttrModuleFwFlashDone:
+			if v.Done.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Done.Set(d.Uint())
 		case AttrModuleFwFlashTotal:
+			if v.Total.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Total.Set(d.Uint())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set phy from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Phy) UnmarshalAttrs(b []byte) error {
@@ -2712,31 +3930,63 @@ func (v *Phy) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPhyHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrPhyIndex:
+			if v.Index.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Index.Set(d.U32())
 		case AttrPhyDrvname:
+			if v.Drvname.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Drvname.Set(d.String())
 		case AttrPhyName:
+			if v.Name.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Name.Set(d.String())
 		case AttrPhyUpstreamType:
+			if v.UpstreamType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UpstreamType.Set(PhyUpstreamType(d.U32()))
 		case AttrPhyUpstreamIndex:
+			if v.UpstreamIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UpstreamIndex.Set(d.U32())
 		case AttrPhyUpstreamSfpName:
+			if v.UpstreamSfpName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UpstreamSfpName.Set(d.String())
 		case AttrPhyDownstreamSfpName:
+			if v.DownstreamSfpName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DownstreamSfpName.Set(d.String())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set tsconfig from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Tsconfig) UnmarshalAttrs(b []byte) error {
@@ -2752,41 +4002,53 @@ func (v *Tsconfig) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrTsconfigHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrTsconfigHwtstampProvider:
-			if v.HwtstampProvider == nil {
-				v.HwtstampProvider = new(TsHwtstampProvider)
+			if v.HwtstampProvider != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.HwtstampProvider = new(TsHwtstampProvider)
 			nd := d.Nested()
 			v.HwtstampProvider.decode(&nd)
 		case AttrTsconfigTxTypes:
-			if v.TxTypes == nil {
-				v.TxTypes = new(Bitset)
+			if v.TxTypes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.TxTypes = new(Bitset)
 			nd := d.Nested()
 			v.TxTypes.decode(&nd)
 		case AttrTsconfigRxFilters:
-			if v.RxFilters == nil {
-				v.RxFilters = new(Bitset)
+			if v.RxFilters != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RxFilters = new(Bitset)
 			nd := d.Nested()
 			v.RxFilters.decode(&nd)
 		case AttrTsconfigHwtstampFlags:
-			if v.HwtstampFlags == nil {
-				v.HwtstampFlags = new(Bitset)
+			if v.HwtstampFlags != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.HwtstampFlags = new(Bitset)
 			nd := d.Nested()
 			v.HwtstampFlags.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set pse-ntf from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *PseNtf) UnmarshalAttrs(b []byte) error {
@@ -2802,19 +4064,27 @@ func (v *PseNtf) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPseNtfHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrPseNtfEvents:
+			if v.Events.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Events.Set(PseEvent(d.Uint()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set mse-capabilities from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *MseCapabilities) UnmarshalAttrs(b []byte) error {
@@ -2830,19 +4100,37 @@ func (v *MseCapabilities) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrMseCapabilitiesMaxAverageMse:
+			if v.MaxAverageMse.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxAverageMse.Set(d.Uint())
 		case AttrMseCapabilitiesMaxPeakMse:
+			if v.MaxPeakMse.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxPeakMse.Set(d.Uint())
 		case AttrMseCapabilitiesRefreshRatePs:
+			if v.RefreshRatePs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RefreshRatePs.Set(d.Uint())
 		case AttrMseCapabilitiesNumSymbols:
+			if v.NumSymbols.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NumSymbols.Set(d.Uint())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set mse-snapshot from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *MseSnapshot) UnmarshalAttrs(b []byte) error {
@@ -2858,17 +4146,31 @@ func (v *MseSnapshot) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrMseSnapshotAverageMse:
+			if v.AverageMse.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AverageMse.Set(d.Uint())
 		case AttrMseSnapshotPeakMse:
+			if v.PeakMse.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PeakMse.Set(d.Uint())
 		case AttrMseSnapshotWorstPeakMse:
+			if v.WorstPeakMse.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WorstPeakMse.Set(d.Uint())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set mse from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Mse) UnmarshalAttrs(b []byte) error {
@@ -2884,53 +4186,71 @@ func (v *Mse) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrMseHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrMseCapabilities:
-			if v.Capabilities == nil {
-				v.Capabilities = new(MseCapabilities)
+			if v.Capabilities != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Capabilities = new(MseCapabilities)
 			nd := d.Nested()
 			v.Capabilities.decode(&nd)
 		case AttrMseChannelA:
-			if v.ChannelA == nil {
-				v.ChannelA = new(MseSnapshot)
+			if v.ChannelA != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ChannelA = new(MseSnapshot)
 			nd := d.Nested()
 			v.ChannelA.decode(&nd)
 		case AttrMseChannelB:
-			if v.ChannelB == nil {
-				v.ChannelB = new(MseSnapshot)
+			if v.ChannelB != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ChannelB = new(MseSnapshot)
 			nd := d.Nested()
 			v.ChannelB.decode(&nd)
 		case AttrMseChannelC:
-			if v.ChannelC == nil {
-				v.ChannelC = new(MseSnapshot)
+			if v.ChannelC != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ChannelC = new(MseSnapshot)
 			nd := d.Nested()
 			v.ChannelC.decode(&nd)
 		case AttrMseChannelD:
-			if v.ChannelD == nil {
-				v.ChannelD = new(MseSnapshot)
+			if v.ChannelD != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ChannelD = new(MseSnapshot)
 			nd := d.Nested()
 			v.ChannelD.decode(&nd)
 		case AttrMseWorstChannel:
-			if v.WorstChannel == nil {
-				v.WorstChannel = new(MseSnapshot)
+			if v.WorstChannel != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.WorstChannel = new(MseSnapshot)
 			nd := d.Nested()
 			v.WorstChannel.decode(&nd)
 		case AttrMseLink:
-			if v.Link == nil {
-				v.Link = new(MseSnapshot)
+			if v.Link != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Link = new(MseSnapshot)
 			nd := d.Nested()
 			v.Link.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }

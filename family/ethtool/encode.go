@@ -29,6 +29,9 @@ func (v *Header) encode(e *attrs.Encoder) error {
 	if v.PhyIndex.Valid {
 		e.U32(AttrHeaderPhyIndex, v.PhyIndex.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -52,6 +55,9 @@ func (v *BitsetBit) encode(e *attrs.Encoder) error {
 	if v.Value {
 		e.Flag(AttrBitsetBitValue)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -72,6 +78,9 @@ func (v *BitsetBits) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "bit")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -106,6 +115,9 @@ func (v *Bitset) encode(e *attrs.Encoder) error {
 	if v.Mask != nil {
 		e.Binary(AttrBitsetMask, v.Mask)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -125,6 +137,9 @@ func (v *String) encode(e *attrs.Encoder) error {
 	}
 	if v.Value.Valid {
 		e.String(AttrStringValue, v.Value.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -146,6 +161,9 @@ func (v *Strings) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "string")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -174,6 +192,9 @@ func (v *Stringset) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -194,6 +215,9 @@ func (v *Stringsets) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "stringset")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -226,6 +250,9 @@ func (v *Strset) encode(e *attrs.Encoder) error {
 	if v.CountsOnly {
 		e.Flag(AttrStrsetCountsOnly)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -253,6 +280,9 @@ func (v *Privflags) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "flags")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -326,6 +356,9 @@ func (v *Rings) encode(e *attrs.Encoder) error {
 	if v.HdsThreshMax.Valid {
 		e.U32(AttrRingsHdsThreshMax, v.HdsThreshMax.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -357,6 +390,9 @@ func (v *MmStat) encode(e *attrs.Encoder) error {
 	}
 	if v.HoldCount.Valid {
 		e.U64(AttrMmStatHoldCount, v.HoldCount.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -413,6 +449,9 @@ func (v *Mm) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -448,6 +487,9 @@ func (v *Linkinfo) encode(e *attrs.Encoder) error {
 	}
 	if v.Transceiver.Valid {
 		e.U8(AttrLinkinfoTransceiver, v.Transceiver.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -505,6 +547,9 @@ func (v *Linkmodes) encode(e *attrs.Encoder) error {
 	if v.RateMatching.Valid {
 		e.U8(AttrLinkmodesRateMatching, v.RateMatching.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -544,6 +589,9 @@ func (v *Linkstate) encode(e *attrs.Encoder) error {
 	if v.ExtDownCnt.Valid {
 		e.U32(AttrLinkstateExtDownCnt, v.ExtDownCnt.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -571,6 +619,9 @@ func (v *Debug) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "msgmask")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -602,6 +653,9 @@ func (v *Wol) encode(e *attrs.Encoder) error {
 	}
 	if v.Sopass != nil {
 		e.Binary(AttrWolSopass, v.Sopass)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -652,6 +706,9 @@ func (v *Features) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -697,6 +754,9 @@ func (v *Channels) encode(e *attrs.Encoder) error {
 	if v.CombinedCount.Valid {
 		e.U32(AttrChannelsCombinedCount, v.CombinedCount.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -720,6 +780,9 @@ func (v *IrqModeration) encode(e *attrs.Encoder) error {
 	if v.Comps.Valid {
 		e.U32(AttrIrqModerationComps, v.Comps.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -740,6 +803,9 @@ func (v *Profile) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "irq-moderation")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -863,6 +929,9 @@ func (v *Coalesce) encode(e *attrs.Encoder) error {
 	if v.RxCqeNsecs.Valid {
 		e.U32(AttrCoalesceRxCqeNsecs, v.RxCqeNsecs.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -885,6 +954,9 @@ func (v *PauseStat) encode(e *attrs.Encoder) error {
 	}
 	if v.TxPauseStormEvents.Valid {
 		e.U64(AttrPauseStatTxPauseStormEvents, v.TxPauseStormEvents.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -925,6 +997,9 @@ func (v *Pause) encode(e *attrs.Encoder) error {
 	}
 	if v.StatsSrc.Valid {
 		e.U32(AttrPauseStatsSrc, v.StatsSrc.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -973,6 +1048,9 @@ func (v *Eee) encode(e *attrs.Encoder) error {
 	if v.TxLpiTimer.Valid {
 		e.U32(AttrEeeTxLpiTimer, v.TxLpiTimer.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -999,6 +1077,9 @@ func (v *TsStat) encode(e *attrs.Encoder) error {
 	if v.TxOnestepPktsUnconfirmed.Valid {
 		e.Uint(AttrTsStatTxOnestepPktsUnconfirmed, v.TxOnestepPktsUnconfirmed.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1018,6 +1099,9 @@ func (v *TsHwtstampProvider) encode(e *attrs.Encoder) error {
 	}
 	if v.Qualifier.Valid {
 		e.U32(AttrTsHwtstampProviderQualifier, v.Qualifier.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1084,6 +1168,9 @@ func (v *Tsinfo) encode(e *attrs.Encoder) error {
 	if v.HwtstampPhyindex.Valid {
 		e.U32(AttrTsinfoHwtstampPhyindex, v.HwtstampPhyindex.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1106,6 +1193,9 @@ func (v *CableResult) encode(e *attrs.Encoder) error {
 	}
 	if v.Src.Valid {
 		e.U32(AttrCableResultSrc, v.Src.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1130,6 +1220,9 @@ func (v *CableFaultLength) encode(e *attrs.Encoder) error {
 	if v.Src.Valid {
 		e.U32(AttrCableFaultLengthSrc, v.Src.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1144,19 +1237,22 @@ func (v *CableNest) MarshalAttrs(e *attrs.Encoder) error {
 }
 
 func (v *CableNest) encode(e *attrs.Encoder) error {
-	if v.Result != nil {
+	for i := range v.Result {
 		n := e.Nest(AttrCableNestResult)
-		if err := v.Result.encode(e); err != nil {
+		if err := v.Result[i].encode(e); err != nil {
 			return attrs.WithPath(err, "result")
 		}
 		e.End(n)
 	}
-	if v.FaultLength != nil {
+	for i := range v.FaultLength {
 		n := e.Nest(AttrCableNestFaultLength)
-		if err := v.FaultLength.encode(e); err != nil {
+		if err := v.FaultLength[i].encode(e); err != nil {
 			return attrs.WithPath(err, "fault-length")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1178,6 +1274,9 @@ func (v *CableTest) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "header")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1210,6 +1309,9 @@ func (v *CableTestNtf) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1235,6 +1337,9 @@ func (v *CableTestTdrCfg) encode(e *attrs.Encoder) error {
 	}
 	if v.Pair.Valid {
 		e.U8(AttrCableTestTdrCfgPair, v.Pair.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1267,6 +1372,9 @@ func (v *CableTestTdrNtf) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1295,6 +1403,9 @@ func (v *CableTestTdr) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1314,6 +1425,9 @@ func (v *TunnelUDPEntry) encode(e *attrs.Encoder) error {
 	}
 	if v.Type.Valid {
 		e.U32(AttrTunnelUDPEntryType, uint32(v.Type.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1346,6 +1460,9 @@ func (v *TunnelUDPTable) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1360,12 +1477,15 @@ func (v *TunnelUDP) MarshalAttrs(e *attrs.Encoder) error {
 }
 
 func (v *TunnelUDP) encode(e *attrs.Encoder) error {
-	if v.Table != nil {
+	for i := range v.Table {
 		n := e.Nest(AttrTunnelUDPTable)
-		if err := v.Table.encode(e); err != nil {
+		if err := v.Table[i].encode(e); err != nil {
 			return attrs.WithPath(err, "table")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1395,6 +1515,9 @@ func (v *TunnelInfo) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1420,6 +1543,9 @@ func (v *FecHist) encode(e *attrs.Encoder) error {
 	}
 	if v.BinValPerLane != nil {
 		attrs.EncodeArray(e, AttrFecHistBinValPerLane, v.BinValPerLane, 8, attrs.HostEndian)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1450,6 +1576,9 @@ func (v *FecStat) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "hist")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1492,6 +1621,9 @@ func (v *Fec) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1531,6 +1663,9 @@ func (v *ModuleEeprom) encode(e *attrs.Encoder) error {
 	if v.Data != nil {
 		e.Binary(AttrModuleEepromData, v.Data)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1557,16 +1692,16 @@ func (v *StatsGrp) encode(e *attrs.Encoder) error {
 		e.U64(en.ID, en.Value)
 		e.End(n0)
 	}
-	if v.HistRx != nil {
+	for i := range v.HistRx {
 		n := e.Nest(AttrStatsGrpHistRx)
-		if err := v.HistRx.encode(e); err != nil {
+		if err := v.HistRx[i].encode(e); err != nil {
 			return attrs.WithPath(err, "hist-rx")
 		}
 		e.End(n)
 	}
-	if v.HistTx != nil {
+	for i := range v.HistTx {
 		n := e.Nest(AttrStatsGrpHistTx)
-		if err := v.HistTx.encode(e); err != nil {
+		if err := v.HistTx[i].encode(e); err != nil {
 			return attrs.WithPath(err, "hist-tx")
 		}
 		e.End(n)
@@ -1579,6 +1714,9 @@ func (v *StatsGrp) encode(e *attrs.Encoder) error {
 	}
 	if v.HistVal.Valid {
 		e.U64(AttrStatsGrpHistVal, v.HistVal.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1602,6 +1740,9 @@ func (v *StatsGrpHist) encode(e *attrs.Encoder) error {
 	}
 	if v.HistVal.Valid {
 		e.U64(AttrStatsGrpHistVal, v.HistVal.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1631,15 +1772,18 @@ func (v *Stats) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
-	if v.Grp != nil {
+	for i := range v.Grp {
 		n := e.Nest(AttrStatsGrp)
-		if err := v.Grp.encode(e); err != nil {
+		if err := v.Grp[i].encode(e); err != nil {
 			return attrs.WithPath(err, "grp")
 		}
 		e.End(n)
 	}
 	if v.Src.Valid {
 		e.U32(AttrStatsSrc, v.Src.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1668,6 +1812,9 @@ func (v *PhcVclocks) encode(e *attrs.Encoder) error {
 	if v.Index != nil {
 		attrs.EncodeArray(e, AttrPhcVclocksIndex, v.Index, 4, attrs.HostEndian)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1695,6 +1842,9 @@ func (v *Module) encode(e *attrs.Encoder) error {
 	if v.PowerMode.Valid {
 		e.U8(AttrModulePowerMode, v.PowerMode.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1714,6 +1864,9 @@ func (v *C33PsePwLimit) encode(e *attrs.Encoder) error {
 	}
 	if v.Max.Valid {
 		e.U32(AttrC33PsePwLimitMax, v.Max.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1784,6 +1937,9 @@ func (v *Pse) encode(e *attrs.Encoder) error {
 	}
 	if v.PsePrio.Valid {
 		e.U32(AttrPsePsePrio, v.PsePrio.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1880,6 +2036,9 @@ func (v *Flow) encode(e *attrs.Encoder) error {
 	if v.GtpuDl6.Valid {
 		e.Uint(AttrFlowGtpuDl6, uint64(v.GtpuDl6.Value))
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1926,6 +2085,9 @@ func (v *Rss) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1971,6 +2133,9 @@ func (v *Plca) encode(e *attrs.Encoder) error {
 	if v.BurstTmr.Valid {
 		e.U32(AttrPlcaBurstTmr, v.BurstTmr.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -2009,6 +2174,9 @@ func (v *ModuleFwFlash) encode(e *attrs.Encoder) error {
 	}
 	if v.Total.Valid {
 		e.Uint(AttrModuleFwFlashTotal, v.Total.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -2051,6 +2219,9 @@ func (v *Phy) encode(e *attrs.Encoder) error {
 	}
 	if v.DownstreamSfpName.Valid {
 		e.String(AttrPhyDownstreamSfpName, v.DownstreamSfpName.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -2101,6 +2272,9 @@ func (v *Tsconfig) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -2124,6 +2298,9 @@ func (v *PseNtf) encode(e *attrs.Encoder) error {
 	}
 	if v.Events.Valid {
 		e.Uint(AttrPseNtfEvents, uint64(v.Events.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -2151,6 +2328,9 @@ func (v *MseCapabilities) encode(e *attrs.Encoder) error {
 	if v.NumSymbols.Valid {
 		e.Uint(AttrMseCapabilitiesNumSymbols, v.NumSymbols.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -2173,6 +2353,9 @@ func (v *MseSnapshot) encode(e *attrs.Encoder) error {
 	}
 	if v.WorstPeakMse.Valid {
 		e.Uint(AttrMseSnapshotWorstPeakMse, v.WorstPeakMse.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -2243,6 +2426,9 @@ func (v *Mse) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "link")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }

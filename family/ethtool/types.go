@@ -2,6 +2,10 @@
 
 package ethtool
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // Header holds the attributes of ethtool attribute set header.
 type Header struct {
 	// DevIndex is attribute dev-index (1): u32.
@@ -12,6 +16,11 @@ type Header struct {
 	Flags Optional[HeaderFlags]
 	// PhyIndex is attribute phy-index (4): u32.
 	PhyIndex Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // BitsetBit holds the attributes of ethtool attribute set bitset-bit.
@@ -22,12 +31,22 @@ type BitsetBit struct {
 	Name Optional[string]
 	// Value is attribute value (3): flag.
 	Value bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // BitsetBits holds the attributes of ethtool attribute set bitset-bits.
 type BitsetBits struct {
 	// Bit is attribute bit (1): nest, multi-attr, set bitset-bit.
 	Bit []BitsetBit
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Bitset holds the attributes of ethtool attribute set bitset.
@@ -42,6 +61,11 @@ type Bitset struct {
 	Value []byte
 	// Mask is attribute mask (5): binary.
 	Mask []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // String holds the attributes of ethtool attribute set string.
@@ -50,12 +74,22 @@ type String struct {
 	Index Optional[uint32]
 	// Value is attribute value (2): string.
 	Value Optional[string]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Strings holds the attributes of ethtool attribute set strings.
 type Strings struct {
 	// StringAttr is attribute string (1): nest, multi-attr, set string.
 	StringAttr []String
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Stringset holds the attributes of ethtool attribute set stringset.
@@ -66,12 +100,22 @@ type Stringset struct {
 	Count Optional[uint32]
 	// Strings is attribute strings (3): nest, multi-attr, set strings.
 	Strings []Strings
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Stringsets holds the attributes of ethtool attribute set stringsets.
 type Stringsets struct {
 	// Stringset is attribute stringset (1): nest, multi-attr, set stringset.
 	Stringset []Stringset
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Strset holds the attributes of ethtool attribute set strset.
@@ -82,6 +126,11 @@ type Strset struct {
 	Stringsets *Stringsets
 	// CountsOnly is attribute counts-only (3): flag.
 	CountsOnly bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Privflags holds the attributes of ethtool attribute set privflags.
@@ -90,6 +139,11 @@ type Privflags struct {
 	Header *Header
 	// Flags is attribute flags (2): nest, set bitset.
 	Flags *Bitset
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Rings holds the attributes of ethtool attribute set rings.
@@ -130,6 +184,11 @@ type Rings struct {
 	HdsThresh Optional[uint32]
 	// HdsThreshMax is attribute hds-thresh-max (18): u32.
 	HdsThreshMax Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // MmStat holds the attributes of ethtool attribute set mm-stat.
@@ -146,6 +205,11 @@ type MmStat struct {
 	TxFragCount Optional[uint64]
 	// HoldCount is attribute hold-count (7): u64.
 	HoldCount Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Mm holds the attributes of ethtool attribute set mm.
@@ -172,6 +236,11 @@ type Mm struct {
 	MaxVerifyTime Optional[uint32]
 	// Stats is attribute stats (11): nest, set mm-stat.
 	Stats *MmStat
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Linkinfo holds the attributes of ethtool attribute set linkinfo.
@@ -188,6 +257,11 @@ type Linkinfo struct {
 	TpMdixCtrl Optional[uint8]
 	// Transceiver is attribute transceiver (6): u8.
 	Transceiver Optional[uint8]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Linkmodes holds the attributes of ethtool attribute set linkmodes.
@@ -212,6 +286,11 @@ type Linkmodes struct {
 	Lanes Optional[uint32]
 	// RateMatching is attribute rate-matching (10): u8.
 	RateMatching Optional[uint8]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Linkstate holds the attributes of ethtool attribute set linkstate.
@@ -230,6 +309,11 @@ type Linkstate struct {
 	ExtSubstate Optional[uint8]
 	// ExtDownCnt is attribute ext-down-cnt (7): u32.
 	ExtDownCnt Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Debug holds the attributes of ethtool attribute set debug.
@@ -238,6 +322,11 @@ type Debug struct {
 	Header *Header
 	// Msgmask is attribute msgmask (2): nest, set bitset.
 	Msgmask *Bitset
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Wol holds the attributes of ethtool attribute set wol.
@@ -248,6 +337,11 @@ type Wol struct {
 	Modes *Bitset
 	// Sopass is attribute sopass (3): binary.
 	Sopass []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Features holds the attributes of ethtool attribute set features.
@@ -262,6 +356,11 @@ type Features struct {
 	Active *Bitset
 	// Nochange is attribute nochange (5): nest, set bitset.
 	Nochange *Bitset
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Channels holds the attributes of ethtool attribute set channels.
@@ -284,6 +383,11 @@ type Channels struct {
 	OtherCount Optional[uint32]
 	// CombinedCount is attribute combined-count (9): u32.
 	CombinedCount Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // IrqModeration holds the attributes of ethtool attribute set irq-moderation.
@@ -294,6 +398,11 @@ type IrqModeration struct {
 	Pkts Optional[uint32]
 	// Comps is attribute comps (3): u32.
 	Comps Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Profile holds the attributes of ethtool attribute set profile.
@@ -301,6 +410,11 @@ type Profile struct {
 	// IrqModeration is attribute irq-moderation (1): nest, multi-attr, set
 	// irq-moderation.
 	IrqModeration []IrqModeration
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Coalesce holds the attributes of ethtool attribute set coalesce.
@@ -369,6 +483,11 @@ type Coalesce struct {
 	RxCqeFrames Optional[uint32]
 	// RxCqeNsecs is attribute rx-cqe-nsecs (32): u32.
 	RxCqeNsecs Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PauseStat holds the attributes of ethtool attribute set pause-stat.
@@ -379,6 +498,11 @@ type PauseStat struct {
 	RxFrames Optional[uint64]
 	// TxPauseStormEvents is attribute tx-pause-storm-events (4): u64.
 	TxPauseStormEvents Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Pause holds the attributes of ethtool attribute set pause.
@@ -395,6 +519,11 @@ type Pause struct {
 	Stats *PauseStat
 	// StatsSrc is attribute stats-src (6): u32.
 	StatsSrc Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Eee holds the attributes of ethtool attribute set eee.
@@ -413,6 +542,11 @@ type Eee struct {
 	TxLpiEnabled Optional[uint8]
 	// TxLpiTimer is attribute tx-lpi-timer (7): u32.
 	TxLpiTimer Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // TsStat holds the attributes of ethtool attribute set ts-stat.
@@ -425,6 +559,11 @@ type TsStat struct {
 	TxErr Optional[uint64]
 	// TxOnestepPktsUnconfirmed is attribute tx-onestep-pkts-unconfirmed (4): uint.
 	TxOnestepPktsUnconfirmed Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // TsHwtstampProvider holds the attributes of ethtool attribute set
@@ -434,6 +573,11 @@ type TsHwtstampProvider struct {
 	Index Optional[uint32]
 	// Qualifier is attribute qualifier (2): u32.
 	Qualifier Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Tsinfo holds the attributes of ethtool attribute set tsinfo.
@@ -457,6 +601,11 @@ type Tsinfo struct {
 	HwtstampSource Optional[HwtstampSource]
 	// HwtstampPhyindex is attribute hwtstamp-phyindex (9): u32.
 	HwtstampPhyindex Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CableResult holds the attributes of ethtool attribute set cable-result.
@@ -467,6 +616,11 @@ type CableResult struct {
 	Code Optional[uint8]
 	// Src is attribute src (3): u32.
 	Src Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CableFaultLength holds the attributes of ethtool attribute set
@@ -478,20 +632,37 @@ type CableFaultLength struct {
 	Cm Optional[uint32]
 	// Src is attribute src (3): u32.
 	Src Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CableNest holds the attributes of ethtool attribute set cable-nest.
 type CableNest struct {
-	// Result is attribute result (1): nest, set cable-result.
-	Result *CableResult
-	// FaultLength is attribute fault-length (2): nest, set cable-fault-length.
-	FaultLength *CableFaultLength
+	// Result is attribute result (1): nest, multi-attr (overlay), set
+	// cable-result.
+	Result []CableResult
+	// FaultLength is attribute fault-length (2): nest, multi-attr (overlay), set
+	// cable-fault-length.
+	FaultLength []CableFaultLength
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CableTest holds the attributes of ethtool attribute set cable-test.
 type CableTest struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CableTestNtf holds the attributes of ethtool attribute set cable-test-ntf.
@@ -502,6 +673,11 @@ type CableTestNtf struct {
 	Status Optional[uint8]
 	// Nest is attribute nest (3): nest, set cable-nest.
 	Nest *CableNest
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CableTestTdrCfg holds the attributes of ethtool attribute set
@@ -515,6 +691,11 @@ type CableTestTdrCfg struct {
 	Step Optional[uint32]
 	// Pair is attribute pair (4): u8.
 	Pair Optional[uint8]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CableTestTdrNtf holds the attributes of ethtool attribute set
@@ -526,6 +707,11 @@ type CableTestTdrNtf struct {
 	Status Optional[uint8]
 	// Nest is attribute nest (3): nest, set cable-nest.
 	Nest *CableNest
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CableTestTdr holds the attributes of ethtool attribute set cable-test-tdr.
@@ -534,6 +720,11 @@ type CableTestTdr struct {
 	Header *Header
 	// Cfg is attribute cfg (2): nest, set cable-test-tdr-cfg.
 	Cfg *CableTestTdrCfg
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // TunnelUDPEntry holds the attributes of ethtool attribute set
@@ -543,6 +734,11 @@ type TunnelUDPEntry struct {
 	Port Optional[uint16]
 	// Type is attribute type (2): u32, enum udp-tunnel-type.
 	Type Optional[UDPTunnelType]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // TunnelUDPTable holds the attributes of ethtool attribute set
@@ -554,12 +750,23 @@ type TunnelUDPTable struct {
 	Types *Bitset
 	// Entry is attribute entry (3): nest, multi-attr, set tunnel-udp-entry.
 	Entry []TunnelUDPEntry
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // TunnelUDP holds the attributes of ethtool attribute set tunnel-udp.
 type TunnelUDP struct {
-	// Table is attribute table (1): nest, set tunnel-udp-table.
-	Table *TunnelUDPTable
+	// Table is attribute table (1): nest, multi-attr (overlay), set
+	// tunnel-udp-table.
+	Table []TunnelUDPTable
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // TunnelInfo holds the attributes of ethtool attribute set tunnel-info.
@@ -568,6 +775,11 @@ type TunnelInfo struct {
 	Header *Header
 	// UDPPorts is attribute udp-ports (2): nest, set tunnel-udp.
 	UDPPorts *TunnelUDP
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // FecHist holds the attributes of ethtool attribute set fec-hist.
@@ -580,6 +792,11 @@ type FecHist struct {
 	BinVal Optional[uint64]
 	// BinValPerLane is attribute bin-val-per-lane (5): binary of u64.
 	BinValPerLane []uint64
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // FecStat holds the attributes of ethtool attribute set fec-stat.
@@ -592,6 +809,11 @@ type FecStat struct {
 	CorrBits []uint64
 	// Hist is attribute hist (5): nest, multi-attr, set fec-hist.
 	Hist []FecHist
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Fec holds the attributes of ethtool attribute set fec.
@@ -606,6 +828,11 @@ type Fec struct {
 	Active Optional[uint32]
 	// Stats is attribute stats (5): nest, set fec-stat.
 	Stats *FecStat
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // ModuleEeprom holds the attributes of ethtool attribute set module-eeprom.
@@ -624,6 +851,11 @@ type ModuleEeprom struct {
 	I2cAddress Optional[uint8]
 	// Data is attribute data (7): binary.
 	Data []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // StatsGrp holds the attributes of ethtool attribute set stats-grp.
@@ -634,16 +866,23 @@ type StatsGrp struct {
 	SsID Optional[uint32]
 	// Stat is attribute stat (4): u64, keyed by id.
 	Stat []StatsGrpStatEntry
-	// HistRx is attribute hist-rx (5): nest, set stats-grp-hist.
-	HistRx *StatsGrpHist
-	// HistTx is attribute hist-tx (6): nest, set stats-grp-hist.
-	HistTx *StatsGrpHist
+	// HistRx is attribute hist-rx (5): nest, multi-attr (overlay), set
+	// stats-grp-hist.
+	HistRx []StatsGrpHist
+	// HistTx is attribute hist-tx (6): nest, multi-attr (overlay), set
+	// stats-grp-hist.
+	HistTx []StatsGrpHist
 	// HistBktLow is attribute hist-bkt-low (7): u32.
 	HistBktLow Optional[uint32]
 	// HistBktHi is attribute hist-bkt-hi (8): u32.
 	HistBktHi Optional[uint32]
 	// HistVal is attribute hist-val (9): u64.
 	HistVal Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // StatsGrpStatEntry is one entry of attribute stat of set stats-grp. On the
@@ -662,6 +901,11 @@ type StatsGrpHist struct {
 	HistBktHi Optional[uint32]
 	// HistVal is attribute hist-val (9): u64.
 	HistVal Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Stats holds the attributes of ethtool attribute set stats.
@@ -670,10 +914,15 @@ type Stats struct {
 	Header *Header
 	// Groups is attribute groups (3): nest, set bitset.
 	Groups *Bitset
-	// Grp is attribute grp (4): nest, set stats-grp.
-	Grp *StatsGrp
+	// Grp is attribute grp (4): nest, multi-attr (overlay), set stats-grp.
+	Grp []StatsGrp
 	// Src is attribute src (5): u32.
 	Src Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PhcVclocks holds the attributes of ethtool attribute set phc-vclocks.
@@ -684,6 +933,11 @@ type PhcVclocks struct {
 	Num Optional[uint32]
 	// Index is attribute index (3): binary of s32.
 	Index []int32
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Module holds the attributes of ethtool attribute set module.
@@ -694,6 +948,11 @@ type Module struct {
 	PowerModePolicy Optional[uint8]
 	// PowerMode is attribute power-mode (3): u8.
 	PowerMode Optional[uint8]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // C33PsePwLimit holds the attributes of ethtool attribute set
@@ -703,6 +962,11 @@ type C33PsePwLimit struct {
 	Min Optional[uint32]
 	// Max is attribute max (2): u32.
 	Max Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Pse holds the attributes of ethtool attribute set pse.
@@ -741,6 +1005,11 @@ type Pse struct {
 	PsePrioMax Optional[uint32]
 	// PsePrio is attribute pse-prio (16): u32.
 	PsePrio Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Flow holds the attributes of ethtool attribute set flow.
@@ -799,6 +1068,11 @@ type Flow struct {
 	GtpuDl4 Optional[RxfhFields]
 	// GtpuDl6 is attribute gtpu-dl6 (27): uint, flags rxfh-fields.
 	GtpuDl6 Optional[RxfhFields]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Rss holds the attributes of ethtool attribute set rss.
@@ -819,6 +1093,11 @@ type Rss struct {
 	StartContext Optional[uint32]
 	// FlowHash is attribute flow-hash (8): nest, set flow.
 	FlowHash *Flow
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Plca holds the attributes of ethtool attribute set plca.
@@ -841,6 +1120,11 @@ type Plca struct {
 	BurstCnt Optional[uint32]
 	// BurstTmr is attribute burst-tmr (9): u32.
 	BurstTmr Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // ModuleFwFlash holds the attributes of ethtool attribute set module-fw-flash.
@@ -859,6 +1143,11 @@ type ModuleFwFlash struct {
 	Done Optional[uint64]
 	// Total is attribute total (7): uint.
 	Total Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Phy holds the attributes of ethtool attribute set phy.
@@ -879,6 +1168,11 @@ type Phy struct {
 	UpstreamSfpName Optional[string]
 	// DownstreamSfpName is attribute downstream-sfp-name (8): string.
 	DownstreamSfpName Optional[string]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Tsconfig holds the attributes of ethtool attribute set tsconfig.
@@ -894,6 +1188,11 @@ type Tsconfig struct {
 	RxFilters *Bitset
 	// HwtstampFlags is attribute hwtstamp-flags (5): nest, set bitset.
 	HwtstampFlags *Bitset
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PseNtf holds the attributes of ethtool attribute set pse-ntf.
@@ -902,6 +1201,11 @@ type PseNtf struct {
 	Header *Header
 	// Events is attribute events (2): uint, flags pse-event.
 	Events Optional[PseEvent]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // MseCapabilities holds the attributes of ethtool attribute set
@@ -915,6 +1219,11 @@ type MseCapabilities struct {
 	RefreshRatePs Optional[uint64]
 	// NumSymbols is attribute num-symbols (4): uint.
 	NumSymbols Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // MseSnapshot holds the attributes of ethtool attribute set mse-snapshot.
@@ -925,6 +1234,11 @@ type MseSnapshot struct {
 	PeakMse Optional[uint64]
 	// WorstPeakMse is attribute worst-peak-mse (3): uint.
 	WorstPeakMse Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Mse holds the attributes of ethtool attribute set mse.
@@ -945,4 +1259,9 @@ type Mse struct {
 	WorstChannel *MseSnapshot
 	// Link is attribute link (8): nest, set mse-snapshot.
 	Link *MseSnapshot
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }

@@ -24,7 +24,7 @@ var namesFou = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set fou from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Fou) UnmarshalAttrs(b []byte) error {
@@ -40,27 +40,73 @@ func (v *Fou) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrFouPort:
+			if v.Port.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Port.Set(d.U16BE())
 		case AttrFouAf:
+			if v.Af.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Af.Set(d.U8())
 		case AttrFouIpproto:
+			if v.Ipproto.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ipproto.Set(d.U8())
 		case AttrFouType:
+			if v.Type.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Type.Set(d.U8())
 		case AttrFouRemcsumNopartial:
+			if v.RemcsumNopartial {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RemcsumNopartial = d.Flag()
 		case AttrFouLocalV4:
+			if v.LocalV4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LocalV4.Set(d.U32())
 		case AttrFouLocalV6:
+			if v.LocalV6 != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LocalV6 = bytes.Clone(d.Bytes())
 		case AttrFouPeerV4:
+			if v.PeerV4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PeerV4.Set(d.U32())
 		case AttrFouPeerV6:
+			if v.PeerV6 != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PeerV6 = bytes.Clone(d.Bytes())
 		case AttrFouPeerPort:
+			if v.PeerPort.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PeerPort.Set(d.U16BE())
 		case AttrFouIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ifindex.Set(d.S32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }

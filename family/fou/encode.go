@@ -50,5 +50,8 @@ func (v *Fou) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
 		e.S32(AttrFouIfindex, v.Ifindex.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }

@@ -2,6 +2,10 @@
 
 package fou
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // Fou holds the attributes of fou attribute set fou.
 type Fou struct {
 	// Port is attribute port (1): u16, big-endian.
@@ -26,4 +30,9 @@ type Fou struct {
 	PeerPort Optional[uint16]
 	// Ifindex is attribute ifindex (11): s32.
 	Ifindex Optional[int32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }

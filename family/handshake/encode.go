@@ -23,6 +23,9 @@ func (v *X509) encode(e *attrs.Encoder) error {
 	if v.Privkey.Valid {
 		e.S32(AttrX509Privkey, v.Privkey.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -68,6 +71,9 @@ func (v *Accept) encode(e *attrs.Encoder) error {
 	if v.Keyring.Valid {
 		e.U32(AttrAcceptKeyring, v.Keyring.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -90,6 +96,9 @@ func (v *Done) encode(e *attrs.Encoder) error {
 	}
 	for i := range v.RemoteAuth {
 		e.U32(AttrDoneRemoteAuth, v.RemoteAuth[i])
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }

@@ -2,12 +2,21 @@
 
 package handshake
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // X509 holds the attributes of handshake attribute set x509.
 type X509 struct {
 	// Cert is attribute cert (1): s32.
 	Cert Optional[int32]
 	// Privkey is attribute privkey (2): s32.
 	Privkey Optional[int32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Accept holds the attributes of handshake attribute set accept.
@@ -30,6 +39,11 @@ type Accept struct {
 	Peername Optional[string]
 	// Keyring is attribute keyring (9): u32.
 	Keyring Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Done holds the attributes of handshake attribute set done.
@@ -40,4 +54,9 @@ type Done struct {
 	Sockfd Optional[int32]
 	// RemoteAuth is attribute remote-auth (3): u32, multi-attr.
 	RemoteAuth []uint32
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }

@@ -26,5 +26,8 @@ func (v *Server) encode(e *attrs.Encoder) error {
 	if v.UDPPort.Valid {
 		e.U16(AttrServerUDPPort, v.UDPPort.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }

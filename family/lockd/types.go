@@ -2,6 +2,10 @@
 
 package lockd
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // Server holds the attributes of lockd attribute set server.
 type Server struct {
 	// Gracetime is attribute gracetime (1): u32.
@@ -10,4 +14,9 @@ type Server struct {
 	TCPPort Optional[uint16]
 	// UDPPort is attribute udp-port (3): u16.
 	UDPPort Optional[uint16]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }

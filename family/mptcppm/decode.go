@@ -71,7 +71,7 @@ var namesEventAttr = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set address from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Address) UnmarshalAttrs(b []byte) error {
@@ -87,25 +87,55 @@ func (v *Address) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrAddressFamily:
+			if v.Family.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Family.Set(d.U16())
 		case AttrAddressID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U8())
 		case AttrAddressAddr4:
+			if v.Addr4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Addr4.Set(d.U32BE())
 		case AttrAddressAddr6:
+			if v.Addr6 != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Addr6 = bytes.Clone(d.Bytes())
 		case AttrAddressPort:
+			if v.Port.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Port.Set(d.U16())
 		case AttrAddressFlags:
+			if v.Flags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Flags.Set(d.U32())
 		case AttrAddressIfIdx:
+			if v.IfIdx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IfIdx.Set(d.S32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set subflow-attribute from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *SubflowAttribute) UnmarshalAttrs(b []byte) error {
@@ -121,31 +151,75 @@ func (v *SubflowAttribute) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrSubflowAttributeTokenRem:
+			if v.TokenRem.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TokenRem.Set(d.U32())
 		case AttrSubflowAttributeTokenLoc:
+			if v.TokenLoc.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TokenLoc.Set(d.U32())
 		case AttrSubflowAttributeRelwriteSeq:
+			if v.RelwriteSeq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RelwriteSeq.Set(d.U32())
 		case AttrSubflowAttributeMapSeq:
+			if v.MapSeq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MapSeq.Set(d.U64())
 		case AttrSubflowAttributeMapSfseq:
+			if v.MapSfseq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MapSfseq.Set(d.U32())
 		case AttrSubflowAttributeSsnOffset:
+			if v.SsnOffset.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SsnOffset.Set(d.U32())
 		case AttrSubflowAttributeMapDatalen:
+			if v.MapDatalen.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MapDatalen.Set(d.U16())
 		case AttrSubflowAttributeFlags:
+			if v.Flags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Flags.Set(d.U32())
 		case AttrSubflowAttributeIDRem:
+			if v.IDRem.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IDRem.Set(d.U8())
 		case AttrSubflowAttributeIDLoc:
+			if v.IDLoc.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IDLoc.Set(d.U8())
+		case AttrSubflowAttributePad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set endpoint from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Endpoint) UnmarshalAttrs(b []byte) error {
@@ -161,17 +235,21 @@ func (v *Endpoint) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrEndpointAddr:
-			if v.Addr == nil {
-				v.Addr = new(Address)
+			if v.Addr != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Addr = new(Address)
 			nd := d.Nested()
 			v.Addr.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set attr from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Attr) UnmarshalAttrs(b []byte) error {
@@ -187,31 +265,53 @@ func (v *Attr) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrAttrAddr:
-			if v.Addr == nil {
-				v.Addr = new(Address)
+			if v.Addr != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Addr = new(Address)
 			nd := d.Nested()
 			v.Addr.decode(&nd)
 		case AttrAttrRcvAddAddrs:
+			if v.RcvAddAddrs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RcvAddAddrs.Set(d.U32())
 		case AttrAttrSubflows:
+			if v.Subflows.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Subflows.Set(d.U32())
 		case AttrAttrToken:
+			if v.Token.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Token.Set(d.U32())
 		case AttrAttrLocID:
+			if v.LocID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LocID.Set(d.U8())
 		case AttrAttrAddrRemote:
-			if v.AddrRemote == nil {
-				v.AddrRemote = new(Address)
+			if v.AddrRemote != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.AddrRemote = new(Address)
 			nd := d.Nested()
 			v.AddrRemote.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set event-attr from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *EventAttr) UnmarshalAttrs(b []byte) error {
@@ -227,41 +327,115 @@ func (v *EventAttr) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrEventAttrToken:
+			if v.Token.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Token.Set(d.U32())
 		case AttrEventAttrFamily:
+			if v.Family.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Family.Set(d.U16())
 		case AttrEventAttrLocID:
+			if v.LocID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LocID.Set(d.U8())
 		case AttrEventAttrRemID:
+			if v.RemID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RemID.Set(d.U8())
 		case AttrEventAttrSaddr4:
+			if v.Saddr4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Saddr4.Set(d.U32BE())
 		case AttrEventAttrSaddr6:
+			if v.Saddr6 != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Saddr6 = bytes.Clone(d.Bytes())
 		case AttrEventAttrDaddr4:
+			if v.Daddr4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Daddr4.Set(d.U32BE())
 		case AttrEventAttrDaddr6:
+			if v.Daddr6 != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Daddr6 = bytes.Clone(d.Bytes())
 		case AttrEventAttrSport:
+			if v.Sport.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Sport.Set(d.U16BE())
 		case AttrEventAttrDport:
+			if v.Dport.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Dport.Set(d.U16BE())
 		case AttrEventAttrBackup:
+			if v.Backup.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Backup.Set(d.U8())
 		case AttrEventAttrError:
+			if v.Error.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Error.Set(d.U8())
 		case AttrEventAttrFlags:
+			if v.Flags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Flags.Set(d.U16())
 		case AttrEventAttrTimeout:
+			if v.Timeout.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Timeout.Set(d.U32())
 		case AttrEventAttrIfIdx:
+			if v.IfIdx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IfIdx.Set(d.S32())
 		case AttrEventAttrResetReason:
+			if v.ResetReason.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResetReason.Set(d.U32())
 		case AttrEventAttrResetFlags:
+			if v.ResetFlags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResetFlags.Set(d.U32())
 		case AttrEventAttrServerSide:
+			if v.ServerSide.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ServerSide.Set(d.U8())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }

@@ -38,6 +38,9 @@ func (v *Address) encode(e *attrs.Encoder) error {
 	if v.IfIdx.Valid {
 		e.S32(AttrAddressIfIdx, v.IfIdx.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -82,6 +85,9 @@ func (v *SubflowAttribute) encode(e *attrs.Encoder) error {
 	if v.IDLoc.Valid {
 		e.U8(AttrSubflowAttributeIDLoc, v.IDLoc.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -102,6 +108,9 @@ func (v *Endpoint) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "addr")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -142,6 +151,9 @@ func (v *Attr) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "addr-remote")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -210,6 +222,9 @@ func (v *EventAttr) encode(e *attrs.Encoder) error {
 	}
 	if v.ServerSide.Valid {
 		e.U8(AttrEventAttrServerSide, v.ServerSide.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }

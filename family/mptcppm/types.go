@@ -2,6 +2,10 @@
 
 package mptcppm
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // Address holds the attributes of mptcp_pm attribute set address.
 type Address struct {
 	// Family is attribute family (1): u16.
@@ -18,6 +22,11 @@ type Address struct {
 	Flags Optional[uint32]
 	// IfIdx is attribute if-idx (7): s32.
 	IfIdx Optional[int32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // SubflowAttribute holds the attributes of mptcp_pm attribute set
@@ -43,12 +52,22 @@ type SubflowAttribute struct {
 	IDRem Optional[uint8]
 	// IDLoc is attribute id-loc (10): u8.
 	IDLoc Optional[uint8]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Endpoint holds the attributes of mptcp_pm attribute set endpoint.
 type Endpoint struct {
 	// Addr is attribute addr (1): nest, set address.
 	Addr *Address
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Attr holds the attributes of mptcp_pm attribute set attr.
@@ -65,6 +84,11 @@ type Attr struct {
 	LocID Optional[uint8]
 	// AddrRemote is attribute addr-remote (6): nest, set address.
 	AddrRemote *Address
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // EventAttr holds the attributes of mptcp_pm attribute set event-attr.
@@ -105,4 +129,9 @@ type EventAttr struct {
 	ResetFlags Optional[uint32]
 	// ServerSide is attribute server-side (18): u8.
 	ServerSide Optional[uint8]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }

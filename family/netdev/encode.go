@@ -32,6 +32,9 @@ func (v *Dev) encode(e *attrs.Encoder) error {
 	if v.XskFeatures.Valid {
 		e.U64(AttrDevXskFeatures, uint64(v.XskFeatures.Value))
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -48,6 +51,9 @@ func (v *IoUringProviderInfo) MarshalAttrs(e *attrs.Encoder) error {
 func (v *IoUringProviderInfo) encode(e *attrs.Encoder) error {
 	if v.RxBufLen.Valid {
 		e.Uint(AttrIoUringProviderInfoRxBufLen, v.RxBufLen.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -91,6 +97,9 @@ func (v *PagePool) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -110,6 +119,9 @@ func (v *PagePoolInfo) encode(e *attrs.Encoder) error {
 	}
 	if v.Ifindex.Valid {
 		e.U32(AttrPagePoolIfindex, v.Ifindex.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -165,6 +177,9 @@ func (v *PagePoolStats) encode(e *attrs.Encoder) error {
 	if v.RecycleReleasedRefcnt.Valid {
 		e.Uint(AttrPagePoolStatsRecycleReleasedRefcnt, v.RecycleReleasedRefcnt.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -203,6 +218,9 @@ func (v *Napi) encode(e *attrs.Encoder) error {
 	if v.Threaded.Valid {
 		e.U32(AttrNapiThreaded, uint32(v.Threaded.Value))
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -217,6 +235,9 @@ func (v *XskInfo) MarshalAttrs(e *attrs.Encoder) error {
 }
 
 func (v *XskInfo) encode(e *attrs.Encoder) error {
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -266,6 +287,9 @@ func (v *Queue) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "lease")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -374,6 +398,9 @@ func (v *Qstats) encode(e *attrs.Encoder) error {
 	if v.TxWake.Valid {
 		e.Uint(AttrQstatsTxWake, v.TxWake.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -393,6 +420,9 @@ func (v *QueueID) encode(e *attrs.Encoder) error {
 	}
 	if v.Type.Valid {
 		e.U32(AttrQueueType, uint32(v.Type.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -420,6 +450,9 @@ func (v *Lease) encode(e *attrs.Encoder) error {
 	}
 	if v.NetnsID.Valid {
 		e.S32(AttrLeaseNetnsID, v.NetnsID.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -453,6 +486,9 @@ func (v *Dmabuf) encode(e *attrs.Encoder) error {
 	}
 	if v.RxPageSize.Valid {
 		e.U32(AttrDmabufRxPageSize, v.RxPageSize.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }

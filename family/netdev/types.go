@@ -2,6 +2,10 @@
 
 package netdev
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // Dev holds the attributes of netdev attribute set dev.
 type Dev struct {
 	// Ifindex is attribute ifindex (1): u32, checks min 1.
@@ -15,6 +19,11 @@ type Dev struct {
 	XdpRxMetadataFeatures Optional[XdpRxMetadata]
 	// XskFeatures is attribute xsk-features (6): u64, flags xsk-flags.
 	XskFeatures Optional[XskFlags]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // IoUringProviderInfo holds the attributes of netdev attribute set
@@ -22,6 +31,11 @@ type Dev struct {
 type IoUringProviderInfo struct {
 	// RxBufLen is attribute rx-buf-len (1): uint.
 	RxBufLen Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PagePool holds the attributes of netdev attribute set page-pool.
@@ -44,6 +58,11 @@ type PagePool struct {
 	Dmabuf Optional[uint32]
 	// IoUring is attribute io-uring (8): nest, set io-uring-provider-info.
 	IoUring *IoUringProviderInfo
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PagePoolInfo holds the attributes of netdev attribute set page-pool-info, a
@@ -54,6 +73,11 @@ type PagePoolInfo struct {
 	// Ifindex is attribute ifindex (2): u32, checks min 1, max s32-max
 	// (2147483647).
 	Ifindex Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PagePoolStats holds the attributes of netdev attribute set page-pool-stats.
@@ -82,6 +106,11 @@ type PagePoolStats struct {
 	RecycleRingFull Optional[uint64]
 	// RecycleReleasedRefcnt is attribute recycle-released-refcnt (18): uint.
 	RecycleReleasedRefcnt Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Napi holds the attributes of netdev attribute set napi.
@@ -103,10 +132,20 @@ type Napi struct {
 	IrqSuspendTimeout Optional[uint64]
 	// Threaded is attribute threaded (8): u32, enum napi-threaded.
 	Threaded Optional[NapiThreaded]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // XskInfo holds the attributes of netdev attribute set xsk-info.
 type XskInfo struct {
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Queue holds the attributes of netdev attribute set queue.
@@ -127,6 +166,11 @@ type Queue struct {
 	Xsk *XskInfo
 	// Lease is attribute lease (8): nest, set lease.
 	Lease *Lease
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Qstats holds the attributes of netdev attribute set qstats.
@@ -193,6 +237,11 @@ type Qstats struct {
 	TxStop Optional[uint64]
 	// TxWake is attribute tx-wake (34): uint.
 	TxWake Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // QueueID holds the attributes of netdev attribute set queue-id, a subset of
@@ -202,6 +251,11 @@ type QueueID struct {
 	ID Optional[uint32]
 	// Type is attribute type (3): u32, enum queue-type.
 	Type Optional[QueueType]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Lease holds the attributes of netdev attribute set lease.
@@ -212,6 +266,11 @@ type Lease struct {
 	Queue *QueueID
 	// NetnsID is attribute netns-id (3): s32, checks min 0.
 	NetnsID Optional[int32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Dmabuf holds the attributes of netdev attribute set dmabuf.
@@ -227,4 +286,9 @@ type Dmabuf struct {
 	// RxPageSize is attribute rx-page-size (5): u32, checks min page-size, max
 	// u32-max (4294967295).
 	RxPageSize Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }

@@ -40,7 +40,7 @@ var namesCaps = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set net-shaper from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *NetShaper) UnmarshalAttrs(b []byte) error {
@@ -67,41 +67,75 @@ func (v *NetShaper) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrNetShaperHandle:
-			if v.Handle == nil {
-				v.Handle = new(Handle)
+			if v.Handle != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Handle = new(Handle)
 			nd := d.Nested()
 			v.Handle.decode(&nd)
 		case AttrNetShaperMetric:
+			if v.Metric.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Metric.Set(Metric(d.U32()))
 		case AttrNetShaperBwMin:
+			if v.BwMin.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BwMin.Set(d.Uint())
 		case AttrNetShaperBwMax:
+			if v.BwMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BwMax.Set(d.Uint())
 		case AttrNetShaperBurst:
+			if v.Burst.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Burst.Set(d.Uint())
 		case AttrNetShaperPriority:
+			if v.Priority.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Priority.Set(d.U32())
 		case AttrNetShaperWeight:
+			if v.Weight.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Weight.Set(d.U32())
 		case AttrNetShaperIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ifindex.Set(d.U32())
 		case AttrNetShaperParent:
-			if v.Parent == nil {
-				v.Parent = new(Handle)
+			if v.Parent != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Parent = new(Handle)
 			nd := d.Nested()
 			v.Parent.decode(&nd)
 		case AttrNetShaperLeaves:
 			v.Leaves = append(v.Leaves, LeafInfo{})
 			nd := d.Nested()
 			v.Leaves[len(v.Leaves)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set handle from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Handle) UnmarshalAttrs(b []byte) error {
@@ -117,15 +151,25 @@ func (v *Handle) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrHandleScope:
+			if v.Scope.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Scope.Set(Scope(d.U32()))
 		case AttrHandleID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set leaf-info from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *LeafInfo) UnmarshalAttrs(b []byte) error {
@@ -141,21 +185,33 @@ func (v *LeafInfo) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrNetShaperHandle:
-			if v.Handle == nil {
-				v.Handle = new(Handle)
+			if v.Handle != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Handle = new(Handle)
 			nd := d.Nested()
 			v.Handle.decode(&nd)
 		case AttrNetShaperPriority:
+			if v.Priority.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Priority.Set(d.U32())
 		case AttrNetShaperWeight:
+			if v.Weight.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Weight.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set caps from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Caps) UnmarshalAttrs(b []byte) error {
@@ -171,25 +227,67 @@ func (v *Caps) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrCapsIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ifindex.Set(d.U32())
 		case AttrCapsScope:
+			if v.Scope.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Scope.Set(Scope(d.U32()))
 		case AttrCapsSupportMetricBps:
+			if v.SupportMetricBps {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SupportMetricBps = d.Flag()
 		case AttrCapsSupportMetricPps:
+			if v.SupportMetricPps {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SupportMetricPps = d.Flag()
 		case AttrCapsSupportNesting:
+			if v.SupportNesting {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SupportNesting = d.Flag()
 		case AttrCapsSupportBwMin:
+			if v.SupportBwMin {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SupportBwMin = d.Flag()
 		case AttrCapsSupportBwMax:
+			if v.SupportBwMax {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SupportBwMax = d.Flag()
 		case AttrCapsSupportBurst:
+			if v.SupportBurst {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SupportBurst = d.Flag()
 		case AttrCapsSupportPriority:
+			if v.SupportPriority {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SupportPriority = d.Flag()
 		case AttrCapsSupportWeight:
+			if v.SupportWeight {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SupportWeight = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }

@@ -59,6 +59,9 @@ func (v *NetShaper) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -78,6 +81,9 @@ func (v *Handle) encode(e *attrs.Encoder) error {
 	}
 	if v.ID.Valid {
 		e.U32(AttrHandleID, v.ID.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -105,6 +111,9 @@ func (v *LeafInfo) encode(e *attrs.Encoder) error {
 	}
 	if v.Weight.Valid {
 		e.U32(AttrNetShaperWeight, v.Weight.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -149,6 +158,9 @@ func (v *Caps) encode(e *attrs.Encoder) error {
 	}
 	if v.SupportWeight {
 		e.Flag(AttrCapsSupportWeight)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }

@@ -2,6 +2,10 @@
 
 package netshaper
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // NetShaper holds the attributes of net-shaper attribute set net-shaper.
 type NetShaper struct {
 	// Handle is attribute handle (1): nest, set handle.
@@ -24,6 +28,11 @@ type NetShaper struct {
 	Parent *Handle
 	// Leaves is attribute leaves (10): nest, multi-attr, set leaf-info.
 	Leaves []LeafInfo
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Handle holds the attributes of net-shaper attribute set handle.
@@ -32,6 +41,11 @@ type Handle struct {
 	Scope Optional[Scope]
 	// ID is attribute id (2): u32, checks max max-handle-id.
 	ID Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // LeafInfo holds the attributes of net-shaper attribute set leaf-info, a
@@ -43,6 +57,11 @@ type LeafInfo struct {
 	Priority Optional[uint32]
 	// Weight is attribute weight (7): u32.
 	Weight Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Caps holds the attributes of net-shaper attribute set caps.
@@ -67,4 +86,9 @@ type Caps struct {
 	SupportPriority bool
 	// SupportWeight is attribute support-weight (10): flag.
 	SupportWeight bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }

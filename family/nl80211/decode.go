@@ -529,7 +529,7 @@ var namesWowlanTriggersAttrs = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Nl80211Attrs) UnmarshalAttrs(b []byte) error {
@@ -545,112 +545,308 @@ func (v *Nl80211Attrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrNl80211AttrsWiphy:
+			if v.Wiphy.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Wiphy.Set(d.U32())
 		case AttrNl80211AttrsWiphyName:
+			if v.WiphyName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyName.Set(d.String())
 		case AttrNl80211AttrsIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ifindex.Set(d.U32())
 		case AttrNl80211AttrsIfname:
+			if v.Ifname.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ifname.Set(d.String())
 		case AttrNl80211AttrsIftype:
+			if v.Iftype.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Iftype.Set(d.U32())
 		case AttrNl80211AttrsMAC:
+			if v.MAC != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MAC = net.HardwareAddr(bytes.Clone(d.Bytes()))
 		case AttrNl80211AttrsKeyData:
+			if v.KeyData != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.KeyData = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsKeyIdx:
+			if v.KeyIdx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.KeyIdx.Set(d.U8())
 		case AttrNl80211AttrsKeyCipher:
+			if v.KeyCipher.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.KeyCipher.Set(d.U32())
 		case AttrNl80211AttrsKeySeq:
+			if v.KeySeq != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.KeySeq = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsKeyDefault:
+			if v.KeyDefault {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.KeyDefault = d.Flag()
 		case AttrNl80211AttrsBeaconInterval:
+			if v.BeaconInterval.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BeaconInterval.Set(d.U32())
 		case AttrNl80211AttrsDtimPeriod:
+			if v.DtimPeriod.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DtimPeriod.Set(d.U32())
 		case AttrNl80211AttrsBeaconHead:
+			if v.BeaconHead != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BeaconHead = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsBeaconTail:
+			if v.BeaconTail != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BeaconTail = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsStaAid:
+			if v.StaAid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StaAid.Set(d.U16())
 		case AttrNl80211AttrsStaFlags:
+			if v.StaFlags != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StaFlags = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsStaListenInterval:
+			if v.StaListenInterval.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StaListenInterval.Set(d.U16())
 		case AttrNl80211AttrsStaSupportedRates:
+			if v.StaSupportedRates != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StaSupportedRates = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsStaVlan:
+			if v.StaVlan.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StaVlan.Set(d.U32())
 		case AttrNl80211AttrsStaInfo:
+			if v.StaInfo != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StaInfo = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsWiphyBands:
-			if v.WiphyBands == nil {
-				v.WiphyBands = new(WiphyBands)
+			if v.WiphyBands != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.WiphyBands = new(WiphyBands)
 			nd := d.Nested()
 			v.WiphyBands.decode(&nd)
 		case AttrNl80211AttrsMntrFlags:
+			if v.MntrFlags != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MntrFlags = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsMeshID:
+			if v.MeshID != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MeshID = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsStaPlinkAction:
+			if v.StaPlinkAction.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StaPlinkAction.Set(d.U8())
 		case AttrNl80211AttrsMpathNextHop:
+			if v.MpathNextHop != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MpathNextHop = net.HardwareAddr(bytes.Clone(d.Bytes()))
 		case AttrNl80211AttrsMpathInfo:
+			if v.MpathInfo != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MpathInfo = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsBssCtsProt:
+			if v.BssCtsProt.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BssCtsProt.Set(d.U8())
 		case AttrNl80211AttrsBssShortPreamble:
+			if v.BssShortPreamble.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BssShortPreamble.Set(d.U8())
 		case AttrNl80211AttrsBssShortSlotTime:
+			if v.BssShortSlotTime.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BssShortSlotTime.Set(d.U8())
 		case AttrNl80211AttrsHtCapability:
+			if v.HtCapability != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HtCapability = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsSupportedIftypes:
-			if v.SupportedIftypes == nil {
-				v.SupportedIftypes = new(SupportedIftypes)
+			if v.SupportedIftypes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.SupportedIftypes = new(SupportedIftypes)
 			nd := d.Nested()
 			v.SupportedIftypes.decode(&nd)
 		case AttrNl80211AttrsRegAlpha2:
+			if v.RegAlpha2 != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegAlpha2 = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsRegRules:
+			if v.RegRules != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegRules = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsMeshConfig:
+			if v.MeshConfig != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MeshConfig = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsBssBasicRates:
+			if v.BssBasicRates != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BssBasicRates = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsWiphyTxqParams:
+			if v.WiphyTxqParams != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyTxqParams = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsWiphyFreq:
+			if v.WiphyFreq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyFreq.Set(d.U32())
 		case AttrNl80211AttrsWiphyChannelType:
+			if v.WiphyChannelType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyChannelType.Set(ChannelType(d.U32()))
 		case AttrNl80211AttrsKeyDefaultMgmt:
+			if v.KeyDefaultMgmt {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.KeyDefaultMgmt = d.Flag()
 		case AttrNl80211AttrsMgmtSubtype:
+			if v.MgmtSubtype.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MgmtSubtype.Set(d.U8())
 		case AttrNl80211AttrsIe:
+			if v.Ie != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ie = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsMaxNumScanSsids:
+			if v.MaxNumScanSsids.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxNumScanSsids.Set(d.U8())
 		case AttrNl80211AttrsScanFrequencies:
+			if v.ScanFrequencies != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ScanFrequencies = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsScanSsids:
+			if v.ScanSsids != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ScanSsids = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsGeneration:
+			if v.Generation.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Generation.Set(d.U32())
 		case AttrNl80211AttrsBss:
+			if v.Bss != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Bss = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsRegInitiator:
+			if v.RegInitiator.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegInitiator.Set(d.U8())
 		case AttrNl80211AttrsRegType:
+			if v.RegType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegType.Set(d.U8())
 		case AttrNl80211AttrsSupportedCommands:
+			if v.SupportedCommands != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.SupportedCommands == nil {
 				v.SupportedCommands = make([]Commands, 0, a.Count())
@@ -661,38 +857,106 @@ func (v *Nl80211Attrs) decode(d *attrs.Decoder) {
 				v.SupportedCommands = append(v.SupportedCommands, Commands(a.U32()))
 			}
 		case AttrNl80211AttrsFrame:
+			if v.Frame != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Frame = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsSsid:
+			if v.Ssid != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ssid = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsAuthType:
+			if v.AuthType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AuthType.Set(d.U32())
 		case AttrNl80211AttrsReasonCode:
+			if v.ReasonCode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ReasonCode.Set(d.U16())
 		case AttrNl80211AttrsKeyType:
+			if v.KeyType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.KeyType.Set(d.U32())
 		case AttrNl80211AttrsMaxScanIeLen:
+			if v.MaxScanIeLen.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxScanIeLen.Set(d.U16())
 		case AttrNl80211AttrsCipherSuites:
+			if v.CipherSuites != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CipherSuites = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
 		case AttrNl80211AttrsFreqBefore:
+			if v.FreqBefore != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FreqBefore = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsFreqAfter:
+			if v.FreqAfter != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FreqAfter = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsFreqFixed:
+			if v.FreqFixed {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FreqFixed = d.Flag()
 		case AttrNl80211AttrsWiphyRetryShort:
+			if v.WiphyRetryShort.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyRetryShort.Set(d.U8())
 		case AttrNl80211AttrsWiphyRetryLong:
+			if v.WiphyRetryLong.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyRetryLong.Set(d.U8())
 		case AttrNl80211AttrsWiphyFragThreshold:
+			if v.WiphyFragThreshold.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyFragThreshold.Set(d.U32())
 		case AttrNl80211AttrsWiphyRtsThreshold:
+			if v.WiphyRtsThreshold.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyRtsThreshold.Set(d.U32())
 		case AttrNl80211AttrsTimedOut:
+			if v.TimedOut {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TimedOut = d.Flag()
 		case AttrNl80211AttrsUseMfp:
+			if v.UseMfp.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UseMfp.Set(d.U32())
 		case AttrNl80211AttrsStaFlags2:
+			if v.StaFlags2.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeStaFlagUpdate {
 				v.StaFlags2.Valid = true
 				v.StaFlags2.Value.get(b)
@@ -700,122 +964,328 @@ func (v *Nl80211Attrs) decode(d *attrs.Decoder) {
 				d.Fail(attrs.StructTooShort("sta-flag-update", sizeStaFlagUpdate, len(b)))
 			}
 		case AttrNl80211AttrsControlPort:
+			if v.ControlPort {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ControlPort = d.Flag()
 		case AttrNl80211AttrsTestdata:
+			if v.Testdata != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Testdata = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsPrivacy:
+			if v.Privacy {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Privacy = d.Flag()
 		case AttrNl80211AttrsDisconnectedByAp:
+			if v.DisconnectedByAp {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DisconnectedByAp = d.Flag()
 		case AttrNl80211AttrsStatusCode:
+			if v.StatusCode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StatusCode.Set(d.U16())
 		case AttrNl80211AttrsCipherSuitesPairwise:
+			if v.CipherSuitesPairwise != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CipherSuitesPairwise = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsCipherSuiteGroup:
+			if v.CipherSuiteGroup.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CipherSuiteGroup.Set(d.U32())
 		case AttrNl80211AttrsWpaVersions:
+			if v.WpaVersions.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WpaVersions.Set(d.U32())
 		case AttrNl80211AttrsAkmSuites:
+			if v.AkmSuites != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AkmSuites = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsReqIe:
+			if v.ReqIe != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ReqIe = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsRespIe:
+			if v.RespIe != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RespIe = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsPrevBssid:
+			if v.PrevBssid != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PrevBssid = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsKey:
+			if v.Key != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Key = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsKeys:
+			if v.Keys != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Keys = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsPID:
+			if v.PID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PID.Set(d.U32())
 		case AttrNl80211AttrsX4addr:
+			if v.X4addr.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.X4addr.Set(d.U8())
 		case AttrNl80211AttrsSurveyInfo:
+			if v.SurveyInfo != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SurveyInfo = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsPmkid:
+			if v.Pmkid != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Pmkid = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsMaxNumPmkids:
+			if v.MaxNumPmkids.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxNumPmkids.Set(d.U8())
 		case AttrNl80211AttrsDuration:
+			if v.Duration.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Duration.Set(d.U32())
 		case AttrNl80211AttrsCookie:
+			if v.Cookie.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Cookie.Set(d.U64())
 		case AttrNl80211AttrsWiphyCoverageClass:
+			if v.WiphyCoverageClass.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyCoverageClass.Set(d.U8())
 		case AttrNl80211AttrsTxRates:
+			if v.TxRates != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxRates = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsFrameMatch:
+			if v.FrameMatch != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FrameMatch = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsAck:
+			if v.Ack {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ack = d.Flag()
 		case AttrNl80211AttrsPsState:
+			if v.PsState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PsState.Set(d.U32())
 		case AttrNl80211AttrsCqm:
+			if v.Cqm != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Cqm = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsLocalStateChange:
+			if v.LocalStateChange {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LocalStateChange = d.Flag()
 		case AttrNl80211AttrsApIsolate:
+			if v.ApIsolate.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ApIsolate.Set(d.U8())
 		case AttrNl80211AttrsWiphyTxPowerSetting:
+			if v.WiphyTxPowerSetting.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyTxPowerSetting.Set(d.U32())
 		case AttrNl80211AttrsWiphyTxPowerLevel:
+			if v.WiphyTxPowerLevel.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyTxPowerLevel.Set(d.U32())
 		case AttrNl80211AttrsTxFrameTypes:
-			if v.TxFrameTypes == nil {
-				v.TxFrameTypes = new(IftypeAttrs)
+			if v.TxFrameTypes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.TxFrameTypes = new(IftypeAttrs)
 			nd := d.Nested()
 			v.TxFrameTypes.decode(&nd)
 		case AttrNl80211AttrsRxFrameTypes:
-			if v.RxFrameTypes == nil {
-				v.RxFrameTypes = new(IftypeAttrs)
+			if v.RxFrameTypes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RxFrameTypes = new(IftypeAttrs)
 			nd := d.Nested()
 			v.RxFrameTypes.decode(&nd)
 		case AttrNl80211AttrsFrameType:
+			if v.FrameType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FrameType.Set(d.U16())
 		case AttrNl80211AttrsControlPortEthertype:
+			if v.ControlPortEthertype {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ControlPortEthertype = d.Flag()
 		case AttrNl80211AttrsControlPortNoEncrypt:
+			if v.ControlPortNoEncrypt {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ControlPortNoEncrypt = d.Flag()
 		case AttrNl80211AttrsSupportIbssRsn:
+			if v.SupportIbssRsn {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SupportIbssRsn = d.Flag()
 		case AttrNl80211AttrsWiphyAntennaTx:
+			if v.WiphyAntennaTx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyAntennaTx.Set(d.U32())
 		case AttrNl80211AttrsWiphyAntennaRx:
+			if v.WiphyAntennaRx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyAntennaRx.Set(d.U32())
 		case AttrNl80211AttrsMcastRate:
+			if v.McastRate.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.McastRate.Set(d.U32())
 		case AttrNl80211AttrsOffchannelTxOk:
+			if v.OffchannelTxOk {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.OffchannelTxOk = d.Flag()
 		case AttrNl80211AttrsBssHtOpmode:
+			if v.BssHtOpmode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BssHtOpmode.Set(d.U16())
 		case AttrNl80211AttrsKeyDefaultTypes:
+			if v.KeyDefaultTypes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.KeyDefaultTypes = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsMaxRemainOnChannelDuration:
+			if v.MaxRemainOnChannelDuration.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxRemainOnChannelDuration.Set(d.U32())
 		case AttrNl80211AttrsMeshSetup:
+			if v.MeshSetup != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MeshSetup = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsWiphyAntennaAvailTx:
+			if v.WiphyAntennaAvailTx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyAntennaAvailTx.Set(d.U32())
 		case AttrNl80211AttrsWiphyAntennaAvailRx:
+			if v.WiphyAntennaAvailRx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyAntennaAvailRx.Set(d.U32())
 		case AttrNl80211AttrsSupportMeshAuth:
+			if v.SupportMeshAuth {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SupportMeshAuth = d.Flag()
 		case AttrNl80211AttrsStaPlinkState:
+			if v.StaPlinkState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StaPlinkState.Set(d.U8())
 		case AttrNl80211AttrsWowlanTriggers:
+			if v.WowlanTriggers != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WowlanTriggers = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsWowlanTriggersSupported:
-			if v.WowlanTriggersSupported == nil {
-				v.WowlanTriggersSupported = new(WowlanTriggersAttrs)
+			if v.WowlanTriggersSupported != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.WowlanTriggersSupported = new(WowlanTriggersAttrs)
 			nd := d.Nested()
 			v.WowlanTriggersSupported.decode(&nd)
 		case AttrNl80211AttrsSchedScanInterval:
+			if v.SchedScanInterval.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SchedScanInterval.Set(d.U32())
 		case AttrNl80211AttrsInterfaceCombinations:
+			if v.InterfaceCombinations != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.InterfaceCombinations == nil {
 				v.InterfaceCombinations = make([]IfCombinationAttributes, 0, a.Count())
@@ -828,449 +1298,1297 @@ func (v *Nl80211Attrs) decode(d *attrs.Decoder) {
 				v.InterfaceCombinations[len(v.InterfaceCombinations)-1].decode(&nd)
 			}
 		case AttrNl80211AttrsSoftwareIftypes:
-			if v.SoftwareIftypes == nil {
-				v.SoftwareIftypes = new(SupportedIftypes)
+			if v.SoftwareIftypes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.SoftwareIftypes = new(SupportedIftypes)
 			nd := d.Nested()
 			v.SoftwareIftypes.decode(&nd)
 		case AttrNl80211AttrsRekeyData:
+			if v.RekeyData != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RekeyData = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsMaxNumSchedScanSsids:
+			if v.MaxNumSchedScanSsids.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxNumSchedScanSsids.Set(d.U8())
 		case AttrNl80211AttrsMaxSchedScanIeLen:
+			if v.MaxSchedScanIeLen.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxSchedScanIeLen.Set(d.U16())
 		case AttrNl80211AttrsScanSuppRates:
+			if v.ScanSuppRates != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ScanSuppRates = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsHiddenSsid:
+			if v.HiddenSsid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HiddenSsid.Set(d.U32())
 		case AttrNl80211AttrsIeProbeResp:
+			if v.IeProbeResp != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IeProbeResp = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsIeAssocResp:
+			if v.IeAssocResp != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IeAssocResp = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsStaWme:
+			if v.StaWme != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StaWme = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsSupportApUapsd:
+			if v.SupportApUapsd {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SupportApUapsd = d.Flag()
 		case AttrNl80211AttrsRoamSupport:
+			if v.RoamSupport {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RoamSupport = d.Flag()
 		case AttrNl80211AttrsSchedScanMatch:
+			if v.SchedScanMatch != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SchedScanMatch = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsMaxMatchSets:
+			if v.MaxMatchSets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxMatchSets.Set(d.U8())
 		case AttrNl80211AttrsPmksaCandidate:
+			if v.PmksaCandidate != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PmksaCandidate = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsTxNoCckRate:
+			if v.TxNoCckRate {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxNoCckRate = d.Flag()
 		case AttrNl80211AttrsTdlsAction:
+			if v.TdlsAction.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TdlsAction.Set(d.U8())
 		case AttrNl80211AttrsTdlsDialogToken:
+			if v.TdlsDialogToken.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TdlsDialogToken.Set(d.U8())
 		case AttrNl80211AttrsTdlsOperation:
+			if v.TdlsOperation.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TdlsOperation.Set(d.U8())
 		case AttrNl80211AttrsTdlsSupport:
+			if v.TdlsSupport {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TdlsSupport = d.Flag()
 		case AttrNl80211AttrsTdlsExternalSetup:
+			if v.TdlsExternalSetup {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TdlsExternalSetup = d.Flag()
 		case AttrNl80211AttrsDeviceApSme:
+			if v.DeviceApSme.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DeviceApSme.Set(d.U32())
 		case AttrNl80211AttrsDontWaitForAck:
+			if v.DontWaitForAck {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DontWaitForAck = d.Flag()
 		case AttrNl80211AttrsFeatureFlags:
+			if v.FeatureFlags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FeatureFlags.Set(FeatureFlags(d.U32()))
 		case AttrNl80211AttrsProbeRespOffload:
+			if v.ProbeRespOffload.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ProbeRespOffload.Set(d.U32())
 		case AttrNl80211AttrsProbeResp:
+			if v.ProbeResp != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ProbeResp = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsDfsRegion:
+			if v.DfsRegion.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DfsRegion.Set(d.U8())
 		case AttrNl80211AttrsDisableHt:
+			if v.DisableHt {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DisableHt = d.Flag()
 		case AttrNl80211AttrsHtCapabilityMask:
+			if v.HtCapabilityMask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HtCapabilityMask = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsNoackMap:
+			if v.NoackMap.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NoackMap.Set(d.U16())
 		case AttrNl80211AttrsInactivityTimeout:
+			if v.InactivityTimeout.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.InactivityTimeout.Set(d.U16())
 		case AttrNl80211AttrsRxSignalDbm:
+			if v.RxSignalDbm.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxSignalDbm.Set(d.U32())
 		case AttrNl80211AttrsBgScanPeriod:
+			if v.BgScanPeriod.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BgScanPeriod.Set(d.U16())
 		case AttrNl80211AttrsWdev:
+			if v.Wdev.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Wdev.Set(d.U64())
 		case AttrNl80211AttrsUserRegHintType:
+			if v.UserRegHintType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UserRegHintType.Set(d.U32())
 		case AttrNl80211AttrsConnFailedReason:
+			if v.ConnFailedReason.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ConnFailedReason.Set(d.U32())
 		case AttrNl80211AttrsAuthData:
+			if v.AuthData != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AuthData = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsVhtCapability:
+			if v.VhtCapability != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VhtCapability = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsScanFlags:
+			if v.ScanFlags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ScanFlags.Set(d.U32())
 		case AttrNl80211AttrsChannelWidth:
+			if v.ChannelWidth.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ChannelWidth.Set(d.U32())
 		case AttrNl80211AttrsCenterFreq1:
+			if v.CenterFreq1.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CenterFreq1.Set(d.U32())
 		case AttrNl80211AttrsCenterFreq2:
+			if v.CenterFreq2.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CenterFreq2.Set(d.U32())
 		case AttrNl80211AttrsP2pCtwindow:
+			if v.P2pCtwindow.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.P2pCtwindow.Set(d.U8())
 		case AttrNl80211AttrsP2pOppps:
+			if v.P2pOppps.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.P2pOppps.Set(d.U8())
 		case AttrNl80211AttrsLocalMeshPowerMode:
+			if v.LocalMeshPowerMode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LocalMeshPowerMode.Set(d.U32())
 		case AttrNl80211AttrsACLPolicy:
+			if v.ACLPolicy.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ACLPolicy.Set(d.U32())
 		case AttrNl80211AttrsMACAddrs:
+			if v.MACAddrs != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MACAddrs = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsMACACLMax:
+			if v.MACACLMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MACACLMax.Set(d.U32())
 		case AttrNl80211AttrsRadarEvent:
+			if v.RadarEvent.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RadarEvent.Set(d.U32())
 		case AttrNl80211AttrsExtCapa:
+			if v.ExtCapa != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ExtCapa = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsExtCapaMask:
+			if v.ExtCapaMask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ExtCapaMask = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsStaCapability:
+			if v.StaCapability.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StaCapability.Set(d.U16())
 		case AttrNl80211AttrsStaExtCapability:
+			if v.StaExtCapability != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StaExtCapability = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsProtocolFeatures:
+			if v.ProtocolFeatures.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ProtocolFeatures.Set(ProtocolFeatures(d.U32()))
 		case AttrNl80211AttrsSplitWiphyDump:
+			if v.SplitWiphyDump {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SplitWiphyDump = d.Flag()
 		case AttrNl80211AttrsDisableVht:
+			if v.DisableVht {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DisableVht = d.Flag()
 		case AttrNl80211AttrsVhtCapabilityMask:
+			if v.VhtCapabilityMask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VhtCapabilityMask = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsMdid:
+			if v.Mdid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Mdid.Set(d.U16())
 		case AttrNl80211AttrsIeRic:
+			if v.IeRic != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IeRic = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsCritProtID:
+			if v.CritProtID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CritProtID.Set(d.U16())
 		case AttrNl80211AttrsMaxCritProtDuration:
+			if v.MaxCritProtDuration.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxCritProtDuration.Set(d.U16())
 		case AttrNl80211AttrsPeerAid:
+			if v.PeerAid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PeerAid.Set(d.U16())
 		case AttrNl80211AttrsCoalesceRule:
+			if v.CoalesceRule != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CoalesceRule = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsChSwitchCount:
+			if v.ChSwitchCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ChSwitchCount.Set(d.U32())
 		case AttrNl80211AttrsChSwitchBlockTx:
+			if v.ChSwitchBlockTx {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ChSwitchBlockTx = d.Flag()
 		case AttrNl80211AttrsCsaIes:
+			if v.CsaIes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CsaIes = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsCntdwnOffsBeacon:
+			if v.CntdwnOffsBeacon != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CntdwnOffsBeacon = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsCntdwnOffsPresp:
+			if v.CntdwnOffsPresp != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CntdwnOffsPresp = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsRxmgmtFlags:
+			if v.RxmgmtFlags != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxmgmtFlags = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsStaSupportedChannels:
+			if v.StaSupportedChannels != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StaSupportedChannels = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsStaSupportedOperClasses:
+			if v.StaSupportedOperClasses != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StaSupportedOperClasses = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsHandleDfs:
+			if v.HandleDfs {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HandleDfs = d.Flag()
 		case AttrNl80211AttrsSupport5Mhz:
+			if v.Support5Mhz {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Support5Mhz = d.Flag()
 		case AttrNl80211AttrsSupport10Mhz:
+			if v.Support10Mhz {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Support10Mhz = d.Flag()
 		case AttrNl80211AttrsOpmodeNotif:
+			if v.OpmodeNotif.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.OpmodeNotif.Set(d.U8())
 		case AttrNl80211AttrsVendorID:
+			if v.VendorID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VendorID.Set(d.U32())
 		case AttrNl80211AttrsVendorSubcmd:
+			if v.VendorSubcmd.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VendorSubcmd.Set(d.U32())
 		case AttrNl80211AttrsVendorData:
+			if v.VendorData != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VendorData = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsVendorEvents:
+			if v.VendorEvents != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VendorEvents = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsQosMap:
+			if v.QosMap != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.QosMap = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsMACHint:
+			if v.MACHint != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MACHint = net.HardwareAddr(bytes.Clone(d.Bytes()))
 		case AttrNl80211AttrsWiphyFreqHint:
+			if v.WiphyFreqHint.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyFreqHint.Set(d.U32())
 		case AttrNl80211AttrsMaxApAssocSta:
+			if v.MaxApAssocSta.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxApAssocSta.Set(d.U32())
 		case AttrNl80211AttrsTdlsPeerCapability:
+			if v.TdlsPeerCapability.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TdlsPeerCapability.Set(d.U32())
 		case AttrNl80211AttrsSocketOwner:
+			if v.SocketOwner {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SocketOwner = d.Flag()
 		case AttrNl80211AttrsCsaCOffsetsTx:
+			if v.CsaCOffsetsTx != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CsaCOffsetsTx = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsMaxCsaCounters:
+			if v.MaxCsaCounters.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxCsaCounters.Set(d.U8())
 		case AttrNl80211AttrsTdlsInitiator:
+			if v.TdlsInitiator {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TdlsInitiator = d.Flag()
 		case AttrNl80211AttrsUseRrm:
+			if v.UseRrm {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UseRrm = d.Flag()
 		case AttrNl80211AttrsWiphyDynAck:
+			if v.WiphyDynAck {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyDynAck = d.Flag()
 		case AttrNl80211AttrsTsid:
+			if v.Tsid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Tsid.Set(d.U8())
 		case AttrNl80211AttrsUserPrio:
+			if v.UserPrio.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UserPrio.Set(d.U8())
 		case AttrNl80211AttrsAdmittedTime:
+			if v.AdmittedTime.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AdmittedTime.Set(d.U16())
 		case AttrNl80211AttrsSmpsMode:
+			if v.SmpsMode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SmpsMode.Set(d.U8())
 		case AttrNl80211AttrsOperClass:
+			if v.OperClass.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.OperClass.Set(d.U8())
 		case AttrNl80211AttrsMACMask:
+			if v.MACMask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MACMask = net.HardwareAddr(bytes.Clone(d.Bytes()))
 		case AttrNl80211AttrsWiphySelfManagedReg:
+			if v.WiphySelfManagedReg {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphySelfManagedReg = d.Flag()
 		case AttrNl80211AttrsExtFeatures:
+			if v.ExtFeatures != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ExtFeatures = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsSurveyRadioStats:
+			if v.SurveyRadioStats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SurveyRadioStats = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsNetnsFd:
+			if v.NetnsFd.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NetnsFd.Set(d.U32())
 		case AttrNl80211AttrsSchedScanDelay:
+			if v.SchedScanDelay.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SchedScanDelay.Set(d.U32())
 		case AttrNl80211AttrsRegIndoor:
+			if v.RegIndoor {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegIndoor = d.Flag()
 		case AttrNl80211AttrsMaxNumSchedScanPlans:
+			if v.MaxNumSchedScanPlans.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxNumSchedScanPlans.Set(d.U32())
 		case AttrNl80211AttrsMaxScanPlanInterval:
+			if v.MaxScanPlanInterval.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxScanPlanInterval.Set(d.U32())
 		case AttrNl80211AttrsMaxScanPlanIterations:
+			if v.MaxScanPlanIterations.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxScanPlanIterations.Set(d.U32())
 		case AttrNl80211AttrsSchedScanPlans:
+			if v.SchedScanPlans != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SchedScanPlans = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsPbss:
+			if v.Pbss {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Pbss = d.Flag()
 		case AttrNl80211AttrsBssSelect:
+			if v.BssSelect != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BssSelect = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsStaSupportP2pPs:
+			if v.StaSupportP2pPs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StaSupportP2pPs.Set(d.U8())
 		case AttrNl80211AttrsPad:
+			if v.Pad != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Pad = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsIftypeExtCapa:
+			if v.IftypeExtCapa != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IftypeExtCapa = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsMuMimoGroupData:
+			if v.MuMimoGroupData != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MuMimoGroupData = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsMuMimoFollowMACAddr:
+			if v.MuMimoFollowMACAddr != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MuMimoFollowMACAddr = net.HardwareAddr(bytes.Clone(d.Bytes()))
 		case AttrNl80211AttrsScanStartTimeTsf:
+			if v.ScanStartTimeTsf.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ScanStartTimeTsf.Set(d.U64())
 		case AttrNl80211AttrsScanStartTimeTsfBssid:
+			if v.ScanStartTimeTsfBssid != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ScanStartTimeTsfBssid = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsMeasurementDuration:
+			if v.MeasurementDuration.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MeasurementDuration.Set(d.U16())
 		case AttrNl80211AttrsMeasurementDurationMandatory:
+			if v.MeasurementDurationMandatory {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MeasurementDurationMandatory = d.Flag()
 		case AttrNl80211AttrsMeshPeerAid:
+			if v.MeshPeerAid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MeshPeerAid.Set(d.U16())
 		case AttrNl80211AttrsNanMasterPref:
+			if v.NanMasterPref.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NanMasterPref.Set(d.U8())
 		case AttrNl80211AttrsBands:
+			if v.Bands.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Bands.Set(d.U32())
 		case AttrNl80211AttrsNanFunc:
+			if v.NanFunc != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NanFunc = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsNanMatch:
+			if v.NanMatch != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NanMatch = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsFilsKek:
+			if v.FilsKek != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FilsKek = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsFilsNonces:
+			if v.FilsNonces != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FilsNonces = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsMulticastToUnicastEnabled:
+			if v.MulticastToUnicastEnabled {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MulticastToUnicastEnabled = d.Flag()
 		case AttrNl80211AttrsBssid:
+			if v.Bssid != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Bssid = net.HardwareAddr(bytes.Clone(d.Bytes()))
 		case AttrNl80211AttrsSchedScanRelativeRssi:
+			if v.SchedScanRelativeRssi.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SchedScanRelativeRssi.Set(d.S8())
 		case AttrNl80211AttrsSchedScanRssiAdjust:
+			if v.SchedScanRssiAdjust != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SchedScanRssiAdjust = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsTimeoutReason:
+			if v.TimeoutReason.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TimeoutReason.Set(d.U32())
 		case AttrNl80211AttrsFilsErpUsername:
+			if v.FilsErpUsername != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FilsErpUsername = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsFilsErpRealm:
+			if v.FilsErpRealm != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FilsErpRealm = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsFilsErpNextSeqNum:
+			if v.FilsErpNextSeqNum.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FilsErpNextSeqNum.Set(d.U16())
 		case AttrNl80211AttrsFilsErpRrk:
+			if v.FilsErpRrk != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FilsErpRrk = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsFilsCacheID:
+			if v.FilsCacheID != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FilsCacheID = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsPmk:
+			if v.Pmk != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Pmk = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsSchedScanMulti:
+			if v.SchedScanMulti {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SchedScanMulti = d.Flag()
 		case AttrNl80211AttrsSchedScanMaxReqs:
+			if v.SchedScanMaxReqs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SchedScanMaxReqs.Set(d.U32())
 		case AttrNl80211AttrsWant1x4wayHs:
+			if v.Want1x4wayHs {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Want1x4wayHs = d.Flag()
 		case AttrNl80211AttrsPmkr0Name:
+			if v.Pmkr0Name != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Pmkr0Name = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsPortAuthorized:
+			if v.PortAuthorized != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortAuthorized = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsExternalAuthAction:
+			if v.ExternalAuthAction.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ExternalAuthAction.Set(d.U32())
 		case AttrNl80211AttrsExternalAuthSupport:
+			if v.ExternalAuthSupport {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ExternalAuthSupport = d.Flag()
 		case AttrNl80211AttrsNss:
+			if v.Nss.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Nss.Set(d.U8())
 		case AttrNl80211AttrsAckSignal:
+			if v.AckSignal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AckSignal.Set(d.S32())
 		case AttrNl80211AttrsControlPortOverNl80211:
+			if v.ControlPortOverNl80211 {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ControlPortOverNl80211 = d.Flag()
 		case AttrNl80211AttrsTxqStats:
-			if v.TxqStats == nil {
-				v.TxqStats = new(TxqStatsAttrs)
+			if v.TxqStats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.TxqStats = new(TxqStatsAttrs)
 			nd := d.Nested()
 			v.TxqStats.decode(&nd)
 		case AttrNl80211AttrsTxqLimit:
+			if v.TxqLimit.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxqLimit.Set(d.U32())
 		case AttrNl80211AttrsTxqMemoryLimit:
+			if v.TxqMemoryLimit.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxqMemoryLimit.Set(d.U32())
 		case AttrNl80211AttrsTxqQuantum:
+			if v.TxqQuantum.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxqQuantum.Set(d.U32())
 		case AttrNl80211AttrsHeCapability:
+			if v.HeCapability != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HeCapability = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsFtmResponder:
+			if v.FtmResponder != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FtmResponder = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsFtmResponderStats:
+			if v.FtmResponderStats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FtmResponderStats = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsTimeout:
+			if v.Timeout.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Timeout.Set(d.U32())
 		case AttrNl80211AttrsPeerMeasurements:
+			if v.PeerMeasurements != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PeerMeasurements = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsAirtimeWeight:
+			if v.AirtimeWeight.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AirtimeWeight.Set(d.U16())
 		case AttrNl80211AttrsStaTxPowerSetting:
+			if v.StaTxPowerSetting.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StaTxPowerSetting.Set(d.U8())
 		case AttrNl80211AttrsStaTxPower:
+			if v.StaTxPower.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StaTxPower.Set(d.S16())
 		case AttrNl80211AttrsSaePassword:
+			if v.SaePassword != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SaePassword = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsTwtResponder:
+			if v.TwtResponder {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TwtResponder = d.Flag()
 		case AttrNl80211AttrsHeObssPd:
+			if v.HeObssPd != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HeObssPd = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsWiphyEdmgChannels:
+			if v.WiphyEdmgChannels.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyEdmgChannels.Set(d.U8())
 		case AttrNl80211AttrsWiphyEdmgBwConfig:
+			if v.WiphyEdmgBwConfig.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyEdmgBwConfig.Set(d.U8())
 		case AttrNl80211AttrsVlanID:
+			if v.VlanID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VlanID.Set(d.U16())
 		case AttrNl80211AttrsHeBssColor:
+			if v.HeBssColor != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HeBssColor = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsIftypeAkmSuites:
+			if v.IftypeAkmSuites != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IftypeAkmSuites = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsTidConfig:
+			if v.TidConfig != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TidConfig = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsControlPortNoPreauth:
+			if v.ControlPortNoPreauth {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ControlPortNoPreauth = d.Flag()
 		case AttrNl80211AttrsPmkLifetime:
+			if v.PmkLifetime.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PmkLifetime.Set(d.U32())
 		case AttrNl80211AttrsPmkReauthThreshold:
+			if v.PmkReauthThreshold.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PmkReauthThreshold.Set(d.U8())
 		case AttrNl80211AttrsReceiveMulticast:
+			if v.ReceiveMulticast {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ReceiveMulticast = d.Flag()
 		case AttrNl80211AttrsWiphyFreqOffset:
+			if v.WiphyFreqOffset.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyFreqOffset.Set(d.U32())
 		case AttrNl80211AttrsCenterFreq1Offset:
+			if v.CenterFreq1Offset.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CenterFreq1Offset.Set(d.U32())
 		case AttrNl80211AttrsScanFreqKhz:
+			if v.ScanFreqKhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ScanFreqKhz = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsHe6ghzCapability:
+			if v.He6ghzCapability != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.He6ghzCapability = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsFilsDiscovery:
+			if v.FilsDiscovery != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FilsDiscovery = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsUnsolBcastProbeResp:
+			if v.UnsolBcastProbeResp != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UnsolBcastProbeResp = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsS1gCapability:
+			if v.S1gCapability != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.S1gCapability = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsS1gCapabilityMask:
+			if v.S1gCapabilityMask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.S1gCapabilityMask = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsSaePwe:
+			if v.SaePwe.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SaePwe.Set(d.U8())
 		case AttrNl80211AttrsReconnectRequested:
+			if v.ReconnectRequested != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ReconnectRequested = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsSarSpec:
-			if v.SarSpec == nil {
-				v.SarSpec = new(SarAttributes)
+			if v.SarSpec != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.SarSpec = new(SarAttributes)
 			nd := d.Nested()
 			v.SarSpec.decode(&nd)
 		case AttrNl80211AttrsDisableHe:
+			if v.DisableHe {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DisableHe = d.Flag()
 		case AttrNl80211AttrsObssColorBitmap:
+			if v.ObssColorBitmap.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ObssColorBitmap.Set(d.U64())
 		case AttrNl80211AttrsColorChangeCount:
+			if v.ColorChangeCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ColorChangeCount.Set(d.U8())
 		case AttrNl80211AttrsColorChangeColor:
+			if v.ColorChangeColor.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ColorChangeColor.Set(d.U8())
 		case AttrNl80211AttrsColorChangeElems:
+			if v.ColorChangeElems != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ColorChangeElems = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsMbssidConfig:
+			if v.MbssidConfig != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MbssidConfig = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsMbssidElems:
+			if v.MbssidElems != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MbssidElems = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsRadarBackground:
+			if v.RadarBackground {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RadarBackground = d.Flag()
 		case AttrNl80211AttrsApSettingsFlags:
+			if v.ApSettingsFlags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ApSettingsFlags.Set(d.U32())
 		case AttrNl80211AttrsEhtCapability:
+			if v.EhtCapability != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EhtCapability = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsDisableEht:
+			if v.DisableEht {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DisableEht = d.Flag()
 		case AttrNl80211AttrsMloLinks:
+			if v.MloLinks != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MloLinks = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsMloLinkID:
+			if v.MloLinkID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MloLinkID.Set(d.U8())
 		case AttrNl80211AttrsMldAddr:
+			if v.MldAddr != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MldAddr = net.HardwareAddr(bytes.Clone(d.Bytes()))
 		case AttrNl80211AttrsMloSupport:
+			if v.MloSupport {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MloSupport = d.Flag()
 		case AttrNl80211AttrsMaxNumAkmSuites:
+			if v.MaxNumAkmSuites != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxNumAkmSuites = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsEmlCapability:
+			if v.EmlCapability.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EmlCapability.Set(d.U16())
 		case AttrNl80211AttrsMldCapaAndOps:
+			if v.MldCapaAndOps.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MldCapaAndOps.Set(d.U16())
 		case AttrNl80211AttrsTxHwTimestamp:
+			if v.TxHwTimestamp.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxHwTimestamp.Set(d.U64())
 		case AttrNl80211AttrsRxHwTimestamp:
+			if v.RxHwTimestamp.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxHwTimestamp.Set(d.U64())
 		case AttrNl80211AttrsTdBitmap:
+			if v.TdBitmap != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TdBitmap = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsPunctBitmap:
+			if v.PunctBitmap.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PunctBitmap.Set(d.U32())
 		case AttrNl80211AttrsMaxHwTimestampPeers:
+			if v.MaxHwTimestampPeers.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxHwTimestampPeers.Set(d.U16())
 		case AttrNl80211AttrsHwTimestampEnabled:
+			if v.HwTimestampEnabled {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HwTimestampEnabled = d.Flag()
 		case AttrNl80211AttrsEmaRnrElems:
+			if v.EmaRnrElems != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EmaRnrElems = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsMloLinkDisabled:
+			if v.MloLinkDisabled {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MloLinkDisabled = d.Flag()
 		case AttrNl80211AttrsBssDumpIncludeUseData:
+			if v.BssDumpIncludeUseData {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BssDumpIncludeUseData = d.Flag()
 		case AttrNl80211AttrsMloTtlmDlink:
+			if v.MloTtlmDlink.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MloTtlmDlink.Set(d.U16())
 		case AttrNl80211AttrsMloTtlmUlink:
+			if v.MloTtlmUlink.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MloTtlmUlink.Set(d.U16())
 		case AttrNl80211AttrsAssocSppAmsdu:
+			if v.AssocSppAmsdu {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AssocSppAmsdu = d.Flag()
 		case AttrNl80211AttrsWiphyRadios:
+			if v.WiphyRadios != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyRadios = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsWiphyInterfaceCombinations:
+			if v.WiphyInterfaceCombinations != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyInterfaceCombinations = bytes.Clone(d.Bytes())
 		case AttrNl80211AttrsVifRadioMask:
+			if v.VifRadioMask.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VifRadioMask.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set frame-type-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *FrameTypeAttrs) UnmarshalAttrs(b []byte) error {
@@ -1283,16 +2601,29 @@ func (v *FrameTypeAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *FrameTypeAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesNl80211Attrs)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrNl80211AttrsFrameType:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.FrameType = slices.Grow(v.FrameType, n0)
+	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrNl80211AttrsFrameType:
-			v.FrameType.Set(d.U16())
+			v.FrameType = append(v.FrameType, d.U16())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set wiphy-bands from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *WiphyBands) UnmarshalAttrs(b []byte) error {
@@ -1308,47 +2639,61 @@ func (v *WiphyBands) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrWiphyBandsX2ghz:
-			if v.X2ghz == nil {
-				v.X2ghz = new(BandAttrs)
+			if v.X2ghz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.X2ghz = new(BandAttrs)
 			nd := d.Nested()
 			v.X2ghz.decode(&nd)
 		case AttrWiphyBandsX5ghz:
-			if v.X5ghz == nil {
-				v.X5ghz = new(BandAttrs)
+			if v.X5ghz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.X5ghz = new(BandAttrs)
 			nd := d.Nested()
 			v.X5ghz.decode(&nd)
 		case AttrWiphyBandsX60ghz:
-			if v.X60ghz == nil {
-				v.X60ghz = new(BandAttrs)
+			if v.X60ghz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.X60ghz = new(BandAttrs)
 			nd := d.Nested()
 			v.X60ghz.decode(&nd)
 		case AttrWiphyBandsX6ghz:
-			if v.X6ghz == nil {
-				v.X6ghz = new(BandAttrs)
+			if v.X6ghz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.X6ghz = new(BandAttrs)
 			nd := d.Nested()
 			v.X6ghz.decode(&nd)
 		case AttrWiphyBandsS1ghz:
-			if v.S1ghz == nil {
-				v.S1ghz = new(BandAttrs)
+			if v.S1ghz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.S1ghz = new(BandAttrs)
 			nd := d.Nested()
 			v.S1ghz.decode(&nd)
 		case AttrWiphyBandsLc:
-			if v.Lc == nil {
-				v.Lc = new(BandAttrs)
+			if v.Lc != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Lc = new(BandAttrs)
 			nd := d.Nested()
 			v.Lc.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set band-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *BandAttrs) UnmarshalAttrs(b []byte) error {
@@ -1364,6 +2709,10 @@ func (v *BandAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrBandAttrsFreqs:
+			if v.Freqs != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.Freqs == nil {
 				v.Freqs = make([]FrequencyAttrs, 0, a.Count())
@@ -1376,6 +2725,10 @@ func (v *BandAttrs) decode(d *attrs.Decoder) {
 				v.Freqs[len(v.Freqs)-1].decode(&nd)
 			}
 		case AttrBandAttrsRates:
+			if v.Rates != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.Rates == nil {
 				v.Rates = make([]BitrateAttrs, 0, a.Count())
@@ -1388,18 +2741,46 @@ func (v *BandAttrs) decode(d *attrs.Decoder) {
 				v.Rates[len(v.Rates)-1].decode(&nd)
 			}
 		case AttrBandAttrsHtMcsSet:
+			if v.HtMcsSet != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HtMcsSet = bytes.Clone(d.Bytes())
 		case AttrBandAttrsHtCapa:
+			if v.HtCapa.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HtCapa.Set(d.U16())
 		case AttrBandAttrsHtAmpduFactor:
+			if v.HtAmpduFactor.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HtAmpduFactor.Set(d.U8())
 		case AttrBandAttrsHtAmpduDensity:
+			if v.HtAmpduDensity.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HtAmpduDensity.Set(d.U8())
 		case AttrBandAttrsVhtMcsSet:
+			if v.VhtMcsSet != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VhtMcsSet = bytes.Clone(d.Bytes())
 		case AttrBandAttrsVhtCapa:
+			if v.VhtCapa.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VhtCapa.Set(d.U32())
 		case AttrBandAttrsIftypeData:
+			if v.IftypeData != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.IftypeData == nil {
 				v.IftypeData = make([]IftypeDataAttrs, 0, a.Count())
@@ -1412,19 +2793,37 @@ func (v *BandAttrs) decode(d *attrs.Decoder) {
 				v.IftypeData[len(v.IftypeData)-1].decode(&nd)
 			}
 		case AttrBandAttrsEdmgChannels:
+			if v.EdmgChannels != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EdmgChannels = bytes.Clone(d.Bytes())
 		case AttrBandAttrsEdmgBwConfig:
+			if v.EdmgBwConfig != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EdmgBwConfig = bytes.Clone(d.Bytes())
 		case AttrBandAttrsS1gMcsNssSet:
+			if v.S1gMcsNssSet != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.S1gMcsNssSet = bytes.Clone(d.Bytes())
 		case AttrBandAttrsS1gCapa:
+			if v.S1gCapa != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.S1gCapa = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set bitrate-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *BitrateAttrs) UnmarshalAttrs(b []byte) error {
@@ -1440,15 +2839,25 @@ func (v *BitrateAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrBitrateAttrsRate:
+			if v.Rate.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Rate.Set(d.U32())
 		case AttrBitrateAttrsX2ghzShortpreamble:
+			if v.X2ghzShortpreamble {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.X2ghzShortpreamble = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set frequency-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *FrequencyAttrs) UnmarshalAttrs(b []byte) error {
@@ -1464,40 +2873,112 @@ func (v *FrequencyAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrFrequencyAttrsFreq:
+			if v.Freq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Freq.Set(d.U32())
 		case AttrFrequencyAttrsDisabled:
+			if v.Disabled {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Disabled = d.Flag()
 		case AttrFrequencyAttrsNoIr:
+			if v.NoIr {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NoIr = d.Flag()
 		case AttrFrequencyAttrsNoIbss:
+			if v.NoIbss {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NoIbss = d.Flag()
 		case AttrFrequencyAttrsRadar:
+			if v.Radar {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Radar = d.Flag()
 		case AttrFrequencyAttrsMaxTxPower:
+			if v.MaxTxPower.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxTxPower.Set(d.U32())
 		case AttrFrequencyAttrsDfsState:
+			if v.DfsState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DfsState.Set(d.U32())
 		case AttrFrequencyAttrsDfsTime:
+			if v.DfsTime != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DfsTime = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsNoHt40Minus:
+			if v.NoHt40Minus != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NoHt40Minus = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsNoHt40Plus:
+			if v.NoHt40Plus != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NoHt40Plus = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsNo80mhz:
+			if v.No80mhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.No80mhz = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsNo160mhz:
+			if v.No160mhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.No160mhz = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsDfsCacTime:
+			if v.DfsCacTime != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DfsCacTime = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsIndoorOnly:
+			if v.IndoorOnly != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IndoorOnly = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsIrConcurrent:
+			if v.IrConcurrent != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IrConcurrent = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsNo20mhz:
+			if v.No20mhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.No20mhz = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsNo10mhz:
+			if v.No10mhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.No10mhz = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsWmm:
+			if v.Wmm != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.Wmm == nil {
 				v.Wmm = make([]WmmAttrs, 0, a.Count())
@@ -1510,41 +2991,103 @@ func (v *FrequencyAttrs) decode(d *attrs.Decoder) {
 				v.Wmm[len(v.Wmm)-1].decode(&nd)
 			}
 		case AttrFrequencyAttrsNoHe:
+			if v.NoHe != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NoHe = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsOffset:
+			if v.Offset.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Offset.Set(d.U32())
 		case AttrFrequencyAttrsX1mhz:
+			if v.X1mhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.X1mhz = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsX2mhz:
+			if v.X2mhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.X2mhz = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsX4mhz:
+			if v.X4mhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.X4mhz = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsX8mhz:
+			if v.X8mhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.X8mhz = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsX16mhz:
+			if v.X16mhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.X16mhz = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsNo320mhz:
+			if v.No320mhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.No320mhz = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsNoEht:
+			if v.NoEht != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NoEht = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsPsd:
+			if v.Psd != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Psd = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsDfsConcurrent:
+			if v.DfsConcurrent != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DfsConcurrent = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsNo6ghzVlpClient:
+			if v.No6ghzVlpClient != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.No6ghzVlpClient = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsNo6ghzAfcClient:
+			if v.No6ghzAfcClient != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.No6ghzAfcClient = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsCanMonitor:
+			if v.CanMonitor != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CanMonitor = bytes.Clone(d.Bytes())
 		case AttrFrequencyAttrsAllow6ghzVlpAp:
+			if v.Allow6ghzVlpAp != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Allow6ghzVlpAp = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set if-combination-attributes from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *IfCombinationAttributes) UnmarshalAttrs(b []byte) error {
@@ -1560,6 +3103,10 @@ func (v *IfCombinationAttributes) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrIfCombinationAttributesLimits:
+			if v.Limits != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.Limits == nil {
 				v.Limits = make([]IfaceLimitAttributes, 0, a.Count())
@@ -1572,23 +3119,49 @@ func (v *IfCombinationAttributes) decode(d *attrs.Decoder) {
 				v.Limits[len(v.Limits)-1].decode(&nd)
 			}
 		case AttrIfCombinationAttributesMaxnum:
+			if v.Maxnum.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Maxnum.Set(d.U32())
 		case AttrIfCombinationAttributesStaApBiMatch:
+			if v.StaApBiMatch {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StaApBiMatch = d.Flag()
 		case AttrIfCombinationAttributesNumChannels:
+			if v.NumChannels.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NumChannels.Set(d.U32())
 		case AttrIfCombinationAttributesRadarDetectWidths:
+			if v.RadarDetectWidths.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RadarDetectWidths.Set(d.U32())
 		case AttrIfCombinationAttributesRadarDetectRegions:
+			if v.RadarDetectRegions.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RadarDetectRegions.Set(d.U32())
 		case AttrIfCombinationAttributesBiMinGcd:
+			if v.BiMinGcd.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BiMinGcd.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set iface-limit-attributes from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *IfaceLimitAttributes) UnmarshalAttrs(b []byte) error {
@@ -1604,19 +3177,27 @@ func (v *IfaceLimitAttributes) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrIfaceLimitAttributesMax:
+			if v.Max.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Max.Set(d.U32())
 		case AttrIfaceLimitAttributesTypes:
-			if v.Types == nil {
-				v.Types = new(SupportedIftypes)
+			if v.Types != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Types = new(SupportedIftypes)
 			nd := d.Nested()
 			v.Types.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set iftype-data-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *IftypeDataAttrs) UnmarshalAttrs(b []byte) error {
@@ -1632,33 +3213,79 @@ func (v *IftypeDataAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrIftypeDataAttrsIftypes:
+			if v.Iftypes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Iftypes = bytes.Clone(d.Bytes())
 		case AttrIftypeDataAttrsHeCapMAC:
+			if v.HeCapMAC != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HeCapMAC = bytes.Clone(d.Bytes())
 		case AttrIftypeDataAttrsHeCapPhy:
+			if v.HeCapPhy != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HeCapPhy = bytes.Clone(d.Bytes())
 		case AttrIftypeDataAttrsHeCapMcsSet:
+			if v.HeCapMcsSet != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HeCapMcsSet = bytes.Clone(d.Bytes())
 		case AttrIftypeDataAttrsHeCapPpe:
+			if v.HeCapPpe != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HeCapPpe = bytes.Clone(d.Bytes())
 		case AttrIftypeDataAttrsHe6ghzCapa:
+			if v.He6ghzCapa != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.He6ghzCapa = bytes.Clone(d.Bytes())
 		case AttrIftypeDataAttrsVendorElems:
+			if v.VendorElems != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VendorElems = bytes.Clone(d.Bytes())
 		case AttrIftypeDataAttrsEhtCapMAC:
+			if v.EhtCapMAC != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EhtCapMAC = bytes.Clone(d.Bytes())
 		case AttrIftypeDataAttrsEhtCapPhy:
+			if v.EhtCapPhy != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EhtCapPhy = bytes.Clone(d.Bytes())
 		case AttrIftypeDataAttrsEhtCapMcsSet:
+			if v.EhtCapMcsSet != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EhtCapMcsSet = bytes.Clone(d.Bytes())
 		case AttrIftypeDataAttrsEhtCapPpe:
+			if v.EhtCapPpe != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EhtCapPpe = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set iftype-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *IftypeAttrs) UnmarshalAttrs(b []byte) error {
@@ -1674,89 +3301,117 @@ func (v *IftypeAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrIftypeAttrsUnspecified:
-			if v.Unspecified == nil {
-				v.Unspecified = new(FrameTypeAttrs)
+			if v.Unspecified != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Unspecified = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.Unspecified.decode(&nd)
 		case AttrIftypeAttrsAdhoc:
-			if v.Adhoc == nil {
-				v.Adhoc = new(FrameTypeAttrs)
+			if v.Adhoc != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Adhoc = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.Adhoc.decode(&nd)
 		case AttrIftypeAttrsStation:
-			if v.Station == nil {
-				v.Station = new(FrameTypeAttrs)
+			if v.Station != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Station = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.Station.decode(&nd)
 		case AttrIftypeAttrsAp:
-			if v.Ap == nil {
-				v.Ap = new(FrameTypeAttrs)
+			if v.Ap != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Ap = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.Ap.decode(&nd)
 		case AttrIftypeAttrsApVlan:
-			if v.ApVlan == nil {
-				v.ApVlan = new(FrameTypeAttrs)
+			if v.ApVlan != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ApVlan = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.ApVlan.decode(&nd)
 		case AttrIftypeAttrsWds:
-			if v.Wds == nil {
-				v.Wds = new(FrameTypeAttrs)
+			if v.Wds != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Wds = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.Wds.decode(&nd)
 		case AttrIftypeAttrsMonitor:
-			if v.Monitor == nil {
-				v.Monitor = new(FrameTypeAttrs)
+			if v.Monitor != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Monitor = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.Monitor.decode(&nd)
 		case AttrIftypeAttrsMeshPoint:
-			if v.MeshPoint == nil {
-				v.MeshPoint = new(FrameTypeAttrs)
+			if v.MeshPoint != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.MeshPoint = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.MeshPoint.decode(&nd)
 		case AttrIftypeAttrsP2pClient:
-			if v.P2pClient == nil {
-				v.P2pClient = new(FrameTypeAttrs)
+			if v.P2pClient != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.P2pClient = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.P2pClient.decode(&nd)
 		case AttrIftypeAttrsP2pGo:
-			if v.P2pGo == nil {
-				v.P2pGo = new(FrameTypeAttrs)
+			if v.P2pGo != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.P2pGo = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.P2pGo.decode(&nd)
 		case AttrIftypeAttrsP2pDevice:
-			if v.P2pDevice == nil {
-				v.P2pDevice = new(FrameTypeAttrs)
+			if v.P2pDevice != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.P2pDevice = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.P2pDevice.decode(&nd)
 		case AttrIftypeAttrsOcb:
-			if v.Ocb == nil {
-				v.Ocb = new(FrameTypeAttrs)
+			if v.Ocb != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Ocb = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.Ocb.decode(&nd)
 		case AttrIftypeAttrsNan:
-			if v.Nan == nil {
-				v.Nan = new(FrameTypeAttrs)
+			if v.Nan != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Nan = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.Nan.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set sar-attributes from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *SarAttributes) UnmarshalAttrs(b []byte) error {
@@ -1772,8 +3427,16 @@ func (v *SarAttributes) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrSarAttributesType:
+			if v.Type.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Type.Set(d.U32())
 		case AttrSarAttributesSpecs:
+			if v.Specs != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.Specs == nil {
 				v.Specs = make([]SarSpecs, 0, a.Count())
@@ -1785,12 +3448,14 @@ func (v *SarAttributes) decode(d *attrs.Decoder) {
 				nd := a.Nested()
 				v.Specs[len(v.Specs)-1].decode(&nd)
 			}
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set sar-specs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *SarSpecs) UnmarshalAttrs(b []byte) error {
@@ -1806,19 +3471,37 @@ func (v *SarSpecs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrSarSpecsPower:
+			if v.Power.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Power.Set(d.S32())
 		case AttrSarSpecsRangeIndex:
+			if v.RangeIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RangeIndex.Set(d.U32())
 		case AttrSarSpecsStartFreq:
+			if v.StartFreq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StartFreq.Set(d.U32())
 		case AttrSarSpecsEndFreq:
+			if v.EndFreq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EndFreq.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set supported-iftypes from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *SupportedIftypes) UnmarshalAttrs(b []byte) error {
@@ -1834,35 +3517,85 @@ func (v *SupportedIftypes) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrSupportedIftypesAdhoc:
+			if v.Adhoc {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Adhoc = d.Flag()
 		case AttrSupportedIftypesStation:
+			if v.Station {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Station = d.Flag()
 		case AttrSupportedIftypesAp:
+			if v.Ap {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ap = d.Flag()
 		case AttrSupportedIftypesApVlan:
+			if v.ApVlan {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ApVlan = d.Flag()
 		case AttrSupportedIftypesWds:
+			if v.Wds {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Wds = d.Flag()
 		case AttrSupportedIftypesMonitor:
+			if v.Monitor {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Monitor = d.Flag()
 		case AttrSupportedIftypesMeshPoint:
+			if v.MeshPoint {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MeshPoint = d.Flag()
 		case AttrSupportedIftypesP2pClient:
+			if v.P2pClient {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.P2pClient = d.Flag()
 		case AttrSupportedIftypesP2pGo:
+			if v.P2pGo {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.P2pGo = d.Flag()
 		case AttrSupportedIftypesP2pDevice:
+			if v.P2pDevice {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.P2pDevice = d.Flag()
 		case AttrSupportedIftypesOcb:
+			if v.Ocb {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ocb = d.Flag()
 		case AttrSupportedIftypesNan:
+			if v.Nan {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Nan = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set txq-stats-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *TxqStatsAttrs) UnmarshalAttrs(b []byte) error {
@@ -1878,33 +3611,79 @@ func (v *TxqStatsAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrTxqStatsAttrsBacklogBytes:
+			if v.BacklogBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BacklogBytes.Set(d.U32())
 		case AttrTxqStatsAttrsBacklogPackets:
+			if v.BacklogPackets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BacklogPackets.Set(d.U32())
 		case AttrTxqStatsAttrsFlows:
+			if v.Flows.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Flows.Set(d.U32())
 		case AttrTxqStatsAttrsDrops:
+			if v.Drops.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Drops.Set(d.U32())
 		case AttrTxqStatsAttrsEcnMarks:
+			if v.EcnMarks.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EcnMarks.Set(d.U32())
 		case AttrTxqStatsAttrsOverlimit:
+			if v.Overlimit.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Overlimit.Set(d.U32())
 		case AttrTxqStatsAttrsOvermemory:
+			if v.Overmemory.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Overmemory.Set(d.U32())
 		case AttrTxqStatsAttrsCollisions:
+			if v.Collisions.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Collisions.Set(d.U32())
 		case AttrTxqStatsAttrsTxBytes:
+			if v.TxBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxBytes.Set(d.U32())
 		case AttrTxqStatsAttrsTxPackets:
+			if v.TxPackets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxPackets.Set(d.U32())
 		case AttrTxqStatsAttrsMaxFlows:
+			if v.MaxFlows.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxFlows.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set wmm-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *WmmAttrs) UnmarshalAttrs(b []byte) error {
@@ -1920,19 +3699,37 @@ func (v *WmmAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrWmmAttrsCwMin:
+			if v.CwMin.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CwMin.Set(d.U16())
 		case AttrWmmAttrsCwMax:
+			if v.CwMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CwMax.Set(d.U16())
 		case AttrWmmAttrsAifsn:
+			if v.Aifsn.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Aifsn.Set(d.U8())
 		case AttrWmmAttrsTxop:
+			if v.Txop.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Txop.Set(d.U16())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set wowlan-triggers-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *WowlanTriggersAttrs) UnmarshalAttrs(b []byte) error {
@@ -1948,45 +3745,127 @@ func (v *WowlanTriggersAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrWowlanTriggersAttrsAny:
+			if v.Any {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Any = d.Flag()
 		case AttrWowlanTriggersAttrsDisconnect:
+			if v.Disconnect {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Disconnect = d.Flag()
 		case AttrWowlanTriggersAttrsMagicPkt:
+			if v.MagicPkt {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MagicPkt = d.Flag()
 		case AttrWowlanTriggersAttrsPktPattern:
+			if v.PktPattern {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PktPattern = d.Flag()
 		case AttrWowlanTriggersAttrsGtkRekeySupported:
+			if v.GtkRekeySupported {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.GtkRekeySupported = d.Flag()
 		case AttrWowlanTriggersAttrsGtkRekeyFailure:
+			if v.GtkRekeyFailure {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.GtkRekeyFailure = d.Flag()
 		case AttrWowlanTriggersAttrsEapIdentRequest:
+			if v.EapIdentRequest {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EapIdentRequest = d.Flag()
 		case AttrWowlanTriggersAttrsX4wayHandshake:
+			if v.X4wayHandshake {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.X4wayHandshake = d.Flag()
 		case AttrWowlanTriggersAttrsRfkillRelease:
+			if v.RfkillRelease {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RfkillRelease = d.Flag()
 		case AttrWowlanTriggersAttrsWakeupPkt80211:
+			if v.WakeupPkt80211 {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WakeupPkt80211 = d.Flag()
 		case AttrWowlanTriggersAttrsWakeupPkt80211Len:
+			if v.WakeupPkt80211Len {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WakeupPkt80211Len = d.Flag()
 		case AttrWowlanTriggersAttrsWakeupPkt8023:
+			if v.WakeupPkt8023 {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WakeupPkt8023 = d.Flag()
 		case AttrWowlanTriggersAttrsWakeupPkt8023Len:
+			if v.WakeupPkt8023Len {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WakeupPkt8023Len = d.Flag()
 		case AttrWowlanTriggersAttrsTCPConnection:
+			if v.TCPConnection {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TCPConnection = d.Flag()
 		case AttrWowlanTriggersAttrsWakeupTCPMatch:
+			if v.WakeupTCPMatch {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WakeupTCPMatch = d.Flag()
 		case AttrWowlanTriggersAttrsWakeupTCPConnlost:
+			if v.WakeupTCPConnlost {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WakeupTCPConnlost = d.Flag()
 		case AttrWowlanTriggersAttrsWakeupTCPNomoretokens:
+			if v.WakeupTCPNomoretokens {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WakeupTCPNomoretokens = d.Flag()
 		case AttrWowlanTriggersAttrsNetDetect:
+			if v.NetDetect {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NetDetect = d.Flag()
 		case AttrWowlanTriggersAttrsNetDetectResults:
+			if v.NetDetectResults {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NetDetectResults = d.Flag()
 		case AttrWowlanTriggersAttrsUnprotectedDeauthDisassoc:
+			if v.UnprotectedDeauthDisassoc {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UnprotectedDeauthDisassoc = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }

@@ -1064,6 +1064,9 @@ func (v *Nl80211Attrs) encode(e *attrs.Encoder) error {
 	if v.VifRadioMask.Valid {
 		e.U32(AttrNl80211AttrsVifRadioMask, v.VifRadioMask.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1078,8 +1081,11 @@ func (v *FrameTypeAttrs) MarshalAttrs(e *attrs.Encoder) error {
 }
 
 func (v *FrameTypeAttrs) encode(e *attrs.Encoder) error {
-	if v.FrameType.Valid {
-		e.U16(AttrNl80211AttrsFrameType, v.FrameType.Value)
+	for i := range v.FrameType {
+		e.U16(AttrNl80211AttrsFrameType, v.FrameType[i])
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1136,6 +1142,9 @@ func (v *WiphyBands) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "lc")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1214,6 +1223,9 @@ func (v *BandAttrs) encode(e *attrs.Encoder) error {
 	if v.S1gCapa != nil {
 		e.Binary(AttrBandAttrsS1gCapa, v.S1gCapa)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1233,6 +1245,9 @@ func (v *BitrateAttrs) encode(e *attrs.Encoder) error {
 	}
 	if v.X2ghzShortpreamble {
 		e.Flag(AttrBitrateAttrsX2ghzShortpreamble)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1355,6 +1370,9 @@ func (v *FrequencyAttrs) encode(e *attrs.Encoder) error {
 	if v.Allow6ghzVlpAp != nil {
 		e.Binary(AttrFrequencyAttrsAllow6ghzVlpAp, v.Allow6ghzVlpAp)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1398,6 +1416,9 @@ func (v *IfCombinationAttributes) encode(e *attrs.Encoder) error {
 	if v.BiMinGcd.Valid {
 		e.U32(AttrIfCombinationAttributesBiMinGcd, v.BiMinGcd.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1421,6 +1442,9 @@ func (v *IfaceLimitAttributes) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "types")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1468,6 +1492,9 @@ func (v *IftypeDataAttrs) encode(e *attrs.Encoder) error {
 	}
 	if v.EhtCapPpe != nil {
 		e.Binary(AttrIftypeDataAttrsEhtCapPpe, v.EhtCapPpe)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1574,6 +1601,9 @@ func (v *IftypeAttrs) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1602,6 +1632,9 @@ func (v *SarAttributes) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1627,6 +1660,9 @@ func (v *SarSpecs) encode(e *attrs.Encoder) error {
 	}
 	if v.EndFreq.Valid {
 		e.U32(AttrSarSpecsEndFreq, v.EndFreq.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1678,6 +1714,9 @@ func (v *SupportedIftypes) encode(e *attrs.Encoder) error {
 	if v.Nan {
 		e.Flag(AttrSupportedIftypesNan)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1725,6 +1764,9 @@ func (v *TxqStatsAttrs) encode(e *attrs.Encoder) error {
 	if v.MaxFlows.Valid {
 		e.U32(AttrTxqStatsAttrsMaxFlows, v.MaxFlows.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1750,6 +1792,9 @@ func (v *WmmAttrs) encode(e *attrs.Encoder) error {
 	}
 	if v.Txop.Valid {
 		e.U16(AttrWmmAttrsTxop, v.Txop.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1824,6 +1869,9 @@ func (v *WowlanTriggersAttrs) encode(e *attrs.Encoder) error {
 	}
 	if v.UnprotectedDeauthDisassoc {
 		e.Flag(AttrWowlanTriggersAttrsUnprotectedDeauthDisassoc)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ package nl80211
 
 import (
 	"net"
+
+	"github.com/genlkit/genlkit/attrs"
 )
 
 // Nl80211Attrs holds the attributes of nl80211 attribute set nl80211-attrs.
@@ -688,14 +690,24 @@ type Nl80211Attrs struct {
 	WiphyInterfaceCombinations []byte
 	// VifRadioMask is attribute vif-radio-mask (333): u32.
 	VifRadioMask Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // FrameTypeAttrs holds the attributes of nl80211 attribute set
 // frame-type-attrs, a subset of nl80211-attrs (attribute types are
 // nl80211-attrs's).
 type FrameTypeAttrs struct {
-	// FrameType is attribute frame-type (101): u16.
-	FrameType Optional[uint16]
+	// FrameType is attribute frame-type (101): u16, multi-attr (overlay).
+	FrameType []uint16
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // WiphyBands holds the attributes of nl80211 attribute set wiphy-bands.
@@ -712,6 +724,11 @@ type WiphyBands struct {
 	S1ghz *BandAttrs
 	// Lc is attribute lc (5): nest, set band-attrs.
 	Lc *BandAttrs
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // BandAttrs holds the attributes of nl80211 attribute set band-attrs.
@@ -743,6 +760,11 @@ type BandAttrs struct {
 	S1gMcsNssSet []byte
 	// S1gCapa is attribute s1g-capa (13): binary.
 	S1gCapa []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // BitrateAttrs holds the attributes of nl80211 attribute set bitrate-attrs.
@@ -751,6 +773,11 @@ type BitrateAttrs struct {
 	Rate Optional[uint32]
 	// X2ghzShortpreamble is attribute 2ghz-shortpreamble (2): flag.
 	X2ghzShortpreamble bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // FrequencyAttrs holds the attributes of nl80211 attribute set
@@ -822,6 +849,11 @@ type FrequencyAttrs struct {
 	CanMonitor []byte
 	// Allow6ghzVlpAp is attribute allow-6ghz-vlp-ap (33): binary.
 	Allow6ghzVlpAp []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // IfCombinationAttributes holds the attributes of nl80211 attribute set
@@ -842,6 +874,11 @@ type IfCombinationAttributes struct {
 	RadarDetectRegions Optional[uint32]
 	// BiMinGcd is attribute bi-min-gcd (7): u32.
 	BiMinGcd Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // IfaceLimitAttributes holds the attributes of nl80211 attribute set
@@ -851,6 +888,11 @@ type IfaceLimitAttributes struct {
 	Max Optional[uint32]
 	// Types is attribute types (2): nest, set supported-iftypes.
 	Types *SupportedIftypes
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // IftypeDataAttrs holds the attributes of nl80211 attribute set
@@ -878,6 +920,11 @@ type IftypeDataAttrs struct {
 	EhtCapMcsSet []byte
 	// EhtCapPpe is attribute eht-cap-ppe (11): binary.
 	EhtCapPpe []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // IftypeAttrs holds the attributes of nl80211 attribute set iftype-attrs.
@@ -908,6 +955,11 @@ type IftypeAttrs struct {
 	Ocb *FrameTypeAttrs
 	// Nan is attribute nan (12): nest, set frame-type-attrs.
 	Nan *FrameTypeAttrs
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // SarAttributes holds the attributes of nl80211 attribute set sar-attributes.
@@ -916,6 +968,11 @@ type SarAttributes struct {
 	Type Optional[uint32]
 	// Specs is attribute specs (2): indexed-array of nest, set sar-specs.
 	Specs []SarSpecs
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // SarSpecs holds the attributes of nl80211 attribute set sar-specs.
@@ -928,6 +985,11 @@ type SarSpecs struct {
 	StartFreq Optional[uint32]
 	// EndFreq is attribute end-freq (4): u32.
 	EndFreq Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // SupportedIftypes holds the attributes of nl80211 attribute set
@@ -957,6 +1019,11 @@ type SupportedIftypes struct {
 	Ocb bool
 	// Nan is attribute nan (12): flag.
 	Nan bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // TxqStatsAttrs holds the attributes of nl80211 attribute set txq-stats-attrs.
@@ -983,6 +1050,11 @@ type TxqStatsAttrs struct {
 	TxPackets Optional[uint32]
 	// MaxFlows is attribute max-flows (11): u32.
 	MaxFlows Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // WmmAttrs holds the attributes of nl80211 attribute set wmm-attrs.
@@ -995,6 +1067,11 @@ type WmmAttrs struct {
 	Aifsn Optional[uint8]
 	// Txop is attribute txop (4): u16.
 	Txop Optional[uint16]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // WowlanTriggersAttrs holds the attributes of nl80211 attribute set
@@ -1041,4 +1118,9 @@ type WowlanTriggersAttrs struct {
 	// UnprotectedDeauthDisassoc is attribute unprotected-deauth-disassoc (20):
 	// flag.
 	UnprotectedDeauthDisassoc bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }

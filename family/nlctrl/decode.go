@@ -52,7 +52,7 @@ var namesOpPolicyAttrs = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set ctrl-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *CtrlAttrs) UnmarshalAttrs(b []byte) error {
@@ -68,16 +68,40 @@ func (v *CtrlAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrCtrlAttrsFamilyID:
+			if v.FamilyID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FamilyID.Set(d.U16())
 		case AttrCtrlAttrsFamilyName:
+			if v.FamilyName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FamilyName.Set(d.String())
 		case AttrCtrlAttrsVersion:
+			if v.Version.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Version.Set(d.U32())
 		case AttrCtrlAttrsHdrsize:
+			if v.Hdrsize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Hdrsize.Set(d.U32())
 		case AttrCtrlAttrsMaxattr:
+			if v.Maxattr.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Maxattr.Set(d.U32())
 		case AttrCtrlAttrsOps:
+			if v.Ops != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.Ops == nil {
 				v.Ops = make([]OpAttrs, 0, a.Count())
@@ -90,6 +114,10 @@ func (v *CtrlAttrs) decode(d *attrs.Decoder) {
 				v.Ops[len(v.Ops)-1].decode(&nd)
 			}
 		case AttrCtrlAttrsMcastGroups:
+			if v.McastGroups != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.McastGroups == nil {
 				v.McastGroups = make([]McastGroupAttrs, 0, a.Count())
@@ -119,13 +147,19 @@ func (v *CtrlAttrs) decode(d *attrs.Decoder) {
 				v.OpPolicy[len(v.OpPolicy)-1].Attrs.decode(&k1)
 			}
 		case AttrCtrlAttrsOp:
+			if v.Op.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Op.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set mcast-group-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *McastGroupAttrs) UnmarshalAttrs(b []byte) error {
@@ -141,15 +175,25 @@ func (v *McastGroupAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrMcastGroupAttrsName:
+			if v.Name.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Name.Set(d.String())
 		case AttrMcastGroupAttrsID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set op-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *OpAttrs) UnmarshalAttrs(b []byte) error {
@@ -165,15 +209,25 @@ func (v *OpAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrOpAttrsID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
 		case AttrOpAttrsFlags:
+			if v.Flags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Flags.Set(OpFlags(d.U32()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set policy-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *PolicyAttrs) UnmarshalAttrs(b []byte) error {
@@ -189,33 +243,81 @@ func (v *PolicyAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPolicyAttrsType:
+			if v.Type.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Type.Set(AttrType(d.U32()))
 		case AttrPolicyAttrsMinValueS:
+			if v.MinValueS.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MinValueS.Set(d.S64())
 		case AttrPolicyAttrsMaxValueS:
+			if v.MaxValueS.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxValueS.Set(d.S64())
 		case AttrPolicyAttrsMinValueU:
+			if v.MinValueU.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MinValueU.Set(d.U64())
 		case AttrPolicyAttrsMaxValueU:
+			if v.MaxValueU.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxValueU.Set(d.U64())
 		case AttrPolicyAttrsMinLength:
+			if v.MinLength.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MinLength.Set(d.U32())
 		case AttrPolicyAttrsMaxLength:
+			if v.MaxLength.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxLength.Set(d.U32())
 		case AttrPolicyAttrsPolicyIdx:
+			if v.PolicyIdx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PolicyIdx.Set(d.U32())
 		case AttrPolicyAttrsPolicyMaxtype:
+			if v.PolicyMaxtype.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PolicyMaxtype.Set(d.U32())
 		case AttrPolicyAttrsBitfield32Mask:
+			if v.Bitfield32Mask.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Bitfield32Mask.Set(d.U32())
 		case AttrPolicyAttrsMask:
+			if v.Mask.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Mask.Set(d.U64())
+		case AttrPolicyAttrsPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set op-policy-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *OpPolicyAttrs) UnmarshalAttrs(b []byte) error {
@@ -231,9 +333,19 @@ func (v *OpPolicyAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrOpPolicyAttrsDo:
+			if v.Do.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Do.Set(d.U32())
 		case AttrOpPolicyAttrsDump:
+			if v.Dump.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Dump.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }

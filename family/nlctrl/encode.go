@@ -79,6 +79,9 @@ func (v *CtrlAttrs) encode(e *attrs.Encoder) error {
 	if v.Op.Valid {
 		e.U32(AttrCtrlAttrsOp, v.Op.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -99,6 +102,9 @@ func (v *McastGroupAttrs) encode(e *attrs.Encoder) error {
 	if v.ID.Valid {
 		e.U32(AttrMcastGroupAttrsID, v.ID.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -118,6 +124,9 @@ func (v *OpAttrs) encode(e *attrs.Encoder) error {
 	}
 	if v.Flags.Valid {
 		e.U32(AttrOpAttrsFlags, uint32(v.Flags.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -166,6 +175,9 @@ func (v *PolicyAttrs) encode(e *attrs.Encoder) error {
 	if v.Mask.Valid {
 		e.U64(AttrPolicyAttrsMask, v.Mask.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -185,6 +197,9 @@ func (v *OpPolicyAttrs) encode(e *attrs.Encoder) error {
 	}
 	if v.Dump.Valid {
 		e.U32(AttrOpPolicyAttrsDump, v.Dump.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }

@@ -95,6 +95,9 @@ func (v *Peer) encode(e *attrs.Encoder) error {
 	if v.TxID.Valid {
 		e.U32(AttrPeerTxID, v.TxID.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -154,6 +157,9 @@ func (v *PeerNewInput) encode(e *attrs.Encoder) error {
 	if v.TxID.Valid {
 		e.U32(AttrPeerTxID, v.TxID.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -210,6 +216,9 @@ func (v *PeerSetInput) encode(e *attrs.Encoder) error {
 	if v.TxID.Valid {
 		e.U32(AttrPeerTxID, v.TxID.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -226,6 +235,9 @@ func (v *PeerDelInput) MarshalAttrs(e *attrs.Encoder) error {
 func (v *PeerDelInput) encode(e *attrs.Encoder) error {
 	if v.ID.Valid {
 		e.U32(AttrPeerID, v.ID.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -267,6 +279,9 @@ func (v *Keyconf) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -286,6 +301,9 @@ func (v *Keydir) encode(e *attrs.Encoder) error {
 	}
 	if v.NonceTail != nil {
 		e.Binary(AttrKeydirNonceTail, v.NonceTail)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -313,6 +331,9 @@ func (v *KeyconfGet) encode(e *attrs.Encoder) error {
 	if v.CipherAlg.Valid {
 		e.U32(AttrKeyconfCipherAlg, uint32(v.CipherAlg.Value))
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -329,6 +350,9 @@ func (v *KeyconfSwapInput) MarshalAttrs(e *attrs.Encoder) error {
 func (v *KeyconfSwapInput) encode(e *attrs.Encoder) error {
 	if v.PeerID.Valid {
 		e.U32(AttrKeyconfPeerID, v.PeerID.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -349,6 +373,9 @@ func (v *KeyconfDelInput) encode(e *attrs.Encoder) error {
 	}
 	if v.Slot.Valid {
 		e.U32(AttrKeyconfSlot, uint32(v.Slot.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -381,6 +408,9 @@ func (v *Ovpn) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -404,6 +434,9 @@ func (v *OvpnPeerNewInput) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "peer")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -429,6 +462,9 @@ func (v *OvpnPeerSetInput) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -452,6 +488,9 @@ func (v *OvpnPeerDelInput) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "peer")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -477,6 +516,9 @@ func (v *OvpnKeyconfGet) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -501,6 +543,9 @@ func (v *OvpnKeyconfSwapInput) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -524,6 +569,9 @@ func (v *OvpnKeyconfDelInput) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "keyconf")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }

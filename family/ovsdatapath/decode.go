@@ -19,7 +19,7 @@ var namesDatapath = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set datapath from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Datapath) UnmarshalAttrs(b []byte) error {
@@ -35,10 +35,22 @@ func (v *Datapath) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDatapathName:
+			if v.Name.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Name.Set(d.String())
 		case AttrDatapathUpcallPID:
+			if v.UpcallPID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UpcallPID.Set(d.U32())
 		case AttrDatapathStats:
+			if v.Stats.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsDpStats {
 				v.Stats.Valid = true
 				v.Stats.Value.get(b)
@@ -46,6 +58,10 @@ func (v *Datapath) decode(d *attrs.Decoder) {
 				d.Fail(attrs.StructTooShort("ovs-dp-stats", sizeOvsDpStats, len(b)))
 			}
 		case AttrDatapathMegaflowStats:
+			if v.MegaflowStats.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsDpMegaflowStats {
 				v.MegaflowStats.Valid = true
 				v.MegaflowStats.Value.get(b)
@@ -53,13 +69,31 @@ func (v *Datapath) decode(d *attrs.Decoder) {
 				d.Fail(attrs.StructTooShort("ovs-dp-megaflow-stats", sizeOvsDpMegaflowStats, len(b)))
 			}
 		case AttrDatapathUserFeatures:
+			if v.UserFeatures.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UserFeatures.Set(UserFeatures(d.U32()))
 		case AttrDatapathMasksCacheSize:
+			if v.MasksCacheSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MasksCacheSize.Set(d.U32())
 		case AttrDatapathPerCPUPids:
+			if v.PerCPUPids != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PerCPUPids = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
 		case AttrDatapathIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ifindex.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }

@@ -49,5 +49,8 @@ func (v *Datapath) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
 		e.U32(AttrDatapathIfindex, v.Ifindex.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }

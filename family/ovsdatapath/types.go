@@ -2,6 +2,10 @@
 
 package ovsdatapath
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // Datapath holds the attributes of ovs_datapath attribute set datapath.
 type Datapath struct {
 	// Name is attribute name (1): string.
@@ -22,6 +26,11 @@ type Datapath struct {
 	PerCPUPids []uint32
 	// Ifindex is attribute ifindex (9): u32.
 	Ifindex Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DatapathMessage is a message of attribute set datapath with the fixed header ovs-header.

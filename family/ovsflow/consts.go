@@ -20,7 +20,7 @@ const (
 // Attribute types of attribute set flow-attrs.
 const (
 	AttrFlowAttrsKey       = 1  // key: nest, set key-attrs
-	AttrFlowAttrsActions   = 2  // actions: nest, set action-attrs
+	AttrFlowAttrsActions   = 2  // actions: nest, ordered list (overlay), set action-attrs
 	AttrFlowAttrsStats     = 3  // stats: binary, struct ovs-flow-stats
 	AttrFlowAttrsTCPFlags  = 4  // tcp-flags: u8
 	AttrFlowAttrsUsed      = 5  // used: u64
@@ -89,7 +89,7 @@ const (
 	AttrActionAttrsPushNsh     = 17 // push-nsh: nest, set ovs-nsh-key-attrs
 	AttrActionAttrsPopNsh      = 18 // pop-nsh: flag
 	AttrActionAttrsMeter       = 19 // meter: u32
-	AttrActionAttrsClone       = 20 // clone: nest, set action-attrs
+	AttrActionAttrsClone       = 20 // clone: nest, ordered list (overlay), set action-attrs
 	AttrActionAttrsCheckPktLen = 21 // check-pkt-len: nest, set check-pkt-len-attrs
 	AttrActionAttrsAddMpls     = 22 // add-mpls: binary, struct ovs-action-add-mpls
 	AttrActionAttrsDecTTL      = 23 // dec-ttl: nest, set dec-ttl-attrs
@@ -120,14 +120,14 @@ const (
 // Attribute types of attribute set check-pkt-len-attrs.
 const (
 	AttrCheckPktLenAttrsPktLen             = 1 // pkt-len: u16
-	AttrCheckPktLenAttrsActionsIfGreater   = 2 // actions-if-greater: nest, set action-attrs
-	AttrCheckPktLenAttrsActionsIfLessEqual = 3 // actions-if-less-equal: nest, set action-attrs
+	AttrCheckPktLenAttrsActionsIfGreater   = 2 // actions-if-greater: nest, ordered list (overlay), set action-attrs
+	AttrCheckPktLenAttrsActionsIfLessEqual = 3 // actions-if-less-equal: nest, ordered list (overlay), set action-attrs
 )
 
 // Attribute types of attribute set sample-attrs.
 const (
 	AttrSampleAttrsProbability = 1 // probability: u32
-	AttrSampleAttrsActions     = 2 // actions: nest, set action-attrs
+	AttrSampleAttrsActions     = 2 // actions: nest, ordered list (overlay), set action-attrs
 )
 
 // Attribute types of attribute set userspace-attrs.
@@ -173,7 +173,7 @@ const (
 
 // Attribute types of attribute set dec-ttl-attrs.
 const (
-	AttrDecTTLAttrsAction = 1 // action: nest, set action-attrs
+	AttrDecTTLAttrsAction = 1 // action: nest, ordered list (overlay), set action-attrs
 )
 
 // Attribute types of attribute set vxlan-ext-attrs.

@@ -166,7 +166,7 @@ var namesPsampleAttrs = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set flow-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *FlowAttrs) UnmarshalAttrs(b []byte) error {
@@ -182,18 +182,30 @@ func (v *FlowAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrFlowAttrsKey:
-			if v.Key == nil {
-				v.Key = new(KeyAttrs)
+			if v.Key != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Key = new(KeyAttrs)
 			nd := d.Nested()
 			v.Key.decode(&nd)
 		case AttrFlowAttrsActions:
-			if v.Actions == nil {
-				v.Actions = new(ActionAttrs)
+			if v.Actions != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
 			nd := d.Nested()
-			v.Actions.decode(&nd)
+			nd.SetNames(namesActionAttrs)
+			v.Actions = make([]ActionAttrs, 0, nd.Count())
+			for nd.Next() {
+				v.Actions = append(v.Actions, ActionAttrs{})
+				v.Actions[len(v.Actions)-1].decodeAttr(&nd)
+			}
 		case AttrFlowAttrsStats:
+			if v.Stats.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsFlowStats {
 				v.Stats.Valid = true
 				v.Stats.Value.get(b)
@@ -201,31 +213,63 @@ func (v *FlowAttrs) decode(d *attrs.Decoder) {
 				d.Fail(attrs.StructTooShort("ovs-flow-stats", sizeOvsFlowStats, len(b)))
 			}
 		case AttrFlowAttrsTCPFlags:
+			if v.TCPFlags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TCPFlags.Set(d.U8())
 		case AttrFlowAttrsUsed:
+			if v.Used.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Used.Set(d.U64())
 		case AttrFlowAttrsClear:
+			if v.Clear {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Clear = d.Flag()
 		case AttrFlowAttrsMask:
-			if v.Mask == nil {
-				v.Mask = new(KeyAttrs)
+			if v.Mask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Mask = new(KeyAttrs)
 			nd := d.Nested()
 			v.Mask.decode(&nd)
 		case AttrFlowAttrsProbe:
+			if v.Probe != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Probe = bytes.Clone(d.Bytes())
 		case AttrFlowAttrsUfid:
+			if v.Ufid != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ufid = bytes.Clone(d.Bytes())
 		case AttrFlowAttrsUfidFlags:
+			if v.UfidFlags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UfidFlags.Set(OvsUfidFlags(d.U32()))
 		case AttrFlowAttrsPad:
+			if v.Pad != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Pad = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set key-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *KeyAttrs) UnmarshalAttrs(b []byte) error {
@@ -241,16 +285,30 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrKeyAttrsEncap:
-			if v.Encap == nil {
-				v.Encap = new(KeyAttrs)
+			if v.Encap != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Encap = new(KeyAttrs)
 			nd := d.Nested()
 			v.Encap.decode(&nd)
 		case AttrKeyAttrsPriority:
+			if v.Priority.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Priority.Set(d.U32())
 		case AttrKeyAttrsInPort:
+			if v.InPort.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.InPort.Set(d.U32())
 		case AttrKeyAttrsEthernet:
+			if v.Ethernet.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeyEthernet {
 				v.Ethernet.Valid = true
 				v.Ethernet.Value.get(b)
@@ -258,10 +316,22 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				d.Fail(attrs.StructTooShort("ovs-key-ethernet", sizeOvsKeyEthernet, len(b)))
 			}
 		case AttrKeyAttrsVlan:
+			if v.Vlan.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Vlan.Set(d.U16BE())
 		case AttrKeyAttrsEthertype:
+			if v.Ethertype.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ethertype.Set(d.U16BE())
 		case AttrKeyAttrsIPv4:
+			if v.IPv4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeyIPv4 {
 				v.IPv4.Valid = true
 				v.IPv4.Value.get(b)
@@ -269,6 +339,10 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				d.Fail(attrs.StructTooShort("ovs-key-ipv4", sizeOvsKeyIPv4, len(b)))
 			}
 		case AttrKeyAttrsIPv6:
+			if v.IPv6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeyIPv6 {
 				v.IPv6.Valid = true
 				v.IPv6.Value.get(b)
@@ -276,6 +350,10 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				d.Fail(attrs.StructTooShort("ovs-key-ipv6", sizeOvsKeyIPv6, len(b)))
 			}
 		case AttrKeyAttrsTCP:
+			if v.TCP.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeyTCP {
 				v.TCP.Valid = true
 				v.TCP.Value.get(b)
@@ -283,6 +361,10 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				d.Fail(attrs.StructTooShort("ovs-key-tcp", sizeOvsKeyTCP, len(b)))
 			}
 		case AttrKeyAttrsUDP:
+			if v.UDP.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeyUDP {
 				v.UDP.Valid = true
 				v.UDP.Value.get(b)
@@ -290,6 +372,10 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				d.Fail(attrs.StructTooShort("ovs-key-udp", sizeOvsKeyUDP, len(b)))
 			}
 		case AttrKeyAttrsIcmp:
+			if v.Icmp.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeyIcmp {
 				v.Icmp.Valid = true
 				v.Icmp.Value.get(b)
@@ -297,6 +383,10 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				d.Fail(attrs.StructTooShort("ovs-key-icmp", sizeOvsKeyIcmp, len(b)))
 			}
 		case AttrKeyAttrsIcmpv6:
+			if v.Icmpv6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeyIcmp {
 				v.Icmpv6.Valid = true
 				v.Icmpv6.Value.get(b)
@@ -304,6 +394,10 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				d.Fail(attrs.StructTooShort("ovs-key-icmp", sizeOvsKeyIcmp, len(b)))
 			}
 		case AttrKeyAttrsArp:
+			if v.Arp.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeyArp {
 				v.Arp.Valid = true
 				v.Arp.Value.get(b)
@@ -311,6 +405,10 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				d.Fail(attrs.StructTooShort("ovs-key-arp", sizeOvsKeyArp, len(b)))
 			}
 		case AttrKeyAttrsNd:
+			if v.Nd.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeyNd {
 				v.Nd.Valid = true
 				v.Nd.Value.get(b)
@@ -318,14 +416,24 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				d.Fail(attrs.StructTooShort("ovs-key-nd", sizeOvsKeyNd, len(b)))
 			}
 		case AttrKeyAttrsSkbMark:
+			if v.SkbMark.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SkbMark.Set(d.U32())
 		case AttrKeyAttrsTunnel:
-			if v.Tunnel == nil {
-				v.Tunnel = new(TunnelKeyAttrs)
+			if v.Tunnel != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Tunnel = new(TunnelKeyAttrs)
 			nd := d.Nested()
 			v.Tunnel.decode(&nd)
 		case AttrKeyAttrsSctp:
+			if v.Sctp.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeySctp {
 				v.Sctp.Valid = true
 				v.Sctp.Value.get(b)
@@ -333,12 +441,28 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				d.Fail(attrs.StructTooShort("ovs-key-sctp", sizeOvsKeySctp, len(b)))
 			}
 		case AttrKeyAttrsTCPFlags:
+			if v.TCPFlags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TCPFlags.Set(d.U16BE())
 		case AttrKeyAttrsDpHash:
+			if v.DpHash.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpHash.Set(d.U32())
 		case AttrKeyAttrsRecircID:
+			if v.RecircID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RecircID.Set(d.U32())
 		case AttrKeyAttrsMpls:
+			if v.Mpls.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeyMpls {
 				v.Mpls.Valid = true
 				v.Mpls.Value.get(b)
@@ -346,14 +470,34 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				d.Fail(attrs.StructTooShort("ovs-key-mpls", sizeOvsKeyMpls, len(b)))
 			}
 		case AttrKeyAttrsCtState:
+			if v.CtState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CtState.Set(CtStateFlags(d.U32()))
 		case AttrKeyAttrsCtZone:
+			if v.CtZone.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CtZone.Set(d.U16())
 		case AttrKeyAttrsCtMark:
+			if v.CtMark.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CtMark.Set(d.U32())
 		case AttrKeyAttrsCtLabels:
+			if v.CtLabels != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CtLabels = bytes.Clone(d.Bytes())
 		case AttrKeyAttrsCtOrigTupleIPv4:
+			if v.CtOrigTupleIPv4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeyCtTupleIPv4 {
 				v.CtOrigTupleIPv4.Valid = true
 				v.CtOrigTupleIPv4.Value.get(b)
@@ -361,32 +505,56 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				d.Fail(attrs.StructTooShort("ovs-key-ct-tuple-ipv4", sizeOvsKeyCtTupleIPv4, len(b)))
 			}
 		case AttrKeyAttrsCtOrigTupleIPv6:
+			if v.CtOrigTupleIPv6 != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CtOrigTupleIPv6 = bytes.Clone(d.Bytes())
 		case AttrKeyAttrsNsh:
-			if v.Nsh == nil {
-				v.Nsh = new(OvsNshKeyAttrs)
+			if v.Nsh != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Nsh = new(OvsNshKeyAttrs)
 			nd := d.Nested()
 			v.Nsh.decode(&nd)
 		case AttrKeyAttrsPacketType:
+			if v.PacketType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PacketType.Set(d.U32BE())
 		case AttrKeyAttrsNdExtensions:
+			if v.NdExtensions != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NdExtensions = bytes.Clone(d.Bytes())
 		case AttrKeyAttrsTunnelInfo:
+			if v.TunnelInfo != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TunnelInfo = bytes.Clone(d.Bytes())
 		case AttrKeyAttrsIPv6Exthdrs:
+			if v.IPv6Exthdrs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeyIPv6Exthdrs {
 				v.IPv6Exthdrs.Valid = true
 				v.IPv6Exthdrs.Value.get(b)
 			} else {
 				d.Fail(attrs.StructTooShort("ovs-key-ipv6-exthdrs", sizeOvsKeyIPv6Exthdrs, len(b)))
 			}
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set action-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *ActionAttrs) UnmarshalAttrs(b []byte) error {
@@ -400,121 +568,208 @@ func (v *ActionAttrs) UnmarshalAttrs(b []byte) error {
 func (v *ActionAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesActionAttrs)
 	for d.Next() {
-		switch d.Type() {
-		case AttrActionAttrsOutput:
-			v.Output.Set(d.U32())
-		case AttrActionAttrsUserspace:
-			if v.Userspace == nil {
-				v.Userspace = new(UserspaceAttrs)
-			}
-			nd := d.Nested()
-			v.Userspace.decode(&nd)
-		case AttrActionAttrsSet:
-			if v.Set == nil {
-				v.Set = new(KeyAttrs)
-			}
-			nd := d.Nested()
-			v.Set.decode(&nd)
-		case AttrActionAttrsPushVlan:
-			if b := d.Bytes(); len(b) >= sizeOvsActionPushVlan {
-				v.PushVlan.Valid = true
-				v.PushVlan.Value.get(b)
-			} else {
-				d.Fail(attrs.StructTooShort("ovs-action-push-vlan", sizeOvsActionPushVlan, len(b)))
-			}
-		case AttrActionAttrsPopVlan:
-			v.PopVlan = d.Flag()
-		case AttrActionAttrsSample:
-			if v.Sample == nil {
-				v.Sample = new(SampleAttrs)
-			}
-			nd := d.Nested()
-			v.Sample.decode(&nd)
-		case AttrActionAttrsRecirc:
-			v.Recirc.Set(d.U32())
-		case AttrActionAttrsHash:
-			if b := d.Bytes(); len(b) >= sizeOvsActionHash {
-				v.Hash.Valid = true
-				v.Hash.Value.get(b)
-			} else {
-				d.Fail(attrs.StructTooShort("ovs-action-hash", sizeOvsActionHash, len(b)))
-			}
-		case AttrActionAttrsPushMpls:
-			if b := d.Bytes(); len(b) >= sizeOvsActionPushMpls {
-				v.PushMpls.Valid = true
-				v.PushMpls.Value.get(b)
-			} else {
-				d.Fail(attrs.StructTooShort("ovs-action-push-mpls", sizeOvsActionPushMpls, len(b)))
-			}
-		case AttrActionAttrsPopMpls:
-			v.PopMpls.Set(d.U16BE())
-		case AttrActionAttrsSetMasked:
-			if v.SetMasked == nil {
-				v.SetMasked = new(KeyAttrs)
-			}
-			nd := d.Nested()
-			v.SetMasked.decode(&nd)
-		case AttrActionAttrsCt:
-			if v.Ct == nil {
-				v.Ct = new(CtAttrs)
-			}
-			nd := d.Nested()
-			v.Ct.decode(&nd)
-		case AttrActionAttrsTrunc:
-			v.Trunc.Set(d.U32())
-		case AttrActionAttrsPushEth:
-			v.PushEth = bytes.Clone(d.Bytes())
-		case AttrActionAttrsPopEth:
-			v.PopEth = d.Flag()
-		case AttrActionAttrsCtClear:
-			v.CtClear = d.Flag()
-		case AttrActionAttrsPushNsh:
-			if v.PushNsh == nil {
-				v.PushNsh = new(OvsNshKeyAttrs)
-			}
-			nd := d.Nested()
-			v.PushNsh.decode(&nd)
-		case AttrActionAttrsPopNsh:
-			v.PopNsh = d.Flag()
-		case AttrActionAttrsMeter:
-			v.Meter.Set(d.U32())
-		case AttrActionAttrsClone:
-			if v.Clone == nil {
-				v.Clone = new(ActionAttrs)
-			}
-			nd := d.Nested()
-			v.Clone.decode(&nd)
-		case AttrActionAttrsCheckPktLen:
-			if v.CheckPktLen == nil {
-				v.CheckPktLen = new(CheckPktLenAttrs)
-			}
-			nd := d.Nested()
-			v.CheckPktLen.decode(&nd)
-		case AttrActionAttrsAddMpls:
-			if b := d.Bytes(); len(b) >= sizeOvsActionAddMpls {
-				v.AddMpls.Valid = true
-				v.AddMpls.Value.get(b)
-			} else {
-				d.Fail(attrs.StructTooShort("ovs-action-add-mpls", sizeOvsActionAddMpls, len(b)))
-			}
-		case AttrActionAttrsDecTTL:
-			if v.DecTTL == nil {
-				v.DecTTL = new(DecTTLAttrs)
-			}
-			nd := d.Nested()
-			v.DecTTL.decode(&nd)
-		case AttrActionAttrsPsample:
-			if v.Psample == nil {
-				v.Psample = new(PsampleAttrs)
-			}
-			nd := d.Nested()
-			v.Psample.decode(&nd)
+		v.decodeAttr(d)
+	}
+}
+
+// decodeAttr decodes the current attribute of d into v.
+func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
+	switch d.Type() {
+	case AttrActionAttrsOutput:
+		if v.Output.Valid {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
 		}
+		v.Output.Set(d.U32())
+	case AttrActionAttrsUserspace:
+		if v.Userspace != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.Userspace = new(UserspaceAttrs)
+		nd := d.Nested()
+		v.Userspace.decode(&nd)
+	case AttrActionAttrsSet:
+		if v.Set != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.Set = new(KeyAttrs)
+		nd := d.Nested()
+		v.Set.decode(&nd)
+	case AttrActionAttrsPushVlan:
+		if v.PushVlan.Valid {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		if b := d.Bytes(); len(b) >= sizeOvsActionPushVlan {
+			v.PushVlan.Valid = true
+			v.PushVlan.Value.get(b)
+		} else {
+			d.Fail(attrs.StructTooShort("ovs-action-push-vlan", sizeOvsActionPushVlan, len(b)))
+		}
+	case AttrActionAttrsPopVlan:
+		if v.PopVlan {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.PopVlan = d.Flag()
+	case AttrActionAttrsSample:
+		if v.Sample != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.Sample = new(SampleAttrs)
+		nd := d.Nested()
+		v.Sample.decode(&nd)
+	case AttrActionAttrsRecirc:
+		if v.Recirc.Valid {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.Recirc.Set(d.U32())
+	case AttrActionAttrsHash:
+		if v.Hash.Valid {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		if b := d.Bytes(); len(b) >= sizeOvsActionHash {
+			v.Hash.Valid = true
+			v.Hash.Value.get(b)
+		} else {
+			d.Fail(attrs.StructTooShort("ovs-action-hash", sizeOvsActionHash, len(b)))
+		}
+	case AttrActionAttrsPushMpls:
+		if v.PushMpls.Valid {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		if b := d.Bytes(); len(b) >= sizeOvsActionPushMpls {
+			v.PushMpls.Valid = true
+			v.PushMpls.Value.get(b)
+		} else {
+			d.Fail(attrs.StructTooShort("ovs-action-push-mpls", sizeOvsActionPushMpls, len(b)))
+		}
+	case AttrActionAttrsPopMpls:
+		if v.PopMpls.Valid {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.PopMpls.Set(d.U16BE())
+	case AttrActionAttrsSetMasked:
+		if v.SetMasked != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.SetMasked = new(KeyAttrs)
+		nd := d.Nested()
+		v.SetMasked.decode(&nd)
+	case AttrActionAttrsCt:
+		if v.Ct != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.Ct = new(CtAttrs)
+		nd := d.Nested()
+		v.Ct.decode(&nd)
+	case AttrActionAttrsTrunc:
+		if v.Trunc.Valid {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.Trunc.Set(d.U32())
+	case AttrActionAttrsPushEth:
+		if v.PushEth != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.PushEth = bytes.Clone(d.Bytes())
+	case AttrActionAttrsPopEth:
+		if v.PopEth {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.PopEth = d.Flag()
+	case AttrActionAttrsCtClear:
+		if v.CtClear {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.CtClear = d.Flag()
+	case AttrActionAttrsPushNsh:
+		if v.PushNsh != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.PushNsh = new(OvsNshKeyAttrs)
+		nd := d.Nested()
+		v.PushNsh.decode(&nd)
+	case AttrActionAttrsPopNsh:
+		if v.PopNsh {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.PopNsh = d.Flag()
+	case AttrActionAttrsMeter:
+		if v.Meter.Valid {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.Meter.Set(d.U32())
+	case AttrActionAttrsClone:
+		if v.Clone != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		nd := d.Nested()
+		nd.SetNames(namesActionAttrs)
+		v.Clone = make([]ActionAttrs, 0, nd.Count())
+		for nd.Next() {
+			v.Clone = append(v.Clone, ActionAttrs{})
+			v.Clone[len(v.Clone)-1].decodeAttr(&nd)
+		}
+	case AttrActionAttrsCheckPktLen:
+		if v.CheckPktLen != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.CheckPktLen = new(CheckPktLenAttrs)
+		nd := d.Nested()
+		v.CheckPktLen.decode(&nd)
+	case AttrActionAttrsAddMpls:
+		if v.AddMpls.Valid {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		if b := d.Bytes(); len(b) >= sizeOvsActionAddMpls {
+			v.AddMpls.Valid = true
+			v.AddMpls.Value.get(b)
+		} else {
+			d.Fail(attrs.StructTooShort("ovs-action-add-mpls", sizeOvsActionAddMpls, len(b)))
+		}
+	case AttrActionAttrsDecTTL:
+		if v.DecTTL != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.DecTTL = new(DecTTLAttrs)
+		nd := d.Nested()
+		v.DecTTL.decode(&nd)
+	case AttrActionAttrsPsample:
+		if v.Psample != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.Psample = new(PsampleAttrs)
+		nd := d.Nested()
+		v.Psample.decode(&nd)
+	default:
+		v.Extra = append(v.Extra, d.CopyAttr())
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set tunnel-key-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *TunnelKeyAttrs) UnmarshalAttrs(b []byte) error {
@@ -530,49 +785,117 @@ func (v *TunnelKeyAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrTunnelKeyAttrsID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U64BE())
 		case AttrTunnelKeyAttrsIPv4Src:
+			if v.IPv4Src.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IPv4Src.Set(d.U32BE())
 		case AttrTunnelKeyAttrsIPv4Dst:
+			if v.IPv4Dst.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IPv4Dst.Set(d.U32BE())
 		case AttrTunnelKeyAttrsTos:
+			if v.Tos.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Tos.Set(d.U8())
 		case AttrTunnelKeyAttrsTTL:
+			if v.TTL.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TTL.Set(d.U8())
 		case AttrTunnelKeyAttrsDontFragment:
+			if v.DontFragment {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DontFragment = d.Flag()
 		case AttrTunnelKeyAttrsCsum:
+			if v.Csum {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Csum = d.Flag()
 		case AttrTunnelKeyAttrsOam:
+			if v.Oam {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Oam = d.Flag()
 		case AttrTunnelKeyAttrsGeneveOpts:
+			if v.GeneveOpts != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.GeneveOpts = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
 		case AttrTunnelKeyAttrsTpSrc:
+			if v.TpSrc.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TpSrc.Set(d.U16BE())
 		case AttrTunnelKeyAttrsTpDst:
+			if v.TpDst.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TpDst.Set(d.U16BE())
 		case AttrTunnelKeyAttrsVxlanOpts:
-			if v.VxlanOpts == nil {
-				v.VxlanOpts = new(VxlanExtAttrs)
+			if v.VxlanOpts != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.VxlanOpts = new(VxlanExtAttrs)
 			nd := d.Nested()
 			v.VxlanOpts.decode(&nd)
 		case AttrTunnelKeyAttrsIPv6Src:
+			if v.IPv6Src != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IPv6Src = bytes.Clone(d.Bytes())
 		case AttrTunnelKeyAttrsIPv6Dst:
+			if v.IPv6Dst != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IPv6Dst = bytes.Clone(d.Bytes())
 		case AttrTunnelKeyAttrsPad:
+			if v.Pad != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Pad = bytes.Clone(d.Bytes())
 		case AttrTunnelKeyAttrsErspanOpts:
+			if v.ErspanOpts != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ErspanOpts = bytes.Clone(d.Bytes())
 		case AttrTunnelKeyAttrsIPv4InfoBridge:
+			if v.IPv4InfoBridge {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IPv4InfoBridge = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set check-pkt-len-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *CheckPktLenAttrs) UnmarshalAttrs(b []byte) error {
@@ -588,25 +911,43 @@ func (v *CheckPktLenAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrCheckPktLenAttrsPktLen:
+			if v.PktLen.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PktLen.Set(d.U16())
 		case AttrCheckPktLenAttrsActionsIfGreater:
-			if v.ActionsIfGreater == nil {
-				v.ActionsIfGreater = new(ActionAttrs)
+			if v.ActionsIfGreater != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
 			nd := d.Nested()
-			v.ActionsIfGreater.decode(&nd)
+			nd.SetNames(namesActionAttrs)
+			v.ActionsIfGreater = make([]ActionAttrs, 0, nd.Count())
+			for nd.Next() {
+				v.ActionsIfGreater = append(v.ActionsIfGreater, ActionAttrs{})
+				v.ActionsIfGreater[len(v.ActionsIfGreater)-1].decodeAttr(&nd)
+			}
 		case AttrCheckPktLenAttrsActionsIfLessEqual:
-			if v.ActionsIfLessEqual == nil {
-				v.ActionsIfLessEqual = new(ActionAttrs)
+			if v.ActionsIfLessEqual != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
 			nd := d.Nested()
-			v.ActionsIfLessEqual.decode(&nd)
+			nd.SetNames(namesActionAttrs)
+			v.ActionsIfLessEqual = make([]ActionAttrs, 0, nd.Count())
+			for nd.Next() {
+				v.ActionsIfLessEqual = append(v.ActionsIfLessEqual, ActionAttrs{})
+				v.ActionsIfLessEqual[len(v.ActionsIfLessEqual)-1].decodeAttr(&nd)
+			}
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set sample-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *SampleAttrs) UnmarshalAttrs(b []byte) error {
@@ -622,19 +963,31 @@ func (v *SampleAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrSampleAttrsProbability:
+			if v.Probability.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Probability.Set(d.U32())
 		case AttrSampleAttrsActions:
-			if v.Actions == nil {
-				v.Actions = new(ActionAttrs)
+			if v.Actions != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
 			nd := d.Nested()
-			v.Actions.decode(&nd)
+			nd.SetNames(namesActionAttrs)
+			v.Actions = make([]ActionAttrs, 0, nd.Count())
+			for nd.Next() {
+				v.Actions = append(v.Actions, ActionAttrs{})
+				v.Actions[len(v.Actions)-1].decodeAttr(&nd)
+			}
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set userspace-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *UserspaceAttrs) UnmarshalAttrs(b []byte) error {
@@ -650,19 +1003,37 @@ func (v *UserspaceAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrUserspaceAttrsPID:
+			if v.PID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PID.Set(d.U32())
 		case AttrUserspaceAttrsUserdata:
+			if v.Userdata != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Userdata = bytes.Clone(d.Bytes())
 		case AttrUserspaceAttrsEgressTunPort:
+			if v.EgressTunPort.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EgressTunPort.Set(d.U32())
 		case AttrUserspaceAttrsActions:
+			if v.Actions {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Actions = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set ovs-nsh-key-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *OvsNshKeyAttrs) UnmarshalAttrs(b []byte) error {
@@ -678,17 +1049,31 @@ func (v *OvsNshKeyAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrOvsNshKeyAttrsBase:
+			if v.Base != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Base = bytes.Clone(d.Bytes())
 		case AttrOvsNshKeyAttrsMd1:
+			if v.Md1 != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Md1 = bytes.Clone(d.Bytes())
 		case AttrOvsNshKeyAttrsMd2:
+			if v.Md2 != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Md2 = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set ct-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *CtAttrs) UnmarshalAttrs(b []byte) error {
@@ -704,33 +1089,69 @@ func (v *CtAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrCtAttrsCommit:
+			if v.Commit {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Commit = d.Flag()
 		case AttrCtAttrsZone:
+			if v.Zone.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Zone.Set(d.U16())
 		case AttrCtAttrsMark:
+			if v.Mark != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Mark = bytes.Clone(d.Bytes())
 		case AttrCtAttrsLabels:
+			if v.Labels != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Labels = bytes.Clone(d.Bytes())
 		case AttrCtAttrsHelper:
+			if v.Helper.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Helper.Set(d.String())
 		case AttrCtAttrsNat:
-			if v.Nat == nil {
-				v.Nat = new(NatAttrs)
+			if v.Nat != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Nat = new(NatAttrs)
 			nd := d.Nested()
 			v.Nat.decode(&nd)
 		case AttrCtAttrsForceCommit:
+			if v.ForceCommit {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ForceCommit = d.Flag()
 		case AttrCtAttrsEventmask:
+			if v.Eventmask.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Eventmask.Set(d.U32())
 		case AttrCtAttrsTimeout:
+			if v.Timeout.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Timeout.Set(d.String())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set nat-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *NatAttrs) UnmarshalAttrs(b []byte) error {
@@ -746,29 +1167,67 @@ func (v *NatAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrNatAttrsSrc:
+			if v.Src {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Src = d.Flag()
 		case AttrNatAttrsDst:
+			if v.Dst {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Dst = d.Flag()
 		case AttrNatAttrsIPMin:
+			if v.IPMin != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IPMin = bytes.Clone(d.Bytes())
 		case AttrNatAttrsIPMax:
+			if v.IPMax != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IPMax = bytes.Clone(d.Bytes())
 		case AttrNatAttrsProtoMin:
+			if v.ProtoMin.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ProtoMin.Set(d.U16())
 		case AttrNatAttrsProtoMax:
+			if v.ProtoMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ProtoMax.Set(d.U16())
 		case AttrNatAttrsPersistent:
+			if v.Persistent {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Persistent = d.Flag()
 		case AttrNatAttrsProtoHash:
+			if v.ProtoHash {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ProtoHash = d.Flag()
 		case AttrNatAttrsProtoRandom:
+			if v.ProtoRandom {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ProtoRandom = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dec-ttl-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DecTTLAttrs) UnmarshalAttrs(b []byte) error {
@@ -784,17 +1243,25 @@ func (v *DecTTLAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDecTTLAttrsAction:
-			if v.Action == nil {
-				v.Action = new(ActionAttrs)
+			if v.Action != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
 			nd := d.Nested()
-			v.Action.decode(&nd)
+			nd.SetNames(namesActionAttrs)
+			v.Action = make([]ActionAttrs, 0, nd.Count())
+			for nd.Next() {
+				v.Action = append(v.Action, ActionAttrs{})
+				v.Action[len(v.Action)-1].decodeAttr(&nd)
+			}
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set vxlan-ext-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *VxlanExtAttrs) UnmarshalAttrs(b []byte) error {
@@ -810,13 +1277,19 @@ func (v *VxlanExtAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrVxlanExtAttrsGbp:
+			if v.Gbp.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Gbp.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set psample-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *PsampleAttrs) UnmarshalAttrs(b []byte) error {
@@ -832,9 +1305,19 @@ func (v *PsampleAttrs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPsampleAttrsGroup:
+			if v.Group.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Group.Set(d.U32())
 		case AttrPsampleAttrsCookie:
+			if v.Cookie != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Cookie = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }

@@ -26,8 +26,10 @@ func (v *FlowAttrs) encode(e *attrs.Encoder) error {
 	}
 	if v.Actions != nil {
 		n := e.Nest(AttrFlowAttrsActions)
-		if err := v.Actions.encode(e); err != nil {
-			return attrs.WithPath(err, "actions")
+		for i := range v.Actions {
+			if err := v.Actions[i].encode(e); err != nil {
+				return attrs.WithPath(err, "actions")
+			}
 		}
 		e.End(n)
 	}
@@ -65,6 +67,9 @@ func (v *FlowAttrs) encode(e *attrs.Encoder) error {
 	}
 	if v.Pad != nil {
 		e.Binary(AttrFlowAttrsPad, v.Pad)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -240,6 +245,9 @@ func (v *KeyAttrs) encode(e *attrs.Encoder) error {
 			}
 		}
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -349,8 +357,10 @@ func (v *ActionAttrs) encode(e *attrs.Encoder) error {
 	}
 	if v.Clone != nil {
 		n := e.Nest(AttrActionAttrsClone)
-		if err := v.Clone.encode(e); err != nil {
-			return attrs.WithPath(err, "clone")
+		for i := range v.Clone {
+			if err := v.Clone[i].encode(e); err != nil {
+				return attrs.WithPath(err, "clone")
+			}
 		}
 		e.End(n)
 	}
@@ -381,6 +391,9 @@ func (v *ActionAttrs) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "psample")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -451,6 +464,9 @@ func (v *TunnelKeyAttrs) encode(e *attrs.Encoder) error {
 	if v.IPv4InfoBridge {
 		e.Flag(AttrTunnelKeyAttrsIPv4InfoBridge)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -470,17 +486,24 @@ func (v *CheckPktLenAttrs) encode(e *attrs.Encoder) error {
 	}
 	if v.ActionsIfGreater != nil {
 		n := e.Nest(AttrCheckPktLenAttrsActionsIfGreater)
-		if err := v.ActionsIfGreater.encode(e); err != nil {
-			return attrs.WithPath(err, "actions-if-greater")
+		for i := range v.ActionsIfGreater {
+			if err := v.ActionsIfGreater[i].encode(e); err != nil {
+				return attrs.WithPath(err, "actions-if-greater")
+			}
 		}
 		e.End(n)
 	}
 	if v.ActionsIfLessEqual != nil {
 		n := e.Nest(AttrCheckPktLenAttrsActionsIfLessEqual)
-		if err := v.ActionsIfLessEqual.encode(e); err != nil {
-			return attrs.WithPath(err, "actions-if-less-equal")
+		for i := range v.ActionsIfLessEqual {
+			if err := v.ActionsIfLessEqual[i].encode(e); err != nil {
+				return attrs.WithPath(err, "actions-if-less-equal")
+			}
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -501,10 +524,15 @@ func (v *SampleAttrs) encode(e *attrs.Encoder) error {
 	}
 	if v.Actions != nil {
 		n := e.Nest(AttrSampleAttrsActions)
-		if err := v.Actions.encode(e); err != nil {
-			return attrs.WithPath(err, "actions")
+		for i := range v.Actions {
+			if err := v.Actions[i].encode(e); err != nil {
+				return attrs.WithPath(err, "actions")
+			}
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -532,6 +560,9 @@ func (v *UserspaceAttrs) encode(e *attrs.Encoder) error {
 	if v.Actions {
 		e.Flag(AttrUserspaceAttrsActions)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -554,6 +585,9 @@ func (v *OvsNshKeyAttrs) encode(e *attrs.Encoder) error {
 	}
 	if v.Md2 != nil {
 		e.Binary(AttrOvsNshKeyAttrsMd2, v.Md2)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -600,6 +634,9 @@ func (v *CtAttrs) encode(e *attrs.Encoder) error {
 	if v.Timeout.Valid {
 		e.String(AttrCtAttrsTimeout, v.Timeout.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -641,6 +678,9 @@ func (v *NatAttrs) encode(e *attrs.Encoder) error {
 	if v.ProtoRandom {
 		e.Flag(AttrNatAttrsProtoRandom)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -657,10 +697,15 @@ func (v *DecTTLAttrs) MarshalAttrs(e *attrs.Encoder) error {
 func (v *DecTTLAttrs) encode(e *attrs.Encoder) error {
 	if v.Action != nil {
 		n := e.Nest(AttrDecTTLAttrsAction)
-		if err := v.Action.encode(e); err != nil {
-			return attrs.WithPath(err, "action")
+		for i := range v.Action {
+			if err := v.Action[i].encode(e); err != nil {
+				return attrs.WithPath(err, "action")
+			}
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -678,6 +723,9 @@ func (v *VxlanExtAttrs) MarshalAttrs(e *attrs.Encoder) error {
 func (v *VxlanExtAttrs) encode(e *attrs.Encoder) error {
 	if v.Gbp.Valid {
 		e.U32(AttrVxlanExtAttrsGbp, v.Gbp.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -698,6 +746,9 @@ func (v *PsampleAttrs) encode(e *attrs.Encoder) error {
 	}
 	if v.Cookie != nil {
 		e.Binary(AttrPsampleAttrsCookie, v.Cookie)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }

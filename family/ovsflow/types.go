@@ -2,12 +2,17 @@
 
 package ovsflow
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // FlowAttrs holds the attributes of ovs_flow attribute set flow-attrs.
 type FlowAttrs struct {
 	// Key is attribute key (1): nest, set key-attrs.
 	Key *KeyAttrs
-	// Actions is attribute actions (2): nest, set action-attrs.
-	Actions *ActionAttrs
+	// Actions is attribute actions (2): nest, ordered list (overlay), set
+	// action-attrs.
+	Actions []ActionAttrs
 	// Stats is attribute stats (3): binary, struct ovs-flow-stats.
 	Stats Optional[OvsFlowStats]
 	// TCPFlags is attribute tcp-flags (4): u8.
@@ -26,6 +31,11 @@ type FlowAttrs struct {
 	UfidFlags Optional[OvsUfidFlags]
 	// Pad is attribute pad (11): binary.
 	Pad []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // KeyAttrs holds the attributes of ovs_flow attribute set key-attrs.
@@ -96,6 +106,11 @@ type KeyAttrs struct {
 	// IPv6Exthdrs is attribute ipv6-exthdrs (32): binary, struct
 	// ovs-key-ipv6-exthdrs.
 	IPv6Exthdrs Optional[OvsKeyIPv6Exthdrs]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // ActionAttrs holds the attributes of ovs_flow attribute set action-attrs.
@@ -138,8 +153,9 @@ type ActionAttrs struct {
 	PopNsh bool
 	// Meter is attribute meter (19): u32.
 	Meter Optional[uint32]
-	// Clone is attribute clone (20): nest, set action-attrs.
-	Clone *ActionAttrs
+	// Clone is attribute clone (20): nest, ordered list (overlay), set
+	// action-attrs.
+	Clone []ActionAttrs
 	// CheckPktLen is attribute check-pkt-len (21): nest, set check-pkt-len-attrs.
 	CheckPktLen *CheckPktLenAttrs
 	// AddMpls is attribute add-mpls (22): binary, struct ovs-action-add-mpls.
@@ -148,6 +164,11 @@ type ActionAttrs struct {
 	DecTTL *DecTTLAttrs
 	// Psample is attribute psample (24): nest, set psample-attrs.
 	Psample *PsampleAttrs
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // TunnelKeyAttrs holds the attributes of ovs_flow attribute set
@@ -187,6 +208,11 @@ type TunnelKeyAttrs struct {
 	ErspanOpts []byte
 	// IPv4InfoBridge is attribute ipv4-info-bridge (16): flag.
 	IPv4InfoBridge bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CheckPktLenAttrs holds the attributes of ovs_flow attribute set
@@ -194,20 +220,31 @@ type TunnelKeyAttrs struct {
 type CheckPktLenAttrs struct {
 	// PktLen is attribute pkt-len (1): u16.
 	PktLen Optional[uint16]
-	// ActionsIfGreater is attribute actions-if-greater (2): nest, set
-	// action-attrs.
-	ActionsIfGreater *ActionAttrs
-	// ActionsIfLessEqual is attribute actions-if-less-equal (3): nest, set
-	// action-attrs.
-	ActionsIfLessEqual *ActionAttrs
+	// ActionsIfGreater is attribute actions-if-greater (2): nest, ordered list
+	// (overlay), set action-attrs.
+	ActionsIfGreater []ActionAttrs
+	// ActionsIfLessEqual is attribute actions-if-less-equal (3): nest, ordered
+	// list (overlay), set action-attrs.
+	ActionsIfLessEqual []ActionAttrs
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // SampleAttrs holds the attributes of ovs_flow attribute set sample-attrs.
 type SampleAttrs struct {
 	// Probability is attribute probability (1): u32.
 	Probability Optional[uint32]
-	// Actions is attribute actions (2): nest, set action-attrs.
-	Actions *ActionAttrs
+	// Actions is attribute actions (2): nest, ordered list (overlay), set
+	// action-attrs.
+	Actions []ActionAttrs
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // UserspaceAttrs holds the attributes of ovs_flow attribute set
@@ -221,6 +258,11 @@ type UserspaceAttrs struct {
 	EgressTunPort Optional[uint32]
 	// Actions is attribute actions (4): flag.
 	Actions bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // OvsNshKeyAttrs holds the attributes of ovs_flow attribute set
@@ -232,6 +274,11 @@ type OvsNshKeyAttrs struct {
 	Md1 []byte
 	// Md2 is attribute md2 (3): binary.
 	Md2 []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CtAttrs holds the attributes of ovs_flow attribute set ct-attrs.
@@ -254,6 +301,11 @@ type CtAttrs struct {
 	Eventmask Optional[uint32]
 	// Timeout is attribute timeout (9): string.
 	Timeout Optional[string]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // NatAttrs holds the attributes of ovs_flow attribute set nat-attrs.
@@ -276,12 +328,23 @@ type NatAttrs struct {
 	ProtoHash bool
 	// ProtoRandom is attribute proto-random (9): flag.
 	ProtoRandom bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DecTTLAttrs holds the attributes of ovs_flow attribute set dec-ttl-attrs.
 type DecTTLAttrs struct {
-	// Action is attribute action (1): nest, set action-attrs.
-	Action *ActionAttrs
+	// Action is attribute action (1): nest, ordered list (overlay), set
+	// action-attrs.
+	Action []ActionAttrs
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // VxlanExtAttrs holds the attributes of ovs_flow attribute set
@@ -289,6 +352,11 @@ type DecTTLAttrs struct {
 type VxlanExtAttrs struct {
 	// Gbp is attribute gbp (1): u32.
 	Gbp Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PsampleAttrs holds the attributes of ovs_flow attribute set psample-attrs.
@@ -297,6 +365,11 @@ type PsampleAttrs struct {
 	Group Optional[uint32]
 	// Cookie is attribute cookie (2): binary.
 	Cookie []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // FlowAttrsMessage is a message of attribute set flow-attrs with the fixed header ovs-header.

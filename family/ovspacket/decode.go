@@ -24,7 +24,7 @@ var namesPacket = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set packet from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Packet) UnmarshalAttrs(b []byte) error {
@@ -40,25 +40,67 @@ func (v *Packet) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPacketPacket:
+			if v.Packet != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Packet = bytes.Clone(d.Bytes())
 		case AttrPacketKey:
+			if v.Key != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Key = bytes.Clone(d.Bytes())
 		case AttrPacketActions:
+			if v.Actions != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Actions = bytes.Clone(d.Bytes())
 		case AttrPacketUserdata:
+			if v.Userdata != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Userdata = bytes.Clone(d.Bytes())
 		case AttrPacketEgressTunKey:
+			if v.EgressTunKey != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EgressTunKey = bytes.Clone(d.Bytes())
 		case AttrPacketProbe:
+			if v.Probe {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Probe = d.Flag()
 		case AttrPacketMru:
+			if v.Mru.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Mru.Set(d.U16())
 		case AttrPacketLen:
+			if v.Len.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Len.Set(d.U32())
 		case AttrPacketHash:
+			if v.Hash.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Hash.Set(d.U64())
 		case AttrPacketUpcallPID:
+			if v.UpcallPID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UpcallPID.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }

@@ -47,5 +47,8 @@ func (v *Packet) encode(e *attrs.Encoder) error {
 	if v.UpcallPID.Valid {
 		e.U32(AttrPacketUpcallPID, v.UpcallPID.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }

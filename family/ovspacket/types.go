@@ -2,6 +2,10 @@
 
 package ovspacket
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // Packet holds the attributes of ovs_packet attribute set packet.
 type Packet struct {
 	// Packet is attribute packet (1): binary, checks min-len 14.
@@ -24,4 +28,9 @@ type Packet struct {
 	Hash Optional[uint64]
 	// UpcallPID is attribute upcall-pid (12): u32.
 	UpcallPID Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }

@@ -31,7 +31,7 @@ var namesVport = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set vport-options from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *VportOptions) UnmarshalAttrs(b []byte) error {
@@ -47,15 +47,25 @@ func (v *VportOptions) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrVportOptionsDstPort:
+			if v.DstPort.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DstPort.Set(d.U32())
 		case AttrVportOptionsExtension:
+			if v.Extension.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Extension.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set upcall-stats from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *UpcallStats) UnmarshalAttrs(b []byte) error {
@@ -71,15 +81,25 @@ func (v *UpcallStats) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrUpcallStatsSuccess:
+			if v.Success.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Success.Set(d.U64())
 		case AttrUpcallStatsFail:
+			if v.Fail.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Fail.Set(d.U64())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set vport from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Vport) UnmarshalAttrs(b []byte) error {
@@ -95,20 +115,42 @@ func (v *Vport) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrVportPortNo:
+			if v.PortNo.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortNo.Set(d.U32())
 		case AttrVportType:
+			if v.Type.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Type.Set(VportType(d.U32()))
 		case AttrVportName:
+			if v.Name.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Name.Set(d.String())
 		case AttrVportOptions:
-			if v.Options == nil {
-				v.Options = new(VportOptions)
+			if v.Options != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Options = new(VportOptions)
 			nd := d.Nested()
 			v.Options.decode(&nd)
 		case AttrVportUpcallPID:
+			if v.UpcallPID != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UpcallPID = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
 		case AttrVportStats:
+			if v.Stats.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsVportStats {
 				v.Stats.Valid = true
 				v.Stats.Value.get(b)
@@ -116,15 +158,27 @@ func (v *Vport) decode(d *attrs.Decoder) {
 				d.Fail(attrs.StructTooShort("ovs-vport-stats", sizeOvsVportStats, len(b)))
 			}
 		case AttrVportIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ifindex.Set(d.U32())
 		case AttrVportNetnsid:
+			if v.Netnsid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Netnsid.Set(d.U32())
 		case AttrVportUpcallStats:
-			if v.UpcallStats == nil {
-				v.UpcallStats = new(UpcallStats)
+			if v.UpcallStats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.UpcallStats = new(UpcallStats)
 			nd := d.Nested()
 			v.UpcallStats.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }

@@ -23,6 +23,9 @@ func (v *VportOptions) encode(e *attrs.Encoder) error {
 	if v.Extension.Valid {
 		e.U32(AttrVportOptionsExtension, v.Extension.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -42,6 +45,9 @@ func (v *UpcallStats) encode(e *attrs.Encoder) error {
 	}
 	if v.Fail.Valid {
 		e.U64(AttrUpcallStatsFail, v.Fail.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -95,6 +101,9 @@ func (v *Vport) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "upcall-stats")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }

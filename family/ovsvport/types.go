@@ -2,12 +2,21 @@
 
 package ovsvport
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // VportOptions holds the attributes of ovs_vport attribute set vport-options.
 type VportOptions struct {
 	// DstPort is attribute dst-port (1): u32.
 	DstPort Optional[uint32]
 	// Extension is attribute extension (2): u32.
 	Extension Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // UpcallStats holds the attributes of ovs_vport attribute set upcall-stats.
@@ -16,6 +25,11 @@ type UpcallStats struct {
 	Success Optional[uint64]
 	// Fail is attribute fail (1): u64.
 	Fail Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Vport holds the attributes of ovs_vport attribute set vport.
@@ -38,6 +52,11 @@ type Vport struct {
 	Netnsid Optional[uint32]
 	// UpcallStats is attribute upcall-stats (10): nest, set upcall-stats.
 	UpcallStats *UpcallStats
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // VportMessage is a message of attribute set vport with the fixed header ovs-header.

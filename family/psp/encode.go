@@ -23,6 +23,9 @@ func (v *AssocDevInfo) encode(e *attrs.Encoder) error {
 	if v.Nsid.Valid {
 		e.S32(AttrAssocDevInfoNsid, v.Nsid.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -62,6 +65,9 @@ func (v *Dev) encode(e *attrs.Encoder) error {
 	if v.ByAssociation {
 		e.Flag(AttrDevByAssociation)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -99,6 +105,9 @@ func (v *Assoc) encode(e *attrs.Encoder) error {
 	if v.SockFd.Valid {
 		e.U32(AttrAssocSockFd, v.SockFd.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -118,6 +127,9 @@ func (v *Keys) encode(e *attrs.Encoder) error {
 	}
 	if v.Spi.Valid {
 		e.U32(AttrKeysSpi, v.Spi.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -165,6 +177,9 @@ func (v *Stats) encode(e *attrs.Encoder) error {
 	}
 	if v.TxError.Valid {
 		e.Uint(AttrStatsTxError, v.TxError.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }

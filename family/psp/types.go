@@ -2,12 +2,21 @@
 
 package psp
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // AssocDevInfo holds the attributes of psp attribute set assoc-dev-info.
 type AssocDevInfo struct {
 	// Ifindex is attribute ifindex (1): u32.
 	Ifindex Optional[uint32]
 	// Nsid is attribute nsid (2): s32.
 	Nsid Optional[int32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Dev holds the attributes of psp attribute set dev.
@@ -28,6 +37,11 @@ type Dev struct {
 	Nsid Optional[int32]
 	// ByAssociation is attribute by-association (7): flag.
 	ByAssociation bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Assoc holds the attributes of psp attribute set assoc.
@@ -42,6 +56,11 @@ type Assoc struct {
 	TxKey *Keys
 	// SockFd is attribute sock-fd (5): u32.
 	SockFd Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Keys holds the attributes of psp attribute set keys.
@@ -50,6 +69,11 @@ type Keys struct {
 	Key []byte
 	// Spi is attribute spi (2): u32.
 	Spi Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Stats holds the attributes of psp attribute set stats.
@@ -76,4 +100,9 @@ type Stats struct {
 	TxBytes Optional[uint64]
 	// TxError is attribute tx-error (11): uint.
 	TxError Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }

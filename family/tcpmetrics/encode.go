@@ -61,6 +61,9 @@ func (v *TCPMetrics) encode(e *attrs.Encoder) error {
 	if v.SaddrIPv6.IsValid() {
 		e.Addr16(AttrTCPMetricsSaddrIPv6, v.SaddrIPv6)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -95,6 +98,9 @@ func (v *Metrics) encode(e *attrs.Encoder) error {
 	}
 	if v.RttvarUs.Valid {
 		e.U32(AttrMetricsRttvarUs, v.RttvarUs.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }

@@ -32,7 +32,7 @@ const (
 // Attribute types of attribute set item-option.
 const (
 	AttrItemOptionOptionUnspec = 0 // option-unspec: unused
-	AttrItemOptionOption       = 1 // option: nest, set attr-option
+	AttrItemOptionOption       = 1 // option: nest, multi-attr (overlay), set attr-option
 )
 
 // Attribute types of attribute set attr-option.
@@ -50,7 +50,7 @@ const (
 // Attribute types of attribute set item-port.
 const (
 	AttrItemPortPortUnspec = 0 // port-unspec: unused
-	AttrItemPortPort       = 1 // port: nest, set attr-port
+	AttrItemPortPort       = 1 // port: nest, multi-attr (overlay), set attr-port
 )
 
 // Attribute types of attribute set attr-port.

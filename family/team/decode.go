@@ -4,6 +4,7 @@ package team
 
 import (
 	"bytes"
+	"slices"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -47,7 +48,7 @@ var namesAttrPort = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set team from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Team) UnmarshalAttrs(b []byte) error {
@@ -63,25 +64,35 @@ func (v *Team) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrTeamTeamIfindex:
+			if v.TeamIfindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TeamIfindex.Set(d.U32())
 		case AttrTeamListOption:
-			if v.ListOption == nil {
-				v.ListOption = new(ItemOption)
+			if v.ListOption != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ListOption = new(ItemOption)
 			nd := d.Nested()
 			v.ListOption.decode(&nd)
 		case AttrTeamListPort:
-			if v.ListPort == nil {
-				v.ListPort = new(ItemPort)
+			if v.ListPort != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ListPort = new(ItemPort)
 			nd := d.Nested()
 			v.ListPort.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set item-option from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *ItemOption) UnmarshalAttrs(b []byte) error {
@@ -94,20 +105,31 @@ func (v *ItemOption) UnmarshalAttrs(b []byte) error {
 
 func (v *ItemOption) decode(d *attrs.Decoder) {
 	d.SetNames(namesItemOption)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrItemOptionOption:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Option = slices.Grow(v.Option, n0)
+	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrItemOptionOption:
-			if v.Option == nil {
-				v.Option = new(AttrOption)
-			}
+			v.Option = append(v.Option, AttrOption{})
 			nd := d.Nested()
-			v.Option.decode(&nd)
+			v.Option[len(v.Option)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set attr-option from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *AttrOption) UnmarshalAttrs(b []byte) error {
@@ -123,25 +145,55 @@ func (v *AttrOption) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrAttrOptionName:
+			if v.Name.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Name.Set(d.String())
 		case AttrAttrOptionChanged:
+			if v.Changed {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Changed = d.Flag()
 		case AttrAttrOptionType:
+			if v.Type.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Type.Set(d.U8())
 		case AttrAttrOptionData:
+			if v.Data != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Data = bytes.Clone(d.Bytes())
 		case AttrAttrOptionRemoved:
+			if v.Removed {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Removed = d.Flag()
 		case AttrAttrOptionPortIfindex:
+			if v.PortIfindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortIfindex.Set(d.U32())
 		case AttrAttrOptionArrayIndex:
+			if v.ArrayIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ArrayIndex.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set item-port from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *ItemPort) UnmarshalAttrs(b []byte) error {
@@ -154,20 +206,31 @@ func (v *ItemPort) UnmarshalAttrs(b []byte) error {
 
 func (v *ItemPort) decode(d *attrs.Decoder) {
 	d.SetNames(namesItemPort)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrItemPortPort:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Port = slices.Grow(v.Port, n0)
+	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrItemPortPort:
-			if v.Port == nil {
-				v.Port = new(AttrPort)
-			}
+			v.Port = append(v.Port, AttrPort{})
 			nd := d.Nested()
-			v.Port.decode(&nd)
+			v.Port[len(v.Port)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set attr-port from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *AttrPort) UnmarshalAttrs(b []byte) error {
@@ -183,17 +246,43 @@ func (v *AttrPort) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrAttrPortIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ifindex.Set(d.U32())
 		case AttrAttrPortChanged:
+			if v.Changed {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Changed = d.Flag()
 		case AttrAttrPortLinkup:
+			if v.Linkup {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Linkup = d.Flag()
 		case AttrAttrPortSpeed:
+			if v.Speed.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Speed.Set(d.U32())
 		case AttrAttrPortDuplex:
+			if v.Duplex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Duplex.Set(d.U8())
 		case AttrAttrPortRemoved:
+			if v.Removed {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Removed = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }

@@ -34,6 +34,9 @@ func (v *Team) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -48,12 +51,15 @@ func (v *ItemOption) MarshalAttrs(e *attrs.Encoder) error {
 }
 
 func (v *ItemOption) encode(e *attrs.Encoder) error {
-	if v.Option != nil {
+	for i := range v.Option {
 		n := e.Nest(AttrItemOptionOption)
-		if err := v.Option.encode(e); err != nil {
+		if err := v.Option[i].encode(e); err != nil {
 			return attrs.WithPath(err, "option")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -90,6 +96,9 @@ func (v *AttrOption) encode(e *attrs.Encoder) error {
 	if v.ArrayIndex.Valid {
 		e.U32(AttrAttrOptionArrayIndex, v.ArrayIndex.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -104,12 +113,15 @@ func (v *ItemPort) MarshalAttrs(e *attrs.Encoder) error {
 }
 
 func (v *ItemPort) encode(e *attrs.Encoder) error {
-	if v.Port != nil {
+	for i := range v.Port {
 		n := e.Nest(AttrItemPortPort)
-		if err := v.Port.encode(e); err != nil {
+		if err := v.Port[i].encode(e); err != nil {
 			return attrs.WithPath(err, "port")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -142,6 +154,9 @@ func (v *AttrPort) encode(e *attrs.Encoder) error {
 	}
 	if v.Removed {
 		e.Flag(AttrAttrPortRemoved)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }

@@ -49,6 +49,9 @@ func (v *Wgdevice) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -105,6 +108,9 @@ func (v *Wgpeer) encode(e *attrs.Encoder) error {
 	if v.ProtocolVersion.Valid {
 		e.U32(AttrWgpeerProtocolVersion, v.ProtocolVersion.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -130,6 +136,9 @@ func (v *Wgallowedip) encode(e *attrs.Encoder) error {
 	}
 	if v.Flags.Valid {
 		e.U32(AttrWgallowedipFlags, uint32(v.Flags.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ package wireguard
 
 import (
 	"net/netip"
+
+	"github.com/genlkit/genlkit/attrs"
 )
 
 // Wgdevice holds the attributes of wireguard attribute set wgdevice.
@@ -26,6 +28,11 @@ type Wgdevice struct {
 	Fwmark Optional[uint32]
 	// Peers is attribute peers (8): indexed-array of nest, set wgpeer.
 	Peers []Wgpeer
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Wgpeer holds the attributes of wireguard attribute set wgpeer.
@@ -55,6 +62,11 @@ type Wgpeer struct {
 	Allowedips []Wgallowedip
 	// ProtocolVersion is attribute protocol-version (10): u32.
 	ProtocolVersion Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Wgallowedip holds the attributes of wireguard attribute set wgallowedip.
@@ -68,4 +80,9 @@ type Wgallowedip struct {
 	CidrMask Optional[uint8]
 	// Flags is attribute flags (4): u32, flags wgallowedip-flags.
 	Flags Optional[WgallowedipFlags]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }

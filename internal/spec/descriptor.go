@@ -124,6 +124,7 @@ func attrDesc(a *Attribute) family.AttrDesc {
 		Nested:      a.NestedAttributes,
 		SubType:     string(a.SubType),
 		Multi:       a.MultiAttr,
+		Ordered:     a.Ordered,
 		BigEndian:   a.ByteOrder == ByteOrderBig,
 		Hint:        string(a.DisplayHint),
 		Enum:        a.Enum,

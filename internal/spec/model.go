@@ -70,6 +70,9 @@ type Family struct {
 	sets   map[string]*AttributeSet
 	ops    map[string]*Op
 	mcgrps map[string]*MulticastGroup
+
+	overlay       string   // overlay file applied, or ""
+	overlayMisses []string // overlay entries naming nothing in the spec
 }
 
 // Definition returns the definition (const, enum, flags or struct) named
@@ -321,6 +324,14 @@ type Attribute struct {
 	StructDef        *Definition // resolved Struct
 
 	Parent *Attribute // for attributes of a subset: the attribute in the parent set
+
+	// Ordered is set by the project overlay for a nest whose attributes
+	// form a list in wire order (openvswitch actions): the kernel acts on
+	// them in order and any of them may repeat.
+	Ordered bool
+	// Overlaid reports that the project overlay changed the attribute
+	// (MultiAttr or Ordered).
+	Overlaid bool
 }
 
 // Checks are the kernel input validation rules of an attribute ("checks").

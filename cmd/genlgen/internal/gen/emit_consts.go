@@ -149,8 +149,13 @@ func (g *generator) wireDesc(a *spec.Attribute) string {
 	if a.SubType != "" {
 		parts[0] += " of " + string(a.SubType)
 	}
-	if a.MultiAttr {
+	switch {
+	case a.MultiAttr && a.Overlaid:
+		parts = append(parts, "multi-attr (overlay)")
+	case a.MultiAttr:
 		parts = append(parts, "multi-attr")
+	case a.Ordered:
+		parts = append(parts, "ordered list (overlay)")
 	}
 	if a.ByteOrder != "" {
 		parts = append(parts, string(a.ByteOrder))

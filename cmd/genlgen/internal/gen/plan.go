@@ -3,6 +3,7 @@ package gen
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/genlkit/genlkit/internal/spec"
@@ -122,6 +123,9 @@ type set struct {
 	entry  []*entryType
 	wraps  []*msgType
 	consts []attrConst // attribute type constants of a root set, in spec order
+	extra  string      // field keeping attributes decoded nowhere else, or ""
+	elem   bool        // element type of an ordered list: decodes one attribute at a time
+	pads   []*spec.Attribute
 }
 
 type attrConst struct {
@@ -138,6 +142,7 @@ type field struct {
 	opt    bool // Optional[T]
 	ptr    bool // *T (single nest)
 	idx    bool // indexed-array of el
+	list   bool // ordered nest: a slice of el.set values, one per attribute
 	tv     *entryType
 	typ    goType // the field's Go type
 	countV string // local counter variable in decode
@@ -205,7 +210,13 @@ var reservedTop = []string{
 
 var reservedMethods = []string{"Family", "Subscribe", "Conn"}
 
-var reservedFields = []string{"MarshalAttrs", "UnmarshalAttrs", "String"}
+var reservedFields = []string{"MarshalAttrs", "UnmarshalAttrs", "String", extraField}
+
+// extraField is the field of every attribute-set struct that keeps, raw and
+// in wire order, the attributes that have no other place: types the spec
+// does not define and repeats of attributes the spec does not mark
+// multi-attr. Encoding sends them after the fields.
+const extraField = "Extra"
 
 func errorf(pos spec.Pos, format string, args ...any) error {
 	return &spec.Error{File: pos.File, Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf(format, args...)}
@@ -571,7 +582,11 @@ func (p *plan) baseElem(a *spec.Attribute, t spec.AttrType) (elem, error) {
 func (p *plan) planSets() error {
 	for _, s := range p.sets {
 		ns := newNamespace(reservedFields...)
+		s.extra = extraField
 		for _, a := range s.spec.Attributes {
+			if a.Type == spec.TypePad {
+				s.pads = append(s.pads, a)
+			}
 			if a.Type == spec.TypePad || a.Type == spec.TypeUnused {
 				continue
 			}
@@ -647,6 +662,15 @@ func (p *plan) planField(s *set, fl *field) error {
 			return err
 		}
 		fl.el = el
+		if a.Ordered {
+			if el.kind != kNest {
+				return errorf(a.Pos, "attribute %q: ordered (project overlay) applies to nests only", a.Name)
+			}
+			fl.list = true
+			fl.typ = typeOf("[]", el.typ)
+			el.set.elem = true
+			break
+		}
 		if a.MultiAttr {
 			if el.kind == kFlag {
 				return errorf(a.KeyPos("multi-attr"), "attribute %q: multi-attr flag is not supported", a.Name)
@@ -803,4 +827,15 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// constOf returns the attribute type constant of root set s for the
+// attribute with a's value.
+func (s *set) constOf(a *spec.Attribute) string {
+	for _, c := range s.consts {
+		if c.attr.Value == a.Value {
+			return c.name
+		}
+	}
+	return strconv.Itoa(int(a.Value))
 }

@@ -13,7 +13,7 @@ var namesDev = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set dev from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Dev) UnmarshalAttrs(b []byte) error {
@@ -29,11 +29,25 @@ func (v *Dev) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevIndex:
+			if v.Index.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Index.Set(d.U32())
 		case AttrDevName:
+			if v.Name.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Name.Set(d.String())
 		case AttrDevPort:
+			if v.Port.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Port.Set(d.U16())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }

@@ -26,5 +26,8 @@ func (v *Dev) encode(e *attrs.Encoder) error {
 	if v.Port.Valid {
 		e.U16(AttrDevPort, v.Port.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }

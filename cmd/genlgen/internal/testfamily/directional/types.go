@@ -2,6 +2,10 @@
 
 package directional
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // Dev holds the attributes of directional attribute set dev.
 type Dev struct {
 	// Index is attribute index (1): u32.
@@ -10,4 +14,9 @@ type Dev struct {
 	Name Optional[string]
 	// Port is attribute port (3): u16.
 	Port Optional[uint16]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }

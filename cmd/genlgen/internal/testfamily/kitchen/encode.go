@@ -252,6 +252,9 @@ func (v *Main) encode(e *attrs.Encoder) error {
 	if v.Far.Valid {
 		e.U32(AttrMainFar, v.Far.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -282,6 +285,9 @@ func (v *InnerSet) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -302,6 +308,9 @@ func (v *InnerSubset) encode(e *attrs.Encoder) error {
 	if v.Label.Valid {
 		e.String(AttrInnerSetLabel, v.Label.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -318,6 +327,9 @@ func (v *Leaf) MarshalAttrs(e *attrs.Encoder) error {
 func (v *Leaf) encode(e *attrs.Encoder) error {
 	if v.V.Valid {
 		e.U16(AttrLeafV, v.V.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -350,6 +362,9 @@ func (v *Tree) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -378,6 +393,9 @@ func (v *NameClash) encode(e *attrs.Encoder) error {
 	}
 	if v.Lead.Valid {
 		e.U8(AttrNameClashLead, v.Lead.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -410,6 +428,9 @@ func (v *Counted) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -427,6 +448,9 @@ func (v *ClientAttrs) encode(e *attrs.Encoder) error {
 	if v.ID.Valid {
 		e.U32(AttrClientAttrsID, v.ID.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -441,5 +465,8 @@ func (v *Empty) MarshalAttrs(e *attrs.Encoder) error {
 }
 
 func (v *Empty) encode(e *attrs.Encoder) error {
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }

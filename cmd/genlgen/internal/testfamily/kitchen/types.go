@@ -126,6 +126,11 @@ type Main struct {
 	Subset *InnerSubset
 	// Far is attribute far (100): u32.
 	Far Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // MainNtvEntry is one entry of attribute ntv of set main. On the wire its keys
@@ -160,6 +165,11 @@ type InnerSet struct {
 	FlagX bool
 	// Deep is attribute deep (5): nest, set leaf.
 	Deep *Leaf
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // InnerSubset holds the attributes of kitchen attribute set inner-subset, a
@@ -169,12 +179,22 @@ type InnerSubset struct {
 	ID Optional[uint32]
 	// Label is attribute label (2): string.
 	Label Optional[string]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Leaf holds the attributes of kitchen attribute set leaf.
 type Leaf struct {
 	// V is attribute v (1): u16.
 	V Optional[uint16]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Tree holds the attributes of kitchen attribute set tree.
@@ -185,6 +205,11 @@ type Tree struct {
 	Child *Tree
 	// Children is attribute children (3): nest, multi-attr, set tree.
 	Children []Tree
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // NameClash holds the attributes of kitchen attribute set name-clash.
@@ -199,6 +224,11 @@ type NameClash struct {
 	X1st Optional[uint8]
 	// Lead is attribute --lead (5): u8.
 	Lead Optional[uint8]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Counted holds the attributes of kitchen attribute set counted.
@@ -209,16 +239,31 @@ type Counted struct {
 	Nums []uint32
 	// One is attribute one (3): nest, set leaf.
 	One *Leaf
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // ClientAttrs holds the attributes of kitchen attribute set client.
 type ClientAttrs struct {
 	// ID is attribute id (1): u32.
 	ID Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Empty holds the attributes of kitchen attribute set empty.
 type Empty struct {
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // MainMessage is a message of attribute set main with the fixed header kt-header.

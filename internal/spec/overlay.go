@@ -1,0 +1,151 @@
+package spec
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"path"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The project overlay (overlay/*.yaml) states facts about kernel families
+// that their specs leave out: attributes the kernel repeats although the
+// spec does not mark them multi-attr, and nests whose attributes form an
+// ordered list. Each entry cites the kernel source that sends the
+// attribute. Parse applies the overlay of a family (matched by the spec's
+// "name") to the resolved model; the spec files themselves stay as the
+// kernel ships them.
+//
+//go:embed overlay/*.yaml
+var overlayFS embed.FS
+
+// An overlay is one overlay file.
+type overlay struct {
+	file          string
+	Family        string       `yaml:"family"`
+	AttributeSets []overlaySet `yaml:"attribute-sets"`
+}
+
+type overlaySet struct {
+	Name       string        `yaml:"name"`
+	Attributes []overlayAttr `yaml:"attributes"`
+}
+
+type overlayAttr struct {
+	Name string `yaml:"name"`
+	// MultiAttr marks an attribute the kernel repeats.
+	MultiAttr bool `yaml:"multi-attr"`
+	// Ordered marks a nest whose attributes are a list in wire order (the
+	// kernel acts on them in that order, and may repeat any of them).
+	Ordered bool `yaml:"ordered"`
+}
+
+var overlays = sync.OnceValues(loadOverlays)
+
+// loadOverlays reads the embedded overlay files, keyed by family name.
+func loadOverlays() (map[string]*overlay, error) {
+	entries, err := overlayFS.ReadDir("overlay")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*overlay)
+	for _, e := range entries {
+		name := path.Join("overlay", e.Name())
+		data, err := overlayFS.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		o := &overlay{file: name}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(o); err != nil {
+			return nil, fmt.Errorf("spec: %s: %w", name, err)
+		}
+		if o.Family == "" {
+			return nil, fmt.Errorf("spec: %s: no family", name)
+		}
+		if out[o.Family] != nil {
+			return nil, fmt.Errorf("spec: %s: family %q has an overlay already", name, o.Family)
+		}
+		out[o.Family] = o
+	}
+	return out, nil
+}
+
+// OverlayFile returns the name of the overlay file applied to the family
+// (e.g. "overlay/team.yaml"), or "" when the project has none for it.
+func (f *Family) OverlayFile() string { return f.overlay }
+
+// OverlayMisses lists the overlay entries ("set" or "set.attribute") that
+// name nothing in the spec and were skipped.
+func (f *Family) OverlayMisses() []string { return f.overlayMisses }
+
+// applyOverlay applies the project overlay of f's family. Entries naming a
+// set or an attribute the spec does not have are skipped: specs of other
+// kernel versions may lack them (TestOverlayMatchesSpecs checks the
+// overlay against the specs of the tree).
+func applyOverlay(f *Family) error {
+	all, err := overlays()
+	if err != nil {
+		return err
+	}
+	o := all[f.Name]
+	if o == nil {
+		return nil
+	}
+	f.overlay = o.file
+	for _, os := range o.AttributeSets {
+		s := f.AttributeSet(os.Name)
+		if s == nil {
+			f.overlayMisses = append(f.overlayMisses, os.Name)
+			continue
+		}
+		for _, oa := range os.Attributes {
+			a := s.Attribute(oa.Name)
+			if a == nil {
+				f.overlayMisses = append(f.overlayMisses, os.Name+"."+oa.Name)
+				continue
+			}
+			if oa.Ordered && (a.Type != TypeNest || a.MultiAttr || oa.MultiAttr) {
+				return fmt.Errorf("spec: %s: attribute %q of set %q: ordered applies to a nest that is not multi-attr", o.file, a.Name, s.Name)
+			}
+			for _, t := range f.attrAndCopies(a) {
+				t.MultiAttr = t.MultiAttr || oa.MultiAttr
+				t.Ordered = t.Ordered || oa.Ordered
+				t.Overlaid = true
+			}
+		}
+	}
+	return nil
+}
+
+// attrAndCopies returns a and the attributes of subsets that merge it.
+func (f *Family) attrAndCopies(a *Attribute) []*Attribute {
+	out := []*Attribute{a}
+	for _, s := range f.AttributeSets {
+		for _, b := range s.Attributes {
+			for p := b.Parent; p != nil; p = p.Parent {
+				if p == a {
+					out = append(out, b)
+					break
+				}
+			}
+		}
+	}
+	return out
+}
+
+// OverlayNames lists the families the project overlay has entries for.
+func OverlayNames() ([]string, error) {
+	all, err := overlays()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for n := range all {
+		out = append(out, n)
+	}
+	return out, nil
+}
