@@ -102,13 +102,13 @@ func header(ifname string) *ethtool.Header {
 func show(ctx context.Context, c *ethtool.Client, ifname string) error {
 	// Features first: every device has them, so an unknown name fails here
 	// with the kernel's own message.
-	feat, err := c.FeaturesGet(ctx, &ethtool.Features{Header: header(ifname)})
+	feat, err := c.FeaturesGet(ctx, &ethtool.FeaturesGetRequest{Header: header(ifname)})
 	if err != nil {
 		return err
 	}
 	fmt.Printf("%s (ifindex %d)\n", ifname, feat.Header.DevIndex.Value)
 
-	info, err := c.LinkinfoGet(ctx, &ethtool.Linkinfo{Header: header(ifname)})
+	info, err := c.LinkinfoGet(ctx, &ethtool.LinkinfoGetRequest{Header: header(ifname)})
 	switch {
 	case notSupported(err):
 		fmt.Println("link info: not reported by the driver")
@@ -120,7 +120,7 @@ func show(ctx context.Context, c *ethtool.Client, ifname string) error {
 			transceiverName(info.Transceiver.Value), mdixName(info.TpMdix.Value))
 	}
 
-	modes, err := c.LinkmodesGet(ctx, &ethtool.Linkmodes{Header: header(ifname)})
+	modes, err := c.LinkmodesGet(ctx, &ethtool.LinkmodesGetRequest{Header: header(ifname)})
 	switch {
 	case notSupported(err):
 		fmt.Println("link modes: not reported by the driver")
@@ -142,7 +142,7 @@ func show(ctx context.Context, c *ethtool.Client, ifname string) error {
 		}
 	}
 
-	state, err := c.LinkstateGet(ctx, &ethtool.Linkstate{Header: header(ifname)})
+	state, err := c.LinkstateGet(ctx, &ethtool.LinkstateGetRequest{Header: header(ifname)})
 	switch {
 	case notSupported(err):
 		fmt.Println("link state: not reported by the driver")
@@ -201,7 +201,7 @@ func set(ctx context.Context, c *ethtool.Client, ifname, arg string) error {
 	}
 	want := value == "on"
 
-	before, err := c.FeaturesGet(ctx, &ethtool.Features{Header: header(ifname)})
+	before, err := c.FeaturesGet(ctx, &ethtool.FeaturesGetRequest{Header: header(ifname)})
 	if err != nil {
 		return err
 	}
@@ -228,7 +228,7 @@ func set(ctx context.Context, c *ethtool.Client, ifname, arg string) error {
 
 	// A bitset without "nomask" is a list of changes: only the bits named
 	// are touched.
-	reply, err := c.FeaturesSet(ctx, &ethtool.Features{
+	reply, err := c.FeaturesSet(ctx, &ethtool.FeaturesSetRequest{
 		Header: header(ifname),
 		Wanted: ethtool.NewBitset(map[string]bool{name: want}),
 	})

@@ -175,6 +175,50 @@ func (v *PerfState) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set perf-domain from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetPerfDomainsRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetPerfDomainsRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetPerfDomainsRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPerfDomain)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPerfDomainPerfDomainID:
+			v.PerfDomainID.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set perf-table from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetPerfTableRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetPerfTableRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetPerfTableRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPerfTable)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPerfTablePerfDomainID:
+			v.PerfDomainID.Set(d.U32())
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *PerfDomain) decodeMessage(b []byte) error {

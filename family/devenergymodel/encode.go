@@ -90,3 +90,37 @@ func (v *PerfState) encode(e *attrs.Encoder) error {
 	}
 	return nil
 }
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetPerfDomainsRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetPerfDomainsRequest) encode(e *attrs.Encoder) error {
+	if v.PerfDomainID.Valid {
+		e.U32(AttrPerfDomainPerfDomainID, v.PerfDomainID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetPerfTableRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetPerfTableRequest) encode(e *attrs.Encoder) error {
+	if v.PerfDomainID.Valid {
+		e.U32(AttrPerfTablePerfDomainID, v.PerfDomainID.Value)
+	}
+	return nil
+}

@@ -53,3 +53,19 @@ type PerfState struct {
 	// after the fields.
 	Extra []attrs.Attr
 }
+
+// GetPerfDomainsRequest is the request of Client.GetPerfDomains
+// (dev-energymodel get-perf-domains, do): the attributes of set perf-domain
+// that the spec lists for it.
+type GetPerfDomainsRequest struct {
+	// PerfDomainID is attribute perf-domain-id (2): u32.
+	PerfDomainID Optional[uint32]
+}
+
+// GetPerfTableRequest is the request of Client.GetPerfTable (dev-energymodel
+// get-perf-table, do): the attributes of set perf-table that the spec lists
+// for it.
+type GetPerfTableRequest struct {
+	// PerfDomainID is attribute perf-domain-id (1): u32.
+	PerfDomainID Optional[uint32]
+}

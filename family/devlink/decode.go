@@ -3031,6 +3031,2160 @@ func (v *DlParentDev) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkPortType:
+			v.PortType.Set(PortType(d.U16()))
+		case AttrDevlinkPortFunction:
+			if v.PortFunction == nil {
+				v.PortFunction = new(DlPortFunction)
+			}
+			nd := d.Nested()
+			v.PortFunction.decode(&nd)
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortNewRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortNewRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortNewRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkPortFlavour:
+			v.PortFlavour.Set(PortFlavour(d.U16()))
+		case AttrDevlinkPortPciPfNumber:
+			v.PortPciPfNumber.Set(d.U16())
+		case AttrDevlinkPortControllerNumber:
+			v.PortControllerNumber.Set(d.U32())
+		case AttrDevlinkPortPciSfNumber:
+			v.PortPciSfNumber.Set(d.U32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortDelRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortDelRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortDelRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortSplitRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortSplitRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortSplitRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkPortSplitCount:
+			v.PortSplitCount.Set(d.U32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortUnsplitRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortUnsplitRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortUnsplitRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkSbIndex:
+			v.SbIndex.Set(d.U32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbPoolGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbPoolGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbPoolGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkSbIndex:
+			v.SbIndex.Set(d.U32())
+		case AttrDevlinkSbPoolIndex:
+			v.SbPoolIndex.Set(d.U16())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbPoolGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbPoolGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbPoolGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbPoolSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbPoolSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbPoolSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkSbIndex:
+			v.SbIndex.Set(d.U32())
+		case AttrDevlinkSbPoolIndex:
+			v.SbPoolIndex.Set(d.U16())
+		case AttrDevlinkSbPoolSize:
+			v.SbPoolSize.Set(d.U32())
+		case AttrDevlinkSbPoolThresholdType:
+			v.SbPoolThresholdType.Set(SbThresholdType(d.U8()))
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbPortPoolGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbPortPoolGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbPortPoolGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkSbIndex:
+			v.SbIndex.Set(d.U32())
+		case AttrDevlinkSbPoolIndex:
+			v.SbPoolIndex.Set(d.U16())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbPortPoolGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbPortPoolGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbPortPoolGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbPortPoolSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbPortPoolSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbPortPoolSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkSbIndex:
+			v.SbIndex.Set(d.U32())
+		case AttrDevlinkSbPoolIndex:
+			v.SbPoolIndex.Set(d.U16())
+		case AttrDevlinkSbThreshold:
+			v.SbThreshold.Set(d.U32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbTcPoolBindGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbTcPoolBindGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbTcPoolBindGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkSbIndex:
+			v.SbIndex.Set(d.U32())
+		case AttrDevlinkSbPoolType:
+			v.SbPoolType.Set(SbPoolType(d.U8()))
+		case AttrDevlinkSbTcIndex:
+			v.SbTcIndex.Set(d.U16())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbTcPoolBindGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbTcPoolBindGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbTcPoolBindGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbTcPoolBindSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbTcPoolBindSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbTcPoolBindSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkSbIndex:
+			v.SbIndex.Set(d.U32())
+		case AttrDevlinkSbPoolIndex:
+			v.SbPoolIndex.Set(d.U16())
+		case AttrDevlinkSbPoolType:
+			v.SbPoolType.Set(SbPoolType(d.U8()))
+		case AttrDevlinkSbThreshold:
+			v.SbThreshold.Set(d.U32())
+		case AttrDevlinkSbTcIndex:
+			v.SbTcIndex.Set(d.U16())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbOccSnapshotRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbOccSnapshotRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbOccSnapshotRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkSbIndex:
+			v.SbIndex.Set(d.U32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbOccMaxClearRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbOccMaxClearRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbOccMaxClearRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkSbIndex:
+			v.SbIndex.Set(d.U32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *EswitchGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = EswitchGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *EswitchGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *EswitchSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = EswitchSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *EswitchSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkEswitchMode:
+			v.EswitchMode.Set(EswitchMode(d.U16()))
+		case AttrDevlinkEswitchInlineMode:
+			v.EswitchInlineMode.Set(EswitchInlineMode(d.U8()))
+		case AttrDevlinkEswitchEncapMode:
+			v.EswitchEncapMode.Set(EswitchEncapMode(d.U8()))
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DpipeTableGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DpipeTableGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DpipeTableGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkDpipeTableName:
+			v.DpipeTableName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DpipeEntriesGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DpipeEntriesGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DpipeEntriesGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkDpipeTableName:
+			v.DpipeTableName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DpipeHeadersGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DpipeHeadersGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DpipeHeadersGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DpipeTableCountersSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DpipeTableCountersSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DpipeTableCountersSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkDpipeTableName:
+			v.DpipeTableName.Set(d.String())
+		case AttrDevlinkDpipeTableCountersEnabled:
+			v.DpipeTableCountersEnabled.Set(d.U8())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ResourceSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ResourceSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ResourceSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkResourceID:
+			v.ResourceID.Set(d.U64())
+		case AttrDevlinkResourceSize:
+			v.ResourceSize.Set(d.U64())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ResourceDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = ResourceDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ResourceDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ResourceDumpDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = ResourceDumpDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ResourceDumpDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		case AttrDevlinkResourceScopeMask:
+			v.ResourceScopeMask.Set(ResourceScopeMask(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ReloadRequest) UnmarshalAttrs(b []byte) error {
+	*v = ReloadRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ReloadRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkNetnsFd:
+			v.NetnsFd.Set(d.U32())
+		case AttrDevlinkNetnsPID:
+			v.NetnsPID.Set(d.U32())
+		case AttrDevlinkNetnsID:
+			v.NetnsID.Set(d.U32())
+		case AttrDevlinkReloadAction:
+			v.ReloadAction.Set(ReloadAction(d.U8()))
+		case AttrDevlinkReloadLimits:
+			v.ReloadLimits.Set(d.Bitfield32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ParamGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ParamGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ParamGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkParamName:
+			v.ParamName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ParamGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = ParamGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ParamGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ParamSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ParamSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ParamSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkParamName:
+			v.ParamName.Set(d.String())
+		case AttrDevlinkParamType:
+			v.ParamType.Set(VarAttrType(d.U8()))
+		case AttrDevlinkParamValueCmode:
+			v.ParamValueCmode.Set(ParamCmode(d.U8()))
+		case AttrDevlinkParamResetDefault:
+			v.ParamResetDefault = d.Flag()
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RegionGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = RegionGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RegionGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkRegionName:
+			v.RegionName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RegionGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = RegionGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RegionGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RegionNewRequest) UnmarshalAttrs(b []byte) error {
+	*v = RegionNewRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RegionNewRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkRegionName:
+			v.RegionName.Set(d.String())
+		case AttrDevlinkRegionSnapshotID:
+			v.RegionSnapshotID.Set(d.U32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RegionDelRequest) UnmarshalAttrs(b []byte) error {
+	*v = RegionDelRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RegionDelRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkRegionName:
+			v.RegionName.Set(d.String())
+		case AttrDevlinkRegionSnapshotID:
+			v.RegionSnapshotID.Set(d.U32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RegionReadDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = RegionReadDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RegionReadDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkRegionName:
+			v.RegionName.Set(d.String())
+		case AttrDevlinkRegionSnapshotID:
+			v.RegionSnapshotID.Set(d.U32())
+		case AttrDevlinkRegionChunkAddr:
+			v.RegionChunkAddr.Set(d.U64())
+		case AttrDevlinkRegionChunkLen:
+			v.RegionChunkLen.Set(d.U64())
+		case AttrDevlinkRegionDirect:
+			v.RegionDirect = d.Flag()
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortParamGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortParamGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortParamGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortParamSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortParamSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortParamSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *InfoGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = InfoGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *InfoGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *HealthReporterGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = HealthReporterGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *HealthReporterGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkHealthReporterName:
+			v.HealthReporterName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *HealthReporterGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = HealthReporterGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *HealthReporterGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *HealthReporterSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = HealthReporterSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *HealthReporterSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkHealthReporterName:
+			v.HealthReporterName.Set(d.String())
+		case AttrDevlinkHealthReporterGracefulPeriod:
+			v.HealthReporterGracefulPeriod.Set(d.U64())
+		case AttrDevlinkHealthReporterAutoRecover:
+			v.HealthReporterAutoRecover.Set(d.U8())
+		case AttrDevlinkHealthReporterAutoDump:
+			v.HealthReporterAutoDump.Set(d.U8())
+		case AttrDevlinkHealthReporterBurstPeriod:
+			v.HealthReporterBurstPeriod.Set(d.U64())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *HealthReporterRecoverRequest) UnmarshalAttrs(b []byte) error {
+	*v = HealthReporterRecoverRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *HealthReporterRecoverRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkHealthReporterName:
+			v.HealthReporterName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *HealthReporterDiagnoseRequest) UnmarshalAttrs(b []byte) error {
+	*v = HealthReporterDiagnoseRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *HealthReporterDiagnoseRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkHealthReporterName:
+			v.HealthReporterName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *HealthReporterDumpGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = HealthReporterDumpGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *HealthReporterDumpGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkHealthReporterName:
+			v.HealthReporterName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *HealthReporterDumpClearRequest) UnmarshalAttrs(b []byte) error {
+	*v = HealthReporterDumpClearRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *HealthReporterDumpClearRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkHealthReporterName:
+			v.HealthReporterName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *FlashUpdateRequest) UnmarshalAttrs(b []byte) error {
+	*v = FlashUpdateRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *FlashUpdateRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkFlashUpdateFileName:
+			v.FlashUpdateFileName.Set(d.String())
+		case AttrDevlinkFlashUpdateComponent:
+			v.FlashUpdateComponent.Set(d.String())
+		case AttrDevlinkFlashUpdateOverwriteMask:
+			v.FlashUpdateOverwriteMask.Set(d.Bitfield32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TrapGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = TrapGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TrapGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkTrapName:
+			v.TrapName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TrapGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = TrapGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TrapGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TrapSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = TrapSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TrapSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkTrapName:
+			v.TrapName.Set(d.String())
+		case AttrDevlinkTrapAction:
+			v.TrapAction.Set(TrapAction(d.U8()))
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TrapGroupGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = TrapGroupGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TrapGroupGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkTrapGroupName:
+			v.TrapGroupName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TrapGroupGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = TrapGroupGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TrapGroupGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TrapGroupSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = TrapGroupSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TrapGroupSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkTrapAction:
+			v.TrapAction.Set(TrapAction(d.U8()))
+		case AttrDevlinkTrapGroupName:
+			v.TrapGroupName.Set(d.String())
+		case AttrDevlinkTrapPolicerID:
+			v.TrapPolicerID.Set(d.U32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TrapPolicerGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = TrapPolicerGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TrapPolicerGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkTrapPolicerID:
+			v.TrapPolicerID.Set(d.U32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TrapPolicerGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = TrapPolicerGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TrapPolicerGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TrapPolicerSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = TrapPolicerSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TrapPolicerSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkTrapPolicerID:
+			v.TrapPolicerID.Set(d.U32())
+		case AttrDevlinkTrapPolicerRate:
+			v.TrapPolicerRate.Set(d.U64())
+		case AttrDevlinkTrapPolicerBurst:
+			v.TrapPolicerBurst.Set(d.U64())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *HealthReporterTestRequest) UnmarshalAttrs(b []byte) error {
+	*v = HealthReporterTestRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *HealthReporterTestRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkHealthReporterName:
+			v.HealthReporterName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RateGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = RateGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RateGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkRateNodeName:
+			v.RateNodeName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RateGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = RateGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RateGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RateSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = RateSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RateSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrDevlinkRateTcBws:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.RateTcBws = slices.Grow(v.RateTcBws, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkRateTxShare:
+			v.RateTxShare.Set(d.U64())
+		case AttrDevlinkRateTxMax:
+			v.RateTxMax.Set(d.U64())
+		case AttrDevlinkRateNodeName:
+			v.RateNodeName.Set(d.String())
+		case AttrDevlinkRateParentNodeName:
+			v.RateParentNodeName.Set(d.String())
+		case AttrDevlinkRateTxPriority:
+			v.RateTxPriority.Set(d.U32())
+		case AttrDevlinkRateTxWeight:
+			v.RateTxWeight.Set(d.U32())
+		case AttrDevlinkRateTcBws:
+			v.RateTcBws = append(v.RateTcBws, DlRateTcBws{})
+			nd := d.Nested()
+			v.RateTcBws[len(v.RateTcBws)-1].decode(&nd)
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		case AttrDevlinkParentDev:
+			if v.ParentDev == nil {
+				v.ParentDev = new(DlParentDev)
+			}
+			nd := d.Nested()
+			v.ParentDev.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RateNewRequest) UnmarshalAttrs(b []byte) error {
+	*v = RateNewRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RateNewRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrDevlinkRateTcBws:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.RateTcBws = slices.Grow(v.RateTcBws, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkRateTxShare:
+			v.RateTxShare.Set(d.U64())
+		case AttrDevlinkRateTxMax:
+			v.RateTxMax.Set(d.U64())
+		case AttrDevlinkRateNodeName:
+			v.RateNodeName.Set(d.String())
+		case AttrDevlinkRateParentNodeName:
+			v.RateParentNodeName.Set(d.String())
+		case AttrDevlinkRateTxPriority:
+			v.RateTxPriority.Set(d.U32())
+		case AttrDevlinkRateTxWeight:
+			v.RateTxWeight.Set(d.U32())
+		case AttrDevlinkRateTcBws:
+			v.RateTcBws = append(v.RateTcBws, DlRateTcBws{})
+			nd := d.Nested()
+			v.RateTcBws[len(v.RateTcBws)-1].decode(&nd)
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		case AttrDevlinkParentDev:
+			if v.ParentDev == nil {
+				v.ParentDev = new(DlParentDev)
+			}
+			nd := d.Nested()
+			v.ParentDev.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RateDelRequest) UnmarshalAttrs(b []byte) error {
+	*v = RateDelRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RateDelRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkRateNodeName:
+			v.RateNodeName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinecardGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinecardGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinecardGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkLinecardIndex:
+			v.LinecardIndex.Set(d.U32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinecardGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinecardGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinecardGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinecardSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinecardSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinecardSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkLinecardIndex:
+			v.LinecardIndex.Set(d.U32())
+		case AttrDevlinkLinecardType:
+			v.LinecardType.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SelftestsGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SelftestsGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SelftestsGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SelftestsRunRequest) UnmarshalAttrs(b []byte) error {
+	*v = SelftestsRunRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SelftestsRunRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkSelftests:
+			if v.Selftests == nil {
+				v.Selftests = new(DlSelftestID)
+			}
+			nd := d.Nested()
+			v.Selftests.decode(&nd)
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *NotifyFilterSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = NotifyFilterSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *NotifyFilterSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevlinkBusName:
+			v.BusName.Set(d.String())
+		case AttrDevlinkDevName:
+			v.DevName.Set(d.String())
+		case AttrDevlinkPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrDevlinkIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *Devlink) decodeMessage(b []byte) error {

@@ -1776,3 +1776,2059 @@ func (v *DlParentDev) encode(e *attrs.Encoder) error {
 	}
 	return nil
 }
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.PortType.Valid {
+		e.U16(AttrDevlinkPortType, uint16(v.PortType.Value))
+	}
+	if v.PortFunction != nil {
+		n := e.Nest(AttrDevlinkPortFunction)
+		if err := v.PortFunction.encode(e); err != nil {
+			return attrs.WithPath(err, "port-function")
+		}
+		e.End(n)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortNewRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortNewRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.PortFlavour.Valid {
+		e.U16(AttrDevlinkPortFlavour, uint16(v.PortFlavour.Value))
+	}
+	if v.PortPciPfNumber.Valid {
+		e.U16(AttrDevlinkPortPciPfNumber, v.PortPciPfNumber.Value)
+	}
+	if v.PortControllerNumber.Valid {
+		e.U32(AttrDevlinkPortControllerNumber, v.PortControllerNumber.Value)
+	}
+	if v.PortPciSfNumber.Valid {
+		e.U32(AttrDevlinkPortPciSfNumber, v.PortPciSfNumber.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortDelRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortDelRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortSplitRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortSplitRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.PortSplitCount.Valid {
+		e.U32(AttrDevlinkPortSplitCount, v.PortSplitCount.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortUnsplitRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortUnsplitRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.SbIndex.Valid {
+		e.U32(AttrDevlinkSbIndex, v.SbIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbPoolGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbPoolGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.SbIndex.Valid {
+		e.U32(AttrDevlinkSbIndex, v.SbIndex.Value)
+	}
+	if v.SbPoolIndex.Valid {
+		e.U16(AttrDevlinkSbPoolIndex, v.SbPoolIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbPoolGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbPoolGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbPoolSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbPoolSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.SbIndex.Valid {
+		e.U32(AttrDevlinkSbIndex, v.SbIndex.Value)
+	}
+	if v.SbPoolIndex.Valid {
+		e.U16(AttrDevlinkSbPoolIndex, v.SbPoolIndex.Value)
+	}
+	if v.SbPoolSize.Valid {
+		e.U32(AttrDevlinkSbPoolSize, v.SbPoolSize.Value)
+	}
+	if v.SbPoolThresholdType.Valid {
+		e.U8(AttrDevlinkSbPoolThresholdType, uint8(v.SbPoolThresholdType.Value))
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbPortPoolGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbPortPoolGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.SbIndex.Valid {
+		e.U32(AttrDevlinkSbIndex, v.SbIndex.Value)
+	}
+	if v.SbPoolIndex.Valid {
+		e.U16(AttrDevlinkSbPoolIndex, v.SbPoolIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbPortPoolGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbPortPoolGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbPortPoolSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbPortPoolSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.SbIndex.Valid {
+		e.U32(AttrDevlinkSbIndex, v.SbIndex.Value)
+	}
+	if v.SbPoolIndex.Valid {
+		e.U16(AttrDevlinkSbPoolIndex, v.SbPoolIndex.Value)
+	}
+	if v.SbThreshold.Valid {
+		e.U32(AttrDevlinkSbThreshold, v.SbThreshold.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbTcPoolBindGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbTcPoolBindGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.SbIndex.Valid {
+		e.U32(AttrDevlinkSbIndex, v.SbIndex.Value)
+	}
+	if v.SbPoolType.Valid {
+		e.U8(AttrDevlinkSbPoolType, uint8(v.SbPoolType.Value))
+	}
+	if v.SbTcIndex.Valid {
+		e.U16(AttrDevlinkSbTcIndex, v.SbTcIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbTcPoolBindGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbTcPoolBindGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbTcPoolBindSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbTcPoolBindSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.SbIndex.Valid {
+		e.U32(AttrDevlinkSbIndex, v.SbIndex.Value)
+	}
+	if v.SbPoolIndex.Valid {
+		e.U16(AttrDevlinkSbPoolIndex, v.SbPoolIndex.Value)
+	}
+	if v.SbPoolType.Valid {
+		e.U8(AttrDevlinkSbPoolType, uint8(v.SbPoolType.Value))
+	}
+	if v.SbThreshold.Valid {
+		e.U32(AttrDevlinkSbThreshold, v.SbThreshold.Value)
+	}
+	if v.SbTcIndex.Valid {
+		e.U16(AttrDevlinkSbTcIndex, v.SbTcIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbOccSnapshotRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbOccSnapshotRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.SbIndex.Valid {
+		e.U32(AttrDevlinkSbIndex, v.SbIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbOccMaxClearRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbOccMaxClearRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.SbIndex.Valid {
+		e.U32(AttrDevlinkSbIndex, v.SbIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *EswitchGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *EswitchGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *EswitchSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *EswitchSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.EswitchMode.Valid {
+		e.U16(AttrDevlinkEswitchMode, uint16(v.EswitchMode.Value))
+	}
+	if v.EswitchInlineMode.Valid {
+		e.U8(AttrDevlinkEswitchInlineMode, uint8(v.EswitchInlineMode.Value))
+	}
+	if v.EswitchEncapMode.Valid {
+		e.U8(AttrDevlinkEswitchEncapMode, uint8(v.EswitchEncapMode.Value))
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DpipeTableGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DpipeTableGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.DpipeTableName.Valid {
+		e.String(AttrDevlinkDpipeTableName, v.DpipeTableName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DpipeEntriesGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DpipeEntriesGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.DpipeTableName.Valid {
+		e.String(AttrDevlinkDpipeTableName, v.DpipeTableName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DpipeHeadersGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DpipeHeadersGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DpipeTableCountersSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DpipeTableCountersSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.DpipeTableName.Valid {
+		e.String(AttrDevlinkDpipeTableName, v.DpipeTableName.Value)
+	}
+	if v.DpipeTableCountersEnabled.Valid {
+		e.U8(AttrDevlinkDpipeTableCountersEnabled, v.DpipeTableCountersEnabled.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ResourceSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ResourceSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.ResourceID.Valid {
+		e.U64(AttrDevlinkResourceID, v.ResourceID.Value)
+	}
+	if v.ResourceSize.Valid {
+		e.U64(AttrDevlinkResourceSize, v.ResourceSize.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ResourceDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ResourceDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ResourceDumpDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ResourceDumpDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	if v.ResourceScopeMask.Valid {
+		e.U32(AttrDevlinkResourceScopeMask, uint32(v.ResourceScopeMask.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ReloadRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ReloadRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.NetnsFd.Valid {
+		e.U32(AttrDevlinkNetnsFd, v.NetnsFd.Value)
+	}
+	if v.NetnsPID.Valid {
+		e.U32(AttrDevlinkNetnsPID, v.NetnsPID.Value)
+	}
+	if v.NetnsID.Valid {
+		e.U32(AttrDevlinkNetnsID, v.NetnsID.Value)
+	}
+	if v.ReloadAction.Valid {
+		e.U8(AttrDevlinkReloadAction, uint8(v.ReloadAction.Value))
+	}
+	if v.ReloadLimits.Valid {
+		e.Bitfield32(AttrDevlinkReloadLimits, v.ReloadLimits.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ParamGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ParamGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.ParamName.Valid {
+		e.String(AttrDevlinkParamName, v.ParamName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ParamGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ParamGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ParamSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ParamSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.ParamName.Valid {
+		e.String(AttrDevlinkParamName, v.ParamName.Value)
+	}
+	if v.ParamType.Valid {
+		e.U8(AttrDevlinkParamType, uint8(v.ParamType.Value))
+	}
+	if v.ParamValueCmode.Valid {
+		e.U8(AttrDevlinkParamValueCmode, uint8(v.ParamValueCmode.Value))
+	}
+	if v.ParamResetDefault {
+		e.Flag(AttrDevlinkParamResetDefault)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RegionGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RegionGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.RegionName.Valid {
+		e.String(AttrDevlinkRegionName, v.RegionName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RegionGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RegionGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RegionNewRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RegionNewRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.RegionName.Valid {
+		e.String(AttrDevlinkRegionName, v.RegionName.Value)
+	}
+	if v.RegionSnapshotID.Valid {
+		e.U32(AttrDevlinkRegionSnapshotID, v.RegionSnapshotID.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RegionDelRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RegionDelRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.RegionName.Valid {
+		e.String(AttrDevlinkRegionName, v.RegionName.Value)
+	}
+	if v.RegionSnapshotID.Valid {
+		e.U32(AttrDevlinkRegionSnapshotID, v.RegionSnapshotID.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RegionReadDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RegionReadDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.RegionName.Valid {
+		e.String(AttrDevlinkRegionName, v.RegionName.Value)
+	}
+	if v.RegionSnapshotID.Valid {
+		e.U32(AttrDevlinkRegionSnapshotID, v.RegionSnapshotID.Value)
+	}
+	if v.RegionChunkAddr.Valid {
+		e.U64(AttrDevlinkRegionChunkAddr, v.RegionChunkAddr.Value)
+	}
+	if v.RegionChunkLen.Valid {
+		e.U64(AttrDevlinkRegionChunkLen, v.RegionChunkLen.Value)
+	}
+	if v.RegionDirect {
+		e.Flag(AttrDevlinkRegionDirect)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortParamGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortParamGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortParamSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortParamSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *InfoGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *InfoGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *HealthReporterGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *HealthReporterGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.HealthReporterName.Valid {
+		e.String(AttrDevlinkHealthReporterName, v.HealthReporterName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *HealthReporterGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *HealthReporterGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *HealthReporterSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *HealthReporterSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.HealthReporterName.Valid {
+		e.String(AttrDevlinkHealthReporterName, v.HealthReporterName.Value)
+	}
+	if v.HealthReporterGracefulPeriod.Valid {
+		e.U64(AttrDevlinkHealthReporterGracefulPeriod, v.HealthReporterGracefulPeriod.Value)
+	}
+	if v.HealthReporterAutoRecover.Valid {
+		e.U8(AttrDevlinkHealthReporterAutoRecover, v.HealthReporterAutoRecover.Value)
+	}
+	if v.HealthReporterAutoDump.Valid {
+		e.U8(AttrDevlinkHealthReporterAutoDump, v.HealthReporterAutoDump.Value)
+	}
+	if v.HealthReporterBurstPeriod.Valid {
+		e.U64(AttrDevlinkHealthReporterBurstPeriod, v.HealthReporterBurstPeriod.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *HealthReporterRecoverRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *HealthReporterRecoverRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.HealthReporterName.Valid {
+		e.String(AttrDevlinkHealthReporterName, v.HealthReporterName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *HealthReporterDiagnoseRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *HealthReporterDiagnoseRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.HealthReporterName.Valid {
+		e.String(AttrDevlinkHealthReporterName, v.HealthReporterName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *HealthReporterDumpGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *HealthReporterDumpGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.HealthReporterName.Valid {
+		e.String(AttrDevlinkHealthReporterName, v.HealthReporterName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *HealthReporterDumpClearRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *HealthReporterDumpClearRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.HealthReporterName.Valid {
+		e.String(AttrDevlinkHealthReporterName, v.HealthReporterName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *FlashUpdateRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *FlashUpdateRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.FlashUpdateFileName.Valid {
+		e.String(AttrDevlinkFlashUpdateFileName, v.FlashUpdateFileName.Value)
+	}
+	if v.FlashUpdateComponent.Valid {
+		e.String(AttrDevlinkFlashUpdateComponent, v.FlashUpdateComponent.Value)
+	}
+	if v.FlashUpdateOverwriteMask.Valid {
+		e.Bitfield32(AttrDevlinkFlashUpdateOverwriteMask, v.FlashUpdateOverwriteMask.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TrapGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TrapGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.TrapName.Valid {
+		e.String(AttrDevlinkTrapName, v.TrapName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TrapGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TrapGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TrapSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TrapSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.TrapName.Valid {
+		e.String(AttrDevlinkTrapName, v.TrapName.Value)
+	}
+	if v.TrapAction.Valid {
+		e.U8(AttrDevlinkTrapAction, uint8(v.TrapAction.Value))
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TrapGroupGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TrapGroupGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.TrapGroupName.Valid {
+		e.String(AttrDevlinkTrapGroupName, v.TrapGroupName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TrapGroupGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TrapGroupGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TrapGroupSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TrapGroupSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.TrapAction.Valid {
+		e.U8(AttrDevlinkTrapAction, uint8(v.TrapAction.Value))
+	}
+	if v.TrapGroupName.Valid {
+		e.String(AttrDevlinkTrapGroupName, v.TrapGroupName.Value)
+	}
+	if v.TrapPolicerID.Valid {
+		e.U32(AttrDevlinkTrapPolicerID, v.TrapPolicerID.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TrapPolicerGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TrapPolicerGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.TrapPolicerID.Valid {
+		e.U32(AttrDevlinkTrapPolicerID, v.TrapPolicerID.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TrapPolicerGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TrapPolicerGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TrapPolicerSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TrapPolicerSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.TrapPolicerID.Valid {
+		e.U32(AttrDevlinkTrapPolicerID, v.TrapPolicerID.Value)
+	}
+	if v.TrapPolicerRate.Valid {
+		e.U64(AttrDevlinkTrapPolicerRate, v.TrapPolicerRate.Value)
+	}
+	if v.TrapPolicerBurst.Valid {
+		e.U64(AttrDevlinkTrapPolicerBurst, v.TrapPolicerBurst.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *HealthReporterTestRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *HealthReporterTestRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.HealthReporterName.Valid {
+		e.String(AttrDevlinkHealthReporterName, v.HealthReporterName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RateGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RateGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.RateNodeName.Valid {
+		e.String(AttrDevlinkRateNodeName, v.RateNodeName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RateGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RateGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RateSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RateSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.RateTxShare.Valid {
+		e.U64(AttrDevlinkRateTxShare, v.RateTxShare.Value)
+	}
+	if v.RateTxMax.Valid {
+		e.U64(AttrDevlinkRateTxMax, v.RateTxMax.Value)
+	}
+	if v.RateNodeName.Valid {
+		e.String(AttrDevlinkRateNodeName, v.RateNodeName.Value)
+	}
+	if v.RateParentNodeName.Valid {
+		e.String(AttrDevlinkRateParentNodeName, v.RateParentNodeName.Value)
+	}
+	if v.RateTxPriority.Valid {
+		e.U32(AttrDevlinkRateTxPriority, v.RateTxPriority.Value)
+	}
+	if v.RateTxWeight.Valid {
+		e.U32(AttrDevlinkRateTxWeight, v.RateTxWeight.Value)
+	}
+	for i := range v.RateTcBws {
+		n := e.Nest(AttrDevlinkRateTcBws)
+		if err := v.RateTcBws[i].encode(e); err != nil {
+			return attrs.WithPath(err, "rate-tc-bws")
+		}
+		e.End(n)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	if v.ParentDev != nil {
+		n := e.Nest(AttrDevlinkParentDev)
+		if err := v.ParentDev.encode(e); err != nil {
+			return attrs.WithPath(err, "parent-dev")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RateNewRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RateNewRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.RateTxShare.Valid {
+		e.U64(AttrDevlinkRateTxShare, v.RateTxShare.Value)
+	}
+	if v.RateTxMax.Valid {
+		e.U64(AttrDevlinkRateTxMax, v.RateTxMax.Value)
+	}
+	if v.RateNodeName.Valid {
+		e.String(AttrDevlinkRateNodeName, v.RateNodeName.Value)
+	}
+	if v.RateParentNodeName.Valid {
+		e.String(AttrDevlinkRateParentNodeName, v.RateParentNodeName.Value)
+	}
+	if v.RateTxPriority.Valid {
+		e.U32(AttrDevlinkRateTxPriority, v.RateTxPriority.Value)
+	}
+	if v.RateTxWeight.Valid {
+		e.U32(AttrDevlinkRateTxWeight, v.RateTxWeight.Value)
+	}
+	for i := range v.RateTcBws {
+		n := e.Nest(AttrDevlinkRateTcBws)
+		if err := v.RateTcBws[i].encode(e); err != nil {
+			return attrs.WithPath(err, "rate-tc-bws")
+		}
+		e.End(n)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	if v.ParentDev != nil {
+		n := e.Nest(AttrDevlinkParentDev)
+		if err := v.ParentDev.encode(e); err != nil {
+			return attrs.WithPath(err, "parent-dev")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RateDelRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RateDelRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.RateNodeName.Valid {
+		e.String(AttrDevlinkRateNodeName, v.RateNodeName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinecardGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinecardGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.LinecardIndex.Valid {
+		e.U32(AttrDevlinkLinecardIndex, v.LinecardIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinecardGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinecardGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinecardSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinecardSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.LinecardIndex.Valid {
+		e.U32(AttrDevlinkLinecardIndex, v.LinecardIndex.Value)
+	}
+	if v.LinecardType.Valid {
+		e.String(AttrDevlinkLinecardType, v.LinecardType.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SelftestsGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SelftestsGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SelftestsRunRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SelftestsRunRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.Selftests != nil {
+		n := e.Nest(AttrDevlinkSelftests)
+		if err := v.Selftests.encode(e); err != nil {
+			return attrs.WithPath(err, "selftests")
+		}
+		e.End(n)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *NotifyFilterSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *NotifyFilterSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrDevlinkBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevlinkDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrDevlinkIndex, v.Index.Value)
+	}
+	return nil
+}

@@ -573,6 +573,227 @@ func (v *ReferenceSync) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set dpll from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DeviceIDGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DeviceIDGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DeviceIDGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDpll)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDpllModuleName:
+			v.ModuleName.Set(d.String())
+		case AttrDpllClockID:
+			v.ClockID.Set(d.U64())
+		case AttrDpllType:
+			v.Type.Set(Type(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dpll from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DeviceGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DeviceGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DeviceGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDpll)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDpllID:
+			v.ID.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dpll from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DeviceSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DeviceSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DeviceSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDpll)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDpllID:
+			v.ID.Set(d.U32())
+		case AttrDpllMode:
+			v.Mode.Set(Mode(d.U32()))
+		case AttrDpllPhaseOffsetMonitor:
+			v.PhaseOffsetMonitor.Set(FeatureState(d.U32()))
+		case AttrDpllPhaseOffsetAvgFactor:
+			v.PhaseOffsetAvgFactor.Set(d.U32())
+		case AttrDpllFrequencyMonitor:
+			v.FrequencyMonitor.Set(FeatureState(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pin from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PinIDGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PinIDGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PinIDGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPin)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPinModuleName:
+			v.ModuleName.Set(d.String())
+		case AttrPinClockID:
+			v.ClockID.Set(d.U64())
+		case AttrPinBoardLabel:
+			v.BoardLabel.Set(d.String())
+		case AttrPinPanelLabel:
+			v.PanelLabel.Set(d.String())
+		case AttrPinPackageLabel:
+			v.PackageLabel.Set(d.String())
+		case AttrPinType:
+			v.Type.Set(PinType(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pin from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PinGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PinGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PinGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPin)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPinID:
+			v.ID.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pin from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PinGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PinGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PinGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPin)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPinID:
+			v.ID.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pin from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PinSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PinSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PinSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPin)
+	var n0, n1, n2 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrPinParentDevice:
+			n0++
+		case AttrPinParentPin:
+			n1++
+		case AttrPinReferenceSync:
+			n2++
+		}
+	}
+	if n0 > 0 {
+		v.ParentDevice = slices.Grow(v.ParentDevice, n0)
+	}
+	if n1 > 0 {
+		v.ParentPin = slices.Grow(v.ParentPin, n1)
+	}
+	if n2 > 0 {
+		v.ReferenceSync = slices.Grow(v.ReferenceSync, n2)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrPinID:
+			v.ID.Set(d.U32())
+		case AttrPinDirection:
+			v.Direction.Set(PinDirection(d.U32()))
+		case AttrPinFrequency:
+			v.Frequency.Set(d.U64())
+		case AttrPinPrio:
+			v.Prio.Set(d.U32())
+		case AttrPinState:
+			v.State.Set(PinState(d.U32()))
+		case AttrPinParentDevice:
+			v.ParentDevice = append(v.ParentDevice, PinParentDevice{})
+			nd := d.Nested()
+			v.ParentDevice[len(v.ParentDevice)-1].decode(&nd)
+		case AttrPinParentPin:
+			v.ParentPin = append(v.ParentPin, PinParentPin{})
+			nd := d.Nested()
+			v.ParentPin[len(v.ParentPin)-1].decode(&nd)
+		case AttrPinPhaseAdjust:
+			v.PhaseAdjust.Set(d.S32())
+		case AttrPinEsyncFrequency:
+			v.EsyncFrequency.Set(d.U64())
+		case AttrPinReferenceSync:
+			v.ReferenceSync = append(v.ReferenceSync, ReferenceSync{})
+			nd := d.Nested()
+			v.ReferenceSync[len(v.ReferenceSync)-1].decode(&nd)
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *Dpll) decodeMessage(b []byte) error {

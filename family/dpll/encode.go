@@ -301,3 +301,194 @@ func (v *ReferenceSync) encode(e *attrs.Encoder) error {
 	}
 	return nil
 }
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DeviceIDGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DeviceIDGetRequest) encode(e *attrs.Encoder) error {
+	if v.ModuleName.Valid {
+		e.String(AttrDpllModuleName, v.ModuleName.Value)
+	}
+	if v.ClockID.Valid {
+		e.U64(AttrDpllClockID, v.ClockID.Value)
+	}
+	if v.Type.Valid {
+		e.U32(AttrDpllType, uint32(v.Type.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DeviceGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DeviceGetRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrDpllID, v.ID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DeviceSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DeviceSetRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrDpllID, v.ID.Value)
+	}
+	if v.Mode.Valid {
+		e.U32(AttrDpllMode, uint32(v.Mode.Value))
+	}
+	if v.PhaseOffsetMonitor.Valid {
+		e.U32(AttrDpllPhaseOffsetMonitor, uint32(v.PhaseOffsetMonitor.Value))
+	}
+	if v.PhaseOffsetAvgFactor.Valid {
+		e.U32(AttrDpllPhaseOffsetAvgFactor, v.PhaseOffsetAvgFactor.Value)
+	}
+	if v.FrequencyMonitor.Valid {
+		e.U32(AttrDpllFrequencyMonitor, uint32(v.FrequencyMonitor.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PinIDGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PinIDGetRequest) encode(e *attrs.Encoder) error {
+	if v.ModuleName.Valid {
+		e.String(AttrPinModuleName, v.ModuleName.Value)
+	}
+	if v.ClockID.Valid {
+		e.U64(AttrPinClockID, v.ClockID.Value)
+	}
+	if v.BoardLabel.Valid {
+		e.String(AttrPinBoardLabel, v.BoardLabel.Value)
+	}
+	if v.PanelLabel.Valid {
+		e.String(AttrPinPanelLabel, v.PanelLabel.Value)
+	}
+	if v.PackageLabel.Valid {
+		e.String(AttrPinPackageLabel, v.PackageLabel.Value)
+	}
+	if v.Type.Valid {
+		e.U32(AttrPinType, uint32(v.Type.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PinGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PinGetRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrPinID, v.ID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PinGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PinGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrPinID, v.ID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PinSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PinSetRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrPinID, v.ID.Value)
+	}
+	if v.Direction.Valid {
+		e.U32(AttrPinDirection, uint32(v.Direction.Value))
+	}
+	if v.Frequency.Valid {
+		e.U64(AttrPinFrequency, v.Frequency.Value)
+	}
+	if v.Prio.Valid {
+		e.U32(AttrPinPrio, v.Prio.Value)
+	}
+	if v.State.Valid {
+		e.U32(AttrPinState, uint32(v.State.Value))
+	}
+	for i := range v.ParentDevice {
+		n := e.Nest(AttrPinParentDevice)
+		if err := v.ParentDevice[i].encode(e); err != nil {
+			return attrs.WithPath(err, "parent-device")
+		}
+		e.End(n)
+	}
+	for i := range v.ParentPin {
+		n := e.Nest(AttrPinParentPin)
+		if err := v.ParentPin[i].encode(e); err != nil {
+			return attrs.WithPath(err, "parent-pin")
+		}
+		e.End(n)
+	}
+	if v.PhaseAdjust.Valid {
+		e.S32(AttrPinPhaseAdjust, v.PhaseAdjust.Value)
+	}
+	if v.EsyncFrequency.Valid {
+		e.U64(AttrPinEsyncFrequency, v.EsyncFrequency.Value)
+	}
+	for i := range v.ReferenceSync {
+		n := e.Nest(AttrPinReferenceSync)
+		if err := v.ReferenceSync[i].encode(e); err != nil {
+			return attrs.WithPath(err, "reference-sync")
+		}
+		e.End(n)
+	}
+	return nil
+}

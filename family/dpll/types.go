@@ -192,3 +192,97 @@ type ReferenceSync struct {
 	// after the fields.
 	Extra []attrs.Attr
 }
+
+// DeviceIDGetRequest is the request of Client.DeviceIDGet (dpll device-id-get,
+// do): the attributes of set dpll that the spec lists for it.
+type DeviceIDGetRequest struct {
+	// ModuleName is attribute module-name (2): string.
+	ModuleName Optional[string]
+	// ClockID is attribute clock-id (4): u64.
+	ClockID Optional[uint64]
+	// Type is attribute type (9): u32, enum type.
+	Type Optional[Type]
+}
+
+// DeviceGetRequest is the request of Client.DeviceGet (dpll device-get, do):
+// the attributes of set dpll that the spec lists for it.
+type DeviceGetRequest struct {
+	// ID is attribute id (1): u32.
+	ID Optional[uint32]
+}
+
+// DeviceSetRequest is the request of Client.DeviceSet (dpll device-set, do):
+// the attributes of set dpll that the spec lists for it.
+type DeviceSetRequest struct {
+	// ID is attribute id (1): u32.
+	ID Optional[uint32]
+	// Mode is attribute mode (5): u32, enum mode.
+	Mode Optional[Mode]
+	// PhaseOffsetMonitor is attribute phase-offset-monitor (12): u32, enum
+	// feature-state.
+	PhaseOffsetMonitor Optional[FeatureState]
+	// PhaseOffsetAvgFactor is attribute phase-offset-avg-factor (13): u32.
+	PhaseOffsetAvgFactor Optional[uint32]
+	// FrequencyMonitor is attribute frequency-monitor (14): u32, enum
+	// feature-state.
+	FrequencyMonitor Optional[FeatureState]
+}
+
+// PinIDGetRequest is the request of Client.PinIDGet (dpll pin-id-get, do): the
+// attributes of set pin that the spec lists for it.
+type PinIDGetRequest struct {
+	// ModuleName is attribute module-name (3): string.
+	ModuleName Optional[string]
+	// ClockID is attribute clock-id (5): u64.
+	ClockID Optional[uint64]
+	// BoardLabel is attribute board-label (6): string.
+	BoardLabel Optional[string]
+	// PanelLabel is attribute panel-label (7): string.
+	PanelLabel Optional[string]
+	// PackageLabel is attribute package-label (8): string.
+	PackageLabel Optional[string]
+	// Type is attribute type (9): u32, enum pin-type.
+	Type Optional[PinType]
+}
+
+// PinGetRequest is the request of Client.PinGet (dpll pin-get, do): the
+// attributes of set pin that the spec lists for it.
+type PinGetRequest struct {
+	// ID is attribute id (1): u32.
+	ID Optional[uint32]
+}
+
+// PinGetDumpRequest is the request of Client.PinGetDump (dpll pin-get, dump):
+// the attributes of set pin that the spec lists for it.
+type PinGetDumpRequest struct {
+	// ID is attribute id (1): u32.
+	ID Optional[uint32]
+}
+
+// PinSetRequest is the request of Client.PinSet (dpll pin-set, do): the
+// attributes of set pin that the spec lists for it.
+type PinSetRequest struct {
+	// ID is attribute id (1): u32.
+	ID Optional[uint32]
+	// Direction is attribute direction (10): u32, enum pin-direction.
+	Direction Optional[PinDirection]
+	// Frequency is attribute frequency (11): u64.
+	Frequency Optional[uint64]
+	// Prio is attribute prio (15): u32.
+	Prio Optional[uint32]
+	// State is attribute state (16): u32, enum pin-state.
+	State Optional[PinState]
+	// ParentDevice is attribute parent-device (18): nest, multi-attr, set
+	// pin-parent-device.
+	ParentDevice []PinParentDevice
+	// ParentPin is attribute parent-pin (19): nest, multi-attr, set
+	// pin-parent-pin.
+	ParentPin []PinParentPin
+	// PhaseAdjust is attribute phase-adjust (22): s32.
+	PhaseAdjust Optional[int32]
+	// EsyncFrequency is attribute esync-frequency (25): u64.
+	EsyncFrequency Optional[uint64]
+	// ReferenceSync is attribute reference-sync (28): nest, multi-attr, set
+	// reference-sync.
+	ReferenceSync []ReferenceSync
+}

@@ -112,6 +112,76 @@ func (v *ErrorCounterAttrs) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set error-counter-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetErrorCounterRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetErrorCounterRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetErrorCounterRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesErrorCounterAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrErrorCounterAttrsNodeID:
+			v.NodeID.Set(d.U32())
+		case AttrErrorCounterAttrsErrorID:
+			v.ErrorID.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set error-counter-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetErrorCounterDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetErrorCounterDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetErrorCounterDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesErrorCounterAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrErrorCounterAttrsNodeID:
+			v.NodeID.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set error-counter-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ClearErrorCounterRequest) UnmarshalAttrs(b []byte) error {
+	*v = ClearErrorCounterRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ClearErrorCounterRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesErrorCounterAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrErrorCounterAttrsNodeID:
+			v.NodeID.Set(d.U32())
+		case AttrErrorCounterAttrsErrorID:
+			v.ErrorID.Set(d.U32())
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *NodeAttrs) decodeMessage(b []byte) error {

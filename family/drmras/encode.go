@@ -63,3 +63,60 @@ func (v *ErrorCounterAttrs) encode(e *attrs.Encoder) error {
 	}
 	return nil
 }
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetErrorCounterRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetErrorCounterRequest) encode(e *attrs.Encoder) error {
+	if v.NodeID.Valid {
+		e.U32(AttrErrorCounterAttrsNodeID, v.NodeID.Value)
+	}
+	if v.ErrorID.Valid {
+		e.U32(AttrErrorCounterAttrsErrorID, v.ErrorID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetErrorCounterDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetErrorCounterDumpRequest) encode(e *attrs.Encoder) error {
+	if v.NodeID.Valid {
+		e.U32(AttrErrorCounterAttrsNodeID, v.NodeID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ClearErrorCounterRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ClearErrorCounterRequest) encode(e *attrs.Encoder) error {
+	if v.NodeID.Valid {
+		e.U32(AttrErrorCounterAttrsNodeID, v.NodeID.Value)
+	}
+	if v.ErrorID.Valid {
+		e.U32(AttrErrorCounterAttrsErrorID, v.ErrorID.Value)
+	}
+	return nil
+}

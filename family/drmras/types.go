@@ -40,3 +40,31 @@ type ErrorCounterAttrs struct {
 	// after the fields.
 	Extra []attrs.Attr
 }
+
+// GetErrorCounterRequest is the request of Client.GetErrorCounter (drm-ras
+// get-error-counter, do): the attributes of set error-counter-attrs that the
+// spec lists for it.
+type GetErrorCounterRequest struct {
+	// NodeID is attribute node-id (1): u32.
+	NodeID Optional[uint32]
+	// ErrorID is attribute error-id (2): u32.
+	ErrorID Optional[uint32]
+}
+
+// GetErrorCounterDumpRequest is the request of Client.GetErrorCounterDump
+// (drm-ras get-error-counter, dump): the attributes of set error-counter-attrs
+// that the spec lists for it.
+type GetErrorCounterDumpRequest struct {
+	// NodeID is attribute node-id (1): u32.
+	NodeID Optional[uint32]
+}
+
+// ClearErrorCounterRequest is the request of Client.ClearErrorCounter (drm-ras
+// clear-error-counter, do): the attributes of set error-counter-attrs that the
+// spec lists for it.
+type ClearErrorCounterRequest struct {
+	// NodeID is attribute node-id (1): u32.
+	NodeID Optional[uint32]
+	// ErrorID is attribute error-id (2): u32.
+	ErrorID Optional[uint32]
+}

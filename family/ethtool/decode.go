@@ -4255,6 +4255,2468 @@ func (v *Mse) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set strset from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *StrsetGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = StrsetGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *StrsetGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesStrset)
+	for d.Next() {
+		switch d.Type() {
+		case AttrStrsetHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrStrsetStringsets:
+			if v.Stringsets == nil {
+				v.Stringsets = new(Stringsets)
+			}
+			nd := d.Nested()
+			v.Stringsets.decode(&nd)
+		case AttrStrsetCountsOnly:
+			v.CountsOnly = d.Flag()
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set strset from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *StrsetGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = StrsetGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *StrsetGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesStrset)
+	for d.Next() {
+		switch d.Type() {
+		case AttrStrsetHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrStrsetStringsets:
+			if v.Stringsets == nil {
+				v.Stringsets = new(Stringsets)
+			}
+			nd := d.Nested()
+			v.Stringsets.decode(&nd)
+		case AttrStrsetCountsOnly:
+			v.CountsOnly = d.Flag()
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set linkinfo from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinkinfoGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinkinfoGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinkinfoGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesLinkinfo)
+	for d.Next() {
+		switch d.Type() {
+		case AttrLinkinfoHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set linkinfo from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinkinfoGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinkinfoGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinkinfoGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesLinkinfo)
+	for d.Next() {
+		switch d.Type() {
+		case AttrLinkinfoHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set linkinfo from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinkinfoSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinkinfoSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinkinfoSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesLinkinfo)
+	for d.Next() {
+		switch d.Type() {
+		case AttrLinkinfoHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrLinkinfoPort:
+			v.Port.Set(d.U8())
+		case AttrLinkinfoPhyaddr:
+			v.Phyaddr.Set(d.U8())
+		case AttrLinkinfoTpMdix:
+			v.TpMdix.Set(d.U8())
+		case AttrLinkinfoTpMdixCtrl:
+			v.TpMdixCtrl.Set(d.U8())
+		case AttrLinkinfoTransceiver:
+			v.Transceiver.Set(d.U8())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set linkmodes from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinkmodesGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinkmodesGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinkmodesGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesLinkmodes)
+	for d.Next() {
+		switch d.Type() {
+		case AttrLinkmodesHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set linkmodes from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinkmodesGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinkmodesGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinkmodesGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesLinkmodes)
+	for d.Next() {
+		switch d.Type() {
+		case AttrLinkmodesHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set linkmodes from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinkmodesSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinkmodesSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinkmodesSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesLinkmodes)
+	for d.Next() {
+		switch d.Type() {
+		case AttrLinkmodesHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrLinkmodesAutoneg:
+			v.Autoneg.Set(d.U8())
+		case AttrLinkmodesOurs:
+			if v.Ours == nil {
+				v.Ours = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Ours.decode(&nd)
+		case AttrLinkmodesPeer:
+			if v.Peer == nil {
+				v.Peer = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Peer.decode(&nd)
+		case AttrLinkmodesSpeed:
+			v.Speed.Set(d.U32())
+		case AttrLinkmodesDuplex:
+			v.Duplex.Set(d.U8())
+		case AttrLinkmodesMasterSlaveCfg:
+			v.MasterSlaveCfg.Set(d.U8())
+		case AttrLinkmodesMasterSlaveState:
+			v.MasterSlaveState.Set(d.U8())
+		case AttrLinkmodesLanes:
+			v.Lanes.Set(d.U32())
+		case AttrLinkmodesRateMatching:
+			v.RateMatching.Set(d.U8())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set linkstate from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinkstateGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinkstateGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinkstateGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesLinkstate)
+	for d.Next() {
+		switch d.Type() {
+		case AttrLinkstateHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set linkstate from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinkstateGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinkstateGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinkstateGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesLinkstate)
+	for d.Next() {
+		switch d.Type() {
+		case AttrLinkstateHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set debug from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DebugGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DebugGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DebugGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDebug)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDebugHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set debug from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DebugGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = DebugGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DebugGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDebug)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDebugHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set debug from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DebugSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DebugSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DebugSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDebug)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDebugHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrDebugMsgmask:
+			if v.Msgmask == nil {
+				v.Msgmask = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Msgmask.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set wol from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *WolGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = WolGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *WolGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesWol)
+	for d.Next() {
+		switch d.Type() {
+		case AttrWolHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set wol from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *WolGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = WolGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *WolGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesWol)
+	for d.Next() {
+		switch d.Type() {
+		case AttrWolHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set wol from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *WolSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = WolSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *WolSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesWol)
+	for d.Next() {
+		switch d.Type() {
+		case AttrWolHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrWolModes:
+			if v.Modes == nil {
+				v.Modes = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Modes.decode(&nd)
+		case AttrWolSopass:
+			v.Sopass = bytes.Clone(d.Bytes())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set features from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *FeaturesGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = FeaturesGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *FeaturesGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFeatures)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFeaturesHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set features from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *FeaturesGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = FeaturesGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *FeaturesGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFeatures)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFeaturesHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set features from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *FeaturesSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = FeaturesSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *FeaturesSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFeatures)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFeaturesHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrFeaturesHw:
+			if v.Hw == nil {
+				v.Hw = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Hw.decode(&nd)
+		case AttrFeaturesWanted:
+			if v.Wanted == nil {
+				v.Wanted = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Wanted.decode(&nd)
+		case AttrFeaturesActive:
+			if v.Active == nil {
+				v.Active = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Active.decode(&nd)
+		case AttrFeaturesNochange:
+			if v.Nochange == nil {
+				v.Nochange = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Nochange.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set privflags from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PrivflagsGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PrivflagsGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PrivflagsGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPrivflags)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPrivflagsHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set privflags from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PrivflagsGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PrivflagsGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PrivflagsGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPrivflags)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPrivflagsHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set privflags from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PrivflagsSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PrivflagsSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PrivflagsSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPrivflags)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPrivflagsHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrPrivflagsFlags:
+			if v.Flags == nil {
+				v.Flags = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Flags.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set rings from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RingsGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = RingsGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RingsGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesRings)
+	for d.Next() {
+		switch d.Type() {
+		case AttrRingsHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set rings from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RingsGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = RingsGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RingsGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesRings)
+	for d.Next() {
+		switch d.Type() {
+		case AttrRingsHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set rings from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RingsSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = RingsSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RingsSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesRings)
+	for d.Next() {
+		switch d.Type() {
+		case AttrRingsHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrRingsRxMax:
+			v.RxMax.Set(d.U32())
+		case AttrRingsRxMiniMax:
+			v.RxMiniMax.Set(d.U32())
+		case AttrRingsRxJumboMax:
+			v.RxJumboMax.Set(d.U32())
+		case AttrRingsTxMax:
+			v.TxMax.Set(d.U32())
+		case AttrRingsRx:
+			v.Rx.Set(d.U32())
+		case AttrRingsRxMini:
+			v.RxMini.Set(d.U32())
+		case AttrRingsRxJumbo:
+			v.RxJumbo.Set(d.U32())
+		case AttrRingsTx:
+			v.Tx.Set(d.U32())
+		case AttrRingsRxBufLen:
+			v.RxBufLen.Set(d.U32())
+		case AttrRingsTCPDataSplit:
+			v.TCPDataSplit.Set(TCPDataSplit(d.U8()))
+		case AttrRingsCqeSize:
+			v.CqeSize.Set(d.U32())
+		case AttrRingsTxPush:
+			v.TxPush.Set(d.U8())
+		case AttrRingsRxPush:
+			v.RxPush.Set(d.U8())
+		case AttrRingsTxPushBufLen:
+			v.TxPushBufLen.Set(d.U32())
+		case AttrRingsTxPushBufLenMax:
+			v.TxPushBufLenMax.Set(d.U32())
+		case AttrRingsHdsThresh:
+			v.HdsThresh.Set(d.U32())
+		case AttrRingsHdsThreshMax:
+			v.HdsThreshMax.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set channels from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ChannelsGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ChannelsGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ChannelsGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesChannels)
+	for d.Next() {
+		switch d.Type() {
+		case AttrChannelsHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set channels from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ChannelsGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = ChannelsGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ChannelsGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesChannels)
+	for d.Next() {
+		switch d.Type() {
+		case AttrChannelsHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set channels from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ChannelsSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ChannelsSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ChannelsSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesChannels)
+	for d.Next() {
+		switch d.Type() {
+		case AttrChannelsHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrChannelsRxMax:
+			v.RxMax.Set(d.U32())
+		case AttrChannelsTxMax:
+			v.TxMax.Set(d.U32())
+		case AttrChannelsOtherMax:
+			v.OtherMax.Set(d.U32())
+		case AttrChannelsCombinedMax:
+			v.CombinedMax.Set(d.U32())
+		case AttrChannelsRxCount:
+			v.RxCount.Set(d.U32())
+		case AttrChannelsTxCount:
+			v.TxCount.Set(d.U32())
+		case AttrChannelsOtherCount:
+			v.OtherCount.Set(d.U32())
+		case AttrChannelsCombinedCount:
+			v.CombinedCount.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set coalesce from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CoalesceGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = CoalesceGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CoalesceGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesCoalesce)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCoalesceHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set coalesce from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CoalesceGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = CoalesceGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CoalesceGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesCoalesce)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCoalesceHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set coalesce from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CoalesceSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = CoalesceSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CoalesceSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesCoalesce)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCoalesceHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrCoalesceRxUsecs:
+			v.RxUsecs.Set(d.U32())
+		case AttrCoalesceRxMaxFrames:
+			v.RxMaxFrames.Set(d.U32())
+		case AttrCoalesceRxUsecsIrq:
+			v.RxUsecsIrq.Set(d.U32())
+		case AttrCoalesceRxMaxFramesIrq:
+			v.RxMaxFramesIrq.Set(d.U32())
+		case AttrCoalesceTxUsecs:
+			v.TxUsecs.Set(d.U32())
+		case AttrCoalesceTxMaxFrames:
+			v.TxMaxFrames.Set(d.U32())
+		case AttrCoalesceTxUsecsIrq:
+			v.TxUsecsIrq.Set(d.U32())
+		case AttrCoalesceTxMaxFramesIrq:
+			v.TxMaxFramesIrq.Set(d.U32())
+		case AttrCoalesceStatsBlockUsecs:
+			v.StatsBlockUsecs.Set(d.U32())
+		case AttrCoalesceUseAdaptiveRx:
+			v.UseAdaptiveRx.Set(d.U8())
+		case AttrCoalesceUseAdaptiveTx:
+			v.UseAdaptiveTx.Set(d.U8())
+		case AttrCoalescePktRateLow:
+			v.PktRateLow.Set(d.U32())
+		case AttrCoalesceRxUsecsLow:
+			v.RxUsecsLow.Set(d.U32())
+		case AttrCoalesceRxMaxFramesLow:
+			v.RxMaxFramesLow.Set(d.U32())
+		case AttrCoalesceTxUsecsLow:
+			v.TxUsecsLow.Set(d.U32())
+		case AttrCoalesceTxMaxFramesLow:
+			v.TxMaxFramesLow.Set(d.U32())
+		case AttrCoalescePktRateHigh:
+			v.PktRateHigh.Set(d.U32())
+		case AttrCoalesceRxUsecsHigh:
+			v.RxUsecsHigh.Set(d.U32())
+		case AttrCoalesceRxMaxFramesHigh:
+			v.RxMaxFramesHigh.Set(d.U32())
+		case AttrCoalesceTxUsecsHigh:
+			v.TxUsecsHigh.Set(d.U32())
+		case AttrCoalesceTxMaxFramesHigh:
+			v.TxMaxFramesHigh.Set(d.U32())
+		case AttrCoalesceRateSampleInterval:
+			v.RateSampleInterval.Set(d.U32())
+		case AttrCoalesceUseCqeModeTx:
+			v.UseCqeModeTx.Set(d.U8())
+		case AttrCoalesceUseCqeModeRx:
+			v.UseCqeModeRx.Set(d.U8())
+		case AttrCoalesceTxAggrMaxBytes:
+			v.TxAggrMaxBytes.Set(d.U32())
+		case AttrCoalesceTxAggrMaxFrames:
+			v.TxAggrMaxFrames.Set(d.U32())
+		case AttrCoalesceTxAggrTimeUsecs:
+			v.TxAggrTimeUsecs.Set(d.U32())
+		case AttrCoalesceRxProfile:
+			if v.RxProfile == nil {
+				v.RxProfile = new(Profile)
+			}
+			nd := d.Nested()
+			v.RxProfile.decode(&nd)
+		case AttrCoalesceTxProfile:
+			if v.TxProfile == nil {
+				v.TxProfile = new(Profile)
+			}
+			nd := d.Nested()
+			v.TxProfile.decode(&nd)
+		case AttrCoalesceRxCqeFrames:
+			v.RxCqeFrames.Set(d.U32())
+		case AttrCoalesceRxCqeNsecs:
+			v.RxCqeNsecs.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pause from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PauseGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PauseGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PauseGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPause)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPauseHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pause from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PauseGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PauseGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PauseGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPause)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPauseHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pause from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PauseSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PauseSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PauseSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPause)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPauseHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrPauseAutoneg:
+			v.Autoneg.Set(d.U8())
+		case AttrPauseRx:
+			v.Rx.Set(d.U8())
+		case AttrPauseTx:
+			v.Tx.Set(d.U8())
+		case AttrPauseStats:
+			if v.Stats == nil {
+				v.Stats = new(PauseStat)
+			}
+			nd := d.Nested()
+			v.Stats.decode(&nd)
+		case AttrPauseStatsSrc:
+			v.StatsSrc.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set eee from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *EeeGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = EeeGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *EeeGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesEee)
+	for d.Next() {
+		switch d.Type() {
+		case AttrEeeHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set eee from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *EeeGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = EeeGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *EeeGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesEee)
+	for d.Next() {
+		switch d.Type() {
+		case AttrEeeHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set eee from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *EeeSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = EeeSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *EeeSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesEee)
+	for d.Next() {
+		switch d.Type() {
+		case AttrEeeHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrEeeModesOurs:
+			if v.ModesOurs == nil {
+				v.ModesOurs = new(Bitset)
+			}
+			nd := d.Nested()
+			v.ModesOurs.decode(&nd)
+		case AttrEeeModesPeer:
+			if v.ModesPeer == nil {
+				v.ModesPeer = new(Bitset)
+			}
+			nd := d.Nested()
+			v.ModesPeer.decode(&nd)
+		case AttrEeeActive:
+			v.Active.Set(d.U8())
+		case AttrEeeEnabled:
+			v.Enabled.Set(d.U8())
+		case AttrEeeTxLpiEnabled:
+			v.TxLpiEnabled.Set(d.U8())
+		case AttrEeeTxLpiTimer:
+			v.TxLpiTimer.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set tsinfo from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TsinfoGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = TsinfoGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TsinfoGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTsinfo)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTsinfoHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrTsinfoHwtstampProvider:
+			if v.HwtstampProvider == nil {
+				v.HwtstampProvider = new(TsHwtstampProvider)
+			}
+			nd := d.Nested()
+			v.HwtstampProvider.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set tsinfo from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TsinfoGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = TsinfoGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TsinfoGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTsinfo)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTsinfoHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrTsinfoHwtstampProvider:
+			if v.HwtstampProvider == nil {
+				v.HwtstampProvider = new(TsHwtstampProvider)
+			}
+			nd := d.Nested()
+			v.HwtstampProvider.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set cable-test from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CableTestActRequest) UnmarshalAttrs(b []byte) error {
+	*v = CableTestActRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CableTestActRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesCableTest)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCableTestHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set cable-test-tdr from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CableTestTdrActRequest) UnmarshalAttrs(b []byte) error {
+	*v = CableTestTdrActRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CableTestTdrActRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesCableTestTdr)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCableTestTdrHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set tunnel-info from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TunnelInfoGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = TunnelInfoGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TunnelInfoGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTunnelInfo)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTunnelInfoHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set tunnel-info from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TunnelInfoGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = TunnelInfoGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TunnelInfoGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTunnelInfo)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTunnelInfoHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set fec from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *FecGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = FecGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *FecGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFec)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFecHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set fec from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *FecGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = FecGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *FecGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFec)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFecHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set fec from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *FecSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = FecSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *FecSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFec)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFecHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrFecModes:
+			if v.Modes == nil {
+				v.Modes = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Modes.decode(&nd)
+		case AttrFecAuto:
+			v.Auto.Set(d.U8())
+		case AttrFecActive:
+			v.Active.Set(d.U32())
+		case AttrFecStats:
+			if v.Stats == nil {
+				v.Stats = new(FecStat)
+			}
+			nd := d.Nested()
+			v.Stats.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set module-eeprom from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ModuleEepromGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ModuleEepromGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ModuleEepromGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesModuleEeprom)
+	for d.Next() {
+		switch d.Type() {
+		case AttrModuleEepromHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrModuleEepromOffset:
+			v.Offset.Set(d.U32())
+		case AttrModuleEepromLength:
+			v.Length.Set(d.U32())
+		case AttrModuleEepromPage:
+			v.Page.Set(d.U8())
+		case AttrModuleEepromBank:
+			v.Bank.Set(d.U8())
+		case AttrModuleEepromI2cAddress:
+			v.I2cAddress.Set(d.U8())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set module-eeprom from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ModuleEepromGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = ModuleEepromGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ModuleEepromGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesModuleEeprom)
+	for d.Next() {
+		switch d.Type() {
+		case AttrModuleEepromHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrModuleEepromOffset:
+			v.Offset.Set(d.U32())
+		case AttrModuleEepromLength:
+			v.Length.Set(d.U32())
+		case AttrModuleEepromPage:
+			v.Page.Set(d.U8())
+		case AttrModuleEepromBank:
+			v.Bank.Set(d.U8())
+		case AttrModuleEepromI2cAddress:
+			v.I2cAddress.Set(d.U8())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set stats from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *StatsGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = StatsGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *StatsGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesStats)
+	for d.Next() {
+		switch d.Type() {
+		case AttrStatsHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrStatsGroups:
+			if v.Groups == nil {
+				v.Groups = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Groups.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set stats from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *StatsGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = StatsGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *StatsGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesStats)
+	for d.Next() {
+		switch d.Type() {
+		case AttrStatsHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrStatsGroups:
+			if v.Groups == nil {
+				v.Groups = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Groups.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set phc-vclocks from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PhcVclocksGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PhcVclocksGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PhcVclocksGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPhcVclocks)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPhcVclocksHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set phc-vclocks from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PhcVclocksGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PhcVclocksGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PhcVclocksGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPhcVclocks)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPhcVclocksHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set module from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ModuleGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ModuleGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ModuleGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesModule)
+	for d.Next() {
+		switch d.Type() {
+		case AttrModuleHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set module from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ModuleGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = ModuleGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ModuleGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesModule)
+	for d.Next() {
+		switch d.Type() {
+		case AttrModuleHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set module from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ModuleSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ModuleSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ModuleSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesModule)
+	for d.Next() {
+		switch d.Type() {
+		case AttrModuleHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrModulePowerModePolicy:
+			v.PowerModePolicy.Set(d.U8())
+		case AttrModulePowerMode:
+			v.PowerMode.Set(d.U8())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pse from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PseGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PseGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PseGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPse)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPseHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pse from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PseGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PseGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PseGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPse)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPseHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pse from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PseSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PseSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PseSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPse)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPseHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrPsePodlPseAdminControl:
+			v.PodlPseAdminControl.Set(d.U32())
+		case AttrPseC33PseAdminControl:
+			v.C33PseAdminControl.Set(d.U32())
+		case AttrPseC33PseAvailPwLimit:
+			v.C33PseAvailPwLimit.Set(d.U32())
+		case AttrPsePsePrio:
+			v.PsePrio.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set rss from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RssGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = RssGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RssGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesRss)
+	for d.Next() {
+		switch d.Type() {
+		case AttrRssHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrRssContext:
+			v.Context.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set rss from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RssGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = RssGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RssGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesRss)
+	for d.Next() {
+		switch d.Type() {
+		case AttrRssHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrRssStartContext:
+			v.StartContext.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set plca from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PlcaGetCfgRequest) UnmarshalAttrs(b []byte) error {
+	*v = PlcaGetCfgRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PlcaGetCfgRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPlca)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPlcaHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set plca from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PlcaGetCfgDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PlcaGetCfgDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PlcaGetCfgDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPlca)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPlcaHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set plca from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PlcaSetCfgRequest) UnmarshalAttrs(b []byte) error {
+	*v = PlcaSetCfgRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PlcaSetCfgRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPlca)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPlcaHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrPlcaVersion:
+			v.Version.Set(d.U16())
+		case AttrPlcaEnabled:
+			v.Enabled.Set(d.U8())
+		case AttrPlcaStatus:
+			v.Status.Set(d.U8())
+		case AttrPlcaNodeCnt:
+			v.NodeCnt.Set(d.U32())
+		case AttrPlcaNodeID:
+			v.NodeID.Set(d.U32())
+		case AttrPlcaToTmr:
+			v.ToTmr.Set(d.U32())
+		case AttrPlcaBurstCnt:
+			v.BurstCnt.Set(d.U32())
+		case AttrPlcaBurstTmr:
+			v.BurstTmr.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set plca from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PlcaGetStatusRequest) UnmarshalAttrs(b []byte) error {
+	*v = PlcaGetStatusRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PlcaGetStatusRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPlca)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPlcaHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set plca from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PlcaGetStatusDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PlcaGetStatusDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PlcaGetStatusDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPlca)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPlcaHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set mm from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *MmGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = MmGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *MmGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesMm)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMmHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set mm from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *MmGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = MmGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *MmGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesMm)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMmHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set mm from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *MmSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = MmSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *MmSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesMm)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMmHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrMmPmacEnabled:
+			v.PmacEnabled.Set(d.U8())
+		case AttrMmTxEnabled:
+			v.TxEnabled.Set(d.U8())
+		case AttrMmTxMinFragSize:
+			v.TxMinFragSize.Set(d.U32())
+		case AttrMmVerifyEnabled:
+			v.VerifyEnabled.Set(d.U8())
+		case AttrMmVerifyTime:
+			v.VerifyTime.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set module-fw-flash from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ModuleFwFlashActRequest) UnmarshalAttrs(b []byte) error {
+	*v = ModuleFwFlashActRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ModuleFwFlashActRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesModuleFwFlash)
+	for d.Next() {
+		switch d.Type() {
+		case AttrModuleFwFlashHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrModuleFwFlashFileName:
+			v.FileName.Set(d.String())
+		case AttrModuleFwFlashPassword:
+			v.Password.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set phy from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PhyGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PhyGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PhyGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPhy)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPhyHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set phy from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PhyGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PhyGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PhyGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPhy)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPhyHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set tsconfig from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TsconfigGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = TsconfigGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TsconfigGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTsconfig)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTsconfigHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set tsconfig from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TsconfigGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = TsconfigGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TsconfigGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTsconfig)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTsconfigHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set tsconfig from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TsconfigSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = TsconfigSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TsconfigSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTsconfig)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTsconfigHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrTsconfigHwtstampProvider:
+			if v.HwtstampProvider == nil {
+				v.HwtstampProvider = new(TsHwtstampProvider)
+			}
+			nd := d.Nested()
+			v.HwtstampProvider.decode(&nd)
+		case AttrTsconfigTxTypes:
+			if v.TxTypes == nil {
+				v.TxTypes = new(Bitset)
+			}
+			nd := d.Nested()
+			v.TxTypes.decode(&nd)
+		case AttrTsconfigRxFilters:
+			if v.RxFilters == nil {
+				v.RxFilters = new(Bitset)
+			}
+			nd := d.Nested()
+			v.RxFilters.decode(&nd)
+		case AttrTsconfigHwtstampFlags:
+			if v.HwtstampFlags == nil {
+				v.HwtstampFlags = new(Bitset)
+			}
+			nd := d.Nested()
+			v.HwtstampFlags.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set rss from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RssSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = RssSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RssSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesRss)
+	for d.Next() {
+		switch d.Type() {
+		case AttrRssHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrRssContext:
+			v.Context.Set(d.U32())
+		case AttrRssHfunc:
+			v.Hfunc.Set(d.U32())
+		case AttrRssIndir:
+			v.Indir = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
+		case AttrRssHkey:
+			v.Hkey = bytes.Clone(d.Bytes())
+		case AttrRssInputXfrm:
+			v.InputXfrm.Set(InputXfrm(d.U32()))
+		case AttrRssFlowHash:
+			if v.FlowHash == nil {
+				v.FlowHash = new(Flow)
+			}
+			nd := d.Nested()
+			v.FlowHash.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set rss from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RssCreateActRequest) UnmarshalAttrs(b []byte) error {
+	*v = RssCreateActRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RssCreateActRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesRss)
+	for d.Next() {
+		switch d.Type() {
+		case AttrRssHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrRssContext:
+			v.Context.Set(d.U32())
+		case AttrRssHfunc:
+			v.Hfunc.Set(d.U32())
+		case AttrRssIndir:
+			v.Indir = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
+		case AttrRssHkey:
+			v.Hkey = bytes.Clone(d.Bytes())
+		case AttrRssInputXfrm:
+			v.InputXfrm.Set(InputXfrm(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set rss from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RssDeleteActRequest) UnmarshalAttrs(b []byte) error {
+	*v = RssDeleteActRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RssDeleteActRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesRss)
+	for d.Next() {
+		switch d.Type() {
+		case AttrRssHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrRssContext:
+			v.Context.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set mse from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *MseGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = MseGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *MseGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesMse)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMseHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set mse from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *MseGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = MseGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *MseGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesMse)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMseHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *Strset) decodeMessage(b []byte) error {

@@ -2432,3 +2432,2220 @@ func (v *Mse) encode(e *attrs.Encoder) error {
 	}
 	return nil
 }
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *StrsetGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *StrsetGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrStrsetHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Stringsets != nil {
+		n := e.Nest(AttrStrsetStringsets)
+		if err := v.Stringsets.encode(e); err != nil {
+			return attrs.WithPath(err, "stringsets")
+		}
+		e.End(n)
+	}
+	if v.CountsOnly {
+		e.Flag(AttrStrsetCountsOnly)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *StrsetGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *StrsetGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrStrsetHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Stringsets != nil {
+		n := e.Nest(AttrStrsetStringsets)
+		if err := v.Stringsets.encode(e); err != nil {
+			return attrs.WithPath(err, "stringsets")
+		}
+		e.End(n)
+	}
+	if v.CountsOnly {
+		e.Flag(AttrStrsetCountsOnly)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinkinfoGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinkinfoGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrLinkinfoHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinkinfoGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinkinfoGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrLinkinfoHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinkinfoSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinkinfoSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrLinkinfoHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Port.Valid {
+		e.U8(AttrLinkinfoPort, v.Port.Value)
+	}
+	if v.Phyaddr.Valid {
+		e.U8(AttrLinkinfoPhyaddr, v.Phyaddr.Value)
+	}
+	if v.TpMdix.Valid {
+		e.U8(AttrLinkinfoTpMdix, v.TpMdix.Value)
+	}
+	if v.TpMdixCtrl.Valid {
+		e.U8(AttrLinkinfoTpMdixCtrl, v.TpMdixCtrl.Value)
+	}
+	if v.Transceiver.Valid {
+		e.U8(AttrLinkinfoTransceiver, v.Transceiver.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinkmodesGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinkmodesGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrLinkmodesHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinkmodesGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinkmodesGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrLinkmodesHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinkmodesSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinkmodesSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrLinkmodesHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Autoneg.Valid {
+		e.U8(AttrLinkmodesAutoneg, v.Autoneg.Value)
+	}
+	if v.Ours != nil {
+		n := e.Nest(AttrLinkmodesOurs)
+		if err := v.Ours.encode(e); err != nil {
+			return attrs.WithPath(err, "ours")
+		}
+		e.End(n)
+	}
+	if v.Peer != nil {
+		n := e.Nest(AttrLinkmodesPeer)
+		if err := v.Peer.encode(e); err != nil {
+			return attrs.WithPath(err, "peer")
+		}
+		e.End(n)
+	}
+	if v.Speed.Valid {
+		e.U32(AttrLinkmodesSpeed, v.Speed.Value)
+	}
+	if v.Duplex.Valid {
+		e.U8(AttrLinkmodesDuplex, v.Duplex.Value)
+	}
+	if v.MasterSlaveCfg.Valid {
+		e.U8(AttrLinkmodesMasterSlaveCfg, v.MasterSlaveCfg.Value)
+	}
+	if v.MasterSlaveState.Valid {
+		e.U8(AttrLinkmodesMasterSlaveState, v.MasterSlaveState.Value)
+	}
+	if v.Lanes.Valid {
+		e.U32(AttrLinkmodesLanes, v.Lanes.Value)
+	}
+	if v.RateMatching.Valid {
+		e.U8(AttrLinkmodesRateMatching, v.RateMatching.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinkstateGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinkstateGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrLinkstateHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinkstateGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinkstateGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrLinkstateHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DebugGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DebugGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrDebugHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DebugGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DebugGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrDebugHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DebugSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DebugSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrDebugHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Msgmask != nil {
+		n := e.Nest(AttrDebugMsgmask)
+		if err := v.Msgmask.encode(e); err != nil {
+			return attrs.WithPath(err, "msgmask")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *WolGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *WolGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrWolHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *WolGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *WolGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrWolHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *WolSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *WolSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrWolHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Modes != nil {
+		n := e.Nest(AttrWolModes)
+		if err := v.Modes.encode(e); err != nil {
+			return attrs.WithPath(err, "modes")
+		}
+		e.End(n)
+	}
+	if v.Sopass != nil {
+		e.Binary(AttrWolSopass, v.Sopass)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *FeaturesGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *FeaturesGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrFeaturesHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *FeaturesGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *FeaturesGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrFeaturesHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *FeaturesSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *FeaturesSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrFeaturesHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Hw != nil {
+		n := e.Nest(AttrFeaturesHw)
+		if err := v.Hw.encode(e); err != nil {
+			return attrs.WithPath(err, "hw")
+		}
+		e.End(n)
+	}
+	if v.Wanted != nil {
+		n := e.Nest(AttrFeaturesWanted)
+		if err := v.Wanted.encode(e); err != nil {
+			return attrs.WithPath(err, "wanted")
+		}
+		e.End(n)
+	}
+	if v.Active != nil {
+		n := e.Nest(AttrFeaturesActive)
+		if err := v.Active.encode(e); err != nil {
+			return attrs.WithPath(err, "active")
+		}
+		e.End(n)
+	}
+	if v.Nochange != nil {
+		n := e.Nest(AttrFeaturesNochange)
+		if err := v.Nochange.encode(e); err != nil {
+			return attrs.WithPath(err, "nochange")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PrivflagsGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PrivflagsGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPrivflagsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PrivflagsGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PrivflagsGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPrivflagsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PrivflagsSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PrivflagsSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPrivflagsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Flags != nil {
+		n := e.Nest(AttrPrivflagsFlags)
+		if err := v.Flags.encode(e); err != nil {
+			return attrs.WithPath(err, "flags")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RingsGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RingsGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrRingsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RingsGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RingsGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrRingsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RingsSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RingsSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrRingsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.RxMax.Valid {
+		e.U32(AttrRingsRxMax, v.RxMax.Value)
+	}
+	if v.RxMiniMax.Valid {
+		e.U32(AttrRingsRxMiniMax, v.RxMiniMax.Value)
+	}
+	if v.RxJumboMax.Valid {
+		e.U32(AttrRingsRxJumboMax, v.RxJumboMax.Value)
+	}
+	if v.TxMax.Valid {
+		e.U32(AttrRingsTxMax, v.TxMax.Value)
+	}
+	if v.Rx.Valid {
+		e.U32(AttrRingsRx, v.Rx.Value)
+	}
+	if v.RxMini.Valid {
+		e.U32(AttrRingsRxMini, v.RxMini.Value)
+	}
+	if v.RxJumbo.Valid {
+		e.U32(AttrRingsRxJumbo, v.RxJumbo.Value)
+	}
+	if v.Tx.Valid {
+		e.U32(AttrRingsTx, v.Tx.Value)
+	}
+	if v.RxBufLen.Valid {
+		e.U32(AttrRingsRxBufLen, v.RxBufLen.Value)
+	}
+	if v.TCPDataSplit.Valid {
+		e.U8(AttrRingsTCPDataSplit, uint8(v.TCPDataSplit.Value))
+	}
+	if v.CqeSize.Valid {
+		e.U32(AttrRingsCqeSize, v.CqeSize.Value)
+	}
+	if v.TxPush.Valid {
+		e.U8(AttrRingsTxPush, v.TxPush.Value)
+	}
+	if v.RxPush.Valid {
+		e.U8(AttrRingsRxPush, v.RxPush.Value)
+	}
+	if v.TxPushBufLen.Valid {
+		e.U32(AttrRingsTxPushBufLen, v.TxPushBufLen.Value)
+	}
+	if v.TxPushBufLenMax.Valid {
+		e.U32(AttrRingsTxPushBufLenMax, v.TxPushBufLenMax.Value)
+	}
+	if v.HdsThresh.Valid {
+		e.U32(AttrRingsHdsThresh, v.HdsThresh.Value)
+	}
+	if v.HdsThreshMax.Valid {
+		e.U32(AttrRingsHdsThreshMax, v.HdsThreshMax.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ChannelsGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ChannelsGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrChannelsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ChannelsGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ChannelsGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrChannelsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ChannelsSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ChannelsSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrChannelsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.RxMax.Valid {
+		e.U32(AttrChannelsRxMax, v.RxMax.Value)
+	}
+	if v.TxMax.Valid {
+		e.U32(AttrChannelsTxMax, v.TxMax.Value)
+	}
+	if v.OtherMax.Valid {
+		e.U32(AttrChannelsOtherMax, v.OtherMax.Value)
+	}
+	if v.CombinedMax.Valid {
+		e.U32(AttrChannelsCombinedMax, v.CombinedMax.Value)
+	}
+	if v.RxCount.Valid {
+		e.U32(AttrChannelsRxCount, v.RxCount.Value)
+	}
+	if v.TxCount.Valid {
+		e.U32(AttrChannelsTxCount, v.TxCount.Value)
+	}
+	if v.OtherCount.Valid {
+		e.U32(AttrChannelsOtherCount, v.OtherCount.Value)
+	}
+	if v.CombinedCount.Valid {
+		e.U32(AttrChannelsCombinedCount, v.CombinedCount.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *CoalesceGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *CoalesceGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrCoalesceHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *CoalesceGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *CoalesceGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrCoalesceHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *CoalesceSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *CoalesceSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrCoalesceHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.RxUsecs.Valid {
+		e.U32(AttrCoalesceRxUsecs, v.RxUsecs.Value)
+	}
+	if v.RxMaxFrames.Valid {
+		e.U32(AttrCoalesceRxMaxFrames, v.RxMaxFrames.Value)
+	}
+	if v.RxUsecsIrq.Valid {
+		e.U32(AttrCoalesceRxUsecsIrq, v.RxUsecsIrq.Value)
+	}
+	if v.RxMaxFramesIrq.Valid {
+		e.U32(AttrCoalesceRxMaxFramesIrq, v.RxMaxFramesIrq.Value)
+	}
+	if v.TxUsecs.Valid {
+		e.U32(AttrCoalesceTxUsecs, v.TxUsecs.Value)
+	}
+	if v.TxMaxFrames.Valid {
+		e.U32(AttrCoalesceTxMaxFrames, v.TxMaxFrames.Value)
+	}
+	if v.TxUsecsIrq.Valid {
+		e.U32(AttrCoalesceTxUsecsIrq, v.TxUsecsIrq.Value)
+	}
+	if v.TxMaxFramesIrq.Valid {
+		e.U32(AttrCoalesceTxMaxFramesIrq, v.TxMaxFramesIrq.Value)
+	}
+	if v.StatsBlockUsecs.Valid {
+		e.U32(AttrCoalesceStatsBlockUsecs, v.StatsBlockUsecs.Value)
+	}
+	if v.UseAdaptiveRx.Valid {
+		e.U8(AttrCoalesceUseAdaptiveRx, v.UseAdaptiveRx.Value)
+	}
+	if v.UseAdaptiveTx.Valid {
+		e.U8(AttrCoalesceUseAdaptiveTx, v.UseAdaptiveTx.Value)
+	}
+	if v.PktRateLow.Valid {
+		e.U32(AttrCoalescePktRateLow, v.PktRateLow.Value)
+	}
+	if v.RxUsecsLow.Valid {
+		e.U32(AttrCoalesceRxUsecsLow, v.RxUsecsLow.Value)
+	}
+	if v.RxMaxFramesLow.Valid {
+		e.U32(AttrCoalesceRxMaxFramesLow, v.RxMaxFramesLow.Value)
+	}
+	if v.TxUsecsLow.Valid {
+		e.U32(AttrCoalesceTxUsecsLow, v.TxUsecsLow.Value)
+	}
+	if v.TxMaxFramesLow.Valid {
+		e.U32(AttrCoalesceTxMaxFramesLow, v.TxMaxFramesLow.Value)
+	}
+	if v.PktRateHigh.Valid {
+		e.U32(AttrCoalescePktRateHigh, v.PktRateHigh.Value)
+	}
+	if v.RxUsecsHigh.Valid {
+		e.U32(AttrCoalesceRxUsecsHigh, v.RxUsecsHigh.Value)
+	}
+	if v.RxMaxFramesHigh.Valid {
+		e.U32(AttrCoalesceRxMaxFramesHigh, v.RxMaxFramesHigh.Value)
+	}
+	if v.TxUsecsHigh.Valid {
+		e.U32(AttrCoalesceTxUsecsHigh, v.TxUsecsHigh.Value)
+	}
+	if v.TxMaxFramesHigh.Valid {
+		e.U32(AttrCoalesceTxMaxFramesHigh, v.TxMaxFramesHigh.Value)
+	}
+	if v.RateSampleInterval.Valid {
+		e.U32(AttrCoalesceRateSampleInterval, v.RateSampleInterval.Value)
+	}
+	if v.UseCqeModeTx.Valid {
+		e.U8(AttrCoalesceUseCqeModeTx, v.UseCqeModeTx.Value)
+	}
+	if v.UseCqeModeRx.Valid {
+		e.U8(AttrCoalesceUseCqeModeRx, v.UseCqeModeRx.Value)
+	}
+	if v.TxAggrMaxBytes.Valid {
+		e.U32(AttrCoalesceTxAggrMaxBytes, v.TxAggrMaxBytes.Value)
+	}
+	if v.TxAggrMaxFrames.Valid {
+		e.U32(AttrCoalesceTxAggrMaxFrames, v.TxAggrMaxFrames.Value)
+	}
+	if v.TxAggrTimeUsecs.Valid {
+		e.U32(AttrCoalesceTxAggrTimeUsecs, v.TxAggrTimeUsecs.Value)
+	}
+	if v.RxProfile != nil {
+		n := e.Nest(AttrCoalesceRxProfile)
+		if err := v.RxProfile.encode(e); err != nil {
+			return attrs.WithPath(err, "rx-profile")
+		}
+		e.End(n)
+	}
+	if v.TxProfile != nil {
+		n := e.Nest(AttrCoalesceTxProfile)
+		if err := v.TxProfile.encode(e); err != nil {
+			return attrs.WithPath(err, "tx-profile")
+		}
+		e.End(n)
+	}
+	if v.RxCqeFrames.Valid {
+		e.U32(AttrCoalesceRxCqeFrames, v.RxCqeFrames.Value)
+	}
+	if v.RxCqeNsecs.Valid {
+		e.U32(AttrCoalesceRxCqeNsecs, v.RxCqeNsecs.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PauseGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PauseGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPauseHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PauseGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PauseGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPauseHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PauseSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PauseSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPauseHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Autoneg.Valid {
+		e.U8(AttrPauseAutoneg, v.Autoneg.Value)
+	}
+	if v.Rx.Valid {
+		e.U8(AttrPauseRx, v.Rx.Value)
+	}
+	if v.Tx.Valid {
+		e.U8(AttrPauseTx, v.Tx.Value)
+	}
+	if v.Stats != nil {
+		n := e.Nest(AttrPauseStats)
+		if err := v.Stats.encode(e); err != nil {
+			return attrs.WithPath(err, "stats")
+		}
+		e.End(n)
+	}
+	if v.StatsSrc.Valid {
+		e.U32(AttrPauseStatsSrc, v.StatsSrc.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *EeeGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *EeeGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrEeeHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *EeeGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *EeeGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrEeeHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *EeeSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *EeeSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrEeeHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.ModesOurs != nil {
+		n := e.Nest(AttrEeeModesOurs)
+		if err := v.ModesOurs.encode(e); err != nil {
+			return attrs.WithPath(err, "modes-ours")
+		}
+		e.End(n)
+	}
+	if v.ModesPeer != nil {
+		n := e.Nest(AttrEeeModesPeer)
+		if err := v.ModesPeer.encode(e); err != nil {
+			return attrs.WithPath(err, "modes-peer")
+		}
+		e.End(n)
+	}
+	if v.Active.Valid {
+		e.U8(AttrEeeActive, v.Active.Value)
+	}
+	if v.Enabled.Valid {
+		e.U8(AttrEeeEnabled, v.Enabled.Value)
+	}
+	if v.TxLpiEnabled.Valid {
+		e.U8(AttrEeeTxLpiEnabled, v.TxLpiEnabled.Value)
+	}
+	if v.TxLpiTimer.Valid {
+		e.U32(AttrEeeTxLpiTimer, v.TxLpiTimer.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TsinfoGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TsinfoGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrTsinfoHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.HwtstampProvider != nil {
+		n := e.Nest(AttrTsinfoHwtstampProvider)
+		if err := v.HwtstampProvider.encode(e); err != nil {
+			return attrs.WithPath(err, "hwtstamp-provider")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TsinfoGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TsinfoGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrTsinfoHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.HwtstampProvider != nil {
+		n := e.Nest(AttrTsinfoHwtstampProvider)
+		if err := v.HwtstampProvider.encode(e); err != nil {
+			return attrs.WithPath(err, "hwtstamp-provider")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *CableTestActRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *CableTestActRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrCableTestHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *CableTestTdrActRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *CableTestTdrActRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrCableTestTdrHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TunnelInfoGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TunnelInfoGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrTunnelInfoHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TunnelInfoGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TunnelInfoGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrTunnelInfoHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *FecGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *FecGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrFecHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *FecGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *FecGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrFecHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *FecSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *FecSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrFecHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Modes != nil {
+		n := e.Nest(AttrFecModes)
+		if err := v.Modes.encode(e); err != nil {
+			return attrs.WithPath(err, "modes")
+		}
+		e.End(n)
+	}
+	if v.Auto.Valid {
+		e.U8(AttrFecAuto, v.Auto.Value)
+	}
+	if v.Active.Valid {
+		e.U32(AttrFecActive, v.Active.Value)
+	}
+	if v.Stats != nil {
+		n := e.Nest(AttrFecStats)
+		if err := v.Stats.encode(e); err != nil {
+			return attrs.WithPath(err, "stats")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ModuleEepromGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ModuleEepromGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrModuleEepromHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Offset.Valid {
+		e.U32(AttrModuleEepromOffset, v.Offset.Value)
+	}
+	if v.Length.Valid {
+		e.U32(AttrModuleEepromLength, v.Length.Value)
+	}
+	if v.Page.Valid {
+		e.U8(AttrModuleEepromPage, v.Page.Value)
+	}
+	if v.Bank.Valid {
+		e.U8(AttrModuleEepromBank, v.Bank.Value)
+	}
+	if v.I2cAddress.Valid {
+		e.U8(AttrModuleEepromI2cAddress, v.I2cAddress.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ModuleEepromGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ModuleEepromGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrModuleEepromHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Offset.Valid {
+		e.U32(AttrModuleEepromOffset, v.Offset.Value)
+	}
+	if v.Length.Valid {
+		e.U32(AttrModuleEepromLength, v.Length.Value)
+	}
+	if v.Page.Valid {
+		e.U8(AttrModuleEepromPage, v.Page.Value)
+	}
+	if v.Bank.Valid {
+		e.U8(AttrModuleEepromBank, v.Bank.Value)
+	}
+	if v.I2cAddress.Valid {
+		e.U8(AttrModuleEepromI2cAddress, v.I2cAddress.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *StatsGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *StatsGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrStatsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Groups != nil {
+		n := e.Nest(AttrStatsGroups)
+		if err := v.Groups.encode(e); err != nil {
+			return attrs.WithPath(err, "groups")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *StatsGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *StatsGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrStatsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Groups != nil {
+		n := e.Nest(AttrStatsGroups)
+		if err := v.Groups.encode(e); err != nil {
+			return attrs.WithPath(err, "groups")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PhcVclocksGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PhcVclocksGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPhcVclocksHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PhcVclocksGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PhcVclocksGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPhcVclocksHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ModuleGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ModuleGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrModuleHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ModuleGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ModuleGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrModuleHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ModuleSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ModuleSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrModuleHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.PowerModePolicy.Valid {
+		e.U8(AttrModulePowerModePolicy, v.PowerModePolicy.Value)
+	}
+	if v.PowerMode.Valid {
+		e.U8(AttrModulePowerMode, v.PowerMode.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PseGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PseGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPseHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PseGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PseGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPseHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PseSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PseSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPseHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.PodlPseAdminControl.Valid {
+		e.U32(AttrPsePodlPseAdminControl, v.PodlPseAdminControl.Value)
+	}
+	if v.C33PseAdminControl.Valid {
+		e.U32(AttrPseC33PseAdminControl, v.C33PseAdminControl.Value)
+	}
+	if v.C33PseAvailPwLimit.Valid {
+		e.U32(AttrPseC33PseAvailPwLimit, v.C33PseAvailPwLimit.Value)
+	}
+	if v.PsePrio.Valid {
+		e.U32(AttrPsePsePrio, v.PsePrio.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RssGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RssGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrRssHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Context.Valid {
+		e.U32(AttrRssContext, v.Context.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RssGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RssGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrRssHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.StartContext.Valid {
+		e.U32(AttrRssStartContext, v.StartContext.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PlcaGetCfgRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PlcaGetCfgRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPlcaHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PlcaGetCfgDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PlcaGetCfgDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPlcaHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PlcaSetCfgRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PlcaSetCfgRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPlcaHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Version.Valid {
+		e.U16(AttrPlcaVersion, v.Version.Value)
+	}
+	if v.Enabled.Valid {
+		e.U8(AttrPlcaEnabled, v.Enabled.Value)
+	}
+	if v.Status.Valid {
+		e.U8(AttrPlcaStatus, v.Status.Value)
+	}
+	if v.NodeCnt.Valid {
+		e.U32(AttrPlcaNodeCnt, v.NodeCnt.Value)
+	}
+	if v.NodeID.Valid {
+		e.U32(AttrPlcaNodeID, v.NodeID.Value)
+	}
+	if v.ToTmr.Valid {
+		e.U32(AttrPlcaToTmr, v.ToTmr.Value)
+	}
+	if v.BurstCnt.Valid {
+		e.U32(AttrPlcaBurstCnt, v.BurstCnt.Value)
+	}
+	if v.BurstTmr.Valid {
+		e.U32(AttrPlcaBurstTmr, v.BurstTmr.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PlcaGetStatusRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PlcaGetStatusRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPlcaHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PlcaGetStatusDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PlcaGetStatusDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPlcaHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *MmGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *MmGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrMmHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *MmGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *MmGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrMmHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *MmSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *MmSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrMmHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.PmacEnabled.Valid {
+		e.U8(AttrMmPmacEnabled, v.PmacEnabled.Value)
+	}
+	if v.TxEnabled.Valid {
+		e.U8(AttrMmTxEnabled, v.TxEnabled.Value)
+	}
+	if v.TxMinFragSize.Valid {
+		e.U32(AttrMmTxMinFragSize, v.TxMinFragSize.Value)
+	}
+	if v.VerifyEnabled.Valid {
+		e.U8(AttrMmVerifyEnabled, v.VerifyEnabled.Value)
+	}
+	if v.VerifyTime.Valid {
+		e.U32(AttrMmVerifyTime, v.VerifyTime.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ModuleFwFlashActRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ModuleFwFlashActRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrModuleFwFlashHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.FileName.Valid {
+		e.String(AttrModuleFwFlashFileName, v.FileName.Value)
+	}
+	if v.Password.Valid {
+		e.U32(AttrModuleFwFlashPassword, v.Password.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PhyGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PhyGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPhyHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PhyGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PhyGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPhyHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TsconfigGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TsconfigGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrTsconfigHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TsconfigGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TsconfigGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrTsconfigHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TsconfigSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TsconfigSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrTsconfigHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.HwtstampProvider != nil {
+		n := e.Nest(AttrTsconfigHwtstampProvider)
+		if err := v.HwtstampProvider.encode(e); err != nil {
+			return attrs.WithPath(err, "hwtstamp-provider")
+		}
+		e.End(n)
+	}
+	if v.TxTypes != nil {
+		n := e.Nest(AttrTsconfigTxTypes)
+		if err := v.TxTypes.encode(e); err != nil {
+			return attrs.WithPath(err, "tx-types")
+		}
+		e.End(n)
+	}
+	if v.RxFilters != nil {
+		n := e.Nest(AttrTsconfigRxFilters)
+		if err := v.RxFilters.encode(e); err != nil {
+			return attrs.WithPath(err, "rx-filters")
+		}
+		e.End(n)
+	}
+	if v.HwtstampFlags != nil {
+		n := e.Nest(AttrTsconfigHwtstampFlags)
+		if err := v.HwtstampFlags.encode(e); err != nil {
+			return attrs.WithPath(err, "hwtstamp-flags")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RssSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RssSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrRssHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Context.Valid {
+		e.U32(AttrRssContext, v.Context.Value)
+	}
+	if v.Hfunc.Valid {
+		e.U32(AttrRssHfunc, v.Hfunc.Value)
+	}
+	if v.Indir != nil {
+		attrs.EncodeArray(e, AttrRssIndir, v.Indir, 4, attrs.HostEndian)
+	}
+	if v.Hkey != nil {
+		e.Binary(AttrRssHkey, v.Hkey)
+	}
+	if v.InputXfrm.Valid {
+		e.U32(AttrRssInputXfrm, uint32(v.InputXfrm.Value))
+	}
+	if v.FlowHash != nil {
+		n := e.Nest(AttrRssFlowHash)
+		if err := v.FlowHash.encode(e); err != nil {
+			return attrs.WithPath(err, "flow-hash")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RssCreateActRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RssCreateActRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrRssHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Context.Valid {
+		e.U32(AttrRssContext, v.Context.Value)
+	}
+	if v.Hfunc.Valid {
+		e.U32(AttrRssHfunc, v.Hfunc.Value)
+	}
+	if v.Indir != nil {
+		attrs.EncodeArray(e, AttrRssIndir, v.Indir, 4, attrs.HostEndian)
+	}
+	if v.Hkey != nil {
+		e.Binary(AttrRssHkey, v.Hkey)
+	}
+	if v.InputXfrm.Valid {
+		e.U32(AttrRssInputXfrm, uint32(v.InputXfrm.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RssDeleteActRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RssDeleteActRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrRssHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Context.Valid {
+		e.U32(AttrRssContext, v.Context.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *MseGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *MseGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrMseHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *MseGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *MseGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrMseHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}

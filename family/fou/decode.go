@@ -111,6 +111,118 @@ func (v *Fou) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set fou from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *AddRequest) UnmarshalAttrs(b []byte) error {
+	*v = AddRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *AddRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFou)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFouPort:
+			v.Port.Set(d.U16BE())
+		case AttrFouIpproto:
+			v.Ipproto.Set(d.U8())
+		case AttrFouType:
+			v.Type.Set(d.U8())
+		case AttrFouRemcsumNopartial:
+			v.RemcsumNopartial = d.Flag()
+		case AttrFouLocalV4:
+			v.LocalV4.Set(d.U32())
+		case AttrFouLocalV6:
+			v.LocalV6 = bytes.Clone(d.Bytes())
+		case AttrFouPeerV4:
+			v.PeerV4.Set(d.U32())
+		case AttrFouPeerV6:
+			v.PeerV6 = bytes.Clone(d.Bytes())
+		case AttrFouPeerPort:
+			v.PeerPort.Set(d.U16BE())
+		case AttrFouIfindex:
+			v.Ifindex.Set(d.S32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set fou from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DelRequest) UnmarshalAttrs(b []byte) error {
+	*v = DelRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DelRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFou)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFouPort:
+			v.Port.Set(d.U16BE())
+		case AttrFouAf:
+			v.Af.Set(d.U8())
+		case AttrFouLocalV4:
+			v.LocalV4.Set(d.U32())
+		case AttrFouLocalV6:
+			v.LocalV6 = bytes.Clone(d.Bytes())
+		case AttrFouPeerV4:
+			v.PeerV4.Set(d.U32())
+		case AttrFouPeerV6:
+			v.PeerV6 = bytes.Clone(d.Bytes())
+		case AttrFouPeerPort:
+			v.PeerPort.Set(d.U16BE())
+		case AttrFouIfindex:
+			v.Ifindex.Set(d.S32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set fou from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFou)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFouPort:
+			v.Port.Set(d.U16BE())
+		case AttrFouAf:
+			v.Af.Set(d.U8())
+		case AttrFouLocalV4:
+			v.LocalV4.Set(d.U32())
+		case AttrFouLocalV6:
+			v.LocalV6 = bytes.Clone(d.Bytes())
+		case AttrFouPeerV4:
+			v.PeerV4.Set(d.U32())
+		case AttrFouPeerV6:
+			v.PeerV6 = bytes.Clone(d.Bytes())
+		case AttrFouPeerPort:
+			v.PeerPort.Set(d.U16BE())
+		case AttrFouIfindex:
+			v.Ifindex.Set(d.S32())
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *Fou) decodeMessage(b []byte) error {

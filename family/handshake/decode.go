@@ -198,6 +198,65 @@ func (v *Done) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set accept from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *AcceptRequest) UnmarshalAttrs(b []byte) error {
+	*v = AcceptRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *AcceptRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAccept)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAcceptHandlerClass:
+			v.HandlerClass.Set(HandlerClass(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set done from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DoneRequest) UnmarshalAttrs(b []byte) error {
+	*v = DoneRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DoneRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDone)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrDoneRemoteAuth:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.RemoteAuth = slices.Grow(v.RemoteAuth, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrDoneStatus:
+			v.Status.Set(d.U32())
+		case AttrDoneSockfd:
+			v.Sockfd.Set(d.S32())
+		case AttrDoneRemoteAuth:
+			v.RemoteAuth = append(v.RemoteAuth, d.U32())
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *Accept) decodeMessage(b []byte) error {

@@ -102,3 +102,43 @@ func (v *Done) encode(e *attrs.Encoder) error {
 	}
 	return nil
 }
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *AcceptRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *AcceptRequest) encode(e *attrs.Encoder) error {
+	if v.HandlerClass.Valid {
+		e.U32(AttrAcceptHandlerClass, uint32(v.HandlerClass.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DoneRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DoneRequest) encode(e *attrs.Encoder) error {
+	if v.Status.Valid {
+		e.U32(AttrDoneStatus, v.Status.Value)
+	}
+	if v.Sockfd.Valid {
+		e.S32(AttrDoneSockfd, v.Sockfd.Value)
+	}
+	for i := range v.RemoteAuth {
+		e.U32(AttrDoneRemoteAuth, v.RemoteAuth[i])
+	}
+	return nil
+}

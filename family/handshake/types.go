@@ -60,3 +60,21 @@ type Done struct {
 	// after the fields.
 	Extra []attrs.Attr
 }
+
+// AcceptRequest is the request of Client.Accept (handshake accept, do): the
+// attributes of set accept that the spec lists for it.
+type AcceptRequest struct {
+	// HandlerClass is attribute handler-class (2): u32, enum handler-class.
+	HandlerClass Optional[HandlerClass]
+}
+
+// DoneRequest is the request of Client.Done (handshake done, do): the
+// attributes of set done that the spec lists for it.
+type DoneRequest struct {
+	// Status is attribute status (1): u32, checks max max-errno.
+	Status Optional[uint32]
+	// Sockfd is attribute sockfd (2): s32.
+	Sockfd Optional[int32]
+	// RemoteAuth is attribute remote-auth (3): u32, multi-attr.
+	RemoteAuth []uint32
+}

@@ -52,6 +52,32 @@ func (v *Server) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set server from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ServerSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ServerSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ServerSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesServer)
+	for d.Next() {
+		switch d.Type() {
+		case AttrServerGracetime:
+			v.Gracetime.Set(d.U32())
+		case AttrServerTCPPort:
+			v.TCPPort.Set(d.U16())
+		case AttrServerUDPPort:
+			v.UDPPort.Set(d.U16())
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *Server) decodeMessage(b []byte) error {

@@ -20,3 +20,14 @@ type Server struct {
 	// after the fields.
 	Extra []attrs.Attr
 }
+
+// ServerSetRequest is the request of Client.ServerSet (lockd server-set, do):
+// the attributes of set server that the spec lists for it.
+type ServerSetRequest struct {
+	// Gracetime is attribute gracetime (1): u32.
+	Gracetime Optional[uint32]
+	// TCPPort is attribute tcp-port (2): u16.
+	TCPPort Optional[uint16]
+	// UDPPort is attribute udp-port (3): u16.
+	UDPPort Optional[uint16]
+}

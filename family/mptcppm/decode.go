@@ -440,6 +440,314 @@ func (v *EventAttr) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set endpoint from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *AddAddrRequest) UnmarshalAttrs(b []byte) error {
+	*v = AddAddrRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *AddAddrRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesEndpoint)
+	for d.Next() {
+		switch d.Type() {
+		case AttrEndpointAddr:
+			if v.Addr == nil {
+				v.Addr = new(Address)
+			}
+			nd := d.Nested()
+			v.Addr.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set endpoint from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DelAddrRequest) UnmarshalAttrs(b []byte) error {
+	*v = DelAddrRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DelAddrRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesEndpoint)
+	for d.Next() {
+		switch d.Type() {
+		case AttrEndpointAddr:
+			if v.Addr == nil {
+				v.Addr = new(Address)
+			}
+			nd := d.Nested()
+			v.Addr.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set attr from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetAddrRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetAddrRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetAddrRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttr)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAttrAddr:
+			if v.Addr == nil {
+				v.Addr = new(Address)
+			}
+			nd := d.Nested()
+			v.Addr.decode(&nd)
+		case AttrAttrToken:
+			v.Token.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set endpoint from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *FlushAddrsRequest) UnmarshalAttrs(b []byte) error {
+	*v = FlushAddrsRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *FlushAddrsRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesEndpoint)
+	for d.Next() {
+		switch d.Type() {
+		case AttrEndpointAddr:
+			if v.Addr == nil {
+				v.Addr = new(Address)
+			}
+			nd := d.Nested()
+			v.Addr.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set attr from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SetLimitsRequest) UnmarshalAttrs(b []byte) error {
+	*v = SetLimitsRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SetLimitsRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttr)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAttrRcvAddAddrs:
+			v.RcvAddAddrs.Set(d.U32())
+		case AttrAttrSubflows:
+			v.Subflows.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set attr from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetLimitsRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetLimitsRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetLimitsRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttr)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAttrRcvAddAddrs:
+			v.RcvAddAddrs.Set(d.U32())
+		case AttrAttrSubflows:
+			v.Subflows.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set attr from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SetFlagsRequest) UnmarshalAttrs(b []byte) error {
+	*v = SetFlagsRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SetFlagsRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttr)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAttrAddr:
+			if v.Addr == nil {
+				v.Addr = new(Address)
+			}
+			nd := d.Nested()
+			v.Addr.decode(&nd)
+		case AttrAttrToken:
+			v.Token.Set(d.U32())
+		case AttrAttrAddrRemote:
+			if v.AddrRemote == nil {
+				v.AddrRemote = new(Address)
+			}
+			nd := d.Nested()
+			v.AddrRemote.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set attr from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *AnnounceRequest) UnmarshalAttrs(b []byte) error {
+	*v = AnnounceRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *AnnounceRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttr)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAttrAddr:
+			if v.Addr == nil {
+				v.Addr = new(Address)
+			}
+			nd := d.Nested()
+			v.Addr.decode(&nd)
+		case AttrAttrToken:
+			v.Token.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set attr from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RemoveRequest) UnmarshalAttrs(b []byte) error {
+	*v = RemoveRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RemoveRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttr)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAttrToken:
+			v.Token.Set(d.U32())
+		case AttrAttrLocID:
+			v.LocID.Set(d.U8())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set attr from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SubflowCreateRequest) UnmarshalAttrs(b []byte) error {
+	*v = SubflowCreateRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SubflowCreateRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttr)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAttrAddr:
+			if v.Addr == nil {
+				v.Addr = new(Address)
+			}
+			nd := d.Nested()
+			v.Addr.decode(&nd)
+		case AttrAttrToken:
+			v.Token.Set(d.U32())
+		case AttrAttrAddrRemote:
+			if v.AddrRemote == nil {
+				v.AddrRemote = new(Address)
+			}
+			nd := d.Nested()
+			v.AddrRemote.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set attr from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SubflowDestroyRequest) UnmarshalAttrs(b []byte) error {
+	*v = SubflowDestroyRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SubflowDestroyRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttr)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAttrAddr:
+			if v.Addr == nil {
+				v.Addr = new(Address)
+			}
+			nd := d.Nested()
+			v.Addr.decode(&nd)
+		case AttrAttrToken:
+			v.Token.Set(d.U32())
+		case AttrAttrAddrRemote:
+			if v.AddrRemote == nil {
+				v.AddrRemote = new(Address)
+			}
+			nd := d.Nested()
+			v.AddrRemote.decode(&nd)
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *Attr) decodeMessage(b []byte) error {

@@ -228,3 +228,267 @@ func (v *EventAttr) encode(e *attrs.Encoder) error {
 	}
 	return nil
 }
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *AddAddrRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *AddAddrRequest) encode(e *attrs.Encoder) error {
+	if v.Addr != nil {
+		n := e.Nest(AttrEndpointAddr)
+		if err := v.Addr.encode(e); err != nil {
+			return attrs.WithPath(err, "addr")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DelAddrRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DelAddrRequest) encode(e *attrs.Encoder) error {
+	if v.Addr != nil {
+		n := e.Nest(AttrEndpointAddr)
+		if err := v.Addr.encode(e); err != nil {
+			return attrs.WithPath(err, "addr")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetAddrRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetAddrRequest) encode(e *attrs.Encoder) error {
+	if v.Addr != nil {
+		n := e.Nest(AttrAttrAddr)
+		if err := v.Addr.encode(e); err != nil {
+			return attrs.WithPath(err, "addr")
+		}
+		e.End(n)
+	}
+	if v.Token.Valid {
+		e.U32(AttrAttrToken, v.Token.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *FlushAddrsRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *FlushAddrsRequest) encode(e *attrs.Encoder) error {
+	if v.Addr != nil {
+		n := e.Nest(AttrEndpointAddr)
+		if err := v.Addr.encode(e); err != nil {
+			return attrs.WithPath(err, "addr")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SetLimitsRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SetLimitsRequest) encode(e *attrs.Encoder) error {
+	if v.RcvAddAddrs.Valid {
+		e.U32(AttrAttrRcvAddAddrs, v.RcvAddAddrs.Value)
+	}
+	if v.Subflows.Valid {
+		e.U32(AttrAttrSubflows, v.Subflows.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetLimitsRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetLimitsRequest) encode(e *attrs.Encoder) error {
+	if v.RcvAddAddrs.Valid {
+		e.U32(AttrAttrRcvAddAddrs, v.RcvAddAddrs.Value)
+	}
+	if v.Subflows.Valid {
+		e.U32(AttrAttrSubflows, v.Subflows.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SetFlagsRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SetFlagsRequest) encode(e *attrs.Encoder) error {
+	if v.Addr != nil {
+		n := e.Nest(AttrAttrAddr)
+		if err := v.Addr.encode(e); err != nil {
+			return attrs.WithPath(err, "addr")
+		}
+		e.End(n)
+	}
+	if v.Token.Valid {
+		e.U32(AttrAttrToken, v.Token.Value)
+	}
+	if v.AddrRemote != nil {
+		n := e.Nest(AttrAttrAddrRemote)
+		if err := v.AddrRemote.encode(e); err != nil {
+			return attrs.WithPath(err, "addr-remote")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *AnnounceRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *AnnounceRequest) encode(e *attrs.Encoder) error {
+	if v.Addr != nil {
+		n := e.Nest(AttrAttrAddr)
+		if err := v.Addr.encode(e); err != nil {
+			return attrs.WithPath(err, "addr")
+		}
+		e.End(n)
+	}
+	if v.Token.Valid {
+		e.U32(AttrAttrToken, v.Token.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RemoveRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RemoveRequest) encode(e *attrs.Encoder) error {
+	if v.Token.Valid {
+		e.U32(AttrAttrToken, v.Token.Value)
+	}
+	if v.LocID.Valid {
+		e.U8(AttrAttrLocID, v.LocID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SubflowCreateRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SubflowCreateRequest) encode(e *attrs.Encoder) error {
+	if v.Addr != nil {
+		n := e.Nest(AttrAttrAddr)
+		if err := v.Addr.encode(e); err != nil {
+			return attrs.WithPath(err, "addr")
+		}
+		e.End(n)
+	}
+	if v.Token.Valid {
+		e.U32(AttrAttrToken, v.Token.Value)
+	}
+	if v.AddrRemote != nil {
+		n := e.Nest(AttrAttrAddrRemote)
+		if err := v.AddrRemote.encode(e); err != nil {
+			return attrs.WithPath(err, "addr-remote")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SubflowDestroyRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SubflowDestroyRequest) encode(e *attrs.Encoder) error {
+	if v.Addr != nil {
+		n := e.Nest(AttrAttrAddr)
+		if err := v.Addr.encode(e); err != nil {
+			return attrs.WithPath(err, "addr")
+		}
+		e.End(n)
+	}
+	if v.Token.Valid {
+		e.U32(AttrAttrToken, v.Token.Value)
+	}
+	if v.AddrRemote != nil {
+		n := e.Nest(AttrAttrAddrRemote)
+		if err := v.AddrRemote.encode(e); err != nil {
+			return attrs.WithPath(err, "addr-remote")
+		}
+		e.End(n)
+	}
+	return nil
+}

@@ -135,3 +135,102 @@ type EventAttr struct {
 	// after the fields.
 	Extra []attrs.Attr
 }
+
+// AddAddrRequest is the request of Client.AddAddr (mptcp_pm add-addr, do): the
+// attributes of set endpoint that the spec lists for it.
+type AddAddrRequest struct {
+	// Addr is attribute addr (1): nest, set address.
+	Addr *Address
+}
+
+// DelAddrRequest is the request of Client.DelAddr (mptcp_pm del-addr, do): the
+// attributes of set endpoint that the spec lists for it.
+type DelAddrRequest struct {
+	// Addr is attribute addr (1): nest, set address.
+	Addr *Address
+}
+
+// GetAddrRequest is the request of Client.GetAddr (mptcp_pm get-addr, do): the
+// attributes of set attr that the spec lists for it.
+type GetAddrRequest struct {
+	// Addr is attribute addr (1): nest, set address.
+	Addr *Address
+	// Token is attribute token (4): u32.
+	Token Optional[uint32]
+}
+
+// FlushAddrsRequest is the request of Client.FlushAddrs (mptcp_pm flush-addrs,
+// do): the attributes of set endpoint that the spec lists for it.
+type FlushAddrsRequest struct {
+	// Addr is attribute addr (1): nest, set address.
+	Addr *Address
+}
+
+// SetLimitsRequest is the request of Client.SetLimits (mptcp_pm set-limits,
+// do): the attributes of set attr that the spec lists for it.
+type SetLimitsRequest struct {
+	// RcvAddAddrs is attribute rcv-add-addrs (2): u32.
+	RcvAddAddrs Optional[uint32]
+	// Subflows is attribute subflows (3): u32.
+	Subflows Optional[uint32]
+}
+
+// GetLimitsRequest is the request of Client.GetLimits (mptcp_pm get-limits,
+// do): the attributes of set attr that the spec lists for it.
+type GetLimitsRequest struct {
+	// RcvAddAddrs is attribute rcv-add-addrs (2): u32.
+	RcvAddAddrs Optional[uint32]
+	// Subflows is attribute subflows (3): u32.
+	Subflows Optional[uint32]
+}
+
+// SetFlagsRequest is the request of Client.SetFlags (mptcp_pm set-flags, do):
+// the attributes of set attr that the spec lists for it.
+type SetFlagsRequest struct {
+	// Addr is attribute addr (1): nest, set address.
+	Addr *Address
+	// Token is attribute token (4): u32.
+	Token Optional[uint32]
+	// AddrRemote is attribute addr-remote (6): nest, set address.
+	AddrRemote *Address
+}
+
+// AnnounceRequest is the request of Client.Announce (mptcp_pm announce, do):
+// the attributes of set attr that the spec lists for it.
+type AnnounceRequest struct {
+	// Addr is attribute addr (1): nest, set address.
+	Addr *Address
+	// Token is attribute token (4): u32.
+	Token Optional[uint32]
+}
+
+// RemoveRequest is the request of Client.Remove (mptcp_pm remove, do): the
+// attributes of set attr that the spec lists for it.
+type RemoveRequest struct {
+	// Token is attribute token (4): u32.
+	Token Optional[uint32]
+	// LocID is attribute loc-id (5): u8.
+	LocID Optional[uint8]
+}
+
+// SubflowCreateRequest is the request of Client.SubflowCreate (mptcp_pm
+// subflow-create, do): the attributes of set attr that the spec lists for it.
+type SubflowCreateRequest struct {
+	// Addr is attribute addr (1): nest, set address.
+	Addr *Address
+	// Token is attribute token (4): u32.
+	Token Optional[uint32]
+	// AddrRemote is attribute addr-remote (6): nest, set address.
+	AddrRemote *Address
+}
+
+// SubflowDestroyRequest is the request of Client.SubflowDestroy (mptcp_pm
+// subflow-destroy, do): the attributes of set attr that the spec lists for it.
+type SubflowDestroyRequest struct {
+	// Addr is attribute addr (1): nest, set address.
+	Addr *Address
+	// Token is attribute token (4): u32.
+	Token Optional[uint32]
+	// AddrRemote is attribute addr-remote (6): nest, set address.
+	AddrRemote *Address
+}

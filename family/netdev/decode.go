@@ -916,6 +916,365 @@ func (v *Dmabuf) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set dev from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DevGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DevGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DevGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDev)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevIfindex:
+			v.Ifindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set page-pool from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PagePoolGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PagePoolGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PagePoolGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPagePool)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPagePoolID:
+			v.ID.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set page-pool from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PagePoolGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PagePoolGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PagePoolGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPagePool)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPagePoolIfindex:
+			v.Ifindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set page-pool-stats from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PagePoolStatsGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PagePoolStatsGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PagePoolStatsGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPagePoolStats)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPagePoolStatsInfo:
+			if v.Info == nil {
+				v.Info = new(PagePoolInfo)
+			}
+			nd := d.Nested()
+			v.Info.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set page-pool-stats from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PagePoolStatsGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PagePoolStatsGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PagePoolStatsGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPagePoolStats)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPagePoolStatsInfo:
+			if v.Info == nil {
+				v.Info = new(PagePoolInfo)
+			}
+			nd := d.Nested()
+			v.Info.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set queue from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *QueueGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = QueueGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *QueueGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesQueue)
+	for d.Next() {
+		switch d.Type() {
+		case AttrQueueID:
+			v.ID.Set(d.U32())
+		case AttrQueueIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrQueueType:
+			v.Type.Set(QueueType(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set queue from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *QueueGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = QueueGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *QueueGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesQueue)
+	for d.Next() {
+		switch d.Type() {
+		case AttrQueueIfindex:
+			v.Ifindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set napi from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *NapiGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = NapiGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *NapiGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNapi)
+	for d.Next() {
+		switch d.Type() {
+		case AttrNapiID:
+			v.ID.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set napi from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *NapiGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = NapiGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *NapiGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNapi)
+	for d.Next() {
+		switch d.Type() {
+		case AttrNapiIfindex:
+			v.Ifindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set qstats from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *QstatsGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = QstatsGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *QstatsGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesQstats)
+	for d.Next() {
+		switch d.Type() {
+		case AttrQstatsIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrQstatsScope:
+			v.Scope.Set(QstatsScope(d.Uint()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dmabuf from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *BindRxRequest) UnmarshalAttrs(b []byte) error {
+	*v = BindRxRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *BindRxRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDmabuf)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrDmabufQueues:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Queues = slices.Grow(v.Queues, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrDmabufIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrDmabufQueues:
+			v.Queues = append(v.Queues, QueueID{})
+			nd := d.Nested()
+			v.Queues[len(v.Queues)-1].decode(&nd)
+		case AttrDmabufFd:
+			v.Fd.Set(d.U32())
+		case AttrDmabufRxPageSize:
+			v.RxPageSize.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set napi from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *NapiSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = NapiSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *NapiSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNapi)
+	for d.Next() {
+		switch d.Type() {
+		case AttrNapiID:
+			v.ID.Set(d.U32())
+		case AttrNapiDeferHardIrqs:
+			v.DeferHardIrqs.Set(d.U32())
+		case AttrNapiGroFlushTimeout:
+			v.GroFlushTimeout.Set(d.Uint())
+		case AttrNapiIrqSuspendTimeout:
+			v.IrqSuspendTimeout.Set(d.Uint())
+		case AttrNapiThreaded:
+			v.Threaded.Set(NapiThreaded(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dmabuf from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *BindTxRequest) UnmarshalAttrs(b []byte) error {
+	*v = BindTxRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *BindTxRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDmabuf)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDmabufIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrDmabufFd:
+			v.Fd.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set queue from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *QueueCreateRequest) UnmarshalAttrs(b []byte) error {
+	*v = QueueCreateRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *QueueCreateRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesQueue)
+	for d.Next() {
+		switch d.Type() {
+		case AttrQueueIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrQueueType:
+			v.Type.Set(QueueType(d.U32()))
+		case AttrQueueLease:
+			if v.Lease == nil {
+				v.Lease = new(Lease)
+			}
+			nd := d.Nested()
+			v.Lease.decode(&nd)
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *Dev) decodeMessage(b []byte) error {

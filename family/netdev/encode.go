@@ -492,3 +492,296 @@ func (v *Dmabuf) encode(e *attrs.Encoder) error {
 	}
 	return nil
 }
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DevGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DevGetRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrDevIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PagePoolGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PagePoolGetRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.Uint(AttrPagePoolID, v.ID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PagePoolGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PagePoolGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrPagePoolIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PagePoolStatsGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PagePoolStatsGetRequest) encode(e *attrs.Encoder) error {
+	if v.Info != nil {
+		n := e.Nest(AttrPagePoolStatsInfo)
+		if err := v.Info.encode(e); err != nil {
+			return attrs.WithPath(err, "info")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PagePoolStatsGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PagePoolStatsGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Info != nil {
+		n := e.Nest(AttrPagePoolStatsInfo)
+		if err := v.Info.encode(e); err != nil {
+			return attrs.WithPath(err, "info")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *QueueGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *QueueGetRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrQueueID, v.ID.Value)
+	}
+	if v.Ifindex.Valid {
+		e.U32(AttrQueueIfindex, v.Ifindex.Value)
+	}
+	if v.Type.Valid {
+		e.U32(AttrQueueType, uint32(v.Type.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *QueueGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *QueueGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrQueueIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *NapiGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *NapiGetRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrNapiID, v.ID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *NapiGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *NapiGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrNapiIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *QstatsGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *QstatsGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrQstatsIfindex, v.Ifindex.Value)
+	}
+	if v.Scope.Valid {
+		e.Uint(AttrQstatsScope, uint64(v.Scope.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *BindRxRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *BindRxRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrDmabufIfindex, v.Ifindex.Value)
+	}
+	for i := range v.Queues {
+		n := e.Nest(AttrDmabufQueues)
+		if err := v.Queues[i].encode(e); err != nil {
+			return attrs.WithPath(err, "queues")
+		}
+		e.End(n)
+	}
+	if v.Fd.Valid {
+		e.U32(AttrDmabufFd, v.Fd.Value)
+	}
+	if v.RxPageSize.Valid {
+		e.U32(AttrDmabufRxPageSize, v.RxPageSize.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *NapiSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *NapiSetRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrNapiID, v.ID.Value)
+	}
+	if v.DeferHardIrqs.Valid {
+		e.U32(AttrNapiDeferHardIrqs, v.DeferHardIrqs.Value)
+	}
+	if v.GroFlushTimeout.Valid {
+		e.Uint(AttrNapiGroFlushTimeout, v.GroFlushTimeout.Value)
+	}
+	if v.IrqSuspendTimeout.Valid {
+		e.Uint(AttrNapiIrqSuspendTimeout, v.IrqSuspendTimeout.Value)
+	}
+	if v.Threaded.Valid {
+		e.U32(AttrNapiThreaded, uint32(v.Threaded.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *BindTxRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *BindTxRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrDmabufIfindex, v.Ifindex.Value)
+	}
+	if v.Fd.Valid {
+		e.U32(AttrDmabufFd, v.Fd.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *QueueCreateRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *QueueCreateRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrQueueIfindex, v.Ifindex.Value)
+	}
+	if v.Type.Valid {
+		e.U32(AttrQueueType, uint32(v.Type.Value))
+	}
+	if v.Lease != nil {
+		n := e.Nest(AttrQueueLease)
+		if err := v.Lease.encode(e); err != nil {
+			return attrs.WithPath(err, "lease")
+		}
+		e.End(n)
+	}
+	return nil
+}

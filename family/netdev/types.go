@@ -292,3 +292,134 @@ type Dmabuf struct {
 	// after the fields.
 	Extra []attrs.Attr
 }
+
+// DevGetRequest is the request of Client.DevGet (netdev dev-get, do): the
+// attributes of set dev that the spec lists for it.
+type DevGetRequest struct {
+	// Ifindex is attribute ifindex (1): u32, checks min 1.
+	Ifindex Optional[uint32]
+}
+
+// PagePoolGetRequest is the request of Client.PagePoolGet (netdev
+// page-pool-get, do): the attributes of set page-pool that the spec lists for
+// it.
+type PagePoolGetRequest struct {
+	// ID is attribute id (1): uint, checks min 1, max u32-max (4294967295).
+	ID Optional[uint64]
+}
+
+// PagePoolGetDumpRequest is the request of Client.PagePoolGetDump (netdev
+// page-pool-get, dump): the attributes of set page-pool that the spec lists
+// for it.
+type PagePoolGetDumpRequest struct {
+	// Ifindex is attribute ifindex (2): u32, checks min 1, max s32-max
+	// (2147483647).
+	Ifindex Optional[uint32]
+}
+
+// PagePoolStatsGetRequest is the request of Client.PagePoolStatsGet (netdev
+// page-pool-stats-get, do): the attributes of set page-pool-stats that the
+// spec lists for it.
+type PagePoolStatsGetRequest struct {
+	// Info is attribute info (1): nest, set page-pool-info.
+	Info *PagePoolInfo
+}
+
+// PagePoolStatsGetDumpRequest is the request of Client.PagePoolStatsGetDump
+// (netdev page-pool-stats-get, dump): the attributes of set page-pool-stats
+// that the spec lists for it.
+type PagePoolStatsGetDumpRequest struct {
+	// Info is attribute info (1): nest, set page-pool-info.
+	Info *PagePoolInfo
+}
+
+// QueueGetRequest is the request of Client.QueueGet (netdev queue-get, do):
+// the attributes of set queue that the spec lists for it.
+type QueueGetRequest struct {
+	// ID is attribute id (1): u32.
+	ID Optional[uint32]
+	// Ifindex is attribute ifindex (2): u32, checks min 1.
+	Ifindex Optional[uint32]
+	// Type is attribute type (3): u32, enum queue-type.
+	Type Optional[QueueType]
+}
+
+// QueueGetDumpRequest is the request of Client.QueueGetDump (netdev queue-get,
+// dump): the attributes of set queue that the spec lists for it.
+type QueueGetDumpRequest struct {
+	// Ifindex is attribute ifindex (2): u32, checks min 1.
+	Ifindex Optional[uint32]
+}
+
+// NapiGetRequest is the request of Client.NapiGet (netdev napi-get, do): the
+// attributes of set napi that the spec lists for it.
+type NapiGetRequest struct {
+	// ID is attribute id (2): u32.
+	ID Optional[uint32]
+}
+
+// NapiGetDumpRequest is the request of Client.NapiGetDump (netdev napi-get,
+// dump): the attributes of set napi that the spec lists for it.
+type NapiGetDumpRequest struct {
+	// Ifindex is attribute ifindex (1): u32, checks min 1.
+	Ifindex Optional[uint32]
+}
+
+// QstatsGetDumpRequest is the request of Client.QstatsGetDump (netdev
+// qstats-get, dump): the attributes of set qstats that the spec lists for it.
+type QstatsGetDumpRequest struct {
+	// Ifindex is attribute ifindex (1): u32, checks min 1.
+	Ifindex Optional[uint32]
+	// Scope is attribute scope (4): uint, flags qstats-scope.
+	Scope Optional[QstatsScope]
+}
+
+// BindRxRequest is the request of Client.BindRx (netdev bind-rx, do): the
+// attributes of set dmabuf that the spec lists for it.
+type BindRxRequest struct {
+	// Ifindex is attribute ifindex (1): u32, checks min 1.
+	Ifindex Optional[uint32]
+	// Queues is attribute queues (2): nest, multi-attr, set queue-id.
+	Queues []QueueID
+	// Fd is attribute fd (3): u32.
+	Fd Optional[uint32]
+	// RxPageSize is attribute rx-page-size (5): u32, checks min page-size, max
+	// u32-max (4294967295).
+	RxPageSize Optional[uint32]
+}
+
+// NapiSetRequest is the request of Client.NapiSet (netdev napi-set, do): the
+// attributes of set napi that the spec lists for it.
+type NapiSetRequest struct {
+	// ID is attribute id (2): u32.
+	ID Optional[uint32]
+	// DeferHardIrqs is attribute defer-hard-irqs (5): u32, checks max s32-max
+	// (2147483647).
+	DeferHardIrqs Optional[uint32]
+	// GroFlushTimeout is attribute gro-flush-timeout (6): uint.
+	GroFlushTimeout Optional[uint64]
+	// IrqSuspendTimeout is attribute irq-suspend-timeout (7): uint.
+	IrqSuspendTimeout Optional[uint64]
+	// Threaded is attribute threaded (8): u32, enum napi-threaded.
+	Threaded Optional[NapiThreaded]
+}
+
+// BindTxRequest is the request of Client.BindTx (netdev bind-tx, do): the
+// attributes of set dmabuf that the spec lists for it.
+type BindTxRequest struct {
+	// Ifindex is attribute ifindex (1): u32, checks min 1.
+	Ifindex Optional[uint32]
+	// Fd is attribute fd (3): u32.
+	Fd Optional[uint32]
+}
+
+// QueueCreateRequest is the request of Client.QueueCreate (netdev
+// queue-create, do): the attributes of set queue that the spec lists for it.
+type QueueCreateRequest struct {
+	// Ifindex is attribute ifindex (2): u32, checks min 1.
+	Ifindex Optional[uint32]
+	// Type is attribute type (3): u32, enum queue-type.
+	Type Optional[QueueType]
+	// Lease is attribute lease (8): nest, set lease.
+	Lease *Lease
+}

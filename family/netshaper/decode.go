@@ -292,6 +292,231 @@ func (v *Caps) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set net-shaper from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNetShaper)
+	for d.Next() {
+		switch d.Type() {
+		case AttrNetShaperHandle:
+			if v.Handle == nil {
+				v.Handle = new(Handle)
+			}
+			nd := d.Nested()
+			v.Handle.decode(&nd)
+		case AttrNetShaperIfindex:
+			v.Ifindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set net-shaper from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNetShaper)
+	for d.Next() {
+		switch d.Type() {
+		case AttrNetShaperIfindex:
+			v.Ifindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set net-shaper from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNetShaper)
+	for d.Next() {
+		switch d.Type() {
+		case AttrNetShaperHandle:
+			if v.Handle == nil {
+				v.Handle = new(Handle)
+			}
+			nd := d.Nested()
+			v.Handle.decode(&nd)
+		case AttrNetShaperMetric:
+			v.Metric.Set(Metric(d.U32()))
+		case AttrNetShaperBwMin:
+			v.BwMin.Set(d.Uint())
+		case AttrNetShaperBwMax:
+			v.BwMax.Set(d.Uint())
+		case AttrNetShaperBurst:
+			v.Burst.Set(d.Uint())
+		case AttrNetShaperPriority:
+			v.Priority.Set(d.U32())
+		case AttrNetShaperWeight:
+			v.Weight.Set(d.U32())
+		case AttrNetShaperIfindex:
+			v.Ifindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set net-shaper from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DeleteRequest) UnmarshalAttrs(b []byte) error {
+	*v = DeleteRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DeleteRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNetShaper)
+	for d.Next() {
+		switch d.Type() {
+		case AttrNetShaperHandle:
+			if v.Handle == nil {
+				v.Handle = new(Handle)
+			}
+			nd := d.Nested()
+			v.Handle.decode(&nd)
+		case AttrNetShaperIfindex:
+			v.Ifindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set net-shaper from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GroupRequest) UnmarshalAttrs(b []byte) error {
+	*v = GroupRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GroupRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNetShaper)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrNetShaperLeaves:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Leaves = slices.Grow(v.Leaves, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrNetShaperHandle:
+			if v.Handle == nil {
+				v.Handle = new(Handle)
+			}
+			nd := d.Nested()
+			v.Handle.decode(&nd)
+		case AttrNetShaperMetric:
+			v.Metric.Set(Metric(d.U32()))
+		case AttrNetShaperBwMin:
+			v.BwMin.Set(d.Uint())
+		case AttrNetShaperBwMax:
+			v.BwMax.Set(d.Uint())
+		case AttrNetShaperBurst:
+			v.Burst.Set(d.Uint())
+		case AttrNetShaperPriority:
+			v.Priority.Set(d.U32())
+		case AttrNetShaperWeight:
+			v.Weight.Set(d.U32())
+		case AttrNetShaperIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrNetShaperParent:
+			if v.Parent == nil {
+				v.Parent = new(Handle)
+			}
+			nd := d.Nested()
+			v.Parent.decode(&nd)
+		case AttrNetShaperLeaves:
+			v.Leaves = append(v.Leaves, LeafInfo{})
+			nd := d.Nested()
+			v.Leaves[len(v.Leaves)-1].decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set caps from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CapGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = CapGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CapGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesCaps)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCapsIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrCapsScope:
+			v.Scope.Set(Scope(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set caps from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CapGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = CapGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CapGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesCaps)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCapsIfindex:
+			v.Ifindex.Set(d.U32())
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *NetShaper) decodeMessage(b []byte) error {

@@ -164,3 +164,203 @@ func (v *Caps) encode(e *attrs.Encoder) error {
 	}
 	return nil
 }
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetRequest) encode(e *attrs.Encoder) error {
+	if v.Handle != nil {
+		n := e.Nest(AttrNetShaperHandle)
+		if err := v.Handle.encode(e); err != nil {
+			return attrs.WithPath(err, "handle")
+		}
+		e.End(n)
+	}
+	if v.Ifindex.Valid {
+		e.U32(AttrNetShaperIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrNetShaperIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SetRequest) encode(e *attrs.Encoder) error {
+	if v.Handle != nil {
+		n := e.Nest(AttrNetShaperHandle)
+		if err := v.Handle.encode(e); err != nil {
+			return attrs.WithPath(err, "handle")
+		}
+		e.End(n)
+	}
+	if v.Metric.Valid {
+		e.U32(AttrNetShaperMetric, uint32(v.Metric.Value))
+	}
+	if v.BwMin.Valid {
+		e.Uint(AttrNetShaperBwMin, v.BwMin.Value)
+	}
+	if v.BwMax.Valid {
+		e.Uint(AttrNetShaperBwMax, v.BwMax.Value)
+	}
+	if v.Burst.Valid {
+		e.Uint(AttrNetShaperBurst, v.Burst.Value)
+	}
+	if v.Priority.Valid {
+		e.U32(AttrNetShaperPriority, v.Priority.Value)
+	}
+	if v.Weight.Valid {
+		e.U32(AttrNetShaperWeight, v.Weight.Value)
+	}
+	if v.Ifindex.Valid {
+		e.U32(AttrNetShaperIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DeleteRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DeleteRequest) encode(e *attrs.Encoder) error {
+	if v.Handle != nil {
+		n := e.Nest(AttrNetShaperHandle)
+		if err := v.Handle.encode(e); err != nil {
+			return attrs.WithPath(err, "handle")
+		}
+		e.End(n)
+	}
+	if v.Ifindex.Valid {
+		e.U32(AttrNetShaperIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GroupRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GroupRequest) encode(e *attrs.Encoder) error {
+	if v.Handle != nil {
+		n := e.Nest(AttrNetShaperHandle)
+		if err := v.Handle.encode(e); err != nil {
+			return attrs.WithPath(err, "handle")
+		}
+		e.End(n)
+	}
+	if v.Metric.Valid {
+		e.U32(AttrNetShaperMetric, uint32(v.Metric.Value))
+	}
+	if v.BwMin.Valid {
+		e.Uint(AttrNetShaperBwMin, v.BwMin.Value)
+	}
+	if v.BwMax.Valid {
+		e.Uint(AttrNetShaperBwMax, v.BwMax.Value)
+	}
+	if v.Burst.Valid {
+		e.Uint(AttrNetShaperBurst, v.Burst.Value)
+	}
+	if v.Priority.Valid {
+		e.U32(AttrNetShaperPriority, v.Priority.Value)
+	}
+	if v.Weight.Valid {
+		e.U32(AttrNetShaperWeight, v.Weight.Value)
+	}
+	if v.Ifindex.Valid {
+		e.U32(AttrNetShaperIfindex, v.Ifindex.Value)
+	}
+	if v.Parent != nil {
+		n := e.Nest(AttrNetShaperParent)
+		if err := v.Parent.encode(e); err != nil {
+			return attrs.WithPath(err, "parent")
+		}
+		e.End(n)
+	}
+	for i := range v.Leaves {
+		n := e.Nest(AttrNetShaperLeaves)
+		if err := v.Leaves[i].encode(e); err != nil {
+			return attrs.WithPath(err, "leaves")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *CapGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *CapGetRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrCapsIfindex, v.Ifindex.Value)
+	}
+	if v.Scope.Valid {
+		e.U32(AttrCapsScope, uint32(v.Scope.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *CapGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *CapGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrCapsIfindex, v.Ifindex.Value)
+	}
+	return nil
+}

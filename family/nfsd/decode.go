@@ -1202,6 +1202,299 @@ func (v *ServerStats) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set server from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ThreadsSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ThreadsSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ThreadsSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesServer)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrServerThreads:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Threads = slices.Grow(v.Threads, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrServerThreads:
+			v.Threads = append(v.Threads, d.U32())
+		case AttrServerGracetime:
+			v.Gracetime.Set(d.U32())
+		case AttrServerLeasetime:
+			v.Leasetime.Set(d.U32())
+		case AttrServerScope:
+			v.Scope.Set(d.String())
+		case AttrServerMinThreads:
+			v.MinThreads.Set(d.U32())
+		case AttrServerFhKey:
+			v.FhKey = bytes.Clone(d.Bytes())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set server-proto from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *VersionSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = VersionSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *VersionSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesServerProto)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrServerProtoVersion:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Version = slices.Grow(v.Version, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrServerProtoVersion:
+			v.Version = append(v.Version, Version{})
+			nd := d.Nested()
+			v.Version[len(v.Version)-1].decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set server-sock from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ListenerSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ListenerSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ListenerSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesServerSock)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrServerSockAddr:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Addr = slices.Grow(v.Addr, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrServerSockAddr:
+			v.Addr = append(v.Addr, Sock{})
+			nd := d.Nested()
+			v.Addr[len(v.Addr)-1].decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pool-mode from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PoolModeSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PoolModeSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PoolModeSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPoolMode)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPoolModeMode:
+			v.Mode.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set svc-export-reqs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SvcExportSetReqsRequest) UnmarshalAttrs(b []byte) error {
+	*v = SvcExportSetReqsRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SvcExportSetReqsRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesSvcExportReqs)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrSvcExportReqsRequests:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Requests = slices.Grow(v.Requests, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrSvcExportReqsRequests:
+			v.Requests = append(v.Requests, SvcExport{})
+			nd := d.Nested()
+			v.Requests[len(v.Requests)-1].decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set expkey-reqs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ExpkeySetReqsRequest) UnmarshalAttrs(b []byte) error {
+	*v = ExpkeySetReqsRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ExpkeySetReqsRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesExpkeyReqs)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrExpkeyReqsRequests:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Requests = slices.Grow(v.Requests, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrExpkeyReqsRequests:
+			v.Requests = append(v.Requests, Expkey{})
+			nd := d.Nested()
+			v.Requests[len(v.Requests)-1].decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set cache-flush from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CacheFlushRequest) UnmarshalAttrs(b []byte) error {
+	*v = CacheFlushRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CacheFlushRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesCacheFlush)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCacheFlushMask:
+			v.Mask.Set(CacheType(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set unlock-ip from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *UnlockIPRequest) UnmarshalAttrs(b []byte) error {
+	*v = UnlockIPRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *UnlockIPRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesUnlockIP)
+	for d.Next() {
+		switch d.Type() {
+		case AttrUnlockIPAddress:
+			v.Address = bytes.Clone(d.Bytes())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set unlock-filesystem from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *UnlockFilesystemRequest) UnmarshalAttrs(b []byte) error {
+	*v = UnlockFilesystemRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *UnlockFilesystemRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesUnlockFilesystem)
+	for d.Next() {
+		switch d.Type() {
+		case AttrUnlockFilesystemPath:
+			v.Path.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set unlock-export from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *UnlockExportRequest) UnmarshalAttrs(b []byte) error {
+	*v = UnlockExportRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *UnlockExportRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesUnlockExport)
+	for d.Next() {
+		switch d.Type() {
+		case AttrUnlockExportPath:
+			v.Path.Set(d.String())
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *CacheNotify) decodeMessage(b []byte) error {

@@ -657,3 +657,204 @@ func (v *ServerStats) encode(e *attrs.Encoder) error {
 	}
 	return nil
 }
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ThreadsSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ThreadsSetRequest) encode(e *attrs.Encoder) error {
+	for i := range v.Threads {
+		e.U32(AttrServerThreads, v.Threads[i])
+	}
+	if v.Gracetime.Valid {
+		e.U32(AttrServerGracetime, v.Gracetime.Value)
+	}
+	if v.Leasetime.Valid {
+		e.U32(AttrServerLeasetime, v.Leasetime.Value)
+	}
+	if v.Scope.Valid {
+		e.String(AttrServerScope, v.Scope.Value)
+	}
+	if v.MinThreads.Valid {
+		e.U32(AttrServerMinThreads, v.MinThreads.Value)
+	}
+	if v.FhKey != nil {
+		e.Binary(AttrServerFhKey, v.FhKey)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *VersionSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *VersionSetRequest) encode(e *attrs.Encoder) error {
+	for i := range v.Version {
+		n := e.Nest(AttrServerProtoVersion)
+		if err := v.Version[i].encode(e); err != nil {
+			return attrs.WithPath(err, "version")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ListenerSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ListenerSetRequest) encode(e *attrs.Encoder) error {
+	for i := range v.Addr {
+		n := e.Nest(AttrServerSockAddr)
+		if err := v.Addr[i].encode(e); err != nil {
+			return attrs.WithPath(err, "addr")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PoolModeSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PoolModeSetRequest) encode(e *attrs.Encoder) error {
+	if v.Mode.Valid {
+		e.String(AttrPoolModeMode, v.Mode.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SvcExportSetReqsRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SvcExportSetReqsRequest) encode(e *attrs.Encoder) error {
+	for i := range v.Requests {
+		n := e.Nest(AttrSvcExportReqsRequests)
+		if err := v.Requests[i].encode(e); err != nil {
+			return attrs.WithPath(err, "requests")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ExpkeySetReqsRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ExpkeySetReqsRequest) encode(e *attrs.Encoder) error {
+	for i := range v.Requests {
+		n := e.Nest(AttrExpkeyReqsRequests)
+		if err := v.Requests[i].encode(e); err != nil {
+			return attrs.WithPath(err, "requests")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *CacheFlushRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *CacheFlushRequest) encode(e *attrs.Encoder) error {
+	if v.Mask.Valid {
+		e.U32(AttrCacheFlushMask, uint32(v.Mask.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *UnlockIPRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *UnlockIPRequest) encode(e *attrs.Encoder) error {
+	if v.Address != nil {
+		e.Binary(AttrUnlockIPAddress, v.Address)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *UnlockFilesystemRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *UnlockFilesystemRequest) encode(e *attrs.Encoder) error {
+	if v.Path.Valid {
+		e.String(AttrUnlockFilesystemPath, v.Path.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *UnlockExportRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *UnlockExportRequest) encode(e *attrs.Encoder) error {
+	if v.Path.Valid {
+		e.String(AttrUnlockExportPath, v.Path.Value)
+	}
+	return nil
+}

@@ -365,3 +365,87 @@ type ServerStats struct {
 	// after the fields.
 	Extra []attrs.Attr
 }
+
+// ThreadsSetRequest is the request of Client.ThreadsSet (nfsd threads-set,
+// do): the attributes of set server that the spec lists for it.
+type ThreadsSetRequest struct {
+	// Threads is attribute threads (1): u32, multi-attr.
+	Threads []uint32
+	// Gracetime is attribute gracetime (2): u32.
+	Gracetime Optional[uint32]
+	// Leasetime is attribute leasetime (3): u32.
+	Leasetime Optional[uint32]
+	// Scope is attribute scope (4): string.
+	Scope Optional[string]
+	// MinThreads is attribute min-threads (5): u32.
+	MinThreads Optional[uint32]
+	// FhKey is attribute fh-key (6): binary, checks exact-len 16.
+	FhKey []byte
+}
+
+// VersionSetRequest is the request of Client.VersionSet (nfsd version-set,
+// do): the attributes of set server-proto that the spec lists for it.
+type VersionSetRequest struct {
+	// Version is attribute version (1): nest, multi-attr, set version.
+	Version []Version
+}
+
+// ListenerSetRequest is the request of Client.ListenerSet (nfsd listener-set,
+// do): the attributes of set server-sock that the spec lists for it.
+type ListenerSetRequest struct {
+	// Addr is attribute addr (1): nest, multi-attr, set sock.
+	Addr []Sock
+}
+
+// PoolModeSetRequest is the request of Client.PoolModeSet (nfsd pool-mode-set,
+// do): the attributes of set pool-mode that the spec lists for it.
+type PoolModeSetRequest struct {
+	// Mode is attribute mode (1): string.
+	Mode Optional[string]
+}
+
+// SvcExportSetReqsRequest is the request of Client.SvcExportSetReqs (nfsd
+// svc-export-set-reqs, do): the attributes of set svc-export-reqs that the
+// spec lists for it.
+type SvcExportSetReqsRequest struct {
+	// Requests is attribute requests (1): nest, multi-attr, set svc-export.
+	Requests []SvcExport
+}
+
+// ExpkeySetReqsRequest is the request of Client.ExpkeySetReqs (nfsd
+// expkey-set-reqs, do): the attributes of set expkey-reqs that the spec lists
+// for it.
+type ExpkeySetReqsRequest struct {
+	// Requests is attribute requests (1): nest, multi-attr, set expkey.
+	Requests []Expkey
+}
+
+// CacheFlushRequest is the request of Client.CacheFlush (nfsd cache-flush,
+// do): the attributes of set cache-flush that the spec lists for it.
+type CacheFlushRequest struct {
+	// Mask is attribute mask (1): u32, flags as flags cache-type.
+	Mask Optional[CacheType]
+}
+
+// UnlockIPRequest is the request of Client.UnlockIP (nfsd unlock-ip, do): the
+// attributes of set unlock-ip that the spec lists for it.
+type UnlockIPRequest struct {
+	// Address is attribute address (1): binary, checks min-len 16.
+	Address []byte
+}
+
+// UnlockFilesystemRequest is the request of Client.UnlockFilesystem (nfsd
+// unlock-filesystem, do): the attributes of set unlock-filesystem that the
+// spec lists for it.
+type UnlockFilesystemRequest struct {
+	// Path is attribute path (1): string.
+	Path Optional[string]
+}
+
+// UnlockExportRequest is the request of Client.UnlockExport (nfsd
+// unlock-export, do): the attributes of set unlock-export that the spec lists
+// for it.
+type UnlockExportRequest struct {
+	// Path is attribute path (1): string.
+	Path Optional[string]
+}

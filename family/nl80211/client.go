@@ -66,7 +66,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // wiphy-name, wiphy-retry-long, wiphy-retry-short, wiphy-rts-threshold,
 // wowlan-triggers-supported of set nl80211-attrs. A nil req sends no
 // attributes.
-func (c *Client) GetWiphy(ctx context.Context, req *Nl80211Attrs) (*Nl80211Attrs, error) {
+func (c *Client) GetWiphy(ctx context.Context, req *GetWiphyRequest) (*Nl80211Attrs, error) {
 	fam, err := c.core.Check(ctx, CmdGetWiphy, "get-wiphy", false)
 	if err != nil {
 		return nil, err
@@ -109,7 +109,7 @@ func (c *Client) GetWiphy(ctx context.Context, req *Nl80211Attrs) (*Nl80211Attrs
 // wowlan-triggers-supported of set nl80211-attrs. It yields one value per
 // reply message; an error ends the dump unless it is a reply that failed to
 // decode. A nil req sends no attributes.
-func (c *Client) GetWiphyDump(ctx context.Context, req *Nl80211Attrs) iter.Seq2[*Nl80211Attrs, error] {
+func (c *Client) GetWiphyDump(ctx context.Context, req *GetWiphyDumpRequest) iter.Seq2[*Nl80211Attrs, error] {
 	return func(yield func(*Nl80211Attrs, error) bool) {
 		fam, err := c.core.Check(ctx, CmdGetWiphy, "get-wiphy", true)
 		if err != nil {
@@ -152,7 +152,7 @@ func (c *Client) GetWiphyDump(ctx context.Context, req *Nl80211Attrs) iter.Seq2[
 // ifname; reply attributes ifname, iftype, ifindex, wiphy, wdev, mac,
 // generation, txq-stats, 4addr of set nl80211-attrs. A nil req sends no
 // attributes.
-func (c *Client) GetInterface(ctx context.Context, req *Nl80211Attrs) (*Nl80211Attrs, error) {
+func (c *Client) GetInterface(ctx context.Context, req *GetInterfaceRequest) (*Nl80211Attrs, error) {
 	fam, err := c.core.Check(ctx, CmdGetInterface, "get-interface", false)
 	if err != nil {
 		return nil, err
@@ -181,7 +181,7 @@ func (c *Client) GetInterface(ctx context.Context, req *Nl80211Attrs) (*Nl80211A
 // mac, generation, txq-stats, 4addr of set nl80211-attrs. It yields one value
 // per reply message; an error ends the dump unless it is a reply that failed
 // to decode. A nil req sends no attributes.
-func (c *Client) GetInterfaceDump(ctx context.Context, req *Nl80211Attrs) iter.Seq2[*Nl80211Attrs, error] {
+func (c *Client) GetInterfaceDump(ctx context.Context, req *GetInterfaceDumpRequest) iter.Seq2[*Nl80211Attrs, error] {
 	return func(yield func(*Nl80211Attrs, error) bool) {
 		fam, err := c.core.Check(ctx, CmdGetInterface, "get-interface", true)
 		if err != nil {
@@ -223,7 +223,7 @@ func (c *Client) GetInterfaceDump(ctx context.Context, req *Nl80211Attrs) iter.S
 // GetProtocolFeatures sends nl80211 get-protocol-features (do, command 95):
 // request attributes protocol-features; reply attributes protocol-features of
 // set nl80211-attrs. A nil req sends no attributes.
-func (c *Client) GetProtocolFeatures(ctx context.Context, req *Nl80211Attrs) (*Nl80211Attrs, error) {
+func (c *Client) GetProtocolFeatures(ctx context.Context, req *GetProtocolFeaturesRequest) (*Nl80211Attrs, error) {
 	fam, err := c.core.Check(ctx, CmdGetProtocolFeatures, "get-protocol-features", false)
 	if err != nil {
 		return nil, err

@@ -3870,6 +3870,126 @@ func (v *WowlanTriggersAttrs) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetWiphyRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetWiphyRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetWiphyRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNl80211Attrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrNl80211AttrsWiphy:
+			v.Wiphy.Set(d.U32())
+		case AttrNl80211AttrsIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrNl80211AttrsWdev:
+			v.Wdev.Set(d.U64())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetWiphyDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetWiphyDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetWiphyDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNl80211Attrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrNl80211AttrsWiphy:
+			v.Wiphy.Set(d.U32())
+		case AttrNl80211AttrsIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrNl80211AttrsWdev:
+			v.Wdev.Set(d.U64())
+		case AttrNl80211AttrsSplitWiphyDump:
+			v.SplitWiphyDump = d.Flag()
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetInterfaceRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetInterfaceRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetInterfaceRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNl80211Attrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrNl80211AttrsIfname:
+			v.Ifname.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetInterfaceDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetInterfaceDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetInterfaceDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNl80211Attrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrNl80211AttrsIfname:
+			v.Ifname.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetProtocolFeaturesRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetProtocolFeaturesRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetProtocolFeaturesRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNl80211Attrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrNl80211AttrsProtocolFeatures:
+			v.ProtocolFeatures.Set(ProtocolFeatures(d.U32()))
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *Nl80211Attrs) decodeMessage(b []byte) error {

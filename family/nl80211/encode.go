@@ -1875,3 +1875,103 @@ func (v *WowlanTriggersAttrs) encode(e *attrs.Encoder) error {
 	}
 	return nil
 }
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetWiphyRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetWiphyRequest) encode(e *attrs.Encoder) error {
+	if v.Wiphy.Valid {
+		e.U32(AttrNl80211AttrsWiphy, v.Wiphy.Value)
+	}
+	if v.Ifindex.Valid {
+		e.U32(AttrNl80211AttrsIfindex, v.Ifindex.Value)
+	}
+	if v.Wdev.Valid {
+		e.U64(AttrNl80211AttrsWdev, v.Wdev.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetWiphyDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetWiphyDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Wiphy.Valid {
+		e.U32(AttrNl80211AttrsWiphy, v.Wiphy.Value)
+	}
+	if v.Ifindex.Valid {
+		e.U32(AttrNl80211AttrsIfindex, v.Ifindex.Value)
+	}
+	if v.Wdev.Valid {
+		e.U64(AttrNl80211AttrsWdev, v.Wdev.Value)
+	}
+	if v.SplitWiphyDump {
+		e.Flag(AttrNl80211AttrsSplitWiphyDump)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetInterfaceRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetInterfaceRequest) encode(e *attrs.Encoder) error {
+	if v.Ifname.Valid {
+		e.String(AttrNl80211AttrsIfname, v.Ifname.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetInterfaceDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetInterfaceDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Ifname.Valid {
+		e.String(AttrNl80211AttrsIfname, v.Ifname.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetProtocolFeaturesRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetProtocolFeaturesRequest) encode(e *attrs.Encoder) error {
+	if v.ProtocolFeatures.Valid {
+		e.U32(AttrNl80211AttrsProtocolFeatures, uint32(v.ProtocolFeatures.Value))
+	}
+	return nil
+}

@@ -1124,3 +1124,53 @@ type WowlanTriggersAttrs struct {
 	// after the fields.
 	Extra []attrs.Attr
 }
+
+// GetWiphyRequest is the request of Client.GetWiphy (nl80211 get-wiphy, do):
+// the attributes of set nl80211-attrs that the spec lists for it.
+type GetWiphyRequest struct {
+	// Wiphy is attribute wiphy (1): u32.
+	Wiphy Optional[uint32]
+	// Ifindex is attribute ifindex (3): u32.
+	Ifindex Optional[uint32]
+	// Wdev is attribute wdev (153): u64.
+	Wdev Optional[uint64]
+}
+
+// GetWiphyDumpRequest is the request of Client.GetWiphyDump (nl80211
+// get-wiphy, dump): the attributes of set nl80211-attrs that the spec lists
+// for it.
+type GetWiphyDumpRequest struct {
+	// Wiphy is attribute wiphy (1): u32.
+	Wiphy Optional[uint32]
+	// Ifindex is attribute ifindex (3): u32.
+	Ifindex Optional[uint32]
+	// Wdev is attribute wdev (153): u64.
+	Wdev Optional[uint64]
+	// SplitWiphyDump is attribute split-wiphy-dump (174): flag.
+	SplitWiphyDump bool
+}
+
+// GetInterfaceRequest is the request of Client.GetInterface (nl80211
+// get-interface, do): the attributes of set nl80211-attrs that the spec lists
+// for it.
+type GetInterfaceRequest struct {
+	// Ifname is attribute ifname (4): string.
+	Ifname Optional[string]
+}
+
+// GetInterfaceDumpRequest is the request of Client.GetInterfaceDump (nl80211
+// get-interface, dump): the attributes of set nl80211-attrs that the spec
+// lists for it.
+type GetInterfaceDumpRequest struct {
+	// Ifname is attribute ifname (4): string.
+	Ifname Optional[string]
+}
+
+// GetProtocolFeaturesRequest is the request of Client.GetProtocolFeatures
+// (nl80211 get-protocol-features, do): the attributes of set nl80211-attrs
+// that the spec lists for it.
+type GetProtocolFeaturesRequest struct {
+	// ProtocolFeatures is attribute protocol-features (173): u32, flags
+	// protocol-features.
+	ProtocolFeatures Optional[ProtocolFeatures]
+}

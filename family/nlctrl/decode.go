@@ -350,6 +350,54 @@ func (v *OpPolicyAttrs) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set ctrl-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetfamilyRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetfamilyRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetfamilyRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesCtrlAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCtrlAttrsFamilyName:
+			v.FamilyName.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ctrl-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetpolicyDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetpolicyDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetpolicyDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesCtrlAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCtrlAttrsFamilyID:
+			v.FamilyID.Set(d.U16())
+		case AttrCtrlAttrsFamilyName:
+			v.FamilyName.Set(d.String())
+		case AttrCtrlAttrsOp:
+			v.Op.Set(d.U32())
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *CtrlAttrs) decodeMessage(b []byte) error {

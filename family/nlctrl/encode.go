@@ -203,3 +203,43 @@ func (v *OpPolicyAttrs) encode(e *attrs.Encoder) error {
 	}
 	return nil
 }
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetfamilyRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetfamilyRequest) encode(e *attrs.Encoder) error {
+	if v.FamilyName.Valid {
+		e.String(AttrCtrlAttrsFamilyName, v.FamilyName.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetpolicyDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetpolicyDumpRequest) encode(e *attrs.Encoder) error {
+	if v.FamilyID.Valid {
+		e.U16(AttrCtrlAttrsFamilyID, v.FamilyID.Value)
+	}
+	if v.FamilyName.Valid {
+		e.String(AttrCtrlAttrsFamilyName, v.FamilyName.Value)
+	}
+	if v.Op.Valid {
+		e.U32(AttrCtrlAttrsOp, v.Op.Value)
+	}
+	return nil
+}

@@ -125,3 +125,22 @@ type OpPolicyAttrs struct {
 	// after the fields.
 	Extra []attrs.Attr
 }
+
+// GetfamilyRequest is the request of Client.Getfamily (nlctrl getfamily, do):
+// the attributes of set ctrl-attrs that the spec lists for it.
+type GetfamilyRequest struct {
+	// FamilyName is attribute family-name (2): string.
+	FamilyName Optional[string]
+}
+
+// GetpolicyDumpRequest is the request of Client.GetpolicyDump (nlctrl
+// getpolicy, dump): the attributes of set ctrl-attrs that the spec lists for
+// it.
+type GetpolicyDumpRequest struct {
+	// FamilyID is attribute family-id (1): u16.
+	FamilyID Optional[uint16]
+	// FamilyName is attribute family-name (2): string.
+	FamilyName Optional[string]
+	// Op is attribute op (10): u32.
+	Op Optional[uint32]
+}

@@ -907,6 +907,252 @@ func (v *OvpnKeyconfDelInput) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set ovpn-peer-new-input from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PeerNewRequest) UnmarshalAttrs(b []byte) error {
+	*v = PeerNewRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PeerNewRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesOvpn)
+	for d.Next() {
+		switch d.Type() {
+		case AttrOvpnIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrOvpnPeer:
+			if v.Peer == nil {
+				v.Peer = new(PeerNewInput)
+			}
+			nd := d.Nested()
+			v.Peer.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ovpn-peer-set-input from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PeerSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PeerSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PeerSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesOvpn)
+	for d.Next() {
+		switch d.Type() {
+		case AttrOvpnIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrOvpnPeer:
+			if v.Peer == nil {
+				v.Peer = new(PeerSetInput)
+			}
+			nd := d.Nested()
+			v.Peer.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ovpn from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PeerGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PeerGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PeerGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesOvpn)
+	for d.Next() {
+		switch d.Type() {
+		case AttrOvpnIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrOvpnPeer:
+			if v.Peer == nil {
+				v.Peer = new(Peer)
+			}
+			nd := d.Nested()
+			v.Peer.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ovpn from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PeerGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PeerGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PeerGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesOvpn)
+	for d.Next() {
+		switch d.Type() {
+		case AttrOvpnIfindex:
+			v.Ifindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ovpn-peer-del-input from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PeerDelRequest) UnmarshalAttrs(b []byte) error {
+	*v = PeerDelRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PeerDelRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesOvpn)
+	for d.Next() {
+		switch d.Type() {
+		case AttrOvpnIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrOvpnPeer:
+			if v.Peer == nil {
+				v.Peer = new(PeerDelInput)
+			}
+			nd := d.Nested()
+			v.Peer.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ovpn from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *KeyNewRequest) UnmarshalAttrs(b []byte) error {
+	*v = KeyNewRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *KeyNewRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesOvpn)
+	for d.Next() {
+		switch d.Type() {
+		case AttrOvpnIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrOvpnKeyconf:
+			if v.Keyconf == nil {
+				v.Keyconf = new(Keyconf)
+			}
+			nd := d.Nested()
+			v.Keyconf.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ovpn-keyconf-get from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *KeyGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = KeyGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *KeyGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesOvpn)
+	for d.Next() {
+		switch d.Type() {
+		case AttrOvpnIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrOvpnKeyconf:
+			if v.Keyconf == nil {
+				v.Keyconf = new(KeyconfGet)
+			}
+			nd := d.Nested()
+			v.Keyconf.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ovpn-keyconf-swap-input from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *KeySwapRequest) UnmarshalAttrs(b []byte) error {
+	*v = KeySwapRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *KeySwapRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesOvpn)
+	for d.Next() {
+		switch d.Type() {
+		case AttrOvpnIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrOvpnKeyconf:
+			if v.Keyconf == nil {
+				v.Keyconf = new(KeyconfSwapInput)
+			}
+			nd := d.Nested()
+			v.Keyconf.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ovpn-keyconf-del-input from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *KeyDelRequest) UnmarshalAttrs(b []byte) error {
+	*v = KeyDelRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *KeyDelRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesOvpn)
+	for d.Next() {
+		switch d.Type() {
+		case AttrOvpnIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrOvpnKeyconf:
+			if v.Keyconf == nil {
+				v.Keyconf = new(KeyconfDelInput)
+			}
+			nd := d.Nested()
+			v.Keyconf.decode(&nd)
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *Ovpn) decodeMessage(b []byte) error {

@@ -575,3 +575,212 @@ func (v *OvpnKeyconfDelInput) encode(e *attrs.Encoder) error {
 	}
 	return nil
 }
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PeerNewRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PeerNewRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+	}
+	if v.Peer != nil {
+		n := e.Nest(AttrOvpnPeer)
+		if err := v.Peer.encode(e); err != nil {
+			return attrs.WithPath(err, "peer")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PeerSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PeerSetRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+	}
+	if v.Peer != nil {
+		n := e.Nest(AttrOvpnPeer)
+		if err := v.Peer.encode(e); err != nil {
+			return attrs.WithPath(err, "peer")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PeerGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PeerGetRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+	}
+	if v.Peer != nil {
+		n := e.Nest(AttrOvpnPeer)
+		if err := v.Peer.encode(e); err != nil {
+			return attrs.WithPath(err, "peer")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PeerGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PeerGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PeerDelRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PeerDelRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+	}
+	if v.Peer != nil {
+		n := e.Nest(AttrOvpnPeer)
+		if err := v.Peer.encode(e); err != nil {
+			return attrs.WithPath(err, "peer")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *KeyNewRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *KeyNewRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+	}
+	if v.Keyconf != nil {
+		n := e.Nest(AttrOvpnKeyconf)
+		if err := v.Keyconf.encode(e); err != nil {
+			return attrs.WithPath(err, "keyconf")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *KeyGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *KeyGetRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+	}
+	if v.Keyconf != nil {
+		n := e.Nest(AttrOvpnKeyconf)
+		if err := v.Keyconf.encode(e); err != nil {
+			return attrs.WithPath(err, "keyconf")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *KeySwapRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *KeySwapRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+	}
+	if v.Keyconf != nil {
+		n := e.Nest(AttrOvpnKeyconf)
+		if err := v.Keyconf.encode(e); err != nil {
+			return attrs.WithPath(err, "keyconf")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *KeyDelRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *KeyDelRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+	}
+	if v.Keyconf != nil {
+		n := e.Nest(AttrOvpnKeyconf)
+		if err := v.Keyconf.encode(e); err != nil {
+			return attrs.WithPath(err, "keyconf")
+		}
+		e.End(n)
+	}
+	return nil
+}

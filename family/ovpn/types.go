@@ -336,3 +336,82 @@ type OvpnKeyconfDelInput struct {
 	// after the fields.
 	Extra []attrs.Attr
 }
+
+// PeerNewRequest is the request of Client.PeerNew (ovpn peer-new, do): the
+// attributes of set ovpn-peer-new-input that the spec lists for it.
+type PeerNewRequest struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+	// Peer is attribute peer (2): nest, set peer-new-input.
+	Peer *PeerNewInput
+}
+
+// PeerSetRequest is the request of Client.PeerSet (ovpn peer-set, do): the
+// attributes of set ovpn-peer-set-input that the spec lists for it.
+type PeerSetRequest struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+	// Peer is attribute peer (2): nest, set peer-set-input.
+	Peer *PeerSetInput
+}
+
+// PeerGetRequest is the request of Client.PeerGet (ovpn peer-get, do): the
+// attributes of set ovpn that the spec lists for it.
+type PeerGetRequest struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+	// Peer is attribute peer (2): nest, set peer.
+	Peer *Peer
+}
+
+// PeerGetDumpRequest is the request of Client.PeerGetDump (ovpn peer-get,
+// dump): the attributes of set ovpn that the spec lists for it.
+type PeerGetDumpRequest struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+}
+
+// PeerDelRequest is the request of Client.PeerDel (ovpn peer-del, do): the
+// attributes of set ovpn-peer-del-input that the spec lists for it.
+type PeerDelRequest struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+	// Peer is attribute peer (2): nest, set peer-del-input.
+	Peer *PeerDelInput
+}
+
+// KeyNewRequest is the request of Client.KeyNew (ovpn key-new, do): the
+// attributes of set ovpn that the spec lists for it.
+type KeyNewRequest struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+	// Keyconf is attribute keyconf (3): nest, set keyconf.
+	Keyconf *Keyconf
+}
+
+// KeyGetRequest is the request of Client.KeyGet (ovpn key-get, do): the
+// attributes of set ovpn-keyconf-get that the spec lists for it.
+type KeyGetRequest struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+	// Keyconf is attribute keyconf (3): nest, set keyconf-get.
+	Keyconf *KeyconfGet
+}
+
+// KeySwapRequest is the request of Client.KeySwap (ovpn key-swap, do): the
+// attributes of set ovpn-keyconf-swap-input that the spec lists for it.
+type KeySwapRequest struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+	// Keyconf is attribute keyconf (3): nest, set keyconf-swap-input.
+	Keyconf *KeyconfSwapInput
+}
+
+// KeyDelRequest is the request of Client.KeyDel (ovpn key-del, do): the
+// attributes of set ovpn-keyconf-del-input that the spec lists for it.
+type KeyDelRequest struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+	// Keyconf is attribute keyconf (3): nest, set keyconf-del-input.
+	Keyconf *KeyconfDelInput
+}

@@ -98,6 +98,98 @@ func (v *Datapath) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set datapath from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDatapath)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDatapathName:
+			v.Name.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set datapath from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDatapath)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDatapathName:
+			v.Name.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set datapath from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *NewRequest) UnmarshalAttrs(b []byte) error {
+	*v = NewRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *NewRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDatapath)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDatapathName:
+			v.Name.Set(d.String())
+		case AttrDatapathUpcallPID:
+			v.UpcallPID.Set(d.U32())
+		case AttrDatapathUserFeatures:
+			v.UserFeatures.Set(UserFeatures(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set datapath from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DelRequest) UnmarshalAttrs(b []byte) error {
+	*v = DelRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DelRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDatapath)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDatapathName:
+			v.Name.Set(d.String())
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *Datapath) decodeMessage(b []byte) error {

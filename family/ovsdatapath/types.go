@@ -33,6 +33,39 @@ type Datapath struct {
 	Extra []attrs.Attr
 }
 
+// GetRequest is the request of Client.Get (ovs_datapath get, do): the
+// attributes of set datapath that the spec lists for it.
+type GetRequest struct {
+	// Name is attribute name (1): string.
+	Name Optional[string]
+}
+
+// GetDumpRequest is the request of Client.GetDump (ovs_datapath get, dump):
+// the attributes of set datapath that the spec lists for it.
+type GetDumpRequest struct {
+	// Name is attribute name (1): string.
+	Name Optional[string]
+}
+
+// NewRequest is the request of Client.New (ovs_datapath new, do): the
+// attributes of set datapath that the spec lists for it.
+type NewRequest struct {
+	// Name is attribute name (1): string.
+	Name Optional[string]
+	// UpcallPID is attribute upcall-pid (2): u32.
+	UpcallPID Optional[uint32]
+	// UserFeatures is attribute user-features (5): u32, flags as flags
+	// user-features.
+	UserFeatures Optional[UserFeatures]
+}
+
+// DelRequest is the request of Client.Del (ovs_datapath del, do): the
+// attributes of set datapath that the spec lists for it.
+type DelRequest struct {
+	// Name is attribute name (1): string.
+	Name Optional[string]
+}
+
 // DatapathMessage is a message of attribute set datapath with the fixed header ovs-header.
 type DatapathMessage struct {
 	Header OvsHeader

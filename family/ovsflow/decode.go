@@ -1322,6 +1322,108 @@ func (v *PsampleAttrs) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set flow-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFlowAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFlowAttrsKey:
+			if v.Key == nil {
+				v.Key = new(KeyAttrs)
+			}
+			nd := d.Nested()
+			v.Key.decode(&nd)
+		case AttrFlowAttrsUfid:
+			v.Ufid = bytes.Clone(d.Bytes())
+		case AttrFlowAttrsUfidFlags:
+			v.UfidFlags.Set(OvsUfidFlags(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set flow-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFlowAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFlowAttrsKey:
+			if v.Key == nil {
+				v.Key = new(KeyAttrs)
+			}
+			nd := d.Nested()
+			v.Key.decode(&nd)
+		case AttrFlowAttrsUfid:
+			v.Ufid = bytes.Clone(d.Bytes())
+		case AttrFlowAttrsUfidFlags:
+			v.UfidFlags.Set(OvsUfidFlags(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set flow-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *NewRequest) UnmarshalAttrs(b []byte) error {
+	*v = NewRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *NewRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFlowAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFlowAttrsKey:
+			if v.Key == nil {
+				v.Key = new(KeyAttrs)
+			}
+			nd := d.Nested()
+			v.Key.decode(&nd)
+		case AttrFlowAttrsActions:
+			nd := d.Nested()
+			nd.SetNames(namesActionAttrs)
+			v.Actions = make([]ActionAttrs, 0, nd.Count())
+			for nd.Next() {
+				v.Actions = append(v.Actions, ActionAttrs{})
+				v.Actions[len(v.Actions)-1].decodeAttr(&nd)
+			}
+		case AttrFlowAttrsMask:
+			if v.Mask == nil {
+				v.Mask = new(KeyAttrs)
+			}
+			nd := d.Nested()
+			v.Mask.decode(&nd)
+		case AttrFlowAttrsUfid:
+			v.Ufid = bytes.Clone(d.Bytes())
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *FlowAttrs) decodeMessage(b []byte) error {

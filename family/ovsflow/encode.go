@@ -752,3 +752,97 @@ func (v *PsampleAttrs) encode(e *attrs.Encoder) error {
 	}
 	return nil
 }
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetRequest) encode(e *attrs.Encoder) error {
+	if v.Key != nil {
+		n := e.Nest(AttrFlowAttrsKey)
+		if err := v.Key.encode(e); err != nil {
+			return attrs.WithPath(err, "key")
+		}
+		e.End(n)
+	}
+	if v.Ufid != nil {
+		e.Binary(AttrFlowAttrsUfid, v.Ufid)
+	}
+	if v.UfidFlags.Valid {
+		e.U32(AttrFlowAttrsUfidFlags, uint32(v.UfidFlags.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Key != nil {
+		n := e.Nest(AttrFlowAttrsKey)
+		if err := v.Key.encode(e); err != nil {
+			return attrs.WithPath(err, "key")
+		}
+		e.End(n)
+	}
+	if v.Ufid != nil {
+		e.Binary(AttrFlowAttrsUfid, v.Ufid)
+	}
+	if v.UfidFlags.Valid {
+		e.U32(AttrFlowAttrsUfidFlags, uint32(v.UfidFlags.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *NewRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *NewRequest) encode(e *attrs.Encoder) error {
+	if v.Key != nil {
+		n := e.Nest(AttrFlowAttrsKey)
+		if err := v.Key.encode(e); err != nil {
+			return attrs.WithPath(err, "key")
+		}
+		e.End(n)
+	}
+	if v.Actions != nil {
+		n := e.Nest(AttrFlowAttrsActions)
+		for i := range v.Actions {
+			if err := v.Actions[i].encode(e); err != nil {
+				return attrs.WithPath(err, "actions")
+			}
+		}
+		e.End(n)
+	}
+	if v.Mask != nil {
+		n := e.Nest(AttrFlowAttrsMask)
+		if err := v.Mask.encode(e); err != nil {
+			return attrs.WithPath(err, "mask")
+		}
+		e.End(n)
+	}
+	if v.Ufid != nil {
+		e.Binary(AttrFlowAttrsUfid, v.Ufid)
+	}
+	return nil
+}

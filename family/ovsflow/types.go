@@ -372,6 +372,42 @@ type PsampleAttrs struct {
 	Extra []attrs.Attr
 }
 
+// GetRequest is the request of Client.Get (ovs_flow get, do): the attributes
+// of set flow-attrs that the spec lists for it.
+type GetRequest struct {
+	// Key is attribute key (1): nest, set key-attrs.
+	Key *KeyAttrs
+	// Ufid is attribute ufid (9): binary, display uuid.
+	Ufid []byte
+	// UfidFlags is attribute ufid-flags (10): u32, flags ovs-ufid-flags.
+	UfidFlags Optional[OvsUfidFlags]
+}
+
+// GetDumpRequest is the request of Client.GetDump (ovs_flow get, dump): the
+// attributes of set flow-attrs that the spec lists for it.
+type GetDumpRequest struct {
+	// Key is attribute key (1): nest, set key-attrs.
+	Key *KeyAttrs
+	// Ufid is attribute ufid (9): binary, display uuid.
+	Ufid []byte
+	// UfidFlags is attribute ufid-flags (10): u32, flags ovs-ufid-flags.
+	UfidFlags Optional[OvsUfidFlags]
+}
+
+// NewRequest is the request of Client.New (ovs_flow new, do): the attributes
+// of set flow-attrs that the spec lists for it.
+type NewRequest struct {
+	// Key is attribute key (1): nest, set key-attrs.
+	Key *KeyAttrs
+	// Actions is attribute actions (2): nest, ordered list (overlay), set
+	// action-attrs.
+	Actions []ActionAttrs
+	// Mask is attribute mask (7): nest, set key-attrs.
+	Mask *KeyAttrs
+	// Ufid is attribute ufid (9): binary, display uuid.
+	Ufid []byte
+}
+
 // FlowAttrsMessage is a message of attribute set flow-attrs with the fixed header ovs-header.
 type FlowAttrsMessage struct {
 	Header OvsHeader

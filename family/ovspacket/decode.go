@@ -105,6 +105,40 @@ func (v *Packet) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set packet from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ExecuteRequest) UnmarshalAttrs(b []byte) error {
+	*v = ExecuteRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ExecuteRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPacket)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPacketPacket:
+			v.Packet = bytes.Clone(d.Bytes())
+		case AttrPacketKey:
+			v.Key = bytes.Clone(d.Bytes())
+		case AttrPacketActions:
+			v.Actions = bytes.Clone(d.Bytes())
+		case AttrPacketProbe:
+			v.Probe = d.Flag()
+		case AttrPacketMru:
+			v.Mru.Set(d.U16())
+		case AttrPacketHash:
+			v.Hash.Set(d.U64())
+		case AttrPacketUpcallPID:
+			v.UpcallPID.Set(d.U32())
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *Packet) decodeMessage(b []byte) error {

@@ -52,3 +52,38 @@ func (v *Packet) encode(e *attrs.Encoder) error {
 	}
 	return nil
 }
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ExecuteRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ExecuteRequest) encode(e *attrs.Encoder) error {
+	if v.Packet != nil {
+		e.Binary(AttrPacketPacket, v.Packet)
+	}
+	if v.Key != nil {
+		e.Binary(AttrPacketKey, v.Key)
+	}
+	if v.Actions != nil {
+		e.Binary(AttrPacketActions, v.Actions)
+	}
+	if v.Probe {
+		e.Flag(AttrPacketProbe)
+	}
+	if v.Mru.Valid {
+		e.U16(AttrPacketMru, v.Mru.Value)
+	}
+	if v.Hash.Valid {
+		e.U64(AttrPacketHash, v.Hash.Value)
+	}
+	if v.UpcallPID.Valid {
+		e.U32(AttrPacketUpcallPID, v.UpcallPID.Value)
+	}
+	return nil
+}

@@ -34,3 +34,22 @@ type Packet struct {
 	// after the fields.
 	Extra []attrs.Attr
 }
+
+// ExecuteRequest is the request of Client.Execute (ovs_packet execute, do):
+// the attributes of set packet that the spec lists for it.
+type ExecuteRequest struct {
+	// Packet is attribute packet (1): binary, checks min-len 14.
+	Packet []byte
+	// Key is attribute key (2): binary.
+	Key []byte
+	// Actions is attribute actions (3): binary.
+	Actions []byte
+	// Probe is attribute probe (8): flag.
+	Probe bool
+	// Mru is attribute mru (9): u16.
+	Mru Optional[uint16]
+	// Hash is attribute hash (11): u64.
+	Hash Optional[uint64]
+	// UpcallPID is attribute upcall-pid (12): u32.
+	UpcallPID Optional[uint32]
+}

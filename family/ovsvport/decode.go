@@ -183,6 +183,110 @@ func (v *Vport) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set vport from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *NewRequest) UnmarshalAttrs(b []byte) error {
+	*v = NewRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *NewRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesVport)
+	for d.Next() {
+		switch d.Type() {
+		case AttrVportType:
+			v.Type.Set(VportType(d.U32()))
+		case AttrVportName:
+			v.Name.Set(d.String())
+		case AttrVportOptions:
+			if v.Options == nil {
+				v.Options = new(VportOptions)
+			}
+			nd := d.Nested()
+			v.Options.decode(&nd)
+		case AttrVportUpcallPID:
+			v.UpcallPID = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
+		case AttrVportIfindex:
+			v.Ifindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set vport from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DelRequest) UnmarshalAttrs(b []byte) error {
+	*v = DelRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DelRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesVport)
+	for d.Next() {
+		switch d.Type() {
+		case AttrVportPortNo:
+			v.PortNo.Set(d.U32())
+		case AttrVportType:
+			v.Type.Set(VportType(d.U32()))
+		case AttrVportName:
+			v.Name.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set vport from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesVport)
+	for d.Next() {
+		switch d.Type() {
+		case AttrVportName:
+			v.Name.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set vport from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesVport)
+	for d.Next() {
+		switch d.Type() {
+		case AttrVportName:
+			v.Name.Set(d.String())
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *Vport) decodeMessage(b []byte) error {

@@ -107,3 +107,93 @@ func (v *Vport) encode(e *attrs.Encoder) error {
 	}
 	return nil
 }
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *NewRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *NewRequest) encode(e *attrs.Encoder) error {
+	if v.Type.Valid {
+		e.U32(AttrVportType, uint32(v.Type.Value))
+	}
+	if v.Name.Valid {
+		e.String(AttrVportName, v.Name.Value)
+	}
+	if v.Options != nil {
+		n := e.Nest(AttrVportOptions)
+		if err := v.Options.encode(e); err != nil {
+			return attrs.WithPath(err, "options")
+		}
+		e.End(n)
+	}
+	if v.UpcallPID != nil {
+		attrs.EncodeArray(e, AttrVportUpcallPID, v.UpcallPID, 4, attrs.HostEndian)
+	}
+	if v.Ifindex.Valid {
+		e.U32(AttrVportIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DelRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DelRequest) encode(e *attrs.Encoder) error {
+	if v.PortNo.Valid {
+		e.U32(AttrVportPortNo, v.PortNo.Value)
+	}
+	if v.Type.Valid {
+		e.U32(AttrVportType, uint32(v.Type.Value))
+	}
+	if v.Name.Valid {
+		e.String(AttrVportName, v.Name.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetRequest) encode(e *attrs.Encoder) error {
+	if v.Name.Valid {
+		e.String(AttrVportName, v.Name.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Name.Valid {
+		e.String(AttrVportName, v.Name.Value)
+	}
+	return nil
+}

@@ -59,6 +59,46 @@ type Vport struct {
 	Extra []attrs.Attr
 }
 
+// NewRequest is the request of Client.New (ovs_vport new, do): the attributes
+// of set vport that the spec lists for it.
+type NewRequest struct {
+	// Type is attribute type (2): u32, enum vport-type.
+	Type Optional[VportType]
+	// Name is attribute name (3): string.
+	Name Optional[string]
+	// Options is attribute options (4): nest, set vport-options.
+	Options *VportOptions
+	// UpcallPID is attribute upcall-pid (5): binary of u32.
+	UpcallPID []uint32
+	// Ifindex is attribute ifindex (8): u32.
+	Ifindex Optional[uint32]
+}
+
+// DelRequest is the request of Client.Del (ovs_vport del, do): the attributes
+// of set vport that the spec lists for it.
+type DelRequest struct {
+	// PortNo is attribute port-no (1): u32.
+	PortNo Optional[uint32]
+	// Type is attribute type (2): u32, enum vport-type.
+	Type Optional[VportType]
+	// Name is attribute name (3): string.
+	Name Optional[string]
+}
+
+// GetRequest is the request of Client.Get (ovs_vport get, do): the attributes
+// of set vport that the spec lists for it.
+type GetRequest struct {
+	// Name is attribute name (3): string.
+	Name Optional[string]
+}
+
+// GetDumpRequest is the request of Client.GetDump (ovs_vport get, dump): the
+// attributes of set vport that the spec lists for it.
+type GetDumpRequest struct {
+	// Name is attribute name (3): string.
+	Name Optional[string]
+}
+
 // VportMessage is a message of attribute set vport with the fixed header ovs-header.
 type VportMessage struct {
 	Header OvsHeader

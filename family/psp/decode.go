@@ -336,6 +336,206 @@ func (v *Stats) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set dev from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DevGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DevGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DevGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDev)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevID:
+			v.ID.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dev from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DevSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DevSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DevSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDev)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevID:
+			v.ID.Set(d.U32())
+		case AttrDevPspVersionsEna:
+			v.PspVersionsEna.Set(VersionMask(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dev from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *KeyRotateRequest) UnmarshalAttrs(b []byte) error {
+	*v = KeyRotateRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *KeyRotateRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDev)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevID:
+			v.ID.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set assoc from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RxAssocRequest) UnmarshalAttrs(b []byte) error {
+	*v = RxAssocRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RxAssocRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAssoc)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAssocDevID:
+			v.DevID.Set(d.U32())
+		case AttrAssocVersion:
+			v.Version.Set(Version(d.U32()))
+		case AttrAssocSockFd:
+			v.SockFd.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set assoc from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TxAssocRequest) UnmarshalAttrs(b []byte) error {
+	*v = TxAssocRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TxAssocRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAssoc)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAssocDevID:
+			v.DevID.Set(d.U32())
+		case AttrAssocVersion:
+			v.Version.Set(Version(d.U32()))
+		case AttrAssocTxKey:
+			if v.TxKey == nil {
+				v.TxKey = new(Keys)
+			}
+			nd := d.Nested()
+			v.TxKey.decode(&nd)
+		case AttrAssocSockFd:
+			v.SockFd.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set stats from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetStatsRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetStatsRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetStatsRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesStats)
+	for d.Next() {
+		switch d.Type() {
+		case AttrStatsDevID:
+			v.DevID.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dev from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DevAssocRequest) UnmarshalAttrs(b []byte) error {
+	*v = DevAssocRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DevAssocRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDev)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevID:
+			v.ID.Set(d.U32())
+		case AttrDevIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrDevNsid:
+			v.Nsid.Set(d.S32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dev from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DevDisassocRequest) UnmarshalAttrs(b []byte) error {
+	*v = DevDisassocRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DevDisassocRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDev)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevID:
+			v.ID.Set(d.U32())
+		case AttrDevIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrDevNsid:
+			v.Nsid.Set(d.S32())
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *Dev) decodeMessage(b []byte) error {

@@ -106,3 +106,80 @@ type Stats struct {
 	// after the fields.
 	Extra []attrs.Attr
 }
+
+// DevGetRequest is the request of Client.DevGet (psp dev-get, do): the
+// attributes of set dev that the spec lists for it.
+type DevGetRequest struct {
+	// ID is attribute id (1): u32, checks min 1.
+	ID Optional[uint32]
+}
+
+// DevSetRequest is the request of Client.DevSet (psp dev-set, do): the
+// attributes of set dev that the spec lists for it.
+type DevSetRequest struct {
+	// ID is attribute id (1): u32, checks min 1.
+	ID Optional[uint32]
+	// PspVersionsEna is attribute psp-versions-ena (4): u32, enum as flags
+	// version.
+	PspVersionsEna Optional[VersionMask]
+}
+
+// KeyRotateRequest is the request of Client.KeyRotate (psp key-rotate, do):
+// the attributes of set dev that the spec lists for it.
+type KeyRotateRequest struct {
+	// ID is attribute id (1): u32, checks min 1.
+	ID Optional[uint32]
+}
+
+// RxAssocRequest is the request of Client.RxAssoc (psp rx-assoc, do): the
+// attributes of set assoc that the spec lists for it.
+type RxAssocRequest struct {
+	// DevID is attribute dev-id (1): u32, checks min 1.
+	DevID Optional[uint32]
+	// Version is attribute version (2): u32, enum version.
+	Version Optional[Version]
+	// SockFd is attribute sock-fd (5): u32.
+	SockFd Optional[uint32]
+}
+
+// TxAssocRequest is the request of Client.TxAssoc (psp tx-assoc, do): the
+// attributes of set assoc that the spec lists for it.
+type TxAssocRequest struct {
+	// DevID is attribute dev-id (1): u32, checks min 1.
+	DevID Optional[uint32]
+	// Version is attribute version (2): u32, enum version.
+	Version Optional[Version]
+	// TxKey is attribute tx-key (4): nest, set keys.
+	TxKey *Keys
+	// SockFd is attribute sock-fd (5): u32.
+	SockFd Optional[uint32]
+}
+
+// GetStatsRequest is the request of Client.GetStats (psp get-stats, do): the
+// attributes of set stats that the spec lists for it.
+type GetStatsRequest struct {
+	// DevID is attribute dev-id (1): u32, checks min 1.
+	DevID Optional[uint32]
+}
+
+// DevAssocRequest is the request of Client.DevAssoc (psp dev-assoc, do): the
+// attributes of set dev that the spec lists for it.
+type DevAssocRequest struct {
+	// ID is attribute id (1): u32, checks min 1.
+	ID Optional[uint32]
+	// Ifindex is attribute ifindex (2): u32.
+	Ifindex Optional[uint32]
+	// Nsid is attribute nsid (6): s32.
+	Nsid Optional[int32]
+}
+
+// DevDisassocRequest is the request of Client.DevDisassoc (psp dev-disassoc,
+// do): the attributes of set dev that the spec lists for it.
+type DevDisassocRequest struct {
+	// ID is attribute id (1): u32, checks min 1.
+	ID Optional[uint32]
+	// Ifindex is attribute ifindex (2): u32.
+	Ifindex Optional[uint32]
+	// Nsid is attribute nsid (6): s32.
+	Nsid Optional[int32]
+}

@@ -288,6 +288,98 @@ func (v *CacheFlush) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set ip-map-reqs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *IPMapSetReqsRequest) UnmarshalAttrs(b []byte) error {
+	*v = IPMapSetReqsRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *IPMapSetReqsRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesIPMapReqs)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrIPMapReqsRequests:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Requests = slices.Grow(v.Requests, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrIPMapReqsRequests:
+			v.Requests = append(v.Requests, IPMap{})
+			nd := d.Nested()
+			v.Requests[len(v.Requests)-1].decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set unix-gid-reqs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *UnixGidSetReqsRequest) UnmarshalAttrs(b []byte) error {
+	*v = UnixGidSetReqsRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *UnixGidSetReqsRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesUnixGidReqs)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrUnixGidReqsRequests:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Requests = slices.Grow(v.Requests, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrUnixGidReqsRequests:
+			v.Requests = append(v.Requests, UnixGid{})
+			nd := d.Nested()
+			v.Requests[len(v.Requests)-1].decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set cache-flush from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CacheFlushRequest) UnmarshalAttrs(b []byte) error {
+	*v = CacheFlushRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CacheFlushRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesCacheFlush)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCacheFlushMask:
+			v.Mask.Set(CacheType(d.U32()))
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *CacheNotify) decodeMessage(b []byte) error {

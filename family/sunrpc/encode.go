@@ -160,3 +160,62 @@ func (v *CacheFlush) encode(e *attrs.Encoder) error {
 	}
 	return nil
 }
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *IPMapSetReqsRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *IPMapSetReqsRequest) encode(e *attrs.Encoder) error {
+	for i := range v.Requests {
+		n := e.Nest(AttrIPMapReqsRequests)
+		if err := v.Requests[i].encode(e); err != nil {
+			return attrs.WithPath(err, "requests")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *UnixGidSetReqsRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *UnixGidSetReqsRequest) encode(e *attrs.Encoder) error {
+	for i := range v.Requests {
+		n := e.Nest(AttrUnixGidReqsRequests)
+		if err := v.Requests[i].encode(e); err != nil {
+			return attrs.WithPath(err, "requests")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *CacheFlushRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *CacheFlushRequest) encode(e *attrs.Encoder) error {
+	if v.Mask.Valid {
+		e.U32(AttrCacheFlushMask, uint32(v.Mask.Value))
+	}
+	return nil
+}

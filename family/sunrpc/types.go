@@ -89,3 +89,26 @@ type CacheFlush struct {
 	// after the fields.
 	Extra []attrs.Attr
 }
+
+// IPMapSetReqsRequest is the request of Client.IPMapSetReqs (sunrpc
+// ip-map-set-reqs, do): the attributes of set ip-map-reqs that the spec lists
+// for it.
+type IPMapSetReqsRequest struct {
+	// Requests is attribute requests (1): nest, multi-attr, set ip-map.
+	Requests []IPMap
+}
+
+// UnixGidSetReqsRequest is the request of Client.UnixGidSetReqs (sunrpc
+// unix-gid-set-reqs, do): the attributes of set unix-gid-reqs that the spec
+// lists for it.
+type UnixGidSetReqsRequest struct {
+	// Requests is attribute requests (1): nest, multi-attr, set unix-gid.
+	Requests []UnixGid
+}
+
+// CacheFlushRequest is the request of Client.CacheFlush (sunrpc cache-flush,
+// do): the attributes of set cache-flush that the spec lists for it.
+type CacheFlushRequest struct {
+	// Mask is attribute mask (1): u32, flags as flags cache-type.
+	Mask Optional[CacheType]
+}

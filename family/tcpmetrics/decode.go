@@ -196,6 +196,62 @@ func (v *Metrics) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set tcp-metrics from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTCPMetrics)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTCPMetricsAddrIPv4:
+			v.AddrIPv4 = d.Addr4()
+		case AttrTCPMetricsAddrIPv6:
+			v.AddrIPv6 = d.Addr16()
+		case AttrTCPMetricsSaddrIPv4:
+			v.SaddrIPv4 = d.Addr4()
+		case AttrTCPMetricsSaddrIPv6:
+			v.SaddrIPv6 = d.Addr16()
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set tcp-metrics from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DelRequest) UnmarshalAttrs(b []byte) error {
+	*v = DelRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DelRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTCPMetrics)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTCPMetricsAddrIPv4:
+			v.AddrIPv4 = d.Addr4()
+		case AttrTCPMetricsAddrIPv6:
+			v.AddrIPv6 = d.Addr16()
+		case AttrTCPMetricsSaddrIPv4:
+			v.SaddrIPv4 = d.Addr4()
+		case AttrTCPMetricsSaddrIPv6:
+			v.SaddrIPv6 = d.Addr16()
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *TCPMetrics) decodeMessage(b []byte) error {

@@ -104,3 +104,63 @@ func (v *Metrics) encode(e *attrs.Encoder) error {
 	}
 	return nil
 }
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetRequest) encode(e *attrs.Encoder) error {
+	if v.AddrIPv4.IsValid() {
+		if err := e.Addr4(AttrTCPMetricsAddrIPv4, v.AddrIPv4); err != nil {
+			return attrs.WithPath(err, "addr-ipv4")
+		}
+	}
+	if v.AddrIPv6.IsValid() {
+		e.Addr16(AttrTCPMetricsAddrIPv6, v.AddrIPv6)
+	}
+	if v.SaddrIPv4.IsValid() {
+		if err := e.Addr4(AttrTCPMetricsSaddrIPv4, v.SaddrIPv4); err != nil {
+			return attrs.WithPath(err, "saddr-ipv4")
+		}
+	}
+	if v.SaddrIPv6.IsValid() {
+		e.Addr16(AttrTCPMetricsSaddrIPv6, v.SaddrIPv6)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DelRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DelRequest) encode(e *attrs.Encoder) error {
+	if v.AddrIPv4.IsValid() {
+		if err := e.Addr4(AttrTCPMetricsAddrIPv4, v.AddrIPv4); err != nil {
+			return attrs.WithPath(err, "addr-ipv4")
+		}
+	}
+	if v.AddrIPv6.IsValid() {
+		e.Addr16(AttrTCPMetricsAddrIPv6, v.AddrIPv6)
+	}
+	if v.SaddrIPv4.IsValid() {
+		if err := e.Addr4(AttrTCPMetricsSaddrIPv4, v.SaddrIPv4); err != nil {
+			return attrs.WithPath(err, "saddr-ipv4")
+		}
+	}
+	if v.SaddrIPv6.IsValid() {
+		e.Addr16(AttrTCPMetricsSaddrIPv6, v.SaddrIPv6)
+	}
+	return nil
+}

@@ -287,6 +287,78 @@ func (v *AttrPort) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set team from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *OptionsSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = OptionsSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *OptionsSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTeam)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTeamTeamIfindex:
+			v.TeamIfindex.Set(d.U32())
+		case AttrTeamListOption:
+			if v.ListOption == nil {
+				v.ListOption = new(ItemOption)
+			}
+			nd := d.Nested()
+			v.ListOption.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set team from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *OptionsGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = OptionsGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *OptionsGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTeam)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTeamTeamIfindex:
+			v.TeamIfindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set team from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortListGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortListGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortListGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTeam)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTeamTeamIfindex:
+			v.TeamIfindex.Set(d.U32())
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *Team) decodeMessage(b []byte) error {

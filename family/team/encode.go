@@ -160,3 +160,61 @@ func (v *AttrPort) encode(e *attrs.Encoder) error {
 	}
 	return nil
 }
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *OptionsSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *OptionsSetRequest) encode(e *attrs.Encoder) error {
+	if v.TeamIfindex.Valid {
+		e.U32(AttrTeamTeamIfindex, v.TeamIfindex.Value)
+	}
+	if v.ListOption != nil {
+		n := e.Nest(AttrTeamListOption)
+		if err := v.ListOption.encode(e); err != nil {
+			return attrs.WithPath(err, "list-option")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *OptionsGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *OptionsGetRequest) encode(e *attrs.Encoder) error {
+	if v.TeamIfindex.Valid {
+		e.U32(AttrTeamTeamIfindex, v.TeamIfindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortListGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortListGetRequest) encode(e *attrs.Encoder) error {
+	if v.TeamIfindex.Valid {
+		e.U32(AttrTeamTeamIfindex, v.TeamIfindex.Value)
+	}
+	return nil
+}

@@ -87,3 +87,26 @@ type AttrPort struct {
 	// after the fields.
 	Extra []attrs.Attr
 }
+
+// OptionsSetRequest is the request of Client.OptionsSet (team options-set,
+// do): the attributes of set team that the spec lists for it.
+type OptionsSetRequest struct {
+	// TeamIfindex is attribute team-ifindex (1): u32.
+	TeamIfindex Optional[uint32]
+	// ListOption is attribute list-option (2): nest, set item-option.
+	ListOption *ItemOption
+}
+
+// OptionsGetRequest is the request of Client.OptionsGet (team options-get,
+// do): the attributes of set team that the spec lists for it.
+type OptionsGetRequest struct {
+	// TeamIfindex is attribute team-ifindex (1): u32.
+	TeamIfindex Optional[uint32]
+}
+
+// PortListGetRequest is the request of Client.PortListGet (team port-list-get,
+// do): the attributes of set team that the spec lists for it.
+type PortListGetRequest struct {
+	// TeamIfindex is attribute team-ifindex (1): u32.
+	TeamIfindex Optional[uint32]
+}

@@ -266,6 +266,76 @@ func (v *Wgallowedip) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set wgdevice from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetDeviceDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetDeviceDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetDeviceDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesWgdevice)
+	for d.Next() {
+		switch d.Type() {
+		case AttrWgdeviceIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrWgdeviceIfname:
+			v.Ifname.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set wgdevice from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SetDeviceRequest) UnmarshalAttrs(b []byte) error {
+	*v = SetDeviceRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SetDeviceRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesWgdevice)
+	for d.Next() {
+		switch d.Type() {
+		case AttrWgdeviceIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrWgdeviceIfname:
+			v.Ifname.Set(d.String())
+		case AttrWgdevicePrivateKey:
+			v.PrivateKey = bytes.Clone(d.Bytes())
+		case AttrWgdevicePublicKey:
+			v.PublicKey = bytes.Clone(d.Bytes())
+		case AttrWgdeviceFlags:
+			v.Flags.Set(WgdeviceFlags(d.U32()))
+		case AttrWgdeviceListenPort:
+			v.ListenPort.Set(d.U16())
+		case AttrWgdeviceFwmark:
+			v.Fwmark.Set(d.U32())
+		case AttrWgdevicePeers:
+			a := d.Nested()
+			if v.Peers == nil {
+				v.Peers = make([]Wgpeer, 0, a.Count())
+			} else {
+				v.Peers = slices.Grow(v.Peers, a.Count())
+			}
+			for a.Next() {
+				v.Peers = append(v.Peers, Wgpeer{})
+				nd := a.Nested()
+				v.Peers[len(v.Peers)-1].decode(&nd)
+			}
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *Wgdevice) decodeMessage(b []byte) error {

@@ -14,7 +14,15 @@ func (g *generator) genTypes(f *file) {
 	p := g.p
 	for _, s := range p.sets {
 		mech := fmt.Sprintf("%s holds the attributes of %s attribute set %s.", s.name, p.spec.Name, s.spec.Name)
-		if s.root != s {
+		switch {
+		case s.req != nil:
+			form := "do"
+			if s.req.call.dump {
+				form = "dump"
+			}
+			mech = fmt.Sprintf("%s is the request of Client.%s (%s %s, %s): the attributes of set %s that the spec lists for it.",
+				s.name, s.req.call.method, p.spec.Name, s.req.op.spec.Name, form, s.spec.Name)
+		case s.root != s:
 			mech = fmt.Sprintf("%s holds the attributes of %s attribute set %s, a subset of %s (attribute types are %s's).",
 				s.name, p.spec.Name, s.spec.Name, s.spec.SubsetOf, s.root.spec.Name)
 		}

@@ -125,7 +125,14 @@ type set struct {
 	consts []attrConst // attribute type constants of a root set, in spec order
 	extra  string      // field keeping attributes decoded nowhere else, or ""
 	elem   bool        // element type of an ordered list: decodes one attribute at a time
+	req    *reqOf      // for a request type: the op and form it is the request of
 	pads   []*spec.Attribute
+}
+
+// A reqOf says which call a request type belongs to.
+type reqOf struct {
+	op   *op
+	call *call
 }
 
 type attrConst struct {
@@ -177,6 +184,7 @@ type call struct {
 	req      *spec.Message
 	reply    *spec.Message
 	hasReq   bool // the method takes a request argument
+	reqTyp   *set // the request type, when hasReq
 	replyTyp string
 }
 
@@ -793,6 +801,18 @@ func (p *plan) planOps() error {
 	for _, n := range p.notifs {
 		n.name = p.top.claim(goName(n.spec.Name), "Notification")
 	}
+	// Request types, after every other type: one per call that takes
+	// attributes, with exactly the attributes the spec lists for it.
+	for _, o := range p.ops {
+		for _, c := range []*call{o.do, o.dump} {
+			if c == nil || !c.hasReq {
+				continue
+			}
+			rs := p.requestType(o, c)
+			c.reqTyp = rs
+			p.sets = append(p.sets, rs)
+		}
+	}
 	// Namers for the sets requests are encoded in.
 	for _, o := range p.ops {
 		if (o.do != nil && o.do.hasReq) || (o.dump != nil && o.dump.hasReq) {
@@ -838,4 +858,29 @@ func (s *set) constOf(a *spec.Attribute) string {
 		}
 	}
 	return strconv.Itoa(int(a.Value))
+}
+
+// requestType plans the request type of call c of op o: the fields of the
+// op's set for the attributes the spec lists in the request, in set order.
+func (p *plan) requestType(o *op, c *call) *set {
+	rs := &set{
+		spec: o.set.spec,
+		name: p.top.claim(c.method+"Request", "Type"),
+		root: o.set.root,
+		req:  &reqOf{op: o, call: c},
+	}
+	want := map[string]bool{}
+	for _, a := range c.req.Attributes {
+		want[a.Name] = true
+	}
+	for _, fl := range o.set.fields {
+		if !want[fl.attr.Name] {
+			continue
+		}
+		cp := *fl
+		rs.fields = append(rs.fields, &cp)
+		delete(want, fl.attr.Name)
+	}
+	// What is left (pad and unused attributes) has no field to send.
+	return rs
 }

@@ -853,6 +853,129 @@ func (v *Empty) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set main from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesMain)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMainU32Val:
+			v.U32Val.Set(d.U32())
+		case AttrMainName:
+			v.Name.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set main from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesMain)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMainU8Val:
+			v.U8Val.Set(d.U8())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set main from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesMain)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMainU32Val:
+			v.U32Val.Set(d.U32())
+		case AttrMainName:
+			v.Name.Set(d.String())
+		case AttrMainAddr4:
+			v.Addr4 = d.Addr4()
+		case AttrMainOuter:
+			if b := d.Bytes(); len(b) >= sizeOuter {
+				v.Outer.Valid = true
+				v.Outer.Value.get(b)
+			} else {
+				d.Fail(attrs.StructTooShort("outer", sizeOuter, len(b)))
+			}
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set main from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *HdrGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = HdrGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *HdrGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesMain)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMainU32Val:
+			v.U32Val.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set client from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SubscribeOpRequest) UnmarshalAttrs(b []byte) error {
+	*v = SubscribeOpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SubscribeOpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesClientAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrClientAttrsID:
+			v.ID.Set(d.U32())
+		}
+	}
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *Main) decodeMessage(b []byte) error {

@@ -470,3 +470,106 @@ func (v *Empty) encode(e *attrs.Encoder) error {
 	}
 	return nil
 }
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetRequest) encode(e *attrs.Encoder) error {
+	if v.U32Val.Valid {
+		e.U32(AttrMainU32Val, v.U32Val.Value)
+	}
+	if v.Name.Valid {
+		e.String(AttrMainName, v.Name.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.U8Val.Valid {
+		e.U8(AttrMainU8Val, v.U8Val.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SetRequest) encode(e *attrs.Encoder) error {
+	if v.U32Val.Valid {
+		e.U32(AttrMainU32Val, v.U32Val.Value)
+	}
+	if v.Name.Valid {
+		e.String(AttrMainName, v.Name.Value)
+	}
+	if v.Addr4.IsValid() {
+		if err := e.Addr4(AttrMainAddr4, v.Addr4); err != nil {
+			return attrs.WithPath(err, "addr4")
+		}
+	}
+	if v.Outer.Valid {
+		if b := e.Reserve(AttrMainOuter, sizeOuter); b != nil {
+			if err := v.Outer.Value.put(b); err != nil {
+				return attrs.WithPath(err, "outer")
+			}
+		}
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *HdrGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *HdrGetRequest) encode(e *attrs.Encoder) error {
+	if v.U32Val.Valid {
+		e.U32(AttrMainU32Val, v.U32Val.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SubscribeOpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SubscribeOpRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrClientAttrsID, v.ID.Value)
+	}
+	return nil
+}

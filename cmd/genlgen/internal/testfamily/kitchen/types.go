@@ -266,6 +266,49 @@ type Empty struct {
 	Extra []attrs.Attr
 }
 
+// GetRequest is the request of Client.Get (kitchen get, do): the attributes of
+// set main that the spec lists for it.
+type GetRequest struct {
+	// U32Val is attribute u32-val (3): u32, checks min 1, max 100.
+	U32Val Optional[uint32]
+	// Name is attribute name (18): string, checks max-len max-name-len (16).
+	Name Optional[string]
+}
+
+// GetDumpRequest is the request of Client.GetDump (kitchen get, dump): the
+// attributes of set main that the spec lists for it.
+type GetDumpRequest struct {
+	// U8Val is attribute u8-val (1): u8.
+	U8Val Optional[uint8]
+}
+
+// SetRequest is the request of Client.Set (kitchen set, do): the attributes of
+// set main that the spec lists for it.
+type SetRequest struct {
+	// U32Val is attribute u32-val (3): u32, checks min 1, max 100.
+	U32Val Optional[uint32]
+	// Name is attribute name (18): string, checks max-len max-name-len (16).
+	Name Optional[string]
+	// Addr4 is attribute addr4 (30): u32, big-endian, display ipv4.
+	Addr4 netip.Addr
+	// Outer is attribute outer (36): binary, struct outer.
+	Outer Optional[Outer]
+}
+
+// HdrGetRequest is the request of Client.HdrGet (kitchen hdr-get, do): the
+// attributes of set main that the spec lists for it.
+type HdrGetRequest struct {
+	// U32Val is attribute u32-val (3): u32, checks min 1, max 100.
+	U32Val Optional[uint32]
+}
+
+// SubscribeOpRequest is the request of Client.SubscribeOp (kitchen subscribe,
+// do): the attributes of set client that the spec lists for it.
+type SubscribeOpRequest struct {
+	// ID is attribute id (1): u32.
+	ID Optional[uint32]
+}
+
 // MainMessage is a message of attribute set main with the fixed header kt-header.
 type MainMessage struct {
 	Header KtHeader

@@ -1,0 +1,55 @@
+package gen
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/genlkit/genlkit/internal/spec"
+	"github.com/genlkit/genlkit/internal/spec/spectest"
+)
+
+// TestRequestTypes: every call that takes attributes has its own request
+// type holding exactly the attributes the spec lists for that request
+// (pad and unused ones have nothing to send), in the set's order.
+func TestRequestTypes(t *testing.T) {
+	fams, err := spec.LoadDir(spectest.Dir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		p, err := newPlan(f, Config{})
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+		for _, o := range p.ops {
+			for _, c := range []*call{o.do, o.dump} {
+				if c == nil || !c.hasReq {
+					continue
+				}
+				var want []string
+				for _, fl := range o.set.fields {
+					if slices.ContainsFunc(c.req.Attributes, func(a *spec.Attribute) bool { return a.Name == fl.attr.Name }) {
+						want = append(want, fl.attr.Name)
+					}
+				}
+				var got []string
+				for _, fl := range c.reqTyp.fields {
+					got = append(got, fl.attr.Name)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s %s (%s): request fields %v, want %v", f.Name, o.spec.Name, c.method, got, want)
+				}
+				if c.reqTyp.extra != "" {
+					t.Errorf("%s %s: request type %s has an Extra field", f.Name, o.spec.Name, c.reqTyp.name)
+				}
+			}
+		}
+		if f.Name == "nl80211" {
+			for _, o := range p.ops {
+				if o.spec.Name == "get-wiphy" && len(o.do.reqTyp.fields) > 5 {
+					t.Errorf("nl80211 get-wiphy request has %d fields", len(o.do.reqTyp.fields))
+				}
+			}
+		}
+	}
+}
