@@ -117,7 +117,7 @@ func show(ctx context.Context, c *ethtool.Client, ifname string) error {
 	default:
 		fmt.Printf("link info: port %s, phy address %d, transceiver %s, mdi-x %s\n",
 			portName(info.Port.Value), info.Phyaddr.Value,
-			transceiverName(info.Transceiver.Value), mdixName(info.TpMdix.Value))
+			transceiverName(info.Transceiver.Value), mdixName(info.TpMDIX.Value))
 	}
 
 	modes, err := c.LinkmodesGet(ctx, &ethtool.LinkmodesGetRequest{Header: header(ifname)})

@@ -237,37 +237,37 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeTable:
+		case AttrDpipeTable:
 			n0++
-		case AttrDevlinkDpipeEntry:
+		case AttrDpipeEntry:
 			n1++
-		case AttrDevlinkDpipeMatch:
+		case AttrDpipeMatch:
 			n2++
-		case AttrDevlinkDpipeMatchValue:
+		case AttrDpipeMatchValue:
 			n3++
-		case AttrDevlinkDpipeAction:
+		case AttrDpipeAction:
 			n4++
-		case AttrDevlinkDpipeActionValue:
+		case AttrDpipeActionValue:
 			n5++
-		case AttrDevlinkDpipeHeader:
+		case AttrDpipeHeader:
 			n6++
-		case AttrDevlinkDpipeField:
+		case AttrDpipeField:
 			n7++
-		case AttrDevlinkResource:
+		case AttrResource:
 			n8++
-		case AttrDevlinkInfoVersionFixed:
+		case AttrInfoVersionFixed:
 			n9++
-		case AttrDevlinkInfoVersionRunning:
+		case AttrInfoVersionRunning:
 			n10++
-		case AttrDevlinkInfoVersionStored:
+		case AttrInfoVersionStored:
 			n11++
-		case AttrDevlinkReloadStatsEntry:
+		case AttrReloadStatsEntry:
 			n12++
-		case AttrDevlinkReloadActionInfo:
+		case AttrReloadActionInfo:
 			n13++
-		case AttrDevlinkReloadActionStats:
+		case AttrReloadActionStats:
 			n14++
-		case AttrDevlinkRateTcBws:
+		case AttrRateTcBws:
 			n15++
 		}
 	}
@@ -321,163 +321,163 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			if v.BusName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			if v.DevName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			if v.PortIndex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkPortType:
+		case AttrPortType:
 			if v.PortType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PortType.Set(PortType(d.U16()))
-		case AttrDevlinkPortDesiredType:
+		case AttrPortDesiredType:
 			if v.PortDesiredType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PortDesiredType.Set(d.U16())
-		case AttrDevlinkPortNetdevIfindex:
+		case AttrPortNetdevIfindex:
 			if v.PortNetdevIfindex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PortNetdevIfindex.Set(d.U32())
-		case AttrDevlinkPortNetdevName:
+		case AttrPortNetdevName:
 			if v.PortNetdevName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PortNetdevName.Set(d.String())
-		case AttrDevlinkPortIbdevName:
+		case AttrPortIbdevName:
 			if v.PortIbdevName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PortIbdevName.Set(d.String())
-		case AttrDevlinkPortSplitCount:
+		case AttrPortSplitCount:
 			if v.PortSplitCount.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PortSplitCount.Set(d.U32())
-		case AttrDevlinkPortSplitGroup:
+		case AttrPortSplitGroup:
 			if v.PortSplitGroup.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PortSplitGroup.Set(d.U32())
-		case AttrDevlinkSbIndex:
+		case AttrSbIndex:
 			if v.SbIndex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.SbIndex.Set(d.U32())
-		case AttrDevlinkSbSize:
+		case AttrSbSize:
 			if v.SbSize.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.SbSize.Set(d.U32())
-		case AttrDevlinkSbIngressPoolCount:
+		case AttrSbIngressPoolCount:
 			if v.SbIngressPoolCount.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.SbIngressPoolCount.Set(d.U16())
-		case AttrDevlinkSbEgressPoolCount:
+		case AttrSbEgressPoolCount:
 			if v.SbEgressPoolCount.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.SbEgressPoolCount.Set(d.U16())
-		case AttrDevlinkSbIngressTcCount:
+		case AttrSbIngressTcCount:
 			if v.SbIngressTcCount.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.SbIngressTcCount.Set(d.U16())
-		case AttrDevlinkSbEgressTcCount:
+		case AttrSbEgressTcCount:
 			if v.SbEgressTcCount.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.SbEgressTcCount.Set(d.U16())
-		case AttrDevlinkSbPoolIndex:
+		case AttrSbPoolIndex:
 			if v.SbPoolIndex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.SbPoolIndex.Set(d.U16())
-		case AttrDevlinkSbPoolType:
+		case AttrSbPoolType:
 			if v.SbPoolType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.SbPoolType.Set(SbPoolType(d.U8()))
-		case AttrDevlinkSbPoolSize:
+		case AttrSbPoolSize:
 			if v.SbPoolSize.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.SbPoolSize.Set(d.U32())
-		case AttrDevlinkSbPoolThresholdType:
+		case AttrSbPoolThresholdType:
 			if v.SbPoolThresholdType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.SbPoolThresholdType.Set(SbThresholdType(d.U8()))
-		case AttrDevlinkSbThreshold:
+		case AttrSbThreshold:
 			if v.SbThreshold.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.SbThreshold.Set(d.U32())
-		case AttrDevlinkSbTcIndex:
+		case AttrSbTcIndex:
 			if v.SbTcIndex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.SbTcIndex.Set(d.U16())
-		case AttrDevlinkSbOccCur:
+		case AttrSbOccCur:
 			if v.SbOccCur.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.SbOccCur.Set(d.U32())
-		case AttrDevlinkSbOccMax:
+		case AttrSbOccMax:
 			if v.SbOccMax.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.SbOccMax.Set(d.U32())
-		case AttrDevlinkEswitchMode:
+		case AttrEswitchMode:
 			if v.EswitchMode.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.EswitchMode.Set(EswitchMode(d.U16()))
-		case AttrDevlinkEswitchInlineMode:
+		case AttrEswitchInlineMode:
 			if v.EswitchInlineMode.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.EswitchInlineMode.Set(EswitchInlineMode(d.U8()))
-		case AttrDevlinkDpipeTables:
+		case AttrDpipeTables:
 			if v.DpipeTables != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -485,23 +485,23 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.DpipeTables = new(DlDpipeTables)
 			nd := d.Nested()
 			v.DpipeTables.decode(&nd)
-		case AttrDevlinkDpipeTable:
+		case AttrDpipeTable:
 			v.DpipeTable = append(v.DpipeTable, DlDpipeTable{})
 			nd := d.Nested()
 			v.DpipeTable[len(v.DpipeTable)-1].decode(&nd)
-		case AttrDevlinkDpipeTableName:
+		case AttrDpipeTableName:
 			if v.DpipeTableName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeTableName.Set(d.String())
-		case AttrDevlinkDpipeTableSize:
+		case AttrDpipeTableSize:
 			if v.DpipeTableSize.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeTableSize.Set(d.U64())
-		case AttrDevlinkDpipeTableMatches:
+		case AttrDpipeTableMatches:
 			if v.DpipeTableMatches != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -509,7 +509,7 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.DpipeTableMatches = new(DlDpipeTableMatches)
 			nd := d.Nested()
 			v.DpipeTableMatches.decode(&nd)
-		case AttrDevlinkDpipeTableActions:
+		case AttrDpipeTableActions:
 			if v.DpipeTableActions != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -517,13 +517,13 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.DpipeTableActions = new(DlDpipeTableActions)
 			nd := d.Nested()
 			v.DpipeTableActions.decode(&nd)
-		case AttrDevlinkDpipeTableCountersEnabled:
+		case AttrDpipeTableCountersEnabled:
 			if v.DpipeTableCountersEnabled.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeTableCountersEnabled.Set(d.U8())
-		case AttrDevlinkDpipeEntries:
+		case AttrDpipeEntries:
 			if v.DpipeEntries != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -531,17 +531,17 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.DpipeEntries = new(DlDpipeEntries)
 			nd := d.Nested()
 			v.DpipeEntries.decode(&nd)
-		case AttrDevlinkDpipeEntry:
+		case AttrDpipeEntry:
 			v.DpipeEntry = append(v.DpipeEntry, DlDpipeEntry{})
 			nd := d.Nested()
 			v.DpipeEntry[len(v.DpipeEntry)-1].decode(&nd)
-		case AttrDevlinkDpipeEntryIndex:
+		case AttrDpipeEntryIndex:
 			if v.DpipeEntryIndex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeEntryIndex.Set(d.U64())
-		case AttrDevlinkDpipeEntryMatchValues:
+		case AttrDpipeEntryMatchValues:
 			if v.DpipeEntryMatchValues != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -549,7 +549,7 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.DpipeEntryMatchValues = new(DlDpipeEntryMatchValues)
 			nd := d.Nested()
 			v.DpipeEntryMatchValues.decode(&nd)
-		case AttrDevlinkDpipeEntryActionValues:
+		case AttrDpipeEntryActionValues:
 			if v.DpipeEntryActionValues != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -557,59 +557,59 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.DpipeEntryActionValues = new(DlDpipeEntryActionValues)
 			nd := d.Nested()
 			v.DpipeEntryActionValues.decode(&nd)
-		case AttrDevlinkDpipeEntryCounter:
+		case AttrDpipeEntryCounter:
 			if v.DpipeEntryCounter.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeEntryCounter.Set(d.U64())
-		case AttrDevlinkDpipeMatch:
+		case AttrDpipeMatch:
 			v.DpipeMatch = append(v.DpipeMatch, DlDpipeMatch{})
 			nd := d.Nested()
 			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd)
-		case AttrDevlinkDpipeMatchValue:
+		case AttrDpipeMatchValue:
 			v.DpipeMatchValue = append(v.DpipeMatchValue, DlDpipeMatchValue{})
 			nd := d.Nested()
 			v.DpipeMatchValue[len(v.DpipeMatchValue)-1].decode(&nd)
-		case AttrDevlinkDpipeMatchType:
+		case AttrDpipeMatchType:
 			if v.DpipeMatchType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeMatchType.Set(DpipeMatchType(d.U32()))
-		case AttrDevlinkDpipeAction:
+		case AttrDpipeAction:
 			v.DpipeAction = append(v.DpipeAction, DlDpipeAction{})
 			nd := d.Nested()
 			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd)
-		case AttrDevlinkDpipeActionValue:
+		case AttrDpipeActionValue:
 			v.DpipeActionValue = append(v.DpipeActionValue, DlDpipeActionValue{})
 			nd := d.Nested()
 			v.DpipeActionValue[len(v.DpipeActionValue)-1].decode(&nd)
-		case AttrDevlinkDpipeActionType:
+		case AttrDpipeActionType:
 			if v.DpipeActionType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeActionType.Set(DpipeActionType(d.U32()))
-		case AttrDevlinkDpipeValue:
+		case AttrDpipeValue:
 			if v.DpipeValue != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeValue = bytes.Clone(d.Bytes())
-		case AttrDevlinkDpipeValueMask:
+		case AttrDpipeValueMask:
 			if v.DpipeValueMask != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeValueMask = bytes.Clone(d.Bytes())
-		case AttrDevlinkDpipeValueMapping:
+		case AttrDpipeValueMapping:
 			if v.DpipeValueMapping.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeValueMapping.Set(d.U32())
-		case AttrDevlinkDpipeHeaders:
+		case AttrDpipeHeaders:
 			if v.DpipeHeaders != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -617,23 +617,23 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.DpipeHeaders = new(DlDpipeHeaders)
 			nd := d.Nested()
 			v.DpipeHeaders.decode(&nd)
-		case AttrDevlinkDpipeHeader:
+		case AttrDpipeHeader:
 			v.DpipeHeader = append(v.DpipeHeader, DlDpipeHeader{})
 			nd := d.Nested()
 			v.DpipeHeader[len(v.DpipeHeader)-1].decode(&nd)
-		case AttrDevlinkDpipeHeaderName:
+		case AttrDpipeHeaderName:
 			if v.DpipeHeaderName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeHeaderName.Set(d.String())
-		case AttrDevlinkDpipeHeaderID:
+		case AttrDpipeHeaderID:
 			if v.DpipeHeaderID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
-		case AttrDevlinkDpipeHeaderFields:
+		case AttrDpipeHeaderFields:
 			if v.DpipeHeaderFields != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -641,53 +641,53 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.DpipeHeaderFields = new(DlDpipeHeaderFields)
 			nd := d.Nested()
 			v.DpipeHeaderFields.decode(&nd)
-		case AttrDevlinkDpipeHeaderGlobal:
+		case AttrDpipeHeaderGlobal:
 			if v.DpipeHeaderGlobal.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeHeaderGlobal.Set(d.U8())
-		case AttrDevlinkDpipeHeaderIndex:
+		case AttrDpipeHeaderIndex:
 			if v.DpipeHeaderIndex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeHeaderIndex.Set(d.U32())
-		case AttrDevlinkDpipeField:
+		case AttrDpipeField:
 			v.DpipeField = append(v.DpipeField, DlDpipeField{})
 			nd := d.Nested()
 			v.DpipeField[len(v.DpipeField)-1].decode(&nd)
-		case AttrDevlinkDpipeFieldName:
+		case AttrDpipeFieldName:
 			if v.DpipeFieldName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeFieldName.Set(d.String())
-		case AttrDevlinkDpipeFieldID:
+		case AttrDpipeFieldID:
 			if v.DpipeFieldID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeFieldID.Set(d.U32())
-		case AttrDevlinkDpipeFieldBitwidth:
+		case AttrDpipeFieldBitwidth:
 			if v.DpipeFieldBitwidth.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeFieldBitwidth.Set(d.U32())
-		case AttrDevlinkDpipeFieldMappingType:
+		case AttrDpipeFieldMappingType:
 			if v.DpipeFieldMappingType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeFieldMappingType.Set(DpipeFieldMappingType(d.U32()))
-		case AttrDevlinkEswitchEncapMode:
+		case AttrEswitchEncapMode:
 			if v.EswitchEncapMode.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.EswitchEncapMode.Set(EswitchEncapMode(d.U8()))
-		case AttrDevlinkResourceList:
+		case AttrResourceList:
 			if v.ResourceList != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -695,101 +695,101 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.ResourceList = new(DlResourceList)
 			nd := d.Nested()
 			v.ResourceList.decode(&nd)
-		case AttrDevlinkResource:
+		case AttrResource:
 			v.Resource = append(v.Resource, DlResource{})
 			nd := d.Nested()
 			v.Resource[len(v.Resource)-1].decode(&nd)
-		case AttrDevlinkResourceName:
+		case AttrResourceName:
 			if v.ResourceName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResourceName.Set(d.String())
-		case AttrDevlinkResourceID:
+		case AttrResourceID:
 			if v.ResourceID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResourceID.Set(d.U64())
-		case AttrDevlinkResourceSize:
+		case AttrResourceSize:
 			if v.ResourceSize.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResourceSize.Set(d.U64())
-		case AttrDevlinkResourceSizeNew:
+		case AttrResourceSizeNew:
 			if v.ResourceSizeNew.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResourceSizeNew.Set(d.U64())
-		case AttrDevlinkResourceSizeValid:
+		case AttrResourceSizeValid:
 			if v.ResourceSizeValid.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResourceSizeValid.Set(d.U8())
-		case AttrDevlinkResourceSizeMin:
+		case AttrResourceSizeMin:
 			if v.ResourceSizeMin.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResourceSizeMin.Set(d.U64())
-		case AttrDevlinkResourceSizeMax:
+		case AttrResourceSizeMax:
 			if v.ResourceSizeMax.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResourceSizeMax.Set(d.U64())
-		case AttrDevlinkResourceSizeGran:
+		case AttrResourceSizeGran:
 			if v.ResourceSizeGran.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResourceSizeGran.Set(d.U64())
-		case AttrDevlinkResourceUnit:
+		case AttrResourceUnit:
 			if v.ResourceUnit.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResourceUnit.Set(ResourceUnit(d.U8()))
-		case AttrDevlinkResourceOcc:
+		case AttrResourceOcc:
 			if v.ResourceOcc.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResourceOcc.Set(d.U64())
-		case AttrDevlinkDpipeTableResourceID:
+		case AttrDpipeTableResourceID:
 			if v.DpipeTableResourceID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeTableResourceID.Set(d.U64())
-		case AttrDevlinkDpipeTableResourceUnits:
+		case AttrDpipeTableResourceUnits:
 			if v.DpipeTableResourceUnits.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeTableResourceUnits.Set(d.U64())
-		case AttrDevlinkPortFlavour:
+		case AttrPortFlavour:
 			if v.PortFlavour.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PortFlavour.Set(PortFlavour(d.U16()))
-		case AttrDevlinkPortNumber:
+		case AttrPortNumber:
 			if v.PortNumber.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PortNumber.Set(d.U32())
-		case AttrDevlinkPortSplitSubportNumber:
+		case AttrPortSplitSubportNumber:
 			if v.PortSplitSubportNumber.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PortSplitSubportNumber.Set(d.U32())
-		case AttrDevlinkParam:
+		case AttrParam:
 			if v.Param != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -797,43 +797,43 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.Param = new(DlParam)
 			nd := d.Nested()
 			v.Param.decode(&nd)
-		case AttrDevlinkParamName:
+		case AttrParamName:
 			if v.ParamName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ParamName.Set(d.String())
-		case AttrDevlinkParamGeneric:
+		case AttrParamGeneric:
 			if v.ParamGeneric {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ParamGeneric = d.Flag()
-		case AttrDevlinkParamType:
+		case AttrParamType:
 			if v.ParamType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ParamType.Set(VarAttrType(d.U8()))
-		case AttrDevlinkParamValueCmode:
+		case AttrParamValueCmode:
 			if v.ParamValueCmode.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ParamValueCmode.Set(ParamCmode(d.U8()))
-		case AttrDevlinkRegionName:
+		case AttrRegionName:
 			if v.RegionName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.RegionName.Set(d.String())
-		case AttrDevlinkRegionSize:
+		case AttrRegionSize:
 			if v.RegionSize.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.RegionSize.Set(d.U64())
-		case AttrDevlinkRegionSnapshots:
+		case AttrRegionSnapshots:
 			if v.RegionSnapshots != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -841,7 +841,7 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.RegionSnapshots = new(DlRegionSnapshots)
 			nd := d.Nested()
 			v.RegionSnapshots.decode(&nd)
-		case AttrDevlinkRegionSnapshot:
+		case AttrRegionSnapshot:
 			if v.RegionSnapshot != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -849,13 +849,13 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.RegionSnapshot = new(DlRegionSnapshot)
 			nd := d.Nested()
 			v.RegionSnapshot.decode(&nd)
-		case AttrDevlinkRegionSnapshotID:
+		case AttrRegionSnapshotID:
 			if v.RegionSnapshotID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.RegionSnapshotID.Set(d.U32())
-		case AttrDevlinkRegionChunks:
+		case AttrRegionChunks:
 			if v.RegionChunks != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -863,7 +863,7 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.RegionChunks = new(DlRegionChunks)
 			nd := d.Nested()
 			v.RegionChunks.decode(&nd)
-		case AttrDevlinkRegionChunk:
+		case AttrRegionChunk:
 			if v.RegionChunk != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -871,67 +871,67 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.RegionChunk = new(DlRegionChunk)
 			nd := d.Nested()
 			v.RegionChunk.decode(&nd)
-		case AttrDevlinkRegionChunkData:
+		case AttrRegionChunkData:
 			if v.RegionChunkData != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.RegionChunkData = bytes.Clone(d.Bytes())
-		case AttrDevlinkRegionChunkAddr:
+		case AttrRegionChunkAddr:
 			if v.RegionChunkAddr.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.RegionChunkAddr.Set(d.U64())
-		case AttrDevlinkRegionChunkLen:
+		case AttrRegionChunkLen:
 			if v.RegionChunkLen.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.RegionChunkLen.Set(d.U64())
-		case AttrDevlinkInfoDriverName:
+		case AttrInfoDriverName:
 			if v.InfoDriverName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.InfoDriverName.Set(d.String())
-		case AttrDevlinkInfoSerialNumber:
+		case AttrInfoSerialNumber:
 			if v.InfoSerialNumber.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.InfoSerialNumber.Set(d.String())
-		case AttrDevlinkInfoVersionFixed:
+		case AttrInfoVersionFixed:
 			v.InfoVersionFixed = append(v.InfoVersionFixed, DlInfoVersion{})
 			nd := d.Nested()
 			v.InfoVersionFixed[len(v.InfoVersionFixed)-1].decode(&nd)
-		case AttrDevlinkInfoVersionRunning:
+		case AttrInfoVersionRunning:
 			v.InfoVersionRunning = append(v.InfoVersionRunning, DlInfoVersion{})
 			nd := d.Nested()
 			v.InfoVersionRunning[len(v.InfoVersionRunning)-1].decode(&nd)
-		case AttrDevlinkInfoVersionStored:
+		case AttrInfoVersionStored:
 			v.InfoVersionStored = append(v.InfoVersionStored, DlInfoVersion{})
 			nd := d.Nested()
 			v.InfoVersionStored[len(v.InfoVersionStored)-1].decode(&nd)
-		case AttrDevlinkInfoVersionName:
+		case AttrInfoVersionName:
 			if v.InfoVersionName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.InfoVersionName.Set(d.String())
-		case AttrDevlinkInfoVersionValue:
+		case AttrInfoVersionValue:
 			if v.InfoVersionValue.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.InfoVersionValue.Set(d.String())
-		case AttrDevlinkSbPoolCellSize:
+		case AttrSbPoolCellSize:
 			if v.SbPoolCellSize.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.SbPoolCellSize.Set(d.U32())
-		case AttrDevlinkFmsg:
+		case AttrFmsg:
 			if v.Fmsg != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -939,43 +939,43 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.Fmsg = new(DlFmsg)
 			nd := d.Nested()
 			v.Fmsg.decode(&nd)
-		case AttrDevlinkFmsgObjNestStart:
+		case AttrFmsgObjNestStart:
 			if v.FmsgObjNestStart {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FmsgObjNestStart = d.Flag()
-		case AttrDevlinkFmsgPairNestStart:
+		case AttrFmsgPairNestStart:
 			if v.FmsgPairNestStart {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FmsgPairNestStart = d.Flag()
-		case AttrDevlinkFmsgArrNestStart:
+		case AttrFmsgArrNestStart:
 			if v.FmsgArrNestStart {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FmsgArrNestStart = d.Flag()
-		case AttrDevlinkFmsgNestEnd:
+		case AttrFmsgNestEnd:
 			if v.FmsgNestEnd {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FmsgNestEnd = d.Flag()
-		case AttrDevlinkFmsgObjName:
+		case AttrFmsgObjName:
 			if v.FmsgObjName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FmsgObjName.Set(d.String())
-		case AttrDevlinkFmsgObjValueType:
+		case AttrFmsgObjValueType:
 			if v.FmsgObjValueType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FmsgObjValueType.Set(VarAttrType(d.U8()))
-		case AttrDevlinkHealthReporter:
+		case AttrHealthReporter:
 			if v.HealthReporter != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -983,91 +983,91 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.HealthReporter = new(DlHealthReporter)
 			nd := d.Nested()
 			v.HealthReporter.decode(&nd)
-		case AttrDevlinkHealthReporterName:
+		case AttrHealthReporterName:
 			if v.HealthReporterName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.HealthReporterName.Set(d.String())
-		case AttrDevlinkHealthReporterState:
+		case AttrHealthReporterState:
 			if v.HealthReporterState.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.HealthReporterState.Set(d.U8())
-		case AttrDevlinkHealthReporterErrCount:
+		case AttrHealthReporterErrCount:
 			if v.HealthReporterErrCount.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.HealthReporterErrCount.Set(d.U64())
-		case AttrDevlinkHealthReporterRecoverCount:
+		case AttrHealthReporterRecoverCount:
 			if v.HealthReporterRecoverCount.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.HealthReporterRecoverCount.Set(d.U64())
-		case AttrDevlinkHealthReporterDumpTs:
+		case AttrHealthReporterDumpTs:
 			if v.HealthReporterDumpTs.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.HealthReporterDumpTs.Set(d.U64())
-		case AttrDevlinkHealthReporterGracefulPeriod:
+		case AttrHealthReporterGracefulPeriod:
 			if v.HealthReporterGracefulPeriod.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.HealthReporterGracefulPeriod.Set(d.U64())
-		case AttrDevlinkHealthReporterAutoRecover:
+		case AttrHealthReporterAutoRecover:
 			if v.HealthReporterAutoRecover.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.HealthReporterAutoRecover.Set(d.U8())
-		case AttrDevlinkFlashUpdateFileName:
+		case AttrFlashUpdateFileName:
 			if v.FlashUpdateFileName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FlashUpdateFileName.Set(d.String())
-		case AttrDevlinkFlashUpdateComponent:
+		case AttrFlashUpdateComponent:
 			if v.FlashUpdateComponent.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FlashUpdateComponent.Set(d.String())
-		case AttrDevlinkFlashUpdateStatusMsg:
+		case AttrFlashUpdateStatusMsg:
 			if v.FlashUpdateStatusMsg.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FlashUpdateStatusMsg.Set(d.String())
-		case AttrDevlinkFlashUpdateStatusDone:
+		case AttrFlashUpdateStatusDone:
 			if v.FlashUpdateStatusDone.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FlashUpdateStatusDone.Set(d.U64())
-		case AttrDevlinkFlashUpdateStatusTotal:
+		case AttrFlashUpdateStatusTotal:
 			if v.FlashUpdateStatusTotal.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FlashUpdateStatusTotal.Set(d.U64())
-		case AttrDevlinkPortPciPfNumber:
+		case AttrPortPciPfNumber:
 			if v.PortPciPfNumber.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PortPciPfNumber.Set(d.U16())
-		case AttrDevlinkPortPciVfNumber:
+		case AttrPortPciVfNumber:
 			if v.PortPciVfNumber.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PortPciVfNumber.Set(d.U16())
-		case AttrDevlinkStats:
+		case AttrStats:
 			if v.Stats != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1075,31 +1075,31 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.Stats = new(DlAttrStats)
 			nd := d.Nested()
 			v.Stats.decode(&nd)
-		case AttrDevlinkTrapName:
+		case AttrTrapName:
 			if v.TrapName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TrapName.Set(d.String())
-		case AttrDevlinkTrapAction:
+		case AttrTrapAction:
 			if v.TrapAction.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TrapAction.Set(TrapAction(d.U8()))
-		case AttrDevlinkTrapType:
+		case AttrTrapType:
 			if v.TrapType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TrapType.Set(TrapType(d.U8()))
-		case AttrDevlinkTrapGeneric:
+		case AttrTrapGeneric:
 			if v.TrapGeneric {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TrapGeneric = d.Flag()
-		case AttrDevlinkTrapMetadata:
+		case AttrTrapMetadata:
 			if v.TrapMetadata != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1107,67 +1107,67 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.TrapMetadata = new(DlTrapMetadata)
 			nd := d.Nested()
 			v.TrapMetadata.decode(&nd)
-		case AttrDevlinkTrapGroupName:
+		case AttrTrapGroupName:
 			if v.TrapGroupName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TrapGroupName.Set(d.String())
-		case AttrDevlinkReloadFailed:
+		case AttrReloadFailed:
 			if v.ReloadFailed.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ReloadFailed.Set(d.U8())
-		case AttrDevlinkHealthReporterDumpTsNs:
+		case AttrHealthReporterDumpTsNs:
 			if v.HealthReporterDumpTsNs.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.HealthReporterDumpTsNs.Set(d.U64())
-		case AttrDevlinkNetnsFd:
+		case AttrNetnsFd:
 			if v.NetnsFd.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.NetnsFd.Set(d.U32())
-		case AttrDevlinkNetnsPID:
+		case AttrNetnsPID:
 			if v.NetnsPID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.NetnsPID.Set(d.U32())
-		case AttrDevlinkNetnsID:
+		case AttrNetnsID:
 			if v.NetnsID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.NetnsID.Set(d.U32())
-		case AttrDevlinkHealthReporterAutoDump:
+		case AttrHealthReporterAutoDump:
 			if v.HealthReporterAutoDump.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.HealthReporterAutoDump.Set(d.U8())
-		case AttrDevlinkTrapPolicerID:
+		case AttrTrapPolicerID:
 			if v.TrapPolicerID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TrapPolicerID.Set(d.U32())
-		case AttrDevlinkTrapPolicerRate:
+		case AttrTrapPolicerRate:
 			if v.TrapPolicerRate.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TrapPolicerRate.Set(d.U64())
-		case AttrDevlinkTrapPolicerBurst:
+		case AttrTrapPolicerBurst:
 			if v.TrapPolicerBurst.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TrapPolicerBurst.Set(d.U64())
-		case AttrDevlinkPortFunction:
+		case AttrPortFunction:
 			if v.PortFunction != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1175,67 +1175,67 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.PortFunction = new(DlPortFunction)
 			nd := d.Nested()
 			v.PortFunction.decode(&nd)
-		case AttrDevlinkInfoBoardSerialNumber:
+		case AttrInfoBoardSerialNumber:
 			if v.InfoBoardSerialNumber.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.InfoBoardSerialNumber.Set(d.String())
-		case AttrDevlinkPortLanes:
+		case AttrPortLanes:
 			if v.PortLanes.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PortLanes.Set(d.U32())
-		case AttrDevlinkPortSplittable:
+		case AttrPortSplittable:
 			if v.PortSplittable.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PortSplittable.Set(d.U8())
-		case AttrDevlinkPortExternal:
+		case AttrPortExternal:
 			if v.PortExternal.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PortExternal.Set(d.U8())
-		case AttrDevlinkPortControllerNumber:
+		case AttrPortControllerNumber:
 			if v.PortControllerNumber.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PortControllerNumber.Set(d.U32())
-		case AttrDevlinkFlashUpdateStatusTimeout:
+		case AttrFlashUpdateStatusTimeout:
 			if v.FlashUpdateStatusTimeout.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FlashUpdateStatusTimeout.Set(d.U64())
-		case AttrDevlinkFlashUpdateOverwriteMask:
+		case AttrFlashUpdateOverwriteMask:
 			if v.FlashUpdateOverwriteMask.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FlashUpdateOverwriteMask.Set(d.Bitfield32())
-		case AttrDevlinkReloadAction:
+		case AttrReloadAction:
 			if v.ReloadAction.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ReloadAction.Set(ReloadAction(d.U8()))
-		case AttrDevlinkReloadActionsPerformed:
+		case AttrReloadActionsPerformed:
 			if v.ReloadActionsPerformed.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ReloadActionsPerformed.Set(d.Bitfield32())
-		case AttrDevlinkReloadLimits:
+		case AttrReloadLimits:
 			if v.ReloadLimits.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ReloadLimits.Set(d.Bitfield32())
-		case AttrDevlinkDevStats:
+		case AttrDevStats:
 			if v.DevStats != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1243,7 +1243,7 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.DevStats = new(DlDevStats)
 			nd := d.Nested()
 			v.DevStats.decode(&nd)
-		case AttrDevlinkReloadStats:
+		case AttrReloadStats:
 			if v.ReloadStats != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1251,23 +1251,23 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.ReloadStats = new(DlReloadStats)
 			nd := d.Nested()
 			v.ReloadStats.decode(&nd)
-		case AttrDevlinkReloadStatsEntry:
+		case AttrReloadStatsEntry:
 			v.ReloadStatsEntry = append(v.ReloadStatsEntry, DlReloadStatsEntry{})
 			nd := d.Nested()
 			v.ReloadStatsEntry[len(v.ReloadStatsEntry)-1].decode(&nd)
-		case AttrDevlinkReloadStatsLimit:
+		case AttrReloadStatsLimit:
 			if v.ReloadStatsLimit.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ReloadStatsLimit.Set(d.U8())
-		case AttrDevlinkReloadStatsValue:
+		case AttrReloadStatsValue:
 			if v.ReloadStatsValue.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ReloadStatsValue.Set(d.U32())
-		case AttrDevlinkRemoteReloadStats:
+		case AttrRemoteReloadStats:
 			if v.RemoteReloadStats != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1275,75 +1275,75 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.RemoteReloadStats = new(DlReloadStats)
 			nd := d.Nested()
 			v.RemoteReloadStats.decode(&nd)
-		case AttrDevlinkReloadActionInfo:
+		case AttrReloadActionInfo:
 			v.ReloadActionInfo = append(v.ReloadActionInfo, DlReloadActInfo{})
 			nd := d.Nested()
 			v.ReloadActionInfo[len(v.ReloadActionInfo)-1].decode(&nd)
-		case AttrDevlinkReloadActionStats:
+		case AttrReloadActionStats:
 			v.ReloadActionStats = append(v.ReloadActionStats, DlReloadActStats{})
 			nd := d.Nested()
 			v.ReloadActionStats[len(v.ReloadActionStats)-1].decode(&nd)
-		case AttrDevlinkPortPciSfNumber:
+		case AttrPortPciSfNumber:
 			if v.PortPciSfNumber.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PortPciSfNumber.Set(d.U32())
-		case AttrDevlinkRateType:
+		case AttrRateType:
 			if v.RateType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.RateType.Set(RateType(d.U16()))
-		case AttrDevlinkRateTxShare:
+		case AttrRateTxShare:
 			if v.RateTxShare.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.RateTxShare.Set(d.U64())
-		case AttrDevlinkRateTxMax:
+		case AttrRateTxMax:
 			if v.RateTxMax.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.RateTxMax.Set(d.U64())
-		case AttrDevlinkRateNodeName:
+		case AttrRateNodeName:
 			if v.RateNodeName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.RateNodeName.Set(d.String())
-		case AttrDevlinkRateParentNodeName:
+		case AttrRateParentNodeName:
 			if v.RateParentNodeName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.RateParentNodeName.Set(d.String())
-		case AttrDevlinkRegionMaxSnapshots:
+		case AttrRegionMaxSnapshots:
 			if v.RegionMaxSnapshots.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.RegionMaxSnapshots.Set(d.U32())
-		case AttrDevlinkLinecardIndex:
+		case AttrLinecardIndex:
 			if v.LinecardIndex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.LinecardIndex.Set(d.U32())
-		case AttrDevlinkLinecardState:
+		case AttrLinecardState:
 			if v.LinecardState.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.LinecardState.Set(d.U8())
-		case AttrDevlinkLinecardType:
+		case AttrLinecardType:
 			if v.LinecardType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.LinecardType.Set(d.String())
-		case AttrDevlinkLinecardSupportedTypes:
+		case AttrLinecardSupportedTypes:
 			if v.LinecardSupportedTypes != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1351,7 +1351,7 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.LinecardSupportedTypes = new(DlLinecardSupportedTypes)
 			nd := d.Nested()
 			v.LinecardSupportedTypes.decode(&nd)
-		case AttrDevlinkSelftests:
+		case AttrSelftests:
 			if v.Selftests != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1359,53 +1359,53 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.Selftests = new(DlSelftestID)
 			nd := d.Nested()
 			v.Selftests.decode(&nd)
-		case AttrDevlinkRateTxPriority:
+		case AttrRateTxPriority:
 			if v.RateTxPriority.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.RateTxPriority.Set(d.U32())
-		case AttrDevlinkRateTxWeight:
+		case AttrRateTxWeight:
 			if v.RateTxWeight.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.RateTxWeight.Set(d.U32())
-		case AttrDevlinkRegionDirect:
+		case AttrRegionDirect:
 			if v.RegionDirect {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.RegionDirect = d.Flag()
-		case AttrDevlinkRateTcBws:
+		case AttrRateTcBws:
 			v.RateTcBws = append(v.RateTcBws, DlRateTcBws{})
 			nd := d.Nested()
 			v.RateTcBws[len(v.RateTcBws)-1].decode(&nd)
-		case AttrDevlinkHealthReporterBurstPeriod:
+		case AttrHealthReporterBurstPeriod:
 			if v.HealthReporterBurstPeriod.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.HealthReporterBurstPeriod.Set(d.U64())
-		case AttrDevlinkParamResetDefault:
+		case AttrParamResetDefault:
 			if v.ParamResetDefault {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ParamResetDefault = d.Flag()
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			if v.Index.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Index.Set(d.Uint())
-		case AttrDevlinkResourceScopeMask:
+		case AttrResourceScopeMask:
 			if v.ResourceScopeMask.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResourceScopeMask.Set(ResourceScopeMask(d.U32()))
-		case AttrDevlinkParentDev:
+		case AttrParentDev:
 			if v.ParentDev != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1413,7 +1413,7 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 			v.ParentDev = new(DlParentDev)
 			nd := d.Nested()
 			v.ParentDev.decode(&nd)
-		case AttrDevlinkPad:
+		case AttrPad:
 		// padding
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -1437,7 +1437,7 @@ func (v *DlDevStats) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkReloadStats:
+		case AttrReloadStats:
 			if v.ReloadStats != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1445,7 +1445,7 @@ func (v *DlDevStats) decode(d *attrs.Decoder) {
 			v.ReloadStats = new(DlReloadStats)
 			nd := d.Nested()
 			v.ReloadStats.decode(&nd)
-		case AttrDevlinkRemoteReloadStats:
+		case AttrRemoteReloadStats:
 			if v.RemoteReloadStats != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1477,7 +1477,7 @@ func (v *DlReloadStats) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkReloadActionInfo:
+		case AttrReloadActionInfo:
 			n0++
 		}
 	}
@@ -1486,7 +1486,7 @@ func (v *DlReloadStats) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkReloadActionInfo:
+		case AttrReloadActionInfo:
 			v.ReloadActionInfo = append(v.ReloadActionInfo, DlReloadActInfo{})
 			nd := d.Nested()
 			v.ReloadActionInfo[len(v.ReloadActionInfo)-1].decode(&nd)
@@ -1514,7 +1514,7 @@ func (v *DlReloadActInfo) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkReloadActionStats:
+		case AttrReloadActionStats:
 			n0++
 		}
 	}
@@ -1523,13 +1523,13 @@ func (v *DlReloadActInfo) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkReloadAction:
+		case AttrReloadAction:
 			if v.ReloadAction.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ReloadAction.Set(ReloadAction(d.U8()))
-		case AttrDevlinkReloadActionStats:
+		case AttrReloadActionStats:
 			v.ReloadActionStats = append(v.ReloadActionStats, DlReloadActStats{})
 			nd := d.Nested()
 			v.ReloadActionStats[len(v.ReloadActionStats)-1].decode(&nd)
@@ -1557,7 +1557,7 @@ func (v *DlReloadActStats) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkReloadStatsEntry:
+		case AttrReloadStatsEntry:
 			n0++
 		}
 	}
@@ -1566,7 +1566,7 @@ func (v *DlReloadActStats) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkReloadStatsEntry:
+		case AttrReloadStatsEntry:
 			v.ReloadStatsEntry = append(v.ReloadStatsEntry, DlReloadStatsEntry{})
 			nd := d.Nested()
 			v.ReloadStatsEntry[len(v.ReloadStatsEntry)-1].decode(&nd)
@@ -1592,13 +1592,13 @@ func (v *DlReloadStatsEntry) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkReloadStatsLimit:
+		case AttrReloadStatsLimit:
 			if v.ReloadStatsLimit.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ReloadStatsLimit.Set(d.U8())
-		case AttrDevlinkReloadStatsValue:
+		case AttrReloadStatsValue:
 			if v.ReloadStatsValue.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1626,13 +1626,13 @@ func (v *DlInfoVersion) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkInfoVersionName:
+		case AttrInfoVersionName:
 			if v.InfoVersionName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.InfoVersionName.Set(d.String())
-		case AttrDevlinkInfoVersionValue:
+		case AttrInfoVersionValue:
 			if v.InfoVersionValue.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1660,25 +1660,25 @@ func (v *DlPortFunction) decode(d *attrs.Decoder) {
 	d.SetNames(namesDlPortFunction)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDlPortFunctionHwAddr:
+		case AttrPortFnHwAddr:
 			if v.HwAddr != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.HwAddr = bytes.Clone(d.Bytes())
-		case AttrDlPortFunctionState:
+		case AttrPortFnState:
 			if v.State.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.State.Set(PortFnState(d.U8()))
-		case AttrDlPortFunctionOpstate:
+		case AttrPortFnOpstate:
 			if v.Opstate.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Opstate.Set(PortFnOpstate(d.U8()))
-		case AttrDlPortFunctionCaps:
+		case AttrPortFnCaps:
 			if v.Caps.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1708,7 +1708,7 @@ func (v *DlDpipeTables) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeTable:
+		case AttrDpipeTable:
 			n0++
 		}
 	}
@@ -1717,7 +1717,7 @@ func (v *DlDpipeTables) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeTable:
+		case AttrDpipeTable:
 			v.DpipeTable = append(v.DpipeTable, DlDpipeTable{})
 			nd := d.Nested()
 			v.DpipeTable[len(v.DpipeTable)-1].decode(&nd)
@@ -1743,19 +1743,19 @@ func (v *DlDpipeTable) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeTableName:
+		case AttrDpipeTableName:
 			if v.DpipeTableName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeTableName.Set(d.String())
-		case AttrDevlinkDpipeTableSize:
+		case AttrDpipeTableSize:
 			if v.DpipeTableSize.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeTableSize.Set(d.U64())
-		case AttrDevlinkDpipeTableMatches:
+		case AttrDpipeTableMatches:
 			if v.DpipeTableMatches != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1763,7 +1763,7 @@ func (v *DlDpipeTable) decode(d *attrs.Decoder) {
 			v.DpipeTableMatches = new(DlDpipeTableMatches)
 			nd := d.Nested()
 			v.DpipeTableMatches.decode(&nd)
-		case AttrDevlinkDpipeTableActions:
+		case AttrDpipeTableActions:
 			if v.DpipeTableActions != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1771,19 +1771,19 @@ func (v *DlDpipeTable) decode(d *attrs.Decoder) {
 			v.DpipeTableActions = new(DlDpipeTableActions)
 			nd := d.Nested()
 			v.DpipeTableActions.decode(&nd)
-		case AttrDevlinkDpipeTableCountersEnabled:
+		case AttrDpipeTableCountersEnabled:
 			if v.DpipeTableCountersEnabled.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeTableCountersEnabled.Set(d.U8())
-		case AttrDevlinkDpipeTableResourceID:
+		case AttrDpipeTableResourceID:
 			if v.DpipeTableResourceID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeTableResourceID.Set(d.U64())
-		case AttrDevlinkDpipeTableResourceUnits:
+		case AttrDpipeTableResourceUnits:
 			if v.DpipeTableResourceUnits.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1813,7 +1813,7 @@ func (v *DlDpipeTableMatches) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeMatch:
+		case AttrDpipeMatch:
 			n0++
 		}
 	}
@@ -1822,7 +1822,7 @@ func (v *DlDpipeTableMatches) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeMatch:
+		case AttrDpipeMatch:
 			v.DpipeMatch = append(v.DpipeMatch, DlDpipeMatch{})
 			nd := d.Nested()
 			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd)
@@ -1850,7 +1850,7 @@ func (v *DlDpipeTableActions) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeAction:
+		case AttrDpipeAction:
 			n0++
 		}
 	}
@@ -1859,7 +1859,7 @@ func (v *DlDpipeTableActions) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeAction:
+		case AttrDpipeAction:
 			v.DpipeAction = append(v.DpipeAction, DlDpipeAction{})
 			nd := d.Nested()
 			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd)
@@ -1887,7 +1887,7 @@ func (v *DlDpipeEntries) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeEntry:
+		case AttrDpipeEntry:
 			n0++
 		}
 	}
@@ -1896,7 +1896,7 @@ func (v *DlDpipeEntries) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeEntry:
+		case AttrDpipeEntry:
 			v.DpipeEntry = append(v.DpipeEntry, DlDpipeEntry{})
 			nd := d.Nested()
 			v.DpipeEntry[len(v.DpipeEntry)-1].decode(&nd)
@@ -1922,13 +1922,13 @@ func (v *DlDpipeEntry) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeEntryIndex:
+		case AttrDpipeEntryIndex:
 			if v.DpipeEntryIndex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeEntryIndex.Set(d.U64())
-		case AttrDevlinkDpipeEntryMatchValues:
+		case AttrDpipeEntryMatchValues:
 			if v.DpipeEntryMatchValues != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1936,7 +1936,7 @@ func (v *DlDpipeEntry) decode(d *attrs.Decoder) {
 			v.DpipeEntryMatchValues = new(DlDpipeEntryMatchValues)
 			nd := d.Nested()
 			v.DpipeEntryMatchValues.decode(&nd)
-		case AttrDevlinkDpipeEntryActionValues:
+		case AttrDpipeEntryActionValues:
 			if v.DpipeEntryActionValues != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1944,7 +1944,7 @@ func (v *DlDpipeEntry) decode(d *attrs.Decoder) {
 			v.DpipeEntryActionValues = new(DlDpipeEntryActionValues)
 			nd := d.Nested()
 			v.DpipeEntryActionValues.decode(&nd)
-		case AttrDevlinkDpipeEntryCounter:
+		case AttrDpipeEntryCounter:
 			if v.DpipeEntryCounter.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1974,7 +1974,7 @@ func (v *DlDpipeEntryMatchValues) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeMatchValue:
+		case AttrDpipeMatchValue:
 			n0++
 		}
 	}
@@ -1983,7 +1983,7 @@ func (v *DlDpipeEntryMatchValues) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeMatchValue:
+		case AttrDpipeMatchValue:
 			v.DpipeMatchValue = append(v.DpipeMatchValue, DlDpipeMatchValue{})
 			nd := d.Nested()
 			v.DpipeMatchValue[len(v.DpipeMatchValue)-1].decode(&nd)
@@ -2011,7 +2011,7 @@ func (v *DlDpipeEntryActionValues) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeActionValue:
+		case AttrDpipeActionValue:
 			n0++
 		}
 	}
@@ -2020,7 +2020,7 @@ func (v *DlDpipeEntryActionValues) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeActionValue:
+		case AttrDpipeActionValue:
 			v.DpipeActionValue = append(v.DpipeActionValue, DlDpipeActionValue{})
 			nd := d.Nested()
 			v.DpipeActionValue[len(v.DpipeActionValue)-1].decode(&nd)
@@ -2046,31 +2046,31 @@ func (v *DlDpipeMatch) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeMatchType:
+		case AttrDpipeMatchType:
 			if v.DpipeMatchType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeMatchType.Set(DpipeMatchType(d.U32()))
-		case AttrDevlinkDpipeHeaderID:
+		case AttrDpipeHeaderID:
 			if v.DpipeHeaderID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
-		case AttrDevlinkDpipeHeaderGlobal:
+		case AttrDpipeHeaderGlobal:
 			if v.DpipeHeaderGlobal.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeHeaderGlobal.Set(d.U8())
-		case AttrDevlinkDpipeHeaderIndex:
+		case AttrDpipeHeaderIndex:
 			if v.DpipeHeaderIndex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeHeaderIndex.Set(d.U32())
-		case AttrDevlinkDpipeFieldID:
+		case AttrDpipeFieldID:
 			if v.DpipeFieldID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -2100,7 +2100,7 @@ func (v *DlDpipeMatchValue) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeMatch:
+		case AttrDpipeMatch:
 			n0++
 		}
 	}
@@ -2109,23 +2109,23 @@ func (v *DlDpipeMatchValue) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeMatch:
+		case AttrDpipeMatch:
 			v.DpipeMatch = append(v.DpipeMatch, DlDpipeMatch{})
 			nd := d.Nested()
 			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd)
-		case AttrDevlinkDpipeValue:
+		case AttrDpipeValue:
 			if v.DpipeValue != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeValue = bytes.Clone(d.Bytes())
-		case AttrDevlinkDpipeValueMask:
+		case AttrDpipeValueMask:
 			if v.DpipeValueMask != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeValueMask = bytes.Clone(d.Bytes())
-		case AttrDevlinkDpipeValueMapping:
+		case AttrDpipeValueMapping:
 			if v.DpipeValueMapping.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -2153,31 +2153,31 @@ func (v *DlDpipeAction) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeActionType:
+		case AttrDpipeActionType:
 			if v.DpipeActionType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeActionType.Set(DpipeActionType(d.U32()))
-		case AttrDevlinkDpipeHeaderID:
+		case AttrDpipeHeaderID:
 			if v.DpipeHeaderID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
-		case AttrDevlinkDpipeHeaderGlobal:
+		case AttrDpipeHeaderGlobal:
 			if v.DpipeHeaderGlobal.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeHeaderGlobal.Set(d.U8())
-		case AttrDevlinkDpipeHeaderIndex:
+		case AttrDpipeHeaderIndex:
 			if v.DpipeHeaderIndex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeHeaderIndex.Set(d.U32())
-		case AttrDevlinkDpipeFieldID:
+		case AttrDpipeFieldID:
 			if v.DpipeFieldID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -2207,7 +2207,7 @@ func (v *DlDpipeActionValue) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeAction:
+		case AttrDpipeAction:
 			n0++
 		}
 	}
@@ -2216,23 +2216,23 @@ func (v *DlDpipeActionValue) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeAction:
+		case AttrDpipeAction:
 			v.DpipeAction = append(v.DpipeAction, DlDpipeAction{})
 			nd := d.Nested()
 			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd)
-		case AttrDevlinkDpipeValue:
+		case AttrDpipeValue:
 			if v.DpipeValue != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeValue = bytes.Clone(d.Bytes())
-		case AttrDevlinkDpipeValueMask:
+		case AttrDpipeValueMask:
 			if v.DpipeValueMask != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeValueMask = bytes.Clone(d.Bytes())
-		case AttrDevlinkDpipeValueMapping:
+		case AttrDpipeValueMapping:
 			if v.DpipeValueMapping.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -2262,7 +2262,7 @@ func (v *DlDpipeHeaders) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeHeader:
+		case AttrDpipeHeader:
 			n0++
 		}
 	}
@@ -2271,7 +2271,7 @@ func (v *DlDpipeHeaders) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeHeader:
+		case AttrDpipeHeader:
 			v.DpipeHeader = append(v.DpipeHeader, DlDpipeHeader{})
 			nd := d.Nested()
 			v.DpipeHeader[len(v.DpipeHeader)-1].decode(&nd)
@@ -2297,25 +2297,25 @@ func (v *DlDpipeHeader) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeHeaderName:
+		case AttrDpipeHeaderName:
 			if v.DpipeHeaderName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeHeaderName.Set(d.String())
-		case AttrDevlinkDpipeHeaderID:
+		case AttrDpipeHeaderID:
 			if v.DpipeHeaderID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
-		case AttrDevlinkDpipeHeaderGlobal:
+		case AttrDpipeHeaderGlobal:
 			if v.DpipeHeaderGlobal.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeHeaderGlobal.Set(d.U8())
-		case AttrDevlinkDpipeHeaderFields:
+		case AttrDpipeHeaderFields:
 			if v.DpipeHeaderFields != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -2347,7 +2347,7 @@ func (v *DlDpipeHeaderFields) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeField:
+		case AttrDpipeField:
 			n0++
 		}
 	}
@@ -2356,7 +2356,7 @@ func (v *DlDpipeHeaderFields) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeField:
+		case AttrDpipeField:
 			v.DpipeField = append(v.DpipeField, DlDpipeField{})
 			nd := d.Nested()
 			v.DpipeField[len(v.DpipeField)-1].decode(&nd)
@@ -2382,25 +2382,25 @@ func (v *DlDpipeField) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeFieldName:
+		case AttrDpipeFieldName:
 			if v.DpipeFieldName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeFieldName.Set(d.String())
-		case AttrDevlinkDpipeFieldID:
+		case AttrDpipeFieldID:
 			if v.DpipeFieldID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeFieldID.Set(d.U32())
-		case AttrDevlinkDpipeFieldBitwidth:
+		case AttrDpipeFieldBitwidth:
 			if v.DpipeFieldBitwidth.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpipeFieldBitwidth.Set(d.U32())
-		case AttrDevlinkDpipeFieldMappingType:
+		case AttrDpipeFieldMappingType:
 			if v.DpipeFieldMappingType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -2428,61 +2428,61 @@ func (v *DlResource) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkResourceName:
+		case AttrResourceName:
 			if v.ResourceName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResourceName.Set(d.String())
-		case AttrDevlinkResourceID:
+		case AttrResourceID:
 			if v.ResourceID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResourceID.Set(d.U64())
-		case AttrDevlinkResourceSize:
+		case AttrResourceSize:
 			if v.ResourceSize.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResourceSize.Set(d.U64())
-		case AttrDevlinkResourceSizeNew:
+		case AttrResourceSizeNew:
 			if v.ResourceSizeNew.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResourceSizeNew.Set(d.U64())
-		case AttrDevlinkResourceSizeValid:
+		case AttrResourceSizeValid:
 			if v.ResourceSizeValid.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResourceSizeValid.Set(d.U8())
-		case AttrDevlinkResourceSizeMin:
+		case AttrResourceSizeMin:
 			if v.ResourceSizeMin.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResourceSizeMin.Set(d.U64())
-		case AttrDevlinkResourceSizeMax:
+		case AttrResourceSizeMax:
 			if v.ResourceSizeMax.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResourceSizeMax.Set(d.U64())
-		case AttrDevlinkResourceSizeGran:
+		case AttrResourceSizeGran:
 			if v.ResourceSizeGran.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResourceSizeGran.Set(d.U64())
-		case AttrDevlinkResourceUnit:
+		case AttrResourceUnit:
 			if v.ResourceUnit.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResourceUnit.Set(ResourceUnit(d.U8()))
-		case AttrDevlinkResourceOcc:
+		case AttrResourceOcc:
 			if v.ResourceOcc.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -2512,7 +2512,7 @@ func (v *DlResourceList) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkResource:
+		case AttrResource:
 			n0++
 		}
 	}
@@ -2521,7 +2521,7 @@ func (v *DlResourceList) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkResource:
+		case AttrResource:
 			v.Resource = append(v.Resource, DlResource{})
 			nd := d.Nested()
 			v.Resource[len(v.Resource)-1].decode(&nd)
@@ -2547,19 +2547,19 @@ func (v *DlParam) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkParamName:
+		case AttrParamName:
 			if v.ParamName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ParamName.Set(d.String())
-		case AttrDevlinkParamGeneric:
+		case AttrParamGeneric:
 			if v.ParamGeneric {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ParamGeneric = d.Flag()
-		case AttrDevlinkParamType:
+		case AttrParamType:
 			if v.ParamType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -2587,7 +2587,7 @@ func (v *DlRegionSnapshots) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkRegionSnapshot:
+		case AttrRegionSnapshot:
 			if v.RegionSnapshot != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -2617,7 +2617,7 @@ func (v *DlRegionSnapshot) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkRegionSnapshotID:
+		case AttrRegionSnapshotID:
 			if v.RegionSnapshotID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -2645,7 +2645,7 @@ func (v *DlRegionChunks) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkRegionChunk:
+		case AttrRegionChunk:
 			if v.RegionChunk != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -2675,13 +2675,13 @@ func (v *DlRegionChunk) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkRegionChunkData:
+		case AttrRegionChunkData:
 			if v.RegionChunkData != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.RegionChunkData = bytes.Clone(d.Bytes())
-		case AttrDevlinkRegionChunkAddr:
+		case AttrRegionChunkAddr:
 			if v.RegionChunkAddr.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -2709,31 +2709,31 @@ func (v *DlFmsg) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkFmsgObjNestStart:
+		case AttrFmsgObjNestStart:
 			if v.FmsgObjNestStart {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FmsgObjNestStart = d.Flag()
-		case AttrDevlinkFmsgPairNestStart:
+		case AttrFmsgPairNestStart:
 			if v.FmsgPairNestStart {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FmsgPairNestStart = d.Flag()
-		case AttrDevlinkFmsgArrNestStart:
+		case AttrFmsgArrNestStart:
 			if v.FmsgArrNestStart {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FmsgArrNestStart = d.Flag()
-		case AttrDevlinkFmsgNestEnd:
+		case AttrFmsgNestEnd:
 			if v.FmsgNestEnd {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FmsgNestEnd = d.Flag()
-		case AttrDevlinkFmsgObjName:
+		case AttrFmsgObjName:
 			if v.FmsgObjName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -2761,61 +2761,61 @@ func (v *DlHealthReporter) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkHealthReporterName:
+		case AttrHealthReporterName:
 			if v.HealthReporterName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.HealthReporterName.Set(d.String())
-		case AttrDevlinkHealthReporterState:
+		case AttrHealthReporterState:
 			if v.HealthReporterState.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.HealthReporterState.Set(d.U8())
-		case AttrDevlinkHealthReporterErrCount:
+		case AttrHealthReporterErrCount:
 			if v.HealthReporterErrCount.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.HealthReporterErrCount.Set(d.U64())
-		case AttrDevlinkHealthReporterRecoverCount:
+		case AttrHealthReporterRecoverCount:
 			if v.HealthReporterRecoverCount.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.HealthReporterRecoverCount.Set(d.U64())
-		case AttrDevlinkHealthReporterGracefulPeriod:
+		case AttrHealthReporterGracefulPeriod:
 			if v.HealthReporterGracefulPeriod.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.HealthReporterGracefulPeriod.Set(d.U64())
-		case AttrDevlinkHealthReporterAutoRecover:
+		case AttrHealthReporterAutoRecover:
 			if v.HealthReporterAutoRecover.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.HealthReporterAutoRecover.Set(d.U8())
-		case AttrDevlinkHealthReporterDumpTs:
+		case AttrHealthReporterDumpTs:
 			if v.HealthReporterDumpTs.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.HealthReporterDumpTs.Set(d.U64())
-		case AttrDevlinkHealthReporterDumpTsNs:
+		case AttrHealthReporterDumpTsNs:
 			if v.HealthReporterDumpTsNs.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.HealthReporterDumpTsNs.Set(d.U64())
-		case AttrDevlinkHealthReporterAutoDump:
+		case AttrHealthReporterAutoDump:
 			if v.HealthReporterAutoDump.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.HealthReporterAutoDump.Set(d.U8())
-		case AttrDevlinkHealthReporterBurstPeriod:
+		case AttrHealthReporterBurstPeriod:
 			if v.HealthReporterBurstPeriod.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -2843,19 +2843,19 @@ func (v *DlAttrStats) decode(d *attrs.Decoder) {
 	d.SetNames(namesDlAttrStats)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDlAttrStatsStatsRxPackets:
+		case AttrStatsRxPackets:
 			if v.StatsRxPackets.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.StatsRxPackets.Set(d.U64())
-		case AttrDlAttrStatsStatsRxBytes:
+		case AttrStatsRxBytes:
 			if v.StatsRxBytes.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.StatsRxBytes.Set(d.U64())
-		case AttrDlAttrStatsStatsRxDropped:
+		case AttrStatsRxDropped:
 			if v.StatsRxDropped.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -2883,13 +2883,13 @@ func (v *DlTrapMetadata) decode(d *attrs.Decoder) {
 	d.SetNames(namesDlTrapMetadata)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDlTrapMetadataTrapMetadataTypeInPort:
+		case AttrTrapMetadataTypeInPort:
 			if v.TrapMetadataTypeInPort {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TrapMetadataTypeInPort = d.Flag()
-		case AttrDlTrapMetadataTrapMetadataTypeFaCookie:
+		case AttrTrapMetadataTypeFaCookie:
 			if v.TrapMetadataTypeFaCookie {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -2917,7 +2917,7 @@ func (v *DlLinecardSupportedTypes) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkLinecardType:
+		case AttrLinecardType:
 			if v.LinecardType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -2945,7 +2945,7 @@ func (v *DlSelftestID) decode(d *attrs.Decoder) {
 	d.SetNames(namesDlSelftestID)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDlSelftestIDFlash:
+		case AttrSelftestIDFlash:
 			if v.Flash {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -2973,13 +2973,13 @@ func (v *DlRateTcBws) decode(d *attrs.Decoder) {
 	d.SetNames(namesDlRateTcBws)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDlRateTcBwsIndex:
+		case AttrRateTcIndex:
 			if v.Index.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Index.Set(d.U8())
-		case AttrDlRateTcBwsBw:
+		case AttrRateTcBw:
 			if v.Bw.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -3007,19 +3007,19 @@ func (v *DlParentDev) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			if v.BusName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			if v.DevName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DevName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			if v.Index.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -3047,11 +3047,11 @@ func (v *GetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3073,13 +3073,13 @@ func (v *PortGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3101,11 +3101,11 @@ func (v *PortGetDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3127,21 +3127,21 @@ func (v *PortSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkPortType:
+		case AttrPortType:
 			v.PortType.Set(PortType(d.U16()))
-		case AttrDevlinkPortFunction:
+		case AttrPortFunction:
 			if v.PortFunction == nil {
 				v.PortFunction = new(DlPortFunction)
 			}
 			nd := d.Nested()
 			v.PortFunction.decode(&nd)
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3163,21 +3163,21 @@ func (v *PortNewRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkPortFlavour:
+		case AttrPortFlavour:
 			v.PortFlavour.Set(PortFlavour(d.U16()))
-		case AttrDevlinkPortPciPfNumber:
+		case AttrPortPciPfNumber:
 			v.PortPciPfNumber.Set(d.U16())
-		case AttrDevlinkPortControllerNumber:
+		case AttrPortControllerNumber:
 			v.PortControllerNumber.Set(d.U32())
-		case AttrDevlinkPortPciSfNumber:
+		case AttrPortPciSfNumber:
 			v.PortPciSfNumber.Set(d.U32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3199,13 +3199,13 @@ func (v *PortDelRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3227,15 +3227,15 @@ func (v *PortSplitRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkPortSplitCount:
+		case AttrPortSplitCount:
 			v.PortSplitCount.Set(d.U32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3257,13 +3257,13 @@ func (v *PortUnsplitRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3285,13 +3285,13 @@ func (v *SbGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkSbIndex:
+		case AttrSbIndex:
 			v.SbIndex.Set(d.U32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3313,11 +3313,11 @@ func (v *SbGetDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3339,15 +3339,15 @@ func (v *SbPoolGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkSbIndex:
+		case AttrSbIndex:
 			v.SbIndex.Set(d.U32())
-		case AttrDevlinkSbPoolIndex:
+		case AttrSbPoolIndex:
 			v.SbPoolIndex.Set(d.U16())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3369,11 +3369,11 @@ func (v *SbPoolGetDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3395,19 +3395,19 @@ func (v *SbPoolSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkSbIndex:
+		case AttrSbIndex:
 			v.SbIndex.Set(d.U32())
-		case AttrDevlinkSbPoolIndex:
+		case AttrSbPoolIndex:
 			v.SbPoolIndex.Set(d.U16())
-		case AttrDevlinkSbPoolSize:
+		case AttrSbPoolSize:
 			v.SbPoolSize.Set(d.U32())
-		case AttrDevlinkSbPoolThresholdType:
+		case AttrSbPoolThresholdType:
 			v.SbPoolThresholdType.Set(SbThresholdType(d.U8()))
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3429,17 +3429,17 @@ func (v *SbPortPoolGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkSbIndex:
+		case AttrSbIndex:
 			v.SbIndex.Set(d.U32())
-		case AttrDevlinkSbPoolIndex:
+		case AttrSbPoolIndex:
 			v.SbPoolIndex.Set(d.U16())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3461,11 +3461,11 @@ func (v *SbPortPoolGetDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3487,19 +3487,19 @@ func (v *SbPortPoolSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkSbIndex:
+		case AttrSbIndex:
 			v.SbIndex.Set(d.U32())
-		case AttrDevlinkSbPoolIndex:
+		case AttrSbPoolIndex:
 			v.SbPoolIndex.Set(d.U16())
-		case AttrDevlinkSbThreshold:
+		case AttrSbThreshold:
 			v.SbThreshold.Set(d.U32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3521,19 +3521,19 @@ func (v *SbTcPoolBindGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkSbIndex:
+		case AttrSbIndex:
 			v.SbIndex.Set(d.U32())
-		case AttrDevlinkSbPoolType:
+		case AttrSbPoolType:
 			v.SbPoolType.Set(SbPoolType(d.U8()))
-		case AttrDevlinkSbTcIndex:
+		case AttrSbTcIndex:
 			v.SbTcIndex.Set(d.U16())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3555,11 +3555,11 @@ func (v *SbTcPoolBindGetDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3581,23 +3581,23 @@ func (v *SbTcPoolBindSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkSbIndex:
+		case AttrSbIndex:
 			v.SbIndex.Set(d.U32())
-		case AttrDevlinkSbPoolIndex:
+		case AttrSbPoolIndex:
 			v.SbPoolIndex.Set(d.U16())
-		case AttrDevlinkSbPoolType:
+		case AttrSbPoolType:
 			v.SbPoolType.Set(SbPoolType(d.U8()))
-		case AttrDevlinkSbThreshold:
+		case AttrSbThreshold:
 			v.SbThreshold.Set(d.U32())
-		case AttrDevlinkSbTcIndex:
+		case AttrSbTcIndex:
 			v.SbTcIndex.Set(d.U16())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3619,13 +3619,13 @@ func (v *SbOccSnapshotRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkSbIndex:
+		case AttrSbIndex:
 			v.SbIndex.Set(d.U32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3647,13 +3647,13 @@ func (v *SbOccMaxClearRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkSbIndex:
+		case AttrSbIndex:
 			v.SbIndex.Set(d.U32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3675,11 +3675,11 @@ func (v *EswitchGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3701,17 +3701,17 @@ func (v *EswitchSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkEswitchMode:
+		case AttrEswitchMode:
 			v.EswitchMode.Set(EswitchMode(d.U16()))
-		case AttrDevlinkEswitchInlineMode:
+		case AttrEswitchInlineMode:
 			v.EswitchInlineMode.Set(EswitchInlineMode(d.U8()))
-		case AttrDevlinkEswitchEncapMode:
+		case AttrEswitchEncapMode:
 			v.EswitchEncapMode.Set(EswitchEncapMode(d.U8()))
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3733,13 +3733,13 @@ func (v *DpipeTableGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkDpipeTableName:
+		case AttrDpipeTableName:
 			v.DpipeTableName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3761,13 +3761,13 @@ func (v *DpipeEntriesGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkDpipeTableName:
+		case AttrDpipeTableName:
 			v.DpipeTableName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3789,11 +3789,11 @@ func (v *DpipeHeadersGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3815,15 +3815,15 @@ func (v *DpipeTableCountersSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkDpipeTableName:
+		case AttrDpipeTableName:
 			v.DpipeTableName.Set(d.String())
-		case AttrDevlinkDpipeTableCountersEnabled:
+		case AttrDpipeTableCountersEnabled:
 			v.DpipeTableCountersEnabled.Set(d.U8())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3845,15 +3845,15 @@ func (v *ResourceSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkResourceID:
+		case AttrResourceID:
 			v.ResourceID.Set(d.U64())
-		case AttrDevlinkResourceSize:
+		case AttrResourceSize:
 			v.ResourceSize.Set(d.U64())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3875,13 +3875,13 @@ func (v *ResourceDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3903,13 +3903,13 @@ func (v *ResourceDumpDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
-		case AttrDevlinkResourceScopeMask:
+		case AttrResourceScopeMask:
 			v.ResourceScopeMask.Set(ResourceScopeMask(d.U32()))
 		}
 	}
@@ -3931,21 +3931,21 @@ func (v *ReloadRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkNetnsFd:
+		case AttrNetnsFd:
 			v.NetnsFd.Set(d.U32())
-		case AttrDevlinkNetnsPID:
+		case AttrNetnsPID:
 			v.NetnsPID.Set(d.U32())
-		case AttrDevlinkNetnsID:
+		case AttrNetnsID:
 			v.NetnsID.Set(d.U32())
-		case AttrDevlinkReloadAction:
+		case AttrReloadAction:
 			v.ReloadAction.Set(ReloadAction(d.U8()))
-		case AttrDevlinkReloadLimits:
+		case AttrReloadLimits:
 			v.ReloadLimits.Set(d.Bitfield32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3967,13 +3967,13 @@ func (v *ParamGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkParamName:
+		case AttrParamName:
 			v.ParamName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -3995,11 +3995,11 @@ func (v *ParamGetDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4021,19 +4021,19 @@ func (v *ParamSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkParamName:
+		case AttrParamName:
 			v.ParamName.Set(d.String())
-		case AttrDevlinkParamType:
+		case AttrParamType:
 			v.ParamType.Set(VarAttrType(d.U8()))
-		case AttrDevlinkParamValueCmode:
+		case AttrParamValueCmode:
 			v.ParamValueCmode.Set(ParamCmode(d.U8()))
-		case AttrDevlinkParamResetDefault:
+		case AttrParamResetDefault:
 			v.ParamResetDefault = d.Flag()
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4055,15 +4055,15 @@ func (v *RegionGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkRegionName:
+		case AttrRegionName:
 			v.RegionName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4085,11 +4085,11 @@ func (v *RegionGetDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4111,17 +4111,17 @@ func (v *RegionNewRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkRegionName:
+		case AttrRegionName:
 			v.RegionName.Set(d.String())
-		case AttrDevlinkRegionSnapshotID:
+		case AttrRegionSnapshotID:
 			v.RegionSnapshotID.Set(d.U32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4143,17 +4143,17 @@ func (v *RegionDelRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkRegionName:
+		case AttrRegionName:
 			v.RegionName.Set(d.String())
-		case AttrDevlinkRegionSnapshotID:
+		case AttrRegionSnapshotID:
 			v.RegionSnapshotID.Set(d.U32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4175,23 +4175,23 @@ func (v *RegionReadDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkRegionName:
+		case AttrRegionName:
 			v.RegionName.Set(d.String())
-		case AttrDevlinkRegionSnapshotID:
+		case AttrRegionSnapshotID:
 			v.RegionSnapshotID.Set(d.U32())
-		case AttrDevlinkRegionChunkAddr:
+		case AttrRegionChunkAddr:
 			v.RegionChunkAddr.Set(d.U64())
-		case AttrDevlinkRegionChunkLen:
+		case AttrRegionChunkLen:
 			v.RegionChunkLen.Set(d.U64())
-		case AttrDevlinkRegionDirect:
+		case AttrRegionDirect:
 			v.RegionDirect = d.Flag()
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4213,13 +4213,13 @@ func (v *PortParamGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4241,13 +4241,13 @@ func (v *PortParamSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4269,11 +4269,11 @@ func (v *InfoGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4295,15 +4295,15 @@ func (v *HealthReporterGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkHealthReporterName:
+		case AttrHealthReporterName:
 			v.HealthReporterName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4325,13 +4325,13 @@ func (v *HealthReporterGetDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4353,23 +4353,23 @@ func (v *HealthReporterSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkHealthReporterName:
+		case AttrHealthReporterName:
 			v.HealthReporterName.Set(d.String())
-		case AttrDevlinkHealthReporterGracefulPeriod:
+		case AttrHealthReporterGracefulPeriod:
 			v.HealthReporterGracefulPeriod.Set(d.U64())
-		case AttrDevlinkHealthReporterAutoRecover:
+		case AttrHealthReporterAutoRecover:
 			v.HealthReporterAutoRecover.Set(d.U8())
-		case AttrDevlinkHealthReporterAutoDump:
+		case AttrHealthReporterAutoDump:
 			v.HealthReporterAutoDump.Set(d.U8())
-		case AttrDevlinkHealthReporterBurstPeriod:
+		case AttrHealthReporterBurstPeriod:
 			v.HealthReporterBurstPeriod.Set(d.U64())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4391,15 +4391,15 @@ func (v *HealthReporterRecoverRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkHealthReporterName:
+		case AttrHealthReporterName:
 			v.HealthReporterName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4421,15 +4421,15 @@ func (v *HealthReporterDiagnoseRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkHealthReporterName:
+		case AttrHealthReporterName:
 			v.HealthReporterName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4451,15 +4451,15 @@ func (v *HealthReporterDumpGetDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkHealthReporterName:
+		case AttrHealthReporterName:
 			v.HealthReporterName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4481,15 +4481,15 @@ func (v *HealthReporterDumpClearRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkHealthReporterName:
+		case AttrHealthReporterName:
 			v.HealthReporterName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4511,17 +4511,17 @@ func (v *FlashUpdateRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkFlashUpdateFileName:
+		case AttrFlashUpdateFileName:
 			v.FlashUpdateFileName.Set(d.String())
-		case AttrDevlinkFlashUpdateComponent:
+		case AttrFlashUpdateComponent:
 			v.FlashUpdateComponent.Set(d.String())
-		case AttrDevlinkFlashUpdateOverwriteMask:
+		case AttrFlashUpdateOverwriteMask:
 			v.FlashUpdateOverwriteMask.Set(d.Bitfield32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4543,13 +4543,13 @@ func (v *TrapGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkTrapName:
+		case AttrTrapName:
 			v.TrapName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4571,11 +4571,11 @@ func (v *TrapGetDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4597,15 +4597,15 @@ func (v *TrapSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkTrapName:
+		case AttrTrapName:
 			v.TrapName.Set(d.String())
-		case AttrDevlinkTrapAction:
+		case AttrTrapAction:
 			v.TrapAction.Set(TrapAction(d.U8()))
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4627,13 +4627,13 @@ func (v *TrapGroupGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkTrapGroupName:
+		case AttrTrapGroupName:
 			v.TrapGroupName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4655,11 +4655,11 @@ func (v *TrapGroupGetDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4681,17 +4681,17 @@ func (v *TrapGroupSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkTrapAction:
+		case AttrTrapAction:
 			v.TrapAction.Set(TrapAction(d.U8()))
-		case AttrDevlinkTrapGroupName:
+		case AttrTrapGroupName:
 			v.TrapGroupName.Set(d.String())
-		case AttrDevlinkTrapPolicerID:
+		case AttrTrapPolicerID:
 			v.TrapPolicerID.Set(d.U32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4713,13 +4713,13 @@ func (v *TrapPolicerGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkTrapPolicerID:
+		case AttrTrapPolicerID:
 			v.TrapPolicerID.Set(d.U32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4741,11 +4741,11 @@ func (v *TrapPolicerGetDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4767,17 +4767,17 @@ func (v *TrapPolicerSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkTrapPolicerID:
+		case AttrTrapPolicerID:
 			v.TrapPolicerID.Set(d.U32())
-		case AttrDevlinkTrapPolicerRate:
+		case AttrTrapPolicerRate:
 			v.TrapPolicerRate.Set(d.U64())
-		case AttrDevlinkTrapPolicerBurst:
+		case AttrTrapPolicerBurst:
 			v.TrapPolicerBurst.Set(d.U64())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4799,15 +4799,15 @@ func (v *HealthReporterTestRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkHealthReporterName:
+		case AttrHealthReporterName:
 			v.HealthReporterName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4829,15 +4829,15 @@ func (v *RateGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkRateNodeName:
+		case AttrRateNodeName:
 			v.RateNodeName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4859,11 +4859,11 @@ func (v *RateGetDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -4887,7 +4887,7 @@ func (v *RateSetRequest) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkRateTcBws:
+		case AttrRateTcBws:
 			n0++
 		}
 	}
@@ -4896,29 +4896,29 @@ func (v *RateSetRequest) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkRateTxShare:
+		case AttrRateTxShare:
 			v.RateTxShare.Set(d.U64())
-		case AttrDevlinkRateTxMax:
+		case AttrRateTxMax:
 			v.RateTxMax.Set(d.U64())
-		case AttrDevlinkRateNodeName:
+		case AttrRateNodeName:
 			v.RateNodeName.Set(d.String())
-		case AttrDevlinkRateParentNodeName:
+		case AttrRateParentNodeName:
 			v.RateParentNodeName.Set(d.String())
-		case AttrDevlinkRateTxPriority:
+		case AttrRateTxPriority:
 			v.RateTxPriority.Set(d.U32())
-		case AttrDevlinkRateTxWeight:
+		case AttrRateTxWeight:
 			v.RateTxWeight.Set(d.U32())
-		case AttrDevlinkRateTcBws:
+		case AttrRateTcBws:
 			v.RateTcBws = append(v.RateTcBws, DlRateTcBws{})
 			nd := d.Nested()
 			v.RateTcBws[len(v.RateTcBws)-1].decode(&nd)
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
-		case AttrDevlinkParentDev:
+		case AttrParentDev:
 			if v.ParentDev == nil {
 				v.ParentDev = new(DlParentDev)
 			}
@@ -4946,7 +4946,7 @@ func (v *RateNewRequest) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkRateTcBws:
+		case AttrRateTcBws:
 			n0++
 		}
 	}
@@ -4955,29 +4955,29 @@ func (v *RateNewRequest) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkRateTxShare:
+		case AttrRateTxShare:
 			v.RateTxShare.Set(d.U64())
-		case AttrDevlinkRateTxMax:
+		case AttrRateTxMax:
 			v.RateTxMax.Set(d.U64())
-		case AttrDevlinkRateNodeName:
+		case AttrRateNodeName:
 			v.RateNodeName.Set(d.String())
-		case AttrDevlinkRateParentNodeName:
+		case AttrRateParentNodeName:
 			v.RateParentNodeName.Set(d.String())
-		case AttrDevlinkRateTxPriority:
+		case AttrRateTxPriority:
 			v.RateTxPriority.Set(d.U32())
-		case AttrDevlinkRateTxWeight:
+		case AttrRateTxWeight:
 			v.RateTxWeight.Set(d.U32())
-		case AttrDevlinkRateTcBws:
+		case AttrRateTcBws:
 			v.RateTcBws = append(v.RateTcBws, DlRateTcBws{})
 			nd := d.Nested()
 			v.RateTcBws[len(v.RateTcBws)-1].decode(&nd)
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
-		case AttrDevlinkParentDev:
+		case AttrParentDev:
 			if v.ParentDev == nil {
 				v.ParentDev = new(DlParentDev)
 			}
@@ -5003,13 +5003,13 @@ func (v *RateDelRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkRateNodeName:
+		case AttrRateNodeName:
 			v.RateNodeName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -5031,13 +5031,13 @@ func (v *LinecardGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkLinecardIndex:
+		case AttrLinecardIndex:
 			v.LinecardIndex.Set(d.U32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -5059,11 +5059,11 @@ func (v *LinecardGetDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -5085,15 +5085,15 @@ func (v *LinecardSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkLinecardIndex:
+		case AttrLinecardIndex:
 			v.LinecardIndex.Set(d.U32())
-		case AttrDevlinkLinecardType:
+		case AttrLinecardType:
 			v.LinecardType.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -5115,11 +5115,11 @@ func (v *SelftestsGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -5141,17 +5141,17 @@ func (v *SelftestsRunRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkSelftests:
+		case AttrSelftests:
 			if v.Selftests == nil {
 				v.Selftests = new(DlSelftestID)
 			}
 			nd := d.Nested()
 			v.Selftests.decode(&nd)
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}
@@ -5173,13 +5173,13 @@ func (v *NotifyFilterSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
 			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
+		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
-		case AttrDevlinkIndex:
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}

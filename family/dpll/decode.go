@@ -78,9 +78,9 @@ func (v *Dpll) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDpllModeSupported:
+		case AttrModeSupported:
 			n0++
-		case AttrDpllClockQualityLevel:
+		case AttrClockQualityLevel:
 			n1++
 		}
 	}
@@ -92,77 +92,77 @@ func (v *Dpll) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDpllID:
+		case AttrID:
 			if v.ID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ID.Set(d.U32())
-		case AttrDpllModuleName:
+		case AttrModuleName:
 			if v.ModuleName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ModuleName.Set(d.String())
-		case AttrDpllClockID:
+		case AttrClockID:
 			if v.ClockID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ClockID.Set(d.U64())
-		case AttrDpllMode:
+		case AttrMode:
 			if v.Mode.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Mode.Set(Mode(d.U32()))
-		case AttrDpllModeSupported:
+		case AttrModeSupported:
 			v.ModeSupported = append(v.ModeSupported, Mode(d.U32()))
-		case AttrDpllLockStatus:
+		case AttrLockStatus:
 			if v.LockStatus.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.LockStatus.Set(LockStatus(d.U32()))
-		case AttrDpllTemp:
+		case AttrTemp:
 			if v.Temp.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Temp.Set(d.S32())
-		case AttrDpllType:
+		case AttrType:
 			if v.Type.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Type.Set(Type(d.U32()))
-		case AttrDpllLockStatusError:
+		case AttrLockStatusError:
 			if v.LockStatusError.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.LockStatusError.Set(LockStatusError(d.U32()))
-		case AttrDpllClockQualityLevel:
+		case AttrClockQualityLevel:
 			v.ClockQualityLevel = append(v.ClockQualityLevel, ClockQualityLevel(d.U32()))
-		case AttrDpllPhaseOffsetMonitor:
+		case AttrPhaseOffsetMonitor:
 			if v.PhaseOffsetMonitor.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PhaseOffsetMonitor.Set(FeatureState(d.U32()))
-		case AttrDpllPhaseOffsetAvgFactor:
+		case AttrPhaseOffsetAvgFactor:
 			if v.PhaseOffsetAvgFactor.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PhaseOffsetAvgFactor.Set(d.U32())
-		case AttrDpllFrequencyMonitor:
+		case AttrFrequencyMonitor:
 			if v.FrequencyMonitor.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FrequencyMonitor.Set(FeatureState(d.U32()))
-		case AttrDpllPad:
+		case AttrPad:
 		// padding
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -589,11 +589,11 @@ func (v *DeviceIDGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDpll)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDpllModuleName:
+		case AttrModuleName:
 			v.ModuleName.Set(d.String())
-		case AttrDpllClockID:
+		case AttrClockID:
 			v.ClockID.Set(d.U64())
-		case AttrDpllType:
+		case AttrType:
 			v.Type.Set(Type(d.U32()))
 		}
 	}
@@ -615,7 +615,7 @@ func (v *DeviceGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDpll)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDpllID:
+		case AttrID:
 			v.ID.Set(d.U32())
 		}
 	}
@@ -637,15 +637,15 @@ func (v *DeviceSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDpll)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDpllID:
+		case AttrID:
 			v.ID.Set(d.U32())
-		case AttrDpllMode:
+		case AttrMode:
 			v.Mode.Set(Mode(d.U32()))
-		case AttrDpllPhaseOffsetMonitor:
+		case AttrPhaseOffsetMonitor:
 			v.PhaseOffsetMonitor.Set(FeatureState(d.U32()))
-		case AttrDpllPhaseOffsetAvgFactor:
+		case AttrPhaseOffsetAvgFactor:
 			v.PhaseOffsetAvgFactor.Set(d.U32())
-		case AttrDpllFrequencyMonitor:
+		case AttrFrequencyMonitor:
 			v.FrequencyMonitor.Set(FeatureState(d.U32()))
 		}
 	}

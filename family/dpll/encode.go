@@ -18,43 +18,43 @@ func (v *Dpll) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *Dpll) encode(e *attrs.Encoder) error {
 	if v.ID.Valid {
-		e.U32(AttrDpllID, v.ID.Value)
+		e.U32(AttrID, v.ID.Value)
 	}
 	if v.ModuleName.Valid {
-		e.String(AttrDpllModuleName, v.ModuleName.Value)
+		e.String(AttrModuleName, v.ModuleName.Value)
 	}
 	if v.ClockID.Valid {
-		e.U64(AttrDpllClockID, v.ClockID.Value)
+		e.U64(AttrClockID, v.ClockID.Value)
 	}
 	if v.Mode.Valid {
-		e.U32(AttrDpllMode, uint32(v.Mode.Value))
+		e.U32(AttrMode, uint32(v.Mode.Value))
 	}
 	for i := range v.ModeSupported {
-		e.U32(AttrDpllModeSupported, uint32(v.ModeSupported[i]))
+		e.U32(AttrModeSupported, uint32(v.ModeSupported[i]))
 	}
 	if v.LockStatus.Valid {
-		e.U32(AttrDpllLockStatus, uint32(v.LockStatus.Value))
+		e.U32(AttrLockStatus, uint32(v.LockStatus.Value))
 	}
 	if v.Temp.Valid {
-		e.S32(AttrDpllTemp, v.Temp.Value)
+		e.S32(AttrTemp, v.Temp.Value)
 	}
 	if v.Type.Valid {
-		e.U32(AttrDpllType, uint32(v.Type.Value))
+		e.U32(AttrType, uint32(v.Type.Value))
 	}
 	if v.LockStatusError.Valid {
-		e.U32(AttrDpllLockStatusError, uint32(v.LockStatusError.Value))
+		e.U32(AttrLockStatusError, uint32(v.LockStatusError.Value))
 	}
 	for i := range v.ClockQualityLevel {
-		e.U32(AttrDpllClockQualityLevel, uint32(v.ClockQualityLevel[i]))
+		e.U32(AttrClockQualityLevel, uint32(v.ClockQualityLevel[i]))
 	}
 	if v.PhaseOffsetMonitor.Valid {
-		e.U32(AttrDpllPhaseOffsetMonitor, uint32(v.PhaseOffsetMonitor.Value))
+		e.U32(AttrPhaseOffsetMonitor, uint32(v.PhaseOffsetMonitor.Value))
 	}
 	if v.PhaseOffsetAvgFactor.Valid {
-		e.U32(AttrDpllPhaseOffsetAvgFactor, v.PhaseOffsetAvgFactor.Value)
+		e.U32(AttrPhaseOffsetAvgFactor, v.PhaseOffsetAvgFactor.Value)
 	}
 	if v.FrequencyMonitor.Valid {
-		e.U32(AttrDpllFrequencyMonitor, uint32(v.FrequencyMonitor.Value))
+		e.U32(AttrFrequencyMonitor, uint32(v.FrequencyMonitor.Value))
 	}
 	for i := range v.Extra {
 		e.Attr(v.Extra[i])
@@ -314,13 +314,13 @@ func (v *DeviceIDGetRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DeviceIDGetRequest) encode(e *attrs.Encoder) error {
 	if v.ModuleName.Valid {
-		e.String(AttrDpllModuleName, v.ModuleName.Value)
+		e.String(AttrModuleName, v.ModuleName.Value)
 	}
 	if v.ClockID.Valid {
-		e.U64(AttrDpllClockID, v.ClockID.Value)
+		e.U64(AttrClockID, v.ClockID.Value)
 	}
 	if v.Type.Valid {
-		e.U32(AttrDpllType, uint32(v.Type.Value))
+		e.U32(AttrType, uint32(v.Type.Value))
 	}
 	return nil
 }
@@ -337,7 +337,7 @@ func (v *DeviceGetRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DeviceGetRequest) encode(e *attrs.Encoder) error {
 	if v.ID.Valid {
-		e.U32(AttrDpllID, v.ID.Value)
+		e.U32(AttrID, v.ID.Value)
 	}
 	return nil
 }
@@ -354,19 +354,19 @@ func (v *DeviceSetRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DeviceSetRequest) encode(e *attrs.Encoder) error {
 	if v.ID.Valid {
-		e.U32(AttrDpllID, v.ID.Value)
+		e.U32(AttrID, v.ID.Value)
 	}
 	if v.Mode.Valid {
-		e.U32(AttrDpllMode, uint32(v.Mode.Value))
+		e.U32(AttrMode, uint32(v.Mode.Value))
 	}
 	if v.PhaseOffsetMonitor.Valid {
-		e.U32(AttrDpllPhaseOffsetMonitor, uint32(v.PhaseOffsetMonitor.Value))
+		e.U32(AttrPhaseOffsetMonitor, uint32(v.PhaseOffsetMonitor.Value))
 	}
 	if v.PhaseOffsetAvgFactor.Valid {
-		e.U32(AttrDpllPhaseOffsetAvgFactor, v.PhaseOffsetAvgFactor.Value)
+		e.U32(AttrPhaseOffsetAvgFactor, v.PhaseOffsetAvgFactor.Value)
 	}
 	if v.FrequencyMonitor.Valid {
-		e.U32(AttrDpllFrequencyMonitor, uint32(v.FrequencyMonitor.Value))
+		e.U32(AttrFrequencyMonitor, uint32(v.FrequencyMonitor.Value))
 	}
 	return nil
 }

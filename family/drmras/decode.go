@@ -36,25 +36,25 @@ func (v *NodeAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesNodeAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrNodeAttrsNodeID:
+		case AttrNodeNodeID:
 			if v.NodeID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.NodeID.Set(d.U32())
-		case AttrNodeAttrsDeviceName:
+		case AttrNodeDeviceName:
 			if v.DeviceName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DeviceName.Set(d.String())
-		case AttrNodeAttrsNodeName:
+		case AttrNodeNodeName:
 			if v.NodeName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.NodeName.Set(d.String())
-		case AttrNodeAttrsNodeType:
+		case AttrNodeNodeType:
 			if v.NodeType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -82,25 +82,25 @@ func (v *ErrorCounterAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesErrorCounterAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrErrorCounterAttrsNodeID:
+		case AttrErrorCounterNodeID:
 			if v.NodeID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.NodeID.Set(d.U32())
-		case AttrErrorCounterAttrsErrorID:
+		case AttrErrorCounterErrorID:
 			if v.ErrorID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ErrorID.Set(d.U32())
-		case AttrErrorCounterAttrsErrorName:
+		case AttrErrorCounterErrorName:
 			if v.ErrorName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ErrorName.Set(d.String())
-		case AttrErrorCounterAttrsErrorValue:
+		case AttrErrorCounterErrorValue:
 			if v.ErrorValue.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -128,9 +128,9 @@ func (v *GetErrorCounterRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesErrorCounterAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrErrorCounterAttrsNodeID:
+		case AttrErrorCounterNodeID:
 			v.NodeID.Set(d.U32())
-		case AttrErrorCounterAttrsErrorID:
+		case AttrErrorCounterErrorID:
 			v.ErrorID.Set(d.U32())
 		}
 	}
@@ -152,7 +152,7 @@ func (v *GetErrorCounterDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesErrorCounterAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrErrorCounterAttrsNodeID:
+		case AttrErrorCounterNodeID:
 			v.NodeID.Set(d.U32())
 		}
 	}
@@ -174,9 +174,9 @@ func (v *ClearErrorCounterRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesErrorCounterAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrErrorCounterAttrsNodeID:
+		case AttrErrorCounterNodeID:
 			v.NodeID.Set(d.U32())
-		case AttrErrorCounterAttrsErrorID:
+		case AttrErrorCounterErrorID:
 			v.ErrorID.Set(d.U32())
 		}
 	}

@@ -18,16 +18,16 @@ func (v *NodeAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *NodeAttrs) encode(e *attrs.Encoder) error {
 	if v.NodeID.Valid {
-		e.U32(AttrNodeAttrsNodeID, v.NodeID.Value)
+		e.U32(AttrNodeNodeID, v.NodeID.Value)
 	}
 	if v.DeviceName.Valid {
-		e.String(AttrNodeAttrsDeviceName, v.DeviceName.Value)
+		e.String(AttrNodeDeviceName, v.DeviceName.Value)
 	}
 	if v.NodeName.Valid {
-		e.String(AttrNodeAttrsNodeName, v.NodeName.Value)
+		e.String(AttrNodeNodeName, v.NodeName.Value)
 	}
 	if v.NodeType.Valid {
-		e.U32(AttrNodeAttrsNodeType, uint32(v.NodeType.Value))
+		e.U32(AttrNodeNodeType, uint32(v.NodeType.Value))
 	}
 	for i := range v.Extra {
 		e.Attr(v.Extra[i])
@@ -47,16 +47,16 @@ func (v *ErrorCounterAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *ErrorCounterAttrs) encode(e *attrs.Encoder) error {
 	if v.NodeID.Valid {
-		e.U32(AttrErrorCounterAttrsNodeID, v.NodeID.Value)
+		e.U32(AttrErrorCounterNodeID, v.NodeID.Value)
 	}
 	if v.ErrorID.Valid {
-		e.U32(AttrErrorCounterAttrsErrorID, v.ErrorID.Value)
+		e.U32(AttrErrorCounterErrorID, v.ErrorID.Value)
 	}
 	if v.ErrorName.Valid {
-		e.String(AttrErrorCounterAttrsErrorName, v.ErrorName.Value)
+		e.String(AttrErrorCounterErrorName, v.ErrorName.Value)
 	}
 	if v.ErrorValue.Valid {
-		e.U32(AttrErrorCounterAttrsErrorValue, v.ErrorValue.Value)
+		e.U32(AttrErrorCounterErrorValue, v.ErrorValue.Value)
 	}
 	for i := range v.Extra {
 		e.Attr(v.Extra[i])
@@ -76,10 +76,10 @@ func (v *GetErrorCounterRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *GetErrorCounterRequest) encode(e *attrs.Encoder) error {
 	if v.NodeID.Valid {
-		e.U32(AttrErrorCounterAttrsNodeID, v.NodeID.Value)
+		e.U32(AttrErrorCounterNodeID, v.NodeID.Value)
 	}
 	if v.ErrorID.Valid {
-		e.U32(AttrErrorCounterAttrsErrorID, v.ErrorID.Value)
+		e.U32(AttrErrorCounterErrorID, v.ErrorID.Value)
 	}
 	return nil
 }
@@ -96,7 +96,7 @@ func (v *GetErrorCounterDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *GetErrorCounterDumpRequest) encode(e *attrs.Encoder) error {
 	if v.NodeID.Valid {
-		e.U32(AttrErrorCounterAttrsNodeID, v.NodeID.Value)
+		e.U32(AttrErrorCounterNodeID, v.NodeID.Value)
 	}
 	return nil
 }
@@ -113,10 +113,10 @@ func (v *ClearErrorCounterRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *ClearErrorCounterRequest) encode(e *attrs.Encoder) error {
 	if v.NodeID.Valid {
-		e.U32(AttrErrorCounterAttrsNodeID, v.NodeID.Value)
+		e.U32(AttrErrorCounterNodeID, v.NodeID.Value)
 	}
 	if v.ErrorID.Valid {
-		e.U32(AttrErrorCounterAttrsErrorID, v.ErrorID.Value)
+		e.U32(AttrErrorCounterErrorID, v.ErrorID.Value)
 	}
 	return nil
 }

@@ -1464,11 +1464,11 @@ func (c *Client) TunnelInfoGetDump(ctx context.Context, req *TunnelInfoGetDumpRe
 	}
 }
 
-// FecGet sends ethtool fec-get (do, command 29): request attributes header;
+// FECGet sends ethtool fec-get (do, command 29): request attributes header;
 // reply attributes header, modes, auto, active, stats of set fec. A nil req
 // sends no attributes.
-func (c *Client) FecGet(ctx context.Context, req *FecGetRequest) (*Fec, error) {
-	fam, err := c.core.Check(ctx, CmdFecGet, "fec-get", false)
+func (c *Client) FECGet(ctx context.Context, req *FECGetRequest) (*FEC, error) {
+	fam, err := c.core.Check(ctx, CmdFECGet, "fec-get", false)
 	if err != nil {
 		return nil, err
 	}
@@ -1479,11 +1479,11 @@ func (c *Client) FecGet(ctx context.Context, req *FecGetRequest) (*Fec, error) {
 			return nil, opError("fec-get", err)
 		}
 	}
-	r, err := b.Request(fam, CmdFecGet, namerFec)
+	r, err := b.Request(fam, CmdFECGet, namerFEC)
 	if err != nil {
 		return nil, opError("fec-get", err)
 	}
-	rep := new(Fec)
+	rep := new(FEC)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("fec-get", err)
@@ -1491,13 +1491,13 @@ func (c *Client) FecGet(ctx context.Context, req *FecGetRequest) (*Fec, error) {
 	return rep, nil
 }
 
-// FecGetDump sends ethtool fec-get (dump, command 29): request attributes
+// FECGetDump sends ethtool fec-get (dump, command 29): request attributes
 // header; reply attributes header, modes, auto, active, stats of set fec. It
 // yields one value per reply message; an error ends the dump unless it is a
 // reply that failed to decode. A nil req sends no attributes.
-func (c *Client) FecGetDump(ctx context.Context, req *FecGetDumpRequest) iter.Seq2[*Fec, error] {
-	return func(yield func(*Fec, error) bool) {
-		fam, err := c.core.Check(ctx, CmdFecGet, "fec-get", true)
+func (c *Client) FECGetDump(ctx context.Context, req *FECGetDumpRequest) iter.Seq2[*FEC, error] {
+	return func(yield func(*FEC, error) bool) {
+		fam, err := c.core.Check(ctx, CmdFECGet, "fec-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
@@ -1510,7 +1510,7 @@ func (c *Client) FecGetDump(ctx context.Context, req *FecGetDumpRequest) iter.Se
 				return
 			}
 		}
-		r, err := b.Request(fam, CmdFecGet, namerFec)
+		r, err := b.Request(fam, CmdFECGet, namerFEC)
 		if err != nil {
 			yield(nil, opError("fec-get", err))
 			return
@@ -1520,7 +1520,7 @@ func (c *Client) FecGetDump(ctx context.Context, req *FecGetDumpRequest) iter.Se
 				yield(nil, opError("fec-get", err))
 				return
 			}
-			rep := new(Fec)
+			rep := new(FEC)
 			if err := rep.decodeMessage(m.Data); err != nil {
 				if !yield(nil, opError("fec-get", err)) {
 					return
@@ -1534,11 +1534,11 @@ func (c *Client) FecGetDump(ctx context.Context, req *FecGetDumpRequest) iter.Se
 	}
 }
 
-// FecSet sends ethtool fec-set (do, command 30): request attributes header,
+// FECSet sends ethtool fec-set (do, command 30): request attributes header,
 // modes, auto, active, stats; the kernel only acknowledges it. A nil req sends
 // no attributes.
-func (c *Client) FecSet(ctx context.Context, req *FecSetRequest) error {
-	fam, err := c.core.Check(ctx, CmdFecSet, "fec-set", false)
+func (c *Client) FECSet(ctx context.Context, req *FECSetRequest) error {
+	fam, err := c.core.Check(ctx, CmdFECSet, "fec-set", false)
 	if err != nil {
 		return err
 	}
@@ -1549,7 +1549,7 @@ func (c *Client) FecSet(ctx context.Context, req *FecSetRequest) error {
 			return opError("fec-set", err)
 		}
 	}
-	r, err := b.Request(fam, CmdFecSet, namerFec)
+	r, err := b.Request(fam, CmdFECSet, namerFEC)
 	if err != nil {
 		return opError("fec-set", err)
 	}
@@ -1969,11 +1969,11 @@ func (c *Client) PseSet(ctx context.Context, req *PseSetRequest) error {
 	return nil
 }
 
-// RssGet sends ethtool rss-get (do, command 38): request attributes header,
+// RSSGet sends ethtool rss-get (do, command 38): request attributes header,
 // context; reply attributes header, context, hfunc, indir, hkey, input-xfrm,
 // flow-hash of set rss. A nil req sends no attributes.
-func (c *Client) RssGet(ctx context.Context, req *RssGetRequest) (*Rss, error) {
-	fam, err := c.core.Check(ctx, CmdRssGet, "rss-get", false)
+func (c *Client) RSSGet(ctx context.Context, req *RSSGetRequest) (*RSS, error) {
+	fam, err := c.core.Check(ctx, CmdRSSGet, "rss-get", false)
 	if err != nil {
 		return nil, err
 	}
@@ -1984,11 +1984,11 @@ func (c *Client) RssGet(ctx context.Context, req *RssGetRequest) (*Rss, error) {
 			return nil, opError("rss-get", err)
 		}
 	}
-	r, err := b.Request(fam, CmdRssGet, namerRss)
+	r, err := b.Request(fam, CmdRSSGet, namerRSS)
 	if err != nil {
 		return nil, opError("rss-get", err)
 	}
-	rep := new(Rss)
+	rep := new(RSS)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("rss-get", err)
@@ -1996,14 +1996,14 @@ func (c *Client) RssGet(ctx context.Context, req *RssGetRequest) (*Rss, error) {
 	return rep, nil
 }
 
-// RssGetDump sends ethtool rss-get (dump, command 38): request attributes
+// RSSGetDump sends ethtool rss-get (dump, command 38): request attributes
 // header, start-context; reply attributes header, context, hfunc, indir, hkey,
 // input-xfrm, flow-hash of set rss. It yields one value per reply message; an
 // error ends the dump unless it is a reply that failed to decode. A nil req
 // sends no attributes.
-func (c *Client) RssGetDump(ctx context.Context, req *RssGetDumpRequest) iter.Seq2[*Rss, error] {
-	return func(yield func(*Rss, error) bool) {
-		fam, err := c.core.Check(ctx, CmdRssGet, "rss-get", true)
+func (c *Client) RSSGetDump(ctx context.Context, req *RSSGetDumpRequest) iter.Seq2[*RSS, error] {
+	return func(yield func(*RSS, error) bool) {
+		fam, err := c.core.Check(ctx, CmdRSSGet, "rss-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
@@ -2016,7 +2016,7 @@ func (c *Client) RssGetDump(ctx context.Context, req *RssGetDumpRequest) iter.Se
 				return
 			}
 		}
-		r, err := b.Request(fam, CmdRssGet, namerRss)
+		r, err := b.Request(fam, CmdRSSGet, namerRSS)
 		if err != nil {
 			yield(nil, opError("rss-get", err))
 			return
@@ -2026,7 +2026,7 @@ func (c *Client) RssGetDump(ctx context.Context, req *RssGetDumpRequest) iter.Se
 				yield(nil, opError("rss-get", err))
 				return
 			}
-			rep := new(Rss)
+			rep := new(RSS)
 			if err := rep.decodeMessage(m.Data); err != nil {
 				if !yield(nil, opError("rss-get", err)) {
 					return
@@ -2332,12 +2332,12 @@ func (c *Client) ModuleFwFlashAct(ctx context.Context, req *ModuleFwFlashActRequ
 	return nil
 }
 
-// PhyGet sends ethtool phy-get (do, command 45): request attributes header;
+// PHYGet sends ethtool phy-get (do, command 45): request attributes header;
 // reply attributes header, index, drvname, name, upstream-type,
 // upstream-index, upstream-sfp-name, downstream-sfp-name of set phy. A nil req
 // sends no attributes.
-func (c *Client) PhyGet(ctx context.Context, req *PhyGetRequest) (*Phy, error) {
-	fam, err := c.core.Check(ctx, CmdPhyGet, "phy-get", false)
+func (c *Client) PHYGet(ctx context.Context, req *PHYGetRequest) (*PHY, error) {
+	fam, err := c.core.Check(ctx, CmdPHYGet, "phy-get", false)
 	if err != nil {
 		return nil, err
 	}
@@ -2348,11 +2348,11 @@ func (c *Client) PhyGet(ctx context.Context, req *PhyGetRequest) (*Phy, error) {
 			return nil, opError("phy-get", err)
 		}
 	}
-	r, err := b.Request(fam, CmdPhyGet, namerPhy)
+	r, err := b.Request(fam, CmdPHYGet, namerPHY)
 	if err != nil {
 		return nil, opError("phy-get", err)
 	}
-	rep := new(Phy)
+	rep := new(PHY)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("phy-get", err)
@@ -2360,14 +2360,14 @@ func (c *Client) PhyGet(ctx context.Context, req *PhyGetRequest) (*Phy, error) {
 	return rep, nil
 }
 
-// PhyGetDump sends ethtool phy-get (dump, command 45): request attributes
+// PHYGetDump sends ethtool phy-get (dump, command 45): request attributes
 // header; reply attributes header, index, drvname, name, upstream-type,
 // upstream-index, upstream-sfp-name, downstream-sfp-name of set phy. It yields
 // one value per reply message; an error ends the dump unless it is a reply
 // that failed to decode. A nil req sends no attributes.
-func (c *Client) PhyGetDump(ctx context.Context, req *PhyGetDumpRequest) iter.Seq2[*Phy, error] {
-	return func(yield func(*Phy, error) bool) {
-		fam, err := c.core.Check(ctx, CmdPhyGet, "phy-get", true)
+func (c *Client) PHYGetDump(ctx context.Context, req *PHYGetDumpRequest) iter.Seq2[*PHY, error] {
+	return func(yield func(*PHY, error) bool) {
+		fam, err := c.core.Check(ctx, CmdPHYGet, "phy-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
@@ -2380,7 +2380,7 @@ func (c *Client) PhyGetDump(ctx context.Context, req *PhyGetDumpRequest) iter.Se
 				return
 			}
 		}
-		r, err := b.Request(fam, CmdPhyGet, namerPhy)
+		r, err := b.Request(fam, CmdPHYGet, namerPHY)
 		if err != nil {
 			yield(nil, opError("phy-get", err))
 			return
@@ -2390,7 +2390,7 @@ func (c *Client) PhyGetDump(ctx context.Context, req *PhyGetDumpRequest) iter.Se
 				yield(nil, opError("phy-get", err))
 				return
 			}
-			rep := new(Phy)
+			rep := new(PHY)
 			if err := rep.decodeMessage(m.Data); err != nil {
 				if !yield(nil, opError("phy-get", err)) {
 					return
@@ -2503,11 +2503,11 @@ func (c *Client) TsconfigSet(ctx context.Context, req *TsconfigSetRequest) (*Tsc
 	return rep, nil
 }
 
-// RssSet sends ethtool rss-set (do, command 48): request attributes header,
+// RSSSet sends ethtool rss-set (do, command 48): request attributes header,
 // context, hfunc, indir, hkey, input-xfrm, flow-hash; the kernel only
 // acknowledges it. A nil req sends no attributes.
-func (c *Client) RssSet(ctx context.Context, req *RssSetRequest) error {
-	fam, err := c.core.Check(ctx, CmdRssSet, "rss-set", false)
+func (c *Client) RSSSet(ctx context.Context, req *RSSSetRequest) error {
+	fam, err := c.core.Check(ctx, CmdRSSSet, "rss-set", false)
 	if err != nil {
 		return err
 	}
@@ -2518,7 +2518,7 @@ func (c *Client) RssSet(ctx context.Context, req *RssSetRequest) error {
 			return opError("rss-set", err)
 		}
 	}
-	r, err := b.Request(fam, CmdRssSet, namerRss)
+	r, err := b.Request(fam, CmdRSSSet, namerRSS)
 	if err != nil {
 		return opError("rss-set", err)
 	}
@@ -2528,12 +2528,12 @@ func (c *Client) RssSet(ctx context.Context, req *RssSetRequest) error {
 	return nil
 }
 
-// RssCreateAct sends ethtool rss-create-act (do, command 49): request
+// RSSCreateAct sends ethtool rss-create-act (do, command 49): request
 // attributes header, context, hfunc, indir, hkey, input-xfrm; reply attributes
 // header, context, hfunc, indir, hkey, input-xfrm of set rss. A nil req sends
 // no attributes.
-func (c *Client) RssCreateAct(ctx context.Context, req *RssCreateActRequest) (*Rss, error) {
-	fam, err := c.core.Check(ctx, CmdRssCreateAct, "rss-create-act", false)
+func (c *Client) RSSCreateAct(ctx context.Context, req *RSSCreateActRequest) (*RSS, error) {
+	fam, err := c.core.Check(ctx, CmdRSSCreateAct, "rss-create-act", false)
 	if err != nil {
 		return nil, err
 	}
@@ -2544,11 +2544,11 @@ func (c *Client) RssCreateAct(ctx context.Context, req *RssCreateActRequest) (*R
 			return nil, opError("rss-create-act", err)
 		}
 	}
-	r, err := b.Request(fam, CmdRssCreateAct, namerRss)
+	r, err := b.Request(fam, CmdRSSCreateAct, namerRSS)
 	if err != nil {
 		return nil, opError("rss-create-act", err)
 	}
-	rep := new(Rss)
+	rep := new(RSS)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("rss-create-act", err)
@@ -2556,11 +2556,11 @@ func (c *Client) RssCreateAct(ctx context.Context, req *RssCreateActRequest) (*R
 	return rep, nil
 }
 
-// RssDeleteAct sends ethtool rss-delete-act (do, command 50): request
+// RSSDeleteAct sends ethtool rss-delete-act (do, command 50): request
 // attributes header, context; the kernel only acknowledges it. A nil req sends
 // no attributes.
-func (c *Client) RssDeleteAct(ctx context.Context, req *RssDeleteActRequest) error {
-	fam, err := c.core.Check(ctx, CmdRssDeleteAct, "rss-delete-act", false)
+func (c *Client) RSSDeleteAct(ctx context.Context, req *RSSDeleteActRequest) error {
+	fam, err := c.core.Check(ctx, CmdRSSDeleteAct, "rss-delete-act", false)
 	if err != nil {
 		return err
 	}
@@ -2571,7 +2571,7 @@ func (c *Client) RssDeleteAct(ctx context.Context, req *RssDeleteActRequest) err
 			return opError("rss-delete-act", err)
 		}
 	}
-	r, err := b.Request(fam, CmdRssDeleteAct, namerRss)
+	r, err := b.Request(fam, CmdRSSDeleteAct, namerRSS)
 	if err != nil {
 		return opError("rss-delete-act", err)
 	}
@@ -2894,16 +2894,16 @@ var attrTables = attrs.NameTables{
 		},
 	},
 	{ // fec-hist
-		Names: namesFecHist,
+		Names: namesFECHist,
 	},
 	{ // fec-stat
-		Names: namesFecStat,
+		Names: namesFECStat,
 		Links: []attrs.NameLink{
 			5: {Set: 42, Skip: 0},
 		},
 	},
 	{ // fec
-		Names: namesFec,
+		Names: namesFEC,
 		Links: []attrs.NameLink{
 			1: {Set: 1, Skip: 0},
 			2: {Set: 4, Skip: 0},
@@ -2957,7 +2957,7 @@ var attrTables = attrs.NameTables{
 		Names: namesFlow,
 	},
 	{ // rss
-		Names: namesRss,
+		Names: namesRSS,
 		Links: []attrs.NameLink{
 			1: {Set: 1, Skip: 0},
 			8: {Set: 52, Skip: 0},
@@ -2976,7 +2976,7 @@ var attrTables = attrs.NameTables{
 		},
 	},
 	{ // phy
-		Names: namesPhy,
+		Names: namesPHY,
 		Links: []attrs.NameLink{
 			1: {Set: 1, Skip: 0},
 		},
@@ -3090,7 +3090,7 @@ var namerTunnelInfo genl.AttrNamer = func(parents []uint16, typ uint16) string {
 	return attrTables.Name(40, parents, typ)
 }
 
-var namerFec genl.AttrNamer = func(parents []uint16, typ uint16) string {
+var namerFEC genl.AttrNamer = func(parents []uint16, typ uint16) string {
 	return attrTables.Name(43, parents, typ)
 }
 
@@ -3114,7 +3114,7 @@ var namerPse genl.AttrNamer = func(parents []uint16, typ uint16) string {
 	return attrTables.Name(50, parents, typ)
 }
 
-var namerRss genl.AttrNamer = func(parents []uint16, typ uint16) string {
+var namerRSS genl.AttrNamer = func(parents []uint16, typ uint16) string {
 	return attrTables.Name(52, parents, typ)
 }
 
@@ -3126,7 +3126,7 @@ var namerModuleFwFlash genl.AttrNamer = func(parents []uint16, typ uint16) strin
 	return attrTables.Name(54, parents, typ)
 }
 
-var namerPhy genl.AttrNamer = func(parents []uint16, typ uint16) string {
+var namerPHY genl.AttrNamer = func(parents []uint16, typ uint16) string {
 	return attrTables.Name(55, parents, typ)
 }
 

@@ -373,7 +373,7 @@ var namesTunnelInfo = []string{
 	2: "udp-ports",
 }
 
-var namesFecHist = []string{
+var namesFECHist = []string{
 	1: "pad",
 	2: "bin-low",
 	3: "bin-high",
@@ -381,7 +381,7 @@ var namesFecHist = []string{
 	5: "bin-val-per-lane",
 }
 
-var namesFecStat = []string{
+var namesFECStat = []string{
 	0: "unspec",
 	1: "pad",
 	2: "corrected",
@@ -390,7 +390,7 @@ var namesFecStat = []string{
 	5: "hist",
 }
 
-var namesFec = []string{
+var namesFEC = []string{
 	0: "unspec",
 	1: "header",
 	2: "modes",
@@ -502,7 +502,7 @@ var namesFlow = []string{
 	27: "gtpu-dl6",
 }
 
-var namesRss = []string{
+var namesRSS = []string{
 	0: "unspec",
 	1: "header",
 	2: "context",
@@ -538,7 +538,7 @@ var namesModuleFwFlash = []string{
 	7: "total",
 }
 
-var namesPhy = []string{
+var namesPHY = []string{
 	0: "unspec",
 	1: "header",
 	2: "index",
@@ -622,12 +622,12 @@ func (v *Header) decode(d *attrs.Decoder) {
 				break
 			}
 			v.Flags.Set(HeaderFlags(d.U32()))
-		case AttrHeaderPhyIndex:
-			if v.PhyIndex.Valid {
+		case AttrHeaderPHYIndex:
+			if v.PHYIndex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.PhyIndex.Set(d.U32())
+			v.PHYIndex.Set(d.U32())
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -817,7 +817,7 @@ func (v *Strings) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrStringsStringAttr:
+		case AttrStringsString:
 			n0++
 		}
 	}
@@ -826,7 +826,7 @@ func (v *Strings) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrStringsStringAttr:
+		case AttrStringsString:
 			v.StringAttr = append(v.StringAttr, String{})
 			nd := d.Nested()
 			v.StringAttr[len(v.StringAttr)-1].decode(&nd)
@@ -1324,18 +1324,18 @@ func (v *Linkinfo) decode(d *attrs.Decoder) {
 				break
 			}
 			v.Phyaddr.Set(d.U8())
-		case AttrLinkinfoTpMdix:
-			if v.TpMdix.Valid {
+		case AttrLinkinfoTpMDIX:
+			if v.TpMDIX.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TpMdix.Set(d.U8())
-		case AttrLinkinfoTpMdixCtrl:
-			if v.TpMdixCtrl.Valid {
+			v.TpMDIX.Set(d.U8())
+		case AttrLinkinfoTpMDIXCtrl:
+			if v.TpMDIXCtrl.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TpMdixCtrl.Set(d.U8())
+			v.TpMDIXCtrl.Set(d.U8())
 		case AttrLinkinfoTransceiver:
 			if v.Transceiver.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2855,43 +2855,43 @@ func (v *TunnelInfo) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *FecHist) UnmarshalAttrs(b []byte) error {
-	*v = FecHist{}
+func (v *FECHist) UnmarshalAttrs(b []byte) error {
+	*v = FECHist{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *FecHist) decode(d *attrs.Decoder) {
-	d.SetNames(namesFecHist)
+func (v *FECHist) decode(d *attrs.Decoder) {
+	d.SetNames(namesFECHist)
 	for d.Next() {
 		switch d.Type() {
-		case AttrFecHistBinLow:
+		case AttrFECHistBinLow:
 			if v.BinLow.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.BinLow.Set(d.U32())
-		case AttrFecHistBinHigh:
+		case AttrFECHistBinHigh:
 			if v.BinHigh.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.BinHigh.Set(d.U32())
-		case AttrFecHistBinVal:
+		case AttrFECHistBinVal:
 			if v.BinVal.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.BinVal.Set(d.Uint())
-		case AttrFecHistBinValPerLane:
+		case AttrFECHistBinValPerLane:
 			if v.BinValPerLane != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.BinValPerLane = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
-		case AttrFecHistPad:
+		case AttrFECHistPad:
 		// padding
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -2903,21 +2903,21 @@ func (v *FecHist) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *FecStat) UnmarshalAttrs(b []byte) error {
-	*v = FecStat{}
+func (v *FECStat) UnmarshalAttrs(b []byte) error {
+	*v = FECStat{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *FecStat) decode(d *attrs.Decoder) {
-	d.SetNames(namesFecStat)
+func (v *FECStat) decode(d *attrs.Decoder) {
+	d.SetNames(namesFECStat)
 	var n0 int
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrFecStatHist:
+		case AttrFECStatHist:
 			n0++
 		}
 	}
@@ -2926,29 +2926,29 @@ func (v *FecStat) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrFecStatCorrected:
+		case AttrFECStatCorrected:
 			if v.Corrected != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Corrected = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
-		case AttrFecStatUncorr:
+		case AttrFECStatUncorr:
 			if v.Uncorr != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Uncorr = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
-		case AttrFecStatCorrBits:
+		case AttrFECStatCorrBits:
 			if v.CorrBits != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.CorrBits = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
-		case AttrFecStatHist:
-			v.Hist = append(v.Hist, FecHist{})
+		case AttrFECStatHist:
+			v.Hist = append(v.Hist, FECHist{})
 			nd := d.Nested()
 			v.Hist[len(v.Hist)-1].decode(&nd)
-		case AttrFecStatPad:
+		case AttrFECStatPad:
 		// padding
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -2960,19 +2960,19 @@ func (v *FecStat) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *Fec) UnmarshalAttrs(b []byte) error {
-	*v = Fec{}
+func (v *FEC) UnmarshalAttrs(b []byte) error {
+	*v = FEC{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *Fec) decode(d *attrs.Decoder) {
-	d.SetNames(namesFec)
+func (v *FEC) decode(d *attrs.Decoder) {
+	d.SetNames(namesFEC)
 	for d.Next() {
 		switch d.Type() {
-		case AttrFecHeader:
+		case AttrFECHeader:
 			if v.Header != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -2980,7 +2980,7 @@ func (v *Fec) decode(d *attrs.Decoder) {
 			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
-		case AttrFecModes:
+		case AttrFECModes:
 			if v.Modes != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -2988,24 +2988,24 @@ func (v *Fec) decode(d *attrs.Decoder) {
 			v.Modes = new(Bitset)
 			nd := d.Nested()
 			v.Modes.decode(&nd)
-		case AttrFecAuto:
+		case AttrFECAuto:
 			if v.Auto.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Auto.Set(d.U8())
-		case AttrFecActive:
+		case AttrFECActive:
 			if v.Active.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Active.Set(d.U32())
-		case AttrFecStats:
+		case AttrFECStats:
 			if v.Stats != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Stats = new(FecStat)
+			v.Stats = new(FECStat)
 			nd := d.Nested()
 			v.Stats.decode(&nd)
 		default:
@@ -3699,19 +3699,19 @@ func (v *Flow) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *Rss) UnmarshalAttrs(b []byte) error {
-	*v = Rss{}
+func (v *RSS) UnmarshalAttrs(b []byte) error {
+	*v = RSS{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *Rss) decode(d *attrs.Decoder) {
-	d.SetNames(namesRss)
+func (v *RSS) decode(d *attrs.Decoder) {
+	d.SetNames(namesRSS)
 	for d.Next() {
 		switch d.Type() {
-		case AttrRssHeader:
+		case AttrRSSHeader:
 			if v.Header != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -3719,43 +3719,43 @@ func (v *Rss) decode(d *attrs.Decoder) {
 			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
-		case AttrRssContext:
+		case AttrRSSContext:
 			if v.Context.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Context.Set(d.U32())
-		case AttrRssHfunc:
+		case AttrRSSHfunc:
 			if v.Hfunc.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Hfunc.Set(d.U32())
-		case AttrRssIndir:
+		case AttrRSSIndir:
 			if v.Indir != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Indir = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
-		case AttrRssHkey:
+		case AttrRSSHkey:
 			if v.Hkey != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Hkey = bytes.Clone(d.Bytes())
-		case AttrRssInputXfrm:
+		case AttrRSSInputXfrm:
 			if v.InputXfrm.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.InputXfrm.Set(InputXfrm(d.U32()))
-		case AttrRssStartContext:
+		case AttrRSSStartContext:
 			if v.StartContext.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.StartContext.Set(d.U32())
-		case AttrRssFlowHash:
+		case AttrRSSFlowHash:
 			if v.FlowHash != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -3917,19 +3917,19 @@ func (v *ModuleFwFlash) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *Phy) UnmarshalAttrs(b []byte) error {
-	*v = Phy{}
+func (v *PHY) UnmarshalAttrs(b []byte) error {
+	*v = PHY{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *Phy) decode(d *attrs.Decoder) {
-	d.SetNames(namesPhy)
+func (v *PHY) decode(d *attrs.Decoder) {
+	d.SetNames(namesPHY)
 	for d.Next() {
 		switch d.Type() {
-		case AttrPhyHeader:
+		case AttrPHYHeader:
 			if v.Header != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -3937,43 +3937,43 @@ func (v *Phy) decode(d *attrs.Decoder) {
 			v.Header = new(Header)
 			nd := d.Nested()
 			v.Header.decode(&nd)
-		case AttrPhyIndex:
+		case AttrPHYIndex:
 			if v.Index.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Index.Set(d.U32())
-		case AttrPhyDrvname:
+		case AttrPHYDrvname:
 			if v.Drvname.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Drvname.Set(d.String())
-		case AttrPhyName:
+		case AttrPHYName:
 			if v.Name.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Name.Set(d.String())
-		case AttrPhyUpstreamType:
+		case AttrPHYUpstreamType:
 			if v.UpstreamType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.UpstreamType.Set(PhyUpstreamType(d.U32()))
-		case AttrPhyUpstreamIndex:
+			v.UpstreamType.Set(PHYUpstreamType(d.U32()))
+		case AttrPHYUpstreamIndex:
 			if v.UpstreamIndex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.UpstreamIndex.Set(d.U32())
-		case AttrPhyUpstreamSfpName:
+		case AttrPHYUpstreamSfpName:
 			if v.UpstreamSfpName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.UpstreamSfpName.Set(d.String())
-		case AttrPhyDownstreamSfpName:
+		case AttrPHYDownstreamSfpName:
 			if v.DownstreamSfpName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -4401,10 +4401,10 @@ func (v *LinkinfoSetRequest) decode(d *attrs.Decoder) {
 			v.Port.Set(d.U8())
 		case AttrLinkinfoPhyaddr:
 			v.Phyaddr.Set(d.U8())
-		case AttrLinkinfoTpMdix:
-			v.TpMdix.Set(d.U8())
-		case AttrLinkinfoTpMdixCtrl:
-			v.TpMdixCtrl.Set(d.U8())
+		case AttrLinkinfoTpMDIX:
+			v.TpMDIX.Set(d.U8())
+		case AttrLinkinfoTpMDIXCtrl:
+			v.TpMDIXCtrl.Set(d.U8())
 		case AttrLinkinfoTransceiver:
 			v.Transceiver.Set(d.U8())
 		}
@@ -5639,19 +5639,19 @@ func (v *TunnelInfoGetDumpRequest) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *FecGetRequest) UnmarshalAttrs(b []byte) error {
-	*v = FecGetRequest{}
+func (v *FECGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = FECGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *FecGetRequest) decode(d *attrs.Decoder) {
-	d.SetNames(namesFec)
+func (v *FECGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFEC)
 	for d.Next() {
 		switch d.Type() {
-		case AttrFecHeader:
+		case AttrFECHeader:
 			if v.Header == nil {
 				v.Header = new(Header)
 			}
@@ -5665,19 +5665,19 @@ func (v *FecGetRequest) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *FecGetDumpRequest) UnmarshalAttrs(b []byte) error {
-	*v = FecGetDumpRequest{}
+func (v *FECGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = FECGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *FecGetDumpRequest) decode(d *attrs.Decoder) {
-	d.SetNames(namesFec)
+func (v *FECGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFEC)
 	for d.Next() {
 		switch d.Type() {
-		case AttrFecHeader:
+		case AttrFECHeader:
 			if v.Header == nil {
 				v.Header = new(Header)
 			}
@@ -5691,37 +5691,37 @@ func (v *FecGetDumpRequest) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *FecSetRequest) UnmarshalAttrs(b []byte) error {
-	*v = FecSetRequest{}
+func (v *FECSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = FECSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *FecSetRequest) decode(d *attrs.Decoder) {
-	d.SetNames(namesFec)
+func (v *FECSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFEC)
 	for d.Next() {
 		switch d.Type() {
-		case AttrFecHeader:
+		case AttrFECHeader:
 			if v.Header == nil {
 				v.Header = new(Header)
 			}
 			nd := d.Nested()
 			v.Header.decode(&nd)
-		case AttrFecModes:
+		case AttrFECModes:
 			if v.Modes == nil {
 				v.Modes = new(Bitset)
 			}
 			nd := d.Nested()
 			v.Modes.decode(&nd)
-		case AttrFecAuto:
+		case AttrFECAuto:
 			v.Auto.Set(d.U8())
-		case AttrFecActive:
+		case AttrFECActive:
 			v.Active.Set(d.U32())
-		case AttrFecStats:
+		case AttrFECStats:
 			if v.Stats == nil {
-				v.Stats = new(FecStat)
+				v.Stats = new(FECStat)
 			}
 			nd := d.Nested()
 			v.Stats.decode(&nd)
@@ -6089,25 +6089,25 @@ func (v *PseSetRequest) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *RssGetRequest) UnmarshalAttrs(b []byte) error {
-	*v = RssGetRequest{}
+func (v *RSSGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = RSSGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *RssGetRequest) decode(d *attrs.Decoder) {
-	d.SetNames(namesRss)
+func (v *RSSGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesRSS)
 	for d.Next() {
 		switch d.Type() {
-		case AttrRssHeader:
+		case AttrRSSHeader:
 			if v.Header == nil {
 				v.Header = new(Header)
 			}
 			nd := d.Nested()
 			v.Header.decode(&nd)
-		case AttrRssContext:
+		case AttrRSSContext:
 			v.Context.Set(d.U32())
 		}
 	}
@@ -6117,25 +6117,25 @@ func (v *RssGetRequest) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *RssGetDumpRequest) UnmarshalAttrs(b []byte) error {
-	*v = RssGetDumpRequest{}
+func (v *RSSGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = RSSGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *RssGetDumpRequest) decode(d *attrs.Decoder) {
-	d.SetNames(namesRss)
+func (v *RSSGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesRSS)
 	for d.Next() {
 		switch d.Type() {
-		case AttrRssHeader:
+		case AttrRSSHeader:
 			if v.Header == nil {
 				v.Header = new(Header)
 			}
 			nd := d.Nested()
 			v.Header.decode(&nd)
-		case AttrRssStartContext:
+		case AttrRSSStartContext:
 			v.StartContext.Set(d.U32())
 		}
 	}
@@ -6409,19 +6409,19 @@ func (v *ModuleFwFlashActRequest) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *PhyGetRequest) UnmarshalAttrs(b []byte) error {
-	*v = PhyGetRequest{}
+func (v *PHYGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PHYGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *PhyGetRequest) decode(d *attrs.Decoder) {
-	d.SetNames(namesPhy)
+func (v *PHYGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPHY)
 	for d.Next() {
 		switch d.Type() {
-		case AttrPhyHeader:
+		case AttrPHYHeader:
 			if v.Header == nil {
 				v.Header = new(Header)
 			}
@@ -6435,19 +6435,19 @@ func (v *PhyGetRequest) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *PhyGetDumpRequest) UnmarshalAttrs(b []byte) error {
-	*v = PhyGetDumpRequest{}
+func (v *PHYGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PHYGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *PhyGetDumpRequest) decode(d *attrs.Decoder) {
-	d.SetNames(namesPhy)
+func (v *PHYGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPHY)
 	for d.Next() {
 		switch d.Type() {
-		case AttrPhyHeader:
+		case AttrPHYHeader:
 			if v.Header == nil {
 				v.Header = new(Header)
 			}
@@ -6563,35 +6563,35 @@ func (v *TsconfigSetRequest) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *RssSetRequest) UnmarshalAttrs(b []byte) error {
-	*v = RssSetRequest{}
+func (v *RSSSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = RSSSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *RssSetRequest) decode(d *attrs.Decoder) {
-	d.SetNames(namesRss)
+func (v *RSSSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesRSS)
 	for d.Next() {
 		switch d.Type() {
-		case AttrRssHeader:
+		case AttrRSSHeader:
 			if v.Header == nil {
 				v.Header = new(Header)
 			}
 			nd := d.Nested()
 			v.Header.decode(&nd)
-		case AttrRssContext:
+		case AttrRSSContext:
 			v.Context.Set(d.U32())
-		case AttrRssHfunc:
+		case AttrRSSHfunc:
 			v.Hfunc.Set(d.U32())
-		case AttrRssIndir:
+		case AttrRSSIndir:
 			v.Indir = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
-		case AttrRssHkey:
+		case AttrRSSHkey:
 			v.Hkey = bytes.Clone(d.Bytes())
-		case AttrRssInputXfrm:
+		case AttrRSSInputXfrm:
 			v.InputXfrm.Set(InputXfrm(d.U32()))
-		case AttrRssFlowHash:
+		case AttrRSSFlowHash:
 			if v.FlowHash == nil {
 				v.FlowHash = new(Flow)
 			}
@@ -6605,33 +6605,33 @@ func (v *RssSetRequest) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *RssCreateActRequest) UnmarshalAttrs(b []byte) error {
-	*v = RssCreateActRequest{}
+func (v *RSSCreateActRequest) UnmarshalAttrs(b []byte) error {
+	*v = RSSCreateActRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *RssCreateActRequest) decode(d *attrs.Decoder) {
-	d.SetNames(namesRss)
+func (v *RSSCreateActRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesRSS)
 	for d.Next() {
 		switch d.Type() {
-		case AttrRssHeader:
+		case AttrRSSHeader:
 			if v.Header == nil {
 				v.Header = new(Header)
 			}
 			nd := d.Nested()
 			v.Header.decode(&nd)
-		case AttrRssContext:
+		case AttrRSSContext:
 			v.Context.Set(d.U32())
-		case AttrRssHfunc:
+		case AttrRSSHfunc:
 			v.Hfunc.Set(d.U32())
-		case AttrRssIndir:
+		case AttrRSSIndir:
 			v.Indir = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
-		case AttrRssHkey:
+		case AttrRSSHkey:
 			v.Hkey = bytes.Clone(d.Bytes())
-		case AttrRssInputXfrm:
+		case AttrRSSInputXfrm:
 			v.InputXfrm.Set(InputXfrm(d.U32()))
 		}
 	}
@@ -6641,25 +6641,25 @@ func (v *RssCreateActRequest) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *RssDeleteActRequest) UnmarshalAttrs(b []byte) error {
-	*v = RssDeleteActRequest{}
+func (v *RSSDeleteActRequest) UnmarshalAttrs(b []byte) error {
+	*v = RSSDeleteActRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *RssDeleteActRequest) decode(d *attrs.Decoder) {
-	d.SetNames(namesRss)
+func (v *RSSDeleteActRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesRSS)
 	for d.Next() {
 		switch d.Type() {
-		case AttrRssHeader:
+		case AttrRSSHeader:
 			if v.Header == nil {
 				v.Header = new(Header)
 			}
 			nd := d.Nested()
 			v.Header.decode(&nd)
-		case AttrRssContext:
+		case AttrRSSContext:
 			v.Context.Set(d.U32())
 		}
 	}
@@ -6881,7 +6881,7 @@ func (v *TunnelInfo) decodeMessage(b []byte) error {
 
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
-func (v *Fec) decodeMessage(b []byte) error {
+func (v *FEC) decodeMessage(b []byte) error {
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
@@ -6935,7 +6935,7 @@ func (v *Pse) decodeMessage(b []byte) error {
 
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
-func (v *Rss) decodeMessage(b []byte) error {
+func (v *RSS) decodeMessage(b []byte) error {
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
@@ -6962,7 +6962,7 @@ func (v *ModuleFwFlash) decodeMessage(b []byte) error {
 
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
-func (v *Phy) decodeMessage(b []byte) error {
+func (v *PHY) decodeMessage(b []byte) error {
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)

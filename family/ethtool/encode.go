@@ -26,8 +26,8 @@ func (v *Header) encode(e *attrs.Encoder) error {
 	if v.Flags.Valid {
 		e.U32(AttrHeaderFlags, uint32(v.Flags.Value))
 	}
-	if v.PhyIndex.Valid {
-		e.U32(AttrHeaderPhyIndex, v.PhyIndex.Value)
+	if v.PHYIndex.Valid {
+		e.U32(AttrHeaderPHYIndex, v.PHYIndex.Value)
 	}
 	for i := range v.Extra {
 		e.Attr(v.Extra[i])
@@ -156,7 +156,7 @@ func (v *Strings) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *Strings) encode(e *attrs.Encoder) error {
 	for i := range v.StringAttr {
-		n := e.Nest(AttrStringsStringAttr)
+		n := e.Nest(AttrStringsString)
 		if err := v.StringAttr[i].encode(e); err != nil {
 			return attrs.WithPath(err, "string")
 		}
@@ -479,11 +479,11 @@ func (v *Linkinfo) encode(e *attrs.Encoder) error {
 	if v.Phyaddr.Valid {
 		e.U8(AttrLinkinfoPhyaddr, v.Phyaddr.Value)
 	}
-	if v.TpMdix.Valid {
-		e.U8(AttrLinkinfoTpMdix, v.TpMdix.Value)
+	if v.TpMDIX.Valid {
+		e.U8(AttrLinkinfoTpMDIX, v.TpMDIX.Value)
 	}
-	if v.TpMdixCtrl.Valid {
-		e.U8(AttrLinkinfoTpMdixCtrl, v.TpMdixCtrl.Value)
+	if v.TpMDIXCtrl.Valid {
+		e.U8(AttrLinkinfoTpMDIXCtrl, v.TpMDIXCtrl.Value)
 	}
 	if v.Transceiver.Valid {
 		e.U8(AttrLinkinfoTransceiver, v.Transceiver.Value)
@@ -1524,25 +1524,25 @@ func (v *TunnelInfo) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *FecHist) MarshalAttrs(e *attrs.Encoder) error {
+func (v *FECHist) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *FecHist) encode(e *attrs.Encoder) error {
+func (v *FECHist) encode(e *attrs.Encoder) error {
 	if v.BinLow.Valid {
-		e.U32(AttrFecHistBinLow, v.BinLow.Value)
+		e.U32(AttrFECHistBinLow, v.BinLow.Value)
 	}
 	if v.BinHigh.Valid {
-		e.U32(AttrFecHistBinHigh, v.BinHigh.Value)
+		e.U32(AttrFECHistBinHigh, v.BinHigh.Value)
 	}
 	if v.BinVal.Valid {
-		e.Uint(AttrFecHistBinVal, v.BinVal.Value)
+		e.Uint(AttrFECHistBinVal, v.BinVal.Value)
 	}
 	if v.BinValPerLane != nil {
-		attrs.EncodeArray(e, AttrFecHistBinValPerLane, v.BinValPerLane, 8, attrs.HostEndian)
+		attrs.EncodeArray(e, AttrFECHistBinValPerLane, v.BinValPerLane, 8, attrs.HostEndian)
 	}
 	for i := range v.Extra {
 		e.Attr(v.Extra[i])
@@ -1553,25 +1553,25 @@ func (v *FecHist) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *FecStat) MarshalAttrs(e *attrs.Encoder) error {
+func (v *FECStat) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *FecStat) encode(e *attrs.Encoder) error {
+func (v *FECStat) encode(e *attrs.Encoder) error {
 	if v.Corrected != nil {
-		attrs.EncodeArray(e, AttrFecStatCorrected, v.Corrected, 8, attrs.HostEndian)
+		attrs.EncodeArray(e, AttrFECStatCorrected, v.Corrected, 8, attrs.HostEndian)
 	}
 	if v.Uncorr != nil {
-		attrs.EncodeArray(e, AttrFecStatUncorr, v.Uncorr, 8, attrs.HostEndian)
+		attrs.EncodeArray(e, AttrFECStatUncorr, v.Uncorr, 8, attrs.HostEndian)
 	}
 	if v.CorrBits != nil {
-		attrs.EncodeArray(e, AttrFecStatCorrBits, v.CorrBits, 8, attrs.HostEndian)
+		attrs.EncodeArray(e, AttrFECStatCorrBits, v.CorrBits, 8, attrs.HostEndian)
 	}
 	for i := range v.Hist {
-		n := e.Nest(AttrFecStatHist)
+		n := e.Nest(AttrFECStatHist)
 		if err := v.Hist[i].encode(e); err != nil {
 			return attrs.WithPath(err, "hist")
 		}
@@ -1586,36 +1586,36 @@ func (v *FecStat) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *Fec) MarshalAttrs(e *attrs.Encoder) error {
+func (v *FEC) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *Fec) encode(e *attrs.Encoder) error {
+func (v *FEC) encode(e *attrs.Encoder) error {
 	if v.Header != nil {
-		n := e.Nest(AttrFecHeader)
+		n := e.Nest(AttrFECHeader)
 		if err := v.Header.encode(e); err != nil {
 			return attrs.WithPath(err, "header")
 		}
 		e.End(n)
 	}
 	if v.Modes != nil {
-		n := e.Nest(AttrFecModes)
+		n := e.Nest(AttrFECModes)
 		if err := v.Modes.encode(e); err != nil {
 			return attrs.WithPath(err, "modes")
 		}
 		e.End(n)
 	}
 	if v.Auto.Valid {
-		e.U8(AttrFecAuto, v.Auto.Value)
+		e.U8(AttrFECAuto, v.Auto.Value)
 	}
 	if v.Active.Valid {
-		e.U32(AttrFecActive, v.Active.Value)
+		e.U32(AttrFECActive, v.Active.Value)
 	}
 	if v.Stats != nil {
-		n := e.Nest(AttrFecStats)
+		n := e.Nest(AttrFECStats)
 		if err := v.Stats.encode(e); err != nil {
 			return attrs.WithPath(err, "stats")
 		}
@@ -2045,41 +2045,41 @@ func (v *Flow) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *Rss) MarshalAttrs(e *attrs.Encoder) error {
+func (v *RSS) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *Rss) encode(e *attrs.Encoder) error {
+func (v *RSS) encode(e *attrs.Encoder) error {
 	if v.Header != nil {
-		n := e.Nest(AttrRssHeader)
+		n := e.Nest(AttrRSSHeader)
 		if err := v.Header.encode(e); err != nil {
 			return attrs.WithPath(err, "header")
 		}
 		e.End(n)
 	}
 	if v.Context.Valid {
-		e.U32(AttrRssContext, v.Context.Value)
+		e.U32(AttrRSSContext, v.Context.Value)
 	}
 	if v.Hfunc.Valid {
-		e.U32(AttrRssHfunc, v.Hfunc.Value)
+		e.U32(AttrRSSHfunc, v.Hfunc.Value)
 	}
 	if v.Indir != nil {
-		attrs.EncodeArray(e, AttrRssIndir, v.Indir, 4, attrs.HostEndian)
+		attrs.EncodeArray(e, AttrRSSIndir, v.Indir, 4, attrs.HostEndian)
 	}
 	if v.Hkey != nil {
-		e.Binary(AttrRssHkey, v.Hkey)
+		e.Binary(AttrRSSHkey, v.Hkey)
 	}
 	if v.InputXfrm.Valid {
-		e.U32(AttrRssInputXfrm, uint32(v.InputXfrm.Value))
+		e.U32(AttrRSSInputXfrm, uint32(v.InputXfrm.Value))
 	}
 	if v.StartContext.Valid {
-		e.U32(AttrRssStartContext, v.StartContext.Value)
+		e.U32(AttrRSSStartContext, v.StartContext.Value)
 	}
 	if v.FlowHash != nil {
-		n := e.Nest(AttrRssFlowHash)
+		n := e.Nest(AttrRSSFlowHash)
 		if err := v.FlowHash.encode(e); err != nil {
 			return attrs.WithPath(err, "flow-hash")
 		}
@@ -2184,41 +2184,41 @@ func (v *ModuleFwFlash) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *Phy) MarshalAttrs(e *attrs.Encoder) error {
+func (v *PHY) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *Phy) encode(e *attrs.Encoder) error {
+func (v *PHY) encode(e *attrs.Encoder) error {
 	if v.Header != nil {
-		n := e.Nest(AttrPhyHeader)
+		n := e.Nest(AttrPHYHeader)
 		if err := v.Header.encode(e); err != nil {
 			return attrs.WithPath(err, "header")
 		}
 		e.End(n)
 	}
 	if v.Index.Valid {
-		e.U32(AttrPhyIndex, v.Index.Value)
+		e.U32(AttrPHYIndex, v.Index.Value)
 	}
 	if v.Drvname.Valid {
-		e.String(AttrPhyDrvname, v.Drvname.Value)
+		e.String(AttrPHYDrvname, v.Drvname.Value)
 	}
 	if v.Name.Valid {
-		e.String(AttrPhyName, v.Name.Value)
+		e.String(AttrPHYName, v.Name.Value)
 	}
 	if v.UpstreamType.Valid {
-		e.U32(AttrPhyUpstreamType, uint32(v.UpstreamType.Value))
+		e.U32(AttrPHYUpstreamType, uint32(v.UpstreamType.Value))
 	}
 	if v.UpstreamIndex.Valid {
-		e.U32(AttrPhyUpstreamIndex, v.UpstreamIndex.Value)
+		e.U32(AttrPHYUpstreamIndex, v.UpstreamIndex.Value)
 	}
 	if v.UpstreamSfpName.Valid {
-		e.String(AttrPhyUpstreamSfpName, v.UpstreamSfpName.Value)
+		e.String(AttrPHYUpstreamSfpName, v.UpstreamSfpName.Value)
 	}
 	if v.DownstreamSfpName.Valid {
-		e.String(AttrPhyDownstreamSfpName, v.DownstreamSfpName.Value)
+		e.String(AttrPHYDownstreamSfpName, v.DownstreamSfpName.Value)
 	}
 	for i := range v.Extra {
 		e.Attr(v.Extra[i])
@@ -2561,11 +2561,11 @@ func (v *LinkinfoSetRequest) encode(e *attrs.Encoder) error {
 	if v.Phyaddr.Valid {
 		e.U8(AttrLinkinfoPhyaddr, v.Phyaddr.Value)
 	}
-	if v.TpMdix.Valid {
-		e.U8(AttrLinkinfoTpMdix, v.TpMdix.Value)
+	if v.TpMDIX.Valid {
+		e.U8(AttrLinkinfoTpMDIX, v.TpMDIX.Value)
 	}
-	if v.TpMdixCtrl.Valid {
-		e.U8(AttrLinkinfoTpMdixCtrl, v.TpMdixCtrl.Value)
+	if v.TpMDIXCtrl.Valid {
+		e.U8(AttrLinkinfoTpMDIXCtrl, v.TpMDIXCtrl.Value)
 	}
 	if v.Transceiver.Valid {
 		e.U8(AttrLinkinfoTransceiver, v.Transceiver.Value)
@@ -3696,16 +3696,16 @@ func (v *TunnelInfoGetDumpRequest) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *FecGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+func (v *FECGetRequest) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *FecGetRequest) encode(e *attrs.Encoder) error {
+func (v *FECGetRequest) encode(e *attrs.Encoder) error {
 	if v.Header != nil {
-		n := e.Nest(AttrFecHeader)
+		n := e.Nest(AttrFECHeader)
 		if err := v.Header.encode(e); err != nil {
 			return attrs.WithPath(err, "header")
 		}
@@ -3717,16 +3717,16 @@ func (v *FecGetRequest) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *FecGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+func (v *FECGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *FecGetDumpRequest) encode(e *attrs.Encoder) error {
+func (v *FECGetDumpRequest) encode(e *attrs.Encoder) error {
 	if v.Header != nil {
-		n := e.Nest(AttrFecHeader)
+		n := e.Nest(AttrFECHeader)
 		if err := v.Header.encode(e); err != nil {
 			return attrs.WithPath(err, "header")
 		}
@@ -3738,36 +3738,36 @@ func (v *FecGetDumpRequest) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *FecSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+func (v *FECSetRequest) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *FecSetRequest) encode(e *attrs.Encoder) error {
+func (v *FECSetRequest) encode(e *attrs.Encoder) error {
 	if v.Header != nil {
-		n := e.Nest(AttrFecHeader)
+		n := e.Nest(AttrFECHeader)
 		if err := v.Header.encode(e); err != nil {
 			return attrs.WithPath(err, "header")
 		}
 		e.End(n)
 	}
 	if v.Modes != nil {
-		n := e.Nest(AttrFecModes)
+		n := e.Nest(AttrFECModes)
 		if err := v.Modes.encode(e); err != nil {
 			return attrs.WithPath(err, "modes")
 		}
 		e.End(n)
 	}
 	if v.Auto.Valid {
-		e.U8(AttrFecAuto, v.Auto.Value)
+		e.U8(AttrFECAuto, v.Auto.Value)
 	}
 	if v.Active.Valid {
-		e.U32(AttrFecActive, v.Active.Value)
+		e.U32(AttrFECActive, v.Active.Value)
 	}
 	if v.Stats != nil {
-		n := e.Nest(AttrFecStats)
+		n := e.Nest(AttrFECStats)
 		if err := v.Stats.encode(e); err != nil {
 			return attrs.WithPath(err, "stats")
 		}
@@ -4093,23 +4093,23 @@ func (v *PseSetRequest) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *RssGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+func (v *RSSGetRequest) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *RssGetRequest) encode(e *attrs.Encoder) error {
+func (v *RSSGetRequest) encode(e *attrs.Encoder) error {
 	if v.Header != nil {
-		n := e.Nest(AttrRssHeader)
+		n := e.Nest(AttrRSSHeader)
 		if err := v.Header.encode(e); err != nil {
 			return attrs.WithPath(err, "header")
 		}
 		e.End(n)
 	}
 	if v.Context.Valid {
-		e.U32(AttrRssContext, v.Context.Value)
+		e.U32(AttrRSSContext, v.Context.Value)
 	}
 	return nil
 }
@@ -4117,23 +4117,23 @@ func (v *RssGetRequest) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *RssGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+func (v *RSSGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *RssGetDumpRequest) encode(e *attrs.Encoder) error {
+func (v *RSSGetDumpRequest) encode(e *attrs.Encoder) error {
 	if v.Header != nil {
-		n := e.Nest(AttrRssHeader)
+		n := e.Nest(AttrRSSHeader)
 		if err := v.Header.encode(e); err != nil {
 			return attrs.WithPath(err, "header")
 		}
 		e.End(n)
 	}
 	if v.StartContext.Valid {
-		e.U32(AttrRssStartContext, v.StartContext.Value)
+		e.U32(AttrRSSStartContext, v.StartContext.Value)
 	}
 	return nil
 }
@@ -4375,16 +4375,16 @@ func (v *ModuleFwFlashActRequest) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *PhyGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+func (v *PHYGetRequest) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *PhyGetRequest) encode(e *attrs.Encoder) error {
+func (v *PHYGetRequest) encode(e *attrs.Encoder) error {
 	if v.Header != nil {
-		n := e.Nest(AttrPhyHeader)
+		n := e.Nest(AttrPHYHeader)
 		if err := v.Header.encode(e); err != nil {
 			return attrs.WithPath(err, "header")
 		}
@@ -4396,16 +4396,16 @@ func (v *PhyGetRequest) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *PhyGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+func (v *PHYGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *PhyGetDumpRequest) encode(e *attrs.Encoder) error {
+func (v *PHYGetDumpRequest) encode(e *attrs.Encoder) error {
 	if v.Header != nil {
-		n := e.Nest(AttrPhyHeader)
+		n := e.Nest(AttrPHYHeader)
 		if err := v.Header.encode(e); err != nil {
 			return attrs.WithPath(err, "header")
 		}
@@ -4508,38 +4508,38 @@ func (v *TsconfigSetRequest) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *RssSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+func (v *RSSSetRequest) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *RssSetRequest) encode(e *attrs.Encoder) error {
+func (v *RSSSetRequest) encode(e *attrs.Encoder) error {
 	if v.Header != nil {
-		n := e.Nest(AttrRssHeader)
+		n := e.Nest(AttrRSSHeader)
 		if err := v.Header.encode(e); err != nil {
 			return attrs.WithPath(err, "header")
 		}
 		e.End(n)
 	}
 	if v.Context.Valid {
-		e.U32(AttrRssContext, v.Context.Value)
+		e.U32(AttrRSSContext, v.Context.Value)
 	}
 	if v.Hfunc.Valid {
-		e.U32(AttrRssHfunc, v.Hfunc.Value)
+		e.U32(AttrRSSHfunc, v.Hfunc.Value)
 	}
 	if v.Indir != nil {
-		attrs.EncodeArray(e, AttrRssIndir, v.Indir, 4, attrs.HostEndian)
+		attrs.EncodeArray(e, AttrRSSIndir, v.Indir, 4, attrs.HostEndian)
 	}
 	if v.Hkey != nil {
-		e.Binary(AttrRssHkey, v.Hkey)
+		e.Binary(AttrRSSHkey, v.Hkey)
 	}
 	if v.InputXfrm.Valid {
-		e.U32(AttrRssInputXfrm, uint32(v.InputXfrm.Value))
+		e.U32(AttrRSSInputXfrm, uint32(v.InputXfrm.Value))
 	}
 	if v.FlowHash != nil {
-		n := e.Nest(AttrRssFlowHash)
+		n := e.Nest(AttrRSSFlowHash)
 		if err := v.FlowHash.encode(e); err != nil {
 			return attrs.WithPath(err, "flow-hash")
 		}
@@ -4551,35 +4551,35 @@ func (v *RssSetRequest) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *RssCreateActRequest) MarshalAttrs(e *attrs.Encoder) error {
+func (v *RSSCreateActRequest) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *RssCreateActRequest) encode(e *attrs.Encoder) error {
+func (v *RSSCreateActRequest) encode(e *attrs.Encoder) error {
 	if v.Header != nil {
-		n := e.Nest(AttrRssHeader)
+		n := e.Nest(AttrRSSHeader)
 		if err := v.Header.encode(e); err != nil {
 			return attrs.WithPath(err, "header")
 		}
 		e.End(n)
 	}
 	if v.Context.Valid {
-		e.U32(AttrRssContext, v.Context.Value)
+		e.U32(AttrRSSContext, v.Context.Value)
 	}
 	if v.Hfunc.Valid {
-		e.U32(AttrRssHfunc, v.Hfunc.Value)
+		e.U32(AttrRSSHfunc, v.Hfunc.Value)
 	}
 	if v.Indir != nil {
-		attrs.EncodeArray(e, AttrRssIndir, v.Indir, 4, attrs.HostEndian)
+		attrs.EncodeArray(e, AttrRSSIndir, v.Indir, 4, attrs.HostEndian)
 	}
 	if v.Hkey != nil {
-		e.Binary(AttrRssHkey, v.Hkey)
+		e.Binary(AttrRSSHkey, v.Hkey)
 	}
 	if v.InputXfrm.Valid {
-		e.U32(AttrRssInputXfrm, uint32(v.InputXfrm.Value))
+		e.U32(AttrRSSInputXfrm, uint32(v.InputXfrm.Value))
 	}
 	return nil
 }
@@ -4587,23 +4587,23 @@ func (v *RssCreateActRequest) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *RssDeleteActRequest) MarshalAttrs(e *attrs.Encoder) error {
+func (v *RSSDeleteActRequest) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *RssDeleteActRequest) encode(e *attrs.Encoder) error {
+func (v *RSSDeleteActRequest) encode(e *attrs.Encoder) error {
 	if v.Header != nil {
-		n := e.Nest(AttrRssHeader)
+		n := e.Nest(AttrRSSHeader)
 		if err := v.Header.encode(e); err != nil {
 			return attrs.WithPath(err, "header")
 		}
 		e.End(n)
 	}
 	if v.Context.Valid {
-		e.U32(AttrRssContext, v.Context.Value)
+		e.U32(AttrRSSContext, v.Context.Value)
 	}
 	return nil
 }

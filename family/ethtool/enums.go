@@ -150,27 +150,27 @@ func (v C33PseExtState) String() string {
 	return "C33PseExtState(" + strconv.FormatUint(uint64(v), 10) + ")"
 }
 
-// PhyUpstreamType is the ethtool enum phy-upstream-type.
-type PhyUpstreamType uint32
+// PHYUpstreamType is the ethtool enum phy-upstream-type.
+type PHYUpstreamType uint32
 
-// Values of PhyUpstreamType.
+// Values of PHYUpstreamType.
 const (
-	// PhyUpstreamTypeMAC is phy-upstream-type entry mac.
-	PhyUpstreamTypeMAC PhyUpstreamType = 0
-	// PhyUpstreamTypePhy is phy-upstream-type entry phy.
-	PhyUpstreamTypePhy PhyUpstreamType = 1
+	// PHYUpstreamTypeMAC is phy-upstream-type entry mac.
+	PHYUpstreamTypeMAC PHYUpstreamType = 0
+	// PHYUpstreamTypePHY is phy-upstream-type entry phy.
+	PHYUpstreamTypePHY PHYUpstreamType = 1
 )
 
-// String returns the spec's name for v, or PhyUpstreamType(N) for a value the spec
+// String returns the spec's name for v, or PHYUpstreamType(N) for a value the spec
 // does not define.
-func (v PhyUpstreamType) String() string {
+func (v PHYUpstreamType) String() string {
 	switch v {
-	case PhyUpstreamTypeMAC:
+	case PHYUpstreamTypeMAC:
 		return "mac"
-	case PhyUpstreamTypePhy:
+	case PHYUpstreamTypePHY:
 		return "phy"
 	}
-	return "PhyUpstreamType(" + strconv.FormatUint(uint64(v), 10) + ")"
+	return "PHYUpstreamType(" + strconv.FormatUint(uint64(v), 10) + ")"
 }
 
 // TCPDataSplit is the ethtool enum tcp-data-split.
@@ -228,10 +228,10 @@ type PseEvent uint64
 
 // Values of PseEvent.
 const (
-	// PseEventPseEventOverCurrent is pse-event bit 0 (pse-event-over-current).
-	PseEventPseEventOverCurrent PseEvent = 1 << 0
-	// PseEventPseEventOverTemp is pse-event bit 1 (pse-event-over-temp).
-	PseEventPseEventOverTemp PseEvent = 1 << 1
+	// PseEventOverCurrent is pse-event bit 0 (pse-event-over-current).
+	PseEventOverCurrent PseEvent = 1 << 0
+	// PseEventOverTemp is pse-event bit 1 (pse-event-over-temp).
+	PseEventOverTemp PseEvent = 1 << 1
 	// PseEventC33PseEventDetection is pse-event bit 2 (c33-pse-event-detection).
 	PseEventC33PseEventDetection PseEvent = 1 << 2
 	// PseEventC33PseEventClassification is pse-event bit 3
@@ -240,11 +240,10 @@ const (
 	// PseEventC33PseEventDisconnection is pse-event bit 4
 	// (c33-pse-event-disconnection).
 	PseEventC33PseEventDisconnection PseEvent = 1 << 4
-	// PseEventPseEventOverBudget is pse-event bit 5 (pse-event-over-budget).
-	PseEventPseEventOverBudget PseEvent = 1 << 5
-	// PseEventPseEventSwPwControlError is pse-event bit 6
-	// (pse-event-sw-pw-control-error).
-	PseEventPseEventSwPwControlError PseEvent = 1 << 6
+	// PseEventOverBudget is pse-event bit 5 (pse-event-over-budget).
+	PseEventOverBudget PseEvent = 1 << 5
+	// PseEventSwPwControlError is pse-event bit 6 (pse-event-sw-pw-control-error).
+	PseEventSwPwControlError PseEvent = 1 << 6
 )
 
 var namesPseEvent = [...]attrs.FlagName{
@@ -288,8 +287,8 @@ type RxfhFields uint64
 const (
 	// RxfhFieldsL2da is rxfh-fields bit 1 (l2da).
 	RxfhFieldsL2da RxfhFields = 1 << 1
-	// RxfhFieldsVlan is rxfh-fields bit 2 (vlan).
-	RxfhFieldsVlan RxfhFields = 1 << 2
+	// RxfhFieldsVLAN is rxfh-fields bit 2 (vlan).
+	RxfhFieldsVLAN RxfhFields = 1 << 2
 	// RxfhFieldsL3Proto is rxfh-fields bit 3 (l3-proto).
 	RxfhFieldsL3Proto RxfhFields = 1 << 3
 	// RxfhFieldsIPSrc is rxfh-fields bit 4 (ip-src).

@@ -104,11 +104,11 @@ func FuzzDecode(f *testing.F) {
 		case 40:
 			roundTrip[TunnelInfo](t, b)
 		case 41:
-			roundTrip[FecHist](t, b)
+			roundTrip[FECHist](t, b)
 		case 42:
-			roundTrip[FecStat](t, b)
+			roundTrip[FECStat](t, b)
 		case 43:
-			roundTrip[Fec](t, b)
+			roundTrip[FEC](t, b)
 		case 44:
 			roundTrip[ModuleEeprom](t, b)
 		case 45:
@@ -128,13 +128,13 @@ func FuzzDecode(f *testing.F) {
 		case 52:
 			roundTrip[Flow](t, b)
 		case 53:
-			roundTrip[Rss](t, b)
+			roundTrip[RSS](t, b)
 		case 54:
 			roundTrip[Plca](t, b)
 		case 55:
 			roundTrip[ModuleFwFlash](t, b)
 		case 56:
-			roundTrip[Phy](t, b)
+			roundTrip[PHY](t, b)
 		case 57:
 			roundTrip[Tsconfig](t, b)
 		case 58:
@@ -232,11 +232,11 @@ func FuzzDecode(f *testing.F) {
 		case 104:
 			roundTrip[TunnelInfoGetDumpRequest](t, b)
 		case 105:
-			roundTrip[FecGetRequest](t, b)
+			roundTrip[FECGetRequest](t, b)
 		case 106:
-			roundTrip[FecGetDumpRequest](t, b)
+			roundTrip[FECGetDumpRequest](t, b)
 		case 107:
-			roundTrip[FecSetRequest](t, b)
+			roundTrip[FECSetRequest](t, b)
 		case 108:
 			roundTrip[ModuleEepromGetRequest](t, b)
 		case 109:
@@ -262,9 +262,9 @@ func FuzzDecode(f *testing.F) {
 		case 119:
 			roundTrip[PseSetRequest](t, b)
 		case 120:
-			roundTrip[RssGetRequest](t, b)
+			roundTrip[RSSGetRequest](t, b)
 		case 121:
-			roundTrip[RssGetDumpRequest](t, b)
+			roundTrip[RSSGetDumpRequest](t, b)
 		case 122:
 			roundTrip[PlcaGetCfgRequest](t, b)
 		case 123:
@@ -284,9 +284,9 @@ func FuzzDecode(f *testing.F) {
 		case 130:
 			roundTrip[ModuleFwFlashActRequest](t, b)
 		case 131:
-			roundTrip[PhyGetRequest](t, b)
+			roundTrip[PHYGetRequest](t, b)
 		case 132:
-			roundTrip[PhyGetDumpRequest](t, b)
+			roundTrip[PHYGetDumpRequest](t, b)
 		case 133:
 			roundTrip[TsconfigGetRequest](t, b)
 		case 134:
@@ -294,11 +294,11 @@ func FuzzDecode(f *testing.F) {
 		case 135:
 			roundTrip[TsconfigSetRequest](t, b)
 		case 136:
-			roundTrip[RssSetRequest](t, b)
+			roundTrip[RSSSetRequest](t, b)
 		case 137:
-			roundTrip[RssCreateActRequest](t, b)
+			roundTrip[RSSCreateActRequest](t, b)
 		case 138:
-			roundTrip[RssDeleteActRequest](t, b)
+			roundTrip[RSSDeleteActRequest](t, b)
 		case 139:
 			roundTrip[MseGetRequest](t, b)
 		case 140:

@@ -14,8 +14,8 @@ type Header struct {
 	DevName Optional[string]
 	// Flags is attribute flags (3): u32, flags header-flags.
 	Flags Optional[HeaderFlags]
-	// PhyIndex is attribute phy-index (4): u32.
-	PhyIndex Optional[uint32]
+	// PHYIndex is attribute phy-index (4): u32.
+	PHYIndex Optional[uint32]
 	// Extra keeps, in wire order and undecoded, the attributes that have no field:
 	// types the set does not define, and repeats of attributes that are not
 	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
@@ -251,10 +251,10 @@ type Linkinfo struct {
 	Port Optional[uint8]
 	// Phyaddr is attribute phyaddr (3): u8.
 	Phyaddr Optional[uint8]
-	// TpMdix is attribute tp-mdix (4): u8.
-	TpMdix Optional[uint8]
-	// TpMdixCtrl is attribute tp-mdix-ctrl (5): u8.
-	TpMdixCtrl Optional[uint8]
+	// TpMDIX is attribute tp-mdix (4): u8.
+	TpMDIX Optional[uint8]
+	// TpMDIXCtrl is attribute tp-mdix-ctrl (5): u8.
+	TpMDIXCtrl Optional[uint8]
 	// Transceiver is attribute transceiver (6): u8.
 	Transceiver Optional[uint8]
 	// Extra keeps, in wire order and undecoded, the attributes that have no field:
@@ -782,8 +782,8 @@ type TunnelInfo struct {
 	Extra []attrs.Attr
 }
 
-// FecHist holds the attributes of ethtool attribute set fec-hist.
-type FecHist struct {
+// FECHist holds the attributes of ethtool attribute set fec-hist.
+type FECHist struct {
 	// BinLow is attribute bin-low (2): u32.
 	BinLow Optional[uint32]
 	// BinHigh is attribute bin-high (3): u32.
@@ -799,8 +799,8 @@ type FecHist struct {
 	Extra []attrs.Attr
 }
 
-// FecStat holds the attributes of ethtool attribute set fec-stat.
-type FecStat struct {
+// FECStat holds the attributes of ethtool attribute set fec-stat.
+type FECStat struct {
 	// Corrected is attribute corrected (2): binary of u64.
 	Corrected []uint64
 	// Uncorr is attribute uncorr (3): binary of u64.
@@ -808,7 +808,7 @@ type FecStat struct {
 	// CorrBits is attribute corr-bits (4): binary of u64.
 	CorrBits []uint64
 	// Hist is attribute hist (5): nest, multi-attr, set fec-hist.
-	Hist []FecHist
+	Hist []FECHist
 	// Extra keeps, in wire order and undecoded, the attributes that have no field:
 	// types the set does not define, and repeats of attributes that are not
 	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
@@ -816,8 +816,8 @@ type FecStat struct {
 	Extra []attrs.Attr
 }
 
-// Fec holds the attributes of ethtool attribute set fec.
-type Fec struct {
+// FEC holds the attributes of ethtool attribute set fec.
+type FEC struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
 	// Modes is attribute modes (2): nest, set bitset.
@@ -827,7 +827,7 @@ type Fec struct {
 	// Active is attribute active (4): u32.
 	Active Optional[uint32]
 	// Stats is attribute stats (5): nest, set fec-stat.
-	Stats *FecStat
+	Stats *FECStat
 	// Extra keeps, in wire order and undecoded, the attributes that have no field:
 	// types the set does not define, and repeats of attributes that are not
 	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
@@ -1075,8 +1075,8 @@ type Flow struct {
 	Extra []attrs.Attr
 }
 
-// Rss holds the attributes of ethtool attribute set rss.
-type Rss struct {
+// RSS holds the attributes of ethtool attribute set rss.
+type RSS struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
 	// Context is attribute context (2): u32.
@@ -1150,8 +1150,8 @@ type ModuleFwFlash struct {
 	Extra []attrs.Attr
 }
 
-// Phy holds the attributes of ethtool attribute set phy.
-type Phy struct {
+// PHY holds the attributes of ethtool attribute set phy.
+type PHY struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
 	// Index is attribute index (2): u32.
@@ -1161,7 +1161,7 @@ type Phy struct {
 	// Name is attribute name (4): string.
 	Name Optional[string]
 	// UpstreamType is attribute upstream-type (5): u32, enum phy-upstream-type.
-	UpstreamType Optional[PhyUpstreamType]
+	UpstreamType Optional[PHYUpstreamType]
 	// UpstreamIndex is attribute upstream-index (6): u32.
 	UpstreamIndex Optional[uint32]
 	// UpstreamSfpName is attribute upstream-sfp-name (7): string.
@@ -1314,10 +1314,10 @@ type LinkinfoSetRequest struct {
 	Port Optional[uint8]
 	// Phyaddr is attribute phyaddr (3): u8.
 	Phyaddr Optional[uint8]
-	// TpMdix is attribute tp-mdix (4): u8.
-	TpMdix Optional[uint8]
-	// TpMdixCtrl is attribute tp-mdix-ctrl (5): u8.
-	TpMdixCtrl Optional[uint8]
+	// TpMDIX is attribute tp-mdix (4): u8.
+	TpMDIX Optional[uint8]
+	// TpMDIXCtrl is attribute tp-mdix-ctrl (5): u8.
+	TpMDIXCtrl Optional[uint8]
 	// Transceiver is attribute transceiver (6): u8.
 	Transceiver Optional[uint8]
 }
@@ -1783,23 +1783,23 @@ type TunnelInfoGetDumpRequest struct {
 	Header *Header
 }
 
-// FecGetRequest is the request of Client.FecGet (ethtool fec-get, do): the
+// FECGetRequest is the request of Client.FECGet (ethtool fec-get, do): the
 // attributes of set fec that the spec lists for it.
-type FecGetRequest struct {
+type FECGetRequest struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
 }
 
-// FecGetDumpRequest is the request of Client.FecGetDump (ethtool fec-get,
+// FECGetDumpRequest is the request of Client.FECGetDump (ethtool fec-get,
 // dump): the attributes of set fec that the spec lists for it.
-type FecGetDumpRequest struct {
+type FECGetDumpRequest struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
 }
 
-// FecSetRequest is the request of Client.FecSet (ethtool fec-set, do): the
+// FECSetRequest is the request of Client.FECSet (ethtool fec-set, do): the
 // attributes of set fec that the spec lists for it.
-type FecSetRequest struct {
+type FECSetRequest struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
 	// Modes is attribute modes (2): nest, set bitset.
@@ -1809,7 +1809,7 @@ type FecSetRequest struct {
 	// Active is attribute active (4): u32.
 	Active Optional[uint32]
 	// Stats is attribute stats (5): nest, set fec-stat.
-	Stats *FecStat
+	Stats *FECStat
 }
 
 // ModuleEepromGetRequest is the request of Client.ModuleEepromGet (ethtool
@@ -1936,18 +1936,18 @@ type PseSetRequest struct {
 	PsePrio Optional[uint32]
 }
 
-// RssGetRequest is the request of Client.RssGet (ethtool rss-get, do): the
+// RSSGetRequest is the request of Client.RSSGet (ethtool rss-get, do): the
 // attributes of set rss that the spec lists for it.
-type RssGetRequest struct {
+type RSSGetRequest struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
 	// Context is attribute context (2): u32.
 	Context Optional[uint32]
 }
 
-// RssGetDumpRequest is the request of Client.RssGetDump (ethtool rss-get,
+// RSSGetDumpRequest is the request of Client.RSSGetDump (ethtool rss-get,
 // dump): the attributes of set rss that the spec lists for it.
-type RssGetDumpRequest struct {
+type RSSGetDumpRequest struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
 	// StartContext is attribute start-context (7): u32.
@@ -2049,16 +2049,16 @@ type ModuleFwFlashActRequest struct {
 	Password Optional[uint32]
 }
 
-// PhyGetRequest is the request of Client.PhyGet (ethtool phy-get, do): the
+// PHYGetRequest is the request of Client.PHYGet (ethtool phy-get, do): the
 // attributes of set phy that the spec lists for it.
-type PhyGetRequest struct {
+type PHYGetRequest struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
 }
 
-// PhyGetDumpRequest is the request of Client.PhyGetDump (ethtool phy-get,
+// PHYGetDumpRequest is the request of Client.PHYGetDump (ethtool phy-get,
 // dump): the attributes of set phy that the spec lists for it.
-type PhyGetDumpRequest struct {
+type PHYGetDumpRequest struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
 }
@@ -2096,9 +2096,9 @@ type TsconfigSetRequest struct {
 	HwtstampFlags *Bitset
 }
 
-// RssSetRequest is the request of Client.RssSet (ethtool rss-set, do): the
+// RSSSetRequest is the request of Client.RSSSet (ethtool rss-set, do): the
 // attributes of set rss that the spec lists for it.
-type RssSetRequest struct {
+type RSSSetRequest struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
 	// Context is attribute context (2): u32.
@@ -2115,9 +2115,9 @@ type RssSetRequest struct {
 	FlowHash *Flow
 }
 
-// RssCreateActRequest is the request of Client.RssCreateAct (ethtool
+// RSSCreateActRequest is the request of Client.RSSCreateAct (ethtool
 // rss-create-act, do): the attributes of set rss that the spec lists for it.
-type RssCreateActRequest struct {
+type RSSCreateActRequest struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
 	// Context is attribute context (2): u32.
@@ -2132,9 +2132,9 @@ type RssCreateActRequest struct {
 	InputXfrm Optional[InputXfrm]
 }
 
-// RssDeleteActRequest is the request of Client.RssDeleteAct (ethtool
+// RSSDeleteActRequest is the request of Client.RSSDeleteAct (ethtool
 // rss-delete-act, do): the attributes of set rss that the spec lists for it.
-type RssDeleteActRequest struct {
+type RSSDeleteActRequest struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
 	// Context is attribute context (2): u32.

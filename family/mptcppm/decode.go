@@ -86,43 +86,43 @@ func (v *Address) decode(d *attrs.Decoder) {
 	d.SetNames(namesAddress)
 	for d.Next() {
 		switch d.Type() {
-		case AttrAddressFamily:
+		case AttrAddrFamily:
 			if v.Family.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Family.Set(d.U16())
-		case AttrAddressID:
+		case AttrAddrID:
 			if v.ID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ID.Set(d.U8())
-		case AttrAddressAddr4:
+		case AttrAddrAddr4:
 			if v.Addr4.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Addr4.Set(d.U32BE())
-		case AttrAddressAddr6:
+		case AttrAddrAddr6:
 			if v.Addr6 != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Addr6 = bytes.Clone(d.Bytes())
-		case AttrAddressPort:
+		case AttrAddrPort:
 			if v.Port.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Port.Set(d.U16())
-		case AttrAddressFlags:
+		case AttrAddrFlags:
 			if v.Flags.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Flags.Set(d.U32())
-		case AttrAddressIfIdx:
+		case AttrAddrIfIdx:
 			if v.IfIdx.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -150,67 +150,67 @@ func (v *SubflowAttribute) decode(d *attrs.Decoder) {
 	d.SetNames(namesSubflowAttribute)
 	for d.Next() {
 		switch d.Type() {
-		case AttrSubflowAttributeTokenRem:
+		case AttrSubflowTokenRem:
 			if v.TokenRem.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TokenRem.Set(d.U32())
-		case AttrSubflowAttributeTokenLoc:
+		case AttrSubflowTokenLoc:
 			if v.TokenLoc.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TokenLoc.Set(d.U32())
-		case AttrSubflowAttributeRelwriteSeq:
+		case AttrSubflowRelwriteSeq:
 			if v.RelwriteSeq.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.RelwriteSeq.Set(d.U32())
-		case AttrSubflowAttributeMapSeq:
+		case AttrSubflowMapSeq:
 			if v.MapSeq.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.MapSeq.Set(d.U64())
-		case AttrSubflowAttributeMapSfseq:
+		case AttrSubflowMapSfseq:
 			if v.MapSfseq.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.MapSfseq.Set(d.U32())
-		case AttrSubflowAttributeSsnOffset:
+		case AttrSubflowSsnOffset:
 			if v.SsnOffset.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.SsnOffset.Set(d.U32())
-		case AttrSubflowAttributeMapDatalen:
+		case AttrSubflowMapDatalen:
 			if v.MapDatalen.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.MapDatalen.Set(d.U16())
-		case AttrSubflowAttributeFlags:
+		case AttrSubflowFlags:
 			if v.Flags.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Flags.Set(d.U32())
-		case AttrSubflowAttributeIDRem:
+		case AttrSubflowIDRem:
 			if v.IDRem.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.IDRem.Set(d.U8())
-		case AttrSubflowAttributeIDLoc:
+		case AttrSubflowIDLoc:
 			if v.IDLoc.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.IDLoc.Set(d.U8())
-		case AttrSubflowAttributePad:
+		case AttrSubflowPad:
 		// padding
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -264,7 +264,7 @@ func (v *Attr) decode(d *attrs.Decoder) {
 	d.SetNames(namesAttr)
 	for d.Next() {
 		switch d.Type() {
-		case AttrAttrAddr:
+		case AttrAddr:
 			if v.Addr != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -272,31 +272,31 @@ func (v *Attr) decode(d *attrs.Decoder) {
 			v.Addr = new(Address)
 			nd := d.Nested()
 			v.Addr.decode(&nd)
-		case AttrAttrRcvAddAddrs:
+		case AttrRcvAddAddrs:
 			if v.RcvAddAddrs.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.RcvAddAddrs.Set(d.U32())
-		case AttrAttrSubflows:
+		case AttrSubflows:
 			if v.Subflows.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Subflows.Set(d.U32())
-		case AttrAttrToken:
+		case AttrToken:
 			if v.Token.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Token.Set(d.U32())
-		case AttrAttrLocID:
+		case AttrLocID:
 			if v.LocID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.LocID.Set(d.U8())
-		case AttrAttrAddrRemote:
+		case AttrAddrRemote:
 			if v.AddrRemote != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -326,109 +326,109 @@ func (v *EventAttr) decode(d *attrs.Decoder) {
 	d.SetNames(namesEventAttr)
 	for d.Next() {
 		switch d.Type() {
-		case AttrEventAttrToken:
+		case AttrToken2:
 			if v.Token.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Token.Set(d.U32())
-		case AttrEventAttrFamily:
+		case AttrFamily:
 			if v.Family.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Family.Set(d.U16())
-		case AttrEventAttrLocID:
+		case AttrLocID2:
 			if v.LocID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.LocID.Set(d.U8())
-		case AttrEventAttrRemID:
+		case AttrRemID:
 			if v.RemID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.RemID.Set(d.U8())
-		case AttrEventAttrSaddr4:
+		case AttrSaddr4:
 			if v.Saddr4.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Saddr4.Set(d.U32BE())
-		case AttrEventAttrSaddr6:
+		case AttrSaddr6:
 			if v.Saddr6 != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Saddr6 = bytes.Clone(d.Bytes())
-		case AttrEventAttrDaddr4:
+		case AttrDaddr4:
 			if v.Daddr4.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Daddr4.Set(d.U32BE())
-		case AttrEventAttrDaddr6:
+		case AttrDaddr6:
 			if v.Daddr6 != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Daddr6 = bytes.Clone(d.Bytes())
-		case AttrEventAttrSport:
+		case AttrSport:
 			if v.Sport.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Sport.Set(d.U16BE())
-		case AttrEventAttrDport:
+		case AttrDport:
 			if v.Dport.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Dport.Set(d.U16BE())
-		case AttrEventAttrBackup:
+		case AttrBackup:
 			if v.Backup.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Backup.Set(d.U8())
-		case AttrEventAttrError:
+		case AttrError:
 			if v.Error.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Error.Set(d.U8())
-		case AttrEventAttrFlags:
+		case AttrFlags:
 			if v.Flags.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Flags.Set(d.U16())
-		case AttrEventAttrTimeout:
+		case AttrTimeout:
 			if v.Timeout.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Timeout.Set(d.U32())
-		case AttrEventAttrIfIdx:
+		case AttrIfIdx:
 			if v.IfIdx.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.IfIdx.Set(d.S32())
-		case AttrEventAttrResetReason:
+		case AttrResetReason:
 			if v.ResetReason.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResetReason.Set(d.U32())
-		case AttrEventAttrResetFlags:
+		case AttrResetFlags:
 			if v.ResetFlags.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ResetFlags.Set(d.U32())
-		case AttrEventAttrServerSide:
+		case AttrServerSide:
 			if v.ServerSide.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -508,13 +508,13 @@ func (v *GetAddrRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesAttr)
 	for d.Next() {
 		switch d.Type() {
-		case AttrAttrAddr:
+		case AttrAddr:
 			if v.Addr == nil {
 				v.Addr = new(Address)
 			}
 			nd := d.Nested()
 			v.Addr.decode(&nd)
-		case AttrAttrToken:
+		case AttrToken:
 			v.Token.Set(d.U32())
 		}
 	}
@@ -562,9 +562,9 @@ func (v *SetLimitsRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesAttr)
 	for d.Next() {
 		switch d.Type() {
-		case AttrAttrRcvAddAddrs:
+		case AttrRcvAddAddrs:
 			v.RcvAddAddrs.Set(d.U32())
-		case AttrAttrSubflows:
+		case AttrSubflows:
 			v.Subflows.Set(d.U32())
 		}
 	}
@@ -586,9 +586,9 @@ func (v *GetLimitsRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesAttr)
 	for d.Next() {
 		switch d.Type() {
-		case AttrAttrRcvAddAddrs:
+		case AttrRcvAddAddrs:
 			v.RcvAddAddrs.Set(d.U32())
-		case AttrAttrSubflows:
+		case AttrSubflows:
 			v.Subflows.Set(d.U32())
 		}
 	}
@@ -610,15 +610,15 @@ func (v *SetFlagsRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesAttr)
 	for d.Next() {
 		switch d.Type() {
-		case AttrAttrAddr:
+		case AttrAddr:
 			if v.Addr == nil {
 				v.Addr = new(Address)
 			}
 			nd := d.Nested()
 			v.Addr.decode(&nd)
-		case AttrAttrToken:
+		case AttrToken:
 			v.Token.Set(d.U32())
-		case AttrAttrAddrRemote:
+		case AttrAddrRemote:
 			if v.AddrRemote == nil {
 				v.AddrRemote = new(Address)
 			}
@@ -644,13 +644,13 @@ func (v *AnnounceRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesAttr)
 	for d.Next() {
 		switch d.Type() {
-		case AttrAttrAddr:
+		case AttrAddr:
 			if v.Addr == nil {
 				v.Addr = new(Address)
 			}
 			nd := d.Nested()
 			v.Addr.decode(&nd)
-		case AttrAttrToken:
+		case AttrToken:
 			v.Token.Set(d.U32())
 		}
 	}
@@ -672,9 +672,9 @@ func (v *RemoveRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesAttr)
 	for d.Next() {
 		switch d.Type() {
-		case AttrAttrToken:
+		case AttrToken:
 			v.Token.Set(d.U32())
-		case AttrAttrLocID:
+		case AttrLocID:
 			v.LocID.Set(d.U8())
 		}
 	}
@@ -696,15 +696,15 @@ func (v *SubflowCreateRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesAttr)
 	for d.Next() {
 		switch d.Type() {
-		case AttrAttrAddr:
+		case AttrAddr:
 			if v.Addr == nil {
 				v.Addr = new(Address)
 			}
 			nd := d.Nested()
 			v.Addr.decode(&nd)
-		case AttrAttrToken:
+		case AttrToken:
 			v.Token.Set(d.U32())
-		case AttrAttrAddrRemote:
+		case AttrAddrRemote:
 			if v.AddrRemote == nil {
 				v.AddrRemote = new(Address)
 			}
@@ -730,15 +730,15 @@ func (v *SubflowDestroyRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesAttr)
 	for d.Next() {
 		switch d.Type() {
-		case AttrAttrAddr:
+		case AttrAddr:
 			if v.Addr == nil {
 				v.Addr = new(Address)
 			}
 			nd := d.Nested()
 			v.Addr.decode(&nd)
-		case AttrAttrToken:
+		case AttrToken:
 			v.Token.Set(d.U32())
-		case AttrAttrAddrRemote:
+		case AttrAddrRemote:
 			if v.AddrRemote == nil {
 				v.AddrRemote = new(Address)
 			}

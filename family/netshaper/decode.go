@@ -57,7 +57,7 @@ func (v *NetShaper) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrNetShaperLeaves:
+		case AttrLeaves:
 			n0++
 		}
 	}
@@ -66,7 +66,7 @@ func (v *NetShaper) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrNetShaperHandle:
+		case AttrHandle:
 			if v.Handle != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -74,49 +74,49 @@ func (v *NetShaper) decode(d *attrs.Decoder) {
 			v.Handle = new(Handle)
 			nd := d.Nested()
 			v.Handle.decode(&nd)
-		case AttrNetShaperMetric:
+		case AttrMetric:
 			if v.Metric.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Metric.Set(Metric(d.U32()))
-		case AttrNetShaperBwMin:
+		case AttrBwMin:
 			if v.BwMin.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.BwMin.Set(d.Uint())
-		case AttrNetShaperBwMax:
+		case AttrBwMax:
 			if v.BwMax.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.BwMax.Set(d.Uint())
-		case AttrNetShaperBurst:
+		case AttrBurst:
 			if v.Burst.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Burst.Set(d.Uint())
-		case AttrNetShaperPriority:
+		case AttrPriority:
 			if v.Priority.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Priority.Set(d.U32())
-		case AttrNetShaperWeight:
+		case AttrWeight:
 			if v.Weight.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Weight.Set(d.U32())
-		case AttrNetShaperIfindex:
+		case AttrIfindex:
 			if v.Ifindex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Ifindex.Set(d.U32())
-		case AttrNetShaperParent:
+		case AttrParent:
 			if v.Parent != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -124,7 +124,7 @@ func (v *NetShaper) decode(d *attrs.Decoder) {
 			v.Parent = new(Handle)
 			nd := d.Nested()
 			v.Parent.decode(&nd)
-		case AttrNetShaperLeaves:
+		case AttrLeaves:
 			v.Leaves = append(v.Leaves, LeafInfo{})
 			nd := d.Nested()
 			v.Leaves[len(v.Leaves)-1].decode(&nd)
@@ -184,7 +184,7 @@ func (v *LeafInfo) decode(d *attrs.Decoder) {
 	d.SetNames(namesNetShaper)
 	for d.Next() {
 		switch d.Type() {
-		case AttrNetShaperHandle:
+		case AttrHandle:
 			if v.Handle != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -192,13 +192,13 @@ func (v *LeafInfo) decode(d *attrs.Decoder) {
 			v.Handle = new(Handle)
 			nd := d.Nested()
 			v.Handle.decode(&nd)
-		case AttrNetShaperPriority:
+		case AttrPriority:
 			if v.Priority.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Priority.Set(d.U32())
-		case AttrNetShaperWeight:
+		case AttrWeight:
 			if v.Weight.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -308,13 +308,13 @@ func (v *GetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesNetShaper)
 	for d.Next() {
 		switch d.Type() {
-		case AttrNetShaperHandle:
+		case AttrHandle:
 			if v.Handle == nil {
 				v.Handle = new(Handle)
 			}
 			nd := d.Nested()
 			v.Handle.decode(&nd)
-		case AttrNetShaperIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
 		}
 	}
@@ -336,7 +336,7 @@ func (v *GetDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesNetShaper)
 	for d.Next() {
 		switch d.Type() {
-		case AttrNetShaperIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
 		}
 	}
@@ -358,25 +358,25 @@ func (v *SetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesNetShaper)
 	for d.Next() {
 		switch d.Type() {
-		case AttrNetShaperHandle:
+		case AttrHandle:
 			if v.Handle == nil {
 				v.Handle = new(Handle)
 			}
 			nd := d.Nested()
 			v.Handle.decode(&nd)
-		case AttrNetShaperMetric:
+		case AttrMetric:
 			v.Metric.Set(Metric(d.U32()))
-		case AttrNetShaperBwMin:
+		case AttrBwMin:
 			v.BwMin.Set(d.Uint())
-		case AttrNetShaperBwMax:
+		case AttrBwMax:
 			v.BwMax.Set(d.Uint())
-		case AttrNetShaperBurst:
+		case AttrBurst:
 			v.Burst.Set(d.Uint())
-		case AttrNetShaperPriority:
+		case AttrPriority:
 			v.Priority.Set(d.U32())
-		case AttrNetShaperWeight:
+		case AttrWeight:
 			v.Weight.Set(d.U32())
-		case AttrNetShaperIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
 		}
 	}
@@ -398,13 +398,13 @@ func (v *DeleteRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesNetShaper)
 	for d.Next() {
 		switch d.Type() {
-		case AttrNetShaperHandle:
+		case AttrHandle:
 			if v.Handle == nil {
 				v.Handle = new(Handle)
 			}
 			nd := d.Nested()
 			v.Handle.decode(&nd)
-		case AttrNetShaperIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
 		}
 	}
@@ -428,7 +428,7 @@ func (v *GroupRequest) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrNetShaperLeaves:
+		case AttrLeaves:
 			n0++
 		}
 	}
@@ -437,33 +437,33 @@ func (v *GroupRequest) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrNetShaperHandle:
+		case AttrHandle:
 			if v.Handle == nil {
 				v.Handle = new(Handle)
 			}
 			nd := d.Nested()
 			v.Handle.decode(&nd)
-		case AttrNetShaperMetric:
+		case AttrMetric:
 			v.Metric.Set(Metric(d.U32()))
-		case AttrNetShaperBwMin:
+		case AttrBwMin:
 			v.BwMin.Set(d.Uint())
-		case AttrNetShaperBwMax:
+		case AttrBwMax:
 			v.BwMax.Set(d.Uint())
-		case AttrNetShaperBurst:
+		case AttrBurst:
 			v.Burst.Set(d.Uint())
-		case AttrNetShaperPriority:
+		case AttrPriority:
 			v.Priority.Set(d.U32())
-		case AttrNetShaperWeight:
+		case AttrWeight:
 			v.Weight.Set(d.U32())
-		case AttrNetShaperIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
-		case AttrNetShaperParent:
+		case AttrParent:
 			if v.Parent == nil {
 				v.Parent = new(Handle)
 			}
 			nd := d.Nested()
 			v.Parent.decode(&nd)
-		case AttrNetShaperLeaves:
+		case AttrLeaves:
 			v.Leaves = append(v.Leaves, LeafInfo{})
 			nd := d.Nested()
 			v.Leaves[len(v.Leaves)-1].decode(&nd)

@@ -18,42 +18,42 @@ func (v *NetShaper) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *NetShaper) encode(e *attrs.Encoder) error {
 	if v.Handle != nil {
-		n := e.Nest(AttrNetShaperHandle)
+		n := e.Nest(AttrHandle)
 		if err := v.Handle.encode(e); err != nil {
 			return attrs.WithPath(err, "handle")
 		}
 		e.End(n)
 	}
 	if v.Metric.Valid {
-		e.U32(AttrNetShaperMetric, uint32(v.Metric.Value))
+		e.U32(AttrMetric, uint32(v.Metric.Value))
 	}
 	if v.BwMin.Valid {
-		e.Uint(AttrNetShaperBwMin, v.BwMin.Value)
+		e.Uint(AttrBwMin, v.BwMin.Value)
 	}
 	if v.BwMax.Valid {
-		e.Uint(AttrNetShaperBwMax, v.BwMax.Value)
+		e.Uint(AttrBwMax, v.BwMax.Value)
 	}
 	if v.Burst.Valid {
-		e.Uint(AttrNetShaperBurst, v.Burst.Value)
+		e.Uint(AttrBurst, v.Burst.Value)
 	}
 	if v.Priority.Valid {
-		e.U32(AttrNetShaperPriority, v.Priority.Value)
+		e.U32(AttrPriority, v.Priority.Value)
 	}
 	if v.Weight.Valid {
-		e.U32(AttrNetShaperWeight, v.Weight.Value)
+		e.U32(AttrWeight, v.Weight.Value)
 	}
 	if v.Ifindex.Valid {
-		e.U32(AttrNetShaperIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Parent != nil {
-		n := e.Nest(AttrNetShaperParent)
+		n := e.Nest(AttrParent)
 		if err := v.Parent.encode(e); err != nil {
 			return attrs.WithPath(err, "parent")
 		}
 		e.End(n)
 	}
 	for i := range v.Leaves {
-		n := e.Nest(AttrNetShaperLeaves)
+		n := e.Nest(AttrLeaves)
 		if err := v.Leaves[i].encode(e); err != nil {
 			return attrs.WithPath(err, "leaves")
 		}
@@ -100,17 +100,17 @@ func (v *LeafInfo) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *LeafInfo) encode(e *attrs.Encoder) error {
 	if v.Handle != nil {
-		n := e.Nest(AttrNetShaperHandle)
+		n := e.Nest(AttrHandle)
 		if err := v.Handle.encode(e); err != nil {
 			return attrs.WithPath(err, "handle")
 		}
 		e.End(n)
 	}
 	if v.Priority.Valid {
-		e.U32(AttrNetShaperPriority, v.Priority.Value)
+		e.U32(AttrPriority, v.Priority.Value)
 	}
 	if v.Weight.Valid {
-		e.U32(AttrNetShaperWeight, v.Weight.Value)
+		e.U32(AttrWeight, v.Weight.Value)
 	}
 	for i := range v.Extra {
 		e.Attr(v.Extra[i])
@@ -177,14 +177,14 @@ func (v *GetRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *GetRequest) encode(e *attrs.Encoder) error {
 	if v.Handle != nil {
-		n := e.Nest(AttrNetShaperHandle)
+		n := e.Nest(AttrHandle)
 		if err := v.Handle.encode(e); err != nil {
 			return attrs.WithPath(err, "handle")
 		}
 		e.End(n)
 	}
 	if v.Ifindex.Valid {
-		e.U32(AttrNetShaperIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	return nil
 }
@@ -201,7 +201,7 @@ func (v *GetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *GetDumpRequest) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrNetShaperIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	return nil
 }
@@ -218,32 +218,32 @@ func (v *SetRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *SetRequest) encode(e *attrs.Encoder) error {
 	if v.Handle != nil {
-		n := e.Nest(AttrNetShaperHandle)
+		n := e.Nest(AttrHandle)
 		if err := v.Handle.encode(e); err != nil {
 			return attrs.WithPath(err, "handle")
 		}
 		e.End(n)
 	}
 	if v.Metric.Valid {
-		e.U32(AttrNetShaperMetric, uint32(v.Metric.Value))
+		e.U32(AttrMetric, uint32(v.Metric.Value))
 	}
 	if v.BwMin.Valid {
-		e.Uint(AttrNetShaperBwMin, v.BwMin.Value)
+		e.Uint(AttrBwMin, v.BwMin.Value)
 	}
 	if v.BwMax.Valid {
-		e.Uint(AttrNetShaperBwMax, v.BwMax.Value)
+		e.Uint(AttrBwMax, v.BwMax.Value)
 	}
 	if v.Burst.Valid {
-		e.Uint(AttrNetShaperBurst, v.Burst.Value)
+		e.Uint(AttrBurst, v.Burst.Value)
 	}
 	if v.Priority.Valid {
-		e.U32(AttrNetShaperPriority, v.Priority.Value)
+		e.U32(AttrPriority, v.Priority.Value)
 	}
 	if v.Weight.Valid {
-		e.U32(AttrNetShaperWeight, v.Weight.Value)
+		e.U32(AttrWeight, v.Weight.Value)
 	}
 	if v.Ifindex.Valid {
-		e.U32(AttrNetShaperIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	return nil
 }
@@ -260,14 +260,14 @@ func (v *DeleteRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DeleteRequest) encode(e *attrs.Encoder) error {
 	if v.Handle != nil {
-		n := e.Nest(AttrNetShaperHandle)
+		n := e.Nest(AttrHandle)
 		if err := v.Handle.encode(e); err != nil {
 			return attrs.WithPath(err, "handle")
 		}
 		e.End(n)
 	}
 	if v.Ifindex.Valid {
-		e.U32(AttrNetShaperIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	return nil
 }
@@ -284,42 +284,42 @@ func (v *GroupRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *GroupRequest) encode(e *attrs.Encoder) error {
 	if v.Handle != nil {
-		n := e.Nest(AttrNetShaperHandle)
+		n := e.Nest(AttrHandle)
 		if err := v.Handle.encode(e); err != nil {
 			return attrs.WithPath(err, "handle")
 		}
 		e.End(n)
 	}
 	if v.Metric.Valid {
-		e.U32(AttrNetShaperMetric, uint32(v.Metric.Value))
+		e.U32(AttrMetric, uint32(v.Metric.Value))
 	}
 	if v.BwMin.Valid {
-		e.Uint(AttrNetShaperBwMin, v.BwMin.Value)
+		e.Uint(AttrBwMin, v.BwMin.Value)
 	}
 	if v.BwMax.Valid {
-		e.Uint(AttrNetShaperBwMax, v.BwMax.Value)
+		e.Uint(AttrBwMax, v.BwMax.Value)
 	}
 	if v.Burst.Valid {
-		e.Uint(AttrNetShaperBurst, v.Burst.Value)
+		e.Uint(AttrBurst, v.Burst.Value)
 	}
 	if v.Priority.Valid {
-		e.U32(AttrNetShaperPriority, v.Priority.Value)
+		e.U32(AttrPriority, v.Priority.Value)
 	}
 	if v.Weight.Valid {
-		e.U32(AttrNetShaperWeight, v.Weight.Value)
+		e.U32(AttrWeight, v.Weight.Value)
 	}
 	if v.Ifindex.Valid {
-		e.U32(AttrNetShaperIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Parent != nil {
-		n := e.Nest(AttrNetShaperParent)
+		n := e.Nest(AttrParent)
 		if err := v.Parent.encode(e); err != nil {
 			return attrs.WithPath(err, "parent")
 		}
 		e.End(n)
 	}
 	for i := range v.Leaves {
-		n := e.Nest(AttrNetShaperLeaves)
+		n := e.Nest(AttrLeaves)
 		if err := v.Leaves[i].encode(e); err != nil {
 			return attrs.WithPath(err, "leaves")
 		}

@@ -22,7 +22,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
 		switch int(which) % 21 {
 		case 0:
-			roundTrip[Nl80211Attrs](t, b)
+			roundTrip[Attrs](t, b)
 		case 1:
 			roundTrip[FrameTypeAttrs](t, b)
 		case 2:

@@ -14,22 +14,22 @@ import (
 // back to the same bytes.
 func TestFrameTypesRepeat(t *testing.T) {
 	var e attrs.Encoder
-	e.U32(nl80211.AttrNl80211AttrsWiphy, 0)
-	e.String(nl80211.AttrNl80211AttrsWiphyName, "phy0")
-	tx := e.Nest(nl80211.AttrNl80211AttrsTxFrameTypes)
-	station := e.Nest(nl80211.AttrIftypeAttrsStation)
+	e.U32(nl80211.AttrWiphy, 0)
+	e.String(nl80211.AttrWiphyName, "phy0")
+	tx := e.Nest(nl80211.AttrTxFrameTypes)
+	station := e.Nest(nl80211.AttrIftypeStation)
 	stypes := []uint16{0x00, 0x10, 0x20, 0x40, 0xd0}
 	for _, s := range stypes {
-		e.U16(nl80211.AttrNl80211AttrsFrameType, s)
+		e.U16(nl80211.AttrFrameType, s)
 	}
 	e.End(station)
-	ap := e.Nest(nl80211.AttrIftypeAttrsAp)
-	e.U16(nl80211.AttrNl80211AttrsFrameType, 0xd0)
+	ap := e.Nest(nl80211.AttrIftypeAp)
+	e.U16(nl80211.AttrFrameType, 0xd0)
 	e.End(ap)
 	e.End(tx)
 	msg := bytes.Clone(e.Bytes())
 
-	var v nl80211.Nl80211Attrs
+	var v nl80211.Attrs
 	if err := v.UnmarshalAttrs(msg); err != nil {
 		t.Fatal(err)
 	}

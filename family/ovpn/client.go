@@ -222,7 +222,7 @@ func (c *Client) KeyNew(ctx context.Context, req *KeyNewRequest) error {
 // KeyGet sends ovpn key-get (do, command 7): request attributes ifindex,
 // keyconf; reply attributes keyconf of set ovpn-keyconf-get. A nil req sends
 // no attributes. Spec flags: [admin-perm].
-func (c *Client) KeyGet(ctx context.Context, req *KeyGetRequest) (*OvpnKeyconfGet, error) {
+func (c *Client) KeyGet(ctx context.Context, req *KeyGetRequest) (*KeyconfGetAttrs, error) {
 	fam, err := c.core.Check(ctx, CmdKeyGet, "key-get", false)
 	if err != nil {
 		return nil, err
@@ -238,7 +238,7 @@ func (c *Client) KeyGet(ctx context.Context, req *KeyGetRequest) (*OvpnKeyconfGe
 	if err != nil {
 		return nil, opError("key-get", err)
 	}
-	rep := new(OvpnKeyconfGet)
+	rep := new(KeyconfGetAttrs)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("key-get", err)

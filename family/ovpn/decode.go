@@ -663,13 +663,13 @@ func (v *Ovpn) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			if v.Ifindex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnPeer:
+		case AttrPeer:
 			if v.Peer != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -677,7 +677,7 @@ func (v *Ovpn) decode(d *attrs.Decoder) {
 			v.Peer = new(Peer)
 			nd := d.Nested()
 			v.Peer.decode(&nd)
-		case AttrOvpnKeyconf:
+		case AttrKeyconf:
 			if v.Keyconf != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -695,25 +695,25 @@ func (v *Ovpn) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *OvpnPeerNewInput) UnmarshalAttrs(b []byte) error {
-	*v = OvpnPeerNewInput{}
+func (v *PeerNewInputAttrs) UnmarshalAttrs(b []byte) error {
+	*v = PeerNewInputAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *OvpnPeerNewInput) decode(d *attrs.Decoder) {
+func (v *PeerNewInputAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			if v.Ifindex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnPeer:
+		case AttrPeer:
 			if v.Peer != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -731,25 +731,25 @@ func (v *OvpnPeerNewInput) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *OvpnPeerSetInput) UnmarshalAttrs(b []byte) error {
-	*v = OvpnPeerSetInput{}
+func (v *PeerSetInputAttrs) UnmarshalAttrs(b []byte) error {
+	*v = PeerSetInputAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *OvpnPeerSetInput) decode(d *attrs.Decoder) {
+func (v *PeerSetInputAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			if v.Ifindex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnPeer:
+		case AttrPeer:
 			if v.Peer != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -767,25 +767,25 @@ func (v *OvpnPeerSetInput) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *OvpnPeerDelInput) UnmarshalAttrs(b []byte) error {
-	*v = OvpnPeerDelInput{}
+func (v *PeerDelInputAttrs) UnmarshalAttrs(b []byte) error {
+	*v = PeerDelInputAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *OvpnPeerDelInput) decode(d *attrs.Decoder) {
+func (v *PeerDelInputAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			if v.Ifindex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnPeer:
+		case AttrPeer:
 			if v.Peer != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -803,25 +803,25 @@ func (v *OvpnPeerDelInput) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *OvpnKeyconfGet) UnmarshalAttrs(b []byte) error {
-	*v = OvpnKeyconfGet{}
+func (v *KeyconfGetAttrs) UnmarshalAttrs(b []byte) error {
+	*v = KeyconfGetAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *OvpnKeyconfGet) decode(d *attrs.Decoder) {
+func (v *KeyconfGetAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			if v.Ifindex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnKeyconf:
+		case AttrKeyconf:
 			if v.Keyconf != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -839,25 +839,25 @@ func (v *OvpnKeyconfGet) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *OvpnKeyconfSwapInput) UnmarshalAttrs(b []byte) error {
-	*v = OvpnKeyconfSwapInput{}
+func (v *KeyconfSwapInputAttrs) UnmarshalAttrs(b []byte) error {
+	*v = KeyconfSwapInputAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *OvpnKeyconfSwapInput) decode(d *attrs.Decoder) {
+func (v *KeyconfSwapInputAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			if v.Ifindex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnKeyconf:
+		case AttrKeyconf:
 			if v.Keyconf != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -875,25 +875,25 @@ func (v *OvpnKeyconfSwapInput) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *OvpnKeyconfDelInput) UnmarshalAttrs(b []byte) error {
-	*v = OvpnKeyconfDelInput{}
+func (v *KeyconfDelInputAttrs) UnmarshalAttrs(b []byte) error {
+	*v = KeyconfDelInputAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *OvpnKeyconfDelInput) decode(d *attrs.Decoder) {
+func (v *KeyconfDelInputAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			if v.Ifindex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnKeyconf:
+		case AttrKeyconf:
 			if v.Keyconf != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -923,9 +923,9 @@ func (v *PeerNewRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnPeer:
+		case AttrPeer:
 			if v.Peer == nil {
 				v.Peer = new(PeerNewInput)
 			}
@@ -951,9 +951,9 @@ func (v *PeerSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnPeer:
+		case AttrPeer:
 			if v.Peer == nil {
 				v.Peer = new(PeerSetInput)
 			}
@@ -979,9 +979,9 @@ func (v *PeerGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnPeer:
+		case AttrPeer:
 			if v.Peer == nil {
 				v.Peer = new(Peer)
 			}
@@ -1007,7 +1007,7 @@ func (v *PeerGetDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
 		}
 	}
@@ -1029,9 +1029,9 @@ func (v *PeerDelRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnPeer:
+		case AttrPeer:
 			if v.Peer == nil {
 				v.Peer = new(PeerDelInput)
 			}
@@ -1057,9 +1057,9 @@ func (v *KeyNewRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnKeyconf:
+		case AttrKeyconf:
 			if v.Keyconf == nil {
 				v.Keyconf = new(Keyconf)
 			}
@@ -1085,9 +1085,9 @@ func (v *KeyGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnKeyconf:
+		case AttrKeyconf:
 			if v.Keyconf == nil {
 				v.Keyconf = new(KeyconfGet)
 			}
@@ -1113,9 +1113,9 @@ func (v *KeySwapRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnKeyconf:
+		case AttrKeyconf:
 			if v.Keyconf == nil {
 				v.Keyconf = new(KeyconfSwapInput)
 			}
@@ -1141,9 +1141,9 @@ func (v *KeyDelRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnKeyconf:
+		case AttrKeyconf:
 			if v.Keyconf == nil {
 				v.Keyconf = new(KeyconfDelInput)
 			}
@@ -1164,7 +1164,7 @@ func (v *Ovpn) decodeMessage(b []byte) error {
 
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
-func (v *OvpnKeyconfGet) decodeMessage(b []byte) error {
+func (v *KeyconfGetAttrs) decodeMessage(b []byte) error {
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)

@@ -392,17 +392,17 @@ func (v *Ovpn) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *Ovpn) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Peer != nil {
-		n := e.Nest(AttrOvpnPeer)
+		n := e.Nest(AttrPeer)
 		if err := v.Peer.encode(e); err != nil {
 			return attrs.WithPath(err, "peer")
 		}
 		e.End(n)
 	}
 	if v.Keyconf != nil {
-		n := e.Nest(AttrOvpnKeyconf)
+		n := e.Nest(AttrKeyconf)
 		if err := v.Keyconf.encode(e); err != nil {
 			return attrs.WithPath(err, "keyconf")
 		}
@@ -417,19 +417,19 @@ func (v *Ovpn) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *OvpnPeerNewInput) MarshalAttrs(e *attrs.Encoder) error {
+func (v *PeerNewInputAttrs) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *OvpnPeerNewInput) encode(e *attrs.Encoder) error {
+func (v *PeerNewInputAttrs) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Peer != nil {
-		n := e.Nest(AttrOvpnPeer)
+		n := e.Nest(AttrPeer)
 		if err := v.Peer.encode(e); err != nil {
 			return attrs.WithPath(err, "peer")
 		}
@@ -444,19 +444,19 @@ func (v *OvpnPeerNewInput) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *OvpnPeerSetInput) MarshalAttrs(e *attrs.Encoder) error {
+func (v *PeerSetInputAttrs) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *OvpnPeerSetInput) encode(e *attrs.Encoder) error {
+func (v *PeerSetInputAttrs) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Peer != nil {
-		n := e.Nest(AttrOvpnPeer)
+		n := e.Nest(AttrPeer)
 		if err := v.Peer.encode(e); err != nil {
 			return attrs.WithPath(err, "peer")
 		}
@@ -471,19 +471,19 @@ func (v *OvpnPeerSetInput) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *OvpnPeerDelInput) MarshalAttrs(e *attrs.Encoder) error {
+func (v *PeerDelInputAttrs) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *OvpnPeerDelInput) encode(e *attrs.Encoder) error {
+func (v *PeerDelInputAttrs) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Peer != nil {
-		n := e.Nest(AttrOvpnPeer)
+		n := e.Nest(AttrPeer)
 		if err := v.Peer.encode(e); err != nil {
 			return attrs.WithPath(err, "peer")
 		}
@@ -498,19 +498,19 @@ func (v *OvpnPeerDelInput) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *OvpnKeyconfGet) MarshalAttrs(e *attrs.Encoder) error {
+func (v *KeyconfGetAttrs) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *OvpnKeyconfGet) encode(e *attrs.Encoder) error {
+func (v *KeyconfGetAttrs) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Keyconf != nil {
-		n := e.Nest(AttrOvpnKeyconf)
+		n := e.Nest(AttrKeyconf)
 		if err := v.Keyconf.encode(e); err != nil {
 			return attrs.WithPath(err, "keyconf")
 		}
@@ -525,19 +525,19 @@ func (v *OvpnKeyconfGet) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *OvpnKeyconfSwapInput) MarshalAttrs(e *attrs.Encoder) error {
+func (v *KeyconfSwapInputAttrs) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *OvpnKeyconfSwapInput) encode(e *attrs.Encoder) error {
+func (v *KeyconfSwapInputAttrs) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Keyconf != nil {
-		n := e.Nest(AttrOvpnKeyconf)
+		n := e.Nest(AttrKeyconf)
 		if err := v.Keyconf.encode(e); err != nil {
 			return attrs.WithPath(err, "keyconf")
 		}
@@ -552,19 +552,19 @@ func (v *OvpnKeyconfSwapInput) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *OvpnKeyconfDelInput) MarshalAttrs(e *attrs.Encoder) error {
+func (v *KeyconfDelInputAttrs) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *OvpnKeyconfDelInput) encode(e *attrs.Encoder) error {
+func (v *KeyconfDelInputAttrs) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Keyconf != nil {
-		n := e.Nest(AttrOvpnKeyconf)
+		n := e.Nest(AttrKeyconf)
 		if err := v.Keyconf.encode(e); err != nil {
 			return attrs.WithPath(err, "keyconf")
 		}
@@ -588,10 +588,10 @@ func (v *PeerNewRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *PeerNewRequest) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Peer != nil {
-		n := e.Nest(AttrOvpnPeer)
+		n := e.Nest(AttrPeer)
 		if err := v.Peer.encode(e); err != nil {
 			return attrs.WithPath(err, "peer")
 		}
@@ -612,10 +612,10 @@ func (v *PeerSetRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *PeerSetRequest) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Peer != nil {
-		n := e.Nest(AttrOvpnPeer)
+		n := e.Nest(AttrPeer)
 		if err := v.Peer.encode(e); err != nil {
 			return attrs.WithPath(err, "peer")
 		}
@@ -636,10 +636,10 @@ func (v *PeerGetRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *PeerGetRequest) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Peer != nil {
-		n := e.Nest(AttrOvpnPeer)
+		n := e.Nest(AttrPeer)
 		if err := v.Peer.encode(e); err != nil {
 			return attrs.WithPath(err, "peer")
 		}
@@ -660,7 +660,7 @@ func (v *PeerGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *PeerGetDumpRequest) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	return nil
 }
@@ -677,10 +677,10 @@ func (v *PeerDelRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *PeerDelRequest) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Peer != nil {
-		n := e.Nest(AttrOvpnPeer)
+		n := e.Nest(AttrPeer)
 		if err := v.Peer.encode(e); err != nil {
 			return attrs.WithPath(err, "peer")
 		}
@@ -701,10 +701,10 @@ func (v *KeyNewRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *KeyNewRequest) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Keyconf != nil {
-		n := e.Nest(AttrOvpnKeyconf)
+		n := e.Nest(AttrKeyconf)
 		if err := v.Keyconf.encode(e); err != nil {
 			return attrs.WithPath(err, "keyconf")
 		}
@@ -725,10 +725,10 @@ func (v *KeyGetRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *KeyGetRequest) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Keyconf != nil {
-		n := e.Nest(AttrOvpnKeyconf)
+		n := e.Nest(AttrKeyconf)
 		if err := v.Keyconf.encode(e); err != nil {
 			return attrs.WithPath(err, "keyconf")
 		}
@@ -749,10 +749,10 @@ func (v *KeySwapRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *KeySwapRequest) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Keyconf != nil {
-		n := e.Nest(AttrOvpnKeyconf)
+		n := e.Nest(AttrKeyconf)
 		if err := v.Keyconf.encode(e); err != nil {
 			return attrs.WithPath(err, "keyconf")
 		}
@@ -773,10 +773,10 @@ func (v *KeyDelRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *KeyDelRequest) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Keyconf != nil {
-		n := e.Nest(AttrOvpnKeyconf)
+		n := e.Nest(AttrKeyconf)
 		if err := v.Keyconf.encode(e); err != nil {
 			return attrs.WithPath(err, "keyconf")
 		}

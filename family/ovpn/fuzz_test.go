@@ -42,17 +42,17 @@ func FuzzDecode(f *testing.F) {
 		case 9:
 			roundTrip[Ovpn](t, b)
 		case 10:
-			roundTrip[OvpnPeerNewInput](t, b)
+			roundTrip[PeerNewInputAttrs](t, b)
 		case 11:
-			roundTrip[OvpnPeerSetInput](t, b)
+			roundTrip[PeerSetInputAttrs](t, b)
 		case 12:
-			roundTrip[OvpnPeerDelInput](t, b)
+			roundTrip[PeerDelInputAttrs](t, b)
 		case 13:
-			roundTrip[OvpnKeyconfGet](t, b)
+			roundTrip[KeyconfGetAttrs](t, b)
 		case 14:
-			roundTrip[OvpnKeyconfSwapInput](t, b)
+			roundTrip[KeyconfSwapInputAttrs](t, b)
 		case 15:
-			roundTrip[OvpnKeyconfDelInput](t, b)
+			roundTrip[KeyconfDelInputAttrs](t, b)
 		case 16:
 			roundTrip[PeerNewRequest](t, b)
 		case 17:

@@ -253,9 +253,9 @@ type Ovpn struct {
 	Extra []attrs.Attr
 }
 
-// OvpnPeerNewInput holds the attributes of ovpn attribute set
+// PeerNewInputAttrs holds the attributes of ovpn attribute set
 // ovpn-peer-new-input, a subset of ovpn (attribute types are ovpn's).
-type OvpnPeerNewInput struct {
+type PeerNewInputAttrs struct {
 	// Ifindex is attribute ifindex (1): u32.
 	Ifindex Optional[uint32]
 	// Peer is attribute peer (2): nest, set peer-new-input.
@@ -267,9 +267,9 @@ type OvpnPeerNewInput struct {
 	Extra []attrs.Attr
 }
 
-// OvpnPeerSetInput holds the attributes of ovpn attribute set
+// PeerSetInputAttrs holds the attributes of ovpn attribute set
 // ovpn-peer-set-input, a subset of ovpn (attribute types are ovpn's).
-type OvpnPeerSetInput struct {
+type PeerSetInputAttrs struct {
 	// Ifindex is attribute ifindex (1): u32.
 	Ifindex Optional[uint32]
 	// Peer is attribute peer (2): nest, set peer-set-input.
@@ -281,9 +281,9 @@ type OvpnPeerSetInput struct {
 	Extra []attrs.Attr
 }
 
-// OvpnPeerDelInput holds the attributes of ovpn attribute set
+// PeerDelInputAttrs holds the attributes of ovpn attribute set
 // ovpn-peer-del-input, a subset of ovpn (attribute types are ovpn's).
-type OvpnPeerDelInput struct {
+type PeerDelInputAttrs struct {
 	// Ifindex is attribute ifindex (1): u32.
 	Ifindex Optional[uint32]
 	// Peer is attribute peer (2): nest, set peer-del-input.
@@ -295,9 +295,9 @@ type OvpnPeerDelInput struct {
 	Extra []attrs.Attr
 }
 
-// OvpnKeyconfGet holds the attributes of ovpn attribute set ovpn-keyconf-get,
+// KeyconfGetAttrs holds the attributes of ovpn attribute set ovpn-keyconf-get,
 // a subset of ovpn (attribute types are ovpn's).
-type OvpnKeyconfGet struct {
+type KeyconfGetAttrs struct {
 	// Ifindex is attribute ifindex (1): u32.
 	Ifindex Optional[uint32]
 	// Keyconf is attribute keyconf (3): nest, set keyconf-get.
@@ -309,9 +309,9 @@ type OvpnKeyconfGet struct {
 	Extra []attrs.Attr
 }
 
-// OvpnKeyconfSwapInput holds the attributes of ovpn attribute set
+// KeyconfSwapInputAttrs holds the attributes of ovpn attribute set
 // ovpn-keyconf-swap-input, a subset of ovpn (attribute types are ovpn's).
-type OvpnKeyconfSwapInput struct {
+type KeyconfSwapInputAttrs struct {
 	// Ifindex is attribute ifindex (1): u32.
 	Ifindex Optional[uint32]
 	// Keyconf is attribute keyconf (3): nest, set keyconf-swap-input.
@@ -323,9 +323,9 @@ type OvpnKeyconfSwapInput struct {
 	Extra []attrs.Attr
 }
 
-// OvpnKeyconfDelInput holds the attributes of ovpn attribute set
+// KeyconfDelInputAttrs holds the attributes of ovpn attribute set
 // ovpn-keyconf-del-input, a subset of ovpn (attribute types are ovpn's).
-type OvpnKeyconfDelInput struct {
+type KeyconfDelInputAttrs struct {
 	// Ifindex is attribute ifindex (1): u32.
 	Ifindex Optional[uint32]
 	// Keyconf is attribute keyconf (3): nest, set keyconf-del-input.

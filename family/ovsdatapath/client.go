@@ -129,10 +129,10 @@ func (c *Client) GetDump(ctx context.Context, hdr OvsHeader, req *GetDumpRequest
 	}
 }
 
-// New sends ovs_datapath new (do, command 1): request attributes name,
+// NewDatapath sends ovs_datapath new (do, command 1): request attributes name,
 // upcall-pid, user-features; the kernel only acknowledges it. Messages carry
 // the fixed header ovs-header. A nil req sends no attributes.
-func (c *Client) New(ctx context.Context, hdr OvsHeader, req *NewRequest) error {
+func (c *Client) NewDatapath(ctx context.Context, hdr OvsHeader, req *NewDatapathRequest) error {
 	fam, err := c.core.Check(ctx, CmdNew, "new", false)
 	if err != nil {
 		return err

@@ -34,19 +34,19 @@ func (v *Datapath) decode(d *attrs.Decoder) {
 	d.SetNames(namesDatapath)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDatapathName:
+		case AttrDpName:
 			if v.Name.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Name.Set(d.String())
-		case AttrDatapathUpcallPID:
+		case AttrDpUpcallPID:
 			if v.UpcallPID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.UpcallPID.Set(d.U32())
-		case AttrDatapathStats:
+		case AttrDpStats:
 			if v.Stats.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -57,7 +57,7 @@ func (v *Datapath) decode(d *attrs.Decoder) {
 			} else {
 				d.Fail(attrs.StructTooShort("ovs-dp-stats", sizeOvsDpStats, len(b)))
 			}
-		case AttrDatapathMegaflowStats:
+		case AttrDpMegaflowStats:
 			if v.MegaflowStats.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -68,25 +68,25 @@ func (v *Datapath) decode(d *attrs.Decoder) {
 			} else {
 				d.Fail(attrs.StructTooShort("ovs-dp-megaflow-stats", sizeOvsDpMegaflowStats, len(b)))
 			}
-		case AttrDatapathUserFeatures:
+		case AttrDpUserFeatures:
 			if v.UserFeatures.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.UserFeatures.Set(UserFeatures(d.U32()))
-		case AttrDatapathMasksCacheSize:
+		case AttrDpMasksCacheSize:
 			if v.MasksCacheSize.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.MasksCacheSize.Set(d.U32())
-		case AttrDatapathPerCPUPids:
+		case AttrDpPerCPUPids:
 			if v.PerCPUPids != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PerCPUPids = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
-		case AttrDatapathIfindex:
+		case AttrDpIfindex:
 			if v.Ifindex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -114,7 +114,7 @@ func (v *GetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDatapath)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDatapathName:
+		case AttrDpName:
 			v.Name.Set(d.String())
 		}
 	}
@@ -136,7 +136,7 @@ func (v *GetDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDatapath)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDatapathName:
+		case AttrDpName:
 			v.Name.Set(d.String())
 		}
 	}
@@ -146,23 +146,23 @@ func (v *GetDumpRequest) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *NewRequest) UnmarshalAttrs(b []byte) error {
-	*v = NewRequest{}
+func (v *NewDatapathRequest) UnmarshalAttrs(b []byte) error {
+	*v = NewDatapathRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *NewRequest) decode(d *attrs.Decoder) {
+func (v *NewDatapathRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDatapath)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDatapathName:
+		case AttrDpName:
 			v.Name.Set(d.String())
-		case AttrDatapathUpcallPID:
+		case AttrDpUpcallPID:
 			v.UpcallPID.Set(d.U32())
-		case AttrDatapathUserFeatures:
+		case AttrDpUserFeatures:
 			v.UserFeatures.Set(UserFeatures(d.U32()))
 		}
 	}
@@ -184,7 +184,7 @@ func (v *DelRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDatapath)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDatapathName:
+		case AttrDpName:
 			v.Name.Set(d.String())
 		}
 	}

@@ -28,7 +28,7 @@ func FuzzDecode(f *testing.F) {
 		case 2:
 			roundTrip[GetDumpRequest](t, b)
 		case 3:
-			roundTrip[NewRequest](t, b)
+			roundTrip[NewDatapathRequest](t, b)
 		case 4:
 			roundTrip[DelRequest](t, b)
 		}

@@ -47,9 +47,9 @@ type GetDumpRequest struct {
 	Name Optional[string]
 }
 
-// NewRequest is the request of Client.New (ovs_datapath new, do): the
-// attributes of set datapath that the spec lists for it.
-type NewRequest struct {
+// NewDatapathRequest is the request of Client.NewDatapath (ovs_datapath new,
+// do): the attributes of set datapath that the spec lists for it.
+type NewDatapathRequest struct {
 	// Name is attribute name (1): string.
 	Name Optional[string]
 	// UpcallPID is attribute upcall-pid (2): u32.

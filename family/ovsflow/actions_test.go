@@ -13,17 +13,17 @@ import (
 // order, a nested list included, and encodes back to the same bytes.
 func TestActionsKeepOrder(t *testing.T) {
 	var e attrs.Encoder
-	acts := e.Nest(ovsflow.AttrFlowAttrsActions)
-	e.U32(ovsflow.AttrActionAttrsOutput, 1)
-	e.Flag(ovsflow.AttrActionAttrsPopVlan)
-	e.U32(ovsflow.AttrActionAttrsOutput, 2)
-	clone := e.Nest(ovsflow.AttrActionAttrsClone)
-	e.U32(ovsflow.AttrActionAttrsOutput, 3)
+	acts := e.Nest(ovsflow.AttrActions)
+	e.U32(ovsflow.AttrActionOutput, 1)
+	e.Flag(ovsflow.AttrActionPopVLAN)
+	e.U32(ovsflow.AttrActionOutput, 2)
+	clone := e.Nest(ovsflow.AttrActionClone)
+	e.U32(ovsflow.AttrActionOutput, 3)
 	e.End(clone)
-	e.Binary(ovsflow.AttrActionAttrsPushVlan, []byte{0x81, 0x00, 0x10, 0x05})
-	e.U32(ovsflow.AttrActionAttrsOutput, 4)
+	e.Binary(ovsflow.AttrActionPushVLAN, []byte{0x81, 0x00, 0x10, 0x05})
+	e.U32(ovsflow.AttrActionOutput, 4)
 	e.End(acts)
-	e.U64(ovsflow.AttrFlowAttrsUsed, 1234)
+	e.U64(ovsflow.AttrUsed, 1234)
 	msg := bytes.Clone(e.Bytes())
 
 	var v ovsflow.FlowAttrs
@@ -34,13 +34,13 @@ func TestActionsKeepOrder(t *testing.T) {
 	if len(a) != 6 {
 		t.Fatalf("%d actions, want 6: %+v", len(a), a)
 	}
-	if a[0].Output.Value != 1 || !a[1].PopVlan || a[2].Output.Value != 2 || a[5].Output.Value != 4 {
+	if a[0].Output.Value != 1 || !a[1].PopVLAN || a[2].Output.Value != 2 || a[5].Output.Value != 4 {
 		t.Errorf("actions out of order: %+v", a)
 	}
 	if len(a[3].Clone) != 1 || a[3].Clone[0].Output.Value != 3 {
 		t.Errorf("clone: %+v, want [output:3]", a[3].Clone)
 	}
-	if pv := a[4].PushVlan.Value; pv.VlanTpid != 0x8100 || pv.VlanTci != 0x1005 {
+	if pv := a[4].PushVLAN.Value; pv.VLANTpid != 0x8100 || pv.VLANTci != 0x1005 {
 		t.Errorf("push-vlan: %+v", pv)
 	}
 	var out attrs.Encoder
@@ -53,7 +53,7 @@ func TestActionsKeepOrder(t *testing.T) {
 
 	// An empty list (a drop flow) stays present and empty.
 	e.Reset(nil)
-	e.End(e.Nest(ovsflow.AttrFlowAttrsActions))
+	e.End(e.Nest(ovsflow.AttrActions))
 	var drop ovsflow.FlowAttrs
 	if err := drop.UnmarshalAttrs(e.Bytes()); err != nil {
 		t.Fatal(err)

@@ -128,10 +128,10 @@ func (c *Client) GetDump(ctx context.Context, hdr OvsHeader, req *GetDumpRequest
 	}
 }
 
-// New sends ovs_flow new (do, command 1): request attributes key, ufid, mask,
-// actions; the kernel only acknowledges it. Messages carry the fixed header
-// ovs-header. A nil req sends no attributes.
-func (c *Client) New(ctx context.Context, hdr OvsHeader, req *NewRequest) error {
+// NewFlow sends ovs_flow new (do, command 1): request attributes key, ufid,
+// mask, actions; the kernel only acknowledges it. Messages carry the fixed
+// header ovs-header. A nil req sends no attributes.
+func (c *Client) NewFlow(ctx context.Context, hdr OvsHeader, req *NewFlowRequest) error {
 	fam, err := c.core.Check(ctx, CmdNew, "new", false)
 	if err != nil {
 		return err
@@ -214,7 +214,7 @@ var attrTables = attrs.NameTables{
 		Names: namesUserspaceAttrs,
 	},
 	{ // ovs-nsh-key-attrs
-		Names: namesOvsNshKeyAttrs,
+		Names: namesOvsNSHKeyAttrs,
 	},
 	{ // ct-attrs
 		Names: namesCtAttrs,

@@ -122,7 +122,7 @@ var namesUserspaceAttrs = []string{
 	4: "actions",
 }
 
-var namesOvsNshKeyAttrs = []string{
+var namesOvsNSHKeyAttrs = []string{
 	1: "base",
 	2: "md1",
 	3: "md2",
@@ -181,7 +181,7 @@ func (v *FlowAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesFlowAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrFlowAttrsKey:
+		case AttrKey:
 			if v.Key != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -189,7 +189,7 @@ func (v *FlowAttrs) decode(d *attrs.Decoder) {
 			v.Key = new(KeyAttrs)
 			nd := d.Nested()
 			v.Key.decode(&nd)
-		case AttrFlowAttrsActions:
+		case AttrActions:
 			if v.Actions != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -201,36 +201,36 @@ func (v *FlowAttrs) decode(d *attrs.Decoder) {
 				v.Actions = append(v.Actions, ActionAttrs{})
 				v.Actions[len(v.Actions)-1].decodeAttr(&nd)
 			}
-		case AttrFlowAttrsStats:
+		case AttrStats:
 			if v.Stats.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsFlowStats {
+			if b := d.Bytes(); len(b) >= sizeStats {
 				v.Stats.Valid = true
 				v.Stats.Value.get(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-flow-stats", sizeOvsFlowStats, len(b)))
+				d.Fail(attrs.StructTooShort("ovs-flow-stats", sizeStats, len(b)))
 			}
-		case AttrFlowAttrsTCPFlags:
+		case AttrTCPFlags:
 			if v.TCPFlags.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TCPFlags.Set(d.U8())
-		case AttrFlowAttrsUsed:
+		case AttrUsed:
 			if v.Used.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Used.Set(d.U64())
-		case AttrFlowAttrsClear:
+		case AttrClear:
 			if v.Clear {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Clear = d.Flag()
-		case AttrFlowAttrsMask:
+		case AttrMask:
 			if v.Mask != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -238,25 +238,25 @@ func (v *FlowAttrs) decode(d *attrs.Decoder) {
 			v.Mask = new(KeyAttrs)
 			nd := d.Nested()
 			v.Mask.decode(&nd)
-		case AttrFlowAttrsProbe:
+		case AttrProbe:
 			if v.Probe != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Probe = bytes.Clone(d.Bytes())
-		case AttrFlowAttrsUfid:
+		case AttrUfid:
 			if v.Ufid != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Ufid = bytes.Clone(d.Bytes())
-		case AttrFlowAttrsUfidFlags:
+		case AttrUfidFlags:
 			if v.UfidFlags.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.UfidFlags.Set(OvsUfidFlags(d.U32()))
-		case AttrFlowAttrsPad:
+		case AttrPad:
 			if v.Pad != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -284,7 +284,7 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesKeyAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrKeyAttrsEncap:
+		case AttrKeyEncap:
 			if v.Encap != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -292,19 +292,19 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 			v.Encap = new(KeyAttrs)
 			nd := d.Nested()
 			v.Encap.decode(&nd)
-		case AttrKeyAttrsPriority:
+		case AttrKeyPriority:
 			if v.Priority.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Priority.Set(d.U32())
-		case AttrKeyAttrsInPort:
+		case AttrKeyInPort:
 			if v.InPort.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.InPort.Set(d.U32())
-		case AttrKeyAttrsEthernet:
+		case AttrKeyEthernet:
 			if v.Ethernet.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -315,19 +315,19 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 			} else {
 				d.Fail(attrs.StructTooShort("ovs-key-ethernet", sizeOvsKeyEthernet, len(b)))
 			}
-		case AttrKeyAttrsVlan:
-			if v.Vlan.Valid {
+		case AttrKeyVLAN:
+			if v.VLAN.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Vlan.Set(d.U16BE())
-		case AttrKeyAttrsEthertype:
+			v.VLAN.Set(d.U16BE())
+		case AttrKeyEthertype:
 			if v.Ethertype.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Ethertype.Set(d.U16BE())
-		case AttrKeyAttrsIPv4:
+		case AttrKeyIPv4:
 			if v.IPv4.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -338,7 +338,7 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 			} else {
 				d.Fail(attrs.StructTooShort("ovs-key-ipv4", sizeOvsKeyIPv4, len(b)))
 			}
-		case AttrKeyAttrsIPv6:
+		case AttrKeyIPv6:
 			if v.IPv6.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -349,7 +349,7 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 			} else {
 				d.Fail(attrs.StructTooShort("ovs-key-ipv6", sizeOvsKeyIPv6, len(b)))
 			}
-		case AttrKeyAttrsTCP:
+		case AttrKeyTCP:
 			if v.TCP.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -360,7 +360,7 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 			} else {
 				d.Fail(attrs.StructTooShort("ovs-key-tcp", sizeOvsKeyTCP, len(b)))
 			}
-		case AttrKeyAttrsUDP:
+		case AttrKeyUDP:
 			if v.UDP.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -371,40 +371,40 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 			} else {
 				d.Fail(attrs.StructTooShort("ovs-key-udp", sizeOvsKeyUDP, len(b)))
 			}
-		case AttrKeyAttrsIcmp:
-			if v.Icmp.Valid {
+		case AttrKeyICMP:
+			if v.ICMP.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsKeyIcmp {
-				v.Icmp.Valid = true
-				v.Icmp.Value.get(b)
+			if b := d.Bytes(); len(b) >= sizeOvsKeyICMP {
+				v.ICMP.Valid = true
+				v.ICMP.Value.get(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-icmp", sizeOvsKeyIcmp, len(b)))
+				d.Fail(attrs.StructTooShort("ovs-key-icmp", sizeOvsKeyICMP, len(b)))
 			}
-		case AttrKeyAttrsIcmpv6:
-			if v.Icmpv6.Valid {
+		case AttrKeyICMPv6:
+			if v.ICMPv6.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsKeyIcmp {
-				v.Icmpv6.Valid = true
-				v.Icmpv6.Value.get(b)
+			if b := d.Bytes(); len(b) >= sizeOvsKeyICMP {
+				v.ICMPv6.Valid = true
+				v.ICMPv6.Value.get(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-icmp", sizeOvsKeyIcmp, len(b)))
+				d.Fail(attrs.StructTooShort("ovs-key-icmp", sizeOvsKeyICMP, len(b)))
 			}
-		case AttrKeyAttrsArp:
-			if v.Arp.Valid {
+		case AttrKeyARP:
+			if v.ARP.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsKeyArp {
-				v.Arp.Valid = true
-				v.Arp.Value.get(b)
+			if b := d.Bytes(); len(b) >= sizeOvsKeyARP {
+				v.ARP.Valid = true
+				v.ARP.Value.get(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-arp", sizeOvsKeyArp, len(b)))
+				d.Fail(attrs.StructTooShort("ovs-key-arp", sizeOvsKeyARP, len(b)))
 			}
-		case AttrKeyAttrsNd:
+		case AttrKeyNd:
 			if v.Nd.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -415,13 +415,13 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 			} else {
 				d.Fail(attrs.StructTooShort("ovs-key-nd", sizeOvsKeyNd, len(b)))
 			}
-		case AttrKeyAttrsSkbMark:
+		case AttrKeySkbMark:
 			if v.SkbMark.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.SkbMark.Set(d.U32())
-		case AttrKeyAttrsTunnel:
+		case AttrKeyTunnel:
 			if v.Tunnel != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -429,71 +429,71 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 			v.Tunnel = new(TunnelKeyAttrs)
 			nd := d.Nested()
 			v.Tunnel.decode(&nd)
-		case AttrKeyAttrsSctp:
-			if v.Sctp.Valid {
+		case AttrKeySCTP:
+			if v.SCTP.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsKeySctp {
-				v.Sctp.Valid = true
-				v.Sctp.Value.get(b)
+			if b := d.Bytes(); len(b) >= sizeOvsKeySCTP {
+				v.SCTP.Valid = true
+				v.SCTP.Value.get(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-sctp", sizeOvsKeySctp, len(b)))
+				d.Fail(attrs.StructTooShort("ovs-key-sctp", sizeOvsKeySCTP, len(b)))
 			}
-		case AttrKeyAttrsTCPFlags:
+		case AttrKeyTCPFlags:
 			if v.TCPFlags.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TCPFlags.Set(d.U16BE())
-		case AttrKeyAttrsDpHash:
+		case AttrKeyDpHash:
 			if v.DpHash.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DpHash.Set(d.U32())
-		case AttrKeyAttrsRecircID:
+		case AttrKeyRecircID:
 			if v.RecircID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.RecircID.Set(d.U32())
-		case AttrKeyAttrsMpls:
-			if v.Mpls.Valid {
+		case AttrKeyMPLS:
+			if v.MPLS.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsKeyMpls {
-				v.Mpls.Valid = true
-				v.Mpls.Value.get(b)
+			if b := d.Bytes(); len(b) >= sizeOvsKeyMPLS {
+				v.MPLS.Valid = true
+				v.MPLS.Value.get(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-mpls", sizeOvsKeyMpls, len(b)))
+				d.Fail(attrs.StructTooShort("ovs-key-mpls", sizeOvsKeyMPLS, len(b)))
 			}
-		case AttrKeyAttrsCtState:
+		case AttrKeyCtState:
 			if v.CtState.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.CtState.Set(CtStateFlags(d.U32()))
-		case AttrKeyAttrsCtZone:
+		case AttrKeyCtZone:
 			if v.CtZone.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.CtZone.Set(d.U16())
-		case AttrKeyAttrsCtMark:
+		case AttrKeyCtMark:
 			if v.CtMark.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.CtMark.Set(d.U32())
-		case AttrKeyAttrsCtLabels:
+		case AttrKeyCtLabels:
 			if v.CtLabels != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.CtLabels = bytes.Clone(d.Bytes())
-		case AttrKeyAttrsCtOrigTupleIPv4:
+		case AttrKeyCtOrigTupleIPv4:
 			if v.CtOrigTupleIPv4.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -504,39 +504,39 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 			} else {
 				d.Fail(attrs.StructTooShort("ovs-key-ct-tuple-ipv4", sizeOvsKeyCtTupleIPv4, len(b)))
 			}
-		case AttrKeyAttrsCtOrigTupleIPv6:
+		case AttrKeyCtOrigTupleIPv6:
 			if v.CtOrigTupleIPv6 != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.CtOrigTupleIPv6 = bytes.Clone(d.Bytes())
-		case AttrKeyAttrsNsh:
-			if v.Nsh != nil {
+		case AttrKeyNSH:
+			if v.NSH != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Nsh = new(OvsNshKeyAttrs)
+			v.NSH = new(OvsNSHKeyAttrs)
 			nd := d.Nested()
-			v.Nsh.decode(&nd)
-		case AttrKeyAttrsPacketType:
+			v.NSH.decode(&nd)
+		case AttrKeyPacketType:
 			if v.PacketType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PacketType.Set(d.U32BE())
-		case AttrKeyAttrsNdExtensions:
+		case AttrKeyNdExtensions:
 			if v.NdExtensions != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.NdExtensions = bytes.Clone(d.Bytes())
-		case AttrKeyAttrsTunnelInfo:
+		case AttrKeyTunnelInfo:
 			if v.TunnelInfo != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TunnelInfo = bytes.Clone(d.Bytes())
-		case AttrKeyAttrsIPv6Exthdrs:
+		case AttrKeyIPv6Exthdrs:
 			if v.IPv6Exthdrs.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -575,13 +575,13 @@ func (v *ActionAttrs) decode(d *attrs.Decoder) {
 // decodeAttr decodes the current attribute of d into v.
 func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
 	switch d.Type() {
-	case AttrActionAttrsOutput:
+	case AttrActionOutput:
 		if v.Output.Valid {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
 		v.Output.Set(d.U32())
-	case AttrActionAttrsUserspace:
+	case AttrActionUserspace:
 		if v.Userspace != nil {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
@@ -589,7 +589,7 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
 		v.Userspace = new(UserspaceAttrs)
 		nd := d.Nested()
 		v.Userspace.decode(&nd)
-	case AttrActionAttrsSet:
+	case AttrActionSet:
 		if v.Set != nil {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
@@ -597,24 +597,24 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
 		v.Set = new(KeyAttrs)
 		nd := d.Nested()
 		v.Set.decode(&nd)
-	case AttrActionAttrsPushVlan:
-		if v.PushVlan.Valid {
+	case AttrActionPushVLAN:
+		if v.PushVLAN.Valid {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		if b := d.Bytes(); len(b) >= sizeOvsActionPushVlan {
-			v.PushVlan.Valid = true
-			v.PushVlan.Value.get(b)
+		if b := d.Bytes(); len(b) >= sizeOvsActionPushVLAN {
+			v.PushVLAN.Valid = true
+			v.PushVLAN.Value.get(b)
 		} else {
-			d.Fail(attrs.StructTooShort("ovs-action-push-vlan", sizeOvsActionPushVlan, len(b)))
+			d.Fail(attrs.StructTooShort("ovs-action-push-vlan", sizeOvsActionPushVLAN, len(b)))
 		}
-	case AttrActionAttrsPopVlan:
-		if v.PopVlan {
+	case AttrActionPopVLAN:
+		if v.PopVLAN {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		v.PopVlan = d.Flag()
-	case AttrActionAttrsSample:
+		v.PopVLAN = d.Flag()
+	case AttrActionSample:
 		if v.Sample != nil {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
@@ -622,13 +622,13 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
 		v.Sample = new(SampleAttrs)
 		nd := d.Nested()
 		v.Sample.decode(&nd)
-	case AttrActionAttrsRecirc:
+	case AttrActionRecirc:
 		if v.Recirc.Valid {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
 		v.Recirc.Set(d.U32())
-	case AttrActionAttrsHash:
+	case AttrActionHash:
 		if v.Hash.Valid {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
@@ -639,24 +639,24 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
 		} else {
 			d.Fail(attrs.StructTooShort("ovs-action-hash", sizeOvsActionHash, len(b)))
 		}
-	case AttrActionAttrsPushMpls:
-		if v.PushMpls.Valid {
+	case AttrActionPushMPLS:
+		if v.PushMPLS.Valid {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		if b := d.Bytes(); len(b) >= sizeOvsActionPushMpls {
-			v.PushMpls.Valid = true
-			v.PushMpls.Value.get(b)
+		if b := d.Bytes(); len(b) >= sizeOvsActionPushMPLS {
+			v.PushMPLS.Valid = true
+			v.PushMPLS.Value.get(b)
 		} else {
-			d.Fail(attrs.StructTooShort("ovs-action-push-mpls", sizeOvsActionPushMpls, len(b)))
+			d.Fail(attrs.StructTooShort("ovs-action-push-mpls", sizeOvsActionPushMPLS, len(b)))
 		}
-	case AttrActionAttrsPopMpls:
-		if v.PopMpls.Valid {
+	case AttrActionPopMPLS:
+		if v.PopMPLS.Valid {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		v.PopMpls.Set(d.U16BE())
-	case AttrActionAttrsSetMasked:
+		v.PopMPLS.Set(d.U16BE())
+	case AttrActionSetMasked:
 		if v.SetMasked != nil {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
@@ -664,7 +664,7 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
 		v.SetMasked = new(KeyAttrs)
 		nd := d.Nested()
 		v.SetMasked.decode(&nd)
-	case AttrActionAttrsCt:
+	case AttrActionCt:
 		if v.Ct != nil {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
@@ -672,51 +672,51 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
 		v.Ct = new(CtAttrs)
 		nd := d.Nested()
 		v.Ct.decode(&nd)
-	case AttrActionAttrsTrunc:
+	case AttrActionTrunc:
 		if v.Trunc.Valid {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
 		v.Trunc.Set(d.U32())
-	case AttrActionAttrsPushEth:
+	case AttrActionPushEth:
 		if v.PushEth != nil {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
 		v.PushEth = bytes.Clone(d.Bytes())
-	case AttrActionAttrsPopEth:
+	case AttrActionPopEth:
 		if v.PopEth {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
 		v.PopEth = d.Flag()
-	case AttrActionAttrsCtClear:
+	case AttrActionCtClear:
 		if v.CtClear {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
 		v.CtClear = d.Flag()
-	case AttrActionAttrsPushNsh:
-		if v.PushNsh != nil {
+	case AttrActionPushNSH:
+		if v.PushNSH != nil {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		v.PushNsh = new(OvsNshKeyAttrs)
+		v.PushNSH = new(OvsNSHKeyAttrs)
 		nd := d.Nested()
-		v.PushNsh.decode(&nd)
-	case AttrActionAttrsPopNsh:
-		if v.PopNsh {
+		v.PushNSH.decode(&nd)
+	case AttrActionPopNSH:
+		if v.PopNSH {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		v.PopNsh = d.Flag()
-	case AttrActionAttrsMeter:
+		v.PopNSH = d.Flag()
+	case AttrActionMeter:
 		if v.Meter.Valid {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
 		v.Meter.Set(d.U32())
-	case AttrActionAttrsClone:
+	case AttrActionClone:
 		if v.Clone != nil {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
@@ -728,7 +728,7 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
 			v.Clone = append(v.Clone, ActionAttrs{})
 			v.Clone[len(v.Clone)-1].decodeAttr(&nd)
 		}
-	case AttrActionAttrsCheckPktLen:
+	case AttrActionCheckPktLen:
 		if v.CheckPktLen != nil {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
@@ -736,18 +736,18 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
 		v.CheckPktLen = new(CheckPktLenAttrs)
 		nd := d.Nested()
 		v.CheckPktLen.decode(&nd)
-	case AttrActionAttrsAddMpls:
-		if v.AddMpls.Valid {
+	case AttrActionAddMPLS:
+		if v.AddMPLS.Valid {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		if b := d.Bytes(); len(b) >= sizeOvsActionAddMpls {
-			v.AddMpls.Valid = true
-			v.AddMpls.Value.get(b)
+		if b := d.Bytes(); len(b) >= sizeOvsActionAddMPLS {
+			v.AddMPLS.Valid = true
+			v.AddMPLS.Value.get(b)
 		} else {
-			d.Fail(attrs.StructTooShort("ovs-action-add-mpls", sizeOvsActionAddMpls, len(b)))
+			d.Fail(attrs.StructTooShort("ovs-action-add-mpls", sizeOvsActionAddMPLS, len(b)))
 		}
-	case AttrActionAttrsDecTTL:
+	case AttrActionDecTTL:
 		if v.DecTTL != nil {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
@@ -755,7 +755,7 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
 		v.DecTTL = new(DecTTLAttrs)
 		nd := d.Nested()
 		v.DecTTL.decode(&nd)
-	case AttrActionAttrsPsample:
+	case AttrActionPsample:
 		if v.Psample != nil {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
@@ -784,73 +784,73 @@ func (v *TunnelKeyAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesTunnelKeyAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrTunnelKeyAttrsID:
+		case AttrTunnelKeyID:
 			if v.ID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ID.Set(d.U64BE())
-		case AttrTunnelKeyAttrsIPv4Src:
+		case AttrTunnelKeyIPv4Src:
 			if v.IPv4Src.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.IPv4Src.Set(d.U32BE())
-		case AttrTunnelKeyAttrsIPv4Dst:
+		case AttrTunnelKeyIPv4Dst:
 			if v.IPv4Dst.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.IPv4Dst.Set(d.U32BE())
-		case AttrTunnelKeyAttrsTos:
+		case AttrTunnelKeyTos:
 			if v.Tos.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Tos.Set(d.U8())
-		case AttrTunnelKeyAttrsTTL:
+		case AttrTunnelKeyTTL:
 			if v.TTL.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TTL.Set(d.U8())
-		case AttrTunnelKeyAttrsDontFragment:
+		case AttrTunnelKeyDontFragment:
 			if v.DontFragment {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DontFragment = d.Flag()
-		case AttrTunnelKeyAttrsCsum:
+		case AttrTunnelKeyCsum:
 			if v.Csum {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Csum = d.Flag()
-		case AttrTunnelKeyAttrsOam:
+		case AttrTunnelKeyOam:
 			if v.Oam {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Oam = d.Flag()
-		case AttrTunnelKeyAttrsGeneveOpts:
+		case AttrTunnelKeyGeneveOpts:
 			if v.GeneveOpts != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.GeneveOpts = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
-		case AttrTunnelKeyAttrsTpSrc:
+		case AttrTunnelKeyTpSrc:
 			if v.TpSrc.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TpSrc.Set(d.U16BE())
-		case AttrTunnelKeyAttrsTpDst:
+		case AttrTunnelKeyTpDst:
 			if v.TpDst.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TpDst.Set(d.U16BE())
-		case AttrTunnelKeyAttrsVxlanOpts:
+		case AttrTunnelKeyVxlanOpts:
 			if v.VxlanOpts != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -858,31 +858,31 @@ func (v *TunnelKeyAttrs) decode(d *attrs.Decoder) {
 			v.VxlanOpts = new(VxlanExtAttrs)
 			nd := d.Nested()
 			v.VxlanOpts.decode(&nd)
-		case AttrTunnelKeyAttrsIPv6Src:
+		case AttrTunnelKeyIPv6Src:
 			if v.IPv6Src != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.IPv6Src = bytes.Clone(d.Bytes())
-		case AttrTunnelKeyAttrsIPv6Dst:
+		case AttrTunnelKeyIPv6Dst:
 			if v.IPv6Dst != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.IPv6Dst = bytes.Clone(d.Bytes())
-		case AttrTunnelKeyAttrsPad:
+		case AttrTunnelKeyPad:
 			if v.Pad != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Pad = bytes.Clone(d.Bytes())
-		case AttrTunnelKeyAttrsErspanOpts:
+		case AttrTunnelKeyErspanOpts:
 			if v.ErspanOpts != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ErspanOpts = bytes.Clone(d.Bytes())
-		case AttrTunnelKeyAttrsIPv4InfoBridge:
+		case AttrTunnelKeyIPv4InfoBridge:
 			if v.IPv4InfoBridge {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -910,13 +910,13 @@ func (v *CheckPktLenAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesCheckPktLenAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrCheckPktLenAttrsPktLen:
+		case AttrCheckPktLenPktLen:
 			if v.PktLen.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PktLen.Set(d.U16())
-		case AttrCheckPktLenAttrsActionsIfGreater:
+		case AttrCheckPktLenActionsIfGreater:
 			if v.ActionsIfGreater != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -928,7 +928,7 @@ func (v *CheckPktLenAttrs) decode(d *attrs.Decoder) {
 				v.ActionsIfGreater = append(v.ActionsIfGreater, ActionAttrs{})
 				v.ActionsIfGreater[len(v.ActionsIfGreater)-1].decodeAttr(&nd)
 			}
-		case AttrCheckPktLenAttrsActionsIfLessEqual:
+		case AttrCheckPktLenActionsIfLessEqual:
 			if v.ActionsIfLessEqual != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -962,13 +962,13 @@ func (v *SampleAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesSampleAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrSampleAttrsProbability:
+		case AttrSampleProbability:
 			if v.Probability.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Probability.Set(d.U32())
-		case AttrSampleAttrsActions:
+		case AttrSampleActions:
 			if v.Actions != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1002,25 +1002,25 @@ func (v *UserspaceAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesUserspaceAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrUserspaceAttrsPID:
+		case AttrUserspacePID:
 			if v.PID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PID.Set(d.U32())
-		case AttrUserspaceAttrsUserdata:
+		case AttrUserspaceUserdata:
 			if v.Userdata != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Userdata = bytes.Clone(d.Bytes())
-		case AttrUserspaceAttrsEgressTunPort:
+		case AttrUserspaceEgressTunPort:
 			if v.EgressTunPort.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.EgressTunPort.Set(d.U32())
-		case AttrUserspaceAttrsActions:
+		case AttrUserspaceActions:
 			if v.Actions {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1036,31 +1036,31 @@ func (v *UserspaceAttrs) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *OvsNshKeyAttrs) UnmarshalAttrs(b []byte) error {
-	*v = OvsNshKeyAttrs{}
+func (v *OvsNSHKeyAttrs) UnmarshalAttrs(b []byte) error {
+	*v = OvsNSHKeyAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *OvsNshKeyAttrs) decode(d *attrs.Decoder) {
-	d.SetNames(namesOvsNshKeyAttrs)
+func (v *OvsNSHKeyAttrs) decode(d *attrs.Decoder) {
+	d.SetNames(namesOvsNSHKeyAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvsNshKeyAttrsBase:
+		case AttrNSHKeyBase:
 			if v.Base != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Base = bytes.Clone(d.Bytes())
-		case AttrOvsNshKeyAttrsMd1:
+		case AttrNSHKeyMd1:
 			if v.Md1 != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Md1 = bytes.Clone(d.Bytes())
-		case AttrOvsNshKeyAttrsMd2:
+		case AttrNSHKeyMd2:
 			if v.Md2 != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1088,37 +1088,37 @@ func (v *CtAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesCtAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrCtAttrsCommit:
+		case AttrCtCommit:
 			if v.Commit {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Commit = d.Flag()
-		case AttrCtAttrsZone:
+		case AttrCtZone:
 			if v.Zone.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Zone.Set(d.U16())
-		case AttrCtAttrsMark:
+		case AttrCtMark:
 			if v.Mark != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Mark = bytes.Clone(d.Bytes())
-		case AttrCtAttrsLabels:
+		case AttrCtLabels:
 			if v.Labels != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Labels = bytes.Clone(d.Bytes())
-		case AttrCtAttrsHelper:
+		case AttrCtHelper:
 			if v.Helper.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Helper.Set(d.String())
-		case AttrCtAttrsNat:
+		case AttrCtNat:
 			if v.Nat != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1126,19 +1126,19 @@ func (v *CtAttrs) decode(d *attrs.Decoder) {
 			v.Nat = new(NatAttrs)
 			nd := d.Nested()
 			v.Nat.decode(&nd)
-		case AttrCtAttrsForceCommit:
+		case AttrCtForceCommit:
 			if v.ForceCommit {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ForceCommit = d.Flag()
-		case AttrCtAttrsEventmask:
+		case AttrCtEventmask:
 			if v.Eventmask.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Eventmask.Set(d.U32())
-		case AttrCtAttrsTimeout:
+		case AttrCtTimeout:
 			if v.Timeout.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1166,55 +1166,55 @@ func (v *NatAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesNatAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrNatAttrsSrc:
+		case AttrNatSrc:
 			if v.Src {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Src = d.Flag()
-		case AttrNatAttrsDst:
+		case AttrNatDst:
 			if v.Dst {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Dst = d.Flag()
-		case AttrNatAttrsIPMin:
+		case AttrNatIPMin:
 			if v.IPMin != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.IPMin = bytes.Clone(d.Bytes())
-		case AttrNatAttrsIPMax:
+		case AttrNatIPMax:
 			if v.IPMax != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.IPMax = bytes.Clone(d.Bytes())
-		case AttrNatAttrsProtoMin:
+		case AttrNatProtoMin:
 			if v.ProtoMin.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ProtoMin.Set(d.U16())
-		case AttrNatAttrsProtoMax:
+		case AttrNatProtoMax:
 			if v.ProtoMax.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ProtoMax.Set(d.U16())
-		case AttrNatAttrsPersistent:
+		case AttrNatPersistent:
 			if v.Persistent {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Persistent = d.Flag()
-		case AttrNatAttrsProtoHash:
+		case AttrNatProtoHash:
 			if v.ProtoHash {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ProtoHash = d.Flag()
-		case AttrNatAttrsProtoRandom:
+		case AttrNatProtoRandom:
 			if v.ProtoRandom {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1242,7 +1242,7 @@ func (v *DecTTLAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesDecTTLAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDecTTLAttrsAction:
+		case AttrDecTTLAction:
 			if v.Action != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1276,7 +1276,7 @@ func (v *VxlanExtAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesVxlanExtAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrVxlanExtAttrsGbp:
+		case AttrVxlanExtGbp:
 			if v.Gbp.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1304,13 +1304,13 @@ func (v *PsampleAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesPsampleAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrPsampleAttrsGroup:
+		case AttrPsampleGroup:
 			if v.Group.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Group.Set(d.U32())
-		case AttrPsampleAttrsCookie:
+		case AttrPsampleCookie:
 			if v.Cookie != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -1338,15 +1338,15 @@ func (v *GetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesFlowAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrFlowAttrsKey:
+		case AttrKey:
 			if v.Key == nil {
 				v.Key = new(KeyAttrs)
 			}
 			nd := d.Nested()
 			v.Key.decode(&nd)
-		case AttrFlowAttrsUfid:
+		case AttrUfid:
 			v.Ufid = bytes.Clone(d.Bytes())
-		case AttrFlowAttrsUfidFlags:
+		case AttrUfidFlags:
 			v.UfidFlags.Set(OvsUfidFlags(d.U32()))
 		}
 	}
@@ -1368,15 +1368,15 @@ func (v *GetDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesFlowAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrFlowAttrsKey:
+		case AttrKey:
 			if v.Key == nil {
 				v.Key = new(KeyAttrs)
 			}
 			nd := d.Nested()
 			v.Key.decode(&nd)
-		case AttrFlowAttrsUfid:
+		case AttrUfid:
 			v.Ufid = bytes.Clone(d.Bytes())
-		case AttrFlowAttrsUfidFlags:
+		case AttrUfidFlags:
 			v.UfidFlags.Set(OvsUfidFlags(d.U32()))
 		}
 	}
@@ -1386,25 +1386,25 @@ func (v *GetDumpRequest) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *NewRequest) UnmarshalAttrs(b []byte) error {
-	*v = NewRequest{}
+func (v *NewFlowRequest) UnmarshalAttrs(b []byte) error {
+	*v = NewFlowRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *NewRequest) decode(d *attrs.Decoder) {
+func (v *NewFlowRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesFlowAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrFlowAttrsKey:
+		case AttrKey:
 			if v.Key == nil {
 				v.Key = new(KeyAttrs)
 			}
 			nd := d.Nested()
 			v.Key.decode(&nd)
-		case AttrFlowAttrsActions:
+		case AttrActions:
 			nd := d.Nested()
 			nd.SetNames(namesActionAttrs)
 			v.Actions = make([]ActionAttrs, 0, nd.Count())
@@ -1412,13 +1412,13 @@ func (v *NewRequest) decode(d *attrs.Decoder) {
 				v.Actions = append(v.Actions, ActionAttrs{})
 				v.Actions[len(v.Actions)-1].decodeAttr(&nd)
 			}
-		case AttrFlowAttrsMask:
+		case AttrMask:
 			if v.Mask == nil {
 				v.Mask = new(KeyAttrs)
 			}
 			nd := d.Nested()
 			v.Mask.decode(&nd)
-		case AttrFlowAttrsUfid:
+		case AttrUfid:
 			v.Ufid = bytes.Clone(d.Bytes())
 		}
 	}

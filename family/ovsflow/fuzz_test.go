@@ -36,7 +36,7 @@ func FuzzDecode(f *testing.F) {
 		case 6:
 			roundTrip[UserspaceAttrs](t, b)
 		case 7:
-			roundTrip[OvsNshKeyAttrs](t, b)
+			roundTrip[OvsNSHKeyAttrs](t, b)
 		case 8:
 			roundTrip[CtAttrs](t, b)
 		case 9:
@@ -52,7 +52,7 @@ func FuzzDecode(f *testing.F) {
 		case 14:
 			roundTrip[GetDumpRequest](t, b)
 		case 15:
-			roundTrip[NewRequest](t, b)
+			roundTrip[NewFlowRequest](t, b)
 		}
 	})
 }

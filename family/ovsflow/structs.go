@@ -47,20 +47,20 @@ func (s *OvsHeader) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// OvsFlowStats is the ovs_flow struct ovs-flow-stats, 16 bytes in C layout
-// (packed; padding is spelled out as members).
-type OvsFlowStats struct {
+// Stats is the ovs_flow struct ovs-flow-stats, 16 bytes in C layout (packed;
+// padding is spelled out as members).
+type Stats struct {
 	// NPackets is member n-packets: u64 at offset 0, 8 bytes.
 	NPackets uint64
 	// NBytes is member n-bytes: u64 at offset 8, 8 bytes.
 	NBytes uint64
 }
 
-const sizeOvsFlowStats = 16
+const sizeStats = 16
 
 // put writes s into b, which holds at least 16 bytes. It fails only
 // for a string member too long for its field.
-func (s *OvsFlowStats) put(b []byte) error {
+func (s *Stats) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U64(s.NPackets, false)
 	w.U64(s.NBytes, false)
@@ -68,15 +68,15 @@ func (s *OvsFlowStats) put(b []byte) error {
 }
 
 // get reads s from b, which holds at least 16 bytes; more are ignored.
-func (s *OvsFlowStats) get(b []byte) {
+func (s *Stats) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.NPackets = r.U64(false)
 	s.NBytes = r.U64(false)
 }
 
 // MarshalBinary returns s in its C layout.
-func (s *OvsFlowStats) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsFlowStats)
+func (s *Stats) MarshalBinary() ([]byte, error) {
+	b := make([]byte, sizeStats)
 	if err := s.put(b); err != nil {
 		return nil, err
 	}
@@ -84,9 +84,9 @@ func (s *OvsFlowStats) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
-func (s *OvsFlowStats) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsFlowStats {
-		return attrs.StructTooShort("ovs-flow-stats", sizeOvsFlowStats, len(b))
+func (s *Stats) UnmarshalBinary(b []byte) error {
+	if len(b) < sizeStats {
+		return attrs.StructTooShort("ovs-flow-stats", sizeStats, len(b))
 	}
 	s.get(b)
 	return nil
@@ -137,32 +137,32 @@ func (s *OvsKeyEthernet) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// OvsKeyMpls is the ovs_flow struct ovs-key-mpls, 4 bytes in C layout (packed;
+// OvsKeyMPLS is the ovs_flow struct ovs-key-mpls, 4 bytes in C layout (packed;
 // padding is spelled out as members).
-type OvsKeyMpls struct {
-	// MplsLse is member mpls-lse: u32, big-endian at offset 0, 4 bytes.
-	MplsLse uint32
+type OvsKeyMPLS struct {
+	// MPLSLse is member mpls-lse: u32, big-endian at offset 0, 4 bytes.
+	MPLSLse uint32
 }
 
-const sizeOvsKeyMpls = 4
+const sizeOvsKeyMPLS = 4
 
 // put writes s into b, which holds at least 4 bytes. It fails only
 // for a string member too long for its field.
-func (s *OvsKeyMpls) put(b []byte) error {
+func (s *OvsKeyMPLS) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
-	w.U32(s.MplsLse, true)
+	w.U32(s.MPLSLse, true)
 	return nil
 }
 
 // get reads s from b, which holds at least 4 bytes; more are ignored.
-func (s *OvsKeyMpls) get(b []byte) {
+func (s *OvsKeyMPLS) get(b []byte) {
 	r := attrs.NewStructReader(b)
-	s.MplsLse = r.U32(true)
+	s.MPLSLse = r.U32(true)
 }
 
 // MarshalBinary returns s in its C layout.
-func (s *OvsKeyMpls) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsKeyMpls)
+func (s *OvsKeyMPLS) MarshalBinary() ([]byte, error) {
+	b := make([]byte, sizeOvsKeyMPLS)
 	if err := s.put(b); err != nil {
 		return nil, err
 	}
@@ -170,9 +170,9 @@ func (s *OvsKeyMpls) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
-func (s *OvsKeyMpls) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsKeyMpls {
-		return attrs.StructTooShort("ovs-key-mpls", sizeOvsKeyMpls, len(b))
+func (s *OvsKeyMPLS) UnmarshalBinary(b []byte) error {
+	if len(b) < sizeOvsKeyMPLS {
+		return attrs.StructTooShort("ovs-key-mpls", sizeOvsKeyMPLS, len(b))
 	}
 	s.get(b)
 	return nil
@@ -439,36 +439,36 @@ func (s *OvsKeyUDP) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// OvsKeySctp is the ovs_flow struct ovs-key-sctp, 4 bytes in C layout (packed;
+// OvsKeySCTP is the ovs_flow struct ovs-key-sctp, 4 bytes in C layout (packed;
 // padding is spelled out as members).
-type OvsKeySctp struct {
-	// SctpSrc is member sctp-src: u16, big-endian at offset 0, 2 bytes.
-	SctpSrc uint16
-	// SctpDst is member sctp-dst: u16, big-endian at offset 2, 2 bytes.
-	SctpDst uint16
+type OvsKeySCTP struct {
+	// SCTPSrc is member sctp-src: u16, big-endian at offset 0, 2 bytes.
+	SCTPSrc uint16
+	// SCTPDst is member sctp-dst: u16, big-endian at offset 2, 2 bytes.
+	SCTPDst uint16
 }
 
-const sizeOvsKeySctp = 4
+const sizeOvsKeySCTP = 4
 
 // put writes s into b, which holds at least 4 bytes. It fails only
 // for a string member too long for its field.
-func (s *OvsKeySctp) put(b []byte) error {
+func (s *OvsKeySCTP) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
-	w.U16(s.SctpSrc, true)
-	w.U16(s.SctpDst, true)
+	w.U16(s.SCTPSrc, true)
+	w.U16(s.SCTPDst, true)
 	return nil
 }
 
 // get reads s from b, which holds at least 4 bytes; more are ignored.
-func (s *OvsKeySctp) get(b []byte) {
+func (s *OvsKeySCTP) get(b []byte) {
 	r := attrs.NewStructReader(b)
-	s.SctpSrc = r.U16(true)
-	s.SctpDst = r.U16(true)
+	s.SCTPSrc = r.U16(true)
+	s.SCTPDst = r.U16(true)
 }
 
 // MarshalBinary returns s in its C layout.
-func (s *OvsKeySctp) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsKeySctp)
+func (s *OvsKeySCTP) MarshalBinary() ([]byte, error) {
+	b := make([]byte, sizeOvsKeySCTP)
 	if err := s.put(b); err != nil {
 		return nil, err
 	}
@@ -476,44 +476,44 @@ func (s *OvsKeySctp) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
-func (s *OvsKeySctp) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsKeySctp {
-		return attrs.StructTooShort("ovs-key-sctp", sizeOvsKeySctp, len(b))
+func (s *OvsKeySCTP) UnmarshalBinary(b []byte) error {
+	if len(b) < sizeOvsKeySCTP {
+		return attrs.StructTooShort("ovs-key-sctp", sizeOvsKeySCTP, len(b))
 	}
 	s.get(b)
 	return nil
 }
 
-// OvsKeyIcmp is the ovs_flow struct ovs-key-icmp, 2 bytes in C layout (packed;
+// OvsKeyICMP is the ovs_flow struct ovs-key-icmp, 2 bytes in C layout (packed;
 // padding is spelled out as members).
-type OvsKeyIcmp struct {
-	// IcmpType is member icmp-type: u8 at offset 0, 1 bytes.
-	IcmpType uint8
-	// IcmpCode is member icmp-code: u8 at offset 1, 1 bytes.
-	IcmpCode uint8
+type OvsKeyICMP struct {
+	// ICMPType is member icmp-type: u8 at offset 0, 1 bytes.
+	ICMPType uint8
+	// ICMPCode is member icmp-code: u8 at offset 1, 1 bytes.
+	ICMPCode uint8
 }
 
-const sizeOvsKeyIcmp = 2
+const sizeOvsKeyICMP = 2
 
 // put writes s into b, which holds at least 2 bytes. It fails only
 // for a string member too long for its field.
-func (s *OvsKeyIcmp) put(b []byte) error {
+func (s *OvsKeyICMP) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
-	w.U8(s.IcmpType)
-	w.U8(s.IcmpCode)
+	w.U8(s.ICMPType)
+	w.U8(s.ICMPCode)
 	return nil
 }
 
 // get reads s from b, which holds at least 2 bytes; more are ignored.
-func (s *OvsKeyIcmp) get(b []byte) {
+func (s *OvsKeyICMP) get(b []byte) {
 	r := attrs.NewStructReader(b)
-	s.IcmpType = r.U8()
-	s.IcmpCode = r.U8()
+	s.ICMPType = r.U8()
+	s.ICMPCode = r.U8()
 }
 
 // MarshalBinary returns s in its C layout.
-func (s *OvsKeyIcmp) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsKeyIcmp)
+func (s *OvsKeyICMP) MarshalBinary() ([]byte, error) {
+	b := make([]byte, sizeOvsKeyICMP)
 	if err := s.put(b); err != nil {
 		return nil, err
 	}
@@ -521,56 +521,56 @@ func (s *OvsKeyIcmp) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
-func (s *OvsKeyIcmp) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsKeyIcmp {
-		return attrs.StructTooShort("ovs-key-icmp", sizeOvsKeyIcmp, len(b))
+func (s *OvsKeyICMP) UnmarshalBinary(b []byte) error {
+	if len(b) < sizeOvsKeyICMP {
+		return attrs.StructTooShort("ovs-key-icmp", sizeOvsKeyICMP, len(b))
 	}
 	s.get(b)
 	return nil
 }
 
-// OvsKeyArp is the ovs_flow struct ovs-key-arp, 22 bytes in C layout (packed;
+// OvsKeyARP is the ovs_flow struct ovs-key-arp, 22 bytes in C layout (packed;
 // padding is spelled out as members).
-type OvsKeyArp struct {
-	// ArpSip is member arp-sip: u32, big-endian at offset 0, 4 bytes.
-	ArpSip uint32
-	// ArpTip is member arp-tip: u32, big-endian at offset 4, 4 bytes.
-	ArpTip uint32
-	// ArpOp is member arp-op: u16, big-endian at offset 8, 2 bytes.
-	ArpOp uint16
-	// ArpSha is member arp-sha: binary, display mac at offset 10, 6 bytes.
-	ArpSha [6]byte
-	// ArpTha is member arp-tha: binary, display mac at offset 16, 6 bytes.
-	ArpTha [6]byte
+type OvsKeyARP struct {
+	// ARPSip is member arp-sip: u32, big-endian at offset 0, 4 bytes.
+	ARPSip uint32
+	// ARPTip is member arp-tip: u32, big-endian at offset 4, 4 bytes.
+	ARPTip uint32
+	// ARPOp is member arp-op: u16, big-endian at offset 8, 2 bytes.
+	ARPOp uint16
+	// ARPSha is member arp-sha: binary, display mac at offset 10, 6 bytes.
+	ARPSha [6]byte
+	// ARPTha is member arp-tha: binary, display mac at offset 16, 6 bytes.
+	ARPTha [6]byte
 }
 
-const sizeOvsKeyArp = 22
+const sizeOvsKeyARP = 22
 
 // put writes s into b, which holds at least 22 bytes. It fails only
 // for a string member too long for its field.
-func (s *OvsKeyArp) put(b []byte) error {
+func (s *OvsKeyARP) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
-	w.U32(s.ArpSip, true)
-	w.U32(s.ArpTip, true)
-	w.U16(s.ArpOp, true)
-	w.Binary(s.ArpSha[:], 6)
-	w.Binary(s.ArpTha[:], 6)
+	w.U32(s.ARPSip, true)
+	w.U32(s.ARPTip, true)
+	w.U16(s.ARPOp, true)
+	w.Binary(s.ARPSha[:], 6)
+	w.Binary(s.ARPTha[:], 6)
 	return nil
 }
 
 // get reads s from b, which holds at least 22 bytes; more are ignored.
-func (s *OvsKeyArp) get(b []byte) {
+func (s *OvsKeyARP) get(b []byte) {
 	r := attrs.NewStructReader(b)
-	s.ArpSip = r.U32(true)
-	s.ArpTip = r.U32(true)
-	s.ArpOp = r.U16(true)
-	copy(s.ArpSha[:], r.Binary(6))
-	copy(s.ArpTha[:], r.Binary(6))
+	s.ARPSip = r.U32(true)
+	s.ARPTip = r.U32(true)
+	s.ARPOp = r.U16(true)
+	copy(s.ARPSha[:], r.Binary(6))
+	copy(s.ARPTha[:], r.Binary(6))
 }
 
 // MarshalBinary returns s in its C layout.
-func (s *OvsKeyArp) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsKeyArp)
+func (s *OvsKeyARP) MarshalBinary() ([]byte, error) {
+	b := make([]byte, sizeOvsKeyARP)
 	if err := s.put(b); err != nil {
 		return nil, err
 	}
@@ -578,9 +578,9 @@ func (s *OvsKeyArp) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
-func (s *OvsKeyArp) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsKeyArp {
-		return attrs.StructTooShort("ovs-key-arp", sizeOvsKeyArp, len(b))
+func (s *OvsKeyARP) UnmarshalBinary(b []byte) error {
+	if len(b) < sizeOvsKeyARP {
+		return attrs.StructTooShort("ovs-key-arp", sizeOvsKeyARP, len(b))
 	}
 	s.get(b)
 	return nil
@@ -692,36 +692,36 @@ func (s *OvsKeyCtTupleIPv4) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// OvsActionPushVlan is the ovs_flow struct ovs-action-push-vlan, 4 bytes in C
+// OvsActionPushVLAN is the ovs_flow struct ovs-action-push-vlan, 4 bytes in C
 // layout (packed; padding is spelled out as members).
-type OvsActionPushVlan struct {
-	// VlanTpid is member vlan-tpid: u16, big-endian at offset 0, 2 bytes.
-	VlanTpid uint16
-	// VlanTci is member vlan-tci: u16, big-endian at offset 2, 2 bytes.
-	VlanTci uint16
+type OvsActionPushVLAN struct {
+	// VLANTpid is member vlan-tpid: u16, big-endian at offset 0, 2 bytes.
+	VLANTpid uint16
+	// VLANTci is member vlan-tci: u16, big-endian at offset 2, 2 bytes.
+	VLANTci uint16
 }
 
-const sizeOvsActionPushVlan = 4
+const sizeOvsActionPushVLAN = 4
 
 // put writes s into b, which holds at least 4 bytes. It fails only
 // for a string member too long for its field.
-func (s *OvsActionPushVlan) put(b []byte) error {
+func (s *OvsActionPushVLAN) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
-	w.U16(s.VlanTpid, true)
-	w.U16(s.VlanTci, true)
+	w.U16(s.VLANTpid, true)
+	w.U16(s.VLANTci, true)
 	return nil
 }
 
 // get reads s from b, which holds at least 4 bytes; more are ignored.
-func (s *OvsActionPushVlan) get(b []byte) {
+func (s *OvsActionPushVLAN) get(b []byte) {
 	r := attrs.NewStructReader(b)
-	s.VlanTpid = r.U16(true)
-	s.VlanTci = r.U16(true)
+	s.VLANTpid = r.U16(true)
+	s.VLANTci = r.U16(true)
 }
 
 // MarshalBinary returns s in its C layout.
-func (s *OvsActionPushVlan) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsActionPushVlan)
+func (s *OvsActionPushVLAN) MarshalBinary() ([]byte, error) {
+	b := make([]byte, sizeOvsActionPushVLAN)
 	if err := s.put(b); err != nil {
 		return nil, err
 	}
@@ -729,9 +729,9 @@ func (s *OvsActionPushVlan) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
-func (s *OvsActionPushVlan) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsActionPushVlan {
-		return attrs.StructTooShort("ovs-action-push-vlan", sizeOvsActionPushVlan, len(b))
+func (s *OvsActionPushVLAN) UnmarshalBinary(b []byte) error {
+	if len(b) < sizeOvsActionPushVLAN {
+		return attrs.StructTooShort("ovs-action-push-vlan", sizeOvsActionPushVLAN, len(b))
 	}
 	s.get(b)
 	return nil
@@ -782,37 +782,37 @@ func (s *OvsActionHash) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// OvsActionPushMpls is the ovs_flow struct ovs-action-push-mpls, 8 bytes in C
+// OvsActionPushMPLS is the ovs_flow struct ovs-action-push-mpls, 8 bytes in C
 // layout (packed; padding is spelled out as members).
-type OvsActionPushMpls struct {
-	// MplsLse is member mpls-lse: u32, big-endian at offset 0, 4 bytes.
-	MplsLse uint32
-	// MplsEthertype is member mpls-ethertype: u32, big-endian at offset 4, 4
+type OvsActionPushMPLS struct {
+	// MPLSLse is member mpls-lse: u32, big-endian at offset 0, 4 bytes.
+	MPLSLse uint32
+	// MPLSEthertype is member mpls-ethertype: u32, big-endian at offset 4, 4
 	// bytes.
-	MplsEthertype uint32
+	MPLSEthertype uint32
 }
 
-const sizeOvsActionPushMpls = 8
+const sizeOvsActionPushMPLS = 8
 
 // put writes s into b, which holds at least 8 bytes. It fails only
 // for a string member too long for its field.
-func (s *OvsActionPushMpls) put(b []byte) error {
+func (s *OvsActionPushMPLS) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
-	w.U32(s.MplsLse, true)
-	w.U32(s.MplsEthertype, true)
+	w.U32(s.MPLSLse, true)
+	w.U32(s.MPLSEthertype, true)
 	return nil
 }
 
 // get reads s from b, which holds at least 8 bytes; more are ignored.
-func (s *OvsActionPushMpls) get(b []byte) {
+func (s *OvsActionPushMPLS) get(b []byte) {
 	r := attrs.NewStructReader(b)
-	s.MplsLse = r.U32(true)
-	s.MplsEthertype = r.U32(true)
+	s.MPLSLse = r.U32(true)
+	s.MPLSEthertype = r.U32(true)
 }
 
 // MarshalBinary returns s in its C layout.
-func (s *OvsActionPushMpls) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsActionPushMpls)
+func (s *OvsActionPushMPLS) MarshalBinary() ([]byte, error) {
+	b := make([]byte, sizeOvsActionPushMPLS)
 	if err := s.put(b); err != nil {
 		return nil, err
 	}
@@ -820,49 +820,49 @@ func (s *OvsActionPushMpls) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
-func (s *OvsActionPushMpls) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsActionPushMpls {
-		return attrs.StructTooShort("ovs-action-push-mpls", sizeOvsActionPushMpls, len(b))
+func (s *OvsActionPushMPLS) UnmarshalBinary(b []byte) error {
+	if len(b) < sizeOvsActionPushMPLS {
+		return attrs.StructTooShort("ovs-action-push-mpls", sizeOvsActionPushMPLS, len(b))
 	}
 	s.get(b)
 	return nil
 }
 
-// OvsActionAddMpls is the ovs_flow struct ovs-action-add-mpls, 10 bytes in C
+// OvsActionAddMPLS is the ovs_flow struct ovs-action-add-mpls, 10 bytes in C
 // layout (packed; padding is spelled out as members).
-type OvsActionAddMpls struct {
-	// MplsLse is member mpls-lse: u32, big-endian at offset 0, 4 bytes.
-	MplsLse uint32
-	// MplsEthertype is member mpls-ethertype: u32, big-endian at offset 4, 4
+type OvsActionAddMPLS struct {
+	// MPLSLse is member mpls-lse: u32, big-endian at offset 0, 4 bytes.
+	MPLSLse uint32
+	// MPLSEthertype is member mpls-ethertype: u32, big-endian at offset 4, 4
 	// bytes.
-	MplsEthertype uint32
+	MPLSEthertype uint32
 	// TunFlags is member tun-flags: u16 at offset 8, 2 bytes.
 	TunFlags uint16
 }
 
-const sizeOvsActionAddMpls = 10
+const sizeOvsActionAddMPLS = 10
 
 // put writes s into b, which holds at least 10 bytes. It fails only
 // for a string member too long for its field.
-func (s *OvsActionAddMpls) put(b []byte) error {
+func (s *OvsActionAddMPLS) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
-	w.U32(s.MplsLse, true)
-	w.U32(s.MplsEthertype, true)
+	w.U32(s.MPLSLse, true)
+	w.U32(s.MPLSEthertype, true)
 	w.U16(s.TunFlags, false)
 	return nil
 }
 
 // get reads s from b, which holds at least 10 bytes; more are ignored.
-func (s *OvsActionAddMpls) get(b []byte) {
+func (s *OvsActionAddMPLS) get(b []byte) {
 	r := attrs.NewStructReader(b)
-	s.MplsLse = r.U32(true)
-	s.MplsEthertype = r.U32(true)
+	s.MPLSLse = r.U32(true)
+	s.MPLSEthertype = r.U32(true)
 	s.TunFlags = r.U16(false)
 }
 
 // MarshalBinary returns s in its C layout.
-func (s *OvsActionAddMpls) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsActionAddMpls)
+func (s *OvsActionAddMPLS) MarshalBinary() ([]byte, error) {
+	b := make([]byte, sizeOvsActionAddMPLS)
 	if err := s.put(b); err != nil {
 		return nil, err
 	}
@@ -870,9 +870,9 @@ func (s *OvsActionAddMpls) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
-func (s *OvsActionAddMpls) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsActionAddMpls {
-		return attrs.StructTooShort("ovs-action-add-mpls", sizeOvsActionAddMpls, len(b))
+func (s *OvsActionAddMPLS) UnmarshalBinary(b []byte) error {
+	if len(b) < sizeOvsActionAddMPLS {
+		return attrs.StructTooShort("ovs-action-add-mpls", sizeOvsActionAddMPLS, len(b))
 	}
 	s.get(b)
 	return nil

@@ -14,7 +14,7 @@ type FlowAttrs struct {
 	// action-attrs.
 	Actions []ActionAttrs
 	// Stats is attribute stats (3): binary, struct ovs-flow-stats.
-	Stats Optional[OvsFlowStats]
+	Stats Optional[Stats]
 	// TCPFlags is attribute tcp-flags (4): u8.
 	TCPFlags Optional[uint8]
 	// Used is attribute used (5): u64.
@@ -48,8 +48,8 @@ type KeyAttrs struct {
 	InPort Optional[uint32]
 	// Ethernet is attribute ethernet (4): binary, struct ovs-key-ethernet.
 	Ethernet Optional[OvsKeyEthernet]
-	// Vlan is attribute vlan (5): u16, big-endian.
-	Vlan Optional[uint16]
+	// VLAN is attribute vlan (5): u16, big-endian.
+	VLAN Optional[uint16]
 	// Ethertype is attribute ethertype (6): u16, big-endian.
 	Ethertype Optional[uint16]
 	// IPv4 is attribute ipv4 (7): binary, struct ovs-key-ipv4.
@@ -60,28 +60,28 @@ type KeyAttrs struct {
 	TCP Optional[OvsKeyTCP]
 	// UDP is attribute udp (10): binary, struct ovs-key-udp.
 	UDP Optional[OvsKeyUDP]
-	// Icmp is attribute icmp (11): binary, struct ovs-key-icmp.
-	Icmp Optional[OvsKeyIcmp]
-	// Icmpv6 is attribute icmpv6 (12): binary, struct ovs-key-icmp.
-	Icmpv6 Optional[OvsKeyIcmp]
-	// Arp is attribute arp (13): binary, struct ovs-key-arp.
-	Arp Optional[OvsKeyArp]
+	// ICMP is attribute icmp (11): binary, struct ovs-key-icmp.
+	ICMP Optional[OvsKeyICMP]
+	// ICMPv6 is attribute icmpv6 (12): binary, struct ovs-key-icmp.
+	ICMPv6 Optional[OvsKeyICMP]
+	// ARP is attribute arp (13): binary, struct ovs-key-arp.
+	ARP Optional[OvsKeyARP]
 	// Nd is attribute nd (14): binary, struct ovs-key-nd.
 	Nd Optional[OvsKeyNd]
 	// SkbMark is attribute skb-mark (15): u32.
 	SkbMark Optional[uint32]
 	// Tunnel is attribute tunnel (16): nest, set tunnel-key-attrs.
 	Tunnel *TunnelKeyAttrs
-	// Sctp is attribute sctp (17): binary, struct ovs-key-sctp.
-	Sctp Optional[OvsKeySctp]
+	// SCTP is attribute sctp (17): binary, struct ovs-key-sctp.
+	SCTP Optional[OvsKeySCTP]
 	// TCPFlags is attribute tcp-flags (18): u16, big-endian.
 	TCPFlags Optional[uint16]
 	// DpHash is attribute dp-hash (19): u32.
 	DpHash Optional[uint32]
 	// RecircID is attribute recirc-id (20): u32.
 	RecircID Optional[uint32]
-	// Mpls is attribute mpls (21): binary, struct ovs-key-mpls.
-	Mpls Optional[OvsKeyMpls]
+	// MPLS is attribute mpls (21): binary, struct ovs-key-mpls.
+	MPLS Optional[OvsKeyMPLS]
 	// CtState is attribute ct-state (22): u32, flags as flags ct-state-flags.
 	CtState Optional[CtStateFlags]
 	// CtZone is attribute ct-zone (23): u16.
@@ -95,8 +95,8 @@ type KeyAttrs struct {
 	CtOrigTupleIPv4 Optional[OvsKeyCtTupleIPv4]
 	// CtOrigTupleIPv6 is attribute ct-orig-tuple-ipv6 (27): binary.
 	CtOrigTupleIPv6 []byte
-	// Nsh is attribute nsh (28): nest, set ovs-nsh-key-attrs.
-	Nsh *OvsNshKeyAttrs
+	// NSH is attribute nsh (28): nest, set ovs-nsh-key-attrs.
+	NSH *OvsNSHKeyAttrs
 	// PacketType is attribute packet-type (29): u32, big-endian.
 	PacketType Optional[uint32]
 	// NdExtensions is attribute nd-extensions (30): binary.
@@ -121,20 +121,20 @@ type ActionAttrs struct {
 	Userspace *UserspaceAttrs
 	// Set is attribute set (3): nest, set key-attrs.
 	Set *KeyAttrs
-	// PushVlan is attribute push-vlan (4): binary, struct ovs-action-push-vlan.
-	PushVlan Optional[OvsActionPushVlan]
-	// PopVlan is attribute pop-vlan (5): flag.
-	PopVlan bool
+	// PushVLAN is attribute push-vlan (4): binary, struct ovs-action-push-vlan.
+	PushVLAN Optional[OvsActionPushVLAN]
+	// PopVLAN is attribute pop-vlan (5): flag.
+	PopVLAN bool
 	// Sample is attribute sample (6): nest, set sample-attrs.
 	Sample *SampleAttrs
 	// Recirc is attribute recirc (7): u32.
 	Recirc Optional[uint32]
 	// Hash is attribute hash (8): binary, struct ovs-action-hash.
 	Hash Optional[OvsActionHash]
-	// PushMpls is attribute push-mpls (9): binary, struct ovs-action-push-mpls.
-	PushMpls Optional[OvsActionPushMpls]
-	// PopMpls is attribute pop-mpls (10): u16, big-endian.
-	PopMpls Optional[uint16]
+	// PushMPLS is attribute push-mpls (9): binary, struct ovs-action-push-mpls.
+	PushMPLS Optional[OvsActionPushMPLS]
+	// PopMPLS is attribute pop-mpls (10): u16, big-endian.
+	PopMPLS Optional[uint16]
 	// SetMasked is attribute set-masked (11): nest, set key-attrs.
 	SetMasked *KeyAttrs
 	// Ct is attribute ct (12): nest, set ct-attrs.
@@ -147,10 +147,10 @@ type ActionAttrs struct {
 	PopEth bool
 	// CtClear is attribute ct-clear (16): flag.
 	CtClear bool
-	// PushNsh is attribute push-nsh (17): nest, set ovs-nsh-key-attrs.
-	PushNsh *OvsNshKeyAttrs
-	// PopNsh is attribute pop-nsh (18): flag.
-	PopNsh bool
+	// PushNSH is attribute push-nsh (17): nest, set ovs-nsh-key-attrs.
+	PushNSH *OvsNSHKeyAttrs
+	// PopNSH is attribute pop-nsh (18): flag.
+	PopNSH bool
 	// Meter is attribute meter (19): u32.
 	Meter Optional[uint32]
 	// Clone is attribute clone (20): nest, ordered list (overlay), set
@@ -158,8 +158,8 @@ type ActionAttrs struct {
 	Clone []ActionAttrs
 	// CheckPktLen is attribute check-pkt-len (21): nest, set check-pkt-len-attrs.
 	CheckPktLen *CheckPktLenAttrs
-	// AddMpls is attribute add-mpls (22): binary, struct ovs-action-add-mpls.
-	AddMpls Optional[OvsActionAddMpls]
+	// AddMPLS is attribute add-mpls (22): binary, struct ovs-action-add-mpls.
+	AddMPLS Optional[OvsActionAddMPLS]
 	// DecTTL is attribute dec-ttl (23): nest, set dec-ttl-attrs.
 	DecTTL *DecTTLAttrs
 	// Psample is attribute psample (24): nest, set psample-attrs.
@@ -265,9 +265,9 @@ type UserspaceAttrs struct {
 	Extra []attrs.Attr
 }
 
-// OvsNshKeyAttrs holds the attributes of ovs_flow attribute set
+// OvsNSHKeyAttrs holds the attributes of ovs_flow attribute set
 // ovs-nsh-key-attrs.
-type OvsNshKeyAttrs struct {
+type OvsNSHKeyAttrs struct {
 	// Base is attribute base (1): binary.
 	Base []byte
 	// Md1 is attribute md1 (2): binary.
@@ -394,9 +394,9 @@ type GetDumpRequest struct {
 	UfidFlags Optional[OvsUfidFlags]
 }
 
-// NewRequest is the request of Client.New (ovs_flow new, do): the attributes
-// of set flow-attrs that the spec lists for it.
-type NewRequest struct {
+// NewFlowRequest is the request of Client.NewFlow (ovs_flow new, do): the
+// attributes of set flow-attrs that the spec lists for it.
+type NewFlowRequest struct {
 	// Key is attribute key (1): nest, set key-attrs.
 	Key *KeyAttrs
 	// Actions is attribute actions (2): nest, ordered list (overlay), set

@@ -39,61 +39,61 @@ func (v *Packet) decode(d *attrs.Decoder) {
 	d.SetNames(namesPacket)
 	for d.Next() {
 		switch d.Type() {
-		case AttrPacketPacket:
+		case AttrPacket:
 			if v.Packet != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Packet = bytes.Clone(d.Bytes())
-		case AttrPacketKey:
+		case AttrKey:
 			if v.Key != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Key = bytes.Clone(d.Bytes())
-		case AttrPacketActions:
+		case AttrActions:
 			if v.Actions != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Actions = bytes.Clone(d.Bytes())
-		case AttrPacketUserdata:
+		case AttrUserdata:
 			if v.Userdata != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Userdata = bytes.Clone(d.Bytes())
-		case AttrPacketEgressTunKey:
+		case AttrEgressTunKey:
 			if v.EgressTunKey != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.EgressTunKey = bytes.Clone(d.Bytes())
-		case AttrPacketProbe:
+		case AttrProbe:
 			if v.Probe {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Probe = d.Flag()
-		case AttrPacketMru:
+		case AttrMru:
 			if v.Mru.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Mru.Set(d.U16())
-		case AttrPacketLen:
+		case AttrLen:
 			if v.Len.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Len.Set(d.U32())
-		case AttrPacketHash:
+		case AttrHash:
 			if v.Hash.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Hash.Set(d.U64())
-		case AttrPacketUpcallPID:
+		case AttrUpcallPID:
 			if v.UpcallPID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -121,19 +121,19 @@ func (v *ExecuteRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesPacket)
 	for d.Next() {
 		switch d.Type() {
-		case AttrPacketPacket:
+		case AttrPacket:
 			v.Packet = bytes.Clone(d.Bytes())
-		case AttrPacketKey:
+		case AttrKey:
 			v.Key = bytes.Clone(d.Bytes())
-		case AttrPacketActions:
+		case AttrActions:
 			v.Actions = bytes.Clone(d.Bytes())
-		case AttrPacketProbe:
+		case AttrProbe:
 			v.Probe = d.Flag()
-		case AttrPacketMru:
+		case AttrMru:
 			v.Mru.Set(d.U16())
-		case AttrPacketHash:
+		case AttrHash:
 			v.Hash.Set(d.U64())
-		case AttrPacketUpcallPID:
+		case AttrUpcallPID:
 			v.UpcallPID.Set(d.U32())
 		}
 	}

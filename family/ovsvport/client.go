@@ -49,10 +49,10 @@ func (c *Client) Conn() *genl.Conn { return c.core.Conn() }
 // Family returns the family as the running kernel reported it to New.
 func (c *Client) Family() *family.Family { return c.core.Family() }
 
-// New sends ovs_vport new (do, command 1): request attributes name, type,
+// NewVport sends ovs_vport new (do, command 1): request attributes name, type,
 // upcall-pid, ifindex, options; the kernel only acknowledges it. Messages
 // carry the fixed header ovs-header. A nil req sends no attributes.
-func (c *Client) New(ctx context.Context, hdr OvsHeader, req *NewRequest) error {
+func (c *Client) NewVport(ctx context.Context, hdr OvsHeader, req *NewVportRequest) error {
 	fam, err := c.core.Check(ctx, CmdNew, "new", false)
 	if err != nil {
 		return err

@@ -46,13 +46,13 @@ func (v *VportOptions) decode(d *attrs.Decoder) {
 	d.SetNames(namesVportOptions)
 	for d.Next() {
 		switch d.Type() {
-		case AttrVportOptionsDstPort:
+		case AttrTunnelDstPort:
 			if v.DstPort.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.DstPort.Set(d.U32())
-		case AttrVportOptionsExtension:
+		case AttrTunnelExtension:
 			if v.Extension.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -80,13 +80,13 @@ func (v *UpcallStats) decode(d *attrs.Decoder) {
 	d.SetNames(namesUpcallStats)
 	for d.Next() {
 		switch d.Type() {
-		case AttrUpcallStatsSuccess:
+		case AttrUpcallSuccess:
 			if v.Success.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Success.Set(d.U64())
-		case AttrUpcallStatsFail:
+		case AttrUpcallFail:
 			if v.Fail.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -114,25 +114,25 @@ func (v *Vport) decode(d *attrs.Decoder) {
 	d.SetNames(namesVport)
 	for d.Next() {
 		switch d.Type() {
-		case AttrVportPortNo:
+		case AttrPortNo:
 			if v.PortNo.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PortNo.Set(d.U32())
-		case AttrVportType:
+		case AttrType:
 			if v.Type.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Type.Set(VportType(d.U32()))
-		case AttrVportName:
+		case AttrName:
 			if v.Name.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Name.Set(d.String())
-		case AttrVportOptions:
+		case AttrOptions:
 			if v.Options != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -140,36 +140,36 @@ func (v *Vport) decode(d *attrs.Decoder) {
 			v.Options = new(VportOptions)
 			nd := d.Nested()
 			v.Options.decode(&nd)
-		case AttrVportUpcallPID:
+		case AttrUpcallPID:
 			if v.UpcallPID != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.UpcallPID = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
-		case AttrVportStats:
+		case AttrStats:
 			if v.Stats.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsVportStats {
+			if b := d.Bytes(); len(b) >= sizeStats {
 				v.Stats.Valid = true
 				v.Stats.Value.get(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-vport-stats", sizeOvsVportStats, len(b)))
+				d.Fail(attrs.StructTooShort("ovs-vport-stats", sizeStats, len(b)))
 			}
-		case AttrVportIfindex:
+		case AttrIfindex:
 			if v.Ifindex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Ifindex.Set(d.U32())
-		case AttrVportNetnsid:
+		case AttrNetnsid:
 			if v.Netnsid.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Netnsid.Set(d.U32())
-		case AttrVportUpcallStats:
+		case AttrUpcallStats:
 			if v.UpcallStats != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -187,31 +187,31 @@ func (v *Vport) decode(d *attrs.Decoder) {
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *NewRequest) UnmarshalAttrs(b []byte) error {
-	*v = NewRequest{}
+func (v *NewVportRequest) UnmarshalAttrs(b []byte) error {
+	*v = NewVportRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *NewRequest) decode(d *attrs.Decoder) {
+func (v *NewVportRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesVport)
 	for d.Next() {
 		switch d.Type() {
-		case AttrVportType:
+		case AttrType:
 			v.Type.Set(VportType(d.U32()))
-		case AttrVportName:
+		case AttrName:
 			v.Name.Set(d.String())
-		case AttrVportOptions:
+		case AttrOptions:
 			if v.Options == nil {
 				v.Options = new(VportOptions)
 			}
 			nd := d.Nested()
 			v.Options.decode(&nd)
-		case AttrVportUpcallPID:
+		case AttrUpcallPID:
 			v.UpcallPID = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
-		case AttrVportIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
 		}
 	}
@@ -233,11 +233,11 @@ func (v *DelRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesVport)
 	for d.Next() {
 		switch d.Type() {
-		case AttrVportPortNo:
+		case AttrPortNo:
 			v.PortNo.Set(d.U32())
-		case AttrVportType:
+		case AttrType:
 			v.Type.Set(VportType(d.U32()))
-		case AttrVportName:
+		case AttrName:
 			v.Name.Set(d.String())
 		}
 	}
@@ -259,7 +259,7 @@ func (v *GetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesVport)
 	for d.Next() {
 		switch d.Type() {
-		case AttrVportName:
+		case AttrName:
 			v.Name.Set(d.String())
 		}
 	}
@@ -281,7 +281,7 @@ func (v *GetDumpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesVport)
 	for d.Next() {
 		switch d.Type() {
-		case AttrVportName:
+		case AttrName:
 			v.Name.Set(d.String())
 		}
 	}

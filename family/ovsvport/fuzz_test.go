@@ -28,7 +28,7 @@ func FuzzDecode(f *testing.F) {
 		case 2:
 			roundTrip[Vport](t, b)
 		case 3:
-			roundTrip[NewRequest](t, b)
+			roundTrip[NewVportRequest](t, b)
 		case 4:
 			roundTrip[DelRequest](t, b)
 		case 5:

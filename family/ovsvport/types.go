@@ -45,7 +45,7 @@ type Vport struct {
 	// UpcallPID is attribute upcall-pid (5): binary of u32.
 	UpcallPID []uint32
 	// Stats is attribute stats (6): binary, struct ovs-vport-stats.
-	Stats Optional[OvsVportStats]
+	Stats Optional[Stats]
 	// Ifindex is attribute ifindex (8): u32.
 	Ifindex Optional[uint32]
 	// Netnsid is attribute netnsid (9): u32.
@@ -59,9 +59,9 @@ type Vport struct {
 	Extra []attrs.Attr
 }
 
-// NewRequest is the request of Client.New (ovs_vport new, do): the attributes
-// of set vport that the spec lists for it.
-type NewRequest struct {
+// NewVportRequest is the request of Client.NewVport (ovs_vport new, do): the
+// attributes of set vport that the spec lists for it.
+type NewVportRequest struct {
 	// Type is attribute type (2): u32, enum vport-type.
 	Type Optional[VportType]
 	// Name is attribute name (3): string.

@@ -236,12 +236,12 @@ func (v *Keys) decode(d *attrs.Decoder) {
 				break
 			}
 			v.Key = bytes.Clone(d.Bytes())
-		case AttrKeysSpi:
-			if v.Spi.Valid {
+		case AttrKeysSPI:
+			if v.SPI.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Spi.Set(d.U32())
+			v.SPI.Set(d.U32())
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}

@@ -125,8 +125,8 @@ func (v *Keys) encode(e *attrs.Encoder) error {
 	if v.Key != nil {
 		e.Binary(AttrKeysKey, v.Key)
 	}
-	if v.Spi.Valid {
-		e.U32(AttrKeysSpi, v.Spi.Value)
+	if v.SPI.Valid {
+		e.U32(AttrKeysSPI, v.SPI.Value)
 	}
 	for i := range v.Extra {
 		e.Attr(v.Extra[i])

@@ -67,8 +67,8 @@ type Assoc struct {
 type Keys struct {
 	// Key is attribute key (1): binary.
 	Key []byte
-	// Spi is attribute spi (2): u32.
-	Spi Optional[uint32]
+	// SPI is attribute spi (2): u32.
+	SPI Optional[uint32]
 	// Extra keeps, in wire order and undecoded, the attributes that have no field:
 	// types the set does not define, and repeats of attributes that are not
 	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them

@@ -50,37 +50,37 @@ func (v *TCPMetrics) decode(d *attrs.Decoder) {
 	d.SetNames(namesTCPMetrics)
 	for d.Next() {
 		switch d.Type() {
-		case AttrTCPMetricsAddrIPv4:
+		case AttrAddrIPv4:
 			if v.AddrIPv4.IsValid() {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.AddrIPv4 = d.Addr4()
-		case AttrTCPMetricsAddrIPv6:
+		case AttrAddrIPv6:
 			if v.AddrIPv6.IsValid() {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.AddrIPv6 = d.Addr16()
-		case AttrTCPMetricsAge:
+		case AttrAge:
 			if v.Age.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Age.Set(d.U64())
-		case AttrTCPMetricsTwTsval:
+		case AttrTwTsval:
 			if v.TwTsval.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TwTsval.Set(d.U32())
-		case AttrTCPMetricsTwTsStamp:
+		case AttrTwTsStamp:
 			if v.TwTsStamp.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TwTsStamp.Set(d.S32())
-		case AttrTCPMetricsVals:
+		case AttrVals:
 			if v.Vals != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -88,43 +88,43 @@ func (v *TCPMetrics) decode(d *attrs.Decoder) {
 			v.Vals = new(Metrics)
 			nd := d.Nested()
 			v.Vals.decode(&nd)
-		case AttrTCPMetricsFopenMss:
+		case AttrFopenMss:
 			if v.FopenMss.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FopenMss.Set(d.U16())
-		case AttrTCPMetricsFopenSynDrops:
+		case AttrFopenSynDrops:
 			if v.FopenSynDrops.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FopenSynDrops.Set(d.U16())
-		case AttrTCPMetricsFopenSynDropTs:
+		case AttrFopenSynDropTs:
 			if v.FopenSynDropTs.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FopenSynDropTs.Set(d.U64())
-		case AttrTCPMetricsFopenCookie:
+		case AttrFopenCookie:
 			if v.FopenCookie != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FopenCookie = bytes.Clone(d.Bytes())
-		case AttrTCPMetricsSaddrIPv4:
+		case AttrSaddrIPv4:
 			if v.SaddrIPv4.IsValid() {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.SaddrIPv4 = d.Addr4()
-		case AttrTCPMetricsSaddrIPv6:
+		case AttrSaddrIPv6:
 			if v.SaddrIPv6.IsValid() {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.SaddrIPv6 = d.Addr16()
-		case AttrTCPMetricsPad:
+		case AttrPad:
 		// padding
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -212,13 +212,13 @@ func (v *GetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesTCPMetrics)
 	for d.Next() {
 		switch d.Type() {
-		case AttrTCPMetricsAddrIPv4:
+		case AttrAddrIPv4:
 			v.AddrIPv4 = d.Addr4()
-		case AttrTCPMetricsAddrIPv6:
+		case AttrAddrIPv6:
 			v.AddrIPv6 = d.Addr16()
-		case AttrTCPMetricsSaddrIPv4:
+		case AttrSaddrIPv4:
 			v.SaddrIPv4 = d.Addr4()
-		case AttrTCPMetricsSaddrIPv6:
+		case AttrSaddrIPv6:
 			v.SaddrIPv6 = d.Addr16()
 		}
 	}
@@ -240,13 +240,13 @@ func (v *DelRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesTCPMetrics)
 	for d.Next() {
 		switch d.Type() {
-		case AttrTCPMetricsAddrIPv4:
+		case AttrAddrIPv4:
 			v.AddrIPv4 = d.Addr4()
-		case AttrTCPMetricsAddrIPv6:
+		case AttrAddrIPv6:
 			v.AddrIPv6 = d.Addr16()
-		case AttrTCPMetricsSaddrIPv4:
+		case AttrSaddrIPv4:
 			v.SaddrIPv4 = d.Addr4()
-		case AttrTCPMetricsSaddrIPv6:
+		case AttrSaddrIPv6:
 			v.SaddrIPv6 = d.Addr16()
 		}
 	}

@@ -63,13 +63,13 @@ func (v *Team) decode(d *attrs.Decoder) {
 	d.SetNames(namesTeam)
 	for d.Next() {
 		switch d.Type() {
-		case AttrTeamTeamIfindex:
+		case AttrTeamIfindex:
 			if v.TeamIfindex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TeamIfindex.Set(d.U32())
-		case AttrTeamListOption:
+		case AttrListOption:
 			if v.ListOption != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -77,7 +77,7 @@ func (v *Team) decode(d *attrs.Decoder) {
 			v.ListOption = new(ItemOption)
 			nd := d.Nested()
 			v.ListOption.decode(&nd)
-		case AttrTeamListPort:
+		case AttrListPort:
 			if v.ListPort != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -109,7 +109,7 @@ func (v *ItemOption) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrItemOptionOption:
+		case AttrItemOption:
 			n0++
 		}
 	}
@@ -118,7 +118,7 @@ func (v *ItemOption) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrItemOptionOption:
+		case AttrItemOption:
 			v.Option = append(v.Option, AttrOption{})
 			nd := d.Nested()
 			v.Option[len(v.Option)-1].decode(&nd)
@@ -144,43 +144,43 @@ func (v *AttrOption) decode(d *attrs.Decoder) {
 	d.SetNames(namesAttrOption)
 	for d.Next() {
 		switch d.Type() {
-		case AttrAttrOptionName:
+		case AttrOptionName:
 			if v.Name.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Name.Set(d.String())
-		case AttrAttrOptionChanged:
+		case AttrOptionChanged:
 			if v.Changed {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Changed = d.Flag()
-		case AttrAttrOptionType:
+		case AttrOptionType:
 			if v.Type.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Type.Set(d.U8())
-		case AttrAttrOptionData:
+		case AttrOptionData:
 			if v.Data != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Data = bytes.Clone(d.Bytes())
-		case AttrAttrOptionRemoved:
+		case AttrOptionRemoved:
 			if v.Removed {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Removed = d.Flag()
-		case AttrAttrOptionPortIfindex:
+		case AttrOptionPortIfindex:
 			if v.PortIfindex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.PortIfindex.Set(d.U32())
-		case AttrAttrOptionArrayIndex:
+		case AttrOptionArrayIndex:
 			if v.ArrayIndex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -210,7 +210,7 @@ func (v *ItemPort) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrItemPortPort:
+		case AttrItemPort:
 			n0++
 		}
 	}
@@ -219,7 +219,7 @@ func (v *ItemPort) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrItemPortPort:
+		case AttrItemPort:
 			v.Port = append(v.Port, AttrPort{})
 			nd := d.Nested()
 			v.Port[len(v.Port)-1].decode(&nd)
@@ -245,37 +245,37 @@ func (v *AttrPort) decode(d *attrs.Decoder) {
 	d.SetNames(namesAttrPort)
 	for d.Next() {
 		switch d.Type() {
-		case AttrAttrPortIfindex:
+		case AttrPortIfindex:
 			if v.Ifindex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Ifindex.Set(d.U32())
-		case AttrAttrPortChanged:
+		case AttrPortChanged:
 			if v.Changed {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Changed = d.Flag()
-		case AttrAttrPortLinkup:
+		case AttrPortLinkup:
 			if v.Linkup {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Linkup = d.Flag()
-		case AttrAttrPortSpeed:
+		case AttrPortSpeed:
 			if v.Speed.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Speed.Set(d.U32())
-		case AttrAttrPortDuplex:
+		case AttrPortDuplex:
 			if v.Duplex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.Duplex.Set(d.U8())
-		case AttrAttrPortRemoved:
+		case AttrPortRemoved:
 			if v.Removed {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -303,9 +303,9 @@ func (v *OptionsSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesTeam)
 	for d.Next() {
 		switch d.Type() {
-		case AttrTeamTeamIfindex:
+		case AttrTeamIfindex:
 			v.TeamIfindex.Set(d.U32())
-		case AttrTeamListOption:
+		case AttrListOption:
 			if v.ListOption == nil {
 				v.ListOption = new(ItemOption)
 			}
@@ -331,7 +331,7 @@ func (v *OptionsGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesTeam)
 	for d.Next() {
 		switch d.Type() {
-		case AttrTeamTeamIfindex:
+		case AttrTeamIfindex:
 			v.TeamIfindex.Set(d.U32())
 		}
 	}
@@ -353,7 +353,7 @@ func (v *PortListGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesTeam)
 	for d.Next() {
 		switch d.Type() {
-		case AttrTeamTeamIfindex:
+		case AttrTeamIfindex:
 			v.TeamIfindex.Set(d.U32())
 		}
 	}

@@ -16,8 +16,8 @@ func TestRepeatedOptionsAndPorts(t *testing.T) {
 	// them: one list nest holding an item nest per option or port.
 	const nlaU32, nlaString, nlaFlag = 3, 5, 6
 	var e attrs.Encoder
-	e.U32(team.AttrTeamTeamIfindex, 7)
-	list := e.Nest(team.AttrTeamListOption)
+	e.U32(team.AttrTeamIfindex, 7)
+	list := e.Nest(team.AttrListOption)
 	for _, o := range []struct {
 		name string
 		typ  uint8
@@ -27,20 +27,20 @@ func TestRepeatedOptionsAndPorts(t *testing.T) {
 		{"lb_hash", nlaU32, []byte{1, 0, 0, 0}},
 		{"enabled", nlaFlag, nil},
 	} {
-		item := e.Nest(team.AttrItemOptionOption)
-		e.String(team.AttrAttrOptionName, o.name)
-		e.U8(team.AttrAttrOptionType, o.typ)
-		e.Binary(team.AttrAttrOptionData, o.data)
+		item := e.Nest(team.AttrItemOption)
+		e.String(team.AttrOptionName, o.name)
+		e.U8(team.AttrOptionType, o.typ)
+		e.Binary(team.AttrOptionData, o.data)
 		e.End(item)
 	}
 	e.End(list)
-	ports := e.Nest(team.AttrTeamListPort)
+	ports := e.Nest(team.AttrListPort)
 	for _, ifindex := range []uint32{11, 12} {
-		item := e.Nest(team.AttrItemPortPort)
-		e.U32(team.AttrAttrPortIfindex, ifindex)
-		e.Flag(team.AttrAttrPortLinkup)
-		e.U32(team.AttrAttrPortSpeed, 10000)
-		e.U8(team.AttrAttrPortDuplex, 1)
+		item := e.Nest(team.AttrItemPort)
+		e.U32(team.AttrPortIfindex, ifindex)
+		e.Flag(team.AttrPortLinkup)
+		e.U32(team.AttrPortSpeed, 10000)
+		e.U8(team.AttrPortDuplex, 1)
 		e.End(item)
 	}
 	e.End(ports)

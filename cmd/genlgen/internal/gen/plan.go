@@ -186,6 +186,7 @@ type call struct {
 	hasReq   bool // the method takes a request argument
 	reqTyp   *set // the request type, when hasReq
 	replyTyp string
+	replyMsg *msgType // the fixed-header wrapper of the reply, if any
 }
 
 type notif struct {
@@ -256,7 +257,7 @@ func newPlan(f *spec.Family, cfg Config) (*plan, error) {
 	// Types first, in a fixed order of kinds, so that names collide the
 	// same way every time: attribute sets, structs, enums.
 	for _, s := range f.AttributeSets {
-		st := &set{spec: s, name: p.top.claim(goName(s.Name), "Attrs")}
+		st := &set{spec: s, name: p.top.claim(p.typeName(s.Name), "Attrs")}
 		p.sets = append(p.sets, st)
 		p.setBy[s] = st
 	}
@@ -269,14 +270,14 @@ func newPlan(f *spec.Family, cfg Config) (*plan, error) {
 	}
 	for _, d := range f.Definitions {
 		if d.Type == spec.DefStruct {
-			cs := &cstruct{def: d, name: p.top.claim(goName(d.Name), "Struct"), size: d.Size}
+			cs := &cstruct{def: d, name: p.top.claim(p.typeName(d.Name), "Struct"), size: d.Size}
 			p.structs = append(p.structs, cs)
 			p.structBy[d] = cs
 		}
 	}
 	for _, d := range f.Definitions {
 		if d.Type == spec.DefEnum || d.Type == spec.DefFlags {
-			e := &enum{def: d, name: p.top.claim(goName(d.Name), "Enum"), flags: d.Type == spec.DefFlags}
+			e := &enum{def: d, name: p.top.claim(p.typeName(d.Name), "Enum"), flags: d.Type == spec.DefFlags}
 			p.enums = append(p.enums, e)
 			p.enumBy[d] = e
 		}
@@ -301,28 +302,23 @@ func newPlan(f *spec.Family, cfg Config) (*plan, error) {
 	}
 	for _, e := range p.enums {
 		for i := range e.values {
-			e.values[i].name = p.top.claim(e.name+goName(e.values[i].entry.Name), "Value")
+			e.values[i].name = p.top.claim(e.name+goName(entryName(e.def, e.values[i].entry)), "Value")
 		}
 	}
 	for _, g := range f.MulticastGroups {
 		p.groups = append(p.groups, &group{g: g, name: p.top.claim("Group"+goName(g.Name), "")})
 	}
 	for _, s := range p.roots {
-		ns := newNamespace()
-		for _, fl := range s.fields {
-			ns.used[fl.name] = true
-		}
+		pfx := p.attrPrefix(s.spec)
 		i := 0
 		for _, a := range s.spec.Attributes {
+			c := p.top.claim("Attr"+goName(pfx+a.Name), "")
+			s.consts = append(s.consts, attrConst{a, c})
 			if i < len(s.fields) && s.fields[i].attr == a {
-				fl := s.fields[i]
-				fl.attrC = p.top.claim("Attr"+s.name+fl.name, "")
-				s.consts = append(s.consts, attrConst{a, fl.attrC})
+				s.fields[i].attrC = c
 				i++
-				continue
 			}
 			// pad and unused attributes have no field but a constant.
-			s.consts = append(s.consts, attrConst{a, p.top.claim("Attr"+s.name+ns.claim(goName(a.Name), "Attr"), "")})
 		}
 	}
 	for _, s := range p.sets {
@@ -715,7 +711,8 @@ func (p *plan) planOps() error {
 		if m := wraps[k]; m != nil {
 			return m
 		}
-		m := &msgType{name: p.top.claim(s.name+"Message", ""), header: h, set: s}
+		m := &msgType{header: h, set: s} // named below
+
 		wraps[k] = m
 		p.msgs = append(p.msgs, m)
 		s.wraps = append(s.wraps, m)
@@ -739,7 +736,7 @@ func (p *plan) planOps() error {
 		if so.IsCall() && o.set == nil {
 			return errorf(so.Pos, "op %q has no attribute set", so.Name)
 		}
-		base := methods.claim(o.name, "Op")
+		base := methods.claim(p.methodName(o.name), "Op")
 		o.methodBase = base
 		for _, m := range []struct {
 			mode *spec.Mode
@@ -766,7 +763,7 @@ func (p *plan) planOps() error {
 			if c.reply != nil || m.dump {
 				c.replyTyp = o.set.name
 				if o.header != nil {
-					c.replyTyp = wrap(o.header, o.set).name
+					c.replyMsg = wrap(o.header, o.set)
 				}
 			}
 			if m.dump {
@@ -796,6 +793,30 @@ func (p *plan) planOps() error {
 			}
 			asyncCmds[cmd] = n
 			p.notifs = append(p.notifs, n)
+		}
+	}
+	// Message wrappers: those with the family's default fixed header get
+	// the plain <Set>Message, whatever the op order; ops overriding the
+	// header get <Set><Header>Message.
+	var def *cstruct
+	if f.Operations.FixedHeaderDef != nil {
+		def = p.structBy[f.Operations.FixedHeaderDef]
+	}
+	for _, m := range p.msgs {
+		if m.header == def {
+			m.name = p.top.claim(m.set.name+"Message", "")
+		}
+	}
+	for _, m := range p.msgs {
+		if m.header != def {
+			m.name = p.top.claim(m.set.name+m.header.name+"Message", "")
+		}
+	}
+	for _, o := range p.ops {
+		for _, c := range []*call{o.do, o.dump} {
+			if c != nil && c.replyMsg != nil {
+				c.replyTyp = c.replyMsg.name
+			}
 		}
 	}
 	for _, n := range p.notifs {
@@ -883,4 +904,82 @@ func (p *plan) requestType(o *op, c *call) *set {
 	}
 	// What is left (pad and unused attributes) has no field to send.
 	return rs
+}
+
+// words splits a spec name into its lower-case words.
+func words(name string) []string {
+	return strings.FieldsFunc(strings.ToLower(name), func(r rune) bool { return r == '-' || r == '_' })
+}
+
+// typeName returns the Go name of a set, struct or enum before collisions
+// are resolved: the spec name without the family's name in front
+// ("ovpn-peer-new-input" in ovpn is PeerNewInput), or the whole name when
+// nothing would be left ("ovpn"). The caller claims it with a suffix for
+// the kind (PeerNewInputAttrs when a set peer-new-input came first).
+func (p *plan) typeName(name string) string {
+	fw, nw := words(p.spec.Name), words(name)
+	if len(nw) > len(fw) && slices.Equal(nw[:len(fw)], fw) {
+		return goName(strings.Join(nw[len(fw):], "-"))
+	}
+	return goName(name)
+}
+
+// attrPrefix returns what goes between "Attr" and an attribute's name in
+// its type constant: the set's C enum prefix (name-prefix, by default
+// "<family>-a-<set>-" or "<family>-a-" for the set named like the family)
+// without the family's name (or its first word) in front and without the
+// words "a", "attr" and "attrs", which "Attr" says already. nl80211's
+// "nl80211-attr-" gives AttrWiphy, ovs_flow's "ovs-action-attr-" gives
+// AttrActionOutput, team's "team-attr-item-" gives AttrItemOption.
+func (p *plan) attrPrefix(s *spec.AttributeSet) string {
+	pfx := s.NamePrefix
+	if pfx == "" {
+		pfx = p.spec.Name + "-a-"
+		if s.Name != p.spec.Name {
+			pfx += s.Name + "-"
+		}
+	}
+	w, fw := words(pfx), words(p.spec.Name)
+	switch {
+	case len(w) >= len(fw) && slices.Equal(w[:len(fw)], fw):
+		w = w[len(fw):]
+	case len(w) > 0 && len(fw) > 0 && w[0] == fw[0]:
+		w = w[1:]
+	}
+	var out []string
+	for _, x := range w {
+		if x != "a" && x != "attr" && x != "attrs" {
+			out = append(out, x)
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return strings.Join(out, "-") + "-"
+}
+
+// entryName returns an enum or flags entry's name without the
+// definition's name in front ("ovs-hash-alg-l4" of enum ovs-hash-alg is
+// "l4"), so that the value's Go name does not repeat its type's.
+func entryName(d *spec.Definition, e *spec.Entry) string {
+	dw, ew := words(d.Name), words(e.Name)
+	if len(ew) > len(dw) && slices.Equal(ew[:len(dw)], dw) {
+		return strings.Join(ew[len(dw):], "-")
+	}
+	return e.Name
+}
+
+// methodName returns the Client method name of an op: its Go name, except
+// that an op named like the package's constructor ("new" in ovs_flow)
+// gets the last word of the family name after it (NewFlow), so that
+// c.NewFlow and ovsflow.New cannot be confused.
+func (p *plan) methodName(name string) string {
+	if name != "New" {
+		return name
+	}
+	fw := words(p.spec.Name)
+	if len(fw) == 0 {
+		return "NewObject"
+	}
+	return "New" + goName(fw[len(fw)-1])
 }

@@ -53,3 +53,38 @@ func TestRequestTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestNames pins the naming rules on the kernel specs: name-prefix without
+// the family and "attr" words, enum values without their type's name,
+// initialisms, and an op named like the constructor.
+func TestNames(t *testing.T) {
+	dir := spectest.Dir(t)
+	want := map[string][]string{
+		"nl80211":  {"AttrWiphy", "AttrSSID", "AttrIE", "AttrHTCapability", "GetWiphyRequest", "Attrs"},
+		"team":     {"AttrTeamIfindex", "AttrItemOption", "AttrOptionName", "AttrPortIfindex"},
+		"ovs_flow": {"OvsHashAlgL4", "AttrActionOutput", "AttrKeyIPv4", "NewFlowRequest"},
+		"ovpn":     {"PeerNewInput", "PeerNewInputAttrs"},
+	}
+	for fam, names := range want {
+		f, err := spec.Find(dir, fam)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := newPlan(f, Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			if !p.top.used[n] {
+				t.Errorf("%s: no identifier %s", fam, n)
+			}
+		}
+		if fam == "ovs_flow" {
+			for _, o := range p.ops {
+				if o.spec.Name == "new" && o.methodBase != "NewFlow" {
+					t.Errorf("ovs_flow new: method %s, want NewFlow", o.methodBase)
+				}
+			}
+		}
+	}
+}

@@ -204,7 +204,7 @@ func (c *Client) Ping(ctx context.Context) (*Empty, error) {
 // HdrGet sends kitchen hdr-get (do, command 5): request attributes u32-val;
 // reply attributes u32-val, name of set main. Messages carry the fixed header
 // kt-header. A nil req sends no attributes.
-func (c *Client) HdrGet(ctx context.Context, hdr KtHeader, req *HdrGetRequest) (*MainMessage, error) {
+func (c *Client) HdrGet(ctx context.Context, hdr KtHeader, req *HdrGetRequest) (*MainKtHeaderMessage, error) {
 	fam, err := c.core.Check(ctx, CmdHdrGet, "hdr-get", false)
 	if err != nil {
 		return nil, err
@@ -223,7 +223,7 @@ func (c *Client) HdrGet(ctx context.Context, hdr KtHeader, req *HdrGetRequest) (
 	if err != nil {
 		return nil, opError("hdr-get", err)
 	}
-	rep := new(MainMessage)
+	rep := new(MainKtHeaderMessage)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("hdr-get", err)
@@ -235,8 +235,8 @@ func (c *Client) HdrGet(ctx context.Context, hdr KtHeader, req *HdrGetRequest) (
 // reply attributes u32-val, name of set main. Messages carry the fixed header
 // kt-header. It yields one value per reply message; an error ends the dump
 // unless it is a reply that failed to decode.
-func (c *Client) HdrGetDump(ctx context.Context, hdr KtHeader) iter.Seq2[*MainMessage, error] {
-	return func(yield func(*MainMessage, error) bool) {
+func (c *Client) HdrGetDump(ctx context.Context, hdr KtHeader) iter.Seq2[*MainKtHeaderMessage, error] {
+	return func(yield func(*MainKtHeaderMessage, error) bool) {
 		fam, err := c.core.Check(ctx, CmdHdrGet, "hdr-get", true)
 		if err != nil {
 			yield(nil, err)
@@ -258,7 +258,7 @@ func (c *Client) HdrGetDump(ctx context.Context, hdr KtHeader) iter.Seq2[*MainMe
 				yield(nil, opError("hdr-get", err))
 				return
 			}
-			rep := new(MainMessage)
+			rep := new(MainKtHeaderMessage)
 			if err := rep.decodeMessage(m.Data); err != nil {
 				if !yield(nil, opError("hdr-get", err)) {
 					return

@@ -721,19 +721,19 @@ func (v *NameClash) decode(d *attrs.Decoder) {
 				break
 			}
 			v.FooBar.Set(d.U32())
-		case AttrNameClashFooBarAttr:
+		case AttrNameClashFooBar2:
 			if v.FooBarAttr.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.FooBarAttr.Set(d.U32())
-		case AttrNameClashMarshalAttrsAttr:
+		case AttrNameClashMarshalAttrs:
 			if v.MarshalAttrsAttr.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.MarshalAttrsAttr.Set(d.U8())
-		case AttrNameClashX1st:
+		case AttrNameClash1st:
 			if v.X1st.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -819,7 +819,7 @@ func (v *ClientAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesClientAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrClientAttrsID:
+		case AttrClientID:
 			if v.ID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -970,7 +970,7 @@ func (v *SubscribeOpRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesClientAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrClientAttrsID:
+		case AttrClientID:
 			v.ID.Set(d.U32())
 		}
 	}
@@ -995,7 +995,7 @@ func (v *Empty) decodeMessage(b []byte) error {
 }
 
 // decodeMessage decodes a message's fixed header and attributes into v.
-func (v *MainMessage) decodeMessage(b []byte) error {
+func (v *MainKtHeaderMessage) decodeMessage(b []byte) error {
 	if len(b) < sizeKtHeader {
 		return attrs.HeaderTooShort("kt-header", sizeKtHeader, len(b))
 	}

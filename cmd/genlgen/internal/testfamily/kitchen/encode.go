@@ -383,13 +383,13 @@ func (v *NameClash) encode(e *attrs.Encoder) error {
 		e.U32(AttrNameClashFooBar, v.FooBar.Value)
 	}
 	if v.FooBarAttr.Valid {
-		e.U32(AttrNameClashFooBarAttr, v.FooBarAttr.Value)
+		e.U32(AttrNameClashFooBar2, v.FooBarAttr.Value)
 	}
 	if v.MarshalAttrsAttr.Valid {
-		e.U8(AttrNameClashMarshalAttrsAttr, v.MarshalAttrsAttr.Value)
+		e.U8(AttrNameClashMarshalAttrs, v.MarshalAttrsAttr.Value)
 	}
 	if v.X1st.Valid {
-		e.U8(AttrNameClashX1st, v.X1st.Value)
+		e.U8(AttrNameClash1st, v.X1st.Value)
 	}
 	if v.Lead.Valid {
 		e.U8(AttrNameClashLead, v.Lead.Value)
@@ -446,7 +446,7 @@ func (v *ClientAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *ClientAttrs) encode(e *attrs.Encoder) error {
 	if v.ID.Valid {
-		e.U32(AttrClientAttrsID, v.ID.Value)
+		e.U32(AttrClientID, v.ID.Value)
 	}
 	for i := range v.Extra {
 		e.Attr(v.Extra[i])
@@ -569,7 +569,7 @@ func (v *SubscribeOpRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *SubscribeOpRequest) encode(e *attrs.Encoder) error {
 	if v.ID.Valid {
-		e.U32(AttrClientAttrsID, v.ID.Value)
+		e.U32(AttrClientID, v.ID.Value)
 	}
 	return nil
 }

@@ -309,8 +309,8 @@ type SubscribeOpRequest struct {
 	ID Optional[uint32]
 }
 
-// MainMessage is a message of attribute set main with the fixed header kt-header.
-type MainMessage struct {
+// MainKtHeaderMessage is a message of attribute set main with the fixed header kt-header.
+type MainKtHeaderMessage struct {
 	Header KtHeader
 	Main
 }
