@@ -2,6 +2,8 @@ package ovsflow_test
 
 import (
 	"bytes"
+	"net"
+	"net/netip"
 	"testing"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -64,5 +66,31 @@ func TestActionsKeepOrder(t *testing.T) {
 	out.Reset(nil)
 	if err := drop.MarshalAttrs(&out); err != nil || !bytes.Equal(out.Bytes(), e.Bytes()) {
 		t.Errorf("drop flow re-encoded as % x (%v), want % x", out.Bytes(), err, e.Bytes())
+	}
+}
+
+// Struct members with ipv4/ipv6/mac display hints are netip.Addr and
+// net.HardwareAddr, written in network order.
+func TestStructMemberHints(t *testing.T) {
+	k := ovsflow.OvsKeyIPv4{IPv4Src: netip.MustParseAddr("192.0.2.1"), IPv4Dst: netip.MustParseAddr("198.51.100.7"), IPv4Proto: 6}
+	b, err := k.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b[:8], []byte{192, 0, 2, 1, 198, 51, 100, 7}) {
+		t.Errorf("layout % x", b)
+	}
+	var back ovsflow.OvsKeyIPv4
+	if err := back.UnmarshalBinary(b); err != nil || back != k {
+		t.Errorf("round trip %+v (%v), want %+v", back, err, k)
+	}
+	k.IPv4Src = netip.MustParseAddr("2001:db8::1")
+	if _, err := k.MarshalBinary(); err == nil {
+		t.Error("an IPv6 address in an IPv4 member encoded")
+	}
+	eth := ovsflow.OvsKeyEthernet{EthSrc: net.HardwareAddr{2, 0, 0, 0, 0, 1}}
+	b, err = eth.MarshalBinary()
+	if err != nil || !bytes.Equal(b, []byte{2, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0}) {
+		t.Errorf("ethernet key % x (%v)", b, err)
 	}
 }

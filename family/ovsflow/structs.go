@@ -3,6 +3,10 @@
 package ovsflow
 
 import (
+	"bytes"
+	"net"
+	"net/netip"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -16,11 +20,12 @@ type OvsHeader struct {
 const sizeOvsHeader = 4
 
 // put writes s into b, which holds at least 4 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsHeader) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U32(s.DpIfindex, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 4 bytes; more are ignored.
@@ -59,12 +64,13 @@ type Stats struct {
 const sizeStats = 16
 
 // put writes s into b, which holds at least 16 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *Stats) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U64(s.NPackets, false)
 	w.U64(s.NBytes, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 16 bytes; more are ignored.
@@ -96,27 +102,28 @@ func (s *Stats) UnmarshalBinary(b []byte) error {
 // (packed; padding is spelled out as members).
 type OvsKeyEthernet struct {
 	// EthSrc is member eth-src: binary, display mac at offset 0, 6 bytes.
-	EthSrc [6]byte
+	EthSrc net.HardwareAddr
 	// EthDst is member eth-dst: binary, display mac at offset 6, 6 bytes.
-	EthDst [6]byte
+	EthDst net.HardwareAddr
 }
 
 const sizeOvsKeyEthernet = 12
 
 // put writes s into b, which holds at least 12 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsKeyEthernet) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
-	w.Binary(s.EthSrc[:], 6)
-	w.Binary(s.EthDst[:], 6)
-	return nil
+	w.Binary(s.EthSrc, 6)
+	w.Binary(s.EthDst, 6)
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 12 bytes; more are ignored.
 func (s *OvsKeyEthernet) get(b []byte) {
 	r := attrs.NewStructReader(b)
-	copy(s.EthSrc[:], r.Binary(6))
-	copy(s.EthDst[:], r.Binary(6))
+	s.EthSrc = net.HardwareAddr(bytes.Clone(r.Binary(6)))
+	s.EthDst = net.HardwareAddr(bytes.Clone(r.Binary(6)))
 }
 
 // MarshalBinary returns s in its C layout.
@@ -147,11 +154,12 @@ type OvsKeyMPLS struct {
 const sizeOvsKeyMPLS = 4
 
 // put writes s into b, which holds at least 4 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsKeyMPLS) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U32(s.MPLSLse, true)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 4 bytes; more are ignored.
@@ -183,10 +191,10 @@ func (s *OvsKeyMPLS) UnmarshalBinary(b []byte) error {
 type OvsKeyIPv4 struct {
 	// IPv4Src is member ipv4-src: u32, big-endian, display ipv4 at offset 0, 4
 	// bytes.
-	IPv4Src uint32
+	IPv4Src netip.Addr
 	// IPv4Dst is member ipv4-dst: u32, big-endian, display ipv4 at offset 4, 4
 	// bytes.
-	IPv4Dst uint32
+	IPv4Dst netip.Addr
 	// IPv4Proto is member ipv4-proto: u8 at offset 8, 1 bytes.
 	IPv4Proto uint8
 	// IPv4Tos is member ipv4-tos: u8 at offset 9, 1 bytes.
@@ -200,23 +208,24 @@ type OvsKeyIPv4 struct {
 const sizeOvsKeyIPv4 = 12
 
 // put writes s into b, which holds at least 12 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsKeyIPv4) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
-	w.U32(s.IPv4Src, true)
-	w.U32(s.IPv4Dst, true)
+	w.Addr4(s.IPv4Src)
+	w.Addr4(s.IPv4Dst)
 	w.U8(s.IPv4Proto)
 	w.U8(s.IPv4Tos)
 	w.U8(s.IPv4TTL)
 	w.U8(uint8(s.IPv4Frag))
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 12 bytes; more are ignored.
 func (s *OvsKeyIPv4) get(b []byte) {
 	r := attrs.NewStructReader(b)
-	s.IPv4Src = r.U32(true)
-	s.IPv4Dst = r.U32(true)
+	s.IPv4Src = r.Addr4()
+	s.IPv4Dst = r.Addr4()
 	s.IPv4Proto = r.U8()
 	s.IPv4Tos = r.U8()
 	s.IPv4TTL = r.U8()
@@ -246,10 +255,10 @@ func (s *OvsKeyIPv4) UnmarshalBinary(b []byte) error {
 type OvsKeyIPv6 struct {
 	// IPv6Src is member ipv6-src: binary, big-endian, display ipv6 at offset 0, 16
 	// bytes.
-	IPv6Src [16]byte
+	IPv6Src netip.Addr
 	// IPv6Dst is member ipv6-dst: binary, big-endian, display ipv6 at offset 16,
 	// 16 bytes.
-	IPv6Dst [16]byte
+	IPv6Dst netip.Addr
 	// IPv6Label is member ipv6-label: u32, big-endian at offset 32, 4 bytes.
 	IPv6Label uint32
 	// IPv6Proto is member ipv6-proto: u8 at offset 36, 1 bytes.
@@ -265,24 +274,25 @@ type OvsKeyIPv6 struct {
 const sizeOvsKeyIPv6 = 40
 
 // put writes s into b, which holds at least 40 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsKeyIPv6) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
-	w.Binary(s.IPv6Src[:], 16)
-	w.Binary(s.IPv6Dst[:], 16)
+	w.Addr16(s.IPv6Src)
+	w.Addr16(s.IPv6Dst)
 	w.U32(s.IPv6Label, true)
 	w.U8(s.IPv6Proto)
 	w.U8(s.IPv6Tclass)
 	w.U8(s.IPv6Hlimit)
 	w.U8(s.IPv6Frag)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 40 bytes; more are ignored.
 func (s *OvsKeyIPv6) get(b []byte) {
 	r := attrs.NewStructReader(b)
-	copy(s.IPv6Src[:], r.Binary(16))
-	copy(s.IPv6Dst[:], r.Binary(16))
+	s.IPv6Src = r.Addr16()
+	s.IPv6Dst = r.Addr16()
 	s.IPv6Label = r.U32(true)
 	s.IPv6Proto = r.U8()
 	s.IPv6Tclass = r.U8()
@@ -318,11 +328,12 @@ type OvsKeyIPv6Exthdrs struct {
 const sizeOvsKeyIPv6Exthdrs = 2
 
 // put writes s into b, which holds at least 2 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsKeyIPv6Exthdrs) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U16(s.Hdrs, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 2 bytes; more are ignored.
@@ -361,12 +372,13 @@ type OvsKeyTCP struct {
 const sizeOvsKeyTCP = 4
 
 // put writes s into b, which holds at least 4 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsKeyTCP) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U16(s.TCPSrc, true)
 	w.U16(s.TCPDst, true)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 4 bytes; more are ignored.
@@ -406,12 +418,13 @@ type OvsKeyUDP struct {
 const sizeOvsKeyUDP = 4
 
 // put writes s into b, which holds at least 4 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsKeyUDP) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U16(s.UDPSrc, true)
 	w.U16(s.UDPDst, true)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 4 bytes; more are ignored.
@@ -451,12 +464,13 @@ type OvsKeySCTP struct {
 const sizeOvsKeySCTP = 4
 
 // put writes s into b, which holds at least 4 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsKeySCTP) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U16(s.SCTPSrc, true)
 	w.U16(s.SCTPDst, true)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 4 bytes; more are ignored.
@@ -496,12 +510,13 @@ type OvsKeyICMP struct {
 const sizeOvsKeyICMP = 2
 
 // put writes s into b, which holds at least 2 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsKeyICMP) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U8(s.ICMPType)
 	w.U8(s.ICMPCode)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 2 bytes; more are ignored.
@@ -539,23 +554,24 @@ type OvsKeyARP struct {
 	// ARPOp is member arp-op: u16, big-endian at offset 8, 2 bytes.
 	ARPOp uint16
 	// ARPSha is member arp-sha: binary, display mac at offset 10, 6 bytes.
-	ARPSha [6]byte
+	ARPSha net.HardwareAddr
 	// ARPTha is member arp-tha: binary, display mac at offset 16, 6 bytes.
-	ARPTha [6]byte
+	ARPTha net.HardwareAddr
 }
 
 const sizeOvsKeyARP = 22
 
 // put writes s into b, which holds at least 22 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsKeyARP) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U32(s.ARPSip, true)
 	w.U32(s.ARPTip, true)
 	w.U16(s.ARPOp, true)
-	w.Binary(s.ARPSha[:], 6)
-	w.Binary(s.ARPTha[:], 6)
-	return nil
+	w.Binary(s.ARPSha, 6)
+	w.Binary(s.ARPTha, 6)
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 22 bytes; more are ignored.
@@ -564,8 +580,8 @@ func (s *OvsKeyARP) get(b []byte) {
 	s.ARPSip = r.U32(true)
 	s.ARPTip = r.U32(true)
 	s.ARPOp = r.U16(true)
-	copy(s.ARPSha[:], r.Binary(6))
-	copy(s.ARPTha[:], r.Binary(6))
+	s.ARPSha = net.HardwareAddr(bytes.Clone(r.Binary(6)))
+	s.ARPTha = net.HardwareAddr(bytes.Clone(r.Binary(6)))
 }
 
 // MarshalBinary returns s in its C layout.
@@ -592,29 +608,30 @@ type OvsKeyNd struct {
 	// NdTarget is member nd-target: binary, big-endian at offset 0, 16 bytes.
 	NdTarget [16]byte
 	// NdSll is member nd-sll: binary, display mac at offset 16, 6 bytes.
-	NdSll [6]byte
+	NdSll net.HardwareAddr
 	// NdTll is member nd-tll: binary, display mac at offset 22, 6 bytes.
-	NdTll [6]byte
+	NdTll net.HardwareAddr
 }
 
 const sizeOvsKeyNd = 28
 
 // put writes s into b, which holds at least 28 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsKeyNd) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.Binary(s.NdTarget[:], 16)
-	w.Binary(s.NdSll[:], 6)
-	w.Binary(s.NdTll[:], 6)
-	return nil
+	w.Binary(s.NdSll, 6)
+	w.Binary(s.NdTll, 6)
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 28 bytes; more are ignored.
 func (s *OvsKeyNd) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	copy(s.NdTarget[:], r.Binary(16))
-	copy(s.NdSll[:], r.Binary(6))
-	copy(s.NdTll[:], r.Binary(6))
+	s.NdSll = net.HardwareAddr(bytes.Clone(r.Binary(6)))
+	s.NdTll = net.HardwareAddr(bytes.Clone(r.Binary(6)))
 }
 
 // MarshalBinary returns s in its C layout.
@@ -653,7 +670,8 @@ type OvsKeyCtTupleIPv4 struct {
 const sizeOvsKeyCtTupleIPv4 = 13
 
 // put writes s into b, which holds at least 13 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsKeyCtTupleIPv4) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U32(s.IPv4Src, true)
@@ -661,7 +679,7 @@ func (s *OvsKeyCtTupleIPv4) put(b []byte) error {
 	w.U16(s.SrcPort, true)
 	w.U16(s.DstPort, true)
 	w.U8(s.IPv4Proto)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 13 bytes; more are ignored.
@@ -704,12 +722,13 @@ type OvsActionPushVLAN struct {
 const sizeOvsActionPushVLAN = 4
 
 // put writes s into b, which holds at least 4 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsActionPushVLAN) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U16(s.VLANTpid, true)
 	w.U16(s.VLANTci, true)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 4 bytes; more are ignored.
@@ -749,12 +768,13 @@ type OvsActionHash struct {
 const sizeOvsActionHash = 8
 
 // put writes s into b, which holds at least 8 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsActionHash) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U32(s.HashAlg, false)
 	w.U32(s.HashBasis, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 8 bytes; more are ignored.
@@ -795,12 +815,13 @@ type OvsActionPushMPLS struct {
 const sizeOvsActionPushMPLS = 8
 
 // put writes s into b, which holds at least 8 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsActionPushMPLS) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U32(s.MPLSLse, true)
 	w.U32(s.MPLSEthertype, true)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 8 bytes; more are ignored.
@@ -843,13 +864,14 @@ type OvsActionAddMPLS struct {
 const sizeOvsActionAddMPLS = 10
 
 // put writes s into b, which holds at least 10 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsActionAddMPLS) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U32(s.MPLSLse, true)
 	w.U32(s.MPLSEthertype, true)
 	w.U16(s.TunFlags, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 10 bytes; more are ignored.

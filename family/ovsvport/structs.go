@@ -16,11 +16,12 @@ type OvsHeader struct {
 const sizeOvsHeader = 4
 
 // put writes s into b, which holds at least 4 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsHeader) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U32(s.DpIfindex, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 4 bytes; more are ignored.
@@ -71,7 +72,8 @@ type Stats struct {
 const sizeStats = 64
 
 // put writes s into b, which holds at least 64 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *Stats) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U64(s.RxPackets, false)
@@ -82,7 +84,7 @@ func (s *Stats) put(b []byte) error {
 	w.U64(s.TxErrors, false)
 	w.U64(s.RxDropped, false)
 	w.U64(s.TxDropped, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 64 bytes; more are ignored.

@@ -80,6 +80,8 @@ type member struct {
 	typ   goType
 	enum  *enum
 	strct *cstruct
+	addr  int  // 4 or 16: a netip.Addr (ipv4 / ipv6 display hint)
+	mac   bool // a net.HardwareAddr (mac / fddi display hint)
 }
 
 // A kind is how one attribute payload is represented in Go.
@@ -466,6 +468,15 @@ func (p *plan) planStructs() error {
 		for _, m := range cs.def.Members {
 			mb := &member{m: m, name: ns.claim(goName(m.Name), "Field")}
 			switch {
+			case (m.Type == spec.TypeU32 && m.ByteOrder == spec.ByteOrderBig || m.Type == spec.TypeBinary && m.Size == 4) && m.DisplayHint == spec.HintIPv4:
+				mb.addr = 4
+				mb.typ = typeOf(netipPkg.Ident("Addr"))
+			case m.Type == spec.TypeBinary && m.Size == 16 && m.DisplayHint == spec.HintIPv6:
+				mb.addr = 16
+				mb.typ = typeOf(netipPkg.Ident("Addr"))
+			case m.Type == spec.TypeBinary && m.StructDef == nil && (m.DisplayHint == spec.HintMAC || m.DisplayHint == spec.HintFDDI):
+				mb.mac = true
+				mb.typ = typeOf(netPkg.Ident("HardwareAddr"))
 			case m.Type.IsInteger():
 				mb.typ = typeOf(builtinInt(m.Type))
 				if m.EnumDef != nil {
