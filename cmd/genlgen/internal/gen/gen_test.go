@@ -339,6 +339,23 @@ func TestUnseenShapes(t *testing.T) {
 		t.Skip("no go command")
 	}
 	specs := map[string]string{
+		"ntv": `name: ntv_fam
+protocol: genetlink-legacy
+doc: nest-type-value without type-value (a plain nest) and multi-attr nest-type-value
+attribute-sets:
+  - name: main
+    attributes:
+      - {name: plain, type: nest-type-value, nested-attributes: inner}
+      - {name: plains, type: nest-type-value, nested-attributes: inner, multi-attr: true}
+      - {name: keyed, type: nest-type-value, type-value: [idx], nested-attributes: inner, multi-attr: true}
+      - {name: scalar, type: u32, type-value: [a, b], multi-attr: true}
+  - name: inner
+    attributes:
+      - {name: v, type: u32}
+operations:
+  list:
+    - {name: get, doc: G., attribute-set: main, do: {request: {attributes: [plain, keyed]}, reply: {attributes: [plain, plains, keyed, scalar]}}}
+`,
 		"older": `name: older_fam
 protocol: genetlink-legacy
 doc: d

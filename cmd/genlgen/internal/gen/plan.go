@@ -618,13 +618,25 @@ func (p *plan) planSets() error {
 func (p *plan) planField(s *set, fl *field) error {
 	a := fl.attr
 	switch {
+	case a.Type == spec.TypeNestTypeValue && len(a.TypeValue) == 0:
+		// Without type-value no level of nesting is keyed: the attribute
+		// is a nest of its nested-attributes (as YNL decodes it).
+		el, err := p.baseElem(a, spec.TypeNest)
+		if err != nil {
+			return err
+		}
+		fl.el = el
+		if a.MultiAttr {
+			fl.multi = true
+			fl.typ = typeOf("[]", el.typ)
+			s.counts = true
+		} else {
+			fl.ptr = true
+			fl.typ = typeOf("*", el.typ)
+		}
 	case a.Type == spec.TypeNestTypeValue || (len(a.TypeValue) > 0 && a.Type != spec.TypeNest && a.Type != spec.TypeIndexedArray):
-		if a.MultiAttr && a.Type == spec.TypeNestTypeValue {
-			return errorf(a.KeyPos("multi-attr"), "attribute %q: multi-attr nest-type-value is not supported", a.Name)
-		}
-		if len(a.TypeValue) == 0 {
-			return errorf(a.Pos, "nest-type-value attribute %q has no type-value", a.Name)
-		}
+		// With multi-attr, the entries of every occurrence are collected
+		// in wire order: a keyed attribute is a list of entries already.
 		t := a.Type
 		if t == spec.TypeNestTypeValue {
 			t = spec.TypeNest
