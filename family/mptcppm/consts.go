@@ -33,6 +33,26 @@ const (
 	CmdSubflowCreate = 10
 	// CmdSubflowDestroy is op subflow-destroy (do).
 	CmdSubflowDestroy = 11
+	// CmdCreated is op created (event, group mptcp_pm_events).
+	CmdCreated = 1
+	// CmdEstablished is op established (event, group mptcp_pm_events).
+	CmdEstablished = 2
+	// CmdClosed is op closed (event, group mptcp_pm_events).
+	CmdClosed = 3
+	// CmdAnnounced is op announced (event, group mptcp_pm_events).
+	CmdAnnounced = 6
+	// CmdRemoved is op removed (event, group mptcp_pm_events).
+	CmdRemoved = 7
+	// CmdSubEstablished is op sub-established (event, group mptcp_pm_events).
+	CmdSubEstablished = 10
+	// CmdSubClosed is op sub-closed (event, group mptcp_pm_events).
+	CmdSubClosed = 11
+	// CmdSubPriority is op sub-priority (event, group mptcp_pm_events).
+	CmdSubPriority = 13
+	// CmdListenerCreated is op listener-created (event, group mptcp_pm_events).
+	CmdListenerCreated = 15
+	// CmdListenerClosed is op listener-closed (event, group mptcp_pm_events).
+	CmdListenerClosed = 16
 )
 
 // Attribute types of attribute set address.
@@ -100,4 +120,13 @@ const (
 	AttrResetReason = 16 // reset-reason: u32
 	AttrResetFlags  = 17 // reset-flags: u32
 	AttrServerSide  = 18 // server-side: u8
+)
+
+// Multicast groups the spec declares, by name, for Client.Subscribe. A
+// group the running kernel has but the spec omits can be joined by name too.
+const (
+	// GroupMptcpPmCmds is multicast group mptcp_pm_cmds.
+	GroupMptcpPmCmds = "mptcp_pm_cmds"
+	// GroupMptcpPmEvents is multicast group mptcp_pm_events.
+	GroupMptcpPmEvents = "mptcp_pm_events"
 )

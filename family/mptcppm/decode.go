@@ -756,3 +756,12 @@ func (v *Attr) decodeMessage(b []byte) error {
 	v.decode(&d)
 	return d.Err()
 }
+
+// decodeMessage decodes a message's attributes into v, adding to what v
+// holds (a reply may come in several messages).
+func (v *EventAttr) decodeMessage(b []byte) error {
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}

@@ -59,3 +59,32 @@ func TestOrderedListJSON(t *testing.T) {
 		t.Errorf("encoded % x\nwant    % x", b, e.Bytes())
 	}
 }
+
+// Notifications are named only by ops marked notify or event: mptcp_pm's
+// events (from the overlay, command numbers shared with its ops) decode as
+// events, and replies still find their op.
+func TestNotificationNames(t *testing.T) {
+	c := New(specDesc(t, "mptcp_pm"))
+	for cmd, want := range map[uint8]string{1: "created", 3: "closed", 10: "sub-established"} {
+		if op := c.OpByNotify(cmd); op == nil || op.Name != want {
+			t.Errorf("OpByNotify(%d) = %v, want %s", cmd, op, want)
+		}
+	}
+	if op := c.OpByReply(3); op == nil || op.Name != "get-addr" {
+		t.Errorf("OpByReply(3) = %v, want get-addr", op)
+	}
+	var e attrs.Encoder
+	e.U32(1, 0x1234) // token
+	e.U16(2, 2)      // family
+	got, err := c.DecodeMessage(c.OpByNotify(1), e.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := mustJSON(t, got); s != `{"token": 4660, "family": 2}` {
+		t.Errorf("created event: %s", s)
+	}
+	// A family without notifications names nothing.
+	if op := New(specDesc(t, "tcp_metrics")).OpByNotify(1); op != nil {
+		t.Errorf("tcp_metrics OpByNotify(1) = %s, want none", op.Name)
+	}
+}

@@ -26,6 +26,18 @@ type overlay struct {
 	file          string
 	Family        string       `yaml:"family"`
 	AttributeSets []overlaySet `yaml:"attribute-sets"`
+	// McastGroups adds multicast groups the spec does not list.
+	McastGroups []string `yaml:"mcast-groups"`
+	// Events describes notifications the spec has no ops for: one event
+	// per entry of an enum (its value is the command), carrying the
+	// attributes of a set, sent to a group.
+	Events []overlayEvents `yaml:"events"`
+}
+
+type overlayEvents struct {
+	Enum         string `yaml:"enum"`
+	AttributeSet string `yaml:"attribute-set"`
+	Mcgrp        string `yaml:"mcgrp"`
 }
 
 type overlaySet struct {
@@ -96,6 +108,19 @@ func applyOverlay(f *Family) error {
 		return nil
 	}
 	f.overlay = o.file
+	for _, g := range o.McastGroups {
+		if f.McastGroup(g) == nil {
+			mg := &MulticastGroup{Name: g}
+			f.MulticastGroups = append(f.MulticastGroups, mg)
+			if f.mcgrps == nil {
+				f.mcgrps = make(map[string]*MulticastGroup)
+			}
+			f.mcgrps[g] = mg
+		}
+	}
+	for _, ev := range o.Events {
+		f.addEvents(ev)
+	}
 	for _, os := range o.AttributeSets {
 		s := f.AttributeSet(os.Name)
 		if s == nil {
@@ -148,4 +173,45 @@ func OverlayNames() ([]string, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// addEvents adds a notification op per entry of ev's enum (but entries of
+// value 0, "unspec"): named like the entry, with the entry's value as its
+// command and every attribute of ev's set.
+func (f *Family) addEvents(ev overlayEvents) {
+	def, set, grp := f.Definition(ev.Enum), f.AttributeSet(ev.AttributeSet), f.McastGroup(ev.Mcgrp)
+	if def == nil || def.Type != DefEnum || set == nil || grp == nil {
+		f.overlayMisses = append(f.overlayMisses, "events "+ev.Enum)
+		return
+	}
+	if f.Operations == nil {
+		f.Operations = &Operations{}
+	}
+	var as []*Attribute
+	for _, a := range set.Attributes {
+		if a.Type != TypePad && a.Type != TypeUnused {
+			as = append(as, a)
+		}
+	}
+	for _, e := range def.Entries {
+		if e.Value <= 0 || e.Value > 255 {
+			continue
+		}
+		if f.ops[e.Name] != nil {
+			f.overlayMisses = append(f.overlayMisses, "events "+ev.Enum+"."+e.Name+" (an op has that name)")
+			continue
+		}
+		op := &Op{
+			Source: Source{Pos: e.Pos}, Name: e.Name, Doc: e.Doc,
+			ReplyValue: uint8(e.Value), HasReplyValue: true,
+			AttributeSet: set.Name, Set: set,
+			Event: &Message{Source: Source{Pos: e.Pos}, Value: uint8(e.Value), HasValue: true, Attributes: as},
+			Mcgrp: grp.Name, McastGrp: grp,
+		}
+		f.Operations.List = append(f.Operations.List, op)
+		if f.ops == nil {
+			f.ops = make(map[string]*Op)
+		}
+		f.ops[e.Name] = op
+	}
 }
