@@ -115,6 +115,10 @@ type AttrDesc struct {
 	// EnumAsFlags is true when the value is a mask of enum entries.
 	Enum        string
 	EnumAsFlags bool
+	// TableEnum names an enum (added by the project overlay) whose names
+	// tools show people for the attribute's values, where JSON keeps the
+	// numbers (Enum is empty then).
+	TableEnum string
 	// Struct names the struct layout of a binary attribute.
 	Struct string
 	// Selector names the sibling attribute whose value picks the format

@@ -355,22 +355,22 @@ const (
 const (
 	AttrLinkinfoUnspec      = 0 // unspec: unused
 	AttrLinkinfoHeader      = 1 // header: nest, set header
-	AttrLinkinfoPort        = 2 // port: u8
+	AttrLinkinfoPort        = 2 // port: u8, enum port
 	AttrLinkinfoPhyaddr     = 3 // phyaddr: u8
-	AttrLinkinfoTpMDIX      = 4 // tp-mdix: u8
-	AttrLinkinfoTpMDIXCtrl  = 5 // tp-mdix-ctrl: u8
-	AttrLinkinfoTransceiver = 6 // transceiver: u8
+	AttrLinkinfoTpMDIX      = 4 // tp-mdix: u8, enum mdi-mode
+	AttrLinkinfoTpMDIXCtrl  = 5 // tp-mdix-ctrl: u8, enum mdi-mode
+	AttrLinkinfoTransceiver = 6 // transceiver: u8, enum transceiver
 )
 
 // Attribute types of attribute set linkmodes.
 const (
 	AttrLinkmodesUnspec           = 0  // unspec: unused
 	AttrLinkmodesHeader           = 1  // header: nest, set header
-	AttrLinkmodesAutoneg          = 2  // autoneg: u8
+	AttrLinkmodesAutoneg          = 2  // autoneg: u8, enum autoneg
 	AttrLinkmodesOurs             = 3  // ours: nest, set bitset
 	AttrLinkmodesPeer             = 4  // peer: nest, set bitset
 	AttrLinkmodesSpeed            = 5  // speed: u32
-	AttrLinkmodesDuplex           = 6  // duplex: u8
+	AttrLinkmodesDuplex           = 6  // duplex: u8, enum duplex
 	AttrLinkmodesMasterSlaveCfg   = 7  // master-slave-cfg: u8
 	AttrLinkmodesMasterSlaveState = 8  // master-slave-state: u8
 	AttrLinkmodesLanes            = 9  // lanes: u32

@@ -1317,7 +1317,7 @@ func (v *Linkinfo) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Port.Set(d.U8())
+			v.Port.Set(Port(d.U8()))
 		case AttrLinkinfoPhyaddr:
 			if v.Phyaddr.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1329,19 +1329,19 @@ func (v *Linkinfo) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TpMDIX.Set(d.U8())
+			v.TpMDIX.Set(MDIMode(d.U8()))
 		case AttrLinkinfoTpMDIXCtrl:
 			if v.TpMDIXCtrl.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TpMDIXCtrl.Set(d.U8())
+			v.TpMDIXCtrl.Set(MDIMode(d.U8()))
 		case AttrLinkinfoTransceiver:
 			if v.Transceiver.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Transceiver.Set(d.U8())
+			v.Transceiver.Set(Transceiver(d.U8()))
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -1377,7 +1377,7 @@ func (v *Linkmodes) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Autoneg.Set(d.U8())
+			v.Autoneg.Set(Autoneg(d.U8()))
 		case AttrLinkmodesOurs:
 			if v.Ours != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1405,7 +1405,7 @@ func (v *Linkmodes) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Duplex.Set(d.U8())
+			v.Duplex.Set(Duplex(d.U8()))
 		case AttrLinkmodesMasterSlaveCfg:
 			if v.MasterSlaveCfg.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -4398,15 +4398,15 @@ func (v *LinkinfoSetRequest) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrLinkinfoPort:
-			v.Port.Set(d.U8())
+			v.Port.Set(Port(d.U8()))
 		case AttrLinkinfoPhyaddr:
 			v.Phyaddr.Set(d.U8())
 		case AttrLinkinfoTpMDIX:
-			v.TpMDIX.Set(d.U8())
+			v.TpMDIX.Set(MDIMode(d.U8()))
 		case AttrLinkinfoTpMDIXCtrl:
-			v.TpMDIXCtrl.Set(d.U8())
+			v.TpMDIXCtrl.Set(MDIMode(d.U8()))
 		case AttrLinkinfoTransceiver:
-			v.Transceiver.Set(d.U8())
+			v.Transceiver.Set(Transceiver(d.U8()))
 		}
 	}
 }
@@ -4486,7 +4486,7 @@ func (v *LinkmodesSetRequest) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.Header.decode(&nd)
 		case AttrLinkmodesAutoneg:
-			v.Autoneg.Set(d.U8())
+			v.Autoneg.Set(Autoneg(d.U8()))
 		case AttrLinkmodesOurs:
 			if v.Ours == nil {
 				v.Ours = new(Bitset)
@@ -4502,7 +4502,7 @@ func (v *LinkmodesSetRequest) decode(d *attrs.Decoder) {
 		case AttrLinkmodesSpeed:
 			v.Speed.Set(d.U32())
 		case AttrLinkmodesDuplex:
-			v.Duplex.Set(d.U8())
+			v.Duplex.Set(Duplex(d.U8()))
 		case AttrLinkmodesMasterSlaveCfg:
 			v.MasterSlaveCfg.Set(d.U8())
 		case AttrLinkmodesMasterSlaveState:

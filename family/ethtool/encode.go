@@ -474,19 +474,19 @@ func (v *Linkinfo) encode(e *attrs.Encoder) error {
 		e.End(n)
 	}
 	if v.Port.Valid {
-		e.U8(AttrLinkinfoPort, v.Port.Value)
+		e.U8(AttrLinkinfoPort, uint8(v.Port.Value))
 	}
 	if v.Phyaddr.Valid {
 		e.U8(AttrLinkinfoPhyaddr, v.Phyaddr.Value)
 	}
 	if v.TpMDIX.Valid {
-		e.U8(AttrLinkinfoTpMDIX, v.TpMDIX.Value)
+		e.U8(AttrLinkinfoTpMDIX, uint8(v.TpMDIX.Value))
 	}
 	if v.TpMDIXCtrl.Valid {
-		e.U8(AttrLinkinfoTpMDIXCtrl, v.TpMDIXCtrl.Value)
+		e.U8(AttrLinkinfoTpMDIXCtrl, uint8(v.TpMDIXCtrl.Value))
 	}
 	if v.Transceiver.Valid {
-		e.U8(AttrLinkinfoTransceiver, v.Transceiver.Value)
+		e.U8(AttrLinkinfoTransceiver, uint8(v.Transceiver.Value))
 	}
 	for i := range v.Extra {
 		e.Attr(v.Extra[i])
@@ -513,7 +513,7 @@ func (v *Linkmodes) encode(e *attrs.Encoder) error {
 		e.End(n)
 	}
 	if v.Autoneg.Valid {
-		e.U8(AttrLinkmodesAutoneg, v.Autoneg.Value)
+		e.U8(AttrLinkmodesAutoneg, uint8(v.Autoneg.Value))
 	}
 	if v.Ours != nil {
 		n := e.Nest(AttrLinkmodesOurs)
@@ -533,7 +533,7 @@ func (v *Linkmodes) encode(e *attrs.Encoder) error {
 		e.U32(AttrLinkmodesSpeed, v.Speed.Value)
 	}
 	if v.Duplex.Valid {
-		e.U8(AttrLinkmodesDuplex, v.Duplex.Value)
+		e.U8(AttrLinkmodesDuplex, uint8(v.Duplex.Value))
 	}
 	if v.MasterSlaveCfg.Valid {
 		e.U8(AttrLinkmodesMasterSlaveCfg, v.MasterSlaveCfg.Value)
@@ -2556,19 +2556,19 @@ func (v *LinkinfoSetRequest) encode(e *attrs.Encoder) error {
 		e.End(n)
 	}
 	if v.Port.Valid {
-		e.U8(AttrLinkinfoPort, v.Port.Value)
+		e.U8(AttrLinkinfoPort, uint8(v.Port.Value))
 	}
 	if v.Phyaddr.Valid {
 		e.U8(AttrLinkinfoPhyaddr, v.Phyaddr.Value)
 	}
 	if v.TpMDIX.Valid {
-		e.U8(AttrLinkinfoTpMDIX, v.TpMDIX.Value)
+		e.U8(AttrLinkinfoTpMDIX, uint8(v.TpMDIX.Value))
 	}
 	if v.TpMDIXCtrl.Valid {
-		e.U8(AttrLinkinfoTpMDIXCtrl, v.TpMDIXCtrl.Value)
+		e.U8(AttrLinkinfoTpMDIXCtrl, uint8(v.TpMDIXCtrl.Value))
 	}
 	if v.Transceiver.Valid {
-		e.U8(AttrLinkinfoTransceiver, v.Transceiver.Value)
+		e.U8(AttrLinkinfoTransceiver, uint8(v.Transceiver.Value))
 	}
 	return nil
 }
@@ -2634,7 +2634,7 @@ func (v *LinkmodesSetRequest) encode(e *attrs.Encoder) error {
 		e.End(n)
 	}
 	if v.Autoneg.Valid {
-		e.U8(AttrLinkmodesAutoneg, v.Autoneg.Value)
+		e.U8(AttrLinkmodesAutoneg, uint8(v.Autoneg.Value))
 	}
 	if v.Ours != nil {
 		n := e.Nest(AttrLinkmodesOurs)
@@ -2654,7 +2654,7 @@ func (v *LinkmodesSetRequest) encode(e *attrs.Encoder) error {
 		e.U32(AttrLinkmodesSpeed, v.Speed.Value)
 	}
 	if v.Duplex.Valid {
-		e.U8(AttrLinkmodesDuplex, v.Duplex.Value)
+		e.U8(AttrLinkmodesDuplex, uint8(v.Duplex.Value))
 	}
 	if v.MasterSlaveCfg.Valid {
 		e.U8(AttrLinkmodesMasterSlaveCfg, v.MasterSlaveCfg.Value)

@@ -323,3 +323,154 @@ var namesRxfhFields = [...]attrs.FlagName{
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
 func (v RxfhFields) String() string { return attrs.FormatFlags(uint64(v), namesRxfhFields[:]) }
+
+// Port is the ethtool enum port.
+type Port uint32
+
+// Values of Port.
+const (
+	// PortTp is port entry tp.
+	PortTp Port = 0
+	// PortAui is port entry aui.
+	PortAui Port = 1
+	// PortBnc is port entry bnc.
+	PortBnc Port = 2
+	// PortMii is port entry mii.
+	PortMii Port = 3
+	// PortFibre is port entry fibre.
+	PortFibre Port = 4
+	// PortDa is port entry da.
+	PortDa Port = 5
+	// PortNone is port entry none.
+	PortNone Port = 239
+	// PortOther is port entry other.
+	PortOther Port = 255
+)
+
+// String returns the spec's name for v, or Port(N) for a value the spec
+// does not define.
+func (v Port) String() string {
+	switch v {
+	case PortTp:
+		return "tp"
+	case PortAui:
+		return "aui"
+	case PortBnc:
+		return "bnc"
+	case PortMii:
+		return "mii"
+	case PortFibre:
+		return "fibre"
+	case PortDa:
+		return "da"
+	case PortNone:
+		return "none"
+	case PortOther:
+		return "other"
+	}
+	return "Port(" + strconv.FormatUint(uint64(v), 10) + ")"
+}
+
+// Duplex is the ethtool enum duplex.
+type Duplex uint32
+
+// Values of Duplex.
+const (
+	// DuplexHalf is duplex entry half.
+	DuplexHalf Duplex = 0
+	// DuplexFull is duplex entry full.
+	DuplexFull Duplex = 1
+	// DuplexUnknown is duplex entry unknown.
+	DuplexUnknown Duplex = 255
+)
+
+// String returns the spec's name for v, or Duplex(N) for a value the spec
+// does not define.
+func (v Duplex) String() string {
+	switch v {
+	case DuplexHalf:
+		return "half"
+	case DuplexFull:
+		return "full"
+	case DuplexUnknown:
+		return "unknown"
+	}
+	return "Duplex(" + strconv.FormatUint(uint64(v), 10) + ")"
+}
+
+// Transceiver is the ethtool enum transceiver.
+type Transceiver uint32
+
+// Values of Transceiver.
+const (
+	// TransceiverInternal is transceiver entry internal.
+	TransceiverInternal Transceiver = 0
+	// TransceiverExternal is transceiver entry external.
+	TransceiverExternal Transceiver = 1
+)
+
+// String returns the spec's name for v, or Transceiver(N) for a value the spec
+// does not define.
+func (v Transceiver) String() string {
+	switch v {
+	case TransceiverInternal:
+		return "internal"
+	case TransceiverExternal:
+		return "external"
+	}
+	return "Transceiver(" + strconv.FormatUint(uint64(v), 10) + ")"
+}
+
+// MDIMode is the ethtool enum mdi-mode.
+type MDIMode uint32
+
+// Values of MDIMode.
+const (
+	// MDIModeInvalid is mdi-mode entry invalid.
+	MDIModeInvalid MDIMode = 0
+	// MDIModeMDI is mdi-mode entry mdi.
+	MDIModeMDI MDIMode = 1
+	// MDIModeMDIX is mdi-mode entry mdi-x.
+	MDIModeMDIX MDIMode = 2
+	// MDIModeAuto is mdi-mode entry auto.
+	MDIModeAuto MDIMode = 3
+)
+
+// String returns the spec's name for v, or MDIMode(N) for a value the spec
+// does not define.
+func (v MDIMode) String() string {
+	switch v {
+	case MDIModeInvalid:
+		return "invalid"
+	case MDIModeMDI:
+		return "mdi"
+	case MDIModeMDIX:
+		return "mdi-x"
+	case MDIModeAuto:
+		return "auto"
+	}
+	return "MDIMode(" + strconv.FormatUint(uint64(v), 10) + ")"
+}
+
+// Autoneg is the ethtool enum autoneg.
+type Autoneg uint32
+
+// Values of Autoneg.
+const (
+	// AutonegDisable is autoneg entry disable.
+	AutonegDisable Autoneg = 0
+	// AutonegEnable is autoneg entry enable.
+	AutonegEnable Autoneg = 1
+)
+
+// String returns the spec's name for v, or Autoneg(N) for a value the spec
+// does not define.
+func (v Autoneg) String() string {
+	switch v {
+	case AutonegDisable:
+		return "disable"
+	case AutonegEnable:
+		return "enable"
+	}
+	return "Autoneg(" + strconv.FormatUint(uint64(v), 10) + ")"
+}

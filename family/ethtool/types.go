@@ -247,16 +247,16 @@ type Mm struct {
 type Linkinfo struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
-	// Port is attribute port (2): u8.
-	Port Optional[uint8]
+	// Port is attribute port (2): u8, enum port.
+	Port Optional[Port]
 	// Phyaddr is attribute phyaddr (3): u8.
 	Phyaddr Optional[uint8]
-	// TpMDIX is attribute tp-mdix (4): u8.
-	TpMDIX Optional[uint8]
-	// TpMDIXCtrl is attribute tp-mdix-ctrl (5): u8.
-	TpMDIXCtrl Optional[uint8]
-	// Transceiver is attribute transceiver (6): u8.
-	Transceiver Optional[uint8]
+	// TpMDIX is attribute tp-mdix (4): u8, enum mdi-mode.
+	TpMDIX Optional[MDIMode]
+	// TpMDIXCtrl is attribute tp-mdix-ctrl (5): u8, enum mdi-mode.
+	TpMDIXCtrl Optional[MDIMode]
+	// Transceiver is attribute transceiver (6): u8, enum transceiver.
+	Transceiver Optional[Transceiver]
 	// Extra keeps, in wire order and undecoded, the attributes that have no field:
 	// types the set does not define, and repeats of attributes that are not
 	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
@@ -268,16 +268,16 @@ type Linkinfo struct {
 type Linkmodes struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
-	// Autoneg is attribute autoneg (2): u8.
-	Autoneg Optional[uint8]
+	// Autoneg is attribute autoneg (2): u8, enum autoneg.
+	Autoneg Optional[Autoneg]
 	// Ours is attribute ours (3): nest, set bitset.
 	Ours *Bitset
 	// Peer is attribute peer (4): nest, set bitset.
 	Peer *Bitset
 	// Speed is attribute speed (5): u32.
 	Speed Optional[uint32]
-	// Duplex is attribute duplex (6): u8.
-	Duplex Optional[uint8]
+	// Duplex is attribute duplex (6): u8, enum duplex.
+	Duplex Optional[Duplex]
 	// MasterSlaveCfg is attribute master-slave-cfg (7): u8.
 	MasterSlaveCfg Optional[uint8]
 	// MasterSlaveState is attribute master-slave-state (8): u8.
@@ -1310,16 +1310,16 @@ type LinkinfoGetDumpRequest struct {
 type LinkinfoSetRequest struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
-	// Port is attribute port (2): u8.
-	Port Optional[uint8]
+	// Port is attribute port (2): u8, enum port.
+	Port Optional[Port]
 	// Phyaddr is attribute phyaddr (3): u8.
 	Phyaddr Optional[uint8]
-	// TpMDIX is attribute tp-mdix (4): u8.
-	TpMDIX Optional[uint8]
-	// TpMDIXCtrl is attribute tp-mdix-ctrl (5): u8.
-	TpMDIXCtrl Optional[uint8]
-	// Transceiver is attribute transceiver (6): u8.
-	Transceiver Optional[uint8]
+	// TpMDIX is attribute tp-mdix (4): u8, enum mdi-mode.
+	TpMDIX Optional[MDIMode]
+	// TpMDIXCtrl is attribute tp-mdix-ctrl (5): u8, enum mdi-mode.
+	TpMDIXCtrl Optional[MDIMode]
+	// Transceiver is attribute transceiver (6): u8, enum transceiver.
+	Transceiver Optional[Transceiver]
 }
 
 // LinkmodesGetRequest is the request of Client.LinkmodesGet (ethtool
@@ -1344,16 +1344,16 @@ type LinkmodesGetDumpRequest struct {
 type LinkmodesSetRequest struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
-	// Autoneg is attribute autoneg (2): u8.
-	Autoneg Optional[uint8]
+	// Autoneg is attribute autoneg (2): u8, enum autoneg.
+	Autoneg Optional[Autoneg]
 	// Ours is attribute ours (3): nest, set bitset.
 	Ours *Bitset
 	// Peer is attribute peer (4): nest, set bitset.
 	Peer *Bitset
 	// Speed is attribute speed (5): u32.
 	Speed Optional[uint32]
-	// Duplex is attribute duplex (6): u8.
-	Duplex Optional[uint8]
+	// Duplex is attribute duplex (6): u8, enum duplex.
+	Duplex Optional[Duplex]
 	// MasterSlaveCfg is attribute master-slave-cfg (7): u8.
 	MasterSlaveCfg Optional[uint8]
 	// MasterSlaveState is attribute master-slave-state (8): u8.

@@ -88,3 +88,26 @@ func TestNotificationNames(t *testing.T) {
 		t.Errorf("tcp_metrics OpByNotify(1) = %s, want none", op.Name)
 	}
 }
+
+// The overlay's ethtool enums name values for Go and tables only: JSON
+// keeps the numbers ynl prints, and the descriptor says which enum names
+// them (TableEnum).
+func TestOverlayEnumNumbersInJSON(t *testing.T) {
+	d := specDesc(t, "ethtool")
+	c := New(d)
+	var e attrs.Encoder
+	e.U8(2, 4) // port: fibre
+	e.U8(4, 2) // tp-mdix: mdi-x
+	e.U8(6, 1) // transceiver: external
+	got, err := c.DecodeAttrs("linkinfo", e.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := mustJSON(t, got); s != `{"port": 4, "tp-mdix": 2, "transceiver": 1}` {
+		t.Errorf("got %s", s)
+	}
+	a := d.Set("linkinfo").Attr("port")
+	if a.Enum != "" || a.TableEnum != "port" || d.Enum("port") == nil {
+		t.Errorf("port: enum %q, table enum %q", a.Enum, a.TableEnum)
+	}
+}

@@ -132,6 +132,9 @@ func attrDesc(a *Attribute) family.AttrDesc {
 		Struct:      a.Struct,
 		TypeValue:   a.TypeValue,
 	}
+	if a.EnumDef != nil && a.EnumDef.NumbersInJSON {
+		ad.Enum, ad.TableEnum = "", a.Enum
+	}
 	if c := a.Checks; c != nil {
 		ad.Checks = &family.ChecksDesc{
 			Min: limit(c.Min), Max: limit(c.Max),

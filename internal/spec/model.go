@@ -151,6 +151,11 @@ type Definition struct {
 	Members []*Member // with resolved sizes and offsets
 	Size    int       // packed size in bytes: the sum of the member sizes
 
+	// NumbersInJSON is set by the project overlay for enums the spec does
+	// not have: tools print the attribute's values as numbers in JSON, as
+	// YNL does, and as names only for people (tables) and in Go.
+	NumbersInJSON bool
+
 	entries map[string]*Entry
 	start   *Bound // "value-start" as written
 }

@@ -26,12 +26,29 @@ type overlay struct {
 	file          string
 	Family        string       `yaml:"family"`
 	AttributeSets []overlaySet `yaml:"attribute-sets"`
+	// Definitions adds enums the spec does not have (values from the
+	// kernel's uapi headers), for attributes to name with "enum".
+	Definitions []overlayDef `yaml:"definitions"`
 	// McastGroups adds multicast groups the spec does not list.
 	McastGroups []string `yaml:"mcast-groups"`
 	// Events describes notifications the spec has no ops for: one event
 	// per entry of an enum (its value is the command), carrying the
 	// attributes of a set, sent to a group.
 	Events []overlayEvents `yaml:"events"`
+}
+
+type overlayDef struct {
+	Name string `yaml:"name"`
+	Type string `yaml:"type"` // enum
+	Doc  string `yaml:"doc"`
+	// JSON says how tools print the values in JSON: "numbers" keeps them
+	// numbers (as YNL prints the attribute, having no enum), while Go
+	// types and human tables get the names.
+	JSON    string `yaml:"json"`
+	Entries []struct {
+		Name  string `yaml:"name"`
+		Value int64  `yaml:"value"`
+	} `yaml:"entries"`
 }
 
 type overlayEvents struct {
@@ -47,6 +64,9 @@ type overlaySet struct {
 
 type overlayAttr struct {
 	Name string `yaml:"name"`
+	// Enum names a definition (of the spec or the overlay) whose values
+	// the attribute holds.
+	Enum string `yaml:"enum"`
 	// MultiAttr marks an attribute the kernel repeats.
 	MultiAttr bool `yaml:"multi-attr"`
 	// Ordered marks a nest whose attributes are a list in wire order (the
@@ -108,6 +128,11 @@ func applyOverlay(f *Family) error {
 		return nil
 	}
 	f.overlay = o.file
+	for _, od := range o.Definitions {
+		if err := f.addDefinition(o.file, od); err != nil {
+			return err
+		}
+	}
 	for _, g := range o.McastGroups {
 		if f.McastGroup(g) == nil {
 			mg := &MulticastGroup{Name: g}
@@ -136,7 +161,16 @@ func applyOverlay(f *Family) error {
 			if oa.Ordered && (a.Type != TypeNest || a.MultiAttr || oa.MultiAttr) {
 				return fmt.Errorf("spec: %s: attribute %q of set %q: ordered applies to a nest that is not multi-attr", o.file, a.Name, s.Name)
 			}
+			var def *Definition
+			if oa.Enum != "" {
+				if def = f.Definition(oa.Enum); def == nil || (def.Type != DefEnum && def.Type != DefFlags) || !a.Type.IsInteger() {
+					return fmt.Errorf("spec: %s: attribute %q of set %q: enum %q is not an enum of the family, or the attribute no integer", o.file, a.Name, s.Name, oa.Enum)
+				}
+			}
 			for _, t := range f.attrAndCopies(a) {
+				if def != nil {
+					t.Enum, t.EnumDef = def.Name, def
+				}
 				t.MultiAttr = t.MultiAttr || oa.MultiAttr
 				t.Ordered = t.Ordered || oa.Ordered
 				t.Overlaid = true
@@ -214,4 +248,26 @@ func (f *Family) addEvents(ev overlayEvents) {
 		}
 		f.ops[e.Name] = op
 	}
+}
+
+// addDefinition adds an enum of the overlay to f.
+func (f *Family) addDefinition(file string, od overlayDef) error {
+	if od.Type != "enum" || od.Name == "" {
+		return fmt.Errorf("spec: %s: definition %q: only enums can be added", file, od.Name)
+	}
+	if f.Definition(od.Name) != nil {
+		return fmt.Errorf("spec: %s: definition %q: the spec has one", file, od.Name)
+	}
+	d := &Definition{Name: od.Name, Type: DefEnum, Doc: od.Doc, NumbersInJSON: od.JSON == "numbers", entries: map[string]*Entry{}}
+	for _, e := range od.Entries {
+		en := &Entry{Name: e.Name, Value: e.Value}
+		d.Entries = append(d.Entries, en)
+		d.entries[e.Name] = en
+	}
+	f.Definitions = append(f.Definitions, d)
+	if f.defs == nil {
+		f.defs = make(map[string]*Definition)
+	}
+	f.defs[d.Name] = d
+	return nil
 }
