@@ -140,6 +140,14 @@ func (g *generator) encodeField(f *file, fl *field) {
 		f.P("}")
 		f.P("e.End(n)")
 		f.P("}")
+	case fl.arrays:
+		f.P("for j := range ", x, " {")
+		f.P("n := e.Nest(", t, ")")
+		f.P("for i := range ", x, "[j] {")
+		g.encodeElem(f, fl.el, "uint16(i)", x+"[j][i]", name)
+		f.P("}")
+		f.P("e.End(n)")
+		f.P("}")
 	case fl.idx:
 		f.P("if ", x, " != nil {")
 		f.P("n := e.Nest(", t, ")")
@@ -434,7 +442,7 @@ func (g *generator) decodeSwitch(f *file, s *set) {
 func present(fl *field) string {
 	x := "v." + fl.name
 	switch {
-	case fl.tv != nil, fl.multi:
+	case fl.tv != nil, fl.multi, fl.arrays:
 		return ""
 	case fl.opt:
 		return x + ".Valid"
@@ -498,6 +506,13 @@ func (g *generator) decodeField(f *file, s *set, fl *field) {
 		for i := 0; i < levels; i++ {
 			f.P("}")
 		}
+	case fl.arrays:
+		f.P("a := d.Nested()")
+		f.P("arr := make(", typeOf("[]", fl.el.typ), ", 0, a.Count())")
+		f.P("for a.Next() {")
+		g.decodeAppend(f, fl.el, "arr", "a")
+		f.P("}")
+		f.P(x, " = append(", x, ", arr)")
 	case fl.idx:
 		f.P("a := d.Nested()")
 		f.P("if ", x, " == nil {")

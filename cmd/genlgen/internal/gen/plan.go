@@ -151,6 +151,7 @@ type field struct {
 	opt    bool // Optional[T]
 	ptr    bool // *T (single nest)
 	idx    bool // indexed-array of el
+	arrays bool // multi-attr indexed-array: a slice of arrays, one per occurrence
 	list   bool // ordered nest: a slice of el.set values, one per attribute
 	tv     *entryType
 	typ    goType // the field's Go type
@@ -666,9 +667,6 @@ func (p *plan) planField(s *set, fl *field) error {
 		fl.typ = typeOf("[]", et.name)
 		s.counts = true
 	case a.Type == spec.TypeIndexedArray:
-		if a.MultiAttr {
-			return errorf(a.KeyPos("multi-attr"), "attribute %q: multi-attr indexed-array is not supported", a.Name)
-		}
 		st := a.SubType
 		switch {
 		case st == spec.TypeNest, st == spec.TypeString, st == spec.TypeBinary, st.IsInteger():
@@ -683,6 +681,11 @@ func (p *plan) planField(s *set, fl *field) error {
 		}
 		fl.el, fl.idx = el, true
 		fl.typ = typeOf("[]", el.typ)
+		if a.MultiAttr {
+			// Each occurrence is an array of its own.
+			fl.arrays = true
+			fl.typ = typeOf("[][]", el.typ)
+		}
 	default:
 		el, err := p.baseElem(a, a.Type)
 		if err != nil {
