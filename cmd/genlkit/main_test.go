@@ -497,7 +497,9 @@ func TestCheck(t *testing.T) {
 			groups = append(groups, d.Text)
 		}
 	}
-	if res.Agree || len(groups) != 2 || !strings.Contains(groups[0], "mptcp_pm_cmds") {
+	// The project overlay adds the two groups the spec leaves out; the
+	// get-addr dump attributes still differ.
+	if res.Agree || len(groups) != 0 {
 		t.Errorf("check mptcp_pm: %s", r.stdout)
 	}
 }

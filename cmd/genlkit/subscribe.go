@@ -116,7 +116,7 @@ func notification(desc *described, f *family.Family, m genl.Message) *jsonmsg.Ob
 	out := jsonmsg.NewObject()
 	var op *family.OpDesc
 	if desc != nil {
-		op = desc.codec.OpByReply(m.Header.Command)
+		op = desc.codec.OpByNotify(m.Header.Command)
 	}
 	if op != nil {
 		out.Set("name", op.Name)

@@ -239,6 +239,9 @@ func (e *encoder) encodeOne(a *family.AttrDesc, v any, path string, scope *Objec
 		}
 		e.enc.Binary(a.Value, b)
 	case "nest":
+		if a.Ordered {
+			return e.encodeList(a, v, path)
+		}
 		o, ok := v.(*Object)
 		if !ok {
 			return e.fail(a, path, "want an object, got %s", kindOf(v))
@@ -286,6 +289,27 @@ func (e *encoder) encodeOne(a *family.AttrDesc, v any, path string, scope *Objec
 		}
 		e.putInt(a.Value, a.Type, a.BigEndian, u)
 	}
+	return nil
+}
+
+// encodeList encodes an ordered nest (AttrDesc.Ordered) from an array of
+// objects, each usually holding one attribute, in array order.
+func (e *encoder) encodeList(a *family.AttrDesc, v any, path string) error {
+	arr, ok := v.([]any)
+	if !ok {
+		return e.fail(a, path, "want an array of objects (an ordered list), got %s", kindOf(v))
+	}
+	n := e.enc.Nest(a.Value)
+	for i, x := range arr {
+		o, ok := x.(*Object)
+		if !ok {
+			return e.fail(a, fmt.Sprintf("%s[%d]", path, i), "want an object, got %s", kindOf(x))
+		}
+		if err := e.encodeSet(e.c.d.Set(a.Nested), o, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			return err
+		}
+	}
+	e.enc.End(n)
 	return nil
 }
 
