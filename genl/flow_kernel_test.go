@@ -53,7 +53,7 @@ func burst(t *testing.T, nd *netdev.Client, n int) burstResult {
 		go func() {
 			defer wg.Done()
 			<-go_
-			dev, err := nd.DevGet(ctxT(t), &netdev.Dev{Ifindex: netdev.Some[uint32](1)})
+			dev, err := nd.DevGet(ctxT(t), &netdev.DevGetRequest{Ifindex: netdev.Some[uint32](1)})
 			if err == nil && dev.Ifindex.Value != 1 {
 				err = fmt.Errorf("reply for ifindex %d", dev.Ifindex.Value)
 			}
