@@ -127,7 +127,7 @@ func show(ctx context.Context, c *ethtool.Client, ifname string) error {
 		return err
 	default:
 		fmt.Printf("link modes: speed %s, duplex %s, autoneg %s", speed(modes.Speed),
-			modes.Duplex.Value, modes.Autoneg.Value)
+			modes.Duplex.Value, onOff(modes.Autoneg.Value == ethtool.AutonegEnable))
 		if l, ok := modes.Lanes.Get(); ok {
 			fmt.Printf(", lanes %d", l)
 		}
