@@ -5,7 +5,6 @@ import (
 	"net"
 
 	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
 )
 
 // Exchange runs one request with exactly the netlink flags given, the way
@@ -21,8 +20,8 @@ import (
 // before any reply is handed to fn. fn receives each reply; the Message is
 // only valid during the call. When the kernel acknowledges a do-request
 // with success, fn also receives the ACK: a Message whose Netlink.Type is
-// netlink.Error and whose Data is the request header the kernel echoes, as
-// genetlink decodes an ACK. Errors are those of Do and Dump.
+// netlink.Error and whose Data is the request (an ACK without
+// NETLINK_CAP_ACK echoes it whole), as genetlink decodes an ACK. Errors are those of Do and Dump.
 func (c *Conn) Exchange(ctx context.Context, req Request, flags netlink.HeaderFlags, sent func(netlink.Header), fn func(Message) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -55,8 +54,11 @@ func (c *Conn) Exchange(ctx context.Context, req Request, flags netlink.HeaderFl
 		}
 		return true
 	})
-	var echo [nlmsgHdrLen]byte
-	copy(echo[:], cl.buf)
+	var echo []byte
+	if ack && fn != nil && err == nil && ferr == nil {
+		// The request as the kernel echoes it in its ACK.
+		echo = append(echo, cl.buf[:parseHeader(cl.buf).Length]...)
+	}
 	c.finish(cl)
 	if err != nil {
 		return err
@@ -64,13 +66,12 @@ func (c *Conn) Exchange(ctx context.Context, req Request, flags netlink.HeaderFl
 	if ferr != nil {
 		return ferr
 	}
-	if ack && fn != nil {
-		// The kernel's ACK (NETLINK_CAP_ACK): error 0, then the request's
-		// header.
+	if echo != nil {
+		// The ACK: error 0, then the request, as genetlink decodes it.
 		var m Message
-		m.Netlink = netlink.Header{Length: nlmsgHdrLen + 4 + nlmsgHdrLen, Type: netlink.Error, Flags: unix.NLM_F_CAPPED,
-			Sequence: parseHeader(echo[:]).Sequence, PID: c.pid}
-		m.Data = append([]byte(nil), echo[:]...)
+		m.Netlink = netlink.Header{Length: uint32(nlmsgHdrLen + 4 + len(echo)), Type: netlink.Error,
+			Sequence: parseHeader(echo).Sequence, PID: c.pid}
+		m.Data = echo
 		return fn(m)
 	}
 	return nil
