@@ -20,8 +20,8 @@ import (
 // before any reply is handed to fn. fn receives each reply; the Message is
 // only valid during the call. When the kernel acknowledges a do-request
 // with success, fn also receives the ACK: a Message whose Netlink.Type is
-// netlink.Error and whose Data is the request (an ACK without
-// NETLINK_CAP_ACK echoes it whole), as genetlink decodes an ACK. Errors are those of Do and Dump.
+// netlink.Error and whose Data is the request's netlink header, which the
+// kernel echoes, as genetlink decodes an ACK. Errors are those of Do and Dump.
 func (c *Conn) Exchange(ctx context.Context, req Request, flags netlink.HeaderFlags, sent func(netlink.Header), fn func(Message) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -56,8 +56,8 @@ func (c *Conn) Exchange(ctx context.Context, req Request, flags netlink.HeaderFl
 	})
 	var echo []byte
 	if ack && fn != nil && err == nil && ferr == nil {
-		// The request as the kernel echoes it in its ACK.
-		echo = append(echo, cl.buf[:parseHeader(cl.buf).Length]...)
+		// The kernel echoes a successful request's header alone.
+		echo = append(echo, cl.buf[:nlmsgHdrLen]...)
 	}
 	c.finish(cl)
 	if err != nil {
@@ -67,7 +67,7 @@ func (c *Conn) Exchange(ctx context.Context, req Request, flags netlink.HeaderFl
 		return ferr
 	}
 	if echo != nil {
-		// The ACK: error 0, then the request, as genetlink decodes it.
+		// The ACK: error 0, then the request's header.
 		var m Message
 		m.Netlink = netlink.Header{Length: uint32(nlmsgHdrLen + 4 + len(echo)), Type: netlink.Error,
 			Sequence: parseHeader(echo).Sequence, PID: c.pid}
