@@ -265,3 +265,43 @@ func TestUnsupported(t *testing.T) {
 		t.Errorf("SyscallConn on the fake kernel: %v", err)
 	}
 }
+
+// TestConcurrent runs Executes from many goroutines at once on one Conn,
+// with Send and Receive beside them: every caller gets its own answer.
+func TestConcurrent(t *testing.T) {
+	_, c := dial(t, func(greq mgenetlink.Message, nreq netlink.Message) ([]mgenetlink.Message, error) {
+		return []mgenetlink.Message{{Header: greq.Header, Data: greq.Data}}, nil
+	})
+	errc := make(chan error, 16)
+	for g := range uint32(16) {
+		go func() {
+			for i := range uint32(200) {
+				want := g<<16 | i
+				msgs, err := c.Execute(mgenetlink.Message{Header: mgenetlink.Header{Command: cmdGet, Version: 1}, Data: idx(want)},
+					testFamily.ID, netlink.Request|netlink.Acknowledge)
+				if err == nil && (len(msgs) != 1 || readIdx(t, msgs[0]) != want) {
+					err = errors.New("wrong answer")
+				}
+				if err != nil {
+					errc <- err
+					return
+				}
+			}
+			errc <- nil
+		}()
+	}
+	for range 3 {
+		if _, err := c.Send(mgenetlink.Message{Header: mgenetlink.Header{Command: cmdGet, Version: 1}, Data: idx(1)},
+			testFamily.ID, netlink.Request); err != nil {
+			t.Fatal(err)
+		}
+		if msgs, _, err := c.Receive(); err != nil || len(msgs) != 1 || readIdx(t, msgs[0]) != 1 {
+			t.Fatalf("Receive beside Executes: %v, %v", msgs, err)
+		}
+	}
+	for range 16 {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

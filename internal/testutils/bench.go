@@ -1,7 +1,6 @@
 package testutils
 
 import (
-	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -15,19 +14,4 @@ func ProcessCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// ResetTimers resets b's timer, reports allocations and reports the
-// process's CPU time per operation as cpu-ns/op. On a shared machine that
-// is steadier than wall time, which counts the time other processes hold
-// the CPUs.
-func ResetTimers(b *testing.B) {
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := ProcessCPU()
-	b.Cleanup(func() {
-		if b.N > 0 && start > 0 {
-			b.ReportMetric(float64(ProcessCPU()-start)/float64(b.N), "cpu-ns/op")
-		}
-	})
 }
