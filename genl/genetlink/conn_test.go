@@ -1,6 +1,7 @@
 package genetlink_test
 
 import (
+	"encoding/binary"
 	"errors"
 	"net"
 	"os"
@@ -12,7 +13,6 @@ import (
 	mgenetlink "github.com/mdlayher/genetlink"
 	mgenltest "github.com/mdlayher/genetlink/genltest"
 	"github.com/mdlayher/netlink"
-	"github.com/mdlayher/netlink/nlenc"
 	"golang.org/x/sys/unix"
 )
 
@@ -153,7 +153,7 @@ func TestExecuteAck(t *testing.T) {
 	// genetlink returns the ACK: error code 0 as the generic header, then
 	// the request's netlink header.
 	if len(msgs) != 1 || msgs[0].Header != (mgenetlink.Header{}) || len(msgs[0].Data) != 16 ||
-		nlenc.Uint16(msgs[0].Data[4:6]) != testFamily.ID {
+		binary.NativeEndian.Uint16(msgs[0].Data[4:6]) != testFamily.ID {
 		t.Fatalf("ACK = %+v", msgs)
 	}
 	// CheckRequest's verdict reaches the caller.
