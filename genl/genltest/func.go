@@ -30,6 +30,11 @@ import (
 // error (a failed genltest.CheckRequest, say) becomes an NLMSG_ERROR with
 // EINVAL whose extended ACK message is the error's text, so the call
 // under test fails with it.
+//
+// mdlayher's genltest also calls a Func with empty requests when the Conn
+// receives without having sent anything, to produce notifications; here
+// the handler runs only for requests, and a test pushes notifications with
+// Kernel.PushGroup (built with Notification).
 func Func(fn mgenltest.Func) Handler {
 	return func(k *Kernel, r Request) {
 		greq := genetlink.Message{Header: r.Genl, Data: r.Data}
