@@ -174,24 +174,42 @@ func (c *Conn) Close() error {
 // acknowledged without data (netlink.Acknowledge), the ACK as genetlink
 // returns it. A kernel error is a *netlink.OpError. Unlike genetlink,
 // a request that both replies and is acknowledged returns the replies
-// and the ACK is consumed with them.
+// and the ACK is consumed with them, and a dump the kernel marks
+// interrupted (NLM_F_DUMP_INTR: what it read changed meanwhile) runs again,
+// up to 3 times, before its last result is returned as genetlink returns
+// it, without error.
 func (c *Conn) Execute(m Message, family uint16, flags netlink.HeaderFlags) ([]Message, error) {
 	ctx, end := c.begin(true, true)
 	defer end()
-	out := make([]Message, 0, 1)
-	err := c.c.Exchange(ctx, request(m, family), flags, nil, func(r genl.Message) error {
-		if r.Netlink.Type == netlink.Error && len(out) > 0 {
-			return nil // the ACK after replies: genetlink leaves it unread
+	for attempt := 0; ; attempt++ {
+		out := make([]Message, 0, 1)
+		err := c.c.Exchange(ctx, request(m, family), flags, nil, func(r genl.Message) error {
+			if r.Netlink.Type == netlink.Error && len(out) > 0 {
+				return nil // the ACK after replies: genetlink leaves it unread
+			}
+			gm, _ := convert(r)
+			out = append(out, gm)
+			return nil
+		})
+		if errors.Is(err, genl.ErrDumpInterrupted) {
+			// What the dump read changed while it ran. genetlink
+			// ignores the mark; run it again a few times, then do
+			// as genetlink does.
+			if attempt < dumpRetries {
+				continue
+			}
+			err = nil
 		}
-		gm, _ := convert(r)
-		out = append(out, gm)
-		return nil
-	})
-	if err != nil {
-		return nil, c.failure(ctx, err)
+		if err != nil {
+			return nil, c.failure(ctx, err)
+		}
+		return out, nil
 	}
-	return out, nil
 }
+
+// dumpRetries is how many times Execute runs again a dump the kernel
+// marked interrupted (NLM_F_DUMP_INTR).
+const dumpRetries = 3
 
 // Send sends m to family with flags and returns the netlink message as
 // sent (sequence number and port id filled in). Receive returns the answer.
@@ -237,6 +255,9 @@ func (c *Conn) exchange(ctx context.Context, m Message, family uint16, flags net
 	if !isSent {
 		failed <- err
 		return
+	}
+	if errors.Is(err, genl.ErrDumpInterrupted) {
+		err = nil // genetlink ignores the mark
 	}
 	if len(replies.msgs) > 0 || (err == nil && ack == nil) {
 		c.queue(replies)

@@ -305,3 +305,38 @@ func TestConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestDumpInterrupted: a dump the kernel marks interrupted runs again, and
+// when it stays interrupted its result comes back without error, as
+// genetlink returns it.
+func TestDumpInterrupted(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		interrupted int // how many attempts the kernel marks
+		attempts    int
+	}{{"once", 1, 2}, {"always", 100, 4}} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := genltest.New()
+			n := 0
+			k.Handle(func(k *genltest.Kernel, r genltest.Request) {
+				n++
+				var intr netlink.HeaderFlags
+				if n <= tc.interrupted {
+					intr = netlink.DumpInterrupted
+				}
+				k.Push(genltest.ReplyMulti(r, 1, idx(uint32(n)), intr), genltest.Done(r, 0, intr, nil))
+			})
+			gc, err := k.Dial()
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := genetlink.NewConn(gc)
+			defer c.Close()
+			msgs, err := c.Execute(mgenetlink.Message{Header: mgenetlink.Header{Command: 1, Version: 1}}, 0x20,
+				netlink.Request|netlink.Dump)
+			if err != nil || len(msgs) != 1 || readIdx(t, msgs[0]) != uint32(tc.attempts) || n != tc.attempts {
+				t.Fatalf("Execute: %v, %v after %d attempts, want %d", msgs, err, n, tc.attempts)
+			}
+		})
+	}
+}
