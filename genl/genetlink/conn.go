@@ -217,7 +217,14 @@ func (c *Conn) Send(m Message, family uint16, flags netlink.HeaderFlags) (netlin
 	ctx, end := c.begin(false, false)
 	sent := make(chan netlink.Header, 1)
 	failed := make(chan error, 1)
-	c.wg.Add(1)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		end()
+		return netlink.Message{}, opError("send", net.ErrClosed)
+	}
+	c.wg.Add(1) // under mu: Close waits only once no more can start
+	c.mu.Unlock()
 	go func() {
 		defer c.wg.Done()
 		defer end()
