@@ -15,7 +15,9 @@
 // the Messages and Families the program handles keep their names. Values
 // cross freely between the two packages: a Message here is a
 // mdlayher/genetlink Message. Code that must import both can name this one
-// genlcompat. NewConn wraps a genl.Conn (such as one over the fake kernel
+// (genlcompat, say) and change only its Dial call, genetlink.Dial(cfg) to
+// genlcompat.Dial(cfg), as long as it keeps the Conn in a variable of
+// inferred type or behind an interface. NewConn wraps a genl.Conn (such as one over the fake kernel
 // of package genl/genltest) instead of a *netlink.Conn.
 //
 // A Conn has the method set of genetlink.Conn with its semantics, including

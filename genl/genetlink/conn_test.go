@@ -247,6 +247,12 @@ func TestDeadlinesAndClose(t *testing.T) {
 	if _, err := c.GetFamily("testfam"); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("GetFamily after Close: %v", err)
 	}
+	if _, err := c.Send(mgenetlink.Message{}, testFamily.ID, netlink.Request); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Send after Close: %v", err)
+	}
+	if _, err := c.Execute(mgenetlink.Message{}, testFamily.ID, netlink.Request); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Execute after Close: %v", err)
+	}
 }
 
 func TestUnsupported(t *testing.T) {
