@@ -28,8 +28,7 @@
 // docs/migrating.md; in short: Execute always reads the whole answer (the
 // ACK of a request that also replies is consumed, so it cannot confuse the
 // next call), many goroutines may use a Conn at once without a lock around
-// Execute, notifications of joined groups never answer an Execute, and
-// SetBPF is not supported (the Conn routes replies itself).
+// Execute, and notifications of joined groups never answer an Execute.
 //
 // For the full speed of genlkit move on to genl.Conn's Do and Dump, which
 // decode in place instead of copying every reply.
@@ -40,9 +39,11 @@ import (
 	"errors"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/genl"
@@ -520,16 +521,29 @@ func (c *Conn) SetWriteBuffer(bytes int) error {
 	}))
 }
 
-// SetBPF is not supported: the Conn reads every message itself to route it
-// to its caller, and a filter dropping answers would leave callers waiting.
-// It returns a *netlink.OpError matching errors.ErrUnsupported.
+// SetBPF attaches a classic BPF program to the socket (SO_ATTACH_FILTER),
+// as genetlink does. The filter sees every message, answers to requests
+// included: one that drops an answer leaves its caller waiting until its
+// deadline, as with genetlink, and holds the room the Conn reserved for
+// the answer in its receive buffer (see genl.Conn) until the Conn closes.
+// Filter notifications only.
 func (c *Conn) SetBPF(filter []bpf.RawInstruction) error {
-	return opError("set-bpf", errors.ErrUnsupported)
+	prog := unix.SockFprog{Len: uint16(len(filter))}
+	if len(filter) > 0 {
+		prog.Filter = (*unix.SockFilter)(unsafe.Pointer(&filter[0]))
+	}
+	err := c.control(func(fd int) error {
+		return os.NewSyscallError("setsockopt", unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &prog))
+	})
+	runtime.KeepAlive(filter)
+	return opError("set-bpf", err)
 }
 
-// RemoveBPF is not supported either (see SetBPF).
+// RemoveBPF removes the socket's BPF program (SO_DETACH_FILTER).
 func (c *Conn) RemoveBPF() error {
-	return opError("remove-bpf", errors.ErrUnsupported)
+	return opError("remove-bpf", c.control(func(fd int) error {
+		return os.NewSyscallError("setsockopt", unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DETACH_FILTER, 0))
+	}))
 }
 
 // SyscallConn returns the socket's raw connection, for socket options the

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -166,6 +167,15 @@ func main() {
 	check("leave-group", c2.LeaveGroup(mgmt))
 
 	check("close 2", c2.Close())
+
+	// SetBPF and RemoveBPF: a filter that accepts everything.
+	prog, err := bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: 0xffff}})
+	check("assemble", err)
+	check("set-bpf", c.SetBPF(prog))
+	_, err = c.GetFamily("netdev")
+	check("get-family with a filter", err)
+	check("remove-bpf", c.RemoveBPF())
+	fmt.Println("bpf: ok")
 
 	// SyscallConn: read a socket option.
 	rc, err := c.SyscallConn()
