@@ -524,8 +524,9 @@ func (c *Conn) SetWriteBuffer(bytes int) error {
 // SetBPF attaches a classic BPF program to the socket (SO_ATTACH_FILTER),
 // as genetlink does. The filter sees every message, answers to requests
 // included: one that drops an answer leaves its caller waiting until its
-// deadline, as with genetlink, and holds the room the Conn reserved for
-// the answer in its receive buffer (see genl.Conn) until the Conn closes.
+// deadline, as with genetlink, and the room the Conn reserved for the
+// answer in the receive buffer (see genl.Conn) stays reserved, narrowing
+// how many requests it sends at once.
 // Filter notifications only.
 func (c *Conn) SetBPF(filter []bpf.RawInstruction) error {
 	prog := unix.SockFprog{Len: uint16(len(filter))}
