@@ -353,28 +353,11 @@ func (c *Conn) dump(ctx context.Context, req *Request, fn func(Message) bool) er
 	if err := ctx.Err(); err != nil {
 		return err // never sent
 	}
-	// Take the dump lock, reading the socket meanwhile if need be (an
-	// abandoned dump drains only when someone reads).
-	c.mu.Lock()
-	for c.dumpBusy && !c.closed {
-		c.mu.Unlock()
-		w := waiter{wake: make(chan struct{}, 1), waitDump: true}
-		if err := c.await(ctx, &w, nil); err != nil {
-			return err
-		}
-		c.mu.Lock()
+	cl, err := c.startDump(ctx, req)
+	if err != nil {
+		return err
 	}
-	if c.closed {
-		c.mu.Unlock()
-		return net.ErrClosed
-	}
-	c.dumpBusy = true
-	c.st.dumps++
-	cl := c.newCallLocked(req, "dump", netlink.Dump)
-	c.submitLocked(cl)
-	c.takeLeadLocked(cl)
-	c.mu.Unlock()
-	err := c.run(ctx, cl, fn)
+	err = c.run(ctx, cl, fn)
 	c.finish(cl)
 	return err
 }

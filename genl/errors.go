@@ -3,6 +3,7 @@ package genl
 import (
 	"encoding/binary"
 	"errors"
+	"os"
 	"strconv"
 	"strings"
 
@@ -148,6 +149,33 @@ func (e *Error) Error() string {
 
 // Unwrap returns Err.
 func (e *Error) Unwrap() error { return e.Err }
+
+// As lets code written for mdlayher/netlink inspect e as it would that
+// package's error: errors.As(err, &opErr) with opErr a *netlink.OpError
+// succeeds when Err is an errno, and sets opErr to what mdlayher/netlink
+// reports for the same failure: Op "receive" for an error the kernel sent
+// in answer to a request ("join-group" and the like for a failed system
+// call), Err the errno, and Message and Offset from the extended ACK
+// (Offset 0 when the kernel named no attribute). errors.Is on e already
+// matches what the errno matches (os.ErrNotExist, os.ErrPermission,
+// errors.ErrUnsupported...).
+func (e *Error) As(target any) bool {
+	t, ok := target.(**netlink.OpError)
+	if !ok {
+		return false
+	}
+	var errno unix.Errno
+	if !errors.As(e.Err, &errno) {
+		return false
+	}
+	switch e.Op {
+	case "join-group", "leave-group":
+		*t = &netlink.OpError{Op: e.Op, Err: os.NewSyscallError("setsockopt", errno)}
+	default: // mdlayher reports kernel errors as received
+		*t = &netlink.OpError{Op: "receive", Err: errno, Message: e.Message, Offset: max(e.Offset, 0)}
+	}
+	return true
+}
 
 // ackError decodes an NLMSG_ERROR for cl. It returns nil for a plain ACK;
 // an ACK with a message is reported as a warning.
