@@ -50,7 +50,10 @@ func (v *view) message(op *family.OpDesc, obj *jsonmsg.Object) any {
 type renderer func(v *view, x any) any
 
 // renderers are the attributes shown otherwise than generically, by
-// "family/set/attribute".
+// "family/set/attribute". Where the project overlay gives an attribute an
+// enum (AttrDesc.TableEnum), tables show its names; a renderer here wins
+// over it, to print the words the family's own tool prints (ethtool's
+// "Twisted Pair" for the overlay's port "tp").
 var renderers = map[string]renderer{
 	"mptcp_pm/address/family":       addressFamily,
 	"mptcp_pm/address/flags":        mptcpFlags,
@@ -187,6 +190,11 @@ func (v *view) one(a *family.AttrDesc, x any, scope *jsonmsg.Object) any {
 		if !ok {
 			break
 		}
+		if a.TableEnum != "" {
+			if name, ok := enumName(d.Enum(a.TableEnum), n); ok {
+				return name
+			}
+		}
 		if addrVersion(a) == 4 && (a.Type == "u32" || a.Type == "uint") {
 			var b [4]byte
 			b[0], b[1], b[2], b[3] = byte(n>>24), byte(n>>16), byte(n>>8), byte(n)
@@ -199,6 +207,21 @@ func (v *view) one(a *family.AttrDesc, x any, scope *jsonmsg.Object) any {
 		}
 	}
 	return x
+}
+
+// enumName returns the name e gives to value n: the names of an enum the
+// project overlay adds to an attribute that the kernel's spec leaves a
+// number (AttrDesc.TableEnum), which tables show and the JSON does not.
+func enumName(e *family.EnumDesc, n int64) (string, bool) {
+	if e == nil || e.Flags {
+		return "", false
+	}
+	for _, en := range e.Entries {
+		if int64(en.Value) == n {
+			return en.Name, true
+		}
+	}
+	return "", false
 }
 
 // number returns x as an integer, if it is one.
