@@ -51,7 +51,7 @@ var guestModules = [][]string{
 }
 
 type options struct {
-	kernel  kernel
+	kernels []kernel
 	cache   string
 	run     string
 	skip    string
@@ -67,28 +67,38 @@ type options struct {
 
 func main() {
 	var o options
-	kname := flag.String("kernel", "7.3", "Debian kernel to boot: 7.3 (trixie-backports), 6.12 (trixie) or 6.1 (bookworm)")
+	kname := flag.String("kernel", "7.3", "Debian kernels to boot, comma-separated, one after the other: 7.3 (trixie-backports), 6.12 (trixie), 6.1 (bookworm)")
 	flag.StringVar(&o.cache, "cache", defaultCache(), "directory for kernels, apt state and runs (shared by all checkouts; also $GENLKIT_VM_CACHE)")
 	flag.StringVar(&o.run, "run", "", "passed to the test binaries as -test.run")
 	flag.StringVar(&o.skip, "skip", "", "passed to the test binaries as -test.skip")
 	flag.BoolVar(&o.short, "short", false, "pass -test.short")
 	flag.BoolVar(&o.verbose, "v", false, "show the guest's console (all test output) as it runs")
-	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound on the whole guest run; qemu is killed after it")
+	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound on each kernel's guest run; qemu is killed after it")
 	flag.StringVar(&o.mem, "mem", "3G", "guest memory")
 	flag.IntVar(&o.cpus, "cpus", 2, "guest vCPUs")
 	flag.StringVar(&o.expect, "expect", "", "override GENLKIT_EXPECT_FAMILIES (default: the families the kernel is known to register)")
-	flag.StringVar(&o.summary, "summary", "", "write the run's results (families, ops, tests) as JSON to this file")
+	flag.StringVar(&o.summary, "summary", "", "write each kernel's results (families, ops, tests) as JSON to DIR/KERNEL.json")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./internal/vmtest [flags] [packages]\n\nRuns the packages' tests (default ./...) inside a Debian kernel under qemu.\n\n")
 		flag.PrintDefaults()
 	}
+	table := flag.Bool("table", false, "print the compatibility table (markdown) of the -summary files given as arguments, and exit")
 	flag.Parse()
-	k, err := findKernel(*kname)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "vmtest:", err)
-		os.Exit(2)
+	if *table {
+		if err := writeTable(os.Stdout, flag.Args()); err != nil {
+			fmt.Fprintln(os.Stderr, "vmtest:", err)
+			os.Exit(1)
+		}
+		return
 	}
-	o.kernel = k
+	for _, name := range strings.Split(*kname, ",") {
+		k, err := findKernel(strings.TrimSpace(name))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "vmtest:", err)
+			os.Exit(2)
+		}
+		o.kernels = append(o.kernels, k)
+	}
 	o.args = flag.Args()
 	if len(o.args) == 0 {
 		o.args = []string{"./..."}
@@ -133,68 +143,104 @@ func runAll(o options) (bool, error) {
 	if os.Geteuid() != 0 {
 		return false, errors.New("the guest's 9p root and qemu's shares need root on the host")
 	}
-	if err := os.MkdirAll(o.cache, 0o755); err != nil {
-		return false, err
-	}
-	tree, err := fetchKernelLocked(o.cache, o.kernel)
-	if err != nil {
-		return false, err
-	}
 	qemu, err := exec.LookPath("qemu-system-x86_64")
 	if err != nil {
 		return false, errors.New("qemu-system-x86_64 not found (apt-get install qemu-system-x86)")
 	}
-	work, err := os.MkdirTemp(filepath.Join(o.cache, "runs"), o.kernel.Name+"-"+time.Now().UTC().Format("20060102T150405")+"-")
+	runs := filepath.Join(o.cache, "runs")
+	if err := os.MkdirAll(runs, 0o755); err != nil {
+		return false, err
+	}
+	pruneRuns(runs, 20)
+	dir, err := os.MkdirTemp(runs, time.Now().UTC().Format("20060102T150405")+"-")
 	if err != nil {
-		if err := os.MkdirAll(filepath.Join(o.cache, "runs"), 0o755); err != nil {
-			return false, err
-		}
-		if work, err = os.MkdirTemp(filepath.Join(o.cache, "runs"), o.kernel.Name+"-"+time.Now().UTC().Format("20060102T150405")+"-"); err != nil {
+		return false, err
+	}
+	trees := make([]kernelTree, len(o.kernels))
+	for i, k := range o.kernels {
+		if trees[i], err = fetchKernelLocked(o.cache, k); err != nil {
 			return false, err
 		}
 	}
-	for _, d := range []string{"bin", "out"} {
-		if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
-			return false, err
-		}
+	bin := filepath.Join(dir, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		return false, err
 	}
-	pkgs, err := buildTests(o.args, filepath.Join(work, "bin"))
+	pkgs, err := buildTests(o.args, bin)
 	if err != nil {
 		return false, err
 	}
 	if len(pkgs) == 0 {
 		return false, fmt.Errorf("no packages with tests in %s", strings.Join(o.args, " "))
 	}
-	cli := filepath.Join(work, "bin", "genlkit")
+	cli := filepath.Join(bin, "genlkit")
 	if err := goCmd("build", "-o", cli, "./cmd/genlkit"); err != nil {
-		cli = "" // not this module's checkout root, or no CLI: families listed without it
+		cli = "" // not this module's checkout root: families are listed without op names
+	}
+	logf("%d test binaries built in %s, run dir %s", len(pkgs), time.Since(start).Round(time.Second), dir)
+	ok := true
+	for i, k := range o.kernels {
+		res, err := runKernel(o, k, trees[i], qemu, filepath.Join(dir, k.Name), cli, pkgs)
+		if err != nil {
+			return false, fmt.Errorf("kernel %s: %w", k.Name, err)
+		}
+		if o.summary != "" {
+			b, _ := json.MarshalIndent(res, "", "  ")
+			if err := os.MkdirAll(o.summary, 0o755); err != nil {
+				return false, err
+			}
+			if err := os.WriteFile(filepath.Join(o.summary, k.Name+".json"), append(b, '\n'), 0o644); err != nil {
+				return false, err
+			}
+		}
+		ok = report(res) && ok
+	}
+	return ok, nil
+}
+
+// runKernel boots kernel k once and runs every package's test binary in it.
+func runKernel(o options, k kernel, tree kernelTree, qemu, work, cli string, pkgs []testPkg) (*result, error) {
+	if err := os.MkdirAll(filepath.Join(work, "out"), 0o755); err != nil {
+		return nil, err
 	}
 	gocache := goEnv("GOCACHE")
-	if err := os.WriteFile(filepath.Join(work, "guest.sh"), []byte(guestScript(o, tree, work, gocache, cli, pkgs)), 0o755); err != nil {
-		return false, err
+	if err := os.WriteFile(filepath.Join(work, "guest.sh"), []byte(guestScript(o, k, tree, work, gocache, pkgs)), 0o755); err != nil {
+		return nil, err
 	}
 	initrd := filepath.Join(work, "initramfs.cpio")
 	if err := buildInitramfs(initrd, tree, work, gocache); err != nil {
-		return false, fmt.Errorf("initramfs: %w", err)
+		return nil, fmt.Errorf("initramfs: %w", err)
 	}
-	logf("kernel %s (%s), %d packages, run dir %s, prepared in %s", o.kernel.Name, tree.Release, len(pkgs), work, time.Since(start).Round(time.Second))
-
+	logf("kernel %s (%s): booting, %d packages", k.Name, tree.Release, len(pkgs))
 	boot := time.Now()
 	if err := runQemu(o, qemu, tree, initrd, work, gocache); err != nil {
-		return false, err
+		return nil, err
 	}
-	res, err := collect(o, tree, work, cli, pkgs)
+	res, err := collect(k, tree, work, cli, pkgs)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	res.Seconds = time.Since(boot).Seconds()
-	if o.summary != "" {
-		b, _ := json.MarshalIndent(res, "", "  ")
-		if err := os.WriteFile(o.summary, append(b, '\n'), 0o644); err != nil {
-			return false, err
+	return res, nil
+}
+
+// pruneRuns removes all but the newest keep run directories.
+func pruneRuns(runs string, keep int) {
+	ents, err := os.ReadDir(runs)
+	if err != nil {
+		return
+	}
+	var names []string
+	for _, e := range ents {
+		if e.IsDir() {
+			names = append(names, e.Name())
 		}
 	}
-	return report(res), nil
+	sort.Strings(names) // names start with a UTC timestamp
+	for len(names) > keep {
+		os.RemoveAll(filepath.Join(runs, names[0]))
+		names = names[1:]
+	}
 }
 
 // fetchKernelLocked is fetchKernel under an exclusive lock on the cache, so
@@ -268,16 +314,17 @@ func shq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'
 // guestScript is the bash script the guest runs in the host's root: load
 // the modules, record the families, run each test binary in its package
 // directory, then write the end marker.
-func guestScript(o options, t kernelTree, work, gocache, cli string, pkgs []testPkg) string {
+func guestScript(o options, k kernel, t kernelTree, work, gocache string, pkgs []testPkg) string {
 	var b strings.Builder
 	expect := o.expect
 	if expect == "" {
-		expect = strings.Join(o.kernel.Families, ",")
+		expect = strings.Join(k.Families, ",")
 	}
 	fmt.Fprintf(&b, "#!/bin/bash\n# Generated by internal/vmtest.\nset -u\nW=%s\n", shq(work))
 	fmt.Fprintf(&b, "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:%s\n", shq(filepath.Dir(goBin())))
 	fmt.Fprintf(&b, "export HOME=/tmp TMPDIR=/tmp GOTOOLCHAIN=local GOCACHE=%s GOMODCACHE=%s\n", shq(gocache), shq(goEnv("GOMODCACHE")))
-	fmt.Fprintf(&b, "export GENLKIT_REQUIRE_KERNEL=1 GENLKIT_EXPECT_FAMILIES=%s GENLKIT_VM_KERNEL=%s\n", shq(expect), shq(o.kernel.Name))
+	fmt.Fprintf(&b, "export GENLKIT_REQUIRE_KERNEL=1 GENLKIT_EXPECT_FAMILIES=%s GENLKIT_VM_KERNEL=%s GENLKIT_VM_MODULES=%s\n",
+		shq(expect), shq(k.Name), shq(t.Root))
 	if s := os.Getenv("GENLKIT_SPECS"); s != "" {
 		abs, _ := filepath.Abs(s)
 		fmt.Fprintf(&b, "export GENLKIT_SPECS=%s\n", shq(abs))
@@ -289,10 +336,6 @@ func guestScript(o options, t kernelTree, work, gocache, cli string, pkgs []test
 	}
 	b.WriteString("lsmod >\"$W/out/lsmod\" 2>&1 || cat /proc/modules >\"$W/out/lsmod\"\n")
 	b.WriteString("genl ctrl list >\"$W/out/genl-ctrl-list\" 2>&1\n")
-	if cli != "" {
-		fmt.Fprintf(&b, "C=%s\n", shq(cli))
-		b.WriteString(`"$C" --output json families >"$W/out/families.json" 2>&1` + "\n")
-	}
 	for _, p := range pkgs {
 		args := []string{"-test.v", "-test.count=1", "-test.timeout=" + o.timeout.String()}
 		if o.run != "" {
@@ -418,9 +461,9 @@ type pkgResult struct {
 
 var testLine = regexp.MustCompile(`^--- (PASS|FAIL|SKIP): (\S+) `)
 
-func collect(o options, t kernelTree, work, cli string, pkgs []testPkg) (*result, error) {
+func collect(k kernel, t kernelTree, work, cli string, pkgs []testPkg) (*result, error) {
 	out := filepath.Join(work, "out")
-	res := &result{Kernel: o.kernel.Name, Release: t.Release, Dir: work}
+	res := &result{Kernel: k.Name, Release: t.Release, Dir: work}
 	if b, err := os.ReadFile(filepath.Join(out, "modules-missing")); err == nil {
 		res.Missing = strings.Fields(string(b))
 	}
