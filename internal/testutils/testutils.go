@@ -128,6 +128,11 @@ type NS struct {
 	Name string
 	// Path is the namespace file, /run/netns/Name.
 	Path string
+	// Initial are the interfaces the namespace held when it was made, by
+	// name: lo, and on a kernel with tunnel or bonding modules loaded
+	// their fallback devices (bond0, ip6tnl0, sit0...). Count devices
+	// relative to it, never assume lo alone.
+	Initial map[string]int
 }
 
 var nsCounter atomic.Uint64
@@ -149,6 +154,7 @@ func NetNS(tb testing.TB) *NS {
 		}
 	})
 	ns.IP(tb, "link", "set", "lo", "up")
+	ns.Initial = ns.Ifindexes(tb)
 	return ns
 }
 

@@ -94,7 +94,8 @@ func (ix *modIndex) order(names []string) ([]string, error) {
 // initScript is the initramfs's /init: it loads the boot modules, mounts
 // the host's root read-only (with tmpfs on /tmp and /run), the run's
 // directory and the Go build cache writable at their host paths, and runs
-// the guest script in that root.
+// the guest script in that root. switch_root, not chroot: in a chroot the
+// kernel refuses new user namespaces, which tests create.
 const initScript = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -113,10 +114,7 @@ mount -o bind /sys /host/sys
 mount -o bind /dev /host/dev
 mount -t 9p -o $o work /host@WORK@
 [ -n "@GOCACHE@" ] && mount -t 9p -o $o gocache /host@GOCACHE@
-chroot /host /bin/bash @WORK@/guest.sh
-echo "vmtest: guest script exited with $?"
-echo o > /proc/sysrq-trigger
-sleep 10
+exec switch_root /host /bin/bash -c '/bin/bash @WORK@/guest.sh; echo "vmtest: guest script exited with $?"; echo o >/proc/sysrq-trigger; sleep 10'
 `
 
 // buildInitramfs writes an uncompressed newc cpio archive holding a static
