@@ -613,3 +613,71 @@ func TestUsageInProcess(t *testing.T) {
 		t.Errorf("globals first: %v", r)
 	}
 }
+
+// TestDumpEveryFamily runs the CLI's dump of one op of each family it
+// describes that the kernel registers (in a VM harness guest: wireguard,
+// nl80211, openvswitch, fou, devlink, dpll…), in a fresh namespace, and
+// asks nlctrl for each of them with `do`. Every dump must answer a JSON
+// array; a family GENLKIT_EXPECT_FAMILIES lists must be there.
+func TestDumpEveryFamily(t *testing.T) {
+	ns := testutils.NetNS(t)
+	cases := []struct {
+		family, op, json string
+		min              int // entries the fresh namespace has at least
+	}{
+		{"nlctrl", "getfamily", "", 1},
+		{"netdev", "dev-get", "", len(ns.Initial)},
+		{"ethtool", "linkstate-get", "", len(ns.Initial)},
+		{"mptcp_pm", "get-addr", "", 0},
+		{"tcp_metrics", "get", "", 0},
+		{"wireguard", "get-device", `{"ifname": "none0"}`, -1}, // no such device: ENODEV, checked below
+		{"nl80211", "get-wiphy", "", 0},
+		{"nl80211", "get-interface", "", 0},
+		{"ovs_datapath", "get", "", 0},
+		{"ovs_vport", "get", "", 0},
+		{"fou", "get", "", 0},
+		{"devlink", "get", "", 0},
+		{"dpll", "device-get", "", 0},
+		{"net-shaper", "cap-get", "", -1}, // needs a device: the kernel's extack, checked below
+		{"dev-energymodel", "get-perf-domains", "", 0},
+	}
+	c, ctx := ns.Dial(t)
+	fams, err := family.List(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
+		t.Run(tc.family+"/"+tc.op, func(t *testing.T) {
+			i := slices.IndexFunc(fams, func(f *family.Family) bool { return f.Name == tc.family })
+			testutils.RequireModuleFamily(t, i >= 0, tc.family)
+			args := []string{"dump", tc.family, tc.op}
+			if tc.json != "" {
+				args = append(args, "--json", tc.json)
+			}
+			r := inNS(t, ns, args...)
+			if tc.min < 0 {
+				// Refused by the kernel: exit 1 and its reason, named.
+				wantExit(t, r, 1, tc.family+" "+tc.op)
+				return
+			}
+			wantOK(t, r)
+			var got []map[string]any
+			if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+				t.Fatalf("%v\n%s", err, r.stdout)
+			}
+			if len(got) < tc.min {
+				t.Errorf("%d entries, want at least %d:\n%s", len(got), tc.min, r.stdout)
+			}
+			// nlctrl's view of the family, through the CLI's do.
+			r = inNS(t, ns, "do", "nlctrl", "getfamily", "--json", fmt.Sprintf(`{"family-name": %q}`, tc.family))
+			wantOK(t, r)
+			var nf struct {
+				ID   int    `json:"family-id"`
+				Name string `json:"family-name"`
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &nf); err != nil || nf.Name != tc.family || nf.ID != int(fams[i].ID) {
+				t.Errorf("do nlctrl getfamily %s: %+v, %v; want id %d", tc.family, nf, err, fams[i].ID)
+			}
+		})
+	}
+}

@@ -118,7 +118,7 @@ func RequireModuleFamily(tb testing.TB, present bool, name string) {
 	if FamilyExpected(name) {
 		tb.Fatalf("generic netlink family %q not registered, and %s lists it", name, EnvExpectFamilies)
 	}
-	tb.Skipf("generic netlink family %q not registered by this kernel (it comes from a module; the VM harness runs this test)", name)
+	tb.Skipf("generic netlink family %q not registered by this kernel (a module or a newer kernel has it; the VM harness's guests run this test)", name)
 }
 
 // An NS is a network namespace made for one test, bind-mounted under
