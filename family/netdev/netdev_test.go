@@ -46,7 +46,10 @@ func TestDevGet(t *testing.T) {
 		}
 		got = append(got, int(dev.Ifindex.Value))
 	}
-	want := []int{1} // lo
+	var want []int // lo and what else the namespace started with
+	for _, idx := range ns.Initial {
+		want = append(want, idx)
+	}
 	for _, v := range veths {
 		want = append(want, v.Index, v.PeerIndex)
 	}
