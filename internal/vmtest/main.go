@@ -562,13 +562,10 @@ func describeFamily(cli string, f ctrlFamily) familyOps {
 // all passed.
 func report(res *result) bool {
 	ok := true
-	total := map[string]int{}
+	var pass, fail, skip int
 	for _, p := range res.Packages {
-		c := map[string]int{}
-		for _, s := range p.Tests {
-			c[s]++
-			total[s]++
-		}
+		p1, f1, s1 := p.counts()
+		pass, fail, skip = pass+p1, fail+f1, skip+s1
 		status := "ok  "
 		if !p.OK {
 			status, ok = "FAIL", false
@@ -576,7 +573,7 @@ func report(res *result) bool {
 				os.Stdout.Write(b)
 			}
 		}
-		fmt.Printf("%s\t%s\t%.1fs\t(%d passed, %d failed, %d skipped)\n", status, p.ImportPath, p.Seconds, c["PASS"], c["FAIL"], c["SKIP"])
+		fmt.Printf("%s\t%s\t%.1fs\t(%d passed, %d failed, %d skipped)\n", status, p.ImportPath, p.Seconds, p1, f1, s1)
 	}
 	var fams []string
 	for _, f := range res.Families {
@@ -584,7 +581,7 @@ func report(res *result) bool {
 	}
 	sort.Strings(fams)
 	fmt.Printf("vmtest: kernel %s (%s): %d packages, %d tests passed, %d failed, %d skipped, in %.0fs; %d families: %s\n",
-		res.Kernel, res.Release, len(res.Packages), total["PASS"], total["FAIL"], total["SKIP"], res.Seconds, len(fams), strings.Join(fams, " "))
+		res.Kernel, res.Release, len(res.Packages), pass, fail, skip, res.Seconds, len(fams), strings.Join(fams, " "))
 	if len(res.Missing) > 0 {
 		fmt.Printf("vmtest: modules this kernel lacks: %s\n", strings.Join(res.Missing, " "))
 	}

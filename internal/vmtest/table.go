@@ -53,21 +53,12 @@ func writeTable(w io.Writer, files []string) error {
 	}
 	fmt.Fprint(w, "| all packages: tests passed/run |")
 	for _, r := range runs {
-		var pass, run, skip int
+		var pass, fail, skip int
 		for _, p := range r.Packages {
-			for _, s := range p.Tests {
-				switch s {
-				case "PASS":
-					pass++
-					run++
-				case "FAIL":
-					run++
-				case "SKIP":
-					skip++
-				}
-			}
+			p, f, s := p.counts()
+			pass, fail, skip = pass+p, fail+f, skip+s
 		}
-		fmt.Fprintf(w, " %d/%d in %d packages, %d skipped, %.0f s |", pass, run, len(r.Packages), skip, r.Seconds)
+		fmt.Fprintf(w, " %d/%d in %d packages, %d skipped, %.0f s |", pass, pass+fail, len(r.Packages), skip, r.Seconds)
 	}
 	fmt.Fprintln(w)
 	return nil
@@ -93,23 +84,28 @@ func testsCell(r *result, name string) string {
 		if !strings.HasSuffix(p.ImportPath, pkg) {
 			continue
 		}
-		var pass, run, skip int
-		for _, s := range p.Tests {
-			switch s {
-			case "PASS":
-				pass++
-				run++
-			case "FAIL":
-				run++
-			case "SKIP":
-				skip++
-			}
-		}
-		s := fmt.Sprintf("; tests %d/%d", pass, run)
+		pass, fail, skip := p.counts()
+		s := fmt.Sprintf("; tests %d/%d", pass, pass+fail)
 		if skip > 0 {
 			s += fmt.Sprintf(", %d skipped", skip)
 		}
 		return s
 	}
 	return ""
+}
+
+// counts returns how many of the package's top-level tests passed, failed
+// and were skipped.
+func (p pkgResult) counts() (pass, fail, skip int) {
+	for _, s := range p.Tests {
+		switch s {
+		case "PASS":
+			pass++
+		case "FAIL":
+			fail++
+		case "SKIP":
+			skip++
+		}
+	}
+	return pass, fail, skip
 }
