@@ -51,18 +51,19 @@ var guestModules = [][]string{
 }
 
 type options struct {
-	kernels []kernel
-	cache   string
-	run     string
-	skip    string
-	short   bool
-	verbose bool
-	timeout time.Duration
-	mem     string
-	cpus    int
-	expect  string
-	summary string
-	args    []string
+	kernels    []kernel
+	cache      string
+	run        string
+	skip       string
+	short      bool
+	kernelOnly bool
+	verbose    bool
+	timeout    time.Duration
+	mem        string
+	cpus       int
+	expect     string
+	summary    string
+	args       []string
 }
 
 func main() {
@@ -72,6 +73,7 @@ func main() {
 	flag.StringVar(&o.run, "run", "", "passed to the test binaries as -test.run")
 	flag.StringVar(&o.skip, "skip", "", "passed to the test binaries as -test.skip")
 	flag.BoolVar(&o.short, "short", false, "pass -test.short")
+	flag.BoolVar(&o.kernelOnly, "kernel-only", false, "run only the tests that reach the kernel (found in the test files: calls of testutils.NetNS, RequireKernel... directly or through the package's helpers), and only packages that have some; ignored with -run")
 	flag.BoolVar(&o.verbose, "v", false, "show the guest's console (all test output) as it runs")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound on each kernel's guest run; qemu is killed after it")
 	flag.StringVar(&o.mem, "mem", "3G", "guest memory")
@@ -136,6 +138,7 @@ type testPkg struct {
 	Dir        string
 	Bin        string // path of the test binary
 	Name       string // file-name-safe ImportPath
+	Run        string // -test.run pattern; "" for -run's
 }
 
 func runAll(o options) (bool, error) {
@@ -166,7 +169,7 @@ func runAll(o options) (bool, error) {
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		return false, err
 	}
-	pkgs, err := buildTests(o.args, bin)
+	pkgs, err := buildTests(o.args, bin, o.kernelOnly && o.run == "")
 	if err != nil {
 		return false, err
 	}
@@ -270,7 +273,10 @@ func goEnv(name string) string {
 
 // buildTests compiles the test binaries of the packages patterns match
 // that have tests, two at a time, into bin.
-func buildTests(patterns []string, bin string) ([]testPkg, error) {
+//
+// With kernelOnly, packages without kernel tests are left out and each
+// package's kernel tests are selected by name.
+func buildTests(patterns []string, bin string, kernelOnly bool) ([]testPkg, error) {
 	args := append([]string{"list", "-f", "{{.ImportPath}}\t{{.Dir}}\t{{len .TestGoFiles}}\t{{len .XTestGoFiles}}"}, patterns...)
 	out, err := exec.Command("go", args...).Output()
 	if err != nil {
@@ -287,7 +293,18 @@ func buildTests(patterns []string, bin string) ([]testPkg, error) {
 			continue
 		}
 		name := strings.NewReplacer("/", "_", ".", "_").Replace(f[0])
-		pkgs = append(pkgs, testPkg{ImportPath: f[0], Dir: f[1], Name: name, Bin: filepath.Join(bin, name+".test")})
+		p := testPkg{ImportPath: f[0], Dir: f[1], Name: name, Bin: filepath.Join(bin, name+".test")}
+		if kernelOnly {
+			tests, err := kernelTests(p.Dir)
+			if err != nil {
+				return nil, err
+			}
+			if len(tests) == 0 {
+				continue
+			}
+			p.Run = runPattern(tests)
+		}
+		pkgs = append(pkgs, p)
 	}
 	logf("building %d test binaries", len(pkgs))
 	errs := make([]error, len(pkgs))
@@ -338,8 +355,11 @@ func guestScript(o options, k kernel, t kernelTree, work, gocache string, pkgs [
 	b.WriteString("genl ctrl list >\"$W/out/genl-ctrl-list\" 2>&1\n")
 	for _, p := range pkgs {
 		args := []string{"-test.v", "-test.count=1", "-test.timeout=" + o.timeout.String()}
-		if o.run != "" {
+		switch {
+		case o.run != "":
 			args = append(args, "-test.run="+o.run)
+		case p.Run != "":
+			args = append(args, "-test.run="+p.Run)
 		}
 		if o.skip != "" {
 			args = append(args, "-test.skip="+o.skip)
