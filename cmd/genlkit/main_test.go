@@ -37,8 +37,9 @@ func TestMain(m *testing.M) {
 		}
 		defer os.RemoveAll(dir)
 		binPath = filepath.Join(dir, "genlkit")
-		cmd := exec.Command("go", "build", "-o", binPath, ".")
-		if out, err := cmd.CombinedOutput(); err != nil {
+		if p := testutils.Prebuilt("genlkit"); p != "" {
+			binPath = p
+		} else if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 			return 1
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -72,4 +73,25 @@ func KernelAtLeast(tb testing.TB, want string) bool {
 	}
 	major, minor := KernelVersion(tb)
 	return major > wMaj || major == wMaj && minor >= wMin
+}
+
+// EnvPrebuilt is the environment variable naming a directory of programs
+// of this module built for the tests ahead of time: the VM harness builds
+// the CLI and the examples on the host, since compiling them in a guest
+// under emulation takes minutes.
+const EnvPrebuilt = "GENLKIT_PREBUILT"
+
+// Prebuilt returns the path of program name (such as "genlkit" or
+// "netdev-watch") in GENLKIT_PREBUILT, or "" when there is none: the test
+// then builds it.
+func Prebuilt(name string) string {
+	dir := os.Getenv(EnvPrebuilt)
+	if dir == "" {
+		return ""
+	}
+	p := filepath.Join(dir, name)
+	if fi, err := os.Stat(p); err != nil || fi.IsDir() {
+		return ""
+	}
+	return p
 }
