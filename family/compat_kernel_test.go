@@ -14,30 +14,16 @@ import (
 	"github.com/genlkit/genlkit/internal/testutils"
 	"golang.org/x/sys/unix"
 
-	// Every generated package, so that family.Descriptors lists them all.
-	_ "github.com/genlkit/genlkit/family/binder"
+	// The host families (netdev, nlctrl: imported above) and those newer
+	// than the 6.1 and 6.12 LTS kernels, described for family.Descriptors.
 	_ "github.com/genlkit/genlkit/family/devenergymodel"
-	_ "github.com/genlkit/genlkit/family/devlink"
 	_ "github.com/genlkit/genlkit/family/dpll"
-	_ "github.com/genlkit/genlkit/family/drmras"
 	_ "github.com/genlkit/genlkit/family/ethtool"
-	_ "github.com/genlkit/genlkit/family/fou"
 	_ "github.com/genlkit/genlkit/family/handshake"
-	_ "github.com/genlkit/genlkit/family/lockd"
 	_ "github.com/genlkit/genlkit/family/mptcppm"
 	_ "github.com/genlkit/genlkit/family/netshaper"
-	_ "github.com/genlkit/genlkit/family/nfsd"
-	_ "github.com/genlkit/genlkit/family/nl80211"
 	_ "github.com/genlkit/genlkit/family/ovpn"
-	_ "github.com/genlkit/genlkit/family/ovsdatapath"
-	_ "github.com/genlkit/genlkit/family/ovsflow"
-	_ "github.com/genlkit/genlkit/family/ovspacket"
-	_ "github.com/genlkit/genlkit/family/ovsvport"
-	_ "github.com/genlkit/genlkit/family/psp"
-	_ "github.com/genlkit/genlkit/family/sunrpc"
 	_ "github.com/genlkit/genlkit/family/tcpmetrics"
-	_ "github.com/genlkit/genlkit/family/team"
-	_ "github.com/genlkit/genlkit/family/wireguard"
 )
 
 // On a kernel older than a spec, what the spec has and the kernel lacks is
