@@ -110,7 +110,7 @@ func needFamily(t *testing.T, c *genl.Conn, name string) familyInfo {
 	t.Helper()
 	fi, err := getFamily(ctxT(t), c, name)
 	if errors.Is(err, unix.ENOENT) {
-		testutils.RequireFamily(t, false, "generic netlink family "+name+" is not in this kernel")
+		testutils.RequireBuiltinFamily(t, false, name)
 	}
 	if err != nil {
 		t.Fatal(err)

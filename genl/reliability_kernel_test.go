@@ -48,7 +48,7 @@ func netdevClient(t *testing.T, c *genl.Conn) *netdev.Client {
 	t.Helper()
 	nd, err := netdev.New(ctxT(t), c)
 	if err != nil {
-		testutils.RequireFamily(t, !errors.Is(err, fs.ErrNotExist), "netdev family: "+err.Error())
+		testutils.RequireBuiltinFamily(t, !errors.Is(err, fs.ErrNotExist), "netdev")
 		t.Fatal(err)
 	}
 	return nd

@@ -27,6 +27,7 @@ func setup(t *testing.T) (*testutils.NS, *netdev.Client, context.Context) {
 	conn, ctx := ns.Dial(t)
 	c, err := netdev.New(ctx, conn)
 	if err != nil {
+		testutils.RequireBuiltinFamily(t, !errors.Is(err, family.ErrNotFound), "netdev")
 		t.Fatal(err)
 	}
 	return ns, c, ctx

@@ -91,6 +91,22 @@ func RequireFamily(tb testing.TB, ok bool, reason string) {
 	tb.Skip(reason)
 }
 
+// RequireBuiltinFamily is RequireFamily for a family that kernels of a
+// recent enough version have built in (netdev is 6.3 and newer): when
+// present is false it fails tb under GENLKIT_REQUIRE_KERNEL=1, except in a
+// VM harness guest whose GENLKIT_EXPECT_FAMILIES does not list name (an
+// older kernel, known to lack it), where it skips.
+func RequireBuiltinFamily(tb testing.TB, present bool, name string) {
+	tb.Helper()
+	if present {
+		return
+	}
+	if os.Getenv(EnvExpectFamilies) != "" && !FamilyExpected(name) {
+		tb.Skipf("generic netlink family %q not registered: this kernel is older than the family", name)
+	}
+	RequireFamily(tb, false, fmt.Sprintf("generic netlink family %q not registered", name))
+}
+
 // EnvExpectFamilies is the environment variable listing, comma-separated,
 // the generic netlink families the running kernel is known to register
 // (modules loaded): the VM harness sets it for each guest kernel.
