@@ -1,6 +1,7 @@
 package testutils_test
 
 import (
+	"maps"
 	"net"
 	"os"
 	"slices"
@@ -51,8 +52,8 @@ func TestNetNS(t *testing.T) {
 		t.Fatal("Exec printed nothing")
 	}
 	ns.DelLinks(t, "tu0", "tu1")
-	if idx := ns.Ifindexes(t); len(idx) != 1 {
-		t.Fatalf("after DelLinks: %v", idx)
+	if idx := ns.Ifindexes(t); !maps.Equal(idx, ns.Initial) {
+		t.Fatalf("after DelLinks: %v, want the initial %v", idx, ns.Initial)
 	}
 }
 
