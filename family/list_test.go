@@ -1,8 +1,8 @@
 package family
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"reflect"
