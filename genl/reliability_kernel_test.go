@@ -641,6 +641,7 @@ func TestKernelUnprivileged(t *testing.T) {
 		t.Skip("in the child")
 	}
 	ns := testutils.NetNS(t)
+	ns.RequireBuiltinFamily(t, "netdev")
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

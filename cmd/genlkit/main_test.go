@@ -191,6 +191,7 @@ func TestFamilies(t *testing.T) {
 
 func TestFamilyAndPolicy(t *testing.T) {
 	ns := testutils.NetNS(t)
+	ns.RequireBuiltinFamily(t, "netdev")
 	r := inNS(t, ns, "family", "netdev", "--policy")
 	wantOK(t, r)
 	obj, err := jsonmsg.ParseObject([]byte(r.stdout))
@@ -280,6 +281,7 @@ const vethFeatures = `"xdp-features": ["basic", "redirect", "rx-sg"], "xdp-rx-me
 
 func TestDumpNetdev(t *testing.T) {
 	ns := testutils.NetNS(t)
+	ns.RequireBuiltinFamily(t, "netdev")
 	ns.AddVeths(t, "v", 1)
 	idx := ifindexes(t, ns)
 	r := inNS(t, ns, "dump", "netdev", "dev-get")
@@ -390,6 +392,7 @@ func TestMptcpEndpoints(t *testing.T) {
 
 func TestSubscribeNetdev(t *testing.T) {
 	ns := testutils.NetNS(t)
+	ns.RequireBuiltinFamily(t, "netdev")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binPath, "--netns", ns.Name, "subscribe", "netdev", "mgmt", "--count", "2", "--duration", "20s")
@@ -447,6 +450,7 @@ loop:
 
 func TestBatch(t *testing.T) {
 	ns := testutils.NetNS(t)
+	ns.RequireBuiltinFamily(t, "netdev")
 	ns.AddVeths(t, "v", 1)
 	idx := ifindexes(t, ns)
 	r := inNS(t, ns, "batch", "netdev", "--op", "dev-get", "--json", fmt.Sprintf(`{"ifindex": %d}`, idx["lo"]),
@@ -470,6 +474,7 @@ func TestBatch(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	ns := testutils.NetNS(t)
+	ns.RequireBuiltinFamily(t, "netdev")
 	specFile := filepath.Join(spectest.Dir(t), "netdev.yaml")
 	r := inNS(t, ns, "check", "netdev", "--spec", specFile, "-o", "table")
 	if r.code != 1 {
@@ -515,6 +520,7 @@ type errorCase struct {
 
 func TestErrors(t *testing.T) {
 	ns := testutils.NetNS(t)
+	ns.RequireBuiltinFamily(t, "netdev")
 	ns.AddVeths(t, "v", 1)
 	for _, tc := range []errorCase{
 		{[]string{"dump", "netdv", "dev-get"}, 2, "genlkit: unknown family \"netdv\"; did you mean \"netdev\"?\nRun 'genlkit families'"},

@@ -348,3 +348,12 @@ func (ns *NS) Ifindexes(tb testing.TB) map[string]int {
 	}
 	return m
 }
+
+// RequireBuiltinFamily is the function RequireBuiltinFamily for a test
+// about to use family name in the namespace, whose presence iproute2's
+// `genl ctrl get` tells.
+func (ns *NS) RequireBuiltinFamily(tb testing.TB, name string) {
+	tb.Helper()
+	_, err := ns.ExecErr("genl", "ctrl", "get", "name", name)
+	RequireBuiltinFamily(tb, err == nil, name)
+}
