@@ -28,9 +28,13 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// build compiles ./examples/name once and returns the binary's path.
+// build compiles ./examples/name once (unless GENLKIT_PREBUILT has it)
+// and returns the binary's path.
 func build(t *testing.T, name string) string {
 	t.Helper()
+	if p := testutils.Prebuilt(name); p != "" {
+		return p
+	}
 	bin := filepath.Join(binDir, name)
 	if _, err := os.Stat(bin); err == nil {
 		return bin

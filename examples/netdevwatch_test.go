@@ -154,6 +154,7 @@ func (p *proc) interrupt(t *testing.T) {
 
 func TestNetdevWatch(t *testing.T) {
 	ns := testutils.NetNS(t)
+	ns.RequireBuiltinFamily(t, "netdev")
 	p := start(t, ns, "watching group mgmt", "netdev-watch", "-list", "-duration", "60s")
 	p.waitLines(t, 10*time.Second, `^present ifindex 1 lo xdp-features none$`)
 
@@ -174,6 +175,7 @@ func TestNetdevWatch(t *testing.T) {
 
 func TestNetdevWatchCount(t *testing.T) {
 	ns := testutils.NetNS(t)
+	ns.RequireBuiltinFamily(t, "netdev")
 	p := start(t, ns, "watching group mgmt", "netdev-watch", "-count", "2", "-duration", "30s")
 	ns.IP(t, "link", "add", "c0", "type", "veth", "peer", "name", "c0p")
 	got := p.waitLines(t, 10*time.Second, `^added   ifindex \d+ c0 `, `^added   ifindex \d+ c0p `)
@@ -194,6 +196,7 @@ func TestNetdevWatchCount(t *testing.T) {
 // example says so on stderr, dumps again, and still reports every device.
 func TestNetdevWatchOverrun(t *testing.T) {
 	ns := testutils.NetNS(t)
+	ns.RequireBuiltinFamily(t, "netdev")
 	p := start(t, ns, "watching group mgmt", "netdev-watch", "-rcvbuf", "1024", "-slow", "10ms", "-duration", "60s")
 	const n = 30
 	ns.AddVeths(t, "o", n)

@@ -91,6 +91,22 @@ func RequireFamily(tb testing.TB, ok bool, reason string) {
 	tb.Skip(reason)
 }
 
+// RequireBuiltinFamily is RequireFamily for a family that kernels of a
+// recent enough version have built in (netdev is 6.3 and newer): when
+// present is false it fails tb under GENLKIT_REQUIRE_KERNEL=1, except in a
+// VM harness guest whose GENLKIT_EXPECT_FAMILIES does not list name (an
+// older kernel, known to lack it), where it skips.
+func RequireBuiltinFamily(tb testing.TB, present bool, name string) {
+	tb.Helper()
+	if present {
+		return
+	}
+	if os.Getenv(EnvExpectFamilies) != "" && !FamilyExpected(name) {
+		tb.Skipf("generic netlink family %q not registered: this kernel is older than the family", name)
+	}
+	RequireFamily(tb, false, fmt.Sprintf("generic netlink family %q not registered", name))
+}
+
 // EnvExpectFamilies is the environment variable listing, comma-separated,
 // the generic netlink families the running kernel is known to register
 // (modules loaded): the VM harness sets it for each guest kernel.
@@ -118,7 +134,7 @@ func RequireModuleFamily(tb testing.TB, present bool, name string) {
 	if FamilyExpected(name) {
 		tb.Fatalf("generic netlink family %q not registered, and %s lists it", name, EnvExpectFamilies)
 	}
-	tb.Skipf("generic netlink family %q not registered by this kernel (it comes from a module; the VM harness runs this test)", name)
+	tb.Skipf("generic netlink family %q not registered by this kernel (a module or a newer kernel has it; the VM harness's guests run this test)", name)
 }
 
 // An NS is a network namespace made for one test, bind-mounted under
@@ -128,6 +144,11 @@ type NS struct {
 	Name string
 	// Path is the namespace file, /run/netns/Name.
 	Path string
+	// Initial are the interfaces the namespace held when it was made, by
+	// name: lo, and on a kernel with tunnel or bonding modules loaded
+	// their fallback devices (bond0, ip6tnl0, sit0...). Count devices
+	// relative to it, never assume lo alone.
+	Initial map[string]int
 }
 
 var nsCounter atomic.Uint64
@@ -149,6 +170,7 @@ func NetNS(tb testing.TB) *NS {
 		}
 	})
 	ns.IP(tb, "link", "set", "lo", "up")
+	ns.Initial = ns.Ifindexes(tb)
 	return ns
 }
 
@@ -325,4 +347,13 @@ func (ns *NS) Ifindexes(tb testing.TB) map[string]int {
 		m[name] = idx
 	}
 	return m
+}
+
+// RequireBuiltinFamily is the function RequireBuiltinFamily for a test
+// about to use family name in the namespace, whose presence iproute2's
+// `genl ctrl get` tells.
+func (ns *NS) RequireBuiltinFamily(tb testing.TB, name string) {
+	tb.Helper()
+	_, err := ns.ExecErr("genl", "ctrl", "get", "name", name)
+	RequireBuiltinFamily(tb, err == nil, name)
 }
