@@ -87,7 +87,7 @@ func (a *app) cmdSubscribe(args []string) error {
 		if table {
 			msg, _ := obj.Get("msg")
 			if mo, ok := msg.(*jsonmsg.Object); ok && desc != nil {
-				msg = vw.message(desc.codec.OpByReply(m.Header.Command), mo)
+				msg = vw.message(desc.codec.OpByNotify(m.Header.Command), mo)
 			}
 			if name, ok := obj.Get("name"); ok {
 				fmt.Fprintf(a.stdout, "%v:\n", name)
