@@ -2,6 +2,7 @@ package genetlink_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,26 +28,37 @@ func TestProgram(t *testing.T) {
 	if bytes.Count(src, []byte(from)) != 1 {
 		t.Fatalf("testdata/program imports %s other than once", from)
 	}
-	// The swapped copy must sit inside the module to build against it.
-	dir, err := os.MkdirTemp("testdata", "swapped-")
+	// The swapped copy replaces main.go through a build overlay, so that it
+	// builds inside the module without writing to the source tree (which
+	// the guest kernels mount read-only).
+	tmp := t.TempDir()
+	swapped := filepath.Join(tmp, "main.go")
+	if err := os.WriteFile(swapped, bytes.Replace(src, []byte(from), []byte(to), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	orig, err := filepath.Abs(filepath.Join("testdata", "program", "main.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), bytes.Replace(src, []byte(from), []byte(to), 1), 0o644); err != nil {
+	overlay, err := json.Marshal(map[string]map[string]string{"Replace": {orig: swapped}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	bin := t.TempDir()
-	run := func(name, pkg string) []string {
-		exe := filepath.Join(bin, name)
-		if out, err := exec.Command(goTool, "build", "-o", exe, "./"+pkg).CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	overlayFile := filepath.Join(tmp, "overlay.json")
+	if err := os.WriteFile(overlayFile, overlay, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(name string, args ...string) []string {
+		exe := filepath.Join(tmp, name)
+		args = append(append([]string{"build", "-o", exe}, args...), "./testdata/program")
+		if out, err := exec.Command(goTool, args...).CombinedOutput(); err != nil {
+			t.Fatalf("go build (%s): %v\n%s", name, err, out)
 		}
 		ns := testutils.NetNS(t)
 		return strings.Split(strings.TrimSpace(ns.Exec(t, exe)), "\n")
 	}
-	want := run("genetlink", filepath.Join("testdata", "program"))
-	got := run("genlkit", dir)
+	want := run("genetlink")
+	got := run("genlkit", "-overlay", overlayFile)
 	for i := range max(len(want), len(got)) {
 		var w, g string
 		if i < len(want) {
