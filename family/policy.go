@@ -231,12 +231,6 @@ var errOpsMismatch = errors.New("the policy dump's operations do not line up wit
 // OpHasPolicy therefore pair up, in order, with the entries of the dump.
 // An entry with a command of its own must name its op; one under command 0
 // must belong to an op without a do handler (or to command 0 itself).
-//
-// Kernels before 6.2 flag an op with a policy even when only its dump
-// handler would use it and the family asks for dumps not to be validated
-// (GENL_DONT_VALIDATE_DUMP: SEG6's dumphmac), and leave that op out of the
-// dump (ctrl_dumppolicy_put_op of Linux 6.1): a dump-only op whose entry
-// is missing has no policy in the result (Policy.Op reports false).
 func (b *policyBuilder) fileOps(op *uint32, f *Family) error {
 	if op != nil {
 		for i := range b.p.Ops {
@@ -252,20 +246,14 @@ func (b *policyBuilder) fileOps(op *uint32, f *Family) error {
 		if o.Flags&OpHasPolicy == 0 {
 			continue
 		}
-		dumpOnly := o.Flags&OpDo == 0
 		if j == len(b.p.Ops) {
-			if dumpOnly {
-				continue
-			}
 			return fmt.Errorf("%w: %d entries, more ops with a policy", errOpsMismatch, len(b.p.Ops))
 		}
 		e := &b.p.Ops[j]
 		switch {
 		case e.Op == o.ID:
-		case e.Op == 0 && dumpOnly:
+		case e.Op == 0 && o.Flags&OpDo == 0:
 			e.Op = o.ID
-		case dumpOnly:
-			continue // left out by a kernel before 6.2, see above
 		default:
 			return fmt.Errorf("%w: entry %d is for command %d, op %d is next", errOpsMismatch, j, e.Op, o.ID)
 		}
