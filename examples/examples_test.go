@@ -55,7 +55,7 @@ func runIn(t *testing.T, ns *testutils.NS, name string, args ...string) string {
 func TestFamilies(t *testing.T) {
 	ns := testutils.NetNS(t)
 	out := runIn(t, ns, "families")
-	for _, want := range []string{"NAME", "nlctrl", "0x10", "netdev", "mgmt", "ethtool", "mptcp_pm"} {
+	for _, want := range []string{"NAME", "nlctrl", "0x10", "ethtool", "monitor", "mptcp_pm"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -65,10 +65,20 @@ func TestFamilies(t *testing.T) {
 	if got := strings.Count(out, "\n") - 1; got != want {
 		t.Errorf("%d family lines, genl ctrl list has %d:\n%s", got, want, out)
 	}
-	out = runIn(t, ns, "families", "-v", "netdev")
-	if !regexp.MustCompile(`(?m)^  op 1: do\|dump\|has-policy$`).MatchString(out) ||
-		!regexp.MustCompile(`(?m)^  group mgmt: \d+$`).MatchString(out) {
-		t.Errorf("netdev details:\n%s", out)
+	// Details of a family: op 1 and a group of netdev (Linux 6.3 and
+	// newer) and of ethtool.
+	for _, f := range []struct{ name, group string }{{"netdev", "mgmt"}, {"ethtool", "monitor"}} {
+		t.Run(f.name, func(t *testing.T) {
+			ns.RequireBuiltinFamily(t, f.name)
+			if !regexp.MustCompile(`(?m)^` + f.name + ` `).MatchString(out) {
+				t.Errorf("family list lacks %s:\n%s", f.name, out)
+			}
+			details := runIn(t, ns, "families", "-v", f.name)
+			if !regexp.MustCompile(`(?m)^  op 1: do\|dump\|has-policy$`).MatchString(details) ||
+				!regexp.MustCompile(`(?m)^  group `+f.group+`: \d+$`).MatchString(details) {
+				t.Errorf("%s details:\n%s", f.name, details)
+			}
+		})
 	}
 }
 

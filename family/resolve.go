@@ -144,6 +144,13 @@ func List(ctx context.Context, c *genl.Conn) ([]*Family, error) {
 // dump tables are filed under its own command, including those of an
 // operation without a do handler, which nlctrl reports under command 0 (for
 // those GetPolicy also asks for the family's op list, to tell them apart).
+//
+// Kernels before 6.2 flag an operation OpHasPolicy when the family has a
+// policy, even when the operation only has a dump handler whose requests
+// the kernel does not validate (GENL_DONT_VALIDATE_DUMP: SEG6's dumphmac,
+// nl80211's get-scan), and leave that operation out of the policy dump: the
+// result has no entry for it (Policy.Op reports false), as nothing checks
+// its requests' attributes.
 func GetPolicy(ctx context.Context, c *genl.Conn, name string, op *uint32) (*Policy, error) {
 	what := "policy of family " + strconv.Quote(name)
 	if op != nil {

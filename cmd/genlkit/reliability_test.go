@@ -17,6 +17,7 @@ import (
 // in order.
 func TestBatchBeyondReceiveBuffer(t *testing.T) {
 	ns := testutils.NetNS(t)
+	ns.RequireBuiltinFamily(t, "netdev")
 	const n = 300
 	stdin := strings.Repeat(`{"name":"dev-get","msg":{"ifindex":1}}`+"\n", n)
 	r := cli(t, stdin, "--netns", ns.Name, "batch", "netdev")

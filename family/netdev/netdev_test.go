@@ -257,6 +257,7 @@ func TestMgmtNotifications(t *testing.T) {
 // TestResolverOption: a Client may share a family.Resolver.
 func TestResolverOption(t *testing.T) {
 	ns := testutils.NetNS(t)
+	ns.RequireBuiltinFamily(t, netdev.FamilyName)
 	conn, err := genl.Dial(genl.WithNetNS(ns.Name))
 	if err != nil {
 		t.Fatal(err)

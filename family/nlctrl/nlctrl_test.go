@@ -21,22 +21,52 @@ func TestMain(m *testing.M) { testutils.Main(m) }
 
 func setup(t *testing.T) (*genl.Conn, *nlctrl.Client, context.Context) {
 	t.Helper()
+	_, conn, c, ctx := setupNS(t)
+	return conn, c, ctx
+}
+
+func setupNS(t *testing.T) (*testutils.NS, *genl.Conn, *nlctrl.Client, context.Context) {
+	t.Helper()
 	ns := testutils.NetNS(t)
 	conn, ctx := ns.Dial(t)
 	c, err := nlctrl.New(ctx, conn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return conn, c, ctx
+	return ns, conn, c, ctx
+}
+
+// subjects are the families whose description the live tests read: netdev
+// (Linux 6.3 and newer, where an op has only a dump handler) and ethtool
+// (5.6 and newer), so that kernels older than netdev test nlctrl too.
+var subjects = []string{netdev.FamilyName, "ethtool"}
+
+// forEachSubject runs test once per family of subjects, as subtests named
+// after them; a family the kernel is known to be too old for skips.
+func forEachSubject(t *testing.T, test func(t *testing.T, conn *genl.Conn, c *nlctrl.Client, ctx context.Context, name string)) {
+	ns, conn, c, ctx := setupNS(t)
+	for _, name := range subjects {
+		t.Run(name, func(t *testing.T) {
+			ns.RequireBuiltinFamily(t, name)
+			test(t, conn, c, ctx, name)
+		})
+	}
 }
 
 func TestGetfamily(t *testing.T) {
-	conn, c, ctx := setup(t)
-	got, err := c.Getfamily(ctx, &nlctrl.GetfamilyRequest{FamilyName: nlctrl.Some(netdev.FamilyName)})
+	forEachSubject(t, testGetfamily)
+	_, c, ctx := setup(t)
+	if _, err := c.Getfamily(ctx, &nlctrl.GetfamilyRequest{FamilyName: nlctrl.Some("no-such-family")}); !errors.Is(err, unix.ENOENT) {
+		t.Errorf("unknown family: %v", err)
+	}
+}
+
+func testGetfamily(t *testing.T, conn *genl.Conn, c *nlctrl.Client, ctx context.Context, name string) {
+	got, err := c.Getfamily(ctx, &nlctrl.GetfamilyRequest{FamilyName: nlctrl.Some(name)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := family.Get(ctx, conn, netdev.FamilyName)
+	want, err := family.Get(ctx, conn, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,12 +87,7 @@ func TestGetfamily(t *testing.T) {
 			t.Errorf("group %d: %+v, want %+v", i, g, want.Groups[i])
 		}
 	}
-	t.Logf("netdev: id %v version %v, %d ops, first op flags %v", got.FamilyID, got.Version, len(got.Ops), got.Ops[0].Flags)
-
-	_, err = c.Getfamily(ctx, &nlctrl.GetfamilyRequest{FamilyName: nlctrl.Some("no-such-family")})
-	if !errors.Is(err, unix.ENOENT) {
-		t.Errorf("unknown family: %v", err)
-	}
+	t.Logf("%s: id %v version %v, %d ops, first op flags %v", name, got.FamilyID, got.Version, len(got.Ops), got.Ops[0].Flags)
 
 	names := map[string]bool{}
 	for f, err := range c.GetfamilyDump(ctx) {
@@ -71,21 +96,22 @@ func TestGetfamily(t *testing.T) {
 		}
 		names[f.FamilyName.Value] = true
 	}
-	for _, n := range []string{"nlctrl", "netdev", "ethtool"} {
+	for _, n := range []string{"nlctrl", name} {
 		if !names[n] {
 			t.Errorf("dump lacks %s: %v", n, names)
 		}
 	}
 }
 
-func TestGetpolicy(t *testing.T) {
-	conn, c, ctx := setup(t)
-	want, err := family.GetPolicy(ctx, conn, netdev.FamilyName, nil)
+func TestGetpolicy(t *testing.T) { forEachSubject(t, testGetpolicy) }
+
+func testGetpolicy(t *testing.T, conn *genl.Conn, c *nlctrl.Client, ctx context.Context, name string) {
+	want, err := family.GetPolicy(ctx, conn, name, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ops, attrs := 0, 0
-	for m, err := range c.GetpolicyDump(ctx, &nlctrl.GetpolicyDumpRequest{FamilyName: nlctrl.Some(netdev.FamilyName)}) {
+	for m, err := range c.GetpolicyDump(ctx, &nlctrl.GetpolicyDumpRequest{FamilyName: nlctrl.Some(name)}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +120,7 @@ func TestGetpolicy(t *testing.T) {
 			w, ok := want.Op(uint32(op.OpID))
 			if op.OpID == 0 {
 				// The kernel files an op without a do handler
-				// (qstats-get) under command 0; family.GetPolicy files it
+				// (netdev's qstats-get) under command 0; family.GetPolicy files it
 				// under its own command: find it by its dump table.
 				ok = false
 				for _, o := range want.Ops {
@@ -127,7 +153,7 @@ func TestGetpolicy(t *testing.T) {
 	if ops != len(want.Ops) || ops == 0 || attrs == 0 {
 		t.Errorf("%d ops and %d attribute policies; family.GetPolicy has %d ops", ops, attrs, len(want.Ops))
 	}
-	t.Logf("netdev policy: %d ops, %d attribute policies", ops, attrs)
+	t.Logf("%s policy: %d ops, %d attribute policies", name, ops, attrs)
 }
 
 // TestNotifyGroup: nlctrl's spec omits its "notify" group; it is joined by
