@@ -46,7 +46,7 @@ var guestModules = [][]string{
 	{"openvswitch"},
 	{"ovpn"},
 	{"fou"}, {"fou6"},
-	{"bonding"}, {"dummy"}, {"veth"}, {"macvlan"}, {"vxlan"}, {"geneve"},
+	{"bonding"}, {"dummy"}, {"veth"}, {"macvlan"}, {"vxlan"}, {"geneve"}, {"bridge"}, {"tun"},
 	{"psample"}, {"tcp_diag"},
 }
 
