@@ -92,8 +92,9 @@ func (ix *modIndex) order(names []string) ([]string, error) {
 }
 
 // initScript is the initramfs's /init: it loads the boot modules, mounts
-// the host's root read-only (with tmpfs on /tmp and /run), the run's
-// directory and the Go build cache writable at their host paths, and runs
+// the host's root read-only (with tmpfs on /tmp and /run), the checkout
+// read-only, the run's directory and the Go build cache writable at their
+// host paths (so that a checkout under /tmp is seen too), and runs
 // the guest script in that root. switch_root, not chroot: in a chroot the
 // kernel refuses new user namespaces, which tests create.
 const initScript = `#!/bin/busybox sh
@@ -112,14 +113,18 @@ mount -t tmpfs tmpfs /host/run
 mount -o bind /proc /host/proc
 mount -o bind /sys /host/sys
 mount -o bind /dev /host/dev
+# The checkout, the run directory and the build cache at their host paths;
+# a path under /tmp or /run needs its mount point made in the tmpfs.
+mkdir -p /host@SRC@ /host@WORK@ 2>/dev/null
+mount -t 9p -o $o,ro,cache=loose src /host@SRC@
 mount -t 9p -o $o work /host@WORK@
-[ -n "@GOCACHE@" ] && mount -t 9p -o $o gocache /host@GOCACHE@
+[ -n "@GOCACHE@" ] && mkdir -p /host@GOCACHE@ 2>/dev/null && mount -t 9p -o $o gocache /host@GOCACHE@
 exec switch_root /host /bin/bash -c '/bin/bash @WORK@/guest.sh; echo "vmtest: guest script exited with $?"; echo o >/proc/sysrq-trigger; sleep 10'
 `
 
 // buildInitramfs writes an uncompressed newc cpio archive holding a static
 // busybox, /init and the boot modules (decompressed).
-func buildInitramfs(path string, t kernelTree, work, gocache string) error {
+func buildInitramfs(path string, t kernelTree, src, work, gocache string) error {
 	busybox, err := staticBusybox()
 	if err != nil {
 		return err
@@ -146,7 +151,7 @@ func buildInitramfs(path string, t kernelTree, work, gocache string) error {
 		return err
 	}
 	w.file("bin/busybox", 0o755, bb)
-	init := strings.NewReplacer("@WORK@", work, "@GOCACHE@", gocache).Replace(initScript)
+	init := strings.NewReplacer("@SRC@", src, "@WORK@", work, "@GOCACHE@", gocache).Replace(initScript)
 	w.file("init", 0o755, []byte(init))
 	w.file("modules/order", 0o644, []byte(strings.Join(mods, "\n")+"\n"))
 	for _, m := range mods {

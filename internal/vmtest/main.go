@@ -212,16 +212,20 @@ func runKernel(o options, k kernel, tree kernelTree, qemu, work, cli string, pkg
 		return nil, err
 	}
 	gocache := goEnv("GOCACHE")
+	src, err := os.Getwd() // the checkout: vmtest runs from its root
+	if err != nil {
+		return nil, err
+	}
 	if err := os.WriteFile(filepath.Join(work, "guest.sh"), []byte(guestScript(o, k, tree, work, gocache, pkgs)), 0o755); err != nil {
 		return nil, err
 	}
 	initrd := filepath.Join(work, "initramfs.cpio")
-	if err := buildInitramfs(initrd, tree, work, gocache); err != nil {
+	if err := buildInitramfs(initrd, tree, src, work, gocache); err != nil {
 		return nil, fmt.Errorf("initramfs: %w", err)
 	}
 	logf("kernel %s (%s): booting, %d packages", k.Name, tree.Release, len(pkgs))
 	boot := time.Now()
-	if err := runQemu(o, qemu, tree, initrd, work, gocache); err != nil {
+	if err := runQemu(o, qemu, tree, initrd, src, work, gocache); err != nil {
 		return nil, err
 	}
 	res, err := collect(k, tree, work, cli, pkgs)
@@ -398,7 +402,7 @@ func goBin() string {
 // runQemu boots the guest and waits for it to power off, killing it at
 // o.timeout. The console goes to stderr with -v; otherwise only the
 // harness's progress lines do.
-func runQemu(o options, qemu string, t kernelTree, initrd, work, gocache string) error {
+func runQemu(o options, qemu string, t kernelTree, initrd, src, work, gocache string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
 	share := func(path, tag string, ro bool) []string {
@@ -415,6 +419,7 @@ func runQemu(o options, qemu string, t kernelTree, initrd, work, gocache string)
 		"-append", "console=ttyS0 loglevel=6 panic=-1 rdinit=/init",
 	}
 	args = append(args, share("/", "hostroot", true)...)
+	args = append(args, share(src, "src", true)...)
 	args = append(args, share(work, "work", false)...)
 	if gocache != "" {
 		args = append(args, share(gocache, "gocache", false)...)
