@@ -1,0 +1,129 @@
+package fou_test
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/genlkit/genlkit/family"
+	"github.com/genlkit/genlkit/family/fou"
+	"github.com/genlkit/genlkit/internal/testutils"
+	"golang.org/x/sys/unix"
+)
+
+// Live tests: the generated fou package against a kernel with the fou
+// module (the VM harness's guests), in a private network namespace, checked
+// against `ip fou show`.
+
+func TestMain(m *testing.M) { testutils.Main(m) }
+
+// inAddr returns a as the u32 the fou spec gives local-v4 and peer-v4: the
+// kernel reads those as an in_addr, network byte order, so the value is
+// the address's bytes in host order.
+func inAddr(a string) uint32 {
+	b := netip.MustParseAddr(a).As4()
+	return binary.NativeEndian.Uint32(b[:])
+}
+
+func TestKernelAddGetDumpDel(t *testing.T) {
+	ns := testutils.NetNS(t)
+	conn, ctx := ns.Dial(t)
+	c, err := fou.New(ctx, conn)
+	testutils.RequireModuleFamily(t, !errors.Is(err, family.ErrNotFound), fou.FamilyName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A local address to bind one port to.
+	ns.IP(t, "link", "add", "fou0", "type", "dummy")
+	ns.IP(t, "addr", "add", "192.0.2.1/24", "dev", "fou0")
+	ns.IP(t, "link", "set", "fou0", "up")
+
+	ports := []*fou.Fou{
+		{Port: fou.Some(uint16(5555)), Af: fou.Some(uint8(unix.AF_INET)), Ipproto: fou.Some(uint8(unix.IPPROTO_IPIP)), Type: fou.Some(uint8(fou.EncapTypeDirect))},
+		{Port: fou.Some(uint16(5556)), Af: fou.Some(uint8(unix.AF_INET6)), Type: fou.Some(uint8(fou.EncapTypeGue))},
+		{
+			Port: fou.Some(uint16(5557)), Af: fou.Some(uint8(unix.AF_INET)), Ipproto: fou.Some(uint8(unix.IPPROTO_GRE)), Type: fou.Some(uint8(fou.EncapTypeDirect)),
+			LocalV4: fou.Some(inAddr("192.0.2.1")), PeerV4: fou.Some(inAddr("198.51.100.2")), PeerPort: fou.Some(uint16(7777)),
+		},
+	}
+	for _, p := range ports {
+		if err := c.Add(ctx, p); err != nil {
+			t.Fatalf("add port %d: %v", p.Port.Value, err)
+		}
+	}
+	// Adding a port twice is refused.
+	if err := c.Add(ctx, ports[0]); !errors.Is(err, unix.EALREADY) {
+		t.Errorf("adding port 5555 again: %v, want EALREADY", err)
+	}
+
+	check := func(got, want *fou.Fou) {
+		t.Helper()
+		// Unset addresses and peer port come back as zeros.
+		if got.Port != want.Port || got.Af != want.Af || got.Type != want.Type || got.LocalV4.Value != want.LocalV4.Value ||
+			got.PeerV4.Value != want.PeerV4.Value || got.PeerPort.Value != want.PeerPort.Value {
+			t.Errorf("port read back as %+v, want %+v", got, want)
+		}
+		if want.Ipproto.Valid && got.Ipproto != want.Ipproto {
+			t.Errorf("port %d ipproto %v, want %v", want.Port.Value, got.Ipproto, want.Ipproto)
+		}
+	}
+	for _, p := range ports {
+		got, err := c.Get(ctx, &fou.Fou{Port: p.Port, Af: p.Af, LocalV4: p.LocalV4, PeerV4: p.PeerV4, PeerPort: p.PeerPort})
+		if err != nil {
+			t.Fatalf("get port %d: %v", p.Port.Value, err)
+		}
+		check(got, p)
+	}
+	var dumped []*fou.Fou
+	for p, err := range c.GetDump(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		dumped = append(dumped, p)
+	}
+	if len(dumped) != len(ports) {
+		t.Fatalf("dump gave %d ports, want %d", len(dumped), len(ports))
+	}
+	slices.SortFunc(dumped, func(a, b *fou.Fou) int { return int(a.Port.Value) - int(b.Port.Value) })
+	for i := range ports {
+		check(dumped[i], ports[i])
+	}
+
+	// ip fou show lists the same ports.
+	show := ns.IP(t, "fou", "show")
+	for _, want := range []string{
+		"port 5555 ipproto 4",
+		"port 5556 gue -6",
+		"port 5557 ipproto 47 local 192.0.2.1 peer 198.51.100.2 peer_port 7777",
+	} {
+		if !strings.Contains(show, want) {
+			t.Errorf("ip fou show:\n%s\nlacks %q", show, want)
+		}
+	}
+
+	// Delete one; get then fails, and ip agrees.
+	if err := c.Del(ctx, &fou.Fou{Port: ports[0].Port, Af: ports[0].Af}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Get(ctx, &fou.Fou{Port: ports[0].Port, Af: ports[0].Af}); !errors.Is(err, unix.ESRCH) {
+		t.Errorf("get of a deleted port: %v, want ESRCH", err)
+	}
+	if err := c.Del(ctx, &fou.Fou{Port: ports[0].Port, Af: ports[0].Af}); !errors.Is(err, unix.EINVAL) {
+		t.Errorf("deleting a deleted port: %v, want EINVAL", err)
+	}
+	if show := ns.IP(t, "fou", "show"); strings.Contains(show, "port 5555 ") {
+		t.Errorf("ip fou show still lists port 5555:\n%s", show)
+	}
+	// A port ip adds is one the client reads.
+	ns.IP(t, "fou", "add", "port", "6000", "gue")
+	got, err := c.Get(ctx, &fou.Fou{Port: fou.Some(uint16(6000)), Af: fou.Some(uint8(unix.AF_INET))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Type.Value != uint8(fou.EncapTypeGue) {
+		t.Errorf("port added by ip: type %v, want gue", got.Type)
+	}
+}
