@@ -326,10 +326,14 @@ func TestKernelFlowsAndPacket(t *testing.T) {
 		t.Errorf("datapath after two flows: %+v %v, want 2 flows", dm, err)
 	}
 
-	// Adding the same flow again is EEXIST; deleting it twice ENOENT.
-	if err := o.flow.New(ctx, hdr, &ovsflow.FlowAttrs{Key: key, Actions: &ovsflow.ActionAttrs{Output: ovsflow.Some(p2)}}); !errors.Is(err, unix.EEXIST) {
-		t.Errorf("flow new of an existing flow: %v, want EEXIST", err)
+	// New for an existing flow (without NLM_F_CREATE) replaces its actions.
+	if err := o.flow.New(ctx, hdr, &ovsflow.FlowAttrs{Key: key, Actions: &ovsflow.ActionAttrs{Output: ovsflow.Some(p1)}}); err != nil {
+		t.Fatalf("flow new on an existing flow: %v", err)
 	}
+	if f, err := o.flow.Get(ctx, hdr, &ovsflow.FlowAttrs{Key: key}); err != nil || f.Actions == nil || f.Actions.Output.Value != p1 {
+		t.Errorf("flow after its actions were replaced: %+v %v, want output to %d", f, err, p1)
+	}
+	// Deleting it twice: ENOENT the second time.
 	if err := o.flowRequest(ctx, ovsFlowCmdDel, key, nil); err != nil {
 		t.Fatalf("flow del: %v", err)
 	}
