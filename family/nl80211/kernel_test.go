@@ -58,7 +58,13 @@ func setup(t *testing.T) (*testutils.NS, *nl80211.Client, context.Context, []rad
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A previous test's namespace hands its wiphys back to the initial
+	// one asynchronously, after it is deleted.
 	wiphys, _ := wiphyDump(ctx, t, rc)
+	for deadline := time.Now().Add(20 * time.Second); len(wiphys) < 2 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		wiphys, _ = wiphyDump(ctx, t, rc)
+	}
 	if len(wiphys) < 2 {
 		t.Fatalf("%d wiphys, want mac80211_hwsim's two radios", len(wiphys))
 	}
@@ -298,12 +304,14 @@ func TestKernelScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Close()
-	// scan-frequencies: a nest of u32 frequencies.
-	var freqs attrs.Encoder
+	// scan-frequencies: a nest of u32 frequencies; scan-ssids: a nest of
+	// SSIDs, here the empty wildcard one, for an active scan.
+	var freqs, ssids attrs.Encoder
 	freqs.U32(0, 2412)
+	ssids.Binary(1, nil)
 	var found []bssInfo
 	for try := 0; try < 5 && !slices.ContainsFunc(found, func(b bssInfo) bool { return b.ssid == ssid }); try++ {
-		if _, err := do(ctx, c, nl80211.CommandsTriggerScan, &nl80211.Nl80211Attrs{Ifindex: sta.Ifindex, ScanFrequencies: freqs.Bytes()}); err != nil {
+		if _, err := do(ctx, c, nl80211.CommandsTriggerScan, &nl80211.Nl80211Attrs{Ifindex: sta.Ifindex, ScanFrequencies: freqs.Bytes(), ScanSsids: ssids.Bytes()}); err != nil {
 			t.Fatalf("trigger-scan: %v", err)
 		}
 		// The scan group says when it is done.
