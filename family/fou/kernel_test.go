@@ -36,7 +36,8 @@ func TestKernelAddGetDumpDel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A local address to bind one port to.
+	// A local address to bind one port to, on a subnet (of a dummy, which
+	// drops all it is given) that routes to its peer.
 	ns.IP(t, "link", "add", "fou0", "type", "dummy")
 	ns.IP(t, "addr", "add", "192.0.2.1/24", "dev", "fou0")
 	ns.IP(t, "link", "set", "fou0", "up")
@@ -46,7 +47,7 @@ func TestKernelAddGetDumpDel(t *testing.T) {
 		{Port: fou.Some(uint16(5556)), Af: fou.Some(uint8(unix.AF_INET6)), Type: fou.Some(uint8(fou.EncapTypeGue))},
 		{
 			Port: fou.Some(uint16(5557)), Af: fou.Some(uint8(unix.AF_INET)), Ipproto: fou.Some(uint8(unix.IPPROTO_GRE)), Type: fou.Some(uint8(fou.EncapTypeDirect)),
-			LocalV4: fou.Some(inAddr("192.0.2.1")), PeerV4: fou.Some(inAddr("198.51.100.2")), PeerPort: fou.Some(uint16(7777)),
+			LocalV4: fou.Some(inAddr("192.0.2.1")), PeerV4: fou.Some(inAddr("192.0.2.2")), PeerPort: fou.Some(uint16(7777)),
 		},
 	}
 	for _, p := range ports {
@@ -97,7 +98,7 @@ func TestKernelAddGetDumpDel(t *testing.T) {
 	for _, want := range []string{
 		"port 5555 ipproto 4",
 		"port 5556 gue -6",
-		"port 5557 ipproto 47 local 192.0.2.1 peer 198.51.100.2 peer_port 7777",
+		"port 5557 ipproto 47 local 192.0.2.1 peer 192.0.2.2 peer_port 7777",
 	} {
 		if !strings.Contains(show, want) {
 			t.Errorf("ip fou show:\n%s\nlacks %q", show, want)
