@@ -171,14 +171,18 @@ func TestKernelOptionsPortsEvents(t *testing.T) {
 			t.Errorf("option %s (port %d) read back as %+v, want %d", w.name, w.port, o, int32(w.val))
 		}
 	}
-	// An option is found by name and type: the wrong type finds none, and
-	// a type the family has no option type for is invalid.
-	for typ, want := range map[uint8]error{nlaString: unix.ENOENT, 99: unix.EINVAL} {
+	// An option is found by name and type: the wrong type finds none. A
+	// type the family has no option type for is ignored: the kernel
+	// acknowledges the request and changes nothing.
+	for typ, want := range map[uint8]error{nlaString: unix.ENOENT, 99: nil} {
 		_, err = c.OptionsSet(ctx, &team.Team{TeamIfindex: team.Some(uint32(tm)), ListOption: &team.ItemOption{Option: &team.AttrOption{
 			Name: team.Some("mcast_rejoin_count"), Type: team.Some(typ), Data: []byte("x\x00")}}})
 		if !errors.Is(err, want) {
 			t.Errorf("options-set of mcast_rejoin_count with type %d: %v, want %v", typ, err, want)
 		}
+	}
+	if o := find(options(ctx, t, c, tm), "mcast_rejoin_count", 0); o == nil || binary.NativeEndian.Uint32(o.Data) != 3 {
+		t.Errorf("mcast_rejoin_count after refused and ignored sets: %+v, want 3", o)
 	}
 
 	ps := ports(ctx, t, c, tm)
