@@ -55,9 +55,9 @@ func TestKernelAddGetDumpDel(t *testing.T) {
 			t.Fatalf("add port %d: %v", p.Port.Value, err)
 		}
 	}
-	// Adding a port twice is refused.
-	if err := c.Add(ctx, ports[0]); !errors.Is(err, unix.EALREADY) {
-		t.Errorf("adding port 5555 again: %v, want EALREADY", err)
+	// Adding a port twice is refused: its UDP socket cannot bind.
+	if err := c.Add(ctx, ports[0]); !errors.Is(err, unix.EADDRINUSE) {
+		t.Errorf("adding port 5555 again: %v, want EADDRINUSE", err)
 	}
 
 	check := func(got, want *fou.Fou) {

@@ -153,12 +153,12 @@ func TestKernelDatapathAndVports(t *testing.T) {
 	if got != 3 {
 		t.Errorf("vport dump gave %d vports, want 3", got)
 	}
-	// ip shows the dummy enslaved to the datapath: master ovs-system.
+	// ip shows the dummy enslaved to the datapath's own device.
 	var links []struct {
 		Master string `json:"master"`
 	}
-	if err := json.Unmarshal([]byte(o.ns.IP(t, "-j", "link", "show", "ovs-d0")), &links); err != nil || len(links) != 1 || links[0].Master != "ovs-system" {
-		t.Errorf("ip link show ovs-d0: %+v %v, want master ovs-system", links, err)
+	if err := json.Unmarshal([]byte(o.ns.IP(t, "-j", "link", "show", "ovs-d0")), &links); err != nil || len(links) != 1 || links[0].Master != o.name {
+		t.Errorf("ip link show ovs-d0: %+v %v, want master %s", links, err, o.name)
 	}
 	if err := o.vport.Del(ctx, ovsvport.OvsHeader{DpIfindex: o.index}, &ovsvport.Vport{Name: ovsvport.Some("ovs-d0")}); err != nil {
 		t.Fatal(err)

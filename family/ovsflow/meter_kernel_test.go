@@ -18,11 +18,11 @@ import (
 // include/uapi/linux/openvswitch.h.
 
 const (
-	meterCmdFeatures, meterCmdSet, meterCmdDel, meterCmdGet = 1, 2, 3, 4
-	meterAttrID, meterAttrKbps, meterAttrBands              = 1, 2, 4
-	meterAttrMaxMeters, meterAttrMaxBands                   = 7, 8
-	bandAttrType, bandAttrRate, bandAttrBurst               = 1, 2, 3
-	bandTypeDrop                                            = 1
+	meterCmdFeatures, meterCmdSet, meterCmdDel, meterCmdGet  = 1, 2, 3, 4
+	meterAttrID, meterAttrKbps, meterAttrBands               = 1, 2, 4
+	meterAttrMaxMeters, meterAttrMaxBands                    = 7, 8
+	bandAttrType, bandAttrRate, bandAttrBurst, bandAttrStats = 1, 2, 3, 4
+	bandTypeDrop                                             = 1
 
 	ctLimitCmdSet, ctLimitCmdDel, ctLimitCmdGet = 1, 2, 3
 	ctLimitAttrZoneLimit                        = 1
@@ -112,20 +112,25 @@ func TestKernelMeter(t *testing.T) {
 	if got := u32s(t, reps[0]); got[meterAttrID] != 7 {
 		t.Errorf("meter read back with id %d, want 7", got[meterAttrID])
 	}
-	// The band's rate and burst, inside bands.
-	var rate, burst uint32
+	// The reply's bands hold each band's statistics (not its rate).
+	bands := 0
 	d := attrs.NewDecoder(reps[0])
 	for d.Next() {
 		if d.Type() == meterAttrBands {
 			nd := d.Nested()
 			for nd.Next() {
-				b := u32s(t, nd.Bytes())
-				rate, burst = b[bandAttrRate], b[bandAttrBurst]
+				bands++
+				bd := attrs.NewDecoder(nd.Bytes())
+				for bd.Next() {
+					if bd.Type() == bandAttrStats && bd.Len() != 16 {
+						t.Errorf("band stats of %d bytes, want struct ovs_flow_stats (16)", bd.Len())
+					}
+				}
 			}
 		}
 	}
-	if rate != 1000 || burst != 100 {
-		t.Errorf("meter band read back: rate %d burst %d, want 1000 100", rate, burst)
+	if bands != 1 {
+		t.Errorf("meter read back with %d bands, want 1", bands)
 	}
 	if _, err := request(ctx, o.conn, fam, o.index, meterCmdDel, id); err != nil {
 		t.Fatalf("meter del: %v", err)
