@@ -51,7 +51,7 @@ func setup(t *testing.T) (*testutils.NS, *nl80211.Client, context.Context, []rad
 		t.Fatal(err)
 	}
 	defer root.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	rc, err := nl80211.New(ctx, root)
 	testutils.RequireModuleFamily(t, !errors.Is(err, family.ErrNotFound), nl80211.FamilyName)
