@@ -1,14 +1,11 @@
 package devenergymodel_test
 
 import (
-	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/family/devenergymodel"
-	"github.com/genlkit/genlkit/genl"
 	"github.com/genlkit/genlkit/internal/testutils"
 )
 
@@ -22,14 +19,7 @@ import (
 func TestMain(m *testing.M) { testutils.Main(m) }
 
 func TestKernelEmpty(t *testing.T) {
-	testutils.RequireKernel(t)
-	conn, err := genl.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	conn, ctx := testutils.DialInit(t)
 	c, err := devenergymodel.New(ctx, conn)
 	testutils.RequireModuleFamily(t, !errors.Is(err, family.ErrNotFound), devenergymodel.FamilyName)
 	if err != nil {

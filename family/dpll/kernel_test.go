@@ -1,14 +1,11 @@
 package dpll_test
 
 import (
-	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/family/dpll"
-	"github.com/genlkit/genlkit/genl"
 	"github.com/genlkit/genlkit/internal/testutils"
 	"golang.org/x/sys/unix"
 )
@@ -24,14 +21,7 @@ import (
 func TestMain(m *testing.M) { testutils.Main(m) }
 
 func TestKernelEmpty(t *testing.T) {
-	testutils.RequireKernel(t)
-	conn, err := genl.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	conn, ctx := testutils.DialInit(t)
 	c, err := dpll.New(ctx, conn)
 	testutils.RequireModuleFamily(t, !errors.Is(err, family.ErrNotFound), dpll.FamilyName)
 	if err != nil {

@@ -45,14 +45,7 @@ type radio struct {
 // initial one when it is deleted) and returns a client there.
 func setup(t *testing.T) (*testutils.NS, *nl80211.Client, context.Context, []radio) {
 	t.Helper()
-	testutils.RequireKernel(t)
-	root, err := genl.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer root.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
+	root, ctx := testutils.DialInit(t)
 	rc, err := nl80211.New(ctx, root)
 	testutils.RequireModuleFamily(t, !errors.Is(err, family.ErrNotFound), nl80211.FamilyName)
 	if err != nil {

@@ -41,7 +41,10 @@ func udpSocket(t *testing.T, ns *testutils.NS) int {
 	return fd
 }
 
-func TestKernelPeerAndKeys(t *testing.T) {
+// setup makes a namespace with ovpn device ovpn0 and a Client there. ip
+// sends RTM_NEWLINK with kind ovpn and no data: a P2P device.
+func setup(t *testing.T) (*testutils.NS, *ovpn.Client, context.Context, uint32) {
+	t.Helper()
 	ns := testutils.NetNS(t)
 	conn, ctx := ns.Dial(t)
 	c, err := ovpn.New(ctx, conn)
@@ -49,14 +52,17 @@ func TestKernelPeerAndKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// ip sends RTM_NEWLINK with kind ovpn and no data: a P2P device.
 	ns.IP(t, "link", "add", "ovpn0", "type", "ovpn")
-	ifindex := uint32(ns.Ifindexes(t)["ovpn0"])
+	return ns, c, ctx, uint32(ns.Ifindexes(t)["ovpn0"])
+}
+
+func TestKernelPeerAndKeys(t *testing.T) {
+	ns, c, ctx, ifindex := setup(t)
 	fd := udpSocket(t, ns)
 
 	const id = 7
 	remote := netip.MustParseAddr("192.0.2.2")
-	err = c.PeerNew(ctx, &ovpn.OvpnPeerNewInput{Ifindex: ovpn.Some(ifindex), Peer: &ovpn.PeerNewInput{
+	err := c.PeerNew(ctx, &ovpn.OvpnPeerNewInput{Ifindex: ovpn.Some(ifindex), Peer: &ovpn.PeerNewInput{
 		ID: ovpn.Some(uint32(id)), RemoteIPv4: remote, RemotePort: ovpn.Some(uint16(1194)), Socket: ovpn.Some(uint32(fd)),
 		KeepaliveInterval: ovpn.Some(uint32(10)), KeepaliveTimeout: ovpn.Some(uint32(60)),
 	}})
@@ -184,21 +190,13 @@ func TestKernelPeerAndKeys(t *testing.T) {
 }
 
 func TestKernelErrors(t *testing.T) {
-	ns := testutils.NetNS(t)
-	conn, ctx := ns.Dial(t)
-	c, err := ovpn.New(ctx, conn)
-	testutils.RequireModuleFamily(t, !errors.Is(err, family.ErrNotFound), ovpn.FamilyName)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, c, ctx, ifindex := setup(t)
 	// lo is no ovpn device.
-	_, err = c.PeerGet(ctx, &ovpn.Ovpn{Ifindex: ovpn.Some(uint32(1)), Peer: &ovpn.Peer{ID: ovpn.Some(uint32(1))}})
+	_, err := c.PeerGet(ctx, &ovpn.Ovpn{Ifindex: ovpn.Some(uint32(1)), Peer: &ovpn.Peer{ID: ovpn.Some(uint32(1))}})
 	if !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENODEV) {
 		t.Errorf("peer-get on lo: %v, want EINVAL or ENODEV", err)
 	}
-	// A peer without a socket is refused, naming the missing attribute.
-	ns.IP(t, "link", "add", "ovpn0", "type", "ovpn")
-	ifindex := uint32(ns.Ifindexes(t)["ovpn0"])
+	// A peer without a socket is refused.
 	err = c.PeerNew(ctx, &ovpn.OvpnPeerNewInput{Ifindex: ovpn.Some(ifindex), Peer: &ovpn.PeerNewInput{ID: ovpn.Some(uint32(1))}})
 	if !errors.Is(err, unix.EINVAL) {
 		t.Errorf("peer-new without a socket: %v, want EINVAL", err)

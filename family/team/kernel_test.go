@@ -114,7 +114,9 @@ func set(ctx context.Context, t *testing.T, c *team.Client, ifindex int, o *team
 	}
 }
 
-func TestKernelOptionsPortsEvents(t *testing.T) {
+// setup makes a namespace with team device team0 and a Client there.
+func setup(t *testing.T) (*testutils.NS, *team.Client, context.Context) {
+	t.Helper()
 	ns := testutils.NetNS(t)
 	conn, ctx := ns.Dial(t)
 	c, err := team.New(ctx, conn)
@@ -123,6 +125,11 @@ func TestKernelOptionsPortsEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns.IP(t, "link", "add", "team0", "type", "team")
+	return ns, c, ctx
+}
+
+func TestKernelOptionsPortsEvents(t *testing.T) {
+	ns, c, ctx := setup(t)
 	ns.IP(t, "link", "add", "d0", "type", "dummy")
 	ns.IP(t, "link", "add", "d1", "type", "dummy")
 	idx := ns.Ifindexes(t)
@@ -249,20 +256,13 @@ func TestKernelOptionsPortsEvents(t *testing.T) {
 }
 
 func TestKernelErrors(t *testing.T) {
-	ns := testutils.NetNS(t)
-	conn, ctx := ns.Dial(t)
-	c, err := team.New(ctx, conn)
-	testutils.RequireModuleFamily(t, !errors.Is(err, family.ErrNotFound), team.FamilyName)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ns, c, ctx := setup(t)
 	// No team device: lo is not one.
-	_, err = c.OptionsGet(ctx, &team.Team{TeamIfindex: team.Some(uint32(1))})
+	_, err := c.OptionsGet(ctx, &team.Team{TeamIfindex: team.Some(uint32(1))})
 	if !errors.Is(err, unix.EINVAL) || !strings.Contains(err.Error(), "options-get") {
 		t.Errorf("options-get on lo: %v, want EINVAL naming options-get", err)
 	}
 	// An unknown option name.
-	ns.IP(t, "link", "add", "team0", "type", "team")
 	tm := ns.Ifindexes(t)["team0"]
 	_, err = c.OptionsSet(ctx, &team.Team{TeamIfindex: team.Some(uint32(tm)), ListOption: &team.ItemOption{Option: &team.AttrOption{
 		Name: team.Some("no_such_option"), Type: team.Some(uint8(nlaU32)), Data: u32(1)}}})
