@@ -391,7 +391,7 @@ func TestKernelReplaceAndRemovePeers(t *testing.T) {
 	rm.Flags = wireguard.Some(wireguard.WgallowedipFlagsRemoveMe)
 	err := c.SetDevice(ctx, &wireguard.Wgdevice{Ifname: wireguard.Some("wg0"), Peers: []wireguard.Wgpeer{{PublicKey: fresh[3].key, Allowedips: []wireguard.Wgallowedip{rm}}}})
 	if errors.Is(err, unix.EINVAL) {
-		// Kernels before 6.16 have no allowed-IP flags attribute and
+		// Older kernels (6.12 here) have no allowed-IP flags attribute and
 		// refuse it; nothing may change.
 		t.Logf("allowed-IP remove-me refused: %v", err)
 		fresh[3].ips = kept
@@ -431,7 +431,7 @@ func TestKernelErrors(t *testing.T) {
 	// (ERANGE), with an error that names the op and the attribute the
 	// extended ack points at.
 	err = c.SetDevice(ctx, &wireguard.Wgdevice{Ifname: wireguard.Some("wg0"), Peers: []wireguard.Wgpeer{{PublicKey: []byte{1, 2, 3}}}})
-	// Kernels before 6.16 parse the nested peers without an extended ack,
+	// Older kernels (6.12 here) parse the nested peers without an extended ack,
 	// so only newer ones point at the attribute.
 	if !errors.Is(err, unix.ERANGE) || !strings.Contains(err.Error(), "set-device") {
 		t.Errorf("set-device with a 3-byte public key: %v, want ERANGE naming set-device", err)
