@@ -161,6 +161,13 @@ func (d *Decoder) Attr() Attr {
 	return Attr{Type: d.typ, Flags: d.flags, Data: d.data()}
 }
 
+// CopyAttr returns the current attribute with a copy of its payload, one
+// that does not share the decoder's input (generated code keeps attributes
+// it has no field for this way).
+func (d *Decoder) CopyAttr() Attr {
+	return Attr{Type: d.typ, Flags: d.flags, Data: bytes.Clone(d.data())}
+}
+
 // data returns the current payload.
 func (d *Decoder) data() []byte {
 	if d.curOff < 0 {

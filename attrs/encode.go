@@ -221,6 +221,11 @@ func (e *Encoder) Binary(typ uint16, b []byte) {
 	}
 }
 
+// Attr appends a as a decoder returned it: its type with its flag bits,
+// and its payload. Generated code uses it to send back attributes it kept
+// without decoding them.
+func (e *Encoder) Attr(a Attr) { e.Binary(a.Type&TypeMask|a.Flags&^TypeMask, a.Data) }
+
 // Reserve appends an attribute with an n-byte zeroed payload and returns the
 // payload for the caller to fill in place, for example with a [StructWriter].
 // The returned slice is valid until the next call on e. It returns nil once e

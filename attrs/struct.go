@@ -2,6 +2,7 @@ package attrs
 
 import (
 	"encoding/binary"
+	"net/netip"
 	"strconv"
 )
 
@@ -186,4 +187,42 @@ func put64(p []byte, v uint64, be bool) {
 	} else {
 		binary.NativeEndian.PutUint64(p, v)
 	}
+}
+
+// Addr4 writes an IPv4 address into a 4-byte field in network order; the
+// zero Addr writes 0.0.0.0. An address that is not IPv4 (after unmapping)
+// is an error of kind [ErrInvalid].
+func (w *StructWriter) Addr4(a netip.Addr) {
+	if !a.IsValid() {
+		w.Pad(4)
+		return
+	}
+	a = a.Unmap()
+	if !a.Is4() && w.err == nil {
+		w.err = &Error{Offset: w.off, Kind: ErrInvalid, Msg: "address " + a.String() + " is not IPv4"}
+		return
+	}
+	b := a.As4()
+	w.Binary(b[:], 4)
+}
+
+// Addr16 writes an address into a 16-byte field (IPv4 in its IPv4-mapped
+// form); the zero Addr writes ::.
+func (w *StructWriter) Addr16(a netip.Addr) {
+	b := a.As16()
+	w.Binary(b[:], 16)
+}
+
+// Addr4 reads a 4-byte IPv4 address in network order.
+func (r *StructReader) Addr4() netip.Addr {
+	var b [4]byte
+	copy(b[:], r.next(4))
+	return netip.AddrFrom4(b)
+}
+
+// Addr16 reads a 16-byte IPv6 address.
+func (r *StructReader) Addr16() netip.Addr {
+	var b [16]byte
+	copy(b[:], r.next(16))
+	return netip.AddrFrom16(b)
 }

@@ -43,10 +43,14 @@ func (c *cache) editLocked() *snapshot {
 }
 
 // A call is one fetch in flight, waited on by every caller that missed.
+// The fetch runs on its own goroutine with a context of its own, which is
+// cancelled when the last caller waiting for it has given up.
 type call struct {
-	done chan struct{}
-	f    *Family
-	err  error
+	done    chan struct{}
+	f       *Family
+	err     error
+	waiters int                // callers waiting; guarded by cache.mu
+	cancel  context.CancelFunc // ends the fetch's context
 }
 
 func newCache() *cache {
@@ -70,9 +74,17 @@ func (c *cache) getID(id uint16) (*Family, bool) {
 // resolve returns the family for key from the cache or through fetch, with
 // one fetch at a time per key. A key is a family name, or "#" and a decimal
 // id. A caller that missed just before another caller's fetch stored its
-// answer finds it here instead of fetching again. A caller whose ctx ends
-// stops waiting; the fetch goes on for the others.
-func (c *cache) resolve(ctx context.Context, key string, fetch func() (*Family, error)) (*Family, error) {
+// answer finds it here instead of fetching again.
+//
+// Every caller returns when its own ctx ends, the first one included: the
+// fetch runs on its own goroutine and goes on for the callers still
+// waiting. When the last of them gives up, the fetch's context is cancelled
+// and the key forgotten, so the next caller starts a fresh fetch. A ctx
+// that has already ended sends nothing.
+func (c *cache) resolve(ctx context.Context, key string, fetch func(context.Context) (*Family, error)) (*Family, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	c.mu.Lock()
 	if f, ok := c.lookupLocked(key); ok {
 		c.mu.Unlock()
@@ -80,28 +92,46 @@ func (c *cache) resolve(ctx context.Context, key string, fetch func() (*Family, 
 	}
 	cl, ok := c.flight[key]
 	if !ok {
-		cl = &call{done: make(chan struct{})}
+		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		cl = &call{done: make(chan struct{}), cancel: cancel}
 		c.flight[key] = cl
-		gen := c.gen
-		c.mu.Unlock()
 		c.fetches.Add(1)
-		cl.f, cl.err = fetch()
-		c.mu.Lock()
-		delete(c.flight, key)
-		if cl.err == nil && c.gen == gen && !c.off {
-			c.storeLocked(cl.f)
-		}
-		c.mu.Unlock()
-		close(cl.done)
-		return cl.f, cl.err
+		go c.fetch(fctx, key, cl, c.gen, fetch)
 	}
+	cl.waiters++
 	c.mu.Unlock()
 	select {
 	case <-cl.done:
 		return cl.f, cl.err
 	case <-ctx.Done():
-		return nil, ctx.Err()
 	}
+	c.mu.Lock()
+	cl.waiters--
+	if cl.waiters == 0 {
+		cl.cancel()
+		if c.flight[key] == cl {
+			delete(c.flight, key)
+		}
+	}
+	c.mu.Unlock()
+	return nil, ctx.Err()
+}
+
+// fetch runs one call's fetch and publishes its answer, storing it unless
+// the cache was invalidated (gen moved on) meanwhile.
+func (c *cache) fetch(ctx context.Context, key string, cl *call, gen uint64, fetch func(context.Context) (*Family, error)) {
+	f, err := fetch(ctx)
+	cl.cancel()
+	c.mu.Lock()
+	cl.f, cl.err = f, err
+	if c.flight[key] == cl {
+		delete(c.flight, key)
+	}
+	if err == nil && c.gen == gen && !c.off {
+		c.storeLocked(f)
+	}
+	c.mu.Unlock()
+	close(cl.done)
 }
 
 // lookupLocked finds key (see resolve) in the maps; c.mu must be held.

@@ -100,8 +100,13 @@ type AttrDesc struct {
 	Nested string
 	// SubType is the type of an indexed array's entries.
 	SubType string
-	// Multi is true for an attribute that may repeat (multi-attr).
+	// Multi is true for an attribute that may repeat (multi-attr, from the
+	// spec or the project overlay).
 	Multi bool
+	// Ordered is true for a nest whose attributes form a list in wire order
+	// where any of them may repeat (project overlay: openvswitch actions).
+	// Tools show it as a list of one-attribute objects.
+	Ordered bool
 	// BigEndian is true for integers in network byte order.
 	BigEndian bool
 	// Hint is the spec's display-hint: hex, mac, fddi, ipv4, ipv6, uuid.
@@ -110,6 +115,10 @@ type AttrDesc struct {
 	// EnumAsFlags is true when the value is a mask of enum entries.
 	Enum        string
 	EnumAsFlags bool
+	// TableEnum names an enum (added by the project overlay) whose names
+	// tools show people for the attribute's values, where JSON keeps the
+	// numbers (Enum is empty then).
+	TableEnum string
 	// Struct names the struct layout of a binary attribute.
 	Struct string
 	// Selector names the sibling attribute whose value picks the format

@@ -57,24 +57,26 @@ func (r *Resolver) Close() error {
 func (r *Resolver) Conn() *genl.Conn { return r.conn }
 
 // Family returns the family called name, from the cache or from the kernel.
-// A family the kernel lacks gives an error matching [ErrNotFound].
+// A family the kernel lacks gives an error matching [ErrNotFound]. It
+// returns ctx's error when ctx ends first, even while a lookup another
+// caller shares is still waiting for the kernel.
 func (r *Resolver) Family(ctx context.Context, name string) (*Family, error) {
 	if f, ok := r.cache.get(name); ok {
 		return f, nil
 	}
-	return r.cache.resolve(ctx, name, func() (*Family, error) {
-		return Get(context.WithoutCancel(ctx), r.conn, name)
+	return r.cache.resolve(ctx, name, func(ctx context.Context) (*Family, error) {
+		return Get(ctx, r.conn, name)
 	})
 }
 
 // FamilyByID returns the family with the given id, from the cache or from
-// the kernel.
+// the kernel. Like [Resolver.Family] it returns when ctx ends.
 func (r *Resolver) FamilyByID(ctx context.Context, id uint16) (*Family, error) {
 	if f, ok := r.cache.getID(id); ok {
 		return f, nil
 	}
-	return r.cache.resolve(ctx, "#"+strconv.Itoa(int(id)), func() (*Family, error) {
-		return GetByID(context.WithoutCancel(ctx), r.conn, id)
+	return r.cache.resolve(ctx, "#"+strconv.Itoa(int(id)), func(ctx context.Context) (*Family, error) {
+		return GetByID(ctx, r.conn, id)
 	})
 }
 

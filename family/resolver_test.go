@@ -17,6 +17,13 @@ func fakeResolver(t *testing.T, fams ...genltest.Family) (*family.Resolver, *gen
 	t.Helper()
 	k := genltest.New()
 	ctl := k.Controller(fams...)
+	return newResolver(t, k), k, ctl
+}
+
+// newResolver returns a Resolver over a Conn to k, both closed at the end
+// of the test.
+func newResolver(t *testing.T, k *genltest.Kernel) *family.Resolver {
+	t.Helper()
 	c, err := k.Dial()
 	if err != nil {
 		t.Fatal(err)
@@ -27,7 +34,7 @@ func fakeResolver(t *testing.T, fams ...genltest.Family) (*family.Resolver, *gen
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
-	return r, k, ctl
+	return r
 }
 
 // lookupUntil resolves name until ok accepts the answer, and fails the
@@ -206,5 +213,44 @@ func TestResolverCachedAllocs(t *testing.T) {
 	}
 	if r.Fetches() != 1 {
 		t.Fatalf("%d fetches, want 1", r.Fetches())
+	}
+}
+
+// TestResolverHonoursCallerDeadline: with a kernel that never answers,
+// Family and FamilyByID return at their caller's deadline, the first
+// caller (the one whose miss started the fetch) included.
+func TestResolverHonoursCallerDeadline(t *testing.T) {
+	lookups := map[string]func(context.Context, *family.Resolver) error{
+		"Family": func(ctx context.Context, r *family.Resolver) error {
+			_, err := r.Family(ctx, "fam")
+			return err
+		},
+		"FamilyByID": func(ctx context.Context, r *family.Resolver) error {
+			_, err := r.FamilyByID(ctx, 0x20)
+			return err
+		},
+	}
+	for name, lookup := range lookups {
+		t.Run(name, func(t *testing.T) {
+			r := newResolver(t, genltest.New()) // no nlctrl: nothing answers
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- lookup(ctx, r) }()
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("still blocked long after the caller's deadline")
+			}
+			// A later caller starts afresh and is bounded by its own ctx too.
+			ctx2, cancel2 := context.WithCancel(context.Background())
+			cancel2()
+			if err := lookup(ctx2, r); !errors.Is(err, context.Canceled) {
+				t.Fatalf("with a cancelled ctx: err = %v", err)
+			}
+		})
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,6 +25,19 @@ import (
 //
 // The kernel runs one dump at a time per socket, so dumps on a Conn take
 // turns while do-requests interleave with them.
+//
+// Flow control: the kernel drops an answer that finds the socket's receive
+// buffer full. So a Conn (over a real socket) sends a request only when the
+// answers of the requests in flight, its own included, fit in the receive
+// buffer (SO_RCVBUF, see WithReadBuffer): each request reserves a bound on
+// the memory its answer takes, learnt per family and command from the
+// answers seen, and gives it back when the answer is read. Requests that do
+// not fit wait, in order, and go out as answers arrive; a request is always
+// sent when nothing is in flight. Any number of callers, and Batches of any
+// size, are answered without overrunning the buffer. Each sendmsg is kept
+// within the send buffer (SO_SNDBUF, see WithWriteBuffer). Multicast
+// notifications share the receive buffer and are not bounded; a reply they
+// crowd out fails its request with ErrOverrun and ErrOutcomeUnknown.
 type Conn struct {
 	tr   Transport
 	sock *sockTransport // tr when it is the real socket: calls skip the interface
@@ -61,12 +73,10 @@ type Conn struct {
 	sendSeqs  []uint32
 	sendEpoch uint64
 
+	fl flow // flow control (flow.go)
+
 	st counters
 }
-
-// maxSendBytes bounds one combined sendmsg; the default socket send buffer
-// is about 208 KiB.
-const maxSendBytes = 64 << 10
 
 // maxFlushTime bounds how long one flush goes on sending (see flushLocked).
 const maxFlushTime = time.Millisecond
@@ -89,6 +99,9 @@ func Dial(opts ...Option) (*Conn, error) {
 		return nil, err
 	}
 	c.sock = t
+	rcv, _ := t.readBuffer()
+	snd, _ := t.writeBuffer()
+	c.fl.setBuffers(rcv, snd)
 	return c, nil
 }
 
@@ -124,6 +137,7 @@ func newConn(t Transport, cfg config) (*Conn, error) {
 		groupRefs: make(map[uint32]int),
 	}
 	c.interrupt = func() { _ = c.tr.SetReadDeadline(time.Unix(1, 0)) }
+	c.fl.setBuffers(0, 0)
 	for _, g := range cfg.groups {
 		if err := c.JoinGroup(g); err != nil {
 			return nil, err
@@ -136,11 +150,22 @@ func newConn(t Transport, cfg config) (*Conn, error) {
 func (c *Conn) PortID() uint32 { return c.pid }
 
 // SetReadBuffer changes the socket's receive buffer (SO_RCVBUF) after Dial.
+// The Conn sizes its flow-control window from it (see Conn).
 func (c *Conn) SetReadBuffer(bytes int) error {
 	if c.sock == nil {
 		return errors.ErrUnsupported
 	}
-	return c.sock.setReadBuffer(bytes)
+	if err := c.sock.setReadBuffer(bytes); err != nil {
+		return err
+	}
+	rcv, err := c.sock.readBuffer()
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.fl.budget = rcv
+	c.mu.Unlock()
+	return nil
 }
 
 // ReadBuffer reports the socket's receive buffer size (SO_RCVBUF).
@@ -275,6 +300,10 @@ type call struct {
 	barrier   bool
 	queued    bool
 	epoch     uint64 // guarded by mu: the sendmsg that carried it, 0 before
+	// Flow control (flow.go), guarded by mu: the receive-buffer bytes
+	// cl reserves when sent, those it holds while in flight, and what its
+	// answer has cost so far.
+	want, credit, cost int32
 
 	// Owner only.
 	op        string
@@ -338,6 +367,7 @@ func (cl *call) reset() {
 	cl.replyOnly, cl.sendOwn = false, false
 	cl.abandoned, cl.owned, cl.gotAny, cl.barrier, cl.queued, cl.intr = false, false, false, false, false, false
 	cl.epoch = 0
+	cl.want, cl.credit, cl.cost = 0, 0, 0
 	cl.names, cl.onWarning = nil, nil
 }
 
@@ -389,6 +419,14 @@ func (c *Conn) idleRemoveLocked(w *waiter) {
 		c.idleTail = w.prev
 	}
 	w.prev, w.next = nil, nil
+}
+
+// wakeLeaderLocked wakes a leader blocked in the kernel so that it looks
+// again at what it waits for: something settled without a message.
+func (c *Conn) wakeLeaderLocked() {
+	if c.leader {
+		c.interrupt()
+	}
 }
 
 // promoteLocked wakes a waiting goroutine to take over reading when nobody
@@ -511,11 +549,24 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 				}
 				continue
 			}
-			if len(c.sendQ) > 0 && !c.held() {
+			if c.sendableLocked() {
 				// Nothing to read: send what has gathered.
 				c.flushLocked(true)
 				c.mu.Unlock()
 				continue
+			}
+			if ready, closed := c.readyLocked(w, self), c.closed; ready || closed {
+				// Settled without a message: a send another goroutine
+				// made for w failed, or w's subscription was closed.
+				// Whoever did so woke a blocked receive (wakeLeaderLocked)
+				// for this check.
+				c.releaseLeaderLocked(self, rx)
+				c.mu.Unlock()
+				c.disarm(stop)
+				if !ready {
+					return net.ErrClosed
+				}
+				return nil
 			}
 			c.mu.Unlock()
 			// Nothing queued: if ctx can be cancelled, arrange for a
@@ -609,521 +660,10 @@ func (c *Conn) releaseLeaderLocked(self *call, rx *rxBuf) {
 	c.promoteLocked()
 }
 
-// dispatchLocked routes the messages of n received datagrams. It returns
-// how many other callers it completed.
-func (c *Conn) dispatchLocked(rx *rxBuf, n int, self *call) (woken int) {
-	c.st.datagrams += uint64(n)
-	for i := range rx.d[:n] {
-		d := &rx.d[i]
-		if d.Port != 0 {
-			// Only the kernel may answer; anything else is spoofed.
-			c.st.spoofed++
-			continue
-		}
-		if d.Trunc {
-			c.truncatedLocked(d)
-			continue
-		}
-		b := d.Buf[:d.N]
-		for len(b) > 0 {
-			if len(b) < nlmsgHdrLen {
-				c.st.malformed++
-				break
-			}
-			h := parseHeader(b)
-			l := int(h.Length)
-			if l < nlmsgHdrLen || l > len(b) {
-				c.st.malformed++
-				break
-			}
-			msg := b[:l:l]
-			b = b[min(align4(l), len(b)):]
-			if c.routeLocked(msg, h, d.Group, self) {
-				woken++
-			}
-		}
-	}
-	return woken
-}
-
-// accepts reports whether a message of type typ can answer cl: the
-// control messages a request gets (NOOP, ERROR, DONE, OVERRUN) and data
-// messages of the request's family. The other types below NLMSG_MIN_TYPE
-// are reserved for control messages the generic netlink protocol has none
-// of; a generic netlink reply carries its family's id as its type.
-func (cl *call) accepts(typ netlink.HeaderType) bool {
-	switch typ {
-	case netlink.Noop, netlink.Error, netlink.Done, netlink.Overrun:
-		return true
-	}
-	return typ >= unix.NLMSG_MIN_TYPE && uint16(typ) == cl.family
-}
-
-// isFinal reports whether a message of type typ with flags fl ends cl.
-func (cl *call) isFinal(typ netlink.HeaderType, fl netlink.HeaderFlags) bool {
-	switch typ {
-	case netlink.Error:
-		return true
-	case netlink.Done:
-		return cl.dump || cl.replyOnly
-	case netlink.Noop, netlink.Overrun:
-		return false
-	}
-	return cl.replyOnly && fl&netlink.Multi == 0
-}
-
-func (c *Conn) routeLocked(msg []byte, h netlink.Header, group uint32, self *call) (wokeOther bool) {
-	c.st.messages++
-	if group != 0 || h.Sequence == 0 {
-		c.deliverSubsLocked(msg, group)
-		return
-	}
-	cl := c.pending.get(h.Sequence)
-	if cl == nil {
-		c.st.stale++
-		return
-	}
-	if !cl.barrier && !cl.accepts(h.Type) {
-		// A reserved control type, or a reply of another family: not
-		// an answer to this request, whatever its sequence number.
-		c.st.malformed++
-		return
-	}
-	final := cl.isFinal(h.Type, h.Flags)
-	cl.gotAny = true
-	switch {
-	case cl.barrier:
-		if final {
-			c.barrierDoneLocked(cl)
-		}
-		return
-	case cl.abandoned:
-		c.st.discarded++
-		if final {
-			c.pending.del(cl.seq)
-			if cl.dump {
-				c.releaseDumpLocked()
-			}
-			if !cl.owned {
-				c.putCallLocked(cl)
-			}
-		}
-		return
-	case cl == self:
-		cl.own = append(cl.own, msg)
-	default:
-		cl.inbox = append(cl.inbox, msg...)
-		if pad := align4(len(msg)) - len(msg); pad > 0 {
-			cl.inbox = append(cl.inbox, make([]byte, pad)...)
-		}
-		cl.signal()
-	}
-	if final {
-		c.pending.del(cl.seq)
-		cl.final = true
-		if cl.dump {
-			c.releaseDumpLocked()
-		}
-		return cl != self
-	}
-	return false
-}
-
-func (c *Conn) truncatedLocked(d *Datagram) {
-	c.st.truncated++
-	if d.Group == 0 && d.N >= nlmsgHdrLen {
-		h := parseHeader(d.Buf)
-		if h.Sequence != 0 {
-			if cl := c.pending.get(h.Sequence); cl != nil && !cl.barrier {
-				c.failLocked(cl, &Error{Op: cl.op, Family: cl.family, Command: cl.cmd, Err: ErrTruncated,
-					Message: truncMsg(d), Offset: -1, MissingNest: -1})
-			} else {
-				c.st.stale++
-			}
-			return
-		}
-	}
-	c.lostSubsLocked(d.Group)
-}
-
-// failLocked ends a call with err. A dump stays registered, discarding, until
-// the kernel finishes it, so that the next dump does not meet EBUSY.
-func (c *Conn) failLocked(cl *call, err error) {
-	if cl.abandoned {
-		return
-	}
-	cl.err = err
-	cl.signal()
-	if cl.dump && cl.epoch != 0 && !cl.final {
-		cl.abandoned = true
-		cl.final = true
-		return
-	}
-	cl.final = true
-	c.pending.del(cl.seq)
-	if cl.dump {
-		c.releaseDumpLocked()
-	}
-}
-
-func (c *Conn) releaseDumpLocked() {
-	c.dumpBusy = false
-	for w := c.idleHead; w != nil; w = w.next {
-		if w.waitDump {
-			w.signal()
-		}
-	}
-}
-
-// overrunLocked handles ENOBUFS: the kernel dropped messages for this
-// socket. Requests whose replies were dropped are found by a barrier
-// (sendBarrierLocked), which is not sent now: the kernel reports ENOBUFS
-// while the receive queue is still full and marks the socket congested
-// (NETLINK_S_CONGESTED), and drops everything it unicasts to it, the
-// barrier's ACK included, without another report, until a receive finds the
-// queue empty. The leader sends it once a non-blocking receive returns
-// nothing. Should its ACK be dropped all the same (the queue filled up
-// again), the kernel reports a new overrun, since the drained queue cleared
-// the congestion, and another barrier follows.
-//
-// New requests are held until the barrier's ACK is read: sent into the
-// congested socket they would lose their replies too, and a dump started
-// behind a queued ACK on a small receive buffer fails with ENOBUFS
-// (netlink_dump allows a part beyond the buffer's size only into an empty
-// queue).
-func (c *Conn) overrunLocked() {
-	c.st.overruns++
-	c.barrierDue = true
-	for _, s := range c.subs {
-		s.overruns++
-		s.markLocked()
-	}
-}
-
-// held reports whether requests wait in sendQ for an overrun's barrier.
-func (c *Conn) held() bool { return c.barrierDue || c.barrierSeq != 0 }
-
-// sendBarrierLocked sends, alone, a NOOP request with an ACK after an
-// overrun. Replies are queued in order, so when its ACK arrives every
-// request sent before it that is still waiting lost its reply, and fails
-// with ErrOverrun instead of hanging. It reports false, sending nothing,
-// while another goroutine is in sendmsg. It drops c.mu during the sendmsg.
-func (c *Conn) sendBarrierLocked() bool {
-	if c.closed {
-		c.barrierDue = false
-		return true
-	}
-	if c.sending {
-		return false
-	}
-	c.barrierDue = false
-	b := &call{waiter: waiter{wake: make(chan struct{}, 1)}, barrier: true, op: "barrier"}
-	b.seq = c.nextSeqLocked()
-	b.buf = make([]byte, nlmsgHdrLen)
-	putHeader(b.buf, nlmsgHdrLen, uint16(netlink.Noop), uint16(netlink.Request|netlink.Acknowledge), b.seq, c.pid)
-	c.pending.put(b)
-	c.barrierSeq = b.seq
-	c.sending = true
-	c.sendEpoch++
-	b.epoch = c.sendEpoch
-	c.st.sends++
-	c.mu.Unlock()
-	err := c.send(b.buf)
-	c.mu.Lock()
-	c.sending = false
-	if err != nil {
-		c.failSentLocked(b.seq, err)
-	}
-	return true
-}
-
-func (c *Conn) barrierDoneLocked(b *call) {
-	c.pending.del(b.seq)
-	if b.seq == c.barrierSeq {
-		c.barrierSeq = 0 // the leader flushes the requests held meanwhile
-	}
-	e := b.epoch
-	for _, cl := range c.pending.all() {
-		ce := cl.epoch
-		if ce == 0 || ce >= e {
-			continue
-		}
-		if cl.barrier {
-			c.pending.del(cl.seq)
-			continue
-		}
-		if cl.dump && cl.gotAny {
-			continue // dump parts are not dropped: the kernel waits for room
-		}
-		c.st.lostReplies++
-		c.failLocked(cl, &Error{Op: cl.op, Family: cl.family, Command: cl.cmd,
-			Err: &OverrunError{Overruns: 1}, Offset: -1, MissingNest: -1})
-	}
-}
-
 func (c *Conn) nextSeqLocked() uint32 {
 	c.seq++
 	if c.seq == 0 {
 		c.seq = 1
 	}
 	return c.seq
-}
-
-// --- sending ---
-
-// Requests are queued and sent in batches. A caller whose request finds
-// nobody sending sends it at once on its own goroutine and goes on sending
-// what queues up meanwhile, together in one sendmsg each time, until the
-// queue is empty or maxFlushTime has passed (see flushLocked). Sending and reading are separate roles: the
-// kernel does most of a request's work inside sendmsg, so while one
-// goroutine is there, the leader reads and hands out earlier replies on the
-// other CPU. (Letting the leader send as well kept the two serial: with 8
-// goroutines on 2 CPUs it coalesced more per sendmsg but reached only
-// 1.1x the single-caller rate, against 1.3-1.6x this way.) The leader still
-// flushes what is queued when nobody sends, e.g. after an overrun's barrier.
-
-// submitLocked queues cl and sends it unless an active sender will, or the
-// queue is held after an overrun.
-func (c *Conn) submitLocked(cl *call) {
-	cl.queued = true
-	c.sendQ = append(c.sendQ, cl)
-	switch {
-	case c.sending:
-		// The sender drains the queue before it stops.
-	case c.held():
-		// After an overrun: a leader (this caller, if nobody else)
-		// sends it once the barrier's ACK is in.
-	default:
-		cl.sendOwn = true
-		c.flushLocked(false)
-		// Still queued if an overrun held the queue meanwhile: whoever
-		// sends it later is not its owner and must copy it.
-		cl.sendOwn = false
-	}
-}
-
-// sendMany queues several calls and sends them in as few sendmsg as fit.
-func (c *Conn) sendMany(cls []*call) {
-	c.mu.Lock()
-	for _, cl := range cls {
-		cl.queued = true
-		c.sendQ = append(c.sendQ, cl)
-	}
-	if !c.sending {
-		c.flushLocked(false)
-	}
-	c.mu.Unlock()
-}
-
-// flushLocked sends whatever is queued unless another goroutine is sending.
-// It drops c.mu during each sendmsg. After an overrun it sends nothing until
-// the leader has drained the receive queue: the kernel would drop the
-// replies (see overrunLocked).
-//
-// Requests queue up while a sendmsg runs, so under load a sender could go
-// on sending other callers' requests for ever, its own caller waiting (and
-// deaf to its context) meanwhile. After its first successful sendmsg it
-// goes on for at most maxFlushTime: the kernel answers every request it
-// sent, so the leader wakes for those answers and flushes what is left
-// after dispatching them (or the next caller to queue a request does).
-// With 100 goroutines on one Conn an unbounded sender kept one caller
-// waiting up to 78 ms (p99.99 17-20 ms); with the bound, p99.99 is 7 ms.
-//
-// The leader (leader true) makes one sendmsg and goes back to reading:
-// while it sends, nobody reads, and callers who find it sending queue for
-// it instead of sending themselves, which keeps the two roles on one CPU.
-func (c *Conn) flushLocked(leader bool) {
-	if c.sending || c.closed || c.held() {
-		return
-	}
-	c.sending = true
-	busy := false
-	var start time.Time
-	for sent := 0; len(c.sendQ) > 0 && !c.held(); {
-		if sent > 0 {
-			if leader {
-				break
-			}
-			if start.IsZero() {
-				start = time.Now()
-			} else if time.Since(start) > maxFlushTime {
-				break
-			}
-		}
-		if len(c.sendQ) == 1 && c.sendQ[0].sendOwn {
-			// The caller sending its own request alone: no other
-			// goroutine can touch its buffer meanwhile, so no copy.
-			q := c.sendQ[0]
-			q.sendOwn, q.queued = false, false
-			c.sendEpoch++
-			q.epoch = c.sendEpoch
-			c.sendQ[0] = nil
-			c.sendQ = c.sendQ[:0]
-			c.st.sends++
-			seq := q.seq
-			c.mu.Unlock()
-			err := c.send(q.buf)
-			c.mu.Lock()
-			if err != nil {
-				c.failSentLocked(seq, err)
-			} else {
-				sent++
-			}
-			continue
-		}
-		if !busy {
-			busy = true
-			c.sendBusy.Store(true)
-		}
-		c.sendEpoch++
-		// Requests are copied: a cancelled caller may reuse its buffer
-		// while the sendmsg runs.
-		buf := c.sendBuf[:0]
-		seqs := c.sendSeqs[:0]
-		n := 0
-		for _, q := range c.sendQ {
-			if len(buf) > 0 && len(buf)+len(q.buf) > maxSendBytes {
-				break
-			}
-			buf = append(buf, q.buf...)
-			seqs = append(seqs, q.seq)
-			q.queued, q.sendOwn = false, false
-			q.epoch = c.sendEpoch
-			n++
-		}
-		rest := copy(c.sendQ, c.sendQ[n:])
-		clear(c.sendQ[rest:])
-		c.sendQ = c.sendQ[:rest]
-		c.sendBuf, c.sendSeqs = buf, seqs
-		c.st.sends++
-		c.mu.Unlock()
-		err := c.send(buf)
-		c.mu.Lock()
-		if err != nil {
-			for _, s := range seqs {
-				c.failSentLocked(s, err)
-			}
-		} else {
-			sent++
-		}
-	}
-	c.sending = false
-	if busy {
-		c.sendBusy.Store(false)
-	}
-	if len(c.sendQ) > 0 && c.leader && !c.held() && !c.closed {
-		// Stopped by maxFlushTime. The answers to what went out wake the
-		// leader, unless a request promised a reply its command never
-		// sends: wake a leader blocked in the kernel so that it flushes.
-		c.interrupt()
-	}
-}
-
-func (c *Conn) failSentLocked(seq uint32, err error) {
-	cl := c.pending.get(seq)
-	if cl == nil {
-		return
-	}
-	c.st.sendErrors++
-	if c.closed {
-		err = net.ErrClosed
-	} else {
-		err = &Error{Op: cl.op, Family: cl.family, Command: cl.cmd, Err: errnoOf(err), Offset: -1, MissingNest: -1}
-	}
-	if cl.barrier {
-		c.pending.del(seq)
-		if seq == c.barrierSeq {
-			c.barrierSeq = 0
-		}
-		return
-	}
-	cl.epoch = 0 // never reached the kernel
-	if cl.abandoned {
-		c.pending.del(seq)
-		if cl.dump {
-			c.releaseDumpLocked()
-		}
-		if !cl.owned {
-			c.putCallLocked(cl)
-		}
-		return
-	}
-	c.failLocked(cl, err)
-}
-
-func errnoOf(err error) error {
-	var en unix.Errno
-	if errors.As(err, &en) {
-		return en
-	}
-	return err
-}
-
-// --- statistics ---
-
-// counters are guarded by Conn.mu.
-type counters struct {
-	requests, dumps, sends, datagrams, messages               uint64
-	spoofed, stale, discarded, unrouted, malformed, truncated uint64
-	overruns, lostReplies, subDrops, warnings                 uint64
-	sendErrors, recvErrors, sockErrors                        uint64
-}
-
-func (c *Conn) countDiscarded(n int) {
-	if n > 0 {
-		c.mu.Lock()
-		c.st.discarded += uint64(n)
-		c.mu.Unlock()
-	}
-}
-
-func (c *Conn) countMalformed() {
-	c.mu.Lock()
-	c.st.malformed++
-	c.mu.Unlock()
-}
-
-// Stats are a Conn's counters since Dial. Every message the Conn drops is
-// counted in one of them.
-type Stats struct {
-	Requests  uint64 // do-requests and batch members started
-	Dumps     uint64 // dumps started
-	Sends     uint64 // sendmsg calls (coalesced requests count once)
-	Datagrams uint64 // datagrams received
-	Messages  uint64 // netlink messages received in well-formed datagrams
-
-	Spoofed     uint64 // datagrams dropped: unicast from a port other than the kernel's
-	Stale       uint64 // messages dropped: no request waits for their sequence number (late replies after cancellation, duplicates)
-	Discarded   uint64 // messages of abandoned dumps, drained and dropped
-	Unrouted    uint64 // notifications dropped: no subscription for their group
-	Malformed   uint64 // datagrams whose remaining bytes were not a valid netlink message; messages with a request's sequence number of a reserved control type or of another family; replies too short to decode
-	Truncated   uint64 // datagrams larger than the receive buffer (MSG_TRUNC)
-	Overruns    uint64 // receive-buffer overruns (ENOBUFS) reported by the kernel
-	LostReplies uint64 // requests failed with ErrOverrun because their reply was lost
-	SubDrops    uint64 // notifications dropped because a subscription's queue was full
-	Warnings    uint64 // successful requests that carried an extended ACK message
-	SendErrors  uint64 // requests that failed to send
-	RecvErrors  uint64 // receive errors that failed the reading caller's request: the receive failed again right after a SocketErrors one
-	// SocketErrors counts errors the kernel reported on the socket (sk_err)
-	// other than ENOBUFS, dropped: they belong to no request. The one seen
-	// in practice is EINVAL from netlink_recvmsg finding no dump to
-	// continue when a dump started by a concurrent request finished
-	// inside that request's sendmsg.
-	SocketErrors uint64
-}
-
-// Stats returns a snapshot of the Conn's counters.
-func (c *Conn) Stats() Stats {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := &c.st
-	return Stats{
-		Requests: s.requests, Dumps: s.dumps, Sends: s.sends,
-		Datagrams: s.datagrams, Messages: s.messages,
-		Spoofed: s.spoofed, Stale: s.stale, Discarded: s.discarded,
-		Unrouted: s.unrouted, Malformed: s.malformed, Truncated: s.truncated,
-		Overruns: s.overruns, LostReplies: s.lostReplies, SubDrops: s.subDrops,
-		Warnings: s.warnings, SendErrors: s.sendErrors, RecvErrors: s.recvErrors,
-		SocketErrors: s.sockErrors,
-	}
 }

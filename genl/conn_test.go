@@ -849,7 +849,7 @@ func TestOverrun(t *testing.T) {
 		t.Fatal(err)
 	}
 	k.Overrun()
-	if err := <-lost; !errors.Is(err, genl.ErrOverrun) || !errors.Is(err, unix.ENOBUFS) {
+	if err := <-lost; !errors.Is(err, genl.ErrOverrun) || !errors.Is(err, unix.ENOBUFS) || !errors.Is(err, genl.ErrOutcomeUnknown) {
 		t.Fatalf("lost request: %v", err)
 	}
 	k.PushGroup(7, genltest.Notification(fam, 2, nil))

@@ -31,6 +31,7 @@ func (c *Conn) newCallLocked(req *Request, op string, flags netlink.HeaderFlags)
 	}
 	req.Flags &^= netlink.Acknowledge | netlink.Dump
 	cl.buf = req.encode(cl.buf[:0], cl.seq, c.pid, fl)
+	cl.want = c.estimateLocked(cl)
 	c.pending.put(cl)
 	return cl
 }
@@ -43,7 +44,7 @@ func (c *Conn) start(req *Request, op string, flags netlink.HeaderFlags) (*call,
 		return nil, net.ErrClosed
 	}
 	cl := c.newCallLocked(req, op, flags)
-	if !c.sending && !c.leader && c.pending.len() == 1 && len(c.sendQ) == 0 && !c.held() {
+	if !c.sending && !c.leader && c.pending.len() == 1 && len(c.sendQ) == 0 && !c.held() && c.fitsLocked(cl) {
 		// Alone on the Conn: become the leader and send. While we lead,
 		// other callers queue their requests for us to flush, so the
 		// send needs no lock round trip of its own.
@@ -51,13 +52,14 @@ func (c *Conn) start(req *Request, op string, flags netlink.HeaderFlags) (*call,
 		rx := c.getRxLocked()
 		c.sendEpoch++
 		cl.epoch = c.sendEpoch
+		c.reserveLocked(cl)
 		c.st.sends++
 		c.mu.Unlock()
 		err := c.send(cl.buf)
 		if err != nil {
 			c.mu.Lock()
-			c.failSentLocked(cl.seq, err)
 			c.releaseLeaderLocked(nil, rx)
+			c.failSentLocked(cl.seq, err)
 			c.mu.Unlock()
 			return cl, nil
 		}
@@ -129,6 +131,9 @@ func (c *Conn) finish(cl *call) {
 		if cl.dump {
 			c.releaseDumpLocked()
 		}
+		// Sent and left before its answer (ctx ended): the answer
+		// still takes room in the receive buffer until it is read.
+		c.orphanLocked(cl)
 	}
 	c.putCallLocked(cl)
 	c.mu.Unlock()
@@ -270,9 +275,17 @@ var errStop = errors.New("stopped")
 // after the ACK has been read.
 //
 // A kernel error is returned as an *Error that matches its errno with
-// errors.Is. A cancelled ctx returns ctx.Err() promptly; the late reply is
-// discarded. Do allocates nothing on the success path once the Conn is warm.
+// errors.Is. A ctx that has already ended returns ctx.Err() and nothing is
+// sent; a ctx cancelled later returns ctx.Err() promptly, the late reply
+// discarded (whether the kernel carried out the request is then unknown).
+// A request whose reply the kernel dropped (a receive-buffer overrun caused
+// by notifications) fails with an error matching both ErrOverrun and
+// ErrOutcomeUnknown. Do allocates nothing on the success path once the Conn
+// is warm.
 func (c *Conn) Do(ctx context.Context, req Request, fn func(Message) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	cl, err := c.start(&req, "do", netlink.Acknowledge)
 	if err != nil {
 		return err
@@ -302,7 +315,8 @@ func (c *Conn) Ack(ctx context.Context, req Request) error {
 // the loop moves on. At the end of a dump whose results the kernel marked
 // inconsistent (NLM_F_DUMP_INTR) the iterator yields an error matching
 // ErrDumpInterrupted, after every part was yielded. Any other error ends the
-// iteration after it is yielded.
+// iteration after it is yielded; a ctx that has already ended yields
+// ctx.Err() without sending the request.
 //
 // Breaking out of the loop early is fine: the rest of the dump is drained
 // and dropped, and the Conn stays usable. Dumps on one Conn run one at a
@@ -336,28 +350,14 @@ func (c *Conn) DumpFunc(ctx context.Context, req Request, fn func(Message) bool)
 }
 
 func (c *Conn) dump(ctx context.Context, req *Request, fn func(Message) bool) error {
-	// Take the dump lock, reading the socket meanwhile if need be (an
-	// abandoned dump drains only when someone reads).
-	c.mu.Lock()
-	for c.dumpBusy && !c.closed {
-		c.mu.Unlock()
-		w := waiter{wake: make(chan struct{}, 1), waitDump: true}
-		if err := c.await(ctx, &w, nil); err != nil {
-			return err
-		}
-		c.mu.Lock()
+	if err := ctx.Err(); err != nil {
+		return err // never sent
 	}
-	if c.closed {
-		c.mu.Unlock()
-		return net.ErrClosed
+	cl, err := c.startDump(ctx, req)
+	if err != nil {
+		return err
 	}
-	c.dumpBusy = true
-	c.st.dumps++
-	cl := c.newCallLocked(req, "dump", netlink.Dump)
-	c.submitLocked(cl)
-	c.takeLeadLocked(cl)
-	c.mu.Unlock()
-	err := c.run(ctx, cl, fn)
+	err = c.run(ctx, cl, fn)
 	c.finish(cl)
 	return err
 }
@@ -405,14 +405,28 @@ func (c *Conn) Execute(ctx context.Context, m genetlink.Message, family uint16, 
 	return out, err
 }
 
-// Batch sends several do-requests in one sendmsg (as many as fit in 64 KiB;
-// more go in further ones) and waits for every ACK. fn, if not nil, receives
-// each reply message with the index of its request; the Message is only
-// valid during the call. Batch returns nil when every request succeeded,
-// otherwise a *BatchError holding one error per request.
+// Batch sends several do-requests and waits for every ACK. fn, if not nil,
+// receives each reply message with the index of its request; the Message is
+// only valid during the call. Batch returns nil when every request
+// succeeded, otherwise a *BatchError holding one error per request.
+//
+// A Batch may hold any number of requests. They go out in windows: as many
+// at a time as the Conn's receive buffer has room for the answers of, in as
+// few sendmsg as the send buffer allows; the rest follow as answers are
+// read (see Conn). Ordering: the kernel carries the requests out one by one
+// in the order given, each after the one before it has finished; requests
+// of other goroutines on the Conn may run between two windows. Atomicity:
+// none; each request succeeds or fails on its own, and a failure does not
+// stop the ones after it. When ctx ends midway, requests not yet sent are
+// never sent; they and those sent but not answered get ctx.Err() (the
+// outcome of the latter is unknown). A ctx that has already ended returns
+// ctx.Err() and sends nothing.
 func (c *Conn) Batch(ctx context.Context, reqs []Request, fn func(i int, m Message) error) error {
 	if len(reqs) == 0 {
 		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	cls := make([]*call, len(reqs))
 	c.mu.Lock()

@@ -18,11 +18,19 @@
 //		})
 //
 // Do waits for the reply and the ACK; Ack waits for the ACK alone; Dump
-// streams a dump as an iterator; Batch sends several requests in one
-// sendmsg; Execute is a copying convenience call shaped like
-// genetlink.Conn.Execute. Every call takes a context: cancelling it returns
-// ctx.Err() at once, and the late reply is dropped without disturbing other
-// callers.
+// streams a dump as an iterator; Batch sends any number of requests
+// together, in windows the receive buffer has room for; Execute is a
+// copying convenience call shaped like genetlink.Conn.Execute. Every call
+// takes a context: one that has already ended returns ctx.Err() and sends
+// nothing; cancelling it later returns ctx.Err() at once, and the late
+// reply is dropped without disturbing other callers.
+//
+// A Conn never sends more requests at once than its receive buffer can
+// hold the answers of (see Conn), so bursts of callers and big batches do
+// not lose replies. A reply lost all the same, crowded out by multicast
+// notifications, fails its request with an error matching ErrOverrun and
+// ErrOutcomeUnknown: the kernel received the request and may have carried
+// it out.
 //
 // Kernel errors are *Error values that match their errno with errors.Is and
 // carry the extended ACK, including the path of the offending attribute in

@@ -3,6 +3,7 @@ package genl
 import (
 	"encoding/binary"
 	"errors"
+	"os"
 	"strconv"
 	"strings"
 
@@ -21,6 +22,13 @@ var (
 	// yields it (as an *OverrunError) and keeps going; a request whose reply
 	// was lost fails with it.
 	ErrOverrun = errors.New("genl: receive buffer overrun: messages were lost")
+	// ErrOutcomeUnknown reports a do-request (Do, Ack, Batch) that reached
+	// the kernel but whose answer the kernel dropped (a receive-buffer
+	// overrun, caused by notifications on the Conn): the kernel carried it
+	// out or refused it, and nobody can tell which. A change may have been
+	// made; read the state back before retrying one. The error also
+	// matches ErrOverrun.
+	ErrOutcomeUnknown = errors.New("genl: outcome unknown: the request reached the kernel but its answer was lost")
 	// ErrTruncated reports a datagram larger than the receive buffer
 	// (MSG_TRUNC); its tail is lost. See WithMessageBufferSize.
 	ErrTruncated = errors.New("genl: message truncated")
@@ -35,17 +43,25 @@ var (
 type OverrunError struct {
 	Overruns uint64
 	Dropped  uint64
+	// OutcomeUnknown is set when the lost message was the answer to the
+	// failed request itself: the kernel received the request, so it may
+	// have carried it out (see ErrOutcomeUnknown).
+	OutcomeUnknown bool
 }
 
 // Error implements error.
 func (e *OverrunError) Error() string {
+	if e.OutcomeUnknown {
+		return "genl: outcome unknown: the request reached the kernel but its answer was lost in a receive buffer overrun"
+	}
 	return "genl: receive buffer overrun: messages were lost (" + itoa(int(e.Overruns)) +
 		" overruns, " + itoa(int(e.Dropped)) + " dropped)"
 }
 
-// Is makes errors.Is(err, ErrOverrun) and errors.Is(err, unix.ENOBUFS) true.
+// Is makes errors.Is(err, ErrOverrun) and errors.Is(err, unix.ENOBUFS) true,
+// and errors.Is(err, ErrOutcomeUnknown) when OutcomeUnknown is set.
 func (e *OverrunError) Is(target error) bool {
-	return target == ErrOverrun || target == unix.ENOBUFS
+	return target == ErrOverrun || target == unix.ENOBUFS || (e.OutcomeUnknown && target == ErrOutcomeUnknown)
 }
 
 // An Error is a failed operation on a Conn. When the kernel refused a
@@ -133,6 +149,33 @@ func (e *Error) Error() string {
 
 // Unwrap returns Err.
 func (e *Error) Unwrap() error { return e.Err }
+
+// As lets code written for mdlayher/netlink inspect e as it would that
+// package's error: errors.As(err, &opErr) with opErr a *netlink.OpError
+// succeeds when Err is an errno, and sets opErr to what mdlayher/netlink
+// reports for the same failure: Op "receive" for an error the kernel sent
+// in answer to a request ("join-group" and the like for a failed system
+// call), Err the errno, and Message and Offset from the extended ACK
+// (Offset 0 when the kernel named no attribute). errors.Is on e already
+// matches what the errno matches (os.ErrNotExist, os.ErrPermission,
+// errors.ErrUnsupported...).
+func (e *Error) As(target any) bool {
+	t, ok := target.(**netlink.OpError)
+	if !ok {
+		return false
+	}
+	var errno unix.Errno
+	if !errors.As(e.Err, &errno) {
+		return false
+	}
+	switch e.Op {
+	case "join-group", "leave-group":
+		*t = &netlink.OpError{Op: e.Op, Err: os.NewSyscallError("setsockopt", errno)}
+	default: // mdlayher reports kernel errors as received
+		*t = &netlink.OpError{Op: "receive", Err: errno, Message: e.Message, Offset: max(e.Offset, 0)}
+	}
+	return true
+}
 
 // ackError decodes an NLMSG_ERROR for cl. It returns nil for a plain ACK;
 // an ACK with a message is reported as a warning.

@@ -8,3 +8,11 @@ func SockFD(c *Conn) int {
 	}
 	return c.sock.fd
 }
+
+// ReplyCost and DumpPartCost expose the flow control's bounds on the
+// receive-buffer memory the kernel charges for an answer, so that a kernel
+// test can hold them against the kernel's own accounting (SO_MEMINFO).
+var ReplyCost = replyCost
+
+// DumpPartCost is dumpPartCost.
+const DumpPartCost = dumpPartCost

@@ -57,12 +57,15 @@ func WithPortID(pid uint32) Option {
 }
 
 // WithReadBuffer sets the socket's receive buffer (SO_RCVBUF, forced when
-// privileged). A larger buffer makes multicast overruns rarer.
+// privileged). A larger buffer makes multicast overruns rarer and lets more
+// requests be in flight at once (see Conn's flow control).
 func WithReadBuffer(bytes int) Option {
 	return func(c *config) error { c.readBuffer = bytes; return nil }
 }
 
-// WithWriteBuffer sets the socket's send buffer (SO_SNDBUF).
+// WithWriteBuffer sets the socket's send buffer (SO_SNDBUF). Requests sent
+// together are split into sendmsgs the buffer accepts; a single request
+// longer than the buffer fails with EMSGSIZE.
 func WithWriteBuffer(bytes int) Option {
 	return func(c *config) error { c.writeBuffer = bytes; return nil }
 }

@@ -92,7 +92,7 @@ func TestKernelCancelMidDump(t *testing.T) {
 			t.Fatalf("%s: new dump: %d devices, %v (want %d)", what, n, err, total)
 		}
 		// Do-requests too.
-		if dev, err := nd.DevGet(ctxT(t), &netdev.Dev{Ifindex: netdev.Some[uint32](1)}); err != nil || dev.Ifindex.Value != 1 {
+		if dev, err := nd.DevGet(ctxT(t), &netdev.DevGetRequest{Ifindex: netdev.Some[uint32](1)}); err != nil || dev.Ifindex.Value != 1 {
 			t.Fatalf("%s: dev-get lo: %+v %v", what, dev, err)
 		}
 	}
@@ -225,7 +225,7 @@ func TestKernelCloseInFlight(t *testing.T) {
 					switch (g + i) % 4 {
 					case 0, 1:
 						var dev *netdev.Dev
-						dev, err = nd.DevGet(context.Background(), &netdev.Dev{Ifindex: netdev.Some[uint32](1)})
+						dev, err = nd.DevGet(context.Background(), &netdev.DevGetRequest{Ifindex: netdev.Some[uint32](1)})
 						if err == nil && dev.Ifindex.Value != 1 {
 							err = fmt.Errorf("dev-get lo answered ifindex %d", dev.Ifindex.Value)
 						}
@@ -409,7 +409,7 @@ func TestKernelForgedUnicast(t *testing.T) {
 					continue
 				}
 				v := veths[(g+i)%len(veths)]
-				dev, err := nd.DevGet(ctxT(t), &netdev.Dev{Ifindex: netdev.Some(uint32(v.Index))})
+				dev, err := nd.DevGet(ctxT(t), &netdev.DevGetRequest{Ifindex: netdev.Some(uint32(v.Index))})
 				if err != nil || dev.Ifindex.Value != uint32(v.Index) {
 					reqErr <- fmt.Errorf("dev-get %d: %+v %v", v.Index, dev, err)
 					return
@@ -444,7 +444,7 @@ func TestKernelForgedUnicast(t *testing.T) {
 		t.Error(err)
 	}
 	// One more request: everything forged before it has been read by then.
-	if _, err := nd.DevGet(ctxT(t), &netdev.Dev{Ifindex: netdev.Some[uint32](1)}); err != nil {
+	if _, err := nd.DevGet(ctxT(t), &netdev.DevGetRequest{Ifindex: netdev.Some[uint32](1)}); err != nil {
 		t.Fatal(err)
 	}
 	st := c.Stats()
@@ -499,7 +499,7 @@ func TestKernelForgedFlood(t *testing.T) {
 				}
 				v := veths[(g+i)%len(veths)]
 				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-				dev, err := nd.DevGet(ctx, &netdev.Dev{Ifindex: netdev.Some(uint32(v.Index))})
+				dev, err := nd.DevGet(ctx, &netdev.DevGetRequest{Ifindex: netdev.Some(uint32(v.Index))})
 				cancel()
 				switch {
 				case errors.Is(err, genl.ErrOverrun):
@@ -536,12 +536,12 @@ func TestKernelOverrunLostReply(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	start := time.Now()
-	_, err := nd.DevGet(ctx, &netdev.Dev{Ifindex: netdev.Some[uint32](1)})
+	_, err := nd.DevGet(ctx, &netdev.DevGetRequest{Ifindex: netdev.Some[uint32](1)})
 	took := time.Since(start)
 	if !errors.Is(err, genl.ErrOverrun) || took > time.Second {
 		t.Errorf("request whose reply was lost: %v after %v, want ErrOverrun promptly", err, took.Round(time.Millisecond))
 	}
-	if _, err := nd.DevGet(ctxT(t), &netdev.Dev{Ifindex: netdev.Some[uint32](1)}); err != nil {
+	if _, err := nd.DevGet(ctxT(t), &netdev.DevGetRequest{Ifindex: netdev.Some[uint32](1)}); err != nil {
 		t.Fatalf("next request: %v", err)
 	}
 	st := c.Stats()
@@ -615,7 +615,7 @@ func TestKernelOverrunBurst(t *testing.T) {
 		t.Errorf("stats %+v, stream counted %d overruns", st, overruns)
 	}
 	// Requests still work on the Conn.
-	if _, err := nd.DevGet(ctxT(t), &netdev.Dev{Ifindex: netdev.Some[uint32](1)}); err != nil {
+	if _, err := nd.DevGet(ctxT(t), &netdev.DevGetRequest{Ifindex: netdev.Some[uint32](1)}); err != nil {
 		t.Fatal(err)
 	}
 	reliabilityLine(t, "rcvbuf", rb, "veth_devices", 2*pairs, "burst_took", burstTook.Round(time.Millisecond),
@@ -726,7 +726,7 @@ func TestKernelUnprivilegedChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Unprivileged reads work.
-	if _, err := nd.DevGet(ctx, &netdev.Dev{Ifindex: netdev.Some[uint32](1)}); err != nil {
+	if _, err := nd.DevGet(ctx, &netdev.DevGetRequest{Ifindex: netdev.Some[uint32](1)}); err != nil {
 		t.Fatalf("dev-get as %s: %v", mode, err)
 	}
 	check := func(fam, op string, err error) {
@@ -746,13 +746,13 @@ func TestKernelUnprivilegedChild(t *testing.T) {
 	}
 	// netdev napi-set: admin-perm (GENL_ADMIN_PERM, CAP_NET_ADMIN in the
 	// initial user namespace).
-	check("netdev", "napi-set", nd.NapiSet(ctx, &netdev.Napi{ID: netdev.Some[uint32](1), DeferHardIrqs: netdev.Some[uint32](1)}))
+	check("netdev", "napi-set", nd.NapiSet(ctx, &netdev.NapiSetRequest{ID: netdev.Some[uint32](1), DeferHardIrqs: netdev.Some[uint32](1)}))
 	// mptcp_pm add-addr: uns-admin-perm (CAP_NET_ADMIN over the namespace).
 	mp, err := mptcppm.New(ctx, c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	check("mptcp_pm", "add-addr", mp.AddAddr(ctx, &mptcppm.Endpoint{Addr: &mptcppm.Address{
+	check("mptcp_pm", "add-addr", mp.AddAddr(ctx, &mptcppm.AddAddrRequest{Addr: &mptcppm.Address{
 		Family: mptcppm.Some[uint16](unix.AF_INET), ID: mptcppm.Some[uint8](9), Addr4: mptcppm.Some[uint32](0xc0000201),
 		Flags: mptcppm.Some[uint32](mptcpFlagSignal)}}))
 }
@@ -792,7 +792,7 @@ func TestKernelDumpRecvEINVAL(t *testing.T) {
 				if g%4 == 2 {
 					_, err = countDump(context.Background(), nd)
 				} else {
-					_, err = nd.DevGet(context.Background(), &netdev.Dev{Ifindex: netdev.Some[uint32](1)})
+					_, err = nd.DevGet(context.Background(), &netdev.DevGetRequest{Ifindex: netdev.Some[uint32](1)})
 				}
 				ops.Add(1)
 				switch {

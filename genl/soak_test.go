@@ -161,7 +161,7 @@ func TestSoak(t *testing.T) {
 				case 1, 2: // netdev dev-get: the reply carries the ifindex asked for
 					idx := idxList[rng.IntN(len(idxList))]
 					doReqs.Add(1)
-					dev, err := nd.DevGet(ctx, &netdev.Dev{Ifindex: netdev.Some(idx)})
+					dev, err := nd.DevGet(ctx, &netdev.DevGetRequest{Ifindex: netdev.Some(idx)})
 					switch {
 					case err != nil:
 						failed(err)

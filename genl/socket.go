@@ -394,13 +394,20 @@ func (t *sockTransport) setReadBuffer(n int) error {
 	return t.setsockopt(unix.SOL_SOCKET, unix.SO_RCVBUF, n)
 }
 
-// readBuffer reports SO_RCVBUF.
-func (t *sockTransport) readBuffer() (int, error) {
+// readBuffer reports SO_RCVBUF: the kernel's sk_rcvbuf, which bounds the
+// receive queue.
+func (t *sockTransport) readBuffer() (int, error) { return t.getsockopt(unix.SO_RCVBUF) }
+
+// writeBuffer reports SO_SNDBUF: the kernel's sk_sndbuf, which bounds one
+// sendmsg.
+func (t *sockTransport) writeBuffer() (int, error) { return t.getsockopt(unix.SO_SNDBUF) }
+
+func (t *sockTransport) getsockopt(opt int) (int, error) {
 	t.fdMu.RLock()
 	defer t.fdMu.RUnlock()
 	if t.closing.Load() {
 		return 0, net.ErrClosed
 	}
-	v, err := unix.GetsockoptInt(t.fd, unix.SOL_SOCKET, unix.SO_RCVBUF)
+	v, err := unix.GetsockoptInt(t.fd, unix.SOL_SOCKET, opt)
 	return v, os.NewSyscallError("getsockopt", err)
 }

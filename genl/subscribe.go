@@ -27,6 +27,10 @@ type Subscription struct {
 	closed   bool
 	overruns uint64
 	dropped  uint64
+	// endsMarked: the inbox's last entry is an overrun mark. Kept apart
+	// from the queue's bytes, which a notification's payload could
+	// imitate.
+	endsMarked bool
 
 	// Owner only.
 	reading []byte
@@ -77,6 +81,8 @@ func (s *Subscription) Close() error {
 		c.subs = slices.Delete(c.subs, i, i+1)
 	}
 	s.signal()
+	// s's reader may be the Conn's leader, blocked in the kernel.
+	c.wakeLeaderLocked()
 	closed := c.closed
 	c.mu.Unlock()
 	if closed {
@@ -97,13 +103,11 @@ func (s *Subscription) wants(group uint32) bool {
 
 // markLocked appends an overrun mark unless the queue already ends with one.
 func (s *Subscription) markLocked() {
-	n := len(s.inbox)
-	if n >= 8 && binary.NativeEndian.Uint32(s.inbox[n-8:]) == markGroup {
-		s.signal()
-		return
+	if !s.endsMarked {
+		s.inbox = binary.NativeEndian.AppendUint32(s.inbox, markGroup)
+		s.inbox = binary.NativeEndian.AppendUint32(s.inbox, 0)
+		s.endsMarked = true
 	}
-	s.inbox = binary.NativeEndian.AppendUint32(s.inbox, markGroup)
-	s.inbox = binary.NativeEndian.AppendUint32(s.inbox, 0)
 	s.signal()
 }
 
@@ -123,6 +127,7 @@ func (c *Conn) deliverSubsLocked(msg []byte, group uint32) {
 		s.inbox = binary.NativeEndian.AppendUint32(s.inbox, group)
 		s.inbox = binary.NativeEndian.AppendUint32(s.inbox, uint32(len(msg)))
 		s.inbox = append(s.inbox, msg...)
+		s.endsMarked = false
 		s.signal()
 	}
 	if !delivered {
@@ -183,6 +188,7 @@ func (s *Subscription) Next(ctx context.Context) (Message, error) {
 		}
 		if len(s.inbox) > 0 {
 			s.reading, s.inbox = s.inbox, s.reading[:0]
+			s.endsMarked = false
 			s.roff = 0
 			c.mu.Unlock()
 			continue

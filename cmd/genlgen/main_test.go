@@ -136,3 +136,36 @@ func mustWrite(t *testing.T, path, s string) {
 		t.Fatal(err)
 	}
 }
+
+// TestRefusesEnumThatDoesNotFit: a spec whose enum values do not fit the
+// attribute that uses them generates nothing (the code would truncate
+// them) and the error says where.
+func TestRefusesEnumThatDoesNotFit(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "wide.yaml")
+	mustWrite(t, spec, `name: wide
+doc: d
+definitions:
+  - name: big
+    type: enum
+    entries:
+      - small
+      - {name: huge, value: 4294967296}
+attribute-sets:
+  - name: s
+    attributes:
+      - {name: a, type: u8, enum: big}
+operations:
+  list:
+    - {name: get, doc: Get., attribute-set: s, do: {request: {attributes: [a]}}}
+`)
+	out := filepath.Join(dir, "out")
+	err := run([]string{"-spec", spec, "-o", out})
+	if err == nil || !strings.Contains(err.Error(), `wide.yaml:12:35: attribute "a" in set "s" (u8) uses enum "big": entry "huge"`) ||
+		!strings.Contains(err.Error(), "4294967296, which does not fit u8") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("output written: %v", err)
+	}
+}

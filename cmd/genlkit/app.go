@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -83,22 +84,23 @@ func commands() []*command {
 	return []*command{
 		{name: "families", summary: "list the generic netlink families the running kernel has",
 			run: (*app).cmdFamilies},
-		{name: "family", args: "NAME", summary: "show one family: its ops with their flags, its groups, and with --policy the kernel's attribute policy",
+		{name: "family", args: "NAME|ID", summary: "show one family: its ops with their flags, its groups, and with --policy the kernel's attribute policy",
 			flags: func(a *app, fs *flag.FlagSet) {
 				fs.BoolVar(&a.policy, "policy", false, "show the kernel's attribute policy of every op")
 			}, run: (*app).cmdFamily},
-		{name: "ops", args: "FAMILY", summary: "list a family's ops, their kinds and their request and reply attributes, from its descriptor or --spec",
+		{name: "ops", args: "FAMILY [OP]", summary: "list a family's ops (or one), their kinds and their request and reply attribute trees, from its descriptor or --spec",
 			run: (*app).cmdOps},
 		{name: "do", args: "FAMILY OP", summary: "send a do request and print the reply",
 			flags: requestFlags(true), run: (*app).cmdDo},
 		{name: "dump", args: "FAMILY OP", summary: "send a dump request and print every reply as a JSON array",
 			flags: requestFlags(false), run: (*app).cmdDump},
-		{name: "batch", args: "FAMILY", summary: "send several do requests in one sendmsg (--op OP [--json …] repeated, or JSON lines on stdin) and print each result in order",
+		{name: "batch", args: "FAMILY", summary: "send several do requests in one sendmsg (--op OP [--json …] repeated, or JSON lines on stdin) and print each result in order: the reply, {\"ok\": true} or {\"ok\": false, \"errno\": …, \"error\": …}",
 			flags: batchFlags, run: (*app).cmdBatch},
 		{name: "subscribe", args: "FAMILY GROUP...", summary: "print the notifications of multicast groups, one JSON object per line, until interrupted or --duration",
 			flags: func(a *app, fs *flag.FlagSet) {
-				fs.DurationVar(&a.duration, "duration", 0, "stop after this long (e.g. 10s); 0 runs until interrupted")
-				fs.IntVar(&a.subscribeMaxLines, "count", 0, "stop after this many notifications; 0 for no limit")
+				a.duration, a.subscribeMaxLines = 0, 0
+				fs.Var(nonNegative[time.Duration]{&a.duration, time.ParseDuration}, "duration", "stop after this `duration` (e.g. 10s); 0 runs until interrupted")
+				fs.Var(nonNegative[int]{&a.subscribeMaxLines, strconv.Atoi}, "count", "stop after `N` notifications; 0 for no limit")
 			}, run: (*app).cmdSubscribe},
 		{name: "check", args: "FAMILY", summary: "compare a family's spec (--spec) or descriptor with the running kernel: ops, groups and attribute policies; exit 1 on differences",
 			run: (*app).cmdCheck},
@@ -113,7 +115,6 @@ func commands() []*command {
 func requestFlags(do bool) func(a *app, fs *flag.FlagSet) {
 	return func(a *app, fs *flag.FlagSet) {
 		fs.StringVar(&a.jsonArg, "json", "", "the request's attributes as a JSON object; @FILE reads a file, - reads stdin")
-		fs.BoolVar(&a.pretty, "pretty", false, "indent JSON output")
 		if do {
 			fs.BoolVar(&a.create, "create", false, "set NLM_F_CREATE")
 			fs.BoolVar(&a.excl, "excl", false, "set NLM_F_EXCL")
@@ -124,11 +125,46 @@ func requestFlags(do bool) func(a *app, fs *flag.FlagSet) {
 }
 
 func globalFlags(a *app, fs *flag.FlagSet) {
-	fs.StringVar(&a.netns, "netns", "", "run in the network namespace `NAME` (under /run/netns) or at a path")
+	fs.Func("netns", "run in the network namespace `NAME` (under /run/netns) or at a path", func(s string) error {
+		if s == "" {
+			// An unset shell variable must not mean the host's namespace.
+			return errors.New("empty network namespace name")
+		}
+		a.netns = s
+		return nil
+	})
 	fs.StringVar(&a.output, "output", "", "output format: json or table (default: table on a terminal, json otherwise)")
 	fs.StringVar(&a.output, "o", "", "shorthand for --output")
 	fs.StringVar(&a.specArg, "spec", "", "describe the family with the YNL spec `FILE` instead of the compiled-in descriptor")
-	fs.DurationVar(&a.timeout, "timeout", 30*time.Second, "give up on a request after this long")
+	a.timeout = 30 * time.Second
+	fs.Var(nonNegative[time.Duration]{&a.timeout, time.ParseDuration}, "timeout", "give up on a request after this `duration` (0: never)")
+	fs.BoolVar(&a.pretty, "pretty", false, "indent JSON output")
+}
+
+// nonNegative is a flag holding a count or a duration that may not be
+// negative: "-1s" or "-5" is a mistake (a usage error), never "no limit".
+type nonNegative[T int | time.Duration] struct {
+	p     *T
+	parse func(string) (T, error)
+}
+
+func (f nonNegative[T]) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return fmt.Sprint(*f.p)
+}
+
+func (f nonNegative[T]) Set(s string) error {
+	v, err := f.parse(s)
+	switch {
+	case err != nil:
+		return errors.New("parse error")
+	case v < 0:
+		return errors.New("must not be negative")
+	}
+	*f.p = v
+	return nil
 }
 
 func findCommand(name string) *command {
@@ -202,9 +238,9 @@ func (a *app) parseFlags(c *command, args []string) ([]string, error) {
 	fs.SetOutput(io.Discard)
 	// Defining the flags resets them to their defaults: keep the globals
 	// given before the command.
-	netns, output, specArg, timeout := a.netns, a.output, a.specArg, a.timeout
+	netns, output, specArg, timeout, pretty := a.netns, a.output, a.specArg, a.timeout, a.pretty
 	globalFlags(a, fs)
-	a.netns, a.output, a.specArg, a.timeout = netns, output, specArg, timeout
+	a.netns, a.output, a.specArg, a.timeout, a.pretty = netns, output, specArg, timeout, pretty
 	if c.flags != nil {
 		c.flags(a, fs)
 	}
@@ -310,10 +346,13 @@ func (a *app) exit(err error) int {
 	if err == nil {
 		return exitOK
 	}
+	// Messages quote what was given (JSON keys, names) and what the kernel
+	// said: escape what a terminal would act on. A usage error is one line;
+	// a runtime error keeps the lines it was joined from.
 	var ue *usageError
 	switch {
 	case errors.As(err, &ue):
-		fmt.Fprintf(a.stderr, "genlkit: %s\n", ue.msg)
+		fmt.Fprintf(a.stderr, "genlkit: %s\n", printable(ue.msg))
 		if ue.hint != "" {
 			fmt.Fprintln(a.stderr, ue.hint)
 		}
@@ -321,7 +360,11 @@ func (a *app) exit(err error) int {
 	case errors.Is(err, errSilent):
 		return exitFailure
 	}
-	fmt.Fprintln(a.stderr, "Error: "+errorText(err))
+	lines := strings.Split(errorText(err), "\n")
+	for i, l := range lines {
+		lines[i] = printable(l)
+	}
+	fmt.Fprintln(a.stderr, "Error: "+strings.Join(lines, "\n"))
 	return exitFailure
 }
 
@@ -384,7 +427,7 @@ func (a *app) descriptor(name string) (*described, error) {
 	if a.specArg != "" {
 		f, err := spec.Load(a.specArg)
 		if err != nil {
-			return nil, fmt.Errorf("load spec: %w", err)
+			return nil, usagef("", "load spec: %v", err)
 		}
 		d := f.Descriptor()
 		if name != "" && d.Name != name {
@@ -451,23 +494,45 @@ func (a *app) unknownFamily(name string) error {
 
 // liveFamily asks the kernel for the family called name.
 func (a *app) liveFamily(name string) (*family.Family, error) {
+	return a.askFamily(func(ctx context.Context, c *genl.Conn) (*family.Family, error) {
+		return family.Get(ctx, c, name)
+	})
+}
+
+// askFamily runs one nlctrl lookup on the run's connection, within
+// --timeout.
+func (a *app) askFamily(get func(context.Context, *genl.Conn) (*family.Family, error)) (*family.Family, error) {
 	c, err := a.dial()
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := a.requestContext()
 	defer cancel()
-	f, err := family.Get(ctx, c, name)
-	if err != nil {
-		return nil, err
-	}
-	return f, nil
+	return get(ctx, c)
+}
+
+// liveFamilyByID asks the kernel for the family with id.
+func (a *app) liveFamilyByID(id uint16) (*family.Family, error) {
+	return a.askFamily(func(ctx context.Context, c *genl.Conn) (*family.Family, error) {
+		return family.GetByID(ctx, c, id)
+	})
 }
 
 // resolve finds a family both live and described, for commands that send
 // requests or decode messages. Without a descriptor it fails with a usage
 // error unless optional is set.
 func (a *app) resolve(name string, optional bool) (*family.Family, *described, error) {
+	if id, err := strconv.ParseUint(name, 10, 16); err == nil && a.specArg == "" {
+		// A family id, as `genl ctrl get id` takes.
+		f, err := a.liveFamilyByID(uint16(id))
+		if errors.Is(err, family.ErrNotFound) {
+			return nil, nil, usagef("Run 'genlkit families' to list the kernel's families.", "no family has id %d%s", id, a.nsNote())
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		name = f.Name
+	}
 	desc, err := a.descriptor(name)
 	if err != nil {
 		return nil, nil, err

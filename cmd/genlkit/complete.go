@@ -150,9 +150,16 @@ func (a *app) completeArgs(cmd *command, args []string) []string {
 			return commandNames(false)
 		}
 	case "families":
-	case "family", "ops", "check", "batch":
+	case "family", "check", "batch":
 		if len(args) == 0 {
 			return a.completeFamilies()
+		}
+	case "ops":
+		switch len(args) {
+		case 0:
+			return a.completeFamilies()
+		case 1:
+			return a.completeOps(args[0], "")
 		}
 	case "do", "dump":
 		switch len(args) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -31,7 +32,7 @@ func groupNames(f *family.Family) string {
 	}
 	names := make([]string, len(f.Groups))
 	for i, g := range f.Groups {
-		names[i] = g.Name
+		names[i] = printable(g.Name)
 	}
 	return strings.Join(names, ",")
 }
@@ -39,6 +40,10 @@ func groupNames(f *family.Family) string {
 func (a *app) cmdFamilies(args []string) error {
 	if err := wantArgs(a.cmd, args, 0, 0); err != nil {
 		return err
+	}
+	if a.specArg != "" {
+		// A spec describes one family; ignoring it would hide a mistake.
+		return usagef("Give --spec to a command that names the family: 'genlkit family NAME --spec FILE'.", "families: --spec describes one family, not the list")
 	}
 	c, err := a.dial()
 	if err != nil {
@@ -48,14 +53,14 @@ func (a *app) cmdFamilies(args []string) error {
 	defer cancel()
 	fams, err := family.List(ctx, c)
 	if err != nil {
-		return fmt.Errorf("list families: %w", err)
+		return err // family.List says "list families: …"
 	}
 	if a.tableOutput() {
 		w := newTable(a.stdout)
 		fmt.Fprintln(w, "NAME\tID\tVERSION\tHDRSIZE\tMAXATTR\tOPS\tGROUPS\tDESCRIPTOR")
 		for _, f := range fams {
 			src := a.descriptorSource(f.Name)
-			fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", f.Name, f.ID, f.Version, f.HeaderSize, f.MaxAttr,
+			fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", printable(f.Name), f.ID, f.Version, f.HeaderSize, f.MaxAttr,
 				len(f.Ops), groupNames(f), src)
 		}
 		return w.Flush()
@@ -137,20 +142,29 @@ func (a *app) cmdFamily(args []string) error {
 		ctx, cancel := a.requestContext()
 		defer cancel()
 		pol, err = a.kernelPolicy(ctx, f)
+		if len(f.Ops) == 0 && errors.Is(err, unix.ENODATA) {
+			// A family without ops (VFS_DQUOT only multicasts) has no
+			// policy to dump: the kernel answers ENODATA.
+			pol, err = &family.Policy{Family: f.Name}, nil
+		}
 		if err != nil {
 			return fmt.Errorf("get the policy of %s: %w", name, err)
 		}
 	}
 	if a.tableOutput() {
 		w := a.stdout
-		fmt.Fprintf(w, "%s: id %d, version %d, header %d bytes, max attribute %d", f.Name, f.ID, f.Version, f.HeaderSize, f.MaxAttr)
+		fmt.Fprintf(w, "%s: id %d, version %d, header %d bytes, max attribute %d", printable(f.Name), f.ID, f.Version, f.HeaderSize, f.MaxAttr)
 		if desc != nil {
 			fmt.Fprintf(w, ", descriptor %s", desc.source)
 		}
 		fmt.Fprintln(w)
 		fmt.Fprintln(w)
 		tw := newTable(w)
-		fmt.Fprintln(tw, "CMD\tOP\tFLAGS")
+		if len(f.Ops) == 0 {
+			fmt.Fprintln(tw, "(no ops)")
+		} else {
+			fmt.Fprintln(tw, "CMD\tOP\tFLAGS")
+		}
 		for _, op := range f.Ops {
 			fmt.Fprintf(tw, "%d\t%s\t%s\n", op.ID, nameOf(op.ID), strings.Join(opFlagNames(op.Flags), ","))
 		}
@@ -160,14 +174,18 @@ func (a *app) cmdFamily(args []string) error {
 			tw = newTable(w)
 			fmt.Fprintln(tw, "GROUP\tID")
 			for _, g := range f.Groups {
-				fmt.Fprintf(tw, "%s\t%d\n", g.Name, g.ID)
+				fmt.Fprintf(tw, "%s\t%d\n", printable(g.Name), g.ID)
 			}
 			tw.Flush()
 		}
 		if pol != nil {
 			fmt.Fprintln(w)
-			fmt.Fprintln(w, "Policy:")
-			printPolicy(w, pol, d, nameOf)
+			if len(pol.Ops) == 0 {
+				fmt.Fprintln(w, "Policy: no policies (the family has no ops)")
+			} else {
+				fmt.Fprintln(w, "Policy:")
+				printPolicy(w, pol, d, nameOf)
+			}
 		}
 		return nil
 	}
@@ -313,6 +331,12 @@ func policyTableJSON(d *family.Descriptor, t *family.AttrSetPolicy, set *family.
 		if ap.Has(unix.NL_POLICY_TYPE_ATTR_BITFIELD32_MASK) {
 			e.Set("bitfield32-mask", "0x"+strconv.FormatUint(uint64(ap.Bitfield32Mask), 16))
 		}
+		if ap.Has(unix.NL_POLICY_TYPE_ATTR_POLICY_IDX) {
+			e.Set("policy-index", uint64(ap.PolicyIdx))
+		}
+		if ap.Has(unix.NL_POLICY_TYPE_ATTR_POLICY_MAXTYPE) {
+			e.Set("maxattr", uint64(ap.PolicyMaxType))
+		}
 		if ap.Nested != nil {
 			if seen[ap.Nested.Index] {
 				e.Set("nested-policy", uint64(ap.Nested.Index))
@@ -345,117 +369,4 @@ func opKinds(op *family.OpDesc) []string {
 		k = append(k, "event")
 	}
 	return k
-}
-
-func (a *app) cmdOps(args []string) error {
-	if err := wantArgs(a.cmd, args, 1, 1); err != nil {
-		return err
-	}
-	desc, err := a.descriptor(args[0])
-	if err != nil {
-		return err
-	}
-	if desc == nil {
-		if f, err := a.liveFamily(args[0]); err == nil {
-			return usagef("Give its YNL spec with --spec FILE, or run 'genlkit family "+f.Name+"' for what the kernel says.",
-				"family %s has no descriptor compiled into genlkit", f.Name)
-		}
-		return a.unknownFamily(args[0])
-	}
-	d := desc.desc
-	if a.tableOutput() {
-		tw := newTable(a.stdout)
-		fmt.Fprintln(tw, "OP\tCMD\tKIND\tREQUEST\tREPLY")
-		for i := range d.Ops {
-			op := &d.Ops[i]
-			req, rep := opAttrs(op)
-			cmd := strconv.Itoa(int(op.Value))
-			if op.Notify || op.Event {
-				cmd = strconv.Itoa(int(op.ReplyValue))
-			} else if op.ReplyValue != op.Value {
-				cmd += "/" + strconv.Itoa(int(op.ReplyValue))
-			}
-			kind := strings.Join(opKinds(op), ",")
-			if op.Group != "" {
-				kind += " (" + op.Group + ")"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", op.Name, cmd, kind, dashIfEmpty(req), dashIfEmpty(rep))
-		}
-		return tw.Flush()
-	}
-	out := []any{}
-	for i := range d.Ops {
-		op := &d.Ops[i]
-		o := jsonmsg.NewObject()
-		o.Set("name", op.Name)
-		o.Set("value", uint64(op.Value))
-		o.Set("reply-value", uint64(op.ReplyValue))
-		o.Set("kinds", strList(opKinds(op)))
-		o.Set("attribute-set", op.Set)
-		for _, m := range []struct {
-			name string
-			md   *family.OpMsgDesc
-		}{{"do", op.Do}, {"dump", op.Dump}} {
-			if m.md == nil {
-				continue
-			}
-			mo := jsonmsg.NewObject()
-			mo.Set("request", strList(m.md.Request))
-			if m.md.HasReply {
-				mo.Set("reply", strList(m.md.Reply))
-			} else {
-				mo.Set("reply", nil)
-			}
-			o.Set(m.name, mo)
-		}
-		if op.Notify || op.Event {
-			o.Set("attributes", strList(op.EventAttrs))
-		}
-		if op.Group != "" {
-			o.Set("group", op.Group)
-		}
-		if len(op.Flags) > 0 {
-			o.Set("flags", strList(op.Flags))
-		}
-		out = append(out, o)
-	}
-	return a.printJSON(out)
-}
-
-// opAttrs returns an op's request and reply attribute names, joined, for
-// the table: do's, else dump's; notifications list their attributes as the
-// reply.
-func opAttrs(op *family.OpDesc) (req, rep string) {
-	if op.Notify || op.Event {
-		return "", strings.Join(op.EventAttrs, ",")
-	}
-	var reqs, reps []string
-	for _, m := range []*family.OpMsgDesc{op.Do, op.Dump} {
-		if m == nil {
-			continue
-		}
-		reqs = appendNew(reqs, m.Request...)
-		reps = appendNew(reps, m.Reply...)
-	}
-	return strings.Join(reqs, ","), strings.Join(reps, ",")
-}
-
-func appendNew(s []string, xs ...string) []string {
-	for _, x := range xs {
-		found := false
-		for _, y := range s {
-			found = found || x == y
-		}
-		if !found {
-			s = append(s, x)
-		}
-	}
-	return s
-}
-
-func dashIfEmpty(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

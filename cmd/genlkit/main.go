@@ -12,8 +12,8 @@
 // Usage:
 //
 //	genlkit families
-//	genlkit family NAME [--policy]
-//	genlkit ops FAMILY
+//	genlkit family NAME|ID [--policy]
+//	genlkit ops FAMILY [OP]
 //	genlkit do FAMILY OP [--json '{…}' | --json @file] [--create] [--excl] [--replace] [--append]
 //	genlkit dump FAMILY OP [--json '{…}']
 //	genlkit batch FAMILY --op OP [--json '{…}'] --op OP …
@@ -22,7 +22,12 @@
 //	genlkit completion bash|zsh|fish
 //
 // Global flags, accepted anywhere on the line: --netns NAME, --output
-// json|table, --spec FILE, --timeout DURATION.
+// json|table, --spec FILE, --timeout DURATION, --pretty.
+//
+// JSON input may nest at most 1,000 levels deep and hold at most 16 MiB per
+// request; deeper or longer input, a key given twice, a string with an
+// embedded NUL or an address of the wrong IP version is a usage error, as
+// is a negative --timeout, --duration or --count.
 //
 // Exit status: 0 on success; 1 for kernel and runtime errors and for a
 // check that found differences; 2 for usage errors.

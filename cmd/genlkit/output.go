@@ -8,9 +8,12 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/genl"
 	"github.com/genlkit/genlkit/internal/jsonmsg"
 )
@@ -59,10 +62,10 @@ func printTree(w io.Writer, v any, indent string) {
 		for _, k := range v.Keys() {
 			x, _ := v.Get(k)
 			if isScalarish(x) {
-				fmt.Fprintf(w, "%s%s: %s\n", indent, k, scalarText(x))
+				fmt.Fprintf(w, "%s%s: %s\n", indent, printable(k), scalarText(x))
 				continue
 			}
-			fmt.Fprintf(w, "%s%s:\n", indent, k)
+			fmt.Fprintf(w, "%s%s:\n", indent, printable(k))
 			printTree(w, x, indent+"  ")
 		}
 	case []any:
@@ -107,7 +110,7 @@ func isScalarish(v any) bool {
 func scalarText(v any) string {
 	switch v := v.(type) {
 	case string:
-		return v
+		return printable(v)
 	case nil:
 		return "null"
 	case *jsonmsg.Object:
@@ -137,6 +140,11 @@ func errorText(err error) string {
 	if errors.As(err, &ge) {
 		return kernelErrorText("", ge)
 	}
+	if errors.Is(err, family.ErrNotSupported) {
+		// Found before sending, from the family's op list: say it as the
+		// kernel would have.
+		return fmt.Sprintf("%s (%s): %v", upperFirst(unix.EOPNOTSUPP.Error()), errnoName(unix.EOPNOTSUPP), err)
+	}
 	var se *jsonmsg.EncodeError
 	if errors.As(err, &se) {
 		return se.Error()
@@ -157,9 +165,10 @@ func kernelErrorText(op string, e *genl.Error) string {
 	var sb strings.Builder
 	var errno unix.Errno
 	if errors.As(e.Err, &errno) {
-		fmt.Fprintf(&sb, "%s (%s)", upperFirst(errno.Error()), unix.ErrnoName(errno))
+		fmt.Fprintf(&sb, "%s (%s)", upperFirst(errno.Error()), errnoName(errno))
 	} else if e.Err != nil {
-		sb.WriteString(upperFirst(e.Err.Error()))
+		// A Go error ("genl: …") keeps its package prefix as written.
+		sb.WriteString(e.Err.Error())
 	}
 	if op != "" {
 		sb.WriteString(": " + op)
@@ -191,4 +200,52 @@ func policyText(p *genl.Policy) string {
 		return ""
 	}
 	return p.String()
+}
+
+// printable returns s with what a terminal would act on escaped, for
+// tables and trees: control characters (an interface named "\x1b[31m…"
+// would colour the screen), Unicode format characters (bidi overrides)
+// and bytes that are not UTF-8 are written as Go escapes (\x1b, \u202e).
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r >= 0x80 && (r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// errnoName returns the symbolic name of an errno, as the kernel's sources
+// name it: EOPNOTSUPP rather than its Linux alias ENOTSUP.
+func errnoName(e unix.Errno) string {
+	if e == unix.EOPNOTSUPP {
+		return "EOPNOTSUPP"
+	}
+	return unix.ErrnoName(e)
 }

@@ -54,6 +54,7 @@ func (a *app) cmdSubscribe(args []string) error {
 		defer cancel()
 	}
 	table := a.output == "table" // JSON lines unless a table is asked for
+	vw := a.newView(desc)
 	var overruns, lost uint64
 	n := 0
 	for {
@@ -84,9 +85,19 @@ func (a *app) cmdSubscribe(args []string) error {
 		}
 		obj := notification(desc, f, m)
 		if table {
-			name, _ := obj.Get("name")
 			msg, _ := obj.Get("msg")
-			fmt.Fprintf(a.stdout, "%v:\n", name)
+			if mo, ok := msg.(*jsonmsg.Object); ok && desc != nil {
+				msg = vw.message(desc.codec.OpByReply(m.Header.Command), mo)
+			}
+			if name, ok := obj.Get("name"); ok {
+				fmt.Fprintf(a.stdout, "%v:\n", name)
+			} else {
+				// A command the descriptor has no notification for.
+				fmt.Fprintf(a.stdout, "cmd %d (unknown to the descriptor):\n", m.Header.Command)
+			}
+			if e, ok := obj.Get("error"); ok {
+				fmt.Fprintf(a.stdout, "  error: %s\n", printable(fmt.Sprint(e)))
+			}
 			printTree(a.stdout, msg, "  ")
 		} else if err := a.printJSON(obj); err != nil {
 			return err
@@ -105,7 +116,7 @@ func notification(desc *described, f *family.Family, m genl.Message) *jsonmsg.Ob
 	out := jsonmsg.NewObject()
 	var op *family.OpDesc
 	if desc != nil {
-		op = desc.codec.OpByReply(m.Header.Command)
+		op = desc.codec.OpByNotify(m.Header.Command)
 	}
 	if op != nil {
 		out.Set("name", op.Name)

@@ -102,13 +102,13 @@ func header(ifname string) *ethtool.Header {
 func show(ctx context.Context, c *ethtool.Client, ifname string) error {
 	// Features first: every device has them, so an unknown name fails here
 	// with the kernel's own message.
-	feat, err := c.FeaturesGet(ctx, &ethtool.Features{Header: header(ifname)})
+	feat, err := c.FeaturesGet(ctx, &ethtool.FeaturesGetRequest{Header: header(ifname)})
 	if err != nil {
 		return err
 	}
 	fmt.Printf("%s (ifindex %d)\n", ifname, feat.Header.DevIndex.Value)
 
-	info, err := c.LinkinfoGet(ctx, &ethtool.Linkinfo{Header: header(ifname)})
+	info, err := c.LinkinfoGet(ctx, &ethtool.LinkinfoGetRequest{Header: header(ifname)})
 	switch {
 	case notSupported(err):
 		fmt.Println("link info: not reported by the driver")
@@ -116,11 +116,10 @@ func show(ctx context.Context, c *ethtool.Client, ifname string) error {
 		return err
 	default:
 		fmt.Printf("link info: port %s, phy address %d, transceiver %s, mdi-x %s\n",
-			portName(info.Port.Value), info.Phyaddr.Value,
-			transceiverName(info.Transceiver.Value), mdixName(info.TpMdix.Value))
+			info.Port.Value, info.Phyaddr.Value, info.Transceiver.Value, info.TpMDIX.Value)
 	}
 
-	modes, err := c.LinkmodesGet(ctx, &ethtool.Linkmodes{Header: header(ifname)})
+	modes, err := c.LinkmodesGet(ctx, &ethtool.LinkmodesGetRequest{Header: header(ifname)})
 	switch {
 	case notSupported(err):
 		fmt.Println("link modes: not reported by the driver")
@@ -128,7 +127,7 @@ func show(ctx context.Context, c *ethtool.Client, ifname string) error {
 		return err
 	default:
 		fmt.Printf("link modes: speed %s, duplex %s, autoneg %s", speed(modes.Speed),
-			duplexName(modes.Duplex), onOff(modes.Autoneg.Value != 0))
+			modes.Duplex.Value, onOff(modes.Autoneg.Value == ethtool.AutonegEnable))
 		if l, ok := modes.Lanes.Get(); ok {
 			fmt.Printf(", lanes %d", l)
 		}
@@ -142,7 +141,7 @@ func show(ctx context.Context, c *ethtool.Client, ifname string) error {
 		}
 	}
 
-	state, err := c.LinkstateGet(ctx, &ethtool.Linkstate{Header: header(ifname)})
+	state, err := c.LinkstateGet(ctx, &ethtool.LinkstateGetRequest{Header: header(ifname)})
 	switch {
 	case notSupported(err):
 		fmt.Println("link state: not reported by the driver")
@@ -201,7 +200,7 @@ func set(ctx context.Context, c *ethtool.Client, ifname, arg string) error {
 	}
 	want := value == "on"
 
-	before, err := c.FeaturesGet(ctx, &ethtool.Features{Header: header(ifname)})
+	before, err := c.FeaturesGet(ctx, &ethtool.FeaturesGetRequest{Header: header(ifname)})
 	if err != nil {
 		return err
 	}
@@ -228,7 +227,7 @@ func set(ctx context.Context, c *ethtool.Client, ifname, arg string) error {
 
 	// A bitset without "nomask" is a list of changes: only the bits named
 	// are touched.
-	reply, err := c.FeaturesSet(ctx, &ethtool.Features{
+	reply, err := c.FeaturesSet(ctx, &ethtool.FeaturesSetRequest{
 		Header: header(ifname),
 		Wanted: ethtool.NewBitset(map[string]bool{name: want}),
 	})
@@ -342,64 +341,12 @@ func yesNo(v ethtool.Optional[uint8]) string {
 	return "no"
 }
 
-// The values below come from linux/ethtool.h; the ethtool YAML spec gives
-// these attributes no enum, so the generated package has plain integers.
+// Port, transceiver, MDI-X, duplex and autoneg are named types (String
+// gives the uapi names) through the project overlay; speed has no enum.
 
 func speed(v ethtool.Optional[uint32]) string {
 	if !v.Valid || v.Value == 0 || v.Value == ^uint32(0) { // SPEED_UNKNOWN
 		return "unknown"
 	}
 	return fmt.Sprintf("%dMb/s", v.Value)
-}
-
-func duplexName(v ethtool.Optional[uint8]) string {
-	switch v.Value {
-	case 0:
-		return "half"
-	case 1:
-		return "full"
-	}
-	return "unknown" // DUPLEX_UNKNOWN (0xff)
-}
-
-func portName(p uint8) string {
-	switch p {
-	case 0x00:
-		return "tp"
-	case 0x01:
-		return "aui"
-	case 0x02:
-		return "bnc"
-	case 0x03:
-		return "mii"
-	case 0x04:
-		return "fibre"
-	case 0x05:
-		return "da"
-	case 0xef:
-		return "none"
-	}
-	return fmt.Sprintf("other (%#x)", p)
-}
-
-func transceiverName(t uint8) string {
-	switch t {
-	case 0:
-		return "internal"
-	case 1:
-		return "external"
-	}
-	return fmt.Sprintf("%#x", t)
-}
-
-func mdixName(m uint8) string {
-	switch m {
-	case 1:
-		return "off (mdi)"
-	case 2:
-		return "on (mdi-x)"
-	case 3:
-		return "auto"
-	}
-	return "unknown"
 }

@@ -128,7 +128,7 @@ func run(ctx context.Context, cmd string, args []string) error {
 	case "limits":
 		return limits(ctx, c, args)
 	case "flush":
-		if err := c.FlushAddrs(ctx, &mptcppm.Endpoint{Addr: &mptcppm.Address{}}); err != nil {
+		if err := c.FlushAddrs(ctx, &mptcppm.FlushAddrsRequest{Addr: &mptcppm.Address{}}); err != nil {
 			return err
 		}
 		fmt.Println("flushed all endpoints")
@@ -206,7 +206,7 @@ func add(ctx context.Context, c *mptcppm.Client, args []string) error {
 		}
 		a.IfIdx.Set(int32(ifi.Index))
 	}
-	if err := c.AddAddr(ctx, &mptcppm.Endpoint{Addr: a}); err != nil {
+	if err := c.AddAddr(ctx, &mptcppm.AddAddrRequest{Addr: a}); err != nil {
 		return err
 	}
 	// The kernel only acknowledges add-addr: find the endpoint it made,
@@ -235,7 +235,7 @@ func del(ctx context.Context, c *mptcppm.Client, args []string) error {
 	if len(pos) != 0 || *id == 0 || *id > 255 {
 		return usageError("del needs -id N, 1-255")
 	}
-	err = c.DelAddr(ctx, &mptcppm.Endpoint{Addr: &mptcppm.Address{ID: mptcppm.Some(uint8(*id))}})
+	err = c.DelAddr(ctx, &mptcppm.DelAddrRequest{Addr: &mptcppm.Address{ID: mptcppm.Some(uint8(*id))}})
 	if err != nil {
 		return err
 	}
@@ -257,7 +257,7 @@ func limits(ctx context.Context, c *mptcppm.Client, args []string) error {
 	if *subflows >= 0 || *addrs >= 0 {
 		// Attributes left out keep their value. Out-of-range values are
 		// passed on as given, so the kernel's own check shows.
-		var req mptcppm.Attr
+		var req mptcppm.SetLimitsRequest
 		if *subflows >= 0 {
 			req.Subflows.Set(uint32(*subflows))
 		}

@@ -20,7 +20,7 @@ var namesReport = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set report from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Report) UnmarshalAttrs(b []byte) error {
@@ -36,25 +36,67 @@ func (v *Report) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrReportError:
+			if v.Error.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Error.Set(d.U32())
 		case AttrReportContext:
+			if v.Context.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Context.Set(d.String())
 		case AttrReportFromPID:
+			if v.FromPID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FromPID.Set(d.U32())
 		case AttrReportFromTid:
+			if v.FromTid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FromTid.Set(d.U32())
 		case AttrReportToPID:
+			if v.ToPID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ToPID.Set(d.U32())
 		case AttrReportToTid:
+			if v.ToTid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ToTid.Set(d.U32())
 		case AttrReportIsReply:
+			if v.IsReply {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IsReply = d.Flag()
 		case AttrReportFlags:
+			if v.Flags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Flags.Set(d.U32())
 		case AttrReportCode:
+			if v.Code.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Code.Set(d.U32())
 		case AttrReportDataSize:
+			if v.DataSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DataSize.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }

@@ -47,5 +47,8 @@ func (v *Report) encode(e *attrs.Encoder) error {
 	if v.DataSize.Valid {
 		e.U32(AttrReportDataSize, v.DataSize.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }

@@ -2,6 +2,10 @@
 
 package binder
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // Report holds the attributes of binder attribute set report.
 type Report struct {
 	// Error is attribute error (1): u32.
@@ -24,4 +28,9 @@ type Report struct {
 	Code Optional[uint32]
 	// DataSize is attribute data-size (10): u32.
 	DataSize Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }

@@ -52,7 +52,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // GetPerfDomains sends dev-energymodel get-perf-domains (do, command 1):
 // request attributes perf-domain-id; reply attributes pad, perf-domain-id,
 // flags, cpus of set perf-domain. A nil req sends no attributes.
-func (c *Client) GetPerfDomains(ctx context.Context, req *PerfDomain) (*PerfDomain, error) {
+func (c *Client) GetPerfDomains(ctx context.Context, req *GetPerfDomainsRequest) (*PerfDomain, error) {
 	fam, err := c.core.Check(ctx, CmdGetPerfDomains, "get-perf-domains", false)
 	if err != nil {
 		return nil, err
@@ -116,7 +116,7 @@ func (c *Client) GetPerfDomainsDump(ctx context.Context) iter.Seq2[*PerfDomain, 
 // GetPerfTable sends dev-energymodel get-perf-table (do, command 2): request
 // attributes perf-domain-id; reply attributes perf-domain-id, perf-state of
 // set perf-table. A nil req sends no attributes.
-func (c *Client) GetPerfTable(ctx context.Context, req *PerfTable) (*PerfTable, error) {
+func (c *Client) GetPerfTable(ctx context.Context, req *GetPerfTableRequest) (*PerfTable, error) {
 	fam, err := c.core.Check(ctx, CmdGetPerfTable, "get-perf-table", false)
 	if err != nil {
 		return nil, err

@@ -30,7 +30,7 @@ var namesPerfState = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set perf-domain from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *PerfDomain) UnmarshalAttrs(b []byte) error {
@@ -57,17 +57,29 @@ func (v *PerfDomain) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPerfDomainPerfDomainID:
+			if v.PerfDomainID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PerfDomainID.Set(d.U32())
 		case AttrPerfDomainFlags:
+			if v.Flags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Flags.Set(PerfDomainFlags(d.U64()))
 		case AttrPerfDomainCpus:
 			v.Cpus = append(v.Cpus, d.U64())
+		case AttrPerfDomainPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set perf-table from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *PerfTable) UnmarshalAttrs(b []byte) error {
@@ -94,17 +106,23 @@ func (v *PerfTable) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPerfTablePerfDomainID:
+			if v.PerfDomainID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PerfDomainID.Set(d.U32())
 		case AttrPerfTablePerfState:
 			v.PerfState = append(v.PerfState, PerfState{})
 			nd := d.Nested()
 			v.PerfState[len(v.PerfState)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set perf-state from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *PerfState) UnmarshalAttrs(b []byte) error {
@@ -120,15 +138,83 @@ func (v *PerfState) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPerfStatePerformance:
+			if v.Performance.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Performance.Set(d.U64())
 		case AttrPerfStateFrequency:
+			if v.Frequency.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Frequency.Set(d.U64())
 		case AttrPerfStatePower:
+			if v.Power.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Power.Set(d.U64())
 		case AttrPerfStateCost:
+			if v.Cost.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Cost.Set(d.U64())
 		case AttrPerfStateFlags:
+			if v.Flags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Flags.Set(PerfStateFlags(d.U64()))
+		case AttrPerfStatePad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set perf-domain from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetPerfDomainsRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetPerfDomainsRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetPerfDomainsRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPerfDomain)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPerfDomainPerfDomainID:
+			v.PerfDomainID.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set perf-table from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetPerfTableRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetPerfTableRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetPerfTableRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPerfTable)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPerfTablePerfDomainID:
+			v.PerfDomainID.Set(d.U32())
 		}
 	}
 }

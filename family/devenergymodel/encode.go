@@ -26,6 +26,9 @@ func (v *PerfDomain) encode(e *attrs.Encoder) error {
 	for i := range v.Cpus {
 		e.U64(AttrPerfDomainCpus, v.Cpus[i])
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -49,6 +52,9 @@ func (v *PerfTable) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "perf-state")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -78,6 +84,43 @@ func (v *PerfState) encode(e *attrs.Encoder) error {
 	}
 	if v.Flags.Valid {
 		e.U64(AttrPerfStateFlags, uint64(v.Flags.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetPerfDomainsRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetPerfDomainsRequest) encode(e *attrs.Encoder) error {
+	if v.PerfDomainID.Valid {
+		e.U32(AttrPerfDomainPerfDomainID, v.PerfDomainID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetPerfTableRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetPerfTableRequest) encode(e *attrs.Encoder) error {
+	if v.PerfDomainID.Valid {
+		e.U32(AttrPerfTablePerfDomainID, v.PerfDomainID.Value)
 	}
 	return nil
 }

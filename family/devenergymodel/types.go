@@ -2,6 +2,10 @@
 
 package devenergymodel
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // PerfDomain holds the attributes of dev-energymodel attribute set
 // perf-domain.
 type PerfDomain struct {
@@ -11,6 +15,11 @@ type PerfDomain struct {
 	Flags Optional[PerfDomainFlags]
 	// Cpus is attribute cpus (4): u64, multi-attr.
 	Cpus []uint64
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PerfTable holds the attributes of dev-energymodel attribute set perf-table.
@@ -19,6 +28,11 @@ type PerfTable struct {
 	PerfDomainID Optional[uint32]
 	// PerfState is attribute perf-state (2): nest, multi-attr, set perf-state.
 	PerfState []PerfState
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PerfState holds the attributes of dev-energymodel attribute set perf-state.
@@ -33,4 +47,25 @@ type PerfState struct {
 	Cost Optional[uint64]
 	// Flags is attribute flags (6): u64, flags perf-state-flags.
 	Flags Optional[PerfStateFlags]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// GetPerfDomainsRequest is the request of Client.GetPerfDomains
+// (dev-energymodel get-perf-domains, do): the attributes of set perf-domain
+// that the spec lists for it.
+type GetPerfDomainsRequest struct {
+	// PerfDomainID is attribute perf-domain-id (2): u32.
+	PerfDomainID Optional[uint32]
+}
+
+// GetPerfTableRequest is the request of Client.GetPerfTable (dev-energymodel
+// get-perf-table, do): the attributes of set perf-table that the spec lists
+// for it.
+type GetPerfTableRequest struct {
+	// PerfDomainID is attribute perf-domain-id (1): u32.
+	PerfDomainID Optional[uint32]
 }

@@ -52,7 +52,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // Get sends devlink get (do, command 1): request attributes bus-name,
 // dev-name, index; reply attributes bus-name, dev-name, index, reload-failed,
 // dev-stats of set devlink. A nil req sends no attributes.
-func (c *Client) Get(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) Get(ctx context.Context, req *GetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
 		return nil, err
@@ -116,7 +116,7 @@ func (c *Client) GetDump(ctx context.Context) iter.Seq2[*Devlink, error] {
 // PortGet sends devlink port-get (do, command 5): request attributes bus-name,
 // dev-name, index, port-index; reply attributes bus-name, dev-name, index,
 // port-index of set devlink. A nil req sends no attributes.
-func (c *Client) PortGet(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) PortGet(ctx context.Context, req *PortGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdPortGet, "port-get", false)
 	if err != nil {
 		return nil, err
@@ -145,7 +145,7 @@ func (c *Client) PortGet(ctx context.Context, req *Devlink) (*Devlink, error) {
 // port-index of set devlink. It yields one value per reply message; an error
 // ends the dump unless it is a reply that failed to decode. A nil req sends no
 // attributes.
-func (c *Client) PortGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
+func (c *Client) PortGetDump(ctx context.Context, req *PortGetDumpRequest) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
 		fam, err := c.core.Check(ctx, CmdPortGet, "port-get", true)
 		if err != nil {
@@ -187,7 +187,7 @@ func (c *Client) PortGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devli
 // PortSet sends devlink port-set (do, command 6): request attributes bus-name,
 // dev-name, index, port-index, port-type, port-function; the kernel only
 // acknowledges it. A nil req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) PortSet(ctx context.Context, req *Devlink) error {
+func (c *Client) PortSet(ctx context.Context, req *PortSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdPortSet, "port-set", false)
 	if err != nil {
 		return err
@@ -214,7 +214,7 @@ func (c *Client) PortSet(ctx context.Context, req *Devlink) error {
 // port-pci-sf-number, port-controller-number; reply attributes bus-name,
 // dev-name, index, port-index of set devlink. A nil req sends no attributes.
 // Spec flags: [admin-perm].
-func (c *Client) PortNew(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) PortNew(ctx context.Context, req *PortNewRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdPortNew, "port-new", false)
 	if err != nil {
 		return nil, err
@@ -241,7 +241,7 @@ func (c *Client) PortNew(ctx context.Context, req *Devlink) (*Devlink, error) {
 // PortDel sends devlink port-del (do, command 8): request attributes bus-name,
 // dev-name, index, port-index; the kernel only acknowledges it. A nil req
 // sends no attributes. Spec flags: [admin-perm].
-func (c *Client) PortDel(ctx context.Context, req *Devlink) error {
+func (c *Client) PortDel(ctx context.Context, req *PortDelRequest) error {
 	fam, err := c.core.Check(ctx, CmdPortDel, "port-del", false)
 	if err != nil {
 		return err
@@ -266,7 +266,7 @@ func (c *Client) PortDel(ctx context.Context, req *Devlink) error {
 // PortSplit sends devlink port-split (do, command 9): request attributes
 // bus-name, dev-name, index, port-index, port-split-count; the kernel only
 // acknowledges it. A nil req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) PortSplit(ctx context.Context, req *Devlink) error {
+func (c *Client) PortSplit(ctx context.Context, req *PortSplitRequest) error {
 	fam, err := c.core.Check(ctx, CmdPortSplit, "port-split", false)
 	if err != nil {
 		return err
@@ -291,7 +291,7 @@ func (c *Client) PortSplit(ctx context.Context, req *Devlink) error {
 // PortUnsplit sends devlink port-unsplit (do, command 10): request attributes
 // bus-name, dev-name, index, port-index; the kernel only acknowledges it. A
 // nil req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) PortUnsplit(ctx context.Context, req *Devlink) error {
+func (c *Client) PortUnsplit(ctx context.Context, req *PortUnsplitRequest) error {
 	fam, err := c.core.Check(ctx, CmdPortUnsplit, "port-unsplit", false)
 	if err != nil {
 		return err
@@ -316,7 +316,7 @@ func (c *Client) PortUnsplit(ctx context.Context, req *Devlink) error {
 // SbGet sends devlink sb-get (do, command 11): request attributes bus-name,
 // dev-name, index, sb-index; reply attributes bus-name, dev-name, index,
 // sb-index of set devlink. A nil req sends no attributes.
-func (c *Client) SbGet(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) SbGet(ctx context.Context, req *SbGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdSbGet, "sb-get", false)
 	if err != nil {
 		return nil, err
@@ -345,7 +345,7 @@ func (c *Client) SbGet(ctx context.Context, req *Devlink) (*Devlink, error) {
 // sb-index of set devlink. It yields one value per reply message; an error
 // ends the dump unless it is a reply that failed to decode. A nil req sends no
 // attributes.
-func (c *Client) SbGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
+func (c *Client) SbGetDump(ctx context.Context, req *SbGetDumpRequest) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
 		fam, err := c.core.Check(ctx, CmdSbGet, "sb-get", true)
 		if err != nil {
@@ -388,7 +388,7 @@ func (c *Client) SbGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink
 // bus-name, dev-name, index, sb-index, sb-pool-index; reply attributes
 // bus-name, dev-name, index, sb-index, sb-pool-index of set devlink. A nil req
 // sends no attributes.
-func (c *Client) SbPoolGet(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) SbPoolGet(ctx context.Context, req *SbPoolGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdSbPoolGet, "sb-pool-get", false)
 	if err != nil {
 		return nil, err
@@ -417,7 +417,7 @@ func (c *Client) SbPoolGet(ctx context.Context, req *Devlink) (*Devlink, error) 
 // index, sb-index, sb-pool-index of set devlink. It yields one value per reply
 // message; an error ends the dump unless it is a reply that failed to decode.
 // A nil req sends no attributes.
-func (c *Client) SbPoolGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
+func (c *Client) SbPoolGetDump(ctx context.Context, req *SbPoolGetDumpRequest) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
 		fam, err := c.core.Check(ctx, CmdSbPoolGet, "sb-pool-get", true)
 		if err != nil {
@@ -460,7 +460,7 @@ func (c *Client) SbPoolGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Dev
 // bus-name, dev-name, index, sb-index, sb-pool-index, sb-pool-threshold-type,
 // sb-pool-size; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) SbPoolSet(ctx context.Context, req *Devlink) error {
+func (c *Client) SbPoolSet(ctx context.Context, req *SbPoolSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdSbPoolSet, "sb-pool-set", false)
 	if err != nil {
 		return err
@@ -486,7 +486,7 @@ func (c *Client) SbPoolSet(ctx context.Context, req *Devlink) error {
 // attributes bus-name, dev-name, index, port-index, sb-index, sb-pool-index;
 // reply attributes bus-name, dev-name, index, port-index, sb-index,
 // sb-pool-index of set devlink. A nil req sends no attributes.
-func (c *Client) SbPortPoolGet(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) SbPortPoolGet(ctx context.Context, req *SbPortPoolGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdSbPortPoolGet, "sb-port-pool-get", false)
 	if err != nil {
 		return nil, err
@@ -515,7 +515,7 @@ func (c *Client) SbPortPoolGet(ctx context.Context, req *Devlink) (*Devlink, err
 // index, port-index, sb-index, sb-pool-index of set devlink. It yields one
 // value per reply message; an error ends the dump unless it is a reply that
 // failed to decode. A nil req sends no attributes.
-func (c *Client) SbPortPoolGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
+func (c *Client) SbPortPoolGetDump(ctx context.Context, req *SbPortPoolGetDumpRequest) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
 		fam, err := c.core.Check(ctx, CmdSbPortPoolGet, "sb-port-pool-get", true)
 		if err != nil {
@@ -558,7 +558,7 @@ func (c *Client) SbPortPoolGetDump(ctx context.Context, req *Devlink) iter.Seq2[
 // attributes bus-name, dev-name, index, port-index, sb-index, sb-pool-index,
 // sb-threshold; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) SbPortPoolSet(ctx context.Context, req *Devlink) error {
+func (c *Client) SbPortPoolSet(ctx context.Context, req *SbPortPoolSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdSbPortPoolSet, "sb-port-pool-set", false)
 	if err != nil {
 		return err
@@ -585,7 +585,7 @@ func (c *Client) SbPortPoolSet(ctx context.Context, req *Devlink) error {
 // sb-tc-index; reply attributes bus-name, dev-name, index, port-index,
 // sb-index, sb-pool-type, sb-tc-index of set devlink. A nil req sends no
 // attributes.
-func (c *Client) SbTcPoolBindGet(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) SbTcPoolBindGet(ctx context.Context, req *SbTcPoolBindGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdSbTcPoolBindGet, "sb-tc-pool-bind-get", false)
 	if err != nil {
 		return nil, err
@@ -614,7 +614,7 @@ func (c *Client) SbTcPoolBindGet(ctx context.Context, req *Devlink) (*Devlink, e
 // dev-name, index, port-index, sb-index, sb-pool-type, sb-tc-index of set
 // devlink. It yields one value per reply message; an error ends the dump
 // unless it is a reply that failed to decode. A nil req sends no attributes.
-func (c *Client) SbTcPoolBindGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
+func (c *Client) SbTcPoolBindGetDump(ctx context.Context, req *SbTcPoolBindGetDumpRequest) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
 		fam, err := c.core.Check(ctx, CmdSbTcPoolBindGet, "sb-tc-pool-bind-get", true)
 		if err != nil {
@@ -657,7 +657,7 @@ func (c *Client) SbTcPoolBindGetDump(ctx context.Context, req *Devlink) iter.Seq
 // attributes bus-name, dev-name, index, port-index, sb-index, sb-pool-index,
 // sb-pool-type, sb-tc-index, sb-threshold; the kernel only acknowledges it. A
 // nil req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) SbTcPoolBindSet(ctx context.Context, req *Devlink) error {
+func (c *Client) SbTcPoolBindSet(ctx context.Context, req *SbTcPoolBindSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdSbTcPoolBindSet, "sb-tc-pool-bind-set", false)
 	if err != nil {
 		return err
@@ -682,7 +682,7 @@ func (c *Client) SbTcPoolBindSet(ctx context.Context, req *Devlink) error {
 // SbOccSnapshot sends devlink sb-occ-snapshot (do, command 27): request
 // attributes bus-name, dev-name, index, sb-index; the kernel only acknowledges
 // it. A nil req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) SbOccSnapshot(ctx context.Context, req *Devlink) error {
+func (c *Client) SbOccSnapshot(ctx context.Context, req *SbOccSnapshotRequest) error {
 	fam, err := c.core.Check(ctx, CmdSbOccSnapshot, "sb-occ-snapshot", false)
 	if err != nil {
 		return err
@@ -707,7 +707,7 @@ func (c *Client) SbOccSnapshot(ctx context.Context, req *Devlink) error {
 // SbOccMaxClear sends devlink sb-occ-max-clear (do, command 28): request
 // attributes bus-name, dev-name, index, sb-index; the kernel only acknowledges
 // it. A nil req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) SbOccMaxClear(ctx context.Context, req *Devlink) error {
+func (c *Client) SbOccMaxClear(ctx context.Context, req *SbOccMaxClearRequest) error {
 	fam, err := c.core.Check(ctx, CmdSbOccMaxClear, "sb-occ-max-clear", false)
 	if err != nil {
 		return err
@@ -733,7 +733,7 @@ func (c *Client) SbOccMaxClear(ctx context.Context, req *Devlink) error {
 // bus-name, dev-name, index; reply attributes bus-name, dev-name, index,
 // eswitch-mode, eswitch-inline-mode, eswitch-encap-mode of set devlink. A nil
 // req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) EswitchGet(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) EswitchGet(ctx context.Context, req *EswitchGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdEswitchGet, "eswitch-get", false)
 	if err != nil {
 		return nil, err
@@ -761,7 +761,7 @@ func (c *Client) EswitchGet(ctx context.Context, req *Devlink) (*Devlink, error)
 // bus-name, dev-name, index, eswitch-mode, eswitch-inline-mode,
 // eswitch-encap-mode; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) EswitchSet(ctx context.Context, req *Devlink) error {
+func (c *Client) EswitchSet(ctx context.Context, req *EswitchSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdEswitchSet, "eswitch-set", false)
 	if err != nil {
 		return err
@@ -787,7 +787,7 @@ func (c *Client) EswitchSet(ctx context.Context, req *Devlink) error {
 // attributes bus-name, dev-name, index, dpipe-table-name; reply attributes
 // bus-name, dev-name, index, dpipe-tables of set devlink. A nil req sends no
 // attributes.
-func (c *Client) DpipeTableGet(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) DpipeTableGet(ctx context.Context, req *DpipeTableGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdDpipeTableGet, "dpipe-table-get", false)
 	if err != nil {
 		return nil, err
@@ -815,7 +815,7 @@ func (c *Client) DpipeTableGet(ctx context.Context, req *Devlink) (*Devlink, err
 // attributes bus-name, dev-name, index, dpipe-table-name; reply attributes
 // bus-name, dev-name, index, dpipe-entries of set devlink. A nil req sends no
 // attributes.
-func (c *Client) DpipeEntriesGet(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) DpipeEntriesGet(ctx context.Context, req *DpipeEntriesGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdDpipeEntriesGet, "dpipe-entries-get", false)
 	if err != nil {
 		return nil, err
@@ -842,7 +842,7 @@ func (c *Client) DpipeEntriesGet(ctx context.Context, req *Devlink) (*Devlink, e
 // DpipeHeadersGet sends devlink dpipe-headers-get (do, command 33): request
 // attributes bus-name, dev-name, index; reply attributes bus-name, dev-name,
 // index, dpipe-headers of set devlink. A nil req sends no attributes.
-func (c *Client) DpipeHeadersGet(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) DpipeHeadersGet(ctx context.Context, req *DpipeHeadersGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdDpipeHeadersGet, "dpipe-headers-get", false)
 	if err != nil {
 		return nil, err
@@ -870,7 +870,7 @@ func (c *Client) DpipeHeadersGet(ctx context.Context, req *Devlink) (*Devlink, e
 // 34): request attributes bus-name, dev-name, index, dpipe-table-name,
 // dpipe-table-counters-enabled; the kernel only acknowledges it. A nil req
 // sends no attributes. Spec flags: [admin-perm].
-func (c *Client) DpipeTableCountersSet(ctx context.Context, req *Devlink) error {
+func (c *Client) DpipeTableCountersSet(ctx context.Context, req *DpipeTableCountersSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdDpipeTableCountersSet, "dpipe-table-counters-set", false)
 	if err != nil {
 		return err
@@ -895,7 +895,7 @@ func (c *Client) DpipeTableCountersSet(ctx context.Context, req *Devlink) error 
 // ResourceSet sends devlink resource-set (do, command 35): request attributes
 // bus-name, dev-name, index, resource-id, resource-size; the kernel only
 // acknowledges it. A nil req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) ResourceSet(ctx context.Context, req *Devlink) error {
+func (c *Client) ResourceSet(ctx context.Context, req *ResourceSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdResourceSet, "resource-set", false)
 	if err != nil {
 		return err
@@ -921,7 +921,7 @@ func (c *Client) ResourceSet(ctx context.Context, req *Devlink) error {
 // attributes bus-name, dev-name, index, port-index; reply attributes bus-name,
 // dev-name, index, port-index, resource-list of set devlink. A nil req sends
 // no attributes.
-func (c *Client) ResourceDump(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) ResourceDump(ctx context.Context, req *ResourceDumpRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdResourceDump, "resource-dump", false)
 	if err != nil {
 		return nil, err
@@ -950,7 +950,7 @@ func (c *Client) ResourceDump(ctx context.Context, req *Devlink) (*Devlink, erro
 // bus-name, dev-name, index, port-index, resource-list of set devlink. It
 // yields one value per reply message; an error ends the dump unless it is a
 // reply that failed to decode. A nil req sends no attributes.
-func (c *Client) ResourceDumpDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
+func (c *Client) ResourceDumpDump(ctx context.Context, req *ResourceDumpDumpRequest) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
 		fam, err := c.core.Check(ctx, CmdResourceDump, "resource-dump", true)
 		if err != nil {
@@ -994,7 +994,7 @@ func (c *Client) ResourceDumpDump(ctx context.Context, req *Devlink) iter.Seq2[*
 // netns-id; reply attributes bus-name, dev-name, index,
 // reload-actions-performed of set devlink. A nil req sends no attributes. Spec
 // flags: [admin-perm].
-func (c *Client) Reload(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) Reload(ctx context.Context, req *ReloadRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdReload, "reload", false)
 	if err != nil {
 		return nil, err
@@ -1021,7 +1021,7 @@ func (c *Client) Reload(ctx context.Context, req *Devlink) (*Devlink, error) {
 // ParamGet sends devlink param-get (do, command 38): request attributes
 // bus-name, dev-name, index, param-name; reply attributes bus-name, dev-name,
 // index, param-name of set devlink. A nil req sends no attributes.
-func (c *Client) ParamGet(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) ParamGet(ctx context.Context, req *ParamGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdParamGet, "param-get", false)
 	if err != nil {
 		return nil, err
@@ -1050,7 +1050,7 @@ func (c *Client) ParamGet(ctx context.Context, req *Devlink) (*Devlink, error) {
 // param-name of set devlink. It yields one value per reply message; an error
 // ends the dump unless it is a reply that failed to decode. A nil req sends no
 // attributes.
-func (c *Client) ParamGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
+func (c *Client) ParamGetDump(ctx context.Context, req *ParamGetDumpRequest) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
 		fam, err := c.core.Check(ctx, CmdParamGet, "param-get", true)
 		if err != nil {
@@ -1093,7 +1093,7 @@ func (c *Client) ParamGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devl
 // bus-name, dev-name, index, param-name, param-type, param-value-cmode,
 // param-reset-default; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) ParamSet(ctx context.Context, req *Devlink) error {
+func (c *Client) ParamSet(ctx context.Context, req *ParamSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdParamSet, "param-set", false)
 	if err != nil {
 		return err
@@ -1119,7 +1119,7 @@ func (c *Client) ParamSet(ctx context.Context, req *Devlink) error {
 // bus-name, dev-name, index, port-index, region-name; reply attributes
 // bus-name, dev-name, index, port-index, region-name of set devlink. A nil req
 // sends no attributes.
-func (c *Client) RegionGet(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) RegionGet(ctx context.Context, req *RegionGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdRegionGet, "region-get", false)
 	if err != nil {
 		return nil, err
@@ -1148,7 +1148,7 @@ func (c *Client) RegionGet(ctx context.Context, req *Devlink) (*Devlink, error) 
 // index, port-index, region-name of set devlink. It yields one value per reply
 // message; an error ends the dump unless it is a reply that failed to decode.
 // A nil req sends no attributes.
-func (c *Client) RegionGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
+func (c *Client) RegionGetDump(ctx context.Context, req *RegionGetDumpRequest) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
 		fam, err := c.core.Check(ctx, CmdRegionGet, "region-get", true)
 		if err != nil {
@@ -1192,7 +1192,7 @@ func (c *Client) RegionGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Dev
 // reply attributes bus-name, dev-name, index, port-index, region-name,
 // region-snapshot-id of set devlink. A nil req sends no attributes. Spec
 // flags: [admin-perm].
-func (c *Client) RegionNew(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) RegionNew(ctx context.Context, req *RegionNewRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdRegionNew, "region-new", false)
 	if err != nil {
 		return nil, err
@@ -1220,7 +1220,7 @@ func (c *Client) RegionNew(ctx context.Context, req *Devlink) (*Devlink, error) 
 // bus-name, dev-name, index, port-index, region-name, region-snapshot-id; the
 // kernel only acknowledges it. A nil req sends no attributes. Spec flags:
 // [admin-perm].
-func (c *Client) RegionDel(ctx context.Context, req *Devlink) error {
+func (c *Client) RegionDel(ctx context.Context, req *RegionDelRequest) error {
 	fam, err := c.core.Check(ctx, CmdRegionDel, "region-del", false)
 	if err != nil {
 		return err
@@ -1249,7 +1249,7 @@ func (c *Client) RegionDel(ctx context.Context, req *Devlink) error {
 // devlink. It yields one value per reply message; an error ends the dump
 // unless it is a reply that failed to decode. A nil req sends no attributes.
 // Spec flags: [admin-perm].
-func (c *Client) RegionReadDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
+func (c *Client) RegionReadDump(ctx context.Context, req *RegionReadDumpRequest) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
 		fam, err := c.core.Check(ctx, CmdRegionRead, "region-read", true)
 		if err != nil {
@@ -1291,7 +1291,7 @@ func (c *Client) RegionReadDump(ctx context.Context, req *Devlink) iter.Seq2[*De
 // PortParamGet sends devlink port-param-get (do, command 47): request
 // attributes bus-name, dev-name, index, port-index; reply attributes bus-name,
 // dev-name, index, port-index of set devlink. A nil req sends no attributes.
-func (c *Client) PortParamGet(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) PortParamGet(ctx context.Context, req *PortParamGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdPortParamGet, "port-param-get", false)
 	if err != nil {
 		return nil, err
@@ -1355,7 +1355,7 @@ func (c *Client) PortParamGetDump(ctx context.Context) iter.Seq2[*Devlink, error
 // PortParamSet sends devlink port-param-set (do, command 48): request
 // attributes bus-name, dev-name, index, port-index; the kernel only
 // acknowledges it. A nil req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) PortParamSet(ctx context.Context, req *Devlink) error {
+func (c *Client) PortParamSet(ctx context.Context, req *PortParamSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdPortParamSet, "port-param-set", false)
 	if err != nil {
 		return err
@@ -1382,7 +1382,7 @@ func (c *Client) PortParamSet(ctx context.Context, req *Devlink) error {
 // info-driver-name, info-serial-number, info-version-fixed,
 // info-version-running, info-version-stored, info-board-serial-number of set
 // devlink. A nil req sends no attributes.
-func (c *Client) InfoGet(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) InfoGet(ctx context.Context, req *InfoGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdInfoGet, "info-get", false)
 	if err != nil {
 		return nil, err
@@ -1450,7 +1450,7 @@ func (c *Client) InfoGetDump(ctx context.Context) iter.Seq2[*Devlink, error] {
 // health-reporter-name; reply attributes bus-name, dev-name, index,
 // port-index, health-reporter-name of set devlink. A nil req sends no
 // attributes.
-func (c *Client) HealthReporterGet(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) HealthReporterGet(ctx context.Context, req *HealthReporterGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdHealthReporterGet, "health-reporter-get", false)
 	if err != nil {
 		return nil, err
@@ -1479,7 +1479,7 @@ func (c *Client) HealthReporterGet(ctx context.Context, req *Devlink) (*Devlink,
 // bus-name, dev-name, index, port-index, health-reporter-name of set devlink.
 // It yields one value per reply message; an error ends the dump unless it is a
 // reply that failed to decode. A nil req sends no attributes.
-func (c *Client) HealthReporterGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
+func (c *Client) HealthReporterGetDump(ctx context.Context, req *HealthReporterGetDumpRequest) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
 		fam, err := c.core.Check(ctx, CmdHealthReporterGet, "health-reporter-get", true)
 		if err != nil {
@@ -1524,7 +1524,7 @@ func (c *Client) HealthReporterGetDump(ctx context.Context, req *Devlink) iter.S
 // health-reporter-auto-recover, health-reporter-auto-dump,
 // health-reporter-burst-period; the kernel only acknowledges it. A nil req
 // sends no attributes. Spec flags: [admin-perm].
-func (c *Client) HealthReporterSet(ctx context.Context, req *Devlink) error {
+func (c *Client) HealthReporterSet(ctx context.Context, req *HealthReporterSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdHealthReporterSet, "health-reporter-set", false)
 	if err != nil {
 		return err
@@ -1550,7 +1550,7 @@ func (c *Client) HealthReporterSet(ctx context.Context, req *Devlink) error {
 // 54): request attributes bus-name, dev-name, index, port-index,
 // health-reporter-name; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) HealthReporterRecover(ctx context.Context, req *Devlink) error {
+func (c *Client) HealthReporterRecover(ctx context.Context, req *HealthReporterRecoverRequest) error {
 	fam, err := c.core.Check(ctx, CmdHealthReporterRecover, "health-reporter-recover", false)
 	if err != nil {
 		return err
@@ -1576,7 +1576,7 @@ func (c *Client) HealthReporterRecover(ctx context.Context, req *Devlink) error 
 // 55): request attributes bus-name, dev-name, index, port-index,
 // health-reporter-name; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) HealthReporterDiagnose(ctx context.Context, req *Devlink) error {
+func (c *Client) HealthReporterDiagnose(ctx context.Context, req *HealthReporterDiagnoseRequest) error {
 	fam, err := c.core.Check(ctx, CmdHealthReporterDiagnose, "health-reporter-diagnose", false)
 	if err != nil {
 		return err
@@ -1603,7 +1603,7 @@ func (c *Client) HealthReporterDiagnose(ctx context.Context, req *Devlink) error
 // health-reporter-name; reply attributes fmsg of set devlink. It yields one
 // value per reply message; an error ends the dump unless it is a reply that
 // failed to decode. A nil req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) HealthReporterDumpGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
+func (c *Client) HealthReporterDumpGetDump(ctx context.Context, req *HealthReporterDumpGetDumpRequest) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
 		fam, err := c.core.Check(ctx, CmdHealthReporterDumpGet, "health-reporter-dump-get", true)
 		if err != nil {
@@ -1646,7 +1646,7 @@ func (c *Client) HealthReporterDumpGetDump(ctx context.Context, req *Devlink) it
 // command 57): request attributes bus-name, dev-name, index, port-index,
 // health-reporter-name; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) HealthReporterDumpClear(ctx context.Context, req *Devlink) error {
+func (c *Client) HealthReporterDumpClear(ctx context.Context, req *HealthReporterDumpClearRequest) error {
 	fam, err := c.core.Check(ctx, CmdHealthReporterDumpClear, "health-reporter-dump-clear", false)
 	if err != nil {
 		return err
@@ -1672,7 +1672,7 @@ func (c *Client) HealthReporterDumpClear(ctx context.Context, req *Devlink) erro
 // bus-name, dev-name, index, flash-update-file-name, flash-update-component,
 // flash-update-overwrite-mask; the kernel only acknowledges it. A nil req
 // sends no attributes. Spec flags: [admin-perm].
-func (c *Client) FlashUpdate(ctx context.Context, req *Devlink) error {
+func (c *Client) FlashUpdate(ctx context.Context, req *FlashUpdateRequest) error {
 	fam, err := c.core.Check(ctx, CmdFlashUpdate, "flash-update", false)
 	if err != nil {
 		return err
@@ -1697,7 +1697,7 @@ func (c *Client) FlashUpdate(ctx context.Context, req *Devlink) error {
 // TrapGet sends devlink trap-get (do, command 61): request attributes
 // bus-name, dev-name, index, trap-name; reply attributes bus-name, dev-name,
 // index, trap-name of set devlink. A nil req sends no attributes.
-func (c *Client) TrapGet(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) TrapGet(ctx context.Context, req *TrapGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdTrapGet, "trap-get", false)
 	if err != nil {
 		return nil, err
@@ -1726,7 +1726,7 @@ func (c *Client) TrapGet(ctx context.Context, req *Devlink) (*Devlink, error) {
 // trap-name of set devlink. It yields one value per reply message; an error
 // ends the dump unless it is a reply that failed to decode. A nil req sends no
 // attributes.
-func (c *Client) TrapGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
+func (c *Client) TrapGetDump(ctx context.Context, req *TrapGetDumpRequest) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
 		fam, err := c.core.Check(ctx, CmdTrapGet, "trap-get", true)
 		if err != nil {
@@ -1768,7 +1768,7 @@ func (c *Client) TrapGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devli
 // TrapSet sends devlink trap-set (do, command 62): request attributes
 // bus-name, dev-name, index, trap-name, trap-action; the kernel only
 // acknowledges it. A nil req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) TrapSet(ctx context.Context, req *Devlink) error {
+func (c *Client) TrapSet(ctx context.Context, req *TrapSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdTrapSet, "trap-set", false)
 	if err != nil {
 		return err
@@ -1794,7 +1794,7 @@ func (c *Client) TrapSet(ctx context.Context, req *Devlink) error {
 // attributes bus-name, dev-name, index, trap-group-name; reply attributes
 // bus-name, dev-name, index, trap-group-name of set devlink. A nil req sends
 // no attributes.
-func (c *Client) TrapGroupGet(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) TrapGroupGet(ctx context.Context, req *TrapGroupGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdTrapGroupGet, "trap-group-get", false)
 	if err != nil {
 		return nil, err
@@ -1823,7 +1823,7 @@ func (c *Client) TrapGroupGet(ctx context.Context, req *Devlink) (*Devlink, erro
 // index, trap-group-name of set devlink. It yields one value per reply
 // message; an error ends the dump unless it is a reply that failed to decode.
 // A nil req sends no attributes.
-func (c *Client) TrapGroupGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
+func (c *Client) TrapGroupGetDump(ctx context.Context, req *TrapGroupGetDumpRequest) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
 		fam, err := c.core.Check(ctx, CmdTrapGroupGet, "trap-group-get", true)
 		if err != nil {
@@ -1866,7 +1866,7 @@ func (c *Client) TrapGroupGetDump(ctx context.Context, req *Devlink) iter.Seq2[*
 // attributes bus-name, dev-name, index, trap-group-name, trap-action,
 // trap-policer-id; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) TrapGroupSet(ctx context.Context, req *Devlink) error {
+func (c *Client) TrapGroupSet(ctx context.Context, req *TrapGroupSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdTrapGroupSet, "trap-group-set", false)
 	if err != nil {
 		return err
@@ -1892,7 +1892,7 @@ func (c *Client) TrapGroupSet(ctx context.Context, req *Devlink) error {
 // attributes bus-name, dev-name, index, trap-policer-id; reply attributes
 // bus-name, dev-name, index, trap-policer-id of set devlink. A nil req sends
 // no attributes.
-func (c *Client) TrapPolicerGet(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) TrapPolicerGet(ctx context.Context, req *TrapPolicerGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdTrapPolicerGet, "trap-policer-get", false)
 	if err != nil {
 		return nil, err
@@ -1921,7 +1921,7 @@ func (c *Client) TrapPolicerGet(ctx context.Context, req *Devlink) (*Devlink, er
 // dev-name, index, trap-policer-id of set devlink. It yields one value per
 // reply message; an error ends the dump unless it is a reply that failed to
 // decode. A nil req sends no attributes.
-func (c *Client) TrapPolicerGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
+func (c *Client) TrapPolicerGetDump(ctx context.Context, req *TrapPolicerGetDumpRequest) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
 		fam, err := c.core.Check(ctx, CmdTrapPolicerGet, "trap-policer-get", true)
 		if err != nil {
@@ -1964,7 +1964,7 @@ func (c *Client) TrapPolicerGetDump(ctx context.Context, req *Devlink) iter.Seq2
 // attributes bus-name, dev-name, index, trap-policer-id, trap-policer-rate,
 // trap-policer-burst; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) TrapPolicerSet(ctx context.Context, req *Devlink) error {
+func (c *Client) TrapPolicerSet(ctx context.Context, req *TrapPolicerSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdTrapPolicerSet, "trap-policer-set", false)
 	if err != nil {
 		return err
@@ -1990,7 +1990,7 @@ func (c *Client) TrapPolicerSet(ctx context.Context, req *Devlink) error {
 // request attributes bus-name, dev-name, index, port-index,
 // health-reporter-name; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) HealthReporterTest(ctx context.Context, req *Devlink) error {
+func (c *Client) HealthReporterTest(ctx context.Context, req *HealthReporterTestRequest) error {
 	fam, err := c.core.Check(ctx, CmdHealthReporterTest, "health-reporter-test", false)
 	if err != nil {
 		return err
@@ -2016,7 +2016,7 @@ func (c *Client) HealthReporterTest(ctx context.Context, req *Devlink) error {
 // bus-name, dev-name, index, port-index, rate-node-name; reply attributes
 // bus-name, dev-name, index, port-index, rate-node-name of set devlink. A nil
 // req sends no attributes.
-func (c *Client) RateGet(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) RateGet(ctx context.Context, req *RateGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdRateGet, "rate-get", false)
 	if err != nil {
 		return nil, err
@@ -2045,7 +2045,7 @@ func (c *Client) RateGet(ctx context.Context, req *Devlink) (*Devlink, error) {
 // port-index, rate-node-name of set devlink. It yields one value per reply
 // message; an error ends the dump unless it is a reply that failed to decode.
 // A nil req sends no attributes.
-func (c *Client) RateGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
+func (c *Client) RateGetDump(ctx context.Context, req *RateGetDumpRequest) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
 		fam, err := c.core.Check(ctx, CmdRateGet, "rate-get", true)
 		if err != nil {
@@ -2089,7 +2089,7 @@ func (c *Client) RateGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devli
 // rate-tx-priority, rate-tx-weight, rate-parent-node-name, rate-tc-bws,
 // parent-dev; the kernel only acknowledges it. A nil req sends no attributes.
 // Spec flags: [admin-perm].
-func (c *Client) RateSet(ctx context.Context, req *Devlink) error {
+func (c *Client) RateSet(ctx context.Context, req *RateSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdRateSet, "rate-set", false)
 	if err != nil {
 		return err
@@ -2116,7 +2116,7 @@ func (c *Client) RateSet(ctx context.Context, req *Devlink) error {
 // rate-tx-priority, rate-tx-weight, rate-parent-node-name, rate-tc-bws,
 // parent-dev; the kernel only acknowledges it. A nil req sends no attributes.
 // Spec flags: [admin-perm].
-func (c *Client) RateNew(ctx context.Context, req *Devlink) error {
+func (c *Client) RateNew(ctx context.Context, req *RateNewRequest) error {
 	fam, err := c.core.Check(ctx, CmdRateNew, "rate-new", false)
 	if err != nil {
 		return err
@@ -2141,7 +2141,7 @@ func (c *Client) RateNew(ctx context.Context, req *Devlink) error {
 // RateDel sends devlink rate-del (do, command 77): request attributes
 // bus-name, dev-name, index, rate-node-name; the kernel only acknowledges it.
 // A nil req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) RateDel(ctx context.Context, req *Devlink) error {
+func (c *Client) RateDel(ctx context.Context, req *RateDelRequest) error {
 	fam, err := c.core.Check(ctx, CmdRateDel, "rate-del", false)
 	if err != nil {
 		return err
@@ -2167,7 +2167,7 @@ func (c *Client) RateDel(ctx context.Context, req *Devlink) error {
 // bus-name, dev-name, index, linecard-index; reply attributes bus-name,
 // dev-name, index, linecard-index of set devlink. A nil req sends no
 // attributes.
-func (c *Client) LinecardGet(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) LinecardGet(ctx context.Context, req *LinecardGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdLinecardGet, "linecard-get", false)
 	if err != nil {
 		return nil, err
@@ -2196,7 +2196,7 @@ func (c *Client) LinecardGet(ctx context.Context, req *Devlink) (*Devlink, error
 // index, linecard-index of set devlink. It yields one value per reply message;
 // an error ends the dump unless it is a reply that failed to decode. A nil req
 // sends no attributes.
-func (c *Client) LinecardGetDump(ctx context.Context, req *Devlink) iter.Seq2[*Devlink, error] {
+func (c *Client) LinecardGetDump(ctx context.Context, req *LinecardGetDumpRequest) iter.Seq2[*Devlink, error] {
 	return func(yield func(*Devlink, error) bool) {
 		fam, err := c.core.Check(ctx, CmdLinecardGet, "linecard-get", true)
 		if err != nil {
@@ -2238,7 +2238,7 @@ func (c *Client) LinecardGetDump(ctx context.Context, req *Devlink) iter.Seq2[*D
 // LinecardSet sends devlink linecard-set (do, command 79): request attributes
 // bus-name, dev-name, index, linecard-index, linecard-type; the kernel only
 // acknowledges it. A nil req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) LinecardSet(ctx context.Context, req *Devlink) error {
+func (c *Client) LinecardSet(ctx context.Context, req *LinecardSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdLinecardSet, "linecard-set", false)
 	if err != nil {
 		return err
@@ -2263,7 +2263,7 @@ func (c *Client) LinecardSet(ctx context.Context, req *Devlink) error {
 // SelftestsGet sends devlink selftests-get (do, command 82): request
 // attributes bus-name, dev-name, index; reply attributes bus-name, dev-name,
 // index of set devlink. A nil req sends no attributes.
-func (c *Client) SelftestsGet(ctx context.Context, req *Devlink) (*Devlink, error) {
+func (c *Client) SelftestsGet(ctx context.Context, req *SelftestsGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdSelftestsGet, "selftests-get", false)
 	if err != nil {
 		return nil, err
@@ -2327,7 +2327,7 @@ func (c *Client) SelftestsGetDump(ctx context.Context) iter.Seq2[*Devlink, error
 // SelftestsRun sends devlink selftests-run (do, command 83): request
 // attributes bus-name, dev-name, index, selftests; the kernel only
 // acknowledges it. A nil req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) SelftestsRun(ctx context.Context, req *Devlink) error {
+func (c *Client) SelftestsRun(ctx context.Context, req *SelftestsRunRequest) error {
 	fam, err := c.core.Check(ctx, CmdSelftestsRun, "selftests-run", false)
 	if err != nil {
 		return err
@@ -2352,7 +2352,7 @@ func (c *Client) SelftestsRun(ctx context.Context, req *Devlink) error {
 // NotifyFilterSet sends devlink notify-filter-set (do, command 84): request
 // attributes bus-name, dev-name, index, port-index; the kernel only
 // acknowledges it. A nil req sends no attributes.
-func (c *Client) NotifyFilterSet(ctx context.Context, req *Devlink) error {
+func (c *Client) NotifyFilterSet(ctx context.Context, req *NotifyFilterSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdNotifyFilterSet, "notify-filter-set", false)
 	if err != nil {
 		return err

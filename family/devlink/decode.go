@@ -220,7 +220,7 @@ var namesDlRateTcBws = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set devlink from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Devlink) UnmarshalAttrs(b []byte) error {
@@ -237,37 +237,37 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeTable:
+		case AttrDpipeTable:
 			n0++
-		case AttrDevlinkDpipeEntry:
+		case AttrDpipeEntry:
 			n1++
-		case AttrDevlinkDpipeMatch:
+		case AttrDpipeMatch:
 			n2++
-		case AttrDevlinkDpipeMatchValue:
+		case AttrDpipeMatchValue:
 			n3++
-		case AttrDevlinkDpipeAction:
+		case AttrDpipeAction:
 			n4++
-		case AttrDevlinkDpipeActionValue:
+		case AttrDpipeActionValue:
 			n5++
-		case AttrDevlinkDpipeHeader:
+		case AttrDpipeHeader:
 			n6++
-		case AttrDevlinkDpipeField:
+		case AttrDpipeField:
 			n7++
-		case AttrDevlinkResource:
+		case AttrResource:
 			n8++
-		case AttrDevlinkInfoVersionFixed:
+		case AttrInfoVersionFixed:
 			n9++
-		case AttrDevlinkInfoVersionRunning:
+		case AttrInfoVersionRunning:
 			n10++
-		case AttrDevlinkInfoVersionStored:
+		case AttrInfoVersionStored:
 			n11++
-		case AttrDevlinkReloadStatsEntry:
+		case AttrReloadStatsEntry:
 			n12++
-		case AttrDevlinkReloadActionInfo:
+		case AttrReloadActionInfo:
 			n13++
-		case AttrDevlinkReloadActionStats:
+		case AttrReloadActionStats:
 			n14++
-		case AttrDevlinkRateTcBws:
+		case AttrRateTcBws:
 			n15++
 		}
 	}
@@ -321,502 +321,1108 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
-			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
-			v.DevName.Set(d.String())
-		case AttrDevlinkPortIndex:
-			v.PortIndex.Set(d.U32())
-		case AttrDevlinkPortType:
-			v.PortType.Set(PortType(d.U16()))
-		case AttrDevlinkPortDesiredType:
-			v.PortDesiredType.Set(d.U16())
-		case AttrDevlinkPortNetdevIfindex:
-			v.PortNetdevIfindex.Set(d.U32())
-		case AttrDevlinkPortNetdevName:
-			v.PortNetdevName.Set(d.String())
-		case AttrDevlinkPortIbdevName:
-			v.PortIbdevName.Set(d.String())
-		case AttrDevlinkPortSplitCount:
-			v.PortSplitCount.Set(d.U32())
-		case AttrDevlinkPortSplitGroup:
-			v.PortSplitGroup.Set(d.U32())
-		case AttrDevlinkSbIndex:
-			v.SbIndex.Set(d.U32())
-		case AttrDevlinkSbSize:
-			v.SbSize.Set(d.U32())
-		case AttrDevlinkSbIngressPoolCount:
-			v.SbIngressPoolCount.Set(d.U16())
-		case AttrDevlinkSbEgressPoolCount:
-			v.SbEgressPoolCount.Set(d.U16())
-		case AttrDevlinkSbIngressTcCount:
-			v.SbIngressTcCount.Set(d.U16())
-		case AttrDevlinkSbEgressTcCount:
-			v.SbEgressTcCount.Set(d.U16())
-		case AttrDevlinkSbPoolIndex:
-			v.SbPoolIndex.Set(d.U16())
-		case AttrDevlinkSbPoolType:
-			v.SbPoolType.Set(SbPoolType(d.U8()))
-		case AttrDevlinkSbPoolSize:
-			v.SbPoolSize.Set(d.U32())
-		case AttrDevlinkSbPoolThresholdType:
-			v.SbPoolThresholdType.Set(SbThresholdType(d.U8()))
-		case AttrDevlinkSbThreshold:
-			v.SbThreshold.Set(d.U32())
-		case AttrDevlinkSbTcIndex:
-			v.SbTcIndex.Set(d.U16())
-		case AttrDevlinkSbOccCur:
-			v.SbOccCur.Set(d.U32())
-		case AttrDevlinkSbOccMax:
-			v.SbOccMax.Set(d.U32())
-		case AttrDevlinkEswitchMode:
-			v.EswitchMode.Set(EswitchMode(d.U16()))
-		case AttrDevlinkEswitchInlineMode:
-			v.EswitchInlineMode.Set(EswitchInlineMode(d.U8()))
-		case AttrDevlinkDpipeTables:
-			if v.DpipeTables == nil {
-				v.DpipeTables = new(DlDpipeTables)
+		case AttrBusName:
+			if v.BusName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			if v.DevName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			if v.PortIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PortIndex.Set(d.U32())
+		case AttrPortType:
+			if v.PortType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PortType.Set(PortType(d.U16()))
+		case AttrPortDesiredType:
+			if v.PortDesiredType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PortDesiredType.Set(d.U16())
+		case AttrPortNetdevIfindex:
+			if v.PortNetdevIfindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PortNetdevIfindex.Set(d.U32())
+		case AttrPortNetdevName:
+			if v.PortNetdevName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PortNetdevName.Set(d.String())
+		case AttrPortIbdevName:
+			if v.PortIbdevName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PortIbdevName.Set(d.String())
+		case AttrPortSplitCount:
+			if v.PortSplitCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PortSplitCount.Set(d.U32())
+		case AttrPortSplitGroup:
+			if v.PortSplitGroup.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PortSplitGroup.Set(d.U32())
+		case AttrSbIndex:
+			if v.SbIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SbIndex.Set(d.U32())
+		case AttrSbSize:
+			if v.SbSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SbSize.Set(d.U32())
+		case AttrSbIngressPoolCount:
+			if v.SbIngressPoolCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SbIngressPoolCount.Set(d.U16())
+		case AttrSbEgressPoolCount:
+			if v.SbEgressPoolCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SbEgressPoolCount.Set(d.U16())
+		case AttrSbIngressTcCount:
+			if v.SbIngressTcCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SbIngressTcCount.Set(d.U16())
+		case AttrSbEgressTcCount:
+			if v.SbEgressTcCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SbEgressTcCount.Set(d.U16())
+		case AttrSbPoolIndex:
+			if v.SbPoolIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SbPoolIndex.Set(d.U16())
+		case AttrSbPoolType:
+			if v.SbPoolType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SbPoolType.Set(SbPoolType(d.U8()))
+		case AttrSbPoolSize:
+			if v.SbPoolSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SbPoolSize.Set(d.U32())
+		case AttrSbPoolThresholdType:
+			if v.SbPoolThresholdType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SbPoolThresholdType.Set(SbThresholdType(d.U8()))
+		case AttrSbThreshold:
+			if v.SbThreshold.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SbThreshold.Set(d.U32())
+		case AttrSbTcIndex:
+			if v.SbTcIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SbTcIndex.Set(d.U16())
+		case AttrSbOccCur:
+			if v.SbOccCur.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SbOccCur.Set(d.U32())
+		case AttrSbOccMax:
+			if v.SbOccMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SbOccMax.Set(d.U32())
+		case AttrEswitchMode:
+			if v.EswitchMode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.EswitchMode.Set(EswitchMode(d.U16()))
+		case AttrEswitchInlineMode:
+			if v.EswitchInlineMode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.EswitchInlineMode.Set(EswitchInlineMode(d.U8()))
+		case AttrDpipeTables:
+			if v.DpipeTables != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeTables = new(DlDpipeTables)
 			nd := d.Nested()
 			v.DpipeTables.decode(&nd)
-		case AttrDevlinkDpipeTable:
+		case AttrDpipeTable:
 			v.DpipeTable = append(v.DpipeTable, DlDpipeTable{})
 			nd := d.Nested()
 			v.DpipeTable[len(v.DpipeTable)-1].decode(&nd)
-		case AttrDevlinkDpipeTableName:
-			v.DpipeTableName.Set(d.String())
-		case AttrDevlinkDpipeTableSize:
-			v.DpipeTableSize.Set(d.U64())
-		case AttrDevlinkDpipeTableMatches:
-			if v.DpipeTableMatches == nil {
-				v.DpipeTableMatches = new(DlDpipeTableMatches)
+		case AttrDpipeTableName:
+			if v.DpipeTableName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeTableName.Set(d.String())
+		case AttrDpipeTableSize:
+			if v.DpipeTableSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeTableSize.Set(d.U64())
+		case AttrDpipeTableMatches:
+			if v.DpipeTableMatches != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeTableMatches = new(DlDpipeTableMatches)
 			nd := d.Nested()
 			v.DpipeTableMatches.decode(&nd)
-		case AttrDevlinkDpipeTableActions:
-			if v.DpipeTableActions == nil {
-				v.DpipeTableActions = new(DlDpipeTableActions)
+		case AttrDpipeTableActions:
+			if v.DpipeTableActions != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeTableActions = new(DlDpipeTableActions)
 			nd := d.Nested()
 			v.DpipeTableActions.decode(&nd)
-		case AttrDevlinkDpipeTableCountersEnabled:
-			v.DpipeTableCountersEnabled.Set(d.U8())
-		case AttrDevlinkDpipeEntries:
-			if v.DpipeEntries == nil {
-				v.DpipeEntries = new(DlDpipeEntries)
+		case AttrDpipeTableCountersEnabled:
+			if v.DpipeTableCountersEnabled.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeTableCountersEnabled.Set(d.U8())
+		case AttrDpipeEntries:
+			if v.DpipeEntries != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeEntries = new(DlDpipeEntries)
 			nd := d.Nested()
 			v.DpipeEntries.decode(&nd)
-		case AttrDevlinkDpipeEntry:
+		case AttrDpipeEntry:
 			v.DpipeEntry = append(v.DpipeEntry, DlDpipeEntry{})
 			nd := d.Nested()
 			v.DpipeEntry[len(v.DpipeEntry)-1].decode(&nd)
-		case AttrDevlinkDpipeEntryIndex:
-			v.DpipeEntryIndex.Set(d.U64())
-		case AttrDevlinkDpipeEntryMatchValues:
-			if v.DpipeEntryMatchValues == nil {
-				v.DpipeEntryMatchValues = new(DlDpipeEntryMatchValues)
+		case AttrDpipeEntryIndex:
+			if v.DpipeEntryIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeEntryIndex.Set(d.U64())
+		case AttrDpipeEntryMatchValues:
+			if v.DpipeEntryMatchValues != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeEntryMatchValues = new(DlDpipeEntryMatchValues)
 			nd := d.Nested()
 			v.DpipeEntryMatchValues.decode(&nd)
-		case AttrDevlinkDpipeEntryActionValues:
-			if v.DpipeEntryActionValues == nil {
-				v.DpipeEntryActionValues = new(DlDpipeEntryActionValues)
+		case AttrDpipeEntryActionValues:
+			if v.DpipeEntryActionValues != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeEntryActionValues = new(DlDpipeEntryActionValues)
 			nd := d.Nested()
 			v.DpipeEntryActionValues.decode(&nd)
-		case AttrDevlinkDpipeEntryCounter:
+		case AttrDpipeEntryCounter:
+			if v.DpipeEntryCounter.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeEntryCounter.Set(d.U64())
-		case AttrDevlinkDpipeMatch:
+		case AttrDpipeMatch:
 			v.DpipeMatch = append(v.DpipeMatch, DlDpipeMatch{})
 			nd := d.Nested()
 			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd)
-		case AttrDevlinkDpipeMatchValue:
+		case AttrDpipeMatchValue:
 			v.DpipeMatchValue = append(v.DpipeMatchValue, DlDpipeMatchValue{})
 			nd := d.Nested()
 			v.DpipeMatchValue[len(v.DpipeMatchValue)-1].decode(&nd)
-		case AttrDevlinkDpipeMatchType:
+		case AttrDpipeMatchType:
+			if v.DpipeMatchType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeMatchType.Set(DpipeMatchType(d.U32()))
-		case AttrDevlinkDpipeAction:
+		case AttrDpipeAction:
 			v.DpipeAction = append(v.DpipeAction, DlDpipeAction{})
 			nd := d.Nested()
 			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd)
-		case AttrDevlinkDpipeActionValue:
+		case AttrDpipeActionValue:
 			v.DpipeActionValue = append(v.DpipeActionValue, DlDpipeActionValue{})
 			nd := d.Nested()
 			v.DpipeActionValue[len(v.DpipeActionValue)-1].decode(&nd)
-		case AttrDevlinkDpipeActionType:
-			v.DpipeActionType.Set(DpipeActionType(d.U32()))
-		case AttrDevlinkDpipeValue:
-			v.DpipeValue = bytes.Clone(d.Bytes())
-		case AttrDevlinkDpipeValueMask:
-			v.DpipeValueMask = bytes.Clone(d.Bytes())
-		case AttrDevlinkDpipeValueMapping:
-			v.DpipeValueMapping.Set(d.U32())
-		case AttrDevlinkDpipeHeaders:
-			if v.DpipeHeaders == nil {
-				v.DpipeHeaders = new(DlDpipeHeaders)
+		case AttrDpipeActionType:
+			if v.DpipeActionType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeActionType.Set(DpipeActionType(d.U32()))
+		case AttrDpipeValue:
+			if v.DpipeValue != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeValue = bytes.Clone(d.Bytes())
+		case AttrDpipeValueMask:
+			if v.DpipeValueMask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeValueMask = bytes.Clone(d.Bytes())
+		case AttrDpipeValueMapping:
+			if v.DpipeValueMapping.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeValueMapping.Set(d.U32())
+		case AttrDpipeHeaders:
+			if v.DpipeHeaders != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeHeaders = new(DlDpipeHeaders)
 			nd := d.Nested()
 			v.DpipeHeaders.decode(&nd)
-		case AttrDevlinkDpipeHeader:
+		case AttrDpipeHeader:
 			v.DpipeHeader = append(v.DpipeHeader, DlDpipeHeader{})
 			nd := d.Nested()
 			v.DpipeHeader[len(v.DpipeHeader)-1].decode(&nd)
-		case AttrDevlinkDpipeHeaderName:
-			v.DpipeHeaderName.Set(d.String())
-		case AttrDevlinkDpipeHeaderID:
-			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
-		case AttrDevlinkDpipeHeaderFields:
-			if v.DpipeHeaderFields == nil {
-				v.DpipeHeaderFields = new(DlDpipeHeaderFields)
+		case AttrDpipeHeaderName:
+			if v.DpipeHeaderName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeHeaderName.Set(d.String())
+		case AttrDpipeHeaderID:
+			if v.DpipeHeaderID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
+		case AttrDpipeHeaderFields:
+			if v.DpipeHeaderFields != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeHeaderFields = new(DlDpipeHeaderFields)
 			nd := d.Nested()
 			v.DpipeHeaderFields.decode(&nd)
-		case AttrDevlinkDpipeHeaderGlobal:
+		case AttrDpipeHeaderGlobal:
+			if v.DpipeHeaderGlobal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderGlobal.Set(d.U8())
-		case AttrDevlinkDpipeHeaderIndex:
+		case AttrDpipeHeaderIndex:
+			if v.DpipeHeaderIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderIndex.Set(d.U32())
-		case AttrDevlinkDpipeField:
+		case AttrDpipeField:
 			v.DpipeField = append(v.DpipeField, DlDpipeField{})
 			nd := d.Nested()
 			v.DpipeField[len(v.DpipeField)-1].decode(&nd)
-		case AttrDevlinkDpipeFieldName:
-			v.DpipeFieldName.Set(d.String())
-		case AttrDevlinkDpipeFieldID:
-			v.DpipeFieldID.Set(d.U32())
-		case AttrDevlinkDpipeFieldBitwidth:
-			v.DpipeFieldBitwidth.Set(d.U32())
-		case AttrDevlinkDpipeFieldMappingType:
-			v.DpipeFieldMappingType.Set(DpipeFieldMappingType(d.U32()))
-		case AttrDevlinkEswitchEncapMode:
-			v.EswitchEncapMode.Set(EswitchEncapMode(d.U8()))
-		case AttrDevlinkResourceList:
-			if v.ResourceList == nil {
-				v.ResourceList = new(DlResourceList)
+		case AttrDpipeFieldName:
+			if v.DpipeFieldName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeFieldName.Set(d.String())
+		case AttrDpipeFieldID:
+			if v.DpipeFieldID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeFieldID.Set(d.U32())
+		case AttrDpipeFieldBitwidth:
+			if v.DpipeFieldBitwidth.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeFieldBitwidth.Set(d.U32())
+		case AttrDpipeFieldMappingType:
+			if v.DpipeFieldMappingType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeFieldMappingType.Set(DpipeFieldMappingType(d.U32()))
+		case AttrEswitchEncapMode:
+			if v.EswitchEncapMode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.EswitchEncapMode.Set(EswitchEncapMode(d.U8()))
+		case AttrResourceList:
+			if v.ResourceList != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ResourceList = new(DlResourceList)
 			nd := d.Nested()
 			v.ResourceList.decode(&nd)
-		case AttrDevlinkResource:
+		case AttrResource:
 			v.Resource = append(v.Resource, DlResource{})
 			nd := d.Nested()
 			v.Resource[len(v.Resource)-1].decode(&nd)
-		case AttrDevlinkResourceName:
-			v.ResourceName.Set(d.String())
-		case AttrDevlinkResourceID:
-			v.ResourceID.Set(d.U64())
-		case AttrDevlinkResourceSize:
-			v.ResourceSize.Set(d.U64())
-		case AttrDevlinkResourceSizeNew:
-			v.ResourceSizeNew.Set(d.U64())
-		case AttrDevlinkResourceSizeValid:
-			v.ResourceSizeValid.Set(d.U8())
-		case AttrDevlinkResourceSizeMin:
-			v.ResourceSizeMin.Set(d.U64())
-		case AttrDevlinkResourceSizeMax:
-			v.ResourceSizeMax.Set(d.U64())
-		case AttrDevlinkResourceSizeGran:
-			v.ResourceSizeGran.Set(d.U64())
-		case AttrDevlinkResourceUnit:
-			v.ResourceUnit.Set(ResourceUnit(d.U8()))
-		case AttrDevlinkResourceOcc:
-			v.ResourceOcc.Set(d.U64())
-		case AttrDevlinkDpipeTableResourceID:
-			v.DpipeTableResourceID.Set(d.U64())
-		case AttrDevlinkDpipeTableResourceUnits:
-			v.DpipeTableResourceUnits.Set(d.U64())
-		case AttrDevlinkPortFlavour:
-			v.PortFlavour.Set(PortFlavour(d.U16()))
-		case AttrDevlinkPortNumber:
-			v.PortNumber.Set(d.U32())
-		case AttrDevlinkPortSplitSubportNumber:
-			v.PortSplitSubportNumber.Set(d.U32())
-		case AttrDevlinkParam:
-			if v.Param == nil {
-				v.Param = new(DlParam)
+		case AttrResourceName:
+			if v.ResourceName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ResourceName.Set(d.String())
+		case AttrResourceID:
+			if v.ResourceID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ResourceID.Set(d.U64())
+		case AttrResourceSize:
+			if v.ResourceSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ResourceSize.Set(d.U64())
+		case AttrResourceSizeNew:
+			if v.ResourceSizeNew.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ResourceSizeNew.Set(d.U64())
+		case AttrResourceSizeValid:
+			if v.ResourceSizeValid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ResourceSizeValid.Set(d.U8())
+		case AttrResourceSizeMin:
+			if v.ResourceSizeMin.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ResourceSizeMin.Set(d.U64())
+		case AttrResourceSizeMax:
+			if v.ResourceSizeMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ResourceSizeMax.Set(d.U64())
+		case AttrResourceSizeGran:
+			if v.ResourceSizeGran.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ResourceSizeGran.Set(d.U64())
+		case AttrResourceUnit:
+			if v.ResourceUnit.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ResourceUnit.Set(ResourceUnit(d.U8()))
+		case AttrResourceOcc:
+			if v.ResourceOcc.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ResourceOcc.Set(d.U64())
+		case AttrDpipeTableResourceID:
+			if v.DpipeTableResourceID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeTableResourceID.Set(d.U64())
+		case AttrDpipeTableResourceUnits:
+			if v.DpipeTableResourceUnits.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeTableResourceUnits.Set(d.U64())
+		case AttrPortFlavour:
+			if v.PortFlavour.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PortFlavour.Set(PortFlavour(d.U16()))
+		case AttrPortNumber:
+			if v.PortNumber.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PortNumber.Set(d.U32())
+		case AttrPortSplitSubportNumber:
+			if v.PortSplitSubportNumber.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PortSplitSubportNumber.Set(d.U32())
+		case AttrParam:
+			if v.Param != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Param = new(DlParam)
 			nd := d.Nested()
 			v.Param.decode(&nd)
-		case AttrDevlinkParamName:
-			v.ParamName.Set(d.String())
-		case AttrDevlinkParamGeneric:
-			v.ParamGeneric = d.Flag()
-		case AttrDevlinkParamType:
-			v.ParamType.Set(VarAttrType(d.U8()))
-		case AttrDevlinkParamValueCmode:
-			v.ParamValueCmode.Set(ParamCmode(d.U8()))
-		case AttrDevlinkRegionName:
-			v.RegionName.Set(d.String())
-		case AttrDevlinkRegionSize:
-			v.RegionSize.Set(d.U64())
-		case AttrDevlinkRegionSnapshots:
-			if v.RegionSnapshots == nil {
-				v.RegionSnapshots = new(DlRegionSnapshots)
+		case AttrParamName:
+			if v.ParamName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ParamName.Set(d.String())
+		case AttrParamGeneric:
+			if v.ParamGeneric {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ParamGeneric = d.Flag()
+		case AttrParamType:
+			if v.ParamType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ParamType.Set(VarAttrType(d.U8()))
+		case AttrParamValueCmode:
+			if v.ParamValueCmode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ParamValueCmode.Set(ParamCmode(d.U8()))
+		case AttrRegionName:
+			if v.RegionName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RegionName.Set(d.String())
+		case AttrRegionSize:
+			if v.RegionSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RegionSize.Set(d.U64())
+		case AttrRegionSnapshots:
+			if v.RegionSnapshots != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RegionSnapshots = new(DlRegionSnapshots)
 			nd := d.Nested()
 			v.RegionSnapshots.decode(&nd)
-		case AttrDevlinkRegionSnapshot:
-			if v.RegionSnapshot == nil {
-				v.RegionSnapshot = new(DlRegionSnapshot)
+		case AttrRegionSnapshot:
+			if v.RegionSnapshot != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RegionSnapshot = new(DlRegionSnapshot)
 			nd := d.Nested()
 			v.RegionSnapshot.decode(&nd)
-		case AttrDevlinkRegionSnapshotID:
-			v.RegionSnapshotID.Set(d.U32())
-		case AttrDevlinkRegionChunks:
-			if v.RegionChunks == nil {
-				v.RegionChunks = new(DlRegionChunks)
+		case AttrRegionSnapshotID:
+			if v.RegionSnapshotID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RegionSnapshotID.Set(d.U32())
+		case AttrRegionChunks:
+			if v.RegionChunks != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RegionChunks = new(DlRegionChunks)
 			nd := d.Nested()
 			v.RegionChunks.decode(&nd)
-		case AttrDevlinkRegionChunk:
-			if v.RegionChunk == nil {
-				v.RegionChunk = new(DlRegionChunk)
+		case AttrRegionChunk:
+			if v.RegionChunk != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RegionChunk = new(DlRegionChunk)
 			nd := d.Nested()
 			v.RegionChunk.decode(&nd)
-		case AttrDevlinkRegionChunkData:
+		case AttrRegionChunkData:
+			if v.RegionChunkData != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegionChunkData = bytes.Clone(d.Bytes())
-		case AttrDevlinkRegionChunkAddr:
+		case AttrRegionChunkAddr:
+			if v.RegionChunkAddr.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegionChunkAddr.Set(d.U64())
-		case AttrDevlinkRegionChunkLen:
+		case AttrRegionChunkLen:
+			if v.RegionChunkLen.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegionChunkLen.Set(d.U64())
-		case AttrDevlinkInfoDriverName:
+		case AttrInfoDriverName:
+			if v.InfoDriverName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.InfoDriverName.Set(d.String())
-		case AttrDevlinkInfoSerialNumber:
+		case AttrInfoSerialNumber:
+			if v.InfoSerialNumber.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.InfoSerialNumber.Set(d.String())
-		case AttrDevlinkInfoVersionFixed:
+		case AttrInfoVersionFixed:
 			v.InfoVersionFixed = append(v.InfoVersionFixed, DlInfoVersion{})
 			nd := d.Nested()
 			v.InfoVersionFixed[len(v.InfoVersionFixed)-1].decode(&nd)
-		case AttrDevlinkInfoVersionRunning:
+		case AttrInfoVersionRunning:
 			v.InfoVersionRunning = append(v.InfoVersionRunning, DlInfoVersion{})
 			nd := d.Nested()
 			v.InfoVersionRunning[len(v.InfoVersionRunning)-1].decode(&nd)
-		case AttrDevlinkInfoVersionStored:
+		case AttrInfoVersionStored:
 			v.InfoVersionStored = append(v.InfoVersionStored, DlInfoVersion{})
 			nd := d.Nested()
 			v.InfoVersionStored[len(v.InfoVersionStored)-1].decode(&nd)
-		case AttrDevlinkInfoVersionName:
-			v.InfoVersionName.Set(d.String())
-		case AttrDevlinkInfoVersionValue:
-			v.InfoVersionValue.Set(d.String())
-		case AttrDevlinkSbPoolCellSize:
-			v.SbPoolCellSize.Set(d.U32())
-		case AttrDevlinkFmsg:
-			if v.Fmsg == nil {
-				v.Fmsg = new(DlFmsg)
+		case AttrInfoVersionName:
+			if v.InfoVersionName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.InfoVersionName.Set(d.String())
+		case AttrInfoVersionValue:
+			if v.InfoVersionValue.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.InfoVersionValue.Set(d.String())
+		case AttrSbPoolCellSize:
+			if v.SbPoolCellSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SbPoolCellSize.Set(d.U32())
+		case AttrFmsg:
+			if v.Fmsg != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Fmsg = new(DlFmsg)
 			nd := d.Nested()
 			v.Fmsg.decode(&nd)
-		case AttrDevlinkFmsgObjNestStart:
-			v.FmsgObjNestStart = d.Flag()
-		case AttrDevlinkFmsgPairNestStart:
-			v.FmsgPairNestStart = d.Flag()
-		case AttrDevlinkFmsgArrNestStart:
-			v.FmsgArrNestStart = d.Flag()
-		case AttrDevlinkFmsgNestEnd:
-			v.FmsgNestEnd = d.Flag()
-		case AttrDevlinkFmsgObjName:
-			v.FmsgObjName.Set(d.String())
-		case AttrDevlinkFmsgObjValueType:
-			v.FmsgObjValueType.Set(VarAttrType(d.U8()))
-		case AttrDevlinkHealthReporter:
-			if v.HealthReporter == nil {
-				v.HealthReporter = new(DlHealthReporter)
+		case AttrFmsgObjNestStart:
+			if v.FmsgObjNestStart {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.FmsgObjNestStart = d.Flag()
+		case AttrFmsgPairNestStart:
+			if v.FmsgPairNestStart {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FmsgPairNestStart = d.Flag()
+		case AttrFmsgArrNestStart:
+			if v.FmsgArrNestStart {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FmsgArrNestStart = d.Flag()
+		case AttrFmsgNestEnd:
+			if v.FmsgNestEnd {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FmsgNestEnd = d.Flag()
+		case AttrFmsgObjName:
+			if v.FmsgObjName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FmsgObjName.Set(d.String())
+		case AttrFmsgObjValueType:
+			if v.FmsgObjValueType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FmsgObjValueType.Set(VarAttrType(d.U8()))
+		case AttrHealthReporter:
+			if v.HealthReporter != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HealthReporter = new(DlHealthReporter)
 			nd := d.Nested()
 			v.HealthReporter.decode(&nd)
-		case AttrDevlinkHealthReporterName:
-			v.HealthReporterName.Set(d.String())
-		case AttrDevlinkHealthReporterState:
-			v.HealthReporterState.Set(d.U8())
-		case AttrDevlinkHealthReporterErrCount:
-			v.HealthReporterErrCount.Set(d.U64())
-		case AttrDevlinkHealthReporterRecoverCount:
-			v.HealthReporterRecoverCount.Set(d.U64())
-		case AttrDevlinkHealthReporterDumpTs:
-			v.HealthReporterDumpTs.Set(d.U64())
-		case AttrDevlinkHealthReporterGracefulPeriod:
-			v.HealthReporterGracefulPeriod.Set(d.U64())
-		case AttrDevlinkHealthReporterAutoRecover:
-			v.HealthReporterAutoRecover.Set(d.U8())
-		case AttrDevlinkFlashUpdateFileName:
-			v.FlashUpdateFileName.Set(d.String())
-		case AttrDevlinkFlashUpdateComponent:
-			v.FlashUpdateComponent.Set(d.String())
-		case AttrDevlinkFlashUpdateStatusMsg:
-			v.FlashUpdateStatusMsg.Set(d.String())
-		case AttrDevlinkFlashUpdateStatusDone:
-			v.FlashUpdateStatusDone.Set(d.U64())
-		case AttrDevlinkFlashUpdateStatusTotal:
-			v.FlashUpdateStatusTotal.Set(d.U64())
-		case AttrDevlinkPortPciPfNumber:
-			v.PortPciPfNumber.Set(d.U16())
-		case AttrDevlinkPortPciVfNumber:
-			v.PortPciVfNumber.Set(d.U16())
-		case AttrDevlinkStats:
-			if v.Stats == nil {
-				v.Stats = new(DlAttrStats)
+		case AttrHealthReporterName:
+			if v.HealthReporterName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.HealthReporterName.Set(d.String())
+		case AttrHealthReporterState:
+			if v.HealthReporterState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HealthReporterState.Set(d.U8())
+		case AttrHealthReporterErrCount:
+			if v.HealthReporterErrCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HealthReporterErrCount.Set(d.U64())
+		case AttrHealthReporterRecoverCount:
+			if v.HealthReporterRecoverCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HealthReporterRecoverCount.Set(d.U64())
+		case AttrHealthReporterDumpTs:
+			if v.HealthReporterDumpTs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HealthReporterDumpTs.Set(d.U64())
+		case AttrHealthReporterGracefulPeriod:
+			if v.HealthReporterGracefulPeriod.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HealthReporterGracefulPeriod.Set(d.U64())
+		case AttrHealthReporterAutoRecover:
+			if v.HealthReporterAutoRecover.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HealthReporterAutoRecover.Set(d.U8())
+		case AttrFlashUpdateFileName:
+			if v.FlashUpdateFileName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FlashUpdateFileName.Set(d.String())
+		case AttrFlashUpdateComponent:
+			if v.FlashUpdateComponent.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FlashUpdateComponent.Set(d.String())
+		case AttrFlashUpdateStatusMsg:
+			if v.FlashUpdateStatusMsg.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FlashUpdateStatusMsg.Set(d.String())
+		case AttrFlashUpdateStatusDone:
+			if v.FlashUpdateStatusDone.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FlashUpdateStatusDone.Set(d.U64())
+		case AttrFlashUpdateStatusTotal:
+			if v.FlashUpdateStatusTotal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FlashUpdateStatusTotal.Set(d.U64())
+		case AttrPortPciPfNumber:
+			if v.PortPciPfNumber.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PortPciPfNumber.Set(d.U16())
+		case AttrPortPciVfNumber:
+			if v.PortPciVfNumber.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PortPciVfNumber.Set(d.U16())
+		case AttrStats:
+			if v.Stats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Stats = new(DlAttrStats)
 			nd := d.Nested()
 			v.Stats.decode(&nd)
-		case AttrDevlinkTrapName:
-			v.TrapName.Set(d.String())
-		case AttrDevlinkTrapAction:
-			v.TrapAction.Set(TrapAction(d.U8()))
-		case AttrDevlinkTrapType:
-			v.TrapType.Set(TrapType(d.U8()))
-		case AttrDevlinkTrapGeneric:
-			v.TrapGeneric = d.Flag()
-		case AttrDevlinkTrapMetadata:
-			if v.TrapMetadata == nil {
-				v.TrapMetadata = new(DlTrapMetadata)
+		case AttrTrapName:
+			if v.TrapName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.TrapName.Set(d.String())
+		case AttrTrapAction:
+			if v.TrapAction.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TrapAction.Set(TrapAction(d.U8()))
+		case AttrTrapType:
+			if v.TrapType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TrapType.Set(TrapType(d.U8()))
+		case AttrTrapGeneric:
+			if v.TrapGeneric {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TrapGeneric = d.Flag()
+		case AttrTrapMetadata:
+			if v.TrapMetadata != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TrapMetadata = new(DlTrapMetadata)
 			nd := d.Nested()
 			v.TrapMetadata.decode(&nd)
-		case AttrDevlinkTrapGroupName:
-			v.TrapGroupName.Set(d.String())
-		case AttrDevlinkReloadFailed:
-			v.ReloadFailed.Set(d.U8())
-		case AttrDevlinkHealthReporterDumpTsNs:
-			v.HealthReporterDumpTsNs.Set(d.U64())
-		case AttrDevlinkNetnsFd:
-			v.NetnsFd.Set(d.U32())
-		case AttrDevlinkNetnsPID:
-			v.NetnsPID.Set(d.U32())
-		case AttrDevlinkNetnsID:
-			v.NetnsID.Set(d.U32())
-		case AttrDevlinkHealthReporterAutoDump:
-			v.HealthReporterAutoDump.Set(d.U8())
-		case AttrDevlinkTrapPolicerID:
-			v.TrapPolicerID.Set(d.U32())
-		case AttrDevlinkTrapPolicerRate:
-			v.TrapPolicerRate.Set(d.U64())
-		case AttrDevlinkTrapPolicerBurst:
-			v.TrapPolicerBurst.Set(d.U64())
-		case AttrDevlinkPortFunction:
-			if v.PortFunction == nil {
-				v.PortFunction = new(DlPortFunction)
+		case AttrTrapGroupName:
+			if v.TrapGroupName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.TrapGroupName.Set(d.String())
+		case AttrReloadFailed:
+			if v.ReloadFailed.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ReloadFailed.Set(d.U8())
+		case AttrHealthReporterDumpTsNs:
+			if v.HealthReporterDumpTsNs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HealthReporterDumpTsNs.Set(d.U64())
+		case AttrNetnsFd:
+			if v.NetnsFd.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.NetnsFd.Set(d.U32())
+		case AttrNetnsPID:
+			if v.NetnsPID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.NetnsPID.Set(d.U32())
+		case AttrNetnsID:
+			if v.NetnsID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.NetnsID.Set(d.U32())
+		case AttrHealthReporterAutoDump:
+			if v.HealthReporterAutoDump.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HealthReporterAutoDump.Set(d.U8())
+		case AttrTrapPolicerID:
+			if v.TrapPolicerID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TrapPolicerID.Set(d.U32())
+		case AttrTrapPolicerRate:
+			if v.TrapPolicerRate.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TrapPolicerRate.Set(d.U64())
+		case AttrTrapPolicerBurst:
+			if v.TrapPolicerBurst.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TrapPolicerBurst.Set(d.U64())
+		case AttrPortFunction:
+			if v.PortFunction != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PortFunction = new(DlPortFunction)
 			nd := d.Nested()
 			v.PortFunction.decode(&nd)
-		case AttrDevlinkInfoBoardSerialNumber:
-			v.InfoBoardSerialNumber.Set(d.String())
-		case AttrDevlinkPortLanes:
-			v.PortLanes.Set(d.U32())
-		case AttrDevlinkPortSplittable:
-			v.PortSplittable.Set(d.U8())
-		case AttrDevlinkPortExternal:
-			v.PortExternal.Set(d.U8())
-		case AttrDevlinkPortControllerNumber:
-			v.PortControllerNumber.Set(d.U32())
-		case AttrDevlinkFlashUpdateStatusTimeout:
-			v.FlashUpdateStatusTimeout.Set(d.U64())
-		case AttrDevlinkFlashUpdateOverwriteMask:
-			v.FlashUpdateOverwriteMask.Set(d.Bitfield32())
-		case AttrDevlinkReloadAction:
-			v.ReloadAction.Set(ReloadAction(d.U8()))
-		case AttrDevlinkReloadActionsPerformed:
-			v.ReloadActionsPerformed.Set(d.Bitfield32())
-		case AttrDevlinkReloadLimits:
-			v.ReloadLimits.Set(d.Bitfield32())
-		case AttrDevlinkDevStats:
-			if v.DevStats == nil {
-				v.DevStats = new(DlDevStats)
+		case AttrInfoBoardSerialNumber:
+			if v.InfoBoardSerialNumber.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.InfoBoardSerialNumber.Set(d.String())
+		case AttrPortLanes:
+			if v.PortLanes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PortLanes.Set(d.U32())
+		case AttrPortSplittable:
+			if v.PortSplittable.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PortSplittable.Set(d.U8())
+		case AttrPortExternal:
+			if v.PortExternal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PortExternal.Set(d.U8())
+		case AttrPortControllerNumber:
+			if v.PortControllerNumber.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PortControllerNumber.Set(d.U32())
+		case AttrFlashUpdateStatusTimeout:
+			if v.FlashUpdateStatusTimeout.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FlashUpdateStatusTimeout.Set(d.U64())
+		case AttrFlashUpdateOverwriteMask:
+			if v.FlashUpdateOverwriteMask.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FlashUpdateOverwriteMask.Set(d.Bitfield32())
+		case AttrReloadAction:
+			if v.ReloadAction.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ReloadAction.Set(ReloadAction(d.U8()))
+		case AttrReloadActionsPerformed:
+			if v.ReloadActionsPerformed.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ReloadActionsPerformed.Set(d.Bitfield32())
+		case AttrReloadLimits:
+			if v.ReloadLimits.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ReloadLimits.Set(d.Bitfield32())
+		case AttrDevStats:
+			if v.DevStats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DevStats = new(DlDevStats)
 			nd := d.Nested()
 			v.DevStats.decode(&nd)
-		case AttrDevlinkReloadStats:
-			if v.ReloadStats == nil {
-				v.ReloadStats = new(DlReloadStats)
+		case AttrReloadStats:
+			if v.ReloadStats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ReloadStats = new(DlReloadStats)
 			nd := d.Nested()
 			v.ReloadStats.decode(&nd)
-		case AttrDevlinkReloadStatsEntry:
+		case AttrReloadStatsEntry:
 			v.ReloadStatsEntry = append(v.ReloadStatsEntry, DlReloadStatsEntry{})
 			nd := d.Nested()
 			v.ReloadStatsEntry[len(v.ReloadStatsEntry)-1].decode(&nd)
-		case AttrDevlinkReloadStatsLimit:
-			v.ReloadStatsLimit.Set(d.U8())
-		case AttrDevlinkReloadStatsValue:
-			v.ReloadStatsValue.Set(d.U32())
-		case AttrDevlinkRemoteReloadStats:
-			if v.RemoteReloadStats == nil {
-				v.RemoteReloadStats = new(DlReloadStats)
+		case AttrReloadStatsLimit:
+			if v.ReloadStatsLimit.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ReloadStatsLimit.Set(d.U8())
+		case AttrReloadStatsValue:
+			if v.ReloadStatsValue.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ReloadStatsValue.Set(d.U32())
+		case AttrRemoteReloadStats:
+			if v.RemoteReloadStats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RemoteReloadStats = new(DlReloadStats)
 			nd := d.Nested()
 			v.RemoteReloadStats.decode(&nd)
-		case AttrDevlinkReloadActionInfo:
+		case AttrReloadActionInfo:
 			v.ReloadActionInfo = append(v.ReloadActionInfo, DlReloadActInfo{})
 			nd := d.Nested()
 			v.ReloadActionInfo[len(v.ReloadActionInfo)-1].decode(&nd)
-		case AttrDevlinkReloadActionStats:
+		case AttrReloadActionStats:
 			v.ReloadActionStats = append(v.ReloadActionStats, DlReloadActStats{})
 			nd := d.Nested()
 			v.ReloadActionStats[len(v.ReloadActionStats)-1].decode(&nd)
-		case AttrDevlinkPortPciSfNumber:
-			v.PortPciSfNumber.Set(d.U32())
-		case AttrDevlinkRateType:
-			v.RateType.Set(RateType(d.U16()))
-		case AttrDevlinkRateTxShare:
-			v.RateTxShare.Set(d.U64())
-		case AttrDevlinkRateTxMax:
-			v.RateTxMax.Set(d.U64())
-		case AttrDevlinkRateNodeName:
-			v.RateNodeName.Set(d.String())
-		case AttrDevlinkRateParentNodeName:
-			v.RateParentNodeName.Set(d.String())
-		case AttrDevlinkRegionMaxSnapshots:
-			v.RegionMaxSnapshots.Set(d.U32())
-		case AttrDevlinkLinecardIndex:
-			v.LinecardIndex.Set(d.U32())
-		case AttrDevlinkLinecardState:
-			v.LinecardState.Set(d.U8())
-		case AttrDevlinkLinecardType:
-			v.LinecardType.Set(d.String())
-		case AttrDevlinkLinecardSupportedTypes:
-			if v.LinecardSupportedTypes == nil {
-				v.LinecardSupportedTypes = new(DlLinecardSupportedTypes)
+		case AttrPortPciSfNumber:
+			if v.PortPciSfNumber.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.PortPciSfNumber.Set(d.U32())
+		case AttrRateType:
+			if v.RateType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RateType.Set(RateType(d.U16()))
+		case AttrRateTxShare:
+			if v.RateTxShare.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RateTxShare.Set(d.U64())
+		case AttrRateTxMax:
+			if v.RateTxMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RateTxMax.Set(d.U64())
+		case AttrRateNodeName:
+			if v.RateNodeName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RateNodeName.Set(d.String())
+		case AttrRateParentNodeName:
+			if v.RateParentNodeName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RateParentNodeName.Set(d.String())
+		case AttrRegionMaxSnapshots:
+			if v.RegionMaxSnapshots.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RegionMaxSnapshots.Set(d.U32())
+		case AttrLinecardIndex:
+			if v.LinecardIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.LinecardIndex.Set(d.U32())
+		case AttrLinecardState:
+			if v.LinecardState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.LinecardState.Set(d.U8())
+		case AttrLinecardType:
+			if v.LinecardType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.LinecardType.Set(d.String())
+		case AttrLinecardSupportedTypes:
+			if v.LinecardSupportedTypes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.LinecardSupportedTypes = new(DlLinecardSupportedTypes)
 			nd := d.Nested()
 			v.LinecardSupportedTypes.decode(&nd)
-		case AttrDevlinkSelftests:
-			if v.Selftests == nil {
-				v.Selftests = new(DlSelftestID)
+		case AttrSelftests:
+			if v.Selftests != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Selftests = new(DlSelftestID)
 			nd := d.Nested()
 			v.Selftests.decode(&nd)
-		case AttrDevlinkRateTxPriority:
+		case AttrRateTxPriority:
+			if v.RateTxPriority.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RateTxPriority.Set(d.U32())
-		case AttrDevlinkRateTxWeight:
+		case AttrRateTxWeight:
+			if v.RateTxWeight.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RateTxWeight.Set(d.U32())
-		case AttrDevlinkRegionDirect:
+		case AttrRegionDirect:
+			if v.RegionDirect {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegionDirect = d.Flag()
-		case AttrDevlinkRateTcBws:
+		case AttrRateTcBws:
 			v.RateTcBws = append(v.RateTcBws, DlRateTcBws{})
 			nd := d.Nested()
 			v.RateTcBws[len(v.RateTcBws)-1].decode(&nd)
-		case AttrDevlinkHealthReporterBurstPeriod:
-			v.HealthReporterBurstPeriod.Set(d.U64())
-		case AttrDevlinkParamResetDefault:
-			v.ParamResetDefault = d.Flag()
-		case AttrDevlinkIndex:
-			v.Index.Set(d.Uint())
-		case AttrDevlinkResourceScopeMask:
-			v.ResourceScopeMask.Set(ResourceScopeMask(d.U32()))
-		case AttrDevlinkParentDev:
-			if v.ParentDev == nil {
-				v.ParentDev = new(DlParentDev)
+		case AttrHealthReporterBurstPeriod:
+			if v.HealthReporterBurstPeriod.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.HealthReporterBurstPeriod.Set(d.U64())
+		case AttrParamResetDefault:
+			if v.ParamResetDefault {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ParamResetDefault = d.Flag()
+		case AttrIndex:
+			if v.Index.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Index.Set(d.Uint())
+		case AttrResourceScopeMask:
+			if v.ResourceScopeMask.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ResourceScopeMask.Set(ResourceScopeMask(d.U32()))
+		case AttrParentDev:
+			if v.ParentDev != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ParentDev = new(DlParentDev)
 			nd := d.Nested()
 			v.ParentDev.decode(&nd)
+		case AttrPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dev-stats from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDevStats) UnmarshalAttrs(b []byte) error {
@@ -831,24 +1437,30 @@ func (v *DlDevStats) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkReloadStats:
-			if v.ReloadStats == nil {
-				v.ReloadStats = new(DlReloadStats)
+		case AttrReloadStats:
+			if v.ReloadStats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ReloadStats = new(DlReloadStats)
 			nd := d.Nested()
 			v.ReloadStats.decode(&nd)
-		case AttrDevlinkRemoteReloadStats:
-			if v.RemoteReloadStats == nil {
-				v.RemoteReloadStats = new(DlReloadStats)
+		case AttrRemoteReloadStats:
+			if v.RemoteReloadStats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RemoteReloadStats = new(DlReloadStats)
 			nd := d.Nested()
 			v.RemoteReloadStats.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-reload-stats from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlReloadStats) UnmarshalAttrs(b []byte) error {
@@ -865,7 +1477,7 @@ func (v *DlReloadStats) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkReloadActionInfo:
+		case AttrReloadActionInfo:
 			n0++
 		}
 	}
@@ -874,16 +1486,18 @@ func (v *DlReloadStats) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkReloadActionInfo:
+		case AttrReloadActionInfo:
 			v.ReloadActionInfo = append(v.ReloadActionInfo, DlReloadActInfo{})
 			nd := d.Nested()
 			v.ReloadActionInfo[len(v.ReloadActionInfo)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-reload-act-info from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlReloadActInfo) UnmarshalAttrs(b []byte) error {
@@ -900,7 +1514,7 @@ func (v *DlReloadActInfo) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkReloadActionStats:
+		case AttrReloadActionStats:
 			n0++
 		}
 	}
@@ -909,18 +1523,24 @@ func (v *DlReloadActInfo) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkReloadAction:
+		case AttrReloadAction:
+			if v.ReloadAction.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ReloadAction.Set(ReloadAction(d.U8()))
-		case AttrDevlinkReloadActionStats:
+		case AttrReloadActionStats:
 			v.ReloadActionStats = append(v.ReloadActionStats, DlReloadActStats{})
 			nd := d.Nested()
 			v.ReloadActionStats[len(v.ReloadActionStats)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-reload-act-stats from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlReloadActStats) UnmarshalAttrs(b []byte) error {
@@ -937,7 +1557,7 @@ func (v *DlReloadActStats) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkReloadStatsEntry:
+		case AttrReloadStatsEntry:
 			n0++
 		}
 	}
@@ -946,16 +1566,18 @@ func (v *DlReloadActStats) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkReloadStatsEntry:
+		case AttrReloadStatsEntry:
 			v.ReloadStatsEntry = append(v.ReloadStatsEntry, DlReloadStatsEntry{})
 			nd := d.Nested()
 			v.ReloadStatsEntry[len(v.ReloadStatsEntry)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-reload-stats-entry from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlReloadStatsEntry) UnmarshalAttrs(b []byte) error {
@@ -970,16 +1592,26 @@ func (v *DlReloadStatsEntry) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkReloadStatsLimit:
+		case AttrReloadStatsLimit:
+			if v.ReloadStatsLimit.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ReloadStatsLimit.Set(d.U8())
-		case AttrDevlinkReloadStatsValue:
+		case AttrReloadStatsValue:
+			if v.ReloadStatsValue.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ReloadStatsValue.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-info-version from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlInfoVersion) UnmarshalAttrs(b []byte) error {
@@ -994,16 +1626,26 @@ func (v *DlInfoVersion) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkInfoVersionName:
+		case AttrInfoVersionName:
+			if v.InfoVersionName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.InfoVersionName.Set(d.String())
-		case AttrDevlinkInfoVersionValue:
+		case AttrInfoVersionValue:
+			if v.InfoVersionValue.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.InfoVersionValue.Set(d.String())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-port-function from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlPortFunction) UnmarshalAttrs(b []byte) error {
@@ -1018,20 +1660,38 @@ func (v *DlPortFunction) decode(d *attrs.Decoder) {
 	d.SetNames(namesDlPortFunction)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDlPortFunctionHwAddr:
+		case AttrPortFnHwAddr:
+			if v.HwAddr != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HwAddr = bytes.Clone(d.Bytes())
-		case AttrDlPortFunctionState:
+		case AttrPortFnState:
+			if v.State.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.State.Set(PortFnState(d.U8()))
-		case AttrDlPortFunctionOpstate:
+		case AttrPortFnOpstate:
+			if v.Opstate.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Opstate.Set(PortFnOpstate(d.U8()))
-		case AttrDlPortFunctionCaps:
+		case AttrPortFnCaps:
+			if v.Caps.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Caps.Set(d.Bitfield32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-tables from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeTables) UnmarshalAttrs(b []byte) error {
@@ -1048,7 +1708,7 @@ func (v *DlDpipeTables) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeTable:
+		case AttrDpipeTable:
 			n0++
 		}
 	}
@@ -1057,16 +1717,18 @@ func (v *DlDpipeTables) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeTable:
+		case AttrDpipeTable:
 			v.DpipeTable = append(v.DpipeTable, DlDpipeTable{})
 			nd := d.Nested()
 			v.DpipeTable[len(v.DpipeTable)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-table from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeTable) UnmarshalAttrs(b []byte) error {
@@ -1081,34 +1743,60 @@ func (v *DlDpipeTable) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeTableName:
-			v.DpipeTableName.Set(d.String())
-		case AttrDevlinkDpipeTableSize:
-			v.DpipeTableSize.Set(d.U64())
-		case AttrDevlinkDpipeTableMatches:
-			if v.DpipeTableMatches == nil {
-				v.DpipeTableMatches = new(DlDpipeTableMatches)
+		case AttrDpipeTableName:
+			if v.DpipeTableName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeTableName.Set(d.String())
+		case AttrDpipeTableSize:
+			if v.DpipeTableSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeTableSize.Set(d.U64())
+		case AttrDpipeTableMatches:
+			if v.DpipeTableMatches != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeTableMatches = new(DlDpipeTableMatches)
 			nd := d.Nested()
 			v.DpipeTableMatches.decode(&nd)
-		case AttrDevlinkDpipeTableActions:
-			if v.DpipeTableActions == nil {
-				v.DpipeTableActions = new(DlDpipeTableActions)
+		case AttrDpipeTableActions:
+			if v.DpipeTableActions != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeTableActions = new(DlDpipeTableActions)
 			nd := d.Nested()
 			v.DpipeTableActions.decode(&nd)
-		case AttrDevlinkDpipeTableCountersEnabled:
+		case AttrDpipeTableCountersEnabled:
+			if v.DpipeTableCountersEnabled.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeTableCountersEnabled.Set(d.U8())
-		case AttrDevlinkDpipeTableResourceID:
+		case AttrDpipeTableResourceID:
+			if v.DpipeTableResourceID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeTableResourceID.Set(d.U64())
-		case AttrDevlinkDpipeTableResourceUnits:
+		case AttrDpipeTableResourceUnits:
+			if v.DpipeTableResourceUnits.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeTableResourceUnits.Set(d.U64())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-table-matches from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeTableMatches) UnmarshalAttrs(b []byte) error {
@@ -1125,7 +1813,7 @@ func (v *DlDpipeTableMatches) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeMatch:
+		case AttrDpipeMatch:
 			n0++
 		}
 	}
@@ -1134,16 +1822,18 @@ func (v *DlDpipeTableMatches) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeMatch:
+		case AttrDpipeMatch:
 			v.DpipeMatch = append(v.DpipeMatch, DlDpipeMatch{})
 			nd := d.Nested()
 			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-table-actions from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeTableActions) UnmarshalAttrs(b []byte) error {
@@ -1160,7 +1850,7 @@ func (v *DlDpipeTableActions) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeAction:
+		case AttrDpipeAction:
 			n0++
 		}
 	}
@@ -1169,16 +1859,18 @@ func (v *DlDpipeTableActions) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeAction:
+		case AttrDpipeAction:
 			v.DpipeAction = append(v.DpipeAction, DlDpipeAction{})
 			nd := d.Nested()
 			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-entries from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeEntries) UnmarshalAttrs(b []byte) error {
@@ -1195,7 +1887,7 @@ func (v *DlDpipeEntries) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeEntry:
+		case AttrDpipeEntry:
 			n0++
 		}
 	}
@@ -1204,16 +1896,18 @@ func (v *DlDpipeEntries) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeEntry:
+		case AttrDpipeEntry:
 			v.DpipeEntry = append(v.DpipeEntry, DlDpipeEntry{})
 			nd := d.Nested()
 			v.DpipeEntry[len(v.DpipeEntry)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-entry from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeEntry) UnmarshalAttrs(b []byte) error {
@@ -1228,28 +1922,42 @@ func (v *DlDpipeEntry) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeEntryIndex:
-			v.DpipeEntryIndex.Set(d.U64())
-		case AttrDevlinkDpipeEntryMatchValues:
-			if v.DpipeEntryMatchValues == nil {
-				v.DpipeEntryMatchValues = new(DlDpipeEntryMatchValues)
+		case AttrDpipeEntryIndex:
+			if v.DpipeEntryIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeEntryIndex.Set(d.U64())
+		case AttrDpipeEntryMatchValues:
+			if v.DpipeEntryMatchValues != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeEntryMatchValues = new(DlDpipeEntryMatchValues)
 			nd := d.Nested()
 			v.DpipeEntryMatchValues.decode(&nd)
-		case AttrDevlinkDpipeEntryActionValues:
-			if v.DpipeEntryActionValues == nil {
-				v.DpipeEntryActionValues = new(DlDpipeEntryActionValues)
+		case AttrDpipeEntryActionValues:
+			if v.DpipeEntryActionValues != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeEntryActionValues = new(DlDpipeEntryActionValues)
 			nd := d.Nested()
 			v.DpipeEntryActionValues.decode(&nd)
-		case AttrDevlinkDpipeEntryCounter:
+		case AttrDpipeEntryCounter:
+			if v.DpipeEntryCounter.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeEntryCounter.Set(d.U64())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-entry-match-values from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeEntryMatchValues) UnmarshalAttrs(b []byte) error {
@@ -1266,7 +1974,7 @@ func (v *DlDpipeEntryMatchValues) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeMatchValue:
+		case AttrDpipeMatchValue:
 			n0++
 		}
 	}
@@ -1275,16 +1983,18 @@ func (v *DlDpipeEntryMatchValues) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeMatchValue:
+		case AttrDpipeMatchValue:
 			v.DpipeMatchValue = append(v.DpipeMatchValue, DlDpipeMatchValue{})
 			nd := d.Nested()
 			v.DpipeMatchValue[len(v.DpipeMatchValue)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-entry-action-values from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeEntryActionValues) UnmarshalAttrs(b []byte) error {
@@ -1301,7 +2011,7 @@ func (v *DlDpipeEntryActionValues) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeActionValue:
+		case AttrDpipeActionValue:
 			n0++
 		}
 	}
@@ -1310,16 +2020,18 @@ func (v *DlDpipeEntryActionValues) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeActionValue:
+		case AttrDpipeActionValue:
 			v.DpipeActionValue = append(v.DpipeActionValue, DlDpipeActionValue{})
 			nd := d.Nested()
 			v.DpipeActionValue[len(v.DpipeActionValue)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-match from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeMatch) UnmarshalAttrs(b []byte) error {
@@ -1334,22 +2046,44 @@ func (v *DlDpipeMatch) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeMatchType:
+		case AttrDpipeMatchType:
+			if v.DpipeMatchType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeMatchType.Set(DpipeMatchType(d.U32()))
-		case AttrDevlinkDpipeHeaderID:
+		case AttrDpipeHeaderID:
+			if v.DpipeHeaderID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
-		case AttrDevlinkDpipeHeaderGlobal:
+		case AttrDpipeHeaderGlobal:
+			if v.DpipeHeaderGlobal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderGlobal.Set(d.U8())
-		case AttrDevlinkDpipeHeaderIndex:
+		case AttrDpipeHeaderIndex:
+			if v.DpipeHeaderIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderIndex.Set(d.U32())
-		case AttrDevlinkDpipeFieldID:
+		case AttrDpipeFieldID:
+			if v.DpipeFieldID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeFieldID.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-match-value from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeMatchValue) UnmarshalAttrs(b []byte) error {
@@ -1366,7 +2100,7 @@ func (v *DlDpipeMatchValue) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeMatch:
+		case AttrDpipeMatch:
 			n0++
 		}
 	}
@@ -1375,22 +2109,36 @@ func (v *DlDpipeMatchValue) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeMatch:
+		case AttrDpipeMatch:
 			v.DpipeMatch = append(v.DpipeMatch, DlDpipeMatch{})
 			nd := d.Nested()
 			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd)
-		case AttrDevlinkDpipeValue:
+		case AttrDpipeValue:
+			if v.DpipeValue != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeValue = bytes.Clone(d.Bytes())
-		case AttrDevlinkDpipeValueMask:
+		case AttrDpipeValueMask:
+			if v.DpipeValueMask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeValueMask = bytes.Clone(d.Bytes())
-		case AttrDevlinkDpipeValueMapping:
+		case AttrDpipeValueMapping:
+			if v.DpipeValueMapping.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeValueMapping.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-action from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeAction) UnmarshalAttrs(b []byte) error {
@@ -1405,22 +2153,44 @@ func (v *DlDpipeAction) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeActionType:
+		case AttrDpipeActionType:
+			if v.DpipeActionType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeActionType.Set(DpipeActionType(d.U32()))
-		case AttrDevlinkDpipeHeaderID:
+		case AttrDpipeHeaderID:
+			if v.DpipeHeaderID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
-		case AttrDevlinkDpipeHeaderGlobal:
+		case AttrDpipeHeaderGlobal:
+			if v.DpipeHeaderGlobal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderGlobal.Set(d.U8())
-		case AttrDevlinkDpipeHeaderIndex:
+		case AttrDpipeHeaderIndex:
+			if v.DpipeHeaderIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeHeaderIndex.Set(d.U32())
-		case AttrDevlinkDpipeFieldID:
+		case AttrDpipeFieldID:
+			if v.DpipeFieldID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeFieldID.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-action-value from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeActionValue) UnmarshalAttrs(b []byte) error {
@@ -1437,7 +2207,7 @@ func (v *DlDpipeActionValue) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeAction:
+		case AttrDpipeAction:
 			n0++
 		}
 	}
@@ -1446,22 +2216,36 @@ func (v *DlDpipeActionValue) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeAction:
+		case AttrDpipeAction:
 			v.DpipeAction = append(v.DpipeAction, DlDpipeAction{})
 			nd := d.Nested()
 			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd)
-		case AttrDevlinkDpipeValue:
+		case AttrDpipeValue:
+			if v.DpipeValue != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeValue = bytes.Clone(d.Bytes())
-		case AttrDevlinkDpipeValueMask:
+		case AttrDpipeValueMask:
+			if v.DpipeValueMask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeValueMask = bytes.Clone(d.Bytes())
-		case AttrDevlinkDpipeValueMapping:
+		case AttrDpipeValueMapping:
+			if v.DpipeValueMapping.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeValueMapping.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-headers from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeHeaders) UnmarshalAttrs(b []byte) error {
@@ -1478,7 +2262,7 @@ func (v *DlDpipeHeaders) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeHeader:
+		case AttrDpipeHeader:
 			n0++
 		}
 	}
@@ -1487,16 +2271,18 @@ func (v *DlDpipeHeaders) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeHeader:
+		case AttrDpipeHeader:
 			v.DpipeHeader = append(v.DpipeHeader, DlDpipeHeader{})
 			nd := d.Nested()
 			v.DpipeHeader[len(v.DpipeHeader)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-header from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeHeader) UnmarshalAttrs(b []byte) error {
@@ -1511,24 +2297,40 @@ func (v *DlDpipeHeader) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeHeaderName:
-			v.DpipeHeaderName.Set(d.String())
-		case AttrDevlinkDpipeHeaderID:
-			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
-		case AttrDevlinkDpipeHeaderGlobal:
-			v.DpipeHeaderGlobal.Set(d.U8())
-		case AttrDevlinkDpipeHeaderFields:
-			if v.DpipeHeaderFields == nil {
-				v.DpipeHeaderFields = new(DlDpipeHeaderFields)
+		case AttrDpipeHeaderName:
+			if v.DpipeHeaderName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DpipeHeaderName.Set(d.String())
+		case AttrDpipeHeaderID:
+			if v.DpipeHeaderID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
+		case AttrDpipeHeaderGlobal:
+			if v.DpipeHeaderGlobal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeHeaderGlobal.Set(d.U8())
+		case AttrDpipeHeaderFields:
+			if v.DpipeHeaderFields != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DpipeHeaderFields = new(DlDpipeHeaderFields)
 			nd := d.Nested()
 			v.DpipeHeaderFields.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-header-fields from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeHeaderFields) UnmarshalAttrs(b []byte) error {
@@ -1545,7 +2347,7 @@ func (v *DlDpipeHeaderFields) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkDpipeField:
+		case AttrDpipeField:
 			n0++
 		}
 	}
@@ -1554,16 +2356,18 @@ func (v *DlDpipeHeaderFields) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeField:
+		case AttrDpipeField:
 			v.DpipeField = append(v.DpipeField, DlDpipeField{})
 			nd := d.Nested()
 			v.DpipeField[len(v.DpipeField)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-field from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlDpipeField) UnmarshalAttrs(b []byte) error {
@@ -1578,20 +2382,38 @@ func (v *DlDpipeField) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkDpipeFieldName:
+		case AttrDpipeFieldName:
+			if v.DpipeFieldName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeFieldName.Set(d.String())
-		case AttrDevlinkDpipeFieldID:
+		case AttrDpipeFieldID:
+			if v.DpipeFieldID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeFieldID.Set(d.U32())
-		case AttrDevlinkDpipeFieldBitwidth:
+		case AttrDpipeFieldBitwidth:
+			if v.DpipeFieldBitwidth.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeFieldBitwidth.Set(d.U32())
-		case AttrDevlinkDpipeFieldMappingType:
+		case AttrDpipeFieldMappingType:
+			if v.DpipeFieldMappingType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DpipeFieldMappingType.Set(DpipeFieldMappingType(d.U32()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-resource from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlResource) UnmarshalAttrs(b []byte) error {
@@ -1606,32 +2428,74 @@ func (v *DlResource) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkResourceName:
+		case AttrResourceName:
+			if v.ResourceName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceName.Set(d.String())
-		case AttrDevlinkResourceID:
+		case AttrResourceID:
+			if v.ResourceID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceID.Set(d.U64())
-		case AttrDevlinkResourceSize:
+		case AttrResourceSize:
+			if v.ResourceSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceSize.Set(d.U64())
-		case AttrDevlinkResourceSizeNew:
+		case AttrResourceSizeNew:
+			if v.ResourceSizeNew.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceSizeNew.Set(d.U64())
-		case AttrDevlinkResourceSizeValid:
+		case AttrResourceSizeValid:
+			if v.ResourceSizeValid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceSizeValid.Set(d.U8())
-		case AttrDevlinkResourceSizeMin:
+		case AttrResourceSizeMin:
+			if v.ResourceSizeMin.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceSizeMin.Set(d.U64())
-		case AttrDevlinkResourceSizeMax:
+		case AttrResourceSizeMax:
+			if v.ResourceSizeMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceSizeMax.Set(d.U64())
-		case AttrDevlinkResourceSizeGran:
+		case AttrResourceSizeGran:
+			if v.ResourceSizeGran.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceSizeGran.Set(d.U64())
-		case AttrDevlinkResourceUnit:
+		case AttrResourceUnit:
+			if v.ResourceUnit.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceUnit.Set(ResourceUnit(d.U8()))
-		case AttrDevlinkResourceOcc:
+		case AttrResourceOcc:
+			if v.ResourceOcc.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResourceOcc.Set(d.U64())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-resource-list from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlResourceList) UnmarshalAttrs(b []byte) error {
@@ -1648,7 +2512,7 @@ func (v *DlResourceList) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDevlinkResource:
+		case AttrResource:
 			n0++
 		}
 	}
@@ -1657,16 +2521,18 @@ func (v *DlResourceList) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkResource:
+		case AttrResource:
 			v.Resource = append(v.Resource, DlResource{})
 			nd := d.Nested()
 			v.Resource[len(v.Resource)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-param from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlParam) UnmarshalAttrs(b []byte) error {
@@ -1681,18 +2547,32 @@ func (v *DlParam) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkParamName:
+		case AttrParamName:
+			if v.ParamName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ParamName.Set(d.String())
-		case AttrDevlinkParamGeneric:
+		case AttrParamGeneric:
+			if v.ParamGeneric {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ParamGeneric = d.Flag()
-		case AttrDevlinkParamType:
+		case AttrParamType:
+			if v.ParamType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ParamType.Set(VarAttrType(d.U8()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-region-snapshots from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlRegionSnapshots) UnmarshalAttrs(b []byte) error {
@@ -1707,18 +2587,22 @@ func (v *DlRegionSnapshots) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkRegionSnapshot:
-			if v.RegionSnapshot == nil {
-				v.RegionSnapshot = new(DlRegionSnapshot)
+		case AttrRegionSnapshot:
+			if v.RegionSnapshot != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RegionSnapshot = new(DlRegionSnapshot)
 			nd := d.Nested()
 			v.RegionSnapshot.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-region-snapshot from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlRegionSnapshot) UnmarshalAttrs(b []byte) error {
@@ -1733,14 +2617,20 @@ func (v *DlRegionSnapshot) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkRegionSnapshotID:
+		case AttrRegionSnapshotID:
+			if v.RegionSnapshotID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegionSnapshotID.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-region-chunks from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlRegionChunks) UnmarshalAttrs(b []byte) error {
@@ -1755,18 +2645,22 @@ func (v *DlRegionChunks) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkRegionChunk:
-			if v.RegionChunk == nil {
-				v.RegionChunk = new(DlRegionChunk)
+		case AttrRegionChunk:
+			if v.RegionChunk != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RegionChunk = new(DlRegionChunk)
 			nd := d.Nested()
 			v.RegionChunk.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-region-chunk from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlRegionChunk) UnmarshalAttrs(b []byte) error {
@@ -1781,16 +2675,26 @@ func (v *DlRegionChunk) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkRegionChunkData:
+		case AttrRegionChunkData:
+			if v.RegionChunkData != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegionChunkData = bytes.Clone(d.Bytes())
-		case AttrDevlinkRegionChunkAddr:
+		case AttrRegionChunkAddr:
+			if v.RegionChunkAddr.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegionChunkAddr.Set(d.U64())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-fmsg from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlFmsg) UnmarshalAttrs(b []byte) error {
@@ -1805,22 +2709,44 @@ func (v *DlFmsg) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkFmsgObjNestStart:
+		case AttrFmsgObjNestStart:
+			if v.FmsgObjNestStart {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FmsgObjNestStart = d.Flag()
-		case AttrDevlinkFmsgPairNestStart:
+		case AttrFmsgPairNestStart:
+			if v.FmsgPairNestStart {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FmsgPairNestStart = d.Flag()
-		case AttrDevlinkFmsgArrNestStart:
+		case AttrFmsgArrNestStart:
+			if v.FmsgArrNestStart {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FmsgArrNestStart = d.Flag()
-		case AttrDevlinkFmsgNestEnd:
+		case AttrFmsgNestEnd:
+			if v.FmsgNestEnd {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FmsgNestEnd = d.Flag()
-		case AttrDevlinkFmsgObjName:
+		case AttrFmsgObjName:
+			if v.FmsgObjName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FmsgObjName.Set(d.String())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-health-reporter from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlHealthReporter) UnmarshalAttrs(b []byte) error {
@@ -1835,32 +2761,74 @@ func (v *DlHealthReporter) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkHealthReporterName:
+		case AttrHealthReporterName:
+			if v.HealthReporterName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterName.Set(d.String())
-		case AttrDevlinkHealthReporterState:
+		case AttrHealthReporterState:
+			if v.HealthReporterState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterState.Set(d.U8())
-		case AttrDevlinkHealthReporterErrCount:
+		case AttrHealthReporterErrCount:
+			if v.HealthReporterErrCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterErrCount.Set(d.U64())
-		case AttrDevlinkHealthReporterRecoverCount:
+		case AttrHealthReporterRecoverCount:
+			if v.HealthReporterRecoverCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterRecoverCount.Set(d.U64())
-		case AttrDevlinkHealthReporterGracefulPeriod:
+		case AttrHealthReporterGracefulPeriod:
+			if v.HealthReporterGracefulPeriod.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterGracefulPeriod.Set(d.U64())
-		case AttrDevlinkHealthReporterAutoRecover:
+		case AttrHealthReporterAutoRecover:
+			if v.HealthReporterAutoRecover.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterAutoRecover.Set(d.U8())
-		case AttrDevlinkHealthReporterDumpTs:
+		case AttrHealthReporterDumpTs:
+			if v.HealthReporterDumpTs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterDumpTs.Set(d.U64())
-		case AttrDevlinkHealthReporterDumpTsNs:
+		case AttrHealthReporterDumpTsNs:
+			if v.HealthReporterDumpTsNs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterDumpTsNs.Set(d.U64())
-		case AttrDevlinkHealthReporterAutoDump:
+		case AttrHealthReporterAutoDump:
+			if v.HealthReporterAutoDump.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterAutoDump.Set(d.U8())
-		case AttrDevlinkHealthReporterBurstPeriod:
+		case AttrHealthReporterBurstPeriod:
+			if v.HealthReporterBurstPeriod.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HealthReporterBurstPeriod.Set(d.U64())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-attr-stats from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlAttrStats) UnmarshalAttrs(b []byte) error {
@@ -1875,18 +2843,32 @@ func (v *DlAttrStats) decode(d *attrs.Decoder) {
 	d.SetNames(namesDlAttrStats)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDlAttrStatsStatsRxPackets:
+		case AttrStatsRxPackets:
+			if v.StatsRxPackets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StatsRxPackets.Set(d.U64())
-		case AttrDlAttrStatsStatsRxBytes:
+		case AttrStatsRxBytes:
+			if v.StatsRxBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StatsRxBytes.Set(d.U64())
-		case AttrDlAttrStatsStatsRxDropped:
+		case AttrStatsRxDropped:
+			if v.StatsRxDropped.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StatsRxDropped.Set(d.U64())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-trap-metadata from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlTrapMetadata) UnmarshalAttrs(b []byte) error {
@@ -1901,16 +2883,26 @@ func (v *DlTrapMetadata) decode(d *attrs.Decoder) {
 	d.SetNames(namesDlTrapMetadata)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDlTrapMetadataTrapMetadataTypeInPort:
+		case AttrTrapMetadataTypeInPort:
+			if v.TrapMetadataTypeInPort {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TrapMetadataTypeInPort = d.Flag()
-		case AttrDlTrapMetadataTrapMetadataTypeFaCookie:
+		case AttrTrapMetadataTypeFaCookie:
+			if v.TrapMetadataTypeFaCookie {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TrapMetadataTypeFaCookie = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-linecard-supported-types from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlLinecardSupportedTypes) UnmarshalAttrs(b []byte) error {
@@ -1925,14 +2917,20 @@ func (v *DlLinecardSupportedTypes) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkLinecardType:
+		case AttrLinecardType:
+			if v.LinecardType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LinecardType.Set(d.String())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-selftest-id from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlSelftestID) UnmarshalAttrs(b []byte) error {
@@ -1947,14 +2945,20 @@ func (v *DlSelftestID) decode(d *attrs.Decoder) {
 	d.SetNames(namesDlSelftestID)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDlSelftestIDFlash:
+		case AttrSelftestIDFlash:
+			if v.Flash {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Flash = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-rate-tc-bws from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlRateTcBws) UnmarshalAttrs(b []byte) error {
@@ -1969,16 +2973,26 @@ func (v *DlRateTcBws) decode(d *attrs.Decoder) {
 	d.SetNames(namesDlRateTcBws)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDlRateTcBwsIndex:
+		case AttrRateTcIndex:
+			if v.Index.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Index.Set(d.U8())
-		case AttrDlRateTcBwsBw:
+		case AttrRateTcBw:
+			if v.Bw.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Bw.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dl-parent-dev from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DlParentDev) UnmarshalAttrs(b []byte) error {
@@ -1993,11 +3007,2179 @@ func (v *DlParentDev) decode(d *attrs.Decoder) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDevlinkBusName:
+		case AttrBusName:
+			if v.BusName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BusName.Set(d.String())
-		case AttrDevlinkDevName:
+		case AttrDevName:
+			if v.DevName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DevName.Set(d.String())
-		case AttrDevlinkIndex:
+		case AttrIndex:
+			if v.Index.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Index.Set(d.Uint())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrPortType:
+			v.PortType.Set(PortType(d.U16()))
+		case AttrPortFunction:
+			if v.PortFunction == nil {
+				v.PortFunction = new(DlPortFunction)
+			}
+			nd := d.Nested()
+			v.PortFunction.decode(&nd)
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortNewRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortNewRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortNewRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrPortFlavour:
+			v.PortFlavour.Set(PortFlavour(d.U16()))
+		case AttrPortPciPfNumber:
+			v.PortPciPfNumber.Set(d.U16())
+		case AttrPortControllerNumber:
+			v.PortControllerNumber.Set(d.U32())
+		case AttrPortPciSfNumber:
+			v.PortPciSfNumber.Set(d.U32())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortDelRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortDelRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortDelRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortSplitRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortSplitRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortSplitRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrPortSplitCount:
+			v.PortSplitCount.Set(d.U32())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortUnsplitRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortUnsplitRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortUnsplitRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrSbIndex:
+			v.SbIndex.Set(d.U32())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbPoolGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbPoolGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbPoolGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrSbIndex:
+			v.SbIndex.Set(d.U32())
+		case AttrSbPoolIndex:
+			v.SbPoolIndex.Set(d.U16())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbPoolGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbPoolGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbPoolGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbPoolSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbPoolSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbPoolSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrSbIndex:
+			v.SbIndex.Set(d.U32())
+		case AttrSbPoolIndex:
+			v.SbPoolIndex.Set(d.U16())
+		case AttrSbPoolSize:
+			v.SbPoolSize.Set(d.U32())
+		case AttrSbPoolThresholdType:
+			v.SbPoolThresholdType.Set(SbThresholdType(d.U8()))
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbPortPoolGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbPortPoolGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbPortPoolGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrSbIndex:
+			v.SbIndex.Set(d.U32())
+		case AttrSbPoolIndex:
+			v.SbPoolIndex.Set(d.U16())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbPortPoolGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbPortPoolGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbPortPoolGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbPortPoolSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbPortPoolSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbPortPoolSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrSbIndex:
+			v.SbIndex.Set(d.U32())
+		case AttrSbPoolIndex:
+			v.SbPoolIndex.Set(d.U16())
+		case AttrSbThreshold:
+			v.SbThreshold.Set(d.U32())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbTcPoolBindGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbTcPoolBindGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbTcPoolBindGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrSbIndex:
+			v.SbIndex.Set(d.U32())
+		case AttrSbPoolType:
+			v.SbPoolType.Set(SbPoolType(d.U8()))
+		case AttrSbTcIndex:
+			v.SbTcIndex.Set(d.U16())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbTcPoolBindGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbTcPoolBindGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbTcPoolBindGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbTcPoolBindSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbTcPoolBindSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbTcPoolBindSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrSbIndex:
+			v.SbIndex.Set(d.U32())
+		case AttrSbPoolIndex:
+			v.SbPoolIndex.Set(d.U16())
+		case AttrSbPoolType:
+			v.SbPoolType.Set(SbPoolType(d.U8()))
+		case AttrSbThreshold:
+			v.SbThreshold.Set(d.U32())
+		case AttrSbTcIndex:
+			v.SbTcIndex.Set(d.U16())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbOccSnapshotRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbOccSnapshotRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbOccSnapshotRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrSbIndex:
+			v.SbIndex.Set(d.U32())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SbOccMaxClearRequest) UnmarshalAttrs(b []byte) error {
+	*v = SbOccMaxClearRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SbOccMaxClearRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrSbIndex:
+			v.SbIndex.Set(d.U32())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *EswitchGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = EswitchGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *EswitchGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *EswitchSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = EswitchSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *EswitchSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrEswitchMode:
+			v.EswitchMode.Set(EswitchMode(d.U16()))
+		case AttrEswitchInlineMode:
+			v.EswitchInlineMode.Set(EswitchInlineMode(d.U8()))
+		case AttrEswitchEncapMode:
+			v.EswitchEncapMode.Set(EswitchEncapMode(d.U8()))
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DpipeTableGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DpipeTableGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DpipeTableGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrDpipeTableName:
+			v.DpipeTableName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DpipeEntriesGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DpipeEntriesGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DpipeEntriesGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrDpipeTableName:
+			v.DpipeTableName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DpipeHeadersGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DpipeHeadersGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DpipeHeadersGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DpipeTableCountersSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DpipeTableCountersSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DpipeTableCountersSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrDpipeTableName:
+			v.DpipeTableName.Set(d.String())
+		case AttrDpipeTableCountersEnabled:
+			v.DpipeTableCountersEnabled.Set(d.U8())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ResourceSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ResourceSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ResourceSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrResourceID:
+			v.ResourceID.Set(d.U64())
+		case AttrResourceSize:
+			v.ResourceSize.Set(d.U64())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ResourceDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = ResourceDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ResourceDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ResourceDumpDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = ResourceDumpDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ResourceDumpDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		case AttrResourceScopeMask:
+			v.ResourceScopeMask.Set(ResourceScopeMask(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ReloadRequest) UnmarshalAttrs(b []byte) error {
+	*v = ReloadRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ReloadRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrNetnsFd:
+			v.NetnsFd.Set(d.U32())
+		case AttrNetnsPID:
+			v.NetnsPID.Set(d.U32())
+		case AttrNetnsID:
+			v.NetnsID.Set(d.U32())
+		case AttrReloadAction:
+			v.ReloadAction.Set(ReloadAction(d.U8()))
+		case AttrReloadLimits:
+			v.ReloadLimits.Set(d.Bitfield32())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ParamGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ParamGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ParamGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrParamName:
+			v.ParamName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ParamGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = ParamGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ParamGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ParamSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ParamSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ParamSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrParamName:
+			v.ParamName.Set(d.String())
+		case AttrParamType:
+			v.ParamType.Set(VarAttrType(d.U8()))
+		case AttrParamValueCmode:
+			v.ParamValueCmode.Set(ParamCmode(d.U8()))
+		case AttrParamResetDefault:
+			v.ParamResetDefault = d.Flag()
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RegionGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = RegionGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RegionGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrRegionName:
+			v.RegionName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RegionGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = RegionGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RegionGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RegionNewRequest) UnmarshalAttrs(b []byte) error {
+	*v = RegionNewRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RegionNewRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrRegionName:
+			v.RegionName.Set(d.String())
+		case AttrRegionSnapshotID:
+			v.RegionSnapshotID.Set(d.U32())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RegionDelRequest) UnmarshalAttrs(b []byte) error {
+	*v = RegionDelRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RegionDelRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrRegionName:
+			v.RegionName.Set(d.String())
+		case AttrRegionSnapshotID:
+			v.RegionSnapshotID.Set(d.U32())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RegionReadDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = RegionReadDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RegionReadDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrRegionName:
+			v.RegionName.Set(d.String())
+		case AttrRegionSnapshotID:
+			v.RegionSnapshotID.Set(d.U32())
+		case AttrRegionChunkAddr:
+			v.RegionChunkAddr.Set(d.U64())
+		case AttrRegionChunkLen:
+			v.RegionChunkLen.Set(d.U64())
+		case AttrRegionDirect:
+			v.RegionDirect = d.Flag()
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortParamGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortParamGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortParamGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortParamSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortParamSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortParamSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *InfoGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = InfoGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *InfoGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *HealthReporterGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = HealthReporterGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *HealthReporterGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrHealthReporterName:
+			v.HealthReporterName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *HealthReporterGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = HealthReporterGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *HealthReporterGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *HealthReporterSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = HealthReporterSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *HealthReporterSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrHealthReporterName:
+			v.HealthReporterName.Set(d.String())
+		case AttrHealthReporterGracefulPeriod:
+			v.HealthReporterGracefulPeriod.Set(d.U64())
+		case AttrHealthReporterAutoRecover:
+			v.HealthReporterAutoRecover.Set(d.U8())
+		case AttrHealthReporterAutoDump:
+			v.HealthReporterAutoDump.Set(d.U8())
+		case AttrHealthReporterBurstPeriod:
+			v.HealthReporterBurstPeriod.Set(d.U64())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *HealthReporterRecoverRequest) UnmarshalAttrs(b []byte) error {
+	*v = HealthReporterRecoverRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *HealthReporterRecoverRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrHealthReporterName:
+			v.HealthReporterName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *HealthReporterDiagnoseRequest) UnmarshalAttrs(b []byte) error {
+	*v = HealthReporterDiagnoseRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *HealthReporterDiagnoseRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrHealthReporterName:
+			v.HealthReporterName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *HealthReporterDumpGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = HealthReporterDumpGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *HealthReporterDumpGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrHealthReporterName:
+			v.HealthReporterName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *HealthReporterDumpClearRequest) UnmarshalAttrs(b []byte) error {
+	*v = HealthReporterDumpClearRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *HealthReporterDumpClearRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrHealthReporterName:
+			v.HealthReporterName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *FlashUpdateRequest) UnmarshalAttrs(b []byte) error {
+	*v = FlashUpdateRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *FlashUpdateRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrFlashUpdateFileName:
+			v.FlashUpdateFileName.Set(d.String())
+		case AttrFlashUpdateComponent:
+			v.FlashUpdateComponent.Set(d.String())
+		case AttrFlashUpdateOverwriteMask:
+			v.FlashUpdateOverwriteMask.Set(d.Bitfield32())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TrapGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = TrapGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TrapGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrTrapName:
+			v.TrapName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TrapGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = TrapGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TrapGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TrapSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = TrapSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TrapSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrTrapName:
+			v.TrapName.Set(d.String())
+		case AttrTrapAction:
+			v.TrapAction.Set(TrapAction(d.U8()))
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TrapGroupGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = TrapGroupGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TrapGroupGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrTrapGroupName:
+			v.TrapGroupName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TrapGroupGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = TrapGroupGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TrapGroupGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TrapGroupSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = TrapGroupSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TrapGroupSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrTrapAction:
+			v.TrapAction.Set(TrapAction(d.U8()))
+		case AttrTrapGroupName:
+			v.TrapGroupName.Set(d.String())
+		case AttrTrapPolicerID:
+			v.TrapPolicerID.Set(d.U32())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TrapPolicerGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = TrapPolicerGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TrapPolicerGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrTrapPolicerID:
+			v.TrapPolicerID.Set(d.U32())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TrapPolicerGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = TrapPolicerGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TrapPolicerGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TrapPolicerSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = TrapPolicerSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TrapPolicerSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrTrapPolicerID:
+			v.TrapPolicerID.Set(d.U32())
+		case AttrTrapPolicerRate:
+			v.TrapPolicerRate.Set(d.U64())
+		case AttrTrapPolicerBurst:
+			v.TrapPolicerBurst.Set(d.U64())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *HealthReporterTestRequest) UnmarshalAttrs(b []byte) error {
+	*v = HealthReporterTestRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *HealthReporterTestRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrHealthReporterName:
+			v.HealthReporterName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RateGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = RateGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RateGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrRateNodeName:
+			v.RateNodeName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RateGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = RateGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RateGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RateSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = RateSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RateSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrRateTcBws:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.RateTcBws = slices.Grow(v.RateTcBws, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrRateTxShare:
+			v.RateTxShare.Set(d.U64())
+		case AttrRateTxMax:
+			v.RateTxMax.Set(d.U64())
+		case AttrRateNodeName:
+			v.RateNodeName.Set(d.String())
+		case AttrRateParentNodeName:
+			v.RateParentNodeName.Set(d.String())
+		case AttrRateTxPriority:
+			v.RateTxPriority.Set(d.U32())
+		case AttrRateTxWeight:
+			v.RateTxWeight.Set(d.U32())
+		case AttrRateTcBws:
+			v.RateTcBws = append(v.RateTcBws, DlRateTcBws{})
+			nd := d.Nested()
+			v.RateTcBws[len(v.RateTcBws)-1].decode(&nd)
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		case AttrParentDev:
+			if v.ParentDev == nil {
+				v.ParentDev = new(DlParentDev)
+			}
+			nd := d.Nested()
+			v.ParentDev.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RateNewRequest) UnmarshalAttrs(b []byte) error {
+	*v = RateNewRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RateNewRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrRateTcBws:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.RateTcBws = slices.Grow(v.RateTcBws, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrRateTxShare:
+			v.RateTxShare.Set(d.U64())
+		case AttrRateTxMax:
+			v.RateTxMax.Set(d.U64())
+		case AttrRateNodeName:
+			v.RateNodeName.Set(d.String())
+		case AttrRateParentNodeName:
+			v.RateParentNodeName.Set(d.String())
+		case AttrRateTxPriority:
+			v.RateTxPriority.Set(d.U32())
+		case AttrRateTxWeight:
+			v.RateTxWeight.Set(d.U32())
+		case AttrRateTcBws:
+			v.RateTcBws = append(v.RateTcBws, DlRateTcBws{})
+			nd := d.Nested()
+			v.RateTcBws[len(v.RateTcBws)-1].decode(&nd)
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		case AttrParentDev:
+			if v.ParentDev == nil {
+				v.ParentDev = new(DlParentDev)
+			}
+			nd := d.Nested()
+			v.ParentDev.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RateDelRequest) UnmarshalAttrs(b []byte) error {
+	*v = RateDelRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RateDelRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrRateNodeName:
+			v.RateNodeName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinecardGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinecardGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinecardGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrLinecardIndex:
+			v.LinecardIndex.Set(d.U32())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinecardGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinecardGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinecardGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinecardSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinecardSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinecardSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrLinecardIndex:
+			v.LinecardIndex.Set(d.U32())
+		case AttrLinecardType:
+			v.LinecardType.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SelftestsGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SelftestsGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SelftestsGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SelftestsRunRequest) UnmarshalAttrs(b []byte) error {
+	*v = SelftestsRunRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SelftestsRunRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrSelftests:
+			if v.Selftests == nil {
+				v.Selftests = new(DlSelftestID)
+			}
+			nd := d.Nested()
+			v.Selftests.decode(&nd)
+		case AttrIndex:
+			v.Index.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set devlink from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *NotifyFilterSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = NotifyFilterSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *NotifyFilterSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDevlink)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBusName:
+			v.BusName.Set(d.String())
+		case AttrDevName:
+			v.DevName.Set(d.String())
+		case AttrPortIndex:
+			v.PortIndex.Set(d.U32())
+		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
 	}

@@ -18,705 +18,708 @@ func (v *Devlink) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *Devlink) encode(e *attrs.Encoder) error {
 	if v.BusName.Valid {
-		e.String(AttrDevlinkBusName, v.BusName.Value)
+		e.String(AttrBusName, v.BusName.Value)
 	}
 	if v.DevName.Valid {
-		e.String(AttrDevlinkDevName, v.DevName.Value)
+		e.String(AttrDevName, v.DevName.Value)
 	}
 	if v.PortIndex.Valid {
-		e.U32(AttrDevlinkPortIndex, v.PortIndex.Value)
+		e.U32(AttrPortIndex, v.PortIndex.Value)
 	}
 	if v.PortType.Valid {
-		e.U16(AttrDevlinkPortType, uint16(v.PortType.Value))
+		e.U16(AttrPortType, uint16(v.PortType.Value))
 	}
 	if v.PortDesiredType.Valid {
-		e.U16(AttrDevlinkPortDesiredType, v.PortDesiredType.Value)
+		e.U16(AttrPortDesiredType, v.PortDesiredType.Value)
 	}
 	if v.PortNetdevIfindex.Valid {
-		e.U32(AttrDevlinkPortNetdevIfindex, v.PortNetdevIfindex.Value)
+		e.U32(AttrPortNetdevIfindex, v.PortNetdevIfindex.Value)
 	}
 	if v.PortNetdevName.Valid {
-		e.String(AttrDevlinkPortNetdevName, v.PortNetdevName.Value)
+		e.String(AttrPortNetdevName, v.PortNetdevName.Value)
 	}
 	if v.PortIbdevName.Valid {
-		e.String(AttrDevlinkPortIbdevName, v.PortIbdevName.Value)
+		e.String(AttrPortIbdevName, v.PortIbdevName.Value)
 	}
 	if v.PortSplitCount.Valid {
-		e.U32(AttrDevlinkPortSplitCount, v.PortSplitCount.Value)
+		e.U32(AttrPortSplitCount, v.PortSplitCount.Value)
 	}
 	if v.PortSplitGroup.Valid {
-		e.U32(AttrDevlinkPortSplitGroup, v.PortSplitGroup.Value)
+		e.U32(AttrPortSplitGroup, v.PortSplitGroup.Value)
 	}
 	if v.SbIndex.Valid {
-		e.U32(AttrDevlinkSbIndex, v.SbIndex.Value)
+		e.U32(AttrSbIndex, v.SbIndex.Value)
 	}
 	if v.SbSize.Valid {
-		e.U32(AttrDevlinkSbSize, v.SbSize.Value)
+		e.U32(AttrSbSize, v.SbSize.Value)
 	}
 	if v.SbIngressPoolCount.Valid {
-		e.U16(AttrDevlinkSbIngressPoolCount, v.SbIngressPoolCount.Value)
+		e.U16(AttrSbIngressPoolCount, v.SbIngressPoolCount.Value)
 	}
 	if v.SbEgressPoolCount.Valid {
-		e.U16(AttrDevlinkSbEgressPoolCount, v.SbEgressPoolCount.Value)
+		e.U16(AttrSbEgressPoolCount, v.SbEgressPoolCount.Value)
 	}
 	if v.SbIngressTcCount.Valid {
-		e.U16(AttrDevlinkSbIngressTcCount, v.SbIngressTcCount.Value)
+		e.U16(AttrSbIngressTcCount, v.SbIngressTcCount.Value)
 	}
 	if v.SbEgressTcCount.Valid {
-		e.U16(AttrDevlinkSbEgressTcCount, v.SbEgressTcCount.Value)
+		e.U16(AttrSbEgressTcCount, v.SbEgressTcCount.Value)
 	}
 	if v.SbPoolIndex.Valid {
-		e.U16(AttrDevlinkSbPoolIndex, v.SbPoolIndex.Value)
+		e.U16(AttrSbPoolIndex, v.SbPoolIndex.Value)
 	}
 	if v.SbPoolType.Valid {
-		e.U8(AttrDevlinkSbPoolType, uint8(v.SbPoolType.Value))
+		e.U8(AttrSbPoolType, uint8(v.SbPoolType.Value))
 	}
 	if v.SbPoolSize.Valid {
-		e.U32(AttrDevlinkSbPoolSize, v.SbPoolSize.Value)
+		e.U32(AttrSbPoolSize, v.SbPoolSize.Value)
 	}
 	if v.SbPoolThresholdType.Valid {
-		e.U8(AttrDevlinkSbPoolThresholdType, uint8(v.SbPoolThresholdType.Value))
+		e.U8(AttrSbPoolThresholdType, uint8(v.SbPoolThresholdType.Value))
 	}
 	if v.SbThreshold.Valid {
-		e.U32(AttrDevlinkSbThreshold, v.SbThreshold.Value)
+		e.U32(AttrSbThreshold, v.SbThreshold.Value)
 	}
 	if v.SbTcIndex.Valid {
-		e.U16(AttrDevlinkSbTcIndex, v.SbTcIndex.Value)
+		e.U16(AttrSbTcIndex, v.SbTcIndex.Value)
 	}
 	if v.SbOccCur.Valid {
-		e.U32(AttrDevlinkSbOccCur, v.SbOccCur.Value)
+		e.U32(AttrSbOccCur, v.SbOccCur.Value)
 	}
 	if v.SbOccMax.Valid {
-		e.U32(AttrDevlinkSbOccMax, v.SbOccMax.Value)
+		e.U32(AttrSbOccMax, v.SbOccMax.Value)
 	}
 	if v.EswitchMode.Valid {
-		e.U16(AttrDevlinkEswitchMode, uint16(v.EswitchMode.Value))
+		e.U16(AttrEswitchMode, uint16(v.EswitchMode.Value))
 	}
 	if v.EswitchInlineMode.Valid {
-		e.U8(AttrDevlinkEswitchInlineMode, uint8(v.EswitchInlineMode.Value))
+		e.U8(AttrEswitchInlineMode, uint8(v.EswitchInlineMode.Value))
 	}
 	if v.DpipeTables != nil {
-		n := e.Nest(AttrDevlinkDpipeTables)
+		n := e.Nest(AttrDpipeTables)
 		if err := v.DpipeTables.encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-tables")
 		}
 		e.End(n)
 	}
 	for i := range v.DpipeTable {
-		n := e.Nest(AttrDevlinkDpipeTable)
+		n := e.Nest(AttrDpipeTable)
 		if err := v.DpipeTable[i].encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-table")
 		}
 		e.End(n)
 	}
 	if v.DpipeTableName.Valid {
-		e.String(AttrDevlinkDpipeTableName, v.DpipeTableName.Value)
+		e.String(AttrDpipeTableName, v.DpipeTableName.Value)
 	}
 	if v.DpipeTableSize.Valid {
-		e.U64(AttrDevlinkDpipeTableSize, v.DpipeTableSize.Value)
+		e.U64(AttrDpipeTableSize, v.DpipeTableSize.Value)
 	}
 	if v.DpipeTableMatches != nil {
-		n := e.Nest(AttrDevlinkDpipeTableMatches)
+		n := e.Nest(AttrDpipeTableMatches)
 		if err := v.DpipeTableMatches.encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-table-matches")
 		}
 		e.End(n)
 	}
 	if v.DpipeTableActions != nil {
-		n := e.Nest(AttrDevlinkDpipeTableActions)
+		n := e.Nest(AttrDpipeTableActions)
 		if err := v.DpipeTableActions.encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-table-actions")
 		}
 		e.End(n)
 	}
 	if v.DpipeTableCountersEnabled.Valid {
-		e.U8(AttrDevlinkDpipeTableCountersEnabled, v.DpipeTableCountersEnabled.Value)
+		e.U8(AttrDpipeTableCountersEnabled, v.DpipeTableCountersEnabled.Value)
 	}
 	if v.DpipeEntries != nil {
-		n := e.Nest(AttrDevlinkDpipeEntries)
+		n := e.Nest(AttrDpipeEntries)
 		if err := v.DpipeEntries.encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-entries")
 		}
 		e.End(n)
 	}
 	for i := range v.DpipeEntry {
-		n := e.Nest(AttrDevlinkDpipeEntry)
+		n := e.Nest(AttrDpipeEntry)
 		if err := v.DpipeEntry[i].encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-entry")
 		}
 		e.End(n)
 	}
 	if v.DpipeEntryIndex.Valid {
-		e.U64(AttrDevlinkDpipeEntryIndex, v.DpipeEntryIndex.Value)
+		e.U64(AttrDpipeEntryIndex, v.DpipeEntryIndex.Value)
 	}
 	if v.DpipeEntryMatchValues != nil {
-		n := e.Nest(AttrDevlinkDpipeEntryMatchValues)
+		n := e.Nest(AttrDpipeEntryMatchValues)
 		if err := v.DpipeEntryMatchValues.encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-entry-match-values")
 		}
 		e.End(n)
 	}
 	if v.DpipeEntryActionValues != nil {
-		n := e.Nest(AttrDevlinkDpipeEntryActionValues)
+		n := e.Nest(AttrDpipeEntryActionValues)
 		if err := v.DpipeEntryActionValues.encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-entry-action-values")
 		}
 		e.End(n)
 	}
 	if v.DpipeEntryCounter.Valid {
-		e.U64(AttrDevlinkDpipeEntryCounter, v.DpipeEntryCounter.Value)
+		e.U64(AttrDpipeEntryCounter, v.DpipeEntryCounter.Value)
 	}
 	for i := range v.DpipeMatch {
-		n := e.Nest(AttrDevlinkDpipeMatch)
+		n := e.Nest(AttrDpipeMatch)
 		if err := v.DpipeMatch[i].encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-match")
 		}
 		e.End(n)
 	}
 	for i := range v.DpipeMatchValue {
-		n := e.Nest(AttrDevlinkDpipeMatchValue)
+		n := e.Nest(AttrDpipeMatchValue)
 		if err := v.DpipeMatchValue[i].encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-match-value")
 		}
 		e.End(n)
 	}
 	if v.DpipeMatchType.Valid {
-		e.U32(AttrDevlinkDpipeMatchType, uint32(v.DpipeMatchType.Value))
+		e.U32(AttrDpipeMatchType, uint32(v.DpipeMatchType.Value))
 	}
 	for i := range v.DpipeAction {
-		n := e.Nest(AttrDevlinkDpipeAction)
+		n := e.Nest(AttrDpipeAction)
 		if err := v.DpipeAction[i].encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-action")
 		}
 		e.End(n)
 	}
 	for i := range v.DpipeActionValue {
-		n := e.Nest(AttrDevlinkDpipeActionValue)
+		n := e.Nest(AttrDpipeActionValue)
 		if err := v.DpipeActionValue[i].encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-action-value")
 		}
 		e.End(n)
 	}
 	if v.DpipeActionType.Valid {
-		e.U32(AttrDevlinkDpipeActionType, uint32(v.DpipeActionType.Value))
+		e.U32(AttrDpipeActionType, uint32(v.DpipeActionType.Value))
 	}
 	if v.DpipeValue != nil {
-		e.Binary(AttrDevlinkDpipeValue, v.DpipeValue)
+		e.Binary(AttrDpipeValue, v.DpipeValue)
 	}
 	if v.DpipeValueMask != nil {
-		e.Binary(AttrDevlinkDpipeValueMask, v.DpipeValueMask)
+		e.Binary(AttrDpipeValueMask, v.DpipeValueMask)
 	}
 	if v.DpipeValueMapping.Valid {
-		e.U32(AttrDevlinkDpipeValueMapping, v.DpipeValueMapping.Value)
+		e.U32(AttrDpipeValueMapping, v.DpipeValueMapping.Value)
 	}
 	if v.DpipeHeaders != nil {
-		n := e.Nest(AttrDevlinkDpipeHeaders)
+		n := e.Nest(AttrDpipeHeaders)
 		if err := v.DpipeHeaders.encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-headers")
 		}
 		e.End(n)
 	}
 	for i := range v.DpipeHeader {
-		n := e.Nest(AttrDevlinkDpipeHeader)
+		n := e.Nest(AttrDpipeHeader)
 		if err := v.DpipeHeader[i].encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-header")
 		}
 		e.End(n)
 	}
 	if v.DpipeHeaderName.Valid {
-		e.String(AttrDevlinkDpipeHeaderName, v.DpipeHeaderName.Value)
+		e.String(AttrDpipeHeaderName, v.DpipeHeaderName.Value)
 	}
 	if v.DpipeHeaderID.Valid {
-		e.U32(AttrDevlinkDpipeHeaderID, uint32(v.DpipeHeaderID.Value))
+		e.U32(AttrDpipeHeaderID, uint32(v.DpipeHeaderID.Value))
 	}
 	if v.DpipeHeaderFields != nil {
-		n := e.Nest(AttrDevlinkDpipeHeaderFields)
+		n := e.Nest(AttrDpipeHeaderFields)
 		if err := v.DpipeHeaderFields.encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-header-fields")
 		}
 		e.End(n)
 	}
 	if v.DpipeHeaderGlobal.Valid {
-		e.U8(AttrDevlinkDpipeHeaderGlobal, v.DpipeHeaderGlobal.Value)
+		e.U8(AttrDpipeHeaderGlobal, v.DpipeHeaderGlobal.Value)
 	}
 	if v.DpipeHeaderIndex.Valid {
-		e.U32(AttrDevlinkDpipeHeaderIndex, v.DpipeHeaderIndex.Value)
+		e.U32(AttrDpipeHeaderIndex, v.DpipeHeaderIndex.Value)
 	}
 	for i := range v.DpipeField {
-		n := e.Nest(AttrDevlinkDpipeField)
+		n := e.Nest(AttrDpipeField)
 		if err := v.DpipeField[i].encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-field")
 		}
 		e.End(n)
 	}
 	if v.DpipeFieldName.Valid {
-		e.String(AttrDevlinkDpipeFieldName, v.DpipeFieldName.Value)
+		e.String(AttrDpipeFieldName, v.DpipeFieldName.Value)
 	}
 	if v.DpipeFieldID.Valid {
-		e.U32(AttrDevlinkDpipeFieldID, v.DpipeFieldID.Value)
+		e.U32(AttrDpipeFieldID, v.DpipeFieldID.Value)
 	}
 	if v.DpipeFieldBitwidth.Valid {
-		e.U32(AttrDevlinkDpipeFieldBitwidth, v.DpipeFieldBitwidth.Value)
+		e.U32(AttrDpipeFieldBitwidth, v.DpipeFieldBitwidth.Value)
 	}
 	if v.DpipeFieldMappingType.Valid {
-		e.U32(AttrDevlinkDpipeFieldMappingType, uint32(v.DpipeFieldMappingType.Value))
+		e.U32(AttrDpipeFieldMappingType, uint32(v.DpipeFieldMappingType.Value))
 	}
 	if v.EswitchEncapMode.Valid {
-		e.U8(AttrDevlinkEswitchEncapMode, uint8(v.EswitchEncapMode.Value))
+		e.U8(AttrEswitchEncapMode, uint8(v.EswitchEncapMode.Value))
 	}
 	if v.ResourceList != nil {
-		n := e.Nest(AttrDevlinkResourceList)
+		n := e.Nest(AttrResourceList)
 		if err := v.ResourceList.encode(e); err != nil {
 			return attrs.WithPath(err, "resource-list")
 		}
 		e.End(n)
 	}
 	for i := range v.Resource {
-		n := e.Nest(AttrDevlinkResource)
+		n := e.Nest(AttrResource)
 		if err := v.Resource[i].encode(e); err != nil {
 			return attrs.WithPath(err, "resource")
 		}
 		e.End(n)
 	}
 	if v.ResourceName.Valid {
-		e.String(AttrDevlinkResourceName, v.ResourceName.Value)
+		e.String(AttrResourceName, v.ResourceName.Value)
 	}
 	if v.ResourceID.Valid {
-		e.U64(AttrDevlinkResourceID, v.ResourceID.Value)
+		e.U64(AttrResourceID, v.ResourceID.Value)
 	}
 	if v.ResourceSize.Valid {
-		e.U64(AttrDevlinkResourceSize, v.ResourceSize.Value)
+		e.U64(AttrResourceSize, v.ResourceSize.Value)
 	}
 	if v.ResourceSizeNew.Valid {
-		e.U64(AttrDevlinkResourceSizeNew, v.ResourceSizeNew.Value)
+		e.U64(AttrResourceSizeNew, v.ResourceSizeNew.Value)
 	}
 	if v.ResourceSizeValid.Valid {
-		e.U8(AttrDevlinkResourceSizeValid, v.ResourceSizeValid.Value)
+		e.U8(AttrResourceSizeValid, v.ResourceSizeValid.Value)
 	}
 	if v.ResourceSizeMin.Valid {
-		e.U64(AttrDevlinkResourceSizeMin, v.ResourceSizeMin.Value)
+		e.U64(AttrResourceSizeMin, v.ResourceSizeMin.Value)
 	}
 	if v.ResourceSizeMax.Valid {
-		e.U64(AttrDevlinkResourceSizeMax, v.ResourceSizeMax.Value)
+		e.U64(AttrResourceSizeMax, v.ResourceSizeMax.Value)
 	}
 	if v.ResourceSizeGran.Valid {
-		e.U64(AttrDevlinkResourceSizeGran, v.ResourceSizeGran.Value)
+		e.U64(AttrResourceSizeGran, v.ResourceSizeGran.Value)
 	}
 	if v.ResourceUnit.Valid {
-		e.U8(AttrDevlinkResourceUnit, uint8(v.ResourceUnit.Value))
+		e.U8(AttrResourceUnit, uint8(v.ResourceUnit.Value))
 	}
 	if v.ResourceOcc.Valid {
-		e.U64(AttrDevlinkResourceOcc, v.ResourceOcc.Value)
+		e.U64(AttrResourceOcc, v.ResourceOcc.Value)
 	}
 	if v.DpipeTableResourceID.Valid {
-		e.U64(AttrDevlinkDpipeTableResourceID, v.DpipeTableResourceID.Value)
+		e.U64(AttrDpipeTableResourceID, v.DpipeTableResourceID.Value)
 	}
 	if v.DpipeTableResourceUnits.Valid {
-		e.U64(AttrDevlinkDpipeTableResourceUnits, v.DpipeTableResourceUnits.Value)
+		e.U64(AttrDpipeTableResourceUnits, v.DpipeTableResourceUnits.Value)
 	}
 	if v.PortFlavour.Valid {
-		e.U16(AttrDevlinkPortFlavour, uint16(v.PortFlavour.Value))
+		e.U16(AttrPortFlavour, uint16(v.PortFlavour.Value))
 	}
 	if v.PortNumber.Valid {
-		e.U32(AttrDevlinkPortNumber, v.PortNumber.Value)
+		e.U32(AttrPortNumber, v.PortNumber.Value)
 	}
 	if v.PortSplitSubportNumber.Valid {
-		e.U32(AttrDevlinkPortSplitSubportNumber, v.PortSplitSubportNumber.Value)
+		e.U32(AttrPortSplitSubportNumber, v.PortSplitSubportNumber.Value)
 	}
 	if v.Param != nil {
-		n := e.Nest(AttrDevlinkParam)
+		n := e.Nest(AttrParam)
 		if err := v.Param.encode(e); err != nil {
 			return attrs.WithPath(err, "param")
 		}
 		e.End(n)
 	}
 	if v.ParamName.Valid {
-		e.String(AttrDevlinkParamName, v.ParamName.Value)
+		e.String(AttrParamName, v.ParamName.Value)
 	}
 	if v.ParamGeneric {
-		e.Flag(AttrDevlinkParamGeneric)
+		e.Flag(AttrParamGeneric)
 	}
 	if v.ParamType.Valid {
-		e.U8(AttrDevlinkParamType, uint8(v.ParamType.Value))
+		e.U8(AttrParamType, uint8(v.ParamType.Value))
 	}
 	if v.ParamValueCmode.Valid {
-		e.U8(AttrDevlinkParamValueCmode, uint8(v.ParamValueCmode.Value))
+		e.U8(AttrParamValueCmode, uint8(v.ParamValueCmode.Value))
 	}
 	if v.RegionName.Valid {
-		e.String(AttrDevlinkRegionName, v.RegionName.Value)
+		e.String(AttrRegionName, v.RegionName.Value)
 	}
 	if v.RegionSize.Valid {
-		e.U64(AttrDevlinkRegionSize, v.RegionSize.Value)
+		e.U64(AttrRegionSize, v.RegionSize.Value)
 	}
 	if v.RegionSnapshots != nil {
-		n := e.Nest(AttrDevlinkRegionSnapshots)
+		n := e.Nest(AttrRegionSnapshots)
 		if err := v.RegionSnapshots.encode(e); err != nil {
 			return attrs.WithPath(err, "region-snapshots")
 		}
 		e.End(n)
 	}
 	if v.RegionSnapshot != nil {
-		n := e.Nest(AttrDevlinkRegionSnapshot)
+		n := e.Nest(AttrRegionSnapshot)
 		if err := v.RegionSnapshot.encode(e); err != nil {
 			return attrs.WithPath(err, "region-snapshot")
 		}
 		e.End(n)
 	}
 	if v.RegionSnapshotID.Valid {
-		e.U32(AttrDevlinkRegionSnapshotID, v.RegionSnapshotID.Value)
+		e.U32(AttrRegionSnapshotID, v.RegionSnapshotID.Value)
 	}
 	if v.RegionChunks != nil {
-		n := e.Nest(AttrDevlinkRegionChunks)
+		n := e.Nest(AttrRegionChunks)
 		if err := v.RegionChunks.encode(e); err != nil {
 			return attrs.WithPath(err, "region-chunks")
 		}
 		e.End(n)
 	}
 	if v.RegionChunk != nil {
-		n := e.Nest(AttrDevlinkRegionChunk)
+		n := e.Nest(AttrRegionChunk)
 		if err := v.RegionChunk.encode(e); err != nil {
 			return attrs.WithPath(err, "region-chunk")
 		}
 		e.End(n)
 	}
 	if v.RegionChunkData != nil {
-		e.Binary(AttrDevlinkRegionChunkData, v.RegionChunkData)
+		e.Binary(AttrRegionChunkData, v.RegionChunkData)
 	}
 	if v.RegionChunkAddr.Valid {
-		e.U64(AttrDevlinkRegionChunkAddr, v.RegionChunkAddr.Value)
+		e.U64(AttrRegionChunkAddr, v.RegionChunkAddr.Value)
 	}
 	if v.RegionChunkLen.Valid {
-		e.U64(AttrDevlinkRegionChunkLen, v.RegionChunkLen.Value)
+		e.U64(AttrRegionChunkLen, v.RegionChunkLen.Value)
 	}
 	if v.InfoDriverName.Valid {
-		e.String(AttrDevlinkInfoDriverName, v.InfoDriverName.Value)
+		e.String(AttrInfoDriverName, v.InfoDriverName.Value)
 	}
 	if v.InfoSerialNumber.Valid {
-		e.String(AttrDevlinkInfoSerialNumber, v.InfoSerialNumber.Value)
+		e.String(AttrInfoSerialNumber, v.InfoSerialNumber.Value)
 	}
 	for i := range v.InfoVersionFixed {
-		n := e.Nest(AttrDevlinkInfoVersionFixed)
+		n := e.Nest(AttrInfoVersionFixed)
 		if err := v.InfoVersionFixed[i].encode(e); err != nil {
 			return attrs.WithPath(err, "info-version-fixed")
 		}
 		e.End(n)
 	}
 	for i := range v.InfoVersionRunning {
-		n := e.Nest(AttrDevlinkInfoVersionRunning)
+		n := e.Nest(AttrInfoVersionRunning)
 		if err := v.InfoVersionRunning[i].encode(e); err != nil {
 			return attrs.WithPath(err, "info-version-running")
 		}
 		e.End(n)
 	}
 	for i := range v.InfoVersionStored {
-		n := e.Nest(AttrDevlinkInfoVersionStored)
+		n := e.Nest(AttrInfoVersionStored)
 		if err := v.InfoVersionStored[i].encode(e); err != nil {
 			return attrs.WithPath(err, "info-version-stored")
 		}
 		e.End(n)
 	}
 	if v.InfoVersionName.Valid {
-		e.String(AttrDevlinkInfoVersionName, v.InfoVersionName.Value)
+		e.String(AttrInfoVersionName, v.InfoVersionName.Value)
 	}
 	if v.InfoVersionValue.Valid {
-		e.String(AttrDevlinkInfoVersionValue, v.InfoVersionValue.Value)
+		e.String(AttrInfoVersionValue, v.InfoVersionValue.Value)
 	}
 	if v.SbPoolCellSize.Valid {
-		e.U32(AttrDevlinkSbPoolCellSize, v.SbPoolCellSize.Value)
+		e.U32(AttrSbPoolCellSize, v.SbPoolCellSize.Value)
 	}
 	if v.Fmsg != nil {
-		n := e.Nest(AttrDevlinkFmsg)
+		n := e.Nest(AttrFmsg)
 		if err := v.Fmsg.encode(e); err != nil {
 			return attrs.WithPath(err, "fmsg")
 		}
 		e.End(n)
 	}
 	if v.FmsgObjNestStart {
-		e.Flag(AttrDevlinkFmsgObjNestStart)
+		e.Flag(AttrFmsgObjNestStart)
 	}
 	if v.FmsgPairNestStart {
-		e.Flag(AttrDevlinkFmsgPairNestStart)
+		e.Flag(AttrFmsgPairNestStart)
 	}
 	if v.FmsgArrNestStart {
-		e.Flag(AttrDevlinkFmsgArrNestStart)
+		e.Flag(AttrFmsgArrNestStart)
 	}
 	if v.FmsgNestEnd {
-		e.Flag(AttrDevlinkFmsgNestEnd)
+		e.Flag(AttrFmsgNestEnd)
 	}
 	if v.FmsgObjName.Valid {
-		e.String(AttrDevlinkFmsgObjName, v.FmsgObjName.Value)
+		e.String(AttrFmsgObjName, v.FmsgObjName.Value)
 	}
 	if v.FmsgObjValueType.Valid {
-		e.U8(AttrDevlinkFmsgObjValueType, uint8(v.FmsgObjValueType.Value))
+		e.U8(AttrFmsgObjValueType, uint8(v.FmsgObjValueType.Value))
 	}
 	if v.HealthReporter != nil {
-		n := e.Nest(AttrDevlinkHealthReporter)
+		n := e.Nest(AttrHealthReporter)
 		if err := v.HealthReporter.encode(e); err != nil {
 			return attrs.WithPath(err, "health-reporter")
 		}
 		e.End(n)
 	}
 	if v.HealthReporterName.Valid {
-		e.String(AttrDevlinkHealthReporterName, v.HealthReporterName.Value)
+		e.String(AttrHealthReporterName, v.HealthReporterName.Value)
 	}
 	if v.HealthReporterState.Valid {
-		e.U8(AttrDevlinkHealthReporterState, v.HealthReporterState.Value)
+		e.U8(AttrHealthReporterState, v.HealthReporterState.Value)
 	}
 	if v.HealthReporterErrCount.Valid {
-		e.U64(AttrDevlinkHealthReporterErrCount, v.HealthReporterErrCount.Value)
+		e.U64(AttrHealthReporterErrCount, v.HealthReporterErrCount.Value)
 	}
 	if v.HealthReporterRecoverCount.Valid {
-		e.U64(AttrDevlinkHealthReporterRecoverCount, v.HealthReporterRecoverCount.Value)
+		e.U64(AttrHealthReporterRecoverCount, v.HealthReporterRecoverCount.Value)
 	}
 	if v.HealthReporterDumpTs.Valid {
-		e.U64(AttrDevlinkHealthReporterDumpTs, v.HealthReporterDumpTs.Value)
+		e.U64(AttrHealthReporterDumpTs, v.HealthReporterDumpTs.Value)
 	}
 	if v.HealthReporterGracefulPeriod.Valid {
-		e.U64(AttrDevlinkHealthReporterGracefulPeriod, v.HealthReporterGracefulPeriod.Value)
+		e.U64(AttrHealthReporterGracefulPeriod, v.HealthReporterGracefulPeriod.Value)
 	}
 	if v.HealthReporterAutoRecover.Valid {
-		e.U8(AttrDevlinkHealthReporterAutoRecover, v.HealthReporterAutoRecover.Value)
+		e.U8(AttrHealthReporterAutoRecover, v.HealthReporterAutoRecover.Value)
 	}
 	if v.FlashUpdateFileName.Valid {
-		e.String(AttrDevlinkFlashUpdateFileName, v.FlashUpdateFileName.Value)
+		e.String(AttrFlashUpdateFileName, v.FlashUpdateFileName.Value)
 	}
 	if v.FlashUpdateComponent.Valid {
-		e.String(AttrDevlinkFlashUpdateComponent, v.FlashUpdateComponent.Value)
+		e.String(AttrFlashUpdateComponent, v.FlashUpdateComponent.Value)
 	}
 	if v.FlashUpdateStatusMsg.Valid {
-		e.String(AttrDevlinkFlashUpdateStatusMsg, v.FlashUpdateStatusMsg.Value)
+		e.String(AttrFlashUpdateStatusMsg, v.FlashUpdateStatusMsg.Value)
 	}
 	if v.FlashUpdateStatusDone.Valid {
-		e.U64(AttrDevlinkFlashUpdateStatusDone, v.FlashUpdateStatusDone.Value)
+		e.U64(AttrFlashUpdateStatusDone, v.FlashUpdateStatusDone.Value)
 	}
 	if v.FlashUpdateStatusTotal.Valid {
-		e.U64(AttrDevlinkFlashUpdateStatusTotal, v.FlashUpdateStatusTotal.Value)
+		e.U64(AttrFlashUpdateStatusTotal, v.FlashUpdateStatusTotal.Value)
 	}
 	if v.PortPciPfNumber.Valid {
-		e.U16(AttrDevlinkPortPciPfNumber, v.PortPciPfNumber.Value)
+		e.U16(AttrPortPciPfNumber, v.PortPciPfNumber.Value)
 	}
 	if v.PortPciVfNumber.Valid {
-		e.U16(AttrDevlinkPortPciVfNumber, v.PortPciVfNumber.Value)
+		e.U16(AttrPortPciVfNumber, v.PortPciVfNumber.Value)
 	}
 	if v.Stats != nil {
-		n := e.Nest(AttrDevlinkStats)
+		n := e.Nest(AttrStats)
 		if err := v.Stats.encode(e); err != nil {
 			return attrs.WithPath(err, "stats")
 		}
 		e.End(n)
 	}
 	if v.TrapName.Valid {
-		e.String(AttrDevlinkTrapName, v.TrapName.Value)
+		e.String(AttrTrapName, v.TrapName.Value)
 	}
 	if v.TrapAction.Valid {
-		e.U8(AttrDevlinkTrapAction, uint8(v.TrapAction.Value))
+		e.U8(AttrTrapAction, uint8(v.TrapAction.Value))
 	}
 	if v.TrapType.Valid {
-		e.U8(AttrDevlinkTrapType, uint8(v.TrapType.Value))
+		e.U8(AttrTrapType, uint8(v.TrapType.Value))
 	}
 	if v.TrapGeneric {
-		e.Flag(AttrDevlinkTrapGeneric)
+		e.Flag(AttrTrapGeneric)
 	}
 	if v.TrapMetadata != nil {
-		n := e.Nest(AttrDevlinkTrapMetadata)
+		n := e.Nest(AttrTrapMetadata)
 		if err := v.TrapMetadata.encode(e); err != nil {
 			return attrs.WithPath(err, "trap-metadata")
 		}
 		e.End(n)
 	}
 	if v.TrapGroupName.Valid {
-		e.String(AttrDevlinkTrapGroupName, v.TrapGroupName.Value)
+		e.String(AttrTrapGroupName, v.TrapGroupName.Value)
 	}
 	if v.ReloadFailed.Valid {
-		e.U8(AttrDevlinkReloadFailed, v.ReloadFailed.Value)
+		e.U8(AttrReloadFailed, v.ReloadFailed.Value)
 	}
 	if v.HealthReporterDumpTsNs.Valid {
-		e.U64(AttrDevlinkHealthReporterDumpTsNs, v.HealthReporterDumpTsNs.Value)
+		e.U64(AttrHealthReporterDumpTsNs, v.HealthReporterDumpTsNs.Value)
 	}
 	if v.NetnsFd.Valid {
-		e.U32(AttrDevlinkNetnsFd, v.NetnsFd.Value)
+		e.U32(AttrNetnsFd, v.NetnsFd.Value)
 	}
 	if v.NetnsPID.Valid {
-		e.U32(AttrDevlinkNetnsPID, v.NetnsPID.Value)
+		e.U32(AttrNetnsPID, v.NetnsPID.Value)
 	}
 	if v.NetnsID.Valid {
-		e.U32(AttrDevlinkNetnsID, v.NetnsID.Value)
+		e.U32(AttrNetnsID, v.NetnsID.Value)
 	}
 	if v.HealthReporterAutoDump.Valid {
-		e.U8(AttrDevlinkHealthReporterAutoDump, v.HealthReporterAutoDump.Value)
+		e.U8(AttrHealthReporterAutoDump, v.HealthReporterAutoDump.Value)
 	}
 	if v.TrapPolicerID.Valid {
-		e.U32(AttrDevlinkTrapPolicerID, v.TrapPolicerID.Value)
+		e.U32(AttrTrapPolicerID, v.TrapPolicerID.Value)
 	}
 	if v.TrapPolicerRate.Valid {
-		e.U64(AttrDevlinkTrapPolicerRate, v.TrapPolicerRate.Value)
+		e.U64(AttrTrapPolicerRate, v.TrapPolicerRate.Value)
 	}
 	if v.TrapPolicerBurst.Valid {
-		e.U64(AttrDevlinkTrapPolicerBurst, v.TrapPolicerBurst.Value)
+		e.U64(AttrTrapPolicerBurst, v.TrapPolicerBurst.Value)
 	}
 	if v.PortFunction != nil {
-		n := e.Nest(AttrDevlinkPortFunction)
+		n := e.Nest(AttrPortFunction)
 		if err := v.PortFunction.encode(e); err != nil {
 			return attrs.WithPath(err, "port-function")
 		}
 		e.End(n)
 	}
 	if v.InfoBoardSerialNumber.Valid {
-		e.String(AttrDevlinkInfoBoardSerialNumber, v.InfoBoardSerialNumber.Value)
+		e.String(AttrInfoBoardSerialNumber, v.InfoBoardSerialNumber.Value)
 	}
 	if v.PortLanes.Valid {
-		e.U32(AttrDevlinkPortLanes, v.PortLanes.Value)
+		e.U32(AttrPortLanes, v.PortLanes.Value)
 	}
 	if v.PortSplittable.Valid {
-		e.U8(AttrDevlinkPortSplittable, v.PortSplittable.Value)
+		e.U8(AttrPortSplittable, v.PortSplittable.Value)
 	}
 	if v.PortExternal.Valid {
-		e.U8(AttrDevlinkPortExternal, v.PortExternal.Value)
+		e.U8(AttrPortExternal, v.PortExternal.Value)
 	}
 	if v.PortControllerNumber.Valid {
-		e.U32(AttrDevlinkPortControllerNumber, v.PortControllerNumber.Value)
+		e.U32(AttrPortControllerNumber, v.PortControllerNumber.Value)
 	}
 	if v.FlashUpdateStatusTimeout.Valid {
-		e.U64(AttrDevlinkFlashUpdateStatusTimeout, v.FlashUpdateStatusTimeout.Value)
+		e.U64(AttrFlashUpdateStatusTimeout, v.FlashUpdateStatusTimeout.Value)
 	}
 	if v.FlashUpdateOverwriteMask.Valid {
-		e.Bitfield32(AttrDevlinkFlashUpdateOverwriteMask, v.FlashUpdateOverwriteMask.Value)
+		e.Bitfield32(AttrFlashUpdateOverwriteMask, v.FlashUpdateOverwriteMask.Value)
 	}
 	if v.ReloadAction.Valid {
-		e.U8(AttrDevlinkReloadAction, uint8(v.ReloadAction.Value))
+		e.U8(AttrReloadAction, uint8(v.ReloadAction.Value))
 	}
 	if v.ReloadActionsPerformed.Valid {
-		e.Bitfield32(AttrDevlinkReloadActionsPerformed, v.ReloadActionsPerformed.Value)
+		e.Bitfield32(AttrReloadActionsPerformed, v.ReloadActionsPerformed.Value)
 	}
 	if v.ReloadLimits.Valid {
-		e.Bitfield32(AttrDevlinkReloadLimits, v.ReloadLimits.Value)
+		e.Bitfield32(AttrReloadLimits, v.ReloadLimits.Value)
 	}
 	if v.DevStats != nil {
-		n := e.Nest(AttrDevlinkDevStats)
+		n := e.Nest(AttrDevStats)
 		if err := v.DevStats.encode(e); err != nil {
 			return attrs.WithPath(err, "dev-stats")
 		}
 		e.End(n)
 	}
 	if v.ReloadStats != nil {
-		n := e.Nest(AttrDevlinkReloadStats)
+		n := e.Nest(AttrReloadStats)
 		if err := v.ReloadStats.encode(e); err != nil {
 			return attrs.WithPath(err, "reload-stats")
 		}
 		e.End(n)
 	}
 	for i := range v.ReloadStatsEntry {
-		n := e.Nest(AttrDevlinkReloadStatsEntry)
+		n := e.Nest(AttrReloadStatsEntry)
 		if err := v.ReloadStatsEntry[i].encode(e); err != nil {
 			return attrs.WithPath(err, "reload-stats-entry")
 		}
 		e.End(n)
 	}
 	if v.ReloadStatsLimit.Valid {
-		e.U8(AttrDevlinkReloadStatsLimit, v.ReloadStatsLimit.Value)
+		e.U8(AttrReloadStatsLimit, v.ReloadStatsLimit.Value)
 	}
 	if v.ReloadStatsValue.Valid {
-		e.U32(AttrDevlinkReloadStatsValue, v.ReloadStatsValue.Value)
+		e.U32(AttrReloadStatsValue, v.ReloadStatsValue.Value)
 	}
 	if v.RemoteReloadStats != nil {
-		n := e.Nest(AttrDevlinkRemoteReloadStats)
+		n := e.Nest(AttrRemoteReloadStats)
 		if err := v.RemoteReloadStats.encode(e); err != nil {
 			return attrs.WithPath(err, "remote-reload-stats")
 		}
 		e.End(n)
 	}
 	for i := range v.ReloadActionInfo {
-		n := e.Nest(AttrDevlinkReloadActionInfo)
+		n := e.Nest(AttrReloadActionInfo)
 		if err := v.ReloadActionInfo[i].encode(e); err != nil {
 			return attrs.WithPath(err, "reload-action-info")
 		}
 		e.End(n)
 	}
 	for i := range v.ReloadActionStats {
-		n := e.Nest(AttrDevlinkReloadActionStats)
+		n := e.Nest(AttrReloadActionStats)
 		if err := v.ReloadActionStats[i].encode(e); err != nil {
 			return attrs.WithPath(err, "reload-action-stats")
 		}
 		e.End(n)
 	}
 	if v.PortPciSfNumber.Valid {
-		e.U32(AttrDevlinkPortPciSfNumber, v.PortPciSfNumber.Value)
+		e.U32(AttrPortPciSfNumber, v.PortPciSfNumber.Value)
 	}
 	if v.RateType.Valid {
-		e.U16(AttrDevlinkRateType, uint16(v.RateType.Value))
+		e.U16(AttrRateType, uint16(v.RateType.Value))
 	}
 	if v.RateTxShare.Valid {
-		e.U64(AttrDevlinkRateTxShare, v.RateTxShare.Value)
+		e.U64(AttrRateTxShare, v.RateTxShare.Value)
 	}
 	if v.RateTxMax.Valid {
-		e.U64(AttrDevlinkRateTxMax, v.RateTxMax.Value)
+		e.U64(AttrRateTxMax, v.RateTxMax.Value)
 	}
 	if v.RateNodeName.Valid {
-		e.String(AttrDevlinkRateNodeName, v.RateNodeName.Value)
+		e.String(AttrRateNodeName, v.RateNodeName.Value)
 	}
 	if v.RateParentNodeName.Valid {
-		e.String(AttrDevlinkRateParentNodeName, v.RateParentNodeName.Value)
+		e.String(AttrRateParentNodeName, v.RateParentNodeName.Value)
 	}
 	if v.RegionMaxSnapshots.Valid {
-		e.U32(AttrDevlinkRegionMaxSnapshots, v.RegionMaxSnapshots.Value)
+		e.U32(AttrRegionMaxSnapshots, v.RegionMaxSnapshots.Value)
 	}
 	if v.LinecardIndex.Valid {
-		e.U32(AttrDevlinkLinecardIndex, v.LinecardIndex.Value)
+		e.U32(AttrLinecardIndex, v.LinecardIndex.Value)
 	}
 	if v.LinecardState.Valid {
-		e.U8(AttrDevlinkLinecardState, v.LinecardState.Value)
+		e.U8(AttrLinecardState, v.LinecardState.Value)
 	}
 	if v.LinecardType.Valid {
-		e.String(AttrDevlinkLinecardType, v.LinecardType.Value)
+		e.String(AttrLinecardType, v.LinecardType.Value)
 	}
 	if v.LinecardSupportedTypes != nil {
-		n := e.Nest(AttrDevlinkLinecardSupportedTypes)
+		n := e.Nest(AttrLinecardSupportedTypes)
 		if err := v.LinecardSupportedTypes.encode(e); err != nil {
 			return attrs.WithPath(err, "linecard-supported-types")
 		}
 		e.End(n)
 	}
 	if v.Selftests != nil {
-		n := e.Nest(AttrDevlinkSelftests)
+		n := e.Nest(AttrSelftests)
 		if err := v.Selftests.encode(e); err != nil {
 			return attrs.WithPath(err, "selftests")
 		}
 		e.End(n)
 	}
 	if v.RateTxPriority.Valid {
-		e.U32(AttrDevlinkRateTxPriority, v.RateTxPriority.Value)
+		e.U32(AttrRateTxPriority, v.RateTxPriority.Value)
 	}
 	if v.RateTxWeight.Valid {
-		e.U32(AttrDevlinkRateTxWeight, v.RateTxWeight.Value)
+		e.U32(AttrRateTxWeight, v.RateTxWeight.Value)
 	}
 	if v.RegionDirect {
-		e.Flag(AttrDevlinkRegionDirect)
+		e.Flag(AttrRegionDirect)
 	}
 	for i := range v.RateTcBws {
-		n := e.Nest(AttrDevlinkRateTcBws)
+		n := e.Nest(AttrRateTcBws)
 		if err := v.RateTcBws[i].encode(e); err != nil {
 			return attrs.WithPath(err, "rate-tc-bws")
 		}
 		e.End(n)
 	}
 	if v.HealthReporterBurstPeriod.Valid {
-		e.U64(AttrDevlinkHealthReporterBurstPeriod, v.HealthReporterBurstPeriod.Value)
+		e.U64(AttrHealthReporterBurstPeriod, v.HealthReporterBurstPeriod.Value)
 	}
 	if v.ParamResetDefault {
-		e.Flag(AttrDevlinkParamResetDefault)
+		e.Flag(AttrParamResetDefault)
 	}
 	if v.Index.Valid {
-		e.Uint(AttrDevlinkIndex, v.Index.Value)
+		e.Uint(AttrIndex, v.Index.Value)
 	}
 	if v.ResourceScopeMask.Valid {
-		e.U32(AttrDevlinkResourceScopeMask, uint32(v.ResourceScopeMask.Value))
+		e.U32(AttrResourceScopeMask, uint32(v.ResourceScopeMask.Value))
 	}
 	if v.ParentDev != nil {
-		n := e.Nest(AttrDevlinkParentDev)
+		n := e.Nest(AttrParentDev)
 		if err := v.ParentDev.encode(e); err != nil {
 			return attrs.WithPath(err, "parent-dev")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -733,18 +736,21 @@ func (v *DlDevStats) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlDevStats) encode(e *attrs.Encoder) error {
 	if v.ReloadStats != nil {
-		n := e.Nest(AttrDevlinkReloadStats)
+		n := e.Nest(AttrReloadStats)
 		if err := v.ReloadStats.encode(e); err != nil {
 			return attrs.WithPath(err, "reload-stats")
 		}
 		e.End(n)
 	}
 	if v.RemoteReloadStats != nil {
-		n := e.Nest(AttrDevlinkRemoteReloadStats)
+		n := e.Nest(AttrRemoteReloadStats)
 		if err := v.RemoteReloadStats.encode(e); err != nil {
 			return attrs.WithPath(err, "remote-reload-stats")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -761,11 +767,14 @@ func (v *DlReloadStats) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlReloadStats) encode(e *attrs.Encoder) error {
 	for i := range v.ReloadActionInfo {
-		n := e.Nest(AttrDevlinkReloadActionInfo)
+		n := e.Nest(AttrReloadActionInfo)
 		if err := v.ReloadActionInfo[i].encode(e); err != nil {
 			return attrs.WithPath(err, "reload-action-info")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -782,14 +791,17 @@ func (v *DlReloadActInfo) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlReloadActInfo) encode(e *attrs.Encoder) error {
 	if v.ReloadAction.Valid {
-		e.U8(AttrDevlinkReloadAction, uint8(v.ReloadAction.Value))
+		e.U8(AttrReloadAction, uint8(v.ReloadAction.Value))
 	}
 	for i := range v.ReloadActionStats {
-		n := e.Nest(AttrDevlinkReloadActionStats)
+		n := e.Nest(AttrReloadActionStats)
 		if err := v.ReloadActionStats[i].encode(e); err != nil {
 			return attrs.WithPath(err, "reload-action-stats")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -806,11 +818,14 @@ func (v *DlReloadActStats) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlReloadActStats) encode(e *attrs.Encoder) error {
 	for i := range v.ReloadStatsEntry {
-		n := e.Nest(AttrDevlinkReloadStatsEntry)
+		n := e.Nest(AttrReloadStatsEntry)
 		if err := v.ReloadStatsEntry[i].encode(e); err != nil {
 			return attrs.WithPath(err, "reload-stats-entry")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -827,10 +842,13 @@ func (v *DlReloadStatsEntry) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlReloadStatsEntry) encode(e *attrs.Encoder) error {
 	if v.ReloadStatsLimit.Valid {
-		e.U8(AttrDevlinkReloadStatsLimit, v.ReloadStatsLimit.Value)
+		e.U8(AttrReloadStatsLimit, v.ReloadStatsLimit.Value)
 	}
 	if v.ReloadStatsValue.Valid {
-		e.U32(AttrDevlinkReloadStatsValue, v.ReloadStatsValue.Value)
+		e.U32(AttrReloadStatsValue, v.ReloadStatsValue.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -847,10 +865,13 @@ func (v *DlInfoVersion) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlInfoVersion) encode(e *attrs.Encoder) error {
 	if v.InfoVersionName.Valid {
-		e.String(AttrDevlinkInfoVersionName, v.InfoVersionName.Value)
+		e.String(AttrInfoVersionName, v.InfoVersionName.Value)
 	}
 	if v.InfoVersionValue.Valid {
-		e.String(AttrDevlinkInfoVersionValue, v.InfoVersionValue.Value)
+		e.String(AttrInfoVersionValue, v.InfoVersionValue.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -867,16 +888,19 @@ func (v *DlPortFunction) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlPortFunction) encode(e *attrs.Encoder) error {
 	if v.HwAddr != nil {
-		e.Binary(AttrDlPortFunctionHwAddr, v.HwAddr)
+		e.Binary(AttrPortFnHwAddr, v.HwAddr)
 	}
 	if v.State.Valid {
-		e.U8(AttrDlPortFunctionState, uint8(v.State.Value))
+		e.U8(AttrPortFnState, uint8(v.State.Value))
 	}
 	if v.Opstate.Valid {
-		e.U8(AttrDlPortFunctionOpstate, uint8(v.Opstate.Value))
+		e.U8(AttrPortFnOpstate, uint8(v.Opstate.Value))
 	}
 	if v.Caps.Valid {
-		e.Bitfield32(AttrDlPortFunctionCaps, v.Caps.Value)
+		e.Bitfield32(AttrPortFnCaps, v.Caps.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -893,11 +917,14 @@ func (v *DlDpipeTables) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlDpipeTables) encode(e *attrs.Encoder) error {
 	for i := range v.DpipeTable {
-		n := e.Nest(AttrDevlinkDpipeTable)
+		n := e.Nest(AttrDpipeTable)
 		if err := v.DpipeTable[i].encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-table")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -914,33 +941,36 @@ func (v *DlDpipeTable) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlDpipeTable) encode(e *attrs.Encoder) error {
 	if v.DpipeTableName.Valid {
-		e.String(AttrDevlinkDpipeTableName, v.DpipeTableName.Value)
+		e.String(AttrDpipeTableName, v.DpipeTableName.Value)
 	}
 	if v.DpipeTableSize.Valid {
-		e.U64(AttrDevlinkDpipeTableSize, v.DpipeTableSize.Value)
+		e.U64(AttrDpipeTableSize, v.DpipeTableSize.Value)
 	}
 	if v.DpipeTableMatches != nil {
-		n := e.Nest(AttrDevlinkDpipeTableMatches)
+		n := e.Nest(AttrDpipeTableMatches)
 		if err := v.DpipeTableMatches.encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-table-matches")
 		}
 		e.End(n)
 	}
 	if v.DpipeTableActions != nil {
-		n := e.Nest(AttrDevlinkDpipeTableActions)
+		n := e.Nest(AttrDpipeTableActions)
 		if err := v.DpipeTableActions.encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-table-actions")
 		}
 		e.End(n)
 	}
 	if v.DpipeTableCountersEnabled.Valid {
-		e.U8(AttrDevlinkDpipeTableCountersEnabled, v.DpipeTableCountersEnabled.Value)
+		e.U8(AttrDpipeTableCountersEnabled, v.DpipeTableCountersEnabled.Value)
 	}
 	if v.DpipeTableResourceID.Valid {
-		e.U64(AttrDevlinkDpipeTableResourceID, v.DpipeTableResourceID.Value)
+		e.U64(AttrDpipeTableResourceID, v.DpipeTableResourceID.Value)
 	}
 	if v.DpipeTableResourceUnits.Valid {
-		e.U64(AttrDevlinkDpipeTableResourceUnits, v.DpipeTableResourceUnits.Value)
+		e.U64(AttrDpipeTableResourceUnits, v.DpipeTableResourceUnits.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -957,11 +987,14 @@ func (v *DlDpipeTableMatches) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlDpipeTableMatches) encode(e *attrs.Encoder) error {
 	for i := range v.DpipeMatch {
-		n := e.Nest(AttrDevlinkDpipeMatch)
+		n := e.Nest(AttrDpipeMatch)
 		if err := v.DpipeMatch[i].encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-match")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -978,11 +1011,14 @@ func (v *DlDpipeTableActions) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlDpipeTableActions) encode(e *attrs.Encoder) error {
 	for i := range v.DpipeAction {
-		n := e.Nest(AttrDevlinkDpipeAction)
+		n := e.Nest(AttrDpipeAction)
 		if err := v.DpipeAction[i].encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-action")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -999,11 +1035,14 @@ func (v *DlDpipeEntries) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlDpipeEntries) encode(e *attrs.Encoder) error {
 	for i := range v.DpipeEntry {
-		n := e.Nest(AttrDevlinkDpipeEntry)
+		n := e.Nest(AttrDpipeEntry)
 		if err := v.DpipeEntry[i].encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-entry")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1020,24 +1059,27 @@ func (v *DlDpipeEntry) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlDpipeEntry) encode(e *attrs.Encoder) error {
 	if v.DpipeEntryIndex.Valid {
-		e.U64(AttrDevlinkDpipeEntryIndex, v.DpipeEntryIndex.Value)
+		e.U64(AttrDpipeEntryIndex, v.DpipeEntryIndex.Value)
 	}
 	if v.DpipeEntryMatchValues != nil {
-		n := e.Nest(AttrDevlinkDpipeEntryMatchValues)
+		n := e.Nest(AttrDpipeEntryMatchValues)
 		if err := v.DpipeEntryMatchValues.encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-entry-match-values")
 		}
 		e.End(n)
 	}
 	if v.DpipeEntryActionValues != nil {
-		n := e.Nest(AttrDevlinkDpipeEntryActionValues)
+		n := e.Nest(AttrDpipeEntryActionValues)
 		if err := v.DpipeEntryActionValues.encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-entry-action-values")
 		}
 		e.End(n)
 	}
 	if v.DpipeEntryCounter.Valid {
-		e.U64(AttrDevlinkDpipeEntryCounter, v.DpipeEntryCounter.Value)
+		e.U64(AttrDpipeEntryCounter, v.DpipeEntryCounter.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1054,11 +1096,14 @@ func (v *DlDpipeEntryMatchValues) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlDpipeEntryMatchValues) encode(e *attrs.Encoder) error {
 	for i := range v.DpipeMatchValue {
-		n := e.Nest(AttrDevlinkDpipeMatchValue)
+		n := e.Nest(AttrDpipeMatchValue)
 		if err := v.DpipeMatchValue[i].encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-match-value")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1075,11 +1120,14 @@ func (v *DlDpipeEntryActionValues) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlDpipeEntryActionValues) encode(e *attrs.Encoder) error {
 	for i := range v.DpipeActionValue {
-		n := e.Nest(AttrDevlinkDpipeActionValue)
+		n := e.Nest(AttrDpipeActionValue)
 		if err := v.DpipeActionValue[i].encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-action-value")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1096,19 +1144,22 @@ func (v *DlDpipeMatch) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlDpipeMatch) encode(e *attrs.Encoder) error {
 	if v.DpipeMatchType.Valid {
-		e.U32(AttrDevlinkDpipeMatchType, uint32(v.DpipeMatchType.Value))
+		e.U32(AttrDpipeMatchType, uint32(v.DpipeMatchType.Value))
 	}
 	if v.DpipeHeaderID.Valid {
-		e.U32(AttrDevlinkDpipeHeaderID, uint32(v.DpipeHeaderID.Value))
+		e.U32(AttrDpipeHeaderID, uint32(v.DpipeHeaderID.Value))
 	}
 	if v.DpipeHeaderGlobal.Valid {
-		e.U8(AttrDevlinkDpipeHeaderGlobal, v.DpipeHeaderGlobal.Value)
+		e.U8(AttrDpipeHeaderGlobal, v.DpipeHeaderGlobal.Value)
 	}
 	if v.DpipeHeaderIndex.Valid {
-		e.U32(AttrDevlinkDpipeHeaderIndex, v.DpipeHeaderIndex.Value)
+		e.U32(AttrDpipeHeaderIndex, v.DpipeHeaderIndex.Value)
 	}
 	if v.DpipeFieldID.Valid {
-		e.U32(AttrDevlinkDpipeFieldID, v.DpipeFieldID.Value)
+		e.U32(AttrDpipeFieldID, v.DpipeFieldID.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1125,20 +1176,23 @@ func (v *DlDpipeMatchValue) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlDpipeMatchValue) encode(e *attrs.Encoder) error {
 	for i := range v.DpipeMatch {
-		n := e.Nest(AttrDevlinkDpipeMatch)
+		n := e.Nest(AttrDpipeMatch)
 		if err := v.DpipeMatch[i].encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-match")
 		}
 		e.End(n)
 	}
 	if v.DpipeValue != nil {
-		e.Binary(AttrDevlinkDpipeValue, v.DpipeValue)
+		e.Binary(AttrDpipeValue, v.DpipeValue)
 	}
 	if v.DpipeValueMask != nil {
-		e.Binary(AttrDevlinkDpipeValueMask, v.DpipeValueMask)
+		e.Binary(AttrDpipeValueMask, v.DpipeValueMask)
 	}
 	if v.DpipeValueMapping.Valid {
-		e.U32(AttrDevlinkDpipeValueMapping, v.DpipeValueMapping.Value)
+		e.U32(AttrDpipeValueMapping, v.DpipeValueMapping.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1155,19 +1209,22 @@ func (v *DlDpipeAction) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlDpipeAction) encode(e *attrs.Encoder) error {
 	if v.DpipeActionType.Valid {
-		e.U32(AttrDevlinkDpipeActionType, uint32(v.DpipeActionType.Value))
+		e.U32(AttrDpipeActionType, uint32(v.DpipeActionType.Value))
 	}
 	if v.DpipeHeaderID.Valid {
-		e.U32(AttrDevlinkDpipeHeaderID, uint32(v.DpipeHeaderID.Value))
+		e.U32(AttrDpipeHeaderID, uint32(v.DpipeHeaderID.Value))
 	}
 	if v.DpipeHeaderGlobal.Valid {
-		e.U8(AttrDevlinkDpipeHeaderGlobal, v.DpipeHeaderGlobal.Value)
+		e.U8(AttrDpipeHeaderGlobal, v.DpipeHeaderGlobal.Value)
 	}
 	if v.DpipeHeaderIndex.Valid {
-		e.U32(AttrDevlinkDpipeHeaderIndex, v.DpipeHeaderIndex.Value)
+		e.U32(AttrDpipeHeaderIndex, v.DpipeHeaderIndex.Value)
 	}
 	if v.DpipeFieldID.Valid {
-		e.U32(AttrDevlinkDpipeFieldID, v.DpipeFieldID.Value)
+		e.U32(AttrDpipeFieldID, v.DpipeFieldID.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1184,20 +1241,23 @@ func (v *DlDpipeActionValue) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlDpipeActionValue) encode(e *attrs.Encoder) error {
 	for i := range v.DpipeAction {
-		n := e.Nest(AttrDevlinkDpipeAction)
+		n := e.Nest(AttrDpipeAction)
 		if err := v.DpipeAction[i].encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-action")
 		}
 		e.End(n)
 	}
 	if v.DpipeValue != nil {
-		e.Binary(AttrDevlinkDpipeValue, v.DpipeValue)
+		e.Binary(AttrDpipeValue, v.DpipeValue)
 	}
 	if v.DpipeValueMask != nil {
-		e.Binary(AttrDevlinkDpipeValueMask, v.DpipeValueMask)
+		e.Binary(AttrDpipeValueMask, v.DpipeValueMask)
 	}
 	if v.DpipeValueMapping.Valid {
-		e.U32(AttrDevlinkDpipeValueMapping, v.DpipeValueMapping.Value)
+		e.U32(AttrDpipeValueMapping, v.DpipeValueMapping.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1214,11 +1274,14 @@ func (v *DlDpipeHeaders) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlDpipeHeaders) encode(e *attrs.Encoder) error {
 	for i := range v.DpipeHeader {
-		n := e.Nest(AttrDevlinkDpipeHeader)
+		n := e.Nest(AttrDpipeHeader)
 		if err := v.DpipeHeader[i].encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-header")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1235,20 +1298,23 @@ func (v *DlDpipeHeader) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlDpipeHeader) encode(e *attrs.Encoder) error {
 	if v.DpipeHeaderName.Valid {
-		e.String(AttrDevlinkDpipeHeaderName, v.DpipeHeaderName.Value)
+		e.String(AttrDpipeHeaderName, v.DpipeHeaderName.Value)
 	}
 	if v.DpipeHeaderID.Valid {
-		e.U32(AttrDevlinkDpipeHeaderID, uint32(v.DpipeHeaderID.Value))
+		e.U32(AttrDpipeHeaderID, uint32(v.DpipeHeaderID.Value))
 	}
 	if v.DpipeHeaderGlobal.Valid {
-		e.U8(AttrDevlinkDpipeHeaderGlobal, v.DpipeHeaderGlobal.Value)
+		e.U8(AttrDpipeHeaderGlobal, v.DpipeHeaderGlobal.Value)
 	}
 	if v.DpipeHeaderFields != nil {
-		n := e.Nest(AttrDevlinkDpipeHeaderFields)
+		n := e.Nest(AttrDpipeHeaderFields)
 		if err := v.DpipeHeaderFields.encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-header-fields")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1265,11 +1331,14 @@ func (v *DlDpipeHeaderFields) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlDpipeHeaderFields) encode(e *attrs.Encoder) error {
 	for i := range v.DpipeField {
-		n := e.Nest(AttrDevlinkDpipeField)
+		n := e.Nest(AttrDpipeField)
 		if err := v.DpipeField[i].encode(e); err != nil {
 			return attrs.WithPath(err, "dpipe-field")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1286,16 +1355,19 @@ func (v *DlDpipeField) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlDpipeField) encode(e *attrs.Encoder) error {
 	if v.DpipeFieldName.Valid {
-		e.String(AttrDevlinkDpipeFieldName, v.DpipeFieldName.Value)
+		e.String(AttrDpipeFieldName, v.DpipeFieldName.Value)
 	}
 	if v.DpipeFieldID.Valid {
-		e.U32(AttrDevlinkDpipeFieldID, v.DpipeFieldID.Value)
+		e.U32(AttrDpipeFieldID, v.DpipeFieldID.Value)
 	}
 	if v.DpipeFieldBitwidth.Valid {
-		e.U32(AttrDevlinkDpipeFieldBitwidth, v.DpipeFieldBitwidth.Value)
+		e.U32(AttrDpipeFieldBitwidth, v.DpipeFieldBitwidth.Value)
 	}
 	if v.DpipeFieldMappingType.Valid {
-		e.U32(AttrDevlinkDpipeFieldMappingType, uint32(v.DpipeFieldMappingType.Value))
+		e.U32(AttrDpipeFieldMappingType, uint32(v.DpipeFieldMappingType.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1312,34 +1384,37 @@ func (v *DlResource) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlResource) encode(e *attrs.Encoder) error {
 	if v.ResourceName.Valid {
-		e.String(AttrDevlinkResourceName, v.ResourceName.Value)
+		e.String(AttrResourceName, v.ResourceName.Value)
 	}
 	if v.ResourceID.Valid {
-		e.U64(AttrDevlinkResourceID, v.ResourceID.Value)
+		e.U64(AttrResourceID, v.ResourceID.Value)
 	}
 	if v.ResourceSize.Valid {
-		e.U64(AttrDevlinkResourceSize, v.ResourceSize.Value)
+		e.U64(AttrResourceSize, v.ResourceSize.Value)
 	}
 	if v.ResourceSizeNew.Valid {
-		e.U64(AttrDevlinkResourceSizeNew, v.ResourceSizeNew.Value)
+		e.U64(AttrResourceSizeNew, v.ResourceSizeNew.Value)
 	}
 	if v.ResourceSizeValid.Valid {
-		e.U8(AttrDevlinkResourceSizeValid, v.ResourceSizeValid.Value)
+		e.U8(AttrResourceSizeValid, v.ResourceSizeValid.Value)
 	}
 	if v.ResourceSizeMin.Valid {
-		e.U64(AttrDevlinkResourceSizeMin, v.ResourceSizeMin.Value)
+		e.U64(AttrResourceSizeMin, v.ResourceSizeMin.Value)
 	}
 	if v.ResourceSizeMax.Valid {
-		e.U64(AttrDevlinkResourceSizeMax, v.ResourceSizeMax.Value)
+		e.U64(AttrResourceSizeMax, v.ResourceSizeMax.Value)
 	}
 	if v.ResourceSizeGran.Valid {
-		e.U64(AttrDevlinkResourceSizeGran, v.ResourceSizeGran.Value)
+		e.U64(AttrResourceSizeGran, v.ResourceSizeGran.Value)
 	}
 	if v.ResourceUnit.Valid {
-		e.U8(AttrDevlinkResourceUnit, uint8(v.ResourceUnit.Value))
+		e.U8(AttrResourceUnit, uint8(v.ResourceUnit.Value))
 	}
 	if v.ResourceOcc.Valid {
-		e.U64(AttrDevlinkResourceOcc, v.ResourceOcc.Value)
+		e.U64(AttrResourceOcc, v.ResourceOcc.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1356,11 +1431,14 @@ func (v *DlResourceList) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlResourceList) encode(e *attrs.Encoder) error {
 	for i := range v.Resource {
-		n := e.Nest(AttrDevlinkResource)
+		n := e.Nest(AttrResource)
 		if err := v.Resource[i].encode(e); err != nil {
 			return attrs.WithPath(err, "resource")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1377,13 +1455,16 @@ func (v *DlParam) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlParam) encode(e *attrs.Encoder) error {
 	if v.ParamName.Valid {
-		e.String(AttrDevlinkParamName, v.ParamName.Value)
+		e.String(AttrParamName, v.ParamName.Value)
 	}
 	if v.ParamGeneric {
-		e.Flag(AttrDevlinkParamGeneric)
+		e.Flag(AttrParamGeneric)
 	}
 	if v.ParamType.Valid {
-		e.U8(AttrDevlinkParamType, uint8(v.ParamType.Value))
+		e.U8(AttrParamType, uint8(v.ParamType.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1400,11 +1481,14 @@ func (v *DlRegionSnapshots) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlRegionSnapshots) encode(e *attrs.Encoder) error {
 	if v.RegionSnapshot != nil {
-		n := e.Nest(AttrDevlinkRegionSnapshot)
+		n := e.Nest(AttrRegionSnapshot)
 		if err := v.RegionSnapshot.encode(e); err != nil {
 			return attrs.WithPath(err, "region-snapshot")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1421,7 +1505,10 @@ func (v *DlRegionSnapshot) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlRegionSnapshot) encode(e *attrs.Encoder) error {
 	if v.RegionSnapshotID.Valid {
-		e.U32(AttrDevlinkRegionSnapshotID, v.RegionSnapshotID.Value)
+		e.U32(AttrRegionSnapshotID, v.RegionSnapshotID.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1438,11 +1525,14 @@ func (v *DlRegionChunks) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlRegionChunks) encode(e *attrs.Encoder) error {
 	if v.RegionChunk != nil {
-		n := e.Nest(AttrDevlinkRegionChunk)
+		n := e.Nest(AttrRegionChunk)
 		if err := v.RegionChunk.encode(e); err != nil {
 			return attrs.WithPath(err, "region-chunk")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1459,10 +1549,13 @@ func (v *DlRegionChunk) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlRegionChunk) encode(e *attrs.Encoder) error {
 	if v.RegionChunkData != nil {
-		e.Binary(AttrDevlinkRegionChunkData, v.RegionChunkData)
+		e.Binary(AttrRegionChunkData, v.RegionChunkData)
 	}
 	if v.RegionChunkAddr.Valid {
-		e.U64(AttrDevlinkRegionChunkAddr, v.RegionChunkAddr.Value)
+		e.U64(AttrRegionChunkAddr, v.RegionChunkAddr.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1479,19 +1572,22 @@ func (v *DlFmsg) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlFmsg) encode(e *attrs.Encoder) error {
 	if v.FmsgObjNestStart {
-		e.Flag(AttrDevlinkFmsgObjNestStart)
+		e.Flag(AttrFmsgObjNestStart)
 	}
 	if v.FmsgPairNestStart {
-		e.Flag(AttrDevlinkFmsgPairNestStart)
+		e.Flag(AttrFmsgPairNestStart)
 	}
 	if v.FmsgArrNestStart {
-		e.Flag(AttrDevlinkFmsgArrNestStart)
+		e.Flag(AttrFmsgArrNestStart)
 	}
 	if v.FmsgNestEnd {
-		e.Flag(AttrDevlinkFmsgNestEnd)
+		e.Flag(AttrFmsgNestEnd)
 	}
 	if v.FmsgObjName.Valid {
-		e.String(AttrDevlinkFmsgObjName, v.FmsgObjName.Value)
+		e.String(AttrFmsgObjName, v.FmsgObjName.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1508,34 +1604,37 @@ func (v *DlHealthReporter) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlHealthReporter) encode(e *attrs.Encoder) error {
 	if v.HealthReporterName.Valid {
-		e.String(AttrDevlinkHealthReporterName, v.HealthReporterName.Value)
+		e.String(AttrHealthReporterName, v.HealthReporterName.Value)
 	}
 	if v.HealthReporterState.Valid {
-		e.U8(AttrDevlinkHealthReporterState, v.HealthReporterState.Value)
+		e.U8(AttrHealthReporterState, v.HealthReporterState.Value)
 	}
 	if v.HealthReporterErrCount.Valid {
-		e.U64(AttrDevlinkHealthReporterErrCount, v.HealthReporterErrCount.Value)
+		e.U64(AttrHealthReporterErrCount, v.HealthReporterErrCount.Value)
 	}
 	if v.HealthReporterRecoverCount.Valid {
-		e.U64(AttrDevlinkHealthReporterRecoverCount, v.HealthReporterRecoverCount.Value)
+		e.U64(AttrHealthReporterRecoverCount, v.HealthReporterRecoverCount.Value)
 	}
 	if v.HealthReporterGracefulPeriod.Valid {
-		e.U64(AttrDevlinkHealthReporterGracefulPeriod, v.HealthReporterGracefulPeriod.Value)
+		e.U64(AttrHealthReporterGracefulPeriod, v.HealthReporterGracefulPeriod.Value)
 	}
 	if v.HealthReporterAutoRecover.Valid {
-		e.U8(AttrDevlinkHealthReporterAutoRecover, v.HealthReporterAutoRecover.Value)
+		e.U8(AttrHealthReporterAutoRecover, v.HealthReporterAutoRecover.Value)
 	}
 	if v.HealthReporterDumpTs.Valid {
-		e.U64(AttrDevlinkHealthReporterDumpTs, v.HealthReporterDumpTs.Value)
+		e.U64(AttrHealthReporterDumpTs, v.HealthReporterDumpTs.Value)
 	}
 	if v.HealthReporterDumpTsNs.Valid {
-		e.U64(AttrDevlinkHealthReporterDumpTsNs, v.HealthReporterDumpTsNs.Value)
+		e.U64(AttrHealthReporterDumpTsNs, v.HealthReporterDumpTsNs.Value)
 	}
 	if v.HealthReporterAutoDump.Valid {
-		e.U8(AttrDevlinkHealthReporterAutoDump, v.HealthReporterAutoDump.Value)
+		e.U8(AttrHealthReporterAutoDump, v.HealthReporterAutoDump.Value)
 	}
 	if v.HealthReporterBurstPeriod.Valid {
-		e.U64(AttrDevlinkHealthReporterBurstPeriod, v.HealthReporterBurstPeriod.Value)
+		e.U64(AttrHealthReporterBurstPeriod, v.HealthReporterBurstPeriod.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1552,13 +1651,16 @@ func (v *DlAttrStats) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlAttrStats) encode(e *attrs.Encoder) error {
 	if v.StatsRxPackets.Valid {
-		e.U64(AttrDlAttrStatsStatsRxPackets, v.StatsRxPackets.Value)
+		e.U64(AttrStatsRxPackets, v.StatsRxPackets.Value)
 	}
 	if v.StatsRxBytes.Valid {
-		e.U64(AttrDlAttrStatsStatsRxBytes, v.StatsRxBytes.Value)
+		e.U64(AttrStatsRxBytes, v.StatsRxBytes.Value)
 	}
 	if v.StatsRxDropped.Valid {
-		e.U64(AttrDlAttrStatsStatsRxDropped, v.StatsRxDropped.Value)
+		e.U64(AttrStatsRxDropped, v.StatsRxDropped.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1575,10 +1677,13 @@ func (v *DlTrapMetadata) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlTrapMetadata) encode(e *attrs.Encoder) error {
 	if v.TrapMetadataTypeInPort {
-		e.Flag(AttrDlTrapMetadataTrapMetadataTypeInPort)
+		e.Flag(AttrTrapMetadataTypeInPort)
 	}
 	if v.TrapMetadataTypeFaCookie {
-		e.Flag(AttrDlTrapMetadataTrapMetadataTypeFaCookie)
+		e.Flag(AttrTrapMetadataTypeFaCookie)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1595,7 +1700,10 @@ func (v *DlLinecardSupportedTypes) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlLinecardSupportedTypes) encode(e *attrs.Encoder) error {
 	if v.LinecardType.Valid {
-		e.String(AttrDevlinkLinecardType, v.LinecardType.Value)
+		e.String(AttrLinecardType, v.LinecardType.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1612,7 +1720,10 @@ func (v *DlSelftestID) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlSelftestID) encode(e *attrs.Encoder) error {
 	if v.Flash {
-		e.Flag(AttrDlSelftestIDFlash)
+		e.Flag(AttrSelftestIDFlash)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1629,10 +1740,13 @@ func (v *DlRateTcBws) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlRateTcBws) encode(e *attrs.Encoder) error {
 	if v.Index.Valid {
-		e.U8(AttrDlRateTcBwsIndex, v.Index.Value)
+		e.U8(AttrRateTcIndex, v.Index.Value)
 	}
 	if v.Bw.Valid {
-		e.U32(AttrDlRateTcBwsBw, v.Bw.Value)
+		e.U32(AttrRateTcBw, v.Bw.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1649,13 +1763,2072 @@ func (v *DlParentDev) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DlParentDev) encode(e *attrs.Encoder) error {
 	if v.BusName.Valid {
-		e.String(AttrDevlinkBusName, v.BusName.Value)
+		e.String(AttrBusName, v.BusName.Value)
 	}
 	if v.DevName.Valid {
-		e.String(AttrDevlinkDevName, v.DevName.Value)
+		e.String(AttrDevName, v.DevName.Value)
 	}
 	if v.Index.Valid {
-		e.Uint(AttrDevlinkIndex, v.Index.Value)
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.PortType.Valid {
+		e.U16(AttrPortType, uint16(v.PortType.Value))
+	}
+	if v.PortFunction != nil {
+		n := e.Nest(AttrPortFunction)
+		if err := v.PortFunction.encode(e); err != nil {
+			return attrs.WithPath(err, "port-function")
+		}
+		e.End(n)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortNewRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortNewRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.PortFlavour.Valid {
+		e.U16(AttrPortFlavour, uint16(v.PortFlavour.Value))
+	}
+	if v.PortPciPfNumber.Valid {
+		e.U16(AttrPortPciPfNumber, v.PortPciPfNumber.Value)
+	}
+	if v.PortControllerNumber.Valid {
+		e.U32(AttrPortControllerNumber, v.PortControllerNumber.Value)
+	}
+	if v.PortPciSfNumber.Valid {
+		e.U32(AttrPortPciSfNumber, v.PortPciSfNumber.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortDelRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortDelRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortSplitRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortSplitRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.PortSplitCount.Valid {
+		e.U32(AttrPortSplitCount, v.PortSplitCount.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortUnsplitRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortUnsplitRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.SbIndex.Valid {
+		e.U32(AttrSbIndex, v.SbIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbPoolGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbPoolGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.SbIndex.Valid {
+		e.U32(AttrSbIndex, v.SbIndex.Value)
+	}
+	if v.SbPoolIndex.Valid {
+		e.U16(AttrSbPoolIndex, v.SbPoolIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbPoolGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbPoolGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbPoolSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbPoolSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.SbIndex.Valid {
+		e.U32(AttrSbIndex, v.SbIndex.Value)
+	}
+	if v.SbPoolIndex.Valid {
+		e.U16(AttrSbPoolIndex, v.SbPoolIndex.Value)
+	}
+	if v.SbPoolSize.Valid {
+		e.U32(AttrSbPoolSize, v.SbPoolSize.Value)
+	}
+	if v.SbPoolThresholdType.Valid {
+		e.U8(AttrSbPoolThresholdType, uint8(v.SbPoolThresholdType.Value))
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbPortPoolGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbPortPoolGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.SbIndex.Valid {
+		e.U32(AttrSbIndex, v.SbIndex.Value)
+	}
+	if v.SbPoolIndex.Valid {
+		e.U16(AttrSbPoolIndex, v.SbPoolIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbPortPoolGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbPortPoolGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbPortPoolSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbPortPoolSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.SbIndex.Valid {
+		e.U32(AttrSbIndex, v.SbIndex.Value)
+	}
+	if v.SbPoolIndex.Valid {
+		e.U16(AttrSbPoolIndex, v.SbPoolIndex.Value)
+	}
+	if v.SbThreshold.Valid {
+		e.U32(AttrSbThreshold, v.SbThreshold.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbTcPoolBindGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbTcPoolBindGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.SbIndex.Valid {
+		e.U32(AttrSbIndex, v.SbIndex.Value)
+	}
+	if v.SbPoolType.Valid {
+		e.U8(AttrSbPoolType, uint8(v.SbPoolType.Value))
+	}
+	if v.SbTcIndex.Valid {
+		e.U16(AttrSbTcIndex, v.SbTcIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbTcPoolBindGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbTcPoolBindGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbTcPoolBindSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbTcPoolBindSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.SbIndex.Valid {
+		e.U32(AttrSbIndex, v.SbIndex.Value)
+	}
+	if v.SbPoolIndex.Valid {
+		e.U16(AttrSbPoolIndex, v.SbPoolIndex.Value)
+	}
+	if v.SbPoolType.Valid {
+		e.U8(AttrSbPoolType, uint8(v.SbPoolType.Value))
+	}
+	if v.SbThreshold.Valid {
+		e.U32(AttrSbThreshold, v.SbThreshold.Value)
+	}
+	if v.SbTcIndex.Valid {
+		e.U16(AttrSbTcIndex, v.SbTcIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbOccSnapshotRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbOccSnapshotRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.SbIndex.Valid {
+		e.U32(AttrSbIndex, v.SbIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SbOccMaxClearRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SbOccMaxClearRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.SbIndex.Valid {
+		e.U32(AttrSbIndex, v.SbIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *EswitchGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *EswitchGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *EswitchSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *EswitchSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.EswitchMode.Valid {
+		e.U16(AttrEswitchMode, uint16(v.EswitchMode.Value))
+	}
+	if v.EswitchInlineMode.Valid {
+		e.U8(AttrEswitchInlineMode, uint8(v.EswitchInlineMode.Value))
+	}
+	if v.EswitchEncapMode.Valid {
+		e.U8(AttrEswitchEncapMode, uint8(v.EswitchEncapMode.Value))
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DpipeTableGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DpipeTableGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.DpipeTableName.Valid {
+		e.String(AttrDpipeTableName, v.DpipeTableName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DpipeEntriesGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DpipeEntriesGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.DpipeTableName.Valid {
+		e.String(AttrDpipeTableName, v.DpipeTableName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DpipeHeadersGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DpipeHeadersGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DpipeTableCountersSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DpipeTableCountersSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.DpipeTableName.Valid {
+		e.String(AttrDpipeTableName, v.DpipeTableName.Value)
+	}
+	if v.DpipeTableCountersEnabled.Valid {
+		e.U8(AttrDpipeTableCountersEnabled, v.DpipeTableCountersEnabled.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ResourceSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ResourceSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.ResourceID.Valid {
+		e.U64(AttrResourceID, v.ResourceID.Value)
+	}
+	if v.ResourceSize.Valid {
+		e.U64(AttrResourceSize, v.ResourceSize.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ResourceDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ResourceDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ResourceDumpDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ResourceDumpDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	if v.ResourceScopeMask.Valid {
+		e.U32(AttrResourceScopeMask, uint32(v.ResourceScopeMask.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ReloadRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ReloadRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.NetnsFd.Valid {
+		e.U32(AttrNetnsFd, v.NetnsFd.Value)
+	}
+	if v.NetnsPID.Valid {
+		e.U32(AttrNetnsPID, v.NetnsPID.Value)
+	}
+	if v.NetnsID.Valid {
+		e.U32(AttrNetnsID, v.NetnsID.Value)
+	}
+	if v.ReloadAction.Valid {
+		e.U8(AttrReloadAction, uint8(v.ReloadAction.Value))
+	}
+	if v.ReloadLimits.Valid {
+		e.Bitfield32(AttrReloadLimits, v.ReloadLimits.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ParamGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ParamGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.ParamName.Valid {
+		e.String(AttrParamName, v.ParamName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ParamGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ParamGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ParamSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ParamSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.ParamName.Valid {
+		e.String(AttrParamName, v.ParamName.Value)
+	}
+	if v.ParamType.Valid {
+		e.U8(AttrParamType, uint8(v.ParamType.Value))
+	}
+	if v.ParamValueCmode.Valid {
+		e.U8(AttrParamValueCmode, uint8(v.ParamValueCmode.Value))
+	}
+	if v.ParamResetDefault {
+		e.Flag(AttrParamResetDefault)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RegionGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RegionGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.RegionName.Valid {
+		e.String(AttrRegionName, v.RegionName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RegionGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RegionGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RegionNewRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RegionNewRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.RegionName.Valid {
+		e.String(AttrRegionName, v.RegionName.Value)
+	}
+	if v.RegionSnapshotID.Valid {
+		e.U32(AttrRegionSnapshotID, v.RegionSnapshotID.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RegionDelRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RegionDelRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.RegionName.Valid {
+		e.String(AttrRegionName, v.RegionName.Value)
+	}
+	if v.RegionSnapshotID.Valid {
+		e.U32(AttrRegionSnapshotID, v.RegionSnapshotID.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RegionReadDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RegionReadDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.RegionName.Valid {
+		e.String(AttrRegionName, v.RegionName.Value)
+	}
+	if v.RegionSnapshotID.Valid {
+		e.U32(AttrRegionSnapshotID, v.RegionSnapshotID.Value)
+	}
+	if v.RegionChunkAddr.Valid {
+		e.U64(AttrRegionChunkAddr, v.RegionChunkAddr.Value)
+	}
+	if v.RegionChunkLen.Valid {
+		e.U64(AttrRegionChunkLen, v.RegionChunkLen.Value)
+	}
+	if v.RegionDirect {
+		e.Flag(AttrRegionDirect)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortParamGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortParamGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortParamSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortParamSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *InfoGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *InfoGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *HealthReporterGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *HealthReporterGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.HealthReporterName.Valid {
+		e.String(AttrHealthReporterName, v.HealthReporterName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *HealthReporterGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *HealthReporterGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *HealthReporterSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *HealthReporterSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.HealthReporterName.Valid {
+		e.String(AttrHealthReporterName, v.HealthReporterName.Value)
+	}
+	if v.HealthReporterGracefulPeriod.Valid {
+		e.U64(AttrHealthReporterGracefulPeriod, v.HealthReporterGracefulPeriod.Value)
+	}
+	if v.HealthReporterAutoRecover.Valid {
+		e.U8(AttrHealthReporterAutoRecover, v.HealthReporterAutoRecover.Value)
+	}
+	if v.HealthReporterAutoDump.Valid {
+		e.U8(AttrHealthReporterAutoDump, v.HealthReporterAutoDump.Value)
+	}
+	if v.HealthReporterBurstPeriod.Valid {
+		e.U64(AttrHealthReporterBurstPeriod, v.HealthReporterBurstPeriod.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *HealthReporterRecoverRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *HealthReporterRecoverRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.HealthReporterName.Valid {
+		e.String(AttrHealthReporterName, v.HealthReporterName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *HealthReporterDiagnoseRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *HealthReporterDiagnoseRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.HealthReporterName.Valid {
+		e.String(AttrHealthReporterName, v.HealthReporterName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *HealthReporterDumpGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *HealthReporterDumpGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.HealthReporterName.Valid {
+		e.String(AttrHealthReporterName, v.HealthReporterName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *HealthReporterDumpClearRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *HealthReporterDumpClearRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.HealthReporterName.Valid {
+		e.String(AttrHealthReporterName, v.HealthReporterName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *FlashUpdateRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *FlashUpdateRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.FlashUpdateFileName.Valid {
+		e.String(AttrFlashUpdateFileName, v.FlashUpdateFileName.Value)
+	}
+	if v.FlashUpdateComponent.Valid {
+		e.String(AttrFlashUpdateComponent, v.FlashUpdateComponent.Value)
+	}
+	if v.FlashUpdateOverwriteMask.Valid {
+		e.Bitfield32(AttrFlashUpdateOverwriteMask, v.FlashUpdateOverwriteMask.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TrapGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TrapGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.TrapName.Valid {
+		e.String(AttrTrapName, v.TrapName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TrapGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TrapGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TrapSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TrapSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.TrapName.Valid {
+		e.String(AttrTrapName, v.TrapName.Value)
+	}
+	if v.TrapAction.Valid {
+		e.U8(AttrTrapAction, uint8(v.TrapAction.Value))
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TrapGroupGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TrapGroupGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.TrapGroupName.Valid {
+		e.String(AttrTrapGroupName, v.TrapGroupName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TrapGroupGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TrapGroupGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TrapGroupSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TrapGroupSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.TrapAction.Valid {
+		e.U8(AttrTrapAction, uint8(v.TrapAction.Value))
+	}
+	if v.TrapGroupName.Valid {
+		e.String(AttrTrapGroupName, v.TrapGroupName.Value)
+	}
+	if v.TrapPolicerID.Valid {
+		e.U32(AttrTrapPolicerID, v.TrapPolicerID.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TrapPolicerGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TrapPolicerGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.TrapPolicerID.Valid {
+		e.U32(AttrTrapPolicerID, v.TrapPolicerID.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TrapPolicerGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TrapPolicerGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TrapPolicerSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TrapPolicerSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.TrapPolicerID.Valid {
+		e.U32(AttrTrapPolicerID, v.TrapPolicerID.Value)
+	}
+	if v.TrapPolicerRate.Valid {
+		e.U64(AttrTrapPolicerRate, v.TrapPolicerRate.Value)
+	}
+	if v.TrapPolicerBurst.Valid {
+		e.U64(AttrTrapPolicerBurst, v.TrapPolicerBurst.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *HealthReporterTestRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *HealthReporterTestRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.HealthReporterName.Valid {
+		e.String(AttrHealthReporterName, v.HealthReporterName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RateGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RateGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.RateNodeName.Valid {
+		e.String(AttrRateNodeName, v.RateNodeName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RateGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RateGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RateSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RateSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.RateTxShare.Valid {
+		e.U64(AttrRateTxShare, v.RateTxShare.Value)
+	}
+	if v.RateTxMax.Valid {
+		e.U64(AttrRateTxMax, v.RateTxMax.Value)
+	}
+	if v.RateNodeName.Valid {
+		e.String(AttrRateNodeName, v.RateNodeName.Value)
+	}
+	if v.RateParentNodeName.Valid {
+		e.String(AttrRateParentNodeName, v.RateParentNodeName.Value)
+	}
+	if v.RateTxPriority.Valid {
+		e.U32(AttrRateTxPriority, v.RateTxPriority.Value)
+	}
+	if v.RateTxWeight.Valid {
+		e.U32(AttrRateTxWeight, v.RateTxWeight.Value)
+	}
+	for i := range v.RateTcBws {
+		n := e.Nest(AttrRateTcBws)
+		if err := v.RateTcBws[i].encode(e); err != nil {
+			return attrs.WithPath(err, "rate-tc-bws")
+		}
+		e.End(n)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	if v.ParentDev != nil {
+		n := e.Nest(AttrParentDev)
+		if err := v.ParentDev.encode(e); err != nil {
+			return attrs.WithPath(err, "parent-dev")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RateNewRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RateNewRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.RateTxShare.Valid {
+		e.U64(AttrRateTxShare, v.RateTxShare.Value)
+	}
+	if v.RateTxMax.Valid {
+		e.U64(AttrRateTxMax, v.RateTxMax.Value)
+	}
+	if v.RateNodeName.Valid {
+		e.String(AttrRateNodeName, v.RateNodeName.Value)
+	}
+	if v.RateParentNodeName.Valid {
+		e.String(AttrRateParentNodeName, v.RateParentNodeName.Value)
+	}
+	if v.RateTxPriority.Valid {
+		e.U32(AttrRateTxPriority, v.RateTxPriority.Value)
+	}
+	if v.RateTxWeight.Valid {
+		e.U32(AttrRateTxWeight, v.RateTxWeight.Value)
+	}
+	for i := range v.RateTcBws {
+		n := e.Nest(AttrRateTcBws)
+		if err := v.RateTcBws[i].encode(e); err != nil {
+			return attrs.WithPath(err, "rate-tc-bws")
+		}
+		e.End(n)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	if v.ParentDev != nil {
+		n := e.Nest(AttrParentDev)
+		if err := v.ParentDev.encode(e); err != nil {
+			return attrs.WithPath(err, "parent-dev")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RateDelRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RateDelRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.RateNodeName.Valid {
+		e.String(AttrRateNodeName, v.RateNodeName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinecardGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinecardGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.LinecardIndex.Valid {
+		e.U32(AttrLinecardIndex, v.LinecardIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinecardGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinecardGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinecardSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinecardSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.LinecardIndex.Valid {
+		e.U32(AttrLinecardIndex, v.LinecardIndex.Value)
+	}
+	if v.LinecardType.Valid {
+		e.String(AttrLinecardType, v.LinecardType.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SelftestsGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SelftestsGetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SelftestsRunRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SelftestsRunRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.Selftests != nil {
+		n := e.Nest(AttrSelftests)
+		if err := v.Selftests.encode(e); err != nil {
+			return attrs.WithPath(err, "selftests")
+		}
+		e.End(n)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *NotifyFilterSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *NotifyFilterSetRequest) encode(e *attrs.Encoder) error {
+	if v.BusName.Valid {
+		e.String(AttrBusName, v.BusName.Value)
+	}
+	if v.DevName.Valid {
+		e.String(AttrDevName, v.DevName.Value)
+	}
+	if v.PortIndex.Valid {
+		e.U32(AttrPortIndex, v.PortIndex.Value)
+	}
+	if v.Index.Valid {
+		e.Uint(AttrIndex, v.Index.Value)
 	}
 	return nil
 }

@@ -14,13 +14,13 @@ import (
 // the number of sets). Decoding must not panic, and a value that decodes
 // must survive MarshalAttrs and UnmarshalAttrs unchanged.
 func FuzzDecode(f *testing.F) {
-	for i := range 39 {
+	for i := range 110 {
 		f.Add(uint8(i), []byte{})
 		f.Add(uint8(i), []byte{4, 0, 1, 0, 8, 0, 2, 0, 1, 0, 0, 0})
 		f.Add(uint8(i), []byte{12, 0, 1, 0x80, 8, 0, 1, 0, 1, 2, 3, 4})
 	}
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
-		switch int(which) % 39 {
+		switch int(which) % 110 {
 		case 0:
 			roundTrip[Devlink](t, b)
 		case 1:
@@ -99,6 +99,148 @@ func FuzzDecode(f *testing.F) {
 			roundTrip[DlRateTcBws](t, b)
 		case 38:
 			roundTrip[DlParentDev](t, b)
+		case 39:
+			roundTrip[GetRequest](t, b)
+		case 40:
+			roundTrip[PortGetRequest](t, b)
+		case 41:
+			roundTrip[PortGetDumpRequest](t, b)
+		case 42:
+			roundTrip[PortSetRequest](t, b)
+		case 43:
+			roundTrip[PortNewRequest](t, b)
+		case 44:
+			roundTrip[PortDelRequest](t, b)
+		case 45:
+			roundTrip[PortSplitRequest](t, b)
+		case 46:
+			roundTrip[PortUnsplitRequest](t, b)
+		case 47:
+			roundTrip[SbGetRequest](t, b)
+		case 48:
+			roundTrip[SbGetDumpRequest](t, b)
+		case 49:
+			roundTrip[SbPoolGetRequest](t, b)
+		case 50:
+			roundTrip[SbPoolGetDumpRequest](t, b)
+		case 51:
+			roundTrip[SbPoolSetRequest](t, b)
+		case 52:
+			roundTrip[SbPortPoolGetRequest](t, b)
+		case 53:
+			roundTrip[SbPortPoolGetDumpRequest](t, b)
+		case 54:
+			roundTrip[SbPortPoolSetRequest](t, b)
+		case 55:
+			roundTrip[SbTcPoolBindGetRequest](t, b)
+		case 56:
+			roundTrip[SbTcPoolBindGetDumpRequest](t, b)
+		case 57:
+			roundTrip[SbTcPoolBindSetRequest](t, b)
+		case 58:
+			roundTrip[SbOccSnapshotRequest](t, b)
+		case 59:
+			roundTrip[SbOccMaxClearRequest](t, b)
+		case 60:
+			roundTrip[EswitchGetRequest](t, b)
+		case 61:
+			roundTrip[EswitchSetRequest](t, b)
+		case 62:
+			roundTrip[DpipeTableGetRequest](t, b)
+		case 63:
+			roundTrip[DpipeEntriesGetRequest](t, b)
+		case 64:
+			roundTrip[DpipeHeadersGetRequest](t, b)
+		case 65:
+			roundTrip[DpipeTableCountersSetRequest](t, b)
+		case 66:
+			roundTrip[ResourceSetRequest](t, b)
+		case 67:
+			roundTrip[ResourceDumpRequest](t, b)
+		case 68:
+			roundTrip[ResourceDumpDumpRequest](t, b)
+		case 69:
+			roundTrip[ReloadRequest](t, b)
+		case 70:
+			roundTrip[ParamGetRequest](t, b)
+		case 71:
+			roundTrip[ParamGetDumpRequest](t, b)
+		case 72:
+			roundTrip[ParamSetRequest](t, b)
+		case 73:
+			roundTrip[RegionGetRequest](t, b)
+		case 74:
+			roundTrip[RegionGetDumpRequest](t, b)
+		case 75:
+			roundTrip[RegionNewRequest](t, b)
+		case 76:
+			roundTrip[RegionDelRequest](t, b)
+		case 77:
+			roundTrip[RegionReadDumpRequest](t, b)
+		case 78:
+			roundTrip[PortParamGetRequest](t, b)
+		case 79:
+			roundTrip[PortParamSetRequest](t, b)
+		case 80:
+			roundTrip[InfoGetRequest](t, b)
+		case 81:
+			roundTrip[HealthReporterGetRequest](t, b)
+		case 82:
+			roundTrip[HealthReporterGetDumpRequest](t, b)
+		case 83:
+			roundTrip[HealthReporterSetRequest](t, b)
+		case 84:
+			roundTrip[HealthReporterRecoverRequest](t, b)
+		case 85:
+			roundTrip[HealthReporterDiagnoseRequest](t, b)
+		case 86:
+			roundTrip[HealthReporterDumpGetDumpRequest](t, b)
+		case 87:
+			roundTrip[HealthReporterDumpClearRequest](t, b)
+		case 88:
+			roundTrip[FlashUpdateRequest](t, b)
+		case 89:
+			roundTrip[TrapGetRequest](t, b)
+		case 90:
+			roundTrip[TrapGetDumpRequest](t, b)
+		case 91:
+			roundTrip[TrapSetRequest](t, b)
+		case 92:
+			roundTrip[TrapGroupGetRequest](t, b)
+		case 93:
+			roundTrip[TrapGroupGetDumpRequest](t, b)
+		case 94:
+			roundTrip[TrapGroupSetRequest](t, b)
+		case 95:
+			roundTrip[TrapPolicerGetRequest](t, b)
+		case 96:
+			roundTrip[TrapPolicerGetDumpRequest](t, b)
+		case 97:
+			roundTrip[TrapPolicerSetRequest](t, b)
+		case 98:
+			roundTrip[HealthReporterTestRequest](t, b)
+		case 99:
+			roundTrip[RateGetRequest](t, b)
+		case 100:
+			roundTrip[RateGetDumpRequest](t, b)
+		case 101:
+			roundTrip[RateSetRequest](t, b)
+		case 102:
+			roundTrip[RateNewRequest](t, b)
+		case 103:
+			roundTrip[RateDelRequest](t, b)
+		case 104:
+			roundTrip[LinecardGetRequest](t, b)
+		case 105:
+			roundTrip[LinecardGetDumpRequest](t, b)
+		case 106:
+			roundTrip[LinecardSetRequest](t, b)
+		case 107:
+			roundTrip[SelftestsGetRequest](t, b)
+		case 108:
+			roundTrip[SelftestsRunRequest](t, b)
+		case 109:
+			roundTrip[NotifyFilterSetRequest](t, b)
 		}
 	})
 }

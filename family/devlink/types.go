@@ -408,6 +408,11 @@ type Devlink struct {
 	ResourceScopeMask Optional[ResourceScopeMask]
 	// ParentDev is attribute parent-dev (186): nest, set dl-parent-dev.
 	ParentDev *DlParentDev
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDevStats holds the attributes of devlink attribute set dl-dev-stats, a
@@ -418,6 +423,11 @@ type DlDevStats struct {
 	// RemoteReloadStats is attribute remote-reload-stats (161): nest, set
 	// dl-reload-stats.
 	RemoteReloadStats *DlReloadStats
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlReloadStats holds the attributes of devlink attribute set dl-reload-stats,
@@ -426,6 +436,11 @@ type DlReloadStats struct {
 	// ReloadActionInfo is attribute reload-action-info (162): nest, multi-attr,
 	// set dl-reload-act-info.
 	ReloadActionInfo []DlReloadActInfo
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlReloadActInfo holds the attributes of devlink attribute set
@@ -436,6 +451,11 @@ type DlReloadActInfo struct {
 	// ReloadActionStats is attribute reload-action-stats (163): nest, multi-attr,
 	// set dl-reload-act-stats.
 	ReloadActionStats []DlReloadActStats
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlReloadActStats holds the attributes of devlink attribute set
@@ -444,6 +464,11 @@ type DlReloadActStats struct {
 	// ReloadStatsEntry is attribute reload-stats-entry (158): nest, multi-attr,
 	// set dl-reload-stats-entry.
 	ReloadStatsEntry []DlReloadStatsEntry
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlReloadStatsEntry holds the attributes of devlink attribute set
@@ -453,6 +478,11 @@ type DlReloadStatsEntry struct {
 	ReloadStatsLimit Optional[uint8]
 	// ReloadStatsValue is attribute reload-stats-value (160): u32.
 	ReloadStatsValue Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlInfoVersion holds the attributes of devlink attribute set dl-info-version,
@@ -462,6 +492,11 @@ type DlInfoVersion struct {
 	InfoVersionName Optional[string]
 	// InfoVersionValue is attribute info-version-value (104): string.
 	InfoVersionValue Optional[string]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlPortFunction holds the attributes of devlink attribute set
@@ -475,6 +510,11 @@ type DlPortFunction struct {
 	Opstate Optional[PortFnOpstate]
 	// Caps is attribute caps (4): bitfield32, enum as flags port-fn-attr-cap.
 	Caps Optional[attrs.Bitfield32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeTables holds the attributes of devlink attribute set dl-dpipe-tables,
@@ -483,6 +523,11 @@ type DlDpipeTables struct {
 	// DpipeTable is attribute dpipe-table (28): nest, multi-attr, set
 	// dl-dpipe-table.
 	DpipeTable []DlDpipeTable
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeTable holds the attributes of devlink attribute set dl-dpipe-table, a
@@ -505,6 +550,11 @@ type DlDpipeTable struct {
 	DpipeTableResourceID Optional[uint64]
 	// DpipeTableResourceUnits is attribute dpipe-table-resource-units (76): u64.
 	DpipeTableResourceUnits Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeTableMatches holds the attributes of devlink attribute set
@@ -513,6 +563,11 @@ type DlDpipeTableMatches struct {
 	// DpipeMatch is attribute dpipe-match (40): nest, multi-attr, set
 	// dl-dpipe-match.
 	DpipeMatch []DlDpipeMatch
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeTableActions holds the attributes of devlink attribute set
@@ -521,6 +576,11 @@ type DlDpipeTableActions struct {
 	// DpipeAction is attribute dpipe-action (43): nest, multi-attr, set
 	// dl-dpipe-action.
 	DpipeAction []DlDpipeAction
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeEntries holds the attributes of devlink attribute set
@@ -529,6 +589,11 @@ type DlDpipeEntries struct {
 	// DpipeEntry is attribute dpipe-entry (35): nest, multi-attr, set
 	// dl-dpipe-entry.
 	DpipeEntry []DlDpipeEntry
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeEntry holds the attributes of devlink attribute set dl-dpipe-entry, a
@@ -544,6 +609,11 @@ type DlDpipeEntry struct {
 	DpipeEntryActionValues *DlDpipeEntryActionValues
 	// DpipeEntryCounter is attribute dpipe-entry-counter (39): u64.
 	DpipeEntryCounter Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeEntryMatchValues holds the attributes of devlink attribute set
@@ -553,6 +623,11 @@ type DlDpipeEntryMatchValues struct {
 	// DpipeMatchValue is attribute dpipe-match-value (41): nest, multi-attr, set
 	// dl-dpipe-match-value.
 	DpipeMatchValue []DlDpipeMatchValue
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeEntryActionValues holds the attributes of devlink attribute set
@@ -562,6 +637,11 @@ type DlDpipeEntryActionValues struct {
 	// DpipeActionValue is attribute dpipe-action-value (44): nest, multi-attr, set
 	// dl-dpipe-action-value.
 	DpipeActionValue []DlDpipeActionValue
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeMatch holds the attributes of devlink attribute set dl-dpipe-match, a
@@ -578,6 +658,11 @@ type DlDpipeMatch struct {
 	DpipeHeaderIndex Optional[uint32]
 	// DpipeFieldID is attribute dpipe-field-id (58): u32.
 	DpipeFieldID Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeMatchValue holds the attributes of devlink attribute set
@@ -592,6 +677,11 @@ type DlDpipeMatchValue struct {
 	DpipeValueMask []byte
 	// DpipeValueMapping is attribute dpipe-value-mapping (48): u32.
 	DpipeValueMapping Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeAction holds the attributes of devlink attribute set dl-dpipe-action,
@@ -608,6 +698,11 @@ type DlDpipeAction struct {
 	DpipeHeaderIndex Optional[uint32]
 	// DpipeFieldID is attribute dpipe-field-id (58): u32.
 	DpipeFieldID Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeActionValue holds the attributes of devlink attribute set
@@ -622,6 +717,11 @@ type DlDpipeActionValue struct {
 	DpipeValueMask []byte
 	// DpipeValueMapping is attribute dpipe-value-mapping (48): u32.
 	DpipeValueMapping Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeHeaders holds the attributes of devlink attribute set
@@ -630,6 +730,11 @@ type DlDpipeHeaders struct {
 	// DpipeHeader is attribute dpipe-header (50): nest, multi-attr, set
 	// dl-dpipe-header.
 	DpipeHeader []DlDpipeHeader
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeHeader holds the attributes of devlink attribute set dl-dpipe-header,
@@ -644,6 +749,11 @@ type DlDpipeHeader struct {
 	// DpipeHeaderFields is attribute dpipe-header-fields (53): nest, set
 	// dl-dpipe-header-fields.
 	DpipeHeaderFields *DlDpipeHeaderFields
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeHeaderFields holds the attributes of devlink attribute set
@@ -652,6 +762,11 @@ type DlDpipeHeaderFields struct {
 	// DpipeField is attribute dpipe-field (56): nest, multi-attr, set
 	// dl-dpipe-field.
 	DpipeField []DlDpipeField
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlDpipeField holds the attributes of devlink attribute set dl-dpipe-field, a
@@ -666,6 +781,11 @@ type DlDpipeField struct {
 	// DpipeFieldMappingType is attribute dpipe-field-mapping-type (60): u32, enum
 	// dpipe-field-mapping-type.
 	DpipeFieldMappingType Optional[DpipeFieldMappingType]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlResource holds the attributes of devlink attribute set dl-resource, a
@@ -691,6 +811,11 @@ type DlResource struct {
 	ResourceUnit Optional[ResourceUnit]
 	// ResourceOcc is attribute resource-occ (74): u64.
 	ResourceOcc Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlResourceList holds the attributes of devlink attribute set
@@ -698,6 +823,11 @@ type DlResource struct {
 type DlResourceList struct {
 	// Resource is attribute resource (64): nest, multi-attr, set dl-resource.
 	Resource []DlResource
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlParam holds the attributes of devlink attribute set dl-param, a subset of
@@ -709,6 +839,11 @@ type DlParam struct {
 	ParamGeneric bool
 	// ParamType is attribute param-type (83): u8, enum var-attr-type.
 	ParamType Optional[VarAttrType]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlRegionSnapshots holds the attributes of devlink attribute set
@@ -717,6 +852,11 @@ type DlRegionSnapshots struct {
 	// RegionSnapshot is attribute region-snapshot (91): nest, set
 	// dl-region-snapshot.
 	RegionSnapshot *DlRegionSnapshot
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlRegionSnapshot holds the attributes of devlink attribute set
@@ -724,6 +864,11 @@ type DlRegionSnapshots struct {
 type DlRegionSnapshot struct {
 	// RegionSnapshotID is attribute region-snapshot-id (92): u32.
 	RegionSnapshotID Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlRegionChunks holds the attributes of devlink attribute set
@@ -731,6 +876,11 @@ type DlRegionSnapshot struct {
 type DlRegionChunks struct {
 	// RegionChunk is attribute region-chunk (94): nest, set dl-region-chunk.
 	RegionChunk *DlRegionChunk
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlRegionChunk holds the attributes of devlink attribute set dl-region-chunk,
@@ -740,6 +890,11 @@ type DlRegionChunk struct {
 	RegionChunkData []byte
 	// RegionChunkAddr is attribute region-chunk-addr (96): u64.
 	RegionChunkAddr Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlFmsg holds the attributes of devlink attribute set dl-fmsg, a subset of
@@ -755,6 +910,11 @@ type DlFmsg struct {
 	FmsgNestEnd bool
 	// FmsgObjName is attribute fmsg-obj-name (111): string.
 	FmsgObjName Optional[string]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlHealthReporter holds the attributes of devlink attribute set
@@ -784,6 +944,11 @@ type DlHealthReporter struct {
 	// HealthReporterBurstPeriod is attribute health-reporter-burst-period (181):
 	// u64.
 	HealthReporterBurstPeriod Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlAttrStats holds the attributes of devlink attribute set dl-attr-stats.
@@ -794,6 +959,11 @@ type DlAttrStats struct {
 	StatsRxBytes Optional[uint64]
 	// StatsRxDropped is attribute stats-rx-dropped (2): u64.
 	StatsRxDropped Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlTrapMetadata holds the attributes of devlink attribute set
@@ -804,6 +974,11 @@ type DlTrapMetadata struct {
 	// TrapMetadataTypeFaCookie is attribute trap-metadata-type-fa-cookie (1):
 	// flag.
 	TrapMetadataTypeFaCookie bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlLinecardSupportedTypes holds the attributes of devlink attribute set
@@ -812,12 +987,22 @@ type DlTrapMetadata struct {
 type DlLinecardSupportedTypes struct {
 	// LinecardType is attribute linecard-type (173): string.
 	LinecardType Optional[string]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlSelftestID holds the attributes of devlink attribute set dl-selftest-id.
 type DlSelftestID struct {
 	// Flash is attribute flash (1): flag.
 	Flash bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlRateTcBws holds the attributes of devlink attribute set dl-rate-tc-bws.
@@ -826,6 +1011,11 @@ type DlRateTcBws struct {
 	Index Optional[uint8]
 	// Bw is attribute bw (2): u32.
 	Bw Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DlParentDev holds the attributes of devlink attribute set dl-parent-dev, a
@@ -835,6 +1025,1106 @@ type DlParentDev struct {
 	BusName Optional[string]
 	// DevName is attribute dev-name (2): string.
 	DevName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// GetRequest is the request of Client.Get (devlink get, do): the attributes of
+// set devlink that the spec lists for it.
+type GetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// PortGetRequest is the request of Client.PortGet (devlink port-get, do): the
+// attributes of set devlink that the spec lists for it.
+type PortGetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// PortGetDumpRequest is the request of Client.PortGetDump (devlink port-get,
+// dump): the attributes of set devlink that the spec lists for it.
+type PortGetDumpRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// PortSetRequest is the request of Client.PortSet (devlink port-set, do): the
+// attributes of set devlink that the spec lists for it.
+type PortSetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// PortType is attribute port-type (4): u16, enum port-type.
+	PortType Optional[PortType]
+	// PortFunction is attribute port-function (145): nest, set dl-port-function.
+	PortFunction *DlPortFunction
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// PortNewRequest is the request of Client.PortNew (devlink port-new, do): the
+// attributes of set devlink that the spec lists for it.
+type PortNewRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// PortFlavour is attribute port-flavour (77): u16, enum port-flavour.
+	PortFlavour Optional[PortFlavour]
+	// PortPciPfNumber is attribute port-pci-pf-number (127): u16.
+	PortPciPfNumber Optional[uint16]
+	// PortControllerNumber is attribute port-controller-number (150): u32.
+	PortControllerNumber Optional[uint32]
+	// PortPciSfNumber is attribute port-pci-sf-number (164): u32.
+	PortPciSfNumber Optional[uint32]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// PortDelRequest is the request of Client.PortDel (devlink port-del, do): the
+// attributes of set devlink that the spec lists for it.
+type PortDelRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// PortSplitRequest is the request of Client.PortSplit (devlink port-split,
+// do): the attributes of set devlink that the spec lists for it.
+type PortSplitRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// PortSplitCount is attribute port-split-count (9): u32.
+	PortSplitCount Optional[uint32]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// PortUnsplitRequest is the request of Client.PortUnsplit (devlink
+// port-unsplit, do): the attributes of set devlink that the spec lists for it.
+type PortUnsplitRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// SbGetRequest is the request of Client.SbGet (devlink sb-get, do): the
+// attributes of set devlink that the spec lists for it.
+type SbGetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// SbIndex is attribute sb-index (11): u32.
+	SbIndex Optional[uint32]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// SbGetDumpRequest is the request of Client.SbGetDump (devlink sb-get, dump):
+// the attributes of set devlink that the spec lists for it.
+type SbGetDumpRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// SbPoolGetRequest is the request of Client.SbPoolGet (devlink sb-pool-get,
+// do): the attributes of set devlink that the spec lists for it.
+type SbPoolGetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// SbIndex is attribute sb-index (11): u32.
+	SbIndex Optional[uint32]
+	// SbPoolIndex is attribute sb-pool-index (17): u16.
+	SbPoolIndex Optional[uint16]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// SbPoolGetDumpRequest is the request of Client.SbPoolGetDump (devlink
+// sb-pool-get, dump): the attributes of set devlink that the spec lists for
+// it.
+type SbPoolGetDumpRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// SbPoolSetRequest is the request of Client.SbPoolSet (devlink sb-pool-set,
+// do): the attributes of set devlink that the spec lists for it.
+type SbPoolSetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// SbIndex is attribute sb-index (11): u32.
+	SbIndex Optional[uint32]
+	// SbPoolIndex is attribute sb-pool-index (17): u16.
+	SbPoolIndex Optional[uint16]
+	// SbPoolSize is attribute sb-pool-size (19): u32.
+	SbPoolSize Optional[uint32]
+	// SbPoolThresholdType is attribute sb-pool-threshold-type (20): u8, enum
+	// sb-threshold-type.
+	SbPoolThresholdType Optional[SbThresholdType]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// SbPortPoolGetRequest is the request of Client.SbPortPoolGet (devlink
+// sb-port-pool-get, do): the attributes of set devlink that the spec lists for
+// it.
+type SbPortPoolGetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// SbIndex is attribute sb-index (11): u32.
+	SbIndex Optional[uint32]
+	// SbPoolIndex is attribute sb-pool-index (17): u16.
+	SbPoolIndex Optional[uint16]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// SbPortPoolGetDumpRequest is the request of Client.SbPortPoolGetDump (devlink
+// sb-port-pool-get, dump): the attributes of set devlink that the spec lists
+// for it.
+type SbPortPoolGetDumpRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// SbPortPoolSetRequest is the request of Client.SbPortPoolSet (devlink
+// sb-port-pool-set, do): the attributes of set devlink that the spec lists for
+// it.
+type SbPortPoolSetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// SbIndex is attribute sb-index (11): u32.
+	SbIndex Optional[uint32]
+	// SbPoolIndex is attribute sb-pool-index (17): u16.
+	SbPoolIndex Optional[uint16]
+	// SbThreshold is attribute sb-threshold (21): u32.
+	SbThreshold Optional[uint32]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// SbTcPoolBindGetRequest is the request of Client.SbTcPoolBindGet (devlink
+// sb-tc-pool-bind-get, do): the attributes of set devlink that the spec lists
+// for it.
+type SbTcPoolBindGetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// SbIndex is attribute sb-index (11): u32.
+	SbIndex Optional[uint32]
+	// SbPoolType is attribute sb-pool-type (18): u8, enum sb-pool-type.
+	SbPoolType Optional[SbPoolType]
+	// SbTcIndex is attribute sb-tc-index (22): u16.
+	SbTcIndex Optional[uint16]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// SbTcPoolBindGetDumpRequest is the request of Client.SbTcPoolBindGetDump
+// (devlink sb-tc-pool-bind-get, dump): the attributes of set devlink that the
+// spec lists for it.
+type SbTcPoolBindGetDumpRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// SbTcPoolBindSetRequest is the request of Client.SbTcPoolBindSet (devlink
+// sb-tc-pool-bind-set, do): the attributes of set devlink that the spec lists
+// for it.
+type SbTcPoolBindSetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// SbIndex is attribute sb-index (11): u32.
+	SbIndex Optional[uint32]
+	// SbPoolIndex is attribute sb-pool-index (17): u16.
+	SbPoolIndex Optional[uint16]
+	// SbPoolType is attribute sb-pool-type (18): u8, enum sb-pool-type.
+	SbPoolType Optional[SbPoolType]
+	// SbThreshold is attribute sb-threshold (21): u32.
+	SbThreshold Optional[uint32]
+	// SbTcIndex is attribute sb-tc-index (22): u16.
+	SbTcIndex Optional[uint16]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// SbOccSnapshotRequest is the request of Client.SbOccSnapshot (devlink
+// sb-occ-snapshot, do): the attributes of set devlink that the spec lists for
+// it.
+type SbOccSnapshotRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// SbIndex is attribute sb-index (11): u32.
+	SbIndex Optional[uint32]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// SbOccMaxClearRequest is the request of Client.SbOccMaxClear (devlink
+// sb-occ-max-clear, do): the attributes of set devlink that the spec lists for
+// it.
+type SbOccMaxClearRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// SbIndex is attribute sb-index (11): u32.
+	SbIndex Optional[uint32]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// EswitchGetRequest is the request of Client.EswitchGet (devlink eswitch-get,
+// do): the attributes of set devlink that the spec lists for it.
+type EswitchGetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// EswitchSetRequest is the request of Client.EswitchSet (devlink eswitch-set,
+// do): the attributes of set devlink that the spec lists for it.
+type EswitchSetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// EswitchMode is attribute eswitch-mode (25): u16, enum eswitch-mode.
+	EswitchMode Optional[EswitchMode]
+	// EswitchInlineMode is attribute eswitch-inline-mode (26): u8, enum
+	// eswitch-inline-mode.
+	EswitchInlineMode Optional[EswitchInlineMode]
+	// EswitchEncapMode is attribute eswitch-encap-mode (62): u8, enum
+	// eswitch-encap-mode.
+	EswitchEncapMode Optional[EswitchEncapMode]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// DpipeTableGetRequest is the request of Client.DpipeTableGet (devlink
+// dpipe-table-get, do): the attributes of set devlink that the spec lists for
+// it.
+type DpipeTableGetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// DpipeTableName is attribute dpipe-table-name (29): string.
+	DpipeTableName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// DpipeEntriesGetRequest is the request of Client.DpipeEntriesGet (devlink
+// dpipe-entries-get, do): the attributes of set devlink that the spec lists
+// for it.
+type DpipeEntriesGetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// DpipeTableName is attribute dpipe-table-name (29): string.
+	DpipeTableName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// DpipeHeadersGetRequest is the request of Client.DpipeHeadersGet (devlink
+// dpipe-headers-get, do): the attributes of set devlink that the spec lists
+// for it.
+type DpipeHeadersGetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// DpipeTableCountersSetRequest is the request of Client.DpipeTableCountersSet
+// (devlink dpipe-table-counters-set, do): the attributes of set devlink that
+// the spec lists for it.
+type DpipeTableCountersSetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// DpipeTableName is attribute dpipe-table-name (29): string.
+	DpipeTableName Optional[string]
+	// DpipeTableCountersEnabled is attribute dpipe-table-counters-enabled (33):
+	// u8.
+	DpipeTableCountersEnabled Optional[uint8]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// ResourceSetRequest is the request of Client.ResourceSet (devlink
+// resource-set, do): the attributes of set devlink that the spec lists for it.
+type ResourceSetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// ResourceID is attribute resource-id (66): u64.
+	ResourceID Optional[uint64]
+	// ResourceSize is attribute resource-size (67): u64.
+	ResourceSize Optional[uint64]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// ResourceDumpRequest is the request of Client.ResourceDump (devlink
+// resource-dump, do): the attributes of set devlink that the spec lists for
+// it.
+type ResourceDumpRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// ResourceDumpDumpRequest is the request of Client.ResourceDumpDump (devlink
+// resource-dump, dump): the attributes of set devlink that the spec lists for
+// it.
+type ResourceDumpDumpRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+	// ResourceScopeMask is attribute resource-scope-mask (185): u32, enum as flags
+	// resource-scope.
+	ResourceScopeMask Optional[ResourceScopeMask]
+}
+
+// ReloadRequest is the request of Client.Reload (devlink reload, do): the
+// attributes of set devlink that the spec lists for it.
+type ReloadRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// NetnsFd is attribute netns-fd (138): u32.
+	NetnsFd Optional[uint32]
+	// NetnsPID is attribute netns-pid (139): u32.
+	NetnsPID Optional[uint32]
+	// NetnsID is attribute netns-id (140): u32.
+	NetnsID Optional[uint32]
+	// ReloadAction is attribute reload-action (153): u8, enum reload-action.
+	ReloadAction Optional[ReloadAction]
+	// ReloadLimits is attribute reload-limits (155): bitfield32, enum as flags
+	// reload-action.
+	ReloadLimits Optional[attrs.Bitfield32]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// ParamGetRequest is the request of Client.ParamGet (devlink param-get, do):
+// the attributes of set devlink that the spec lists for it.
+type ParamGetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// ParamName is attribute param-name (81): string.
+	ParamName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// ParamGetDumpRequest is the request of Client.ParamGetDump (devlink
+// param-get, dump): the attributes of set devlink that the spec lists for it.
+type ParamGetDumpRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// ParamSetRequest is the request of Client.ParamSet (devlink param-set, do):
+// the attributes of set devlink that the spec lists for it.
+type ParamSetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// ParamName is attribute param-name (81): string.
+	ParamName Optional[string]
+	// ParamType is attribute param-type (83): u8, enum var-attr-type.
+	ParamType Optional[VarAttrType]
+	// ParamValueCmode is attribute param-value-cmode (87): u8, enum param-cmode.
+	ParamValueCmode Optional[ParamCmode]
+	// ParamResetDefault is attribute param-reset-default (183): flag.
+	ParamResetDefault bool
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// RegionGetRequest is the request of Client.RegionGet (devlink region-get,
+// do): the attributes of set devlink that the spec lists for it.
+type RegionGetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// RegionName is attribute region-name (88): string.
+	RegionName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// RegionGetDumpRequest is the request of Client.RegionGetDump (devlink
+// region-get, dump): the attributes of set devlink that the spec lists for it.
+type RegionGetDumpRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// RegionNewRequest is the request of Client.RegionNew (devlink region-new,
+// do): the attributes of set devlink that the spec lists for it.
+type RegionNewRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// RegionName is attribute region-name (88): string.
+	RegionName Optional[string]
+	// RegionSnapshotID is attribute region-snapshot-id (92): u32.
+	RegionSnapshotID Optional[uint32]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// RegionDelRequest is the request of Client.RegionDel (devlink region-del,
+// do): the attributes of set devlink that the spec lists for it.
+type RegionDelRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// RegionName is attribute region-name (88): string.
+	RegionName Optional[string]
+	// RegionSnapshotID is attribute region-snapshot-id (92): u32.
+	RegionSnapshotID Optional[uint32]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// RegionReadDumpRequest is the request of Client.RegionReadDump (devlink
+// region-read, dump): the attributes of set devlink that the spec lists for
+// it.
+type RegionReadDumpRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// RegionName is attribute region-name (88): string.
+	RegionName Optional[string]
+	// RegionSnapshotID is attribute region-snapshot-id (92): u32.
+	RegionSnapshotID Optional[uint32]
+	// RegionChunkAddr is attribute region-chunk-addr (96): u64.
+	RegionChunkAddr Optional[uint64]
+	// RegionChunkLen is attribute region-chunk-len (97): u64.
+	RegionChunkLen Optional[uint64]
+	// RegionDirect is attribute region-direct (179): flag.
+	RegionDirect bool
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// PortParamGetRequest is the request of Client.PortParamGet (devlink
+// port-param-get, do): the attributes of set devlink that the spec lists for
+// it.
+type PortParamGetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// PortParamSetRequest is the request of Client.PortParamSet (devlink
+// port-param-set, do): the attributes of set devlink that the spec lists for
+// it.
+type PortParamSetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// InfoGetRequest is the request of Client.InfoGet (devlink info-get, do): the
+// attributes of set devlink that the spec lists for it.
+type InfoGetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// HealthReporterGetRequest is the request of Client.HealthReporterGet (devlink
+// health-reporter-get, do): the attributes of set devlink that the spec lists
+// for it.
+type HealthReporterGetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// HealthReporterName is attribute health-reporter-name (115): string.
+	HealthReporterName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// HealthReporterGetDumpRequest is the request of Client.HealthReporterGetDump
+// (devlink health-reporter-get, dump): the attributes of set devlink that the
+// spec lists for it.
+type HealthReporterGetDumpRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// HealthReporterSetRequest is the request of Client.HealthReporterSet (devlink
+// health-reporter-set, do): the attributes of set devlink that the spec lists
+// for it.
+type HealthReporterSetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// HealthReporterName is attribute health-reporter-name (115): string.
+	HealthReporterName Optional[string]
+	// HealthReporterGracefulPeriod is attribute health-reporter-graceful-period
+	// (120): u64.
+	HealthReporterGracefulPeriod Optional[uint64]
+	// HealthReporterAutoRecover is attribute health-reporter-auto-recover (121):
+	// u8.
+	HealthReporterAutoRecover Optional[uint8]
+	// HealthReporterAutoDump is attribute health-reporter-auto-dump (141): u8.
+	HealthReporterAutoDump Optional[uint8]
+	// HealthReporterBurstPeriod is attribute health-reporter-burst-period (181):
+	// u64.
+	HealthReporterBurstPeriod Optional[uint64]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// HealthReporterRecoverRequest is the request of Client.HealthReporterRecover
+// (devlink health-reporter-recover, do): the attributes of set devlink that
+// the spec lists for it.
+type HealthReporterRecoverRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// HealthReporterName is attribute health-reporter-name (115): string.
+	HealthReporterName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// HealthReporterDiagnoseRequest is the request of
+// Client.HealthReporterDiagnose (devlink health-reporter-diagnose, do): the
+// attributes of set devlink that the spec lists for it.
+type HealthReporterDiagnoseRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// HealthReporterName is attribute health-reporter-name (115): string.
+	HealthReporterName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// HealthReporterDumpGetDumpRequest is the request of
+// Client.HealthReporterDumpGetDump (devlink health-reporter-dump-get, dump):
+// the attributes of set devlink that the spec lists for it.
+type HealthReporterDumpGetDumpRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// HealthReporterName is attribute health-reporter-name (115): string.
+	HealthReporterName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// HealthReporterDumpClearRequest is the request of
+// Client.HealthReporterDumpClear (devlink health-reporter-dump-clear, do): the
+// attributes of set devlink that the spec lists for it.
+type HealthReporterDumpClearRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// HealthReporterName is attribute health-reporter-name (115): string.
+	HealthReporterName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// FlashUpdateRequest is the request of Client.FlashUpdate (devlink
+// flash-update, do): the attributes of set devlink that the spec lists for it.
+type FlashUpdateRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// FlashUpdateFileName is attribute flash-update-file-name (122): string.
+	FlashUpdateFileName Optional[string]
+	// FlashUpdateComponent is attribute flash-update-component (123): string.
+	FlashUpdateComponent Optional[string]
+	// FlashUpdateOverwriteMask is attribute flash-update-overwrite-mask (152):
+	// bitfield32, enum as flags flash-overwrite.
+	FlashUpdateOverwriteMask Optional[attrs.Bitfield32]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// TrapGetRequest is the request of Client.TrapGet (devlink trap-get, do): the
+// attributes of set devlink that the spec lists for it.
+type TrapGetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// TrapName is attribute trap-name (130): string.
+	TrapName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// TrapGetDumpRequest is the request of Client.TrapGetDump (devlink trap-get,
+// dump): the attributes of set devlink that the spec lists for it.
+type TrapGetDumpRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// TrapSetRequest is the request of Client.TrapSet (devlink trap-set, do): the
+// attributes of set devlink that the spec lists for it.
+type TrapSetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// TrapName is attribute trap-name (130): string.
+	TrapName Optional[string]
+	// TrapAction is attribute trap-action (131): u8, enum trap-action.
+	TrapAction Optional[TrapAction]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// TrapGroupGetRequest is the request of Client.TrapGroupGet (devlink
+// trap-group-get, do): the attributes of set devlink that the spec lists for
+// it.
+type TrapGroupGetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// TrapGroupName is attribute trap-group-name (135): string.
+	TrapGroupName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// TrapGroupGetDumpRequest is the request of Client.TrapGroupGetDump (devlink
+// trap-group-get, dump): the attributes of set devlink that the spec lists for
+// it.
+type TrapGroupGetDumpRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// TrapGroupSetRequest is the request of Client.TrapGroupSet (devlink
+// trap-group-set, do): the attributes of set devlink that the spec lists for
+// it.
+type TrapGroupSetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// TrapAction is attribute trap-action (131): u8, enum trap-action.
+	TrapAction Optional[TrapAction]
+	// TrapGroupName is attribute trap-group-name (135): string.
+	TrapGroupName Optional[string]
+	// TrapPolicerID is attribute trap-policer-id (142): u32.
+	TrapPolicerID Optional[uint32]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// TrapPolicerGetRequest is the request of Client.TrapPolicerGet (devlink
+// trap-policer-get, do): the attributes of set devlink that the spec lists for
+// it.
+type TrapPolicerGetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// TrapPolicerID is attribute trap-policer-id (142): u32.
+	TrapPolicerID Optional[uint32]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// TrapPolicerGetDumpRequest is the request of Client.TrapPolicerGetDump
+// (devlink trap-policer-get, dump): the attributes of set devlink that the
+// spec lists for it.
+type TrapPolicerGetDumpRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// TrapPolicerSetRequest is the request of Client.TrapPolicerSet (devlink
+// trap-policer-set, do): the attributes of set devlink that the spec lists for
+// it.
+type TrapPolicerSetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// TrapPolicerID is attribute trap-policer-id (142): u32.
+	TrapPolicerID Optional[uint32]
+	// TrapPolicerRate is attribute trap-policer-rate (143): u64.
+	TrapPolicerRate Optional[uint64]
+	// TrapPolicerBurst is attribute trap-policer-burst (144): u64.
+	TrapPolicerBurst Optional[uint64]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// HealthReporterTestRequest is the request of Client.HealthReporterTest
+// (devlink health-reporter-test, do): the attributes of set devlink that the
+// spec lists for it.
+type HealthReporterTestRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// HealthReporterName is attribute health-reporter-name (115): string.
+	HealthReporterName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// RateGetRequest is the request of Client.RateGet (devlink rate-get, do): the
+// attributes of set devlink that the spec lists for it.
+type RateGetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
+	// RateNodeName is attribute rate-node-name (168): string.
+	RateNodeName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// RateGetDumpRequest is the request of Client.RateGetDump (devlink rate-get,
+// dump): the attributes of set devlink that the spec lists for it.
+type RateGetDumpRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// RateSetRequest is the request of Client.RateSet (devlink rate-set, do): the
+// attributes of set devlink that the spec lists for it.
+type RateSetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// RateTxShare is attribute rate-tx-share (166): u64.
+	RateTxShare Optional[uint64]
+	// RateTxMax is attribute rate-tx-max (167): u64.
+	RateTxMax Optional[uint64]
+	// RateNodeName is attribute rate-node-name (168): string.
+	RateNodeName Optional[string]
+	// RateParentNodeName is attribute rate-parent-node-name (169): string.
+	RateParentNodeName Optional[string]
+	// RateTxPriority is attribute rate-tx-priority (177): u32.
+	RateTxPriority Optional[uint32]
+	// RateTxWeight is attribute rate-tx-weight (178): u32.
+	RateTxWeight Optional[uint32]
+	// RateTcBws is attribute rate-tc-bws (180): nest, multi-attr, set
+	// dl-rate-tc-bws.
+	RateTcBws []DlRateTcBws
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+	// ParentDev is attribute parent-dev (186): nest, set dl-parent-dev.
+	ParentDev *DlParentDev
+}
+
+// RateNewRequest is the request of Client.RateNew (devlink rate-new, do): the
+// attributes of set devlink that the spec lists for it.
+type RateNewRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// RateTxShare is attribute rate-tx-share (166): u64.
+	RateTxShare Optional[uint64]
+	// RateTxMax is attribute rate-tx-max (167): u64.
+	RateTxMax Optional[uint64]
+	// RateNodeName is attribute rate-node-name (168): string.
+	RateNodeName Optional[string]
+	// RateParentNodeName is attribute rate-parent-node-name (169): string.
+	RateParentNodeName Optional[string]
+	// RateTxPriority is attribute rate-tx-priority (177): u32.
+	RateTxPriority Optional[uint32]
+	// RateTxWeight is attribute rate-tx-weight (178): u32.
+	RateTxWeight Optional[uint32]
+	// RateTcBws is attribute rate-tc-bws (180): nest, multi-attr, set
+	// dl-rate-tc-bws.
+	RateTcBws []DlRateTcBws
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+	// ParentDev is attribute parent-dev (186): nest, set dl-parent-dev.
+	ParentDev *DlParentDev
+}
+
+// RateDelRequest is the request of Client.RateDel (devlink rate-del, do): the
+// attributes of set devlink that the spec lists for it.
+type RateDelRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// RateNodeName is attribute rate-node-name (168): string.
+	RateNodeName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// LinecardGetRequest is the request of Client.LinecardGet (devlink
+// linecard-get, do): the attributes of set devlink that the spec lists for it.
+type LinecardGetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// LinecardIndex is attribute linecard-index (171): u32.
+	LinecardIndex Optional[uint32]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// LinecardGetDumpRequest is the request of Client.LinecardGetDump (devlink
+// linecard-get, dump): the attributes of set devlink that the spec lists for
+// it.
+type LinecardGetDumpRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// LinecardSetRequest is the request of Client.LinecardSet (devlink
+// linecard-set, do): the attributes of set devlink that the spec lists for it.
+type LinecardSetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// LinecardIndex is attribute linecard-index (171): u32.
+	LinecardIndex Optional[uint32]
+	// LinecardType is attribute linecard-type (173): string.
+	LinecardType Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// SelftestsGetRequest is the request of Client.SelftestsGet (devlink
+// selftests-get, do): the attributes of set devlink that the spec lists for
+// it.
+type SelftestsGetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// SelftestsRunRequest is the request of Client.SelftestsRun (devlink
+// selftests-run, do): the attributes of set devlink that the spec lists for
+// it.
+type SelftestsRunRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// Selftests is attribute selftests (176): nest, set dl-selftest-id.
+	Selftests *DlSelftestID
+	// Index is attribute index (184): uint, checks max u32-max (4294967295).
+	Index Optional[uint64]
+}
+
+// NotifyFilterSetRequest is the request of Client.NotifyFilterSet (devlink
+// notify-filter-set, do): the attributes of set devlink that the spec lists
+// for it.
+type NotifyFilterSetRequest struct {
+	// BusName is attribute bus-name (1): string.
+	BusName Optional[string]
+	// DevName is attribute dev-name (2): string.
+	DevName Optional[string]
+	// PortIndex is attribute port-index (3): u32.
+	PortIndex Optional[uint32]
 	// Index is attribute index (184): uint, checks max u32-max (4294967295).
 	Index Optional[uint64]
 }

@@ -52,7 +52,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // DeviceIDGet sends dpll device-id-get (do, command 1): request attributes
 // module-name, clock-id, type; reply attributes id of set dpll. A nil req
 // sends no attributes. Spec flags: [admin-perm].
-func (c *Client) DeviceIDGet(ctx context.Context, req *Dpll) (*Dpll, error) {
+func (c *Client) DeviceIDGet(ctx context.Context, req *DeviceIDGetRequest) (*Dpll, error) {
 	fam, err := c.core.Check(ctx, CmdDeviceIDGet, "device-id-get", false)
 	if err != nil {
 		return nil, err
@@ -81,7 +81,7 @@ func (c *Client) DeviceIDGet(ctx context.Context, req *Dpll) (*Dpll, error) {
 // lock-status-error, temp, clock-id, type, phase-offset-monitor,
 // phase-offset-avg-factor, frequency-monitor of set dpll. A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) DeviceGet(ctx context.Context, req *Dpll) (*Dpll, error) {
+func (c *Client) DeviceGet(ctx context.Context, req *DeviceGetRequest) (*Dpll, error) {
 	fam, err := c.core.Check(ctx, CmdDeviceGet, "device-get", false)
 	if err != nil {
 		return nil, err
@@ -148,7 +148,7 @@ func (c *Client) DeviceGetDump(ctx context.Context) iter.Seq2[*Dpll, error] {
 // mode, phase-offset-monitor, phase-offset-avg-factor, frequency-monitor; the
 // kernel only acknowledges it. A nil req sends no attributes. Spec flags:
 // [admin-perm].
-func (c *Client) DeviceSet(ctx context.Context, req *Dpll) error {
+func (c *Client) DeviceSet(ctx context.Context, req *DeviceSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdDeviceSet, "device-set", false)
 	if err != nil {
 		return err
@@ -174,7 +174,7 @@ func (c *Client) DeviceSet(ctx context.Context, req *Dpll) error {
 // module-name, clock-id, board-label, panel-label, package-label, type; reply
 // attributes id of set pin. A nil req sends no attributes. Spec flags:
 // [admin-perm].
-func (c *Client) PinIDGet(ctx context.Context, req *Pin) (*Pin, error) {
+func (c *Client) PinIDGet(ctx context.Context, req *PinIDGetRequest) (*Pin, error) {
 	fam, err := c.core.Check(ctx, CmdPinIDGet, "pin-id-get", false)
 	if err != nil {
 		return nil, err
@@ -206,7 +206,7 @@ func (c *Client) PinIDGet(ctx context.Context, req *Pin) (*Pin, error) {
 // fractional-frequency-offset-ppt, esync-frequency, esync-frequency-supported,
 // esync-pulse, reference-sync, measured-frequency of set pin. A nil req sends
 // no attributes. Spec flags: [admin-perm].
-func (c *Client) PinGet(ctx context.Context, req *Pin) (*Pin, error) {
+func (c *Client) PinGet(ctx context.Context, req *PinGetRequest) (*Pin, error) {
 	fam, err := c.core.Check(ctx, CmdPinGet, "pin-get", false)
 	if err != nil {
 		return nil, err
@@ -239,7 +239,7 @@ func (c *Client) PinGet(ctx context.Context, req *Pin) (*Pin, error) {
 // esync-pulse, reference-sync, measured-frequency of set pin. It yields one
 // value per reply message; an error ends the dump unless it is a reply that
 // failed to decode. A nil req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) PinGetDump(ctx context.Context, req *Pin) iter.Seq2[*Pin, error] {
+func (c *Client) PinGetDump(ctx context.Context, req *PinGetDumpRequest) iter.Seq2[*Pin, error] {
 	return func(yield func(*Pin, error) bool) {
 		fam, err := c.core.Check(ctx, CmdPinGet, "pin-get", true)
 		if err != nil {
@@ -282,7 +282,7 @@ func (c *Client) PinGetDump(ctx context.Context, req *Pin) iter.Seq2[*Pin, error
 // direction, prio, state, parent-device, parent-pin, phase-adjust,
 // esync-frequency, reference-sync; the kernel only acknowledges it. A nil req
 // sends no attributes. Spec flags: [admin-perm].
-func (c *Client) PinSet(ctx context.Context, req *Pin) error {
+func (c *Client) PinSet(ctx context.Context, req *PinSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdPinSet, "pin-set", false)
 	if err != nil {
 		return err

@@ -39,20 +39,20 @@ const (
 
 // Attribute types of attribute set dpll.
 const (
-	AttrDpllID                   = 1  // id: u32
-	AttrDpllModuleName           = 2  // module-name: string
-	AttrDpllPad                  = 3  // pad: pad
-	AttrDpllClockID              = 4  // clock-id: u64
-	AttrDpllMode                 = 5  // mode: u32, enum mode
-	AttrDpllModeSupported        = 6  // mode-supported: u32, multi-attr, enum mode
-	AttrDpllLockStatus           = 7  // lock-status: u32, enum lock-status
-	AttrDpllTemp                 = 8  // temp: s32
-	AttrDpllType                 = 9  // type: u32, enum type
-	AttrDpllLockStatusError      = 10 // lock-status-error: u32, enum lock-status-error
-	AttrDpllClockQualityLevel    = 11 // clock-quality-level: u32, multi-attr, enum clock-quality-level
-	AttrDpllPhaseOffsetMonitor   = 12 // phase-offset-monitor: u32, enum feature-state
-	AttrDpllPhaseOffsetAvgFactor = 13 // phase-offset-avg-factor: u32
-	AttrDpllFrequencyMonitor     = 14 // frequency-monitor: u32, enum feature-state
+	AttrID                   = 1  // id: u32
+	AttrModuleName           = 2  // module-name: string
+	AttrPad                  = 3  // pad: pad
+	AttrClockID              = 4  // clock-id: u64
+	AttrMode                 = 5  // mode: u32, enum mode
+	AttrModeSupported        = 6  // mode-supported: u32, multi-attr, enum mode
+	AttrLockStatus           = 7  // lock-status: u32, enum lock-status
+	AttrTemp                 = 8  // temp: s32
+	AttrType                 = 9  // type: u32, enum type
+	AttrLockStatusError      = 10 // lock-status-error: u32, enum lock-status-error
+	AttrClockQualityLevel    = 11 // clock-quality-level: u32, multi-attr, enum clock-quality-level
+	AttrPhaseOffsetMonitor   = 12 // phase-offset-monitor: u32, enum feature-state
+	AttrPhaseOffsetAvgFactor = 13 // phase-offset-avg-factor: u32
+	AttrFrequencyMonitor     = 14 // frequency-monitor: u32, enum feature-state
 )
 
 // Attribute types of attribute set pin.

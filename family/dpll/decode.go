@@ -61,7 +61,7 @@ var namesPin = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set dpll from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Dpll) UnmarshalAttrs(b []byte) error {
@@ -78,9 +78,9 @@ func (v *Dpll) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrDpllModeSupported:
+		case AttrModeSupported:
 			n0++
-		case AttrDpllClockQualityLevel:
+		case AttrClockQualityLevel:
 			n1++
 		}
 	}
@@ -92,38 +92,86 @@ func (v *Dpll) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrDpllID:
+		case AttrID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
-		case AttrDpllModuleName:
+		case AttrModuleName:
+			if v.ModuleName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ModuleName.Set(d.String())
-		case AttrDpllClockID:
+		case AttrClockID:
+			if v.ClockID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ClockID.Set(d.U64())
-		case AttrDpllMode:
+		case AttrMode:
+			if v.Mode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Mode.Set(Mode(d.U32()))
-		case AttrDpllModeSupported:
+		case AttrModeSupported:
 			v.ModeSupported = append(v.ModeSupported, Mode(d.U32()))
-		case AttrDpllLockStatus:
+		case AttrLockStatus:
+			if v.LockStatus.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LockStatus.Set(LockStatus(d.U32()))
-		case AttrDpllTemp:
+		case AttrTemp:
+			if v.Temp.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Temp.Set(d.S32())
-		case AttrDpllType:
+		case AttrType:
+			if v.Type.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Type.Set(Type(d.U32()))
-		case AttrDpllLockStatusError:
+		case AttrLockStatusError:
+			if v.LockStatusError.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LockStatusError.Set(LockStatusError(d.U32()))
-		case AttrDpllClockQualityLevel:
+		case AttrClockQualityLevel:
 			v.ClockQualityLevel = append(v.ClockQualityLevel, ClockQualityLevel(d.U32()))
-		case AttrDpllPhaseOffsetMonitor:
+		case AttrPhaseOffsetMonitor:
+			if v.PhaseOffsetMonitor.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PhaseOffsetMonitor.Set(FeatureState(d.U32()))
-		case AttrDpllPhaseOffsetAvgFactor:
+		case AttrPhaseOffsetAvgFactor:
+			if v.PhaseOffsetAvgFactor.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PhaseOffsetAvgFactor.Set(d.U32())
-		case AttrDpllFrequencyMonitor:
+		case AttrFrequencyMonitor:
+			if v.FrequencyMonitor.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FrequencyMonitor.Set(FeatureState(d.U32()))
+		case AttrPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set pin from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Pin) UnmarshalAttrs(b []byte) error {
@@ -170,38 +218,98 @@ func (v *Pin) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPinID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
 		case AttrPinParentID:
+			if v.ParentID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ParentID.Set(d.U32())
 		case AttrPinModuleName:
+			if v.ModuleName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ModuleName.Set(d.String())
 		case AttrPinClockID:
+			if v.ClockID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ClockID.Set(d.U64())
 		case AttrPinBoardLabel:
+			if v.BoardLabel.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BoardLabel.Set(d.String())
 		case AttrPinPanelLabel:
+			if v.PanelLabel.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PanelLabel.Set(d.String())
 		case AttrPinPackageLabel:
+			if v.PackageLabel.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PackageLabel.Set(d.String())
 		case AttrPinType:
+			if v.Type.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Type.Set(PinType(d.U32()))
 		case AttrPinDirection:
+			if v.Direction.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Direction.Set(PinDirection(d.U32()))
 		case AttrPinFrequency:
+			if v.Frequency.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Frequency.Set(d.U64())
 		case AttrPinFrequencySupported:
 			v.FrequencySupported = append(v.FrequencySupported, FrequencyRange{})
 			nd := d.Nested()
 			v.FrequencySupported[len(v.FrequencySupported)-1].decode(&nd)
 		case AttrPinFrequencyMin:
+			if v.FrequencyMin.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FrequencyMin.Set(d.U64())
 		case AttrPinFrequencyMax:
+			if v.FrequencyMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FrequencyMax.Set(d.U64())
 		case AttrPinPrio:
+			if v.Prio.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Prio.Set(d.U32())
 		case AttrPinState:
+			if v.State.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.State.Set(PinState(d.U32()))
 		case AttrPinCapabilities:
+			if v.Capabilities.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Capabilities.Set(PinCapabilities(d.U32()))
 		case AttrPinParentDevice:
 			v.ParentDevice = append(v.ParentDevice, PinParentDevice{})
@@ -212,41 +320,89 @@ func (v *Pin) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.ParentPin[len(v.ParentPin)-1].decode(&nd)
 		case AttrPinPhaseAdjustMin:
+			if v.PhaseAdjustMin.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PhaseAdjustMin.Set(d.S32())
 		case AttrPinPhaseAdjustMax:
+			if v.PhaseAdjustMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PhaseAdjustMax.Set(d.S32())
 		case AttrPinPhaseAdjust:
+			if v.PhaseAdjust.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PhaseAdjust.Set(d.S32())
 		case AttrPinPhaseOffset:
+			if v.PhaseOffset.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PhaseOffset.Set(d.S64())
 		case AttrPinFractionalFrequencyOffset:
+			if v.FractionalFrequencyOffset.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FractionalFrequencyOffset.Set(d.Sint())
 		case AttrPinEsyncFrequency:
+			if v.EsyncFrequency.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EsyncFrequency.Set(d.U64())
 		case AttrPinEsyncFrequencySupported:
 			v.EsyncFrequencySupported = append(v.EsyncFrequencySupported, FrequencyRange{})
 			nd := d.Nested()
 			v.EsyncFrequencySupported[len(v.EsyncFrequencySupported)-1].decode(&nd)
 		case AttrPinEsyncPulse:
+			if v.EsyncPulse.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EsyncPulse.Set(d.U32())
 		case AttrPinReferenceSync:
 			v.ReferenceSync = append(v.ReferenceSync, ReferenceSync{})
 			nd := d.Nested()
 			v.ReferenceSync[len(v.ReferenceSync)-1].decode(&nd)
 		case AttrPinPhaseAdjustGran:
+			if v.PhaseAdjustGran.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PhaseAdjustGran.Set(d.U32())
 		case AttrPinFractionalFrequencyOffsetPpt:
+			if v.FractionalFrequencyOffsetPpt.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FractionalFrequencyOffsetPpt.Set(d.Sint())
 		case AttrPinMeasuredFrequency:
+			if v.MeasuredFrequency.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MeasuredFrequency.Set(d.U64())
 		case AttrPinOperstate:
+			if v.Operstate.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Operstate.Set(PinOperstate(d.U32()))
+		case AttrPinPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set pin-parent-device from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *PinParentDevice) UnmarshalAttrs(b []byte) error {
@@ -262,27 +418,61 @@ func (v *PinParentDevice) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPinParentID:
+			if v.ParentID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ParentID.Set(d.U32())
 		case AttrPinDirection:
+			if v.Direction.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Direction.Set(PinDirection(d.U32()))
 		case AttrPinPrio:
+			if v.Prio.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Prio.Set(d.U32())
 		case AttrPinState:
+			if v.State.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.State.Set(PinState(d.U32()))
 		case AttrPinOperstate:
+			if v.Operstate.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Operstate.Set(PinOperstate(d.U32()))
 		case AttrPinPhaseOffset:
+			if v.PhaseOffset.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PhaseOffset.Set(d.S64())
 		case AttrPinFractionalFrequencyOffset:
+			if v.FractionalFrequencyOffset.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FractionalFrequencyOffset.Set(d.Sint())
 		case AttrPinFractionalFrequencyOffsetPpt:
+			if v.FractionalFrequencyOffsetPpt.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FractionalFrequencyOffsetPpt.Set(d.Sint())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set pin-parent-pin from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *PinParentPin) UnmarshalAttrs(b []byte) error {
@@ -298,15 +488,25 @@ func (v *PinParentPin) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPinParentID:
+			if v.ParentID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ParentID.Set(d.U32())
 		case AttrPinState:
+			if v.State.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.State.Set(PinState(d.U32()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set frequency-range from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *FrequencyRange) UnmarshalAttrs(b []byte) error {
@@ -322,15 +522,25 @@ func (v *FrequencyRange) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPinFrequencyMin:
+			if v.FrequencyMin.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FrequencyMin.Set(d.U64())
 		case AttrPinFrequencyMax:
+			if v.FrequencyMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FrequencyMax.Set(d.U64())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set reference-sync from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *ReferenceSync) UnmarshalAttrs(b []byte) error {
@@ -346,9 +556,240 @@ func (v *ReferenceSync) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPinID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
 		case AttrPinState:
+			if v.State.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.State.Set(PinState(d.U32()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dpll from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DeviceIDGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DeviceIDGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DeviceIDGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDpll)
+	for d.Next() {
+		switch d.Type() {
+		case AttrModuleName:
+			v.ModuleName.Set(d.String())
+		case AttrClockID:
+			v.ClockID.Set(d.U64())
+		case AttrType:
+			v.Type.Set(Type(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dpll from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DeviceGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DeviceGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DeviceGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDpll)
+	for d.Next() {
+		switch d.Type() {
+		case AttrID:
+			v.ID.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dpll from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DeviceSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DeviceSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DeviceSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDpll)
+	for d.Next() {
+		switch d.Type() {
+		case AttrID:
+			v.ID.Set(d.U32())
+		case AttrMode:
+			v.Mode.Set(Mode(d.U32()))
+		case AttrPhaseOffsetMonitor:
+			v.PhaseOffsetMonitor.Set(FeatureState(d.U32()))
+		case AttrPhaseOffsetAvgFactor:
+			v.PhaseOffsetAvgFactor.Set(d.U32())
+		case AttrFrequencyMonitor:
+			v.FrequencyMonitor.Set(FeatureState(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pin from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PinIDGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PinIDGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PinIDGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPin)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPinModuleName:
+			v.ModuleName.Set(d.String())
+		case AttrPinClockID:
+			v.ClockID.Set(d.U64())
+		case AttrPinBoardLabel:
+			v.BoardLabel.Set(d.String())
+		case AttrPinPanelLabel:
+			v.PanelLabel.Set(d.String())
+		case AttrPinPackageLabel:
+			v.PackageLabel.Set(d.String())
+		case AttrPinType:
+			v.Type.Set(PinType(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pin from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PinGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PinGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PinGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPin)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPinID:
+			v.ID.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pin from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PinGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PinGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PinGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPin)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPinID:
+			v.ID.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pin from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PinSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PinSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PinSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPin)
+	var n0, n1, n2 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrPinParentDevice:
+			n0++
+		case AttrPinParentPin:
+			n1++
+		case AttrPinReferenceSync:
+			n2++
+		}
+	}
+	if n0 > 0 {
+		v.ParentDevice = slices.Grow(v.ParentDevice, n0)
+	}
+	if n1 > 0 {
+		v.ParentPin = slices.Grow(v.ParentPin, n1)
+	}
+	if n2 > 0 {
+		v.ReferenceSync = slices.Grow(v.ReferenceSync, n2)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrPinID:
+			v.ID.Set(d.U32())
+		case AttrPinDirection:
+			v.Direction.Set(PinDirection(d.U32()))
+		case AttrPinFrequency:
+			v.Frequency.Set(d.U64())
+		case AttrPinPrio:
+			v.Prio.Set(d.U32())
+		case AttrPinState:
+			v.State.Set(PinState(d.U32()))
+		case AttrPinParentDevice:
+			v.ParentDevice = append(v.ParentDevice, PinParentDevice{})
+			nd := d.Nested()
+			v.ParentDevice[len(v.ParentDevice)-1].decode(&nd)
+		case AttrPinParentPin:
+			v.ParentPin = append(v.ParentPin, PinParentPin{})
+			nd := d.Nested()
+			v.ParentPin[len(v.ParentPin)-1].decode(&nd)
+		case AttrPinPhaseAdjust:
+			v.PhaseAdjust.Set(d.S32())
+		case AttrPinEsyncFrequency:
+			v.EsyncFrequency.Set(d.U64())
+		case AttrPinReferenceSync:
+			v.ReferenceSync = append(v.ReferenceSync, ReferenceSync{})
+			nd := d.Nested()
+			v.ReferenceSync[len(v.ReferenceSync)-1].decode(&nd)
 		}
 	}
 }

@@ -18,43 +18,46 @@ func (v *Dpll) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *Dpll) encode(e *attrs.Encoder) error {
 	if v.ID.Valid {
-		e.U32(AttrDpllID, v.ID.Value)
+		e.U32(AttrID, v.ID.Value)
 	}
 	if v.ModuleName.Valid {
-		e.String(AttrDpllModuleName, v.ModuleName.Value)
+		e.String(AttrModuleName, v.ModuleName.Value)
 	}
 	if v.ClockID.Valid {
-		e.U64(AttrDpllClockID, v.ClockID.Value)
+		e.U64(AttrClockID, v.ClockID.Value)
 	}
 	if v.Mode.Valid {
-		e.U32(AttrDpllMode, uint32(v.Mode.Value))
+		e.U32(AttrMode, uint32(v.Mode.Value))
 	}
 	for i := range v.ModeSupported {
-		e.U32(AttrDpllModeSupported, uint32(v.ModeSupported[i]))
+		e.U32(AttrModeSupported, uint32(v.ModeSupported[i]))
 	}
 	if v.LockStatus.Valid {
-		e.U32(AttrDpllLockStatus, uint32(v.LockStatus.Value))
+		e.U32(AttrLockStatus, uint32(v.LockStatus.Value))
 	}
 	if v.Temp.Valid {
-		e.S32(AttrDpllTemp, v.Temp.Value)
+		e.S32(AttrTemp, v.Temp.Value)
 	}
 	if v.Type.Valid {
-		e.U32(AttrDpllType, uint32(v.Type.Value))
+		e.U32(AttrType, uint32(v.Type.Value))
 	}
 	if v.LockStatusError.Valid {
-		e.U32(AttrDpllLockStatusError, uint32(v.LockStatusError.Value))
+		e.U32(AttrLockStatusError, uint32(v.LockStatusError.Value))
 	}
 	for i := range v.ClockQualityLevel {
-		e.U32(AttrDpllClockQualityLevel, uint32(v.ClockQualityLevel[i]))
+		e.U32(AttrClockQualityLevel, uint32(v.ClockQualityLevel[i]))
 	}
 	if v.PhaseOffsetMonitor.Valid {
-		e.U32(AttrDpllPhaseOffsetMonitor, uint32(v.PhaseOffsetMonitor.Value))
+		e.U32(AttrPhaseOffsetMonitor, uint32(v.PhaseOffsetMonitor.Value))
 	}
 	if v.PhaseOffsetAvgFactor.Valid {
-		e.U32(AttrDpllPhaseOffsetAvgFactor, v.PhaseOffsetAvgFactor.Value)
+		e.U32(AttrPhaseOffsetAvgFactor, v.PhaseOffsetAvgFactor.Value)
 	}
 	if v.FrequencyMonitor.Valid {
-		e.U32(AttrDpllFrequencyMonitor, uint32(v.FrequencyMonitor.Value))
+		e.U32(AttrFrequencyMonitor, uint32(v.FrequencyMonitor.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -183,6 +186,9 @@ func (v *Pin) encode(e *attrs.Encoder) error {
 	if v.Operstate.Valid {
 		e.U32(AttrPinOperstate, uint32(v.Operstate.Value))
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -221,6 +227,9 @@ func (v *PinParentDevice) encode(e *attrs.Encoder) error {
 	if v.FractionalFrequencyOffsetPpt.Valid {
 		e.Sint(AttrPinFractionalFrequencyOffsetPpt, v.FractionalFrequencyOffsetPpt.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -240,6 +249,9 @@ func (v *PinParentPin) encode(e *attrs.Encoder) error {
 	}
 	if v.State.Valid {
 		e.U32(AttrPinState, uint32(v.State.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -261,6 +273,9 @@ func (v *FrequencyRange) encode(e *attrs.Encoder) error {
 	if v.FrequencyMax.Valid {
 		e.U64(AttrPinFrequencyMax, v.FrequencyMax.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -280,6 +295,200 @@ func (v *ReferenceSync) encode(e *attrs.Encoder) error {
 	}
 	if v.State.Valid {
 		e.U32(AttrPinState, uint32(v.State.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DeviceIDGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DeviceIDGetRequest) encode(e *attrs.Encoder) error {
+	if v.ModuleName.Valid {
+		e.String(AttrModuleName, v.ModuleName.Value)
+	}
+	if v.ClockID.Valid {
+		e.U64(AttrClockID, v.ClockID.Value)
+	}
+	if v.Type.Valid {
+		e.U32(AttrType, uint32(v.Type.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DeviceGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DeviceGetRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrID, v.ID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DeviceSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DeviceSetRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrID, v.ID.Value)
+	}
+	if v.Mode.Valid {
+		e.U32(AttrMode, uint32(v.Mode.Value))
+	}
+	if v.PhaseOffsetMonitor.Valid {
+		e.U32(AttrPhaseOffsetMonitor, uint32(v.PhaseOffsetMonitor.Value))
+	}
+	if v.PhaseOffsetAvgFactor.Valid {
+		e.U32(AttrPhaseOffsetAvgFactor, v.PhaseOffsetAvgFactor.Value)
+	}
+	if v.FrequencyMonitor.Valid {
+		e.U32(AttrFrequencyMonitor, uint32(v.FrequencyMonitor.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PinIDGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PinIDGetRequest) encode(e *attrs.Encoder) error {
+	if v.ModuleName.Valid {
+		e.String(AttrPinModuleName, v.ModuleName.Value)
+	}
+	if v.ClockID.Valid {
+		e.U64(AttrPinClockID, v.ClockID.Value)
+	}
+	if v.BoardLabel.Valid {
+		e.String(AttrPinBoardLabel, v.BoardLabel.Value)
+	}
+	if v.PanelLabel.Valid {
+		e.String(AttrPinPanelLabel, v.PanelLabel.Value)
+	}
+	if v.PackageLabel.Valid {
+		e.String(AttrPinPackageLabel, v.PackageLabel.Value)
+	}
+	if v.Type.Valid {
+		e.U32(AttrPinType, uint32(v.Type.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PinGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PinGetRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrPinID, v.ID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PinGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PinGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrPinID, v.ID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PinSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PinSetRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrPinID, v.ID.Value)
+	}
+	if v.Direction.Valid {
+		e.U32(AttrPinDirection, uint32(v.Direction.Value))
+	}
+	if v.Frequency.Valid {
+		e.U64(AttrPinFrequency, v.Frequency.Value)
+	}
+	if v.Prio.Valid {
+		e.U32(AttrPinPrio, v.Prio.Value)
+	}
+	if v.State.Valid {
+		e.U32(AttrPinState, uint32(v.State.Value))
+	}
+	for i := range v.ParentDevice {
+		n := e.Nest(AttrPinParentDevice)
+		if err := v.ParentDevice[i].encode(e); err != nil {
+			return attrs.WithPath(err, "parent-device")
+		}
+		e.End(n)
+	}
+	for i := range v.ParentPin {
+		n := e.Nest(AttrPinParentPin)
+		if err := v.ParentPin[i].encode(e); err != nil {
+			return attrs.WithPath(err, "parent-pin")
+		}
+		e.End(n)
+	}
+	if v.PhaseAdjust.Valid {
+		e.S32(AttrPinPhaseAdjust, v.PhaseAdjust.Value)
+	}
+	if v.EsyncFrequency.Valid {
+		e.U64(AttrPinEsyncFrequency, v.EsyncFrequency.Value)
+	}
+	for i := range v.ReferenceSync {
+		n := e.Nest(AttrPinReferenceSync)
+		if err := v.ReferenceSync[i].encode(e); err != nil {
+			return attrs.WithPath(err, "reference-sync")
+		}
+		e.End(n)
 	}
 	return nil
 }

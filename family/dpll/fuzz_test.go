@@ -14,13 +14,13 @@ import (
 // the number of sets). Decoding must not panic, and a value that decodes
 // must survive MarshalAttrs and UnmarshalAttrs unchanged.
 func FuzzDecode(f *testing.F) {
-	for i := range 6 {
+	for i := range 13 {
 		f.Add(uint8(i), []byte{})
 		f.Add(uint8(i), []byte{4, 0, 1, 0, 8, 0, 2, 0, 1, 0, 0, 0})
 		f.Add(uint8(i), []byte{12, 0, 1, 0x80, 8, 0, 1, 0, 1, 2, 3, 4})
 	}
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
-		switch int(which) % 6 {
+		switch int(which) % 13 {
 		case 0:
 			roundTrip[Dpll](t, b)
 		case 1:
@@ -33,6 +33,20 @@ func FuzzDecode(f *testing.F) {
 			roundTrip[FrequencyRange](t, b)
 		case 5:
 			roundTrip[ReferenceSync](t, b)
+		case 6:
+			roundTrip[DeviceIDGetRequest](t, b)
+		case 7:
+			roundTrip[DeviceGetRequest](t, b)
+		case 8:
+			roundTrip[DeviceSetRequest](t, b)
+		case 9:
+			roundTrip[PinIDGetRequest](t, b)
+		case 10:
+			roundTrip[PinGetRequest](t, b)
+		case 11:
+			roundTrip[PinGetDumpRequest](t, b)
+		case 12:
+			roundTrip[PinSetRequest](t, b)
 		}
 	})
 }

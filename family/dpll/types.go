@@ -2,6 +2,10 @@
 
 package dpll
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // Dpll holds the attributes of dpll attribute set dpll.
 type Dpll struct {
 	// ID is attribute id (1): u32.
@@ -34,6 +38,11 @@ type Dpll struct {
 	// FrequencyMonitor is attribute frequency-monitor (14): u32, enum
 	// feature-state.
 	FrequencyMonitor Optional[FeatureState]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Pin holds the attributes of dpll attribute set pin.
@@ -107,6 +116,11 @@ type Pin struct {
 	MeasuredFrequency Optional[uint64]
 	// Operstate is attribute operstate (32): u32, enum pin-operstate.
 	Operstate Optional[PinOperstate]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PinParentDevice holds the attributes of dpll attribute set
@@ -130,6 +144,11 @@ type PinParentDevice struct {
 	// FractionalFrequencyOffsetPpt is attribute fractional-frequency-offset-ppt
 	// (30): sint.
 	FractionalFrequencyOffsetPpt Optional[int64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PinParentPin holds the attributes of dpll attribute set pin-parent-pin, a
@@ -139,6 +158,11 @@ type PinParentPin struct {
 	ParentID Optional[uint32]
 	// State is attribute state (16): u32, enum pin-state.
 	State Optional[PinState]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // FrequencyRange holds the attributes of dpll attribute set frequency-range, a
@@ -148,6 +172,11 @@ type FrequencyRange struct {
 	FrequencyMin Optional[uint64]
 	// FrequencyMax is attribute frequency-max (14): u64.
 	FrequencyMax Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // ReferenceSync holds the attributes of dpll attribute set reference-sync, a
@@ -157,4 +186,103 @@ type ReferenceSync struct {
 	ID Optional[uint32]
 	// State is attribute state (16): u32, enum pin-state.
 	State Optional[PinState]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// DeviceIDGetRequest is the request of Client.DeviceIDGet (dpll device-id-get,
+// do): the attributes of set dpll that the spec lists for it.
+type DeviceIDGetRequest struct {
+	// ModuleName is attribute module-name (2): string.
+	ModuleName Optional[string]
+	// ClockID is attribute clock-id (4): u64.
+	ClockID Optional[uint64]
+	// Type is attribute type (9): u32, enum type.
+	Type Optional[Type]
+}
+
+// DeviceGetRequest is the request of Client.DeviceGet (dpll device-get, do):
+// the attributes of set dpll that the spec lists for it.
+type DeviceGetRequest struct {
+	// ID is attribute id (1): u32.
+	ID Optional[uint32]
+}
+
+// DeviceSetRequest is the request of Client.DeviceSet (dpll device-set, do):
+// the attributes of set dpll that the spec lists for it.
+type DeviceSetRequest struct {
+	// ID is attribute id (1): u32.
+	ID Optional[uint32]
+	// Mode is attribute mode (5): u32, enum mode.
+	Mode Optional[Mode]
+	// PhaseOffsetMonitor is attribute phase-offset-monitor (12): u32, enum
+	// feature-state.
+	PhaseOffsetMonitor Optional[FeatureState]
+	// PhaseOffsetAvgFactor is attribute phase-offset-avg-factor (13): u32.
+	PhaseOffsetAvgFactor Optional[uint32]
+	// FrequencyMonitor is attribute frequency-monitor (14): u32, enum
+	// feature-state.
+	FrequencyMonitor Optional[FeatureState]
+}
+
+// PinIDGetRequest is the request of Client.PinIDGet (dpll pin-id-get, do): the
+// attributes of set pin that the spec lists for it.
+type PinIDGetRequest struct {
+	// ModuleName is attribute module-name (3): string.
+	ModuleName Optional[string]
+	// ClockID is attribute clock-id (5): u64.
+	ClockID Optional[uint64]
+	// BoardLabel is attribute board-label (6): string.
+	BoardLabel Optional[string]
+	// PanelLabel is attribute panel-label (7): string.
+	PanelLabel Optional[string]
+	// PackageLabel is attribute package-label (8): string.
+	PackageLabel Optional[string]
+	// Type is attribute type (9): u32, enum pin-type.
+	Type Optional[PinType]
+}
+
+// PinGetRequest is the request of Client.PinGet (dpll pin-get, do): the
+// attributes of set pin that the spec lists for it.
+type PinGetRequest struct {
+	// ID is attribute id (1): u32.
+	ID Optional[uint32]
+}
+
+// PinGetDumpRequest is the request of Client.PinGetDump (dpll pin-get, dump):
+// the attributes of set pin that the spec lists for it.
+type PinGetDumpRequest struct {
+	// ID is attribute id (1): u32.
+	ID Optional[uint32]
+}
+
+// PinSetRequest is the request of Client.PinSet (dpll pin-set, do): the
+// attributes of set pin that the spec lists for it.
+type PinSetRequest struct {
+	// ID is attribute id (1): u32.
+	ID Optional[uint32]
+	// Direction is attribute direction (10): u32, enum pin-direction.
+	Direction Optional[PinDirection]
+	// Frequency is attribute frequency (11): u64.
+	Frequency Optional[uint64]
+	// Prio is attribute prio (15): u32.
+	Prio Optional[uint32]
+	// State is attribute state (16): u32, enum pin-state.
+	State Optional[PinState]
+	// ParentDevice is attribute parent-device (18): nest, multi-attr, set
+	// pin-parent-device.
+	ParentDevice []PinParentDevice
+	// ParentPin is attribute parent-pin (19): nest, multi-attr, set
+	// pin-parent-pin.
+	ParentPin []PinParentPin
+	// PhaseAdjust is attribute phase-adjust (22): s32.
+	PhaseAdjust Optional[int32]
+	// EsyncFrequency is attribute esync-frequency (25): u64.
+	EsyncFrequency Optional[uint64]
+	// ReferenceSync is attribute reference-sync (28): nest, multi-attr, set
+	// reference-sync.
+	ReferenceSync []ReferenceSync
 }

@@ -90,7 +90,7 @@ func (c *Client) ListNodesDump(ctx context.Context) iter.Seq2[*NodeAttrs, error]
 // attributes node-id, error-id; reply attributes error-id, error-name,
 // error-value of set error-counter-attrs. A nil req sends no attributes. Spec
 // flags: [admin-perm].
-func (c *Client) GetErrorCounter(ctx context.Context, req *ErrorCounterAttrs) (*ErrorCounterAttrs, error) {
+func (c *Client) GetErrorCounter(ctx context.Context, req *GetErrorCounterRequest) (*ErrorCounterAttrs, error) {
 	fam, err := c.core.Check(ctx, CmdGetErrorCounter, "get-error-counter", false)
 	if err != nil {
 		return nil, err
@@ -119,7 +119,7 @@ func (c *Client) GetErrorCounter(ctx context.Context, req *ErrorCounterAttrs) (*
 // error-value of set error-counter-attrs. It yields one value per reply
 // message; an error ends the dump unless it is a reply that failed to decode.
 // A nil req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) GetErrorCounterDump(ctx context.Context, req *ErrorCounterAttrs) iter.Seq2[*ErrorCounterAttrs, error] {
+func (c *Client) GetErrorCounterDump(ctx context.Context, req *GetErrorCounterDumpRequest) iter.Seq2[*ErrorCounterAttrs, error] {
 	return func(yield func(*ErrorCounterAttrs, error) bool) {
 		fam, err := c.core.Check(ctx, CmdGetErrorCounter, "get-error-counter", true)
 		if err != nil {
@@ -161,7 +161,7 @@ func (c *Client) GetErrorCounterDump(ctx context.Context, req *ErrorCounterAttrs
 // ClearErrorCounter sends drm-ras clear-error-counter (do, command 3): request
 // attributes node-id, error-id; the kernel only acknowledges it. A nil req
 // sends no attributes. Spec flags: [admin-perm].
-func (c *Client) ClearErrorCounter(ctx context.Context, req *ErrorCounterAttrs) error {
+func (c *Client) ClearErrorCounter(ctx context.Context, req *ClearErrorCounterRequest) error {
 	fam, err := c.core.Check(ctx, CmdClearErrorCounter, "clear-error-counter", false)
 	if err != nil {
 		return err

@@ -21,16 +21,16 @@ const (
 
 // Attribute types of attribute set node-attrs.
 const (
-	AttrNodeAttrsNodeID     = 1 // node-id: u32
-	AttrNodeAttrsDeviceName = 2 // device-name: string
-	AttrNodeAttrsNodeName   = 3 // node-name: string
-	AttrNodeAttrsNodeType   = 4 // node-type: u32, enum node-type
+	AttrNodeNodeID     = 1 // node-id: u32
+	AttrNodeDeviceName = 2 // device-name: string
+	AttrNodeNodeName   = 3 // node-name: string
+	AttrNodeNodeType   = 4 // node-type: u32, enum node-type
 )
 
 // Attribute types of attribute set error-counter-attrs.
 const (
-	AttrErrorCounterAttrsNodeID     = 1 // node-id: u32
-	AttrErrorCounterAttrsErrorID    = 2 // error-id: u32
-	AttrErrorCounterAttrsErrorName  = 3 // error-name: string
-	AttrErrorCounterAttrsErrorValue = 4 // error-value: u32
+	AttrErrorCounterNodeID     = 1 // node-id: u32
+	AttrErrorCounterErrorID    = 2 // error-id: u32
+	AttrErrorCounterErrorName  = 3 // error-name: string
+	AttrErrorCounterErrorValue = 4 // error-value: u32
 )

@@ -21,7 +21,7 @@ var namesErrorCounterAttrs = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set node-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *NodeAttrs) UnmarshalAttrs(b []byte) error {
@@ -36,20 +36,38 @@ func (v *NodeAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesNodeAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrNodeAttrsNodeID:
+		case AttrNodeNodeID:
+			if v.NodeID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NodeID.Set(d.U32())
-		case AttrNodeAttrsDeviceName:
+		case AttrNodeDeviceName:
+			if v.DeviceName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DeviceName.Set(d.String())
-		case AttrNodeAttrsNodeName:
+		case AttrNodeNodeName:
+			if v.NodeName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NodeName.Set(d.String())
-		case AttrNodeAttrsNodeType:
+		case AttrNodeNodeType:
+			if v.NodeType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NodeType.Set(NodeType(d.U32()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set error-counter-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *ErrorCounterAttrs) UnmarshalAttrs(b []byte) error {
@@ -64,14 +82,102 @@ func (v *ErrorCounterAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesErrorCounterAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrErrorCounterAttrsNodeID:
+		case AttrErrorCounterNodeID:
+			if v.NodeID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NodeID.Set(d.U32())
-		case AttrErrorCounterAttrsErrorID:
+		case AttrErrorCounterErrorID:
+			if v.ErrorID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ErrorID.Set(d.U32())
-		case AttrErrorCounterAttrsErrorName:
+		case AttrErrorCounterErrorName:
+			if v.ErrorName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ErrorName.Set(d.String())
-		case AttrErrorCounterAttrsErrorValue:
+		case AttrErrorCounterErrorValue:
+			if v.ErrorValue.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ErrorValue.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set error-counter-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetErrorCounterRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetErrorCounterRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetErrorCounterRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesErrorCounterAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrErrorCounterNodeID:
+			v.NodeID.Set(d.U32())
+		case AttrErrorCounterErrorID:
+			v.ErrorID.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set error-counter-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetErrorCounterDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetErrorCounterDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetErrorCounterDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesErrorCounterAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrErrorCounterNodeID:
+			v.NodeID.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set error-counter-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ClearErrorCounterRequest) UnmarshalAttrs(b []byte) error {
+	*v = ClearErrorCounterRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ClearErrorCounterRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesErrorCounterAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrErrorCounterNodeID:
+			v.NodeID.Set(d.U32())
+		case AttrErrorCounterErrorID:
+			v.ErrorID.Set(d.U32())
 		}
 	}
 }

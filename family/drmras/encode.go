@@ -18,16 +18,19 @@ func (v *NodeAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *NodeAttrs) encode(e *attrs.Encoder) error {
 	if v.NodeID.Valid {
-		e.U32(AttrNodeAttrsNodeID, v.NodeID.Value)
+		e.U32(AttrNodeNodeID, v.NodeID.Value)
 	}
 	if v.DeviceName.Valid {
-		e.String(AttrNodeAttrsDeviceName, v.DeviceName.Value)
+		e.String(AttrNodeDeviceName, v.DeviceName.Value)
 	}
 	if v.NodeName.Valid {
-		e.String(AttrNodeAttrsNodeName, v.NodeName.Value)
+		e.String(AttrNodeNodeName, v.NodeName.Value)
 	}
 	if v.NodeType.Valid {
-		e.U32(AttrNodeAttrsNodeType, uint32(v.NodeType.Value))
+		e.U32(AttrNodeNodeType, uint32(v.NodeType.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -44,16 +47,76 @@ func (v *ErrorCounterAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *ErrorCounterAttrs) encode(e *attrs.Encoder) error {
 	if v.NodeID.Valid {
-		e.U32(AttrErrorCounterAttrsNodeID, v.NodeID.Value)
+		e.U32(AttrErrorCounterNodeID, v.NodeID.Value)
 	}
 	if v.ErrorID.Valid {
-		e.U32(AttrErrorCounterAttrsErrorID, v.ErrorID.Value)
+		e.U32(AttrErrorCounterErrorID, v.ErrorID.Value)
 	}
 	if v.ErrorName.Valid {
-		e.String(AttrErrorCounterAttrsErrorName, v.ErrorName.Value)
+		e.String(AttrErrorCounterErrorName, v.ErrorName.Value)
 	}
 	if v.ErrorValue.Valid {
-		e.U32(AttrErrorCounterAttrsErrorValue, v.ErrorValue.Value)
+		e.U32(AttrErrorCounterErrorValue, v.ErrorValue.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetErrorCounterRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetErrorCounterRequest) encode(e *attrs.Encoder) error {
+	if v.NodeID.Valid {
+		e.U32(AttrErrorCounterNodeID, v.NodeID.Value)
+	}
+	if v.ErrorID.Valid {
+		e.U32(AttrErrorCounterErrorID, v.ErrorID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetErrorCounterDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetErrorCounterDumpRequest) encode(e *attrs.Encoder) error {
+	if v.NodeID.Valid {
+		e.U32(AttrErrorCounterNodeID, v.NodeID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ClearErrorCounterRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ClearErrorCounterRequest) encode(e *attrs.Encoder) error {
+	if v.NodeID.Valid {
+		e.U32(AttrErrorCounterNodeID, v.NodeID.Value)
+	}
+	if v.ErrorID.Valid {
+		e.U32(AttrErrorCounterErrorID, v.ErrorID.Value)
 	}
 	return nil
 }

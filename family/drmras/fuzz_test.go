@@ -14,17 +14,23 @@ import (
 // the number of sets). Decoding must not panic, and a value that decodes
 // must survive MarshalAttrs and UnmarshalAttrs unchanged.
 func FuzzDecode(f *testing.F) {
-	for i := range 2 {
+	for i := range 5 {
 		f.Add(uint8(i), []byte{})
 		f.Add(uint8(i), []byte{4, 0, 1, 0, 8, 0, 2, 0, 1, 0, 0, 0})
 		f.Add(uint8(i), []byte{12, 0, 1, 0x80, 8, 0, 1, 0, 1, 2, 3, 4})
 	}
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
-		switch int(which) % 2 {
+		switch int(which) % 5 {
 		case 0:
 			roundTrip[NodeAttrs](t, b)
 		case 1:
 			roundTrip[ErrorCounterAttrs](t, b)
+		case 2:
+			roundTrip[GetErrorCounterRequest](t, b)
+		case 3:
+			roundTrip[GetErrorCounterDumpRequest](t, b)
+		case 4:
+			roundTrip[ClearErrorCounterRequest](t, b)
 		}
 	})
 }

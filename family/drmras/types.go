@@ -2,6 +2,10 @@
 
 package drmras
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // NodeAttrs holds the attributes of drm-ras attribute set node-attrs.
 type NodeAttrs struct {
 	// NodeID is attribute node-id (1): u32.
@@ -12,6 +16,11 @@ type NodeAttrs struct {
 	NodeName Optional[string]
 	// NodeType is attribute node-type (4): u32, enum node-type.
 	NodeType Optional[NodeType]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // ErrorCounterAttrs holds the attributes of drm-ras attribute set
@@ -25,4 +34,37 @@ type ErrorCounterAttrs struct {
 	ErrorName Optional[string]
 	// ErrorValue is attribute error-value (4): u32.
 	ErrorValue Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// GetErrorCounterRequest is the request of Client.GetErrorCounter (drm-ras
+// get-error-counter, do): the attributes of set error-counter-attrs that the
+// spec lists for it.
+type GetErrorCounterRequest struct {
+	// NodeID is attribute node-id (1): u32.
+	NodeID Optional[uint32]
+	// ErrorID is attribute error-id (2): u32.
+	ErrorID Optional[uint32]
+}
+
+// GetErrorCounterDumpRequest is the request of Client.GetErrorCounterDump
+// (drm-ras get-error-counter, dump): the attributes of set error-counter-attrs
+// that the spec lists for it.
+type GetErrorCounterDumpRequest struct {
+	// NodeID is attribute node-id (1): u32.
+	NodeID Optional[uint32]
+}
+
+// ClearErrorCounterRequest is the request of Client.ClearErrorCounter (drm-ras
+// clear-error-counter, do): the attributes of set error-counter-attrs that the
+// spec lists for it.
+type ClearErrorCounterRequest struct {
+	// NodeID is attribute node-id (1): u32.
+	NodeID Optional[uint32]
+	// ErrorID is attribute error-id (2): u32.
+	ErrorID Optional[uint32]
 }

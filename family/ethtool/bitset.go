@@ -107,7 +107,7 @@ func (c *Client) StringSet(ctx context.Context, dev *Header, id StringsetEnum) (
 	if dev == nil {
 		dev = &Header{} // the kernel wants a header, if an empty one
 	}
-	rep, err := c.StrsetGet(ctx, &Strset{
+	rep, err := c.StrsetGet(ctx, &StrsetGetRequest{
 		Header:     dev,
 		Stringsets: &Stringsets{Stringset: []Stringset{{ID: Some(uint32(id))}}},
 	})

@@ -157,7 +157,7 @@ func TestBitsetForms(t *testing.T) {
 	ns, c, ctx := setup(t)
 	v := ns.AddVeths(t, "b", 1)[0]
 	getFeatures := func(h *ethtool.Header) (*ethtool.Features, error) {
-		return c.FeaturesGet(ctx, &ethtool.Features{Header: h})
+		return c.FeaturesGet(ctx, &ethtool.FeaturesGetRequest{Header: h})
 	}
 	fv, fc := bothForms(t, v.Name, getFeatures)
 	names, err := c.StringSet(ctx, header(v.Name), ethtool.StringsetFeatures)
@@ -193,7 +193,7 @@ func TestBitsetForms(t *testing.T) {
 	}
 
 	lv, lc := bothForms(t, v.Name, func(h *ethtool.Header) (*ethtool.Linkmodes, error) {
-		return c.LinkmodesGet(ctx, &ethtool.Linkmodes{Header: h})
+		return c.LinkmodesGet(ctx, &ethtool.LinkmodesGetRequest{Header: h})
 	})
 	modes, err := c.StringSet(ctx, nil, ethtool.StringsetLinkModes)
 	if err != nil {
@@ -208,7 +208,7 @@ func TestBitsetForms(t *testing.T) {
 
 	// A set request from NewBitset, seen in the reply's "active" (the
 	// features that changed, verbose) and in a compact get.
-	rep, err := c.FeaturesSet(ctx, &ethtool.Features{
+	rep, err := c.FeaturesSet(ctx, &ethtool.FeaturesSetRequest{
 		Header: header(v.Name),
 		Wanted: ethtool.NewBitset(map[string]bool{"rx-checksum": false}),
 	})

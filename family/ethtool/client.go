@@ -52,7 +52,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // StrsetGet sends ethtool strset-get (do, command 1): request attributes
 // header, stringsets, counts-only; reply attributes header, stringsets of set
 // strset. A nil req sends no attributes.
-func (c *Client) StrsetGet(ctx context.Context, req *Strset) (*Strset, error) {
+func (c *Client) StrsetGet(ctx context.Context, req *StrsetGetRequest) (*Strset, error) {
 	fam, err := c.core.Check(ctx, CmdStrsetGet, "strset-get", false)
 	if err != nil {
 		return nil, err
@@ -80,7 +80,7 @@ func (c *Client) StrsetGet(ctx context.Context, req *Strset) (*Strset, error) {
 // header, stringsets, counts-only; reply attributes header, stringsets of set
 // strset. It yields one value per reply message; an error ends the dump unless
 // it is a reply that failed to decode. A nil req sends no attributes.
-func (c *Client) StrsetGetDump(ctx context.Context, req *Strset) iter.Seq2[*Strset, error] {
+func (c *Client) StrsetGetDump(ctx context.Context, req *StrsetGetDumpRequest) iter.Seq2[*Strset, error] {
 	return func(yield func(*Strset, error) bool) {
 		fam, err := c.core.Check(ctx, CmdStrsetGet, "strset-get", true)
 		if err != nil {
@@ -122,7 +122,7 @@ func (c *Client) StrsetGetDump(ctx context.Context, req *Strset) iter.Seq2[*Strs
 // LinkinfoGet sends ethtool linkinfo-get (do, command 2): request attributes
 // header; reply attributes header, port, phyaddr, tp-mdix, tp-mdix-ctrl,
 // transceiver of set linkinfo. A nil req sends no attributes.
-func (c *Client) LinkinfoGet(ctx context.Context, req *Linkinfo) (*Linkinfo, error) {
+func (c *Client) LinkinfoGet(ctx context.Context, req *LinkinfoGetRequest) (*Linkinfo, error) {
 	fam, err := c.core.Check(ctx, CmdLinkinfoGet, "linkinfo-get", false)
 	if err != nil {
 		return nil, err
@@ -151,7 +151,7 @@ func (c *Client) LinkinfoGet(ctx context.Context, req *Linkinfo) (*Linkinfo, err
 // tp-mdix-ctrl, transceiver of set linkinfo. It yields one value per reply
 // message; an error ends the dump unless it is a reply that failed to decode.
 // A nil req sends no attributes.
-func (c *Client) LinkinfoGetDump(ctx context.Context, req *Linkinfo) iter.Seq2[*Linkinfo, error] {
+func (c *Client) LinkinfoGetDump(ctx context.Context, req *LinkinfoGetDumpRequest) iter.Seq2[*Linkinfo, error] {
 	return func(yield func(*Linkinfo, error) bool) {
 		fam, err := c.core.Check(ctx, CmdLinkinfoGet, "linkinfo-get", true)
 		if err != nil {
@@ -193,7 +193,7 @@ func (c *Client) LinkinfoGetDump(ctx context.Context, req *Linkinfo) iter.Seq2[*
 // LinkinfoSet sends ethtool linkinfo-set (do, command 3): request attributes
 // header, port, phyaddr, tp-mdix, tp-mdix-ctrl, transceiver; the kernel only
 // acknowledges it. A nil req sends no attributes.
-func (c *Client) LinkinfoSet(ctx context.Context, req *Linkinfo) error {
+func (c *Client) LinkinfoSet(ctx context.Context, req *LinkinfoSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdLinkinfoSet, "linkinfo-set", false)
 	if err != nil {
 		return err
@@ -219,7 +219,7 @@ func (c *Client) LinkinfoSet(ctx context.Context, req *Linkinfo) error {
 // header; reply attributes header, autoneg, ours, peer, speed, duplex,
 // master-slave-cfg, master-slave-state, lanes, rate-matching of set linkmodes.
 // A nil req sends no attributes.
-func (c *Client) LinkmodesGet(ctx context.Context, req *Linkmodes) (*Linkmodes, error) {
+func (c *Client) LinkmodesGet(ctx context.Context, req *LinkmodesGetRequest) (*Linkmodes, error) {
 	fam, err := c.core.Check(ctx, CmdLinkmodesGet, "linkmodes-get", false)
 	if err != nil {
 		return nil, err
@@ -248,7 +248,7 @@ func (c *Client) LinkmodesGet(ctx context.Context, req *Linkmodes) (*Linkmodes, 
 // duplex, master-slave-cfg, master-slave-state, lanes, rate-matching of set
 // linkmodes. It yields one value per reply message; an error ends the dump
 // unless it is a reply that failed to decode. A nil req sends no attributes.
-func (c *Client) LinkmodesGetDump(ctx context.Context, req *Linkmodes) iter.Seq2[*Linkmodes, error] {
+func (c *Client) LinkmodesGetDump(ctx context.Context, req *LinkmodesGetDumpRequest) iter.Seq2[*Linkmodes, error] {
 	return func(yield func(*Linkmodes, error) bool) {
 		fam, err := c.core.Check(ctx, CmdLinkmodesGet, "linkmodes-get", true)
 		if err != nil {
@@ -291,7 +291,7 @@ func (c *Client) LinkmodesGetDump(ctx context.Context, req *Linkmodes) iter.Seq2
 // header, autoneg, ours, peer, speed, duplex, master-slave-cfg,
 // master-slave-state, lanes, rate-matching; the kernel only acknowledges it. A
 // nil req sends no attributes.
-func (c *Client) LinkmodesSet(ctx context.Context, req *Linkmodes) error {
+func (c *Client) LinkmodesSet(ctx context.Context, req *LinkmodesSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdLinkmodesSet, "linkmodes-set", false)
 	if err != nil {
 		return err
@@ -316,7 +316,7 @@ func (c *Client) LinkmodesSet(ctx context.Context, req *Linkmodes) error {
 // LinkstateGet sends ethtool linkstate-get (do, command 6): request attributes
 // header; reply attributes header, link, sqi, sqi-max, ext-state,
 // ext-substate, ext-down-cnt of set linkstate. A nil req sends no attributes.
-func (c *Client) LinkstateGet(ctx context.Context, req *Linkstate) (*Linkstate, error) {
+func (c *Client) LinkstateGet(ctx context.Context, req *LinkstateGetRequest) (*Linkstate, error) {
 	fam, err := c.core.Check(ctx, CmdLinkstateGet, "linkstate-get", false)
 	if err != nil {
 		return nil, err
@@ -345,7 +345,7 @@ func (c *Client) LinkstateGet(ctx context.Context, req *Linkstate) (*Linkstate, 
 // ext-substate, ext-down-cnt of set linkstate. It yields one value per reply
 // message; an error ends the dump unless it is a reply that failed to decode.
 // A nil req sends no attributes.
-func (c *Client) LinkstateGetDump(ctx context.Context, req *Linkstate) iter.Seq2[*Linkstate, error] {
+func (c *Client) LinkstateGetDump(ctx context.Context, req *LinkstateGetDumpRequest) iter.Seq2[*Linkstate, error] {
 	return func(yield func(*Linkstate, error) bool) {
 		fam, err := c.core.Check(ctx, CmdLinkstateGet, "linkstate-get", true)
 		if err != nil {
@@ -387,7 +387,7 @@ func (c *Client) LinkstateGetDump(ctx context.Context, req *Linkstate) iter.Seq2
 // DebugGet sends ethtool debug-get (do, command 7): request attributes header;
 // reply attributes header, msgmask of set debug. A nil req sends no
 // attributes.
-func (c *Client) DebugGet(ctx context.Context, req *Debug) (*Debug, error) {
+func (c *Client) DebugGet(ctx context.Context, req *DebugGetRequest) (*Debug, error) {
 	fam, err := c.core.Check(ctx, CmdDebugGet, "debug-get", false)
 	if err != nil {
 		return nil, err
@@ -415,7 +415,7 @@ func (c *Client) DebugGet(ctx context.Context, req *Debug) (*Debug, error) {
 // header; reply attributes header, msgmask of set debug. It yields one value
 // per reply message; an error ends the dump unless it is a reply that failed
 // to decode. A nil req sends no attributes.
-func (c *Client) DebugGetDump(ctx context.Context, req *Debug) iter.Seq2[*Debug, error] {
+func (c *Client) DebugGetDump(ctx context.Context, req *DebugGetDumpRequest) iter.Seq2[*Debug, error] {
 	return func(yield func(*Debug, error) bool) {
 		fam, err := c.core.Check(ctx, CmdDebugGet, "debug-get", true)
 		if err != nil {
@@ -456,7 +456,7 @@ func (c *Client) DebugGetDump(ctx context.Context, req *Debug) iter.Seq2[*Debug,
 
 // DebugSet sends ethtool debug-set (do, command 8): request attributes header,
 // msgmask; the kernel only acknowledges it. A nil req sends no attributes.
-func (c *Client) DebugSet(ctx context.Context, req *Debug) error {
+func (c *Client) DebugSet(ctx context.Context, req *DebugSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdDebugSet, "debug-set", false)
 	if err != nil {
 		return err
@@ -481,7 +481,7 @@ func (c *Client) DebugSet(ctx context.Context, req *Debug) error {
 // WolGet sends ethtool wol-get (do, command 9): request attributes header;
 // reply attributes header, modes, sopass of set wol. A nil req sends no
 // attributes.
-func (c *Client) WolGet(ctx context.Context, req *Wol) (*Wol, error) {
+func (c *Client) WolGet(ctx context.Context, req *WolGetRequest) (*Wol, error) {
 	fam, err := c.core.Check(ctx, CmdWolGet, "wol-get", false)
 	if err != nil {
 		return nil, err
@@ -509,7 +509,7 @@ func (c *Client) WolGet(ctx context.Context, req *Wol) (*Wol, error) {
 // header; reply attributes header, modes, sopass of set wol. It yields one
 // value per reply message; an error ends the dump unless it is a reply that
 // failed to decode. A nil req sends no attributes.
-func (c *Client) WolGetDump(ctx context.Context, req *Wol) iter.Seq2[*Wol, error] {
+func (c *Client) WolGetDump(ctx context.Context, req *WolGetDumpRequest) iter.Seq2[*Wol, error] {
 	return func(yield func(*Wol, error) bool) {
 		fam, err := c.core.Check(ctx, CmdWolGet, "wol-get", true)
 		if err != nil {
@@ -551,7 +551,7 @@ func (c *Client) WolGetDump(ctx context.Context, req *Wol) iter.Seq2[*Wol, error
 // WolSet sends ethtool wol-set (do, command 10): request attributes header,
 // modes, sopass; the kernel only acknowledges it. A nil req sends no
 // attributes.
-func (c *Client) WolSet(ctx context.Context, req *Wol) error {
+func (c *Client) WolSet(ctx context.Context, req *WolSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdWolSet, "wol-set", false)
 	if err != nil {
 		return err
@@ -576,7 +576,7 @@ func (c *Client) WolSet(ctx context.Context, req *Wol) error {
 // FeaturesGet sends ethtool features-get (do, command 11): request attributes
 // header; reply attributes header, hw, wanted, active, nochange of set
 // features. A nil req sends no attributes.
-func (c *Client) FeaturesGet(ctx context.Context, req *Features) (*Features, error) {
+func (c *Client) FeaturesGet(ctx context.Context, req *FeaturesGetRequest) (*Features, error) {
 	fam, err := c.core.Check(ctx, CmdFeaturesGet, "features-get", false)
 	if err != nil {
 		return nil, err
@@ -604,7 +604,7 @@ func (c *Client) FeaturesGet(ctx context.Context, req *Features) (*Features, err
 // attributes header; reply attributes header, hw, wanted, active, nochange of
 // set features. It yields one value per reply message; an error ends the dump
 // unless it is a reply that failed to decode. A nil req sends no attributes.
-func (c *Client) FeaturesGetDump(ctx context.Context, req *Features) iter.Seq2[*Features, error] {
+func (c *Client) FeaturesGetDump(ctx context.Context, req *FeaturesGetDumpRequest) iter.Seq2[*Features, error] {
 	return func(yield func(*Features, error) bool) {
 		fam, err := c.core.Check(ctx, CmdFeaturesGet, "features-get", true)
 		if err != nil {
@@ -646,7 +646,7 @@ func (c *Client) FeaturesGetDump(ctx context.Context, req *Features) iter.Seq2[*
 // FeaturesSet sends ethtool features-set (do, command 12): request attributes
 // header, hw, wanted, active, nochange; reply attributes header, hw, wanted,
 // active, nochange of set features. A nil req sends no attributes.
-func (c *Client) FeaturesSet(ctx context.Context, req *Features) (*Features, error) {
+func (c *Client) FeaturesSet(ctx context.Context, req *FeaturesSetRequest) (*Features, error) {
 	fam, err := c.core.Check(ctx, CmdFeaturesSet, "features-set", false)
 	if err != nil {
 		return nil, err
@@ -673,7 +673,7 @@ func (c *Client) FeaturesSet(ctx context.Context, req *Features) (*Features, err
 // PrivflagsGet sends ethtool privflags-get (do, command 13): request
 // attributes header; reply attributes header, flags of set privflags. A nil
 // req sends no attributes.
-func (c *Client) PrivflagsGet(ctx context.Context, req *Privflags) (*Privflags, error) {
+func (c *Client) PrivflagsGet(ctx context.Context, req *PrivflagsGetRequest) (*Privflags, error) {
 	fam, err := c.core.Check(ctx, CmdPrivflagsGet, "privflags-get", false)
 	if err != nil {
 		return nil, err
@@ -701,7 +701,7 @@ func (c *Client) PrivflagsGet(ctx context.Context, req *Privflags) (*Privflags, 
 // attributes header; reply attributes header, flags of set privflags. It
 // yields one value per reply message; an error ends the dump unless it is a
 // reply that failed to decode. A nil req sends no attributes.
-func (c *Client) PrivflagsGetDump(ctx context.Context, req *Privflags) iter.Seq2[*Privflags, error] {
+func (c *Client) PrivflagsGetDump(ctx context.Context, req *PrivflagsGetDumpRequest) iter.Seq2[*Privflags, error] {
 	return func(yield func(*Privflags, error) bool) {
 		fam, err := c.core.Check(ctx, CmdPrivflagsGet, "privflags-get", true)
 		if err != nil {
@@ -743,7 +743,7 @@ func (c *Client) PrivflagsGetDump(ctx context.Context, req *Privflags) iter.Seq2
 // PrivflagsSet sends ethtool privflags-set (do, command 14): request
 // attributes header, flags; the kernel only acknowledges it. A nil req sends
 // no attributes.
-func (c *Client) PrivflagsSet(ctx context.Context, req *Privflags) error {
+func (c *Client) PrivflagsSet(ctx context.Context, req *PrivflagsSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdPrivflagsSet, "privflags-set", false)
 	if err != nil {
 		return err
@@ -770,7 +770,7 @@ func (c *Client) PrivflagsSet(ctx context.Context, req *Privflags) error {
 // rx, rx-mini, rx-jumbo, tx, rx-buf-len, tcp-data-split, cqe-size, tx-push,
 // rx-push, tx-push-buf-len, tx-push-buf-len-max, hds-thresh, hds-thresh-max of
 // set rings. A nil req sends no attributes.
-func (c *Client) RingsGet(ctx context.Context, req *Rings) (*Rings, error) {
+func (c *Client) RingsGet(ctx context.Context, req *RingsGetRequest) (*Rings, error) {
 	fam, err := c.core.Check(ctx, CmdRingsGet, "rings-get", false)
 	if err != nil {
 		return nil, err
@@ -800,7 +800,7 @@ func (c *Client) RingsGet(ctx context.Context, req *Rings) (*Rings, error) {
 // rx-push, tx-push-buf-len, tx-push-buf-len-max, hds-thresh, hds-thresh-max of
 // set rings. It yields one value per reply message; an error ends the dump
 // unless it is a reply that failed to decode. A nil req sends no attributes.
-func (c *Client) RingsGetDump(ctx context.Context, req *Rings) iter.Seq2[*Rings, error] {
+func (c *Client) RingsGetDump(ctx context.Context, req *RingsGetDumpRequest) iter.Seq2[*Rings, error] {
 	return func(yield func(*Rings, error) bool) {
 		fam, err := c.core.Check(ctx, CmdRingsGet, "rings-get", true)
 		if err != nil {
@@ -844,7 +844,7 @@ func (c *Client) RingsGetDump(ctx context.Context, req *Rings) iter.Seq2[*Rings,
 // tx, rx-buf-len, tcp-data-split, cqe-size, tx-push, rx-push, tx-push-buf-len,
 // tx-push-buf-len-max, hds-thresh, hds-thresh-max; the kernel only
 // acknowledges it. A nil req sends no attributes.
-func (c *Client) RingsSet(ctx context.Context, req *Rings) error {
+func (c *Client) RingsSet(ctx context.Context, req *RingsSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdRingsSet, "rings-set", false)
 	if err != nil {
 		return err
@@ -870,7 +870,7 @@ func (c *Client) RingsSet(ctx context.Context, req *Rings) error {
 // header; reply attributes header, rx-max, tx-max, other-max, combined-max,
 // rx-count, tx-count, other-count, combined-count of set channels. A nil req
 // sends no attributes.
-func (c *Client) ChannelsGet(ctx context.Context, req *Channels) (*Channels, error) {
+func (c *Client) ChannelsGet(ctx context.Context, req *ChannelsGetRequest) (*Channels, error) {
 	fam, err := c.core.Check(ctx, CmdChannelsGet, "channels-get", false)
 	if err != nil {
 		return nil, err
@@ -899,7 +899,7 @@ func (c *Client) ChannelsGet(ctx context.Context, req *Channels) (*Channels, err
 // combined-max, rx-count, tx-count, other-count, combined-count of set
 // channels. It yields one value per reply message; an error ends the dump
 // unless it is a reply that failed to decode. A nil req sends no attributes.
-func (c *Client) ChannelsGetDump(ctx context.Context, req *Channels) iter.Seq2[*Channels, error] {
+func (c *Client) ChannelsGetDump(ctx context.Context, req *ChannelsGetDumpRequest) iter.Seq2[*Channels, error] {
 	return func(yield func(*Channels, error) bool) {
 		fam, err := c.core.Check(ctx, CmdChannelsGet, "channels-get", true)
 		if err != nil {
@@ -942,7 +942,7 @@ func (c *Client) ChannelsGetDump(ctx context.Context, req *Channels) iter.Seq2[*
 // header, rx-max, tx-max, other-max, combined-max, rx-count, tx-count,
 // other-count, combined-count; the kernel only acknowledges it. A nil req
 // sends no attributes.
-func (c *Client) ChannelsSet(ctx context.Context, req *Channels) error {
+func (c *Client) ChannelsSet(ctx context.Context, req *ChannelsSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdChannelsSet, "channels-set", false)
 	if err != nil {
 		return err
@@ -974,7 +974,7 @@ func (c *Client) ChannelsSet(ctx context.Context, req *Channels) error {
 // tx-aggr-max-bytes, tx-aggr-max-frames, tx-aggr-time-usecs, rx-profile,
 // tx-profile, rx-cqe-frames, rx-cqe-nsecs of set coalesce. A nil req sends no
 // attributes.
-func (c *Client) CoalesceGet(ctx context.Context, req *Coalesce) (*Coalesce, error) {
+func (c *Client) CoalesceGet(ctx context.Context, req *CoalesceGetRequest) (*Coalesce, error) {
 	fam, err := c.core.Check(ctx, CmdCoalesceGet, "coalesce-get", false)
 	if err != nil {
 		return nil, err
@@ -1009,7 +1009,7 @@ func (c *Client) CoalesceGet(ctx context.Context, req *Coalesce) (*Coalesce, err
 // rx-profile, tx-profile, rx-cqe-frames, rx-cqe-nsecs of set coalesce. It
 // yields one value per reply message; an error ends the dump unless it is a
 // reply that failed to decode. A nil req sends no attributes.
-func (c *Client) CoalesceGetDump(ctx context.Context, req *Coalesce) iter.Seq2[*Coalesce, error] {
+func (c *Client) CoalesceGetDump(ctx context.Context, req *CoalesceGetDumpRequest) iter.Seq2[*Coalesce, error] {
 	return func(yield func(*Coalesce, error) bool) {
 		fam, err := c.core.Check(ctx, CmdCoalesceGet, "coalesce-get", true)
 		if err != nil {
@@ -1058,7 +1058,7 @@ func (c *Client) CoalesceGetDump(ctx context.Context, req *Coalesce) iter.Seq2[*
 // tx-aggr-max-frames, tx-aggr-time-usecs, rx-profile, tx-profile,
 // rx-cqe-frames, rx-cqe-nsecs; the kernel only acknowledges it. A nil req
 // sends no attributes.
-func (c *Client) CoalesceSet(ctx context.Context, req *Coalesce) error {
+func (c *Client) CoalesceSet(ctx context.Context, req *CoalesceSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdCoalesceSet, "coalesce-set", false)
 	if err != nil {
 		return err
@@ -1083,7 +1083,7 @@ func (c *Client) CoalesceSet(ctx context.Context, req *Coalesce) error {
 // PauseGet sends ethtool pause-get (do, command 21): request attributes
 // header; reply attributes header, autoneg, rx, tx, stats, stats-src of set
 // pause. A nil req sends no attributes.
-func (c *Client) PauseGet(ctx context.Context, req *Pause) (*Pause, error) {
+func (c *Client) PauseGet(ctx context.Context, req *PauseGetRequest) (*Pause, error) {
 	fam, err := c.core.Check(ctx, CmdPauseGet, "pause-get", false)
 	if err != nil {
 		return nil, err
@@ -1111,7 +1111,7 @@ func (c *Client) PauseGet(ctx context.Context, req *Pause) (*Pause, error) {
 // header; reply attributes header, autoneg, rx, tx, stats, stats-src of set
 // pause. It yields one value per reply message; an error ends the dump unless
 // it is a reply that failed to decode. A nil req sends no attributes.
-func (c *Client) PauseGetDump(ctx context.Context, req *Pause) iter.Seq2[*Pause, error] {
+func (c *Client) PauseGetDump(ctx context.Context, req *PauseGetDumpRequest) iter.Seq2[*Pause, error] {
 	return func(yield func(*Pause, error) bool) {
 		fam, err := c.core.Check(ctx, CmdPauseGet, "pause-get", true)
 		if err != nil {
@@ -1153,7 +1153,7 @@ func (c *Client) PauseGetDump(ctx context.Context, req *Pause) iter.Seq2[*Pause,
 // PauseSet sends ethtool pause-set (do, command 22): request attributes
 // header, autoneg, rx, tx, stats, stats-src; the kernel only acknowledges it.
 // A nil req sends no attributes.
-func (c *Client) PauseSet(ctx context.Context, req *Pause) error {
+func (c *Client) PauseSet(ctx context.Context, req *PauseSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdPauseSet, "pause-set", false)
 	if err != nil {
 		return err
@@ -1178,7 +1178,7 @@ func (c *Client) PauseSet(ctx context.Context, req *Pause) error {
 // EeeGet sends ethtool eee-get (do, command 23): request attributes header;
 // reply attributes header, modes-ours, modes-peer, active, enabled,
 // tx-lpi-enabled, tx-lpi-timer of set eee. A nil req sends no attributes.
-func (c *Client) EeeGet(ctx context.Context, req *Eee) (*Eee, error) {
+func (c *Client) EeeGet(ctx context.Context, req *EeeGetRequest) (*Eee, error) {
 	fam, err := c.core.Check(ctx, CmdEeeGet, "eee-get", false)
 	if err != nil {
 		return nil, err
@@ -1207,7 +1207,7 @@ func (c *Client) EeeGet(ctx context.Context, req *Eee) (*Eee, error) {
 // tx-lpi-enabled, tx-lpi-timer of set eee. It yields one value per reply
 // message; an error ends the dump unless it is a reply that failed to decode.
 // A nil req sends no attributes.
-func (c *Client) EeeGetDump(ctx context.Context, req *Eee) iter.Seq2[*Eee, error] {
+func (c *Client) EeeGetDump(ctx context.Context, req *EeeGetDumpRequest) iter.Seq2[*Eee, error] {
 	return func(yield func(*Eee, error) bool) {
 		fam, err := c.core.Check(ctx, CmdEeeGet, "eee-get", true)
 		if err != nil {
@@ -1249,7 +1249,7 @@ func (c *Client) EeeGetDump(ctx context.Context, req *Eee) iter.Seq2[*Eee, error
 // EeeSet sends ethtool eee-set (do, command 24): request attributes header,
 // modes-ours, modes-peer, active, enabled, tx-lpi-enabled, tx-lpi-timer; the
 // kernel only acknowledges it. A nil req sends no attributes.
-func (c *Client) EeeSet(ctx context.Context, req *Eee) error {
+func (c *Client) EeeSet(ctx context.Context, req *EeeSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdEeeSet, "eee-set", false)
 	if err != nil {
 		return err
@@ -1275,7 +1275,7 @@ func (c *Client) EeeSet(ctx context.Context, req *Eee) error {
 // header, hwtstamp-provider; reply attributes header, timestamping, tx-types,
 // rx-filters, phc-index, stats, hwtstamp-provider, hwtstamp-source,
 // hwtstamp-phyindex of set tsinfo. A nil req sends no attributes.
-func (c *Client) TsinfoGet(ctx context.Context, req *Tsinfo) (*Tsinfo, error) {
+func (c *Client) TsinfoGet(ctx context.Context, req *TsinfoGetRequest) (*Tsinfo, error) {
 	fam, err := c.core.Check(ctx, CmdTsinfoGet, "tsinfo-get", false)
 	if err != nil {
 		return nil, err
@@ -1305,7 +1305,7 @@ func (c *Client) TsinfoGet(ctx context.Context, req *Tsinfo) (*Tsinfo, error) {
 // hwtstamp-phyindex of set tsinfo. It yields one value per reply message; an
 // error ends the dump unless it is a reply that failed to decode. A nil req
 // sends no attributes.
-func (c *Client) TsinfoGetDump(ctx context.Context, req *Tsinfo) iter.Seq2[*Tsinfo, error] {
+func (c *Client) TsinfoGetDump(ctx context.Context, req *TsinfoGetDumpRequest) iter.Seq2[*Tsinfo, error] {
 	return func(yield func(*Tsinfo, error) bool) {
 		fam, err := c.core.Check(ctx, CmdTsinfoGet, "tsinfo-get", true)
 		if err != nil {
@@ -1347,7 +1347,7 @@ func (c *Client) TsinfoGetDump(ctx context.Context, req *Tsinfo) iter.Seq2[*Tsin
 // CableTestAct sends ethtool cable-test-act (do, command 26): request
 // attributes header; the kernel only acknowledges it. A nil req sends no
 // attributes.
-func (c *Client) CableTestAct(ctx context.Context, req *CableTest) error {
+func (c *Client) CableTestAct(ctx context.Context, req *CableTestActRequest) error {
 	fam, err := c.core.Check(ctx, CmdCableTestAct, "cable-test-act", false)
 	if err != nil {
 		return err
@@ -1372,7 +1372,7 @@ func (c *Client) CableTestAct(ctx context.Context, req *CableTest) error {
 // CableTestTdrAct sends ethtool cable-test-tdr-act (do, command 27): request
 // attributes header; the kernel only acknowledges it. A nil req sends no
 // attributes.
-func (c *Client) CableTestTdrAct(ctx context.Context, req *CableTestTdr) error {
+func (c *Client) CableTestTdrAct(ctx context.Context, req *CableTestTdrActRequest) error {
 	fam, err := c.core.Check(ctx, CmdCableTestTdrAct, "cable-test-tdr-act", false)
 	if err != nil {
 		return err
@@ -1397,7 +1397,7 @@ func (c *Client) CableTestTdrAct(ctx context.Context, req *CableTestTdr) error {
 // TunnelInfoGet sends ethtool tunnel-info-get (do, command 28): request
 // attributes header; reply attributes header, udp-ports of set tunnel-info. A
 // nil req sends no attributes.
-func (c *Client) TunnelInfoGet(ctx context.Context, req *TunnelInfo) (*TunnelInfo, error) {
+func (c *Client) TunnelInfoGet(ctx context.Context, req *TunnelInfoGetRequest) (*TunnelInfo, error) {
 	fam, err := c.core.Check(ctx, CmdTunnelInfoGet, "tunnel-info-get", false)
 	if err != nil {
 		return nil, err
@@ -1425,7 +1425,7 @@ func (c *Client) TunnelInfoGet(ctx context.Context, req *TunnelInfo) (*TunnelInf
 // attributes header; reply attributes header, udp-ports of set tunnel-info. It
 // yields one value per reply message; an error ends the dump unless it is a
 // reply that failed to decode. A nil req sends no attributes.
-func (c *Client) TunnelInfoGetDump(ctx context.Context, req *TunnelInfo) iter.Seq2[*TunnelInfo, error] {
+func (c *Client) TunnelInfoGetDump(ctx context.Context, req *TunnelInfoGetDumpRequest) iter.Seq2[*TunnelInfo, error] {
 	return func(yield func(*TunnelInfo, error) bool) {
 		fam, err := c.core.Check(ctx, CmdTunnelInfoGet, "tunnel-info-get", true)
 		if err != nil {
@@ -1464,11 +1464,11 @@ func (c *Client) TunnelInfoGetDump(ctx context.Context, req *TunnelInfo) iter.Se
 	}
 }
 
-// FecGet sends ethtool fec-get (do, command 29): request attributes header;
+// FECGet sends ethtool fec-get (do, command 29): request attributes header;
 // reply attributes header, modes, auto, active, stats of set fec. A nil req
 // sends no attributes.
-func (c *Client) FecGet(ctx context.Context, req *Fec) (*Fec, error) {
-	fam, err := c.core.Check(ctx, CmdFecGet, "fec-get", false)
+func (c *Client) FECGet(ctx context.Context, req *FECGetRequest) (*FEC, error) {
+	fam, err := c.core.Check(ctx, CmdFECGet, "fec-get", false)
 	if err != nil {
 		return nil, err
 	}
@@ -1479,11 +1479,11 @@ func (c *Client) FecGet(ctx context.Context, req *Fec) (*Fec, error) {
 			return nil, opError("fec-get", err)
 		}
 	}
-	r, err := b.Request(fam, CmdFecGet, namerFec)
+	r, err := b.Request(fam, CmdFECGet, namerFEC)
 	if err != nil {
 		return nil, opError("fec-get", err)
 	}
-	rep := new(Fec)
+	rep := new(FEC)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("fec-get", err)
@@ -1491,13 +1491,13 @@ func (c *Client) FecGet(ctx context.Context, req *Fec) (*Fec, error) {
 	return rep, nil
 }
 
-// FecGetDump sends ethtool fec-get (dump, command 29): request attributes
+// FECGetDump sends ethtool fec-get (dump, command 29): request attributes
 // header; reply attributes header, modes, auto, active, stats of set fec. It
 // yields one value per reply message; an error ends the dump unless it is a
 // reply that failed to decode. A nil req sends no attributes.
-func (c *Client) FecGetDump(ctx context.Context, req *Fec) iter.Seq2[*Fec, error] {
-	return func(yield func(*Fec, error) bool) {
-		fam, err := c.core.Check(ctx, CmdFecGet, "fec-get", true)
+func (c *Client) FECGetDump(ctx context.Context, req *FECGetDumpRequest) iter.Seq2[*FEC, error] {
+	return func(yield func(*FEC, error) bool) {
+		fam, err := c.core.Check(ctx, CmdFECGet, "fec-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
@@ -1510,7 +1510,7 @@ func (c *Client) FecGetDump(ctx context.Context, req *Fec) iter.Seq2[*Fec, error
 				return
 			}
 		}
-		r, err := b.Request(fam, CmdFecGet, namerFec)
+		r, err := b.Request(fam, CmdFECGet, namerFEC)
 		if err != nil {
 			yield(nil, opError("fec-get", err))
 			return
@@ -1520,7 +1520,7 @@ func (c *Client) FecGetDump(ctx context.Context, req *Fec) iter.Seq2[*Fec, error
 				yield(nil, opError("fec-get", err))
 				return
 			}
-			rep := new(Fec)
+			rep := new(FEC)
 			if err := rep.decodeMessage(m.Data); err != nil {
 				if !yield(nil, opError("fec-get", err)) {
 					return
@@ -1534,11 +1534,11 @@ func (c *Client) FecGetDump(ctx context.Context, req *Fec) iter.Seq2[*Fec, error
 	}
 }
 
-// FecSet sends ethtool fec-set (do, command 30): request attributes header,
+// FECSet sends ethtool fec-set (do, command 30): request attributes header,
 // modes, auto, active, stats; the kernel only acknowledges it. A nil req sends
 // no attributes.
-func (c *Client) FecSet(ctx context.Context, req *Fec) error {
-	fam, err := c.core.Check(ctx, CmdFecSet, "fec-set", false)
+func (c *Client) FECSet(ctx context.Context, req *FECSetRequest) error {
+	fam, err := c.core.Check(ctx, CmdFECSet, "fec-set", false)
 	if err != nil {
 		return err
 	}
@@ -1549,7 +1549,7 @@ func (c *Client) FecSet(ctx context.Context, req *Fec) error {
 			return opError("fec-set", err)
 		}
 	}
-	r, err := b.Request(fam, CmdFecSet, namerFec)
+	r, err := b.Request(fam, CmdFECSet, namerFEC)
 	if err != nil {
 		return opError("fec-set", err)
 	}
@@ -1562,7 +1562,7 @@ func (c *Client) FecSet(ctx context.Context, req *Fec) error {
 // ModuleEepromGet sends ethtool module-eeprom-get (do, command 31): request
 // attributes header, offset, length, page, bank, i2c-address; reply attributes
 // header, data of set module-eeprom. A nil req sends no attributes.
-func (c *Client) ModuleEepromGet(ctx context.Context, req *ModuleEeprom) (*ModuleEeprom, error) {
+func (c *Client) ModuleEepromGet(ctx context.Context, req *ModuleEepromGetRequest) (*ModuleEeprom, error) {
 	fam, err := c.core.Check(ctx, CmdModuleEepromGet, "module-eeprom-get", false)
 	if err != nil {
 		return nil, err
@@ -1591,7 +1591,7 @@ func (c *Client) ModuleEepromGet(ctx context.Context, req *ModuleEeprom) (*Modul
 // attributes header, data of set module-eeprom. It yields one value per reply
 // message; an error ends the dump unless it is a reply that failed to decode.
 // A nil req sends no attributes.
-func (c *Client) ModuleEepromGetDump(ctx context.Context, req *ModuleEeprom) iter.Seq2[*ModuleEeprom, error] {
+func (c *Client) ModuleEepromGetDump(ctx context.Context, req *ModuleEepromGetDumpRequest) iter.Seq2[*ModuleEeprom, error] {
 	return func(yield func(*ModuleEeprom, error) bool) {
 		fam, err := c.core.Check(ctx, CmdModuleEepromGet, "module-eeprom-get", true)
 		if err != nil {
@@ -1633,7 +1633,7 @@ func (c *Client) ModuleEepromGetDump(ctx context.Context, req *ModuleEeprom) ite
 // StatsGet sends ethtool stats-get (do, command 32): request attributes
 // header, groups; reply attributes header, groups, grp, src of set stats. A
 // nil req sends no attributes.
-func (c *Client) StatsGet(ctx context.Context, req *Stats) (*Stats, error) {
+func (c *Client) StatsGet(ctx context.Context, req *StatsGetRequest) (*Stats, error) {
 	fam, err := c.core.Check(ctx, CmdStatsGet, "stats-get", false)
 	if err != nil {
 		return nil, err
@@ -1661,7 +1661,7 @@ func (c *Client) StatsGet(ctx context.Context, req *Stats) (*Stats, error) {
 // header, groups; reply attributes header, groups, grp, src of set stats. It
 // yields one value per reply message; an error ends the dump unless it is a
 // reply that failed to decode. A nil req sends no attributes.
-func (c *Client) StatsGetDump(ctx context.Context, req *Stats) iter.Seq2[*Stats, error] {
+func (c *Client) StatsGetDump(ctx context.Context, req *StatsGetDumpRequest) iter.Seq2[*Stats, error] {
 	return func(yield func(*Stats, error) bool) {
 		fam, err := c.core.Check(ctx, CmdStatsGet, "stats-get", true)
 		if err != nil {
@@ -1703,7 +1703,7 @@ func (c *Client) StatsGetDump(ctx context.Context, req *Stats) iter.Seq2[*Stats,
 // PhcVclocksGet sends ethtool phc-vclocks-get (do, command 33): request
 // attributes header; reply attributes header, num of set phc-vclocks. A nil
 // req sends no attributes.
-func (c *Client) PhcVclocksGet(ctx context.Context, req *PhcVclocks) (*PhcVclocks, error) {
+func (c *Client) PhcVclocksGet(ctx context.Context, req *PhcVclocksGetRequest) (*PhcVclocks, error) {
 	fam, err := c.core.Check(ctx, CmdPhcVclocksGet, "phc-vclocks-get", false)
 	if err != nil {
 		return nil, err
@@ -1731,7 +1731,7 @@ func (c *Client) PhcVclocksGet(ctx context.Context, req *PhcVclocks) (*PhcVclock
 // attributes header; reply attributes header, num of set phc-vclocks. It
 // yields one value per reply message; an error ends the dump unless it is a
 // reply that failed to decode. A nil req sends no attributes.
-func (c *Client) PhcVclocksGetDump(ctx context.Context, req *PhcVclocks) iter.Seq2[*PhcVclocks, error] {
+func (c *Client) PhcVclocksGetDump(ctx context.Context, req *PhcVclocksGetDumpRequest) iter.Seq2[*PhcVclocks, error] {
 	return func(yield func(*PhcVclocks, error) bool) {
 		fam, err := c.core.Check(ctx, CmdPhcVclocksGet, "phc-vclocks-get", true)
 		if err != nil {
@@ -1773,7 +1773,7 @@ func (c *Client) PhcVclocksGetDump(ctx context.Context, req *PhcVclocks) iter.Se
 // ModuleGet sends ethtool module-get (do, command 34): request attributes
 // header; reply attributes header, power-mode-policy, power-mode of set
 // module. A nil req sends no attributes.
-func (c *Client) ModuleGet(ctx context.Context, req *Module) (*Module, error) {
+func (c *Client) ModuleGet(ctx context.Context, req *ModuleGetRequest) (*Module, error) {
 	fam, err := c.core.Check(ctx, CmdModuleGet, "module-get", false)
 	if err != nil {
 		return nil, err
@@ -1801,7 +1801,7 @@ func (c *Client) ModuleGet(ctx context.Context, req *Module) (*Module, error) {
 // attributes header; reply attributes header, power-mode-policy, power-mode of
 // set module. It yields one value per reply message; an error ends the dump
 // unless it is a reply that failed to decode. A nil req sends no attributes.
-func (c *Client) ModuleGetDump(ctx context.Context, req *Module) iter.Seq2[*Module, error] {
+func (c *Client) ModuleGetDump(ctx context.Context, req *ModuleGetDumpRequest) iter.Seq2[*Module, error] {
 	return func(yield func(*Module, error) bool) {
 		fam, err := c.core.Check(ctx, CmdModuleGet, "module-get", true)
 		if err != nil {
@@ -1843,7 +1843,7 @@ func (c *Client) ModuleGetDump(ctx context.Context, req *Module) iter.Seq2[*Modu
 // ModuleSet sends ethtool module-set (do, command 35): request attributes
 // header, power-mode-policy, power-mode; the kernel only acknowledges it. A
 // nil req sends no attributes.
-func (c *Client) ModuleSet(ctx context.Context, req *Module) error {
+func (c *Client) ModuleSet(ctx context.Context, req *ModuleSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdModuleSet, "module-set", false)
 	if err != nil {
 		return err
@@ -1872,7 +1872,7 @@ func (c *Client) ModuleSet(ctx context.Context, req *Module) error {
 // c33-pse-ext-substate, c33-pse-avail-pw-limit, c33-pse-pw-limit-ranges,
 // pse-pw-d-id, pse-prio-max, pse-prio of set pse. A nil req sends no
 // attributes.
-func (c *Client) PseGet(ctx context.Context, req *Pse) (*Pse, error) {
+func (c *Client) PseGet(ctx context.Context, req *PseGetRequest) (*Pse, error) {
 	fam, err := c.core.Check(ctx, CmdPseGet, "pse-get", false)
 	if err != nil {
 		return nil, err
@@ -1905,7 +1905,7 @@ func (c *Client) PseGet(ctx context.Context, req *Pse) (*Pse, error) {
 // pse-prio of set pse. It yields one value per reply message; an error ends
 // the dump unless it is a reply that failed to decode. A nil req sends no
 // attributes.
-func (c *Client) PseGetDump(ctx context.Context, req *Pse) iter.Seq2[*Pse, error] {
+func (c *Client) PseGetDump(ctx context.Context, req *PseGetDumpRequest) iter.Seq2[*Pse, error] {
 	return func(yield func(*Pse, error) bool) {
 		fam, err := c.core.Check(ctx, CmdPseGet, "pse-get", true)
 		if err != nil {
@@ -1947,7 +1947,7 @@ func (c *Client) PseGetDump(ctx context.Context, req *Pse) iter.Seq2[*Pse, error
 // PseSet sends ethtool pse-set (do, command 37): request attributes header,
 // podl-pse-admin-control, c33-pse-admin-control, c33-pse-avail-pw-limit,
 // pse-prio; the kernel only acknowledges it. A nil req sends no attributes.
-func (c *Client) PseSet(ctx context.Context, req *Pse) error {
+func (c *Client) PseSet(ctx context.Context, req *PseSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdPseSet, "pse-set", false)
 	if err != nil {
 		return err
@@ -1969,11 +1969,11 @@ func (c *Client) PseSet(ctx context.Context, req *Pse) error {
 	return nil
 }
 
-// RssGet sends ethtool rss-get (do, command 38): request attributes header,
+// RSSGet sends ethtool rss-get (do, command 38): request attributes header,
 // context; reply attributes header, context, hfunc, indir, hkey, input-xfrm,
 // flow-hash of set rss. A nil req sends no attributes.
-func (c *Client) RssGet(ctx context.Context, req *Rss) (*Rss, error) {
-	fam, err := c.core.Check(ctx, CmdRssGet, "rss-get", false)
+func (c *Client) RSSGet(ctx context.Context, req *RSSGetRequest) (*RSS, error) {
+	fam, err := c.core.Check(ctx, CmdRSSGet, "rss-get", false)
 	if err != nil {
 		return nil, err
 	}
@@ -1984,11 +1984,11 @@ func (c *Client) RssGet(ctx context.Context, req *Rss) (*Rss, error) {
 			return nil, opError("rss-get", err)
 		}
 	}
-	r, err := b.Request(fam, CmdRssGet, namerRss)
+	r, err := b.Request(fam, CmdRSSGet, namerRSS)
 	if err != nil {
 		return nil, opError("rss-get", err)
 	}
-	rep := new(Rss)
+	rep := new(RSS)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("rss-get", err)
@@ -1996,14 +1996,14 @@ func (c *Client) RssGet(ctx context.Context, req *Rss) (*Rss, error) {
 	return rep, nil
 }
 
-// RssGetDump sends ethtool rss-get (dump, command 38): request attributes
+// RSSGetDump sends ethtool rss-get (dump, command 38): request attributes
 // header, start-context; reply attributes header, context, hfunc, indir, hkey,
 // input-xfrm, flow-hash of set rss. It yields one value per reply message; an
 // error ends the dump unless it is a reply that failed to decode. A nil req
 // sends no attributes.
-func (c *Client) RssGetDump(ctx context.Context, req *Rss) iter.Seq2[*Rss, error] {
-	return func(yield func(*Rss, error) bool) {
-		fam, err := c.core.Check(ctx, CmdRssGet, "rss-get", true)
+func (c *Client) RSSGetDump(ctx context.Context, req *RSSGetDumpRequest) iter.Seq2[*RSS, error] {
+	return func(yield func(*RSS, error) bool) {
+		fam, err := c.core.Check(ctx, CmdRSSGet, "rss-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
@@ -2016,7 +2016,7 @@ func (c *Client) RssGetDump(ctx context.Context, req *Rss) iter.Seq2[*Rss, error
 				return
 			}
 		}
-		r, err := b.Request(fam, CmdRssGet, namerRss)
+		r, err := b.Request(fam, CmdRSSGet, namerRSS)
 		if err != nil {
 			yield(nil, opError("rss-get", err))
 			return
@@ -2026,7 +2026,7 @@ func (c *Client) RssGetDump(ctx context.Context, req *Rss) iter.Seq2[*Rss, error
 				yield(nil, opError("rss-get", err))
 				return
 			}
-			rep := new(Rss)
+			rep := new(RSS)
 			if err := rep.decodeMessage(m.Data); err != nil {
 				if !yield(nil, opError("rss-get", err)) {
 					return
@@ -2044,7 +2044,7 @@ func (c *Client) RssGetDump(ctx context.Context, req *Rss) iter.Seq2[*Rss, error
 // header; reply attributes header, version, enabled, status, node-cnt,
 // node-id, to-tmr, burst-cnt, burst-tmr of set plca. A nil req sends no
 // attributes.
-func (c *Client) PlcaGetCfg(ctx context.Context, req *Plca) (*Plca, error) {
+func (c *Client) PlcaGetCfg(ctx context.Context, req *PlcaGetCfgRequest) (*Plca, error) {
 	fam, err := c.core.Check(ctx, CmdPlcaGetCfg, "plca-get-cfg", false)
 	if err != nil {
 		return nil, err
@@ -2073,7 +2073,7 @@ func (c *Client) PlcaGetCfg(ctx context.Context, req *Plca) (*Plca, error) {
 // node-cnt, node-id, to-tmr, burst-cnt, burst-tmr of set plca. It yields one
 // value per reply message; an error ends the dump unless it is a reply that
 // failed to decode. A nil req sends no attributes.
-func (c *Client) PlcaGetCfgDump(ctx context.Context, req *Plca) iter.Seq2[*Plca, error] {
+func (c *Client) PlcaGetCfgDump(ctx context.Context, req *PlcaGetCfgDumpRequest) iter.Seq2[*Plca, error] {
 	return func(yield func(*Plca, error) bool) {
 		fam, err := c.core.Check(ctx, CmdPlcaGetCfg, "plca-get-cfg", true)
 		if err != nil {
@@ -2115,7 +2115,7 @@ func (c *Client) PlcaGetCfgDump(ctx context.Context, req *Plca) iter.Seq2[*Plca,
 // PlcaSetCfg sends ethtool plca-set-cfg (do, command 40): request attributes
 // header, version, enabled, status, node-cnt, node-id, to-tmr, burst-cnt,
 // burst-tmr; the kernel only acknowledges it. A nil req sends no attributes.
-func (c *Client) PlcaSetCfg(ctx context.Context, req *Plca) error {
+func (c *Client) PlcaSetCfg(ctx context.Context, req *PlcaSetCfgRequest) error {
 	fam, err := c.core.Check(ctx, CmdPlcaSetCfg, "plca-set-cfg", false)
 	if err != nil {
 		return err
@@ -2141,7 +2141,7 @@ func (c *Client) PlcaSetCfg(ctx context.Context, req *Plca) error {
 // attributes header; reply attributes header, version, enabled, status,
 // node-cnt, node-id, to-tmr, burst-cnt, burst-tmr of set plca. A nil req sends
 // no attributes.
-func (c *Client) PlcaGetStatus(ctx context.Context, req *Plca) (*Plca, error) {
+func (c *Client) PlcaGetStatus(ctx context.Context, req *PlcaGetStatusRequest) (*Plca, error) {
 	fam, err := c.core.Check(ctx, CmdPlcaGetStatus, "plca-get-status", false)
 	if err != nil {
 		return nil, err
@@ -2170,7 +2170,7 @@ func (c *Client) PlcaGetStatus(ctx context.Context, req *Plca) (*Plca, error) {
 // node-cnt, node-id, to-tmr, burst-cnt, burst-tmr of set plca. It yields one
 // value per reply message; an error ends the dump unless it is a reply that
 // failed to decode. A nil req sends no attributes.
-func (c *Client) PlcaGetStatusDump(ctx context.Context, req *Plca) iter.Seq2[*Plca, error] {
+func (c *Client) PlcaGetStatusDump(ctx context.Context, req *PlcaGetStatusDumpRequest) iter.Seq2[*Plca, error] {
 	return func(yield func(*Plca, error) bool) {
 		fam, err := c.core.Check(ctx, CmdPlcaGetStatus, "plca-get-status", true)
 		if err != nil {
@@ -2213,7 +2213,7 @@ func (c *Client) PlcaGetStatusDump(ctx context.Context, req *Plca) iter.Seq2[*Pl
 // reply attributes header, pmac-enabled, tx-enabled, tx-active,
 // tx-min-frag-size, rx-min-frag-size, verify-enabled, verify-time,
 // max-verify-time, stats of set mm. A nil req sends no attributes.
-func (c *Client) MmGet(ctx context.Context, req *Mm) (*Mm, error) {
+func (c *Client) MmGet(ctx context.Context, req *MmGetRequest) (*Mm, error) {
 	fam, err := c.core.Check(ctx, CmdMmGet, "mm-get", false)
 	if err != nil {
 		return nil, err
@@ -2243,7 +2243,7 @@ func (c *Client) MmGet(ctx context.Context, req *Mm) (*Mm, error) {
 // max-verify-time, stats of set mm. It yields one value per reply message; an
 // error ends the dump unless it is a reply that failed to decode. A nil req
 // sends no attributes.
-func (c *Client) MmGetDump(ctx context.Context, req *Mm) iter.Seq2[*Mm, error] {
+func (c *Client) MmGetDump(ctx context.Context, req *MmGetDumpRequest) iter.Seq2[*Mm, error] {
 	return func(yield func(*Mm, error) bool) {
 		fam, err := c.core.Check(ctx, CmdMmGet, "mm-get", true)
 		if err != nil {
@@ -2285,7 +2285,7 @@ func (c *Client) MmGetDump(ctx context.Context, req *Mm) iter.Seq2[*Mm, error] {
 // MmSet sends ethtool mm-set (do, command 43): request attributes header,
 // verify-enabled, verify-time, tx-enabled, pmac-enabled, tx-min-frag-size; the
 // kernel only acknowledges it. A nil req sends no attributes.
-func (c *Client) MmSet(ctx context.Context, req *Mm) error {
+func (c *Client) MmSet(ctx context.Context, req *MmSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdMmSet, "mm-set", false)
 	if err != nil {
 		return err
@@ -2310,7 +2310,7 @@ func (c *Client) MmSet(ctx context.Context, req *Mm) error {
 // ModuleFwFlashAct sends ethtool module-fw-flash-act (do, command 44): request
 // attributes header, file-name, password; the kernel only acknowledges it. A
 // nil req sends no attributes.
-func (c *Client) ModuleFwFlashAct(ctx context.Context, req *ModuleFwFlash) error {
+func (c *Client) ModuleFwFlashAct(ctx context.Context, req *ModuleFwFlashActRequest) error {
 	fam, err := c.core.Check(ctx, CmdModuleFwFlashAct, "module-fw-flash-act", false)
 	if err != nil {
 		return err
@@ -2332,12 +2332,12 @@ func (c *Client) ModuleFwFlashAct(ctx context.Context, req *ModuleFwFlash) error
 	return nil
 }
 
-// PhyGet sends ethtool phy-get (do, command 45): request attributes header;
+// PHYGet sends ethtool phy-get (do, command 45): request attributes header;
 // reply attributes header, index, drvname, name, upstream-type,
 // upstream-index, upstream-sfp-name, downstream-sfp-name of set phy. A nil req
 // sends no attributes.
-func (c *Client) PhyGet(ctx context.Context, req *Phy) (*Phy, error) {
-	fam, err := c.core.Check(ctx, CmdPhyGet, "phy-get", false)
+func (c *Client) PHYGet(ctx context.Context, req *PHYGetRequest) (*PHY, error) {
+	fam, err := c.core.Check(ctx, CmdPHYGet, "phy-get", false)
 	if err != nil {
 		return nil, err
 	}
@@ -2348,11 +2348,11 @@ func (c *Client) PhyGet(ctx context.Context, req *Phy) (*Phy, error) {
 			return nil, opError("phy-get", err)
 		}
 	}
-	r, err := b.Request(fam, CmdPhyGet, namerPhy)
+	r, err := b.Request(fam, CmdPHYGet, namerPHY)
 	if err != nil {
 		return nil, opError("phy-get", err)
 	}
-	rep := new(Phy)
+	rep := new(PHY)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("phy-get", err)
@@ -2360,14 +2360,14 @@ func (c *Client) PhyGet(ctx context.Context, req *Phy) (*Phy, error) {
 	return rep, nil
 }
 
-// PhyGetDump sends ethtool phy-get (dump, command 45): request attributes
+// PHYGetDump sends ethtool phy-get (dump, command 45): request attributes
 // header; reply attributes header, index, drvname, name, upstream-type,
 // upstream-index, upstream-sfp-name, downstream-sfp-name of set phy. It yields
 // one value per reply message; an error ends the dump unless it is a reply
 // that failed to decode. A nil req sends no attributes.
-func (c *Client) PhyGetDump(ctx context.Context, req *Phy) iter.Seq2[*Phy, error] {
-	return func(yield func(*Phy, error) bool) {
-		fam, err := c.core.Check(ctx, CmdPhyGet, "phy-get", true)
+func (c *Client) PHYGetDump(ctx context.Context, req *PHYGetDumpRequest) iter.Seq2[*PHY, error] {
+	return func(yield func(*PHY, error) bool) {
+		fam, err := c.core.Check(ctx, CmdPHYGet, "phy-get", true)
 		if err != nil {
 			yield(nil, err)
 			return
@@ -2380,7 +2380,7 @@ func (c *Client) PhyGetDump(ctx context.Context, req *Phy) iter.Seq2[*Phy, error
 				return
 			}
 		}
-		r, err := b.Request(fam, CmdPhyGet, namerPhy)
+		r, err := b.Request(fam, CmdPHYGet, namerPHY)
 		if err != nil {
 			yield(nil, opError("phy-get", err))
 			return
@@ -2390,7 +2390,7 @@ func (c *Client) PhyGetDump(ctx context.Context, req *Phy) iter.Seq2[*Phy, error
 				yield(nil, opError("phy-get", err))
 				return
 			}
-			rep := new(Phy)
+			rep := new(PHY)
 			if err := rep.decodeMessage(m.Data); err != nil {
 				if !yield(nil, opError("phy-get", err)) {
 					return
@@ -2407,7 +2407,7 @@ func (c *Client) PhyGetDump(ctx context.Context, req *Phy) iter.Seq2[*Phy, error
 // TsconfigGet sends ethtool tsconfig-get (do, command 46): request attributes
 // header; reply attributes header, hwtstamp-provider, tx-types, rx-filters,
 // hwtstamp-flags of set tsconfig. A nil req sends no attributes.
-func (c *Client) TsconfigGet(ctx context.Context, req *Tsconfig) (*Tsconfig, error) {
+func (c *Client) TsconfigGet(ctx context.Context, req *TsconfigGetRequest) (*Tsconfig, error) {
 	fam, err := c.core.Check(ctx, CmdTsconfigGet, "tsconfig-get", false)
 	if err != nil {
 		return nil, err
@@ -2436,7 +2436,7 @@ func (c *Client) TsconfigGet(ctx context.Context, req *Tsconfig) (*Tsconfig, err
 // rx-filters, hwtstamp-flags of set tsconfig. It yields one value per reply
 // message; an error ends the dump unless it is a reply that failed to decode.
 // A nil req sends no attributes.
-func (c *Client) TsconfigGetDump(ctx context.Context, req *Tsconfig) iter.Seq2[*Tsconfig, error] {
+func (c *Client) TsconfigGetDump(ctx context.Context, req *TsconfigGetDumpRequest) iter.Seq2[*Tsconfig, error] {
 	return func(yield func(*Tsconfig, error) bool) {
 		fam, err := c.core.Check(ctx, CmdTsconfigGet, "tsconfig-get", true)
 		if err != nil {
@@ -2479,7 +2479,7 @@ func (c *Client) TsconfigGetDump(ctx context.Context, req *Tsconfig) iter.Seq2[*
 // header, hwtstamp-provider, tx-types, rx-filters, hwtstamp-flags; reply
 // attributes header, hwtstamp-provider, tx-types, rx-filters, hwtstamp-flags
 // of set tsconfig. A nil req sends no attributes.
-func (c *Client) TsconfigSet(ctx context.Context, req *Tsconfig) (*Tsconfig, error) {
+func (c *Client) TsconfigSet(ctx context.Context, req *TsconfigSetRequest) (*Tsconfig, error) {
 	fam, err := c.core.Check(ctx, CmdTsconfigSet, "tsconfig-set", false)
 	if err != nil {
 		return nil, err
@@ -2503,11 +2503,11 @@ func (c *Client) TsconfigSet(ctx context.Context, req *Tsconfig) (*Tsconfig, err
 	return rep, nil
 }
 
-// RssSet sends ethtool rss-set (do, command 48): request attributes header,
+// RSSSet sends ethtool rss-set (do, command 48): request attributes header,
 // context, hfunc, indir, hkey, input-xfrm, flow-hash; the kernel only
 // acknowledges it. A nil req sends no attributes.
-func (c *Client) RssSet(ctx context.Context, req *Rss) error {
-	fam, err := c.core.Check(ctx, CmdRssSet, "rss-set", false)
+func (c *Client) RSSSet(ctx context.Context, req *RSSSetRequest) error {
+	fam, err := c.core.Check(ctx, CmdRSSSet, "rss-set", false)
 	if err != nil {
 		return err
 	}
@@ -2518,7 +2518,7 @@ func (c *Client) RssSet(ctx context.Context, req *Rss) error {
 			return opError("rss-set", err)
 		}
 	}
-	r, err := b.Request(fam, CmdRssSet, namerRss)
+	r, err := b.Request(fam, CmdRSSSet, namerRSS)
 	if err != nil {
 		return opError("rss-set", err)
 	}
@@ -2528,12 +2528,12 @@ func (c *Client) RssSet(ctx context.Context, req *Rss) error {
 	return nil
 }
 
-// RssCreateAct sends ethtool rss-create-act (do, command 49): request
+// RSSCreateAct sends ethtool rss-create-act (do, command 49): request
 // attributes header, context, hfunc, indir, hkey, input-xfrm; reply attributes
 // header, context, hfunc, indir, hkey, input-xfrm of set rss. A nil req sends
 // no attributes.
-func (c *Client) RssCreateAct(ctx context.Context, req *Rss) (*Rss, error) {
-	fam, err := c.core.Check(ctx, CmdRssCreateAct, "rss-create-act", false)
+func (c *Client) RSSCreateAct(ctx context.Context, req *RSSCreateActRequest) (*RSS, error) {
+	fam, err := c.core.Check(ctx, CmdRSSCreateAct, "rss-create-act", false)
 	if err != nil {
 		return nil, err
 	}
@@ -2544,11 +2544,11 @@ func (c *Client) RssCreateAct(ctx context.Context, req *Rss) (*Rss, error) {
 			return nil, opError("rss-create-act", err)
 		}
 	}
-	r, err := b.Request(fam, CmdRssCreateAct, namerRss)
+	r, err := b.Request(fam, CmdRSSCreateAct, namerRSS)
 	if err != nil {
 		return nil, opError("rss-create-act", err)
 	}
-	rep := new(Rss)
+	rep := new(RSS)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("rss-create-act", err)
@@ -2556,11 +2556,11 @@ func (c *Client) RssCreateAct(ctx context.Context, req *Rss) (*Rss, error) {
 	return rep, nil
 }
 
-// RssDeleteAct sends ethtool rss-delete-act (do, command 50): request
+// RSSDeleteAct sends ethtool rss-delete-act (do, command 50): request
 // attributes header, context; the kernel only acknowledges it. A nil req sends
 // no attributes.
-func (c *Client) RssDeleteAct(ctx context.Context, req *Rss) error {
-	fam, err := c.core.Check(ctx, CmdRssDeleteAct, "rss-delete-act", false)
+func (c *Client) RSSDeleteAct(ctx context.Context, req *RSSDeleteActRequest) error {
+	fam, err := c.core.Check(ctx, CmdRSSDeleteAct, "rss-delete-act", false)
 	if err != nil {
 		return err
 	}
@@ -2571,7 +2571,7 @@ func (c *Client) RssDeleteAct(ctx context.Context, req *Rss) error {
 			return opError("rss-delete-act", err)
 		}
 	}
-	r, err := b.Request(fam, CmdRssDeleteAct, namerRss)
+	r, err := b.Request(fam, CmdRSSDeleteAct, namerRSS)
 	if err != nil {
 		return opError("rss-delete-act", err)
 	}
@@ -2584,7 +2584,7 @@ func (c *Client) RssDeleteAct(ctx context.Context, req *Rss) error {
 // MseGet sends ethtool mse-get (do, command 51): request attributes header;
 // reply attributes header, capabilities, channel-a, channel-b, channel-c,
 // channel-d, worst-channel, link of set mse. A nil req sends no attributes.
-func (c *Client) MseGet(ctx context.Context, req *Mse) (*Mse, error) {
+func (c *Client) MseGet(ctx context.Context, req *MseGetRequest) (*Mse, error) {
 	fam, err := c.core.Check(ctx, CmdMseGet, "mse-get", false)
 	if err != nil {
 		return nil, err
@@ -2613,7 +2613,7 @@ func (c *Client) MseGet(ctx context.Context, req *Mse) (*Mse, error) {
 // channel-c, channel-d, worst-channel, link of set mse. It yields one value
 // per reply message; an error ends the dump unless it is a reply that failed
 // to decode. A nil req sends no attributes.
-func (c *Client) MseGetDump(ctx context.Context, req *Mse) iter.Seq2[*Mse, error] {
+func (c *Client) MseGetDump(ctx context.Context, req *MseGetDumpRequest) iter.Seq2[*Mse, error] {
 	return func(yield func(*Mse, error) bool) {
 		fam, err := c.core.Check(ctx, CmdMseGet, "mse-get", true)
 		if err != nil {
@@ -2894,16 +2894,16 @@ var attrTables = attrs.NameTables{
 		},
 	},
 	{ // fec-hist
-		Names: namesFecHist,
+		Names: namesFECHist,
 	},
 	{ // fec-stat
-		Names: namesFecStat,
+		Names: namesFECStat,
 		Links: []attrs.NameLink{
 			5: {Set: 42, Skip: 0},
 		},
 	},
 	{ // fec
-		Names: namesFec,
+		Names: namesFEC,
 		Links: []attrs.NameLink{
 			1: {Set: 1, Skip: 0},
 			2: {Set: 4, Skip: 0},
@@ -2957,7 +2957,7 @@ var attrTables = attrs.NameTables{
 		Names: namesFlow,
 	},
 	{ // rss
-		Names: namesRss,
+		Names: namesRSS,
 		Links: []attrs.NameLink{
 			1: {Set: 1, Skip: 0},
 			8: {Set: 52, Skip: 0},
@@ -2976,7 +2976,7 @@ var attrTables = attrs.NameTables{
 		},
 	},
 	{ // phy
-		Names: namesPhy,
+		Names: namesPHY,
 		Links: []attrs.NameLink{
 			1: {Set: 1, Skip: 0},
 		},
@@ -3090,7 +3090,7 @@ var namerTunnelInfo genl.AttrNamer = func(parents []uint16, typ uint16) string {
 	return attrTables.Name(40, parents, typ)
 }
 
-var namerFec genl.AttrNamer = func(parents []uint16, typ uint16) string {
+var namerFEC genl.AttrNamer = func(parents []uint16, typ uint16) string {
 	return attrTables.Name(43, parents, typ)
 }
 
@@ -3114,7 +3114,7 @@ var namerPse genl.AttrNamer = func(parents []uint16, typ uint16) string {
 	return attrTables.Name(50, parents, typ)
 }
 
-var namerRss genl.AttrNamer = func(parents []uint16, typ uint16) string {
+var namerRSS genl.AttrNamer = func(parents []uint16, typ uint16) string {
 	return attrTables.Name(52, parents, typ)
 }
 
@@ -3126,7 +3126,7 @@ var namerModuleFwFlash genl.AttrNamer = func(parents []uint16, typ uint16) strin
 	return attrTables.Name(54, parents, typ)
 }
 
-var namerPhy genl.AttrNamer = func(parents []uint16, typ uint16) string {
+var namerPHY genl.AttrNamer = func(parents []uint16, typ uint16) string {
 	return attrTables.Name(55, parents, typ)
 }
 

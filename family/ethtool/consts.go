@@ -127,14 +127,14 @@ const (
 	CmdTunnelInfoGet = 28
 	// CmdTunnelInfoGetReply is the reply value of op tunnel-info-get.
 	CmdTunnelInfoGetReply = 29
-	// CmdFecGet is op fec-get (do, dump).
-	CmdFecGet = 29
-	// CmdFecGetReply is the reply value of op fec-get.
-	CmdFecGetReply = 30
-	// CmdFecSet is op fec-set (do).
-	CmdFecSet = 30
-	// CmdFecNtf is op fec-ntf (notification in the format of fec-get).
-	CmdFecNtf = 31
+	// CmdFECGet is op fec-get (do, dump).
+	CmdFECGet = 29
+	// CmdFECGetReply is the reply value of op fec-get.
+	CmdFECGetReply = 30
+	// CmdFECSet is op fec-set (do).
+	CmdFECSet = 30
+	// CmdFECNtf is op fec-ntf (notification in the format of fec-get).
+	CmdFECNtf = 31
 	// CmdModuleEepromGet is op module-eeprom-get (do, dump).
 	CmdModuleEepromGet = 31
 	// CmdModuleEepromGetReply is the reply value of op module-eeprom-get.
@@ -161,10 +161,10 @@ const (
 	CmdPseGetReply = 37
 	// CmdPseSet is op pse-set (do).
 	CmdPseSet = 37
-	// CmdRssGet is op rss-get (do, dump).
-	CmdRssGet = 38
-	// CmdRssGetReply is the reply value of op rss-get.
-	CmdRssGetReply = 38
+	// CmdRSSGet is op rss-get (do, dump).
+	CmdRSSGet = 38
+	// CmdRSSGetReply is the reply value of op rss-get.
+	CmdRSSGetReply = 38
 	// CmdPlcaGetCfg is op plca-get-cfg (do, dump).
 	CmdPlcaGetCfg = 39
 	// CmdPlcaGetCfgReply is the reply value of op plca-get-cfg.
@@ -189,12 +189,12 @@ const (
 	CmdModuleFwFlashAct = 44
 	// CmdModuleFwFlashNtf is op module-fw-flash-ntf (event).
 	CmdModuleFwFlashNtf = 44
-	// CmdPhyGet is op phy-get (do, dump).
-	CmdPhyGet = 45
-	// CmdPhyGetReply is the reply value of op phy-get.
-	CmdPhyGetReply = 45
-	// CmdPhyNtf is op phy-ntf (notification in the format of phy-get).
-	CmdPhyNtf = 46
+	// CmdPHYGet is op phy-get (do, dump).
+	CmdPHYGet = 45
+	// CmdPHYGetReply is the reply value of op phy-get.
+	CmdPHYGetReply = 45
+	// CmdPHYNtf is op phy-ntf (notification in the format of phy-get).
+	CmdPHYNtf = 46
 	// CmdTsconfigGet is op tsconfig-get (do, dump).
 	CmdTsconfigGet = 46
 	// CmdTsconfigGetReply is the reply value of op tsconfig-get.
@@ -205,20 +205,20 @@ const (
 	CmdTsconfigSetReply = 48
 	// CmdPseNtf is op pse-ntf (event).
 	CmdPseNtf = 49
-	// CmdRssSet is op rss-set (do).
-	CmdRssSet = 48
-	// CmdRssNtf is op rss-ntf (notification in the format of rss-get).
-	CmdRssNtf = 50
-	// CmdRssCreateAct is op rss-create-act (do).
-	CmdRssCreateAct = 49
-	// CmdRssCreateActReply is the reply value of op rss-create-act.
-	CmdRssCreateActReply = 51
-	// CmdRssCreateNtf is op rss-create-ntf (notification in the format of rss-create-act).
-	CmdRssCreateNtf = 52
-	// CmdRssDeleteAct is op rss-delete-act (do).
-	CmdRssDeleteAct = 50
-	// CmdRssDeleteNtf is op rss-delete-ntf (event).
-	CmdRssDeleteNtf = 53
+	// CmdRSSSet is op rss-set (do).
+	CmdRSSSet = 48
+	// CmdRSSNtf is op rss-ntf (notification in the format of rss-get).
+	CmdRSSNtf = 50
+	// CmdRSSCreateAct is op rss-create-act (do).
+	CmdRSSCreateAct = 49
+	// CmdRSSCreateActReply is the reply value of op rss-create-act.
+	CmdRSSCreateActReply = 51
+	// CmdRSSCreateNtf is op rss-create-ntf (notification in the format of rss-create-act).
+	CmdRSSCreateNtf = 52
+	// CmdRSSDeleteAct is op rss-delete-act (do).
+	CmdRSSDeleteAct = 50
+	// CmdRSSDeleteNtf is op rss-delete-ntf (event).
+	CmdRSSDeleteNtf = 53
 	// CmdMseGet is op mse-get (do, dump).
 	CmdMseGet = 51
 	// CmdMseGetReply is the reply value of op mse-get.
@@ -231,7 +231,7 @@ const (
 	AttrHeaderDevIndex = 1 // dev-index: u32
 	AttrHeaderDevName  = 2 // dev-name: string
 	AttrHeaderFlags    = 3 // flags: u32, flags header-flags
-	AttrHeaderPhyIndex = 4 // phy-index: u32
+	AttrHeaderPHYIndex = 4 // phy-index: u32
 )
 
 // Attribute types of attribute set bitset-bit.
@@ -267,8 +267,8 @@ const (
 
 // Attribute types of attribute set strings.
 const (
-	AttrStringsUnspec     = 0 // unspec: unused
-	AttrStringsStringAttr = 1 // string: nest, multi-attr, set string
+	AttrStringsUnspec = 0 // unspec: unused
+	AttrStringsString = 1 // string: nest, multi-attr, set string
 )
 
 // Attribute types of attribute set stringset.
@@ -355,22 +355,22 @@ const (
 const (
 	AttrLinkinfoUnspec      = 0 // unspec: unused
 	AttrLinkinfoHeader      = 1 // header: nest, set header
-	AttrLinkinfoPort        = 2 // port: u8
+	AttrLinkinfoPort        = 2 // port: u8, enum port
 	AttrLinkinfoPhyaddr     = 3 // phyaddr: u8
-	AttrLinkinfoTpMdix      = 4 // tp-mdix: u8
-	AttrLinkinfoTpMdixCtrl  = 5 // tp-mdix-ctrl: u8
-	AttrLinkinfoTransceiver = 6 // transceiver: u8
+	AttrLinkinfoTpMDIX      = 4 // tp-mdix: u8, enum mdi-mode
+	AttrLinkinfoTpMDIXCtrl  = 5 // tp-mdix-ctrl: u8, enum mdi-mode
+	AttrLinkinfoTransceiver = 6 // transceiver: u8, enum transceiver
 )
 
 // Attribute types of attribute set linkmodes.
 const (
 	AttrLinkmodesUnspec           = 0  // unspec: unused
 	AttrLinkmodesHeader           = 1  // header: nest, set header
-	AttrLinkmodesAutoneg          = 2  // autoneg: u8
+	AttrLinkmodesAutoneg          = 2  // autoneg: u8, enum autoneg
 	AttrLinkmodesOurs             = 3  // ours: nest, set bitset
 	AttrLinkmodesPeer             = 4  // peer: nest, set bitset
 	AttrLinkmodesSpeed            = 5  // speed: u32
-	AttrLinkmodesDuplex           = 6  // duplex: u8
+	AttrLinkmodesDuplex           = 6  // duplex: u8, enum duplex
 	AttrLinkmodesMasterSlaveCfg   = 7  // master-slave-cfg: u8
 	AttrLinkmodesMasterSlaveState = 8  // master-slave-state: u8
 	AttrLinkmodesLanes            = 9  // lanes: u32
@@ -560,8 +560,8 @@ const (
 // Attribute types of attribute set cable-nest.
 const (
 	AttrCableNestUnspec      = 0 // unspec: unused
-	AttrCableNestResult      = 1 // result: nest, set cable-result
-	AttrCableNestFaultLength = 2 // fault-length: nest, set cable-fault-length
+	AttrCableNestResult      = 1 // result: nest, multi-attr (overlay), set cable-result
+	AttrCableNestFaultLength = 2 // fault-length: nest, multi-attr (overlay), set cable-fault-length
 )
 
 // Attribute types of attribute set cable-test.
@@ -620,7 +620,7 @@ const (
 // Attribute types of attribute set tunnel-udp.
 const (
 	AttrTunnelUDPUnspec = 0 // unspec: unused
-	AttrTunnelUDPTable  = 1 // table: nest, set tunnel-udp-table
+	AttrTunnelUDPTable  = 1 // table: nest, multi-attr (overlay), set tunnel-udp-table
 )
 
 // Attribute types of attribute set tunnel-info.
@@ -632,31 +632,31 @@ const (
 
 // Attribute types of attribute set fec-hist.
 const (
-	AttrFecHistPad           = 1 // pad: pad
-	AttrFecHistBinLow        = 2 // bin-low: u32
-	AttrFecHistBinHigh       = 3 // bin-high: u32
-	AttrFecHistBinVal        = 4 // bin-val: uint
-	AttrFecHistBinValPerLane = 5 // bin-val-per-lane: binary of u64
+	AttrFECHistPad           = 1 // pad: pad
+	AttrFECHistBinLow        = 2 // bin-low: u32
+	AttrFECHistBinHigh       = 3 // bin-high: u32
+	AttrFECHistBinVal        = 4 // bin-val: uint
+	AttrFECHistBinValPerLane = 5 // bin-val-per-lane: binary of u64
 )
 
 // Attribute types of attribute set fec-stat.
 const (
-	AttrFecStatUnspec    = 0 // unspec: unused
-	AttrFecStatPad       = 1 // pad: pad
-	AttrFecStatCorrected = 2 // corrected: binary of u64
-	AttrFecStatUncorr    = 3 // uncorr: binary of u64
-	AttrFecStatCorrBits  = 4 // corr-bits: binary of u64
-	AttrFecStatHist      = 5 // hist: nest, multi-attr, set fec-hist
+	AttrFECStatUnspec    = 0 // unspec: unused
+	AttrFECStatPad       = 1 // pad: pad
+	AttrFECStatCorrected = 2 // corrected: binary of u64
+	AttrFECStatUncorr    = 3 // uncorr: binary of u64
+	AttrFECStatCorrBits  = 4 // corr-bits: binary of u64
+	AttrFECStatHist      = 5 // hist: nest, multi-attr, set fec-hist
 )
 
 // Attribute types of attribute set fec.
 const (
-	AttrFecUnspec = 0 // unspec: unused
-	AttrFecHeader = 1 // header: nest, set header
-	AttrFecModes  = 2 // modes: nest, set bitset
-	AttrFecAuto   = 3 // auto: u8
-	AttrFecActive = 4 // active: u32
-	AttrFecStats  = 5 // stats: nest, set fec-stat
+	AttrFECUnspec = 0 // unspec: unused
+	AttrFECHeader = 1 // header: nest, set header
+	AttrFECModes  = 2 // modes: nest, set bitset
+	AttrFECAuto   = 3 // auto: u8
+	AttrFECActive = 4 // active: u32
+	AttrFECStats  = 5 // stats: nest, set fec-stat
 )
 
 // Attribute types of attribute set module-eeprom.
@@ -678,8 +678,8 @@ const (
 	AttrStatsGrpID         = 2 // id: u32
 	AttrStatsGrpSsID       = 3 // ss-id: u32
 	AttrStatsGrpStat       = 4 // stat: u64, keyed by id
-	AttrStatsGrpHistRx     = 5 // hist-rx: nest, set stats-grp-hist
-	AttrStatsGrpHistTx     = 6 // hist-tx: nest, set stats-grp-hist
+	AttrStatsGrpHistRx     = 5 // hist-rx: nest, multi-attr (overlay), set stats-grp-hist
+	AttrStatsGrpHistTx     = 6 // hist-tx: nest, multi-attr (overlay), set stats-grp-hist
 	AttrStatsGrpHistBktLow = 7 // hist-bkt-low: u32
 	AttrStatsGrpHistBktHi  = 8 // hist-bkt-hi: u32
 	AttrStatsGrpHistVal    = 9 // hist-val: u64
@@ -691,7 +691,7 @@ const (
 	AttrStatsPad    = 1 // pad: pad
 	AttrStatsHeader = 2 // header: nest, set header
 	AttrStatsGroups = 3 // groups: nest, set bitset
-	AttrStatsGrp    = 4 // grp: nest, set stats-grp
+	AttrStatsGrp    = 4 // grp: nest, multi-attr (overlay), set stats-grp
 	AttrStatsSrc    = 5 // src: u32
 )
 
@@ -772,15 +772,15 @@ const (
 
 // Attribute types of attribute set rss.
 const (
-	AttrRssUnspec       = 0 // unspec: unused
-	AttrRssHeader       = 1 // header: nest, set header
-	AttrRssContext      = 2 // context: u32
-	AttrRssHfunc        = 3 // hfunc: u32
-	AttrRssIndir        = 4 // indir: binary of u32
-	AttrRssHkey         = 5 // hkey: binary
-	AttrRssInputXfrm    = 6 // input-xfrm: u32, flags input-xfrm
-	AttrRssStartContext = 7 // start-context: u32
-	AttrRssFlowHash     = 8 // flow-hash: nest, set flow
+	AttrRSSUnspec       = 0 // unspec: unused
+	AttrRSSHeader       = 1 // header: nest, set header
+	AttrRSSContext      = 2 // context: u32
+	AttrRSSHfunc        = 3 // hfunc: u32
+	AttrRSSIndir        = 4 // indir: binary of u32
+	AttrRSSHkey         = 5 // hkey: binary
+	AttrRSSInputXfrm    = 6 // input-xfrm: u32, flags input-xfrm
+	AttrRSSStartContext = 7 // start-context: u32
+	AttrRSSFlowHash     = 8 // flow-hash: nest, set flow
 )
 
 // Attribute types of attribute set plca.
@@ -811,15 +811,15 @@ const (
 
 // Attribute types of attribute set phy.
 const (
-	AttrPhyUnspec            = 0 // unspec: unused
-	AttrPhyHeader            = 1 // header: nest, set header
-	AttrPhyIndex             = 2 // index: u32
-	AttrPhyDrvname           = 3 // drvname: string
-	AttrPhyName              = 4 // name: string
-	AttrPhyUpstreamType      = 5 // upstream-type: u32, enum phy-upstream-type
-	AttrPhyUpstreamIndex     = 6 // upstream-index: u32
-	AttrPhyUpstreamSfpName   = 7 // upstream-sfp-name: string
-	AttrPhyDownstreamSfpName = 8 // downstream-sfp-name: string
+	AttrPHYUnspec            = 0 // unspec: unused
+	AttrPHYHeader            = 1 // header: nest, set header
+	AttrPHYIndex             = 2 // index: u32
+	AttrPHYDrvname           = 3 // drvname: string
+	AttrPHYName              = 4 // name: string
+	AttrPHYUpstreamType      = 5 // upstream-type: u32, enum phy-upstream-type
+	AttrPHYUpstreamIndex     = 6 // upstream-index: u32
+	AttrPHYUpstreamSfpName   = 7 // upstream-sfp-name: string
+	AttrPHYDownstreamSfpName = 8 // downstream-sfp-name: string
 )
 
 // Attribute types of attribute set tsconfig.

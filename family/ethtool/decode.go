@@ -373,7 +373,7 @@ var namesTunnelInfo = []string{
 	2: "udp-ports",
 }
 
-var namesFecHist = []string{
+var namesFECHist = []string{
 	1: "pad",
 	2: "bin-low",
 	3: "bin-high",
@@ -381,7 +381,7 @@ var namesFecHist = []string{
 	5: "bin-val-per-lane",
 }
 
-var namesFecStat = []string{
+var namesFECStat = []string{
 	0: "unspec",
 	1: "pad",
 	2: "corrected",
@@ -390,7 +390,7 @@ var namesFecStat = []string{
 	5: "hist",
 }
 
-var namesFec = []string{
+var namesFEC = []string{
 	0: "unspec",
 	1: "header",
 	2: "modes",
@@ -502,7 +502,7 @@ var namesFlow = []string{
 	27: "gtpu-dl6",
 }
 
-var namesRss = []string{
+var namesRSS = []string{
 	0: "unspec",
 	1: "header",
 	2: "context",
@@ -538,7 +538,7 @@ var namesModuleFwFlash = []string{
 	7: "total",
 }
 
-var namesPhy = []string{
+var namesPHY = []string{
 	0: "unspec",
 	1: "header",
 	2: "index",
@@ -589,7 +589,7 @@ var namesMse = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set header from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Header) UnmarshalAttrs(b []byte) error {
@@ -605,19 +605,37 @@ func (v *Header) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrHeaderDevIndex:
+			if v.DevIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DevIndex.Set(d.U32())
 		case AttrHeaderDevName:
+			if v.DevName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DevName.Set(d.String())
 		case AttrHeaderFlags:
+			if v.Flags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Flags.Set(HeaderFlags(d.U32()))
-		case AttrHeaderPhyIndex:
-			v.PhyIndex.Set(d.U32())
+		case AttrHeaderPHYIndex:
+			if v.PHYIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PHYIndex.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set bitset-bit from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *BitsetBit) UnmarshalAttrs(b []byte) error {
@@ -633,17 +651,31 @@ func (v *BitsetBit) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrBitsetBitIndex:
+			if v.Index.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Index.Set(d.U32())
 		case AttrBitsetBitName:
+			if v.Name.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Name.Set(d.String())
 		case AttrBitsetBitValue:
+			if v.Value {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Value = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set bitset-bits from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *BitsetBits) UnmarshalAttrs(b []byte) error {
@@ -673,12 +705,14 @@ func (v *BitsetBits) decode(d *attrs.Decoder) {
 			v.Bit = append(v.Bit, BitsetBit{})
 			nd := d.Nested()
 			v.Bit[len(v.Bit)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set bitset from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Bitset) UnmarshalAttrs(b []byte) error {
@@ -694,25 +728,45 @@ func (v *Bitset) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrBitsetNomask:
+			if v.Nomask {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Nomask = d.Flag()
 		case AttrBitsetSize:
+			if v.Size.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Size.Set(d.U32())
 		case AttrBitsetBits:
-			if v.Bits == nil {
-				v.Bits = new(BitsetBits)
+			if v.Bits != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Bits = new(BitsetBits)
 			nd := d.Nested()
 			v.Bits.decode(&nd)
 		case AttrBitsetValue:
+			if v.Value != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Value = bytes.Clone(d.Bytes())
 		case AttrBitsetMask:
+			if v.Mask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Mask = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set string from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *String) UnmarshalAttrs(b []byte) error {
@@ -728,15 +782,25 @@ func (v *String) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrStringIndex:
+			if v.Index.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Index.Set(d.U32())
 		case AttrStringValue:
+			if v.Value.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Value.Set(d.String())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set strings from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Strings) UnmarshalAttrs(b []byte) error {
@@ -753,7 +817,7 @@ func (v *Strings) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrStringsStringAttr:
+		case AttrStringsString:
 			n0++
 		}
 	}
@@ -762,16 +826,18 @@ func (v *Strings) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrStringsStringAttr:
+		case AttrStringsString:
 			v.StringAttr = append(v.StringAttr, String{})
 			nd := d.Nested()
 			v.StringAttr[len(v.StringAttr)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set stringset from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Stringset) UnmarshalAttrs(b []byte) error {
@@ -798,19 +864,29 @@ func (v *Stringset) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrStringsetID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
 		case AttrStringsetCount:
+			if v.Count.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Count.Set(d.U32())
 		case AttrStringsetStrings:
 			v.Strings = append(v.Strings, Strings{})
 			nd := d.Nested()
 			v.Strings[len(v.Strings)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set stringsets from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Stringsets) UnmarshalAttrs(b []byte) error {
@@ -840,12 +916,14 @@ func (v *Stringsets) decode(d *attrs.Decoder) {
 			v.Stringset = append(v.Stringset, Stringset{})
 			nd := d.Nested()
 			v.Stringset[len(v.Stringset)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set strset from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Strset) UnmarshalAttrs(b []byte) error {
@@ -857,6 +935,3339 @@ func (v *Strset) UnmarshalAttrs(b []byte) error {
 }
 
 func (v *Strset) decode(d *attrs.Decoder) {
+	d.SetNames(namesStrset)
+	for d.Next() {
+		switch d.Type() {
+		case AttrStrsetHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrStrsetStringsets:
+			if v.Stringsets != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Stringsets = new(Stringsets)
+			nd := d.Nested()
+			v.Stringsets.decode(&nd)
+		case AttrStrsetCountsOnly:
+			if v.CountsOnly {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.CountsOnly = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set privflags from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Privflags) UnmarshalAttrs(b []byte) error {
+	*v = Privflags{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Privflags) decode(d *attrs.Decoder) {
+	d.SetNames(namesPrivflags)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPrivflagsHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrPrivflagsFlags:
+			if v.Flags != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Flags = new(Bitset)
+			nd := d.Nested()
+			v.Flags.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set rings from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Rings) UnmarshalAttrs(b []byte) error {
+	*v = Rings{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Rings) decode(d *attrs.Decoder) {
+	d.SetNames(namesRings)
+	for d.Next() {
+		switch d.Type() {
+		case AttrRingsHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrRingsRxMax:
+			if v.RxMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxMax.Set(d.U32())
+		case AttrRingsRxMiniMax:
+			if v.RxMiniMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxMiniMax.Set(d.U32())
+		case AttrRingsRxJumboMax:
+			if v.RxJumboMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxJumboMax.Set(d.U32())
+		case AttrRingsTxMax:
+			if v.TxMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxMax.Set(d.U32())
+		case AttrRingsRx:
+			if v.Rx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Rx.Set(d.U32())
+		case AttrRingsRxMini:
+			if v.RxMini.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxMini.Set(d.U32())
+		case AttrRingsRxJumbo:
+			if v.RxJumbo.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxJumbo.Set(d.U32())
+		case AttrRingsTx:
+			if v.Tx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Tx.Set(d.U32())
+		case AttrRingsRxBufLen:
+			if v.RxBufLen.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxBufLen.Set(d.U32())
+		case AttrRingsTCPDataSplit:
+			if v.TCPDataSplit.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TCPDataSplit.Set(TCPDataSplit(d.U8()))
+		case AttrRingsCqeSize:
+			if v.CqeSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.CqeSize.Set(d.U32())
+		case AttrRingsTxPush:
+			if v.TxPush.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxPush.Set(d.U8())
+		case AttrRingsRxPush:
+			if v.RxPush.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxPush.Set(d.U8())
+		case AttrRingsTxPushBufLen:
+			if v.TxPushBufLen.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxPushBufLen.Set(d.U32())
+		case AttrRingsTxPushBufLenMax:
+			if v.TxPushBufLenMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxPushBufLenMax.Set(d.U32())
+		case AttrRingsHdsThresh:
+			if v.HdsThresh.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HdsThresh.Set(d.U32())
+		case AttrRingsHdsThreshMax:
+			if v.HdsThreshMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HdsThreshMax.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set mm-stat from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *MmStat) UnmarshalAttrs(b []byte) error {
+	*v = MmStat{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *MmStat) decode(d *attrs.Decoder) {
+	d.SetNames(namesMmStat)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMmStatReassemblyErrors:
+			if v.ReassemblyErrors.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ReassemblyErrors.Set(d.U64())
+		case AttrMmStatSmdErrors:
+			if v.SmdErrors.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SmdErrors.Set(d.U64())
+		case AttrMmStatReassemblyOk:
+			if v.ReassemblyOk.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ReassemblyOk.Set(d.U64())
+		case AttrMmStatRxFragCount:
+			if v.RxFragCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxFragCount.Set(d.U64())
+		case AttrMmStatTxFragCount:
+			if v.TxFragCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxFragCount.Set(d.U64())
+		case AttrMmStatHoldCount:
+			if v.HoldCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HoldCount.Set(d.U64())
+		case AttrMmStatPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set mm from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Mm) UnmarshalAttrs(b []byte) error {
+	*v = Mm{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Mm) decode(d *attrs.Decoder) {
+	d.SetNames(namesMm)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMmHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrMmPmacEnabled:
+			if v.PmacEnabled.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PmacEnabled.Set(d.U8())
+		case AttrMmTxEnabled:
+			if v.TxEnabled.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxEnabled.Set(d.U8())
+		case AttrMmTxActive:
+			if v.TxActive.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxActive.Set(d.U8())
+		case AttrMmTxMinFragSize:
+			if v.TxMinFragSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxMinFragSize.Set(d.U32())
+		case AttrMmRxMinFragSize:
+			if v.RxMinFragSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxMinFragSize.Set(d.U32())
+		case AttrMmVerifyEnabled:
+			if v.VerifyEnabled.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.VerifyEnabled.Set(d.U8())
+		case AttrMmVerifyStatus:
+			if v.VerifyStatus.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.VerifyStatus.Set(d.U8())
+		case AttrMmVerifyTime:
+			if v.VerifyTime.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.VerifyTime.Set(d.U32())
+		case AttrMmMaxVerifyTime:
+			if v.MaxVerifyTime.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MaxVerifyTime.Set(d.U32())
+		case AttrMmStats:
+			if v.Stats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Stats = new(MmStat)
+			nd := d.Nested()
+			v.Stats.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set linkinfo from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Linkinfo) UnmarshalAttrs(b []byte) error {
+	*v = Linkinfo{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Linkinfo) decode(d *attrs.Decoder) {
+	d.SetNames(namesLinkinfo)
+	for d.Next() {
+		switch d.Type() {
+		case AttrLinkinfoHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrLinkinfoPort:
+			if v.Port.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Port.Set(Port(d.U8()))
+		case AttrLinkinfoPhyaddr:
+			if v.Phyaddr.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Phyaddr.Set(d.U8())
+		case AttrLinkinfoTpMDIX:
+			if v.TpMDIX.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TpMDIX.Set(MDIMode(d.U8()))
+		case AttrLinkinfoTpMDIXCtrl:
+			if v.TpMDIXCtrl.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TpMDIXCtrl.Set(MDIMode(d.U8()))
+		case AttrLinkinfoTransceiver:
+			if v.Transceiver.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Transceiver.Set(Transceiver(d.U8()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set linkmodes from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Linkmodes) UnmarshalAttrs(b []byte) error {
+	*v = Linkmodes{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Linkmodes) decode(d *attrs.Decoder) {
+	d.SetNames(namesLinkmodes)
+	for d.Next() {
+		switch d.Type() {
+		case AttrLinkmodesHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrLinkmodesAutoneg:
+			if v.Autoneg.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Autoneg.Set(Autoneg(d.U8()))
+		case AttrLinkmodesOurs:
+			if v.Ours != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ours = new(Bitset)
+			nd := d.Nested()
+			v.Ours.decode(&nd)
+		case AttrLinkmodesPeer:
+			if v.Peer != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Peer = new(Bitset)
+			nd := d.Nested()
+			v.Peer.decode(&nd)
+		case AttrLinkmodesSpeed:
+			if v.Speed.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Speed.Set(d.U32())
+		case AttrLinkmodesDuplex:
+			if v.Duplex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Duplex.Set(Duplex(d.U8()))
+		case AttrLinkmodesMasterSlaveCfg:
+			if v.MasterSlaveCfg.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MasterSlaveCfg.Set(d.U8())
+		case AttrLinkmodesMasterSlaveState:
+			if v.MasterSlaveState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MasterSlaveState.Set(d.U8())
+		case AttrLinkmodesLanes:
+			if v.Lanes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Lanes.Set(d.U32())
+		case AttrLinkmodesRateMatching:
+			if v.RateMatching.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RateMatching.Set(d.U8())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set linkstate from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Linkstate) UnmarshalAttrs(b []byte) error {
+	*v = Linkstate{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Linkstate) decode(d *attrs.Decoder) {
+	d.SetNames(namesLinkstate)
+	for d.Next() {
+		switch d.Type() {
+		case AttrLinkstateHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrLinkstateLink:
+			if v.Link.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Link.Set(d.U8())
+		case AttrLinkstateSqi:
+			if v.Sqi.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Sqi.Set(d.U32())
+		case AttrLinkstateSqiMax:
+			if v.SqiMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SqiMax.Set(d.U32())
+		case AttrLinkstateExtState:
+			if v.ExtState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ExtState.Set(d.U8())
+		case AttrLinkstateExtSubstate:
+			if v.ExtSubstate.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ExtSubstate.Set(d.U8())
+		case AttrLinkstateExtDownCnt:
+			if v.ExtDownCnt.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ExtDownCnt.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set debug from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Debug) UnmarshalAttrs(b []byte) error {
+	*v = Debug{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Debug) decode(d *attrs.Decoder) {
+	d.SetNames(namesDebug)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDebugHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrDebugMsgmask:
+			if v.Msgmask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Msgmask = new(Bitset)
+			nd := d.Nested()
+			v.Msgmask.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set wol from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Wol) UnmarshalAttrs(b []byte) error {
+	*v = Wol{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Wol) decode(d *attrs.Decoder) {
+	d.SetNames(namesWol)
+	for d.Next() {
+		switch d.Type() {
+		case AttrWolHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrWolModes:
+			if v.Modes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Modes = new(Bitset)
+			nd := d.Nested()
+			v.Modes.decode(&nd)
+		case AttrWolSopass:
+			if v.Sopass != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Sopass = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set features from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Features) UnmarshalAttrs(b []byte) error {
+	*v = Features{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Features) decode(d *attrs.Decoder) {
+	d.SetNames(namesFeatures)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFeaturesHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrFeaturesHw:
+			if v.Hw != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Hw = new(Bitset)
+			nd := d.Nested()
+			v.Hw.decode(&nd)
+		case AttrFeaturesWanted:
+			if v.Wanted != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Wanted = new(Bitset)
+			nd := d.Nested()
+			v.Wanted.decode(&nd)
+		case AttrFeaturesActive:
+			if v.Active != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Active = new(Bitset)
+			nd := d.Nested()
+			v.Active.decode(&nd)
+		case AttrFeaturesNochange:
+			if v.Nochange != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Nochange = new(Bitset)
+			nd := d.Nested()
+			v.Nochange.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set channels from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Channels) UnmarshalAttrs(b []byte) error {
+	*v = Channels{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Channels) decode(d *attrs.Decoder) {
+	d.SetNames(namesChannels)
+	for d.Next() {
+		switch d.Type() {
+		case AttrChannelsHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrChannelsRxMax:
+			if v.RxMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxMax.Set(d.U32())
+		case AttrChannelsTxMax:
+			if v.TxMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxMax.Set(d.U32())
+		case AttrChannelsOtherMax:
+			if v.OtherMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.OtherMax.Set(d.U32())
+		case AttrChannelsCombinedMax:
+			if v.CombinedMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.CombinedMax.Set(d.U32())
+		case AttrChannelsRxCount:
+			if v.RxCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxCount.Set(d.U32())
+		case AttrChannelsTxCount:
+			if v.TxCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxCount.Set(d.U32())
+		case AttrChannelsOtherCount:
+			if v.OtherCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.OtherCount.Set(d.U32())
+		case AttrChannelsCombinedCount:
+			if v.CombinedCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.CombinedCount.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set irq-moderation from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *IrqModeration) UnmarshalAttrs(b []byte) error {
+	*v = IrqModeration{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *IrqModeration) decode(d *attrs.Decoder) {
+	d.SetNames(namesIrqModeration)
+	for d.Next() {
+		switch d.Type() {
+		case AttrIrqModerationUsec:
+			if v.Usec.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Usec.Set(d.U32())
+		case AttrIrqModerationPkts:
+			if v.Pkts.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Pkts.Set(d.U32())
+		case AttrIrqModerationComps:
+			if v.Comps.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Comps.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set profile from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Profile) UnmarshalAttrs(b []byte) error {
+	*v = Profile{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Profile) decode(d *attrs.Decoder) {
+	d.SetNames(namesProfile)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrProfileIrqModeration:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.IrqModeration = slices.Grow(v.IrqModeration, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrProfileIrqModeration:
+			v.IrqModeration = append(v.IrqModeration, IrqModeration{})
+			nd := d.Nested()
+			v.IrqModeration[len(v.IrqModeration)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set coalesce from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Coalesce) UnmarshalAttrs(b []byte) error {
+	*v = Coalesce{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Coalesce) decode(d *attrs.Decoder) {
+	d.SetNames(namesCoalesce)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCoalesceHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrCoalesceRxUsecs:
+			if v.RxUsecs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxUsecs.Set(d.U32())
+		case AttrCoalesceRxMaxFrames:
+			if v.RxMaxFrames.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxMaxFrames.Set(d.U32())
+		case AttrCoalesceRxUsecsIrq:
+			if v.RxUsecsIrq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxUsecsIrq.Set(d.U32())
+		case AttrCoalesceRxMaxFramesIrq:
+			if v.RxMaxFramesIrq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxMaxFramesIrq.Set(d.U32())
+		case AttrCoalesceTxUsecs:
+			if v.TxUsecs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxUsecs.Set(d.U32())
+		case AttrCoalesceTxMaxFrames:
+			if v.TxMaxFrames.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxMaxFrames.Set(d.U32())
+		case AttrCoalesceTxUsecsIrq:
+			if v.TxUsecsIrq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxUsecsIrq.Set(d.U32())
+		case AttrCoalesceTxMaxFramesIrq:
+			if v.TxMaxFramesIrq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxMaxFramesIrq.Set(d.U32())
+		case AttrCoalesceStatsBlockUsecs:
+			if v.StatsBlockUsecs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StatsBlockUsecs.Set(d.U32())
+		case AttrCoalesceUseAdaptiveRx:
+			if v.UseAdaptiveRx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.UseAdaptiveRx.Set(d.U8())
+		case AttrCoalesceUseAdaptiveTx:
+			if v.UseAdaptiveTx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.UseAdaptiveTx.Set(d.U8())
+		case AttrCoalescePktRateLow:
+			if v.PktRateLow.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PktRateLow.Set(d.U32())
+		case AttrCoalesceRxUsecsLow:
+			if v.RxUsecsLow.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxUsecsLow.Set(d.U32())
+		case AttrCoalesceRxMaxFramesLow:
+			if v.RxMaxFramesLow.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxMaxFramesLow.Set(d.U32())
+		case AttrCoalesceTxUsecsLow:
+			if v.TxUsecsLow.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxUsecsLow.Set(d.U32())
+		case AttrCoalesceTxMaxFramesLow:
+			if v.TxMaxFramesLow.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxMaxFramesLow.Set(d.U32())
+		case AttrCoalescePktRateHigh:
+			if v.PktRateHigh.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PktRateHigh.Set(d.U32())
+		case AttrCoalesceRxUsecsHigh:
+			if v.RxUsecsHigh.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxUsecsHigh.Set(d.U32())
+		case AttrCoalesceRxMaxFramesHigh:
+			if v.RxMaxFramesHigh.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxMaxFramesHigh.Set(d.U32())
+		case AttrCoalesceTxUsecsHigh:
+			if v.TxUsecsHigh.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxUsecsHigh.Set(d.U32())
+		case AttrCoalesceTxMaxFramesHigh:
+			if v.TxMaxFramesHigh.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxMaxFramesHigh.Set(d.U32())
+		case AttrCoalesceRateSampleInterval:
+			if v.RateSampleInterval.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RateSampleInterval.Set(d.U32())
+		case AttrCoalesceUseCqeModeTx:
+			if v.UseCqeModeTx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.UseCqeModeTx.Set(d.U8())
+		case AttrCoalesceUseCqeModeRx:
+			if v.UseCqeModeRx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.UseCqeModeRx.Set(d.U8())
+		case AttrCoalesceTxAggrMaxBytes:
+			if v.TxAggrMaxBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxAggrMaxBytes.Set(d.U32())
+		case AttrCoalesceTxAggrMaxFrames:
+			if v.TxAggrMaxFrames.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxAggrMaxFrames.Set(d.U32())
+		case AttrCoalesceTxAggrTimeUsecs:
+			if v.TxAggrTimeUsecs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxAggrTimeUsecs.Set(d.U32())
+		case AttrCoalesceRxProfile:
+			if v.RxProfile != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxProfile = new(Profile)
+			nd := d.Nested()
+			v.RxProfile.decode(&nd)
+		case AttrCoalesceTxProfile:
+			if v.TxProfile != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxProfile = new(Profile)
+			nd := d.Nested()
+			v.TxProfile.decode(&nd)
+		case AttrCoalesceRxCqeFrames:
+			if v.RxCqeFrames.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxCqeFrames.Set(d.U32())
+		case AttrCoalesceRxCqeNsecs:
+			if v.RxCqeNsecs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxCqeNsecs.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pause-stat from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PauseStat) UnmarshalAttrs(b []byte) error {
+	*v = PauseStat{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PauseStat) decode(d *attrs.Decoder) {
+	d.SetNames(namesPauseStat)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPauseStatTxFrames:
+			if v.TxFrames.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxFrames.Set(d.U64())
+		case AttrPauseStatRxFrames:
+			if v.RxFrames.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxFrames.Set(d.U64())
+		case AttrPauseStatTxPauseStormEvents:
+			if v.TxPauseStormEvents.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxPauseStormEvents.Set(d.U64())
+		case AttrPauseStatPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pause from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Pause) UnmarshalAttrs(b []byte) error {
+	*v = Pause{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Pause) decode(d *attrs.Decoder) {
+	d.SetNames(namesPause)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPauseHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrPauseAutoneg:
+			if v.Autoneg.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Autoneg.Set(d.U8())
+		case AttrPauseRx:
+			if v.Rx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Rx.Set(d.U8())
+		case AttrPauseTx:
+			if v.Tx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Tx.Set(d.U8())
+		case AttrPauseStats:
+			if v.Stats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Stats = new(PauseStat)
+			nd := d.Nested()
+			v.Stats.decode(&nd)
+		case AttrPauseStatsSrc:
+			if v.StatsSrc.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StatsSrc.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set eee from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Eee) UnmarshalAttrs(b []byte) error {
+	*v = Eee{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Eee) decode(d *attrs.Decoder) {
+	d.SetNames(namesEee)
+	for d.Next() {
+		switch d.Type() {
+		case AttrEeeHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrEeeModesOurs:
+			if v.ModesOurs != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ModesOurs = new(Bitset)
+			nd := d.Nested()
+			v.ModesOurs.decode(&nd)
+		case AttrEeeModesPeer:
+			if v.ModesPeer != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ModesPeer = new(Bitset)
+			nd := d.Nested()
+			v.ModesPeer.decode(&nd)
+		case AttrEeeActive:
+			if v.Active.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Active.Set(d.U8())
+		case AttrEeeEnabled:
+			if v.Enabled.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Enabled.Set(d.U8())
+		case AttrEeeTxLpiEnabled:
+			if v.TxLpiEnabled.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxLpiEnabled.Set(d.U8())
+		case AttrEeeTxLpiTimer:
+			if v.TxLpiTimer.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxLpiTimer.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ts-stat from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TsStat) UnmarshalAttrs(b []byte) error {
+	*v = TsStat{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TsStat) decode(d *attrs.Decoder) {
+	d.SetNames(namesTsStat)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTsStatTxPkts:
+			if v.TxPkts.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxPkts.Set(d.Uint())
+		case AttrTsStatTxLost:
+			if v.TxLost.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxLost.Set(d.Uint())
+		case AttrTsStatTxErr:
+			if v.TxErr.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxErr.Set(d.Uint())
+		case AttrTsStatTxOnestepPktsUnconfirmed:
+			if v.TxOnestepPktsUnconfirmed.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxOnestepPktsUnconfirmed.Set(d.Uint())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ts-hwtstamp-provider from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TsHwtstampProvider) UnmarshalAttrs(b []byte) error {
+	*v = TsHwtstampProvider{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TsHwtstampProvider) decode(d *attrs.Decoder) {
+	d.SetNames(namesTsHwtstampProvider)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTsHwtstampProviderIndex:
+			if v.Index.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Index.Set(d.U32())
+		case AttrTsHwtstampProviderQualifier:
+			if v.Qualifier.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Qualifier.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set tsinfo from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Tsinfo) UnmarshalAttrs(b []byte) error {
+	*v = Tsinfo{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Tsinfo) decode(d *attrs.Decoder) {
+	d.SetNames(namesTsinfo)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTsinfoHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrTsinfoTimestamping:
+			if v.Timestamping != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Timestamping = new(Bitset)
+			nd := d.Nested()
+			v.Timestamping.decode(&nd)
+		case AttrTsinfoTxTypes:
+			if v.TxTypes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxTypes = new(Bitset)
+			nd := d.Nested()
+			v.TxTypes.decode(&nd)
+		case AttrTsinfoRxFilters:
+			if v.RxFilters != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxFilters = new(Bitset)
+			nd := d.Nested()
+			v.RxFilters.decode(&nd)
+		case AttrTsinfoPhcIndex:
+			if v.PhcIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PhcIndex.Set(d.U32())
+		case AttrTsinfoStats:
+			if v.Stats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Stats = new(TsStat)
+			nd := d.Nested()
+			v.Stats.decode(&nd)
+		case AttrTsinfoHwtstampProvider:
+			if v.HwtstampProvider != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HwtstampProvider = new(TsHwtstampProvider)
+			nd := d.Nested()
+			v.HwtstampProvider.decode(&nd)
+		case AttrTsinfoHwtstampSource:
+			if v.HwtstampSource.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HwtstampSource.Set(HwtstampSource(d.U32()))
+		case AttrTsinfoHwtstampPhyindex:
+			if v.HwtstampPhyindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HwtstampPhyindex.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set cable-result from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CableResult) UnmarshalAttrs(b []byte) error {
+	*v = CableResult{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CableResult) decode(d *attrs.Decoder) {
+	d.SetNames(namesCableResult)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCableResultPair:
+			if v.Pair.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Pair.Set(d.U8())
+		case AttrCableResultCode:
+			if v.Code.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Code.Set(d.U8())
+		case AttrCableResultSrc:
+			if v.Src.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Src.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set cable-fault-length from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CableFaultLength) UnmarshalAttrs(b []byte) error {
+	*v = CableFaultLength{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CableFaultLength) decode(d *attrs.Decoder) {
+	d.SetNames(namesCableFaultLength)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCableFaultLengthPair:
+			if v.Pair.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Pair.Set(d.U8())
+		case AttrCableFaultLengthCm:
+			if v.Cm.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Cm.Set(d.U32())
+		case AttrCableFaultLengthSrc:
+			if v.Src.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Src.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set cable-nest from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CableNest) UnmarshalAttrs(b []byte) error {
+	*v = CableNest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CableNest) decode(d *attrs.Decoder) {
+	d.SetNames(namesCableNest)
+	var n0, n1 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrCableNestResult:
+			n0++
+		case AttrCableNestFaultLength:
+			n1++
+		}
+	}
+	if n0 > 0 {
+		v.Result = slices.Grow(v.Result, n0)
+	}
+	if n1 > 0 {
+		v.FaultLength = slices.Grow(v.FaultLength, n1)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrCableNestResult:
+			v.Result = append(v.Result, CableResult{})
+			nd := d.Nested()
+			v.Result[len(v.Result)-1].decode(&nd)
+		case AttrCableNestFaultLength:
+			v.FaultLength = append(v.FaultLength, CableFaultLength{})
+			nd := d.Nested()
+			v.FaultLength[len(v.FaultLength)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set cable-test from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CableTest) UnmarshalAttrs(b []byte) error {
+	*v = CableTest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CableTest) decode(d *attrs.Decoder) {
+	d.SetNames(namesCableTest)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCableTestHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set cable-test-ntf from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CableTestNtf) UnmarshalAttrs(b []byte) error {
+	*v = CableTestNtf{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CableTestNtf) decode(d *attrs.Decoder) {
+	d.SetNames(namesCableTestNtf)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCableTestNtfHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrCableTestNtfStatus:
+			if v.Status.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Status.Set(d.U8())
+		case AttrCableTestNtfNest:
+			if v.Nest != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Nest = new(CableNest)
+			nd := d.Nested()
+			v.Nest.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set cable-test-tdr-cfg from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CableTestTdrCfg) UnmarshalAttrs(b []byte) error {
+	*v = CableTestTdrCfg{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CableTestTdrCfg) decode(d *attrs.Decoder) {
+	d.SetNames(namesCableTestTdrCfg)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCableTestTdrCfgFirst:
+			if v.First.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.First.Set(d.U32())
+		case AttrCableTestTdrCfgLast:
+			if v.Last.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Last.Set(d.U32())
+		case AttrCableTestTdrCfgStep:
+			if v.Step.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Step.Set(d.U32())
+		case AttrCableTestTdrCfgPair:
+			if v.Pair.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Pair.Set(d.U8())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set cable-test-tdr-ntf from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CableTestTdrNtf) UnmarshalAttrs(b []byte) error {
+	*v = CableTestTdrNtf{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CableTestTdrNtf) decode(d *attrs.Decoder) {
+	d.SetNames(namesCableTestTdrNtf)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCableTestTdrNtfHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrCableTestTdrNtfStatus:
+			if v.Status.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Status.Set(d.U8())
+		case AttrCableTestTdrNtfNest:
+			if v.Nest != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Nest = new(CableNest)
+			nd := d.Nested()
+			v.Nest.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set cable-test-tdr from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CableTestTdr) UnmarshalAttrs(b []byte) error {
+	*v = CableTestTdr{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CableTestTdr) decode(d *attrs.Decoder) {
+	d.SetNames(namesCableTestTdr)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCableTestTdrHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrCableTestTdrCfg:
+			if v.Cfg != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Cfg = new(CableTestTdrCfg)
+			nd := d.Nested()
+			v.Cfg.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set tunnel-udp-entry from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TunnelUDPEntry) UnmarshalAttrs(b []byte) error {
+	*v = TunnelUDPEntry{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TunnelUDPEntry) decode(d *attrs.Decoder) {
+	d.SetNames(namesTunnelUDPEntry)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTunnelUDPEntryPort:
+			if v.Port.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Port.Set(d.U16BE())
+		case AttrTunnelUDPEntryType:
+			if v.Type.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Type.Set(UDPTunnelType(d.U32()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set tunnel-udp-table from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TunnelUDPTable) UnmarshalAttrs(b []byte) error {
+	*v = TunnelUDPTable{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TunnelUDPTable) decode(d *attrs.Decoder) {
+	d.SetNames(namesTunnelUDPTable)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrTunnelUDPTableEntry:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Entry = slices.Grow(v.Entry, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrTunnelUDPTableSize:
+			if v.Size.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Size.Set(d.U32())
+		case AttrTunnelUDPTableTypes:
+			if v.Types != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Types = new(Bitset)
+			nd := d.Nested()
+			v.Types.decode(&nd)
+		case AttrTunnelUDPTableEntry:
+			v.Entry = append(v.Entry, TunnelUDPEntry{})
+			nd := d.Nested()
+			v.Entry[len(v.Entry)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set tunnel-udp from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TunnelUDP) UnmarshalAttrs(b []byte) error {
+	*v = TunnelUDP{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TunnelUDP) decode(d *attrs.Decoder) {
+	d.SetNames(namesTunnelUDP)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrTunnelUDPTable:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Table = slices.Grow(v.Table, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrTunnelUDPTable:
+			v.Table = append(v.Table, TunnelUDPTable{})
+			nd := d.Nested()
+			v.Table[len(v.Table)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set tunnel-info from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TunnelInfo) UnmarshalAttrs(b []byte) error {
+	*v = TunnelInfo{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TunnelInfo) decode(d *attrs.Decoder) {
+	d.SetNames(namesTunnelInfo)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTunnelInfoHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrTunnelInfoUDPPorts:
+			if v.UDPPorts != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.UDPPorts = new(TunnelUDP)
+			nd := d.Nested()
+			v.UDPPorts.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set fec-hist from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *FECHist) UnmarshalAttrs(b []byte) error {
+	*v = FECHist{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *FECHist) decode(d *attrs.Decoder) {
+	d.SetNames(namesFECHist)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFECHistBinLow:
+			if v.BinLow.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BinLow.Set(d.U32())
+		case AttrFECHistBinHigh:
+			if v.BinHigh.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BinHigh.Set(d.U32())
+		case AttrFECHistBinVal:
+			if v.BinVal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BinVal.Set(d.Uint())
+		case AttrFECHistBinValPerLane:
+			if v.BinValPerLane != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BinValPerLane = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
+		case AttrFECHistPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set fec-stat from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *FECStat) UnmarshalAttrs(b []byte) error {
+	*v = FECStat{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *FECStat) decode(d *attrs.Decoder) {
+	d.SetNames(namesFECStat)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrFECStatHist:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Hist = slices.Grow(v.Hist, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrFECStatCorrected:
+			if v.Corrected != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Corrected = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
+		case AttrFECStatUncorr:
+			if v.Uncorr != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Uncorr = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
+		case AttrFECStatCorrBits:
+			if v.CorrBits != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.CorrBits = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
+		case AttrFECStatHist:
+			v.Hist = append(v.Hist, FECHist{})
+			nd := d.Nested()
+			v.Hist[len(v.Hist)-1].decode(&nd)
+		case AttrFECStatPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set fec from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *FEC) UnmarshalAttrs(b []byte) error {
+	*v = FEC{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *FEC) decode(d *attrs.Decoder) {
+	d.SetNames(namesFEC)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFECHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrFECModes:
+			if v.Modes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Modes = new(Bitset)
+			nd := d.Nested()
+			v.Modes.decode(&nd)
+		case AttrFECAuto:
+			if v.Auto.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Auto.Set(d.U8())
+		case AttrFECActive:
+			if v.Active.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Active.Set(d.U32())
+		case AttrFECStats:
+			if v.Stats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Stats = new(FECStat)
+			nd := d.Nested()
+			v.Stats.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set module-eeprom from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ModuleEeprom) UnmarshalAttrs(b []byte) error {
+	*v = ModuleEeprom{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ModuleEeprom) decode(d *attrs.Decoder) {
+	d.SetNames(namesModuleEeprom)
+	for d.Next() {
+		switch d.Type() {
+		case AttrModuleEepromHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrModuleEepromOffset:
+			if v.Offset.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Offset.Set(d.U32())
+		case AttrModuleEepromLength:
+			if v.Length.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Length.Set(d.U32())
+		case AttrModuleEepromPage:
+			if v.Page.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Page.Set(d.U8())
+		case AttrModuleEepromBank:
+			if v.Bank.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Bank.Set(d.U8())
+		case AttrModuleEepromI2cAddress:
+			if v.I2cAddress.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.I2cAddress.Set(d.U8())
+		case AttrModuleEepromData:
+			if v.Data != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Data = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set stats-grp from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *StatsGrp) UnmarshalAttrs(b []byte) error {
+	*v = StatsGrp{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *StatsGrp) decode(d *attrs.Decoder) {
+	d.SetNames(namesStatsGrp)
+	var n0, n1 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrStatsGrpHistRx:
+			n0++
+		case AttrStatsGrpHistTx:
+			n1++
+		}
+	}
+	if n0 > 0 {
+		v.HistRx = slices.Grow(v.HistRx, n0)
+	}
+	if n1 > 0 {
+		v.HistTx = slices.Grow(v.HistTx, n1)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrStatsGrpID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ID.Set(d.U32())
+		case AttrStatsGrpSsID:
+			if v.SsID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SsID.Set(d.U32())
+		case AttrStatsGrpStat:
+			k0 := d.Nested()
+			for k0.Next() {
+				v.Stat = append(v.Stat, StatsGrpStatEntry{ID: k0.Type(), Value: k0.U64()})
+			}
+		case AttrStatsGrpHistRx:
+			v.HistRx = append(v.HistRx, StatsGrpHist{})
+			nd := d.Nested()
+			v.HistRx[len(v.HistRx)-1].decode(&nd)
+		case AttrStatsGrpHistTx:
+			v.HistTx = append(v.HistTx, StatsGrpHist{})
+			nd := d.Nested()
+			v.HistTx[len(v.HistTx)-1].decode(&nd)
+		case AttrStatsGrpHistBktLow:
+			if v.HistBktLow.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HistBktLow.Set(d.U32())
+		case AttrStatsGrpHistBktHi:
+			if v.HistBktHi.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HistBktHi.Set(d.U32())
+		case AttrStatsGrpHistVal:
+			if v.HistVal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HistVal.Set(d.U64())
+		case AttrStatsGrpPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set stats-grp-hist from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *StatsGrpHist) UnmarshalAttrs(b []byte) error {
+	*v = StatsGrpHist{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *StatsGrpHist) decode(d *attrs.Decoder) {
+	d.SetNames(namesStatsGrp)
+	for d.Next() {
+		switch d.Type() {
+		case AttrStatsGrpHistBktLow:
+			if v.HistBktLow.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HistBktLow.Set(d.U32())
+		case AttrStatsGrpHistBktHi:
+			if v.HistBktHi.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HistBktHi.Set(d.U32())
+		case AttrStatsGrpHistVal:
+			if v.HistVal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HistVal.Set(d.U64())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set stats from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Stats) UnmarshalAttrs(b []byte) error {
+	*v = Stats{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Stats) decode(d *attrs.Decoder) {
+	d.SetNames(namesStats)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrStatsGrp:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Grp = slices.Grow(v.Grp, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrStatsHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrStatsGroups:
+			if v.Groups != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Groups = new(Bitset)
+			nd := d.Nested()
+			v.Groups.decode(&nd)
+		case AttrStatsGrp:
+			v.Grp = append(v.Grp, StatsGrp{})
+			nd := d.Nested()
+			v.Grp[len(v.Grp)-1].decode(&nd)
+		case AttrStatsSrc:
+			if v.Src.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Src.Set(d.U32())
+		case AttrStatsPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set phc-vclocks from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PhcVclocks) UnmarshalAttrs(b []byte) error {
+	*v = PhcVclocks{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PhcVclocks) decode(d *attrs.Decoder) {
+	d.SetNames(namesPhcVclocks)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPhcVclocksHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrPhcVclocksNum:
+			if v.Num.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Num.Set(d.U32())
+		case AttrPhcVclocksIndex:
+			if v.Index != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Index = attrs.DecodeArray[int32](d, 4, attrs.HostEndian)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set module from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Module) UnmarshalAttrs(b []byte) error {
+	*v = Module{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Module) decode(d *attrs.Decoder) {
+	d.SetNames(namesModule)
+	for d.Next() {
+		switch d.Type() {
+		case AttrModuleHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrModulePowerModePolicy:
+			if v.PowerModePolicy.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PowerModePolicy.Set(d.U8())
+		case AttrModulePowerMode:
+			if v.PowerMode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PowerMode.Set(d.U8())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set c33-pse-pw-limit from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *C33PsePwLimit) UnmarshalAttrs(b []byte) error {
+	*v = C33PsePwLimit{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *C33PsePwLimit) decode(d *attrs.Decoder) {
+	d.SetNames(namesC33PsePwLimit)
+	for d.Next() {
+		switch d.Type() {
+		case AttrC33PsePwLimitMin:
+			if v.Min.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Min.Set(d.U32())
+		case AttrC33PsePwLimitMax:
+			if v.Max.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Max.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pse from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Pse) UnmarshalAttrs(b []byte) error {
+	*v = Pse{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Pse) decode(d *attrs.Decoder) {
+	d.SetNames(namesPse)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrPseC33PsePwLimitRanges:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.C33PsePwLimitRanges = slices.Grow(v.C33PsePwLimitRanges, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrPseHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrPsePodlPseAdminState:
+			if v.PodlPseAdminState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PodlPseAdminState.Set(d.U32())
+		case AttrPsePodlPseAdminControl:
+			if v.PodlPseAdminControl.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PodlPseAdminControl.Set(d.U32())
+		case AttrPsePodlPsePwDStatus:
+			if v.PodlPsePwDStatus.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PodlPsePwDStatus.Set(d.U32())
+		case AttrPseC33PseAdminState:
+			if v.C33PseAdminState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.C33PseAdminState.Set(d.U32())
+		case AttrPseC33PseAdminControl:
+			if v.C33PseAdminControl.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.C33PseAdminControl.Set(d.U32())
+		case AttrPseC33PsePwDStatus:
+			if v.C33PsePwDStatus.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.C33PsePwDStatus.Set(d.U32())
+		case AttrPseC33PsePwClass:
+			if v.C33PsePwClass.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.C33PsePwClass.Set(d.U32())
+		case AttrPseC33PseActualPw:
+			if v.C33PseActualPw.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.C33PseActualPw.Set(d.U32())
+		case AttrPseC33PseExtState:
+			if v.C33PseExtState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.C33PseExtState.Set(C33PseExtState(d.U32()))
+		case AttrPseC33PseExtSubstate:
+			if v.C33PseExtSubstate.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.C33PseExtSubstate.Set(d.U32())
+		case AttrPseC33PseAvailPwLimit:
+			if v.C33PseAvailPwLimit.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.C33PseAvailPwLimit.Set(d.U32())
+		case AttrPseC33PsePwLimitRanges:
+			v.C33PsePwLimitRanges = append(v.C33PsePwLimitRanges, C33PsePwLimit{})
+			nd := d.Nested()
+			v.C33PsePwLimitRanges[len(v.C33PsePwLimitRanges)-1].decode(&nd)
+		case AttrPsePsePwDID:
+			if v.PsePwDID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PsePwDID.Set(d.U32())
+		case AttrPsePsePrioMax:
+			if v.PsePrioMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PsePrioMax.Set(d.U32())
+		case AttrPsePsePrio:
+			if v.PsePrio.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PsePrio.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set flow from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Flow) UnmarshalAttrs(b []byte) error {
+	*v = Flow{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Flow) decode(d *attrs.Decoder) {
+	d.SetNames(namesFlow)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFlowEther:
+			if v.Ether.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ether.Set(RxfhFields(d.Uint()))
+		case AttrFlowIp4:
+			if v.Ip4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ip4.Set(RxfhFields(d.Uint()))
+		case AttrFlowIp6:
+			if v.Ip6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ip6.Set(RxfhFields(d.Uint()))
+		case AttrFlowTcp4:
+			if v.Tcp4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Tcp4.Set(RxfhFields(d.Uint()))
+		case AttrFlowTcp6:
+			if v.Tcp6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Tcp6.Set(RxfhFields(d.Uint()))
+		case AttrFlowUdp4:
+			if v.Udp4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Udp4.Set(RxfhFields(d.Uint()))
+		case AttrFlowUdp6:
+			if v.Udp6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Udp6.Set(RxfhFields(d.Uint()))
+		case AttrFlowSctp4:
+			if v.Sctp4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Sctp4.Set(RxfhFields(d.Uint()))
+		case AttrFlowSctp6:
+			if v.Sctp6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Sctp6.Set(RxfhFields(d.Uint()))
+		case AttrFlowAh4:
+			if v.Ah4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ah4.Set(RxfhFields(d.Uint()))
+		case AttrFlowAh6:
+			if v.Ah6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ah6.Set(RxfhFields(d.Uint()))
+		case AttrFlowEsp4:
+			if v.Esp4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Esp4.Set(RxfhFields(d.Uint()))
+		case AttrFlowEsp6:
+			if v.Esp6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Esp6.Set(RxfhFields(d.Uint()))
+		case AttrFlowAhEsp4:
+			if v.AhEsp4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.AhEsp4.Set(RxfhFields(d.Uint()))
+		case AttrFlowAhEsp6:
+			if v.AhEsp6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.AhEsp6.Set(RxfhFields(d.Uint()))
+		case AttrFlowGtpu4:
+			if v.Gtpu4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Gtpu4.Set(RxfhFields(d.Uint()))
+		case AttrFlowGtpu6:
+			if v.Gtpu6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Gtpu6.Set(RxfhFields(d.Uint()))
+		case AttrFlowGtpc4:
+			if v.Gtpc4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Gtpc4.Set(RxfhFields(d.Uint()))
+		case AttrFlowGtpc6:
+			if v.Gtpc6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Gtpc6.Set(RxfhFields(d.Uint()))
+		case AttrFlowGtpcTeid4:
+			if v.GtpcTeid4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.GtpcTeid4.Set(RxfhFields(d.Uint()))
+		case AttrFlowGtpcTeid6:
+			if v.GtpcTeid6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.GtpcTeid6.Set(RxfhFields(d.Uint()))
+		case AttrFlowGtpuEh4:
+			if v.GtpuEh4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.GtpuEh4.Set(RxfhFields(d.Uint()))
+		case AttrFlowGtpuEh6:
+			if v.GtpuEh6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.GtpuEh6.Set(RxfhFields(d.Uint()))
+		case AttrFlowGtpuUl4:
+			if v.GtpuUl4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.GtpuUl4.Set(RxfhFields(d.Uint()))
+		case AttrFlowGtpuUl6:
+			if v.GtpuUl6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.GtpuUl6.Set(RxfhFields(d.Uint()))
+		case AttrFlowGtpuDl4:
+			if v.GtpuDl4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.GtpuDl4.Set(RxfhFields(d.Uint()))
+		case AttrFlowGtpuDl6:
+			if v.GtpuDl6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.GtpuDl6.Set(RxfhFields(d.Uint()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set rss from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RSS) UnmarshalAttrs(b []byte) error {
+	*v = RSS{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RSS) decode(d *attrs.Decoder) {
+	d.SetNames(namesRSS)
+	for d.Next() {
+		switch d.Type() {
+		case AttrRSSHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrRSSContext:
+			if v.Context.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Context.Set(d.U32())
+		case AttrRSSHfunc:
+			if v.Hfunc.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Hfunc.Set(d.U32())
+		case AttrRSSIndir:
+			if v.Indir != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Indir = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
+		case AttrRSSHkey:
+			if v.Hkey != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Hkey = bytes.Clone(d.Bytes())
+		case AttrRSSInputXfrm:
+			if v.InputXfrm.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.InputXfrm.Set(InputXfrm(d.U32()))
+		case AttrRSSStartContext:
+			if v.StartContext.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StartContext.Set(d.U32())
+		case AttrRSSFlowHash:
+			if v.FlowHash != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FlowHash = new(Flow)
+			nd := d.Nested()
+			v.FlowHash.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set plca from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Plca) UnmarshalAttrs(b []byte) error {
+	*v = Plca{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Plca) decode(d *attrs.Decoder) {
+	d.SetNames(namesPlca)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPlcaHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrPlcaVersion:
+			if v.Version.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Version.Set(d.U16())
+		case AttrPlcaEnabled:
+			if v.Enabled.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Enabled.Set(d.U8())
+		case AttrPlcaStatus:
+			if v.Status.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Status.Set(d.U8())
+		case AttrPlcaNodeCnt:
+			if v.NodeCnt.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.NodeCnt.Set(d.U32())
+		case AttrPlcaNodeID:
+			if v.NodeID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.NodeID.Set(d.U32())
+		case AttrPlcaToTmr:
+			if v.ToTmr.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ToTmr.Set(d.U32())
+		case AttrPlcaBurstCnt:
+			if v.BurstCnt.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BurstCnt.Set(d.U32())
+		case AttrPlcaBurstTmr:
+			if v.BurstTmr.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BurstTmr.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set module-fw-flash from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ModuleFwFlash) UnmarshalAttrs(b []byte) error {
+	*v = ModuleFwFlash{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ModuleFwFlash) decode(d *attrs.Decoder) {
+	d.SetNames(namesModuleFwFlash)
+	for d.Next() {
+		switch d.Type() {
+		case AttrModuleFwFlashHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrModuleFwFlashFileName:
+			if v.FileName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FileName.Set(d.String())
+		case AttrModuleFwFlashPassword:
+			if v.Password.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Password.Set(d.U32())
+		case AttrModuleFwFlashStatus:
+			if v.Status.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Status.Set(ModuleFwFlashStatus(d.U32()))
+		case AttrModuleFwFlashStatusMsg:
+			if v.StatusMsg.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StatusMsg.Set(d.String())
+		case AttrModuleFwFlashDone:
+			if v.Done.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Done.Set(d.Uint())
+		case AttrModuleFwFlashTotal:
+			if v.Total.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Total.Set(d.Uint())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set phy from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PHY) UnmarshalAttrs(b []byte) error {
+	*v = PHY{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PHY) decode(d *attrs.Decoder) {
+	d.SetNames(namesPHY)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPHYHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrPHYIndex:
+			if v.Index.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Index.Set(d.U32())
+		case AttrPHYDrvname:
+			if v.Drvname.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Drvname.Set(d.String())
+		case AttrPHYName:
+			if v.Name.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Name.Set(d.String())
+		case AttrPHYUpstreamType:
+			if v.UpstreamType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.UpstreamType.Set(PHYUpstreamType(d.U32()))
+		case AttrPHYUpstreamIndex:
+			if v.UpstreamIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.UpstreamIndex.Set(d.U32())
+		case AttrPHYUpstreamSfpName:
+			if v.UpstreamSfpName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.UpstreamSfpName.Set(d.String())
+		case AttrPHYDownstreamSfpName:
+			if v.DownstreamSfpName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DownstreamSfpName.Set(d.String())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set tsconfig from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Tsconfig) UnmarshalAttrs(b []byte) error {
+	*v = Tsconfig{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Tsconfig) decode(d *attrs.Decoder) {
+	d.SetNames(namesTsconfig)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTsconfigHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrTsconfigHwtstampProvider:
+			if v.HwtstampProvider != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HwtstampProvider = new(TsHwtstampProvider)
+			nd := d.Nested()
+			v.HwtstampProvider.decode(&nd)
+		case AttrTsconfigTxTypes:
+			if v.TxTypes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxTypes = new(Bitset)
+			nd := d.Nested()
+			v.TxTypes.decode(&nd)
+		case AttrTsconfigRxFilters:
+			if v.RxFilters != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxFilters = new(Bitset)
+			nd := d.Nested()
+			v.RxFilters.decode(&nd)
+		case AttrTsconfigHwtstampFlags:
+			if v.HwtstampFlags != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HwtstampFlags = new(Bitset)
+			nd := d.Nested()
+			v.HwtstampFlags.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pse-ntf from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PseNtf) UnmarshalAttrs(b []byte) error {
+	*v = PseNtf{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PseNtf) decode(d *attrs.Decoder) {
+	d.SetNames(namesPseNtf)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPseNtfHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrPseNtfEvents:
+			if v.Events.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Events.Set(PseEvent(d.Uint()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set mse-capabilities from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *MseCapabilities) UnmarshalAttrs(b []byte) error {
+	*v = MseCapabilities{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *MseCapabilities) decode(d *attrs.Decoder) {
+	d.SetNames(namesMseCapabilities)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMseCapabilitiesMaxAverageMse:
+			if v.MaxAverageMse.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MaxAverageMse.Set(d.Uint())
+		case AttrMseCapabilitiesMaxPeakMse:
+			if v.MaxPeakMse.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MaxPeakMse.Set(d.Uint())
+		case AttrMseCapabilitiesRefreshRatePs:
+			if v.RefreshRatePs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RefreshRatePs.Set(d.Uint())
+		case AttrMseCapabilitiesNumSymbols:
+			if v.NumSymbols.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.NumSymbols.Set(d.Uint())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set mse-snapshot from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *MseSnapshot) UnmarshalAttrs(b []byte) error {
+	*v = MseSnapshot{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *MseSnapshot) decode(d *attrs.Decoder) {
+	d.SetNames(namesMseSnapshot)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMseSnapshotAverageMse:
+			if v.AverageMse.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.AverageMse.Set(d.Uint())
+		case AttrMseSnapshotPeakMse:
+			if v.PeakMse.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PeakMse.Set(d.Uint())
+		case AttrMseSnapshotWorstPeakMse:
+			if v.WorstPeakMse.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.WorstPeakMse.Set(d.Uint())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set mse from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Mse) UnmarshalAttrs(b []byte) error {
+	*v = Mse{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Mse) decode(d *attrs.Decoder) {
+	d.SetNames(namesMse)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMseHeader:
+			if v.Header != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Header = new(Header)
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrMseCapabilities:
+			if v.Capabilities != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Capabilities = new(MseCapabilities)
+			nd := d.Nested()
+			v.Capabilities.decode(&nd)
+		case AttrMseChannelA:
+			if v.ChannelA != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ChannelA = new(MseSnapshot)
+			nd := d.Nested()
+			v.ChannelA.decode(&nd)
+		case AttrMseChannelB:
+			if v.ChannelB != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ChannelB = new(MseSnapshot)
+			nd := d.Nested()
+			v.ChannelB.decode(&nd)
+		case AttrMseChannelC:
+			if v.ChannelC != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ChannelC = new(MseSnapshot)
+			nd := d.Nested()
+			v.ChannelC.decode(&nd)
+		case AttrMseChannelD:
+			if v.ChannelD != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ChannelD = new(MseSnapshot)
+			nd := d.Nested()
+			v.ChannelD.decode(&nd)
+		case AttrMseWorstChannel:
+			if v.WorstChannel != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.WorstChannel = new(MseSnapshot)
+			nd := d.Nested()
+			v.WorstChannel.decode(&nd)
+		case AttrMseLink:
+			if v.Link != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Link = new(MseSnapshot)
+			nd := d.Nested()
+			v.Link.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set strset from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *StrsetGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = StrsetGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *StrsetGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesStrset)
 	for d.Next() {
 		switch d.Type() {
@@ -878,19 +4289,621 @@ func (v *Strset) decode(d *attrs.Decoder) {
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set privflags from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// UnmarshalAttrs decodes attributes of set strset from b into v,
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *Privflags) UnmarshalAttrs(b []byte) error {
-	*v = Privflags{}
+func (v *StrsetGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = StrsetGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *Privflags) decode(d *attrs.Decoder) {
+func (v *StrsetGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesStrset)
+	for d.Next() {
+		switch d.Type() {
+		case AttrStrsetHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrStrsetStringsets:
+			if v.Stringsets == nil {
+				v.Stringsets = new(Stringsets)
+			}
+			nd := d.Nested()
+			v.Stringsets.decode(&nd)
+		case AttrStrsetCountsOnly:
+			v.CountsOnly = d.Flag()
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set linkinfo from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinkinfoGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinkinfoGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinkinfoGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesLinkinfo)
+	for d.Next() {
+		switch d.Type() {
+		case AttrLinkinfoHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set linkinfo from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinkinfoGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinkinfoGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinkinfoGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesLinkinfo)
+	for d.Next() {
+		switch d.Type() {
+		case AttrLinkinfoHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set linkinfo from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinkinfoSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinkinfoSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinkinfoSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesLinkinfo)
+	for d.Next() {
+		switch d.Type() {
+		case AttrLinkinfoHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrLinkinfoPort:
+			v.Port.Set(Port(d.U8()))
+		case AttrLinkinfoPhyaddr:
+			v.Phyaddr.Set(d.U8())
+		case AttrLinkinfoTpMDIX:
+			v.TpMDIX.Set(MDIMode(d.U8()))
+		case AttrLinkinfoTpMDIXCtrl:
+			v.TpMDIXCtrl.Set(MDIMode(d.U8()))
+		case AttrLinkinfoTransceiver:
+			v.Transceiver.Set(Transceiver(d.U8()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set linkmodes from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinkmodesGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinkmodesGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinkmodesGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesLinkmodes)
+	for d.Next() {
+		switch d.Type() {
+		case AttrLinkmodesHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set linkmodes from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinkmodesGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinkmodesGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinkmodesGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesLinkmodes)
+	for d.Next() {
+		switch d.Type() {
+		case AttrLinkmodesHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set linkmodes from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinkmodesSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinkmodesSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinkmodesSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesLinkmodes)
+	for d.Next() {
+		switch d.Type() {
+		case AttrLinkmodesHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrLinkmodesAutoneg:
+			v.Autoneg.Set(Autoneg(d.U8()))
+		case AttrLinkmodesOurs:
+			if v.Ours == nil {
+				v.Ours = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Ours.decode(&nd)
+		case AttrLinkmodesPeer:
+			if v.Peer == nil {
+				v.Peer = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Peer.decode(&nd)
+		case AttrLinkmodesSpeed:
+			v.Speed.Set(d.U32())
+		case AttrLinkmodesDuplex:
+			v.Duplex.Set(Duplex(d.U8()))
+		case AttrLinkmodesMasterSlaveCfg:
+			v.MasterSlaveCfg.Set(d.U8())
+		case AttrLinkmodesMasterSlaveState:
+			v.MasterSlaveState.Set(d.U8())
+		case AttrLinkmodesLanes:
+			v.Lanes.Set(d.U32())
+		case AttrLinkmodesRateMatching:
+			v.RateMatching.Set(d.U8())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set linkstate from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinkstateGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinkstateGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinkstateGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesLinkstate)
+	for d.Next() {
+		switch d.Type() {
+		case AttrLinkstateHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set linkstate from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *LinkstateGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = LinkstateGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *LinkstateGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesLinkstate)
+	for d.Next() {
+		switch d.Type() {
+		case AttrLinkstateHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set debug from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DebugGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DebugGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DebugGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDebug)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDebugHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set debug from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DebugGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = DebugGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DebugGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDebug)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDebugHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set debug from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DebugSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DebugSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DebugSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDebug)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDebugHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrDebugMsgmask:
+			if v.Msgmask == nil {
+				v.Msgmask = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Msgmask.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set wol from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *WolGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = WolGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *WolGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesWol)
+	for d.Next() {
+		switch d.Type() {
+		case AttrWolHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set wol from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *WolGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = WolGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *WolGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesWol)
+	for d.Next() {
+		switch d.Type() {
+		case AttrWolHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set wol from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *WolSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = WolSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *WolSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesWol)
+	for d.Next() {
+		switch d.Type() {
+		case AttrWolHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrWolModes:
+			if v.Modes == nil {
+				v.Modes = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Modes.decode(&nd)
+		case AttrWolSopass:
+			v.Sopass = bytes.Clone(d.Bytes())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set features from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *FeaturesGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = FeaturesGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *FeaturesGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFeatures)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFeaturesHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set features from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *FeaturesGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = FeaturesGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *FeaturesGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFeatures)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFeaturesHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set features from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *FeaturesSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = FeaturesSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *FeaturesSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFeatures)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFeaturesHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrFeaturesHw:
+			if v.Hw == nil {
+				v.Hw = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Hw.decode(&nd)
+		case AttrFeaturesWanted:
+			if v.Wanted == nil {
+				v.Wanted = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Wanted.decode(&nd)
+		case AttrFeaturesActive:
+			if v.Active == nil {
+				v.Active = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Active.decode(&nd)
+		case AttrFeaturesNochange:
+			if v.Nochange == nil {
+				v.Nochange = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Nochange.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set privflags from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PrivflagsGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PrivflagsGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PrivflagsGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPrivflags)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPrivflagsHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set privflags from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PrivflagsGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PrivflagsGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PrivflagsGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPrivflags)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPrivflagsHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set privflags from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PrivflagsSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PrivflagsSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PrivflagsSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesPrivflags)
 	for d.Next() {
 		switch d.Type() {
@@ -911,18 +4924,70 @@ func (v *Privflags) decode(d *attrs.Decoder) {
 }
 
 // UnmarshalAttrs decodes attributes of set rings from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *Rings) UnmarshalAttrs(b []byte) error {
-	*v = Rings{}
+func (v *RingsGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = RingsGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *Rings) decode(d *attrs.Decoder) {
+func (v *RingsGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesRings)
+	for d.Next() {
+		switch d.Type() {
+		case AttrRingsHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set rings from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RingsGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = RingsGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RingsGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesRings)
+	for d.Next() {
+		switch d.Type() {
+		case AttrRingsHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set rings from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RingsSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = RingsSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RingsSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesRings)
 	for d.Next() {
 		switch d.Type() {
@@ -970,343 +5035,71 @@ func (v *Rings) decode(d *attrs.Decoder) {
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set mm-stat from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// UnmarshalAttrs decodes attributes of set channels from b into v,
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *MmStat) UnmarshalAttrs(b []byte) error {
-	*v = MmStat{}
+func (v *ChannelsGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ChannelsGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *MmStat) decode(d *attrs.Decoder) {
-	d.SetNames(namesMmStat)
+func (v *ChannelsGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesChannels)
 	for d.Next() {
 		switch d.Type() {
-		case AttrMmStatReassemblyErrors:
-			v.ReassemblyErrors.Set(d.U64())
-		case AttrMmStatSmdErrors:
-			v.SmdErrors.Set(d.U64())
-		case AttrMmStatReassemblyOk:
-			v.ReassemblyOk.Set(d.U64())
-		case AttrMmStatRxFragCount:
-			v.RxFragCount.Set(d.U64())
-		case AttrMmStatTxFragCount:
-			v.TxFragCount.Set(d.U64())
-		case AttrMmStatHoldCount:
-			v.HoldCount.Set(d.U64())
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set mm from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *Mm) UnmarshalAttrs(b []byte) error {
-	*v = Mm{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *Mm) decode(d *attrs.Decoder) {
-	d.SetNames(namesMm)
-	for d.Next() {
-		switch d.Type() {
-		case AttrMmHeader:
+		case AttrChannelsHeader:
 			if v.Header == nil {
 				v.Header = new(Header)
 			}
 			nd := d.Nested()
 			v.Header.decode(&nd)
-		case AttrMmPmacEnabled:
-			v.PmacEnabled.Set(d.U8())
-		case AttrMmTxEnabled:
-			v.TxEnabled.Set(d.U8())
-		case AttrMmTxActive:
-			v.TxActive.Set(d.U8())
-		case AttrMmTxMinFragSize:
-			v.TxMinFragSize.Set(d.U32())
-		case AttrMmRxMinFragSize:
-			v.RxMinFragSize.Set(d.U32())
-		case AttrMmVerifyEnabled:
-			v.VerifyEnabled.Set(d.U8())
-		case AttrMmVerifyStatus:
-			v.VerifyStatus.Set(d.U8())
-		case AttrMmVerifyTime:
-			v.VerifyTime.Set(d.U32())
-		case AttrMmMaxVerifyTime:
-			v.MaxVerifyTime.Set(d.U32())
-		case AttrMmStats:
-			if v.Stats == nil {
-				v.Stats = new(MmStat)
-			}
-			nd := d.Nested()
-			v.Stats.decode(&nd)
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set linkinfo from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *Linkinfo) UnmarshalAttrs(b []byte) error {
-	*v = Linkinfo{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *Linkinfo) decode(d *attrs.Decoder) {
-	d.SetNames(namesLinkinfo)
-	for d.Next() {
-		switch d.Type() {
-		case AttrLinkinfoHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
-			}
-			nd := d.Nested()
-			v.Header.decode(&nd)
-		case AttrLinkinfoPort:
-			v.Port.Set(d.U8())
-		case AttrLinkinfoPhyaddr:
-			v.Phyaddr.Set(d.U8())
-		case AttrLinkinfoTpMdix:
-			v.TpMdix.Set(d.U8())
-		case AttrLinkinfoTpMdixCtrl:
-			v.TpMdixCtrl.Set(d.U8())
-		case AttrLinkinfoTransceiver:
-			v.Transceiver.Set(d.U8())
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set linkmodes from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *Linkmodes) UnmarshalAttrs(b []byte) error {
-	*v = Linkmodes{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *Linkmodes) decode(d *attrs.Decoder) {
-	d.SetNames(namesLinkmodes)
-	for d.Next() {
-		switch d.Type() {
-		case AttrLinkmodesHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
-			}
-			nd := d.Nested()
-			v.Header.decode(&nd)
-		case AttrLinkmodesAutoneg:
-			v.Autoneg.Set(d.U8())
-		case AttrLinkmodesOurs:
-			if v.Ours == nil {
-				v.Ours = new(Bitset)
-			}
-			nd := d.Nested()
-			v.Ours.decode(&nd)
-		case AttrLinkmodesPeer:
-			if v.Peer == nil {
-				v.Peer = new(Bitset)
-			}
-			nd := d.Nested()
-			v.Peer.decode(&nd)
-		case AttrLinkmodesSpeed:
-			v.Speed.Set(d.U32())
-		case AttrLinkmodesDuplex:
-			v.Duplex.Set(d.U8())
-		case AttrLinkmodesMasterSlaveCfg:
-			v.MasterSlaveCfg.Set(d.U8())
-		case AttrLinkmodesMasterSlaveState:
-			v.MasterSlaveState.Set(d.U8())
-		case AttrLinkmodesLanes:
-			v.Lanes.Set(d.U32())
-		case AttrLinkmodesRateMatching:
-			v.RateMatching.Set(d.U8())
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set linkstate from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *Linkstate) UnmarshalAttrs(b []byte) error {
-	*v = Linkstate{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *Linkstate) decode(d *attrs.Decoder) {
-	d.SetNames(namesLinkstate)
-	for d.Next() {
-		switch d.Type() {
-		case AttrLinkstateHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
-			}
-			nd := d.Nested()
-			v.Header.decode(&nd)
-		case AttrLinkstateLink:
-			v.Link.Set(d.U8())
-		case AttrLinkstateSqi:
-			v.Sqi.Set(d.U32())
-		case AttrLinkstateSqiMax:
-			v.SqiMax.Set(d.U32())
-		case AttrLinkstateExtState:
-			v.ExtState.Set(d.U8())
-		case AttrLinkstateExtSubstate:
-			v.ExtSubstate.Set(d.U8())
-		case AttrLinkstateExtDownCnt:
-			v.ExtDownCnt.Set(d.U32())
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set debug from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *Debug) UnmarshalAttrs(b []byte) error {
-	*v = Debug{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *Debug) decode(d *attrs.Decoder) {
-	d.SetNames(namesDebug)
-	for d.Next() {
-		switch d.Type() {
-		case AttrDebugHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
-			}
-			nd := d.Nested()
-			v.Header.decode(&nd)
-		case AttrDebugMsgmask:
-			if v.Msgmask == nil {
-				v.Msgmask = new(Bitset)
-			}
-			nd := d.Nested()
-			v.Msgmask.decode(&nd)
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set wol from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *Wol) UnmarshalAttrs(b []byte) error {
-	*v = Wol{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *Wol) decode(d *attrs.Decoder) {
-	d.SetNames(namesWol)
-	for d.Next() {
-		switch d.Type() {
-		case AttrWolHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
-			}
-			nd := d.Nested()
-			v.Header.decode(&nd)
-		case AttrWolModes:
-			if v.Modes == nil {
-				v.Modes = new(Bitset)
-			}
-			nd := d.Nested()
-			v.Modes.decode(&nd)
-		case AttrWolSopass:
-			v.Sopass = bytes.Clone(d.Bytes())
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set features from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *Features) UnmarshalAttrs(b []byte) error {
-	*v = Features{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *Features) decode(d *attrs.Decoder) {
-	d.SetNames(namesFeatures)
-	for d.Next() {
-		switch d.Type() {
-		case AttrFeaturesHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
-			}
-			nd := d.Nested()
-			v.Header.decode(&nd)
-		case AttrFeaturesHw:
-			if v.Hw == nil {
-				v.Hw = new(Bitset)
-			}
-			nd := d.Nested()
-			v.Hw.decode(&nd)
-		case AttrFeaturesWanted:
-			if v.Wanted == nil {
-				v.Wanted = new(Bitset)
-			}
-			nd := d.Nested()
-			v.Wanted.decode(&nd)
-		case AttrFeaturesActive:
-			if v.Active == nil {
-				v.Active = new(Bitset)
-			}
-			nd := d.Nested()
-			v.Active.decode(&nd)
-		case AttrFeaturesNochange:
-			if v.Nochange == nil {
-				v.Nochange = new(Bitset)
-			}
-			nd := d.Nested()
-			v.Nochange.decode(&nd)
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set channels from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *Channels) UnmarshalAttrs(b []byte) error {
-	*v = Channels{}
+func (v *ChannelsGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = ChannelsGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *Channels) decode(d *attrs.Decoder) {
+func (v *ChannelsGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesChannels)
+	for d.Next() {
+		switch d.Type() {
+		case AttrChannelsHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set channels from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ChannelsSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ChannelsSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ChannelsSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesChannels)
 	for d.Next() {
 		switch d.Type() {
@@ -1336,80 +5129,71 @@ func (v *Channels) decode(d *attrs.Decoder) {
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set irq-moderation from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// UnmarshalAttrs decodes attributes of set coalesce from b into v,
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *IrqModeration) UnmarshalAttrs(b []byte) error {
-	*v = IrqModeration{}
+func (v *CoalesceGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = CoalesceGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *IrqModeration) decode(d *attrs.Decoder) {
-	d.SetNames(namesIrqModeration)
+func (v *CoalesceGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesCoalesce)
 	for d.Next() {
 		switch d.Type() {
-		case AttrIrqModerationUsec:
-			v.Usec.Set(d.U32())
-		case AttrIrqModerationPkts:
-			v.Pkts.Set(d.U32())
-		case AttrIrqModerationComps:
-			v.Comps.Set(d.U32())
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set profile from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *Profile) UnmarshalAttrs(b []byte) error {
-	*v = Profile{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *Profile) decode(d *attrs.Decoder) {
-	d.SetNames(namesProfile)
-	var n0 int
-	c := *d
-	for c.Next() {
-		switch c.Type() {
-		case AttrProfileIrqModeration:
-			n0++
-		}
-	}
-	if n0 > 0 {
-		v.IrqModeration = slices.Grow(v.IrqModeration, n0)
-	}
-	for d.Next() {
-		switch d.Type() {
-		case AttrProfileIrqModeration:
-			v.IrqModeration = append(v.IrqModeration, IrqModeration{})
+		case AttrCoalesceHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
 			nd := d.Nested()
-			v.IrqModeration[len(v.IrqModeration)-1].decode(&nd)
+			v.Header.decode(&nd)
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set coalesce from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *Coalesce) UnmarshalAttrs(b []byte) error {
-	*v = Coalesce{}
+func (v *CoalesceGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = CoalesceGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *Coalesce) decode(d *attrs.Decoder) {
+func (v *CoalesceGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesCoalesce)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCoalesceHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set coalesce from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CoalesceSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = CoalesceSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CoalesceSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesCoalesce)
 	for d.Next() {
 		switch d.Type() {
@@ -1493,45 +5277,71 @@ func (v *Coalesce) decode(d *attrs.Decoder) {
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set pause-stat from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// UnmarshalAttrs decodes attributes of set pause from b into v,
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *PauseStat) UnmarshalAttrs(b []byte) error {
-	*v = PauseStat{}
+func (v *PauseGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PauseGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *PauseStat) decode(d *attrs.Decoder) {
-	d.SetNames(namesPauseStat)
+func (v *PauseGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPause)
 	for d.Next() {
 		switch d.Type() {
-		case AttrPauseStatTxFrames:
-			v.TxFrames.Set(d.U64())
-		case AttrPauseStatRxFrames:
-			v.RxFrames.Set(d.U64())
-		case AttrPauseStatTxPauseStormEvents:
-			v.TxPauseStormEvents.Set(d.U64())
+		case AttrPauseHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set pause from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *Pause) UnmarshalAttrs(b []byte) error {
-	*v = Pause{}
+func (v *PauseGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PauseGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *Pause) decode(d *attrs.Decoder) {
+func (v *PauseGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPause)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPauseHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pause from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PauseSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PauseSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PauseSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesPause)
 	for d.Next() {
 		switch d.Type() {
@@ -1560,18 +5370,70 @@ func (v *Pause) decode(d *attrs.Decoder) {
 }
 
 // UnmarshalAttrs decodes attributes of set eee from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *Eee) UnmarshalAttrs(b []byte) error {
-	*v = Eee{}
+func (v *EeeGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = EeeGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *Eee) decode(d *attrs.Decoder) {
+func (v *EeeGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesEee)
+	for d.Next() {
+		switch d.Type() {
+		case AttrEeeHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set eee from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *EeeGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = EeeGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *EeeGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesEee)
+	for d.Next() {
+		switch d.Type() {
+		case AttrEeeHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set eee from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *EeeSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = EeeSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *EeeSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesEee)
 	for d.Next() {
 		switch d.Type() {
@@ -1605,71 +5467,19 @@ func (v *Eee) decode(d *attrs.Decoder) {
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set ts-stat from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *TsStat) UnmarshalAttrs(b []byte) error {
-	*v = TsStat{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *TsStat) decode(d *attrs.Decoder) {
-	d.SetNames(namesTsStat)
-	for d.Next() {
-		switch d.Type() {
-		case AttrTsStatTxPkts:
-			v.TxPkts.Set(d.Uint())
-		case AttrTsStatTxLost:
-			v.TxLost.Set(d.Uint())
-		case AttrTsStatTxErr:
-			v.TxErr.Set(d.Uint())
-		case AttrTsStatTxOnestepPktsUnconfirmed:
-			v.TxOnestepPktsUnconfirmed.Set(d.Uint())
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set ts-hwtstamp-provider from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *TsHwtstampProvider) UnmarshalAttrs(b []byte) error {
-	*v = TsHwtstampProvider{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *TsHwtstampProvider) decode(d *attrs.Decoder) {
-	d.SetNames(namesTsHwtstampProvider)
-	for d.Next() {
-		switch d.Type() {
-		case AttrTsHwtstampProviderIndex:
-			v.Index.Set(d.U32())
-		case AttrTsHwtstampProviderQualifier:
-			v.Qualifier.Set(d.U32())
-		}
-	}
-}
-
 // UnmarshalAttrs decodes attributes of set tsinfo from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *Tsinfo) UnmarshalAttrs(b []byte) error {
-	*v = Tsinfo{}
+func (v *TsinfoGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = TsinfoGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *Tsinfo) decode(d *attrs.Decoder) {
+func (v *TsinfoGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesTsinfo)
 	for d.Next() {
 		switch d.Type() {
@@ -1679,143 +5489,61 @@ func (v *Tsinfo) decode(d *attrs.Decoder) {
 			}
 			nd := d.Nested()
 			v.Header.decode(&nd)
-		case AttrTsinfoTimestamping:
-			if v.Timestamping == nil {
-				v.Timestamping = new(Bitset)
-			}
-			nd := d.Nested()
-			v.Timestamping.decode(&nd)
-		case AttrTsinfoTxTypes:
-			if v.TxTypes == nil {
-				v.TxTypes = new(Bitset)
-			}
-			nd := d.Nested()
-			v.TxTypes.decode(&nd)
-		case AttrTsinfoRxFilters:
-			if v.RxFilters == nil {
-				v.RxFilters = new(Bitset)
-			}
-			nd := d.Nested()
-			v.RxFilters.decode(&nd)
-		case AttrTsinfoPhcIndex:
-			v.PhcIndex.Set(d.U32())
-		case AttrTsinfoStats:
-			if v.Stats == nil {
-				v.Stats = new(TsStat)
-			}
-			nd := d.Nested()
-			v.Stats.decode(&nd)
 		case AttrTsinfoHwtstampProvider:
 			if v.HwtstampProvider == nil {
 				v.HwtstampProvider = new(TsHwtstampProvider)
 			}
 			nd := d.Nested()
 			v.HwtstampProvider.decode(&nd)
-		case AttrTsinfoHwtstampSource:
-			v.HwtstampSource.Set(HwtstampSource(d.U32()))
-		case AttrTsinfoHwtstampPhyindex:
-			v.HwtstampPhyindex.Set(d.U32())
 		}
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set cable-result from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// UnmarshalAttrs decodes attributes of set tsinfo from b into v,
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *CableResult) UnmarshalAttrs(b []byte) error {
-	*v = CableResult{}
+func (v *TsinfoGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = TsinfoGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *CableResult) decode(d *attrs.Decoder) {
-	d.SetNames(namesCableResult)
+func (v *TsinfoGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTsinfo)
 	for d.Next() {
 		switch d.Type() {
-		case AttrCableResultPair:
-			v.Pair.Set(d.U8())
-		case AttrCableResultCode:
-			v.Code.Set(d.U8())
-		case AttrCableResultSrc:
-			v.Src.Set(d.U32())
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set cable-fault-length from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *CableFaultLength) UnmarshalAttrs(b []byte) error {
-	*v = CableFaultLength{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *CableFaultLength) decode(d *attrs.Decoder) {
-	d.SetNames(namesCableFaultLength)
-	for d.Next() {
-		switch d.Type() {
-		case AttrCableFaultLengthPair:
-			v.Pair.Set(d.U8())
-		case AttrCableFaultLengthCm:
-			v.Cm.Set(d.U32())
-		case AttrCableFaultLengthSrc:
-			v.Src.Set(d.U32())
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set cable-nest from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *CableNest) UnmarshalAttrs(b []byte) error {
-	*v = CableNest{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *CableNest) decode(d *attrs.Decoder) {
-	d.SetNames(namesCableNest)
-	for d.Next() {
-		switch d.Type() {
-		case AttrCableNestResult:
-			if v.Result == nil {
-				v.Result = new(CableResult)
+		case AttrTsinfoHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
 			}
 			nd := d.Nested()
-			v.Result.decode(&nd)
-		case AttrCableNestFaultLength:
-			if v.FaultLength == nil {
-				v.FaultLength = new(CableFaultLength)
+			v.Header.decode(&nd)
+		case AttrTsinfoHwtstampProvider:
+			if v.HwtstampProvider == nil {
+				v.HwtstampProvider = new(TsHwtstampProvider)
 			}
 			nd := d.Nested()
-			v.FaultLength.decode(&nd)
+			v.HwtstampProvider.decode(&nd)
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set cable-test from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *CableTest) UnmarshalAttrs(b []byte) error {
-	*v = CableTest{}
+func (v *CableTestActRequest) UnmarshalAttrs(b []byte) error {
+	*v = CableTestActRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *CableTest) decode(d *attrs.Decoder) {
+func (v *CableTestActRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesCableTest)
 	for d.Next() {
 		switch d.Type() {
@@ -1829,115 +5557,19 @@ func (v *CableTest) decode(d *attrs.Decoder) {
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set cable-test-ntf from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *CableTestNtf) UnmarshalAttrs(b []byte) error {
-	*v = CableTestNtf{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *CableTestNtf) decode(d *attrs.Decoder) {
-	d.SetNames(namesCableTestNtf)
-	for d.Next() {
-		switch d.Type() {
-		case AttrCableTestNtfHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
-			}
-			nd := d.Nested()
-			v.Header.decode(&nd)
-		case AttrCableTestNtfStatus:
-			v.Status.Set(d.U8())
-		case AttrCableTestNtfNest:
-			if v.Nest == nil {
-				v.Nest = new(CableNest)
-			}
-			nd := d.Nested()
-			v.Nest.decode(&nd)
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set cable-test-tdr-cfg from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *CableTestTdrCfg) UnmarshalAttrs(b []byte) error {
-	*v = CableTestTdrCfg{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *CableTestTdrCfg) decode(d *attrs.Decoder) {
-	d.SetNames(namesCableTestTdrCfg)
-	for d.Next() {
-		switch d.Type() {
-		case AttrCableTestTdrCfgFirst:
-			v.First.Set(d.U32())
-		case AttrCableTestTdrCfgLast:
-			v.Last.Set(d.U32())
-		case AttrCableTestTdrCfgStep:
-			v.Step.Set(d.U32())
-		case AttrCableTestTdrCfgPair:
-			v.Pair.Set(d.U8())
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set cable-test-tdr-ntf from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *CableTestTdrNtf) UnmarshalAttrs(b []byte) error {
-	*v = CableTestTdrNtf{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *CableTestTdrNtf) decode(d *attrs.Decoder) {
-	d.SetNames(namesCableTestTdrNtf)
-	for d.Next() {
-		switch d.Type() {
-		case AttrCableTestTdrNtfHeader:
-			if v.Header == nil {
-				v.Header = new(Header)
-			}
-			nd := d.Nested()
-			v.Header.decode(&nd)
-		case AttrCableTestTdrNtfStatus:
-			v.Status.Set(d.U8())
-		case AttrCableTestTdrNtfNest:
-			if v.Nest == nil {
-				v.Nest = new(CableNest)
-			}
-			nd := d.Nested()
-			v.Nest.decode(&nd)
-		}
-	}
-}
-
 // UnmarshalAttrs decodes attributes of set cable-test-tdr from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *CableTestTdr) UnmarshalAttrs(b []byte) error {
-	*v = CableTestTdr{}
+func (v *CableTestTdrActRequest) UnmarshalAttrs(b []byte) error {
+	*v = CableTestTdrActRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *CableTestTdr) decode(d *attrs.Decoder) {
+func (v *CableTestTdrActRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesCableTestTdr)
 	for d.Next() {
 		switch d.Type() {
@@ -1947,122 +5579,23 @@ func (v *CableTestTdr) decode(d *attrs.Decoder) {
 			}
 			nd := d.Nested()
 			v.Header.decode(&nd)
-		case AttrCableTestTdrCfg:
-			if v.Cfg == nil {
-				v.Cfg = new(CableTestTdrCfg)
-			}
-			nd := d.Nested()
-			v.Cfg.decode(&nd)
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set tunnel-udp-entry from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *TunnelUDPEntry) UnmarshalAttrs(b []byte) error {
-	*v = TunnelUDPEntry{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *TunnelUDPEntry) decode(d *attrs.Decoder) {
-	d.SetNames(namesTunnelUDPEntry)
-	for d.Next() {
-		switch d.Type() {
-		case AttrTunnelUDPEntryPort:
-			v.Port.Set(d.U16BE())
-		case AttrTunnelUDPEntryType:
-			v.Type.Set(UDPTunnelType(d.U32()))
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set tunnel-udp-table from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *TunnelUDPTable) UnmarshalAttrs(b []byte) error {
-	*v = TunnelUDPTable{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *TunnelUDPTable) decode(d *attrs.Decoder) {
-	d.SetNames(namesTunnelUDPTable)
-	var n0 int
-	c := *d
-	for c.Next() {
-		switch c.Type() {
-		case AttrTunnelUDPTableEntry:
-			n0++
-		}
-	}
-	if n0 > 0 {
-		v.Entry = slices.Grow(v.Entry, n0)
-	}
-	for d.Next() {
-		switch d.Type() {
-		case AttrTunnelUDPTableSize:
-			v.Size.Set(d.U32())
-		case AttrTunnelUDPTableTypes:
-			if v.Types == nil {
-				v.Types = new(Bitset)
-			}
-			nd := d.Nested()
-			v.Types.decode(&nd)
-		case AttrTunnelUDPTableEntry:
-			v.Entry = append(v.Entry, TunnelUDPEntry{})
-			nd := d.Nested()
-			v.Entry[len(v.Entry)-1].decode(&nd)
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set tunnel-udp from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *TunnelUDP) UnmarshalAttrs(b []byte) error {
-	*v = TunnelUDP{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *TunnelUDP) decode(d *attrs.Decoder) {
-	d.SetNames(namesTunnelUDP)
-	for d.Next() {
-		switch d.Type() {
-		case AttrTunnelUDPTable:
-			if v.Table == nil {
-				v.Table = new(TunnelUDPTable)
-			}
-			nd := d.Nested()
-			v.Table.decode(&nd)
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set tunnel-info from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *TunnelInfo) UnmarshalAttrs(b []byte) error {
-	*v = TunnelInfo{}
+func (v *TunnelInfoGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = TunnelInfoGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *TunnelInfo) decode(d *attrs.Decoder) {
+func (v *TunnelInfoGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesTunnelInfo)
 	for d.Next() {
 		switch d.Type() {
@@ -2072,120 +5605,123 @@ func (v *TunnelInfo) decode(d *attrs.Decoder) {
 			}
 			nd := d.Nested()
 			v.Header.decode(&nd)
-		case AttrTunnelInfoUDPPorts:
-			if v.UDPPorts == nil {
-				v.UDPPorts = new(TunnelUDP)
-			}
-			nd := d.Nested()
-			v.UDPPorts.decode(&nd)
 		}
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set fec-hist from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// UnmarshalAttrs decodes attributes of set tunnel-info from b into v,
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *FecHist) UnmarshalAttrs(b []byte) error {
-	*v = FecHist{}
+func (v *TunnelInfoGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = TunnelInfoGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *FecHist) decode(d *attrs.Decoder) {
-	d.SetNames(namesFecHist)
+func (v *TunnelInfoGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTunnelInfo)
 	for d.Next() {
 		switch d.Type() {
-		case AttrFecHistBinLow:
-			v.BinLow.Set(d.U32())
-		case AttrFecHistBinHigh:
-			v.BinHigh.Set(d.U32())
-		case AttrFecHistBinVal:
-			v.BinVal.Set(d.Uint())
-		case AttrFecHistBinValPerLane:
-			v.BinValPerLane = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set fec-stat from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *FecStat) UnmarshalAttrs(b []byte) error {
-	*v = FecStat{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *FecStat) decode(d *attrs.Decoder) {
-	d.SetNames(namesFecStat)
-	var n0 int
-	c := *d
-	for c.Next() {
-		switch c.Type() {
-		case AttrFecStatHist:
-			n0++
-		}
-	}
-	if n0 > 0 {
-		v.Hist = slices.Grow(v.Hist, n0)
-	}
-	for d.Next() {
-		switch d.Type() {
-		case AttrFecStatCorrected:
-			v.Corrected = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
-		case AttrFecStatUncorr:
-			v.Uncorr = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
-		case AttrFecStatCorrBits:
-			v.CorrBits = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
-		case AttrFecStatHist:
-			v.Hist = append(v.Hist, FecHist{})
-			nd := d.Nested()
-			v.Hist[len(v.Hist)-1].decode(&nd)
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set fec from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *Fec) UnmarshalAttrs(b []byte) error {
-	*v = Fec{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *Fec) decode(d *attrs.Decoder) {
-	d.SetNames(namesFec)
-	for d.Next() {
-		switch d.Type() {
-		case AttrFecHeader:
+		case AttrTunnelInfoHeader:
 			if v.Header == nil {
 				v.Header = new(Header)
 			}
 			nd := d.Nested()
 			v.Header.decode(&nd)
-		case AttrFecModes:
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set fec from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *FECGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = FECGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *FECGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFEC)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFECHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set fec from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *FECGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = FECGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *FECGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFEC)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFECHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set fec from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *FECSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = FECSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *FECSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFEC)
+	for d.Next() {
+		switch d.Type() {
+		case AttrFECHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrFECModes:
 			if v.Modes == nil {
 				v.Modes = new(Bitset)
 			}
 			nd := d.Nested()
 			v.Modes.decode(&nd)
-		case AttrFecAuto:
+		case AttrFECAuto:
 			v.Auto.Set(d.U8())
-		case AttrFecActive:
+		case AttrFECActive:
 			v.Active.Set(d.U32())
-		case AttrFecStats:
+		case AttrFECStats:
 			if v.Stats == nil {
-				v.Stats = new(FecStat)
+				v.Stats = new(FECStat)
 			}
 			nd := d.Nested()
 			v.Stats.decode(&nd)
@@ -2194,18 +5730,18 @@ func (v *Fec) decode(d *attrs.Decoder) {
 }
 
 // UnmarshalAttrs decodes attributes of set module-eeprom from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *ModuleEeprom) UnmarshalAttrs(b []byte) error {
-	*v = ModuleEeprom{}
+func (v *ModuleEepromGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ModuleEepromGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *ModuleEeprom) decode(d *attrs.Decoder) {
+func (v *ModuleEepromGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesModuleEeprom)
 	for d.Next() {
 		switch d.Type() {
@@ -2225,98 +5761,59 @@ func (v *ModuleEeprom) decode(d *attrs.Decoder) {
 			v.Bank.Set(d.U8())
 		case AttrModuleEepromI2cAddress:
 			v.I2cAddress.Set(d.U8())
-		case AttrModuleEepromData:
-			v.Data = bytes.Clone(d.Bytes())
 		}
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set stats-grp from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// UnmarshalAttrs decodes attributes of set module-eeprom from b into v,
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *StatsGrp) UnmarshalAttrs(b []byte) error {
-	*v = StatsGrp{}
+func (v *ModuleEepromGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = ModuleEepromGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *StatsGrp) decode(d *attrs.Decoder) {
-	d.SetNames(namesStatsGrp)
+func (v *ModuleEepromGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesModuleEeprom)
 	for d.Next() {
 		switch d.Type() {
-		case AttrStatsGrpID:
-			v.ID.Set(d.U32())
-		case AttrStatsGrpSsID:
-			v.SsID.Set(d.U32())
-		case AttrStatsGrpStat:
-			k0 := d.Nested()
-			for k0.Next() {
-				v.Stat = append(v.Stat, StatsGrpStatEntry{ID: k0.Type(), Value: k0.U64()})
-			}
-		case AttrStatsGrpHistRx:
-			if v.HistRx == nil {
-				v.HistRx = new(StatsGrpHist)
+		case AttrModuleEepromHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
 			}
 			nd := d.Nested()
-			v.HistRx.decode(&nd)
-		case AttrStatsGrpHistTx:
-			if v.HistTx == nil {
-				v.HistTx = new(StatsGrpHist)
-			}
-			nd := d.Nested()
-			v.HistTx.decode(&nd)
-		case AttrStatsGrpHistBktLow:
-			v.HistBktLow.Set(d.U32())
-		case AttrStatsGrpHistBktHi:
-			v.HistBktHi.Set(d.U32())
-		case AttrStatsGrpHistVal:
-			v.HistVal.Set(d.U64())
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set stats-grp-hist from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *StatsGrpHist) UnmarshalAttrs(b []byte) error {
-	*v = StatsGrpHist{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *StatsGrpHist) decode(d *attrs.Decoder) {
-	d.SetNames(namesStatsGrp)
-	for d.Next() {
-		switch d.Type() {
-		case AttrStatsGrpHistBktLow:
-			v.HistBktLow.Set(d.U32())
-		case AttrStatsGrpHistBktHi:
-			v.HistBktHi.Set(d.U32())
-		case AttrStatsGrpHistVal:
-			v.HistVal.Set(d.U64())
+			v.Header.decode(&nd)
+		case AttrModuleEepromOffset:
+			v.Offset.Set(d.U32())
+		case AttrModuleEepromLength:
+			v.Length.Set(d.U32())
+		case AttrModuleEepromPage:
+			v.Page.Set(d.U8())
+		case AttrModuleEepromBank:
+			v.Bank.Set(d.U8())
+		case AttrModuleEepromI2cAddress:
+			v.I2cAddress.Set(d.U8())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set stats from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *Stats) UnmarshalAttrs(b []byte) error {
-	*v = Stats{}
+func (v *StatsGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = StatsGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *Stats) decode(d *attrs.Decoder) {
+func (v *StatsGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesStats)
 	for d.Next() {
 		switch d.Type() {
@@ -2332,31 +5829,55 @@ func (v *Stats) decode(d *attrs.Decoder) {
 			}
 			nd := d.Nested()
 			v.Groups.decode(&nd)
-		case AttrStatsGrp:
-			if v.Grp == nil {
-				v.Grp = new(StatsGrp)
-			}
-			nd := d.Nested()
-			v.Grp.decode(&nd)
-		case AttrStatsSrc:
-			v.Src.Set(d.U32())
 		}
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set phc-vclocks from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// UnmarshalAttrs decodes attributes of set stats from b into v,
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *PhcVclocks) UnmarshalAttrs(b []byte) error {
-	*v = PhcVclocks{}
+func (v *StatsGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = StatsGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *PhcVclocks) decode(d *attrs.Decoder) {
+func (v *StatsGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesStats)
+	for d.Next() {
+		switch d.Type() {
+		case AttrStatsHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrStatsGroups:
+			if v.Groups == nil {
+				v.Groups = new(Bitset)
+			}
+			nd := d.Nested()
+			v.Groups.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set phc-vclocks from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PhcVclocksGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PhcVclocksGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PhcVclocksGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesPhcVclocks)
 	for d.Next() {
 		switch d.Type() {
@@ -2366,27 +5887,101 @@ func (v *PhcVclocks) decode(d *attrs.Decoder) {
 			}
 			nd := d.Nested()
 			v.Header.decode(&nd)
-		case AttrPhcVclocksNum:
-			v.Num.Set(d.U32())
-		case AttrPhcVclocksIndex:
-			v.Index = attrs.DecodeArray[int32](d, 4, attrs.HostEndian)
 		}
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set module from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// UnmarshalAttrs decodes attributes of set phc-vclocks from b into v,
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *Module) UnmarshalAttrs(b []byte) error {
-	*v = Module{}
+func (v *PhcVclocksGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PhcVclocksGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *Module) decode(d *attrs.Decoder) {
+func (v *PhcVclocksGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPhcVclocks)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPhcVclocksHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set module from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ModuleGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ModuleGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ModuleGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesModule)
+	for d.Next() {
+		switch d.Type() {
+		case AttrModuleHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set module from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ModuleGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = ModuleGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ModuleGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesModule)
+	for d.Next() {
+		switch d.Type() {
+		case AttrModuleHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set module from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ModuleSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ModuleSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ModuleSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesModule)
 	for d.Next() {
 		switch d.Type() {
@@ -2404,55 +5999,20 @@ func (v *Module) decode(d *attrs.Decoder) {
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set c33-pse-pw-limit from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *C33PsePwLimit) UnmarshalAttrs(b []byte) error {
-	*v = C33PsePwLimit{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *C33PsePwLimit) decode(d *attrs.Decoder) {
-	d.SetNames(namesC33PsePwLimit)
-	for d.Next() {
-		switch d.Type() {
-		case AttrC33PsePwLimitMin:
-			v.Min.Set(d.U32())
-		case AttrC33PsePwLimitMax:
-			v.Max.Set(d.U32())
-		}
-	}
-}
-
 // UnmarshalAttrs decodes attributes of set pse from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *Pse) UnmarshalAttrs(b []byte) error {
-	*v = Pse{}
+func (v *PseGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PseGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *Pse) decode(d *attrs.Decoder) {
+func (v *PseGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesPse)
-	var n0 int
-	c := *d
-	for c.Next() {
-		switch c.Type() {
-		case AttrPseC33PsePwLimitRanges:
-			n0++
-		}
-	}
-	if n0 > 0 {
-		v.C33PsePwLimitRanges = slices.Grow(v.C33PsePwLimitRanges, n0)
-	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrPseHeader:
@@ -2461,173 +6021,191 @@ func (v *Pse) decode(d *attrs.Decoder) {
 			}
 			nd := d.Nested()
 			v.Header.decode(&nd)
-		case AttrPsePodlPseAdminState:
-			v.PodlPseAdminState.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pse from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PseGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PseGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PseGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPse)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPseHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pse from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PseSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PseSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PseSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPse)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPseHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
 		case AttrPsePodlPseAdminControl:
 			v.PodlPseAdminControl.Set(d.U32())
-		case AttrPsePodlPsePwDStatus:
-			v.PodlPsePwDStatus.Set(d.U32())
-		case AttrPseC33PseAdminState:
-			v.C33PseAdminState.Set(d.U32())
 		case AttrPseC33PseAdminControl:
 			v.C33PseAdminControl.Set(d.U32())
-		case AttrPseC33PsePwDStatus:
-			v.C33PsePwDStatus.Set(d.U32())
-		case AttrPseC33PsePwClass:
-			v.C33PsePwClass.Set(d.U32())
-		case AttrPseC33PseActualPw:
-			v.C33PseActualPw.Set(d.U32())
-		case AttrPseC33PseExtState:
-			v.C33PseExtState.Set(C33PseExtState(d.U32()))
-		case AttrPseC33PseExtSubstate:
-			v.C33PseExtSubstate.Set(d.U32())
 		case AttrPseC33PseAvailPwLimit:
 			v.C33PseAvailPwLimit.Set(d.U32())
-		case AttrPseC33PsePwLimitRanges:
-			v.C33PsePwLimitRanges = append(v.C33PsePwLimitRanges, C33PsePwLimit{})
-			nd := d.Nested()
-			v.C33PsePwLimitRanges[len(v.C33PsePwLimitRanges)-1].decode(&nd)
-		case AttrPsePsePwDID:
-			v.PsePwDID.Set(d.U32())
-		case AttrPsePsePrioMax:
-			v.PsePrioMax.Set(d.U32())
 		case AttrPsePsePrio:
 			v.PsePrio.Set(d.U32())
 		}
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set flow from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *Flow) UnmarshalAttrs(b []byte) error {
-	*v = Flow{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *Flow) decode(d *attrs.Decoder) {
-	d.SetNames(namesFlow)
-	for d.Next() {
-		switch d.Type() {
-		case AttrFlowEther:
-			v.Ether.Set(RxfhFields(d.Uint()))
-		case AttrFlowIp4:
-			v.Ip4.Set(RxfhFields(d.Uint()))
-		case AttrFlowIp6:
-			v.Ip6.Set(RxfhFields(d.Uint()))
-		case AttrFlowTcp4:
-			v.Tcp4.Set(RxfhFields(d.Uint()))
-		case AttrFlowTcp6:
-			v.Tcp6.Set(RxfhFields(d.Uint()))
-		case AttrFlowUdp4:
-			v.Udp4.Set(RxfhFields(d.Uint()))
-		case AttrFlowUdp6:
-			v.Udp6.Set(RxfhFields(d.Uint()))
-		case AttrFlowSctp4:
-			v.Sctp4.Set(RxfhFields(d.Uint()))
-		case AttrFlowSctp6:
-			v.Sctp6.Set(RxfhFields(d.Uint()))
-		case AttrFlowAh4:
-			v.Ah4.Set(RxfhFields(d.Uint()))
-		case AttrFlowAh6:
-			v.Ah6.Set(RxfhFields(d.Uint()))
-		case AttrFlowEsp4:
-			v.Esp4.Set(RxfhFields(d.Uint()))
-		case AttrFlowEsp6:
-			v.Esp6.Set(RxfhFields(d.Uint()))
-		case AttrFlowAhEsp4:
-			v.AhEsp4.Set(RxfhFields(d.Uint()))
-		case AttrFlowAhEsp6:
-			v.AhEsp6.Set(RxfhFields(d.Uint()))
-		case AttrFlowGtpu4:
-			v.Gtpu4.Set(RxfhFields(d.Uint()))
-		case AttrFlowGtpu6:
-			v.Gtpu6.Set(RxfhFields(d.Uint()))
-		case AttrFlowGtpc4:
-			v.Gtpc4.Set(RxfhFields(d.Uint()))
-		case AttrFlowGtpc6:
-			v.Gtpc6.Set(RxfhFields(d.Uint()))
-		case AttrFlowGtpcTeid4:
-			v.GtpcTeid4.Set(RxfhFields(d.Uint()))
-		case AttrFlowGtpcTeid6:
-			v.GtpcTeid6.Set(RxfhFields(d.Uint()))
-		case AttrFlowGtpuEh4:
-			v.GtpuEh4.Set(RxfhFields(d.Uint()))
-		case AttrFlowGtpuEh6:
-			v.GtpuEh6.Set(RxfhFields(d.Uint()))
-		case AttrFlowGtpuUl4:
-			v.GtpuUl4.Set(RxfhFields(d.Uint()))
-		case AttrFlowGtpuUl6:
-			v.GtpuUl6.Set(RxfhFields(d.Uint()))
-		case AttrFlowGtpuDl4:
-			v.GtpuDl4.Set(RxfhFields(d.Uint()))
-		case AttrFlowGtpuDl6:
-			v.GtpuDl6.Set(RxfhFields(d.Uint()))
-		}
-	}
-}
-
 // UnmarshalAttrs decodes attributes of set rss from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *Rss) UnmarshalAttrs(b []byte) error {
-	*v = Rss{}
+func (v *RSSGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = RSSGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *Rss) decode(d *attrs.Decoder) {
-	d.SetNames(namesRss)
+func (v *RSSGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesRSS)
 	for d.Next() {
 		switch d.Type() {
-		case AttrRssHeader:
+		case AttrRSSHeader:
 			if v.Header == nil {
 				v.Header = new(Header)
 			}
 			nd := d.Nested()
 			v.Header.decode(&nd)
-		case AttrRssContext:
+		case AttrRSSContext:
 			v.Context.Set(d.U32())
-		case AttrRssHfunc:
-			v.Hfunc.Set(d.U32())
-		case AttrRssIndir:
-			v.Indir = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
-		case AttrRssHkey:
-			v.Hkey = bytes.Clone(d.Bytes())
-		case AttrRssInputXfrm:
-			v.InputXfrm.Set(InputXfrm(d.U32()))
-		case AttrRssStartContext:
-			v.StartContext.Set(d.U32())
-		case AttrRssFlowHash:
-			if v.FlowHash == nil {
-				v.FlowHash = new(Flow)
-			}
-			nd := d.Nested()
-			v.FlowHash.decode(&nd)
 		}
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set plca from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// UnmarshalAttrs decodes attributes of set rss from b into v,
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *Plca) UnmarshalAttrs(b []byte) error {
-	*v = Plca{}
+func (v *RSSGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = RSSGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *Plca) decode(d *attrs.Decoder) {
+func (v *RSSGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesRSS)
+	for d.Next() {
+		switch d.Type() {
+		case AttrRSSHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrRSSStartContext:
+			v.StartContext.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set plca from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PlcaGetCfgRequest) UnmarshalAttrs(b []byte) error {
+	*v = PlcaGetCfgRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PlcaGetCfgRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPlca)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPlcaHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set plca from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PlcaGetCfgDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PlcaGetCfgDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PlcaGetCfgDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPlca)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPlcaHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set plca from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PlcaSetCfgRequest) UnmarshalAttrs(b []byte) error {
+	*v = PlcaSetCfgRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PlcaSetCfgRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesPlca)
 	for d.Next() {
 		switch d.Type() {
@@ -2657,19 +6235,159 @@ func (v *Plca) decode(d *attrs.Decoder) {
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set module-fw-flash from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// UnmarshalAttrs decodes attributes of set plca from b into v,
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *ModuleFwFlash) UnmarshalAttrs(b []byte) error {
-	*v = ModuleFwFlash{}
+func (v *PlcaGetStatusRequest) UnmarshalAttrs(b []byte) error {
+	*v = PlcaGetStatusRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *ModuleFwFlash) decode(d *attrs.Decoder) {
+func (v *PlcaGetStatusRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPlca)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPlcaHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set plca from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PlcaGetStatusDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PlcaGetStatusDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PlcaGetStatusDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPlca)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPlcaHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set mm from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *MmGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = MmGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *MmGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesMm)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMmHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set mm from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *MmGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = MmGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *MmGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesMm)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMmHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set mm from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *MmSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = MmSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *MmSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesMm)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMmHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrMmPmacEnabled:
+			v.PmacEnabled.Set(d.U8())
+		case AttrMmTxEnabled:
+			v.TxEnabled.Set(d.U8())
+		case AttrMmTxMinFragSize:
+			v.TxMinFragSize.Set(d.U32())
+		case AttrMmVerifyEnabled:
+			v.VerifyEnabled.Set(d.U8())
+		case AttrMmVerifyTime:
+			v.VerifyTime.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set module-fw-flash from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ModuleFwFlashActRequest) UnmarshalAttrs(b []byte) error {
+	*v = ModuleFwFlashActRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ModuleFwFlashActRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesModuleFwFlash)
 	for d.Next() {
 		switch d.Type() {
@@ -2683,71 +6401,127 @@ func (v *ModuleFwFlash) decode(d *attrs.Decoder) {
 			v.FileName.Set(d.String())
 		case AttrModuleFwFlashPassword:
 			v.Password.Set(d.U32())
-		case AttrModuleFwFlashStatus:
-			v.Status.Set(ModuleFwFlashStatus(d.U32()))
-		case AttrModuleFwFlashStatusMsg:
-			v.StatusMsg.Set(d.String())
-		case AttrModuleFwFlashDone:
-			v.Done.Set(d.Uint())
-		case AttrModuleFwFlashTotal:
-			v.Total.Set(d.Uint())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set phy from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *Phy) UnmarshalAttrs(b []byte) error {
-	*v = Phy{}
+func (v *PHYGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PHYGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *Phy) decode(d *attrs.Decoder) {
-	d.SetNames(namesPhy)
+func (v *PHYGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPHY)
 	for d.Next() {
 		switch d.Type() {
-		case AttrPhyHeader:
+		case AttrPHYHeader:
 			if v.Header == nil {
 				v.Header = new(Header)
 			}
 			nd := d.Nested()
 			v.Header.decode(&nd)
-		case AttrPhyIndex:
-			v.Index.Set(d.U32())
-		case AttrPhyDrvname:
-			v.Drvname.Set(d.String())
-		case AttrPhyName:
-			v.Name.Set(d.String())
-		case AttrPhyUpstreamType:
-			v.UpstreamType.Set(PhyUpstreamType(d.U32()))
-		case AttrPhyUpstreamIndex:
-			v.UpstreamIndex.Set(d.U32())
-		case AttrPhyUpstreamSfpName:
-			v.UpstreamSfpName.Set(d.String())
-		case AttrPhyDownstreamSfpName:
-			v.DownstreamSfpName.Set(d.String())
 		}
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set tsconfig from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// UnmarshalAttrs decodes attributes of set phy from b into v,
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *Tsconfig) UnmarshalAttrs(b []byte) error {
-	*v = Tsconfig{}
+func (v *PHYGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PHYGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *Tsconfig) decode(d *attrs.Decoder) {
+func (v *PHYGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPHY)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPHYHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set tsconfig from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TsconfigGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = TsconfigGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TsconfigGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTsconfig)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTsconfigHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set tsconfig from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TsconfigGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = TsconfigGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TsconfigGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTsconfig)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTsconfigHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set tsconfig from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TsconfigSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = TsconfigSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TsconfigSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesTsconfig)
 	for d.Next() {
 		switch d.Type() {
@@ -2785,101 +6559,125 @@ func (v *Tsconfig) decode(d *attrs.Decoder) {
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set pse-ntf from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// UnmarshalAttrs decodes attributes of set rss from b into v,
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *PseNtf) UnmarshalAttrs(b []byte) error {
-	*v = PseNtf{}
+func (v *RSSSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = RSSSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *PseNtf) decode(d *attrs.Decoder) {
-	d.SetNames(namesPseNtf)
+func (v *RSSSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesRSS)
 	for d.Next() {
 		switch d.Type() {
-		case AttrPseNtfHeader:
+		case AttrRSSHeader:
 			if v.Header == nil {
 				v.Header = new(Header)
 			}
 			nd := d.Nested()
 			v.Header.decode(&nd)
-		case AttrPseNtfEvents:
-			v.Events.Set(PseEvent(d.Uint()))
+		case AttrRSSContext:
+			v.Context.Set(d.U32())
+		case AttrRSSHfunc:
+			v.Hfunc.Set(d.U32())
+		case AttrRSSIndir:
+			v.Indir = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
+		case AttrRSSHkey:
+			v.Hkey = bytes.Clone(d.Bytes())
+		case AttrRSSInputXfrm:
+			v.InputXfrm.Set(InputXfrm(d.U32()))
+		case AttrRSSFlowHash:
+			if v.FlowHash == nil {
+				v.FlowHash = new(Flow)
+			}
+			nd := d.Nested()
+			v.FlowHash.decode(&nd)
 		}
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set mse-capabilities from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// UnmarshalAttrs decodes attributes of set rss from b into v,
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *MseCapabilities) UnmarshalAttrs(b []byte) error {
-	*v = MseCapabilities{}
+func (v *RSSCreateActRequest) UnmarshalAttrs(b []byte) error {
+	*v = RSSCreateActRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *MseCapabilities) decode(d *attrs.Decoder) {
-	d.SetNames(namesMseCapabilities)
+func (v *RSSCreateActRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesRSS)
 	for d.Next() {
 		switch d.Type() {
-		case AttrMseCapabilitiesMaxAverageMse:
-			v.MaxAverageMse.Set(d.Uint())
-		case AttrMseCapabilitiesMaxPeakMse:
-			v.MaxPeakMse.Set(d.Uint())
-		case AttrMseCapabilitiesRefreshRatePs:
-			v.RefreshRatePs.Set(d.Uint())
-		case AttrMseCapabilitiesNumSymbols:
-			v.NumSymbols.Set(d.Uint())
+		case AttrRSSHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrRSSContext:
+			v.Context.Set(d.U32())
+		case AttrRSSHfunc:
+			v.Hfunc.Set(d.U32())
+		case AttrRSSIndir:
+			v.Indir = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
+		case AttrRSSHkey:
+			v.Hkey = bytes.Clone(d.Bytes())
+		case AttrRSSInputXfrm:
+			v.InputXfrm.Set(InputXfrm(d.U32()))
 		}
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set mse-snapshot from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// UnmarshalAttrs decodes attributes of set rss from b into v,
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *MseSnapshot) UnmarshalAttrs(b []byte) error {
-	*v = MseSnapshot{}
+func (v *RSSDeleteActRequest) UnmarshalAttrs(b []byte) error {
+	*v = RSSDeleteActRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *MseSnapshot) decode(d *attrs.Decoder) {
-	d.SetNames(namesMseSnapshot)
+func (v *RSSDeleteActRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesRSS)
 	for d.Next() {
 		switch d.Type() {
-		case AttrMseSnapshotAverageMse:
-			v.AverageMse.Set(d.Uint())
-		case AttrMseSnapshotPeakMse:
-			v.PeakMse.Set(d.Uint())
-		case AttrMseSnapshotWorstPeakMse:
-			v.WorstPeakMse.Set(d.Uint())
+		case AttrRSSHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
+			}
+			nd := d.Nested()
+			v.Header.decode(&nd)
+		case AttrRSSContext:
+			v.Context.Set(d.U32())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set mse from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *Mse) UnmarshalAttrs(b []byte) error {
-	*v = Mse{}
+func (v *MseGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = MseGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *Mse) decode(d *attrs.Decoder) {
+func (v *MseGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesMse)
 	for d.Next() {
 		switch d.Type() {
@@ -2889,48 +6687,32 @@ func (v *Mse) decode(d *attrs.Decoder) {
 			}
 			nd := d.Nested()
 			v.Header.decode(&nd)
-		case AttrMseCapabilities:
-			if v.Capabilities == nil {
-				v.Capabilities = new(MseCapabilities)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set mse from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *MseGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = MseGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *MseGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesMse)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMseHeader:
+			if v.Header == nil {
+				v.Header = new(Header)
 			}
 			nd := d.Nested()
-			v.Capabilities.decode(&nd)
-		case AttrMseChannelA:
-			if v.ChannelA == nil {
-				v.ChannelA = new(MseSnapshot)
-			}
-			nd := d.Nested()
-			v.ChannelA.decode(&nd)
-		case AttrMseChannelB:
-			if v.ChannelB == nil {
-				v.ChannelB = new(MseSnapshot)
-			}
-			nd := d.Nested()
-			v.ChannelB.decode(&nd)
-		case AttrMseChannelC:
-			if v.ChannelC == nil {
-				v.ChannelC = new(MseSnapshot)
-			}
-			nd := d.Nested()
-			v.ChannelC.decode(&nd)
-		case AttrMseChannelD:
-			if v.ChannelD == nil {
-				v.ChannelD = new(MseSnapshot)
-			}
-			nd := d.Nested()
-			v.ChannelD.decode(&nd)
-		case AttrMseWorstChannel:
-			if v.WorstChannel == nil {
-				v.WorstChannel = new(MseSnapshot)
-			}
-			nd := d.Nested()
-			v.WorstChannel.decode(&nd)
-		case AttrMseLink:
-			if v.Link == nil {
-				v.Link = new(MseSnapshot)
-			}
-			nd := d.Nested()
-			v.Link.decode(&nd)
+			v.Header.decode(&nd)
 		}
 	}
 }
@@ -3099,7 +6881,7 @@ func (v *TunnelInfo) decodeMessage(b []byte) error {
 
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
-func (v *Fec) decodeMessage(b []byte) error {
+func (v *FEC) decodeMessage(b []byte) error {
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
@@ -3153,7 +6935,7 @@ func (v *Pse) decodeMessage(b []byte) error {
 
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
-func (v *Rss) decodeMessage(b []byte) error {
+func (v *RSS) decodeMessage(b []byte) error {
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
@@ -3180,7 +6962,7 @@ func (v *ModuleFwFlash) decodeMessage(b []byte) error {
 
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
-func (v *Phy) decodeMessage(b []byte) error {
+func (v *PHY) decodeMessage(b []byte) error {
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)

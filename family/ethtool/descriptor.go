@@ -2399,9 +2399,10 @@ var descriptor = &family.Descriptor{
 					Nested: "header",
 				},
 				{
-					Name:  "port",
-					Value: 2,
-					Type:  "u8",
+					Name:      "port",
+					Value:     2,
+					Type:      "u8",
+					TableEnum: "port",
 				},
 				{
 					Name:  "phyaddr",
@@ -2409,19 +2410,22 @@ var descriptor = &family.Descriptor{
 					Type:  "u8",
 				},
 				{
-					Name:  "tp-mdix",
-					Value: 4,
-					Type:  "u8",
+					Name:      "tp-mdix",
+					Value:     4,
+					Type:      "u8",
+					TableEnum: "mdi-mode",
 				},
 				{
-					Name:  "tp-mdix-ctrl",
-					Value: 5,
-					Type:  "u8",
+					Name:      "tp-mdix-ctrl",
+					Value:     5,
+					Type:      "u8",
+					TableEnum: "mdi-mode",
 				},
 				{
-					Name:  "transceiver",
-					Value: 6,
-					Type:  "u8",
+					Name:      "transceiver",
+					Value:     6,
+					Type:      "u8",
+					TableEnum: "transceiver",
 				},
 			},
 		},
@@ -2439,9 +2443,10 @@ var descriptor = &family.Descriptor{
 					Nested: "header",
 				},
 				{
-					Name:  "autoneg",
-					Value: 2,
-					Type:  "u8",
+					Name:      "autoneg",
+					Value:     2,
+					Type:      "u8",
+					TableEnum: "autoneg",
 				},
 				{
 					Name:   "ours",
@@ -2461,9 +2466,10 @@ var descriptor = &family.Descriptor{
 					Type:  "u32",
 				},
 				{
-					Name:  "duplex",
-					Value: 6,
-					Type:  "u8",
+					Name:      "duplex",
+					Value:     6,
+					Type:      "u8",
+					TableEnum: "duplex",
 				},
 				{
 					Name:  "master-slave-cfg",
@@ -3171,12 +3177,14 @@ var descriptor = &family.Descriptor{
 					Value:  1,
 					Type:   "nest",
 					Nested: "cable-result",
+					Multi:  true,
 				},
 				{
 					Name:   "fault-length",
 					Value:  2,
 					Type:   "nest",
 					Nested: "cable-fault-length",
+					Multi:  true,
 				},
 			},
 		},
@@ -3357,6 +3365,7 @@ var descriptor = &family.Descriptor{
 					Value:  1,
 					Type:   "nest",
 					Nested: "tunnel-udp-table",
+					Multi:  true,
 				},
 			},
 		},
@@ -3568,12 +3577,14 @@ var descriptor = &family.Descriptor{
 					Value:  5,
 					Type:   "nest",
 					Nested: "stats-grp-hist",
+					Multi:  true,
 				},
 				{
 					Name:   "hist-tx",
 					Value:  6,
 					Type:   "nest",
 					Nested: "stats-grp-hist",
+					Multi:  true,
 				},
 				{
 					Name:  "hist-bkt-low",
@@ -3641,6 +3652,7 @@ var descriptor = &family.Descriptor{
 					Value:  4,
 					Type:   "nest",
 					Nested: "stats-grp",
+					Multi:  true,
 				},
 				{
 					Name:  "src",
@@ -4569,6 +4581,102 @@ var descriptor = &family.Descriptor{
 				{
 					Name:  "discard",
 					Value: 2147483648,
+				},
+			},
+		},
+		{
+			Name: "port",
+			Entries: []family.EnumEntry{
+				{
+					Name: "tp",
+				},
+				{
+					Name:  "aui",
+					Value: 1,
+				},
+				{
+					Name:  "bnc",
+					Value: 2,
+				},
+				{
+					Name:  "mii",
+					Value: 3,
+				},
+				{
+					Name:  "fibre",
+					Value: 4,
+				},
+				{
+					Name:  "da",
+					Value: 5,
+				},
+				{
+					Name:  "none",
+					Value: 239,
+				},
+				{
+					Name:  "other",
+					Value: 255,
+				},
+			},
+		},
+		{
+			Name: "duplex",
+			Entries: []family.EnumEntry{
+				{
+					Name: "half",
+				},
+				{
+					Name:  "full",
+					Value: 1,
+				},
+				{
+					Name:  "unknown",
+					Value: 255,
+				},
+			},
+		},
+		{
+			Name: "transceiver",
+			Entries: []family.EnumEntry{
+				{
+					Name: "internal",
+				},
+				{
+					Name:  "external",
+					Value: 1,
+				},
+			},
+		},
+		{
+			Name: "mdi-mode",
+			Entries: []family.EnumEntry{
+				{
+					Name: "invalid",
+				},
+				{
+					Name:  "mdi",
+					Value: 1,
+				},
+				{
+					Name:  "mdi-x",
+					Value: 2,
+				},
+				{
+					Name:  "auto",
+					Value: 3,
+				},
+			},
+		},
+		{
+			Name: "autoneg",
+			Entries: []family.EnumEntry{
+				{
+					Name: "disable",
+				},
+				{
+					Name:  "enable",
+					Value: 1,
 				},
 			},
 		},

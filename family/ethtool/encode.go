@@ -26,8 +26,11 @@ func (v *Header) encode(e *attrs.Encoder) error {
 	if v.Flags.Valid {
 		e.U32(AttrHeaderFlags, uint32(v.Flags.Value))
 	}
-	if v.PhyIndex.Valid {
-		e.U32(AttrHeaderPhyIndex, v.PhyIndex.Value)
+	if v.PHYIndex.Valid {
+		e.U32(AttrHeaderPHYIndex, v.PHYIndex.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -52,6 +55,9 @@ func (v *BitsetBit) encode(e *attrs.Encoder) error {
 	if v.Value {
 		e.Flag(AttrBitsetBitValue)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -72,6 +78,9 @@ func (v *BitsetBits) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "bit")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -106,6 +115,9 @@ func (v *Bitset) encode(e *attrs.Encoder) error {
 	if v.Mask != nil {
 		e.Binary(AttrBitsetMask, v.Mask)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -126,6 +138,9 @@ func (v *String) encode(e *attrs.Encoder) error {
 	if v.Value.Valid {
 		e.String(AttrStringValue, v.Value.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -141,11 +156,14 @@ func (v *Strings) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *Strings) encode(e *attrs.Encoder) error {
 	for i := range v.StringAttr {
-		n := e.Nest(AttrStringsStringAttr)
+		n := e.Nest(AttrStringsString)
 		if err := v.StringAttr[i].encode(e); err != nil {
 			return attrs.WithPath(err, "string")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -174,6 +192,9 @@ func (v *Stringset) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -194,6 +215,9 @@ func (v *Stringsets) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "stringset")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -226,6 +250,9 @@ func (v *Strset) encode(e *attrs.Encoder) error {
 	if v.CountsOnly {
 		e.Flag(AttrStrsetCountsOnly)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -253,6 +280,9 @@ func (v *Privflags) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "flags")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -326,6 +356,9 @@ func (v *Rings) encode(e *attrs.Encoder) error {
 	if v.HdsThreshMax.Valid {
 		e.U32(AttrRingsHdsThreshMax, v.HdsThreshMax.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -357,6 +390,9 @@ func (v *MmStat) encode(e *attrs.Encoder) error {
 	}
 	if v.HoldCount.Valid {
 		e.U64(AttrMmStatHoldCount, v.HoldCount.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -413,6 +449,9 @@ func (v *Mm) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -435,19 +474,22 @@ func (v *Linkinfo) encode(e *attrs.Encoder) error {
 		e.End(n)
 	}
 	if v.Port.Valid {
-		e.U8(AttrLinkinfoPort, v.Port.Value)
+		e.U8(AttrLinkinfoPort, uint8(v.Port.Value))
 	}
 	if v.Phyaddr.Valid {
 		e.U8(AttrLinkinfoPhyaddr, v.Phyaddr.Value)
 	}
-	if v.TpMdix.Valid {
-		e.U8(AttrLinkinfoTpMdix, v.TpMdix.Value)
+	if v.TpMDIX.Valid {
+		e.U8(AttrLinkinfoTpMDIX, uint8(v.TpMDIX.Value))
 	}
-	if v.TpMdixCtrl.Valid {
-		e.U8(AttrLinkinfoTpMdixCtrl, v.TpMdixCtrl.Value)
+	if v.TpMDIXCtrl.Valid {
+		e.U8(AttrLinkinfoTpMDIXCtrl, uint8(v.TpMDIXCtrl.Value))
 	}
 	if v.Transceiver.Valid {
-		e.U8(AttrLinkinfoTransceiver, v.Transceiver.Value)
+		e.U8(AttrLinkinfoTransceiver, uint8(v.Transceiver.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -471,7 +513,7 @@ func (v *Linkmodes) encode(e *attrs.Encoder) error {
 		e.End(n)
 	}
 	if v.Autoneg.Valid {
-		e.U8(AttrLinkmodesAutoneg, v.Autoneg.Value)
+		e.U8(AttrLinkmodesAutoneg, uint8(v.Autoneg.Value))
 	}
 	if v.Ours != nil {
 		n := e.Nest(AttrLinkmodesOurs)
@@ -491,7 +533,7 @@ func (v *Linkmodes) encode(e *attrs.Encoder) error {
 		e.U32(AttrLinkmodesSpeed, v.Speed.Value)
 	}
 	if v.Duplex.Valid {
-		e.U8(AttrLinkmodesDuplex, v.Duplex.Value)
+		e.U8(AttrLinkmodesDuplex, uint8(v.Duplex.Value))
 	}
 	if v.MasterSlaveCfg.Valid {
 		e.U8(AttrLinkmodesMasterSlaveCfg, v.MasterSlaveCfg.Value)
@@ -504,6 +546,9 @@ func (v *Linkmodes) encode(e *attrs.Encoder) error {
 	}
 	if v.RateMatching.Valid {
 		e.U8(AttrLinkmodesRateMatching, v.RateMatching.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -544,6 +589,9 @@ func (v *Linkstate) encode(e *attrs.Encoder) error {
 	if v.ExtDownCnt.Valid {
 		e.U32(AttrLinkstateExtDownCnt, v.ExtDownCnt.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -571,6 +619,9 @@ func (v *Debug) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "msgmask")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -602,6 +653,9 @@ func (v *Wol) encode(e *attrs.Encoder) error {
 	}
 	if v.Sopass != nil {
 		e.Binary(AttrWolSopass, v.Sopass)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -652,6 +706,9 @@ func (v *Features) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -697,6 +754,9 @@ func (v *Channels) encode(e *attrs.Encoder) error {
 	if v.CombinedCount.Valid {
 		e.U32(AttrChannelsCombinedCount, v.CombinedCount.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -720,6 +780,9 @@ func (v *IrqModeration) encode(e *attrs.Encoder) error {
 	if v.Comps.Valid {
 		e.U32(AttrIrqModerationComps, v.Comps.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -740,6 +803,9 @@ func (v *Profile) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "irq-moderation")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -863,6 +929,9 @@ func (v *Coalesce) encode(e *attrs.Encoder) error {
 	if v.RxCqeNsecs.Valid {
 		e.U32(AttrCoalesceRxCqeNsecs, v.RxCqeNsecs.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -885,6 +954,9 @@ func (v *PauseStat) encode(e *attrs.Encoder) error {
 	}
 	if v.TxPauseStormEvents.Valid {
 		e.U64(AttrPauseStatTxPauseStormEvents, v.TxPauseStormEvents.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -925,6 +997,9 @@ func (v *Pause) encode(e *attrs.Encoder) error {
 	}
 	if v.StatsSrc.Valid {
 		e.U32(AttrPauseStatsSrc, v.StatsSrc.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -973,6 +1048,9 @@ func (v *Eee) encode(e *attrs.Encoder) error {
 	if v.TxLpiTimer.Valid {
 		e.U32(AttrEeeTxLpiTimer, v.TxLpiTimer.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -999,6 +1077,9 @@ func (v *TsStat) encode(e *attrs.Encoder) error {
 	if v.TxOnestepPktsUnconfirmed.Valid {
 		e.Uint(AttrTsStatTxOnestepPktsUnconfirmed, v.TxOnestepPktsUnconfirmed.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1018,6 +1099,9 @@ func (v *TsHwtstampProvider) encode(e *attrs.Encoder) error {
 	}
 	if v.Qualifier.Valid {
 		e.U32(AttrTsHwtstampProviderQualifier, v.Qualifier.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1084,6 +1168,9 @@ func (v *Tsinfo) encode(e *attrs.Encoder) error {
 	if v.HwtstampPhyindex.Valid {
 		e.U32(AttrTsinfoHwtstampPhyindex, v.HwtstampPhyindex.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1106,6 +1193,9 @@ func (v *CableResult) encode(e *attrs.Encoder) error {
 	}
 	if v.Src.Valid {
 		e.U32(AttrCableResultSrc, v.Src.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1130,6 +1220,9 @@ func (v *CableFaultLength) encode(e *attrs.Encoder) error {
 	if v.Src.Valid {
 		e.U32(AttrCableFaultLengthSrc, v.Src.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1144,19 +1237,22 @@ func (v *CableNest) MarshalAttrs(e *attrs.Encoder) error {
 }
 
 func (v *CableNest) encode(e *attrs.Encoder) error {
-	if v.Result != nil {
+	for i := range v.Result {
 		n := e.Nest(AttrCableNestResult)
-		if err := v.Result.encode(e); err != nil {
+		if err := v.Result[i].encode(e); err != nil {
 			return attrs.WithPath(err, "result")
 		}
 		e.End(n)
 	}
-	if v.FaultLength != nil {
+	for i := range v.FaultLength {
 		n := e.Nest(AttrCableNestFaultLength)
-		if err := v.FaultLength.encode(e); err != nil {
+		if err := v.FaultLength[i].encode(e); err != nil {
 			return attrs.WithPath(err, "fault-length")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1178,6 +1274,9 @@ func (v *CableTest) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "header")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1210,6 +1309,9 @@ func (v *CableTestNtf) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1235,6 +1337,9 @@ func (v *CableTestTdrCfg) encode(e *attrs.Encoder) error {
 	}
 	if v.Pair.Valid {
 		e.U8(AttrCableTestTdrCfgPair, v.Pair.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1267,6 +1372,9 @@ func (v *CableTestTdrNtf) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1295,6 +1403,9 @@ func (v *CableTestTdr) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1314,6 +1425,9 @@ func (v *TunnelUDPEntry) encode(e *attrs.Encoder) error {
 	}
 	if v.Type.Valid {
 		e.U32(AttrTunnelUDPEntryType, uint32(v.Type.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1346,6 +1460,9 @@ func (v *TunnelUDPTable) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1360,12 +1477,15 @@ func (v *TunnelUDP) MarshalAttrs(e *attrs.Encoder) error {
 }
 
 func (v *TunnelUDP) encode(e *attrs.Encoder) error {
-	if v.Table != nil {
+	for i := range v.Table {
 		n := e.Nest(AttrTunnelUDPTable)
-		if err := v.Table.encode(e); err != nil {
+		if err := v.Table[i].encode(e); err != nil {
 			return attrs.WithPath(err, "table")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1395,31 +1515,37 @@ func (v *TunnelInfo) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *FecHist) MarshalAttrs(e *attrs.Encoder) error {
+func (v *FECHist) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *FecHist) encode(e *attrs.Encoder) error {
+func (v *FECHist) encode(e *attrs.Encoder) error {
 	if v.BinLow.Valid {
-		e.U32(AttrFecHistBinLow, v.BinLow.Value)
+		e.U32(AttrFECHistBinLow, v.BinLow.Value)
 	}
 	if v.BinHigh.Valid {
-		e.U32(AttrFecHistBinHigh, v.BinHigh.Value)
+		e.U32(AttrFECHistBinHigh, v.BinHigh.Value)
 	}
 	if v.BinVal.Valid {
-		e.Uint(AttrFecHistBinVal, v.BinVal.Value)
+		e.Uint(AttrFECHistBinVal, v.BinVal.Value)
 	}
 	if v.BinValPerLane != nil {
-		attrs.EncodeArray(e, AttrFecHistBinValPerLane, v.BinValPerLane, 8, attrs.HostEndian)
+		attrs.EncodeArray(e, AttrFECHistBinValPerLane, v.BinValPerLane, 8, attrs.HostEndian)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1427,70 +1553,76 @@ func (v *FecHist) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *FecStat) MarshalAttrs(e *attrs.Encoder) error {
+func (v *FECStat) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *FecStat) encode(e *attrs.Encoder) error {
+func (v *FECStat) encode(e *attrs.Encoder) error {
 	if v.Corrected != nil {
-		attrs.EncodeArray(e, AttrFecStatCorrected, v.Corrected, 8, attrs.HostEndian)
+		attrs.EncodeArray(e, AttrFECStatCorrected, v.Corrected, 8, attrs.HostEndian)
 	}
 	if v.Uncorr != nil {
-		attrs.EncodeArray(e, AttrFecStatUncorr, v.Uncorr, 8, attrs.HostEndian)
+		attrs.EncodeArray(e, AttrFECStatUncorr, v.Uncorr, 8, attrs.HostEndian)
 	}
 	if v.CorrBits != nil {
-		attrs.EncodeArray(e, AttrFecStatCorrBits, v.CorrBits, 8, attrs.HostEndian)
+		attrs.EncodeArray(e, AttrFECStatCorrBits, v.CorrBits, 8, attrs.HostEndian)
 	}
 	for i := range v.Hist {
-		n := e.Nest(AttrFecStatHist)
+		n := e.Nest(AttrFECStatHist)
 		if err := v.Hist[i].encode(e); err != nil {
 			return attrs.WithPath(err, "hist")
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *Fec) MarshalAttrs(e *attrs.Encoder) error {
+func (v *FEC) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *Fec) encode(e *attrs.Encoder) error {
+func (v *FEC) encode(e *attrs.Encoder) error {
 	if v.Header != nil {
-		n := e.Nest(AttrFecHeader)
+		n := e.Nest(AttrFECHeader)
 		if err := v.Header.encode(e); err != nil {
 			return attrs.WithPath(err, "header")
 		}
 		e.End(n)
 	}
 	if v.Modes != nil {
-		n := e.Nest(AttrFecModes)
+		n := e.Nest(AttrFECModes)
 		if err := v.Modes.encode(e); err != nil {
 			return attrs.WithPath(err, "modes")
 		}
 		e.End(n)
 	}
 	if v.Auto.Valid {
-		e.U8(AttrFecAuto, v.Auto.Value)
+		e.U8(AttrFECAuto, v.Auto.Value)
 	}
 	if v.Active.Valid {
-		e.U32(AttrFecActive, v.Active.Value)
+		e.U32(AttrFECActive, v.Active.Value)
 	}
 	if v.Stats != nil {
-		n := e.Nest(AttrFecStats)
+		n := e.Nest(AttrFECStats)
 		if err := v.Stats.encode(e); err != nil {
 			return attrs.WithPath(err, "stats")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1531,6 +1663,9 @@ func (v *ModuleEeprom) encode(e *attrs.Encoder) error {
 	if v.Data != nil {
 		e.Binary(AttrModuleEepromData, v.Data)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1557,16 +1692,16 @@ func (v *StatsGrp) encode(e *attrs.Encoder) error {
 		e.U64(en.ID, en.Value)
 		e.End(n0)
 	}
-	if v.HistRx != nil {
+	for i := range v.HistRx {
 		n := e.Nest(AttrStatsGrpHistRx)
-		if err := v.HistRx.encode(e); err != nil {
+		if err := v.HistRx[i].encode(e); err != nil {
 			return attrs.WithPath(err, "hist-rx")
 		}
 		e.End(n)
 	}
-	if v.HistTx != nil {
+	for i := range v.HistTx {
 		n := e.Nest(AttrStatsGrpHistTx)
-		if err := v.HistTx.encode(e); err != nil {
+		if err := v.HistTx[i].encode(e); err != nil {
 			return attrs.WithPath(err, "hist-tx")
 		}
 		e.End(n)
@@ -1579,6 +1714,9 @@ func (v *StatsGrp) encode(e *attrs.Encoder) error {
 	}
 	if v.HistVal.Valid {
 		e.U64(AttrStatsGrpHistVal, v.HistVal.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1602,6 +1740,9 @@ func (v *StatsGrpHist) encode(e *attrs.Encoder) error {
 	}
 	if v.HistVal.Valid {
 		e.U64(AttrStatsGrpHistVal, v.HistVal.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1631,15 +1772,18 @@ func (v *Stats) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
-	if v.Grp != nil {
+	for i := range v.Grp {
 		n := e.Nest(AttrStatsGrp)
-		if err := v.Grp.encode(e); err != nil {
+		if err := v.Grp[i].encode(e); err != nil {
 			return attrs.WithPath(err, "grp")
 		}
 		e.End(n)
 	}
 	if v.Src.Valid {
 		e.U32(AttrStatsSrc, v.Src.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1668,6 +1812,9 @@ func (v *PhcVclocks) encode(e *attrs.Encoder) error {
 	if v.Index != nil {
 		attrs.EncodeArray(e, AttrPhcVclocksIndex, v.Index, 4, attrs.HostEndian)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1695,6 +1842,9 @@ func (v *Module) encode(e *attrs.Encoder) error {
 	if v.PowerMode.Valid {
 		e.U8(AttrModulePowerMode, v.PowerMode.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1714,6 +1864,9 @@ func (v *C33PsePwLimit) encode(e *attrs.Encoder) error {
 	}
 	if v.Max.Valid {
 		e.U32(AttrC33PsePwLimitMax, v.Max.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1784,6 +1937,9 @@ func (v *Pse) encode(e *attrs.Encoder) error {
 	}
 	if v.PsePrio.Valid {
 		e.U32(AttrPsePsePrio, v.PsePrio.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1880,51 +2036,57 @@ func (v *Flow) encode(e *attrs.Encoder) error {
 	if v.GtpuDl6.Valid {
 		e.Uint(AttrFlowGtpuDl6, uint64(v.GtpuDl6.Value))
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *Rss) MarshalAttrs(e *attrs.Encoder) error {
+func (v *RSS) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *Rss) encode(e *attrs.Encoder) error {
+func (v *RSS) encode(e *attrs.Encoder) error {
 	if v.Header != nil {
-		n := e.Nest(AttrRssHeader)
+		n := e.Nest(AttrRSSHeader)
 		if err := v.Header.encode(e); err != nil {
 			return attrs.WithPath(err, "header")
 		}
 		e.End(n)
 	}
 	if v.Context.Valid {
-		e.U32(AttrRssContext, v.Context.Value)
+		e.U32(AttrRSSContext, v.Context.Value)
 	}
 	if v.Hfunc.Valid {
-		e.U32(AttrRssHfunc, v.Hfunc.Value)
+		e.U32(AttrRSSHfunc, v.Hfunc.Value)
 	}
 	if v.Indir != nil {
-		attrs.EncodeArray(e, AttrRssIndir, v.Indir, 4, attrs.HostEndian)
+		attrs.EncodeArray(e, AttrRSSIndir, v.Indir, 4, attrs.HostEndian)
 	}
 	if v.Hkey != nil {
-		e.Binary(AttrRssHkey, v.Hkey)
+		e.Binary(AttrRSSHkey, v.Hkey)
 	}
 	if v.InputXfrm.Valid {
-		e.U32(AttrRssInputXfrm, uint32(v.InputXfrm.Value))
+		e.U32(AttrRSSInputXfrm, uint32(v.InputXfrm.Value))
 	}
 	if v.StartContext.Valid {
-		e.U32(AttrRssStartContext, v.StartContext.Value)
+		e.U32(AttrRSSStartContext, v.StartContext.Value)
 	}
 	if v.FlowHash != nil {
-		n := e.Nest(AttrRssFlowHash)
+		n := e.Nest(AttrRSSFlowHash)
 		if err := v.FlowHash.encode(e); err != nil {
 			return attrs.WithPath(err, "flow-hash")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1971,6 +2133,9 @@ func (v *Plca) encode(e *attrs.Encoder) error {
 	if v.BurstTmr.Valid {
 		e.U32(AttrPlcaBurstTmr, v.BurstTmr.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -2010,47 +2175,53 @@ func (v *ModuleFwFlash) encode(e *attrs.Encoder) error {
 	if v.Total.Valid {
 		e.Uint(AttrModuleFwFlashTotal, v.Total.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *Phy) MarshalAttrs(e *attrs.Encoder) error {
+func (v *PHY) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *Phy) encode(e *attrs.Encoder) error {
+func (v *PHY) encode(e *attrs.Encoder) error {
 	if v.Header != nil {
-		n := e.Nest(AttrPhyHeader)
+		n := e.Nest(AttrPHYHeader)
 		if err := v.Header.encode(e); err != nil {
 			return attrs.WithPath(err, "header")
 		}
 		e.End(n)
 	}
 	if v.Index.Valid {
-		e.U32(AttrPhyIndex, v.Index.Value)
+		e.U32(AttrPHYIndex, v.Index.Value)
 	}
 	if v.Drvname.Valid {
-		e.String(AttrPhyDrvname, v.Drvname.Value)
+		e.String(AttrPHYDrvname, v.Drvname.Value)
 	}
 	if v.Name.Valid {
-		e.String(AttrPhyName, v.Name.Value)
+		e.String(AttrPHYName, v.Name.Value)
 	}
 	if v.UpstreamType.Valid {
-		e.U32(AttrPhyUpstreamType, uint32(v.UpstreamType.Value))
+		e.U32(AttrPHYUpstreamType, uint32(v.UpstreamType.Value))
 	}
 	if v.UpstreamIndex.Valid {
-		e.U32(AttrPhyUpstreamIndex, v.UpstreamIndex.Value)
+		e.U32(AttrPHYUpstreamIndex, v.UpstreamIndex.Value)
 	}
 	if v.UpstreamSfpName.Valid {
-		e.String(AttrPhyUpstreamSfpName, v.UpstreamSfpName.Value)
+		e.String(AttrPHYUpstreamSfpName, v.UpstreamSfpName.Value)
 	}
 	if v.DownstreamSfpName.Valid {
-		e.String(AttrPhyDownstreamSfpName, v.DownstreamSfpName.Value)
+		e.String(AttrPHYDownstreamSfpName, v.DownstreamSfpName.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -2101,6 +2272,9 @@ func (v *Tsconfig) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -2124,6 +2298,9 @@ func (v *PseNtf) encode(e *attrs.Encoder) error {
 	}
 	if v.Events.Valid {
 		e.Uint(AttrPseNtfEvents, uint64(v.Events.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -2151,6 +2328,9 @@ func (v *MseCapabilities) encode(e *attrs.Encoder) error {
 	if v.NumSymbols.Valid {
 		e.Uint(AttrMseCapabilitiesNumSymbols, v.NumSymbols.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -2173,6 +2353,9 @@ func (v *MseSnapshot) encode(e *attrs.Encoder) error {
 	}
 	if v.WorstPeakMse.Valid {
 		e.Uint(AttrMseSnapshotWorstPeakMse, v.WorstPeakMse.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -2241,6 +2424,2226 @@ func (v *Mse) encode(e *attrs.Encoder) error {
 		n := e.Nest(AttrMseLink)
 		if err := v.Link.encode(e); err != nil {
 			return attrs.WithPath(err, "link")
+		}
+		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *StrsetGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *StrsetGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrStrsetHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Stringsets != nil {
+		n := e.Nest(AttrStrsetStringsets)
+		if err := v.Stringsets.encode(e); err != nil {
+			return attrs.WithPath(err, "stringsets")
+		}
+		e.End(n)
+	}
+	if v.CountsOnly {
+		e.Flag(AttrStrsetCountsOnly)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *StrsetGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *StrsetGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrStrsetHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Stringsets != nil {
+		n := e.Nest(AttrStrsetStringsets)
+		if err := v.Stringsets.encode(e); err != nil {
+			return attrs.WithPath(err, "stringsets")
+		}
+		e.End(n)
+	}
+	if v.CountsOnly {
+		e.Flag(AttrStrsetCountsOnly)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinkinfoGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinkinfoGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrLinkinfoHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinkinfoGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinkinfoGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrLinkinfoHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinkinfoSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinkinfoSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrLinkinfoHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Port.Valid {
+		e.U8(AttrLinkinfoPort, uint8(v.Port.Value))
+	}
+	if v.Phyaddr.Valid {
+		e.U8(AttrLinkinfoPhyaddr, v.Phyaddr.Value)
+	}
+	if v.TpMDIX.Valid {
+		e.U8(AttrLinkinfoTpMDIX, uint8(v.TpMDIX.Value))
+	}
+	if v.TpMDIXCtrl.Valid {
+		e.U8(AttrLinkinfoTpMDIXCtrl, uint8(v.TpMDIXCtrl.Value))
+	}
+	if v.Transceiver.Valid {
+		e.U8(AttrLinkinfoTransceiver, uint8(v.Transceiver.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinkmodesGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinkmodesGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrLinkmodesHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinkmodesGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinkmodesGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrLinkmodesHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinkmodesSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinkmodesSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrLinkmodesHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Autoneg.Valid {
+		e.U8(AttrLinkmodesAutoneg, uint8(v.Autoneg.Value))
+	}
+	if v.Ours != nil {
+		n := e.Nest(AttrLinkmodesOurs)
+		if err := v.Ours.encode(e); err != nil {
+			return attrs.WithPath(err, "ours")
+		}
+		e.End(n)
+	}
+	if v.Peer != nil {
+		n := e.Nest(AttrLinkmodesPeer)
+		if err := v.Peer.encode(e); err != nil {
+			return attrs.WithPath(err, "peer")
+		}
+		e.End(n)
+	}
+	if v.Speed.Valid {
+		e.U32(AttrLinkmodesSpeed, v.Speed.Value)
+	}
+	if v.Duplex.Valid {
+		e.U8(AttrLinkmodesDuplex, uint8(v.Duplex.Value))
+	}
+	if v.MasterSlaveCfg.Valid {
+		e.U8(AttrLinkmodesMasterSlaveCfg, v.MasterSlaveCfg.Value)
+	}
+	if v.MasterSlaveState.Valid {
+		e.U8(AttrLinkmodesMasterSlaveState, v.MasterSlaveState.Value)
+	}
+	if v.Lanes.Valid {
+		e.U32(AttrLinkmodesLanes, v.Lanes.Value)
+	}
+	if v.RateMatching.Valid {
+		e.U8(AttrLinkmodesRateMatching, v.RateMatching.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinkstateGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinkstateGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrLinkstateHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *LinkstateGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *LinkstateGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrLinkstateHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DebugGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DebugGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrDebugHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DebugGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DebugGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrDebugHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DebugSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DebugSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrDebugHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Msgmask != nil {
+		n := e.Nest(AttrDebugMsgmask)
+		if err := v.Msgmask.encode(e); err != nil {
+			return attrs.WithPath(err, "msgmask")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *WolGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *WolGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrWolHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *WolGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *WolGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrWolHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *WolSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *WolSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrWolHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Modes != nil {
+		n := e.Nest(AttrWolModes)
+		if err := v.Modes.encode(e); err != nil {
+			return attrs.WithPath(err, "modes")
+		}
+		e.End(n)
+	}
+	if v.Sopass != nil {
+		e.Binary(AttrWolSopass, v.Sopass)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *FeaturesGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *FeaturesGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrFeaturesHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *FeaturesGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *FeaturesGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrFeaturesHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *FeaturesSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *FeaturesSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrFeaturesHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Hw != nil {
+		n := e.Nest(AttrFeaturesHw)
+		if err := v.Hw.encode(e); err != nil {
+			return attrs.WithPath(err, "hw")
+		}
+		e.End(n)
+	}
+	if v.Wanted != nil {
+		n := e.Nest(AttrFeaturesWanted)
+		if err := v.Wanted.encode(e); err != nil {
+			return attrs.WithPath(err, "wanted")
+		}
+		e.End(n)
+	}
+	if v.Active != nil {
+		n := e.Nest(AttrFeaturesActive)
+		if err := v.Active.encode(e); err != nil {
+			return attrs.WithPath(err, "active")
+		}
+		e.End(n)
+	}
+	if v.Nochange != nil {
+		n := e.Nest(AttrFeaturesNochange)
+		if err := v.Nochange.encode(e); err != nil {
+			return attrs.WithPath(err, "nochange")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PrivflagsGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PrivflagsGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPrivflagsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PrivflagsGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PrivflagsGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPrivflagsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PrivflagsSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PrivflagsSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPrivflagsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Flags != nil {
+		n := e.Nest(AttrPrivflagsFlags)
+		if err := v.Flags.encode(e); err != nil {
+			return attrs.WithPath(err, "flags")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RingsGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RingsGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrRingsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RingsGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RingsGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrRingsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RingsSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RingsSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrRingsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.RxMax.Valid {
+		e.U32(AttrRingsRxMax, v.RxMax.Value)
+	}
+	if v.RxMiniMax.Valid {
+		e.U32(AttrRingsRxMiniMax, v.RxMiniMax.Value)
+	}
+	if v.RxJumboMax.Valid {
+		e.U32(AttrRingsRxJumboMax, v.RxJumboMax.Value)
+	}
+	if v.TxMax.Valid {
+		e.U32(AttrRingsTxMax, v.TxMax.Value)
+	}
+	if v.Rx.Valid {
+		e.U32(AttrRingsRx, v.Rx.Value)
+	}
+	if v.RxMini.Valid {
+		e.U32(AttrRingsRxMini, v.RxMini.Value)
+	}
+	if v.RxJumbo.Valid {
+		e.U32(AttrRingsRxJumbo, v.RxJumbo.Value)
+	}
+	if v.Tx.Valid {
+		e.U32(AttrRingsTx, v.Tx.Value)
+	}
+	if v.RxBufLen.Valid {
+		e.U32(AttrRingsRxBufLen, v.RxBufLen.Value)
+	}
+	if v.TCPDataSplit.Valid {
+		e.U8(AttrRingsTCPDataSplit, uint8(v.TCPDataSplit.Value))
+	}
+	if v.CqeSize.Valid {
+		e.U32(AttrRingsCqeSize, v.CqeSize.Value)
+	}
+	if v.TxPush.Valid {
+		e.U8(AttrRingsTxPush, v.TxPush.Value)
+	}
+	if v.RxPush.Valid {
+		e.U8(AttrRingsRxPush, v.RxPush.Value)
+	}
+	if v.TxPushBufLen.Valid {
+		e.U32(AttrRingsTxPushBufLen, v.TxPushBufLen.Value)
+	}
+	if v.TxPushBufLenMax.Valid {
+		e.U32(AttrRingsTxPushBufLenMax, v.TxPushBufLenMax.Value)
+	}
+	if v.HdsThresh.Valid {
+		e.U32(AttrRingsHdsThresh, v.HdsThresh.Value)
+	}
+	if v.HdsThreshMax.Valid {
+		e.U32(AttrRingsHdsThreshMax, v.HdsThreshMax.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ChannelsGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ChannelsGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrChannelsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ChannelsGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ChannelsGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrChannelsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ChannelsSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ChannelsSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrChannelsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.RxMax.Valid {
+		e.U32(AttrChannelsRxMax, v.RxMax.Value)
+	}
+	if v.TxMax.Valid {
+		e.U32(AttrChannelsTxMax, v.TxMax.Value)
+	}
+	if v.OtherMax.Valid {
+		e.U32(AttrChannelsOtherMax, v.OtherMax.Value)
+	}
+	if v.CombinedMax.Valid {
+		e.U32(AttrChannelsCombinedMax, v.CombinedMax.Value)
+	}
+	if v.RxCount.Valid {
+		e.U32(AttrChannelsRxCount, v.RxCount.Value)
+	}
+	if v.TxCount.Valid {
+		e.U32(AttrChannelsTxCount, v.TxCount.Value)
+	}
+	if v.OtherCount.Valid {
+		e.U32(AttrChannelsOtherCount, v.OtherCount.Value)
+	}
+	if v.CombinedCount.Valid {
+		e.U32(AttrChannelsCombinedCount, v.CombinedCount.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *CoalesceGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *CoalesceGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrCoalesceHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *CoalesceGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *CoalesceGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrCoalesceHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *CoalesceSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *CoalesceSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrCoalesceHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.RxUsecs.Valid {
+		e.U32(AttrCoalesceRxUsecs, v.RxUsecs.Value)
+	}
+	if v.RxMaxFrames.Valid {
+		e.U32(AttrCoalesceRxMaxFrames, v.RxMaxFrames.Value)
+	}
+	if v.RxUsecsIrq.Valid {
+		e.U32(AttrCoalesceRxUsecsIrq, v.RxUsecsIrq.Value)
+	}
+	if v.RxMaxFramesIrq.Valid {
+		e.U32(AttrCoalesceRxMaxFramesIrq, v.RxMaxFramesIrq.Value)
+	}
+	if v.TxUsecs.Valid {
+		e.U32(AttrCoalesceTxUsecs, v.TxUsecs.Value)
+	}
+	if v.TxMaxFrames.Valid {
+		e.U32(AttrCoalesceTxMaxFrames, v.TxMaxFrames.Value)
+	}
+	if v.TxUsecsIrq.Valid {
+		e.U32(AttrCoalesceTxUsecsIrq, v.TxUsecsIrq.Value)
+	}
+	if v.TxMaxFramesIrq.Valid {
+		e.U32(AttrCoalesceTxMaxFramesIrq, v.TxMaxFramesIrq.Value)
+	}
+	if v.StatsBlockUsecs.Valid {
+		e.U32(AttrCoalesceStatsBlockUsecs, v.StatsBlockUsecs.Value)
+	}
+	if v.UseAdaptiveRx.Valid {
+		e.U8(AttrCoalesceUseAdaptiveRx, v.UseAdaptiveRx.Value)
+	}
+	if v.UseAdaptiveTx.Valid {
+		e.U8(AttrCoalesceUseAdaptiveTx, v.UseAdaptiveTx.Value)
+	}
+	if v.PktRateLow.Valid {
+		e.U32(AttrCoalescePktRateLow, v.PktRateLow.Value)
+	}
+	if v.RxUsecsLow.Valid {
+		e.U32(AttrCoalesceRxUsecsLow, v.RxUsecsLow.Value)
+	}
+	if v.RxMaxFramesLow.Valid {
+		e.U32(AttrCoalesceRxMaxFramesLow, v.RxMaxFramesLow.Value)
+	}
+	if v.TxUsecsLow.Valid {
+		e.U32(AttrCoalesceTxUsecsLow, v.TxUsecsLow.Value)
+	}
+	if v.TxMaxFramesLow.Valid {
+		e.U32(AttrCoalesceTxMaxFramesLow, v.TxMaxFramesLow.Value)
+	}
+	if v.PktRateHigh.Valid {
+		e.U32(AttrCoalescePktRateHigh, v.PktRateHigh.Value)
+	}
+	if v.RxUsecsHigh.Valid {
+		e.U32(AttrCoalesceRxUsecsHigh, v.RxUsecsHigh.Value)
+	}
+	if v.RxMaxFramesHigh.Valid {
+		e.U32(AttrCoalesceRxMaxFramesHigh, v.RxMaxFramesHigh.Value)
+	}
+	if v.TxUsecsHigh.Valid {
+		e.U32(AttrCoalesceTxUsecsHigh, v.TxUsecsHigh.Value)
+	}
+	if v.TxMaxFramesHigh.Valid {
+		e.U32(AttrCoalesceTxMaxFramesHigh, v.TxMaxFramesHigh.Value)
+	}
+	if v.RateSampleInterval.Valid {
+		e.U32(AttrCoalesceRateSampleInterval, v.RateSampleInterval.Value)
+	}
+	if v.UseCqeModeTx.Valid {
+		e.U8(AttrCoalesceUseCqeModeTx, v.UseCqeModeTx.Value)
+	}
+	if v.UseCqeModeRx.Valid {
+		e.U8(AttrCoalesceUseCqeModeRx, v.UseCqeModeRx.Value)
+	}
+	if v.TxAggrMaxBytes.Valid {
+		e.U32(AttrCoalesceTxAggrMaxBytes, v.TxAggrMaxBytes.Value)
+	}
+	if v.TxAggrMaxFrames.Valid {
+		e.U32(AttrCoalesceTxAggrMaxFrames, v.TxAggrMaxFrames.Value)
+	}
+	if v.TxAggrTimeUsecs.Valid {
+		e.U32(AttrCoalesceTxAggrTimeUsecs, v.TxAggrTimeUsecs.Value)
+	}
+	if v.RxProfile != nil {
+		n := e.Nest(AttrCoalesceRxProfile)
+		if err := v.RxProfile.encode(e); err != nil {
+			return attrs.WithPath(err, "rx-profile")
+		}
+		e.End(n)
+	}
+	if v.TxProfile != nil {
+		n := e.Nest(AttrCoalesceTxProfile)
+		if err := v.TxProfile.encode(e); err != nil {
+			return attrs.WithPath(err, "tx-profile")
+		}
+		e.End(n)
+	}
+	if v.RxCqeFrames.Valid {
+		e.U32(AttrCoalesceRxCqeFrames, v.RxCqeFrames.Value)
+	}
+	if v.RxCqeNsecs.Valid {
+		e.U32(AttrCoalesceRxCqeNsecs, v.RxCqeNsecs.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PauseGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PauseGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPauseHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PauseGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PauseGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPauseHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PauseSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PauseSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPauseHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Autoneg.Valid {
+		e.U8(AttrPauseAutoneg, v.Autoneg.Value)
+	}
+	if v.Rx.Valid {
+		e.U8(AttrPauseRx, v.Rx.Value)
+	}
+	if v.Tx.Valid {
+		e.U8(AttrPauseTx, v.Tx.Value)
+	}
+	if v.Stats != nil {
+		n := e.Nest(AttrPauseStats)
+		if err := v.Stats.encode(e); err != nil {
+			return attrs.WithPath(err, "stats")
+		}
+		e.End(n)
+	}
+	if v.StatsSrc.Valid {
+		e.U32(AttrPauseStatsSrc, v.StatsSrc.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *EeeGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *EeeGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrEeeHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *EeeGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *EeeGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrEeeHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *EeeSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *EeeSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrEeeHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.ModesOurs != nil {
+		n := e.Nest(AttrEeeModesOurs)
+		if err := v.ModesOurs.encode(e); err != nil {
+			return attrs.WithPath(err, "modes-ours")
+		}
+		e.End(n)
+	}
+	if v.ModesPeer != nil {
+		n := e.Nest(AttrEeeModesPeer)
+		if err := v.ModesPeer.encode(e); err != nil {
+			return attrs.WithPath(err, "modes-peer")
+		}
+		e.End(n)
+	}
+	if v.Active.Valid {
+		e.U8(AttrEeeActive, v.Active.Value)
+	}
+	if v.Enabled.Valid {
+		e.U8(AttrEeeEnabled, v.Enabled.Value)
+	}
+	if v.TxLpiEnabled.Valid {
+		e.U8(AttrEeeTxLpiEnabled, v.TxLpiEnabled.Value)
+	}
+	if v.TxLpiTimer.Valid {
+		e.U32(AttrEeeTxLpiTimer, v.TxLpiTimer.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TsinfoGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TsinfoGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrTsinfoHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.HwtstampProvider != nil {
+		n := e.Nest(AttrTsinfoHwtstampProvider)
+		if err := v.HwtstampProvider.encode(e); err != nil {
+			return attrs.WithPath(err, "hwtstamp-provider")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TsinfoGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TsinfoGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrTsinfoHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.HwtstampProvider != nil {
+		n := e.Nest(AttrTsinfoHwtstampProvider)
+		if err := v.HwtstampProvider.encode(e); err != nil {
+			return attrs.WithPath(err, "hwtstamp-provider")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *CableTestActRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *CableTestActRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrCableTestHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *CableTestTdrActRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *CableTestTdrActRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrCableTestTdrHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TunnelInfoGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TunnelInfoGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrTunnelInfoHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TunnelInfoGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TunnelInfoGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrTunnelInfoHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *FECGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *FECGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrFECHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *FECGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *FECGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrFECHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *FECSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *FECSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrFECHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Modes != nil {
+		n := e.Nest(AttrFECModes)
+		if err := v.Modes.encode(e); err != nil {
+			return attrs.WithPath(err, "modes")
+		}
+		e.End(n)
+	}
+	if v.Auto.Valid {
+		e.U8(AttrFECAuto, v.Auto.Value)
+	}
+	if v.Active.Valid {
+		e.U32(AttrFECActive, v.Active.Value)
+	}
+	if v.Stats != nil {
+		n := e.Nest(AttrFECStats)
+		if err := v.Stats.encode(e); err != nil {
+			return attrs.WithPath(err, "stats")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ModuleEepromGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ModuleEepromGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrModuleEepromHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Offset.Valid {
+		e.U32(AttrModuleEepromOffset, v.Offset.Value)
+	}
+	if v.Length.Valid {
+		e.U32(AttrModuleEepromLength, v.Length.Value)
+	}
+	if v.Page.Valid {
+		e.U8(AttrModuleEepromPage, v.Page.Value)
+	}
+	if v.Bank.Valid {
+		e.U8(AttrModuleEepromBank, v.Bank.Value)
+	}
+	if v.I2cAddress.Valid {
+		e.U8(AttrModuleEepromI2cAddress, v.I2cAddress.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ModuleEepromGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ModuleEepromGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrModuleEepromHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Offset.Valid {
+		e.U32(AttrModuleEepromOffset, v.Offset.Value)
+	}
+	if v.Length.Valid {
+		e.U32(AttrModuleEepromLength, v.Length.Value)
+	}
+	if v.Page.Valid {
+		e.U8(AttrModuleEepromPage, v.Page.Value)
+	}
+	if v.Bank.Valid {
+		e.U8(AttrModuleEepromBank, v.Bank.Value)
+	}
+	if v.I2cAddress.Valid {
+		e.U8(AttrModuleEepromI2cAddress, v.I2cAddress.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *StatsGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *StatsGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrStatsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Groups != nil {
+		n := e.Nest(AttrStatsGroups)
+		if err := v.Groups.encode(e); err != nil {
+			return attrs.WithPath(err, "groups")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *StatsGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *StatsGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrStatsHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Groups != nil {
+		n := e.Nest(AttrStatsGroups)
+		if err := v.Groups.encode(e); err != nil {
+			return attrs.WithPath(err, "groups")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PhcVclocksGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PhcVclocksGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPhcVclocksHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PhcVclocksGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PhcVclocksGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPhcVclocksHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ModuleGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ModuleGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrModuleHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ModuleGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ModuleGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrModuleHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ModuleSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ModuleSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrModuleHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.PowerModePolicy.Valid {
+		e.U8(AttrModulePowerModePolicy, v.PowerModePolicy.Value)
+	}
+	if v.PowerMode.Valid {
+		e.U8(AttrModulePowerMode, v.PowerMode.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PseGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PseGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPseHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PseGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PseGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPseHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PseSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PseSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPseHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.PodlPseAdminControl.Valid {
+		e.U32(AttrPsePodlPseAdminControl, v.PodlPseAdminControl.Value)
+	}
+	if v.C33PseAdminControl.Valid {
+		e.U32(AttrPseC33PseAdminControl, v.C33PseAdminControl.Value)
+	}
+	if v.C33PseAvailPwLimit.Valid {
+		e.U32(AttrPseC33PseAvailPwLimit, v.C33PseAvailPwLimit.Value)
+	}
+	if v.PsePrio.Valid {
+		e.U32(AttrPsePsePrio, v.PsePrio.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RSSGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RSSGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrRSSHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Context.Valid {
+		e.U32(AttrRSSContext, v.Context.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RSSGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RSSGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrRSSHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.StartContext.Valid {
+		e.U32(AttrRSSStartContext, v.StartContext.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PlcaGetCfgRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PlcaGetCfgRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPlcaHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PlcaGetCfgDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PlcaGetCfgDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPlcaHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PlcaSetCfgRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PlcaSetCfgRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPlcaHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Version.Valid {
+		e.U16(AttrPlcaVersion, v.Version.Value)
+	}
+	if v.Enabled.Valid {
+		e.U8(AttrPlcaEnabled, v.Enabled.Value)
+	}
+	if v.Status.Valid {
+		e.U8(AttrPlcaStatus, v.Status.Value)
+	}
+	if v.NodeCnt.Valid {
+		e.U32(AttrPlcaNodeCnt, v.NodeCnt.Value)
+	}
+	if v.NodeID.Valid {
+		e.U32(AttrPlcaNodeID, v.NodeID.Value)
+	}
+	if v.ToTmr.Valid {
+		e.U32(AttrPlcaToTmr, v.ToTmr.Value)
+	}
+	if v.BurstCnt.Valid {
+		e.U32(AttrPlcaBurstCnt, v.BurstCnt.Value)
+	}
+	if v.BurstTmr.Valid {
+		e.U32(AttrPlcaBurstTmr, v.BurstTmr.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PlcaGetStatusRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PlcaGetStatusRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPlcaHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PlcaGetStatusDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PlcaGetStatusDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPlcaHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *MmGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *MmGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrMmHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *MmGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *MmGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrMmHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *MmSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *MmSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrMmHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.PmacEnabled.Valid {
+		e.U8(AttrMmPmacEnabled, v.PmacEnabled.Value)
+	}
+	if v.TxEnabled.Valid {
+		e.U8(AttrMmTxEnabled, v.TxEnabled.Value)
+	}
+	if v.TxMinFragSize.Valid {
+		e.U32(AttrMmTxMinFragSize, v.TxMinFragSize.Value)
+	}
+	if v.VerifyEnabled.Valid {
+		e.U8(AttrMmVerifyEnabled, v.VerifyEnabled.Value)
+	}
+	if v.VerifyTime.Valid {
+		e.U32(AttrMmVerifyTime, v.VerifyTime.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ModuleFwFlashActRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ModuleFwFlashActRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrModuleFwFlashHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.FileName.Valid {
+		e.String(AttrModuleFwFlashFileName, v.FileName.Value)
+	}
+	if v.Password.Valid {
+		e.U32(AttrModuleFwFlashPassword, v.Password.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PHYGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PHYGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPHYHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PHYGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PHYGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrPHYHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TsconfigGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TsconfigGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrTsconfigHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TsconfigGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TsconfigGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrTsconfigHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TsconfigSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TsconfigSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrTsconfigHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.HwtstampProvider != nil {
+		n := e.Nest(AttrTsconfigHwtstampProvider)
+		if err := v.HwtstampProvider.encode(e); err != nil {
+			return attrs.WithPath(err, "hwtstamp-provider")
+		}
+		e.End(n)
+	}
+	if v.TxTypes != nil {
+		n := e.Nest(AttrTsconfigTxTypes)
+		if err := v.TxTypes.encode(e); err != nil {
+			return attrs.WithPath(err, "tx-types")
+		}
+		e.End(n)
+	}
+	if v.RxFilters != nil {
+		n := e.Nest(AttrTsconfigRxFilters)
+		if err := v.RxFilters.encode(e); err != nil {
+			return attrs.WithPath(err, "rx-filters")
+		}
+		e.End(n)
+	}
+	if v.HwtstampFlags != nil {
+		n := e.Nest(AttrTsconfigHwtstampFlags)
+		if err := v.HwtstampFlags.encode(e); err != nil {
+			return attrs.WithPath(err, "hwtstamp-flags")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RSSSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RSSSetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrRSSHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Context.Valid {
+		e.U32(AttrRSSContext, v.Context.Value)
+	}
+	if v.Hfunc.Valid {
+		e.U32(AttrRSSHfunc, v.Hfunc.Value)
+	}
+	if v.Indir != nil {
+		attrs.EncodeArray(e, AttrRSSIndir, v.Indir, 4, attrs.HostEndian)
+	}
+	if v.Hkey != nil {
+		e.Binary(AttrRSSHkey, v.Hkey)
+	}
+	if v.InputXfrm.Valid {
+		e.U32(AttrRSSInputXfrm, uint32(v.InputXfrm.Value))
+	}
+	if v.FlowHash != nil {
+		n := e.Nest(AttrRSSFlowHash)
+		if err := v.FlowHash.encode(e); err != nil {
+			return attrs.WithPath(err, "flow-hash")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RSSCreateActRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RSSCreateActRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrRSSHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Context.Valid {
+		e.U32(AttrRSSContext, v.Context.Value)
+	}
+	if v.Hfunc.Valid {
+		e.U32(AttrRSSHfunc, v.Hfunc.Value)
+	}
+	if v.Indir != nil {
+		attrs.EncodeArray(e, AttrRSSIndir, v.Indir, 4, attrs.HostEndian)
+	}
+	if v.Hkey != nil {
+		e.Binary(AttrRSSHkey, v.Hkey)
+	}
+	if v.InputXfrm.Valid {
+		e.U32(AttrRSSInputXfrm, uint32(v.InputXfrm.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RSSDeleteActRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RSSDeleteActRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrRSSHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	if v.Context.Valid {
+		e.U32(AttrRSSContext, v.Context.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *MseGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *MseGetRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrMseHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *MseGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *MseGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Header != nil {
+		n := e.Nest(AttrMseHeader)
+		if err := v.Header.encode(e); err != nil {
+			return attrs.WithPath(err, "header")
 		}
 		e.End(n)
 	}

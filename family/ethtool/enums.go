@@ -150,27 +150,27 @@ func (v C33PseExtState) String() string {
 	return "C33PseExtState(" + strconv.FormatUint(uint64(v), 10) + ")"
 }
 
-// PhyUpstreamType is the ethtool enum phy-upstream-type.
-type PhyUpstreamType uint32
+// PHYUpstreamType is the ethtool enum phy-upstream-type.
+type PHYUpstreamType uint32
 
-// Values of PhyUpstreamType.
+// Values of PHYUpstreamType.
 const (
-	// PhyUpstreamTypeMAC is phy-upstream-type entry mac.
-	PhyUpstreamTypeMAC PhyUpstreamType = 0
-	// PhyUpstreamTypePhy is phy-upstream-type entry phy.
-	PhyUpstreamTypePhy PhyUpstreamType = 1
+	// PHYUpstreamTypeMAC is phy-upstream-type entry mac.
+	PHYUpstreamTypeMAC PHYUpstreamType = 0
+	// PHYUpstreamTypePHY is phy-upstream-type entry phy.
+	PHYUpstreamTypePHY PHYUpstreamType = 1
 )
 
-// String returns the spec's name for v, or PhyUpstreamType(N) for a value the spec
+// String returns the spec's name for v, or PHYUpstreamType(N) for a value the spec
 // does not define.
-func (v PhyUpstreamType) String() string {
+func (v PHYUpstreamType) String() string {
 	switch v {
-	case PhyUpstreamTypeMAC:
+	case PHYUpstreamTypeMAC:
 		return "mac"
-	case PhyUpstreamTypePhy:
+	case PHYUpstreamTypePHY:
 		return "phy"
 	}
-	return "PhyUpstreamType(" + strconv.FormatUint(uint64(v), 10) + ")"
+	return "PHYUpstreamType(" + strconv.FormatUint(uint64(v), 10) + ")"
 }
 
 // TCPDataSplit is the ethtool enum tcp-data-split.
@@ -228,10 +228,10 @@ type PseEvent uint64
 
 // Values of PseEvent.
 const (
-	// PseEventPseEventOverCurrent is pse-event bit 0 (pse-event-over-current).
-	PseEventPseEventOverCurrent PseEvent = 1 << 0
-	// PseEventPseEventOverTemp is pse-event bit 1 (pse-event-over-temp).
-	PseEventPseEventOverTemp PseEvent = 1 << 1
+	// PseEventOverCurrent is pse-event bit 0 (pse-event-over-current).
+	PseEventOverCurrent PseEvent = 1 << 0
+	// PseEventOverTemp is pse-event bit 1 (pse-event-over-temp).
+	PseEventOverTemp PseEvent = 1 << 1
 	// PseEventC33PseEventDetection is pse-event bit 2 (c33-pse-event-detection).
 	PseEventC33PseEventDetection PseEvent = 1 << 2
 	// PseEventC33PseEventClassification is pse-event bit 3
@@ -240,11 +240,10 @@ const (
 	// PseEventC33PseEventDisconnection is pse-event bit 4
 	// (c33-pse-event-disconnection).
 	PseEventC33PseEventDisconnection PseEvent = 1 << 4
-	// PseEventPseEventOverBudget is pse-event bit 5 (pse-event-over-budget).
-	PseEventPseEventOverBudget PseEvent = 1 << 5
-	// PseEventPseEventSwPwControlError is pse-event bit 6
-	// (pse-event-sw-pw-control-error).
-	PseEventPseEventSwPwControlError PseEvent = 1 << 6
+	// PseEventOverBudget is pse-event bit 5 (pse-event-over-budget).
+	PseEventOverBudget PseEvent = 1 << 5
+	// PseEventSwPwControlError is pse-event bit 6 (pse-event-sw-pw-control-error).
+	PseEventSwPwControlError PseEvent = 1 << 6
 )
 
 var namesPseEvent = [...]attrs.FlagName{
@@ -288,8 +287,8 @@ type RxfhFields uint64
 const (
 	// RxfhFieldsL2da is rxfh-fields bit 1 (l2da).
 	RxfhFieldsL2da RxfhFields = 1 << 1
-	// RxfhFieldsVlan is rxfh-fields bit 2 (vlan).
-	RxfhFieldsVlan RxfhFields = 1 << 2
+	// RxfhFieldsVLAN is rxfh-fields bit 2 (vlan).
+	RxfhFieldsVLAN RxfhFields = 1 << 2
 	// RxfhFieldsL3Proto is rxfh-fields bit 3 (l3-proto).
 	RxfhFieldsL3Proto RxfhFields = 1 << 3
 	// RxfhFieldsIPSrc is rxfh-fields bit 4 (ip-src).
@@ -324,3 +323,154 @@ var namesRxfhFields = [...]attrs.FlagName{
 // String returns the names of the bits set in v joined with "|"; bits the
 // spec does not name are shown in hex, and 0 as "0".
 func (v RxfhFields) String() string { return attrs.FormatFlags(uint64(v), namesRxfhFields[:]) }
+
+// Port is the ethtool enum port.
+type Port uint32
+
+// Values of Port.
+const (
+	// PortTp is port entry tp.
+	PortTp Port = 0
+	// PortAui is port entry aui.
+	PortAui Port = 1
+	// PortBnc is port entry bnc.
+	PortBnc Port = 2
+	// PortMii is port entry mii.
+	PortMii Port = 3
+	// PortFibre is port entry fibre.
+	PortFibre Port = 4
+	// PortDa is port entry da.
+	PortDa Port = 5
+	// PortNone is port entry none.
+	PortNone Port = 239
+	// PortOther is port entry other.
+	PortOther Port = 255
+)
+
+// String returns the spec's name for v, or Port(N) for a value the spec
+// does not define.
+func (v Port) String() string {
+	switch v {
+	case PortTp:
+		return "tp"
+	case PortAui:
+		return "aui"
+	case PortBnc:
+		return "bnc"
+	case PortMii:
+		return "mii"
+	case PortFibre:
+		return "fibre"
+	case PortDa:
+		return "da"
+	case PortNone:
+		return "none"
+	case PortOther:
+		return "other"
+	}
+	return "Port(" + strconv.FormatUint(uint64(v), 10) + ")"
+}
+
+// Duplex is the ethtool enum duplex.
+type Duplex uint32
+
+// Values of Duplex.
+const (
+	// DuplexHalf is duplex entry half.
+	DuplexHalf Duplex = 0
+	// DuplexFull is duplex entry full.
+	DuplexFull Duplex = 1
+	// DuplexUnknown is duplex entry unknown.
+	DuplexUnknown Duplex = 255
+)
+
+// String returns the spec's name for v, or Duplex(N) for a value the spec
+// does not define.
+func (v Duplex) String() string {
+	switch v {
+	case DuplexHalf:
+		return "half"
+	case DuplexFull:
+		return "full"
+	case DuplexUnknown:
+		return "unknown"
+	}
+	return "Duplex(" + strconv.FormatUint(uint64(v), 10) + ")"
+}
+
+// Transceiver is the ethtool enum transceiver.
+type Transceiver uint32
+
+// Values of Transceiver.
+const (
+	// TransceiverInternal is transceiver entry internal.
+	TransceiverInternal Transceiver = 0
+	// TransceiverExternal is transceiver entry external.
+	TransceiverExternal Transceiver = 1
+)
+
+// String returns the spec's name for v, or Transceiver(N) for a value the spec
+// does not define.
+func (v Transceiver) String() string {
+	switch v {
+	case TransceiverInternal:
+		return "internal"
+	case TransceiverExternal:
+		return "external"
+	}
+	return "Transceiver(" + strconv.FormatUint(uint64(v), 10) + ")"
+}
+
+// MDIMode is the ethtool enum mdi-mode.
+type MDIMode uint32
+
+// Values of MDIMode.
+const (
+	// MDIModeInvalid is mdi-mode entry invalid.
+	MDIModeInvalid MDIMode = 0
+	// MDIModeMDI is mdi-mode entry mdi.
+	MDIModeMDI MDIMode = 1
+	// MDIModeMDIX is mdi-mode entry mdi-x.
+	MDIModeMDIX MDIMode = 2
+	// MDIModeAuto is mdi-mode entry auto.
+	MDIModeAuto MDIMode = 3
+)
+
+// String returns the spec's name for v, or MDIMode(N) for a value the spec
+// does not define.
+func (v MDIMode) String() string {
+	switch v {
+	case MDIModeInvalid:
+		return "invalid"
+	case MDIModeMDI:
+		return "mdi"
+	case MDIModeMDIX:
+		return "mdi-x"
+	case MDIModeAuto:
+		return "auto"
+	}
+	return "MDIMode(" + strconv.FormatUint(uint64(v), 10) + ")"
+}
+
+// Autoneg is the ethtool enum autoneg.
+type Autoneg uint32
+
+// Values of Autoneg.
+const (
+	// AutonegDisable is autoneg entry disable.
+	AutonegDisable Autoneg = 0
+	// AutonegEnable is autoneg entry enable.
+	AutonegEnable Autoneg = 1
+)
+
+// String returns the spec's name for v, or Autoneg(N) for a value the spec
+// does not define.
+func (v Autoneg) String() string {
+	switch v {
+	case AutonegDisable:
+		return "disable"
+	case AutonegEnable:
+		return "enable"
+	}
+	return "Autoneg(" + strconv.FormatUint(uint64(v), 10) + ")"
+}

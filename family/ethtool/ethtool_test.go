@@ -83,14 +83,14 @@ func TestGetOps(t *testing.T) {
 	ns, c, ctx := setup(t)
 	v := ns.AddVeths(t, "e", 1)[0]
 
-	li, err := c.LinkinfoGet(ctx, &ethtool.Linkinfo{Header: header(v.Name)})
+	li, err := c.LinkinfoGet(ctx, &ethtool.LinkinfoGetRequest{Header: header(v.Name)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkHeader(t, "linkinfo-get", li.Header, v)
 	t.Logf("linkinfo: port %v phyaddr %v transceiver %v", li.Port, li.Phyaddr, li.Transceiver)
 
-	lm, err := c.LinkmodesGet(ctx, &ethtool.Linkmodes{Header: header(v.Name)})
+	lm, err := c.LinkmodesGet(ctx, &ethtool.LinkmodesGetRequest{Header: header(v.Name)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestGetOps(t *testing.T) {
 	}
 	t.Logf("linkmodes: autoneg %v speed %v duplex %v ours %d bits", lm.Autoneg, lm.Speed, lm.Duplex, len(bits(lm.Ours)))
 
-	ls, err := c.LinkstateGet(ctx, &ethtool.Linkstate{Header: header(v.Name)})
+	ls, err := c.LinkstateGet(ctx, &ethtool.LinkstateGetRequest{Header: header(v.Name)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestGetOps(t *testing.T) {
 		t.Errorf("linkstate: link %v, want up", ls.Link)
 	}
 
-	fe, err := c.FeaturesGet(ctx, &ethtool.Features{Header: header(v.Name)})
+	fe, err := c.FeaturesGet(ctx, &ethtool.FeaturesGetRequest{Header: header(v.Name)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestGetOps(t *testing.T) {
 		t.Errorf("features: active %v", active)
 	}
 
-	ch, err := c.ChannelsGet(ctx, &ethtool.Channels{Header: header(v.Name)})
+	ch, err := c.ChannelsGet(ctx, &ethtool.ChannelsGetRequest{Header: header(v.Name)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestGetOps(t *testing.T) {
 
 	// veth has no ring parameters: the kernel answers EOPNOTSUPP, named
 	// by op. (lo has none either.)
-	_, err = c.RingsGet(ctx, &ethtool.Rings{Header: header(v.Name)})
+	_, err = c.RingsGet(ctx, &ethtool.RingsGetRequest{Header: header(v.Name)})
 	var ge *genl.Error
 	if !errors.Is(err, unix.EOPNOTSUPP) || !errors.As(err, &ge) {
 		t.Errorf("rings-get on a veth: %v", err)
@@ -158,7 +158,7 @@ func TestGetOps(t *testing.T) {
 	// mask bytes instead of named bits.
 	h := header(v.Name)
 	h.Flags = ethtool.Some(ethtool.HeaderFlagsCompactBitsets)
-	fc, err := c.FeaturesGet(ctx, &ethtool.Features{Header: h})
+	fc, err := c.FeaturesGet(ctx, &ethtool.FeaturesGetRequest{Header: h})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,14 +180,14 @@ func TestFeaturesSetNotification(t *testing.T) {
 	defer sub.Close()
 
 	const feature = "tx-checksum-ip-generic"
-	cur, err := c.FeaturesGet(ctx, &ethtool.Features{Header: header(v.Name)})
+	cur, err := c.FeaturesGet(ctx, &ethtool.FeaturesGetRequest{Header: header(v.Name)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	idx := bitIndex(t, cur.Hw, feature)
 	set := func(on bool) *ethtool.Features {
 		t.Helper()
-		rep, err := c.FeaturesSet(ctx, &ethtool.Features{
+		rep, err := c.FeaturesSet(ctx, &ethtool.FeaturesSetRequest{
 			Header: header(v.Name),
 			Wanted: ethtool.NewBitset(map[string]bool{feature: on}),
 		})
@@ -224,7 +224,7 @@ func TestFeaturesSetNotification(t *testing.T) {
 	set(true)
 	wait(true)
 
-	cur, err = c.FeaturesGet(ctx, &ethtool.Features{Header: header(v.Name)})
+	cur, err = c.FeaturesGet(ctx, &ethtool.FeaturesGetRequest{Header: header(v.Name)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestFeaturesSetNotification(t *testing.T) {
 func TestChannelsSet(t *testing.T) {
 	ns, c, ctx := setup(t)
 	v := ns.AddVeths(t, "c", 1)[0]
-	ch, err := c.ChannelsGet(ctx, &ethtool.Channels{Header: header(v.Name)})
+	ch, err := c.ChannelsGet(ctx, &ethtool.ChannelsGetRequest{Header: header(v.Name)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestChannelsSet(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Close()
-	err = c.ChannelsSet(ctx, &ethtool.Channels{Header: header(v.Name), RxCount: ethtool.Some[uint32](2)})
+	err = c.ChannelsSet(ctx, &ethtool.ChannelsSetRequest{Header: header(v.Name), RxCount: ethtool.Some[uint32](2)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +274,7 @@ func TestNotSupported(t *testing.T) {
 	if _, ok := c.Family().Op(ethtool.CmdMseGet); ok {
 		t.Skip("this kernel has mse-get")
 	}
-	_, err := c.MseGet(ctx, &ethtool.Mse{Header: header("lo")})
+	_, err := c.MseGet(ctx, &ethtool.MseGetRequest{Header: header("lo")})
 	if !errors.Is(err, family.ErrNotSupported) {
 		t.Errorf("mse-get: %v", err)
 	}

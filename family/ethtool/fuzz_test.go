@@ -14,13 +14,13 @@ import (
 // the number of sets). Decoding must not panic, and a value that decodes
 // must survive MarshalAttrs and UnmarshalAttrs unchanged.
 func FuzzDecode(f *testing.F) {
-	for i := range 62 {
+	for i := range 141 {
 		f.Add(uint8(i), []byte{})
 		f.Add(uint8(i), []byte{4, 0, 1, 0, 8, 0, 2, 0, 1, 0, 0, 0})
 		f.Add(uint8(i), []byte{12, 0, 1, 0x80, 8, 0, 1, 0, 1, 2, 3, 4})
 	}
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
-		switch int(which) % 62 {
+		switch int(which) % 141 {
 		case 0:
 			roundTrip[Header](t, b)
 		case 1:
@@ -104,11 +104,11 @@ func FuzzDecode(f *testing.F) {
 		case 40:
 			roundTrip[TunnelInfo](t, b)
 		case 41:
-			roundTrip[FecHist](t, b)
+			roundTrip[FECHist](t, b)
 		case 42:
-			roundTrip[FecStat](t, b)
+			roundTrip[FECStat](t, b)
 		case 43:
-			roundTrip[Fec](t, b)
+			roundTrip[FEC](t, b)
 		case 44:
 			roundTrip[ModuleEeprom](t, b)
 		case 45:
@@ -128,13 +128,13 @@ func FuzzDecode(f *testing.F) {
 		case 52:
 			roundTrip[Flow](t, b)
 		case 53:
-			roundTrip[Rss](t, b)
+			roundTrip[RSS](t, b)
 		case 54:
 			roundTrip[Plca](t, b)
 		case 55:
 			roundTrip[ModuleFwFlash](t, b)
 		case 56:
-			roundTrip[Phy](t, b)
+			roundTrip[PHY](t, b)
 		case 57:
 			roundTrip[Tsconfig](t, b)
 		case 58:
@@ -145,6 +145,164 @@ func FuzzDecode(f *testing.F) {
 			roundTrip[MseSnapshot](t, b)
 		case 61:
 			roundTrip[Mse](t, b)
+		case 62:
+			roundTrip[StrsetGetRequest](t, b)
+		case 63:
+			roundTrip[StrsetGetDumpRequest](t, b)
+		case 64:
+			roundTrip[LinkinfoGetRequest](t, b)
+		case 65:
+			roundTrip[LinkinfoGetDumpRequest](t, b)
+		case 66:
+			roundTrip[LinkinfoSetRequest](t, b)
+		case 67:
+			roundTrip[LinkmodesGetRequest](t, b)
+		case 68:
+			roundTrip[LinkmodesGetDumpRequest](t, b)
+		case 69:
+			roundTrip[LinkmodesSetRequest](t, b)
+		case 70:
+			roundTrip[LinkstateGetRequest](t, b)
+		case 71:
+			roundTrip[LinkstateGetDumpRequest](t, b)
+		case 72:
+			roundTrip[DebugGetRequest](t, b)
+		case 73:
+			roundTrip[DebugGetDumpRequest](t, b)
+		case 74:
+			roundTrip[DebugSetRequest](t, b)
+		case 75:
+			roundTrip[WolGetRequest](t, b)
+		case 76:
+			roundTrip[WolGetDumpRequest](t, b)
+		case 77:
+			roundTrip[WolSetRequest](t, b)
+		case 78:
+			roundTrip[FeaturesGetRequest](t, b)
+		case 79:
+			roundTrip[FeaturesGetDumpRequest](t, b)
+		case 80:
+			roundTrip[FeaturesSetRequest](t, b)
+		case 81:
+			roundTrip[PrivflagsGetRequest](t, b)
+		case 82:
+			roundTrip[PrivflagsGetDumpRequest](t, b)
+		case 83:
+			roundTrip[PrivflagsSetRequest](t, b)
+		case 84:
+			roundTrip[RingsGetRequest](t, b)
+		case 85:
+			roundTrip[RingsGetDumpRequest](t, b)
+		case 86:
+			roundTrip[RingsSetRequest](t, b)
+		case 87:
+			roundTrip[ChannelsGetRequest](t, b)
+		case 88:
+			roundTrip[ChannelsGetDumpRequest](t, b)
+		case 89:
+			roundTrip[ChannelsSetRequest](t, b)
+		case 90:
+			roundTrip[CoalesceGetRequest](t, b)
+		case 91:
+			roundTrip[CoalesceGetDumpRequest](t, b)
+		case 92:
+			roundTrip[CoalesceSetRequest](t, b)
+		case 93:
+			roundTrip[PauseGetRequest](t, b)
+		case 94:
+			roundTrip[PauseGetDumpRequest](t, b)
+		case 95:
+			roundTrip[PauseSetRequest](t, b)
+		case 96:
+			roundTrip[EeeGetRequest](t, b)
+		case 97:
+			roundTrip[EeeGetDumpRequest](t, b)
+		case 98:
+			roundTrip[EeeSetRequest](t, b)
+		case 99:
+			roundTrip[TsinfoGetRequest](t, b)
+		case 100:
+			roundTrip[TsinfoGetDumpRequest](t, b)
+		case 101:
+			roundTrip[CableTestActRequest](t, b)
+		case 102:
+			roundTrip[CableTestTdrActRequest](t, b)
+		case 103:
+			roundTrip[TunnelInfoGetRequest](t, b)
+		case 104:
+			roundTrip[TunnelInfoGetDumpRequest](t, b)
+		case 105:
+			roundTrip[FECGetRequest](t, b)
+		case 106:
+			roundTrip[FECGetDumpRequest](t, b)
+		case 107:
+			roundTrip[FECSetRequest](t, b)
+		case 108:
+			roundTrip[ModuleEepromGetRequest](t, b)
+		case 109:
+			roundTrip[ModuleEepromGetDumpRequest](t, b)
+		case 110:
+			roundTrip[StatsGetRequest](t, b)
+		case 111:
+			roundTrip[StatsGetDumpRequest](t, b)
+		case 112:
+			roundTrip[PhcVclocksGetRequest](t, b)
+		case 113:
+			roundTrip[PhcVclocksGetDumpRequest](t, b)
+		case 114:
+			roundTrip[ModuleGetRequest](t, b)
+		case 115:
+			roundTrip[ModuleGetDumpRequest](t, b)
+		case 116:
+			roundTrip[ModuleSetRequest](t, b)
+		case 117:
+			roundTrip[PseGetRequest](t, b)
+		case 118:
+			roundTrip[PseGetDumpRequest](t, b)
+		case 119:
+			roundTrip[PseSetRequest](t, b)
+		case 120:
+			roundTrip[RSSGetRequest](t, b)
+		case 121:
+			roundTrip[RSSGetDumpRequest](t, b)
+		case 122:
+			roundTrip[PlcaGetCfgRequest](t, b)
+		case 123:
+			roundTrip[PlcaGetCfgDumpRequest](t, b)
+		case 124:
+			roundTrip[PlcaSetCfgRequest](t, b)
+		case 125:
+			roundTrip[PlcaGetStatusRequest](t, b)
+		case 126:
+			roundTrip[PlcaGetStatusDumpRequest](t, b)
+		case 127:
+			roundTrip[MmGetRequest](t, b)
+		case 128:
+			roundTrip[MmGetDumpRequest](t, b)
+		case 129:
+			roundTrip[MmSetRequest](t, b)
+		case 130:
+			roundTrip[ModuleFwFlashActRequest](t, b)
+		case 131:
+			roundTrip[PHYGetRequest](t, b)
+		case 132:
+			roundTrip[PHYGetDumpRequest](t, b)
+		case 133:
+			roundTrip[TsconfigGetRequest](t, b)
+		case 134:
+			roundTrip[TsconfigGetDumpRequest](t, b)
+		case 135:
+			roundTrip[TsconfigSetRequest](t, b)
+		case 136:
+			roundTrip[RSSSetRequest](t, b)
+		case 137:
+			roundTrip[RSSCreateActRequest](t, b)
+		case 138:
+			roundTrip[RSSDeleteActRequest](t, b)
+		case 139:
+			roundTrip[MseGetRequest](t, b)
+		case 140:
+			roundTrip[MseGetDumpRequest](t, b)
 		}
 	})
 }

@@ -14,9 +14,9 @@ import (
 // command value: one concrete type per notification op of the spec
 // (*LinkinfoNtf, *LinkmodesNtf, *DebugNtf, *WolNtf, *FeaturesNtf,
 // *PrivflagsNtf, *RingsNtf, *ChannelsNtf, *CoalesceNtf, *PauseNtf, *EeeNtf,
-// *CableTestNtfNotification, *CableTestTdrNtfNotification, *FecNtf,
-// *ModuleNtf, *PlcaNtf, *MmNtf, *ModuleFwFlashNtf, *PhyNtf,
-// *PseNtfNotification, *RssNtf, *RssCreateNtf, *RssDeleteNtf), and
+// *CableTestNtfNotification, *CableTestTdrNtfNotification, *FECNtf,
+// *ModuleNtf, *PlcaNtf, *MmNtf, *ModuleFwFlashNtf, *PHYNtf,
+// *PseNtfNotification, *RSSNtf, *RSSCreateNtf, *RSSDeleteNtf), and
 // *UnknownNotification for any other command.
 type Notification interface {
 	// OpName returns the spec's name of the notification op, or "" for an
@@ -182,15 +182,15 @@ type CableTestTdrNtfNotification struct {
 func (*CableTestTdrNtfNotification) OpName() string { return "cable-test-tdr-ntf" }
 func (*CableTestTdrNtfNotification) notification()  {}
 
-// FecNtf is the ethtool notification fec-ntf (command 31): attributes header,
+// FECNtf is the ethtool notification fec-ntf (command 31): attributes header,
 // modes, auto, active, stats of set fec.
-type FecNtf struct {
-	Fec
+type FECNtf struct {
+	FEC
 }
 
 // OpName returns "fec-ntf".
-func (*FecNtf) OpName() string { return "fec-ntf" }
-func (*FecNtf) notification()  {}
+func (*FECNtf) OpName() string { return "fec-ntf" }
+func (*FECNtf) notification()  {}
 
 // ModuleNtf is the ethtool notification module-ntf (command 36): attributes
 // header, power-mode-policy, power-mode of set module.
@@ -235,16 +235,16 @@ type ModuleFwFlashNtf struct {
 func (*ModuleFwFlashNtf) OpName() string { return "module-fw-flash-ntf" }
 func (*ModuleFwFlashNtf) notification()  {}
 
-// PhyNtf is the ethtool notification phy-ntf (command 46): attributes header,
+// PHYNtf is the ethtool notification phy-ntf (command 46): attributes header,
 // index, drvname, name, upstream-type, upstream-index, upstream-sfp-name,
 // downstream-sfp-name of set phy.
-type PhyNtf struct {
-	Phy
+type PHYNtf struct {
+	PHY
 }
 
 // OpName returns "phy-ntf".
-func (*PhyNtf) OpName() string { return "phy-ntf" }
-func (*PhyNtf) notification()  {}
+func (*PHYNtf) OpName() string { return "phy-ntf" }
+func (*PHYNtf) notification()  {}
 
 // PseNtfNotification is the ethtool notification pse-ntf (command 49):
 // attributes header, events of set pse-ntf.
@@ -256,35 +256,35 @@ type PseNtfNotification struct {
 func (*PseNtfNotification) OpName() string { return "pse-ntf" }
 func (*PseNtfNotification) notification()  {}
 
-// RssNtf is the ethtool notification rss-ntf (command 50): attributes header,
+// RSSNtf is the ethtool notification rss-ntf (command 50): attributes header,
 // context, hfunc, indir, hkey, input-xfrm, flow-hash of set rss.
-type RssNtf struct {
-	Rss
+type RSSNtf struct {
+	RSS
 }
 
 // OpName returns "rss-ntf".
-func (*RssNtf) OpName() string { return "rss-ntf" }
-func (*RssNtf) notification()  {}
+func (*RSSNtf) OpName() string { return "rss-ntf" }
+func (*RSSNtf) notification()  {}
 
-// RssCreateNtf is the ethtool notification rss-create-ntf (command 52):
+// RSSCreateNtf is the ethtool notification rss-create-ntf (command 52):
 // attributes header, context, hfunc, indir, hkey, input-xfrm of set rss.
-type RssCreateNtf struct {
-	Rss
+type RSSCreateNtf struct {
+	RSS
 }
 
 // OpName returns "rss-create-ntf".
-func (*RssCreateNtf) OpName() string { return "rss-create-ntf" }
-func (*RssCreateNtf) notification()  {}
+func (*RSSCreateNtf) OpName() string { return "rss-create-ntf" }
+func (*RSSCreateNtf) notification()  {}
 
-// RssDeleteNtf is the ethtool notification rss-delete-ntf (command 53):
+// RSSDeleteNtf is the ethtool notification rss-delete-ntf (command 53):
 // attributes header, context of set rss.
-type RssDeleteNtf struct {
-	Rss
+type RSSDeleteNtf struct {
+	RSS
 }
 
 // OpName returns "rss-delete-ntf".
-func (*RssDeleteNtf) OpName() string { return "rss-delete-ntf" }
-func (*RssDeleteNtf) notification()  {}
+func (*RSSDeleteNtf) OpName() string { return "rss-delete-ntf" }
+func (*RSSDeleteNtf) notification()  {}
 
 // decodeNotification decodes m by its command value.
 func decodeNotification(m genl.Message) (Notification, error) {
@@ -367,9 +367,9 @@ func decodeNotification(m genl.Message) (Notification, error) {
 			return nil, opError("cable-test-tdr-ntf", err)
 		}
 		return n, nil
-	case CmdFecNtf:
-		n := new(FecNtf)
-		if err := n.Fec.decodeMessage(m.Data); err != nil {
+	case CmdFECNtf:
+		n := new(FECNtf)
+		if err := n.FEC.decodeMessage(m.Data); err != nil {
 			return nil, opError("fec-ntf", err)
 		}
 		return n, nil
@@ -397,9 +397,9 @@ func decodeNotification(m genl.Message) (Notification, error) {
 			return nil, opError("module-fw-flash-ntf", err)
 		}
 		return n, nil
-	case CmdPhyNtf:
-		n := new(PhyNtf)
-		if err := n.Phy.decodeMessage(m.Data); err != nil {
+	case CmdPHYNtf:
+		n := new(PHYNtf)
+		if err := n.PHY.decodeMessage(m.Data); err != nil {
 			return nil, opError("phy-ntf", err)
 		}
 		return n, nil
@@ -409,21 +409,21 @@ func decodeNotification(m genl.Message) (Notification, error) {
 			return nil, opError("pse-ntf", err)
 		}
 		return n, nil
-	case CmdRssNtf:
-		n := new(RssNtf)
-		if err := n.Rss.decodeMessage(m.Data); err != nil {
+	case CmdRSSNtf:
+		n := new(RSSNtf)
+		if err := n.RSS.decodeMessage(m.Data); err != nil {
 			return nil, opError("rss-ntf", err)
 		}
 		return n, nil
-	case CmdRssCreateNtf:
-		n := new(RssCreateNtf)
-		if err := n.Rss.decodeMessage(m.Data); err != nil {
+	case CmdRSSCreateNtf:
+		n := new(RSSCreateNtf)
+		if err := n.RSS.decodeMessage(m.Data); err != nil {
 			return nil, opError("rss-create-ntf", err)
 		}
 		return n, nil
-	case CmdRssDeleteNtf:
-		n := new(RssDeleteNtf)
-		if err := n.Rss.decodeMessage(m.Data); err != nil {
+	case CmdRSSDeleteNtf:
+		n := new(RSSDeleteNtf)
+		if err := n.RSS.decodeMessage(m.Data); err != nil {
 			return nil, opError("rss-delete-ntf", err)
 		}
 		return n, nil

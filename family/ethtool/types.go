@@ -2,6 +2,10 @@
 
 package ethtool
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // Header holds the attributes of ethtool attribute set header.
 type Header struct {
 	// DevIndex is attribute dev-index (1): u32.
@@ -10,8 +14,13 @@ type Header struct {
 	DevName Optional[string]
 	// Flags is attribute flags (3): u32, flags header-flags.
 	Flags Optional[HeaderFlags]
-	// PhyIndex is attribute phy-index (4): u32.
-	PhyIndex Optional[uint32]
+	// PHYIndex is attribute phy-index (4): u32.
+	PHYIndex Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // BitsetBit holds the attributes of ethtool attribute set bitset-bit.
@@ -22,12 +31,22 @@ type BitsetBit struct {
 	Name Optional[string]
 	// Value is attribute value (3): flag.
 	Value bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // BitsetBits holds the attributes of ethtool attribute set bitset-bits.
 type BitsetBits struct {
 	// Bit is attribute bit (1): nest, multi-attr, set bitset-bit.
 	Bit []BitsetBit
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Bitset holds the attributes of ethtool attribute set bitset.
@@ -42,6 +61,11 @@ type Bitset struct {
 	Value []byte
 	// Mask is attribute mask (5): binary.
 	Mask []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // String holds the attributes of ethtool attribute set string.
@@ -50,12 +74,22 @@ type String struct {
 	Index Optional[uint32]
 	// Value is attribute value (2): string.
 	Value Optional[string]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Strings holds the attributes of ethtool attribute set strings.
 type Strings struct {
 	// StringAttr is attribute string (1): nest, multi-attr, set string.
 	StringAttr []String
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Stringset holds the attributes of ethtool attribute set stringset.
@@ -66,12 +100,22 @@ type Stringset struct {
 	Count Optional[uint32]
 	// Strings is attribute strings (3): nest, multi-attr, set strings.
 	Strings []Strings
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Stringsets holds the attributes of ethtool attribute set stringsets.
 type Stringsets struct {
 	// Stringset is attribute stringset (1): nest, multi-attr, set stringset.
 	Stringset []Stringset
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Strset holds the attributes of ethtool attribute set strset.
@@ -82,6 +126,11 @@ type Strset struct {
 	Stringsets *Stringsets
 	// CountsOnly is attribute counts-only (3): flag.
 	CountsOnly bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Privflags holds the attributes of ethtool attribute set privflags.
@@ -90,6 +139,11 @@ type Privflags struct {
 	Header *Header
 	// Flags is attribute flags (2): nest, set bitset.
 	Flags *Bitset
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Rings holds the attributes of ethtool attribute set rings.
@@ -130,6 +184,11 @@ type Rings struct {
 	HdsThresh Optional[uint32]
 	// HdsThreshMax is attribute hds-thresh-max (18): u32.
 	HdsThreshMax Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // MmStat holds the attributes of ethtool attribute set mm-stat.
@@ -146,6 +205,11 @@ type MmStat struct {
 	TxFragCount Optional[uint64]
 	// HoldCount is attribute hold-count (7): u64.
 	HoldCount Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Mm holds the attributes of ethtool attribute set mm.
@@ -172,38 +236,48 @@ type Mm struct {
 	MaxVerifyTime Optional[uint32]
 	// Stats is attribute stats (11): nest, set mm-stat.
 	Stats *MmStat
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Linkinfo holds the attributes of ethtool attribute set linkinfo.
 type Linkinfo struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
-	// Port is attribute port (2): u8.
-	Port Optional[uint8]
+	// Port is attribute port (2): u8, enum port.
+	Port Optional[Port]
 	// Phyaddr is attribute phyaddr (3): u8.
 	Phyaddr Optional[uint8]
-	// TpMdix is attribute tp-mdix (4): u8.
-	TpMdix Optional[uint8]
-	// TpMdixCtrl is attribute tp-mdix-ctrl (5): u8.
-	TpMdixCtrl Optional[uint8]
-	// Transceiver is attribute transceiver (6): u8.
-	Transceiver Optional[uint8]
+	// TpMDIX is attribute tp-mdix (4): u8, enum mdi-mode.
+	TpMDIX Optional[MDIMode]
+	// TpMDIXCtrl is attribute tp-mdix-ctrl (5): u8, enum mdi-mode.
+	TpMDIXCtrl Optional[MDIMode]
+	// Transceiver is attribute transceiver (6): u8, enum transceiver.
+	Transceiver Optional[Transceiver]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Linkmodes holds the attributes of ethtool attribute set linkmodes.
 type Linkmodes struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
-	// Autoneg is attribute autoneg (2): u8.
-	Autoneg Optional[uint8]
+	// Autoneg is attribute autoneg (2): u8, enum autoneg.
+	Autoneg Optional[Autoneg]
 	// Ours is attribute ours (3): nest, set bitset.
 	Ours *Bitset
 	// Peer is attribute peer (4): nest, set bitset.
 	Peer *Bitset
 	// Speed is attribute speed (5): u32.
 	Speed Optional[uint32]
-	// Duplex is attribute duplex (6): u8.
-	Duplex Optional[uint8]
+	// Duplex is attribute duplex (6): u8, enum duplex.
+	Duplex Optional[Duplex]
 	// MasterSlaveCfg is attribute master-slave-cfg (7): u8.
 	MasterSlaveCfg Optional[uint8]
 	// MasterSlaveState is attribute master-slave-state (8): u8.
@@ -212,6 +286,11 @@ type Linkmodes struct {
 	Lanes Optional[uint32]
 	// RateMatching is attribute rate-matching (10): u8.
 	RateMatching Optional[uint8]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Linkstate holds the attributes of ethtool attribute set linkstate.
@@ -230,6 +309,11 @@ type Linkstate struct {
 	ExtSubstate Optional[uint8]
 	// ExtDownCnt is attribute ext-down-cnt (7): u32.
 	ExtDownCnt Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Debug holds the attributes of ethtool attribute set debug.
@@ -238,6 +322,11 @@ type Debug struct {
 	Header *Header
 	// Msgmask is attribute msgmask (2): nest, set bitset.
 	Msgmask *Bitset
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Wol holds the attributes of ethtool attribute set wol.
@@ -248,6 +337,11 @@ type Wol struct {
 	Modes *Bitset
 	// Sopass is attribute sopass (3): binary.
 	Sopass []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Features holds the attributes of ethtool attribute set features.
@@ -262,6 +356,11 @@ type Features struct {
 	Active *Bitset
 	// Nochange is attribute nochange (5): nest, set bitset.
 	Nochange *Bitset
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Channels holds the attributes of ethtool attribute set channels.
@@ -284,6 +383,11 @@ type Channels struct {
 	OtherCount Optional[uint32]
 	// CombinedCount is attribute combined-count (9): u32.
 	CombinedCount Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // IrqModeration holds the attributes of ethtool attribute set irq-moderation.
@@ -294,6 +398,11 @@ type IrqModeration struct {
 	Pkts Optional[uint32]
 	// Comps is attribute comps (3): u32.
 	Comps Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Profile holds the attributes of ethtool attribute set profile.
@@ -301,6 +410,11 @@ type Profile struct {
 	// IrqModeration is attribute irq-moderation (1): nest, multi-attr, set
 	// irq-moderation.
 	IrqModeration []IrqModeration
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Coalesce holds the attributes of ethtool attribute set coalesce.
@@ -369,6 +483,11 @@ type Coalesce struct {
 	RxCqeFrames Optional[uint32]
 	// RxCqeNsecs is attribute rx-cqe-nsecs (32): u32.
 	RxCqeNsecs Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PauseStat holds the attributes of ethtool attribute set pause-stat.
@@ -379,6 +498,11 @@ type PauseStat struct {
 	RxFrames Optional[uint64]
 	// TxPauseStormEvents is attribute tx-pause-storm-events (4): u64.
 	TxPauseStormEvents Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Pause holds the attributes of ethtool attribute set pause.
@@ -395,6 +519,11 @@ type Pause struct {
 	Stats *PauseStat
 	// StatsSrc is attribute stats-src (6): u32.
 	StatsSrc Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Eee holds the attributes of ethtool attribute set eee.
@@ -413,6 +542,11 @@ type Eee struct {
 	TxLpiEnabled Optional[uint8]
 	// TxLpiTimer is attribute tx-lpi-timer (7): u32.
 	TxLpiTimer Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // TsStat holds the attributes of ethtool attribute set ts-stat.
@@ -425,6 +559,11 @@ type TsStat struct {
 	TxErr Optional[uint64]
 	// TxOnestepPktsUnconfirmed is attribute tx-onestep-pkts-unconfirmed (4): uint.
 	TxOnestepPktsUnconfirmed Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // TsHwtstampProvider holds the attributes of ethtool attribute set
@@ -434,6 +573,11 @@ type TsHwtstampProvider struct {
 	Index Optional[uint32]
 	// Qualifier is attribute qualifier (2): u32.
 	Qualifier Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Tsinfo holds the attributes of ethtool attribute set tsinfo.
@@ -457,6 +601,11 @@ type Tsinfo struct {
 	HwtstampSource Optional[HwtstampSource]
 	// HwtstampPhyindex is attribute hwtstamp-phyindex (9): u32.
 	HwtstampPhyindex Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CableResult holds the attributes of ethtool attribute set cable-result.
@@ -467,6 +616,11 @@ type CableResult struct {
 	Code Optional[uint8]
 	// Src is attribute src (3): u32.
 	Src Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CableFaultLength holds the attributes of ethtool attribute set
@@ -478,20 +632,37 @@ type CableFaultLength struct {
 	Cm Optional[uint32]
 	// Src is attribute src (3): u32.
 	Src Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CableNest holds the attributes of ethtool attribute set cable-nest.
 type CableNest struct {
-	// Result is attribute result (1): nest, set cable-result.
-	Result *CableResult
-	// FaultLength is attribute fault-length (2): nest, set cable-fault-length.
-	FaultLength *CableFaultLength
+	// Result is attribute result (1): nest, multi-attr (overlay), set
+	// cable-result.
+	Result []CableResult
+	// FaultLength is attribute fault-length (2): nest, multi-attr (overlay), set
+	// cable-fault-length.
+	FaultLength []CableFaultLength
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CableTest holds the attributes of ethtool attribute set cable-test.
 type CableTest struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CableTestNtf holds the attributes of ethtool attribute set cable-test-ntf.
@@ -502,6 +673,11 @@ type CableTestNtf struct {
 	Status Optional[uint8]
 	// Nest is attribute nest (3): nest, set cable-nest.
 	Nest *CableNest
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CableTestTdrCfg holds the attributes of ethtool attribute set
@@ -515,6 +691,11 @@ type CableTestTdrCfg struct {
 	Step Optional[uint32]
 	// Pair is attribute pair (4): u8.
 	Pair Optional[uint8]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CableTestTdrNtf holds the attributes of ethtool attribute set
@@ -526,6 +707,11 @@ type CableTestTdrNtf struct {
 	Status Optional[uint8]
 	// Nest is attribute nest (3): nest, set cable-nest.
 	Nest *CableNest
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CableTestTdr holds the attributes of ethtool attribute set cable-test-tdr.
@@ -534,6 +720,11 @@ type CableTestTdr struct {
 	Header *Header
 	// Cfg is attribute cfg (2): nest, set cable-test-tdr-cfg.
 	Cfg *CableTestTdrCfg
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // TunnelUDPEntry holds the attributes of ethtool attribute set
@@ -543,6 +734,11 @@ type TunnelUDPEntry struct {
 	Port Optional[uint16]
 	// Type is attribute type (2): u32, enum udp-tunnel-type.
 	Type Optional[UDPTunnelType]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // TunnelUDPTable holds the attributes of ethtool attribute set
@@ -554,12 +750,23 @@ type TunnelUDPTable struct {
 	Types *Bitset
 	// Entry is attribute entry (3): nest, multi-attr, set tunnel-udp-entry.
 	Entry []TunnelUDPEntry
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // TunnelUDP holds the attributes of ethtool attribute set tunnel-udp.
 type TunnelUDP struct {
-	// Table is attribute table (1): nest, set tunnel-udp-table.
-	Table *TunnelUDPTable
+	// Table is attribute table (1): nest, multi-attr (overlay), set
+	// tunnel-udp-table.
+	Table []TunnelUDPTable
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // TunnelInfo holds the attributes of ethtool attribute set tunnel-info.
@@ -568,10 +775,15 @@ type TunnelInfo struct {
 	Header *Header
 	// UDPPorts is attribute udp-ports (2): nest, set tunnel-udp.
 	UDPPorts *TunnelUDP
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
-// FecHist holds the attributes of ethtool attribute set fec-hist.
-type FecHist struct {
+// FECHist holds the attributes of ethtool attribute set fec-hist.
+type FECHist struct {
 	// BinLow is attribute bin-low (2): u32.
 	BinLow Optional[uint32]
 	// BinHigh is attribute bin-high (3): u32.
@@ -580,10 +792,15 @@ type FecHist struct {
 	BinVal Optional[uint64]
 	// BinValPerLane is attribute bin-val-per-lane (5): binary of u64.
 	BinValPerLane []uint64
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
-// FecStat holds the attributes of ethtool attribute set fec-stat.
-type FecStat struct {
+// FECStat holds the attributes of ethtool attribute set fec-stat.
+type FECStat struct {
 	// Corrected is attribute corrected (2): binary of u64.
 	Corrected []uint64
 	// Uncorr is attribute uncorr (3): binary of u64.
@@ -591,11 +808,16 @@ type FecStat struct {
 	// CorrBits is attribute corr-bits (4): binary of u64.
 	CorrBits []uint64
 	// Hist is attribute hist (5): nest, multi-attr, set fec-hist.
-	Hist []FecHist
+	Hist []FECHist
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
-// Fec holds the attributes of ethtool attribute set fec.
-type Fec struct {
+// FEC holds the attributes of ethtool attribute set fec.
+type FEC struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
 	// Modes is attribute modes (2): nest, set bitset.
@@ -605,7 +827,12 @@ type Fec struct {
 	// Active is attribute active (4): u32.
 	Active Optional[uint32]
 	// Stats is attribute stats (5): nest, set fec-stat.
-	Stats *FecStat
+	Stats *FECStat
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // ModuleEeprom holds the attributes of ethtool attribute set module-eeprom.
@@ -624,6 +851,11 @@ type ModuleEeprom struct {
 	I2cAddress Optional[uint8]
 	// Data is attribute data (7): binary.
 	Data []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // StatsGrp holds the attributes of ethtool attribute set stats-grp.
@@ -634,16 +866,23 @@ type StatsGrp struct {
 	SsID Optional[uint32]
 	// Stat is attribute stat (4): u64, keyed by id.
 	Stat []StatsGrpStatEntry
-	// HistRx is attribute hist-rx (5): nest, set stats-grp-hist.
-	HistRx *StatsGrpHist
-	// HistTx is attribute hist-tx (6): nest, set stats-grp-hist.
-	HistTx *StatsGrpHist
+	// HistRx is attribute hist-rx (5): nest, multi-attr (overlay), set
+	// stats-grp-hist.
+	HistRx []StatsGrpHist
+	// HistTx is attribute hist-tx (6): nest, multi-attr (overlay), set
+	// stats-grp-hist.
+	HistTx []StatsGrpHist
 	// HistBktLow is attribute hist-bkt-low (7): u32.
 	HistBktLow Optional[uint32]
 	// HistBktHi is attribute hist-bkt-hi (8): u32.
 	HistBktHi Optional[uint32]
 	// HistVal is attribute hist-val (9): u64.
 	HistVal Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // StatsGrpStatEntry is one entry of attribute stat of set stats-grp. On the
@@ -662,6 +901,11 @@ type StatsGrpHist struct {
 	HistBktHi Optional[uint32]
 	// HistVal is attribute hist-val (9): u64.
 	HistVal Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Stats holds the attributes of ethtool attribute set stats.
@@ -670,10 +914,15 @@ type Stats struct {
 	Header *Header
 	// Groups is attribute groups (3): nest, set bitset.
 	Groups *Bitset
-	// Grp is attribute grp (4): nest, set stats-grp.
-	Grp *StatsGrp
+	// Grp is attribute grp (4): nest, multi-attr (overlay), set stats-grp.
+	Grp []StatsGrp
 	// Src is attribute src (5): u32.
 	Src Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PhcVclocks holds the attributes of ethtool attribute set phc-vclocks.
@@ -684,6 +933,11 @@ type PhcVclocks struct {
 	Num Optional[uint32]
 	// Index is attribute index (3): binary of s32.
 	Index []int32
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Module holds the attributes of ethtool attribute set module.
@@ -694,6 +948,11 @@ type Module struct {
 	PowerModePolicy Optional[uint8]
 	// PowerMode is attribute power-mode (3): u8.
 	PowerMode Optional[uint8]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // C33PsePwLimit holds the attributes of ethtool attribute set
@@ -703,6 +962,11 @@ type C33PsePwLimit struct {
 	Min Optional[uint32]
 	// Max is attribute max (2): u32.
 	Max Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Pse holds the attributes of ethtool attribute set pse.
@@ -741,6 +1005,11 @@ type Pse struct {
 	PsePrioMax Optional[uint32]
 	// PsePrio is attribute pse-prio (16): u32.
 	PsePrio Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Flow holds the attributes of ethtool attribute set flow.
@@ -799,10 +1068,15 @@ type Flow struct {
 	GtpuDl4 Optional[RxfhFields]
 	// GtpuDl6 is attribute gtpu-dl6 (27): uint, flags rxfh-fields.
 	GtpuDl6 Optional[RxfhFields]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
-// Rss holds the attributes of ethtool attribute set rss.
-type Rss struct {
+// RSS holds the attributes of ethtool attribute set rss.
+type RSS struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
 	// Context is attribute context (2): u32.
@@ -819,6 +1093,11 @@ type Rss struct {
 	StartContext Optional[uint32]
 	// FlowHash is attribute flow-hash (8): nest, set flow.
 	FlowHash *Flow
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Plca holds the attributes of ethtool attribute set plca.
@@ -841,6 +1120,11 @@ type Plca struct {
 	BurstCnt Optional[uint32]
 	// BurstTmr is attribute burst-tmr (9): u32.
 	BurstTmr Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // ModuleFwFlash holds the attributes of ethtool attribute set module-fw-flash.
@@ -859,10 +1143,15 @@ type ModuleFwFlash struct {
 	Done Optional[uint64]
 	// Total is attribute total (7): uint.
 	Total Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
-// Phy holds the attributes of ethtool attribute set phy.
-type Phy struct {
+// PHY holds the attributes of ethtool attribute set phy.
+type PHY struct {
 	// Header is attribute header (1): nest, set header.
 	Header *Header
 	// Index is attribute index (2): u32.
@@ -872,13 +1161,18 @@ type Phy struct {
 	// Name is attribute name (4): string.
 	Name Optional[string]
 	// UpstreamType is attribute upstream-type (5): u32, enum phy-upstream-type.
-	UpstreamType Optional[PhyUpstreamType]
+	UpstreamType Optional[PHYUpstreamType]
 	// UpstreamIndex is attribute upstream-index (6): u32.
 	UpstreamIndex Optional[uint32]
 	// UpstreamSfpName is attribute upstream-sfp-name (7): string.
 	UpstreamSfpName Optional[string]
 	// DownstreamSfpName is attribute downstream-sfp-name (8): string.
 	DownstreamSfpName Optional[string]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Tsconfig holds the attributes of ethtool attribute set tsconfig.
@@ -894,6 +1188,11 @@ type Tsconfig struct {
 	RxFilters *Bitset
 	// HwtstampFlags is attribute hwtstamp-flags (5): nest, set bitset.
 	HwtstampFlags *Bitset
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PseNtf holds the attributes of ethtool attribute set pse-ntf.
@@ -902,6 +1201,11 @@ type PseNtf struct {
 	Header *Header
 	// Events is attribute events (2): uint, flags pse-event.
 	Events Optional[PseEvent]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // MseCapabilities holds the attributes of ethtool attribute set
@@ -915,6 +1219,11 @@ type MseCapabilities struct {
 	RefreshRatePs Optional[uint64]
 	// NumSymbols is attribute num-symbols (4): uint.
 	NumSymbols Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // MseSnapshot holds the attributes of ethtool attribute set mse-snapshot.
@@ -925,6 +1234,11 @@ type MseSnapshot struct {
 	PeakMse Optional[uint64]
 	// WorstPeakMse is attribute worst-peak-mse (3): uint.
 	WorstPeakMse Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Mse holds the attributes of ethtool attribute set mse.
@@ -945,4 +1259,898 @@ type Mse struct {
 	WorstChannel *MseSnapshot
 	// Link is attribute link (8): nest, set mse-snapshot.
 	Link *MseSnapshot
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// StrsetGetRequest is the request of Client.StrsetGet (ethtool strset-get,
+// do): the attributes of set strset that the spec lists for it.
+type StrsetGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// Stringsets is attribute stringsets (2): nest, set stringsets.
+	Stringsets *Stringsets
+	// CountsOnly is attribute counts-only (3): flag.
+	CountsOnly bool
+}
+
+// StrsetGetDumpRequest is the request of Client.StrsetGetDump (ethtool
+// strset-get, dump): the attributes of set strset that the spec lists for it.
+type StrsetGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// Stringsets is attribute stringsets (2): nest, set stringsets.
+	Stringsets *Stringsets
+	// CountsOnly is attribute counts-only (3): flag.
+	CountsOnly bool
+}
+
+// LinkinfoGetRequest is the request of Client.LinkinfoGet (ethtool
+// linkinfo-get, do): the attributes of set linkinfo that the spec lists for
+// it.
+type LinkinfoGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// LinkinfoGetDumpRequest is the request of Client.LinkinfoGetDump (ethtool
+// linkinfo-get, dump): the attributes of set linkinfo that the spec lists for
+// it.
+type LinkinfoGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// LinkinfoSetRequest is the request of Client.LinkinfoSet (ethtool
+// linkinfo-set, do): the attributes of set linkinfo that the spec lists for
+// it.
+type LinkinfoSetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// Port is attribute port (2): u8, enum port.
+	Port Optional[Port]
+	// Phyaddr is attribute phyaddr (3): u8.
+	Phyaddr Optional[uint8]
+	// TpMDIX is attribute tp-mdix (4): u8, enum mdi-mode.
+	TpMDIX Optional[MDIMode]
+	// TpMDIXCtrl is attribute tp-mdix-ctrl (5): u8, enum mdi-mode.
+	TpMDIXCtrl Optional[MDIMode]
+	// Transceiver is attribute transceiver (6): u8, enum transceiver.
+	Transceiver Optional[Transceiver]
+}
+
+// LinkmodesGetRequest is the request of Client.LinkmodesGet (ethtool
+// linkmodes-get, do): the attributes of set linkmodes that the spec lists for
+// it.
+type LinkmodesGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// LinkmodesGetDumpRequest is the request of Client.LinkmodesGetDump (ethtool
+// linkmodes-get, dump): the attributes of set linkmodes that the spec lists
+// for it.
+type LinkmodesGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// LinkmodesSetRequest is the request of Client.LinkmodesSet (ethtool
+// linkmodes-set, do): the attributes of set linkmodes that the spec lists for
+// it.
+type LinkmodesSetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// Autoneg is attribute autoneg (2): u8, enum autoneg.
+	Autoneg Optional[Autoneg]
+	// Ours is attribute ours (3): nest, set bitset.
+	Ours *Bitset
+	// Peer is attribute peer (4): nest, set bitset.
+	Peer *Bitset
+	// Speed is attribute speed (5): u32.
+	Speed Optional[uint32]
+	// Duplex is attribute duplex (6): u8, enum duplex.
+	Duplex Optional[Duplex]
+	// MasterSlaveCfg is attribute master-slave-cfg (7): u8.
+	MasterSlaveCfg Optional[uint8]
+	// MasterSlaveState is attribute master-slave-state (8): u8.
+	MasterSlaveState Optional[uint8]
+	// Lanes is attribute lanes (9): u32.
+	Lanes Optional[uint32]
+	// RateMatching is attribute rate-matching (10): u8.
+	RateMatching Optional[uint8]
+}
+
+// LinkstateGetRequest is the request of Client.LinkstateGet (ethtool
+// linkstate-get, do): the attributes of set linkstate that the spec lists for
+// it.
+type LinkstateGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// LinkstateGetDumpRequest is the request of Client.LinkstateGetDump (ethtool
+// linkstate-get, dump): the attributes of set linkstate that the spec lists
+// for it.
+type LinkstateGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// DebugGetRequest is the request of Client.DebugGet (ethtool debug-get, do):
+// the attributes of set debug that the spec lists for it.
+type DebugGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// DebugGetDumpRequest is the request of Client.DebugGetDump (ethtool
+// debug-get, dump): the attributes of set debug that the spec lists for it.
+type DebugGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// DebugSetRequest is the request of Client.DebugSet (ethtool debug-set, do):
+// the attributes of set debug that the spec lists for it.
+type DebugSetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// Msgmask is attribute msgmask (2): nest, set bitset.
+	Msgmask *Bitset
+}
+
+// WolGetRequest is the request of Client.WolGet (ethtool wol-get, do): the
+// attributes of set wol that the spec lists for it.
+type WolGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// WolGetDumpRequest is the request of Client.WolGetDump (ethtool wol-get,
+// dump): the attributes of set wol that the spec lists for it.
+type WolGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// WolSetRequest is the request of Client.WolSet (ethtool wol-set, do): the
+// attributes of set wol that the spec lists for it.
+type WolSetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// Modes is attribute modes (2): nest, set bitset.
+	Modes *Bitset
+	// Sopass is attribute sopass (3): binary.
+	Sopass []byte
+}
+
+// FeaturesGetRequest is the request of Client.FeaturesGet (ethtool
+// features-get, do): the attributes of set features that the spec lists for
+// it.
+type FeaturesGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// FeaturesGetDumpRequest is the request of Client.FeaturesGetDump (ethtool
+// features-get, dump): the attributes of set features that the spec lists for
+// it.
+type FeaturesGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// FeaturesSetRequest is the request of Client.FeaturesSet (ethtool
+// features-set, do): the attributes of set features that the spec lists for
+// it.
+type FeaturesSetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// Hw is attribute hw (2): nest, set bitset.
+	Hw *Bitset
+	// Wanted is attribute wanted (3): nest, set bitset.
+	Wanted *Bitset
+	// Active is attribute active (4): nest, set bitset.
+	Active *Bitset
+	// Nochange is attribute nochange (5): nest, set bitset.
+	Nochange *Bitset
+}
+
+// PrivflagsGetRequest is the request of Client.PrivflagsGet (ethtool
+// privflags-get, do): the attributes of set privflags that the spec lists for
+// it.
+type PrivflagsGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// PrivflagsGetDumpRequest is the request of Client.PrivflagsGetDump (ethtool
+// privflags-get, dump): the attributes of set privflags that the spec lists
+// for it.
+type PrivflagsGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// PrivflagsSetRequest is the request of Client.PrivflagsSet (ethtool
+// privflags-set, do): the attributes of set privflags that the spec lists for
+// it.
+type PrivflagsSetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// Flags is attribute flags (2): nest, set bitset.
+	Flags *Bitset
+}
+
+// RingsGetRequest is the request of Client.RingsGet (ethtool rings-get, do):
+// the attributes of set rings that the spec lists for it.
+type RingsGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// RingsGetDumpRequest is the request of Client.RingsGetDump (ethtool
+// rings-get, dump): the attributes of set rings that the spec lists for it.
+type RingsGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// RingsSetRequest is the request of Client.RingsSet (ethtool rings-set, do):
+// the attributes of set rings that the spec lists for it.
+type RingsSetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// RxMax is attribute rx-max (2): u32.
+	RxMax Optional[uint32]
+	// RxMiniMax is attribute rx-mini-max (3): u32.
+	RxMiniMax Optional[uint32]
+	// RxJumboMax is attribute rx-jumbo-max (4): u32.
+	RxJumboMax Optional[uint32]
+	// TxMax is attribute tx-max (5): u32.
+	TxMax Optional[uint32]
+	// Rx is attribute rx (6): u32.
+	Rx Optional[uint32]
+	// RxMini is attribute rx-mini (7): u32.
+	RxMini Optional[uint32]
+	// RxJumbo is attribute rx-jumbo (8): u32.
+	RxJumbo Optional[uint32]
+	// Tx is attribute tx (9): u32.
+	Tx Optional[uint32]
+	// RxBufLen is attribute rx-buf-len (10): u32.
+	RxBufLen Optional[uint32]
+	// TCPDataSplit is attribute tcp-data-split (11): u8, enum tcp-data-split.
+	TCPDataSplit Optional[TCPDataSplit]
+	// CqeSize is attribute cqe-size (12): u32.
+	CqeSize Optional[uint32]
+	// TxPush is attribute tx-push (13): u8.
+	TxPush Optional[uint8]
+	// RxPush is attribute rx-push (14): u8.
+	RxPush Optional[uint8]
+	// TxPushBufLen is attribute tx-push-buf-len (15): u32.
+	TxPushBufLen Optional[uint32]
+	// TxPushBufLenMax is attribute tx-push-buf-len-max (16): u32.
+	TxPushBufLenMax Optional[uint32]
+	// HdsThresh is attribute hds-thresh (17): u32.
+	HdsThresh Optional[uint32]
+	// HdsThreshMax is attribute hds-thresh-max (18): u32.
+	HdsThreshMax Optional[uint32]
+}
+
+// ChannelsGetRequest is the request of Client.ChannelsGet (ethtool
+// channels-get, do): the attributes of set channels that the spec lists for
+// it.
+type ChannelsGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// ChannelsGetDumpRequest is the request of Client.ChannelsGetDump (ethtool
+// channels-get, dump): the attributes of set channels that the spec lists for
+// it.
+type ChannelsGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// ChannelsSetRequest is the request of Client.ChannelsSet (ethtool
+// channels-set, do): the attributes of set channels that the spec lists for
+// it.
+type ChannelsSetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// RxMax is attribute rx-max (2): u32.
+	RxMax Optional[uint32]
+	// TxMax is attribute tx-max (3): u32.
+	TxMax Optional[uint32]
+	// OtherMax is attribute other-max (4): u32.
+	OtherMax Optional[uint32]
+	// CombinedMax is attribute combined-max (5): u32.
+	CombinedMax Optional[uint32]
+	// RxCount is attribute rx-count (6): u32.
+	RxCount Optional[uint32]
+	// TxCount is attribute tx-count (7): u32.
+	TxCount Optional[uint32]
+	// OtherCount is attribute other-count (8): u32.
+	OtherCount Optional[uint32]
+	// CombinedCount is attribute combined-count (9): u32.
+	CombinedCount Optional[uint32]
+}
+
+// CoalesceGetRequest is the request of Client.CoalesceGet (ethtool
+// coalesce-get, do): the attributes of set coalesce that the spec lists for
+// it.
+type CoalesceGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// CoalesceGetDumpRequest is the request of Client.CoalesceGetDump (ethtool
+// coalesce-get, dump): the attributes of set coalesce that the spec lists for
+// it.
+type CoalesceGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// CoalesceSetRequest is the request of Client.CoalesceSet (ethtool
+// coalesce-set, do): the attributes of set coalesce that the spec lists for
+// it.
+type CoalesceSetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// RxUsecs is attribute rx-usecs (2): u32.
+	RxUsecs Optional[uint32]
+	// RxMaxFrames is attribute rx-max-frames (3): u32.
+	RxMaxFrames Optional[uint32]
+	// RxUsecsIrq is attribute rx-usecs-irq (4): u32.
+	RxUsecsIrq Optional[uint32]
+	// RxMaxFramesIrq is attribute rx-max-frames-irq (5): u32.
+	RxMaxFramesIrq Optional[uint32]
+	// TxUsecs is attribute tx-usecs (6): u32.
+	TxUsecs Optional[uint32]
+	// TxMaxFrames is attribute tx-max-frames (7): u32.
+	TxMaxFrames Optional[uint32]
+	// TxUsecsIrq is attribute tx-usecs-irq (8): u32.
+	TxUsecsIrq Optional[uint32]
+	// TxMaxFramesIrq is attribute tx-max-frames-irq (9): u32.
+	TxMaxFramesIrq Optional[uint32]
+	// StatsBlockUsecs is attribute stats-block-usecs (10): u32.
+	StatsBlockUsecs Optional[uint32]
+	// UseAdaptiveRx is attribute use-adaptive-rx (11): u8.
+	UseAdaptiveRx Optional[uint8]
+	// UseAdaptiveTx is attribute use-adaptive-tx (12): u8.
+	UseAdaptiveTx Optional[uint8]
+	// PktRateLow is attribute pkt-rate-low (13): u32.
+	PktRateLow Optional[uint32]
+	// RxUsecsLow is attribute rx-usecs-low (14): u32.
+	RxUsecsLow Optional[uint32]
+	// RxMaxFramesLow is attribute rx-max-frames-low (15): u32.
+	RxMaxFramesLow Optional[uint32]
+	// TxUsecsLow is attribute tx-usecs-low (16): u32.
+	TxUsecsLow Optional[uint32]
+	// TxMaxFramesLow is attribute tx-max-frames-low (17): u32.
+	TxMaxFramesLow Optional[uint32]
+	// PktRateHigh is attribute pkt-rate-high (18): u32.
+	PktRateHigh Optional[uint32]
+	// RxUsecsHigh is attribute rx-usecs-high (19): u32.
+	RxUsecsHigh Optional[uint32]
+	// RxMaxFramesHigh is attribute rx-max-frames-high (20): u32.
+	RxMaxFramesHigh Optional[uint32]
+	// TxUsecsHigh is attribute tx-usecs-high (21): u32.
+	TxUsecsHigh Optional[uint32]
+	// TxMaxFramesHigh is attribute tx-max-frames-high (22): u32.
+	TxMaxFramesHigh Optional[uint32]
+	// RateSampleInterval is attribute rate-sample-interval (23): u32.
+	RateSampleInterval Optional[uint32]
+	// UseCqeModeTx is attribute use-cqe-mode-tx (24): u8.
+	UseCqeModeTx Optional[uint8]
+	// UseCqeModeRx is attribute use-cqe-mode-rx (25): u8.
+	UseCqeModeRx Optional[uint8]
+	// TxAggrMaxBytes is attribute tx-aggr-max-bytes (26): u32.
+	TxAggrMaxBytes Optional[uint32]
+	// TxAggrMaxFrames is attribute tx-aggr-max-frames (27): u32.
+	TxAggrMaxFrames Optional[uint32]
+	// TxAggrTimeUsecs is attribute tx-aggr-time-usecs (28): u32.
+	TxAggrTimeUsecs Optional[uint32]
+	// RxProfile is attribute rx-profile (29): nest, set profile.
+	RxProfile *Profile
+	// TxProfile is attribute tx-profile (30): nest, set profile.
+	TxProfile *Profile
+	// RxCqeFrames is attribute rx-cqe-frames (31): u32.
+	RxCqeFrames Optional[uint32]
+	// RxCqeNsecs is attribute rx-cqe-nsecs (32): u32.
+	RxCqeNsecs Optional[uint32]
+}
+
+// PauseGetRequest is the request of Client.PauseGet (ethtool pause-get, do):
+// the attributes of set pause that the spec lists for it.
+type PauseGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// PauseGetDumpRequest is the request of Client.PauseGetDump (ethtool
+// pause-get, dump): the attributes of set pause that the spec lists for it.
+type PauseGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// PauseSetRequest is the request of Client.PauseSet (ethtool pause-set, do):
+// the attributes of set pause that the spec lists for it.
+type PauseSetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// Autoneg is attribute autoneg (2): u8.
+	Autoneg Optional[uint8]
+	// Rx is attribute rx (3): u8.
+	Rx Optional[uint8]
+	// Tx is attribute tx (4): u8.
+	Tx Optional[uint8]
+	// Stats is attribute stats (5): nest, set pause-stat.
+	Stats *PauseStat
+	// StatsSrc is attribute stats-src (6): u32.
+	StatsSrc Optional[uint32]
+}
+
+// EeeGetRequest is the request of Client.EeeGet (ethtool eee-get, do): the
+// attributes of set eee that the spec lists for it.
+type EeeGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// EeeGetDumpRequest is the request of Client.EeeGetDump (ethtool eee-get,
+// dump): the attributes of set eee that the spec lists for it.
+type EeeGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// EeeSetRequest is the request of Client.EeeSet (ethtool eee-set, do): the
+// attributes of set eee that the spec lists for it.
+type EeeSetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// ModesOurs is attribute modes-ours (2): nest, set bitset.
+	ModesOurs *Bitset
+	// ModesPeer is attribute modes-peer (3): nest, set bitset.
+	ModesPeer *Bitset
+	// Active is attribute active (4): u8.
+	Active Optional[uint8]
+	// Enabled is attribute enabled (5): u8.
+	Enabled Optional[uint8]
+	// TxLpiEnabled is attribute tx-lpi-enabled (6): u8.
+	TxLpiEnabled Optional[uint8]
+	// TxLpiTimer is attribute tx-lpi-timer (7): u32.
+	TxLpiTimer Optional[uint32]
+}
+
+// TsinfoGetRequest is the request of Client.TsinfoGet (ethtool tsinfo-get,
+// do): the attributes of set tsinfo that the spec lists for it.
+type TsinfoGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// HwtstampProvider is attribute hwtstamp-provider (7): nest, set
+	// ts-hwtstamp-provider.
+	HwtstampProvider *TsHwtstampProvider
+}
+
+// TsinfoGetDumpRequest is the request of Client.TsinfoGetDump (ethtool
+// tsinfo-get, dump): the attributes of set tsinfo that the spec lists for it.
+type TsinfoGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// HwtstampProvider is attribute hwtstamp-provider (7): nest, set
+	// ts-hwtstamp-provider.
+	HwtstampProvider *TsHwtstampProvider
+}
+
+// CableTestActRequest is the request of Client.CableTestAct (ethtool
+// cable-test-act, do): the attributes of set cable-test that the spec lists
+// for it.
+type CableTestActRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// CableTestTdrActRequest is the request of Client.CableTestTdrAct (ethtool
+// cable-test-tdr-act, do): the attributes of set cable-test-tdr that the spec
+// lists for it.
+type CableTestTdrActRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// TunnelInfoGetRequest is the request of Client.TunnelInfoGet (ethtool
+// tunnel-info-get, do): the attributes of set tunnel-info that the spec lists
+// for it.
+type TunnelInfoGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// TunnelInfoGetDumpRequest is the request of Client.TunnelInfoGetDump (ethtool
+// tunnel-info-get, dump): the attributes of set tunnel-info that the spec
+// lists for it.
+type TunnelInfoGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// FECGetRequest is the request of Client.FECGet (ethtool fec-get, do): the
+// attributes of set fec that the spec lists for it.
+type FECGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// FECGetDumpRequest is the request of Client.FECGetDump (ethtool fec-get,
+// dump): the attributes of set fec that the spec lists for it.
+type FECGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// FECSetRequest is the request of Client.FECSet (ethtool fec-set, do): the
+// attributes of set fec that the spec lists for it.
+type FECSetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// Modes is attribute modes (2): nest, set bitset.
+	Modes *Bitset
+	// Auto is attribute auto (3): u8.
+	Auto Optional[uint8]
+	// Active is attribute active (4): u32.
+	Active Optional[uint32]
+	// Stats is attribute stats (5): nest, set fec-stat.
+	Stats *FECStat
+}
+
+// ModuleEepromGetRequest is the request of Client.ModuleEepromGet (ethtool
+// module-eeprom-get, do): the attributes of set module-eeprom that the spec
+// lists for it.
+type ModuleEepromGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// Offset is attribute offset (2): u32.
+	Offset Optional[uint32]
+	// Length is attribute length (3): u32.
+	Length Optional[uint32]
+	// Page is attribute page (4): u8.
+	Page Optional[uint8]
+	// Bank is attribute bank (5): u8.
+	Bank Optional[uint8]
+	// I2cAddress is attribute i2c-address (6): u8.
+	I2cAddress Optional[uint8]
+}
+
+// ModuleEepromGetDumpRequest is the request of Client.ModuleEepromGetDump
+// (ethtool module-eeprom-get, dump): the attributes of set module-eeprom that
+// the spec lists for it.
+type ModuleEepromGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// Offset is attribute offset (2): u32.
+	Offset Optional[uint32]
+	// Length is attribute length (3): u32.
+	Length Optional[uint32]
+	// Page is attribute page (4): u8.
+	Page Optional[uint8]
+	// Bank is attribute bank (5): u8.
+	Bank Optional[uint8]
+	// I2cAddress is attribute i2c-address (6): u8.
+	I2cAddress Optional[uint8]
+}
+
+// StatsGetRequest is the request of Client.StatsGet (ethtool stats-get, do):
+// the attributes of set stats that the spec lists for it.
+type StatsGetRequest struct {
+	// Header is attribute header (2): nest, set header.
+	Header *Header
+	// Groups is attribute groups (3): nest, set bitset.
+	Groups *Bitset
+}
+
+// StatsGetDumpRequest is the request of Client.StatsGetDump (ethtool
+// stats-get, dump): the attributes of set stats that the spec lists for it.
+type StatsGetDumpRequest struct {
+	// Header is attribute header (2): nest, set header.
+	Header *Header
+	// Groups is attribute groups (3): nest, set bitset.
+	Groups *Bitset
+}
+
+// PhcVclocksGetRequest is the request of Client.PhcVclocksGet (ethtool
+// phc-vclocks-get, do): the attributes of set phc-vclocks that the spec lists
+// for it.
+type PhcVclocksGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// PhcVclocksGetDumpRequest is the request of Client.PhcVclocksGetDump (ethtool
+// phc-vclocks-get, dump): the attributes of set phc-vclocks that the spec
+// lists for it.
+type PhcVclocksGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// ModuleGetRequest is the request of Client.ModuleGet (ethtool module-get,
+// do): the attributes of set module that the spec lists for it.
+type ModuleGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// ModuleGetDumpRequest is the request of Client.ModuleGetDump (ethtool
+// module-get, dump): the attributes of set module that the spec lists for it.
+type ModuleGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// ModuleSetRequest is the request of Client.ModuleSet (ethtool module-set,
+// do): the attributes of set module that the spec lists for it.
+type ModuleSetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// PowerModePolicy is attribute power-mode-policy (2): u8.
+	PowerModePolicy Optional[uint8]
+	// PowerMode is attribute power-mode (3): u8.
+	PowerMode Optional[uint8]
+}
+
+// PseGetRequest is the request of Client.PseGet (ethtool pse-get, do): the
+// attributes of set pse that the spec lists for it.
+type PseGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// PseGetDumpRequest is the request of Client.PseGetDump (ethtool pse-get,
+// dump): the attributes of set pse that the spec lists for it.
+type PseGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// PseSetRequest is the request of Client.PseSet (ethtool pse-set, do): the
+// attributes of set pse that the spec lists for it.
+type PseSetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// PodlPseAdminControl is attribute podl-pse-admin-control (3): u32.
+	PodlPseAdminControl Optional[uint32]
+	// C33PseAdminControl is attribute c33-pse-admin-control (6): u32.
+	C33PseAdminControl Optional[uint32]
+	// C33PseAvailPwLimit is attribute c33-pse-avail-pw-limit (12): u32.
+	C33PseAvailPwLimit Optional[uint32]
+	// PsePrio is attribute pse-prio (16): u32.
+	PsePrio Optional[uint32]
+}
+
+// RSSGetRequest is the request of Client.RSSGet (ethtool rss-get, do): the
+// attributes of set rss that the spec lists for it.
+type RSSGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// Context is attribute context (2): u32.
+	Context Optional[uint32]
+}
+
+// RSSGetDumpRequest is the request of Client.RSSGetDump (ethtool rss-get,
+// dump): the attributes of set rss that the spec lists for it.
+type RSSGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// StartContext is attribute start-context (7): u32.
+	StartContext Optional[uint32]
+}
+
+// PlcaGetCfgRequest is the request of Client.PlcaGetCfg (ethtool plca-get-cfg,
+// do): the attributes of set plca that the spec lists for it.
+type PlcaGetCfgRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// PlcaGetCfgDumpRequest is the request of Client.PlcaGetCfgDump (ethtool
+// plca-get-cfg, dump): the attributes of set plca that the spec lists for it.
+type PlcaGetCfgDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// PlcaSetCfgRequest is the request of Client.PlcaSetCfg (ethtool plca-set-cfg,
+// do): the attributes of set plca that the spec lists for it.
+type PlcaSetCfgRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// Version is attribute version (2): u16.
+	Version Optional[uint16]
+	// Enabled is attribute enabled (3): u8.
+	Enabled Optional[uint8]
+	// Status is attribute status (4): u8.
+	Status Optional[uint8]
+	// NodeCnt is attribute node-cnt (5): u32.
+	NodeCnt Optional[uint32]
+	// NodeID is attribute node-id (6): u32.
+	NodeID Optional[uint32]
+	// ToTmr is attribute to-tmr (7): u32.
+	ToTmr Optional[uint32]
+	// BurstCnt is attribute burst-cnt (8): u32.
+	BurstCnt Optional[uint32]
+	// BurstTmr is attribute burst-tmr (9): u32.
+	BurstTmr Optional[uint32]
+}
+
+// PlcaGetStatusRequest is the request of Client.PlcaGetStatus (ethtool
+// plca-get-status, do): the attributes of set plca that the spec lists for it.
+type PlcaGetStatusRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// PlcaGetStatusDumpRequest is the request of Client.PlcaGetStatusDump (ethtool
+// plca-get-status, dump): the attributes of set plca that the spec lists for
+// it.
+type PlcaGetStatusDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// MmGetRequest is the request of Client.MmGet (ethtool mm-get, do): the
+// attributes of set mm that the spec lists for it.
+type MmGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// MmGetDumpRequest is the request of Client.MmGetDump (ethtool mm-get, dump):
+// the attributes of set mm that the spec lists for it.
+type MmGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// MmSetRequest is the request of Client.MmSet (ethtool mm-set, do): the
+// attributes of set mm that the spec lists for it.
+type MmSetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// PmacEnabled is attribute pmac-enabled (2): u8.
+	PmacEnabled Optional[uint8]
+	// TxEnabled is attribute tx-enabled (3): u8.
+	TxEnabled Optional[uint8]
+	// TxMinFragSize is attribute tx-min-frag-size (5): u32.
+	TxMinFragSize Optional[uint32]
+	// VerifyEnabled is attribute verify-enabled (7): u8.
+	VerifyEnabled Optional[uint8]
+	// VerifyTime is attribute verify-time (9): u32.
+	VerifyTime Optional[uint32]
+}
+
+// ModuleFwFlashActRequest is the request of Client.ModuleFwFlashAct (ethtool
+// module-fw-flash-act, do): the attributes of set module-fw-flash that the
+// spec lists for it.
+type ModuleFwFlashActRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// FileName is attribute file-name (2): string.
+	FileName Optional[string]
+	// Password is attribute password (3): u32.
+	Password Optional[uint32]
+}
+
+// PHYGetRequest is the request of Client.PHYGet (ethtool phy-get, do): the
+// attributes of set phy that the spec lists for it.
+type PHYGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// PHYGetDumpRequest is the request of Client.PHYGetDump (ethtool phy-get,
+// dump): the attributes of set phy that the spec lists for it.
+type PHYGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// TsconfigGetRequest is the request of Client.TsconfigGet (ethtool
+// tsconfig-get, do): the attributes of set tsconfig that the spec lists for
+// it.
+type TsconfigGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// TsconfigGetDumpRequest is the request of Client.TsconfigGetDump (ethtool
+// tsconfig-get, dump): the attributes of set tsconfig that the spec lists for
+// it.
+type TsconfigGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// TsconfigSetRequest is the request of Client.TsconfigSet (ethtool
+// tsconfig-set, do): the attributes of set tsconfig that the spec lists for
+// it.
+type TsconfigSetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// HwtstampProvider is attribute hwtstamp-provider (2): nest, set
+	// ts-hwtstamp-provider.
+	HwtstampProvider *TsHwtstampProvider
+	// TxTypes is attribute tx-types (3): nest, set bitset.
+	TxTypes *Bitset
+	// RxFilters is attribute rx-filters (4): nest, set bitset.
+	RxFilters *Bitset
+	// HwtstampFlags is attribute hwtstamp-flags (5): nest, set bitset.
+	HwtstampFlags *Bitset
+}
+
+// RSSSetRequest is the request of Client.RSSSet (ethtool rss-set, do): the
+// attributes of set rss that the spec lists for it.
+type RSSSetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// Context is attribute context (2): u32.
+	Context Optional[uint32]
+	// Hfunc is attribute hfunc (3): u32.
+	Hfunc Optional[uint32]
+	// Indir is attribute indir (4): binary of u32.
+	Indir []uint32
+	// Hkey is attribute hkey (5): binary.
+	Hkey []byte
+	// InputXfrm is attribute input-xfrm (6): u32, flags input-xfrm.
+	InputXfrm Optional[InputXfrm]
+	// FlowHash is attribute flow-hash (8): nest, set flow.
+	FlowHash *Flow
+}
+
+// RSSCreateActRequest is the request of Client.RSSCreateAct (ethtool
+// rss-create-act, do): the attributes of set rss that the spec lists for it.
+type RSSCreateActRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// Context is attribute context (2): u32.
+	Context Optional[uint32]
+	// Hfunc is attribute hfunc (3): u32.
+	Hfunc Optional[uint32]
+	// Indir is attribute indir (4): binary of u32.
+	Indir []uint32
+	// Hkey is attribute hkey (5): binary.
+	Hkey []byte
+	// InputXfrm is attribute input-xfrm (6): u32, flags input-xfrm.
+	InputXfrm Optional[InputXfrm]
+}
+
+// RSSDeleteActRequest is the request of Client.RSSDeleteAct (ethtool
+// rss-delete-act, do): the attributes of set rss that the spec lists for it.
+type RSSDeleteActRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+	// Context is attribute context (2): u32.
+	Context Optional[uint32]
+}
+
+// MseGetRequest is the request of Client.MseGet (ethtool mse-get, do): the
+// attributes of set mse that the spec lists for it.
+type MseGetRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
+}
+
+// MseGetDumpRequest is the request of Client.MseGetDump (ethtool mse-get,
+// dump): the attributes of set mse that the spec lists for it.
+type MseGetDumpRequest struct {
+	// Header is attribute header (1): nest, set header.
+	Header *Header
 }

@@ -53,7 +53,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // remcsum-nopartial, local-v4, peer-v4, local-v6, peer-v6, peer-port, ifindex;
 // the kernel only acknowledges it. A nil req sends no attributes. Spec flags:
 // [admin-perm].
-func (c *Client) Add(ctx context.Context, req *Fou) error {
+func (c *Client) Add(ctx context.Context, req *AddRequest) error {
 	fam, err := c.core.Check(ctx, CmdAdd, "add", false)
 	if err != nil {
 		return err
@@ -78,7 +78,7 @@ func (c *Client) Add(ctx context.Context, req *Fou) error {
 // Del sends fou del (do, command 2): request attributes af, ifindex, port,
 // peer-port, local-v4, peer-v4, local-v6, peer-v6; the kernel only
 // acknowledges it. A nil req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) Del(ctx context.Context, req *Fou) error {
+func (c *Client) Del(ctx context.Context, req *DelRequest) error {
 	fam, err := c.core.Check(ctx, CmdDel, "del", false)
 	if err != nil {
 		return err
@@ -104,7 +104,7 @@ func (c *Client) Del(ctx context.Context, req *Fou) error {
 // peer-port, local-v4, peer-v4, local-v6, peer-v6; reply attributes port,
 // ipproto, type, remcsum-nopartial, local-v4, peer-v4, local-v6, peer-v6,
 // peer-port, ifindex of set fou. A nil req sends no attributes.
-func (c *Client) Get(ctx context.Context, req *Fou) (*Fou, error) {
+func (c *Client) Get(ctx context.Context, req *GetRequest) (*Fou, error) {
 	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
 		return nil, err

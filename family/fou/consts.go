@@ -21,16 +21,16 @@ const (
 
 // Attribute types of attribute set fou.
 const (
-	AttrFouUnspec           = 0  // unspec: unused
-	AttrFouPort             = 1  // port: u16, big-endian
-	AttrFouAf               = 2  // af: u8
-	AttrFouIpproto          = 3  // ipproto: u8, checks min 1
-	AttrFouType             = 4  // type: u8
-	AttrFouRemcsumNopartial = 5  // remcsum-nopartial: flag
-	AttrFouLocalV4          = 6  // local-v4: u32
-	AttrFouLocalV6          = 7  // local-v6: binary, checks exact-len 16
-	AttrFouPeerV4           = 8  // peer-v4: u32
-	AttrFouPeerV6           = 9  // peer-v6: binary, checks exact-len 16
-	AttrFouPeerPort         = 10 // peer-port: u16, big-endian
-	AttrFouIfindex          = 11 // ifindex: s32
+	AttrUnspec           = 0  // unspec: unused
+	AttrPort             = 1  // port: u16, big-endian
+	AttrAf               = 2  // af: u8
+	AttrIpproto          = 3  // ipproto: u8, checks min 1
+	AttrType             = 4  // type: u8
+	AttrRemcsumNopartial = 5  // remcsum-nopartial: flag
+	AttrLocalV4          = 6  // local-v4: u32
+	AttrLocalV6          = 7  // local-v6: binary, checks exact-len 16
+	AttrPeerV4           = 8  // peer-v4: u32
+	AttrPeerV6           = 9  // peer-v6: binary, checks exact-len 16
+	AttrPeerPort         = 10 // peer-port: u16, big-endian
+	AttrIfindex          = 11 // ifindex: s32
 )

@@ -24,7 +24,7 @@ var namesFou = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set fou from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Fou) UnmarshalAttrs(b []byte) error {
@@ -39,27 +39,185 @@ func (v *Fou) decode(d *attrs.Decoder) {
 	d.SetNames(namesFou)
 	for d.Next() {
 		switch d.Type() {
-		case AttrFouPort:
+		case AttrPort:
+			if v.Port.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Port.Set(d.U16BE())
-		case AttrFouAf:
+		case AttrAf:
+			if v.Af.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Af.Set(d.U8())
-		case AttrFouIpproto:
+		case AttrIpproto:
+			if v.Ipproto.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ipproto.Set(d.U8())
-		case AttrFouType:
+		case AttrType:
+			if v.Type.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Type.Set(d.U8())
-		case AttrFouRemcsumNopartial:
+		case AttrRemcsumNopartial:
+			if v.RemcsumNopartial {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RemcsumNopartial = d.Flag()
-		case AttrFouLocalV4:
+		case AttrLocalV4:
+			if v.LocalV4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LocalV4.Set(d.U32())
-		case AttrFouLocalV6:
+		case AttrLocalV6:
+			if v.LocalV6 != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LocalV6 = bytes.Clone(d.Bytes())
-		case AttrFouPeerV4:
+		case AttrPeerV4:
+			if v.PeerV4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PeerV4.Set(d.U32())
-		case AttrFouPeerV6:
+		case AttrPeerV6:
+			if v.PeerV6 != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PeerV6 = bytes.Clone(d.Bytes())
-		case AttrFouPeerPort:
+		case AttrPeerPort:
+			if v.PeerPort.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PeerPort.Set(d.U16BE())
-		case AttrFouIfindex:
+		case AttrIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ifindex.Set(d.S32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set fou from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *AddRequest) UnmarshalAttrs(b []byte) error {
+	*v = AddRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *AddRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFou)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPort:
+			v.Port.Set(d.U16BE())
+		case AttrIpproto:
+			v.Ipproto.Set(d.U8())
+		case AttrType:
+			v.Type.Set(d.U8())
+		case AttrRemcsumNopartial:
+			v.RemcsumNopartial = d.Flag()
+		case AttrLocalV4:
+			v.LocalV4.Set(d.U32())
+		case AttrLocalV6:
+			v.LocalV6 = bytes.Clone(d.Bytes())
+		case AttrPeerV4:
+			v.PeerV4.Set(d.U32())
+		case AttrPeerV6:
+			v.PeerV6 = bytes.Clone(d.Bytes())
+		case AttrPeerPort:
+			v.PeerPort.Set(d.U16BE())
+		case AttrIfindex:
+			v.Ifindex.Set(d.S32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set fou from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DelRequest) UnmarshalAttrs(b []byte) error {
+	*v = DelRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DelRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFou)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPort:
+			v.Port.Set(d.U16BE())
+		case AttrAf:
+			v.Af.Set(d.U8())
+		case AttrLocalV4:
+			v.LocalV4.Set(d.U32())
+		case AttrLocalV6:
+			v.LocalV6 = bytes.Clone(d.Bytes())
+		case AttrPeerV4:
+			v.PeerV4.Set(d.U32())
+		case AttrPeerV6:
+			v.PeerV6 = bytes.Clone(d.Bytes())
+		case AttrPeerPort:
+			v.PeerPort.Set(d.U16BE())
+		case AttrIfindex:
+			v.Ifindex.Set(d.S32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set fou from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFou)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPort:
+			v.Port.Set(d.U16BE())
+		case AttrAf:
+			v.Af.Set(d.U8())
+		case AttrLocalV4:
+			v.LocalV4.Set(d.U32())
+		case AttrLocalV6:
+			v.LocalV6 = bytes.Clone(d.Bytes())
+		case AttrPeerV4:
+			v.PeerV4.Set(d.U32())
+		case AttrPeerV6:
+			v.PeerV6 = bytes.Clone(d.Bytes())
+		case AttrPeerPort:
+			v.PeerPort.Set(d.U16BE())
+		case AttrIfindex:
 			v.Ifindex.Set(d.S32())
 		}
 	}

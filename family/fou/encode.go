@@ -18,37 +18,160 @@ func (v *Fou) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *Fou) encode(e *attrs.Encoder) error {
 	if v.Port.Valid {
-		e.U16BE(AttrFouPort, uint16(v.Port.Value))
+		e.U16BE(AttrPort, uint16(v.Port.Value))
 	}
 	if v.Af.Valid {
-		e.U8(AttrFouAf, v.Af.Value)
+		e.U8(AttrAf, v.Af.Value)
 	}
 	if v.Ipproto.Valid {
-		e.U8(AttrFouIpproto, v.Ipproto.Value)
+		e.U8(AttrIpproto, v.Ipproto.Value)
 	}
 	if v.Type.Valid {
-		e.U8(AttrFouType, v.Type.Value)
+		e.U8(AttrType, v.Type.Value)
 	}
 	if v.RemcsumNopartial {
-		e.Flag(AttrFouRemcsumNopartial)
+		e.Flag(AttrRemcsumNopartial)
 	}
 	if v.LocalV4.Valid {
-		e.U32(AttrFouLocalV4, v.LocalV4.Value)
+		e.U32(AttrLocalV4, v.LocalV4.Value)
 	}
 	if v.LocalV6 != nil {
-		e.Binary(AttrFouLocalV6, v.LocalV6)
+		e.Binary(AttrLocalV6, v.LocalV6)
 	}
 	if v.PeerV4.Valid {
-		e.U32(AttrFouPeerV4, v.PeerV4.Value)
+		e.U32(AttrPeerV4, v.PeerV4.Value)
 	}
 	if v.PeerV6 != nil {
-		e.Binary(AttrFouPeerV6, v.PeerV6)
+		e.Binary(AttrPeerV6, v.PeerV6)
 	}
 	if v.PeerPort.Valid {
-		e.U16BE(AttrFouPeerPort, uint16(v.PeerPort.Value))
+		e.U16BE(AttrPeerPort, uint16(v.PeerPort.Value))
 	}
 	if v.Ifindex.Valid {
-		e.S32(AttrFouIfindex, v.Ifindex.Value)
+		e.S32(AttrIfindex, v.Ifindex.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *AddRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *AddRequest) encode(e *attrs.Encoder) error {
+	if v.Port.Valid {
+		e.U16BE(AttrPort, uint16(v.Port.Value))
+	}
+	if v.Ipproto.Valid {
+		e.U8(AttrIpproto, v.Ipproto.Value)
+	}
+	if v.Type.Valid {
+		e.U8(AttrType, v.Type.Value)
+	}
+	if v.RemcsumNopartial {
+		e.Flag(AttrRemcsumNopartial)
+	}
+	if v.LocalV4.Valid {
+		e.U32(AttrLocalV4, v.LocalV4.Value)
+	}
+	if v.LocalV6 != nil {
+		e.Binary(AttrLocalV6, v.LocalV6)
+	}
+	if v.PeerV4.Valid {
+		e.U32(AttrPeerV4, v.PeerV4.Value)
+	}
+	if v.PeerV6 != nil {
+		e.Binary(AttrPeerV6, v.PeerV6)
+	}
+	if v.PeerPort.Valid {
+		e.U16BE(AttrPeerPort, uint16(v.PeerPort.Value))
+	}
+	if v.Ifindex.Valid {
+		e.S32(AttrIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DelRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DelRequest) encode(e *attrs.Encoder) error {
+	if v.Port.Valid {
+		e.U16BE(AttrPort, uint16(v.Port.Value))
+	}
+	if v.Af.Valid {
+		e.U8(AttrAf, v.Af.Value)
+	}
+	if v.LocalV4.Valid {
+		e.U32(AttrLocalV4, v.LocalV4.Value)
+	}
+	if v.LocalV6 != nil {
+		e.Binary(AttrLocalV6, v.LocalV6)
+	}
+	if v.PeerV4.Valid {
+		e.U32(AttrPeerV4, v.PeerV4.Value)
+	}
+	if v.PeerV6 != nil {
+		e.Binary(AttrPeerV6, v.PeerV6)
+	}
+	if v.PeerPort.Valid {
+		e.U16BE(AttrPeerPort, uint16(v.PeerPort.Value))
+	}
+	if v.Ifindex.Valid {
+		e.S32(AttrIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetRequest) encode(e *attrs.Encoder) error {
+	if v.Port.Valid {
+		e.U16BE(AttrPort, uint16(v.Port.Value))
+	}
+	if v.Af.Valid {
+		e.U8(AttrAf, v.Af.Value)
+	}
+	if v.LocalV4.Valid {
+		e.U32(AttrLocalV4, v.LocalV4.Value)
+	}
+	if v.LocalV6 != nil {
+		e.Binary(AttrLocalV6, v.LocalV6)
+	}
+	if v.PeerV4.Valid {
+		e.U32(AttrPeerV4, v.PeerV4.Value)
+	}
+	if v.PeerV6 != nil {
+		e.Binary(AttrPeerV6, v.PeerV6)
+	}
+	if v.PeerPort.Valid {
+		e.U16BE(AttrPeerPort, uint16(v.PeerPort.Value))
+	}
+	if v.Ifindex.Valid {
+		e.S32(AttrIfindex, v.Ifindex.Value)
 	}
 	return nil
 }

@@ -2,6 +2,10 @@
 
 package fou
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // Fou holds the attributes of fou attribute set fou.
 type Fou struct {
 	// Port is attribute port (1): u16, big-endian.
@@ -14,6 +18,78 @@ type Fou struct {
 	Type Optional[uint8]
 	// RemcsumNopartial is attribute remcsum-nopartial (5): flag.
 	RemcsumNopartial bool
+	// LocalV4 is attribute local-v4 (6): u32.
+	LocalV4 Optional[uint32]
+	// LocalV6 is attribute local-v6 (7): binary, checks exact-len 16.
+	LocalV6 []byte
+	// PeerV4 is attribute peer-v4 (8): u32.
+	PeerV4 Optional[uint32]
+	// PeerV6 is attribute peer-v6 (9): binary, checks exact-len 16.
+	PeerV6 []byte
+	// PeerPort is attribute peer-port (10): u16, big-endian.
+	PeerPort Optional[uint16]
+	// Ifindex is attribute ifindex (11): s32.
+	Ifindex Optional[int32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// AddRequest is the request of Client.Add (fou add, do): the attributes of set
+// fou that the spec lists for it.
+type AddRequest struct {
+	// Port is attribute port (1): u16, big-endian.
+	Port Optional[uint16]
+	// Ipproto is attribute ipproto (3): u8, checks min 1.
+	Ipproto Optional[uint8]
+	// Type is attribute type (4): u8.
+	Type Optional[uint8]
+	// RemcsumNopartial is attribute remcsum-nopartial (5): flag.
+	RemcsumNopartial bool
+	// LocalV4 is attribute local-v4 (6): u32.
+	LocalV4 Optional[uint32]
+	// LocalV6 is attribute local-v6 (7): binary, checks exact-len 16.
+	LocalV6 []byte
+	// PeerV4 is attribute peer-v4 (8): u32.
+	PeerV4 Optional[uint32]
+	// PeerV6 is attribute peer-v6 (9): binary, checks exact-len 16.
+	PeerV6 []byte
+	// PeerPort is attribute peer-port (10): u16, big-endian.
+	PeerPort Optional[uint16]
+	// Ifindex is attribute ifindex (11): s32.
+	Ifindex Optional[int32]
+}
+
+// DelRequest is the request of Client.Del (fou del, do): the attributes of set
+// fou that the spec lists for it.
+type DelRequest struct {
+	// Port is attribute port (1): u16, big-endian.
+	Port Optional[uint16]
+	// Af is attribute af (2): u8.
+	Af Optional[uint8]
+	// LocalV4 is attribute local-v4 (6): u32.
+	LocalV4 Optional[uint32]
+	// LocalV6 is attribute local-v6 (7): binary, checks exact-len 16.
+	LocalV6 []byte
+	// PeerV4 is attribute peer-v4 (8): u32.
+	PeerV4 Optional[uint32]
+	// PeerV6 is attribute peer-v6 (9): binary, checks exact-len 16.
+	PeerV6 []byte
+	// PeerPort is attribute peer-port (10): u16, big-endian.
+	PeerPort Optional[uint16]
+	// Ifindex is attribute ifindex (11): s32.
+	Ifindex Optional[int32]
+}
+
+// GetRequest is the request of Client.Get (fou get, do): the attributes of set
+// fou that the spec lists for it.
+type GetRequest struct {
+	// Port is attribute port (1): u16, big-endian.
+	Port Optional[uint16]
+	// Af is attribute af (2): u8.
+	Af Optional[uint8]
 	// LocalV4 is attribute local-v4 (6): u32.
 	LocalV4 Optional[uint32]
 	// LocalV6 is attribute local-v6 (7): binary, checks exact-len 16.

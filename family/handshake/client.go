@@ -52,7 +52,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // handler-class; reply attributes sockfd, message-type, timeout, auth-mode,
 // peer-identity, certificate, peername, keyring of set accept. A nil req sends
 // no attributes. Spec flags: [admin-perm].
-func (c *Client) Accept(ctx context.Context, req *Accept) (*Accept, error) {
+func (c *Client) Accept(ctx context.Context, req *AcceptRequest) (*Accept, error) {
 	fam, err := c.core.Check(ctx, CmdAccept, "accept", false)
 	if err != nil {
 		return nil, err
@@ -79,7 +79,7 @@ func (c *Client) Accept(ctx context.Context, req *Accept) (*Accept, error) {
 // Done sends handshake done (do, command 3): request attributes status,
 // sockfd, remote-auth; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) Done(ctx context.Context, req *Done) error {
+func (c *Client) Done(ctx context.Context, req *DoneRequest) error {
 	fam, err := c.core.Check(ctx, CmdDone, "done", false)
 	if err != nil {
 		return err

@@ -32,7 +32,7 @@ var namesDone = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set x509 from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *X509) UnmarshalAttrs(b []byte) error {
@@ -48,15 +48,25 @@ func (v *X509) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrX509Cert:
+			if v.Cert.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Cert.Set(d.S32())
 		case AttrX509Privkey:
+			if v.Privkey.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Privkey.Set(d.S32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set accept from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Accept) UnmarshalAttrs(b []byte) error {
@@ -88,14 +98,34 @@ func (v *Accept) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrAcceptSockfd:
+			if v.Sockfd.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Sockfd.Set(d.S32())
 		case AttrAcceptHandlerClass:
+			if v.HandlerClass.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HandlerClass.Set(HandlerClass(d.U32()))
 		case AttrAcceptMessageType:
+			if v.MessageType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MessageType.Set(MsgType(d.U32()))
 		case AttrAcceptTimeout:
+			if v.Timeout.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Timeout.Set(d.U32())
 		case AttrAcceptAuthMode:
+			if v.AuthMode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AuthMode.Set(Auth(d.U32()))
 		case AttrAcceptPeerIdentity:
 			v.PeerIdentity = append(v.PeerIdentity, d.U32())
@@ -104,15 +134,25 @@ func (v *Accept) decode(d *attrs.Decoder) {
 			nd := d.Nested()
 			v.Certificate[len(v.Certificate)-1].decode(&nd)
 		case AttrAcceptPeername:
+			if v.Peername.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Peername.Set(d.String())
 		case AttrAcceptKeyring:
+			if v.Keyring.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Keyring.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set done from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Done) UnmarshalAttrs(b []byte) error {
@@ -124,6 +164,75 @@ func (v *Done) UnmarshalAttrs(b []byte) error {
 }
 
 func (v *Done) decode(d *attrs.Decoder) {
+	d.SetNames(namesDone)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrDoneRemoteAuth:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.RemoteAuth = slices.Grow(v.RemoteAuth, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrDoneStatus:
+			if v.Status.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Status.Set(d.U32())
+		case AttrDoneSockfd:
+			if v.Sockfd.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Sockfd.Set(d.S32())
+		case AttrDoneRemoteAuth:
+			v.RemoteAuth = append(v.RemoteAuth, d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set accept from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *AcceptRequest) UnmarshalAttrs(b []byte) error {
+	*v = AcceptRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *AcceptRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAccept)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAcceptHandlerClass:
+			v.HandlerClass.Set(HandlerClass(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set done from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DoneRequest) UnmarshalAttrs(b []byte) error {
+	*v = DoneRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DoneRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesDone)
 	var n0 int
 	c := *d

@@ -23,6 +23,9 @@ func (v *X509) encode(e *attrs.Encoder) error {
 	if v.Privkey.Valid {
 		e.S32(AttrX509Privkey, v.Privkey.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -68,6 +71,9 @@ func (v *Accept) encode(e *attrs.Encoder) error {
 	if v.Keyring.Valid {
 		e.U32(AttrAcceptKeyring, v.Keyring.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -82,6 +88,49 @@ func (v *Done) MarshalAttrs(e *attrs.Encoder) error {
 }
 
 func (v *Done) encode(e *attrs.Encoder) error {
+	if v.Status.Valid {
+		e.U32(AttrDoneStatus, v.Status.Value)
+	}
+	if v.Sockfd.Valid {
+		e.S32(AttrDoneSockfd, v.Sockfd.Value)
+	}
+	for i := range v.RemoteAuth {
+		e.U32(AttrDoneRemoteAuth, v.RemoteAuth[i])
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *AcceptRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *AcceptRequest) encode(e *attrs.Encoder) error {
+	if v.HandlerClass.Valid {
+		e.U32(AttrAcceptHandlerClass, uint32(v.HandlerClass.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DoneRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DoneRequest) encode(e *attrs.Encoder) error {
 	if v.Status.Valid {
 		e.U32(AttrDoneStatus, v.Status.Value)
 	}

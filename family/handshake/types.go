@@ -2,12 +2,21 @@
 
 package handshake
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // X509 holds the attributes of handshake attribute set x509.
 type X509 struct {
 	// Cert is attribute cert (1): s32.
 	Cert Optional[int32]
 	// Privkey is attribute privkey (2): s32.
 	Privkey Optional[int32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Accept holds the attributes of handshake attribute set accept.
@@ -30,10 +39,38 @@ type Accept struct {
 	Peername Optional[string]
 	// Keyring is attribute keyring (9): u32.
 	Keyring Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Done holds the attributes of handshake attribute set done.
 type Done struct {
+	// Status is attribute status (1): u32, checks max max-errno.
+	Status Optional[uint32]
+	// Sockfd is attribute sockfd (2): s32.
+	Sockfd Optional[int32]
+	// RemoteAuth is attribute remote-auth (3): u32, multi-attr.
+	RemoteAuth []uint32
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// AcceptRequest is the request of Client.Accept (handshake accept, do): the
+// attributes of set accept that the spec lists for it.
+type AcceptRequest struct {
+	// HandlerClass is attribute handler-class (2): u32, enum handler-class.
+	HandlerClass Optional[HandlerClass]
+}
+
+// DoneRequest is the request of Client.Done (handshake done, do): the
+// attributes of set done that the spec lists for it.
+type DoneRequest struct {
 	// Status is attribute status (1): u32, checks max max-errno.
 	Status Optional[uint32]
 	// Sockfd is attribute sockfd (2): s32.

@@ -51,7 +51,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // ServerSet sends lockd server-set (do, command 1): request attributes
 // gracetime, tcp-port, udp-port; the kernel only acknowledges it. A nil req
 // sends no attributes. Spec flags: [admin-perm].
-func (c *Client) ServerSet(ctx context.Context, req *Server) error {
+func (c *Client) ServerSet(ctx context.Context, req *ServerSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdServerSet, "server-set", false)
 	if err != nil {
 		return err

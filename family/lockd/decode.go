@@ -13,7 +13,7 @@ var namesServer = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set server from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Server) UnmarshalAttrs(b []byte) error {
@@ -25,6 +25,46 @@ func (v *Server) UnmarshalAttrs(b []byte) error {
 }
 
 func (v *Server) decode(d *attrs.Decoder) {
+	d.SetNames(namesServer)
+	for d.Next() {
+		switch d.Type() {
+		case AttrServerGracetime:
+			if v.Gracetime.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Gracetime.Set(d.U32())
+		case AttrServerTCPPort:
+			if v.TCPPort.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TCPPort.Set(d.U16())
+		case AttrServerUDPPort:
+			if v.UDPPort.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.UDPPort.Set(d.U16())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set server from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ServerSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ServerSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ServerSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesServer)
 	for d.Next() {
 		switch d.Type() {

@@ -26,5 +26,31 @@ func (v *Server) encode(e *attrs.Encoder) error {
 	if v.UDPPort.Valid {
 		e.U16(AttrServerUDPPort, v.UDPPort.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ServerSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ServerSetRequest) encode(e *attrs.Encoder) error {
+	if v.Gracetime.Valid {
+		e.U32(AttrServerGracetime, v.Gracetime.Value)
+	}
+	if v.TCPPort.Valid {
+		e.U16(AttrServerTCPPort, v.TCPPort.Value)
+	}
+	if v.UDPPort.Valid {
+		e.U16(AttrServerUDPPort, v.UDPPort.Value)
+	}
 	return nil
 }

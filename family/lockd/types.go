@@ -2,8 +2,28 @@
 
 package lockd
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // Server holds the attributes of lockd attribute set server.
 type Server struct {
+	// Gracetime is attribute gracetime (1): u32.
+	Gracetime Optional[uint32]
+	// TCPPort is attribute tcp-port (2): u16.
+	TCPPort Optional[uint16]
+	// UDPPort is attribute udp-port (3): u16.
+	UDPPort Optional[uint16]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// ServerSetRequest is the request of Client.ServerSet (lockd server-set, do):
+// the attributes of set server that the spec lists for it.
+type ServerSetRequest struct {
 	// Gracetime is attribute gracetime (1): u32.
 	Gracetime Optional[uint32]
 	// TCPPort is attribute tcp-port (2): u16.

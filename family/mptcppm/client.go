@@ -52,7 +52,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // AddAddr sends mptcp_pm add-addr (do, command 1): request attributes addr;
 // the kernel only acknowledges it. A nil req sends no attributes. Spec flags:
 // [uns-admin-perm].
-func (c *Client) AddAddr(ctx context.Context, req *Endpoint) error {
+func (c *Client) AddAddr(ctx context.Context, req *AddAddrRequest) error {
 	fam, err := c.core.Check(ctx, CmdAddAddr, "add-addr", false)
 	if err != nil {
 		return err
@@ -77,7 +77,7 @@ func (c *Client) AddAddr(ctx context.Context, req *Endpoint) error {
 // DelAddr sends mptcp_pm del-addr (do, command 2): request attributes addr;
 // the kernel only acknowledges it. A nil req sends no attributes. Spec flags:
 // [uns-admin-perm].
-func (c *Client) DelAddr(ctx context.Context, req *Endpoint) error {
+func (c *Client) DelAddr(ctx context.Context, req *DelAddrRequest) error {
 	fam, err := c.core.Check(ctx, CmdDelAddr, "del-addr", false)
 	if err != nil {
 		return err
@@ -101,7 +101,7 @@ func (c *Client) DelAddr(ctx context.Context, req *Endpoint) error {
 
 // GetAddr sends mptcp_pm get-addr (do, command 3): request attributes addr,
 // token; reply attributes addr of set attr. A nil req sends no attributes.
-func (c *Client) GetAddr(ctx context.Context, req *Attr) (*Attr, error) {
+func (c *Client) GetAddr(ctx context.Context, req *GetAddrRequest) (*Attr, error) {
 	fam, err := c.core.Check(ctx, CmdGetAddr, "get-addr", false)
 	if err != nil {
 		return nil, err
@@ -164,7 +164,7 @@ func (c *Client) GetAddrDump(ctx context.Context) iter.Seq2[*Attr, error] {
 // FlushAddrs sends mptcp_pm flush-addrs (do, command 4): request attributes
 // addr; the kernel only acknowledges it. A nil req sends no attributes. Spec
 // flags: [uns-admin-perm].
-func (c *Client) FlushAddrs(ctx context.Context, req *Endpoint) error {
+func (c *Client) FlushAddrs(ctx context.Context, req *FlushAddrsRequest) error {
 	fam, err := c.core.Check(ctx, CmdFlushAddrs, "flush-addrs", false)
 	if err != nil {
 		return err
@@ -189,7 +189,7 @@ func (c *Client) FlushAddrs(ctx context.Context, req *Endpoint) error {
 // SetLimits sends mptcp_pm set-limits (do, command 5): request attributes
 // rcv-add-addrs, subflows; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [uns-admin-perm].
-func (c *Client) SetLimits(ctx context.Context, req *Attr) error {
+func (c *Client) SetLimits(ctx context.Context, req *SetLimitsRequest) error {
 	fam, err := c.core.Check(ctx, CmdSetLimits, "set-limits", false)
 	if err != nil {
 		return err
@@ -214,7 +214,7 @@ func (c *Client) SetLimits(ctx context.Context, req *Attr) error {
 // GetLimits sends mptcp_pm get-limits (do, command 6): request attributes
 // rcv-add-addrs, subflows; reply attributes rcv-add-addrs, subflows of set
 // attr. A nil req sends no attributes.
-func (c *Client) GetLimits(ctx context.Context, req *Attr) (*Attr, error) {
+func (c *Client) GetLimits(ctx context.Context, req *GetLimitsRequest) (*Attr, error) {
 	fam, err := c.core.Check(ctx, CmdGetLimits, "get-limits", false)
 	if err != nil {
 		return nil, err
@@ -241,7 +241,7 @@ func (c *Client) GetLimits(ctx context.Context, req *Attr) (*Attr, error) {
 // SetFlags sends mptcp_pm set-flags (do, command 7): request attributes addr,
 // token, addr-remote; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [uns-admin-perm].
-func (c *Client) SetFlags(ctx context.Context, req *Attr) error {
+func (c *Client) SetFlags(ctx context.Context, req *SetFlagsRequest) error {
 	fam, err := c.core.Check(ctx, CmdSetFlags, "set-flags", false)
 	if err != nil {
 		return err
@@ -266,7 +266,7 @@ func (c *Client) SetFlags(ctx context.Context, req *Attr) error {
 // Announce sends mptcp_pm announce (do, command 8): request attributes addr,
 // token; the kernel only acknowledges it. A nil req sends no attributes. Spec
 // flags: [uns-admin-perm].
-func (c *Client) Announce(ctx context.Context, req *Attr) error {
+func (c *Client) Announce(ctx context.Context, req *AnnounceRequest) error {
 	fam, err := c.core.Check(ctx, CmdAnnounce, "announce", false)
 	if err != nil {
 		return err
@@ -291,7 +291,7 @@ func (c *Client) Announce(ctx context.Context, req *Attr) error {
 // Remove sends mptcp_pm remove (do, command 9): request attributes token,
 // loc-id; the kernel only acknowledges it. A nil req sends no attributes. Spec
 // flags: [uns-admin-perm].
-func (c *Client) Remove(ctx context.Context, req *Attr) error {
+func (c *Client) Remove(ctx context.Context, req *RemoveRequest) error {
 	fam, err := c.core.Check(ctx, CmdRemove, "remove", false)
 	if err != nil {
 		return err
@@ -316,7 +316,7 @@ func (c *Client) Remove(ctx context.Context, req *Attr) error {
 // SubflowCreate sends mptcp_pm subflow-create (do, command 10): request
 // attributes addr, token, addr-remote; the kernel only acknowledges it. A nil
 // req sends no attributes. Spec flags: [uns-admin-perm].
-func (c *Client) SubflowCreate(ctx context.Context, req *Attr) error {
+func (c *Client) SubflowCreate(ctx context.Context, req *SubflowCreateRequest) error {
 	fam, err := c.core.Check(ctx, CmdSubflowCreate, "subflow-create", false)
 	if err != nil {
 		return err
@@ -341,7 +341,7 @@ func (c *Client) SubflowCreate(ctx context.Context, req *Attr) error {
 // SubflowDestroy sends mptcp_pm subflow-destroy (do, command 11): request
 // attributes addr, token, addr-remote; the kernel only acknowledges it. A nil
 // req sends no attributes. Spec flags: [uns-admin-perm].
-func (c *Client) SubflowDestroy(ctx context.Context, req *Attr) error {
+func (c *Client) SubflowDestroy(ctx context.Context, req *SubflowDestroyRequest) error {
 	fam, err := c.core.Check(ctx, CmdSubflowDestroy, "subflow-destroy", false)
 	if err != nil {
 		return err

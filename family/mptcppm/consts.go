@@ -33,34 +33,54 @@ const (
 	CmdSubflowCreate = 10
 	// CmdSubflowDestroy is op subflow-destroy (do).
 	CmdSubflowDestroy = 11
+	// CmdCreated is op created (event, group mptcp_pm_events).
+	CmdCreated = 1
+	// CmdEstablished is op established (event, group mptcp_pm_events).
+	CmdEstablished = 2
+	// CmdClosed is op closed (event, group mptcp_pm_events).
+	CmdClosed = 3
+	// CmdAnnounced is op announced (event, group mptcp_pm_events).
+	CmdAnnounced = 6
+	// CmdRemoved is op removed (event, group mptcp_pm_events).
+	CmdRemoved = 7
+	// CmdSubEstablished is op sub-established (event, group mptcp_pm_events).
+	CmdSubEstablished = 10
+	// CmdSubClosed is op sub-closed (event, group mptcp_pm_events).
+	CmdSubClosed = 11
+	// CmdSubPriority is op sub-priority (event, group mptcp_pm_events).
+	CmdSubPriority = 13
+	// CmdListenerCreated is op listener-created (event, group mptcp_pm_events).
+	CmdListenerCreated = 15
+	// CmdListenerClosed is op listener-closed (event, group mptcp_pm_events).
+	CmdListenerClosed = 16
 )
 
 // Attribute types of attribute set address.
 const (
-	AttrAddressUnspec = 0 // unspec: unused
-	AttrAddressFamily = 1 // family: u16
-	AttrAddressID     = 2 // id: u8
-	AttrAddressAddr4  = 3 // addr4: u32, big-endian
-	AttrAddressAddr6  = 4 // addr6: binary, checks exact-len 16
-	AttrAddressPort   = 5 // port: u16
-	AttrAddressFlags  = 6 // flags: u32
-	AttrAddressIfIdx  = 7 // if-idx: s32
+	AttrAddrUnspec = 0 // unspec: unused
+	AttrAddrFamily = 1 // family: u16
+	AttrAddrID     = 2 // id: u8
+	AttrAddrAddr4  = 3 // addr4: u32, big-endian
+	AttrAddrAddr6  = 4 // addr6: binary, checks exact-len 16
+	AttrAddrPort   = 5 // port: u16
+	AttrAddrFlags  = 6 // flags: u32
+	AttrAddrIfIdx  = 7 // if-idx: s32
 )
 
 // Attribute types of attribute set subflow-attribute.
 const (
-	AttrSubflowAttributeUnspec      = 0  // unspec: unused
-	AttrSubflowAttributeTokenRem    = 1  // token-rem: u32
-	AttrSubflowAttributeTokenLoc    = 2  // token-loc: u32
-	AttrSubflowAttributeRelwriteSeq = 3  // relwrite-seq: u32
-	AttrSubflowAttributeMapSeq      = 4  // map-seq: u64
-	AttrSubflowAttributeMapSfseq    = 5  // map-sfseq: u32
-	AttrSubflowAttributeSsnOffset   = 6  // ssn-offset: u32
-	AttrSubflowAttributeMapDatalen  = 7  // map-datalen: u16
-	AttrSubflowAttributeFlags       = 8  // flags: u32
-	AttrSubflowAttributeIDRem       = 9  // id-rem: u8
-	AttrSubflowAttributeIDLoc       = 10 // id-loc: u8
-	AttrSubflowAttributePad         = 11 // pad: pad
+	AttrSubflowUnspec      = 0  // unspec: unused
+	AttrSubflowTokenRem    = 1  // token-rem: u32
+	AttrSubflowTokenLoc    = 2  // token-loc: u32
+	AttrSubflowRelwriteSeq = 3  // relwrite-seq: u32
+	AttrSubflowMapSeq      = 4  // map-seq: u64
+	AttrSubflowMapSfseq    = 5  // map-sfseq: u32
+	AttrSubflowSsnOffset   = 6  // ssn-offset: u32
+	AttrSubflowMapDatalen  = 7  // map-datalen: u16
+	AttrSubflowFlags       = 8  // flags: u32
+	AttrSubflowIDRem       = 9  // id-rem: u8
+	AttrSubflowIDLoc       = 10 // id-loc: u8
+	AttrSubflowPad         = 11 // pad: pad
 )
 
 // Attribute types of attribute set endpoint.
@@ -70,34 +90,43 @@ const (
 
 // Attribute types of attribute set attr.
 const (
-	AttrAttrUnspec      = 0 // unspec: unused
-	AttrAttrAddr        = 1 // addr: nest, set address
-	AttrAttrRcvAddAddrs = 2 // rcv-add-addrs: u32
-	AttrAttrSubflows    = 3 // subflows: u32
-	AttrAttrToken       = 4 // token: u32
-	AttrAttrLocID       = 5 // loc-id: u8
-	AttrAttrAddrRemote  = 6 // addr-remote: nest, set address
+	AttrUnspec      = 0 // unspec: unused
+	AttrAddr        = 1 // addr: nest, set address
+	AttrRcvAddAddrs = 2 // rcv-add-addrs: u32
+	AttrSubflows    = 3 // subflows: u32
+	AttrToken       = 4 // token: u32
+	AttrLocID       = 5 // loc-id: u8
+	AttrAddrRemote  = 6 // addr-remote: nest, set address
 )
 
 // Attribute types of attribute set event-attr.
 const (
-	AttrEventAttrUnspec      = 0  // unspec: unused
-	AttrEventAttrToken       = 1  // token: u32
-	AttrEventAttrFamily      = 2  // family: u16
-	AttrEventAttrLocID       = 3  // loc-id: u8
-	AttrEventAttrRemID       = 4  // rem-id: u8
-	AttrEventAttrSaddr4      = 5  // saddr4: u32, big-endian
-	AttrEventAttrSaddr6      = 6  // saddr6: binary, checks min-len 16
-	AttrEventAttrDaddr4      = 7  // daddr4: u32, big-endian
-	AttrEventAttrDaddr6      = 8  // daddr6: binary, checks min-len 16
-	AttrEventAttrSport       = 9  // sport: u16, big-endian
-	AttrEventAttrDport       = 10 // dport: u16, big-endian
-	AttrEventAttrBackup      = 11 // backup: u8
-	AttrEventAttrError       = 12 // error: u8
-	AttrEventAttrFlags       = 13 // flags: u16
-	AttrEventAttrTimeout     = 14 // timeout: u32
-	AttrEventAttrIfIdx       = 15 // if-idx: s32
-	AttrEventAttrResetReason = 16 // reset-reason: u32
-	AttrEventAttrResetFlags  = 17 // reset-flags: u32
-	AttrEventAttrServerSide  = 18 // server-side: u8
+	AttrUnspec2     = 0  // unspec: unused
+	AttrToken2      = 1  // token: u32
+	AttrFamily      = 2  // family: u16
+	AttrLocID2      = 3  // loc-id: u8
+	AttrRemID       = 4  // rem-id: u8
+	AttrSaddr4      = 5  // saddr4: u32, big-endian
+	AttrSaddr6      = 6  // saddr6: binary, checks min-len 16
+	AttrDaddr4      = 7  // daddr4: u32, big-endian
+	AttrDaddr6      = 8  // daddr6: binary, checks min-len 16
+	AttrSport       = 9  // sport: u16, big-endian
+	AttrDport       = 10 // dport: u16, big-endian
+	AttrBackup      = 11 // backup: u8
+	AttrError       = 12 // error: u8
+	AttrFlags       = 13 // flags: u16
+	AttrTimeout     = 14 // timeout: u32
+	AttrIfIdx       = 15 // if-idx: s32
+	AttrResetReason = 16 // reset-reason: u32
+	AttrResetFlags  = 17 // reset-flags: u32
+	AttrServerSide  = 18 // server-side: u8
+)
+
+// Multicast groups the spec declares, by name, for Client.Subscribe. A
+// group the running kernel has but the spec omits can be joined by name too.
+const (
+	// GroupMptcpPmCmds is multicast group mptcp_pm_cmds.
+	GroupMptcpPmCmds = "mptcp_pm_cmds"
+	// GroupMptcpPmEvents is multicast group mptcp_pm_events.
+	GroupMptcpPmEvents = "mptcp_pm_events"
 )

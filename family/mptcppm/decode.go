@@ -71,7 +71,7 @@ var namesEventAttr = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set address from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Address) UnmarshalAttrs(b []byte) error {
@@ -86,26 +86,56 @@ func (v *Address) decode(d *attrs.Decoder) {
 	d.SetNames(namesAddress)
 	for d.Next() {
 		switch d.Type() {
-		case AttrAddressFamily:
+		case AttrAddrFamily:
+			if v.Family.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Family.Set(d.U16())
-		case AttrAddressID:
+		case AttrAddrID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U8())
-		case AttrAddressAddr4:
+		case AttrAddrAddr4:
+			if v.Addr4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Addr4.Set(d.U32BE())
-		case AttrAddressAddr6:
+		case AttrAddrAddr6:
+			if v.Addr6 != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Addr6 = bytes.Clone(d.Bytes())
-		case AttrAddressPort:
+		case AttrAddrPort:
+			if v.Port.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Port.Set(d.U16())
-		case AttrAddressFlags:
+		case AttrAddrFlags:
+			if v.Flags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Flags.Set(d.U32())
-		case AttrAddressIfIdx:
+		case AttrAddrIfIdx:
+			if v.IfIdx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IfIdx.Set(d.S32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set subflow-attribute from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *SubflowAttribute) UnmarshalAttrs(b []byte) error {
@@ -120,32 +150,76 @@ func (v *SubflowAttribute) decode(d *attrs.Decoder) {
 	d.SetNames(namesSubflowAttribute)
 	for d.Next() {
 		switch d.Type() {
-		case AttrSubflowAttributeTokenRem:
+		case AttrSubflowTokenRem:
+			if v.TokenRem.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TokenRem.Set(d.U32())
-		case AttrSubflowAttributeTokenLoc:
+		case AttrSubflowTokenLoc:
+			if v.TokenLoc.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TokenLoc.Set(d.U32())
-		case AttrSubflowAttributeRelwriteSeq:
+		case AttrSubflowRelwriteSeq:
+			if v.RelwriteSeq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RelwriteSeq.Set(d.U32())
-		case AttrSubflowAttributeMapSeq:
+		case AttrSubflowMapSeq:
+			if v.MapSeq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MapSeq.Set(d.U64())
-		case AttrSubflowAttributeMapSfseq:
+		case AttrSubflowMapSfseq:
+			if v.MapSfseq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MapSfseq.Set(d.U32())
-		case AttrSubflowAttributeSsnOffset:
+		case AttrSubflowSsnOffset:
+			if v.SsnOffset.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SsnOffset.Set(d.U32())
-		case AttrSubflowAttributeMapDatalen:
+		case AttrSubflowMapDatalen:
+			if v.MapDatalen.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MapDatalen.Set(d.U16())
-		case AttrSubflowAttributeFlags:
+		case AttrSubflowFlags:
+			if v.Flags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Flags.Set(d.U32())
-		case AttrSubflowAttributeIDRem:
+		case AttrSubflowIDRem:
+			if v.IDRem.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IDRem.Set(d.U8())
-		case AttrSubflowAttributeIDLoc:
+		case AttrSubflowIDLoc:
+			if v.IDLoc.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IDLoc.Set(d.U8())
+		case AttrSubflowPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set endpoint from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Endpoint) UnmarshalAttrs(b []byte) error {
@@ -161,17 +235,21 @@ func (v *Endpoint) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrEndpointAddr:
-			if v.Addr == nil {
-				v.Addr = new(Address)
+			if v.Addr != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Addr = new(Address)
 			nd := d.Nested()
 			v.Addr.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set attr from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Attr) UnmarshalAttrs(b []byte) error {
@@ -186,32 +264,54 @@ func (v *Attr) decode(d *attrs.Decoder) {
 	d.SetNames(namesAttr)
 	for d.Next() {
 		switch d.Type() {
-		case AttrAttrAddr:
-			if v.Addr == nil {
-				v.Addr = new(Address)
+		case AttrAddr:
+			if v.Addr != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Addr = new(Address)
 			nd := d.Nested()
 			v.Addr.decode(&nd)
-		case AttrAttrRcvAddAddrs:
-			v.RcvAddAddrs.Set(d.U32())
-		case AttrAttrSubflows:
-			v.Subflows.Set(d.U32())
-		case AttrAttrToken:
-			v.Token.Set(d.U32())
-		case AttrAttrLocID:
-			v.LocID.Set(d.U8())
-		case AttrAttrAddrRemote:
-			if v.AddrRemote == nil {
-				v.AddrRemote = new(Address)
+		case AttrRcvAddAddrs:
+			if v.RcvAddAddrs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RcvAddAddrs.Set(d.U32())
+		case AttrSubflows:
+			if v.Subflows.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Subflows.Set(d.U32())
+		case AttrToken:
+			if v.Token.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Token.Set(d.U32())
+		case AttrLocID:
+			if v.LocID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.LocID.Set(d.U8())
+		case AttrAddrRemote:
+			if v.AddrRemote != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.AddrRemote = new(Address)
 			nd := d.Nested()
 			v.AddrRemote.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set event-attr from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *EventAttr) UnmarshalAttrs(b []byte) error {
@@ -226,42 +326,424 @@ func (v *EventAttr) decode(d *attrs.Decoder) {
 	d.SetNames(namesEventAttr)
 	for d.Next() {
 		switch d.Type() {
-		case AttrEventAttrToken:
+		case AttrToken2:
+			if v.Token.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Token.Set(d.U32())
-		case AttrEventAttrFamily:
+		case AttrFamily:
+			if v.Family.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Family.Set(d.U16())
-		case AttrEventAttrLocID:
+		case AttrLocID2:
+			if v.LocID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LocID.Set(d.U8())
-		case AttrEventAttrRemID:
+		case AttrRemID:
+			if v.RemID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RemID.Set(d.U8())
-		case AttrEventAttrSaddr4:
+		case AttrSaddr4:
+			if v.Saddr4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Saddr4.Set(d.U32BE())
-		case AttrEventAttrSaddr6:
+		case AttrSaddr6:
+			if v.Saddr6 != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Saddr6 = bytes.Clone(d.Bytes())
-		case AttrEventAttrDaddr4:
+		case AttrDaddr4:
+			if v.Daddr4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Daddr4.Set(d.U32BE())
-		case AttrEventAttrDaddr6:
+		case AttrDaddr6:
+			if v.Daddr6 != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Daddr6 = bytes.Clone(d.Bytes())
-		case AttrEventAttrSport:
+		case AttrSport:
+			if v.Sport.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Sport.Set(d.U16BE())
-		case AttrEventAttrDport:
+		case AttrDport:
+			if v.Dport.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Dport.Set(d.U16BE())
-		case AttrEventAttrBackup:
+		case AttrBackup:
+			if v.Backup.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Backup.Set(d.U8())
-		case AttrEventAttrError:
+		case AttrError:
+			if v.Error.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Error.Set(d.U8())
-		case AttrEventAttrFlags:
+		case AttrFlags:
+			if v.Flags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Flags.Set(d.U16())
-		case AttrEventAttrTimeout:
+		case AttrTimeout:
+			if v.Timeout.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Timeout.Set(d.U32())
-		case AttrEventAttrIfIdx:
+		case AttrIfIdx:
+			if v.IfIdx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IfIdx.Set(d.S32())
-		case AttrEventAttrResetReason:
+		case AttrResetReason:
+			if v.ResetReason.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResetReason.Set(d.U32())
-		case AttrEventAttrResetFlags:
+		case AttrResetFlags:
+			if v.ResetFlags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ResetFlags.Set(d.U32())
-		case AttrEventAttrServerSide:
+		case AttrServerSide:
+			if v.ServerSide.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ServerSide.Set(d.U8())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set endpoint from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *AddAddrRequest) UnmarshalAttrs(b []byte) error {
+	*v = AddAddrRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *AddAddrRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesEndpoint)
+	for d.Next() {
+		switch d.Type() {
+		case AttrEndpointAddr:
+			if v.Addr == nil {
+				v.Addr = new(Address)
+			}
+			nd := d.Nested()
+			v.Addr.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set endpoint from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DelAddrRequest) UnmarshalAttrs(b []byte) error {
+	*v = DelAddrRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DelAddrRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesEndpoint)
+	for d.Next() {
+		switch d.Type() {
+		case AttrEndpointAddr:
+			if v.Addr == nil {
+				v.Addr = new(Address)
+			}
+			nd := d.Nested()
+			v.Addr.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set attr from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetAddrRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetAddrRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetAddrRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttr)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAddr:
+			if v.Addr == nil {
+				v.Addr = new(Address)
+			}
+			nd := d.Nested()
+			v.Addr.decode(&nd)
+		case AttrToken:
+			v.Token.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set endpoint from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *FlushAddrsRequest) UnmarshalAttrs(b []byte) error {
+	*v = FlushAddrsRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *FlushAddrsRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesEndpoint)
+	for d.Next() {
+		switch d.Type() {
+		case AttrEndpointAddr:
+			if v.Addr == nil {
+				v.Addr = new(Address)
+			}
+			nd := d.Nested()
+			v.Addr.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set attr from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SetLimitsRequest) UnmarshalAttrs(b []byte) error {
+	*v = SetLimitsRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SetLimitsRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttr)
+	for d.Next() {
+		switch d.Type() {
+		case AttrRcvAddAddrs:
+			v.RcvAddAddrs.Set(d.U32())
+		case AttrSubflows:
+			v.Subflows.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set attr from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetLimitsRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetLimitsRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetLimitsRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttr)
+	for d.Next() {
+		switch d.Type() {
+		case AttrRcvAddAddrs:
+			v.RcvAddAddrs.Set(d.U32())
+		case AttrSubflows:
+			v.Subflows.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set attr from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SetFlagsRequest) UnmarshalAttrs(b []byte) error {
+	*v = SetFlagsRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SetFlagsRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttr)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAddr:
+			if v.Addr == nil {
+				v.Addr = new(Address)
+			}
+			nd := d.Nested()
+			v.Addr.decode(&nd)
+		case AttrToken:
+			v.Token.Set(d.U32())
+		case AttrAddrRemote:
+			if v.AddrRemote == nil {
+				v.AddrRemote = new(Address)
+			}
+			nd := d.Nested()
+			v.AddrRemote.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set attr from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *AnnounceRequest) UnmarshalAttrs(b []byte) error {
+	*v = AnnounceRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *AnnounceRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttr)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAddr:
+			if v.Addr == nil {
+				v.Addr = new(Address)
+			}
+			nd := d.Nested()
+			v.Addr.decode(&nd)
+		case AttrToken:
+			v.Token.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set attr from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RemoveRequest) UnmarshalAttrs(b []byte) error {
+	*v = RemoveRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RemoveRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttr)
+	for d.Next() {
+		switch d.Type() {
+		case AttrToken:
+			v.Token.Set(d.U32())
+		case AttrLocID:
+			v.LocID.Set(d.U8())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set attr from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SubflowCreateRequest) UnmarshalAttrs(b []byte) error {
+	*v = SubflowCreateRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SubflowCreateRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttr)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAddr:
+			if v.Addr == nil {
+				v.Addr = new(Address)
+			}
+			nd := d.Nested()
+			v.Addr.decode(&nd)
+		case AttrToken:
+			v.Token.Set(d.U32())
+		case AttrAddrRemote:
+			if v.AddrRemote == nil {
+				v.AddrRemote = new(Address)
+			}
+			nd := d.Nested()
+			v.AddrRemote.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set attr from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SubflowDestroyRequest) UnmarshalAttrs(b []byte) error {
+	*v = SubflowDestroyRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SubflowDestroyRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttr)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAddr:
+			if v.Addr == nil {
+				v.Addr = new(Address)
+			}
+			nd := d.Nested()
+			v.Addr.decode(&nd)
+		case AttrToken:
+			v.Token.Set(d.U32())
+		case AttrAddrRemote:
+			if v.AddrRemote == nil {
+				v.AddrRemote = new(Address)
+			}
+			nd := d.Nested()
+			v.AddrRemote.decode(&nd)
 		}
 	}
 }
@@ -269,6 +751,15 @@ func (v *EventAttr) decode(d *attrs.Decoder) {
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
 func (v *Attr) decodeMessage(b []byte) error {
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+// decodeMessage decodes a message's attributes into v, adding to what v
+// holds (a reply may come in several messages).
+func (v *EventAttr) decodeMessage(b []byte) error {
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)

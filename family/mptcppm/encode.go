@@ -18,25 +18,28 @@ func (v *Address) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *Address) encode(e *attrs.Encoder) error {
 	if v.Family.Valid {
-		e.U16(AttrAddressFamily, v.Family.Value)
+		e.U16(AttrAddrFamily, v.Family.Value)
 	}
 	if v.ID.Valid {
-		e.U8(AttrAddressID, v.ID.Value)
+		e.U8(AttrAddrID, v.ID.Value)
 	}
 	if v.Addr4.Valid {
-		e.U32BE(AttrAddressAddr4, uint32(v.Addr4.Value))
+		e.U32BE(AttrAddrAddr4, uint32(v.Addr4.Value))
 	}
 	if v.Addr6 != nil {
-		e.Binary(AttrAddressAddr6, v.Addr6)
+		e.Binary(AttrAddrAddr6, v.Addr6)
 	}
 	if v.Port.Valid {
-		e.U16(AttrAddressPort, v.Port.Value)
+		e.U16(AttrAddrPort, v.Port.Value)
 	}
 	if v.Flags.Valid {
-		e.U32(AttrAddressFlags, v.Flags.Value)
+		e.U32(AttrAddrFlags, v.Flags.Value)
 	}
 	if v.IfIdx.Valid {
-		e.S32(AttrAddressIfIdx, v.IfIdx.Value)
+		e.S32(AttrAddrIfIdx, v.IfIdx.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -53,34 +56,37 @@ func (v *SubflowAttribute) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *SubflowAttribute) encode(e *attrs.Encoder) error {
 	if v.TokenRem.Valid {
-		e.U32(AttrSubflowAttributeTokenRem, v.TokenRem.Value)
+		e.U32(AttrSubflowTokenRem, v.TokenRem.Value)
 	}
 	if v.TokenLoc.Valid {
-		e.U32(AttrSubflowAttributeTokenLoc, v.TokenLoc.Value)
+		e.U32(AttrSubflowTokenLoc, v.TokenLoc.Value)
 	}
 	if v.RelwriteSeq.Valid {
-		e.U32(AttrSubflowAttributeRelwriteSeq, v.RelwriteSeq.Value)
+		e.U32(AttrSubflowRelwriteSeq, v.RelwriteSeq.Value)
 	}
 	if v.MapSeq.Valid {
-		e.U64(AttrSubflowAttributeMapSeq, v.MapSeq.Value)
+		e.U64(AttrSubflowMapSeq, v.MapSeq.Value)
 	}
 	if v.MapSfseq.Valid {
-		e.U32(AttrSubflowAttributeMapSfseq, v.MapSfseq.Value)
+		e.U32(AttrSubflowMapSfseq, v.MapSfseq.Value)
 	}
 	if v.SsnOffset.Valid {
-		e.U32(AttrSubflowAttributeSsnOffset, v.SsnOffset.Value)
+		e.U32(AttrSubflowSsnOffset, v.SsnOffset.Value)
 	}
 	if v.MapDatalen.Valid {
-		e.U16(AttrSubflowAttributeMapDatalen, v.MapDatalen.Value)
+		e.U16(AttrSubflowMapDatalen, v.MapDatalen.Value)
 	}
 	if v.Flags.Valid {
-		e.U32(AttrSubflowAttributeFlags, v.Flags.Value)
+		e.U32(AttrSubflowFlags, v.Flags.Value)
 	}
 	if v.IDRem.Valid {
-		e.U8(AttrSubflowAttributeIDRem, v.IDRem.Value)
+		e.U8(AttrSubflowIDRem, v.IDRem.Value)
 	}
 	if v.IDLoc.Valid {
-		e.U8(AttrSubflowAttributeIDLoc, v.IDLoc.Value)
+		e.U8(AttrSubflowIDLoc, v.IDLoc.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -103,6 +109,9 @@ func (v *Endpoint) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -118,30 +127,33 @@ func (v *Attr) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *Attr) encode(e *attrs.Encoder) error {
 	if v.Addr != nil {
-		n := e.Nest(AttrAttrAddr)
+		n := e.Nest(AttrAddr)
 		if err := v.Addr.encode(e); err != nil {
 			return attrs.WithPath(err, "addr")
 		}
 		e.End(n)
 	}
 	if v.RcvAddAddrs.Valid {
-		e.U32(AttrAttrRcvAddAddrs, v.RcvAddAddrs.Value)
+		e.U32(AttrRcvAddAddrs, v.RcvAddAddrs.Value)
 	}
 	if v.Subflows.Valid {
-		e.U32(AttrAttrSubflows, v.Subflows.Value)
+		e.U32(AttrSubflows, v.Subflows.Value)
 	}
 	if v.Token.Valid {
-		e.U32(AttrAttrToken, v.Token.Value)
+		e.U32(AttrToken, v.Token.Value)
 	}
 	if v.LocID.Valid {
-		e.U8(AttrAttrLocID, v.LocID.Value)
+		e.U8(AttrLocID, v.LocID.Value)
 	}
 	if v.AddrRemote != nil {
-		n := e.Nest(AttrAttrAddrRemote)
+		n := e.Nest(AttrAddrRemote)
 		if err := v.AddrRemote.encode(e); err != nil {
 			return attrs.WithPath(err, "addr-remote")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -158,58 +170,325 @@ func (v *EventAttr) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *EventAttr) encode(e *attrs.Encoder) error {
 	if v.Token.Valid {
-		e.U32(AttrEventAttrToken, v.Token.Value)
+		e.U32(AttrToken2, v.Token.Value)
 	}
 	if v.Family.Valid {
-		e.U16(AttrEventAttrFamily, v.Family.Value)
+		e.U16(AttrFamily, v.Family.Value)
 	}
 	if v.LocID.Valid {
-		e.U8(AttrEventAttrLocID, v.LocID.Value)
+		e.U8(AttrLocID2, v.LocID.Value)
 	}
 	if v.RemID.Valid {
-		e.U8(AttrEventAttrRemID, v.RemID.Value)
+		e.U8(AttrRemID, v.RemID.Value)
 	}
 	if v.Saddr4.Valid {
-		e.U32BE(AttrEventAttrSaddr4, uint32(v.Saddr4.Value))
+		e.U32BE(AttrSaddr4, uint32(v.Saddr4.Value))
 	}
 	if v.Saddr6 != nil {
-		e.Binary(AttrEventAttrSaddr6, v.Saddr6)
+		e.Binary(AttrSaddr6, v.Saddr6)
 	}
 	if v.Daddr4.Valid {
-		e.U32BE(AttrEventAttrDaddr4, uint32(v.Daddr4.Value))
+		e.U32BE(AttrDaddr4, uint32(v.Daddr4.Value))
 	}
 	if v.Daddr6 != nil {
-		e.Binary(AttrEventAttrDaddr6, v.Daddr6)
+		e.Binary(AttrDaddr6, v.Daddr6)
 	}
 	if v.Sport.Valid {
-		e.U16BE(AttrEventAttrSport, uint16(v.Sport.Value))
+		e.U16BE(AttrSport, uint16(v.Sport.Value))
 	}
 	if v.Dport.Valid {
-		e.U16BE(AttrEventAttrDport, uint16(v.Dport.Value))
+		e.U16BE(AttrDport, uint16(v.Dport.Value))
 	}
 	if v.Backup.Valid {
-		e.U8(AttrEventAttrBackup, v.Backup.Value)
+		e.U8(AttrBackup, v.Backup.Value)
 	}
 	if v.Error.Valid {
-		e.U8(AttrEventAttrError, v.Error.Value)
+		e.U8(AttrError, v.Error.Value)
 	}
 	if v.Flags.Valid {
-		e.U16(AttrEventAttrFlags, v.Flags.Value)
+		e.U16(AttrFlags, v.Flags.Value)
 	}
 	if v.Timeout.Valid {
-		e.U32(AttrEventAttrTimeout, v.Timeout.Value)
+		e.U32(AttrTimeout, v.Timeout.Value)
 	}
 	if v.IfIdx.Valid {
-		e.S32(AttrEventAttrIfIdx, v.IfIdx.Value)
+		e.S32(AttrIfIdx, v.IfIdx.Value)
 	}
 	if v.ResetReason.Valid {
-		e.U32(AttrEventAttrResetReason, v.ResetReason.Value)
+		e.U32(AttrResetReason, v.ResetReason.Value)
 	}
 	if v.ResetFlags.Valid {
-		e.U32(AttrEventAttrResetFlags, v.ResetFlags.Value)
+		e.U32(AttrResetFlags, v.ResetFlags.Value)
 	}
 	if v.ServerSide.Valid {
-		e.U8(AttrEventAttrServerSide, v.ServerSide.Value)
+		e.U8(AttrServerSide, v.ServerSide.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *AddAddrRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *AddAddrRequest) encode(e *attrs.Encoder) error {
+	if v.Addr != nil {
+		n := e.Nest(AttrEndpointAddr)
+		if err := v.Addr.encode(e); err != nil {
+			return attrs.WithPath(err, "addr")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DelAddrRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DelAddrRequest) encode(e *attrs.Encoder) error {
+	if v.Addr != nil {
+		n := e.Nest(AttrEndpointAddr)
+		if err := v.Addr.encode(e); err != nil {
+			return attrs.WithPath(err, "addr")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetAddrRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetAddrRequest) encode(e *attrs.Encoder) error {
+	if v.Addr != nil {
+		n := e.Nest(AttrAddr)
+		if err := v.Addr.encode(e); err != nil {
+			return attrs.WithPath(err, "addr")
+		}
+		e.End(n)
+	}
+	if v.Token.Valid {
+		e.U32(AttrToken, v.Token.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *FlushAddrsRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *FlushAddrsRequest) encode(e *attrs.Encoder) error {
+	if v.Addr != nil {
+		n := e.Nest(AttrEndpointAddr)
+		if err := v.Addr.encode(e); err != nil {
+			return attrs.WithPath(err, "addr")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SetLimitsRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SetLimitsRequest) encode(e *attrs.Encoder) error {
+	if v.RcvAddAddrs.Valid {
+		e.U32(AttrRcvAddAddrs, v.RcvAddAddrs.Value)
+	}
+	if v.Subflows.Valid {
+		e.U32(AttrSubflows, v.Subflows.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetLimitsRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetLimitsRequest) encode(e *attrs.Encoder) error {
+	if v.RcvAddAddrs.Valid {
+		e.U32(AttrRcvAddAddrs, v.RcvAddAddrs.Value)
+	}
+	if v.Subflows.Valid {
+		e.U32(AttrSubflows, v.Subflows.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SetFlagsRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SetFlagsRequest) encode(e *attrs.Encoder) error {
+	if v.Addr != nil {
+		n := e.Nest(AttrAddr)
+		if err := v.Addr.encode(e); err != nil {
+			return attrs.WithPath(err, "addr")
+		}
+		e.End(n)
+	}
+	if v.Token.Valid {
+		e.U32(AttrToken, v.Token.Value)
+	}
+	if v.AddrRemote != nil {
+		n := e.Nest(AttrAddrRemote)
+		if err := v.AddrRemote.encode(e); err != nil {
+			return attrs.WithPath(err, "addr-remote")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *AnnounceRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *AnnounceRequest) encode(e *attrs.Encoder) error {
+	if v.Addr != nil {
+		n := e.Nest(AttrAddr)
+		if err := v.Addr.encode(e); err != nil {
+			return attrs.WithPath(err, "addr")
+		}
+		e.End(n)
+	}
+	if v.Token.Valid {
+		e.U32(AttrToken, v.Token.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RemoveRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RemoveRequest) encode(e *attrs.Encoder) error {
+	if v.Token.Valid {
+		e.U32(AttrToken, v.Token.Value)
+	}
+	if v.LocID.Valid {
+		e.U8(AttrLocID, v.LocID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SubflowCreateRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SubflowCreateRequest) encode(e *attrs.Encoder) error {
+	if v.Addr != nil {
+		n := e.Nest(AttrAddr)
+		if err := v.Addr.encode(e); err != nil {
+			return attrs.WithPath(err, "addr")
+		}
+		e.End(n)
+	}
+	if v.Token.Valid {
+		e.U32(AttrToken, v.Token.Value)
+	}
+	if v.AddrRemote != nil {
+		n := e.Nest(AttrAddrRemote)
+		if err := v.AddrRemote.encode(e); err != nil {
+			return attrs.WithPath(err, "addr-remote")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SubflowDestroyRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SubflowDestroyRequest) encode(e *attrs.Encoder) error {
+	if v.Addr != nil {
+		n := e.Nest(AttrAddr)
+		if err := v.Addr.encode(e); err != nil {
+			return attrs.WithPath(err, "addr")
+		}
+		e.End(n)
+	}
+	if v.Token.Valid {
+		e.U32(AttrToken, v.Token.Value)
+	}
+	if v.AddrRemote != nil {
+		n := e.Nest(AttrAddrRemote)
+		if err := v.AddrRemote.encode(e); err != nil {
+			return attrs.WithPath(err, "addr-remote")
+		}
+		e.End(n)
 	}
 	return nil
 }

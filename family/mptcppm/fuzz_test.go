@@ -14,13 +14,13 @@ import (
 // the number of sets). Decoding must not panic, and a value that decodes
 // must survive MarshalAttrs and UnmarshalAttrs unchanged.
 func FuzzDecode(f *testing.F) {
-	for i := range 5 {
+	for i := range 16 {
 		f.Add(uint8(i), []byte{})
 		f.Add(uint8(i), []byte{4, 0, 1, 0, 8, 0, 2, 0, 1, 0, 0, 0})
 		f.Add(uint8(i), []byte{12, 0, 1, 0x80, 8, 0, 1, 0, 1, 2, 3, 4})
 	}
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
-		switch int(which) % 5 {
+		switch int(which) % 16 {
 		case 0:
 			roundTrip[Address](t, b)
 		case 1:
@@ -31,6 +31,28 @@ func FuzzDecode(f *testing.F) {
 			roundTrip[Attr](t, b)
 		case 4:
 			roundTrip[EventAttr](t, b)
+		case 5:
+			roundTrip[AddAddrRequest](t, b)
+		case 6:
+			roundTrip[DelAddrRequest](t, b)
+		case 7:
+			roundTrip[GetAddrRequest](t, b)
+		case 8:
+			roundTrip[FlushAddrsRequest](t, b)
+		case 9:
+			roundTrip[SetLimitsRequest](t, b)
+		case 10:
+			roundTrip[GetLimitsRequest](t, b)
+		case 11:
+			roundTrip[SetFlagsRequest](t, b)
+		case 12:
+			roundTrip[AnnounceRequest](t, b)
+		case 13:
+			roundTrip[RemoveRequest](t, b)
+		case 14:
+			roundTrip[SubflowCreateRequest](t, b)
+		case 15:
+			roundTrip[SubflowDestroyRequest](t, b)
 		}
 	})
 }

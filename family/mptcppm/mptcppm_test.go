@@ -42,7 +42,7 @@ func TestEndpoints(t *testing.T) {
 	ns.IP(t, "addr", "add", "192.0.2.2/24", "dev", "lo")
 
 	for i, a := range []string{"192.0.2.1", "192.0.2.2"} {
-		err := c.AddAddr(ctx, &mptcppm.Endpoint{Addr: &mptcppm.Address{
+		err := c.AddAddr(ctx, &mptcppm.AddAddrRequest{Addr: &mptcppm.Address{
 			Family: mptcppm.Some[uint16](unix.AF_INET),
 			ID:     mptcppm.Some(uint8(i + 1)),
 			Addr4:  mptcppm.Some(ip4(a)),
@@ -53,7 +53,7 @@ func TestEndpoints(t *testing.T) {
 		}
 	}
 	// Adding the same id again is refused by the kernel.
-	err := c.AddAddr(ctx, &mptcppm.Endpoint{Addr: &mptcppm.Address{
+	err := c.AddAddr(ctx, &mptcppm.AddAddrRequest{Addr: &mptcppm.Address{
 		Family: mptcppm.Some[uint16](unix.AF_INET), ID: mptcppm.Some[uint8](1), Addr4: mptcppm.Some(ip4("192.0.2.3")),
 	}})
 	if err == nil {
@@ -61,7 +61,7 @@ func TestEndpoints(t *testing.T) {
 	}
 	t.Logf("duplicate id: %v", err)
 
-	got, err := c.GetAddr(ctx, &mptcppm.Attr{Addr: &mptcppm.Address{ID: mptcppm.Some[uint8](2)}})
+	got, err := c.GetAddr(ctx, &mptcppm.GetAddrRequest{Addr: &mptcppm.Address{ID: mptcppm.Some[uint8](2)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,14 +81,14 @@ func TestEndpoints(t *testing.T) {
 		t.Errorf("dump: ids %v", ids)
 	}
 
-	if err := c.DelAddr(ctx, &mptcppm.Endpoint{Addr: &mptcppm.Address{ID: mptcppm.Some[uint8](1)}}); err != nil {
+	if err := c.DelAddr(ctx, &mptcppm.DelAddrRequest{Addr: &mptcppm.Address{ID: mptcppm.Some[uint8](1)}}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.GetAddr(ctx, &mptcppm.Attr{Addr: &mptcppm.Address{ID: mptcppm.Some[uint8](1)}})
+	_, err = c.GetAddr(ctx, &mptcppm.GetAddrRequest{Addr: &mptcppm.Address{ID: mptcppm.Some[uint8](1)}})
 	if !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
 		t.Errorf("get-addr of a deleted endpoint: %v", err)
 	}
-	if err := c.FlushAddrs(ctx, &mptcppm.Endpoint{}); err != nil {
+	if err := c.FlushAddrs(ctx, &mptcppm.FlushAddrsRequest{}); err != nil {
 		t.Fatal(err)
 	}
 	for a, err := range c.GetAddrDump(ctx) {
@@ -98,7 +98,7 @@ func TestEndpoints(t *testing.T) {
 
 func TestLimits(t *testing.T) {
 	_, c, ctx := setup(t)
-	if err := c.SetLimits(ctx, &mptcppm.Attr{RcvAddAddrs: mptcppm.Some[uint32](4), Subflows: mptcppm.Some[uint32](3)}); err != nil {
+	if err := c.SetLimits(ctx, &mptcppm.SetLimitsRequest{RcvAddAddrs: mptcppm.Some[uint32](4), Subflows: mptcppm.Some[uint32](3)}); err != nil {
 		t.Fatal(err)
 	}
 	l, err := c.GetLimits(ctx, nil)
@@ -109,7 +109,7 @@ func TestLimits(t *testing.T) {
 		t.Errorf("limits: %+v", l)
 	}
 	// Out of range: the kernel refuses, with its message.
-	err = c.SetLimits(ctx, &mptcppm.Attr{Subflows: mptcppm.Some[uint32](1000)})
+	err = c.SetLimits(ctx, &mptcppm.SetLimitsRequest{Subflows: mptcppm.Some[uint32](1000)})
 	var ge *genl.Error
 	if !errors.As(err, &ge) {
 		t.Errorf("subflows 1000: %v", err)
@@ -117,12 +117,12 @@ func TestLimits(t *testing.T) {
 	t.Logf("subflows 1000: %v", err)
 }
 
-// TestEvents joins mptcp_pm_events, a group the spec leaves out, by its
-// kernel name; the events have no op in the spec, so they arrive as
-// UnknownNotification and decode with the spec's event-attr set.
+// TestEvents joins mptcp_pm_events, a group the spec leaves out (the
+// project overlay adds it and an event per entry of the spec's event-type
+// enum, with its event-attr set): events arrive typed.
 func TestEvents(t *testing.T) {
 	ns, c, ctx := setup(t)
-	sub, err := c.Subscribe(ctx, "mptcp_pm_events")
+	sub, err := c.Subscribe(ctx, mptcppm.GroupMptcpPmEvents)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,16 +174,24 @@ func TestEvents(t *testing.T) {
 		if err != nil {
 			t.Fatalf("events so far %v: %v", seen, err)
 		}
-		u, ok := n.(*mptcppm.UnknownNotification)
-		if !ok {
-			t.Fatalf("unexpected %T", n)
-		}
-		typ := mptcppm.EventType(u.Command)
-		seen[typ] = true
+		var typ mptcppm.EventType
 		var ev mptcppm.EventAttr
-		if err := ev.UnmarshalAttrs(u.Data); err != nil {
-			t.Fatalf("%v: %v", typ, err)
+		switch n := n.(type) {
+		case *mptcppm.ListenerCreated:
+			typ, ev = mptcppm.EventTypeListenerCreated, n.EventAttr
+		case *mptcppm.Created:
+			typ, ev = mptcppm.EventTypeCreated, n.EventAttr
+		case *mptcppm.Established:
+			typ, ev = mptcppm.EventTypeEstablished, n.EventAttr
+		case *mptcppm.Closed:
+			typ, ev = mptcppm.EventTypeClosed, n.EventAttr
+		case *mptcppm.UnknownNotification:
+			t.Fatalf("event %d arrived as UnknownNotification", n.Command)
+		default:
+			t.Logf("event %s", n.OpName())
+			continue
 		}
+		seen[typ] = true
 		t.Logf("event %v: token %v family %v sport %v dport %v", typ, ev.Token, ev.Family, ev.Sport, ev.Dport)
 		switch typ {
 		case mptcppm.EventTypeListenerCreated:

@@ -11,7 +11,10 @@ import (
 )
 
 // A Notification is a message the kernel sends on its own, decoded by its
-// command value: *UnknownNotification for any other command.
+// command value: one concrete type per notification op of the spec (*Created,
+// *Established, *Closed, *Announced, *Removed, *SubEstablished, *SubClosed,
+// *SubPriority, *ListenerCreated, *ListenerClosed), and *UnknownNotification
+// for any other command.
 type Notification interface {
 	// OpName returns the spec's name of the notification op, or "" for an
 	// unknown command.
@@ -34,8 +37,190 @@ type UnknownNotification struct {
 func (*UnknownNotification) OpName() string { return "" }
 func (*UnknownNotification) notification()  {}
 
+// Created is the mptcp_pm notification created (command 1, group
+// mptcp_pm_events): attributes token, family, loc-id, rem-id, saddr4, saddr6,
+// daddr4, daddr6, sport, dport, backup, error, flags, timeout, if-idx,
+// reset-reason, reset-flags, server-side of set event-attr.
+type Created struct {
+	EventAttr
+}
+
+// OpName returns "created".
+func (*Created) OpName() string { return "created" }
+func (*Created) notification()  {}
+
+// Established is the mptcp_pm notification established (command 2, group
+// mptcp_pm_events): attributes token, family, loc-id, rem-id, saddr4, saddr6,
+// daddr4, daddr6, sport, dport, backup, error, flags, timeout, if-idx,
+// reset-reason, reset-flags, server-side of set event-attr.
+type Established struct {
+	EventAttr
+}
+
+// OpName returns "established".
+func (*Established) OpName() string { return "established" }
+func (*Established) notification()  {}
+
+// Closed is the mptcp_pm notification closed (command 3, group
+// mptcp_pm_events): attributes token, family, loc-id, rem-id, saddr4, saddr6,
+// daddr4, daddr6, sport, dport, backup, error, flags, timeout, if-idx,
+// reset-reason, reset-flags, server-side of set event-attr.
+type Closed struct {
+	EventAttr
+}
+
+// OpName returns "closed".
+func (*Closed) OpName() string { return "closed" }
+func (*Closed) notification()  {}
+
+// Announced is the mptcp_pm notification announced (command 6, group
+// mptcp_pm_events): attributes token, family, loc-id, rem-id, saddr4, saddr6,
+// daddr4, daddr6, sport, dport, backup, error, flags, timeout, if-idx,
+// reset-reason, reset-flags, server-side of set event-attr.
+type Announced struct {
+	EventAttr
+}
+
+// OpName returns "announced".
+func (*Announced) OpName() string { return "announced" }
+func (*Announced) notification()  {}
+
+// Removed is the mptcp_pm notification removed (command 7, group
+// mptcp_pm_events): attributes token, family, loc-id, rem-id, saddr4, saddr6,
+// daddr4, daddr6, sport, dport, backup, error, flags, timeout, if-idx,
+// reset-reason, reset-flags, server-side of set event-attr.
+type Removed struct {
+	EventAttr
+}
+
+// OpName returns "removed".
+func (*Removed) OpName() string { return "removed" }
+func (*Removed) notification()  {}
+
+// SubEstablished is the mptcp_pm notification sub-established (command 10,
+// group mptcp_pm_events): attributes token, family, loc-id, rem-id, saddr4,
+// saddr6, daddr4, daddr6, sport, dport, backup, error, flags, timeout, if-idx,
+// reset-reason, reset-flags, server-side of set event-attr.
+type SubEstablished struct {
+	EventAttr
+}
+
+// OpName returns "sub-established".
+func (*SubEstablished) OpName() string { return "sub-established" }
+func (*SubEstablished) notification()  {}
+
+// SubClosed is the mptcp_pm notification sub-closed (command 11, group
+// mptcp_pm_events): attributes token, family, loc-id, rem-id, saddr4, saddr6,
+// daddr4, daddr6, sport, dport, backup, error, flags, timeout, if-idx,
+// reset-reason, reset-flags, server-side of set event-attr.
+type SubClosed struct {
+	EventAttr
+}
+
+// OpName returns "sub-closed".
+func (*SubClosed) OpName() string { return "sub-closed" }
+func (*SubClosed) notification()  {}
+
+// SubPriority is the mptcp_pm notification sub-priority (command 13, group
+// mptcp_pm_events): attributes token, family, loc-id, rem-id, saddr4, saddr6,
+// daddr4, daddr6, sport, dport, backup, error, flags, timeout, if-idx,
+// reset-reason, reset-flags, server-side of set event-attr.
+type SubPriority struct {
+	EventAttr
+}
+
+// OpName returns "sub-priority".
+func (*SubPriority) OpName() string { return "sub-priority" }
+func (*SubPriority) notification()  {}
+
+// ListenerCreated is the mptcp_pm notification listener-created (command 15,
+// group mptcp_pm_events): attributes token, family, loc-id, rem-id, saddr4,
+// saddr6, daddr4, daddr6, sport, dport, backup, error, flags, timeout, if-idx,
+// reset-reason, reset-flags, server-side of set event-attr.
+type ListenerCreated struct {
+	EventAttr
+}
+
+// OpName returns "listener-created".
+func (*ListenerCreated) OpName() string { return "listener-created" }
+func (*ListenerCreated) notification()  {}
+
+// ListenerClosed is the mptcp_pm notification listener-closed (command 16,
+// group mptcp_pm_events): attributes token, family, loc-id, rem-id, saddr4,
+// saddr6, daddr4, daddr6, sport, dport, backup, error, flags, timeout, if-idx,
+// reset-reason, reset-flags, server-side of set event-attr.
+type ListenerClosed struct {
+	EventAttr
+}
+
+// OpName returns "listener-closed".
+func (*ListenerClosed) OpName() string { return "listener-closed" }
+func (*ListenerClosed) notification()  {}
+
 // decodeNotification decodes m by its command value.
 func decodeNotification(m genl.Message) (Notification, error) {
+	switch m.Header.Command {
+	case CmdCreated:
+		n := new(Created)
+		if err := n.EventAttr.decodeMessage(m.Data); err != nil {
+			return nil, opError("created", err)
+		}
+		return n, nil
+	case CmdEstablished:
+		n := new(Established)
+		if err := n.EventAttr.decodeMessage(m.Data); err != nil {
+			return nil, opError("established", err)
+		}
+		return n, nil
+	case CmdClosed:
+		n := new(Closed)
+		if err := n.EventAttr.decodeMessage(m.Data); err != nil {
+			return nil, opError("closed", err)
+		}
+		return n, nil
+	case CmdAnnounced:
+		n := new(Announced)
+		if err := n.EventAttr.decodeMessage(m.Data); err != nil {
+			return nil, opError("announced", err)
+		}
+		return n, nil
+	case CmdRemoved:
+		n := new(Removed)
+		if err := n.EventAttr.decodeMessage(m.Data); err != nil {
+			return nil, opError("removed", err)
+		}
+		return n, nil
+	case CmdSubEstablished:
+		n := new(SubEstablished)
+		if err := n.EventAttr.decodeMessage(m.Data); err != nil {
+			return nil, opError("sub-established", err)
+		}
+		return n, nil
+	case CmdSubClosed:
+		n := new(SubClosed)
+		if err := n.EventAttr.decodeMessage(m.Data); err != nil {
+			return nil, opError("sub-closed", err)
+		}
+		return n, nil
+	case CmdSubPriority:
+		n := new(SubPriority)
+		if err := n.EventAttr.decodeMessage(m.Data); err != nil {
+			return nil, opError("sub-priority", err)
+		}
+		return n, nil
+	case CmdListenerCreated:
+		n := new(ListenerCreated)
+		if err := n.EventAttr.decodeMessage(m.Data); err != nil {
+			return nil, opError("listener-created", err)
+		}
+		return n, nil
+	case CmdListenerClosed:
+		n := new(ListenerClosed)
+		if err := n.EventAttr.decodeMessage(m.Data); err != nil {
+			return nil, opError("listener-closed", err)
+		}
+		return n, nil
+	}
 	return &UnknownNotification{Command: m.Header.Command, Version: m.Header.Version, Group: m.Group, Data: bytes.Clone(m.Data)}, nil
 }
 

@@ -2,6 +2,10 @@
 
 package mptcppm
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // Address holds the attributes of mptcp_pm attribute set address.
 type Address struct {
 	// Family is attribute family (1): u16.
@@ -18,6 +22,11 @@ type Address struct {
 	Flags Optional[uint32]
 	// IfIdx is attribute if-idx (7): s32.
 	IfIdx Optional[int32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // SubflowAttribute holds the attributes of mptcp_pm attribute set
@@ -43,12 +52,22 @@ type SubflowAttribute struct {
 	IDRem Optional[uint8]
 	// IDLoc is attribute id-loc (10): u8.
 	IDLoc Optional[uint8]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Endpoint holds the attributes of mptcp_pm attribute set endpoint.
 type Endpoint struct {
 	// Addr is attribute addr (1): nest, set address.
 	Addr *Address
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Attr holds the attributes of mptcp_pm attribute set attr.
@@ -65,6 +84,11 @@ type Attr struct {
 	LocID Optional[uint8]
 	// AddrRemote is attribute addr-remote (6): nest, set address.
 	AddrRemote *Address
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // EventAttr holds the attributes of mptcp_pm attribute set event-attr.
@@ -105,4 +129,108 @@ type EventAttr struct {
 	ResetFlags Optional[uint32]
 	// ServerSide is attribute server-side (18): u8.
 	ServerSide Optional[uint8]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// AddAddrRequest is the request of Client.AddAddr (mptcp_pm add-addr, do): the
+// attributes of set endpoint that the spec lists for it.
+type AddAddrRequest struct {
+	// Addr is attribute addr (1): nest, set address.
+	Addr *Address
+}
+
+// DelAddrRequest is the request of Client.DelAddr (mptcp_pm del-addr, do): the
+// attributes of set endpoint that the spec lists for it.
+type DelAddrRequest struct {
+	// Addr is attribute addr (1): nest, set address.
+	Addr *Address
+}
+
+// GetAddrRequest is the request of Client.GetAddr (mptcp_pm get-addr, do): the
+// attributes of set attr that the spec lists for it.
+type GetAddrRequest struct {
+	// Addr is attribute addr (1): nest, set address.
+	Addr *Address
+	// Token is attribute token (4): u32.
+	Token Optional[uint32]
+}
+
+// FlushAddrsRequest is the request of Client.FlushAddrs (mptcp_pm flush-addrs,
+// do): the attributes of set endpoint that the spec lists for it.
+type FlushAddrsRequest struct {
+	// Addr is attribute addr (1): nest, set address.
+	Addr *Address
+}
+
+// SetLimitsRequest is the request of Client.SetLimits (mptcp_pm set-limits,
+// do): the attributes of set attr that the spec lists for it.
+type SetLimitsRequest struct {
+	// RcvAddAddrs is attribute rcv-add-addrs (2): u32.
+	RcvAddAddrs Optional[uint32]
+	// Subflows is attribute subflows (3): u32.
+	Subflows Optional[uint32]
+}
+
+// GetLimitsRequest is the request of Client.GetLimits (mptcp_pm get-limits,
+// do): the attributes of set attr that the spec lists for it.
+type GetLimitsRequest struct {
+	// RcvAddAddrs is attribute rcv-add-addrs (2): u32.
+	RcvAddAddrs Optional[uint32]
+	// Subflows is attribute subflows (3): u32.
+	Subflows Optional[uint32]
+}
+
+// SetFlagsRequest is the request of Client.SetFlags (mptcp_pm set-flags, do):
+// the attributes of set attr that the spec lists for it.
+type SetFlagsRequest struct {
+	// Addr is attribute addr (1): nest, set address.
+	Addr *Address
+	// Token is attribute token (4): u32.
+	Token Optional[uint32]
+	// AddrRemote is attribute addr-remote (6): nest, set address.
+	AddrRemote *Address
+}
+
+// AnnounceRequest is the request of Client.Announce (mptcp_pm announce, do):
+// the attributes of set attr that the spec lists for it.
+type AnnounceRequest struct {
+	// Addr is attribute addr (1): nest, set address.
+	Addr *Address
+	// Token is attribute token (4): u32.
+	Token Optional[uint32]
+}
+
+// RemoveRequest is the request of Client.Remove (mptcp_pm remove, do): the
+// attributes of set attr that the spec lists for it.
+type RemoveRequest struct {
+	// Token is attribute token (4): u32.
+	Token Optional[uint32]
+	// LocID is attribute loc-id (5): u8.
+	LocID Optional[uint8]
+}
+
+// SubflowCreateRequest is the request of Client.SubflowCreate (mptcp_pm
+// subflow-create, do): the attributes of set attr that the spec lists for it.
+type SubflowCreateRequest struct {
+	// Addr is attribute addr (1): nest, set address.
+	Addr *Address
+	// Token is attribute token (4): u32.
+	Token Optional[uint32]
+	// AddrRemote is attribute addr-remote (6): nest, set address.
+	AddrRemote *Address
+}
+
+// SubflowDestroyRequest is the request of Client.SubflowDestroy (mptcp_pm
+// subflow-destroy, do): the attributes of set attr that the spec lists for it.
+type SubflowDestroyRequest struct {
+	// Addr is attribute addr (1): nest, set address.
+	Addr *Address
+	// Token is attribute token (4): u32.
+	Token Optional[uint32]
+	// AddrRemote is attribute addr-remote (6): nest, set address.
+	AddrRemote *Address
 }

@@ -53,7 +53,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // reply attributes ifindex, xdp-features, xdp-zc-max-segs,
 // xdp-rx-metadata-features, xsk-features of set dev. A nil req sends no
 // attributes.
-func (c *Client) DevGet(ctx context.Context, req *Dev) (*Dev, error) {
+func (c *Client) DevGet(ctx context.Context, req *DevGetRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdDevGet, "dev-get", false)
 	if err != nil {
 		return nil, err
@@ -119,7 +119,7 @@ func (c *Client) DevGetDump(ctx context.Context) iter.Seq2[*Dev, error] {
 // id; reply attributes id, ifindex, napi-id, inflight, inflight-mem,
 // detach-time, dmabuf, io-uring of set page-pool. A nil req sends no
 // attributes.
-func (c *Client) PagePoolGet(ctx context.Context, req *PagePool) (*PagePool, error) {
+func (c *Client) PagePoolGet(ctx context.Context, req *PagePoolGetRequest) (*PagePool, error) {
 	fam, err := c.core.Check(ctx, CmdPagePoolGet, "page-pool-get", false)
 	if err != nil {
 		return nil, err
@@ -148,7 +148,7 @@ func (c *Client) PagePoolGet(ctx context.Context, req *PagePool) (*PagePool, err
 // inflight-mem, detach-time, dmabuf, io-uring of set page-pool. It yields one
 // value per reply message; an error ends the dump unless it is a reply that
 // failed to decode. A nil req sends no attributes.
-func (c *Client) PagePoolGetDump(ctx context.Context, req *PagePool) iter.Seq2[*PagePool, error] {
+func (c *Client) PagePoolGetDump(ctx context.Context, req *PagePoolGetDumpRequest) iter.Seq2[*PagePool, error] {
 	return func(yield func(*PagePool, error) bool) {
 		fam, err := c.core.Check(ctx, CmdPagePoolGet, "page-pool-get", true)
 		if err != nil {
@@ -193,7 +193,7 @@ func (c *Client) PagePoolGetDump(ctx context.Context, req *PagePool) iter.Seq2[*
 // recycle-cached, recycle-cache-full, recycle-ring, recycle-ring-full,
 // recycle-released-refcnt of set page-pool-stats. A nil req sends no
 // attributes.
-func (c *Client) PagePoolStatsGet(ctx context.Context, req *PagePoolStats) (*PagePoolStats, error) {
+func (c *Client) PagePoolStatsGet(ctx context.Context, req *PagePoolStatsGetRequest) (*PagePoolStats, error) {
 	fam, err := c.core.Check(ctx, CmdPagePoolStatsGet, "page-pool-stats-get", false)
 	if err != nil {
 		return nil, err
@@ -224,7 +224,7 @@ func (c *Client) PagePoolStatsGet(ctx context.Context, req *PagePoolStats) (*Pag
 // recycle-released-refcnt of set page-pool-stats. It yields one value per
 // reply message; an error ends the dump unless it is a reply that failed to
 // decode. A nil req sends no attributes.
-func (c *Client) PagePoolStatsGetDump(ctx context.Context, req *PagePoolStats) iter.Seq2[*PagePoolStats, error] {
+func (c *Client) PagePoolStatsGetDump(ctx context.Context, req *PagePoolStatsGetDumpRequest) iter.Seq2[*PagePoolStats, error] {
 	return func(yield func(*PagePoolStats, error) bool) {
 		fam, err := c.core.Check(ctx, CmdPagePoolStatsGet, "page-pool-stats-get", true)
 		if err != nil {
@@ -266,7 +266,7 @@ func (c *Client) PagePoolStatsGetDump(ctx context.Context, req *PagePoolStats) i
 // QueueGet sends netdev queue-get (do, command 10): request attributes
 // ifindex, type, id; reply attributes id, type, napi-id, ifindex, dmabuf,
 // io-uring, xsk, lease of set queue. A nil req sends no attributes.
-func (c *Client) QueueGet(ctx context.Context, req *Queue) (*Queue, error) {
+func (c *Client) QueueGet(ctx context.Context, req *QueueGetRequest) (*Queue, error) {
 	fam, err := c.core.Check(ctx, CmdQueueGet, "queue-get", false)
 	if err != nil {
 		return nil, err
@@ -295,7 +295,7 @@ func (c *Client) QueueGet(ctx context.Context, req *Queue) (*Queue, error) {
 // lease of set queue. It yields one value per reply message; an error ends the
 // dump unless it is a reply that failed to decode. A nil req sends no
 // attributes.
-func (c *Client) QueueGetDump(ctx context.Context, req *Queue) iter.Seq2[*Queue, error] {
+func (c *Client) QueueGetDump(ctx context.Context, req *QueueGetDumpRequest) iter.Seq2[*Queue, error] {
 	return func(yield func(*Queue, error) bool) {
 		fam, err := c.core.Check(ctx, CmdQueueGet, "queue-get", true)
 		if err != nil {
@@ -337,7 +337,7 @@ func (c *Client) QueueGetDump(ctx context.Context, req *Queue) iter.Seq2[*Queue,
 // NapiGet sends netdev napi-get (do, command 11): request attributes id; reply
 // attributes id, ifindex, irq, pid, defer-hard-irqs, gro-flush-timeout,
 // irq-suspend-timeout, threaded of set napi. A nil req sends no attributes.
-func (c *Client) NapiGet(ctx context.Context, req *Napi) (*Napi, error) {
+func (c *Client) NapiGet(ctx context.Context, req *NapiGetRequest) (*Napi, error) {
 	fam, err := c.core.Check(ctx, CmdNapiGet, "napi-get", false)
 	if err != nil {
 		return nil, err
@@ -366,7 +366,7 @@ func (c *Client) NapiGet(ctx context.Context, req *Napi) (*Napi, error) {
 // gro-flush-timeout, irq-suspend-timeout, threaded of set napi. It yields one
 // value per reply message; an error ends the dump unless it is a reply that
 // failed to decode. A nil req sends no attributes.
-func (c *Client) NapiGetDump(ctx context.Context, req *Napi) iter.Seq2[*Napi, error] {
+func (c *Client) NapiGetDump(ctx context.Context, req *NapiGetDumpRequest) iter.Seq2[*Napi, error] {
 	return func(yield func(*Napi, error) bool) {
 		fam, err := c.core.Check(ctx, CmdNapiGet, "napi-get", true)
 		if err != nil {
@@ -416,7 +416,7 @@ func (c *Client) NapiGetDump(ctx context.Context, req *Napi) iter.Seq2[*Napi, er
 // tx-stop, tx-wake of set qstats. It yields one value per reply message; an
 // error ends the dump unless it is a reply that failed to decode. A nil req
 // sends no attributes.
-func (c *Client) QstatsGetDump(ctx context.Context, req *Qstats) iter.Seq2[*Qstats, error] {
+func (c *Client) QstatsGetDump(ctx context.Context, req *QstatsGetDumpRequest) iter.Seq2[*Qstats, error] {
 	return func(yield func(*Qstats, error) bool) {
 		fam, err := c.core.Check(ctx, CmdQstatsGet, "qstats-get", true)
 		if err != nil {
@@ -458,7 +458,7 @@ func (c *Client) QstatsGetDump(ctx context.Context, req *Qstats) iter.Seq2[*Qsta
 // BindRx sends netdev bind-rx (do, command 13): request attributes ifindex,
 // fd, queues, rx-page-size; reply attributes id of set dmabuf. A nil req sends
 // no attributes. Spec flags: [uns-admin-perm].
-func (c *Client) BindRx(ctx context.Context, req *Dmabuf) (*Dmabuf, error) {
+func (c *Client) BindRx(ctx context.Context, req *BindRxRequest) (*Dmabuf, error) {
 	fam, err := c.core.Check(ctx, CmdBindRx, "bind-rx", false)
 	if err != nil {
 		return nil, err
@@ -486,7 +486,7 @@ func (c *Client) BindRx(ctx context.Context, req *Dmabuf) (*Dmabuf, error) {
 // defer-hard-irqs, gro-flush-timeout, irq-suspend-timeout, threaded; the
 // kernel only acknowledges it. A nil req sends no attributes. Spec flags:
 // [admin-perm].
-func (c *Client) NapiSet(ctx context.Context, req *Napi) error {
+func (c *Client) NapiSet(ctx context.Context, req *NapiSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdNapiSet, "napi-set", false)
 	if err != nil {
 		return err
@@ -510,7 +510,7 @@ func (c *Client) NapiSet(ctx context.Context, req *Napi) error {
 
 // BindTx sends netdev bind-tx (do, command 15): request attributes ifindex,
 // fd; reply attributes id of set dmabuf. A nil req sends no attributes.
-func (c *Client) BindTx(ctx context.Context, req *Dmabuf) (*Dmabuf, error) {
+func (c *Client) BindTx(ctx context.Context, req *BindTxRequest) (*Dmabuf, error) {
 	fam, err := c.core.Check(ctx, CmdBindTx, "bind-tx", false)
 	if err != nil {
 		return nil, err
@@ -537,7 +537,7 @@ func (c *Client) BindTx(ctx context.Context, req *Dmabuf) (*Dmabuf, error) {
 // QueueCreate sends netdev queue-create (do, command 16): request attributes
 // ifindex, type, lease; reply attributes id of set queue. A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) QueueCreate(ctx context.Context, req *Queue) (*Queue, error) {
+func (c *Client) QueueCreate(ctx context.Context, req *QueueCreateRequest) (*Queue, error) {
 	fam, err := c.core.Check(ctx, CmdQueueCreate, "queue-create", false)
 	if err != nil {
 		return nil, err

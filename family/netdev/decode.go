@@ -120,7 +120,7 @@ var namesDmabuf = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set dev from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Dev) UnmarshalAttrs(b []byte) error {
@@ -136,21 +136,45 @@ func (v *Dev) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ifindex.Set(d.U32())
 		case AttrDevXdpFeatures:
+			if v.XdpFeatures.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.XdpFeatures.Set(XdpAct(d.U64()))
 		case AttrDevXdpZcMaxSegs:
+			if v.XdpZcMaxSegs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.XdpZcMaxSegs.Set(d.U32())
 		case AttrDevXdpRxMetadataFeatures:
+			if v.XdpRxMetadataFeatures.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.XdpRxMetadataFeatures.Set(XdpRxMetadata(d.U64()))
 		case AttrDevXskFeatures:
+			if v.XskFeatures.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.XskFeatures.Set(XskFlags(d.U64()))
+		case AttrDevPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set io-uring-provider-info from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *IoUringProviderInfo) UnmarshalAttrs(b []byte) error {
@@ -166,13 +190,19 @@ func (v *IoUringProviderInfo) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrIoUringProviderInfoRxBufLen:
+			if v.RxBufLen.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxBufLen.Set(d.Uint())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set page-pool from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *PagePool) UnmarshalAttrs(b []byte) error {
@@ -188,31 +218,63 @@ func (v *PagePool) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPagePoolID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.Uint())
 		case AttrPagePoolIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ifindex.Set(d.U32())
 		case AttrPagePoolNapiID:
+			if v.NapiID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NapiID.Set(d.Uint())
 		case AttrPagePoolInflight:
+			if v.Inflight.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Inflight.Set(d.Uint())
 		case AttrPagePoolInflightMem:
+			if v.InflightMem.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.InflightMem.Set(d.Uint())
 		case AttrPagePoolDetachTime:
+			if v.DetachTime.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DetachTime.Set(d.Uint())
 		case AttrPagePoolDmabuf:
+			if v.Dmabuf.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Dmabuf.Set(d.U32())
 		case AttrPagePoolIoUring:
-			if v.IoUring == nil {
-				v.IoUring = new(IoUringProviderInfo)
+			if v.IoUring != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.IoUring = new(IoUringProviderInfo)
 			nd := d.Nested()
 			v.IoUring.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set page-pool-info from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *PagePoolInfo) UnmarshalAttrs(b []byte) error {
@@ -228,15 +290,25 @@ func (v *PagePoolInfo) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPagePoolID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.Uint())
 		case AttrPagePoolIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ifindex.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set page-pool-stats from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *PagePoolStats) UnmarshalAttrs(b []byte) error {
@@ -252,39 +324,87 @@ func (v *PagePoolStats) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPagePoolStatsInfo:
-			if v.Info == nil {
-				v.Info = new(PagePoolInfo)
+			if v.Info != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Info = new(PagePoolInfo)
 			nd := d.Nested()
 			v.Info.decode(&nd)
 		case AttrPagePoolStatsAllocFast:
+			if v.AllocFast.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AllocFast.Set(d.Uint())
 		case AttrPagePoolStatsAllocSlow:
+			if v.AllocSlow.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AllocSlow.Set(d.Uint())
 		case AttrPagePoolStatsAllocSlowHighOrder:
+			if v.AllocSlowHighOrder.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AllocSlowHighOrder.Set(d.Uint())
 		case AttrPagePoolStatsAllocEmpty:
+			if v.AllocEmpty.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AllocEmpty.Set(d.Uint())
 		case AttrPagePoolStatsAllocRefill:
+			if v.AllocRefill.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AllocRefill.Set(d.Uint())
 		case AttrPagePoolStatsAllocWaive:
+			if v.AllocWaive.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AllocWaive.Set(d.Uint())
 		case AttrPagePoolStatsRecycleCached:
+			if v.RecycleCached.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RecycleCached.Set(d.Uint())
 		case AttrPagePoolStatsRecycleCacheFull:
+			if v.RecycleCacheFull.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RecycleCacheFull.Set(d.Uint())
 		case AttrPagePoolStatsRecycleRing:
+			if v.RecycleRing.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RecycleRing.Set(d.Uint())
 		case AttrPagePoolStatsRecycleRingFull:
+			if v.RecycleRingFull.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RecycleRingFull.Set(d.Uint())
 		case AttrPagePoolStatsRecycleReleasedRefcnt:
+			if v.RecycleReleasedRefcnt.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RecycleReleasedRefcnt.Set(d.Uint())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set napi from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Napi) UnmarshalAttrs(b []byte) error {
@@ -300,27 +420,61 @@ func (v *Napi) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrNapiIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ifindex.Set(d.U32())
 		case AttrNapiID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
 		case AttrNapiIrq:
+			if v.Irq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Irq.Set(d.U32())
 		case AttrNapiPID:
+			if v.PID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PID.Set(d.U32())
 		case AttrNapiDeferHardIrqs:
+			if v.DeferHardIrqs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DeferHardIrqs.Set(d.U32())
 		case AttrNapiGroFlushTimeout:
+			if v.GroFlushTimeout.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.GroFlushTimeout.Set(d.Uint())
 		case AttrNapiIrqSuspendTimeout:
+			if v.IrqSuspendTimeout.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IrqSuspendTimeout.Set(d.Uint())
 		case AttrNapiThreaded:
+			if v.Threaded.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Threaded.Set(NapiThreaded(d.U32()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set xsk-info from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *XskInfo) UnmarshalAttrs(b []byte) error {
@@ -334,11 +488,15 @@ func (v *XskInfo) UnmarshalAttrs(b []byte) error {
 func (v *XskInfo) decode(d *attrs.Decoder) {
 	d.SetNames(namesXskInfo)
 	for d.Next() {
+		switch d.Type() {
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set queue from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Queue) UnmarshalAttrs(b []byte) error {
@@ -354,39 +512,67 @@ func (v *Queue) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrQueueID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
 		case AttrQueueIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ifindex.Set(d.U32())
 		case AttrQueueType:
+			if v.Type.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Type.Set(QueueType(d.U32()))
 		case AttrQueueNapiID:
+			if v.NapiID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NapiID.Set(d.U32())
 		case AttrQueueDmabuf:
+			if v.Dmabuf.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Dmabuf.Set(d.U32())
 		case AttrQueueIoUring:
-			if v.IoUring == nil {
-				v.IoUring = new(IoUringProviderInfo)
+			if v.IoUring != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.IoUring = new(IoUringProviderInfo)
 			nd := d.Nested()
 			v.IoUring.decode(&nd)
 		case AttrQueueXsk:
-			if v.Xsk == nil {
-				v.Xsk = new(XskInfo)
+			if v.Xsk != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Xsk = new(XskInfo)
 			nd := d.Nested()
 			v.Xsk.decode(&nd)
 		case AttrQueueLease:
-			if v.Lease == nil {
-				v.Lease = new(Lease)
+			if v.Lease != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Lease = new(Lease)
 			nd := d.Nested()
 			v.Lease.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set qstats from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Qstats) UnmarshalAttrs(b []byte) error {
@@ -402,73 +588,199 @@ func (v *Qstats) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrQstatsIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ifindex.Set(d.U32())
 		case AttrQstatsQueueType:
+			if v.QueueType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.QueueType.Set(QueueType(d.U32()))
 		case AttrQstatsQueueID:
+			if v.QueueID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.QueueID.Set(d.U32())
 		case AttrQstatsScope:
+			if v.Scope.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Scope.Set(QstatsScope(d.Uint()))
 		case AttrQstatsRxPackets:
+			if v.RxPackets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxPackets.Set(d.Uint())
 		case AttrQstatsRxBytes:
+			if v.RxBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxBytes.Set(d.Uint())
 		case AttrQstatsTxPackets:
+			if v.TxPackets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxPackets.Set(d.Uint())
 		case AttrQstatsTxBytes:
+			if v.TxBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxBytes.Set(d.Uint())
 		case AttrQstatsRxAllocFail:
+			if v.RxAllocFail.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxAllocFail.Set(d.Uint())
 		case AttrQstatsRxHwDrops:
+			if v.RxHwDrops.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxHwDrops.Set(d.Uint())
 		case AttrQstatsRxHwDropOverruns:
+			if v.RxHwDropOverruns.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxHwDropOverruns.Set(d.Uint())
 		case AttrQstatsRxCsumComplete:
+			if v.RxCsumComplete.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxCsumComplete.Set(d.Uint())
 		case AttrQstatsRxCsumUnnecessary:
+			if v.RxCsumUnnecessary.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxCsumUnnecessary.Set(d.Uint())
 		case AttrQstatsRxCsumNone:
+			if v.RxCsumNone.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxCsumNone.Set(d.Uint())
 		case AttrQstatsRxCsumBad:
+			if v.RxCsumBad.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxCsumBad.Set(d.Uint())
 		case AttrQstatsRxHwGroPackets:
+			if v.RxHwGroPackets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxHwGroPackets.Set(d.Uint())
 		case AttrQstatsRxHwGroBytes:
+			if v.RxHwGroBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxHwGroBytes.Set(d.Uint())
 		case AttrQstatsRxHwGroWirePackets:
+			if v.RxHwGroWirePackets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxHwGroWirePackets.Set(d.Uint())
 		case AttrQstatsRxHwGroWireBytes:
+			if v.RxHwGroWireBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxHwGroWireBytes.Set(d.Uint())
 		case AttrQstatsRxHwDropRatelimits:
+			if v.RxHwDropRatelimits.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxHwDropRatelimits.Set(d.Uint())
 		case AttrQstatsTxHwDrops:
+			if v.TxHwDrops.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxHwDrops.Set(d.Uint())
 		case AttrQstatsTxHwDropErrors:
+			if v.TxHwDropErrors.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxHwDropErrors.Set(d.Uint())
 		case AttrQstatsTxCsumNone:
+			if v.TxCsumNone.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxCsumNone.Set(d.Uint())
 		case AttrQstatsTxNeedsCsum:
+			if v.TxNeedsCsum.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxNeedsCsum.Set(d.Uint())
 		case AttrQstatsTxHwGsoPackets:
+			if v.TxHwGsoPackets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxHwGsoPackets.Set(d.Uint())
 		case AttrQstatsTxHwGsoBytes:
+			if v.TxHwGsoBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxHwGsoBytes.Set(d.Uint())
 		case AttrQstatsTxHwGsoWirePackets:
+			if v.TxHwGsoWirePackets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxHwGsoWirePackets.Set(d.Uint())
 		case AttrQstatsTxHwGsoWireBytes:
+			if v.TxHwGsoWireBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxHwGsoWireBytes.Set(d.Uint())
 		case AttrQstatsTxHwDropRatelimits:
+			if v.TxHwDropRatelimits.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxHwDropRatelimits.Set(d.Uint())
 		case AttrQstatsTxStop:
+			if v.TxStop.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxStop.Set(d.Uint())
 		case AttrQstatsTxWake:
+			if v.TxWake.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxWake.Set(d.Uint())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set queue-id from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *QueueID) UnmarshalAttrs(b []byte) error {
@@ -484,15 +796,25 @@ func (v *QueueID) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrQueueID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
 		case AttrQueueType:
+			if v.Type.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Type.Set(QueueType(d.U32()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set lease from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Lease) UnmarshalAttrs(b []byte) error {
@@ -508,21 +830,33 @@ func (v *Lease) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrLeaseIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ifindex.Set(d.U32())
 		case AttrLeaseQueue:
-			if v.Queue == nil {
-				v.Queue = new(QueueID)
+			if v.Queue != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Queue = new(QueueID)
 			nd := d.Nested()
 			v.Queue.decode(&nd)
 		case AttrLeaseNetnsID:
+			if v.NetnsID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NetnsID.Set(d.S32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dmabuf from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Dmabuf) UnmarshalAttrs(b []byte) error {
@@ -549,6 +883,301 @@ func (v *Dmabuf) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDmabufIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ifindex.Set(d.U32())
+		case AttrDmabufQueues:
+			v.Queues = append(v.Queues, QueueID{})
+			nd := d.Nested()
+			v.Queues[len(v.Queues)-1].decode(&nd)
+		case AttrDmabufFd:
+			if v.Fd.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Fd.Set(d.U32())
+		case AttrDmabufID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ID.Set(d.U32())
+		case AttrDmabufRxPageSize:
+			if v.RxPageSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxPageSize.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dev from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DevGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DevGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DevGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDev)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevIfindex:
+			v.Ifindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set page-pool from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PagePoolGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PagePoolGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PagePoolGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPagePool)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPagePoolID:
+			v.ID.Set(d.Uint())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set page-pool from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PagePoolGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PagePoolGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PagePoolGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPagePool)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPagePoolIfindex:
+			v.Ifindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set page-pool-stats from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PagePoolStatsGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PagePoolStatsGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PagePoolStatsGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPagePoolStats)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPagePoolStatsInfo:
+			if v.Info == nil {
+				v.Info = new(PagePoolInfo)
+			}
+			nd := d.Nested()
+			v.Info.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set page-pool-stats from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PagePoolStatsGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PagePoolStatsGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PagePoolStatsGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPagePoolStats)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPagePoolStatsInfo:
+			if v.Info == nil {
+				v.Info = new(PagePoolInfo)
+			}
+			nd := d.Nested()
+			v.Info.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set queue from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *QueueGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = QueueGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *QueueGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesQueue)
+	for d.Next() {
+		switch d.Type() {
+		case AttrQueueID:
+			v.ID.Set(d.U32())
+		case AttrQueueIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrQueueType:
+			v.Type.Set(QueueType(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set queue from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *QueueGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = QueueGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *QueueGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesQueue)
+	for d.Next() {
+		switch d.Type() {
+		case AttrQueueIfindex:
+			v.Ifindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set napi from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *NapiGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = NapiGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *NapiGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNapi)
+	for d.Next() {
+		switch d.Type() {
+		case AttrNapiID:
+			v.ID.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set napi from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *NapiGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = NapiGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *NapiGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNapi)
+	for d.Next() {
+		switch d.Type() {
+		case AttrNapiIfindex:
+			v.Ifindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set qstats from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *QstatsGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = QstatsGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *QstatsGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesQstats)
+	for d.Next() {
+		switch d.Type() {
+		case AttrQstatsIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrQstatsScope:
+			v.Scope.Set(QstatsScope(d.Uint()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dmabuf from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *BindRxRequest) UnmarshalAttrs(b []byte) error {
+	*v = BindRxRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *BindRxRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDmabuf)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrDmabufQueues:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Queues = slices.Grow(v.Queues, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrDmabufIfindex:
 			v.Ifindex.Set(d.U32())
 		case AttrDmabufQueues:
 			v.Queues = append(v.Queues, QueueID{})
@@ -556,10 +1185,92 @@ func (v *Dmabuf) decode(d *attrs.Decoder) {
 			v.Queues[len(v.Queues)-1].decode(&nd)
 		case AttrDmabufFd:
 			v.Fd.Set(d.U32())
-		case AttrDmabufID:
-			v.ID.Set(d.U32())
 		case AttrDmabufRxPageSize:
 			v.RxPageSize.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set napi from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *NapiSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = NapiSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *NapiSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNapi)
+	for d.Next() {
+		switch d.Type() {
+		case AttrNapiID:
+			v.ID.Set(d.U32())
+		case AttrNapiDeferHardIrqs:
+			v.DeferHardIrqs.Set(d.U32())
+		case AttrNapiGroFlushTimeout:
+			v.GroFlushTimeout.Set(d.Uint())
+		case AttrNapiIrqSuspendTimeout:
+			v.IrqSuspendTimeout.Set(d.Uint())
+		case AttrNapiThreaded:
+			v.Threaded.Set(NapiThreaded(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dmabuf from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *BindTxRequest) UnmarshalAttrs(b []byte) error {
+	*v = BindTxRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *BindTxRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDmabuf)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDmabufIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrDmabufFd:
+			v.Fd.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set queue from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *QueueCreateRequest) UnmarshalAttrs(b []byte) error {
+	*v = QueueCreateRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *QueueCreateRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesQueue)
+	for d.Next() {
+		switch d.Type() {
+		case AttrQueueIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrQueueType:
+			v.Type.Set(QueueType(d.U32()))
+		case AttrQueueLease:
+			if v.Lease == nil {
+				v.Lease = new(Lease)
+			}
+			nd := d.Nested()
+			v.Lease.decode(&nd)
 		}
 	}
 }

@@ -32,6 +32,9 @@ func (v *Dev) encode(e *attrs.Encoder) error {
 	if v.XskFeatures.Valid {
 		e.U64(AttrDevXskFeatures, uint64(v.XskFeatures.Value))
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -48,6 +51,9 @@ func (v *IoUringProviderInfo) MarshalAttrs(e *attrs.Encoder) error {
 func (v *IoUringProviderInfo) encode(e *attrs.Encoder) error {
 	if v.RxBufLen.Valid {
 		e.Uint(AttrIoUringProviderInfoRxBufLen, v.RxBufLen.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -91,6 +97,9 @@ func (v *PagePool) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -110,6 +119,9 @@ func (v *PagePoolInfo) encode(e *attrs.Encoder) error {
 	}
 	if v.Ifindex.Valid {
 		e.U32(AttrPagePoolIfindex, v.Ifindex.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -165,6 +177,9 @@ func (v *PagePoolStats) encode(e *attrs.Encoder) error {
 	if v.RecycleReleasedRefcnt.Valid {
 		e.Uint(AttrPagePoolStatsRecycleReleasedRefcnt, v.RecycleReleasedRefcnt.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -203,6 +218,9 @@ func (v *Napi) encode(e *attrs.Encoder) error {
 	if v.Threaded.Valid {
 		e.U32(AttrNapiThreaded, uint32(v.Threaded.Value))
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -217,6 +235,9 @@ func (v *XskInfo) MarshalAttrs(e *attrs.Encoder) error {
 }
 
 func (v *XskInfo) encode(e *attrs.Encoder) error {
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -266,6 +287,9 @@ func (v *Queue) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "lease")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -374,6 +398,9 @@ func (v *Qstats) encode(e *attrs.Encoder) error {
 	if v.TxWake.Valid {
 		e.Uint(AttrQstatsTxWake, v.TxWake.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -393,6 +420,9 @@ func (v *QueueID) encode(e *attrs.Encoder) error {
 	}
 	if v.Type.Valid {
 		e.U32(AttrQueueType, uint32(v.Type.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -420,6 +450,9 @@ func (v *Lease) encode(e *attrs.Encoder) error {
 	}
 	if v.NetnsID.Valid {
 		e.S32(AttrLeaseNetnsID, v.NetnsID.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -453,6 +486,302 @@ func (v *Dmabuf) encode(e *attrs.Encoder) error {
 	}
 	if v.RxPageSize.Valid {
 		e.U32(AttrDmabufRxPageSize, v.RxPageSize.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DevGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DevGetRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrDevIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PagePoolGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PagePoolGetRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.Uint(AttrPagePoolID, v.ID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PagePoolGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PagePoolGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrPagePoolIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PagePoolStatsGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PagePoolStatsGetRequest) encode(e *attrs.Encoder) error {
+	if v.Info != nil {
+		n := e.Nest(AttrPagePoolStatsInfo)
+		if err := v.Info.encode(e); err != nil {
+			return attrs.WithPath(err, "info")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PagePoolStatsGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PagePoolStatsGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Info != nil {
+		n := e.Nest(AttrPagePoolStatsInfo)
+		if err := v.Info.encode(e); err != nil {
+			return attrs.WithPath(err, "info")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *QueueGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *QueueGetRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrQueueID, v.ID.Value)
+	}
+	if v.Ifindex.Valid {
+		e.U32(AttrQueueIfindex, v.Ifindex.Value)
+	}
+	if v.Type.Valid {
+		e.U32(AttrQueueType, uint32(v.Type.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *QueueGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *QueueGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrQueueIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *NapiGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *NapiGetRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrNapiID, v.ID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *NapiGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *NapiGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrNapiIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *QstatsGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *QstatsGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrQstatsIfindex, v.Ifindex.Value)
+	}
+	if v.Scope.Valid {
+		e.Uint(AttrQstatsScope, uint64(v.Scope.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *BindRxRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *BindRxRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrDmabufIfindex, v.Ifindex.Value)
+	}
+	for i := range v.Queues {
+		n := e.Nest(AttrDmabufQueues)
+		if err := v.Queues[i].encode(e); err != nil {
+			return attrs.WithPath(err, "queues")
+		}
+		e.End(n)
+	}
+	if v.Fd.Valid {
+		e.U32(AttrDmabufFd, v.Fd.Value)
+	}
+	if v.RxPageSize.Valid {
+		e.U32(AttrDmabufRxPageSize, v.RxPageSize.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *NapiSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *NapiSetRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrNapiID, v.ID.Value)
+	}
+	if v.DeferHardIrqs.Valid {
+		e.U32(AttrNapiDeferHardIrqs, v.DeferHardIrqs.Value)
+	}
+	if v.GroFlushTimeout.Valid {
+		e.Uint(AttrNapiGroFlushTimeout, v.GroFlushTimeout.Value)
+	}
+	if v.IrqSuspendTimeout.Valid {
+		e.Uint(AttrNapiIrqSuspendTimeout, v.IrqSuspendTimeout.Value)
+	}
+	if v.Threaded.Valid {
+		e.U32(AttrNapiThreaded, uint32(v.Threaded.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *BindTxRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *BindTxRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrDmabufIfindex, v.Ifindex.Value)
+	}
+	if v.Fd.Valid {
+		e.U32(AttrDmabufFd, v.Fd.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *QueueCreateRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *QueueCreateRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrQueueIfindex, v.Ifindex.Value)
+	}
+	if v.Type.Valid {
+		e.U32(AttrQueueType, uint32(v.Type.Value))
+	}
+	if v.Lease != nil {
+		n := e.Nest(AttrQueueLease)
+		if err := v.Lease.encode(e); err != nil {
+			return attrs.WithPath(err, "lease")
+		}
+		e.End(n)
 	}
 	return nil
 }

@@ -52,8 +52,8 @@ const (
 	XdpRxMetadataTimestamp XdpRxMetadata = 1 << 0
 	// XdpRxMetadataHash is xdp-rx-metadata bit 1 (hash).
 	XdpRxMetadataHash XdpRxMetadata = 1 << 1
-	// XdpRxMetadataVlanTag is xdp-rx-metadata bit 2 (vlan-tag).
-	XdpRxMetadataVlanTag XdpRxMetadata = 1 << 2
+	// XdpRxMetadataVLANTag is xdp-rx-metadata bit 2 (vlan-tag).
+	XdpRxMetadataVLANTag XdpRxMetadata = 1 << 2
 )
 
 var namesXdpRxMetadata = [...]attrs.FlagName{

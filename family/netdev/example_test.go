@@ -33,7 +33,7 @@ func Example() {
 		fmt.Println(dev.Ifindex.Value, dev.XdpFeatures.Value)
 	}
 
-	lo, err := c.DevGet(ctx, &netdev.Dev{Ifindex: netdev.Some[uint32](1)})
+	lo, err := c.DevGet(ctx, &netdev.DevGetRequest{Ifindex: netdev.Some[uint32](1)})
 	if err != nil {
 		log.Fatal(err) // e.g. "netdev dev-get: genl: do ...: no such device"
 	}

@@ -14,13 +14,13 @@ import (
 // the number of sets). Decoding must not panic, and a value that decodes
 // must survive MarshalAttrs and UnmarshalAttrs unchanged.
 func FuzzDecode(f *testing.F) {
-	for i := range 12 {
+	for i := range 26 {
 		f.Add(uint8(i), []byte{})
 		f.Add(uint8(i), []byte{4, 0, 1, 0, 8, 0, 2, 0, 1, 0, 0, 0})
 		f.Add(uint8(i), []byte{12, 0, 1, 0x80, 8, 0, 1, 0, 1, 2, 3, 4})
 	}
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
-		switch int(which) % 12 {
+		switch int(which) % 26 {
 		case 0:
 			roundTrip[Dev](t, b)
 		case 1:
@@ -45,6 +45,34 @@ func FuzzDecode(f *testing.F) {
 			roundTrip[Lease](t, b)
 		case 11:
 			roundTrip[Dmabuf](t, b)
+		case 12:
+			roundTrip[DevGetRequest](t, b)
+		case 13:
+			roundTrip[PagePoolGetRequest](t, b)
+		case 14:
+			roundTrip[PagePoolGetDumpRequest](t, b)
+		case 15:
+			roundTrip[PagePoolStatsGetRequest](t, b)
+		case 16:
+			roundTrip[PagePoolStatsGetDumpRequest](t, b)
+		case 17:
+			roundTrip[QueueGetRequest](t, b)
+		case 18:
+			roundTrip[QueueGetDumpRequest](t, b)
+		case 19:
+			roundTrip[NapiGetRequest](t, b)
+		case 20:
+			roundTrip[NapiGetDumpRequest](t, b)
+		case 21:
+			roundTrip[QstatsGetDumpRequest](t, b)
+		case 22:
+			roundTrip[BindRxRequest](t, b)
+		case 23:
+			roundTrip[NapiSetRequest](t, b)
+		case 24:
+			roundTrip[BindTxRequest](t, b)
+		case 25:
+			roundTrip[QueueCreateRequest](t, b)
 		}
 	})
 }

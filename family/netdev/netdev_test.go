@@ -57,7 +57,7 @@ func TestDevGet(t *testing.T) {
 	}
 
 	for _, v := range veths {
-		dev, err := c.DevGet(ctx, &netdev.Dev{Ifindex: netdev.Some(uint32(v.Index))})
+		dev, err := c.DevGet(ctx, &netdev.DevGetRequest{Ifindex: netdev.Some(uint32(v.Index))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,7 +74,7 @@ func TestDevGet(t *testing.T) {
 	}
 
 	// A missing device is the kernel's ENODEV, named by op.
-	_, err := c.DevGet(ctx, &netdev.Dev{Ifindex: netdev.Some[uint32](99999)})
+	_, err := c.DevGet(ctx, &netdev.DevGetRequest{Ifindex: netdev.Some[uint32](99999)})
 	var ge *genl.Error
 	if !errors.Is(err, unix.ENODEV) || !errors.As(err, &ge) {
 		t.Errorf("dev-get of a missing device: %v", err)
@@ -100,7 +100,7 @@ func TestQueueNapiQstats(t *testing.T) {
 	idx := uint32(veths[0].Index)
 
 	var queues []*netdev.Queue
-	for q, err := range c.QueueGetDump(ctx, &netdev.Queue{Ifindex: netdev.Some(idx)}) {
+	for q, err := range c.QueueGetDump(ctx, &netdev.QueueGetDumpRequest{Ifindex: netdev.Some(idx)}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,7 +119,7 @@ func TestQueueNapiQstats(t *testing.T) {
 	if !types[netdev.QueueTypeRx] || !types[netdev.QueueTypeTx] {
 		t.Errorf("queue types %v", types)
 	}
-	q, err := c.QueueGet(ctx, &netdev.Queue{Ifindex: netdev.Some(idx), Type: netdev.Some(netdev.QueueTypeRx), ID: netdev.Some[uint32](0)})
+	q, err := c.QueueGet(ctx, &netdev.QueueGetRequest{Ifindex: netdev.Some(idx), Type: netdev.Some(netdev.QueueTypeRx), ID: netdev.Some[uint32](0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestQueueNapiQstats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = et.FeaturesSet(ctx, &ethtool.Features{
+	_, err = et.FeaturesSet(ctx, &ethtool.FeaturesSetRequest{
 		Header: &ethtool.Header{DevIndex: ethtool.Some(idx)},
 		Wanted: &ethtool.Bitset{Bits: &ethtool.BitsetBits{Bit: []ethtool.BitsetBit{{Name: ethtool.Some("rx-gro"), Value: true}}}},
 	})
@@ -142,7 +142,7 @@ func TestQueueNapiQstats(t *testing.T) {
 		t.Fatal(err)
 	}
 	var napis []*netdev.Napi
-	for n, err := range c.NapiGetDump(ctx, &netdev.Napi{Ifindex: netdev.Some(idx)}) {
+	for n, err := range c.NapiGetDump(ctx, &netdev.NapiGetDumpRequest{Ifindex: netdev.Some(idx)}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +153,7 @@ func TestQueueNapiQstats(t *testing.T) {
 		t.Error("no NAPI instances on a veth with GRO")
 	}
 	for _, n := range napis {
-		got, err := c.NapiGet(ctx, &netdev.Napi{ID: n.ID})
+		got, err := c.NapiGet(ctx, &netdev.NapiGetRequest{ID: n.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +165,7 @@ func TestQueueNapiQstats(t *testing.T) {
 	// qstats: veth keeps no per-queue statistics; the dump is empty or
 	// refused, never malformed.
 	n := 0
-	for s, err := range c.QstatsGetDump(ctx, &netdev.Qstats{Ifindex: netdev.Some(idx)}) {
+	for s, err := range c.QstatsGetDump(ctx, &netdev.QstatsGetDumpRequest{Ifindex: netdev.Some(idx)}) {
 		if err != nil {
 			if errors.Is(err, unix.EOPNOTSUPP) {
 				t.Logf("qstats-get: %v", err)
@@ -194,7 +194,7 @@ func TestOpsMissingFromKernel(t *testing.T) {
 	if _, ok := c.Family().Op(netdev.CmdQueueCreate); ok {
 		t.Skip("this kernel has queue-create")
 	}
-	_, err := c.QueueCreate(ctx, &netdev.Queue{Ifindex: netdev.Some[uint32](1)})
+	_, err := c.QueueCreate(ctx, &netdev.QueueCreateRequest{Ifindex: netdev.Some[uint32](1)})
 	if !errors.Is(err, family.ErrNotSupported) {
 		t.Errorf("queue-create: %v, want family.ErrNotSupported", err)
 	}
@@ -269,7 +269,7 @@ func TestResolverOption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.DevGet(ctx, &netdev.Dev{Ifindex: netdev.Some[uint32](1)}); err != nil {
+	if _, err := c.DevGet(ctx, &netdev.DevGetRequest{Ifindex: netdev.Some[uint32](1)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := netdev.New(ctx, conn, netdev.WithResolver(r)); err != nil {

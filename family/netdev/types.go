@@ -2,6 +2,10 @@
 
 package netdev
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // Dev holds the attributes of netdev attribute set dev.
 type Dev struct {
 	// Ifindex is attribute ifindex (1): u32, checks min 1.
@@ -15,6 +19,11 @@ type Dev struct {
 	XdpRxMetadataFeatures Optional[XdpRxMetadata]
 	// XskFeatures is attribute xsk-features (6): u64, flags xsk-flags.
 	XskFeatures Optional[XskFlags]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // IoUringProviderInfo holds the attributes of netdev attribute set
@@ -22,6 +31,11 @@ type Dev struct {
 type IoUringProviderInfo struct {
 	// RxBufLen is attribute rx-buf-len (1): uint.
 	RxBufLen Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PagePool holds the attributes of netdev attribute set page-pool.
@@ -44,6 +58,11 @@ type PagePool struct {
 	Dmabuf Optional[uint32]
 	// IoUring is attribute io-uring (8): nest, set io-uring-provider-info.
 	IoUring *IoUringProviderInfo
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PagePoolInfo holds the attributes of netdev attribute set page-pool-info, a
@@ -54,6 +73,11 @@ type PagePoolInfo struct {
 	// Ifindex is attribute ifindex (2): u32, checks min 1, max s32-max
 	// (2147483647).
 	Ifindex Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PagePoolStats holds the attributes of netdev attribute set page-pool-stats.
@@ -82,6 +106,11 @@ type PagePoolStats struct {
 	RecycleRingFull Optional[uint64]
 	// RecycleReleasedRefcnt is attribute recycle-released-refcnt (18): uint.
 	RecycleReleasedRefcnt Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Napi holds the attributes of netdev attribute set napi.
@@ -103,10 +132,20 @@ type Napi struct {
 	IrqSuspendTimeout Optional[uint64]
 	// Threaded is attribute threaded (8): u32, enum napi-threaded.
 	Threaded Optional[NapiThreaded]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // XskInfo holds the attributes of netdev attribute set xsk-info.
 type XskInfo struct {
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Queue holds the attributes of netdev attribute set queue.
@@ -127,6 +166,11 @@ type Queue struct {
 	Xsk *XskInfo
 	// Lease is attribute lease (8): nest, set lease.
 	Lease *Lease
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Qstats holds the attributes of netdev attribute set qstats.
@@ -193,6 +237,11 @@ type Qstats struct {
 	TxStop Optional[uint64]
 	// TxWake is attribute tx-wake (34): uint.
 	TxWake Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // QueueID holds the attributes of netdev attribute set queue-id, a subset of
@@ -202,6 +251,11 @@ type QueueID struct {
 	ID Optional[uint32]
 	// Type is attribute type (3): u32, enum queue-type.
 	Type Optional[QueueType]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Lease holds the attributes of netdev attribute set lease.
@@ -212,6 +266,11 @@ type Lease struct {
 	Queue *QueueID
 	// NetnsID is attribute netns-id (3): s32, checks min 0.
 	NetnsID Optional[int32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Dmabuf holds the attributes of netdev attribute set dmabuf.
@@ -227,4 +286,140 @@ type Dmabuf struct {
 	// RxPageSize is attribute rx-page-size (5): u32, checks min page-size, max
 	// u32-max (4294967295).
 	RxPageSize Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// DevGetRequest is the request of Client.DevGet (netdev dev-get, do): the
+// attributes of set dev that the spec lists for it.
+type DevGetRequest struct {
+	// Ifindex is attribute ifindex (1): u32, checks min 1.
+	Ifindex Optional[uint32]
+}
+
+// PagePoolGetRequest is the request of Client.PagePoolGet (netdev
+// page-pool-get, do): the attributes of set page-pool that the spec lists for
+// it.
+type PagePoolGetRequest struct {
+	// ID is attribute id (1): uint, checks min 1, max u32-max (4294967295).
+	ID Optional[uint64]
+}
+
+// PagePoolGetDumpRequest is the request of Client.PagePoolGetDump (netdev
+// page-pool-get, dump): the attributes of set page-pool that the spec lists
+// for it.
+type PagePoolGetDumpRequest struct {
+	// Ifindex is attribute ifindex (2): u32, checks min 1, max s32-max
+	// (2147483647).
+	Ifindex Optional[uint32]
+}
+
+// PagePoolStatsGetRequest is the request of Client.PagePoolStatsGet (netdev
+// page-pool-stats-get, do): the attributes of set page-pool-stats that the
+// spec lists for it.
+type PagePoolStatsGetRequest struct {
+	// Info is attribute info (1): nest, set page-pool-info.
+	Info *PagePoolInfo
+}
+
+// PagePoolStatsGetDumpRequest is the request of Client.PagePoolStatsGetDump
+// (netdev page-pool-stats-get, dump): the attributes of set page-pool-stats
+// that the spec lists for it.
+type PagePoolStatsGetDumpRequest struct {
+	// Info is attribute info (1): nest, set page-pool-info.
+	Info *PagePoolInfo
+}
+
+// QueueGetRequest is the request of Client.QueueGet (netdev queue-get, do):
+// the attributes of set queue that the spec lists for it.
+type QueueGetRequest struct {
+	// ID is attribute id (1): u32.
+	ID Optional[uint32]
+	// Ifindex is attribute ifindex (2): u32, checks min 1.
+	Ifindex Optional[uint32]
+	// Type is attribute type (3): u32, enum queue-type.
+	Type Optional[QueueType]
+}
+
+// QueueGetDumpRequest is the request of Client.QueueGetDump (netdev queue-get,
+// dump): the attributes of set queue that the spec lists for it.
+type QueueGetDumpRequest struct {
+	// Ifindex is attribute ifindex (2): u32, checks min 1.
+	Ifindex Optional[uint32]
+}
+
+// NapiGetRequest is the request of Client.NapiGet (netdev napi-get, do): the
+// attributes of set napi that the spec lists for it.
+type NapiGetRequest struct {
+	// ID is attribute id (2): u32.
+	ID Optional[uint32]
+}
+
+// NapiGetDumpRequest is the request of Client.NapiGetDump (netdev napi-get,
+// dump): the attributes of set napi that the spec lists for it.
+type NapiGetDumpRequest struct {
+	// Ifindex is attribute ifindex (1): u32, checks min 1.
+	Ifindex Optional[uint32]
+}
+
+// QstatsGetDumpRequest is the request of Client.QstatsGetDump (netdev
+// qstats-get, dump): the attributes of set qstats that the spec lists for it.
+type QstatsGetDumpRequest struct {
+	// Ifindex is attribute ifindex (1): u32, checks min 1.
+	Ifindex Optional[uint32]
+	// Scope is attribute scope (4): uint, flags qstats-scope.
+	Scope Optional[QstatsScope]
+}
+
+// BindRxRequest is the request of Client.BindRx (netdev bind-rx, do): the
+// attributes of set dmabuf that the spec lists for it.
+type BindRxRequest struct {
+	// Ifindex is attribute ifindex (1): u32, checks min 1.
+	Ifindex Optional[uint32]
+	// Queues is attribute queues (2): nest, multi-attr, set queue-id.
+	Queues []QueueID
+	// Fd is attribute fd (3): u32.
+	Fd Optional[uint32]
+	// RxPageSize is attribute rx-page-size (5): u32, checks min page-size, max
+	// u32-max (4294967295).
+	RxPageSize Optional[uint32]
+}
+
+// NapiSetRequest is the request of Client.NapiSet (netdev napi-set, do): the
+// attributes of set napi that the spec lists for it.
+type NapiSetRequest struct {
+	// ID is attribute id (2): u32.
+	ID Optional[uint32]
+	// DeferHardIrqs is attribute defer-hard-irqs (5): u32, checks max s32-max
+	// (2147483647).
+	DeferHardIrqs Optional[uint32]
+	// GroFlushTimeout is attribute gro-flush-timeout (6): uint.
+	GroFlushTimeout Optional[uint64]
+	// IrqSuspendTimeout is attribute irq-suspend-timeout (7): uint.
+	IrqSuspendTimeout Optional[uint64]
+	// Threaded is attribute threaded (8): u32, enum napi-threaded.
+	Threaded Optional[NapiThreaded]
+}
+
+// BindTxRequest is the request of Client.BindTx (netdev bind-tx, do): the
+// attributes of set dmabuf that the spec lists for it.
+type BindTxRequest struct {
+	// Ifindex is attribute ifindex (1): u32, checks min 1.
+	Ifindex Optional[uint32]
+	// Fd is attribute fd (3): u32.
+	Fd Optional[uint32]
+}
+
+// QueueCreateRequest is the request of Client.QueueCreate (netdev
+// queue-create, do): the attributes of set queue that the spec lists for it.
+type QueueCreateRequest struct {
+	// Ifindex is attribute ifindex (2): u32, checks min 1.
+	Ifindex Optional[uint32]
+	// Type is attribute type (3): u32, enum queue-type.
+	Type Optional[QueueType]
+	// Lease is attribute lease (8): nest, set lease.
+	Lease *Lease
 }

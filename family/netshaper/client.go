@@ -52,7 +52,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // Get sends net-shaper get (do, command 1): request attributes ifindex,
 // handle; reply attributes ifindex, parent, handle, metric, bw-min, bw-max,
 // burst, priority, weight of set net-shaper. A nil req sends no attributes.
-func (c *Client) Get(ctx context.Context, req *NetShaper) (*NetShaper, error) {
+func (c *Client) Get(ctx context.Context, req *GetRequest) (*NetShaper, error) {
 	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
 		return nil, err
@@ -81,7 +81,7 @@ func (c *Client) Get(ctx context.Context, req *NetShaper) (*NetShaper, error) {
 // priority, weight of set net-shaper. It yields one value per reply message;
 // an error ends the dump unless it is a reply that failed to decode. A nil req
 // sends no attributes.
-func (c *Client) GetDump(ctx context.Context, req *NetShaper) iter.Seq2[*NetShaper, error] {
+func (c *Client) GetDump(ctx context.Context, req *GetDumpRequest) iter.Seq2[*NetShaper, error] {
 	return func(yield func(*NetShaper, error) bool) {
 		fam, err := c.core.Check(ctx, CmdGet, "get", true)
 		if err != nil {
@@ -123,7 +123,7 @@ func (c *Client) GetDump(ctx context.Context, req *NetShaper) iter.Seq2[*NetShap
 // Set sends net-shaper set (do, command 2): request attributes ifindex,
 // handle, metric, bw-min, bw-max, burst, priority, weight; the kernel only
 // acknowledges it. A nil req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) Set(ctx context.Context, req *NetShaper) error {
+func (c *Client) Set(ctx context.Context, req *SetRequest) error {
 	fam, err := c.core.Check(ctx, CmdSet, "set", false)
 	if err != nil {
 		return err
@@ -148,7 +148,7 @@ func (c *Client) Set(ctx context.Context, req *NetShaper) error {
 // Delete sends net-shaper delete (do, command 3): request attributes ifindex,
 // handle; the kernel only acknowledges it. A nil req sends no attributes. Spec
 // flags: [admin-perm].
-func (c *Client) Delete(ctx context.Context, req *NetShaper) error {
+func (c *Client) Delete(ctx context.Context, req *DeleteRequest) error {
 	fam, err := c.core.Check(ctx, CmdDelete, "delete", false)
 	if err != nil {
 		return err
@@ -174,7 +174,7 @@ func (c *Client) Delete(ctx context.Context, req *NetShaper) error {
 // parent, handle, metric, bw-min, bw-max, burst, priority, weight, leaves;
 // reply attributes ifindex, handle of set net-shaper. A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) Group(ctx context.Context, req *NetShaper) (*NetShaper, error) {
+func (c *Client) Group(ctx context.Context, req *GroupRequest) (*NetShaper, error) {
 	fam, err := c.core.Check(ctx, CmdGroup, "group", false)
 	if err != nil {
 		return nil, err
@@ -203,7 +203,7 @@ func (c *Client) Group(ctx context.Context, req *NetShaper) (*NetShaper, error) 
 // support-metric-pps, support-nesting, support-bw-min, support-bw-max,
 // support-burst, support-priority, support-weight of set caps. A nil req sends
 // no attributes.
-func (c *Client) CapGet(ctx context.Context, req *Caps) (*Caps, error) {
+func (c *Client) CapGet(ctx context.Context, req *CapGetRequest) (*Caps, error) {
 	fam, err := c.core.Check(ctx, CmdCapGet, "cap-get", false)
 	if err != nil {
 		return nil, err
@@ -233,7 +233,7 @@ func (c *Client) CapGet(ctx context.Context, req *Caps) (*Caps, error) {
 // support-burst, support-priority, support-weight of set caps. It yields one
 // value per reply message; an error ends the dump unless it is a reply that
 // failed to decode. A nil req sends no attributes.
-func (c *Client) CapGetDump(ctx context.Context, req *Caps) iter.Seq2[*Caps, error] {
+func (c *Client) CapGetDump(ctx context.Context, req *CapGetDumpRequest) iter.Seq2[*Caps, error] {
 	return func(yield func(*Caps, error) bool) {
 		fam, err := c.core.Check(ctx, CmdCapGet, "cap-get", true)
 		if err != nil {

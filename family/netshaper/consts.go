@@ -25,16 +25,16 @@ const (
 
 // Attribute types of attribute set net-shaper.
 const (
-	AttrNetShaperHandle   = 1  // handle: nest, set handle
-	AttrNetShaperMetric   = 2  // metric: u32, enum metric
-	AttrNetShaperBwMin    = 3  // bw-min: uint
-	AttrNetShaperBwMax    = 4  // bw-max: uint
-	AttrNetShaperBurst    = 5  // burst: uint
-	AttrNetShaperPriority = 6  // priority: u32
-	AttrNetShaperWeight   = 7  // weight: u32
-	AttrNetShaperIfindex  = 8  // ifindex: u32
-	AttrNetShaperParent   = 9  // parent: nest, set handle
-	AttrNetShaperLeaves   = 10 // leaves: nest, multi-attr, set leaf-info
+	AttrHandle   = 1  // handle: nest, set handle
+	AttrMetric   = 2  // metric: u32, enum metric
+	AttrBwMin    = 3  // bw-min: uint
+	AttrBwMax    = 4  // bw-max: uint
+	AttrBurst    = 5  // burst: uint
+	AttrPriority = 6  // priority: u32
+	AttrWeight   = 7  // weight: u32
+	AttrIfindex  = 8  // ifindex: u32
+	AttrParent   = 9  // parent: nest, set handle
+	AttrLeaves   = 10 // leaves: nest, multi-attr, set leaf-info
 )
 
 // Attribute types of attribute set handle.

@@ -40,7 +40,7 @@ var namesCaps = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set net-shaper from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *NetShaper) UnmarshalAttrs(b []byte) error {
@@ -57,7 +57,7 @@ func (v *NetShaper) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrNetShaperLeaves:
+		case AttrLeaves:
 			n0++
 		}
 	}
@@ -66,42 +66,76 @@ func (v *NetShaper) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrNetShaperHandle:
-			if v.Handle == nil {
-				v.Handle = new(Handle)
+		case AttrHandle:
+			if v.Handle != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Handle = new(Handle)
 			nd := d.Nested()
 			v.Handle.decode(&nd)
-		case AttrNetShaperMetric:
-			v.Metric.Set(Metric(d.U32()))
-		case AttrNetShaperBwMin:
-			v.BwMin.Set(d.Uint())
-		case AttrNetShaperBwMax:
-			v.BwMax.Set(d.Uint())
-		case AttrNetShaperBurst:
-			v.Burst.Set(d.Uint())
-		case AttrNetShaperPriority:
-			v.Priority.Set(d.U32())
-		case AttrNetShaperWeight:
-			v.Weight.Set(d.U32())
-		case AttrNetShaperIfindex:
-			v.Ifindex.Set(d.U32())
-		case AttrNetShaperParent:
-			if v.Parent == nil {
-				v.Parent = new(Handle)
+		case AttrMetric:
+			if v.Metric.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Metric.Set(Metric(d.U32()))
+		case AttrBwMin:
+			if v.BwMin.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BwMin.Set(d.Uint())
+		case AttrBwMax:
+			if v.BwMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BwMax.Set(d.Uint())
+		case AttrBurst:
+			if v.Burst.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Burst.Set(d.Uint())
+		case AttrPriority:
+			if v.Priority.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Priority.Set(d.U32())
+		case AttrWeight:
+			if v.Weight.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Weight.Set(d.U32())
+		case AttrIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ifindex.Set(d.U32())
+		case AttrParent:
+			if v.Parent != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Parent = new(Handle)
 			nd := d.Nested()
 			v.Parent.decode(&nd)
-		case AttrNetShaperLeaves:
+		case AttrLeaves:
 			v.Leaves = append(v.Leaves, LeafInfo{})
 			nd := d.Nested()
 			v.Leaves[len(v.Leaves)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set handle from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Handle) UnmarshalAttrs(b []byte) error {
@@ -117,15 +151,25 @@ func (v *Handle) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrHandleScope:
+			if v.Scope.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Scope.Set(Scope(d.U32()))
 		case AttrHandleID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set leaf-info from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *LeafInfo) UnmarshalAttrs(b []byte) error {
@@ -140,22 +184,34 @@ func (v *LeafInfo) decode(d *attrs.Decoder) {
 	d.SetNames(namesNetShaper)
 	for d.Next() {
 		switch d.Type() {
-		case AttrNetShaperHandle:
-			if v.Handle == nil {
-				v.Handle = new(Handle)
+		case AttrHandle:
+			if v.Handle != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Handle = new(Handle)
 			nd := d.Nested()
 			v.Handle.decode(&nd)
-		case AttrNetShaperPriority:
+		case AttrPriority:
+			if v.Priority.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Priority.Set(d.U32())
-		case AttrNetShaperWeight:
+		case AttrWeight:
+			if v.Weight.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Weight.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set caps from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Caps) UnmarshalAttrs(b []byte) error {
@@ -171,25 +227,292 @@ func (v *Caps) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrCapsIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ifindex.Set(d.U32())
+		case AttrCapsScope:
+			if v.Scope.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Scope.Set(Scope(d.U32()))
+		case AttrCapsSupportMetricBps:
+			if v.SupportMetricBps {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SupportMetricBps = d.Flag()
+		case AttrCapsSupportMetricPps:
+			if v.SupportMetricPps {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SupportMetricPps = d.Flag()
+		case AttrCapsSupportNesting:
+			if v.SupportNesting {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SupportNesting = d.Flag()
+		case AttrCapsSupportBwMin:
+			if v.SupportBwMin {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SupportBwMin = d.Flag()
+		case AttrCapsSupportBwMax:
+			if v.SupportBwMax {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SupportBwMax = d.Flag()
+		case AttrCapsSupportBurst:
+			if v.SupportBurst {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SupportBurst = d.Flag()
+		case AttrCapsSupportPriority:
+			if v.SupportPriority {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SupportPriority = d.Flag()
+		case AttrCapsSupportWeight:
+			if v.SupportWeight {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SupportWeight = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set net-shaper from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNetShaper)
+	for d.Next() {
+		switch d.Type() {
+		case AttrHandle:
+			if v.Handle == nil {
+				v.Handle = new(Handle)
+			}
+			nd := d.Nested()
+			v.Handle.decode(&nd)
+		case AttrIfindex:
+			v.Ifindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set net-shaper from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNetShaper)
+	for d.Next() {
+		switch d.Type() {
+		case AttrIfindex:
+			v.Ifindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set net-shaper from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNetShaper)
+	for d.Next() {
+		switch d.Type() {
+		case AttrHandle:
+			if v.Handle == nil {
+				v.Handle = new(Handle)
+			}
+			nd := d.Nested()
+			v.Handle.decode(&nd)
+		case AttrMetric:
+			v.Metric.Set(Metric(d.U32()))
+		case AttrBwMin:
+			v.BwMin.Set(d.Uint())
+		case AttrBwMax:
+			v.BwMax.Set(d.Uint())
+		case AttrBurst:
+			v.Burst.Set(d.Uint())
+		case AttrPriority:
+			v.Priority.Set(d.U32())
+		case AttrWeight:
+			v.Weight.Set(d.U32())
+		case AttrIfindex:
+			v.Ifindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set net-shaper from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DeleteRequest) UnmarshalAttrs(b []byte) error {
+	*v = DeleteRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DeleteRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNetShaper)
+	for d.Next() {
+		switch d.Type() {
+		case AttrHandle:
+			if v.Handle == nil {
+				v.Handle = new(Handle)
+			}
+			nd := d.Nested()
+			v.Handle.decode(&nd)
+		case AttrIfindex:
+			v.Ifindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set net-shaper from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GroupRequest) UnmarshalAttrs(b []byte) error {
+	*v = GroupRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GroupRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesNetShaper)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrLeaves:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Leaves = slices.Grow(v.Leaves, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrHandle:
+			if v.Handle == nil {
+				v.Handle = new(Handle)
+			}
+			nd := d.Nested()
+			v.Handle.decode(&nd)
+		case AttrMetric:
+			v.Metric.Set(Metric(d.U32()))
+		case AttrBwMin:
+			v.BwMin.Set(d.Uint())
+		case AttrBwMax:
+			v.BwMax.Set(d.Uint())
+		case AttrBurst:
+			v.Burst.Set(d.Uint())
+		case AttrPriority:
+			v.Priority.Set(d.U32())
+		case AttrWeight:
+			v.Weight.Set(d.U32())
+		case AttrIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrParent:
+			if v.Parent == nil {
+				v.Parent = new(Handle)
+			}
+			nd := d.Nested()
+			v.Parent.decode(&nd)
+		case AttrLeaves:
+			v.Leaves = append(v.Leaves, LeafInfo{})
+			nd := d.Nested()
+			v.Leaves[len(v.Leaves)-1].decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set caps from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CapGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = CapGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CapGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesCaps)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCapsIfindex:
 			v.Ifindex.Set(d.U32())
 		case AttrCapsScope:
 			v.Scope.Set(Scope(d.U32()))
-		case AttrCapsSupportMetricBps:
-			v.SupportMetricBps = d.Flag()
-		case AttrCapsSupportMetricPps:
-			v.SupportMetricPps = d.Flag()
-		case AttrCapsSupportNesting:
-			v.SupportNesting = d.Flag()
-		case AttrCapsSupportBwMin:
-			v.SupportBwMin = d.Flag()
-		case AttrCapsSupportBwMax:
-			v.SupportBwMax = d.Flag()
-		case AttrCapsSupportBurst:
-			v.SupportBurst = d.Flag()
-		case AttrCapsSupportPriority:
-			v.SupportPriority = d.Flag()
-		case AttrCapsSupportWeight:
-			v.SupportWeight = d.Flag()
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set caps from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CapGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = CapGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CapGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesCaps)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCapsIfindex:
+			v.Ifindex.Set(d.U32())
 		}
 	}
 }

@@ -18,46 +18,49 @@ func (v *NetShaper) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *NetShaper) encode(e *attrs.Encoder) error {
 	if v.Handle != nil {
-		n := e.Nest(AttrNetShaperHandle)
+		n := e.Nest(AttrHandle)
 		if err := v.Handle.encode(e); err != nil {
 			return attrs.WithPath(err, "handle")
 		}
 		e.End(n)
 	}
 	if v.Metric.Valid {
-		e.U32(AttrNetShaperMetric, uint32(v.Metric.Value))
+		e.U32(AttrMetric, uint32(v.Metric.Value))
 	}
 	if v.BwMin.Valid {
-		e.Uint(AttrNetShaperBwMin, v.BwMin.Value)
+		e.Uint(AttrBwMin, v.BwMin.Value)
 	}
 	if v.BwMax.Valid {
-		e.Uint(AttrNetShaperBwMax, v.BwMax.Value)
+		e.Uint(AttrBwMax, v.BwMax.Value)
 	}
 	if v.Burst.Valid {
-		e.Uint(AttrNetShaperBurst, v.Burst.Value)
+		e.Uint(AttrBurst, v.Burst.Value)
 	}
 	if v.Priority.Valid {
-		e.U32(AttrNetShaperPriority, v.Priority.Value)
+		e.U32(AttrPriority, v.Priority.Value)
 	}
 	if v.Weight.Valid {
-		e.U32(AttrNetShaperWeight, v.Weight.Value)
+		e.U32(AttrWeight, v.Weight.Value)
 	}
 	if v.Ifindex.Valid {
-		e.U32(AttrNetShaperIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Parent != nil {
-		n := e.Nest(AttrNetShaperParent)
+		n := e.Nest(AttrParent)
 		if err := v.Parent.encode(e); err != nil {
 			return attrs.WithPath(err, "parent")
 		}
 		e.End(n)
 	}
 	for i := range v.Leaves {
-		n := e.Nest(AttrNetShaperLeaves)
+		n := e.Nest(AttrLeaves)
 		if err := v.Leaves[i].encode(e); err != nil {
 			return attrs.WithPath(err, "leaves")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -79,6 +82,9 @@ func (v *Handle) encode(e *attrs.Encoder) error {
 	if v.ID.Valid {
 		e.U32(AttrHandleID, v.ID.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -94,17 +100,20 @@ func (v *LeafInfo) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *LeafInfo) encode(e *attrs.Encoder) error {
 	if v.Handle != nil {
-		n := e.Nest(AttrNetShaperHandle)
+		n := e.Nest(AttrHandle)
 		if err := v.Handle.encode(e); err != nil {
 			return attrs.WithPath(err, "handle")
 		}
 		e.End(n)
 	}
 	if v.Priority.Valid {
-		e.U32(AttrNetShaperPriority, v.Priority.Value)
+		e.U32(AttrPriority, v.Priority.Value)
 	}
 	if v.Weight.Valid {
-		e.U32(AttrNetShaperWeight, v.Weight.Value)
+		e.U32(AttrWeight, v.Weight.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -149,6 +158,209 @@ func (v *Caps) encode(e *attrs.Encoder) error {
 	}
 	if v.SupportWeight {
 		e.Flag(AttrCapsSupportWeight)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetRequest) encode(e *attrs.Encoder) error {
+	if v.Handle != nil {
+		n := e.Nest(AttrHandle)
+		if err := v.Handle.encode(e); err != nil {
+			return attrs.WithPath(err, "handle")
+		}
+		e.End(n)
+	}
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SetRequest) encode(e *attrs.Encoder) error {
+	if v.Handle != nil {
+		n := e.Nest(AttrHandle)
+		if err := v.Handle.encode(e); err != nil {
+			return attrs.WithPath(err, "handle")
+		}
+		e.End(n)
+	}
+	if v.Metric.Valid {
+		e.U32(AttrMetric, uint32(v.Metric.Value))
+	}
+	if v.BwMin.Valid {
+		e.Uint(AttrBwMin, v.BwMin.Value)
+	}
+	if v.BwMax.Valid {
+		e.Uint(AttrBwMax, v.BwMax.Value)
+	}
+	if v.Burst.Valid {
+		e.Uint(AttrBurst, v.Burst.Value)
+	}
+	if v.Priority.Valid {
+		e.U32(AttrPriority, v.Priority.Value)
+	}
+	if v.Weight.Valid {
+		e.U32(AttrWeight, v.Weight.Value)
+	}
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DeleteRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DeleteRequest) encode(e *attrs.Encoder) error {
+	if v.Handle != nil {
+		n := e.Nest(AttrHandle)
+		if err := v.Handle.encode(e); err != nil {
+			return attrs.WithPath(err, "handle")
+		}
+		e.End(n)
+	}
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GroupRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GroupRequest) encode(e *attrs.Encoder) error {
+	if v.Handle != nil {
+		n := e.Nest(AttrHandle)
+		if err := v.Handle.encode(e); err != nil {
+			return attrs.WithPath(err, "handle")
+		}
+		e.End(n)
+	}
+	if v.Metric.Valid {
+		e.U32(AttrMetric, uint32(v.Metric.Value))
+	}
+	if v.BwMin.Valid {
+		e.Uint(AttrBwMin, v.BwMin.Value)
+	}
+	if v.BwMax.Valid {
+		e.Uint(AttrBwMax, v.BwMax.Value)
+	}
+	if v.Burst.Valid {
+		e.Uint(AttrBurst, v.Burst.Value)
+	}
+	if v.Priority.Valid {
+		e.U32(AttrPriority, v.Priority.Value)
+	}
+	if v.Weight.Valid {
+		e.U32(AttrWeight, v.Weight.Value)
+	}
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	if v.Parent != nil {
+		n := e.Nest(AttrParent)
+		if err := v.Parent.encode(e); err != nil {
+			return attrs.WithPath(err, "parent")
+		}
+		e.End(n)
+	}
+	for i := range v.Leaves {
+		n := e.Nest(AttrLeaves)
+		if err := v.Leaves[i].encode(e); err != nil {
+			return attrs.WithPath(err, "leaves")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *CapGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *CapGetRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrCapsIfindex, v.Ifindex.Value)
+	}
+	if v.Scope.Valid {
+		e.U32(AttrCapsScope, uint32(v.Scope.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *CapGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *CapGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrCapsIfindex, v.Ifindex.Value)
 	}
 	return nil
 }

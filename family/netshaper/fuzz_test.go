@@ -14,13 +14,13 @@ import (
 // the number of sets). Decoding must not panic, and a value that decodes
 // must survive MarshalAttrs and UnmarshalAttrs unchanged.
 func FuzzDecode(f *testing.F) {
-	for i := range 4 {
+	for i := range 11 {
 		f.Add(uint8(i), []byte{})
 		f.Add(uint8(i), []byte{4, 0, 1, 0, 8, 0, 2, 0, 1, 0, 0, 0})
 		f.Add(uint8(i), []byte{12, 0, 1, 0x80, 8, 0, 1, 0, 1, 2, 3, 4})
 	}
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
-		switch int(which) % 4 {
+		switch int(which) % 11 {
 		case 0:
 			roundTrip[NetShaper](t, b)
 		case 1:
@@ -29,6 +29,20 @@ func FuzzDecode(f *testing.F) {
 			roundTrip[LeafInfo](t, b)
 		case 3:
 			roundTrip[Caps](t, b)
+		case 4:
+			roundTrip[GetRequest](t, b)
+		case 5:
+			roundTrip[GetDumpRequest](t, b)
+		case 6:
+			roundTrip[SetRequest](t, b)
+		case 7:
+			roundTrip[DeleteRequest](t, b)
+		case 8:
+			roundTrip[GroupRequest](t, b)
+		case 9:
+			roundTrip[CapGetRequest](t, b)
+		case 10:
+			roundTrip[CapGetDumpRequest](t, b)
 		}
 	})
 }

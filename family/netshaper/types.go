@@ -2,6 +2,10 @@
 
 package netshaper
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // NetShaper holds the attributes of net-shaper attribute set net-shaper.
 type NetShaper struct {
 	// Handle is attribute handle (1): nest, set handle.
@@ -24,6 +28,11 @@ type NetShaper struct {
 	Parent *Handle
 	// Leaves is attribute leaves (10): nest, multi-attr, set leaf-info.
 	Leaves []LeafInfo
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Handle holds the attributes of net-shaper attribute set handle.
@@ -32,6 +41,11 @@ type Handle struct {
 	Scope Optional[Scope]
 	// ID is attribute id (2): u32, checks max max-handle-id.
 	ID Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // LeafInfo holds the attributes of net-shaper attribute set leaf-info, a
@@ -43,6 +57,11 @@ type LeafInfo struct {
 	Priority Optional[uint32]
 	// Weight is attribute weight (7): u32.
 	Weight Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Caps holds the attributes of net-shaper attribute set caps.
@@ -67,4 +86,96 @@ type Caps struct {
 	SupportPriority bool
 	// SupportWeight is attribute support-weight (10): flag.
 	SupportWeight bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// GetRequest is the request of Client.Get (net-shaper get, do): the attributes
+// of set net-shaper that the spec lists for it.
+type GetRequest struct {
+	// Handle is attribute handle (1): nest, set handle.
+	Handle *Handle
+	// Ifindex is attribute ifindex (8): u32.
+	Ifindex Optional[uint32]
+}
+
+// GetDumpRequest is the request of Client.GetDump (net-shaper get, dump): the
+// attributes of set net-shaper that the spec lists for it.
+type GetDumpRequest struct {
+	// Ifindex is attribute ifindex (8): u32.
+	Ifindex Optional[uint32]
+}
+
+// SetRequest is the request of Client.Set (net-shaper set, do): the attributes
+// of set net-shaper that the spec lists for it.
+type SetRequest struct {
+	// Handle is attribute handle (1): nest, set handle.
+	Handle *Handle
+	// Metric is attribute metric (2): u32, enum metric.
+	Metric Optional[Metric]
+	// BwMin is attribute bw-min (3): uint.
+	BwMin Optional[uint64]
+	// BwMax is attribute bw-max (4): uint.
+	BwMax Optional[uint64]
+	// Burst is attribute burst (5): uint.
+	Burst Optional[uint64]
+	// Priority is attribute priority (6): u32.
+	Priority Optional[uint32]
+	// Weight is attribute weight (7): u32.
+	Weight Optional[uint32]
+	// Ifindex is attribute ifindex (8): u32.
+	Ifindex Optional[uint32]
+}
+
+// DeleteRequest is the request of Client.Delete (net-shaper delete, do): the
+// attributes of set net-shaper that the spec lists for it.
+type DeleteRequest struct {
+	// Handle is attribute handle (1): nest, set handle.
+	Handle *Handle
+	// Ifindex is attribute ifindex (8): u32.
+	Ifindex Optional[uint32]
+}
+
+// GroupRequest is the request of Client.Group (net-shaper group, do): the
+// attributes of set net-shaper that the spec lists for it.
+type GroupRequest struct {
+	// Handle is attribute handle (1): nest, set handle.
+	Handle *Handle
+	// Metric is attribute metric (2): u32, enum metric.
+	Metric Optional[Metric]
+	// BwMin is attribute bw-min (3): uint.
+	BwMin Optional[uint64]
+	// BwMax is attribute bw-max (4): uint.
+	BwMax Optional[uint64]
+	// Burst is attribute burst (5): uint.
+	Burst Optional[uint64]
+	// Priority is attribute priority (6): u32.
+	Priority Optional[uint32]
+	// Weight is attribute weight (7): u32.
+	Weight Optional[uint32]
+	// Ifindex is attribute ifindex (8): u32.
+	Ifindex Optional[uint32]
+	// Parent is attribute parent (9): nest, set handle.
+	Parent *Handle
+	// Leaves is attribute leaves (10): nest, multi-attr, set leaf-info.
+	Leaves []LeafInfo
+}
+
+// CapGetRequest is the request of Client.CapGet (net-shaper cap-get, do): the
+// attributes of set caps that the spec lists for it.
+type CapGetRequest struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+	// Scope is attribute scope (2): u32, enum scope.
+	Scope Optional[Scope]
+}
+
+// CapGetDumpRequest is the request of Client.CapGetDump (net-shaper cap-get,
+// dump): the attributes of set caps that the spec lists for it.
+type CapGetDumpRequest struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
 }

@@ -90,7 +90,7 @@ func (c *Client) RPCStatusGetDump(ctx context.Context) iter.Seq2[*RPCStatus, err
 // ThreadsSet sends nfsd threads-set (do, command 2): request attributes
 // threads, gracetime, leasetime, scope, min-threads, fh-key; the kernel only
 // acknowledges it. A nil req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) ThreadsSet(ctx context.Context, req *Server) error {
+func (c *Client) ThreadsSet(ctx context.Context, req *ThreadsSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdThreadsSet, "threads-set", false)
 	if err != nil {
 		return err
@@ -137,7 +137,7 @@ func (c *Client) ThreadsGet(ctx context.Context) (*Server, error) {
 // VersionSet sends nfsd version-set (do, command 4): request attributes
 // version; the kernel only acknowledges it. A nil req sends no attributes.
 // Spec flags: [admin-perm].
-func (c *Client) VersionSet(ctx context.Context, req *ServerProto) error {
+func (c *Client) VersionSet(ctx context.Context, req *VersionSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdVersionSet, "version-set", false)
 	if err != nil {
 		return err
@@ -183,7 +183,7 @@ func (c *Client) VersionGet(ctx context.Context) (*ServerProto, error) {
 // ListenerSet sends nfsd listener-set (do, command 6): request attributes
 // addr; the kernel only acknowledges it. A nil req sends no attributes. Spec
 // flags: [admin-perm].
-func (c *Client) ListenerSet(ctx context.Context, req *ServerSock) error {
+func (c *Client) ListenerSet(ctx context.Context, req *ListenerSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdListenerSet, "listener-set", false)
 	if err != nil {
 		return err
@@ -229,7 +229,7 @@ func (c *Client) ListenerGet(ctx context.Context) (*ServerSock, error) {
 // PoolModeSet sends nfsd pool-mode-set (do, command 8): request attributes
 // mode; the kernel only acknowledges it. A nil req sends no attributes. Spec
 // flags: [admin-perm].
-func (c *Client) PoolModeSet(ctx context.Context, req *PoolMode) error {
+func (c *Client) PoolModeSet(ctx context.Context, req *PoolModeSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdPoolModeSet, "pool-mode-set", false)
 	if err != nil {
 		return err
@@ -312,7 +312,7 @@ func (c *Client) SvcExportGetReqsDump(ctx context.Context) iter.Seq2[*SvcExportR
 // SvcExportSetReqs sends nfsd svc-export-set-reqs (do, command 12): request
 // attributes requests; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) SvcExportSetReqs(ctx context.Context, req *SvcExportReqs) error {
+func (c *Client) SvcExportSetReqs(ctx context.Context, req *SvcExportSetReqsRequest) error {
 	fam, err := c.core.Check(ctx, CmdSvcExportSetReqs, "svc-export-set-reqs", false)
 	if err != nil {
 		return err
@@ -374,7 +374,7 @@ func (c *Client) ExpkeyGetReqsDump(ctx context.Context) iter.Seq2[*ExpkeyReqs, e
 // ExpkeySetReqs sends nfsd expkey-set-reqs (do, command 14): request
 // attributes requests; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) ExpkeySetReqs(ctx context.Context, req *ExpkeyReqs) error {
+func (c *Client) ExpkeySetReqs(ctx context.Context, req *ExpkeySetReqsRequest) error {
 	fam, err := c.core.Check(ctx, CmdExpkeySetReqs, "expkey-set-reqs", false)
 	if err != nil {
 		return err
@@ -399,7 +399,7 @@ func (c *Client) ExpkeySetReqs(ctx context.Context, req *ExpkeyReqs) error {
 // CacheFlush sends nfsd cache-flush (do, command 15): request attributes mask;
 // the kernel only acknowledges it. A nil req sends no attributes. Spec flags:
 // [admin-perm].
-func (c *Client) CacheFlush(ctx context.Context, req *CacheFlush) error {
+func (c *Client) CacheFlush(ctx context.Context, req *CacheFlushRequest) error {
 	fam, err := c.core.Check(ctx, CmdCacheFlush, "cache-flush", false)
 	if err != nil {
 		return err
@@ -424,7 +424,7 @@ func (c *Client) CacheFlush(ctx context.Context, req *CacheFlush) error {
 // UnlockIP sends nfsd unlock-ip (do, command 16): request attributes address;
 // the kernel only acknowledges it. A nil req sends no attributes. Spec flags:
 // [admin-perm].
-func (c *Client) UnlockIP(ctx context.Context, req *UnlockIP) error {
+func (c *Client) UnlockIP(ctx context.Context, req *UnlockIPRequest) error {
 	fam, err := c.core.Check(ctx, CmdUnlockIP, "unlock-ip", false)
 	if err != nil {
 		return err
@@ -449,7 +449,7 @@ func (c *Client) UnlockIP(ctx context.Context, req *UnlockIP) error {
 // UnlockFilesystem sends nfsd unlock-filesystem (do, command 17): request
 // attributes path; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) UnlockFilesystem(ctx context.Context, req *UnlockFilesystem) error {
+func (c *Client) UnlockFilesystem(ctx context.Context, req *UnlockFilesystemRequest) error {
 	fam, err := c.core.Check(ctx, CmdUnlockFilesystem, "unlock-filesystem", false)
 	if err != nil {
 		return err
@@ -474,7 +474,7 @@ func (c *Client) UnlockFilesystem(ctx context.Context, req *UnlockFilesystem) er
 // UnlockExport sends nfsd unlock-export (do, command 18): request attributes
 // path; the kernel only acknowledges it. A nil req sends no attributes. Spec
 // flags: [admin-perm].
-func (c *Client) UnlockExport(ctx context.Context, req *UnlockExport) error {
+func (c *Client) UnlockExport(ctx context.Context, req *UnlockExportRequest) error {
 	fam, err := c.core.Check(ctx, CmdUnlockExport, "unlock-export", false)
 	if err != nil {
 		return err

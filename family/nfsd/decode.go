@@ -157,7 +157,7 @@ var namesServerStats = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set cache-notify from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *CacheNotify) UnmarshalAttrs(b []byte) error {
@@ -173,13 +173,19 @@ func (v *CacheNotify) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrCacheNotifyCacheType:
+			if v.CacheType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CacheType.Set(CacheType(d.U32()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set rpc-status from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *RPCStatus) UnmarshalAttrs(b []byte) error {
@@ -206,37 +212,89 @@ func (v *RPCStatus) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrRPCStatusXid:
+			if v.Xid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Xid.Set(d.U32BE())
 		case AttrRPCStatusFlags:
+			if v.Flags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Flags.Set(d.U32())
 		case AttrRPCStatusProg:
+			if v.Prog.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Prog.Set(d.U32())
 		case AttrRPCStatusVersion:
+			if v.Version.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Version.Set(d.U8())
 		case AttrRPCStatusProc:
+			if v.Proc.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Proc.Set(d.U32())
 		case AttrRPCStatusServiceTime:
+			if v.ServiceTime.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ServiceTime.Set(d.S64())
 		case AttrRPCStatusSaddr4:
+			if v.Saddr4.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Saddr4 = d.Addr4()
 		case AttrRPCStatusDaddr4:
+			if v.Daddr4.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Daddr4 = d.Addr4()
 		case AttrRPCStatusSaddr6:
+			if v.Saddr6.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Saddr6 = d.Addr16()
 		case AttrRPCStatusDaddr6:
+			if v.Daddr6.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Daddr6 = d.Addr16()
 		case AttrRPCStatusSport:
+			if v.Sport.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Sport.Set(d.U16BE())
 		case AttrRPCStatusDport:
+			if v.Dport.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Dport.Set(d.U16BE())
 		case AttrRPCStatusCompoundOps:
 			v.CompoundOps = append(v.CompoundOps, d.U32())
+		case AttrRPCStatusPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set server from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Server) UnmarshalAttrs(b []byte) error {
@@ -265,21 +323,43 @@ func (v *Server) decode(d *attrs.Decoder) {
 		case AttrServerThreads:
 			v.Threads = append(v.Threads, d.U32())
 		case AttrServerGracetime:
+			if v.Gracetime.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Gracetime.Set(d.U32())
 		case AttrServerLeasetime:
+			if v.Leasetime.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Leasetime.Set(d.U32())
 		case AttrServerScope:
+			if v.Scope.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Scope.Set(d.String())
 		case AttrServerMinThreads:
+			if v.MinThreads.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MinThreads.Set(d.U32())
 		case AttrServerFhKey:
+			if v.FhKey != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FhKey = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set version from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Version) UnmarshalAttrs(b []byte) error {
@@ -295,17 +375,31 @@ func (v *Version) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrVersionMajor:
+			if v.Major.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Major.Set(d.U32())
 		case AttrVersionMinor:
+			if v.Minor.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Minor.Set(d.U32())
 		case AttrVersionEnabled:
+			if v.Enabled {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Enabled = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set server-proto from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *ServerProto) UnmarshalAttrs(b []byte) error {
@@ -335,12 +429,14 @@ func (v *ServerProto) decode(d *attrs.Decoder) {
 			v.Version = append(v.Version, Version{})
 			nd := d.Nested()
 			v.Version[len(v.Version)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set sock from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Sock) UnmarshalAttrs(b []byte) error {
@@ -356,15 +452,25 @@ func (v *Sock) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrSockAddr:
+			if v.Addr != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Addr = bytes.Clone(d.Bytes())
 		case AttrSockTransportName:
+			if v.TransportName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TransportName.Set(d.String())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set server-sock from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *ServerSock) UnmarshalAttrs(b []byte) error {
@@ -394,12 +500,14 @@ func (v *ServerSock) decode(d *attrs.Decoder) {
 			v.Addr = append(v.Addr, Sock{})
 			nd := d.Nested()
 			v.Addr[len(v.Addr)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set pool-mode from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *PoolMode) UnmarshalAttrs(b []byte) error {
@@ -415,15 +523,25 @@ func (v *PoolMode) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPoolModeMode:
+			if v.Mode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Mode.Set(d.String())
 		case AttrPoolModeNpools:
+			if v.Npools.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Npools.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set fslocation from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Fslocation) UnmarshalAttrs(b []byte) error {
@@ -439,15 +557,25 @@ func (v *Fslocation) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrFslocationHost:
+			if v.Host.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Host.Set(d.String())
 		case AttrFslocationPath:
+			if v.Path.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Path.Set(d.String())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set fslocations from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Fslocations) UnmarshalAttrs(b []byte) error {
@@ -477,12 +605,14 @@ func (v *Fslocations) decode(d *attrs.Decoder) {
 			v.Location = append(v.Location, Fslocation{})
 			nd := d.Nested()
 			v.Location[len(v.Location)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set auth-flavor from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *AuthFlavor) UnmarshalAttrs(b []byte) error {
@@ -498,15 +628,25 @@ func (v *AuthFlavor) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrAuthFlavorPseudoflavor:
+			if v.Pseudoflavor.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Pseudoflavor.Set(d.U32())
 		case AttrAuthFlavorFlags:
+			if v.Flags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Flags.Set(ExportFlags(d.U32()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set svc-export from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *SvcExport) UnmarshalAttrs(b []byte) error {
@@ -538,26 +678,60 @@ func (v *SvcExport) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrSvcExportSeqno:
+			if v.Seqno.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Seqno.Set(d.U64())
 		case AttrSvcExportClient:
+			if v.Client.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Client.Set(d.String())
 		case AttrSvcExportPath:
+			if v.Path.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Path.Set(d.String())
 		case AttrSvcExportNegative:
+			if v.Negative {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Negative = d.Flag()
 		case AttrSvcExportExpiry:
+			if v.Expiry.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Expiry.Set(d.U64())
 		case AttrSvcExportAnonUID:
+			if v.AnonUID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AnonUID.Set(d.U32())
 		case AttrSvcExportAnonGid:
+			if v.AnonGid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AnonGid.Set(d.U32())
 		case AttrSvcExportFslocations:
-			if v.Fslocations == nil {
-				v.Fslocations = new(Fslocations)
+			if v.Fslocations != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Fslocations = new(Fslocations)
 			nd := d.Nested()
 			v.Fslocations.decode(&nd)
 		case AttrSvcExportUUID:
+			if v.UUID != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UUID = bytes.Clone(d.Bytes())
 		case AttrSvcExportSecinfo:
 			v.Secinfo = append(v.Secinfo, AuthFlavor{})
@@ -566,15 +740,25 @@ func (v *SvcExport) decode(d *attrs.Decoder) {
 		case AttrSvcExportXprtsec:
 			v.Xprtsec = append(v.Xprtsec, XprtsecMode(d.U32()))
 		case AttrSvcExportFlags:
+			if v.Flags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Flags.Set(ExportFlags(d.U32()))
 		case AttrSvcExportFsid:
+			if v.Fsid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Fsid.Set(d.S32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set svc-export-reqs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *SvcExportReqs) UnmarshalAttrs(b []byte) error {
@@ -604,12 +788,14 @@ func (v *SvcExportReqs) decode(d *attrs.Decoder) {
 			v.Requests = append(v.Requests, SvcExport{})
 			nd := d.Nested()
 			v.Requests[len(v.Requests)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set expkey from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Expkey) UnmarshalAttrs(b []byte) error {
@@ -625,25 +811,55 @@ func (v *Expkey) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrExpkeySeqno:
+			if v.Seqno.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Seqno.Set(d.U64())
 		case AttrExpkeyClient:
+			if v.Client.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Client.Set(d.String())
 		case AttrExpkeyFsidtype:
+			if v.Fsidtype.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Fsidtype.Set(d.U8())
 		case AttrExpkeyFsid:
+			if v.Fsid != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Fsid = bytes.Clone(d.Bytes())
 		case AttrExpkeyNegative:
+			if v.Negative {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Negative = d.Flag()
 		case AttrExpkeyExpiry:
+			if v.Expiry.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Expiry.Set(d.U64())
 		case AttrExpkeyPath:
+			if v.Path.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Path.Set(d.String())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set expkey-reqs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *ExpkeyReqs) UnmarshalAttrs(b []byte) error {
@@ -673,12 +889,14 @@ func (v *ExpkeyReqs) decode(d *attrs.Decoder) {
 			v.Requests = append(v.Requests, Expkey{})
 			nd := d.Nested()
 			v.Requests[len(v.Requests)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set cache-flush from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *CacheFlush) UnmarshalAttrs(b []byte) error {
@@ -694,13 +912,19 @@ func (v *CacheFlush) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrCacheFlushMask:
+			if v.Mask.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Mask.Set(CacheType(d.U32()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set unlock-ip from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *UnlockIP) UnmarshalAttrs(b []byte) error {
@@ -716,13 +940,19 @@ func (v *UnlockIP) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrUnlockIPAddress:
+			if v.Address != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Address = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set unlock-filesystem from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *UnlockFilesystem) UnmarshalAttrs(b []byte) error {
@@ -738,13 +968,19 @@ func (v *UnlockFilesystem) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrUnlockFilesystemPath:
+			if v.Path.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Path.Set(d.String())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set unlock-export from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *UnlockExport) UnmarshalAttrs(b []byte) error {
@@ -760,13 +996,19 @@ func (v *UnlockExport) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrUnlockExportPath:
+			if v.Path.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Path.Set(d.String())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set server-proc-entry from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *ServerProcEntry) UnmarshalAttrs(b []byte) error {
@@ -782,15 +1024,27 @@ func (v *ServerProcEntry) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrServerProcEntryOp:
+			if v.Op.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Op.Set(d.U32())
 		case AttrServerProcEntryCount:
+			if v.Count.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Count.Set(d.U64())
+		case AttrServerProcEntryPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set server-stats from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *ServerStats) UnmarshalAttrs(b []byte) error {
@@ -837,32 +1091,88 @@ func (v *ServerStats) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrServerStatsRcHits:
+			if v.RcHits.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RcHits.Set(d.U64())
 		case AttrServerStatsRcMisses:
+			if v.RcMisses.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RcMisses.Set(d.U64())
 		case AttrServerStatsRcNocache:
+			if v.RcNocache.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RcNocache.Set(d.U64())
 		case AttrServerStatsFhStale:
+			if v.FhStale.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FhStale.Set(d.U64())
 		case AttrServerStatsIoRead:
+			if v.IoRead.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IoRead.Set(d.U64())
 		case AttrServerStatsIoWrite:
+			if v.IoWrite.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IoWrite.Set(d.U64())
 		case AttrServerStatsNetcnt:
+			if v.Netcnt.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Netcnt.Set(d.U32())
 		case AttrServerStatsNetudpcnt:
+			if v.Netudpcnt.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Netudpcnt.Set(d.U32())
 		case AttrServerStatsNettcpcnt:
+			if v.Nettcpcnt.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Nettcpcnt.Set(d.U32())
 		case AttrServerStatsNettcpconn:
+			if v.Nettcpconn.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Nettcpconn.Set(d.U32())
 		case AttrServerStatsRpccnt:
+			if v.Rpccnt.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Rpccnt.Set(d.U32())
 		case AttrServerStatsRpcbadfmt:
+			if v.Rpcbadfmt.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Rpcbadfmt.Set(d.U32())
 		case AttrServerStatsRpcbadauth:
+			if v.Rpcbadauth.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Rpcbadauth.Set(d.U32())
 		case AttrServerStatsRpcbadclnt:
+			if v.Rpcbadclnt.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Rpcbadclnt.Set(d.U32())
 		case AttrServerStatsProc2Ops:
 			v.Proc2Ops = append(v.Proc2Ops, ServerProcEntry{})
@@ -884,6 +1194,303 @@ func (v *ServerStats) decode(d *attrs.Decoder) {
 			v.Proc4cbOps = append(v.Proc4cbOps, ServerProcEntry{})
 			nd := d.Nested()
 			v.Proc4cbOps[len(v.Proc4cbOps)-1].decode(&nd)
+		case AttrServerStatsPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set server from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ThreadsSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ThreadsSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ThreadsSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesServer)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrServerThreads:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Threads = slices.Grow(v.Threads, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrServerThreads:
+			v.Threads = append(v.Threads, d.U32())
+		case AttrServerGracetime:
+			v.Gracetime.Set(d.U32())
+		case AttrServerLeasetime:
+			v.Leasetime.Set(d.U32())
+		case AttrServerScope:
+			v.Scope.Set(d.String())
+		case AttrServerMinThreads:
+			v.MinThreads.Set(d.U32())
+		case AttrServerFhKey:
+			v.FhKey = bytes.Clone(d.Bytes())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set server-proto from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *VersionSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = VersionSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *VersionSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesServerProto)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrServerProtoVersion:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Version = slices.Grow(v.Version, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrServerProtoVersion:
+			v.Version = append(v.Version, Version{})
+			nd := d.Nested()
+			v.Version[len(v.Version)-1].decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set server-sock from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ListenerSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = ListenerSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ListenerSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesServerSock)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrServerSockAddr:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Addr = slices.Grow(v.Addr, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrServerSockAddr:
+			v.Addr = append(v.Addr, Sock{})
+			nd := d.Nested()
+			v.Addr[len(v.Addr)-1].decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set pool-mode from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PoolModeSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PoolModeSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PoolModeSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPoolMode)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPoolModeMode:
+			v.Mode.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set svc-export-reqs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SvcExportSetReqsRequest) UnmarshalAttrs(b []byte) error {
+	*v = SvcExportSetReqsRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SvcExportSetReqsRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesSvcExportReqs)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrSvcExportReqsRequests:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Requests = slices.Grow(v.Requests, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrSvcExportReqsRequests:
+			v.Requests = append(v.Requests, SvcExport{})
+			nd := d.Nested()
+			v.Requests[len(v.Requests)-1].decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set expkey-reqs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ExpkeySetReqsRequest) UnmarshalAttrs(b []byte) error {
+	*v = ExpkeySetReqsRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ExpkeySetReqsRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesExpkeyReqs)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrExpkeyReqsRequests:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Requests = slices.Grow(v.Requests, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrExpkeyReqsRequests:
+			v.Requests = append(v.Requests, Expkey{})
+			nd := d.Nested()
+			v.Requests[len(v.Requests)-1].decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set cache-flush from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CacheFlushRequest) UnmarshalAttrs(b []byte) error {
+	*v = CacheFlushRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CacheFlushRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesCacheFlush)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCacheFlushMask:
+			v.Mask.Set(CacheType(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set unlock-ip from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *UnlockIPRequest) UnmarshalAttrs(b []byte) error {
+	*v = UnlockIPRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *UnlockIPRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesUnlockIP)
+	for d.Next() {
+		switch d.Type() {
+		case AttrUnlockIPAddress:
+			v.Address = bytes.Clone(d.Bytes())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set unlock-filesystem from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *UnlockFilesystemRequest) UnmarshalAttrs(b []byte) error {
+	*v = UnlockFilesystemRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *UnlockFilesystemRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesUnlockFilesystem)
+	for d.Next() {
+		switch d.Type() {
+		case AttrUnlockFilesystemPath:
+			v.Path.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set unlock-export from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *UnlockExportRequest) UnmarshalAttrs(b []byte) error {
+	*v = UnlockExportRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *UnlockExportRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesUnlockExport)
+	for d.Next() {
+		switch d.Type() {
+		case AttrUnlockExportPath:
+			v.Path.Set(d.String())
 		}
 	}
 }

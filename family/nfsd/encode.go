@@ -20,6 +20,9 @@ func (v *CacheNotify) encode(e *attrs.Encoder) error {
 	if v.CacheType.Valid {
 		e.U32(AttrCacheNotifyCacheType, uint32(v.CacheType.Value))
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -77,6 +80,9 @@ func (v *RPCStatus) encode(e *attrs.Encoder) error {
 	for i := range v.CompoundOps {
 		e.U32(AttrRPCStatusCompoundOps, v.CompoundOps[i])
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -109,6 +115,9 @@ func (v *Server) encode(e *attrs.Encoder) error {
 	if v.FhKey != nil {
 		e.Binary(AttrServerFhKey, v.FhKey)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -132,6 +141,9 @@ func (v *Version) encode(e *attrs.Encoder) error {
 	if v.Enabled {
 		e.Flag(AttrVersionEnabled)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -153,6 +165,9 @@ func (v *ServerProto) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -172,6 +187,9 @@ func (v *Sock) encode(e *attrs.Encoder) error {
 	}
 	if v.TransportName.Valid {
 		e.String(AttrSockTransportName, v.TransportName.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -194,6 +212,9 @@ func (v *ServerSock) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -214,6 +235,9 @@ func (v *PoolMode) encode(e *attrs.Encoder) error {
 	if v.Npools.Valid {
 		e.U32(AttrPoolModeNpools, v.Npools.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -233,6 +257,9 @@ func (v *Fslocation) encode(e *attrs.Encoder) error {
 	}
 	if v.Path.Valid {
 		e.String(AttrFslocationPath, v.Path.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -255,6 +282,9 @@ func (v *Fslocations) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -274,6 +304,9 @@ func (v *AuthFlavor) encode(e *attrs.Encoder) error {
 	}
 	if v.Flags.Valid {
 		e.U32(AttrAuthFlavorFlags, uint32(v.Flags.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -336,6 +369,9 @@ func (v *SvcExport) encode(e *attrs.Encoder) error {
 	if v.Fsid.Valid {
 		e.S32(AttrSvcExportFsid, v.Fsid.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -356,6 +392,9 @@ func (v *SvcExportReqs) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "requests")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -392,6 +431,9 @@ func (v *Expkey) encode(e *attrs.Encoder) error {
 	if v.Path.Valid {
 		e.String(AttrExpkeyPath, v.Path.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -413,6 +455,9 @@ func (v *ExpkeyReqs) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -429,6 +474,9 @@ func (v *CacheFlush) MarshalAttrs(e *attrs.Encoder) error {
 func (v *CacheFlush) encode(e *attrs.Encoder) error {
 	if v.Mask.Valid {
 		e.U32(AttrCacheFlushMask, uint32(v.Mask.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -447,6 +495,9 @@ func (v *UnlockIP) encode(e *attrs.Encoder) error {
 	if v.Address != nil {
 		e.Binary(AttrUnlockIPAddress, v.Address)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -464,6 +515,9 @@ func (v *UnlockFilesystem) encode(e *attrs.Encoder) error {
 	if v.Path.Valid {
 		e.String(AttrUnlockFilesystemPath, v.Path.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -480,6 +534,9 @@ func (v *UnlockExport) MarshalAttrs(e *attrs.Encoder) error {
 func (v *UnlockExport) encode(e *attrs.Encoder) error {
 	if v.Path.Valid {
 		e.String(AttrUnlockExportPath, v.Path.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -500,6 +557,9 @@ func (v *ServerProcEntry) encode(e *attrs.Encoder) error {
 	}
 	if v.Count.Valid {
 		e.U64(AttrServerProcEntryCount, v.Count.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -591,6 +651,210 @@ func (v *ServerStats) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "proc4cb-ops")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ThreadsSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ThreadsSetRequest) encode(e *attrs.Encoder) error {
+	for i := range v.Threads {
+		e.U32(AttrServerThreads, v.Threads[i])
+	}
+	if v.Gracetime.Valid {
+		e.U32(AttrServerGracetime, v.Gracetime.Value)
+	}
+	if v.Leasetime.Valid {
+		e.U32(AttrServerLeasetime, v.Leasetime.Value)
+	}
+	if v.Scope.Valid {
+		e.String(AttrServerScope, v.Scope.Value)
+	}
+	if v.MinThreads.Valid {
+		e.U32(AttrServerMinThreads, v.MinThreads.Value)
+	}
+	if v.FhKey != nil {
+		e.Binary(AttrServerFhKey, v.FhKey)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *VersionSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *VersionSetRequest) encode(e *attrs.Encoder) error {
+	for i := range v.Version {
+		n := e.Nest(AttrServerProtoVersion)
+		if err := v.Version[i].encode(e); err != nil {
+			return attrs.WithPath(err, "version")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ListenerSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ListenerSetRequest) encode(e *attrs.Encoder) error {
+	for i := range v.Addr {
+		n := e.Nest(AttrServerSockAddr)
+		if err := v.Addr[i].encode(e); err != nil {
+			return attrs.WithPath(err, "addr")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PoolModeSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PoolModeSetRequest) encode(e *attrs.Encoder) error {
+	if v.Mode.Valid {
+		e.String(AttrPoolModeMode, v.Mode.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SvcExportSetReqsRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SvcExportSetReqsRequest) encode(e *attrs.Encoder) error {
+	for i := range v.Requests {
+		n := e.Nest(AttrSvcExportReqsRequests)
+		if err := v.Requests[i].encode(e); err != nil {
+			return attrs.WithPath(err, "requests")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ExpkeySetReqsRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ExpkeySetReqsRequest) encode(e *attrs.Encoder) error {
+	for i := range v.Requests {
+		n := e.Nest(AttrExpkeyReqsRequests)
+		if err := v.Requests[i].encode(e); err != nil {
+			return attrs.WithPath(err, "requests")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *CacheFlushRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *CacheFlushRequest) encode(e *attrs.Encoder) error {
+	if v.Mask.Valid {
+		e.U32(AttrCacheFlushMask, uint32(v.Mask.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *UnlockIPRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *UnlockIPRequest) encode(e *attrs.Encoder) error {
+	if v.Address != nil {
+		e.Binary(AttrUnlockIPAddress, v.Address)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *UnlockFilesystemRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *UnlockFilesystemRequest) encode(e *attrs.Encoder) error {
+	if v.Path.Valid {
+		e.String(AttrUnlockFilesystemPath, v.Path.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *UnlockExportRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *UnlockExportRequest) encode(e *attrs.Encoder) error {
+	if v.Path.Valid {
+		e.String(AttrUnlockExportPath, v.Path.Value)
 	}
 	return nil
 }

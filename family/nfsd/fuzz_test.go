@@ -14,13 +14,13 @@ import (
 // the number of sets). Decoding must not panic, and a value that decodes
 // must survive MarshalAttrs and UnmarshalAttrs unchanged.
 func FuzzDecode(f *testing.F) {
-	for i := range 21 {
+	for i := range 31 {
 		f.Add(uint8(i), []byte{})
 		f.Add(uint8(i), []byte{4, 0, 1, 0, 8, 0, 2, 0, 1, 0, 0, 0})
 		f.Add(uint8(i), []byte{12, 0, 1, 0x80, 8, 0, 1, 0, 1, 2, 3, 4})
 	}
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
-		switch int(which) % 21 {
+		switch int(which) % 31 {
 		case 0:
 			roundTrip[CacheNotify](t, b)
 		case 1:
@@ -63,6 +63,26 @@ func FuzzDecode(f *testing.F) {
 			roundTrip[ServerProcEntry](t, b)
 		case 20:
 			roundTrip[ServerStats](t, b)
+		case 21:
+			roundTrip[ThreadsSetRequest](t, b)
+		case 22:
+			roundTrip[VersionSetRequest](t, b)
+		case 23:
+			roundTrip[ListenerSetRequest](t, b)
+		case 24:
+			roundTrip[PoolModeSetRequest](t, b)
+		case 25:
+			roundTrip[SvcExportSetReqsRequest](t, b)
+		case 26:
+			roundTrip[ExpkeySetReqsRequest](t, b)
+		case 27:
+			roundTrip[CacheFlushRequest](t, b)
+		case 28:
+			roundTrip[UnlockIPRequest](t, b)
+		case 29:
+			roundTrip[UnlockFilesystemRequest](t, b)
+		case 30:
+			roundTrip[UnlockExportRequest](t, b)
 		}
 	})
 }

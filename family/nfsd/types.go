@@ -4,12 +4,19 @@ package nfsd
 
 import (
 	"net/netip"
+
+	"github.com/genlkit/genlkit/attrs"
 )
 
 // CacheNotify holds the attributes of nfsd attribute set cache-notify.
 type CacheNotify struct {
 	// CacheType is attribute cache-type (1): u32, flags cache-type.
 	CacheType Optional[CacheType]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // RPCStatus holds the attributes of nfsd attribute set rpc-status.
@@ -40,6 +47,11 @@ type RPCStatus struct {
 	Dport Optional[uint16]
 	// CompoundOps is attribute compound-ops (14): u32, multi-attr.
 	CompoundOps []uint32
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Server holds the attributes of nfsd attribute set server.
@@ -56,6 +68,11 @@ type Server struct {
 	MinThreads Optional[uint32]
 	// FhKey is attribute fh-key (6): binary, checks exact-len 16.
 	FhKey []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Version holds the attributes of nfsd attribute set version.
@@ -66,12 +83,22 @@ type Version struct {
 	Minor Optional[uint32]
 	// Enabled is attribute enabled (3): flag.
 	Enabled bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // ServerProto holds the attributes of nfsd attribute set server-proto.
 type ServerProto struct {
 	// Version is attribute version (1): nest, multi-attr, set version.
 	Version []Version
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Sock holds the attributes of nfsd attribute set sock.
@@ -80,12 +107,22 @@ type Sock struct {
 	Addr []byte
 	// TransportName is attribute transport-name (2): string.
 	TransportName Optional[string]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // ServerSock holds the attributes of nfsd attribute set server-sock.
 type ServerSock struct {
 	// Addr is attribute addr (1): nest, multi-attr, set sock.
 	Addr []Sock
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PoolMode holds the attributes of nfsd attribute set pool-mode.
@@ -94,6 +131,11 @@ type PoolMode struct {
 	Mode Optional[string]
 	// Npools is attribute npools (2): u32.
 	Npools Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Fslocation holds the attributes of nfsd attribute set fslocation.
@@ -102,12 +144,22 @@ type Fslocation struct {
 	Host Optional[string]
 	// Path is attribute path (2): string.
 	Path Optional[string]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Fslocations holds the attributes of nfsd attribute set fslocations.
 type Fslocations struct {
 	// Location is attribute location (1): nest, multi-attr, set fslocation.
 	Location []Fslocation
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // AuthFlavor holds the attributes of nfsd attribute set auth-flavor.
@@ -116,6 +168,11 @@ type AuthFlavor struct {
 	Pseudoflavor Optional[uint32]
 	// Flags is attribute flags (2): u32, flags as flags export-flags.
 	Flags Optional[ExportFlags]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // SvcExport holds the attributes of nfsd attribute set svc-export.
@@ -146,12 +203,22 @@ type SvcExport struct {
 	Flags Optional[ExportFlags]
 	// Fsid is attribute fsid (13): s32.
 	Fsid Optional[int32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // SvcExportReqs holds the attributes of nfsd attribute set svc-export-reqs.
 type SvcExportReqs struct {
 	// Requests is attribute requests (1): nest, multi-attr, set svc-export.
 	Requests []SvcExport
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Expkey holds the attributes of nfsd attribute set expkey.
@@ -170,24 +237,44 @@ type Expkey struct {
 	Expiry Optional[uint64]
 	// Path is attribute path (7): string.
 	Path Optional[string]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // ExpkeyReqs holds the attributes of nfsd attribute set expkey-reqs.
 type ExpkeyReqs struct {
 	// Requests is attribute requests (1): nest, multi-attr, set expkey.
 	Requests []Expkey
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CacheFlush holds the attributes of nfsd attribute set cache-flush.
 type CacheFlush struct {
 	// Mask is attribute mask (1): u32, flags as flags cache-type.
 	Mask Optional[CacheType]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // UnlockIP holds the attributes of nfsd attribute set unlock-ip.
 type UnlockIP struct {
 	// Address is attribute address (1): binary, checks min-len 16.
 	Address []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // UnlockFilesystem holds the attributes of nfsd attribute set
@@ -195,12 +282,22 @@ type UnlockIP struct {
 type UnlockFilesystem struct {
 	// Path is attribute path (1): string.
 	Path Optional[string]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // UnlockExport holds the attributes of nfsd attribute set unlock-export.
 type UnlockExport struct {
 	// Path is attribute path (1): string.
 	Path Optional[string]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // ServerProcEntry holds the attributes of nfsd attribute set
@@ -210,6 +307,11 @@ type ServerProcEntry struct {
 	Op Optional[uint32]
 	// Count is attribute count (2): u64.
 	Count Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // ServerStats holds the attributes of nfsd attribute set server-stats.
@@ -257,4 +359,93 @@ type ServerStats struct {
 	// Proc4cbOps is attribute proc4cb-ops (20): nest, multi-attr, set
 	// server-proc-entry.
 	Proc4cbOps []ServerProcEntry
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// ThreadsSetRequest is the request of Client.ThreadsSet (nfsd threads-set,
+// do): the attributes of set server that the spec lists for it.
+type ThreadsSetRequest struct {
+	// Threads is attribute threads (1): u32, multi-attr.
+	Threads []uint32
+	// Gracetime is attribute gracetime (2): u32.
+	Gracetime Optional[uint32]
+	// Leasetime is attribute leasetime (3): u32.
+	Leasetime Optional[uint32]
+	// Scope is attribute scope (4): string.
+	Scope Optional[string]
+	// MinThreads is attribute min-threads (5): u32.
+	MinThreads Optional[uint32]
+	// FhKey is attribute fh-key (6): binary, checks exact-len 16.
+	FhKey []byte
+}
+
+// VersionSetRequest is the request of Client.VersionSet (nfsd version-set,
+// do): the attributes of set server-proto that the spec lists for it.
+type VersionSetRequest struct {
+	// Version is attribute version (1): nest, multi-attr, set version.
+	Version []Version
+}
+
+// ListenerSetRequest is the request of Client.ListenerSet (nfsd listener-set,
+// do): the attributes of set server-sock that the spec lists for it.
+type ListenerSetRequest struct {
+	// Addr is attribute addr (1): nest, multi-attr, set sock.
+	Addr []Sock
+}
+
+// PoolModeSetRequest is the request of Client.PoolModeSet (nfsd pool-mode-set,
+// do): the attributes of set pool-mode that the spec lists for it.
+type PoolModeSetRequest struct {
+	// Mode is attribute mode (1): string.
+	Mode Optional[string]
+}
+
+// SvcExportSetReqsRequest is the request of Client.SvcExportSetReqs (nfsd
+// svc-export-set-reqs, do): the attributes of set svc-export-reqs that the
+// spec lists for it.
+type SvcExportSetReqsRequest struct {
+	// Requests is attribute requests (1): nest, multi-attr, set svc-export.
+	Requests []SvcExport
+}
+
+// ExpkeySetReqsRequest is the request of Client.ExpkeySetReqs (nfsd
+// expkey-set-reqs, do): the attributes of set expkey-reqs that the spec lists
+// for it.
+type ExpkeySetReqsRequest struct {
+	// Requests is attribute requests (1): nest, multi-attr, set expkey.
+	Requests []Expkey
+}
+
+// CacheFlushRequest is the request of Client.CacheFlush (nfsd cache-flush,
+// do): the attributes of set cache-flush that the spec lists for it.
+type CacheFlushRequest struct {
+	// Mask is attribute mask (1): u32, flags as flags cache-type.
+	Mask Optional[CacheType]
+}
+
+// UnlockIPRequest is the request of Client.UnlockIP (nfsd unlock-ip, do): the
+// attributes of set unlock-ip that the spec lists for it.
+type UnlockIPRequest struct {
+	// Address is attribute address (1): binary, checks min-len 16.
+	Address []byte
+}
+
+// UnlockFilesystemRequest is the request of Client.UnlockFilesystem (nfsd
+// unlock-filesystem, do): the attributes of set unlock-filesystem that the
+// spec lists for it.
+type UnlockFilesystemRequest struct {
+	// Path is attribute path (1): string.
+	Path Optional[string]
+}
+
+// UnlockExportRequest is the request of Client.UnlockExport (nfsd
+// unlock-export, do): the attributes of set unlock-export that the spec lists
+// for it.
+type UnlockExportRequest struct {
+	// Path is attribute path (1): string.
+	Path Optional[string]
 }

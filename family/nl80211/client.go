@@ -66,7 +66,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // wiphy-name, wiphy-retry-long, wiphy-retry-short, wiphy-rts-threshold,
 // wowlan-triggers-supported of set nl80211-attrs. A nil req sends no
 // attributes.
-func (c *Client) GetWiphy(ctx context.Context, req *Nl80211Attrs) (*Nl80211Attrs, error) {
+func (c *Client) GetWiphy(ctx context.Context, req *GetWiphyRequest) (*Attrs, error) {
 	fam, err := c.core.Check(ctx, CmdGetWiphy, "get-wiphy", false)
 	if err != nil {
 		return nil, err
@@ -78,11 +78,11 @@ func (c *Client) GetWiphy(ctx context.Context, req *Nl80211Attrs) (*Nl80211Attrs
 			return nil, opError("get-wiphy", err)
 		}
 	}
-	r, err := b.Request(fam, CmdGetWiphy, namerNl80211Attrs)
+	r, err := b.Request(fam, CmdGetWiphy, namerAttrs)
 	if err != nil {
 		return nil, opError("get-wiphy", err)
 	}
-	rep := new(Nl80211Attrs)
+	rep := new(Attrs)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("get-wiphy", err)
@@ -109,8 +109,8 @@ func (c *Client) GetWiphy(ctx context.Context, req *Nl80211Attrs) (*Nl80211Attrs
 // wowlan-triggers-supported of set nl80211-attrs. It yields one value per
 // reply message; an error ends the dump unless it is a reply that failed to
 // decode. A nil req sends no attributes.
-func (c *Client) GetWiphyDump(ctx context.Context, req *Nl80211Attrs) iter.Seq2[*Nl80211Attrs, error] {
-	return func(yield func(*Nl80211Attrs, error) bool) {
+func (c *Client) GetWiphyDump(ctx context.Context, req *GetWiphyDumpRequest) iter.Seq2[*Attrs, error] {
+	return func(yield func(*Attrs, error) bool) {
 		fam, err := c.core.Check(ctx, CmdGetWiphy, "get-wiphy", true)
 		if err != nil {
 			yield(nil, err)
@@ -124,7 +124,7 @@ func (c *Client) GetWiphyDump(ctx context.Context, req *Nl80211Attrs) iter.Seq2[
 				return
 			}
 		}
-		r, err := b.Request(fam, CmdGetWiphy, namerNl80211Attrs)
+		r, err := b.Request(fam, CmdGetWiphy, namerAttrs)
 		if err != nil {
 			yield(nil, opError("get-wiphy", err))
 			return
@@ -134,7 +134,7 @@ func (c *Client) GetWiphyDump(ctx context.Context, req *Nl80211Attrs) iter.Seq2[
 				yield(nil, opError("get-wiphy", err))
 				return
 			}
-			rep := new(Nl80211Attrs)
+			rep := new(Attrs)
 			if err := rep.decodeMessage(m.Data); err != nil {
 				if !yield(nil, opError("get-wiphy", err)) {
 					return
@@ -152,7 +152,7 @@ func (c *Client) GetWiphyDump(ctx context.Context, req *Nl80211Attrs) iter.Seq2[
 // ifname; reply attributes ifname, iftype, ifindex, wiphy, wdev, mac,
 // generation, txq-stats, 4addr of set nl80211-attrs. A nil req sends no
 // attributes.
-func (c *Client) GetInterface(ctx context.Context, req *Nl80211Attrs) (*Nl80211Attrs, error) {
+func (c *Client) GetInterface(ctx context.Context, req *GetInterfaceRequest) (*Attrs, error) {
 	fam, err := c.core.Check(ctx, CmdGetInterface, "get-interface", false)
 	if err != nil {
 		return nil, err
@@ -164,11 +164,11 @@ func (c *Client) GetInterface(ctx context.Context, req *Nl80211Attrs) (*Nl80211A
 			return nil, opError("get-interface", err)
 		}
 	}
-	r, err := b.Request(fam, CmdGetInterface, namerNl80211Attrs)
+	r, err := b.Request(fam, CmdGetInterface, namerAttrs)
 	if err != nil {
 		return nil, opError("get-interface", err)
 	}
-	rep := new(Nl80211Attrs)
+	rep := new(Attrs)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("get-interface", err)
@@ -181,8 +181,8 @@ func (c *Client) GetInterface(ctx context.Context, req *Nl80211Attrs) (*Nl80211A
 // mac, generation, txq-stats, 4addr of set nl80211-attrs. It yields one value
 // per reply message; an error ends the dump unless it is a reply that failed
 // to decode. A nil req sends no attributes.
-func (c *Client) GetInterfaceDump(ctx context.Context, req *Nl80211Attrs) iter.Seq2[*Nl80211Attrs, error] {
-	return func(yield func(*Nl80211Attrs, error) bool) {
+func (c *Client) GetInterfaceDump(ctx context.Context, req *GetInterfaceDumpRequest) iter.Seq2[*Attrs, error] {
+	return func(yield func(*Attrs, error) bool) {
 		fam, err := c.core.Check(ctx, CmdGetInterface, "get-interface", true)
 		if err != nil {
 			yield(nil, err)
@@ -196,7 +196,7 @@ func (c *Client) GetInterfaceDump(ctx context.Context, req *Nl80211Attrs) iter.S
 				return
 			}
 		}
-		r, err := b.Request(fam, CmdGetInterface, namerNl80211Attrs)
+		r, err := b.Request(fam, CmdGetInterface, namerAttrs)
 		if err != nil {
 			yield(nil, opError("get-interface", err))
 			return
@@ -206,7 +206,7 @@ func (c *Client) GetInterfaceDump(ctx context.Context, req *Nl80211Attrs) iter.S
 				yield(nil, opError("get-interface", err))
 				return
 			}
-			rep := new(Nl80211Attrs)
+			rep := new(Attrs)
 			if err := rep.decodeMessage(m.Data); err != nil {
 				if !yield(nil, opError("get-interface", err)) {
 					return
@@ -223,7 +223,7 @@ func (c *Client) GetInterfaceDump(ctx context.Context, req *Nl80211Attrs) iter.S
 // GetProtocolFeatures sends nl80211 get-protocol-features (do, command 95):
 // request attributes protocol-features; reply attributes protocol-features of
 // set nl80211-attrs. A nil req sends no attributes.
-func (c *Client) GetProtocolFeatures(ctx context.Context, req *Nl80211Attrs) (*Nl80211Attrs, error) {
+func (c *Client) GetProtocolFeatures(ctx context.Context, req *GetProtocolFeaturesRequest) (*Attrs, error) {
 	fam, err := c.core.Check(ctx, CmdGetProtocolFeatures, "get-protocol-features", false)
 	if err != nil {
 		return nil, err
@@ -235,11 +235,11 @@ func (c *Client) GetProtocolFeatures(ctx context.Context, req *Nl80211Attrs) (*N
 			return nil, opError("get-protocol-features", err)
 		}
 	}
-	r, err := b.Request(fam, CmdGetProtocolFeatures, namerNl80211Attrs)
+	r, err := b.Request(fam, CmdGetProtocolFeatures, namerAttrs)
 	if err != nil {
 		return nil, opError("get-protocol-features", err)
 	}
-	rep := new(Nl80211Attrs)
+	rep := new(Attrs)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("get-protocol-features", err)
@@ -252,7 +252,7 @@ func (c *Client) GetProtocolFeatures(ctx context.Context, req *Nl80211Attrs) (*N
 // how many levels of array indexes or keys come first.
 var attrTables = attrs.NameTables{
 	{ // nl80211-attrs
-		Names: namesNl80211Attrs,
+		Names: namesAttrs,
 		Links: []attrs.NameLink{
 			22:  {Set: 2, Skip: 0},
 			32:  {Set: 12, Skip: 0},
@@ -349,6 +349,6 @@ var attrTables = attrs.NameTables{
 	},
 }
 
-var namerNl80211Attrs genl.AttrNamer = func(parents []uint16, typ uint16) string {
+var namerAttrs genl.AttrNamer = func(parents []uint16, typ uint16) string {
 	return attrTables.Name(0, parents, typ)
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/genlkit/genlkit/attrs"
 )
 
-var namesNl80211Attrs = []string{
+var namesAttrs = []string{
 	1:   "wiphy",
 	2:   "wiphy-name",
 	3:   "ifindex",
@@ -529,128 +529,324 @@ var namesWowlanTriggersAttrs = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *Nl80211Attrs) UnmarshalAttrs(b []byte) error {
-	*v = Nl80211Attrs{}
+func (v *Attrs) UnmarshalAttrs(b []byte) error {
+	*v = Attrs{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *Nl80211Attrs) decode(d *attrs.Decoder) {
-	d.SetNames(namesNl80211Attrs)
+func (v *Attrs) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrNl80211AttrsWiphy:
-			v.Wiphy.Set(d.U32())
-		case AttrNl80211AttrsWiphyName:
-			v.WiphyName.Set(d.String())
-		case AttrNl80211AttrsIfindex:
-			v.Ifindex.Set(d.U32())
-		case AttrNl80211AttrsIfname:
-			v.Ifname.Set(d.String())
-		case AttrNl80211AttrsIftype:
-			v.Iftype.Set(d.U32())
-		case AttrNl80211AttrsMAC:
-			v.MAC = net.HardwareAddr(bytes.Clone(d.Bytes()))
-		case AttrNl80211AttrsKeyData:
-			v.KeyData = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsKeyIdx:
-			v.KeyIdx.Set(d.U8())
-		case AttrNl80211AttrsKeyCipher:
-			v.KeyCipher.Set(d.U32())
-		case AttrNl80211AttrsKeySeq:
-			v.KeySeq = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsKeyDefault:
-			v.KeyDefault = d.Flag()
-		case AttrNl80211AttrsBeaconInterval:
-			v.BeaconInterval.Set(d.U32())
-		case AttrNl80211AttrsDtimPeriod:
-			v.DtimPeriod.Set(d.U32())
-		case AttrNl80211AttrsBeaconHead:
-			v.BeaconHead = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsBeaconTail:
-			v.BeaconTail = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsStaAid:
-			v.StaAid.Set(d.U16())
-		case AttrNl80211AttrsStaFlags:
-			v.StaFlags = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsStaListenInterval:
-			v.StaListenInterval.Set(d.U16())
-		case AttrNl80211AttrsStaSupportedRates:
-			v.StaSupportedRates = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsStaVlan:
-			v.StaVlan.Set(d.U32())
-		case AttrNl80211AttrsStaInfo:
-			v.StaInfo = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsWiphyBands:
-			if v.WiphyBands == nil {
-				v.WiphyBands = new(WiphyBands)
+		case AttrWiphy:
+			if v.Wiphy.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Wiphy.Set(d.U32())
+		case AttrWiphyName:
+			if v.WiphyName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.WiphyName.Set(d.String())
+		case AttrIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ifindex.Set(d.U32())
+		case AttrIfname:
+			if v.Ifname.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ifname.Set(d.String())
+		case AttrIftype:
+			if v.Iftype.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Iftype.Set(d.U32())
+		case AttrMAC:
+			if v.MAC != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MAC = net.HardwareAddr(bytes.Clone(d.Bytes()))
+		case AttrKeyData:
+			if v.KeyData != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.KeyData = bytes.Clone(d.Bytes())
+		case AttrKeyIdx:
+			if v.KeyIdx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.KeyIdx.Set(d.U8())
+		case AttrKeyCipher:
+			if v.KeyCipher.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.KeyCipher.Set(d.U32())
+		case AttrKeySeq:
+			if v.KeySeq != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.KeySeq = bytes.Clone(d.Bytes())
+		case AttrKeyDefault:
+			if v.KeyDefault {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.KeyDefault = d.Flag()
+		case AttrBeaconInterval:
+			if v.BeaconInterval.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BeaconInterval.Set(d.U32())
+		case AttrDtimPeriod:
+			if v.DtimPeriod.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DtimPeriod.Set(d.U32())
+		case AttrBeaconHead:
+			if v.BeaconHead != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BeaconHead = bytes.Clone(d.Bytes())
+		case AttrBeaconTail:
+			if v.BeaconTail != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BeaconTail = bytes.Clone(d.Bytes())
+		case AttrStaAid:
+			if v.StaAid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StaAid.Set(d.U16())
+		case AttrStaFlags:
+			if v.StaFlags != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StaFlags = bytes.Clone(d.Bytes())
+		case AttrStaListenInterval:
+			if v.StaListenInterval.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StaListenInterval.Set(d.U16())
+		case AttrStaSupportedRates:
+			if v.StaSupportedRates != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StaSupportedRates = bytes.Clone(d.Bytes())
+		case AttrStaVLAN:
+			if v.StaVLAN.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StaVLAN.Set(d.U32())
+		case AttrStaInfo:
+			if v.StaInfo != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StaInfo = bytes.Clone(d.Bytes())
+		case AttrWiphyBands:
+			if v.WiphyBands != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.WiphyBands = new(WiphyBands)
 			nd := d.Nested()
 			v.WiphyBands.decode(&nd)
-		case AttrNl80211AttrsMntrFlags:
-			v.MntrFlags = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsMeshID:
-			v.MeshID = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsStaPlinkAction:
-			v.StaPlinkAction.Set(d.U8())
-		case AttrNl80211AttrsMpathNextHop:
-			v.MpathNextHop = net.HardwareAddr(bytes.Clone(d.Bytes()))
-		case AttrNl80211AttrsMpathInfo:
-			v.MpathInfo = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsBssCtsProt:
-			v.BssCtsProt.Set(d.U8())
-		case AttrNl80211AttrsBssShortPreamble:
-			v.BssShortPreamble.Set(d.U8())
-		case AttrNl80211AttrsBssShortSlotTime:
-			v.BssShortSlotTime.Set(d.U8())
-		case AttrNl80211AttrsHtCapability:
-			v.HtCapability = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsSupportedIftypes:
-			if v.SupportedIftypes == nil {
-				v.SupportedIftypes = new(SupportedIftypes)
+		case AttrMntrFlags:
+			if v.MntrFlags != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.MntrFlags = bytes.Clone(d.Bytes())
+		case AttrMeshID:
+			if v.MeshID != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MeshID = bytes.Clone(d.Bytes())
+		case AttrStaPlinkAction:
+			if v.StaPlinkAction.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StaPlinkAction.Set(d.U8())
+		case AttrMpathNextHop:
+			if v.MpathNextHop != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MpathNextHop = net.HardwareAddr(bytes.Clone(d.Bytes()))
+		case AttrMpathInfo:
+			if v.MpathInfo != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MpathInfo = bytes.Clone(d.Bytes())
+		case AttrBSSCtsProt:
+			if v.BSSCtsProt.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BSSCtsProt.Set(d.U8())
+		case AttrBSSShortPreamble:
+			if v.BSSShortPreamble.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BSSShortPreamble.Set(d.U8())
+		case AttrBSSShortSlotTime:
+			if v.BSSShortSlotTime.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BSSShortSlotTime.Set(d.U8())
+		case AttrHTCapability:
+			if v.HTCapability != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HTCapability = bytes.Clone(d.Bytes())
+		case AttrSupportedIftypes:
+			if v.SupportedIftypes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SupportedIftypes = new(SupportedIftypes)
 			nd := d.Nested()
 			v.SupportedIftypes.decode(&nd)
-		case AttrNl80211AttrsRegAlpha2:
+		case AttrRegAlpha2:
+			if v.RegAlpha2 != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegAlpha2 = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsRegRules:
+		case AttrRegRules:
+			if v.RegRules != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegRules = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsMeshConfig:
+		case AttrMeshConfig:
+			if v.MeshConfig != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MeshConfig = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsBssBasicRates:
-			v.BssBasicRates = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsWiphyTxqParams:
+		case AttrBSSBasicRates:
+			if v.BSSBasicRates != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BSSBasicRates = bytes.Clone(d.Bytes())
+		case AttrWiphyTxqParams:
+			if v.WiphyTxqParams != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyTxqParams = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsWiphyFreq:
+		case AttrWiphyFreq:
+			if v.WiphyFreq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyFreq.Set(d.U32())
-		case AttrNl80211AttrsWiphyChannelType:
+		case AttrWiphyChannelType:
+			if v.WiphyChannelType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyChannelType.Set(ChannelType(d.U32()))
-		case AttrNl80211AttrsKeyDefaultMgmt:
+		case AttrKeyDefaultMgmt:
+			if v.KeyDefaultMgmt {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.KeyDefaultMgmt = d.Flag()
-		case AttrNl80211AttrsMgmtSubtype:
+		case AttrMgmtSubtype:
+			if v.MgmtSubtype.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MgmtSubtype.Set(d.U8())
-		case AttrNl80211AttrsIe:
-			v.Ie = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsMaxNumScanSsids:
-			v.MaxNumScanSsids.Set(d.U8())
-		case AttrNl80211AttrsScanFrequencies:
+		case AttrIE:
+			if v.IE != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.IE = bytes.Clone(d.Bytes())
+		case AttrMaxNumScanSSIDs:
+			if v.MaxNumScanSSIDs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MaxNumScanSSIDs.Set(d.U8())
+		case AttrScanFrequencies:
+			if v.ScanFrequencies != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ScanFrequencies = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsScanSsids:
-			v.ScanSsids = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsGeneration:
+		case AttrScanSSIDs:
+			if v.ScanSSIDs != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ScanSSIDs = bytes.Clone(d.Bytes())
+		case AttrGeneration:
+			if v.Generation.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Generation.Set(d.U32())
-		case AttrNl80211AttrsBss:
-			v.Bss = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsRegInitiator:
+		case AttrBSS:
+			if v.BSS != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BSS = bytes.Clone(d.Bytes())
+		case AttrRegInitiator:
+			if v.RegInitiator.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegInitiator.Set(d.U8())
-		case AttrNl80211AttrsRegType:
+		case AttrRegType:
+			if v.RegType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RegType.Set(d.U8())
-		case AttrNl80211AttrsSupportedCommands:
+		case AttrSupportedCommands:
+			if v.SupportedCommands != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.SupportedCommands == nil {
 				v.SupportedCommands = make([]Commands, 0, a.Count())
@@ -660,162 +856,436 @@ func (v *Nl80211Attrs) decode(d *attrs.Decoder) {
 			for a.Next() {
 				v.SupportedCommands = append(v.SupportedCommands, Commands(a.U32()))
 			}
-		case AttrNl80211AttrsFrame:
+		case AttrFrame:
+			if v.Frame != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Frame = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsSsid:
-			v.Ssid = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsAuthType:
+		case AttrSSID:
+			if v.SSID != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SSID = bytes.Clone(d.Bytes())
+		case AttrAuthType:
+			if v.AuthType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AuthType.Set(d.U32())
-		case AttrNl80211AttrsReasonCode:
+		case AttrReasonCode:
+			if v.ReasonCode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ReasonCode.Set(d.U16())
-		case AttrNl80211AttrsKeyType:
+		case AttrKeyType:
+			if v.KeyType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.KeyType.Set(d.U32())
-		case AttrNl80211AttrsMaxScanIeLen:
-			v.MaxScanIeLen.Set(d.U16())
-		case AttrNl80211AttrsCipherSuites:
+		case AttrMaxScanIELen:
+			if v.MaxScanIELen.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MaxScanIELen.Set(d.U16())
+		case AttrCipherSuites:
+			if v.CipherSuites != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CipherSuites = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
-		case AttrNl80211AttrsFreqBefore:
+		case AttrFreqBefore:
+			if v.FreqBefore != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FreqBefore = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsFreqAfter:
+		case AttrFreqAfter:
+			if v.FreqAfter != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FreqAfter = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsFreqFixed:
+		case AttrFreqFixed:
+			if v.FreqFixed {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FreqFixed = d.Flag()
-		case AttrNl80211AttrsWiphyRetryShort:
+		case AttrWiphyRetryShort:
+			if v.WiphyRetryShort.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyRetryShort.Set(d.U8())
-		case AttrNl80211AttrsWiphyRetryLong:
+		case AttrWiphyRetryLong:
+			if v.WiphyRetryLong.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyRetryLong.Set(d.U8())
-		case AttrNl80211AttrsWiphyFragThreshold:
+		case AttrWiphyFragThreshold:
+			if v.WiphyFragThreshold.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyFragThreshold.Set(d.U32())
-		case AttrNl80211AttrsWiphyRtsThreshold:
+		case AttrWiphyRtsThreshold:
+			if v.WiphyRtsThreshold.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyRtsThreshold.Set(d.U32())
-		case AttrNl80211AttrsTimedOut:
+		case AttrTimedOut:
+			if v.TimedOut {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TimedOut = d.Flag()
-		case AttrNl80211AttrsUseMfp:
+		case AttrUseMfp:
+			if v.UseMfp.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UseMfp.Set(d.U32())
-		case AttrNl80211AttrsStaFlags2:
+		case AttrStaFlags2:
+			if v.StaFlags2.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeStaFlagUpdate {
 				v.StaFlags2.Valid = true
 				v.StaFlags2.Value.get(b)
 			} else {
 				d.Fail(attrs.StructTooShort("sta-flag-update", sizeStaFlagUpdate, len(b)))
 			}
-		case AttrNl80211AttrsControlPort:
-			v.ControlPort = d.Flag()
-		case AttrNl80211AttrsTestdata:
-			v.Testdata = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsPrivacy:
-			v.Privacy = d.Flag()
-		case AttrNl80211AttrsDisconnectedByAp:
-			v.DisconnectedByAp = d.Flag()
-		case AttrNl80211AttrsStatusCode:
-			v.StatusCode.Set(d.U16())
-		case AttrNl80211AttrsCipherSuitesPairwise:
-			v.CipherSuitesPairwise = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsCipherSuiteGroup:
-			v.CipherSuiteGroup.Set(d.U32())
-		case AttrNl80211AttrsWpaVersions:
-			v.WpaVersions.Set(d.U32())
-		case AttrNl80211AttrsAkmSuites:
-			v.AkmSuites = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsReqIe:
-			v.ReqIe = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsRespIe:
-			v.RespIe = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsPrevBssid:
-			v.PrevBssid = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsKey:
-			v.Key = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsKeys:
-			v.Keys = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsPID:
-			v.PID.Set(d.U32())
-		case AttrNl80211AttrsX4addr:
-			v.X4addr.Set(d.U8())
-		case AttrNl80211AttrsSurveyInfo:
-			v.SurveyInfo = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsPmkid:
-			v.Pmkid = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsMaxNumPmkids:
-			v.MaxNumPmkids.Set(d.U8())
-		case AttrNl80211AttrsDuration:
-			v.Duration.Set(d.U32())
-		case AttrNl80211AttrsCookie:
-			v.Cookie.Set(d.U64())
-		case AttrNl80211AttrsWiphyCoverageClass:
-			v.WiphyCoverageClass.Set(d.U8())
-		case AttrNl80211AttrsTxRates:
-			v.TxRates = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsFrameMatch:
-			v.FrameMatch = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsAck:
-			v.Ack = d.Flag()
-		case AttrNl80211AttrsPsState:
-			v.PsState.Set(d.U32())
-		case AttrNl80211AttrsCqm:
-			v.Cqm = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsLocalStateChange:
-			v.LocalStateChange = d.Flag()
-		case AttrNl80211AttrsApIsolate:
-			v.ApIsolate.Set(d.U8())
-		case AttrNl80211AttrsWiphyTxPowerSetting:
-			v.WiphyTxPowerSetting.Set(d.U32())
-		case AttrNl80211AttrsWiphyTxPowerLevel:
-			v.WiphyTxPowerLevel.Set(d.U32())
-		case AttrNl80211AttrsTxFrameTypes:
-			if v.TxFrameTypes == nil {
-				v.TxFrameTypes = new(IftypeAttrs)
+		case AttrControlPort:
+			if v.ControlPort {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ControlPort = d.Flag()
+		case AttrTestdata:
+			if v.Testdata != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Testdata = bytes.Clone(d.Bytes())
+		case AttrPrivacy:
+			if v.Privacy {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Privacy = d.Flag()
+		case AttrDisconnectedByAp:
+			if v.DisconnectedByAp {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DisconnectedByAp = d.Flag()
+		case AttrStatusCode:
+			if v.StatusCode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StatusCode.Set(d.U16())
+		case AttrCipherSuitesPairwise:
+			if v.CipherSuitesPairwise != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.CipherSuitesPairwise = bytes.Clone(d.Bytes())
+		case AttrCipherSuiteGroup:
+			if v.CipherSuiteGroup.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.CipherSuiteGroup.Set(d.U32())
+		case AttrWpaVersions:
+			if v.WpaVersions.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.WpaVersions.Set(d.U32())
+		case AttrAkmSuites:
+			if v.AkmSuites != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.AkmSuites = bytes.Clone(d.Bytes())
+		case AttrReqIE:
+			if v.ReqIE != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ReqIE = bytes.Clone(d.Bytes())
+		case AttrRespIE:
+			if v.RespIE != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RespIE = bytes.Clone(d.Bytes())
+		case AttrPrevBSSID:
+			if v.PrevBSSID != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PrevBSSID = bytes.Clone(d.Bytes())
+		case AttrKey:
+			if v.Key != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Key = bytes.Clone(d.Bytes())
+		case AttrKeys:
+			if v.Keys != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Keys = bytes.Clone(d.Bytes())
+		case AttrPID:
+			if v.PID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PID.Set(d.U32())
+		case AttrX4addr:
+			if v.X4addr.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.X4addr.Set(d.U8())
+		case AttrSurveyInfo:
+			if v.SurveyInfo != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SurveyInfo = bytes.Clone(d.Bytes())
+		case AttrPmkid:
+			if v.Pmkid != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Pmkid = bytes.Clone(d.Bytes())
+		case AttrMaxNumPmkids:
+			if v.MaxNumPmkids.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MaxNumPmkids.Set(d.U8())
+		case AttrDuration:
+			if v.Duration.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Duration.Set(d.U32())
+		case AttrCookie:
+			if v.Cookie.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Cookie.Set(d.U64())
+		case AttrWiphyCoverageClass:
+			if v.WiphyCoverageClass.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.WiphyCoverageClass.Set(d.U8())
+		case AttrTxRates:
+			if v.TxRates != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxRates = bytes.Clone(d.Bytes())
+		case AttrFrameMatch:
+			if v.FrameMatch != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FrameMatch = bytes.Clone(d.Bytes())
+		case AttrAck:
+			if v.Ack {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ack = d.Flag()
+		case AttrPsState:
+			if v.PsState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PsState.Set(d.U32())
+		case AttrCqm:
+			if v.Cqm != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Cqm = bytes.Clone(d.Bytes())
+		case AttrLocalStateChange:
+			if v.LocalStateChange {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.LocalStateChange = d.Flag()
+		case AttrApIsolate:
+			if v.ApIsolate.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ApIsolate.Set(d.U8())
+		case AttrWiphyTxPowerSetting:
+			if v.WiphyTxPowerSetting.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.WiphyTxPowerSetting.Set(d.U32())
+		case AttrWiphyTxPowerLevel:
+			if v.WiphyTxPowerLevel.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.WiphyTxPowerLevel.Set(d.U32())
+		case AttrTxFrameTypes:
+			if v.TxFrameTypes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxFrameTypes = new(IftypeAttrs)
 			nd := d.Nested()
 			v.TxFrameTypes.decode(&nd)
-		case AttrNl80211AttrsRxFrameTypes:
-			if v.RxFrameTypes == nil {
-				v.RxFrameTypes = new(IftypeAttrs)
+		case AttrRxFrameTypes:
+			if v.RxFrameTypes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RxFrameTypes = new(IftypeAttrs)
 			nd := d.Nested()
 			v.RxFrameTypes.decode(&nd)
-		case AttrNl80211AttrsFrameType:
-			v.FrameType.Set(d.U16())
-		case AttrNl80211AttrsControlPortEthertype:
-			v.ControlPortEthertype = d.Flag()
-		case AttrNl80211AttrsControlPortNoEncrypt:
-			v.ControlPortNoEncrypt = d.Flag()
-		case AttrNl80211AttrsSupportIbssRsn:
-			v.SupportIbssRsn = d.Flag()
-		case AttrNl80211AttrsWiphyAntennaTx:
-			v.WiphyAntennaTx.Set(d.U32())
-		case AttrNl80211AttrsWiphyAntennaRx:
-			v.WiphyAntennaRx.Set(d.U32())
-		case AttrNl80211AttrsMcastRate:
-			v.McastRate.Set(d.U32())
-		case AttrNl80211AttrsOffchannelTxOk:
-			v.OffchannelTxOk = d.Flag()
-		case AttrNl80211AttrsBssHtOpmode:
-			v.BssHtOpmode.Set(d.U16())
-		case AttrNl80211AttrsKeyDefaultTypes:
-			v.KeyDefaultTypes = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsMaxRemainOnChannelDuration:
-			v.MaxRemainOnChannelDuration.Set(d.U32())
-		case AttrNl80211AttrsMeshSetup:
-			v.MeshSetup = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsWiphyAntennaAvailTx:
-			v.WiphyAntennaAvailTx.Set(d.U32())
-		case AttrNl80211AttrsWiphyAntennaAvailRx:
-			v.WiphyAntennaAvailRx.Set(d.U32())
-		case AttrNl80211AttrsSupportMeshAuth:
-			v.SupportMeshAuth = d.Flag()
-		case AttrNl80211AttrsStaPlinkState:
-			v.StaPlinkState.Set(d.U8())
-		case AttrNl80211AttrsWowlanTriggers:
-			v.WowlanTriggers = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsWowlanTriggersSupported:
-			if v.WowlanTriggersSupported == nil {
-				v.WowlanTriggersSupported = new(WowlanTriggersAttrs)
+		case AttrFrameType:
+			if v.FrameType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.FrameType.Set(d.U16())
+		case AttrControlPortEthertype:
+			if v.ControlPortEthertype {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ControlPortEthertype = d.Flag()
+		case AttrControlPortNoEncrypt:
+			if v.ControlPortNoEncrypt {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ControlPortNoEncrypt = d.Flag()
+		case AttrSupportIbssRsn:
+			if v.SupportIbssRsn {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SupportIbssRsn = d.Flag()
+		case AttrWiphyAntennaTx:
+			if v.WiphyAntennaTx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.WiphyAntennaTx.Set(d.U32())
+		case AttrWiphyAntennaRx:
+			if v.WiphyAntennaRx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.WiphyAntennaRx.Set(d.U32())
+		case AttrMcastRate:
+			if v.McastRate.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.McastRate.Set(d.U32())
+		case AttrOffchannelTxOk:
+			if v.OffchannelTxOk {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.OffchannelTxOk = d.Flag()
+		case AttrBSSHTOpmode:
+			if v.BSSHTOpmode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BSSHTOpmode.Set(d.U16())
+		case AttrKeyDefaultTypes:
+			if v.KeyDefaultTypes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.KeyDefaultTypes = bytes.Clone(d.Bytes())
+		case AttrMaxRemainOnChannelDuration:
+			if v.MaxRemainOnChannelDuration.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MaxRemainOnChannelDuration.Set(d.U32())
+		case AttrMeshSetup:
+			if v.MeshSetup != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MeshSetup = bytes.Clone(d.Bytes())
+		case AttrWiphyAntennaAvailTx:
+			if v.WiphyAntennaAvailTx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.WiphyAntennaAvailTx.Set(d.U32())
+		case AttrWiphyAntennaAvailRx:
+			if v.WiphyAntennaAvailRx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.WiphyAntennaAvailRx.Set(d.U32())
+		case AttrSupportMeshAuth:
+			if v.SupportMeshAuth {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SupportMeshAuth = d.Flag()
+		case AttrStaPlinkState:
+			if v.StaPlinkState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StaPlinkState.Set(d.U8())
+		case AttrWowlanTriggers:
+			if v.WowlanTriggers != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.WowlanTriggers = bytes.Clone(d.Bytes())
+		case AttrWowlanTriggersSupported:
+			if v.WowlanTriggersSupported != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.WowlanTriggersSupported = new(WowlanTriggersAttrs)
 			nd := d.Nested()
 			v.WowlanTriggersSupported.decode(&nd)
-		case AttrNl80211AttrsSchedScanInterval:
+		case AttrSchedScanInterval:
+			if v.SchedScanInterval.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SchedScanInterval.Set(d.U32())
-		case AttrNl80211AttrsInterfaceCombinations:
+		case AttrInterfaceCombinations:
+			if v.InterfaceCombinations != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.InterfaceCombinations == nil {
 				v.InterfaceCombinations = make([]IfCombinationAttributes, 0, a.Count())
@@ -827,450 +1297,1298 @@ func (v *Nl80211Attrs) decode(d *attrs.Decoder) {
 				nd := a.Nested()
 				v.InterfaceCombinations[len(v.InterfaceCombinations)-1].decode(&nd)
 			}
-		case AttrNl80211AttrsSoftwareIftypes:
-			if v.SoftwareIftypes == nil {
-				v.SoftwareIftypes = new(SupportedIftypes)
+		case AttrSoftwareIftypes:
+			if v.SoftwareIftypes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.SoftwareIftypes = new(SupportedIftypes)
 			nd := d.Nested()
 			v.SoftwareIftypes.decode(&nd)
-		case AttrNl80211AttrsRekeyData:
-			v.RekeyData = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsMaxNumSchedScanSsids:
-			v.MaxNumSchedScanSsids.Set(d.U8())
-		case AttrNl80211AttrsMaxSchedScanIeLen:
-			v.MaxSchedScanIeLen.Set(d.U16())
-		case AttrNl80211AttrsScanSuppRates:
-			v.ScanSuppRates = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsHiddenSsid:
-			v.HiddenSsid.Set(d.U32())
-		case AttrNl80211AttrsIeProbeResp:
-			v.IeProbeResp = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsIeAssocResp:
-			v.IeAssocResp = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsStaWme:
-			v.StaWme = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsSupportApUapsd:
-			v.SupportApUapsd = d.Flag()
-		case AttrNl80211AttrsRoamSupport:
-			v.RoamSupport = d.Flag()
-		case AttrNl80211AttrsSchedScanMatch:
-			v.SchedScanMatch = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsMaxMatchSets:
-			v.MaxMatchSets.Set(d.U8())
-		case AttrNl80211AttrsPmksaCandidate:
-			v.PmksaCandidate = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsTxNoCckRate:
-			v.TxNoCckRate = d.Flag()
-		case AttrNl80211AttrsTdlsAction:
-			v.TdlsAction.Set(d.U8())
-		case AttrNl80211AttrsTdlsDialogToken:
-			v.TdlsDialogToken.Set(d.U8())
-		case AttrNl80211AttrsTdlsOperation:
-			v.TdlsOperation.Set(d.U8())
-		case AttrNl80211AttrsTdlsSupport:
-			v.TdlsSupport = d.Flag()
-		case AttrNl80211AttrsTdlsExternalSetup:
-			v.TdlsExternalSetup = d.Flag()
-		case AttrNl80211AttrsDeviceApSme:
-			v.DeviceApSme.Set(d.U32())
-		case AttrNl80211AttrsDontWaitForAck:
-			v.DontWaitForAck = d.Flag()
-		case AttrNl80211AttrsFeatureFlags:
-			v.FeatureFlags.Set(FeatureFlags(d.U32()))
-		case AttrNl80211AttrsProbeRespOffload:
-			v.ProbeRespOffload.Set(d.U32())
-		case AttrNl80211AttrsProbeResp:
-			v.ProbeResp = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsDfsRegion:
-			v.DfsRegion.Set(d.U8())
-		case AttrNl80211AttrsDisableHt:
-			v.DisableHt = d.Flag()
-		case AttrNl80211AttrsHtCapabilityMask:
-			v.HtCapabilityMask = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsNoackMap:
-			v.NoackMap.Set(d.U16())
-		case AttrNl80211AttrsInactivityTimeout:
-			v.InactivityTimeout.Set(d.U16())
-		case AttrNl80211AttrsRxSignalDbm:
-			v.RxSignalDbm.Set(d.U32())
-		case AttrNl80211AttrsBgScanPeriod:
-			v.BgScanPeriod.Set(d.U16())
-		case AttrNl80211AttrsWdev:
-			v.Wdev.Set(d.U64())
-		case AttrNl80211AttrsUserRegHintType:
-			v.UserRegHintType.Set(d.U32())
-		case AttrNl80211AttrsConnFailedReason:
-			v.ConnFailedReason.Set(d.U32())
-		case AttrNl80211AttrsAuthData:
-			v.AuthData = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsVhtCapability:
-			v.VhtCapability = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsScanFlags:
-			v.ScanFlags.Set(d.U32())
-		case AttrNl80211AttrsChannelWidth:
-			v.ChannelWidth.Set(d.U32())
-		case AttrNl80211AttrsCenterFreq1:
-			v.CenterFreq1.Set(d.U32())
-		case AttrNl80211AttrsCenterFreq2:
-			v.CenterFreq2.Set(d.U32())
-		case AttrNl80211AttrsP2pCtwindow:
-			v.P2pCtwindow.Set(d.U8())
-		case AttrNl80211AttrsP2pOppps:
-			v.P2pOppps.Set(d.U8())
-		case AttrNl80211AttrsLocalMeshPowerMode:
-			v.LocalMeshPowerMode.Set(d.U32())
-		case AttrNl80211AttrsACLPolicy:
-			v.ACLPolicy.Set(d.U32())
-		case AttrNl80211AttrsMACAddrs:
-			v.MACAddrs = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsMACACLMax:
-			v.MACACLMax.Set(d.U32())
-		case AttrNl80211AttrsRadarEvent:
-			v.RadarEvent.Set(d.U32())
-		case AttrNl80211AttrsExtCapa:
-			v.ExtCapa = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsExtCapaMask:
-			v.ExtCapaMask = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsStaCapability:
-			v.StaCapability.Set(d.U16())
-		case AttrNl80211AttrsStaExtCapability:
-			v.StaExtCapability = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsProtocolFeatures:
-			v.ProtocolFeatures.Set(ProtocolFeatures(d.U32()))
-		case AttrNl80211AttrsSplitWiphyDump:
-			v.SplitWiphyDump = d.Flag()
-		case AttrNl80211AttrsDisableVht:
-			v.DisableVht = d.Flag()
-		case AttrNl80211AttrsVhtCapabilityMask:
-			v.VhtCapabilityMask = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsMdid:
-			v.Mdid.Set(d.U16())
-		case AttrNl80211AttrsIeRic:
-			v.IeRic = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsCritProtID:
-			v.CritProtID.Set(d.U16())
-		case AttrNl80211AttrsMaxCritProtDuration:
-			v.MaxCritProtDuration.Set(d.U16())
-		case AttrNl80211AttrsPeerAid:
-			v.PeerAid.Set(d.U16())
-		case AttrNl80211AttrsCoalesceRule:
-			v.CoalesceRule = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsChSwitchCount:
-			v.ChSwitchCount.Set(d.U32())
-		case AttrNl80211AttrsChSwitchBlockTx:
-			v.ChSwitchBlockTx = d.Flag()
-		case AttrNl80211AttrsCsaIes:
-			v.CsaIes = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsCntdwnOffsBeacon:
-			v.CntdwnOffsBeacon = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsCntdwnOffsPresp:
-			v.CntdwnOffsPresp = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsRxmgmtFlags:
-			v.RxmgmtFlags = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsStaSupportedChannels:
-			v.StaSupportedChannels = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsStaSupportedOperClasses:
-			v.StaSupportedOperClasses = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsHandleDfs:
-			v.HandleDfs = d.Flag()
-		case AttrNl80211AttrsSupport5Mhz:
-			v.Support5Mhz = d.Flag()
-		case AttrNl80211AttrsSupport10Mhz:
-			v.Support10Mhz = d.Flag()
-		case AttrNl80211AttrsOpmodeNotif:
-			v.OpmodeNotif.Set(d.U8())
-		case AttrNl80211AttrsVendorID:
-			v.VendorID.Set(d.U32())
-		case AttrNl80211AttrsVendorSubcmd:
-			v.VendorSubcmd.Set(d.U32())
-		case AttrNl80211AttrsVendorData:
-			v.VendorData = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsVendorEvents:
-			v.VendorEvents = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsQosMap:
-			v.QosMap = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsMACHint:
-			v.MACHint = net.HardwareAddr(bytes.Clone(d.Bytes()))
-		case AttrNl80211AttrsWiphyFreqHint:
-			v.WiphyFreqHint.Set(d.U32())
-		case AttrNl80211AttrsMaxApAssocSta:
-			v.MaxApAssocSta.Set(d.U32())
-		case AttrNl80211AttrsTdlsPeerCapability:
-			v.TdlsPeerCapability.Set(d.U32())
-		case AttrNl80211AttrsSocketOwner:
-			v.SocketOwner = d.Flag()
-		case AttrNl80211AttrsCsaCOffsetsTx:
-			v.CsaCOffsetsTx = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsMaxCsaCounters:
-			v.MaxCsaCounters.Set(d.U8())
-		case AttrNl80211AttrsTdlsInitiator:
-			v.TdlsInitiator = d.Flag()
-		case AttrNl80211AttrsUseRrm:
-			v.UseRrm = d.Flag()
-		case AttrNl80211AttrsWiphyDynAck:
-			v.WiphyDynAck = d.Flag()
-		case AttrNl80211AttrsTsid:
-			v.Tsid.Set(d.U8())
-		case AttrNl80211AttrsUserPrio:
-			v.UserPrio.Set(d.U8())
-		case AttrNl80211AttrsAdmittedTime:
-			v.AdmittedTime.Set(d.U16())
-		case AttrNl80211AttrsSmpsMode:
-			v.SmpsMode.Set(d.U8())
-		case AttrNl80211AttrsOperClass:
-			v.OperClass.Set(d.U8())
-		case AttrNl80211AttrsMACMask:
-			v.MACMask = net.HardwareAddr(bytes.Clone(d.Bytes()))
-		case AttrNl80211AttrsWiphySelfManagedReg:
-			v.WiphySelfManagedReg = d.Flag()
-		case AttrNl80211AttrsExtFeatures:
-			v.ExtFeatures = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsSurveyRadioStats:
-			v.SurveyRadioStats = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsNetnsFd:
-			v.NetnsFd.Set(d.U32())
-		case AttrNl80211AttrsSchedScanDelay:
-			v.SchedScanDelay.Set(d.U32())
-		case AttrNl80211AttrsRegIndoor:
-			v.RegIndoor = d.Flag()
-		case AttrNl80211AttrsMaxNumSchedScanPlans:
-			v.MaxNumSchedScanPlans.Set(d.U32())
-		case AttrNl80211AttrsMaxScanPlanInterval:
-			v.MaxScanPlanInterval.Set(d.U32())
-		case AttrNl80211AttrsMaxScanPlanIterations:
-			v.MaxScanPlanIterations.Set(d.U32())
-		case AttrNl80211AttrsSchedScanPlans:
-			v.SchedScanPlans = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsPbss:
-			v.Pbss = d.Flag()
-		case AttrNl80211AttrsBssSelect:
-			v.BssSelect = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsStaSupportP2pPs:
-			v.StaSupportP2pPs.Set(d.U8())
-		case AttrNl80211AttrsPad:
-			v.Pad = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsIftypeExtCapa:
-			v.IftypeExtCapa = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsMuMimoGroupData:
-			v.MuMimoGroupData = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsMuMimoFollowMACAddr:
-			v.MuMimoFollowMACAddr = net.HardwareAddr(bytes.Clone(d.Bytes()))
-		case AttrNl80211AttrsScanStartTimeTsf:
-			v.ScanStartTimeTsf.Set(d.U64())
-		case AttrNl80211AttrsScanStartTimeTsfBssid:
-			v.ScanStartTimeTsfBssid = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsMeasurementDuration:
-			v.MeasurementDuration.Set(d.U16())
-		case AttrNl80211AttrsMeasurementDurationMandatory:
-			v.MeasurementDurationMandatory = d.Flag()
-		case AttrNl80211AttrsMeshPeerAid:
-			v.MeshPeerAid.Set(d.U16())
-		case AttrNl80211AttrsNanMasterPref:
-			v.NanMasterPref.Set(d.U8())
-		case AttrNl80211AttrsBands:
-			v.Bands.Set(d.U32())
-		case AttrNl80211AttrsNanFunc:
-			v.NanFunc = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsNanMatch:
-			v.NanMatch = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsFilsKek:
-			v.FilsKek = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsFilsNonces:
-			v.FilsNonces = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsMulticastToUnicastEnabled:
-			v.MulticastToUnicastEnabled = d.Flag()
-		case AttrNl80211AttrsBssid:
-			v.Bssid = net.HardwareAddr(bytes.Clone(d.Bytes()))
-		case AttrNl80211AttrsSchedScanRelativeRssi:
-			v.SchedScanRelativeRssi.Set(d.S8())
-		case AttrNl80211AttrsSchedScanRssiAdjust:
-			v.SchedScanRssiAdjust = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsTimeoutReason:
-			v.TimeoutReason.Set(d.U32())
-		case AttrNl80211AttrsFilsErpUsername:
-			v.FilsErpUsername = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsFilsErpRealm:
-			v.FilsErpRealm = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsFilsErpNextSeqNum:
-			v.FilsErpNextSeqNum.Set(d.U16())
-		case AttrNl80211AttrsFilsErpRrk:
-			v.FilsErpRrk = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsFilsCacheID:
-			v.FilsCacheID = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsPmk:
-			v.Pmk = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsSchedScanMulti:
-			v.SchedScanMulti = d.Flag()
-		case AttrNl80211AttrsSchedScanMaxReqs:
-			v.SchedScanMaxReqs.Set(d.U32())
-		case AttrNl80211AttrsWant1x4wayHs:
-			v.Want1x4wayHs = d.Flag()
-		case AttrNl80211AttrsPmkr0Name:
-			v.Pmkr0Name = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsPortAuthorized:
-			v.PortAuthorized = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsExternalAuthAction:
-			v.ExternalAuthAction.Set(d.U32())
-		case AttrNl80211AttrsExternalAuthSupport:
-			v.ExternalAuthSupport = d.Flag()
-		case AttrNl80211AttrsNss:
-			v.Nss.Set(d.U8())
-		case AttrNl80211AttrsAckSignal:
-			v.AckSignal.Set(d.S32())
-		case AttrNl80211AttrsControlPortOverNl80211:
-			v.ControlPortOverNl80211 = d.Flag()
-		case AttrNl80211AttrsTxqStats:
-			if v.TxqStats == nil {
-				v.TxqStats = new(TxqStatsAttrs)
+		case AttrRekeyData:
+			if v.RekeyData != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RekeyData = bytes.Clone(d.Bytes())
+		case AttrMaxNumSchedScanSSIDs:
+			if v.MaxNumSchedScanSSIDs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MaxNumSchedScanSSIDs.Set(d.U8())
+		case AttrMaxSchedScanIELen:
+			if v.MaxSchedScanIELen.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MaxSchedScanIELen.Set(d.U16())
+		case AttrScanSuppRates:
+			if v.ScanSuppRates != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ScanSuppRates = bytes.Clone(d.Bytes())
+		case AttrHiddenSSID:
+			if v.HiddenSSID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HiddenSSID.Set(d.U32())
+		case AttrIEProbeResp:
+			if v.IEProbeResp != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.IEProbeResp = bytes.Clone(d.Bytes())
+		case AttrIEAssocResp:
+			if v.IEAssocResp != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.IEAssocResp = bytes.Clone(d.Bytes())
+		case AttrStaWme:
+			if v.StaWme != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StaWme = bytes.Clone(d.Bytes())
+		case AttrSupportApUapsd:
+			if v.SupportApUapsd {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SupportApUapsd = d.Flag()
+		case AttrRoamSupport:
+			if v.RoamSupport {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RoamSupport = d.Flag()
+		case AttrSchedScanMatch:
+			if v.SchedScanMatch != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SchedScanMatch = bytes.Clone(d.Bytes())
+		case AttrMaxMatchSets:
+			if v.MaxMatchSets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MaxMatchSets.Set(d.U8())
+		case AttrPmksaCandidate:
+			if v.PmksaCandidate != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PmksaCandidate = bytes.Clone(d.Bytes())
+		case AttrTxNoCckRate:
+			if v.TxNoCckRate {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxNoCckRate = d.Flag()
+		case AttrTdlsAction:
+			if v.TdlsAction.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TdlsAction.Set(d.U8())
+		case AttrTdlsDialogToken:
+			if v.TdlsDialogToken.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TdlsDialogToken.Set(d.U8())
+		case AttrTdlsOperation:
+			if v.TdlsOperation.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TdlsOperation.Set(d.U8())
+		case AttrTdlsSupport:
+			if v.TdlsSupport {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TdlsSupport = d.Flag()
+		case AttrTdlsExternalSetup:
+			if v.TdlsExternalSetup {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TdlsExternalSetup = d.Flag()
+		case AttrDeviceApSme:
+			if v.DeviceApSme.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DeviceApSme.Set(d.U32())
+		case AttrDontWaitForAck:
+			if v.DontWaitForAck {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DontWaitForAck = d.Flag()
+		case AttrFeatureFlags:
+			if v.FeatureFlags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FeatureFlags.Set(FeatureFlags(d.U32()))
+		case AttrProbeRespOffload:
+			if v.ProbeRespOffload.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ProbeRespOffload.Set(d.U32())
+		case AttrProbeResp:
+			if v.ProbeResp != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ProbeResp = bytes.Clone(d.Bytes())
+		case AttrDfsRegion:
+			if v.DfsRegion.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DfsRegion.Set(d.U8())
+		case AttrDisableHT:
+			if v.DisableHT {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DisableHT = d.Flag()
+		case AttrHTCapabilityMask:
+			if v.HTCapabilityMask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HTCapabilityMask = bytes.Clone(d.Bytes())
+		case AttrNoackMap:
+			if v.NoackMap.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.NoackMap.Set(d.U16())
+		case AttrInactivityTimeout:
+			if v.InactivityTimeout.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.InactivityTimeout.Set(d.U16())
+		case AttrRxSignalDbm:
+			if v.RxSignalDbm.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxSignalDbm.Set(d.U32())
+		case AttrBgScanPeriod:
+			if v.BgScanPeriod.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BgScanPeriod.Set(d.U16())
+		case AttrWdev:
+			if v.Wdev.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Wdev.Set(d.U64())
+		case AttrUserRegHintType:
+			if v.UserRegHintType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.UserRegHintType.Set(d.U32())
+		case AttrConnFailedReason:
+			if v.ConnFailedReason.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ConnFailedReason.Set(d.U32())
+		case AttrAuthData:
+			if v.AuthData != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.AuthData = bytes.Clone(d.Bytes())
+		case AttrVHTCapability:
+			if v.VHTCapability != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.VHTCapability = bytes.Clone(d.Bytes())
+		case AttrScanFlags:
+			if v.ScanFlags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ScanFlags.Set(d.U32())
+		case AttrChannelWidth:
+			if v.ChannelWidth.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ChannelWidth.Set(d.U32())
+		case AttrCenterFreq1:
+			if v.CenterFreq1.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.CenterFreq1.Set(d.U32())
+		case AttrCenterFreq2:
+			if v.CenterFreq2.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.CenterFreq2.Set(d.U32())
+		case AttrP2pCtwindow:
+			if v.P2pCtwindow.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.P2pCtwindow.Set(d.U8())
+		case AttrP2pOppps:
+			if v.P2pOppps.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.P2pOppps.Set(d.U8())
+		case AttrLocalMeshPowerMode:
+			if v.LocalMeshPowerMode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.LocalMeshPowerMode.Set(d.U32())
+		case AttrACLPolicy:
+			if v.ACLPolicy.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ACLPolicy.Set(d.U32())
+		case AttrMACAddrs:
+			if v.MACAddrs != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MACAddrs = bytes.Clone(d.Bytes())
+		case AttrMACACLMax:
+			if v.MACACLMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MACACLMax.Set(d.U32())
+		case AttrRadarEvent:
+			if v.RadarEvent.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RadarEvent.Set(d.U32())
+		case AttrExtCapa:
+			if v.ExtCapa != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ExtCapa = bytes.Clone(d.Bytes())
+		case AttrExtCapaMask:
+			if v.ExtCapaMask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ExtCapaMask = bytes.Clone(d.Bytes())
+		case AttrStaCapability:
+			if v.StaCapability.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StaCapability.Set(d.U16())
+		case AttrStaExtCapability:
+			if v.StaExtCapability != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StaExtCapability = bytes.Clone(d.Bytes())
+		case AttrProtocolFeatures:
+			if v.ProtocolFeatures.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ProtocolFeatures.Set(ProtocolFeatures(d.U32()))
+		case AttrSplitWiphyDump:
+			if v.SplitWiphyDump {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SplitWiphyDump = d.Flag()
+		case AttrDisableVHT:
+			if v.DisableVHT {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DisableVHT = d.Flag()
+		case AttrVHTCapabilityMask:
+			if v.VHTCapabilityMask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.VHTCapabilityMask = bytes.Clone(d.Bytes())
+		case AttrMdid:
+			if v.Mdid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Mdid.Set(d.U16())
+		case AttrIERic:
+			if v.IERic != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.IERic = bytes.Clone(d.Bytes())
+		case AttrCritProtID:
+			if v.CritProtID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.CritProtID.Set(d.U16())
+		case AttrMaxCritProtDuration:
+			if v.MaxCritProtDuration.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MaxCritProtDuration.Set(d.U16())
+		case AttrPeerAid:
+			if v.PeerAid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PeerAid.Set(d.U16())
+		case AttrCoalesceRule:
+			if v.CoalesceRule != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.CoalesceRule = bytes.Clone(d.Bytes())
+		case AttrChSwitchCount:
+			if v.ChSwitchCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ChSwitchCount.Set(d.U32())
+		case AttrChSwitchBlockTx:
+			if v.ChSwitchBlockTx {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ChSwitchBlockTx = d.Flag()
+		case AttrCsaIEs:
+			if v.CsaIEs != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.CsaIEs = bytes.Clone(d.Bytes())
+		case AttrCntdwnOffsBeacon:
+			if v.CntdwnOffsBeacon != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.CntdwnOffsBeacon = bytes.Clone(d.Bytes())
+		case AttrCntdwnOffsPresp:
+			if v.CntdwnOffsPresp != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.CntdwnOffsPresp = bytes.Clone(d.Bytes())
+		case AttrRxmgmtFlags:
+			if v.RxmgmtFlags != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxmgmtFlags = bytes.Clone(d.Bytes())
+		case AttrStaSupportedChannels:
+			if v.StaSupportedChannels != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StaSupportedChannels = bytes.Clone(d.Bytes())
+		case AttrStaSupportedOperClasses:
+			if v.StaSupportedOperClasses != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StaSupportedOperClasses = bytes.Clone(d.Bytes())
+		case AttrHandleDfs:
+			if v.HandleDfs {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HandleDfs = d.Flag()
+		case AttrSupport5Mhz:
+			if v.Support5Mhz {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Support5Mhz = d.Flag()
+		case AttrSupport10Mhz:
+			if v.Support10Mhz {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Support10Mhz = d.Flag()
+		case AttrOpmodeNotif:
+			if v.OpmodeNotif.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.OpmodeNotif.Set(d.U8())
+		case AttrVendorID:
+			if v.VendorID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.VendorID.Set(d.U32())
+		case AttrVendorSubcmd:
+			if v.VendorSubcmd.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.VendorSubcmd.Set(d.U32())
+		case AttrVendorData:
+			if v.VendorData != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.VendorData = bytes.Clone(d.Bytes())
+		case AttrVendorEvents:
+			if v.VendorEvents != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.VendorEvents = bytes.Clone(d.Bytes())
+		case AttrQosMap:
+			if v.QosMap != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.QosMap = bytes.Clone(d.Bytes())
+		case AttrMACHint:
+			if v.MACHint != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MACHint = net.HardwareAddr(bytes.Clone(d.Bytes()))
+		case AttrWiphyFreqHint:
+			if v.WiphyFreqHint.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.WiphyFreqHint.Set(d.U32())
+		case AttrMaxApAssocSta:
+			if v.MaxApAssocSta.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MaxApAssocSta.Set(d.U32())
+		case AttrTdlsPeerCapability:
+			if v.TdlsPeerCapability.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TdlsPeerCapability.Set(d.U32())
+		case AttrSocketOwner:
+			if v.SocketOwner {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SocketOwner = d.Flag()
+		case AttrCsaCOffsetsTx:
+			if v.CsaCOffsetsTx != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.CsaCOffsetsTx = bytes.Clone(d.Bytes())
+		case AttrMaxCsaCounters:
+			if v.MaxCsaCounters.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MaxCsaCounters.Set(d.U8())
+		case AttrTdlsInitiator:
+			if v.TdlsInitiator {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TdlsInitiator = d.Flag()
+		case AttrUseRrm:
+			if v.UseRrm {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.UseRrm = d.Flag()
+		case AttrWiphyDynAck:
+			if v.WiphyDynAck {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.WiphyDynAck = d.Flag()
+		case AttrTsid:
+			if v.Tsid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Tsid.Set(d.U8())
+		case AttrUserPrio:
+			if v.UserPrio.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.UserPrio.Set(d.U8())
+		case AttrAdmittedTime:
+			if v.AdmittedTime.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.AdmittedTime.Set(d.U16())
+		case AttrSmpsMode:
+			if v.SmpsMode.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SmpsMode.Set(d.U8())
+		case AttrOperClass:
+			if v.OperClass.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.OperClass.Set(d.U8())
+		case AttrMACMask:
+			if v.MACMask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MACMask = net.HardwareAddr(bytes.Clone(d.Bytes()))
+		case AttrWiphySelfManagedReg:
+			if v.WiphySelfManagedReg {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.WiphySelfManagedReg = d.Flag()
+		case AttrExtFeatures:
+			if v.ExtFeatures != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ExtFeatures = bytes.Clone(d.Bytes())
+		case AttrSurveyRadioStats:
+			if v.SurveyRadioStats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SurveyRadioStats = bytes.Clone(d.Bytes())
+		case AttrNetnsFd:
+			if v.NetnsFd.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.NetnsFd.Set(d.U32())
+		case AttrSchedScanDelay:
+			if v.SchedScanDelay.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SchedScanDelay.Set(d.U32())
+		case AttrRegIndoor:
+			if v.RegIndoor {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RegIndoor = d.Flag()
+		case AttrMaxNumSchedScanPlans:
+			if v.MaxNumSchedScanPlans.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MaxNumSchedScanPlans.Set(d.U32())
+		case AttrMaxScanPlanInterval:
+			if v.MaxScanPlanInterval.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MaxScanPlanInterval.Set(d.U32())
+		case AttrMaxScanPlanIterations:
+			if v.MaxScanPlanIterations.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MaxScanPlanIterations.Set(d.U32())
+		case AttrSchedScanPlans:
+			if v.SchedScanPlans != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SchedScanPlans = bytes.Clone(d.Bytes())
+		case AttrPbss:
+			if v.Pbss {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Pbss = d.Flag()
+		case AttrBSSSelect:
+			if v.BSSSelect != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BSSSelect = bytes.Clone(d.Bytes())
+		case AttrStaSupportP2pPs:
+			if v.StaSupportP2pPs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StaSupportP2pPs.Set(d.U8())
+		case AttrPad:
+			if v.Pad != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Pad = bytes.Clone(d.Bytes())
+		case AttrIftypeExtCapa:
+			if v.IftypeExtCapa != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.IftypeExtCapa = bytes.Clone(d.Bytes())
+		case AttrMuMimoGroupData:
+			if v.MuMimoGroupData != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MuMimoGroupData = bytes.Clone(d.Bytes())
+		case AttrMuMimoFollowMACAddr:
+			if v.MuMimoFollowMACAddr != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MuMimoFollowMACAddr = net.HardwareAddr(bytes.Clone(d.Bytes()))
+		case AttrScanStartTimeTsf:
+			if v.ScanStartTimeTsf.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ScanStartTimeTsf.Set(d.U64())
+		case AttrScanStartTimeTsfBSSID:
+			if v.ScanStartTimeTsfBSSID != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ScanStartTimeTsfBSSID = bytes.Clone(d.Bytes())
+		case AttrMeasurementDuration:
+			if v.MeasurementDuration.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MeasurementDuration.Set(d.U16())
+		case AttrMeasurementDurationMandatory:
+			if v.MeasurementDurationMandatory {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MeasurementDurationMandatory = d.Flag()
+		case AttrMeshPeerAid:
+			if v.MeshPeerAid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MeshPeerAid.Set(d.U16())
+		case AttrNanMasterPref:
+			if v.NanMasterPref.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.NanMasterPref.Set(d.U8())
+		case AttrBands:
+			if v.Bands.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Bands.Set(d.U32())
+		case AttrNanFunc:
+			if v.NanFunc != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.NanFunc = bytes.Clone(d.Bytes())
+		case AttrNanMatch:
+			if v.NanMatch != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.NanMatch = bytes.Clone(d.Bytes())
+		case AttrFilsKek:
+			if v.FilsKek != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FilsKek = bytes.Clone(d.Bytes())
+		case AttrFilsNonces:
+			if v.FilsNonces != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FilsNonces = bytes.Clone(d.Bytes())
+		case AttrMulticastToUnicastEnabled:
+			if v.MulticastToUnicastEnabled {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MulticastToUnicastEnabled = d.Flag()
+		case AttrBSSID:
+			if v.BSSID != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BSSID = net.HardwareAddr(bytes.Clone(d.Bytes()))
+		case AttrSchedScanRelativeRssi:
+			if v.SchedScanRelativeRssi.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SchedScanRelativeRssi.Set(d.S8())
+		case AttrSchedScanRssiAdjust:
+			if v.SchedScanRssiAdjust != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SchedScanRssiAdjust = bytes.Clone(d.Bytes())
+		case AttrTimeoutReason:
+			if v.TimeoutReason.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TimeoutReason.Set(d.U32())
+		case AttrFilsErpUsername:
+			if v.FilsErpUsername != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FilsErpUsername = bytes.Clone(d.Bytes())
+		case AttrFilsErpRealm:
+			if v.FilsErpRealm != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FilsErpRealm = bytes.Clone(d.Bytes())
+		case AttrFilsErpNextSeqNum:
+			if v.FilsErpNextSeqNum.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FilsErpNextSeqNum.Set(d.U16())
+		case AttrFilsErpRrk:
+			if v.FilsErpRrk != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FilsErpRrk = bytes.Clone(d.Bytes())
+		case AttrFilsCacheID:
+			if v.FilsCacheID != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FilsCacheID = bytes.Clone(d.Bytes())
+		case AttrPmk:
+			if v.Pmk != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Pmk = bytes.Clone(d.Bytes())
+		case AttrSchedScanMulti:
+			if v.SchedScanMulti {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SchedScanMulti = d.Flag()
+		case AttrSchedScanMaxReqs:
+			if v.SchedScanMaxReqs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SchedScanMaxReqs.Set(d.U32())
+		case AttrWant1x4wayHs:
+			if v.Want1x4wayHs {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Want1x4wayHs = d.Flag()
+		case AttrPmkr0Name:
+			if v.Pmkr0Name != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Pmkr0Name = bytes.Clone(d.Bytes())
+		case AttrPortAuthorized:
+			if v.PortAuthorized != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PortAuthorized = bytes.Clone(d.Bytes())
+		case AttrExternalAuthAction:
+			if v.ExternalAuthAction.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ExternalAuthAction.Set(d.U32())
+		case AttrExternalAuthSupport:
+			if v.ExternalAuthSupport {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ExternalAuthSupport = d.Flag()
+		case AttrNss:
+			if v.Nss.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Nss.Set(d.U8())
+		case AttrAckSignal:
+			if v.AckSignal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.AckSignal.Set(d.S32())
+		case AttrControlPortOverNl80211:
+			if v.ControlPortOverNl80211 {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ControlPortOverNl80211 = d.Flag()
+		case AttrTxqStats:
+			if v.TxqStats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxqStats = new(TxqStatsAttrs)
 			nd := d.Nested()
 			v.TxqStats.decode(&nd)
-		case AttrNl80211AttrsTxqLimit:
-			v.TxqLimit.Set(d.U32())
-		case AttrNl80211AttrsTxqMemoryLimit:
-			v.TxqMemoryLimit.Set(d.U32())
-		case AttrNl80211AttrsTxqQuantum:
-			v.TxqQuantum.Set(d.U32())
-		case AttrNl80211AttrsHeCapability:
-			v.HeCapability = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsFtmResponder:
-			v.FtmResponder = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsFtmResponderStats:
-			v.FtmResponderStats = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsTimeout:
-			v.Timeout.Set(d.U32())
-		case AttrNl80211AttrsPeerMeasurements:
-			v.PeerMeasurements = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsAirtimeWeight:
-			v.AirtimeWeight.Set(d.U16())
-		case AttrNl80211AttrsStaTxPowerSetting:
-			v.StaTxPowerSetting.Set(d.U8())
-		case AttrNl80211AttrsStaTxPower:
-			v.StaTxPower.Set(d.S16())
-		case AttrNl80211AttrsSaePassword:
-			v.SaePassword = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsTwtResponder:
-			v.TwtResponder = d.Flag()
-		case AttrNl80211AttrsHeObssPd:
-			v.HeObssPd = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsWiphyEdmgChannels:
-			v.WiphyEdmgChannels.Set(d.U8())
-		case AttrNl80211AttrsWiphyEdmgBwConfig:
-			v.WiphyEdmgBwConfig.Set(d.U8())
-		case AttrNl80211AttrsVlanID:
-			v.VlanID.Set(d.U16())
-		case AttrNl80211AttrsHeBssColor:
-			v.HeBssColor = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsIftypeAkmSuites:
-			v.IftypeAkmSuites = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsTidConfig:
-			v.TidConfig = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsControlPortNoPreauth:
-			v.ControlPortNoPreauth = d.Flag()
-		case AttrNl80211AttrsPmkLifetime:
-			v.PmkLifetime.Set(d.U32())
-		case AttrNl80211AttrsPmkReauthThreshold:
-			v.PmkReauthThreshold.Set(d.U8())
-		case AttrNl80211AttrsReceiveMulticast:
-			v.ReceiveMulticast = d.Flag()
-		case AttrNl80211AttrsWiphyFreqOffset:
-			v.WiphyFreqOffset.Set(d.U32())
-		case AttrNl80211AttrsCenterFreq1Offset:
-			v.CenterFreq1Offset.Set(d.U32())
-		case AttrNl80211AttrsScanFreqKhz:
-			v.ScanFreqKhz = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsHe6ghzCapability:
-			v.He6ghzCapability = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsFilsDiscovery:
-			v.FilsDiscovery = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsUnsolBcastProbeResp:
-			v.UnsolBcastProbeResp = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsS1gCapability:
-			v.S1gCapability = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsS1gCapabilityMask:
-			v.S1gCapabilityMask = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsSaePwe:
-			v.SaePwe.Set(d.U8())
-		case AttrNl80211AttrsReconnectRequested:
-			v.ReconnectRequested = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsSarSpec:
-			if v.SarSpec == nil {
-				v.SarSpec = new(SarAttributes)
+		case AttrTxqLimit:
+			if v.TxqLimit.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.TxqLimit.Set(d.U32())
+		case AttrTxqMemoryLimit:
+			if v.TxqMemoryLimit.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxqMemoryLimit.Set(d.U32())
+		case AttrTxqQuantum:
+			if v.TxqQuantum.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxqQuantum.Set(d.U32())
+		case AttrHECapability:
+			if v.HECapability != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HECapability = bytes.Clone(d.Bytes())
+		case AttrFtmResponder:
+			if v.FtmResponder != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FtmResponder = bytes.Clone(d.Bytes())
+		case AttrFtmResponderStats:
+			if v.FtmResponderStats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FtmResponderStats = bytes.Clone(d.Bytes())
+		case AttrTimeout:
+			if v.Timeout.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Timeout.Set(d.U32())
+		case AttrPeerMeasurements:
+			if v.PeerMeasurements != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PeerMeasurements = bytes.Clone(d.Bytes())
+		case AttrAirtimeWeight:
+			if v.AirtimeWeight.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.AirtimeWeight.Set(d.U16())
+		case AttrStaTxPowerSetting:
+			if v.StaTxPowerSetting.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StaTxPowerSetting.Set(d.U8())
+		case AttrStaTxPower:
+			if v.StaTxPower.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.StaTxPower.Set(d.S16())
+		case AttrSaePassword:
+			if v.SaePassword != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SaePassword = bytes.Clone(d.Bytes())
+		case AttrTwtResponder:
+			if v.TwtResponder {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TwtResponder = d.Flag()
+		case AttrHEObssPd:
+			if v.HEObssPd != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HEObssPd = bytes.Clone(d.Bytes())
+		case AttrWiphyEdmgChannels:
+			if v.WiphyEdmgChannels.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.WiphyEdmgChannels.Set(d.U8())
+		case AttrWiphyEdmgBwConfig:
+			if v.WiphyEdmgBwConfig.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.WiphyEdmgBwConfig.Set(d.U8())
+		case AttrVLANID:
+			if v.VLANID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.VLANID.Set(d.U16())
+		case AttrHEBSSColor:
+			if v.HEBSSColor != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HEBSSColor = bytes.Clone(d.Bytes())
+		case AttrIftypeAkmSuites:
+			if v.IftypeAkmSuites != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.IftypeAkmSuites = bytes.Clone(d.Bytes())
+		case AttrTidConfig:
+			if v.TidConfig != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TidConfig = bytes.Clone(d.Bytes())
+		case AttrControlPortNoPreauth:
+			if v.ControlPortNoPreauth {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ControlPortNoPreauth = d.Flag()
+		case AttrPmkLifetime:
+			if v.PmkLifetime.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PmkLifetime.Set(d.U32())
+		case AttrPmkReauthThreshold:
+			if v.PmkReauthThreshold.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PmkReauthThreshold.Set(d.U8())
+		case AttrReceiveMulticast:
+			if v.ReceiveMulticast {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ReceiveMulticast = d.Flag()
+		case AttrWiphyFreqOffset:
+			if v.WiphyFreqOffset.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.WiphyFreqOffset.Set(d.U32())
+		case AttrCenterFreq1Offset:
+			if v.CenterFreq1Offset.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.CenterFreq1Offset.Set(d.U32())
+		case AttrScanFreqKhz:
+			if v.ScanFreqKhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ScanFreqKhz = bytes.Clone(d.Bytes())
+		case AttrHE6ghzCapability:
+			if v.HE6ghzCapability != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HE6ghzCapability = bytes.Clone(d.Bytes())
+		case AttrFilsDiscovery:
+			if v.FilsDiscovery != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FilsDiscovery = bytes.Clone(d.Bytes())
+		case AttrUnsolBcastProbeResp:
+			if v.UnsolBcastProbeResp != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.UnsolBcastProbeResp = bytes.Clone(d.Bytes())
+		case AttrS1gCapability:
+			if v.S1gCapability != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.S1gCapability = bytes.Clone(d.Bytes())
+		case AttrS1gCapabilityMask:
+			if v.S1gCapabilityMask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.S1gCapabilityMask = bytes.Clone(d.Bytes())
+		case AttrSaePwe:
+			if v.SaePwe.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SaePwe.Set(d.U8())
+		case AttrReconnectRequested:
+			if v.ReconnectRequested != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ReconnectRequested = bytes.Clone(d.Bytes())
+		case AttrSarSpec:
+			if v.SarSpec != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SarSpec = new(SarAttributes)
 			nd := d.Nested()
 			v.SarSpec.decode(&nd)
-		case AttrNl80211AttrsDisableHe:
-			v.DisableHe = d.Flag()
-		case AttrNl80211AttrsObssColorBitmap:
+		case AttrDisableHE:
+			if v.DisableHE {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DisableHE = d.Flag()
+		case AttrObssColorBitmap:
+			if v.ObssColorBitmap.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ObssColorBitmap.Set(d.U64())
-		case AttrNl80211AttrsColorChangeCount:
+		case AttrColorChangeCount:
+			if v.ColorChangeCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ColorChangeCount.Set(d.U8())
-		case AttrNl80211AttrsColorChangeColor:
+		case AttrColorChangeColor:
+			if v.ColorChangeColor.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ColorChangeColor.Set(d.U8())
-		case AttrNl80211AttrsColorChangeElems:
+		case AttrColorChangeElems:
+			if v.ColorChangeElems != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ColorChangeElems = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsMbssidConfig:
+		case AttrMbssidConfig:
+			if v.MbssidConfig != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MbssidConfig = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsMbssidElems:
+		case AttrMbssidElems:
+			if v.MbssidElems != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MbssidElems = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsRadarBackground:
+		case AttrRadarBackground:
+			if v.RadarBackground {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RadarBackground = d.Flag()
-		case AttrNl80211AttrsApSettingsFlags:
+		case AttrApSettingsFlags:
+			if v.ApSettingsFlags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ApSettingsFlags.Set(d.U32())
-		case AttrNl80211AttrsEhtCapability:
-			v.EhtCapability = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsDisableEht:
-			v.DisableEht = d.Flag()
-		case AttrNl80211AttrsMloLinks:
+		case AttrEHTCapability:
+			if v.EHTCapability != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.EHTCapability = bytes.Clone(d.Bytes())
+		case AttrDisableEHT:
+			if v.DisableEHT {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DisableEHT = d.Flag()
+		case AttrMloLinks:
+			if v.MloLinks != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MloLinks = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsMloLinkID:
+		case AttrMloLinkID:
+			if v.MloLinkID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MloLinkID.Set(d.U8())
-		case AttrNl80211AttrsMldAddr:
+		case AttrMldAddr:
+			if v.MldAddr != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MldAddr = net.HardwareAddr(bytes.Clone(d.Bytes()))
-		case AttrNl80211AttrsMloSupport:
+		case AttrMloSupport:
+			if v.MloSupport {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MloSupport = d.Flag()
-		case AttrNl80211AttrsMaxNumAkmSuites:
+		case AttrMaxNumAkmSuites:
+			if v.MaxNumAkmSuites != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxNumAkmSuites = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsEmlCapability:
+		case AttrEmlCapability:
+			if v.EmlCapability.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EmlCapability.Set(d.U16())
-		case AttrNl80211AttrsMldCapaAndOps:
+		case AttrMldCapaAndOps:
+			if v.MldCapaAndOps.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MldCapaAndOps.Set(d.U16())
-		case AttrNl80211AttrsTxHwTimestamp:
+		case AttrTxHwTimestamp:
+			if v.TxHwTimestamp.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxHwTimestamp.Set(d.U64())
-		case AttrNl80211AttrsRxHwTimestamp:
+		case AttrRxHwTimestamp:
+			if v.RxHwTimestamp.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxHwTimestamp.Set(d.U64())
-		case AttrNl80211AttrsTdBitmap:
+		case AttrTdBitmap:
+			if v.TdBitmap != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TdBitmap = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsPunctBitmap:
+		case AttrPunctBitmap:
+			if v.PunctBitmap.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PunctBitmap.Set(d.U32())
-		case AttrNl80211AttrsMaxHwTimestampPeers:
+		case AttrMaxHwTimestampPeers:
+			if v.MaxHwTimestampPeers.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxHwTimestampPeers.Set(d.U16())
-		case AttrNl80211AttrsHwTimestampEnabled:
+		case AttrHwTimestampEnabled:
+			if v.HwTimestampEnabled {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.HwTimestampEnabled = d.Flag()
-		case AttrNl80211AttrsEmaRnrElems:
+		case AttrEmaRnrElems:
+			if v.EmaRnrElems != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EmaRnrElems = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsMloLinkDisabled:
+		case AttrMloLinkDisabled:
+			if v.MloLinkDisabled {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MloLinkDisabled = d.Flag()
-		case AttrNl80211AttrsBssDumpIncludeUseData:
-			v.BssDumpIncludeUseData = d.Flag()
-		case AttrNl80211AttrsMloTtlmDlink:
+		case AttrBSSDumpIncludeUseData:
+			if v.BSSDumpIncludeUseData {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BSSDumpIncludeUseData = d.Flag()
+		case AttrMloTtlmDlink:
+			if v.MloTtlmDlink.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MloTtlmDlink.Set(d.U16())
-		case AttrNl80211AttrsMloTtlmUlink:
+		case AttrMloTtlmUlink:
+			if v.MloTtlmUlink.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MloTtlmUlink.Set(d.U16())
-		case AttrNl80211AttrsAssocSppAmsdu:
+		case AttrAssocSppAmsdu:
+			if v.AssocSppAmsdu {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.AssocSppAmsdu = d.Flag()
-		case AttrNl80211AttrsWiphyRadios:
+		case AttrWiphyRadios:
+			if v.WiphyRadios != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyRadios = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsWiphyInterfaceCombinations:
+		case AttrWiphyInterfaceCombinations:
+			if v.WiphyInterfaceCombinations != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WiphyInterfaceCombinations = bytes.Clone(d.Bytes())
-		case AttrNl80211AttrsVifRadioMask:
+		case AttrVifRadioMask:
+			if v.VifRadioMask.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VifRadioMask.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set frame-type-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *FrameTypeAttrs) UnmarshalAttrs(b []byte) error {
@@ -1282,17 +2600,30 @@ func (v *FrameTypeAttrs) UnmarshalAttrs(b []byte) error {
 }
 
 func (v *FrameTypeAttrs) decode(d *attrs.Decoder) {
-	d.SetNames(namesNl80211Attrs)
+	d.SetNames(namesAttrs)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrFrameType:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.FrameType = slices.Grow(v.FrameType, n0)
+	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrNl80211AttrsFrameType:
-			v.FrameType.Set(d.U16())
+		case AttrFrameType:
+			v.FrameType = append(v.FrameType, d.U16())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set wiphy-bands from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *WiphyBands) UnmarshalAttrs(b []byte) error {
@@ -1307,48 +2638,62 @@ func (v *WiphyBands) decode(d *attrs.Decoder) {
 	d.SetNames(namesWiphyBands)
 	for d.Next() {
 		switch d.Type() {
-		case AttrWiphyBandsX2ghz:
-			if v.X2ghz == nil {
-				v.X2ghz = new(BandAttrs)
+		case AttrBand2ghz:
+			if v.X2ghz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.X2ghz = new(BandAttrs)
 			nd := d.Nested()
 			v.X2ghz.decode(&nd)
-		case AttrWiphyBandsX5ghz:
-			if v.X5ghz == nil {
-				v.X5ghz = new(BandAttrs)
+		case AttrBand5ghz:
+			if v.X5ghz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.X5ghz = new(BandAttrs)
 			nd := d.Nested()
 			v.X5ghz.decode(&nd)
-		case AttrWiphyBandsX60ghz:
-			if v.X60ghz == nil {
-				v.X60ghz = new(BandAttrs)
+		case AttrBand60ghz:
+			if v.X60ghz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.X60ghz = new(BandAttrs)
 			nd := d.Nested()
 			v.X60ghz.decode(&nd)
-		case AttrWiphyBandsX6ghz:
-			if v.X6ghz == nil {
-				v.X6ghz = new(BandAttrs)
+		case AttrBand6ghz:
+			if v.X6ghz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.X6ghz = new(BandAttrs)
 			nd := d.Nested()
 			v.X6ghz.decode(&nd)
-		case AttrWiphyBandsS1ghz:
-			if v.S1ghz == nil {
-				v.S1ghz = new(BandAttrs)
+		case AttrBandS1ghz:
+			if v.S1ghz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.S1ghz = new(BandAttrs)
 			nd := d.Nested()
 			v.S1ghz.decode(&nd)
-		case AttrWiphyBandsLc:
-			if v.Lc == nil {
-				v.Lc = new(BandAttrs)
+		case AttrBandLc:
+			if v.Lc != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Lc = new(BandAttrs)
 			nd := d.Nested()
 			v.Lc.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set band-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *BandAttrs) UnmarshalAttrs(b []byte) error {
@@ -1363,7 +2708,11 @@ func (v *BandAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesBandAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrBandAttrsFreqs:
+		case AttrBandFreqs:
+			if v.Freqs != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.Freqs == nil {
 				v.Freqs = make([]FrequencyAttrs, 0, a.Count())
@@ -1375,7 +2724,11 @@ func (v *BandAttrs) decode(d *attrs.Decoder) {
 				nd := a.Nested()
 				v.Freqs[len(v.Freqs)-1].decode(&nd)
 			}
-		case AttrBandAttrsRates:
+		case AttrBandRates:
+			if v.Rates != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.Rates == nil {
 				v.Rates = make([]BitrateAttrs, 0, a.Count())
@@ -1387,19 +2740,47 @@ func (v *BandAttrs) decode(d *attrs.Decoder) {
 				nd := a.Nested()
 				v.Rates[len(v.Rates)-1].decode(&nd)
 			}
-		case AttrBandAttrsHtMcsSet:
-			v.HtMcsSet = bytes.Clone(d.Bytes())
-		case AttrBandAttrsHtCapa:
-			v.HtCapa.Set(d.U16())
-		case AttrBandAttrsHtAmpduFactor:
-			v.HtAmpduFactor.Set(d.U8())
-		case AttrBandAttrsHtAmpduDensity:
-			v.HtAmpduDensity.Set(d.U8())
-		case AttrBandAttrsVhtMcsSet:
-			v.VhtMcsSet = bytes.Clone(d.Bytes())
-		case AttrBandAttrsVhtCapa:
-			v.VhtCapa.Set(d.U32())
-		case AttrBandAttrsIftypeData:
+		case AttrBandHTMcsSet:
+			if v.HTMcsSet != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HTMcsSet = bytes.Clone(d.Bytes())
+		case AttrBandHTCapa:
+			if v.HTCapa.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HTCapa.Set(d.U16())
+		case AttrBandHTAmpduFactor:
+			if v.HTAmpduFactor.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HTAmpduFactor.Set(d.U8())
+		case AttrBandHTAmpduDensity:
+			if v.HTAmpduDensity.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HTAmpduDensity.Set(d.U8())
+		case AttrBandVHTMcsSet:
+			if v.VHTMcsSet != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.VHTMcsSet = bytes.Clone(d.Bytes())
+		case AttrBandVHTCapa:
+			if v.VHTCapa.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.VHTCapa.Set(d.U32())
+		case AttrBandIftypeData:
+			if v.IftypeData != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.IftypeData == nil {
 				v.IftypeData = make([]IftypeDataAttrs, 0, a.Count())
@@ -1411,20 +2792,38 @@ func (v *BandAttrs) decode(d *attrs.Decoder) {
 				nd := a.Nested()
 				v.IftypeData[len(v.IftypeData)-1].decode(&nd)
 			}
-		case AttrBandAttrsEdmgChannels:
+		case AttrBandEdmgChannels:
+			if v.EdmgChannels != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EdmgChannels = bytes.Clone(d.Bytes())
-		case AttrBandAttrsEdmgBwConfig:
+		case AttrBandEdmgBwConfig:
+			if v.EdmgBwConfig != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EdmgBwConfig = bytes.Clone(d.Bytes())
-		case AttrBandAttrsS1gMcsNssSet:
+		case AttrBandS1gMcsNssSet:
+			if v.S1gMcsNssSet != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.S1gMcsNssSet = bytes.Clone(d.Bytes())
-		case AttrBandAttrsS1gCapa:
+		case AttrBandS1gCapa:
+			if v.S1gCapa != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.S1gCapa = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set bitrate-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *BitrateAttrs) UnmarshalAttrs(b []byte) error {
@@ -1439,16 +2838,26 @@ func (v *BitrateAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesBitrateAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrBitrateAttrsRate:
+		case AttrBitrateRate:
+			if v.Rate.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Rate.Set(d.U32())
-		case AttrBitrateAttrsX2ghzShortpreamble:
+		case AttrBitrate2ghzShortpreamble:
+			if v.X2ghzShortpreamble {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.X2ghzShortpreamble = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set frequency-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *FrequencyAttrs) UnmarshalAttrs(b []byte) error {
@@ -1463,41 +2872,113 @@ func (v *FrequencyAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesFrequencyAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrFrequencyAttrsFreq:
+		case AttrFrequencyFreq:
+			if v.Freq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Freq.Set(d.U32())
-		case AttrFrequencyAttrsDisabled:
+		case AttrFrequencyDisabled:
+			if v.Disabled {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Disabled = d.Flag()
-		case AttrFrequencyAttrsNoIr:
+		case AttrFrequencyNoIr:
+			if v.NoIr {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NoIr = d.Flag()
-		case AttrFrequencyAttrsNoIbss:
+		case AttrFrequencyNoIbss:
+			if v.NoIbss {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NoIbss = d.Flag()
-		case AttrFrequencyAttrsRadar:
+		case AttrFrequencyRadar:
+			if v.Radar {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Radar = d.Flag()
-		case AttrFrequencyAttrsMaxTxPower:
+		case AttrFrequencyMaxTxPower:
+			if v.MaxTxPower.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxTxPower.Set(d.U32())
-		case AttrFrequencyAttrsDfsState:
+		case AttrFrequencyDfsState:
+			if v.DfsState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DfsState.Set(d.U32())
-		case AttrFrequencyAttrsDfsTime:
+		case AttrFrequencyDfsTime:
+			if v.DfsTime != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DfsTime = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsNoHt40Minus:
+		case AttrFrequencyNoHt40Minus:
+			if v.NoHt40Minus != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NoHt40Minus = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsNoHt40Plus:
+		case AttrFrequencyNoHt40Plus:
+			if v.NoHt40Plus != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NoHt40Plus = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsNo80mhz:
+		case AttrFrequencyNo80mhz:
+			if v.No80mhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.No80mhz = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsNo160mhz:
+		case AttrFrequencyNo160mhz:
+			if v.No160mhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.No160mhz = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsDfsCacTime:
+		case AttrFrequencyDfsCacTime:
+			if v.DfsCacTime != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DfsCacTime = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsIndoorOnly:
+		case AttrFrequencyIndoorOnly:
+			if v.IndoorOnly != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IndoorOnly = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsIrConcurrent:
+		case AttrFrequencyIrConcurrent:
+			if v.IrConcurrent != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IrConcurrent = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsNo20mhz:
+		case AttrFrequencyNo20mhz:
+			if v.No20mhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.No20mhz = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsNo10mhz:
+		case AttrFrequencyNo10mhz:
+			if v.No10mhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.No10mhz = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsWmm:
+		case AttrFrequencyWmm:
+			if v.Wmm != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.Wmm == nil {
 				v.Wmm = make([]WmmAttrs, 0, a.Count())
@@ -1509,42 +2990,104 @@ func (v *FrequencyAttrs) decode(d *attrs.Decoder) {
 				nd := a.Nested()
 				v.Wmm[len(v.Wmm)-1].decode(&nd)
 			}
-		case AttrFrequencyAttrsNoHe:
-			v.NoHe = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsOffset:
+		case AttrFrequencyNoHE:
+			if v.NoHE != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.NoHE = bytes.Clone(d.Bytes())
+		case AttrFrequencyOffset:
+			if v.Offset.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Offset.Set(d.U32())
-		case AttrFrequencyAttrsX1mhz:
+		case AttrFrequency1mhz:
+			if v.X1mhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.X1mhz = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsX2mhz:
+		case AttrFrequency2mhz:
+			if v.X2mhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.X2mhz = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsX4mhz:
+		case AttrFrequency4mhz:
+			if v.X4mhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.X4mhz = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsX8mhz:
+		case AttrFrequency8mhz:
+			if v.X8mhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.X8mhz = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsX16mhz:
+		case AttrFrequency16mhz:
+			if v.X16mhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.X16mhz = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsNo320mhz:
+		case AttrFrequencyNo320mhz:
+			if v.No320mhz != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.No320mhz = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsNoEht:
-			v.NoEht = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsPsd:
+		case AttrFrequencyNoEHT:
+			if v.NoEHT != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.NoEHT = bytes.Clone(d.Bytes())
+		case AttrFrequencyPsd:
+			if v.Psd != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Psd = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsDfsConcurrent:
+		case AttrFrequencyDfsConcurrent:
+			if v.DfsConcurrent != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DfsConcurrent = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsNo6ghzVlpClient:
+		case AttrFrequencyNo6ghzVlpClient:
+			if v.No6ghzVlpClient != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.No6ghzVlpClient = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsNo6ghzAfcClient:
+		case AttrFrequencyNo6ghzAfcClient:
+			if v.No6ghzAfcClient != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.No6ghzAfcClient = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsCanMonitor:
+		case AttrFrequencyCanMonitor:
+			if v.CanMonitor != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CanMonitor = bytes.Clone(d.Bytes())
-		case AttrFrequencyAttrsAllow6ghzVlpAp:
+		case AttrFrequencyAllow6ghzVlpAp:
+			if v.Allow6ghzVlpAp != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Allow6ghzVlpAp = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set if-combination-attributes from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *IfCombinationAttributes) UnmarshalAttrs(b []byte) error {
@@ -1559,7 +3102,11 @@ func (v *IfCombinationAttributes) decode(d *attrs.Decoder) {
 	d.SetNames(namesIfCombinationAttributes)
 	for d.Next() {
 		switch d.Type() {
-		case AttrIfCombinationAttributesLimits:
+		case AttrIfaceCombLimits:
+			if v.Limits != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.Limits == nil {
 				v.Limits = make([]IfaceLimitAttributes, 0, a.Count())
@@ -1571,24 +3118,50 @@ func (v *IfCombinationAttributes) decode(d *attrs.Decoder) {
 				nd := a.Nested()
 				v.Limits[len(v.Limits)-1].decode(&nd)
 			}
-		case AttrIfCombinationAttributesMaxnum:
+		case AttrIfaceCombMaxnum:
+			if v.Maxnum.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Maxnum.Set(d.U32())
-		case AttrIfCombinationAttributesStaApBiMatch:
+		case AttrIfaceCombStaApBiMatch:
+			if v.StaApBiMatch {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StaApBiMatch = d.Flag()
-		case AttrIfCombinationAttributesNumChannels:
+		case AttrIfaceCombNumChannels:
+			if v.NumChannels.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NumChannels.Set(d.U32())
-		case AttrIfCombinationAttributesRadarDetectWidths:
+		case AttrIfaceCombRadarDetectWidths:
+			if v.RadarDetectWidths.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RadarDetectWidths.Set(d.U32())
-		case AttrIfCombinationAttributesRadarDetectRegions:
+		case AttrIfaceCombRadarDetectRegions:
+			if v.RadarDetectRegions.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RadarDetectRegions.Set(d.U32())
-		case AttrIfCombinationAttributesBiMinGcd:
+		case AttrIfaceCombBiMinGcd:
+			if v.BiMinGcd.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BiMinGcd.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set iface-limit-attributes from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *IfaceLimitAttributes) UnmarshalAttrs(b []byte) error {
@@ -1603,20 +3176,28 @@ func (v *IfaceLimitAttributes) decode(d *attrs.Decoder) {
 	d.SetNames(namesIfaceLimitAttributes)
 	for d.Next() {
 		switch d.Type() {
-		case AttrIfaceLimitAttributesMax:
-			v.Max.Set(d.U32())
-		case AttrIfaceLimitAttributesTypes:
-			if v.Types == nil {
-				v.Types = new(SupportedIftypes)
+		case AttrIfaceLimitMax:
+			if v.Max.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Max.Set(d.U32())
+		case AttrIfaceLimitTypes:
+			if v.Types != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Types = new(SupportedIftypes)
 			nd := d.Nested()
 			v.Types.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set iftype-data-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *IftypeDataAttrs) UnmarshalAttrs(b []byte) error {
@@ -1631,34 +3212,80 @@ func (v *IftypeDataAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesIftypeDataAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrIftypeDataAttrsIftypes:
+		case AttrBandIftypeIftypes:
+			if v.Iftypes != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Iftypes = bytes.Clone(d.Bytes())
-		case AttrIftypeDataAttrsHeCapMAC:
-			v.HeCapMAC = bytes.Clone(d.Bytes())
-		case AttrIftypeDataAttrsHeCapPhy:
-			v.HeCapPhy = bytes.Clone(d.Bytes())
-		case AttrIftypeDataAttrsHeCapMcsSet:
-			v.HeCapMcsSet = bytes.Clone(d.Bytes())
-		case AttrIftypeDataAttrsHeCapPpe:
-			v.HeCapPpe = bytes.Clone(d.Bytes())
-		case AttrIftypeDataAttrsHe6ghzCapa:
-			v.He6ghzCapa = bytes.Clone(d.Bytes())
-		case AttrIftypeDataAttrsVendorElems:
+		case AttrBandIftypeHECapMAC:
+			if v.HECapMAC != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HECapMAC = bytes.Clone(d.Bytes())
+		case AttrBandIftypeHECapPHY:
+			if v.HECapPHY != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HECapPHY = bytes.Clone(d.Bytes())
+		case AttrBandIftypeHECapMcsSet:
+			if v.HECapMcsSet != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HECapMcsSet = bytes.Clone(d.Bytes())
+		case AttrBandIftypeHECapPpe:
+			if v.HECapPpe != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HECapPpe = bytes.Clone(d.Bytes())
+		case AttrBandIftypeHE6ghzCapa:
+			if v.HE6ghzCapa != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HE6ghzCapa = bytes.Clone(d.Bytes())
+		case AttrBandIftypeVendorElems:
+			if v.VendorElems != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VendorElems = bytes.Clone(d.Bytes())
-		case AttrIftypeDataAttrsEhtCapMAC:
-			v.EhtCapMAC = bytes.Clone(d.Bytes())
-		case AttrIftypeDataAttrsEhtCapPhy:
-			v.EhtCapPhy = bytes.Clone(d.Bytes())
-		case AttrIftypeDataAttrsEhtCapMcsSet:
-			v.EhtCapMcsSet = bytes.Clone(d.Bytes())
-		case AttrIftypeDataAttrsEhtCapPpe:
-			v.EhtCapPpe = bytes.Clone(d.Bytes())
+		case AttrBandIftypeEHTCapMAC:
+			if v.EHTCapMAC != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.EHTCapMAC = bytes.Clone(d.Bytes())
+		case AttrBandIftypeEHTCapPHY:
+			if v.EHTCapPHY != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.EHTCapPHY = bytes.Clone(d.Bytes())
+		case AttrBandIftypeEHTCapMcsSet:
+			if v.EHTCapMcsSet != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.EHTCapMcsSet = bytes.Clone(d.Bytes())
+		case AttrBandIftypeEHTCapPpe:
+			if v.EHTCapPpe != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.EHTCapPpe = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set iftype-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *IftypeAttrs) UnmarshalAttrs(b []byte) error {
@@ -1673,90 +3300,118 @@ func (v *IftypeAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesIftypeAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrIftypeAttrsUnspecified:
-			if v.Unspecified == nil {
-				v.Unspecified = new(FrameTypeAttrs)
+		case AttrIftypeUnspecified:
+			if v.Unspecified != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Unspecified = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.Unspecified.decode(&nd)
-		case AttrIftypeAttrsAdhoc:
-			if v.Adhoc == nil {
-				v.Adhoc = new(FrameTypeAttrs)
+		case AttrIftypeAdhoc:
+			if v.Adhoc != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Adhoc = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.Adhoc.decode(&nd)
-		case AttrIftypeAttrsStation:
-			if v.Station == nil {
-				v.Station = new(FrameTypeAttrs)
+		case AttrIftypeStation:
+			if v.Station != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Station = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.Station.decode(&nd)
-		case AttrIftypeAttrsAp:
-			if v.Ap == nil {
-				v.Ap = new(FrameTypeAttrs)
+		case AttrIftypeAp:
+			if v.Ap != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Ap = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.Ap.decode(&nd)
-		case AttrIftypeAttrsApVlan:
-			if v.ApVlan == nil {
-				v.ApVlan = new(FrameTypeAttrs)
+		case AttrIftypeApVLAN:
+			if v.ApVLAN != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ApVLAN = new(FrameTypeAttrs)
 			nd := d.Nested()
-			v.ApVlan.decode(&nd)
-		case AttrIftypeAttrsWds:
-			if v.Wds == nil {
-				v.Wds = new(FrameTypeAttrs)
+			v.ApVLAN.decode(&nd)
+		case AttrIftypeWds:
+			if v.Wds != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Wds = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.Wds.decode(&nd)
-		case AttrIftypeAttrsMonitor:
-			if v.Monitor == nil {
-				v.Monitor = new(FrameTypeAttrs)
+		case AttrIftypeMonitor:
+			if v.Monitor != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Monitor = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.Monitor.decode(&nd)
-		case AttrIftypeAttrsMeshPoint:
-			if v.MeshPoint == nil {
-				v.MeshPoint = new(FrameTypeAttrs)
+		case AttrIftypeMeshPoint:
+			if v.MeshPoint != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.MeshPoint = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.MeshPoint.decode(&nd)
-		case AttrIftypeAttrsP2pClient:
-			if v.P2pClient == nil {
-				v.P2pClient = new(FrameTypeAttrs)
+		case AttrIftypeP2pClient:
+			if v.P2pClient != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.P2pClient = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.P2pClient.decode(&nd)
-		case AttrIftypeAttrsP2pGo:
-			if v.P2pGo == nil {
-				v.P2pGo = new(FrameTypeAttrs)
+		case AttrIftypeP2pGo:
+			if v.P2pGo != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.P2pGo = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.P2pGo.decode(&nd)
-		case AttrIftypeAttrsP2pDevice:
-			if v.P2pDevice == nil {
-				v.P2pDevice = new(FrameTypeAttrs)
+		case AttrIftypeP2pDevice:
+			if v.P2pDevice != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.P2pDevice = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.P2pDevice.decode(&nd)
-		case AttrIftypeAttrsOcb:
-			if v.Ocb == nil {
-				v.Ocb = new(FrameTypeAttrs)
+		case AttrIftypeOcb:
+			if v.Ocb != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Ocb = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.Ocb.decode(&nd)
-		case AttrIftypeAttrsNan:
-			if v.Nan == nil {
-				v.Nan = new(FrameTypeAttrs)
+		case AttrIftypeNan:
+			if v.Nan != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Nan = new(FrameTypeAttrs)
 			nd := d.Nested()
 			v.Nan.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set sar-attributes from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *SarAttributes) UnmarshalAttrs(b []byte) error {
@@ -1771,9 +3426,17 @@ func (v *SarAttributes) decode(d *attrs.Decoder) {
 	d.SetNames(namesSarAttributes)
 	for d.Next() {
 		switch d.Type() {
-		case AttrSarAttributesType:
+		case AttrSarType:
+			if v.Type.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Type.Set(d.U32())
-		case AttrSarAttributesSpecs:
+		case AttrSarSpecs:
+			if v.Specs != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.Specs == nil {
 				v.Specs = make([]SarSpecs, 0, a.Count())
@@ -1785,12 +3448,14 @@ func (v *SarAttributes) decode(d *attrs.Decoder) {
 				nd := a.Nested()
 				v.Specs[len(v.Specs)-1].decode(&nd)
 			}
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set sar-specs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *SarSpecs) UnmarshalAttrs(b []byte) error {
@@ -1806,19 +3471,37 @@ func (v *SarSpecs) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrSarSpecsPower:
+			if v.Power.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Power.Set(d.S32())
 		case AttrSarSpecsRangeIndex:
+			if v.RangeIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RangeIndex.Set(d.U32())
 		case AttrSarSpecsStartFreq:
+			if v.StartFreq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StartFreq.Set(d.U32())
 		case AttrSarSpecsEndFreq:
+			if v.EndFreq.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EndFreq.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set supported-iftypes from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *SupportedIftypes) UnmarshalAttrs(b []byte) error {
@@ -1833,36 +3516,86 @@ func (v *SupportedIftypes) decode(d *attrs.Decoder) {
 	d.SetNames(namesSupportedIftypes)
 	for d.Next() {
 		switch d.Type() {
-		case AttrSupportedIftypesAdhoc:
+		case AttrIftypeAdhoc2:
+			if v.Adhoc {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Adhoc = d.Flag()
-		case AttrSupportedIftypesStation:
+		case AttrIftypeStation2:
+			if v.Station {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Station = d.Flag()
-		case AttrSupportedIftypesAp:
+		case AttrIftypeAp2:
+			if v.Ap {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ap = d.Flag()
-		case AttrSupportedIftypesApVlan:
-			v.ApVlan = d.Flag()
-		case AttrSupportedIftypesWds:
+		case AttrIftypeApVLAN2:
+			if v.ApVLAN {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ApVLAN = d.Flag()
+		case AttrIftypeWds2:
+			if v.Wds {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Wds = d.Flag()
-		case AttrSupportedIftypesMonitor:
+		case AttrIftypeMonitor2:
+			if v.Monitor {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Monitor = d.Flag()
-		case AttrSupportedIftypesMeshPoint:
+		case AttrIftypeMeshPoint2:
+			if v.MeshPoint {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MeshPoint = d.Flag()
-		case AttrSupportedIftypesP2pClient:
+		case AttrIftypeP2pClient2:
+			if v.P2pClient {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.P2pClient = d.Flag()
-		case AttrSupportedIftypesP2pGo:
+		case AttrIftypeP2pGo2:
+			if v.P2pGo {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.P2pGo = d.Flag()
-		case AttrSupportedIftypesP2pDevice:
+		case AttrIftypeP2pDevice2:
+			if v.P2pDevice {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.P2pDevice = d.Flag()
-		case AttrSupportedIftypesOcb:
+		case AttrIftypeOcb2:
+			if v.Ocb {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ocb = d.Flag()
-		case AttrSupportedIftypesNan:
+		case AttrIftypeNan2:
+			if v.Nan {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Nan = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set txq-stats-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *TxqStatsAttrs) UnmarshalAttrs(b []byte) error {
@@ -1877,34 +3610,80 @@ func (v *TxqStatsAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesTxqStatsAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrTxqStatsAttrsBacklogBytes:
+		case AttrTxqStatsBacklogBytes:
+			if v.BacklogBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BacklogBytes.Set(d.U32())
-		case AttrTxqStatsAttrsBacklogPackets:
+		case AttrTxqStatsBacklogPackets:
+			if v.BacklogPackets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.BacklogPackets.Set(d.U32())
-		case AttrTxqStatsAttrsFlows:
+		case AttrTxqStatsFlows:
+			if v.Flows.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Flows.Set(d.U32())
-		case AttrTxqStatsAttrsDrops:
+		case AttrTxqStatsDrops:
+			if v.Drops.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Drops.Set(d.U32())
-		case AttrTxqStatsAttrsEcnMarks:
+		case AttrTxqStatsEcnMarks:
+			if v.EcnMarks.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EcnMarks.Set(d.U32())
-		case AttrTxqStatsAttrsOverlimit:
+		case AttrTxqStatsOverlimit:
+			if v.Overlimit.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Overlimit.Set(d.U32())
-		case AttrTxqStatsAttrsOvermemory:
+		case AttrTxqStatsOvermemory:
+			if v.Overmemory.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Overmemory.Set(d.U32())
-		case AttrTxqStatsAttrsCollisions:
+		case AttrTxqStatsCollisions:
+			if v.Collisions.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Collisions.Set(d.U32())
-		case AttrTxqStatsAttrsTxBytes:
+		case AttrTxqStatsTxBytes:
+			if v.TxBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxBytes.Set(d.U32())
-		case AttrTxqStatsAttrsTxPackets:
+		case AttrTxqStatsTxPackets:
+			if v.TxPackets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxPackets.Set(d.U32())
-		case AttrTxqStatsAttrsMaxFlows:
+		case AttrTxqStatsMaxFlows:
+			if v.MaxFlows.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxFlows.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set wmm-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *WmmAttrs) UnmarshalAttrs(b []byte) error {
@@ -1919,20 +3698,38 @@ func (v *WmmAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesWmmAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrWmmAttrsCwMin:
+		case AttrWmmrCwMin:
+			if v.CwMin.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CwMin.Set(d.U16())
-		case AttrWmmAttrsCwMax:
+		case AttrWmmrCwMax:
+			if v.CwMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CwMax.Set(d.U16())
-		case AttrWmmAttrsAifsn:
+		case AttrWmmrAifsn:
+			if v.Aifsn.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Aifsn.Set(d.U8())
-		case AttrWmmAttrsTxop:
+		case AttrWmmrTxop:
+			if v.Txop.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Txop.Set(d.U16())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set wowlan-triggers-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *WowlanTriggersAttrs) UnmarshalAttrs(b []byte) error {
@@ -1947,53 +3744,255 @@ func (v *WowlanTriggersAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesWowlanTriggersAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrWowlanTriggersAttrsAny:
+		case AttrWowlanTrigAny:
+			if v.Any {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Any = d.Flag()
-		case AttrWowlanTriggersAttrsDisconnect:
+		case AttrWowlanTrigDisconnect:
+			if v.Disconnect {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Disconnect = d.Flag()
-		case AttrWowlanTriggersAttrsMagicPkt:
+		case AttrWowlanTrigMagicPkt:
+			if v.MagicPkt {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MagicPkt = d.Flag()
-		case AttrWowlanTriggersAttrsPktPattern:
+		case AttrWowlanTrigPktPattern:
+			if v.PktPattern {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PktPattern = d.Flag()
-		case AttrWowlanTriggersAttrsGtkRekeySupported:
+		case AttrWowlanTrigGtkRekeySupported:
+			if v.GtkRekeySupported {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.GtkRekeySupported = d.Flag()
-		case AttrWowlanTriggersAttrsGtkRekeyFailure:
+		case AttrWowlanTrigGtkRekeyFailure:
+			if v.GtkRekeyFailure {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.GtkRekeyFailure = d.Flag()
-		case AttrWowlanTriggersAttrsEapIdentRequest:
+		case AttrWowlanTrigEapIdentRequest:
+			if v.EapIdentRequest {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EapIdentRequest = d.Flag()
-		case AttrWowlanTriggersAttrsX4wayHandshake:
+		case AttrWowlanTrig4wayHandshake:
+			if v.X4wayHandshake {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.X4wayHandshake = d.Flag()
-		case AttrWowlanTriggersAttrsRfkillRelease:
+		case AttrWowlanTrigRfkillRelease:
+			if v.RfkillRelease {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RfkillRelease = d.Flag()
-		case AttrWowlanTriggersAttrsWakeupPkt80211:
+		case AttrWowlanTrigWakeupPkt80211:
+			if v.WakeupPkt80211 {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WakeupPkt80211 = d.Flag()
-		case AttrWowlanTriggersAttrsWakeupPkt80211Len:
+		case AttrWowlanTrigWakeupPkt80211Len:
+			if v.WakeupPkt80211Len {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WakeupPkt80211Len = d.Flag()
-		case AttrWowlanTriggersAttrsWakeupPkt8023:
+		case AttrWowlanTrigWakeupPkt8023:
+			if v.WakeupPkt8023 {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WakeupPkt8023 = d.Flag()
-		case AttrWowlanTriggersAttrsWakeupPkt8023Len:
+		case AttrWowlanTrigWakeupPkt8023Len:
+			if v.WakeupPkt8023Len {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WakeupPkt8023Len = d.Flag()
-		case AttrWowlanTriggersAttrsTCPConnection:
+		case AttrWowlanTrigTCPConnection:
+			if v.TCPConnection {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TCPConnection = d.Flag()
-		case AttrWowlanTriggersAttrsWakeupTCPMatch:
+		case AttrWowlanTrigWakeupTCPMatch:
+			if v.WakeupTCPMatch {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WakeupTCPMatch = d.Flag()
-		case AttrWowlanTriggersAttrsWakeupTCPConnlost:
+		case AttrWowlanTrigWakeupTCPConnlost:
+			if v.WakeupTCPConnlost {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WakeupTCPConnlost = d.Flag()
-		case AttrWowlanTriggersAttrsWakeupTCPNomoretokens:
+		case AttrWowlanTrigWakeupTCPNomoretokens:
+			if v.WakeupTCPNomoretokens {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.WakeupTCPNomoretokens = d.Flag()
-		case AttrWowlanTriggersAttrsNetDetect:
+		case AttrWowlanTrigNetDetect:
+			if v.NetDetect {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NetDetect = d.Flag()
-		case AttrWowlanTriggersAttrsNetDetectResults:
+		case AttrWowlanTrigNetDetectResults:
+			if v.NetDetectResults {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NetDetectResults = d.Flag()
-		case AttrWowlanTriggersAttrsUnprotectedDeauthDisassoc:
+		case AttrWowlanTrigUnprotectedDeauthDisassoc:
+			if v.UnprotectedDeauthDisassoc {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UnprotectedDeauthDisassoc = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetWiphyRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetWiphyRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetWiphyRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrWiphy:
+			v.Wiphy.Set(d.U32())
+		case AttrIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrWdev:
+			v.Wdev.Set(d.U64())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetWiphyDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetWiphyDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetWiphyDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrWiphy:
+			v.Wiphy.Set(d.U32())
+		case AttrIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrWdev:
+			v.Wdev.Set(d.U64())
+		case AttrSplitWiphyDump:
+			v.SplitWiphyDump = d.Flag()
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetInterfaceRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetInterfaceRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetInterfaceRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrIfname:
+			v.Ifname.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetInterfaceDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetInterfaceDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetInterfaceDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrIfname:
+			v.Ifname.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetProtocolFeaturesRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetProtocolFeaturesRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetProtocolFeaturesRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrProtocolFeatures:
+			v.ProtocolFeatures.Set(ProtocolFeatures(d.U32()))
 		}
 	}
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
-func (v *Nl80211Attrs) decodeMessage(b []byte) error {
+func (v *Attrs) decodeMessage(b []byte) error {
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)

@@ -1920,6 +1920,7 @@ var descriptor = &family.Descriptor{
 					Name:  "frame-type",
 					Value: 101,
 					Type:  "u16",
+					Multi: true,
 				},
 			},
 		},

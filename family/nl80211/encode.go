@@ -9,401 +9,401 @@ import (
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *Nl80211Attrs) MarshalAttrs(e *attrs.Encoder) error {
+func (v *Attrs) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *Nl80211Attrs) encode(e *attrs.Encoder) error {
+func (v *Attrs) encode(e *attrs.Encoder) error {
 	if v.Wiphy.Valid {
-		e.U32(AttrNl80211AttrsWiphy, v.Wiphy.Value)
+		e.U32(AttrWiphy, v.Wiphy.Value)
 	}
 	if v.WiphyName.Valid {
-		e.String(AttrNl80211AttrsWiphyName, v.WiphyName.Value)
+		e.String(AttrWiphyName, v.WiphyName.Value)
 	}
 	if v.Ifindex.Valid {
-		e.U32(AttrNl80211AttrsIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Ifname.Valid {
-		e.String(AttrNl80211AttrsIfname, v.Ifname.Value)
+		e.String(AttrIfname, v.Ifname.Value)
 	}
 	if v.Iftype.Valid {
-		e.U32(AttrNl80211AttrsIftype, v.Iftype.Value)
+		e.U32(AttrIftype, v.Iftype.Value)
 	}
 	if v.MAC != nil {
-		e.Binary(AttrNl80211AttrsMAC, v.MAC)
+		e.Binary(AttrMAC, v.MAC)
 	}
 	if v.KeyData != nil {
-		e.Binary(AttrNl80211AttrsKeyData, v.KeyData)
+		e.Binary(AttrKeyData, v.KeyData)
 	}
 	if v.KeyIdx.Valid {
-		e.U8(AttrNl80211AttrsKeyIdx, v.KeyIdx.Value)
+		e.U8(AttrKeyIdx, v.KeyIdx.Value)
 	}
 	if v.KeyCipher.Valid {
-		e.U32(AttrNl80211AttrsKeyCipher, v.KeyCipher.Value)
+		e.U32(AttrKeyCipher, v.KeyCipher.Value)
 	}
 	if v.KeySeq != nil {
-		e.Binary(AttrNl80211AttrsKeySeq, v.KeySeq)
+		e.Binary(AttrKeySeq, v.KeySeq)
 	}
 	if v.KeyDefault {
-		e.Flag(AttrNl80211AttrsKeyDefault)
+		e.Flag(AttrKeyDefault)
 	}
 	if v.BeaconInterval.Valid {
-		e.U32(AttrNl80211AttrsBeaconInterval, v.BeaconInterval.Value)
+		e.U32(AttrBeaconInterval, v.BeaconInterval.Value)
 	}
 	if v.DtimPeriod.Valid {
-		e.U32(AttrNl80211AttrsDtimPeriod, v.DtimPeriod.Value)
+		e.U32(AttrDtimPeriod, v.DtimPeriod.Value)
 	}
 	if v.BeaconHead != nil {
-		e.Binary(AttrNl80211AttrsBeaconHead, v.BeaconHead)
+		e.Binary(AttrBeaconHead, v.BeaconHead)
 	}
 	if v.BeaconTail != nil {
-		e.Binary(AttrNl80211AttrsBeaconTail, v.BeaconTail)
+		e.Binary(AttrBeaconTail, v.BeaconTail)
 	}
 	if v.StaAid.Valid {
-		e.U16(AttrNl80211AttrsStaAid, v.StaAid.Value)
+		e.U16(AttrStaAid, v.StaAid.Value)
 	}
 	if v.StaFlags != nil {
-		e.Binary(AttrNl80211AttrsStaFlags, v.StaFlags)
+		e.Binary(AttrStaFlags, v.StaFlags)
 	}
 	if v.StaListenInterval.Valid {
-		e.U16(AttrNl80211AttrsStaListenInterval, v.StaListenInterval.Value)
+		e.U16(AttrStaListenInterval, v.StaListenInterval.Value)
 	}
 	if v.StaSupportedRates != nil {
-		e.Binary(AttrNl80211AttrsStaSupportedRates, v.StaSupportedRates)
+		e.Binary(AttrStaSupportedRates, v.StaSupportedRates)
 	}
-	if v.StaVlan.Valid {
-		e.U32(AttrNl80211AttrsStaVlan, v.StaVlan.Value)
+	if v.StaVLAN.Valid {
+		e.U32(AttrStaVLAN, v.StaVLAN.Value)
 	}
 	if v.StaInfo != nil {
-		e.Binary(AttrNl80211AttrsStaInfo, v.StaInfo)
+		e.Binary(AttrStaInfo, v.StaInfo)
 	}
 	if v.WiphyBands != nil {
-		n := e.Nest(AttrNl80211AttrsWiphyBands)
+		n := e.Nest(AttrWiphyBands)
 		if err := v.WiphyBands.encode(e); err != nil {
 			return attrs.WithPath(err, "wiphy-bands")
 		}
 		e.End(n)
 	}
 	if v.MntrFlags != nil {
-		e.Binary(AttrNl80211AttrsMntrFlags, v.MntrFlags)
+		e.Binary(AttrMntrFlags, v.MntrFlags)
 	}
 	if v.MeshID != nil {
-		e.Binary(AttrNl80211AttrsMeshID, v.MeshID)
+		e.Binary(AttrMeshID, v.MeshID)
 	}
 	if v.StaPlinkAction.Valid {
-		e.U8(AttrNl80211AttrsStaPlinkAction, v.StaPlinkAction.Value)
+		e.U8(AttrStaPlinkAction, v.StaPlinkAction.Value)
 	}
 	if v.MpathNextHop != nil {
-		e.Binary(AttrNl80211AttrsMpathNextHop, v.MpathNextHop)
+		e.Binary(AttrMpathNextHop, v.MpathNextHop)
 	}
 	if v.MpathInfo != nil {
-		e.Binary(AttrNl80211AttrsMpathInfo, v.MpathInfo)
+		e.Binary(AttrMpathInfo, v.MpathInfo)
 	}
-	if v.BssCtsProt.Valid {
-		e.U8(AttrNl80211AttrsBssCtsProt, v.BssCtsProt.Value)
+	if v.BSSCtsProt.Valid {
+		e.U8(AttrBSSCtsProt, v.BSSCtsProt.Value)
 	}
-	if v.BssShortPreamble.Valid {
-		e.U8(AttrNl80211AttrsBssShortPreamble, v.BssShortPreamble.Value)
+	if v.BSSShortPreamble.Valid {
+		e.U8(AttrBSSShortPreamble, v.BSSShortPreamble.Value)
 	}
-	if v.BssShortSlotTime.Valid {
-		e.U8(AttrNl80211AttrsBssShortSlotTime, v.BssShortSlotTime.Value)
+	if v.BSSShortSlotTime.Valid {
+		e.U8(AttrBSSShortSlotTime, v.BSSShortSlotTime.Value)
 	}
-	if v.HtCapability != nil {
-		e.Binary(AttrNl80211AttrsHtCapability, v.HtCapability)
+	if v.HTCapability != nil {
+		e.Binary(AttrHTCapability, v.HTCapability)
 	}
 	if v.SupportedIftypes != nil {
-		n := e.Nest(AttrNl80211AttrsSupportedIftypes)
+		n := e.Nest(AttrSupportedIftypes)
 		if err := v.SupportedIftypes.encode(e); err != nil {
 			return attrs.WithPath(err, "supported-iftypes")
 		}
 		e.End(n)
 	}
 	if v.RegAlpha2 != nil {
-		e.Binary(AttrNl80211AttrsRegAlpha2, v.RegAlpha2)
+		e.Binary(AttrRegAlpha2, v.RegAlpha2)
 	}
 	if v.RegRules != nil {
-		e.Binary(AttrNl80211AttrsRegRules, v.RegRules)
+		e.Binary(AttrRegRules, v.RegRules)
 	}
 	if v.MeshConfig != nil {
-		e.Binary(AttrNl80211AttrsMeshConfig, v.MeshConfig)
+		e.Binary(AttrMeshConfig, v.MeshConfig)
 	}
-	if v.BssBasicRates != nil {
-		e.Binary(AttrNl80211AttrsBssBasicRates, v.BssBasicRates)
+	if v.BSSBasicRates != nil {
+		e.Binary(AttrBSSBasicRates, v.BSSBasicRates)
 	}
 	if v.WiphyTxqParams != nil {
-		e.Binary(AttrNl80211AttrsWiphyTxqParams, v.WiphyTxqParams)
+		e.Binary(AttrWiphyTxqParams, v.WiphyTxqParams)
 	}
 	if v.WiphyFreq.Valid {
-		e.U32(AttrNl80211AttrsWiphyFreq, v.WiphyFreq.Value)
+		e.U32(AttrWiphyFreq, v.WiphyFreq.Value)
 	}
 	if v.WiphyChannelType.Valid {
-		e.U32(AttrNl80211AttrsWiphyChannelType, uint32(v.WiphyChannelType.Value))
+		e.U32(AttrWiphyChannelType, uint32(v.WiphyChannelType.Value))
 	}
 	if v.KeyDefaultMgmt {
-		e.Flag(AttrNl80211AttrsKeyDefaultMgmt)
+		e.Flag(AttrKeyDefaultMgmt)
 	}
 	if v.MgmtSubtype.Valid {
-		e.U8(AttrNl80211AttrsMgmtSubtype, v.MgmtSubtype.Value)
+		e.U8(AttrMgmtSubtype, v.MgmtSubtype.Value)
 	}
-	if v.Ie != nil {
-		e.Binary(AttrNl80211AttrsIe, v.Ie)
+	if v.IE != nil {
+		e.Binary(AttrIE, v.IE)
 	}
-	if v.MaxNumScanSsids.Valid {
-		e.U8(AttrNl80211AttrsMaxNumScanSsids, v.MaxNumScanSsids.Value)
+	if v.MaxNumScanSSIDs.Valid {
+		e.U8(AttrMaxNumScanSSIDs, v.MaxNumScanSSIDs.Value)
 	}
 	if v.ScanFrequencies != nil {
-		e.Binary(AttrNl80211AttrsScanFrequencies, v.ScanFrequencies)
+		e.Binary(AttrScanFrequencies, v.ScanFrequencies)
 	}
-	if v.ScanSsids != nil {
-		e.Binary(AttrNl80211AttrsScanSsids, v.ScanSsids)
+	if v.ScanSSIDs != nil {
+		e.Binary(AttrScanSSIDs, v.ScanSSIDs)
 	}
 	if v.Generation.Valid {
-		e.U32(AttrNl80211AttrsGeneration, v.Generation.Value)
+		e.U32(AttrGeneration, v.Generation.Value)
 	}
-	if v.Bss != nil {
-		e.Binary(AttrNl80211AttrsBss, v.Bss)
+	if v.BSS != nil {
+		e.Binary(AttrBSS, v.BSS)
 	}
 	if v.RegInitiator.Valid {
-		e.U8(AttrNl80211AttrsRegInitiator, v.RegInitiator.Value)
+		e.U8(AttrRegInitiator, v.RegInitiator.Value)
 	}
 	if v.RegType.Valid {
-		e.U8(AttrNl80211AttrsRegType, v.RegType.Value)
+		e.U8(AttrRegType, v.RegType.Value)
 	}
 	if v.SupportedCommands != nil {
-		n := e.Nest(AttrNl80211AttrsSupportedCommands)
+		n := e.Nest(AttrSupportedCommands)
 		for i := range v.SupportedCommands {
 			e.U32(uint16(i), uint32(v.SupportedCommands[i]))
 		}
 		e.End(n)
 	}
 	if v.Frame != nil {
-		e.Binary(AttrNl80211AttrsFrame, v.Frame)
+		e.Binary(AttrFrame, v.Frame)
 	}
-	if v.Ssid != nil {
-		e.Binary(AttrNl80211AttrsSsid, v.Ssid)
+	if v.SSID != nil {
+		e.Binary(AttrSSID, v.SSID)
 	}
 	if v.AuthType.Valid {
-		e.U32(AttrNl80211AttrsAuthType, v.AuthType.Value)
+		e.U32(AttrAuthType, v.AuthType.Value)
 	}
 	if v.ReasonCode.Valid {
-		e.U16(AttrNl80211AttrsReasonCode, v.ReasonCode.Value)
+		e.U16(AttrReasonCode, v.ReasonCode.Value)
 	}
 	if v.KeyType.Valid {
-		e.U32(AttrNl80211AttrsKeyType, v.KeyType.Value)
+		e.U32(AttrKeyType, v.KeyType.Value)
 	}
-	if v.MaxScanIeLen.Valid {
-		e.U16(AttrNl80211AttrsMaxScanIeLen, v.MaxScanIeLen.Value)
+	if v.MaxScanIELen.Valid {
+		e.U16(AttrMaxScanIELen, v.MaxScanIELen.Value)
 	}
 	if v.CipherSuites != nil {
-		attrs.EncodeArray(e, AttrNl80211AttrsCipherSuites, v.CipherSuites, 4, attrs.HostEndian)
+		attrs.EncodeArray(e, AttrCipherSuites, v.CipherSuites, 4, attrs.HostEndian)
 	}
 	if v.FreqBefore != nil {
-		e.Binary(AttrNl80211AttrsFreqBefore, v.FreqBefore)
+		e.Binary(AttrFreqBefore, v.FreqBefore)
 	}
 	if v.FreqAfter != nil {
-		e.Binary(AttrNl80211AttrsFreqAfter, v.FreqAfter)
+		e.Binary(AttrFreqAfter, v.FreqAfter)
 	}
 	if v.FreqFixed {
-		e.Flag(AttrNl80211AttrsFreqFixed)
+		e.Flag(AttrFreqFixed)
 	}
 	if v.WiphyRetryShort.Valid {
-		e.U8(AttrNl80211AttrsWiphyRetryShort, v.WiphyRetryShort.Value)
+		e.U8(AttrWiphyRetryShort, v.WiphyRetryShort.Value)
 	}
 	if v.WiphyRetryLong.Valid {
-		e.U8(AttrNl80211AttrsWiphyRetryLong, v.WiphyRetryLong.Value)
+		e.U8(AttrWiphyRetryLong, v.WiphyRetryLong.Value)
 	}
 	if v.WiphyFragThreshold.Valid {
-		e.U32(AttrNl80211AttrsWiphyFragThreshold, v.WiphyFragThreshold.Value)
+		e.U32(AttrWiphyFragThreshold, v.WiphyFragThreshold.Value)
 	}
 	if v.WiphyRtsThreshold.Valid {
-		e.U32(AttrNl80211AttrsWiphyRtsThreshold, v.WiphyRtsThreshold.Value)
+		e.U32(AttrWiphyRtsThreshold, v.WiphyRtsThreshold.Value)
 	}
 	if v.TimedOut {
-		e.Flag(AttrNl80211AttrsTimedOut)
+		e.Flag(AttrTimedOut)
 	}
 	if v.UseMfp.Valid {
-		e.U32(AttrNl80211AttrsUseMfp, v.UseMfp.Value)
+		e.U32(AttrUseMfp, v.UseMfp.Value)
 	}
 	if v.StaFlags2.Valid {
-		if b := e.Reserve(AttrNl80211AttrsStaFlags2, sizeStaFlagUpdate); b != nil {
+		if b := e.Reserve(AttrStaFlags2, sizeStaFlagUpdate); b != nil {
 			if err := v.StaFlags2.Value.put(b); err != nil {
 				return attrs.WithPath(err, "sta-flags2")
 			}
 		}
 	}
 	if v.ControlPort {
-		e.Flag(AttrNl80211AttrsControlPort)
+		e.Flag(AttrControlPort)
 	}
 	if v.Testdata != nil {
-		e.Binary(AttrNl80211AttrsTestdata, v.Testdata)
+		e.Binary(AttrTestdata, v.Testdata)
 	}
 	if v.Privacy {
-		e.Flag(AttrNl80211AttrsPrivacy)
+		e.Flag(AttrPrivacy)
 	}
 	if v.DisconnectedByAp {
-		e.Flag(AttrNl80211AttrsDisconnectedByAp)
+		e.Flag(AttrDisconnectedByAp)
 	}
 	if v.StatusCode.Valid {
-		e.U16(AttrNl80211AttrsStatusCode, v.StatusCode.Value)
+		e.U16(AttrStatusCode, v.StatusCode.Value)
 	}
 	if v.CipherSuitesPairwise != nil {
-		e.Binary(AttrNl80211AttrsCipherSuitesPairwise, v.CipherSuitesPairwise)
+		e.Binary(AttrCipherSuitesPairwise, v.CipherSuitesPairwise)
 	}
 	if v.CipherSuiteGroup.Valid {
-		e.U32(AttrNl80211AttrsCipherSuiteGroup, v.CipherSuiteGroup.Value)
+		e.U32(AttrCipherSuiteGroup, v.CipherSuiteGroup.Value)
 	}
 	if v.WpaVersions.Valid {
-		e.U32(AttrNl80211AttrsWpaVersions, v.WpaVersions.Value)
+		e.U32(AttrWpaVersions, v.WpaVersions.Value)
 	}
 	if v.AkmSuites != nil {
-		e.Binary(AttrNl80211AttrsAkmSuites, v.AkmSuites)
+		e.Binary(AttrAkmSuites, v.AkmSuites)
 	}
-	if v.ReqIe != nil {
-		e.Binary(AttrNl80211AttrsReqIe, v.ReqIe)
+	if v.ReqIE != nil {
+		e.Binary(AttrReqIE, v.ReqIE)
 	}
-	if v.RespIe != nil {
-		e.Binary(AttrNl80211AttrsRespIe, v.RespIe)
+	if v.RespIE != nil {
+		e.Binary(AttrRespIE, v.RespIE)
 	}
-	if v.PrevBssid != nil {
-		e.Binary(AttrNl80211AttrsPrevBssid, v.PrevBssid)
+	if v.PrevBSSID != nil {
+		e.Binary(AttrPrevBSSID, v.PrevBSSID)
 	}
 	if v.Key != nil {
-		e.Binary(AttrNl80211AttrsKey, v.Key)
+		e.Binary(AttrKey, v.Key)
 	}
 	if v.Keys != nil {
-		e.Binary(AttrNl80211AttrsKeys, v.Keys)
+		e.Binary(AttrKeys, v.Keys)
 	}
 	if v.PID.Valid {
-		e.U32(AttrNl80211AttrsPID, v.PID.Value)
+		e.U32(AttrPID, v.PID.Value)
 	}
 	if v.X4addr.Valid {
-		e.U8(AttrNl80211AttrsX4addr, v.X4addr.Value)
+		e.U8(AttrX4addr, v.X4addr.Value)
 	}
 	if v.SurveyInfo != nil {
-		e.Binary(AttrNl80211AttrsSurveyInfo, v.SurveyInfo)
+		e.Binary(AttrSurveyInfo, v.SurveyInfo)
 	}
 	if v.Pmkid != nil {
-		e.Binary(AttrNl80211AttrsPmkid, v.Pmkid)
+		e.Binary(AttrPmkid, v.Pmkid)
 	}
 	if v.MaxNumPmkids.Valid {
-		e.U8(AttrNl80211AttrsMaxNumPmkids, v.MaxNumPmkids.Value)
+		e.U8(AttrMaxNumPmkids, v.MaxNumPmkids.Value)
 	}
 	if v.Duration.Valid {
-		e.U32(AttrNl80211AttrsDuration, v.Duration.Value)
+		e.U32(AttrDuration, v.Duration.Value)
 	}
 	if v.Cookie.Valid {
-		e.U64(AttrNl80211AttrsCookie, v.Cookie.Value)
+		e.U64(AttrCookie, v.Cookie.Value)
 	}
 	if v.WiphyCoverageClass.Valid {
-		e.U8(AttrNl80211AttrsWiphyCoverageClass, v.WiphyCoverageClass.Value)
+		e.U8(AttrWiphyCoverageClass, v.WiphyCoverageClass.Value)
 	}
 	if v.TxRates != nil {
-		e.Binary(AttrNl80211AttrsTxRates, v.TxRates)
+		e.Binary(AttrTxRates, v.TxRates)
 	}
 	if v.FrameMatch != nil {
-		e.Binary(AttrNl80211AttrsFrameMatch, v.FrameMatch)
+		e.Binary(AttrFrameMatch, v.FrameMatch)
 	}
 	if v.Ack {
-		e.Flag(AttrNl80211AttrsAck)
+		e.Flag(AttrAck)
 	}
 	if v.PsState.Valid {
-		e.U32(AttrNl80211AttrsPsState, v.PsState.Value)
+		e.U32(AttrPsState, v.PsState.Value)
 	}
 	if v.Cqm != nil {
-		e.Binary(AttrNl80211AttrsCqm, v.Cqm)
+		e.Binary(AttrCqm, v.Cqm)
 	}
 	if v.LocalStateChange {
-		e.Flag(AttrNl80211AttrsLocalStateChange)
+		e.Flag(AttrLocalStateChange)
 	}
 	if v.ApIsolate.Valid {
-		e.U8(AttrNl80211AttrsApIsolate, v.ApIsolate.Value)
+		e.U8(AttrApIsolate, v.ApIsolate.Value)
 	}
 	if v.WiphyTxPowerSetting.Valid {
-		e.U32(AttrNl80211AttrsWiphyTxPowerSetting, v.WiphyTxPowerSetting.Value)
+		e.U32(AttrWiphyTxPowerSetting, v.WiphyTxPowerSetting.Value)
 	}
 	if v.WiphyTxPowerLevel.Valid {
-		e.U32(AttrNl80211AttrsWiphyTxPowerLevel, v.WiphyTxPowerLevel.Value)
+		e.U32(AttrWiphyTxPowerLevel, v.WiphyTxPowerLevel.Value)
 	}
 	if v.TxFrameTypes != nil {
-		n := e.Nest(AttrNl80211AttrsTxFrameTypes)
+		n := e.Nest(AttrTxFrameTypes)
 		if err := v.TxFrameTypes.encode(e); err != nil {
 			return attrs.WithPath(err, "tx-frame-types")
 		}
 		e.End(n)
 	}
 	if v.RxFrameTypes != nil {
-		n := e.Nest(AttrNl80211AttrsRxFrameTypes)
+		n := e.Nest(AttrRxFrameTypes)
 		if err := v.RxFrameTypes.encode(e); err != nil {
 			return attrs.WithPath(err, "rx-frame-types")
 		}
 		e.End(n)
 	}
 	if v.FrameType.Valid {
-		e.U16(AttrNl80211AttrsFrameType, v.FrameType.Value)
+		e.U16(AttrFrameType, v.FrameType.Value)
 	}
 	if v.ControlPortEthertype {
-		e.Flag(AttrNl80211AttrsControlPortEthertype)
+		e.Flag(AttrControlPortEthertype)
 	}
 	if v.ControlPortNoEncrypt {
-		e.Flag(AttrNl80211AttrsControlPortNoEncrypt)
+		e.Flag(AttrControlPortNoEncrypt)
 	}
 	if v.SupportIbssRsn {
-		e.Flag(AttrNl80211AttrsSupportIbssRsn)
+		e.Flag(AttrSupportIbssRsn)
 	}
 	if v.WiphyAntennaTx.Valid {
-		e.U32(AttrNl80211AttrsWiphyAntennaTx, v.WiphyAntennaTx.Value)
+		e.U32(AttrWiphyAntennaTx, v.WiphyAntennaTx.Value)
 	}
 	if v.WiphyAntennaRx.Valid {
-		e.U32(AttrNl80211AttrsWiphyAntennaRx, v.WiphyAntennaRx.Value)
+		e.U32(AttrWiphyAntennaRx, v.WiphyAntennaRx.Value)
 	}
 	if v.McastRate.Valid {
-		e.U32(AttrNl80211AttrsMcastRate, v.McastRate.Value)
+		e.U32(AttrMcastRate, v.McastRate.Value)
 	}
 	if v.OffchannelTxOk {
-		e.Flag(AttrNl80211AttrsOffchannelTxOk)
+		e.Flag(AttrOffchannelTxOk)
 	}
-	if v.BssHtOpmode.Valid {
-		e.U16(AttrNl80211AttrsBssHtOpmode, v.BssHtOpmode.Value)
+	if v.BSSHTOpmode.Valid {
+		e.U16(AttrBSSHTOpmode, v.BSSHTOpmode.Value)
 	}
 	if v.KeyDefaultTypes != nil {
-		e.Binary(AttrNl80211AttrsKeyDefaultTypes, v.KeyDefaultTypes)
+		e.Binary(AttrKeyDefaultTypes, v.KeyDefaultTypes)
 	}
 	if v.MaxRemainOnChannelDuration.Valid {
-		e.U32(AttrNl80211AttrsMaxRemainOnChannelDuration, v.MaxRemainOnChannelDuration.Value)
+		e.U32(AttrMaxRemainOnChannelDuration, v.MaxRemainOnChannelDuration.Value)
 	}
 	if v.MeshSetup != nil {
-		e.Binary(AttrNl80211AttrsMeshSetup, v.MeshSetup)
+		e.Binary(AttrMeshSetup, v.MeshSetup)
 	}
 	if v.WiphyAntennaAvailTx.Valid {
-		e.U32(AttrNl80211AttrsWiphyAntennaAvailTx, v.WiphyAntennaAvailTx.Value)
+		e.U32(AttrWiphyAntennaAvailTx, v.WiphyAntennaAvailTx.Value)
 	}
 	if v.WiphyAntennaAvailRx.Valid {
-		e.U32(AttrNl80211AttrsWiphyAntennaAvailRx, v.WiphyAntennaAvailRx.Value)
+		e.U32(AttrWiphyAntennaAvailRx, v.WiphyAntennaAvailRx.Value)
 	}
 	if v.SupportMeshAuth {
-		e.Flag(AttrNl80211AttrsSupportMeshAuth)
+		e.Flag(AttrSupportMeshAuth)
 	}
 	if v.StaPlinkState.Valid {
-		e.U8(AttrNl80211AttrsStaPlinkState, v.StaPlinkState.Value)
+		e.U8(AttrStaPlinkState, v.StaPlinkState.Value)
 	}
 	if v.WowlanTriggers != nil {
-		e.Binary(AttrNl80211AttrsWowlanTriggers, v.WowlanTriggers)
+		e.Binary(AttrWowlanTriggers, v.WowlanTriggers)
 	}
 	if v.WowlanTriggersSupported != nil {
-		n := e.Nest(AttrNl80211AttrsWowlanTriggersSupported)
+		n := e.Nest(AttrWowlanTriggersSupported)
 		if err := v.WowlanTriggersSupported.encode(e); err != nil {
 			return attrs.WithPath(err, "wowlan-triggers-supported")
 		}
 		e.End(n)
 	}
 	if v.SchedScanInterval.Valid {
-		e.U32(AttrNl80211AttrsSchedScanInterval, v.SchedScanInterval.Value)
+		e.U32(AttrSchedScanInterval, v.SchedScanInterval.Value)
 	}
 	if v.InterfaceCombinations != nil {
-		n := e.Nest(AttrNl80211AttrsInterfaceCombinations)
+		n := e.Nest(AttrInterfaceCombinations)
 		for i := range v.InterfaceCombinations {
 			n := e.Nest(uint16(i))
 			if err := v.InterfaceCombinations[i].encode(e); err != nil {
@@ -414,655 +414,658 @@ func (v *Nl80211Attrs) encode(e *attrs.Encoder) error {
 		e.End(n)
 	}
 	if v.SoftwareIftypes != nil {
-		n := e.Nest(AttrNl80211AttrsSoftwareIftypes)
+		n := e.Nest(AttrSoftwareIftypes)
 		if err := v.SoftwareIftypes.encode(e); err != nil {
 			return attrs.WithPath(err, "software-iftypes")
 		}
 		e.End(n)
 	}
 	if v.RekeyData != nil {
-		e.Binary(AttrNl80211AttrsRekeyData, v.RekeyData)
+		e.Binary(AttrRekeyData, v.RekeyData)
 	}
-	if v.MaxNumSchedScanSsids.Valid {
-		e.U8(AttrNl80211AttrsMaxNumSchedScanSsids, v.MaxNumSchedScanSsids.Value)
+	if v.MaxNumSchedScanSSIDs.Valid {
+		e.U8(AttrMaxNumSchedScanSSIDs, v.MaxNumSchedScanSSIDs.Value)
 	}
-	if v.MaxSchedScanIeLen.Valid {
-		e.U16(AttrNl80211AttrsMaxSchedScanIeLen, v.MaxSchedScanIeLen.Value)
+	if v.MaxSchedScanIELen.Valid {
+		e.U16(AttrMaxSchedScanIELen, v.MaxSchedScanIELen.Value)
 	}
 	if v.ScanSuppRates != nil {
-		e.Binary(AttrNl80211AttrsScanSuppRates, v.ScanSuppRates)
+		e.Binary(AttrScanSuppRates, v.ScanSuppRates)
 	}
-	if v.HiddenSsid.Valid {
-		e.U32(AttrNl80211AttrsHiddenSsid, v.HiddenSsid.Value)
+	if v.HiddenSSID.Valid {
+		e.U32(AttrHiddenSSID, v.HiddenSSID.Value)
 	}
-	if v.IeProbeResp != nil {
-		e.Binary(AttrNl80211AttrsIeProbeResp, v.IeProbeResp)
+	if v.IEProbeResp != nil {
+		e.Binary(AttrIEProbeResp, v.IEProbeResp)
 	}
-	if v.IeAssocResp != nil {
-		e.Binary(AttrNl80211AttrsIeAssocResp, v.IeAssocResp)
+	if v.IEAssocResp != nil {
+		e.Binary(AttrIEAssocResp, v.IEAssocResp)
 	}
 	if v.StaWme != nil {
-		e.Binary(AttrNl80211AttrsStaWme, v.StaWme)
+		e.Binary(AttrStaWme, v.StaWme)
 	}
 	if v.SupportApUapsd {
-		e.Flag(AttrNl80211AttrsSupportApUapsd)
+		e.Flag(AttrSupportApUapsd)
 	}
 	if v.RoamSupport {
-		e.Flag(AttrNl80211AttrsRoamSupport)
+		e.Flag(AttrRoamSupport)
 	}
 	if v.SchedScanMatch != nil {
-		e.Binary(AttrNl80211AttrsSchedScanMatch, v.SchedScanMatch)
+		e.Binary(AttrSchedScanMatch, v.SchedScanMatch)
 	}
 	if v.MaxMatchSets.Valid {
-		e.U8(AttrNl80211AttrsMaxMatchSets, v.MaxMatchSets.Value)
+		e.U8(AttrMaxMatchSets, v.MaxMatchSets.Value)
 	}
 	if v.PmksaCandidate != nil {
-		e.Binary(AttrNl80211AttrsPmksaCandidate, v.PmksaCandidate)
+		e.Binary(AttrPmksaCandidate, v.PmksaCandidate)
 	}
 	if v.TxNoCckRate {
-		e.Flag(AttrNl80211AttrsTxNoCckRate)
+		e.Flag(AttrTxNoCckRate)
 	}
 	if v.TdlsAction.Valid {
-		e.U8(AttrNl80211AttrsTdlsAction, v.TdlsAction.Value)
+		e.U8(AttrTdlsAction, v.TdlsAction.Value)
 	}
 	if v.TdlsDialogToken.Valid {
-		e.U8(AttrNl80211AttrsTdlsDialogToken, v.TdlsDialogToken.Value)
+		e.U8(AttrTdlsDialogToken, v.TdlsDialogToken.Value)
 	}
 	if v.TdlsOperation.Valid {
-		e.U8(AttrNl80211AttrsTdlsOperation, v.TdlsOperation.Value)
+		e.U8(AttrTdlsOperation, v.TdlsOperation.Value)
 	}
 	if v.TdlsSupport {
-		e.Flag(AttrNl80211AttrsTdlsSupport)
+		e.Flag(AttrTdlsSupport)
 	}
 	if v.TdlsExternalSetup {
-		e.Flag(AttrNl80211AttrsTdlsExternalSetup)
+		e.Flag(AttrTdlsExternalSetup)
 	}
 	if v.DeviceApSme.Valid {
-		e.U32(AttrNl80211AttrsDeviceApSme, v.DeviceApSme.Value)
+		e.U32(AttrDeviceApSme, v.DeviceApSme.Value)
 	}
 	if v.DontWaitForAck {
-		e.Flag(AttrNl80211AttrsDontWaitForAck)
+		e.Flag(AttrDontWaitForAck)
 	}
 	if v.FeatureFlags.Valid {
-		e.U32(AttrNl80211AttrsFeatureFlags, uint32(v.FeatureFlags.Value))
+		e.U32(AttrFeatureFlags, uint32(v.FeatureFlags.Value))
 	}
 	if v.ProbeRespOffload.Valid {
-		e.U32(AttrNl80211AttrsProbeRespOffload, v.ProbeRespOffload.Value)
+		e.U32(AttrProbeRespOffload, v.ProbeRespOffload.Value)
 	}
 	if v.ProbeResp != nil {
-		e.Binary(AttrNl80211AttrsProbeResp, v.ProbeResp)
+		e.Binary(AttrProbeResp, v.ProbeResp)
 	}
 	if v.DfsRegion.Valid {
-		e.U8(AttrNl80211AttrsDfsRegion, v.DfsRegion.Value)
+		e.U8(AttrDfsRegion, v.DfsRegion.Value)
 	}
-	if v.DisableHt {
-		e.Flag(AttrNl80211AttrsDisableHt)
+	if v.DisableHT {
+		e.Flag(AttrDisableHT)
 	}
-	if v.HtCapabilityMask != nil {
-		e.Binary(AttrNl80211AttrsHtCapabilityMask, v.HtCapabilityMask)
+	if v.HTCapabilityMask != nil {
+		e.Binary(AttrHTCapabilityMask, v.HTCapabilityMask)
 	}
 	if v.NoackMap.Valid {
-		e.U16(AttrNl80211AttrsNoackMap, v.NoackMap.Value)
+		e.U16(AttrNoackMap, v.NoackMap.Value)
 	}
 	if v.InactivityTimeout.Valid {
-		e.U16(AttrNl80211AttrsInactivityTimeout, v.InactivityTimeout.Value)
+		e.U16(AttrInactivityTimeout, v.InactivityTimeout.Value)
 	}
 	if v.RxSignalDbm.Valid {
-		e.U32(AttrNl80211AttrsRxSignalDbm, v.RxSignalDbm.Value)
+		e.U32(AttrRxSignalDbm, v.RxSignalDbm.Value)
 	}
 	if v.BgScanPeriod.Valid {
-		e.U16(AttrNl80211AttrsBgScanPeriod, v.BgScanPeriod.Value)
+		e.U16(AttrBgScanPeriod, v.BgScanPeriod.Value)
 	}
 	if v.Wdev.Valid {
-		e.U64(AttrNl80211AttrsWdev, v.Wdev.Value)
+		e.U64(AttrWdev, v.Wdev.Value)
 	}
 	if v.UserRegHintType.Valid {
-		e.U32(AttrNl80211AttrsUserRegHintType, v.UserRegHintType.Value)
+		e.U32(AttrUserRegHintType, v.UserRegHintType.Value)
 	}
 	if v.ConnFailedReason.Valid {
-		e.U32(AttrNl80211AttrsConnFailedReason, v.ConnFailedReason.Value)
+		e.U32(AttrConnFailedReason, v.ConnFailedReason.Value)
 	}
 	if v.AuthData != nil {
-		e.Binary(AttrNl80211AttrsAuthData, v.AuthData)
+		e.Binary(AttrAuthData, v.AuthData)
 	}
-	if v.VhtCapability != nil {
-		e.Binary(AttrNl80211AttrsVhtCapability, v.VhtCapability)
+	if v.VHTCapability != nil {
+		e.Binary(AttrVHTCapability, v.VHTCapability)
 	}
 	if v.ScanFlags.Valid {
-		e.U32(AttrNl80211AttrsScanFlags, v.ScanFlags.Value)
+		e.U32(AttrScanFlags, v.ScanFlags.Value)
 	}
 	if v.ChannelWidth.Valid {
-		e.U32(AttrNl80211AttrsChannelWidth, v.ChannelWidth.Value)
+		e.U32(AttrChannelWidth, v.ChannelWidth.Value)
 	}
 	if v.CenterFreq1.Valid {
-		e.U32(AttrNl80211AttrsCenterFreq1, v.CenterFreq1.Value)
+		e.U32(AttrCenterFreq1, v.CenterFreq1.Value)
 	}
 	if v.CenterFreq2.Valid {
-		e.U32(AttrNl80211AttrsCenterFreq2, v.CenterFreq2.Value)
+		e.U32(AttrCenterFreq2, v.CenterFreq2.Value)
 	}
 	if v.P2pCtwindow.Valid {
-		e.U8(AttrNl80211AttrsP2pCtwindow, v.P2pCtwindow.Value)
+		e.U8(AttrP2pCtwindow, v.P2pCtwindow.Value)
 	}
 	if v.P2pOppps.Valid {
-		e.U8(AttrNl80211AttrsP2pOppps, v.P2pOppps.Value)
+		e.U8(AttrP2pOppps, v.P2pOppps.Value)
 	}
 	if v.LocalMeshPowerMode.Valid {
-		e.U32(AttrNl80211AttrsLocalMeshPowerMode, v.LocalMeshPowerMode.Value)
+		e.U32(AttrLocalMeshPowerMode, v.LocalMeshPowerMode.Value)
 	}
 	if v.ACLPolicy.Valid {
-		e.U32(AttrNl80211AttrsACLPolicy, v.ACLPolicy.Value)
+		e.U32(AttrACLPolicy, v.ACLPolicy.Value)
 	}
 	if v.MACAddrs != nil {
-		e.Binary(AttrNl80211AttrsMACAddrs, v.MACAddrs)
+		e.Binary(AttrMACAddrs, v.MACAddrs)
 	}
 	if v.MACACLMax.Valid {
-		e.U32(AttrNl80211AttrsMACACLMax, v.MACACLMax.Value)
+		e.U32(AttrMACACLMax, v.MACACLMax.Value)
 	}
 	if v.RadarEvent.Valid {
-		e.U32(AttrNl80211AttrsRadarEvent, v.RadarEvent.Value)
+		e.U32(AttrRadarEvent, v.RadarEvent.Value)
 	}
 	if v.ExtCapa != nil {
-		e.Binary(AttrNl80211AttrsExtCapa, v.ExtCapa)
+		e.Binary(AttrExtCapa, v.ExtCapa)
 	}
 	if v.ExtCapaMask != nil {
-		e.Binary(AttrNl80211AttrsExtCapaMask, v.ExtCapaMask)
+		e.Binary(AttrExtCapaMask, v.ExtCapaMask)
 	}
 	if v.StaCapability.Valid {
-		e.U16(AttrNl80211AttrsStaCapability, v.StaCapability.Value)
+		e.U16(AttrStaCapability, v.StaCapability.Value)
 	}
 	if v.StaExtCapability != nil {
-		e.Binary(AttrNl80211AttrsStaExtCapability, v.StaExtCapability)
+		e.Binary(AttrStaExtCapability, v.StaExtCapability)
 	}
 	if v.ProtocolFeatures.Valid {
-		e.U32(AttrNl80211AttrsProtocolFeatures, uint32(v.ProtocolFeatures.Value))
+		e.U32(AttrProtocolFeatures, uint32(v.ProtocolFeatures.Value))
 	}
 	if v.SplitWiphyDump {
-		e.Flag(AttrNl80211AttrsSplitWiphyDump)
+		e.Flag(AttrSplitWiphyDump)
 	}
-	if v.DisableVht {
-		e.Flag(AttrNl80211AttrsDisableVht)
+	if v.DisableVHT {
+		e.Flag(AttrDisableVHT)
 	}
-	if v.VhtCapabilityMask != nil {
-		e.Binary(AttrNl80211AttrsVhtCapabilityMask, v.VhtCapabilityMask)
+	if v.VHTCapabilityMask != nil {
+		e.Binary(AttrVHTCapabilityMask, v.VHTCapabilityMask)
 	}
 	if v.Mdid.Valid {
-		e.U16(AttrNl80211AttrsMdid, v.Mdid.Value)
+		e.U16(AttrMdid, v.Mdid.Value)
 	}
-	if v.IeRic != nil {
-		e.Binary(AttrNl80211AttrsIeRic, v.IeRic)
+	if v.IERic != nil {
+		e.Binary(AttrIERic, v.IERic)
 	}
 	if v.CritProtID.Valid {
-		e.U16(AttrNl80211AttrsCritProtID, v.CritProtID.Value)
+		e.U16(AttrCritProtID, v.CritProtID.Value)
 	}
 	if v.MaxCritProtDuration.Valid {
-		e.U16(AttrNl80211AttrsMaxCritProtDuration, v.MaxCritProtDuration.Value)
+		e.U16(AttrMaxCritProtDuration, v.MaxCritProtDuration.Value)
 	}
 	if v.PeerAid.Valid {
-		e.U16(AttrNl80211AttrsPeerAid, v.PeerAid.Value)
+		e.U16(AttrPeerAid, v.PeerAid.Value)
 	}
 	if v.CoalesceRule != nil {
-		e.Binary(AttrNl80211AttrsCoalesceRule, v.CoalesceRule)
+		e.Binary(AttrCoalesceRule, v.CoalesceRule)
 	}
 	if v.ChSwitchCount.Valid {
-		e.U32(AttrNl80211AttrsChSwitchCount, v.ChSwitchCount.Value)
+		e.U32(AttrChSwitchCount, v.ChSwitchCount.Value)
 	}
 	if v.ChSwitchBlockTx {
-		e.Flag(AttrNl80211AttrsChSwitchBlockTx)
+		e.Flag(AttrChSwitchBlockTx)
 	}
-	if v.CsaIes != nil {
-		e.Binary(AttrNl80211AttrsCsaIes, v.CsaIes)
+	if v.CsaIEs != nil {
+		e.Binary(AttrCsaIEs, v.CsaIEs)
 	}
 	if v.CntdwnOffsBeacon != nil {
-		e.Binary(AttrNl80211AttrsCntdwnOffsBeacon, v.CntdwnOffsBeacon)
+		e.Binary(AttrCntdwnOffsBeacon, v.CntdwnOffsBeacon)
 	}
 	if v.CntdwnOffsPresp != nil {
-		e.Binary(AttrNl80211AttrsCntdwnOffsPresp, v.CntdwnOffsPresp)
+		e.Binary(AttrCntdwnOffsPresp, v.CntdwnOffsPresp)
 	}
 	if v.RxmgmtFlags != nil {
-		e.Binary(AttrNl80211AttrsRxmgmtFlags, v.RxmgmtFlags)
+		e.Binary(AttrRxmgmtFlags, v.RxmgmtFlags)
 	}
 	if v.StaSupportedChannels != nil {
-		e.Binary(AttrNl80211AttrsStaSupportedChannels, v.StaSupportedChannels)
+		e.Binary(AttrStaSupportedChannels, v.StaSupportedChannels)
 	}
 	if v.StaSupportedOperClasses != nil {
-		e.Binary(AttrNl80211AttrsStaSupportedOperClasses, v.StaSupportedOperClasses)
+		e.Binary(AttrStaSupportedOperClasses, v.StaSupportedOperClasses)
 	}
 	if v.HandleDfs {
-		e.Flag(AttrNl80211AttrsHandleDfs)
+		e.Flag(AttrHandleDfs)
 	}
 	if v.Support5Mhz {
-		e.Flag(AttrNl80211AttrsSupport5Mhz)
+		e.Flag(AttrSupport5Mhz)
 	}
 	if v.Support10Mhz {
-		e.Flag(AttrNl80211AttrsSupport10Mhz)
+		e.Flag(AttrSupport10Mhz)
 	}
 	if v.OpmodeNotif.Valid {
-		e.U8(AttrNl80211AttrsOpmodeNotif, v.OpmodeNotif.Value)
+		e.U8(AttrOpmodeNotif, v.OpmodeNotif.Value)
 	}
 	if v.VendorID.Valid {
-		e.U32(AttrNl80211AttrsVendorID, v.VendorID.Value)
+		e.U32(AttrVendorID, v.VendorID.Value)
 	}
 	if v.VendorSubcmd.Valid {
-		e.U32(AttrNl80211AttrsVendorSubcmd, v.VendorSubcmd.Value)
+		e.U32(AttrVendorSubcmd, v.VendorSubcmd.Value)
 	}
 	if v.VendorData != nil {
-		e.Binary(AttrNl80211AttrsVendorData, v.VendorData)
+		e.Binary(AttrVendorData, v.VendorData)
 	}
 	if v.VendorEvents != nil {
-		e.Binary(AttrNl80211AttrsVendorEvents, v.VendorEvents)
+		e.Binary(AttrVendorEvents, v.VendorEvents)
 	}
 	if v.QosMap != nil {
-		e.Binary(AttrNl80211AttrsQosMap, v.QosMap)
+		e.Binary(AttrQosMap, v.QosMap)
 	}
 	if v.MACHint != nil {
-		e.Binary(AttrNl80211AttrsMACHint, v.MACHint)
+		e.Binary(AttrMACHint, v.MACHint)
 	}
 	if v.WiphyFreqHint.Valid {
-		e.U32(AttrNl80211AttrsWiphyFreqHint, v.WiphyFreqHint.Value)
+		e.U32(AttrWiphyFreqHint, v.WiphyFreqHint.Value)
 	}
 	if v.MaxApAssocSta.Valid {
-		e.U32(AttrNl80211AttrsMaxApAssocSta, v.MaxApAssocSta.Value)
+		e.U32(AttrMaxApAssocSta, v.MaxApAssocSta.Value)
 	}
 	if v.TdlsPeerCapability.Valid {
-		e.U32(AttrNl80211AttrsTdlsPeerCapability, v.TdlsPeerCapability.Value)
+		e.U32(AttrTdlsPeerCapability, v.TdlsPeerCapability.Value)
 	}
 	if v.SocketOwner {
-		e.Flag(AttrNl80211AttrsSocketOwner)
+		e.Flag(AttrSocketOwner)
 	}
 	if v.CsaCOffsetsTx != nil {
-		e.Binary(AttrNl80211AttrsCsaCOffsetsTx, v.CsaCOffsetsTx)
+		e.Binary(AttrCsaCOffsetsTx, v.CsaCOffsetsTx)
 	}
 	if v.MaxCsaCounters.Valid {
-		e.U8(AttrNl80211AttrsMaxCsaCounters, v.MaxCsaCounters.Value)
+		e.U8(AttrMaxCsaCounters, v.MaxCsaCounters.Value)
 	}
 	if v.TdlsInitiator {
-		e.Flag(AttrNl80211AttrsTdlsInitiator)
+		e.Flag(AttrTdlsInitiator)
 	}
 	if v.UseRrm {
-		e.Flag(AttrNl80211AttrsUseRrm)
+		e.Flag(AttrUseRrm)
 	}
 	if v.WiphyDynAck {
-		e.Flag(AttrNl80211AttrsWiphyDynAck)
+		e.Flag(AttrWiphyDynAck)
 	}
 	if v.Tsid.Valid {
-		e.U8(AttrNl80211AttrsTsid, v.Tsid.Value)
+		e.U8(AttrTsid, v.Tsid.Value)
 	}
 	if v.UserPrio.Valid {
-		e.U8(AttrNl80211AttrsUserPrio, v.UserPrio.Value)
+		e.U8(AttrUserPrio, v.UserPrio.Value)
 	}
 	if v.AdmittedTime.Valid {
-		e.U16(AttrNl80211AttrsAdmittedTime, v.AdmittedTime.Value)
+		e.U16(AttrAdmittedTime, v.AdmittedTime.Value)
 	}
 	if v.SmpsMode.Valid {
-		e.U8(AttrNl80211AttrsSmpsMode, v.SmpsMode.Value)
+		e.U8(AttrSmpsMode, v.SmpsMode.Value)
 	}
 	if v.OperClass.Valid {
-		e.U8(AttrNl80211AttrsOperClass, v.OperClass.Value)
+		e.U8(AttrOperClass, v.OperClass.Value)
 	}
 	if v.MACMask != nil {
-		e.Binary(AttrNl80211AttrsMACMask, v.MACMask)
+		e.Binary(AttrMACMask, v.MACMask)
 	}
 	if v.WiphySelfManagedReg {
-		e.Flag(AttrNl80211AttrsWiphySelfManagedReg)
+		e.Flag(AttrWiphySelfManagedReg)
 	}
 	if v.ExtFeatures != nil {
-		e.Binary(AttrNl80211AttrsExtFeatures, v.ExtFeatures)
+		e.Binary(AttrExtFeatures, v.ExtFeatures)
 	}
 	if v.SurveyRadioStats != nil {
-		e.Binary(AttrNl80211AttrsSurveyRadioStats, v.SurveyRadioStats)
+		e.Binary(AttrSurveyRadioStats, v.SurveyRadioStats)
 	}
 	if v.NetnsFd.Valid {
-		e.U32(AttrNl80211AttrsNetnsFd, v.NetnsFd.Value)
+		e.U32(AttrNetnsFd, v.NetnsFd.Value)
 	}
 	if v.SchedScanDelay.Valid {
-		e.U32(AttrNl80211AttrsSchedScanDelay, v.SchedScanDelay.Value)
+		e.U32(AttrSchedScanDelay, v.SchedScanDelay.Value)
 	}
 	if v.RegIndoor {
-		e.Flag(AttrNl80211AttrsRegIndoor)
+		e.Flag(AttrRegIndoor)
 	}
 	if v.MaxNumSchedScanPlans.Valid {
-		e.U32(AttrNl80211AttrsMaxNumSchedScanPlans, v.MaxNumSchedScanPlans.Value)
+		e.U32(AttrMaxNumSchedScanPlans, v.MaxNumSchedScanPlans.Value)
 	}
 	if v.MaxScanPlanInterval.Valid {
-		e.U32(AttrNl80211AttrsMaxScanPlanInterval, v.MaxScanPlanInterval.Value)
+		e.U32(AttrMaxScanPlanInterval, v.MaxScanPlanInterval.Value)
 	}
 	if v.MaxScanPlanIterations.Valid {
-		e.U32(AttrNl80211AttrsMaxScanPlanIterations, v.MaxScanPlanIterations.Value)
+		e.U32(AttrMaxScanPlanIterations, v.MaxScanPlanIterations.Value)
 	}
 	if v.SchedScanPlans != nil {
-		e.Binary(AttrNl80211AttrsSchedScanPlans, v.SchedScanPlans)
+		e.Binary(AttrSchedScanPlans, v.SchedScanPlans)
 	}
 	if v.Pbss {
-		e.Flag(AttrNl80211AttrsPbss)
+		e.Flag(AttrPbss)
 	}
-	if v.BssSelect != nil {
-		e.Binary(AttrNl80211AttrsBssSelect, v.BssSelect)
+	if v.BSSSelect != nil {
+		e.Binary(AttrBSSSelect, v.BSSSelect)
 	}
 	if v.StaSupportP2pPs.Valid {
-		e.U8(AttrNl80211AttrsStaSupportP2pPs, v.StaSupportP2pPs.Value)
+		e.U8(AttrStaSupportP2pPs, v.StaSupportP2pPs.Value)
 	}
 	if v.Pad != nil {
-		e.Binary(AttrNl80211AttrsPad, v.Pad)
+		e.Binary(AttrPad, v.Pad)
 	}
 	if v.IftypeExtCapa != nil {
-		e.Binary(AttrNl80211AttrsIftypeExtCapa, v.IftypeExtCapa)
+		e.Binary(AttrIftypeExtCapa, v.IftypeExtCapa)
 	}
 	if v.MuMimoGroupData != nil {
-		e.Binary(AttrNl80211AttrsMuMimoGroupData, v.MuMimoGroupData)
+		e.Binary(AttrMuMimoGroupData, v.MuMimoGroupData)
 	}
 	if v.MuMimoFollowMACAddr != nil {
-		e.Binary(AttrNl80211AttrsMuMimoFollowMACAddr, v.MuMimoFollowMACAddr)
+		e.Binary(AttrMuMimoFollowMACAddr, v.MuMimoFollowMACAddr)
 	}
 	if v.ScanStartTimeTsf.Valid {
-		e.U64(AttrNl80211AttrsScanStartTimeTsf, v.ScanStartTimeTsf.Value)
+		e.U64(AttrScanStartTimeTsf, v.ScanStartTimeTsf.Value)
 	}
-	if v.ScanStartTimeTsfBssid != nil {
-		e.Binary(AttrNl80211AttrsScanStartTimeTsfBssid, v.ScanStartTimeTsfBssid)
+	if v.ScanStartTimeTsfBSSID != nil {
+		e.Binary(AttrScanStartTimeTsfBSSID, v.ScanStartTimeTsfBSSID)
 	}
 	if v.MeasurementDuration.Valid {
-		e.U16(AttrNl80211AttrsMeasurementDuration, v.MeasurementDuration.Value)
+		e.U16(AttrMeasurementDuration, v.MeasurementDuration.Value)
 	}
 	if v.MeasurementDurationMandatory {
-		e.Flag(AttrNl80211AttrsMeasurementDurationMandatory)
+		e.Flag(AttrMeasurementDurationMandatory)
 	}
 	if v.MeshPeerAid.Valid {
-		e.U16(AttrNl80211AttrsMeshPeerAid, v.MeshPeerAid.Value)
+		e.U16(AttrMeshPeerAid, v.MeshPeerAid.Value)
 	}
 	if v.NanMasterPref.Valid {
-		e.U8(AttrNl80211AttrsNanMasterPref, v.NanMasterPref.Value)
+		e.U8(AttrNanMasterPref, v.NanMasterPref.Value)
 	}
 	if v.Bands.Valid {
-		e.U32(AttrNl80211AttrsBands, v.Bands.Value)
+		e.U32(AttrBands, v.Bands.Value)
 	}
 	if v.NanFunc != nil {
-		e.Binary(AttrNl80211AttrsNanFunc, v.NanFunc)
+		e.Binary(AttrNanFunc, v.NanFunc)
 	}
 	if v.NanMatch != nil {
-		e.Binary(AttrNl80211AttrsNanMatch, v.NanMatch)
+		e.Binary(AttrNanMatch, v.NanMatch)
 	}
 	if v.FilsKek != nil {
-		e.Binary(AttrNl80211AttrsFilsKek, v.FilsKek)
+		e.Binary(AttrFilsKek, v.FilsKek)
 	}
 	if v.FilsNonces != nil {
-		e.Binary(AttrNl80211AttrsFilsNonces, v.FilsNonces)
+		e.Binary(AttrFilsNonces, v.FilsNonces)
 	}
 	if v.MulticastToUnicastEnabled {
-		e.Flag(AttrNl80211AttrsMulticastToUnicastEnabled)
+		e.Flag(AttrMulticastToUnicastEnabled)
 	}
-	if v.Bssid != nil {
-		e.Binary(AttrNl80211AttrsBssid, v.Bssid)
+	if v.BSSID != nil {
+		e.Binary(AttrBSSID, v.BSSID)
 	}
 	if v.SchedScanRelativeRssi.Valid {
-		e.S8(AttrNl80211AttrsSchedScanRelativeRssi, v.SchedScanRelativeRssi.Value)
+		e.S8(AttrSchedScanRelativeRssi, v.SchedScanRelativeRssi.Value)
 	}
 	if v.SchedScanRssiAdjust != nil {
-		e.Binary(AttrNl80211AttrsSchedScanRssiAdjust, v.SchedScanRssiAdjust)
+		e.Binary(AttrSchedScanRssiAdjust, v.SchedScanRssiAdjust)
 	}
 	if v.TimeoutReason.Valid {
-		e.U32(AttrNl80211AttrsTimeoutReason, v.TimeoutReason.Value)
+		e.U32(AttrTimeoutReason, v.TimeoutReason.Value)
 	}
 	if v.FilsErpUsername != nil {
-		e.Binary(AttrNl80211AttrsFilsErpUsername, v.FilsErpUsername)
+		e.Binary(AttrFilsErpUsername, v.FilsErpUsername)
 	}
 	if v.FilsErpRealm != nil {
-		e.Binary(AttrNl80211AttrsFilsErpRealm, v.FilsErpRealm)
+		e.Binary(AttrFilsErpRealm, v.FilsErpRealm)
 	}
 	if v.FilsErpNextSeqNum.Valid {
-		e.U16(AttrNl80211AttrsFilsErpNextSeqNum, v.FilsErpNextSeqNum.Value)
+		e.U16(AttrFilsErpNextSeqNum, v.FilsErpNextSeqNum.Value)
 	}
 	if v.FilsErpRrk != nil {
-		e.Binary(AttrNl80211AttrsFilsErpRrk, v.FilsErpRrk)
+		e.Binary(AttrFilsErpRrk, v.FilsErpRrk)
 	}
 	if v.FilsCacheID != nil {
-		e.Binary(AttrNl80211AttrsFilsCacheID, v.FilsCacheID)
+		e.Binary(AttrFilsCacheID, v.FilsCacheID)
 	}
 	if v.Pmk != nil {
-		e.Binary(AttrNl80211AttrsPmk, v.Pmk)
+		e.Binary(AttrPmk, v.Pmk)
 	}
 	if v.SchedScanMulti {
-		e.Flag(AttrNl80211AttrsSchedScanMulti)
+		e.Flag(AttrSchedScanMulti)
 	}
 	if v.SchedScanMaxReqs.Valid {
-		e.U32(AttrNl80211AttrsSchedScanMaxReqs, v.SchedScanMaxReqs.Value)
+		e.U32(AttrSchedScanMaxReqs, v.SchedScanMaxReqs.Value)
 	}
 	if v.Want1x4wayHs {
-		e.Flag(AttrNl80211AttrsWant1x4wayHs)
+		e.Flag(AttrWant1x4wayHs)
 	}
 	if v.Pmkr0Name != nil {
-		e.Binary(AttrNl80211AttrsPmkr0Name, v.Pmkr0Name)
+		e.Binary(AttrPmkr0Name, v.Pmkr0Name)
 	}
 	if v.PortAuthorized != nil {
-		e.Binary(AttrNl80211AttrsPortAuthorized, v.PortAuthorized)
+		e.Binary(AttrPortAuthorized, v.PortAuthorized)
 	}
 	if v.ExternalAuthAction.Valid {
-		e.U32(AttrNl80211AttrsExternalAuthAction, v.ExternalAuthAction.Value)
+		e.U32(AttrExternalAuthAction, v.ExternalAuthAction.Value)
 	}
 	if v.ExternalAuthSupport {
-		e.Flag(AttrNl80211AttrsExternalAuthSupport)
+		e.Flag(AttrExternalAuthSupport)
 	}
 	if v.Nss.Valid {
-		e.U8(AttrNl80211AttrsNss, v.Nss.Value)
+		e.U8(AttrNss, v.Nss.Value)
 	}
 	if v.AckSignal.Valid {
-		e.S32(AttrNl80211AttrsAckSignal, v.AckSignal.Value)
+		e.S32(AttrAckSignal, v.AckSignal.Value)
 	}
 	if v.ControlPortOverNl80211 {
-		e.Flag(AttrNl80211AttrsControlPortOverNl80211)
+		e.Flag(AttrControlPortOverNl80211)
 	}
 	if v.TxqStats != nil {
-		n := e.Nest(AttrNl80211AttrsTxqStats)
+		n := e.Nest(AttrTxqStats)
 		if err := v.TxqStats.encode(e); err != nil {
 			return attrs.WithPath(err, "txq-stats")
 		}
 		e.End(n)
 	}
 	if v.TxqLimit.Valid {
-		e.U32(AttrNl80211AttrsTxqLimit, v.TxqLimit.Value)
+		e.U32(AttrTxqLimit, v.TxqLimit.Value)
 	}
 	if v.TxqMemoryLimit.Valid {
-		e.U32(AttrNl80211AttrsTxqMemoryLimit, v.TxqMemoryLimit.Value)
+		e.U32(AttrTxqMemoryLimit, v.TxqMemoryLimit.Value)
 	}
 	if v.TxqQuantum.Valid {
-		e.U32(AttrNl80211AttrsTxqQuantum, v.TxqQuantum.Value)
+		e.U32(AttrTxqQuantum, v.TxqQuantum.Value)
 	}
-	if v.HeCapability != nil {
-		e.Binary(AttrNl80211AttrsHeCapability, v.HeCapability)
+	if v.HECapability != nil {
+		e.Binary(AttrHECapability, v.HECapability)
 	}
 	if v.FtmResponder != nil {
-		e.Binary(AttrNl80211AttrsFtmResponder, v.FtmResponder)
+		e.Binary(AttrFtmResponder, v.FtmResponder)
 	}
 	if v.FtmResponderStats != nil {
-		e.Binary(AttrNl80211AttrsFtmResponderStats, v.FtmResponderStats)
+		e.Binary(AttrFtmResponderStats, v.FtmResponderStats)
 	}
 	if v.Timeout.Valid {
-		e.U32(AttrNl80211AttrsTimeout, v.Timeout.Value)
+		e.U32(AttrTimeout, v.Timeout.Value)
 	}
 	if v.PeerMeasurements != nil {
-		e.Binary(AttrNl80211AttrsPeerMeasurements, v.PeerMeasurements)
+		e.Binary(AttrPeerMeasurements, v.PeerMeasurements)
 	}
 	if v.AirtimeWeight.Valid {
-		e.U16(AttrNl80211AttrsAirtimeWeight, v.AirtimeWeight.Value)
+		e.U16(AttrAirtimeWeight, v.AirtimeWeight.Value)
 	}
 	if v.StaTxPowerSetting.Valid {
-		e.U8(AttrNl80211AttrsStaTxPowerSetting, v.StaTxPowerSetting.Value)
+		e.U8(AttrStaTxPowerSetting, v.StaTxPowerSetting.Value)
 	}
 	if v.StaTxPower.Valid {
-		e.S16(AttrNl80211AttrsStaTxPower, v.StaTxPower.Value)
+		e.S16(AttrStaTxPower, v.StaTxPower.Value)
 	}
 	if v.SaePassword != nil {
-		e.Binary(AttrNl80211AttrsSaePassword, v.SaePassword)
+		e.Binary(AttrSaePassword, v.SaePassword)
 	}
 	if v.TwtResponder {
-		e.Flag(AttrNl80211AttrsTwtResponder)
+		e.Flag(AttrTwtResponder)
 	}
-	if v.HeObssPd != nil {
-		e.Binary(AttrNl80211AttrsHeObssPd, v.HeObssPd)
+	if v.HEObssPd != nil {
+		e.Binary(AttrHEObssPd, v.HEObssPd)
 	}
 	if v.WiphyEdmgChannels.Valid {
-		e.U8(AttrNl80211AttrsWiphyEdmgChannels, v.WiphyEdmgChannels.Value)
+		e.U8(AttrWiphyEdmgChannels, v.WiphyEdmgChannels.Value)
 	}
 	if v.WiphyEdmgBwConfig.Valid {
-		e.U8(AttrNl80211AttrsWiphyEdmgBwConfig, v.WiphyEdmgBwConfig.Value)
+		e.U8(AttrWiphyEdmgBwConfig, v.WiphyEdmgBwConfig.Value)
 	}
-	if v.VlanID.Valid {
-		e.U16(AttrNl80211AttrsVlanID, v.VlanID.Value)
+	if v.VLANID.Valid {
+		e.U16(AttrVLANID, v.VLANID.Value)
 	}
-	if v.HeBssColor != nil {
-		e.Binary(AttrNl80211AttrsHeBssColor, v.HeBssColor)
+	if v.HEBSSColor != nil {
+		e.Binary(AttrHEBSSColor, v.HEBSSColor)
 	}
 	if v.IftypeAkmSuites != nil {
-		e.Binary(AttrNl80211AttrsIftypeAkmSuites, v.IftypeAkmSuites)
+		e.Binary(AttrIftypeAkmSuites, v.IftypeAkmSuites)
 	}
 	if v.TidConfig != nil {
-		e.Binary(AttrNl80211AttrsTidConfig, v.TidConfig)
+		e.Binary(AttrTidConfig, v.TidConfig)
 	}
 	if v.ControlPortNoPreauth {
-		e.Flag(AttrNl80211AttrsControlPortNoPreauth)
+		e.Flag(AttrControlPortNoPreauth)
 	}
 	if v.PmkLifetime.Valid {
-		e.U32(AttrNl80211AttrsPmkLifetime, v.PmkLifetime.Value)
+		e.U32(AttrPmkLifetime, v.PmkLifetime.Value)
 	}
 	if v.PmkReauthThreshold.Valid {
-		e.U8(AttrNl80211AttrsPmkReauthThreshold, v.PmkReauthThreshold.Value)
+		e.U8(AttrPmkReauthThreshold, v.PmkReauthThreshold.Value)
 	}
 	if v.ReceiveMulticast {
-		e.Flag(AttrNl80211AttrsReceiveMulticast)
+		e.Flag(AttrReceiveMulticast)
 	}
 	if v.WiphyFreqOffset.Valid {
-		e.U32(AttrNl80211AttrsWiphyFreqOffset, v.WiphyFreqOffset.Value)
+		e.U32(AttrWiphyFreqOffset, v.WiphyFreqOffset.Value)
 	}
 	if v.CenterFreq1Offset.Valid {
-		e.U32(AttrNl80211AttrsCenterFreq1Offset, v.CenterFreq1Offset.Value)
+		e.U32(AttrCenterFreq1Offset, v.CenterFreq1Offset.Value)
 	}
 	if v.ScanFreqKhz != nil {
-		e.Binary(AttrNl80211AttrsScanFreqKhz, v.ScanFreqKhz)
+		e.Binary(AttrScanFreqKhz, v.ScanFreqKhz)
 	}
-	if v.He6ghzCapability != nil {
-		e.Binary(AttrNl80211AttrsHe6ghzCapability, v.He6ghzCapability)
+	if v.HE6ghzCapability != nil {
+		e.Binary(AttrHE6ghzCapability, v.HE6ghzCapability)
 	}
 	if v.FilsDiscovery != nil {
-		e.Binary(AttrNl80211AttrsFilsDiscovery, v.FilsDiscovery)
+		e.Binary(AttrFilsDiscovery, v.FilsDiscovery)
 	}
 	if v.UnsolBcastProbeResp != nil {
-		e.Binary(AttrNl80211AttrsUnsolBcastProbeResp, v.UnsolBcastProbeResp)
+		e.Binary(AttrUnsolBcastProbeResp, v.UnsolBcastProbeResp)
 	}
 	if v.S1gCapability != nil {
-		e.Binary(AttrNl80211AttrsS1gCapability, v.S1gCapability)
+		e.Binary(AttrS1gCapability, v.S1gCapability)
 	}
 	if v.S1gCapabilityMask != nil {
-		e.Binary(AttrNl80211AttrsS1gCapabilityMask, v.S1gCapabilityMask)
+		e.Binary(AttrS1gCapabilityMask, v.S1gCapabilityMask)
 	}
 	if v.SaePwe.Valid {
-		e.U8(AttrNl80211AttrsSaePwe, v.SaePwe.Value)
+		e.U8(AttrSaePwe, v.SaePwe.Value)
 	}
 	if v.ReconnectRequested != nil {
-		e.Binary(AttrNl80211AttrsReconnectRequested, v.ReconnectRequested)
+		e.Binary(AttrReconnectRequested, v.ReconnectRequested)
 	}
 	if v.SarSpec != nil {
-		n := e.Nest(AttrNl80211AttrsSarSpec)
+		n := e.Nest(AttrSarSpec)
 		if err := v.SarSpec.encode(e); err != nil {
 			return attrs.WithPath(err, "sar-spec")
 		}
 		e.End(n)
 	}
-	if v.DisableHe {
-		e.Flag(AttrNl80211AttrsDisableHe)
+	if v.DisableHE {
+		e.Flag(AttrDisableHE)
 	}
 	if v.ObssColorBitmap.Valid {
-		e.U64(AttrNl80211AttrsObssColorBitmap, v.ObssColorBitmap.Value)
+		e.U64(AttrObssColorBitmap, v.ObssColorBitmap.Value)
 	}
 	if v.ColorChangeCount.Valid {
-		e.U8(AttrNl80211AttrsColorChangeCount, v.ColorChangeCount.Value)
+		e.U8(AttrColorChangeCount, v.ColorChangeCount.Value)
 	}
 	if v.ColorChangeColor.Valid {
-		e.U8(AttrNl80211AttrsColorChangeColor, v.ColorChangeColor.Value)
+		e.U8(AttrColorChangeColor, v.ColorChangeColor.Value)
 	}
 	if v.ColorChangeElems != nil {
-		e.Binary(AttrNl80211AttrsColorChangeElems, v.ColorChangeElems)
+		e.Binary(AttrColorChangeElems, v.ColorChangeElems)
 	}
 	if v.MbssidConfig != nil {
-		e.Binary(AttrNl80211AttrsMbssidConfig, v.MbssidConfig)
+		e.Binary(AttrMbssidConfig, v.MbssidConfig)
 	}
 	if v.MbssidElems != nil {
-		e.Binary(AttrNl80211AttrsMbssidElems, v.MbssidElems)
+		e.Binary(AttrMbssidElems, v.MbssidElems)
 	}
 	if v.RadarBackground {
-		e.Flag(AttrNl80211AttrsRadarBackground)
+		e.Flag(AttrRadarBackground)
 	}
 	if v.ApSettingsFlags.Valid {
-		e.U32(AttrNl80211AttrsApSettingsFlags, v.ApSettingsFlags.Value)
+		e.U32(AttrApSettingsFlags, v.ApSettingsFlags.Value)
 	}
-	if v.EhtCapability != nil {
-		e.Binary(AttrNl80211AttrsEhtCapability, v.EhtCapability)
+	if v.EHTCapability != nil {
+		e.Binary(AttrEHTCapability, v.EHTCapability)
 	}
-	if v.DisableEht {
-		e.Flag(AttrNl80211AttrsDisableEht)
+	if v.DisableEHT {
+		e.Flag(AttrDisableEHT)
 	}
 	if v.MloLinks != nil {
-		e.Binary(AttrNl80211AttrsMloLinks, v.MloLinks)
+		e.Binary(AttrMloLinks, v.MloLinks)
 	}
 	if v.MloLinkID.Valid {
-		e.U8(AttrNl80211AttrsMloLinkID, v.MloLinkID.Value)
+		e.U8(AttrMloLinkID, v.MloLinkID.Value)
 	}
 	if v.MldAddr != nil {
-		e.Binary(AttrNl80211AttrsMldAddr, v.MldAddr)
+		e.Binary(AttrMldAddr, v.MldAddr)
 	}
 	if v.MloSupport {
-		e.Flag(AttrNl80211AttrsMloSupport)
+		e.Flag(AttrMloSupport)
 	}
 	if v.MaxNumAkmSuites != nil {
-		e.Binary(AttrNl80211AttrsMaxNumAkmSuites, v.MaxNumAkmSuites)
+		e.Binary(AttrMaxNumAkmSuites, v.MaxNumAkmSuites)
 	}
 	if v.EmlCapability.Valid {
-		e.U16(AttrNl80211AttrsEmlCapability, v.EmlCapability.Value)
+		e.U16(AttrEmlCapability, v.EmlCapability.Value)
 	}
 	if v.MldCapaAndOps.Valid {
-		e.U16(AttrNl80211AttrsMldCapaAndOps, v.MldCapaAndOps.Value)
+		e.U16(AttrMldCapaAndOps, v.MldCapaAndOps.Value)
 	}
 	if v.TxHwTimestamp.Valid {
-		e.U64(AttrNl80211AttrsTxHwTimestamp, v.TxHwTimestamp.Value)
+		e.U64(AttrTxHwTimestamp, v.TxHwTimestamp.Value)
 	}
 	if v.RxHwTimestamp.Valid {
-		e.U64(AttrNl80211AttrsRxHwTimestamp, v.RxHwTimestamp.Value)
+		e.U64(AttrRxHwTimestamp, v.RxHwTimestamp.Value)
 	}
 	if v.TdBitmap != nil {
-		e.Binary(AttrNl80211AttrsTdBitmap, v.TdBitmap)
+		e.Binary(AttrTdBitmap, v.TdBitmap)
 	}
 	if v.PunctBitmap.Valid {
-		e.U32(AttrNl80211AttrsPunctBitmap, v.PunctBitmap.Value)
+		e.U32(AttrPunctBitmap, v.PunctBitmap.Value)
 	}
 	if v.MaxHwTimestampPeers.Valid {
-		e.U16(AttrNl80211AttrsMaxHwTimestampPeers, v.MaxHwTimestampPeers.Value)
+		e.U16(AttrMaxHwTimestampPeers, v.MaxHwTimestampPeers.Value)
 	}
 	if v.HwTimestampEnabled {
-		e.Flag(AttrNl80211AttrsHwTimestampEnabled)
+		e.Flag(AttrHwTimestampEnabled)
 	}
 	if v.EmaRnrElems != nil {
-		e.Binary(AttrNl80211AttrsEmaRnrElems, v.EmaRnrElems)
+		e.Binary(AttrEmaRnrElems, v.EmaRnrElems)
 	}
 	if v.MloLinkDisabled {
-		e.Flag(AttrNl80211AttrsMloLinkDisabled)
+		e.Flag(AttrMloLinkDisabled)
 	}
-	if v.BssDumpIncludeUseData {
-		e.Flag(AttrNl80211AttrsBssDumpIncludeUseData)
+	if v.BSSDumpIncludeUseData {
+		e.Flag(AttrBSSDumpIncludeUseData)
 	}
 	if v.MloTtlmDlink.Valid {
-		e.U16(AttrNl80211AttrsMloTtlmDlink, v.MloTtlmDlink.Value)
+		e.U16(AttrMloTtlmDlink, v.MloTtlmDlink.Value)
 	}
 	if v.MloTtlmUlink.Valid {
-		e.U16(AttrNl80211AttrsMloTtlmUlink, v.MloTtlmUlink.Value)
+		e.U16(AttrMloTtlmUlink, v.MloTtlmUlink.Value)
 	}
 	if v.AssocSppAmsdu {
-		e.Flag(AttrNl80211AttrsAssocSppAmsdu)
+		e.Flag(AttrAssocSppAmsdu)
 	}
 	if v.WiphyRadios != nil {
-		e.Binary(AttrNl80211AttrsWiphyRadios, v.WiphyRadios)
+		e.Binary(AttrWiphyRadios, v.WiphyRadios)
 	}
 	if v.WiphyInterfaceCombinations != nil {
-		e.Binary(AttrNl80211AttrsWiphyInterfaceCombinations, v.WiphyInterfaceCombinations)
+		e.Binary(AttrWiphyInterfaceCombinations, v.WiphyInterfaceCombinations)
 	}
 	if v.VifRadioMask.Valid {
-		e.U32(AttrNl80211AttrsVifRadioMask, v.VifRadioMask.Value)
+		e.U32(AttrVifRadioMask, v.VifRadioMask.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1078,8 +1081,11 @@ func (v *FrameTypeAttrs) MarshalAttrs(e *attrs.Encoder) error {
 }
 
 func (v *FrameTypeAttrs) encode(e *attrs.Encoder) error {
-	if v.FrameType.Valid {
-		e.U16(AttrNl80211AttrsFrameType, v.FrameType.Value)
+	for i := range v.FrameType {
+		e.U16(AttrFrameType, v.FrameType[i])
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1096,46 +1102,49 @@ func (v *WiphyBands) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *WiphyBands) encode(e *attrs.Encoder) error {
 	if v.X2ghz != nil {
-		n := e.Nest(AttrWiphyBandsX2ghz)
+		n := e.Nest(AttrBand2ghz)
 		if err := v.X2ghz.encode(e); err != nil {
 			return attrs.WithPath(err, "2ghz")
 		}
 		e.End(n)
 	}
 	if v.X5ghz != nil {
-		n := e.Nest(AttrWiphyBandsX5ghz)
+		n := e.Nest(AttrBand5ghz)
 		if err := v.X5ghz.encode(e); err != nil {
 			return attrs.WithPath(err, "5ghz")
 		}
 		e.End(n)
 	}
 	if v.X60ghz != nil {
-		n := e.Nest(AttrWiphyBandsX60ghz)
+		n := e.Nest(AttrBand60ghz)
 		if err := v.X60ghz.encode(e); err != nil {
 			return attrs.WithPath(err, "60ghz")
 		}
 		e.End(n)
 	}
 	if v.X6ghz != nil {
-		n := e.Nest(AttrWiphyBandsX6ghz)
+		n := e.Nest(AttrBand6ghz)
 		if err := v.X6ghz.encode(e); err != nil {
 			return attrs.WithPath(err, "6ghz")
 		}
 		e.End(n)
 	}
 	if v.S1ghz != nil {
-		n := e.Nest(AttrWiphyBandsS1ghz)
+		n := e.Nest(AttrBandS1ghz)
 		if err := v.S1ghz.encode(e); err != nil {
 			return attrs.WithPath(err, "s1ghz")
 		}
 		e.End(n)
 	}
 	if v.Lc != nil {
-		n := e.Nest(AttrWiphyBandsLc)
+		n := e.Nest(AttrBandLc)
 		if err := v.Lc.encode(e); err != nil {
 			return attrs.WithPath(err, "lc")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1152,7 +1161,7 @@ func (v *BandAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *BandAttrs) encode(e *attrs.Encoder) error {
 	if v.Freqs != nil {
-		n := e.Nest(AttrBandAttrsFreqs)
+		n := e.Nest(AttrBandFreqs)
 		for i := range v.Freqs {
 			n := e.Nest(uint16(i))
 			if err := v.Freqs[i].encode(e); err != nil {
@@ -1163,7 +1172,7 @@ func (v *BandAttrs) encode(e *attrs.Encoder) error {
 		e.End(n)
 	}
 	if v.Rates != nil {
-		n := e.Nest(AttrBandAttrsRates)
+		n := e.Nest(AttrBandRates)
 		for i := range v.Rates {
 			n := e.Nest(uint16(i))
 			if err := v.Rates[i].encode(e); err != nil {
@@ -1173,26 +1182,26 @@ func (v *BandAttrs) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
-	if v.HtMcsSet != nil {
-		e.Binary(AttrBandAttrsHtMcsSet, v.HtMcsSet)
+	if v.HTMcsSet != nil {
+		e.Binary(AttrBandHTMcsSet, v.HTMcsSet)
 	}
-	if v.HtCapa.Valid {
-		e.U16(AttrBandAttrsHtCapa, v.HtCapa.Value)
+	if v.HTCapa.Valid {
+		e.U16(AttrBandHTCapa, v.HTCapa.Value)
 	}
-	if v.HtAmpduFactor.Valid {
-		e.U8(AttrBandAttrsHtAmpduFactor, v.HtAmpduFactor.Value)
+	if v.HTAmpduFactor.Valid {
+		e.U8(AttrBandHTAmpduFactor, v.HTAmpduFactor.Value)
 	}
-	if v.HtAmpduDensity.Valid {
-		e.U8(AttrBandAttrsHtAmpduDensity, v.HtAmpduDensity.Value)
+	if v.HTAmpduDensity.Valid {
+		e.U8(AttrBandHTAmpduDensity, v.HTAmpduDensity.Value)
 	}
-	if v.VhtMcsSet != nil {
-		e.Binary(AttrBandAttrsVhtMcsSet, v.VhtMcsSet)
+	if v.VHTMcsSet != nil {
+		e.Binary(AttrBandVHTMcsSet, v.VHTMcsSet)
 	}
-	if v.VhtCapa.Valid {
-		e.U32(AttrBandAttrsVhtCapa, v.VhtCapa.Value)
+	if v.VHTCapa.Valid {
+		e.U32(AttrBandVHTCapa, v.VHTCapa.Value)
 	}
 	if v.IftypeData != nil {
-		n := e.Nest(AttrBandAttrsIftypeData)
+		n := e.Nest(AttrBandIftypeData)
 		for i := range v.IftypeData {
 			n := e.Nest(uint16(i))
 			if err := v.IftypeData[i].encode(e); err != nil {
@@ -1203,16 +1212,19 @@ func (v *BandAttrs) encode(e *attrs.Encoder) error {
 		e.End(n)
 	}
 	if v.EdmgChannels != nil {
-		e.Binary(AttrBandAttrsEdmgChannels, v.EdmgChannels)
+		e.Binary(AttrBandEdmgChannels, v.EdmgChannels)
 	}
 	if v.EdmgBwConfig != nil {
-		e.Binary(AttrBandAttrsEdmgBwConfig, v.EdmgBwConfig)
+		e.Binary(AttrBandEdmgBwConfig, v.EdmgBwConfig)
 	}
 	if v.S1gMcsNssSet != nil {
-		e.Binary(AttrBandAttrsS1gMcsNssSet, v.S1gMcsNssSet)
+		e.Binary(AttrBandS1gMcsNssSet, v.S1gMcsNssSet)
 	}
 	if v.S1gCapa != nil {
-		e.Binary(AttrBandAttrsS1gCapa, v.S1gCapa)
+		e.Binary(AttrBandS1gCapa, v.S1gCapa)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1229,10 +1241,13 @@ func (v *BitrateAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *BitrateAttrs) encode(e *attrs.Encoder) error {
 	if v.Rate.Valid {
-		e.U32(AttrBitrateAttrsRate, v.Rate.Value)
+		e.U32(AttrBitrateRate, v.Rate.Value)
 	}
 	if v.X2ghzShortpreamble {
-		e.Flag(AttrBitrateAttrsX2ghzShortpreamble)
+		e.Flag(AttrBitrate2ghzShortpreamble)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1249,58 +1264,58 @@ func (v *FrequencyAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *FrequencyAttrs) encode(e *attrs.Encoder) error {
 	if v.Freq.Valid {
-		e.U32(AttrFrequencyAttrsFreq, v.Freq.Value)
+		e.U32(AttrFrequencyFreq, v.Freq.Value)
 	}
 	if v.Disabled {
-		e.Flag(AttrFrequencyAttrsDisabled)
+		e.Flag(AttrFrequencyDisabled)
 	}
 	if v.NoIr {
-		e.Flag(AttrFrequencyAttrsNoIr)
+		e.Flag(AttrFrequencyNoIr)
 	}
 	if v.NoIbss {
-		e.Flag(AttrFrequencyAttrsNoIbss)
+		e.Flag(AttrFrequencyNoIbss)
 	}
 	if v.Radar {
-		e.Flag(AttrFrequencyAttrsRadar)
+		e.Flag(AttrFrequencyRadar)
 	}
 	if v.MaxTxPower.Valid {
-		e.U32(AttrFrequencyAttrsMaxTxPower, v.MaxTxPower.Value)
+		e.U32(AttrFrequencyMaxTxPower, v.MaxTxPower.Value)
 	}
 	if v.DfsState.Valid {
-		e.U32(AttrFrequencyAttrsDfsState, v.DfsState.Value)
+		e.U32(AttrFrequencyDfsState, v.DfsState.Value)
 	}
 	if v.DfsTime != nil {
-		e.Binary(AttrFrequencyAttrsDfsTime, v.DfsTime)
+		e.Binary(AttrFrequencyDfsTime, v.DfsTime)
 	}
 	if v.NoHt40Minus != nil {
-		e.Binary(AttrFrequencyAttrsNoHt40Minus, v.NoHt40Minus)
+		e.Binary(AttrFrequencyNoHt40Minus, v.NoHt40Minus)
 	}
 	if v.NoHt40Plus != nil {
-		e.Binary(AttrFrequencyAttrsNoHt40Plus, v.NoHt40Plus)
+		e.Binary(AttrFrequencyNoHt40Plus, v.NoHt40Plus)
 	}
 	if v.No80mhz != nil {
-		e.Binary(AttrFrequencyAttrsNo80mhz, v.No80mhz)
+		e.Binary(AttrFrequencyNo80mhz, v.No80mhz)
 	}
 	if v.No160mhz != nil {
-		e.Binary(AttrFrequencyAttrsNo160mhz, v.No160mhz)
+		e.Binary(AttrFrequencyNo160mhz, v.No160mhz)
 	}
 	if v.DfsCacTime != nil {
-		e.Binary(AttrFrequencyAttrsDfsCacTime, v.DfsCacTime)
+		e.Binary(AttrFrequencyDfsCacTime, v.DfsCacTime)
 	}
 	if v.IndoorOnly != nil {
-		e.Binary(AttrFrequencyAttrsIndoorOnly, v.IndoorOnly)
+		e.Binary(AttrFrequencyIndoorOnly, v.IndoorOnly)
 	}
 	if v.IrConcurrent != nil {
-		e.Binary(AttrFrequencyAttrsIrConcurrent, v.IrConcurrent)
+		e.Binary(AttrFrequencyIrConcurrent, v.IrConcurrent)
 	}
 	if v.No20mhz != nil {
-		e.Binary(AttrFrequencyAttrsNo20mhz, v.No20mhz)
+		e.Binary(AttrFrequencyNo20mhz, v.No20mhz)
 	}
 	if v.No10mhz != nil {
-		e.Binary(AttrFrequencyAttrsNo10mhz, v.No10mhz)
+		e.Binary(AttrFrequencyNo10mhz, v.No10mhz)
 	}
 	if v.Wmm != nil {
-		n := e.Nest(AttrFrequencyAttrsWmm)
+		n := e.Nest(AttrFrequencyWmm)
 		for i := range v.Wmm {
 			n := e.Nest(uint16(i))
 			if err := v.Wmm[i].encode(e); err != nil {
@@ -1310,50 +1325,53 @@ func (v *FrequencyAttrs) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
-	if v.NoHe != nil {
-		e.Binary(AttrFrequencyAttrsNoHe, v.NoHe)
+	if v.NoHE != nil {
+		e.Binary(AttrFrequencyNoHE, v.NoHE)
 	}
 	if v.Offset.Valid {
-		e.U32(AttrFrequencyAttrsOffset, v.Offset.Value)
+		e.U32(AttrFrequencyOffset, v.Offset.Value)
 	}
 	if v.X1mhz != nil {
-		e.Binary(AttrFrequencyAttrsX1mhz, v.X1mhz)
+		e.Binary(AttrFrequency1mhz, v.X1mhz)
 	}
 	if v.X2mhz != nil {
-		e.Binary(AttrFrequencyAttrsX2mhz, v.X2mhz)
+		e.Binary(AttrFrequency2mhz, v.X2mhz)
 	}
 	if v.X4mhz != nil {
-		e.Binary(AttrFrequencyAttrsX4mhz, v.X4mhz)
+		e.Binary(AttrFrequency4mhz, v.X4mhz)
 	}
 	if v.X8mhz != nil {
-		e.Binary(AttrFrequencyAttrsX8mhz, v.X8mhz)
+		e.Binary(AttrFrequency8mhz, v.X8mhz)
 	}
 	if v.X16mhz != nil {
-		e.Binary(AttrFrequencyAttrsX16mhz, v.X16mhz)
+		e.Binary(AttrFrequency16mhz, v.X16mhz)
 	}
 	if v.No320mhz != nil {
-		e.Binary(AttrFrequencyAttrsNo320mhz, v.No320mhz)
+		e.Binary(AttrFrequencyNo320mhz, v.No320mhz)
 	}
-	if v.NoEht != nil {
-		e.Binary(AttrFrequencyAttrsNoEht, v.NoEht)
+	if v.NoEHT != nil {
+		e.Binary(AttrFrequencyNoEHT, v.NoEHT)
 	}
 	if v.Psd != nil {
-		e.Binary(AttrFrequencyAttrsPsd, v.Psd)
+		e.Binary(AttrFrequencyPsd, v.Psd)
 	}
 	if v.DfsConcurrent != nil {
-		e.Binary(AttrFrequencyAttrsDfsConcurrent, v.DfsConcurrent)
+		e.Binary(AttrFrequencyDfsConcurrent, v.DfsConcurrent)
 	}
 	if v.No6ghzVlpClient != nil {
-		e.Binary(AttrFrequencyAttrsNo6ghzVlpClient, v.No6ghzVlpClient)
+		e.Binary(AttrFrequencyNo6ghzVlpClient, v.No6ghzVlpClient)
 	}
 	if v.No6ghzAfcClient != nil {
-		e.Binary(AttrFrequencyAttrsNo6ghzAfcClient, v.No6ghzAfcClient)
+		e.Binary(AttrFrequencyNo6ghzAfcClient, v.No6ghzAfcClient)
 	}
 	if v.CanMonitor != nil {
-		e.Binary(AttrFrequencyAttrsCanMonitor, v.CanMonitor)
+		e.Binary(AttrFrequencyCanMonitor, v.CanMonitor)
 	}
 	if v.Allow6ghzVlpAp != nil {
-		e.Binary(AttrFrequencyAttrsAllow6ghzVlpAp, v.Allow6ghzVlpAp)
+		e.Binary(AttrFrequencyAllow6ghzVlpAp, v.Allow6ghzVlpAp)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1370,7 +1388,7 @@ func (v *IfCombinationAttributes) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *IfCombinationAttributes) encode(e *attrs.Encoder) error {
 	if v.Limits != nil {
-		n := e.Nest(AttrIfCombinationAttributesLimits)
+		n := e.Nest(AttrIfaceCombLimits)
 		for i := range v.Limits {
 			n := e.Nest(uint16(i))
 			if err := v.Limits[i].encode(e); err != nil {
@@ -1381,22 +1399,25 @@ func (v *IfCombinationAttributes) encode(e *attrs.Encoder) error {
 		e.End(n)
 	}
 	if v.Maxnum.Valid {
-		e.U32(AttrIfCombinationAttributesMaxnum, v.Maxnum.Value)
+		e.U32(AttrIfaceCombMaxnum, v.Maxnum.Value)
 	}
 	if v.StaApBiMatch {
-		e.Flag(AttrIfCombinationAttributesStaApBiMatch)
+		e.Flag(AttrIfaceCombStaApBiMatch)
 	}
 	if v.NumChannels.Valid {
-		e.U32(AttrIfCombinationAttributesNumChannels, v.NumChannels.Value)
+		e.U32(AttrIfaceCombNumChannels, v.NumChannels.Value)
 	}
 	if v.RadarDetectWidths.Valid {
-		e.U32(AttrIfCombinationAttributesRadarDetectWidths, v.RadarDetectWidths.Value)
+		e.U32(AttrIfaceCombRadarDetectWidths, v.RadarDetectWidths.Value)
 	}
 	if v.RadarDetectRegions.Valid {
-		e.U32(AttrIfCombinationAttributesRadarDetectRegions, v.RadarDetectRegions.Value)
+		e.U32(AttrIfaceCombRadarDetectRegions, v.RadarDetectRegions.Value)
 	}
 	if v.BiMinGcd.Valid {
-		e.U32(AttrIfCombinationAttributesBiMinGcd, v.BiMinGcd.Value)
+		e.U32(AttrIfaceCombBiMinGcd, v.BiMinGcd.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1413,14 +1434,17 @@ func (v *IfaceLimitAttributes) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *IfaceLimitAttributes) encode(e *attrs.Encoder) error {
 	if v.Max.Valid {
-		e.U32(AttrIfaceLimitAttributesMax, v.Max.Value)
+		e.U32(AttrIfaceLimitMax, v.Max.Value)
 	}
 	if v.Types != nil {
-		n := e.Nest(AttrIfaceLimitAttributesTypes)
+		n := e.Nest(AttrIfaceLimitTypes)
 		if err := v.Types.encode(e); err != nil {
 			return attrs.WithPath(err, "types")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1437,37 +1461,40 @@ func (v *IftypeDataAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *IftypeDataAttrs) encode(e *attrs.Encoder) error {
 	if v.Iftypes != nil {
-		e.Binary(AttrIftypeDataAttrsIftypes, v.Iftypes)
+		e.Binary(AttrBandIftypeIftypes, v.Iftypes)
 	}
-	if v.HeCapMAC != nil {
-		e.Binary(AttrIftypeDataAttrsHeCapMAC, v.HeCapMAC)
+	if v.HECapMAC != nil {
+		e.Binary(AttrBandIftypeHECapMAC, v.HECapMAC)
 	}
-	if v.HeCapPhy != nil {
-		e.Binary(AttrIftypeDataAttrsHeCapPhy, v.HeCapPhy)
+	if v.HECapPHY != nil {
+		e.Binary(AttrBandIftypeHECapPHY, v.HECapPHY)
 	}
-	if v.HeCapMcsSet != nil {
-		e.Binary(AttrIftypeDataAttrsHeCapMcsSet, v.HeCapMcsSet)
+	if v.HECapMcsSet != nil {
+		e.Binary(AttrBandIftypeHECapMcsSet, v.HECapMcsSet)
 	}
-	if v.HeCapPpe != nil {
-		e.Binary(AttrIftypeDataAttrsHeCapPpe, v.HeCapPpe)
+	if v.HECapPpe != nil {
+		e.Binary(AttrBandIftypeHECapPpe, v.HECapPpe)
 	}
-	if v.He6ghzCapa != nil {
-		e.Binary(AttrIftypeDataAttrsHe6ghzCapa, v.He6ghzCapa)
+	if v.HE6ghzCapa != nil {
+		e.Binary(AttrBandIftypeHE6ghzCapa, v.HE6ghzCapa)
 	}
 	if v.VendorElems != nil {
-		e.Binary(AttrIftypeDataAttrsVendorElems, v.VendorElems)
+		e.Binary(AttrBandIftypeVendorElems, v.VendorElems)
 	}
-	if v.EhtCapMAC != nil {
-		e.Binary(AttrIftypeDataAttrsEhtCapMAC, v.EhtCapMAC)
+	if v.EHTCapMAC != nil {
+		e.Binary(AttrBandIftypeEHTCapMAC, v.EHTCapMAC)
 	}
-	if v.EhtCapPhy != nil {
-		e.Binary(AttrIftypeDataAttrsEhtCapPhy, v.EhtCapPhy)
+	if v.EHTCapPHY != nil {
+		e.Binary(AttrBandIftypeEHTCapPHY, v.EHTCapPHY)
 	}
-	if v.EhtCapMcsSet != nil {
-		e.Binary(AttrIftypeDataAttrsEhtCapMcsSet, v.EhtCapMcsSet)
+	if v.EHTCapMcsSet != nil {
+		e.Binary(AttrBandIftypeEHTCapMcsSet, v.EHTCapMcsSet)
 	}
-	if v.EhtCapPpe != nil {
-		e.Binary(AttrIftypeDataAttrsEhtCapPpe, v.EhtCapPpe)
+	if v.EHTCapPpe != nil {
+		e.Binary(AttrBandIftypeEHTCapPpe, v.EHTCapPpe)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1484,95 +1511,98 @@ func (v *IftypeAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *IftypeAttrs) encode(e *attrs.Encoder) error {
 	if v.Unspecified != nil {
-		n := e.Nest(AttrIftypeAttrsUnspecified)
+		n := e.Nest(AttrIftypeUnspecified)
 		if err := v.Unspecified.encode(e); err != nil {
 			return attrs.WithPath(err, "unspecified")
 		}
 		e.End(n)
 	}
 	if v.Adhoc != nil {
-		n := e.Nest(AttrIftypeAttrsAdhoc)
+		n := e.Nest(AttrIftypeAdhoc)
 		if err := v.Adhoc.encode(e); err != nil {
 			return attrs.WithPath(err, "adhoc")
 		}
 		e.End(n)
 	}
 	if v.Station != nil {
-		n := e.Nest(AttrIftypeAttrsStation)
+		n := e.Nest(AttrIftypeStation)
 		if err := v.Station.encode(e); err != nil {
 			return attrs.WithPath(err, "station")
 		}
 		e.End(n)
 	}
 	if v.Ap != nil {
-		n := e.Nest(AttrIftypeAttrsAp)
+		n := e.Nest(AttrIftypeAp)
 		if err := v.Ap.encode(e); err != nil {
 			return attrs.WithPath(err, "ap")
 		}
 		e.End(n)
 	}
-	if v.ApVlan != nil {
-		n := e.Nest(AttrIftypeAttrsApVlan)
-		if err := v.ApVlan.encode(e); err != nil {
+	if v.ApVLAN != nil {
+		n := e.Nest(AttrIftypeApVLAN)
+		if err := v.ApVLAN.encode(e); err != nil {
 			return attrs.WithPath(err, "ap-vlan")
 		}
 		e.End(n)
 	}
 	if v.Wds != nil {
-		n := e.Nest(AttrIftypeAttrsWds)
+		n := e.Nest(AttrIftypeWds)
 		if err := v.Wds.encode(e); err != nil {
 			return attrs.WithPath(err, "wds")
 		}
 		e.End(n)
 	}
 	if v.Monitor != nil {
-		n := e.Nest(AttrIftypeAttrsMonitor)
+		n := e.Nest(AttrIftypeMonitor)
 		if err := v.Monitor.encode(e); err != nil {
 			return attrs.WithPath(err, "monitor")
 		}
 		e.End(n)
 	}
 	if v.MeshPoint != nil {
-		n := e.Nest(AttrIftypeAttrsMeshPoint)
+		n := e.Nest(AttrIftypeMeshPoint)
 		if err := v.MeshPoint.encode(e); err != nil {
 			return attrs.WithPath(err, "mesh-point")
 		}
 		e.End(n)
 	}
 	if v.P2pClient != nil {
-		n := e.Nest(AttrIftypeAttrsP2pClient)
+		n := e.Nest(AttrIftypeP2pClient)
 		if err := v.P2pClient.encode(e); err != nil {
 			return attrs.WithPath(err, "p2p-client")
 		}
 		e.End(n)
 	}
 	if v.P2pGo != nil {
-		n := e.Nest(AttrIftypeAttrsP2pGo)
+		n := e.Nest(AttrIftypeP2pGo)
 		if err := v.P2pGo.encode(e); err != nil {
 			return attrs.WithPath(err, "p2p-go")
 		}
 		e.End(n)
 	}
 	if v.P2pDevice != nil {
-		n := e.Nest(AttrIftypeAttrsP2pDevice)
+		n := e.Nest(AttrIftypeP2pDevice)
 		if err := v.P2pDevice.encode(e); err != nil {
 			return attrs.WithPath(err, "p2p-device")
 		}
 		e.End(n)
 	}
 	if v.Ocb != nil {
-		n := e.Nest(AttrIftypeAttrsOcb)
+		n := e.Nest(AttrIftypeOcb)
 		if err := v.Ocb.encode(e); err != nil {
 			return attrs.WithPath(err, "ocb")
 		}
 		e.End(n)
 	}
 	if v.Nan != nil {
-		n := e.Nest(AttrIftypeAttrsNan)
+		n := e.Nest(AttrIftypeNan)
 		if err := v.Nan.encode(e); err != nil {
 			return attrs.WithPath(err, "nan")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1589,10 +1619,10 @@ func (v *SarAttributes) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *SarAttributes) encode(e *attrs.Encoder) error {
 	if v.Type.Valid {
-		e.U32(AttrSarAttributesType, v.Type.Value)
+		e.U32(AttrSarType, v.Type.Value)
 	}
 	if v.Specs != nil {
-		n := e.Nest(AttrSarAttributesSpecs)
+		n := e.Nest(AttrSarSpecs)
 		for i := range v.Specs {
 			n := e.Nest(uint16(i))
 			if err := v.Specs[i].encode(e); err != nil {
@@ -1601,6 +1631,9 @@ func (v *SarAttributes) encode(e *attrs.Encoder) error {
 			e.End(n)
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1628,6 +1661,9 @@ func (v *SarSpecs) encode(e *attrs.Encoder) error {
 	if v.EndFreq.Valid {
 		e.U32(AttrSarSpecsEndFreq, v.EndFreq.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -1643,40 +1679,43 @@ func (v *SupportedIftypes) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *SupportedIftypes) encode(e *attrs.Encoder) error {
 	if v.Adhoc {
-		e.Flag(AttrSupportedIftypesAdhoc)
+		e.Flag(AttrIftypeAdhoc2)
 	}
 	if v.Station {
-		e.Flag(AttrSupportedIftypesStation)
+		e.Flag(AttrIftypeStation2)
 	}
 	if v.Ap {
-		e.Flag(AttrSupportedIftypesAp)
+		e.Flag(AttrIftypeAp2)
 	}
-	if v.ApVlan {
-		e.Flag(AttrSupportedIftypesApVlan)
+	if v.ApVLAN {
+		e.Flag(AttrIftypeApVLAN2)
 	}
 	if v.Wds {
-		e.Flag(AttrSupportedIftypesWds)
+		e.Flag(AttrIftypeWds2)
 	}
 	if v.Monitor {
-		e.Flag(AttrSupportedIftypesMonitor)
+		e.Flag(AttrIftypeMonitor2)
 	}
 	if v.MeshPoint {
-		e.Flag(AttrSupportedIftypesMeshPoint)
+		e.Flag(AttrIftypeMeshPoint2)
 	}
 	if v.P2pClient {
-		e.Flag(AttrSupportedIftypesP2pClient)
+		e.Flag(AttrIftypeP2pClient2)
 	}
 	if v.P2pGo {
-		e.Flag(AttrSupportedIftypesP2pGo)
+		e.Flag(AttrIftypeP2pGo2)
 	}
 	if v.P2pDevice {
-		e.Flag(AttrSupportedIftypesP2pDevice)
+		e.Flag(AttrIftypeP2pDevice2)
 	}
 	if v.Ocb {
-		e.Flag(AttrSupportedIftypesOcb)
+		e.Flag(AttrIftypeOcb2)
 	}
 	if v.Nan {
-		e.Flag(AttrSupportedIftypesNan)
+		e.Flag(AttrIftypeNan2)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1693,37 +1732,40 @@ func (v *TxqStatsAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *TxqStatsAttrs) encode(e *attrs.Encoder) error {
 	if v.BacklogBytes.Valid {
-		e.U32(AttrTxqStatsAttrsBacklogBytes, v.BacklogBytes.Value)
+		e.U32(AttrTxqStatsBacklogBytes, v.BacklogBytes.Value)
 	}
 	if v.BacklogPackets.Valid {
-		e.U32(AttrTxqStatsAttrsBacklogPackets, v.BacklogPackets.Value)
+		e.U32(AttrTxqStatsBacklogPackets, v.BacklogPackets.Value)
 	}
 	if v.Flows.Valid {
-		e.U32(AttrTxqStatsAttrsFlows, v.Flows.Value)
+		e.U32(AttrTxqStatsFlows, v.Flows.Value)
 	}
 	if v.Drops.Valid {
-		e.U32(AttrTxqStatsAttrsDrops, v.Drops.Value)
+		e.U32(AttrTxqStatsDrops, v.Drops.Value)
 	}
 	if v.EcnMarks.Valid {
-		e.U32(AttrTxqStatsAttrsEcnMarks, v.EcnMarks.Value)
+		e.U32(AttrTxqStatsEcnMarks, v.EcnMarks.Value)
 	}
 	if v.Overlimit.Valid {
-		e.U32(AttrTxqStatsAttrsOverlimit, v.Overlimit.Value)
+		e.U32(AttrTxqStatsOverlimit, v.Overlimit.Value)
 	}
 	if v.Overmemory.Valid {
-		e.U32(AttrTxqStatsAttrsOvermemory, v.Overmemory.Value)
+		e.U32(AttrTxqStatsOvermemory, v.Overmemory.Value)
 	}
 	if v.Collisions.Valid {
-		e.U32(AttrTxqStatsAttrsCollisions, v.Collisions.Value)
+		e.U32(AttrTxqStatsCollisions, v.Collisions.Value)
 	}
 	if v.TxBytes.Valid {
-		e.U32(AttrTxqStatsAttrsTxBytes, v.TxBytes.Value)
+		e.U32(AttrTxqStatsTxBytes, v.TxBytes.Value)
 	}
 	if v.TxPackets.Valid {
-		e.U32(AttrTxqStatsAttrsTxPackets, v.TxPackets.Value)
+		e.U32(AttrTxqStatsTxPackets, v.TxPackets.Value)
 	}
 	if v.MaxFlows.Valid {
-		e.U32(AttrTxqStatsAttrsMaxFlows, v.MaxFlows.Value)
+		e.U32(AttrTxqStatsMaxFlows, v.MaxFlows.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1740,16 +1782,19 @@ func (v *WmmAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *WmmAttrs) encode(e *attrs.Encoder) error {
 	if v.CwMin.Valid {
-		e.U16(AttrWmmAttrsCwMin, v.CwMin.Value)
+		e.U16(AttrWmmrCwMin, v.CwMin.Value)
 	}
 	if v.CwMax.Valid {
-		e.U16(AttrWmmAttrsCwMax, v.CwMax.Value)
+		e.U16(AttrWmmrCwMax, v.CwMax.Value)
 	}
 	if v.Aifsn.Valid {
-		e.U8(AttrWmmAttrsAifsn, v.Aifsn.Value)
+		e.U8(AttrWmmrAifsn, v.Aifsn.Value)
 	}
 	if v.Txop.Valid {
-		e.U16(AttrWmmAttrsTxop, v.Txop.Value)
+		e.U16(AttrWmmrTxop, v.Txop.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -1766,64 +1811,167 @@ func (v *WowlanTriggersAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *WowlanTriggersAttrs) encode(e *attrs.Encoder) error {
 	if v.Any {
-		e.Flag(AttrWowlanTriggersAttrsAny)
+		e.Flag(AttrWowlanTrigAny)
 	}
 	if v.Disconnect {
-		e.Flag(AttrWowlanTriggersAttrsDisconnect)
+		e.Flag(AttrWowlanTrigDisconnect)
 	}
 	if v.MagicPkt {
-		e.Flag(AttrWowlanTriggersAttrsMagicPkt)
+		e.Flag(AttrWowlanTrigMagicPkt)
 	}
 	if v.PktPattern {
-		e.Flag(AttrWowlanTriggersAttrsPktPattern)
+		e.Flag(AttrWowlanTrigPktPattern)
 	}
 	if v.GtkRekeySupported {
-		e.Flag(AttrWowlanTriggersAttrsGtkRekeySupported)
+		e.Flag(AttrWowlanTrigGtkRekeySupported)
 	}
 	if v.GtkRekeyFailure {
-		e.Flag(AttrWowlanTriggersAttrsGtkRekeyFailure)
+		e.Flag(AttrWowlanTrigGtkRekeyFailure)
 	}
 	if v.EapIdentRequest {
-		e.Flag(AttrWowlanTriggersAttrsEapIdentRequest)
+		e.Flag(AttrWowlanTrigEapIdentRequest)
 	}
 	if v.X4wayHandshake {
-		e.Flag(AttrWowlanTriggersAttrsX4wayHandshake)
+		e.Flag(AttrWowlanTrig4wayHandshake)
 	}
 	if v.RfkillRelease {
-		e.Flag(AttrWowlanTriggersAttrsRfkillRelease)
+		e.Flag(AttrWowlanTrigRfkillRelease)
 	}
 	if v.WakeupPkt80211 {
-		e.Flag(AttrWowlanTriggersAttrsWakeupPkt80211)
+		e.Flag(AttrWowlanTrigWakeupPkt80211)
 	}
 	if v.WakeupPkt80211Len {
-		e.Flag(AttrWowlanTriggersAttrsWakeupPkt80211Len)
+		e.Flag(AttrWowlanTrigWakeupPkt80211Len)
 	}
 	if v.WakeupPkt8023 {
-		e.Flag(AttrWowlanTriggersAttrsWakeupPkt8023)
+		e.Flag(AttrWowlanTrigWakeupPkt8023)
 	}
 	if v.WakeupPkt8023Len {
-		e.Flag(AttrWowlanTriggersAttrsWakeupPkt8023Len)
+		e.Flag(AttrWowlanTrigWakeupPkt8023Len)
 	}
 	if v.TCPConnection {
-		e.Flag(AttrWowlanTriggersAttrsTCPConnection)
+		e.Flag(AttrWowlanTrigTCPConnection)
 	}
 	if v.WakeupTCPMatch {
-		e.Flag(AttrWowlanTriggersAttrsWakeupTCPMatch)
+		e.Flag(AttrWowlanTrigWakeupTCPMatch)
 	}
 	if v.WakeupTCPConnlost {
-		e.Flag(AttrWowlanTriggersAttrsWakeupTCPConnlost)
+		e.Flag(AttrWowlanTrigWakeupTCPConnlost)
 	}
 	if v.WakeupTCPNomoretokens {
-		e.Flag(AttrWowlanTriggersAttrsWakeupTCPNomoretokens)
+		e.Flag(AttrWowlanTrigWakeupTCPNomoretokens)
 	}
 	if v.NetDetect {
-		e.Flag(AttrWowlanTriggersAttrsNetDetect)
+		e.Flag(AttrWowlanTrigNetDetect)
 	}
 	if v.NetDetectResults {
-		e.Flag(AttrWowlanTriggersAttrsNetDetectResults)
+		e.Flag(AttrWowlanTrigNetDetectResults)
 	}
 	if v.UnprotectedDeauthDisassoc {
-		e.Flag(AttrWowlanTriggersAttrsUnprotectedDeauthDisassoc)
+		e.Flag(AttrWowlanTrigUnprotectedDeauthDisassoc)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetWiphyRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetWiphyRequest) encode(e *attrs.Encoder) error {
+	if v.Wiphy.Valid {
+		e.U32(AttrWiphy, v.Wiphy.Value)
+	}
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	if v.Wdev.Valid {
+		e.U64(AttrWdev, v.Wdev.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetWiphyDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetWiphyDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Wiphy.Valid {
+		e.U32(AttrWiphy, v.Wiphy.Value)
+	}
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	if v.Wdev.Valid {
+		e.U64(AttrWdev, v.Wdev.Value)
+	}
+	if v.SplitWiphyDump {
+		e.Flag(AttrSplitWiphyDump)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetInterfaceRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetInterfaceRequest) encode(e *attrs.Encoder) error {
+	if v.Ifname.Valid {
+		e.String(AttrIfname, v.Ifname.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetInterfaceDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetInterfaceDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Ifname.Valid {
+		e.String(AttrIfname, v.Ifname.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetProtocolFeaturesRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetProtocolFeaturesRequest) encode(e *attrs.Encoder) error {
+	if v.ProtocolFeatures.Valid {
+		e.U32(AttrProtocolFeatures, uint32(v.ProtocolFeatures.Value))
 	}
 	return nil
 }

@@ -63,8 +63,8 @@ const (
 	CommandsNewMpath Commands = 23
 	// CommandsDelMpath is commands entry del-mpath.
 	CommandsDelMpath Commands = 24
-	// CommandsSetBss is commands entry set-bss.
-	CommandsSetBss Commands = 25
+	// CommandsSetBSS is commands entry set-bss.
+	CommandsSetBSS Commands = 25
 	// CommandsSetReg is commands entry set-reg.
 	CommandsSetReg Commands = 26
 	// CommandsReqSetReg is commands entry req-set-reg.
@@ -73,8 +73,8 @@ const (
 	CommandsGetMeshConfig Commands = 28
 	// CommandsSetMeshConfig is commands entry set-mesh-config.
 	CommandsSetMeshConfig Commands = 29
-	// CommandsSetMgmtExtraIe is commands entry set-mgmt-extra-ie.
-	CommandsSetMgmtExtraIe Commands = 30
+	// CommandsSetMgmtExtraIE is commands entry set-mgmt-extra-ie.
+	CommandsSetMgmtExtraIE Commands = 30
 	// CommandsGetReg is commands entry get-reg.
 	CommandsGetReg Commands = 31
 	// CommandsGetScan is commands entry get-scan.
@@ -205,8 +205,8 @@ const (
 	CommandsRadarDetect Commands = 94
 	// CommandsGetProtocolFeatures is commands entry get-protocol-features.
 	CommandsGetProtocolFeatures Commands = 95
-	// CommandsUpdateFtIes is commands entry update-ft-ies.
-	CommandsUpdateFtIes Commands = 96
+	// CommandsUpdateFtIEs is commands entry update-ft-ies.
+	CommandsUpdateFtIEs Commands = 96
 	// CommandsFtEvent is commands entry ft-event.
 	CommandsFtEvent Commands = 97
 	// CommandsCritProtocolStart is commands entry crit-protocol-start.
@@ -383,7 +383,7 @@ func (v Commands) String() string {
 		return "new-mpath"
 	case CommandsDelMpath:
 		return "del-mpath"
-	case CommandsSetBss:
+	case CommandsSetBSS:
 		return "set-bss"
 	case CommandsSetReg:
 		return "set-reg"
@@ -393,7 +393,7 @@ func (v Commands) String() string {
 		return "get-mesh-config"
 	case CommandsSetMeshConfig:
 		return "set-mesh-config"
-	case CommandsSetMgmtExtraIe:
+	case CommandsSetMgmtExtraIE:
 		return "set-mgmt-extra-ie"
 	case CommandsGetReg:
 		return "get-reg"
@@ -525,7 +525,7 @@ func (v Commands) String() string {
 		return "radar-detect"
 	case CommandsGetProtocolFeatures:
 		return "get-protocol-features"
-	case CommandsUpdateFtIes:
+	case CommandsUpdateFtIEs:
 		return "update-ft-ies"
 	case CommandsFtEvent:
 		return "ft-event"
@@ -656,8 +656,8 @@ type FeatureFlags uint32
 const (
 	// FeatureFlagsSkTxStatus is feature-flags bit 0 (sk-tx-status).
 	FeatureFlagsSkTxStatus FeatureFlags = 1 << 0
-	// FeatureFlagsHtIbss is feature-flags bit 1 (ht-ibss).
-	FeatureFlagsHtIbss FeatureFlags = 1 << 1
+	// FeatureFlagsHTIbss is feature-flags bit 1 (ht-ibss).
+	FeatureFlagsHTIbss FeatureFlags = 1 << 1
 	// FeatureFlagsInactivityTimer is feature-flags bit 2 (inactivity-timer).
 	FeatureFlagsInactivityTimer FeatureFlags = 1 << 2
 	// FeatureFlagsCellBaseRegHints is feature-flags bit 3 (cell-base-reg-hints).
@@ -696,11 +696,11 @@ const (
 	// FeatureFlagsApModeChanWidthChange is feature-flags bit 18
 	// (ap-mode-chan-width-change).
 	FeatureFlagsApModeChanWidthChange FeatureFlags = 1 << 18
-	// FeatureFlagsDsParamSetIeInProbes is feature-flags bit 19
+	// FeatureFlagsDsParamSetIEInProbes is feature-flags bit 19
 	// (ds-param-set-ie-in-probes).
-	FeatureFlagsDsParamSetIeInProbes FeatureFlags = 1 << 19
-	// FeatureFlagsWfaTpcIeInProbes is feature-flags bit 20 (wfa-tpc-ie-in-probes).
-	FeatureFlagsWfaTpcIeInProbes FeatureFlags = 1 << 20
+	FeatureFlagsDsParamSetIEInProbes FeatureFlags = 1 << 19
+	// FeatureFlagsWfaTpcIEInProbes is feature-flags bit 20 (wfa-tpc-ie-in-probes).
+	FeatureFlagsWfaTpcIEInProbes FeatureFlags = 1 << 20
 	// FeatureFlagsQuiet is feature-flags bit 21 (quiet).
 	FeatureFlagsQuiet FeatureFlags = 1 << 21
 	// FeatureFlagsTxPowerInsertion is feature-flags bit 22 (tx-power-insertion).
@@ -772,8 +772,8 @@ type ChannelType uint32
 
 // Values of ChannelType.
 const (
-	// ChannelTypeNoHt is channel-type entry no-ht.
-	ChannelTypeNoHt ChannelType = 0
+	// ChannelTypeNoHT is channel-type entry no-ht.
+	ChannelTypeNoHT ChannelType = 0
 	// ChannelTypeHt20 is channel-type entry ht20.
 	ChannelTypeHt20 ChannelType = 1
 	// ChannelTypeHt40minus is channel-type entry ht40minus.
@@ -786,7 +786,7 @@ const (
 // does not define.
 func (v ChannelType) String() string {
 	switch v {
-	case ChannelTypeNoHt:
+	case ChannelTypeNoHT:
 		return "no-ht"
 	case ChannelTypeHt20:
 		return "ht20"

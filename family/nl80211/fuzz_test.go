@@ -14,15 +14,15 @@ import (
 // the number of sets). Decoding must not panic, and a value that decodes
 // must survive MarshalAttrs and UnmarshalAttrs unchanged.
 func FuzzDecode(f *testing.F) {
-	for i := range 16 {
+	for i := range 21 {
 		f.Add(uint8(i), []byte{})
 		f.Add(uint8(i), []byte{4, 0, 1, 0, 8, 0, 2, 0, 1, 0, 0, 0})
 		f.Add(uint8(i), []byte{12, 0, 1, 0x80, 8, 0, 1, 0, 1, 2, 3, 4})
 	}
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
-		switch int(which) % 16 {
+		switch int(which) % 21 {
 		case 0:
-			roundTrip[Nl80211Attrs](t, b)
+			roundTrip[Attrs](t, b)
 		case 1:
 			roundTrip[FrameTypeAttrs](t, b)
 		case 2:
@@ -53,6 +53,16 @@ func FuzzDecode(f *testing.F) {
 			roundTrip[WmmAttrs](t, b)
 		case 15:
 			roundTrip[WowlanTriggersAttrs](t, b)
+		case 16:
+			roundTrip[GetWiphyRequest](t, b)
+		case 17:
+			roundTrip[GetWiphyDumpRequest](t, b)
+		case 18:
+			roundTrip[GetInterfaceRequest](t, b)
+		case 19:
+			roundTrip[GetInterfaceDumpRequest](t, b)
+		case 20:
+			roundTrip[GetProtocolFeaturesRequest](t, b)
 		}
 	})
 }

@@ -18,12 +18,13 @@ type StaFlagUpdate struct {
 const sizeStaFlagUpdate = 8
 
 // put writes s into b, which holds at least 8 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *StaFlagUpdate) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U32(s.Mask, false)
 	w.U32(s.Set, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 8 bytes; more are ignored.

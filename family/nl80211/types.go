@@ -4,10 +4,12 @@ package nl80211
 
 import (
 	"net"
+
+	"github.com/genlkit/genlkit/attrs"
 )
 
-// Nl80211Attrs holds the attributes of nl80211 attribute set nl80211-attrs.
-type Nl80211Attrs struct {
+// Attrs holds the attributes of nl80211 attribute set nl80211-attrs.
+type Attrs struct {
 	// Wiphy is attribute wiphy (1): u32.
 	Wiphy Optional[uint32]
 	// WiphyName is attribute wiphy-name (2): string.
@@ -46,8 +48,8 @@ type Nl80211Attrs struct {
 	StaListenInterval Optional[uint16]
 	// StaSupportedRates is attribute sta-supported-rates (19): binary.
 	StaSupportedRates []byte
-	// StaVlan is attribute sta-vlan (20): u32.
-	StaVlan Optional[uint32]
+	// StaVLAN is attribute sta-vlan (20): u32.
+	StaVLAN Optional[uint32]
 	// StaInfo is attribute sta-info (21): binary.
 	StaInfo []byte
 	// WiphyBands is attribute wiphy-bands (22): nest, set wiphy-bands.
@@ -62,14 +64,14 @@ type Nl80211Attrs struct {
 	MpathNextHop net.HardwareAddr
 	// MpathInfo is attribute mpath-info (27): binary.
 	MpathInfo []byte
-	// BssCtsProt is attribute bss-cts-prot (28): u8.
-	BssCtsProt Optional[uint8]
-	// BssShortPreamble is attribute bss-short-preamble (29): u8.
-	BssShortPreamble Optional[uint8]
-	// BssShortSlotTime is attribute bss-short-slot-time (30): u8.
-	BssShortSlotTime Optional[uint8]
-	// HtCapability is attribute ht-capability (31): binary.
-	HtCapability []byte
+	// BSSCtsProt is attribute bss-cts-prot (28): u8.
+	BSSCtsProt Optional[uint8]
+	// BSSShortPreamble is attribute bss-short-preamble (29): u8.
+	BSSShortPreamble Optional[uint8]
+	// BSSShortSlotTime is attribute bss-short-slot-time (30): u8.
+	BSSShortSlotTime Optional[uint8]
+	// HTCapability is attribute ht-capability (31): binary.
+	HTCapability []byte
 	// SupportedIftypes is attribute supported-iftypes (32): nest, set
 	// supported-iftypes.
 	SupportedIftypes *SupportedIftypes
@@ -79,8 +81,8 @@ type Nl80211Attrs struct {
 	RegRules []byte
 	// MeshConfig is attribute mesh-config (35): binary.
 	MeshConfig []byte
-	// BssBasicRates is attribute bss-basic-rates (36): binary.
-	BssBasicRates []byte
+	// BSSBasicRates is attribute bss-basic-rates (36): binary.
+	BSSBasicRates []byte
 	// WiphyTxqParams is attribute wiphy-txq-params (37): binary.
 	WiphyTxqParams []byte
 	// WiphyFreq is attribute wiphy-freq (38): u32.
@@ -92,18 +94,18 @@ type Nl80211Attrs struct {
 	KeyDefaultMgmt bool
 	// MgmtSubtype is attribute mgmt-subtype (41): u8.
 	MgmtSubtype Optional[uint8]
-	// Ie is attribute ie (42): binary.
-	Ie []byte
-	// MaxNumScanSsids is attribute max-num-scan-ssids (43): u8.
-	MaxNumScanSsids Optional[uint8]
+	// IE is attribute ie (42): binary.
+	IE []byte
+	// MaxNumScanSSIDs is attribute max-num-scan-ssids (43): u8.
+	MaxNumScanSSIDs Optional[uint8]
 	// ScanFrequencies is attribute scan-frequencies (44): binary.
 	ScanFrequencies []byte
-	// ScanSsids is attribute scan-ssids (45): binary.
-	ScanSsids []byte
+	// ScanSSIDs is attribute scan-ssids (45): binary.
+	ScanSSIDs []byte
 	// Generation is attribute generation (46): u32.
 	Generation Optional[uint32]
-	// Bss is attribute bss (47): binary.
-	Bss []byte
+	// BSS is attribute bss (47): binary.
+	BSS []byte
 	// RegInitiator is attribute reg-initiator (48): u8.
 	RegInitiator Optional[uint8]
 	// RegType is attribute reg-type (49): u8.
@@ -113,16 +115,16 @@ type Nl80211Attrs struct {
 	SupportedCommands []Commands
 	// Frame is attribute frame (51): binary.
 	Frame []byte
-	// Ssid is attribute ssid (52): binary.
-	Ssid []byte
+	// SSID is attribute ssid (52): binary.
+	SSID []byte
 	// AuthType is attribute auth-type (53): u32.
 	AuthType Optional[uint32]
 	// ReasonCode is attribute reason-code (54): u16.
 	ReasonCode Optional[uint16]
 	// KeyType is attribute key-type (55): u32.
 	KeyType Optional[uint32]
-	// MaxScanIeLen is attribute max-scan-ie-len (56): u16.
-	MaxScanIeLen Optional[uint16]
+	// MaxScanIELen is attribute max-scan-ie-len (56): u16.
+	MaxScanIELen Optional[uint16]
 	// CipherSuites is attribute cipher-suites (57): binary of u32, display hex.
 	CipherSuites []uint32
 	// FreqBefore is attribute freq-before (58): binary.
@@ -163,12 +165,12 @@ type Nl80211Attrs struct {
 	WpaVersions Optional[uint32]
 	// AkmSuites is attribute akm-suites (76): binary.
 	AkmSuites []byte
-	// ReqIe is attribute req-ie (77): binary.
-	ReqIe []byte
-	// RespIe is attribute resp-ie (78): binary.
-	RespIe []byte
-	// PrevBssid is attribute prev-bssid (79): binary.
-	PrevBssid []byte
+	// ReqIE is attribute req-ie (77): binary.
+	ReqIE []byte
+	// RespIE is attribute resp-ie (78): binary.
+	RespIE []byte
+	// PrevBSSID is attribute prev-bssid (79): binary.
+	PrevBSSID []byte
 	// Key is attribute key (80): binary.
 	Key []byte
 	// Keys is attribute keys (81): binary.
@@ -227,8 +229,8 @@ type Nl80211Attrs struct {
 	McastRate Optional[uint32]
 	// OffchannelTxOk is attribute offchannel-tx-ok (108): flag.
 	OffchannelTxOk bool
-	// BssHtOpmode is attribute bss-ht-opmode (109): u16.
-	BssHtOpmode Optional[uint16]
+	// BSSHTOpmode is attribute bss-ht-opmode (109): u16.
+	BSSHTOpmode Optional[uint16]
 	// KeyDefaultTypes is attribute key-default-types (110): binary.
 	KeyDefaultTypes []byte
 	// MaxRemainOnChannelDuration is attribute max-remain-on-channel-duration
@@ -259,18 +261,18 @@ type Nl80211Attrs struct {
 	SoftwareIftypes *SupportedIftypes
 	// RekeyData is attribute rekey-data (122): binary.
 	RekeyData []byte
-	// MaxNumSchedScanSsids is attribute max-num-sched-scan-ssids (123): u8.
-	MaxNumSchedScanSsids Optional[uint8]
-	// MaxSchedScanIeLen is attribute max-sched-scan-ie-len (124): u16.
-	MaxSchedScanIeLen Optional[uint16]
+	// MaxNumSchedScanSSIDs is attribute max-num-sched-scan-ssids (123): u8.
+	MaxNumSchedScanSSIDs Optional[uint8]
+	// MaxSchedScanIELen is attribute max-sched-scan-ie-len (124): u16.
+	MaxSchedScanIELen Optional[uint16]
 	// ScanSuppRates is attribute scan-supp-rates (125): binary.
 	ScanSuppRates []byte
-	// HiddenSsid is attribute hidden-ssid (126): u32.
-	HiddenSsid Optional[uint32]
-	// IeProbeResp is attribute ie-probe-resp (127): binary.
-	IeProbeResp []byte
-	// IeAssocResp is attribute ie-assoc-resp (128): binary.
-	IeAssocResp []byte
+	// HiddenSSID is attribute hidden-ssid (126): u32.
+	HiddenSSID Optional[uint32]
+	// IEProbeResp is attribute ie-probe-resp (127): binary.
+	IEProbeResp []byte
+	// IEAssocResp is attribute ie-assoc-resp (128): binary.
+	IEAssocResp []byte
 	// StaWme is attribute sta-wme (129): binary.
 	StaWme []byte
 	// SupportApUapsd is attribute support-ap-uapsd (130): flag.
@@ -308,10 +310,10 @@ type Nl80211Attrs struct {
 	ProbeResp []byte
 	// DfsRegion is attribute dfs-region (146): u8.
 	DfsRegion Optional[uint8]
-	// DisableHt is attribute disable-ht (147): flag.
-	DisableHt bool
-	// HtCapabilityMask is attribute ht-capability-mask (148): binary.
-	HtCapabilityMask []byte
+	// DisableHT is attribute disable-ht (147): flag.
+	DisableHT bool
+	// HTCapabilityMask is attribute ht-capability-mask (148): binary.
+	HTCapabilityMask []byte
 	// NoackMap is attribute noack-map (149): u16.
 	NoackMap Optional[uint16]
 	// InactivityTimeout is attribute inactivity-timeout (150): u16.
@@ -328,8 +330,8 @@ type Nl80211Attrs struct {
 	ConnFailedReason Optional[uint32]
 	// AuthData is attribute auth-data (156): binary.
 	AuthData []byte
-	// VhtCapability is attribute vht-capability (157): binary.
-	VhtCapability []byte
+	// VHTCapability is attribute vht-capability (157): binary.
+	VHTCapability []byte
 	// ScanFlags is attribute scan-flags (158): u32.
 	ScanFlags Optional[uint32]
 	// ChannelWidth is attribute channel-width (159): u32.
@@ -365,14 +367,14 @@ type Nl80211Attrs struct {
 	ProtocolFeatures Optional[ProtocolFeatures]
 	// SplitWiphyDump is attribute split-wiphy-dump (174): flag.
 	SplitWiphyDump bool
-	// DisableVht is attribute disable-vht (175): flag.
-	DisableVht bool
-	// VhtCapabilityMask is attribute vht-capability-mask (176): binary.
-	VhtCapabilityMask []byte
+	// DisableVHT is attribute disable-vht (175): flag.
+	DisableVHT bool
+	// VHTCapabilityMask is attribute vht-capability-mask (176): binary.
+	VHTCapabilityMask []byte
 	// Mdid is attribute mdid (177): u16.
 	Mdid Optional[uint16]
-	// IeRic is attribute ie-ric (178): binary.
-	IeRic []byte
+	// IERic is attribute ie-ric (178): binary.
+	IERic []byte
 	// CritProtID is attribute crit-prot-id (179): u16.
 	CritProtID Optional[uint16]
 	// MaxCritProtDuration is attribute max-crit-prot-duration (180): u16.
@@ -385,8 +387,8 @@ type Nl80211Attrs struct {
 	ChSwitchCount Optional[uint32]
 	// ChSwitchBlockTx is attribute ch-switch-block-tx (184): flag.
 	ChSwitchBlockTx bool
-	// CsaIes is attribute csa-ies (185): binary.
-	CsaIes []byte
+	// CsaIEs is attribute csa-ies (185): binary.
+	CsaIEs []byte
 	// CntdwnOffsBeacon is attribute cntdwn-offs-beacon (186): binary.
 	CntdwnOffsBeacon []byte
 	// CntdwnOffsPresp is attribute cntdwn-offs-presp (187): binary.
@@ -470,8 +472,8 @@ type Nl80211Attrs struct {
 	SchedScanPlans []byte
 	// Pbss is attribute pbss (226): flag.
 	Pbss bool
-	// BssSelect is attribute bss-select (227): binary.
-	BssSelect []byte
+	// BSSSelect is attribute bss-select (227): binary.
+	BSSSelect []byte
 	// StaSupportP2pPs is attribute sta-support-p2p-ps (228): u8.
 	StaSupportP2pPs Optional[uint8]
 	// Pad is attribute pad (229): binary.
@@ -485,8 +487,8 @@ type Nl80211Attrs struct {
 	MuMimoFollowMACAddr net.HardwareAddr
 	// ScanStartTimeTsf is attribute scan-start-time-tsf (233): u64.
 	ScanStartTimeTsf Optional[uint64]
-	// ScanStartTimeTsfBssid is attribute scan-start-time-tsf-bssid (234): binary.
-	ScanStartTimeTsfBssid []byte
+	// ScanStartTimeTsfBSSID is attribute scan-start-time-tsf-bssid (234): binary.
+	ScanStartTimeTsfBSSID []byte
 	// MeasurementDuration is attribute measurement-duration (235): u16.
 	MeasurementDuration Optional[uint16]
 	// MeasurementDurationMandatory is attribute measurement-duration-mandatory
@@ -509,8 +511,8 @@ type Nl80211Attrs struct {
 	// MulticastToUnicastEnabled is attribute multicast-to-unicast-enabled (244):
 	// flag.
 	MulticastToUnicastEnabled bool
-	// Bssid is attribute bssid (245): binary, display mac.
-	Bssid net.HardwareAddr
+	// BSSID is attribute bssid (245): binary, display mac.
+	BSSID net.HardwareAddr
 	// SchedScanRelativeRssi is attribute sched-scan-relative-rssi (246): s8.
 	SchedScanRelativeRssi Optional[int8]
 	// SchedScanRssiAdjust is attribute sched-scan-rssi-adjust (247): binary.
@@ -557,8 +559,8 @@ type Nl80211Attrs struct {
 	TxqMemoryLimit Optional[uint32]
 	// TxqQuantum is attribute txq-quantum (268): u32.
 	TxqQuantum Optional[uint32]
-	// HeCapability is attribute he-capability (269): binary.
-	HeCapability []byte
+	// HECapability is attribute he-capability (269): binary.
+	HECapability []byte
 	// FtmResponder is attribute ftm-responder (270): binary.
 	FtmResponder []byte
 	// FtmResponderStats is attribute ftm-responder-stats (271): binary.
@@ -577,16 +579,16 @@ type Nl80211Attrs struct {
 	SaePassword []byte
 	// TwtResponder is attribute twt-responder (278): flag.
 	TwtResponder bool
-	// HeObssPd is attribute he-obss-pd (279): binary.
-	HeObssPd []byte
+	// HEObssPd is attribute he-obss-pd (279): binary.
+	HEObssPd []byte
 	// WiphyEdmgChannels is attribute wiphy-edmg-channels (280): u8.
 	WiphyEdmgChannels Optional[uint8]
 	// WiphyEdmgBwConfig is attribute wiphy-edmg-bw-config (281): u8.
 	WiphyEdmgBwConfig Optional[uint8]
-	// VlanID is attribute vlan-id (282): u16.
-	VlanID Optional[uint16]
-	// HeBssColor is attribute he-bss-color (283): binary.
-	HeBssColor []byte
+	// VLANID is attribute vlan-id (282): u16.
+	VLANID Optional[uint16]
+	// HEBSSColor is attribute he-bss-color (283): binary.
+	HEBSSColor []byte
 	// IftypeAkmSuites is attribute iftype-akm-suites (284): binary.
 	IftypeAkmSuites []byte
 	// TidConfig is attribute tid-config (285): binary.
@@ -605,8 +607,8 @@ type Nl80211Attrs struct {
 	CenterFreq1Offset Optional[uint32]
 	// ScanFreqKhz is attribute scan-freq-khz (292): binary.
 	ScanFreqKhz []byte
-	// He6ghzCapability is attribute he-6ghz-capability (293): binary.
-	He6ghzCapability []byte
+	// HE6ghzCapability is attribute he-6ghz-capability (293): binary.
+	HE6ghzCapability []byte
 	// FilsDiscovery is attribute fils-discovery (294): binary.
 	FilsDiscovery []byte
 	// UnsolBcastProbeResp is attribute unsol-bcast-probe-resp (295): binary.
@@ -621,8 +623,8 @@ type Nl80211Attrs struct {
 	ReconnectRequested []byte
 	// SarSpec is attribute sar-spec (300): nest, set sar-attributes.
 	SarSpec *SarAttributes
-	// DisableHe is attribute disable-he (301): flag.
-	DisableHe bool
+	// DisableHE is attribute disable-he (301): flag.
+	DisableHE bool
 	// ObssColorBitmap is attribute obss-color-bitmap (302): u64.
 	ObssColorBitmap Optional[uint64]
 	// ColorChangeCount is attribute color-change-count (303): u8.
@@ -639,10 +641,10 @@ type Nl80211Attrs struct {
 	RadarBackground bool
 	// ApSettingsFlags is attribute ap-settings-flags (309): u32.
 	ApSettingsFlags Optional[uint32]
-	// EhtCapability is attribute eht-capability (310): binary.
-	EhtCapability []byte
-	// DisableEht is attribute disable-eht (311): flag.
-	DisableEht bool
+	// EHTCapability is attribute eht-capability (310): binary.
+	EHTCapability []byte
+	// DisableEHT is attribute disable-eht (311): flag.
+	DisableEHT bool
 	// MloLinks is attribute mlo-links (312): binary.
 	MloLinks []byte
 	// MloLinkID is attribute mlo-link-id (313): u8.
@@ -673,8 +675,8 @@ type Nl80211Attrs struct {
 	EmaRnrElems []byte
 	// MloLinkDisabled is attribute mlo-link-disabled (326): flag.
 	MloLinkDisabled bool
-	// BssDumpIncludeUseData is attribute bss-dump-include-use-data (327): flag.
-	BssDumpIncludeUseData bool
+	// BSSDumpIncludeUseData is attribute bss-dump-include-use-data (327): flag.
+	BSSDumpIncludeUseData bool
 	// MloTtlmDlink is attribute mlo-ttlm-dlink (328): u16.
 	MloTtlmDlink Optional[uint16]
 	// MloTtlmUlink is attribute mlo-ttlm-ulink (329): u16.
@@ -688,14 +690,24 @@ type Nl80211Attrs struct {
 	WiphyInterfaceCombinations []byte
 	// VifRadioMask is attribute vif-radio-mask (333): u32.
 	VifRadioMask Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // FrameTypeAttrs holds the attributes of nl80211 attribute set
 // frame-type-attrs, a subset of nl80211-attrs (attribute types are
 // nl80211-attrs's).
 type FrameTypeAttrs struct {
-	// FrameType is attribute frame-type (101): u16.
-	FrameType Optional[uint16]
+	// FrameType is attribute frame-type (101): u16, multi-attr (overlay).
+	FrameType []uint16
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // WiphyBands holds the attributes of nl80211 attribute set wiphy-bands.
@@ -712,6 +724,11 @@ type WiphyBands struct {
 	S1ghz *BandAttrs
 	// Lc is attribute lc (5): nest, set band-attrs.
 	Lc *BandAttrs
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // BandAttrs holds the attributes of nl80211 attribute set band-attrs.
@@ -720,18 +737,18 @@ type BandAttrs struct {
 	Freqs []FrequencyAttrs
 	// Rates is attribute rates (2): indexed-array of nest, set bitrate-attrs.
 	Rates []BitrateAttrs
-	// HtMcsSet is attribute ht-mcs-set (3): binary.
-	HtMcsSet []byte
-	// HtCapa is attribute ht-capa (4): u16.
-	HtCapa Optional[uint16]
-	// HtAmpduFactor is attribute ht-ampdu-factor (5): u8.
-	HtAmpduFactor Optional[uint8]
-	// HtAmpduDensity is attribute ht-ampdu-density (6): u8.
-	HtAmpduDensity Optional[uint8]
-	// VhtMcsSet is attribute vht-mcs-set (7): binary.
-	VhtMcsSet []byte
-	// VhtCapa is attribute vht-capa (8): u32.
-	VhtCapa Optional[uint32]
+	// HTMcsSet is attribute ht-mcs-set (3): binary.
+	HTMcsSet []byte
+	// HTCapa is attribute ht-capa (4): u16.
+	HTCapa Optional[uint16]
+	// HTAmpduFactor is attribute ht-ampdu-factor (5): u8.
+	HTAmpduFactor Optional[uint8]
+	// HTAmpduDensity is attribute ht-ampdu-density (6): u8.
+	HTAmpduDensity Optional[uint8]
+	// VHTMcsSet is attribute vht-mcs-set (7): binary.
+	VHTMcsSet []byte
+	// VHTCapa is attribute vht-capa (8): u32.
+	VHTCapa Optional[uint32]
 	// IftypeData is attribute iftype-data (9): indexed-array of nest, set
 	// iftype-data-attrs.
 	IftypeData []IftypeDataAttrs
@@ -743,6 +760,11 @@ type BandAttrs struct {
 	S1gMcsNssSet []byte
 	// S1gCapa is attribute s1g-capa (13): binary.
 	S1gCapa []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // BitrateAttrs holds the attributes of nl80211 attribute set bitrate-attrs.
@@ -751,6 +773,11 @@ type BitrateAttrs struct {
 	Rate Optional[uint32]
 	// X2ghzShortpreamble is attribute 2ghz-shortpreamble (2): flag.
 	X2ghzShortpreamble bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // FrequencyAttrs holds the attributes of nl80211 attribute set
@@ -792,8 +819,8 @@ type FrequencyAttrs struct {
 	No10mhz []byte
 	// Wmm is attribute wmm (18): indexed-array of nest, set wmm-attrs.
 	Wmm []WmmAttrs
-	// NoHe is attribute no-he (19): binary.
-	NoHe []byte
+	// NoHE is attribute no-he (19): binary.
+	NoHE []byte
 	// Offset is attribute offset (20): u32.
 	Offset Optional[uint32]
 	// X1mhz is attribute 1mhz (21): binary.
@@ -808,8 +835,8 @@ type FrequencyAttrs struct {
 	X16mhz []byte
 	// No320mhz is attribute no-320mhz (26): binary.
 	No320mhz []byte
-	// NoEht is attribute no-eht (27): binary.
-	NoEht []byte
+	// NoEHT is attribute no-eht (27): binary.
+	NoEHT []byte
 	// Psd is attribute psd (28): binary.
 	Psd []byte
 	// DfsConcurrent is attribute dfs-concurrent (29): binary.
@@ -822,6 +849,11 @@ type FrequencyAttrs struct {
 	CanMonitor []byte
 	// Allow6ghzVlpAp is attribute allow-6ghz-vlp-ap (33): binary.
 	Allow6ghzVlpAp []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // IfCombinationAttributes holds the attributes of nl80211 attribute set
@@ -842,6 +874,11 @@ type IfCombinationAttributes struct {
 	RadarDetectRegions Optional[uint32]
 	// BiMinGcd is attribute bi-min-gcd (7): u32.
 	BiMinGcd Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // IfaceLimitAttributes holds the attributes of nl80211 attribute set
@@ -851,6 +888,11 @@ type IfaceLimitAttributes struct {
 	Max Optional[uint32]
 	// Types is attribute types (2): nest, set supported-iftypes.
 	Types *SupportedIftypes
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // IftypeDataAttrs holds the attributes of nl80211 attribute set
@@ -858,26 +900,31 @@ type IfaceLimitAttributes struct {
 type IftypeDataAttrs struct {
 	// Iftypes is attribute iftypes (1): binary.
 	Iftypes []byte
-	// HeCapMAC is attribute he-cap-mac (2): binary.
-	HeCapMAC []byte
-	// HeCapPhy is attribute he-cap-phy (3): binary.
-	HeCapPhy []byte
-	// HeCapMcsSet is attribute he-cap-mcs-set (4): binary.
-	HeCapMcsSet []byte
-	// HeCapPpe is attribute he-cap-ppe (5): binary.
-	HeCapPpe []byte
-	// He6ghzCapa is attribute he-6ghz-capa (6): binary.
-	He6ghzCapa []byte
+	// HECapMAC is attribute he-cap-mac (2): binary.
+	HECapMAC []byte
+	// HECapPHY is attribute he-cap-phy (3): binary.
+	HECapPHY []byte
+	// HECapMcsSet is attribute he-cap-mcs-set (4): binary.
+	HECapMcsSet []byte
+	// HECapPpe is attribute he-cap-ppe (5): binary.
+	HECapPpe []byte
+	// HE6ghzCapa is attribute he-6ghz-capa (6): binary.
+	HE6ghzCapa []byte
 	// VendorElems is attribute vendor-elems (7): binary.
 	VendorElems []byte
-	// EhtCapMAC is attribute eht-cap-mac (8): binary.
-	EhtCapMAC []byte
-	// EhtCapPhy is attribute eht-cap-phy (9): binary.
-	EhtCapPhy []byte
-	// EhtCapMcsSet is attribute eht-cap-mcs-set (10): binary.
-	EhtCapMcsSet []byte
-	// EhtCapPpe is attribute eht-cap-ppe (11): binary.
-	EhtCapPpe []byte
+	// EHTCapMAC is attribute eht-cap-mac (8): binary.
+	EHTCapMAC []byte
+	// EHTCapPHY is attribute eht-cap-phy (9): binary.
+	EHTCapPHY []byte
+	// EHTCapMcsSet is attribute eht-cap-mcs-set (10): binary.
+	EHTCapMcsSet []byte
+	// EHTCapPpe is attribute eht-cap-ppe (11): binary.
+	EHTCapPpe []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // IftypeAttrs holds the attributes of nl80211 attribute set iftype-attrs.
@@ -890,8 +937,8 @@ type IftypeAttrs struct {
 	Station *FrameTypeAttrs
 	// Ap is attribute ap (3): nest, set frame-type-attrs.
 	Ap *FrameTypeAttrs
-	// ApVlan is attribute ap-vlan (4): nest, set frame-type-attrs.
-	ApVlan *FrameTypeAttrs
+	// ApVLAN is attribute ap-vlan (4): nest, set frame-type-attrs.
+	ApVLAN *FrameTypeAttrs
 	// Wds is attribute wds (5): nest, set frame-type-attrs.
 	Wds *FrameTypeAttrs
 	// Monitor is attribute monitor (6): nest, set frame-type-attrs.
@@ -908,6 +955,11 @@ type IftypeAttrs struct {
 	Ocb *FrameTypeAttrs
 	// Nan is attribute nan (12): nest, set frame-type-attrs.
 	Nan *FrameTypeAttrs
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // SarAttributes holds the attributes of nl80211 attribute set sar-attributes.
@@ -916,6 +968,11 @@ type SarAttributes struct {
 	Type Optional[uint32]
 	// Specs is attribute specs (2): indexed-array of nest, set sar-specs.
 	Specs []SarSpecs
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // SarSpecs holds the attributes of nl80211 attribute set sar-specs.
@@ -928,6 +985,11 @@ type SarSpecs struct {
 	StartFreq Optional[uint32]
 	// EndFreq is attribute end-freq (4): u32.
 	EndFreq Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // SupportedIftypes holds the attributes of nl80211 attribute set
@@ -939,8 +1001,8 @@ type SupportedIftypes struct {
 	Station bool
 	// Ap is attribute ap (3): flag.
 	Ap bool
-	// ApVlan is attribute ap-vlan (4): flag.
-	ApVlan bool
+	// ApVLAN is attribute ap-vlan (4): flag.
+	ApVLAN bool
 	// Wds is attribute wds (5): flag.
 	Wds bool
 	// Monitor is attribute monitor (6): flag.
@@ -957,6 +1019,11 @@ type SupportedIftypes struct {
 	Ocb bool
 	// Nan is attribute nan (12): flag.
 	Nan bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // TxqStatsAttrs holds the attributes of nl80211 attribute set txq-stats-attrs.
@@ -983,6 +1050,11 @@ type TxqStatsAttrs struct {
 	TxPackets Optional[uint32]
 	// MaxFlows is attribute max-flows (11): u32.
 	MaxFlows Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // WmmAttrs holds the attributes of nl80211 attribute set wmm-attrs.
@@ -995,6 +1067,11 @@ type WmmAttrs struct {
 	Aifsn Optional[uint8]
 	// Txop is attribute txop (4): u16.
 	Txop Optional[uint16]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // WowlanTriggersAttrs holds the attributes of nl80211 attribute set
@@ -1041,4 +1118,59 @@ type WowlanTriggersAttrs struct {
 	// UnprotectedDeauthDisassoc is attribute unprotected-deauth-disassoc (20):
 	// flag.
 	UnprotectedDeauthDisassoc bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// GetWiphyRequest is the request of Client.GetWiphy (nl80211 get-wiphy, do):
+// the attributes of set nl80211-attrs that the spec lists for it.
+type GetWiphyRequest struct {
+	// Wiphy is attribute wiphy (1): u32.
+	Wiphy Optional[uint32]
+	// Ifindex is attribute ifindex (3): u32.
+	Ifindex Optional[uint32]
+	// Wdev is attribute wdev (153): u64.
+	Wdev Optional[uint64]
+}
+
+// GetWiphyDumpRequest is the request of Client.GetWiphyDump (nl80211
+// get-wiphy, dump): the attributes of set nl80211-attrs that the spec lists
+// for it.
+type GetWiphyDumpRequest struct {
+	// Wiphy is attribute wiphy (1): u32.
+	Wiphy Optional[uint32]
+	// Ifindex is attribute ifindex (3): u32.
+	Ifindex Optional[uint32]
+	// Wdev is attribute wdev (153): u64.
+	Wdev Optional[uint64]
+	// SplitWiphyDump is attribute split-wiphy-dump (174): flag.
+	SplitWiphyDump bool
+}
+
+// GetInterfaceRequest is the request of Client.GetInterface (nl80211
+// get-interface, do): the attributes of set nl80211-attrs that the spec lists
+// for it.
+type GetInterfaceRequest struct {
+	// Ifname is attribute ifname (4): string.
+	Ifname Optional[string]
+}
+
+// GetInterfaceDumpRequest is the request of Client.GetInterfaceDump (nl80211
+// get-interface, dump): the attributes of set nl80211-attrs that the spec
+// lists for it.
+type GetInterfaceDumpRequest struct {
+	// Ifname is attribute ifname (4): string.
+	Ifname Optional[string]
+}
+
+// GetProtocolFeaturesRequest is the request of Client.GetProtocolFeatures
+// (nl80211 get-protocol-features, do): the attributes of set nl80211-attrs
+// that the spec lists for it.
+type GetProtocolFeaturesRequest struct {
+	// ProtocolFeatures is attribute protocol-features (173): u32, flags
+	// protocol-features.
+	ProtocolFeatures Optional[ProtocolFeatures]
 }

@@ -52,7 +52,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // Getfamily sends nlctrl getfamily (do, command 3): request attributes
 // family-name; reply attributes family-id, family-name, hdrsize, maxattr,
 // mcast-groups, ops, version of set ctrl-attrs. A nil req sends no attributes.
-func (c *Client) Getfamily(ctx context.Context, req *CtrlAttrs) (*CtrlAttrs, error) {
+func (c *Client) Getfamily(ctx context.Context, req *GetfamilyRequest) (*CtrlAttrs, error) {
 	fam, err := c.core.Check(ctx, CmdGetfamily, "getfamily", false)
 	if err != nil {
 		return nil, err
@@ -118,7 +118,7 @@ func (c *Client) GetfamilyDump(ctx context.Context) iter.Seq2[*CtrlAttrs, error]
 // set ctrl-attrs. It yields one value per reply message; an error ends the
 // dump unless it is a reply that failed to decode. A nil req sends no
 // attributes.
-func (c *Client) GetpolicyDump(ctx context.Context, req *CtrlAttrs) iter.Seq2[*CtrlAttrs, error] {
+func (c *Client) GetpolicyDump(ctx context.Context, req *GetpolicyDumpRequest) iter.Seq2[*CtrlAttrs, error] {
 	return func(yield func(*CtrlAttrs, error) bool) {
 		fam, err := c.core.Check(ctx, CmdGetpolicy, "getpolicy", true)
 		if err != nil {

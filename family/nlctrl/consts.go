@@ -25,48 +25,48 @@ const (
 
 // Attribute types of attribute set ctrl-attrs.
 const (
-	AttrCtrlAttrsFamilyID    = 1  // family-id: u16
-	AttrCtrlAttrsFamilyName  = 2  // family-name: string
-	AttrCtrlAttrsVersion     = 3  // version: u32
-	AttrCtrlAttrsHdrsize     = 4  // hdrsize: u32
-	AttrCtrlAttrsMaxattr     = 5  // maxattr: u32
-	AttrCtrlAttrsOps         = 6  // ops: indexed-array of nest, set op-attrs
-	AttrCtrlAttrsMcastGroups = 7  // mcast-groups: indexed-array of nest, set mcast-group-attrs
-	AttrCtrlAttrsPolicy      = 8  // policy: nest-type-value, set policy-attrs, keyed by policy-id, attr-id
-	AttrCtrlAttrsOpPolicy    = 9  // op-policy: nest-type-value, set op-policy-attrs, keyed by op-id
-	AttrCtrlAttrsOp          = 10 // op: u32
+	AttrCtrlFamilyID    = 1  // family-id: u16
+	AttrCtrlFamilyName  = 2  // family-name: string
+	AttrCtrlVersion     = 3  // version: u32
+	AttrCtrlHdrsize     = 4  // hdrsize: u32
+	AttrCtrlMaxattr     = 5  // maxattr: u32
+	AttrCtrlOps         = 6  // ops: indexed-array of nest, set op-attrs
+	AttrCtrlMcastGroups = 7  // mcast-groups: indexed-array of nest, set mcast-group-attrs
+	AttrCtrlPolicy      = 8  // policy: nest-type-value, set policy-attrs, keyed by policy-id, attr-id
+	AttrCtrlOpPolicy    = 9  // op-policy: nest-type-value, set op-policy-attrs, keyed by op-id
+	AttrCtrlOp          = 10 // op: u32
 )
 
 // Attribute types of attribute set mcast-group-attrs.
 const (
-	AttrMcastGroupAttrsName = 1 // name: string
-	AttrMcastGroupAttrsID   = 2 // id: u32
+	AttrCtrlMcastGrpName = 1 // name: string
+	AttrCtrlMcastGrpID   = 2 // id: u32
 )
 
 // Attribute types of attribute set op-attrs.
 const (
-	AttrOpAttrsID    = 1 // id: u32
-	AttrOpAttrsFlags = 2 // flags: u32, flags as flags op-flags
+	AttrCtrlOpID    = 1 // id: u32
+	AttrCtrlOpFlags = 2 // flags: u32, flags as flags op-flags
 )
 
 // Attribute types of attribute set policy-attrs.
 const (
-	AttrPolicyAttrsType           = 1  // type: u32, enum attr-type
-	AttrPolicyAttrsMinValueS      = 2  // min-value-s: s64
-	AttrPolicyAttrsMaxValueS      = 3  // max-value-s: s64
-	AttrPolicyAttrsMinValueU      = 4  // min-value-u: u64
-	AttrPolicyAttrsMaxValueU      = 5  // max-value-u: u64
-	AttrPolicyAttrsMinLength      = 6  // min-length: u32
-	AttrPolicyAttrsMaxLength      = 7  // max-length: u32
-	AttrPolicyAttrsPolicyIdx      = 8  // policy-idx: u32
-	AttrPolicyAttrsPolicyMaxtype  = 9  // policy-maxtype: u32
-	AttrPolicyAttrsBitfield32Mask = 10 // bitfield32-mask: u32
-	AttrPolicyAttrsMask           = 11 // mask: u64
-	AttrPolicyAttrsPad            = 12 // pad: pad
+	AttrNlPolicyTypeType           = 1  // type: u32, enum attr-type
+	AttrNlPolicyTypeMinValueS      = 2  // min-value-s: s64
+	AttrNlPolicyTypeMaxValueS      = 3  // max-value-s: s64
+	AttrNlPolicyTypeMinValueU      = 4  // min-value-u: u64
+	AttrNlPolicyTypeMaxValueU      = 5  // max-value-u: u64
+	AttrNlPolicyTypeMinLength      = 6  // min-length: u32
+	AttrNlPolicyTypeMaxLength      = 7  // max-length: u32
+	AttrNlPolicyTypePolicyIdx      = 8  // policy-idx: u32
+	AttrNlPolicyTypePolicyMaxtype  = 9  // policy-maxtype: u32
+	AttrNlPolicyTypeBitfield32Mask = 10 // bitfield32-mask: u32
+	AttrNlPolicyTypeMask           = 11 // mask: u64
+	AttrNlPolicyTypePad            = 12 // pad: pad
 )
 
 // Attribute types of attribute set op-policy-attrs.
 const (
-	AttrOpPolicyAttrsDo   = 1 // do: u32
-	AttrOpPolicyAttrsDump = 2 // dump: u32
+	AttrCtrlPolicyDo   = 1 // do: u32
+	AttrCtrlPolicyDump = 2 // dump: u32
 )

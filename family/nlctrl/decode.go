@@ -52,7 +52,7 @@ var namesOpPolicyAttrs = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set ctrl-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *CtrlAttrs) UnmarshalAttrs(b []byte) error {
@@ -67,17 +67,41 @@ func (v *CtrlAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesCtrlAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrCtrlAttrsFamilyID:
+		case AttrCtrlFamilyID:
+			if v.FamilyID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FamilyID.Set(d.U16())
-		case AttrCtrlAttrsFamilyName:
+		case AttrCtrlFamilyName:
+			if v.FamilyName.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FamilyName.Set(d.String())
-		case AttrCtrlAttrsVersion:
+		case AttrCtrlVersion:
+			if v.Version.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Version.Set(d.U32())
-		case AttrCtrlAttrsHdrsize:
+		case AttrCtrlHdrsize:
+			if v.Hdrsize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Hdrsize.Set(d.U32())
-		case AttrCtrlAttrsMaxattr:
+		case AttrCtrlMaxattr:
+			if v.Maxattr.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Maxattr.Set(d.U32())
-		case AttrCtrlAttrsOps:
+		case AttrCtrlOps:
+			if v.Ops != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.Ops == nil {
 				v.Ops = make([]OpAttrs, 0, a.Count())
@@ -89,7 +113,11 @@ func (v *CtrlAttrs) decode(d *attrs.Decoder) {
 				nd := a.Nested()
 				v.Ops[len(v.Ops)-1].decode(&nd)
 			}
-		case AttrCtrlAttrsMcastGroups:
+		case AttrCtrlMcastGroups:
+			if v.McastGroups != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.McastGroups == nil {
 				v.McastGroups = make([]McastGroupAttrs, 0, a.Count())
@@ -101,7 +129,7 @@ func (v *CtrlAttrs) decode(d *attrs.Decoder) {
 				nd := a.Nested()
 				v.McastGroups[len(v.McastGroups)-1].decode(&nd)
 			}
-		case AttrCtrlAttrsPolicy:
+		case AttrCtrlPolicy:
 			k0 := d.Nested()
 			for k0.Next() {
 				k1 := k0.Nested()
@@ -111,21 +139,27 @@ func (v *CtrlAttrs) decode(d *attrs.Decoder) {
 					v.Policy[len(v.Policy)-1].Attrs.decode(&k2)
 				}
 			}
-		case AttrCtrlAttrsOpPolicy:
+		case AttrCtrlOpPolicy:
 			k0 := d.Nested()
 			for k0.Next() {
 				v.OpPolicy = append(v.OpPolicy, CtrlAttrsOpPolicyEntry{OpID: k0.Type()})
 				k1 := k0.Nested()
 				v.OpPolicy[len(v.OpPolicy)-1].Attrs.decode(&k1)
 			}
-		case AttrCtrlAttrsOp:
+		case AttrCtrlOp:
+			if v.Op.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Op.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set mcast-group-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *McastGroupAttrs) UnmarshalAttrs(b []byte) error {
@@ -140,16 +174,26 @@ func (v *McastGroupAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesMcastGroupAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrMcastGroupAttrsName:
+		case AttrCtrlMcastGrpName:
+			if v.Name.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Name.Set(d.String())
-		case AttrMcastGroupAttrsID:
+		case AttrCtrlMcastGrpID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set op-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *OpAttrs) UnmarshalAttrs(b []byte) error {
@@ -164,16 +208,26 @@ func (v *OpAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesOpAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOpAttrsID:
+		case AttrCtrlOpID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
-		case AttrOpAttrsFlags:
+		case AttrCtrlOpFlags:
+			if v.Flags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Flags.Set(OpFlags(d.U32()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set policy-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *PolicyAttrs) UnmarshalAttrs(b []byte) error {
@@ -188,34 +242,82 @@ func (v *PolicyAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesPolicyAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrPolicyAttrsType:
+		case AttrNlPolicyTypeType:
+			if v.Type.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Type.Set(AttrType(d.U32()))
-		case AttrPolicyAttrsMinValueS:
+		case AttrNlPolicyTypeMinValueS:
+			if v.MinValueS.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MinValueS.Set(d.S64())
-		case AttrPolicyAttrsMaxValueS:
+		case AttrNlPolicyTypeMaxValueS:
+			if v.MaxValueS.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxValueS.Set(d.S64())
-		case AttrPolicyAttrsMinValueU:
+		case AttrNlPolicyTypeMinValueU:
+			if v.MinValueU.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MinValueU.Set(d.U64())
-		case AttrPolicyAttrsMaxValueU:
+		case AttrNlPolicyTypeMaxValueU:
+			if v.MaxValueU.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxValueU.Set(d.U64())
-		case AttrPolicyAttrsMinLength:
+		case AttrNlPolicyTypeMinLength:
+			if v.MinLength.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MinLength.Set(d.U32())
-		case AttrPolicyAttrsMaxLength:
+		case AttrNlPolicyTypeMaxLength:
+			if v.MaxLength.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MaxLength.Set(d.U32())
-		case AttrPolicyAttrsPolicyIdx:
+		case AttrNlPolicyTypePolicyIdx:
+			if v.PolicyIdx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PolicyIdx.Set(d.U32())
-		case AttrPolicyAttrsPolicyMaxtype:
+		case AttrNlPolicyTypePolicyMaxtype:
+			if v.PolicyMaxtype.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PolicyMaxtype.Set(d.U32())
-		case AttrPolicyAttrsBitfield32Mask:
+		case AttrNlPolicyTypeBitfield32Mask:
+			if v.Bitfield32Mask.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Bitfield32Mask.Set(d.U32())
-		case AttrPolicyAttrsMask:
+		case AttrNlPolicyTypeMask:
+			if v.Mask.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Mask.Set(d.U64())
+		case AttrNlPolicyTypePad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set op-policy-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *OpPolicyAttrs) UnmarshalAttrs(b []byte) error {
@@ -230,10 +332,68 @@ func (v *OpPolicyAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesOpPolicyAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOpPolicyAttrsDo:
+		case AttrCtrlPolicyDo:
+			if v.Do.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Do.Set(d.U32())
-		case AttrOpPolicyAttrsDump:
+		case AttrCtrlPolicyDump:
+			if v.Dump.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Dump.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ctrl-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetfamilyRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetfamilyRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetfamilyRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesCtrlAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCtrlFamilyName:
+			v.FamilyName.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ctrl-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetpolicyDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetpolicyDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetpolicyDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesCtrlAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCtrlFamilyID:
+			v.FamilyID.Set(d.U16())
+		case AttrCtrlFamilyName:
+			v.FamilyName.Set(d.String())
+		case AttrCtrlOp:
+			v.Op.Set(d.U32())
 		}
 	}
 }

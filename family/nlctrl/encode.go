@@ -18,22 +18,22 @@ func (v *CtrlAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *CtrlAttrs) encode(e *attrs.Encoder) error {
 	if v.FamilyID.Valid {
-		e.U16(AttrCtrlAttrsFamilyID, v.FamilyID.Value)
+		e.U16(AttrCtrlFamilyID, v.FamilyID.Value)
 	}
 	if v.FamilyName.Valid {
-		e.String(AttrCtrlAttrsFamilyName, v.FamilyName.Value)
+		e.String(AttrCtrlFamilyName, v.FamilyName.Value)
 	}
 	if v.Version.Valid {
-		e.U32(AttrCtrlAttrsVersion, v.Version.Value)
+		e.U32(AttrCtrlVersion, v.Version.Value)
 	}
 	if v.Hdrsize.Valid {
-		e.U32(AttrCtrlAttrsHdrsize, v.Hdrsize.Value)
+		e.U32(AttrCtrlHdrsize, v.Hdrsize.Value)
 	}
 	if v.Maxattr.Valid {
-		e.U32(AttrCtrlAttrsMaxattr, v.Maxattr.Value)
+		e.U32(AttrCtrlMaxattr, v.Maxattr.Value)
 	}
 	if v.Ops != nil {
-		n := e.Nest(AttrCtrlAttrsOps)
+		n := e.Nest(AttrCtrlOps)
 		for i := range v.Ops {
 			n := e.Nest(uint16(i))
 			if err := v.Ops[i].encode(e); err != nil {
@@ -44,7 +44,7 @@ func (v *CtrlAttrs) encode(e *attrs.Encoder) error {
 		e.End(n)
 	}
 	if v.McastGroups != nil {
-		n := e.Nest(AttrCtrlAttrsMcastGroups)
+		n := e.Nest(AttrCtrlMcastGroups)
 		for i := range v.McastGroups {
 			n := e.Nest(uint16(i))
 			if err := v.McastGroups[i].encode(e); err != nil {
@@ -56,7 +56,7 @@ func (v *CtrlAttrs) encode(e *attrs.Encoder) error {
 	}
 	for i := range v.Policy {
 		en := &v.Policy[i]
-		n0 := e.Nest(AttrCtrlAttrsPolicy)
+		n0 := e.Nest(AttrCtrlPolicy)
 		n1 := e.Nest(en.PolicyID)
 		n2 := e.Nest(en.AttrID)
 		if err := en.Attrs.encode(e); err != nil {
@@ -68,7 +68,7 @@ func (v *CtrlAttrs) encode(e *attrs.Encoder) error {
 	}
 	for i := range v.OpPolicy {
 		en := &v.OpPolicy[i]
-		n0 := e.Nest(AttrCtrlAttrsOpPolicy)
+		n0 := e.Nest(AttrCtrlOpPolicy)
 		n1 := e.Nest(en.OpID)
 		if err := en.Attrs.encode(e); err != nil {
 			return attrs.WithPath(err, "op-policy")
@@ -77,7 +77,10 @@ func (v *CtrlAttrs) encode(e *attrs.Encoder) error {
 		e.End(n0)
 	}
 	if v.Op.Valid {
-		e.U32(AttrCtrlAttrsOp, v.Op.Value)
+		e.U32(AttrCtrlOp, v.Op.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -94,10 +97,13 @@ func (v *McastGroupAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *McastGroupAttrs) encode(e *attrs.Encoder) error {
 	if v.Name.Valid {
-		e.String(AttrMcastGroupAttrsName, v.Name.Value)
+		e.String(AttrCtrlMcastGrpName, v.Name.Value)
 	}
 	if v.ID.Valid {
-		e.U32(AttrMcastGroupAttrsID, v.ID.Value)
+		e.U32(AttrCtrlMcastGrpID, v.ID.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -114,10 +120,13 @@ func (v *OpAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *OpAttrs) encode(e *attrs.Encoder) error {
 	if v.ID.Valid {
-		e.U32(AttrOpAttrsID, v.ID.Value)
+		e.U32(AttrCtrlOpID, v.ID.Value)
 	}
 	if v.Flags.Valid {
-		e.U32(AttrOpAttrsFlags, uint32(v.Flags.Value))
+		e.U32(AttrCtrlOpFlags, uint32(v.Flags.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -134,37 +143,40 @@ func (v *PolicyAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *PolicyAttrs) encode(e *attrs.Encoder) error {
 	if v.Type.Valid {
-		e.U32(AttrPolicyAttrsType, uint32(v.Type.Value))
+		e.U32(AttrNlPolicyTypeType, uint32(v.Type.Value))
 	}
 	if v.MinValueS.Valid {
-		e.S64(AttrPolicyAttrsMinValueS, v.MinValueS.Value)
+		e.S64(AttrNlPolicyTypeMinValueS, v.MinValueS.Value)
 	}
 	if v.MaxValueS.Valid {
-		e.S64(AttrPolicyAttrsMaxValueS, v.MaxValueS.Value)
+		e.S64(AttrNlPolicyTypeMaxValueS, v.MaxValueS.Value)
 	}
 	if v.MinValueU.Valid {
-		e.U64(AttrPolicyAttrsMinValueU, v.MinValueU.Value)
+		e.U64(AttrNlPolicyTypeMinValueU, v.MinValueU.Value)
 	}
 	if v.MaxValueU.Valid {
-		e.U64(AttrPolicyAttrsMaxValueU, v.MaxValueU.Value)
+		e.U64(AttrNlPolicyTypeMaxValueU, v.MaxValueU.Value)
 	}
 	if v.MinLength.Valid {
-		e.U32(AttrPolicyAttrsMinLength, v.MinLength.Value)
+		e.U32(AttrNlPolicyTypeMinLength, v.MinLength.Value)
 	}
 	if v.MaxLength.Valid {
-		e.U32(AttrPolicyAttrsMaxLength, v.MaxLength.Value)
+		e.U32(AttrNlPolicyTypeMaxLength, v.MaxLength.Value)
 	}
 	if v.PolicyIdx.Valid {
-		e.U32(AttrPolicyAttrsPolicyIdx, v.PolicyIdx.Value)
+		e.U32(AttrNlPolicyTypePolicyIdx, v.PolicyIdx.Value)
 	}
 	if v.PolicyMaxtype.Valid {
-		e.U32(AttrPolicyAttrsPolicyMaxtype, v.PolicyMaxtype.Value)
+		e.U32(AttrNlPolicyTypePolicyMaxtype, v.PolicyMaxtype.Value)
 	}
 	if v.Bitfield32Mask.Valid {
-		e.U32(AttrPolicyAttrsBitfield32Mask, v.Bitfield32Mask.Value)
+		e.U32(AttrNlPolicyTypeBitfield32Mask, v.Bitfield32Mask.Value)
 	}
 	if v.Mask.Valid {
-		e.U64(AttrPolicyAttrsMask, v.Mask.Value)
+		e.U64(AttrNlPolicyTypeMask, v.Mask.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -181,10 +193,53 @@ func (v *OpPolicyAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *OpPolicyAttrs) encode(e *attrs.Encoder) error {
 	if v.Do.Valid {
-		e.U32(AttrOpPolicyAttrsDo, v.Do.Value)
+		e.U32(AttrCtrlPolicyDo, v.Do.Value)
 	}
 	if v.Dump.Valid {
-		e.U32(AttrOpPolicyAttrsDump, v.Dump.Value)
+		e.U32(AttrCtrlPolicyDump, v.Dump.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetfamilyRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetfamilyRequest) encode(e *attrs.Encoder) error {
+	if v.FamilyName.Valid {
+		e.String(AttrCtrlFamilyName, v.FamilyName.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetpolicyDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetpolicyDumpRequest) encode(e *attrs.Encoder) error {
+	if v.FamilyID.Valid {
+		e.U16(AttrCtrlFamilyID, v.FamilyID.Value)
+	}
+	if v.FamilyName.Valid {
+		e.String(AttrCtrlFamilyName, v.FamilyName.Value)
+	}
+	if v.Op.Valid {
+		e.U32(AttrCtrlOp, v.Op.Value)
 	}
 	return nil
 }

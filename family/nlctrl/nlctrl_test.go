@@ -32,7 +32,7 @@ func setup(t *testing.T) (*genl.Conn, *nlctrl.Client, context.Context) {
 
 func TestGetfamily(t *testing.T) {
 	conn, c, ctx := setup(t)
-	got, err := c.Getfamily(ctx, &nlctrl.CtrlAttrs{FamilyName: nlctrl.Some(netdev.FamilyName)})
+	got, err := c.Getfamily(ctx, &nlctrl.GetfamilyRequest{FamilyName: nlctrl.Some(netdev.FamilyName)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestGetfamily(t *testing.T) {
 	}
 	t.Logf("netdev: id %v version %v, %d ops, first op flags %v", got.FamilyID, got.Version, len(got.Ops), got.Ops[0].Flags)
 
-	_, err = c.Getfamily(ctx, &nlctrl.CtrlAttrs{FamilyName: nlctrl.Some("no-such-family")})
+	_, err = c.Getfamily(ctx, &nlctrl.GetfamilyRequest{FamilyName: nlctrl.Some("no-such-family")})
 	if !errors.Is(err, unix.ENOENT) {
 		t.Errorf("unknown family: %v", err)
 	}
@@ -85,7 +85,7 @@ func TestGetpolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	ops, attrs := 0, 0
-	for m, err := range c.GetpolicyDump(ctx, &nlctrl.CtrlAttrs{FamilyName: nlctrl.Some(netdev.FamilyName)}) {
+	for m, err := range c.GetpolicyDump(ctx, &nlctrl.GetpolicyDumpRequest{FamilyName: nlctrl.Some(netdev.FamilyName)}) {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,10 @@
 
 package nlctrl
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // CtrlAttrs holds the attributes of nlctrl attribute set ctrl-attrs.
 type CtrlAttrs struct {
 	// FamilyID is attribute family-id (1): u16.
@@ -27,6 +31,11 @@ type CtrlAttrs struct {
 	OpPolicy []CtrlAttrsOpPolicyEntry
 	// Op is attribute op (10): u32.
 	Op Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CtrlAttrsPolicyEntry is one entry of attribute policy of set ctrl-attrs. On
@@ -53,6 +62,11 @@ type McastGroupAttrs struct {
 	Name Optional[string]
 	// ID is attribute id (2): u32.
 	ID Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // OpAttrs holds the attributes of nlctrl attribute set op-attrs.
@@ -61,6 +75,11 @@ type OpAttrs struct {
 	ID Optional[uint32]
 	// Flags is attribute flags (2): u32, flags as flags op-flags.
 	Flags Optional[OpFlags]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PolicyAttrs holds the attributes of nlctrl attribute set policy-attrs.
@@ -87,6 +106,11 @@ type PolicyAttrs struct {
 	Bitfield32Mask Optional[uint32]
 	// Mask is attribute mask (11): u64.
 	Mask Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // OpPolicyAttrs holds the attributes of nlctrl attribute set op-policy-attrs.
@@ -95,4 +119,28 @@ type OpPolicyAttrs struct {
 	Do Optional[uint32]
 	// Dump is attribute dump (2): u32.
 	Dump Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// GetfamilyRequest is the request of Client.Getfamily (nlctrl getfamily, do):
+// the attributes of set ctrl-attrs that the spec lists for it.
+type GetfamilyRequest struct {
+	// FamilyName is attribute family-name (2): string.
+	FamilyName Optional[string]
+}
+
+// GetpolicyDumpRequest is the request of Client.GetpolicyDump (nlctrl
+// getpolicy, dump): the attributes of set ctrl-attrs that the spec lists for
+// it.
+type GetpolicyDumpRequest struct {
+	// FamilyID is attribute family-id (1): u16.
+	FamilyID Optional[uint16]
+	// FamilyName is attribute family-name (2): string.
+	FamilyName Optional[string]
+	// Op is attribute op (10): u32.
+	Op Optional[uint32]
 }

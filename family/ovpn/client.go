@@ -52,7 +52,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // PeerNew sends ovpn peer-new (do, command 1): request attributes ifindex,
 // peer; the kernel only acknowledges it. A nil req sends no attributes. Spec
 // flags: [admin-perm].
-func (c *Client) PeerNew(ctx context.Context, req *OvpnPeerNewInput) error {
+func (c *Client) PeerNew(ctx context.Context, req *PeerNewRequest) error {
 	fam, err := c.core.Check(ctx, CmdPeerNew, "peer-new", false)
 	if err != nil {
 		return err
@@ -77,7 +77,7 @@ func (c *Client) PeerNew(ctx context.Context, req *OvpnPeerNewInput) error {
 // PeerSet sends ovpn peer-set (do, command 2): request attributes ifindex,
 // peer; the kernel only acknowledges it. A nil req sends no attributes. Spec
 // flags: [admin-perm].
-func (c *Client) PeerSet(ctx context.Context, req *OvpnPeerSetInput) error {
+func (c *Client) PeerSet(ctx context.Context, req *PeerSetRequest) error {
 	fam, err := c.core.Check(ctx, CmdPeerSet, "peer-set", false)
 	if err != nil {
 		return err
@@ -102,7 +102,7 @@ func (c *Client) PeerSet(ctx context.Context, req *OvpnPeerSetInput) error {
 // PeerGet sends ovpn peer-get (do, command 3): request attributes ifindex,
 // peer; reply attributes peer of set ovpn. A nil req sends no attributes. Spec
 // flags: [admin-perm].
-func (c *Client) PeerGet(ctx context.Context, req *Ovpn) (*Ovpn, error) {
+func (c *Client) PeerGet(ctx context.Context, req *PeerGetRequest) (*Ovpn, error) {
 	fam, err := c.core.Check(ctx, CmdPeerGet, "peer-get", false)
 	if err != nil {
 		return nil, err
@@ -130,7 +130,7 @@ func (c *Client) PeerGet(ctx context.Context, req *Ovpn) (*Ovpn, error) {
 // ifindex; reply attributes peer of set ovpn. It yields one value per reply
 // message; an error ends the dump unless it is a reply that failed to decode.
 // A nil req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) PeerGetDump(ctx context.Context, req *Ovpn) iter.Seq2[*Ovpn, error] {
+func (c *Client) PeerGetDump(ctx context.Context, req *PeerGetDumpRequest) iter.Seq2[*Ovpn, error] {
 	return func(yield func(*Ovpn, error) bool) {
 		fam, err := c.core.Check(ctx, CmdPeerGet, "peer-get", true)
 		if err != nil {
@@ -172,7 +172,7 @@ func (c *Client) PeerGetDump(ctx context.Context, req *Ovpn) iter.Seq2[*Ovpn, er
 // PeerDel sends ovpn peer-del (do, command 4): request attributes ifindex,
 // peer; the kernel only acknowledges it. A nil req sends no attributes. Spec
 // flags: [admin-perm].
-func (c *Client) PeerDel(ctx context.Context, req *OvpnPeerDelInput) error {
+func (c *Client) PeerDel(ctx context.Context, req *PeerDelRequest) error {
 	fam, err := c.core.Check(ctx, CmdPeerDel, "peer-del", false)
 	if err != nil {
 		return err
@@ -197,7 +197,7 @@ func (c *Client) PeerDel(ctx context.Context, req *OvpnPeerDelInput) error {
 // KeyNew sends ovpn key-new (do, command 6): request attributes ifindex,
 // keyconf; the kernel only acknowledges it. A nil req sends no attributes.
 // Spec flags: [admin-perm].
-func (c *Client) KeyNew(ctx context.Context, req *Ovpn) error {
+func (c *Client) KeyNew(ctx context.Context, req *KeyNewRequest) error {
 	fam, err := c.core.Check(ctx, CmdKeyNew, "key-new", false)
 	if err != nil {
 		return err
@@ -222,7 +222,7 @@ func (c *Client) KeyNew(ctx context.Context, req *Ovpn) error {
 // KeyGet sends ovpn key-get (do, command 7): request attributes ifindex,
 // keyconf; reply attributes keyconf of set ovpn-keyconf-get. A nil req sends
 // no attributes. Spec flags: [admin-perm].
-func (c *Client) KeyGet(ctx context.Context, req *OvpnKeyconfGet) (*OvpnKeyconfGet, error) {
+func (c *Client) KeyGet(ctx context.Context, req *KeyGetRequest) (*KeyconfGetAttrs, error) {
 	fam, err := c.core.Check(ctx, CmdKeyGet, "key-get", false)
 	if err != nil {
 		return nil, err
@@ -238,7 +238,7 @@ func (c *Client) KeyGet(ctx context.Context, req *OvpnKeyconfGet) (*OvpnKeyconfG
 	if err != nil {
 		return nil, opError("key-get", err)
 	}
-	rep := new(OvpnKeyconfGet)
+	rep := new(KeyconfGetAttrs)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("key-get", err)
@@ -249,7 +249,7 @@ func (c *Client) KeyGet(ctx context.Context, req *OvpnKeyconfGet) (*OvpnKeyconfG
 // KeySwap sends ovpn key-swap (do, command 8): request attributes ifindex,
 // keyconf; the kernel only acknowledges it. A nil req sends no attributes.
 // Spec flags: [admin-perm].
-func (c *Client) KeySwap(ctx context.Context, req *OvpnKeyconfSwapInput) error {
+func (c *Client) KeySwap(ctx context.Context, req *KeySwapRequest) error {
 	fam, err := c.core.Check(ctx, CmdKeySwap, "key-swap", false)
 	if err != nil {
 		return err
@@ -274,7 +274,7 @@ func (c *Client) KeySwap(ctx context.Context, req *OvpnKeyconfSwapInput) error {
 // KeyDel sends ovpn key-del (do, command 10): request attributes ifindex,
 // keyconf; the kernel only acknowledges it. A nil req sends no attributes.
 // Spec flags: [admin-perm].
-func (c *Client) KeyDel(ctx context.Context, req *OvpnKeyconfDelInput) error {
+func (c *Client) KeyDel(ctx context.Context, req *KeyDelRequest) error {
 	fam, err := c.core.Check(ctx, CmdKeyDel, "key-del", false)
 	if err != nil {
 		return err

@@ -81,9 +81,9 @@ const (
 
 // Attribute types of attribute set ovpn.
 const (
-	AttrOvpnIfindex = 1 // ifindex: u32
-	AttrOvpnPeer    = 2 // peer: nest, set peer
-	AttrOvpnKeyconf = 3 // keyconf: nest, set keyconf
+	AttrIfindex = 1 // ifindex: u32
+	AttrPeer    = 2 // peer: nest, set peer
+	AttrKeyconf = 3 // keyconf: nest, set keyconf
 )
 
 // Constants of the spec's definitions.

@@ -56,7 +56,7 @@ var namesOvpn = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set peer from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Peer) UnmarshalAttrs(b []byte) error {
@@ -72,59 +72,157 @@ func (v *Peer) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPeerID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
 		case AttrPeerRemoteIPv4:
+			if v.RemoteIPv4.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RemoteIPv4 = d.Addr4()
 		case AttrPeerRemoteIPv6:
+			if v.RemoteIPv6.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RemoteIPv6 = d.Addr16()
 		case AttrPeerRemoteIPv6ScopeID:
+			if v.RemoteIPv6ScopeID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RemoteIPv6ScopeID.Set(d.U32())
 		case AttrPeerRemotePort:
+			if v.RemotePort.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RemotePort.Set(d.U16BE())
 		case AttrPeerSocket:
+			if v.Socket.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Socket.Set(d.U32())
 		case AttrPeerSocketNetnsid:
+			if v.SocketNetnsid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SocketNetnsid.Set(d.S32())
 		case AttrPeerVpnIPv4:
+			if v.VpnIPv4.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VpnIPv4 = d.Addr4()
 		case AttrPeerVpnIPv6:
+			if v.VpnIPv6.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VpnIPv6 = d.Addr16()
 		case AttrPeerLocalIPv4:
+			if v.LocalIPv4.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LocalIPv4 = d.Addr4()
 		case AttrPeerLocalIPv6:
+			if v.LocalIPv6.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LocalIPv6 = d.Addr16()
 		case AttrPeerLocalPort:
+			if v.LocalPort.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LocalPort.Set(d.U16BE())
 		case AttrPeerKeepaliveInterval:
+			if v.KeepaliveInterval.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.KeepaliveInterval.Set(d.U32())
 		case AttrPeerKeepaliveTimeout:
+			if v.KeepaliveTimeout.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.KeepaliveTimeout.Set(d.U32())
 		case AttrPeerDelReason:
+			if v.DelReason.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DelReason.Set(DelPeerReason(d.U32()))
 		case AttrPeerVpnRxBytes:
+			if v.VpnRxBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VpnRxBytes.Set(d.Uint())
 		case AttrPeerVpnTxBytes:
+			if v.VpnTxBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VpnTxBytes.Set(d.Uint())
 		case AttrPeerVpnRxPackets:
+			if v.VpnRxPackets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VpnRxPackets.Set(d.Uint())
 		case AttrPeerVpnTxPackets:
+			if v.VpnTxPackets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VpnTxPackets.Set(d.Uint())
 		case AttrPeerLinkRxBytes:
+			if v.LinkRxBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LinkRxBytes.Set(d.Uint())
 		case AttrPeerLinkTxBytes:
+			if v.LinkTxBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LinkTxBytes.Set(d.Uint())
 		case AttrPeerLinkRxPackets:
+			if v.LinkRxPackets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LinkRxPackets.Set(d.Uint())
 		case AttrPeerLinkTxPackets:
+			if v.LinkTxPackets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LinkTxPackets.Set(d.Uint())
 		case AttrPeerTxID:
+			if v.TxID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxID.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set peer-new-input from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *PeerNewInput) UnmarshalAttrs(b []byte) error {
@@ -140,37 +238,91 @@ func (v *PeerNewInput) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPeerID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
 		case AttrPeerRemoteIPv4:
+			if v.RemoteIPv4.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RemoteIPv4 = d.Addr4()
 		case AttrPeerRemoteIPv6:
+			if v.RemoteIPv6.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RemoteIPv6 = d.Addr16()
 		case AttrPeerRemoteIPv6ScopeID:
+			if v.RemoteIPv6ScopeID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RemoteIPv6ScopeID.Set(d.U32())
 		case AttrPeerRemotePort:
+			if v.RemotePort.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RemotePort.Set(d.U16BE())
 		case AttrPeerSocket:
+			if v.Socket.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Socket.Set(d.U32())
 		case AttrPeerVpnIPv4:
+			if v.VpnIPv4.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VpnIPv4 = d.Addr4()
 		case AttrPeerVpnIPv6:
+			if v.VpnIPv6.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VpnIPv6 = d.Addr16()
 		case AttrPeerLocalIPv4:
+			if v.LocalIPv4.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LocalIPv4 = d.Addr4()
 		case AttrPeerLocalIPv6:
+			if v.LocalIPv6.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LocalIPv6 = d.Addr16()
 		case AttrPeerKeepaliveInterval:
+			if v.KeepaliveInterval.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.KeepaliveInterval.Set(d.U32())
 		case AttrPeerKeepaliveTimeout:
+			if v.KeepaliveTimeout.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.KeepaliveTimeout.Set(d.U32())
 		case AttrPeerTxID:
+			if v.TxID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxID.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set peer-set-input from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *PeerSetInput) UnmarshalAttrs(b []byte) error {
@@ -186,35 +338,85 @@ func (v *PeerSetInput) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPeerID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
 		case AttrPeerRemoteIPv4:
+			if v.RemoteIPv4.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RemoteIPv4 = d.Addr4()
 		case AttrPeerRemoteIPv6:
+			if v.RemoteIPv6.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RemoteIPv6 = d.Addr16()
 		case AttrPeerRemoteIPv6ScopeID:
+			if v.RemoteIPv6ScopeID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RemoteIPv6ScopeID.Set(d.U32())
 		case AttrPeerRemotePort:
+			if v.RemotePort.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RemotePort.Set(d.U16BE())
 		case AttrPeerVpnIPv4:
+			if v.VpnIPv4.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VpnIPv4 = d.Addr4()
 		case AttrPeerVpnIPv6:
+			if v.VpnIPv6.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.VpnIPv6 = d.Addr16()
 		case AttrPeerLocalIPv4:
+			if v.LocalIPv4.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LocalIPv4 = d.Addr4()
 		case AttrPeerLocalIPv6:
+			if v.LocalIPv6.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.LocalIPv6 = d.Addr16()
 		case AttrPeerKeepaliveInterval:
+			if v.KeepaliveInterval.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.KeepaliveInterval.Set(d.U32())
 		case AttrPeerKeepaliveTimeout:
+			if v.KeepaliveTimeout.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.KeepaliveTimeout.Set(d.U32())
 		case AttrPeerTxID:
+			if v.TxID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxID.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set peer-del-input from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *PeerDelInput) UnmarshalAttrs(b []byte) error {
@@ -230,13 +432,19 @@ func (v *PeerDelInput) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrPeerID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set keyconf from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Keyconf) UnmarshalAttrs(b []byte) error {
@@ -252,31 +460,53 @@ func (v *Keyconf) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrKeyconfPeerID:
+			if v.PeerID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PeerID.Set(d.U32())
 		case AttrKeyconfSlot:
+			if v.Slot.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Slot.Set(KeySlot(d.U32()))
 		case AttrKeyconfKeyID:
+			if v.KeyID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.KeyID.Set(d.U32())
 		case AttrKeyconfCipherAlg:
+			if v.CipherAlg.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CipherAlg.Set(CipherAlg(d.U32()))
 		case AttrKeyconfEncryptDir:
-			if v.EncryptDir == nil {
-				v.EncryptDir = new(Keydir)
+			if v.EncryptDir != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.EncryptDir = new(Keydir)
 			nd := d.Nested()
 			v.EncryptDir.decode(&nd)
 		case AttrKeyconfDecryptDir:
-			if v.DecryptDir == nil {
-				v.DecryptDir = new(Keydir)
+			if v.DecryptDir != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.DecryptDir = new(Keydir)
 			nd := d.Nested()
 			v.DecryptDir.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set keydir from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Keydir) UnmarshalAttrs(b []byte) error {
@@ -292,15 +522,25 @@ func (v *Keydir) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrKeydirCipherKey:
+			if v.CipherKey != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CipherKey = bytes.Clone(d.Bytes())
 		case AttrKeydirNonceTail:
+			if v.NonceTail != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NonceTail = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set keyconf-get from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *KeyconfGet) UnmarshalAttrs(b []byte) error {
@@ -316,19 +556,37 @@ func (v *KeyconfGet) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrKeyconfPeerID:
+			if v.PeerID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PeerID.Set(d.U32())
 		case AttrKeyconfSlot:
+			if v.Slot.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Slot.Set(KeySlot(d.U32()))
 		case AttrKeyconfKeyID:
+			if v.KeyID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.KeyID.Set(d.U32())
 		case AttrKeyconfCipherAlg:
+			if v.CipherAlg.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CipherAlg.Set(CipherAlg(d.U32()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set keyconf-swap-input from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *KeyconfSwapInput) UnmarshalAttrs(b []byte) error {
@@ -344,13 +602,19 @@ func (v *KeyconfSwapInput) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrKeyconfPeerID:
+			if v.PeerID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PeerID.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set keyconf-del-input from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *KeyconfDelInput) UnmarshalAttrs(b []byte) error {
@@ -366,15 +630,25 @@ func (v *KeyconfDelInput) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrKeyconfPeerID:
+			if v.PeerID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PeerID.Set(d.U32())
 		case AttrKeyconfSlot:
+			if v.Slot.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Slot.Set(KeySlot(d.U32()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set ovpn from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Ovpn) UnmarshalAttrs(b []byte) error {
@@ -389,43 +663,269 @@ func (v *Ovpn) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
-			v.Ifindex.Set(d.U32())
-		case AttrOvpnPeer:
-			if v.Peer == nil {
-				v.Peer = new(Peer)
+		case AttrIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Ifindex.Set(d.U32())
+		case AttrPeer:
+			if v.Peer != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Peer = new(Peer)
 			nd := d.Nested()
 			v.Peer.decode(&nd)
-		case AttrOvpnKeyconf:
-			if v.Keyconf == nil {
-				v.Keyconf = new(Keyconf)
+		case AttrKeyconf:
+			if v.Keyconf != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Keyconf = new(Keyconf)
 			nd := d.Nested()
 			v.Keyconf.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set ovpn-peer-new-input from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *OvpnPeerNewInput) UnmarshalAttrs(b []byte) error {
-	*v = OvpnPeerNewInput{}
+func (v *PeerNewInputAttrs) UnmarshalAttrs(b []byte) error {
+	*v = PeerNewInputAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *OvpnPeerNewInput) decode(d *attrs.Decoder) {
+func (v *PeerNewInputAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnPeer:
+		case AttrPeer:
+			if v.Peer != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Peer = new(PeerNewInput)
+			nd := d.Nested()
+			v.Peer.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ovpn-peer-set-input from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PeerSetInputAttrs) UnmarshalAttrs(b []byte) error {
+	*v = PeerSetInputAttrs{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PeerSetInputAttrs) decode(d *attrs.Decoder) {
+	d.SetNames(namesOvpn)
+	for d.Next() {
+		switch d.Type() {
+		case AttrIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ifindex.Set(d.U32())
+		case AttrPeer:
+			if v.Peer != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Peer = new(PeerSetInput)
+			nd := d.Nested()
+			v.Peer.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ovpn-peer-del-input from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PeerDelInputAttrs) UnmarshalAttrs(b []byte) error {
+	*v = PeerDelInputAttrs{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PeerDelInputAttrs) decode(d *attrs.Decoder) {
+	d.SetNames(namesOvpn)
+	for d.Next() {
+		switch d.Type() {
+		case AttrIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ifindex.Set(d.U32())
+		case AttrPeer:
+			if v.Peer != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Peer = new(PeerDelInput)
+			nd := d.Nested()
+			v.Peer.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ovpn-keyconf-get from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *KeyconfGetAttrs) UnmarshalAttrs(b []byte) error {
+	*v = KeyconfGetAttrs{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *KeyconfGetAttrs) decode(d *attrs.Decoder) {
+	d.SetNames(namesOvpn)
+	for d.Next() {
+		switch d.Type() {
+		case AttrIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ifindex.Set(d.U32())
+		case AttrKeyconf:
+			if v.Keyconf != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Keyconf = new(KeyconfGet)
+			nd := d.Nested()
+			v.Keyconf.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ovpn-keyconf-swap-input from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *KeyconfSwapInputAttrs) UnmarshalAttrs(b []byte) error {
+	*v = KeyconfSwapInputAttrs{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *KeyconfSwapInputAttrs) decode(d *attrs.Decoder) {
+	d.SetNames(namesOvpn)
+	for d.Next() {
+		switch d.Type() {
+		case AttrIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ifindex.Set(d.U32())
+		case AttrKeyconf:
+			if v.Keyconf != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Keyconf = new(KeyconfSwapInput)
+			nd := d.Nested()
+			v.Keyconf.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ovpn-keyconf-del-input from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *KeyconfDelInputAttrs) UnmarshalAttrs(b []byte) error {
+	*v = KeyconfDelInputAttrs{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *KeyconfDelInputAttrs) decode(d *attrs.Decoder) {
+	d.SetNames(namesOvpn)
+	for d.Next() {
+		switch d.Type() {
+		case AttrIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ifindex.Set(d.U32())
+		case AttrKeyconf:
+			if v.Keyconf != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Keyconf = new(KeyconfDelInput)
+			nd := d.Nested()
+			v.Keyconf.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ovpn-peer-new-input from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PeerNewRequest) UnmarshalAttrs(b []byte) error {
+	*v = PeerNewRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PeerNewRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesOvpn)
+	for d.Next() {
+		switch d.Type() {
+		case AttrIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrPeer:
 			if v.Peer == nil {
 				v.Peer = new(PeerNewInput)
 			}
@@ -436,24 +936,24 @@ func (v *OvpnPeerNewInput) decode(d *attrs.Decoder) {
 }
 
 // UnmarshalAttrs decodes attributes of set ovpn-peer-set-input from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *OvpnPeerSetInput) UnmarshalAttrs(b []byte) error {
-	*v = OvpnPeerSetInput{}
+func (v *PeerSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PeerSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *OvpnPeerSetInput) decode(d *attrs.Decoder) {
+func (v *PeerSetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnPeer:
+		case AttrPeer:
 			if v.Peer == nil {
 				v.Peer = new(PeerSetInput)
 			}
@@ -463,25 +963,75 @@ func (v *OvpnPeerSetInput) decode(d *attrs.Decoder) {
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set ovpn-peer-del-input from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// UnmarshalAttrs decodes attributes of set ovpn from b into v,
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *OvpnPeerDelInput) UnmarshalAttrs(b []byte) error {
-	*v = OvpnPeerDelInput{}
+func (v *PeerGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PeerGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *OvpnPeerDelInput) decode(d *attrs.Decoder) {
+func (v *PeerGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnPeer:
+		case AttrPeer:
+			if v.Peer == nil {
+				v.Peer = new(Peer)
+			}
+			nd := d.Nested()
+			v.Peer.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ovpn from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PeerGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PeerGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PeerGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesOvpn)
+	for d.Next() {
+		switch d.Type() {
+		case AttrIfindex:
+			v.Ifindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ovpn-peer-del-input from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PeerDelRequest) UnmarshalAttrs(b []byte) error {
+	*v = PeerDelRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PeerDelRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesOvpn)
+	for d.Next() {
+		switch d.Type() {
+		case AttrIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrPeer:
 			if v.Peer == nil {
 				v.Peer = new(PeerDelInput)
 			}
@@ -491,25 +1041,53 @@ func (v *OvpnPeerDelInput) decode(d *attrs.Decoder) {
 	}
 }
 
-// UnmarshalAttrs decodes attributes of set ovpn-keyconf-get from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// UnmarshalAttrs decodes attributes of set ovpn from b into v,
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *OvpnKeyconfGet) UnmarshalAttrs(b []byte) error {
-	*v = OvpnKeyconfGet{}
+func (v *KeyNewRequest) UnmarshalAttrs(b []byte) error {
+	*v = KeyNewRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *OvpnKeyconfGet) decode(d *attrs.Decoder) {
+func (v *KeyNewRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnKeyconf:
+		case AttrKeyconf:
+			if v.Keyconf == nil {
+				v.Keyconf = new(Keyconf)
+			}
+			nd := d.Nested()
+			v.Keyconf.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ovpn-keyconf-get from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *KeyGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = KeyGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *KeyGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesOvpn)
+	for d.Next() {
+		switch d.Type() {
+		case AttrIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrKeyconf:
 			if v.Keyconf == nil {
 				v.Keyconf = new(KeyconfGet)
 			}
@@ -520,24 +1098,24 @@ func (v *OvpnKeyconfGet) decode(d *attrs.Decoder) {
 }
 
 // UnmarshalAttrs decodes attributes of set ovpn-keyconf-swap-input from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *OvpnKeyconfSwapInput) UnmarshalAttrs(b []byte) error {
-	*v = OvpnKeyconfSwapInput{}
+func (v *KeySwapRequest) UnmarshalAttrs(b []byte) error {
+	*v = KeySwapRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *OvpnKeyconfSwapInput) decode(d *attrs.Decoder) {
+func (v *KeySwapRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnKeyconf:
+		case AttrKeyconf:
 			if v.Keyconf == nil {
 				v.Keyconf = new(KeyconfSwapInput)
 			}
@@ -548,24 +1126,24 @@ func (v *OvpnKeyconfSwapInput) decode(d *attrs.Decoder) {
 }
 
 // UnmarshalAttrs decodes attributes of set ovpn-keyconf-del-input from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *OvpnKeyconfDelInput) UnmarshalAttrs(b []byte) error {
-	*v = OvpnKeyconfDelInput{}
+func (v *KeyDelRequest) UnmarshalAttrs(b []byte) error {
+	*v = KeyDelRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *OvpnKeyconfDelInput) decode(d *attrs.Decoder) {
+func (v *KeyDelRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvpnIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
-		case AttrOvpnKeyconf:
+		case AttrKeyconf:
 			if v.Keyconf == nil {
 				v.Keyconf = new(KeyconfDelInput)
 			}
@@ -586,7 +1164,7 @@ func (v *Ovpn) decodeMessage(b []byte) error {
 
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages).
-func (v *OvpnKeyconfGet) decodeMessage(b []byte) error {
+func (v *KeyconfGetAttrs) decodeMessage(b []byte) error {
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)

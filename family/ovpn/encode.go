@@ -95,6 +95,9 @@ func (v *Peer) encode(e *attrs.Encoder) error {
 	if v.TxID.Valid {
 		e.U32(AttrPeerTxID, v.TxID.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -154,6 +157,9 @@ func (v *PeerNewInput) encode(e *attrs.Encoder) error {
 	if v.TxID.Valid {
 		e.U32(AttrPeerTxID, v.TxID.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -210,6 +216,9 @@ func (v *PeerSetInput) encode(e *attrs.Encoder) error {
 	if v.TxID.Valid {
 		e.U32(AttrPeerTxID, v.TxID.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -226,6 +235,9 @@ func (v *PeerDelInput) MarshalAttrs(e *attrs.Encoder) error {
 func (v *PeerDelInput) encode(e *attrs.Encoder) error {
 	if v.ID.Valid {
 		e.U32(AttrPeerID, v.ID.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -267,6 +279,9 @@ func (v *Keyconf) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -286,6 +301,9 @@ func (v *Keydir) encode(e *attrs.Encoder) error {
 	}
 	if v.NonceTail != nil {
 		e.Binary(AttrKeydirNonceTail, v.NonceTail)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -313,6 +331,9 @@ func (v *KeyconfGet) encode(e *attrs.Encoder) error {
 	if v.CipherAlg.Valid {
 		e.U32(AttrKeyconfCipherAlg, uint32(v.CipherAlg.Value))
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -329,6 +350,9 @@ func (v *KeyconfSwapInput) MarshalAttrs(e *attrs.Encoder) error {
 func (v *KeyconfSwapInput) encode(e *attrs.Encoder) error {
 	if v.PeerID.Valid {
 		e.U32(AttrKeyconfPeerID, v.PeerID.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -350,6 +374,9 @@ func (v *KeyconfDelInput) encode(e *attrs.Encoder) error {
 	if v.Slot.Valid {
 		e.U32(AttrKeyconfSlot, uint32(v.Slot.Value))
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -365,17 +392,319 @@ func (v *Ovpn) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *Ovpn) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Peer != nil {
-		n := e.Nest(AttrOvpnPeer)
+		n := e.Nest(AttrPeer)
 		if err := v.Peer.encode(e); err != nil {
 			return attrs.WithPath(err, "peer")
 		}
 		e.End(n)
 	}
 	if v.Keyconf != nil {
-		n := e.Nest(AttrOvpnKeyconf)
+		n := e.Nest(AttrKeyconf)
+		if err := v.Keyconf.encode(e); err != nil {
+			return attrs.WithPath(err, "keyconf")
+		}
+		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PeerNewInputAttrs) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PeerNewInputAttrs) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	if v.Peer != nil {
+		n := e.Nest(AttrPeer)
+		if err := v.Peer.encode(e); err != nil {
+			return attrs.WithPath(err, "peer")
+		}
+		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PeerSetInputAttrs) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PeerSetInputAttrs) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	if v.Peer != nil {
+		n := e.Nest(AttrPeer)
+		if err := v.Peer.encode(e); err != nil {
+			return attrs.WithPath(err, "peer")
+		}
+		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PeerDelInputAttrs) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PeerDelInputAttrs) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	if v.Peer != nil {
+		n := e.Nest(AttrPeer)
+		if err := v.Peer.encode(e); err != nil {
+			return attrs.WithPath(err, "peer")
+		}
+		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *KeyconfGetAttrs) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *KeyconfGetAttrs) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	if v.Keyconf != nil {
+		n := e.Nest(AttrKeyconf)
+		if err := v.Keyconf.encode(e); err != nil {
+			return attrs.WithPath(err, "keyconf")
+		}
+		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *KeyconfSwapInputAttrs) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *KeyconfSwapInputAttrs) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	if v.Keyconf != nil {
+		n := e.Nest(AttrKeyconf)
+		if err := v.Keyconf.encode(e); err != nil {
+			return attrs.WithPath(err, "keyconf")
+		}
+		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *KeyconfDelInputAttrs) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *KeyconfDelInputAttrs) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	if v.Keyconf != nil {
+		n := e.Nest(AttrKeyconf)
+		if err := v.Keyconf.encode(e); err != nil {
+			return attrs.WithPath(err, "keyconf")
+		}
+		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PeerNewRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PeerNewRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	if v.Peer != nil {
+		n := e.Nest(AttrPeer)
+		if err := v.Peer.encode(e); err != nil {
+			return attrs.WithPath(err, "peer")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PeerSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PeerSetRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	if v.Peer != nil {
+		n := e.Nest(AttrPeer)
+		if err := v.Peer.encode(e); err != nil {
+			return attrs.WithPath(err, "peer")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PeerGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PeerGetRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	if v.Peer != nil {
+		n := e.Nest(AttrPeer)
+		if err := v.Peer.encode(e); err != nil {
+			return attrs.WithPath(err, "peer")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PeerGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PeerGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PeerDelRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PeerDelRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	if v.Peer != nil {
+		n := e.Nest(AttrPeer)
+		if err := v.Peer.encode(e); err != nil {
+			return attrs.WithPath(err, "peer")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *KeyNewRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *KeyNewRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	if v.Keyconf != nil {
+		n := e.Nest(AttrKeyconf)
 		if err := v.Keyconf.encode(e); err != nil {
 			return attrs.WithPath(err, "keyconf")
 		}
@@ -387,91 +716,19 @@ func (v *Ovpn) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *OvpnPeerNewInput) MarshalAttrs(e *attrs.Encoder) error {
+func (v *KeyGetRequest) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *OvpnPeerNewInput) encode(e *attrs.Encoder) error {
+func (v *KeyGetRequest) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
-	}
-	if v.Peer != nil {
-		n := e.Nest(AttrOvpnPeer)
-		if err := v.Peer.encode(e); err != nil {
-			return attrs.WithPath(err, "peer")
-		}
-		e.End(n)
-	}
-	return nil
-}
-
-// MarshalAttrs appends the attributes of v that are present to e, in spec
-// order, and returns the first error: a value that cannot be encoded (an
-// attribute path says which) or the encoder's.
-func (v *OvpnPeerSetInput) MarshalAttrs(e *attrs.Encoder) error {
-	if err := v.encode(e); err != nil {
-		return err
-	}
-	return e.Err()
-}
-
-func (v *OvpnPeerSetInput) encode(e *attrs.Encoder) error {
-	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
-	}
-	if v.Peer != nil {
-		n := e.Nest(AttrOvpnPeer)
-		if err := v.Peer.encode(e); err != nil {
-			return attrs.WithPath(err, "peer")
-		}
-		e.End(n)
-	}
-	return nil
-}
-
-// MarshalAttrs appends the attributes of v that are present to e, in spec
-// order, and returns the first error: a value that cannot be encoded (an
-// attribute path says which) or the encoder's.
-func (v *OvpnPeerDelInput) MarshalAttrs(e *attrs.Encoder) error {
-	if err := v.encode(e); err != nil {
-		return err
-	}
-	return e.Err()
-}
-
-func (v *OvpnPeerDelInput) encode(e *attrs.Encoder) error {
-	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
-	}
-	if v.Peer != nil {
-		n := e.Nest(AttrOvpnPeer)
-		if err := v.Peer.encode(e); err != nil {
-			return attrs.WithPath(err, "peer")
-		}
-		e.End(n)
-	}
-	return nil
-}
-
-// MarshalAttrs appends the attributes of v that are present to e, in spec
-// order, and returns the first error: a value that cannot be encoded (an
-// attribute path says which) or the encoder's.
-func (v *OvpnKeyconfGet) MarshalAttrs(e *attrs.Encoder) error {
-	if err := v.encode(e); err != nil {
-		return err
-	}
-	return e.Err()
-}
-
-func (v *OvpnKeyconfGet) encode(e *attrs.Encoder) error {
-	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Keyconf != nil {
-		n := e.Nest(AttrOvpnKeyconf)
+		n := e.Nest(AttrKeyconf)
 		if err := v.Keyconf.encode(e); err != nil {
 			return attrs.WithPath(err, "keyconf")
 		}
@@ -483,19 +740,19 @@ func (v *OvpnKeyconfGet) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *OvpnKeyconfSwapInput) MarshalAttrs(e *attrs.Encoder) error {
+func (v *KeySwapRequest) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *OvpnKeyconfSwapInput) encode(e *attrs.Encoder) error {
+func (v *KeySwapRequest) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Keyconf != nil {
-		n := e.Nest(AttrOvpnKeyconf)
+		n := e.Nest(AttrKeyconf)
 		if err := v.Keyconf.encode(e); err != nil {
 			return attrs.WithPath(err, "keyconf")
 		}
@@ -507,19 +764,19 @@ func (v *OvpnKeyconfSwapInput) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *OvpnKeyconfDelInput) MarshalAttrs(e *attrs.Encoder) error {
+func (v *KeyDelRequest) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *OvpnKeyconfDelInput) encode(e *attrs.Encoder) error {
+func (v *KeyDelRequest) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrOvpnIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Keyconf != nil {
-		n := e.Nest(AttrOvpnKeyconf)
+		n := e.Nest(AttrKeyconf)
 		if err := v.Keyconf.encode(e); err != nil {
 			return attrs.WithPath(err, "keyconf")
 		}

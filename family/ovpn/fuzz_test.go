@@ -14,13 +14,13 @@ import (
 // the number of sets). Decoding must not panic, and a value that decodes
 // must survive MarshalAttrs and UnmarshalAttrs unchanged.
 func FuzzDecode(f *testing.F) {
-	for i := range 16 {
+	for i := range 25 {
 		f.Add(uint8(i), []byte{})
 		f.Add(uint8(i), []byte{4, 0, 1, 0, 8, 0, 2, 0, 1, 0, 0, 0})
 		f.Add(uint8(i), []byte{12, 0, 1, 0x80, 8, 0, 1, 0, 1, 2, 3, 4})
 	}
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
-		switch int(which) % 16 {
+		switch int(which) % 25 {
 		case 0:
 			roundTrip[Peer](t, b)
 		case 1:
@@ -42,17 +42,35 @@ func FuzzDecode(f *testing.F) {
 		case 9:
 			roundTrip[Ovpn](t, b)
 		case 10:
-			roundTrip[OvpnPeerNewInput](t, b)
+			roundTrip[PeerNewInputAttrs](t, b)
 		case 11:
-			roundTrip[OvpnPeerSetInput](t, b)
+			roundTrip[PeerSetInputAttrs](t, b)
 		case 12:
-			roundTrip[OvpnPeerDelInput](t, b)
+			roundTrip[PeerDelInputAttrs](t, b)
 		case 13:
-			roundTrip[OvpnKeyconfGet](t, b)
+			roundTrip[KeyconfGetAttrs](t, b)
 		case 14:
-			roundTrip[OvpnKeyconfSwapInput](t, b)
+			roundTrip[KeyconfSwapInputAttrs](t, b)
 		case 15:
-			roundTrip[OvpnKeyconfDelInput](t, b)
+			roundTrip[KeyconfDelInputAttrs](t, b)
+		case 16:
+			roundTrip[PeerNewRequest](t, b)
+		case 17:
+			roundTrip[PeerSetRequest](t, b)
+		case 18:
+			roundTrip[PeerGetRequest](t, b)
+		case 19:
+			roundTrip[PeerGetDumpRequest](t, b)
+		case 20:
+			roundTrip[PeerDelRequest](t, b)
+		case 21:
+			roundTrip[KeyNewRequest](t, b)
+		case 22:
+			roundTrip[KeyGetRequest](t, b)
+		case 23:
+			roundTrip[KeySwapRequest](t, b)
+		case 24:
+			roundTrip[KeyDelRequest](t, b)
 		}
 	})
 }

@@ -49,7 +49,7 @@ func (*PeerDelNtf) notification()  {}
 // KeySwapNtf is the ovpn notification key-swap-ntf (command 9, group peers):
 // attributes keyconf of set ovpn-keyconf-get.
 type KeySwapNtf struct {
-	OvpnKeyconfGet
+	KeyconfGetAttrs
 }
 
 // OpName returns "key-swap-ntf".
@@ -77,7 +77,7 @@ func decodeNotification(m genl.Message) (Notification, error) {
 		return n, nil
 	case CmdKeySwapNtf:
 		n := new(KeySwapNtf)
-		if err := n.OvpnKeyconfGet.decodeMessage(m.Data); err != nil {
+		if err := n.KeyconfGetAttrs.decodeMessage(m.Data); err != nil {
 			return nil, opError("key-swap-ntf", err)
 		}
 		return n, nil

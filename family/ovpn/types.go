@@ -4,6 +4,8 @@ package ovpn
 
 import (
 	"net/netip"
+
+	"github.com/genlkit/genlkit/attrs"
 )
 
 // Peer holds the attributes of ovpn attribute set peer.
@@ -60,6 +62,11 @@ type Peer struct {
 	LinkTxPackets Optional[uint64]
 	// TxID is attribute tx-id (24): u32, checks max 0xFFFFFF.
 	TxID Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PeerNewInput holds the attributes of ovpn attribute set peer-new-input, a
@@ -95,6 +102,11 @@ type PeerNewInput struct {
 	KeepaliveTimeout Optional[uint32]
 	// TxID is attribute tx-id (24): u32, checks max 0xFFFFFF.
 	TxID Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PeerSetInput holds the attributes of ovpn attribute set peer-set-input, a
@@ -128,6 +140,11 @@ type PeerSetInput struct {
 	KeepaliveTimeout Optional[uint32]
 	// TxID is attribute tx-id (24): u32, checks max 0xFFFFFF.
 	TxID Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PeerDelInput holds the attributes of ovpn attribute set peer-del-input, a
@@ -135,6 +152,11 @@ type PeerSetInput struct {
 type PeerDelInput struct {
 	// ID is attribute id (1): u32, checks max 0xFFFFFF.
 	ID Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Keyconf holds the attributes of ovpn attribute set keyconf.
@@ -151,6 +173,11 @@ type Keyconf struct {
 	EncryptDir *Keydir
 	// DecryptDir is attribute decrypt-dir (6): nest, set keydir.
 	DecryptDir *Keydir
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Keydir holds the attributes of ovpn attribute set keydir.
@@ -160,6 +187,11 @@ type Keydir struct {
 	// NonceTail is attribute nonce-tail (2): binary, checks exact-len
 	// nonce-tail-size (8).
 	NonceTail []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // KeyconfGet holds the attributes of ovpn attribute set keyconf-get, a subset
@@ -173,6 +205,11 @@ type KeyconfGet struct {
 	KeyID Optional[uint32]
 	// CipherAlg is attribute cipher-alg (4): u32, enum cipher-alg.
 	CipherAlg Optional[CipherAlg]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // KeyconfSwapInput holds the attributes of ovpn attribute set
@@ -180,6 +217,11 @@ type KeyconfGet struct {
 type KeyconfSwapInput struct {
 	// PeerID is attribute peer-id (1): u32, checks max 0xFFFFFF.
 	PeerID Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // KeyconfDelInput holds the attributes of ovpn attribute set
@@ -189,6 +231,11 @@ type KeyconfDelInput struct {
 	PeerID Optional[uint32]
 	// Slot is attribute slot (2): u32, enum key-slot.
 	Slot Optional[KeySlot]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Ovpn holds the attributes of ovpn attribute set ovpn.
@@ -199,56 +246,170 @@ type Ovpn struct {
 	Peer *Peer
 	// Keyconf is attribute keyconf (3): nest, set keyconf.
 	Keyconf *Keyconf
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
-// OvpnPeerNewInput holds the attributes of ovpn attribute set
+// PeerNewInputAttrs holds the attributes of ovpn attribute set
 // ovpn-peer-new-input, a subset of ovpn (attribute types are ovpn's).
-type OvpnPeerNewInput struct {
+type PeerNewInputAttrs struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+	// Peer is attribute peer (2): nest, set peer-new-input.
+	Peer *PeerNewInput
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// PeerSetInputAttrs holds the attributes of ovpn attribute set
+// ovpn-peer-set-input, a subset of ovpn (attribute types are ovpn's).
+type PeerSetInputAttrs struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+	// Peer is attribute peer (2): nest, set peer-set-input.
+	Peer *PeerSetInput
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// PeerDelInputAttrs holds the attributes of ovpn attribute set
+// ovpn-peer-del-input, a subset of ovpn (attribute types are ovpn's).
+type PeerDelInputAttrs struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+	// Peer is attribute peer (2): nest, set peer-del-input.
+	Peer *PeerDelInput
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// KeyconfGetAttrs holds the attributes of ovpn attribute set ovpn-keyconf-get,
+// a subset of ovpn (attribute types are ovpn's).
+type KeyconfGetAttrs struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+	// Keyconf is attribute keyconf (3): nest, set keyconf-get.
+	Keyconf *KeyconfGet
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// KeyconfSwapInputAttrs holds the attributes of ovpn attribute set
+// ovpn-keyconf-swap-input, a subset of ovpn (attribute types are ovpn's).
+type KeyconfSwapInputAttrs struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+	// Keyconf is attribute keyconf (3): nest, set keyconf-swap-input.
+	Keyconf *KeyconfSwapInput
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// KeyconfDelInputAttrs holds the attributes of ovpn attribute set
+// ovpn-keyconf-del-input, a subset of ovpn (attribute types are ovpn's).
+type KeyconfDelInputAttrs struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+	// Keyconf is attribute keyconf (3): nest, set keyconf-del-input.
+	Keyconf *KeyconfDelInput
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// PeerNewRequest is the request of Client.PeerNew (ovpn peer-new, do): the
+// attributes of set ovpn-peer-new-input that the spec lists for it.
+type PeerNewRequest struct {
 	// Ifindex is attribute ifindex (1): u32.
 	Ifindex Optional[uint32]
 	// Peer is attribute peer (2): nest, set peer-new-input.
 	Peer *PeerNewInput
 }
 
-// OvpnPeerSetInput holds the attributes of ovpn attribute set
-// ovpn-peer-set-input, a subset of ovpn (attribute types are ovpn's).
-type OvpnPeerSetInput struct {
+// PeerSetRequest is the request of Client.PeerSet (ovpn peer-set, do): the
+// attributes of set ovpn-peer-set-input that the spec lists for it.
+type PeerSetRequest struct {
 	// Ifindex is attribute ifindex (1): u32.
 	Ifindex Optional[uint32]
 	// Peer is attribute peer (2): nest, set peer-set-input.
 	Peer *PeerSetInput
 }
 
-// OvpnPeerDelInput holds the attributes of ovpn attribute set
-// ovpn-peer-del-input, a subset of ovpn (attribute types are ovpn's).
-type OvpnPeerDelInput struct {
+// PeerGetRequest is the request of Client.PeerGet (ovpn peer-get, do): the
+// attributes of set ovpn that the spec lists for it.
+type PeerGetRequest struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+	// Peer is attribute peer (2): nest, set peer.
+	Peer *Peer
+}
+
+// PeerGetDumpRequest is the request of Client.PeerGetDump (ovpn peer-get,
+// dump): the attributes of set ovpn that the spec lists for it.
+type PeerGetDumpRequest struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+}
+
+// PeerDelRequest is the request of Client.PeerDel (ovpn peer-del, do): the
+// attributes of set ovpn-peer-del-input that the spec lists for it.
+type PeerDelRequest struct {
 	// Ifindex is attribute ifindex (1): u32.
 	Ifindex Optional[uint32]
 	// Peer is attribute peer (2): nest, set peer-del-input.
 	Peer *PeerDelInput
 }
 
-// OvpnKeyconfGet holds the attributes of ovpn attribute set ovpn-keyconf-get,
-// a subset of ovpn (attribute types are ovpn's).
-type OvpnKeyconfGet struct {
+// KeyNewRequest is the request of Client.KeyNew (ovpn key-new, do): the
+// attributes of set ovpn that the spec lists for it.
+type KeyNewRequest struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+	// Keyconf is attribute keyconf (3): nest, set keyconf.
+	Keyconf *Keyconf
+}
+
+// KeyGetRequest is the request of Client.KeyGet (ovpn key-get, do): the
+// attributes of set ovpn-keyconf-get that the spec lists for it.
+type KeyGetRequest struct {
 	// Ifindex is attribute ifindex (1): u32.
 	Ifindex Optional[uint32]
 	// Keyconf is attribute keyconf (3): nest, set keyconf-get.
 	Keyconf *KeyconfGet
 }
 
-// OvpnKeyconfSwapInput holds the attributes of ovpn attribute set
-// ovpn-keyconf-swap-input, a subset of ovpn (attribute types are ovpn's).
-type OvpnKeyconfSwapInput struct {
+// KeySwapRequest is the request of Client.KeySwap (ovpn key-swap, do): the
+// attributes of set ovpn-keyconf-swap-input that the spec lists for it.
+type KeySwapRequest struct {
 	// Ifindex is attribute ifindex (1): u32.
 	Ifindex Optional[uint32]
 	// Keyconf is attribute keyconf (3): nest, set keyconf-swap-input.
 	Keyconf *KeyconfSwapInput
 }
 
-// OvpnKeyconfDelInput holds the attributes of ovpn attribute set
-// ovpn-keyconf-del-input, a subset of ovpn (attribute types are ovpn's).
-type OvpnKeyconfDelInput struct {
+// KeyDelRequest is the request of Client.KeyDel (ovpn key-del, do): the
+// attributes of set ovpn-keyconf-del-input that the spec lists for it.
+type KeyDelRequest struct {
 	// Ifindex is attribute ifindex (1): u32.
 	Ifindex Optional[uint32]
 	// Keyconf is attribute keyconf (3): nest, set keyconf-del-input.

@@ -53,7 +53,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // attributes name, upcall-pid, stats, megaflow-stats, user-features,
 // masks-cache-size, per-cpu-pids of set datapath. Messages carry the fixed
 // header ovs-header. A nil req sends no attributes.
-func (c *Client) Get(ctx context.Context, hdr OvsHeader, req *Datapath) (*DatapathMessage, error) {
+func (c *Client) Get(ctx context.Context, hdr OvsHeader, req *GetRequest) (*DatapathMessage, error) {
 	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
 		return nil, err
@@ -86,7 +86,7 @@ func (c *Client) Get(ctx context.Context, hdr OvsHeader, req *Datapath) (*Datapa
 // header ovs-header. It yields one value per reply message; an error ends the
 // dump unless it is a reply that failed to decode. A nil req sends no
 // attributes.
-func (c *Client) GetDump(ctx context.Context, hdr OvsHeader, req *Datapath) iter.Seq2[*DatapathMessage, error] {
+func (c *Client) GetDump(ctx context.Context, hdr OvsHeader, req *GetDumpRequest) iter.Seq2[*DatapathMessage, error] {
 	return func(yield func(*DatapathMessage, error) bool) {
 		fam, err := c.core.Check(ctx, CmdGet, "get", true)
 		if err != nil {
@@ -129,10 +129,10 @@ func (c *Client) GetDump(ctx context.Context, hdr OvsHeader, req *Datapath) iter
 	}
 }
 
-// New sends ovs_datapath new (do, command 1): request attributes name,
+// NewDatapath sends ovs_datapath new (do, command 1): request attributes name,
 // upcall-pid, user-features; the kernel only acknowledges it. Messages carry
 // the fixed header ovs-header. A nil req sends no attributes.
-func (c *Client) New(ctx context.Context, hdr OvsHeader, req *Datapath) error {
+func (c *Client) NewDatapath(ctx context.Context, hdr OvsHeader, req *NewDatapathRequest) error {
 	fam, err := c.core.Check(ctx, CmdNew, "new", false)
 	if err != nil {
 		return err
@@ -160,7 +160,7 @@ func (c *Client) New(ctx context.Context, hdr OvsHeader, req *Datapath) error {
 // Del sends ovs_datapath del (do, command 2): request attributes name; the
 // kernel only acknowledges it. Messages carry the fixed header ovs-header. A
 // nil req sends no attributes.
-func (c *Client) Del(ctx context.Context, hdr OvsHeader, req *Datapath) error {
+func (c *Client) Del(ctx context.Context, hdr OvsHeader, req *DelRequest) error {
 	fam, err := c.core.Check(ctx, CmdDel, "del", false)
 	if err != nil {
 		return err

@@ -21,15 +21,15 @@ const (
 
 // Attribute types of attribute set datapath.
 const (
-	AttrDatapathName           = 1 // name: string
-	AttrDatapathUpcallPID      = 2 // upcall-pid: u32
-	AttrDatapathStats          = 3 // stats: binary, struct ovs-dp-stats
-	AttrDatapathMegaflowStats  = 4 // megaflow-stats: binary, struct ovs-dp-megaflow-stats
-	AttrDatapathUserFeatures   = 5 // user-features: u32, flags as flags user-features
-	AttrDatapathPad            = 6 // pad: unused
-	AttrDatapathMasksCacheSize = 7 // masks-cache-size: u32
-	AttrDatapathPerCPUPids     = 8 // per-cpu-pids: binary of u32
-	AttrDatapathIfindex        = 9 // ifindex: u32
+	AttrDpName           = 1 // name: string
+	AttrDpUpcallPID      = 2 // upcall-pid: u32
+	AttrDpStats          = 3 // stats: binary, struct ovs-dp-stats
+	AttrDpMegaflowStats  = 4 // megaflow-stats: binary, struct ovs-dp-megaflow-stats
+	AttrDpUserFeatures   = 5 // user-features: u32, flags as flags user-features
+	AttrDpPad            = 6 // pad: unused
+	AttrDpMasksCacheSize = 7 // masks-cache-size: u32
+	AttrDpPerCPUPids     = 8 // per-cpu-pids: binary of u32
+	AttrDpIfindex        = 9 // ifindex: u32
 )
 
 // Multicast groups the spec declares, by name, for Client.Subscribe. A

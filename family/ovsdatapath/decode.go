@@ -19,7 +19,7 @@ var namesDatapath = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set datapath from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Datapath) UnmarshalAttrs(b []byte) error {
@@ -34,32 +34,158 @@ func (v *Datapath) decode(d *attrs.Decoder) {
 	d.SetNames(namesDatapath)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDatapathName:
+		case AttrDpName:
+			if v.Name.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Name.Set(d.String())
-		case AttrDatapathUpcallPID:
+		case AttrDpUpcallPID:
+			if v.UpcallPID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UpcallPID.Set(d.U32())
-		case AttrDatapathStats:
+		case AttrDpStats:
+			if v.Stats.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsDpStats {
 				v.Stats.Valid = true
 				v.Stats.Value.get(b)
 			} else {
 				d.Fail(attrs.StructTooShort("ovs-dp-stats", sizeOvsDpStats, len(b)))
 			}
-		case AttrDatapathMegaflowStats:
+		case AttrDpMegaflowStats:
+			if v.MegaflowStats.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsDpMegaflowStats {
 				v.MegaflowStats.Valid = true
 				v.MegaflowStats.Value.get(b)
 			} else {
 				d.Fail(attrs.StructTooShort("ovs-dp-megaflow-stats", sizeOvsDpMegaflowStats, len(b)))
 			}
-		case AttrDatapathUserFeatures:
+		case AttrDpUserFeatures:
+			if v.UserFeatures.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UserFeatures.Set(UserFeatures(d.U32()))
-		case AttrDatapathMasksCacheSize:
+		case AttrDpMasksCacheSize:
+			if v.MasksCacheSize.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MasksCacheSize.Set(d.U32())
-		case AttrDatapathPerCPUPids:
+		case AttrDpPerCPUPids:
+			if v.PerCPUPids != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PerCPUPids = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
-		case AttrDatapathIfindex:
+		case AttrDpIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ifindex.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set datapath from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDatapath)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDpName:
+			v.Name.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set datapath from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDatapath)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDpName:
+			v.Name.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set datapath from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *NewDatapathRequest) UnmarshalAttrs(b []byte) error {
+	*v = NewDatapathRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *NewDatapathRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDatapath)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDpName:
+			v.Name.Set(d.String())
+		case AttrDpUpcallPID:
+			v.UpcallPID.Set(d.U32())
+		case AttrDpUserFeatures:
+			v.UserFeatures.Set(UserFeatures(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set datapath from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DelRequest) UnmarshalAttrs(b []byte) error {
+	*v = DelRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DelRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDatapath)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDpName:
+			v.Name.Set(d.String())
 		}
 	}
 }

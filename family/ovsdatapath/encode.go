@@ -18,36 +18,113 @@ func (v *Datapath) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *Datapath) encode(e *attrs.Encoder) error {
 	if v.Name.Valid {
-		e.String(AttrDatapathName, v.Name.Value)
+		e.String(AttrDpName, v.Name.Value)
 	}
 	if v.UpcallPID.Valid {
-		e.U32(AttrDatapathUpcallPID, v.UpcallPID.Value)
+		e.U32(AttrDpUpcallPID, v.UpcallPID.Value)
 	}
 	if v.Stats.Valid {
-		if b := e.Reserve(AttrDatapathStats, sizeOvsDpStats); b != nil {
+		if b := e.Reserve(AttrDpStats, sizeOvsDpStats); b != nil {
 			if err := v.Stats.Value.put(b); err != nil {
 				return attrs.WithPath(err, "stats")
 			}
 		}
 	}
 	if v.MegaflowStats.Valid {
-		if b := e.Reserve(AttrDatapathMegaflowStats, sizeOvsDpMegaflowStats); b != nil {
+		if b := e.Reserve(AttrDpMegaflowStats, sizeOvsDpMegaflowStats); b != nil {
 			if err := v.MegaflowStats.Value.put(b); err != nil {
 				return attrs.WithPath(err, "megaflow-stats")
 			}
 		}
 	}
 	if v.UserFeatures.Valid {
-		e.U32(AttrDatapathUserFeatures, uint32(v.UserFeatures.Value))
+		e.U32(AttrDpUserFeatures, uint32(v.UserFeatures.Value))
 	}
 	if v.MasksCacheSize.Valid {
-		e.U32(AttrDatapathMasksCacheSize, v.MasksCacheSize.Value)
+		e.U32(AttrDpMasksCacheSize, v.MasksCacheSize.Value)
 	}
 	if v.PerCPUPids != nil {
-		attrs.EncodeArray(e, AttrDatapathPerCPUPids, v.PerCPUPids, 4, attrs.HostEndian)
+		attrs.EncodeArray(e, AttrDpPerCPUPids, v.PerCPUPids, 4, attrs.HostEndian)
 	}
 	if v.Ifindex.Valid {
-		e.U32(AttrDatapathIfindex, v.Ifindex.Value)
+		e.U32(AttrDpIfindex, v.Ifindex.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetRequest) encode(e *attrs.Encoder) error {
+	if v.Name.Valid {
+		e.String(AttrDpName, v.Name.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Name.Valid {
+		e.String(AttrDpName, v.Name.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *NewDatapathRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *NewDatapathRequest) encode(e *attrs.Encoder) error {
+	if v.Name.Valid {
+		e.String(AttrDpName, v.Name.Value)
+	}
+	if v.UpcallPID.Valid {
+		e.U32(AttrDpUpcallPID, v.UpcallPID.Value)
+	}
+	if v.UserFeatures.Valid {
+		e.U32(AttrDpUserFeatures, uint32(v.UserFeatures.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DelRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DelRequest) encode(e *attrs.Encoder) error {
+	if v.Name.Valid {
+		e.String(AttrDpName, v.Name.Value)
 	}
 	return nil
 }

@@ -16,11 +16,12 @@ type OvsHeader struct {
 const sizeOvsHeader = 4
 
 // put writes s into b, which holds at least 4 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsHeader) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U32(s.DpIfindex, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 4 bytes; more are ignored.
@@ -63,14 +64,15 @@ type OvsDpStats struct {
 const sizeOvsDpStats = 32
 
 // put writes s into b, which holds at least 32 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsDpStats) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U64(s.NHit, false)
 	w.U64(s.NMissed, false)
 	w.U64(s.NLost, false)
 	w.U64(s.NFlows, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 32 bytes; more are ignored.
@@ -118,7 +120,8 @@ type OvsDpMegaflowStats struct {
 const sizeOvsDpMegaflowStats = 32
 
 // put writes s into b, which holds at least 32 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsDpMegaflowStats) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U64(s.NMaskHit, false)
@@ -126,7 +129,7 @@ func (s *OvsDpMegaflowStats) put(b []byte) error {
 	w.U32(s.Padding, false)
 	w.U64(s.NCacheHit, false)
 	w.U64(s.Pad1, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 32 bytes; more are ignored.

@@ -2,6 +2,10 @@
 
 package ovsdatapath
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // Datapath holds the attributes of ovs_datapath attribute set datapath.
 type Datapath struct {
 	// Name is attribute name (1): string.
@@ -22,6 +26,44 @@ type Datapath struct {
 	PerCPUPids []uint32
 	// Ifindex is attribute ifindex (9): u32.
 	Ifindex Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// GetRequest is the request of Client.Get (ovs_datapath get, do): the
+// attributes of set datapath that the spec lists for it.
+type GetRequest struct {
+	// Name is attribute name (1): string.
+	Name Optional[string]
+}
+
+// GetDumpRequest is the request of Client.GetDump (ovs_datapath get, dump):
+// the attributes of set datapath that the spec lists for it.
+type GetDumpRequest struct {
+	// Name is attribute name (1): string.
+	Name Optional[string]
+}
+
+// NewDatapathRequest is the request of Client.NewDatapath (ovs_datapath new,
+// do): the attributes of set datapath that the spec lists for it.
+type NewDatapathRequest struct {
+	// Name is attribute name (1): string.
+	Name Optional[string]
+	// UpcallPID is attribute upcall-pid (2): u32.
+	UpcallPID Optional[uint32]
+	// UserFeatures is attribute user-features (5): u32, flags as flags
+	// user-features.
+	UserFeatures Optional[UserFeatures]
+}
+
+// DelRequest is the request of Client.Del (ovs_datapath del, do): the
+// attributes of set datapath that the spec lists for it.
+type DelRequest struct {
+	// Name is attribute name (1): string.
+	Name Optional[string]
 }
 
 // DatapathMessage is a message of attribute set datapath with the fixed header ovs-header.

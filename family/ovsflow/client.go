@@ -53,7 +53,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // ufid-flags; reply attributes key, ufid, mask, stats, actions of set
 // flow-attrs. Messages carry the fixed header ovs-header. A nil req sends no
 // attributes.
-func (c *Client) Get(ctx context.Context, hdr OvsHeader, req *FlowAttrs) (*FlowAttrsMessage, error) {
+func (c *Client) Get(ctx context.Context, hdr OvsHeader, req *GetRequest) (*FlowAttrsMessage, error) {
 	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
 		return nil, err
@@ -85,7 +85,7 @@ func (c *Client) Get(ctx context.Context, hdr OvsHeader, req *FlowAttrs) (*FlowA
 // flow-attrs. Messages carry the fixed header ovs-header. It yields one value
 // per reply message; an error ends the dump unless it is a reply that failed
 // to decode. A nil req sends no attributes.
-func (c *Client) GetDump(ctx context.Context, hdr OvsHeader, req *FlowAttrs) iter.Seq2[*FlowAttrsMessage, error] {
+func (c *Client) GetDump(ctx context.Context, hdr OvsHeader, req *GetDumpRequest) iter.Seq2[*FlowAttrsMessage, error] {
 	return func(yield func(*FlowAttrsMessage, error) bool) {
 		fam, err := c.core.Check(ctx, CmdGet, "get", true)
 		if err != nil {
@@ -128,10 +128,10 @@ func (c *Client) GetDump(ctx context.Context, hdr OvsHeader, req *FlowAttrs) ite
 	}
 }
 
-// New sends ovs_flow new (do, command 1): request attributes key, ufid, mask,
-// actions; the kernel only acknowledges it. Messages carry the fixed header
-// ovs-header. A nil req sends no attributes.
-func (c *Client) New(ctx context.Context, hdr OvsHeader, req *FlowAttrs) error {
+// NewFlow sends ovs_flow new (do, command 1): request attributes key, ufid,
+// mask, actions; the kernel only acknowledges it. Messages carry the fixed
+// header ovs-header. A nil req sends no attributes.
+func (c *Client) NewFlow(ctx context.Context, hdr OvsHeader, req *NewFlowRequest) error {
 	fam, err := c.core.Check(ctx, CmdNew, "new", false)
 	if err != nil {
 		return err
@@ -214,7 +214,7 @@ var attrTables = attrs.NameTables{
 		Names: namesUserspaceAttrs,
 	},
 	{ // ovs-nsh-key-attrs
-		Names: namesOvsNshKeyAttrs,
+		Names: namesOvsNSHKeyAttrs,
 	},
 	{ // ct-attrs
 		Names: namesCtAttrs,

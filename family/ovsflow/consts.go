@@ -19,172 +19,172 @@ const (
 
 // Attribute types of attribute set flow-attrs.
 const (
-	AttrFlowAttrsKey       = 1  // key: nest, set key-attrs
-	AttrFlowAttrsActions   = 2  // actions: nest, set action-attrs
-	AttrFlowAttrsStats     = 3  // stats: binary, struct ovs-flow-stats
-	AttrFlowAttrsTCPFlags  = 4  // tcp-flags: u8
-	AttrFlowAttrsUsed      = 5  // used: u64
-	AttrFlowAttrsClear     = 6  // clear: flag
-	AttrFlowAttrsMask      = 7  // mask: nest, set key-attrs
-	AttrFlowAttrsProbe     = 8  // probe: binary
-	AttrFlowAttrsUfid      = 9  // ufid: binary, display uuid
-	AttrFlowAttrsUfidFlags = 10 // ufid-flags: u32, flags ovs-ufid-flags
-	AttrFlowAttrsPad       = 11 // pad: binary
+	AttrKey       = 1  // key: nest, set key-attrs
+	AttrActions   = 2  // actions: nest, ordered list (overlay), set action-attrs
+	AttrStats     = 3  // stats: binary, struct ovs-flow-stats
+	AttrTCPFlags  = 4  // tcp-flags: u8
+	AttrUsed      = 5  // used: u64
+	AttrClear     = 6  // clear: flag
+	AttrMask      = 7  // mask: nest, set key-attrs
+	AttrProbe     = 8  // probe: binary
+	AttrUfid      = 9  // ufid: binary, display uuid
+	AttrUfidFlags = 10 // ufid-flags: u32, flags ovs-ufid-flags
+	AttrPad       = 11 // pad: binary
 )
 
 // Attribute types of attribute set key-attrs.
 const (
-	AttrKeyAttrsEncap           = 1  // encap: nest, set key-attrs
-	AttrKeyAttrsPriority        = 2  // priority: u32
-	AttrKeyAttrsInPort          = 3  // in-port: u32
-	AttrKeyAttrsEthernet        = 4  // ethernet: binary, struct ovs-key-ethernet
-	AttrKeyAttrsVlan            = 5  // vlan: u16, big-endian
-	AttrKeyAttrsEthertype       = 6  // ethertype: u16, big-endian
-	AttrKeyAttrsIPv4            = 7  // ipv4: binary, struct ovs-key-ipv4
-	AttrKeyAttrsIPv6            = 8  // ipv6: binary, struct ovs-key-ipv6
-	AttrKeyAttrsTCP             = 9  // tcp: binary, struct ovs-key-tcp
-	AttrKeyAttrsUDP             = 10 // udp: binary, struct ovs-key-udp
-	AttrKeyAttrsIcmp            = 11 // icmp: binary, struct ovs-key-icmp
-	AttrKeyAttrsIcmpv6          = 12 // icmpv6: binary, struct ovs-key-icmp
-	AttrKeyAttrsArp             = 13 // arp: binary, struct ovs-key-arp
-	AttrKeyAttrsNd              = 14 // nd: binary, struct ovs-key-nd
-	AttrKeyAttrsSkbMark         = 15 // skb-mark: u32
-	AttrKeyAttrsTunnel          = 16 // tunnel: nest, set tunnel-key-attrs
-	AttrKeyAttrsSctp            = 17 // sctp: binary, struct ovs-key-sctp
-	AttrKeyAttrsTCPFlags        = 18 // tcp-flags: u16, big-endian
-	AttrKeyAttrsDpHash          = 19 // dp-hash: u32
-	AttrKeyAttrsRecircID        = 20 // recirc-id: u32
-	AttrKeyAttrsMpls            = 21 // mpls: binary, struct ovs-key-mpls
-	AttrKeyAttrsCtState         = 22 // ct-state: u32, flags as flags ct-state-flags
-	AttrKeyAttrsCtZone          = 23 // ct-zone: u16
-	AttrKeyAttrsCtMark          = 24 // ct-mark: u32
-	AttrKeyAttrsCtLabels        = 25 // ct-labels: binary, display hex
-	AttrKeyAttrsCtOrigTupleIPv4 = 26 // ct-orig-tuple-ipv4: binary, struct ovs-key-ct-tuple-ipv4
-	AttrKeyAttrsCtOrigTupleIPv6 = 27 // ct-orig-tuple-ipv6: binary
-	AttrKeyAttrsNsh             = 28 // nsh: nest, set ovs-nsh-key-attrs
-	AttrKeyAttrsPacketType      = 29 // packet-type: u32, big-endian
-	AttrKeyAttrsNdExtensions    = 30 // nd-extensions: binary
-	AttrKeyAttrsTunnelInfo      = 31 // tunnel-info: binary
-	AttrKeyAttrsIPv6Exthdrs     = 32 // ipv6-exthdrs: binary, struct ovs-key-ipv6-exthdrs
+	AttrKeyEncap           = 1  // encap: nest, set key-attrs
+	AttrKeyPriority        = 2  // priority: u32
+	AttrKeyInPort          = 3  // in-port: u32
+	AttrKeyEthernet        = 4  // ethernet: binary, struct ovs-key-ethernet
+	AttrKeyVLAN            = 5  // vlan: u16, big-endian
+	AttrKeyEthertype       = 6  // ethertype: u16, big-endian
+	AttrKeyIPv4            = 7  // ipv4: binary, struct ovs-key-ipv4
+	AttrKeyIPv6            = 8  // ipv6: binary, struct ovs-key-ipv6
+	AttrKeyTCP             = 9  // tcp: binary, struct ovs-key-tcp
+	AttrKeyUDP             = 10 // udp: binary, struct ovs-key-udp
+	AttrKeyICMP            = 11 // icmp: binary, struct ovs-key-icmp
+	AttrKeyICMPv6          = 12 // icmpv6: binary, struct ovs-key-icmp
+	AttrKeyARP             = 13 // arp: binary, struct ovs-key-arp
+	AttrKeyNd              = 14 // nd: binary, struct ovs-key-nd
+	AttrKeySkbMark         = 15 // skb-mark: u32
+	AttrKeyTunnel          = 16 // tunnel: nest, set tunnel-key-attrs
+	AttrKeySCTP            = 17 // sctp: binary, struct ovs-key-sctp
+	AttrKeyTCPFlags        = 18 // tcp-flags: u16, big-endian
+	AttrKeyDpHash          = 19 // dp-hash: u32
+	AttrKeyRecircID        = 20 // recirc-id: u32
+	AttrKeyMPLS            = 21 // mpls: binary, struct ovs-key-mpls
+	AttrKeyCtState         = 22 // ct-state: u32, flags as flags ct-state-flags
+	AttrKeyCtZone          = 23 // ct-zone: u16
+	AttrKeyCtMark          = 24 // ct-mark: u32
+	AttrKeyCtLabels        = 25 // ct-labels: binary, display hex
+	AttrKeyCtOrigTupleIPv4 = 26 // ct-orig-tuple-ipv4: binary, struct ovs-key-ct-tuple-ipv4
+	AttrKeyCtOrigTupleIPv6 = 27 // ct-orig-tuple-ipv6: binary
+	AttrKeyNSH             = 28 // nsh: nest, set ovs-nsh-key-attrs
+	AttrKeyPacketType      = 29 // packet-type: u32, big-endian
+	AttrKeyNdExtensions    = 30 // nd-extensions: binary
+	AttrKeyTunnelInfo      = 31 // tunnel-info: binary
+	AttrKeyIPv6Exthdrs     = 32 // ipv6-exthdrs: binary, struct ovs-key-ipv6-exthdrs
 )
 
 // Attribute types of attribute set action-attrs.
 const (
-	AttrActionAttrsOutput      = 1  // output: u32
-	AttrActionAttrsUserspace   = 2  // userspace: nest, set userspace-attrs
-	AttrActionAttrsSet         = 3  // set: nest, set key-attrs
-	AttrActionAttrsPushVlan    = 4  // push-vlan: binary, struct ovs-action-push-vlan
-	AttrActionAttrsPopVlan     = 5  // pop-vlan: flag
-	AttrActionAttrsSample      = 6  // sample: nest, set sample-attrs
-	AttrActionAttrsRecirc      = 7  // recirc: u32
-	AttrActionAttrsHash        = 8  // hash: binary, struct ovs-action-hash
-	AttrActionAttrsPushMpls    = 9  // push-mpls: binary, struct ovs-action-push-mpls
-	AttrActionAttrsPopMpls     = 10 // pop-mpls: u16, big-endian
-	AttrActionAttrsSetMasked   = 11 // set-masked: nest, set key-attrs
-	AttrActionAttrsCt          = 12 // ct: nest, set ct-attrs
-	AttrActionAttrsTrunc       = 13 // trunc: u32
-	AttrActionAttrsPushEth     = 14 // push-eth: binary
-	AttrActionAttrsPopEth      = 15 // pop-eth: flag
-	AttrActionAttrsCtClear     = 16 // ct-clear: flag
-	AttrActionAttrsPushNsh     = 17 // push-nsh: nest, set ovs-nsh-key-attrs
-	AttrActionAttrsPopNsh      = 18 // pop-nsh: flag
-	AttrActionAttrsMeter       = 19 // meter: u32
-	AttrActionAttrsClone       = 20 // clone: nest, set action-attrs
-	AttrActionAttrsCheckPktLen = 21 // check-pkt-len: nest, set check-pkt-len-attrs
-	AttrActionAttrsAddMpls     = 22 // add-mpls: binary, struct ovs-action-add-mpls
-	AttrActionAttrsDecTTL      = 23 // dec-ttl: nest, set dec-ttl-attrs
-	AttrActionAttrsPsample     = 24 // psample: nest, set psample-attrs
+	AttrActionOutput      = 1  // output: u32
+	AttrActionUserspace   = 2  // userspace: nest, set userspace-attrs
+	AttrActionSet         = 3  // set: nest, set key-attrs
+	AttrActionPushVLAN    = 4  // push-vlan: binary, struct ovs-action-push-vlan
+	AttrActionPopVLAN     = 5  // pop-vlan: flag
+	AttrActionSample      = 6  // sample: nest, set sample-attrs
+	AttrActionRecirc      = 7  // recirc: u32
+	AttrActionHash        = 8  // hash: binary, struct ovs-action-hash
+	AttrActionPushMPLS    = 9  // push-mpls: binary, struct ovs-action-push-mpls
+	AttrActionPopMPLS     = 10 // pop-mpls: u16, big-endian
+	AttrActionSetMasked   = 11 // set-masked: nest, set key-attrs
+	AttrActionCt          = 12 // ct: nest, set ct-attrs
+	AttrActionTrunc       = 13 // trunc: u32
+	AttrActionPushEth     = 14 // push-eth: binary
+	AttrActionPopEth      = 15 // pop-eth: flag
+	AttrActionCtClear     = 16 // ct-clear: flag
+	AttrActionPushNSH     = 17 // push-nsh: nest, set ovs-nsh-key-attrs
+	AttrActionPopNSH      = 18 // pop-nsh: flag
+	AttrActionMeter       = 19 // meter: u32
+	AttrActionClone       = 20 // clone: nest, ordered list (overlay), set action-attrs
+	AttrActionCheckPktLen = 21 // check-pkt-len: nest, set check-pkt-len-attrs
+	AttrActionAddMPLS     = 22 // add-mpls: binary, struct ovs-action-add-mpls
+	AttrActionDecTTL      = 23 // dec-ttl: nest, set dec-ttl-attrs
+	AttrActionPsample     = 24 // psample: nest, set psample-attrs
 )
 
 // Attribute types of attribute set tunnel-key-attrs.
 const (
-	AttrTunnelKeyAttrsID             = 0  // id: u64, big-endian
-	AttrTunnelKeyAttrsIPv4Src        = 1  // ipv4-src: u32, big-endian
-	AttrTunnelKeyAttrsIPv4Dst        = 2  // ipv4-dst: u32, big-endian
-	AttrTunnelKeyAttrsTos            = 3  // tos: u8
-	AttrTunnelKeyAttrsTTL            = 4  // ttl: u8
-	AttrTunnelKeyAttrsDontFragment   = 5  // dont-fragment: flag
-	AttrTunnelKeyAttrsCsum           = 6  // csum: flag
-	AttrTunnelKeyAttrsOam            = 7  // oam: flag
-	AttrTunnelKeyAttrsGeneveOpts     = 8  // geneve-opts: binary of u32
-	AttrTunnelKeyAttrsTpSrc          = 9  // tp-src: u16, big-endian
-	AttrTunnelKeyAttrsTpDst          = 10 // tp-dst: u16, big-endian
-	AttrTunnelKeyAttrsVxlanOpts      = 11 // vxlan-opts: nest, set vxlan-ext-attrs
-	AttrTunnelKeyAttrsIPv6Src        = 12 // ipv6-src: binary
-	AttrTunnelKeyAttrsIPv6Dst        = 13 // ipv6-dst: binary
-	AttrTunnelKeyAttrsPad            = 14 // pad: binary
-	AttrTunnelKeyAttrsErspanOpts     = 15 // erspan-opts: binary
-	AttrTunnelKeyAttrsIPv4InfoBridge = 16 // ipv4-info-bridge: flag
+	AttrTunnelKeyID             = 0  // id: u64, big-endian
+	AttrTunnelKeyIPv4Src        = 1  // ipv4-src: u32, big-endian
+	AttrTunnelKeyIPv4Dst        = 2  // ipv4-dst: u32, big-endian
+	AttrTunnelKeyTos            = 3  // tos: u8
+	AttrTunnelKeyTTL            = 4  // ttl: u8
+	AttrTunnelKeyDontFragment   = 5  // dont-fragment: flag
+	AttrTunnelKeyCsum           = 6  // csum: flag
+	AttrTunnelKeyOam            = 7  // oam: flag
+	AttrTunnelKeyGeneveOpts     = 8  // geneve-opts: binary of u32
+	AttrTunnelKeyTpSrc          = 9  // tp-src: u16, big-endian
+	AttrTunnelKeyTpDst          = 10 // tp-dst: u16, big-endian
+	AttrTunnelKeyVxlanOpts      = 11 // vxlan-opts: nest, set vxlan-ext-attrs
+	AttrTunnelKeyIPv6Src        = 12 // ipv6-src: binary
+	AttrTunnelKeyIPv6Dst        = 13 // ipv6-dst: binary
+	AttrTunnelKeyPad            = 14 // pad: binary
+	AttrTunnelKeyErspanOpts     = 15 // erspan-opts: binary
+	AttrTunnelKeyIPv4InfoBridge = 16 // ipv4-info-bridge: flag
 )
 
 // Attribute types of attribute set check-pkt-len-attrs.
 const (
-	AttrCheckPktLenAttrsPktLen             = 1 // pkt-len: u16
-	AttrCheckPktLenAttrsActionsIfGreater   = 2 // actions-if-greater: nest, set action-attrs
-	AttrCheckPktLenAttrsActionsIfLessEqual = 3 // actions-if-less-equal: nest, set action-attrs
+	AttrCheckPktLenPktLen             = 1 // pkt-len: u16
+	AttrCheckPktLenActionsIfGreater   = 2 // actions-if-greater: nest, ordered list (overlay), set action-attrs
+	AttrCheckPktLenActionsIfLessEqual = 3 // actions-if-less-equal: nest, ordered list (overlay), set action-attrs
 )
 
 // Attribute types of attribute set sample-attrs.
 const (
-	AttrSampleAttrsProbability = 1 // probability: u32
-	AttrSampleAttrsActions     = 2 // actions: nest, set action-attrs
+	AttrSampleProbability = 1 // probability: u32
+	AttrSampleActions     = 2 // actions: nest, ordered list (overlay), set action-attrs
 )
 
 // Attribute types of attribute set userspace-attrs.
 const (
-	AttrUserspaceAttrsPID           = 1 // pid: u32
-	AttrUserspaceAttrsUserdata      = 2 // userdata: binary
-	AttrUserspaceAttrsEgressTunPort = 3 // egress-tun-port: u32
-	AttrUserspaceAttrsActions       = 4 // actions: flag
+	AttrUserspacePID           = 1 // pid: u32
+	AttrUserspaceUserdata      = 2 // userdata: binary
+	AttrUserspaceEgressTunPort = 3 // egress-tun-port: u32
+	AttrUserspaceActions       = 4 // actions: flag
 )
 
 // Attribute types of attribute set ovs-nsh-key-attrs.
 const (
-	AttrOvsNshKeyAttrsBase = 1 // base: binary
-	AttrOvsNshKeyAttrsMd1  = 2 // md1: binary
-	AttrOvsNshKeyAttrsMd2  = 3 // md2: binary
+	AttrNSHKeyBase = 1 // base: binary
+	AttrNSHKeyMd1  = 2 // md1: binary
+	AttrNSHKeyMd2  = 3 // md2: binary
 )
 
 // Attribute types of attribute set ct-attrs.
 const (
-	AttrCtAttrsCommit      = 1 // commit: flag
-	AttrCtAttrsZone        = 2 // zone: u16
-	AttrCtAttrsMark        = 3 // mark: binary
-	AttrCtAttrsLabels      = 4 // labels: binary
-	AttrCtAttrsHelper      = 5 // helper: string
-	AttrCtAttrsNat         = 6 // nat: nest, set nat-attrs
-	AttrCtAttrsForceCommit = 7 // force-commit: flag
-	AttrCtAttrsEventmask   = 8 // eventmask: u32
-	AttrCtAttrsTimeout     = 9 // timeout: string
+	AttrCtCommit      = 1 // commit: flag
+	AttrCtZone        = 2 // zone: u16
+	AttrCtMark        = 3 // mark: binary
+	AttrCtLabels      = 4 // labels: binary
+	AttrCtHelper      = 5 // helper: string
+	AttrCtNat         = 6 // nat: nest, set nat-attrs
+	AttrCtForceCommit = 7 // force-commit: flag
+	AttrCtEventmask   = 8 // eventmask: u32
+	AttrCtTimeout     = 9 // timeout: string
 )
 
 // Attribute types of attribute set nat-attrs.
 const (
-	AttrNatAttrsSrc         = 1 // src: flag
-	AttrNatAttrsDst         = 2 // dst: flag
-	AttrNatAttrsIPMin       = 3 // ip-min: binary
-	AttrNatAttrsIPMax       = 4 // ip-max: binary
-	AttrNatAttrsProtoMin    = 5 // proto-min: u16
-	AttrNatAttrsProtoMax    = 6 // proto-max: u16
-	AttrNatAttrsPersistent  = 7 // persistent: flag
-	AttrNatAttrsProtoHash   = 8 // proto-hash: flag
-	AttrNatAttrsProtoRandom = 9 // proto-random: flag
+	AttrNatSrc         = 1 // src: flag
+	AttrNatDst         = 2 // dst: flag
+	AttrNatIPMin       = 3 // ip-min: binary
+	AttrNatIPMax       = 4 // ip-max: binary
+	AttrNatProtoMin    = 5 // proto-min: u16
+	AttrNatProtoMax    = 6 // proto-max: u16
+	AttrNatPersistent  = 7 // persistent: flag
+	AttrNatProtoHash   = 8 // proto-hash: flag
+	AttrNatProtoRandom = 9 // proto-random: flag
 )
 
 // Attribute types of attribute set dec-ttl-attrs.
 const (
-	AttrDecTTLAttrsAction = 1 // action: nest, set action-attrs
+	AttrDecTTLAction = 1 // action: nest, ordered list (overlay), set action-attrs
 )
 
 // Attribute types of attribute set vxlan-ext-attrs.
 const (
-	AttrVxlanExtAttrsGbp = 1 // gbp: u32
+	AttrVxlanExtGbp = 1 // gbp: u32
 )
 
 // Attribute types of attribute set psample-attrs.
 const (
-	AttrPsampleAttrsGroup  = 1 // group: u32
-	AttrPsampleAttrsCookie = 2 // cookie: binary
+	AttrPsampleGroup  = 1 // group: u32
+	AttrPsampleCookie = 2 // cookie: binary
 )
 
 // Multicast groups the spec declares, by name, for Client.Subscribe. A

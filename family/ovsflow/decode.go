@@ -122,7 +122,7 @@ var namesUserspaceAttrs = []string{
 	4: "actions",
 }
 
-var namesOvsNshKeyAttrs = []string{
+var namesOvsNSHKeyAttrs = []string{
 	1: "base",
 	2: "md1",
 	3: "md2",
@@ -166,7 +166,7 @@ var namesPsampleAttrs = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set flow-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *FlowAttrs) UnmarshalAttrs(b []byte) error {
@@ -181,51 +181,95 @@ func (v *FlowAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesFlowAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrFlowAttrsKey:
-			if v.Key == nil {
-				v.Key = new(KeyAttrs)
+		case AttrKey:
+			if v.Key != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Key = new(KeyAttrs)
 			nd := d.Nested()
 			v.Key.decode(&nd)
-		case AttrFlowAttrsActions:
-			if v.Actions == nil {
-				v.Actions = new(ActionAttrs)
+		case AttrActions:
+			if v.Actions != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
 			nd := d.Nested()
-			v.Actions.decode(&nd)
-		case AttrFlowAttrsStats:
-			if b := d.Bytes(); len(b) >= sizeOvsFlowStats {
+			nd.SetNames(namesActionAttrs)
+			v.Actions = make([]ActionAttrs, 0, nd.Count())
+			for nd.Next() {
+				v.Actions = append(v.Actions, ActionAttrs{})
+				v.Actions[len(v.Actions)-1].decodeAttr(&nd)
+			}
+		case AttrStats:
+			if v.Stats.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			if b := d.Bytes(); len(b) >= sizeStats {
 				v.Stats.Valid = true
 				v.Stats.Value.get(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-flow-stats", sizeOvsFlowStats, len(b)))
+				d.Fail(attrs.StructTooShort("ovs-flow-stats", sizeStats, len(b)))
 			}
-		case AttrFlowAttrsTCPFlags:
+		case AttrTCPFlags:
+			if v.TCPFlags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TCPFlags.Set(d.U8())
-		case AttrFlowAttrsUsed:
-			v.Used.Set(d.U64())
-		case AttrFlowAttrsClear:
-			v.Clear = d.Flag()
-		case AttrFlowAttrsMask:
-			if v.Mask == nil {
-				v.Mask = new(KeyAttrs)
+		case AttrUsed:
+			if v.Used.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Used.Set(d.U64())
+		case AttrClear:
+			if v.Clear {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Clear = d.Flag()
+		case AttrMask:
+			if v.Mask != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Mask = new(KeyAttrs)
 			nd := d.Nested()
 			v.Mask.decode(&nd)
-		case AttrFlowAttrsProbe:
+		case AttrProbe:
+			if v.Probe != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Probe = bytes.Clone(d.Bytes())
-		case AttrFlowAttrsUfid:
+		case AttrUfid:
+			if v.Ufid != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ufid = bytes.Clone(d.Bytes())
-		case AttrFlowAttrsUfidFlags:
+		case AttrUfidFlags:
+			if v.UfidFlags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UfidFlags.Set(OvsUfidFlags(d.U32()))
-		case AttrFlowAttrsPad:
+		case AttrPad:
+			if v.Pad != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Pad = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set key-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *KeyAttrs) UnmarshalAttrs(b []byte) error {
@@ -240,153 +284,277 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesKeyAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrKeyAttrsEncap:
-			if v.Encap == nil {
-				v.Encap = new(KeyAttrs)
+		case AttrKeyEncap:
+			if v.Encap != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Encap = new(KeyAttrs)
 			nd := d.Nested()
 			v.Encap.decode(&nd)
-		case AttrKeyAttrsPriority:
+		case AttrKeyPriority:
+			if v.Priority.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Priority.Set(d.U32())
-		case AttrKeyAttrsInPort:
+		case AttrKeyInPort:
+			if v.InPort.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.InPort.Set(d.U32())
-		case AttrKeyAttrsEthernet:
+		case AttrKeyEthernet:
+			if v.Ethernet.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeyEthernet {
 				v.Ethernet.Valid = true
 				v.Ethernet.Value.get(b)
 			} else {
 				d.Fail(attrs.StructTooShort("ovs-key-ethernet", sizeOvsKeyEthernet, len(b)))
 			}
-		case AttrKeyAttrsVlan:
-			v.Vlan.Set(d.U16BE())
-		case AttrKeyAttrsEthertype:
+		case AttrKeyVLAN:
+			if v.VLAN.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.VLAN.Set(d.U16BE())
+		case AttrKeyEthertype:
+			if v.Ethertype.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ethertype.Set(d.U16BE())
-		case AttrKeyAttrsIPv4:
+		case AttrKeyIPv4:
+			if v.IPv4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeyIPv4 {
 				v.IPv4.Valid = true
 				v.IPv4.Value.get(b)
 			} else {
 				d.Fail(attrs.StructTooShort("ovs-key-ipv4", sizeOvsKeyIPv4, len(b)))
 			}
-		case AttrKeyAttrsIPv6:
+		case AttrKeyIPv6:
+			if v.IPv6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeyIPv6 {
 				v.IPv6.Valid = true
 				v.IPv6.Value.get(b)
 			} else {
 				d.Fail(attrs.StructTooShort("ovs-key-ipv6", sizeOvsKeyIPv6, len(b)))
 			}
-		case AttrKeyAttrsTCP:
+		case AttrKeyTCP:
+			if v.TCP.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeyTCP {
 				v.TCP.Valid = true
 				v.TCP.Value.get(b)
 			} else {
 				d.Fail(attrs.StructTooShort("ovs-key-tcp", sizeOvsKeyTCP, len(b)))
 			}
-		case AttrKeyAttrsUDP:
+		case AttrKeyUDP:
+			if v.UDP.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeyUDP {
 				v.UDP.Valid = true
 				v.UDP.Value.get(b)
 			} else {
 				d.Fail(attrs.StructTooShort("ovs-key-udp", sizeOvsKeyUDP, len(b)))
 			}
-		case AttrKeyAttrsIcmp:
-			if b := d.Bytes(); len(b) >= sizeOvsKeyIcmp {
-				v.Icmp.Valid = true
-				v.Icmp.Value.get(b)
-			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-icmp", sizeOvsKeyIcmp, len(b)))
+		case AttrKeyICMP:
+			if v.ICMP.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
-		case AttrKeyAttrsIcmpv6:
-			if b := d.Bytes(); len(b) >= sizeOvsKeyIcmp {
-				v.Icmpv6.Valid = true
-				v.Icmpv6.Value.get(b)
+			if b := d.Bytes(); len(b) >= sizeOvsKeyICMP {
+				v.ICMP.Valid = true
+				v.ICMP.Value.get(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-icmp", sizeOvsKeyIcmp, len(b)))
+				d.Fail(attrs.StructTooShort("ovs-key-icmp", sizeOvsKeyICMP, len(b)))
 			}
-		case AttrKeyAttrsArp:
-			if b := d.Bytes(); len(b) >= sizeOvsKeyArp {
-				v.Arp.Valid = true
-				v.Arp.Value.get(b)
+		case AttrKeyICMPv6:
+			if v.ICMPv6.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			if b := d.Bytes(); len(b) >= sizeOvsKeyICMP {
+				v.ICMPv6.Valid = true
+				v.ICMPv6.Value.get(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-arp", sizeOvsKeyArp, len(b)))
+				d.Fail(attrs.StructTooShort("ovs-key-icmp", sizeOvsKeyICMP, len(b)))
 			}
-		case AttrKeyAttrsNd:
+		case AttrKeyARP:
+			if v.ARP.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			if b := d.Bytes(); len(b) >= sizeOvsKeyARP {
+				v.ARP.Valid = true
+				v.ARP.Value.get(b)
+			} else {
+				d.Fail(attrs.StructTooShort("ovs-key-arp", sizeOvsKeyARP, len(b)))
+			}
+		case AttrKeyNd:
+			if v.Nd.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeyNd {
 				v.Nd.Valid = true
 				v.Nd.Value.get(b)
 			} else {
 				d.Fail(attrs.StructTooShort("ovs-key-nd", sizeOvsKeyNd, len(b)))
 			}
-		case AttrKeyAttrsSkbMark:
-			v.SkbMark.Set(d.U32())
-		case AttrKeyAttrsTunnel:
-			if v.Tunnel == nil {
-				v.Tunnel = new(TunnelKeyAttrs)
+		case AttrKeySkbMark:
+			if v.SkbMark.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.SkbMark.Set(d.U32())
+		case AttrKeyTunnel:
+			if v.Tunnel != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Tunnel = new(TunnelKeyAttrs)
 			nd := d.Nested()
 			v.Tunnel.decode(&nd)
-		case AttrKeyAttrsSctp:
-			if b := d.Bytes(); len(b) >= sizeOvsKeySctp {
-				v.Sctp.Valid = true
-				v.Sctp.Value.get(b)
-			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-sctp", sizeOvsKeySctp, len(b)))
+		case AttrKeySCTP:
+			if v.SCTP.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
-		case AttrKeyAttrsTCPFlags:
+			if b := d.Bytes(); len(b) >= sizeOvsKeySCTP {
+				v.SCTP.Valid = true
+				v.SCTP.Value.get(b)
+			} else {
+				d.Fail(attrs.StructTooShort("ovs-key-sctp", sizeOvsKeySCTP, len(b)))
+			}
+		case AttrKeyTCPFlags:
+			if v.TCPFlags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TCPFlags.Set(d.U16BE())
-		case AttrKeyAttrsDpHash:
-			v.DpHash.Set(d.U32())
-		case AttrKeyAttrsRecircID:
-			v.RecircID.Set(d.U32())
-		case AttrKeyAttrsMpls:
-			if b := d.Bytes(); len(b) >= sizeOvsKeyMpls {
-				v.Mpls.Valid = true
-				v.Mpls.Value.get(b)
-			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-mpls", sizeOvsKeyMpls, len(b)))
+		case AttrKeyDpHash:
+			if v.DpHash.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
-		case AttrKeyAttrsCtState:
+			v.DpHash.Set(d.U32())
+		case AttrKeyRecircID:
+			if v.RecircID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RecircID.Set(d.U32())
+		case AttrKeyMPLS:
+			if v.MPLS.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			if b := d.Bytes(); len(b) >= sizeOvsKeyMPLS {
+				v.MPLS.Valid = true
+				v.MPLS.Value.get(b)
+			} else {
+				d.Fail(attrs.StructTooShort("ovs-key-mpls", sizeOvsKeyMPLS, len(b)))
+			}
+		case AttrKeyCtState:
+			if v.CtState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CtState.Set(CtStateFlags(d.U32()))
-		case AttrKeyAttrsCtZone:
+		case AttrKeyCtZone:
+			if v.CtZone.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CtZone.Set(d.U16())
-		case AttrKeyAttrsCtMark:
+		case AttrKeyCtMark:
+			if v.CtMark.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CtMark.Set(d.U32())
-		case AttrKeyAttrsCtLabels:
+		case AttrKeyCtLabels:
+			if v.CtLabels != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CtLabels = bytes.Clone(d.Bytes())
-		case AttrKeyAttrsCtOrigTupleIPv4:
+		case AttrKeyCtOrigTupleIPv4:
+			if v.CtOrigTupleIPv4.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeyCtTupleIPv4 {
 				v.CtOrigTupleIPv4.Valid = true
 				v.CtOrigTupleIPv4.Value.get(b)
 			} else {
 				d.Fail(attrs.StructTooShort("ovs-key-ct-tuple-ipv4", sizeOvsKeyCtTupleIPv4, len(b)))
 			}
-		case AttrKeyAttrsCtOrigTupleIPv6:
-			v.CtOrigTupleIPv6 = bytes.Clone(d.Bytes())
-		case AttrKeyAttrsNsh:
-			if v.Nsh == nil {
-				v.Nsh = new(OvsNshKeyAttrs)
+		case AttrKeyCtOrigTupleIPv6:
+			if v.CtOrigTupleIPv6 != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.CtOrigTupleIPv6 = bytes.Clone(d.Bytes())
+		case AttrKeyNSH:
+			if v.NSH != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.NSH = new(OvsNSHKeyAttrs)
 			nd := d.Nested()
-			v.Nsh.decode(&nd)
-		case AttrKeyAttrsPacketType:
+			v.NSH.decode(&nd)
+		case AttrKeyPacketType:
+			if v.PacketType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PacketType.Set(d.U32BE())
-		case AttrKeyAttrsNdExtensions:
+		case AttrKeyNdExtensions:
+			if v.NdExtensions != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NdExtensions = bytes.Clone(d.Bytes())
-		case AttrKeyAttrsTunnelInfo:
+		case AttrKeyTunnelInfo:
+			if v.TunnelInfo != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TunnelInfo = bytes.Clone(d.Bytes())
-		case AttrKeyAttrsIPv6Exthdrs:
+		case AttrKeyIPv6Exthdrs:
+			if v.IPv6Exthdrs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOvsKeyIPv6Exthdrs {
 				v.IPv6Exthdrs.Valid = true
 				v.IPv6Exthdrs.Value.get(b)
 			} else {
 				d.Fail(attrs.StructTooShort("ovs-key-ipv6-exthdrs", sizeOvsKeyIPv6Exthdrs, len(b)))
 			}
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set action-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *ActionAttrs) UnmarshalAttrs(b []byte) error {
@@ -400,121 +568,208 @@ func (v *ActionAttrs) UnmarshalAttrs(b []byte) error {
 func (v *ActionAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesActionAttrs)
 	for d.Next() {
-		switch d.Type() {
-		case AttrActionAttrsOutput:
-			v.Output.Set(d.U32())
-		case AttrActionAttrsUserspace:
-			if v.Userspace == nil {
-				v.Userspace = new(UserspaceAttrs)
-			}
-			nd := d.Nested()
-			v.Userspace.decode(&nd)
-		case AttrActionAttrsSet:
-			if v.Set == nil {
-				v.Set = new(KeyAttrs)
-			}
-			nd := d.Nested()
-			v.Set.decode(&nd)
-		case AttrActionAttrsPushVlan:
-			if b := d.Bytes(); len(b) >= sizeOvsActionPushVlan {
-				v.PushVlan.Valid = true
-				v.PushVlan.Value.get(b)
-			} else {
-				d.Fail(attrs.StructTooShort("ovs-action-push-vlan", sizeOvsActionPushVlan, len(b)))
-			}
-		case AttrActionAttrsPopVlan:
-			v.PopVlan = d.Flag()
-		case AttrActionAttrsSample:
-			if v.Sample == nil {
-				v.Sample = new(SampleAttrs)
-			}
-			nd := d.Nested()
-			v.Sample.decode(&nd)
-		case AttrActionAttrsRecirc:
-			v.Recirc.Set(d.U32())
-		case AttrActionAttrsHash:
-			if b := d.Bytes(); len(b) >= sizeOvsActionHash {
-				v.Hash.Valid = true
-				v.Hash.Value.get(b)
-			} else {
-				d.Fail(attrs.StructTooShort("ovs-action-hash", sizeOvsActionHash, len(b)))
-			}
-		case AttrActionAttrsPushMpls:
-			if b := d.Bytes(); len(b) >= sizeOvsActionPushMpls {
-				v.PushMpls.Valid = true
-				v.PushMpls.Value.get(b)
-			} else {
-				d.Fail(attrs.StructTooShort("ovs-action-push-mpls", sizeOvsActionPushMpls, len(b)))
-			}
-		case AttrActionAttrsPopMpls:
-			v.PopMpls.Set(d.U16BE())
-		case AttrActionAttrsSetMasked:
-			if v.SetMasked == nil {
-				v.SetMasked = new(KeyAttrs)
-			}
-			nd := d.Nested()
-			v.SetMasked.decode(&nd)
-		case AttrActionAttrsCt:
-			if v.Ct == nil {
-				v.Ct = new(CtAttrs)
-			}
-			nd := d.Nested()
-			v.Ct.decode(&nd)
-		case AttrActionAttrsTrunc:
-			v.Trunc.Set(d.U32())
-		case AttrActionAttrsPushEth:
-			v.PushEth = bytes.Clone(d.Bytes())
-		case AttrActionAttrsPopEth:
-			v.PopEth = d.Flag()
-		case AttrActionAttrsCtClear:
-			v.CtClear = d.Flag()
-		case AttrActionAttrsPushNsh:
-			if v.PushNsh == nil {
-				v.PushNsh = new(OvsNshKeyAttrs)
-			}
-			nd := d.Nested()
-			v.PushNsh.decode(&nd)
-		case AttrActionAttrsPopNsh:
-			v.PopNsh = d.Flag()
-		case AttrActionAttrsMeter:
-			v.Meter.Set(d.U32())
-		case AttrActionAttrsClone:
-			if v.Clone == nil {
-				v.Clone = new(ActionAttrs)
-			}
-			nd := d.Nested()
-			v.Clone.decode(&nd)
-		case AttrActionAttrsCheckPktLen:
-			if v.CheckPktLen == nil {
-				v.CheckPktLen = new(CheckPktLenAttrs)
-			}
-			nd := d.Nested()
-			v.CheckPktLen.decode(&nd)
-		case AttrActionAttrsAddMpls:
-			if b := d.Bytes(); len(b) >= sizeOvsActionAddMpls {
-				v.AddMpls.Valid = true
-				v.AddMpls.Value.get(b)
-			} else {
-				d.Fail(attrs.StructTooShort("ovs-action-add-mpls", sizeOvsActionAddMpls, len(b)))
-			}
-		case AttrActionAttrsDecTTL:
-			if v.DecTTL == nil {
-				v.DecTTL = new(DecTTLAttrs)
-			}
-			nd := d.Nested()
-			v.DecTTL.decode(&nd)
-		case AttrActionAttrsPsample:
-			if v.Psample == nil {
-				v.Psample = new(PsampleAttrs)
-			}
-			nd := d.Nested()
-			v.Psample.decode(&nd)
+		v.decodeAttr(d)
+	}
+}
+
+// decodeAttr decodes the current attribute of d into v.
+func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
+	switch d.Type() {
+	case AttrActionOutput:
+		if v.Output.Valid {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
 		}
+		v.Output.Set(d.U32())
+	case AttrActionUserspace:
+		if v.Userspace != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.Userspace = new(UserspaceAttrs)
+		nd := d.Nested()
+		v.Userspace.decode(&nd)
+	case AttrActionSet:
+		if v.Set != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.Set = new(KeyAttrs)
+		nd := d.Nested()
+		v.Set.decode(&nd)
+	case AttrActionPushVLAN:
+		if v.PushVLAN.Valid {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		if b := d.Bytes(); len(b) >= sizeOvsActionPushVLAN {
+			v.PushVLAN.Valid = true
+			v.PushVLAN.Value.get(b)
+		} else {
+			d.Fail(attrs.StructTooShort("ovs-action-push-vlan", sizeOvsActionPushVLAN, len(b)))
+		}
+	case AttrActionPopVLAN:
+		if v.PopVLAN {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.PopVLAN = d.Flag()
+	case AttrActionSample:
+		if v.Sample != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.Sample = new(SampleAttrs)
+		nd := d.Nested()
+		v.Sample.decode(&nd)
+	case AttrActionRecirc:
+		if v.Recirc.Valid {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.Recirc.Set(d.U32())
+	case AttrActionHash:
+		if v.Hash.Valid {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		if b := d.Bytes(); len(b) >= sizeOvsActionHash {
+			v.Hash.Valid = true
+			v.Hash.Value.get(b)
+		} else {
+			d.Fail(attrs.StructTooShort("ovs-action-hash", sizeOvsActionHash, len(b)))
+		}
+	case AttrActionPushMPLS:
+		if v.PushMPLS.Valid {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		if b := d.Bytes(); len(b) >= sizeOvsActionPushMPLS {
+			v.PushMPLS.Valid = true
+			v.PushMPLS.Value.get(b)
+		} else {
+			d.Fail(attrs.StructTooShort("ovs-action-push-mpls", sizeOvsActionPushMPLS, len(b)))
+		}
+	case AttrActionPopMPLS:
+		if v.PopMPLS.Valid {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.PopMPLS.Set(d.U16BE())
+	case AttrActionSetMasked:
+		if v.SetMasked != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.SetMasked = new(KeyAttrs)
+		nd := d.Nested()
+		v.SetMasked.decode(&nd)
+	case AttrActionCt:
+		if v.Ct != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.Ct = new(CtAttrs)
+		nd := d.Nested()
+		v.Ct.decode(&nd)
+	case AttrActionTrunc:
+		if v.Trunc.Valid {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.Trunc.Set(d.U32())
+	case AttrActionPushEth:
+		if v.PushEth != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.PushEth = bytes.Clone(d.Bytes())
+	case AttrActionPopEth:
+		if v.PopEth {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.PopEth = d.Flag()
+	case AttrActionCtClear:
+		if v.CtClear {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.CtClear = d.Flag()
+	case AttrActionPushNSH:
+		if v.PushNSH != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.PushNSH = new(OvsNSHKeyAttrs)
+		nd := d.Nested()
+		v.PushNSH.decode(&nd)
+	case AttrActionPopNSH:
+		if v.PopNSH {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.PopNSH = d.Flag()
+	case AttrActionMeter:
+		if v.Meter.Valid {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.Meter.Set(d.U32())
+	case AttrActionClone:
+		if v.Clone != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		nd := d.Nested()
+		nd.SetNames(namesActionAttrs)
+		v.Clone = make([]ActionAttrs, 0, nd.Count())
+		for nd.Next() {
+			v.Clone = append(v.Clone, ActionAttrs{})
+			v.Clone[len(v.Clone)-1].decodeAttr(&nd)
+		}
+	case AttrActionCheckPktLen:
+		if v.CheckPktLen != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.CheckPktLen = new(CheckPktLenAttrs)
+		nd := d.Nested()
+		v.CheckPktLen.decode(&nd)
+	case AttrActionAddMPLS:
+		if v.AddMPLS.Valid {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		if b := d.Bytes(); len(b) >= sizeOvsActionAddMPLS {
+			v.AddMPLS.Valid = true
+			v.AddMPLS.Value.get(b)
+		} else {
+			d.Fail(attrs.StructTooShort("ovs-action-add-mpls", sizeOvsActionAddMPLS, len(b)))
+		}
+	case AttrActionDecTTL:
+		if v.DecTTL != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.DecTTL = new(DecTTLAttrs)
+		nd := d.Nested()
+		v.DecTTL.decode(&nd)
+	case AttrActionPsample:
+		if v.Psample != nil {
+			v.Extra = append(v.Extra, d.CopyAttr())
+			break
+		}
+		v.Psample = new(PsampleAttrs)
+		nd := d.Nested()
+		v.Psample.decode(&nd)
+	default:
+		v.Extra = append(v.Extra, d.CopyAttr())
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set tunnel-key-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *TunnelKeyAttrs) UnmarshalAttrs(b []byte) error {
@@ -529,50 +784,118 @@ func (v *TunnelKeyAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesTunnelKeyAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrTunnelKeyAttrsID:
-			v.ID.Set(d.U64BE())
-		case AttrTunnelKeyAttrsIPv4Src:
-			v.IPv4Src.Set(d.U32BE())
-		case AttrTunnelKeyAttrsIPv4Dst:
-			v.IPv4Dst.Set(d.U32BE())
-		case AttrTunnelKeyAttrsTos:
-			v.Tos.Set(d.U8())
-		case AttrTunnelKeyAttrsTTL:
-			v.TTL.Set(d.U8())
-		case AttrTunnelKeyAttrsDontFragment:
-			v.DontFragment = d.Flag()
-		case AttrTunnelKeyAttrsCsum:
-			v.Csum = d.Flag()
-		case AttrTunnelKeyAttrsOam:
-			v.Oam = d.Flag()
-		case AttrTunnelKeyAttrsGeneveOpts:
-			v.GeneveOpts = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
-		case AttrTunnelKeyAttrsTpSrc:
-			v.TpSrc.Set(d.U16BE())
-		case AttrTunnelKeyAttrsTpDst:
-			v.TpDst.Set(d.U16BE())
-		case AttrTunnelKeyAttrsVxlanOpts:
-			if v.VxlanOpts == nil {
-				v.VxlanOpts = new(VxlanExtAttrs)
+		case AttrTunnelKeyID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ID.Set(d.U64BE())
+		case AttrTunnelKeyIPv4Src:
+			if v.IPv4Src.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.IPv4Src.Set(d.U32BE())
+		case AttrTunnelKeyIPv4Dst:
+			if v.IPv4Dst.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.IPv4Dst.Set(d.U32BE())
+		case AttrTunnelKeyTos:
+			if v.Tos.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Tos.Set(d.U8())
+		case AttrTunnelKeyTTL:
+			if v.TTL.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TTL.Set(d.U8())
+		case AttrTunnelKeyDontFragment:
+			if v.DontFragment {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DontFragment = d.Flag()
+		case AttrTunnelKeyCsum:
+			if v.Csum {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Csum = d.Flag()
+		case AttrTunnelKeyOam:
+			if v.Oam {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Oam = d.Flag()
+		case AttrTunnelKeyGeneveOpts:
+			if v.GeneveOpts != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.GeneveOpts = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
+		case AttrTunnelKeyTpSrc:
+			if v.TpSrc.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TpSrc.Set(d.U16BE())
+		case AttrTunnelKeyTpDst:
+			if v.TpDst.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TpDst.Set(d.U16BE())
+		case AttrTunnelKeyVxlanOpts:
+			if v.VxlanOpts != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.VxlanOpts = new(VxlanExtAttrs)
 			nd := d.Nested()
 			v.VxlanOpts.decode(&nd)
-		case AttrTunnelKeyAttrsIPv6Src:
+		case AttrTunnelKeyIPv6Src:
+			if v.IPv6Src != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IPv6Src = bytes.Clone(d.Bytes())
-		case AttrTunnelKeyAttrsIPv6Dst:
+		case AttrTunnelKeyIPv6Dst:
+			if v.IPv6Dst != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IPv6Dst = bytes.Clone(d.Bytes())
-		case AttrTunnelKeyAttrsPad:
+		case AttrTunnelKeyPad:
+			if v.Pad != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Pad = bytes.Clone(d.Bytes())
-		case AttrTunnelKeyAttrsErspanOpts:
+		case AttrTunnelKeyErspanOpts:
+			if v.ErspanOpts != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ErspanOpts = bytes.Clone(d.Bytes())
-		case AttrTunnelKeyAttrsIPv4InfoBridge:
+		case AttrTunnelKeyIPv4InfoBridge:
+			if v.IPv4InfoBridge {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IPv4InfoBridge = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set check-pkt-len-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *CheckPktLenAttrs) UnmarshalAttrs(b []byte) error {
@@ -587,26 +910,44 @@ func (v *CheckPktLenAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesCheckPktLenAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrCheckPktLenAttrsPktLen:
+		case AttrCheckPktLenPktLen:
+			if v.PktLen.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PktLen.Set(d.U16())
-		case AttrCheckPktLenAttrsActionsIfGreater:
-			if v.ActionsIfGreater == nil {
-				v.ActionsIfGreater = new(ActionAttrs)
+		case AttrCheckPktLenActionsIfGreater:
+			if v.ActionsIfGreater != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
 			nd := d.Nested()
-			v.ActionsIfGreater.decode(&nd)
-		case AttrCheckPktLenAttrsActionsIfLessEqual:
-			if v.ActionsIfLessEqual == nil {
-				v.ActionsIfLessEqual = new(ActionAttrs)
+			nd.SetNames(namesActionAttrs)
+			v.ActionsIfGreater = make([]ActionAttrs, 0, nd.Count())
+			for nd.Next() {
+				v.ActionsIfGreater = append(v.ActionsIfGreater, ActionAttrs{})
+				v.ActionsIfGreater[len(v.ActionsIfGreater)-1].decodeAttr(&nd)
+			}
+		case AttrCheckPktLenActionsIfLessEqual:
+			if v.ActionsIfLessEqual != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
 			nd := d.Nested()
-			v.ActionsIfLessEqual.decode(&nd)
+			nd.SetNames(namesActionAttrs)
+			v.ActionsIfLessEqual = make([]ActionAttrs, 0, nd.Count())
+			for nd.Next() {
+				v.ActionsIfLessEqual = append(v.ActionsIfLessEqual, ActionAttrs{})
+				v.ActionsIfLessEqual[len(v.ActionsIfLessEqual)-1].decodeAttr(&nd)
+			}
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set sample-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *SampleAttrs) UnmarshalAttrs(b []byte) error {
@@ -621,20 +962,32 @@ func (v *SampleAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesSampleAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrSampleAttrsProbability:
+		case AttrSampleProbability:
+			if v.Probability.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Probability.Set(d.U32())
-		case AttrSampleAttrsActions:
-			if v.Actions == nil {
-				v.Actions = new(ActionAttrs)
+		case AttrSampleActions:
+			if v.Actions != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
 			nd := d.Nested()
-			v.Actions.decode(&nd)
+			nd.SetNames(namesActionAttrs)
+			v.Actions = make([]ActionAttrs, 0, nd.Count())
+			for nd.Next() {
+				v.Actions = append(v.Actions, ActionAttrs{})
+				v.Actions[len(v.Actions)-1].decodeAttr(&nd)
+			}
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set userspace-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *UserspaceAttrs) UnmarshalAttrs(b []byte) error {
@@ -649,46 +1002,78 @@ func (v *UserspaceAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesUserspaceAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrUserspaceAttrsPID:
+		case AttrUserspacePID:
+			if v.PID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PID.Set(d.U32())
-		case AttrUserspaceAttrsUserdata:
+		case AttrUserspaceUserdata:
+			if v.Userdata != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Userdata = bytes.Clone(d.Bytes())
-		case AttrUserspaceAttrsEgressTunPort:
+		case AttrUserspaceEgressTunPort:
+			if v.EgressTunPort.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EgressTunPort.Set(d.U32())
-		case AttrUserspaceAttrsActions:
+		case AttrUserspaceActions:
+			if v.Actions {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Actions = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set ovs-nsh-key-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
-func (v *OvsNshKeyAttrs) UnmarshalAttrs(b []byte) error {
-	*v = OvsNshKeyAttrs{}
+func (v *OvsNSHKeyAttrs) UnmarshalAttrs(b []byte) error {
+	*v = OvsNSHKeyAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
 	v.decode(&d)
 	return d.Err()
 }
 
-func (v *OvsNshKeyAttrs) decode(d *attrs.Decoder) {
-	d.SetNames(namesOvsNshKeyAttrs)
+func (v *OvsNSHKeyAttrs) decode(d *attrs.Decoder) {
+	d.SetNames(namesOvsNSHKeyAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrOvsNshKeyAttrsBase:
+		case AttrNSHKeyBase:
+			if v.Base != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Base = bytes.Clone(d.Bytes())
-		case AttrOvsNshKeyAttrsMd1:
+		case AttrNSHKeyMd1:
+			if v.Md1 != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Md1 = bytes.Clone(d.Bytes())
-		case AttrOvsNshKeyAttrsMd2:
+		case AttrNSHKeyMd2:
+			if v.Md2 != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Md2 = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set ct-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *CtAttrs) UnmarshalAttrs(b []byte) error {
@@ -703,34 +1088,70 @@ func (v *CtAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesCtAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrCtAttrsCommit:
-			v.Commit = d.Flag()
-		case AttrCtAttrsZone:
-			v.Zone.Set(d.U16())
-		case AttrCtAttrsMark:
-			v.Mark = bytes.Clone(d.Bytes())
-		case AttrCtAttrsLabels:
-			v.Labels = bytes.Clone(d.Bytes())
-		case AttrCtAttrsHelper:
-			v.Helper.Set(d.String())
-		case AttrCtAttrsNat:
-			if v.Nat == nil {
-				v.Nat = new(NatAttrs)
+		case AttrCtCommit:
+			if v.Commit {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Commit = d.Flag()
+		case AttrCtZone:
+			if v.Zone.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Zone.Set(d.U16())
+		case AttrCtMark:
+			if v.Mark != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Mark = bytes.Clone(d.Bytes())
+		case AttrCtLabels:
+			if v.Labels != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Labels = bytes.Clone(d.Bytes())
+		case AttrCtHelper:
+			if v.Helper.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Helper.Set(d.String())
+		case AttrCtNat:
+			if v.Nat != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Nat = new(NatAttrs)
 			nd := d.Nested()
 			v.Nat.decode(&nd)
-		case AttrCtAttrsForceCommit:
+		case AttrCtForceCommit:
+			if v.ForceCommit {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ForceCommit = d.Flag()
-		case AttrCtAttrsEventmask:
+		case AttrCtEventmask:
+			if v.Eventmask.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Eventmask.Set(d.U32())
-		case AttrCtAttrsTimeout:
+		case AttrCtTimeout:
+			if v.Timeout.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Timeout.Set(d.String())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set nat-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *NatAttrs) UnmarshalAttrs(b []byte) error {
@@ -745,30 +1166,68 @@ func (v *NatAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesNatAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrNatAttrsSrc:
+		case AttrNatSrc:
+			if v.Src {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Src = d.Flag()
-		case AttrNatAttrsDst:
+		case AttrNatDst:
+			if v.Dst {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Dst = d.Flag()
-		case AttrNatAttrsIPMin:
+		case AttrNatIPMin:
+			if v.IPMin != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IPMin = bytes.Clone(d.Bytes())
-		case AttrNatAttrsIPMax:
+		case AttrNatIPMax:
+			if v.IPMax != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.IPMax = bytes.Clone(d.Bytes())
-		case AttrNatAttrsProtoMin:
+		case AttrNatProtoMin:
+			if v.ProtoMin.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ProtoMin.Set(d.U16())
-		case AttrNatAttrsProtoMax:
+		case AttrNatProtoMax:
+			if v.ProtoMax.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ProtoMax.Set(d.U16())
-		case AttrNatAttrsPersistent:
+		case AttrNatPersistent:
+			if v.Persistent {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Persistent = d.Flag()
-		case AttrNatAttrsProtoHash:
+		case AttrNatProtoHash:
+			if v.ProtoHash {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ProtoHash = d.Flag()
-		case AttrNatAttrsProtoRandom:
+		case AttrNatProtoRandom:
+			if v.ProtoRandom {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ProtoRandom = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dec-ttl-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *DecTTLAttrs) UnmarshalAttrs(b []byte) error {
@@ -783,18 +1242,26 @@ func (v *DecTTLAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesDecTTLAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrDecTTLAttrsAction:
-			if v.Action == nil {
-				v.Action = new(ActionAttrs)
+		case AttrDecTTLAction:
+			if v.Action != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
 			nd := d.Nested()
-			v.Action.decode(&nd)
+			nd.SetNames(namesActionAttrs)
+			v.Action = make([]ActionAttrs, 0, nd.Count())
+			for nd.Next() {
+				v.Action = append(v.Action, ActionAttrs{})
+				v.Action[len(v.Action)-1].decodeAttr(&nd)
+			}
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set vxlan-ext-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *VxlanExtAttrs) UnmarshalAttrs(b []byte) error {
@@ -809,14 +1276,20 @@ func (v *VxlanExtAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesVxlanExtAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrVxlanExtAttrsGbp:
+		case AttrVxlanExtGbp:
+			if v.Gbp.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Gbp.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set psample-attrs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *PsampleAttrs) UnmarshalAttrs(b []byte) error {
@@ -831,10 +1304,122 @@ func (v *PsampleAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesPsampleAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrPsampleAttrsGroup:
+		case AttrPsampleGroup:
+			if v.Group.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Group.Set(d.U32())
-		case AttrPsampleAttrsCookie:
+		case AttrPsampleCookie:
+			if v.Cookie != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Cookie = bytes.Clone(d.Bytes())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set flow-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFlowAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrKey:
+			if v.Key == nil {
+				v.Key = new(KeyAttrs)
+			}
+			nd := d.Nested()
+			v.Key.decode(&nd)
+		case AttrUfid:
+			v.Ufid = bytes.Clone(d.Bytes())
+		case AttrUfidFlags:
+			v.UfidFlags.Set(OvsUfidFlags(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set flow-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFlowAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrKey:
+			if v.Key == nil {
+				v.Key = new(KeyAttrs)
+			}
+			nd := d.Nested()
+			v.Key.decode(&nd)
+		case AttrUfid:
+			v.Ufid = bytes.Clone(d.Bytes())
+		case AttrUfidFlags:
+			v.UfidFlags.Set(OvsUfidFlags(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set flow-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *NewFlowRequest) UnmarshalAttrs(b []byte) error {
+	*v = NewFlowRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *NewFlowRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesFlowAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrKey:
+			if v.Key == nil {
+				v.Key = new(KeyAttrs)
+			}
+			nd := d.Nested()
+			v.Key.decode(&nd)
+		case AttrActions:
+			nd := d.Nested()
+			nd.SetNames(namesActionAttrs)
+			v.Actions = make([]ActionAttrs, 0, nd.Count())
+			for nd.Next() {
+				v.Actions = append(v.Actions, ActionAttrs{})
+				v.Actions[len(v.Actions)-1].decodeAttr(&nd)
+			}
+		case AttrMask:
+			if v.Mask == nil {
+				v.Mask = new(KeyAttrs)
+			}
+			nd := d.Nested()
+			v.Mask.decode(&nd)
+		case AttrUfid:
+			v.Ufid = bytes.Clone(d.Bytes())
 		}
 	}
 }

@@ -18,53 +18,58 @@ func (v *FlowAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *FlowAttrs) encode(e *attrs.Encoder) error {
 	if v.Key != nil {
-		n := e.Nest(AttrFlowAttrsKey)
+		n := e.Nest(AttrKey)
 		if err := v.Key.encode(e); err != nil {
 			return attrs.WithPath(err, "key")
 		}
 		e.End(n)
 	}
 	if v.Actions != nil {
-		n := e.Nest(AttrFlowAttrsActions)
-		if err := v.Actions.encode(e); err != nil {
-			return attrs.WithPath(err, "actions")
+		n := e.Nest(AttrActions)
+		for i := range v.Actions {
+			if err := v.Actions[i].encode(e); err != nil {
+				return attrs.WithPath(err, "actions")
+			}
 		}
 		e.End(n)
 	}
 	if v.Stats.Valid {
-		if b := e.Reserve(AttrFlowAttrsStats, sizeOvsFlowStats); b != nil {
+		if b := e.Reserve(AttrStats, sizeStats); b != nil {
 			if err := v.Stats.Value.put(b); err != nil {
 				return attrs.WithPath(err, "stats")
 			}
 		}
 	}
 	if v.TCPFlags.Valid {
-		e.U8(AttrFlowAttrsTCPFlags, v.TCPFlags.Value)
+		e.U8(AttrTCPFlags, v.TCPFlags.Value)
 	}
 	if v.Used.Valid {
-		e.U64(AttrFlowAttrsUsed, v.Used.Value)
+		e.U64(AttrUsed, v.Used.Value)
 	}
 	if v.Clear {
-		e.Flag(AttrFlowAttrsClear)
+		e.Flag(AttrClear)
 	}
 	if v.Mask != nil {
-		n := e.Nest(AttrFlowAttrsMask)
+		n := e.Nest(AttrMask)
 		if err := v.Mask.encode(e); err != nil {
 			return attrs.WithPath(err, "mask")
 		}
 		e.End(n)
 	}
 	if v.Probe != nil {
-		e.Binary(AttrFlowAttrsProbe, v.Probe)
+		e.Binary(AttrProbe, v.Probe)
 	}
 	if v.Ufid != nil {
-		e.Binary(AttrFlowAttrsUfid, v.Ufid)
+		e.Binary(AttrUfid, v.Ufid)
 	}
 	if v.UfidFlags.Valid {
-		e.U32(AttrFlowAttrsUfidFlags, uint32(v.UfidFlags.Value))
+		e.U32(AttrUfidFlags, uint32(v.UfidFlags.Value))
 	}
 	if v.Pad != nil {
-		e.Binary(AttrFlowAttrsPad, v.Pad)
+		e.Binary(AttrPad, v.Pad)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -81,164 +86,167 @@ func (v *KeyAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *KeyAttrs) encode(e *attrs.Encoder) error {
 	if v.Encap != nil {
-		n := e.Nest(AttrKeyAttrsEncap)
+		n := e.Nest(AttrKeyEncap)
 		if err := v.Encap.encode(e); err != nil {
 			return attrs.WithPath(err, "encap")
 		}
 		e.End(n)
 	}
 	if v.Priority.Valid {
-		e.U32(AttrKeyAttrsPriority, v.Priority.Value)
+		e.U32(AttrKeyPriority, v.Priority.Value)
 	}
 	if v.InPort.Valid {
-		e.U32(AttrKeyAttrsInPort, v.InPort.Value)
+		e.U32(AttrKeyInPort, v.InPort.Value)
 	}
 	if v.Ethernet.Valid {
-		if b := e.Reserve(AttrKeyAttrsEthernet, sizeOvsKeyEthernet); b != nil {
+		if b := e.Reserve(AttrKeyEthernet, sizeOvsKeyEthernet); b != nil {
 			if err := v.Ethernet.Value.put(b); err != nil {
 				return attrs.WithPath(err, "ethernet")
 			}
 		}
 	}
-	if v.Vlan.Valid {
-		e.U16BE(AttrKeyAttrsVlan, uint16(v.Vlan.Value))
+	if v.VLAN.Valid {
+		e.U16BE(AttrKeyVLAN, uint16(v.VLAN.Value))
 	}
 	if v.Ethertype.Valid {
-		e.U16BE(AttrKeyAttrsEthertype, uint16(v.Ethertype.Value))
+		e.U16BE(AttrKeyEthertype, uint16(v.Ethertype.Value))
 	}
 	if v.IPv4.Valid {
-		if b := e.Reserve(AttrKeyAttrsIPv4, sizeOvsKeyIPv4); b != nil {
+		if b := e.Reserve(AttrKeyIPv4, sizeOvsKeyIPv4); b != nil {
 			if err := v.IPv4.Value.put(b); err != nil {
 				return attrs.WithPath(err, "ipv4")
 			}
 		}
 	}
 	if v.IPv6.Valid {
-		if b := e.Reserve(AttrKeyAttrsIPv6, sizeOvsKeyIPv6); b != nil {
+		if b := e.Reserve(AttrKeyIPv6, sizeOvsKeyIPv6); b != nil {
 			if err := v.IPv6.Value.put(b); err != nil {
 				return attrs.WithPath(err, "ipv6")
 			}
 		}
 	}
 	if v.TCP.Valid {
-		if b := e.Reserve(AttrKeyAttrsTCP, sizeOvsKeyTCP); b != nil {
+		if b := e.Reserve(AttrKeyTCP, sizeOvsKeyTCP); b != nil {
 			if err := v.TCP.Value.put(b); err != nil {
 				return attrs.WithPath(err, "tcp")
 			}
 		}
 	}
 	if v.UDP.Valid {
-		if b := e.Reserve(AttrKeyAttrsUDP, sizeOvsKeyUDP); b != nil {
+		if b := e.Reserve(AttrKeyUDP, sizeOvsKeyUDP); b != nil {
 			if err := v.UDP.Value.put(b); err != nil {
 				return attrs.WithPath(err, "udp")
 			}
 		}
 	}
-	if v.Icmp.Valid {
-		if b := e.Reserve(AttrKeyAttrsIcmp, sizeOvsKeyIcmp); b != nil {
-			if err := v.Icmp.Value.put(b); err != nil {
+	if v.ICMP.Valid {
+		if b := e.Reserve(AttrKeyICMP, sizeOvsKeyICMP); b != nil {
+			if err := v.ICMP.Value.put(b); err != nil {
 				return attrs.WithPath(err, "icmp")
 			}
 		}
 	}
-	if v.Icmpv6.Valid {
-		if b := e.Reserve(AttrKeyAttrsIcmpv6, sizeOvsKeyIcmp); b != nil {
-			if err := v.Icmpv6.Value.put(b); err != nil {
+	if v.ICMPv6.Valid {
+		if b := e.Reserve(AttrKeyICMPv6, sizeOvsKeyICMP); b != nil {
+			if err := v.ICMPv6.Value.put(b); err != nil {
 				return attrs.WithPath(err, "icmpv6")
 			}
 		}
 	}
-	if v.Arp.Valid {
-		if b := e.Reserve(AttrKeyAttrsArp, sizeOvsKeyArp); b != nil {
-			if err := v.Arp.Value.put(b); err != nil {
+	if v.ARP.Valid {
+		if b := e.Reserve(AttrKeyARP, sizeOvsKeyARP); b != nil {
+			if err := v.ARP.Value.put(b); err != nil {
 				return attrs.WithPath(err, "arp")
 			}
 		}
 	}
 	if v.Nd.Valid {
-		if b := e.Reserve(AttrKeyAttrsNd, sizeOvsKeyNd); b != nil {
+		if b := e.Reserve(AttrKeyNd, sizeOvsKeyNd); b != nil {
 			if err := v.Nd.Value.put(b); err != nil {
 				return attrs.WithPath(err, "nd")
 			}
 		}
 	}
 	if v.SkbMark.Valid {
-		e.U32(AttrKeyAttrsSkbMark, v.SkbMark.Value)
+		e.U32(AttrKeySkbMark, v.SkbMark.Value)
 	}
 	if v.Tunnel != nil {
-		n := e.Nest(AttrKeyAttrsTunnel)
+		n := e.Nest(AttrKeyTunnel)
 		if err := v.Tunnel.encode(e); err != nil {
 			return attrs.WithPath(err, "tunnel")
 		}
 		e.End(n)
 	}
-	if v.Sctp.Valid {
-		if b := e.Reserve(AttrKeyAttrsSctp, sizeOvsKeySctp); b != nil {
-			if err := v.Sctp.Value.put(b); err != nil {
+	if v.SCTP.Valid {
+		if b := e.Reserve(AttrKeySCTP, sizeOvsKeySCTP); b != nil {
+			if err := v.SCTP.Value.put(b); err != nil {
 				return attrs.WithPath(err, "sctp")
 			}
 		}
 	}
 	if v.TCPFlags.Valid {
-		e.U16BE(AttrKeyAttrsTCPFlags, uint16(v.TCPFlags.Value))
+		e.U16BE(AttrKeyTCPFlags, uint16(v.TCPFlags.Value))
 	}
 	if v.DpHash.Valid {
-		e.U32(AttrKeyAttrsDpHash, v.DpHash.Value)
+		e.U32(AttrKeyDpHash, v.DpHash.Value)
 	}
 	if v.RecircID.Valid {
-		e.U32(AttrKeyAttrsRecircID, v.RecircID.Value)
+		e.U32(AttrKeyRecircID, v.RecircID.Value)
 	}
-	if v.Mpls.Valid {
-		if b := e.Reserve(AttrKeyAttrsMpls, sizeOvsKeyMpls); b != nil {
-			if err := v.Mpls.Value.put(b); err != nil {
+	if v.MPLS.Valid {
+		if b := e.Reserve(AttrKeyMPLS, sizeOvsKeyMPLS); b != nil {
+			if err := v.MPLS.Value.put(b); err != nil {
 				return attrs.WithPath(err, "mpls")
 			}
 		}
 	}
 	if v.CtState.Valid {
-		e.U32(AttrKeyAttrsCtState, uint32(v.CtState.Value))
+		e.U32(AttrKeyCtState, uint32(v.CtState.Value))
 	}
 	if v.CtZone.Valid {
-		e.U16(AttrKeyAttrsCtZone, v.CtZone.Value)
+		e.U16(AttrKeyCtZone, v.CtZone.Value)
 	}
 	if v.CtMark.Valid {
-		e.U32(AttrKeyAttrsCtMark, v.CtMark.Value)
+		e.U32(AttrKeyCtMark, v.CtMark.Value)
 	}
 	if v.CtLabels != nil {
-		e.Binary(AttrKeyAttrsCtLabels, v.CtLabels)
+		e.Binary(AttrKeyCtLabels, v.CtLabels)
 	}
 	if v.CtOrigTupleIPv4.Valid {
-		if b := e.Reserve(AttrKeyAttrsCtOrigTupleIPv4, sizeOvsKeyCtTupleIPv4); b != nil {
+		if b := e.Reserve(AttrKeyCtOrigTupleIPv4, sizeOvsKeyCtTupleIPv4); b != nil {
 			if err := v.CtOrigTupleIPv4.Value.put(b); err != nil {
 				return attrs.WithPath(err, "ct-orig-tuple-ipv4")
 			}
 		}
 	}
 	if v.CtOrigTupleIPv6 != nil {
-		e.Binary(AttrKeyAttrsCtOrigTupleIPv6, v.CtOrigTupleIPv6)
+		e.Binary(AttrKeyCtOrigTupleIPv6, v.CtOrigTupleIPv6)
 	}
-	if v.Nsh != nil {
-		n := e.Nest(AttrKeyAttrsNsh)
-		if err := v.Nsh.encode(e); err != nil {
+	if v.NSH != nil {
+		n := e.Nest(AttrKeyNSH)
+		if err := v.NSH.encode(e); err != nil {
 			return attrs.WithPath(err, "nsh")
 		}
 		e.End(n)
 	}
 	if v.PacketType.Valid {
-		e.U32BE(AttrKeyAttrsPacketType, uint32(v.PacketType.Value))
+		e.U32BE(AttrKeyPacketType, uint32(v.PacketType.Value))
 	}
 	if v.NdExtensions != nil {
-		e.Binary(AttrKeyAttrsNdExtensions, v.NdExtensions)
+		e.Binary(AttrKeyNdExtensions, v.NdExtensions)
 	}
 	if v.TunnelInfo != nil {
-		e.Binary(AttrKeyAttrsTunnelInfo, v.TunnelInfo)
+		e.Binary(AttrKeyTunnelInfo, v.TunnelInfo)
 	}
 	if v.IPv6Exthdrs.Valid {
-		if b := e.Reserve(AttrKeyAttrsIPv6Exthdrs, sizeOvsKeyIPv6Exthdrs); b != nil {
+		if b := e.Reserve(AttrKeyIPv6Exthdrs, sizeOvsKeyIPv6Exthdrs); b != nil {
 			if err := v.IPv6Exthdrs.Value.put(b); err != nil {
 				return attrs.WithPath(err, "ipv6-exthdrs")
 			}
 		}
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -255,132 +263,137 @@ func (v *ActionAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *ActionAttrs) encode(e *attrs.Encoder) error {
 	if v.Output.Valid {
-		e.U32(AttrActionAttrsOutput, v.Output.Value)
+		e.U32(AttrActionOutput, v.Output.Value)
 	}
 	if v.Userspace != nil {
-		n := e.Nest(AttrActionAttrsUserspace)
+		n := e.Nest(AttrActionUserspace)
 		if err := v.Userspace.encode(e); err != nil {
 			return attrs.WithPath(err, "userspace")
 		}
 		e.End(n)
 	}
 	if v.Set != nil {
-		n := e.Nest(AttrActionAttrsSet)
+		n := e.Nest(AttrActionSet)
 		if err := v.Set.encode(e); err != nil {
 			return attrs.WithPath(err, "set")
 		}
 		e.End(n)
 	}
-	if v.PushVlan.Valid {
-		if b := e.Reserve(AttrActionAttrsPushVlan, sizeOvsActionPushVlan); b != nil {
-			if err := v.PushVlan.Value.put(b); err != nil {
+	if v.PushVLAN.Valid {
+		if b := e.Reserve(AttrActionPushVLAN, sizeOvsActionPushVLAN); b != nil {
+			if err := v.PushVLAN.Value.put(b); err != nil {
 				return attrs.WithPath(err, "push-vlan")
 			}
 		}
 	}
-	if v.PopVlan {
-		e.Flag(AttrActionAttrsPopVlan)
+	if v.PopVLAN {
+		e.Flag(AttrActionPopVLAN)
 	}
 	if v.Sample != nil {
-		n := e.Nest(AttrActionAttrsSample)
+		n := e.Nest(AttrActionSample)
 		if err := v.Sample.encode(e); err != nil {
 			return attrs.WithPath(err, "sample")
 		}
 		e.End(n)
 	}
 	if v.Recirc.Valid {
-		e.U32(AttrActionAttrsRecirc, v.Recirc.Value)
+		e.U32(AttrActionRecirc, v.Recirc.Value)
 	}
 	if v.Hash.Valid {
-		if b := e.Reserve(AttrActionAttrsHash, sizeOvsActionHash); b != nil {
+		if b := e.Reserve(AttrActionHash, sizeOvsActionHash); b != nil {
 			if err := v.Hash.Value.put(b); err != nil {
 				return attrs.WithPath(err, "hash")
 			}
 		}
 	}
-	if v.PushMpls.Valid {
-		if b := e.Reserve(AttrActionAttrsPushMpls, sizeOvsActionPushMpls); b != nil {
-			if err := v.PushMpls.Value.put(b); err != nil {
+	if v.PushMPLS.Valid {
+		if b := e.Reserve(AttrActionPushMPLS, sizeOvsActionPushMPLS); b != nil {
+			if err := v.PushMPLS.Value.put(b); err != nil {
 				return attrs.WithPath(err, "push-mpls")
 			}
 		}
 	}
-	if v.PopMpls.Valid {
-		e.U16BE(AttrActionAttrsPopMpls, uint16(v.PopMpls.Value))
+	if v.PopMPLS.Valid {
+		e.U16BE(AttrActionPopMPLS, uint16(v.PopMPLS.Value))
 	}
 	if v.SetMasked != nil {
-		n := e.Nest(AttrActionAttrsSetMasked)
+		n := e.Nest(AttrActionSetMasked)
 		if err := v.SetMasked.encode(e); err != nil {
 			return attrs.WithPath(err, "set-masked")
 		}
 		e.End(n)
 	}
 	if v.Ct != nil {
-		n := e.Nest(AttrActionAttrsCt)
+		n := e.Nest(AttrActionCt)
 		if err := v.Ct.encode(e); err != nil {
 			return attrs.WithPath(err, "ct")
 		}
 		e.End(n)
 	}
 	if v.Trunc.Valid {
-		e.U32(AttrActionAttrsTrunc, v.Trunc.Value)
+		e.U32(AttrActionTrunc, v.Trunc.Value)
 	}
 	if v.PushEth != nil {
-		e.Binary(AttrActionAttrsPushEth, v.PushEth)
+		e.Binary(AttrActionPushEth, v.PushEth)
 	}
 	if v.PopEth {
-		e.Flag(AttrActionAttrsPopEth)
+		e.Flag(AttrActionPopEth)
 	}
 	if v.CtClear {
-		e.Flag(AttrActionAttrsCtClear)
+		e.Flag(AttrActionCtClear)
 	}
-	if v.PushNsh != nil {
-		n := e.Nest(AttrActionAttrsPushNsh)
-		if err := v.PushNsh.encode(e); err != nil {
+	if v.PushNSH != nil {
+		n := e.Nest(AttrActionPushNSH)
+		if err := v.PushNSH.encode(e); err != nil {
 			return attrs.WithPath(err, "push-nsh")
 		}
 		e.End(n)
 	}
-	if v.PopNsh {
-		e.Flag(AttrActionAttrsPopNsh)
+	if v.PopNSH {
+		e.Flag(AttrActionPopNSH)
 	}
 	if v.Meter.Valid {
-		e.U32(AttrActionAttrsMeter, v.Meter.Value)
+		e.U32(AttrActionMeter, v.Meter.Value)
 	}
 	if v.Clone != nil {
-		n := e.Nest(AttrActionAttrsClone)
-		if err := v.Clone.encode(e); err != nil {
-			return attrs.WithPath(err, "clone")
+		n := e.Nest(AttrActionClone)
+		for i := range v.Clone {
+			if err := v.Clone[i].encode(e); err != nil {
+				return attrs.WithPath(err, "clone")
+			}
 		}
 		e.End(n)
 	}
 	if v.CheckPktLen != nil {
-		n := e.Nest(AttrActionAttrsCheckPktLen)
+		n := e.Nest(AttrActionCheckPktLen)
 		if err := v.CheckPktLen.encode(e); err != nil {
 			return attrs.WithPath(err, "check-pkt-len")
 		}
 		e.End(n)
 	}
-	if v.AddMpls.Valid {
-		if b := e.Reserve(AttrActionAttrsAddMpls, sizeOvsActionAddMpls); b != nil {
-			if err := v.AddMpls.Value.put(b); err != nil {
+	if v.AddMPLS.Valid {
+		if b := e.Reserve(AttrActionAddMPLS, sizeOvsActionAddMPLS); b != nil {
+			if err := v.AddMPLS.Value.put(b); err != nil {
 				return attrs.WithPath(err, "add-mpls")
 			}
 		}
 	}
 	if v.DecTTL != nil {
-		n := e.Nest(AttrActionAttrsDecTTL)
+		n := e.Nest(AttrActionDecTTL)
 		if err := v.DecTTL.encode(e); err != nil {
 			return attrs.WithPath(err, "dec-ttl")
 		}
 		e.End(n)
 	}
 	if v.Psample != nil {
-		n := e.Nest(AttrActionAttrsPsample)
+		n := e.Nest(AttrActionPsample)
 		if err := v.Psample.encode(e); err != nil {
 			return attrs.WithPath(err, "psample")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -397,59 +410,62 @@ func (v *TunnelKeyAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *TunnelKeyAttrs) encode(e *attrs.Encoder) error {
 	if v.ID.Valid {
-		e.U64BE(AttrTunnelKeyAttrsID, uint64(v.ID.Value))
+		e.U64BE(AttrTunnelKeyID, uint64(v.ID.Value))
 	}
 	if v.IPv4Src.Valid {
-		e.U32BE(AttrTunnelKeyAttrsIPv4Src, uint32(v.IPv4Src.Value))
+		e.U32BE(AttrTunnelKeyIPv4Src, uint32(v.IPv4Src.Value))
 	}
 	if v.IPv4Dst.Valid {
-		e.U32BE(AttrTunnelKeyAttrsIPv4Dst, uint32(v.IPv4Dst.Value))
+		e.U32BE(AttrTunnelKeyIPv4Dst, uint32(v.IPv4Dst.Value))
 	}
 	if v.Tos.Valid {
-		e.U8(AttrTunnelKeyAttrsTos, v.Tos.Value)
+		e.U8(AttrTunnelKeyTos, v.Tos.Value)
 	}
 	if v.TTL.Valid {
-		e.U8(AttrTunnelKeyAttrsTTL, v.TTL.Value)
+		e.U8(AttrTunnelKeyTTL, v.TTL.Value)
 	}
 	if v.DontFragment {
-		e.Flag(AttrTunnelKeyAttrsDontFragment)
+		e.Flag(AttrTunnelKeyDontFragment)
 	}
 	if v.Csum {
-		e.Flag(AttrTunnelKeyAttrsCsum)
+		e.Flag(AttrTunnelKeyCsum)
 	}
 	if v.Oam {
-		e.Flag(AttrTunnelKeyAttrsOam)
+		e.Flag(AttrTunnelKeyOam)
 	}
 	if v.GeneveOpts != nil {
-		attrs.EncodeArray(e, AttrTunnelKeyAttrsGeneveOpts, v.GeneveOpts, 4, attrs.HostEndian)
+		attrs.EncodeArray(e, AttrTunnelKeyGeneveOpts, v.GeneveOpts, 4, attrs.HostEndian)
 	}
 	if v.TpSrc.Valid {
-		e.U16BE(AttrTunnelKeyAttrsTpSrc, uint16(v.TpSrc.Value))
+		e.U16BE(AttrTunnelKeyTpSrc, uint16(v.TpSrc.Value))
 	}
 	if v.TpDst.Valid {
-		e.U16BE(AttrTunnelKeyAttrsTpDst, uint16(v.TpDst.Value))
+		e.U16BE(AttrTunnelKeyTpDst, uint16(v.TpDst.Value))
 	}
 	if v.VxlanOpts != nil {
-		n := e.Nest(AttrTunnelKeyAttrsVxlanOpts)
+		n := e.Nest(AttrTunnelKeyVxlanOpts)
 		if err := v.VxlanOpts.encode(e); err != nil {
 			return attrs.WithPath(err, "vxlan-opts")
 		}
 		e.End(n)
 	}
 	if v.IPv6Src != nil {
-		e.Binary(AttrTunnelKeyAttrsIPv6Src, v.IPv6Src)
+		e.Binary(AttrTunnelKeyIPv6Src, v.IPv6Src)
 	}
 	if v.IPv6Dst != nil {
-		e.Binary(AttrTunnelKeyAttrsIPv6Dst, v.IPv6Dst)
+		e.Binary(AttrTunnelKeyIPv6Dst, v.IPv6Dst)
 	}
 	if v.Pad != nil {
-		e.Binary(AttrTunnelKeyAttrsPad, v.Pad)
+		e.Binary(AttrTunnelKeyPad, v.Pad)
 	}
 	if v.ErspanOpts != nil {
-		e.Binary(AttrTunnelKeyAttrsErspanOpts, v.ErspanOpts)
+		e.Binary(AttrTunnelKeyErspanOpts, v.ErspanOpts)
 	}
 	if v.IPv4InfoBridge {
-		e.Flag(AttrTunnelKeyAttrsIPv4InfoBridge)
+		e.Flag(AttrTunnelKeyIPv4InfoBridge)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -466,21 +482,28 @@ func (v *CheckPktLenAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *CheckPktLenAttrs) encode(e *attrs.Encoder) error {
 	if v.PktLen.Valid {
-		e.U16(AttrCheckPktLenAttrsPktLen, v.PktLen.Value)
+		e.U16(AttrCheckPktLenPktLen, v.PktLen.Value)
 	}
 	if v.ActionsIfGreater != nil {
-		n := e.Nest(AttrCheckPktLenAttrsActionsIfGreater)
-		if err := v.ActionsIfGreater.encode(e); err != nil {
-			return attrs.WithPath(err, "actions-if-greater")
+		n := e.Nest(AttrCheckPktLenActionsIfGreater)
+		for i := range v.ActionsIfGreater {
+			if err := v.ActionsIfGreater[i].encode(e); err != nil {
+				return attrs.WithPath(err, "actions-if-greater")
+			}
 		}
 		e.End(n)
 	}
 	if v.ActionsIfLessEqual != nil {
-		n := e.Nest(AttrCheckPktLenAttrsActionsIfLessEqual)
-		if err := v.ActionsIfLessEqual.encode(e); err != nil {
-			return attrs.WithPath(err, "actions-if-less-equal")
+		n := e.Nest(AttrCheckPktLenActionsIfLessEqual)
+		for i := range v.ActionsIfLessEqual {
+			if err := v.ActionsIfLessEqual[i].encode(e); err != nil {
+				return attrs.WithPath(err, "actions-if-less-equal")
+			}
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -497,14 +520,19 @@ func (v *SampleAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *SampleAttrs) encode(e *attrs.Encoder) error {
 	if v.Probability.Valid {
-		e.U32(AttrSampleAttrsProbability, v.Probability.Value)
+		e.U32(AttrSampleProbability, v.Probability.Value)
 	}
 	if v.Actions != nil {
-		n := e.Nest(AttrSampleAttrsActions)
-		if err := v.Actions.encode(e); err != nil {
-			return attrs.WithPath(err, "actions")
+		n := e.Nest(AttrSampleActions)
+		for i := range v.Actions {
+			if err := v.Actions[i].encode(e); err != nil {
+				return attrs.WithPath(err, "actions")
+			}
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -521,16 +549,19 @@ func (v *UserspaceAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *UserspaceAttrs) encode(e *attrs.Encoder) error {
 	if v.PID.Valid {
-		e.U32(AttrUserspaceAttrsPID, v.PID.Value)
+		e.U32(AttrUserspacePID, v.PID.Value)
 	}
 	if v.Userdata != nil {
-		e.Binary(AttrUserspaceAttrsUserdata, v.Userdata)
+		e.Binary(AttrUserspaceUserdata, v.Userdata)
 	}
 	if v.EgressTunPort.Valid {
-		e.U32(AttrUserspaceAttrsEgressTunPort, v.EgressTunPort.Value)
+		e.U32(AttrUserspaceEgressTunPort, v.EgressTunPort.Value)
 	}
 	if v.Actions {
-		e.Flag(AttrUserspaceAttrsActions)
+		e.Flag(AttrUserspaceActions)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -538,22 +569,25 @@ func (v *UserspaceAttrs) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
-func (v *OvsNshKeyAttrs) MarshalAttrs(e *attrs.Encoder) error {
+func (v *OvsNSHKeyAttrs) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
 	}
 	return e.Err()
 }
 
-func (v *OvsNshKeyAttrs) encode(e *attrs.Encoder) error {
+func (v *OvsNSHKeyAttrs) encode(e *attrs.Encoder) error {
 	if v.Base != nil {
-		e.Binary(AttrOvsNshKeyAttrsBase, v.Base)
+		e.Binary(AttrNSHKeyBase, v.Base)
 	}
 	if v.Md1 != nil {
-		e.Binary(AttrOvsNshKeyAttrsMd1, v.Md1)
+		e.Binary(AttrNSHKeyMd1, v.Md1)
 	}
 	if v.Md2 != nil {
-		e.Binary(AttrOvsNshKeyAttrsMd2, v.Md2)
+		e.Binary(AttrNSHKeyMd2, v.Md2)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -570,35 +604,38 @@ func (v *CtAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *CtAttrs) encode(e *attrs.Encoder) error {
 	if v.Commit {
-		e.Flag(AttrCtAttrsCommit)
+		e.Flag(AttrCtCommit)
 	}
 	if v.Zone.Valid {
-		e.U16(AttrCtAttrsZone, v.Zone.Value)
+		e.U16(AttrCtZone, v.Zone.Value)
 	}
 	if v.Mark != nil {
-		e.Binary(AttrCtAttrsMark, v.Mark)
+		e.Binary(AttrCtMark, v.Mark)
 	}
 	if v.Labels != nil {
-		e.Binary(AttrCtAttrsLabels, v.Labels)
+		e.Binary(AttrCtLabels, v.Labels)
 	}
 	if v.Helper.Valid {
-		e.String(AttrCtAttrsHelper, v.Helper.Value)
+		e.String(AttrCtHelper, v.Helper.Value)
 	}
 	if v.Nat != nil {
-		n := e.Nest(AttrCtAttrsNat)
+		n := e.Nest(AttrCtNat)
 		if err := v.Nat.encode(e); err != nil {
 			return attrs.WithPath(err, "nat")
 		}
 		e.End(n)
 	}
 	if v.ForceCommit {
-		e.Flag(AttrCtAttrsForceCommit)
+		e.Flag(AttrCtForceCommit)
 	}
 	if v.Eventmask.Valid {
-		e.U32(AttrCtAttrsEventmask, v.Eventmask.Value)
+		e.U32(AttrCtEventmask, v.Eventmask.Value)
 	}
 	if v.Timeout.Valid {
-		e.String(AttrCtAttrsTimeout, v.Timeout.Value)
+		e.String(AttrCtTimeout, v.Timeout.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -615,31 +652,34 @@ func (v *NatAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *NatAttrs) encode(e *attrs.Encoder) error {
 	if v.Src {
-		e.Flag(AttrNatAttrsSrc)
+		e.Flag(AttrNatSrc)
 	}
 	if v.Dst {
-		e.Flag(AttrNatAttrsDst)
+		e.Flag(AttrNatDst)
 	}
 	if v.IPMin != nil {
-		e.Binary(AttrNatAttrsIPMin, v.IPMin)
+		e.Binary(AttrNatIPMin, v.IPMin)
 	}
 	if v.IPMax != nil {
-		e.Binary(AttrNatAttrsIPMax, v.IPMax)
+		e.Binary(AttrNatIPMax, v.IPMax)
 	}
 	if v.ProtoMin.Valid {
-		e.U16(AttrNatAttrsProtoMin, v.ProtoMin.Value)
+		e.U16(AttrNatProtoMin, v.ProtoMin.Value)
 	}
 	if v.ProtoMax.Valid {
-		e.U16(AttrNatAttrsProtoMax, v.ProtoMax.Value)
+		e.U16(AttrNatProtoMax, v.ProtoMax.Value)
 	}
 	if v.Persistent {
-		e.Flag(AttrNatAttrsPersistent)
+		e.Flag(AttrNatPersistent)
 	}
 	if v.ProtoHash {
-		e.Flag(AttrNatAttrsProtoHash)
+		e.Flag(AttrNatProtoHash)
 	}
 	if v.ProtoRandom {
-		e.Flag(AttrNatAttrsProtoRandom)
+		e.Flag(AttrNatProtoRandom)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -656,11 +696,16 @@ func (v *DecTTLAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *DecTTLAttrs) encode(e *attrs.Encoder) error {
 	if v.Action != nil {
-		n := e.Nest(AttrDecTTLAttrsAction)
-		if err := v.Action.encode(e); err != nil {
-			return attrs.WithPath(err, "action")
+		n := e.Nest(AttrDecTTLAction)
+		for i := range v.Action {
+			if err := v.Action[i].encode(e); err != nil {
+				return attrs.WithPath(err, "action")
+			}
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -677,7 +722,10 @@ func (v *VxlanExtAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *VxlanExtAttrs) encode(e *attrs.Encoder) error {
 	if v.Gbp.Valid {
-		e.U32(AttrVxlanExtAttrsGbp, v.Gbp.Value)
+		e.U32(AttrVxlanExtGbp, v.Gbp.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -694,10 +742,107 @@ func (v *PsampleAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *PsampleAttrs) encode(e *attrs.Encoder) error {
 	if v.Group.Valid {
-		e.U32(AttrPsampleAttrsGroup, v.Group.Value)
+		e.U32(AttrPsampleGroup, v.Group.Value)
 	}
 	if v.Cookie != nil {
-		e.Binary(AttrPsampleAttrsCookie, v.Cookie)
+		e.Binary(AttrPsampleCookie, v.Cookie)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetRequest) encode(e *attrs.Encoder) error {
+	if v.Key != nil {
+		n := e.Nest(AttrKey)
+		if err := v.Key.encode(e); err != nil {
+			return attrs.WithPath(err, "key")
+		}
+		e.End(n)
+	}
+	if v.Ufid != nil {
+		e.Binary(AttrUfid, v.Ufid)
+	}
+	if v.UfidFlags.Valid {
+		e.U32(AttrUfidFlags, uint32(v.UfidFlags.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Key != nil {
+		n := e.Nest(AttrKey)
+		if err := v.Key.encode(e); err != nil {
+			return attrs.WithPath(err, "key")
+		}
+		e.End(n)
+	}
+	if v.Ufid != nil {
+		e.Binary(AttrUfid, v.Ufid)
+	}
+	if v.UfidFlags.Valid {
+		e.U32(AttrUfidFlags, uint32(v.UfidFlags.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *NewFlowRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *NewFlowRequest) encode(e *attrs.Encoder) error {
+	if v.Key != nil {
+		n := e.Nest(AttrKey)
+		if err := v.Key.encode(e); err != nil {
+			return attrs.WithPath(err, "key")
+		}
+		e.End(n)
+	}
+	if v.Actions != nil {
+		n := e.Nest(AttrActions)
+		for i := range v.Actions {
+			if err := v.Actions[i].encode(e); err != nil {
+				return attrs.WithPath(err, "actions")
+			}
+		}
+		e.End(n)
+	}
+	if v.Mask != nil {
+		n := e.Nest(AttrMask)
+		if err := v.Mask.encode(e); err != nil {
+			return attrs.WithPath(err, "mask")
+		}
+		e.End(n)
+	}
+	if v.Ufid != nil {
+		e.Binary(AttrUfid, v.Ufid)
 	}
 	return nil
 }

@@ -67,15 +67,15 @@ type OvsHashAlg uint32
 
 // Values of OvsHashAlg.
 const (
-	// OvsHashAlgOvsHashAlgL4 is ovs-hash-alg entry ovs-hash-alg-l4.
-	OvsHashAlgOvsHashAlgL4 OvsHashAlg = 0
+	// OvsHashAlgL4 is ovs-hash-alg entry ovs-hash-alg-l4.
+	OvsHashAlgL4 OvsHashAlg = 0
 )
 
 // String returns the spec's name for v, or OvsHashAlg(N) for a value the spec
 // does not define.
 func (v OvsHashAlg) String() string {
 	switch v {
-	case OvsHashAlgOvsHashAlgL4:
+	case OvsHashAlgL4:
 		return "ovs-hash-alg-l4"
 	}
 	return "OvsHashAlg(" + strconv.FormatUint(uint64(v), 10) + ")"

@@ -14,13 +14,13 @@ import (
 // the number of sets). Decoding must not panic, and a value that decodes
 // must survive MarshalAttrs and UnmarshalAttrs unchanged.
 func FuzzDecode(f *testing.F) {
-	for i := range 13 {
+	for i := range 16 {
 		f.Add(uint8(i), []byte{})
 		f.Add(uint8(i), []byte{4, 0, 1, 0, 8, 0, 2, 0, 1, 0, 0, 0})
 		f.Add(uint8(i), []byte{12, 0, 1, 0x80, 8, 0, 1, 0, 1, 2, 3, 4})
 	}
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
-		switch int(which) % 13 {
+		switch int(which) % 16 {
 		case 0:
 			roundTrip[FlowAttrs](t, b)
 		case 1:
@@ -36,7 +36,7 @@ func FuzzDecode(f *testing.F) {
 		case 6:
 			roundTrip[UserspaceAttrs](t, b)
 		case 7:
-			roundTrip[OvsNshKeyAttrs](t, b)
+			roundTrip[OvsNSHKeyAttrs](t, b)
 		case 8:
 			roundTrip[CtAttrs](t, b)
 		case 9:
@@ -47,6 +47,12 @@ func FuzzDecode(f *testing.F) {
 			roundTrip[VxlanExtAttrs](t, b)
 		case 12:
 			roundTrip[PsampleAttrs](t, b)
+		case 13:
+			roundTrip[GetRequest](t, b)
+		case 14:
+			roundTrip[GetDumpRequest](t, b)
+		case 15:
+			roundTrip[NewFlowRequest](t, b)
 		}
 	})
 }

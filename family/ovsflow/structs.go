@@ -3,6 +3,10 @@
 package ovsflow
 
 import (
+	"bytes"
+	"net"
+	"net/netip"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -16,11 +20,12 @@ type OvsHeader struct {
 const sizeOvsHeader = 4
 
 // put writes s into b, which holds at least 4 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsHeader) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U32(s.DpIfindex, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 4 bytes; more are ignored.
@@ -47,36 +52,37 @@ func (s *OvsHeader) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// OvsFlowStats is the ovs_flow struct ovs-flow-stats, 16 bytes in C layout
-// (packed; padding is spelled out as members).
-type OvsFlowStats struct {
+// Stats is the ovs_flow struct ovs-flow-stats, 16 bytes in C layout (packed;
+// padding is spelled out as members).
+type Stats struct {
 	// NPackets is member n-packets: u64 at offset 0, 8 bytes.
 	NPackets uint64
 	// NBytes is member n-bytes: u64 at offset 8, 8 bytes.
 	NBytes uint64
 }
 
-const sizeOvsFlowStats = 16
+const sizeStats = 16
 
 // put writes s into b, which holds at least 16 bytes. It fails only
-// for a string member too long for its field.
-func (s *OvsFlowStats) put(b []byte) error {
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
+func (s *Stats) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U64(s.NPackets, false)
 	w.U64(s.NBytes, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 16 bytes; more are ignored.
-func (s *OvsFlowStats) get(b []byte) {
+func (s *Stats) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.NPackets = r.U64(false)
 	s.NBytes = r.U64(false)
 }
 
 // MarshalBinary returns s in its C layout.
-func (s *OvsFlowStats) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsFlowStats)
+func (s *Stats) MarshalBinary() ([]byte, error) {
+	b := make([]byte, sizeStats)
 	if err := s.put(b); err != nil {
 		return nil, err
 	}
@@ -84,9 +90,9 @@ func (s *OvsFlowStats) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
-func (s *OvsFlowStats) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsFlowStats {
-		return attrs.StructTooShort("ovs-flow-stats", sizeOvsFlowStats, len(b))
+func (s *Stats) UnmarshalBinary(b []byte) error {
+	if len(b) < sizeStats {
+		return attrs.StructTooShort("ovs-flow-stats", sizeStats, len(b))
 	}
 	s.get(b)
 	return nil
@@ -96,27 +102,28 @@ func (s *OvsFlowStats) UnmarshalBinary(b []byte) error {
 // (packed; padding is spelled out as members).
 type OvsKeyEthernet struct {
 	// EthSrc is member eth-src: binary, display mac at offset 0, 6 bytes.
-	EthSrc [6]byte
+	EthSrc net.HardwareAddr
 	// EthDst is member eth-dst: binary, display mac at offset 6, 6 bytes.
-	EthDst [6]byte
+	EthDst net.HardwareAddr
 }
 
 const sizeOvsKeyEthernet = 12
 
 // put writes s into b, which holds at least 12 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsKeyEthernet) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
-	w.Binary(s.EthSrc[:], 6)
-	w.Binary(s.EthDst[:], 6)
-	return nil
+	w.Binary(s.EthSrc, 6)
+	w.Binary(s.EthDst, 6)
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 12 bytes; more are ignored.
 func (s *OvsKeyEthernet) get(b []byte) {
 	r := attrs.NewStructReader(b)
-	copy(s.EthSrc[:], r.Binary(6))
-	copy(s.EthDst[:], r.Binary(6))
+	s.EthSrc = net.HardwareAddr(bytes.Clone(r.Binary(6)))
+	s.EthDst = net.HardwareAddr(bytes.Clone(r.Binary(6)))
 }
 
 // MarshalBinary returns s in its C layout.
@@ -137,32 +144,33 @@ func (s *OvsKeyEthernet) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// OvsKeyMpls is the ovs_flow struct ovs-key-mpls, 4 bytes in C layout (packed;
+// OvsKeyMPLS is the ovs_flow struct ovs-key-mpls, 4 bytes in C layout (packed;
 // padding is spelled out as members).
-type OvsKeyMpls struct {
-	// MplsLse is member mpls-lse: u32, big-endian at offset 0, 4 bytes.
-	MplsLse uint32
+type OvsKeyMPLS struct {
+	// MPLSLse is member mpls-lse: u32, big-endian at offset 0, 4 bytes.
+	MPLSLse uint32
 }
 
-const sizeOvsKeyMpls = 4
+const sizeOvsKeyMPLS = 4
 
 // put writes s into b, which holds at least 4 bytes. It fails only
-// for a string member too long for its field.
-func (s *OvsKeyMpls) put(b []byte) error {
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
+func (s *OvsKeyMPLS) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
-	w.U32(s.MplsLse, true)
-	return nil
+	w.U32(s.MPLSLse, true)
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 4 bytes; more are ignored.
-func (s *OvsKeyMpls) get(b []byte) {
+func (s *OvsKeyMPLS) get(b []byte) {
 	r := attrs.NewStructReader(b)
-	s.MplsLse = r.U32(true)
+	s.MPLSLse = r.U32(true)
 }
 
 // MarshalBinary returns s in its C layout.
-func (s *OvsKeyMpls) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsKeyMpls)
+func (s *OvsKeyMPLS) MarshalBinary() ([]byte, error) {
+	b := make([]byte, sizeOvsKeyMPLS)
 	if err := s.put(b); err != nil {
 		return nil, err
 	}
@@ -170,9 +178,9 @@ func (s *OvsKeyMpls) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
-func (s *OvsKeyMpls) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsKeyMpls {
-		return attrs.StructTooShort("ovs-key-mpls", sizeOvsKeyMpls, len(b))
+func (s *OvsKeyMPLS) UnmarshalBinary(b []byte) error {
+	if len(b) < sizeOvsKeyMPLS {
+		return attrs.StructTooShort("ovs-key-mpls", sizeOvsKeyMPLS, len(b))
 	}
 	s.get(b)
 	return nil
@@ -183,10 +191,10 @@ func (s *OvsKeyMpls) UnmarshalBinary(b []byte) error {
 type OvsKeyIPv4 struct {
 	// IPv4Src is member ipv4-src: u32, big-endian, display ipv4 at offset 0, 4
 	// bytes.
-	IPv4Src uint32
+	IPv4Src netip.Addr
 	// IPv4Dst is member ipv4-dst: u32, big-endian, display ipv4 at offset 4, 4
 	// bytes.
-	IPv4Dst uint32
+	IPv4Dst netip.Addr
 	// IPv4Proto is member ipv4-proto: u8 at offset 8, 1 bytes.
 	IPv4Proto uint8
 	// IPv4Tos is member ipv4-tos: u8 at offset 9, 1 bytes.
@@ -200,23 +208,24 @@ type OvsKeyIPv4 struct {
 const sizeOvsKeyIPv4 = 12
 
 // put writes s into b, which holds at least 12 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsKeyIPv4) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
-	w.U32(s.IPv4Src, true)
-	w.U32(s.IPv4Dst, true)
+	w.Addr4(s.IPv4Src)
+	w.Addr4(s.IPv4Dst)
 	w.U8(s.IPv4Proto)
 	w.U8(s.IPv4Tos)
 	w.U8(s.IPv4TTL)
 	w.U8(uint8(s.IPv4Frag))
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 12 bytes; more are ignored.
 func (s *OvsKeyIPv4) get(b []byte) {
 	r := attrs.NewStructReader(b)
-	s.IPv4Src = r.U32(true)
-	s.IPv4Dst = r.U32(true)
+	s.IPv4Src = r.Addr4()
+	s.IPv4Dst = r.Addr4()
 	s.IPv4Proto = r.U8()
 	s.IPv4Tos = r.U8()
 	s.IPv4TTL = r.U8()
@@ -246,10 +255,10 @@ func (s *OvsKeyIPv4) UnmarshalBinary(b []byte) error {
 type OvsKeyIPv6 struct {
 	// IPv6Src is member ipv6-src: binary, big-endian, display ipv6 at offset 0, 16
 	// bytes.
-	IPv6Src [16]byte
+	IPv6Src netip.Addr
 	// IPv6Dst is member ipv6-dst: binary, big-endian, display ipv6 at offset 16,
 	// 16 bytes.
-	IPv6Dst [16]byte
+	IPv6Dst netip.Addr
 	// IPv6Label is member ipv6-label: u32, big-endian at offset 32, 4 bytes.
 	IPv6Label uint32
 	// IPv6Proto is member ipv6-proto: u8 at offset 36, 1 bytes.
@@ -265,24 +274,25 @@ type OvsKeyIPv6 struct {
 const sizeOvsKeyIPv6 = 40
 
 // put writes s into b, which holds at least 40 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsKeyIPv6) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
-	w.Binary(s.IPv6Src[:], 16)
-	w.Binary(s.IPv6Dst[:], 16)
+	w.Addr16(s.IPv6Src)
+	w.Addr16(s.IPv6Dst)
 	w.U32(s.IPv6Label, true)
 	w.U8(s.IPv6Proto)
 	w.U8(s.IPv6Tclass)
 	w.U8(s.IPv6Hlimit)
 	w.U8(s.IPv6Frag)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 40 bytes; more are ignored.
 func (s *OvsKeyIPv6) get(b []byte) {
 	r := attrs.NewStructReader(b)
-	copy(s.IPv6Src[:], r.Binary(16))
-	copy(s.IPv6Dst[:], r.Binary(16))
+	s.IPv6Src = r.Addr16()
+	s.IPv6Dst = r.Addr16()
 	s.IPv6Label = r.U32(true)
 	s.IPv6Proto = r.U8()
 	s.IPv6Tclass = r.U8()
@@ -318,11 +328,12 @@ type OvsKeyIPv6Exthdrs struct {
 const sizeOvsKeyIPv6Exthdrs = 2
 
 // put writes s into b, which holds at least 2 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsKeyIPv6Exthdrs) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U16(s.Hdrs, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 2 bytes; more are ignored.
@@ -361,12 +372,13 @@ type OvsKeyTCP struct {
 const sizeOvsKeyTCP = 4
 
 // put writes s into b, which holds at least 4 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsKeyTCP) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U16(s.TCPSrc, true)
 	w.U16(s.TCPDst, true)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 4 bytes; more are ignored.
@@ -406,12 +418,13 @@ type OvsKeyUDP struct {
 const sizeOvsKeyUDP = 4
 
 // put writes s into b, which holds at least 4 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsKeyUDP) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U16(s.UDPSrc, true)
 	w.U16(s.UDPDst, true)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 4 bytes; more are ignored.
@@ -439,36 +452,37 @@ func (s *OvsKeyUDP) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// OvsKeySctp is the ovs_flow struct ovs-key-sctp, 4 bytes in C layout (packed;
+// OvsKeySCTP is the ovs_flow struct ovs-key-sctp, 4 bytes in C layout (packed;
 // padding is spelled out as members).
-type OvsKeySctp struct {
-	// SctpSrc is member sctp-src: u16, big-endian at offset 0, 2 bytes.
-	SctpSrc uint16
-	// SctpDst is member sctp-dst: u16, big-endian at offset 2, 2 bytes.
-	SctpDst uint16
+type OvsKeySCTP struct {
+	// SCTPSrc is member sctp-src: u16, big-endian at offset 0, 2 bytes.
+	SCTPSrc uint16
+	// SCTPDst is member sctp-dst: u16, big-endian at offset 2, 2 bytes.
+	SCTPDst uint16
 }
 
-const sizeOvsKeySctp = 4
+const sizeOvsKeySCTP = 4
 
 // put writes s into b, which holds at least 4 bytes. It fails only
-// for a string member too long for its field.
-func (s *OvsKeySctp) put(b []byte) error {
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
+func (s *OvsKeySCTP) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
-	w.U16(s.SctpSrc, true)
-	w.U16(s.SctpDst, true)
-	return nil
+	w.U16(s.SCTPSrc, true)
+	w.U16(s.SCTPDst, true)
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 4 bytes; more are ignored.
-func (s *OvsKeySctp) get(b []byte) {
+func (s *OvsKeySCTP) get(b []byte) {
 	r := attrs.NewStructReader(b)
-	s.SctpSrc = r.U16(true)
-	s.SctpDst = r.U16(true)
+	s.SCTPSrc = r.U16(true)
+	s.SCTPDst = r.U16(true)
 }
 
 // MarshalBinary returns s in its C layout.
-func (s *OvsKeySctp) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsKeySctp)
+func (s *OvsKeySCTP) MarshalBinary() ([]byte, error) {
+	b := make([]byte, sizeOvsKeySCTP)
 	if err := s.put(b); err != nil {
 		return nil, err
 	}
@@ -476,44 +490,45 @@ func (s *OvsKeySctp) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
-func (s *OvsKeySctp) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsKeySctp {
-		return attrs.StructTooShort("ovs-key-sctp", sizeOvsKeySctp, len(b))
+func (s *OvsKeySCTP) UnmarshalBinary(b []byte) error {
+	if len(b) < sizeOvsKeySCTP {
+		return attrs.StructTooShort("ovs-key-sctp", sizeOvsKeySCTP, len(b))
 	}
 	s.get(b)
 	return nil
 }
 
-// OvsKeyIcmp is the ovs_flow struct ovs-key-icmp, 2 bytes in C layout (packed;
+// OvsKeyICMP is the ovs_flow struct ovs-key-icmp, 2 bytes in C layout (packed;
 // padding is spelled out as members).
-type OvsKeyIcmp struct {
-	// IcmpType is member icmp-type: u8 at offset 0, 1 bytes.
-	IcmpType uint8
-	// IcmpCode is member icmp-code: u8 at offset 1, 1 bytes.
-	IcmpCode uint8
+type OvsKeyICMP struct {
+	// ICMPType is member icmp-type: u8 at offset 0, 1 bytes.
+	ICMPType uint8
+	// ICMPCode is member icmp-code: u8 at offset 1, 1 bytes.
+	ICMPCode uint8
 }
 
-const sizeOvsKeyIcmp = 2
+const sizeOvsKeyICMP = 2
 
 // put writes s into b, which holds at least 2 bytes. It fails only
-// for a string member too long for its field.
-func (s *OvsKeyIcmp) put(b []byte) error {
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
+func (s *OvsKeyICMP) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
-	w.U8(s.IcmpType)
-	w.U8(s.IcmpCode)
-	return nil
+	w.U8(s.ICMPType)
+	w.U8(s.ICMPCode)
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 2 bytes; more are ignored.
-func (s *OvsKeyIcmp) get(b []byte) {
+func (s *OvsKeyICMP) get(b []byte) {
 	r := attrs.NewStructReader(b)
-	s.IcmpType = r.U8()
-	s.IcmpCode = r.U8()
+	s.ICMPType = r.U8()
+	s.ICMPCode = r.U8()
 }
 
 // MarshalBinary returns s in its C layout.
-func (s *OvsKeyIcmp) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsKeyIcmp)
+func (s *OvsKeyICMP) MarshalBinary() ([]byte, error) {
+	b := make([]byte, sizeOvsKeyICMP)
 	if err := s.put(b); err != nil {
 		return nil, err
 	}
@@ -521,56 +536,57 @@ func (s *OvsKeyIcmp) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
-func (s *OvsKeyIcmp) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsKeyIcmp {
-		return attrs.StructTooShort("ovs-key-icmp", sizeOvsKeyIcmp, len(b))
+func (s *OvsKeyICMP) UnmarshalBinary(b []byte) error {
+	if len(b) < sizeOvsKeyICMP {
+		return attrs.StructTooShort("ovs-key-icmp", sizeOvsKeyICMP, len(b))
 	}
 	s.get(b)
 	return nil
 }
 
-// OvsKeyArp is the ovs_flow struct ovs-key-arp, 22 bytes in C layout (packed;
+// OvsKeyARP is the ovs_flow struct ovs-key-arp, 22 bytes in C layout (packed;
 // padding is spelled out as members).
-type OvsKeyArp struct {
-	// ArpSip is member arp-sip: u32, big-endian at offset 0, 4 bytes.
-	ArpSip uint32
-	// ArpTip is member arp-tip: u32, big-endian at offset 4, 4 bytes.
-	ArpTip uint32
-	// ArpOp is member arp-op: u16, big-endian at offset 8, 2 bytes.
-	ArpOp uint16
-	// ArpSha is member arp-sha: binary, display mac at offset 10, 6 bytes.
-	ArpSha [6]byte
-	// ArpTha is member arp-tha: binary, display mac at offset 16, 6 bytes.
-	ArpTha [6]byte
+type OvsKeyARP struct {
+	// ARPSip is member arp-sip: u32, big-endian at offset 0, 4 bytes.
+	ARPSip uint32
+	// ARPTip is member arp-tip: u32, big-endian at offset 4, 4 bytes.
+	ARPTip uint32
+	// ARPOp is member arp-op: u16, big-endian at offset 8, 2 bytes.
+	ARPOp uint16
+	// ARPSha is member arp-sha: binary, display mac at offset 10, 6 bytes.
+	ARPSha net.HardwareAddr
+	// ARPTha is member arp-tha: binary, display mac at offset 16, 6 bytes.
+	ARPTha net.HardwareAddr
 }
 
-const sizeOvsKeyArp = 22
+const sizeOvsKeyARP = 22
 
 // put writes s into b, which holds at least 22 bytes. It fails only
-// for a string member too long for its field.
-func (s *OvsKeyArp) put(b []byte) error {
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
+func (s *OvsKeyARP) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
-	w.U32(s.ArpSip, true)
-	w.U32(s.ArpTip, true)
-	w.U16(s.ArpOp, true)
-	w.Binary(s.ArpSha[:], 6)
-	w.Binary(s.ArpTha[:], 6)
-	return nil
+	w.U32(s.ARPSip, true)
+	w.U32(s.ARPTip, true)
+	w.U16(s.ARPOp, true)
+	w.Binary(s.ARPSha, 6)
+	w.Binary(s.ARPTha, 6)
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 22 bytes; more are ignored.
-func (s *OvsKeyArp) get(b []byte) {
+func (s *OvsKeyARP) get(b []byte) {
 	r := attrs.NewStructReader(b)
-	s.ArpSip = r.U32(true)
-	s.ArpTip = r.U32(true)
-	s.ArpOp = r.U16(true)
-	copy(s.ArpSha[:], r.Binary(6))
-	copy(s.ArpTha[:], r.Binary(6))
+	s.ARPSip = r.U32(true)
+	s.ARPTip = r.U32(true)
+	s.ARPOp = r.U16(true)
+	s.ARPSha = net.HardwareAddr(bytes.Clone(r.Binary(6)))
+	s.ARPTha = net.HardwareAddr(bytes.Clone(r.Binary(6)))
 }
 
 // MarshalBinary returns s in its C layout.
-func (s *OvsKeyArp) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsKeyArp)
+func (s *OvsKeyARP) MarshalBinary() ([]byte, error) {
+	b := make([]byte, sizeOvsKeyARP)
 	if err := s.put(b); err != nil {
 		return nil, err
 	}
@@ -578,9 +594,9 @@ func (s *OvsKeyArp) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
-func (s *OvsKeyArp) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsKeyArp {
-		return attrs.StructTooShort("ovs-key-arp", sizeOvsKeyArp, len(b))
+func (s *OvsKeyARP) UnmarshalBinary(b []byte) error {
+	if len(b) < sizeOvsKeyARP {
+		return attrs.StructTooShort("ovs-key-arp", sizeOvsKeyARP, len(b))
 	}
 	s.get(b)
 	return nil
@@ -592,29 +608,30 @@ type OvsKeyNd struct {
 	// NdTarget is member nd-target: binary, big-endian at offset 0, 16 bytes.
 	NdTarget [16]byte
 	// NdSll is member nd-sll: binary, display mac at offset 16, 6 bytes.
-	NdSll [6]byte
+	NdSll net.HardwareAddr
 	// NdTll is member nd-tll: binary, display mac at offset 22, 6 bytes.
-	NdTll [6]byte
+	NdTll net.HardwareAddr
 }
 
 const sizeOvsKeyNd = 28
 
 // put writes s into b, which holds at least 28 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsKeyNd) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.Binary(s.NdTarget[:], 16)
-	w.Binary(s.NdSll[:], 6)
-	w.Binary(s.NdTll[:], 6)
-	return nil
+	w.Binary(s.NdSll, 6)
+	w.Binary(s.NdTll, 6)
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 28 bytes; more are ignored.
 func (s *OvsKeyNd) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	copy(s.NdTarget[:], r.Binary(16))
-	copy(s.NdSll[:], r.Binary(6))
-	copy(s.NdTll[:], r.Binary(6))
+	s.NdSll = net.HardwareAddr(bytes.Clone(r.Binary(6)))
+	s.NdTll = net.HardwareAddr(bytes.Clone(r.Binary(6)))
 }
 
 // MarshalBinary returns s in its C layout.
@@ -653,7 +670,8 @@ type OvsKeyCtTupleIPv4 struct {
 const sizeOvsKeyCtTupleIPv4 = 13
 
 // put writes s into b, which holds at least 13 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsKeyCtTupleIPv4) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U32(s.IPv4Src, true)
@@ -661,7 +679,7 @@ func (s *OvsKeyCtTupleIPv4) put(b []byte) error {
 	w.U16(s.SrcPort, true)
 	w.U16(s.DstPort, true)
 	w.U8(s.IPv4Proto)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 13 bytes; more are ignored.
@@ -692,36 +710,37 @@ func (s *OvsKeyCtTupleIPv4) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// OvsActionPushVlan is the ovs_flow struct ovs-action-push-vlan, 4 bytes in C
+// OvsActionPushVLAN is the ovs_flow struct ovs-action-push-vlan, 4 bytes in C
 // layout (packed; padding is spelled out as members).
-type OvsActionPushVlan struct {
-	// VlanTpid is member vlan-tpid: u16, big-endian at offset 0, 2 bytes.
-	VlanTpid uint16
-	// VlanTci is member vlan-tci: u16, big-endian at offset 2, 2 bytes.
-	VlanTci uint16
+type OvsActionPushVLAN struct {
+	// VLANTpid is member vlan-tpid: u16, big-endian at offset 0, 2 bytes.
+	VLANTpid uint16
+	// VLANTci is member vlan-tci: u16, big-endian at offset 2, 2 bytes.
+	VLANTci uint16
 }
 
-const sizeOvsActionPushVlan = 4
+const sizeOvsActionPushVLAN = 4
 
 // put writes s into b, which holds at least 4 bytes. It fails only
-// for a string member too long for its field.
-func (s *OvsActionPushVlan) put(b []byte) error {
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
+func (s *OvsActionPushVLAN) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
-	w.U16(s.VlanTpid, true)
-	w.U16(s.VlanTci, true)
-	return nil
+	w.U16(s.VLANTpid, true)
+	w.U16(s.VLANTci, true)
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 4 bytes; more are ignored.
-func (s *OvsActionPushVlan) get(b []byte) {
+func (s *OvsActionPushVLAN) get(b []byte) {
 	r := attrs.NewStructReader(b)
-	s.VlanTpid = r.U16(true)
-	s.VlanTci = r.U16(true)
+	s.VLANTpid = r.U16(true)
+	s.VLANTci = r.U16(true)
 }
 
 // MarshalBinary returns s in its C layout.
-func (s *OvsActionPushVlan) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsActionPushVlan)
+func (s *OvsActionPushVLAN) MarshalBinary() ([]byte, error) {
+	b := make([]byte, sizeOvsActionPushVLAN)
 	if err := s.put(b); err != nil {
 		return nil, err
 	}
@@ -729,9 +748,9 @@ func (s *OvsActionPushVlan) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
-func (s *OvsActionPushVlan) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsActionPushVlan {
-		return attrs.StructTooShort("ovs-action-push-vlan", sizeOvsActionPushVlan, len(b))
+func (s *OvsActionPushVLAN) UnmarshalBinary(b []byte) error {
+	if len(b) < sizeOvsActionPushVLAN {
+		return attrs.StructTooShort("ovs-action-push-vlan", sizeOvsActionPushVLAN, len(b))
 	}
 	s.get(b)
 	return nil
@@ -749,12 +768,13 @@ type OvsActionHash struct {
 const sizeOvsActionHash = 8
 
 // put writes s into b, which holds at least 8 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsActionHash) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U32(s.HashAlg, false)
 	w.U32(s.HashBasis, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 8 bytes; more are ignored.
@@ -782,37 +802,38 @@ func (s *OvsActionHash) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// OvsActionPushMpls is the ovs_flow struct ovs-action-push-mpls, 8 bytes in C
+// OvsActionPushMPLS is the ovs_flow struct ovs-action-push-mpls, 8 bytes in C
 // layout (packed; padding is spelled out as members).
-type OvsActionPushMpls struct {
-	// MplsLse is member mpls-lse: u32, big-endian at offset 0, 4 bytes.
-	MplsLse uint32
-	// MplsEthertype is member mpls-ethertype: u32, big-endian at offset 4, 4
+type OvsActionPushMPLS struct {
+	// MPLSLse is member mpls-lse: u32, big-endian at offset 0, 4 bytes.
+	MPLSLse uint32
+	// MPLSEthertype is member mpls-ethertype: u32, big-endian at offset 4, 4
 	// bytes.
-	MplsEthertype uint32
+	MPLSEthertype uint32
 }
 
-const sizeOvsActionPushMpls = 8
+const sizeOvsActionPushMPLS = 8
 
 // put writes s into b, which holds at least 8 bytes. It fails only
-// for a string member too long for its field.
-func (s *OvsActionPushMpls) put(b []byte) error {
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
+func (s *OvsActionPushMPLS) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
-	w.U32(s.MplsLse, true)
-	w.U32(s.MplsEthertype, true)
-	return nil
+	w.U32(s.MPLSLse, true)
+	w.U32(s.MPLSEthertype, true)
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 8 bytes; more are ignored.
-func (s *OvsActionPushMpls) get(b []byte) {
+func (s *OvsActionPushMPLS) get(b []byte) {
 	r := attrs.NewStructReader(b)
-	s.MplsLse = r.U32(true)
-	s.MplsEthertype = r.U32(true)
+	s.MPLSLse = r.U32(true)
+	s.MPLSEthertype = r.U32(true)
 }
 
 // MarshalBinary returns s in its C layout.
-func (s *OvsActionPushMpls) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsActionPushMpls)
+func (s *OvsActionPushMPLS) MarshalBinary() ([]byte, error) {
+	b := make([]byte, sizeOvsActionPushMPLS)
 	if err := s.put(b); err != nil {
 		return nil, err
 	}
@@ -820,49 +841,50 @@ func (s *OvsActionPushMpls) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
-func (s *OvsActionPushMpls) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsActionPushMpls {
-		return attrs.StructTooShort("ovs-action-push-mpls", sizeOvsActionPushMpls, len(b))
+func (s *OvsActionPushMPLS) UnmarshalBinary(b []byte) error {
+	if len(b) < sizeOvsActionPushMPLS {
+		return attrs.StructTooShort("ovs-action-push-mpls", sizeOvsActionPushMPLS, len(b))
 	}
 	s.get(b)
 	return nil
 }
 
-// OvsActionAddMpls is the ovs_flow struct ovs-action-add-mpls, 10 bytes in C
+// OvsActionAddMPLS is the ovs_flow struct ovs-action-add-mpls, 10 bytes in C
 // layout (packed; padding is spelled out as members).
-type OvsActionAddMpls struct {
-	// MplsLse is member mpls-lse: u32, big-endian at offset 0, 4 bytes.
-	MplsLse uint32
-	// MplsEthertype is member mpls-ethertype: u32, big-endian at offset 4, 4
+type OvsActionAddMPLS struct {
+	// MPLSLse is member mpls-lse: u32, big-endian at offset 0, 4 bytes.
+	MPLSLse uint32
+	// MPLSEthertype is member mpls-ethertype: u32, big-endian at offset 4, 4
 	// bytes.
-	MplsEthertype uint32
+	MPLSEthertype uint32
 	// TunFlags is member tun-flags: u16 at offset 8, 2 bytes.
 	TunFlags uint16
 }
 
-const sizeOvsActionAddMpls = 10
+const sizeOvsActionAddMPLS = 10
 
 // put writes s into b, which holds at least 10 bytes. It fails only
-// for a string member too long for its field.
-func (s *OvsActionAddMpls) put(b []byte) error {
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
+func (s *OvsActionAddMPLS) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
-	w.U32(s.MplsLse, true)
-	w.U32(s.MplsEthertype, true)
+	w.U32(s.MPLSLse, true)
+	w.U32(s.MPLSEthertype, true)
 	w.U16(s.TunFlags, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 10 bytes; more are ignored.
-func (s *OvsActionAddMpls) get(b []byte) {
+func (s *OvsActionAddMPLS) get(b []byte) {
 	r := attrs.NewStructReader(b)
-	s.MplsLse = r.U32(true)
-	s.MplsEthertype = r.U32(true)
+	s.MPLSLse = r.U32(true)
+	s.MPLSEthertype = r.U32(true)
 	s.TunFlags = r.U16(false)
 }
 
 // MarshalBinary returns s in its C layout.
-func (s *OvsActionAddMpls) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsActionAddMpls)
+func (s *OvsActionAddMPLS) MarshalBinary() ([]byte, error) {
+	b := make([]byte, sizeOvsActionAddMPLS)
 	if err := s.put(b); err != nil {
 		return nil, err
 	}
@@ -870,9 +892,9 @@ func (s *OvsActionAddMpls) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
-func (s *OvsActionAddMpls) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsActionAddMpls {
-		return attrs.StructTooShort("ovs-action-add-mpls", sizeOvsActionAddMpls, len(b))
+func (s *OvsActionAddMPLS) UnmarshalBinary(b []byte) error {
+	if len(b) < sizeOvsActionAddMPLS {
+		return attrs.StructTooShort("ovs-action-add-mpls", sizeOvsActionAddMPLS, len(b))
 	}
 	s.get(b)
 	return nil

@@ -2,14 +2,19 @@
 
 package ovsflow
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // FlowAttrs holds the attributes of ovs_flow attribute set flow-attrs.
 type FlowAttrs struct {
 	// Key is attribute key (1): nest, set key-attrs.
 	Key *KeyAttrs
-	// Actions is attribute actions (2): nest, set action-attrs.
-	Actions *ActionAttrs
+	// Actions is attribute actions (2): nest, ordered list (overlay), set
+	// action-attrs.
+	Actions []ActionAttrs
 	// Stats is attribute stats (3): binary, struct ovs-flow-stats.
-	Stats Optional[OvsFlowStats]
+	Stats Optional[Stats]
 	// TCPFlags is attribute tcp-flags (4): u8.
 	TCPFlags Optional[uint8]
 	// Used is attribute used (5): u64.
@@ -26,6 +31,11 @@ type FlowAttrs struct {
 	UfidFlags Optional[OvsUfidFlags]
 	// Pad is attribute pad (11): binary.
 	Pad []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // KeyAttrs holds the attributes of ovs_flow attribute set key-attrs.
@@ -38,8 +48,8 @@ type KeyAttrs struct {
 	InPort Optional[uint32]
 	// Ethernet is attribute ethernet (4): binary, struct ovs-key-ethernet.
 	Ethernet Optional[OvsKeyEthernet]
-	// Vlan is attribute vlan (5): u16, big-endian.
-	Vlan Optional[uint16]
+	// VLAN is attribute vlan (5): u16, big-endian.
+	VLAN Optional[uint16]
 	// Ethertype is attribute ethertype (6): u16, big-endian.
 	Ethertype Optional[uint16]
 	// IPv4 is attribute ipv4 (7): binary, struct ovs-key-ipv4.
@@ -50,28 +60,28 @@ type KeyAttrs struct {
 	TCP Optional[OvsKeyTCP]
 	// UDP is attribute udp (10): binary, struct ovs-key-udp.
 	UDP Optional[OvsKeyUDP]
-	// Icmp is attribute icmp (11): binary, struct ovs-key-icmp.
-	Icmp Optional[OvsKeyIcmp]
-	// Icmpv6 is attribute icmpv6 (12): binary, struct ovs-key-icmp.
-	Icmpv6 Optional[OvsKeyIcmp]
-	// Arp is attribute arp (13): binary, struct ovs-key-arp.
-	Arp Optional[OvsKeyArp]
+	// ICMP is attribute icmp (11): binary, struct ovs-key-icmp.
+	ICMP Optional[OvsKeyICMP]
+	// ICMPv6 is attribute icmpv6 (12): binary, struct ovs-key-icmp.
+	ICMPv6 Optional[OvsKeyICMP]
+	// ARP is attribute arp (13): binary, struct ovs-key-arp.
+	ARP Optional[OvsKeyARP]
 	// Nd is attribute nd (14): binary, struct ovs-key-nd.
 	Nd Optional[OvsKeyNd]
 	// SkbMark is attribute skb-mark (15): u32.
 	SkbMark Optional[uint32]
 	// Tunnel is attribute tunnel (16): nest, set tunnel-key-attrs.
 	Tunnel *TunnelKeyAttrs
-	// Sctp is attribute sctp (17): binary, struct ovs-key-sctp.
-	Sctp Optional[OvsKeySctp]
+	// SCTP is attribute sctp (17): binary, struct ovs-key-sctp.
+	SCTP Optional[OvsKeySCTP]
 	// TCPFlags is attribute tcp-flags (18): u16, big-endian.
 	TCPFlags Optional[uint16]
 	// DpHash is attribute dp-hash (19): u32.
 	DpHash Optional[uint32]
 	// RecircID is attribute recirc-id (20): u32.
 	RecircID Optional[uint32]
-	// Mpls is attribute mpls (21): binary, struct ovs-key-mpls.
-	Mpls Optional[OvsKeyMpls]
+	// MPLS is attribute mpls (21): binary, struct ovs-key-mpls.
+	MPLS Optional[OvsKeyMPLS]
 	// CtState is attribute ct-state (22): u32, flags as flags ct-state-flags.
 	CtState Optional[CtStateFlags]
 	// CtZone is attribute ct-zone (23): u16.
@@ -85,8 +95,8 @@ type KeyAttrs struct {
 	CtOrigTupleIPv4 Optional[OvsKeyCtTupleIPv4]
 	// CtOrigTupleIPv6 is attribute ct-orig-tuple-ipv6 (27): binary.
 	CtOrigTupleIPv6 []byte
-	// Nsh is attribute nsh (28): nest, set ovs-nsh-key-attrs.
-	Nsh *OvsNshKeyAttrs
+	// NSH is attribute nsh (28): nest, set ovs-nsh-key-attrs.
+	NSH *OvsNSHKeyAttrs
 	// PacketType is attribute packet-type (29): u32, big-endian.
 	PacketType Optional[uint32]
 	// NdExtensions is attribute nd-extensions (30): binary.
@@ -96,6 +106,11 @@ type KeyAttrs struct {
 	// IPv6Exthdrs is attribute ipv6-exthdrs (32): binary, struct
 	// ovs-key-ipv6-exthdrs.
 	IPv6Exthdrs Optional[OvsKeyIPv6Exthdrs]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // ActionAttrs holds the attributes of ovs_flow attribute set action-attrs.
@@ -106,20 +121,20 @@ type ActionAttrs struct {
 	Userspace *UserspaceAttrs
 	// Set is attribute set (3): nest, set key-attrs.
 	Set *KeyAttrs
-	// PushVlan is attribute push-vlan (4): binary, struct ovs-action-push-vlan.
-	PushVlan Optional[OvsActionPushVlan]
-	// PopVlan is attribute pop-vlan (5): flag.
-	PopVlan bool
+	// PushVLAN is attribute push-vlan (4): binary, struct ovs-action-push-vlan.
+	PushVLAN Optional[OvsActionPushVLAN]
+	// PopVLAN is attribute pop-vlan (5): flag.
+	PopVLAN bool
 	// Sample is attribute sample (6): nest, set sample-attrs.
 	Sample *SampleAttrs
 	// Recirc is attribute recirc (7): u32.
 	Recirc Optional[uint32]
 	// Hash is attribute hash (8): binary, struct ovs-action-hash.
 	Hash Optional[OvsActionHash]
-	// PushMpls is attribute push-mpls (9): binary, struct ovs-action-push-mpls.
-	PushMpls Optional[OvsActionPushMpls]
-	// PopMpls is attribute pop-mpls (10): u16, big-endian.
-	PopMpls Optional[uint16]
+	// PushMPLS is attribute push-mpls (9): binary, struct ovs-action-push-mpls.
+	PushMPLS Optional[OvsActionPushMPLS]
+	// PopMPLS is attribute pop-mpls (10): u16, big-endian.
+	PopMPLS Optional[uint16]
 	// SetMasked is attribute set-masked (11): nest, set key-attrs.
 	SetMasked *KeyAttrs
 	// Ct is attribute ct (12): nest, set ct-attrs.
@@ -132,22 +147,28 @@ type ActionAttrs struct {
 	PopEth bool
 	// CtClear is attribute ct-clear (16): flag.
 	CtClear bool
-	// PushNsh is attribute push-nsh (17): nest, set ovs-nsh-key-attrs.
-	PushNsh *OvsNshKeyAttrs
-	// PopNsh is attribute pop-nsh (18): flag.
-	PopNsh bool
+	// PushNSH is attribute push-nsh (17): nest, set ovs-nsh-key-attrs.
+	PushNSH *OvsNSHKeyAttrs
+	// PopNSH is attribute pop-nsh (18): flag.
+	PopNSH bool
 	// Meter is attribute meter (19): u32.
 	Meter Optional[uint32]
-	// Clone is attribute clone (20): nest, set action-attrs.
-	Clone *ActionAttrs
+	// Clone is attribute clone (20): nest, ordered list (overlay), set
+	// action-attrs.
+	Clone []ActionAttrs
 	// CheckPktLen is attribute check-pkt-len (21): nest, set check-pkt-len-attrs.
 	CheckPktLen *CheckPktLenAttrs
-	// AddMpls is attribute add-mpls (22): binary, struct ovs-action-add-mpls.
-	AddMpls Optional[OvsActionAddMpls]
+	// AddMPLS is attribute add-mpls (22): binary, struct ovs-action-add-mpls.
+	AddMPLS Optional[OvsActionAddMPLS]
 	// DecTTL is attribute dec-ttl (23): nest, set dec-ttl-attrs.
 	DecTTL *DecTTLAttrs
 	// Psample is attribute psample (24): nest, set psample-attrs.
 	Psample *PsampleAttrs
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // TunnelKeyAttrs holds the attributes of ovs_flow attribute set
@@ -187,6 +208,11 @@ type TunnelKeyAttrs struct {
 	ErspanOpts []byte
 	// IPv4InfoBridge is attribute ipv4-info-bridge (16): flag.
 	IPv4InfoBridge bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CheckPktLenAttrs holds the attributes of ovs_flow attribute set
@@ -194,20 +220,31 @@ type TunnelKeyAttrs struct {
 type CheckPktLenAttrs struct {
 	// PktLen is attribute pkt-len (1): u16.
 	PktLen Optional[uint16]
-	// ActionsIfGreater is attribute actions-if-greater (2): nest, set
-	// action-attrs.
-	ActionsIfGreater *ActionAttrs
-	// ActionsIfLessEqual is attribute actions-if-less-equal (3): nest, set
-	// action-attrs.
-	ActionsIfLessEqual *ActionAttrs
+	// ActionsIfGreater is attribute actions-if-greater (2): nest, ordered list
+	// (overlay), set action-attrs.
+	ActionsIfGreater []ActionAttrs
+	// ActionsIfLessEqual is attribute actions-if-less-equal (3): nest, ordered
+	// list (overlay), set action-attrs.
+	ActionsIfLessEqual []ActionAttrs
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // SampleAttrs holds the attributes of ovs_flow attribute set sample-attrs.
 type SampleAttrs struct {
 	// Probability is attribute probability (1): u32.
 	Probability Optional[uint32]
-	// Actions is attribute actions (2): nest, set action-attrs.
-	Actions *ActionAttrs
+	// Actions is attribute actions (2): nest, ordered list (overlay), set
+	// action-attrs.
+	Actions []ActionAttrs
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // UserspaceAttrs holds the attributes of ovs_flow attribute set
@@ -221,17 +258,27 @@ type UserspaceAttrs struct {
 	EgressTunPort Optional[uint32]
 	// Actions is attribute actions (4): flag.
 	Actions bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
-// OvsNshKeyAttrs holds the attributes of ovs_flow attribute set
+// OvsNSHKeyAttrs holds the attributes of ovs_flow attribute set
 // ovs-nsh-key-attrs.
-type OvsNshKeyAttrs struct {
+type OvsNSHKeyAttrs struct {
 	// Base is attribute base (1): binary.
 	Base []byte
 	// Md1 is attribute md1 (2): binary.
 	Md1 []byte
 	// Md2 is attribute md2 (3): binary.
 	Md2 []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CtAttrs holds the attributes of ovs_flow attribute set ct-attrs.
@@ -254,6 +301,11 @@ type CtAttrs struct {
 	Eventmask Optional[uint32]
 	// Timeout is attribute timeout (9): string.
 	Timeout Optional[string]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // NatAttrs holds the attributes of ovs_flow attribute set nat-attrs.
@@ -276,12 +328,23 @@ type NatAttrs struct {
 	ProtoHash bool
 	// ProtoRandom is attribute proto-random (9): flag.
 	ProtoRandom bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // DecTTLAttrs holds the attributes of ovs_flow attribute set dec-ttl-attrs.
 type DecTTLAttrs struct {
-	// Action is attribute action (1): nest, set action-attrs.
-	Action *ActionAttrs
+	// Action is attribute action (1): nest, ordered list (overlay), set
+	// action-attrs.
+	Action []ActionAttrs
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // VxlanExtAttrs holds the attributes of ovs_flow attribute set
@@ -289,6 +352,11 @@ type DecTTLAttrs struct {
 type VxlanExtAttrs struct {
 	// Gbp is attribute gbp (1): u32.
 	Gbp Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // PsampleAttrs holds the attributes of ovs_flow attribute set psample-attrs.
@@ -297,6 +365,47 @@ type PsampleAttrs struct {
 	Group Optional[uint32]
 	// Cookie is attribute cookie (2): binary.
 	Cookie []byte
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// GetRequest is the request of Client.Get (ovs_flow get, do): the attributes
+// of set flow-attrs that the spec lists for it.
+type GetRequest struct {
+	// Key is attribute key (1): nest, set key-attrs.
+	Key *KeyAttrs
+	// Ufid is attribute ufid (9): binary, display uuid.
+	Ufid []byte
+	// UfidFlags is attribute ufid-flags (10): u32, flags ovs-ufid-flags.
+	UfidFlags Optional[OvsUfidFlags]
+}
+
+// GetDumpRequest is the request of Client.GetDump (ovs_flow get, dump): the
+// attributes of set flow-attrs that the spec lists for it.
+type GetDumpRequest struct {
+	// Key is attribute key (1): nest, set key-attrs.
+	Key *KeyAttrs
+	// Ufid is attribute ufid (9): binary, display uuid.
+	Ufid []byte
+	// UfidFlags is attribute ufid-flags (10): u32, flags ovs-ufid-flags.
+	UfidFlags Optional[OvsUfidFlags]
+}
+
+// NewFlowRequest is the request of Client.NewFlow (ovs_flow new, do): the
+// attributes of set flow-attrs that the spec lists for it.
+type NewFlowRequest struct {
+	// Key is attribute key (1): nest, set key-attrs.
+	Key *KeyAttrs
+	// Actions is attribute actions (2): nest, ordered list (overlay), set
+	// action-attrs.
+	Actions []ActionAttrs
+	// Mask is attribute mask (7): nest, set key-attrs.
+	Mask *KeyAttrs
+	// Ufid is attribute ufid (9): binary, display uuid.
+	Ufid []byte
 }
 
 // FlowAttrsMessage is a message of attribute set flow-attrs with the fixed header ovs-header.

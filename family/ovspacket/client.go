@@ -51,7 +51,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // Execute sends ovs_packet execute (do, command 3): request attributes packet,
 // key, actions, probe, mru, hash, upcall-pid; the kernel only acknowledges it.
 // Messages carry the fixed header ovs-header. A nil req sends no attributes.
-func (c *Client) Execute(ctx context.Context, hdr OvsHeader, req *Packet) error {
+func (c *Client) Execute(ctx context.Context, hdr OvsHeader, req *ExecuteRequest) error {
 	fam, err := c.core.Check(ctx, CmdExecute, "execute", false)
 	if err != nil {
 		return err

@@ -21,16 +21,16 @@ const (
 
 // Attribute types of attribute set packet.
 const (
-	AttrPacketPacket       = 1  // packet: binary, checks min-len 14
-	AttrPacketKey          = 2  // key: binary
-	AttrPacketActions      = 3  // actions: binary
-	AttrPacketUserdata     = 4  // userdata: binary
-	AttrPacketEgressTunKey = 5  // egress-tun-key: binary
-	AttrPacketUnused1      = 6  // unused1: unused
-	AttrPacketUnused2      = 7  // unused2: unused
-	AttrPacketProbe        = 8  // probe: flag
-	AttrPacketMru          = 9  // mru: u16
-	AttrPacketLen          = 10 // len: u32
-	AttrPacketHash         = 11 // hash: u64
-	AttrPacketUpcallPID    = 12 // upcall-pid: u32
+	AttrPacket       = 1  // packet: binary, checks min-len 14
+	AttrKey          = 2  // key: binary
+	AttrActions      = 3  // actions: binary
+	AttrUserdata     = 4  // userdata: binary
+	AttrEgressTunKey = 5  // egress-tun-key: binary
+	AttrUnused1      = 6  // unused1: unused
+	AttrUnused2      = 7  // unused2: unused
+	AttrProbe        = 8  // probe: flag
+	AttrMru          = 9  // mru: u16
+	AttrLen          = 10 // len: u32
+	AttrHash         = 11 // hash: u64
+	AttrUpcallPID    = 12 // upcall-pid: u32
 )

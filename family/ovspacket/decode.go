@@ -24,7 +24,7 @@ var namesPacket = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set packet from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Packet) UnmarshalAttrs(b []byte) error {
@@ -39,25 +39,101 @@ func (v *Packet) decode(d *attrs.Decoder) {
 	d.SetNames(namesPacket)
 	for d.Next() {
 		switch d.Type() {
-		case AttrPacketPacket:
+		case AttrPacket:
+			if v.Packet != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Packet = bytes.Clone(d.Bytes())
-		case AttrPacketKey:
+		case AttrKey:
+			if v.Key != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Key = bytes.Clone(d.Bytes())
-		case AttrPacketActions:
+		case AttrActions:
+			if v.Actions != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Actions = bytes.Clone(d.Bytes())
-		case AttrPacketUserdata:
+		case AttrUserdata:
+			if v.Userdata != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Userdata = bytes.Clone(d.Bytes())
-		case AttrPacketEgressTunKey:
+		case AttrEgressTunKey:
+			if v.EgressTunKey != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.EgressTunKey = bytes.Clone(d.Bytes())
-		case AttrPacketProbe:
+		case AttrProbe:
+			if v.Probe {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Probe = d.Flag()
-		case AttrPacketMru:
+		case AttrMru:
+			if v.Mru.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Mru.Set(d.U16())
-		case AttrPacketLen:
+		case AttrLen:
+			if v.Len.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Len.Set(d.U32())
-		case AttrPacketHash:
+		case AttrHash:
+			if v.Hash.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Hash.Set(d.U64())
-		case AttrPacketUpcallPID:
+		case AttrUpcallPID:
+			if v.UpcallPID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.UpcallPID.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set packet from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *ExecuteRequest) UnmarshalAttrs(b []byte) error {
+	*v = ExecuteRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *ExecuteRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesPacket)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPacket:
+			v.Packet = bytes.Clone(d.Bytes())
+		case AttrKey:
+			v.Key = bytes.Clone(d.Bytes())
+		case AttrActions:
+			v.Actions = bytes.Clone(d.Bytes())
+		case AttrProbe:
+			v.Probe = d.Flag()
+		case AttrMru:
+			v.Mru.Set(d.U16())
+		case AttrHash:
+			v.Hash.Set(d.U64())
+		case AttrUpcallPID:
 			v.UpcallPID.Set(d.U32())
 		}
 	}

@@ -18,34 +18,72 @@ func (v *Packet) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *Packet) encode(e *attrs.Encoder) error {
 	if v.Packet != nil {
-		e.Binary(AttrPacketPacket, v.Packet)
+		e.Binary(AttrPacket, v.Packet)
 	}
 	if v.Key != nil {
-		e.Binary(AttrPacketKey, v.Key)
+		e.Binary(AttrKey, v.Key)
 	}
 	if v.Actions != nil {
-		e.Binary(AttrPacketActions, v.Actions)
+		e.Binary(AttrActions, v.Actions)
 	}
 	if v.Userdata != nil {
-		e.Binary(AttrPacketUserdata, v.Userdata)
+		e.Binary(AttrUserdata, v.Userdata)
 	}
 	if v.EgressTunKey != nil {
-		e.Binary(AttrPacketEgressTunKey, v.EgressTunKey)
+		e.Binary(AttrEgressTunKey, v.EgressTunKey)
 	}
 	if v.Probe {
-		e.Flag(AttrPacketProbe)
+		e.Flag(AttrProbe)
 	}
 	if v.Mru.Valid {
-		e.U16(AttrPacketMru, v.Mru.Value)
+		e.U16(AttrMru, v.Mru.Value)
 	}
 	if v.Len.Valid {
-		e.U32(AttrPacketLen, v.Len.Value)
+		e.U32(AttrLen, v.Len.Value)
 	}
 	if v.Hash.Valid {
-		e.U64(AttrPacketHash, v.Hash.Value)
+		e.U64(AttrHash, v.Hash.Value)
 	}
 	if v.UpcallPID.Valid {
-		e.U32(AttrPacketUpcallPID, v.UpcallPID.Value)
+		e.U32(AttrUpcallPID, v.UpcallPID.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *ExecuteRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *ExecuteRequest) encode(e *attrs.Encoder) error {
+	if v.Packet != nil {
+		e.Binary(AttrPacket, v.Packet)
+	}
+	if v.Key != nil {
+		e.Binary(AttrKey, v.Key)
+	}
+	if v.Actions != nil {
+		e.Binary(AttrActions, v.Actions)
+	}
+	if v.Probe {
+		e.Flag(AttrProbe)
+	}
+	if v.Mru.Valid {
+		e.U16(AttrMru, v.Mru.Value)
+	}
+	if v.Hash.Valid {
+		e.U64(AttrHash, v.Hash.Value)
+	}
+	if v.UpcallPID.Valid {
+		e.U32(AttrUpcallPID, v.UpcallPID.Value)
 	}
 	return nil
 }

@@ -2,6 +2,10 @@
 
 package ovspacket
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // Packet holds the attributes of ovs_packet attribute set packet.
 type Packet struct {
 	// Packet is attribute packet (1): binary, checks min-len 14.
@@ -20,6 +24,30 @@ type Packet struct {
 	Mru Optional[uint16]
 	// Len is attribute len (10): u32.
 	Len Optional[uint32]
+	// Hash is attribute hash (11): u64.
+	Hash Optional[uint64]
+	// UpcallPID is attribute upcall-pid (12): u32.
+	UpcallPID Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// ExecuteRequest is the request of Client.Execute (ovs_packet execute, do):
+// the attributes of set packet that the spec lists for it.
+type ExecuteRequest struct {
+	// Packet is attribute packet (1): binary, checks min-len 14.
+	Packet []byte
+	// Key is attribute key (2): binary.
+	Key []byte
+	// Actions is attribute actions (3): binary.
+	Actions []byte
+	// Probe is attribute probe (8): flag.
+	Probe bool
+	// Mru is attribute mru (9): u16.
+	Mru Optional[uint16]
 	// Hash is attribute hash (11): u64.
 	Hash Optional[uint64]
 	// UpcallPID is attribute upcall-pid (12): u32.

@@ -49,10 +49,10 @@ func (c *Client) Conn() *genl.Conn { return c.core.Conn() }
 // Family returns the family as the running kernel reported it to New.
 func (c *Client) Family() *family.Family { return c.core.Family() }
 
-// New sends ovs_vport new (do, command 1): request attributes name, type,
+// NewVport sends ovs_vport new (do, command 1): request attributes name, type,
 // upcall-pid, ifindex, options; the kernel only acknowledges it. Messages
 // carry the fixed header ovs-header. A nil req sends no attributes.
-func (c *Client) New(ctx context.Context, hdr OvsHeader, req *Vport) error {
+func (c *Client) NewVport(ctx context.Context, hdr OvsHeader, req *NewVportRequest) error {
 	fam, err := c.core.Check(ctx, CmdNew, "new", false)
 	if err != nil {
 		return err
@@ -80,7 +80,7 @@ func (c *Client) New(ctx context.Context, hdr OvsHeader, req *Vport) error {
 // Del sends ovs_vport del (do, command 2): request attributes port-no, type,
 // name; the kernel only acknowledges it. Messages carry the fixed header
 // ovs-header. A nil req sends no attributes.
-func (c *Client) Del(ctx context.Context, hdr OvsHeader, req *Vport) error {
+func (c *Client) Del(ctx context.Context, hdr OvsHeader, req *DelRequest) error {
 	fam, err := c.core.Check(ctx, CmdDel, "del", false)
 	if err != nil {
 		return err
@@ -109,7 +109,7 @@ func (c *Client) Del(ctx context.Context, hdr OvsHeader, req *Vport) error {
 // attributes port-no, type, name, upcall-pid, stats, ifindex, netnsid,
 // upcall-stats of set vport. Messages carry the fixed header ovs-header. A nil
 // req sends no attributes.
-func (c *Client) Get(ctx context.Context, hdr OvsHeader, req *Vport) (*VportMessage, error) {
+func (c *Client) Get(ctx context.Context, hdr OvsHeader, req *GetRequest) (*VportMessage, error) {
 	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
 		return nil, err
@@ -141,7 +141,7 @@ func (c *Client) Get(ctx context.Context, hdr OvsHeader, req *Vport) (*VportMess
 // upcall-stats of set vport. Messages carry the fixed header ovs-header. It
 // yields one value per reply message; an error ends the dump unless it is a
 // reply that failed to decode. A nil req sends no attributes.
-func (c *Client) GetDump(ctx context.Context, hdr OvsHeader, req *Vport) iter.Seq2[*VportMessage, error] {
+func (c *Client) GetDump(ctx context.Context, hdr OvsHeader, req *GetDumpRequest) iter.Seq2[*VportMessage, error] {
 	return func(yield func(*VportMessage, error) bool) {
 		fam, err := c.core.Check(ctx, CmdGet, "get", true)
 		if err != nil {

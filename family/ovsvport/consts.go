@@ -21,29 +21,29 @@ const (
 
 // Attribute types of attribute set vport-options.
 const (
-	AttrVportOptionsDstPort   = 1 // dst-port: u32
-	AttrVportOptionsExtension = 2 // extension: u32
+	AttrTunnelDstPort   = 1 // dst-port: u32
+	AttrTunnelExtension = 2 // extension: u32
 )
 
 // Attribute types of attribute set upcall-stats.
 const (
-	AttrUpcallStatsSuccess = 0 // success: u64
-	AttrUpcallStatsFail    = 1 // fail: u64
+	AttrUpcallSuccess = 0 // success: u64
+	AttrUpcallFail    = 1 // fail: u64
 )
 
 // Attribute types of attribute set vport.
 const (
-	AttrVportUnspec      = 0  // unspec: unused
-	AttrVportPortNo      = 1  // port-no: u32
-	AttrVportType        = 2  // type: u32, enum vport-type
-	AttrVportName        = 3  // name: string
-	AttrVportOptions     = 4  // options: nest, set vport-options
-	AttrVportUpcallPID   = 5  // upcall-pid: binary of u32
-	AttrVportStats       = 6  // stats: binary, struct ovs-vport-stats
-	AttrVportPad         = 7  // pad: unused
-	AttrVportIfindex     = 8  // ifindex: u32
-	AttrVportNetnsid     = 9  // netnsid: u32
-	AttrVportUpcallStats = 10 // upcall-stats: nest, set upcall-stats
+	AttrUnspec      = 0  // unspec: unused
+	AttrPortNo      = 1  // port-no: u32
+	AttrType        = 2  // type: u32, enum vport-type
+	AttrName        = 3  // name: string
+	AttrOptions     = 4  // options: nest, set vport-options
+	AttrUpcallPID   = 5  // upcall-pid: binary of u32
+	AttrStats       = 6  // stats: binary, struct ovs-vport-stats
+	AttrPad         = 7  // pad: unused
+	AttrIfindex     = 8  // ifindex: u32
+	AttrNetnsid     = 9  // netnsid: u32
+	AttrUpcallStats = 10 // upcall-stats: nest, set upcall-stats
 )
 
 // Multicast groups the spec declares, by name, for Client.Subscribe. A

@@ -31,7 +31,7 @@ var namesVport = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set vport-options from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *VportOptions) UnmarshalAttrs(b []byte) error {
@@ -46,16 +46,26 @@ func (v *VportOptions) decode(d *attrs.Decoder) {
 	d.SetNames(namesVportOptions)
 	for d.Next() {
 		switch d.Type() {
-		case AttrVportOptionsDstPort:
+		case AttrTunnelDstPort:
+			if v.DstPort.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DstPort.Set(d.U32())
-		case AttrVportOptionsExtension:
+		case AttrTunnelExtension:
+			if v.Extension.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Extension.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set upcall-stats from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *UpcallStats) UnmarshalAttrs(b []byte) error {
@@ -70,16 +80,26 @@ func (v *UpcallStats) decode(d *attrs.Decoder) {
 	d.SetNames(namesUpcallStats)
 	for d.Next() {
 		switch d.Type() {
-		case AttrUpcallStatsSuccess:
+		case AttrUpcallSuccess:
+			if v.Success.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Success.Set(d.U64())
-		case AttrUpcallStatsFail:
+		case AttrUpcallFail:
+			if v.Fail.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Fail.Set(d.U64())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set vport from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Vport) UnmarshalAttrs(b []byte) error {
@@ -94,37 +114,175 @@ func (v *Vport) decode(d *attrs.Decoder) {
 	d.SetNames(namesVport)
 	for d.Next() {
 		switch d.Type() {
-		case AttrVportPortNo:
+		case AttrPortNo:
+			if v.PortNo.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortNo.Set(d.U32())
-		case AttrVportType:
+		case AttrType:
+			if v.Type.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Type.Set(VportType(d.U32()))
-		case AttrVportName:
+		case AttrName:
+			if v.Name.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Name.Set(d.String())
-		case AttrVportOptions:
+		case AttrOptions:
+			if v.Options != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Options = new(VportOptions)
+			nd := d.Nested()
+			v.Options.decode(&nd)
+		case AttrUpcallPID:
+			if v.UpcallPID != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.UpcallPID = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
+		case AttrStats:
+			if v.Stats.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			if b := d.Bytes(); len(b) >= sizeStats {
+				v.Stats.Valid = true
+				v.Stats.Value.get(b)
+			} else {
+				d.Fail(attrs.StructTooShort("ovs-vport-stats", sizeStats, len(b)))
+			}
+		case AttrIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ifindex.Set(d.U32())
+		case AttrNetnsid:
+			if v.Netnsid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Netnsid.Set(d.U32())
+		case AttrUpcallStats:
+			if v.UpcallStats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.UpcallStats = new(UpcallStats)
+			nd := d.Nested()
+			v.UpcallStats.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set vport from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *NewVportRequest) UnmarshalAttrs(b []byte) error {
+	*v = NewVportRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *NewVportRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesVport)
+	for d.Next() {
+		switch d.Type() {
+		case AttrType:
+			v.Type.Set(VportType(d.U32()))
+		case AttrName:
+			v.Name.Set(d.String())
+		case AttrOptions:
 			if v.Options == nil {
 				v.Options = new(VportOptions)
 			}
 			nd := d.Nested()
 			v.Options.decode(&nd)
-		case AttrVportUpcallPID:
+		case AttrUpcallPID:
 			v.UpcallPID = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
-		case AttrVportStats:
-			if b := d.Bytes(); len(b) >= sizeOvsVportStats {
-				v.Stats.Valid = true
-				v.Stats.Value.get(b)
-			} else {
-				d.Fail(attrs.StructTooShort("ovs-vport-stats", sizeOvsVportStats, len(b)))
-			}
-		case AttrVportIfindex:
+		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
-		case AttrVportNetnsid:
-			v.Netnsid.Set(d.U32())
-		case AttrVportUpcallStats:
-			if v.UpcallStats == nil {
-				v.UpcallStats = new(UpcallStats)
-			}
-			nd := d.Nested()
-			v.UpcallStats.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set vport from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DelRequest) UnmarshalAttrs(b []byte) error {
+	*v = DelRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DelRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesVport)
+	for d.Next() {
+		switch d.Type() {
+		case AttrPortNo:
+			v.PortNo.Set(d.U32())
+		case AttrType:
+			v.Type.Set(VportType(d.U32()))
+		case AttrName:
+			v.Name.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set vport from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesVport)
+	for d.Next() {
+		switch d.Type() {
+		case AttrName:
+			v.Name.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set vport from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesVport)
+	for d.Next() {
+		switch d.Type() {
+		case AttrName:
+			v.Name.Set(d.String())
 		}
 	}
 }

@@ -18,10 +18,13 @@ func (v *VportOptions) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *VportOptions) encode(e *attrs.Encoder) error {
 	if v.DstPort.Valid {
-		e.U32(AttrVportOptionsDstPort, v.DstPort.Value)
+		e.U32(AttrTunnelDstPort, v.DstPort.Value)
 	}
 	if v.Extension.Valid {
-		e.U32(AttrVportOptionsExtension, v.Extension.Value)
+		e.U32(AttrTunnelExtension, v.Extension.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -38,10 +41,13 @@ func (v *UpcallStats) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *UpcallStats) encode(e *attrs.Encoder) error {
 	if v.Success.Valid {
-		e.U64(AttrUpcallStatsSuccess, v.Success.Value)
+		e.U64(AttrUpcallSuccess, v.Success.Value)
 	}
 	if v.Fail.Valid {
-		e.U64(AttrUpcallStatsFail, v.Fail.Value)
+		e.U64(AttrUpcallFail, v.Fail.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -58,43 +64,136 @@ func (v *Vport) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *Vport) encode(e *attrs.Encoder) error {
 	if v.PortNo.Valid {
-		e.U32(AttrVportPortNo, v.PortNo.Value)
+		e.U32(AttrPortNo, v.PortNo.Value)
 	}
 	if v.Type.Valid {
-		e.U32(AttrVportType, uint32(v.Type.Value))
+		e.U32(AttrType, uint32(v.Type.Value))
 	}
 	if v.Name.Valid {
-		e.String(AttrVportName, v.Name.Value)
+		e.String(AttrName, v.Name.Value)
 	}
 	if v.Options != nil {
-		n := e.Nest(AttrVportOptions)
+		n := e.Nest(AttrOptions)
 		if err := v.Options.encode(e); err != nil {
 			return attrs.WithPath(err, "options")
 		}
 		e.End(n)
 	}
 	if v.UpcallPID != nil {
-		attrs.EncodeArray(e, AttrVportUpcallPID, v.UpcallPID, 4, attrs.HostEndian)
+		attrs.EncodeArray(e, AttrUpcallPID, v.UpcallPID, 4, attrs.HostEndian)
 	}
 	if v.Stats.Valid {
-		if b := e.Reserve(AttrVportStats, sizeOvsVportStats); b != nil {
+		if b := e.Reserve(AttrStats, sizeStats); b != nil {
 			if err := v.Stats.Value.put(b); err != nil {
 				return attrs.WithPath(err, "stats")
 			}
 		}
 	}
 	if v.Ifindex.Valid {
-		e.U32(AttrVportIfindex, v.Ifindex.Value)
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	if v.Netnsid.Valid {
-		e.U32(AttrVportNetnsid, v.Netnsid.Value)
+		e.U32(AttrNetnsid, v.Netnsid.Value)
 	}
 	if v.UpcallStats != nil {
-		n := e.Nest(AttrVportUpcallStats)
+		n := e.Nest(AttrUpcallStats)
 		if err := v.UpcallStats.encode(e); err != nil {
 			return attrs.WithPath(err, "upcall-stats")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *NewVportRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *NewVportRequest) encode(e *attrs.Encoder) error {
+	if v.Type.Valid {
+		e.U32(AttrType, uint32(v.Type.Value))
+	}
+	if v.Name.Valid {
+		e.String(AttrName, v.Name.Value)
+	}
+	if v.Options != nil {
+		n := e.Nest(AttrOptions)
+		if err := v.Options.encode(e); err != nil {
+			return attrs.WithPath(err, "options")
+		}
+		e.End(n)
+	}
+	if v.UpcallPID != nil {
+		attrs.EncodeArray(e, AttrUpcallPID, v.UpcallPID, 4, attrs.HostEndian)
+	}
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DelRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DelRequest) encode(e *attrs.Encoder) error {
+	if v.PortNo.Valid {
+		e.U32(AttrPortNo, v.PortNo.Value)
+	}
+	if v.Type.Valid {
+		e.U32(AttrType, uint32(v.Type.Value))
+	}
+	if v.Name.Valid {
+		e.String(AttrName, v.Name.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetRequest) encode(e *attrs.Encoder) error {
+	if v.Name.Valid {
+		e.String(AttrName, v.Name.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Name.Valid {
+		e.String(AttrName, v.Name.Value)
 	}
 	return nil
 }

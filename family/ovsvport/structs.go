@@ -16,11 +16,12 @@ type OvsHeader struct {
 const sizeOvsHeader = 4
 
 // put writes s into b, which holds at least 4 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *OvsHeader) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U32(s.DpIfindex, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 4 bytes; more are ignored.
@@ -47,9 +48,9 @@ func (s *OvsHeader) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// OvsVportStats is the ovs_vport struct ovs-vport-stats, 64 bytes in C layout
-// (packed; padding is spelled out as members).
-type OvsVportStats struct {
+// Stats is the ovs_vport struct ovs-vport-stats, 64 bytes in C layout (packed;
+// padding is spelled out as members).
+type Stats struct {
 	// RxPackets is member rx-packets: u64 at offset 0, 8 bytes.
 	RxPackets uint64
 	// TxPackets is member tx-packets: u64 at offset 8, 8 bytes.
@@ -68,11 +69,12 @@ type OvsVportStats struct {
 	TxDropped uint64
 }
 
-const sizeOvsVportStats = 64
+const sizeStats = 64
 
 // put writes s into b, which holds at least 64 bytes. It fails only
-// for a string member too long for its field.
-func (s *OvsVportStats) put(b []byte) error {
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
+func (s *Stats) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U64(s.RxPackets, false)
 	w.U64(s.TxPackets, false)
@@ -82,11 +84,11 @@ func (s *OvsVportStats) put(b []byte) error {
 	w.U64(s.TxErrors, false)
 	w.U64(s.RxDropped, false)
 	w.U64(s.TxDropped, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 64 bytes; more are ignored.
-func (s *OvsVportStats) get(b []byte) {
+func (s *Stats) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.RxPackets = r.U64(false)
 	s.TxPackets = r.U64(false)
@@ -99,8 +101,8 @@ func (s *OvsVportStats) get(b []byte) {
 }
 
 // MarshalBinary returns s in its C layout.
-func (s *OvsVportStats) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsVportStats)
+func (s *Stats) MarshalBinary() ([]byte, error) {
+	b := make([]byte, sizeStats)
 	if err := s.put(b); err != nil {
 		return nil, err
 	}
@@ -108,9 +110,9 @@ func (s *OvsVportStats) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary sets s from its C layout; b may be longer than the struct.
-func (s *OvsVportStats) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsVportStats {
-		return attrs.StructTooShort("ovs-vport-stats", sizeOvsVportStats, len(b))
+func (s *Stats) UnmarshalBinary(b []byte) error {
+	if len(b) < sizeStats {
+		return attrs.StructTooShort("ovs-vport-stats", sizeStats, len(b))
 	}
 	s.get(b)
 	return nil

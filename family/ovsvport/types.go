@@ -2,12 +2,21 @@
 
 package ovsvport
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // VportOptions holds the attributes of ovs_vport attribute set vport-options.
 type VportOptions struct {
 	// DstPort is attribute dst-port (1): u32.
 	DstPort Optional[uint32]
 	// Extension is attribute extension (2): u32.
 	Extension Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // UpcallStats holds the attributes of ovs_vport attribute set upcall-stats.
@@ -16,6 +25,11 @@ type UpcallStats struct {
 	Success Optional[uint64]
 	// Fail is attribute fail (1): u64.
 	Fail Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Vport holds the attributes of ovs_vport attribute set vport.
@@ -31,13 +45,58 @@ type Vport struct {
 	// UpcallPID is attribute upcall-pid (5): binary of u32.
 	UpcallPID []uint32
 	// Stats is attribute stats (6): binary, struct ovs-vport-stats.
-	Stats Optional[OvsVportStats]
+	Stats Optional[Stats]
 	// Ifindex is attribute ifindex (8): u32.
 	Ifindex Optional[uint32]
 	// Netnsid is attribute netnsid (9): u32.
 	Netnsid Optional[uint32]
 	// UpcallStats is attribute upcall-stats (10): nest, set upcall-stats.
 	UpcallStats *UpcallStats
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// NewVportRequest is the request of Client.NewVport (ovs_vport new, do): the
+// attributes of set vport that the spec lists for it.
+type NewVportRequest struct {
+	// Type is attribute type (2): u32, enum vport-type.
+	Type Optional[VportType]
+	// Name is attribute name (3): string.
+	Name Optional[string]
+	// Options is attribute options (4): nest, set vport-options.
+	Options *VportOptions
+	// UpcallPID is attribute upcall-pid (5): binary of u32.
+	UpcallPID []uint32
+	// Ifindex is attribute ifindex (8): u32.
+	Ifindex Optional[uint32]
+}
+
+// DelRequest is the request of Client.Del (ovs_vport del, do): the attributes
+// of set vport that the spec lists for it.
+type DelRequest struct {
+	// PortNo is attribute port-no (1): u32.
+	PortNo Optional[uint32]
+	// Type is attribute type (2): u32, enum vport-type.
+	Type Optional[VportType]
+	// Name is attribute name (3): string.
+	Name Optional[string]
+}
+
+// GetRequest is the request of Client.Get (ovs_vport get, do): the attributes
+// of set vport that the spec lists for it.
+type GetRequest struct {
+	// Name is attribute name (3): string.
+	Name Optional[string]
+}
+
+// GetDumpRequest is the request of Client.GetDump (ovs_vport get, dump): the
+// attributes of set vport that the spec lists for it.
+type GetDumpRequest struct {
+	// Name is attribute name (3): string.
+	Name Optional[string]
 }
 
 // VportMessage is a message of attribute set vport with the fixed header ovs-header.

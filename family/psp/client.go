@@ -52,7 +52,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // DevGet sends psp dev-get (do, command 1): request attributes id; reply
 // attributes id, ifindex, psp-versions-cap, psp-versions-ena, assoc-list,
 // by-association of set dev. A nil req sends no attributes.
-func (c *Client) DevGet(ctx context.Context, req *Dev) (*Dev, error) {
+func (c *Client) DevGet(ctx context.Context, req *DevGetRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdDevGet, "dev-get", false)
 	if err != nil {
 		return nil, err
@@ -116,7 +116,7 @@ func (c *Client) DevGetDump(ctx context.Context) iter.Seq2[*Dev, error] {
 // DevSet sends psp dev-set (do, command 4): request attributes id,
 // psp-versions-ena; the reply carries no attributes (set dev). A nil req sends
 // no attributes. Spec flags: [admin-perm].
-func (c *Client) DevSet(ctx context.Context, req *Dev) (*Dev, error) {
+func (c *Client) DevSet(ctx context.Context, req *DevSetRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdDevSet, "dev-set", false)
 	if err != nil {
 		return nil, err
@@ -143,7 +143,7 @@ func (c *Client) DevSet(ctx context.Context, req *Dev) (*Dev, error) {
 // KeyRotate sends psp key-rotate (do, command 6): request attributes id; reply
 // attributes id of set dev. A nil req sends no attributes. Spec flags:
 // [admin-perm].
-func (c *Client) KeyRotate(ctx context.Context, req *Dev) (*Dev, error) {
+func (c *Client) KeyRotate(ctx context.Context, req *KeyRotateRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdKeyRotate, "key-rotate", false)
 	if err != nil {
 		return nil, err
@@ -170,7 +170,7 @@ func (c *Client) KeyRotate(ctx context.Context, req *Dev) (*Dev, error) {
 // RxAssoc sends psp rx-assoc (do, command 8): request attributes dev-id,
 // version, sock-fd; reply attributes dev-id, rx-key of set assoc. A nil req
 // sends no attributes.
-func (c *Client) RxAssoc(ctx context.Context, req *Assoc) (*Assoc, error) {
+func (c *Client) RxAssoc(ctx context.Context, req *RxAssocRequest) (*Assoc, error) {
 	fam, err := c.core.Check(ctx, CmdRxAssoc, "rx-assoc", false)
 	if err != nil {
 		return nil, err
@@ -197,7 +197,7 @@ func (c *Client) RxAssoc(ctx context.Context, req *Assoc) (*Assoc, error) {
 // TxAssoc sends psp tx-assoc (do, command 9): request attributes dev-id,
 // version, tx-key, sock-fd; the reply carries no attributes (set assoc). A nil
 // req sends no attributes.
-func (c *Client) TxAssoc(ctx context.Context, req *Assoc) (*Assoc, error) {
+func (c *Client) TxAssoc(ctx context.Context, req *TxAssocRequest) (*Assoc, error) {
 	fam, err := c.core.Check(ctx, CmdTxAssoc, "tx-assoc", false)
 	if err != nil {
 		return nil, err
@@ -225,7 +225,7 @@ func (c *Client) TxAssoc(ctx context.Context, req *Assoc) (*Assoc, error) {
 // reply attributes dev-id, key-rotations, stale-events, rx-packets, rx-bytes,
 // rx-auth-fail, rx-error, rx-bad, tx-packets, tx-bytes, tx-error of set stats.
 // A nil req sends no attributes.
-func (c *Client) GetStats(ctx context.Context, req *Stats) (*Stats, error) {
+func (c *Client) GetStats(ctx context.Context, req *GetStatsRequest) (*Stats, error) {
 	fam, err := c.core.Check(ctx, CmdGetStats, "get-stats", false)
 	if err != nil {
 		return nil, err
@@ -290,7 +290,7 @@ func (c *Client) GetStatsDump(ctx context.Context) iter.Seq2[*Stats, error] {
 // DevAssoc sends psp dev-assoc (do, command 11): request attributes id,
 // ifindex, nsid; the reply carries no attributes (set dev). A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) DevAssoc(ctx context.Context, req *Dev) (*Dev, error) {
+func (c *Client) DevAssoc(ctx context.Context, req *DevAssocRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdDevAssoc, "dev-assoc", false)
 	if err != nil {
 		return nil, err
@@ -317,7 +317,7 @@ func (c *Client) DevAssoc(ctx context.Context, req *Dev) (*Dev, error) {
 // DevDisassoc sends psp dev-disassoc (do, command 12): request attributes id,
 // ifindex, nsid; the reply carries no attributes (set dev). A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) DevDisassoc(ctx context.Context, req *Dev) (*Dev, error) {
+func (c *Client) DevDisassoc(ctx context.Context, req *DevDisassocRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdDevDisassoc, "dev-disassoc", false)
 	if err != nil {
 		return nil, err

@@ -66,7 +66,7 @@ const (
 // Attribute types of attribute set keys.
 const (
 	AttrKeysKey = 1 // key: binary
-	AttrKeysSpi = 2 // spi: u32
+	AttrKeysSPI = 2 // spi: u32
 )
 
 // Attribute types of attribute set stats.

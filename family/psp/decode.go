@@ -52,7 +52,7 @@ var namesStats = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set assoc-dev-info from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *AssocDevInfo) UnmarshalAttrs(b []byte) error {
@@ -68,15 +68,25 @@ func (v *AssocDevInfo) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrAssocDevInfoIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ifindex.Set(d.U32())
 		case AttrAssocDevInfoNsid:
+			if v.Nsid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Nsid.Set(d.S32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set dev from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Dev) UnmarshalAttrs(b []byte) error {
@@ -103,27 +113,53 @@ func (v *Dev) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
 		case AttrDevIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ifindex.Set(d.U32())
 		case AttrDevPspVersionsCap:
+			if v.PspVersionsCap.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PspVersionsCap.Set(VersionMask(d.U32()))
 		case AttrDevPspVersionsEna:
+			if v.PspVersionsEna.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PspVersionsEna.Set(VersionMask(d.U32()))
 		case AttrDevAssocList:
 			v.AssocList = append(v.AssocList, AssocDevInfo{})
 			nd := d.Nested()
 			v.AssocList[len(v.AssocList)-1].decode(&nd)
 		case AttrDevNsid:
+			if v.Nsid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Nsid.Set(d.S32())
 		case AttrDevByAssociation:
+			if v.ByAssociation {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ByAssociation = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set assoc from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Assoc) UnmarshalAttrs(b []byte) error {
@@ -139,29 +175,47 @@ func (v *Assoc) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrAssocDevID:
+			if v.DevID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DevID.Set(d.U32())
 		case AttrAssocVersion:
+			if v.Version.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Version.Set(Version(d.U32()))
 		case AttrAssocRxKey:
-			if v.RxKey == nil {
-				v.RxKey = new(Keys)
+			if v.RxKey != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.RxKey = new(Keys)
 			nd := d.Nested()
 			v.RxKey.decode(&nd)
 		case AttrAssocTxKey:
-			if v.TxKey == nil {
-				v.TxKey = new(Keys)
+			if v.TxKey != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.TxKey = new(Keys)
 			nd := d.Nested()
 			v.TxKey.decode(&nd)
 		case AttrAssocSockFd:
+			if v.SockFd.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SockFd.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set keys from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Keys) UnmarshalAttrs(b []byte) error {
@@ -177,15 +231,25 @@ func (v *Keys) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrKeysKey:
+			if v.Key != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Key = bytes.Clone(d.Bytes())
-		case AttrKeysSpi:
-			v.Spi.Set(d.U32())
+		case AttrKeysSPI:
+			if v.SPI.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SPI.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set stats from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Stats) UnmarshalAttrs(b []byte) error {
@@ -201,27 +265,273 @@ func (v *Stats) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrStatsDevID:
+			if v.DevID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.DevID.Set(d.U32())
 		case AttrStatsKeyRotations:
+			if v.KeyRotations.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.KeyRotations.Set(d.Uint())
 		case AttrStatsStaleEvents:
+			if v.StaleEvents.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.StaleEvents.Set(d.Uint())
 		case AttrStatsRxPackets:
+			if v.RxPackets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxPackets.Set(d.Uint())
 		case AttrStatsRxBytes:
+			if v.RxBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxBytes.Set(d.Uint())
 		case AttrStatsRxAuthFail:
+			if v.RxAuthFail.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxAuthFail.Set(d.Uint())
 		case AttrStatsRxError:
+			if v.RxError.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxError.Set(d.Uint())
 		case AttrStatsRxBad:
+			if v.RxBad.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RxBad.Set(d.Uint())
 		case AttrStatsTxPackets:
+			if v.TxPackets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxPackets.Set(d.Uint())
 		case AttrStatsTxBytes:
+			if v.TxBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxBytes.Set(d.Uint())
 		case AttrStatsTxError:
+			if v.TxError.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.TxError.Set(d.Uint())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dev from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DevGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DevGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DevGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDev)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevID:
+			v.ID.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dev from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DevSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = DevSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DevSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDev)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevID:
+			v.ID.Set(d.U32())
+		case AttrDevPspVersionsEna:
+			v.PspVersionsEna.Set(VersionMask(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dev from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *KeyRotateRequest) UnmarshalAttrs(b []byte) error {
+	*v = KeyRotateRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *KeyRotateRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDev)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevID:
+			v.ID.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set assoc from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RxAssocRequest) UnmarshalAttrs(b []byte) error {
+	*v = RxAssocRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RxAssocRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAssoc)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAssocDevID:
+			v.DevID.Set(d.U32())
+		case AttrAssocVersion:
+			v.Version.Set(Version(d.U32()))
+		case AttrAssocSockFd:
+			v.SockFd.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set assoc from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TxAssocRequest) UnmarshalAttrs(b []byte) error {
+	*v = TxAssocRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TxAssocRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAssoc)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAssocDevID:
+			v.DevID.Set(d.U32())
+		case AttrAssocVersion:
+			v.Version.Set(Version(d.U32()))
+		case AttrAssocTxKey:
+			if v.TxKey == nil {
+				v.TxKey = new(Keys)
+			}
+			nd := d.Nested()
+			v.TxKey.decode(&nd)
+		case AttrAssocSockFd:
+			v.SockFd.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set stats from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetStatsRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetStatsRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetStatsRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesStats)
+	for d.Next() {
+		switch d.Type() {
+		case AttrStatsDevID:
+			v.DevID.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dev from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DevAssocRequest) UnmarshalAttrs(b []byte) error {
+	*v = DevAssocRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DevAssocRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDev)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevID:
+			v.ID.Set(d.U32())
+		case AttrDevIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrDevNsid:
+			v.Nsid.Set(d.S32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dev from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DevDisassocRequest) UnmarshalAttrs(b []byte) error {
+	*v = DevDisassocRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DevDisassocRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDev)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevID:
+			v.ID.Set(d.U32())
+		case AttrDevIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrDevNsid:
+			v.Nsid.Set(d.S32())
 		}
 	}
 }

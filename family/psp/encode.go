@@ -23,6 +23,9 @@ func (v *AssocDevInfo) encode(e *attrs.Encoder) error {
 	if v.Nsid.Valid {
 		e.S32(AttrAssocDevInfoNsid, v.Nsid.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -62,6 +65,9 @@ func (v *Dev) encode(e *attrs.Encoder) error {
 	if v.ByAssociation {
 		e.Flag(AttrDevByAssociation)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -99,6 +105,9 @@ func (v *Assoc) encode(e *attrs.Encoder) error {
 	if v.SockFd.Valid {
 		e.U32(AttrAssocSockFd, v.SockFd.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -116,8 +125,11 @@ func (v *Keys) encode(e *attrs.Encoder) error {
 	if v.Key != nil {
 		e.Binary(AttrKeysKey, v.Key)
 	}
-	if v.Spi.Valid {
-		e.U32(AttrKeysSpi, v.Spi.Value)
+	if v.SPI.Valid {
+		e.U32(AttrKeysSPI, v.SPI.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -165,6 +177,179 @@ func (v *Stats) encode(e *attrs.Encoder) error {
 	}
 	if v.TxError.Valid {
 		e.Uint(AttrStatsTxError, v.TxError.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DevGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DevGetRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrDevID, v.ID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DevSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DevSetRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrDevID, v.ID.Value)
+	}
+	if v.PspVersionsEna.Valid {
+		e.U32(AttrDevPspVersionsEna, uint32(v.PspVersionsEna.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *KeyRotateRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *KeyRotateRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrDevID, v.ID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RxAssocRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RxAssocRequest) encode(e *attrs.Encoder) error {
+	if v.DevID.Valid {
+		e.U32(AttrAssocDevID, v.DevID.Value)
+	}
+	if v.Version.Valid {
+		e.U32(AttrAssocVersion, uint32(v.Version.Value))
+	}
+	if v.SockFd.Valid {
+		e.U32(AttrAssocSockFd, v.SockFd.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TxAssocRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TxAssocRequest) encode(e *attrs.Encoder) error {
+	if v.DevID.Valid {
+		e.U32(AttrAssocDevID, v.DevID.Value)
+	}
+	if v.Version.Valid {
+		e.U32(AttrAssocVersion, uint32(v.Version.Value))
+	}
+	if v.TxKey != nil {
+		n := e.Nest(AttrAssocTxKey)
+		if err := v.TxKey.encode(e); err != nil {
+			return attrs.WithPath(err, "tx-key")
+		}
+		e.End(n)
+	}
+	if v.SockFd.Valid {
+		e.U32(AttrAssocSockFd, v.SockFd.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetStatsRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetStatsRequest) encode(e *attrs.Encoder) error {
+	if v.DevID.Valid {
+		e.U32(AttrStatsDevID, v.DevID.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DevAssocRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DevAssocRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrDevID, v.ID.Value)
+	}
+	if v.Ifindex.Valid {
+		e.U32(AttrDevIfindex, v.Ifindex.Value)
+	}
+	if v.Nsid.Valid {
+		e.S32(AttrDevNsid, v.Nsid.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DevDisassocRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DevDisassocRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrDevID, v.ID.Value)
+	}
+	if v.Ifindex.Valid {
+		e.U32(AttrDevIfindex, v.Ifindex.Value)
+	}
+	if v.Nsid.Valid {
+		e.S32(AttrDevNsid, v.Nsid.Value)
 	}
 	return nil
 }

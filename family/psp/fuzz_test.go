@@ -14,13 +14,13 @@ import (
 // the number of sets). Decoding must not panic, and a value that decodes
 // must survive MarshalAttrs and UnmarshalAttrs unchanged.
 func FuzzDecode(f *testing.F) {
-	for i := range 5 {
+	for i := range 13 {
 		f.Add(uint8(i), []byte{})
 		f.Add(uint8(i), []byte{4, 0, 1, 0, 8, 0, 2, 0, 1, 0, 0, 0})
 		f.Add(uint8(i), []byte{12, 0, 1, 0x80, 8, 0, 1, 0, 1, 2, 3, 4})
 	}
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
-		switch int(which) % 5 {
+		switch int(which) % 13 {
 		case 0:
 			roundTrip[AssocDevInfo](t, b)
 		case 1:
@@ -31,6 +31,22 @@ func FuzzDecode(f *testing.F) {
 			roundTrip[Keys](t, b)
 		case 4:
 			roundTrip[Stats](t, b)
+		case 5:
+			roundTrip[DevGetRequest](t, b)
+		case 6:
+			roundTrip[DevSetRequest](t, b)
+		case 7:
+			roundTrip[KeyRotateRequest](t, b)
+		case 8:
+			roundTrip[RxAssocRequest](t, b)
+		case 9:
+			roundTrip[TxAssocRequest](t, b)
+		case 10:
+			roundTrip[GetStatsRequest](t, b)
+		case 11:
+			roundTrip[DevAssocRequest](t, b)
+		case 12:
+			roundTrip[DevDisassocRequest](t, b)
 		}
 	})
 }

@@ -2,12 +2,21 @@
 
 package psp
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // AssocDevInfo holds the attributes of psp attribute set assoc-dev-info.
 type AssocDevInfo struct {
 	// Ifindex is attribute ifindex (1): u32.
 	Ifindex Optional[uint32]
 	// Nsid is attribute nsid (2): s32.
 	Nsid Optional[int32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Dev holds the attributes of psp attribute set dev.
@@ -28,6 +37,11 @@ type Dev struct {
 	Nsid Optional[int32]
 	// ByAssociation is attribute by-association (7): flag.
 	ByAssociation bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Assoc holds the attributes of psp attribute set assoc.
@@ -42,14 +56,24 @@ type Assoc struct {
 	TxKey *Keys
 	// SockFd is attribute sock-fd (5): u32.
 	SockFd Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Keys holds the attributes of psp attribute set keys.
 type Keys struct {
 	// Key is attribute key (1): binary.
 	Key []byte
-	// Spi is attribute spi (2): u32.
-	Spi Optional[uint32]
+	// SPI is attribute spi (2): u32.
+	SPI Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Stats holds the attributes of psp attribute set stats.
@@ -76,4 +100,86 @@ type Stats struct {
 	TxBytes Optional[uint64]
 	// TxError is attribute tx-error (11): uint.
 	TxError Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// DevGetRequest is the request of Client.DevGet (psp dev-get, do): the
+// attributes of set dev that the spec lists for it.
+type DevGetRequest struct {
+	// ID is attribute id (1): u32, checks min 1.
+	ID Optional[uint32]
+}
+
+// DevSetRequest is the request of Client.DevSet (psp dev-set, do): the
+// attributes of set dev that the spec lists for it.
+type DevSetRequest struct {
+	// ID is attribute id (1): u32, checks min 1.
+	ID Optional[uint32]
+	// PspVersionsEna is attribute psp-versions-ena (4): u32, enum as flags
+	// version.
+	PspVersionsEna Optional[VersionMask]
+}
+
+// KeyRotateRequest is the request of Client.KeyRotate (psp key-rotate, do):
+// the attributes of set dev that the spec lists for it.
+type KeyRotateRequest struct {
+	// ID is attribute id (1): u32, checks min 1.
+	ID Optional[uint32]
+}
+
+// RxAssocRequest is the request of Client.RxAssoc (psp rx-assoc, do): the
+// attributes of set assoc that the spec lists for it.
+type RxAssocRequest struct {
+	// DevID is attribute dev-id (1): u32, checks min 1.
+	DevID Optional[uint32]
+	// Version is attribute version (2): u32, enum version.
+	Version Optional[Version]
+	// SockFd is attribute sock-fd (5): u32.
+	SockFd Optional[uint32]
+}
+
+// TxAssocRequest is the request of Client.TxAssoc (psp tx-assoc, do): the
+// attributes of set assoc that the spec lists for it.
+type TxAssocRequest struct {
+	// DevID is attribute dev-id (1): u32, checks min 1.
+	DevID Optional[uint32]
+	// Version is attribute version (2): u32, enum version.
+	Version Optional[Version]
+	// TxKey is attribute tx-key (4): nest, set keys.
+	TxKey *Keys
+	// SockFd is attribute sock-fd (5): u32.
+	SockFd Optional[uint32]
+}
+
+// GetStatsRequest is the request of Client.GetStats (psp get-stats, do): the
+// attributes of set stats that the spec lists for it.
+type GetStatsRequest struct {
+	// DevID is attribute dev-id (1): u32, checks min 1.
+	DevID Optional[uint32]
+}
+
+// DevAssocRequest is the request of Client.DevAssoc (psp dev-assoc, do): the
+// attributes of set dev that the spec lists for it.
+type DevAssocRequest struct {
+	// ID is attribute id (1): u32, checks min 1.
+	ID Optional[uint32]
+	// Ifindex is attribute ifindex (2): u32.
+	Ifindex Optional[uint32]
+	// Nsid is attribute nsid (6): s32.
+	Nsid Optional[int32]
+}
+
+// DevDisassocRequest is the request of Client.DevDisassoc (psp dev-disassoc,
+// do): the attributes of set dev that the spec lists for it.
+type DevDisassocRequest struct {
+	// ID is attribute id (1): u32, checks min 1.
+	ID Optional[uint32]
+	// Ifindex is attribute ifindex (2): u32.
+	Ifindex Optional[uint32]
+	// Nsid is attribute nsid (6): s32.
+	Nsid Optional[int32]
 }

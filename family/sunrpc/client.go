@@ -89,7 +89,7 @@ func (c *Client) IPMapGetReqsDump(ctx context.Context) iter.Seq2[*IPMapReqs, err
 // IPMapSetReqs sends sunrpc ip-map-set-reqs (do, command 3): request
 // attributes requests; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) IPMapSetReqs(ctx context.Context, req *IPMapReqs) error {
+func (c *Client) IPMapSetReqs(ctx context.Context, req *IPMapSetReqsRequest) error {
 	fam, err := c.core.Check(ctx, CmdIPMapSetReqs, "ip-map-set-reqs", false)
 	if err != nil {
 		return err
@@ -151,7 +151,7 @@ func (c *Client) UnixGidGetReqsDump(ctx context.Context) iter.Seq2[*UnixGidReqs,
 // UnixGidSetReqs sends sunrpc unix-gid-set-reqs (do, command 5): request
 // attributes requests; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) UnixGidSetReqs(ctx context.Context, req *UnixGidReqs) error {
+func (c *Client) UnixGidSetReqs(ctx context.Context, req *UnixGidSetReqsRequest) error {
 	fam, err := c.core.Check(ctx, CmdUnixGidSetReqs, "unix-gid-set-reqs", false)
 	if err != nil {
 		return err
@@ -176,7 +176,7 @@ func (c *Client) UnixGidSetReqs(ctx context.Context, req *UnixGidReqs) error {
 // CacheFlush sends sunrpc cache-flush (do, command 6): request attributes
 // mask; the kernel only acknowledges it. A nil req sends no attributes. Spec
 // flags: [admin-perm].
-func (c *Client) CacheFlush(ctx context.Context, req *CacheFlush) error {
+func (c *Client) CacheFlush(ctx context.Context, req *CacheFlushRequest) error {
 	fam, err := c.core.Check(ctx, CmdCacheFlush, "cache-flush", false)
 	if err != nil {
 		return err

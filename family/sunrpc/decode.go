@@ -42,7 +42,7 @@ var namesCacheFlush = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set cache-notify from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *CacheNotify) UnmarshalAttrs(b []byte) error {
@@ -58,13 +58,19 @@ func (v *CacheNotify) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrCacheNotifyCacheType:
+			if v.CacheType.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.CacheType.Set(CacheType(d.U32()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set ip-map from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *IPMap) UnmarshalAttrs(b []byte) error {
@@ -80,23 +86,49 @@ func (v *IPMap) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrIPMapSeqno:
+			if v.Seqno.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Seqno.Set(d.U64())
 		case AttrIPMapClass:
+			if v.Class.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Class.Set(d.String())
 		case AttrIPMapAddr:
+			if v.Addr.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Addr.Set(d.String())
 		case AttrIPMapDomain:
+			if v.Domain.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Domain.Set(d.String())
 		case AttrIPMapNegative:
+			if v.Negative {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Negative = d.Flag()
 		case AttrIPMapExpiry:
+			if v.Expiry.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Expiry.Set(d.U64())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set ip-map-reqs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *IPMapReqs) UnmarshalAttrs(b []byte) error {
@@ -126,12 +158,14 @@ func (v *IPMapReqs) decode(d *attrs.Decoder) {
 			v.Requests = append(v.Requests, IPMap{})
 			nd := d.Nested()
 			v.Requests[len(v.Requests)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set unix-gid from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *UnixGid) UnmarshalAttrs(b []byte) error {
@@ -158,21 +192,39 @@ func (v *UnixGid) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrUnixGidSeqno:
+			if v.Seqno.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Seqno.Set(d.U64())
 		case AttrUnixGidUID:
+			if v.UID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UID.Set(d.U32())
 		case AttrUnixGidGids:
 			v.Gids = append(v.Gids, d.U32())
 		case AttrUnixGidNegative:
+			if v.Negative {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Negative = d.Flag()
 		case AttrUnixGidExpiry:
+			if v.Expiry.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Expiry.Set(d.U64())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set unix-gid-reqs from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *UnixGidReqs) UnmarshalAttrs(b []byte) error {
@@ -202,12 +254,14 @@ func (v *UnixGidReqs) decode(d *attrs.Decoder) {
 			v.Requests = append(v.Requests, UnixGid{})
 			nd := d.Nested()
 			v.Requests[len(v.Requests)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set cache-flush from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *CacheFlush) UnmarshalAttrs(b []byte) error {
@@ -219,6 +273,104 @@ func (v *CacheFlush) UnmarshalAttrs(b []byte) error {
 }
 
 func (v *CacheFlush) decode(d *attrs.Decoder) {
+	d.SetNames(namesCacheFlush)
+	for d.Next() {
+		switch d.Type() {
+		case AttrCacheFlushMask:
+			if v.Mask.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Mask.Set(CacheType(d.U32()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set ip-map-reqs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *IPMapSetReqsRequest) UnmarshalAttrs(b []byte) error {
+	*v = IPMapSetReqsRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *IPMapSetReqsRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesIPMapReqs)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrIPMapReqsRequests:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Requests = slices.Grow(v.Requests, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrIPMapReqsRequests:
+			v.Requests = append(v.Requests, IPMap{})
+			nd := d.Nested()
+			v.Requests[len(v.Requests)-1].decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set unix-gid-reqs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *UnixGidSetReqsRequest) UnmarshalAttrs(b []byte) error {
+	*v = UnixGidSetReqsRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *UnixGidSetReqsRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesUnixGidReqs)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrUnixGidReqsRequests:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Requests = slices.Grow(v.Requests, n0)
+	}
+	for d.Next() {
+		switch d.Type() {
+		case AttrUnixGidReqsRequests:
+			v.Requests = append(v.Requests, UnixGid{})
+			nd := d.Nested()
+			v.Requests[len(v.Requests)-1].decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set cache-flush from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *CacheFlushRequest) UnmarshalAttrs(b []byte) error {
+	*v = CacheFlushRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *CacheFlushRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesCacheFlush)
 	for d.Next() {
 		switch d.Type() {

@@ -20,6 +20,9 @@ func (v *CacheNotify) encode(e *attrs.Encoder) error {
 	if v.CacheType.Valid {
 		e.U32(AttrCacheNotifyCacheType, uint32(v.CacheType.Value))
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -52,6 +55,9 @@ func (v *IPMap) encode(e *attrs.Encoder) error {
 	if v.Expiry.Valid {
 		e.U64(AttrIPMapExpiry, v.Expiry.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -72,6 +78,9 @@ func (v *IPMapReqs) encode(e *attrs.Encoder) error {
 			return attrs.WithPath(err, "requests")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -102,6 +111,9 @@ func (v *UnixGid) encode(e *attrs.Encoder) error {
 	if v.Expiry.Valid {
 		e.U64(AttrUnixGidExpiry, v.Expiry.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -123,6 +135,9 @@ func (v *UnixGidReqs) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -137,6 +152,68 @@ func (v *CacheFlush) MarshalAttrs(e *attrs.Encoder) error {
 }
 
 func (v *CacheFlush) encode(e *attrs.Encoder) error {
+	if v.Mask.Valid {
+		e.U32(AttrCacheFlushMask, uint32(v.Mask.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *IPMapSetReqsRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *IPMapSetReqsRequest) encode(e *attrs.Encoder) error {
+	for i := range v.Requests {
+		n := e.Nest(AttrIPMapReqsRequests)
+		if err := v.Requests[i].encode(e); err != nil {
+			return attrs.WithPath(err, "requests")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *UnixGidSetReqsRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *UnixGidSetReqsRequest) encode(e *attrs.Encoder) error {
+	for i := range v.Requests {
+		n := e.Nest(AttrUnixGidReqsRequests)
+		if err := v.Requests[i].encode(e); err != nil {
+			return attrs.WithPath(err, "requests")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *CacheFlushRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *CacheFlushRequest) encode(e *attrs.Encoder) error {
 	if v.Mask.Valid {
 		e.U32(AttrCacheFlushMask, uint32(v.Mask.Value))
 	}

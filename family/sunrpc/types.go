@@ -2,10 +2,19 @@
 
 package sunrpc
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // CacheNotify holds the attributes of sunrpc attribute set cache-notify.
 type CacheNotify struct {
 	// CacheType is attribute cache-type (1): u32, flags cache-type.
 	CacheType Optional[CacheType]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // IPMap holds the attributes of sunrpc attribute set ip-map.
@@ -22,12 +31,22 @@ type IPMap struct {
 	Negative bool
 	// Expiry is attribute expiry (6): u64.
 	Expiry Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // IPMapReqs holds the attributes of sunrpc attribute set ip-map-reqs.
 type IPMapReqs struct {
 	// Requests is attribute requests (1): nest, multi-attr, set ip-map.
 	Requests []IPMap
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // UnixGid holds the attributes of sunrpc attribute set unix-gid.
@@ -42,16 +61,54 @@ type UnixGid struct {
 	Negative bool
 	// Expiry is attribute expiry (5): u64.
 	Expiry Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // UnixGidReqs holds the attributes of sunrpc attribute set unix-gid-reqs.
 type UnixGidReqs struct {
 	// Requests is attribute requests (1): nest, multi-attr, set unix-gid.
 	Requests []UnixGid
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // CacheFlush holds the attributes of sunrpc attribute set cache-flush.
 type CacheFlush struct {
+	// Mask is attribute mask (1): u32, flags as flags cache-type.
+	Mask Optional[CacheType]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// IPMapSetReqsRequest is the request of Client.IPMapSetReqs (sunrpc
+// ip-map-set-reqs, do): the attributes of set ip-map-reqs that the spec lists
+// for it.
+type IPMapSetReqsRequest struct {
+	// Requests is attribute requests (1): nest, multi-attr, set ip-map.
+	Requests []IPMap
+}
+
+// UnixGidSetReqsRequest is the request of Client.UnixGidSetReqs (sunrpc
+// unix-gid-set-reqs, do): the attributes of set unix-gid-reqs that the spec
+// lists for it.
+type UnixGidSetReqsRequest struct {
+	// Requests is attribute requests (1): nest, multi-attr, set unix-gid.
+	Requests []UnixGid
+}
+
+// CacheFlushRequest is the request of Client.CacheFlush (sunrpc cache-flush,
+// do): the attributes of set cache-flush that the spec lists for it.
+type CacheFlushRequest struct {
 	// Mask is attribute mask (1): u32, flags as flags cache-type.
 	Mask Optional[CacheType]
 }

@@ -54,7 +54,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // saddr-ipv4, saddr-ipv6, age, vals, fopen-mss, fopen-syn-drops,
 // fopen-syn-drop-ts, fopen-cookie of set tcp-metrics. A nil req sends no
 // attributes.
-func (c *Client) Get(ctx context.Context, req *TCPMetrics) (*TCPMetrics, error) {
+func (c *Client) Get(ctx context.Context, req *GetRequest) (*TCPMetrics, error) {
 	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
 		return nil, err
@@ -119,7 +119,7 @@ func (c *Client) GetDump(ctx context.Context) iter.Seq2[*TCPMetrics, error] {
 // Del sends tcp_metrics del (do, command 2): request attributes addr-ipv4,
 // addr-ipv6, saddr-ipv4, saddr-ipv6; the kernel only acknowledges it. A nil
 // req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) Del(ctx context.Context, req *TCPMetrics) error {
+func (c *Client) Del(ctx context.Context, req *DelRequest) error {
 	fam, err := c.core.Check(ctx, CmdDel, "del", false)
 	if err != nil {
 		return err

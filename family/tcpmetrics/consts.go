@@ -19,19 +19,19 @@ const (
 
 // Attribute types of attribute set tcp-metrics.
 const (
-	AttrTCPMetricsAddrIPv4       = 1  // addr-ipv4: u32, big-endian, display ipv4
-	AttrTCPMetricsAddrIPv6       = 2  // addr-ipv6: binary, big-endian, display ipv6, checks min-len 16
-	AttrTCPMetricsAge            = 3  // age: u64
-	AttrTCPMetricsTwTsval        = 4  // tw-tsval: u32
-	AttrTCPMetricsTwTsStamp      = 5  // tw-ts-stamp: s32
-	AttrTCPMetricsVals           = 6  // vals: nest, set metrics
-	AttrTCPMetricsFopenMss       = 7  // fopen-mss: u16
-	AttrTCPMetricsFopenSynDrops  = 8  // fopen-syn-drops: u16
-	AttrTCPMetricsFopenSynDropTs = 9  // fopen-syn-drop-ts: u64
-	AttrTCPMetricsFopenCookie    = 10 // fopen-cookie: binary, checks min-len tcp-fastopen-cookie-max (16)
-	AttrTCPMetricsSaddrIPv4      = 11 // saddr-ipv4: u32, big-endian, display ipv4
-	AttrTCPMetricsSaddrIPv6      = 12 // saddr-ipv6: binary, big-endian, display ipv6, checks min-len 16
-	AttrTCPMetricsPad            = 13 // pad: pad
+	AttrAddrIPv4       = 1  // addr-ipv4: u32, big-endian, display ipv4
+	AttrAddrIPv6       = 2  // addr-ipv6: binary, big-endian, display ipv6, checks min-len 16
+	AttrAge            = 3  // age: u64
+	AttrTwTsval        = 4  // tw-tsval: u32
+	AttrTwTsStamp      = 5  // tw-ts-stamp: s32
+	AttrVals           = 6  // vals: nest, set metrics
+	AttrFopenMss       = 7  // fopen-mss: u16
+	AttrFopenSynDrops  = 8  // fopen-syn-drops: u16
+	AttrFopenSynDropTs = 9  // fopen-syn-drop-ts: u64
+	AttrFopenCookie    = 10 // fopen-cookie: binary, checks min-len tcp-fastopen-cookie-max (16)
+	AttrSaddrIPv4      = 11 // saddr-ipv4: u32, big-endian, display ipv4
+	AttrSaddrIPv6      = 12 // saddr-ipv6: binary, big-endian, display ipv6, checks min-len 16
+	AttrPad            = 13 // pad: pad
 )
 
 // Attribute types of attribute set metrics.

@@ -35,7 +35,7 @@ var namesMetrics = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set tcp-metrics from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *TCPMetrics) UnmarshalAttrs(b []byte) error {
@@ -50,40 +50,90 @@ func (v *TCPMetrics) decode(d *attrs.Decoder) {
 	d.SetNames(namesTCPMetrics)
 	for d.Next() {
 		switch d.Type() {
-		case AttrTCPMetricsAddrIPv4:
-			v.AddrIPv4 = d.Addr4()
-		case AttrTCPMetricsAddrIPv6:
-			v.AddrIPv6 = d.Addr16()
-		case AttrTCPMetricsAge:
-			v.Age.Set(d.U64())
-		case AttrTCPMetricsTwTsval:
-			v.TwTsval.Set(d.U32())
-		case AttrTCPMetricsTwTsStamp:
-			v.TwTsStamp.Set(d.S32())
-		case AttrTCPMetricsVals:
-			if v.Vals == nil {
-				v.Vals = new(Metrics)
+		case AttrAddrIPv4:
+			if v.AddrIPv4.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.AddrIPv4 = d.Addr4()
+		case AttrAddrIPv6:
+			if v.AddrIPv6.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.AddrIPv6 = d.Addr16()
+		case AttrAge:
+			if v.Age.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Age.Set(d.U64())
+		case AttrTwTsval:
+			if v.TwTsval.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TwTsval.Set(d.U32())
+		case AttrTwTsStamp:
+			if v.TwTsStamp.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TwTsStamp.Set(d.S32())
+		case AttrVals:
+			if v.Vals != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Vals = new(Metrics)
 			nd := d.Nested()
 			v.Vals.decode(&nd)
-		case AttrTCPMetricsFopenMss:
+		case AttrFopenMss:
+			if v.FopenMss.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FopenMss.Set(d.U16())
-		case AttrTCPMetricsFopenSynDrops:
+		case AttrFopenSynDrops:
+			if v.FopenSynDrops.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FopenSynDrops.Set(d.U16())
-		case AttrTCPMetricsFopenSynDropTs:
+		case AttrFopenSynDropTs:
+			if v.FopenSynDropTs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FopenSynDropTs.Set(d.U64())
-		case AttrTCPMetricsFopenCookie:
+		case AttrFopenCookie:
+			if v.FopenCookie != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FopenCookie = bytes.Clone(d.Bytes())
-		case AttrTCPMetricsSaddrIPv4:
+		case AttrSaddrIPv4:
+			if v.SaddrIPv4.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SaddrIPv4 = d.Addr4()
-		case AttrTCPMetricsSaddrIPv6:
+		case AttrSaddrIPv6:
+			if v.SaddrIPv6.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SaddrIPv6 = d.Addr16()
+		case AttrPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set metrics from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Metrics) UnmarshalAttrs(b []byte) error {
@@ -99,19 +149,105 @@ func (v *Metrics) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrMetricsRtt:
+			if v.Rtt.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Rtt.Set(d.U32())
 		case AttrMetricsRttvar:
+			if v.Rttvar.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Rttvar.Set(d.U32())
 		case AttrMetricsSsthresh:
+			if v.Ssthresh.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ssthresh.Set(d.U32())
 		case AttrMetricsCwnd:
+			if v.Cwnd.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Cwnd.Set(d.U32())
 		case AttrMetricsReodering:
+			if v.Reodering.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Reodering.Set(d.U32())
 		case AttrMetricsRttUs:
+			if v.RttUs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RttUs.Set(d.U32())
 		case AttrMetricsRttvarUs:
+			if v.RttvarUs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.RttvarUs.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set tcp-metrics from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTCPMetrics)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAddrIPv4:
+			v.AddrIPv4 = d.Addr4()
+		case AttrAddrIPv6:
+			v.AddrIPv6 = d.Addr16()
+		case AttrSaddrIPv4:
+			v.SaddrIPv4 = d.Addr4()
+		case AttrSaddrIPv6:
+			v.SaddrIPv6 = d.Addr16()
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set tcp-metrics from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *DelRequest) UnmarshalAttrs(b []byte) error {
+	*v = DelRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *DelRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTCPMetrics)
+	for d.Next() {
+		switch d.Type() {
+		case AttrAddrIPv4:
+			v.AddrIPv4 = d.Addr4()
+		case AttrAddrIPv6:
+			v.AddrIPv6 = d.Addr16()
+		case AttrSaddrIPv4:
+			v.SaddrIPv4 = d.Addr4()
+		case AttrSaddrIPv6:
+			v.SaddrIPv6 = d.Addr16()
 		}
 	}
 }

@@ -17,8 +17,11 @@
 // Attributes with an ipv4, ipv6 or ipv4-or-v6 display hint are netip.Addr
 // values (invalid when absent) and those with a mac or fddi hint are
 // net.HardwareAddr; other integers and binaries keep their plain types.
-// Decoding allocates only the values it returns; unknown attributes are
-// skipped, malformed ones are errors naming the attribute's path.
+// Nothing a message carries is dropped: attributes of types the set does
+// not define, and repeats of attributes the spec does not mark multi-attr,
+// are kept raw in the struct's Extra field and sent back by MarshalAttrs.
+// Decoding allocates only the values it returns; malformed attributes are
+// errors naming the attribute's path.
 //
 // The spec is licensed ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause).
 package tcpmetrics

@@ -18,48 +18,51 @@ func (v *TCPMetrics) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *TCPMetrics) encode(e *attrs.Encoder) error {
 	if v.AddrIPv4.IsValid() {
-		if err := e.Addr4(AttrTCPMetricsAddrIPv4, v.AddrIPv4); err != nil {
+		if err := e.Addr4(AttrAddrIPv4, v.AddrIPv4); err != nil {
 			return attrs.WithPath(err, "addr-ipv4")
 		}
 	}
 	if v.AddrIPv6.IsValid() {
-		e.Addr16(AttrTCPMetricsAddrIPv6, v.AddrIPv6)
+		e.Addr16(AttrAddrIPv6, v.AddrIPv6)
 	}
 	if v.Age.Valid {
-		e.U64(AttrTCPMetricsAge, v.Age.Value)
+		e.U64(AttrAge, v.Age.Value)
 	}
 	if v.TwTsval.Valid {
-		e.U32(AttrTCPMetricsTwTsval, v.TwTsval.Value)
+		e.U32(AttrTwTsval, v.TwTsval.Value)
 	}
 	if v.TwTsStamp.Valid {
-		e.S32(AttrTCPMetricsTwTsStamp, v.TwTsStamp.Value)
+		e.S32(AttrTwTsStamp, v.TwTsStamp.Value)
 	}
 	if v.Vals != nil {
-		n := e.Nest(AttrTCPMetricsVals)
+		n := e.Nest(AttrVals)
 		if err := v.Vals.encode(e); err != nil {
 			return attrs.WithPath(err, "vals")
 		}
 		e.End(n)
 	}
 	if v.FopenMss.Valid {
-		e.U16(AttrTCPMetricsFopenMss, v.FopenMss.Value)
+		e.U16(AttrFopenMss, v.FopenMss.Value)
 	}
 	if v.FopenSynDrops.Valid {
-		e.U16(AttrTCPMetricsFopenSynDrops, v.FopenSynDrops.Value)
+		e.U16(AttrFopenSynDrops, v.FopenSynDrops.Value)
 	}
 	if v.FopenSynDropTs.Valid {
-		e.U64(AttrTCPMetricsFopenSynDropTs, v.FopenSynDropTs.Value)
+		e.U64(AttrFopenSynDropTs, v.FopenSynDropTs.Value)
 	}
 	if v.FopenCookie != nil {
-		e.Binary(AttrTCPMetricsFopenCookie, v.FopenCookie)
+		e.Binary(AttrFopenCookie, v.FopenCookie)
 	}
 	if v.SaddrIPv4.IsValid() {
-		if err := e.Addr4(AttrTCPMetricsSaddrIPv4, v.SaddrIPv4); err != nil {
+		if err := e.Addr4(AttrSaddrIPv4, v.SaddrIPv4); err != nil {
 			return attrs.WithPath(err, "saddr-ipv4")
 		}
 	}
 	if v.SaddrIPv6.IsValid() {
-		e.Addr16(AttrTCPMetricsSaddrIPv6, v.SaddrIPv6)
+		e.Addr16(AttrSaddrIPv6, v.SaddrIPv6)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -95,6 +98,69 @@ func (v *Metrics) encode(e *attrs.Encoder) error {
 	}
 	if v.RttvarUs.Valid {
 		e.U32(AttrMetricsRttvarUs, v.RttvarUs.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetRequest) encode(e *attrs.Encoder) error {
+	if v.AddrIPv4.IsValid() {
+		if err := e.Addr4(AttrAddrIPv4, v.AddrIPv4); err != nil {
+			return attrs.WithPath(err, "addr-ipv4")
+		}
+	}
+	if v.AddrIPv6.IsValid() {
+		e.Addr16(AttrAddrIPv6, v.AddrIPv6)
+	}
+	if v.SaddrIPv4.IsValid() {
+		if err := e.Addr4(AttrSaddrIPv4, v.SaddrIPv4); err != nil {
+			return attrs.WithPath(err, "saddr-ipv4")
+		}
+	}
+	if v.SaddrIPv6.IsValid() {
+		e.Addr16(AttrSaddrIPv6, v.SaddrIPv6)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *DelRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *DelRequest) encode(e *attrs.Encoder) error {
+	if v.AddrIPv4.IsValid() {
+		if err := e.Addr4(AttrAddrIPv4, v.AddrIPv4); err != nil {
+			return attrs.WithPath(err, "addr-ipv4")
+		}
+	}
+	if v.AddrIPv6.IsValid() {
+		e.Addr16(AttrAddrIPv6, v.AddrIPv6)
+	}
+	if v.SaddrIPv4.IsValid() {
+		if err := e.Addr4(AttrSaddrIPv4, v.SaddrIPv4); err != nil {
+			return attrs.WithPath(err, "saddr-ipv4")
+		}
+	}
+	if v.SaddrIPv6.IsValid() {
+		e.Addr16(AttrSaddrIPv6, v.SaddrIPv6)
 	}
 	return nil
 }

@@ -81,14 +81,14 @@ func TestDump(t *testing.T) {
 		t.Errorf("entry: %+v, vals %+v", found, found.Vals)
 	}
 
-	got, err := c.Get(ctx, &tcpmetrics.TCPMetrics{AddrIPv4: dst, SaddrIPv4: dst})
+	got, err := c.Get(ctx, &tcpmetrics.GetRequest{AddrIPv4: dst, SaddrIPv4: dst})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.AddrIPv4 != dst || got.Vals == nil {
 		t.Errorf("get: %+v", got)
 	}
-	if err := c.Del(ctx, &tcpmetrics.TCPMetrics{AddrIPv4: dst, SaddrIPv4: dst}); err != nil {
+	if err := c.Del(ctx, &tcpmetrics.DelRequest{AddrIPv4: dst, SaddrIPv4: dst}); err != nil {
 		t.Fatal(err)
 	}
 	for m, err := range c.GetDump(ctx) {

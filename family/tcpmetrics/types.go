@@ -4,6 +4,8 @@ package tcpmetrics
 
 import (
 	"net/netip"
+
+	"github.com/genlkit/genlkit/attrs"
 )
 
 // TCPMetrics holds the attributes of tcp_metrics attribute set tcp-metrics.
@@ -35,6 +37,11 @@ type TCPMetrics struct {
 	// SaddrIPv6 is attribute saddr-ipv6 (12): binary, big-endian, display ipv6,
 	// checks min-len 16.
 	SaddrIPv6 netip.Addr
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Metrics holds the attributes of tcp_metrics attribute set metrics.
@@ -53,4 +60,39 @@ type Metrics struct {
 	RttUs Optional[uint32]
 	// RttvarUs is attribute rttvar-us (7): u32.
 	RttvarUs Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// GetRequest is the request of Client.Get (tcp_metrics get, do): the
+// attributes of set tcp-metrics that the spec lists for it.
+type GetRequest struct {
+	// AddrIPv4 is attribute addr-ipv4 (1): u32, big-endian, display ipv4.
+	AddrIPv4 netip.Addr
+	// AddrIPv6 is attribute addr-ipv6 (2): binary, big-endian, display ipv6,
+	// checks min-len 16.
+	AddrIPv6 netip.Addr
+	// SaddrIPv4 is attribute saddr-ipv4 (11): u32, big-endian, display ipv4.
+	SaddrIPv4 netip.Addr
+	// SaddrIPv6 is attribute saddr-ipv6 (12): binary, big-endian, display ipv6,
+	// checks min-len 16.
+	SaddrIPv6 netip.Addr
+}
+
+// DelRequest is the request of Client.Del (tcp_metrics del, do): the
+// attributes of set tcp-metrics that the spec lists for it.
+type DelRequest struct {
+	// AddrIPv4 is attribute addr-ipv4 (1): u32, big-endian, display ipv4.
+	AddrIPv4 netip.Addr
+	// AddrIPv6 is attribute addr-ipv6 (2): binary, big-endian, display ipv6,
+	// checks min-len 16.
+	AddrIPv6 netip.Addr
+	// SaddrIPv4 is attribute saddr-ipv4 (11): u32, big-endian, display ipv4.
+	SaddrIPv4 netip.Addr
+	// SaddrIPv6 is attribute saddr-ipv6 (12): binary, big-endian, display ipv6,
+	// checks min-len 16.
+	SaddrIPv6 netip.Addr
 }

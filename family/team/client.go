@@ -72,7 +72,7 @@ func (c *Client) Noop(ctx context.Context) (*Team, error) {
 // OptionsSet sends team options-set (do, command 1): request attributes
 // team-ifindex, list-option; reply attributes team-ifindex, list-option of set
 // team. A nil req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) OptionsSet(ctx context.Context, req *Team) (*Team, error) {
+func (c *Client) OptionsSet(ctx context.Context, req *OptionsSetRequest) (*Team, error) {
 	fam, err := c.core.Check(ctx, CmdOptionsSet, "options-set", false)
 	if err != nil {
 		return nil, err
@@ -99,7 +99,7 @@ func (c *Client) OptionsSet(ctx context.Context, req *Team) (*Team, error) {
 // OptionsGet sends team options-get (do, command 2): request attributes
 // team-ifindex; reply attributes team-ifindex, list-option of set team. A nil
 // req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) OptionsGet(ctx context.Context, req *Team) (*Team, error) {
+func (c *Client) OptionsGet(ctx context.Context, req *OptionsGetRequest) (*Team, error) {
 	fam, err := c.core.Check(ctx, CmdOptionsGet, "options-get", false)
 	if err != nil {
 		return nil, err
@@ -126,7 +126,7 @@ func (c *Client) OptionsGet(ctx context.Context, req *Team) (*Team, error) {
 // PortListGet sends team port-list-get (do, command 3): request attributes
 // team-ifindex; reply attributes team-ifindex, list-port of set team. A nil
 // req sends no attributes. Spec flags: [admin-perm].
-func (c *Client) PortListGet(ctx context.Context, req *Team) (*Team, error) {
+func (c *Client) PortListGet(ctx context.Context, req *PortListGetRequest) (*Team, error) {
 	fam, err := c.core.Check(ctx, CmdPortListGet, "port-list-get", false)
 	if err != nil {
 		return nil, err

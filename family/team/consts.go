@@ -23,45 +23,45 @@ const (
 
 // Attribute types of attribute set team.
 const (
-	AttrTeamUnspec      = 0 // unspec: unused
-	AttrTeamTeamIfindex = 1 // team-ifindex: u32
-	AttrTeamListOption  = 2 // list-option: nest, set item-option
-	AttrTeamListPort    = 3 // list-port: nest, set item-port
+	AttrUnspec      = 0 // unspec: unused
+	AttrTeamIfindex = 1 // team-ifindex: u32
+	AttrListOption  = 2 // list-option: nest, set item-option
+	AttrListPort    = 3 // list-port: nest, set item-port
 )
 
 // Attribute types of attribute set item-option.
 const (
-	AttrItemOptionOptionUnspec = 0 // option-unspec: unused
-	AttrItemOptionOption       = 1 // option: nest, set attr-option
+	AttrItemOptionUnspec = 0 // option-unspec: unused
+	AttrItemOption       = 1 // option: nest, multi-attr (overlay), set attr-option
 )
 
 // Attribute types of attribute set attr-option.
 const (
-	AttrAttrOptionUnspec      = 0 // unspec: unused
-	AttrAttrOptionName        = 1 // name: string, checks max-len string-max-len (32), unterminated-ok
-	AttrAttrOptionChanged     = 2 // changed: flag
-	AttrAttrOptionType        = 3 // type: u8
-	AttrAttrOptionData        = 4 // data: binary
-	AttrAttrOptionRemoved     = 5 // removed: flag
-	AttrAttrOptionPortIfindex = 6 // port-ifindex: u32
-	AttrAttrOptionArrayIndex  = 7 // array-index: u32
+	AttrOptionUnspec      = 0 // unspec: unused
+	AttrOptionName        = 1 // name: string, checks max-len string-max-len (32), unterminated-ok
+	AttrOptionChanged     = 2 // changed: flag
+	AttrOptionType        = 3 // type: u8
+	AttrOptionData        = 4 // data: binary
+	AttrOptionRemoved     = 5 // removed: flag
+	AttrOptionPortIfindex = 6 // port-ifindex: u32
+	AttrOptionArrayIndex  = 7 // array-index: u32
 )
 
 // Attribute types of attribute set item-port.
 const (
-	AttrItemPortPortUnspec = 0 // port-unspec: unused
-	AttrItemPortPort       = 1 // port: nest, set attr-port
+	AttrItemPortUnspec = 0 // port-unspec: unused
+	AttrItemPort       = 1 // port: nest, multi-attr (overlay), set attr-port
 )
 
 // Attribute types of attribute set attr-port.
 const (
-	AttrAttrPortUnspec  = 0 // unspec: unused
-	AttrAttrPortIfindex = 1 // ifindex: u32
-	AttrAttrPortChanged = 2 // changed: flag
-	AttrAttrPortLinkup  = 3 // linkup: flag
-	AttrAttrPortSpeed   = 4 // speed: u32
-	AttrAttrPortDuplex  = 5 // duplex: u8
-	AttrAttrPortRemoved = 6 // removed: flag
+	AttrPortUnspec  = 0 // unspec: unused
+	AttrPortIfindex = 1 // ifindex: u32
+	AttrPortChanged = 2 // changed: flag
+	AttrPortLinkup  = 3 // linkup: flag
+	AttrPortSpeed   = 4 // speed: u32
+	AttrPortDuplex  = 5 // duplex: u8
+	AttrPortRemoved = 6 // removed: flag
 )
 
 // Constants of the spec's definitions.

@@ -4,6 +4,7 @@ package team
 
 import (
 	"bytes"
+	"slices"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -47,7 +48,7 @@ var namesAttrPort = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set team from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Team) UnmarshalAttrs(b []byte) error {
@@ -62,26 +63,36 @@ func (v *Team) decode(d *attrs.Decoder) {
 	d.SetNames(namesTeam)
 	for d.Next() {
 		switch d.Type() {
-		case AttrTeamTeamIfindex:
-			v.TeamIfindex.Set(d.U32())
-		case AttrTeamListOption:
-			if v.ListOption == nil {
-				v.ListOption = new(ItemOption)
+		case AttrTeamIfindex:
+			if v.TeamIfindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.TeamIfindex.Set(d.U32())
+		case AttrListOption:
+			if v.ListOption != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ListOption = new(ItemOption)
 			nd := d.Nested()
 			v.ListOption.decode(&nd)
-		case AttrTeamListPort:
-			if v.ListPort == nil {
-				v.ListPort = new(ItemPort)
+		case AttrListPort:
+			if v.ListPort != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.ListPort = new(ItemPort)
 			nd := d.Nested()
 			v.ListPort.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set item-option from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *ItemOption) UnmarshalAttrs(b []byte) error {
@@ -94,20 +105,31 @@ func (v *ItemOption) UnmarshalAttrs(b []byte) error {
 
 func (v *ItemOption) decode(d *attrs.Decoder) {
 	d.SetNames(namesItemOption)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrItemOption:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Option = slices.Grow(v.Option, n0)
+	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrItemOptionOption:
-			if v.Option == nil {
-				v.Option = new(AttrOption)
-			}
+		case AttrItemOption:
+			v.Option = append(v.Option, AttrOption{})
 			nd := d.Nested()
-			v.Option.decode(&nd)
+			v.Option[len(v.Option)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set attr-option from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *AttrOption) UnmarshalAttrs(b []byte) error {
@@ -122,26 +144,56 @@ func (v *AttrOption) decode(d *attrs.Decoder) {
 	d.SetNames(namesAttrOption)
 	for d.Next() {
 		switch d.Type() {
-		case AttrAttrOptionName:
+		case AttrOptionName:
+			if v.Name.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Name.Set(d.String())
-		case AttrAttrOptionChanged:
+		case AttrOptionChanged:
+			if v.Changed {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Changed = d.Flag()
-		case AttrAttrOptionType:
+		case AttrOptionType:
+			if v.Type.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Type.Set(d.U8())
-		case AttrAttrOptionData:
+		case AttrOptionData:
+			if v.Data != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Data = bytes.Clone(d.Bytes())
-		case AttrAttrOptionRemoved:
+		case AttrOptionRemoved:
+			if v.Removed {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Removed = d.Flag()
-		case AttrAttrOptionPortIfindex:
+		case AttrOptionPortIfindex:
+			if v.PortIfindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.PortIfindex.Set(d.U32())
-		case AttrAttrOptionArrayIndex:
+		case AttrOptionArrayIndex:
+			if v.ArrayIndex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ArrayIndex.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set item-port from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *ItemPort) UnmarshalAttrs(b []byte) error {
@@ -154,20 +206,31 @@ func (v *ItemPort) UnmarshalAttrs(b []byte) error {
 
 func (v *ItemPort) decode(d *attrs.Decoder) {
 	d.SetNames(namesItemPort)
+	var n0 int
+	c := *d
+	for c.Next() {
+		switch c.Type() {
+		case AttrItemPort:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Port = slices.Grow(v.Port, n0)
+	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrItemPortPort:
-			if v.Port == nil {
-				v.Port = new(AttrPort)
-			}
+		case AttrItemPort:
+			v.Port = append(v.Port, AttrPort{})
 			nd := d.Nested()
-			v.Port.decode(&nd)
+			v.Port[len(v.Port)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set attr-port from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *AttrPort) UnmarshalAttrs(b []byte) error {
@@ -182,18 +245,116 @@ func (v *AttrPort) decode(d *attrs.Decoder) {
 	d.SetNames(namesAttrPort)
 	for d.Next() {
 		switch d.Type() {
-		case AttrAttrPortIfindex:
+		case AttrPortIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Ifindex.Set(d.U32())
-		case AttrAttrPortChanged:
+		case AttrPortChanged:
+			if v.Changed {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Changed = d.Flag()
-		case AttrAttrPortLinkup:
+		case AttrPortLinkup:
+			if v.Linkup {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Linkup = d.Flag()
-		case AttrAttrPortSpeed:
+		case AttrPortSpeed:
+			if v.Speed.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Speed.Set(d.U32())
-		case AttrAttrPortDuplex:
+		case AttrPortDuplex:
+			if v.Duplex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Duplex.Set(d.U8())
-		case AttrAttrPortRemoved:
+		case AttrPortRemoved:
+			if v.Removed {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Removed = d.Flag()
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set team from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *OptionsSetRequest) UnmarshalAttrs(b []byte) error {
+	*v = OptionsSetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *OptionsSetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTeam)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTeamIfindex:
+			v.TeamIfindex.Set(d.U32())
+		case AttrListOption:
+			if v.ListOption == nil {
+				v.ListOption = new(ItemOption)
+			}
+			nd := d.Nested()
+			v.ListOption.decode(&nd)
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set team from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *OptionsGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = OptionsGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *OptionsGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTeam)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTeamIfindex:
+			v.TeamIfindex.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set team from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortListGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortListGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortListGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesTeam)
+	for d.Next() {
+		switch d.Type() {
+		case AttrTeamIfindex:
+			v.TeamIfindex.Set(d.U32())
 		}
 	}
 }

@@ -18,21 +18,24 @@ func (v *Team) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *Team) encode(e *attrs.Encoder) error {
 	if v.TeamIfindex.Valid {
-		e.U32(AttrTeamTeamIfindex, v.TeamIfindex.Value)
+		e.U32(AttrTeamIfindex, v.TeamIfindex.Value)
 	}
 	if v.ListOption != nil {
-		n := e.Nest(AttrTeamListOption)
+		n := e.Nest(AttrListOption)
 		if err := v.ListOption.encode(e); err != nil {
 			return attrs.WithPath(err, "list-option")
 		}
 		e.End(n)
 	}
 	if v.ListPort != nil {
-		n := e.Nest(AttrTeamListPort)
+		n := e.Nest(AttrListPort)
 		if err := v.ListPort.encode(e); err != nil {
 			return attrs.WithPath(err, "list-port")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -48,12 +51,15 @@ func (v *ItemOption) MarshalAttrs(e *attrs.Encoder) error {
 }
 
 func (v *ItemOption) encode(e *attrs.Encoder) error {
-	if v.Option != nil {
-		n := e.Nest(AttrItemOptionOption)
-		if err := v.Option.encode(e); err != nil {
+	for i := range v.Option {
+		n := e.Nest(AttrItemOption)
+		if err := v.Option[i].encode(e); err != nil {
 			return attrs.WithPath(err, "option")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -70,25 +76,28 @@ func (v *AttrOption) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *AttrOption) encode(e *attrs.Encoder) error {
 	if v.Name.Valid {
-		e.String(AttrAttrOptionName, v.Name.Value)
+		e.String(AttrOptionName, v.Name.Value)
 	}
 	if v.Changed {
-		e.Flag(AttrAttrOptionChanged)
+		e.Flag(AttrOptionChanged)
 	}
 	if v.Type.Valid {
-		e.U8(AttrAttrOptionType, v.Type.Value)
+		e.U8(AttrOptionType, v.Type.Value)
 	}
 	if v.Data != nil {
-		e.Binary(AttrAttrOptionData, v.Data)
+		e.Binary(AttrOptionData, v.Data)
 	}
 	if v.Removed {
-		e.Flag(AttrAttrOptionRemoved)
+		e.Flag(AttrOptionRemoved)
 	}
 	if v.PortIfindex.Valid {
-		e.U32(AttrAttrOptionPortIfindex, v.PortIfindex.Value)
+		e.U32(AttrOptionPortIfindex, v.PortIfindex.Value)
 	}
 	if v.ArrayIndex.Valid {
-		e.U32(AttrAttrOptionArrayIndex, v.ArrayIndex.Value)
+		e.U32(AttrOptionArrayIndex, v.ArrayIndex.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -104,12 +113,15 @@ func (v *ItemPort) MarshalAttrs(e *attrs.Encoder) error {
 }
 
 func (v *ItemPort) encode(e *attrs.Encoder) error {
-	if v.Port != nil {
-		n := e.Nest(AttrItemPortPort)
-		if err := v.Port.encode(e); err != nil {
+	for i := range v.Port {
+		n := e.Nest(AttrItemPort)
+		if err := v.Port[i].encode(e); err != nil {
 			return attrs.WithPath(err, "port")
 		}
 		e.End(n)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -126,22 +138,83 @@ func (v *AttrPort) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *AttrPort) encode(e *attrs.Encoder) error {
 	if v.Ifindex.Valid {
-		e.U32(AttrAttrPortIfindex, v.Ifindex.Value)
+		e.U32(AttrPortIfindex, v.Ifindex.Value)
 	}
 	if v.Changed {
-		e.Flag(AttrAttrPortChanged)
+		e.Flag(AttrPortChanged)
 	}
 	if v.Linkup {
-		e.Flag(AttrAttrPortLinkup)
+		e.Flag(AttrPortLinkup)
 	}
 	if v.Speed.Valid {
-		e.U32(AttrAttrPortSpeed, v.Speed.Value)
+		e.U32(AttrPortSpeed, v.Speed.Value)
 	}
 	if v.Duplex.Valid {
-		e.U8(AttrAttrPortDuplex, v.Duplex.Value)
+		e.U8(AttrPortDuplex, v.Duplex.Value)
 	}
 	if v.Removed {
-		e.Flag(AttrAttrPortRemoved)
+		e.Flag(AttrPortRemoved)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *OptionsSetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *OptionsSetRequest) encode(e *attrs.Encoder) error {
+	if v.TeamIfindex.Valid {
+		e.U32(AttrTeamIfindex, v.TeamIfindex.Value)
+	}
+	if v.ListOption != nil {
+		n := e.Nest(AttrListOption)
+		if err := v.ListOption.encode(e); err != nil {
+			return attrs.WithPath(err, "list-option")
+		}
+		e.End(n)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *OptionsGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *OptionsGetRequest) encode(e *attrs.Encoder) error {
+	if v.TeamIfindex.Valid {
+		e.U32(AttrTeamIfindex, v.TeamIfindex.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortListGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortListGetRequest) encode(e *attrs.Encoder) error {
+	if v.TeamIfindex.Valid {
+		e.U32(AttrTeamIfindex, v.TeamIfindex.Value)
 	}
 	return nil
 }

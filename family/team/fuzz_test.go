@@ -14,13 +14,13 @@ import (
 // the number of sets). Decoding must not panic, and a value that decodes
 // must survive MarshalAttrs and UnmarshalAttrs unchanged.
 func FuzzDecode(f *testing.F) {
-	for i := range 5 {
+	for i := range 8 {
 		f.Add(uint8(i), []byte{})
 		f.Add(uint8(i), []byte{4, 0, 1, 0, 8, 0, 2, 0, 1, 0, 0, 0})
 		f.Add(uint8(i), []byte{12, 0, 1, 0x80, 8, 0, 1, 0, 1, 2, 3, 4})
 	}
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
-		switch int(which) % 5 {
+		switch int(which) % 8 {
 		case 0:
 			roundTrip[Team](t, b)
 		case 1:
@@ -31,6 +31,12 @@ func FuzzDecode(f *testing.F) {
 			roundTrip[ItemPort](t, b)
 		case 4:
 			roundTrip[AttrPort](t, b)
+		case 5:
+			roundTrip[OptionsSetRequest](t, b)
+		case 6:
+			roundTrip[OptionsGetRequest](t, b)
+		case 7:
+			roundTrip[PortListGetRequest](t, b)
 		}
 	})
 }

@@ -2,6 +2,10 @@
 
 package team
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // Team holds the attributes of team attribute set team.
 type Team struct {
 	// TeamIfindex is attribute team-ifindex (1): u32.
@@ -10,12 +14,22 @@ type Team struct {
 	ListOption *ItemOption
 	// ListPort is attribute list-port (3): nest, set item-port.
 	ListPort *ItemPort
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // ItemOption holds the attributes of team attribute set item-option.
 type ItemOption struct {
-	// Option is attribute option (1): nest, set attr-option.
-	Option *AttrOption
+	// Option is attribute option (1): nest, multi-attr (overlay), set attr-option.
+	Option []AttrOption
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // AttrOption holds the attributes of team attribute set attr-option.
@@ -35,12 +49,22 @@ type AttrOption struct {
 	PortIfindex Optional[uint32]
 	// ArrayIndex is attribute array-index (7): u32.
 	ArrayIndex Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // ItemPort holds the attributes of team attribute set item-port.
 type ItemPort struct {
-	// Port is attribute port (1): nest, set attr-port.
-	Port *AttrPort
+	// Port is attribute port (1): nest, multi-attr (overlay), set attr-port.
+	Port []AttrPort
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // AttrPort holds the attributes of team attribute set attr-port.
@@ -57,4 +81,32 @@ type AttrPort struct {
 	Duplex Optional[uint8]
 	// Removed is attribute removed (6): flag.
 	Removed bool
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// OptionsSetRequest is the request of Client.OptionsSet (team options-set,
+// do): the attributes of set team that the spec lists for it.
+type OptionsSetRequest struct {
+	// TeamIfindex is attribute team-ifindex (1): u32.
+	TeamIfindex Optional[uint32]
+	// ListOption is attribute list-option (2): nest, set item-option.
+	ListOption *ItemOption
+}
+
+// OptionsGetRequest is the request of Client.OptionsGet (team options-get,
+// do): the attributes of set team that the spec lists for it.
+type OptionsGetRequest struct {
+	// TeamIfindex is attribute team-ifindex (1): u32.
+	TeamIfindex Optional[uint32]
+}
+
+// PortListGetRequest is the request of Client.PortListGet (team port-list-get,
+// do): the attributes of set team that the spec lists for it.
+type PortListGetRequest struct {
+	// TeamIfindex is attribute team-ifindex (1): u32.
+	TeamIfindex Optional[uint32]
 }

@@ -55,7 +55,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // value per reply message; an error ends the dump unless it is a reply that
 // failed to decode. A nil req sends no attributes. Spec flags:
 // [uns-admin-perm].
-func (c *Client) GetDeviceDump(ctx context.Context, req *Wgdevice) iter.Seq2[*Wgdevice, error] {
+func (c *Client) GetDeviceDump(ctx context.Context, req *GetDeviceDumpRequest) iter.Seq2[*Wgdevice, error] {
 	return func(yield func(*Wgdevice, error) bool) {
 		fam, err := c.core.Check(ctx, CmdGetDevice, "get-device", true)
 		if err != nil {
@@ -98,7 +98,7 @@ func (c *Client) GetDeviceDump(ctx context.Context, req *Wgdevice) iter.Seq2[*Wg
 // ifindex, ifname, private-key, public-key, flags, listen-port, fwmark, peers;
 // the kernel only acknowledges it. A nil req sends no attributes. Spec flags:
 // [uns-admin-perm].
-func (c *Client) SetDevice(ctx context.Context, req *Wgdevice) error {
+func (c *Client) SetDevice(ctx context.Context, req *SetDeviceRequest) error {
 	fam, err := c.core.Check(ctx, CmdSetDevice, "set-device", false)
 	if err != nil {
 		return err

@@ -44,7 +44,7 @@ var namesWgallowedip = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set wgdevice from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Wgdevice) UnmarshalAttrs(b []byte) error {
@@ -56,6 +56,253 @@ func (v *Wgdevice) UnmarshalAttrs(b []byte) error {
 }
 
 func (v *Wgdevice) decode(d *attrs.Decoder) {
+	d.SetNames(namesWgdevice)
+	for d.Next() {
+		switch d.Type() {
+		case AttrWgdeviceIfindex:
+			if v.Ifindex.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ifindex.Set(d.U32())
+		case AttrWgdeviceIfname:
+			if v.Ifname.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ifname.Set(d.String())
+		case AttrWgdevicePrivateKey:
+			if v.PrivateKey != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PrivateKey = bytes.Clone(d.Bytes())
+		case AttrWgdevicePublicKey:
+			if v.PublicKey != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PublicKey = bytes.Clone(d.Bytes())
+		case AttrWgdeviceFlags:
+			if v.Flags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Flags.Set(WgdeviceFlags(d.U32()))
+		case AttrWgdeviceListenPort:
+			if v.ListenPort.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ListenPort.Set(d.U16())
+		case AttrWgdeviceFwmark:
+			if v.Fwmark.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Fwmark.Set(d.U32())
+		case AttrWgdevicePeers:
+			if v.Peers != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			a := d.Nested()
+			if v.Peers == nil {
+				v.Peers = make([]Wgpeer, 0, a.Count())
+			} else {
+				v.Peers = slices.Grow(v.Peers, a.Count())
+			}
+			for a.Next() {
+				v.Peers = append(v.Peers, Wgpeer{})
+				nd := a.Nested()
+				v.Peers[len(v.Peers)-1].decode(&nd)
+			}
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set wgpeer from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Wgpeer) UnmarshalAttrs(b []byte) error {
+	*v = Wgpeer{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Wgpeer) decode(d *attrs.Decoder) {
+	d.SetNames(namesWgpeer)
+	for d.Next() {
+		switch d.Type() {
+		case AttrWgpeerPublicKey:
+			if v.PublicKey != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PublicKey = bytes.Clone(d.Bytes())
+		case AttrWgpeerPresharedKey:
+			if v.PresharedKey != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PresharedKey = bytes.Clone(d.Bytes())
+		case AttrWgpeerFlags:
+			if v.Flags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Flags.Set(WgpeerFlags(d.U32()))
+		case AttrWgpeerEndpoint:
+			if v.Endpoint != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Endpoint = bytes.Clone(d.Bytes())
+		case AttrWgpeerPersistentKeepaliveInterval:
+			if v.PersistentKeepaliveInterval.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PersistentKeepaliveInterval.Set(d.U16())
+		case AttrWgpeerLastHandshakeTime:
+			if v.LastHandshakeTime.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			if b := d.Bytes(); len(b) >= sizeKernelTimespec {
+				v.LastHandshakeTime.Valid = true
+				v.LastHandshakeTime.Value.get(b)
+			} else {
+				d.Fail(attrs.StructTooShort("--kernel-timespec", sizeKernelTimespec, len(b)))
+			}
+		case AttrWgpeerRxBytes:
+			if v.RxBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxBytes.Set(d.U64())
+		case AttrWgpeerTxBytes:
+			if v.TxBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxBytes.Set(d.U64())
+		case AttrWgpeerAllowedips:
+			if v.Allowedips != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			a := d.Nested()
+			if v.Allowedips == nil {
+				v.Allowedips = make([]Wgallowedip, 0, a.Count())
+			} else {
+				v.Allowedips = slices.Grow(v.Allowedips, a.Count())
+			}
+			for a.Next() {
+				v.Allowedips = append(v.Allowedips, Wgallowedip{})
+				nd := a.Nested()
+				v.Allowedips[len(v.Allowedips)-1].decode(&nd)
+			}
+		case AttrWgpeerProtocolVersion:
+			if v.ProtocolVersion.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ProtocolVersion.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set wgallowedip from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *Wgallowedip) UnmarshalAttrs(b []byte) error {
+	*v = Wgallowedip{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *Wgallowedip) decode(d *attrs.Decoder) {
+	d.SetNames(namesWgallowedip)
+	for d.Next() {
+		switch d.Type() {
+		case AttrWgallowedipFamily:
+			if v.Family.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Family.Set(d.U16())
+		case AttrWgallowedipIpaddr:
+			if v.Ipaddr.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Ipaddr = d.Addr()
+		case AttrWgallowedipCidrMask:
+			if v.CidrMask.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.CidrMask.Set(d.U8())
+		case AttrWgallowedipFlags:
+			if v.Flags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Flags.Set(WgallowedipFlags(d.U32()))
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set wgdevice from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetDeviceDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetDeviceDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetDeviceDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesWgdevice)
+	for d.Next() {
+		switch d.Type() {
+		case AttrWgdeviceIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrWgdeviceIfname:
+			v.Ifname.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set wgdevice from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SetDeviceRequest) UnmarshalAttrs(b []byte) error {
+	*v = SetDeviceRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SetDeviceRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesWgdevice)
 	for d.Next() {
 		switch d.Type() {
@@ -85,89 +332,6 @@ func (v *Wgdevice) decode(d *attrs.Decoder) {
 				nd := a.Nested()
 				v.Peers[len(v.Peers)-1].decode(&nd)
 			}
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set wgpeer from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *Wgpeer) UnmarshalAttrs(b []byte) error {
-	*v = Wgpeer{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *Wgpeer) decode(d *attrs.Decoder) {
-	d.SetNames(namesWgpeer)
-	for d.Next() {
-		switch d.Type() {
-		case AttrWgpeerPublicKey:
-			v.PublicKey = bytes.Clone(d.Bytes())
-		case AttrWgpeerPresharedKey:
-			v.PresharedKey = bytes.Clone(d.Bytes())
-		case AttrWgpeerFlags:
-			v.Flags.Set(WgpeerFlags(d.U32()))
-		case AttrWgpeerEndpoint:
-			v.Endpoint = bytes.Clone(d.Bytes())
-		case AttrWgpeerPersistentKeepaliveInterval:
-			v.PersistentKeepaliveInterval.Set(d.U16())
-		case AttrWgpeerLastHandshakeTime:
-			if b := d.Bytes(); len(b) >= sizeKernelTimespec {
-				v.LastHandshakeTime.Valid = true
-				v.LastHandshakeTime.Value.get(b)
-			} else {
-				d.Fail(attrs.StructTooShort("--kernel-timespec", sizeKernelTimespec, len(b)))
-			}
-		case AttrWgpeerRxBytes:
-			v.RxBytes.Set(d.U64())
-		case AttrWgpeerTxBytes:
-			v.TxBytes.Set(d.U64())
-		case AttrWgpeerAllowedips:
-			a := d.Nested()
-			if v.Allowedips == nil {
-				v.Allowedips = make([]Wgallowedip, 0, a.Count())
-			} else {
-				v.Allowedips = slices.Grow(v.Allowedips, a.Count())
-			}
-			for a.Next() {
-				v.Allowedips = append(v.Allowedips, Wgallowedip{})
-				nd := a.Nested()
-				v.Allowedips[len(v.Allowedips)-1].decode(&nd)
-			}
-		case AttrWgpeerProtocolVersion:
-			v.ProtocolVersion.Set(d.U32())
-		}
-	}
-}
-
-// UnmarshalAttrs decodes attributes of set wgallowedip from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
-// a malformed one is an error naming its path. Strings and byte slices are
-// copies: v does not refer to b.
-func (v *Wgallowedip) UnmarshalAttrs(b []byte) error {
-	*v = Wgallowedip{}
-	var d attrs.Decoder
-	d.Reset(b)
-	v.decode(&d)
-	return d.Err()
-}
-
-func (v *Wgallowedip) decode(d *attrs.Decoder) {
-	d.SetNames(namesWgallowedip)
-	for d.Next() {
-		switch d.Type() {
-		case AttrWgallowedipFamily:
-			v.Family.Set(d.U16())
-		case AttrWgallowedipIpaddr:
-			v.Ipaddr = d.Addr()
-		case AttrWgallowedipCidrMask:
-			v.CidrMask.Set(d.U8())
-		case AttrWgallowedipFlags:
-			v.Flags.Set(WgallowedipFlags(d.U32()))
 		}
 	}
 }

@@ -49,6 +49,9 @@ func (v *Wgdevice) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -105,6 +108,9 @@ func (v *Wgpeer) encode(e *attrs.Encoder) error {
 	if v.ProtocolVersion.Valid {
 		e.U32(AttrWgpeerProtocolVersion, v.ProtocolVersion.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -130,6 +136,75 @@ func (v *Wgallowedip) encode(e *attrs.Encoder) error {
 	}
 	if v.Flags.Valid {
 		e.U32(AttrWgallowedipFlags, uint32(v.Flags.Value))
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetDeviceDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetDeviceDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrWgdeviceIfindex, v.Ifindex.Value)
+	}
+	if v.Ifname.Valid {
+		e.String(AttrWgdeviceIfname, v.Ifname.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SetDeviceRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SetDeviceRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrWgdeviceIfindex, v.Ifindex.Value)
+	}
+	if v.Ifname.Valid {
+		e.String(AttrWgdeviceIfname, v.Ifname.Value)
+	}
+	if v.PrivateKey != nil {
+		e.Binary(AttrWgdevicePrivateKey, v.PrivateKey)
+	}
+	if v.PublicKey != nil {
+		e.Binary(AttrWgdevicePublicKey, v.PublicKey)
+	}
+	if v.Flags.Valid {
+		e.U32(AttrWgdeviceFlags, uint32(v.Flags.Value))
+	}
+	if v.ListenPort.Valid {
+		e.U16(AttrWgdeviceListenPort, v.ListenPort.Value)
+	}
+	if v.Fwmark.Valid {
+		e.U32(AttrWgdeviceFwmark, v.Fwmark.Value)
+	}
+	if v.Peers != nil {
+		n := e.Nest(AttrWgdevicePeers)
+		for i := range v.Peers {
+			n := e.Nest(uint16(i))
+			if err := v.Peers[i].encode(e); err != nil {
+				return attrs.WithPath(err, "peers")
+			}
+			e.End(n)
+		}
+		e.End(n)
 	}
 	return nil
 }

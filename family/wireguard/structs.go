@@ -19,12 +19,13 @@ type KernelTimespec struct {
 const sizeKernelTimespec = 16
 
 // put writes s into b, which holds at least 16 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *KernelTimespec) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U64(s.Sec, false)
 	w.U64(s.Nsec, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 16 bytes; more are ignored.

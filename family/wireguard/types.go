@@ -4,6 +4,8 @@ package wireguard
 
 import (
 	"net/netip"
+
+	"github.com/genlkit/genlkit/attrs"
 )
 
 // Wgdevice holds the attributes of wireguard attribute set wgdevice.
@@ -26,6 +28,11 @@ type Wgdevice struct {
 	Fwmark Optional[uint32]
 	// Peers is attribute peers (8): indexed-array of nest, set wgpeer.
 	Peers []Wgpeer
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Wgpeer holds the attributes of wireguard attribute set wgpeer.
@@ -55,6 +62,11 @@ type Wgpeer struct {
 	Allowedips []Wgallowedip
 	// ProtocolVersion is attribute protocol-version (10): u32.
 	ProtocolVersion Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Wgallowedip holds the attributes of wireguard attribute set wgallowedip.
@@ -68,4 +80,42 @@ type Wgallowedip struct {
 	CidrMask Optional[uint8]
 	// Flags is attribute flags (4): u32, flags wgallowedip-flags.
 	Flags Optional[WgallowedipFlags]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// GetDeviceDumpRequest is the request of Client.GetDeviceDump (wireguard
+// get-device, dump): the attributes of set wgdevice that the spec lists for
+// it.
+type GetDeviceDumpRequest struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+	// Ifname is attribute ifname (2): string, checks max-len 15.
+	Ifname Optional[string]
+}
+
+// SetDeviceRequest is the request of Client.SetDevice (wireguard set-device,
+// do): the attributes of set wgdevice that the spec lists for it.
+type SetDeviceRequest struct {
+	// Ifindex is attribute ifindex (1): u32.
+	Ifindex Optional[uint32]
+	// Ifname is attribute ifname (2): string, checks max-len 15.
+	Ifname Optional[string]
+	// PrivateKey is attribute private-key (3): binary, display hex, checks
+	// exact-len wg-key-len (32).
+	PrivateKey []byte
+	// PublicKey is attribute public-key (4): binary, display hex, checks exact-len
+	// wg-key-len (32).
+	PublicKey []byte
+	// Flags is attribute flags (5): u32, flags wgdevice-flags.
+	Flags Optional[WgdeviceFlags]
+	// ListenPort is attribute listen-port (6): u16.
+	ListenPort Optional[uint16]
+	// Fwmark is attribute fwmark (7): u32.
+	Fwmark Optional[uint32]
+	// Peers is attribute peers (8): indexed-array of nest, set wgpeer.
+	Peers []Wgpeer
 }

@@ -145,26 +145,33 @@ func isInt(t string) bool { return intSize(t) > 0 || t == "uint" || t == "sint" 
 
 func isSigned(t string) bool { return strings.HasPrefix(t, "s") && isInt(t) }
 
-// OpByReply returns the operation whose replies or notifications carry
-// command number cmd, preferring notifications, or nil.
+// OpByReply returns the first operation whose do or dump replies carry
+// command number cmd, or nil. Notifications are not replies: see
+// OpByNotify.
 func (c *Codec) OpByReply(cmd uint8) *family.OpDesc {
-	var first *family.OpDesc
 	for i := range c.d.Ops {
 		op := &c.d.Ops[i]
-		match := false
+		for _, m := range []*family.OpMsgDesc{op.Do, op.Dump} {
+			if m != nil && m.HasReply && m.ReplyValue == cmd {
+				return op
+			}
+		}
+	}
+	return nil
+}
+
+// OpByNotify returns the notification (an op the spec, or the project
+// overlay, marks notify or event) with command number cmd, or nil: a
+// message no notification describes is unknown, even when a reply shares
+// its command number (mptcp_pm's events number from 1 like its ops).
+func (c *Codec) OpByNotify(cmd uint8) *family.OpDesc {
+	for i := range c.d.Ops {
+		op := &c.d.Ops[i]
 		if (op.Notify || op.Event) && op.ReplyValue == cmd {
 			return op
 		}
-		for _, m := range []*family.OpMsgDesc{op.Do, op.Dump} {
-			if m != nil && m.HasReply && m.ReplyValue == cmd {
-				match = true
-			}
-		}
-		if match && first == nil {
-			first = op
-		}
 	}
-	return first
+	return nil
 }
 
 // AttrNamer returns a genl.AttrNamer that names the attributes of op's

@@ -62,24 +62,52 @@ func (c *Codec) decodeSet(d *attrs.Decoder, set *family.SetDesc, outer []*Object
 	scopes := append([]*Object{obj}, outer...)
 	rep := map[string]bool{}
 	for d.Next() {
-		var a *family.AttrDesc
-		if set != nil {
-			a = set.AttrByValue(d.Type())
-		}
-		if a == nil || a.Type == "unused" {
-			add(obj, rep, unknownKey(d.Type()), false, c.decodeUnknown(d))
-			continue
-		}
-		if a.Type == "pad" {
-			continue
-		}
-		v := c.decodeAttr(d, a, scopes)
-		if d.Err() != nil {
+		if !c.decodeInto(obj, rep, d, set, scopes) {
 			break
 		}
-		add(obj, rep, a.Name, a.Multi, v)
 	}
 	return obj
+}
+
+// decodeInto decodes d's current attribute into obj; it returns false
+// when decoding failed (d.Err says why).
+func (c *Codec) decodeInto(obj *Object, rep map[string]bool, d *attrs.Decoder, set *family.SetDesc, scopes []*Object) bool {
+	var a *family.AttrDesc
+	if set != nil {
+		a = set.AttrByValue(d.Type())
+	}
+	if a == nil || a.Type == "unused" {
+		add(obj, rep, unknownKey(d.Type()), false, c.decodeUnknown(d))
+		return true
+	}
+	if a.Type == "pad" {
+		return true
+	}
+	v := c.decodeAttr(d, a, scopes)
+	if d.Err() != nil {
+		return false
+	}
+	add(obj, rep, a.Name, a.Multi, v)
+	return true
+}
+
+// decodeList decodes an ordered nest (AttrDesc.Ordered) as an array with
+// one single-key object per attribute, in wire order.
+func (c *Codec) decodeList(d *attrs.Decoder, a *family.AttrDesc, scopes []*Object) any {
+	set := c.d.Set(a.Nested)
+	nd := d.Nested()
+	if set != nil {
+		nd.SetNames(c.names[set.Name])
+	}
+	out := []any{}
+	for nd.Next() {
+		obj := NewObject()
+		if !c.decodeInto(obj, map[string]bool{}, &nd, set, append([]*Object{obj}, scopes...)) {
+			break
+		}
+		out = append(out, obj)
+	}
+	return out
 }
 
 // add stores v under key: appended to an array for multi-attr attributes,
@@ -120,6 +148,9 @@ func (c *Codec) decodeAttr(d *attrs.Decoder, a *family.AttrDesc, scopes []*Objec
 	case "binary":
 		return c.decodeBinary(d, a)
 	case "nest":
+		if a.Ordered {
+			return c.decodeList(d, a, scopes)
+		}
 		nd := d.Nested()
 		return c.decodeSet(&nd, c.d.Set(a.Nested), scopes)
 	case "indexed-array":

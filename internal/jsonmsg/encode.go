@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -160,7 +161,10 @@ func suggest(set *family.SetDesc, name string) string {
 	if best := Closest(name, names); best != "" {
 		return fmt.Sprintf("; did you mean %q?", best)
 	}
-	return ""
+	if len(names) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (its attributes: %s)", strings.Join(names, ", "))
 }
 
 func attrLabel(a *family.AttrDesc) string { return fmt.Sprintf("%s %q", a.Type, a.Name) }
@@ -175,13 +179,35 @@ func (e *encoder) encodeAttr(a *family.AttrDesc, v any, path string, scope *Obje
 	}
 	if arr, ok := v.([]any); ok && a.Multi {
 		for i, x := range arr {
-			if err := e.encodeOne(a, x, fmt.Sprintf("%s[%d]", path, i), scope); err != nil {
+			if err := e.encodeChecked(a, x, fmt.Sprintf("%s[%d]", path, i), scope); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	return e.encodeOne(a, v, path, scope)
+	return e.encodeChecked(a, v, path, scope)
+}
+
+// encodeChecked is encodeOne that blames the attribute at path for an error
+// the attrs.Encoder records while encoding it (a payload too long for an
+// attribute): the innermost attribute that broke is named, not the message.
+func (e *encoder) encodeChecked(a *family.AttrDesc, v any, path string, scope *Object) error {
+	if err := e.encodeOne(a, v, path, scope); err != nil {
+		return err
+	}
+	if err := e.enc.Err(); err != nil {
+		var ae *attrs.Error
+		if errors.As(err, &ae) {
+			return e.fail(a, path, "%s", ae.Msg)
+		}
+		return e.fail(a, path, "%v", err)
+	}
+	return nil
+}
+
+// nulMessage explains why a string with a NUL at byte i is refused.
+func nulMessage(i int) string {
+	return fmt.Sprintf("embedded NUL (\\u0000) at byte %d: the kernel would read the string only up to it", i)
 }
 
 func (e *encoder) encodeOne(a *family.AttrDesc, v any, path string, scope *Object) error {
@@ -202,6 +228,9 @@ func (e *encoder) encodeOne(a *family.AttrDesc, v any, path string, scope *Objec
 		if !ok {
 			return e.fail(a, path, "want a string, got %s", kindOf(v))
 		}
+		if i := strings.IndexByte(s, 0); i >= 0 {
+			return e.fail(a, path, "%s", nulMessage(i))
+		}
 		e.enc.String(a.Value, s)
 	case "binary":
 		b, err := e.c.binaryValue(a, v)
@@ -210,6 +239,9 @@ func (e *encoder) encodeOne(a *family.AttrDesc, v any, path string, scope *Objec
 		}
 		e.enc.Binary(a.Value, b)
 	case "nest":
+		if a.Ordered {
+			return e.encodeList(a, v, path)
+		}
 		o, ok := v.(*Object)
 		if !ok {
 			return e.fail(a, path, "want an object, got %s", kindOf(v))
@@ -257,6 +289,27 @@ func (e *encoder) encodeOne(a *family.AttrDesc, v any, path string, scope *Objec
 		}
 		e.putInt(a.Value, a.Type, a.BigEndian, u)
 	}
+	return nil
+}
+
+// encodeList encodes an ordered nest (AttrDesc.Ordered) from an array of
+// objects, each usually holding one attribute, in array order.
+func (e *encoder) encodeList(a *family.AttrDesc, v any, path string) error {
+	arr, ok := v.([]any)
+	if !ok {
+		return e.fail(a, path, "want an array of objects (an ordered list), got %s", kindOf(v))
+	}
+	n := e.enc.Nest(a.Value)
+	for i, x := range arr {
+		o, ok := x.(*Object)
+		if !ok {
+			return e.fail(a, fmt.Sprintf("%s[%d]", path, i), "want an object, got %s", kindOf(x))
+		}
+		if err := e.encodeSet(e.c.d.Set(a.Nested), o, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			return err
+		}
+	}
+	e.enc.End(n)
 	return nil
 }
 
@@ -435,7 +488,16 @@ func checkRange(t string, u uint64, s int64, neg bool) (uint64, error) {
 func (c *Codec) binaryValue(a *family.AttrDesc, v any) ([]byte, error) {
 	switch v := v.(type) {
 	case string:
-		return parseBytes(v, a.Hint, looksLikeAddr(a.Name))
+		b, err := parseBytes(v, a.Hint, looksLikeAddr(a.Name))
+		if err != nil {
+			return nil, err
+		}
+		if want := ipVersion(a); want != 0 {
+			if ip, perr := netip.ParseAddr(v); perr == nil && ip.Is4() != (want == 4) {
+				return nil, fmt.Errorf("%q is an IPv%d address; %s holds an IPv%d address", v, 10-want, a.Name, want)
+			}
+		}
+		return b, nil
 	case *Object:
 		if a.Struct == "" || c.d.Struct(a.Struct) == nil {
 			return nil, fmt.Errorf("want a hex string, got an object")
@@ -462,6 +524,38 @@ func (c *Codec) binaryValue(a *family.AttrDesc, v any) ([]byte, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("want a hex string, got %s", kindOf(v))
+}
+
+// ipVersion returns the IP version (4 or 6) of the addresses a binary
+// attribute holds, from its display hint, its exact length or its name
+// ("addr6", "saddr4", "local-v6", "addr-ipv4"); 0 when it does not say.
+func ipVersion(a *family.AttrDesc) int {
+	switch a.Hint {
+	case "ipv4":
+		return 4
+	case "ipv6":
+		return 6
+	case "ipv4-or-v6":
+		return 0
+	}
+	if !looksLikeAddr(a.Name) {
+		return 0
+	}
+	if c := a.Checks; c != nil && c.ExactLen.Set {
+		switch c.ExactLen.Abs {
+		case 4:
+			return 4
+		case 16:
+			return 6
+		}
+	}
+	switch n := a.Name; {
+	case strings.HasSuffix(n, "6"):
+		return 6
+	case strings.HasSuffix(n, "4"):
+		return 4
+	}
+	return 0
 }
 
 // parseBytes parses binary data written as text: an address for the ip and
@@ -550,6 +644,9 @@ func (c *Codec) encodeStruct(b []byte, name string, obj *Object, path string, de
 			}
 			if len(str) >= sz {
 				return &EncodeError{Path: mp, Attr: lbl, Msg: fmt.Sprintf("%d bytes do not fit %d with the NUL", len(str), sz)}
+			}
+			if i := strings.IndexByte(str, 0); i >= 0 {
+				return &EncodeError{Path: mp, Attr: lbl, Msg: nulMessage(i)}
 			}
 			w.Binary([]byte(str), sz)
 		default:

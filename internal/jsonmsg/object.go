@@ -150,14 +150,37 @@ func writeString(buf *bytes.Buffer, s string) {
 	buf.Truncate(buf.Len() - 1)
 }
 
+// MaxDepth is how deeply arrays and objects may nest in the JSON that
+// [Parse] reads. No message of any family comes near it; deeper input is
+// refused with an error matching [ErrTooDeep], found while scanning, before
+// anything is built.
+const MaxDepth = 1000
+
+// ErrTooDeep is the error, wrapped, of JSON nested deeper than [MaxDepth].
+var ErrTooDeep = errors.New("nested too deeply")
+
+// A parseError is a mistake in the JSON that is not a syntax error: a
+// duplicate key or nesting past [MaxDepth]. It carries its own offset.
+type parseError struct {
+	err error
+}
+
+func (e *parseError) Error() string { return e.err.Error() }
+func (e *parseError) Unwrap() error { return e.err }
+
 // Parse reads one JSON value from data, keeping the key order of objects
 // (as *Object) and numbers as json.Number. Trailing non-space data is an
-// error.
+// error, and so are an object with the same key twice and nesting deeper
+// than [MaxDepth].
 func Parse(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	v, err := parseValue(dec)
+	v, err := parseValue(dec, 0)
 	if err != nil {
+		var pe *parseError
+		if errors.As(err, &pe) {
+			return nil, err
+		}
 		return nil, jsonSyntax(data, dec, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -193,50 +216,58 @@ func jsonSyntax(data []byte, dec *json.Decoder, err error) error {
 	return fmt.Errorf("invalid JSON: %v (at offset %d)", err, dec.InputOffset())
 }
 
-func parseValue(dec *json.Decoder) (any, error) {
+// parseValue reads one value whose enclosing arrays and objects number
+// depth. The json.Decoder reads tokens one at a time, so nesting past
+// MaxDepth is refused after reading at most MaxDepth+1 open brackets.
+func parseValue(dec *json.Decoder, depth int) (any, error) {
 	tok, err := dec.Token()
 	if err != nil {
 		return nil, err
 	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			o := NewObject()
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				k, _ := kt.(string)
-				v, err := parseValue(dec)
-				if err != nil {
-					return nil, err
-				}
-				o.Set(k, v)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, err
-			}
-			return o, nil
-		case '[':
-			a := []any{}
-			for dec.More() {
-				v, err := parseValue(dec)
-				if err != nil {
-					return nil, err
-				}
-				a = append(a, v)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, err
-			}
-			return a, nil
-		}
-		return nil, fmt.Errorf("unexpected %v", t)
-	default:
+	t, ok := tok.(json.Delim)
+	if !ok {
 		return tok, nil // nil, bool, string, json.Number
 	}
+	if depth >= MaxDepth {
+		return nil, &parseError{fmt.Errorf("invalid JSON: %w: more than %d levels (at offset %d)", ErrTooDeep, MaxDepth, dec.InputOffset()-1)}
+	}
+	switch t {
+	case '{':
+		o := NewObject()
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			k, _ := kt.(string)
+			if _, dup := o.vals[k]; dup {
+				return nil, &parseError{fmt.Errorf("invalid JSON: duplicate key %q (at offset %d)", k, dec.InputOffset())}
+			}
+			v, err := parseValue(dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			o.Set(k, v)
+		}
+		if _, err := dec.Token(); err != nil {
+			return nil, err
+		}
+		return o, nil
+	case '[':
+		a := []any{}
+		for dec.More() {
+			v, err := parseValue(dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+		}
+		if _, err := dec.Token(); err != nil {
+			return nil, err
+		}
+		return a, nil
+	}
+	return nil, fmt.Errorf("unexpected %v", t)
 }
 
 func kindOf(v any) string {

@@ -124,12 +124,16 @@ func attrDesc(a *Attribute) family.AttrDesc {
 		Nested:      a.NestedAttributes,
 		SubType:     string(a.SubType),
 		Multi:       a.MultiAttr,
+		Ordered:     a.Ordered,
 		BigEndian:   a.ByteOrder == ByteOrderBig,
 		Hint:        string(a.DisplayHint),
 		Enum:        a.Enum,
 		EnumAsFlags: a.EnumAsFlags,
 		Struct:      a.Struct,
 		TypeValue:   a.TypeValue,
+	}
+	if a.EnumDef != nil && a.EnumDef.NumbersInJSON {
+		ad.Enum, ad.TableEnum = "", a.Enum
 	}
 	if c := a.Checks; c != nil {
 		ad.Checks = &family.ChecksDesc{

@@ -501,6 +501,45 @@ operations:
 			want: []string{`8:13: attribute "a" in set "s": merge key value must be a mapping or a list of mappings, not an integer`},
 		},
 		{
+			name: "enum values that do not fit their attribute",
+			src: head + `protocol: genetlink-legacy
+definitions:
+  - name: big
+    type: enum
+    entries:
+      - small
+      - {name: huge, value: 4294967296}
+  - name: wide
+    type: flags
+    entries:
+      - {name: low, value: 0}
+      - {name: high, value: 40}
+  - name: neg
+    type: enum
+    entries:
+      - {name: minus, value: -1}
+  - name: hdr
+    type: struct
+    members:
+      - {name: m, type: u16, enum: big}
+attribute-sets:
+  - name: s
+    attributes:
+      - {name: a, type: u8, enum: big}
+      - {name: b, type: u32, enum: wide}
+      - {name: c, type: u64, enum: big}
+      - {name: d, type: u32, enum: neg}
+      - {name: e, type: s8, enum: neg}
+      - {name: f, type: uint, enum: wide}
+` + ops,
+			want: []string{
+				`26:35: attribute "a" in set "s" (u8) uses enum "big": entry "huge" (at test.yaml:9:9) has value 4294967296, which does not fit u8`,
+				`27:36: attribute "b" in set "s" (u32) uses flags "wide": entry "high" (at test.yaml:14:9) is bit 40, which does not fit u32`,
+				`29:36: attribute "d" in set "s" (u32) uses enum "neg": entry "minus" (at test.yaml:18:9) has value -1, which does not fit u32`,
+				`22:36: member "m" of struct "hdr" (u16) uses enum "big": entry "huge"`,
+			},
+		},
+		{
 			name: "tags",
 			src: head + `attribute-sets: !!set
   ? a
@@ -547,5 +586,36 @@ func TestErrorListFormat(t *testing.T) {
 	}
 	if (&spec.Error{Msg: "m"}).Error() != "m" || (&spec.Error{File: "f", Msg: "m"}).Error() != "f: m" {
 		t.Error("Error without position")
+	}
+}
+
+// TestEnumFits: enum values and flag bits that fit their attribute's type
+// are accepted, signed and variable-width types included.
+func TestEnumFits(t *testing.T) {
+	src := head + `definitions:
+  - name: neg
+    type: enum
+    entries:
+      - {name: minus, value: -128}
+      - {name: top, value: 127}
+  - name: wide
+    type: flags
+    entries:
+      - {name: low, value: 0}
+      - {name: high, value: 63}
+  - name: byte
+    type: enum
+    entries:
+      - {name: max, value: 255}
+attribute-sets:
+  - name: s
+    attributes:
+      - {name: a, type: s8, enum: neg}
+      - {name: b, type: uint, enum: wide}
+      - {name: c, type: u64, enum: wide}
+      - {name: d, type: u8, enum: byte}
+` + ops
+	if _, err := spec.Parse("test.yaml", []byte(src)); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -50,6 +50,9 @@ func Parse(name string, data []byte) (*Family, error) {
 	if len(d.errs) > 0 {
 		return nil, sortErrors(d.errs)
 	}
+	if err := applyOverlay(f); err != nil {
+		return nil, err
+	}
 	f.Path = name
 	f.License = license(data)
 	return f, nil

@@ -70,6 +70,9 @@ type Family struct {
 	sets   map[string]*AttributeSet
 	ops    map[string]*Op
 	mcgrps map[string]*MulticastGroup
+
+	overlay       string   // overlay file applied, or ""
+	overlayMisses []string // overlay entries naming nothing in the spec
 }
 
 // Definition returns the definition (const, enum, flags or struct) named
@@ -147,6 +150,11 @@ type Definition struct {
 	// Struct (genetlink-legacy).
 	Members []*Member // with resolved sizes and offsets
 	Size    int       // packed size in bytes: the sum of the member sizes
+
+	// NumbersInJSON is set by the project overlay for enums the spec does
+	// not have: tools print the attribute's values as numbers in JSON, as
+	// YNL does, and as names only for people (tables) and in Go.
+	NumbersInJSON bool
 
 	entries map[string]*Entry
 	start   *Bound // "value-start" as written
@@ -321,6 +329,14 @@ type Attribute struct {
 	StructDef        *Definition // resolved Struct
 
 	Parent *Attribute // for attributes of a subset: the attribute in the parent set
+
+	// Ordered is set by the project overlay for a nest whose attributes
+	// form a list in wire order (openvswitch actions): the kernel acts on
+	// them in order and any of them may repeat.
+	Ordered bool
+	// Overlaid reports that the project overlay changed the attribute
+	// (MultiAttr or Ordered).
+	Overlaid bool
 }
 
 // Checks are the kernel input validation rules of an attribute ("checks").

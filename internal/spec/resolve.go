@@ -67,6 +67,13 @@ func (r *resolver) definitions() {
 			r.members(def)
 		}
 	}
+	for _, def := range f.Definitions {
+		for _, m := range def.Members {
+			if m.EnumDef != nil {
+				r.enumFits(m.EnumDef, false, m.Type, m.KeyPos("enum"), fmt.Sprintf("member %q of struct %q", m.Name, def.Name))
+			}
+		}
+	}
 	state := make(map[*Definition]int)
 	for _, def := range f.Definitions {
 		if def.Type == DefStruct {
@@ -508,8 +515,41 @@ func (r *resolver) attribute(a *Attribute, has func(key string) bool) {
 		for _, e := range a.EnumDef.Entries {
 			if e.Value < 0 || e.Value > 63 {
 				r.errorf(a.KeyPos("enum-as-flags"), "%s: enum-as-flags, but entry %q of %q has value %d (want 0 to 63)", what, e.Name, a.Enum, e.Value)
-				break
+				return
 			}
+		}
+	}
+	if a.EnumDef != nil && (has("enum") || has("type") || has("sub-type") || has("enum-as-flags")) {
+		t := a.Type
+		if t == TypeIndexedArray || t == TypeBinary {
+			t = a.SubType
+		}
+		r.enumFits(a.EnumDef, a.EnumAsFlags, t, a.KeyPos("enum"), what)
+	}
+}
+
+// enumFits reports the first entry of def whose value (or, for flags and
+// enum-as-flags, whose bit) does not fit the integer type t of what uses
+// it: generated code would truncate it.
+func (r *resolver) enumFits(def *Definition, asFlags bool, t AttrType, p Pos, what string) {
+	if !t.IsInteger() {
+		return
+	}
+	bits := 64
+	if n := t.FixedSize(); n > 0 {
+		bits = 8 * n
+	}
+	for _, e := range def.Entries {
+		if def.Type == DefFlags || asFlags {
+			if e.Value >= int64(bits) {
+				r.errorf(p, "%s (%s) uses %s %q: entry %q (at %s) is bit %d, which does not fit %s", what, t, def.Type, def.Name, e.Name, e.Pos, e.Value, t)
+				return
+			}
+			continue
+		}
+		if !t.Fits(e.Value) {
+			r.errorf(p, "%s (%s) uses %s %q: entry %q (at %s) has value %d, which does not fit %s", what, t, def.Type, def.Name, e.Name, e.Pos, e.Value, t)
+			return
 		}
 	}
 }

@@ -65,6 +65,22 @@ func (t AttrType) IsSigned() bool {
 	return false
 }
 
+// Fits reports whether the integer type t can hold v.
+func (t AttrType) Fits(v int64) bool {
+	n := t.FixedSize()
+	if !t.IsInteger() {
+		return false
+	}
+	if n < 0 || n == 8 { // uint, sint, u64, s64
+		return t.IsSigned() || v >= 0
+	}
+	bits := 8 * n
+	if t.IsSigned() {
+		return v >= -1<<(bits-1) && v < 1<<(bits-1)
+	}
+	return v >= 0 && v < 1<<bits
+}
+
 // FixedSize returns the payload size in bytes of the fixed-size types
 // (1, 2, 4 or 8 for u8..s64, 8 for bitfield32, 0 for flag) and -1 for types
 // whose size varies (uint and sint are 4 or 8 bytes on the wire; binary,

@@ -117,7 +117,7 @@ func (g *generator) genCall(f *file, o *op, c *call) {
 		hdrLen = o.header.sizeC
 	}
 	if c.hasReq {
-		params = append(params, ", req *", o.set.name)
+		params = append(params, ", req *", c.reqTyp.name)
 	}
 	namer := "nil"
 	if c.hasReq && o.set.root.namerV != "" {

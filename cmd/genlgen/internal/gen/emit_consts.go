@@ -149,8 +149,13 @@ func (g *generator) wireDesc(a *spec.Attribute) string {
 	if a.SubType != "" {
 		parts[0] += " of " + string(a.SubType)
 	}
-	if a.MultiAttr {
+	switch {
+	case a.MultiAttr && a.Overlaid:
+		parts = append(parts, "multi-attr (overlay)")
+	case a.MultiAttr:
 		parts = append(parts, "multi-attr")
+	case a.Ordered:
+		parts = append(parts, "ordered list (overlay)")
 	}
 	if a.ByteOrder != "" {
 		parts = append(parts, string(a.ByteOrder))
@@ -343,7 +348,8 @@ func (g *generator) genStructs(f *file) {
 		f.P("const ", cs.sizeC, " = ", cs.size)
 		f.P()
 		f.P("// put writes s into b, which holds at least ", cs.size, " bytes. It fails only")
-		f.P("// for a string member too long for its field.")
+		f.P("// for a member that does not fit its field (a string too long, an")
+		f.P("// address of the wrong family).")
 		f.P("func (s *", cs.name, ") put(b []byte) error {")
 		for _, m := range cs.members {
 			if m.m.Type == spec.TypeString {
@@ -356,7 +362,7 @@ func (g *generator) genStructs(f *file) {
 		for _, m := range cs.members {
 			g.structPut(f, m)
 		}
-		f.P("return nil")
+		f.P("return w.Err()")
 		f.P("}")
 		f.P()
 		f.P("// get reads s from b, which holds at least ", cs.size, " bytes; more are ignored.")
@@ -395,6 +401,10 @@ func (g *generator) structPut(f *file, m *member) {
 		be = "true"
 	}
 	switch {
+	case m.addr != 0:
+		f.P("w.Addr", m.addr, "(s.", m.name, ")")
+	case m.mac:
+		f.P("w.Binary(s.", m.name, ", ", mm.Size, ")")
 	case mm.Type.IsInteger():
 		w := intWidth(mm.Type)
 		ut := fmt.Sprintf("uint%d", w)
@@ -433,6 +443,10 @@ func (g *generator) structGet(f *file, m *member) {
 		be = "true"
 	}
 	switch {
+	case m.addr != 0:
+		f.P("s.", m.name, " = r.Addr", m.addr, "()")
+	case m.mac:
+		f.P("s.", m.name, " = ", netPkg.Ident("HardwareAddr"), "(", bytesPkg.Ident("Clone"), "(r.Binary(", mm.Size, ")))")
 	case mm.Type.IsInteger():
 		w := intWidth(mm.Type)
 		var expr string

@@ -14,7 +14,15 @@ func (g *generator) genTypes(f *file) {
 	p := g.p
 	for _, s := range p.sets {
 		mech := fmt.Sprintf("%s holds the attributes of %s attribute set %s.", s.name, p.spec.Name, s.spec.Name)
-		if s.root != s {
+		switch {
+		case s.req != nil:
+			form := "do"
+			if s.req.call.dump {
+				form = "dump"
+			}
+			mech = fmt.Sprintf("%s is the request of Client.%s (%s %s, %s): the attributes of set %s that the spec lists for it.",
+				s.name, s.req.call.method, p.spec.Name, s.req.op.spec.Name, form, s.spec.Name)
+		case s.root != s:
 			mech = fmt.Sprintf("%s holds the attributes of %s attribute set %s, a subset of %s (attribute types are %s's).",
 				s.name, p.spec.Name, s.spec.Name, s.spec.SubsetOf, s.root.spec.Name)
 		}
@@ -23,6 +31,10 @@ func (g *generator) genTypes(f *file) {
 		for _, fl := range s.fields {
 			g.doc(f, fmt.Sprintf("%s is attribute %s (%d): %s.", fl.name, fl.attr.Name, fl.attr.Value, g.wireDesc(fl.attr)), fl.attr.Doc)
 			f.P(fl.name, " ", fl.typ)
+		}
+		if s.extra != "" {
+			f.Comment(wrap(s.extra+" keeps, in wire order and undecoded, the attributes that have no field: types the set does not define, and repeats of attributes that are not multi-attr (the first occurrence fills the field). MarshalAttrs sends them after the fields.", 76))
+			f.P(s.extra, " []", attrsPkg.Ident("Attr"))
 		}
 		f.P("}")
 		f.P()
@@ -77,6 +89,11 @@ func (g *generator) genEncode(f *file) {
 		for _, fl := range s.fields {
 			g.encodeField(f, fl)
 		}
+		if s.extra != "" {
+			f.P("for i := range v.", s.extra, " {")
+			f.P("e.Attr(v.", s.extra, "[i])")
+			f.P("}")
+		}
 		f.P("return nil")
 		f.P("}")
 		f.P()
@@ -112,6 +129,24 @@ func (g *generator) encodeField(f *file, fl *field) {
 			f.P("e.End(n", i, ")")
 		}
 		f.P("e.End(n0)")
+		f.P("}")
+	case fl.list:
+		f.P("if ", x, " != nil {")
+		f.P("n := e.Nest(", t, ")")
+		f.P("for i := range ", x, " {")
+		f.P("if err := ", x, "[i].encode(e); err != nil {")
+		f.P("return ", attrsPkg.Ident("WithPath"), "(err, ", strconv.Quote(name), ")")
+		f.P("}")
+		f.P("}")
+		f.P("e.End(n)")
+		f.P("}")
+	case fl.arrays:
+		f.P("for j := range ", x, " {")
+		f.P("n := e.Nest(", t, ")")
+		f.P("for i := range ", x, "[j] {")
+		g.encodeElem(f, fl.el, "uint16(i)", x+"[j][i]", name)
+		f.P("}")
+		f.P("e.End(n)")
 		f.P("}")
 	case fl.idx:
 		f.P("if ", x, " != nil {")
@@ -257,7 +292,11 @@ func (g *generator) genDecode(f *file) {
 	}
 	for _, s := range p.sets {
 		f.P("// UnmarshalAttrs decodes attributes of set ", s.spec.Name, " from b into v,")
-		f.P("// replacing its contents. Attributes the set does not define are skipped;")
+		if s.extra != "" {
+			f.P("// replacing its contents. Attributes without a field go to ", s.extra, ";")
+		} else {
+			f.P("// replacing its contents. Attributes without a field are skipped;")
+		}
 		f.P("// a malformed one is an error naming its path. Strings and byte slices are")
 		f.P("// copies: v does not refer to b.")
 		f.P("func (v *", s.name, ") UnmarshalAttrs(b []byte) error {")
@@ -324,13 +363,6 @@ func (g *generator) usesDecodeMessage(s *set) bool {
 func (g *generator) genDecodeFunc(f *file, s *set) {
 	f.P("func (v *", s.name, ") decode(d *", attrsPkg.Ident("Decoder"), ") {")
 	f.P("d.SetNames(", s.namesV, ")")
-	if len(s.fields) == 0 {
-		f.P("for d.Next() {")
-		f.P("}")
-		f.P("}")
-		f.P()
-		return
-	}
 	var counted []*field
 	for _, fl := range s.fields {
 		if fl.multi && fl.tv == nil {
@@ -362,20 +394,84 @@ func (g *generator) genDecodeFunc(f *file, s *set) {
 		}
 	}
 	f.P("for d.Next() {")
-	f.P("switch d.Type() {")
-	for _, fl := range s.fields {
-		f.P("case ", fl.attrC, ":")
-		g.decodeField(f, fl)
+	if s.elem {
+		f.P("v.decodeAttr(d)")
+	} else {
+		g.decodeSwitch(f, s)
 	}
 	f.P("}")
 	f.P("}")
-	f.P("}")
 	f.P()
+	if s.elem {
+		f.P("// decodeAttr decodes the current attribute of d into v.")
+		f.P("func (v *", s.name, ") decodeAttr(d *", attrsPkg.Ident("Decoder"), ") {")
+		g.decodeSwitch(f, s)
+		f.P("}")
+		f.P()
+	}
 }
 
-func (g *generator) decodeField(f *file, fl *field) {
+// decodeSwitch prints the decoding of d's current attribute into v.
+func (g *generator) decodeSwitch(f *file, s *set) {
+	if len(s.fields) == 0 && s.extra == "" {
+		return
+	}
+	f.P("switch d.Type() {")
+	for _, fl := range s.fields {
+		f.P("case ", fl.attrC, ":")
+		g.decodeField(f, s, fl)
+	}
+	if len(s.pads) > 0 && s.extra != "" {
+		var pads []string
+		for _, a := range s.pads {
+			pads = append(pads, s.root.constOf(a))
+		}
+		f.P("case ", strings.Join(pads, ", "), ":")
+		f.P("// padding")
+	}
+	if s.extra != "" {
+		f.P("default:")
+		f.P("v.", s.extra, " = append(v.", s.extra, ", d.CopyAttr())")
+	}
+	f.P("}")
+}
+
+// present returns the condition under which single-valued field fl holds
+// a value, or "" for fields that take every occurrence (slices of
+// repeated attributes).
+func present(fl *field) string {
 	x := "v." + fl.name
 	switch {
+	case fl.tv != nil, fl.multi, fl.arrays:
+		return ""
+	case fl.opt:
+		return x + ".Valid"
+	case fl.el.kind == kFlag:
+		return x
+	case fl.el.kind == kAddr4 || fl.el.kind == kAddr16 || fl.el.kind == kAddrAny:
+		return x + ".IsValid()"
+	}
+	return x + " != nil" // pointers and slices
+}
+
+func (g *generator) decodeField(f *file, s *set, fl *field) {
+	x := "v." + fl.name
+	if cond := present(fl); cond != "" && s.extra != "" {
+		f.P("if ", cond, " {")
+		f.P("v.", s.extra, " = append(v.", s.extra, ", d.CopyAttr())")
+		f.P("break")
+		f.P("}")
+	}
+	switch {
+	case fl.list:
+		es := fl.el.set
+		f.P("nd := d.Nested()")
+		f.P("nd.SetNames(", es.namesV, ")")
+		f.P(x, " = make(", fl.typ, ", 0, nd.Count())")
+		f.P("for nd.Next() {")
+		f.P(x, " = append(", x, ", ", fl.el.typ, "{})")
+		f.P(x, "[len(", x, ")-1].decodeAttr(&nd)")
+		f.P("}")
 	case fl.tv != nil:
 		et := fl.tv
 		keys := et.keys
@@ -410,6 +506,13 @@ func (g *generator) decodeField(f *file, fl *field) {
 		for i := 0; i < levels; i++ {
 			f.P("}")
 		}
+	case fl.arrays:
+		f.P("a := d.Nested()")
+		f.P("arr := make(", typeOf("[]", fl.el.typ), ", 0, a.Count())")
+		f.P("for a.Next() {")
+		g.decodeAppend(f, fl.el, "arr", "a")
+		f.P("}")
+		f.P(x, " = append(", x, ", arr)")
 	case fl.idx:
 		f.P("a := d.Nested()")
 		f.P("if ", x, " == nil {")
@@ -435,9 +538,13 @@ func (g *generator) decodeField(f *file, fl *field) {
 			f.P(x, ".Set(", g.decodeExpr(f, fl.el, "d"), ")")
 		}
 	case fl.ptr:
-		f.P("if ", x, " == nil {")
-		f.P(x, " = new(", fl.el.typ, ")")
-		f.P("}")
+		if s.extra != "" {
+			f.P(x, " = new(", fl.el.typ, ")")
+		} else {
+			f.P("if ", x, " == nil {")
+			f.P(x, " = new(", fl.el.typ, ")")
+			f.P("}")
+		}
 		f.P("nd := d.Nested()")
 		f.P(x, ".decode(&nd)")
 	default:

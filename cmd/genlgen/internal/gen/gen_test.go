@@ -233,13 +233,6 @@ attribute-sets:
 	for _, c := range []struct {
 		name, attr, want string
 	}{
-		{"multi indexed-array", `      -
-        name: arr
-        type: indexed-array
-        sub-type: nest
-        nested-attributes: s
-        multi-attr: true
-`, "bad.yaml:16:21: attribute \"arr\": multi-attr indexed-array is not supported"},
 		{"multi flag", `      -
         name: fl
         type: flag
@@ -339,6 +332,25 @@ func TestUnseenShapes(t *testing.T) {
 		t.Skip("no go command")
 	}
 	specs := map[string]string{
+		"ntv": `name: ntv_fam
+protocol: genetlink-legacy
+doc: nest-type-value without type-value (a plain nest) and multi-attr nest-type-value
+attribute-sets:
+  - name: main
+    attributes:
+      - {name: plain, type: nest-type-value, nested-attributes: inner}
+      - {name: plains, type: nest-type-value, nested-attributes: inner, multi-attr: true}
+      - {name: keyed, type: nest-type-value, type-value: [idx], nested-attributes: inner, multi-attr: true}
+      - {name: scalar, type: u32, type-value: [a, b], multi-attr: true}
+      - {name: arrays, type: indexed-array, sub-type: nest, nested-attributes: inner, multi-attr: true}
+      - {name: u32-arrays, type: indexed-array, sub-type: u32, multi-attr: true}
+  - name: inner
+    attributes:
+      - {name: v, type: u32}
+operations:
+  list:
+    - {name: get, doc: G., attribute-set: main, do: {request: {attributes: [plain, keyed]}, reply: {attributes: [plain, plains, keyed, scalar, arrays, u32-arrays]}}}
+`,
 		"older": `name: older_fam
 protocol: genetlink-legacy
 doc: d

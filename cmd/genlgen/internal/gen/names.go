@@ -18,6 +18,12 @@ var initialisms = map[string]string{
 	"ssh": "SSH", "tcp": "TCP", "tls": "TLS", "ttl": "TTL", "udp": "UDP",
 	"ui": "UI", "uid": "UID", "uuid": "UUID", "uri": "URI", "url": "URL",
 	"vm": "VM", "xml": "XML",
+	// networking and wireless
+	"arp": "ARP", "bss": "BSS", "bssid": "BSSID", "dscp": "DSCP", "eht": "EHT",
+	"fec": "FEC", "he": "HE", "ht": "HT", "icmp": "ICMP", "icmpv6": "ICMPv6",
+	"ie": "IE", "ies": "IEs", "mdi": "MDI", "mdix": "MDIX", "mpls": "MPLS",
+	"nsh": "NSH", "phy": "PHY", "rss": "RSS", "sctp": "SCTP", "spi": "SPI",
+	"ssid": "SSID", "ssids": "SSIDs", "ids": "IDs", "vht": "VHT", "vlan": "VLAN",
 }
 
 // goName turns a spec name ("xdp-zc-max-segs", "svc_export",

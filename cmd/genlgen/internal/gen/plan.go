@@ -3,6 +3,7 @@ package gen
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/genlkit/genlkit/internal/spec"
@@ -79,6 +80,8 @@ type member struct {
 	typ   goType
 	enum  *enum
 	strct *cstruct
+	addr  int  // 4 or 16: a netip.Addr (ipv4 / ipv6 display hint)
+	mac   bool // a net.HardwareAddr (mac / fddi display hint)
 }
 
 // A kind is how one attribute payload is represented in Go.
@@ -122,6 +125,16 @@ type set struct {
 	entry  []*entryType
 	wraps  []*msgType
 	consts []attrConst // attribute type constants of a root set, in spec order
+	extra  string      // field keeping attributes decoded nowhere else, or ""
+	elem   bool        // element type of an ordered list: decodes one attribute at a time
+	req    *reqOf      // for a request type: the op and form it is the request of
+	pads   []*spec.Attribute
+}
+
+// A reqOf says which call a request type belongs to.
+type reqOf struct {
+	op   *op
+	call *call
 }
 
 type attrConst struct {
@@ -138,6 +151,8 @@ type field struct {
 	opt    bool // Optional[T]
 	ptr    bool // *T (single nest)
 	idx    bool // indexed-array of el
+	arrays bool // multi-attr indexed-array: a slice of arrays, one per occurrence
+	list   bool // ordered nest: a slice of el.set values, one per attribute
 	tv     *entryType
 	typ    goType // the field's Go type
 	countV string // local counter variable in decode
@@ -172,7 +187,9 @@ type call struct {
 	req      *spec.Message
 	reply    *spec.Message
 	hasReq   bool // the method takes a request argument
+	reqTyp   *set // the request type, when hasReq
 	replyTyp string
+	replyMsg *msgType // the fixed-header wrapper of the reply, if any
 }
 
 type notif struct {
@@ -205,7 +222,13 @@ var reservedTop = []string{
 
 var reservedMethods = []string{"Family", "Subscribe", "Conn"}
 
-var reservedFields = []string{"MarshalAttrs", "UnmarshalAttrs", "String"}
+var reservedFields = []string{"MarshalAttrs", "UnmarshalAttrs", "String", extraField}
+
+// extraField is the field of every attribute-set struct that keeps, raw and
+// in wire order, the attributes that have no other place: types the spec
+// does not define and repeats of attributes the spec does not mark
+// multi-attr. Encoding sends them after the fields.
+const extraField = "Extra"
 
 func errorf(pos spec.Pos, format string, args ...any) error {
 	return &spec.Error{File: pos.File, Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf(format, args...)}
@@ -237,7 +260,7 @@ func newPlan(f *spec.Family, cfg Config) (*plan, error) {
 	// Types first, in a fixed order of kinds, so that names collide the
 	// same way every time: attribute sets, structs, enums.
 	for _, s := range f.AttributeSets {
-		st := &set{spec: s, name: p.top.claim(goName(s.Name), "Attrs")}
+		st := &set{spec: s, name: p.top.claim(p.typeName(s.Name), "Attrs")}
 		p.sets = append(p.sets, st)
 		p.setBy[s] = st
 	}
@@ -250,14 +273,14 @@ func newPlan(f *spec.Family, cfg Config) (*plan, error) {
 	}
 	for _, d := range f.Definitions {
 		if d.Type == spec.DefStruct {
-			cs := &cstruct{def: d, name: p.top.claim(goName(d.Name), "Struct"), size: d.Size}
+			cs := &cstruct{def: d, name: p.top.claim(p.typeName(d.Name), "Struct"), size: d.Size}
 			p.structs = append(p.structs, cs)
 			p.structBy[d] = cs
 		}
 	}
 	for _, d := range f.Definitions {
 		if d.Type == spec.DefEnum || d.Type == spec.DefFlags {
-			e := &enum{def: d, name: p.top.claim(goName(d.Name), "Enum"), flags: d.Type == spec.DefFlags}
+			e := &enum{def: d, name: p.top.claim(p.typeName(d.Name), "Enum"), flags: d.Type == spec.DefFlags}
 			p.enums = append(p.enums, e)
 			p.enumBy[d] = e
 		}
@@ -282,28 +305,23 @@ func newPlan(f *spec.Family, cfg Config) (*plan, error) {
 	}
 	for _, e := range p.enums {
 		for i := range e.values {
-			e.values[i].name = p.top.claim(e.name+goName(e.values[i].entry.Name), "Value")
+			e.values[i].name = p.top.claim(e.name+goName(entryName(e.def, e.values[i].entry)), "Value")
 		}
 	}
 	for _, g := range f.MulticastGroups {
 		p.groups = append(p.groups, &group{g: g, name: p.top.claim("Group"+goName(g.Name), "")})
 	}
 	for _, s := range p.roots {
-		ns := newNamespace()
-		for _, fl := range s.fields {
-			ns.used[fl.name] = true
-		}
+		pfx := p.attrPrefix(s.spec)
 		i := 0
 		for _, a := range s.spec.Attributes {
+			c := p.top.claim("Attr"+goName(pfx+a.Name), "")
+			s.consts = append(s.consts, attrConst{a, c})
 			if i < len(s.fields) && s.fields[i].attr == a {
-				fl := s.fields[i]
-				fl.attrC = p.top.claim("Attr"+s.name+fl.name, "")
-				s.consts = append(s.consts, attrConst{a, fl.attrC})
+				s.fields[i].attrC = c
 				i++
-				continue
 			}
 			// pad and unused attributes have no field but a constant.
-			s.consts = append(s.consts, attrConst{a, p.top.claim("Attr"+s.name+ns.claim(goName(a.Name), "Attr"), "")})
 		}
 	}
 	for _, s := range p.sets {
@@ -451,6 +469,15 @@ func (p *plan) planStructs() error {
 		for _, m := range cs.def.Members {
 			mb := &member{m: m, name: ns.claim(goName(m.Name), "Field")}
 			switch {
+			case (m.Type == spec.TypeU32 && m.ByteOrder == spec.ByteOrderBig || m.Type == spec.TypeBinary && m.Size == 4) && m.DisplayHint == spec.HintIPv4:
+				mb.addr = 4
+				mb.typ = typeOf(netipPkg.Ident("Addr"))
+			case m.Type == spec.TypeBinary && m.Size == 16 && m.DisplayHint == spec.HintIPv6:
+				mb.addr = 16
+				mb.typ = typeOf(netipPkg.Ident("Addr"))
+			case m.Type == spec.TypeBinary && m.StructDef == nil && (m.DisplayHint == spec.HintMAC || m.DisplayHint == spec.HintFDDI):
+				mb.mac = true
+				mb.typ = typeOf(netPkg.Ident("HardwareAddr"))
 			case m.Type.IsInteger():
 				mb.typ = typeOf(builtinInt(m.Type))
 				if m.EnumDef != nil {
@@ -571,7 +598,11 @@ func (p *plan) baseElem(a *spec.Attribute, t spec.AttrType) (elem, error) {
 func (p *plan) planSets() error {
 	for _, s := range p.sets {
 		ns := newNamespace(reservedFields...)
+		s.extra = extraField
 		for _, a := range s.spec.Attributes {
+			if a.Type == spec.TypePad {
+				s.pads = append(s.pads, a)
+			}
 			if a.Type == spec.TypePad || a.Type == spec.TypeUnused {
 				continue
 			}
@@ -588,13 +619,25 @@ func (p *plan) planSets() error {
 func (p *plan) planField(s *set, fl *field) error {
 	a := fl.attr
 	switch {
+	case a.Type == spec.TypeNestTypeValue && len(a.TypeValue) == 0:
+		// Without type-value no level of nesting is keyed: the attribute
+		// is a nest of its nested-attributes (as YNL decodes it).
+		el, err := p.baseElem(a, spec.TypeNest)
+		if err != nil {
+			return err
+		}
+		fl.el = el
+		if a.MultiAttr {
+			fl.multi = true
+			fl.typ = typeOf("[]", el.typ)
+			s.counts = true
+		} else {
+			fl.ptr = true
+			fl.typ = typeOf("*", el.typ)
+		}
 	case a.Type == spec.TypeNestTypeValue || (len(a.TypeValue) > 0 && a.Type != spec.TypeNest && a.Type != spec.TypeIndexedArray):
-		if a.MultiAttr && a.Type == spec.TypeNestTypeValue {
-			return errorf(a.KeyPos("multi-attr"), "attribute %q: multi-attr nest-type-value is not supported", a.Name)
-		}
-		if len(a.TypeValue) == 0 {
-			return errorf(a.Pos, "nest-type-value attribute %q has no type-value", a.Name)
-		}
+		// With multi-attr, the entries of every occurrence are collected
+		// in wire order: a keyed attribute is a list of entries already.
 		t := a.Type
 		if t == spec.TypeNestTypeValue {
 			t = spec.TypeNest
@@ -624,9 +667,6 @@ func (p *plan) planField(s *set, fl *field) error {
 		fl.typ = typeOf("[]", et.name)
 		s.counts = true
 	case a.Type == spec.TypeIndexedArray:
-		if a.MultiAttr {
-			return errorf(a.KeyPos("multi-attr"), "attribute %q: multi-attr indexed-array is not supported", a.Name)
-		}
 		st := a.SubType
 		switch {
 		case st == spec.TypeNest, st == spec.TypeString, st == spec.TypeBinary, st.IsInteger():
@@ -641,12 +681,26 @@ func (p *plan) planField(s *set, fl *field) error {
 		}
 		fl.el, fl.idx = el, true
 		fl.typ = typeOf("[]", el.typ)
+		if a.MultiAttr {
+			// Each occurrence is an array of its own.
+			fl.arrays = true
+			fl.typ = typeOf("[][]", el.typ)
+		}
 	default:
 		el, err := p.baseElem(a, a.Type)
 		if err != nil {
 			return err
 		}
 		fl.el = el
+		if a.Ordered {
+			if el.kind != kNest {
+				return errorf(a.Pos, "attribute %q: ordered (project overlay) applies to nests only", a.Name)
+			}
+			fl.list = true
+			fl.typ = typeOf("[]", el.typ)
+			el.set.elem = true
+			break
+		}
 		if a.MultiAttr {
 			if el.kind == kFlag {
 				return errorf(a.KeyPos("multi-attr"), "attribute %q: multi-attr flag is not supported", a.Name)
@@ -683,7 +737,8 @@ func (p *plan) planOps() error {
 		if m := wraps[k]; m != nil {
 			return m
 		}
-		m := &msgType{name: p.top.claim(s.name+"Message", ""), header: h, set: s}
+		m := &msgType{header: h, set: s} // named below
+
 		wraps[k] = m
 		p.msgs = append(p.msgs, m)
 		s.wraps = append(s.wraps, m)
@@ -707,7 +762,7 @@ func (p *plan) planOps() error {
 		if so.IsCall() && o.set == nil {
 			return errorf(so.Pos, "op %q has no attribute set", so.Name)
 		}
-		base := methods.claim(o.name, "Op")
+		base := methods.claim(p.methodName(o.name), "Op")
 		o.methodBase = base
 		for _, m := range []struct {
 			mode *spec.Mode
@@ -734,7 +789,7 @@ func (p *plan) planOps() error {
 			if c.reply != nil || m.dump {
 				c.replyTyp = o.set.name
 				if o.header != nil {
-					c.replyTyp = wrap(o.header, o.set).name
+					c.replyMsg = wrap(o.header, o.set)
 				}
 			}
 			if m.dump {
@@ -766,8 +821,44 @@ func (p *plan) planOps() error {
 			p.notifs = append(p.notifs, n)
 		}
 	}
+	// Message wrappers: those with the family's default fixed header get
+	// the plain <Set>Message, whatever the op order; ops overriding the
+	// header get <Set><Header>Message.
+	var def *cstruct
+	if f.Operations.FixedHeaderDef != nil {
+		def = p.structBy[f.Operations.FixedHeaderDef]
+	}
+	for _, m := range p.msgs {
+		if m.header == def {
+			m.name = p.top.claim(m.set.name+"Message", "")
+		}
+	}
+	for _, m := range p.msgs {
+		if m.header != def {
+			m.name = p.top.claim(m.set.name+m.header.name+"Message", "")
+		}
+	}
+	for _, o := range p.ops {
+		for _, c := range []*call{o.do, o.dump} {
+			if c != nil && c.replyMsg != nil {
+				c.replyTyp = c.replyMsg.name
+			}
+		}
+	}
 	for _, n := range p.notifs {
 		n.name = p.top.claim(goName(n.spec.Name), "Notification")
+	}
+	// Request types, after every other type: one per call that takes
+	// attributes, with exactly the attributes the spec lists for it.
+	for _, o := range p.ops {
+		for _, c := range []*call{o.do, o.dump} {
+			if c == nil || !c.hasReq {
+				continue
+			}
+			rs := p.requestType(o, c)
+			c.reqTyp = rs
+			p.sets = append(p.sets, rs)
+		}
 	}
 	// Namers for the sets requests are encoded in.
 	for _, o := range p.ops {
@@ -803,4 +894,118 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// constOf returns the attribute type constant of root set s for the
+// attribute with a's value.
+func (s *set) constOf(a *spec.Attribute) string {
+	for _, c := range s.consts {
+		if c.attr.Value == a.Value {
+			return c.name
+		}
+	}
+	return strconv.Itoa(int(a.Value))
+}
+
+// requestType plans the request type of call c of op o: the fields of the
+// op's set for the attributes the spec lists in the request, in set order.
+func (p *plan) requestType(o *op, c *call) *set {
+	rs := &set{
+		spec: o.set.spec,
+		name: p.top.claim(c.method+"Request", "Type"),
+		root: o.set.root,
+		req:  &reqOf{op: o, call: c},
+	}
+	want := map[string]bool{}
+	for _, a := range c.req.Attributes {
+		want[a.Name] = true
+	}
+	for _, fl := range o.set.fields {
+		if !want[fl.attr.Name] {
+			continue
+		}
+		cp := *fl
+		rs.fields = append(rs.fields, &cp)
+		delete(want, fl.attr.Name)
+	}
+	// What is left (pad and unused attributes) has no field to send.
+	return rs
+}
+
+// words splits a spec name into its lower-case words.
+func words(name string) []string {
+	return strings.FieldsFunc(strings.ToLower(name), func(r rune) bool { return r == '-' || r == '_' })
+}
+
+// typeName returns the Go name of a set, struct or enum before collisions
+// are resolved: the spec name without the family's name in front
+// ("ovpn-peer-new-input" in ovpn is PeerNewInput), or the whole name when
+// nothing would be left ("ovpn"). The caller claims it with a suffix for
+// the kind (PeerNewInputAttrs when a set peer-new-input came first).
+func (p *plan) typeName(name string) string {
+	fw, nw := words(p.spec.Name), words(name)
+	if len(nw) > len(fw) && slices.Equal(nw[:len(fw)], fw) {
+		return goName(strings.Join(nw[len(fw):], "-"))
+	}
+	return goName(name)
+}
+
+// attrPrefix returns what goes between "Attr" and an attribute's name in
+// its type constant: the set's C enum prefix (name-prefix, by default
+// "<family>-a-<set>-" or "<family>-a-" for the set named like the family)
+// without the family's name (or its first word) in front and without the
+// words "a", "attr" and "attrs", which "Attr" says already. nl80211's
+// "nl80211-attr-" gives AttrWiphy, ovs_flow's "ovs-action-attr-" gives
+// AttrActionOutput, team's "team-attr-item-" gives AttrItemOption.
+func (p *plan) attrPrefix(s *spec.AttributeSet) string {
+	pfx := s.NamePrefix
+	if pfx == "" {
+		pfx = p.spec.Name + "-a-"
+		if s.Name != p.spec.Name {
+			pfx += s.Name + "-"
+		}
+	}
+	w, fw := words(pfx), words(p.spec.Name)
+	switch {
+	case len(w) >= len(fw) && slices.Equal(w[:len(fw)], fw):
+		w = w[len(fw):]
+	case len(w) > 0 && len(fw) > 0 && w[0] == fw[0]:
+		w = w[1:]
+	}
+	var out []string
+	for _, x := range w {
+		if x != "a" && x != "attr" && x != "attrs" {
+			out = append(out, x)
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return strings.Join(out, "-") + "-"
+}
+
+// entryName returns an enum or flags entry's name without the
+// definition's name in front ("ovs-hash-alg-l4" of enum ovs-hash-alg is
+// "l4"), so that the value's Go name does not repeat its type's.
+func entryName(d *spec.Definition, e *spec.Entry) string {
+	dw, ew := words(d.Name), words(e.Name)
+	if len(ew) > len(dw) && slices.Equal(ew[:len(dw)], dw) {
+		return strings.Join(ew[len(dw):], "-")
+	}
+	return e.Name
+}
+
+// methodName returns the Client method name of an op: its Go name, except
+// that an op named like the package's constructor ("new" in ovs_flow)
+// gets the last word of the family name after it (NewFlow), so that
+// c.NewFlow and ovsflow.New cannot be confused.
+func (p *plan) methodName(name string) string {
+	if name != "New" {
+		return name
+	}
+	fw := words(p.spec.Name)
+	if len(fw) == 0 {
+		return "NewObject"
+	}
+	return "New" + goName(fw[len(fw)-1])
 }

@@ -51,7 +51,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // Get sends directional get (do, command 1): request attributes index; reply
 // attributes index, name of set dev. A nil req sends no attributes.
-func (c *Client) Get(ctx context.Context, req *Dev) (*Dev, error) {
+func (c *Client) Get(ctx context.Context, req *GetRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
 		return nil, err
@@ -113,7 +113,7 @@ func (c *Client) GetDump(ctx context.Context) iter.Seq2[*Dev, error] {
 
 // Set sends directional set (do, command 2): request attributes index, name;
 // the kernel only acknowledges it. A nil req sends no attributes.
-func (c *Client) Set(ctx context.Context, req *Dev) error {
+func (c *Client) Set(ctx context.Context, req *SetRequest) error {
 	fam, err := c.core.Check(ctx, CmdSet, "set", false)
 	if err != nil {
 		return err
@@ -138,7 +138,7 @@ func (c *Client) Set(ctx context.Context, req *Dev) error {
 // PortGet sends directional port-get (do, command 3): request attributes
 // index, port; reply attributes index, port of set dev. A nil req sends no
 // attributes.
-func (c *Client) PortGet(ctx context.Context, req *Dev) (*Dev, error) {
+func (c *Client) PortGet(ctx context.Context, req *PortGetRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdPortGet, "port-get", false)
 	if err != nil {
 		return nil, err
@@ -166,7 +166,7 @@ func (c *Client) PortGet(ctx context.Context, req *Dev) (*Dev, error) {
 // index; reply attributes index, port of set dev. It yields one value per
 // reply message; an error ends the dump unless it is a reply that failed to
 // decode. A nil req sends no attributes.
-func (c *Client) PortGetDump(ctx context.Context, req *Dev) iter.Seq2[*Dev, error] {
+func (c *Client) PortGetDump(ctx context.Context, req *PortGetDumpRequest) iter.Seq2[*Dev, error] {
 	return func(yield func(*Dev, error) bool) {
 		fam, err := c.core.Check(ctx, CmdPortGet, "port-get", true)
 		if err != nil {

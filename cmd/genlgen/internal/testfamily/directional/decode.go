@@ -13,7 +13,7 @@ var namesDev = []string{
 }
 
 // UnmarshalAttrs decodes attributes of set dev from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Dev) UnmarshalAttrs(b []byte) error {
@@ -29,11 +29,117 @@ func (v *Dev) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevIndex:
+			if v.Index.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Index.Set(d.U32())
+		case AttrDevName:
+			if v.Name.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Name.Set(d.String())
+		case AttrDevPort:
+			if v.Port.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Port.Set(d.U16())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dev from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDev)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevIndex:
+			v.Index.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dev from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDev)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevIndex:
 			v.Index.Set(d.U32())
 		case AttrDevName:
 			v.Name.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dev from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDev)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevIndex:
+			v.Index.Set(d.U32())
 		case AttrDevPort:
 			v.Port.Set(d.U16())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set dev from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *PortGetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = PortGetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *PortGetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesDev)
+	for d.Next() {
+		switch d.Type() {
+		case AttrDevIndex:
+			v.Index.Set(d.U32())
 		}
 	}
 }

@@ -46,7 +46,7 @@ func TestDirectional(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := c.PortGet(ctx, &directional.Dev{Index: directional.Some[uint32](1)})
+	rep, err := c.PortGet(ctx, &directional.PortGetRequest{Index: directional.Some[uint32](1)})
 	if err != nil || rep.Port.Value != 2 {
 		t.Fatalf("do: %+v, %v", rep, err)
 	}
@@ -55,7 +55,7 @@ func TestDirectional(t *testing.T) {
 			t.Errorf("dump: %+v, %v", v, err)
 		}
 	}
-	if err := c.Set(ctx, &directional.Dev{Name: directional.Some("x")}); err != nil {
+	if err := c.Set(ctx, &directional.SetRequest{Name: directional.Some("x")}); err != nil {
 		t.Fatal(err)
 	}
 	var cmds []uint8

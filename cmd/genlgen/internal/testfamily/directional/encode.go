@@ -26,5 +26,82 @@ func (v *Dev) encode(e *attrs.Encoder) error {
 	if v.Port.Valid {
 		e.U16(AttrDevPort, v.Port.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetRequest) encode(e *attrs.Encoder) error {
+	if v.Index.Valid {
+		e.U32(AttrDevIndex, v.Index.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SetRequest) encode(e *attrs.Encoder) error {
+	if v.Index.Valid {
+		e.U32(AttrDevIndex, v.Index.Value)
+	}
+	if v.Name.Valid {
+		e.String(AttrDevName, v.Name.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortGetRequest) encode(e *attrs.Encoder) error {
+	if v.Index.Valid {
+		e.U32(AttrDevIndex, v.Index.Value)
+	}
+	if v.Port.Valid {
+		e.U16(AttrDevPort, v.Port.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *PortGetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *PortGetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Index.Valid {
+		e.U32(AttrDevIndex, v.Index.Value)
+	}
 	return nil
 }

@@ -2,6 +2,10 @@
 
 package directional
 
+import (
+	"github.com/genlkit/genlkit/attrs"
+)
+
 // Dev holds the attributes of directional attribute set dev.
 type Dev struct {
 	// Index is attribute index (1): u32.
@@ -10,4 +14,41 @@ type Dev struct {
 	Name Optional[string]
 	// Port is attribute port (3): u16.
 	Port Optional[uint16]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// GetRequest is the request of Client.Get (directional get, do): the
+// attributes of set dev that the spec lists for it.
+type GetRequest struct {
+	// Index is attribute index (1): u32.
+	Index Optional[uint32]
+}
+
+// SetRequest is the request of Client.Set (directional set, do): the
+// attributes of set dev that the spec lists for it.
+type SetRequest struct {
+	// Index is attribute index (1): u32.
+	Index Optional[uint32]
+	// Name is attribute name (2): string.
+	Name Optional[string]
+}
+
+// PortGetRequest is the request of Client.PortGet (directional port-get, do):
+// the attributes of set dev that the spec lists for it.
+type PortGetRequest struct {
+	// Index is attribute index (1): u32.
+	Index Optional[uint32]
+	// Port is attribute port (3): u16.
+	Port Optional[uint16]
+}
+
+// PortGetDumpRequest is the request of Client.PortGetDump (directional
+// port-get, dump): the attributes of set dev that the spec lists for it.
+type PortGetDumpRequest struct {
+	// Index is attribute index (1): u32.
+	Index Optional[uint32]
 }

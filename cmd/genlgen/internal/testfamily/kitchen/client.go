@@ -52,7 +52,7 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // Get sends kitchen get (do, command 1): request attributes u32-val, name;
 // reply attributes u32-val, name, nest, nests, stat of set main. A nil req
 // sends no attributes.
-func (c *Client) Get(ctx context.Context, req *Main) (*Main, error) {
+func (c *Client) Get(ctx context.Context, req *GetRequest) (*Main, error) {
 	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
 		return nil, err
@@ -80,7 +80,7 @@ func (c *Client) Get(ctx context.Context, req *Main) (*Main, error) {
 // reply attributes u32-val, name, nest, nests, stat of set main. It yields one
 // value per reply message; an error ends the dump unless it is a reply that
 // failed to decode. A nil req sends no attributes.
-func (c *Client) GetDump(ctx context.Context, req *Main) iter.Seq2[*Main, error] {
+func (c *Client) GetDump(ctx context.Context, req *GetDumpRequest) iter.Seq2[*Main, error] {
 	return func(yield func(*Main, error) bool) {
 		fam, err := c.core.Check(ctx, CmdGet, "get", true)
 		if err != nil {
@@ -122,7 +122,7 @@ func (c *Client) GetDump(ctx context.Context, req *Main) iter.Seq2[*Main, error]
 // Set sends kitchen set (do, command 2): request attributes u32-val, name,
 // addr4, outer; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
-func (c *Client) Set(ctx context.Context, req *Main) error {
+func (c *Client) Set(ctx context.Context, req *SetRequest) error {
 	fam, err := c.core.Check(ctx, CmdSet, "set", false)
 	if err != nil {
 		return err
@@ -204,7 +204,7 @@ func (c *Client) Ping(ctx context.Context) (*Empty, error) {
 // HdrGet sends kitchen hdr-get (do, command 5): request attributes u32-val;
 // reply attributes u32-val, name of set main. Messages carry the fixed header
 // kt-header. A nil req sends no attributes.
-func (c *Client) HdrGet(ctx context.Context, hdr KtHeader, req *Main) (*MainMessage, error) {
+func (c *Client) HdrGet(ctx context.Context, hdr KtHeader, req *HdrGetRequest) (*MainKtHeaderMessage, error) {
 	fam, err := c.core.Check(ctx, CmdHdrGet, "hdr-get", false)
 	if err != nil {
 		return nil, err
@@ -223,7 +223,7 @@ func (c *Client) HdrGet(ctx context.Context, hdr KtHeader, req *Main) (*MainMess
 	if err != nil {
 		return nil, opError("hdr-get", err)
 	}
-	rep := new(MainMessage)
+	rep := new(MainKtHeaderMessage)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
 	if err != nil {
 		return nil, opError("hdr-get", err)
@@ -235,8 +235,8 @@ func (c *Client) HdrGet(ctx context.Context, hdr KtHeader, req *Main) (*MainMess
 // reply attributes u32-val, name of set main. Messages carry the fixed header
 // kt-header. It yields one value per reply message; an error ends the dump
 // unless it is a reply that failed to decode.
-func (c *Client) HdrGetDump(ctx context.Context, hdr KtHeader) iter.Seq2[*MainMessage, error] {
-	return func(yield func(*MainMessage, error) bool) {
+func (c *Client) HdrGetDump(ctx context.Context, hdr KtHeader) iter.Seq2[*MainKtHeaderMessage, error] {
+	return func(yield func(*MainKtHeaderMessage, error) bool) {
 		fam, err := c.core.Check(ctx, CmdHdrGet, "hdr-get", true)
 		if err != nil {
 			yield(nil, err)
@@ -258,7 +258,7 @@ func (c *Client) HdrGetDump(ctx context.Context, hdr KtHeader) iter.Seq2[*MainMe
 				yield(nil, opError("hdr-get", err))
 				return
 			}
-			rep := new(MainMessage)
+			rep := new(MainKtHeaderMessage)
 			if err := rep.decodeMessage(m.Data); err != nil {
 				if !yield(nil, opError("hdr-get", err)) {
 					return
@@ -274,7 +274,7 @@ func (c *Client) HdrGetDump(ctx context.Context, hdr KtHeader) iter.Seq2[*MainMe
 
 // SubscribeOp sends kitchen subscribe (do, command 9): request attributes id;
 // the kernel only acknowledges it. A nil req sends no attributes.
-func (c *Client) SubscribeOp(ctx context.Context, req *ClientAttrs) error {
+func (c *Client) SubscribeOp(ctx context.Context, req *SubscribeOpRequest) error {
 	fam, err := c.core.Check(ctx, CmdSubscribe, "subscribe", false)
 	if err != nil {
 		return err

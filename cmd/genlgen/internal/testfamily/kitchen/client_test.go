@@ -61,7 +61,7 @@ func TestClientDo(t *testing.T) {
 	c, k := newClient(t, func(k *genltest.Kernel, r genltest.Request) {
 		k.Push(genltest.Reply(r, kitchen.CmdGet, mainFixture()), genltest.Ack(r))
 	})
-	rep, err := c.Get(ctx(t), &kitchen.Main{U32Val: kitchen.Some[uint32](7), Name: kitchen.Some("x")})
+	rep, err := c.Get(ctx(t), &kitchen.GetRequest{U32Val: kitchen.Some[uint32](7), Name: kitchen.Some("x")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestClientDump(t *testing.T) {
 	})
 	var got []uint32
 	var errs []error
-	for v, err := range c.GetDump(ctx(t), &kitchen.Main{U8Val: kitchen.Some[uint8](1)}) {
+	for v, err := range c.GetDump(ctx(t), &kitchen.GetDumpRequest{U8Val: kitchen.Some[uint8](1)}) {
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -128,7 +128,7 @@ func TestClientDump(t *testing.T) {
 
 func TestClientNoReply(t *testing.T) {
 	c, k := newClient(t, func(k *genltest.Kernel, r genltest.Request) { k.Push(genltest.Ack(r)) })
-	err := c.Set(ctx(t), &kitchen.Main{
+	err := c.Set(ctx(t), &kitchen.SetRequest{
 		Outer: kitchen.Some(kitchen.Outer{Name: "n"}),
 	})
 	if err != nil {
@@ -167,7 +167,7 @@ func TestClientKernelError(t *testing.T) {
 		// netlink header, 4 of genl header, 8 of u32-val.
 		k.Push(genltest.Error(r, unix.EINVAL, &genltest.Extack{Msg: "bad name", Offset: 28}))
 	})
-	_, err := c.Get(ctx(t), &kitchen.Main{U32Val: kitchen.Some[uint32](7), Name: kitchen.Some("x")})
+	_, err := c.Get(ctx(t), &kitchen.GetRequest{U32Val: kitchen.Some[uint32](7), Name: kitchen.Some("x")})
 	var ge *genl.Error
 	if !errors.Is(err, unix.EINVAL) || !errors.As(err, &ge) {
 		t.Fatalf("got %v", err)
@@ -190,7 +190,7 @@ func TestClientFixedHeader(t *testing.T) {
 		}
 		k.Push(genltest.Reply(r, kitchen.CmdHdrGet, append(hdr, e.Bytes()...)), genltest.Ack(r))
 	})
-	rep, err := c.HdrGet(ctx(t), kitchen.KtHeader{Ifindex: 3, Flags: 1}, &kitchen.Main{U32Val: kitchen.Some[uint32](1)})
+	rep, err := c.HdrGet(ctx(t), kitchen.KtHeader{Ifindex: 3, Flags: 1}, &kitchen.HdrGetRequest{U32Val: kitchen.Some[uint32](1)})
 	if err != nil {
 		t.Fatal(err)
 	}

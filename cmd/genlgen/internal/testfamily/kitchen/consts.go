@@ -116,11 +116,11 @@ const (
 
 // Attribute types of attribute set name-clash.
 const (
-	AttrNameClashFooBar           = 1 // foo-bar: u32
-	AttrNameClashFooBarAttr       = 2 // foo--bar: u32
-	AttrNameClashMarshalAttrsAttr = 3 // marshal-attrs: u8
-	AttrNameClashX1st             = 4 // 1st: u8
-	AttrNameClashLead             = 5 // --lead: u8
+	AttrNameClashFooBar       = 1 // foo-bar: u32
+	AttrNameClashFooBar2      = 2 // foo--bar: u32
+	AttrNameClashMarshalAttrs = 3 // marshal-attrs: u8
+	AttrNameClash1st          = 4 // 1st: u8
+	AttrNameClashLead         = 5 // --lead: u8
 )
 
 // Attribute types of attribute set counted.
@@ -132,7 +132,7 @@ const (
 
 // Attribute types of attribute set client.
 const (
-	AttrClientAttrsID = 1 // id: u32
+	AttrClientID = 1 // id: u32
 )
 
 // Constants of the spec's definitions.

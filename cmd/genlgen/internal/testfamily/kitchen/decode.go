@@ -110,7 +110,7 @@ var namesClientAttrs = []string{
 var namesEmpty = []string{}
 
 // UnmarshalAttrs decodes attributes of set main from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Main) UnmarshalAttrs(b []byte) error {
@@ -167,74 +167,214 @@ func (v *Main) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrMainU8Val:
+			if v.U8Val.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.U8Val.Set(d.U8())
 		case AttrMainU16Val:
+			if v.U16Val.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.U16Val.Set(d.U16())
 		case AttrMainU32Val:
+			if v.U32Val.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.U32Val.Set(d.U32())
 		case AttrMainU64Val:
+			if v.U64Val.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.U64Val.Set(d.U64())
 		case AttrMainS8Val:
+			if v.S8Val.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.S8Val.Set(d.S8())
 		case AttrMainS16Val:
+			if v.S16Val.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.S16Val.Set(d.S16())
 		case AttrMainS32Val:
+			if v.S32Val.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.S32Val.Set(d.S32())
 		case AttrMainS64Val:
+			if v.S64Val.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.S64Val.Set(d.S64())
 		case AttrMainUintVal:
+			if v.UintVal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UintVal.Set(d.Uint())
 		case AttrMainSintVal:
+			if v.SintVal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.SintVal.Set(d.Sint())
 		case AttrMainBe16:
+			if v.Be16.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Be16.Set(d.U16BE())
 		case AttrMainBe32:
+			if v.Be32.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Be32.Set(d.U32BE())
 		case AttrMainBe64:
+			if v.Be64.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Be64.Set(d.U64BE())
 		case AttrMainBes32:
+			if v.Bes32.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Bes32.Set(int32(d.U32BE()))
 		case AttrMainLe32:
+			if v.Le32.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Le32.Set(uint32(d.UintN(4, attrs.LittleEndian)))
 		case AttrMainLes64:
+			if v.Les64.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Les64.Set(int64(d.UintN(8, attrs.LittleEndian)))
 		case AttrMainBeuint:
+			if v.Beuint.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Beuint.Set(d.UintOrder(attrs.BigEndian))
 		case AttrMainName:
+			if v.Name.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Name.Set(d.String())
 		case AttrMainNameUnterm:
+			if v.NameUnterm.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.NameUnterm.Set(d.String())
 		case AttrMainBlob:
+			if v.Blob != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Blob = bytes.Clone(d.Bytes())
 		case AttrMainUUID:
+			if v.UUID != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.UUID = bytes.Clone(d.Bytes())
 		case AttrMainOn:
+			if v.On {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.On = d.Flag()
 		case AttrMainBf:
+			if v.Bf.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Bf.Set(d.Bitfield32())
 		case AttrMainColor:
+			if v.Color.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Color.Set(Color(d.U32()))
 		case AttrMainPerms:
+			if v.Perms.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Perms.Set(Perm(d.U32()))
 		case AttrMainBig:
+			if v.Big.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Big.Set(BigFlags(d.U64()))
 		case AttrMainActs:
+			if v.Acts.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Acts.Set(ActionMask(d.U32()))
 		case AttrMainOdd:
+			if v.Odd.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Odd.Set(OddNames(d.U8()))
 		case AttrMainSgn:
+			if v.Sgn.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Sgn.Set(SignedEnum(d.S32()))
 		case AttrMainAddr4:
+			if v.Addr4.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Addr4 = d.Addr4()
 		case AttrMainAddr6:
+			if v.Addr6.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Addr6 = d.Addr16()
 		case AttrMainAddr:
+			if v.Addr.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Addr = d.Addr()
 		case AttrMainAddr4Bin:
+			if v.Addr4Bin.IsValid() {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Addr4Bin = d.Addr4()
 		case AttrMainMAC:
+			if v.MAC != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MAC = net.HardwareAddr(bytes.Clone(d.Bytes()))
 		case AttrMainTs:
+			if v.Ts.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeKernelTimespec {
 				v.Ts.Valid = true
 				v.Ts.Value.get(b)
@@ -242,6 +382,10 @@ func (v *Main) decode(d *attrs.Decoder) {
 				d.Fail(attrs.StructTooShort("--kernel-timespec", sizeKernelTimespec, len(b)))
 			}
 		case AttrMainOuter:
+			if v.Outer.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			if b := d.Bytes(); len(b) >= sizeOuter {
 				v.Outer.Valid = true
 				v.Outer.Value.get(b)
@@ -249,15 +393,29 @@ func (v *Main) decode(d *attrs.Decoder) {
 				d.Fail(attrs.StructTooShort("outer", sizeOuter, len(b)))
 			}
 		case AttrMainU32Array:
+			if v.U32Array != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.U32Array = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
 		case AttrMainS16Array:
+			if v.S16Array != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.S16Array = attrs.DecodeArray[int16](d, 2, attrs.BigEndian)
 		case AttrMainColorArray:
+			if v.ColorArray != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ColorArray = attrs.DecodeArray[Color](d, 8, attrs.HostEndian)
 		case AttrMainNest:
-			if v.Nest == nil {
-				v.Nest = new(InnerSet)
+			if v.Nest != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Nest = new(InnerSet)
 			nd := d.Nested()
 			v.Nest.decode(&nd)
 		case AttrMainNests:
@@ -283,6 +441,10 @@ func (v *Main) decode(d *attrs.Decoder) {
 		case AttrMainMultiColor:
 			v.MultiColor = append(v.MultiColor, Color(d.U8()))
 		case AttrMainIdxNest:
+			if v.IdxNest != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.IdxNest == nil {
 				v.IdxNest = make([]InnerSet, 0, a.Count())
@@ -295,6 +457,10 @@ func (v *Main) decode(d *attrs.Decoder) {
 				v.IdxNest[len(v.IdxNest)-1].decode(&nd)
 			}
 		case AttrMainIdxU16:
+			if v.IdxU16 != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.IdxU16 == nil {
 				v.IdxU16 = make([]uint16, 0, a.Count())
@@ -305,6 +471,10 @@ func (v *Main) decode(d *attrs.Decoder) {
 				v.IdxU16 = append(v.IdxU16, a.U16())
 			}
 		case AttrMainIdxStr:
+			if v.IdxStr != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			a := d.Nested()
 			if v.IdxStr == nil {
 				v.IdxStr = make([]string, 0, a.Count())
@@ -337,25 +507,37 @@ func (v *Main) decode(d *attrs.Decoder) {
 				v.Stat = append(v.Stat, MainStatEntry{ID: k0.Type(), Value: k0.U64()})
 			}
 		case AttrMainTree:
-			if v.Tree == nil {
-				v.Tree = new(Tree)
+			if v.Tree != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Tree = new(Tree)
 			nd := d.Nested()
 			v.Tree.decode(&nd)
 		case AttrMainSubset:
-			if v.Subset == nil {
-				v.Subset = new(InnerSubset)
+			if v.Subset != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Subset = new(InnerSubset)
 			nd := d.Nested()
 			v.Subset.decode(&nd)
 		case AttrMainFar:
+			if v.Far.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Far.Set(d.U32())
+		case AttrMainPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set inner-set from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *InnerSet) UnmarshalAttrs(b []byte) error {
@@ -371,23 +553,41 @@ func (v *InnerSet) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrInnerSetID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
 		case AttrInnerSetLabel:
+			if v.Label.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Label.Set(d.String())
 		case AttrInnerSetFlagX:
+			if v.FlagX {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FlagX = d.Flag()
 		case AttrInnerSetDeep:
-			if v.Deep == nil {
-				v.Deep = new(Leaf)
+			if v.Deep != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Deep = new(Leaf)
 			nd := d.Nested()
 			v.Deep.decode(&nd)
+		case AttrInnerSetPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set inner-subset from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *InnerSubset) UnmarshalAttrs(b []byte) error {
@@ -403,15 +603,25 @@ func (v *InnerSubset) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrInnerSetID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
 		case AttrInnerSetLabel:
+			if v.Label.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Label.Set(d.String())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set leaf from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Leaf) UnmarshalAttrs(b []byte) error {
@@ -427,13 +637,19 @@ func (v *Leaf) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrLeafV:
+			if v.V.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.V.Set(d.U16())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set tree from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Tree) UnmarshalAttrs(b []byte) error {
@@ -460,23 +676,31 @@ func (v *Tree) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrTreeValue:
+			if v.Value.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Value.Set(d.U32())
 		case AttrTreeChild:
-			if v.Child == nil {
-				v.Child = new(Tree)
+			if v.Child != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.Child = new(Tree)
 			nd := d.Nested()
 			v.Child.decode(&nd)
 		case AttrTreeChildren:
 			v.Children = append(v.Children, Tree{})
 			nd := d.Nested()
 			v.Children[len(v.Children)-1].decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set name-clash from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *NameClash) UnmarshalAttrs(b []byte) error {
@@ -492,21 +716,43 @@ func (v *NameClash) decode(d *attrs.Decoder) {
 	for d.Next() {
 		switch d.Type() {
 		case AttrNameClashFooBar:
+			if v.FooBar.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FooBar.Set(d.U32())
-		case AttrNameClashFooBarAttr:
+		case AttrNameClashFooBar2:
+			if v.FooBarAttr.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.FooBarAttr.Set(d.U32())
-		case AttrNameClashMarshalAttrsAttr:
+		case AttrNameClashMarshalAttrs:
+			if v.MarshalAttrsAttr.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.MarshalAttrsAttr.Set(d.U8())
-		case AttrNameClashX1st:
+		case AttrNameClash1st:
+			if v.X1st.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.X1st.Set(d.U8())
 		case AttrNameClashLead:
+			if v.Lead.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.Lead.Set(d.U8())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set counted from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Counted) UnmarshalAttrs(b []byte) error {
@@ -544,17 +790,21 @@ func (v *Counted) decode(d *attrs.Decoder) {
 		case AttrCountedNums:
 			v.Nums = append(v.Nums, d.U32())
 		case AttrCountedOne:
-			if v.One == nil {
-				v.One = new(Leaf)
+			if v.One != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
 			}
+			v.One = new(Leaf)
 			nd := d.Nested()
 			v.One.decode(&nd)
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set client from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *ClientAttrs) UnmarshalAttrs(b []byte) error {
@@ -569,14 +819,20 @@ func (v *ClientAttrs) decode(d *attrs.Decoder) {
 	d.SetNames(namesClientAttrs)
 	for d.Next() {
 		switch d.Type() {
-		case AttrClientAttrsID:
+		case AttrClientID:
+			if v.ID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
 			v.ID.Set(d.U32())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
 		}
 	}
 }
 
 // UnmarshalAttrs decodes attributes of set empty from b into v,
-// replacing its contents. Attributes the set does not define are skipped;
+// replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
 // copies: v does not refer to b.
 func (v *Empty) UnmarshalAttrs(b []byte) error {
@@ -590,6 +846,133 @@ func (v *Empty) UnmarshalAttrs(b []byte) error {
 func (v *Empty) decode(d *attrs.Decoder) {
 	d.SetNames(namesEmpty)
 	for d.Next() {
+		switch d.Type() {
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set main from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesMain)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMainU32Val:
+			v.U32Val.Set(d.U32())
+		case AttrMainName:
+			v.Name.Set(d.String())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set main from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesMain)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMainU8Val:
+			v.U8Val.Set(d.U8())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set main from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SetRequest) UnmarshalAttrs(b []byte) error {
+	*v = SetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesMain)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMainU32Val:
+			v.U32Val.Set(d.U32())
+		case AttrMainName:
+			v.Name.Set(d.String())
+		case AttrMainAddr4:
+			v.Addr4 = d.Addr4()
+		case AttrMainOuter:
+			if b := d.Bytes(); len(b) >= sizeOuter {
+				v.Outer.Valid = true
+				v.Outer.Value.get(b)
+			} else {
+				d.Fail(attrs.StructTooShort("outer", sizeOuter, len(b)))
+			}
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set main from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *HdrGetRequest) UnmarshalAttrs(b []byte) error {
+	*v = HdrGetRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *HdrGetRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesMain)
+	for d.Next() {
+		switch d.Type() {
+		case AttrMainU32Val:
+			v.U32Val.Set(d.U32())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set client from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *SubscribeOpRequest) UnmarshalAttrs(b []byte) error {
+	*v = SubscribeOpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *SubscribeOpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesClientAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrClientID:
+			v.ID.Set(d.U32())
+		}
 	}
 }
 
@@ -612,7 +995,7 @@ func (v *Empty) decodeMessage(b []byte) error {
 }
 
 // decodeMessage decodes a message's fixed header and attributes into v.
-func (v *MainMessage) decodeMessage(b []byte) error {
+func (v *MainKtHeaderMessage) decodeMessage(b []byte) error {
 	if len(b) < sizeKtHeader {
 		return attrs.HeaderTooShort("kt-header", sizeKtHeader, len(b))
 	}

@@ -252,6 +252,9 @@ func (v *Main) encode(e *attrs.Encoder) error {
 	if v.Far.Valid {
 		e.U32(AttrMainFar, v.Far.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -282,6 +285,9 @@ func (v *InnerSet) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -302,6 +308,9 @@ func (v *InnerSubset) encode(e *attrs.Encoder) error {
 	if v.Label.Valid {
 		e.String(AttrInnerSetLabel, v.Label.Value)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -318,6 +327,9 @@ func (v *Leaf) MarshalAttrs(e *attrs.Encoder) error {
 func (v *Leaf) encode(e *attrs.Encoder) error {
 	if v.V.Valid {
 		e.U16(AttrLeafV, v.V.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -350,6 +362,9 @@ func (v *Tree) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -368,16 +383,19 @@ func (v *NameClash) encode(e *attrs.Encoder) error {
 		e.U32(AttrNameClashFooBar, v.FooBar.Value)
 	}
 	if v.FooBarAttr.Valid {
-		e.U32(AttrNameClashFooBarAttr, v.FooBarAttr.Value)
+		e.U32(AttrNameClashFooBar2, v.FooBarAttr.Value)
 	}
 	if v.MarshalAttrsAttr.Valid {
-		e.U8(AttrNameClashMarshalAttrsAttr, v.MarshalAttrsAttr.Value)
+		e.U8(AttrNameClashMarshalAttrs, v.MarshalAttrsAttr.Value)
 	}
 	if v.X1st.Valid {
-		e.U8(AttrNameClashX1st, v.X1st.Value)
+		e.U8(AttrNameClash1st, v.X1st.Value)
 	}
 	if v.Lead.Valid {
 		e.U8(AttrNameClashLead, v.Lead.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -410,6 +428,9 @@ func (v *Counted) encode(e *attrs.Encoder) error {
 		}
 		e.End(n)
 	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
 	return nil
 }
 
@@ -425,7 +446,10 @@ func (v *ClientAttrs) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *ClientAttrs) encode(e *attrs.Encoder) error {
 	if v.ID.Valid {
-		e.U32(AttrClientAttrsID, v.ID.Value)
+		e.U32(AttrClientID, v.ID.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
 	}
 	return nil
 }
@@ -441,5 +465,111 @@ func (v *Empty) MarshalAttrs(e *attrs.Encoder) error {
 }
 
 func (v *Empty) encode(e *attrs.Encoder) error {
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetRequest) encode(e *attrs.Encoder) error {
+	if v.U32Val.Valid {
+		e.U32(AttrMainU32Val, v.U32Val.Value)
+	}
+	if v.Name.Valid {
+		e.String(AttrMainName, v.Name.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetDumpRequest) encode(e *attrs.Encoder) error {
+	if v.U8Val.Valid {
+		e.U8(AttrMainU8Val, v.U8Val.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SetRequest) encode(e *attrs.Encoder) error {
+	if v.U32Val.Valid {
+		e.U32(AttrMainU32Val, v.U32Val.Value)
+	}
+	if v.Name.Valid {
+		e.String(AttrMainName, v.Name.Value)
+	}
+	if v.Addr4.IsValid() {
+		if err := e.Addr4(AttrMainAddr4, v.Addr4); err != nil {
+			return attrs.WithPath(err, "addr4")
+		}
+	}
+	if v.Outer.Valid {
+		if b := e.Reserve(AttrMainOuter, sizeOuter); b != nil {
+			if err := v.Outer.Value.put(b); err != nil {
+				return attrs.WithPath(err, "outer")
+			}
+		}
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *HdrGetRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *HdrGetRequest) encode(e *attrs.Encoder) error {
+	if v.U32Val.Valid {
+		e.U32(AttrMainU32Val, v.U32Val.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *SubscribeOpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *SubscribeOpRequest) encode(e *attrs.Encoder) error {
+	if v.ID.Valid {
+		e.U32(AttrClientID, v.ID.Value)
+	}
 	return nil
 }

@@ -14,13 +14,13 @@ import (
 // the number of sets). Decoding must not panic, and a value that decodes
 // must survive MarshalAttrs and UnmarshalAttrs unchanged.
 func FuzzDecode(f *testing.F) {
-	for i := range 9 {
+	for i := range 14 {
 		f.Add(uint8(i), []byte{})
 		f.Add(uint8(i), []byte{4, 0, 1, 0, 8, 0, 2, 0, 1, 0, 0, 0})
 		f.Add(uint8(i), []byte{12, 0, 1, 0x80, 8, 0, 1, 0, 1, 2, 3, 4})
 	}
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
-		switch int(which) % 9 {
+		switch int(which) % 14 {
 		case 0:
 			roundTrip[Main](t, b)
 		case 1:
@@ -39,6 +39,16 @@ func FuzzDecode(f *testing.F) {
 			roundTrip[ClientAttrs](t, b)
 		case 8:
 			roundTrip[Empty](t, b)
+		case 9:
+			roundTrip[GetRequest](t, b)
+		case 10:
+			roundTrip[GetDumpRequest](t, b)
+		case 11:
+			roundTrip[SetRequest](t, b)
+		case 12:
+			roundTrip[HdrGetRequest](t, b)
+		case 13:
+			roundTrip[SubscribeOpRequest](t, b)
 		}
 	})
 }

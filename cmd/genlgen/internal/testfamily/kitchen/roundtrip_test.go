@@ -491,3 +491,46 @@ func TestDecodeAllocs(t *testing.T) {
 }
 
 var raceEnabled bool
+
+// TestExtraKeepsRepeatsAndUnknowns: a second occurrence of a single-valued
+// attribute and an attribute of a type the set does not define are kept in
+// Extra, raw and in wire order, and encoded back after the fields.
+func TestExtraKeepsRepeatsAndUnknowns(t *testing.T) {
+	var e attrs.Encoder
+	n := e.Nest(3) // one
+	e.U16(1, 1)
+	e.End(n)
+	e.U32(2, 5)   // nums
+	e.U64(99, 42) // unknown type
+	n = e.Nest(3) // one again
+	e.U16(1, 2)
+	e.End(n)
+	msg := bytes.Clone(e.Bytes())
+	var v kitchen.Counted
+	if err := v.UnmarshalAttrs(msg); err != nil {
+		t.Fatal(err)
+	}
+	if v.One == nil || v.One.V.Value != 1 {
+		t.Fatalf("one = %+v, want the first occurrence", v.One)
+	}
+	if len(v.Extra) != 2 || v.Extra[0].Type != 99 || v.Extra[1].Type != 3 || !v.Extra[1].Nested() {
+		t.Fatalf("extra = %+v, want the unknown attribute then the second nest", v.Extra)
+	}
+	var out attrs.Encoder
+	if err := v.MarshalAttrs(&out); err != nil {
+		t.Fatal(err)
+	}
+	// Fields first (in spec order), then Extra in wire order.
+	var want attrs.Encoder
+	want.U32(2, 5)
+	n = want.Nest(3)
+	want.U16(1, 1)
+	want.End(n)
+	want.U64(99, 42)
+	n = want.Nest(3)
+	want.U16(1, 2)
+	want.End(n)
+	if !bytes.Equal(out.Bytes(), want.Bytes()) {
+		t.Errorf("encoded % x\nwant    % x", out.Bytes(), want.Bytes())
+	}
+}

@@ -20,13 +20,14 @@ type KtHeader struct {
 const sizeKtHeader = 8
 
 // put writes s into b, which holds at least 8 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *KtHeader) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U32(s.Ifindex, false)
 	w.U16(s.Flags, true)
 	w.U16(s.Pad, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 8 bytes; more are ignored.
@@ -68,12 +69,13 @@ type KernelTimespec struct {
 const sizeKernelTimespec = 16
 
 // put writes s into b, which holds at least 16 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *KernelTimespec) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U64(s.Sec, false)
 	w.U64(s.Nsec, false)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 16 bytes; more are ignored.
@@ -117,14 +119,15 @@ type Inner struct {
 const sizeInner = 8
 
 // put writes s into b, which holds at least 8 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *Inner) put(b []byte) error {
 	w := attrs.NewStructWriter(b)
 	w.U8(s.A)
 	w.U8(uint8(s.B))
 	w.UintN(uint64(s.C), 2, attrs.LittleEndian)
 	w.U32(uint32(s.D), true)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 8 bytes; more are ignored.
@@ -174,7 +177,8 @@ type Outer struct {
 const sizeOuter = 40
 
 // put writes s into b, which holds at least 40 bytes. It fails only
-// for a string member too long for its field.
+// for a member that does not fit its field (a string too long, an
+// address of the wrong family).
 func (s *Outer) put(b []byte) error {
 	if len(s.Name) > 8 {
 		return attrs.FieldTooLong("name", 8, len(s.Name))
@@ -192,7 +196,7 @@ func (s *Outer) put(b []byte) error {
 	w.U64(uint64(s.E), false)
 	w.U32(uint32(s.Color), false)
 	w.UintN(uint64(s.Le), 8, attrs.LittleEndian)
-	return nil
+	return w.Err()
 }
 
 // get reads s from b, which holds at least 40 bytes; more are ignored.

@@ -126,6 +126,11 @@ type Main struct {
 	Subset *InnerSubset
 	// Far is attribute far (100): u32.
 	Far Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // MainNtvEntry is one entry of attribute ntv of set main. On the wire its keys
@@ -160,6 +165,11 @@ type InnerSet struct {
 	FlagX bool
 	// Deep is attribute deep (5): nest, set leaf.
 	Deep *Leaf
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // InnerSubset holds the attributes of kitchen attribute set inner-subset, a
@@ -169,12 +179,22 @@ type InnerSubset struct {
 	ID Optional[uint32]
 	// Label is attribute label (2): string.
 	Label Optional[string]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Leaf holds the attributes of kitchen attribute set leaf.
 type Leaf struct {
 	// V is attribute v (1): u16.
 	V Optional[uint16]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Tree holds the attributes of kitchen attribute set tree.
@@ -185,6 +205,11 @@ type Tree struct {
 	Child *Tree
 	// Children is attribute children (3): nest, multi-attr, set tree.
 	Children []Tree
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // NameClash holds the attributes of kitchen attribute set name-clash.
@@ -199,6 +224,11 @@ type NameClash struct {
 	X1st Optional[uint8]
 	// Lead is attribute --lead (5): u8.
 	Lead Optional[uint8]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Counted holds the attributes of kitchen attribute set counted.
@@ -209,20 +239,78 @@ type Counted struct {
 	Nums []uint32
 	// One is attribute one (3): nest, set leaf.
 	One *Leaf
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // ClientAttrs holds the attributes of kitchen attribute set client.
 type ClientAttrs struct {
 	// ID is attribute id (1): u32.
 	ID Optional[uint32]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
 // Empty holds the attributes of kitchen attribute set empty.
 type Empty struct {
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
 }
 
-// MainMessage is a message of attribute set main with the fixed header kt-header.
-type MainMessage struct {
+// GetRequest is the request of Client.Get (kitchen get, do): the attributes of
+// set main that the spec lists for it.
+type GetRequest struct {
+	// U32Val is attribute u32-val (3): u32, checks min 1, max 100.
+	U32Val Optional[uint32]
+	// Name is attribute name (18): string, checks max-len max-name-len (16).
+	Name Optional[string]
+}
+
+// GetDumpRequest is the request of Client.GetDump (kitchen get, dump): the
+// attributes of set main that the spec lists for it.
+type GetDumpRequest struct {
+	// U8Val is attribute u8-val (1): u8.
+	U8Val Optional[uint8]
+}
+
+// SetRequest is the request of Client.Set (kitchen set, do): the attributes of
+// set main that the spec lists for it.
+type SetRequest struct {
+	// U32Val is attribute u32-val (3): u32, checks min 1, max 100.
+	U32Val Optional[uint32]
+	// Name is attribute name (18): string, checks max-len max-name-len (16).
+	Name Optional[string]
+	// Addr4 is attribute addr4 (30): u32, big-endian, display ipv4.
+	Addr4 netip.Addr
+	// Outer is attribute outer (36): binary, struct outer.
+	Outer Optional[Outer]
+}
+
+// HdrGetRequest is the request of Client.HdrGet (kitchen hdr-get, do): the
+// attributes of set main that the spec lists for it.
+type HdrGetRequest struct {
+	// U32Val is attribute u32-val (3): u32, checks min 1, max 100.
+	U32Val Optional[uint32]
+}
+
+// SubscribeOpRequest is the request of Client.SubscribeOp (kitchen subscribe,
+// do): the attributes of set client that the spec lists for it.
+type SubscribeOpRequest struct {
+	// ID is attribute id (1): u32.
+	ID Optional[uint32]
+}
+
+// MainKtHeaderMessage is a message of attribute set main with the fixed header kt-header.
+type MainKtHeaderMessage struct {
 	Header KtHeader
 	Main
 }

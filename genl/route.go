@@ -1,0 +1,192 @@
+package genl
+
+import (
+	"encoding/binary"
+
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Routing: what the leader does with each message it reads.
+
+// dispatchLocked routes the messages of n received datagrams. It returns
+// how many other callers it completed.
+func (c *Conn) dispatchLocked(rx *rxBuf, n int, self *call) (woken int) {
+	c.st.datagrams += uint64(n)
+	for i := range rx.d[:n] {
+		d := &rx.d[i]
+		if d.Port != 0 {
+			// Only the kernel may answer; anything else is spoofed.
+			c.st.spoofed++
+			continue
+		}
+		if d.Trunc {
+			c.truncatedLocked(d)
+			continue
+		}
+		b := d.Buf[:d.N]
+		for len(b) > 0 {
+			if len(b) < nlmsgHdrLen {
+				c.st.malformed++
+				break
+			}
+			h := parseHeader(b)
+			l := int(h.Length)
+			if l < nlmsgHdrLen || l > len(b) {
+				c.st.malformed++
+				break
+			}
+			msg := b[:l:l]
+			b = b[min(align4(l), len(b)):]
+			if c.routeLocked(msg, h, d.Group, self) {
+				woken++
+			}
+		}
+	}
+	return woken
+}
+
+// accepts reports whether a message of type typ can answer cl: the
+// control messages a request gets (NOOP, ERROR, DONE, OVERRUN) and data
+// messages of the request's family. The other types below NLMSG_MIN_TYPE
+// are reserved for control messages the generic netlink protocol has none
+// of; a generic netlink reply carries its family's id as its type.
+func (cl *call) accepts(typ netlink.HeaderType) bool {
+	switch typ {
+	case netlink.Noop, netlink.Error, netlink.Done, netlink.Overrun:
+		return true
+	}
+	return typ >= unix.NLMSG_MIN_TYPE && uint16(typ) == cl.family
+}
+
+// isErrorAck reports whether msg is an NLMSG_ERROR carrying an error (not
+// an ACK of success).
+func isErrorAck(msg []byte, h netlink.Header) bool {
+	return h.Type == netlink.Error && len(msg) >= nlmsgHdrLen+4 &&
+		binary.NativeEndian.Uint32(msg[nlmsgHdrLen:]) != 0
+}
+
+// isFinal reports whether a message of type typ with flags fl ends cl.
+func (cl *call) isFinal(typ netlink.HeaderType, fl netlink.HeaderFlags) bool {
+	switch typ {
+	case netlink.Error:
+		return true
+	case netlink.Done:
+		return cl.dump || cl.replyOnly
+	case netlink.Noop, netlink.Overrun:
+		return false
+	}
+	return cl.replyOnly && fl&netlink.Multi == 0
+}
+
+func (c *Conn) routeLocked(msg []byte, h netlink.Header, group uint32, self *call) (wokeOther bool) {
+	c.st.messages++
+	if group != 0 || h.Sequence == 0 {
+		c.deliverSubsLocked(msg, group)
+		return
+	}
+	cl := c.pending.get(h.Sequence)
+	if cl == nil {
+		c.staleLocked(h)
+		return
+	}
+	if !cl.barrier && !cl.accepts(h.Type) {
+		// A reserved control type, or a reply of another family: not
+		// an answer to this request, whatever its sequence number.
+		c.st.malformed++
+		return
+	}
+	final := cl.isFinal(h.Type, h.Flags)
+	cl.gotAny = true
+	if !cl.dump {
+		cl.cost += int32(replyCost(len(msg)))
+	}
+	switch {
+	case cl.barrier:
+		if final {
+			c.barrierDoneLocked(cl)
+		}
+		return
+	case cl.abandoned:
+		c.st.discarded++
+		if final {
+			c.settleLocked(cl, false)
+			c.pending.del(cl.seq)
+			if cl.dump {
+				c.releaseDumpLocked()
+			}
+			if !cl.owned {
+				c.putCallLocked(cl)
+			}
+		}
+		return
+	case cl == self:
+		cl.own = append(cl.own, msg)
+	default:
+		cl.inbox = append(cl.inbox, msg...)
+		if pad := align4(len(msg)) - len(msg); pad > 0 {
+			cl.inbox = append(cl.inbox, make([]byte, pad)...)
+		}
+		cl.signal()
+	}
+	if final {
+		c.settleLocked(cl, !isErrorAck(msg, h))
+		c.pending.del(cl.seq)
+		cl.final = true
+		if cl.dump {
+			c.releaseDumpLocked()
+		}
+		return cl != self
+	}
+	return false
+}
+
+func (c *Conn) truncatedLocked(d *Datagram) {
+	c.st.truncated++
+	if d.Group == 0 && d.N >= nlmsgHdrLen {
+		h := parseHeader(d.Buf)
+		if h.Sequence != 0 {
+			if cl := c.pending.get(h.Sequence); cl != nil && !cl.barrier {
+				if !cl.dump && !cl.replyOnly {
+					c.orphanLocked(cl) // its ACK is still to come
+				}
+				c.failLocked(cl, &Error{Op: cl.op, Family: cl.family, Command: cl.cmd, Err: ErrTruncated,
+					Message: truncMsg(d), Offset: -1, MissingNest: -1})
+			} else {
+				c.st.stale++
+			}
+			return
+		}
+	}
+	c.lostSubsLocked(d.Group)
+}
+
+// failLocked ends a call with err. A dump stays registered, discarding, until
+// the kernel finishes it, so that the next dump does not meet EBUSY.
+func (c *Conn) failLocked(cl *call, err error) {
+	if cl.abandoned {
+		return
+	}
+	cl.err = err
+	cl.signal()
+	if cl.dump && cl.epoch != 0 && !cl.final {
+		cl.abandoned = true
+		cl.final = true
+		return
+	}
+	cl.final = true
+	c.settleLocked(cl, false)
+	c.pending.del(cl.seq)
+	if cl.dump {
+		c.releaseDumpLocked()
+	}
+}
+
+func (c *Conn) releaseDumpLocked() {
+	c.dumpBusy = false
+	for w := c.idleHead; w != nil; w = w.next {
+		if w.waitDump {
+			w.signal()
+		}
+	}
+}

@@ -1,0 +1,273 @@
+package spec
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"path"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The project overlay (overlay/*.yaml) states facts about kernel families
+// that their specs leave out: attributes the kernel repeats although the
+// spec does not mark them multi-attr, and nests whose attributes form an
+// ordered list. Each entry cites the kernel source that sends the
+// attribute. Parse applies the overlay of a family (matched by the spec's
+// "name") to the resolved model; the spec files themselves stay as the
+// kernel ships them.
+//
+//go:embed overlay/*.yaml
+var overlayFS embed.FS
+
+// An overlay is one overlay file.
+type overlay struct {
+	file          string
+	Family        string       `yaml:"family"`
+	AttributeSets []overlaySet `yaml:"attribute-sets"`
+	// Definitions adds enums the spec does not have (values from the
+	// kernel's uapi headers), for attributes to name with "enum".
+	Definitions []overlayDef `yaml:"definitions"`
+	// McastGroups adds multicast groups the spec does not list.
+	McastGroups []string `yaml:"mcast-groups"`
+	// Events describes notifications the spec has no ops for: one event
+	// per entry of an enum (its value is the command), carrying the
+	// attributes of a set, sent to a group.
+	Events []overlayEvents `yaml:"events"`
+}
+
+type overlayDef struct {
+	Name string `yaml:"name"`
+	Type string `yaml:"type"` // enum
+	Doc  string `yaml:"doc"`
+	// JSON says how tools print the values in JSON: "numbers" keeps them
+	// numbers (as YNL prints the attribute, having no enum), while Go
+	// types and human tables get the names.
+	JSON    string `yaml:"json"`
+	Entries []struct {
+		Name  string `yaml:"name"`
+		Value int64  `yaml:"value"`
+	} `yaml:"entries"`
+}
+
+type overlayEvents struct {
+	Enum         string `yaml:"enum"`
+	AttributeSet string `yaml:"attribute-set"`
+	Mcgrp        string `yaml:"mcgrp"`
+}
+
+type overlaySet struct {
+	Name       string        `yaml:"name"`
+	Attributes []overlayAttr `yaml:"attributes"`
+}
+
+type overlayAttr struct {
+	Name string `yaml:"name"`
+	// Enum names a definition (of the spec or the overlay) whose values
+	// the attribute holds.
+	Enum string `yaml:"enum"`
+	// MultiAttr marks an attribute the kernel repeats.
+	MultiAttr bool `yaml:"multi-attr"`
+	// Ordered marks a nest whose attributes are a list in wire order (the
+	// kernel acts on them in that order, and may repeat any of them).
+	Ordered bool `yaml:"ordered"`
+}
+
+var overlays = sync.OnceValues(loadOverlays)
+
+// loadOverlays reads the embedded overlay files, keyed by family name.
+func loadOverlays() (map[string]*overlay, error) {
+	entries, err := overlayFS.ReadDir("overlay")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*overlay)
+	for _, e := range entries {
+		name := path.Join("overlay", e.Name())
+		data, err := overlayFS.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		o := &overlay{file: name}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(o); err != nil {
+			return nil, fmt.Errorf("spec: %s: %w", name, err)
+		}
+		if o.Family == "" {
+			return nil, fmt.Errorf("spec: %s: no family", name)
+		}
+		if out[o.Family] != nil {
+			return nil, fmt.Errorf("spec: %s: family %q has an overlay already", name, o.Family)
+		}
+		out[o.Family] = o
+	}
+	return out, nil
+}
+
+// OverlayFile returns the name of the overlay file applied to the family
+// (e.g. "overlay/team.yaml"), or "" when the project has none for it.
+func (f *Family) OverlayFile() string { return f.overlay }
+
+// OverlayMisses lists the overlay entries ("set" or "set.attribute") that
+// name nothing in the spec and were skipped.
+func (f *Family) OverlayMisses() []string { return f.overlayMisses }
+
+// applyOverlay applies the project overlay of f's family. Entries naming a
+// set or an attribute the spec does not have are skipped: specs of other
+// kernel versions may lack them (TestOverlayMatchesSpecs checks the
+// overlay against the specs of the tree).
+func applyOverlay(f *Family) error {
+	all, err := overlays()
+	if err != nil {
+		return err
+	}
+	o := all[f.Name]
+	if o == nil {
+		return nil
+	}
+	f.overlay = o.file
+	for _, od := range o.Definitions {
+		if err := f.addDefinition(o.file, od); err != nil {
+			return err
+		}
+	}
+	for _, g := range o.McastGroups {
+		if f.McastGroup(g) == nil {
+			mg := &MulticastGroup{Name: g}
+			f.MulticastGroups = append(f.MulticastGroups, mg)
+			if f.mcgrps == nil {
+				f.mcgrps = make(map[string]*MulticastGroup)
+			}
+			f.mcgrps[g] = mg
+		}
+	}
+	for _, ev := range o.Events {
+		f.addEvents(ev)
+	}
+	for _, os := range o.AttributeSets {
+		s := f.AttributeSet(os.Name)
+		if s == nil {
+			f.overlayMisses = append(f.overlayMisses, os.Name)
+			continue
+		}
+		for _, oa := range os.Attributes {
+			a := s.Attribute(oa.Name)
+			if a == nil {
+				f.overlayMisses = append(f.overlayMisses, os.Name+"."+oa.Name)
+				continue
+			}
+			if oa.Ordered && (a.Type != TypeNest || a.MultiAttr || oa.MultiAttr) {
+				return fmt.Errorf("spec: %s: attribute %q of set %q: ordered applies to a nest that is not multi-attr", o.file, a.Name, s.Name)
+			}
+			var def *Definition
+			if oa.Enum != "" {
+				if def = f.Definition(oa.Enum); def == nil || (def.Type != DefEnum && def.Type != DefFlags) || !a.Type.IsInteger() {
+					return fmt.Errorf("spec: %s: attribute %q of set %q: enum %q is not an enum of the family, or the attribute no integer", o.file, a.Name, s.Name, oa.Enum)
+				}
+			}
+			for _, t := range f.attrAndCopies(a) {
+				if def != nil {
+					t.Enum, t.EnumDef = def.Name, def
+				}
+				t.MultiAttr = t.MultiAttr || oa.MultiAttr
+				t.Ordered = t.Ordered || oa.Ordered
+				t.Overlaid = true
+			}
+		}
+	}
+	return nil
+}
+
+// attrAndCopies returns a and the attributes of subsets that merge it.
+func (f *Family) attrAndCopies(a *Attribute) []*Attribute {
+	out := []*Attribute{a}
+	for _, s := range f.AttributeSets {
+		for _, b := range s.Attributes {
+			for p := b.Parent; p != nil; p = p.Parent {
+				if p == a {
+					out = append(out, b)
+					break
+				}
+			}
+		}
+	}
+	return out
+}
+
+// OverlayNames lists the families the project overlay has entries for.
+func OverlayNames() ([]string, error) {
+	all, err := overlays()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for n := range all {
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// addEvents adds a notification op per entry of ev's enum (but entries of
+// value 0, "unspec"): named like the entry, with the entry's value as its
+// command and every attribute of ev's set.
+func (f *Family) addEvents(ev overlayEvents) {
+	def, set, grp := f.Definition(ev.Enum), f.AttributeSet(ev.AttributeSet), f.McastGroup(ev.Mcgrp)
+	if def == nil || def.Type != DefEnum || set == nil || grp == nil {
+		f.overlayMisses = append(f.overlayMisses, "events "+ev.Enum)
+		return
+	}
+	if f.Operations == nil {
+		f.Operations = &Operations{}
+	}
+	var as []*Attribute
+	for _, a := range set.Attributes {
+		if a.Type != TypePad && a.Type != TypeUnused {
+			as = append(as, a)
+		}
+	}
+	for _, e := range def.Entries {
+		if e.Value <= 0 || e.Value > 255 {
+			continue
+		}
+		if f.ops[e.Name] != nil {
+			f.overlayMisses = append(f.overlayMisses, "events "+ev.Enum+"."+e.Name+" (an op has that name)")
+			continue
+		}
+		op := &Op{
+			Source: Source{Pos: e.Pos}, Name: e.Name, Doc: e.Doc,
+			ReplyValue: uint8(e.Value), HasReplyValue: true,
+			AttributeSet: set.Name, Set: set,
+			Event: &Message{Source: Source{Pos: e.Pos}, Value: uint8(e.Value), HasValue: true, Attributes: as},
+			Mcgrp: grp.Name, McastGrp: grp,
+		}
+		f.Operations.List = append(f.Operations.List, op)
+		if f.ops == nil {
+			f.ops = make(map[string]*Op)
+		}
+		f.ops[e.Name] = op
+	}
+}
+
+// addDefinition adds an enum of the overlay to f.
+func (f *Family) addDefinition(file string, od overlayDef) error {
+	if od.Type != "enum" || od.Name == "" {
+		return fmt.Errorf("spec: %s: definition %q: only enums can be added", file, od.Name)
+	}
+	if f.Definition(od.Name) != nil {
+		return fmt.Errorf("spec: %s: definition %q: the spec has one", file, od.Name)
+	}
+	d := &Definition{Name: od.Name, Type: DefEnum, Doc: od.Doc, NumbersInJSON: od.JSON == "numbers", entries: map[string]*Entry{}}
+	for _, e := range od.Entries {
+		en := &Entry{Name: e.Name, Value: e.Value}
+		d.Entries = append(d.Entries, en)
+		d.entries[e.Name] = en
+	}
+	f.Definitions = append(f.Definitions, d)
+	if f.defs == nil {
+		f.defs = make(map[string]*Definition)
+	}
+	f.defs[d.Name] = d
+	return nil
+}
