@@ -36,7 +36,7 @@ func TestKernelEmpty(t *testing.T) {
 	if n != 0 {
 		t.Errorf("%d perf domains in a VM, want none", n)
 	}
-	if _, err := c.GetPerfDomains(ctx, &devenergymodel.PerfDomain{PerfDomainID: devenergymodel.Some(uint32(0))}); err == nil {
+	if _, err := c.GetPerfDomains(ctx, &devenergymodel.GetPerfDomainsRequest{PerfDomainID: devenergymodel.Some(uint32(0))}); err == nil {
 		t.Error("get-perf-domains of domain 0 succeeded in a VM without an energy model")
 	} else {
 		t.Logf("get-perf-domains 0: %v", err)

@@ -62,12 +62,12 @@ func TestKernelEmpty(t *testing.T) {
 	count(t, "selftests-get", c.SelftestsGetDump(ctx))
 
 	// A device that does not exist.
-	_, err = c.Get(ctx, &devlink.Devlink{BusName: devlink.Some("pci"), DevName: devlink.Some("0000:00:1f.7")})
+	_, err = c.Get(ctx, &devlink.GetRequest{BusName: devlink.Some("pci"), DevName: devlink.Some("0000:00:1f.7")})
 	if !errors.Is(err, unix.ENODEV) {
 		t.Errorf("get of a missing device: %v, want ENODEV", err)
 	}
 	// A request without the device's handle.
-	if _, err := c.Get(ctx, &devlink.Devlink{}); !errors.Is(err, unix.EINVAL) {
+	if _, err := c.Get(ctx, &devlink.GetRequest{}); !errors.Is(err, unix.EINVAL) {
 		t.Errorf("get without bus and device names: %v, want EINVAL", err)
 	}
 

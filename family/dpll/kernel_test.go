@@ -46,12 +46,12 @@ func TestKernelEmpty(t *testing.T) {
 		t.Errorf("%d devices and pins in a VM, want none", n)
 	}
 	// Lookups of what does not exist.
-	if _, err := c.DeviceGet(ctx, &dpll.Dpll{ID: dpll.Some(uint32(0))}); !errors.Is(err, unix.ENODEV) && !errors.Is(err, unix.ENOENT) {
+	if _, err := c.DeviceGet(ctx, &dpll.DeviceGetRequest{ID: dpll.Some(uint32(0))}); !errors.Is(err, unix.ENODEV) && !errors.Is(err, unix.ENOENT) {
 		t.Errorf("device-get of id 0: %v, want ENODEV or ENOENT", err)
 	}
 	// Kernels differ on an id lookup that matches nothing: 7.3 refuses
 	// it, 6.12 acknowledges it with no device; neither names one.
-	rep, err := c.DeviceIDGet(ctx, &dpll.Dpll{ModuleName: dpll.Some("genlkit"), ClockID: dpll.Some(uint64(1))})
+	rep, err := c.DeviceIDGet(ctx, &dpll.DeviceIDGetRequest{ModuleName: dpll.Some("genlkit"), ClockID: dpll.Some(uint64(1))})
 	if err == nil && rep.ID.Valid {
 		t.Errorf("device-id-get of a module without devices named device %d", rep.ID.Value)
 	}

@@ -50,13 +50,16 @@ func TestKernelAddGetDumpDel(t *testing.T) {
 			LocalV4: fou.Some(inAddr("192.0.2.1")), PeerV4: fou.Some(inAddr("192.0.2.2")), PeerPort: fou.Some(uint16(7777)),
 		},
 	}
+	add := func(p *fou.Fou) error {
+		return c.Add(ctx, &fou.AddRequest{Port: p.Port, Ipproto: p.Ipproto, Type: p.Type, LocalV4: p.LocalV4, PeerV4: p.PeerV4, PeerPort: p.PeerPort})
+	}
 	for _, p := range ports {
-		if err := c.Add(ctx, p); err != nil {
+		if err := add(p); err != nil {
 			t.Fatalf("add port %d: %v", p.Port.Value, err)
 		}
 	}
 	// Adding a port twice is refused: its UDP socket cannot bind.
-	if err := c.Add(ctx, ports[0]); !errors.Is(err, unix.EADDRINUSE) {
+	if err := add(ports[0]); !errors.Is(err, unix.EADDRINUSE) {
 		t.Errorf("adding port 5555 again: %v, want EADDRINUSE", err)
 	}
 
@@ -72,7 +75,7 @@ func TestKernelAddGetDumpDel(t *testing.T) {
 		}
 	}
 	for _, p := range ports {
-		got, err := c.Get(ctx, &fou.Fou{Port: p.Port, Af: p.Af, LocalV4: p.LocalV4, PeerV4: p.PeerV4, PeerPort: p.PeerPort})
+		got, err := c.Get(ctx, &fou.GetRequest{Port: p.Port, Af: p.Af, LocalV4: p.LocalV4, PeerV4: p.PeerV4, PeerPort: p.PeerPort})
 		if err != nil {
 			t.Fatalf("get port %d: %v", p.Port.Value, err)
 		}
@@ -106,13 +109,13 @@ func TestKernelAddGetDumpDel(t *testing.T) {
 	}
 
 	// Delete one; get then fails, and ip agrees.
-	if err := c.Del(ctx, &fou.Fou{Port: ports[0].Port, Af: ports[0].Af}); err != nil {
+	if err := c.Del(ctx, &fou.DelRequest{Port: ports[0].Port, Af: ports[0].Af}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Get(ctx, &fou.Fou{Port: ports[0].Port, Af: ports[0].Af}); !errors.Is(err, unix.ESRCH) {
+	if _, err := c.Get(ctx, &fou.GetRequest{Port: ports[0].Port, Af: ports[0].Af}); !errors.Is(err, unix.ESRCH) {
 		t.Errorf("get of a deleted port: %v, want ESRCH", err)
 	}
-	if err := c.Del(ctx, &fou.Fou{Port: ports[0].Port, Af: ports[0].Af}); !errors.Is(err, unix.EINVAL) {
+	if err := c.Del(ctx, &fou.DelRequest{Port: ports[0].Port, Af: ports[0].Af}); !errors.Is(err, unix.EINVAL) {
 		t.Errorf("deleting a deleted port: %v, want EINVAL", err)
 	}
 	if show := ns.IP(t, "fou", "show"); strings.Contains(show, "port 5555 ") {
@@ -120,7 +123,7 @@ func TestKernelAddGetDumpDel(t *testing.T) {
 	}
 	// A port ip adds is one the client reads.
 	ns.IP(t, "fou", "add", "port", "6000", "gue")
-	got, err := c.Get(ctx, &fou.Fou{Port: fou.Some(uint16(6000)), Af: fou.Some(uint8(unix.AF_INET))})
+	got, err := c.Get(ctx, &fou.GetRequest{Port: fou.Some(uint16(6000)), Af: fou.Some(uint8(unix.AF_INET))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,17 +36,17 @@ func TestKernelListener(t *testing.T) {
 	if len(sub.Groups()) != 1 {
 		t.Errorf("subscribed to groups %v, want one", sub.Groups())
 	}
-	if _, err := c.Accept(ctx, &handshake.Accept{HandlerClass: handshake.Some(handshake.HandlerClassTlshd)}); !errors.Is(err, unix.EAGAIN) {
+	if _, err := c.Accept(ctx, &handshake.AcceptRequest{HandlerClass: handshake.Some(handshake.HandlerClassTlshd)}); !errors.Is(err, unix.EAGAIN) {
 		t.Errorf("accept with nothing pending: %v, want EAGAIN", err)
 	}
 	// done for a socket that is no pending handshake's.
-	err = c.Done(ctx, &handshake.Done{Status: handshake.Some(uint32(0)), Sockfd: handshake.Some(int32(0))})
+	err = c.Done(ctx, &handshake.DoneRequest{Status: handshake.Some(uint32(0)), Sockfd: handshake.Some(int32(0))})
 	if err == nil {
 		t.Error("done for stdin succeeded")
 	}
 	t.Logf("done for a socket without a handshake: %v", err)
 	// accept without a handler class is refused.
-	if _, err := c.Accept(ctx, &handshake.Accept{}); !errors.Is(err, unix.EINVAL) {
+	if _, err := c.Accept(ctx, &handshake.AcceptRequest{}); !errors.Is(err, unix.EINVAL) {
 		t.Errorf("accept without a handler class: %v, want EINVAL", err)
 	}
 }

@@ -28,27 +28,27 @@ func TestKernelUnsupportedDevice(t *testing.T) {
 	}
 	v := ns.AddVeths(t, "sh", 1)[0]
 	ifindex := netshaper.Some(uint32(v.Index))
-	for _, err := range c.GetDump(ctx, &netshaper.NetShaper{Ifindex: ifindex}) {
+	for _, err := range c.GetDump(ctx, &netshaper.GetDumpRequest{Ifindex: ifindex}) {
 		if !errors.Is(err, unix.EOPNOTSUPP) {
 			t.Errorf("get dump on a veth: %v, want EOPNOTSUPP", err)
 		}
 	}
-	for _, err := range c.CapGetDump(ctx, &netshaper.Caps{Ifindex: ifindex}) {
+	for _, err := range c.CapGetDump(ctx, &netshaper.CapGetDumpRequest{Ifindex: ifindex}) {
 		if !errors.Is(err, unix.EOPNOTSUPP) {
 			t.Errorf("cap-get dump on a veth: %v, want EOPNOTSUPP", err)
 		}
 	}
-	_, err = c.Get(ctx, &netshaper.NetShaper{Ifindex: ifindex, Handle: &netshaper.Handle{Scope: netshaper.Some(netshaper.ScopeNetdev)}})
+	_, err = c.Get(ctx, &netshaper.GetRequest{Ifindex: ifindex, Handle: &netshaper.Handle{Scope: netshaper.Some(netshaper.ScopeNetdev)}})
 	if !errors.Is(err, unix.EOPNOTSUPP) {
 		t.Errorf("get on a veth: %v, want EOPNOTSUPP", err)
 	}
-	err = c.Set(ctx, &netshaper.NetShaper{Ifindex: ifindex, Handle: &netshaper.Handle{Scope: netshaper.Some(netshaper.ScopeNetdev)}, BwMax: netshaper.Some(uint64(1e6))})
+	err = c.Set(ctx, &netshaper.SetRequest{Ifindex: ifindex, Handle: &netshaper.Handle{Scope: netshaper.Some(netshaper.ScopeNetdev)}, BwMax: netshaper.Some(uint64(1e6))})
 	if !errors.Is(err, unix.EOPNOTSUPP) {
 		t.Errorf("set on a veth: %v, want EOPNOTSUPP", err)
 	}
 	// A request without a device is refused, the extended ack naming the
 	// missing attribute.
-	_, err = c.Get(ctx, &netshaper.NetShaper{Handle: &netshaper.Handle{Scope: netshaper.Some(netshaper.ScopeNetdev)}})
+	_, err = c.Get(ctx, &netshaper.GetRequest{Handle: &netshaper.Handle{Scope: netshaper.Some(netshaper.ScopeNetdev)}})
 	if !errors.Is(err, unix.EINVAL) {
 		t.Errorf("get without ifindex: %v, want EINVAL", err)
 	}

@@ -80,11 +80,11 @@ func setup(t *testing.T) (*testutils.NS, *nl80211.Client, context.Context, []rad
 
 // wiphyDump runs a split get-wiphy dump and merges each wiphy's messages:
 // it returns the wiphys in order and how many messages each took.
-func wiphyDump(ctx context.Context, t *testing.T, c *nl80211.Client) ([]*nl80211.Nl80211Attrs, map[uint32]int) {
+func wiphyDump(ctx context.Context, t *testing.T, c *nl80211.Client) ([]*nl80211.Attrs, map[uint32]int) {
 	t.Helper()
-	var out []*nl80211.Nl80211Attrs
+	var out []*nl80211.Attrs
 	parts := map[uint32]int{}
-	for m, err := range c.GetWiphyDump(ctx, &nl80211.Nl80211Attrs{SplitWiphyDump: true}) {
+	for m, err := range c.GetWiphyDump(ctx, &nl80211.GetWiphyDumpRequest{SplitWiphyDump: true}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,14 +107,14 @@ func wiphyDump(ctx context.Context, t *testing.T, c *nl80211.Client) ([]*nl80211
 
 // do sends nl80211 command cmd with req's attributes through the generic
 // path and returns its replies decoded.
-func do(ctx context.Context, c *nl80211.Client, cmd nl80211.Commands, req *nl80211.Nl80211Attrs) ([]*nl80211.Nl80211Attrs, error) {
+func do(ctx context.Context, c *nl80211.Client, cmd nl80211.Commands, req *nl80211.Attrs) ([]*nl80211.Attrs, error) {
 	var e attrs.Encoder
 	if err := req.MarshalAttrs(&e); err != nil {
 		return nil, err
 	}
-	var out []*nl80211.Nl80211Attrs
+	var out []*nl80211.Attrs
 	err := c.Conn().Do(ctx, genl.Request{Family: c.Family().ID, Command: uint8(cmd), Version: nl80211.FamilyVersion, Attrs: e.Bytes()}, func(m genl.Message) error {
-		v := new(nl80211.Nl80211Attrs)
+		v := new(nl80211.Attrs)
 		out = append(out, v)
 		return v.UnmarshalAttrs(m.Data)
 	})
@@ -154,7 +154,7 @@ func TestKernelWiphysAndInterfaces(t *testing.T) {
 		if !strings.Contains(phyInfo, "Wiphy "+w.WiphyName.Value+"\n") {
 			t.Errorf("iw list does not list %s", w.WiphyName.Value)
 		}
-		one, err := c.GetWiphy(ctx, &nl80211.Nl80211Attrs{Wiphy: w.Wiphy})
+		one, err := c.GetWiphy(ctx, &nl80211.GetWiphyRequest{Wiphy: w.Wiphy})
 		if err != nil || one.WiphyName.Value != w.WiphyName.Value {
 			t.Errorf("get-wiphy %d: %+v %v", w.Wiphy.Value, one, err)
 		}
@@ -176,7 +176,7 @@ func TestKernelWiphysAndInterfaces(t *testing.T) {
 	}
 
 	// A new monitor interface, then delete it.
-	reps, err := do(ctx, c, nl80211.CommandsNewInterface, &nl80211.Nl80211Attrs{
+	reps, err := do(ctx, c, nl80211.CommandsNewInterface, &nl80211.Attrs{
 		Wiphy: nl80211.Some(radios[0].wiphy), Ifname: nl80211.Some("gkmon0"), Iftype: nl80211.Some(uint32(iftypeMonitor)),
 	})
 	if err != nil || len(reps) != 1 {
@@ -186,27 +186,27 @@ func TestKernelWiphysAndInterfaces(t *testing.T) {
 	if mon.Ifname.Value != "gkmon0" || mon.Iftype.Value != iftypeMonitor || mon.Wiphy.Value != radios[0].wiphy {
 		t.Errorf("new-interface reply %+v", mon)
 	}
-	got, err := c.GetInterface(ctx, &nl80211.Nl80211Attrs{Ifindex: mon.Ifindex})
+	got, err := getInterface(ctx, c, mon.Ifindex)
 	if err != nil || got.Ifname.Value != "gkmon0" || got.Iftype.Value != iftypeMonitor {
 		t.Errorf("get-interface gkmon0: %+v %v", got, err)
 	}
 	if info := iw(t, ns, "dev", "gkmon0", "info"); !strings.Contains(info, "type monitor") {
 		t.Errorf("iw dev gkmon0 info:\n%s\nwant type monitor", info)
 	}
-	if _, err := do(ctx, c, nl80211.CommandsDelInterface, &nl80211.Nl80211Attrs{Ifindex: mon.Ifindex}); err != nil {
+	if _, err := do(ctx, c, nl80211.CommandsDelInterface, &nl80211.Attrs{Ifindex: mon.Ifindex}); err != nil {
 		t.Fatalf("del-interface: %v", err)
 	}
-	if _, err := c.GetInterface(ctx, &nl80211.Nl80211Attrs{Ifindex: mon.Ifindex}); !errors.Is(err, unix.ENODEV) {
+	if _, err := getInterface(ctx, c, mon.Ifindex); !errors.Is(err, unix.ENODEV) {
 		t.Errorf("get-interface of a deleted interface: %v, want ENODEV", err)
 	}
 
 	// Set a station interface to monitor and back.
 	sta := ifaces[0]
 	for _, typ := range []uint32{iftypeMonitor, iftypeStation} {
-		if _, err := do(ctx, c, nl80211.CommandsSetInterface, &nl80211.Nl80211Attrs{Ifindex: sta.Ifindex, Iftype: nl80211.Some(typ)}); err != nil {
+		if _, err := do(ctx, c, nl80211.CommandsSetInterface, &nl80211.Attrs{Ifindex: sta.Ifindex, Iftype: nl80211.Some(typ)}); err != nil {
 			t.Fatalf("set-interface %s to type %d: %v", sta.Ifname.Value, typ, err)
 		}
-		got, err := c.GetInterface(ctx, &nl80211.Nl80211Attrs{Ifindex: sta.Ifindex})
+		got, err := getInterface(ctx, c, sta.Ifindex)
 		if err != nil || got.Iftype.Value != typ {
 			t.Errorf("get-interface after set-interface to %d: %+v %v", typ, got, err)
 		}
@@ -216,27 +216,27 @@ func TestKernelWiphysAndInterfaces(t *testing.T) {
 		}
 	}
 	// An interface type beyond the policy's maximum.
-	if _, err := do(ctx, c, nl80211.CommandsSetInterface, &nl80211.Nl80211Attrs{Ifindex: sta.Ifindex, Iftype: nl80211.Some(uint32(99))}); !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ERANGE) {
+	if _, err := do(ctx, c, nl80211.CommandsSetInterface, &nl80211.Attrs{Ifindex: sta.Ifindex, Iftype: nl80211.Some(uint32(99))}); !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ERANGE) {
 		t.Errorf("set-interface to type 99: %v, want EINVAL or ERANGE", err)
 	}
 }
 
-func interfaces(ctx context.Context, t *testing.T, c *nl80211.Client) []*nl80211.Nl80211Attrs {
+func interfaces(ctx context.Context, t *testing.T, c *nl80211.Client) []*nl80211.Attrs {
 	t.Helper()
-	var out []*nl80211.Nl80211Attrs
+	var out []*nl80211.Attrs
 	for m, err := range c.GetInterfaceDump(ctx, nil) {
 		if err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, m)
 	}
-	slices.SortFunc(out, func(a, b *nl80211.Nl80211Attrs) int { return int(a.Wiphy.Value) - int(b.Wiphy.Value) })
+	slices.SortFunc(out, func(a, b *nl80211.Attrs) int { return int(a.Wiphy.Value) - int(b.Wiphy.Value) })
 	return out
 }
 
 func TestKernelRegulatory(t *testing.T) {
 	ns, c, ctx, _ := setup(t)
-	reps, err := do(ctx, c, nl80211.CommandsGetReg, &nl80211.Nl80211Attrs{})
+	reps, err := do(ctx, c, nl80211.CommandsGetReg, &nl80211.Attrs{})
 	if err != nil || len(reps) != 1 {
 		t.Fatalf("get-reg: %d replies, %v", len(reps), err)
 	}
@@ -286,7 +286,7 @@ func TestKernelScan(t *testing.T) {
 	// The second radio joins an IBSS on 2412 MHz and sends beacons the
 	// first one can find.
 	const ssid = "genlkit-ibss"
-	if _, err := do(ctx, c, nl80211.CommandsSetInterface, &nl80211.Nl80211Attrs{Ifindex: ibss.Ifindex, Iftype: nl80211.Some(uint32(iftypeAdhoc))}); err != nil {
+	if _, err := do(ctx, c, nl80211.CommandsSetInterface, &nl80211.Attrs{Ifindex: ibss.Ifindex, Iftype: nl80211.Some(uint32(iftypeAdhoc))}); err != nil {
 		t.Fatal(err)
 	}
 	ns.IP(t, "link", "set", ibss.Ifname.Value, "up")
@@ -308,7 +308,7 @@ func TestKernelScan(t *testing.T) {
 	// until the scan finds it.
 	deadline := time.Now().Add(40 * time.Second)
 	for !slices.ContainsFunc(found, func(b bssInfo) bool { return b.ssid == ssid }) && time.Now().Before(deadline) {
-		if _, err := do(ctx, c, nl80211.CommandsTriggerScan, &nl80211.Nl80211Attrs{Ifindex: sta.Ifindex, ScanFrequencies: freqs.Bytes(), ScanSsids: ssids.Bytes()}); err != nil {
+		if _, err := do(ctx, c, nl80211.CommandsTriggerScan, &nl80211.Attrs{Ifindex: sta.Ifindex, ScanFrequencies: freqs.Bytes(), ScanSSIDs: ssids.Bytes()}); err != nil {
 			t.Fatalf("trigger-scan: %v", err)
 		}
 		// The scan group says when it is done.
@@ -329,8 +329,8 @@ func TestKernelScan(t *testing.T) {
 			}
 		}
 		found = found[:0]
-		err := scanDump(ctx, c, sta.Ifindex.Value, func(m *nl80211.Nl80211Attrs) {
-			found = append(found, parseBss(t, m.Bss))
+		err := scanDump(ctx, c, sta.Ifindex.Value, func(m *nl80211.Attrs) {
+			found = append(found, parseBss(t, m.BSS))
 		})
 		if err != nil {
 			t.Fatalf("get-scan: %v", err)
@@ -347,20 +347,32 @@ func TestKernelScan(t *testing.T) {
 }
 
 // scanDump runs a get-scan dump (not in the spec) for ifindex.
-func scanDump(ctx context.Context, c *nl80211.Client, ifindex uint32, fn func(*nl80211.Nl80211Attrs)) error {
+func scanDump(ctx context.Context, c *nl80211.Client, ifindex uint32, fn func(*nl80211.Attrs)) error {
 	var e attrs.Encoder
-	if err := (&nl80211.Nl80211Attrs{Ifindex: nl80211.Some(ifindex)}).MarshalAttrs(&e); err != nil {
+	if err := (&nl80211.Attrs{Ifindex: nl80211.Some(ifindex)}).MarshalAttrs(&e); err != nil {
 		return err
 	}
 	for m, err := range c.Conn().Dump(ctx, genl.Request{Family: c.Family().ID, Command: uint8(nl80211.CommandsGetScan), Version: nl80211.FamilyVersion, Attrs: e.Bytes()}) {
 		if err != nil {
 			return err
 		}
-		v := new(nl80211.Nl80211Attrs)
+		v := new(nl80211.Attrs)
 		if err := v.UnmarshalAttrs(m.Data); err != nil {
 			return err
 		}
 		fn(v)
 	}
 	return nil
+}
+
+// getInterface sends get-interface for ifindex through the generic path.
+func getInterface(ctx context.Context, c *nl80211.Client, ifindex nl80211.Optional[uint32]) (*nl80211.Attrs, error) {
+	reps, err := do(ctx, c, nl80211.CommandsGetInterface, &nl80211.Attrs{Ifindex: ifindex})
+	if err != nil {
+		return nil, err
+	}
+	if len(reps) != 1 {
+		return nil, fmt.Errorf("get-interface: %d replies", len(reps))
+	}
+	return reps[0], nil
 }

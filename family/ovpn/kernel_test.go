@@ -62,7 +62,7 @@ func TestKernelPeerAndKeys(t *testing.T) {
 
 	const id = 7
 	remote := netip.MustParseAddr("192.0.2.2")
-	err := c.PeerNew(ctx, &ovpn.OvpnPeerNewInput{Ifindex: ovpn.Some(ifindex), Peer: &ovpn.PeerNewInput{
+	err := c.PeerNew(ctx, &ovpn.PeerNewRequest{Ifindex: ovpn.Some(ifindex), Peer: &ovpn.PeerNewInput{
 		ID: ovpn.Some(uint32(id)), RemoteIPv4: remote, RemotePort: ovpn.Some(uint16(1194)), Socket: ovpn.Some(uint32(fd)),
 		KeepaliveInterval: ovpn.Some(uint32(10)), KeepaliveTimeout: ovpn.Some(uint32(60)),
 	}})
@@ -71,7 +71,7 @@ func TestKernelPeerAndKeys(t *testing.T) {
 	}
 	get := func() *ovpn.Peer {
 		t.Helper()
-		rep, err := c.PeerGet(ctx, &ovpn.Ovpn{Ifindex: ovpn.Some(ifindex), Peer: &ovpn.Peer{ID: ovpn.Some(uint32(id))}})
+		rep, err := c.PeerGet(ctx, &ovpn.PeerGetRequest{Ifindex: ovpn.Some(ifindex), Peer: &ovpn.Peer{ID: ovpn.Some(uint32(id))}})
 		if err != nil {
 			t.Fatalf("peer-get: %v", err)
 		}
@@ -89,7 +89,7 @@ func TestKernelPeerAndKeys(t *testing.T) {
 	}
 
 	// peer-set changes the keepalive; the dump lists the one peer.
-	err = c.PeerSet(ctx, &ovpn.OvpnPeerSetInput{Ifindex: ovpn.Some(ifindex), Peer: &ovpn.PeerSetInput{
+	err = c.PeerSet(ctx, &ovpn.PeerSetRequest{Ifindex: ovpn.Some(ifindex), Peer: &ovpn.PeerSetInput{
 		ID: ovpn.Some(uint32(id)), KeepaliveInterval: ovpn.Some(uint32(20)), KeepaliveTimeout: ovpn.Some(uint32(120)),
 	}})
 	if err != nil {
@@ -99,7 +99,7 @@ func TestKernelPeerAndKeys(t *testing.T) {
 		t.Errorf("peer after peer-set: keepalive %v/%v, want 20/120", p.KeepaliveInterval, p.KeepaliveTimeout)
 	}
 	n := 0
-	for rep, err := range c.PeerGetDump(ctx, &ovpn.Ovpn{Ifindex: ovpn.Some(ifindex)}) {
+	for rep, err := range c.PeerGetDump(ctx, &ovpn.PeerGetDumpRequest{Ifindex: ovpn.Some(ifindex)}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +121,7 @@ func TestKernelPeerAndKeys(t *testing.T) {
 		return &ovpn.Keydir{CipherKey: k, NonceTail: k[:8]}
 	}
 	for slot, keyID := range map[ovpn.KeySlot]uint32{ovpn.KeySlotPrimary: 1, ovpn.KeySlotSecondary: 2} {
-		err := c.KeyNew(ctx, &ovpn.Ovpn{Ifindex: ovpn.Some(ifindex), Keyconf: &ovpn.Keyconf{
+		err := c.KeyNew(ctx, &ovpn.KeyNewRequest{Ifindex: ovpn.Some(ifindex), Keyconf: &ovpn.Keyconf{
 			PeerID: ovpn.Some(uint32(id)), Slot: ovpn.Some(slot), KeyID: ovpn.Some(keyID), CipherAlg: ovpn.Some(ovpn.CipherAlgAesGcm),
 			EncryptDir: dir(byte(keyID)), DecryptDir: dir(byte(keyID) + 100),
 		}})
@@ -130,7 +130,7 @@ func TestKernelPeerAndKeys(t *testing.T) {
 		}
 	}
 	key := func(slot ovpn.KeySlot) (*ovpn.KeyconfGet, error) {
-		rep, err := c.KeyGet(ctx, &ovpn.OvpnKeyconfGet{Ifindex: ovpn.Some(ifindex), Keyconf: &ovpn.KeyconfGet{PeerID: ovpn.Some(uint32(id)), Slot: ovpn.Some(slot)}})
+		rep, err := c.KeyGet(ctx, &ovpn.KeyGetRequest{Ifindex: ovpn.Some(ifindex), Keyconf: &ovpn.KeyconfGet{PeerID: ovpn.Some(uint32(id)), Slot: ovpn.Some(slot)}})
 		if err != nil {
 			return nil, err
 		}
@@ -145,19 +145,19 @@ func TestKernelPeerAndKeys(t *testing.T) {
 	}
 	checkKey(ovpn.KeySlotPrimary, 1)
 	checkKey(ovpn.KeySlotSecondary, 2)
-	if err := c.KeySwap(ctx, &ovpn.OvpnKeyconfSwapInput{Ifindex: ovpn.Some(ifindex), Keyconf: &ovpn.KeyconfSwapInput{PeerID: ovpn.Some(uint32(id))}}); err != nil {
+	if err := c.KeySwap(ctx, &ovpn.KeySwapRequest{Ifindex: ovpn.Some(ifindex), Keyconf: &ovpn.KeyconfSwapInput{PeerID: ovpn.Some(uint32(id))}}); err != nil {
 		t.Fatalf("key-swap: %v", err)
 	}
 	checkKey(ovpn.KeySlotPrimary, 2)
 	checkKey(ovpn.KeySlotSecondary, 1)
-	if err := c.KeyDel(ctx, &ovpn.OvpnKeyconfDelInput{Ifindex: ovpn.Some(ifindex), Keyconf: &ovpn.KeyconfDelInput{PeerID: ovpn.Some(uint32(id)), Slot: ovpn.Some(ovpn.KeySlotSecondary)}}); err != nil {
+	if err := c.KeyDel(ctx, &ovpn.KeyDelRequest{Ifindex: ovpn.Some(ifindex), Keyconf: &ovpn.KeyconfDelInput{PeerID: ovpn.Some(uint32(id)), Slot: ovpn.Some(ovpn.KeySlotSecondary)}}); err != nil {
 		t.Fatalf("key-del: %v", err)
 	}
 	if _, err := key(ovpn.KeySlotSecondary); !errors.Is(err, unix.ENOENT) {
 		t.Errorf("key-get of a deleted key: %v, want ENOENT", err)
 	}
 	// A key of the wrong size for AES-GCM is refused.
-	err = c.KeyNew(ctx, &ovpn.Ovpn{Ifindex: ovpn.Some(ifindex), Keyconf: &ovpn.Keyconf{
+	err = c.KeyNew(ctx, &ovpn.KeyNewRequest{Ifindex: ovpn.Some(ifindex), Keyconf: &ovpn.Keyconf{
 		PeerID: ovpn.Some(uint32(id)), Slot: ovpn.Some(ovpn.KeySlotSecondary), KeyID: ovpn.Some(uint32(3)), CipherAlg: ovpn.Some(ovpn.CipherAlgAesGcm),
 		EncryptDir: &ovpn.Keydir{CipherKey: make([]byte, 5), NonceTail: make([]byte, 8)}, DecryptDir: dir(9),
 	}})
@@ -171,10 +171,10 @@ func TestKernelPeerAndKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Close()
-	if err := c.PeerDel(ctx, &ovpn.OvpnPeerDelInput{Ifindex: ovpn.Some(ifindex), Peer: &ovpn.PeerDelInput{ID: ovpn.Some(uint32(id))}}); err != nil {
+	if err := c.PeerDel(ctx, &ovpn.PeerDelRequest{Ifindex: ovpn.Some(ifindex), Peer: &ovpn.PeerDelInput{ID: ovpn.Some(uint32(id))}}); err != nil {
 		t.Fatalf("peer-del: %v", err)
 	}
-	if _, err := c.PeerGet(ctx, &ovpn.Ovpn{Ifindex: ovpn.Some(ifindex), Peer: &ovpn.Peer{ID: ovpn.Some(uint32(id))}}); !errors.Is(err, unix.ENOENT) {
+	if _, err := c.PeerGet(ctx, &ovpn.PeerGetRequest{Ifindex: ovpn.Some(ifindex), Peer: &ovpn.Peer{ID: ovpn.Some(uint32(id))}}); !errors.Is(err, unix.ENOENT) {
 		t.Errorf("peer-get of a deleted peer: %v, want ENOENT", err)
 	}
 	nctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -192,12 +192,12 @@ func TestKernelPeerAndKeys(t *testing.T) {
 func TestKernelErrors(t *testing.T) {
 	_, c, ctx, ifindex := setup(t)
 	// lo is no ovpn device.
-	_, err := c.PeerGet(ctx, &ovpn.Ovpn{Ifindex: ovpn.Some(uint32(1)), Peer: &ovpn.Peer{ID: ovpn.Some(uint32(1))}})
+	_, err := c.PeerGet(ctx, &ovpn.PeerGetRequest{Ifindex: ovpn.Some(uint32(1)), Peer: &ovpn.Peer{ID: ovpn.Some(uint32(1))}})
 	if !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENODEV) {
 		t.Errorf("peer-get on lo: %v, want EINVAL or ENODEV", err)
 	}
 	// A peer without a socket is refused.
-	err = c.PeerNew(ctx, &ovpn.OvpnPeerNewInput{Ifindex: ovpn.Some(ifindex), Peer: &ovpn.PeerNewInput{ID: ovpn.Some(uint32(1))}})
+	err = c.PeerNew(ctx, &ovpn.PeerNewRequest{Ifindex: ovpn.Some(ifindex), Peer: &ovpn.PeerNewInput{ID: ovpn.Some(uint32(1))}})
 	if !errors.Is(err, unix.EINVAL) {
 		t.Errorf("peer-new without a socket: %v, want EINVAL", err)
 	}

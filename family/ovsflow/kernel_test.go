@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/netip"
 	"slices"
 	"testing"
@@ -58,7 +59,7 @@ func newOVS(t *testing.T) (*ovs, context.Context) {
 	if o.pkt, err = ovspacket.New(ctx, conn); err != nil {
 		t.Fatal(err)
 	}
-	err = dp.New(ctx, ovsdatapath.OvsHeader{}, &ovsdatapath.Datapath{
+	err = dp.NewDatapath(ctx, ovsdatapath.OvsHeader{}, &ovsdatapath.NewDatapathRequest{
 		Name:         ovsdatapath.Some(o.name),
 		UpcallPID:    ovsdatapath.Some(conn.PortID()),
 		UserFeatures: ovsdatapath.Some(ovsdatapath.UserFeaturesUnaligned),
@@ -66,7 +67,7 @@ func newOVS(t *testing.T) (*ovs, context.Context) {
 	if err != nil {
 		t.Fatalf("datapath new: %v", err)
 	}
-	m, err := dp.Get(ctx, ovsdatapath.OvsHeader{}, &ovsdatapath.Datapath{Name: ovsdatapath.Some(o.name)})
+	m, err := dp.Get(ctx, ovsdatapath.OvsHeader{}, &ovsdatapath.GetRequest{Name: ovsdatapath.Some(o.name)})
 	if err != nil {
 		t.Fatalf("datapath get: %v", err)
 	}
@@ -76,13 +77,13 @@ func newOVS(t *testing.T) (*ovs, context.Context) {
 
 func (o *ovs) addVport(ctx context.Context, t *testing.T, name string, typ ovsvport.VportType) uint32 {
 	t.Helper()
-	err := o.vport.New(ctx, ovsvport.OvsHeader{DpIfindex: o.index}, &ovsvport.Vport{
+	err := o.vport.NewVport(ctx, ovsvport.OvsHeader{DpIfindex: o.index}, &ovsvport.NewVportRequest{
 		Name: ovsvport.Some(name), Type: ovsvport.Some(typ), UpcallPID: []uint32{o.conn.PortID()},
 	})
 	if err != nil {
 		t.Fatalf("vport new %s: %v", name, err)
 	}
-	m, err := o.vport.Get(ctx, ovsvport.OvsHeader{DpIfindex: o.index}, &ovsvport.Vport{Name: ovsvport.Some(name)})
+	m, err := o.vport.Get(ctx, ovsvport.OvsHeader{DpIfindex: o.index}, &ovsvport.GetRequest{Name: ovsvport.Some(name)})
 	if err != nil {
 		t.Fatalf("vport get %s: %v", name, err)
 	}
@@ -103,7 +104,7 @@ func TestKernelDatapathAndVports(t *testing.T) {
 		t.Errorf("datapath by ifindex: %+v", m)
 	}
 	// A second datapath; the dump lists both.
-	if err := o.dp.New(ctx, ovsdatapath.OvsHeader{}, &ovsdatapath.Datapath{Name: ovsdatapath.Some("gk-dp2"), UpcallPID: ovsdatapath.Some(uint32(0))}); err != nil {
+	if err := o.dp.NewDatapath(ctx, ovsdatapath.OvsHeader{}, &ovsdatapath.NewDatapathRequest{Name: ovsdatapath.Some("gk-dp2"), UpcallPID: ovsdatapath.Some(uint32(0))}); err != nil {
 		t.Fatal(err)
 	}
 	var names []string
@@ -117,10 +118,10 @@ func TestKernelDatapathAndVports(t *testing.T) {
 	if !slices.Equal(names, []string{"gk-dp", "gk-dp2"}) {
 		t.Errorf("datapath dump: %q", names)
 	}
-	if err := o.dp.Del(ctx, ovsdatapath.OvsHeader{}, &ovsdatapath.Datapath{Name: ovsdatapath.Some("gk-dp2")}); err != nil {
+	if err := o.dp.Del(ctx, ovsdatapath.OvsHeader{}, &ovsdatapath.DelRequest{Name: ovsdatapath.Some("gk-dp2")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := o.dp.Get(ctx, ovsdatapath.OvsHeader{}, &ovsdatapath.Datapath{Name: ovsdatapath.Some("gk-dp2")}); !errors.Is(err, unix.ENODEV) {
+	if _, err := o.dp.Get(ctx, ovsdatapath.OvsHeader{}, &ovsdatapath.GetRequest{Name: ovsdatapath.Some("gk-dp2")}); !errors.Is(err, unix.ENODEV) {
 		t.Errorf("get of a deleted datapath: %v, want ENODEV", err)
 	}
 	if _, ok := o.ns.Ifindexes(t)["gk-dp2"]; ok {
@@ -160,14 +161,14 @@ func TestKernelDatapathAndVports(t *testing.T) {
 	if err := json.Unmarshal([]byte(o.ns.IP(t, "-j", "link", "show", "ovs-d0")), &links); err != nil || len(links) != 1 || links[0].Master != o.name {
 		t.Errorf("ip link show ovs-d0: %+v %v, want master %s", links, err, o.name)
 	}
-	if err := o.vport.Del(ctx, ovsvport.OvsHeader{DpIfindex: o.index}, &ovsvport.Vport{Name: ovsvport.Some("ovs-d0")}); err != nil {
+	if err := o.vport.Del(ctx, ovsvport.OvsHeader{DpIfindex: o.index}, &ovsvport.DelRequest{Name: ovsvport.Some("ovs-d0")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := o.vport.Get(ctx, ovsvport.OvsHeader{DpIfindex: o.index}, &ovsvport.Vport{Name: ovsvport.Some("ovs-d0")}); !errors.Is(err, unix.ENODEV) {
+	if _, err := o.vport.Get(ctx, ovsvport.OvsHeader{DpIfindex: o.index}, &ovsvport.GetRequest{Name: ovsvport.Some("ovs-d0")}); !errors.Is(err, unix.ENODEV) {
 		t.Errorf("get of a deleted vport: %v, want ENODEV", err)
 	}
 	// A vport of a type the kernel has no module for, or no name: errors.
-	err = o.vport.New(ctx, ovsvport.OvsHeader{DpIfindex: o.index}, &ovsvport.Vport{Type: ovsvport.Some(ovsvport.VportTypeNetdev), UpcallPID: []uint32{0}})
+	err = o.vport.NewVport(ctx, ovsvport.OvsHeader{DpIfindex: o.index}, &ovsvport.NewVportRequest{Type: ovsvport.Some(ovsvport.VportTypeNetdev), UpcallPID: []uint32{0}})
 	if !errors.Is(err, unix.EINVAL) {
 		t.Errorf("vport new without a name: %v, want EINVAL", err)
 	}
@@ -180,93 +181,49 @@ func TestKernelDatapathAndVports(t *testing.T) {
 	}
 }
 
-func ip4(s string) uint32 {
-	a := netip.MustParseAddr(s).As4()
-	return binary.BigEndian.Uint32(a[:])
-}
-
 // udpKey is the exact-match key of a UDP packet from 192.0.2.1:1234 to
 // 198.51.100.2:5678 arriving on port in.
 func udpKey(in uint32) *ovsflow.KeyAttrs {
 	return &ovsflow.KeyAttrs{
 		InPort:    ovsflow.Some(in),
-		Ethernet:  ovsflow.Some(ovsflow.OvsKeyEthernet{EthSrc: [6]byte{2, 0, 0, 0, 0, 1}, EthDst: [6]byte{2, 0, 0, 0, 0, 2}}),
+		Ethernet:  ovsflow.Some(ovsflow.OvsKeyEthernet{EthSrc: net.HardwareAddr{2, 0, 0, 0, 0, 1}, EthDst: net.HardwareAddr{2, 0, 0, 0, 0, 2}}),
 		Ethertype: ovsflow.Some(uint16(0x0800)),
-		IPv4:      ovsflow.Some(ovsflow.OvsKeyIPv4{IPv4Src: ip4("192.0.2.1"), IPv4Dst: ip4("198.51.100.2"), IPv4Proto: unix.IPPROTO_UDP, IPv4TTL: 64}),
+		IPv4:      ovsflow.Some(ovsflow.OvsKeyIPv4{IPv4Src: netip.MustParseAddr("192.0.2.1"), IPv4Dst: netip.MustParseAddr("198.51.100.2"), IPv4Proto: unix.IPPROTO_UDP, IPv4TTL: 64}),
 		UDP:       ovsflow.Some(ovsflow.OvsKeyUDP{UDPSrc: 1234, UDPDst: 5678}),
 	}
 }
 
-// orderedActions encodes actions, one ActionAttrs each, in order: the
-// generated ActionAttrs keeps one action of each kind, while a flow's
-// action list is ordered and may repeat.
-func orderedActions(e *attrs.Encoder, actions ...*ovsflow.ActionAttrs) error {
-	for _, a := range actions {
-		if err := a.MarshalAttrs(e); err != nil {
-			return err
-		}
-	}
-	return nil
+var pushVLAN = ovsflow.ActionAttrs{PushVLAN: ovsflow.Some(ovsflow.OvsActionPushVLAN{VLANTpid: 0x8100, VLANTci: 0x1000 | 10})}
+
+// vlanTwice is an ordered action list that repeats an action: push a
+// VLAN, output to port, pop the VLAN, output to port again.
+func vlanTwice(port uint32) []ovsflow.ActionAttrs {
+	return []ovsflow.ActionAttrs{pushVLAN, {Output: ovsflow.Some(port)}, {PopVLAN: true}, {Output: ovsflow.Some(port)}}
 }
 
-var pushVlan = &ovsflow.ActionAttrs{PushVlan: ovsflow.Some(ovsflow.OvsActionPushVlan{VlanTpid: 0x8100, VlanTci: 0x1000 | 10})}
-
-// An action is one action of a list read back: its type and payload.
-type action struct {
-	typ  uint16
-	data []byte
-}
-
-// flowActions gets the flow with key through the generic path and returns
-// its action list in the kernel's order.
-func (o *ovs) flowActions(ctx context.Context, t *testing.T, key *ovsflow.KeyAttrs) []action {
+// checkVLANTwice reports whether acts, read back, is vlanTwice(port).
+func checkVLANTwice(t *testing.T, acts []ovsflow.ActionAttrs, port uint32) {
 	t.Helper()
-	var e attrs.Encoder
-	e.Reset(binary.NativeEndian.AppendUint32(nil, o.index))
-	if err := (&ovsflow.FlowAttrs{Key: key}).MarshalAttrs(&e); err != nil {
-		t.Fatal(err)
+	if len(acts) != 4 || acts[0].PushVLAN.Value != pushVLAN.PushVLAN.Value || acts[1].Output.Value != port || !acts[2].PopVLAN || acts[3].Output.Value != port {
+		t.Errorf("action list read back: %+v, want push-vlan, output:%d, pop-vlan, output:%d", acts, port, port)
 	}
-	req := genl.Request{Family: o.flow.Family().ID, Command: ovsflow.CmdGet, Version: ovsflow.FamilyVersion, Header: e.Bytes()[:4], Attrs: e.Bytes()[4:]}
-	var out []action
-	err := o.conn.Do(ctx, req, func(m genl.Message) error {
-		d := attrs.NewDecoder(m.Attrs(4))
-		for d.Next() {
-			if d.Type() == ovsflow.AttrFlowAttrsActions {
-				nd := d.Nested()
-				for nd.Next() {
-					out = append(out, action{nd.Type(), slices.Clone(nd.Bytes())})
-				}
-			}
+	for i, a := range acts {
+		if len(a.Extra) != 0 {
+			t.Errorf("action %d read back with attributes beyond one action: %+v", i, a.Extra)
 		}
-		return d.Err()
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	return out
 }
 
-// flowRequest sends flow command cmd with key and, when actions is not
-// nil, that ordered action list, through the generic path (ovs_flow's spec
-// has no del op).
-func (o *ovs) flowRequest(ctx context.Context, cmd uint8, key *ovsflow.KeyAttrs, actions []*ovsflow.ActionAttrs) error {
+// delFlow deletes the flow with key through the generic path: ovs_flow's
+// spec has no del op (the kernel's OVS_FLOW_CMD_DEL).
+func (o *ovs) delFlow(ctx context.Context, key *ovsflow.KeyAttrs) error {
 	var e attrs.Encoder
 	e.Reset(binary.NativeEndian.AppendUint32(nil, o.index))
 	if err := (&ovsflow.FlowAttrs{Key: key}).MarshalAttrs(&e); err != nil {
-		return err
-	}
-	if actions != nil {
-		n := e.Nest(ovsflow.AttrFlowAttrsActions)
-		if err := orderedActions(&e, actions...); err != nil {
-			return err
-		}
-		e.End(n)
-	}
-	if err := e.Err(); err != nil {
 		return err
 	}
 	b := e.Bytes()
-	return o.conn.Do(ctx, genl.Request{Family: o.flow.Family().ID, Command: cmd, Version: ovsflow.FamilyVersion, Header: b[:4], Attrs: b[4:]}, nil)
+	return o.conn.Do(ctx, genl.Request{Family: o.flow.Family().ID, Command: ovsFlowCmdDel, Version: ovsflow.FamilyVersion, Header: b[:4], Attrs: b[4:]}, nil)
 }
 
 const ovsFlowCmdDel = 2 // OVS_FLOW_CMD_DEL
@@ -279,43 +236,42 @@ func TestKernelFlowsAndPacket(t *testing.T) {
 	o.ns.IP(t, "link", "set", "gk-int", "up")
 	hdr := ovsflow.OvsHeader{DpIfindex: o.index}
 
-	// A flow through the typed client: one output action.
+	// A flow with one output action.
 	key := udpKey(p1)
-	if err := o.flow.New(ctx, hdr, &ovsflow.FlowAttrs{Key: key, Actions: &ovsflow.ActionAttrs{Output: ovsflow.Some(p2)}}); err != nil {
+	if err := o.flow.NewFlow(ctx, hdr, &ovsflow.NewFlowRequest{Key: key, Actions: []ovsflow.ActionAttrs{{Output: ovsflow.Some(p2)}}}); err != nil {
 		t.Fatalf("flow new: %v", err)
 	}
-	f, err := o.flow.Get(ctx, hdr, &ovsflow.FlowAttrs{Key: key})
+	f, err := o.flow.Get(ctx, hdr, &ovsflow.GetRequest{Key: key})
 	if err != nil {
 		t.Fatalf("flow get: %v", err)
 	}
-	if f.Key == nil || f.Key.InPort.Value != p1 || f.Key.IPv4.Value.IPv4Dst != ip4("198.51.100.2") || f.Key.UDP.Value.UDPDst != 5678 || f.Key.Ethertype.Value != 0x0800 {
+	if f.Key == nil || f.Key.InPort.Value != p1 || f.Key.IPv4.Value.IPv4Dst != netip.MustParseAddr("198.51.100.2") || f.Key.UDP.Value.UDPDst != 5678 || f.Key.Ethertype.Value != 0x0800 ||
+		f.Key.Ethernet.Value.EthSrc.String() != "02:00:00:00:00:01" {
 		t.Errorf("flow key read back: %+v", f.Key)
 	}
-	if f.Actions == nil || f.Actions.Output.Value != p2 || f.Stats.Value.NPackets != 0 {
+	if len(f.Actions) != 1 || f.Actions[0].Output.Value != p2 || f.Stats.Value.NPackets != 0 {
 		t.Errorf("flow actions and stats read back: %+v %+v", f.Actions, f.Stats)
 	}
 	// A second flow, from another port, with an ordered action list that
-	// repeats an action: push a VLAN, output, pop it, output again.
+	// repeats actions; it reads back in the same order.
 	key2 := udpKey(p2)
-	list := []*ovsflow.ActionAttrs{pushVlan, {Output: ovsflow.Some(p1)}, {PopVlan: true}, {Output: ovsflow.Some(p1)}}
-	if err := o.flowRequest(ctx, ovsflow.CmdNew, key2, list); err != nil {
+	if err := o.flow.NewFlow(ctx, hdr, &ovsflow.NewFlowRequest{Key: key2, Actions: vlanTwice(p1)}); err != nil {
 		t.Fatalf("flow new with an ordered action list: %v", err)
 	}
-	acts := o.flowActions(ctx, t, key2)
-	wantTypes := []uint16{ovsflow.AttrActionAttrsPushVlan, ovsflow.AttrActionAttrsOutput, ovsflow.AttrActionAttrsPopVlan, ovsflow.AttrActionAttrsOutput}
-	var types []uint16
-	for _, a := range acts {
-		types = append(types, a.typ)
+	f2, err := o.flow.Get(ctx, hdr, &ovsflow.GetRequest{Key: key2})
+	if err != nil {
+		t.Fatalf("flow get: %v", err)
 	}
-	if !slices.Equal(types, wantTypes) || binary.NativeEndian.Uint32(acts[1].data) != p1 || binary.NativeEndian.Uint32(acts[3].data) != p1 {
-		t.Errorf("action list read back: %v, want types %v with outputs to %d", acts, wantTypes, p1)
-	}
+	checkVLANTwice(t, f2.Actions, p1)
 	var keys []uint32
 	for f, err := range o.flow.GetDump(ctx, hdr, nil) {
 		if err != nil {
 			t.Fatal(err)
 		}
 		keys = append(keys, f.Key.InPort.Value)
+		if f.Key.InPort.Value == p2 {
+			checkVLANTwice(t, f.Actions, p1)
+		}
 	}
 	slices.Sort(keys)
 	if !slices.Equal(keys, []uint32{p1, p2}) {
@@ -327,20 +283,20 @@ func TestKernelFlowsAndPacket(t *testing.T) {
 	}
 
 	// New for an existing flow (without NLM_F_CREATE) replaces its actions.
-	if err := o.flow.New(ctx, hdr, &ovsflow.FlowAttrs{Key: key, Actions: &ovsflow.ActionAttrs{Output: ovsflow.Some(p1)}}); err != nil {
+	if err := o.flow.NewFlow(ctx, hdr, &ovsflow.NewFlowRequest{Key: key, Actions: []ovsflow.ActionAttrs{{Output: ovsflow.Some(p1)}}}); err != nil {
 		t.Fatalf("flow new on an existing flow: %v", err)
 	}
-	if f, err := o.flow.Get(ctx, hdr, &ovsflow.FlowAttrs{Key: key}); err != nil || f.Actions == nil || f.Actions.Output.Value != p1 {
+	if f, err := o.flow.Get(ctx, hdr, &ovsflow.GetRequest{Key: key}); err != nil || len(f.Actions) != 1 || f.Actions[0].Output.Value != p1 {
 		t.Errorf("flow after its actions were replaced: %+v %v, want output to %d", f, err, p1)
 	}
 	// Deleting it twice: ENOENT the second time.
-	if err := o.flowRequest(ctx, ovsFlowCmdDel, key, nil); err != nil {
+	if err := o.delFlow(ctx, key); err != nil {
 		t.Fatalf("flow del: %v", err)
 	}
-	if err := o.flowRequest(ctx, ovsFlowCmdDel, key, nil); !errors.Is(err, unix.ENOENT) {
+	if err := o.delFlow(ctx, key); !errors.Is(err, unix.ENOENT) {
 		t.Errorf("deleting a deleted flow: %v, want ENOENT", err)
 	}
-	if _, err := o.flow.Get(ctx, hdr, &ovsflow.FlowAttrs{Key: key}); !errors.Is(err, unix.ENOENT) {
+	if _, err := o.flow.Get(ctx, hdr, &ovsflow.GetRequest{Key: key}); !errors.Is(err, unix.ENOENT) {
 		t.Errorf("get of a deleted flow: %v, want ENOENT", err)
 	}
 
@@ -352,10 +308,12 @@ func TestKernelFlowsAndPacket(t *testing.T) {
 	if err := udpKey(p1).MarshalAttrs(&ke); err != nil {
 		t.Fatal(err)
 	}
-	if err := orderedActions(&ae, pushVlan, &ovsflow.ActionAttrs{Output: ovsflow.Some(p2)}, &ovsflow.ActionAttrs{PopVlan: true}, &ovsflow.ActionAttrs{Output: ovsflow.Some(p2)}); err != nil {
-		t.Fatal(err)
+	for _, a := range vlanTwice(p2) { // ovs_packet's actions: the attributes of ovs_flow's list, in order
+		if err := a.MarshalAttrs(&ae); err != nil {
+			t.Fatal(err)
+		}
 	}
-	err = o.pkt.Execute(ctx, ovspacket.OvsHeader{DpIfindex: o.index}, &ovspacket.Packet{Packet: frame, Key: ke.Bytes(), Actions: ae.Bytes()})
+	err = o.pkt.Execute(ctx, ovspacket.OvsHeader{DpIfindex: o.index}, &ovspacket.ExecuteRequest{Packet: frame, Key: ke.Bytes(), Actions: ae.Bytes()})
 	if err != nil {
 		t.Fatalf("packet execute: %v", err)
 	}
@@ -363,7 +321,7 @@ func TestKernelFlowsAndPacket(t *testing.T) {
 		t.Errorf("gk-int received %d packets after execute, want 2", after-before)
 	}
 	// A frame shorter than an Ethernet header is refused by the policy.
-	err = o.pkt.Execute(ctx, ovspacket.OvsHeader{DpIfindex: o.index}, &ovspacket.Packet{Packet: frame[:10], Key: ke.Bytes(), Actions: ae.Bytes()})
+	err = o.pkt.Execute(ctx, ovspacket.OvsHeader{DpIfindex: o.index}, &ovspacket.ExecuteRequest{Packet: frame[:10], Key: ke.Bytes(), Actions: ae.Bytes()})
 	if !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ERANGE) {
 		t.Errorf("execute of a 10-byte frame: %v, want EINVAL or ERANGE", err)
 	}

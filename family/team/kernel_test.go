@@ -9,10 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/genlkit/genlkit/attrs"
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/family/team"
-	"github.com/genlkit/genlkit/genl"
 	"github.com/genlkit/genlkit/internal/testutils"
 	"golang.org/x/sys/unix"
 )
@@ -22,10 +20,8 @@ import (
 // private network namespace, checked against teamnl(8).
 //
 // The kernel answers options-get and port-list-get with one list-option or
-// list-port nest holding an option or port nest per item, over several
-// messages. The spec does not mark those items repeated, so Team keeps one
-// of each; the tests read the items with the generated AttrOption and
-// AttrPort decoders, one nest at a time.
+// list-port nest holding an option or port nest per item; the project
+// overlay marks those items repeated, so the typed replies hold them all.
 
 func TestMain(m *testing.M) { testutils.Main(m) }
 
@@ -37,58 +33,41 @@ const (
 	nlaS32    = 14
 )
 
-// items sends cmd for the team device ifindex and returns the option or
-// port nests of every reply message, each decoded by decode.
-func items[T any](ctx context.Context, t *testing.T, c *team.Client, cmd uint8, ifindex int, list uint16, decode func(*T, []byte) error) []T {
+// checkWhole fails t if rep, a reply or notification of team device
+// ifindex, holds attributes beyond its fields: a second list nest, a
+// repeat the types do not keep.
+func checkWhole(t *testing.T, what string, rep *team.Team, ifindex int) {
 	t.Helper()
-	var e attrs.Encoder
-	if err := (&team.Team{TeamIfindex: team.Some(uint32(ifindex))}).MarshalAttrs(&e); err != nil {
-		t.Fatal(err)
+	if rep.TeamIfindex.Value != uint32(ifindex) || len(rep.Extra) != 0 ||
+		(rep.ListOption != nil && len(rep.ListOption.Extra) != 0) || (rep.ListPort != nil && len(rep.ListPort.Extra) != 0) {
+		t.Errorf("%s: team %d with attributes beyond its fields: %+v", what, rep.TeamIfindex.Value, rep)
 	}
-	req := genl.Request{Family: c.Family().ID, Command: cmd, Version: team.FamilyVersion, Attrs: e.Bytes()}
-	var out []T
-	err := c.Conn().Do(ctx, req, func(m genl.Message) error {
-		return collect(m.Data, list, decode, &out)
-	})
-	if err != nil {
-		t.Fatalf("team command %d: %v", cmd, err)
-	}
-	return out
 }
-
-// collect appends to out the items of the list attribute in a team message.
-func collect[T any](msg []byte, list uint16, decode func(*T, []byte) error, out *[]T) error {
-	d := attrs.NewDecoder(msg)
-	for d.Next() {
-		if d.Type() != list {
-			continue
-		}
-		nd := d.Nested()
-		for nd.Next() {
-			var v T
-			if err := decode(&v, nd.Bytes()); err != nil {
-				return err
-			}
-			*out = append(*out, v)
-		}
-		if err := nd.Err(); err != nil {
-			return err
-		}
-	}
-	return d.Err()
-}
-
-func decodeOption(v *team.AttrOption, b []byte) error { return v.UnmarshalAttrs(b) }
-func decodePort(v *team.AttrPort, b []byte) error     { return v.UnmarshalAttrs(b) }
 
 func options(ctx context.Context, t *testing.T, c *team.Client, ifindex int) []team.AttrOption {
 	t.Helper()
-	return items(ctx, t, c, team.CmdOptionsGet, ifindex, team.AttrTeamListOption, decodeOption)
+	rep, err := c.OptionsGet(ctx, &team.OptionsGetRequest{TeamIfindex: team.Some(uint32(ifindex))})
+	if err != nil {
+		t.Fatalf("options-get: %v", err)
+	}
+	checkWhole(t, "options-get", rep, ifindex)
+	if rep.ListOption == nil {
+		t.Fatalf("options-get: no option list: %+v", rep)
+	}
+	return rep.ListOption.Option
 }
 
 func ports(ctx context.Context, t *testing.T, c *team.Client, ifindex int) []team.AttrPort {
 	t.Helper()
-	return items(ctx, t, c, team.CmdPortListGet, ifindex, team.AttrTeamListPort, decodePort)
+	rep, err := c.PortListGet(ctx, &team.PortListGetRequest{TeamIfindex: team.Some(uint32(ifindex))})
+	if err != nil {
+		t.Fatalf("port-list-get: %v", err)
+	}
+	checkWhole(t, "port-list-get", rep, ifindex)
+	if rep.ListPort == nil {
+		return nil
+	}
+	return rep.ListPort.Port
 }
 
 // find returns the option named name (of port port, 0 for the device).
@@ -105,9 +84,9 @@ func u32(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
 
 func set(ctx context.Context, t *testing.T, c *team.Client, ifindex int, o *team.AttrOption) {
 	t.Helper()
-	_, err := c.OptionsSet(ctx, &team.Team{
+	_, err := c.OptionsSet(ctx, &team.OptionsSetRequest{
 		TeamIfindex: team.Some(uint32(ifindex)),
-		ListOption:  &team.ItemOption{Option: o},
+		ListOption:  &team.ItemOption{Option: []team.AttrOption{*o}},
 	})
 	if err != nil {
 		t.Fatalf("options-set %s: %v", o.Name.Value, err)
@@ -182,8 +161,8 @@ func TestKernelOptionsPortsEvents(t *testing.T) {
 	// type the family has no option type for is ignored: the kernel
 	// acknowledges the request and changes nothing.
 	for typ, want := range map[uint8]error{nlaString: unix.ENOENT, 99: nil} {
-		_, err = c.OptionsSet(ctx, &team.Team{TeamIfindex: team.Some(uint32(tm)), ListOption: &team.ItemOption{Option: &team.AttrOption{
-			Name: team.Some("mcast_rejoin_count"), Type: team.Some(typ), Data: []byte("x\x00")}}})
+		_, err = c.OptionsSet(ctx, &team.OptionsSetRequest{TeamIfindex: team.Some(uint32(tm)), ListOption: &team.ItemOption{Option: []team.AttrOption{{
+			Name: team.Some("mcast_rejoin_count"), Type: team.Some(typ), Data: []byte("x\x00")}}}})
 		if !errors.Is(err, want) {
 			t.Errorf("options-set of mcast_rejoin_count with type %d: %v, want %v", typ, err, want)
 		}
@@ -214,21 +193,18 @@ func TestKernelOptionsPortsEvents(t *testing.T) {
 		if !ok {
 			t.Fatalf("notification %T", n)
 		}
-		switch u.Command {
-		case team.CmdPortListGet:
-			var ps []team.AttrPort
-			if err := collect(u.Data, team.AttrTeamListPort, decodePort, &ps); err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range ps {
+		var ev team.Team
+		if err := ev.UnmarshalAttrs(u.Data); err != nil {
+			t.Fatalf("change_event command %d: %v", u.Command, err)
+		}
+		checkWhole(t, "change_event", &ev, tm)
+		switch {
+		case u.Command == team.CmdPortListGet && ev.ListPort != nil:
+			for _, p := range ev.ListPort.Port {
 				sawPort = sawPort || p.Ifindex.Value == uint32(d1) && p.Changed
 			}
-		case team.CmdOptionsGet:
-			var os []team.AttrOption
-			if err := collect(u.Data, team.AttrTeamListOption, decodeOption, &os); err != nil {
-				t.Fatal(err)
-			}
-			if o := find(os, "mcast_rejoin_count", 0); o != nil && o.Changed && binary.NativeEndian.Uint32(o.Data) == 3 {
+		case u.Command == team.CmdOptionsGet && ev.ListOption != nil:
+			if o := find(ev.ListOption.Option, "mcast_rejoin_count", 0); o != nil && o.Changed && binary.NativeEndian.Uint32(o.Data) == 3 {
 				sawOption = true
 			}
 		}
@@ -258,14 +234,14 @@ func TestKernelOptionsPortsEvents(t *testing.T) {
 func TestKernelErrors(t *testing.T) {
 	ns, c, ctx := setup(t)
 	// No team device: lo is not one.
-	_, err := c.OptionsGet(ctx, &team.Team{TeamIfindex: team.Some(uint32(1))})
+	_, err := c.OptionsGet(ctx, &team.OptionsGetRequest{TeamIfindex: team.Some(uint32(1))})
 	if !errors.Is(err, unix.EINVAL) || !strings.Contains(err.Error(), "options-get") {
 		t.Errorf("options-get on lo: %v, want EINVAL naming options-get", err)
 	}
 	// An unknown option name.
 	tm := ns.Ifindexes(t)["team0"]
-	_, err = c.OptionsSet(ctx, &team.Team{TeamIfindex: team.Some(uint32(tm)), ListOption: &team.ItemOption{Option: &team.AttrOption{
-		Name: team.Some("no_such_option"), Type: team.Some(uint8(nlaU32)), Data: u32(1)}}})
+	_, err = c.OptionsSet(ctx, &team.OptionsSetRequest{TeamIfindex: team.Some(uint32(tm)), ListOption: &team.ItemOption{Option: []team.AttrOption{{
+		Name: team.Some("no_such_option"), Type: team.Some(uint8(nlaU32)), Data: u32(1)}}}})
 	if !errors.Is(err, unix.ENOENT) {
 		t.Errorf("options-set of an unknown option: %v, want ENOENT", err)
 	}
@@ -273,11 +249,11 @@ func TestKernelErrors(t *testing.T) {
 	ns.IP(t, "link", "add", "d0", "type", "dummy")
 	ns.IP(t, "link", "set", "d0", "master", "team0")
 	d0 := ns.Ifindexes(t)["d0"]
-	rep, err := c.PortListGet(ctx, &team.Team{TeamIfindex: team.Some(uint32(tm))})
+	rep, err := c.PortListGet(ctx, &team.PortListGetRequest{TeamIfindex: team.Some(uint32(tm))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.TeamIfindex.Value != uint32(tm) || rep.ListPort == nil || rep.ListPort.Port == nil || rep.ListPort.Port.Ifindex.Value != uint32(d0) {
+	if rep.TeamIfindex.Value != uint32(tm) || rep.ListPort == nil || len(rep.ListPort.Port) != 1 || rep.ListPort.Port[0].Ifindex.Value != uint32(d0) {
 		t.Errorf("port-list-get: %+v, want team %d with port %d", rep, tm, d0)
 	}
 }

@@ -150,11 +150,11 @@ func (p peerWant) wgpeer() wireguard.Wgpeer {
 // setPeers sends peers in set-device requests of at most chunk peers each,
 // as wg(8) does; the first request also carries first's attributes. With no
 // peers it sends first alone.
-func setPeers(ctx context.Context, t *testing.T, c *wireguard.Client, peers []peerWant, chunk int, first *wireguard.Wgdevice) {
+func setPeers(ctx context.Context, t *testing.T, c *wireguard.Client, peers []peerWant, chunk int, first *wireguard.SetDeviceRequest) {
 	t.Helper()
 	start := 0
 	for {
-		req := &wireguard.Wgdevice{}
+		req := &wireguard.SetDeviceRequest{}
 		if start == 0 && first != nil {
 			*req = *first
 		}
@@ -179,7 +179,7 @@ func device(ctx context.Context, t *testing.T, c *wireguard.Client) (*wireguard.
 	t.Helper()
 	var dev *wireguard.Wgdevice
 	n := 0
-	for m, err := range c.GetDeviceDump(ctx, &wireguard.Wgdevice{Ifname: wireguard.Some("wg0")}) {
+	for m, err := range c.GetDeviceDump(ctx, &wireguard.GetDeviceDumpRequest{Ifname: wireguard.Some("wg0")}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -294,7 +294,7 @@ func TestKernelDeviceThousandPeers(t *testing.T) {
 	priv := key(t)
 	const port, mark = 51820, 0x1234
 	peers := peerWants(t, 1000)
-	setPeers(ctx, t, c, peers, 100, &wireguard.Wgdevice{
+	setPeers(ctx, t, c, peers, 100, &wireguard.SetDeviceRequest{
 		PrivateKey: priv,
 		ListenPort: wireguard.Some(uint16(port)),
 		Fwmark:     wireguard.Some(uint32(mark)),
@@ -357,7 +357,7 @@ func TestKernelReplaceAndRemovePeers(t *testing.T) {
 
 	// Replace all peers with ten new ones.
 	fresh := peerWants(t, 10)
-	setPeers(ctx, t, c, fresh, 10, &wireguard.Wgdevice{Flags: wireguard.Some(wireguard.WgdeviceFlagsReplacePeers)})
+	setPeers(ctx, t, c, fresh, 10, &wireguard.SetDeviceRequest{Flags: wireguard.Some(wireguard.WgdeviceFlagsReplacePeers)})
 	dev, _ = device(ctx, t, c)
 	checkPeers(t, dev.Peers, fresh)
 
@@ -371,7 +371,7 @@ func TestKernelReplaceAndRemovePeers(t *testing.T) {
 	fresh[2].ips = []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}
 	fresh[2].keepalive = 0
 	removed = append(removed, fresh[2].wgpeer())
-	if err := c.SetDevice(ctx, &wireguard.Wgdevice{Ifname: wireguard.Some("wg0"), Peers: removed}); err != nil {
+	if err := c.SetDevice(ctx, &wireguard.SetDeviceRequest{Ifname: wireguard.Some("wg0"), Peers: removed}); err != nil {
 		t.Fatal(err)
 	}
 	dev, _ = device(ctx, t, c)
@@ -389,7 +389,7 @@ func TestKernelReplaceAndRemovePeers(t *testing.T) {
 	fresh[3].ips = fresh[3].ips[1:]
 	rm := allowedIP(kept[0])
 	rm.Flags = wireguard.Some(wireguard.WgallowedipFlagsRemoveMe)
-	err := c.SetDevice(ctx, &wireguard.Wgdevice{Ifname: wireguard.Some("wg0"), Peers: []wireguard.Wgpeer{{PublicKey: fresh[3].key, Allowedips: []wireguard.Wgallowedip{rm}}}})
+	err := c.SetDevice(ctx, &wireguard.SetDeviceRequest{Ifname: wireguard.Some("wg0"), Peers: []wireguard.Wgpeer{{PublicKey: fresh[3].key, Allowedips: []wireguard.Wgallowedip{rm}}}})
 	if errors.Is(err, unix.EINVAL) {
 		// Older kernels (6.12 here) have no allowed-IP flags attribute and
 		// refuse it; nothing may change.
@@ -402,7 +402,7 @@ func TestKernelReplaceAndRemovePeers(t *testing.T) {
 	checkPeers(t, dev.Peers, fresh[2:])
 
 	// Clearing every peer.
-	setPeers(ctx, t, c, nil, 1, &wireguard.Wgdevice{Flags: wireguard.Some(wireguard.WgdeviceFlagsReplacePeers)})
+	setPeers(ctx, t, c, nil, 1, &wireguard.SetDeviceRequest{Flags: wireguard.Some(wireguard.WgdeviceFlagsReplacePeers)})
 	dev, _ = device(ctx, t, c)
 	if len(dev.Peers) != 0 {
 		t.Errorf("%d peers after replace with none", len(dev.Peers))
@@ -412,17 +412,17 @@ func TestKernelReplaceAndRemovePeers(t *testing.T) {
 func TestKernelErrors(t *testing.T) {
 	_, c, ctx := setup(t)
 	// No such device: ENODEV.
-	err := c.SetDevice(ctx, &wireguard.Wgdevice{Ifname: wireguard.Some("wg9"), ListenPort: wireguard.Some(uint16(1))})
+	err := c.SetDevice(ctx, &wireguard.SetDeviceRequest{Ifname: wireguard.Some("wg9"), ListenPort: wireguard.Some(uint16(1))})
 	if !errors.Is(err, unix.ENODEV) {
 		t.Errorf("set-device on a missing device: %v, want ENODEV", err)
 	}
-	for _, err := range c.GetDeviceDump(ctx, &wireguard.Wgdevice{Ifname: wireguard.Some("wg9")}) {
+	for _, err := range c.GetDeviceDump(ctx, &wireguard.GetDeviceDumpRequest{Ifname: wireguard.Some("wg9")}) {
 		if !errors.Is(err, unix.ENODEV) {
 			t.Errorf("get-device of a missing device: %v, want ENODEV", err)
 		}
 	}
 	// A device that is no wireguard device: lo.
-	for _, err := range c.GetDeviceDump(ctx, &wireguard.Wgdevice{Ifname: wireguard.Some("lo")}) {
+	for _, err := range c.GetDeviceDump(ctx, &wireguard.GetDeviceDumpRequest{Ifname: wireguard.Some("lo")}) {
 		if !errors.Is(err, unix.EOPNOTSUPP) {
 			t.Errorf("get-device of lo: %v, want EOPNOTSUPP", err)
 		}
@@ -430,7 +430,7 @@ func TestKernelErrors(t *testing.T) {
 	// A public key of the wrong length is refused by the kernel's policy
 	// (ERANGE), with an error that names the op and the attribute the
 	// extended ack points at.
-	err = c.SetDevice(ctx, &wireguard.Wgdevice{Ifname: wireguard.Some("wg0"), Peers: []wireguard.Wgpeer{{PublicKey: []byte{1, 2, 3}}}})
+	err = c.SetDevice(ctx, &wireguard.SetDeviceRequest{Ifname: wireguard.Some("wg0"), Peers: []wireguard.Wgpeer{{PublicKey: []byte{1, 2, 3}}}})
 	// Older kernels (6.12 here) parse the nested peers without an extended ack,
 	// so only newer ones point at the attribute.
 	if !errors.Is(err, unix.ERANGE) || !strings.Contains(err.Error(), "set-device") {
