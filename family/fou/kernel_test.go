@@ -1,7 +1,7 @@
 package fou_test
 
 import (
-	"encoding/binary"
+	"cmp"
 	"errors"
 	"net/netip"
 	"slices"
@@ -19,14 +19,6 @@ import (
 // against `ip fou show`.
 
 func TestMain(m *testing.M) { testutils.Main(m) }
-
-// inAddr returns a as the u32 the fou spec gives local-v4 and peer-v4: the
-// kernel reads those as an in_addr, network byte order, so the value is
-// the address's bytes in host order.
-func inAddr(a string) uint32 {
-	b := netip.MustParseAddr(a).As4()
-	return binary.NativeEndian.Uint32(b[:])
-}
 
 func TestKernelAddGetDumpDel(t *testing.T) {
 	ns := testutils.NetNS(t)
@@ -47,11 +39,11 @@ func TestKernelAddGetDumpDel(t *testing.T) {
 		{Port: fou.Some(uint16(5556)), Af: fou.Some(uint8(unix.AF_INET6)), Type: fou.Some(uint8(fou.EncapTypeGue))},
 		{
 			Port: fou.Some(uint16(5557)), Af: fou.Some(uint8(unix.AF_INET)), Ipproto: fou.Some(uint8(unix.IPPROTO_GRE)), Type: fou.Some(uint8(fou.EncapTypeDirect)),
-			LocalV4: fou.Some(inAddr("192.0.2.1")), PeerV4: fou.Some(inAddr("192.0.2.2")), PeerPort: fou.Some(uint16(7777)),
+			LocalV4: netip.MustParseAddr("192.0.2.1"), PeerV4: netip.MustParseAddr("192.0.2.2"), PeerPort: fou.Some(uint16(7777)),
 		},
 	}
 	add := func(p *fou.Fou) error {
-		return c.Add(ctx, &fou.AddRequest{Port: p.Port, Ipproto: p.Ipproto, Type: p.Type, LocalV4: p.LocalV4, PeerV4: p.PeerV4, PeerPort: p.PeerPort})
+		return c.Add(ctx, &fou.AddRequest{Port: p.Port, Af: p.Af, Ipproto: p.Ipproto, Type: p.Type, LocalV4: p.LocalV4, PeerV4: p.PeerV4, PeerPort: p.PeerPort})
 	}
 	for _, p := range ports {
 		if err := add(p); err != nil {
@@ -65,9 +57,16 @@ func TestKernelAddGetDumpDel(t *testing.T) {
 
 	check := func(got, want *fou.Fou) {
 		t.Helper()
-		// Unset addresses and peer port come back as zeros.
-		if got.Port != want.Port || got.Af != want.Af || got.Type != want.Type || got.LocalV4.Value != want.LocalV4.Value ||
-			got.PeerV4.Value != want.PeerV4.Value || got.PeerPort.Value != want.PeerPort.Value {
+		// The kernel sends the addresses of the port's family, unset ones
+		// as 0.0.0.0 or ::, and an unset peer port as zero.
+		var local4, peer4, local6, peer6 netip.Addr
+		if want.Af.Value == unix.AF_INET {
+			local4, peer4 = cmp.Or(want.LocalV4, netip.IPv4Unspecified()), cmp.Or(want.PeerV4, netip.IPv4Unspecified())
+		} else {
+			local6, peer6 = cmp.Or(want.LocalV6, netip.IPv6Unspecified()), cmp.Or(want.PeerV6, netip.IPv6Unspecified())
+		}
+		if got.Port != want.Port || got.Af != want.Af || got.Type != want.Type || got.PeerPort.Value != want.PeerPort.Value ||
+			got.LocalV4 != local4 || got.PeerV4 != peer4 || got.LocalV6 != local6 || got.PeerV6 != peer6 {
 			t.Errorf("port read back as %+v, want %+v", got, want)
 		}
 		if want.Ipproto.Valid && got.Ipproto != want.Ipproto {

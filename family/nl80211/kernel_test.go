@@ -186,7 +186,7 @@ func TestKernelWiphysAndInterfaces(t *testing.T) {
 	if mon.Ifname.Value != "gkmon0" || mon.Iftype.Value != iftypeMonitor || mon.Wiphy.Value != radios[0].wiphy {
 		t.Errorf("new-interface reply %+v", mon)
 	}
-	got, err := getInterface(ctx, c, mon.Ifindex)
+	got, err := c.GetInterface(ctx, &nl80211.GetInterfaceRequest{Ifindex: mon.Ifindex})
 	if err != nil || got.Ifname.Value != "gkmon0" || got.Iftype.Value != iftypeMonitor {
 		t.Errorf("get-interface gkmon0: %+v %v", got, err)
 	}
@@ -196,7 +196,7 @@ func TestKernelWiphysAndInterfaces(t *testing.T) {
 	if _, err := do(ctx, c, nl80211.CommandsDelInterface, &nl80211.Attrs{Ifindex: mon.Ifindex}); err != nil {
 		t.Fatalf("del-interface: %v", err)
 	}
-	if _, err := getInterface(ctx, c, mon.Ifindex); !errors.Is(err, unix.ENODEV) {
+	if _, err := c.GetInterface(ctx, &nl80211.GetInterfaceRequest{Ifindex: mon.Ifindex}); !errors.Is(err, unix.ENODEV) {
 		t.Errorf("get-interface of a deleted interface: %v, want ENODEV", err)
 	}
 
@@ -206,7 +206,7 @@ func TestKernelWiphysAndInterfaces(t *testing.T) {
 		if _, err := do(ctx, c, nl80211.CommandsSetInterface, &nl80211.Attrs{Ifindex: sta.Ifindex, Iftype: nl80211.Some(typ)}); err != nil {
 			t.Fatalf("set-interface %s to type %d: %v", sta.Ifname.Value, typ, err)
 		}
-		got, err := getInterface(ctx, c, sta.Ifindex)
+		got, err := c.GetInterface(ctx, &nl80211.GetInterfaceRequest{Ifindex: sta.Ifindex})
 		if err != nil || got.Iftype.Value != typ {
 			t.Errorf("get-interface after set-interface to %d: %+v %v", typ, got, err)
 		}
@@ -363,16 +363,4 @@ func scanDump(ctx context.Context, c *nl80211.Client, ifindex uint32, fn func(*n
 		fn(v)
 	}
 	return nil
-}
-
-// getInterface sends get-interface for ifindex through the generic path.
-func getInterface(ctx context.Context, c *nl80211.Client, ifindex nl80211.Optional[uint32]) (*nl80211.Attrs, error) {
-	reps, err := do(ctx, c, nl80211.CommandsGetInterface, &nl80211.Attrs{Ifindex: ifindex})
-	if err != nil {
-		return nil, err
-	}
-	if len(reps) != 1 {
-		return nil, fmt.Errorf("get-interface: %d replies", len(reps))
-	}
-	return reps[0], nil
 }
