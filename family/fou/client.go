@@ -49,10 +49,10 @@ func (c *Client) Conn() *genl.Conn { return c.core.Conn() }
 // Family returns the family as the running kernel reported it to New.
 func (c *Client) Family() *family.Family { return c.core.Family() }
 
-// Add sends fou add (do, command 1): request attributes port, ipproto, type,
-// remcsum-nopartial, local-v4, peer-v4, local-v6, peer-v6, peer-port, ifindex;
-// the kernel only acknowledges it. A nil req sends no attributes. Spec flags:
-// [admin-perm].
+// Add sends fou add (do, command 1): request attributes port, af, ipproto,
+// type, remcsum-nopartial, local-v4, peer-v4, local-v6, peer-v6, peer-port,
+// ifindex; the kernel only acknowledges it. A nil req sends no attributes.
+// Spec flags: [admin-perm].
 func (c *Client) Add(ctx context.Context, req *AddRequest) error {
 	fam, err := c.core.Check(ctx, CmdAdd, "add", false)
 	if err != nil {

@@ -27,10 +27,10 @@ const (
 	AttrIpproto          = 3  // ipproto: u8, checks min 1
 	AttrType             = 4  // type: u8
 	AttrRemcsumNopartial = 5  // remcsum-nopartial: flag
-	AttrLocalV4          = 6  // local-v4: u32
-	AttrLocalV6          = 7  // local-v6: binary, checks exact-len 16
-	AttrPeerV4           = 8  // peer-v4: u32
-	AttrPeerV6           = 9  // peer-v6: binary, checks exact-len 16
+	AttrLocalV4          = 6  // local-v4: u32, big-endian (overlay), display ipv4 (overlay)
+	AttrLocalV6          = 7  // local-v6: binary, display ipv6 (overlay), checks exact-len 16
+	AttrPeerV4           = 8  // peer-v4: u32, big-endian (overlay), display ipv4 (overlay)
+	AttrPeerV6           = 9  // peer-v6: binary, display ipv6 (overlay), checks exact-len 16
 	AttrPeerPort         = 10 // peer-port: u16, big-endian
 	AttrIfindex          = 11 // ifindex: s32
 )

@@ -3,8 +3,6 @@
 package fou
 
 import (
-	"bytes"
-
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -70,29 +68,29 @@ func (v *Fou) decode(d *attrs.Decoder) {
 			}
 			v.RemcsumNopartial = d.Flag()
 		case AttrLocalV4:
-			if v.LocalV4.Valid {
+			if v.LocalV4.IsValid() {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.LocalV4.Set(d.U32())
+			v.LocalV4 = d.Addr4()
 		case AttrLocalV6:
-			if v.LocalV6 != nil {
+			if v.LocalV6.IsValid() {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.LocalV6 = bytes.Clone(d.Bytes())
+			v.LocalV6 = d.Addr16()
 		case AttrPeerV4:
-			if v.PeerV4.Valid {
+			if v.PeerV4.IsValid() {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.PeerV4.Set(d.U32())
+			v.PeerV4 = d.Addr4()
 		case AttrPeerV6:
-			if v.PeerV6 != nil {
+			if v.PeerV6.IsValid() {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.PeerV6 = bytes.Clone(d.Bytes())
+			v.PeerV6 = d.Addr16()
 		case AttrPeerPort:
 			if v.PeerPort.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -129,6 +127,8 @@ func (v *AddRequest) decode(d *attrs.Decoder) {
 		switch d.Type() {
 		case AttrPort:
 			v.Port.Set(d.U16BE())
+		case AttrAf:
+			v.Af.Set(d.U8())
 		case AttrIpproto:
 			v.Ipproto.Set(d.U8())
 		case AttrType:
@@ -136,13 +136,13 @@ func (v *AddRequest) decode(d *attrs.Decoder) {
 		case AttrRemcsumNopartial:
 			v.RemcsumNopartial = d.Flag()
 		case AttrLocalV4:
-			v.LocalV4.Set(d.U32())
+			v.LocalV4 = d.Addr4()
 		case AttrLocalV6:
-			v.LocalV6 = bytes.Clone(d.Bytes())
+			v.LocalV6 = d.Addr16()
 		case AttrPeerV4:
-			v.PeerV4.Set(d.U32())
+			v.PeerV4 = d.Addr4()
 		case AttrPeerV6:
-			v.PeerV6 = bytes.Clone(d.Bytes())
+			v.PeerV6 = d.Addr16()
 		case AttrPeerPort:
 			v.PeerPort.Set(d.U16BE())
 		case AttrIfindex:
@@ -172,13 +172,13 @@ func (v *DelRequest) decode(d *attrs.Decoder) {
 		case AttrAf:
 			v.Af.Set(d.U8())
 		case AttrLocalV4:
-			v.LocalV4.Set(d.U32())
+			v.LocalV4 = d.Addr4()
 		case AttrLocalV6:
-			v.LocalV6 = bytes.Clone(d.Bytes())
+			v.LocalV6 = d.Addr16()
 		case AttrPeerV4:
-			v.PeerV4.Set(d.U32())
+			v.PeerV4 = d.Addr4()
 		case AttrPeerV6:
-			v.PeerV6 = bytes.Clone(d.Bytes())
+			v.PeerV6 = d.Addr16()
 		case AttrPeerPort:
 			v.PeerPort.Set(d.U16BE())
 		case AttrIfindex:
@@ -208,13 +208,13 @@ func (v *GetRequest) decode(d *attrs.Decoder) {
 		case AttrAf:
 			v.Af.Set(d.U8())
 		case AttrLocalV4:
-			v.LocalV4.Set(d.U32())
+			v.LocalV4 = d.Addr4()
 		case AttrLocalV6:
-			v.LocalV6 = bytes.Clone(d.Bytes())
+			v.LocalV6 = d.Addr16()
 		case AttrPeerV4:
-			v.PeerV4.Set(d.U32())
+			v.PeerV4 = d.Addr4()
 		case AttrPeerV6:
-			v.PeerV6 = bytes.Clone(d.Bytes())
+			v.PeerV6 = d.Addr16()
 		case AttrPeerPort:
 			v.PeerPort.Set(d.U16BE())
 		case AttrIfindex:

@@ -27,6 +27,7 @@ var descriptor = &family.Descriptor{
 			Do: &family.OpMsgDesc{
 				Request: []string{
 					"port",
+					"af",
 					"ipproto",
 					"type",
 					"remcsum-nopartial",
@@ -159,14 +160,17 @@ var descriptor = &family.Descriptor{
 					Type:  "flag",
 				},
 				{
-					Name:  "local-v4",
-					Value: 6,
-					Type:  "u32",
+					Name:      "local-v4",
+					Value:     6,
+					Type:      "u32",
+					BigEndian: true,
+					Hint:      "ipv4",
 				},
 				{
 					Name:  "local-v6",
 					Value: 7,
 					Type:  "binary",
+					Hint:  "ipv6",
 					Checks: &family.ChecksDesc{
 						ExactLen: family.Limit{
 							Set: true,
@@ -175,14 +179,17 @@ var descriptor = &family.Descriptor{
 					},
 				},
 				{
-					Name:  "peer-v4",
-					Value: 8,
-					Type:  "u32",
+					Name:      "peer-v4",
+					Value:     8,
+					Type:      "u32",
+					BigEndian: true,
+					Hint:      "ipv4",
 				},
 				{
 					Name:  "peer-v6",
 					Value: 9,
 					Type:  "binary",
+					Hint:  "ipv6",
 					Checks: &family.ChecksDesc{
 						ExactLen: family.Limit{
 							Set: true,

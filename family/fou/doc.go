@@ -22,6 +22,11 @@
 // Decoding allocates only the values it returns; malformed attributes are
 // errors naming the attribute's path.
 //
+// The project overlay (internal/spec/overlay/fou.yaml) corrects the spec where the
+// kernel does otherwise than it says (attributes repeated without
+// multi-attr, ordered lists, byte orders and address types, request
+// attributes); the fields and requests it changed say so.
+//
 // The spec is licensed ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause).
 package fou
 

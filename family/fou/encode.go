@@ -32,17 +32,21 @@ func (v *Fou) encode(e *attrs.Encoder) error {
 	if v.RemcsumNopartial {
 		e.Flag(AttrRemcsumNopartial)
 	}
-	if v.LocalV4.Valid {
-		e.U32(AttrLocalV4, v.LocalV4.Value)
+	if v.LocalV4.IsValid() {
+		if err := e.Addr4(AttrLocalV4, v.LocalV4); err != nil {
+			return attrs.WithPath(err, "local-v4")
+		}
 	}
-	if v.LocalV6 != nil {
-		e.Binary(AttrLocalV6, v.LocalV6)
+	if v.LocalV6.IsValid() {
+		e.Addr16(AttrLocalV6, v.LocalV6)
 	}
-	if v.PeerV4.Valid {
-		e.U32(AttrPeerV4, v.PeerV4.Value)
+	if v.PeerV4.IsValid() {
+		if err := e.Addr4(AttrPeerV4, v.PeerV4); err != nil {
+			return attrs.WithPath(err, "peer-v4")
+		}
 	}
-	if v.PeerV6 != nil {
-		e.Binary(AttrPeerV6, v.PeerV6)
+	if v.PeerV6.IsValid() {
+		e.Addr16(AttrPeerV6, v.PeerV6)
 	}
 	if v.PeerPort.Valid {
 		e.U16BE(AttrPeerPort, uint16(v.PeerPort.Value))
@@ -70,6 +74,9 @@ func (v *AddRequest) encode(e *attrs.Encoder) error {
 	if v.Port.Valid {
 		e.U16BE(AttrPort, uint16(v.Port.Value))
 	}
+	if v.Af.Valid {
+		e.U8(AttrAf, v.Af.Value)
+	}
 	if v.Ipproto.Valid {
 		e.U8(AttrIpproto, v.Ipproto.Value)
 	}
@@ -79,17 +86,21 @@ func (v *AddRequest) encode(e *attrs.Encoder) error {
 	if v.RemcsumNopartial {
 		e.Flag(AttrRemcsumNopartial)
 	}
-	if v.LocalV4.Valid {
-		e.U32(AttrLocalV4, v.LocalV4.Value)
+	if v.LocalV4.IsValid() {
+		if err := e.Addr4(AttrLocalV4, v.LocalV4); err != nil {
+			return attrs.WithPath(err, "local-v4")
+		}
 	}
-	if v.LocalV6 != nil {
-		e.Binary(AttrLocalV6, v.LocalV6)
+	if v.LocalV6.IsValid() {
+		e.Addr16(AttrLocalV6, v.LocalV6)
 	}
-	if v.PeerV4.Valid {
-		e.U32(AttrPeerV4, v.PeerV4.Value)
+	if v.PeerV4.IsValid() {
+		if err := e.Addr4(AttrPeerV4, v.PeerV4); err != nil {
+			return attrs.WithPath(err, "peer-v4")
+		}
 	}
-	if v.PeerV6 != nil {
-		e.Binary(AttrPeerV6, v.PeerV6)
+	if v.PeerV6.IsValid() {
+		e.Addr16(AttrPeerV6, v.PeerV6)
 	}
 	if v.PeerPort.Valid {
 		e.U16BE(AttrPeerPort, uint16(v.PeerPort.Value))
@@ -117,17 +128,21 @@ func (v *DelRequest) encode(e *attrs.Encoder) error {
 	if v.Af.Valid {
 		e.U8(AttrAf, v.Af.Value)
 	}
-	if v.LocalV4.Valid {
-		e.U32(AttrLocalV4, v.LocalV4.Value)
+	if v.LocalV4.IsValid() {
+		if err := e.Addr4(AttrLocalV4, v.LocalV4); err != nil {
+			return attrs.WithPath(err, "local-v4")
+		}
 	}
-	if v.LocalV6 != nil {
-		e.Binary(AttrLocalV6, v.LocalV6)
+	if v.LocalV6.IsValid() {
+		e.Addr16(AttrLocalV6, v.LocalV6)
 	}
-	if v.PeerV4.Valid {
-		e.U32(AttrPeerV4, v.PeerV4.Value)
+	if v.PeerV4.IsValid() {
+		if err := e.Addr4(AttrPeerV4, v.PeerV4); err != nil {
+			return attrs.WithPath(err, "peer-v4")
+		}
 	}
-	if v.PeerV6 != nil {
-		e.Binary(AttrPeerV6, v.PeerV6)
+	if v.PeerV6.IsValid() {
+		e.Addr16(AttrPeerV6, v.PeerV6)
 	}
 	if v.PeerPort.Valid {
 		e.U16BE(AttrPeerPort, uint16(v.PeerPort.Value))
@@ -155,17 +170,21 @@ func (v *GetRequest) encode(e *attrs.Encoder) error {
 	if v.Af.Valid {
 		e.U8(AttrAf, v.Af.Value)
 	}
-	if v.LocalV4.Valid {
-		e.U32(AttrLocalV4, v.LocalV4.Value)
+	if v.LocalV4.IsValid() {
+		if err := e.Addr4(AttrLocalV4, v.LocalV4); err != nil {
+			return attrs.WithPath(err, "local-v4")
+		}
 	}
-	if v.LocalV6 != nil {
-		e.Binary(AttrLocalV6, v.LocalV6)
+	if v.LocalV6.IsValid() {
+		e.Addr16(AttrLocalV6, v.LocalV6)
 	}
-	if v.PeerV4.Valid {
-		e.U32(AttrPeerV4, v.PeerV4.Value)
+	if v.PeerV4.IsValid() {
+		if err := e.Addr4(AttrPeerV4, v.PeerV4); err != nil {
+			return attrs.WithPath(err, "peer-v4")
+		}
 	}
-	if v.PeerV6 != nil {
-		e.Binary(AttrPeerV6, v.PeerV6)
+	if v.PeerV6.IsValid() {
+		e.Addr16(AttrPeerV6, v.PeerV6)
 	}
 	if v.PeerPort.Valid {
 		e.U16BE(AttrPeerPort, uint16(v.PeerPort.Value))

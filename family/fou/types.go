@@ -3,6 +3,8 @@
 package fou
 
 import (
+	"net/netip"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -18,14 +20,18 @@ type Fou struct {
 	Type Optional[uint8]
 	// RemcsumNopartial is attribute remcsum-nopartial (5): flag.
 	RemcsumNopartial bool
-	// LocalV4 is attribute local-v4 (6): u32.
-	LocalV4 Optional[uint32]
-	// LocalV6 is attribute local-v6 (7): binary, checks exact-len 16.
-	LocalV6 []byte
-	// PeerV4 is attribute peer-v4 (8): u32.
-	PeerV4 Optional[uint32]
-	// PeerV6 is attribute peer-v6 (9): binary, checks exact-len 16.
-	PeerV6 []byte
+	// LocalV4 is attribute local-v4 (6): u32, big-endian (overlay), display ipv4
+	// (overlay).
+	LocalV4 netip.Addr
+	// LocalV6 is attribute local-v6 (7): binary, display ipv6 (overlay), checks
+	// exact-len 16.
+	LocalV6 netip.Addr
+	// PeerV4 is attribute peer-v4 (8): u32, big-endian (overlay), display ipv4
+	// (overlay).
+	PeerV4 netip.Addr
+	// PeerV6 is attribute peer-v6 (9): binary, display ipv6 (overlay), checks
+	// exact-len 16.
+	PeerV6 netip.Addr
 	// PeerPort is attribute peer-port (10): u16, big-endian.
 	PeerPort Optional[uint16]
 	// Ifindex is attribute ifindex (11): s32.
@@ -38,24 +44,31 @@ type Fou struct {
 }
 
 // AddRequest is the request of Client.Add (fou add, do): the attributes of set
-// fou that the spec lists for it.
+// fou that the spec lists for it. The project overlay adds af, which the
+// kernel reads.
 type AddRequest struct {
 	// Port is attribute port (1): u16, big-endian.
 	Port Optional[uint16]
+	// Af is attribute af (2): u8.
+	Af Optional[uint8]
 	// Ipproto is attribute ipproto (3): u8, checks min 1.
 	Ipproto Optional[uint8]
 	// Type is attribute type (4): u8.
 	Type Optional[uint8]
 	// RemcsumNopartial is attribute remcsum-nopartial (5): flag.
 	RemcsumNopartial bool
-	// LocalV4 is attribute local-v4 (6): u32.
-	LocalV4 Optional[uint32]
-	// LocalV6 is attribute local-v6 (7): binary, checks exact-len 16.
-	LocalV6 []byte
-	// PeerV4 is attribute peer-v4 (8): u32.
-	PeerV4 Optional[uint32]
-	// PeerV6 is attribute peer-v6 (9): binary, checks exact-len 16.
-	PeerV6 []byte
+	// LocalV4 is attribute local-v4 (6): u32, big-endian (overlay), display ipv4
+	// (overlay).
+	LocalV4 netip.Addr
+	// LocalV6 is attribute local-v6 (7): binary, display ipv6 (overlay), checks
+	// exact-len 16.
+	LocalV6 netip.Addr
+	// PeerV4 is attribute peer-v4 (8): u32, big-endian (overlay), display ipv4
+	// (overlay).
+	PeerV4 netip.Addr
+	// PeerV6 is attribute peer-v6 (9): binary, display ipv6 (overlay), checks
+	// exact-len 16.
+	PeerV6 netip.Addr
 	// PeerPort is attribute peer-port (10): u16, big-endian.
 	PeerPort Optional[uint16]
 	// Ifindex is attribute ifindex (11): s32.
@@ -69,14 +82,18 @@ type DelRequest struct {
 	Port Optional[uint16]
 	// Af is attribute af (2): u8.
 	Af Optional[uint8]
-	// LocalV4 is attribute local-v4 (6): u32.
-	LocalV4 Optional[uint32]
-	// LocalV6 is attribute local-v6 (7): binary, checks exact-len 16.
-	LocalV6 []byte
-	// PeerV4 is attribute peer-v4 (8): u32.
-	PeerV4 Optional[uint32]
-	// PeerV6 is attribute peer-v6 (9): binary, checks exact-len 16.
-	PeerV6 []byte
+	// LocalV4 is attribute local-v4 (6): u32, big-endian (overlay), display ipv4
+	// (overlay).
+	LocalV4 netip.Addr
+	// LocalV6 is attribute local-v6 (7): binary, display ipv6 (overlay), checks
+	// exact-len 16.
+	LocalV6 netip.Addr
+	// PeerV4 is attribute peer-v4 (8): u32, big-endian (overlay), display ipv4
+	// (overlay).
+	PeerV4 netip.Addr
+	// PeerV6 is attribute peer-v6 (9): binary, display ipv6 (overlay), checks
+	// exact-len 16.
+	PeerV6 netip.Addr
 	// PeerPort is attribute peer-port (10): u16, big-endian.
 	PeerPort Optional[uint16]
 	// Ifindex is attribute ifindex (11): s32.
@@ -90,14 +107,18 @@ type GetRequest struct {
 	Port Optional[uint16]
 	// Af is attribute af (2): u8.
 	Af Optional[uint8]
-	// LocalV4 is attribute local-v4 (6): u32.
-	LocalV4 Optional[uint32]
-	// LocalV6 is attribute local-v6 (7): binary, checks exact-len 16.
-	LocalV6 []byte
-	// PeerV4 is attribute peer-v4 (8): u32.
-	PeerV4 Optional[uint32]
-	// PeerV6 is attribute peer-v6 (9): binary, checks exact-len 16.
-	PeerV6 []byte
+	// LocalV4 is attribute local-v4 (6): u32, big-endian (overlay), display ipv4
+	// (overlay).
+	LocalV4 netip.Addr
+	// LocalV6 is attribute local-v6 (7): binary, display ipv6 (overlay), checks
+	// exact-len 16.
+	LocalV6 netip.Addr
+	// PeerV4 is attribute peer-v4 (8): u32, big-endian (overlay), display ipv4
+	// (overlay).
+	PeerV4 netip.Addr
+	// PeerV6 is attribute peer-v6 (9): binary, display ipv6 (overlay), checks
+	// exact-len 16.
+	PeerV6 netip.Addr
 	// PeerPort is attribute peer-port (10): u16, big-endian.
 	PeerPort Optional[uint16]
 	// Ifindex is attribute ifindex (11): s32.

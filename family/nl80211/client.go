@@ -149,9 +149,9 @@ func (c *Client) GetWiphyDump(ctx context.Context, req *GetWiphyDumpRequest) ite
 }
 
 // GetInterface sends nl80211 get-interface (do, command 5): request attributes
-// ifname; reply attributes ifname, iftype, ifindex, wiphy, wdev, mac,
-// generation, txq-stats, 4addr of set nl80211-attrs. A nil req sends no
-// attributes.
+// ifindex, ifname, wdev; reply attributes ifname, iftype, ifindex, wiphy,
+// wdev, mac, generation, txq-stats, 4addr of set nl80211-attrs. A nil req
+// sends no attributes.
 func (c *Client) GetInterface(ctx context.Context, req *GetInterfaceRequest) (*Attrs, error) {
 	fam, err := c.core.Check(ctx, CmdGetInterface, "get-interface", false)
 	if err != nil {

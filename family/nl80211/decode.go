@@ -3940,8 +3940,12 @@ func (v *GetInterfaceRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesAttrs)
 	for d.Next() {
 		switch d.Type() {
+		case AttrIfindex:
+			v.Ifindex.Set(d.U32())
 		case AttrIfname:
 			v.Ifname.Set(d.String())
+		case AttrWdev:
+			v.Wdev.Set(d.U64())
 		}
 	}
 }

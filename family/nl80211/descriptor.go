@@ -161,7 +161,9 @@ var descriptor = &family.Descriptor{
 			Set:        "nl80211-attrs",
 			Do: &family.OpMsgDesc{
 				Request: []string{
+					"ifindex",
 					"ifname",
+					"wdev",
 				},
 				Reply: []string{
 					"ifname",

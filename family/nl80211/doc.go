@@ -24,8 +24,9 @@
 // errors naming the attribute's path.
 //
 // The project overlay (internal/spec/overlay/nl80211.yaml) corrects the spec where the
-// kernel repeats attributes it does not mark multi-attr or sends ordered
-// lists; fields it changed say so.
+// kernel does otherwise than it says (attributes repeated without
+// multi-attr, ordered lists, byte orders and address types, request
+// attributes); the fields and requests it changed say so.
 //
 // The spec is licensed ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause).
 package nl80211

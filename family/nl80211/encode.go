@@ -1936,8 +1936,14 @@ func (v *GetInterfaceRequest) MarshalAttrs(e *attrs.Encoder) error {
 }
 
 func (v *GetInterfaceRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
 	if v.Ifname.Valid {
 		e.String(AttrIfname, v.Ifname.Value)
+	}
+	if v.Wdev.Valid {
+		e.U64(AttrWdev, v.Wdev.Value)
 	}
 	return nil
 }

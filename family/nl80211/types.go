@@ -1152,10 +1152,14 @@ type GetWiphyDumpRequest struct {
 
 // GetInterfaceRequest is the request of Client.GetInterface (nl80211
 // get-interface, do): the attributes of set nl80211-attrs that the spec lists
-// for it.
+// for it. The project overlay adds ifindex and wdev, which the kernel reads.
 type GetInterfaceRequest struct {
+	// Ifindex is attribute ifindex (3): u32.
+	Ifindex Optional[uint32]
 	// Ifname is attribute ifname (4): string.
 	Ifname Optional[string]
+	// Wdev is attribute wdev (153): u64.
+	Wdev Optional[uint64]
 }
 
 // GetInterfaceDumpRequest is the request of Client.GetInterfaceDump (nl80211

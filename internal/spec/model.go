@@ -335,8 +335,11 @@ type Attribute struct {
 	// them in order and any of them may repeat.
 	Ordered bool
 	// Overlaid reports that the project overlay changed the attribute
-	// (MultiAttr or Ordered).
+	// (MultiAttr, Ordered, Enum, ByteOrder or DisplayHint).
 	Overlaid bool
+	// OverlayWire reports that the project overlay set ByteOrder or
+	// DisplayHint.
+	OverlayWire bool
 }
 
 // Checks are the kernel input validation rules of an attribute ("checks").
@@ -461,6 +464,9 @@ type Message struct {
 	// Attributes lists the message's attributes, resolved in the op's set,
 	// in spec order.
 	Attributes []*Attribute
+	// OverlayAttrs names the attributes of Attributes that the project
+	// overlay added.
+	OverlayAttrs []string
 
 	attrNames []string
 	attrPos   []Pos

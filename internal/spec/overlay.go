@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"path"
+	"slices"
 	"sync"
 
 	"go.yaml.in/yaml/v3"
@@ -35,6 +36,21 @@ type overlay struct {
 	// per entry of an enum (its value is the command), carrying the
 	// attributes of a set, sent to a group.
 	Events []overlayEvents `yaml:"events"`
+	// Operations adds to ops' requests attributes the kernel reads that
+	// the spec does not list for them.
+	Operations []overlayOp `yaml:"operations"`
+}
+
+type overlayOp struct {
+	Name string       `yaml:"name"`
+	Do   *overlayMode `yaml:"do"`
+	Dump *overlayMode `yaml:"dump"`
+}
+
+type overlayMode struct {
+	Request struct {
+		Attributes []string `yaml:"attributes"`
+	} `yaml:"request"`
 }
 
 type overlayDef struct {
@@ -72,6 +88,11 @@ type overlayAttr struct {
 	// Ordered marks a nest whose attributes are a list in wire order (the
 	// kernel acts on them in that order, and may repeat any of them).
 	Ordered bool `yaml:"ordered"`
+	// ByteOrder and DisplayHint replace the spec's: an integer the kernel
+	// reads in network order, an address the spec types as a plain
+	// integer or binary.
+	ByteOrder   ByteOrder   `yaml:"byte-order"`
+	DisplayHint DisplayHint `yaml:"display-hint"`
 }
 
 var overlays = sync.OnceValues(loadOverlays)
@@ -161,6 +182,9 @@ func applyOverlay(f *Family) error {
 			if oa.Ordered && (a.Type != TypeNest || a.MultiAttr || oa.MultiAttr) {
 				return fmt.Errorf("spec: %s: attribute %q of set %q: ordered applies to a nest that is not multi-attr", o.file, a.Name, s.Name)
 			}
+			if err := checkWire(o.file, s, a, oa); err != nil {
+				return err
+			}
 			var def *Definition
 			if oa.Enum != "" {
 				if def = f.Definition(oa.Enum); def == nil || (def.Type != DefEnum && def.Type != DefFlags) || !a.Type.IsInteger() {
@@ -174,7 +198,85 @@ func applyOverlay(f *Family) error {
 				t.MultiAttr = t.MultiAttr || oa.MultiAttr
 				t.Ordered = t.Ordered || oa.Ordered
 				t.Overlaid = true
+				if oa.ByteOrder != "" {
+					t.ByteOrder, t.OverlayWire = oa.ByteOrder, true
+				}
+				if oa.DisplayHint != "" {
+					t.DisplayHint, t.OverlayWire = oa.DisplayHint, true
+				}
 			}
+		}
+	}
+	for _, oo := range o.Operations {
+		if err := f.addRequestAttrs(o.file, oo); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkWire checks an overlay entry's byte order and display hint against
+// the attribute they apply to.
+func checkWire(file string, s *AttributeSet, a *Attribute, oa overlayAttr) error {
+	switch oa.ByteOrder {
+	case "", ByteOrderBig, ByteOrderLittle:
+	default:
+		return fmt.Errorf("spec: %s: attribute %q of set %q: unknown byte-order %q", file, a.Name, s.Name, oa.ByteOrder)
+	}
+	if oa.ByteOrder != "" && !a.Type.IsInteger() {
+		return fmt.Errorf("spec: %s: attribute %q of set %q: byte-order applies to integers, not %s", file, a.Name, s.Name, a.Type)
+	}
+	order := cmpOr(string(oa.ByteOrder), string(a.ByteOrder))
+	ok := true
+	switch oa.DisplayHint {
+	case "":
+	case HintIPv4:
+		ok = a.Type == TypeBinary || a.Type == TypeU32 && order == string(ByteOrderBig)
+	case HintIPv6:
+		ok = a.Type == TypeBinary
+	default:
+		ok = false
+	}
+	if !ok {
+		return fmt.Errorf("spec: %s: attribute %q of set %q: display-hint %q does not fit a %s %s (the overlay sets ipv4 on big-endian u32 or binary, ipv6 on binary)", file, a.Name, s.Name, oa.DisplayHint, cmpOr(order, "host-order"), a.Type)
+	}
+	return nil
+}
+
+// addRequestAttrs adds the attributes of oo to the requests of op oo.Name,
+// each where it stands in the op's set. An op, mode or attribute the spec
+// lacks, and an attribute the request lists already, are misses.
+func (f *Family) addRequestAttrs(file string, oo overlayOp) error {
+	op := f.Op(oo.Name)
+	for _, x := range []struct {
+		name string
+		om   *overlayMode
+		m    func() *Mode
+	}{{"do", oo.Do, func() *Mode { return op.Do }}, {"dump", oo.Dump, func() *Mode { return op.Dump }}} {
+		if x.om == nil {
+			continue
+		}
+		what := "operations " + oo.Name + "." + x.name
+		if op == nil || op.Set == nil || x.m() == nil || x.m().Request == nil {
+			f.overlayMisses = append(f.overlayMisses, what)
+			continue
+		}
+		if len(x.om.Request.Attributes) == 0 {
+			return fmt.Errorf("spec: %s: %s: no request attributes to add", file, what)
+		}
+		req := x.m().Request
+		for _, name := range x.om.Request.Attributes {
+			a := op.Set.Attribute(name)
+			if a == nil || slices.Contains(req.Attributes, a) {
+				f.overlayMisses = append(f.overlayMisses, what+"."+name)
+				continue
+			}
+			i := 0
+			for i < len(req.Attributes) && req.Attributes[i].Value < a.Value {
+				i++
+			}
+			req.Attributes = slices.Insert(req.Attributes, i, a)
+			req.OverlayAttrs = append(req.OverlayAttrs, a.Name)
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package spec_test
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/genlkit/genlkit/internal/spec"
@@ -30,6 +31,52 @@ func TestOverlayMatchesSpecs(t *testing.T) {
 		}
 		if missing := f.OverlayMisses(); len(missing) > 0 {
 			t.Errorf("%s: overlay entries match nothing in the spec: %v", name, missing)
+		}
+	}
+}
+
+// The overlay's byte orders, display hints and request attributes reach
+// the model: fou's v4 addresses are network-order IPv4 addresses, its add
+// request carries af, nl80211's get-interface request names the interface
+// by index.
+func TestOverlayWireAndRequests(t *testing.T) {
+	fou, err := spec.Find(spectest.Dir(t), "fou")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"local-v4", "peer-v4"} {
+		a := fou.AttributeSet("fou").Attribute(name)
+		if a.ByteOrder != spec.ByteOrderBig || a.DisplayHint != spec.HintIPv4 || !a.OverlayWire {
+			t.Errorf("fou %s: byte order %q, hint %q, overlay %v", name, a.ByteOrder, a.DisplayHint, a.OverlayWire)
+		}
+	}
+	if a := fou.AttributeSet("fou").Attribute("local-v6"); a.DisplayHint != spec.HintIPv6 {
+		t.Errorf("fou local-v6: hint %q, want ipv6", a.DisplayHint)
+	}
+	for _, c := range []struct {
+		family, op string
+		want       []string
+	}{
+		{"fou", "add", []string{"port", "af", "ipproto", "type", "remcsum-nopartial", "local-v4", "peer-v4", "local-v6", "peer-v6", "peer-port", "ifindex"}},
+		{"nl80211", "get-interface", []string{"ifindex", "ifname", "wdev"}},
+	} {
+		f, err := spec.Find(spectest.Dir(t), c.family)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := f.Op(c.op).Do.Request
+		var got []string
+		for _, a := range req.Attributes {
+			got = append(got, a.Name)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s %s request: %v, want %v", c.family, c.op, got, c.want)
+		}
+		if len(req.OverlayAttrs) == 0 {
+			t.Errorf("%s %s request: the overlay's additions are not recorded", c.family, c.op)
+		}
+		if d := f.Op(c.op).Do.Reply; d != nil && slices.ContainsFunc(d.OverlayAttrs, func(string) bool { return true }) {
+			t.Errorf("%s %s reply changed too: %v", c.family, c.op, d.OverlayAttrs)
 		}
 	}
 }

@@ -157,8 +157,12 @@ func (g *generator) wireDesc(a *spec.Attribute) string {
 	case a.Ordered:
 		parts = append(parts, "ordered list (overlay)")
 	}
+	overlay := ""
+	if a.OverlayWire {
+		overlay = " (overlay)"
+	}
 	if a.ByteOrder != "" {
-		parts = append(parts, string(a.ByteOrder))
+		parts = append(parts, string(a.ByteOrder)+overlay)
 	}
 	if a.NestedAttributes != "" {
 		parts = append(parts, "set "+a.NestedAttributes)
@@ -180,7 +184,7 @@ func (g *generator) wireDesc(a *spec.Attribute) string {
 		parts = append(parts, kind+" "+a.Enum)
 	}
 	if a.DisplayHint != "" {
-		parts = append(parts, "display "+string(a.DisplayHint))
+		parts = append(parts, "display "+string(a.DisplayHint)+overlay)
 	}
 	if c := g.checksDesc(a); c != "" {
 		parts = append(parts, "checks "+c)

@@ -22,6 +22,14 @@ func (g *generator) genTypes(f *file) {
 			}
 			mech = fmt.Sprintf("%s is the request of Client.%s (%s %s, %s): the attributes of set %s that the spec lists for it.",
 				s.name, s.req.call.method, p.spec.Name, s.req.op.spec.Name, form, s.spec.Name)
+			if r := s.req.call.req; r != nil && len(r.OverlayAttrs) > 0 {
+				names := r.OverlayAttrs
+				list := names[len(names)-1]
+				if len(names) > 1 {
+					list = strings.Join(names[:len(names)-1], ", ") + " and " + list
+				}
+				mech += " The project overlay adds " + list + ", which the kernel reads."
+			}
 		case s.root != s:
 			mech = fmt.Sprintf("%s holds the attributes of %s attribute set %s, a subset of %s (attribute types are %s's).",
 				s.name, p.spec.Name, s.spec.Name, s.spec.SubsetOf, s.root.spec.Name)

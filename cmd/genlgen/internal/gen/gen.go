@@ -196,8 +196,9 @@ func (g *generator) genDoc(f *file) {
 	if f := s.OverlayFile(); f != "" {
 		lines = append(lines, "//",
 			"// The project overlay (internal/spec/"+f+") corrects the spec where the",
-			"// kernel repeats attributes it does not mark multi-attr or sends ordered",
-			"// lists; fields it changed say so.")
+			"// kernel does otherwise than it says (attributes repeated without",
+			"// multi-attr, ordered lists, byte orders and address types, request",
+			"// attributes); the fields and requests it changed say so.")
 	}
 	if s.License != "" {
 		lines = append(lines, "//", "// The spec is licensed "+s.License+".")
