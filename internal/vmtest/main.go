@@ -225,8 +225,15 @@ func runKernel(o options, k kernel, tree kernelTree, qemu, work, cli string, pkg
 	}
 	logf("kernel %s (%s): booting, %d packages", k.Name, tree.Release, len(pkgs))
 	boot := time.Now()
-	if err := runQemu(o, qemu, tree, initrd, src, work, gocache); err != nil {
-		return nil, err
+	for attempt := 1; ; attempt++ {
+		err := runQemu(o, qemu, tree, initrd, src, work, gocache)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errBoot) || attempt == bootAttempts {
+			return nil, err
+		}
+		logf("kernel %s: %v; booting again (%d of %d)", k.Name, err, attempt+1, bootAttempts)
 	}
 	res, err := collect(k, tree, work, cli, pkgs)
 	if err != nil {
@@ -236,22 +243,30 @@ func runKernel(o options, k kernel, tree kernelTree, qemu, work, cli string, pkg
 	return res, nil
 }
 
-// pruneRuns removes all but the newest keep run directories.
+// pruneRuns removes all but the newest keep run directories, by
+// modification time, and never one changed in the last two hours: another
+// run may still be using it.
 func pruneRuns(runs string, keep int) {
 	ents, err := os.ReadDir(runs)
 	if err != nil {
 		return
 	}
-	var names []string
-	for _, e := range ents {
-		if e.IsDir() {
-			names = append(names, e.Name())
-		}
+	type run struct {
+		name string
+		mod  time.Time
 	}
-	sort.Strings(names) // names start with a UTC timestamp
-	for len(names) > keep {
-		os.RemoveAll(filepath.Join(runs, names[0]))
-		names = names[1:]
+	var old []run
+	for _, e := range ents {
+		info, err := e.Info()
+		if err != nil || !e.IsDir() {
+			continue
+		}
+		old = append(old, run{e.Name(), info.ModTime()})
+	}
+	sort.Slice(old, func(i, j int) bool { return old[i].mod.Before(old[j].mod) })
+	for len(old) > keep && time.Since(old[0].mod) > 2*time.Hour {
+		os.RemoveAll(filepath.Join(runs, old[0].name))
+		old = old[1:]
 	}
 }
 
@@ -434,6 +449,7 @@ func runQemu(o options, qemu string, t kernelTree, initrd, src, work, gocache st
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	done := make(chan struct{})
+	started := false // the guest script began: the kernel booted
 	go func() {
 		defer close(done)
 		sc := bufio.NewScanner(pr)
@@ -441,6 +457,9 @@ func runQemu(o options, qemu string, t kernelTree, initrd, src, work, gocache st
 		for sc.Scan() {
 			l := sc.Text()
 			fmt.Fprintln(console, l)
+			if strings.HasPrefix(l, "=== vmtest: guest ") {
+				started = true
+			}
 			if o.verbose || strings.HasPrefix(l, "=== vmtest:") || strings.HasPrefix(l, "vmtest:") {
 				fmt.Fprintln(os.Stderr, l)
 			}
@@ -457,10 +476,22 @@ func runQemu(o options, qemu string, t kernelTree, initrd, src, work, gocache st
 		return fmt.Errorf("qemu: %w (console in %s)", err, console.Name())
 	}
 	if _, err := os.Stat(filepath.Join(work, "out", "done")); err != nil {
+		if !started {
+			return fmt.Errorf("%w; console in %s", errBoot, console.Name())
+		}
 		return fmt.Errorf("guest stopped before its end marker; console in %s", console.Name())
 	}
 	return nil
 }
+
+// errBoot reports a guest that stopped before its script began: under TCG
+// on a loaded machine a kernel now and then panics while booting (timer
+// checks, "Fatal exception in interrupt"); runKernel boots it again.
+var errBoot = errors.New("guest kernel stopped while booting")
+
+// bootAttempts bounds how many times runKernel boots a kernel that fails
+// while booting.
+const bootAttempts = 3
 
 // A result is one guest run, as -summary writes it.
 type result struct {
