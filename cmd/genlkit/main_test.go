@@ -479,7 +479,7 @@ func TestBatch(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "Error: [2] Invalid argument (EINVAL): get-addr") {
 		t.Errorf("batch with a failure: %v", r)
 	}
-	// Kernels before 7.x point no extended ACK at the attribute here.
+	// Some kernels (6.12) point no extended ACK at the attribute here.
 	attr := ": attribute addr"
 	if !strings.Contains(r.stdout, attr) {
 		attr = ""
