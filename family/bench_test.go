@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/genl"
@@ -19,15 +18,6 @@ import (
 // kernel's share of each round trip is small and the libraries' costs show.
 var benchFamily = "nlctrl"
 
-// processCPU returns the CPU time (user and system) the process has used.
-func processCPU() time.Duration {
-	var ru unix.Rusage
-	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // startTimers resets the benchmark timer and reports the process's CPU
 // time per operation as cpu-ns/op (the kernel's share of a round trip
 // included). On a shared machine that is steadier than wall time, which
@@ -35,10 +25,10 @@ func processCPU() time.Duration {
 func startTimers(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := processCPU()
+	start := testutils.ProcessCPU()
 	b.Cleanup(func() {
 		if b.N > 0 && start > 0 {
-			b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(testutils.ProcessCPU()-start)/float64(b.N), "cpu-ns/op")
 		}
 	})
 }

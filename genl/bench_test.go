@@ -352,25 +352,15 @@ func BenchmarkDumpFamilies(b *testing.B) {
 
 func runtimeGOMAXPROCS() int { return runtime.GOMAXPROCS(0) }
 
-// processCPU is the CPU time the process has used, all threads, user and
-// system.
-func processCPU() time.Duration {
-	var ru unix.Rusage
-	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // resetTimers resets the benchmark timer and reports the process's CPU time
 // per operation as cpu-ns/op. On a shared machine that is steadier than
 // wall time, which counts the time other processes hold the CPUs.
 func resetTimers(b *testing.B) {
 	b.ResetTimer()
-	start := processCPU()
+	start := testutils.ProcessCPU()
 	b.Cleanup(func() {
 		if b.N > 0 && start > 0 {
-			b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(testutils.ProcessCPU()-start)/float64(b.N), "cpu-ns/op")
 		}
 	})
 }
