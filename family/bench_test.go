@@ -18,19 +18,11 @@ import (
 // kernel's share of each round trip is small and the libraries' costs show.
 var benchFamily = "nlctrl"
 
-// startTimers resets the benchmark timer and reports the process's CPU
-// time per operation as cpu-ns/op (the kernel's share of a round trip
-// included). On a shared machine that is steadier than wall time, which
-// counts the time other processes hold the CPUs.
+// startTimers reports allocations and the process's CPU time per
+// operation (the kernel's share of a round trip included) from here on.
 func startTimers(b *testing.B) {
 	b.ReportAllocs()
-	b.ResetTimer()
-	start := testutils.ProcessCPU()
-	b.Cleanup(func() {
-		if b.N > 0 && start > 0 {
-			b.ReportMetric(float64(testutils.ProcessCPU()-start)/float64(b.N), "cpu-ns/op")
-		}
-	})
+	testutils.ResetTimersCPU(b)
 }
 
 func benchConns(b *testing.B) (*genl.Conn, *genetlink.Conn) {

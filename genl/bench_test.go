@@ -81,7 +81,7 @@ func BenchmarkGetFamily(b *testing.B) {
 		var id uint16
 		fn := func(m genl.Message) error { id = familyID(m.Data); return nil }
 		b.ReportAllocs()
-		resetTimers(b)
+		testutils.ResetTimersCPU(b)
 		for range b.N {
 			if err := c.Do(ctx, req, fn); err != nil {
 				b.Fatal(err)
@@ -99,7 +99,7 @@ func BenchmarkGetFamily(b *testing.B) {
 		defer c.Close()
 		m := genetlink.Message{Header: genetlink.Header{Command: unix.CTRL_CMD_GETFAMILY, Version: 1}, Data: familyNameAttr("nlctrl")}
 		b.ReportAllocs()
-		resetTimers(b)
+		testutils.ResetTimersCPU(b)
 		for range b.N {
 			msgs, err := c.Execute(m, unix.GENL_ID_CTRL, netlink.Request)
 			if err != nil {
@@ -127,7 +127,7 @@ func benchRawLoop(b *testing.B, exchange func(fd int, req, buf []byte) (int, err
 	req := rawRequest(unix.CTRL_CMD_GETFAMILY, unix.NLM_F_REQUEST, familyNameAttr("nlctrl"))
 	buf := make([]byte, 32<<10)
 	b.ReportAllocs()
-	resetTimers(b)
+	testutils.ResetTimersCPU(b)
 	for i := range b.N {
 		binary.NativeEndian.PutUint32(req[8:], uint32(i+1))
 		n, err := exchange(fd, req, buf)
@@ -168,7 +168,7 @@ func BenchmarkGetFamilyParallel(b *testing.B) {
 		req := getFamilyRequest()
 		b.ReportAllocs()
 		b.SetParallelism(8 / max(1, runtimeGOMAXPROCS()))
-		resetTimers(b)
+		testutils.ResetTimersCPU(b)
 		b.RunParallel(func(pb *testing.PB) {
 			ctx := context.Background()
 			var id uint16
@@ -199,7 +199,7 @@ func BenchmarkGetFamilyParallel(b *testing.B) {
 		m := genetlink.Message{Header: genetlink.Header{Command: unix.CTRL_CMD_GETFAMILY, Version: 1}, Data: familyNameAttr("nlctrl")}
 		b.ReportAllocs()
 		b.SetParallelism(8 / max(1, runtimeGOMAXPROCS()))
-		resetTimers(b)
+		testutils.ResetTimersCPU(b)
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				msgs, err := c.Execute(m, unix.GENL_ID_CTRL, netlink.Request)
@@ -230,7 +230,7 @@ func BenchmarkGetFamilyTail(b *testing.B) {
 	var mu sync.Mutex
 	var all []time.Duration
 	b.SetParallelism(100 / max(1, runtimeGOMAXPROCS()))
-	resetTimers(b)
+	testutils.ResetTimersCPU(b)
 	b.RunParallel(func(pb *testing.PB) {
 		ctx := context.Background()
 		var lat []time.Duration
@@ -270,7 +270,7 @@ func BenchmarkDumpFamilies(b *testing.B) {
 		req := genl.Request{Family: unix.GENL_ID_CTRL, Command: unix.CTRL_CMD_GETFAMILY, Version: 1}
 		ctx := context.Background()
 		b.ReportAllocs()
-		resetTimers(b)
+		testutils.ResetTimersCPU(b)
 		for range b.N {
 			n, msgs := 0, 0
 			for m, err := range c.Dump(ctx, req) {
@@ -293,7 +293,7 @@ func BenchmarkDumpFamilies(b *testing.B) {
 		defer c.Close()
 		m := genetlink.Message{Header: genetlink.Header{Command: unix.CTRL_CMD_GETFAMILY, Version: 1}}
 		b.ReportAllocs()
-		resetTimers(b)
+		testutils.ResetTimersCPU(b)
 		for range b.N {
 			msgs, err := c.Execute(m, unix.GENL_ID_CTRL, netlink.Request|netlink.Dump)
 			if err != nil {
@@ -313,7 +313,7 @@ func BenchmarkDumpFamilies(b *testing.B) {
 		req := rawRequest(unix.CTRL_CMD_GETFAMILY, unix.NLM_F_REQUEST|unix.NLM_F_DUMP, nil)
 		buf := make([]byte, 32<<10)
 		b.ReportAllocs()
-		resetTimers(b)
+		testutils.ResetTimersCPU(b)
 		for i := range b.N {
 			binary.NativeEndian.PutUint32(req[8:], uint32(i+1))
 			if _, err := unix.Write(fd, req); err != nil {
@@ -351,19 +351,6 @@ func BenchmarkDumpFamilies(b *testing.B) {
 }
 
 func runtimeGOMAXPROCS() int { return runtime.GOMAXPROCS(0) }
-
-// resetTimers resets the benchmark timer and reports the process's CPU time
-// per operation as cpu-ns/op. On a shared machine that is steadier than
-// wall time, which counts the time other processes hold the CPUs.
-func resetTimers(b *testing.B) {
-	b.ResetTimer()
-	start := testutils.ProcessCPU()
-	b.Cleanup(func() {
-		if b.N > 0 && start > 0 {
-			b.ReportMetric(float64(testutils.ProcessCPU()-start)/float64(b.N), "cpu-ns/op")
-		}
-	})
-}
 
 // BenchmarkGetFamilyRawNoSched is the raw loop with both system calls made
 // as RawSyscall, which skips the Go scheduler's syscall bookkeeping
@@ -429,7 +416,7 @@ func BenchmarkGetFamilyAck(b *testing.B) {
 		var id uint16
 		fn := func(m genl.Message) error { id = familyID(m.Data); return nil }
 		b.ReportAllocs()
-		resetTimers(b)
+		testutils.ResetTimersCPU(b)
 		for range b.N {
 			if err := c.Do(ctx, req, fn); err != nil {
 				b.Fatal(err)
@@ -447,7 +434,7 @@ func BenchmarkGetFamilyAck(b *testing.B) {
 		req := rawRequest(unix.CTRL_CMD_GETFAMILY, unix.NLM_F_REQUEST|unix.NLM_F_ACK, familyNameAttr("nlctrl"))
 		buf := make([]byte, 32<<10)
 		b.ReportAllocs()
-		resetTimers(b)
+		testutils.ResetTimersCPU(b)
 		for i := range b.N {
 			binary.NativeEndian.PutUint32(req[8:], uint32(i+1))
 			if _, err := unix.Write(fd, req); err != nil {
@@ -488,7 +475,7 @@ func BenchmarkGetFamilyRawBatch8(b *testing.B) {
 		hdrs[i].Hdr.Iovlen = 1
 	}
 	b.ReportAllocs()
-	resetTimers(b)
+	testutils.ResetTimersCPU(b)
 	for i := 0; i < b.N; i += 8 {
 		if _, err := unix.Write(fd, req); err != nil {
 			b.Fatal(err)

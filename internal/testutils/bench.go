@@ -1,6 +1,7 @@
 package testutils
 
 import (
+	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -14,4 +15,17 @@ func ProcessCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// ResetTimersCPU resets b's timer and reports the process's CPU time per
+// operation as cpu-ns/op when b ends. On a shared machine that is steadier
+// than wall time, which counts the time other processes hold the CPUs.
+func ResetTimersCPU(b *testing.B) {
+	b.ResetTimer()
+	start := ProcessCPU()
+	b.Cleanup(func() {
+		if b.N > 0 && start > 0 {
+			b.ReportMetric(float64(ProcessCPU()-start)/float64(b.N), "cpu-ns/op")
+		}
+	})
 }
