@@ -72,6 +72,7 @@ type app struct {
 	batch             []batchItem
 	pretty            bool
 	subscribeMaxLines int
+	placeholders      bool
 
 	cmd   *command
 	conn  *genl.Conn
@@ -104,6 +105,10 @@ func commands() []*command {
 			}, run: (*app).cmdSubscribe},
 		{name: "check", args: "FAMILY", summary: "compare a family's spec (--spec) or descriptor with the running kernel: ops, groups and attribute policies; exit 1 on differences",
 			run: (*app).cmdCheck},
+		{name: "spec", args: "FAMILY", summary: "draft a YNL spec (YAML) of a family from the running kernel: ops and their flags, request policies as attribute sets, multicast groups",
+			flags: func(a *app, fs *flag.FlagSet) {
+				fs.BoolVar(&a.placeholders, "placeholders", false, "name every op, set and attribute by number, ignoring the names a spec or compiled-in descriptor knows")
+			}, run: (*app).cmdSpec},
 		{name: "completion", args: "bash|zsh|fish", summary: "print a shell completion script",
 			run: (*app).cmdCompletion},
 		{name: "help", args: "[COMMAND]", summary: "show help for genlkit or one command",

@@ -19,6 +19,7 @@
 //	genlkit batch FAMILY --op OP [--json '{…}'] --op OP …
 //	genlkit subscribe FAMILY GROUP… [--duration 10s]
 //	genlkit check FAMILY [--spec FILE]
+//	genlkit spec FAMILY [--placeholders]
 //	genlkit completion bash|zsh|fish
 //
 // Global flags, accepted anywhere on the line: --netns NAME, --output
