@@ -79,6 +79,9 @@ type draftOp struct {
 	doAttrs       *draftSet // the do table's set, nil without a do policy
 	dumpAttrs     *draftSet
 	doTbl, dumpTb *family.AttrSetPolicy
+	// dropped lists the dump policy's attributes left out because they
+	// disagree with the do policy's.
+	dropped []uint16
 }
 
 // A drafter builds a draft from a family, its policy and, optionally, a
@@ -144,6 +147,11 @@ func (d *drafter) setFor(t *family.AttrSetPolicy, path string) *draftSet {
 		return s
 	}
 	s := d.newSet()
+	if len(t.Attrs) == 0 {
+		// An empty table ties nothing together: the kernel shares one
+		// among ops whose attributes differ.
+		return s
+	}
 	d.byTable[t.Index] = s // before the nests: a table may nest itself
 	for _, ap := range t.Attrs {
 		p := path + strconv.Itoa(int(ap.Attr))
@@ -253,6 +261,23 @@ func conflict(a, b *draftSet, seen map[[2]*draftSet]bool) string {
 	return ""
 }
 
+// agreeing returns a new set holding the attributes of b that agree
+// with a, and the numbers of those that do not.
+func (d *drafter) agreeing(a, b *draftSet) (*draftSet, []uint16) {
+	a, b = find(a), find(b)
+	s := d.newSet()
+	var dropped []uint16
+	for _, v := range slices.Sorted(maps.Keys(b.attrs)) {
+		x, y := a.attrs[v], b.attrs[v]
+		if x != nil && (x.typ != y.typ || x.nested != nil && conflict(x.nested, y.nested, map[[2]*draftSet]bool{}) != "") {
+			dropped = append(dropped, v)
+			continue
+		}
+		s.attrs[v] = y
+	}
+	return s, dropped
+}
+
 // join merges set b into set a; they must not conflict.
 func join(a, b *draftSet) {
 	a, b = find(a), find(b)
@@ -320,9 +345,10 @@ func (d *drafter) build() error {
 		}
 		switch {
 		case dop.doAttrs != nil && dop.dumpAttrs != nil:
-			if why := conflict(dop.doAttrs, dop.dumpAttrs, map[[2]*draftSet]bool{}); why != "" {
-				d.errorf(where, "its do and dump policies disagree: %s", why)
-				continue
+			if conflict(dop.doAttrs, dop.dumpAttrs, map[[2]*draftSet]bool{}) != "" {
+				// One op has one set: keep the do form's, and the dump
+				// attributes that agree with it.
+				dop.dumpAttrs, dop.dropped = d.agreeing(dop.doAttrs, dop.dumpAttrs)
 			}
 			join(dop.doAttrs, dop.dumpAttrs)
 			dop.set = dop.doAttrs

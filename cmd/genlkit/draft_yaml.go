@@ -300,6 +300,9 @@ func (d *drafter) op(op *draftOp, first *draftSet) yamlOp {
 	}
 	yo := yamlOp{Name: op.name, Value: op.op.ID, Set: set.name, Flags: flags,
 		Doc: fmt.Sprintf("Command %d; the kernel's flags: %s.", op.op.ID, strings.Join(words, ", "))}
+	if len(op.dropped) > 0 {
+		yo.Doc += fmt.Sprintf(" Its dump policy's attributes %s disagree with the do policy's and are left out.", joinValues(op.dropped))
+	}
 	reply := &yamlMsg{Attributes: []string{}}
 	for _, v := range slices.Sorted(maps.Keys(set.attrs)) {
 		reply.Attributes = append(reply.Attributes, set.attrs[v].name)
@@ -309,6 +312,9 @@ func (d *drafter) op(op *draftOp, first *draftSet) yamlOp {
 		if tbl != nil {
 			f.Request = &yamlMsg{Attributes: []string{}}
 			for _, ap := range tbl.Attrs {
+				if tbl == op.dumpTb && slices.Contains(op.dropped, ap.Attr) {
+					continue
+				}
 				f.Request.Attributes = append(f.Request.Attributes, set.attrs[ap.Attr].name)
 			}
 		}
@@ -420,4 +426,12 @@ func (a *app) cmdSpec(args []string) error {
 	}
 	_, err = a.stdout.Write(out)
 	return err
+}
+
+func joinValues(vs []uint16) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = strconv.Itoa(int(v))
+	}
+	return strings.Join(s, ", ")
 }
