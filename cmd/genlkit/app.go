@@ -273,7 +273,7 @@ func (a *app) parseFlags(c *command, args []string) ([]string, error) {
 }
 
 func (a *app) printUsage(w io.Writer) {
-	fmt.Fprintln(w, "genlkit: talk to Linux generic netlink families: list, describe, do, dump, batch, subscribe, check.")
+	fmt.Fprintln(w, "genlkit: talk to Linux generic netlink families: list, describe, do, dump, batch, subscribe, check, draft specs.")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Usage: genlkit [global flags] COMMAND [arguments] [flags]")
 	fmt.Fprintln(w)
@@ -296,6 +296,7 @@ func (a *app) printUsage(w io.Writer) {
 	fmt.Fprintln(w, `  genlkit do ethtool linkinfo-get --json '{"header": {"dev-name": "eth0"}}'`)
 	fmt.Fprintln(w, "  genlkit subscribe netdev mgmt --duration 10s")
 	fmt.Fprintln(w, "  genlkit check netdev --spec netdev.yaml")
+	fmt.Fprintln(w, "  genlkit spec TASKSTATS > taskstats.yaml")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Exit status: 0 ok, 1 kernel or runtime error (or check found differences), 2 usage error.")
 	fmt.Fprintln(w, "Run 'genlkit COMMAND --help' for a command's flags.")

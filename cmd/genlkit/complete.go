@@ -150,7 +150,7 @@ func (a *app) completeArgs(cmd *command, args []string) []string {
 			return commandNames(false)
 		}
 	case "families":
-	case "family", "check", "batch":
+	case "family", "check", "batch", "spec":
 		if len(args) == 0 {
 			return a.completeFamilies()
 		}

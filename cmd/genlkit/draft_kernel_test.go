@@ -346,3 +346,23 @@ func TestSpecDraftUsage(t *testing.T) {
 		t.Errorf("the draft is YAML whatever --output says: %.200s", r.stdout)
 	}
 }
+
+// TestSpecDraftRequests: a draft describes a spec-less family well enough
+// for requests: SEG6's tunnel source is set and read back through the
+// draft of the namespace's kernel (commands 3 and 4, SET_TUNSRC and
+// GET_TUNSRC; attribute 1, SEG6_ATTR_DST, a 16-byte address).
+func TestSpecDraftRequests(t *testing.T) {
+	ns := testutils.NetNS(t)
+	ns.RequireBuiltinFamily(t, "SEG6")
+	r := inNS(t, ns, "spec", "SEG6")
+	wantOK(t, r)
+	file := filepath.Join(t.TempDir(), "seg6.yaml")
+	if err := os.WriteFile(file, []byte(r.stdout), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const addr = "20010db8000000000000000000000001" // 2001:db8::1
+	wantOK(t, inNS(t, ns, "do", "SEG6", "cmd-3", "--spec", file, "--json", `{"attr-1": "`+addr+`"}`))
+	r = inNS(t, ns, "do", "SEG6", "cmd-4", "--spec", file)
+	wantOK(t, r)
+	wantJSON(t, r.stdout, `{"attr-1": "`+addr+`"}`)
+}
