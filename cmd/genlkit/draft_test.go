@@ -173,7 +173,7 @@ const (
 // acmePolicy is a family whose policy has every shape a draft handles.
 func acmePolicy() fakePolicy {
 	return fakePolicy{
-		fam: genltest.Family{ID: 0x30, Name: "ACME", Version: 2, MaxAttr: 12,
+		fam: genltest.Family{ID: 0x30, Name: "ACME", Version: 2, MaxAttr: 12, HeaderSize: 4,
 			Ops: []genltest.Op{
 				{ID: 1, Flags: capDo | capPol | unix.GENL_ADMIN_PERM},
 				{ID: 2, Flags: capDump | capPol | unix.GENL_UNS_ADMIN_PERM},
@@ -224,6 +224,9 @@ func TestDraftFakeKernel(t *testing.T) {
 	d := f.Descriptor()
 	if d.Protocol != "genetlink-legacy" || d.Version != 2 || !slices.Equal(d.Groups, []string{"acme_events"}) {
 		t.Errorf("protocol %s, version %d, groups %v", d.Protocol, d.Version, d.Groups)
+	}
+	if h := d.Struct(d.Header); h == nil || len(h.Members) != 1 || h.Members[0].Len != 4 {
+		t.Errorf("fixed header %q: %+v", d.Header, h)
 	}
 	// Ops: forms and permissions as the kernel says.
 	for _, tc := range []struct {
