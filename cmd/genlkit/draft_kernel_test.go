@@ -367,7 +367,7 @@ func TestSpecDraftUsage(t *testing.T) {
 func TestSpecDraftRequests(t *testing.T) {
 	ns := testutils.NetNS(t)
 	ns.RequireBuiltinFamily(t, "SEG6")
-	r := inNS(t, ns, "spec", "SEG6")
+	r := inNS(t, ns, "spec", "SEG6", "--placeholders")
 	wantOK(t, r)
 	file := filepath.Join(t.TempDir(), "seg6.yaml")
 	if err := os.WriteFile(file, []byte(r.stdout), 0o644); err != nil {

@@ -206,7 +206,12 @@ func (d *drafter) emit() ([]byte, error) {
 	sets := d.nameSets()
 	legacy := d.f.Version != 1 || d.f.HeaderSize != 0 || !plainName.MatchString(d.f.Name)
 	spec := yamlSpec{Name: d.f.Name}
+	// Definitions and sets become Go types of one package: their names
+	// must not meet.
 	defs := namer{}
+	for _, s := range sets {
+		defs[s.name] = true
+	}
 	for _, s := range sets {
 		ys := yamlSet{Name: s.name, Attributes: []yamlAttr{}}
 		for _, v := range slices.Sorted(maps.Keys(s.attrs)) {
