@@ -137,6 +137,11 @@ func fakeDraft(t *testing.T, p fakePolicy, desc *family.Descriptor) ([]byte, err
 			}
 			k.Push(msgs...)
 		case unix.CTRL_CMD_GETPOLICY:
+			if p.ops == nil {
+				// No op has a policy: the dump does not start.
+				k.Push(genltest.Error(r, unix.ENODATA, nil))
+				return
+			}
 			var msgs [][]byte
 			for _, m := range p.messages() {
 				msgs = append(msgs, genltest.ReplyMulti(r, unix.CTRL_CMD_GETPOLICY, m, 0))
@@ -157,11 +162,7 @@ func fakeDraft(t *testing.T, p fakePolicy, desc *family.Descriptor) ([]byte, err
 	if err != nil {
 		t.Fatal(err)
 	}
-	pol, err := family.GetPolicy(ctx, c, f.Name, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return draftSpec(f, pol, desc)
+	return draftLive(ctx, c, f, desc)
 }
 
 const (
@@ -376,10 +377,11 @@ func TestDraftOddPolicies(t *testing.T) {
 			tables: map[uint32][]fakeAttr{0: attrs, 1: {pType(1, genl.AttrType(77))}},
 		}
 	}
+	drafts := map[string][]byte{}
 	for _, tc := range []struct {
 		name string
 		p    fakePolicy
-		want string // "" for a draft that parses
+		want string // "" for a draft that parses and generates
 	}{
 		{"unknown type", one(pType(3, genl.AttrType(99))), "family odd: op cmd-7 (7) do: attribute 3: kernel policy type type(99) has no YNL type"},
 		{"unknown type in a nest", one(pType(2, genl.AttrTypeNested, nestIdx(1, 1))), "op cmd-7 (7) do: attribute 2.1: kernel policy type type(77)"},
@@ -393,9 +395,15 @@ func TestDraftOddPolicies(t *testing.T) {
 		{"bounds on a flag", one(pType(5, genl.AttrTypeFlag, rangeU(1, 2), lens(1, 2))), ""},
 		{"nest of a missing table", one(pType(2, genl.AttrTypeNested, nestIdx(42, 3))), ""},
 		{"no attributes", one(), ""},
+		{"no policy at all", fakePolicy{fam: genltest.Family{ID: 0x30, Name: "odd", Version: 1,
+			Ops: []genltest.Op{{ID: 1, Flags: capDump}, {ID: 2, Flags: capDo | unix.GENL_ADMIN_PERM}}}}, ""},
+		{"no ops", fakePolicy{fam: genltest.Family{ID: 0x30, Name: "odd", Version: 1, Groups: []genltest.Group{{ID: 9, Name: "events"}}}}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := fakeDraft(t, tc.p, nil)
+			if err == nil {
+				drafts[strings.ReplaceAll(tc.name, " ", "-")+".yaml"] = out
+			}
 			if tc.want != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.want) {
 					t.Fatalf("error %v, want %q", err, tc.want)
@@ -410,6 +418,8 @@ func TestDraftOddPolicies(t *testing.T) {
 			}
 		})
 	}
+	validateSchema(t, drafts)
+	generateAndVet(t, drafts)
 }
 
 // validateSchema checks drafts against the kernel's JSON schemas with

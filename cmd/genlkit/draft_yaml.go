@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -12,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/genlkit/genlkit/family"
+	"github.com/genlkit/genlkit/genl"
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/sys/unix"
 )
@@ -400,10 +402,6 @@ func (d *drafter) checks(s *draftSet, a *draftAttr, defs namer) (*yamlChecks, st
 	return &c, "", nil
 }
 
-// errNoPolicy is what the kernel answers for the policy of a family with
-// no ops.
-var errNoPolicy = unix.ENODATA
-
 func (a *app) cmdSpec(args []string) error {
 	if err := wantArgs(a.cmd, args, 1, 1); err != nil {
 		return err
@@ -416,21 +414,31 @@ func (a *app) cmdSpec(args []string) error {
 	if desc != nil && !a.placeholders {
 		d = desc.desc
 	}
+	c, err := a.dial()
+	if err != nil {
+		return err
+	}
 	ctx, cancel := a.requestContext()
 	defer cancel()
-	pol, err := a.kernelPolicy(ctx, f)
-	if len(f.Ops) == 0 && errors.Is(err, errNoPolicy) {
-		pol, err = &family.Policy{Family: f.Name}, nil
-	}
-	if err != nil {
-		return fmt.Errorf("get the policy of %s: %w", f.Name, err)
-	}
-	out, err := draftSpec(f, pol, d)
+	out, err := draftLive(ctx, c, f, d)
 	if err != nil {
 		return err
 	}
 	_, err = a.stdout.Write(out)
 	return err
+}
+
+// draftLive asks the kernel on c for the policy of f and drafts its spec.
+func draftLive(ctx context.Context, c *genl.Conn, f *family.Family, desc *family.Descriptor) ([]byte, error) {
+	pol, err := family.GetPolicy(ctx, c, f.Name, nil)
+	if errors.Is(err, unix.ENODATA) {
+		// No op has a policy (psample), or there are no ops (VFS_DQUOT).
+		pol, err = &family.Policy{Family: f.Name}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get the policy of %s: %w", f.Name, err)
+	}
+	return draftSpec(f, pol, desc)
 }
 
 func joinValues(vs []uint16) string {
