@@ -142,9 +142,10 @@ func (a *app) cmdFamily(args []string) error {
 		ctx, cancel := a.requestContext()
 		defer cancel()
 		pol, err = a.kernelPolicy(ctx, f)
-		if len(f.Ops) == 0 && errors.Is(err, unix.ENODATA) {
-			// A family without ops (VFS_DQUOT only multicasts) has no
-			// policy to dump: the kernel answers ENODATA.
+		if errors.Is(err, unix.ENODATA) {
+			// A family without ops (VFS_DQUOT only multicasts), or whose
+			// ops have no policy (psample), has no policy to dump: the
+			// kernel answers ENODATA.
 			pol, err = &family.Policy{Family: f.Name}, nil
 		}
 		if err != nil {
@@ -181,7 +182,7 @@ func (a *app) cmdFamily(args []string) error {
 		if pol != nil {
 			fmt.Fprintln(w)
 			if len(pol.Ops) == 0 {
-				fmt.Fprintln(w, "Policy: no policies (the family has no ops)")
+				fmt.Fprintln(w, "Policy: no policies (no op of the family has one)")
 			} else {
 				fmt.Fprintln(w, "Policy:")
 				printPolicy(w, pol, d, nameOf)
