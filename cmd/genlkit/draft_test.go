@@ -218,6 +218,11 @@ func TestDraftFakeKernel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for range 5 {
+		if again, err := fakeDraft(t, acmePolicy(), nil); err != nil || string(again) != string(out) {
+			t.Fatalf("a second draft differs (%v):\n%s\nthe first:\n%s", err, again, out)
+		}
+	}
 	f, err := spec.Parse("acme.yaml", out)
 	if err != nil {
 		t.Fatalf("the draft does not parse: %v\n%s", err, out)
