@@ -319,14 +319,19 @@ func knownFlagDiff(fam string, op *family.OpDesc) bool {
 }
 
 // compareAttr compares a draft attribute's type with the spec's attribute
-// of the same number in rset, and recurses into nests.
+// of the same number in rset, and recurses into nests. An attribute the
+// spec's set lacks is no mismatch (the spec may describe less than the
+// kernel accepts); the test logs how many the named draft leaves unnamed.
 func compareAttr(draft, real *family.Descriptor, label, path string, da *family.AttrDesc, rset *family.SetDesc, seen map[string]bool) []string {
 	if rset == nil {
 		return nil
 	}
 	ra := rset.AttrByValue(da.Value)
 	if ra == nil {
-		return []string{fmt.Sprintf("%s attribute %s: %s in the kernel, not in the spec's set %s", label, path, da.Type, rset.Name)}
+		// The kernel accepts more than the spec's set says (mptcp_pm's
+		// add-addr on Linux 6.1 takes the whole family policy): nothing
+		// to compare.
+		return nil
 	}
 	dk, rk := kernelTypes(da.Type), kernelTypes(ra.Type)
 	if !slices.ContainsFunc(dk, func(t genl.AttrType) bool { return slices.Contains(rk, t) }) {
@@ -353,9 +358,9 @@ func TestSpecDraftUsage(t *testing.T) {
 	ns := testutils.NetNS(t)
 	r = inNS(t, ns, "spec", "no-such-family")
 	wantExit(t, r, exitUsage, `unknown family "no-such-family"`)
-	r = inNS(t, ns, "spec", "netdev", "--output", "json")
+	r = inNS(t, ns, "spec", "nlctrl", "--output", "json")
 	wantOK(t, r)
-	if json.Valid([]byte(r.stdout)) || !strings.Contains(r.stdout, "name: netdev") {
+	if json.Valid([]byte(r.stdout)) || !strings.Contains(r.stdout, "name: nlctrl") {
 		t.Errorf("the draft is YAML whatever --output says: %.200s", r.stdout)
 	}
 }
