@@ -1,8 +1,9 @@
 // Command genlkit talks to Linux generic netlink families from the command
 // line: it lists the families the running kernel has, shows their
 // operations, groups and policies, runs do and dump requests written as
-// JSON, batches requests, follows multicast notifications, and checks a
-// family's spec against the kernel.
+// JSON, batches requests, follows multicast notifications, checks a
+// family's spec against the kernel, and drafts a spec (YAML) of a family
+// that has none from what the kernel reports.
 //
 // Messages are encoded and decoded with the descriptors of the families
 // compiled into genlkit, or of any spec file given with --spec, so no spec
