@@ -215,4 +215,3 @@ func (g *generator) genServerNotify(f *file, fam importPath) {
 	f.P("return ", fmtPkg.Ident("Errorf"), "(\"", p.serverPkg(), ": %T is not a notification of package ", p.pkg, "\", n)")
 	f.P("}")
 }
-
