@@ -27,13 +27,15 @@ type location struct {
 }
 
 // locate finds the attribute named by path (see Error.Path) in the
-// request's attributes, following the op's attribute set through nests.
+// request's attributes, following the op's attribute set through nests;
+// "header" is the fixed header of an op that has one (and no attribute
+// of that name).
 func (c *Call) locate(path string) (location, error) {
 	base := nlmsgHdrLen + genlHdrLen
-	if path == "header" {
+	set := c.s.d.Set(c.op.Set)
+	if path == "header" && c.hdrLen > 0 && (set == nil || set.Attr("header") == nil) {
 		return location{offset: uint32(base)}, nil
 	}
-	set := c.s.d.Set(c.op.Set)
 	skip := 0 // array indexes and keys to pass before set applies again
 	data, off := c.Attrs(), base+c.hdrLen
 	nest := -1
