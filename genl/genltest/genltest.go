@@ -83,7 +83,9 @@ type Request struct {
 }
 
 // A Handler answers a request, typically by pushing replies to k. It runs
-// on the goroutine that sends, with no lock of k held.
+// on the goroutine that sends, with no lock of k held. The Kernel adds the
+// ACK a do request asked for when the handler returns, unless the handler
+// pushed an ACK or an error for it (or called AnswerLater).
 type Handler func(k *Kernel, r Request)
 
 // A Kernel is the fake kernel. Its zero value is not usable; call New.
