@@ -85,21 +85,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*devenergymod
 // request. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleGetPerfDomains(h func(req *devenergymodel.GetPerfDomainsRequest) (*devenergymodel.PerfDomain, error)) {
-	if h == nil {
-		s.core.Handle("get-perf-domains", false, nil)
-		return
-	}
-	s.core.Handle("get-perf-domains", false, func(c *familytest.Call) error {
-		req := new(devenergymodel.GetPerfDomainsRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get-perf-domains", false, familytest.Do(h))
 }
 
 // HandleGetPerfDomainsDump sets the handler of get-perf-domains requests
@@ -109,15 +95,7 @@ func (s *Server) HandleGetPerfDomains(h func(req *devenergymodel.GetPerfDomainsR
 // end it with that error. An *Error names the request attribute it is about. A
 // nil h removes the handler.
 func (s *Server) HandleGetPerfDomainsDump(h func(yield func(*devenergymodel.PerfDomain) bool) error) {
-	if h == nil {
-		s.core.Handle("get-perf-domains", true, nil)
-		return
-	}
-	s.core.Handle("get-perf-domains", true, func(c *familytest.Call) error {
-		return h(func(rep *devenergymodel.PerfDomain) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get-perf-domains", true, familytest.DumpNoRequest(h))
 }
 
 // HandleGetPerfTable sets the handler of get-perf-table requests (do,
@@ -126,21 +104,7 @@ func (s *Server) HandleGetPerfDomainsDump(h func(yield func(*devenergymodel.Perf
 // request. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleGetPerfTable(h func(req *devenergymodel.GetPerfTableRequest) (*devenergymodel.PerfTable, error)) {
-	if h == nil {
-		s.core.Handle("get-perf-table", false, nil)
-		return
-	}
-	s.core.Handle("get-perf-table", false, func(c *familytest.Call) error {
-		req := new(devenergymodel.GetPerfTableRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get-perf-table", false, familytest.Do(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

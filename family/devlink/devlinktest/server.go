@@ -84,21 +84,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*devlink.Clie
 // reply (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleGet(h func(req *devlink.GetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("get", false, nil)
-		return
-	}
-	s.core.Handle("get", false, func(c *familytest.Call) error {
-		req := new(devlink.GetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get", false, familytest.Do(h))
 }
 
 // HandleGetDump sets the handler of get requests (dump, answering
@@ -107,15 +93,7 @@ func (s *Server) HandleGet(h func(req *devlink.GetRequest) (*devlink.Devlink, er
 // nil to end the dump, or an error to end it with that error. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleGetDump(h func(yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("get", true, nil)
-		return
-	}
-	s.core.Handle("get", true, func(c *familytest.Call) error {
-		return h(func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get", true, familytest.DumpNoRequest(h))
 }
 
 // HandlePortGet sets the handler of port-get requests (do, answering
@@ -123,21 +101,7 @@ func (s *Server) HandleGetDump(h func(yield func(*devlink.Devlink) bool) error) 
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePortGet(h func(req *devlink.PortGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("port-get", false, nil)
-		return
-	}
-	s.core.Handle("port-get", false, func(c *familytest.Call) error {
-		req := new(devlink.PortGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("port-get", false, familytest.Do(h))
 }
 
 // HandlePortGetDump sets the handler of port-get requests (dump, answering
@@ -146,19 +110,7 @@ func (s *Server) HandlePortGet(h func(req *devlink.PortGetRequest) (*devlink.Dev
 // and returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePortGetDump(h func(req *devlink.PortGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("port-get", true, nil)
-		return
-	}
-	s.core.Handle("port-get", true, func(c *familytest.Call) error {
-		req := new(devlink.PortGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("port-get", true, familytest.Dump(h))
 }
 
 // HandlePortSet sets the handler of port-set requests (do, answering
@@ -166,17 +118,7 @@ func (s *Server) HandlePortGetDump(h func(req *devlink.PortGetDumpRequest, yield
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePortSet(h func(req *devlink.PortSetRequest) error) {
-	if h == nil {
-		s.core.Handle("port-set", false, nil)
-		return
-	}
-	s.core.Handle("port-set", false, func(c *familytest.Call) error {
-		req := new(devlink.PortSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("port-set", false, familytest.Ack(h))
 }
 
 // HandlePortNew sets the handler of port-new requests (do, answering
@@ -184,21 +126,7 @@ func (s *Server) HandlePortSet(h func(req *devlink.PortSetRequest) error) {
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePortNew(h func(req *devlink.PortNewRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("port-new", false, nil)
-		return
-	}
-	s.core.Handle("port-new", false, func(c *familytest.Call) error {
-		req := new(devlink.PortNewRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("port-new", false, familytest.Do(h))
 }
 
 // HandlePortDel sets the handler of port-del requests (do, answering
@@ -206,17 +134,7 @@ func (s *Server) HandlePortNew(h func(req *devlink.PortNewRequest) (*devlink.Dev
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePortDel(h func(req *devlink.PortDelRequest) error) {
-	if h == nil {
-		s.core.Handle("port-del", false, nil)
-		return
-	}
-	s.core.Handle("port-del", false, func(c *familytest.Call) error {
-		req := new(devlink.PortDelRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("port-del", false, familytest.Ack(h))
 }
 
 // HandlePortSplit sets the handler of port-split requests (do, answering
@@ -224,17 +142,7 @@ func (s *Server) HandlePortDel(h func(req *devlink.PortDelRequest) error) {
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePortSplit(h func(req *devlink.PortSplitRequest) error) {
-	if h == nil {
-		s.core.Handle("port-split", false, nil)
-		return
-	}
-	s.core.Handle("port-split", false, func(c *familytest.Call) error {
-		req := new(devlink.PortSplitRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("port-split", false, familytest.Ack(h))
 }
 
 // HandlePortUnsplit sets the handler of port-unsplit requests (do, answering
@@ -242,17 +150,7 @@ func (s *Server) HandlePortSplit(h func(req *devlink.PortSplitRequest) error) {
 // returns nil to have the request acknowledged, or an error to refuse it. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePortUnsplit(h func(req *devlink.PortUnsplitRequest) error) {
-	if h == nil {
-		s.core.Handle("port-unsplit", false, nil)
-		return
-	}
-	s.core.Handle("port-unsplit", false, func(c *familytest.Call) error {
-		req := new(devlink.PortUnsplitRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("port-unsplit", false, familytest.Ack(h))
 }
 
 // HandleSbGet sets the handler of sb-get requests (do, answering
@@ -260,21 +158,7 @@ func (s *Server) HandlePortUnsplit(h func(req *devlink.PortUnsplitRequest) error
 // reply (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleSbGet(h func(req *devlink.SbGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("sb-get", false, nil)
-		return
-	}
-	s.core.Handle("sb-get", false, func(c *familytest.Call) error {
-		req := new(devlink.SbGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("sb-get", false, familytest.Do(h))
 }
 
 // HandleSbGetDump sets the handler of sb-get requests (dump, answering
@@ -283,19 +167,7 @@ func (s *Server) HandleSbGet(h func(req *devlink.SbGetRequest) (*devlink.Devlink
 // and returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleSbGetDump(h func(req *devlink.SbGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("sb-get", true, nil)
-		return
-	}
-	s.core.Handle("sb-get", true, func(c *familytest.Call) error {
-		req := new(devlink.SbGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("sb-get", true, familytest.Dump(h))
 }
 
 // HandleSbPoolGet sets the handler of sb-pool-get requests (do, answering
@@ -303,21 +175,7 @@ func (s *Server) HandleSbGetDump(h func(req *devlink.SbGetDumpRequest, yield fun
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleSbPoolGet(h func(req *devlink.SbPoolGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("sb-pool-get", false, nil)
-		return
-	}
-	s.core.Handle("sb-pool-get", false, func(c *familytest.Call) error {
-		req := new(devlink.SbPoolGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("sb-pool-get", false, familytest.Do(h))
 }
 
 // HandleSbPoolGetDump sets the handler of sb-pool-get requests (dump,
@@ -327,19 +185,7 @@ func (s *Server) HandleSbPoolGet(h func(req *devlink.SbPoolGetRequest) (*devlink
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleSbPoolGetDump(h func(req *devlink.SbPoolGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("sb-pool-get", true, nil)
-		return
-	}
-	s.core.Handle("sb-pool-get", true, func(c *familytest.Call) error {
-		req := new(devlink.SbPoolGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("sb-pool-get", true, familytest.Dump(h))
 }
 
 // HandleSbPoolSet sets the handler of sb-pool-set requests (do, answering
@@ -347,17 +193,7 @@ func (s *Server) HandleSbPoolGetDump(h func(req *devlink.SbPoolGetDumpRequest, y
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleSbPoolSet(h func(req *devlink.SbPoolSetRequest) error) {
-	if h == nil {
-		s.core.Handle("sb-pool-set", false, nil)
-		return
-	}
-	s.core.Handle("sb-pool-set", false, func(c *familytest.Call) error {
-		req := new(devlink.SbPoolSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("sb-pool-set", false, familytest.Ack(h))
 }
 
 // HandleSbPortPoolGet sets the handler of sb-port-pool-get requests (do,
@@ -366,21 +202,7 @@ func (s *Server) HandleSbPoolSet(h func(req *devlink.SbPoolSetRequest) error) {
 // An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleSbPortPoolGet(h func(req *devlink.SbPortPoolGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("sb-port-pool-get", false, nil)
-		return
-	}
-	s.core.Handle("sb-port-pool-get", false, func(c *familytest.Call) error {
-		req := new(devlink.SbPortPoolGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("sb-port-pool-get", false, familytest.Do(h))
 }
 
 // HandleSbPortPoolGetDump sets the handler of sb-port-pool-get requests (dump,
@@ -390,19 +212,7 @@ func (s *Server) HandleSbPortPoolGet(h func(req *devlink.SbPortPoolGetRequest) (
 // with that error. An *Error names the request attribute it is about. A nil h
 // removes the handler.
 func (s *Server) HandleSbPortPoolGetDump(h func(req *devlink.SbPortPoolGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("sb-port-pool-get", true, nil)
-		return
-	}
-	s.core.Handle("sb-port-pool-get", true, func(c *familytest.Call) error {
-		req := new(devlink.SbPortPoolGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("sb-port-pool-get", true, familytest.Dump(h))
 }
 
 // HandleSbPortPoolSet sets the handler of sb-port-pool-set requests (do,
@@ -411,17 +221,7 @@ func (s *Server) HandleSbPortPoolGetDump(h func(req *devlink.SbPortPoolGetDumpRe
 // it. An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleSbPortPoolSet(h func(req *devlink.SbPortPoolSetRequest) error) {
-	if h == nil {
-		s.core.Handle("sb-port-pool-set", false, nil)
-		return
-	}
-	s.core.Handle("sb-port-pool-set", false, func(c *familytest.Call) error {
-		req := new(devlink.SbPortPoolSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("sb-port-pool-set", false, familytest.Ack(h))
 }
 
 // HandleSbTcPoolBindGet sets the handler of sb-tc-pool-bind-get requests (do,
@@ -430,21 +230,7 @@ func (s *Server) HandleSbPortPoolSet(h func(req *devlink.SbPortPoolSetRequest) e
 // An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleSbTcPoolBindGet(h func(req *devlink.SbTcPoolBindGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("sb-tc-pool-bind-get", false, nil)
-		return
-	}
-	s.core.Handle("sb-tc-pool-bind-get", false, func(c *familytest.Call) error {
-		req := new(devlink.SbTcPoolBindGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("sb-tc-pool-bind-get", false, familytest.Do(h))
 }
 
 // HandleSbTcPoolBindGetDump sets the handler of sb-tc-pool-bind-get requests
@@ -454,19 +240,7 @@ func (s *Server) HandleSbTcPoolBindGet(h func(req *devlink.SbTcPoolBindGetReques
 // end it with that error. An *Error names the request attribute it is about. A
 // nil h removes the handler.
 func (s *Server) HandleSbTcPoolBindGetDump(h func(req *devlink.SbTcPoolBindGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("sb-tc-pool-bind-get", true, nil)
-		return
-	}
-	s.core.Handle("sb-tc-pool-bind-get", true, func(c *familytest.Call) error {
-		req := new(devlink.SbTcPoolBindGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("sb-tc-pool-bind-get", true, familytest.Dump(h))
 }
 
 // HandleSbTcPoolBindSet sets the handler of sb-tc-pool-bind-set requests (do,
@@ -475,17 +249,7 @@ func (s *Server) HandleSbTcPoolBindGetDump(h func(req *devlink.SbTcPoolBindGetDu
 // it. An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleSbTcPoolBindSet(h func(req *devlink.SbTcPoolBindSetRequest) error) {
-	if h == nil {
-		s.core.Handle("sb-tc-pool-bind-set", false, nil)
-		return
-	}
-	s.core.Handle("sb-tc-pool-bind-set", false, func(c *familytest.Call) error {
-		req := new(devlink.SbTcPoolBindSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("sb-tc-pool-bind-set", false, familytest.Ack(h))
 }
 
 // HandleSbOccSnapshot sets the handler of sb-occ-snapshot requests (do,
@@ -494,17 +258,7 @@ func (s *Server) HandleSbTcPoolBindSet(h func(req *devlink.SbTcPoolBindSetReques
 // it. An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleSbOccSnapshot(h func(req *devlink.SbOccSnapshotRequest) error) {
-	if h == nil {
-		s.core.Handle("sb-occ-snapshot", false, nil)
-		return
-	}
-	s.core.Handle("sb-occ-snapshot", false, func(c *familytest.Call) error {
-		req := new(devlink.SbOccSnapshotRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("sb-occ-snapshot", false, familytest.Ack(h))
 }
 
 // HandleSbOccMaxClear sets the handler of sb-occ-max-clear requests (do,
@@ -513,17 +267,7 @@ func (s *Server) HandleSbOccSnapshot(h func(req *devlink.SbOccSnapshotRequest) e
 // it. An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleSbOccMaxClear(h func(req *devlink.SbOccMaxClearRequest) error) {
-	if h == nil {
-		s.core.Handle("sb-occ-max-clear", false, nil)
-		return
-	}
-	s.core.Handle("sb-occ-max-clear", false, func(c *familytest.Call) error {
-		req := new(devlink.SbOccMaxClearRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("sb-occ-max-clear", false, familytest.Ack(h))
 }
 
 // HandleEswitchGet sets the handler of eswitch-get requests (do, answering
@@ -531,21 +275,7 @@ func (s *Server) HandleSbOccMaxClear(h func(req *devlink.SbOccMaxClearRequest) e
 // returns the reply (nil for none), or an error to refuse the request. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleEswitchGet(h func(req *devlink.EswitchGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("eswitch-get", false, nil)
-		return
-	}
-	s.core.Handle("eswitch-get", false, func(c *familytest.Call) error {
-		req := new(devlink.EswitchGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("eswitch-get", false, familytest.Do(h))
 }
 
 // HandleEswitchSet sets the handler of eswitch-set requests (do, answering
@@ -553,17 +283,7 @@ func (s *Server) HandleEswitchGet(h func(req *devlink.EswitchGetRequest) (*devli
 // returns nil to have the request acknowledged, or an error to refuse it. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleEswitchSet(h func(req *devlink.EswitchSetRequest) error) {
-	if h == nil {
-		s.core.Handle("eswitch-set", false, nil)
-		return
-	}
-	s.core.Handle("eswitch-set", false, func(c *familytest.Call) error {
-		req := new(devlink.EswitchSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("eswitch-set", false, familytest.Ack(h))
 }
 
 // HandleDpipeTableGet sets the handler of dpipe-table-get requests (do,
@@ -572,21 +292,7 @@ func (s *Server) HandleEswitchSet(h func(req *devlink.EswitchSetRequest) error) 
 // An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleDpipeTableGet(h func(req *devlink.DpipeTableGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("dpipe-table-get", false, nil)
-		return
-	}
-	s.core.Handle("dpipe-table-get", false, func(c *familytest.Call) error {
-		req := new(devlink.DpipeTableGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("dpipe-table-get", false, familytest.Do(h))
 }
 
 // HandleDpipeEntriesGet sets the handler of dpipe-entries-get requests (do,
@@ -595,21 +301,7 @@ func (s *Server) HandleDpipeTableGet(h func(req *devlink.DpipeTableGetRequest) (
 // An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleDpipeEntriesGet(h func(req *devlink.DpipeEntriesGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("dpipe-entries-get", false, nil)
-		return
-	}
-	s.core.Handle("dpipe-entries-get", false, func(c *familytest.Call) error {
-		req := new(devlink.DpipeEntriesGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("dpipe-entries-get", false, familytest.Do(h))
 }
 
 // HandleDpipeHeadersGet sets the handler of dpipe-headers-get requests (do,
@@ -618,21 +310,7 @@ func (s *Server) HandleDpipeEntriesGet(h func(req *devlink.DpipeEntriesGetReques
 // An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleDpipeHeadersGet(h func(req *devlink.DpipeHeadersGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("dpipe-headers-get", false, nil)
-		return
-	}
-	s.core.Handle("dpipe-headers-get", false, func(c *familytest.Call) error {
-		req := new(devlink.DpipeHeadersGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("dpipe-headers-get", false, familytest.Do(h))
 }
 
 // HandleDpipeTableCountersSet sets the handler of dpipe-table-counters-set
@@ -641,17 +319,7 @@ func (s *Server) HandleDpipeHeadersGet(h func(req *devlink.DpipeHeadersGetReques
 // or an error to refuse it. An *Error names the request attribute it is about.
 // A nil h removes the handler.
 func (s *Server) HandleDpipeTableCountersSet(h func(req *devlink.DpipeTableCountersSetRequest) error) {
-	if h == nil {
-		s.core.Handle("dpipe-table-counters-set", false, nil)
-		return
-	}
-	s.core.Handle("dpipe-table-counters-set", false, func(c *familytest.Call) error {
-		req := new(devlink.DpipeTableCountersSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("dpipe-table-counters-set", false, familytest.Ack(h))
 }
 
 // HandleResourceSet sets the handler of resource-set requests (do, answering
@@ -659,17 +327,7 @@ func (s *Server) HandleDpipeTableCountersSet(h func(req *devlink.DpipeTableCount
 // returns nil to have the request acknowledged, or an error to refuse it. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleResourceSet(h func(req *devlink.ResourceSetRequest) error) {
-	if h == nil {
-		s.core.Handle("resource-set", false, nil)
-		return
-	}
-	s.core.Handle("resource-set", false, func(c *familytest.Call) error {
-		req := new(devlink.ResourceSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("resource-set", false, familytest.Ack(h))
 }
 
 // HandleResourceDump sets the handler of resource-dump requests (do, answering
@@ -677,21 +335,7 @@ func (s *Server) HandleResourceSet(h func(req *devlink.ResourceSetRequest) error
 // returns the reply (nil for none), or an error to refuse the request. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleResourceDump(h func(req *devlink.ResourceDumpRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("resource-dump", false, nil)
-		return
-	}
-	s.core.Handle("resource-dump", false, func(c *familytest.Call) error {
-		req := new(devlink.ResourceDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("resource-dump", false, familytest.Do(h))
 }
 
 // HandleResourceDumpDump sets the handler of resource-dump requests (dump,
@@ -701,19 +345,7 @@ func (s *Server) HandleResourceDump(h func(req *devlink.ResourceDumpRequest) (*d
 // with that error. An *Error names the request attribute it is about. A nil h
 // removes the handler.
 func (s *Server) HandleResourceDumpDump(h func(req *devlink.ResourceDumpDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("resource-dump", true, nil)
-		return
-	}
-	s.core.Handle("resource-dump", true, func(c *familytest.Call) error {
-		req := new(devlink.ResourceDumpDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("resource-dump", true, familytest.Dump(h))
 }
 
 // HandleReload sets the handler of reload requests (do, answering
@@ -721,21 +353,7 @@ func (s *Server) HandleResourceDumpDump(h func(req *devlink.ResourceDumpDumpRequ
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleReload(h func(req *devlink.ReloadRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("reload", false, nil)
-		return
-	}
-	s.core.Handle("reload", false, func(c *familytest.Call) error {
-		req := new(devlink.ReloadRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("reload", false, familytest.Do(h))
 }
 
 // HandleParamGet sets the handler of param-get requests (do, answering
@@ -743,21 +361,7 @@ func (s *Server) HandleReload(h func(req *devlink.ReloadRequest) (*devlink.Devli
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleParamGet(h func(req *devlink.ParamGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("param-get", false, nil)
-		return
-	}
-	s.core.Handle("param-get", false, func(c *familytest.Call) error {
-		req := new(devlink.ParamGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("param-get", false, familytest.Do(h))
 }
 
 // HandleParamGetDump sets the handler of param-get requests (dump, answering
@@ -767,19 +371,7 @@ func (s *Server) HandleParamGet(h func(req *devlink.ParamGetRequest) (*devlink.D
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleParamGetDump(h func(req *devlink.ParamGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("param-get", true, nil)
-		return
-	}
-	s.core.Handle("param-get", true, func(c *familytest.Call) error {
-		req := new(devlink.ParamGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("param-get", true, familytest.Dump(h))
 }
 
 // HandleParamSet sets the handler of param-set requests (do, answering
@@ -787,17 +379,7 @@ func (s *Server) HandleParamGetDump(h func(req *devlink.ParamGetDumpRequest, yie
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleParamSet(h func(req *devlink.ParamSetRequest) error) {
-	if h == nil {
-		s.core.Handle("param-set", false, nil)
-		return
-	}
-	s.core.Handle("param-set", false, func(c *familytest.Call) error {
-		req := new(devlink.ParamSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("param-set", false, familytest.Ack(h))
 }
 
 // HandleRegionGet sets the handler of region-get requests (do, answering
@@ -805,21 +387,7 @@ func (s *Server) HandleParamSet(h func(req *devlink.ParamSetRequest) error) {
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleRegionGet(h func(req *devlink.RegionGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("region-get", false, nil)
-		return
-	}
-	s.core.Handle("region-get", false, func(c *familytest.Call) error {
-		req := new(devlink.RegionGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("region-get", false, familytest.Do(h))
 }
 
 // HandleRegionGetDump sets the handler of region-get requests (dump, answering
@@ -829,19 +397,7 @@ func (s *Server) HandleRegionGet(h func(req *devlink.RegionGetRequest) (*devlink
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleRegionGetDump(h func(req *devlink.RegionGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("region-get", true, nil)
-		return
-	}
-	s.core.Handle("region-get", true, func(c *familytest.Call) error {
-		req := new(devlink.RegionGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("region-get", true, familytest.Dump(h))
 }
 
 // HandleRegionNew sets the handler of region-new requests (do, answering
@@ -849,21 +405,7 @@ func (s *Server) HandleRegionGetDump(h func(req *devlink.RegionGetDumpRequest, y
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleRegionNew(h func(req *devlink.RegionNewRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("region-new", false, nil)
-		return
-	}
-	s.core.Handle("region-new", false, func(c *familytest.Call) error {
-		req := new(devlink.RegionNewRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("region-new", false, familytest.Do(h))
 }
 
 // HandleRegionDel sets the handler of region-del requests (do, answering
@@ -871,17 +413,7 @@ func (s *Server) HandleRegionNew(h func(req *devlink.RegionNewRequest) (*devlink
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleRegionDel(h func(req *devlink.RegionDelRequest) error) {
-	if h == nil {
-		s.core.Handle("region-del", false, nil)
-		return
-	}
-	s.core.Handle("region-del", false, func(c *familytest.Call) error {
-		req := new(devlink.RegionDelRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("region-del", false, familytest.Ack(h))
 }
 
 // HandleRegionReadDump sets the handler of region-read requests (dump,
@@ -891,19 +423,7 @@ func (s *Server) HandleRegionDel(h func(req *devlink.RegionDelRequest) error) {
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleRegionReadDump(h func(req *devlink.RegionReadDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("region-read", true, nil)
-		return
-	}
-	s.core.Handle("region-read", true, func(c *familytest.Call) error {
-		req := new(devlink.RegionReadDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("region-read", true, familytest.Dump(h))
 }
 
 // HandlePortParamGet sets the handler of port-param-get requests (do,
@@ -912,21 +432,7 @@ func (s *Server) HandleRegionReadDump(h func(req *devlink.RegionReadDumpRequest,
 // An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandlePortParamGet(h func(req *devlink.PortParamGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("port-param-get", false, nil)
-		return
-	}
-	s.core.Handle("port-param-get", false, func(c *familytest.Call) error {
-		req := new(devlink.PortParamGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("port-param-get", false, familytest.Do(h))
 }
 
 // HandlePortParamGetDump sets the handler of port-param-get requests (dump,
@@ -936,15 +442,7 @@ func (s *Server) HandlePortParamGet(h func(req *devlink.PortParamGetRequest) (*d
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandlePortParamGetDump(h func(yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("port-param-get", true, nil)
-		return
-	}
-	s.core.Handle("port-param-get", true, func(c *familytest.Call) error {
-		return h(func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("port-param-get", true, familytest.DumpNoRequest(h))
 }
 
 // HandlePortParamSet sets the handler of port-param-set requests (do,
@@ -953,17 +451,7 @@ func (s *Server) HandlePortParamGetDump(h func(yield func(*devlink.Devlink) bool
 // it. An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandlePortParamSet(h func(req *devlink.PortParamSetRequest) error) {
-	if h == nil {
-		s.core.Handle("port-param-set", false, nil)
-		return
-	}
-	s.core.Handle("port-param-set", false, func(c *familytest.Call) error {
-		req := new(devlink.PortParamSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("port-param-set", false, familytest.Ack(h))
 }
 
 // HandleInfoGet sets the handler of info-get requests (do, answering
@@ -971,21 +459,7 @@ func (s *Server) HandlePortParamSet(h func(req *devlink.PortParamSetRequest) err
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleInfoGet(h func(req *devlink.InfoGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("info-get", false, nil)
-		return
-	}
-	s.core.Handle("info-get", false, func(c *familytest.Call) error {
-		req := new(devlink.InfoGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("info-get", false, familytest.Do(h))
 }
 
 // HandleInfoGetDump sets the handler of info-get requests (dump, answering
@@ -994,15 +468,7 @@ func (s *Server) HandleInfoGet(h func(req *devlink.InfoGetRequest) (*devlink.Dev
 // returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleInfoGetDump(h func(yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("info-get", true, nil)
-		return
-	}
-	s.core.Handle("info-get", true, func(c *familytest.Call) error {
-		return h(func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("info-get", true, familytest.DumpNoRequest(h))
 }
 
 // HandleHealthReporterGet sets the handler of health-reporter-get requests
@@ -1011,21 +477,7 @@ func (s *Server) HandleInfoGetDump(h func(yield func(*devlink.Devlink) bool) err
 // request. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleHealthReporterGet(h func(req *devlink.HealthReporterGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("health-reporter-get", false, nil)
-		return
-	}
-	s.core.Handle("health-reporter-get", false, func(c *familytest.Call) error {
-		req := new(devlink.HealthReporterGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("health-reporter-get", false, familytest.Do(h))
 }
 
 // HandleHealthReporterGetDump sets the handler of health-reporter-get requests
@@ -1035,19 +487,7 @@ func (s *Server) HandleHealthReporterGet(h func(req *devlink.HealthReporterGetRe
 // end it with that error. An *Error names the request attribute it is about. A
 // nil h removes the handler.
 func (s *Server) HandleHealthReporterGetDump(h func(req *devlink.HealthReporterGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("health-reporter-get", true, nil)
-		return
-	}
-	s.core.Handle("health-reporter-get", true, func(c *familytest.Call) error {
-		req := new(devlink.HealthReporterGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("health-reporter-get", true, familytest.Dump(h))
 }
 
 // HandleHealthReporterSet sets the handler of health-reporter-set requests
@@ -1056,17 +496,7 @@ func (s *Server) HandleHealthReporterGetDump(h func(req *devlink.HealthReporterG
 // refuse it. An *Error names the request attribute it is about. A nil h
 // removes the handler.
 func (s *Server) HandleHealthReporterSet(h func(req *devlink.HealthReporterSetRequest) error) {
-	if h == nil {
-		s.core.Handle("health-reporter-set", false, nil)
-		return
-	}
-	s.core.Handle("health-reporter-set", false, func(c *familytest.Call) error {
-		req := new(devlink.HealthReporterSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("health-reporter-set", false, familytest.Ack(h))
 }
 
 // HandleHealthReporterRecover sets the handler of health-reporter-recover
@@ -1075,17 +505,7 @@ func (s *Server) HandleHealthReporterSet(h func(req *devlink.HealthReporterSetRe
 // or an error to refuse it. An *Error names the request attribute it is about.
 // A nil h removes the handler.
 func (s *Server) HandleHealthReporterRecover(h func(req *devlink.HealthReporterRecoverRequest) error) {
-	if h == nil {
-		s.core.Handle("health-reporter-recover", false, nil)
-		return
-	}
-	s.core.Handle("health-reporter-recover", false, func(c *familytest.Call) error {
-		req := new(devlink.HealthReporterRecoverRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("health-reporter-recover", false, familytest.Ack(h))
 }
 
 // HandleHealthReporterDiagnose sets the handler of health-reporter-diagnose
@@ -1094,17 +514,7 @@ func (s *Server) HandleHealthReporterRecover(h func(req *devlink.HealthReporterR
 // or an error to refuse it. An *Error names the request attribute it is about.
 // A nil h removes the handler.
 func (s *Server) HandleHealthReporterDiagnose(h func(req *devlink.HealthReporterDiagnoseRequest) error) {
-	if h == nil {
-		s.core.Handle("health-reporter-diagnose", false, nil)
-		return
-	}
-	s.core.Handle("health-reporter-diagnose", false, func(c *familytest.Call) error {
-		req := new(devlink.HealthReporterDiagnoseRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("health-reporter-diagnose", false, familytest.Ack(h))
 }
 
 // HandleHealthReporterDumpGetDump sets the handler of health-reporter-dump-get
@@ -1114,19 +524,7 @@ func (s *Server) HandleHealthReporterDiagnose(h func(req *devlink.HealthReporter
 // dump, or an error to end it with that error. An *Error names the request
 // attribute it is about. A nil h removes the handler.
 func (s *Server) HandleHealthReporterDumpGetDump(h func(req *devlink.HealthReporterDumpGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("health-reporter-dump-get", true, nil)
-		return
-	}
-	s.core.Handle("health-reporter-dump-get", true, func(c *familytest.Call) error {
-		req := new(devlink.HealthReporterDumpGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("health-reporter-dump-get", true, familytest.Dump(h))
 }
 
 // HandleHealthReporterDumpClear sets the handler of health-reporter-dump-clear
@@ -1135,17 +533,7 @@ func (s *Server) HandleHealthReporterDumpGetDump(h func(req *devlink.HealthRepor
 // or an error to refuse it. An *Error names the request attribute it is about.
 // A nil h removes the handler.
 func (s *Server) HandleHealthReporterDumpClear(h func(req *devlink.HealthReporterDumpClearRequest) error) {
-	if h == nil {
-		s.core.Handle("health-reporter-dump-clear", false, nil)
-		return
-	}
-	s.core.Handle("health-reporter-dump-clear", false, func(c *familytest.Call) error {
-		req := new(devlink.HealthReporterDumpClearRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("health-reporter-dump-clear", false, familytest.Ack(h))
 }
 
 // HandleFlashUpdate sets the handler of flash-update requests (do, answering
@@ -1153,17 +541,7 @@ func (s *Server) HandleHealthReporterDumpClear(h func(req *devlink.HealthReporte
 // returns nil to have the request acknowledged, or an error to refuse it. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleFlashUpdate(h func(req *devlink.FlashUpdateRequest) error) {
-	if h == nil {
-		s.core.Handle("flash-update", false, nil)
-		return
-	}
-	s.core.Handle("flash-update", false, func(c *familytest.Call) error {
-		req := new(devlink.FlashUpdateRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("flash-update", false, familytest.Ack(h))
 }
 
 // HandleTrapGet sets the handler of trap-get requests (do, answering
@@ -1171,21 +549,7 @@ func (s *Server) HandleFlashUpdate(h func(req *devlink.FlashUpdateRequest) error
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleTrapGet(h func(req *devlink.TrapGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("trap-get", false, nil)
-		return
-	}
-	s.core.Handle("trap-get", false, func(c *familytest.Call) error {
-		req := new(devlink.TrapGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("trap-get", false, familytest.Do(h))
 }
 
 // HandleTrapGetDump sets the handler of trap-get requests (dump, answering
@@ -1194,19 +558,7 @@ func (s *Server) HandleTrapGet(h func(req *devlink.TrapGetRequest) (*devlink.Dev
 // and returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleTrapGetDump(h func(req *devlink.TrapGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("trap-get", true, nil)
-		return
-	}
-	s.core.Handle("trap-get", true, func(c *familytest.Call) error {
-		req := new(devlink.TrapGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("trap-get", true, familytest.Dump(h))
 }
 
 // HandleTrapSet sets the handler of trap-set requests (do, answering
@@ -1214,17 +566,7 @@ func (s *Server) HandleTrapGetDump(h func(req *devlink.TrapGetDumpRequest, yield
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleTrapSet(h func(req *devlink.TrapSetRequest) error) {
-	if h == nil {
-		s.core.Handle("trap-set", false, nil)
-		return
-	}
-	s.core.Handle("trap-set", false, func(c *familytest.Call) error {
-		req := new(devlink.TrapSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("trap-set", false, familytest.Ack(h))
 }
 
 // HandleTrapGroupGet sets the handler of trap-group-get requests (do,
@@ -1233,21 +575,7 @@ func (s *Server) HandleTrapSet(h func(req *devlink.TrapSetRequest) error) {
 // An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleTrapGroupGet(h func(req *devlink.TrapGroupGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("trap-group-get", false, nil)
-		return
-	}
-	s.core.Handle("trap-group-get", false, func(c *familytest.Call) error {
-		req := new(devlink.TrapGroupGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("trap-group-get", false, familytest.Do(h))
 }
 
 // HandleTrapGroupGetDump sets the handler of trap-group-get requests (dump,
@@ -1257,19 +585,7 @@ func (s *Server) HandleTrapGroupGet(h func(req *devlink.TrapGroupGetRequest) (*d
 // with that error. An *Error names the request attribute it is about. A nil h
 // removes the handler.
 func (s *Server) HandleTrapGroupGetDump(h func(req *devlink.TrapGroupGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("trap-group-get", true, nil)
-		return
-	}
-	s.core.Handle("trap-group-get", true, func(c *familytest.Call) error {
-		req := new(devlink.TrapGroupGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("trap-group-get", true, familytest.Dump(h))
 }
 
 // HandleTrapGroupSet sets the handler of trap-group-set requests (do,
@@ -1278,17 +594,7 @@ func (s *Server) HandleTrapGroupGetDump(h func(req *devlink.TrapGroupGetDumpRequ
 // it. An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleTrapGroupSet(h func(req *devlink.TrapGroupSetRequest) error) {
-	if h == nil {
-		s.core.Handle("trap-group-set", false, nil)
-		return
-	}
-	s.core.Handle("trap-group-set", false, func(c *familytest.Call) error {
-		req := new(devlink.TrapGroupSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("trap-group-set", false, familytest.Ack(h))
 }
 
 // HandleTrapPolicerGet sets the handler of trap-policer-get requests (do,
@@ -1297,21 +603,7 @@ func (s *Server) HandleTrapGroupSet(h func(req *devlink.TrapGroupSetRequest) err
 // An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleTrapPolicerGet(h func(req *devlink.TrapPolicerGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("trap-policer-get", false, nil)
-		return
-	}
-	s.core.Handle("trap-policer-get", false, func(c *familytest.Call) error {
-		req := new(devlink.TrapPolicerGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("trap-policer-get", false, familytest.Do(h))
 }
 
 // HandleTrapPolicerGetDump sets the handler of trap-policer-get requests
@@ -1321,19 +613,7 @@ func (s *Server) HandleTrapPolicerGet(h func(req *devlink.TrapPolicerGetRequest)
 // end it with that error. An *Error names the request attribute it is about. A
 // nil h removes the handler.
 func (s *Server) HandleTrapPolicerGetDump(h func(req *devlink.TrapPolicerGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("trap-policer-get", true, nil)
-		return
-	}
-	s.core.Handle("trap-policer-get", true, func(c *familytest.Call) error {
-		req := new(devlink.TrapPolicerGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("trap-policer-get", true, familytest.Dump(h))
 }
 
 // HandleTrapPolicerSet sets the handler of trap-policer-set requests (do,
@@ -1342,17 +622,7 @@ func (s *Server) HandleTrapPolicerGetDump(h func(req *devlink.TrapPolicerGetDump
 // it. An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleTrapPolicerSet(h func(req *devlink.TrapPolicerSetRequest) error) {
-	if h == nil {
-		s.core.Handle("trap-policer-set", false, nil)
-		return
-	}
-	s.core.Handle("trap-policer-set", false, func(c *familytest.Call) error {
-		req := new(devlink.TrapPolicerSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("trap-policer-set", false, familytest.Ack(h))
 }
 
 // HandleHealthReporterTest sets the handler of health-reporter-test requests
@@ -1361,17 +631,7 @@ func (s *Server) HandleTrapPolicerSet(h func(req *devlink.TrapPolicerSetRequest)
 // error to refuse it. An *Error names the request attribute it is about. A nil
 // h removes the handler.
 func (s *Server) HandleHealthReporterTest(h func(req *devlink.HealthReporterTestRequest) error) {
-	if h == nil {
-		s.core.Handle("health-reporter-test", false, nil)
-		return
-	}
-	s.core.Handle("health-reporter-test", false, func(c *familytest.Call) error {
-		req := new(devlink.HealthReporterTestRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("health-reporter-test", false, familytest.Ack(h))
 }
 
 // HandleRateGet sets the handler of rate-get requests (do, answering
@@ -1379,21 +639,7 @@ func (s *Server) HandleHealthReporterTest(h func(req *devlink.HealthReporterTest
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleRateGet(h func(req *devlink.RateGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("rate-get", false, nil)
-		return
-	}
-	s.core.Handle("rate-get", false, func(c *familytest.Call) error {
-		req := new(devlink.RateGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("rate-get", false, familytest.Do(h))
 }
 
 // HandleRateGetDump sets the handler of rate-get requests (dump, answering
@@ -1402,19 +648,7 @@ func (s *Server) HandleRateGet(h func(req *devlink.RateGetRequest) (*devlink.Dev
 // and returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleRateGetDump(h func(req *devlink.RateGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("rate-get", true, nil)
-		return
-	}
-	s.core.Handle("rate-get", true, func(c *familytest.Call) error {
-		req := new(devlink.RateGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("rate-get", true, familytest.Dump(h))
 }
 
 // HandleRateSet sets the handler of rate-set requests (do, answering
@@ -1422,17 +656,7 @@ func (s *Server) HandleRateGetDump(h func(req *devlink.RateGetDumpRequest, yield
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleRateSet(h func(req *devlink.RateSetRequest) error) {
-	if h == nil {
-		s.core.Handle("rate-set", false, nil)
-		return
-	}
-	s.core.Handle("rate-set", false, func(c *familytest.Call) error {
-		req := new(devlink.RateSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("rate-set", false, familytest.Ack(h))
 }
 
 // HandleRateNew sets the handler of rate-new requests (do, answering
@@ -1440,17 +664,7 @@ func (s *Server) HandleRateSet(h func(req *devlink.RateSetRequest) error) {
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleRateNew(h func(req *devlink.RateNewRequest) error) {
-	if h == nil {
-		s.core.Handle("rate-new", false, nil)
-		return
-	}
-	s.core.Handle("rate-new", false, func(c *familytest.Call) error {
-		req := new(devlink.RateNewRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("rate-new", false, familytest.Ack(h))
 }
 
 // HandleRateDel sets the handler of rate-del requests (do, answering
@@ -1458,17 +672,7 @@ func (s *Server) HandleRateNew(h func(req *devlink.RateNewRequest) error) {
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleRateDel(h func(req *devlink.RateDelRequest) error) {
-	if h == nil {
-		s.core.Handle("rate-del", false, nil)
-		return
-	}
-	s.core.Handle("rate-del", false, func(c *familytest.Call) error {
-		req := new(devlink.RateDelRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("rate-del", false, familytest.Ack(h))
 }
 
 // HandleLinecardGet sets the handler of linecard-get requests (do, answering
@@ -1476,21 +680,7 @@ func (s *Server) HandleRateDel(h func(req *devlink.RateDelRequest) error) {
 // returns the reply (nil for none), or an error to refuse the request. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleLinecardGet(h func(req *devlink.LinecardGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("linecard-get", false, nil)
-		return
-	}
-	s.core.Handle("linecard-get", false, func(c *familytest.Call) error {
-		req := new(devlink.LinecardGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("linecard-get", false, familytest.Do(h))
 }
 
 // HandleLinecardGetDump sets the handler of linecard-get requests (dump,
@@ -1500,19 +690,7 @@ func (s *Server) HandleLinecardGet(h func(req *devlink.LinecardGetRequest) (*dev
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleLinecardGetDump(h func(req *devlink.LinecardGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("linecard-get", true, nil)
-		return
-	}
-	s.core.Handle("linecard-get", true, func(c *familytest.Call) error {
-		req := new(devlink.LinecardGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("linecard-get", true, familytest.Dump(h))
 }
 
 // HandleLinecardSet sets the handler of linecard-set requests (do, answering
@@ -1520,17 +698,7 @@ func (s *Server) HandleLinecardGetDump(h func(req *devlink.LinecardGetDumpReques
 // returns nil to have the request acknowledged, or an error to refuse it. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleLinecardSet(h func(req *devlink.LinecardSetRequest) error) {
-	if h == nil {
-		s.core.Handle("linecard-set", false, nil)
-		return
-	}
-	s.core.Handle("linecard-set", false, func(c *familytest.Call) error {
-		req := new(devlink.LinecardSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("linecard-set", false, familytest.Ack(h))
 }
 
 // HandleSelftestsGet sets the handler of selftests-get requests (do, answering
@@ -1538,21 +706,7 @@ func (s *Server) HandleLinecardSet(h func(req *devlink.LinecardSetRequest) error
 // returns the reply (nil for none), or an error to refuse the request. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleSelftestsGet(h func(req *devlink.SelftestsGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("selftests-get", false, nil)
-		return
-	}
-	s.core.Handle("selftests-get", false, func(c *familytest.Call) error {
-		req := new(devlink.SelftestsGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("selftests-get", false, familytest.Do(h))
 }
 
 // HandleSelftestsGetDump sets the handler of selftests-get requests (dump,
@@ -1562,15 +716,7 @@ func (s *Server) HandleSelftestsGet(h func(req *devlink.SelftestsGetRequest) (*d
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleSelftestsGetDump(h func(yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("selftests-get", true, nil)
-		return
-	}
-	s.core.Handle("selftests-get", true, func(c *familytest.Call) error {
-		return h(func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("selftests-get", true, familytest.DumpNoRequest(h))
 }
 
 // HandleSelftestsRun sets the handler of selftests-run requests (do, answering
@@ -1578,17 +724,7 @@ func (s *Server) HandleSelftestsGetDump(h func(yield func(*devlink.Devlink) bool
 // returns nil to have the request acknowledged, or an error to refuse it. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleSelftestsRun(h func(req *devlink.SelftestsRunRequest) error) {
-	if h == nil {
-		s.core.Handle("selftests-run", false, nil)
-		return
-	}
-	s.core.Handle("selftests-run", false, func(c *familytest.Call) error {
-		req := new(devlink.SelftestsRunRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("selftests-run", false, familytest.Ack(h))
 }
 
 // HandleNotifyFilterSet sets the handler of notify-filter-set requests (do,
@@ -1597,17 +733,7 @@ func (s *Server) HandleSelftestsRun(h func(req *devlink.SelftestsRunRequest) err
 // it. An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleNotifyFilterSet(h func(req *devlink.NotifyFilterSetRequest) error) {
-	if h == nil {
-		s.core.Handle("notify-filter-set", false, nil)
-		return
-	}
-	s.core.Handle("notify-filter-set", false, func(c *familytest.Call) error {
-		req := new(devlink.NotifyFilterSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("notify-filter-set", false, familytest.Ack(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -84,21 +84,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*dpll.Client,
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleDeviceIDGet(h func(req *dpll.DeviceIDGetRequest) (*dpll.Dpll, error)) {
-	if h == nil {
-		s.core.Handle("device-id-get", false, nil)
-		return
-	}
-	s.core.Handle("device-id-get", false, func(c *familytest.Call) error {
-		req := new(dpll.DeviceIDGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("device-id-get", false, familytest.Do(h))
 }
 
 // HandleDeviceGet sets the handler of device-get requests (do, answering
@@ -106,21 +92,7 @@ func (s *Server) HandleDeviceIDGet(h func(req *dpll.DeviceIDGetRequest) (*dpll.D
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleDeviceGet(h func(req *dpll.DeviceGetRequest) (*dpll.Dpll, error)) {
-	if h == nil {
-		s.core.Handle("device-get", false, nil)
-		return
-	}
-	s.core.Handle("device-get", false, func(c *familytest.Call) error {
-		req := new(dpll.DeviceGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("device-get", false, familytest.Do(h))
 }
 
 // HandleDeviceGetDump sets the handler of device-get requests (dump, answering
@@ -129,15 +101,7 @@ func (s *Server) HandleDeviceGet(h func(req *dpll.DeviceGetRequest) (*dpll.Dpll,
 // nil to end the dump, or an error to end it with that error. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleDeviceGetDump(h func(yield func(*dpll.Dpll) bool) error) {
-	if h == nil {
-		s.core.Handle("device-get", true, nil)
-		return
-	}
-	s.core.Handle("device-get", true, func(c *familytest.Call) error {
-		return h(func(rep *dpll.Dpll) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("device-get", true, familytest.DumpNoRequest(h))
 }
 
 // HandleDeviceSet sets the handler of device-set requests (do, answering
@@ -145,17 +109,7 @@ func (s *Server) HandleDeviceGetDump(h func(yield func(*dpll.Dpll) bool) error) 
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleDeviceSet(h func(req *dpll.DeviceSetRequest) error) {
-	if h == nil {
-		s.core.Handle("device-set", false, nil)
-		return
-	}
-	s.core.Handle("device-set", false, func(c *familytest.Call) error {
-		req := new(dpll.DeviceSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("device-set", false, familytest.Ack(h))
 }
 
 // HandlePinIDGet sets the handler of pin-id-get requests (do, answering
@@ -163,21 +117,7 @@ func (s *Server) HandleDeviceSet(h func(req *dpll.DeviceSetRequest) error) {
 // reply (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePinIDGet(h func(req *dpll.PinIDGetRequest) (*dpll.Pin, error)) {
-	if h == nil {
-		s.core.Handle("pin-id-get", false, nil)
-		return
-	}
-	s.core.Handle("pin-id-get", false, func(c *familytest.Call) error {
-		req := new(dpll.PinIDGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("pin-id-get", false, familytest.Do(h))
 }
 
 // HandlePinGet sets the handler of pin-get requests (do, answering
@@ -185,21 +125,7 @@ func (s *Server) HandlePinIDGet(h func(req *dpll.PinIDGetRequest) (*dpll.Pin, er
 // reply (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePinGet(h func(req *dpll.PinGetRequest) (*dpll.Pin, error)) {
-	if h == nil {
-		s.core.Handle("pin-get", false, nil)
-		return
-	}
-	s.core.Handle("pin-get", false, func(c *familytest.Call) error {
-		req := new(dpll.PinGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("pin-get", false, familytest.Do(h))
 }
 
 // HandlePinGetDump sets the handler of pin-get requests (dump, answering
@@ -208,19 +134,7 @@ func (s *Server) HandlePinGet(h func(req *dpll.PinGetRequest) (*dpll.Pin, error)
 // and returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePinGetDump(h func(req *dpll.PinGetDumpRequest, yield func(*dpll.Pin) bool) error) {
-	if h == nil {
-		s.core.Handle("pin-get", true, nil)
-		return
-	}
-	s.core.Handle("pin-get", true, func(c *familytest.Call) error {
-		req := new(dpll.PinGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *dpll.Pin) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("pin-get", true, familytest.Dump(h))
 }
 
 // HandlePinSet sets the handler of pin-set requests (do, answering
@@ -228,17 +142,7 @@ func (s *Server) HandlePinGetDump(h func(req *dpll.PinGetDumpRequest, yield func
 // to have the request acknowledged, or an error to refuse it. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePinSet(h func(req *dpll.PinSetRequest) error) {
-	if h == nil {
-		s.core.Handle("pin-set", false, nil)
-		return
-	}
-	s.core.Handle("pin-set", false, func(c *familytest.Call) error {
-		req := new(dpll.PinSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("pin-set", false, familytest.Ack(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

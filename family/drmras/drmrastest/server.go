@@ -85,15 +85,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*drmras.Clien
 // returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleListNodesDump(h func(yield func(*drmras.NodeAttrs) bool) error) {
-	if h == nil {
-		s.core.Handle("list-nodes", true, nil)
-		return
-	}
-	s.core.Handle("list-nodes", true, func(c *familytest.Call) error {
-		return h(func(rep *drmras.NodeAttrs) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("list-nodes", true, familytest.DumpNoRequest(h))
 }
 
 // HandleGetErrorCounter sets the handler of get-error-counter requests (do,
@@ -102,21 +94,7 @@ func (s *Server) HandleListNodesDump(h func(yield func(*drmras.NodeAttrs) bool) 
 // An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleGetErrorCounter(h func(req *drmras.GetErrorCounterRequest) (*drmras.ErrorCounterAttrs, error)) {
-	if h == nil {
-		s.core.Handle("get-error-counter", false, nil)
-		return
-	}
-	s.core.Handle("get-error-counter", false, func(c *familytest.Call) error {
-		req := new(drmras.GetErrorCounterRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get-error-counter", false, familytest.Do(h))
 }
 
 // HandleGetErrorCounterDump sets the handler of get-error-counter requests
@@ -126,19 +104,7 @@ func (s *Server) HandleGetErrorCounter(h func(req *drmras.GetErrorCounterRequest
 // end it with that error. An *Error names the request attribute it is about. A
 // nil h removes the handler.
 func (s *Server) HandleGetErrorCounterDump(h func(req *drmras.GetErrorCounterDumpRequest, yield func(*drmras.ErrorCounterAttrs) bool) error) {
-	if h == nil {
-		s.core.Handle("get-error-counter", true, nil)
-		return
-	}
-	s.core.Handle("get-error-counter", true, func(c *familytest.Call) error {
-		req := new(drmras.GetErrorCounterDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *drmras.ErrorCounterAttrs) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get-error-counter", true, familytest.Dump(h))
 }
 
 // HandleClearErrorCounter sets the handler of clear-error-counter requests
@@ -147,17 +113,7 @@ func (s *Server) HandleGetErrorCounterDump(h func(req *drmras.GetErrorCounterDum
 // refuse it. An *Error names the request attribute it is about. A nil h
 // removes the handler.
 func (s *Server) HandleClearErrorCounter(h func(req *drmras.ClearErrorCounterRequest) error) {
-	if h == nil {
-		s.core.Handle("clear-error-counter", false, nil)
-		return
-	}
-	s.core.Handle("clear-error-counter", false, func(c *familytest.Call) error {
-		req := new(drmras.ClearErrorCounterRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("clear-error-counter", false, familytest.Ack(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -84,21 +84,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*ethtool.Clie
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleStrsetGet(h func(req *ethtool.StrsetGetRequest) (*ethtool.Strset, error)) {
-	if h == nil {
-		s.core.Handle("strset-get", false, nil)
-		return
-	}
-	s.core.Handle("strset-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.StrsetGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("strset-get", false, familytest.Do(h))
 }
 
 // HandleStrsetGetDump sets the handler of strset-get requests (dump, answering
@@ -108,19 +94,7 @@ func (s *Server) HandleStrsetGet(h func(req *ethtool.StrsetGetRequest) (*ethtool
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleStrsetGetDump(h func(req *ethtool.StrsetGetDumpRequest, yield func(*ethtool.Strset) bool) error) {
-	if h == nil {
-		s.core.Handle("strset-get", true, nil)
-		return
-	}
-	s.core.Handle("strset-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.StrsetGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Strset) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("strset-get", true, familytest.Dump(h))
 }
 
 // HandleLinkinfoGet sets the handler of linkinfo-get requests (do, answering
@@ -128,21 +102,7 @@ func (s *Server) HandleStrsetGetDump(h func(req *ethtool.StrsetGetDumpRequest, y
 // returns the reply (nil for none), or an error to refuse the request. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleLinkinfoGet(h func(req *ethtool.LinkinfoGetRequest) (*ethtool.Linkinfo, error)) {
-	if h == nil {
-		s.core.Handle("linkinfo-get", false, nil)
-		return
-	}
-	s.core.Handle("linkinfo-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.LinkinfoGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("linkinfo-get", false, familytest.Do(h))
 }
 
 // HandleLinkinfoGetDump sets the handler of linkinfo-get requests (dump,
@@ -152,19 +112,7 @@ func (s *Server) HandleLinkinfoGet(h func(req *ethtool.LinkinfoGetRequest) (*eth
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleLinkinfoGetDump(h func(req *ethtool.LinkinfoGetDumpRequest, yield func(*ethtool.Linkinfo) bool) error) {
-	if h == nil {
-		s.core.Handle("linkinfo-get", true, nil)
-		return
-	}
-	s.core.Handle("linkinfo-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.LinkinfoGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Linkinfo) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("linkinfo-get", true, familytest.Dump(h))
 }
 
 // HandleLinkinfoSet sets the handler of linkinfo-set requests (do, answering
@@ -172,17 +120,7 @@ func (s *Server) HandleLinkinfoGetDump(h func(req *ethtool.LinkinfoGetDumpReques
 // returns nil to have the request acknowledged, or an error to refuse it. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleLinkinfoSet(h func(req *ethtool.LinkinfoSetRequest) error) {
-	if h == nil {
-		s.core.Handle("linkinfo-set", false, nil)
-		return
-	}
-	s.core.Handle("linkinfo-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.LinkinfoSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("linkinfo-set", false, familytest.Ack(h))
 }
 
 // HandleLinkmodesGet sets the handler of linkmodes-get requests (do, answering
@@ -190,21 +128,7 @@ func (s *Server) HandleLinkinfoSet(h func(req *ethtool.LinkinfoSetRequest) error
 // returns the reply (nil for none), or an error to refuse the request. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleLinkmodesGet(h func(req *ethtool.LinkmodesGetRequest) (*ethtool.Linkmodes, error)) {
-	if h == nil {
-		s.core.Handle("linkmodes-get", false, nil)
-		return
-	}
-	s.core.Handle("linkmodes-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.LinkmodesGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("linkmodes-get", false, familytest.Do(h))
 }
 
 // HandleLinkmodesGetDump sets the handler of linkmodes-get requests (dump,
@@ -214,19 +138,7 @@ func (s *Server) HandleLinkmodesGet(h func(req *ethtool.LinkmodesGetRequest) (*e
 // with that error. An *Error names the request attribute it is about. A nil h
 // removes the handler.
 func (s *Server) HandleLinkmodesGetDump(h func(req *ethtool.LinkmodesGetDumpRequest, yield func(*ethtool.Linkmodes) bool) error) {
-	if h == nil {
-		s.core.Handle("linkmodes-get", true, nil)
-		return
-	}
-	s.core.Handle("linkmodes-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.LinkmodesGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Linkmodes) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("linkmodes-get", true, familytest.Dump(h))
 }
 
 // HandleLinkmodesSet sets the handler of linkmodes-set requests (do, answering
@@ -234,17 +146,7 @@ func (s *Server) HandleLinkmodesGetDump(h func(req *ethtool.LinkmodesGetDumpRequ
 // returns nil to have the request acknowledged, or an error to refuse it. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleLinkmodesSet(h func(req *ethtool.LinkmodesSetRequest) error) {
-	if h == nil {
-		s.core.Handle("linkmodes-set", false, nil)
-		return
-	}
-	s.core.Handle("linkmodes-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.LinkmodesSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("linkmodes-set", false, familytest.Ack(h))
 }
 
 // HandleLinkstateGet sets the handler of linkstate-get requests (do, answering
@@ -252,21 +154,7 @@ func (s *Server) HandleLinkmodesSet(h func(req *ethtool.LinkmodesSetRequest) err
 // returns the reply (nil for none), or an error to refuse the request. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleLinkstateGet(h func(req *ethtool.LinkstateGetRequest) (*ethtool.Linkstate, error)) {
-	if h == nil {
-		s.core.Handle("linkstate-get", false, nil)
-		return
-	}
-	s.core.Handle("linkstate-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.LinkstateGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("linkstate-get", false, familytest.Do(h))
 }
 
 // HandleLinkstateGetDump sets the handler of linkstate-get requests (dump,
@@ -276,19 +164,7 @@ func (s *Server) HandleLinkstateGet(h func(req *ethtool.LinkstateGetRequest) (*e
 // with that error. An *Error names the request attribute it is about. A nil h
 // removes the handler.
 func (s *Server) HandleLinkstateGetDump(h func(req *ethtool.LinkstateGetDumpRequest, yield func(*ethtool.Linkstate) bool) error) {
-	if h == nil {
-		s.core.Handle("linkstate-get", true, nil)
-		return
-	}
-	s.core.Handle("linkstate-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.LinkstateGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Linkstate) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("linkstate-get", true, familytest.Dump(h))
 }
 
 // HandleDebugGet sets the handler of debug-get requests (do, answering
@@ -296,21 +172,7 @@ func (s *Server) HandleLinkstateGetDump(h func(req *ethtool.LinkstateGetDumpRequ
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleDebugGet(h func(req *ethtool.DebugGetRequest) (*ethtool.Debug, error)) {
-	if h == nil {
-		s.core.Handle("debug-get", false, nil)
-		return
-	}
-	s.core.Handle("debug-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.DebugGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("debug-get", false, familytest.Do(h))
 }
 
 // HandleDebugGetDump sets the handler of debug-get requests (dump, answering
@@ -320,19 +182,7 @@ func (s *Server) HandleDebugGet(h func(req *ethtool.DebugGetRequest) (*ethtool.D
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleDebugGetDump(h func(req *ethtool.DebugGetDumpRequest, yield func(*ethtool.Debug) bool) error) {
-	if h == nil {
-		s.core.Handle("debug-get", true, nil)
-		return
-	}
-	s.core.Handle("debug-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.DebugGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Debug) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("debug-get", true, familytest.Dump(h))
 }
 
 // HandleDebugSet sets the handler of debug-set requests (do, answering
@@ -340,17 +190,7 @@ func (s *Server) HandleDebugGetDump(h func(req *ethtool.DebugGetDumpRequest, yie
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleDebugSet(h func(req *ethtool.DebugSetRequest) error) {
-	if h == nil {
-		s.core.Handle("debug-set", false, nil)
-		return
-	}
-	s.core.Handle("debug-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.DebugSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("debug-set", false, familytest.Ack(h))
 }
 
 // HandleWolGet sets the handler of wol-get requests (do, answering
@@ -358,21 +198,7 @@ func (s *Server) HandleDebugSet(h func(req *ethtool.DebugSetRequest) error) {
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleWolGet(h func(req *ethtool.WolGetRequest) (*ethtool.Wol, error)) {
-	if h == nil {
-		s.core.Handle("wol-get", false, nil)
-		return
-	}
-	s.core.Handle("wol-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.WolGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("wol-get", false, familytest.Do(h))
 }
 
 // HandleWolGetDump sets the handler of wol-get requests (dump, answering
@@ -381,19 +207,7 @@ func (s *Server) HandleWolGet(h func(req *ethtool.WolGetRequest) (*ethtool.Wol, 
 // and returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleWolGetDump(h func(req *ethtool.WolGetDumpRequest, yield func(*ethtool.Wol) bool) error) {
-	if h == nil {
-		s.core.Handle("wol-get", true, nil)
-		return
-	}
-	s.core.Handle("wol-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.WolGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Wol) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("wol-get", true, familytest.Dump(h))
 }
 
 // HandleWolSet sets the handler of wol-set requests (do, answering
@@ -401,17 +215,7 @@ func (s *Server) HandleWolGetDump(h func(req *ethtool.WolGetDumpRequest, yield f
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleWolSet(h func(req *ethtool.WolSetRequest) error) {
-	if h == nil {
-		s.core.Handle("wol-set", false, nil)
-		return
-	}
-	s.core.Handle("wol-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.WolSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("wol-set", false, familytest.Ack(h))
 }
 
 // HandleFeaturesGet sets the handler of features-get requests (do, answering
@@ -419,21 +223,7 @@ func (s *Server) HandleWolSet(h func(req *ethtool.WolSetRequest) error) {
 // returns the reply (nil for none), or an error to refuse the request. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleFeaturesGet(h func(req *ethtool.FeaturesGetRequest) (*ethtool.Features, error)) {
-	if h == nil {
-		s.core.Handle("features-get", false, nil)
-		return
-	}
-	s.core.Handle("features-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.FeaturesGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("features-get", false, familytest.Do(h))
 }
 
 // HandleFeaturesGetDump sets the handler of features-get requests (dump,
@@ -443,19 +233,7 @@ func (s *Server) HandleFeaturesGet(h func(req *ethtool.FeaturesGetRequest) (*eth
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleFeaturesGetDump(h func(req *ethtool.FeaturesGetDumpRequest, yield func(*ethtool.Features) bool) error) {
-	if h == nil {
-		s.core.Handle("features-get", true, nil)
-		return
-	}
-	s.core.Handle("features-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.FeaturesGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Features) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("features-get", true, familytest.Dump(h))
 }
 
 // HandleFeaturesSet sets the handler of features-set requests (do, answering
@@ -463,21 +241,7 @@ func (s *Server) HandleFeaturesGetDump(h func(req *ethtool.FeaturesGetDumpReques
 // returns the reply (nil for none), or an error to refuse the request. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleFeaturesSet(h func(req *ethtool.FeaturesSetRequest) (*ethtool.Features, error)) {
-	if h == nil {
-		s.core.Handle("features-set", false, nil)
-		return
-	}
-	s.core.Handle("features-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.FeaturesSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("features-set", false, familytest.Do(h))
 }
 
 // HandlePrivflagsGet sets the handler of privflags-get requests (do, answering
@@ -485,21 +249,7 @@ func (s *Server) HandleFeaturesSet(h func(req *ethtool.FeaturesSetRequest) (*eth
 // returns the reply (nil for none), or an error to refuse the request. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePrivflagsGet(h func(req *ethtool.PrivflagsGetRequest) (*ethtool.Privflags, error)) {
-	if h == nil {
-		s.core.Handle("privflags-get", false, nil)
-		return
-	}
-	s.core.Handle("privflags-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.PrivflagsGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("privflags-get", false, familytest.Do(h))
 }
 
 // HandlePrivflagsGetDump sets the handler of privflags-get requests (dump,
@@ -509,19 +259,7 @@ func (s *Server) HandlePrivflagsGet(h func(req *ethtool.PrivflagsGetRequest) (*e
 // with that error. An *Error names the request attribute it is about. A nil h
 // removes the handler.
 func (s *Server) HandlePrivflagsGetDump(h func(req *ethtool.PrivflagsGetDumpRequest, yield func(*ethtool.Privflags) bool) error) {
-	if h == nil {
-		s.core.Handle("privflags-get", true, nil)
-		return
-	}
-	s.core.Handle("privflags-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.PrivflagsGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Privflags) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("privflags-get", true, familytest.Dump(h))
 }
 
 // HandlePrivflagsSet sets the handler of privflags-set requests (do, answering
@@ -529,17 +267,7 @@ func (s *Server) HandlePrivflagsGetDump(h func(req *ethtool.PrivflagsGetDumpRequ
 // returns nil to have the request acknowledged, or an error to refuse it. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePrivflagsSet(h func(req *ethtool.PrivflagsSetRequest) error) {
-	if h == nil {
-		s.core.Handle("privflags-set", false, nil)
-		return
-	}
-	s.core.Handle("privflags-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.PrivflagsSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("privflags-set", false, familytest.Ack(h))
 }
 
 // HandleRingsGet sets the handler of rings-get requests (do, answering
@@ -547,21 +275,7 @@ func (s *Server) HandlePrivflagsSet(h func(req *ethtool.PrivflagsSetRequest) err
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleRingsGet(h func(req *ethtool.RingsGetRequest) (*ethtool.Rings, error)) {
-	if h == nil {
-		s.core.Handle("rings-get", false, nil)
-		return
-	}
-	s.core.Handle("rings-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.RingsGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("rings-get", false, familytest.Do(h))
 }
 
 // HandleRingsGetDump sets the handler of rings-get requests (dump, answering
@@ -571,19 +285,7 @@ func (s *Server) HandleRingsGet(h func(req *ethtool.RingsGetRequest) (*ethtool.R
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleRingsGetDump(h func(req *ethtool.RingsGetDumpRequest, yield func(*ethtool.Rings) bool) error) {
-	if h == nil {
-		s.core.Handle("rings-get", true, nil)
-		return
-	}
-	s.core.Handle("rings-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.RingsGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Rings) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("rings-get", true, familytest.Dump(h))
 }
 
 // HandleRingsSet sets the handler of rings-set requests (do, answering
@@ -591,17 +293,7 @@ func (s *Server) HandleRingsGetDump(h func(req *ethtool.RingsGetDumpRequest, yie
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleRingsSet(h func(req *ethtool.RingsSetRequest) error) {
-	if h == nil {
-		s.core.Handle("rings-set", false, nil)
-		return
-	}
-	s.core.Handle("rings-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.RingsSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("rings-set", false, familytest.Ack(h))
 }
 
 // HandleChannelsGet sets the handler of channels-get requests (do, answering
@@ -609,21 +301,7 @@ func (s *Server) HandleRingsSet(h func(req *ethtool.RingsSetRequest) error) {
 // returns the reply (nil for none), or an error to refuse the request. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleChannelsGet(h func(req *ethtool.ChannelsGetRequest) (*ethtool.Channels, error)) {
-	if h == nil {
-		s.core.Handle("channels-get", false, nil)
-		return
-	}
-	s.core.Handle("channels-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.ChannelsGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("channels-get", false, familytest.Do(h))
 }
 
 // HandleChannelsGetDump sets the handler of channels-get requests (dump,
@@ -633,19 +311,7 @@ func (s *Server) HandleChannelsGet(h func(req *ethtool.ChannelsGetRequest) (*eth
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleChannelsGetDump(h func(req *ethtool.ChannelsGetDumpRequest, yield func(*ethtool.Channels) bool) error) {
-	if h == nil {
-		s.core.Handle("channels-get", true, nil)
-		return
-	}
-	s.core.Handle("channels-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.ChannelsGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Channels) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("channels-get", true, familytest.Dump(h))
 }
 
 // HandleChannelsSet sets the handler of channels-set requests (do, answering
@@ -653,17 +319,7 @@ func (s *Server) HandleChannelsGetDump(h func(req *ethtool.ChannelsGetDumpReques
 // returns nil to have the request acknowledged, or an error to refuse it. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleChannelsSet(h func(req *ethtool.ChannelsSetRequest) error) {
-	if h == nil {
-		s.core.Handle("channels-set", false, nil)
-		return
-	}
-	s.core.Handle("channels-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.ChannelsSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("channels-set", false, familytest.Ack(h))
 }
 
 // HandleCoalesceGet sets the handler of coalesce-get requests (do, answering
@@ -671,21 +327,7 @@ func (s *Server) HandleChannelsSet(h func(req *ethtool.ChannelsSetRequest) error
 // returns the reply (nil for none), or an error to refuse the request. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleCoalesceGet(h func(req *ethtool.CoalesceGetRequest) (*ethtool.Coalesce, error)) {
-	if h == nil {
-		s.core.Handle("coalesce-get", false, nil)
-		return
-	}
-	s.core.Handle("coalesce-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.CoalesceGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("coalesce-get", false, familytest.Do(h))
 }
 
 // HandleCoalesceGetDump sets the handler of coalesce-get requests (dump,
@@ -695,19 +337,7 @@ func (s *Server) HandleCoalesceGet(h func(req *ethtool.CoalesceGetRequest) (*eth
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleCoalesceGetDump(h func(req *ethtool.CoalesceGetDumpRequest, yield func(*ethtool.Coalesce) bool) error) {
-	if h == nil {
-		s.core.Handle("coalesce-get", true, nil)
-		return
-	}
-	s.core.Handle("coalesce-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.CoalesceGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Coalesce) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("coalesce-get", true, familytest.Dump(h))
 }
 
 // HandleCoalesceSet sets the handler of coalesce-set requests (do, answering
@@ -715,17 +345,7 @@ func (s *Server) HandleCoalesceGetDump(h func(req *ethtool.CoalesceGetDumpReques
 // returns nil to have the request acknowledged, or an error to refuse it. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleCoalesceSet(h func(req *ethtool.CoalesceSetRequest) error) {
-	if h == nil {
-		s.core.Handle("coalesce-set", false, nil)
-		return
-	}
-	s.core.Handle("coalesce-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.CoalesceSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("coalesce-set", false, familytest.Ack(h))
 }
 
 // HandlePauseGet sets the handler of pause-get requests (do, answering
@@ -733,21 +353,7 @@ func (s *Server) HandleCoalesceSet(h func(req *ethtool.CoalesceSetRequest) error
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePauseGet(h func(req *ethtool.PauseGetRequest) (*ethtool.Pause, error)) {
-	if h == nil {
-		s.core.Handle("pause-get", false, nil)
-		return
-	}
-	s.core.Handle("pause-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.PauseGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("pause-get", false, familytest.Do(h))
 }
 
 // HandlePauseGetDump sets the handler of pause-get requests (dump, answering
@@ -757,19 +363,7 @@ func (s *Server) HandlePauseGet(h func(req *ethtool.PauseGetRequest) (*ethtool.P
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandlePauseGetDump(h func(req *ethtool.PauseGetDumpRequest, yield func(*ethtool.Pause) bool) error) {
-	if h == nil {
-		s.core.Handle("pause-get", true, nil)
-		return
-	}
-	s.core.Handle("pause-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.PauseGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Pause) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("pause-get", true, familytest.Dump(h))
 }
 
 // HandlePauseSet sets the handler of pause-set requests (do, answering
@@ -777,17 +371,7 @@ func (s *Server) HandlePauseGetDump(h func(req *ethtool.PauseGetDumpRequest, yie
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePauseSet(h func(req *ethtool.PauseSetRequest) error) {
-	if h == nil {
-		s.core.Handle("pause-set", false, nil)
-		return
-	}
-	s.core.Handle("pause-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.PauseSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("pause-set", false, familytest.Ack(h))
 }
 
 // HandleEeeGet sets the handler of eee-get requests (do, answering
@@ -795,21 +379,7 @@ func (s *Server) HandlePauseSet(h func(req *ethtool.PauseSetRequest) error) {
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleEeeGet(h func(req *ethtool.EeeGetRequest) (*ethtool.Eee, error)) {
-	if h == nil {
-		s.core.Handle("eee-get", false, nil)
-		return
-	}
-	s.core.Handle("eee-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.EeeGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("eee-get", false, familytest.Do(h))
 }
 
 // HandleEeeGetDump sets the handler of eee-get requests (dump, answering
@@ -818,19 +388,7 @@ func (s *Server) HandleEeeGet(h func(req *ethtool.EeeGetRequest) (*ethtool.Eee, 
 // and returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleEeeGetDump(h func(req *ethtool.EeeGetDumpRequest, yield func(*ethtool.Eee) bool) error) {
-	if h == nil {
-		s.core.Handle("eee-get", true, nil)
-		return
-	}
-	s.core.Handle("eee-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.EeeGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Eee) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("eee-get", true, familytest.Dump(h))
 }
 
 // HandleEeeSet sets the handler of eee-set requests (do, answering
@@ -838,17 +396,7 @@ func (s *Server) HandleEeeGetDump(h func(req *ethtool.EeeGetDumpRequest, yield f
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleEeeSet(h func(req *ethtool.EeeSetRequest) error) {
-	if h == nil {
-		s.core.Handle("eee-set", false, nil)
-		return
-	}
-	s.core.Handle("eee-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.EeeSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("eee-set", false, familytest.Ack(h))
 }
 
 // HandleTsinfoGet sets the handler of tsinfo-get requests (do, answering
@@ -856,21 +404,7 @@ func (s *Server) HandleEeeSet(h func(req *ethtool.EeeSetRequest) error) {
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleTsinfoGet(h func(req *ethtool.TsinfoGetRequest) (*ethtool.Tsinfo, error)) {
-	if h == nil {
-		s.core.Handle("tsinfo-get", false, nil)
-		return
-	}
-	s.core.Handle("tsinfo-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.TsinfoGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("tsinfo-get", false, familytest.Do(h))
 }
 
 // HandleTsinfoGetDump sets the handler of tsinfo-get requests (dump, answering
@@ -880,19 +414,7 @@ func (s *Server) HandleTsinfoGet(h func(req *ethtool.TsinfoGetRequest) (*ethtool
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleTsinfoGetDump(h func(req *ethtool.TsinfoGetDumpRequest, yield func(*ethtool.Tsinfo) bool) error) {
-	if h == nil {
-		s.core.Handle("tsinfo-get", true, nil)
-		return
-	}
-	s.core.Handle("tsinfo-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.TsinfoGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Tsinfo) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("tsinfo-get", true, familytest.Dump(h))
 }
 
 // HandleCableTestAct sets the handler of cable-test-act requests (do,
@@ -901,17 +423,7 @@ func (s *Server) HandleTsinfoGetDump(h func(req *ethtool.TsinfoGetDumpRequest, y
 // it. An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleCableTestAct(h func(req *ethtool.CableTestActRequest) error) {
-	if h == nil {
-		s.core.Handle("cable-test-act", false, nil)
-		return
-	}
-	s.core.Handle("cable-test-act", false, func(c *familytest.Call) error {
-		req := new(ethtool.CableTestActRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("cable-test-act", false, familytest.Ack(h))
 }
 
 // HandleCableTestTdrAct sets the handler of cable-test-tdr-act requests (do,
@@ -920,17 +432,7 @@ func (s *Server) HandleCableTestAct(h func(req *ethtool.CableTestActRequest) err
 // it. An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleCableTestTdrAct(h func(req *ethtool.CableTestTdrActRequest) error) {
-	if h == nil {
-		s.core.Handle("cable-test-tdr-act", false, nil)
-		return
-	}
-	s.core.Handle("cable-test-tdr-act", false, func(c *familytest.Call) error {
-		req := new(ethtool.CableTestTdrActRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("cable-test-tdr-act", false, familytest.Ack(h))
 }
 
 // HandleTunnelInfoGet sets the handler of tunnel-info-get requests (do,
@@ -939,21 +441,7 @@ func (s *Server) HandleCableTestTdrAct(h func(req *ethtool.CableTestTdrActReques
 // An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleTunnelInfoGet(h func(req *ethtool.TunnelInfoGetRequest) (*ethtool.TunnelInfo, error)) {
-	if h == nil {
-		s.core.Handle("tunnel-info-get", false, nil)
-		return
-	}
-	s.core.Handle("tunnel-info-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.TunnelInfoGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("tunnel-info-get", false, familytest.Do(h))
 }
 
 // HandleTunnelInfoGetDump sets the handler of tunnel-info-get requests (dump,
@@ -963,19 +451,7 @@ func (s *Server) HandleTunnelInfoGet(h func(req *ethtool.TunnelInfoGetRequest) (
 // with that error. An *Error names the request attribute it is about. A nil h
 // removes the handler.
 func (s *Server) HandleTunnelInfoGetDump(h func(req *ethtool.TunnelInfoGetDumpRequest, yield func(*ethtool.TunnelInfo) bool) error) {
-	if h == nil {
-		s.core.Handle("tunnel-info-get", true, nil)
-		return
-	}
-	s.core.Handle("tunnel-info-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.TunnelInfoGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.TunnelInfo) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("tunnel-info-get", true, familytest.Dump(h))
 }
 
 // HandleFECGet sets the handler of fec-get requests (do, answering
@@ -983,21 +459,7 @@ func (s *Server) HandleTunnelInfoGetDump(h func(req *ethtool.TunnelInfoGetDumpRe
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleFECGet(h func(req *ethtool.FECGetRequest) (*ethtool.FEC, error)) {
-	if h == nil {
-		s.core.Handle("fec-get", false, nil)
-		return
-	}
-	s.core.Handle("fec-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.FECGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("fec-get", false, familytest.Do(h))
 }
 
 // HandleFECGetDump sets the handler of fec-get requests (dump, answering
@@ -1006,19 +468,7 @@ func (s *Server) HandleFECGet(h func(req *ethtool.FECGetRequest) (*ethtool.FEC, 
 // and returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleFECGetDump(h func(req *ethtool.FECGetDumpRequest, yield func(*ethtool.FEC) bool) error) {
-	if h == nil {
-		s.core.Handle("fec-get", true, nil)
-		return
-	}
-	s.core.Handle("fec-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.FECGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.FEC) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("fec-get", true, familytest.Dump(h))
 }
 
 // HandleFECSet sets the handler of fec-set requests (do, answering
@@ -1026,17 +476,7 @@ func (s *Server) HandleFECGetDump(h func(req *ethtool.FECGetDumpRequest, yield f
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleFECSet(h func(req *ethtool.FECSetRequest) error) {
-	if h == nil {
-		s.core.Handle("fec-set", false, nil)
-		return
-	}
-	s.core.Handle("fec-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.FECSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("fec-set", false, familytest.Ack(h))
 }
 
 // HandleModuleEepromGet sets the handler of module-eeprom-get requests (do,
@@ -1045,21 +485,7 @@ func (s *Server) HandleFECSet(h func(req *ethtool.FECSetRequest) error) {
 // An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleModuleEepromGet(h func(req *ethtool.ModuleEepromGetRequest) (*ethtool.ModuleEeprom, error)) {
-	if h == nil {
-		s.core.Handle("module-eeprom-get", false, nil)
-		return
-	}
-	s.core.Handle("module-eeprom-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.ModuleEepromGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("module-eeprom-get", false, familytest.Do(h))
 }
 
 // HandleModuleEepromGetDump sets the handler of module-eeprom-get requests
@@ -1069,19 +495,7 @@ func (s *Server) HandleModuleEepromGet(h func(req *ethtool.ModuleEepromGetReques
 // end it with that error. An *Error names the request attribute it is about. A
 // nil h removes the handler.
 func (s *Server) HandleModuleEepromGetDump(h func(req *ethtool.ModuleEepromGetDumpRequest, yield func(*ethtool.ModuleEeprom) bool) error) {
-	if h == nil {
-		s.core.Handle("module-eeprom-get", true, nil)
-		return
-	}
-	s.core.Handle("module-eeprom-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.ModuleEepromGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.ModuleEeprom) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("module-eeprom-get", true, familytest.Dump(h))
 }
 
 // HandleStatsGet sets the handler of stats-get requests (do, answering
@@ -1089,21 +503,7 @@ func (s *Server) HandleModuleEepromGetDump(h func(req *ethtool.ModuleEepromGetDu
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleStatsGet(h func(req *ethtool.StatsGetRequest) (*ethtool.Stats, error)) {
-	if h == nil {
-		s.core.Handle("stats-get", false, nil)
-		return
-	}
-	s.core.Handle("stats-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.StatsGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("stats-get", false, familytest.Do(h))
 }
 
 // HandleStatsGetDump sets the handler of stats-get requests (dump, answering
@@ -1113,19 +513,7 @@ func (s *Server) HandleStatsGet(h func(req *ethtool.StatsGetRequest) (*ethtool.S
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleStatsGetDump(h func(req *ethtool.StatsGetDumpRequest, yield func(*ethtool.Stats) bool) error) {
-	if h == nil {
-		s.core.Handle("stats-get", true, nil)
-		return
-	}
-	s.core.Handle("stats-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.StatsGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Stats) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("stats-get", true, familytest.Dump(h))
 }
 
 // HandlePhcVclocksGet sets the handler of phc-vclocks-get requests (do,
@@ -1134,21 +522,7 @@ func (s *Server) HandleStatsGetDump(h func(req *ethtool.StatsGetDumpRequest, yie
 // An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandlePhcVclocksGet(h func(req *ethtool.PhcVclocksGetRequest) (*ethtool.PhcVclocks, error)) {
-	if h == nil {
-		s.core.Handle("phc-vclocks-get", false, nil)
-		return
-	}
-	s.core.Handle("phc-vclocks-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.PhcVclocksGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("phc-vclocks-get", false, familytest.Do(h))
 }
 
 // HandlePhcVclocksGetDump sets the handler of phc-vclocks-get requests (dump,
@@ -1158,19 +532,7 @@ func (s *Server) HandlePhcVclocksGet(h func(req *ethtool.PhcVclocksGetRequest) (
 // with that error. An *Error names the request attribute it is about. A nil h
 // removes the handler.
 func (s *Server) HandlePhcVclocksGetDump(h func(req *ethtool.PhcVclocksGetDumpRequest, yield func(*ethtool.PhcVclocks) bool) error) {
-	if h == nil {
-		s.core.Handle("phc-vclocks-get", true, nil)
-		return
-	}
-	s.core.Handle("phc-vclocks-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.PhcVclocksGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.PhcVclocks) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("phc-vclocks-get", true, familytest.Dump(h))
 }
 
 // HandleModuleGet sets the handler of module-get requests (do, answering
@@ -1178,21 +540,7 @@ func (s *Server) HandlePhcVclocksGetDump(h func(req *ethtool.PhcVclocksGetDumpRe
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleModuleGet(h func(req *ethtool.ModuleGetRequest) (*ethtool.Module, error)) {
-	if h == nil {
-		s.core.Handle("module-get", false, nil)
-		return
-	}
-	s.core.Handle("module-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.ModuleGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("module-get", false, familytest.Do(h))
 }
 
 // HandleModuleGetDump sets the handler of module-get requests (dump, answering
@@ -1202,19 +550,7 @@ func (s *Server) HandleModuleGet(h func(req *ethtool.ModuleGetRequest) (*ethtool
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleModuleGetDump(h func(req *ethtool.ModuleGetDumpRequest, yield func(*ethtool.Module) bool) error) {
-	if h == nil {
-		s.core.Handle("module-get", true, nil)
-		return
-	}
-	s.core.Handle("module-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.ModuleGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Module) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("module-get", true, familytest.Dump(h))
 }
 
 // HandleModuleSet sets the handler of module-set requests (do, answering
@@ -1222,17 +558,7 @@ func (s *Server) HandleModuleGetDump(h func(req *ethtool.ModuleGetDumpRequest, y
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleModuleSet(h func(req *ethtool.ModuleSetRequest) error) {
-	if h == nil {
-		s.core.Handle("module-set", false, nil)
-		return
-	}
-	s.core.Handle("module-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.ModuleSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("module-set", false, familytest.Ack(h))
 }
 
 // HandlePseGet sets the handler of pse-get requests (do, answering
@@ -1240,21 +566,7 @@ func (s *Server) HandleModuleSet(h func(req *ethtool.ModuleSetRequest) error) {
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePseGet(h func(req *ethtool.PseGetRequest) (*ethtool.Pse, error)) {
-	if h == nil {
-		s.core.Handle("pse-get", false, nil)
-		return
-	}
-	s.core.Handle("pse-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.PseGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("pse-get", false, familytest.Do(h))
 }
 
 // HandlePseGetDump sets the handler of pse-get requests (dump, answering
@@ -1263,19 +575,7 @@ func (s *Server) HandlePseGet(h func(req *ethtool.PseGetRequest) (*ethtool.Pse, 
 // and returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePseGetDump(h func(req *ethtool.PseGetDumpRequest, yield func(*ethtool.Pse) bool) error) {
-	if h == nil {
-		s.core.Handle("pse-get", true, nil)
-		return
-	}
-	s.core.Handle("pse-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.PseGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Pse) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("pse-get", true, familytest.Dump(h))
 }
 
 // HandlePseSet sets the handler of pse-set requests (do, answering
@@ -1283,17 +583,7 @@ func (s *Server) HandlePseGetDump(h func(req *ethtool.PseGetDumpRequest, yield f
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePseSet(h func(req *ethtool.PseSetRequest) error) {
-	if h == nil {
-		s.core.Handle("pse-set", false, nil)
-		return
-	}
-	s.core.Handle("pse-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.PseSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("pse-set", false, familytest.Ack(h))
 }
 
 // HandleRSSGet sets the handler of rss-get requests (do, answering
@@ -1301,21 +591,7 @@ func (s *Server) HandlePseSet(h func(req *ethtool.PseSetRequest) error) {
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleRSSGet(h func(req *ethtool.RSSGetRequest) (*ethtool.RSS, error)) {
-	if h == nil {
-		s.core.Handle("rss-get", false, nil)
-		return
-	}
-	s.core.Handle("rss-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.RSSGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("rss-get", false, familytest.Do(h))
 }
 
 // HandleRSSGetDump sets the handler of rss-get requests (dump, answering
@@ -1324,19 +600,7 @@ func (s *Server) HandleRSSGet(h func(req *ethtool.RSSGetRequest) (*ethtool.RSS, 
 // and returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleRSSGetDump(h func(req *ethtool.RSSGetDumpRequest, yield func(*ethtool.RSS) bool) error) {
-	if h == nil {
-		s.core.Handle("rss-get", true, nil)
-		return
-	}
-	s.core.Handle("rss-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.RSSGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.RSS) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("rss-get", true, familytest.Dump(h))
 }
 
 // HandlePlcaGetCfg sets the handler of plca-get-cfg requests (do, answering
@@ -1344,21 +608,7 @@ func (s *Server) HandleRSSGetDump(h func(req *ethtool.RSSGetDumpRequest, yield f
 // returns the reply (nil for none), or an error to refuse the request. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePlcaGetCfg(h func(req *ethtool.PlcaGetCfgRequest) (*ethtool.Plca, error)) {
-	if h == nil {
-		s.core.Handle("plca-get-cfg", false, nil)
-		return
-	}
-	s.core.Handle("plca-get-cfg", false, func(c *familytest.Call) error {
-		req := new(ethtool.PlcaGetCfgRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("plca-get-cfg", false, familytest.Do(h))
 }
 
 // HandlePlcaGetCfgDump sets the handler of plca-get-cfg requests (dump,
@@ -1368,19 +618,7 @@ func (s *Server) HandlePlcaGetCfg(h func(req *ethtool.PlcaGetCfgRequest) (*ethto
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandlePlcaGetCfgDump(h func(req *ethtool.PlcaGetCfgDumpRequest, yield func(*ethtool.Plca) bool) error) {
-	if h == nil {
-		s.core.Handle("plca-get-cfg", true, nil)
-		return
-	}
-	s.core.Handle("plca-get-cfg", true, func(c *familytest.Call) error {
-		req := new(ethtool.PlcaGetCfgDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Plca) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("plca-get-cfg", true, familytest.Dump(h))
 }
 
 // HandlePlcaSetCfg sets the handler of plca-set-cfg requests (do, answering
@@ -1388,17 +626,7 @@ func (s *Server) HandlePlcaGetCfgDump(h func(req *ethtool.PlcaGetCfgDumpRequest,
 // returns nil to have the request acknowledged, or an error to refuse it. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePlcaSetCfg(h func(req *ethtool.PlcaSetCfgRequest) error) {
-	if h == nil {
-		s.core.Handle("plca-set-cfg", false, nil)
-		return
-	}
-	s.core.Handle("plca-set-cfg", false, func(c *familytest.Call) error {
-		req := new(ethtool.PlcaSetCfgRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("plca-set-cfg", false, familytest.Ack(h))
 }
 
 // HandlePlcaGetStatus sets the handler of plca-get-status requests (do,
@@ -1407,21 +635,7 @@ func (s *Server) HandlePlcaSetCfg(h func(req *ethtool.PlcaSetCfgRequest) error) 
 // An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandlePlcaGetStatus(h func(req *ethtool.PlcaGetStatusRequest) (*ethtool.Plca, error)) {
-	if h == nil {
-		s.core.Handle("plca-get-status", false, nil)
-		return
-	}
-	s.core.Handle("plca-get-status", false, func(c *familytest.Call) error {
-		req := new(ethtool.PlcaGetStatusRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("plca-get-status", false, familytest.Do(h))
 }
 
 // HandlePlcaGetStatusDump sets the handler of plca-get-status requests (dump,
@@ -1431,19 +645,7 @@ func (s *Server) HandlePlcaGetStatus(h func(req *ethtool.PlcaGetStatusRequest) (
 // with that error. An *Error names the request attribute it is about. A nil h
 // removes the handler.
 func (s *Server) HandlePlcaGetStatusDump(h func(req *ethtool.PlcaGetStatusDumpRequest, yield func(*ethtool.Plca) bool) error) {
-	if h == nil {
-		s.core.Handle("plca-get-status", true, nil)
-		return
-	}
-	s.core.Handle("plca-get-status", true, func(c *familytest.Call) error {
-		req := new(ethtool.PlcaGetStatusDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Plca) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("plca-get-status", true, familytest.Dump(h))
 }
 
 // HandleMmGet sets the handler of mm-get requests (do, answering
@@ -1451,21 +653,7 @@ func (s *Server) HandlePlcaGetStatusDump(h func(req *ethtool.PlcaGetStatusDumpRe
 // reply (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleMmGet(h func(req *ethtool.MmGetRequest) (*ethtool.Mm, error)) {
-	if h == nil {
-		s.core.Handle("mm-get", false, nil)
-		return
-	}
-	s.core.Handle("mm-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.MmGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("mm-get", false, familytest.Do(h))
 }
 
 // HandleMmGetDump sets the handler of mm-get requests (dump, answering
@@ -1474,19 +662,7 @@ func (s *Server) HandleMmGet(h func(req *ethtool.MmGetRequest) (*ethtool.Mm, err
 // and returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleMmGetDump(h func(req *ethtool.MmGetDumpRequest, yield func(*ethtool.Mm) bool) error) {
-	if h == nil {
-		s.core.Handle("mm-get", true, nil)
-		return
-	}
-	s.core.Handle("mm-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.MmGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Mm) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("mm-get", true, familytest.Dump(h))
 }
 
 // HandleMmSet sets the handler of mm-set requests (do, answering
@@ -1494,17 +670,7 @@ func (s *Server) HandleMmGetDump(h func(req *ethtool.MmGetDumpRequest, yield fun
 // to have the request acknowledged, or an error to refuse it. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleMmSet(h func(req *ethtool.MmSetRequest) error) {
-	if h == nil {
-		s.core.Handle("mm-set", false, nil)
-		return
-	}
-	s.core.Handle("mm-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.MmSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("mm-set", false, familytest.Ack(h))
 }
 
 // HandleModuleFwFlashAct sets the handler of module-fw-flash-act requests (do,
@@ -1513,17 +679,7 @@ func (s *Server) HandleMmSet(h func(req *ethtool.MmSetRequest) error) {
 // refuse it. An *Error names the request attribute it is about. A nil h
 // removes the handler.
 func (s *Server) HandleModuleFwFlashAct(h func(req *ethtool.ModuleFwFlashActRequest) error) {
-	if h == nil {
-		s.core.Handle("module-fw-flash-act", false, nil)
-		return
-	}
-	s.core.Handle("module-fw-flash-act", false, func(c *familytest.Call) error {
-		req := new(ethtool.ModuleFwFlashActRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("module-fw-flash-act", false, familytest.Ack(h))
 }
 
 // HandlePHYGet sets the handler of phy-get requests (do, answering
@@ -1531,21 +687,7 @@ func (s *Server) HandleModuleFwFlashAct(h func(req *ethtool.ModuleFwFlashActRequ
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePHYGet(h func(req *ethtool.PHYGetRequest) (*ethtool.PHY, error)) {
-	if h == nil {
-		s.core.Handle("phy-get", false, nil)
-		return
-	}
-	s.core.Handle("phy-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.PHYGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("phy-get", false, familytest.Do(h))
 }
 
 // HandlePHYGetDump sets the handler of phy-get requests (dump, answering
@@ -1554,19 +696,7 @@ func (s *Server) HandlePHYGet(h func(req *ethtool.PHYGetRequest) (*ethtool.PHY, 
 // and returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePHYGetDump(h func(req *ethtool.PHYGetDumpRequest, yield func(*ethtool.PHY) bool) error) {
-	if h == nil {
-		s.core.Handle("phy-get", true, nil)
-		return
-	}
-	s.core.Handle("phy-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.PHYGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.PHY) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("phy-get", true, familytest.Dump(h))
 }
 
 // HandleTsconfigGet sets the handler of tsconfig-get requests (do, answering
@@ -1574,21 +704,7 @@ func (s *Server) HandlePHYGetDump(h func(req *ethtool.PHYGetDumpRequest, yield f
 // returns the reply (nil for none), or an error to refuse the request. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleTsconfigGet(h func(req *ethtool.TsconfigGetRequest) (*ethtool.Tsconfig, error)) {
-	if h == nil {
-		s.core.Handle("tsconfig-get", false, nil)
-		return
-	}
-	s.core.Handle("tsconfig-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.TsconfigGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("tsconfig-get", false, familytest.Do(h))
 }
 
 // HandleTsconfigGetDump sets the handler of tsconfig-get requests (dump,
@@ -1598,19 +714,7 @@ func (s *Server) HandleTsconfigGet(h func(req *ethtool.TsconfigGetRequest) (*eth
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleTsconfigGetDump(h func(req *ethtool.TsconfigGetDumpRequest, yield func(*ethtool.Tsconfig) bool) error) {
-	if h == nil {
-		s.core.Handle("tsconfig-get", true, nil)
-		return
-	}
-	s.core.Handle("tsconfig-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.TsconfigGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Tsconfig) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("tsconfig-get", true, familytest.Dump(h))
 }
 
 // HandleTsconfigSet sets the handler of tsconfig-set requests (do, answering
@@ -1618,21 +722,7 @@ func (s *Server) HandleTsconfigGetDump(h func(req *ethtool.TsconfigGetDumpReques
 // returns the reply (nil for none), or an error to refuse the request. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleTsconfigSet(h func(req *ethtool.TsconfigSetRequest) (*ethtool.Tsconfig, error)) {
-	if h == nil {
-		s.core.Handle("tsconfig-set", false, nil)
-		return
-	}
-	s.core.Handle("tsconfig-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.TsconfigSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("tsconfig-set", false, familytest.Do(h))
 }
 
 // HandleRSSSet sets the handler of rss-set requests (do, answering
@@ -1640,17 +730,7 @@ func (s *Server) HandleTsconfigSet(h func(req *ethtool.TsconfigSetRequest) (*eth
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleRSSSet(h func(req *ethtool.RSSSetRequest) error) {
-	if h == nil {
-		s.core.Handle("rss-set", false, nil)
-		return
-	}
-	s.core.Handle("rss-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.RSSSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("rss-set", false, familytest.Ack(h))
 }
 
 // HandleRSSCreateAct sets the handler of rss-create-act requests (do,
@@ -1659,21 +739,7 @@ func (s *Server) HandleRSSSet(h func(req *ethtool.RSSSetRequest) error) {
 // An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleRSSCreateAct(h func(req *ethtool.RSSCreateActRequest) (*ethtool.RSS, error)) {
-	if h == nil {
-		s.core.Handle("rss-create-act", false, nil)
-		return
-	}
-	s.core.Handle("rss-create-act", false, func(c *familytest.Call) error {
-		req := new(ethtool.RSSCreateActRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("rss-create-act", false, familytest.Do(h))
 }
 
 // HandleRSSDeleteAct sets the handler of rss-delete-act requests (do,
@@ -1682,17 +748,7 @@ func (s *Server) HandleRSSCreateAct(h func(req *ethtool.RSSCreateActRequest) (*e
 // it. An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleRSSDeleteAct(h func(req *ethtool.RSSDeleteActRequest) error) {
-	if h == nil {
-		s.core.Handle("rss-delete-act", false, nil)
-		return
-	}
-	s.core.Handle("rss-delete-act", false, func(c *familytest.Call) error {
-		req := new(ethtool.RSSDeleteActRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("rss-delete-act", false, familytest.Ack(h))
 }
 
 // HandleMseGet sets the handler of mse-get requests (do, answering
@@ -1700,21 +756,7 @@ func (s *Server) HandleRSSDeleteAct(h func(req *ethtool.RSSDeleteActRequest) err
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleMseGet(h func(req *ethtool.MseGetRequest) (*ethtool.Mse, error)) {
-	if h == nil {
-		s.core.Handle("mse-get", false, nil)
-		return
-	}
-	s.core.Handle("mse-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.MseGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("mse-get", false, familytest.Do(h))
 }
 
 // HandleMseGetDump sets the handler of mse-get requests (dump, answering
@@ -1723,19 +765,7 @@ func (s *Server) HandleMseGet(h func(req *ethtool.MseGetRequest) (*ethtool.Mse, 
 // and returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleMseGetDump(h func(req *ethtool.MseGetDumpRequest, yield func(*ethtool.Mse) bool) error) {
-	if h == nil {
-		s.core.Handle("mse-get", true, nil)
-		return
-	}
-	s.core.Handle("mse-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.MseGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Mse) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("mse-get", true, familytest.Dump(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -84,17 +84,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*fou.Client, 
 // acknowledged, or an error to refuse it. An *Error names the request
 // attribute it is about. A nil h removes the handler.
 func (s *Server) HandleAdd(h func(req *fou.AddRequest) error) {
-	if h == nil {
-		s.core.Handle("add", false, nil)
-		return
-	}
-	s.core.Handle("add", false, func(c *familytest.Call) error {
-		req := new(fou.AddRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("add", false, familytest.Ack(h))
 }
 
 // HandleDel sets the handler of del requests (do, answering fou.Client.Del): h
@@ -102,17 +92,7 @@ func (s *Server) HandleAdd(h func(req *fou.AddRequest) error) {
 // acknowledged, or an error to refuse it. An *Error names the request
 // attribute it is about. A nil h removes the handler.
 func (s *Server) HandleDel(h func(req *fou.DelRequest) error) {
-	if h == nil {
-		s.core.Handle("del", false, nil)
-		return
-	}
-	s.core.Handle("del", false, func(c *familytest.Call) error {
-		req := new(fou.DelRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("del", false, familytest.Ack(h))
 }
 
 // HandleGet sets the handler of get requests (do, answering fou.Client.Get): h
@@ -120,21 +100,7 @@ func (s *Server) HandleDel(h func(req *fou.DelRequest) error) {
 // an error to refuse the request. An *Error names the request attribute it is
 // about. A nil h removes the handler.
 func (s *Server) HandleGet(h func(req *fou.GetRequest) (*fou.Fou, error)) {
-	if h == nil {
-		s.core.Handle("get", false, nil)
-		return
-	}
-	s.core.Handle("get", false, func(c *familytest.Call) error {
-		req := new(fou.GetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get", false, familytest.Do(h))
 }
 
 // HandleGetDump sets the handler of get requests (dump, answering
@@ -143,15 +109,7 @@ func (s *Server) HandleGet(h func(req *fou.GetRequest) (*fou.Fou, error)) {
 // end the dump, or an error to end it with that error. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleGetDump(h func(yield func(*fou.Fou) bool) error) {
-	if h == nil {
-		s.core.Handle("get", true, nil)
-		return
-	}
-	s.core.Handle("get", true, func(c *familytest.Call) error {
-		return h(func(rep *fou.Fou) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get", true, familytest.DumpNoRequest(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

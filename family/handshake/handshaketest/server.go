@@ -84,21 +84,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*handshake.Cl
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleAccept(h func(req *handshake.AcceptRequest) (*handshake.Accept, error)) {
-	if h == nil {
-		s.core.Handle("accept", false, nil)
-		return
-	}
-	s.core.Handle("accept", false, func(c *familytest.Call) error {
-		req := new(handshake.AcceptRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("accept", false, familytest.Do(h))
 }
 
 // HandleDone sets the handler of done requests (do, answering
@@ -106,17 +92,7 @@ func (s *Server) HandleAccept(h func(req *handshake.AcceptRequest) (*handshake.A
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleDone(h func(req *handshake.DoneRequest) error) {
-	if h == nil {
-		s.core.Handle("done", false, nil)
-		return
-	}
-	s.core.Handle("done", false, func(c *familytest.Call) error {
-		req := new(handshake.DoneRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("done", false, familytest.Ack(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -84,17 +84,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*lockd.Client
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleServerSet(h func(req *lockd.ServerSetRequest) error) {
-	if h == nil {
-		s.core.Handle("server-set", false, nil)
-		return
-	}
-	s.core.Handle("server-set", false, func(c *familytest.Call) error {
-		req := new(lockd.ServerSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("server-set", false, familytest.Ack(h))
 }
 
 // HandleServerGet sets the handler of server-get requests (do, answering
@@ -102,17 +92,7 @@ func (s *Server) HandleServerSet(h func(req *lockd.ServerSetRequest) error) {
 // (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleServerGet(h func() (*lockd.Server, error)) {
-	if h == nil {
-		s.core.Handle("server-get", false, nil)
-		return
-	}
-	s.core.Handle("server-get", false, func(c *familytest.Call) error {
-		rep, err := h()
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("server-get", false, familytest.DoNoRequest(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

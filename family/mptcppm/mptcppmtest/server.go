@@ -84,17 +84,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*mptcppm.Clie
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleAddAddr(h func(req *mptcppm.AddAddrRequest) error) {
-	if h == nil {
-		s.core.Handle("add-addr", false, nil)
-		return
-	}
-	s.core.Handle("add-addr", false, func(c *familytest.Call) error {
-		req := new(mptcppm.AddAddrRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("add-addr", false, familytest.Ack(h))
 }
 
 // HandleDelAddr sets the handler of del-addr requests (do, answering
@@ -102,17 +92,7 @@ func (s *Server) HandleAddAddr(h func(req *mptcppm.AddAddrRequest) error) {
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleDelAddr(h func(req *mptcppm.DelAddrRequest) error) {
-	if h == nil {
-		s.core.Handle("del-addr", false, nil)
-		return
-	}
-	s.core.Handle("del-addr", false, func(c *familytest.Call) error {
-		req := new(mptcppm.DelAddrRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("del-addr", false, familytest.Ack(h))
 }
 
 // HandleGetAddr sets the handler of get-addr requests (do, answering
@@ -120,21 +100,7 @@ func (s *Server) HandleDelAddr(h func(req *mptcppm.DelAddrRequest) error) {
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleGetAddr(h func(req *mptcppm.GetAddrRequest) (*mptcppm.Attr, error)) {
-	if h == nil {
-		s.core.Handle("get-addr", false, nil)
-		return
-	}
-	s.core.Handle("get-addr", false, func(c *familytest.Call) error {
-		req := new(mptcppm.GetAddrRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get-addr", false, familytest.Do(h))
 }
 
 // HandleGetAddrDump sets the handler of get-addr requests (dump, answering
@@ -143,15 +109,7 @@ func (s *Server) HandleGetAddr(h func(req *mptcppm.GetAddrRequest) (*mptcppm.Att
 // returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleGetAddrDump(h func(yield func(*mptcppm.Attr) bool) error) {
-	if h == nil {
-		s.core.Handle("get-addr", true, nil)
-		return
-	}
-	s.core.Handle("get-addr", true, func(c *familytest.Call) error {
-		return h(func(rep *mptcppm.Attr) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get-addr", true, familytest.DumpNoRequest(h))
 }
 
 // HandleFlushAddrs sets the handler of flush-addrs requests (do, answering
@@ -159,17 +117,7 @@ func (s *Server) HandleGetAddrDump(h func(yield func(*mptcppm.Attr) bool) error)
 // returns nil to have the request acknowledged, or an error to refuse it. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleFlushAddrs(h func(req *mptcppm.FlushAddrsRequest) error) {
-	if h == nil {
-		s.core.Handle("flush-addrs", false, nil)
-		return
-	}
-	s.core.Handle("flush-addrs", false, func(c *familytest.Call) error {
-		req := new(mptcppm.FlushAddrsRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("flush-addrs", false, familytest.Ack(h))
 }
 
 // HandleSetLimits sets the handler of set-limits requests (do, answering
@@ -177,17 +125,7 @@ func (s *Server) HandleFlushAddrs(h func(req *mptcppm.FlushAddrsRequest) error) 
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleSetLimits(h func(req *mptcppm.SetLimitsRequest) error) {
-	if h == nil {
-		s.core.Handle("set-limits", false, nil)
-		return
-	}
-	s.core.Handle("set-limits", false, func(c *familytest.Call) error {
-		req := new(mptcppm.SetLimitsRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("set-limits", false, familytest.Ack(h))
 }
 
 // HandleGetLimits sets the handler of get-limits requests (do, answering
@@ -195,21 +133,7 @@ func (s *Server) HandleSetLimits(h func(req *mptcppm.SetLimitsRequest) error) {
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleGetLimits(h func(req *mptcppm.GetLimitsRequest) (*mptcppm.Attr, error)) {
-	if h == nil {
-		s.core.Handle("get-limits", false, nil)
-		return
-	}
-	s.core.Handle("get-limits", false, func(c *familytest.Call) error {
-		req := new(mptcppm.GetLimitsRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get-limits", false, familytest.Do(h))
 }
 
 // HandleSetFlags sets the handler of set-flags requests (do, answering
@@ -217,17 +141,7 @@ func (s *Server) HandleGetLimits(h func(req *mptcppm.GetLimitsRequest) (*mptcppm
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleSetFlags(h func(req *mptcppm.SetFlagsRequest) error) {
-	if h == nil {
-		s.core.Handle("set-flags", false, nil)
-		return
-	}
-	s.core.Handle("set-flags", false, func(c *familytest.Call) error {
-		req := new(mptcppm.SetFlagsRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("set-flags", false, familytest.Ack(h))
 }
 
 // HandleAnnounce sets the handler of announce requests (do, answering
@@ -235,17 +149,7 @@ func (s *Server) HandleSetFlags(h func(req *mptcppm.SetFlagsRequest) error) {
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleAnnounce(h func(req *mptcppm.AnnounceRequest) error) {
-	if h == nil {
-		s.core.Handle("announce", false, nil)
-		return
-	}
-	s.core.Handle("announce", false, func(c *familytest.Call) error {
-		req := new(mptcppm.AnnounceRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("announce", false, familytest.Ack(h))
 }
 
 // HandleRemove sets the handler of remove requests (do, answering
@@ -253,17 +157,7 @@ func (s *Server) HandleAnnounce(h func(req *mptcppm.AnnounceRequest) error) {
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleRemove(h func(req *mptcppm.RemoveRequest) error) {
-	if h == nil {
-		s.core.Handle("remove", false, nil)
-		return
-	}
-	s.core.Handle("remove", false, func(c *familytest.Call) error {
-		req := new(mptcppm.RemoveRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("remove", false, familytest.Ack(h))
 }
 
 // HandleSubflowCreate sets the handler of subflow-create requests (do,
@@ -272,17 +166,7 @@ func (s *Server) HandleRemove(h func(req *mptcppm.RemoveRequest) error) {
 // it. An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleSubflowCreate(h func(req *mptcppm.SubflowCreateRequest) error) {
-	if h == nil {
-		s.core.Handle("subflow-create", false, nil)
-		return
-	}
-	s.core.Handle("subflow-create", false, func(c *familytest.Call) error {
-		req := new(mptcppm.SubflowCreateRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("subflow-create", false, familytest.Ack(h))
 }
 
 // HandleSubflowDestroy sets the handler of subflow-destroy requests (do,
@@ -291,17 +175,7 @@ func (s *Server) HandleSubflowCreate(h func(req *mptcppm.SubflowCreateRequest) e
 // it. An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleSubflowDestroy(h func(req *mptcppm.SubflowDestroyRequest) error) {
-	if h == nil {
-		s.core.Handle("subflow-destroy", false, nil)
-		return
-	}
-	s.core.Handle("subflow-destroy", false, func(c *familytest.Call) error {
-		req := new(mptcppm.SubflowDestroyRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("subflow-destroy", false, familytest.Ack(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

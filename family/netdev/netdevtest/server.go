@@ -84,21 +84,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*netdev.Clien
 // reply (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleDevGet(h func(req *netdev.DevGetRequest) (*netdev.Dev, error)) {
-	if h == nil {
-		s.core.Handle("dev-get", false, nil)
-		return
-	}
-	s.core.Handle("dev-get", false, func(c *familytest.Call) error {
-		req := new(netdev.DevGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("dev-get", false, familytest.Do(h))
 }
 
 // HandleDevGetDump sets the handler of dev-get requests (dump, answering
@@ -107,15 +93,7 @@ func (s *Server) HandleDevGet(h func(req *netdev.DevGetRequest) (*netdev.Dev, er
 // nil to end the dump, or an error to end it with that error. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleDevGetDump(h func(yield func(*netdev.Dev) bool) error) {
-	if h == nil {
-		s.core.Handle("dev-get", true, nil)
-		return
-	}
-	s.core.Handle("dev-get", true, func(c *familytest.Call) error {
-		return h(func(rep *netdev.Dev) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("dev-get", true, familytest.DumpNoRequest(h))
 }
 
 // HandlePagePoolGet sets the handler of page-pool-get requests (do, answering
@@ -123,21 +101,7 @@ func (s *Server) HandleDevGetDump(h func(yield func(*netdev.Dev) bool) error) {
 // returns the reply (nil for none), or an error to refuse the request. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePagePoolGet(h func(req *netdev.PagePoolGetRequest) (*netdev.PagePool, error)) {
-	if h == nil {
-		s.core.Handle("page-pool-get", false, nil)
-		return
-	}
-	s.core.Handle("page-pool-get", false, func(c *familytest.Call) error {
-		req := new(netdev.PagePoolGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("page-pool-get", false, familytest.Do(h))
 }
 
 // HandlePagePoolGetDump sets the handler of page-pool-get requests (dump,
@@ -147,19 +111,7 @@ func (s *Server) HandlePagePoolGet(h func(req *netdev.PagePoolGetRequest) (*netd
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandlePagePoolGetDump(h func(req *netdev.PagePoolGetDumpRequest, yield func(*netdev.PagePool) bool) error) {
-	if h == nil {
-		s.core.Handle("page-pool-get", true, nil)
-		return
-	}
-	s.core.Handle("page-pool-get", true, func(c *familytest.Call) error {
-		req := new(netdev.PagePoolGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *netdev.PagePool) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("page-pool-get", true, familytest.Dump(h))
 }
 
 // HandlePagePoolStatsGet sets the handler of page-pool-stats-get requests (do,
@@ -168,21 +120,7 @@ func (s *Server) HandlePagePoolGetDump(h func(req *netdev.PagePoolGetDumpRequest
 // An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandlePagePoolStatsGet(h func(req *netdev.PagePoolStatsGetRequest) (*netdev.PagePoolStats, error)) {
-	if h == nil {
-		s.core.Handle("page-pool-stats-get", false, nil)
-		return
-	}
-	s.core.Handle("page-pool-stats-get", false, func(c *familytest.Call) error {
-		req := new(netdev.PagePoolStatsGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("page-pool-stats-get", false, familytest.Do(h))
 }
 
 // HandlePagePoolStatsGetDump sets the handler of page-pool-stats-get requests
@@ -192,19 +130,7 @@ func (s *Server) HandlePagePoolStatsGet(h func(req *netdev.PagePoolStatsGetReque
 // end it with that error. An *Error names the request attribute it is about. A
 // nil h removes the handler.
 func (s *Server) HandlePagePoolStatsGetDump(h func(req *netdev.PagePoolStatsGetDumpRequest, yield func(*netdev.PagePoolStats) bool) error) {
-	if h == nil {
-		s.core.Handle("page-pool-stats-get", true, nil)
-		return
-	}
-	s.core.Handle("page-pool-stats-get", true, func(c *familytest.Call) error {
-		req := new(netdev.PagePoolStatsGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *netdev.PagePoolStats) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("page-pool-stats-get", true, familytest.Dump(h))
 }
 
 // HandleQueueGet sets the handler of queue-get requests (do, answering
@@ -212,21 +138,7 @@ func (s *Server) HandlePagePoolStatsGetDump(h func(req *netdev.PagePoolStatsGetD
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleQueueGet(h func(req *netdev.QueueGetRequest) (*netdev.Queue, error)) {
-	if h == nil {
-		s.core.Handle("queue-get", false, nil)
-		return
-	}
-	s.core.Handle("queue-get", false, func(c *familytest.Call) error {
-		req := new(netdev.QueueGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("queue-get", false, familytest.Do(h))
 }
 
 // HandleQueueGetDump sets the handler of queue-get requests (dump, answering
@@ -235,19 +147,7 @@ func (s *Server) HandleQueueGet(h func(req *netdev.QueueGetRequest) (*netdev.Que
 // and returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleQueueGetDump(h func(req *netdev.QueueGetDumpRequest, yield func(*netdev.Queue) bool) error) {
-	if h == nil {
-		s.core.Handle("queue-get", true, nil)
-		return
-	}
-	s.core.Handle("queue-get", true, func(c *familytest.Call) error {
-		req := new(netdev.QueueGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *netdev.Queue) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("queue-get", true, familytest.Dump(h))
 }
 
 // HandleNapiGet sets the handler of napi-get requests (do, answering
@@ -255,21 +155,7 @@ func (s *Server) HandleQueueGetDump(h func(req *netdev.QueueGetDumpRequest, yiel
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleNapiGet(h func(req *netdev.NapiGetRequest) (*netdev.Napi, error)) {
-	if h == nil {
-		s.core.Handle("napi-get", false, nil)
-		return
-	}
-	s.core.Handle("napi-get", false, func(c *familytest.Call) error {
-		req := new(netdev.NapiGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("napi-get", false, familytest.Do(h))
 }
 
 // HandleNapiGetDump sets the handler of napi-get requests (dump, answering
@@ -278,19 +164,7 @@ func (s *Server) HandleNapiGet(h func(req *netdev.NapiGetRequest) (*netdev.Napi,
 // and returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleNapiGetDump(h func(req *netdev.NapiGetDumpRequest, yield func(*netdev.Napi) bool) error) {
-	if h == nil {
-		s.core.Handle("napi-get", true, nil)
-		return
-	}
-	s.core.Handle("napi-get", true, func(c *familytest.Call) error {
-		req := new(netdev.NapiGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *netdev.Napi) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("napi-get", true, familytest.Dump(h))
 }
 
 // HandleQstatsGetDump sets the handler of qstats-get requests (dump, answering
@@ -300,19 +174,7 @@ func (s *Server) HandleNapiGetDump(h func(req *netdev.NapiGetDumpRequest, yield 
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleQstatsGetDump(h func(req *netdev.QstatsGetDumpRequest, yield func(*netdev.Qstats) bool) error) {
-	if h == nil {
-		s.core.Handle("qstats-get", true, nil)
-		return
-	}
-	s.core.Handle("qstats-get", true, func(c *familytest.Call) error {
-		req := new(netdev.QstatsGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *netdev.Qstats) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("qstats-get", true, familytest.Dump(h))
 }
 
 // HandleBindRx sets the handler of bind-rx requests (do, answering
@@ -320,21 +182,7 @@ func (s *Server) HandleQstatsGetDump(h func(req *netdev.QstatsGetDumpRequest, yi
 // reply (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleBindRx(h func(req *netdev.BindRxRequest) (*netdev.Dmabuf, error)) {
-	if h == nil {
-		s.core.Handle("bind-rx", false, nil)
-		return
-	}
-	s.core.Handle("bind-rx", false, func(c *familytest.Call) error {
-		req := new(netdev.BindRxRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("bind-rx", false, familytest.Do(h))
 }
 
 // HandleNapiSet sets the handler of napi-set requests (do, answering
@@ -342,17 +190,7 @@ func (s *Server) HandleBindRx(h func(req *netdev.BindRxRequest) (*netdev.Dmabuf,
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleNapiSet(h func(req *netdev.NapiSetRequest) error) {
-	if h == nil {
-		s.core.Handle("napi-set", false, nil)
-		return
-	}
-	s.core.Handle("napi-set", false, func(c *familytest.Call) error {
-		req := new(netdev.NapiSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("napi-set", false, familytest.Ack(h))
 }
 
 // HandleBindTx sets the handler of bind-tx requests (do, answering
@@ -360,21 +198,7 @@ func (s *Server) HandleNapiSet(h func(req *netdev.NapiSetRequest) error) {
 // reply (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleBindTx(h func(req *netdev.BindTxRequest) (*netdev.Dmabuf, error)) {
-	if h == nil {
-		s.core.Handle("bind-tx", false, nil)
-		return
-	}
-	s.core.Handle("bind-tx", false, func(c *familytest.Call) error {
-		req := new(netdev.BindTxRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("bind-tx", false, familytest.Do(h))
 }
 
 // HandleQueueCreate sets the handler of queue-create requests (do, answering
@@ -382,21 +206,7 @@ func (s *Server) HandleBindTx(h func(req *netdev.BindTxRequest) (*netdev.Dmabuf,
 // returns the reply (nil for none), or an error to refuse the request. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleQueueCreate(h func(req *netdev.QueueCreateRequest) (*netdev.Queue, error)) {
-	if h == nil {
-		s.core.Handle("queue-create", false, nil)
-		return
-	}
-	s.core.Handle("queue-create", false, func(c *familytest.Call) error {
-		req := new(netdev.QueueCreateRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("queue-create", false, familytest.Do(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -84,21 +84,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*netshaper.Cl
 // reply (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleGet(h func(req *netshaper.GetRequest) (*netshaper.NetShaper, error)) {
-	if h == nil {
-		s.core.Handle("get", false, nil)
-		return
-	}
-	s.core.Handle("get", false, func(c *familytest.Call) error {
-		req := new(netshaper.GetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get", false, familytest.Do(h))
 }
 
 // HandleGetDump sets the handler of get requests (dump, answering
@@ -107,19 +93,7 @@ func (s *Server) HandleGet(h func(req *netshaper.GetRequest) (*netshaper.NetShap
 // and returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleGetDump(h func(req *netshaper.GetDumpRequest, yield func(*netshaper.NetShaper) bool) error) {
-	if h == nil {
-		s.core.Handle("get", true, nil)
-		return
-	}
-	s.core.Handle("get", true, func(c *familytest.Call) error {
-		req := new(netshaper.GetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *netshaper.NetShaper) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get", true, familytest.Dump(h))
 }
 
 // HandleSet sets the handler of set requests (do, answering
@@ -127,17 +101,7 @@ func (s *Server) HandleGetDump(h func(req *netshaper.GetDumpRequest, yield func(
 // to have the request acknowledged, or an error to refuse it. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleSet(h func(req *netshaper.SetRequest) error) {
-	if h == nil {
-		s.core.Handle("set", false, nil)
-		return
-	}
-	s.core.Handle("set", false, func(c *familytest.Call) error {
-		req := new(netshaper.SetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("set", false, familytest.Ack(h))
 }
 
 // HandleDelete sets the handler of delete requests (do, answering
@@ -145,17 +109,7 @@ func (s *Server) HandleSet(h func(req *netshaper.SetRequest) error) {
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleDelete(h func(req *netshaper.DeleteRequest) error) {
-	if h == nil {
-		s.core.Handle("delete", false, nil)
-		return
-	}
-	s.core.Handle("delete", false, func(c *familytest.Call) error {
-		req := new(netshaper.DeleteRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("delete", false, familytest.Ack(h))
 }
 
 // HandleGroup sets the handler of group requests (do, answering
@@ -163,21 +117,7 @@ func (s *Server) HandleDelete(h func(req *netshaper.DeleteRequest) error) {
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleGroup(h func(req *netshaper.GroupRequest) (*netshaper.NetShaper, error)) {
-	if h == nil {
-		s.core.Handle("group", false, nil)
-		return
-	}
-	s.core.Handle("group", false, func(c *familytest.Call) error {
-		req := new(netshaper.GroupRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("group", false, familytest.Do(h))
 }
 
 // HandleCapGet sets the handler of cap-get requests (do, answering
@@ -185,21 +125,7 @@ func (s *Server) HandleGroup(h func(req *netshaper.GroupRequest) (*netshaper.Net
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleCapGet(h func(req *netshaper.CapGetRequest) (*netshaper.Caps, error)) {
-	if h == nil {
-		s.core.Handle("cap-get", false, nil)
-		return
-	}
-	s.core.Handle("cap-get", false, func(c *familytest.Call) error {
-		req := new(netshaper.CapGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("cap-get", false, familytest.Do(h))
 }
 
 // HandleCapGetDump sets the handler of cap-get requests (dump, answering
@@ -209,19 +135,7 @@ func (s *Server) HandleCapGet(h func(req *netshaper.CapGetRequest) (*netshaper.C
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleCapGetDump(h func(req *netshaper.CapGetDumpRequest, yield func(*netshaper.Caps) bool) error) {
-	if h == nil {
-		s.core.Handle("cap-get", true, nil)
-		return
-	}
-	s.core.Handle("cap-get", true, func(c *familytest.Call) error {
-		req := new(netshaper.CapGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *netshaper.Caps) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("cap-get", true, familytest.Dump(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

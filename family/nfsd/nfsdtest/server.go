@@ -86,15 +86,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*nfsd.Client,
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleRPCStatusGetDump(h func(yield func(*nfsd.RPCStatus) bool) error) {
-	if h == nil {
-		s.core.Handle("rpc-status-get", true, nil)
-		return
-	}
-	s.core.Handle("rpc-status-get", true, func(c *familytest.Call) error {
-		return h(func(rep *nfsd.RPCStatus) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("rpc-status-get", true, familytest.DumpNoRequest(h))
 }
 
 // HandleThreadsSet sets the handler of threads-set requests (do, answering
@@ -102,17 +94,7 @@ func (s *Server) HandleRPCStatusGetDump(h func(yield func(*nfsd.RPCStatus) bool)
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleThreadsSet(h func(req *nfsd.ThreadsSetRequest) error) {
-	if h == nil {
-		s.core.Handle("threads-set", false, nil)
-		return
-	}
-	s.core.Handle("threads-set", false, func(c *familytest.Call) error {
-		req := new(nfsd.ThreadsSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("threads-set", false, familytest.Ack(h))
 }
 
 // HandleThreadsGet sets the handler of threads-get requests (do, answering
@@ -120,17 +102,7 @@ func (s *Server) HandleThreadsSet(h func(req *nfsd.ThreadsSetRequest) error) {
 // (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleThreadsGet(h func() (*nfsd.Server, error)) {
-	if h == nil {
-		s.core.Handle("threads-get", false, nil)
-		return
-	}
-	s.core.Handle("threads-get", false, func(c *familytest.Call) error {
-		rep, err := h()
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("threads-get", false, familytest.DoNoRequest(h))
 }
 
 // HandleVersionSet sets the handler of version-set requests (do, answering
@@ -138,17 +110,7 @@ func (s *Server) HandleThreadsGet(h func() (*nfsd.Server, error)) {
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleVersionSet(h func(req *nfsd.VersionSetRequest) error) {
-	if h == nil {
-		s.core.Handle("version-set", false, nil)
-		return
-	}
-	s.core.Handle("version-set", false, func(c *familytest.Call) error {
-		req := new(nfsd.VersionSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("version-set", false, familytest.Ack(h))
 }
 
 // HandleVersionGet sets the handler of version-get requests (do, answering
@@ -156,17 +118,7 @@ func (s *Server) HandleVersionSet(h func(req *nfsd.VersionSetRequest) error) {
 // (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleVersionGet(h func() (*nfsd.ServerProto, error)) {
-	if h == nil {
-		s.core.Handle("version-get", false, nil)
-		return
-	}
-	s.core.Handle("version-get", false, func(c *familytest.Call) error {
-		rep, err := h()
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("version-get", false, familytest.DoNoRequest(h))
 }
 
 // HandleListenerSet sets the handler of listener-set requests (do, answering
@@ -174,17 +126,7 @@ func (s *Server) HandleVersionGet(h func() (*nfsd.ServerProto, error)) {
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleListenerSet(h func(req *nfsd.ListenerSetRequest) error) {
-	if h == nil {
-		s.core.Handle("listener-set", false, nil)
-		return
-	}
-	s.core.Handle("listener-set", false, func(c *familytest.Call) error {
-		req := new(nfsd.ListenerSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("listener-set", false, familytest.Ack(h))
 }
 
 // HandleListenerGet sets the handler of listener-get requests (do, answering
@@ -192,17 +134,7 @@ func (s *Server) HandleListenerSet(h func(req *nfsd.ListenerSetRequest) error) {
 // (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleListenerGet(h func() (*nfsd.ServerSock, error)) {
-	if h == nil {
-		s.core.Handle("listener-get", false, nil)
-		return
-	}
-	s.core.Handle("listener-get", false, func(c *familytest.Call) error {
-		rep, err := h()
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("listener-get", false, familytest.DoNoRequest(h))
 }
 
 // HandlePoolModeSet sets the handler of pool-mode-set requests (do, answering
@@ -210,17 +142,7 @@ func (s *Server) HandleListenerGet(h func() (*nfsd.ServerSock, error)) {
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePoolModeSet(h func(req *nfsd.PoolModeSetRequest) error) {
-	if h == nil {
-		s.core.Handle("pool-mode-set", false, nil)
-		return
-	}
-	s.core.Handle("pool-mode-set", false, func(c *familytest.Call) error {
-		req := new(nfsd.PoolModeSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("pool-mode-set", false, familytest.Ack(h))
 }
 
 // HandlePoolModeGet sets the handler of pool-mode-get requests (do, answering
@@ -228,17 +150,7 @@ func (s *Server) HandlePoolModeSet(h func(req *nfsd.PoolModeSetRequest) error) {
 // (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePoolModeGet(h func() (*nfsd.PoolMode, error)) {
-	if h == nil {
-		s.core.Handle("pool-mode-get", false, nil)
-		return
-	}
-	s.core.Handle("pool-mode-get", false, func(c *familytest.Call) error {
-		rep, err := h()
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("pool-mode-get", false, familytest.DoNoRequest(h))
 }
 
 // HandleSvcExportGetReqsDump sets the handler of svc-export-get-reqs requests
@@ -248,15 +160,7 @@ func (s *Server) HandlePoolModeGet(h func() (*nfsd.PoolMode, error)) {
 // with that error. An *Error names the request attribute it is about. A nil h
 // removes the handler.
 func (s *Server) HandleSvcExportGetReqsDump(h func(yield func(*nfsd.SvcExportReqs) bool) error) {
-	if h == nil {
-		s.core.Handle("svc-export-get-reqs", true, nil)
-		return
-	}
-	s.core.Handle("svc-export-get-reqs", true, func(c *familytest.Call) error {
-		return h(func(rep *nfsd.SvcExportReqs) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("svc-export-get-reqs", true, familytest.DumpNoRequest(h))
 }
 
 // HandleSvcExportSetReqs sets the handler of svc-export-set-reqs requests (do,
@@ -265,17 +169,7 @@ func (s *Server) HandleSvcExportGetReqsDump(h func(yield func(*nfsd.SvcExportReq
 // it. An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleSvcExportSetReqs(h func(req *nfsd.SvcExportSetReqsRequest) error) {
-	if h == nil {
-		s.core.Handle("svc-export-set-reqs", false, nil)
-		return
-	}
-	s.core.Handle("svc-export-set-reqs", false, func(c *familytest.Call) error {
-		req := new(nfsd.SvcExportSetReqsRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("svc-export-set-reqs", false, familytest.Ack(h))
 }
 
 // HandleExpkeyGetReqsDump sets the handler of expkey-get-reqs requests (dump,
@@ -285,15 +179,7 @@ func (s *Server) HandleSvcExportSetReqs(h func(req *nfsd.SvcExportSetReqsRequest
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleExpkeyGetReqsDump(h func(yield func(*nfsd.ExpkeyReqs) bool) error) {
-	if h == nil {
-		s.core.Handle("expkey-get-reqs", true, nil)
-		return
-	}
-	s.core.Handle("expkey-get-reqs", true, func(c *familytest.Call) error {
-		return h(func(rep *nfsd.ExpkeyReqs) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("expkey-get-reqs", true, familytest.DumpNoRequest(h))
 }
 
 // HandleExpkeySetReqs sets the handler of expkey-set-reqs requests (do,
@@ -302,17 +188,7 @@ func (s *Server) HandleExpkeyGetReqsDump(h func(yield func(*nfsd.ExpkeyReqs) boo
 // it. An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleExpkeySetReqs(h func(req *nfsd.ExpkeySetReqsRequest) error) {
-	if h == nil {
-		s.core.Handle("expkey-set-reqs", false, nil)
-		return
-	}
-	s.core.Handle("expkey-set-reqs", false, func(c *familytest.Call) error {
-		req := new(nfsd.ExpkeySetReqsRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("expkey-set-reqs", false, familytest.Ack(h))
 }
 
 // HandleCacheFlush sets the handler of cache-flush requests (do, answering
@@ -320,17 +196,7 @@ func (s *Server) HandleExpkeySetReqs(h func(req *nfsd.ExpkeySetReqsRequest) erro
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleCacheFlush(h func(req *nfsd.CacheFlushRequest) error) {
-	if h == nil {
-		s.core.Handle("cache-flush", false, nil)
-		return
-	}
-	s.core.Handle("cache-flush", false, func(c *familytest.Call) error {
-		req := new(nfsd.CacheFlushRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("cache-flush", false, familytest.Ack(h))
 }
 
 // HandleUnlockIP sets the handler of unlock-ip requests (do, answering
@@ -338,17 +204,7 @@ func (s *Server) HandleCacheFlush(h func(req *nfsd.CacheFlushRequest) error) {
 // to have the request acknowledged, or an error to refuse it. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleUnlockIP(h func(req *nfsd.UnlockIPRequest) error) {
-	if h == nil {
-		s.core.Handle("unlock-ip", false, nil)
-		return
-	}
-	s.core.Handle("unlock-ip", false, func(c *familytest.Call) error {
-		req := new(nfsd.UnlockIPRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("unlock-ip", false, familytest.Ack(h))
 }
 
 // HandleUnlockFilesystem sets the handler of unlock-filesystem requests (do,
@@ -357,17 +213,7 @@ func (s *Server) HandleUnlockIP(h func(req *nfsd.UnlockIPRequest) error) {
 // it. An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleUnlockFilesystem(h func(req *nfsd.UnlockFilesystemRequest) error) {
-	if h == nil {
-		s.core.Handle("unlock-filesystem", false, nil)
-		return
-	}
-	s.core.Handle("unlock-filesystem", false, func(c *familytest.Call) error {
-		req := new(nfsd.UnlockFilesystemRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("unlock-filesystem", false, familytest.Ack(h))
 }
 
 // HandleUnlockExport sets the handler of unlock-export requests (do, answering
@@ -375,17 +221,7 @@ func (s *Server) HandleUnlockFilesystem(h func(req *nfsd.UnlockFilesystemRequest
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleUnlockExport(h func(req *nfsd.UnlockExportRequest) error) {
-	if h == nil {
-		s.core.Handle("unlock-export", false, nil)
-		return
-	}
-	s.core.Handle("unlock-export", false, func(c *familytest.Call) error {
-		req := new(nfsd.UnlockExportRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("unlock-export", false, familytest.Ack(h))
 }
 
 // HandleServerStatsGetDump sets the handler of server-stats-get requests
@@ -395,15 +231,7 @@ func (s *Server) HandleUnlockExport(h func(req *nfsd.UnlockExportRequest) error)
 // with that error. An *Error names the request attribute it is about. A nil h
 // removes the handler.
 func (s *Server) HandleServerStatsGetDump(h func(yield func(*nfsd.ServerStats) bool) error) {
-	if h == nil {
-		s.core.Handle("server-stats-get", true, nil)
-		return
-	}
-	s.core.Handle("server-stats-get", true, func(c *familytest.Call) error {
-		return h(func(rep *nfsd.ServerStats) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("server-stats-get", true, familytest.DumpNoRequest(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -84,21 +84,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*nl80211.Clie
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleGetWiphy(h func(req *nl80211.GetWiphyRequest) (*nl80211.Attrs, error)) {
-	if h == nil {
-		s.core.Handle("get-wiphy", false, nil)
-		return
-	}
-	s.core.Handle("get-wiphy", false, func(c *familytest.Call) error {
-		req := new(nl80211.GetWiphyRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get-wiphy", false, familytest.Do(h))
 }
 
 // HandleGetWiphyDump sets the handler of get-wiphy requests (dump, answering
@@ -108,19 +94,7 @@ func (s *Server) HandleGetWiphy(h func(req *nl80211.GetWiphyRequest) (*nl80211.A
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleGetWiphyDump(h func(req *nl80211.GetWiphyDumpRequest, yield func(*nl80211.Attrs) bool) error) {
-	if h == nil {
-		s.core.Handle("get-wiphy", true, nil)
-		return
-	}
-	s.core.Handle("get-wiphy", true, func(c *familytest.Call) error {
-		req := new(nl80211.GetWiphyDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *nl80211.Attrs) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get-wiphy", true, familytest.Dump(h))
 }
 
 // HandleGetInterface sets the handler of get-interface requests (do, answering
@@ -128,21 +102,7 @@ func (s *Server) HandleGetWiphyDump(h func(req *nl80211.GetWiphyDumpRequest, yie
 // returns the reply (nil for none), or an error to refuse the request. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleGetInterface(h func(req *nl80211.GetInterfaceRequest) (*nl80211.Attrs, error)) {
-	if h == nil {
-		s.core.Handle("get-interface", false, nil)
-		return
-	}
-	s.core.Handle("get-interface", false, func(c *familytest.Call) error {
-		req := new(nl80211.GetInterfaceRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get-interface", false, familytest.Do(h))
 }
 
 // HandleGetInterfaceDump sets the handler of get-interface requests (dump,
@@ -152,19 +112,7 @@ func (s *Server) HandleGetInterface(h func(req *nl80211.GetInterfaceRequest) (*n
 // with that error. An *Error names the request attribute it is about. A nil h
 // removes the handler.
 func (s *Server) HandleGetInterfaceDump(h func(req *nl80211.GetInterfaceDumpRequest, yield func(*nl80211.Attrs) bool) error) {
-	if h == nil {
-		s.core.Handle("get-interface", true, nil)
-		return
-	}
-	s.core.Handle("get-interface", true, func(c *familytest.Call) error {
-		req := new(nl80211.GetInterfaceDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *nl80211.Attrs) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get-interface", true, familytest.Dump(h))
 }
 
 // HandleGetProtocolFeatures sets the handler of get-protocol-features requests
@@ -173,21 +121,7 @@ func (s *Server) HandleGetInterfaceDump(h func(req *nl80211.GetInterfaceDumpRequ
 // refuse the request. An *Error names the request attribute it is about. A nil
 // h removes the handler.
 func (s *Server) HandleGetProtocolFeatures(h func(req *nl80211.GetProtocolFeaturesRequest) (*nl80211.Attrs, error)) {
-	if h == nil {
-		s.core.Handle("get-protocol-features", false, nil)
-		return
-	}
-	s.core.Handle("get-protocol-features", false, func(c *familytest.Call) error {
-		req := new(nl80211.GetProtocolFeaturesRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get-protocol-features", false, familytest.Do(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

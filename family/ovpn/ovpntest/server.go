@@ -84,17 +84,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*ovpn.Client,
 // to have the request acknowledged, or an error to refuse it. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePeerNew(h func(req *ovpn.PeerNewRequest) error) {
-	if h == nil {
-		s.core.Handle("peer-new", false, nil)
-		return
-	}
-	s.core.Handle("peer-new", false, func(c *familytest.Call) error {
-		req := new(ovpn.PeerNewRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("peer-new", false, familytest.Ack(h))
 }
 
 // HandlePeerSet sets the handler of peer-set requests (do, answering
@@ -102,17 +92,7 @@ func (s *Server) HandlePeerNew(h func(req *ovpn.PeerNewRequest) error) {
 // to have the request acknowledged, or an error to refuse it. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePeerSet(h func(req *ovpn.PeerSetRequest) error) {
-	if h == nil {
-		s.core.Handle("peer-set", false, nil)
-		return
-	}
-	s.core.Handle("peer-set", false, func(c *familytest.Call) error {
-		req := new(ovpn.PeerSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("peer-set", false, familytest.Ack(h))
 }
 
 // HandlePeerGet sets the handler of peer-get requests (do, answering
@@ -120,21 +100,7 @@ func (s *Server) HandlePeerSet(h func(req *ovpn.PeerSetRequest) error) {
 // reply (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePeerGet(h func(req *ovpn.PeerGetRequest) (*ovpn.Ovpn, error)) {
-	if h == nil {
-		s.core.Handle("peer-get", false, nil)
-		return
-	}
-	s.core.Handle("peer-get", false, func(c *familytest.Call) error {
-		req := new(ovpn.PeerGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("peer-get", false, familytest.Do(h))
 }
 
 // HandlePeerGetDump sets the handler of peer-get requests (dump, answering
@@ -143,19 +109,7 @@ func (s *Server) HandlePeerGet(h func(req *ovpn.PeerGetRequest) (*ovpn.Ovpn, err
 // and returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePeerGetDump(h func(req *ovpn.PeerGetDumpRequest, yield func(*ovpn.Ovpn) bool) error) {
-	if h == nil {
-		s.core.Handle("peer-get", true, nil)
-		return
-	}
-	s.core.Handle("peer-get", true, func(c *familytest.Call) error {
-		req := new(ovpn.PeerGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ovpn.Ovpn) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("peer-get", true, familytest.Dump(h))
 }
 
 // HandlePeerDel sets the handler of peer-del requests (do, answering
@@ -163,17 +117,7 @@ func (s *Server) HandlePeerGetDump(h func(req *ovpn.PeerGetDumpRequest, yield fu
 // to have the request acknowledged, or an error to refuse it. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePeerDel(h func(req *ovpn.PeerDelRequest) error) {
-	if h == nil {
-		s.core.Handle("peer-del", false, nil)
-		return
-	}
-	s.core.Handle("peer-del", false, func(c *familytest.Call) error {
-		req := new(ovpn.PeerDelRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("peer-del", false, familytest.Ack(h))
 }
 
 // HandleKeyNew sets the handler of key-new requests (do, answering
@@ -181,17 +125,7 @@ func (s *Server) HandlePeerDel(h func(req *ovpn.PeerDelRequest) error) {
 // to have the request acknowledged, or an error to refuse it. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleKeyNew(h func(req *ovpn.KeyNewRequest) error) {
-	if h == nil {
-		s.core.Handle("key-new", false, nil)
-		return
-	}
-	s.core.Handle("key-new", false, func(c *familytest.Call) error {
-		req := new(ovpn.KeyNewRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("key-new", false, familytest.Ack(h))
 }
 
 // HandleKeyGet sets the handler of key-get requests (do, answering
@@ -199,21 +133,7 @@ func (s *Server) HandleKeyNew(h func(req *ovpn.KeyNewRequest) error) {
 // reply (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleKeyGet(h func(req *ovpn.KeyGetRequest) (*ovpn.KeyconfGetAttrs, error)) {
-	if h == nil {
-		s.core.Handle("key-get", false, nil)
-		return
-	}
-	s.core.Handle("key-get", false, func(c *familytest.Call) error {
-		req := new(ovpn.KeyGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("key-get", false, familytest.Do(h))
 }
 
 // HandleKeySwap sets the handler of key-swap requests (do, answering
@@ -221,17 +141,7 @@ func (s *Server) HandleKeyGet(h func(req *ovpn.KeyGetRequest) (*ovpn.KeyconfGetA
 // to have the request acknowledged, or an error to refuse it. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleKeySwap(h func(req *ovpn.KeySwapRequest) error) {
-	if h == nil {
-		s.core.Handle("key-swap", false, nil)
-		return
-	}
-	s.core.Handle("key-swap", false, func(c *familytest.Call) error {
-		req := new(ovpn.KeySwapRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("key-swap", false, familytest.Ack(h))
 }
 
 // HandleKeyDel sets the handler of key-del requests (do, answering
@@ -239,17 +149,7 @@ func (s *Server) HandleKeySwap(h func(req *ovpn.KeySwapRequest) error) {
 // to have the request acknowledged, or an error to refuse it. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleKeyDel(h func(req *ovpn.KeyDelRequest) error) {
-	if h == nil {
-		s.core.Handle("key-del", false, nil)
-		return
-	}
-	s.core.Handle("key-del", false, func(c *familytest.Call) error {
-		req := new(ovpn.KeyDelRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("key-del", false, familytest.Ack(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -84,21 +84,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*psp.Client, 
 // reply (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleDevGet(h func(req *psp.DevGetRequest) (*psp.Dev, error)) {
-	if h == nil {
-		s.core.Handle("dev-get", false, nil)
-		return
-	}
-	s.core.Handle("dev-get", false, func(c *familytest.Call) error {
-		req := new(psp.DevGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("dev-get", false, familytest.Do(h))
 }
 
 // HandleDevGetDump sets the handler of dev-get requests (dump, answering
@@ -107,15 +93,7 @@ func (s *Server) HandleDevGet(h func(req *psp.DevGetRequest) (*psp.Dev, error)) 
 // nil to end the dump, or an error to end it with that error. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleDevGetDump(h func(yield func(*psp.Dev) bool) error) {
-	if h == nil {
-		s.core.Handle("dev-get", true, nil)
-		return
-	}
-	s.core.Handle("dev-get", true, func(c *familytest.Call) error {
-		return h(func(rep *psp.Dev) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("dev-get", true, familytest.DumpNoRequest(h))
 }
 
 // HandleDevSet sets the handler of dev-set requests (do, answering
@@ -123,21 +101,7 @@ func (s *Server) HandleDevGetDump(h func(yield func(*psp.Dev) bool) error) {
 // reply (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleDevSet(h func(req *psp.DevSetRequest) (*psp.Dev, error)) {
-	if h == nil {
-		s.core.Handle("dev-set", false, nil)
-		return
-	}
-	s.core.Handle("dev-set", false, func(c *familytest.Call) error {
-		req := new(psp.DevSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("dev-set", false, familytest.Do(h))
 }
 
 // HandleKeyRotate sets the handler of key-rotate requests (do, answering
@@ -145,21 +109,7 @@ func (s *Server) HandleDevSet(h func(req *psp.DevSetRequest) (*psp.Dev, error)) 
 // reply (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleKeyRotate(h func(req *psp.KeyRotateRequest) (*psp.Dev, error)) {
-	if h == nil {
-		s.core.Handle("key-rotate", false, nil)
-		return
-	}
-	s.core.Handle("key-rotate", false, func(c *familytest.Call) error {
-		req := new(psp.KeyRotateRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("key-rotate", false, familytest.Do(h))
 }
 
 // HandleRxAssoc sets the handler of rx-assoc requests (do, answering
@@ -167,21 +117,7 @@ func (s *Server) HandleKeyRotate(h func(req *psp.KeyRotateRequest) (*psp.Dev, er
 // reply (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleRxAssoc(h func(req *psp.RxAssocRequest) (*psp.Assoc, error)) {
-	if h == nil {
-		s.core.Handle("rx-assoc", false, nil)
-		return
-	}
-	s.core.Handle("rx-assoc", false, func(c *familytest.Call) error {
-		req := new(psp.RxAssocRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("rx-assoc", false, familytest.Do(h))
 }
 
 // HandleTxAssoc sets the handler of tx-assoc requests (do, answering
@@ -189,21 +125,7 @@ func (s *Server) HandleRxAssoc(h func(req *psp.RxAssocRequest) (*psp.Assoc, erro
 // reply (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleTxAssoc(h func(req *psp.TxAssocRequest) (*psp.Assoc, error)) {
-	if h == nil {
-		s.core.Handle("tx-assoc", false, nil)
-		return
-	}
-	s.core.Handle("tx-assoc", false, func(c *familytest.Call) error {
-		req := new(psp.TxAssocRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("tx-assoc", false, familytest.Do(h))
 }
 
 // HandleGetStats sets the handler of get-stats requests (do, answering
@@ -211,21 +133,7 @@ func (s *Server) HandleTxAssoc(h func(req *psp.TxAssocRequest) (*psp.Assoc, erro
 // reply (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleGetStats(h func(req *psp.GetStatsRequest) (*psp.Stats, error)) {
-	if h == nil {
-		s.core.Handle("get-stats", false, nil)
-		return
-	}
-	s.core.Handle("get-stats", false, func(c *familytest.Call) error {
-		req := new(psp.GetStatsRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get-stats", false, familytest.Do(h))
 }
 
 // HandleGetStatsDump sets the handler of get-stats requests (dump, answering
@@ -234,15 +142,7 @@ func (s *Server) HandleGetStats(h func(req *psp.GetStatsRequest) (*psp.Stats, er
 // nil to end the dump, or an error to end it with that error. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleGetStatsDump(h func(yield func(*psp.Stats) bool) error) {
-	if h == nil {
-		s.core.Handle("get-stats", true, nil)
-		return
-	}
-	s.core.Handle("get-stats", true, func(c *familytest.Call) error {
-		return h(func(rep *psp.Stats) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get-stats", true, familytest.DumpNoRequest(h))
 }
 
 // HandleDevAssoc sets the handler of dev-assoc requests (do, answering
@@ -250,21 +150,7 @@ func (s *Server) HandleGetStatsDump(h func(yield func(*psp.Stats) bool) error) {
 // reply (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleDevAssoc(h func(req *psp.DevAssocRequest) (*psp.Dev, error)) {
-	if h == nil {
-		s.core.Handle("dev-assoc", false, nil)
-		return
-	}
-	s.core.Handle("dev-assoc", false, func(c *familytest.Call) error {
-		req := new(psp.DevAssocRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("dev-assoc", false, familytest.Do(h))
 }
 
 // HandleDevDisassoc sets the handler of dev-disassoc requests (do, answering
@@ -272,21 +158,7 @@ func (s *Server) HandleDevAssoc(h func(req *psp.DevAssocRequest) (*psp.Dev, erro
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleDevDisassoc(h func(req *psp.DevDisassocRequest) (*psp.Dev, error)) {
-	if h == nil {
-		s.core.Handle("dev-disassoc", false, nil)
-		return
-	}
-	s.core.Handle("dev-disassoc", false, func(c *familytest.Call) error {
-		req := new(psp.DevDisassocRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("dev-disassoc", false, familytest.Do(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -86,15 +86,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*sunrpc.Clien
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleIPMapGetReqsDump(h func(yield func(*sunrpc.IPMapReqs) bool) error) {
-	if h == nil {
-		s.core.Handle("ip-map-get-reqs", true, nil)
-		return
-	}
-	s.core.Handle("ip-map-get-reqs", true, func(c *familytest.Call) error {
-		return h(func(rep *sunrpc.IPMapReqs) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("ip-map-get-reqs", true, familytest.DumpNoRequest(h))
 }
 
 // HandleIPMapSetReqs sets the handler of ip-map-set-reqs requests (do,
@@ -103,17 +95,7 @@ func (s *Server) HandleIPMapGetReqsDump(h func(yield func(*sunrpc.IPMapReqs) boo
 // it. An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleIPMapSetReqs(h func(req *sunrpc.IPMapSetReqsRequest) error) {
-	if h == nil {
-		s.core.Handle("ip-map-set-reqs", false, nil)
-		return
-	}
-	s.core.Handle("ip-map-set-reqs", false, func(c *familytest.Call) error {
-		req := new(sunrpc.IPMapSetReqsRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("ip-map-set-reqs", false, familytest.Ack(h))
 }
 
 // HandleUnixGidGetReqsDump sets the handler of unix-gid-get-reqs requests
@@ -123,15 +105,7 @@ func (s *Server) HandleIPMapSetReqs(h func(req *sunrpc.IPMapSetReqsRequest) erro
 // with that error. An *Error names the request attribute it is about. A nil h
 // removes the handler.
 func (s *Server) HandleUnixGidGetReqsDump(h func(yield func(*sunrpc.UnixGidReqs) bool) error) {
-	if h == nil {
-		s.core.Handle("unix-gid-get-reqs", true, nil)
-		return
-	}
-	s.core.Handle("unix-gid-get-reqs", true, func(c *familytest.Call) error {
-		return h(func(rep *sunrpc.UnixGidReqs) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("unix-gid-get-reqs", true, familytest.DumpNoRequest(h))
 }
 
 // HandleUnixGidSetReqs sets the handler of unix-gid-set-reqs requests (do,
@@ -140,17 +114,7 @@ func (s *Server) HandleUnixGidGetReqsDump(h func(yield func(*sunrpc.UnixGidReqs)
 // it. An *Error names the request attribute it is about. A nil h removes the
 // handler.
 func (s *Server) HandleUnixGidSetReqs(h func(req *sunrpc.UnixGidSetReqsRequest) error) {
-	if h == nil {
-		s.core.Handle("unix-gid-set-reqs", false, nil)
-		return
-	}
-	s.core.Handle("unix-gid-set-reqs", false, func(c *familytest.Call) error {
-		req := new(sunrpc.UnixGidSetReqsRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("unix-gid-set-reqs", false, familytest.Ack(h))
 }
 
 // HandleCacheFlush sets the handler of cache-flush requests (do, answering
@@ -158,17 +122,7 @@ func (s *Server) HandleUnixGidSetReqs(h func(req *sunrpc.UnixGidSetReqsRequest) 
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleCacheFlush(h func(req *sunrpc.CacheFlushRequest) error) {
-	if h == nil {
-		s.core.Handle("cache-flush", false, nil)
-		return
-	}
-	s.core.Handle("cache-flush", false, func(c *familytest.Call) error {
-		req := new(sunrpc.CacheFlushRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("cache-flush", false, familytest.Ack(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -84,21 +84,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*tcpmetrics.C
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleGet(h func(req *tcpmetrics.GetRequest) (*tcpmetrics.TCPMetrics, error)) {
-	if h == nil {
-		s.core.Handle("get", false, nil)
-		return
-	}
-	s.core.Handle("get", false, func(c *familytest.Call) error {
-		req := new(tcpmetrics.GetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get", false, familytest.Do(h))
 }
 
 // HandleGetDump sets the handler of get requests (dump, answering
@@ -107,15 +93,7 @@ func (s *Server) HandleGet(h func(req *tcpmetrics.GetRequest) (*tcpmetrics.TCPMe
 // nil to end the dump, or an error to end it with that error. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleGetDump(h func(yield func(*tcpmetrics.TCPMetrics) bool) error) {
-	if h == nil {
-		s.core.Handle("get", true, nil)
-		return
-	}
-	s.core.Handle("get", true, func(c *familytest.Call) error {
-		return h(func(rep *tcpmetrics.TCPMetrics) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get", true, familytest.DumpNoRequest(h))
 }
 
 // HandleDel sets the handler of del requests (do, answering
@@ -123,17 +101,7 @@ func (s *Server) HandleGetDump(h func(yield func(*tcpmetrics.TCPMetrics) bool) e
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleDel(h func(req *tcpmetrics.DelRequest) error) {
-	if h == nil {
-		s.core.Handle("del", false, nil)
-		return
-	}
-	s.core.Handle("del", false, func(c *familytest.Call) error {
-		req := new(tcpmetrics.DelRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("del", false, familytest.Ack(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

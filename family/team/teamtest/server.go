@@ -84,17 +84,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*team.Client,
 // for none), or an error to refuse the request. An *Error names the request
 // attribute it is about. A nil h removes the handler.
 func (s *Server) HandleNoop(h func() (*team.Team, error)) {
-	if h == nil {
-		s.core.Handle("noop", false, nil)
-		return
-	}
-	s.core.Handle("noop", false, func(c *familytest.Call) error {
-		rep, err := h()
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("noop", false, familytest.DoNoRequest(h))
 }
 
 // HandleOptionsSet sets the handler of options-set requests (do, answering
@@ -102,21 +92,7 @@ func (s *Server) HandleNoop(h func() (*team.Team, error)) {
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleOptionsSet(h func(req *team.OptionsSetRequest) (*team.Team, error)) {
-	if h == nil {
-		s.core.Handle("options-set", false, nil)
-		return
-	}
-	s.core.Handle("options-set", false, func(c *familytest.Call) error {
-		req := new(team.OptionsSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("options-set", false, familytest.Do(h))
 }
 
 // HandleOptionsGet sets the handler of options-get requests (do, answering
@@ -124,21 +100,7 @@ func (s *Server) HandleOptionsSet(h func(req *team.OptionsSetRequest) (*team.Tea
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleOptionsGet(h func(req *team.OptionsGetRequest) (*team.Team, error)) {
-	if h == nil {
-		s.core.Handle("options-get", false, nil)
-		return
-	}
-	s.core.Handle("options-get", false, func(c *familytest.Call) error {
-		req := new(team.OptionsGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("options-get", false, familytest.Do(h))
 }
 
 // HandlePortListGet sets the handler of port-list-get requests (do, answering
@@ -146,21 +108,7 @@ func (s *Server) HandleOptionsGet(h func(req *team.OptionsGetRequest) (*team.Tea
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePortListGet(h func(req *team.PortListGetRequest) (*team.Team, error)) {
-	if h == nil {
-		s.core.Handle("port-list-get", false, nil)
-		return
-	}
-	s.core.Handle("port-list-get", false, func(c *familytest.Call) error {
-		req := new(team.PortListGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("port-list-get", false, familytest.Do(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

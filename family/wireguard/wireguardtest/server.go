@@ -86,19 +86,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*wireguard.Cl
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandleGetDeviceDump(h func(req *wireguard.GetDeviceDumpRequest, yield func(*wireguard.Wgdevice) bool) error) {
-	if h == nil {
-		s.core.Handle("get-device", true, nil)
-		return
-	}
-	s.core.Handle("get-device", true, func(c *familytest.Call) error {
-		req := new(wireguard.GetDeviceDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *wireguard.Wgdevice) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get-device", true, familytest.Dump(h))
 }
 
 // HandleSetDevice sets the handler of set-device requests (do, answering
@@ -106,17 +94,7 @@ func (s *Server) HandleGetDeviceDump(h func(req *wireguard.GetDeviceDumpRequest,
 // returns nil to have the request acknowledged, or an error to refuse it. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleSetDevice(h func(req *wireguard.SetDeviceRequest) error) {
-	if h == nil {
-		s.core.Handle("set-device", false, nil)
-		return
-	}
-	s.core.Handle("set-device", false, func(c *familytest.Call) error {
-		req := new(wireguard.SetDeviceRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("set-device", false, familytest.Ack(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

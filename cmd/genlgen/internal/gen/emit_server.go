@@ -150,17 +150,28 @@ func (g *generator) genHandle(f *file, fam importPath, o *op, c *call) {
 	f.Comment(wrap(fmt.Sprintf("Handle%s sets the handler of %s requests (%s, answering %s.Client.%s): %s; %s. An *Error names the request attribute it is about. A nil h removes the handler.",
 		c.method, o.spec.Name, form, g.p.pkg, c.method, got, what), 76))
 	f.P("func (s *Server) Handle", c.method, "(h ", sig, ") {")
+	if o.header == nil {
+		// One of familytest's adapters fits every shape without a fixed
+		// header.
+		adapter := map[[3]bool]string{
+			{false, true, true}: "Do", {false, false, true}: "DoNoRequest",
+			{false, true, false}: "Ack", {false, false, false}: "AckNoRequest",
+			{true, true, true}: "Dump", {true, false, true}: "DumpNoRequest",
+		}[[3]bool{c.dump, c.hasReq, c.replyTyp != ""}]
+		f.P("s.core.Handle(", opName, ", ", c.dump, ", ", familytestPkg.Ident(adapter), "(h))")
+		f.P("}")
+		f.P()
+		return
+	}
 	f.P("if h == nil {")
 	f.P("s.core.Handle(", opName, ", ", c.dump, ", nil)")
 	f.P("return")
 	f.P("}")
 	f.P("s.core.Handle(", opName, ", ", c.dump, ", func(c *", familytestPkg.Ident("Call"), ") error {")
-	if o.header != nil {
-		f.P("var hdr ", id(o.header.name))
-		f.P("if err := hdr.UnmarshalBinary(c.Header()); err != nil {")
-		f.P("return err")
-		f.P("}")
-	}
+	f.P("var hdr ", id(o.header.name))
+	f.P("if err := hdr.UnmarshalBinary(c.Header()); err != nil {")
+	f.P("return err")
+	f.P("}")
 	if c.hasReq {
 		f.P("req := new(", id(c.reqTyp.name), ")")
 		f.P("if err := c.Decode(req); err != nil {")

@@ -84,21 +84,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*directional.
 // the reply (nil for none), or an error to refuse the request. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleGet(h func(req *directional.GetRequest) (*directional.Dev, error)) {
-	if h == nil {
-		s.core.Handle("get", false, nil)
-		return
-	}
-	s.core.Handle("get", false, func(c *familytest.Call) error {
-		req := new(directional.GetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get", false, familytest.Do(h))
 }
 
 // HandleGetDump sets the handler of get requests (dump, answering
@@ -107,15 +93,7 @@ func (s *Server) HandleGet(h func(req *directional.GetRequest) (*directional.Dev
 // returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleGetDump(h func(yield func(*directional.Dev) bool) error) {
-	if h == nil {
-		s.core.Handle("get", true, nil)
-		return
-	}
-	s.core.Handle("get", true, func(c *familytest.Call) error {
-		return h(func(rep *directional.Dev) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get", true, familytest.DumpNoRequest(h))
 }
 
 // HandleSet sets the handler of set requests (do, answering
@@ -123,17 +101,7 @@ func (s *Server) HandleGetDump(h func(yield func(*directional.Dev) bool) error) 
 // nil to have the request acknowledged, or an error to refuse it. An *Error
 // names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleSet(h func(req *directional.SetRequest) error) {
-	if h == nil {
-		s.core.Handle("set", false, nil)
-		return
-	}
-	s.core.Handle("set", false, func(c *familytest.Call) error {
-		req := new(directional.SetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("set", false, familytest.Ack(h))
 }
 
 // HandlePortGet sets the handler of port-get requests (do, answering
@@ -141,21 +109,7 @@ func (s *Server) HandleSet(h func(req *directional.SetRequest) error) {
 // returns the reply (nil for none), or an error to refuse the request. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePortGet(h func(req *directional.PortGetRequest) (*directional.Dev, error)) {
-	if h == nil {
-		s.core.Handle("port-get", false, nil)
-		return
-	}
-	s.core.Handle("port-get", false, func(c *familytest.Call) error {
-		req := new(directional.PortGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("port-get", false, familytest.Do(h))
 }
 
 // HandlePortGetDump sets the handler of port-get requests (dump, answering
@@ -165,19 +119,7 @@ func (s *Server) HandlePortGet(h func(req *directional.PortGetRequest) (*directi
 // error. An *Error names the request attribute it is about. A nil h removes
 // the handler.
 func (s *Server) HandlePortGetDump(h func(req *directional.PortGetDumpRequest, yield func(*directional.Dev) bool) error) {
-	if h == nil {
-		s.core.Handle("port-get", true, nil)
-		return
-	}
-	s.core.Handle("port-get", true, func(c *familytest.Call) error {
-		req := new(directional.PortGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *directional.Dev) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("port-get", true, familytest.Dump(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -84,21 +84,7 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*kitchen.Clie
 // reply (nil for none), or an error to refuse the request. An *Error names the
 // request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleGet(h func(req *kitchen.GetRequest) (*kitchen.Main, error)) {
-	if h == nil {
-		s.core.Handle("get", false, nil)
-		return
-	}
-	s.core.Handle("get", false, func(c *familytest.Call) error {
-		req := new(kitchen.GetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get", false, familytest.Do(h))
 }
 
 // HandleGetDump sets the handler of get requests (dump, answering
@@ -107,19 +93,7 @@ func (s *Server) HandleGet(h func(req *kitchen.GetRequest) (*kitchen.Main, error
 // and returns nil to end the dump, or an error to end it with that error. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleGetDump(h func(req *kitchen.GetDumpRequest, yield func(*kitchen.Main) bool) error) {
-	if h == nil {
-		s.core.Handle("get", true, nil)
-		return
-	}
-	s.core.Handle("get", true, func(c *familytest.Call) error {
-		req := new(kitchen.GetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *kitchen.Main) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get", true, familytest.Dump(h))
 }
 
 // HandleSet sets the handler of set requests (do, answering
@@ -127,17 +101,7 @@ func (s *Server) HandleGetDump(h func(req *kitchen.GetDumpRequest, yield func(*k
 // to have the request acknowledged, or an error to refuse it. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleSet(h func(req *kitchen.SetRequest) error) {
-	if h == nil {
-		s.core.Handle("set", false, nil)
-		return
-	}
-	s.core.Handle("set", false, func(c *familytest.Call) error {
-		req := new(kitchen.SetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("set", false, familytest.Ack(h))
 }
 
 // HandleListDump sets the handler of list requests (dump, answering
@@ -146,15 +110,7 @@ func (s *Server) HandleSet(h func(req *kitchen.SetRequest) error) {
 // nil to end the dump, or an error to end it with that error. An *Error names
 // the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleListDump(h func(yield func(*kitchen.Main) bool) error) {
-	if h == nil {
-		s.core.Handle("list", true, nil)
-		return
-	}
-	s.core.Handle("list", true, func(c *familytest.Call) error {
-		return h(func(rep *kitchen.Main) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("list", true, familytest.DumpNoRequest(h))
 }
 
 // HandlePing sets the handler of ping requests (do, answering
@@ -162,17 +118,7 @@ func (s *Server) HandleListDump(h func(yield func(*kitchen.Main) bool) error) {
 // for none), or an error to refuse the request. An *Error names the request
 // attribute it is about. A nil h removes the handler.
 func (s *Server) HandlePing(h func() (*kitchen.Empty, error)) {
-	if h == nil {
-		s.core.Handle("ping", false, nil)
-		return
-	}
-	s.core.Handle("ping", false, func(c *familytest.Call) error {
-		rep, err := h()
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("ping", false, familytest.DoNoRequest(h))
 }
 
 // HandleHdrGet sets the handler of hdr-get requests (do, answering
@@ -227,17 +173,7 @@ func (s *Server) HandleHdrGetDump(h func(hdr kitchen.KtHeader, yield func(*kitch
 // returns nil to have the request acknowledged, or an error to refuse it. An
 // *Error names the request attribute it is about. A nil h removes the handler.
 func (s *Server) HandleSubscribeOp(h func(req *kitchen.SubscribeOpRequest) error) {
-	if h == nil {
-		s.core.Handle("subscribe", false, nil)
-		return
-	}
-	s.core.Handle("subscribe", false, func(c *familytest.Call) error {
-		req := new(kitchen.SubscribeOpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("subscribe", false, familytest.Ack(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the
