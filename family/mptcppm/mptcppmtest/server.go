@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake mptcp_pm family on a genltest.Kernel. Set a handler per
-// op with its Handle methods; an op without one is refused with EOPNOTSUPP and
-// a message naming it. Its methods are safe for concurrent use.
+// op with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,101 +85,84 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*mptcppm.Clie
 	return c, nil
 }
 
-// HandleAddAddr sets the handler of add-addr requests (do, answering
-// mptcppm.Client.AddAddr): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleAddAddr sets the handler of add-addr do requests
+// (mptcppm.Client.AddAddr): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleAddAddr(h func(req *mptcppm.AddAddrRequest) error) {
 	s.core.Handle("add-addr", false, familytest.Ack(h))
 }
 
-// HandleDelAddr sets the handler of del-addr requests (do, answering
-// mptcppm.Client.DelAddr): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleDelAddr sets the handler of del-addr do requests
+// (mptcppm.Client.DelAddr): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleDelAddr(h func(req *mptcppm.DelAddrRequest) error) {
 	s.core.Handle("del-addr", false, familytest.Ack(h))
 }
 
-// HandleGetAddr sets the handler of get-addr requests (do, answering
-// mptcppm.Client.GetAddr): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleGetAddr sets the handler of get-addr do requests
+// (mptcppm.Client.GetAddr): it gets the decoded request and returns the reply.
 func (s *Server) HandleGetAddr(h func(req *mptcppm.GetAddrRequest) (*mptcppm.Attr, error)) {
 	s.core.Handle("get-addr", false, familytest.Do(h))
 }
 
-// HandleGetAddrDump sets the handler of get-addr requests (dump, answering
-// mptcppm.Client.GetAddrDump): h gets no request attributes; h sends each
-// reply with yield (which returns false once a reply failed to encode) and
-// returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleGetAddrDump sets the handler of get-addr dump requests
+// (mptcppm.Client.GetAddrDump): it sends each reply with yield.
 func (s *Server) HandleGetAddrDump(h func(yield func(*mptcppm.Attr) bool) error) {
 	s.core.Handle("get-addr", true, familytest.DumpNoRequest(h))
 }
 
-// HandleFlushAddrs sets the handler of flush-addrs requests (do, answering
-// mptcppm.Client.FlushAddrs): h gets the decoded request (never nil); h
-// returns nil to have the request acknowledged, or an error to refuse it. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleFlushAddrs sets the handler of flush-addrs do requests
+// (mptcppm.Client.FlushAddrs): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleFlushAddrs(h func(req *mptcppm.FlushAddrsRequest) error) {
 	s.core.Handle("flush-addrs", false, familytest.Ack(h))
 }
 
-// HandleSetLimits sets the handler of set-limits requests (do, answering
-// mptcppm.Client.SetLimits): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleSetLimits sets the handler of set-limits do requests
+// (mptcppm.Client.SetLimits): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleSetLimits(h func(req *mptcppm.SetLimitsRequest) error) {
 	s.core.Handle("set-limits", false, familytest.Ack(h))
 }
 
-// HandleGetLimits sets the handler of get-limits requests (do, answering
-// mptcppm.Client.GetLimits): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleGetLimits sets the handler of get-limits do requests
+// (mptcppm.Client.GetLimits): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleGetLimits(h func(req *mptcppm.GetLimitsRequest) (*mptcppm.Attr, error)) {
 	s.core.Handle("get-limits", false, familytest.Do(h))
 }
 
-// HandleSetFlags sets the handler of set-flags requests (do, answering
-// mptcppm.Client.SetFlags): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleSetFlags sets the handler of set-flags do requests
+// (mptcppm.Client.SetFlags): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleSetFlags(h func(req *mptcppm.SetFlagsRequest) error) {
 	s.core.Handle("set-flags", false, familytest.Ack(h))
 }
 
-// HandleAnnounce sets the handler of announce requests (do, answering
-// mptcppm.Client.Announce): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleAnnounce sets the handler of announce do requests
+// (mptcppm.Client.Announce): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleAnnounce(h func(req *mptcppm.AnnounceRequest) error) {
 	s.core.Handle("announce", false, familytest.Ack(h))
 }
 
-// HandleRemove sets the handler of remove requests (do, answering
-// mptcppm.Client.Remove): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleRemove sets the handler of remove do requests (mptcppm.Client.Remove):
+// it gets the decoded request and returns nil to have the request
+// acknowledged.
 func (s *Server) HandleRemove(h func(req *mptcppm.RemoveRequest) error) {
 	s.core.Handle("remove", false, familytest.Ack(h))
 }
 
-// HandleSubflowCreate sets the handler of subflow-create requests (do,
-// answering mptcppm.Client.SubflowCreate): h gets the decoded request (never
-// nil); h returns nil to have the request acknowledged, or an error to refuse
-// it. An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleSubflowCreate sets the handler of subflow-create do requests
+// (mptcppm.Client.SubflowCreate): it gets the decoded request and returns nil
+// to have the request acknowledged.
 func (s *Server) HandleSubflowCreate(h func(req *mptcppm.SubflowCreateRequest) error) {
 	s.core.Handle("subflow-create", false, familytest.Ack(h))
 }
 
-// HandleSubflowDestroy sets the handler of subflow-destroy requests (do,
-// answering mptcppm.Client.SubflowDestroy): h gets the decoded request (never
-// nil); h returns nil to have the request acknowledged, or an error to refuse
-// it. An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleSubflowDestroy sets the handler of subflow-destroy do requests
+// (mptcppm.Client.SubflowDestroy): it gets the decoded request and returns nil
+// to have the request acknowledged.
 func (s *Server) HandleSubflowDestroy(h func(req *mptcppm.SubflowDestroyRequest) error) {
 	s.core.Handle("subflow-destroy", false, familytest.Ack(h))
 }
