@@ -32,6 +32,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -87,6 +88,10 @@ type watcher struct {
 	events int
 }
 
+// stdout receives the events, stderr the watcher's own news (buffers in
+// the tests).
+var stdout, stderr io.Writer = os.Stdout, os.Stderr
+
 func run(ctx context.Context, cfg config) error {
 	var opts []genl.Option
 	if cfg.rcvbuf > 0 {
@@ -97,6 +102,12 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	defer conn.Close()
+	return watch(ctx, conn, cfg)
+}
+
+// watch follows the devices through conn: a socket, or in the tests a Conn
+// over the typed test server of package netdevtest.
+func watch(ctx context.Context, conn *genl.Conn, cfg config) error {
 	c, err := netdev.New(ctx, conn)
 	if err != nil {
 		return err
@@ -114,7 +125,7 @@ func run(ctx context.Context, cfg config) error {
 	if err := w.resync(ctx, cfg.list); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "netdev-watch: watching group %s (%d devices present); Ctrl-C to stop\n",
+	fmt.Fprintf(stderr, "netdev-watch: watching group %s (%d devices present); Ctrl-C to stop\n",
 		netdev.GroupMgmt, len(w.devs))
 
 	for cfg.count == 0 || w.events < cfg.count {
@@ -123,23 +134,23 @@ func run(ctx context.Context, cfg config) error {
 		switch {
 		case ctx.Err() != nil:
 			// Ctrl-C, -duration: a clean stop.
-			fmt.Fprintf(os.Stderr, "netdev-watch: stopped after %d events\n", w.events)
+			fmt.Fprintf(stderr, "netdev-watch: stopped after %d events\n", w.events)
 			return nil
 		case errors.Is(err, genl.ErrOverrun):
 			// The socket's receive buffer filled up and the kernel dropped
 			// notifications: what we know may be stale. Say so, read the
 			// device list again, and go on.
-			fmt.Fprintf(os.Stderr, "netdev-watch: overrun: the socket's receive buffer filled up and notifications were lost (%v); re-reading the device list\n", err)
+			fmt.Fprintf(stderr, "netdev-watch: overrun: the socket's receive buffer filled up and notifications were lost (%v); re-reading the device list\n", err)
 			if err := w.resync(ctx, false); err != nil {
 				if ctx.Err() != nil {
 					continue
 				}
-				fmt.Fprintln(os.Stderr, "netdev-watch: resynchronising:", err)
+				fmt.Fprintln(stderr, "netdev-watch: resynchronising:", err)
 			}
 			continue
 		case errors.As(err, &decodeErr):
 			// One malformed notification; the stream goes on.
-			fmt.Fprintln(os.Stderr, "netdev-watch:", err)
+			fmt.Fprintln(stderr, "netdev-watch:", err)
 			continue
 		case err != nil:
 			return err
@@ -152,7 +163,7 @@ func run(ctx context.Context, cfg config) error {
 			}
 		}
 	}
-	fmt.Fprintf(os.Stderr, "netdev-watch: stopped after %d events\n", w.events)
+	fmt.Fprintf(stderr, "netdev-watch: stopped after %d events\n", w.events)
 	return nil
 }
 
@@ -191,10 +202,10 @@ func (w *watcher) print(what string, idx uint32, d *netdev.Dev) {
 		name = "?"
 	}
 	if d == nil {
-		fmt.Printf("%s ifindex %d %s\n", what, idx, name)
+		fmt.Fprintf(stdout, "%s ifindex %d %s\n", what, idx, name)
 		return
 	}
-	fmt.Printf("%s ifindex %d %s xdp-features %s\n", what, idx, name, xdpFeatures(d))
+	fmt.Fprintf(stdout, "%s ifindex %d %s xdp-features %s\n", what, idx, name, xdpFeatures(d))
 }
 
 // resync dumps the devices and reconciles the table with them: after an
@@ -226,7 +237,7 @@ func (w *watcher) resync(ctx context.Context, list bool) error {
 		w.devs[idx] = ifname(idx)
 		switch {
 		case list:
-			fmt.Printf("present ifindex %d %s xdp-features %s\n", idx, w.devs[idx], xdpFeatures(d))
+			fmt.Fprintf(stdout, "present ifindex %d %s xdp-features %s\n", idx, w.devs[idx], xdpFeatures(d))
 		case !first:
 			w.print("added  ", idx, d)
 		}
