@@ -210,7 +210,8 @@ func LoadDir(dir string) ([]*Family, error) {
 // Find loads the spec of a family from dir. name is either a family name
 // (the spec's "name" key, e.g. "net-shaper", which lives in net_shaper.yaml)
 // or a file base name with or without ".yaml" ("net_shaper"). Family names
-// take precedence.
+// take precedence. A family dir has no spec for is looked up among the
+// project's own specs (see Owned).
 func Find(dir, name string) (*Family, error) {
 	files, err := specFiles(dir)
 	if err != nil {
@@ -230,6 +231,9 @@ func Find(dir, name string) (*Family, error) {
 		if strings.TrimSuffix(filepath.Base(path), ".yaml") == base {
 			return Load(path)
 		}
+	}
+	if f, err := findOwned(name); f != nil || err != nil {
+		return f, err
 	}
 	return nil, fmt.Errorf("spec: no spec for family %q in %s", name, dir)
 }
