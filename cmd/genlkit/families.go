@@ -9,6 +9,7 @@ import (
 	_ "github.com/genlkit/genlkit/family/ethtool"
 	_ "github.com/genlkit/genlkit/family/fou"
 	_ "github.com/genlkit/genlkit/family/handshake"
+	_ "github.com/genlkit/genlkit/family/ioam6"
 	_ "github.com/genlkit/genlkit/family/lockd"
 	_ "github.com/genlkit/genlkit/family/mptcppm"
 	_ "github.com/genlkit/genlkit/family/netdev"
@@ -22,9 +23,12 @@ import (
 	_ "github.com/genlkit/genlkit/family/ovspacket"
 	_ "github.com/genlkit/genlkit/family/ovsvport"
 	_ "github.com/genlkit/genlkit/family/psp"
+	_ "github.com/genlkit/genlkit/family/seg6"
 	_ "github.com/genlkit/genlkit/family/sunrpc"
+	_ "github.com/genlkit/genlkit/family/taskstats"
 	_ "github.com/genlkit/genlkit/family/tcpmetrics"
 	_ "github.com/genlkit/genlkit/family/team"
+	_ "github.com/genlkit/genlkit/family/thermal"
 	_ "github.com/genlkit/genlkit/family/wireguard"
 )
 

@@ -222,6 +222,11 @@ var reservedTop = []string{
 
 var reservedMethods = []string{"Family", "Subscribe", "Conn"}
 
+// wireLenField names the field of every struct type that records the
+// length of a payload it was decoded from when that differs from the
+// struct's size.
+const wireLenField = "WireLen"
+
 var reservedFields = []string{"MarshalAttrs", "UnmarshalAttrs", "String", extraField}
 
 // extraField is the field of every attribute-set struct that keeps, raw and
@@ -464,7 +469,7 @@ func builtinInt(t spec.AttrType) string {
 
 func (p *plan) planStructs() error {
 	for _, cs := range p.structs {
-		ns := newNamespace("MarshalBinary", "UnmarshalBinary", "AppendBinary")
+		ns := newNamespace("MarshalBinary", "UnmarshalBinary", "AppendBinary", wireLenField)
 		cs.sizeC = "size" + cs.name
 		for _, m := range cs.def.Members {
 			mb := &member{m: m, name: ns.claim(goName(m.Name), "Field")}
