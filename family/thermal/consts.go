@@ -71,66 +71,66 @@ const (
 
 // Attribute types of attribute set thermal.
 const (
-	AttrGenlTz                       = 1  // tz: nest, set tz-list
-	AttrGenlTzID                     = 2  // tz-id: u32
-	AttrGenlTzTemp                   = 3  // tz-temp: s32
-	AttrGenlTzTrip                   = 4  // tz-trip: nest, set trip-list
-	AttrGenlTzTripID                 = 5  // tz-trip-id: u32
-	AttrGenlTzTripType               = 6  // tz-trip-type: u32, enum trip-type
-	AttrGenlTzTripTemp               = 7  // tz-trip-temp: s32
-	AttrGenlTzTripHyst               = 8  // tz-trip-hyst: s32
-	AttrGenlTzMode                   = 9  // tz-mode: u32, enum device-mode
-	AttrGenlTzName                   = 10 // tz-name: string, checks max-len name-length (20)
-	AttrGenlTzCdevWeight             = 11 // tz-cdev-weight: u32
-	AttrGenlTzGov                    = 12 // tz-gov: nest, set thermal
-	AttrGenlTzGovName                = 13 // tz-gov-name: string, checks max-len name-length (20)
-	AttrGenlCdev                     = 14 // cdev: nest, set cdev-list
-	AttrGenlCdevID                   = 15 // cdev-id: u32
-	AttrGenlCdevCurState             = 16 // cdev-cur-state: u32
-	AttrGenlCdevMaxState             = 17 // cdev-max-state: u32
-	AttrGenlCdevName                 = 18 // cdev-name: string, checks max-len name-length (20)
-	AttrGenlGovName                  = 19 // gov-name: string, checks max-len name-length (20)
-	AttrGenlCPUCapability            = 20 // cpu-capability: nest, set cpu-capability-list
-	AttrGenlCPUCapabilityID          = 21 // cpu-capability-id: u32
-	AttrGenlCPUCapabilityPerformance = 22 // cpu-capability-performance: u32
-	AttrGenlCPUCapabilityEfficiency  = 23 // cpu-capability-efficiency: u32
-	AttrGenlThreshold                = 24 // threshold: nest, set threshold-list
-	AttrGenlThresholdTemp            = 25 // threshold-temp: s32
-	AttrGenlThresholdDirection       = 26 // threshold-direction: u32, flags as flags threshold-direction
-	AttrGenlTzPrevTemp               = 27 // tz-prev-temp: s32
+	AttrTz                       = 1  // tz: nest, set tz-list
+	AttrTzID                     = 2  // tz-id: u32
+	AttrTzTemp                   = 3  // tz-temp: s32
+	AttrTzTrip                   = 4  // tz-trip: nest, set trip-list
+	AttrTzTripID                 = 5  // tz-trip-id: u32
+	AttrTzTripType               = 6  // tz-trip-type: u32, enum trip-type
+	AttrTzTripTemp               = 7  // tz-trip-temp: s32
+	AttrTzTripHyst               = 8  // tz-trip-hyst: s32
+	AttrTzMode                   = 9  // tz-mode: u32, enum device-mode
+	AttrTzName                   = 10 // tz-name: string, checks max-len name-length (20)
+	AttrTzCdevWeight             = 11 // tz-cdev-weight: u32
+	AttrTzGov                    = 12 // tz-gov: nest, set thermal
+	AttrTzGovName                = 13 // tz-gov-name: string, checks max-len name-length (20)
+	AttrCdev                     = 14 // cdev: nest, set cdev-list
+	AttrCdevID                   = 15 // cdev-id: u32
+	AttrCdevCurState             = 16 // cdev-cur-state: u32
+	AttrCdevMaxState             = 17 // cdev-max-state: u32
+	AttrCdevName                 = 18 // cdev-name: string, checks max-len name-length (20)
+	AttrGovName                  = 19 // gov-name: string, checks max-len name-length (20)
+	AttrCPUCapability            = 20 // cpu-capability: nest, set cpu-capability-list
+	AttrCPUCapabilityID          = 21 // cpu-capability-id: u32
+	AttrCPUCapabilityPerformance = 22 // cpu-capability-performance: u32
+	AttrCPUCapabilityEfficiency  = 23 // cpu-capability-efficiency: u32
+	AttrThreshold                = 24 // threshold: nest, set threshold-list
+	AttrThresholdTemp            = 25 // threshold-temp: s32
+	AttrThresholdDirection       = 26 // threshold-direction: u32, flags as flags threshold-direction
+	AttrTzPrevTemp               = 27 // tz-prev-temp: s32
 )
 
 // Attribute types of attribute set tz-list.
 const (
-	AttrGenlTzID2   = 2  // tz-id: u32, multi-attr
-	AttrGenlTzName2 = 10 // tz-name: string, multi-attr, checks max-len name-length (20)
+	AttrTzListTzID   = 2  // tz-id: u32, multi-attr
+	AttrTzListTzName = 10 // tz-name: string, multi-attr, checks max-len name-length (20)
 )
 
 // Attribute types of attribute set trip-list.
 const (
-	AttrGenlTzTripID2   = 5 // tz-trip-id: u32, multi-attr
-	AttrGenlTzTripType2 = 6 // tz-trip-type: u32, multi-attr, enum trip-type
-	AttrGenlTzTripTemp2 = 7 // tz-trip-temp: s32, multi-attr
-	AttrGenlTzTripHyst2 = 8 // tz-trip-hyst: s32, multi-attr
+	AttrTripListTzTripID   = 5 // tz-trip-id: u32, multi-attr
+	AttrTripListTzTripType = 6 // tz-trip-type: u32, multi-attr, enum trip-type
+	AttrTripListTzTripTemp = 7 // tz-trip-temp: s32, multi-attr
+	AttrTripListTzTripHyst = 8 // tz-trip-hyst: s32, multi-attr
 )
 
 // Attribute types of attribute set cdev-list.
 const (
-	AttrGenlCdevID2   = 15 // cdev-id: u32, multi-attr
-	AttrGenlCdevName2 = 18 // cdev-name: string, multi-attr, checks max-len name-length (20)
+	AttrCdevListCdevID   = 15 // cdev-id: u32, multi-attr
+	AttrCdevListCdevName = 18 // cdev-name: string, multi-attr, checks max-len name-length (20)
 )
 
 // Attribute types of attribute set cpu-capability-list.
 const (
-	AttrGenlCPUCapabilityID2          = 21 // cpu-capability-id: u32, multi-attr
-	AttrGenlCPUCapabilityPerformance2 = 22 // cpu-capability-performance: u32, multi-attr
-	AttrGenlCPUCapabilityEfficiency2  = 23 // cpu-capability-efficiency: u32, multi-attr
+	AttrCPUCapabilityListCPUCapabilityID          = 21 // cpu-capability-id: u32, multi-attr
+	AttrCPUCapabilityListCPUCapabilityPerformance = 22 // cpu-capability-performance: u32, multi-attr
+	AttrCPUCapabilityListCPUCapabilityEfficiency  = 23 // cpu-capability-efficiency: u32, multi-attr
 )
 
 // Attribute types of attribute set threshold-list.
 const (
-	AttrGenlThresholdTemp2      = 25 // threshold-temp: s32, multi-attr
-	AttrGenlThresholdDirection2 = 26 // threshold-direction: u32, multi-attr, flags as flags threshold-direction
+	AttrThresholdListThresholdTemp      = 25 // threshold-temp: s32, multi-attr
+	AttrThresholdListThresholdDirection = 26 // threshold-direction: u32, multi-attr, flags as flags threshold-direction
 )
 
 // Constants of the spec's definitions.

@@ -82,7 +82,7 @@ func (v *Thermal) decode(d *attrs.Decoder) {
 	d.SetNames(namesThermal)
 	for d.Next() {
 		switch d.Type() {
-		case AttrGenlTz:
+		case AttrTz:
 			if v.Tz != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -90,19 +90,19 @@ func (v *Thermal) decode(d *attrs.Decoder) {
 			v.Tz = new(TzList)
 			nd := d.Nested()
 			v.Tz.decode(&nd)
-		case AttrGenlTzID:
+		case AttrTzID:
 			if v.TzID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TzID.Set(d.U32())
-		case AttrGenlTzTemp:
+		case AttrTzTemp:
 			if v.TzTemp.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TzTemp.Set(d.S32())
-		case AttrGenlTzTrip:
+		case AttrTzTrip:
 			if v.TzTrip != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -110,49 +110,49 @@ func (v *Thermal) decode(d *attrs.Decoder) {
 			v.TzTrip = new(TripList)
 			nd := d.Nested()
 			v.TzTrip.decode(&nd)
-		case AttrGenlTzTripID:
+		case AttrTzTripID:
 			if v.TzTripID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TzTripID.Set(d.U32())
-		case AttrGenlTzTripType:
+		case AttrTzTripType:
 			if v.TzTripType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TzTripType.Set(TripType(d.U32()))
-		case AttrGenlTzTripTemp:
+		case AttrTzTripTemp:
 			if v.TzTripTemp.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TzTripTemp.Set(d.S32())
-		case AttrGenlTzTripHyst:
+		case AttrTzTripHyst:
 			if v.TzTripHyst.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TzTripHyst.Set(d.S32())
-		case AttrGenlTzMode:
+		case AttrTzMode:
 			if v.TzMode.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TzMode.Set(DeviceMode(d.U32()))
-		case AttrGenlTzName:
+		case AttrTzName:
 			if v.TzName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TzName.Set(d.String())
-		case AttrGenlTzCdevWeight:
+		case AttrTzCdevWeight:
 			if v.TzCdevWeight.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TzCdevWeight.Set(d.U32())
-		case AttrGenlTzGov:
+		case AttrTzGov:
 			if v.TzGov != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -160,13 +160,13 @@ func (v *Thermal) decode(d *attrs.Decoder) {
 			v.TzGov = new(Thermal)
 			nd := d.Nested()
 			v.TzGov.decode(&nd)
-		case AttrGenlTzGovName:
+		case AttrTzGovName:
 			if v.TzGovName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.TzGovName.Set(d.String())
-		case AttrGenlCdev:
+		case AttrCdev:
 			if v.Cdev != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -174,37 +174,37 @@ func (v *Thermal) decode(d *attrs.Decoder) {
 			v.Cdev = new(CdevList)
 			nd := d.Nested()
 			v.Cdev.decode(&nd)
-		case AttrGenlCdevID:
+		case AttrCdevID:
 			if v.CdevID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.CdevID.Set(d.U32())
-		case AttrGenlCdevCurState:
+		case AttrCdevCurState:
 			if v.CdevCurState.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.CdevCurState.Set(d.U32())
-		case AttrGenlCdevMaxState:
+		case AttrCdevMaxState:
 			if v.CdevMaxState.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.CdevMaxState.Set(d.U32())
-		case AttrGenlCdevName:
+		case AttrCdevName:
 			if v.CdevName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.CdevName.Set(d.String())
-		case AttrGenlGovName:
+		case AttrGovName:
 			if v.GovName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.GovName.Set(d.String())
-		case AttrGenlCPUCapability:
+		case AttrCPUCapability:
 			if v.CPUCapability != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -212,25 +212,25 @@ func (v *Thermal) decode(d *attrs.Decoder) {
 			v.CPUCapability = new(CPUCapabilityList)
 			nd := d.Nested()
 			v.CPUCapability.decode(&nd)
-		case AttrGenlCPUCapabilityID:
+		case AttrCPUCapabilityID:
 			if v.CPUCapabilityID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.CPUCapabilityID.Set(d.U32())
-		case AttrGenlCPUCapabilityPerformance:
+		case AttrCPUCapabilityPerformance:
 			if v.CPUCapabilityPerformance.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.CPUCapabilityPerformance.Set(d.U32())
-		case AttrGenlCPUCapabilityEfficiency:
+		case AttrCPUCapabilityEfficiency:
 			if v.CPUCapabilityEfficiency.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.CPUCapabilityEfficiency.Set(d.U32())
-		case AttrGenlThreshold:
+		case AttrThreshold:
 			if v.Threshold != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -238,19 +238,19 @@ func (v *Thermal) decode(d *attrs.Decoder) {
 			v.Threshold = new(ThresholdList)
 			nd := d.Nested()
 			v.Threshold.decode(&nd)
-		case AttrGenlThresholdTemp:
+		case AttrThresholdTemp:
 			if v.ThresholdTemp.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ThresholdTemp.Set(d.S32())
-		case AttrGenlThresholdDirection:
+		case AttrThresholdDirection:
 			if v.ThresholdDirection.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
 			v.ThresholdDirection.Set(ThresholdDirection(d.U32()))
-		case AttrGenlTzPrevTemp:
+		case AttrTzPrevTemp:
 			if v.TzPrevTemp.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
@@ -280,9 +280,9 @@ func (v *TzList) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrGenlTzID2:
+		case AttrTzListTzID:
 			n0++
-		case AttrGenlTzName2:
+		case AttrTzListTzName:
 			n1++
 		}
 	}
@@ -294,9 +294,9 @@ func (v *TzList) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrGenlTzID2:
+		case AttrTzListTzID:
 			v.TzID = append(v.TzID, d.U32())
-		case AttrGenlTzName2:
+		case AttrTzListTzName:
 			v.TzName = append(v.TzName, d.String())
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -322,13 +322,13 @@ func (v *TripList) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrGenlTzTripID2:
+		case AttrTripListTzTripID:
 			n0++
-		case AttrGenlTzTripType2:
+		case AttrTripListTzTripType:
 			n1++
-		case AttrGenlTzTripTemp2:
+		case AttrTripListTzTripTemp:
 			n2++
-		case AttrGenlTzTripHyst2:
+		case AttrTripListTzTripHyst:
 			n3++
 		}
 	}
@@ -346,13 +346,13 @@ func (v *TripList) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrGenlTzTripID2:
+		case AttrTripListTzTripID:
 			v.TzTripID = append(v.TzTripID, d.U32())
-		case AttrGenlTzTripType2:
+		case AttrTripListTzTripType:
 			v.TzTripType = append(v.TzTripType, TripType(d.U32()))
-		case AttrGenlTzTripTemp2:
+		case AttrTripListTzTripTemp:
 			v.TzTripTemp = append(v.TzTripTemp, d.S32())
-		case AttrGenlTzTripHyst2:
+		case AttrTripListTzTripHyst:
 			v.TzTripHyst = append(v.TzTripHyst, d.S32())
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -378,9 +378,9 @@ func (v *CdevList) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrGenlCdevID2:
+		case AttrCdevListCdevID:
 			n0++
-		case AttrGenlCdevName2:
+		case AttrCdevListCdevName:
 			n1++
 		}
 	}
@@ -392,9 +392,9 @@ func (v *CdevList) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrGenlCdevID2:
+		case AttrCdevListCdevID:
 			v.CdevID = append(v.CdevID, d.U32())
-		case AttrGenlCdevName2:
+		case AttrCdevListCdevName:
 			v.CdevName = append(v.CdevName, d.String())
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -420,11 +420,11 @@ func (v *CPUCapabilityList) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrGenlCPUCapabilityID2:
+		case AttrCPUCapabilityListCPUCapabilityID:
 			n0++
-		case AttrGenlCPUCapabilityPerformance2:
+		case AttrCPUCapabilityListCPUCapabilityPerformance:
 			n1++
-		case AttrGenlCPUCapabilityEfficiency2:
+		case AttrCPUCapabilityListCPUCapabilityEfficiency:
 			n2++
 		}
 	}
@@ -439,11 +439,11 @@ func (v *CPUCapabilityList) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrGenlCPUCapabilityID2:
+		case AttrCPUCapabilityListCPUCapabilityID:
 			v.CPUCapabilityID = append(v.CPUCapabilityID, d.U32())
-		case AttrGenlCPUCapabilityPerformance2:
+		case AttrCPUCapabilityListCPUCapabilityPerformance:
 			v.CPUCapabilityPerformance = append(v.CPUCapabilityPerformance, d.U32())
-		case AttrGenlCPUCapabilityEfficiency2:
+		case AttrCPUCapabilityListCPUCapabilityEfficiency:
 			v.CPUCapabilityEfficiency = append(v.CPUCapabilityEfficiency, d.U32())
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -469,9 +469,9 @@ func (v *ThresholdList) decode(d *attrs.Decoder) {
 	c := *d
 	for c.Next() {
 		switch c.Type() {
-		case AttrGenlThresholdTemp2:
+		case AttrThresholdListThresholdTemp:
 			n0++
-		case AttrGenlThresholdDirection2:
+		case AttrThresholdListThresholdDirection:
 			n1++
 		}
 	}
@@ -483,9 +483,9 @@ func (v *ThresholdList) decode(d *attrs.Decoder) {
 	}
 	for d.Next() {
 		switch d.Type() {
-		case AttrGenlThresholdTemp2:
+		case AttrThresholdListThresholdTemp:
 			v.ThresholdTemp = append(v.ThresholdTemp, d.S32())
-		case AttrGenlThresholdDirection2:
+		case AttrThresholdListThresholdDirection:
 			v.ThresholdDirection = append(v.ThresholdDirection, ThresholdDirection(d.U32()))
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -509,7 +509,7 @@ func (v *TzGetTripRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesThermal)
 	for d.Next() {
 		switch d.Type() {
-		case AttrGenlTzID:
+		case AttrTzID:
 			v.TzID.Set(d.U32())
 		}
 	}
@@ -531,7 +531,7 @@ func (v *TzGetTempRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesThermal)
 	for d.Next() {
 		switch d.Type() {
-		case AttrGenlTzID:
+		case AttrTzID:
 			v.TzID.Set(d.U32())
 		}
 	}
@@ -553,7 +553,7 @@ func (v *TzGetGovRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesThermal)
 	for d.Next() {
 		switch d.Type() {
-		case AttrGenlTzID:
+		case AttrTzID:
 			v.TzID.Set(d.U32())
 		}
 	}
@@ -575,7 +575,7 @@ func (v *ThresholdGetRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesThermal)
 	for d.Next() {
 		switch d.Type() {
-		case AttrGenlTzID:
+		case AttrTzID:
 			v.TzID.Set(d.U32())
 		}
 	}
@@ -597,11 +597,11 @@ func (v *ThresholdAddRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesThermal)
 	for d.Next() {
 		switch d.Type() {
-		case AttrGenlTzID:
+		case AttrTzID:
 			v.TzID.Set(d.U32())
-		case AttrGenlThresholdTemp:
+		case AttrThresholdTemp:
 			v.ThresholdTemp.Set(d.S32())
-		case AttrGenlThresholdDirection:
+		case AttrThresholdDirection:
 			v.ThresholdDirection.Set(ThresholdDirection(d.U32()))
 		}
 	}
@@ -623,11 +623,11 @@ func (v *ThresholdDeleteRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesThermal)
 	for d.Next() {
 		switch d.Type() {
-		case AttrGenlTzID:
+		case AttrTzID:
 			v.TzID.Set(d.U32())
-		case AttrGenlThresholdTemp:
+		case AttrThresholdTemp:
 			v.ThresholdTemp.Set(d.S32())
-		case AttrGenlThresholdDirection:
+		case AttrThresholdDirection:
 			v.ThresholdDirection.Set(ThresholdDirection(d.U32()))
 		}
 	}
@@ -649,7 +649,7 @@ func (v *ThresholdFlushRequest) decode(d *attrs.Decoder) {
 	d.SetNames(namesThermal)
 	for d.Next() {
 		switch d.Type() {
-		case AttrGenlTzID:
+		case AttrTzID:
 			v.TzID.Set(d.U32())
 		}
 	}

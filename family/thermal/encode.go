@@ -18,109 +18,109 @@ func (v *Thermal) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *Thermal) encode(e *attrs.Encoder) error {
 	if v.Tz != nil {
-		n := e.Nest(AttrGenlTz)
+		n := e.Nest(AttrTz)
 		if err := v.Tz.encode(e); err != nil {
 			return attrs.WithPath(err, "tz")
 		}
 		e.End(n)
 	}
 	if v.TzID.Valid {
-		e.U32(AttrGenlTzID, v.TzID.Value)
+		e.U32(AttrTzID, v.TzID.Value)
 	}
 	if v.TzTemp.Valid {
-		e.S32(AttrGenlTzTemp, v.TzTemp.Value)
+		e.S32(AttrTzTemp, v.TzTemp.Value)
 	}
 	if v.TzTrip != nil {
-		n := e.Nest(AttrGenlTzTrip)
+		n := e.Nest(AttrTzTrip)
 		if err := v.TzTrip.encode(e); err != nil {
 			return attrs.WithPath(err, "tz-trip")
 		}
 		e.End(n)
 	}
 	if v.TzTripID.Valid {
-		e.U32(AttrGenlTzTripID, v.TzTripID.Value)
+		e.U32(AttrTzTripID, v.TzTripID.Value)
 	}
 	if v.TzTripType.Valid {
-		e.U32(AttrGenlTzTripType, uint32(v.TzTripType.Value))
+		e.U32(AttrTzTripType, uint32(v.TzTripType.Value))
 	}
 	if v.TzTripTemp.Valid {
-		e.S32(AttrGenlTzTripTemp, v.TzTripTemp.Value)
+		e.S32(AttrTzTripTemp, v.TzTripTemp.Value)
 	}
 	if v.TzTripHyst.Valid {
-		e.S32(AttrGenlTzTripHyst, v.TzTripHyst.Value)
+		e.S32(AttrTzTripHyst, v.TzTripHyst.Value)
 	}
 	if v.TzMode.Valid {
-		e.U32(AttrGenlTzMode, uint32(v.TzMode.Value))
+		e.U32(AttrTzMode, uint32(v.TzMode.Value))
 	}
 	if v.TzName.Valid {
-		e.String(AttrGenlTzName, v.TzName.Value)
+		e.String(AttrTzName, v.TzName.Value)
 	}
 	if v.TzCdevWeight.Valid {
-		e.U32(AttrGenlTzCdevWeight, v.TzCdevWeight.Value)
+		e.U32(AttrTzCdevWeight, v.TzCdevWeight.Value)
 	}
 	if v.TzGov != nil {
-		n := e.Nest(AttrGenlTzGov)
+		n := e.Nest(AttrTzGov)
 		if err := v.TzGov.encode(e); err != nil {
 			return attrs.WithPath(err, "tz-gov")
 		}
 		e.End(n)
 	}
 	if v.TzGovName.Valid {
-		e.String(AttrGenlTzGovName, v.TzGovName.Value)
+		e.String(AttrTzGovName, v.TzGovName.Value)
 	}
 	if v.Cdev != nil {
-		n := e.Nest(AttrGenlCdev)
+		n := e.Nest(AttrCdev)
 		if err := v.Cdev.encode(e); err != nil {
 			return attrs.WithPath(err, "cdev")
 		}
 		e.End(n)
 	}
 	if v.CdevID.Valid {
-		e.U32(AttrGenlCdevID, v.CdevID.Value)
+		e.U32(AttrCdevID, v.CdevID.Value)
 	}
 	if v.CdevCurState.Valid {
-		e.U32(AttrGenlCdevCurState, v.CdevCurState.Value)
+		e.U32(AttrCdevCurState, v.CdevCurState.Value)
 	}
 	if v.CdevMaxState.Valid {
-		e.U32(AttrGenlCdevMaxState, v.CdevMaxState.Value)
+		e.U32(AttrCdevMaxState, v.CdevMaxState.Value)
 	}
 	if v.CdevName.Valid {
-		e.String(AttrGenlCdevName, v.CdevName.Value)
+		e.String(AttrCdevName, v.CdevName.Value)
 	}
 	if v.GovName.Valid {
-		e.String(AttrGenlGovName, v.GovName.Value)
+		e.String(AttrGovName, v.GovName.Value)
 	}
 	if v.CPUCapability != nil {
-		n := e.Nest(AttrGenlCPUCapability)
+		n := e.Nest(AttrCPUCapability)
 		if err := v.CPUCapability.encode(e); err != nil {
 			return attrs.WithPath(err, "cpu-capability")
 		}
 		e.End(n)
 	}
 	if v.CPUCapabilityID.Valid {
-		e.U32(AttrGenlCPUCapabilityID, v.CPUCapabilityID.Value)
+		e.U32(AttrCPUCapabilityID, v.CPUCapabilityID.Value)
 	}
 	if v.CPUCapabilityPerformance.Valid {
-		e.U32(AttrGenlCPUCapabilityPerformance, v.CPUCapabilityPerformance.Value)
+		e.U32(AttrCPUCapabilityPerformance, v.CPUCapabilityPerformance.Value)
 	}
 	if v.CPUCapabilityEfficiency.Valid {
-		e.U32(AttrGenlCPUCapabilityEfficiency, v.CPUCapabilityEfficiency.Value)
+		e.U32(AttrCPUCapabilityEfficiency, v.CPUCapabilityEfficiency.Value)
 	}
 	if v.Threshold != nil {
-		n := e.Nest(AttrGenlThreshold)
+		n := e.Nest(AttrThreshold)
 		if err := v.Threshold.encode(e); err != nil {
 			return attrs.WithPath(err, "threshold")
 		}
 		e.End(n)
 	}
 	if v.ThresholdTemp.Valid {
-		e.S32(AttrGenlThresholdTemp, v.ThresholdTemp.Value)
+		e.S32(AttrThresholdTemp, v.ThresholdTemp.Value)
 	}
 	if v.ThresholdDirection.Valid {
-		e.U32(AttrGenlThresholdDirection, uint32(v.ThresholdDirection.Value))
+		e.U32(AttrThresholdDirection, uint32(v.ThresholdDirection.Value))
 	}
 	if v.TzPrevTemp.Valid {
-		e.S32(AttrGenlTzPrevTemp, v.TzPrevTemp.Value)
+		e.S32(AttrTzPrevTemp, v.TzPrevTemp.Value)
 	}
 	for i := range v.Extra {
 		e.Attr(v.Extra[i])
@@ -140,10 +140,10 @@ func (v *TzList) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *TzList) encode(e *attrs.Encoder) error {
 	for i := range v.TzID {
-		e.U32(AttrGenlTzID2, v.TzID[i])
+		e.U32(AttrTzListTzID, v.TzID[i])
 	}
 	for i := range v.TzName {
-		e.String(AttrGenlTzName2, v.TzName[i])
+		e.String(AttrTzListTzName, v.TzName[i])
 	}
 	for i := range v.Extra {
 		e.Attr(v.Extra[i])
@@ -163,16 +163,16 @@ func (v *TripList) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *TripList) encode(e *attrs.Encoder) error {
 	for i := range v.TzTripID {
-		e.U32(AttrGenlTzTripID2, v.TzTripID[i])
+		e.U32(AttrTripListTzTripID, v.TzTripID[i])
 	}
 	for i := range v.TzTripType {
-		e.U32(AttrGenlTzTripType2, uint32(v.TzTripType[i]))
+		e.U32(AttrTripListTzTripType, uint32(v.TzTripType[i]))
 	}
 	for i := range v.TzTripTemp {
-		e.S32(AttrGenlTzTripTemp2, v.TzTripTemp[i])
+		e.S32(AttrTripListTzTripTemp, v.TzTripTemp[i])
 	}
 	for i := range v.TzTripHyst {
-		e.S32(AttrGenlTzTripHyst2, v.TzTripHyst[i])
+		e.S32(AttrTripListTzTripHyst, v.TzTripHyst[i])
 	}
 	for i := range v.Extra {
 		e.Attr(v.Extra[i])
@@ -192,10 +192,10 @@ func (v *CdevList) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *CdevList) encode(e *attrs.Encoder) error {
 	for i := range v.CdevID {
-		e.U32(AttrGenlCdevID2, v.CdevID[i])
+		e.U32(AttrCdevListCdevID, v.CdevID[i])
 	}
 	for i := range v.CdevName {
-		e.String(AttrGenlCdevName2, v.CdevName[i])
+		e.String(AttrCdevListCdevName, v.CdevName[i])
 	}
 	for i := range v.Extra {
 		e.Attr(v.Extra[i])
@@ -215,13 +215,13 @@ func (v *CPUCapabilityList) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *CPUCapabilityList) encode(e *attrs.Encoder) error {
 	for i := range v.CPUCapabilityID {
-		e.U32(AttrGenlCPUCapabilityID2, v.CPUCapabilityID[i])
+		e.U32(AttrCPUCapabilityListCPUCapabilityID, v.CPUCapabilityID[i])
 	}
 	for i := range v.CPUCapabilityPerformance {
-		e.U32(AttrGenlCPUCapabilityPerformance2, v.CPUCapabilityPerformance[i])
+		e.U32(AttrCPUCapabilityListCPUCapabilityPerformance, v.CPUCapabilityPerformance[i])
 	}
 	for i := range v.CPUCapabilityEfficiency {
-		e.U32(AttrGenlCPUCapabilityEfficiency2, v.CPUCapabilityEfficiency[i])
+		e.U32(AttrCPUCapabilityListCPUCapabilityEfficiency, v.CPUCapabilityEfficiency[i])
 	}
 	for i := range v.Extra {
 		e.Attr(v.Extra[i])
@@ -241,10 +241,10 @@ func (v *ThresholdList) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *ThresholdList) encode(e *attrs.Encoder) error {
 	for i := range v.ThresholdTemp {
-		e.S32(AttrGenlThresholdTemp2, v.ThresholdTemp[i])
+		e.S32(AttrThresholdListThresholdTemp, v.ThresholdTemp[i])
 	}
 	for i := range v.ThresholdDirection {
-		e.U32(AttrGenlThresholdDirection2, uint32(v.ThresholdDirection[i]))
+		e.U32(AttrThresholdListThresholdDirection, uint32(v.ThresholdDirection[i]))
 	}
 	for i := range v.Extra {
 		e.Attr(v.Extra[i])
@@ -264,7 +264,7 @@ func (v *TzGetTripRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *TzGetTripRequest) encode(e *attrs.Encoder) error {
 	if v.TzID.Valid {
-		e.U32(AttrGenlTzID, v.TzID.Value)
+		e.U32(AttrTzID, v.TzID.Value)
 	}
 	return nil
 }
@@ -281,7 +281,7 @@ func (v *TzGetTempRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *TzGetTempRequest) encode(e *attrs.Encoder) error {
 	if v.TzID.Valid {
-		e.U32(AttrGenlTzID, v.TzID.Value)
+		e.U32(AttrTzID, v.TzID.Value)
 	}
 	return nil
 }
@@ -298,7 +298,7 @@ func (v *TzGetGovRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *TzGetGovRequest) encode(e *attrs.Encoder) error {
 	if v.TzID.Valid {
-		e.U32(AttrGenlTzID, v.TzID.Value)
+		e.U32(AttrTzID, v.TzID.Value)
 	}
 	return nil
 }
@@ -315,7 +315,7 @@ func (v *ThresholdGetRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *ThresholdGetRequest) encode(e *attrs.Encoder) error {
 	if v.TzID.Valid {
-		e.U32(AttrGenlTzID, v.TzID.Value)
+		e.U32(AttrTzID, v.TzID.Value)
 	}
 	return nil
 }
@@ -332,13 +332,13 @@ func (v *ThresholdAddRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *ThresholdAddRequest) encode(e *attrs.Encoder) error {
 	if v.TzID.Valid {
-		e.U32(AttrGenlTzID, v.TzID.Value)
+		e.U32(AttrTzID, v.TzID.Value)
 	}
 	if v.ThresholdTemp.Valid {
-		e.S32(AttrGenlThresholdTemp, v.ThresholdTemp.Value)
+		e.S32(AttrThresholdTemp, v.ThresholdTemp.Value)
 	}
 	if v.ThresholdDirection.Valid {
-		e.U32(AttrGenlThresholdDirection, uint32(v.ThresholdDirection.Value))
+		e.U32(AttrThresholdDirection, uint32(v.ThresholdDirection.Value))
 	}
 	return nil
 }
@@ -355,13 +355,13 @@ func (v *ThresholdDeleteRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *ThresholdDeleteRequest) encode(e *attrs.Encoder) error {
 	if v.TzID.Valid {
-		e.U32(AttrGenlTzID, v.TzID.Value)
+		e.U32(AttrTzID, v.TzID.Value)
 	}
 	if v.ThresholdTemp.Valid {
-		e.S32(AttrGenlThresholdTemp, v.ThresholdTemp.Value)
+		e.S32(AttrThresholdTemp, v.ThresholdTemp.Value)
 	}
 	if v.ThresholdDirection.Valid {
-		e.U32(AttrGenlThresholdDirection, uint32(v.ThresholdDirection.Value))
+		e.U32(AttrThresholdDirection, uint32(v.ThresholdDirection.Value))
 	}
 	return nil
 }
@@ -378,7 +378,7 @@ func (v *ThresholdFlushRequest) MarshalAttrs(e *attrs.Encoder) error {
 
 func (v *ThresholdFlushRequest) encode(e *attrs.Encoder) error {
 	if v.TzID.Valid {
-		e.U32(AttrGenlTzID, v.TzID.Value)
+		e.U32(AttrTzID, v.TzID.Value)
 	}
 	return nil
 }

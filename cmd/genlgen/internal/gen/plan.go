@@ -959,7 +959,9 @@ func (p *plan) typeName(name string) string {
 // its type constant: the set's C enum prefix (name-prefix, by default
 // "<family>-a-<set>-" or "<family>-a-" for the set named like the family)
 // without the family's name (or its first word) in front and without the
-// words "a", "attr" and "attrs", which "Attr" says already. nl80211's
+// words "a", "attr" and "attrs", which "Attr" says already, and "genl",
+// which every generic netlink family could say (thermal's
+// "thermal-genl-attr-" gives AttrTzID). nl80211's
 // "nl80211-attr-" gives AttrWiphy, ovs_flow's "ovs-action-attr-" gives
 // AttrActionOutput, team's "team-attr-item-" gives AttrItemOption.
 func (p *plan) attrPrefix(s *spec.AttributeSet) string {
@@ -979,7 +981,7 @@ func (p *plan) attrPrefix(s *spec.AttributeSet) string {
 	}
 	var out []string
 	for _, x := range w {
-		if x != "a" && x != "attr" && x != "attrs" {
+		if x != "a" && x != "attr" && x != "attrs" && x != "genl" {
 			out = append(out, x)
 		}
 	}
