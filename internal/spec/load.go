@@ -186,14 +186,12 @@ func LoadDir(dir string) ([]*Family, error) {
 		if h, err := sniff(data); err == nil && strings.HasPrefix(h.Protocol, "netlink-") {
 			continue // netlink-raw: not a generic netlink family
 		}
-		f, err := Parse(path, data)
+		f, err := parseCollect(path, data, &errs)
 		if err != nil {
-			var l ErrorList
-			if errors.As(err, &l) {
-				errs = append(errs, l...)
-				continue
-			}
 			return nil, err
+		}
+		if f == nil {
+			continue
 		}
 		if prev := byName[f.Name]; prev != nil {
 			errs = append(errs, &Error{File: filepath.Base(path), Line: f.KeyPos("name").Line, Col: f.KeyPos("name").Col,
@@ -205,6 +203,21 @@ func LoadDir(dir string) ([]*Family, error) {
 	}
 	sort.Slice(fams, func(i, j int) bool { return fams[i].Name < fams[j].Name })
 	return fams, errs.Err()
+}
+
+// parseCollect parses a spec of a set being loaded: its spec errors join
+// errs (and the Family is nil), other errors are returned.
+func parseCollect(name string, data []byte, errs *ErrorList) (*Family, error) {
+	f, err := Parse(name, data)
+	if err != nil {
+		var l ErrorList
+		if errors.As(err, &l) {
+			*errs = append(*errs, l...)
+			return nil, nil
+		}
+		return nil, err
+	}
+	return f, nil
 }
 
 // Find loads the spec of a family from dir. name is either a family name

@@ -7,7 +7,6 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"sync"
 )
 
 // The project's own specs (owned/*.yaml) describe generic netlink families
@@ -20,8 +19,6 @@ import (
 //
 //go:embed owned/*.yaml
 var ownedFS embed.FS
-
-var ownedSpecs = sync.OnceValues(loadOwned)
 
 // loadOwned parses the embedded owned specs, sorted by family name.
 func loadOwned() ([]*Family, error) {
@@ -40,16 +37,13 @@ func loadOwned() ([]*Family, error) {
 		if err != nil {
 			return nil, err
 		}
-		f, err := Parse(name, data)
+		f, err := parseCollect(name, data, &errs)
 		if err != nil {
-			var l ErrorList
-			if errors.As(err, &l) {
-				errs = append(errs, l...)
-				continue
-			}
 			return nil, err
 		}
-		fams = append(fams, f)
+		if f != nil {
+			fams = append(fams, f)
+		}
 	}
 	sort.Slice(fams, func(i, j int) bool { return fams[i].Name < fams[j].Name })
 	return fams, errs.Err()
@@ -57,12 +51,7 @@ func loadOwned() ([]*Family, error) {
 
 // Owned returns the project's own specs (see the owned directory), parsed
 // anew, sorted by family name. Their Path is "owned/<file>.yaml".
-func Owned() ([]*Family, error) {
-	if _, err := ownedSpecs(); err != nil {
-		return nil, err
-	}
-	return loadOwned()
-}
+func Owned() ([]*Family, error) { return loadOwned() }
 
 // OwnedFile returns the contents of the owned spec file base (e.g.
 // "taskstats.yaml").
