@@ -17,7 +17,7 @@
 // wire types, checks, enum values); -docs adds the spec's doc prose.
 //
 // With -all, every genetlink spec of the specs directory, and every
-// project-owned spec (internal/spec/owned: TASKSTATS, thermal, SEG6, IOAM6)
+// project-owned spec (internal/spec/owned: TASKSTATS, thermal, SEG6, IOAM6, NLBL_MGMT)
 // of a family the directory has no spec for, is generated into its own
 // package directory under -o (family/netdev, family/taskstats, ...). -spec
 // finds the owned specs by family or file name too.

@@ -30,6 +30,7 @@ import (
 	_ "github.com/genlkit/genlkit/family/netshaper"
 	_ "github.com/genlkit/genlkit/family/nfsd"
 	_ "github.com/genlkit/genlkit/family/nl80211"
+	_ "github.com/genlkit/genlkit/family/nlblmgmt"
 	_ "github.com/genlkit/genlkit/family/nlctrl"
 	_ "github.com/genlkit/genlkit/family/ovpn"
 	_ "github.com/genlkit/genlkit/family/ovsdatapath"

@@ -10,7 +10,8 @@ import (
 )
 
 // The project's own specs (owned/*.yaml) describe generic netlink families
-// for which the kernel ships no YNL spec: TASKSTATS, thermal, SEG6, IOAM6.
+// for which the kernel ships no YNL spec: TASKSTATS, thermal, SEG6, IOAM6,
+// NLBL_MGMT.
 // They are written from the families' uapi headers and the kernel code
 // that registers them (each file names its sources), checked against the
 // policies a running kernel reports, and validated against the kernel's

@@ -29,7 +29,7 @@ func TestOwnedSpecs(t *testing.T) {
 			t.Errorf("%s: no SPDX license line", f.Name)
 		}
 	}
-	for _, want := range []string{"IOAM6", "SEG6", "TASKSTATS", "thermal"} {
+	for _, want := range []string{"IOAM6", "NLBL_MGMT", "SEG6", "TASKSTATS", "thermal"} {
 		if !strings.Contains(","+strings.Join(names, ",")+",", ","+want+",") {
 			t.Errorf("no owned spec for %s (have %v)", want, names)
 		}
