@@ -23,7 +23,7 @@
 // [Decoder.UintOrder]), integer arrays ([EncodeArray], [DecodeArray]) and
 // IP addresses ([Encoder.Addr], [Decoder.Addr4]) cover the specs' byte-order
 // keys and display hints; [FormatFlags], [NameTables] (naming attributes in
-// error paths) and the error constructors ([StructTooShort], [FieldTooLong],
+// error paths) and the error constructors ([EmptyStruct], [StructTooShort], [FieldTooLong],
 // [HeaderTooShort]) are the rest of the support that generated family
 // packages share.
 package attrs

@@ -83,6 +83,15 @@ func StructTooShort(name string, size, got int) *Error {
 		Msg: "struct " + name + " needs " + strconv.Itoa(size) + " bytes, got " + strconv.Itoa(got)}
 }
 
+// EmptyStruct returns the error for an empty payload of struct name (a
+// spec's fixed-layout struct), which no version of the struct has: kind
+// [ErrBadLength], offset unknown. Shorter and longer payloads are older and
+// newer versions of the struct, which generated decoders read. Pass it to
+// [Decoder.Fail] to give it a path.
+func EmptyStruct(name string) *Error {
+	return &Error{Offset: -1, Kind: ErrBadLength, Msg: "struct " + name + " is empty"}
+}
+
 // FieldTooLong returns the error for a string of got bytes that does not fit
 // the size-byte struct member named field: kind [ErrTooLong], with field as
 // its path.

@@ -365,6 +365,7 @@ func TestErrorConstructors(t *testing.T) {
 		want string
 	}{
 		{attrs.StructTooShort("ifmap", 24, 3), attrs.ErrBadLength, "struct ifmap needs 24 bytes, got 3"},
+		{attrs.EmptyStruct("taskstats"), attrs.ErrBadLength, "struct taskstats is empty"},
 		{attrs.FieldTooLong("name", 16, 20), attrs.ErrTooLong, "name: string of 20 bytes does not fit a 16-byte field"},
 		{attrs.HeaderTooShort("ovs-header", 4, 0), attrs.ErrTruncated, "header: fixed header ovs-header needs 4 bytes, got 0"},
 	}

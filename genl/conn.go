@@ -56,6 +56,8 @@ type Conn struct {
 	subs      []*Subscription
 	groupRefs map[uint32]int
 	dumpBusy  bool
+	// dumpSeq is the sequence number of the dump in flight while dumpBusy.
+	dumpSeq uint32
 	// After an overrun (see overrunLocked): barrierDue until the leader
 	// has drained the receive queue and sent the barrier, then barrierSeq
 	// is the barrier's sequence number until its ACK is read. Meanwhile

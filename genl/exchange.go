@@ -97,6 +97,7 @@ func (c *Conn) startDump(ctx context.Context, req *Request) (*call, error) {
 	c.dumpBusy = true
 	c.st.dumps++
 	cl := c.newCallLocked(req, "dump", netlink.Dump)
+	c.dumpSeq = cl.seq
 	c.submitLocked(cl)
 	c.takeLeadLocked(cl)
 	c.mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"github.com/genlkit/genlkit/attrs"
 	"github.com/genlkit/genlkit/genl"
 	"github.com/genlkit/genlkit/genl/genltest"
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -234,5 +235,41 @@ func TestCancelledContextNotSent(t *testing.T) {
 	}
 	if err := c.Ack(ctxT(t), req); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDumpRepliesWithSequenceZero: a family that builds its dump messages
+// with sequence number 0 (thermal's tz-get-id and cdev-get), only the
+// NLMSG_DONE carrying the request's, still answers the dump; a message of
+// another family with sequence 0 is not taken for the dump's.
+func TestDumpRepliesWithSequenceZero(t *testing.T) {
+	k, c := fake(t)
+	go func() {
+		r, err := k.NextRequest(ctxT(t))
+		if err != nil {
+			return
+		}
+		var e attrs.Encoder
+		e.U32(2, 7)
+		k.Push(
+			genltest.GenlMsg(fam, netlink.Multi, 0, 0, 1, 1, e.Bytes()),
+			genltest.GenlMsg(fam+1, netlink.Multi, 0, 0, 1, 1, nil),
+			genltest.GenlMsg(fam, netlink.Multi, 0, 0, 1, 1, e.Bytes()),
+			genltest.Done(r, 0, 0, nil),
+		)
+	}()
+	n := 0
+	for m, err := range c.Dump(ctxT(t), genl.Request{Family: fam, Command: 1}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := attrs.NewDecoder(m.Data)
+		if !d.Next() || d.Type() != 2 || d.U32() != 7 {
+			t.Errorf("reply %d: %x", n, m.Data)
+		}
+		n++
+	}
+	if n != 2 {
+		t.Errorf("%d replies, want 2", n)
 	}
 }

@@ -81,6 +81,16 @@ func (cl *call) isFinal(typ netlink.HeaderType, fl netlink.HeaderFlags) bool {
 
 func (c *Conn) routeLocked(msg []byte, h netlink.Header, group uint32, self *call) (wokeOther bool) {
 	c.st.messages++
+	if group == 0 && h.Sequence == 0 && c.dumpBusy {
+		// Some families (thermal) build the messages of a dump with
+		// sequence number 0, only its NLMSG_DONE carrying the request's:
+		// a unicast data message of the family of the dump in flight
+		// (a Conn runs one at a time) is the dump's.
+		if cl := c.pending.get(c.dumpSeq); cl != nil && cl.dump && !cl.barrier &&
+			h.Type >= unix.NLMSG_MIN_TYPE && uint16(h.Type) == cl.family {
+			h.Sequence = c.dumpSeq
+		}
+	}
 	if group != 0 || h.Sequence == 0 {
 		c.deliverSubsLocked(msg, group)
 		return

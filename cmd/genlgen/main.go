@@ -16,8 +16,11 @@
 // are removed, other files are left alone. Comments are mechanical (sets,
 // wire types, checks, enum values); -docs adds the spec's doc prose.
 //
-// With -all, every genetlink spec of the specs directory is generated into
-// its own package directory under -o (family/netdev, family/mptcppm, ...).
+// With -all, every genetlink spec of the specs directory, and every
+// project-owned spec (internal/spec/owned: TASKSTATS, thermal, SEG6, IOAM6, NLBL_MGMT)
+// of a family the directory has no spec for, is generated into its own
+// package directory under -o (family/netdev, family/taskstats, ...). -spec
+// finds the owned specs by family or file name too.
 //
 // Beside each package, in its subdirectory <pkg>test, genlgen writes the
 // package's typed test server (family/netdev/netdevtest): a fake of the
@@ -88,7 +91,7 @@ func run(args []string) error {
 }
 
 // generateAll generates every genetlink spec in dir (netlink-raw specs are
-// skipped) into root/<package name>.
+// skipped) and the project-owned specs into root/<package name>.
 func generateAll(dir, root string, docs, noTests bool) error {
 	if dir == "" {
 		var err error
@@ -96,7 +99,7 @@ func generateAll(dir, root string, docs, noTests bool) error {
 			return err
 		}
 	}
-	fams, err := spec.LoadDir(dir)
+	fams, err := spec.LoadAll(dir)
 	if err != nil {
 		return err
 	}

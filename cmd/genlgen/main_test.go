@@ -23,12 +23,14 @@ import (
 	_ "github.com/genlkit/genlkit/family/ethtool"
 	_ "github.com/genlkit/genlkit/family/fou"
 	_ "github.com/genlkit/genlkit/family/handshake"
+	_ "github.com/genlkit/genlkit/family/ioam6"
 	_ "github.com/genlkit/genlkit/family/lockd"
 	_ "github.com/genlkit/genlkit/family/mptcppm"
 	_ "github.com/genlkit/genlkit/family/netdev"
 	_ "github.com/genlkit/genlkit/family/netshaper"
 	_ "github.com/genlkit/genlkit/family/nfsd"
 	_ "github.com/genlkit/genlkit/family/nl80211"
+	_ "github.com/genlkit/genlkit/family/nlblmgmt"
 	_ "github.com/genlkit/genlkit/family/nlctrl"
 	_ "github.com/genlkit/genlkit/family/ovpn"
 	_ "github.com/genlkit/genlkit/family/ovsdatapath"
@@ -36,15 +38,18 @@ import (
 	_ "github.com/genlkit/genlkit/family/ovspacket"
 	_ "github.com/genlkit/genlkit/family/ovsvport"
 	_ "github.com/genlkit/genlkit/family/psp"
+	_ "github.com/genlkit/genlkit/family/seg6"
 	_ "github.com/genlkit/genlkit/family/sunrpc"
+	_ "github.com/genlkit/genlkit/family/taskstats"
 	_ "github.com/genlkit/genlkit/family/tcpmetrics"
 	_ "github.com/genlkit/genlkit/family/team"
+	_ "github.com/genlkit/genlkit/family/thermal"
 	_ "github.com/genlkit/genlkit/family/wireguard"
 )
 
 func loadAll(t *testing.T) []*spec.Family {
 	t.Helper()
-	fams, err := spec.LoadDir(spectest.Dir(t))
+	fams, err := spec.LoadAll(spectest.Dir(t))
 	if err != nil {
 		t.Fatal(err)
 	}

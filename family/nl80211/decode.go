@@ -957,11 +957,11 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeStaFlagUpdate {
+			if b := d.Bytes(); len(b) > 0 {
 				v.StaFlags2.Valid = true
-				v.StaFlags2.Value.get(b)
+				v.StaFlags2.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("sta-flag-update", sizeStaFlagUpdate, len(b)))
+				d.Fail(attrs.EmptyStruct("sta-flag-update"))
 			}
 		case AttrControlPort:
 			if v.ControlPort {

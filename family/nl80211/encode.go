@@ -228,8 +228,8 @@ func (v *Attrs) encode(e *attrs.Encoder) error {
 		e.U32(AttrUseMfp, v.UseMfp.Value)
 	}
 	if v.StaFlags2.Valid {
-		if b := e.Reserve(AttrStaFlags2, sizeStaFlagUpdate); b != nil {
-			if err := v.StaFlags2.Value.put(b); err != nil {
+		if b := e.Reserve(AttrStaFlags2, v.StaFlags2.Value.wireSize()); b != nil {
+			if err := v.StaFlags2.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "sta-flags2")
 			}
 		}

@@ -13,6 +13,14 @@ type StaFlagUpdate struct {
 	Mask uint32
 	// Set is member set: u32 at offset 4, 4 bytes.
 	Set uint32
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeStaFlagUpdate = 8
@@ -27,27 +35,66 @@ func (s *StaFlagUpdate) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 8 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *StaFlagUpdate) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.Mask = r.U32(false)
 	s.Set = r.U32(false)
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *StaFlagUpdate) getWire(b []byte) {
+	*s = StaFlagUpdate{}
+	s.get(b)
+	if len(b) != sizeStaFlagUpdate {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *StaFlagUpdate) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeStaFlagUpdate
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *StaFlagUpdate) putWire(b []byte) error {
+	if len(b) >= sizeStaFlagUpdate {
+		clear(b[sizeStaFlagUpdate:])
+		return s.put(b)
+	}
+	var full [sizeStaFlagUpdate]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *StaFlagUpdate) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeStaFlagUpdate)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *StaFlagUpdate) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeStaFlagUpdate {
-		return attrs.StructTooShort("sta-flag-update", sizeStaFlagUpdate, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("sta-flag-update")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }

@@ -51,22 +51,22 @@ func (v *Datapath) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsDpStats {
+			if b := d.Bytes(); len(b) > 0 {
 				v.Stats.Valid = true
-				v.Stats.Value.get(b)
+				v.Stats.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-dp-stats", sizeOvsDpStats, len(b)))
+				d.Fail(attrs.EmptyStruct("ovs-dp-stats"))
 			}
 		case AttrDpMegaflowStats:
 			if v.MegaflowStats.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsDpMegaflowStats {
+			if b := d.Bytes(); len(b) > 0 {
 				v.MegaflowStats.Valid = true
-				v.MegaflowStats.Value.get(b)
+				v.MegaflowStats.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-dp-megaflow-stats", sizeOvsDpMegaflowStats, len(b)))
+				d.Fail(attrs.EmptyStruct("ovs-dp-megaflow-stats"))
 			}
 		case AttrDpUserFeatures:
 			if v.UserFeatures.Valid {

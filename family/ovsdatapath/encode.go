@@ -24,15 +24,15 @@ func (v *Datapath) encode(e *attrs.Encoder) error {
 		e.U32(AttrDpUpcallPID, v.UpcallPID.Value)
 	}
 	if v.Stats.Valid {
-		if b := e.Reserve(AttrDpStats, sizeOvsDpStats); b != nil {
-			if err := v.Stats.Value.put(b); err != nil {
+		if b := e.Reserve(AttrDpStats, v.Stats.Value.wireSize()); b != nil {
+			if err := v.Stats.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "stats")
 			}
 		}
 	}
 	if v.MegaflowStats.Valid {
-		if b := e.Reserve(AttrDpMegaflowStats, sizeOvsDpMegaflowStats); b != nil {
-			if err := v.MegaflowStats.Value.put(b); err != nil {
+		if b := e.Reserve(AttrDpMegaflowStats, v.MegaflowStats.Value.wireSize()); b != nil {
+			if err := v.MegaflowStats.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "megaflow-stats")
 			}
 		}

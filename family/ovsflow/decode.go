@@ -206,11 +206,11 @@ func (v *FlowAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeStats {
+			if b := d.Bytes(); len(b) > 0 {
 				v.Stats.Valid = true
-				v.Stats.Value.get(b)
+				v.Stats.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-flow-stats", sizeStats, len(b)))
+				d.Fail(attrs.EmptyStruct("ovs-flow-stats"))
 			}
 		case AttrTCPFlags:
 			if v.TCPFlags.Valid {
@@ -309,11 +309,11 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsKeyEthernet {
+			if b := d.Bytes(); len(b) > 0 {
 				v.Ethernet.Valid = true
-				v.Ethernet.Value.get(b)
+				v.Ethernet.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-ethernet", sizeOvsKeyEthernet, len(b)))
+				d.Fail(attrs.EmptyStruct("ovs-key-ethernet"))
 			}
 		case AttrKeyVLAN:
 			if v.VLAN.Valid {
@@ -332,88 +332,88 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsKeyIPv4 {
+			if b := d.Bytes(); len(b) > 0 {
 				v.IPv4.Valid = true
-				v.IPv4.Value.get(b)
+				v.IPv4.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-ipv4", sizeOvsKeyIPv4, len(b)))
+				d.Fail(attrs.EmptyStruct("ovs-key-ipv4"))
 			}
 		case AttrKeyIPv6:
 			if v.IPv6.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsKeyIPv6 {
+			if b := d.Bytes(); len(b) > 0 {
 				v.IPv6.Valid = true
-				v.IPv6.Value.get(b)
+				v.IPv6.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-ipv6", sizeOvsKeyIPv6, len(b)))
+				d.Fail(attrs.EmptyStruct("ovs-key-ipv6"))
 			}
 		case AttrKeyTCP:
 			if v.TCP.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsKeyTCP {
+			if b := d.Bytes(); len(b) > 0 {
 				v.TCP.Valid = true
-				v.TCP.Value.get(b)
+				v.TCP.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-tcp", sizeOvsKeyTCP, len(b)))
+				d.Fail(attrs.EmptyStruct("ovs-key-tcp"))
 			}
 		case AttrKeyUDP:
 			if v.UDP.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsKeyUDP {
+			if b := d.Bytes(); len(b) > 0 {
 				v.UDP.Valid = true
-				v.UDP.Value.get(b)
+				v.UDP.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-udp", sizeOvsKeyUDP, len(b)))
+				d.Fail(attrs.EmptyStruct("ovs-key-udp"))
 			}
 		case AttrKeyICMP:
 			if v.ICMP.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsKeyICMP {
+			if b := d.Bytes(); len(b) > 0 {
 				v.ICMP.Valid = true
-				v.ICMP.Value.get(b)
+				v.ICMP.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-icmp", sizeOvsKeyICMP, len(b)))
+				d.Fail(attrs.EmptyStruct("ovs-key-icmp"))
 			}
 		case AttrKeyICMPv6:
 			if v.ICMPv6.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsKeyICMP {
+			if b := d.Bytes(); len(b) > 0 {
 				v.ICMPv6.Valid = true
-				v.ICMPv6.Value.get(b)
+				v.ICMPv6.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-icmp", sizeOvsKeyICMP, len(b)))
+				d.Fail(attrs.EmptyStruct("ovs-key-icmp"))
 			}
 		case AttrKeyARP:
 			if v.ARP.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsKeyARP {
+			if b := d.Bytes(); len(b) > 0 {
 				v.ARP.Valid = true
-				v.ARP.Value.get(b)
+				v.ARP.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-arp", sizeOvsKeyARP, len(b)))
+				d.Fail(attrs.EmptyStruct("ovs-key-arp"))
 			}
 		case AttrKeyNd:
 			if v.Nd.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsKeyNd {
+			if b := d.Bytes(); len(b) > 0 {
 				v.Nd.Valid = true
-				v.Nd.Value.get(b)
+				v.Nd.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-nd", sizeOvsKeyNd, len(b)))
+				d.Fail(attrs.EmptyStruct("ovs-key-nd"))
 			}
 		case AttrKeySkbMark:
 			if v.SkbMark.Valid {
@@ -434,11 +434,11 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsKeySCTP {
+			if b := d.Bytes(); len(b) > 0 {
 				v.SCTP.Valid = true
-				v.SCTP.Value.get(b)
+				v.SCTP.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-sctp", sizeOvsKeySCTP, len(b)))
+				d.Fail(attrs.EmptyStruct("ovs-key-sctp"))
 			}
 		case AttrKeyTCPFlags:
 			if v.TCPFlags.Valid {
@@ -463,11 +463,11 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsKeyMPLS {
+			if b := d.Bytes(); len(b) > 0 {
 				v.MPLS.Valid = true
-				v.MPLS.Value.get(b)
+				v.MPLS.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-mpls", sizeOvsKeyMPLS, len(b)))
+				d.Fail(attrs.EmptyStruct("ovs-key-mpls"))
 			}
 		case AttrKeyCtState:
 			if v.CtState.Valid {
@@ -498,11 +498,11 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsKeyCtTupleIPv4 {
+			if b := d.Bytes(); len(b) > 0 {
 				v.CtOrigTupleIPv4.Valid = true
-				v.CtOrigTupleIPv4.Value.get(b)
+				v.CtOrigTupleIPv4.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-ct-tuple-ipv4", sizeOvsKeyCtTupleIPv4, len(b)))
+				d.Fail(attrs.EmptyStruct("ovs-key-ct-tuple-ipv4"))
 			}
 		case AttrKeyCtOrigTupleIPv6:
 			if v.CtOrigTupleIPv6 != nil {
@@ -541,11 +541,11 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOvsKeyIPv6Exthdrs {
+			if b := d.Bytes(); len(b) > 0 {
 				v.IPv6Exthdrs.Valid = true
-				v.IPv6Exthdrs.Value.get(b)
+				v.IPv6Exthdrs.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-key-ipv6-exthdrs", sizeOvsKeyIPv6Exthdrs, len(b)))
+				d.Fail(attrs.EmptyStruct("ovs-key-ipv6-exthdrs"))
 			}
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -602,11 +602,11 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		if b := d.Bytes(); len(b) >= sizeOvsActionPushVLAN {
+		if b := d.Bytes(); len(b) > 0 {
 			v.PushVLAN.Valid = true
-			v.PushVLAN.Value.get(b)
+			v.PushVLAN.Value.getWire(b)
 		} else {
-			d.Fail(attrs.StructTooShort("ovs-action-push-vlan", sizeOvsActionPushVLAN, len(b)))
+			d.Fail(attrs.EmptyStruct("ovs-action-push-vlan"))
 		}
 	case AttrActionPopVLAN:
 		if v.PopVLAN {
@@ -633,22 +633,22 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		if b := d.Bytes(); len(b) >= sizeOvsActionHash {
+		if b := d.Bytes(); len(b) > 0 {
 			v.Hash.Valid = true
-			v.Hash.Value.get(b)
+			v.Hash.Value.getWire(b)
 		} else {
-			d.Fail(attrs.StructTooShort("ovs-action-hash", sizeOvsActionHash, len(b)))
+			d.Fail(attrs.EmptyStruct("ovs-action-hash"))
 		}
 	case AttrActionPushMPLS:
 		if v.PushMPLS.Valid {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		if b := d.Bytes(); len(b) >= sizeOvsActionPushMPLS {
+		if b := d.Bytes(); len(b) > 0 {
 			v.PushMPLS.Valid = true
-			v.PushMPLS.Value.get(b)
+			v.PushMPLS.Value.getWire(b)
 		} else {
-			d.Fail(attrs.StructTooShort("ovs-action-push-mpls", sizeOvsActionPushMPLS, len(b)))
+			d.Fail(attrs.EmptyStruct("ovs-action-push-mpls"))
 		}
 	case AttrActionPopMPLS:
 		if v.PopMPLS.Valid {
@@ -741,11 +741,11 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		if b := d.Bytes(); len(b) >= sizeOvsActionAddMPLS {
+		if b := d.Bytes(); len(b) > 0 {
 			v.AddMPLS.Valid = true
-			v.AddMPLS.Value.get(b)
+			v.AddMPLS.Value.getWire(b)
 		} else {
-			d.Fail(attrs.StructTooShort("ovs-action-add-mpls", sizeOvsActionAddMPLS, len(b)))
+			d.Fail(attrs.EmptyStruct("ovs-action-add-mpls"))
 		}
 	case AttrActionDecTTL:
 		if v.DecTTL != nil {

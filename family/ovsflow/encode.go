@@ -34,8 +34,8 @@ func (v *FlowAttrs) encode(e *attrs.Encoder) error {
 		e.End(n)
 	}
 	if v.Stats.Valid {
-		if b := e.Reserve(AttrStats, sizeStats); b != nil {
-			if err := v.Stats.Value.put(b); err != nil {
+		if b := e.Reserve(AttrStats, v.Stats.Value.wireSize()); b != nil {
+			if err := v.Stats.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "stats")
 			}
 		}
@@ -99,8 +99,8 @@ func (v *KeyAttrs) encode(e *attrs.Encoder) error {
 		e.U32(AttrKeyInPort, v.InPort.Value)
 	}
 	if v.Ethernet.Valid {
-		if b := e.Reserve(AttrKeyEthernet, sizeOvsKeyEthernet); b != nil {
-			if err := v.Ethernet.Value.put(b); err != nil {
+		if b := e.Reserve(AttrKeyEthernet, v.Ethernet.Value.wireSize()); b != nil {
+			if err := v.Ethernet.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "ethernet")
 			}
 		}
@@ -112,57 +112,57 @@ func (v *KeyAttrs) encode(e *attrs.Encoder) error {
 		e.U16BE(AttrKeyEthertype, uint16(v.Ethertype.Value))
 	}
 	if v.IPv4.Valid {
-		if b := e.Reserve(AttrKeyIPv4, sizeOvsKeyIPv4); b != nil {
-			if err := v.IPv4.Value.put(b); err != nil {
+		if b := e.Reserve(AttrKeyIPv4, v.IPv4.Value.wireSize()); b != nil {
+			if err := v.IPv4.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "ipv4")
 			}
 		}
 	}
 	if v.IPv6.Valid {
-		if b := e.Reserve(AttrKeyIPv6, sizeOvsKeyIPv6); b != nil {
-			if err := v.IPv6.Value.put(b); err != nil {
+		if b := e.Reserve(AttrKeyIPv6, v.IPv6.Value.wireSize()); b != nil {
+			if err := v.IPv6.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "ipv6")
 			}
 		}
 	}
 	if v.TCP.Valid {
-		if b := e.Reserve(AttrKeyTCP, sizeOvsKeyTCP); b != nil {
-			if err := v.TCP.Value.put(b); err != nil {
+		if b := e.Reserve(AttrKeyTCP, v.TCP.Value.wireSize()); b != nil {
+			if err := v.TCP.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "tcp")
 			}
 		}
 	}
 	if v.UDP.Valid {
-		if b := e.Reserve(AttrKeyUDP, sizeOvsKeyUDP); b != nil {
-			if err := v.UDP.Value.put(b); err != nil {
+		if b := e.Reserve(AttrKeyUDP, v.UDP.Value.wireSize()); b != nil {
+			if err := v.UDP.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "udp")
 			}
 		}
 	}
 	if v.ICMP.Valid {
-		if b := e.Reserve(AttrKeyICMP, sizeOvsKeyICMP); b != nil {
-			if err := v.ICMP.Value.put(b); err != nil {
+		if b := e.Reserve(AttrKeyICMP, v.ICMP.Value.wireSize()); b != nil {
+			if err := v.ICMP.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "icmp")
 			}
 		}
 	}
 	if v.ICMPv6.Valid {
-		if b := e.Reserve(AttrKeyICMPv6, sizeOvsKeyICMP); b != nil {
-			if err := v.ICMPv6.Value.put(b); err != nil {
+		if b := e.Reserve(AttrKeyICMPv6, v.ICMPv6.Value.wireSize()); b != nil {
+			if err := v.ICMPv6.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "icmpv6")
 			}
 		}
 	}
 	if v.ARP.Valid {
-		if b := e.Reserve(AttrKeyARP, sizeOvsKeyARP); b != nil {
-			if err := v.ARP.Value.put(b); err != nil {
+		if b := e.Reserve(AttrKeyARP, v.ARP.Value.wireSize()); b != nil {
+			if err := v.ARP.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "arp")
 			}
 		}
 	}
 	if v.Nd.Valid {
-		if b := e.Reserve(AttrKeyNd, sizeOvsKeyNd); b != nil {
-			if err := v.Nd.Value.put(b); err != nil {
+		if b := e.Reserve(AttrKeyNd, v.Nd.Value.wireSize()); b != nil {
+			if err := v.Nd.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "nd")
 			}
 		}
@@ -178,8 +178,8 @@ func (v *KeyAttrs) encode(e *attrs.Encoder) error {
 		e.End(n)
 	}
 	if v.SCTP.Valid {
-		if b := e.Reserve(AttrKeySCTP, sizeOvsKeySCTP); b != nil {
-			if err := v.SCTP.Value.put(b); err != nil {
+		if b := e.Reserve(AttrKeySCTP, v.SCTP.Value.wireSize()); b != nil {
+			if err := v.SCTP.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "sctp")
 			}
 		}
@@ -194,8 +194,8 @@ func (v *KeyAttrs) encode(e *attrs.Encoder) error {
 		e.U32(AttrKeyRecircID, v.RecircID.Value)
 	}
 	if v.MPLS.Valid {
-		if b := e.Reserve(AttrKeyMPLS, sizeOvsKeyMPLS); b != nil {
-			if err := v.MPLS.Value.put(b); err != nil {
+		if b := e.Reserve(AttrKeyMPLS, v.MPLS.Value.wireSize()); b != nil {
+			if err := v.MPLS.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "mpls")
 			}
 		}
@@ -213,8 +213,8 @@ func (v *KeyAttrs) encode(e *attrs.Encoder) error {
 		e.Binary(AttrKeyCtLabels, v.CtLabels)
 	}
 	if v.CtOrigTupleIPv4.Valid {
-		if b := e.Reserve(AttrKeyCtOrigTupleIPv4, sizeOvsKeyCtTupleIPv4); b != nil {
-			if err := v.CtOrigTupleIPv4.Value.put(b); err != nil {
+		if b := e.Reserve(AttrKeyCtOrigTupleIPv4, v.CtOrigTupleIPv4.Value.wireSize()); b != nil {
+			if err := v.CtOrigTupleIPv4.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "ct-orig-tuple-ipv4")
 			}
 		}
@@ -239,8 +239,8 @@ func (v *KeyAttrs) encode(e *attrs.Encoder) error {
 		e.Binary(AttrKeyTunnelInfo, v.TunnelInfo)
 	}
 	if v.IPv6Exthdrs.Valid {
-		if b := e.Reserve(AttrKeyIPv6Exthdrs, sizeOvsKeyIPv6Exthdrs); b != nil {
-			if err := v.IPv6Exthdrs.Value.put(b); err != nil {
+		if b := e.Reserve(AttrKeyIPv6Exthdrs, v.IPv6Exthdrs.Value.wireSize()); b != nil {
+			if err := v.IPv6Exthdrs.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "ipv6-exthdrs")
 			}
 		}
@@ -280,8 +280,8 @@ func (v *ActionAttrs) encode(e *attrs.Encoder) error {
 		e.End(n)
 	}
 	if v.PushVLAN.Valid {
-		if b := e.Reserve(AttrActionPushVLAN, sizeOvsActionPushVLAN); b != nil {
-			if err := v.PushVLAN.Value.put(b); err != nil {
+		if b := e.Reserve(AttrActionPushVLAN, v.PushVLAN.Value.wireSize()); b != nil {
+			if err := v.PushVLAN.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "push-vlan")
 			}
 		}
@@ -300,15 +300,15 @@ func (v *ActionAttrs) encode(e *attrs.Encoder) error {
 		e.U32(AttrActionRecirc, v.Recirc.Value)
 	}
 	if v.Hash.Valid {
-		if b := e.Reserve(AttrActionHash, sizeOvsActionHash); b != nil {
-			if err := v.Hash.Value.put(b); err != nil {
+		if b := e.Reserve(AttrActionHash, v.Hash.Value.wireSize()); b != nil {
+			if err := v.Hash.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "hash")
 			}
 		}
 	}
 	if v.PushMPLS.Valid {
-		if b := e.Reserve(AttrActionPushMPLS, sizeOvsActionPushMPLS); b != nil {
-			if err := v.PushMPLS.Value.put(b); err != nil {
+		if b := e.Reserve(AttrActionPushMPLS, v.PushMPLS.Value.wireSize()); b != nil {
+			if err := v.PushMPLS.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "push-mpls")
 			}
 		}
@@ -372,8 +372,8 @@ func (v *ActionAttrs) encode(e *attrs.Encoder) error {
 		e.End(n)
 	}
 	if v.AddMPLS.Valid {
-		if b := e.Reserve(AttrActionAddMPLS, sizeOvsActionAddMPLS); b != nil {
-			if err := v.AddMPLS.Value.put(b); err != nil {
+		if b := e.Reserve(AttrActionAddMPLS, v.AddMPLS.Value.wireSize()); b != nil {
+			if err := v.AddMPLS.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "add-mpls")
 			}
 		}

@@ -15,6 +15,14 @@ import (
 type OvsHeader struct {
 	// DpIfindex is member dp-ifindex: u32 at offset 0, 4 bytes.
 	DpIfindex uint32
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeOvsHeader = 4
@@ -28,27 +36,66 @@ func (s *OvsHeader) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 4 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *OvsHeader) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.DpIfindex = r.U32(false)
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *OvsHeader) getWire(b []byte) {
+	*s = OvsHeader{}
+	s.get(b)
+	if len(b) != sizeOvsHeader {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *OvsHeader) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeOvsHeader
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *OvsHeader) putWire(b []byte) error {
+	if len(b) >= sizeOvsHeader {
+		clear(b[sizeOvsHeader:])
+		return s.put(b)
+	}
+	var full [sizeOvsHeader]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *OvsHeader) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsHeader)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *OvsHeader) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsHeader {
-		return attrs.StructTooShort("ovs-header", sizeOvsHeader, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("ovs-header")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -59,6 +106,14 @@ type Stats struct {
 	NPackets uint64
 	// NBytes is member n-bytes: u64 at offset 8, 8 bytes.
 	NBytes uint64
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeStats = 16
@@ -73,28 +128,67 @@ func (s *Stats) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 16 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *Stats) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.NPackets = r.U64(false)
 	s.NBytes = r.U64(false)
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *Stats) getWire(b []byte) {
+	*s = Stats{}
+	s.get(b)
+	if len(b) != sizeStats {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *Stats) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeStats
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *Stats) putWire(b []byte) error {
+	if len(b) >= sizeStats {
+		clear(b[sizeStats:])
+		return s.put(b)
+	}
+	var full [sizeStats]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *Stats) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeStats)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *Stats) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeStats {
-		return attrs.StructTooShort("ovs-flow-stats", sizeStats, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("ovs-flow-stats")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -105,6 +199,14 @@ type OvsKeyEthernet struct {
 	EthSrc net.HardwareAddr
 	// EthDst is member eth-dst: binary, display mac at offset 6, 6 bytes.
 	EthDst net.HardwareAddr
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeOvsKeyEthernet = 12
@@ -119,28 +221,67 @@ func (s *OvsKeyEthernet) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 12 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *OvsKeyEthernet) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.EthSrc = net.HardwareAddr(bytes.Clone(r.Binary(6)))
 	s.EthDst = net.HardwareAddr(bytes.Clone(r.Binary(6)))
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *OvsKeyEthernet) getWire(b []byte) {
+	*s = OvsKeyEthernet{}
+	s.get(b)
+	if len(b) != sizeOvsKeyEthernet {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *OvsKeyEthernet) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeOvsKeyEthernet
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *OvsKeyEthernet) putWire(b []byte) error {
+	if len(b) >= sizeOvsKeyEthernet {
+		clear(b[sizeOvsKeyEthernet:])
+		return s.put(b)
+	}
+	var full [sizeOvsKeyEthernet]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *OvsKeyEthernet) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsKeyEthernet)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *OvsKeyEthernet) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsKeyEthernet {
-		return attrs.StructTooShort("ovs-key-ethernet", sizeOvsKeyEthernet, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("ovs-key-ethernet")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -149,6 +290,14 @@ func (s *OvsKeyEthernet) UnmarshalBinary(b []byte) error {
 type OvsKeyMPLS struct {
 	// MPLSLse is member mpls-lse: u32, big-endian at offset 0, 4 bytes.
 	MPLSLse uint32
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeOvsKeyMPLS = 4
@@ -162,27 +311,66 @@ func (s *OvsKeyMPLS) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 4 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *OvsKeyMPLS) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.MPLSLse = r.U32(true)
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *OvsKeyMPLS) getWire(b []byte) {
+	*s = OvsKeyMPLS{}
+	s.get(b)
+	if len(b) != sizeOvsKeyMPLS {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *OvsKeyMPLS) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeOvsKeyMPLS
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *OvsKeyMPLS) putWire(b []byte) error {
+	if len(b) >= sizeOvsKeyMPLS {
+		clear(b[sizeOvsKeyMPLS:])
+		return s.put(b)
+	}
+	var full [sizeOvsKeyMPLS]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *OvsKeyMPLS) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsKeyMPLS)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *OvsKeyMPLS) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsKeyMPLS {
-		return attrs.StructTooShort("ovs-key-mpls", sizeOvsKeyMPLS, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("ovs-key-mpls")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -203,6 +391,14 @@ type OvsKeyIPv4 struct {
 	IPv4TTL uint8
 	// IPv4Frag is member ipv4-frag: u8, enum ovs-frag-type at offset 11, 1 bytes.
 	IPv4Frag OvsFragType
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeOvsKeyIPv4 = 12
@@ -221,7 +417,8 @@ func (s *OvsKeyIPv4) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 12 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *OvsKeyIPv4) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.IPv4Src = r.Addr4()
@@ -232,21 +429,59 @@ func (s *OvsKeyIPv4) get(b []byte) {
 	s.IPv4Frag = OvsFragType(r.U8())
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *OvsKeyIPv4) getWire(b []byte) {
+	*s = OvsKeyIPv4{}
+	s.get(b)
+	if len(b) != sizeOvsKeyIPv4 {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *OvsKeyIPv4) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeOvsKeyIPv4
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *OvsKeyIPv4) putWire(b []byte) error {
+	if len(b) >= sizeOvsKeyIPv4 {
+		clear(b[sizeOvsKeyIPv4:])
+		return s.put(b)
+	}
+	var full [sizeOvsKeyIPv4]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *OvsKeyIPv4) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsKeyIPv4)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *OvsKeyIPv4) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsKeyIPv4 {
-		return attrs.StructTooShort("ovs-key-ipv4", sizeOvsKeyIPv4, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("ovs-key-ipv4")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -269,6 +504,14 @@ type OvsKeyIPv6 struct {
 	IPv6Hlimit uint8
 	// IPv6Frag is member ipv6-frag: u8 at offset 39, 1 bytes.
 	IPv6Frag uint8
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeOvsKeyIPv6 = 40
@@ -288,7 +531,8 @@ func (s *OvsKeyIPv6) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 40 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *OvsKeyIPv6) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.IPv6Src = r.Addr16()
@@ -300,21 +544,59 @@ func (s *OvsKeyIPv6) get(b []byte) {
 	s.IPv6Frag = r.U8()
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *OvsKeyIPv6) getWire(b []byte) {
+	*s = OvsKeyIPv6{}
+	s.get(b)
+	if len(b) != sizeOvsKeyIPv6 {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *OvsKeyIPv6) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeOvsKeyIPv6
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *OvsKeyIPv6) putWire(b []byte) error {
+	if len(b) >= sizeOvsKeyIPv6 {
+		clear(b[sizeOvsKeyIPv6:])
+		return s.put(b)
+	}
+	var full [sizeOvsKeyIPv6]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *OvsKeyIPv6) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsKeyIPv6)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *OvsKeyIPv6) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsKeyIPv6 {
-		return attrs.StructTooShort("ovs-key-ipv6", sizeOvsKeyIPv6, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("ovs-key-ipv6")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -323,6 +605,14 @@ func (s *OvsKeyIPv6) UnmarshalBinary(b []byte) error {
 type OvsKeyIPv6Exthdrs struct {
 	// Hdrs is member hdrs: u16 at offset 0, 2 bytes.
 	Hdrs uint16
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeOvsKeyIPv6Exthdrs = 2
@@ -336,27 +626,66 @@ func (s *OvsKeyIPv6Exthdrs) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 2 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *OvsKeyIPv6Exthdrs) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.Hdrs = r.U16(false)
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *OvsKeyIPv6Exthdrs) getWire(b []byte) {
+	*s = OvsKeyIPv6Exthdrs{}
+	s.get(b)
+	if len(b) != sizeOvsKeyIPv6Exthdrs {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *OvsKeyIPv6Exthdrs) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeOvsKeyIPv6Exthdrs
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *OvsKeyIPv6Exthdrs) putWire(b []byte) error {
+	if len(b) >= sizeOvsKeyIPv6Exthdrs {
+		clear(b[sizeOvsKeyIPv6Exthdrs:])
+		return s.put(b)
+	}
+	var full [sizeOvsKeyIPv6Exthdrs]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *OvsKeyIPv6Exthdrs) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsKeyIPv6Exthdrs)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *OvsKeyIPv6Exthdrs) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsKeyIPv6Exthdrs {
-		return attrs.StructTooShort("ovs-key-ipv6-exthdrs", sizeOvsKeyIPv6Exthdrs, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("ovs-key-ipv6-exthdrs")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -367,6 +696,14 @@ type OvsKeyTCP struct {
 	TCPSrc uint16
 	// TCPDst is member tcp-dst: u16, big-endian at offset 2, 2 bytes.
 	TCPDst uint16
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeOvsKeyTCP = 4
@@ -381,28 +718,67 @@ func (s *OvsKeyTCP) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 4 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *OvsKeyTCP) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.TCPSrc = r.U16(true)
 	s.TCPDst = r.U16(true)
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *OvsKeyTCP) getWire(b []byte) {
+	*s = OvsKeyTCP{}
+	s.get(b)
+	if len(b) != sizeOvsKeyTCP {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *OvsKeyTCP) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeOvsKeyTCP
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *OvsKeyTCP) putWire(b []byte) error {
+	if len(b) >= sizeOvsKeyTCP {
+		clear(b[sizeOvsKeyTCP:])
+		return s.put(b)
+	}
+	var full [sizeOvsKeyTCP]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *OvsKeyTCP) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsKeyTCP)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *OvsKeyTCP) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsKeyTCP {
-		return attrs.StructTooShort("ovs-key-tcp", sizeOvsKeyTCP, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("ovs-key-tcp")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -413,6 +789,14 @@ type OvsKeyUDP struct {
 	UDPSrc uint16
 	// UDPDst is member udp-dst: u16, big-endian at offset 2, 2 bytes.
 	UDPDst uint16
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeOvsKeyUDP = 4
@@ -427,28 +811,67 @@ func (s *OvsKeyUDP) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 4 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *OvsKeyUDP) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.UDPSrc = r.U16(true)
 	s.UDPDst = r.U16(true)
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *OvsKeyUDP) getWire(b []byte) {
+	*s = OvsKeyUDP{}
+	s.get(b)
+	if len(b) != sizeOvsKeyUDP {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *OvsKeyUDP) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeOvsKeyUDP
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *OvsKeyUDP) putWire(b []byte) error {
+	if len(b) >= sizeOvsKeyUDP {
+		clear(b[sizeOvsKeyUDP:])
+		return s.put(b)
+	}
+	var full [sizeOvsKeyUDP]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *OvsKeyUDP) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsKeyUDP)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *OvsKeyUDP) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsKeyUDP {
-		return attrs.StructTooShort("ovs-key-udp", sizeOvsKeyUDP, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("ovs-key-udp")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -459,6 +882,14 @@ type OvsKeySCTP struct {
 	SCTPSrc uint16
 	// SCTPDst is member sctp-dst: u16, big-endian at offset 2, 2 bytes.
 	SCTPDst uint16
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeOvsKeySCTP = 4
@@ -473,28 +904,67 @@ func (s *OvsKeySCTP) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 4 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *OvsKeySCTP) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.SCTPSrc = r.U16(true)
 	s.SCTPDst = r.U16(true)
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *OvsKeySCTP) getWire(b []byte) {
+	*s = OvsKeySCTP{}
+	s.get(b)
+	if len(b) != sizeOvsKeySCTP {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *OvsKeySCTP) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeOvsKeySCTP
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *OvsKeySCTP) putWire(b []byte) error {
+	if len(b) >= sizeOvsKeySCTP {
+		clear(b[sizeOvsKeySCTP:])
+		return s.put(b)
+	}
+	var full [sizeOvsKeySCTP]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *OvsKeySCTP) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsKeySCTP)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *OvsKeySCTP) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsKeySCTP {
-		return attrs.StructTooShort("ovs-key-sctp", sizeOvsKeySCTP, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("ovs-key-sctp")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -505,6 +975,14 @@ type OvsKeyICMP struct {
 	ICMPType uint8
 	// ICMPCode is member icmp-code: u8 at offset 1, 1 bytes.
 	ICMPCode uint8
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeOvsKeyICMP = 2
@@ -519,28 +997,67 @@ func (s *OvsKeyICMP) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 2 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *OvsKeyICMP) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.ICMPType = r.U8()
 	s.ICMPCode = r.U8()
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *OvsKeyICMP) getWire(b []byte) {
+	*s = OvsKeyICMP{}
+	s.get(b)
+	if len(b) != sizeOvsKeyICMP {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *OvsKeyICMP) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeOvsKeyICMP
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *OvsKeyICMP) putWire(b []byte) error {
+	if len(b) >= sizeOvsKeyICMP {
+		clear(b[sizeOvsKeyICMP:])
+		return s.put(b)
+	}
+	var full [sizeOvsKeyICMP]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *OvsKeyICMP) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsKeyICMP)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *OvsKeyICMP) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsKeyICMP {
-		return attrs.StructTooShort("ovs-key-icmp", sizeOvsKeyICMP, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("ovs-key-icmp")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -557,6 +1074,14 @@ type OvsKeyARP struct {
 	ARPSha net.HardwareAddr
 	// ARPTha is member arp-tha: binary, display mac at offset 16, 6 bytes.
 	ARPTha net.HardwareAddr
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeOvsKeyARP = 22
@@ -574,7 +1099,8 @@ func (s *OvsKeyARP) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 22 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *OvsKeyARP) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.ARPSip = r.U32(true)
@@ -584,21 +1110,59 @@ func (s *OvsKeyARP) get(b []byte) {
 	s.ARPTha = net.HardwareAddr(bytes.Clone(r.Binary(6)))
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *OvsKeyARP) getWire(b []byte) {
+	*s = OvsKeyARP{}
+	s.get(b)
+	if len(b) != sizeOvsKeyARP {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *OvsKeyARP) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeOvsKeyARP
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *OvsKeyARP) putWire(b []byte) error {
+	if len(b) >= sizeOvsKeyARP {
+		clear(b[sizeOvsKeyARP:])
+		return s.put(b)
+	}
+	var full [sizeOvsKeyARP]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *OvsKeyARP) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsKeyARP)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *OvsKeyARP) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsKeyARP {
-		return attrs.StructTooShort("ovs-key-arp", sizeOvsKeyARP, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("ovs-key-arp")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -611,6 +1175,14 @@ type OvsKeyNd struct {
 	NdSll net.HardwareAddr
 	// NdTll is member nd-tll: binary, display mac at offset 22, 6 bytes.
 	NdTll net.HardwareAddr
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeOvsKeyNd = 28
@@ -626,7 +1198,8 @@ func (s *OvsKeyNd) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 28 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *OvsKeyNd) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	copy(s.NdTarget[:], r.Binary(16))
@@ -634,21 +1207,59 @@ func (s *OvsKeyNd) get(b []byte) {
 	s.NdTll = net.HardwareAddr(bytes.Clone(r.Binary(6)))
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *OvsKeyNd) getWire(b []byte) {
+	*s = OvsKeyNd{}
+	s.get(b)
+	if len(b) != sizeOvsKeyNd {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *OvsKeyNd) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeOvsKeyNd
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *OvsKeyNd) putWire(b []byte) error {
+	if len(b) >= sizeOvsKeyNd {
+		clear(b[sizeOvsKeyNd:])
+		return s.put(b)
+	}
+	var full [sizeOvsKeyNd]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *OvsKeyNd) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsKeyNd)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *OvsKeyNd) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsKeyNd {
-		return attrs.StructTooShort("ovs-key-nd", sizeOvsKeyNd, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("ovs-key-nd")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -665,6 +1276,14 @@ type OvsKeyCtTupleIPv4 struct {
 	DstPort uint16
 	// IPv4Proto is member ipv4-proto: u8 at offset 12, 1 bytes.
 	IPv4Proto uint8
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeOvsKeyCtTupleIPv4 = 13
@@ -682,7 +1301,8 @@ func (s *OvsKeyCtTupleIPv4) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 13 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *OvsKeyCtTupleIPv4) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.IPv4Src = r.U32(true)
@@ -692,21 +1312,59 @@ func (s *OvsKeyCtTupleIPv4) get(b []byte) {
 	s.IPv4Proto = r.U8()
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *OvsKeyCtTupleIPv4) getWire(b []byte) {
+	*s = OvsKeyCtTupleIPv4{}
+	s.get(b)
+	if len(b) != sizeOvsKeyCtTupleIPv4 {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *OvsKeyCtTupleIPv4) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeOvsKeyCtTupleIPv4
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *OvsKeyCtTupleIPv4) putWire(b []byte) error {
+	if len(b) >= sizeOvsKeyCtTupleIPv4 {
+		clear(b[sizeOvsKeyCtTupleIPv4:])
+		return s.put(b)
+	}
+	var full [sizeOvsKeyCtTupleIPv4]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *OvsKeyCtTupleIPv4) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsKeyCtTupleIPv4)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *OvsKeyCtTupleIPv4) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsKeyCtTupleIPv4 {
-		return attrs.StructTooShort("ovs-key-ct-tuple-ipv4", sizeOvsKeyCtTupleIPv4, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("ovs-key-ct-tuple-ipv4")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -717,6 +1375,14 @@ type OvsActionPushVLAN struct {
 	VLANTpid uint16
 	// VLANTci is member vlan-tci: u16, big-endian at offset 2, 2 bytes.
 	VLANTci uint16
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeOvsActionPushVLAN = 4
@@ -731,28 +1397,67 @@ func (s *OvsActionPushVLAN) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 4 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *OvsActionPushVLAN) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.VLANTpid = r.U16(true)
 	s.VLANTci = r.U16(true)
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *OvsActionPushVLAN) getWire(b []byte) {
+	*s = OvsActionPushVLAN{}
+	s.get(b)
+	if len(b) != sizeOvsActionPushVLAN {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *OvsActionPushVLAN) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeOvsActionPushVLAN
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *OvsActionPushVLAN) putWire(b []byte) error {
+	if len(b) >= sizeOvsActionPushVLAN {
+		clear(b[sizeOvsActionPushVLAN:])
+		return s.put(b)
+	}
+	var full [sizeOvsActionPushVLAN]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *OvsActionPushVLAN) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsActionPushVLAN)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *OvsActionPushVLAN) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsActionPushVLAN {
-		return attrs.StructTooShort("ovs-action-push-vlan", sizeOvsActionPushVLAN, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("ovs-action-push-vlan")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -763,6 +1468,14 @@ type OvsActionHash struct {
 	HashAlg uint32
 	// HashBasis is member hash-basis: u32 at offset 4, 4 bytes.
 	HashBasis uint32
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeOvsActionHash = 8
@@ -777,28 +1490,67 @@ func (s *OvsActionHash) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 8 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *OvsActionHash) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.HashAlg = r.U32(false)
 	s.HashBasis = r.U32(false)
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *OvsActionHash) getWire(b []byte) {
+	*s = OvsActionHash{}
+	s.get(b)
+	if len(b) != sizeOvsActionHash {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *OvsActionHash) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeOvsActionHash
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *OvsActionHash) putWire(b []byte) error {
+	if len(b) >= sizeOvsActionHash {
+		clear(b[sizeOvsActionHash:])
+		return s.put(b)
+	}
+	var full [sizeOvsActionHash]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *OvsActionHash) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsActionHash)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *OvsActionHash) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsActionHash {
-		return attrs.StructTooShort("ovs-action-hash", sizeOvsActionHash, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("ovs-action-hash")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -810,6 +1562,14 @@ type OvsActionPushMPLS struct {
 	// MPLSEthertype is member mpls-ethertype: u32, big-endian at offset 4, 4
 	// bytes.
 	MPLSEthertype uint32
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeOvsActionPushMPLS = 8
@@ -824,28 +1584,67 @@ func (s *OvsActionPushMPLS) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 8 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *OvsActionPushMPLS) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.MPLSLse = r.U32(true)
 	s.MPLSEthertype = r.U32(true)
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *OvsActionPushMPLS) getWire(b []byte) {
+	*s = OvsActionPushMPLS{}
+	s.get(b)
+	if len(b) != sizeOvsActionPushMPLS {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *OvsActionPushMPLS) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeOvsActionPushMPLS
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *OvsActionPushMPLS) putWire(b []byte) error {
+	if len(b) >= sizeOvsActionPushMPLS {
+		clear(b[sizeOvsActionPushMPLS:])
+		return s.put(b)
+	}
+	var full [sizeOvsActionPushMPLS]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *OvsActionPushMPLS) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsActionPushMPLS)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *OvsActionPushMPLS) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsActionPushMPLS {
-		return attrs.StructTooShort("ovs-action-push-mpls", sizeOvsActionPushMPLS, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("ovs-action-push-mpls")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -859,6 +1658,14 @@ type OvsActionAddMPLS struct {
 	MPLSEthertype uint32
 	// TunFlags is member tun-flags: u16 at offset 8, 2 bytes.
 	TunFlags uint16
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeOvsActionAddMPLS = 10
@@ -874,7 +1681,8 @@ func (s *OvsActionAddMPLS) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 10 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *OvsActionAddMPLS) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.MPLSLse = r.U32(true)
@@ -882,20 +1690,58 @@ func (s *OvsActionAddMPLS) get(b []byte) {
 	s.TunFlags = r.U16(false)
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *OvsActionAddMPLS) getWire(b []byte) {
+	*s = OvsActionAddMPLS{}
+	s.get(b)
+	if len(b) != sizeOvsActionAddMPLS {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *OvsActionAddMPLS) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeOvsActionAddMPLS
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *OvsActionAddMPLS) putWire(b []byte) error {
+	if len(b) >= sizeOvsActionAddMPLS {
+		clear(b[sizeOvsActionAddMPLS:])
+		return s.put(b)
+	}
+	var full [sizeOvsActionAddMPLS]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *OvsActionAddMPLS) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsActionAddMPLS)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *OvsActionAddMPLS) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsActionAddMPLS {
-		return attrs.StructTooShort("ovs-action-add-mpls", sizeOvsActionAddMPLS, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("ovs-action-add-mpls")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }

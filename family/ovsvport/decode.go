@@ -151,11 +151,11 @@ func (v *Vport) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeStats {
+			if b := d.Bytes(); len(b) > 0 {
 				v.Stats.Valid = true
-				v.Stats.Value.get(b)
+				v.Stats.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("ovs-vport-stats", sizeStats, len(b)))
+				d.Fail(attrs.EmptyStruct("ovs-vport-stats"))
 			}
 		case AttrIfindex:
 			if v.Ifindex.Valid {

@@ -83,8 +83,8 @@ func (v *Vport) encode(e *attrs.Encoder) error {
 		attrs.EncodeArray(e, AttrUpcallPID, v.UpcallPID, 4, attrs.HostEndian)
 	}
 	if v.Stats.Valid {
-		if b := e.Reserve(AttrStats, sizeStats); b != nil {
-			if err := v.Stats.Value.put(b); err != nil {
+		if b := e.Reserve(AttrStats, v.Stats.Value.wireSize()); b != nil {
+			if err := v.Stats.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "stats")
 			}
 		}

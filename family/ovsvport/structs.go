@@ -11,6 +11,14 @@ import (
 type OvsHeader struct {
 	// DpIfindex is member dp-ifindex: u32 at offset 0, 4 bytes.
 	DpIfindex uint32
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeOvsHeader = 4
@@ -24,27 +32,66 @@ func (s *OvsHeader) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 4 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *OvsHeader) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.DpIfindex = r.U32(false)
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *OvsHeader) getWire(b []byte) {
+	*s = OvsHeader{}
+	s.get(b)
+	if len(b) != sizeOvsHeader {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *OvsHeader) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeOvsHeader
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *OvsHeader) putWire(b []byte) error {
+	if len(b) >= sizeOvsHeader {
+		clear(b[sizeOvsHeader:])
+		return s.put(b)
+	}
+	var full [sizeOvsHeader]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *OvsHeader) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOvsHeader)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *OvsHeader) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOvsHeader {
-		return attrs.StructTooShort("ovs-header", sizeOvsHeader, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("ovs-header")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -67,6 +114,14 @@ type Stats struct {
 	RxDropped uint64
 	// TxDropped is member tx-dropped: u64 at offset 56, 8 bytes.
 	TxDropped uint64
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeStats = 64
@@ -87,7 +142,8 @@ func (s *Stats) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 64 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *Stats) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.RxPackets = r.U64(false)
@@ -100,20 +156,58 @@ func (s *Stats) get(b []byte) {
 	s.TxDropped = r.U64(false)
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *Stats) getWire(b []byte) {
+	*s = Stats{}
+	s.get(b)
+	if len(b) != sizeStats {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *Stats) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeStats
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *Stats) putWire(b []byte) error {
+	if len(b) >= sizeStats {
+		clear(b[sizeStats:])
+		return s.put(b)
+	}
+	var full [sizeStats]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *Stats) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeStats)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *Stats) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeStats {
-		return attrs.StructTooShort("ovs-vport-stats", sizeStats, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("ovs-vport-stats")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }

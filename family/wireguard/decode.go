@@ -174,11 +174,11 @@ func (v *Wgpeer) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeKernelTimespec {
+			if b := d.Bytes(); len(b) > 0 {
 				v.LastHandshakeTime.Valid = true
-				v.LastHandshakeTime.Value.get(b)
+				v.LastHandshakeTime.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("--kernel-timespec", sizeKernelTimespec, len(b)))
+				d.Fail(attrs.EmptyStruct("--kernel-timespec"))
 			}
 		case AttrWgpeerRxBytes:
 			if v.RxBytes.Valid {

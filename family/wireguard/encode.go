@@ -82,8 +82,8 @@ func (v *Wgpeer) encode(e *attrs.Encoder) error {
 		e.U16(AttrWgpeerPersistentKeepaliveInterval, v.PersistentKeepaliveInterval.Value)
 	}
 	if v.LastHandshakeTime.Valid {
-		if b := e.Reserve(AttrWgpeerLastHandshakeTime, sizeKernelTimespec); b != nil {
-			if err := v.LastHandshakeTime.Value.put(b); err != nil {
+		if b := e.Reserve(AttrWgpeerLastHandshakeTime, v.LastHandshakeTime.Value.wireSize()); b != nil {
+			if err := v.LastHandshakeTime.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "last-handshake-time")
 			}
 		}

@@ -14,6 +14,14 @@ type KernelTimespec struct {
 	Sec uint64
 	// Nsec is member nsec: u64 at offset 8, 8 bytes.
 	Nsec uint64
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeKernelTimespec = 16
@@ -28,27 +36,66 @@ func (s *KernelTimespec) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 16 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *KernelTimespec) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.Sec = r.U64(false)
 	s.Nsec = r.U64(false)
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *KernelTimespec) getWire(b []byte) {
+	*s = KernelTimespec{}
+	s.get(b)
+	if len(b) != sizeKernelTimespec {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *KernelTimespec) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeKernelTimespec
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *KernelTimespec) putWire(b []byte) error {
+	if len(b) >= sizeKernelTimespec {
+		clear(b[sizeKernelTimespec:])
+		return s.put(b)
+	}
+	var full [sizeKernelTimespec]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *KernelTimespec) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeKernelTimespec)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *KernelTimespec) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeKernelTimespec {
-		return attrs.StructTooShort("--kernel-timespec", sizeKernelTimespec, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("--kernel-timespec")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }

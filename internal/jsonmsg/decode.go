@@ -327,9 +327,18 @@ func (c *Codec) decodeStructInto(obj *Object, name string, b []byte, depth int) 
 	if depth > 8 {
 		return fmt.Errorf("struct %q nests too deep", name)
 	}
+	if len(b) == 0 && depth == 0 {
+		return attrs.EmptyStruct(name)
+	}
+	// A shorter payload is an older version of the struct: the members it
+	// holds completely are shown, the others left out. A longer one is a
+	// newer version: the bytes past the known members are ignored.
 	r := attrs.NewStructReader(b)
 	for _, m := range s.Members {
 		sz := c.memberSize(m, depth)
+		if len(b)-r.Off() < sz {
+			break
+		}
 		switch {
 		case m.Type == "pad":
 			r.Skip(sz)

@@ -269,3 +269,49 @@ func TestDecodeFixedHeader(t *testing.T) {
 		t.Error("short header: no error")
 	}
 }
+
+// TestDecodeStructVersions: a struct shorter than the spec's (an older
+// version) shows the members it holds completely and leaves the others
+// out; a longer one (a newer version) shows the spec's members; an empty
+// one is an error.
+func TestDecodeStructVersions(t *testing.T) {
+	d := specDesc(t, "TASKSTATS")
+	c := New(d)
+	stats := func(n int) []byte {
+		st := make([]byte, n)
+		if n > 0 {
+			st[0] = 16
+		}
+		var e attrs.Encoder
+		nest := e.Nest(4) // aggr-pid
+		e.Binary(3, st)   // stats
+		e.End(nest)
+		return e.Bytes()
+	}
+	for _, tc := range []struct {
+		n             int
+		members, last string
+	}{
+		{5, "version,pad-1", "pad-1"},
+		{560, "", "irq-delay-min"},
+		{688, "", "irq-delay-max-ts"},
+		{900, "", "irq-delay-max-ts"},
+	} {
+		got, err := c.DecodeMessage(op(t, d, "get"), stats(tc.n))
+		if err != nil {
+			t.Fatalf("%d bytes: %v", tc.n, err)
+		}
+		ap, _ := got.Get("aggr-pid")
+		st, _ := ap.(*Object).Get("stats")
+		keys := st.(*Object).Keys()
+		if tc.members != "" && strings.Join(keys, ",") != tc.members {
+			t.Errorf("%d bytes: members %v, want %s", tc.n, keys, tc.members)
+		}
+		if keys[len(keys)-1] != tc.last {
+			t.Errorf("%d bytes: last member %s, want %s", tc.n, keys[len(keys)-1], tc.last)
+		}
+	}
+	if _, err := c.DecodeMessage(op(t, d, "get"), stats(0)); err == nil || !strings.Contains(err.Error(), "struct taskstats is empty") {
+		t.Errorf("empty struct: %v", err)
+	}
+}

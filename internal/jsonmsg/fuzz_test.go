@@ -11,6 +11,7 @@ import (
 	_ "github.com/genlkit/genlkit/family/netdev"
 	_ "github.com/genlkit/genlkit/family/nlctrl"
 	_ "github.com/genlkit/genlkit/family/ovsvport"
+	_ "github.com/genlkit/genlkit/family/taskstats"
 	_ "github.com/genlkit/genlkit/family/tcpmetrics"
 )
 
@@ -35,6 +36,7 @@ func FuzzDecode(f *testing.F) {
 		{"netdev", "dev-get"}, {"netdev", "qstats-get"}, {"nlctrl", "getfamily"}, {"nlctrl", "getpolicy"},
 		{"ethtool", "linkinfo-get"}, {"ethtool", "strset-get"}, {"ethtool", "fec-get"},
 		{"mptcp_pm", "get-addr"}, {"ovs_vport", "get"}, {"tcp_metrics", "get"}, {"devlink", "get"},
+		{"TASKSTATS", "get"}, // a struct of another version than the spec's
 	}
 	var codecs []*Codec
 	for _, tg := range targets {
@@ -49,6 +51,16 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint8(7), e.Bytes())
 	f.Add(uint8(8), []byte{1, 0, 0, 0, 8, 0, 1, 0, 1, 0, 0, 0})
 	f.Add(uint8(0), []byte{4, 0, 0x80, 0x80})
+	// TASKSTATS: Linux 6.18's 560-byte struct taskstats (version 16) in
+	// aggr-pid, shorter than the spec's.
+	e = attrs.Encoder{}
+	n = e.Nest(4)
+	e.U32(1, 42)
+	st := make([]byte, 560)
+	st[0] = 16
+	e.Binary(3, st)
+	e.End(n)
+	f.Add(uint8(11), e.Bytes())
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		i := int(which) % len(targets)
 		c := codecs[i]

@@ -186,14 +186,12 @@ func LoadDir(dir string) ([]*Family, error) {
 		if h, err := sniff(data); err == nil && strings.HasPrefix(h.Protocol, "netlink-") {
 			continue // netlink-raw: not a generic netlink family
 		}
-		f, err := Parse(path, data)
+		f, err := parseCollect(path, data, &errs)
 		if err != nil {
-			var l ErrorList
-			if errors.As(err, &l) {
-				errs = append(errs, l...)
-				continue
-			}
 			return nil, err
+		}
+		if f == nil {
+			continue
 		}
 		if prev := byName[f.Name]; prev != nil {
 			errs = append(errs, &Error{File: filepath.Base(path), Line: f.KeyPos("name").Line, Col: f.KeyPos("name").Col,
@@ -207,10 +205,26 @@ func LoadDir(dir string) ([]*Family, error) {
 	return fams, errs.Err()
 }
 
+// parseCollect parses a spec of a set being loaded: its spec errors join
+// errs (and the Family is nil), other errors are returned.
+func parseCollect(name string, data []byte, errs *ErrorList) (*Family, error) {
+	f, err := Parse(name, data)
+	if err != nil {
+		var l ErrorList
+		if errors.As(err, &l) {
+			*errs = append(*errs, l...)
+			return nil, nil
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
 // Find loads the spec of a family from dir. name is either a family name
 // (the spec's "name" key, e.g. "net-shaper", which lives in net_shaper.yaml)
 // or a file base name with or without ".yaml" ("net_shaper"). Family names
-// take precedence.
+// take precedence. A family dir has no spec for is looked up among the
+// project's own specs (see Owned).
 func Find(dir, name string) (*Family, error) {
 	files, err := specFiles(dir)
 	if err != nil {
@@ -230,6 +244,9 @@ func Find(dir, name string) (*Family, error) {
 		if strings.TrimSuffix(filepath.Base(path), ".yaml") == base {
 			return Load(path)
 		}
+	}
+	if f, err := findOwned(name); f != nil || err != nil {
+		return f, err
 	}
 	return nil, fmt.Errorf("spec: no spec for family %q in %s", name, dir)
 }

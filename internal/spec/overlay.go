@@ -13,9 +13,10 @@ import (
 
 // The project overlay (overlay/*.yaml) states facts about kernel families
 // that their specs leave out: attributes the kernel repeats although the
-// spec does not mark them multi-attr, and nests whose attributes form an
-// ordered list. Each entry cites the kernel source that sends the
-// attribute. Parse applies the overlay of a family (matched by the spec's
+// spec does not mark them multi-attr, nests whose attributes form an
+// ordered list, events whose commands reuse request values (which the
+// schema cannot say, for the project's own specs too). Each entry cites
+// the kernel source that sends the attribute. Parse applies the overlay of a family (matched by the spec's
 // "name") to the resolved model; the spec files themselves stay as the
 // kernel ships them.
 //

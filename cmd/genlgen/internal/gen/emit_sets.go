@@ -251,8 +251,8 @@ func (g *generator) encodeElem(f *file, el elem, t, x, name string) {
 	case kBitfield32:
 		f.P("e.Bitfield32(", t, ", ", x, ")")
 	case kStruct:
-		f.P("if b := e.Reserve(", t, ", ", el.strct.sizeC, "); b != nil {")
-		f.P("if err := ", x, ".put(b); err != nil {")
+		f.P("if b := e.Reserve(", t, ", ", x, ".wireSize()); b != nil {")
+		f.P("if err := ", x, ".putWire(b); err != nil {")
 		f.P("return ", wp, "(err, ", strconv.Quote(name), ")")
 		f.P("}")
 		f.P("}")
@@ -536,11 +536,11 @@ func (g *generator) decodeField(f *file, s *set, fl *field) {
 	case fl.opt:
 		if fl.el.kind == kStruct {
 			cs := fl.el.strct
-			f.P("if b := d.Bytes(); len(b) >= ", cs.sizeC, " {")
+			f.P("if b := d.Bytes(); len(b) > 0 {")
 			f.P(x, ".Valid = true")
-			f.P(x, ".Value.get(b)")
+			f.P(x, ".Value.getWire(b)")
 			f.P("} else {")
-			f.P("d.Fail(", attrsPkg.Ident("StructTooShort"), "(", strconv.Quote(cs.def.Name), ", ", cs.sizeC, ", len(b)))")
+			f.P("d.Fail(", attrsPkg.Ident("EmptyStruct"), "(", strconv.Quote(cs.def.Name), "))")
 			f.P("}")
 		} else {
 			f.P(x, ".Set(", g.decodeExpr(f, fl.el, "d"), ")")
@@ -570,12 +570,12 @@ func (g *generator) decodeAppend(f *file, el elem, x, dv string) {
 		f.P(x, "[len(", x, ")-1].decode(&nd)")
 	case kStruct:
 		cs := el.strct
-		f.P("if b := ", dv, ".Bytes(); len(b) >= ", cs.sizeC, " {")
+		f.P("if b := ", dv, ".Bytes(); len(b) > 0 {")
 		f.P("var s ", el.typ)
-		f.P("s.get(b)")
+		f.P("s.getWire(b)")
 		f.P(x, " = append(", x, ", s)")
 		f.P("} else {")
-		f.P(dv, ".Fail(", attrsPkg.Ident("StructTooShort"), "(", strconv.Quote(cs.def.Name), ", ", cs.sizeC, ", len(b)))")
+		f.P(dv, ".Fail(", attrsPkg.Ident("EmptyStruct"), "(", strconv.Quote(cs.def.Name), "))")
 		f.P("}")
 	default:
 		f.P(x, " = append(", x, ", ", g.decodeExpr(f, el, dv), ")")

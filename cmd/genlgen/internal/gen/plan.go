@@ -222,6 +222,11 @@ var reservedTop = []string{
 
 var reservedMethods = []string{"Family", "Subscribe", "Conn"}
 
+// wireLenField names the field of every struct type that records the
+// length of a payload it was decoded from when that differs from the
+// struct's size.
+const wireLenField = "WireLen"
+
 var reservedFields = []string{"MarshalAttrs", "UnmarshalAttrs", "String", extraField}
 
 // extraField is the field of every attribute-set struct that keeps, raw and
@@ -464,7 +469,7 @@ func builtinInt(t spec.AttrType) string {
 
 func (p *plan) planStructs() error {
 	for _, cs := range p.structs {
-		ns := newNamespace("MarshalBinary", "UnmarshalBinary", "AppendBinary")
+		ns := newNamespace("MarshalBinary", "UnmarshalBinary", "AppendBinary", wireLenField)
 		cs.sizeC = "size" + cs.name
 		for _, m := range cs.def.Members {
 			mb := &member{m: m, name: ns.claim(goName(m.Name), "Field")}
@@ -954,7 +959,9 @@ func (p *plan) typeName(name string) string {
 // its type constant: the set's C enum prefix (name-prefix, by default
 // "<family>-a-<set>-" or "<family>-a-" for the set named like the family)
 // without the family's name (or its first word) in front and without the
-// words "a", "attr" and "attrs", which "Attr" says already. nl80211's
+// words "a", "attr" and "attrs", which "Attr" says already, and "genl",
+// which every generic netlink family could say (thermal's
+// "thermal-genl-attr-" gives AttrTzID). nl80211's
 // "nl80211-attr-" gives AttrWiphy, ovs_flow's "ovs-action-attr-" gives
 // AttrActionOutput, team's "team-attr-item-" gives AttrItemOption.
 func (p *plan) attrPrefix(s *spec.AttributeSet) string {
@@ -974,7 +981,7 @@ func (p *plan) attrPrefix(s *spec.AttributeSet) string {
 	}
 	var out []string
 	for _, x := range w {
-		if x != "a" && x != "attr" && x != "attrs" {
+		if x != "a" && x != "attr" && x != "attrs" && x != "genl" {
 			out = append(out, x)
 		}
 	}

@@ -375,22 +375,22 @@ func (v *Main) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeKernelTimespec {
+			if b := d.Bytes(); len(b) > 0 {
 				v.Ts.Valid = true
-				v.Ts.Value.get(b)
+				v.Ts.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("--kernel-timespec", sizeKernelTimespec, len(b)))
+				d.Fail(attrs.EmptyStruct("--kernel-timespec"))
 			}
 		case AttrMainOuter:
 			if v.Outer.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeOuter {
+			if b := d.Bytes(); len(b) > 0 {
 				v.Outer.Valid = true
-				v.Outer.Value.get(b)
+				v.Outer.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("outer", sizeOuter, len(b)))
+				d.Fail(attrs.EmptyStruct("outer"))
 			}
 		case AttrMainU32Array:
 			if v.U32Array != nil {
@@ -431,12 +431,12 @@ func (v *Main) decode(d *attrs.Decoder) {
 		case AttrMainMultiAddr:
 			v.MultiAddr = append(v.MultiAddr, d.Addr16())
 		case AttrMainMultiStruct:
-			if b := d.Bytes(); len(b) >= sizeInner {
+			if b := d.Bytes(); len(b) > 0 {
 				var s Inner
-				s.get(b)
+				s.getWire(b)
 				v.MultiStruct = append(v.MultiStruct, s)
 			} else {
-				d.Fail(attrs.StructTooShort("inner", sizeInner, len(b)))
+				d.Fail(attrs.EmptyStruct("inner"))
 			}
 		case AttrMainMultiColor:
 			v.MultiColor = append(v.MultiColor, Color(d.U8()))
@@ -922,11 +922,11 @@ func (v *SetRequest) decode(d *attrs.Decoder) {
 		case AttrMainAddr4:
 			v.Addr4 = d.Addr4()
 		case AttrMainOuter:
-			if b := d.Bytes(); len(b) >= sizeOuter {
+			if b := d.Bytes(); len(b) > 0 {
 				v.Outer.Valid = true
-				v.Outer.Value.get(b)
+				v.Outer.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("outer", sizeOuter, len(b)))
+				d.Fail(attrs.EmptyStruct("outer"))
 			}
 		}
 	}

@@ -124,15 +124,15 @@ func (v *Main) encode(e *attrs.Encoder) error {
 		e.Binary(AttrMainMAC, v.MAC)
 	}
 	if v.Ts.Valid {
-		if b := e.Reserve(AttrMainTs, sizeKernelTimespec); b != nil {
-			if err := v.Ts.Value.put(b); err != nil {
+		if b := e.Reserve(AttrMainTs, v.Ts.Value.wireSize()); b != nil {
+			if err := v.Ts.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "ts")
 			}
 		}
 	}
 	if v.Outer.Valid {
-		if b := e.Reserve(AttrMainOuter, sizeOuter); b != nil {
-			if err := v.Outer.Value.put(b); err != nil {
+		if b := e.Reserve(AttrMainOuter, v.Outer.Value.wireSize()); b != nil {
+			if err := v.Outer.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "outer")
 			}
 		}
@@ -173,8 +173,8 @@ func (v *Main) encode(e *attrs.Encoder) error {
 		e.Addr16(AttrMainMultiAddr, v.MultiAddr[i])
 	}
 	for i := range v.MultiStruct {
-		if b := e.Reserve(AttrMainMultiStruct, sizeInner); b != nil {
-			if err := v.MultiStruct[i].put(b); err != nil {
+		if b := e.Reserve(AttrMainMultiStruct, v.MultiStruct[i].wireSize()); b != nil {
+			if err := v.MultiStruct[i].putWire(b); err != nil {
 				return attrs.WithPath(err, "multi-struct")
 			}
 		}
@@ -531,8 +531,8 @@ func (v *SetRequest) encode(e *attrs.Encoder) error {
 		}
 	}
 	if v.Outer.Valid {
-		if b := e.Reserve(AttrMainOuter, sizeOuter); b != nil {
-			if err := v.Outer.Value.put(b); err != nil {
+		if b := e.Reserve(AttrMainOuter, v.Outer.Value.wireSize()); b != nil {
+			if err := v.Outer.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "outer")
 			}
 		}

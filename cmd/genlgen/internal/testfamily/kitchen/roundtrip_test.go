@@ -359,7 +359,7 @@ func TestMalformed(t *testing.T) {
 			e.End(m)
 			e.End(n)
 		}, "idx-nest.0.id", attrs.ErrBadLength},
-		{"struct", func(e *attrs.Encoder) { e.Binary(35, []byte{1, 2}) }, "ts", attrs.ErrBadLength},
+		{"struct", func(e *attrs.Encoder) { e.Binary(35, nil) }, "ts", attrs.ErrBadLength},
 		{"array", func(e *attrs.Encoder) { e.Binary(37, []byte{1, 2, 3}) }, "u32-array", attrs.ErrBadLength},
 		{"ipv6", func(e *attrs.Encoder) { e.Binary(31, []byte{1, 2, 3, 4}) }, "addr6", attrs.ErrBadLength},
 		{"flag", func(e *attrs.Encoder) { e.U8(22, 1) }, "on", attrs.ErrBadLength},
@@ -450,11 +450,55 @@ func TestStructBinary(t *testing.T) {
 		t.Fatalf("got %x, want %x", b, want)
 	}
 	var back kitchen.KtHeader
-	if err := back.UnmarshalBinary(append(b, 0xff)); err != nil || back != h {
+	if err := back.UnmarshalBinary(b); err != nil || back != h {
 		t.Errorf("got %+v, %v", back, err)
 	}
-	if err := back.UnmarshalBinary(b[:7]); !errors.Is(err, attrs.ErrBadLength) {
-		t.Errorf("short struct: %v", err)
+	if err := back.UnmarshalBinary(nil); !errors.Is(err, attrs.ErrBadLength) {
+		t.Errorf("empty struct: %v", err)
+	}
+}
+
+// TestStructVersions: a struct payload shorter than the struct (an older
+// version) decodes the members it holds completely and zeroes the others;
+// a longer one (a newer version) decodes the known members. WireLen says
+// which, and encoding writes that length back.
+func TestStructVersions(t *testing.T) {
+	h := kitchen.KtHeader{Ifindex: 5, Flags: 0x0102, Pad: 7}
+	full, err := h.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want kitchen.KtHeader
+	}{
+		{"exact", full, h},
+		{"member cut", full[:5], kitchen.KtHeader{Ifindex: 5, WireLen: 5}},
+		{"members complete", full[:6], kitchen.KtHeader{Ifindex: 5, Flags: 0x0102, WireLen: 6}},
+		{"newer", append(bytes.Clone(full), 1, 2, 3), kitchen.KtHeader{Ifindex: 5, Flags: 0x0102, Pad: 7, WireLen: 11}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := kitchen.KtHeader{Ifindex: 99, Flags: 99, Pad: 99}
+			if err := got.UnmarshalBinary(c.b); err != nil || got != c.want {
+				t.Fatalf("got %+v, %v; want %+v", got, err, c.want)
+			}
+			b, err := got.MarshalBinary()
+			if err != nil || len(b) != len(c.b) {
+				t.Fatalf("re-encoded %x (%v), want %d bytes", b, err, len(c.b))
+			}
+		})
+	}
+	// Attribute encoding keeps the length too: 8 bytes of a 16-byte
+	// timespec carry sec only.
+	var e attrs.Encoder
+	m := kitchen.Main{Ts: kitchen.Some(kitchen.KernelTimespec{Sec: 1, Nsec: 2, WireLen: 8})}
+	if err := m.MarshalAttrs(&e); err != nil {
+		t.Fatal(err)
+	}
+	var back kitchen.Main
+	if err := back.UnmarshalAttrs(e.Bytes()); err != nil || back.Ts.Value != (kitchen.KernelTimespec{Sec: 1, WireLen: 8}) {
+		t.Fatalf("attribute round trip: %+v, %v", back.Ts, err)
 	}
 }
 

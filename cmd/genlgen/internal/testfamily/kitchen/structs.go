@@ -15,6 +15,14 @@ type KtHeader struct {
 	Flags uint16
 	// Pad is member pad: u16 at offset 6, 2 bytes.
 	Pad uint16
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeKtHeader = 8
@@ -30,7 +38,8 @@ func (s *KtHeader) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 8 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *KtHeader) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.Ifindex = r.U32(false)
@@ -38,21 +47,59 @@ func (s *KtHeader) get(b []byte) {
 	s.Pad = r.U16(false)
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *KtHeader) getWire(b []byte) {
+	*s = KtHeader{}
+	s.get(b)
+	if len(b) != sizeKtHeader {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *KtHeader) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeKtHeader
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *KtHeader) putWire(b []byte) error {
+	if len(b) >= sizeKtHeader {
+		clear(b[sizeKtHeader:])
+		return s.put(b)
+	}
+	var full [sizeKtHeader]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *KtHeader) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeKtHeader)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *KtHeader) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeKtHeader {
-		return attrs.StructTooShort("kt-header", sizeKtHeader, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("kt-header")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -64,6 +111,14 @@ type KernelTimespec struct {
 	Sec uint64
 	// Nsec is member nsec: u64 at offset 8, 8 bytes.
 	Nsec uint64
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeKernelTimespec = 16
@@ -78,28 +133,67 @@ func (s *KernelTimespec) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 16 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *KernelTimespec) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.Sec = r.U64(false)
 	s.Nsec = r.U64(false)
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *KernelTimespec) getWire(b []byte) {
+	*s = KernelTimespec{}
+	s.get(b)
+	if len(b) != sizeKernelTimespec {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *KernelTimespec) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeKernelTimespec
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *KernelTimespec) putWire(b []byte) error {
+	if len(b) >= sizeKernelTimespec {
+		clear(b[sizeKernelTimespec:])
+		return s.put(b)
+	}
+	var full [sizeKernelTimespec]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *KernelTimespec) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeKernelTimespec)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *KernelTimespec) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeKernelTimespec {
-		return attrs.StructTooShort("--kernel-timespec", sizeKernelTimespec, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("--kernel-timespec")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -114,6 +208,14 @@ type Inner struct {
 	C uint16
 	// D is member d: s32, big-endian at offset 4, 4 bytes.
 	D int32
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeInner = 8
@@ -130,7 +232,8 @@ func (s *Inner) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 8 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *Inner) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.A = r.U8()
@@ -139,21 +242,59 @@ func (s *Inner) get(b []byte) {
 	s.D = int32(r.U32(true))
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *Inner) getWire(b []byte) {
+	*s = Inner{}
+	s.get(b)
+	if len(b) != sizeInner {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *Inner) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeInner
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *Inner) putWire(b []byte) error {
+	if len(b) >= sizeInner {
+		clear(b[sizeInner:])
+		return s.put(b)
+	}
+	var full [sizeInner]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *Inner) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeInner)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *Inner) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeInner {
-		return attrs.StructTooShort("inner", sizeInner, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("inner")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
 
@@ -172,6 +313,14 @@ type Outer struct {
 	Color Color
 	// Le is member le: u64, little-endian at offset 32, 8 bytes.
 	Le uint64
+	// WireLen is the length of the payload the struct was decoded from when it
+	// differs from the struct's size: an older, shorter version of the struct (the
+	// members it does not hold completely are zero) or a newer, longer one (the
+	// bytes past the struct are ignored). It is 0 when the lengths match, and for
+	// a struct not decoded. When it is set, MarshalBinary and attribute encoding
+	// write that many bytes: the struct truncated, or followed by zeros. Fixed
+	// headers and nested struct members are always of the struct's size.
+	WireLen int
 }
 
 const sizeOuter = 40
@@ -199,7 +348,8 @@ func (s *Outer) put(b []byte) error {
 	return w.Err()
 }
 
-// get reads s from b, which holds at least 40 bytes; more are ignored.
+// get reads the members of s that b holds completely, in C layout; the
+// others read zero, bytes past the struct are ignored.
 func (s *Outer) get(b []byte) {
 	r := attrs.NewStructReader(b)
 	s.In.get(r.Binary(8))
@@ -210,20 +360,58 @@ func (s *Outer) get(b []byte) {
 	s.Le = uint64(r.UintN(8, attrs.LittleEndian))
 }
 
-// MarshalBinary returns s in its C layout.
+// getWire sets s from the payload b of an attribute, of any length but
+// 0, and records its length in WireLen.
+func (s *Outer) getWire(b []byte) {
+	*s = Outer{}
+	s.get(b)
+	if len(b) != sizeOuter {
+		s.WireLen = len(b)
+	}
+}
+
+// wireSize returns the length of s on the wire: WireLen when set,
+// else the struct's size.
+func (s *Outer) wireSize() int {
+	if s.WireLen > 0 {
+		return s.WireLen
+	}
+	return sizeOuter
+}
+
+// putWire writes s into b, which holds s.wireSize() bytes: the struct
+// truncated to b, or followed by zeros.
+func (s *Outer) putWire(b []byte) error {
+	if len(b) >= sizeOuter {
+		clear(b[sizeOuter:])
+		return s.put(b)
+	}
+	var full [sizeOuter]byte
+	if err := s.put(full[:]); err != nil {
+		return err
+	}
+	copy(b, full[:])
+	return nil
+}
+
+// MarshalBinary returns s in its C layout, WireLen bytes long when that is
+// set.
 func (s *Outer) MarshalBinary() ([]byte, error) {
-	b := make([]byte, sizeOuter)
-	if err := s.put(b); err != nil {
+	b := make([]byte, s.wireSize())
+	if err := s.putWire(b); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// UnmarshalBinary sets s from its C layout; b may be longer than the struct.
+// UnmarshalBinary sets s from its C layout. A shorter b (an older version
+// of the struct) sets the members it holds completely and zeroes the
+// others; a longer one (a newer version) is read up to the struct's
+// size. Either way WireLen records len(b). An empty b is an error.
 func (s *Outer) UnmarshalBinary(b []byte) error {
-	if len(b) < sizeOuter {
-		return attrs.StructTooShort("outer", sizeOuter, len(b))
+	if len(b) == 0 {
+		return attrs.EmptyStruct("outer")
 	}
-	s.get(b)
+	s.getWire(b)
 	return nil
 }
