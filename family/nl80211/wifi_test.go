@@ -237,7 +237,7 @@ func TestStationInfo(t *testing.T) {
 		TxBitrate: &nl80211.RateInfoAttrs{Bitrate: nl80211.Some(uint16(540)), Bitrate32: nl80211.Some(uint32(540))},
 		RxBitrate: &nl80211.RateInfoAttrs{Bitrate: nl80211.Some(uint16(10))},
 		TxRetries: nl80211.Some(uint32(2)), TxFailed: nl80211.Some(uint32(1)), BeaconLoss: nl80211.Some(uint32(0)),
-		BSSParam:  &nl80211.StaBSSParamAttrs{DtimPeriod: nl80211.Some(uint8(2)), BeaconInterval: nl80211.Some(uint16(100)), ShortSlotTime: true},
+		BSSParam: &nl80211.StaBSSParamAttrs{DtimPeriod: nl80211.Some(uint8(2)), BeaconInterval: nl80211.Some(uint16(100)), ShortSlotTime: true},
 	}}
 	_, c := fake(t, func(k *genltest.Kernel, r genltest.Request) {
 		dump(k, r, nl80211.CmdGetStationReply, marshal(t, sta))
