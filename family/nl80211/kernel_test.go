@@ -93,14 +93,7 @@ func wiphyDump(ctx context.Context, t *testing.T, c *nl80211.Client) ([]*nl80211
 			out = append(out, m)
 			continue
 		}
-		w := out[len(out)-1]
-		if m.WiphyBands != nil {
-			w.WiphyBands = m.WiphyBands
-		}
-		if m.SupportedIftypes != nil {
-			w.SupportedIftypes = m.SupportedIftypes
-		}
-		w.SupportedCommands = append(w.SupportedCommands, m.SupportedCommands...)
+		nl80211.MergeWiphy(out[len(out)-1], m)
 	}
 	return out, parts
 }
@@ -153,6 +146,24 @@ func TestKernelWiphysAndInterfaces(t *testing.T) {
 		}
 		if !strings.Contains(phyInfo, "Wiphy "+w.WiphyName.Value+"\n") {
 			t.Errorf("iw list does not list %s", w.WiphyName.Value)
+		}
+		// The merged bands hold every channel iw lists (the split dump
+		// sends them a few per message).
+		var freqs []string
+		for _, b := range []*nl80211.BandAttrs{w.WiphyBands.X2ghz, w.WiphyBands.X5ghz, w.WiphyBands.X6ghz, w.WiphyBands.X60ghz, w.WiphyBands.S1ghz} {
+			for i := 0; b != nil && i < len(b.Freqs); i++ {
+				freqs = append(freqs, fmt.Sprint(b.Freqs[i].Freq.Value))
+			}
+		}
+		var iwFreqs []string
+		for _, m := range regexp.MustCompile(`(?m)^\s+\* (\d+)(?:\.\d+)? MHz \[\d+\]`).FindAllStringSubmatch(iwSection(phyInfo, "Wiphy "+w.WiphyName.Value+"\n"), -1) {
+			iwFreqs = append(iwFreqs, m[1])
+		}
+		if len(freqs) == 0 || !slices.Equal(freqs, iwFreqs) {
+			t.Errorf("wiphy %s channels %v, iw lists %v", w.WiphyName.Value, freqs, iwFreqs)
+		}
+		if all, err := c.Wiphys(ctx); err != nil || len(all) != len(wiphys) {
+			t.Errorf("Wiphys: %d, %v", len(all), err)
 		}
 		one, err := c.GetWiphy(ctx, &nl80211.GetWiphyRequest{Wiphy: w.Wiphy})
 		if err != nil || one.WiphyName.Value != w.WiphyName.Value {

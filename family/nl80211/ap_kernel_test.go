@@ -1,0 +1,259 @@
+package nl80211_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/genlkit/genlkit/family/nl80211"
+	"github.com/genlkit/genlkit/internal/testutils"
+	"golang.org/x/sys/unix"
+)
+
+// Live tests with an access point: hostapd runs one hwsim radio as an AP
+// inside the test's namespace, the other radio scans for it and connects,
+// and what the typed layer reads is checked against iw(8).
+
+const apFreq = 2437 // channel 6
+
+// startAP runs hostapd in the namespace with the given configuration
+// lines (interface, driver and control directory added) until the test
+// ends, and waits until the interface is an AP on apFreq.
+func startAP(t *testing.T, ns *testutils.NS, ctx context.Context, c *nl80211.Client, ap *nl80211.Interface, lines ...string) {
+	t.Helper()
+	bin := testutils.RequireTool(t, "hostapd")
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "hostapd.conf")
+	text := strings.Join(append([]string{"interface=" + ap.Name, "driver=nl80211", "ctrl_interface=" + filepath.Join(dir, "ctrl"), "hw_mode=g", "channel=6"}, lines...), "\n") + "\n"
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd := exec.Command("ip", "netns", "exec", ns.Name, bin, conf)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	stop := func() {
+		cmd.Process.Signal(unix.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+	}
+	t.Cleanup(stop)
+	for {
+		got, err := c.GetInterface(ctx, &nl80211.GetInterfaceRequest{Ifindex: nl80211.Some(uint32(ap.Index))})
+		if err == nil && nl80211.InterfaceType(got.Iftype.Value) == nl80211.InterfaceTypeAP && got.WiphyFreq.Value == apFreq {
+			return
+		}
+		select {
+		case <-exited:
+			t.Fatalf("hostapd exited:\n%s", out.String())
+		case <-ctx.Done():
+			t.Fatalf("hostapd did not start an AP on %s: %v\n%s", ap.Name, ctx.Err(), out.String())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// scanFor scans on sta until a BSS with ssid shows up.
+func scanFor(t *testing.T, ctx context.Context, c *nl80211.Client, sta *nl80211.Interface, ssid string) *nl80211.BSS {
+	t.Helper()
+	for {
+		res, err := c.Scan(ctx, sta.Index, &nl80211.TriggerScanRequest{ScanFrequencies: []uint32{apFreq}, ScanSSIDs: [][]byte{[]byte(ssid)}})
+		switch {
+		case errors.Is(err, unix.EBUSY) || errors.Is(err, nl80211.ErrScanAborted):
+		case err != nil:
+			t.Fatalf("scan: %v", err)
+		}
+		if i := slices.IndexFunc(res, func(b *nl80211.BSS) bool { return b.SSID == ssid }); i >= 0 {
+			return res[i]
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no scan found %q: %v", ssid, ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// apPair sets up the namespace and returns its two radios' interfaces,
+// the first for the AP, the second for the station, with the station up.
+func apPair(t *testing.T) (*testutils.NS, *nl80211.Client, context.Context, *nl80211.Interface, *nl80211.Interface) {
+	ns, c, _, _ := setup(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	t.Cleanup(cancel)
+	ifaces, err := c.Interfaces(ctx)
+	if err != nil || len(ifaces) < 2 {
+		t.Fatalf("interfaces %v, %v; want two", ifaces, err)
+	}
+	slices.SortFunc(ifaces, func(a, b *nl80211.Interface) int { return a.PHY - b.PHY })
+	ns.IP(t, "link", "set", ifaces[1].Name, "up")
+	return ns, c, ctx, ifaces[0], ifaces[1]
+}
+
+// iwSection returns the part of iw output that starts at the line
+// beginning with head, up to the next line beginning with the same word.
+func iwSection(out, head string) string {
+	i := strings.Index(out, head)
+	if i < 0 {
+		return ""
+	}
+	word := strings.Fields(head)[0] + " "
+	rest := out[i+len(head):]
+	if j := strings.Index(rest, "\n"+word); j >= 0 {
+		rest = rest[:j]
+	}
+	return head + rest
+}
+
+// iwField returns the first submatch of re in s, or "".
+func iwField(s, re string) string {
+	if m := regexp.MustCompile(re).FindStringSubmatch(s); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+func TestKernelScanWPA2AccessPoint(t *testing.T) {
+	ns, c, ctx, ap, sta := apPair(t)
+	const ssid = "genlkit-wpa2"
+	startAP(t, ns, ctx, c, ap, "ssid="+ssid, "beacon_int=100", "bss_load_update_period=10",
+		"wpa=2", "wpa_key_mgmt=WPA-PSK", "rsn_pairwise=CCMP", "wpa_passphrase=genlkit-passphrase")
+	b := scanFor(t, ctx, c, sta, ssid)
+	if b.BSSID.String() != ap.HardwareAddr.String() || b.Frequency != apFreq || b.BeaconInterval != 100*1024*time.Microsecond {
+		t.Errorf("BSS %s on %d MHz, beacon interval %v; want %s on %d, 102.4ms", b.BSSID, b.Frequency, b.BeaconInterval, ap.HardwareAddr, apFreq)
+	}
+	if b.ElementsErr != nil {
+		t.Errorf("information elements: %v", b.ElementsErr)
+	}
+	if r := b.RSN; r == nil || r.Version != 1 || r.GroupCipher != nl80211.CipherCCMP128 ||
+		!slices.Equal(r.PairwiseCiphers, []nl80211.Suite{nl80211.CipherCCMP128}) || !slices.Equal(r.AKMs, []nl80211.Suite{nl80211.AKMPSK}) {
+		t.Errorf("RSN %+v, want CCMP-128 group and pairwise, PSK", r)
+	}
+	if b.Load == nil {
+		t.Fatal("no BSS load element; hostapd sends one with bss_load_update_period")
+	}
+
+	// iw's view of the same scan results.
+	dump := iw(t, ns, "dev", sta.Name, "scan", "dump")
+	sec := iwSection(dump, "BSS "+b.BSSID.String())
+	if sec == "" {
+		t.Fatalf("iw scan dump lacks %s:\n%s", b.BSSID, dump)
+	}
+	want := map[string]string{
+		`SSID: (.*)`:                                  b.SSID,
+		`freq: (\d+)`:                                 strconv.Itoa(b.Frequency),
+		`beacon interval: (\d+) TUs`:                  "100",
+		`signal: (-?[\d.]+) dBm`:                      fmt.Sprintf("%.2f", float64(b.Signal)/100),
+		`Group cipher: (.*)`:                          "CCMP",
+		`Pairwise ciphers: (.*)`:                      "CCMP",
+		`Authentication suites: (.*)`:                 "PSK",
+		`station count: (\d+)`:                        strconv.Itoa(int(b.Load.StationCount)),
+		`channel utilisation: (\d+)/255`:              strconv.Itoa(int(b.Load.ChannelUtilization)),
+		`available admission capacity: (\d+) \[\*32us`: strconv.Itoa(int(b.Load.AvailableAdmissionCapacity)),
+		`capability: .*\((0x[0-9a-f]+)\)`:             fmt.Sprintf("0x%04x", b.Capability),
+	}
+	for re, v := range want {
+		if got := iwField(sec, re); got != v {
+			t.Errorf("iw scan dump %s: %q, genlkit %q", re, got, v)
+		}
+	}
+	if t.Failed() {
+		t.Logf("iw scan dump:\n%s", sec)
+	}
+}
+
+func TestKernelStationOnOpenAccessPoint(t *testing.T) {
+	ns, c, ctx, ap, sta := apPair(t)
+	const ssid = "genlkit-open"
+	startAP(t, ns, ctx, c, ap, "ssid="+ssid, "bss_load_update_period=10")
+	scanFor(t, ctx, c, sta, ssid)
+	iw(t, ns, "dev", sta.Name, "connect", ssid, strconv.Itoa(apFreq))
+	for !strings.Contains(iw(t, ns, "dev", sta.Name, "link"), "Connected to "+ap.HardwareAddr.String()) {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s did not connect to %s", sta.Name, ssid)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	// Some traffic for the counters: the station sends a few frames.
+	ns.IP(t, "addr", "add", "198.51.100.2/24", "dev", sta.Name)
+	ns.ExecErr("ping", "-c", "3", "-i", "0.2", "-W", "1", "198.51.100.1")
+
+	b, err := c.BSS(ctx, sta.Index)
+	if err != nil || b.BSSID.String() != ap.HardwareAddr.String() || b.Status != nl80211.BSSStatusAssociated || b.SSID != ssid || b.RSN != nil {
+		t.Errorf("BSS of %s: %+v, %v; want %s associated, without RSN", sta.Name, b, err, ap.HardwareAddr)
+	}
+	ifs, err := c.Interfaces(ctx)
+	if i := slices.IndexFunc(ifs, func(i *nl80211.Interface) bool { return i.Index == ap.Index }); err != nil || i < 0 || ifs[i].Type != nl80211.InterfaceTypeAP || ifs[i].SSID != ssid || ifs[i].Frequency != apFreq {
+		t.Errorf("interfaces %+v, %v: want %s an AP of %s on %d", ifs, err, ap.Name, ssid, apFreq)
+	}
+
+	for _, side := range []struct {
+		iface *nl80211.Interface
+		peer  string
+	}{{sta, ap.HardwareAddr.String()}, {ap, sta.HardwareAddr.String()}} {
+		got, err := c.StationInfo(ctx, side.iface.Index)
+		if err != nil || len(got) != 1 || got[0].HardwareAddr.String() != side.peer {
+			t.Fatalf("stations of %s: %+v, %v; want %s", side.iface.Name, got, err, side.peer)
+		}
+		s := got[0]
+		out := iwSection(iw(t, ns, "dev", side.iface.Name, "station", "dump"), "Station "+side.peer)
+		num := func(re string) uint64 {
+			v, err := strconv.ParseUint(iwField(out, re), 10, 64)
+			if err != nil {
+				t.Errorf("iw station dump %s: %v\n%s", re, err, out)
+			}
+			return v
+		}
+		// Counters only grow between the two reads; hwsim beacons keep
+		// moving them a little.
+		for _, ctr := range []struct {
+			name string
+			re   string
+			v    uint64
+		}{
+			{"rx bytes", `rx bytes:\s*(\d+)`, s.ReceivedBytes},
+			{"tx bytes", `tx bytes:\s*(\d+)`, s.TransmittedBytes},
+			{"rx packets", `rx packets:\s*(\d+)`, uint64(s.ReceivedPackets)},
+			{"tx packets", `tx packets:\s*(\d+)`, uint64(s.TransmittedPackets)},
+			{"tx retries", `tx retries:\s*(\d+)`, uint64(s.TransmitRetries)},
+			{"tx failed", `tx failed:\s*(\d+)`, uint64(s.TransmitFailed)},
+		} {
+			if iwv := num(ctr.re); ctr.v > iwv || iwv-ctr.v > 100_000 {
+				t.Errorf("%s %s: genlkit %d, iw later %d", side.iface.Name, ctr.name, ctr.v, iwv)
+			}
+		}
+		if s.TransmittedPackets == 0 || s.ReceivedBytes == 0 {
+			t.Errorf("%s: no traffic counted: %+v", side.iface.Name, s)
+		}
+		if iwc := num(`connected time:\s*(\d+) seconds`); uint64(s.Connected/time.Second) > iwc || iwc-uint64(s.Connected/time.Second) > 5 {
+			t.Errorf("%s connected time %v, iw %d s", side.iface.Name, s.Connected, iwc)
+		}
+		if sig := iwField(out, `signal:\s*(-?\d+)`); sig != "" && sig != strconv.Itoa(s.Signal) {
+			t.Errorf("%s signal %d dBm, iw %s", side.iface.Name, s.Signal, sig)
+		}
+		if rate := iwField(out, `tx bitrate:\s*([\d.]+) MBit/s`); rate != "" && rate != fmt.Sprintf("%.1f", float64(s.TransmitBitrate)/1e6) {
+			t.Errorf("%s tx bitrate %d bit/s, iw %s MBit/s", side.iface.Name, s.TransmitBitrate, rate)
+		}
+		if t.Failed() {
+			t.Logf("iw station dump of %s:\n%s", side.iface.Name, out)
+		}
+	}
+}
