@@ -157,17 +157,17 @@ func TestKernelScanWPA2AccessPoint(t *testing.T) {
 		t.Fatalf("iw scan dump lacks %s:\n%s", b.BSSID, dump)
 	}
 	want := map[string]string{
-		`SSID: (.*)`:                                  b.SSID,
-		`freq: (\d+)`:                                 strconv.Itoa(b.Frequency),
-		`beacon interval: (\d+) TUs`:                  "100",
-		`signal: (-?[\d.]+) dBm`:                      fmt.Sprintf("%.2f", float64(b.Signal)/100),
-		`Group cipher: (.*)`:                          "CCMP",
-		`Pairwise ciphers: (.*)`:                      "CCMP",
-		`Authentication suites: (.*)`:                 "PSK",
-		`station count: (\d+)`:                        strconv.Itoa(int(b.Load.StationCount)),
-		`channel utilisation: (\d+)/255`:              strconv.Itoa(int(b.Load.ChannelUtilization)),
+		`SSID: (.*)`:                                   b.SSID,
+		`freq: (\d+)`:                                  strconv.Itoa(b.Frequency),
+		`beacon interval: (\d+) TUs`:                   "100",
+		`signal: (-?[\d.]+) dBm`:                       fmt.Sprintf("%.2f", float64(b.Signal)/100),
+		`Group cipher: (.*)`:                           "CCMP",
+		`Pairwise ciphers: (.*)`:                       "CCMP",
+		`Authentication suites: (.*)`:                  "PSK",
+		`station count: (\d+)`:                         strconv.Itoa(int(b.Load.StationCount)),
+		`channel utilisation: (\d+)/255`:               strconv.Itoa(int(b.Load.ChannelUtilization)),
 		`available admission capacity: (\d+) \[\*32us`: strconv.Itoa(int(b.Load.AvailableAdmissionCapacity)),
-		`capability: .*\((0x[0-9a-f]+)\)`:             fmt.Sprintf("0x%04x", b.Capability),
+		`capability: .*\((0x[0-9a-f]+)\)`:              fmt.Sprintf("0x%04x", b.Capability),
 	}
 	for re, v := range want {
 		if got := iwField(sec, re); got != v {
