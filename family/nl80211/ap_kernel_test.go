@@ -86,7 +86,10 @@ func scanFor(t *testing.T, ctx context.Context, c *nl80211.Client, sta *nl80211.
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("no scan found %q: %v", ssid, ctx.Err())
+			for _, b := range res {
+				t.Logf("found %s %q on %d MHz, elements error %v, IEs % x", b.BSSID, b.SSID, b.Frequency, b.ElementsErr, b.Attrs.InformationElements)
+			}
+			t.Fatalf("no scan found %q: %v (last scan: %d results, error %v)", ssid, ctx.Err(), len(res), err)
 		case <-time.After(500 * time.Millisecond):
 		}
 	}

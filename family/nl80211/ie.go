@@ -251,43 +251,53 @@ type ElementInfo struct {
 }
 
 // ParseElements walks b and decodes the SSID, RSN and BSS load elements.
-// The first malformed element (or one of these three that does not have
-// its layout) is an error naming it; nothing is returned then.
+// It returns what it could decode with the first error: an element that
+// does not have its layout (an RSN cut short) leaves its field nil and the
+// walk goes on; an element running past the end of b ends it. The error
+// is an *ElementError naming the element and its offset.
 func ParseElements(b []byte) (*ElementInfo, error) {
 	info := &ElementInfo{}
+	var first error
+	fail := func(err error, off int) {
+		if first == nil {
+			first = atOffset(err, off)
+		}
+	}
 	for e, err := range Elements(b) {
 		if err != nil {
-			return nil, err
+			fail(err, -1)
+			break
 		}
 		info.Elements = append(info.Elements, e)
 		switch e.ID {
 		case ElementSSID:
-			if info.SSID == nil {
-				if len(e.Data) > 32 {
-					return nil, &ElementError{ID: e.ID, Offset: e.Offset, Msg: fmt.Sprintf("SSID of %d bytes, at most 32", len(e.Data))}
-				}
+			if len(e.Data) > 32 {
+				fail(&ElementError{ID: e.ID, Msg: fmt.Sprintf("SSID of %d bytes, at most 32", len(e.Data))}, e.Offset)
+			} else if info.SSID == nil {
 				info.SSID = e.Data
 			}
 		case ElementRSN:
 			if info.RSN == nil {
 				if info.RSN, err = ParseRSN(e.Data); err != nil {
-					return nil, atOffset(err, e.Offset)
+					fail(err, e.Offset)
 				}
 			}
 		case ElementBSSLoad:
 			if info.BSSLoad == nil {
 				if info.BSSLoad, err = ParseBSSLoad(e.Data); err != nil {
-					return nil, atOffset(err, e.Offset)
+					fail(err, e.Offset)
 				}
 			}
 		}
 	}
-	return info, nil
+	return info, first
 }
 
+// atOffset sets the offset of an *ElementError of one element's payload
+// (off < 0 keeps the offset the walk gave).
 func atOffset(err error, off int) error {
 	var ee *ElementError
-	if errors.As(err, &ee) {
+	if off >= 0 && errors.As(err, &ee) {
 		ee.Offset = off
 	}
 	return err

@@ -43,7 +43,10 @@ func TestElementsMalformed(t *testing.T) {
 		{"RSN PMKIDs past the end", ie(nl80211.ElementRSN, 1, 0, 0, 0x0f, 0xac, 4, 1, 0, 0, 0x0f, 0xac, 4, 1, 0, 0, 0x0f, 0xac, 2, 0, 0, 1, 0, 1, 2), "PMKID count cut short"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := nl80211.ParseElements(tc.in)
+			info, err := nl80211.ParseElements(tc.in)
+			if info == nil {
+				t.Fatal("no partial result")
+			}
 			var ee *nl80211.ElementError
 			if !errors.Is(err, nl80211.ErrMalformedElement) || !errors.As(err, &ee) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("ParseElements: %v, want an ElementError containing %q", err, tc.want)
@@ -84,9 +87,16 @@ func FuzzParseElements(f *testing.F) {
 	f.Add(ie(nl80211.ElementRSN, 1, 0, 0, 0x0f, 0xac, 4, 0xff, 0xff))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		info, err := nl80211.ParseElements(b)
-		if err != nil {
-			if !errors.Is(err, nl80211.ErrMalformedElement) {
-				t.Fatalf("error %v does not match ErrMalformedElement", err)
+		if err != nil && !errors.Is(err, nl80211.ErrMalformedElement) {
+			t.Fatalf("error %v does not match ErrMalformedElement", err)
+		}
+		var walkErr error
+		for _, err := range nl80211.Elements(b) {
+			walkErr = err
+		}
+		if walkErr != nil {
+			if err == nil {
+				t.Fatalf("the walk fails (%v), ParseElements does not", walkErr)
 			}
 			return
 		}

@@ -124,9 +124,9 @@ type BSS struct {
 	// sends none.
 	RSN  *RSN
 	Load *BSSLoad
-	// Elements are the information elements decoded; ElementsErr says
-	// why they could not be (a malformed element from the air), leaving
-	// SSID, RSN and Load empty.
+	// Elements are the information elements decoded; ElementsErr is the
+	// first malformed element (from the air), whose field stays empty
+	// while the others are filled.
 	Elements    *ElementInfo
 	ElementsErr error
 	// Attrs is the BSS nest as decoded, with everything the kernel sent.
@@ -155,9 +155,7 @@ func NewBSS(a *BSSAttrs) *BSS {
 		ies = a.BeaconIEs
 	}
 	b.Elements, b.ElementsErr = ParseElements(ies)
-	if b.Elements != nil {
-		b.SSID, b.RSN, b.Load = string(b.Elements.SSID), b.Elements.RSN, b.Elements.BSSLoad
-	}
+	b.SSID, b.RSN, b.Load = string(b.Elements.SSID), b.Elements.RSN, b.Elements.BSSLoad
 	return b
 }
 
