@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"net"
 	"os"
 	"time"
+
+	"github.com/genlkit/genlkit/genl"
 )
 
 // This file is the layer mdlayher/wifi users know: interfaces, the BSS an
@@ -160,18 +163,53 @@ func NewBSS(a *BSSAttrs) *BSS {
 }
 
 // ScanResults dumps the scan results of the interface (get-scan): the
-// BSSs the kernel knows of, from the last scans.
+// BSSs the kernel knows of, from the last scans. The kernel marks a dump
+// interrupted when its list changes meanwhile (as beacons arrive);
+// ScanResults then dumps again, up to dumpRetries times, and returns the
+// last results with an error matching genl.ErrDumpInterrupted when every
+// attempt was interrupted.
 func (c *Client) ScanResults(ctx context.Context, ifindex int) ([]*BSS, error) {
-	var out []*BSS
-	for a, err := range c.GetScanDump(ctx, &GetScanDumpRequest{Ifindex: Some(uint32(ifindex))}) {
-		if err != nil {
+	return collect(func() iter.Seq2[*Attrs, error] {
+		return c.GetScanDump(ctx, &GetScanDumpRequest{Ifindex: Some(uint32(ifindex))})
+	}, func(a *Attrs) *BSS {
+		if a.BSS == nil {
+			return nil
+		}
+		return NewBSS(a.BSS)
+	})
+}
+
+// dumpRetries bounds how often collect runs a dump again after the kernel
+// marked it interrupted.
+const dumpRetries = 5
+
+// collect runs the dump that dump starts and converts its messages with
+// conv (dropping nil results), running it again when the kernel marked it
+// interrupted (see ScanResults).
+func collect[T any](dump func() iter.Seq2[*Attrs, error], conv func(*Attrs) *T) ([]*T, error) {
+	for attempt := 0; ; attempt++ {
+		var out []*T
+		var err error
+		for a, e := range dump() {
+			if e != nil {
+				err = e
+				break
+			}
+			if v := conv(a); v != nil {
+				out = append(out, v)
+			}
+		}
+		switch {
+		case err == nil:
+			return out, nil
+		case errors.Is(err, genl.ErrDumpInterrupted) && attempt < dumpRetries:
+			continue
+		case errors.Is(err, genl.ErrDumpInterrupted):
+			return out, err
+		default:
 			return nil, err
 		}
-		if a.BSS != nil {
-			out = append(out, NewBSS(a.BSS))
-		}
 	}
-	return out, nil
 }
 
 // BSS returns the BSS the interface is associated with or has joined. It
@@ -315,14 +353,10 @@ func (r *RateInfoAttrs) BitsPerSecond() int {
 	}
 }
 
-// StationInfo dumps the stations of the interface (get-station).
+// StationInfo dumps the stations of the interface (get-station); an
+// interrupted dump is run again as ScanResults does.
 func (c *Client) StationInfo(ctx context.Context, ifindex int) ([]*StationInfo, error) {
-	var out []*StationInfo
-	for a, err := range c.GetStationDump(ctx, &GetStationDumpRequest{Ifindex: Some(uint32(ifindex))}) {
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, NewStationInfo(a))
-	}
-	return out, nil
+	return collect(func() iter.Seq2[*Attrs, error] {
+		return c.GetStationDump(ctx, &GetStationDumpRequest{Ifindex: Some(uint32(ifindex))})
+	}, NewStationInfo)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/genlkit/genlkit/family/nl80211"
 	"github.com/genlkit/genlkit/genl"
 	"github.com/genlkit/genlkit/genl/genltest"
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -270,5 +271,31 @@ func TestBSSNone(t *testing.T) {
 	_, c := fake(t, func(k *genltest.Kernel, r genltest.Request) { dump(k, r, nl80211.CmdGetScanReply) })
 	if _, err := c.BSS(context.Background(), 1); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("BSS: %v, want os.ErrNotExist", err)
+	}
+}
+
+// A scan dump the kernel marks interrupted (its BSS list changed, as it
+// does when beacons arrive) is run again; when every attempt is
+// interrupted the last results come with an error matching
+// genl.ErrDumpInterrupted.
+func TestScanResultsInterrupted(t *testing.T) {
+	bss := &nl80211.Attrs{BSS: &nl80211.BSSAttrs{BSSID: net.HardwareAddr{2, 0, 0, 0, 1, 0}, InformationElements: ssidIE}}
+	interrupted, dumps := 2, 0
+	_, c := fake(t, func(k *genltest.Kernel, r genltest.Request) {
+		dumps++
+		var flags netlink.HeaderFlags
+		if dumps <= interrupted {
+			flags = netlink.DumpInterrupted
+		}
+		k.Push(genltest.ReplyMulti(r, nl80211.CmdGetScanReply, marshal(t, bss), flags), genltest.Done(r, 0, flags, nil))
+	})
+	got, err := c.ScanResults(context.Background(), 1)
+	if err != nil || len(got) != 1 || got[0].SSID != "genlkit" || dumps != 3 {
+		t.Errorf("after 2 interrupted dumps: %d results, %v, %d dumps", len(got), err, dumps)
+	}
+	interrupted, dumps = 100, 0
+	got, err = c.ScanResults(context.Background(), 1)
+	if !errors.Is(err, genl.ErrDumpInterrupted) || len(got) != 1 || dumps != 6 {
+		t.Errorf("always interrupted: %d results, %v, %d dumps; want 1 result, ErrDumpInterrupted, 6 dumps", len(got), err, dumps)
 	}
 }

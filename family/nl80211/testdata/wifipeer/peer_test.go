@@ -240,16 +240,21 @@ func inner(t *testing.T, env string) {
 			}
 			var res [2]testing.BenchmarkResult
 			for k, f := range fs {
+				var failed error
 				res[k] = testing.Benchmark(func(b *testing.B) {
 					b.ReportAllocs()
 					start := testutils.ProcessCPU()
 					for b.Loop() {
 						if _, err := f(); err != nil {
-							b.Fatal(err)
+							failed = err
+							b.FailNow()
 						}
 					}
 					b.ReportMetric(float64(testutils.ProcessCPU()-start)/float64(b.N), "cpu-ns/op")
 				})
+				if failed != nil {
+					t.Fatalf("%s: %v", j.name, failed)
+				}
 			}
 			if r%2 == 1 {
 				res[0], res[1] = res[1], res[0]
