@@ -215,16 +215,25 @@ func collect[T any](dump func() iter.Seq2[*Attrs, error], conv func(*Attrs) *T) 
 // BSS returns the BSS the interface is associated with or has joined. It
 // returns an error matching os.ErrNotExist when there is none.
 func (c *Client) BSS(ctx context.Context, ifindex int) (*BSS, error) {
-	all, err := c.ScanResults(ctx, ifindex)
+	// Only the BSS with a status is decoded further.
+	all, err := collect(func() iter.Seq2[*Attrs, error] {
+		return c.GetScanDump(ctx, &GetScanDumpRequest{Ifindex: Some(uint32(ifindex))})
+	}, func(a *Attrs) *BSS {
+		if a.BSS == nil || !a.BSS.Status.Valid {
+			return nil
+		}
+		if s := BSSStatus(a.BSS.Status.Value); s != BSSStatusAssociated && s != BSSStatusIBSSJoined {
+			return nil
+		}
+		return NewBSS(a.BSS)
+	})
 	if err != nil {
 		return nil, err
 	}
-	for _, b := range all {
-		if b.Status == BSSStatusAssociated || b.Status == BSSStatusIBSSJoined {
-			return b, nil
-		}
+	if len(all) == 0 {
+		return nil, fmt.Errorf("%s: interface %d is associated with no BSS: %w", FamilyName, ifindex, os.ErrNotExist)
 	}
-	return nil, fmt.Errorf("%s: interface %d is associated with no BSS: %w", FamilyName, ifindex, os.ErrNotExist)
+	return all[0], nil
 }
 
 // ErrScanAborted is matched by the error of a scan the kernel aborted
