@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,7 +29,9 @@ const apFreq = 2437 // channel 6
 
 // startAP runs hostapd in the namespace with the given configuration
 // lines (interface, driver and control directory added) until the test
-// ends, and waits until the interface is an AP on apFreq.
+// ends, and waits until it reports the AP enabled. hostapd exits when it
+// cannot set up WPA, which it cannot while a freshly booted guest's
+// random pool is not ready: it is started again until ctx ends.
 func startAP(t *testing.T, ns *testutils.NS, ctx context.Context, c *nl80211.Client, ap *nl80211.Interface, lines ...string) {
 	t.Helper()
 	bin := testutils.RequireTool(t, "hostapd")
@@ -38,37 +41,65 @@ func startAP(t *testing.T, ns *testutils.NS, ctx context.Context, c *nl80211.Cli
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	cmd := exec.Command("ip", "netns", "exec", ns.Name, bin, conf)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	stop := func() {
-		cmd.Process.Signal(unix.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
+	for attempt := 1; ; attempt++ {
+		out := new(syncBuffer)
+		cmd := exec.Command("ip", "netns", "exec", ns.Name, bin, conf)
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
 		}
-	}
-	t.Cleanup(stop)
-	for {
-		got, err := c.GetInterface(ctx, &nl80211.GetInterfaceRequest{Ifindex: nl80211.Some(uint32(ap.Index))})
-		if err == nil && nl80211.InterfaceType(got.Iftype.Value) == nl80211.InterfaceTypeAP && got.WiphyFreq.Value == apFreq {
-			return
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		t.Cleanup(func() {
+			cmd.Process.Signal(unix.SIGTERM)
+			select {
+			case <-exited:
+			case <-time.After(10 * time.Second):
+				cmd.Process.Kill()
+				<-exited
+			}
+		})
+		for running := true; running; {
+			if strings.Contains(out.String(), "AP-ENABLED") {
+				got, err := c.GetInterface(ctx, &nl80211.GetInterfaceRequest{Ifindex: nl80211.Some(uint32(ap.Index))})
+				if err != nil || nl80211.InterfaceType(got.Iftype.Value) != nl80211.InterfaceTypeAP || got.WiphyFreq.Value != apFreq {
+					t.Fatalf("hostapd enabled the AP, get-interface says %+v, %v", got, err)
+				}
+				return
+			}
+			select {
+			case <-exited:
+				t.Logf("hostapd exited (attempt %d):\n%s", attempt, out.String())
+				running = false
+			case <-ctx.Done():
+				t.Fatalf("hostapd did not enable an AP on %s: %v\n%s", ap.Name, ctx.Err(), out.String())
+			case <-time.After(100 * time.Millisecond):
+			}
 		}
 		select {
-		case <-exited:
-			t.Fatalf("hostapd exited:\n%s", out.String())
 		case <-ctx.Done():
-			t.Fatalf("hostapd did not start an AP on %s: %v\n%s", ap.Name, ctx.Err(), out.String())
-		case <-time.After(200 * time.Millisecond):
+			t.Fatalf("hostapd did not enable an AP on %s: %v", ap.Name, ctx.Err())
+		case <-time.After(2 * time.Second):
 		}
 	}
+}
+
+// A syncBuffer is a bytes.Buffer safe for a writer and readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // scanFor scans on sta until a BSS with ssid shows up.
