@@ -143,6 +143,15 @@ func loadOverlays() (map[string]*overlay, error) {
 	return out, nil
 }
 
+// overlayOf returns the overlay of f's family, or nil.
+func overlayOf(f *Family) (*overlay, error) {
+	all, err := overlays()
+	if err != nil {
+		return nil, err
+	}
+	return all[f.Name], nil
+}
+
 // OverlayFile returns the name of the overlay file applied to the family
 // (e.g. "overlay/team.yaml"), or "" when the project has none for it.
 func (f *Family) OverlayFile() string { return f.overlay }
@@ -156,13 +165,9 @@ func (f *Family) OverlayMisses() []string { return f.overlayMisses }
 // kernel versions may lack them (TestOverlayMatchesSpecs checks the
 // overlay against the specs of the tree).
 func applyOverlay(f *Family) error {
-	all, err := overlays()
-	if err != nil {
+	o, err := overlayOf(f)
+	if o == nil || err != nil {
 		return err
-	}
-	o := all[f.Name]
-	if o == nil {
-		return nil
 	}
 	f.overlay = o.file
 	for _, od := range o.Definitions {
@@ -236,13 +241,9 @@ func applyOverlay(f *Family) error {
 // nests, before f is resolved; errors in the added text name the overlay
 // file.
 func (d *decoder) overlaySpec(f *Family) error {
-	all, err := overlays()
-	if err != nil {
+	o, err := overlayOf(f)
+	if o == nil || err != nil {
 		return err
-	}
-	o := all[f.Name]
-	if o == nil {
-		return nil
 	}
 	file := d.file
 	d.file = o.file
