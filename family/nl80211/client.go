@@ -247,6 +247,146 @@ func (c *Client) GetProtocolFeatures(ctx context.Context, req *GetProtocolFeatur
 	return rep, nil
 }
 
+// GetScanDump sends nl80211 get-scan (dump, command 32): request attributes
+// ifindex, wdev; reply attributes generation, ifindex, wdev, bss of set
+// nl80211-attrs. It yields one value per reply message; an error ends the dump
+// unless it is a reply that failed to decode. A nil req sends no attributes.
+func (c *Client) GetScanDump(ctx context.Context, req *GetScanDumpRequest) iter.Seq2[*Attrs, error] {
+	return func(yield func(*Attrs, error) bool) {
+		fam, err := c.core.Check(ctx, CmdGetScan, "get-scan", true)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
+		if req != nil {
+			if err := req.encode(b.Encoder()); err != nil {
+				yield(nil, opError("get-scan", err))
+				return
+			}
+		}
+		r, err := b.Request(fam, CmdGetScan, namerAttrs)
+		if err != nil {
+			yield(nil, opError("get-scan", err))
+			return
+		}
+		for m, err := range c.core.Conn().Dump(ctx, r) {
+			if err != nil {
+				yield(nil, opError("get-scan", err))
+				return
+			}
+			rep := new(Attrs)
+			if err := rep.decodeMessage(m.Data); err != nil {
+				if !yield(nil, opError("get-scan", err)) {
+					return
+				}
+				continue
+			}
+			if !yield(rep, nil) {
+				return
+			}
+		}
+	}
+}
+
+// TriggerScan sends nl80211 trigger-scan (do, command 33): request attributes
+// ifindex, wdev, ie, scan-frequencies, scan-ssids, scan-flags, mac, mac-mask,
+// bssid, measurement-duration; the kernel only acknowledges it. A nil req
+// sends no attributes.
+func (c *Client) TriggerScan(ctx context.Context, req *TriggerScanRequest) error {
+	fam, err := c.core.Check(ctx, CmdTriggerScan, "trigger-scan", false)
+	if err != nil {
+		return err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return opError("trigger-scan", err)
+		}
+	}
+	r, err := b.Request(fam, CmdTriggerScan, namerAttrs)
+	if err != nil {
+		return opError("trigger-scan", err)
+	}
+	if err := c.core.Conn().Do(ctx, r, nil); err != nil {
+		return opError("trigger-scan", err)
+	}
+	return nil
+}
+
+// GetStation sends nl80211 get-station (do, command 17): request attributes
+// ifindex, mac; reply attributes ifindex, mac, generation, sta-info of set
+// nl80211-attrs. A nil req sends no attributes.
+func (c *Client) GetStation(ctx context.Context, req *GetStationRequest) (*Attrs, error) {
+	fam, err := c.core.Check(ctx, CmdGetStation, "get-station", false)
+	if err != nil {
+		return nil, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return nil, opError("get-station", err)
+		}
+	}
+	r, err := b.Request(fam, CmdGetStation, namerAttrs)
+	if err != nil {
+		return nil, opError("get-station", err)
+	}
+	rep := new(Attrs)
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	if err != nil {
+		return nil, opError("get-station", err)
+	}
+	return rep, nil
+}
+
+// GetStationDump sends nl80211 get-station (dump, command 17): request
+// attributes ifindex; reply attributes ifindex, mac, generation, sta-info of
+// set nl80211-attrs. It yields one value per reply message; an error ends the
+// dump unless it is a reply that failed to decode. A nil req sends no
+// attributes.
+func (c *Client) GetStationDump(ctx context.Context, req *GetStationDumpRequest) iter.Seq2[*Attrs, error] {
+	return func(yield func(*Attrs, error) bool) {
+		fam, err := c.core.Check(ctx, CmdGetStation, "get-station", true)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		b := c.core.Buffer(0)
+		defer c.core.Release(b)
+		if req != nil {
+			if err := req.encode(b.Encoder()); err != nil {
+				yield(nil, opError("get-station", err))
+				return
+			}
+		}
+		r, err := b.Request(fam, CmdGetStation, namerAttrs)
+		if err != nil {
+			yield(nil, opError("get-station", err))
+			return
+		}
+		for m, err := range c.core.Conn().Dump(ctx, r) {
+			if err != nil {
+				yield(nil, opError("get-station", err))
+				return
+			}
+			rep := new(Attrs)
+			if err := rep.decodeMessage(m.Data); err != nil {
+				if !yield(nil, opError("get-station", err)) {
+					return
+				}
+				continue
+			}
+			if !yield(rep, nil) {
+				return
+			}
+		}
+	}
+}
+
 // attrTables describes the root attribute sets for naming attributes in
 // error paths: names by type, and for nests the set inside (index + 1) and
 // how many levels of array indexes or keys come first.
@@ -254,8 +394,10 @@ var attrTables = attrs.NameTables{
 	{ // nl80211-attrs
 		Names: namesAttrs,
 		Links: []attrs.NameLink{
+			21:  {Set: 17, Skip: 0},
 			22:  {Set: 2, Skip: 0},
 			32:  {Set: 12, Skip: 0},
+			47:  {Set: 16, Skip: 0},
 			99:  {Set: 9, Skip: 0},
 			100: {Set: 9, Skip: 0},
 			118: {Set: 15, Skip: 0},
@@ -346,6 +488,23 @@ var attrTables = attrs.NameTables{
 	},
 	{ // wowlan-triggers-attrs
 		Names: namesWowlanTriggersAttrs,
+	},
+	{ // bss-attrs
+		Names: namesBSSAttrs,
+	},
+	{ // sta-info-attrs
+		Names: namesStaInfoAttrs,
+		Links: []attrs.NameLink{
+			8:  {Set: 18, Skip: 0},
+			14: {Set: 18, Skip: 0},
+			15: {Set: 19, Skip: 0},
+		},
+	},
+	{ // rate-info-attrs
+		Names: namesRateInfoAttrs,
+	},
+	{ // sta-bss-param-attrs
+		Names: namesStaBSSParamAttrs,
 	},
 }
 

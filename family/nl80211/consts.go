@@ -25,6 +25,20 @@ const (
 	CmdGetProtocolFeatures = 95
 	// CmdGetProtocolFeaturesReply is the reply value of op get-protocol-features.
 	CmdGetProtocolFeaturesReply = 95
+	// CmdGetScan is op get-scan (dump).
+	CmdGetScan = 32
+	// CmdGetScanReply is the reply value of op get-scan.
+	CmdGetScanReply = 34
+	// CmdTriggerScan is op trigger-scan (do).
+	CmdTriggerScan = 33
+	// CmdGetStation is op get-station (do, dump).
+	CmdGetStation = 17
+	// CmdGetStationReply is the reply value of op get-station.
+	CmdGetStationReply = 19
+	// CmdNewScanResults is op new-scan-results (event, group scan).
+	CmdNewScanResults = 34
+	// CmdScanAborted is op scan-aborted (event, group scan).
+	CmdScanAborted = 35
 )
 
 // Attribute types of attribute set nl80211-attrs.
@@ -49,7 +63,7 @@ const (
 	AttrStaListenInterval            = 18  // sta-listen-interval: u16
 	AttrStaSupportedRates            = 19  // sta-supported-rates: binary
 	AttrStaVLAN                      = 20  // sta-vlan: u32
-	AttrStaInfo                      = 21  // sta-info: binary
+	AttrStaInfo                      = 21  // sta-info: nest, set sta-info-attrs
 	AttrWiphyBands                   = 22  // wiphy-bands: nest, set wiphy-bands
 	AttrMntrFlags                    = 23  // mntr-flags: binary
 	AttrMeshID                       = 24  // mesh-id: binary
@@ -72,10 +86,10 @@ const (
 	AttrMgmtSubtype                  = 41  // mgmt-subtype: u8
 	AttrIE                           = 42  // ie: binary
 	AttrMaxNumScanSSIDs              = 43  // max-num-scan-ssids: u8
-	AttrScanFrequencies              = 44  // scan-frequencies: binary
-	AttrScanSSIDs                    = 45  // scan-ssids: binary
+	AttrScanFrequencies              = 44  // scan-frequencies: indexed-array of u32
+	AttrScanSSIDs                    = 45  // scan-ssids: indexed-array of binary
 	AttrGeneration                   = 46  // generation: u32
-	AttrBSS                          = 47  // bss: binary
+	AttrBSS                          = 47  // bss: nest, set bss-attrs
 	AttrRegInitiator                 = 48  // reg-initiator: u8
 	AttrRegType                      = 49  // reg-type: u8
 	AttrSupportedCommands            = 50  // supported-commands: indexed-array of u32, enum commands
@@ -558,6 +572,116 @@ const (
 	AttrWowlanTrigNetDetect                 = 18 // net-detect: flag
 	AttrWowlanTrigNetDetectResults          = 19 // net-detect-results: flag
 	AttrWowlanTrigUnprotectedDeauthDisassoc = 20 // unprotected-deauth-disassoc: flag
+)
+
+// Attribute types of attribute set bss-attrs.
+const (
+	AttrBSSBSSID               = 1  // bssid: binary, display mac
+	AttrBSSFrequency           = 2  // frequency: u32
+	AttrBSSTsf                 = 3  // tsf: u64
+	AttrBSSBeaconInterval      = 4  // beacon-interval: u16
+	AttrBSSCapability          = 5  // capability: u16
+	AttrBSSInformationElements = 6  // information-elements: binary
+	AttrBSSSignalMbm           = 7  // signal-mbm: s32
+	AttrBSSSignalUnspec        = 8  // signal-unspec: u8
+	AttrBSSStatus              = 9  // status: u32
+	AttrBSSSeenMsAgo           = 10 // seen-ms-ago: u32
+	AttrBSSBeaconIEs           = 11 // beacon-ies: binary
+	AttrBSSChanWidth           = 12 // chan-width: u32
+	AttrBSSBeaconTsf           = 13 // beacon-tsf: u64
+	AttrBSSPrespData           = 14 // presp-data: flag
+	AttrBSSLastSeenBoottime    = 15 // last-seen-boottime: u64
+	AttrBSSPad                 = 16 // pad: pad
+	AttrBSSParentTsf           = 17 // parent-tsf: u64
+	AttrBSSParentBSSID         = 18 // parent-bssid: binary, display mac
+	AttrBSSChainSignal         = 19 // chain-signal: indexed-array of s8
+	AttrBSSFrequencyOffset     = 20 // frequency-offset: u32
+	AttrBSSMloLinkID           = 21 // mlo-link-id: u8
+	AttrBSSMldAddr             = 22 // mld-addr: binary, display mac
+	AttrBSSUseFor              = 23 // use-for: u32
+	AttrBSSCannotUseReasons    = 24 // cannot-use-reasons: u64
+)
+
+// Attribute types of attribute set sta-info-attrs.
+const (
+	AttrStaInfoInactiveTime       = 1  // inactive-time: u32
+	AttrStaInfoRxBytes            = 2  // rx-bytes: u32
+	AttrStaInfoTxBytes            = 3  // tx-bytes: u32
+	AttrStaInfoLlid               = 4  // llid: u16
+	AttrStaInfoPlid               = 5  // plid: u16
+	AttrStaInfoPlinkState         = 6  // plink-state: u8
+	AttrStaInfoSignal             = 7  // signal: s8
+	AttrStaInfoTxBitrate          = 8  // tx-bitrate: nest, set rate-info-attrs
+	AttrStaInfoRxPackets          = 9  // rx-packets: u32
+	AttrStaInfoTxPackets          = 10 // tx-packets: u32
+	AttrStaInfoTxRetries          = 11 // tx-retries: u32
+	AttrStaInfoTxFailed           = 12 // tx-failed: u32
+	AttrStaInfoSignalAvg          = 13 // signal-avg: s8
+	AttrStaInfoRxBitrate          = 14 // rx-bitrate: nest, set rate-info-attrs
+	AttrStaInfoBSSParam           = 15 // bss-param: nest, set sta-bss-param-attrs
+	AttrStaInfoConnectedTime      = 16 // connected-time: u32
+	AttrStaInfoStaFlags           = 17 // sta-flags: binary, struct sta-flag-update
+	AttrStaInfoBeaconLoss         = 18 // beacon-loss: u32
+	AttrStaInfoTOffset            = 19 // t-offset: s64
+	AttrStaInfoLocalPm            = 20 // local-pm: u32
+	AttrStaInfoPeerPm             = 21 // peer-pm: u32
+	AttrStaInfoNonpeerPm          = 22 // nonpeer-pm: u32
+	AttrStaInfoRxBytes64          = 23 // rx-bytes64: u64
+	AttrStaInfoTxBytes64          = 24 // tx-bytes64: u64
+	AttrStaInfoChainSignal        = 25 // chain-signal: indexed-array of s8
+	AttrStaInfoChainSignalAvg     = 26 // chain-signal-avg: indexed-array of s8
+	AttrStaInfoExpectedThroughput = 27 // expected-throughput: u32
+	AttrStaInfoRxDropMisc         = 28 // rx-drop-misc: u64
+	AttrStaInfoBeaconRx           = 29 // beacon-rx: u64
+	AttrStaInfoBeaconSignalAvg    = 30 // beacon-signal-avg: s8
+	AttrStaInfoTidStats           = 31 // tid-stats: binary
+	AttrStaInfoRxDuration         = 32 // rx-duration: u64
+	AttrStaInfoPad                = 33 // pad: pad
+	AttrStaInfoAckSignal          = 34 // ack-signal: s8
+	AttrStaInfoAckSignalAvg       = 35 // ack-signal-avg: s8
+	AttrStaInfoRxMpdus            = 36 // rx-mpdus: u32
+	AttrStaInfoFcsErrorCount      = 37 // fcs-error-count: u32
+	AttrStaInfoConnectedToGate    = 38 // connected-to-gate: u8
+	AttrStaInfoTxDuration         = 39 // tx-duration: u64
+	AttrStaInfoAirtimeWeight      = 40 // airtime-weight: u16
+	AttrStaInfoAirtimeLinkMetric  = 41 // airtime-link-metric: u32
+	AttrStaInfoAssocAtBoottime    = 42 // assoc-at-boottime: u64
+	AttrStaInfoConnectedToAs      = 43 // connected-to-as: u8
+)
+
+// Attribute types of attribute set rate-info-attrs.
+const (
+	AttrRateInfoBitrate       = 1  // bitrate: u16
+	AttrRateInfoMcs           = 2  // mcs: u8
+	AttrRateInfo40MhzWidth    = 3  // 40-mhz-width: flag
+	AttrRateInfoShortGi       = 4  // short-gi: flag
+	AttrRateInfoBitrate32     = 5  // bitrate32: u32
+	AttrRateInfoVHTMcs        = 6  // vht-mcs: u8
+	AttrRateInfoVHTNss        = 7  // vht-nss: u8
+	AttrRateInfo80MhzWidth    = 8  // 80-mhz-width: flag
+	AttrRateInfo80p80MhzWidth = 9  // 80p80-mhz-width: flag
+	AttrRateInfo160MhzWidth   = 10 // 160-mhz-width: flag
+	AttrRateInfo10MhzWidth    = 11 // 10-mhz-width: flag
+	AttrRateInfo5MhzWidth     = 12 // 5-mhz-width: flag
+	AttrRateInfoHEMcs         = 13 // he-mcs: u8
+	AttrRateInfoHENss         = 14 // he-nss: u8
+	AttrRateInfoHEGi          = 15 // he-gi: u8
+	AttrRateInfoHEDcm         = 16 // he-dcm: u8
+	AttrRateInfoHERuAlloc     = 17 // he-ru-alloc: u8
+	AttrRateInfo320MhzWidth   = 18 // 320-mhz-width: flag
+	AttrRateInfoEHTMcs        = 19 // eht-mcs: u8
+	AttrRateInfoEHTNss        = 20 // eht-nss: u8
+	AttrRateInfoEHTGi         = 21 // eht-gi: u8
+	AttrRateInfoEHTRuAlloc    = 22 // eht-ru-alloc: u8
+)
+
+// Attribute types of attribute set sta-bss-param-attrs.
+const (
+	AttrStaBSSParamCtsProt        = 1 // cts-prot: flag
+	AttrStaBSSParamShortPreamble  = 2 // short-preamble: flag
+	AttrStaBSSParamShortSlotTime  = 3 // short-slot-time: flag
+	AttrStaBSSParamDtimPeriod     = 4 // dtim-period: u8
+	AttrStaBSSParamBeaconInterval = 5 // beacon-interval: u16
 )
 
 // Multicast groups the spec declares, by name, for Client.Subscribe. A

@@ -528,6 +528,112 @@ var namesWowlanTriggersAttrs = []string{
 	20: "unprotected-deauth-disassoc",
 }
 
+var namesBSSAttrs = []string{
+	1:  "bssid",
+	2:  "frequency",
+	3:  "tsf",
+	4:  "beacon-interval",
+	5:  "capability",
+	6:  "information-elements",
+	7:  "signal-mbm",
+	8:  "signal-unspec",
+	9:  "status",
+	10: "seen-ms-ago",
+	11: "beacon-ies",
+	12: "chan-width",
+	13: "beacon-tsf",
+	14: "presp-data",
+	15: "last-seen-boottime",
+	16: "pad",
+	17: "parent-tsf",
+	18: "parent-bssid",
+	19: "chain-signal",
+	20: "frequency-offset",
+	21: "mlo-link-id",
+	22: "mld-addr",
+	23: "use-for",
+	24: "cannot-use-reasons",
+}
+
+var namesStaInfoAttrs = []string{
+	1:  "inactive-time",
+	2:  "rx-bytes",
+	3:  "tx-bytes",
+	4:  "llid",
+	5:  "plid",
+	6:  "plink-state",
+	7:  "signal",
+	8:  "tx-bitrate",
+	9:  "rx-packets",
+	10: "tx-packets",
+	11: "tx-retries",
+	12: "tx-failed",
+	13: "signal-avg",
+	14: "rx-bitrate",
+	15: "bss-param",
+	16: "connected-time",
+	17: "sta-flags",
+	18: "beacon-loss",
+	19: "t-offset",
+	20: "local-pm",
+	21: "peer-pm",
+	22: "nonpeer-pm",
+	23: "rx-bytes64",
+	24: "tx-bytes64",
+	25: "chain-signal",
+	26: "chain-signal-avg",
+	27: "expected-throughput",
+	28: "rx-drop-misc",
+	29: "beacon-rx",
+	30: "beacon-signal-avg",
+	31: "tid-stats",
+	32: "rx-duration",
+	33: "pad",
+	34: "ack-signal",
+	35: "ack-signal-avg",
+	36: "rx-mpdus",
+	37: "fcs-error-count",
+	38: "connected-to-gate",
+	39: "tx-duration",
+	40: "airtime-weight",
+	41: "airtime-link-metric",
+	42: "assoc-at-boottime",
+	43: "connected-to-as",
+}
+
+var namesRateInfoAttrs = []string{
+	1:  "bitrate",
+	2:  "mcs",
+	3:  "40-mhz-width",
+	4:  "short-gi",
+	5:  "bitrate32",
+	6:  "vht-mcs",
+	7:  "vht-nss",
+	8:  "80-mhz-width",
+	9:  "80p80-mhz-width",
+	10: "160-mhz-width",
+	11: "10-mhz-width",
+	12: "5-mhz-width",
+	13: "he-mcs",
+	14: "he-nss",
+	15: "he-gi",
+	16: "he-dcm",
+	17: "he-ru-alloc",
+	18: "320-mhz-width",
+	19: "eht-mcs",
+	20: "eht-nss",
+	21: "eht-gi",
+	22: "eht-ru-alloc",
+}
+
+var namesStaBSSParamAttrs = []string{
+	1: "cts-prot",
+	2: "short-preamble",
+	3: "short-slot-time",
+	4: "dtim-period",
+	5: "beacon-interval",
+}
+
 // UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -669,7 +775,9 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.StaInfo = bytes.Clone(d.Bytes())
+			v.StaInfo = new(StaInfoAttrs)
+			nd := d.Nested()
+			v.StaInfo.decode(&nd)
 		case AttrWiphyBands:
 			if v.WiphyBands != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -811,13 +919,29 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ScanFrequencies = bytes.Clone(d.Bytes())
+			a := d.Nested()
+			if v.ScanFrequencies == nil {
+				v.ScanFrequencies = make([]uint32, 0, a.Count())
+			} else {
+				v.ScanFrequencies = slices.Grow(v.ScanFrequencies, a.Count())
+			}
+			for a.Next() {
+				v.ScanFrequencies = append(v.ScanFrequencies, a.U32())
+			}
 		case AttrScanSSIDs:
 			if v.ScanSSIDs != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ScanSSIDs = bytes.Clone(d.Bytes())
+			a := d.Nested()
+			if v.ScanSSIDs == nil {
+				v.ScanSSIDs = make([][]byte, 0, a.Count())
+			} else {
+				v.ScanSSIDs = slices.Grow(v.ScanSSIDs, a.Count())
+			}
+			for a.Next() {
+				v.ScanSSIDs = append(v.ScanSSIDs, bytes.Clone(a.Bytes()))
+			}
 		case AttrGeneration:
 			if v.Generation.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -829,7 +953,9 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.BSS = bytes.Clone(d.Bytes())
+			v.BSS = new(BSSAttrs)
+			nd := d.Nested()
+			v.BSS.decode(&nd)
 		case AttrRegInitiator:
 			if v.RegInitiator.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -3870,6 +3996,685 @@ func (v *WowlanTriggersAttrs) decode(d *attrs.Decoder) {
 	}
 }
 
+// UnmarshalAttrs decodes attributes of set bss-attrs from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *BSSAttrs) UnmarshalAttrs(b []byte) error {
+	*v = BSSAttrs{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *BSSAttrs) decode(d *attrs.Decoder) {
+	d.SetNames(namesBSSAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrBSSBSSID:
+			if v.BSSID != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BSSID = net.HardwareAddr(bytes.Clone(d.Bytes()))
+		case AttrBSSFrequency:
+			if v.Frequency.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Frequency.Set(d.U32())
+		case AttrBSSTsf:
+			if v.Tsf.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Tsf.Set(d.U64())
+		case AttrBSSBeaconInterval:
+			if v.BeaconInterval.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BeaconInterval.Set(d.U16())
+		case AttrBSSCapability:
+			if v.Capability.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Capability.Set(d.U16())
+		case AttrBSSInformationElements:
+			if v.InformationElements != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.InformationElements = bytes.Clone(d.Bytes())
+		case AttrBSSSignalMbm:
+			if v.SignalMbm.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SignalMbm.Set(d.S32())
+		case AttrBSSSignalUnspec:
+			if v.SignalUnspec.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SignalUnspec.Set(d.U8())
+		case AttrBSSStatus:
+			if v.Status.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Status.Set(d.U32())
+		case AttrBSSSeenMsAgo:
+			if v.SeenMsAgo.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SeenMsAgo.Set(d.U32())
+		case AttrBSSBeaconIEs:
+			if v.BeaconIEs != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BeaconIEs = bytes.Clone(d.Bytes())
+		case AttrBSSChanWidth:
+			if v.ChanWidth.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ChanWidth.Set(d.U32())
+		case AttrBSSBeaconTsf:
+			if v.BeaconTsf.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BeaconTsf.Set(d.U64())
+		case AttrBSSPrespData:
+			if v.PrespData {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PrespData = d.Flag()
+		case AttrBSSLastSeenBoottime:
+			if v.LastSeenBoottime.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.LastSeenBoottime.Set(d.U64())
+		case AttrBSSParentTsf:
+			if v.ParentTsf.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ParentTsf.Set(d.U64())
+		case AttrBSSParentBSSID:
+			if v.ParentBSSID != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ParentBSSID = net.HardwareAddr(bytes.Clone(d.Bytes()))
+		case AttrBSSChainSignal:
+			if v.ChainSignal != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			a := d.Nested()
+			if v.ChainSignal == nil {
+				v.ChainSignal = make([]int8, 0, a.Count())
+			} else {
+				v.ChainSignal = slices.Grow(v.ChainSignal, a.Count())
+			}
+			for a.Next() {
+				v.ChainSignal = append(v.ChainSignal, a.S8())
+			}
+		case AttrBSSFrequencyOffset:
+			if v.FrequencyOffset.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FrequencyOffset.Set(d.U32())
+		case AttrBSSMloLinkID:
+			if v.MloLinkID.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MloLinkID.Set(d.U8())
+		case AttrBSSMldAddr:
+			if v.MldAddr != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.MldAddr = net.HardwareAddr(bytes.Clone(d.Bytes()))
+		case AttrBSSUseFor:
+			if v.UseFor.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.UseFor.Set(d.U32())
+		case AttrBSSCannotUseReasons:
+			if v.CannotUseReasons.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.CannotUseReasons.Set(d.U64())
+		case AttrBSSPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set sta-info-attrs from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *StaInfoAttrs) UnmarshalAttrs(b []byte) error {
+	*v = StaInfoAttrs{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *StaInfoAttrs) decode(d *attrs.Decoder) {
+	d.SetNames(namesStaInfoAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrStaInfoInactiveTime:
+			if v.InactiveTime.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.InactiveTime.Set(d.U32())
+		case AttrStaInfoRxBytes:
+			if v.RxBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxBytes.Set(d.U32())
+		case AttrStaInfoTxBytes:
+			if v.TxBytes.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxBytes.Set(d.U32())
+		case AttrStaInfoLlid:
+			if v.Llid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Llid.Set(d.U16())
+		case AttrStaInfoPlid:
+			if v.Plid.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Plid.Set(d.U16())
+		case AttrStaInfoPlinkState:
+			if v.PlinkState.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PlinkState.Set(d.U8())
+		case AttrStaInfoSignal:
+			if v.Signal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Signal.Set(d.S8())
+		case AttrStaInfoTxBitrate:
+			if v.TxBitrate != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxBitrate = new(RateInfoAttrs)
+			nd := d.Nested()
+			v.TxBitrate.decode(&nd)
+		case AttrStaInfoRxPackets:
+			if v.RxPackets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxPackets.Set(d.U32())
+		case AttrStaInfoTxPackets:
+			if v.TxPackets.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxPackets.Set(d.U32())
+		case AttrStaInfoTxRetries:
+			if v.TxRetries.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxRetries.Set(d.U32())
+		case AttrStaInfoTxFailed:
+			if v.TxFailed.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxFailed.Set(d.U32())
+		case AttrStaInfoSignalAvg:
+			if v.SignalAvg.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.SignalAvg.Set(d.S8())
+		case AttrStaInfoRxBitrate:
+			if v.RxBitrate != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxBitrate = new(RateInfoAttrs)
+			nd := d.Nested()
+			v.RxBitrate.decode(&nd)
+		case AttrStaInfoBSSParam:
+			if v.BSSParam != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BSSParam = new(StaBSSParamAttrs)
+			nd := d.Nested()
+			v.BSSParam.decode(&nd)
+		case AttrStaInfoConnectedTime:
+			if v.ConnectedTime.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ConnectedTime.Set(d.U32())
+		case AttrStaInfoStaFlags:
+			if v.StaFlags.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			if b := d.Bytes(); len(b) >= sizeStaFlagUpdate {
+				v.StaFlags.Valid = true
+				v.StaFlags.Value.get(b)
+			} else {
+				d.Fail(attrs.StructTooShort("sta-flag-update", sizeStaFlagUpdate, len(b)))
+			}
+		case AttrStaInfoBeaconLoss:
+			if v.BeaconLoss.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BeaconLoss.Set(d.U32())
+		case AttrStaInfoTOffset:
+			if v.TOffset.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TOffset.Set(d.S64())
+		case AttrStaInfoLocalPm:
+			if v.LocalPm.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.LocalPm.Set(d.U32())
+		case AttrStaInfoPeerPm:
+			if v.PeerPm.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.PeerPm.Set(d.U32())
+		case AttrStaInfoNonpeerPm:
+			if v.NonpeerPm.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.NonpeerPm.Set(d.U32())
+		case AttrStaInfoRxBytes64:
+			if v.RxBytes64.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxBytes64.Set(d.U64())
+		case AttrStaInfoTxBytes64:
+			if v.TxBytes64.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxBytes64.Set(d.U64())
+		case AttrStaInfoChainSignal:
+			if v.ChainSignal != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			a := d.Nested()
+			if v.ChainSignal == nil {
+				v.ChainSignal = make([]int8, 0, a.Count())
+			} else {
+				v.ChainSignal = slices.Grow(v.ChainSignal, a.Count())
+			}
+			for a.Next() {
+				v.ChainSignal = append(v.ChainSignal, a.S8())
+			}
+		case AttrStaInfoChainSignalAvg:
+			if v.ChainSignalAvg != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			a := d.Nested()
+			if v.ChainSignalAvg == nil {
+				v.ChainSignalAvg = make([]int8, 0, a.Count())
+			} else {
+				v.ChainSignalAvg = slices.Grow(v.ChainSignalAvg, a.Count())
+			}
+			for a.Next() {
+				v.ChainSignalAvg = append(v.ChainSignalAvg, a.S8())
+			}
+		case AttrStaInfoExpectedThroughput:
+			if v.ExpectedThroughput.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ExpectedThroughput.Set(d.U32())
+		case AttrStaInfoRxDropMisc:
+			if v.RxDropMisc.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxDropMisc.Set(d.U64())
+		case AttrStaInfoBeaconRx:
+			if v.BeaconRx.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BeaconRx.Set(d.U64())
+		case AttrStaInfoBeaconSignalAvg:
+			if v.BeaconSignalAvg.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BeaconSignalAvg.Set(d.S8())
+		case AttrStaInfoTidStats:
+			if v.TidStats != nil {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TidStats = bytes.Clone(d.Bytes())
+		case AttrStaInfoRxDuration:
+			if v.RxDuration.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxDuration.Set(d.U64())
+		case AttrStaInfoAckSignal:
+			if v.AckSignal.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.AckSignal.Set(d.S8())
+		case AttrStaInfoAckSignalAvg:
+			if v.AckSignalAvg.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.AckSignalAvg.Set(d.S8())
+		case AttrStaInfoRxMpdus:
+			if v.RxMpdus.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.RxMpdus.Set(d.U32())
+		case AttrStaInfoFcsErrorCount:
+			if v.FcsErrorCount.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.FcsErrorCount.Set(d.U32())
+		case AttrStaInfoConnectedToGate:
+			if v.ConnectedToGate.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ConnectedToGate.Set(d.U8())
+		case AttrStaInfoTxDuration:
+			if v.TxDuration.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.TxDuration.Set(d.U64())
+		case AttrStaInfoAirtimeWeight:
+			if v.AirtimeWeight.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.AirtimeWeight.Set(d.U16())
+		case AttrStaInfoAirtimeLinkMetric:
+			if v.AirtimeLinkMetric.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.AirtimeLinkMetric.Set(d.U32())
+		case AttrStaInfoAssocAtBoottime:
+			if v.AssocAtBoottime.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.AssocAtBoottime.Set(d.U64())
+		case AttrStaInfoConnectedToAs:
+			if v.ConnectedToAs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ConnectedToAs.Set(d.U8())
+		case AttrStaInfoPad:
+		// padding
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set rate-info-attrs from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *RateInfoAttrs) UnmarshalAttrs(b []byte) error {
+	*v = RateInfoAttrs{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *RateInfoAttrs) decode(d *attrs.Decoder) {
+	d.SetNames(namesRateInfoAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrRateInfoBitrate:
+			if v.Bitrate.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Bitrate.Set(d.U16())
+		case AttrRateInfoMcs:
+			if v.Mcs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Mcs.Set(d.U8())
+		case AttrRateInfo40MhzWidth:
+			if v.X40MhzWidth {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.X40MhzWidth = d.Flag()
+		case AttrRateInfoShortGi:
+			if v.ShortGi {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ShortGi = d.Flag()
+		case AttrRateInfoBitrate32:
+			if v.Bitrate32.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.Bitrate32.Set(d.U32())
+		case AttrRateInfoVHTMcs:
+			if v.VHTMcs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.VHTMcs.Set(d.U8())
+		case AttrRateInfoVHTNss:
+			if v.VHTNss.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.VHTNss.Set(d.U8())
+		case AttrRateInfo80MhzWidth:
+			if v.X80MhzWidth {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.X80MhzWidth = d.Flag()
+		case AttrRateInfo80p80MhzWidth:
+			if v.X80p80MhzWidth {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.X80p80MhzWidth = d.Flag()
+		case AttrRateInfo160MhzWidth:
+			if v.X160MhzWidth {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.X160MhzWidth = d.Flag()
+		case AttrRateInfo10MhzWidth:
+			if v.X10MhzWidth {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.X10MhzWidth = d.Flag()
+		case AttrRateInfo5MhzWidth:
+			if v.X5MhzWidth {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.X5MhzWidth = d.Flag()
+		case AttrRateInfoHEMcs:
+			if v.HEMcs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HEMcs.Set(d.U8())
+		case AttrRateInfoHENss:
+			if v.HENss.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HENss.Set(d.U8())
+		case AttrRateInfoHEGi:
+			if v.HEGi.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HEGi.Set(d.U8())
+		case AttrRateInfoHEDcm:
+			if v.HEDcm.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HEDcm.Set(d.U8())
+		case AttrRateInfoHERuAlloc:
+			if v.HERuAlloc.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.HERuAlloc.Set(d.U8())
+		case AttrRateInfo320MhzWidth:
+			if v.X320MhzWidth {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.X320MhzWidth = d.Flag()
+		case AttrRateInfoEHTMcs:
+			if v.EHTMcs.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.EHTMcs.Set(d.U8())
+		case AttrRateInfoEHTNss:
+			if v.EHTNss.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.EHTNss.Set(d.U8())
+		case AttrRateInfoEHTGi:
+			if v.EHTGi.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.EHTGi.Set(d.U8())
+		case AttrRateInfoEHTRuAlloc:
+			if v.EHTRuAlloc.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.EHTRuAlloc.Set(d.U8())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set sta-bss-param-attrs from b into v,
+// replacing its contents. Attributes without a field go to Extra;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *StaBSSParamAttrs) UnmarshalAttrs(b []byte) error {
+	*v = StaBSSParamAttrs{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *StaBSSParamAttrs) decode(d *attrs.Decoder) {
+	d.SetNames(namesStaBSSParamAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrStaBSSParamCtsProt:
+			if v.CtsProt {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.CtsProt = d.Flag()
+		case AttrStaBSSParamShortPreamble:
+			if v.ShortPreamble {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ShortPreamble = d.Flag()
+		case AttrStaBSSParamShortSlotTime:
+			if v.ShortSlotTime {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.ShortSlotTime = d.Flag()
+		case AttrStaBSSParamDtimPeriod:
+			if v.DtimPeriod.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.DtimPeriod.Set(d.U8())
+		case AttrStaBSSParamBeaconInterval:
+			if v.BeaconInterval.Valid {
+				v.Extra = append(v.Extra, d.CopyAttr())
+				break
+			}
+			v.BeaconInterval.Set(d.U16())
+		default:
+			v.Extra = append(v.Extra, d.CopyAttr())
+		}
+	}
+}
+
 // UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3990,6 +4795,132 @@ func (v *GetProtocolFeaturesRequest) decode(d *attrs.Decoder) {
 		switch d.Type() {
 		case AttrProtocolFeatures:
 			v.ProtocolFeatures.Set(ProtocolFeatures(d.U32()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetScanDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetScanDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetScanDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrWdev:
+			v.Wdev.Set(d.U64())
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *TriggerScanRequest) UnmarshalAttrs(b []byte) error {
+	*v = TriggerScanRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *TriggerScanRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrMAC:
+			v.MAC = net.HardwareAddr(bytes.Clone(d.Bytes()))
+		case AttrIE:
+			v.IE = bytes.Clone(d.Bytes())
+		case AttrScanFrequencies:
+			a := d.Nested()
+			if v.ScanFrequencies == nil {
+				v.ScanFrequencies = make([]uint32, 0, a.Count())
+			} else {
+				v.ScanFrequencies = slices.Grow(v.ScanFrequencies, a.Count())
+			}
+			for a.Next() {
+				v.ScanFrequencies = append(v.ScanFrequencies, a.U32())
+			}
+		case AttrScanSSIDs:
+			a := d.Nested()
+			if v.ScanSSIDs == nil {
+				v.ScanSSIDs = make([][]byte, 0, a.Count())
+			} else {
+				v.ScanSSIDs = slices.Grow(v.ScanSSIDs, a.Count())
+			}
+			for a.Next() {
+				v.ScanSSIDs = append(v.ScanSSIDs, bytes.Clone(a.Bytes()))
+			}
+		case AttrWdev:
+			v.Wdev.Set(d.U64())
+		case AttrScanFlags:
+			v.ScanFlags.Set(d.U32())
+		case AttrMACMask:
+			v.MACMask = net.HardwareAddr(bytes.Clone(d.Bytes()))
+		case AttrMeasurementDuration:
+			v.MeasurementDuration.Set(d.U16())
+		case AttrBSSID:
+			v.BSSID = net.HardwareAddr(bytes.Clone(d.Bytes()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetStationRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetStationRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetStationRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrIfindex:
+			v.Ifindex.Set(d.U32())
+		case AttrMAC:
+			v.MAC = net.HardwareAddr(bytes.Clone(d.Bytes()))
+		}
+	}
+}
+
+// UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
+// replacing its contents. Attributes without a field are skipped;
+// a malformed one is an error naming its path. Strings and byte slices are
+// copies: v does not refer to b.
+func (v *GetStationDumpRequest) UnmarshalAttrs(b []byte) error {
+	*v = GetStationDumpRequest{}
+	var d attrs.Decoder
+	d.Reset(b)
+	v.decode(&d)
+	return d.Err()
+}
+
+func (v *GetStationDumpRequest) decode(d *attrs.Decoder) {
+	d.SetNames(namesAttrs)
+	for d.Next() {
+		switch d.Type() {
+		case AttrIfindex:
+			v.Ifindex.Set(d.U32())
 		}
 	}
 }

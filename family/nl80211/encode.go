@@ -78,7 +78,11 @@ func (v *Attrs) encode(e *attrs.Encoder) error {
 		e.U32(AttrStaVLAN, v.StaVLAN.Value)
 	}
 	if v.StaInfo != nil {
-		e.Binary(AttrStaInfo, v.StaInfo)
+		n := e.Nest(AttrStaInfo)
+		if err := v.StaInfo.encode(e); err != nil {
+			return attrs.WithPath(err, "sta-info")
+		}
+		e.End(n)
 	}
 	if v.WiphyBands != nil {
 		n := e.Nest(AttrWiphyBands)
@@ -155,16 +159,28 @@ func (v *Attrs) encode(e *attrs.Encoder) error {
 		e.U8(AttrMaxNumScanSSIDs, v.MaxNumScanSSIDs.Value)
 	}
 	if v.ScanFrequencies != nil {
-		e.Binary(AttrScanFrequencies, v.ScanFrequencies)
+		n := e.Nest(AttrScanFrequencies)
+		for i := range v.ScanFrequencies {
+			e.U32(uint16(i), v.ScanFrequencies[i])
+		}
+		e.End(n)
 	}
 	if v.ScanSSIDs != nil {
-		e.Binary(AttrScanSSIDs, v.ScanSSIDs)
+		n := e.Nest(AttrScanSSIDs)
+		for i := range v.ScanSSIDs {
+			e.Binary(uint16(i), v.ScanSSIDs[i])
+		}
+		e.End(n)
 	}
 	if v.Generation.Valid {
 		e.U32(AttrGeneration, v.Generation.Value)
 	}
 	if v.BSS != nil {
-		e.Binary(AttrBSS, v.BSS)
+		n := e.Nest(AttrBSS)
+		if err := v.BSS.encode(e); err != nil {
+			return attrs.WithPath(err, "bss")
+		}
+		e.End(n)
 	}
 	if v.RegInitiator.Valid {
 		e.U8(AttrRegInitiator, v.RegInitiator.Value)
@@ -1879,6 +1895,378 @@ func (v *WowlanTriggersAttrs) encode(e *attrs.Encoder) error {
 // MarshalAttrs appends the attributes of v that are present to e, in spec
 // order, and returns the first error: a value that cannot be encoded (an
 // attribute path says which) or the encoder's.
+func (v *BSSAttrs) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *BSSAttrs) encode(e *attrs.Encoder) error {
+	if v.BSSID != nil {
+		e.Binary(AttrBSSBSSID, v.BSSID)
+	}
+	if v.Frequency.Valid {
+		e.U32(AttrBSSFrequency, v.Frequency.Value)
+	}
+	if v.Tsf.Valid {
+		e.U64(AttrBSSTsf, v.Tsf.Value)
+	}
+	if v.BeaconInterval.Valid {
+		e.U16(AttrBSSBeaconInterval, v.BeaconInterval.Value)
+	}
+	if v.Capability.Valid {
+		e.U16(AttrBSSCapability, v.Capability.Value)
+	}
+	if v.InformationElements != nil {
+		e.Binary(AttrBSSInformationElements, v.InformationElements)
+	}
+	if v.SignalMbm.Valid {
+		e.S32(AttrBSSSignalMbm, v.SignalMbm.Value)
+	}
+	if v.SignalUnspec.Valid {
+		e.U8(AttrBSSSignalUnspec, v.SignalUnspec.Value)
+	}
+	if v.Status.Valid {
+		e.U32(AttrBSSStatus, v.Status.Value)
+	}
+	if v.SeenMsAgo.Valid {
+		e.U32(AttrBSSSeenMsAgo, v.SeenMsAgo.Value)
+	}
+	if v.BeaconIEs != nil {
+		e.Binary(AttrBSSBeaconIEs, v.BeaconIEs)
+	}
+	if v.ChanWidth.Valid {
+		e.U32(AttrBSSChanWidth, v.ChanWidth.Value)
+	}
+	if v.BeaconTsf.Valid {
+		e.U64(AttrBSSBeaconTsf, v.BeaconTsf.Value)
+	}
+	if v.PrespData {
+		e.Flag(AttrBSSPrespData)
+	}
+	if v.LastSeenBoottime.Valid {
+		e.U64(AttrBSSLastSeenBoottime, v.LastSeenBoottime.Value)
+	}
+	if v.ParentTsf.Valid {
+		e.U64(AttrBSSParentTsf, v.ParentTsf.Value)
+	}
+	if v.ParentBSSID != nil {
+		e.Binary(AttrBSSParentBSSID, v.ParentBSSID)
+	}
+	if v.ChainSignal != nil {
+		n := e.Nest(AttrBSSChainSignal)
+		for i := range v.ChainSignal {
+			e.S8(uint16(i), v.ChainSignal[i])
+		}
+		e.End(n)
+	}
+	if v.FrequencyOffset.Valid {
+		e.U32(AttrBSSFrequencyOffset, v.FrequencyOffset.Value)
+	}
+	if v.MloLinkID.Valid {
+		e.U8(AttrBSSMloLinkID, v.MloLinkID.Value)
+	}
+	if v.MldAddr != nil {
+		e.Binary(AttrBSSMldAddr, v.MldAddr)
+	}
+	if v.UseFor.Valid {
+		e.U32(AttrBSSUseFor, v.UseFor.Value)
+	}
+	if v.CannotUseReasons.Valid {
+		e.U64(AttrBSSCannotUseReasons, v.CannotUseReasons.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *StaInfoAttrs) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *StaInfoAttrs) encode(e *attrs.Encoder) error {
+	if v.InactiveTime.Valid {
+		e.U32(AttrStaInfoInactiveTime, v.InactiveTime.Value)
+	}
+	if v.RxBytes.Valid {
+		e.U32(AttrStaInfoRxBytes, v.RxBytes.Value)
+	}
+	if v.TxBytes.Valid {
+		e.U32(AttrStaInfoTxBytes, v.TxBytes.Value)
+	}
+	if v.Llid.Valid {
+		e.U16(AttrStaInfoLlid, v.Llid.Value)
+	}
+	if v.Plid.Valid {
+		e.U16(AttrStaInfoPlid, v.Plid.Value)
+	}
+	if v.PlinkState.Valid {
+		e.U8(AttrStaInfoPlinkState, v.PlinkState.Value)
+	}
+	if v.Signal.Valid {
+		e.S8(AttrStaInfoSignal, v.Signal.Value)
+	}
+	if v.TxBitrate != nil {
+		n := e.Nest(AttrStaInfoTxBitrate)
+		if err := v.TxBitrate.encode(e); err != nil {
+			return attrs.WithPath(err, "tx-bitrate")
+		}
+		e.End(n)
+	}
+	if v.RxPackets.Valid {
+		e.U32(AttrStaInfoRxPackets, v.RxPackets.Value)
+	}
+	if v.TxPackets.Valid {
+		e.U32(AttrStaInfoTxPackets, v.TxPackets.Value)
+	}
+	if v.TxRetries.Valid {
+		e.U32(AttrStaInfoTxRetries, v.TxRetries.Value)
+	}
+	if v.TxFailed.Valid {
+		e.U32(AttrStaInfoTxFailed, v.TxFailed.Value)
+	}
+	if v.SignalAvg.Valid {
+		e.S8(AttrStaInfoSignalAvg, v.SignalAvg.Value)
+	}
+	if v.RxBitrate != nil {
+		n := e.Nest(AttrStaInfoRxBitrate)
+		if err := v.RxBitrate.encode(e); err != nil {
+			return attrs.WithPath(err, "rx-bitrate")
+		}
+		e.End(n)
+	}
+	if v.BSSParam != nil {
+		n := e.Nest(AttrStaInfoBSSParam)
+		if err := v.BSSParam.encode(e); err != nil {
+			return attrs.WithPath(err, "bss-param")
+		}
+		e.End(n)
+	}
+	if v.ConnectedTime.Valid {
+		e.U32(AttrStaInfoConnectedTime, v.ConnectedTime.Value)
+	}
+	if v.StaFlags.Valid {
+		if b := e.Reserve(AttrStaInfoStaFlags, sizeStaFlagUpdate); b != nil {
+			if err := v.StaFlags.Value.put(b); err != nil {
+				return attrs.WithPath(err, "sta-flags")
+			}
+		}
+	}
+	if v.BeaconLoss.Valid {
+		e.U32(AttrStaInfoBeaconLoss, v.BeaconLoss.Value)
+	}
+	if v.TOffset.Valid {
+		e.S64(AttrStaInfoTOffset, v.TOffset.Value)
+	}
+	if v.LocalPm.Valid {
+		e.U32(AttrStaInfoLocalPm, v.LocalPm.Value)
+	}
+	if v.PeerPm.Valid {
+		e.U32(AttrStaInfoPeerPm, v.PeerPm.Value)
+	}
+	if v.NonpeerPm.Valid {
+		e.U32(AttrStaInfoNonpeerPm, v.NonpeerPm.Value)
+	}
+	if v.RxBytes64.Valid {
+		e.U64(AttrStaInfoRxBytes64, v.RxBytes64.Value)
+	}
+	if v.TxBytes64.Valid {
+		e.U64(AttrStaInfoTxBytes64, v.TxBytes64.Value)
+	}
+	if v.ChainSignal != nil {
+		n := e.Nest(AttrStaInfoChainSignal)
+		for i := range v.ChainSignal {
+			e.S8(uint16(i), v.ChainSignal[i])
+		}
+		e.End(n)
+	}
+	if v.ChainSignalAvg != nil {
+		n := e.Nest(AttrStaInfoChainSignalAvg)
+		for i := range v.ChainSignalAvg {
+			e.S8(uint16(i), v.ChainSignalAvg[i])
+		}
+		e.End(n)
+	}
+	if v.ExpectedThroughput.Valid {
+		e.U32(AttrStaInfoExpectedThroughput, v.ExpectedThroughput.Value)
+	}
+	if v.RxDropMisc.Valid {
+		e.U64(AttrStaInfoRxDropMisc, v.RxDropMisc.Value)
+	}
+	if v.BeaconRx.Valid {
+		e.U64(AttrStaInfoBeaconRx, v.BeaconRx.Value)
+	}
+	if v.BeaconSignalAvg.Valid {
+		e.S8(AttrStaInfoBeaconSignalAvg, v.BeaconSignalAvg.Value)
+	}
+	if v.TidStats != nil {
+		e.Binary(AttrStaInfoTidStats, v.TidStats)
+	}
+	if v.RxDuration.Valid {
+		e.U64(AttrStaInfoRxDuration, v.RxDuration.Value)
+	}
+	if v.AckSignal.Valid {
+		e.S8(AttrStaInfoAckSignal, v.AckSignal.Value)
+	}
+	if v.AckSignalAvg.Valid {
+		e.S8(AttrStaInfoAckSignalAvg, v.AckSignalAvg.Value)
+	}
+	if v.RxMpdus.Valid {
+		e.U32(AttrStaInfoRxMpdus, v.RxMpdus.Value)
+	}
+	if v.FcsErrorCount.Valid {
+		e.U32(AttrStaInfoFcsErrorCount, v.FcsErrorCount.Value)
+	}
+	if v.ConnectedToGate.Valid {
+		e.U8(AttrStaInfoConnectedToGate, v.ConnectedToGate.Value)
+	}
+	if v.TxDuration.Valid {
+		e.U64(AttrStaInfoTxDuration, v.TxDuration.Value)
+	}
+	if v.AirtimeWeight.Valid {
+		e.U16(AttrStaInfoAirtimeWeight, v.AirtimeWeight.Value)
+	}
+	if v.AirtimeLinkMetric.Valid {
+		e.U32(AttrStaInfoAirtimeLinkMetric, v.AirtimeLinkMetric.Value)
+	}
+	if v.AssocAtBoottime.Valid {
+		e.U64(AttrStaInfoAssocAtBoottime, v.AssocAtBoottime.Value)
+	}
+	if v.ConnectedToAs.Valid {
+		e.U8(AttrStaInfoConnectedToAs, v.ConnectedToAs.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *RateInfoAttrs) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *RateInfoAttrs) encode(e *attrs.Encoder) error {
+	if v.Bitrate.Valid {
+		e.U16(AttrRateInfoBitrate, v.Bitrate.Value)
+	}
+	if v.Mcs.Valid {
+		e.U8(AttrRateInfoMcs, v.Mcs.Value)
+	}
+	if v.X40MhzWidth {
+		e.Flag(AttrRateInfo40MhzWidth)
+	}
+	if v.ShortGi {
+		e.Flag(AttrRateInfoShortGi)
+	}
+	if v.Bitrate32.Valid {
+		e.U32(AttrRateInfoBitrate32, v.Bitrate32.Value)
+	}
+	if v.VHTMcs.Valid {
+		e.U8(AttrRateInfoVHTMcs, v.VHTMcs.Value)
+	}
+	if v.VHTNss.Valid {
+		e.U8(AttrRateInfoVHTNss, v.VHTNss.Value)
+	}
+	if v.X80MhzWidth {
+		e.Flag(AttrRateInfo80MhzWidth)
+	}
+	if v.X80p80MhzWidth {
+		e.Flag(AttrRateInfo80p80MhzWidth)
+	}
+	if v.X160MhzWidth {
+		e.Flag(AttrRateInfo160MhzWidth)
+	}
+	if v.X10MhzWidth {
+		e.Flag(AttrRateInfo10MhzWidth)
+	}
+	if v.X5MhzWidth {
+		e.Flag(AttrRateInfo5MhzWidth)
+	}
+	if v.HEMcs.Valid {
+		e.U8(AttrRateInfoHEMcs, v.HEMcs.Value)
+	}
+	if v.HENss.Valid {
+		e.U8(AttrRateInfoHENss, v.HENss.Value)
+	}
+	if v.HEGi.Valid {
+		e.U8(AttrRateInfoHEGi, v.HEGi.Value)
+	}
+	if v.HEDcm.Valid {
+		e.U8(AttrRateInfoHEDcm, v.HEDcm.Value)
+	}
+	if v.HERuAlloc.Valid {
+		e.U8(AttrRateInfoHERuAlloc, v.HERuAlloc.Value)
+	}
+	if v.X320MhzWidth {
+		e.Flag(AttrRateInfo320MhzWidth)
+	}
+	if v.EHTMcs.Valid {
+		e.U8(AttrRateInfoEHTMcs, v.EHTMcs.Value)
+	}
+	if v.EHTNss.Valid {
+		e.U8(AttrRateInfoEHTNss, v.EHTNss.Value)
+	}
+	if v.EHTGi.Valid {
+		e.U8(AttrRateInfoEHTGi, v.EHTGi.Value)
+	}
+	if v.EHTRuAlloc.Valid {
+		e.U8(AttrRateInfoEHTRuAlloc, v.EHTRuAlloc.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *StaBSSParamAttrs) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *StaBSSParamAttrs) encode(e *attrs.Encoder) error {
+	if v.CtsProt {
+		e.Flag(AttrStaBSSParamCtsProt)
+	}
+	if v.ShortPreamble {
+		e.Flag(AttrStaBSSParamShortPreamble)
+	}
+	if v.ShortSlotTime {
+		e.Flag(AttrStaBSSParamShortSlotTime)
+	}
+	if v.DtimPeriod.Valid {
+		e.U8(AttrStaBSSParamDtimPeriod, v.DtimPeriod.Value)
+	}
+	if v.BeaconInterval.Valid {
+		e.U16(AttrStaBSSParamBeaconInterval, v.BeaconInterval.Value)
+	}
+	for i := range v.Extra {
+		e.Attr(v.Extra[i])
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
 func (v *GetWiphyRequest) MarshalAttrs(e *attrs.Encoder) error {
 	if err := v.encode(e); err != nil {
 		return err
@@ -1978,6 +2366,115 @@ func (v *GetProtocolFeaturesRequest) MarshalAttrs(e *attrs.Encoder) error {
 func (v *GetProtocolFeaturesRequest) encode(e *attrs.Encoder) error {
 	if v.ProtocolFeatures.Valid {
 		e.U32(AttrProtocolFeatures, uint32(v.ProtocolFeatures.Value))
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetScanDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetScanDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	if v.Wdev.Valid {
+		e.U64(AttrWdev, v.Wdev.Value)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *TriggerScanRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *TriggerScanRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	if v.MAC != nil {
+		e.Binary(AttrMAC, v.MAC)
+	}
+	if v.IE != nil {
+		e.Binary(AttrIE, v.IE)
+	}
+	if v.ScanFrequencies != nil {
+		n := e.Nest(AttrScanFrequencies)
+		for i := range v.ScanFrequencies {
+			e.U32(uint16(i), v.ScanFrequencies[i])
+		}
+		e.End(n)
+	}
+	if v.ScanSSIDs != nil {
+		n := e.Nest(AttrScanSSIDs)
+		for i := range v.ScanSSIDs {
+			e.Binary(uint16(i), v.ScanSSIDs[i])
+		}
+		e.End(n)
+	}
+	if v.Wdev.Valid {
+		e.U64(AttrWdev, v.Wdev.Value)
+	}
+	if v.ScanFlags.Valid {
+		e.U32(AttrScanFlags, v.ScanFlags.Value)
+	}
+	if v.MACMask != nil {
+		e.Binary(AttrMACMask, v.MACMask)
+	}
+	if v.MeasurementDuration.Valid {
+		e.U16(AttrMeasurementDuration, v.MeasurementDuration.Value)
+	}
+	if v.BSSID != nil {
+		e.Binary(AttrBSSID, v.BSSID)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetStationRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetStationRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
+	}
+	if v.MAC != nil {
+		e.Binary(AttrMAC, v.MAC)
+	}
+	return nil
+}
+
+// MarshalAttrs appends the attributes of v that are present to e, in spec
+// order, and returns the first error: a value that cannot be encoded (an
+// attribute path says which) or the encoder's.
+func (v *GetStationDumpRequest) MarshalAttrs(e *attrs.Encoder) error {
+	if err := v.encode(e); err != nil {
+		return err
+	}
+	return e.Err()
+}
+
+func (v *GetStationDumpRequest) encode(e *attrs.Encoder) error {
+	if v.Ifindex.Valid {
+		e.U32(AttrIfindex, v.Ifindex.Value)
 	}
 	return nil
 }

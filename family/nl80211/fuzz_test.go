@@ -14,13 +14,13 @@ import (
 // the number of sets). Decoding must not panic, and a value that decodes
 // must survive MarshalAttrs and UnmarshalAttrs unchanged.
 func FuzzDecode(f *testing.F) {
-	for i := range 21 {
+	for i := range 29 {
 		f.Add(uint8(i), []byte{})
 		f.Add(uint8(i), []byte{4, 0, 1, 0, 8, 0, 2, 0, 1, 0, 0, 0})
 		f.Add(uint8(i), []byte{12, 0, 1, 0x80, 8, 0, 1, 0, 1, 2, 3, 4})
 	}
 	f.Fuzz(func(t *testing.T, which uint8, b []byte) {
-		switch int(which) % 21 {
+		switch int(which) % 29 {
 		case 0:
 			roundTrip[Attrs](t, b)
 		case 1:
@@ -54,15 +54,31 @@ func FuzzDecode(f *testing.F) {
 		case 15:
 			roundTrip[WowlanTriggersAttrs](t, b)
 		case 16:
-			roundTrip[GetWiphyRequest](t, b)
+			roundTrip[BSSAttrs](t, b)
 		case 17:
-			roundTrip[GetWiphyDumpRequest](t, b)
+			roundTrip[StaInfoAttrs](t, b)
 		case 18:
-			roundTrip[GetInterfaceRequest](t, b)
+			roundTrip[RateInfoAttrs](t, b)
 		case 19:
-			roundTrip[GetInterfaceDumpRequest](t, b)
+			roundTrip[StaBSSParamAttrs](t, b)
 		case 20:
+			roundTrip[GetWiphyRequest](t, b)
+		case 21:
+			roundTrip[GetWiphyDumpRequest](t, b)
+		case 22:
+			roundTrip[GetInterfaceRequest](t, b)
+		case 23:
+			roundTrip[GetInterfaceDumpRequest](t, b)
+		case 24:
 			roundTrip[GetProtocolFeaturesRequest](t, b)
+		case 25:
+			roundTrip[GetScanDumpRequest](t, b)
+		case 26:
+			roundTrip[TriggerScanRequest](t, b)
+		case 27:
+			roundTrip[GetStationRequest](t, b)
+		case 28:
+			roundTrip[GetStationDumpRequest](t, b)
 		}
 	})
 }

@@ -93,14 +93,7 @@ func wiphyDump(ctx context.Context, t *testing.T, c *nl80211.Client) ([]*nl80211
 			out = append(out, m)
 			continue
 		}
-		w := out[len(out)-1]
-		if m.WiphyBands != nil {
-			w.WiphyBands = m.WiphyBands
-		}
-		if m.SupportedIftypes != nil {
-			w.SupportedIftypes = m.SupportedIftypes
-		}
-		w.SupportedCommands = append(w.SupportedCommands, m.SupportedCommands...)
+		nl80211.MergeWiphy(out[len(out)-1], m)
 	}
 	return out, parts
 }
@@ -153,6 +146,25 @@ func TestKernelWiphysAndInterfaces(t *testing.T) {
 		}
 		if !strings.Contains(phyInfo, "Wiphy "+w.WiphyName.Value+"\n") {
 			t.Errorf("iw list does not list %s", w.WiphyName.Value)
+		}
+		// The merged bands hold every channel iw lists (the split dump
+		// sends them a few per message); iw lists S1G channels in another
+		// form, left out here.
+		var freqs []string
+		for _, b := range []*nl80211.BandAttrs{w.WiphyBands.X2ghz, w.WiphyBands.X5ghz, w.WiphyBands.X6ghz, w.WiphyBands.X60ghz} {
+			for i := 0; b != nil && i < len(b.Freqs); i++ {
+				freqs = append(freqs, fmt.Sprint(b.Freqs[i].Freq.Value))
+			}
+		}
+		var iwFreqs []string
+		for _, m := range regexp.MustCompile(`(?m)^\s+\* (\d+)(?:\.\d+)? MHz \[\d+\]`).FindAllStringSubmatch(iwSection(phyInfo, "Wiphy "+w.WiphyName.Value+"\n"), -1) {
+			iwFreqs = append(iwFreqs, m[1])
+		}
+		if len(freqs) == 0 || !slices.Equal(freqs, iwFreqs) {
+			t.Errorf("wiphy %s channels %v, iw lists %v", w.WiphyName.Value, freqs, iwFreqs)
+		}
+		if all, err := c.Wiphys(ctx); err != nil || len(all) != len(wiphys) {
+			t.Errorf("Wiphys: %d, %v", len(all), err)
 		}
 		one, err := c.GetWiphy(ctx, &nl80211.GetWiphyRequest{Wiphy: w.Wiphy})
 		if err != nil || one.WiphyName.Value != w.WiphyName.Value {
@@ -248,119 +260,4 @@ func TestKernelRegulatory(t *testing.T) {
 	if m == nil || m[1] != alpha2 {
 		t.Errorf("iw reg get says country %v, get-reg %q", m, alpha2)
 	}
-}
-
-// bssInfo is what the test reads of one scan result (set bss).
-type bssInfo struct {
-	freq uint32
-	ssid string
-}
-
-func parseBss(t *testing.T, b []byte) bssInfo {
-	t.Helper()
-	const bssFrequency, bssInformationElements = 2, 6
-	var info bssInfo
-	d := attrs.NewDecoder(b)
-	for d.Next() {
-		switch d.Type() {
-		case bssFrequency:
-			info.freq = d.U32()
-		case bssInformationElements:
-			for ie := d.Bytes(); len(ie) >= 2 && len(ie) >= 2+int(ie[1]); ie = ie[2+int(ie[1]):] {
-				if ie[0] == 0 { // SSID element
-					info.ssid = string(ie[2 : 2+int(ie[1])])
-				}
-			}
-		}
-	}
-	if err := d.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return info
-}
-
-func TestKernelScan(t *testing.T) {
-	ns, c, ctx, _ := setup(t)
-	ifaces := interfaces(ctx, t, c)
-	sta, ibss := ifaces[0], ifaces[1]
-	// The second radio joins an IBSS on 2412 MHz and sends beacons the
-	// first one can find.
-	const ssid = "genlkit-ibss"
-	if _, err := do(ctx, c, nl80211.CommandsSetInterface, &nl80211.Attrs{Ifindex: ibss.Ifindex, Iftype: nl80211.Some(uint32(iftypeAdhoc))}); err != nil {
-		t.Fatal(err)
-	}
-	ns.IP(t, "link", "set", ibss.Ifname.Value, "up")
-	iw(t, ns, "dev", ibss.Ifname.Value, "ibss", "join", ssid, "2412")
-	ns.IP(t, "link", "set", sta.Ifname.Value, "up")
-
-	sub, err := c.Subscribe(ctx, nl80211.GroupScan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close()
-	// scan-frequencies: a nest of u32 frequencies; scan-ssids: a nest of
-	// SSIDs, here the empty wildcard one, for an active scan.
-	var freqs, ssids attrs.Encoder
-	freqs.U32(0, 2412)
-	ssids.Binary(1, nil)
-	var found []bssInfo
-	// mac80211 looks for the IBSS before it starts one and beacons: scan
-	// until the scan finds it.
-	deadline := time.Now().Add(40 * time.Second)
-	for !slices.ContainsFunc(found, func(b bssInfo) bool { return b.ssid == ssid }) && time.Now().Before(deadline) {
-		if _, err := do(ctx, c, nl80211.CommandsTriggerScan, &nl80211.Attrs{Ifindex: sta.Ifindex, ScanFrequencies: freqs.Bytes(), ScanSSIDs: ssids.Bytes()}); err != nil {
-			t.Fatalf("trigger-scan: %v", err)
-		}
-		// The scan group says when it is done.
-		for done := false; !done; {
-			n, err := sub.Next(ctx)
-			if err != nil {
-				t.Fatalf("waiting for the scan: %v", err)
-			}
-			u, ok := n.(*nl80211.UnknownNotification)
-			if !ok {
-				continue
-			}
-			switch nl80211.Commands(u.Command) {
-			case nl80211.CommandsNewScanResults:
-				done = true
-			case nl80211.CommandsScanAborted:
-				t.Fatal("scan aborted")
-			}
-		}
-		found = found[:0]
-		err := scanDump(ctx, c, sta.Ifindex.Value, func(m *nl80211.Attrs) {
-			found = append(found, parseBss(t, m.BSS))
-		})
-		if err != nil {
-			t.Fatalf("get-scan: %v", err)
-		}
-		time.Sleep(time.Second)
-	}
-	i := slices.IndexFunc(found, func(b bssInfo) bool { return b.ssid == ssid })
-	if i < 0 || found[i].freq != 2412 {
-		t.Fatalf("scan results %+v, want %q on 2412 MHz", found, ssid)
-	}
-	if dump := iw(t, ns, "dev", sta.Ifname.Value, "scan", "dump"); !strings.Contains(dump, "SSID: "+ssid) || !strings.Contains(dump, "freq: 2412") {
-		t.Errorf("iw scan dump:\n%s\nlacks %s on 2412", dump, ssid)
-	}
-}
-
-// scanDump runs a get-scan dump (not in the spec) for ifindex.
-func scanDump(ctx context.Context, c *nl80211.Client, ifindex uint32, fn func(*nl80211.Attrs)) error {
-	var e attrs.Encoder
-	if err := (&nl80211.Attrs{Ifindex: nl80211.Some(ifindex)}).MarshalAttrs(&e); err != nil {
-		return err
-	}
-	for m, err := range c.Conn().Dump(ctx, genl.Request{Family: c.Family().ID, Command: uint8(nl80211.CommandsGetScan), Version: nl80211.FamilyVersion, Attrs: e.Bytes()}) {
-		if err != nil {
-			return err
-		}
-		v := new(nl80211.Attrs)
-		if err := v.UnmarshalAttrs(m.Data); err != nil {
-			return err
-		}
-		fn(v)
-	}
-	return nil
 }

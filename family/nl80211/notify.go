@@ -11,7 +11,9 @@ import (
 )
 
 // A Notification is a message the kernel sends on its own, decoded by its
-// command value: *UnknownNotification for any other command.
+// command value: one concrete type per notification op of the spec
+// (*NewScanResults, *ScanAborted), and *UnknownNotification for any other
+// command.
 type Notification interface {
 	// OpName returns the spec's name of the notification op, or "" for an
 	// unknown command.
@@ -34,8 +36,46 @@ type UnknownNotification struct {
 func (*UnknownNotification) OpName() string { return "" }
 func (*UnknownNotification) notification()  {}
 
+// NewScanResults is the nl80211 notification new-scan-results (command 34,
+// group scan): attributes wiphy, ifindex, wdev, generation, scan-ssids,
+// scan-frequencies, ie, scan-flags, scan-start-time-tsf,
+// scan-start-time-tsf-bssid of set nl80211-attrs.
+type NewScanResults struct {
+	Attrs
+}
+
+// OpName returns "new-scan-results".
+func (*NewScanResults) OpName() string { return "new-scan-results" }
+func (*NewScanResults) notification()  {}
+
+// ScanAborted is the nl80211 notification scan-aborted (command 35, group
+// scan): attributes wiphy, ifindex, wdev, generation, scan-ssids,
+// scan-frequencies, ie, scan-flags, scan-start-time-tsf,
+// scan-start-time-tsf-bssid of set nl80211-attrs.
+type ScanAborted struct {
+	Attrs
+}
+
+// OpName returns "scan-aborted".
+func (*ScanAborted) OpName() string { return "scan-aborted" }
+func (*ScanAborted) notification()  {}
+
 // decodeNotification decodes m by its command value.
 func decodeNotification(m genl.Message) (Notification, error) {
+	switch m.Header.Command {
+	case CmdNewScanResults:
+		n := new(NewScanResults)
+		if err := n.Attrs.decodeMessage(m.Data); err != nil {
+			return nil, opError("new-scan-results", err)
+		}
+		return n, nil
+	case CmdScanAborted:
+		n := new(ScanAborted)
+		if err := n.Attrs.decodeMessage(m.Data); err != nil {
+			return nil, opError("scan-aborted", err)
+		}
+		return n, nil
+	}
 	return &UnknownNotification{Command: m.Header.Command, Version: m.Header.Version, Group: m.Group, Data: bytes.Clone(m.Data)}, nil
 }
 

@@ -50,8 +50,8 @@ type Attrs struct {
 	StaSupportedRates []byte
 	// StaVLAN is attribute sta-vlan (20): u32.
 	StaVLAN Optional[uint32]
-	// StaInfo is attribute sta-info (21): binary.
-	StaInfo []byte
+	// StaInfo is attribute sta-info (21): nest, set sta-info-attrs.
+	StaInfo *StaInfoAttrs
 	// WiphyBands is attribute wiphy-bands (22): nest, set wiphy-bands.
 	WiphyBands *WiphyBands
 	// MntrFlags is attribute mntr-flags (23): binary.
@@ -98,14 +98,14 @@ type Attrs struct {
 	IE []byte
 	// MaxNumScanSSIDs is attribute max-num-scan-ssids (43): u8.
 	MaxNumScanSSIDs Optional[uint8]
-	// ScanFrequencies is attribute scan-frequencies (44): binary.
-	ScanFrequencies []byte
-	// ScanSSIDs is attribute scan-ssids (45): binary.
-	ScanSSIDs []byte
+	// ScanFrequencies is attribute scan-frequencies (44): indexed-array of u32.
+	ScanFrequencies []uint32
+	// ScanSSIDs is attribute scan-ssids (45): indexed-array of binary.
+	ScanSSIDs [][]byte
 	// Generation is attribute generation (46): u32.
 	Generation Optional[uint32]
-	// BSS is attribute bss (47): binary.
-	BSS []byte
+	// BSS is attribute bss (47): nest, set bss-attrs.
+	BSS *BSSAttrs
 	// RegInitiator is attribute reg-initiator (48): u8.
 	RegInitiator Optional[uint8]
 	// RegType is attribute reg-type (49): u8.
@@ -1125,6 +1125,227 @@ type WowlanTriggersAttrs struct {
 	Extra []attrs.Attr
 }
 
+// BSSAttrs holds the attributes of nl80211 attribute set bss-attrs.
+type BSSAttrs struct {
+	// BSSID is attribute bssid (1): binary, display mac.
+	BSSID net.HardwareAddr
+	// Frequency is attribute frequency (2): u32.
+	Frequency Optional[uint32]
+	// Tsf is attribute tsf (3): u64.
+	Tsf Optional[uint64]
+	// BeaconInterval is attribute beacon-interval (4): u16.
+	BeaconInterval Optional[uint16]
+	// Capability is attribute capability (5): u16.
+	Capability Optional[uint16]
+	// InformationElements is attribute information-elements (6): binary.
+	InformationElements []byte
+	// SignalMbm is attribute signal-mbm (7): s32.
+	SignalMbm Optional[int32]
+	// SignalUnspec is attribute signal-unspec (8): u8.
+	SignalUnspec Optional[uint8]
+	// Status is attribute status (9): u32.
+	Status Optional[uint32]
+	// SeenMsAgo is attribute seen-ms-ago (10): u32.
+	SeenMsAgo Optional[uint32]
+	// BeaconIEs is attribute beacon-ies (11): binary.
+	BeaconIEs []byte
+	// ChanWidth is attribute chan-width (12): u32.
+	ChanWidth Optional[uint32]
+	// BeaconTsf is attribute beacon-tsf (13): u64.
+	BeaconTsf Optional[uint64]
+	// PrespData is attribute presp-data (14): flag.
+	PrespData bool
+	// LastSeenBoottime is attribute last-seen-boottime (15): u64.
+	LastSeenBoottime Optional[uint64]
+	// ParentTsf is attribute parent-tsf (17): u64.
+	ParentTsf Optional[uint64]
+	// ParentBSSID is attribute parent-bssid (18): binary, display mac.
+	ParentBSSID net.HardwareAddr
+	// ChainSignal is attribute chain-signal (19): indexed-array of s8.
+	ChainSignal []int8
+	// FrequencyOffset is attribute frequency-offset (20): u32.
+	FrequencyOffset Optional[uint32]
+	// MloLinkID is attribute mlo-link-id (21): u8.
+	MloLinkID Optional[uint8]
+	// MldAddr is attribute mld-addr (22): binary, display mac.
+	MldAddr net.HardwareAddr
+	// UseFor is attribute use-for (23): u32.
+	UseFor Optional[uint32]
+	// CannotUseReasons is attribute cannot-use-reasons (24): u64.
+	CannotUseReasons Optional[uint64]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// StaInfoAttrs holds the attributes of nl80211 attribute set sta-info-attrs.
+type StaInfoAttrs struct {
+	// InactiveTime is attribute inactive-time (1): u32.
+	InactiveTime Optional[uint32]
+	// RxBytes is attribute rx-bytes (2): u32.
+	RxBytes Optional[uint32]
+	// TxBytes is attribute tx-bytes (3): u32.
+	TxBytes Optional[uint32]
+	// Llid is attribute llid (4): u16.
+	Llid Optional[uint16]
+	// Plid is attribute plid (5): u16.
+	Plid Optional[uint16]
+	// PlinkState is attribute plink-state (6): u8.
+	PlinkState Optional[uint8]
+	// Signal is attribute signal (7): s8.
+	Signal Optional[int8]
+	// TxBitrate is attribute tx-bitrate (8): nest, set rate-info-attrs.
+	TxBitrate *RateInfoAttrs
+	// RxPackets is attribute rx-packets (9): u32.
+	RxPackets Optional[uint32]
+	// TxPackets is attribute tx-packets (10): u32.
+	TxPackets Optional[uint32]
+	// TxRetries is attribute tx-retries (11): u32.
+	TxRetries Optional[uint32]
+	// TxFailed is attribute tx-failed (12): u32.
+	TxFailed Optional[uint32]
+	// SignalAvg is attribute signal-avg (13): s8.
+	SignalAvg Optional[int8]
+	// RxBitrate is attribute rx-bitrate (14): nest, set rate-info-attrs.
+	RxBitrate *RateInfoAttrs
+	// BSSParam is attribute bss-param (15): nest, set sta-bss-param-attrs.
+	BSSParam *StaBSSParamAttrs
+	// ConnectedTime is attribute connected-time (16): u32.
+	ConnectedTime Optional[uint32]
+	// StaFlags is attribute sta-flags (17): binary, struct sta-flag-update.
+	StaFlags Optional[StaFlagUpdate]
+	// BeaconLoss is attribute beacon-loss (18): u32.
+	BeaconLoss Optional[uint32]
+	// TOffset is attribute t-offset (19): s64.
+	TOffset Optional[int64]
+	// LocalPm is attribute local-pm (20): u32.
+	LocalPm Optional[uint32]
+	// PeerPm is attribute peer-pm (21): u32.
+	PeerPm Optional[uint32]
+	// NonpeerPm is attribute nonpeer-pm (22): u32.
+	NonpeerPm Optional[uint32]
+	// RxBytes64 is attribute rx-bytes64 (23): u64.
+	RxBytes64 Optional[uint64]
+	// TxBytes64 is attribute tx-bytes64 (24): u64.
+	TxBytes64 Optional[uint64]
+	// ChainSignal is attribute chain-signal (25): indexed-array of s8.
+	ChainSignal []int8
+	// ChainSignalAvg is attribute chain-signal-avg (26): indexed-array of s8.
+	ChainSignalAvg []int8
+	// ExpectedThroughput is attribute expected-throughput (27): u32.
+	ExpectedThroughput Optional[uint32]
+	// RxDropMisc is attribute rx-drop-misc (28): u64.
+	RxDropMisc Optional[uint64]
+	// BeaconRx is attribute beacon-rx (29): u64.
+	BeaconRx Optional[uint64]
+	// BeaconSignalAvg is attribute beacon-signal-avg (30): s8.
+	BeaconSignalAvg Optional[int8]
+	// TidStats is attribute tid-stats (31): binary.
+	TidStats []byte
+	// RxDuration is attribute rx-duration (32): u64.
+	RxDuration Optional[uint64]
+	// AckSignal is attribute ack-signal (34): s8.
+	AckSignal Optional[int8]
+	// AckSignalAvg is attribute ack-signal-avg (35): s8.
+	AckSignalAvg Optional[int8]
+	// RxMpdus is attribute rx-mpdus (36): u32.
+	RxMpdus Optional[uint32]
+	// FcsErrorCount is attribute fcs-error-count (37): u32.
+	FcsErrorCount Optional[uint32]
+	// ConnectedToGate is attribute connected-to-gate (38): u8.
+	ConnectedToGate Optional[uint8]
+	// TxDuration is attribute tx-duration (39): u64.
+	TxDuration Optional[uint64]
+	// AirtimeWeight is attribute airtime-weight (40): u16.
+	AirtimeWeight Optional[uint16]
+	// AirtimeLinkMetric is attribute airtime-link-metric (41): u32.
+	AirtimeLinkMetric Optional[uint32]
+	// AssocAtBoottime is attribute assoc-at-boottime (42): u64.
+	AssocAtBoottime Optional[uint64]
+	// ConnectedToAs is attribute connected-to-as (43): u8.
+	ConnectedToAs Optional[uint8]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// RateInfoAttrs holds the attributes of nl80211 attribute set rate-info-attrs.
+type RateInfoAttrs struct {
+	// Bitrate is attribute bitrate (1): u16.
+	Bitrate Optional[uint16]
+	// Mcs is attribute mcs (2): u8.
+	Mcs Optional[uint8]
+	// X40MhzWidth is attribute 40-mhz-width (3): flag.
+	X40MhzWidth bool
+	// ShortGi is attribute short-gi (4): flag.
+	ShortGi bool
+	// Bitrate32 is attribute bitrate32 (5): u32.
+	Bitrate32 Optional[uint32]
+	// VHTMcs is attribute vht-mcs (6): u8.
+	VHTMcs Optional[uint8]
+	// VHTNss is attribute vht-nss (7): u8.
+	VHTNss Optional[uint8]
+	// X80MhzWidth is attribute 80-mhz-width (8): flag.
+	X80MhzWidth bool
+	// X80p80MhzWidth is attribute 80p80-mhz-width (9): flag.
+	X80p80MhzWidth bool
+	// X160MhzWidth is attribute 160-mhz-width (10): flag.
+	X160MhzWidth bool
+	// X10MhzWidth is attribute 10-mhz-width (11): flag.
+	X10MhzWidth bool
+	// X5MhzWidth is attribute 5-mhz-width (12): flag.
+	X5MhzWidth bool
+	// HEMcs is attribute he-mcs (13): u8.
+	HEMcs Optional[uint8]
+	// HENss is attribute he-nss (14): u8.
+	HENss Optional[uint8]
+	// HEGi is attribute he-gi (15): u8.
+	HEGi Optional[uint8]
+	// HEDcm is attribute he-dcm (16): u8.
+	HEDcm Optional[uint8]
+	// HERuAlloc is attribute he-ru-alloc (17): u8.
+	HERuAlloc Optional[uint8]
+	// X320MhzWidth is attribute 320-mhz-width (18): flag.
+	X320MhzWidth bool
+	// EHTMcs is attribute eht-mcs (19): u8.
+	EHTMcs Optional[uint8]
+	// EHTNss is attribute eht-nss (20): u8.
+	EHTNss Optional[uint8]
+	// EHTGi is attribute eht-gi (21): u8.
+	EHTGi Optional[uint8]
+	// EHTRuAlloc is attribute eht-ru-alloc (22): u8.
+	EHTRuAlloc Optional[uint8]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
+// StaBSSParamAttrs holds the attributes of nl80211 attribute set
+// sta-bss-param-attrs.
+type StaBSSParamAttrs struct {
+	// CtsProt is attribute cts-prot (1): flag.
+	CtsProt bool
+	// ShortPreamble is attribute short-preamble (2): flag.
+	ShortPreamble bool
+	// ShortSlotTime is attribute short-slot-time (3): flag.
+	ShortSlotTime bool
+	// DtimPeriod is attribute dtim-period (4): u8.
+	DtimPeriod Optional[uint8]
+	// BeaconInterval is attribute beacon-interval (5): u16.
+	BeaconInterval Optional[uint16]
+	// Extra keeps, in wire order and undecoded, the attributes that have no field:
+	// types the set does not define, and repeats of attributes that are not
+	// multi-attr (the first occurrence fills the field). MarshalAttrs sends them
+	// after the fields.
+	Extra []attrs.Attr
+}
+
 // GetWiphyRequest is the request of Client.GetWiphy (nl80211 get-wiphy, do):
 // the attributes of set nl80211-attrs that the spec lists for it.
 type GetWiphyRequest struct {
@@ -1177,4 +1398,56 @@ type GetProtocolFeaturesRequest struct {
 	// ProtocolFeatures is attribute protocol-features (173): u32, flags
 	// protocol-features.
 	ProtocolFeatures Optional[ProtocolFeatures]
+}
+
+// GetScanDumpRequest is the request of Client.GetScanDump (nl80211 get-scan,
+// dump): the attributes of set nl80211-attrs that the spec lists for it.
+type GetScanDumpRequest struct {
+	// Ifindex is attribute ifindex (3): u32.
+	Ifindex Optional[uint32]
+	// Wdev is attribute wdev (153): u64.
+	Wdev Optional[uint64]
+}
+
+// TriggerScanRequest is the request of Client.TriggerScan (nl80211
+// trigger-scan, do): the attributes of set nl80211-attrs that the spec lists
+// for it.
+type TriggerScanRequest struct {
+	// Ifindex is attribute ifindex (3): u32.
+	Ifindex Optional[uint32]
+	// MAC is attribute mac (6): binary, display mac.
+	MAC net.HardwareAddr
+	// IE is attribute ie (42): binary.
+	IE []byte
+	// ScanFrequencies is attribute scan-frequencies (44): indexed-array of u32.
+	ScanFrequencies []uint32
+	// ScanSSIDs is attribute scan-ssids (45): indexed-array of binary.
+	ScanSSIDs [][]byte
+	// Wdev is attribute wdev (153): u64.
+	Wdev Optional[uint64]
+	// ScanFlags is attribute scan-flags (158): u32.
+	ScanFlags Optional[uint32]
+	// MACMask is attribute mac-mask (215): binary, display mac.
+	MACMask net.HardwareAddr
+	// MeasurementDuration is attribute measurement-duration (235): u16.
+	MeasurementDuration Optional[uint16]
+	// BSSID is attribute bssid (245): binary, display mac.
+	BSSID net.HardwareAddr
+}
+
+// GetStationRequest is the request of Client.GetStation (nl80211 get-station,
+// do): the attributes of set nl80211-attrs that the spec lists for it.
+type GetStationRequest struct {
+	// Ifindex is attribute ifindex (3): u32.
+	Ifindex Optional[uint32]
+	// MAC is attribute mac (6): binary, display mac.
+	MAC net.HardwareAddr
+}
+
+// GetStationDumpRequest is the request of Client.GetStationDump (nl80211
+// get-station, dump): the attributes of set nl80211-attrs that the spec lists
+// for it.
+type GetStationDumpRequest struct {
+	// Ifindex is attribute ifindex (3): u32.
+	Ifindex Optional[uint32]
 }

@@ -44,6 +44,11 @@ func Parse(name string, data []byte) (*Family, error) {
 	if f == nil && len(d.errs) == 0 {
 		d.errorf(d.pos(root), "invalid spec")
 	}
+	if f != nil && len(d.errs) == 0 {
+		if err := d.overlaySpec(f); err != nil {
+			return nil, err
+		}
+	}
 	if len(d.errs) == 0 {
 		d.resolve(f)
 	}

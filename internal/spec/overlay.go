@@ -40,6 +40,15 @@ type overlay struct {
 	// Operations adds to ops' requests attributes the kernel reads that
 	// the spec does not list for them.
 	Operations []overlayOp `yaml:"operations"`
+	// Add holds spec text the spec lacks, in the spec's own syntax:
+	// attribute sets (the nests the kernel sends inside attributes the
+	// spec types as binary) and operations (commands the spec has no op
+	// for). They are decoded and resolved with the spec, before the rest
+	// of the overlay applies.
+	Add struct {
+		AttributeSets []yaml.Node `yaml:"attribute-sets"`
+		Operations    []yaml.Node `yaml:"operations"`
+	} `yaml:"add"`
 }
 
 type overlayOp struct {
@@ -94,6 +103,13 @@ type overlayAttr struct {
 	// integer or binary.
 	ByteOrder   ByteOrder   `yaml:"byte-order"`
 	DisplayHint DisplayHint `yaml:"display-hint"`
+	// Type, NestedAttributes and SubType retype an attribute the spec
+	// types as binary whose payload is in fact a nest (type nest, with
+	// nested-attributes) or an indexed array (type indexed-array, with
+	// sub-type, and nested-attributes for a sub-type nest).
+	Type             AttrType `yaml:"type"`
+	NestedAttributes string   `yaml:"nested-attributes"`
+	SubType          AttrType `yaml:"sub-type"`
 }
 
 var overlays = sync.OnceValues(loadOverlays)
@@ -128,6 +144,15 @@ func loadOverlays() (map[string]*overlay, error) {
 	return out, nil
 }
 
+// overlayOf returns the overlay of f's family, or nil.
+func overlayOf(f *Family) (*overlay, error) {
+	all, err := overlays()
+	if err != nil {
+		return nil, err
+	}
+	return all[f.Name], nil
+}
+
 // OverlayFile returns the name of the overlay file applied to the family
 // (e.g. "overlay/team.yaml"), or "" when the project has none for it.
 func (f *Family) OverlayFile() string { return f.overlay }
@@ -141,13 +166,9 @@ func (f *Family) OverlayMisses() []string { return f.overlayMisses }
 // kernel versions may lack them (TestOverlayMatchesSpecs checks the
 // overlay against the specs of the tree).
 func applyOverlay(f *Family) error {
-	all, err := overlays()
-	if err != nil {
+	o, err := overlayOf(f)
+	if o == nil || err != nil {
 		return err
-	}
-	o := all[f.Name]
-	if o == nil {
-		return nil
 	}
 	f.overlay = o.file
 	for _, od := range o.Definitions {
@@ -211,6 +232,80 @@ func applyOverlay(f *Family) error {
 	for _, oo := range o.Operations {
 		if err := f.addRequestAttrs(o.file, oo); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// overlaySpec adds the overlay's spec text (sets and operations) to the
+// decoded family f and retypes the binary attributes the overlay says are
+// nests, before f is resolved; errors in the added text name the overlay
+// file.
+func (d *decoder) overlaySpec(f *Family) error {
+	o, err := overlayOf(f)
+	if o == nil || err != nil {
+		return err
+	}
+	file := d.file
+	d.file = o.file
+	defer func() { d.file = file }()
+	for i := range o.Add.AttributeSets {
+		if s := d.attrSet(&o.Add.AttributeSets[i], i); s != nil {
+			f.AttributeSets = append(f.AttributeSets, s)
+		}
+	}
+	if len(o.Add.Operations) > 0 && f.Operations == nil {
+		return fmt.Errorf("spec: %s: operations to add, but the spec has no operations", o.file)
+	}
+	for i := range o.Add.Operations {
+		if op := d.op(&o.Add.Operations[i], i); op != nil {
+			f.Operations.List = append(f.Operations.List, op)
+		}
+	}
+	for _, os := range o.AttributeSets {
+		for _, oa := range os.Attributes {
+			if oa.Type == "" && oa.NestedAttributes == "" && oa.SubType == "" {
+				continue
+			}
+			if err := retype(o.file, f, os.Name, oa); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// retype makes the binary attribute oa of set setName a nest or an
+// indexed array. A set or attribute the spec lacks is left alone (the
+// overlay pass records it as a miss).
+func retype(file string, f *Family, setName string, oa overlayAttr) error {
+	for _, s := range f.AttributeSets {
+		if s.Name != setName {
+			continue
+		}
+		for _, a := range s.Attributes {
+			if a.Name != oa.Name {
+				continue
+			}
+			ok := a.Type == TypeBinary && a.Struct == "" && !s.IsSubset()
+			switch oa.Type {
+			case TypeNest:
+				ok = ok && oa.NestedAttributes != "" && oa.SubType == ""
+			case TypeIndexedArray:
+				ok = ok && oa.SubType != "" && (oa.SubType == TypeNest) == (oa.NestedAttributes != "")
+			default:
+				ok = false
+			}
+			if !ok {
+				return fmt.Errorf("spec: %s: attribute %q of set %q: type applies to a binary of a full set, as nest with nested-attributes or indexed-array with sub-type (and nested-attributes for nests)", file, a.Name, s.Name)
+			}
+			a.Type, a.NestedAttributes, a.SubType = oa.Type, oa.NestedAttributes, oa.SubType
+			if a.NestedAttributes != "" {
+				a.setKey("nested-attributes", a.KeyPos("type"))
+			}
+			if a.SubType != "" {
+				a.setKey("sub-type", a.KeyPos("type"))
+			}
 		}
 	}
 	return nil

@@ -80,3 +80,38 @@ func TestOverlayWireAndRequests(t *testing.T) {
 		}
 	}
 }
+
+// The overlay's added text joins the spec: nl80211's bss and sta-info,
+// binary in the spec, are nests of sets the overlay adds, and the scan and
+// station commands are ops with the kernel's command values.
+func TestOverlayAddsSetsAndOps(t *testing.T) {
+	f, err := spec.Find(spectest.Dir(t), "nl80211")
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs := f.AttributeSet("nl80211-attrs")
+	for name, set := range map[string]string{"bss": "bss-attrs", "sta-info": "sta-info-attrs"} {
+		a := attrs.Attribute(name)
+		if a.Type != spec.TypeNest || a.Nested == nil || a.Nested.Name != set || !a.Overlaid {
+			t.Errorf("%s: type %s, nested %v, overlaid %v; want a nest of %s", name, a.Type, a.Nested, a.Overlaid, set)
+		}
+	}
+	if a := attrs.Attribute("scan-frequencies"); a.Type != spec.TypeIndexedArray || a.SubType != spec.TypeU32 {
+		t.Errorf("scan-frequencies: %s of %s", a.Type, a.SubType)
+	}
+	if a := f.AttributeSet("sta-info-attrs").Attribute("rx-bytes64"); a == nil || a.Value != 23 || a.Type != spec.TypeU64 {
+		t.Errorf("sta-info-attrs rx-bytes64: %+v, want u64 value 23", a)
+	}
+	for _, want := range []struct {
+		op         string
+		req, reply uint8
+	}{{"get-scan", 32, 34}, {"trigger-scan", 33, 0}, {"get-station", 17, 19}, {"new-scan-results", 0, 34}, {"scan-aborted", 0, 35}} {
+		op := f.Op(want.op)
+		if op == nil || op.RequestValue != want.req || op.ReplyValue != want.reply {
+			t.Errorf("op %s: %+v, want request %d, reply %d", want.op, op, want.req, want.reply)
+		}
+	}
+	if op := f.Op("new-scan-results"); op == nil || op.Mcgrp != "scan" || op.Event == nil {
+		t.Errorf("new-scan-results is no event of the scan group: %+v", op)
+	}
+}
