@@ -4289,11 +4289,11 @@ func (v *StaInfoAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			if b := d.Bytes(); len(b) >= sizeStaFlagUpdate {
+			if b := d.Bytes(); len(b) > 0 {
 				v.StaFlags.Valid = true
-				v.StaFlags.Value.get(b)
+				v.StaFlags.Value.getWire(b)
 			} else {
-				d.Fail(attrs.StructTooShort("sta-flag-update", sizeStaFlagUpdate, len(b)))
+				d.Fail(attrs.EmptyStruct("sta-flag-update"))
 			}
 		case AttrStaInfoBeaconLoss:
 			if v.BeaconLoss.Valid {

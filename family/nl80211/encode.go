@@ -2054,8 +2054,8 @@ func (v *StaInfoAttrs) encode(e *attrs.Encoder) error {
 		e.U32(AttrStaInfoConnectedTime, v.ConnectedTime.Value)
 	}
 	if v.StaFlags.Valid {
-		if b := e.Reserve(AttrStaInfoStaFlags, sizeStaFlagUpdate); b != nil {
-			if err := v.StaFlags.Value.put(b); err != nil {
+		if b := e.Reserve(AttrStaInfoStaFlags, v.StaFlags.Value.wireSize()); b != nil {
+			if err := v.StaFlags.Value.putWire(b); err != nil {
 				return attrs.WithPath(err, "sta-flags")
 			}
 		}

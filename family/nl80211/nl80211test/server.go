@@ -120,12 +120,44 @@ func (s *Server) HandleGetProtocolFeatures(h func(req *nl80211.GetProtocolFeatur
 	s.core.Handle("get-protocol-features", false, familytest.Do(h))
 }
 
+// HandleGetScanDump sets the handler of get-scan dump requests
+// (nl80211.Client.GetScanDump): it gets the decoded request and sends each
+// reply with yield.
+func (s *Server) HandleGetScanDump(h func(req *nl80211.GetScanDumpRequest, yield func(*nl80211.Attrs) bool) error) {
+	s.core.Handle("get-scan", true, familytest.Dump(h))
+}
+
+// HandleTriggerScan sets the handler of trigger-scan do requests
+// (nl80211.Client.TriggerScan): it gets the decoded request and returns nil to
+// have the request acknowledged.
+func (s *Server) HandleTriggerScan(h func(req *nl80211.TriggerScanRequest) error) {
+	s.core.Handle("trigger-scan", false, familytest.Ack(h))
+}
+
+// HandleGetStation sets the handler of get-station do requests
+// (nl80211.Client.GetStation): it gets the decoded request and returns the
+// reply.
+func (s *Server) HandleGetStation(h func(req *nl80211.GetStationRequest) (*nl80211.Attrs, error)) {
+	s.core.Handle("get-station", false, familytest.Do(h))
+}
+
+// HandleGetStationDump sets the handler of get-station dump requests
+// (nl80211.Client.GetStationDump): it gets the decoded request and sends each
+// reply with yield.
+func (s *Server) HandleGetStationDump(h func(req *nl80211.GetStationDumpRequest, yield func(*nl80211.Attrs) bool) error) {
+	s.core.Handle("get-station", true, familytest.Dump(h))
+}
+
 // Notify multicasts n to the multicast group named group (see the
 // nl80211.Group constants), as the kernel sends notifications: a Conn that
 // has not joined the group does not get it. n is one of the notification
 // types of package nl80211, or an *nl80211.UnknownNotification sent as it is.
 func (s *Server) Notify(group string, n nl80211.Notification) error {
 	switch n := n.(type) {
+	case *nl80211.NewScanResults:
+		return s.core.Notify(group, nl80211.CmdNewScanResults, nil, &n.Attrs)
+	case *nl80211.ScanAborted:
+		return s.core.Notify(group, nl80211.CmdScanAborted, nil, &n.Attrs)
 	case *nl80211.UnknownNotification:
 		return s.core.NotifyRaw(group, n.Command, n.Data)
 	}
