@@ -187,3 +187,39 @@ func (b *Bitset) verboseView(names []string) (bitsetView, error) {
 	}
 	return v, nil
 }
+
+// A NamedBit is one bit of a bitset, as [Bitset.List] reads it.
+type NamedBit struct {
+	Index int
+	Name  string // "" for a bit neither the bitset nor the string set names
+	Value bool
+}
+
+// List returns the bits b covers, in index order, each with its name and
+// value: as [Bitset.Values], but ordered, keeping unnamed bits, and
+// checking the bitset. Without Nomask these are the bits of the mask (of
+// the bits listed, for a verbose bitset); with Nomask the bits that are
+// set. Bitsets whose parts disagree give an error matching
+// [ErrMalformed]; a nil bitset an empty list.
+func (b *Bitset) List(names []string) ([]NamedBit, error) {
+	v, err := b.view(names)
+	if err != nil {
+		return nil, err
+	}
+	covered := v.mask
+	if covered == nil {
+		covered = v.value
+	}
+	var out []NamedBit
+	for i := range covered.Ones() {
+		if i >= v.size {
+			break
+		}
+		nb := NamedBit{Index: i, Value: v.value.Test(i)}
+		if i < len(v.names) {
+			nb.Name = v.names[i]
+		}
+		out = append(out, nb)
+	}
+	return out, nil
+}
