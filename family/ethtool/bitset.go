@@ -165,8 +165,11 @@ func (b *Bitset) verboseView(names []string) (bitsetView, error) {
 	}
 	for i, bit := range b.Bits.Bit {
 		idx, ok := bit.Index.Get()
-		if !ok || idx >= maxBits {
-			return v, fmt.Errorf("%w: verbose bitset: bit %d (%q) has index %v, want one below %d", ErrMalformed, i, bit.Name.Value, bit.Index, maxBits)
+		if !ok {
+			return v, fmt.Errorf("%w: verbose bitset: bit %d (%q) has no index", ErrMalformed, i, bit.Name.Value)
+		}
+		if idx >= maxBits {
+			return v, fmt.Errorf("%w: verbose bitset: bit %d (%q) has index %d, want one below %d", ErrMalformed, i, bit.Name.Value, idx, maxBits)
 		}
 		n = max(n, int(idx)+1)
 	}

@@ -150,8 +150,11 @@ func (s *Stringset) names() ([]string, error) {
 	names := make([]string, count)
 	for _, ss := range s.Strings {
 		for _, str := range ss.StringAttr {
-			if !str.Index.Valid || str.Index.Value >= count {
-				return nil, fmt.Errorf("%w: string set %d: string %q has index %v, outside the set's %d strings", ErrMalformed, s.ID.Value, str.Value.Value, str.Index, count)
+			if !str.Index.Valid {
+				return nil, fmt.Errorf("%w: string set %d: string %q has no index", ErrMalformed, s.ID.Value, str.Value.Value)
+			}
+			if str.Index.Value >= count {
+				return nil, fmt.Errorf("%w: string set %d: string %q has index %d, outside the set's %d strings", ErrMalformed, s.ID.Value, str.Value.Value, str.Index.Value, count)
 			}
 			names[str.Index.Value] = str.Value.Value
 		}
