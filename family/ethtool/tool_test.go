@@ -1,0 +1,167 @@
+package ethtool_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/genlkit/genlkit/family/ethtool"
+	"github.com/genlkit/genlkit/internal/testutils"
+)
+
+// legacyFeature maps the names `ethtool -k` prints for single features
+// under their old ioctl names (off_flag_def in ethtool's common.c) to the
+// kernel's names. Lines for groups of features (tx-checksumming,
+// scatter-gather, tcp-segmentation-offload) are followed by their
+// features under the kernel's names, which are compared instead.
+var legacyFeature = map[string]string{
+	"rx-checksumming":              "rx-checksum",
+	"generic-segmentation-offload": "tx-generic-segmentation",
+	"generic-receive-offload":      "rx-gro",
+	"large-receive-offload":        "rx-lro",
+	"rx-vlan-offload":              "rx-vlan-hw-parse",
+	"tx-vlan-offload":              "tx-vlan-hw-insert",
+	"ntuple-filters":               "rx-ntuple-filter",
+	"receive-hashing":              "rx-hashing",
+}
+
+// toolLines parses the "name: value" lines of an ethtool report into a
+// map, trimming indentation.
+func toolLines(out string) map[string]string {
+	m := map[string]string{}
+	for line := range strings.Lines(out) {
+		name, value, ok := strings.Cut(strings.TrimSpace(line), ": ")
+		if ok {
+			m[name] = strings.TrimSpace(value)
+		}
+	}
+	return m
+}
+
+// TestFeaturesAsEthtool: Client.Features says what `ethtool -k` prints for
+// every feature, on a veth as created and after changing features with
+// `ethtool -K`, including one the device cannot have (which stays
+// requested).
+func TestFeaturesAsEthtool(t *testing.T) {
+	testutils.RequireTool(t, "ethtool")
+	ns, c, ctx := setup(t)
+	v := ns.AddVeths(t, "k", 1)[0]
+	check := func(when string) map[string]string {
+		t.Helper()
+		feats, err := c.Features(ctx, ethtool.Device(v.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := ns.Exec(t, "ethtool", "-k", v.Name)
+		tool := toolLines(out)
+		compared := 0
+		for _, f := range feats {
+			want, ok := tool[f.Name]
+			for legacy, name := range legacyFeature {
+				if name == f.Name && !ok {
+					want, ok = tool[legacy]
+				}
+			}
+			if !ok {
+				t.Errorf("%s: feature %s (%s) not in ethtool -k", when, f.Name, f.State())
+				continue
+			}
+			compared++
+			if got := f.State(); got != want {
+				t.Errorf("%s: %s: %q, ethtool -k says %q", when, f.Name, got, want)
+			}
+		}
+		if compared < 40 {
+			t.Errorf("%s: only %d features compared:\n%s", when, compared, out)
+		}
+		t.Logf("%s: %d features agree with ethtool -k", when, compared)
+		states := map[string]string{}
+		for _, f := range feats {
+			states[f.Name] = f.State()
+		}
+		return states
+	}
+	check("new veth")
+	// rx-gro off and rx-checksum off change; rx-lro on (fixed on a veth)
+	// makes ethtool fail, leaving it off.
+	ns.ExecErr("ethtool", "-K", v.Name, "rx-gro", "off", "rx-checksum", "off", "rx-lro", "on")
+	after := check("after ethtool -K")
+	if after["rx-gro"] != "off" || after["rx-checksum"] != "off" || after["rx-lro"] != "off [fixed]" {
+		t.Errorf("after ethtool -K: rx-gro %q, rx-checksum %q, rx-lro %q; want off, off, off [fixed]",
+			after["rx-gro"], after["rx-checksum"], after["rx-lro"])
+	}
+}
+
+// TestLinkSettingsAsEthtool: LinkModes and linkinfo-get give the values
+// `ethtool <dev>` prints for a veth.
+func TestLinkSettingsAsEthtool(t *testing.T) {
+	testutils.RequireTool(t, "ethtool")
+	ns, c, ctx := setup(t)
+	v := ns.AddVeths(t, "s", 1)[0]
+	lm, err := c.LinkModes(ctx, ethtool.Device(v.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	li, err := c.LinkinfoGet(ctx, &ethtool.LinkinfoGetRequest{Header: ethtool.Device(v.Name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := ns.Exec(t, "ethtool", v.Name)
+	tool := toolLines(out)
+	modes := func(ms []ethtool.LinkMode) string {
+		var names []string
+		for _, m := range ms {
+			if s := m.String(); strings.Contains(s, "base") {
+				names = append(names, s)
+			}
+		}
+		if len(names) == 0 {
+			return "Not reported"
+		}
+		return strings.Join(names, " ")
+	}
+	yesNo := func(b bool) string {
+		if b {
+			return "Yes"
+		}
+		return "No"
+	}
+	has := func(ms []ethtool.LinkMode, m ethtool.LinkMode) bool {
+		for _, x := range ms {
+			if x == m {
+				return true
+			}
+		}
+		return false
+	}
+	for _, tc := range []struct{ key, got string }{
+		{"Speed", fmtSpeed(lm.Speed.Value)},
+		{"Duplex", lm.Duplex.Value.String()},
+		{"Auto-negotiation", lm.Autoneg.Value.String()},
+		{"Supported link modes", modes(lm.Supported)},
+		{"Advertised link modes", modes(lm.Advertised)},
+		{"Supports auto-negotiation", yesNo(has(lm.Supported, ethtool.LinkModeAutoneg))},
+		{"Advertised auto-negotiation", yesNo(has(lm.Advertised, ethtool.LinkModeAutoneg))},
+		{"Port", li.Port.Value.String()},
+		{"PHYAD", fmtUint(uint64(li.Phyaddr.Value))},
+		{"Transceiver", li.Transceiver.Value.String()},
+	} {
+		want, ok := tool[tc.key]
+		if !ok {
+			t.Errorf("ethtool %s prints no %q:\n%s", v.Name, tc.key, out)
+			continue
+		}
+		if strings.Join(strings.Fields(want), " ") != tc.got {
+			t.Errorf("%s: %q, ethtool says %q", tc.key, tc.got, want)
+		}
+	}
+}
+
+func fmtSpeed(mbps uint32) string {
+	if mbps == 0 || mbps == ^uint32(0) {
+		return "Unknown!"
+	}
+	return fmtUint(uint64(mbps)) + "Mb/s"
+}
+
+func fmtUint(u uint64) string { return strconv.FormatUint(u, 10) }
