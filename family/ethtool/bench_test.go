@@ -1,8 +1,16 @@
 package ethtool_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -178,4 +186,52 @@ func BenchmarkFeatures(b *testing.B) {
 	b.Run("Alternating", func(b *testing.B) {
 		testutils.Alternate(b, testutils.Peer{Name: "verbose", Op: verbose}, testutils.Peer{Name: "compact", Op: compact})
 	})
+}
+
+// peerBinary builds the mdlayher/ethtool peer module's test binary once.
+var peerBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "genlkit-mdlayherpeer")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "peer.test")
+	build := exec.Command("go", "test", "-c", "-o", bin, ".")
+	build.Dir = filepath.Join("testdata", "mdlayherpeer")
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%w: %s", err, bytes.TrimSpace(out))
+	}
+	return bin, nil
+})
+
+// BenchmarkMdlayherPeer compares genlkit with github.com/mdlayher/ethtool on
+// LinkInfo, LinkMode and features by running BenchmarkPeers of the module
+// testdata/mdlayherpeer (a module of its own, so that genlkit does not
+// depend on mdlayher/ethtool) for b.N calls, and reports its metrics per
+// job: <job>-mdlayher-cpu-ns/op, <job>-genlkit-cpu-ns/op and
+// <job>-speedup. It skips, saying why, when that module cannot be built
+// (mdlayher/ethtool neither in the module cache nor reachable).
+func BenchmarkMdlayherPeer(b *testing.B) {
+	testutils.RequireKernel(b)
+	bin, err := peerBinary()
+	if err != nil {
+		b.Skipf("the mdlayher/ethtool peer module (testdata/mdlayherpeer) does not build: %v", err)
+	}
+	run := exec.Command(bin, "-test.run=^$", "-test.bench=^BenchmarkPeers$", "-test.benchtime="+strconv.Itoa(b.N)+"x")
+	run.Dir = filepath.Join("testdata", "mdlayherpeer")
+	out, err := run.CombinedOutput()
+	if err != nil {
+		b.Fatalf("peer benchmark: %v\n%s", err, out)
+	}
+	for line := range strings.Lines(string(out)) {
+		f := strings.Fields(line)
+		if len(f) < 4 || !strings.HasPrefix(f[0], "BenchmarkPeers/") {
+			continue
+		}
+		job, _, _ := strings.Cut(strings.TrimPrefix(f[0], "BenchmarkPeers/"), "-")
+		for i := 2; i+1 < len(f); i += 2 {
+			if v, err := strconv.ParseFloat(f[i], 64); err == nil && (strings.HasSuffix(f[i+1], "cpu-ns/op") || f[i+1] == "speedup") {
+				b.ReportMetric(v, job+"-"+f[i+1])
+			}
+		}
+	}
 }
