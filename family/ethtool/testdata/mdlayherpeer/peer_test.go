@@ -28,7 +28,8 @@ type peers struct {
 
 func setup(tb testing.TB) *peers {
 	ns := testutils.NetNS(tb)
-	conn, ctx := ns.Dial(tb)
+	conn, _ := ns.Dial(tb)
+	ctx := context.Background() // ns.Dial's ends after 30 s, shorter than a benchmark
 	g, err := ethtool.New(ctx, conn)
 	if err != nil {
 		tb.Fatal(err)
