@@ -165,3 +165,28 @@ func fmtSpeed(mbps uint32) string {
 }
 
 func fmtUint(u uint64) string { return strconv.FormatUint(u, 10) }
+
+// TestLinkModeNames: the overlay's link mode names are the running
+// kernel's (its link-modes string set), for every mode both know.
+func TestLinkModeNames(t *testing.T) {
+	_, c, ctx := setup(t)
+	names, err := c.StringSet(ctx, nil, ethtool.StringsetLinkModes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) < 90 { // Linux 6.1 has 93
+		t.Fatalf("link-modes string set of %d names", len(names))
+	}
+	known := 0
+	for i, name := range names {
+		got := ethtool.LinkMode(i).String()
+		if strings.HasPrefix(got, "LinkMode(") {
+			continue // newer than the overlay
+		}
+		known++
+		if got != name {
+			t.Errorf("LinkMode(%d) = %q, the kernel calls it %q", i, got, name)
+		}
+	}
+	t.Logf("%d of the kernel's %d link modes named alike", known, len(names))
+}

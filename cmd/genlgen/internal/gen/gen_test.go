@@ -174,6 +174,17 @@ func TestGoName(t *testing.T) {
 			t.Errorf("goName(%q) = %q, want %q", in, got, want)
 		}
 	}
+	// After a type's name (enum values) a leading digit needs no X.
+	for in, want := range map[string]string{
+		"10baset-half": "10basetHalf",
+		"1st":          "1st",
+		"mdi-x":        "MDIX",
+		"中文":           "X中文",
+	} {
+		if got := goNameAfter(in); got != want {
+			t.Errorf("goNameAfter(%q) = %q, want %q", in, got, want)
+		}
+	}
 	for in, want := range map[string]string{
 		"mptcp_pm":     "mptcppm",
 		"net-shaper":   "netshaper",
