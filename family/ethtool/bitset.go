@@ -110,14 +110,6 @@ type bitsetView struct {
 	size  int          // the bits the bitset speaks of
 }
 
-// covers reports whether the bitset speaks of bit i.
-func (v *bitsetView) covers(i int) bool {
-	if v.mask == nil {
-		return i < v.size
-	}
-	return v.mask.Test(i)
-}
-
 // view reads b into bitmaps. A compact bitset's bits are named by names; a
 // verbose one's by the names its bits carry, names filling in for bits
 // without one. Parts that disagree (a value or mask that is not whole
