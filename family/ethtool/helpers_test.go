@@ -369,3 +369,27 @@ func TestBitsetList(t *testing.T) {
 		})
 	}
 }
+
+// TestFeaturesConcurrent: goroutines sharing a Client share its string set
+// cache safely, and the kernel is asked for the set a few times at most.
+func TestFeaturesConcurrent(t *testing.T) {
+	f, c := newFake(t)
+	f.sets[uint32(ethtool.StringsetFeatures)] = featureNames[:5]
+	f.replies[ethtool.CmdFeaturesGet] = features(5, 0b11011, 0b01011, 0b00011, 0b10000)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 20 {
+				got, err := c.Features(context.Background(), ethtool.Device("eth0"))
+				if err != nil || len(got) != 4 {
+					t.Errorf("Features = %v, %v", got, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := f.count(ethtool.CmdStrsetGet); n < 1 || n > 8 {
+		t.Errorf("%d strset-get requests for 160 concurrent Features calls", n)
+	}
+}
