@@ -138,15 +138,18 @@ func (c *Client) Features(ctx context.Context, dev *Header) ([]Feature, error) {
 	if err != nil {
 		return nil, err
 	}
-	var names []string
+	// Compact bitsets need the names; verbose ones list only the bits
+	// set (the kernel sends them without a mask), so the names add the
+	// features that are off everywhere, as ethtool shows them.
+	size := -1
 	if f.Active != nil && f.Active.Bits == nil {
-		size := -1
 		if s, ok := f.Active.Size.Get(); ok && s <= maxBits {
 			size = int(s)
 		}
-		if names, err = c.stringSet(ctx, nil, StringsetFeatures, size); err != nil {
-			return nil, err
-		}
+	}
+	names, err := c.stringSet(ctx, nil, StringsetFeatures, size)
+	if err != nil {
+		return nil, err
 	}
 	return FeatureList(f, names)
 }

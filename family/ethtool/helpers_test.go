@@ -195,9 +195,11 @@ func TestFeaturesCompactAndCached(t *testing.T) {
 }
 
 // TestFeaturesVerbose: a header with Flags set is sent as given, and a
-// verbose reply names its own bits, with no string set asked for.
+// verbose reply names its own bits; the string set adds the features the
+// reply does not list (off, and fixed, everywhere).
 func TestFeaturesVerbose(t *testing.T) {
 	f, c := newFake(t)
+	f.sets[uint32(ethtool.StringsetFeatures)] = []string{"tx-scatter-gather", "rx-checksum", "", "rx-gro", "rx-lro"}
 	b := func(bits ...ethtool.BitsetBit) *ethtool.Bitset {
 		return &ethtool.Bitset{Nomask: true, Size: ethtool.Some[uint32](5), Bits: verbose(bits...)}
 	}
@@ -213,15 +215,15 @@ func TestFeaturesVerbose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "[tx-scatter-gather: on rx-gro: on [requested off] rx-lro: off [fixed]]"
+	want := "[tx-scatter-gather: on rx-checksum: off [fixed] rx-gro: on [requested off] rx-lro: off [fixed]]"
 	if fmt.Sprint(got) != want {
 		t.Errorf("Features = %v, want %s", got, want)
 	}
 	if h := f.lastHeader(t, ethtool.CmdFeaturesGet); h.Flags != ethtool.Some[ethtool.HeaderFlags](0) {
 		t.Errorf("request flags %v, want 0 as given", h.Flags)
 	}
-	if n := f.count(ethtool.CmdStrsetGet); n != 0 {
-		t.Errorf("%d strset-get requests for a verbose reply", n)
+	if n := f.count(ethtool.CmdStrsetGet); n != 1 {
+		t.Errorf("%d strset-get requests for a verbose reply, want 1 (for the features it does not list)", n)
 	}
 }
 

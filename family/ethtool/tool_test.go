@@ -1,6 +1,7 @@
 package ethtool_test
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -51,6 +52,10 @@ func TestFeaturesAsEthtool(t *testing.T) {
 		feats, err := c.Features(ctx, ethtool.Device(v.Name))
 		if err != nil {
 			t.Fatal(err)
+		}
+		// Verbose bitsets say the same.
+		if verbose, err := featuresVerbose(ctx, c, v.Name); err != nil || fmt.Sprint(verbose) != fmt.Sprint(feats) {
+			t.Errorf("%s: verbose bitsets: %v, %v\ncompact: %v", when, verbose, err, feats)
 		}
 		out := ns.Exec(t, "ethtool", "-k", v.Name)
 		tool := toolLines(out)
