@@ -124,7 +124,9 @@ func (v *view) ethtoolFeatures(op *family.OpDesc, obj, out *jsonmsg.Object) {
 	if f.UnmarshalAttrs(raw) != nil || f.Hw == nil || f.Wanted == nil || f.Active == nil || f.Nochange == nil {
 		return
 	}
-	list, err := ethtool.FeatureList(&f, v.namesFor("active", f.Active))
+	// The string set names compact bitsets, and adds to verbose ones
+	// (which list only the bits set) the features off everywhere.
+	list, err := ethtool.FeatureList(&f, v.stringSet(ethtool.StringsetFeatures))
 	if err != nil {
 		return
 	}

@@ -40,24 +40,30 @@ func toolLines(out string) map[string]string {
 }
 
 // TestFeaturesAsEthtool: Client.Features says what `ethtool -k` prints for
-// every feature, on a veth as created and after changing features with
-// `ethtool -K`, including one the device cannot have (which stays
-// requested).
+// every feature, on a veth, a bridge, a tap and a macvlan (which asks for
+// features it cannot have: [requested on]), as created and, for the veth,
+// after changing features with `ethtool -K`, including one it cannot have
+// (which stays off). Verbose bitsets say the same as compact ones.
 func TestFeaturesAsEthtool(t *testing.T) {
 	testutils.RequireTool(t, "ethtool")
 	ns, c, ctx := setup(t)
 	v := ns.AddVeths(t, "k", 1)[0]
-	check := func(when string) map[string]string {
+	ns.IPBatch(t, []string{
+		"link add kbr0 type bridge",
+		"tuntap add dev ktap0 mode tap",
+		"link add kmv0 link " + v.Name + " type macvlan mode bridge",
+		"link set kmv0 up",
+	})
+	check := func(dev, when string) map[string]string {
 		t.Helper()
-		feats, err := c.Features(ctx, ethtool.Device(v.Name))
+		feats, err := c.Features(ctx, ethtool.Device(dev))
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Verbose bitsets say the same.
-		if verbose, err := featuresVerbose(ctx, c, v.Name); err != nil || fmt.Sprint(verbose) != fmt.Sprint(feats) {
-			t.Errorf("%s: verbose bitsets: %v, %v\ncompact: %v", when, verbose, err, feats)
+		if verbose, err := featuresVerbose(ctx, c, dev); err != nil || fmt.Sprint(verbose) != fmt.Sprint(feats) {
+			t.Errorf("%s %s: verbose bitsets: %v, %v\ncompact: %v", dev, when, verbose, err, feats)
 		}
-		out := ns.Exec(t, "ethtool", "-k", v.Name)
+		out := ns.Exec(t, "ethtool", "-k", dev)
 		tool := toolLines(out)
 		compared := 0
 		for _, f := range feats {
@@ -68,29 +74,31 @@ func TestFeaturesAsEthtool(t *testing.T) {
 				}
 			}
 			if !ok {
-				t.Errorf("%s: feature %s (%s) not in ethtool -k", when, f.Name, f.State())
+				t.Errorf("%s %s: feature %s (%s) not in ethtool -k", dev, when, f.Name, f.State())
 				continue
 			}
 			compared++
 			if got := f.State(); got != want {
-				t.Errorf("%s: %s: %q, ethtool -k says %q", when, f.Name, got, want)
+				t.Errorf("%s %s: %s: %q, ethtool -k says %q", dev, when, f.Name, got, want)
 			}
 		}
 		if compared < 40 {
-			t.Errorf("%s: only %d features compared:\n%s", when, compared, out)
+			t.Errorf("%s %s: only %d features compared:\n%s", dev, when, compared, out)
 		}
-		t.Logf("%s: %d features agree with ethtool -k", when, compared)
+		t.Logf("%s %s: %d features agree with ethtool -k", dev, when, compared)
 		states := map[string]string{}
 		for _, f := range feats {
 			states[f.Name] = f.State()
 		}
 		return states
 	}
-	check("new veth")
+	for _, dev := range []string{v.Name, "kbr0", "ktap0", "kmv0"} {
+		check(dev, "as created")
+	}
 	// rx-gro off and rx-checksum off change; rx-lro on (fixed on a veth)
 	// makes ethtool fail, leaving it off.
 	ns.ExecErr("ethtool", "-K", v.Name, "rx-gro", "off", "rx-checksum", "off", "rx-lro", "on")
-	after := check("after ethtool -K")
+	after := check(v.Name, "after ethtool -K")
 	if after["rx-gro"] != "off" || after["rx-checksum"] != "off" || after["rx-lro"] != "off [fixed]" {
 		t.Errorf("after ethtool -K: rx-gro %q, rx-checksum %q, rx-lro %q; want off, off, off [fixed]",
 			after["rx-gro"], after["rx-checksum"], after["rx-lro"])
