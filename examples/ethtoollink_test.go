@@ -16,8 +16,8 @@ func TestEthtoolLink(t *testing.T) {
 	out := runIn(t, ns, "ethtool-link", "-i", v.Name)
 	for _, re := range []string{
 		fmt.Sprintf(`^%s \(ifindex %d\)\n`, v.Name, v.Index),
-		`(?m)^link info: port tp, phy address 0, transceiver internal, mdi-x \S+`,
-		`(?m)^link modes: speed 10000Mb/s, duplex full, autoneg off$`,
+		`(?m)^link info: port Twisted Pair, phy address 0, transceiver internal, mdi-x \S+`,
+		`(?m)^link modes: speed 10000Mb/s, duplex Full, autoneg off$`,
 		`(?m)^link state: link detected yes$`,
 		`(?m)^features: \d+ of \d+ on, \d+ changeable$`,
 		`(?m)^  rx-checksum: on$`,

@@ -22,6 +22,7 @@ type Client struct {
 	res     *Resolver
 	fam     *Family
 	bufs    sync.Pool
+	locals  sync.Map // key → value, see Local
 }
 
 // A ClientOption configures a Client.
@@ -65,6 +66,21 @@ func (c *Client) Conn() *genl.Conn { return c.conn }
 
 // Family returns the family as the running kernel reported it to NewClient.
 func (c *Client) Family() *Family { return c.fam }
+
+// Local returns the value the client keeps under key, made by newValue
+// the first time key is asked for (concurrent first calls may each run
+// newValue; one result is kept and returned to all). Hand-written helpers
+// beside a generated package keep their per-client state here, such as the
+// ethtool package's cache of string sets: it lives as long as the client,
+// and so belongs to the client's Conn and its network namespace. Use an
+// unexported key type, as with context values.
+func (c *Client) Local(key any, newValue func() any) any {
+	if v, ok := c.locals.Load(key); ok {
+		return v
+	}
+	v, _ := c.locals.LoadOrStore(key, newValue())
+	return v
+}
 
 // Current returns the family to address now: the resolver's current answer
 // with [WithResolver], or else the one NewClient found.

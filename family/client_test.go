@@ -179,3 +179,22 @@ func newDemoClient(t *testing.T, version uint8) (*genltest.Kernel, *family.Clien
 	}
 	return k, c
 }
+
+// TestClientLocal: Local keeps one value per key for the client's life,
+// made on first use.
+func TestClientLocal(t *testing.T) {
+	_, c := newDemoClient(t, 1)
+	type keyA struct{}
+	type keyB struct{}
+	made := 0
+	newValue := func() any { made++; return new(int) }
+	a1, a2 := c.Local(keyA{}, newValue), c.Local(keyA{}, newValue)
+	b := c.Local(keyB{}, newValue)
+	if a1 != a2 || a1 == b || made != 2 {
+		t.Errorf("Local: same key gave %p and %p, other key %p; newValue ran %d times, want 2", a1, a2, b, made)
+	}
+	_, other := newDemoClient(t, 1)
+	if other.Local(keyA{}, newValue) == a1 {
+		t.Error("two clients share a value")
+	}
+}

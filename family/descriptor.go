@@ -183,6 +183,10 @@ type EnumDesc struct {
 type EnumEntry struct {
 	Name  string
 	Value uint64
+	// Text is what the family's own tools print for the value (ethtool's
+	// "Twisted Pair" for port "tp"), where the project overlay says; tables
+	// show it instead of Name.
+	Text string
 }
 
 // A StructDesc describes a fixed-layout struct.

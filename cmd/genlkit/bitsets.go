@@ -1,88 +1,29 @@
 package main
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/genlkit/genlkit/attrs"
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/family/ethtool"
 	"github.com/genlkit/genlkit/internal/jsonmsg"
 )
 
-// A bitsetBits is an ethtool bitset as decoded into JSON, read back: the
-// bits it covers, which of them are set, and their names.
-type bitsetBits struct {
-	covered []int // bit indexes the bitset speaks of, in order
-	set     map[int]bool
-	names   map[int]string
-}
+// ethtool bitsets and features are read by package family/ethtool
+// (Bitset.List, FeatureList): the view encodes the decoded JSON back into
+// attributes with the codec and decodes them with the typed package, so
+// that what a bitset means is said in one place.
 
-// parseBitset reads an ethtool bitset (the "bitset" attribute set) from
-// its decoded JSON: verbose ({"bits": {"bit": [{index, name, value}]}},
-// every listed bit set when "nomask" is there) or compact ("value" and
-// "mask" as hex words, bit i named names[i]).
-func parseBitset(o *jsonmsg.Object, names []string) bitsetBits {
-	b := bitsetBits{set: map[int]bool{}, names: map[int]string{}}
-	_, nomask := o.Get("nomask")
-	if bits, ok := o.Get("bits"); ok {
-		bo, _ := bits.(*jsonmsg.Object)
-		list, _ := bo.Get("bit")
-		arr, _ := list.([]any)
-		for _, e := range arr {
-			eo, ok := e.(*jsonmsg.Object)
-			if !ok {
-				continue
-			}
-			ix, _ := eo.Get("index")
-			i, ok := number(ix)
-			if !ok {
-				continue
-			}
-			name, _ := eo.Get("name")
-			if s, ok := name.(string); ok && s != "" {
-				b.names[int(i)] = s
-			} else if int(i) < len(names) {
-				b.names[int(i)] = names[i]
-			}
-			val, _ := eo.Get("value")
-			b.covered = append(b.covered, int(i))
-			b.set[int(i)] = nomask || val == true
-		}
-		return b
+// typedBitset returns the ethtool bitset that JSON object o decodes from.
+func (v *view) typedBitset(o *jsonmsg.Object) (*ethtool.Bitset, bool) {
+	b, err := v.desc.codec.EncodeAttrs("bitset", o)
+	if err != nil {
+		return nil, false
 	}
-	value := hexWords(o, "value")
-	mask := hexWords(o, "mask")
-	if nomask {
-		mask = value
-	}
-	for i := range mask.Ones() {
-		b.covered = append(b.covered, i)
-		b.set[i] = value.Test(i)
-		if i < len(names) {
-			b.names[i] = names[i]
-		}
-	}
-	return b
-}
-
-func hexWords(o *jsonmsg.Object, key string) attrs.Bitmap {
-	x, _ := o.Get(key)
-	s, _ := x.(string)
-	b, _ := hex.DecodeString(s)
-	return attrs.Bitmap(b)
-}
-
-// name returns bit i's name, or "bit N" for a bit without one.
-func (b bitsetBits) name(i int) string {
-	if n := b.names[i]; n != "" {
-		return n
-	}
-	return "bit " + strconv.Itoa(i)
+	bs := new(ethtool.Bitset)
+	return bs, bs.UnmarshalAttrs(b) == nil
 }
 
 // stringSetOf names the ethtool string set that names the bits of a
@@ -127,27 +68,37 @@ func (v *view) stringSet(id ethtool.StringsetEnum) []string {
 	return names
 }
 
-// bitsetOf parses attribute attr of obj as a bitset, naming compact bits
-// from the string set the attribute uses.
-func (v *view) bitsetOf(attr string, x any) (bitsetBits, bool) {
-	o, ok := x.(*jsonmsg.Object)
-	if !ok {
-		return bitsetBits{}, false
+// namesFor returns the string set naming the compact bitset b of
+// attribute attr; nil for a verbose one, which names its bits.
+func (v *view) namesFor(attr string, b *ethtool.Bitset) []string {
+	if b == nil || b.Bits != nil {
+		return nil
 	}
-	var names []string
-	if _, verbose := o.Get("bits"); !verbose {
-		names = v.stringSet(stringSetOf(attr))
+	return v.stringSet(stringSetOf(attr))
+}
+
+// bitName returns a bit's name, or "bit N" for a bit without one.
+func bitName(b ethtool.NamedBit) string {
+	if b.Name != "" {
+		return b.Name
 	}
-	return parseBitset(o, names), true
+	return "bit " + strconv.Itoa(b.Index)
 }
 
 // bitset shows a bitset as the names of its set bits, or "none".
 func (v *view) bitset(a *family.AttrDesc, o *jsonmsg.Object) any {
-	b, _ := v.bitsetOf(a.Name, o)
+	b, ok := v.typedBitset(o)
+	if !ok {
+		return o
+	}
+	list, err := b.List(v.namesFor(a.Name, b))
+	if err != nil {
+		return o
+	}
 	var on []string
-	for _, i := range b.covered {
-		if b.set[i] {
-			on = append(on, b.name(i))
+	for _, bit := range list {
+		if bit.Value {
+			on = append(on, bitName(bit))
 		}
 	}
 	if len(on) == 0 {
@@ -158,50 +109,30 @@ func (v *view) bitset(a *family.AttrDesc, o *jsonmsg.Object) any {
 
 // ethtoolFeatures replaces the four bitsets of a features reply or
 // notification (hw, wanted, active, nochange) in out by one "features"
-// object read as `ethtool -k` prints it: each named feature "on" or "off",
-// "[fixed]" when it cannot be changed (not in hw, or in nochange), else
-// "[requested on|off]" when what was asked differs from what is active
-// (as ethtool, which does not say what was asked of a fixed feature).
+// object read as `ethtool -k` prints it (ethtool.Feature.State): each
+// named feature "on" or "off", "[fixed]" when it cannot be changed, else
+// "[requested on|off]" when what was asked differs from what is active.
 func (v *view) ethtoolFeatures(op *family.OpDesc, obj, out *jsonmsg.Object) {
 	if op.Name != "features-get" && op.Name != "features-ntf" {
 		return
 	}
-	parts := map[string]bitsetBits{}
-	for _, k := range []string{"hw", "wanted", "active", "nochange"} {
-		x, ok := obj.Get(k)
-		if !ok {
-			return
-		}
-		if parts[k], ok = v.bitsetOf(k, x); !ok {
-			return
-		}
+	raw, err := v.desc.codec.EncodeAttrs(op.Set, obj)
+	if err != nil {
+		return
 	}
-	hw, wanted, active, nochange := parts["hw"], parts["wanted"], parts["active"], parts["nochange"]
-	var idx []int
-	for _, p := range parts {
-		for i := range p.names {
-			if !slices.Contains(idx, i) {
-				idx = append(idx, i)
-			}
-		}
+	var f ethtool.Features
+	if f.UnmarshalAttrs(raw) != nil || f.Hw == nil || f.Wanted == nil || f.Active == nil || f.Nochange == nil {
+		return
 	}
-	slices.Sort(idx)
+	// The string set names compact bitsets, and adds to verbose ones
+	// (which list only the bits set) the features off everywhere.
+	list, err := ethtool.FeatureList(&f, v.stringSet(ethtool.StringsetFeatures))
+	if err != nil {
+		return
+	}
 	feats := jsonmsg.NewObject()
-	for _, i := range idx {
-		name := active.names[i]
-		if name == "" {
-			name = hw.names[i]
-		}
-		if name == "" {
-			continue
-		}
-		state := onOff(active.set[i])
-		if !hw.set[i] || nochange.set[i] {
-			state += " [fixed]"
-		} else if wanted.set[i] != active.set[i] {
-			state += " [requested " + onOff(wanted.set[i]) + "]"
-		}
-		feats.Set(name, state)
+	for _, ft := range list {
+		feats.Set(ft.Name, ft.State())
 	}
 	for _, k := range []string{"hw", "wanted", "active", "nochange"} {
 		out.Delete(k)
@@ -224,16 +155,23 @@ var errNotApplied = errors.New("could not change some requested features")
 // "wanted" bitset lists the features that were asked for but are not as
 // asked (fixed ones, or ones the device refused), each with the value
 // asked for. It returns an error naming them, or nil.
-func featuresNotApplied(reply *jsonmsg.Object) error {
+func (v *view) featuresNotApplied(reply *jsonmsg.Object) error {
 	x, ok := reply.Get("wanted")
 	o, isObj := x.(*jsonmsg.Object)
 	if !ok || !isObj {
 		return nil
 	}
-	b := parseBitset(o, nil)
+	b, ok := v.typedBitset(o)
+	if !ok {
+		return nil
+	}
+	list, err := b.List(v.namesFor("wanted", b))
+	if err != nil {
+		return nil
+	}
 	var not []string
-	for _, i := range b.covered {
-		not = append(not, fmt.Sprintf("%s (requested %s, still %s)", b.name(i), onOff(b.set[i]), onOff(!b.set[i])))
+	for _, bit := range list {
+		not = append(not, fmt.Sprintf("%s (requested %s, still %s)", bitName(bit), onOff(bit.Value), onOff(!bit.Value)))
 	}
 	if len(not) == 0 {
 		return nil

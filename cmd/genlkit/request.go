@@ -259,19 +259,19 @@ func (a *app) cmdDo(args []string) error {
 	if perr != nil {
 		return perr
 	}
-	return checkReply(desc, op, replies)
+	return a.checkReply(desc, op, replies)
 }
 
 // checkReply finds failures a reply reports although the request
 // succeeded: an ethtool features-set whose reply lists wanted features the
 // kernel did not apply (ethtool exits 1 for them too).
-func checkReply(desc *described, op *family.OpDesc, replies []any) error {
+func (a *app) checkReply(desc *described, op *family.OpDesc, replies []any) error {
 	if desc.desc.Name != "ethtool" || op.Name != "features-set" {
 		return nil
 	}
 	for _, r := range replies {
 		if o, ok := r.(*jsonmsg.Object); ok {
-			if err := featuresNotApplied(o); err != nil {
+			if err := a.newView(desc).featuresNotApplied(o); err != nil {
 				return &opError{op: op.Name, err: err}
 			}
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/hex"
 	"encoding/json"
 	"net/netip"
@@ -51,9 +52,10 @@ type renderer func(v *view, x any) any
 
 // renderers are the attributes shown otherwise than generically, by
 // "family/set/attribute". Where the project overlay gives an attribute an
-// enum (AttrDesc.TableEnum), tables show its names; a renderer here wins
-// over it, to print the words the family's own tool prints (ethtool's
-// "Twisted Pair" for the overlay's port "tp").
+// enum (AttrDesc.TableEnum), tables show its entries' text (the words the
+// family's own tool prints: ethtool's "Twisted Pair" for port "tp") or
+// names; a renderer here wins over it, where the words depend on more than
+// the value (ethtool's MDI-X "on" and "off").
 var renderers = map[string]renderer{
 	"mptcp_pm/address/family":       addressFamily,
 	"mptcp_pm/address/flags":        mptcpFlags,
@@ -64,20 +66,17 @@ var renderers = map[string]renderer{
 	"tcp_metrics/metrics/rttvar-us": scaledDuration(time.Microsecond, 4),
 	"tcp_metrics/tcp-metrics/age":   scaledDuration(time.Millisecond, 1),
 	"ethtool/linkmodes/speed":       linkSpeed,
-	"ethtool/linkmodes/autoneg":     choice("off", "on"),
 	"ethtool/linkstate/link":        choice("no", "yes"),
+	// ethtool prints DUPLEX_UNKNOWN, "Unknown" in Go, as any value it
+	// does not know: "Unknown! (255)".
 	"ethtool/linkmodes/duplex":      named(map[int64]string{0: "Half", 1: "Full"}),
-	"ethtool/linkinfo/port": named(map[int64]string{0: "Twisted Pair", 1: "AUI", 2: "BNC", 3: "MII",
-		4: "FIBRE", 5: "Direct Attach Copper", 0xef: "None", 0xff: "Other"}),
-	"ethtool/linkinfo/transceiver":  named(map[int64]string{0: "internal", 1: "external"}),
 	"ethtool/linkinfo/tp-mdix":      named(map[int64]string{0: "Unknown", 1: "off", 2: "on"}),
 	"ethtool/linkinfo/tp-mdix-ctrl": named(map[int64]string{0: "Unknown", 1: "off", 2: "on", 3: "auto"}),
 }
 
-// named shows the values of an enum that linux/ethtool.h defines and the
-// spec leaves as a number (DUPLEX_*, PORT_*, XCVR_*, ETH_TP_MDI*) by the
-// words ethtool prints for them, and any other value as ethtool does:
-// "Unknown! (N)".
+// named shows the values of an enum of linux/ethtool.h by the words
+// ethtool prints for them (DUPLEX_*, and ETH_TP_MDI* as MDI-X status and
+// control), and any other value as ethtool does: "Unknown! (N)".
 func named(words map[int64]string) renderer {
 	return func(_ *view, x any) any {
 		n, ok := number(x)
@@ -209,7 +208,7 @@ func (v *view) one(a *family.AttrDesc, x any, scope *jsonmsg.Object) any {
 	return x
 }
 
-// enumName returns the name e gives to value n: the names of an enum the
+// enumName returns the text (else the name) e gives to value n: an enum the
 // project overlay adds to an attribute that the kernel's spec leaves a
 // number (AttrDesc.TableEnum), which tables show and the JSON does not.
 func enumName(e *family.EnumDesc, n int64) (string, bool) {
@@ -218,7 +217,7 @@ func enumName(e *family.EnumDesc, n int64) (string, bool) {
 	}
 	for _, en := range e.Entries {
 		if int64(en.Value) == n {
-			return en.Name, true
+			return cmp.Or(en.Text, en.Name), true
 		}
 	}
 	return "", false

@@ -5,9 +5,10 @@
 // notification the change produced.
 //
 // It shows do requests addressed by a request header (the interface name),
-// reading ethtool's bitsets with Bitset.Values (feature and link mode names
-// with their values; a notification's compact bitsets named from the
-// features string set), a set request built with NewBitset whose reply says
+// reading ethtool's bitsets: features from compact bitsets named by the
+// Client's cached features string set (FeatureList, as Client.Features
+// does), link modes with Client.LinkModes, and a notification's compact
+// bitsets with Bitset.Values, a set request built with NewBitset whose reply says
 // what changed, and subscribing to a multicast group (ethtool's "monitor")
 // before making a change so that its notification cannot be missed.
 //
@@ -20,13 +21,13 @@
 // Output for one end of a veth pair:
 //
 //	v0 (ifindex 5)
-//	link info: port tp, phy address 0, transceiver internal, mdi-x unknown
-//	link modes: speed 10000Mb/s, duplex full, autoneg off
+//	link info: port Twisted Pair, phy address 0, transceiver internal, mdi-x invalid
+//	link modes: speed 10000Mb/s, duplex Full, autoneg off
 //	  supported: none
 //	  advertised: none
 //	link state: link detected yes
 //	features: 25 of 60 on, 29 changeable
-//	  esp-hw-offload: off [fixed]
+//	  tx-scatter-gather: on
 //	  ...
 //	  rx-checksum: on
 //	  ...
@@ -101,12 +102,25 @@ func header(ifname string) *ethtool.Header {
 
 func show(ctx context.Context, c *ethtool.Client, ifname string) error {
 	// Features first: every device has them, so an unknown name fails here
-	// with the kernel's own message.
-	feat, err := c.FeaturesGet(ctx, &ethtool.FeaturesGetRequest{Header: header(ifname)})
+	// with the kernel's own message. Compact bitsets (the flag in the
+	// header) are bit arrays, named by the features string set, which the
+	// Client asks the kernel for once and keeps; Client.Features does all
+	// of this in one call.
+	hdr := header(ifname)
+	hdr.Flags = ethtool.Some(ethtool.HeaderFlagsCompactBitsets)
+	feat, err := c.FeaturesGet(ctx, &ethtool.FeaturesGetRequest{Header: hdr})
 	if err != nil {
 		return err
 	}
 	fmt.Printf("%s (ifindex %d)\n", ifname, feat.Header.DevIndex.Value)
+	names, err := c.StringSet(ctx, nil, ethtool.StringsetFeatures)
+	if err != nil {
+		return err
+	}
+	features, err := ethtool.FeatureList(feat, names)
+	if err != nil {
+		return err
+	}
 
 	info, err := c.LinkinfoGet(ctx, &ethtool.LinkinfoGetRequest{Header: header(ifname)})
 	switch {
@@ -119,7 +133,7 @@ func show(ctx context.Context, c *ethtool.Client, ifname string) error {
 			info.Port.Value, info.Phyaddr.Value, info.Transceiver.Value, info.TpMDIX.Value)
 	}
 
-	modes, err := c.LinkmodesGet(ctx, &ethtool.LinkmodesGetRequest{Header: header(ifname)})
+	modes, err := c.LinkModes(ctx, header(ifname))
 	switch {
 	case notSupported(err):
 		fmt.Println("link modes: not reported by the driver")
@@ -127,17 +141,15 @@ func show(ctx context.Context, c *ethtool.Client, ifname string) error {
 		return err
 	default:
 		fmt.Printf("link modes: speed %s, duplex %s, autoneg %s", speed(modes.Speed),
-			modes.Duplex.Value, onOff(modes.Autoneg.Value == ethtool.AutonegEnable))
+			modes.Duplex.Value, modes.Autoneg.Value)
 		if l, ok := modes.Lanes.Get(); ok {
 			fmt.Printf(", lanes %d", l)
 		}
 		fmt.Println()
-		// "ours" lists the supported modes (its mask) with the advertised
-		// ones set; "peer" the modes the link partner advertises.
-		fmt.Printf("  supported: %s\n", list(bitNames(modes.Ours, false)))
-		fmt.Printf("  advertised: %s\n", list(bitNames(modes.Ours, true)))
+		fmt.Printf("  supported: %s\n", list(modes.Supported))
+		fmt.Printf("  advertised: %s\n", list(modes.Advertised))
 		if modes.Peer != nil {
-			fmt.Printf("  partner advertises: %s\n", list(bitNames(modes.Peer, true)))
+			fmt.Printf("  partner advertises: %s\n", list(modes.PartnerAdvertised))
 		}
 	}
 
@@ -158,36 +170,26 @@ func show(ctx context.Context, c *ethtool.Client, ifname string) error {
 		fmt.Println()
 	}
 
-	printFeatures(feat)
+	printFeatures(features)
 	return nil
 }
 
 // printFeatures prints every named feature as `ethtool -k` does: on or
-// off, and [fixed] when it cannot be changed.
-func printFeatures(f *ethtool.Features) {
-	// "hw" lists every feature the kernel knows (its mask) with the
-	// changeable ones set; "active", "wanted" and "nochange" are "nomask"
-	// bitsets that list only the features set.
-	changeable := f.Hw.Values(nil)
-	active := f.Active.Values(nil)
-	fixed := f.Nochange.Values(nil)
-	names := sortedKeys(changeable)
+// off, [fixed] when it cannot be changed, [requested on|off] when the
+// device does not do what was asked.
+func printFeatures(features []ethtool.Feature) {
 	on, canChange := 0, 0
-	for _, name := range names {
-		if active[name] {
+	for _, f := range features {
+		if f.Active {
 			on++
 		}
-		if changeable[name] && !fixed[name] {
+		if !f.Fixed {
 			canChange++
 		}
 	}
-	fmt.Printf("features: %d of %d on, %d changeable\n", on, len(names), canChange)
-	for _, name := range names {
-		suffix := ""
-		if !changeable[name] || fixed[name] {
-			suffix = " [fixed]"
-		}
-		fmt.Printf("  %s: %s%s\n", name, onOff(active[name]), suffix)
+	fmt.Printf("features: %d of %d on, %d changeable\n", on, len(features), canChange)
+	for _, f := range features {
+		fmt.Printf("  %s\n", f)
 	}
 }
 
@@ -277,22 +279,9 @@ func set(ctx context.Context, c *ethtool.Client, ifname, arg string) error {
 			}
 		}
 		fmt.Printf("notification %s for %s (ifindex %d): %s\n", ntf.OpName(),
-			ntf.Header.DevName.Or(ifname), ifindex, list(diffs))
+			ntf.Header.DevName.Or(ifname), ifindex, strings.Join(diffs, ", "))
 		return nil
 	}
-}
-
-// bitNames returns the sorted names of a bitset's bits: all those listed,
-// or only those set when onlySet.
-func bitNames(b *ethtool.Bitset, onlySet bool) []string {
-	var names []string
-	for name, v := range b.Values(nil) {
-		if v || !onlySet {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
-	return names
 }
 
 func describe(m map[string]bool) string {
@@ -312,11 +301,16 @@ func sortedKeys(m map[string]bool) []string {
 	return keys
 }
 
-func list(s []string) string {
+// list joins the values' names, or says "none".
+func list[T fmt.Stringer](s []T) string {
 	if len(s) == 0 {
 		return "none"
 	}
-	return strings.Join(s, ", ")
+	names := make([]string, len(s))
+	for i, v := range s {
+		names[i] = v.String()
+	}
+	return strings.Join(names, ", ")
 }
 
 // notSupported reports a request the driver does not implement.
@@ -341,8 +335,9 @@ func yesNo(v ethtool.Optional[uint8]) string {
 	return "no"
 }
 
-// Port, transceiver, MDI-X, duplex and autoneg are named types (String
-// gives the uapi names) through the project overlay; speed has no enum.
+// Port, transceiver, MDI-X, duplex, autoneg and link modes are named types
+// (String gives what ethtool prints) through the project overlay; speed
+// has no enum.
 
 func speed(v ethtool.Optional[uint32]) string {
 	if !v.Valid || v.Value == 0 || v.Value == ^uint32(0) { // SPEED_UNKNOWN

@@ -1,11 +1,21 @@
 package ethtool_test
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/genlkit/genlkit/attrs"
 	"github.com/genlkit/genlkit/family/ethtool"
+	"github.com/genlkit/genlkit/internal/testutils"
 )
 
 // linkmodesReply builds an ethtool linkmodes-get reply as a 1 Gb/s copper
@@ -124,3 +134,105 @@ func BenchmarkLinkmodesDecode(b *testing.B) {
 }
 
 var raceEnabled bool
+
+// benchSetup returns a Client in a new namespace and the name of a veth in
+// it, for the benchmarks that ask the kernel.
+func benchSetup(b *testing.B) (*ethtool.Client, context.Context, string) {
+	ns := testutils.NetNS(b)
+	conn, _ := ns.Dial(b)
+	ctx := context.Background() // ns.Dial's ends after 30 s, shorter than a benchmark
+	c, err := ethtool.New(ctx, conn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c, ctx, ns.AddVeths(b, "b", 1)[0].Name
+}
+
+// featuresVerbose reads a device's features as `ethtool -k` shows them from
+// verbose bitsets, which name their own bits.
+func featuresVerbose(ctx context.Context, c *ethtool.Client, dev string) ([]ethtool.Feature, error) {
+	h := ethtool.Device(dev)
+	h.Flags = ethtool.Some[ethtool.HeaderFlags](0) // verbose
+	return c.Features(ctx, h)
+}
+
+// BenchmarkFeatures reads a veth's features (about 60) as `ethtool -k`
+// shows them: Verbose asks for verbose bitsets, which name every bit they
+// list; Compact, Client.Features's default, asks for compact bitsets and
+// names them from the Client's cached features string set. Each reports
+// process CPU time per call (cpu-ns/op), the kernel's share included.
+// Alternating runs both in blocks, in one run, and reports their ratio as
+// speedup.
+func BenchmarkFeatures(b *testing.B) {
+	c, ctx, dev := benchSetup(b)
+	verbose := func() error { _, err := featuresVerbose(ctx, c, dev); return err }
+	compact := func() error { _, err := c.Features(ctx, ethtool.Device(dev)); return err }
+	for _, bc := range []struct {
+		name string
+		op   func() error
+	}{{"Verbose", verbose}, {"Compact", compact}} {
+		b.Run(bc.name, func(b *testing.B) {
+			if err := bc.op(); err != nil { // fills the string set cache
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			testutils.ResetTimersCPU(b)
+			for b.Loop() {
+				if err := bc.op(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("Alternating", func(b *testing.B) {
+		testutils.Alternate(b, testutils.Peer{Name: "verbose", Op: verbose}, testutils.Peer{Name: "compact", Op: compact})
+	})
+}
+
+// peerBinary builds the mdlayher/ethtool peer module's test binary once.
+var peerBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "genlkit-mdlayherpeer")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "peer.test")
+	build := exec.Command("go", "test", "-c", "-o", bin, ".")
+	build.Dir = filepath.Join("testdata", "mdlayherpeer")
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%w: %s", err, bytes.TrimSpace(out))
+	}
+	return bin, nil
+})
+
+// BenchmarkMdlayherPeer compares genlkit with github.com/mdlayher/ethtool on
+// LinkInfo, LinkMode and features by running BenchmarkPeers of the module
+// testdata/mdlayherpeer (a module of its own, so that genlkit does not
+// depend on mdlayher/ethtool) for b.N calls, and reports its metrics per
+// job: <job>-mdlayher-cpu-ns/op, <job>-genlkit-cpu-ns/op and
+// <job>-speedup. It skips, saying why, when that module cannot be built
+// (mdlayher/ethtool neither in the module cache nor reachable).
+func BenchmarkMdlayherPeer(b *testing.B) {
+	testutils.RequireKernel(b)
+	bin, err := peerBinary()
+	if err != nil {
+		b.Skipf("the mdlayher/ethtool peer module (testdata/mdlayherpeer) does not build: %v", err)
+	}
+	run := exec.Command(bin, "-test.run=^$", "-test.bench=^BenchmarkPeers$", "-test.benchtime="+strconv.Itoa(b.N)+"x")
+	run.Dir = filepath.Join("testdata", "mdlayherpeer")
+	out, err := run.CombinedOutput()
+	if err != nil {
+		b.Fatalf("peer benchmark: %v\n%s", err, out)
+	}
+	for line := range strings.Lines(string(out)) {
+		f := strings.Fields(line)
+		if len(f) < 4 || !strings.HasPrefix(f[0], "BenchmarkPeers/") {
+			continue
+		}
+		job, _, _ := strings.Cut(strings.TrimPrefix(f[0], "BenchmarkPeers/"), "-")
+		for i := 2; i+1 < len(f); i += 2 {
+			if v, err := strconv.ParseFloat(f[i], 64); err == nil && (strings.HasSuffix(f[i+1], "cpu-ns/op") || f[i+1] == "speedup") {
+				b.ReportMetric(v, job+"-"+f[i+1])
+			}
+		}
+	}
+}

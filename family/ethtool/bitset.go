@@ -4,7 +4,6 @@ package ethtool
 // this file alone, since it does not carry the generated-code header.
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -98,52 +97,124 @@ func NewBitsetNomask(on ...string) *Bitset {
 	return &Bitset{Nomask: true, Bits: &BitsetBits{Bit: bits}}
 }
 
-// StringSet returns the names in string set id, such as [StringsetFeatures],
-// as the kernel numbers them: names[i] is the name of bit i in the compact
-// bitsets the set names, for [Bitset.Values]. dev picks the device, by
-// DevName or DevIndex, for per-device sets such as [StringsetPrivFlags]; nil
-// (or a Header without a device) asks for a global set.
-func (c *Client) StringSet(ctx context.Context, dev *Header, id StringsetEnum) ([]string, error) {
-	if dev == nil {
-		dev = &Header{} // the kernel wants a header, if an empty one
-	}
-	rep, err := c.StrsetGet(ctx, &StrsetGetRequest{
-		Header:     dev,
-		Stringsets: &Stringsets{Stringset: []Stringset{{ID: Some(uint32(id))}}},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("string set %d: %w", id, err)
-	}
-	if rep.Stringsets != nil {
-		for _, set := range rep.Stringsets.Stringset {
-			if set.ID == Some(uint32(id)) {
-				return set.names()
-			}
-		}
-	}
-	return nil, fmt.Errorf("string set %d: not in the kernel's strset-get reply", id)
+// maxBits bounds the bits of a bitset the helpers read: the kernel's
+// largest (netdev features, link modes) hold some hundreds of bits; an
+// index past this is a malformed reply, not a reason to allocate.
+const maxBits = 1 << 16
+
+// A bitsetView is a bitset of either form read into bitmaps.
+type bitsetView struct {
+	value attrs.Bitmap
+	mask  attrs.Bitmap // the bits covered; nil with nomask: every bit
+	names []string     // by index: a verbose bitset's own names, else names given
+	size  int          // the bits the bitset speaks of
 }
 
-// names lays out a string set's strings by index. The kernel sends every
-// string, so an index at or past the count, or a count larger than the
-// strings sent, is an error.
-func (s *Stringset) names() ([]string, error) {
-	sent := 0
-	for _, ss := range s.Strings {
-		sent += len(ss.StringAttr)
-	}
-	count := s.Count.Or(uint32(sent))
-	if uint64(count) > uint64(sent) {
-		return nil, fmt.Errorf("string set %d: count %d, but %d strings sent", s.ID.Value, count, sent)
-	}
-	names := make([]string, count)
-	for _, ss := range s.Strings {
-		for _, str := range ss.StringAttr {
-			if !str.Index.Valid || str.Index.Value >= count {
-				return nil, fmt.Errorf("string set %d: string %q has index %v, outside the set's %d strings", s.ID.Value, str.Value.Value, str.Index, count)
+// view reads b into bitmaps. A compact bitset's bits are named by names; a
+// verbose one's by the names its bits carry, names filling in for bits
+// without one. Parts that disagree (a value or mask that is not whole
+// 32-bit words, a mask of another length than the value, a size the value
+// cannot hold, a verbose bit without an index or past maxBits) are errors
+// matching [ErrMalformed]; a nil bitset is an empty one.
+func (b *Bitset) view(names []string) (bitsetView, error) {
+	v := bitsetView{names: names}
+	switch {
+	case b == nil:
+		v.mask = attrs.Bitmap{}
+	case b.Bits != nil:
+		return b.verboseView(names)
+	default:
+		if len(b.Value)%4 != 0 || len(b.Mask)%4 != 0 {
+			return v, fmt.Errorf("%w: compact bitset: value of %d bytes, mask of %d: not whole 32-bit words", ErrMalformed, len(b.Value), len(b.Mask))
+		}
+		if !b.Nomask && b.Mask != nil && len(b.Mask) != len(b.Value) {
+			return v, fmt.Errorf("%w: compact bitset: value of %d bytes, mask of %d", ErrMalformed, len(b.Value), len(b.Mask))
+		}
+		v.value = attrs.Bitmap(b.Value)
+		v.size = v.value.Len()
+		if size, ok := b.Size.Get(); ok {
+			if uint64(size) > uint64(v.size) {
+				return v, fmt.Errorf("%w: compact bitset: size %d bits, but the value holds %d", ErrMalformed, size, v.size)
 			}
-			names[str.Index.Value] = str.Value.Value
+			v.size = int(size)
+		}
+		v.mask = attrs.Bitmap(b.Mask)
+		if b.Nomask {
+			v.mask = nil
+		} else if v.mask == nil {
+			v.mask = attrs.Bitmap{}
 		}
 	}
-	return names, nil
+	return v, nil
+}
+
+// verboseView is view for a verbose bitset.
+func (b *Bitset) verboseView(names []string) (bitsetView, error) {
+	v := bitsetView{}
+	n := 0
+	if size, ok := b.Size.Get(); ok && size <= maxBits {
+		n = int(size)
+	}
+	for i, bit := range b.Bits.Bit {
+		idx, ok := bit.Index.Get()
+		if !ok {
+			return v, fmt.Errorf("%w: verbose bitset: bit %d (%q) has no index", ErrMalformed, i, bit.Name.Value)
+		}
+		if idx >= maxBits {
+			return v, fmt.Errorf("%w: verbose bitset: bit %d (%q) has index %d, want one below %d", ErrMalformed, i, bit.Name.Value, idx, maxBits)
+		}
+		n = max(n, int(idx)+1)
+	}
+	v.size = n
+	v.value, v.mask = attrs.NewBitmap(n), attrs.NewBitmap(n)
+	v.names = make([]string, max(n, len(names)))
+	copy(v.names, names)
+	for _, bit := range b.Bits.Bit {
+		i := int(bit.Index.Value)
+		_ = v.mask.Set(i, true)
+		_ = v.value.Set(i, b.Nomask || bit.Value)
+		if bit.Name.Value != "" {
+			v.names[i] = bit.Name.Value
+		}
+	}
+	if b.Nomask {
+		v.mask = nil
+	}
+	return v, nil
+}
+
+// A NamedBit is one bit of a bitset, as [Bitset.List] reads it.
+type NamedBit struct {
+	Index int
+	Name  string // "" for a bit neither the bitset nor the string set names
+	Value bool
+}
+
+// List returns the bits b covers, in index order, each with its name and
+// value: as [Bitset.Values], but ordered, keeping unnamed bits, and
+// checking the bitset. Without Nomask these are the bits of the mask (of
+// the bits listed, for a verbose bitset); with Nomask the bits that are
+// set. Bitsets whose parts disagree give an error matching
+// [ErrMalformed]; a nil bitset an empty list.
+func (b *Bitset) List(names []string) ([]NamedBit, error) {
+	v, err := b.view(names)
+	if err != nil {
+		return nil, err
+	}
+	covered := v.mask
+	if covered == nil {
+		covered = v.value
+	}
+	var out []NamedBit
+	for i := range covered.Ones() {
+		if i >= v.size {
+			break
+		}
+		nb := NamedBit{Index: i, Value: v.value.Test(i)}
+		if i < len(v.names) {
+			nb.Name = v.names[i]
+		}
+		out = append(out, nb)
+	}
+	return out, nil
 }

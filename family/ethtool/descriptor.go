@@ -4589,34 +4589,42 @@ var descriptor = &family.Descriptor{
 			Entries: []family.EnumEntry{
 				{
 					Name: "tp",
+					Text: "Twisted Pair",
 				},
 				{
 					Name:  "aui",
 					Value: 1,
-				},
-				{
-					Name:  "bnc",
-					Value: 2,
+					Text:  "AUI",
 				},
 				{
 					Name:  "mii",
-					Value: 3,
+					Value: 2,
+					Text:  "MII",
 				},
 				{
 					Name:  "fibre",
+					Value: 3,
+					Text:  "FIBRE",
+				},
+				{
+					Name:  "bnc",
 					Value: 4,
+					Text:  "BNC",
 				},
 				{
 					Name:  "da",
 					Value: 5,
+					Text:  "Direct Attach Copper",
 				},
 				{
 					Name:  "none",
 					Value: 239,
+					Text:  "None",
 				},
 				{
 					Name:  "other",
 					Value: 255,
+					Text:  "Other",
 				},
 			},
 		},
@@ -4625,14 +4633,17 @@ var descriptor = &family.Descriptor{
 			Entries: []family.EnumEntry{
 				{
 					Name: "half",
+					Text: "Half",
 				},
 				{
 					Name:  "full",
 					Value: 1,
+					Text:  "Full",
 				},
 				{
 					Name:  "unknown",
 					Value: 255,
+					Text:  "Unknown",
 				},
 			},
 		},
@@ -4645,6 +4656,18 @@ var descriptor = &family.Descriptor{
 				{
 					Name:  "external",
 					Value: 1,
+				},
+				{
+					Name:  "dummy1",
+					Value: 2,
+				},
+				{
+					Name:  "dummy2",
+					Value: 3,
+				},
+				{
+					Name:  "dummy3",
+					Value: 4,
 				},
 			},
 		},
@@ -4673,10 +4696,621 @@ var descriptor = &family.Descriptor{
 			Entries: []family.EnumEntry{
 				{
 					Name: "disable",
+					Text: "off",
 				},
 				{
 					Name:  "enable",
 					Value: 1,
+					Text:  "on",
+				},
+			},
+		},
+		{
+			Name: "link-mode",
+			Entries: []family.EnumEntry{
+				{
+					Name: "10baset-half",
+					Text: "10baseT/Half",
+				},
+				{
+					Name:  "10baset-full",
+					Value: 1,
+					Text:  "10baseT/Full",
+				},
+				{
+					Name:  "100baset-half",
+					Value: 2,
+					Text:  "100baseT/Half",
+				},
+				{
+					Name:  "100baset-full",
+					Value: 3,
+					Text:  "100baseT/Full",
+				},
+				{
+					Name:  "1000baset-half",
+					Value: 4,
+					Text:  "1000baseT/Half",
+				},
+				{
+					Name:  "1000baset-full",
+					Value: 5,
+					Text:  "1000baseT/Full",
+				},
+				{
+					Name:  "autoneg",
+					Value: 6,
+					Text:  "Autoneg",
+				},
+				{
+					Name:  "tp",
+					Value: 7,
+					Text:  "TP",
+				},
+				{
+					Name:  "aui",
+					Value: 8,
+					Text:  "AUI",
+				},
+				{
+					Name:  "mii",
+					Value: 9,
+					Text:  "MII",
+				},
+				{
+					Name:  "fibre",
+					Value: 10,
+					Text:  "FIBRE",
+				},
+				{
+					Name:  "bnc",
+					Value: 11,
+					Text:  "BNC",
+				},
+				{
+					Name:  "10000baset-full",
+					Value: 12,
+					Text:  "10000baseT/Full",
+				},
+				{
+					Name:  "pause",
+					Value: 13,
+					Text:  "Pause",
+				},
+				{
+					Name:  "asym-pause",
+					Value: 14,
+					Text:  "Asym_Pause",
+				},
+				{
+					Name:  "2500basex-full",
+					Value: 15,
+					Text:  "2500baseX/Full",
+				},
+				{
+					Name:  "backplane",
+					Value: 16,
+					Text:  "Backplane",
+				},
+				{
+					Name:  "1000basekx-full",
+					Value: 17,
+					Text:  "1000baseKX/Full",
+				},
+				{
+					Name:  "10000basekx4-full",
+					Value: 18,
+					Text:  "10000baseKX4/Full",
+				},
+				{
+					Name:  "10000basekr-full",
+					Value: 19,
+					Text:  "10000baseKR/Full",
+				},
+				{
+					Name:  "10000baser-fec",
+					Value: 20,
+					Text:  "10000baseR_FEC",
+				},
+				{
+					Name:  "20000basemld2-full",
+					Value: 21,
+					Text:  "20000baseMLD2/Full",
+				},
+				{
+					Name:  "20000basekr2-full",
+					Value: 22,
+					Text:  "20000baseKR2/Full",
+				},
+				{
+					Name:  "40000basekr4-full",
+					Value: 23,
+					Text:  "40000baseKR4/Full",
+				},
+				{
+					Name:  "40000basecr4-full",
+					Value: 24,
+					Text:  "40000baseCR4/Full",
+				},
+				{
+					Name:  "40000basesr4-full",
+					Value: 25,
+					Text:  "40000baseSR4/Full",
+				},
+				{
+					Name:  "40000baselr4-full",
+					Value: 26,
+					Text:  "40000baseLR4/Full",
+				},
+				{
+					Name:  "56000basekr4-full",
+					Value: 27,
+					Text:  "56000baseKR4/Full",
+				},
+				{
+					Name:  "56000basecr4-full",
+					Value: 28,
+					Text:  "56000baseCR4/Full",
+				},
+				{
+					Name:  "56000basesr4-full",
+					Value: 29,
+					Text:  "56000baseSR4/Full",
+				},
+				{
+					Name:  "56000baselr4-full",
+					Value: 30,
+					Text:  "56000baseLR4/Full",
+				},
+				{
+					Name:  "25000basecr-full",
+					Value: 31,
+					Text:  "25000baseCR/Full",
+				},
+				{
+					Name:  "25000basekr-full",
+					Value: 32,
+					Text:  "25000baseKR/Full",
+				},
+				{
+					Name:  "25000basesr-full",
+					Value: 33,
+					Text:  "25000baseSR/Full",
+				},
+				{
+					Name:  "50000basecr2-full",
+					Value: 34,
+					Text:  "50000baseCR2/Full",
+				},
+				{
+					Name:  "50000basekr2-full",
+					Value: 35,
+					Text:  "50000baseKR2/Full",
+				},
+				{
+					Name:  "100000basekr4-full",
+					Value: 36,
+					Text:  "100000baseKR4/Full",
+				},
+				{
+					Name:  "100000basesr4-full",
+					Value: 37,
+					Text:  "100000baseSR4/Full",
+				},
+				{
+					Name:  "100000basecr4-full",
+					Value: 38,
+					Text:  "100000baseCR4/Full",
+				},
+				{
+					Name:  "100000baselr4-er4-full",
+					Value: 39,
+					Text:  "100000baseLR4_ER4/Full",
+				},
+				{
+					Name:  "50000basesr2-full",
+					Value: 40,
+					Text:  "50000baseSR2/Full",
+				},
+				{
+					Name:  "1000basex-full",
+					Value: 41,
+					Text:  "1000baseX/Full",
+				},
+				{
+					Name:  "10000basecr-full",
+					Value: 42,
+					Text:  "10000baseCR/Full",
+				},
+				{
+					Name:  "10000basesr-full",
+					Value: 43,
+					Text:  "10000baseSR/Full",
+				},
+				{
+					Name:  "10000baselr-full",
+					Value: 44,
+					Text:  "10000baseLR/Full",
+				},
+				{
+					Name:  "10000baselrm-full",
+					Value: 45,
+					Text:  "10000baseLRM/Full",
+				},
+				{
+					Name:  "10000baseer-full",
+					Value: 46,
+					Text:  "10000baseER/Full",
+				},
+				{
+					Name:  "2500baset-full",
+					Value: 47,
+					Text:  "2500baseT/Full",
+				},
+				{
+					Name:  "5000baset-full",
+					Value: 48,
+					Text:  "5000baseT/Full",
+				},
+				{
+					Name:  "fec-none",
+					Value: 49,
+					Text:  "None",
+				},
+				{
+					Name:  "fec-rs",
+					Value: 50,
+					Text:  "RS",
+				},
+				{
+					Name:  "fec-baser",
+					Value: 51,
+					Text:  "BASER",
+				},
+				{
+					Name:  "50000basekr-full",
+					Value: 52,
+					Text:  "50000baseKR/Full",
+				},
+				{
+					Name:  "50000basesr-full",
+					Value: 53,
+					Text:  "50000baseSR/Full",
+				},
+				{
+					Name:  "50000basecr-full",
+					Value: 54,
+					Text:  "50000baseCR/Full",
+				},
+				{
+					Name:  "50000baselr-er-fr-full",
+					Value: 55,
+					Text:  "50000baseLR_ER_FR/Full",
+				},
+				{
+					Name:  "50000basedr-full",
+					Value: 56,
+					Text:  "50000baseDR/Full",
+				},
+				{
+					Name:  "100000basekr2-full",
+					Value: 57,
+					Text:  "100000baseKR2/Full",
+				},
+				{
+					Name:  "100000basesr2-full",
+					Value: 58,
+					Text:  "100000baseSR2/Full",
+				},
+				{
+					Name:  "100000basecr2-full",
+					Value: 59,
+					Text:  "100000baseCR2/Full",
+				},
+				{
+					Name:  "100000baselr2-er2-fr2-full",
+					Value: 60,
+					Text:  "100000baseLR2_ER2_FR2/Full",
+				},
+				{
+					Name:  "100000basedr2-full",
+					Value: 61,
+					Text:  "100000baseDR2/Full",
+				},
+				{
+					Name:  "200000basekr4-full",
+					Value: 62,
+					Text:  "200000baseKR4/Full",
+				},
+				{
+					Name:  "200000basesr4-full",
+					Value: 63,
+					Text:  "200000baseSR4/Full",
+				},
+				{
+					Name:  "200000baselr4-er4-fr4-full",
+					Value: 64,
+					Text:  "200000baseLR4_ER4_FR4/Full",
+				},
+				{
+					Name:  "200000basedr4-full",
+					Value: 65,
+					Text:  "200000baseDR4/Full",
+				},
+				{
+					Name:  "200000basecr4-full",
+					Value: 66,
+					Text:  "200000baseCR4/Full",
+				},
+				{
+					Name:  "100baset1-full",
+					Value: 67,
+					Text:  "100baseT1/Full",
+				},
+				{
+					Name:  "1000baset1-full",
+					Value: 68,
+					Text:  "1000baseT1/Full",
+				},
+				{
+					Name:  "400000basekr8-full",
+					Value: 69,
+					Text:  "400000baseKR8/Full",
+				},
+				{
+					Name:  "400000basesr8-full",
+					Value: 70,
+					Text:  "400000baseSR8/Full",
+				},
+				{
+					Name:  "400000baselr8-er8-fr8-full",
+					Value: 71,
+					Text:  "400000baseLR8_ER8_FR8/Full",
+				},
+				{
+					Name:  "400000basedr8-full",
+					Value: 72,
+					Text:  "400000baseDR8/Full",
+				},
+				{
+					Name:  "400000basecr8-full",
+					Value: 73,
+					Text:  "400000baseCR8/Full",
+				},
+				{
+					Name:  "fec-llrs",
+					Value: 74,
+					Text:  "LLRS",
+				},
+				{
+					Name:  "100000basekr-full",
+					Value: 75,
+					Text:  "100000baseKR/Full",
+				},
+				{
+					Name:  "100000basesr-full",
+					Value: 76,
+					Text:  "100000baseSR/Full",
+				},
+				{
+					Name:  "100000baselr-er-fr-full",
+					Value: 77,
+					Text:  "100000baseLR_ER_FR/Full",
+				},
+				{
+					Name:  "100000basecr-full",
+					Value: 78,
+					Text:  "100000baseCR/Full",
+				},
+				{
+					Name:  "100000basedr-full",
+					Value: 79,
+					Text:  "100000baseDR/Full",
+				},
+				{
+					Name:  "200000basekr2-full",
+					Value: 80,
+					Text:  "200000baseKR2/Full",
+				},
+				{
+					Name:  "200000basesr2-full",
+					Value: 81,
+					Text:  "200000baseSR2/Full",
+				},
+				{
+					Name:  "200000baselr2-er2-fr2-full",
+					Value: 82,
+					Text:  "200000baseLR2_ER2_FR2/Full",
+				},
+				{
+					Name:  "200000basedr2-full",
+					Value: 83,
+					Text:  "200000baseDR2/Full",
+				},
+				{
+					Name:  "200000basecr2-full",
+					Value: 84,
+					Text:  "200000baseCR2/Full",
+				},
+				{
+					Name:  "400000basekr4-full",
+					Value: 85,
+					Text:  "400000baseKR4/Full",
+				},
+				{
+					Name:  "400000basesr4-full",
+					Value: 86,
+					Text:  "400000baseSR4/Full",
+				},
+				{
+					Name:  "400000baselr4-er4-fr4-full",
+					Value: 87,
+					Text:  "400000baseLR4_ER4_FR4/Full",
+				},
+				{
+					Name:  "400000basedr4-full",
+					Value: 88,
+					Text:  "400000baseDR4/Full",
+				},
+				{
+					Name:  "400000basecr4-full",
+					Value: 89,
+					Text:  "400000baseCR4/Full",
+				},
+				{
+					Name:  "100basefx-half",
+					Value: 90,
+					Text:  "100baseFX/Half",
+				},
+				{
+					Name:  "100basefx-full",
+					Value: 91,
+					Text:  "100baseFX/Full",
+				},
+				{
+					Name:  "10baset1l-full",
+					Value: 92,
+					Text:  "10baseT1L/Full",
+				},
+				{
+					Name:  "800000basecr8-full",
+					Value: 93,
+					Text:  "800000baseCR8/Full",
+				},
+				{
+					Name:  "800000basekr8-full",
+					Value: 94,
+					Text:  "800000baseKR8/Full",
+				},
+				{
+					Name:  "800000basedr8-full",
+					Value: 95,
+					Text:  "800000baseDR8/Full",
+				},
+				{
+					Name:  "800000basedr8-2-full",
+					Value: 96,
+					Text:  "800000baseDR8_2/Full",
+				},
+				{
+					Name:  "800000basesr8-full",
+					Value: 97,
+					Text:  "800000baseSR8/Full",
+				},
+				{
+					Name:  "800000basevr8-full",
+					Value: 98,
+					Text:  "800000baseVR8/Full",
+				},
+				{
+					Name:  "10baset1s-full",
+					Value: 99,
+					Text:  "10baseT1S/Full",
+				},
+				{
+					Name:  "10baset1s-half",
+					Value: 100,
+					Text:  "10baseT1S/Half",
+				},
+				{
+					Name:  "10baset1s-p2mp-half",
+					Value: 101,
+					Text:  "10baseT1S_P2MP/Half",
+				},
+				{
+					Name:  "10baset1brr-full",
+					Value: 102,
+					Text:  "10baseT1BRR/Full",
+				},
+				{
+					Name:  "200000basecr-full",
+					Value: 103,
+					Text:  "200000baseCR/Full",
+				},
+				{
+					Name:  "200000basekr-full",
+					Value: 104,
+					Text:  "200000baseKR/Full",
+				},
+				{
+					Name:  "200000basedr-full",
+					Value: 105,
+					Text:  "200000baseDR/Full",
+				},
+				{
+					Name:  "200000basedr-2-full",
+					Value: 106,
+					Text:  "200000baseDR_2/Full",
+				},
+				{
+					Name:  "200000basesr-full",
+					Value: 107,
+					Text:  "200000baseSR/Full",
+				},
+				{
+					Name:  "200000basevr-full",
+					Value: 108,
+					Text:  "200000baseVR/Full",
+				},
+				{
+					Name:  "400000basecr2-full",
+					Value: 109,
+					Text:  "400000baseCR2/Full",
+				},
+				{
+					Name:  "400000basekr2-full",
+					Value: 110,
+					Text:  "400000baseKR2/Full",
+				},
+				{
+					Name:  "400000basedr2-full",
+					Value: 111,
+					Text:  "400000baseDR2/Full",
+				},
+				{
+					Name:  "400000basedr2-2-full",
+					Value: 112,
+					Text:  "400000baseDR2_2/Full",
+				},
+				{
+					Name:  "400000basesr2-full",
+					Value: 113,
+					Text:  "400000baseSR2/Full",
+				},
+				{
+					Name:  "400000basevr2-full",
+					Value: 114,
+					Text:  "400000baseVR2/Full",
+				},
+				{
+					Name:  "800000basecr4-full",
+					Value: 115,
+					Text:  "800000baseCR4/Full",
+				},
+				{
+					Name:  "800000basekr4-full",
+					Value: 116,
+					Text:  "800000baseKR4/Full",
+				},
+				{
+					Name:  "800000basedr4-full",
+					Value: 117,
+					Text:  "800000baseDR4/Full",
+				},
+				{
+					Name:  "800000basedr4-2-full",
+					Value: 118,
+					Text:  "800000baseDR4_2/Full",
+				},
+				{
+					Name:  "800000basesr4-full",
+					Value: 119,
+					Text:  "800000baseSR4/Full",
+				},
+				{
+					Name:  "800000basevr4-full",
+					Value: 120,
+					Text:  "800000baseVR4/Full",
 				},
 			},
 		},

@@ -329,44 +329,45 @@ type Port uint32
 
 // Values of Port.
 const (
-	// PortTp is port entry tp.
+	// PortTp is port entry tp, "Twisted Pair".
 	PortTp Port = 0
-	// PortAui is port entry aui.
+	// PortAui is port entry aui, "AUI".
 	PortAui Port = 1
-	// PortBnc is port entry bnc.
-	PortBnc Port = 2
-	// PortMii is port entry mii.
-	PortMii Port = 3
-	// PortFibre is port entry fibre.
-	PortFibre Port = 4
-	// PortDa is port entry da.
+	// PortMii is port entry mii, "MII".
+	PortMii Port = 2
+	// PortFibre is port entry fibre, "FIBRE".
+	PortFibre Port = 3
+	// PortBnc is port entry bnc, "BNC".
+	PortBnc Port = 4
+	// PortDa is port entry da, "Direct Attach Copper".
 	PortDa Port = 5
-	// PortNone is port entry none.
+	// PortNone is port entry none, "None".
 	PortNone Port = 239
-	// PortOther is port entry other.
+	// PortOther is port entry other, "Other".
 	PortOther Port = 255
 )
 
-// String returns the spec's name for v, or Port(N) for a value the spec
-// does not define.
+// String returns what the family's tools print for v (the project overlay's
+// text, else the spec's name), or Port(N) for a value the spec does not
+// define.
 func (v Port) String() string {
 	switch v {
 	case PortTp:
-		return "tp"
+		return "Twisted Pair"
 	case PortAui:
-		return "aui"
-	case PortBnc:
-		return "bnc"
+		return "AUI"
 	case PortMii:
-		return "mii"
+		return "MII"
 	case PortFibre:
-		return "fibre"
+		return "FIBRE"
+	case PortBnc:
+		return "BNC"
 	case PortDa:
-		return "da"
+		return "Direct Attach Copper"
 	case PortNone:
-		return "none"
+		return "None"
 	case PortOther:
-		return "other"
+		return "Other"
 	}
 	return "Port(" + strconv.FormatUint(uint64(v), 10) + ")"
 }
@@ -376,24 +377,25 @@ type Duplex uint32
 
 // Values of Duplex.
 const (
-	// DuplexHalf is duplex entry half.
+	// DuplexHalf is duplex entry half, "Half".
 	DuplexHalf Duplex = 0
-	// DuplexFull is duplex entry full.
+	// DuplexFull is duplex entry full, "Full".
 	DuplexFull Duplex = 1
-	// DuplexUnknown is duplex entry unknown.
+	// DuplexUnknown is duplex entry unknown, "Unknown".
 	DuplexUnknown Duplex = 255
 )
 
-// String returns the spec's name for v, or Duplex(N) for a value the spec
-// does not define.
+// String returns what the family's tools print for v (the project overlay's
+// text, else the spec's name), or Duplex(N) for a value the spec does not
+// define.
 func (v Duplex) String() string {
 	switch v {
 	case DuplexHalf:
-		return "half"
+		return "Half"
 	case DuplexFull:
-		return "full"
+		return "Full"
 	case DuplexUnknown:
-		return "unknown"
+		return "Unknown"
 	}
 	return "Duplex(" + strconv.FormatUint(uint64(v), 10) + ")"
 }
@@ -407,6 +409,12 @@ const (
 	TransceiverInternal Transceiver = 0
 	// TransceiverExternal is transceiver entry external.
 	TransceiverExternal Transceiver = 1
+	// TransceiverDummy1 is transceiver entry dummy1.
+	TransceiverDummy1 Transceiver = 2
+	// TransceiverDummy2 is transceiver entry dummy2.
+	TransceiverDummy2 Transceiver = 3
+	// TransceiverDummy3 is transceiver entry dummy3.
+	TransceiverDummy3 Transceiver = 4
 )
 
 // String returns the spec's name for v, or Transceiver(N) for a value the spec
@@ -417,6 +425,12 @@ func (v Transceiver) String() string {
 		return "internal"
 	case TransceiverExternal:
 		return "external"
+	case TransceiverDummy1:
+		return "dummy1"
+	case TransceiverDummy2:
+		return "dummy2"
+	case TransceiverDummy3:
+		return "dummy3"
 	}
 	return "Transceiver(" + strconv.FormatUint(uint64(v), 10) + ")"
 }
@@ -457,20 +471,612 @@ type Autoneg uint32
 
 // Values of Autoneg.
 const (
-	// AutonegDisable is autoneg entry disable.
+	// AutonegDisable is autoneg entry disable, "off".
 	AutonegDisable Autoneg = 0
-	// AutonegEnable is autoneg entry enable.
+	// AutonegEnable is autoneg entry enable, "on".
 	AutonegEnable Autoneg = 1
 )
 
-// String returns the spec's name for v, or Autoneg(N) for a value the spec
-// does not define.
+// String returns what the family's tools print for v (the project overlay's
+// text, else the spec's name), or Autoneg(N) for a value the spec does not
+// define.
 func (v Autoneg) String() string {
 	switch v {
 	case AutonegDisable:
-		return "disable"
+		return "off"
 	case AutonegEnable:
-		return "enable"
+		return "on"
 	}
 	return "Autoneg(" + strconv.FormatUint(uint64(v), 10) + ")"
+}
+
+// LinkMode is the ethtool enum link-mode.
+type LinkMode uint32
+
+// Values of LinkMode.
+const (
+	// LinkMode10basetHalf is link-mode entry 10baset-half, "10baseT/Half".
+	LinkMode10basetHalf LinkMode = 0
+	// LinkMode10basetFull is link-mode entry 10baset-full, "10baseT/Full".
+	LinkMode10basetFull LinkMode = 1
+	// LinkMode100basetHalf is link-mode entry 100baset-half, "100baseT/Half".
+	LinkMode100basetHalf LinkMode = 2
+	// LinkMode100basetFull is link-mode entry 100baset-full, "100baseT/Full".
+	LinkMode100basetFull LinkMode = 3
+	// LinkMode1000basetHalf is link-mode entry 1000baset-half, "1000baseT/Half".
+	LinkMode1000basetHalf LinkMode = 4
+	// LinkMode1000basetFull is link-mode entry 1000baset-full, "1000baseT/Full".
+	LinkMode1000basetFull LinkMode = 5
+	// LinkModeAutoneg is link-mode entry autoneg, "Autoneg".
+	LinkModeAutoneg LinkMode = 6
+	// LinkModeTp is link-mode entry tp, "TP".
+	LinkModeTp LinkMode = 7
+	// LinkModeAui is link-mode entry aui, "AUI".
+	LinkModeAui LinkMode = 8
+	// LinkModeMii is link-mode entry mii, "MII".
+	LinkModeMii LinkMode = 9
+	// LinkModeFibre is link-mode entry fibre, "FIBRE".
+	LinkModeFibre LinkMode = 10
+	// LinkModeBnc is link-mode entry bnc, "BNC".
+	LinkModeBnc LinkMode = 11
+	// LinkMode10000basetFull is link-mode entry 10000baset-full,
+	// "10000baseT/Full".
+	LinkMode10000basetFull LinkMode = 12
+	// LinkModePause is link-mode entry pause, "Pause".
+	LinkModePause LinkMode = 13
+	// LinkModeAsymPause is link-mode entry asym-pause, "Asym_Pause".
+	LinkModeAsymPause LinkMode = 14
+	// LinkMode2500basexFull is link-mode entry 2500basex-full, "2500baseX/Full".
+	LinkMode2500basexFull LinkMode = 15
+	// LinkModeBackplane is link-mode entry backplane, "Backplane".
+	LinkModeBackplane LinkMode = 16
+	// LinkMode1000basekxFull is link-mode entry 1000basekx-full,
+	// "1000baseKX/Full".
+	LinkMode1000basekxFull LinkMode = 17
+	// LinkMode10000basekx4Full is link-mode entry 10000basekx4-full,
+	// "10000baseKX4/Full".
+	LinkMode10000basekx4Full LinkMode = 18
+	// LinkMode10000basekrFull is link-mode entry 10000basekr-full,
+	// "10000baseKR/Full".
+	LinkMode10000basekrFull LinkMode = 19
+	// LinkMode10000baserFEC is link-mode entry 10000baser-fec, "10000baseR_FEC".
+	LinkMode10000baserFEC LinkMode = 20
+	// LinkMode20000basemld2Full is link-mode entry 20000basemld2-full,
+	// "20000baseMLD2/Full".
+	LinkMode20000basemld2Full LinkMode = 21
+	// LinkMode20000basekr2Full is link-mode entry 20000basekr2-full,
+	// "20000baseKR2/Full".
+	LinkMode20000basekr2Full LinkMode = 22
+	// LinkMode40000basekr4Full is link-mode entry 40000basekr4-full,
+	// "40000baseKR4/Full".
+	LinkMode40000basekr4Full LinkMode = 23
+	// LinkMode40000basecr4Full is link-mode entry 40000basecr4-full,
+	// "40000baseCR4/Full".
+	LinkMode40000basecr4Full LinkMode = 24
+	// LinkMode40000basesr4Full is link-mode entry 40000basesr4-full,
+	// "40000baseSR4/Full".
+	LinkMode40000basesr4Full LinkMode = 25
+	// LinkMode40000baselr4Full is link-mode entry 40000baselr4-full,
+	// "40000baseLR4/Full".
+	LinkMode40000baselr4Full LinkMode = 26
+	// LinkMode56000basekr4Full is link-mode entry 56000basekr4-full,
+	// "56000baseKR4/Full".
+	LinkMode56000basekr4Full LinkMode = 27
+	// LinkMode56000basecr4Full is link-mode entry 56000basecr4-full,
+	// "56000baseCR4/Full".
+	LinkMode56000basecr4Full LinkMode = 28
+	// LinkMode56000basesr4Full is link-mode entry 56000basesr4-full,
+	// "56000baseSR4/Full".
+	LinkMode56000basesr4Full LinkMode = 29
+	// LinkMode56000baselr4Full is link-mode entry 56000baselr4-full,
+	// "56000baseLR4/Full".
+	LinkMode56000baselr4Full LinkMode = 30
+	// LinkMode25000basecrFull is link-mode entry 25000basecr-full,
+	// "25000baseCR/Full".
+	LinkMode25000basecrFull LinkMode = 31
+	// LinkMode25000basekrFull is link-mode entry 25000basekr-full,
+	// "25000baseKR/Full".
+	LinkMode25000basekrFull LinkMode = 32
+	// LinkMode25000basesrFull is link-mode entry 25000basesr-full,
+	// "25000baseSR/Full".
+	LinkMode25000basesrFull LinkMode = 33
+	// LinkMode50000basecr2Full is link-mode entry 50000basecr2-full,
+	// "50000baseCR2/Full".
+	LinkMode50000basecr2Full LinkMode = 34
+	// LinkMode50000basekr2Full is link-mode entry 50000basekr2-full,
+	// "50000baseKR2/Full".
+	LinkMode50000basekr2Full LinkMode = 35
+	// LinkMode100000basekr4Full is link-mode entry 100000basekr4-full,
+	// "100000baseKR4/Full".
+	LinkMode100000basekr4Full LinkMode = 36
+	// LinkMode100000basesr4Full is link-mode entry 100000basesr4-full,
+	// "100000baseSR4/Full".
+	LinkMode100000basesr4Full LinkMode = 37
+	// LinkMode100000basecr4Full is link-mode entry 100000basecr4-full,
+	// "100000baseCR4/Full".
+	LinkMode100000basecr4Full LinkMode = 38
+	// LinkMode100000baselr4Er4Full is link-mode entry 100000baselr4-er4-full,
+	// "100000baseLR4_ER4/Full".
+	LinkMode100000baselr4Er4Full LinkMode = 39
+	// LinkMode50000basesr2Full is link-mode entry 50000basesr2-full,
+	// "50000baseSR2/Full".
+	LinkMode50000basesr2Full LinkMode = 40
+	// LinkMode1000basexFull is link-mode entry 1000basex-full, "1000baseX/Full".
+	LinkMode1000basexFull LinkMode = 41
+	// LinkMode10000basecrFull is link-mode entry 10000basecr-full,
+	// "10000baseCR/Full".
+	LinkMode10000basecrFull LinkMode = 42
+	// LinkMode10000basesrFull is link-mode entry 10000basesr-full,
+	// "10000baseSR/Full".
+	LinkMode10000basesrFull LinkMode = 43
+	// LinkMode10000baselrFull is link-mode entry 10000baselr-full,
+	// "10000baseLR/Full".
+	LinkMode10000baselrFull LinkMode = 44
+	// LinkMode10000baselrmFull is link-mode entry 10000baselrm-full,
+	// "10000baseLRM/Full".
+	LinkMode10000baselrmFull LinkMode = 45
+	// LinkMode10000baseerFull is link-mode entry 10000baseer-full,
+	// "10000baseER/Full".
+	LinkMode10000baseerFull LinkMode = 46
+	// LinkMode2500basetFull is link-mode entry 2500baset-full, "2500baseT/Full".
+	LinkMode2500basetFull LinkMode = 47
+	// LinkMode5000basetFull is link-mode entry 5000baset-full, "5000baseT/Full".
+	LinkMode5000basetFull LinkMode = 48
+	// LinkModeFECNone is link-mode entry fec-none, "None".
+	LinkModeFECNone LinkMode = 49
+	// LinkModeFECRs is link-mode entry fec-rs, "RS".
+	LinkModeFECRs LinkMode = 50
+	// LinkModeFECBaser is link-mode entry fec-baser, "BASER".
+	LinkModeFECBaser LinkMode = 51
+	// LinkMode50000basekrFull is link-mode entry 50000basekr-full,
+	// "50000baseKR/Full".
+	LinkMode50000basekrFull LinkMode = 52
+	// LinkMode50000basesrFull is link-mode entry 50000basesr-full,
+	// "50000baseSR/Full".
+	LinkMode50000basesrFull LinkMode = 53
+	// LinkMode50000basecrFull is link-mode entry 50000basecr-full,
+	// "50000baseCR/Full".
+	LinkMode50000basecrFull LinkMode = 54
+	// LinkMode50000baselrErFrFull is link-mode entry 50000baselr-er-fr-full,
+	// "50000baseLR_ER_FR/Full".
+	LinkMode50000baselrErFrFull LinkMode = 55
+	// LinkMode50000basedrFull is link-mode entry 50000basedr-full,
+	// "50000baseDR/Full".
+	LinkMode50000basedrFull LinkMode = 56
+	// LinkMode100000basekr2Full is link-mode entry 100000basekr2-full,
+	// "100000baseKR2/Full".
+	LinkMode100000basekr2Full LinkMode = 57
+	// LinkMode100000basesr2Full is link-mode entry 100000basesr2-full,
+	// "100000baseSR2/Full".
+	LinkMode100000basesr2Full LinkMode = 58
+	// LinkMode100000basecr2Full is link-mode entry 100000basecr2-full,
+	// "100000baseCR2/Full".
+	LinkMode100000basecr2Full LinkMode = 59
+	// LinkMode100000baselr2Er2Fr2Full is link-mode entry
+	// 100000baselr2-er2-fr2-full, "100000baseLR2_ER2_FR2/Full".
+	LinkMode100000baselr2Er2Fr2Full LinkMode = 60
+	// LinkMode100000basedr2Full is link-mode entry 100000basedr2-full,
+	// "100000baseDR2/Full".
+	LinkMode100000basedr2Full LinkMode = 61
+	// LinkMode200000basekr4Full is link-mode entry 200000basekr4-full,
+	// "200000baseKR4/Full".
+	LinkMode200000basekr4Full LinkMode = 62
+	// LinkMode200000basesr4Full is link-mode entry 200000basesr4-full,
+	// "200000baseSR4/Full".
+	LinkMode200000basesr4Full LinkMode = 63
+	// LinkMode200000baselr4Er4Fr4Full is link-mode entry
+	// 200000baselr4-er4-fr4-full, "200000baseLR4_ER4_FR4/Full".
+	LinkMode200000baselr4Er4Fr4Full LinkMode = 64
+	// LinkMode200000basedr4Full is link-mode entry 200000basedr4-full,
+	// "200000baseDR4/Full".
+	LinkMode200000basedr4Full LinkMode = 65
+	// LinkMode200000basecr4Full is link-mode entry 200000basecr4-full,
+	// "200000baseCR4/Full".
+	LinkMode200000basecr4Full LinkMode = 66
+	// LinkMode100baset1Full is link-mode entry 100baset1-full, "100baseT1/Full".
+	LinkMode100baset1Full LinkMode = 67
+	// LinkMode1000baset1Full is link-mode entry 1000baset1-full,
+	// "1000baseT1/Full".
+	LinkMode1000baset1Full LinkMode = 68
+	// LinkMode400000basekr8Full is link-mode entry 400000basekr8-full,
+	// "400000baseKR8/Full".
+	LinkMode400000basekr8Full LinkMode = 69
+	// LinkMode400000basesr8Full is link-mode entry 400000basesr8-full,
+	// "400000baseSR8/Full".
+	LinkMode400000basesr8Full LinkMode = 70
+	// LinkMode400000baselr8Er8Fr8Full is link-mode entry
+	// 400000baselr8-er8-fr8-full, "400000baseLR8_ER8_FR8/Full".
+	LinkMode400000baselr8Er8Fr8Full LinkMode = 71
+	// LinkMode400000basedr8Full is link-mode entry 400000basedr8-full,
+	// "400000baseDR8/Full".
+	LinkMode400000basedr8Full LinkMode = 72
+	// LinkMode400000basecr8Full is link-mode entry 400000basecr8-full,
+	// "400000baseCR8/Full".
+	LinkMode400000basecr8Full LinkMode = 73
+	// LinkModeFECLlrs is link-mode entry fec-llrs, "LLRS".
+	LinkModeFECLlrs LinkMode = 74
+	// LinkMode100000basekrFull is link-mode entry 100000basekr-full,
+	// "100000baseKR/Full".
+	LinkMode100000basekrFull LinkMode = 75
+	// LinkMode100000basesrFull is link-mode entry 100000basesr-full,
+	// "100000baseSR/Full".
+	LinkMode100000basesrFull LinkMode = 76
+	// LinkMode100000baselrErFrFull is link-mode entry 100000baselr-er-fr-full,
+	// "100000baseLR_ER_FR/Full".
+	LinkMode100000baselrErFrFull LinkMode = 77
+	// LinkMode100000basecrFull is link-mode entry 100000basecr-full,
+	// "100000baseCR/Full".
+	LinkMode100000basecrFull LinkMode = 78
+	// LinkMode100000basedrFull is link-mode entry 100000basedr-full,
+	// "100000baseDR/Full".
+	LinkMode100000basedrFull LinkMode = 79
+	// LinkMode200000basekr2Full is link-mode entry 200000basekr2-full,
+	// "200000baseKR2/Full".
+	LinkMode200000basekr2Full LinkMode = 80
+	// LinkMode200000basesr2Full is link-mode entry 200000basesr2-full,
+	// "200000baseSR2/Full".
+	LinkMode200000basesr2Full LinkMode = 81
+	// LinkMode200000baselr2Er2Fr2Full is link-mode entry
+	// 200000baselr2-er2-fr2-full, "200000baseLR2_ER2_FR2/Full".
+	LinkMode200000baselr2Er2Fr2Full LinkMode = 82
+	// LinkMode200000basedr2Full is link-mode entry 200000basedr2-full,
+	// "200000baseDR2/Full".
+	LinkMode200000basedr2Full LinkMode = 83
+	// LinkMode200000basecr2Full is link-mode entry 200000basecr2-full,
+	// "200000baseCR2/Full".
+	LinkMode200000basecr2Full LinkMode = 84
+	// LinkMode400000basekr4Full is link-mode entry 400000basekr4-full,
+	// "400000baseKR4/Full".
+	LinkMode400000basekr4Full LinkMode = 85
+	// LinkMode400000basesr4Full is link-mode entry 400000basesr4-full,
+	// "400000baseSR4/Full".
+	LinkMode400000basesr4Full LinkMode = 86
+	// LinkMode400000baselr4Er4Fr4Full is link-mode entry
+	// 400000baselr4-er4-fr4-full, "400000baseLR4_ER4_FR4/Full".
+	LinkMode400000baselr4Er4Fr4Full LinkMode = 87
+	// LinkMode400000basedr4Full is link-mode entry 400000basedr4-full,
+	// "400000baseDR4/Full".
+	LinkMode400000basedr4Full LinkMode = 88
+	// LinkMode400000basecr4Full is link-mode entry 400000basecr4-full,
+	// "400000baseCR4/Full".
+	LinkMode400000basecr4Full LinkMode = 89
+	// LinkMode100basefxHalf is link-mode entry 100basefx-half, "100baseFX/Half".
+	LinkMode100basefxHalf LinkMode = 90
+	// LinkMode100basefxFull is link-mode entry 100basefx-full, "100baseFX/Full".
+	LinkMode100basefxFull LinkMode = 91
+	// LinkMode10baset1lFull is link-mode entry 10baset1l-full, "10baseT1L/Full".
+	LinkMode10baset1lFull LinkMode = 92
+	// LinkMode800000basecr8Full is link-mode entry 800000basecr8-full,
+	// "800000baseCR8/Full".
+	LinkMode800000basecr8Full LinkMode = 93
+	// LinkMode800000basekr8Full is link-mode entry 800000basekr8-full,
+	// "800000baseKR8/Full".
+	LinkMode800000basekr8Full LinkMode = 94
+	// LinkMode800000basedr8Full is link-mode entry 800000basedr8-full,
+	// "800000baseDR8/Full".
+	LinkMode800000basedr8Full LinkMode = 95
+	// LinkMode800000basedr82Full is link-mode entry 800000basedr8-2-full,
+	// "800000baseDR8_2/Full".
+	LinkMode800000basedr82Full LinkMode = 96
+	// LinkMode800000basesr8Full is link-mode entry 800000basesr8-full,
+	// "800000baseSR8/Full".
+	LinkMode800000basesr8Full LinkMode = 97
+	// LinkMode800000basevr8Full is link-mode entry 800000basevr8-full,
+	// "800000baseVR8/Full".
+	LinkMode800000basevr8Full LinkMode = 98
+	// LinkMode10baset1sFull is link-mode entry 10baset1s-full, "10baseT1S/Full".
+	LinkMode10baset1sFull LinkMode = 99
+	// LinkMode10baset1sHalf is link-mode entry 10baset1s-half, "10baseT1S/Half".
+	LinkMode10baset1sHalf LinkMode = 100
+	// LinkMode10baset1sP2mpHalf is link-mode entry 10baset1s-p2mp-half,
+	// "10baseT1S_P2MP/Half".
+	LinkMode10baset1sP2mpHalf LinkMode = 101
+	// LinkMode10baset1brrFull is link-mode entry 10baset1brr-full,
+	// "10baseT1BRR/Full".
+	LinkMode10baset1brrFull LinkMode = 102
+	// LinkMode200000basecrFull is link-mode entry 200000basecr-full,
+	// "200000baseCR/Full".
+	LinkMode200000basecrFull LinkMode = 103
+	// LinkMode200000basekrFull is link-mode entry 200000basekr-full,
+	// "200000baseKR/Full".
+	LinkMode200000basekrFull LinkMode = 104
+	// LinkMode200000basedrFull is link-mode entry 200000basedr-full,
+	// "200000baseDR/Full".
+	LinkMode200000basedrFull LinkMode = 105
+	// LinkMode200000basedr2FullValue is link-mode entry 200000basedr-2-full,
+	// "200000baseDR_2/Full".
+	LinkMode200000basedr2FullValue LinkMode = 106
+	// LinkMode200000basesrFull is link-mode entry 200000basesr-full,
+	// "200000baseSR/Full".
+	LinkMode200000basesrFull LinkMode = 107
+	// LinkMode200000basevrFull is link-mode entry 200000basevr-full,
+	// "200000baseVR/Full".
+	LinkMode200000basevrFull LinkMode = 108
+	// LinkMode400000basecr2Full is link-mode entry 400000basecr2-full,
+	// "400000baseCR2/Full".
+	LinkMode400000basecr2Full LinkMode = 109
+	// LinkMode400000basekr2Full is link-mode entry 400000basekr2-full,
+	// "400000baseKR2/Full".
+	LinkMode400000basekr2Full LinkMode = 110
+	// LinkMode400000basedr2Full is link-mode entry 400000basedr2-full,
+	// "400000baseDR2/Full".
+	LinkMode400000basedr2Full LinkMode = 111
+	// LinkMode400000basedr22Full is link-mode entry 400000basedr2-2-full,
+	// "400000baseDR2_2/Full".
+	LinkMode400000basedr22Full LinkMode = 112
+	// LinkMode400000basesr2Full is link-mode entry 400000basesr2-full,
+	// "400000baseSR2/Full".
+	LinkMode400000basesr2Full LinkMode = 113
+	// LinkMode400000basevr2Full is link-mode entry 400000basevr2-full,
+	// "400000baseVR2/Full".
+	LinkMode400000basevr2Full LinkMode = 114
+	// LinkMode800000basecr4Full is link-mode entry 800000basecr4-full,
+	// "800000baseCR4/Full".
+	LinkMode800000basecr4Full LinkMode = 115
+	// LinkMode800000basekr4Full is link-mode entry 800000basekr4-full,
+	// "800000baseKR4/Full".
+	LinkMode800000basekr4Full LinkMode = 116
+	// LinkMode800000basedr4Full is link-mode entry 800000basedr4-full,
+	// "800000baseDR4/Full".
+	LinkMode800000basedr4Full LinkMode = 117
+	// LinkMode800000basedr42Full is link-mode entry 800000basedr4-2-full,
+	// "800000baseDR4_2/Full".
+	LinkMode800000basedr42Full LinkMode = 118
+	// LinkMode800000basesr4Full is link-mode entry 800000basesr4-full,
+	// "800000baseSR4/Full".
+	LinkMode800000basesr4Full LinkMode = 119
+	// LinkMode800000basevr4Full is link-mode entry 800000basevr4-full,
+	// "800000baseVR4/Full".
+	LinkMode800000basevr4Full LinkMode = 120
+)
+
+// String returns what the family's tools print for v (the project overlay's
+// text, else the spec's name), or LinkMode(N) for a value the spec does not
+// define.
+func (v LinkMode) String() string {
+	switch v {
+	case LinkMode10basetHalf:
+		return "10baseT/Half"
+	case LinkMode10basetFull:
+		return "10baseT/Full"
+	case LinkMode100basetHalf:
+		return "100baseT/Half"
+	case LinkMode100basetFull:
+		return "100baseT/Full"
+	case LinkMode1000basetHalf:
+		return "1000baseT/Half"
+	case LinkMode1000basetFull:
+		return "1000baseT/Full"
+	case LinkModeAutoneg:
+		return "Autoneg"
+	case LinkModeTp:
+		return "TP"
+	case LinkModeAui:
+		return "AUI"
+	case LinkModeMii:
+		return "MII"
+	case LinkModeFibre:
+		return "FIBRE"
+	case LinkModeBnc:
+		return "BNC"
+	case LinkMode10000basetFull:
+		return "10000baseT/Full"
+	case LinkModePause:
+		return "Pause"
+	case LinkModeAsymPause:
+		return "Asym_Pause"
+	case LinkMode2500basexFull:
+		return "2500baseX/Full"
+	case LinkModeBackplane:
+		return "Backplane"
+	case LinkMode1000basekxFull:
+		return "1000baseKX/Full"
+	case LinkMode10000basekx4Full:
+		return "10000baseKX4/Full"
+	case LinkMode10000basekrFull:
+		return "10000baseKR/Full"
+	case LinkMode10000baserFEC:
+		return "10000baseR_FEC"
+	case LinkMode20000basemld2Full:
+		return "20000baseMLD2/Full"
+	case LinkMode20000basekr2Full:
+		return "20000baseKR2/Full"
+	case LinkMode40000basekr4Full:
+		return "40000baseKR4/Full"
+	case LinkMode40000basecr4Full:
+		return "40000baseCR4/Full"
+	case LinkMode40000basesr4Full:
+		return "40000baseSR4/Full"
+	case LinkMode40000baselr4Full:
+		return "40000baseLR4/Full"
+	case LinkMode56000basekr4Full:
+		return "56000baseKR4/Full"
+	case LinkMode56000basecr4Full:
+		return "56000baseCR4/Full"
+	case LinkMode56000basesr4Full:
+		return "56000baseSR4/Full"
+	case LinkMode56000baselr4Full:
+		return "56000baseLR4/Full"
+	case LinkMode25000basecrFull:
+		return "25000baseCR/Full"
+	case LinkMode25000basekrFull:
+		return "25000baseKR/Full"
+	case LinkMode25000basesrFull:
+		return "25000baseSR/Full"
+	case LinkMode50000basecr2Full:
+		return "50000baseCR2/Full"
+	case LinkMode50000basekr2Full:
+		return "50000baseKR2/Full"
+	case LinkMode100000basekr4Full:
+		return "100000baseKR4/Full"
+	case LinkMode100000basesr4Full:
+		return "100000baseSR4/Full"
+	case LinkMode100000basecr4Full:
+		return "100000baseCR4/Full"
+	case LinkMode100000baselr4Er4Full:
+		return "100000baseLR4_ER4/Full"
+	case LinkMode50000basesr2Full:
+		return "50000baseSR2/Full"
+	case LinkMode1000basexFull:
+		return "1000baseX/Full"
+	case LinkMode10000basecrFull:
+		return "10000baseCR/Full"
+	case LinkMode10000basesrFull:
+		return "10000baseSR/Full"
+	case LinkMode10000baselrFull:
+		return "10000baseLR/Full"
+	case LinkMode10000baselrmFull:
+		return "10000baseLRM/Full"
+	case LinkMode10000baseerFull:
+		return "10000baseER/Full"
+	case LinkMode2500basetFull:
+		return "2500baseT/Full"
+	case LinkMode5000basetFull:
+		return "5000baseT/Full"
+	case LinkModeFECNone:
+		return "None"
+	case LinkModeFECRs:
+		return "RS"
+	case LinkModeFECBaser:
+		return "BASER"
+	case LinkMode50000basekrFull:
+		return "50000baseKR/Full"
+	case LinkMode50000basesrFull:
+		return "50000baseSR/Full"
+	case LinkMode50000basecrFull:
+		return "50000baseCR/Full"
+	case LinkMode50000baselrErFrFull:
+		return "50000baseLR_ER_FR/Full"
+	case LinkMode50000basedrFull:
+		return "50000baseDR/Full"
+	case LinkMode100000basekr2Full:
+		return "100000baseKR2/Full"
+	case LinkMode100000basesr2Full:
+		return "100000baseSR2/Full"
+	case LinkMode100000basecr2Full:
+		return "100000baseCR2/Full"
+	case LinkMode100000baselr2Er2Fr2Full:
+		return "100000baseLR2_ER2_FR2/Full"
+	case LinkMode100000basedr2Full:
+		return "100000baseDR2/Full"
+	case LinkMode200000basekr4Full:
+		return "200000baseKR4/Full"
+	case LinkMode200000basesr4Full:
+		return "200000baseSR4/Full"
+	case LinkMode200000baselr4Er4Fr4Full:
+		return "200000baseLR4_ER4_FR4/Full"
+	case LinkMode200000basedr4Full:
+		return "200000baseDR4/Full"
+	case LinkMode200000basecr4Full:
+		return "200000baseCR4/Full"
+	case LinkMode100baset1Full:
+		return "100baseT1/Full"
+	case LinkMode1000baset1Full:
+		return "1000baseT1/Full"
+	case LinkMode400000basekr8Full:
+		return "400000baseKR8/Full"
+	case LinkMode400000basesr8Full:
+		return "400000baseSR8/Full"
+	case LinkMode400000baselr8Er8Fr8Full:
+		return "400000baseLR8_ER8_FR8/Full"
+	case LinkMode400000basedr8Full:
+		return "400000baseDR8/Full"
+	case LinkMode400000basecr8Full:
+		return "400000baseCR8/Full"
+	case LinkModeFECLlrs:
+		return "LLRS"
+	case LinkMode100000basekrFull:
+		return "100000baseKR/Full"
+	case LinkMode100000basesrFull:
+		return "100000baseSR/Full"
+	case LinkMode100000baselrErFrFull:
+		return "100000baseLR_ER_FR/Full"
+	case LinkMode100000basecrFull:
+		return "100000baseCR/Full"
+	case LinkMode100000basedrFull:
+		return "100000baseDR/Full"
+	case LinkMode200000basekr2Full:
+		return "200000baseKR2/Full"
+	case LinkMode200000basesr2Full:
+		return "200000baseSR2/Full"
+	case LinkMode200000baselr2Er2Fr2Full:
+		return "200000baseLR2_ER2_FR2/Full"
+	case LinkMode200000basedr2Full:
+		return "200000baseDR2/Full"
+	case LinkMode200000basecr2Full:
+		return "200000baseCR2/Full"
+	case LinkMode400000basekr4Full:
+		return "400000baseKR4/Full"
+	case LinkMode400000basesr4Full:
+		return "400000baseSR4/Full"
+	case LinkMode400000baselr4Er4Fr4Full:
+		return "400000baseLR4_ER4_FR4/Full"
+	case LinkMode400000basedr4Full:
+		return "400000baseDR4/Full"
+	case LinkMode400000basecr4Full:
+		return "400000baseCR4/Full"
+	case LinkMode100basefxHalf:
+		return "100baseFX/Half"
+	case LinkMode100basefxFull:
+		return "100baseFX/Full"
+	case LinkMode10baset1lFull:
+		return "10baseT1L/Full"
+	case LinkMode800000basecr8Full:
+		return "800000baseCR8/Full"
+	case LinkMode800000basekr8Full:
+		return "800000baseKR8/Full"
+	case LinkMode800000basedr8Full:
+		return "800000baseDR8/Full"
+	case LinkMode800000basedr82Full:
+		return "800000baseDR8_2/Full"
+	case LinkMode800000basesr8Full:
+		return "800000baseSR8/Full"
+	case LinkMode800000basevr8Full:
+		return "800000baseVR8/Full"
+	case LinkMode10baset1sFull:
+		return "10baseT1S/Full"
+	case LinkMode10baset1sHalf:
+		return "10baseT1S/Half"
+	case LinkMode10baset1sP2mpHalf:
+		return "10baseT1S_P2MP/Half"
+	case LinkMode10baset1brrFull:
+		return "10baseT1BRR/Full"
+	case LinkMode200000basecrFull:
+		return "200000baseCR/Full"
+	case LinkMode200000basekrFull:
+		return "200000baseKR/Full"
+	case LinkMode200000basedrFull:
+		return "200000baseDR/Full"
+	case LinkMode200000basedr2FullValue:
+		return "200000baseDR_2/Full"
+	case LinkMode200000basesrFull:
+		return "200000baseSR/Full"
+	case LinkMode200000basevrFull:
+		return "200000baseVR/Full"
+	case LinkMode400000basecr2Full:
+		return "400000baseCR2/Full"
+	case LinkMode400000basekr2Full:
+		return "400000baseKR2/Full"
+	case LinkMode400000basedr2Full:
+		return "400000baseDR2/Full"
+	case LinkMode400000basedr22Full:
+		return "400000baseDR2_2/Full"
+	case LinkMode400000basesr2Full:
+		return "400000baseSR2/Full"
+	case LinkMode400000basevr2Full:
+		return "400000baseVR2/Full"
+	case LinkMode800000basecr4Full:
+		return "800000baseCR4/Full"
+	case LinkMode800000basekr4Full:
+		return "800000baseKR4/Full"
+	case LinkMode800000basedr4Full:
+		return "800000baseDR4/Full"
+	case LinkMode800000basedr42Full:
+		return "800000baseDR4_2/Full"
+	case LinkMode800000basesr4Full:
+		return "800000baseSR4/Full"
+	case LinkMode800000basevr4Full:
+		return "800000baseVR4/Full"
+	}
+	return "LinkMode(" + strconv.FormatUint(uint64(v), 10) + ")"
 }

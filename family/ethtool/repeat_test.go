@@ -67,23 +67,3 @@ func TestStatsGroupsRepeat(t *testing.T) {
 		t.Errorf("re-encoded:\n% x\nwant\n% x", out.Bytes(), msg)
 	}
 }
-
-// Port, duplex, transceiver, MDI-X and autoneg are named types (project
-// overlay, values from uapi ethtool.h).
-func TestLinkEnums(t *testing.T) {
-	var e attrs.Encoder
-	e.U8(ethtool.AttrLinkinfoPort, 4)
-	e.U8(ethtool.AttrLinkinfoTpMDIX, 2)
-	e.U8(ethtool.AttrLinkinfoTransceiver, 0)
-	var info ethtool.Linkinfo
-	if err := info.UnmarshalAttrs(e.Bytes()); err != nil {
-		t.Fatal(err)
-	}
-	if info.Port.Value != ethtool.PortFibre || info.Port.Value.String() != "fibre" ||
-		info.TpMDIX.Value.String() != "mdi-x" || info.Transceiver.Value != ethtool.TransceiverInternal {
-		t.Errorf("linkinfo %+v", info)
-	}
-	if ethtool.DuplexFull.String() != "full" || ethtool.AutonegEnable.String() != "enable" {
-		t.Error("duplex/autoneg names")
-	}
-}

@@ -22,9 +22,9 @@ func (f *Family) Descriptor() *family.Descriptor {
 		switch def.Type {
 		case DefEnum, DefFlags:
 			e := family.EnumDesc{Name: def.Name, Flags: def.Type == DefFlags}
-			for _, v := range def.Values() {
+			for i, v := range def.Values() {
 				u, _ := v.Value.Uint64()
-				e.Entries = append(e.Entries, family.EnumEntry{Name: v.Name, Value: u})
+				e.Entries = append(e.Entries, family.EnumEntry{Name: v.Name, Value: u, Text: def.Entries[i].Text})
 			}
 			d.Enums = append(d.Enums, e)
 		case DefStruct:

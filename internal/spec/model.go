@@ -208,6 +208,9 @@ type Entry struct {
 	Source
 	Name string
 	Doc  string
+	// Text is what the family's own tools print for the value, where the
+	// project overlay says (its entries' "text"); "" otherwise.
+	Text string
 	// Value is the entry's resolved value as the spec numbers it: for an enum
 	// the value itself, for flags the bit number. Implicit values continue
 	// from the previous entry (+1) or start at the definition's ValueStart.

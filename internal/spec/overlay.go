@@ -74,6 +74,10 @@ type overlayDef struct {
 	Entries []struct {
 		Name  string `yaml:"name"`
 		Value int64  `yaml:"value"`
+		// Text is the word the family's own tools print for the value
+		// (ethtool's "Twisted Pair", the kernel's link mode name
+		// "1000baseT/Full"); String methods and tables show it.
+		Text string `yaml:"text"`
 	} `yaml:"entries"`
 }
 
@@ -458,7 +462,7 @@ func (f *Family) addDefinition(file string, od overlayDef) error {
 	}
 	d := &Definition{Name: od.Name, Type: DefEnum, Doc: od.Doc, NumbersInJSON: od.JSON == "numbers", entries: map[string]*Entry{}}
 	for _, e := range od.Entries {
-		en := &Entry{Name: e.Name, Value: e.Value}
+		en := &Entry{Name: e.Name, Value: e.Value, Text: e.Text}
 		d.Entries = append(d.Entries, en)
 		d.entries[e.Name] = en
 	}

@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -252,6 +253,9 @@ func (g *generator) genEnums(f *file) {
 					val = fmt.Sprintf("1 << %d", v.entry.Value)
 				} else {
 					mech = fmt.Sprintf("%s is %s entry %s.", v.name, d.Name, v.entry.Name)
+					if v.entry.Text != "" {
+						mech = fmt.Sprintf("%s is %s entry %s, %q.", v.name, d.Name, v.entry.Name, v.entry.Text)
+					}
 					val = strconv.FormatInt(v.value, 10)
 				}
 				g.doc(f, mech, v.entry.Doc)
@@ -263,8 +267,14 @@ func (g *generator) genEnums(f *file) {
 		if e.flags {
 			g.genFlagsString(f, e.name, e.namesV, e.values)
 		} else {
-			f.P("// String returns the spec's name for v, or ", e.name, "(N) for a value the spec")
-			f.P("// does not define.")
+			if hasText(e.values) {
+				f.P("// String returns what the family's tools print for v (the project overlay's")
+				f.P("// text, else the spec's name), or ", e.name, "(N) for a value the spec does not")
+				f.P("// define.")
+			} else {
+				f.P("// String returns the spec's name for v, or ", e.name, "(N) for a value the spec")
+				f.P("// does not define.")
+			}
 			f.P("func (v ", e.name, ") String() string {")
 			if len(e.values) > 0 {
 				f.P("switch v {")
@@ -275,7 +285,7 @@ func (g *generator) genEnums(f *file) {
 					}
 					seen[v.value] = true
 					f.P("case ", v.name, ":")
-					f.P("return ", strconv.Quote(v.entry.Name))
+					f.P("return ", strconv.Quote(cmp.Or(v.entry.Text, v.entry.Name)))
 				}
 				f.P("}")
 			}
@@ -305,6 +315,16 @@ func (g *generator) genEnums(f *file) {
 			g.genFlagsString(f, e.mask, "names"+e.mask, masks)
 		}
 	}
+}
+
+// hasText reports whether the overlay gives any of values a text.
+func hasText(values []enumValue) bool {
+	for _, v := range values {
+		if v.entry.Text != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *generator) genFlagsString(f *file, typ, table string, values []enumValue) {

@@ -179,6 +179,13 @@ func TestGoName(t *testing.T) {
 		if got := goName(in); got != want {
 			t.Errorf("goName(%q) = %q, want %q", in, got, want)
 		}
+		// After a type's name (enum values) a leading digit needs no X.
+		if in != "" && in[0] >= '0' && in[0] <= '9' {
+			want = strings.TrimPrefix(want, "X")
+		}
+		if got := goNameAfter(in); got != want {
+			t.Errorf("goNameAfter(%q) = %q, want %q", in, got, want)
+		}
 	}
 	for in, want := range map[string]string{
 		"mptcp_pm":     "mptcppm",

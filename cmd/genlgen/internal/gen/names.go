@@ -57,6 +57,17 @@ func goName(name string) string {
 	return s
 }
 
+// goNameAfter is goName for a name that follows an exported identifier
+// (an enum value after its type's name): one starting with a digit gets no
+// "X" prefix ("link-mode" entry "10baset-half" is LinkMode10basetHalf).
+func goNameAfter(name string) string {
+	s := goName(name)
+	if r, _ := utf8.DecodeRuneInString(name); unicode.IsDigit(r) && strings.HasPrefix(s, "X") {
+		s = s[1:]
+	}
+	return s
+}
+
 // pkgName derives a Go package name from a family name: lower case letters
 // and digits only ("mptcp_pm" -> "mptcppm", "net-shaper" -> "netshaper").
 func pkgName(name string) string {

@@ -310,7 +310,7 @@ func newPlan(f *spec.Family, cfg Config) (*plan, error) {
 	}
 	for _, e := range p.enums {
 		for i := range e.values {
-			e.values[i].name = p.top.claim(e.name+goName(entryName(e.def, e.values[i].entry)), "Value")
+			e.values[i].name = p.top.claim(e.name+goNameAfter(entryName(e.def, e.values[i].entry)), "Value")
 		}
 	}
 	for _, g := range f.MulticastGroups {

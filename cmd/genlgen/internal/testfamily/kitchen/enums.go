@@ -116,8 +116,8 @@ type OddNames uint32
 const (
 	// OddNamesSvcExport is odd-names bit 0 (svc_export).
 	OddNamesSvcExport OddNames = 1 << 0
-	// OddNamesX1stThing is odd-names bit 1 (1st-thing).
-	OddNamesX1stThing OddNames = 1 << 1
+	// OddNames1stThing is odd-names bit 1 (1st-thing).
+	OddNames1stThing OddNames = 1 << 1
 	// OddNamesIPv4Only is odd-names bit 2 (ipv4-only).
 	OddNamesIPv4Only OddNames = 1 << 2
 )
