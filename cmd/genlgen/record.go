@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/genlkit/genlkit/cmd/genlgen/internal/gen"
+	"github.com/genlkit/genlkit/internal/spec"
+)
+
+// genlgenPkg is genlgen's import path, as a go.mod tool directive names it.
+const genlgenPkg = "github.com/genlkit/genlkit/cmd/genlgen"
+
+// recordArgs sets what doc.go's go:generate line records so that go
+// generate, which runs the line in the package directory out, finds the
+// same spec: a spec file's path relative to out, or the family name given
+// (with -specs relative to out, if it was given); and "go tool genlgen" if
+// the module of out has a tool directive for genlgen.
+func recordArgs(cfg *gen.Config, f *spec.Family, specArg, specsDir, out string) error {
+	if isSpecPath(specArg) && filepath.Clean(f.Path) == filepath.Clean(specArg) {
+		rel, err := relTo(out, specArg)
+		if err != nil {
+			return err
+		}
+		cfg.SpecArg = rel
+	} else {
+		cfg.SpecArg = specArg
+		if specsDir != "" {
+			rel, err := relTo(out, specsDir)
+			if err != nil {
+				return err
+			}
+			cfg.SpecsArg = rel
+		}
+	}
+	tool, err := moduleHasTool(out, genlgenPkg)
+	if err != nil {
+		return err
+	}
+	cfg.Tool = tool
+	return nil
+}
+
+// relTo returns path relative to dir, with forward slashes, as a
+// go:generate line run in dir needs it.
+func relTo(dir, path string) (string, error) {
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	absPath, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(absDir, absPath)
+	if err != nil {
+		return filepath.ToSlash(absPath), nil
+	}
+	return filepath.ToSlash(rel), nil
+}
+
+// moduleHasTool reports whether the go.mod of the module holding dir (which
+// need not exist yet) has a tool directive for pkg.
+func moduleHasTool(dir, pkg string) (bool, error) {
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return false, err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil {
+			return hasTool(b, pkg), nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return false, err
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return false, nil
+		}
+		d = parent
+	}
+}
+
+// hasTool reports whether go.mod content lists pkg in a tool directive,
+// single ("tool pkg") or in a block ("tool ( ... )").
+func hasTool(gomod []byte, pkg string) bool {
+	inBlock := false
+	sc := bufio.NewScanner(bytes.NewReader(gomod))
+	for sc.Scan() {
+		line := sc.Text()
+		if i := strings.Index(line, "//"); i >= 0 {
+			line = line[:i]
+		}
+		fields := strings.Fields(line)
+		switch {
+		case len(fields) == 0:
+		case inBlock && fields[0] == ")":
+			inBlock = false
+		case inBlock:
+			if strings.Trim(fields[0], `"`) == pkg {
+				return true
+			}
+		case fields[0] == "tool" && len(fields) == 2 && fields[1] == "(":
+			inBlock = true
+		case fields[0] == "tool" && len(fields) == 2 && strings.Trim(fields[1], `"`) == pkg:
+			return true
+		}
+	}
+	return false
+}
+
+// inspectPackage looks at the package's own (not generated) files in out,
+// and at the file go generate ran genlgen from, so that the package ends
+// up with one go:generate line for genlgen and one package comment: if
+// they already have a go:generate line that runs genlgen, doc.go gets
+// none; if they have a package comment, doc.go's description is not one.
+func inspectPackage(cfg *gen.Config, out string) error {
+	// go generate sets $GOFILE to the file whose line it runs, in the
+	// working directory.
+	if name := os.Getenv("GOFILE"); name != "" && os.Getenv("GOPACKAGE") != "" {
+		if b, err := os.ReadFile(name); err == nil && !gen.IsGenerated(b) {
+			cfg.NoGenerate = true
+		}
+	}
+	ents, err := os.ReadDir(out)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".go") {
+			continue
+		}
+		path := filepath.Join(out, name)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if gen.IsGenerated(b) {
+			continue
+		}
+		if runsGenlgen(b) {
+			cfg.NoGenerate = true
+		}
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		// A file that does not parse has no say; the build will complain.
+		if f, err := parser.ParseFile(token.NewFileSet(), path, b, parser.PackageClauseOnly|parser.ParseComments); err == nil && f.Doc != nil {
+			cfg.NoPackageDoc = true
+		}
+	}
+	return nil
+}
+
+// runsGenlgen reports whether Go source has a go:generate line that runs
+// genlgen.
+func runsGenlgen(src []byte) bool {
+	for line := range strings.SplitSeq(string(src), "\n") {
+		if rest, ok := strings.CutPrefix(line, "//go:generate "); ok && strings.Contains(rest, "genlgen") {
+			return true
+		}
+	}
+	return false
+}
