@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"go/parser"
 	"go/token"
 	"os"
@@ -121,6 +122,8 @@ func hasTool(gomod []byte, pkg string) bool {
 // up with one go:generate line for genlgen and one package comment: if
 // they already have a go:generate line that runs genlgen, doc.go gets
 // none; if they have a package comment, doc.go's description is not one.
+// Without -pkg, the generated files take the package name of the
+// package's own files.
 func inspectPackage(cfg *gen.Config, out string) error {
 	// go generate sets $GOFILE to the file whose line it runs, in the
 	// working directory.
@@ -156,8 +159,18 @@ func inspectPackage(cfg *gen.Config, out string) error {
 			continue
 		}
 		// A file that does not parse has no say; the build will complain.
-		if f, err := parser.ParseFile(token.NewFileSet(), path, b, parser.PackageClauseOnly|parser.ParseComments); err == nil && f.Doc != nil {
+		f, err := parser.ParseFile(token.NewFileSet(), path, b, parser.PackageClauseOnly|parser.ParseComments)
+		if err != nil {
+			continue
+		}
+		if f.Doc != nil {
 			cfg.NoPackageDoc = true
+		}
+		switch pkg := f.Name.Name; {
+		case cfg.Package == "":
+			cfg.Package = pkg
+		case cfg.Package != pkg:
+			return fmt.Errorf("%s is package %s, not %s: the generated files join the package's own (use -pkg %s, or another -o)", path, pkg, cfg.Package, pkg)
 		}
 	}
 	return nil

@@ -204,3 +204,31 @@ func mustMkdir(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 }
+
+// TestPackageNameFromOwnFiles: without -pkg, the generated files take the
+// package name of the package's own files; a -pkg that contradicts them is
+// an error naming the file.
+func TestPackageNameFromOwnFiles(t *testing.T) {
+	t.Setenv("GOFILE", "")
+	t.Setenv("GOPACKAGE", "")
+	dir := t.TempDir()
+	chdir(t, dir)
+	mustWrite(t, "go.mod", "module example.com/m\n")
+	mustWrite(t, "mini.yaml", miniSpec)
+	mustMkdir(t, "widgets")
+	mustWrite(t, "widgets/widgets.go", "package widgets\n")
+	if err := run([]string{"-spec", "mini.yaml", "-o", "widgets"}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("widgets/client.go")
+	if err != nil || !strings.Contains(string(b), "\npackage widgets\n") {
+		t.Errorf("client.go: %v\n%.300s", err, b)
+	}
+	if lines := generateLines(t, "widgets"); len(lines) != 1 || !strings.HasSuffix(lines[0], " -pkg widgets -o .") {
+		t.Errorf("go:generate lines %q", lines)
+	}
+	err = run([]string{"-spec", "mini.yaml", "-o", "widgets", "-pkg", "other"})
+	if err == nil || !strings.Contains(err.Error(), "widgets.go is package widgets, not other") {
+		t.Errorf("-pkg other: %v", err)
+	}
+}
