@@ -15,8 +15,13 @@ import (
 	"github.com/genlkit/genlkit/internal/spec"
 )
 
-// genlgenPkg is genlgen's import path, as a go.mod tool directive names it.
-const genlgenPkg = "github.com/genlkit/genlkit/cmd/genlgen"
+const (
+	// genlkitModule is the module genlgen belongs to.
+	genlkitModule = "github.com/genlkit/genlkit"
+	// genlgenPkg is genlgen's import path, as a go.mod tool directive
+	// names it.
+	genlgenPkg = genlkitModule + "/cmd/genlgen"
+)
 
 // recordArgs sets what doc.go's go:generate line records so that go
 // generate, which runs the line in the package directory out, finds the
@@ -40,11 +45,14 @@ func recordArgs(cfg *gen.Config, f *spec.Family, specArg, specsDir, out string) 
 			cfg.SpecsArg = rel
 		}
 	}
-	tool, err := moduleHasTool(out, genlgenPkg)
+	mod, tool, err := moduleOf(out, genlgenPkg)
 	if err != nil {
 		return err
 	}
 	cfg.Tool = tool
+	if !tool && mod != "" && mod != genlkitModule {
+		fmt.Fprintf(os.Stderr, "genlgen: %s has no tool directive for genlgen: \"go get -tool %s\" adds one, and the go:generate line then runs \"go tool genlgen\" (see docs/custom-family.md)\n", mod, genlgenPkg)
+	}
 	return nil
 }
 
@@ -66,27 +74,38 @@ func relTo(dir, path string) (string, error) {
 	return filepath.ToSlash(rel), nil
 }
 
-// moduleHasTool reports whether the go.mod of the module holding dir (which
-// need not exist yet) has a tool directive for pkg.
-func moduleHasTool(dir, pkg string) (bool, error) {
+// moduleOf returns the module path in the go.mod of the module holding dir
+// (which need not exist yet), "" if there is none, and whether that go.mod
+// has a tool directive for pkg.
+func moduleOf(dir, pkg string) (mod string, tool bool, err error) {
 	d, err := filepath.Abs(dir)
 	if err != nil {
-		return false, err
+		return "", false, err
 	}
 	for {
 		b, err := os.ReadFile(filepath.Join(d, "go.mod"))
 		if err == nil {
-			return hasTool(b, pkg), nil
+			return modulePath(b), hasTool(b, pkg), nil
 		}
 		if !errors.Is(err, os.ErrNotExist) {
-			return false, err
+			return "", false, err
 		}
 		parent := filepath.Dir(d)
 		if parent == d {
-			return false, nil
+			return "", false, nil
 		}
 		d = parent
 	}
+}
+
+// modulePath returns the path of go.mod content's module directive.
+func modulePath(gomod []byte) string {
+	for line := range strings.SplitSeq(string(gomod), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "module" {
+			return strings.Trim(f[1], `"`)
+		}
+	}
+	return ""
 }
 
 // hasTool reports whether go.mod content lists pkg in a tool directive,
