@@ -32,6 +32,17 @@ func chdir(t *testing.T, dir string) {
 	t.Cleanup(func() { os.Chdir(wd) })
 }
 
+// newModule makes the working directory a new module holding mini.yaml,
+// with genlgen not run by go generate.
+func newModule(t *testing.T) {
+	t.Helper()
+	t.Setenv("GOFILE", "")
+	t.Setenv("GOPACKAGE", "")
+	chdir(t, t.TempDir())
+	mustWrite(t, "go.mod", "module example.com/m\n")
+	mustWrite(t, "mini.yaml", miniSpec)
+}
+
 // generateLines returns the go:generate lines of the .go files in dir.
 func generateLines(t *testing.T, dir string) []string {
 	t.Helper()
@@ -129,12 +140,7 @@ func TestRecordedGenerateLine(t *testing.T) {
 // from doc.go; running genlgen from a go:generate line in a file of one's
 // own (not doc.go) leaves doc.go's line out too.
 func TestOneGenerateLineOnePackageComment(t *testing.T) {
-	t.Setenv("GOFILE", "")
-	t.Setenv("GOPACKAGE", "")
-	dir := t.TempDir()
-	chdir(t, dir)
-	mustWrite(t, "go.mod", "module example.com/m\n")
-	mustWrite(t, "mini.yaml", miniSpec)
+	newModule(t)
 
 	gen := func(t *testing.T, out string) string {
 		t.Helper()
@@ -209,12 +215,7 @@ func mustMkdir(t *testing.T, dir string) {
 // package name of the package's own files; a -pkg that contradicts them is
 // an error naming the file.
 func TestPackageNameFromOwnFiles(t *testing.T) {
-	t.Setenv("GOFILE", "")
-	t.Setenv("GOPACKAGE", "")
-	dir := t.TempDir()
-	chdir(t, dir)
-	mustWrite(t, "go.mod", "module example.com/m\n")
-	mustWrite(t, "mini.yaml", miniSpec)
+	newModule(t)
 	mustMkdir(t, "widgets")
 	mustWrite(t, "widgets/widgets.go", "package widgets\n")
 	if err := run([]string{"-spec", "mini.yaml", "-o", "widgets"}); err != nil {
