@@ -4,13 +4,22 @@
 // Usage:
 //
 //	genlgen -spec netdev -o family/netdev
-//	genlgen -spec path/to/netdev.yaml -o DIR [-pkg NAME] [-docs]
+//	genlgen -spec path/to/netdev.yaml -o DIR [-pkg NAME] [-docs] [-notests] [-noclient]
 //	genlgen -all -o family
+//
+// In a module of one's own, genlgen is a tool of the module ("go get -tool
+// github.com/genlkit/genlkit/cmd/genlgen") run as "go tool genlgen", from
+// a go:generate line of the package:
+//
+//	//go:generate go tool genlgen -spec acme.yaml -o .
+//
+// docs/custom-family.md walks through it.
 //
 // -spec is a spec file, or a family name or spec file base name resolved in
 // the -specs directory (default $GENLKIT_SPECS, else ../shared/specs next
 // to the module root, the directory holding go.mod above the working
-// directory). The package is written to -o as one file per construct
+// directory); a spec file that is not there is an error naming it. The
+// package is written to -o as one file per construct
 // (consts.go, types.go, encode.go, decode.go, client.go, ...), gofmt'ed and
 // deterministic; files genlgen wrote earlier that are no longer generated
 // are removed, other files are left alone. Comments are mechanical (sets,
