@@ -573,8 +573,9 @@ func TestMalformed(t *testing.T) {
 }
 
 // holdLeader starts an ACK request with command cmd, which the test's
-// kernel handler leaves unanswered, so that its caller leads the Conn until
-// release answers it and checks that it succeeded.
+// kernel handler leaves unanswered (telling the fake with AnswerLater), so
+// that its caller leads the Conn until release answers it and checks that
+// it succeeded.
 func holdLeader(t *testing.T, k *genltest.Kernel, c *genl.Conn, cmd uint8) (release func()) {
 	t.Helper()
 	lead := make(chan error, 1)
@@ -600,7 +601,8 @@ func TestSenderNotHeld(t *testing.T) {
 	k, c := fake(t)
 	k.Handle(func(k *genltest.Kernel, r genltest.Request) {
 		if r.Genl.Command == cmdLead {
-			return // unanswered until the end: its caller stays the leader
+			k.AnswerLater(r) // unanswered until the end: its caller stays the leader
+			return
 		}
 		time.Sleep(50 * time.Microsecond) // a slow handler inside sendmsg
 		echo(k, r)
@@ -663,6 +665,8 @@ func TestFlushStopWakesLeader(t *testing.T) {
 			}
 		case cmdEcho:
 			echo(k, r)
+		case cmdLead:
+			k.AnswerLater(r) // answered by release
 		}
 	})
 	release := holdLeader(t, k, c, cmdLead)
@@ -814,8 +818,9 @@ func TestSubscribe(t *testing.T) {
 			t.Errorf("got group %d cmd %d, want %+v", m.Group, m.Header.Command, want)
 		}
 	}
-	// Another group, not subscribed: counted, not delivered.
-	k.PushGroup(9, genltest.Notification(fam, 9, nil))
+	// Another group, not subscribed (a datagram queued before the group was
+	// left, say): counted, not delivered.
+	k.PushRaw(0, 9, genltest.Notification(fam, 9, nil))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	if _, err := sub.Next(ctx); !errors.Is(err, context.DeadlineExceeded) {

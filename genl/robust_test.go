@@ -85,8 +85,10 @@ func TestSendErrorForQueuedCaller(t *testing.T) {
 	k.Handle(func(k *genltest.Kernel, r genltest.Request) {
 		switch r.Genl.Command {
 		case cmdLead:
-			return // answered by release
+			k.AnswerLater(r) // answered by release
+			return
 		case cmdHold:
+			k.AnswerLater(r)
 			entered <- r
 			<-unblock // its sender stays in sendmsg
 			return    // answered at the end: no traffic wakes the reader

@@ -37,6 +37,12 @@
 // or genlgen runs from such a line in a file of its own, doc.go has none;
 // if they have a package comment, doc.go's description is not one. So a
 // package has one of each, and "go generate" is idempotent.
+//
+// Beside each package, in its subdirectory <pkg>test, genlgen writes the
+// package's typed test server (family/netdev/netdevtest): a fake of the
+// family for tests, on package genl/genltest's fake kernel. It imports the
+// family package by the import path derived from the go.mod above -o, and
+// is left out when there is none or with -noclient.
 package main
 
 import (
@@ -94,6 +100,9 @@ func run(args []string) error {
 	if err := inspectPackage(&cfg, *out); err != nil {
 		return err
 	}
+	if cfg.ImportPath, err = importPathOf(*out); err != nil {
+		return err
+	}
 	files, err := gen.Generate(f, cfg)
 	if err != nil {
 		return err
@@ -121,6 +130,9 @@ func generateAll(dir, root string, docs, noTests bool) error {
 		out := filepath.Join(root, gen.PackageName(f.Name))
 		cfg := gen.Config{SpecArg: strings.TrimSuffix(filepath.Base(f.Path), ".yaml"), Docs: docs, NoTests: noTests}
 		if err := inspectPackage(&cfg, out); err != nil {
+			return err
+		}
+		if cfg.ImportPath, err = importPathOf(out); err != nil {
 			return err
 		}
 		files, err := gen.Generate(f, cfg)
@@ -206,33 +218,48 @@ func SpecsDir() (string, error) {
 	return d, nil
 }
 
-// write puts files into dir, leaving files whose content is unchanged
-// untouched and removing files an earlier run generated that this one did
-// not.
+// write puts files into dir (and the subdirectories their names give),
+// leaving files whose content is unchanged untouched and removing files an
+// earlier run generated that this one did not, in dir and in the typed
+// test server's directory.
 func write(dir string, files []gen.File) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
 	keep := map[string]bool{}
 	for _, f := range files {
-		keep[f.Name] = true
-		path := filepath.Join(dir, f.Name)
+		path := filepath.Join(dir, filepath.FromSlash(f.Name))
+		keep[path] = true
 		if old, err := os.ReadFile(path); err == nil && string(old) == string(f.Content) {
 			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
 		}
 		if err := os.WriteFile(path, f.Content, 0o644); err != nil {
 			return err
 		}
 	}
+	dirs := []string{dir}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*test")); len(m) > 0 {
+		dirs = append(dirs, m...)
+	}
+	for _, d := range dirs {
+		if err := removeStale(d, keep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeStale removes the generated .go files of dir that are not in keep.
+func removeStale(dir string, keep map[string]bool) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
 	for _, e := range entries {
-		if e.IsDir() || keep[e.Name()] || !strings.HasSuffix(e.Name(), ".go") {
+		path := filepath.Join(dir, e.Name())
+		if e.IsDir() || keep[path] || !strings.HasSuffix(e.Name(), ".go") {
 			continue
 		}
-		path := filepath.Join(dir, e.Name())
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return err

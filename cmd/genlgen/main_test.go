@@ -56,13 +56,14 @@ func loadAll(t *testing.T) []*spec.Family {
 func TestCommittedPackages(t *testing.T) {
 	for _, f := range loadAll(t) {
 		arg := strings.TrimSuffix(filepath.Base(f.Path), ".yaml")
-		files, err := gen.Generate(f, gen.Config{SpecArg: arg})
+		pkg := gen.PackageName(f.Name)
+		files, err := gen.Generate(f, gen.Config{SpecArg: arg, ImportPath: "github.com/genlkit/genlkit/family/" + pkg})
 		if err != nil {
 			t.Fatalf("%s: %v", f.Path, err)
 		}
-		dir := filepath.Join("..", "..", "family", gen.PackageName(f.Name))
+		dir := filepath.Join("..", "..", "family", pkg)
 		for _, fl := range files {
-			b, err := os.ReadFile(filepath.Join(dir, fl.Name))
+			b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(fl.Name)))
 			if err != nil {
 				t.Errorf("%s: %v (regenerate: go run ./cmd/genlgen -all -o family)", f.Name, err)
 				continue
@@ -114,6 +115,42 @@ func TestRun(t *testing.T) {
 	}
 	if err := run([]string{"-o", dir}); err == nil {
 		t.Error("no -spec accepted")
+	}
+}
+
+// TestRunServer: in a module, the typed test server is written to
+// <pkg>test beside the package, importing it by the path the go.mod gives;
+// a stale generated file there goes.
+func TestRunServer(t *testing.T) {
+	mod := t.TempDir()
+	mustWrite(t, filepath.Join(mod, "go.mod"), "module \"example.com/m\" // the module\n\ngo 1.26\n")
+	out := filepath.Join(mod, "internal", "kitpkg") // -pkg kit: named apart from its directory
+	srvDir := filepath.Join(out, "kittest")
+	if err := os.MkdirAll(srvDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, filepath.Join(srvDir, "old.go"), gen.Header("kitchen.yaml")+"\n\npackage kittest\n")
+	mustWrite(t, filepath.Join(srvDir, "mine_test.go"), "package kittest_test\n")
+	if err := run([]string{"-spec", "internal/gen/testdata/kitchen.yaml", "-pkg", "kit", "-o", out}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(srvDir, "server.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte("package kittest\n")) || !bytes.Contains(b, []byte(`kit "example.com/m/internal/kitpkg"`)) {
+		t.Errorf("server.go:\n%s", b)
+	}
+	if _, err := os.Stat(filepath.Join(srvDir, "old.go")); !os.IsNotExist(err) {
+		t.Errorf("stale generated file kept: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(srvDir, "mine_test.go")); err != nil {
+		t.Errorf("hand-written file removed: %v", err)
+	}
+	for dir, want := range map[string]string{mod: "example.com/m", out: "example.com/m/internal/kitpkg", t.TempDir(): ""} {
+		if got, err := importPathOf(dir); err != nil || got != want {
+			t.Errorf("import path of %s: %q, %v; want %q", dir, got, err, want)
+		}
 	}
 }
 

@@ -78,34 +78,11 @@ func relTo(dir, path string) (string, error) {
 // (which need not exist yet), "" if there is none, and whether that go.mod
 // has a tool directive for pkg.
 func moduleOf(dir, pkg string) (mod string, tool bool, err error) {
-	d, err := filepath.Abs(dir)
-	if err != nil {
+	_, gomod, err := findGoMod(dir)
+	if err != nil || gomod == nil {
 		return "", false, err
 	}
-	for {
-		b, err := os.ReadFile(filepath.Join(d, "go.mod"))
-		if err == nil {
-			return modulePath(b), hasTool(b, pkg), nil
-		}
-		if !errors.Is(err, os.ErrNotExist) {
-			return "", false, err
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return "", false, nil
-		}
-		d = parent
-	}
-}
-
-// modulePath returns the path of go.mod content's module directive.
-func modulePath(gomod []byte) string {
-	for line := range strings.SplitSeq(string(gomod), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "module" {
-			return strings.Trim(f[1], `"`)
-		}
-	}
-	return ""
+	return modulePath(gomod), hasTool(gomod, pkg), nil
 }
 
 // hasTool reports whether go.mod content lists pkg in a tool directive,

@@ -35,6 +35,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/netip"
@@ -105,12 +106,21 @@ func explain(cmd string, err error) string {
 	return msg
 }
 
+// stdout receives the command's results (a test's buffer in the tests).
+var stdout io.Writer = os.Stdout
+
 func run(ctx context.Context, cmd string, args []string) error {
 	conn, err := genl.Dial()
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	return runOn(ctx, conn, cmd, args)
+}
+
+// runOn runs a command on conn: a socket, or in the tests a Conn over the
+// typed test server of package mptcppmtest.
+func runOn(ctx context.Context, conn *genl.Conn, cmd string, args []string) error {
 	c, err := mptcppm.New(ctx, conn)
 	if err != nil {
 		return err
@@ -131,7 +141,7 @@ func run(ctx context.Context, cmd string, args []string) error {
 		if err := c.FlushAddrs(ctx, &mptcppm.FlushAddrsRequest{Addr: &mptcppm.Address{}}); err != nil {
 			return err
 		}
-		fmt.Println("flushed all endpoints")
+		fmt.Fprintln(stdout, "flushed all endpoints")
 		return nil
 	}
 	return usageError(fmt.Sprintf("unknown command %q", cmd))
@@ -143,10 +153,10 @@ func list(ctx context.Context, c *mptcppm.Client) error {
 		return err
 	}
 	if len(eps) == 0 {
-		fmt.Println("no endpoints")
+		fmt.Fprintln(stdout, "no endpoints")
 	}
 	for _, a := range eps {
-		fmt.Println(format(a))
+		fmt.Fprintln(stdout, format(a))
 	}
 	return showLimits(ctx, c)
 }
@@ -217,11 +227,11 @@ func add(ctx context.Context, c *mptcppm.Client, args []string) error {
 	}
 	for _, e := range eps {
 		if addrOf(e) == ip && (*id == 0 || e.ID.Value == uint8(*id)) {
-			fmt.Println("added", format(e))
+			fmt.Fprintln(stdout, "added", format(e))
 			return nil
 		}
 	}
-	fmt.Println("added", ip)
+	fmt.Fprintln(stdout, "added", ip)
 	return nil
 }
 
@@ -239,7 +249,7 @@ func del(ctx context.Context, c *mptcppm.Client, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Println("deleted id", *id)
+	fmt.Fprintln(stdout, "deleted id", *id)
 	return nil
 }
 
@@ -276,7 +286,7 @@ func showLimits(ctx context.Context, c *mptcppm.Client) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("limits: subflows %d, add-addr accepted %d\n", l.Subflows.Value, l.RcvAddAddrs.Value)
+	fmt.Fprintf(stdout, "limits: subflows %d, add-addr accepted %d\n", l.Subflows.Value, l.RcvAddAddrs.Value)
 	return nil
 }
 

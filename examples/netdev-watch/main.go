@@ -32,6 +32,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -87,6 +88,9 @@ type watcher struct {
 	events int
 }
 
+// stdout receives the events (a test's buffer in the tests).
+var stdout io.Writer = os.Stdout
+
 func run(ctx context.Context, cfg config) error {
 	var opts []genl.Option
 	if cfg.rcvbuf > 0 {
@@ -97,6 +101,12 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	defer conn.Close()
+	return watch(ctx, conn, cfg)
+}
+
+// watch follows the devices through conn: a socket, or in the tests a Conn
+// over the typed test server of package netdevtest.
+func watch(ctx context.Context, conn *genl.Conn, cfg config) error {
 	c, err := netdev.New(ctx, conn)
 	if err != nil {
 		return err
@@ -191,10 +201,10 @@ func (w *watcher) print(what string, idx uint32, d *netdev.Dev) {
 		name = "?"
 	}
 	if d == nil {
-		fmt.Printf("%s ifindex %d %s\n", what, idx, name)
+		fmt.Fprintf(stdout, "%s ifindex %d %s\n", what, idx, name)
 		return
 	}
-	fmt.Printf("%s ifindex %d %s xdp-features %s\n", what, idx, name, xdpFeatures(d))
+	fmt.Fprintf(stdout, "%s ifindex %d %s xdp-features %s\n", what, idx, name, xdpFeatures(d))
 }
 
 // resync dumps the devices and reconciles the table with them: after an
@@ -226,7 +236,7 @@ func (w *watcher) resync(ctx context.Context, list bool) error {
 		w.devs[idx] = ifname(idx)
 		switch {
 		case list:
-			fmt.Printf("present ifindex %d %s xdp-features %s\n", idx, w.devs[idx], xdpFeatures(d))
+			fmt.Fprintf(stdout, "present ifindex %d %s xdp-features %s\n", idx, w.devs[idx], xdpFeatures(d))
 		case !first:
 			w.print("added  ", idx, d)
 		}

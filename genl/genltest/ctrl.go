@@ -69,6 +69,17 @@ func (k *Kernel) Controller(fams ...Family) *Controller {
 	return c
 }
 
+// Ctrl returns k's fake nlctrl, making one that holds only Nlctrl if k has
+// none yet.
+func (k *Kernel) Ctrl() *Controller {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ctrl == nil {
+		k.ctrl = &Controller{k: k, fams: []Family{Nlctrl}}
+	}
+	return k.ctrl
+}
+
 // Lookups returns how many CTRL_CMD_GETFAMILY do-requests (by name or id,
 // not dumps) the controller has answered, found or not.
 func (c *Controller) Lookups() int {
@@ -104,6 +115,90 @@ func (c *Controller) Register(f Family) {
 	for _, g := range f.Groups {
 		c.notify(unix.CTRL_CMD_NEWMCAST_GRP, groupAttrs(f, g))
 	}
+}
+
+// First ids Add gives families and multicast groups.
+const (
+	firstFamilyID = 0x20
+	firstGroupID  = 0x40
+)
+
+// Add registers f like Register, first giving it, if its ID is 0, the
+// lowest family id from 0x20 up that no family holds, and each of its
+// groups whose ID is 0 the lowest group id from 0x40 up that no group
+// holds, as the kernel allocates ids for a family it registers. It returns
+// f with its ids.
+func (c *Controller) Add(f Family) Family {
+	f = f.clone()
+	c.mu.Lock()
+	if f.ID == 0 {
+		f.ID = firstFamilyID
+		for c.idTaken(f.Name, func(g Family) bool { return g.ID == f.ID }) {
+			f.ID++
+		}
+	}
+	next := uint32(firstGroupID)
+	for i := range f.Groups {
+		if f.Groups[i].ID != 0 {
+			continue
+		}
+		for c.groupTaken(f, next) {
+			next++
+		}
+		f.Groups[i].ID = next
+		next++
+	}
+	c.mu.Unlock()
+	c.Register(f)
+	return f
+}
+
+// idTaken reports whether a family other than the one called name matches
+// taken; c.mu must be held.
+func (c *Controller) idTaken(name string, taken func(Family) bool) bool {
+	return slices.ContainsFunc(c.fams, func(g Family) bool { return g.Name != name && taken(g) })
+}
+
+// groupTaken reports whether group id is in use by another family or by
+// f itself.
+func (c *Controller) groupTaken(f Family, id uint32) bool {
+	has := func(g Family) bool {
+		return slices.ContainsFunc(g.Groups, func(gr Group) bool { return gr.ID == id })
+	}
+	return has(f) || c.idTaken(f.Name, has)
+}
+
+// refuse returns the errno with which the kernel refuses request r to a
+// family the controller holds with its operations, before any handler
+// runs (genl_family_rcv_msg): EOPNOTSUPP for an unknown command or a form
+// (do or dump) the op lacks, EPERM for an admin op the caller p may not
+// use. It returns 0 to let r through, also for a family it does not hold
+// or holds without operations.
+func (c *Controller) refuse(r Request, p Privilege) unix.Errno {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i := slices.IndexFunc(c.fams, func(f Family) bool { return f.ID == uint16(r.Header.Type) })
+	if i < 0 || len(c.fams[i].Ops) == 0 {
+		return 0
+	}
+	ops := c.fams[i].Ops
+	j := slices.IndexFunc(ops, func(o Op) bool { return o.ID == uint32(r.Genl.Command) })
+	if j < 0 {
+		return unix.EOPNOTSUPP
+	}
+	fl := ops[j].Flags
+	const caps = unix.GENL_CMD_CAP_DO | unix.GENL_CMD_CAP_DUMP
+	switch dump := r.Header.Flags&netlink.Dump == netlink.Dump; {
+	case fl&caps == 0:
+	case dump && fl&unix.GENL_CMD_CAP_DUMP == 0, !dump && fl&unix.GENL_CMD_CAP_DO == 0:
+		return unix.EOPNOTSUPP
+	}
+	switch {
+	case fl&unix.GENL_ADMIN_PERM != 0 && p != Admin,
+		fl&unix.GENL_UNS_ADMIN_PERM != 0 && p == Unprivileged:
+		return unix.EPERM
+	}
+	return 0
 }
 
 // Unregister removes the family called name and announces it as the

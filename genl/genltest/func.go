@@ -24,7 +24,8 @@ import (
 // The handler sees each request as mdlayher's genltest shows it and its
 // answer reaches the Conn as the kernel would frame it: the messages it
 // returns become replies with the request's sequence number (the parts of
-// a dump, then NLMSG_DONE), followed by the ACK the request asked for; an
+// a dump, then NLMSG_DONE), followed by the ACK the request asked for (the
+// Kernel adds it, as it does for every handler); an
 // error made with genltest.Error(errno) becomes the kernel's NLMSG_ERROR
 // with that errno; io.EOF with no messages is an empty answer. Any other
 // error (a failed genltest.CheckRequest, say) becomes an NLMSG_ERROR with
@@ -61,11 +62,8 @@ func Func(fn mgenltest.Func) Handler {
 			k.Push(GenlMsg(uint16(r.Header.Type), flags, r.Header.Sequence, r.Header.PID,
 				m.Header.Command, m.Header.Version, m.Data))
 		}
-		switch {
-		case dump:
+		if dump {
 			k.Push(Done(r, 0, 0, nil))
-		case r.Header.Flags&netlink.Acknowledge != 0:
-			k.Push(Ack(r))
 		}
 	}
 }

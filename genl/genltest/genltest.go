@@ -13,9 +13,46 @@
 //
 //	k := genltest.New()
 //	k.Handle(func(k *genltest.Kernel, r genltest.Request) {
-//		k.Push(genltest.Reply(r, 1, attrs), genltest.Ack(r))
+//		k.Push(genltest.Reply(r, 1, attrs))
 //	})
 //	c, _ := k.Dial()
+//
+// Where the kernel's behaviour is plain, the fake has it, so that code
+// passing against the fake does not fail against the kernel:
+//
+//   - A request that asked for an ACK (NLM_F_ACK) and is not a dump is
+//     acknowledged once its handler returns, unless the handler answered it
+//     with an NLMSG_ERROR (an ACK or an error) or an NLMSG_DONE itself: a
+//     handler pushes its replies, or an error, and nothing else.
+//   - A multicast datagram for a group the Conn has not joined is dropped
+//     when it is pushed, as the kernel delivers only to members; a
+//     notification pushed before Subscribe is never seen (see Dropped).
+//   - A request to a family the Controller holds with its operations is
+//     checked against them before any handler runs, as genl_family_rcv_msg
+//     does: an unknown command, or a dump of an op without one (or a do of
+//     a dump-only op), is refused with EOPNOTSUPP; an op flagged
+//     GENL_ADMIN_PERM or GENL_UNS_ADMIN_PERM with EPERM when the caller
+//     lacks the privilege (see WithPrivilege).
+//
+// Package family/familytest builds typed servers of whole families on a
+// Kernel; the servers genlgen generates (package <family>test beside each
+// family package) use it.
+//
+// # Migrating from mdlayher/genetlink/genltest
+//
+// A genltest.Func of mdlayher/genetlink/genltest runs unchanged through
+// [Func]:
+//
+//	k := genltest.New()
+//	k.Handle(genltest.Func(mgenltest.ServeFamily(family, handler)))
+//	c, _ := k.Dial()                  // a *genl.Conn, or
+//	gc := genetlink.NewConn(c)        // the drop-in of package genl/genetlink
+//
+// mdlayher's genltest.Dial(fn) becomes these lines; the handler, its
+// ServeFamily and CheckRequest wrappers and its genltest.Error values stay.
+// Notifications, which mdlayher's genltest takes from the Func when the
+// Conn receives without a request, are pushed with [Kernel.PushGroup] to
+// a group the Conn joined.
 package genltest
 
 import (
@@ -51,22 +88,58 @@ type Handler func(k *Kernel, r Request)
 
 // A Kernel is the fake kernel. Its zero value is not usable; call New.
 type Kernel struct {
-	mu       sync.Mutex
-	pid      uint32
-	queue    []datagram
-	sent     [][]byte
-	reqs     []Request
-	taken    int
-	handler  Handler
-	ctrl     *Controller // a fake nlctrl, if any
-	overrun  bool
-	failSend error
-	deadline time.Time
-	closed   bool
-	groups   map[uint32]int
-	wake     chan struct{} // rings a blocked Recv
-	reqWake  chan struct{} // rings NextRequest
+	mu        sync.Mutex
+	pid       uint32
+	queue     []datagram
+	sent      [][]byte
+	reqs      []Request
+	taken     int
+	handler   Handler
+	families  map[uint16]Handler // handlers by family id
+	ctrl      *Controller        // a fake nlctrl, if any
+	priv      Privilege
+	overrun   bool
+	failSend  error
+	deadline  time.Time
+	closed    bool
+	groups    map[uint32]int
+	dropped   int
+	answering map[uint32]*answer // requests whose handler runs, by sequence number
+	wake      chan struct{}      // rings a blocked Recv
+	reqWake   chan struct{}      // rings NextRequest
 }
+
+// An answer records whether a request's handler answered it with an
+// NLMSG_ERROR or NLMSG_DONE, so that the fake does not ACK it again.
+type answer struct {
+	pid      uint32
+	answered bool
+}
+
+// A Privilege is what the process using the Conn may do, as the kernel's
+// GENL_ADMIN_PERM and GENL_UNS_ADMIN_PERM checks see it.
+type Privilege int
+
+const (
+	// Admin has CAP_NET_ADMIN in the initial user namespace (root): every
+	// op is allowed. It is the default.
+	Admin Privilege = iota
+	// NamespaceAdmin has CAP_NET_ADMIN only in the user namespace owning
+	// the network namespace (an unprivileged user's own namespaces): ops
+	// flagged GENL_UNS_ADMIN_PERM are allowed, GENL_ADMIN_PERM ones fail
+	// with EPERM.
+	NamespaceAdmin
+	// Unprivileged lacks CAP_NET_ADMIN: ops flagged with either are
+	// refused with EPERM.
+	Unprivileged
+)
+
+// An Option configures a Kernel made by New.
+type Option func(*Kernel)
+
+// WithPrivilege makes the Conn's process have privilege p (Admin by
+// default), for the permission checks of ops the Controller holds.
+func WithPrivilege(p Privilege) Option { return func(k *Kernel) { k.priv = p } }
 
 type datagram struct {
 	b     []byte
@@ -75,13 +148,27 @@ type datagram struct {
 }
 
 // New returns a fake kernel whose Conn has port id 4242.
-func New() *Kernel {
-	return &Kernel{
-		pid:     4242,
-		groups:  make(map[uint32]int),
-		wake:    make(chan struct{}, 1),
-		reqWake: make(chan struct{}, 1),
+func New(opts ...Option) *Kernel {
+	k := &Kernel{
+		pid:       4242,
+		groups:    make(map[uint32]int),
+		families:  make(map[uint16]Handler),
+		answering: make(map[uint32]*answer),
+		wake:      make(chan struct{}, 1),
+		reqWake:   make(chan struct{}, 1),
 	}
+	for _, o := range opts {
+		o(k)
+	}
+	return k
+}
+
+// SetPrivilege changes the privilege of the Conn's process for requests
+// sent from now on.
+func (k *Kernel) SetPrivilege(p Privilege) {
+	k.mu.Lock()
+	k.priv = p
+	k.mu.Unlock()
 }
 
 // Dial returns a genl.Conn over k.
@@ -103,6 +190,19 @@ func (k *Kernel) PortID() uint32 { return k.pid }
 func (k *Kernel) Handle(h Handler) {
 	k.mu.Lock()
 	k.handler = h
+	k.mu.Unlock()
+}
+
+// HandleFamily sets the handler of the requests to family id (nil removes
+// it); they go to it instead of the handler set by Handle. Several families
+// can be served on one Kernel this way.
+func (k *Kernel) HandleFamily(id uint16, h Handler) {
+	k.mu.Lock()
+	if h == nil {
+		delete(k.families, id)
+	} else {
+		k.families[id] = h
+	}
 	k.mu.Unlock()
 }
 
@@ -158,7 +258,9 @@ func (k *Kernel) Push(msgs ...[]byte) { k.PushFrom(0, 0, msgs...) }
 func (k *Kernel) PushGroup(group uint32, msgs ...[]byte) { k.PushFrom(0, group, msgs...) }
 
 // PushFrom queues one datagram made of msgs as sent by port (0 is the
-// kernel; anything else is a spoofed sender) to group (0 for unicast).
+// kernel; anything else is a spoofed sender) to group (0 for unicast). A
+// multicast datagram for a group the Conn has not joined is dropped, as
+// the kernel delivers multicast to members only (see Dropped).
 func (k *Kernel) PushFrom(port, group uint32, msgs ...[]byte) {
 	var b []byte
 	for _, m := range msgs {
@@ -167,16 +269,67 @@ func (k *Kernel) PushFrom(port, group uint32, msgs ...[]byte) {
 			b = append(b, 0)
 		}
 	}
-	k.PushRaw(port, group, b)
+	k.deliver(port, group, b, true)
 }
 
 // PushRaw queues one datagram with exactly the bytes b: no alignment, no
 // checks. A datagram longer than the Conn's receive slot arrives truncated.
-func (k *Kernel) PushRaw(port, group uint32, b []byte) {
+// Unlike PushFrom it delivers multicast to groups the Conn has not joined
+// too, as a datagram queued before the Conn left its group arrives.
+func (k *Kernel) PushRaw(port, group uint32, b []byte) { k.deliver(port, group, b, false) }
+
+// deliver queues datagram b; with members, a multicast datagram only if the
+// Conn joined its group.
+func (k *Kernel) deliver(port, group uint32, b []byte, members bool) {
 	k.mu.Lock()
+	if members && group != 0 && k.groups[group] <= 0 {
+		k.dropped++
+		k.mu.Unlock()
+		return
+	}
+	if port == 0 && group == 0 && len(k.answering) > 0 {
+		k.noteAnswers(b)
+	}
 	k.queue = append(k.queue, datagram{b: slices.Clone(b), port: port, group: group})
 	k.mu.Unlock()
 	ring(k.wake)
+}
+
+// AnswerLater tells k that request r, whose handler is running, is
+// answered later (by the test, from another goroutine), so that k does not
+// ACK it when the handler returns.
+func (k *Kernel) AnswerLater(r Request) {
+	k.mu.Lock()
+	if a := k.answering[r.Header.Sequence]; a != nil && a.pid == r.Header.PID {
+		a.answered = true
+	}
+	k.mu.Unlock()
+}
+
+// noteAnswers marks the requests that the NLMSG_ERROR and NLMSG_DONE
+// messages of datagram b answer; k.mu must be held.
+func (k *Kernel) noteAnswers(b []byte) {
+	for len(b) >= 16 {
+		h := parseHeader(b)
+		if h.Type == netlink.Error || h.Type == netlink.Done {
+			if a := k.answering[h.Sequence]; a != nil && a.pid == h.PID {
+				a.answered = true
+			}
+		}
+		l := int(h.Length)
+		if l < 16 || l > len(b) {
+			return
+		}
+		b = b[min((l+3)&^3, len(b)):]
+	}
+}
+
+// Dropped returns how many multicast datagrams were dropped because the
+// Conn had not joined their group.
+func (k *Kernel) Dropped() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.dropped
 }
 
 // Overrun makes the next receive fail with ENOBUFS, as the kernel reports
@@ -256,7 +409,7 @@ func (t *transport) Send(b []byte) error {
 		p = p[min((l+3)&^3, len(p)):]
 	}
 	k.reqs = append(k.reqs, reqs...)
-	h, ctrl := k.handler, k.ctrl
+	ctrl := k.ctrl
 	k.mu.Unlock()
 	ring(k.reqWake)
 	for _, r := range reqs {
@@ -270,11 +423,55 @@ func (t *transport) Send(b []byte) error {
 			}
 		case ctrl != nil && r.Header.Type == unix.GENL_ID_CTRL:
 			ctrl.serve(r)
-		case h != nil:
-			h(k, r)
+		default:
+			k.dispatch(ctrl, r)
 		}
 	}
 	return nil
+}
+
+// dispatch runs the handler of a request to a family, after the checks of
+// the op table the Controller holds, and ACKs the request if it asked for
+// an ACK and the handler did not answer it with one or an error.
+func (k *Kernel) dispatch(ctrl *Controller, r Request) {
+	k.mu.Lock()
+	h := k.families[uint16(r.Header.Type)]
+	if h == nil {
+		h = k.handler
+	}
+	priv := k.priv
+	k.mu.Unlock()
+	if ctrl != nil {
+		if errno := ctrl.refuse(r, priv); errno != 0 {
+			k.Push(Error(r, errno, nil))
+			return
+		}
+	}
+	if h == nil {
+		return
+	}
+	dump := r.Header.Flags&netlink.Dump == netlink.Dump
+	ack := r.Header.Flags&netlink.Acknowledge != 0 && !dump
+	var a *answer
+	if ack {
+		a = &answer{pid: r.Header.PID}
+		k.mu.Lock()
+		k.answering[r.Header.Sequence] = a
+		k.mu.Unlock()
+	}
+	h(k, r)
+	if !ack {
+		return
+	}
+	k.mu.Lock()
+	if k.answering[r.Header.Sequence] == a {
+		delete(k.answering, r.Header.Sequence)
+	}
+	answered := a.answered
+	k.mu.Unlock()
+	if !answered {
+		k.Push(Ack(r))
+	}
 }
 
 // Recv implements genl.Transport.

@@ -50,13 +50,23 @@ type Config struct {
 	// packages genl and family (for use below them, such as by package
 	// family itself).
 	NoClient bool
+	// ImportPath is the import path of the generated package. With it
+	// (and without NoClient) the typed test server is generated too, as
+	// package <pkg>test in the subdirectory <pkg>test, whose file names
+	// the returned Files give with that directory in front.
+	ImportPath string
 }
 
 // PackageName returns the package name (and directory name) genlgen
 // derives from a family name: "mptcp_pm" -> "mptcppm".
 func PackageName(family string) string { return pkgName(family) }
 
-// A File is one generated file.
+// ServerDir returns the directory, inside the directory of package pkg, of
+// the package of pkg's typed test server: "netdev" -> "netdevtest".
+func ServerDir(pkg string) string { return pkg + "test" }
+
+// A File is one generated file; Name is relative to the package's
+// directory, with "/" between directory and file name.
 type File struct {
 	Name    string
 	Content []byte
@@ -116,6 +126,13 @@ func Generate(f *spec.Family, cfg Config) ([]File, error) {
 	rt.header = []string{Header(p.specFile), ""}
 	g.genRuntime(rt)
 	files = append(files, rt)
+	// nlctrl has no typed test server: genltest.Controller is its fake.
+	if !cfg.NoClient && cfg.ImportPath != "" && p.spec.Name != "nlctrl" {
+		sv := newFile(ServerDir(p.pkg)+"/server.go", p.serverPkg())
+		sv.header = []string{Header(p.specFile), ""}
+		g.genServer(sv, importPath(cfg.ImportPath))
+		files = append(files, sv)
+	}
 	if !cfg.NoTests {
 		ft := newFile("fuzz_test.go", p.pkg)
 		ft.header = []string{Header(p.specFile), ""}

@@ -25,6 +25,9 @@ var goldens = []struct{ spec, dir string }{
 	{"testdata/directional.yaml", "../testfamily/directional"},
 }
 
+// goldenImport is the import path of the directory of the golden packages.
+const goldenImport = "github.com/genlkit/genlkit/cmd/genlgen/internal/testfamily/"
+
 func generateFile(t *testing.T, path string, cfg Config) []File {
 	t.Helper()
 	f, err := spec.Load(path)
@@ -41,13 +44,13 @@ func generateFile(t *testing.T, path string, cfg Config) []File {
 func TestGolden(t *testing.T) {
 	for _, g := range goldens {
 		t.Run(filepath.Base(g.dir), func(t *testing.T) {
-			files := generateFile(t, g.spec, Config{SpecArg: filepath.Join("../../gen", g.spec)})
+			files := generateFile(t, g.spec, Config{SpecArg: filepath.Join("../../gen", g.spec), ImportPath: goldenImport + filepath.Base(g.dir)})
 			want := map[string]bool{}
 			for _, f := range files {
-				want[f.Name] = true
-				path := filepath.Join(g.dir, f.Name)
+				path := filepath.Join(g.dir, filepath.FromSlash(f.Name))
+				want[path] = true
 				if *update {
-					if err := os.MkdirAll(g.dir, 0o755); err != nil {
+					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 						t.Fatal(err)
 					}
 					if err := os.WriteFile(path, f.Content, 0o644); err != nil {
@@ -64,14 +67,17 @@ func TestGolden(t *testing.T) {
 						path, firstDiff(string(old), string(f.Content)))
 				}
 			}
-			entries, err := os.ReadDir(g.dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, e := range entries {
-				b, err := os.ReadFile(filepath.Join(g.dir, e.Name()))
-				if err == nil && IsGenerated(b) && !want[e.Name()] {
-					t.Errorf("%s: stale generated file", e.Name())
+			for _, dir := range []string{g.dir, filepath.Join(g.dir, ServerDir(filepath.Base(g.dir)))} {
+				entries, err := os.ReadDir(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range entries {
+					path := filepath.Join(dir, e.Name())
+					b, err := os.ReadFile(path)
+					if err == nil && IsGenerated(b) && !want[path] {
+						t.Errorf("%s: stale generated file", path)
+					}
 				}
 			}
 		})

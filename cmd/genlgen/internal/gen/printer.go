@@ -48,10 +48,39 @@ type file struct {
 	header  []string // comment lines above the package clause
 	buf     bytes.Buffer
 	imports map[importPath]bool
+	names   map[importPath]string // package names that differ from the path's last element
 }
 
 func newFile(name, pkg string) *file {
 	return &file{name: name, pkg: pkg, imports: make(map[importPath]bool)}
+}
+
+// alias records that the package at p is named name, in case the last
+// element of its path says otherwise (genlgen -pkg).
+func (f *file) alias(p importPath, name string) {
+	if path.Base(string(p)) == name {
+		return
+	}
+	if f.names == nil {
+		f.names = make(map[importPath]string)
+	}
+	f.names[p] = name
+}
+
+// pkgName returns the name the package at p is referred to by in f.
+func (f *file) pkgName(p importPath) string {
+	if n, ok := f.names[p]; ok {
+		return n
+	}
+	return path.Base(string(p))
+}
+
+// commentHeader adds text, wrapped, to the comment lines above the package
+// clause.
+func (f *file) commentHeader(text string) {
+	for l := range strings.SplitSeq(wrap(text, 76), "\n") {
+		f.header = append(f.header, "// "+l)
+	}
 }
 
 // P prints its arguments followed by a newline. Arguments may be strings,
@@ -68,12 +97,12 @@ func (f *file) print(args []any) {
 			f.buf.WriteString(a)
 		case goIdent:
 			f.imports[a.path] = true
-			f.buf.WriteString(path.Base(string(a.path)))
+			f.buf.WriteString(f.pkgName(a.path))
 			f.buf.WriteByte('.')
 			f.buf.WriteString(a.name)
 		case importPath:
 			f.imports[a] = true
-			f.buf.WriteString(path.Base(string(a)))
+			f.buf.WriteString(f.pkgName(a))
 		case []any:
 			f.print(a)
 		case goType:
@@ -99,7 +128,7 @@ func (f *file) Comment(text string) {
 // that build expressions as strings.
 func (f *file) qual(id goIdent) string {
 	f.imports[id.path] = true
-	return path.Base(string(id.path)) + "." + id.name
+	return f.pkgName(id.path) + "." + id.name
 }
 
 func (f *file) empty() bool { return f.buf.Len() == 0 }
@@ -127,13 +156,13 @@ func (f *file) content() ([]byte, error) {
 	if len(std)+len(other) > 0 {
 		out.WriteString("import (\n")
 		for _, p := range std {
-			fmt.Fprintf(&out, "\t%q\n", p)
+			f.writeImport(&out, p)
 		}
 		if len(std) > 0 && len(other) > 0 {
 			out.WriteByte('\n')
 		}
 		for _, p := range other {
-			fmt.Fprintf(&out, "\t%q\n", p)
+			f.writeImport(&out, p)
 		}
 		out.WriteString(")\n\n")
 	}
@@ -143,6 +172,16 @@ func (f *file) content() ([]byte, error) {
 		return nil, fmt.Errorf("%s: gofmt: %v\n%s", f.name, err, numbered(out.Bytes()))
 	}
 	return src, nil
+}
+
+// writeImport writes one import line, named when the package's name is
+// not the last element of its path.
+func (f *file) writeImport(out *bytes.Buffer, p string) {
+	if n, ok := f.names[importPath(p)]; ok {
+		fmt.Fprintf(out, "\t%s %q\n", n, p)
+		return
+	}
+	fmt.Fprintf(out, "\t%q\n", p)
 }
 
 func numbered(src []byte) string {

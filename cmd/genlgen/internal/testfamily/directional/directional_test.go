@@ -7,7 +7,9 @@ import (
 
 	"github.com/genlkit/genlkit/attrs"
 	"github.com/genlkit/genlkit/cmd/genlgen/internal/testfamily/directional"
+	"github.com/genlkit/genlkit/cmd/genlgen/internal/testfamily/directional/directionaltest"
 	"github.com/genlkit/genlkit/family"
+	"github.com/genlkit/genlkit/genl"
 	"github.com/genlkit/genlkit/genl/genltest"
 	"github.com/mdlayher/netlink"
 )
@@ -82,5 +84,46 @@ func TestDirectional(t *testing.T) {
 		if err != nil || n.OpName() != want {
 			t.Errorf("notification %d: %#v, %v; want %q", i, n, err, want)
 		}
+	}
+}
+
+// TestServer: the typed test server answers with the reply values of the
+// spec, per form (port-get's do replies with 7, its dump with get's 1).
+func TestServer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv := directionaltest.NewServer(nil)
+	port := &directional.Dev{Index: directional.Some[uint32](1), Port: directional.Some[uint16](2)}
+	srv.HandlePortGet(func(req *directional.PortGetRequest) (*directional.Dev, error) { return port, nil })
+	srv.HandlePortGetDump(func(_ *directional.PortGetDumpRequest, yield func(*directional.Dev) bool) error {
+		yield(port)
+		return nil
+	})
+	conn, err := srv.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c, err := directional.New(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := c.PortGet(ctx, nil); err != nil || rep.Port.Value != 2 {
+		t.Fatalf("do: %+v, %v", rep, err)
+	}
+	req := genl.Request{Family: srv.Family().ID, Command: directional.CmdPortGet, Version: directional.FamilyVersion}
+	var cmds []uint8
+	collect := func(m genl.Message) error { cmds = append(cmds, m.Header.Command); return nil }
+	if err := conn.Do(ctx, req, collect); err != nil {
+		t.Fatal(err)
+	}
+	for m, err := range conn.Dump(ctx, req) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		collect(m)
+	}
+	if len(cmds) != 2 || cmds[0] != directional.CmdPortGetReply || cmds[1] != directional.CmdGetReply {
+		t.Errorf("reply commands %v, want [%d %d]", cmds, directional.CmdPortGetReply, directional.CmdGetReply)
 	}
 }
