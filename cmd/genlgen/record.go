@@ -56,8 +56,8 @@ func recordArgs(cfg *gen.Config, f *spec.Family, specArg, specsDir, out string) 
 	return nil
 }
 
-// relTo returns path relative to dir, with forward slashes, as a
-// go:generate line run in dir needs it.
+// relTo returns path relative to dir, with forward slashes, as needed by
+// a go:generate line that runs in dir.
 func relTo(dir, path string) (string, error) {
 	absDir, err := filepath.Abs(dir)
 	if err != nil {

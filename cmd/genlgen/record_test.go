@@ -135,8 +135,8 @@ func TestRecordedGenerateLine(t *testing.T) {
 	}
 }
 
-// TestOneGenerateLineOnePackageComment: a package whose own files have a
-// go:generate line running genlgen, or a package comment, gets neither
+// TestOneGenerateLineOnePackageComment: a package whose own files have
+// a go:generate line running genlgen, or a package comment, gets neither
 // from doc.go; running genlgen from a go:generate line in a file of one's
 // own (not doc.go) leaves doc.go's line out too.
 func TestOneGenerateLineOnePackageComment(t *testing.T) {
