@@ -29,15 +29,12 @@ func TestFakeLinkinfo(t *testing.T) {
 		}
 		return &ethtool.Linkinfo{Header: &ethtool.Header{DevIndex: req.Header.DevIndex, DevName: ethtool.Some("eth0")}, Port: ethtool.Some(ethtool.PortTp)}, nil
 	})
-	conn, err := srv.Dial()
+	c, err := srv.Client(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
+	conn := c.Conn()
 	defer conn.Close()
-	c, err := ethtool.New(ctx, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rep, err := c.LinkinfoGet(ctx, &ethtool.LinkinfoGetRequest{Header: &ethtool.Header{DevIndex: ethtool.Some[uint32](2)}})
 	if err != nil || rep.Header.DevName.Value != "eth0" || rep.Port.Value != ethtool.PortTp {
 		t.Fatalf("linkinfo-get: %+v, %v", rep, err)

@@ -292,6 +292,9 @@ func (s *Server) serve(k *genltest.Kernel, r genltest.Request) {
 			err = Errorf(unix.EINVAL, "", "request of %d bytes is shorter than the %d-byte fixed header", len(r.Data), c.hdrLen)
 			break
 		}
+		if err = c.validate(); err != nil {
+			break
+		}
 		err = h(c)
 		if c.err != nil {
 			err = c.err // a reply that failed to encode

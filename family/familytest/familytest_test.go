@@ -17,27 +17,31 @@ import (
 
 // A family described by hand: a root set with a nest, an indexed array of
 // nests and a nest-type-value, and an op with a fixed header.
-var desc = &family.Descriptor{
-	Name: "demo", Protocol: "genetlink-legacy", Version: 2,
-	Ops: []family.OpDesc{
-		{Name: "get", Value: 1, ReplyValue: 1, Set: "main",
-			Do:   &family.OpMsgDesc{Request: []string{"id", "inner", "list", "table"}, Reply: []string{"id"}, HasReply: true, RequestValue: 1, ReplyValue: 1},
-			Dump: &family.OpMsgDesc{Reply: []string{"id"}, HasReply: true, RequestValue: 1, ReplyValue: 1}},
-		{Name: "hdr", Value: 2, ReplyValue: 7, Set: "main", Header: "hdr",
-			Do: &family.OpMsgDesc{Request: []string{"id"}, RequestValue: 2, ReplyValue: 7, HasReply: true}},
-		{Name: "ntf", Value: 3, ReplyValue: 3, Set: "main", Notify: true, Group: "events"},
-	},
-	Sets: []family.SetDesc{
-		{Name: "main", Attrs: []family.AttrDesc{
-			{Name: "id", Value: 1, Type: "u32"},
-			{Name: "inner", Value: 2, Type: "nest", Nested: "inner"},
-			{Name: "list", Value: 3, Type: "indexed-array", SubType: "nest", Nested: "inner"},
-			{Name: "table", Value: 4, Type: "nest-type-value", Nested: "inner", TypeValue: []string{"key"}},
-		}},
-		{Name: "inner", Attrs: []family.AttrDesc{{Name: "a", Value: 1, Type: "u32"}, {Name: "b", Value: 2, Type: "u32"}}},
-	},
-	Structs: []family.StructDesc{{Name: "hdr", Members: []family.MemberDesc{{Name: "x", Type: "u32"}}}},
-	Groups:  []string{"events"},
+var desc = demo("genetlink-legacy")
+
+func demo(protocol string) *family.Descriptor {
+	return &family.Descriptor{
+		Name: "demo", Protocol: protocol, Version: 2,
+		Ops: []family.OpDesc{
+			{Name: "get", Value: 1, ReplyValue: 1, Set: "main",
+				Do:   &family.OpMsgDesc{Request: []string{"id", "inner", "list", "table"}, Reply: []string{"id"}, HasReply: true, RequestValue: 1, ReplyValue: 1},
+				Dump: &family.OpMsgDesc{Reply: []string{"id"}, HasReply: true, RequestValue: 1, ReplyValue: 1}},
+			{Name: "hdr", Value: 2, ReplyValue: 7, Set: "main", Header: "hdr",
+				Do: &family.OpMsgDesc{Request: []string{"id", "list"}, RequestValue: 2, ReplyValue: 7, HasReply: true}},
+			{Name: "ntf", Value: 3, ReplyValue: 3, Set: "main", Notify: true, Group: "events"},
+		},
+		Sets: []family.SetDesc{
+			{Name: "main", Attrs: []family.AttrDesc{
+				{Name: "id", Value: 1, Type: "u32"},
+				{Name: "inner", Value: 2, Type: "nest", Nested: "inner"},
+				{Name: "list", Value: 3, Type: "indexed-array", SubType: "nest", Nested: "inner"},
+				{Name: "table", Value: 4, Type: "nest-type-value", Nested: "inner", TypeValue: []string{"key"}},
+			}},
+			{Name: "inner", Attrs: []family.AttrDesc{{Name: "a", Value: 1, Type: "u32"}, {Name: "b", Value: 2, Type: "u32"}}},
+		},
+		Structs: []family.StructDesc{{Name: "hdr", Members: []family.MemberDesc{{Name: "x", Type: "u32"}}}},
+		Groups:  []string{"events"},
+	}
 }
 
 // raw is a request or reply as plain attribute bytes.
@@ -204,4 +208,40 @@ func TestHandleUnknownOp(t *testing.T) {
 		}
 	}()
 	srv.Handle("hdr", true, nil) // hdr has no dump
+}
+
+// TestStrictValidation: in a genetlink family (strict validation), a
+// request attribute the op does not take is refused before the handler,
+// pointing at it; a genetlink-legacy family passes it to the handler.
+func TestStrictValidation(t *testing.T) {
+	for _, tc := range []struct {
+		attr uint16
+		msg  string
+	}{{2, "Unsupported attribute"}, {4, "Unknown attribute type"}, {3, ""}} {
+		for _, protocol := range []string{"genetlink", "genetlink-legacy"} {
+			srv := familytest.NewServer(nil, demo(protocol))
+			conn, err := srv.Dial()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			ran := false
+			srv.Handle("hdr", false, func(*familytest.Call) error { ran = true; return nil })
+			var e attrs.Encoder
+			e.U32(1, 1)
+			n := e.Nest(tc.attr)
+			e.End(n)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err = conn.Ack(ctx, genl.Request{Family: srv.Family().ID, Command: 2, Version: 2, Header: make([]byte, 4), Attrs: e.Bytes()})
+			cancel()
+			refused := protocol == "genetlink" && tc.msg != ""
+			var ge *genl.Error
+			switch {
+			case refused && (!errors.As(err, &ge) || ge.Message != tc.msg || !slices.Equal(ge.AttrTypes, []uint16{tc.attr}) || ran):
+				t.Errorf("%s, attribute %d: %v (handler ran: %v)", protocol, tc.attr, err, ran)
+			case !refused && (err != nil || !ran):
+				t.Errorf("%s, attribute %d: %v (handler ran: %v)", protocol, tc.attr, err, ran)
+			}
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/genlkit/genlkit/attrs"
 	"github.com/genlkit/genlkit/family"
+	"golang.org/x/sys/unix"
 )
 
 // Lengths of the netlink and generic netlink headers that come before a
@@ -117,4 +118,45 @@ func below(d *family.Descriptor, a *family.AttrDesc) (*family.SetDesc, int) {
 		return d.Set(a.Nested), len(a.TypeValue)
 	}
 	return nil, 0
+}
+
+// validate refuses, as strict validation of the op's policy does, a
+// request with a top-level attribute the op's request does not list: EINVAL
+// with "Unknown attribute type" above the policy's highest type and
+// "Unsupported attribute" below it, pointing at the attribute. It applies
+// to families of protocol genetlink (the specs of genetlink-legacy
+// families describe kernels that validate liberally) and to ops whose
+// request has attributes (others have no policy).
+func (c *Call) validate() error {
+	form := c.op.Do
+	if c.dump {
+		form = c.op.Dump
+	}
+	set := c.s.d.Set(c.op.Set)
+	if c.s.d.Protocol != "genetlink" || form == nil || len(form.Request) == 0 || set == nil {
+		return nil
+	}
+	var maxType uint16
+	allowed := map[uint16]bool{}
+	for _, name := range form.Request {
+		if a := set.Attr(name); a != nil {
+			allowed[a.Value] = true
+			maxType = max(maxType, a.Value)
+		}
+	}
+	var d attrs.Decoder
+	d.Reset(c.Attrs())
+	for d.Next() {
+		a := d.Attr()
+		switch {
+		case a.Type > maxType:
+			return &Error{Errno: unix.EINVAL, Message: "Unknown attribute type", Path: strconv.Itoa(int(a.Type))}
+		case !allowed[a.Type]:
+			return &Error{Errno: unix.EINVAL, Message: "Unsupported attribute", Path: strconv.Itoa(int(a.Type))}
+		}
+	}
+	if err := d.Err(); err != nil {
+		return &Error{Errno: unix.EINVAL, Message: "malformed attributes: " + err.Error()}
+	}
+	return nil
 }

@@ -53,15 +53,11 @@ func fakeClient(t *testing.T, k *genltest.Kernel) (*mptcppmtest.Server, *mptcppm
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
 	srv := mptcppmtest.NewServer(k)
-	conn, err := srv.Dial()
+	c, err := srv.Client(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close() })
-	c, err := mptcppm.New(ctx, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { c.Conn().Close() })
 	return srv, c, ctx
 }
 

@@ -22,15 +22,11 @@ func fakeClient(t *testing.T, k *genltest.Kernel) (*netdevtest.Server, *netdev.C
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
 	srv := netdevtest.NewServer(k)
-	conn, err := srv.Dial()
+	c, err := srv.Client(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close() })
-	c, err := netdev.New(ctx, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { c.Conn().Close() })
 	return srv, c, ctx
 }
 

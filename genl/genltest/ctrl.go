@@ -49,8 +49,10 @@ var Nlctrl = Family{
 // Conn's CTRL_CMD_GETFAMILY requests (by name, by id, and dumps) from the
 // families it holds, and announces families and multicast groups coming
 // and going on nlctrl's notify group (id GENL_ID_CTRL) as the kernel does,
-// to a Conn that joined it. Requests to other families still go to the
-// Kernel's handler. Its methods are safe for concurrent use.
+// to a Conn that joined it. Requests to other families go to the Kernel's
+// handlers, after the checks of the ops the controller holds for the
+// family (see the package documentation). Its methods are safe for
+// concurrent use.
 type Controller struct {
 	k       *Kernel
 	mu      sync.Mutex

@@ -21,9 +21,10 @@
 // passing against the fake does not fail against the kernel:
 //
 //   - A request that asked for an ACK (NLM_F_ACK) and is not a dump is
-//     acknowledged once its handler returns, unless the handler answered it
-//     with an NLMSG_ERROR (an ACK or an error) or an NLMSG_DONE itself: a
-//     handler pushes its replies, or an error, and nothing else.
+//     acknowledged once its handler returns (after its replies, a multi-part
+//     reply's NLMSG_DONE included), unless the handler answered it with an
+//     NLMSG_ERROR (an ACK or an error) itself: a handler pushes its replies,
+//     or an error, and nothing else.
 //   - A multicast datagram for a group the Conn has not joined is dropped
 //     when it is pushed, as the kernel delivers only to members; a
 //     notification pushed before Subscribe is never seen (see Dropped).
@@ -83,7 +84,9 @@ type Request struct {
 }
 
 // A Handler answers a request, typically by pushing replies to k. It runs
-// on the goroutine that sends, with no lock of k held.
+// on the goroutine that sends, with no lock of k held. The Kernel adds the
+// ACK a do request asked for when the handler returns, unless the handler
+// pushed an ACK or an error for it (or called AnswerLater).
 type Handler func(k *Kernel, r Request)
 
 // A Kernel is the fake kernel. Its zero value is not usable; call New.
@@ -110,7 +113,7 @@ type Kernel struct {
 }
 
 // An answer records whether a request's handler answered it with an
-// NLMSG_ERROR or NLMSG_DONE, so that the fake does not ACK it again.
+// NLMSG_ERROR (an ACK or an error), so that the fake does not ACK it again.
 type answer struct {
 	pid      uint32
 	answered bool
@@ -306,12 +309,13 @@ func (k *Kernel) AnswerLater(r Request) {
 	k.mu.Unlock()
 }
 
-// noteAnswers marks the requests that the NLMSG_ERROR and NLMSG_DONE
-// messages of datagram b answer; k.mu must be held.
+// noteAnswers marks the requests that the NLMSG_ERROR messages (ACKs and
+// errors) of datagram b answer; k.mu must be held. An NLMSG_DONE does not:
+// the kernel ACKs a do request after a multi-part reply too.
 func (k *Kernel) noteAnswers(b []byte) {
 	for len(b) >= 16 {
 		h := parseHeader(b)
-		if h.Type == netlink.Error || h.Type == netlink.Done {
+		if h.Type == netlink.Error {
 			if a := k.answering[h.Sequence]; a != nil && a.pid == h.PID {
 				a.answered = true
 			}

@@ -30,8 +30,9 @@ func dialT(t *testing.T, k *genltest.Kernel) (*genl.Conn, context.Context) {
 }
 
 // TestAutoAck: a do request that asked for an ACK gets one when the
-// handler returns, after its reply; none when the handler already sent an
-// ACK or an error; a dump gets none (NLMSG_DONE ends it).
+// handler returns, after its reply (a multi-part one too); none when the
+// handler already sent an ACK or an error; a dump gets none (NLMSG_DONE
+// ends it).
 func TestAutoAck(t *testing.T) {
 	k := genltest.New()
 	k.Handle(func(k *genltest.Kernel, r genltest.Request) {
@@ -45,6 +46,8 @@ func TestAutoAck(t *testing.T) {
 		case 4: // a dump
 			k.Push(genltest.ReplyMulti(r, 4, nil, 0), genltest.Done(r, 0, 0, nil))
 		case 5: // nothing at all: still ACKed
+		case 6: // a multi-part reply: the ACK follows its NLMSG_DONE
+			k.Push(genltest.ReplyMulti(r, 6, nil, 0), genltest.ReplyMulti(r, 6, nil, 0), genltest.Done(r, 0, 0, nil))
 		}
 	})
 	c, ctx := dialT(t, k)
@@ -52,6 +55,11 @@ func TestAutoAck(t *testing.T) {
 	err := c.Do(ctx, genl.Request{Family: testFam, Command: 1}, func(genl.Message) error { replies++; return nil })
 	if err != nil || replies != 1 {
 		t.Errorf("reply, ACK added: %v, %d replies", err, replies)
+	}
+	replies = 0
+	err = c.Do(ctx, genl.Request{Family: testFam, Command: 6}, func(genl.Message) error { replies++; return nil })
+	if err != nil || replies != 2 {
+		t.Errorf("multi-part reply, ACK added: %v, %d replies", err, replies)
 	}
 	for _, cmd := range []uint8{2, 5} {
 		if err := c.Ack(ctx, genl.Request{Family: testFam, Command: cmd}); err != nil {

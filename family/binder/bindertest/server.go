@@ -16,6 +16,7 @@
 package bindertest
 
 import (
+	"context"
 	"fmt"
 	"syscall"
 
@@ -62,6 +63,21 @@ func (s *Server) Family() genltest.Family { return s.core.Family() }
 
 // Dial returns a genl.Conn over the server's kernel, for binder.New.
 func (s *Server) Dial(opts ...genl.Option) (*genl.Conn, error) { return s.core.Dial(opts...) }
+
+// Client dials a Conn over the server's kernel and returns a binder.Client
+// on it, resolved from the fake nlctrl. Close its Conn when done.
+func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*binder.Client, error) {
+	conn, err := s.core.Dial(opts...)
+	if err != nil {
+		return nil, err
+	}
+	c, err := binder.New(ctx, conn)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return c, nil
+}
 
 // Notify multicasts n to the multicast group named group (see the
 // binder.Group constants), as the kernel sends notifications: a Conn that

@@ -29,15 +29,11 @@ func ExampleServer() {
 		return nil
 	})
 
-	conn, err := srv.Dial()
+	c, err := srv.Client(ctx) // a netdev.Client, resolved from the fake nlctrl
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer conn.Close()
-	c, err := netdev.New(ctx, conn) // resolved from the fake nlctrl
-	if err != nil {
-		log.Fatal(err)
-	}
+	defer c.Conn().Close()
 	for dev, err := range c.DevGetDump(ctx) {
 		if err != nil {
 			log.Fatal(err)

@@ -16,6 +16,7 @@
 package ovpntest
 
 import (
+	"context"
 	"fmt"
 	"syscall"
 
@@ -62,6 +63,21 @@ func (s *Server) Family() genltest.Family { return s.core.Family() }
 
 // Dial returns a genl.Conn over the server's kernel, for ovpn.New.
 func (s *Server) Dial(opts ...genl.Option) (*genl.Conn, error) { return s.core.Dial(opts...) }
+
+// Client dials a Conn over the server's kernel and returns a ovpn.Client
+// on it, resolved from the fake nlctrl. Close its Conn when done.
+func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*ovpn.Client, error) {
+	conn, err := s.core.Dial(opts...)
+	if err != nil {
+		return nil, err
+	}
+	c, err := ovpn.New(ctx, conn)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return c, nil
+}
 
 // HandlePeerNew sets the handler of peer-new requests (do, answering
 // ovpn.Client.PeerNew): h gets the decoded request (never nil); h returns nil

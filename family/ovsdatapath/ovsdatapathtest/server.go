@@ -16,6 +16,7 @@
 package ovsdatapathtest
 
 import (
+	"context"
 	"fmt"
 	"syscall"
 
@@ -62,6 +63,21 @@ func (s *Server) Family() genltest.Family { return s.core.Family() }
 
 // Dial returns a genl.Conn over the server's kernel, for ovsdatapath.New.
 func (s *Server) Dial(opts ...genl.Option) (*genl.Conn, error) { return s.core.Dial(opts...) }
+
+// Client dials a Conn over the server's kernel and returns a ovsdatapath.Client
+// on it, resolved from the fake nlctrl. Close its Conn when done.
+func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*ovsdatapath.Client, error) {
+	conn, err := s.core.Dial(opts...)
+	if err != nil {
+		return nil, err
+	}
+	c, err := ovsdatapath.New(ctx, conn)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return c, nil
+}
 
 // HandleGet sets the handler of get requests (do, answering
 // ovsdatapath.Client.Get): h gets the fixed header and the decoded request; h

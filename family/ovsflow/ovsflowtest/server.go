@@ -16,6 +16,7 @@
 package ovsflowtest
 
 import (
+	"context"
 	"fmt"
 	"syscall"
 
@@ -62,6 +63,21 @@ func (s *Server) Family() genltest.Family { return s.core.Family() }
 
 // Dial returns a genl.Conn over the server's kernel, for ovsflow.New.
 func (s *Server) Dial(opts ...genl.Option) (*genl.Conn, error) { return s.core.Dial(opts...) }
+
+// Client dials a Conn over the server's kernel and returns a ovsflow.Client
+// on it, resolved from the fake nlctrl. Close its Conn when done.
+func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*ovsflow.Client, error) {
+	conn, err := s.core.Dial(opts...)
+	if err != nil {
+		return nil, err
+	}
+	c, err := ovsflow.New(ctx, conn)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return c, nil
+}
 
 // HandleGet sets the handler of get requests (do, answering
 // ovsflow.Client.Get): h gets the fixed header and the decoded request; h

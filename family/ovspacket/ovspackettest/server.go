@@ -16,6 +16,7 @@
 package ovspackettest
 
 import (
+	"context"
 	"fmt"
 	"syscall"
 
@@ -62,6 +63,21 @@ func (s *Server) Family() genltest.Family { return s.core.Family() }
 
 // Dial returns a genl.Conn over the server's kernel, for ovspacket.New.
 func (s *Server) Dial(opts ...genl.Option) (*genl.Conn, error) { return s.core.Dial(opts...) }
+
+// Client dials a Conn over the server's kernel and returns a ovspacket.Client
+// on it, resolved from the fake nlctrl. Close its Conn when done.
+func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*ovspacket.Client, error) {
+	conn, err := s.core.Dial(opts...)
+	if err != nil {
+		return nil, err
+	}
+	c, err := ovspacket.New(ctx, conn)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return c, nil
+}
 
 // HandleExecute sets the handler of execute requests (do, answering
 // ovspacket.Client.Execute): h gets the fixed header and the decoded request;

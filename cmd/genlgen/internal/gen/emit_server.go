@@ -73,6 +73,21 @@ func (g *generator) genServer(f *file, fam importPath) {
 	f.P("// Dial returns a genl.Conn over the server's kernel, for ", id("New"), ".")
 	f.P("func (s *Server) Dial(opts ...", genlPkg.Ident("Option"), ") (*", genlPkg.Ident("Conn"), ", error) { return s.core.Dial(opts...) }")
 	f.P()
+	f.P("// Client dials a Conn over the server's kernel and returns a ", p.pkg, ".Client")
+	f.P("// on it, resolved from the fake nlctrl. Close its Conn when done.")
+	f.P("func (s *Server) Client(ctx ", contextPkg.Ident("Context"), ", opts ...", genlPkg.Ident("Option"), ") (*", id("Client"), ", error) {")
+	f.P("conn, err := s.core.Dial(opts...)")
+	f.P("if err != nil {")
+	f.P("return nil, err")
+	f.P("}")
+	f.P("c, err := ", id("New"), "(ctx, conn)")
+	f.P("if err != nil {")
+	f.P("conn.Close()")
+	f.P("return nil, err")
+	f.P("}")
+	f.P("return c, nil")
+	f.P("}")
+	f.P()
 	for _, o := range p.ops {
 		for _, c := range []*call{o.do, o.dump} {
 			if c != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/genlkit/genlkit/attrs"
 	"github.com/genlkit/genlkit/cmd/genlgen/internal/testfamily/kitchen"
+	"github.com/genlkit/genlkit/cmd/genlgen/internal/testfamily/kitchen/kitchentest"
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/genl"
 	"github.com/genlkit/genlkit/genl/genltest"
@@ -127,14 +128,17 @@ func TestClientDump(t *testing.T) {
 }
 
 func TestClientNoReply(t *testing.T) {
-	c, k := newClient(t, func(k *genltest.Kernel, r genltest.Request) { k.Push(genltest.Ack(r)) })
+	// The typed test server acknowledges what its handler accepts.
+	srv, c := serve(t, nil)
+	srv.HandleSet(func(*kitchen.SetRequest) error { return nil })
 	err := c.Set(ctx(t), &kitchen.SetRequest{
 		Outer: kitchen.Some(kitchen.Outer{Name: "n"}),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := k.Requests()[0]; r.Genl.Command != kitchen.CmdSet || r.Header.Flags&netlink.Acknowledge == 0 {
+	reqs := srv.Kernel().Requests()
+	if r := reqs[len(reqs)-1]; r.Genl.Command != kitchen.CmdSet || r.Header.Flags&netlink.Acknowledge == 0 {
 		t.Errorf("request %+v", r)
 	}
 }
@@ -162,18 +166,19 @@ func TestClientNotSupported(t *testing.T) {
 }
 
 func TestClientKernelError(t *testing.T) {
-	c, _ := newClient(t, func(k *genltest.Kernel, r genltest.Request) {
-		// The kernel points at the second attribute (name): 16 bytes of
-		// netlink header, 4 of genl header, 8 of u32-val.
-		k.Push(genltest.Error(r, unix.EINVAL, &genltest.Extack{Msg: "bad name", Offset: 28}))
+	// The server points the extended ACK at the second attribute (name).
+	srv, c := serve(t, nil)
+	srv.HandleGet(func(*kitchen.GetRequest) (*kitchen.Main, error) {
+		return nil, kitchentest.Errorf(unix.EINVAL, "name", "bad name")
 	})
 	_, err := c.Get(ctx(t), &kitchen.GetRequest{U32Val: kitchen.Some[uint32](7), Name: kitchen.Some("x")})
 	var ge *genl.Error
 	if !errors.Is(err, unix.EINVAL) || !errors.As(err, &ge) {
 		t.Fatalf("got %v", err)
 	}
-	if ge.Path != "name" || !strings.HasPrefix(err.Error(), "kitchen get: ") {
-		t.Errorf("path %q, error %q", ge.Path, err)
+	// 16 bytes of netlink header, 4 of genl header, 8 of u32-val.
+	if ge.Path != "name" || ge.Offset != 28 || !strings.HasPrefix(err.Error(), "kitchen get: ") {
+		t.Errorf("path %q at %d, error %q", ge.Path, ge.Offset, err)
 	}
 }
 

@@ -21,15 +21,11 @@ import (
 func serve(t *testing.T, k *genltest.Kernel, opts ...kitchentest.Option) (*kitchentest.Server, *kitchen.Client) {
 	t.Helper()
 	srv := kitchentest.NewServer(k, opts...)
-	conn, err := srv.Dial()
+	c, err := srv.Client(ctx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close() })
-	c, err := kitchen.New(ctx(t), conn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { c.Conn().Close() })
 	return srv, c
 }
 
