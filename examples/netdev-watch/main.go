@@ -88,8 +88,9 @@ type watcher struct {
 	events int
 }
 
-// stdout receives the events (a test's buffer in the tests).
-var stdout io.Writer = os.Stdout
+// stdout receives the events, stderr the watcher's own news (buffers in
+// the tests).
+var stdout, stderr io.Writer = os.Stdout, os.Stderr
 
 func run(ctx context.Context, cfg config) error {
 	var opts []genl.Option
@@ -124,7 +125,7 @@ func watch(ctx context.Context, conn *genl.Conn, cfg config) error {
 	if err := w.resync(ctx, cfg.list); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "netdev-watch: watching group %s (%d devices present); Ctrl-C to stop\n",
+	fmt.Fprintf(stderr, "netdev-watch: watching group %s (%d devices present); Ctrl-C to stop\n",
 		netdev.GroupMgmt, len(w.devs))
 
 	for cfg.count == 0 || w.events < cfg.count {
@@ -133,23 +134,23 @@ func watch(ctx context.Context, conn *genl.Conn, cfg config) error {
 		switch {
 		case ctx.Err() != nil:
 			// Ctrl-C, -duration: a clean stop.
-			fmt.Fprintf(os.Stderr, "netdev-watch: stopped after %d events\n", w.events)
+			fmt.Fprintf(stderr, "netdev-watch: stopped after %d events\n", w.events)
 			return nil
 		case errors.Is(err, genl.ErrOverrun):
 			// The socket's receive buffer filled up and the kernel dropped
 			// notifications: what we know may be stale. Say so, read the
 			// device list again, and go on.
-			fmt.Fprintf(os.Stderr, "netdev-watch: overrun: the socket's receive buffer filled up and notifications were lost (%v); re-reading the device list\n", err)
+			fmt.Fprintf(stderr, "netdev-watch: overrun: the socket's receive buffer filled up and notifications were lost (%v); re-reading the device list\n", err)
 			if err := w.resync(ctx, false); err != nil {
 				if ctx.Err() != nil {
 					continue
 				}
-				fmt.Fprintln(os.Stderr, "netdev-watch: resynchronising:", err)
+				fmt.Fprintln(stderr, "netdev-watch: resynchronising:", err)
 			}
 			continue
 		case errors.As(err, &decodeErr):
 			// One malformed notification; the stream goes on.
-			fmt.Fprintln(os.Stderr, "netdev-watch:", err)
+			fmt.Fprintln(stderr, "netdev-watch:", err)
 			continue
 		case err != nil:
 			return err
@@ -162,7 +163,7 @@ func watch(ctx context.Context, conn *genl.Conn, cfg config) error {
 			}
 		}
 	}
-	fmt.Fprintf(os.Stderr, "netdev-watch: stopped after %d events\n", w.events)
+	fmt.Fprintf(stderr, "netdev-watch: stopped after %d events\n", w.events)
 	return nil
 }
 

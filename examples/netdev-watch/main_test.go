@@ -61,9 +61,9 @@ func TestWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	var out syncBuffer
-	stdout = &out
-	defer func() { stdout = os.Stdout }()
+	var out, errOut syncBuffer
+	stdout, stderr = &out, &errOut
+	defer func() { stdout, stderr = os.Stdout, os.Stderr }()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -119,5 +119,8 @@ func TestWatch(t *testing.T) {
 	}
 	if got := strings.TrimSpace(out.String()); got != strings.Join(want, "\n") {
 		t.Errorf("output:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	if !strings.Contains(errOut.String(), "netdev-watch: overrun: ") || !strings.Contains(errOut.String(), "stopped after 4 events") {
+		t.Errorf("stderr:\n%s", errOut.String())
 	}
 }

@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake dev-energymodel family on a genltest.Kernel. Set a
-// handler per op with its Handle methods; an op without one is refused with
-// EOPNOTSUPP and a message naming it. Its methods are safe for concurrent use.
+// handler per op with its Handle methods (a nil handler removes it); an op
+// without one is refused with EOPNOTSUPP and a message naming it. A do handler
+// gets the decoded request (never nil) and returns the reply (nil for none); a
+// dump handler sends each reply with yield, which returns false once a reply
+// failed to encode, and returns nil to end the dump. A handler refuses a
+// request by returning an error, an *Error to name the request attribute it is
+// about (the fake kernel sends a dump's error in its NLMSG_DONE). Its methods
+// are safe for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,68 +85,24 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*devenergymod
 	return c, nil
 }
 
-// HandleGetPerfDomains sets the handler of get-perf-domains requests (do,
-// answering devenergymodel.Client.GetPerfDomains): h gets the decoded request
-// (never nil); h returns the reply (nil for none), or an error to refuse the
-// request. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleGetPerfDomains sets the handler of get-perf-domains do requests
+// (devenergymodel.Client.GetPerfDomains): it gets the decoded request and
+// returns the reply.
 func (s *Server) HandleGetPerfDomains(h func(req *devenergymodel.GetPerfDomainsRequest) (*devenergymodel.PerfDomain, error)) {
-	if h == nil {
-		s.core.Handle("get-perf-domains", false, nil)
-		return
-	}
-	s.core.Handle("get-perf-domains", false, func(c *familytest.Call) error {
-		req := new(devenergymodel.GetPerfDomainsRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get-perf-domains", false, familytest.Do(h))
 }
 
-// HandleGetPerfDomainsDump sets the handler of get-perf-domains requests
-// (dump, answering devenergymodel.Client.GetPerfDomainsDump): h gets no
-// request attributes; h sends each reply with yield (which returns false once
-// a reply failed to encode) and returns nil to end the dump, or an error to
-// end it with that error. An *Error names the request attribute it is about. A
-// nil h removes the handler.
+// HandleGetPerfDomainsDump sets the handler of get-perf-domains dump requests
+// (devenergymodel.Client.GetPerfDomainsDump): it sends each reply with yield.
 func (s *Server) HandleGetPerfDomainsDump(h func(yield func(*devenergymodel.PerfDomain) bool) error) {
-	if h == nil {
-		s.core.Handle("get-perf-domains", true, nil)
-		return
-	}
-	s.core.Handle("get-perf-domains", true, func(c *familytest.Call) error {
-		return h(func(rep *devenergymodel.PerfDomain) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get-perf-domains", true, familytest.DumpNoRequest(h))
 }
 
-// HandleGetPerfTable sets the handler of get-perf-table requests (do,
-// answering devenergymodel.Client.GetPerfTable): h gets the decoded request
-// (never nil); h returns the reply (nil for none), or an error to refuse the
-// request. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleGetPerfTable sets the handler of get-perf-table do requests
+// (devenergymodel.Client.GetPerfTable): it gets the decoded request and
+// returns the reply.
 func (s *Server) HandleGetPerfTable(h func(req *devenergymodel.GetPerfTableRequest) (*devenergymodel.PerfTable, error)) {
-	if h == nil {
-		s.core.Handle("get-perf-table", false, nil)
-		return
-	}
-	s.core.Handle("get-perf-table", false, func(c *familytest.Call) error {
-		req := new(devenergymodel.GetPerfTableRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get-perf-table", false, familytest.Do(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake devlink family on a genltest.Kernel. Set a handler per op
-// with its Handle methods; an op without one is refused with EOPNOTSUPP and a
-// message naming it. Its methods are safe for concurrent use.
+// with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,1535 +85,517 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*devlink.Clie
 	return c, nil
 }
 
-// HandleGet sets the handler of get requests (do, answering
-// devlink.Client.Get): h gets the decoded request (never nil); h returns the
-// reply (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleGet sets the handler of get do requests (devlink.Client.Get): it gets
+// the decoded request and returns the reply.
 func (s *Server) HandleGet(h func(req *devlink.GetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("get", false, nil)
-		return
-	}
-	s.core.Handle("get", false, func(c *familytest.Call) error {
-		req := new(devlink.GetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get", false, familytest.Do(h))
 }
 
-// HandleGetDump sets the handler of get requests (dump, answering
-// devlink.Client.GetDump): h gets no request attributes; h sends each reply
-// with yield (which returns false once a reply failed to encode) and returns
-// nil to end the dump, or an error to end it with that error. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleGetDump sets the handler of get dump requests
+// (devlink.Client.GetDump): it sends each reply with yield.
 func (s *Server) HandleGetDump(h func(yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("get", true, nil)
-		return
-	}
-	s.core.Handle("get", true, func(c *familytest.Call) error {
-		return h(func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get", true, familytest.DumpNoRequest(h))
 }
 
-// HandlePortGet sets the handler of port-get requests (do, answering
-// devlink.Client.PortGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandlePortGet sets the handler of port-get do requests
+// (devlink.Client.PortGet): it gets the decoded request and returns the reply.
 func (s *Server) HandlePortGet(h func(req *devlink.PortGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("port-get", false, nil)
-		return
-	}
-	s.core.Handle("port-get", false, func(c *familytest.Call) error {
-		req := new(devlink.PortGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("port-get", false, familytest.Do(h))
 }
 
-// HandlePortGetDump sets the handler of port-get requests (dump, answering
-// devlink.Client.PortGetDump): h gets the decoded request (never nil); h sends
-// each reply with yield (which returns false once a reply failed to encode)
-// and returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandlePortGetDump sets the handler of port-get dump requests
+// (devlink.Client.PortGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandlePortGetDump(h func(req *devlink.PortGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("port-get", true, nil)
-		return
-	}
-	s.core.Handle("port-get", true, func(c *familytest.Call) error {
-		req := new(devlink.PortGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("port-get", true, familytest.Dump(h))
 }
 
-// HandlePortSet sets the handler of port-set requests (do, answering
-// devlink.Client.PortSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandlePortSet sets the handler of port-set do requests
+// (devlink.Client.PortSet): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandlePortSet(h func(req *devlink.PortSetRequest) error) {
-	if h == nil {
-		s.core.Handle("port-set", false, nil)
-		return
-	}
-	s.core.Handle("port-set", false, func(c *familytest.Call) error {
-		req := new(devlink.PortSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("port-set", false, familytest.Ack(h))
 }
 
-// HandlePortNew sets the handler of port-new requests (do, answering
-// devlink.Client.PortNew): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandlePortNew sets the handler of port-new do requests
+// (devlink.Client.PortNew): it gets the decoded request and returns the reply.
 func (s *Server) HandlePortNew(h func(req *devlink.PortNewRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("port-new", false, nil)
-		return
-	}
-	s.core.Handle("port-new", false, func(c *familytest.Call) error {
-		req := new(devlink.PortNewRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("port-new", false, familytest.Do(h))
 }
 
-// HandlePortDel sets the handler of port-del requests (do, answering
-// devlink.Client.PortDel): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandlePortDel sets the handler of port-del do requests
+// (devlink.Client.PortDel): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandlePortDel(h func(req *devlink.PortDelRequest) error) {
-	if h == nil {
-		s.core.Handle("port-del", false, nil)
-		return
-	}
-	s.core.Handle("port-del", false, func(c *familytest.Call) error {
-		req := new(devlink.PortDelRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("port-del", false, familytest.Ack(h))
 }
 
-// HandlePortSplit sets the handler of port-split requests (do, answering
-// devlink.Client.PortSplit): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandlePortSplit sets the handler of port-split do requests
+// (devlink.Client.PortSplit): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandlePortSplit(h func(req *devlink.PortSplitRequest) error) {
-	if h == nil {
-		s.core.Handle("port-split", false, nil)
-		return
-	}
-	s.core.Handle("port-split", false, func(c *familytest.Call) error {
-		req := new(devlink.PortSplitRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("port-split", false, familytest.Ack(h))
 }
 
-// HandlePortUnsplit sets the handler of port-unsplit requests (do, answering
-// devlink.Client.PortUnsplit): h gets the decoded request (never nil); h
-// returns nil to have the request acknowledged, or an error to refuse it. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandlePortUnsplit sets the handler of port-unsplit do requests
+// (devlink.Client.PortUnsplit): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandlePortUnsplit(h func(req *devlink.PortUnsplitRequest) error) {
-	if h == nil {
-		s.core.Handle("port-unsplit", false, nil)
-		return
-	}
-	s.core.Handle("port-unsplit", false, func(c *familytest.Call) error {
-		req := new(devlink.PortUnsplitRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("port-unsplit", false, familytest.Ack(h))
 }
 
-// HandleSbGet sets the handler of sb-get requests (do, answering
-// devlink.Client.SbGet): h gets the decoded request (never nil); h returns the
-// reply (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleSbGet sets the handler of sb-get do requests (devlink.Client.SbGet):
+// it gets the decoded request and returns the reply.
 func (s *Server) HandleSbGet(h func(req *devlink.SbGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("sb-get", false, nil)
-		return
-	}
-	s.core.Handle("sb-get", false, func(c *familytest.Call) error {
-		req := new(devlink.SbGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("sb-get", false, familytest.Do(h))
 }
 
-// HandleSbGetDump sets the handler of sb-get requests (dump, answering
-// devlink.Client.SbGetDump): h gets the decoded request (never nil); h sends
-// each reply with yield (which returns false once a reply failed to encode)
-// and returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleSbGetDump sets the handler of sb-get dump requests
+// (devlink.Client.SbGetDump): it gets the decoded request and sends each reply
+// with yield.
 func (s *Server) HandleSbGetDump(h func(req *devlink.SbGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("sb-get", true, nil)
-		return
-	}
-	s.core.Handle("sb-get", true, func(c *familytest.Call) error {
-		req := new(devlink.SbGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("sb-get", true, familytest.Dump(h))
 }
 
-// HandleSbPoolGet sets the handler of sb-pool-get requests (do, answering
-// devlink.Client.SbPoolGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleSbPoolGet sets the handler of sb-pool-get do requests
+// (devlink.Client.SbPoolGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleSbPoolGet(h func(req *devlink.SbPoolGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("sb-pool-get", false, nil)
-		return
-	}
-	s.core.Handle("sb-pool-get", false, func(c *familytest.Call) error {
-		req := new(devlink.SbPoolGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("sb-pool-get", false, familytest.Do(h))
 }
 
-// HandleSbPoolGetDump sets the handler of sb-pool-get requests (dump,
-// answering devlink.Client.SbPoolGetDump): h gets the decoded request (never
-// nil); h sends each reply with yield (which returns false once a reply failed
-// to encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleSbPoolGetDump sets the handler of sb-pool-get dump requests
+// (devlink.Client.SbPoolGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleSbPoolGetDump(h func(req *devlink.SbPoolGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("sb-pool-get", true, nil)
-		return
-	}
-	s.core.Handle("sb-pool-get", true, func(c *familytest.Call) error {
-		req := new(devlink.SbPoolGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("sb-pool-get", true, familytest.Dump(h))
 }
 
-// HandleSbPoolSet sets the handler of sb-pool-set requests (do, answering
-// devlink.Client.SbPoolSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleSbPoolSet sets the handler of sb-pool-set do requests
+// (devlink.Client.SbPoolSet): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleSbPoolSet(h func(req *devlink.SbPoolSetRequest) error) {
-	if h == nil {
-		s.core.Handle("sb-pool-set", false, nil)
-		return
-	}
-	s.core.Handle("sb-pool-set", false, func(c *familytest.Call) error {
-		req := new(devlink.SbPoolSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("sb-pool-set", false, familytest.Ack(h))
 }
 
-// HandleSbPortPoolGet sets the handler of sb-port-pool-get requests (do,
-// answering devlink.Client.SbPortPoolGet): h gets the decoded request (never
-// nil); h returns the reply (nil for none), or an error to refuse the request.
-// An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleSbPortPoolGet sets the handler of sb-port-pool-get do requests
+// (devlink.Client.SbPortPoolGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleSbPortPoolGet(h func(req *devlink.SbPortPoolGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("sb-port-pool-get", false, nil)
-		return
-	}
-	s.core.Handle("sb-port-pool-get", false, func(c *familytest.Call) error {
-		req := new(devlink.SbPortPoolGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("sb-port-pool-get", false, familytest.Do(h))
 }
 
-// HandleSbPortPoolGetDump sets the handler of sb-port-pool-get requests (dump,
-// answering devlink.Client.SbPortPoolGetDump): h gets the decoded request
-// (never nil); h sends each reply with yield (which returns false once a reply
-// failed to encode) and returns nil to end the dump, or an error to end it
-// with that error. An *Error names the request attribute it is about. A nil h
-// removes the handler.
+// HandleSbPortPoolGetDump sets the handler of sb-port-pool-get dump requests
+// (devlink.Client.SbPortPoolGetDump): it gets the decoded request and sends
+// each reply with yield.
 func (s *Server) HandleSbPortPoolGetDump(h func(req *devlink.SbPortPoolGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("sb-port-pool-get", true, nil)
-		return
-	}
-	s.core.Handle("sb-port-pool-get", true, func(c *familytest.Call) error {
-		req := new(devlink.SbPortPoolGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("sb-port-pool-get", true, familytest.Dump(h))
 }
 
-// HandleSbPortPoolSet sets the handler of sb-port-pool-set requests (do,
-// answering devlink.Client.SbPortPoolSet): h gets the decoded request (never
-// nil); h returns nil to have the request acknowledged, or an error to refuse
-// it. An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleSbPortPoolSet sets the handler of sb-port-pool-set do requests
+// (devlink.Client.SbPortPoolSet): it gets the decoded request and returns nil
+// to have the request acknowledged.
 func (s *Server) HandleSbPortPoolSet(h func(req *devlink.SbPortPoolSetRequest) error) {
-	if h == nil {
-		s.core.Handle("sb-port-pool-set", false, nil)
-		return
-	}
-	s.core.Handle("sb-port-pool-set", false, func(c *familytest.Call) error {
-		req := new(devlink.SbPortPoolSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("sb-port-pool-set", false, familytest.Ack(h))
 }
 
-// HandleSbTcPoolBindGet sets the handler of sb-tc-pool-bind-get requests (do,
-// answering devlink.Client.SbTcPoolBindGet): h gets the decoded request (never
-// nil); h returns the reply (nil for none), or an error to refuse the request.
-// An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleSbTcPoolBindGet sets the handler of sb-tc-pool-bind-get do requests
+// (devlink.Client.SbTcPoolBindGet): it gets the decoded request and returns
+// the reply.
 func (s *Server) HandleSbTcPoolBindGet(h func(req *devlink.SbTcPoolBindGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("sb-tc-pool-bind-get", false, nil)
-		return
-	}
-	s.core.Handle("sb-tc-pool-bind-get", false, func(c *familytest.Call) error {
-		req := new(devlink.SbTcPoolBindGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("sb-tc-pool-bind-get", false, familytest.Do(h))
 }
 
-// HandleSbTcPoolBindGetDump sets the handler of sb-tc-pool-bind-get requests
-// (dump, answering devlink.Client.SbTcPoolBindGetDump): h gets the decoded
-// request (never nil); h sends each reply with yield (which returns false once
-// a reply failed to encode) and returns nil to end the dump, or an error to
-// end it with that error. An *Error names the request attribute it is about. A
-// nil h removes the handler.
+// HandleSbTcPoolBindGetDump sets the handler of sb-tc-pool-bind-get dump
+// requests (devlink.Client.SbTcPoolBindGetDump): it gets the decoded request
+// and sends each reply with yield.
 func (s *Server) HandleSbTcPoolBindGetDump(h func(req *devlink.SbTcPoolBindGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("sb-tc-pool-bind-get", true, nil)
-		return
-	}
-	s.core.Handle("sb-tc-pool-bind-get", true, func(c *familytest.Call) error {
-		req := new(devlink.SbTcPoolBindGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("sb-tc-pool-bind-get", true, familytest.Dump(h))
 }
 
-// HandleSbTcPoolBindSet sets the handler of sb-tc-pool-bind-set requests (do,
-// answering devlink.Client.SbTcPoolBindSet): h gets the decoded request (never
-// nil); h returns nil to have the request acknowledged, or an error to refuse
-// it. An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleSbTcPoolBindSet sets the handler of sb-tc-pool-bind-set do requests
+// (devlink.Client.SbTcPoolBindSet): it gets the decoded request and returns
+// nil to have the request acknowledged.
 func (s *Server) HandleSbTcPoolBindSet(h func(req *devlink.SbTcPoolBindSetRequest) error) {
-	if h == nil {
-		s.core.Handle("sb-tc-pool-bind-set", false, nil)
-		return
-	}
-	s.core.Handle("sb-tc-pool-bind-set", false, func(c *familytest.Call) error {
-		req := new(devlink.SbTcPoolBindSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("sb-tc-pool-bind-set", false, familytest.Ack(h))
 }
 
-// HandleSbOccSnapshot sets the handler of sb-occ-snapshot requests (do,
-// answering devlink.Client.SbOccSnapshot): h gets the decoded request (never
-// nil); h returns nil to have the request acknowledged, or an error to refuse
-// it. An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleSbOccSnapshot sets the handler of sb-occ-snapshot do requests
+// (devlink.Client.SbOccSnapshot): it gets the decoded request and returns nil
+// to have the request acknowledged.
 func (s *Server) HandleSbOccSnapshot(h func(req *devlink.SbOccSnapshotRequest) error) {
-	if h == nil {
-		s.core.Handle("sb-occ-snapshot", false, nil)
-		return
-	}
-	s.core.Handle("sb-occ-snapshot", false, func(c *familytest.Call) error {
-		req := new(devlink.SbOccSnapshotRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("sb-occ-snapshot", false, familytest.Ack(h))
 }
 
-// HandleSbOccMaxClear sets the handler of sb-occ-max-clear requests (do,
-// answering devlink.Client.SbOccMaxClear): h gets the decoded request (never
-// nil); h returns nil to have the request acknowledged, or an error to refuse
-// it. An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleSbOccMaxClear sets the handler of sb-occ-max-clear do requests
+// (devlink.Client.SbOccMaxClear): it gets the decoded request and returns nil
+// to have the request acknowledged.
 func (s *Server) HandleSbOccMaxClear(h func(req *devlink.SbOccMaxClearRequest) error) {
-	if h == nil {
-		s.core.Handle("sb-occ-max-clear", false, nil)
-		return
-	}
-	s.core.Handle("sb-occ-max-clear", false, func(c *familytest.Call) error {
-		req := new(devlink.SbOccMaxClearRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("sb-occ-max-clear", false, familytest.Ack(h))
 }
 
-// HandleEswitchGet sets the handler of eswitch-get requests (do, answering
-// devlink.Client.EswitchGet): h gets the decoded request (never nil); h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleEswitchGet sets the handler of eswitch-get do requests
+// (devlink.Client.EswitchGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleEswitchGet(h func(req *devlink.EswitchGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("eswitch-get", false, nil)
-		return
-	}
-	s.core.Handle("eswitch-get", false, func(c *familytest.Call) error {
-		req := new(devlink.EswitchGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("eswitch-get", false, familytest.Do(h))
 }
 
-// HandleEswitchSet sets the handler of eswitch-set requests (do, answering
-// devlink.Client.EswitchSet): h gets the decoded request (never nil); h
-// returns nil to have the request acknowledged, or an error to refuse it. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleEswitchSet sets the handler of eswitch-set do requests
+// (devlink.Client.EswitchSet): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleEswitchSet(h func(req *devlink.EswitchSetRequest) error) {
-	if h == nil {
-		s.core.Handle("eswitch-set", false, nil)
-		return
-	}
-	s.core.Handle("eswitch-set", false, func(c *familytest.Call) error {
-		req := new(devlink.EswitchSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("eswitch-set", false, familytest.Ack(h))
 }
 
-// HandleDpipeTableGet sets the handler of dpipe-table-get requests (do,
-// answering devlink.Client.DpipeTableGet): h gets the decoded request (never
-// nil); h returns the reply (nil for none), or an error to refuse the request.
-// An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleDpipeTableGet sets the handler of dpipe-table-get do requests
+// (devlink.Client.DpipeTableGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleDpipeTableGet(h func(req *devlink.DpipeTableGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("dpipe-table-get", false, nil)
-		return
-	}
-	s.core.Handle("dpipe-table-get", false, func(c *familytest.Call) error {
-		req := new(devlink.DpipeTableGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("dpipe-table-get", false, familytest.Do(h))
 }
 
-// HandleDpipeEntriesGet sets the handler of dpipe-entries-get requests (do,
-// answering devlink.Client.DpipeEntriesGet): h gets the decoded request (never
-// nil); h returns the reply (nil for none), or an error to refuse the request.
-// An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleDpipeEntriesGet sets the handler of dpipe-entries-get do requests
+// (devlink.Client.DpipeEntriesGet): it gets the decoded request and returns
+// the reply.
 func (s *Server) HandleDpipeEntriesGet(h func(req *devlink.DpipeEntriesGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("dpipe-entries-get", false, nil)
-		return
-	}
-	s.core.Handle("dpipe-entries-get", false, func(c *familytest.Call) error {
-		req := new(devlink.DpipeEntriesGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("dpipe-entries-get", false, familytest.Do(h))
 }
 
-// HandleDpipeHeadersGet sets the handler of dpipe-headers-get requests (do,
-// answering devlink.Client.DpipeHeadersGet): h gets the decoded request (never
-// nil); h returns the reply (nil for none), or an error to refuse the request.
-// An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleDpipeHeadersGet sets the handler of dpipe-headers-get do requests
+// (devlink.Client.DpipeHeadersGet): it gets the decoded request and returns
+// the reply.
 func (s *Server) HandleDpipeHeadersGet(h func(req *devlink.DpipeHeadersGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("dpipe-headers-get", false, nil)
-		return
-	}
-	s.core.Handle("dpipe-headers-get", false, func(c *familytest.Call) error {
-		req := new(devlink.DpipeHeadersGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("dpipe-headers-get", false, familytest.Do(h))
 }
 
-// HandleDpipeTableCountersSet sets the handler of dpipe-table-counters-set
-// requests (do, answering devlink.Client.DpipeTableCountersSet): h gets the
-// decoded request (never nil); h returns nil to have the request acknowledged,
-// or an error to refuse it. An *Error names the request attribute it is about.
-// A nil h removes the handler.
+// HandleDpipeTableCountersSet sets the handler of dpipe-table-counters-set do
+// requests (devlink.Client.DpipeTableCountersSet): it gets the decoded request
+// and returns nil to have the request acknowledged.
 func (s *Server) HandleDpipeTableCountersSet(h func(req *devlink.DpipeTableCountersSetRequest) error) {
-	if h == nil {
-		s.core.Handle("dpipe-table-counters-set", false, nil)
-		return
-	}
-	s.core.Handle("dpipe-table-counters-set", false, func(c *familytest.Call) error {
-		req := new(devlink.DpipeTableCountersSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("dpipe-table-counters-set", false, familytest.Ack(h))
 }
 
-// HandleResourceSet sets the handler of resource-set requests (do, answering
-// devlink.Client.ResourceSet): h gets the decoded request (never nil); h
-// returns nil to have the request acknowledged, or an error to refuse it. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleResourceSet sets the handler of resource-set do requests
+// (devlink.Client.ResourceSet): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleResourceSet(h func(req *devlink.ResourceSetRequest) error) {
-	if h == nil {
-		s.core.Handle("resource-set", false, nil)
-		return
-	}
-	s.core.Handle("resource-set", false, func(c *familytest.Call) error {
-		req := new(devlink.ResourceSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("resource-set", false, familytest.Ack(h))
 }
 
-// HandleResourceDump sets the handler of resource-dump requests (do, answering
-// devlink.Client.ResourceDump): h gets the decoded request (never nil); h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleResourceDump sets the handler of resource-dump do requests
+// (devlink.Client.ResourceDump): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleResourceDump(h func(req *devlink.ResourceDumpRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("resource-dump", false, nil)
-		return
-	}
-	s.core.Handle("resource-dump", false, func(c *familytest.Call) error {
-		req := new(devlink.ResourceDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("resource-dump", false, familytest.Do(h))
 }
 
-// HandleResourceDumpDump sets the handler of resource-dump requests (dump,
-// answering devlink.Client.ResourceDumpDump): h gets the decoded request
-// (never nil); h sends each reply with yield (which returns false once a reply
-// failed to encode) and returns nil to end the dump, or an error to end it
-// with that error. An *Error names the request attribute it is about. A nil h
-// removes the handler.
+// HandleResourceDumpDump sets the handler of resource-dump dump requests
+// (devlink.Client.ResourceDumpDump): it gets the decoded request and sends
+// each reply with yield.
 func (s *Server) HandleResourceDumpDump(h func(req *devlink.ResourceDumpDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("resource-dump", true, nil)
-		return
-	}
-	s.core.Handle("resource-dump", true, func(c *familytest.Call) error {
-		req := new(devlink.ResourceDumpDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("resource-dump", true, familytest.Dump(h))
 }
 
-// HandleReload sets the handler of reload requests (do, answering
-// devlink.Client.Reload): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleReload sets the handler of reload do requests (devlink.Client.Reload):
+// it gets the decoded request and returns the reply.
 func (s *Server) HandleReload(h func(req *devlink.ReloadRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("reload", false, nil)
-		return
-	}
-	s.core.Handle("reload", false, func(c *familytest.Call) error {
-		req := new(devlink.ReloadRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("reload", false, familytest.Do(h))
 }
 
-// HandleParamGet sets the handler of param-get requests (do, answering
-// devlink.Client.ParamGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleParamGet sets the handler of param-get do requests
+// (devlink.Client.ParamGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleParamGet(h func(req *devlink.ParamGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("param-get", false, nil)
-		return
-	}
-	s.core.Handle("param-get", false, func(c *familytest.Call) error {
-		req := new(devlink.ParamGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("param-get", false, familytest.Do(h))
 }
 
-// HandleParamGetDump sets the handler of param-get requests (dump, answering
-// devlink.Client.ParamGetDump): h gets the decoded request (never nil); h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleParamGetDump sets the handler of param-get dump requests
+// (devlink.Client.ParamGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleParamGetDump(h func(req *devlink.ParamGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("param-get", true, nil)
-		return
-	}
-	s.core.Handle("param-get", true, func(c *familytest.Call) error {
-		req := new(devlink.ParamGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("param-get", true, familytest.Dump(h))
 }
 
-// HandleParamSet sets the handler of param-set requests (do, answering
-// devlink.Client.ParamSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleParamSet sets the handler of param-set do requests
+// (devlink.Client.ParamSet): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleParamSet(h func(req *devlink.ParamSetRequest) error) {
-	if h == nil {
-		s.core.Handle("param-set", false, nil)
-		return
-	}
-	s.core.Handle("param-set", false, func(c *familytest.Call) error {
-		req := new(devlink.ParamSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("param-set", false, familytest.Ack(h))
 }
 
-// HandleRegionGet sets the handler of region-get requests (do, answering
-// devlink.Client.RegionGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleRegionGet sets the handler of region-get do requests
+// (devlink.Client.RegionGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleRegionGet(h func(req *devlink.RegionGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("region-get", false, nil)
-		return
-	}
-	s.core.Handle("region-get", false, func(c *familytest.Call) error {
-		req := new(devlink.RegionGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("region-get", false, familytest.Do(h))
 }
 
-// HandleRegionGetDump sets the handler of region-get requests (dump, answering
-// devlink.Client.RegionGetDump): h gets the decoded request (never nil); h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleRegionGetDump sets the handler of region-get dump requests
+// (devlink.Client.RegionGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleRegionGetDump(h func(req *devlink.RegionGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("region-get", true, nil)
-		return
-	}
-	s.core.Handle("region-get", true, func(c *familytest.Call) error {
-		req := new(devlink.RegionGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("region-get", true, familytest.Dump(h))
 }
 
-// HandleRegionNew sets the handler of region-new requests (do, answering
-// devlink.Client.RegionNew): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleRegionNew sets the handler of region-new do requests
+// (devlink.Client.RegionNew): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleRegionNew(h func(req *devlink.RegionNewRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("region-new", false, nil)
-		return
-	}
-	s.core.Handle("region-new", false, func(c *familytest.Call) error {
-		req := new(devlink.RegionNewRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("region-new", false, familytest.Do(h))
 }
 
-// HandleRegionDel sets the handler of region-del requests (do, answering
-// devlink.Client.RegionDel): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleRegionDel sets the handler of region-del do requests
+// (devlink.Client.RegionDel): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleRegionDel(h func(req *devlink.RegionDelRequest) error) {
-	if h == nil {
-		s.core.Handle("region-del", false, nil)
-		return
-	}
-	s.core.Handle("region-del", false, func(c *familytest.Call) error {
-		req := new(devlink.RegionDelRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("region-del", false, familytest.Ack(h))
 }
 
-// HandleRegionReadDump sets the handler of region-read requests (dump,
-// answering devlink.Client.RegionReadDump): h gets the decoded request (never
-// nil); h sends each reply with yield (which returns false once a reply failed
-// to encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleRegionReadDump sets the handler of region-read dump requests
+// (devlink.Client.RegionReadDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleRegionReadDump(h func(req *devlink.RegionReadDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("region-read", true, nil)
-		return
-	}
-	s.core.Handle("region-read", true, func(c *familytest.Call) error {
-		req := new(devlink.RegionReadDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("region-read", true, familytest.Dump(h))
 }
 
-// HandlePortParamGet sets the handler of port-param-get requests (do,
-// answering devlink.Client.PortParamGet): h gets the decoded request (never
-// nil); h returns the reply (nil for none), or an error to refuse the request.
-// An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandlePortParamGet sets the handler of port-param-get do requests
+// (devlink.Client.PortParamGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandlePortParamGet(h func(req *devlink.PortParamGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("port-param-get", false, nil)
-		return
-	}
-	s.core.Handle("port-param-get", false, func(c *familytest.Call) error {
-		req := new(devlink.PortParamGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("port-param-get", false, familytest.Do(h))
 }
 
-// HandlePortParamGetDump sets the handler of port-param-get requests (dump,
-// answering devlink.Client.PortParamGetDump): h gets no request attributes; h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandlePortParamGetDump sets the handler of port-param-get dump requests
+// (devlink.Client.PortParamGetDump): it sends each reply with yield.
 func (s *Server) HandlePortParamGetDump(h func(yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("port-param-get", true, nil)
-		return
-	}
-	s.core.Handle("port-param-get", true, func(c *familytest.Call) error {
-		return h(func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("port-param-get", true, familytest.DumpNoRequest(h))
 }
 
-// HandlePortParamSet sets the handler of port-param-set requests (do,
-// answering devlink.Client.PortParamSet): h gets the decoded request (never
-// nil); h returns nil to have the request acknowledged, or an error to refuse
-// it. An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandlePortParamSet sets the handler of port-param-set do requests
+// (devlink.Client.PortParamSet): it gets the decoded request and returns nil
+// to have the request acknowledged.
 func (s *Server) HandlePortParamSet(h func(req *devlink.PortParamSetRequest) error) {
-	if h == nil {
-		s.core.Handle("port-param-set", false, nil)
-		return
-	}
-	s.core.Handle("port-param-set", false, func(c *familytest.Call) error {
-		req := new(devlink.PortParamSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("port-param-set", false, familytest.Ack(h))
 }
 
-// HandleInfoGet sets the handler of info-get requests (do, answering
-// devlink.Client.InfoGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleInfoGet sets the handler of info-get do requests
+// (devlink.Client.InfoGet): it gets the decoded request and returns the reply.
 func (s *Server) HandleInfoGet(h func(req *devlink.InfoGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("info-get", false, nil)
-		return
-	}
-	s.core.Handle("info-get", false, func(c *familytest.Call) error {
-		req := new(devlink.InfoGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("info-get", false, familytest.Do(h))
 }
 
-// HandleInfoGetDump sets the handler of info-get requests (dump, answering
-// devlink.Client.InfoGetDump): h gets no request attributes; h sends each
-// reply with yield (which returns false once a reply failed to encode) and
-// returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleInfoGetDump sets the handler of info-get dump requests
+// (devlink.Client.InfoGetDump): it sends each reply with yield.
 func (s *Server) HandleInfoGetDump(h func(yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("info-get", true, nil)
-		return
-	}
-	s.core.Handle("info-get", true, func(c *familytest.Call) error {
-		return h(func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("info-get", true, familytest.DumpNoRequest(h))
 }
 
-// HandleHealthReporterGet sets the handler of health-reporter-get requests
-// (do, answering devlink.Client.HealthReporterGet): h gets the decoded request
-// (never nil); h returns the reply (nil for none), or an error to refuse the
-// request. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleHealthReporterGet sets the handler of health-reporter-get do requests
+// (devlink.Client.HealthReporterGet): it gets the decoded request and returns
+// the reply.
 func (s *Server) HandleHealthReporterGet(h func(req *devlink.HealthReporterGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("health-reporter-get", false, nil)
-		return
-	}
-	s.core.Handle("health-reporter-get", false, func(c *familytest.Call) error {
-		req := new(devlink.HealthReporterGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("health-reporter-get", false, familytest.Do(h))
 }
 
-// HandleHealthReporterGetDump sets the handler of health-reporter-get requests
-// (dump, answering devlink.Client.HealthReporterGetDump): h gets the decoded
-// request (never nil); h sends each reply with yield (which returns false once
-// a reply failed to encode) and returns nil to end the dump, or an error to
-// end it with that error. An *Error names the request attribute it is about. A
-// nil h removes the handler.
+// HandleHealthReporterGetDump sets the handler of health-reporter-get dump
+// requests (devlink.Client.HealthReporterGetDump): it gets the decoded request
+// and sends each reply with yield.
 func (s *Server) HandleHealthReporterGetDump(h func(req *devlink.HealthReporterGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("health-reporter-get", true, nil)
-		return
-	}
-	s.core.Handle("health-reporter-get", true, func(c *familytest.Call) error {
-		req := new(devlink.HealthReporterGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("health-reporter-get", true, familytest.Dump(h))
 }
 
-// HandleHealthReporterSet sets the handler of health-reporter-set requests
-// (do, answering devlink.Client.HealthReporterSet): h gets the decoded request
-// (never nil); h returns nil to have the request acknowledged, or an error to
-// refuse it. An *Error names the request attribute it is about. A nil h
-// removes the handler.
+// HandleHealthReporterSet sets the handler of health-reporter-set do requests
+// (devlink.Client.HealthReporterSet): it gets the decoded request and returns
+// nil to have the request acknowledged.
 func (s *Server) HandleHealthReporterSet(h func(req *devlink.HealthReporterSetRequest) error) {
-	if h == nil {
-		s.core.Handle("health-reporter-set", false, nil)
-		return
-	}
-	s.core.Handle("health-reporter-set", false, func(c *familytest.Call) error {
-		req := new(devlink.HealthReporterSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("health-reporter-set", false, familytest.Ack(h))
 }
 
-// HandleHealthReporterRecover sets the handler of health-reporter-recover
-// requests (do, answering devlink.Client.HealthReporterRecover): h gets the
-// decoded request (never nil); h returns nil to have the request acknowledged,
-// or an error to refuse it. An *Error names the request attribute it is about.
-// A nil h removes the handler.
+// HandleHealthReporterRecover sets the handler of health-reporter-recover do
+// requests (devlink.Client.HealthReporterRecover): it gets the decoded request
+// and returns nil to have the request acknowledged.
 func (s *Server) HandleHealthReporterRecover(h func(req *devlink.HealthReporterRecoverRequest) error) {
-	if h == nil {
-		s.core.Handle("health-reporter-recover", false, nil)
-		return
-	}
-	s.core.Handle("health-reporter-recover", false, func(c *familytest.Call) error {
-		req := new(devlink.HealthReporterRecoverRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("health-reporter-recover", false, familytest.Ack(h))
 }
 
-// HandleHealthReporterDiagnose sets the handler of health-reporter-diagnose
-// requests (do, answering devlink.Client.HealthReporterDiagnose): h gets the
-// decoded request (never nil); h returns nil to have the request acknowledged,
-// or an error to refuse it. An *Error names the request attribute it is about.
-// A nil h removes the handler.
+// HandleHealthReporterDiagnose sets the handler of health-reporter-diagnose do
+// requests (devlink.Client.HealthReporterDiagnose): it gets the decoded
+// request and returns nil to have the request acknowledged.
 func (s *Server) HandleHealthReporterDiagnose(h func(req *devlink.HealthReporterDiagnoseRequest) error) {
-	if h == nil {
-		s.core.Handle("health-reporter-diagnose", false, nil)
-		return
-	}
-	s.core.Handle("health-reporter-diagnose", false, func(c *familytest.Call) error {
-		req := new(devlink.HealthReporterDiagnoseRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("health-reporter-diagnose", false, familytest.Ack(h))
 }
 
 // HandleHealthReporterDumpGetDump sets the handler of health-reporter-dump-get
-// requests (dump, answering devlink.Client.HealthReporterDumpGetDump): h gets
-// the decoded request (never nil); h sends each reply with yield (which
-// returns false once a reply failed to encode) and returns nil to end the
-// dump, or an error to end it with that error. An *Error names the request
-// attribute it is about. A nil h removes the handler.
+// dump requests (devlink.Client.HealthReporterDumpGetDump): it gets the
+// decoded request and sends each reply with yield.
 func (s *Server) HandleHealthReporterDumpGetDump(h func(req *devlink.HealthReporterDumpGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("health-reporter-dump-get", true, nil)
-		return
-	}
-	s.core.Handle("health-reporter-dump-get", true, func(c *familytest.Call) error {
-		req := new(devlink.HealthReporterDumpGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("health-reporter-dump-get", true, familytest.Dump(h))
 }
 
 // HandleHealthReporterDumpClear sets the handler of health-reporter-dump-clear
-// requests (do, answering devlink.Client.HealthReporterDumpClear): h gets the
-// decoded request (never nil); h returns nil to have the request acknowledged,
-// or an error to refuse it. An *Error names the request attribute it is about.
-// A nil h removes the handler.
+// do requests (devlink.Client.HealthReporterDumpClear): it gets the decoded
+// request and returns nil to have the request acknowledged.
 func (s *Server) HandleHealthReporterDumpClear(h func(req *devlink.HealthReporterDumpClearRequest) error) {
-	if h == nil {
-		s.core.Handle("health-reporter-dump-clear", false, nil)
-		return
-	}
-	s.core.Handle("health-reporter-dump-clear", false, func(c *familytest.Call) error {
-		req := new(devlink.HealthReporterDumpClearRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("health-reporter-dump-clear", false, familytest.Ack(h))
 }
 
-// HandleFlashUpdate sets the handler of flash-update requests (do, answering
-// devlink.Client.FlashUpdate): h gets the decoded request (never nil); h
-// returns nil to have the request acknowledged, or an error to refuse it. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleFlashUpdate sets the handler of flash-update do requests
+// (devlink.Client.FlashUpdate): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleFlashUpdate(h func(req *devlink.FlashUpdateRequest) error) {
-	if h == nil {
-		s.core.Handle("flash-update", false, nil)
-		return
-	}
-	s.core.Handle("flash-update", false, func(c *familytest.Call) error {
-		req := new(devlink.FlashUpdateRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("flash-update", false, familytest.Ack(h))
 }
 
-// HandleTrapGet sets the handler of trap-get requests (do, answering
-// devlink.Client.TrapGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleTrapGet sets the handler of trap-get do requests
+// (devlink.Client.TrapGet): it gets the decoded request and returns the reply.
 func (s *Server) HandleTrapGet(h func(req *devlink.TrapGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("trap-get", false, nil)
-		return
-	}
-	s.core.Handle("trap-get", false, func(c *familytest.Call) error {
-		req := new(devlink.TrapGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("trap-get", false, familytest.Do(h))
 }
 
-// HandleTrapGetDump sets the handler of trap-get requests (dump, answering
-// devlink.Client.TrapGetDump): h gets the decoded request (never nil); h sends
-// each reply with yield (which returns false once a reply failed to encode)
-// and returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleTrapGetDump sets the handler of trap-get dump requests
+// (devlink.Client.TrapGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleTrapGetDump(h func(req *devlink.TrapGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("trap-get", true, nil)
-		return
-	}
-	s.core.Handle("trap-get", true, func(c *familytest.Call) error {
-		req := new(devlink.TrapGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("trap-get", true, familytest.Dump(h))
 }
 
-// HandleTrapSet sets the handler of trap-set requests (do, answering
-// devlink.Client.TrapSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleTrapSet sets the handler of trap-set do requests
+// (devlink.Client.TrapSet): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleTrapSet(h func(req *devlink.TrapSetRequest) error) {
-	if h == nil {
-		s.core.Handle("trap-set", false, nil)
-		return
-	}
-	s.core.Handle("trap-set", false, func(c *familytest.Call) error {
-		req := new(devlink.TrapSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("trap-set", false, familytest.Ack(h))
 }
 
-// HandleTrapGroupGet sets the handler of trap-group-get requests (do,
-// answering devlink.Client.TrapGroupGet): h gets the decoded request (never
-// nil); h returns the reply (nil for none), or an error to refuse the request.
-// An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleTrapGroupGet sets the handler of trap-group-get do requests
+// (devlink.Client.TrapGroupGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleTrapGroupGet(h func(req *devlink.TrapGroupGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("trap-group-get", false, nil)
-		return
-	}
-	s.core.Handle("trap-group-get", false, func(c *familytest.Call) error {
-		req := new(devlink.TrapGroupGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("trap-group-get", false, familytest.Do(h))
 }
 
-// HandleTrapGroupGetDump sets the handler of trap-group-get requests (dump,
-// answering devlink.Client.TrapGroupGetDump): h gets the decoded request
-// (never nil); h sends each reply with yield (which returns false once a reply
-// failed to encode) and returns nil to end the dump, or an error to end it
-// with that error. An *Error names the request attribute it is about. A nil h
-// removes the handler.
+// HandleTrapGroupGetDump sets the handler of trap-group-get dump requests
+// (devlink.Client.TrapGroupGetDump): it gets the decoded request and sends
+// each reply with yield.
 func (s *Server) HandleTrapGroupGetDump(h func(req *devlink.TrapGroupGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("trap-group-get", true, nil)
-		return
-	}
-	s.core.Handle("trap-group-get", true, func(c *familytest.Call) error {
-		req := new(devlink.TrapGroupGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("trap-group-get", true, familytest.Dump(h))
 }
 
-// HandleTrapGroupSet sets the handler of trap-group-set requests (do,
-// answering devlink.Client.TrapGroupSet): h gets the decoded request (never
-// nil); h returns nil to have the request acknowledged, or an error to refuse
-// it. An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleTrapGroupSet sets the handler of trap-group-set do requests
+// (devlink.Client.TrapGroupSet): it gets the decoded request and returns nil
+// to have the request acknowledged.
 func (s *Server) HandleTrapGroupSet(h func(req *devlink.TrapGroupSetRequest) error) {
-	if h == nil {
-		s.core.Handle("trap-group-set", false, nil)
-		return
-	}
-	s.core.Handle("trap-group-set", false, func(c *familytest.Call) error {
-		req := new(devlink.TrapGroupSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("trap-group-set", false, familytest.Ack(h))
 }
 
-// HandleTrapPolicerGet sets the handler of trap-policer-get requests (do,
-// answering devlink.Client.TrapPolicerGet): h gets the decoded request (never
-// nil); h returns the reply (nil for none), or an error to refuse the request.
-// An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleTrapPolicerGet sets the handler of trap-policer-get do requests
+// (devlink.Client.TrapPolicerGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleTrapPolicerGet(h func(req *devlink.TrapPolicerGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("trap-policer-get", false, nil)
-		return
-	}
-	s.core.Handle("trap-policer-get", false, func(c *familytest.Call) error {
-		req := new(devlink.TrapPolicerGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("trap-policer-get", false, familytest.Do(h))
 }
 
-// HandleTrapPolicerGetDump sets the handler of trap-policer-get requests
-// (dump, answering devlink.Client.TrapPolicerGetDump): h gets the decoded
-// request (never nil); h sends each reply with yield (which returns false once
-// a reply failed to encode) and returns nil to end the dump, or an error to
-// end it with that error. An *Error names the request attribute it is about. A
-// nil h removes the handler.
+// HandleTrapPolicerGetDump sets the handler of trap-policer-get dump requests
+// (devlink.Client.TrapPolicerGetDump): it gets the decoded request and sends
+// each reply with yield.
 func (s *Server) HandleTrapPolicerGetDump(h func(req *devlink.TrapPolicerGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("trap-policer-get", true, nil)
-		return
-	}
-	s.core.Handle("trap-policer-get", true, func(c *familytest.Call) error {
-		req := new(devlink.TrapPolicerGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("trap-policer-get", true, familytest.Dump(h))
 }
 
-// HandleTrapPolicerSet sets the handler of trap-policer-set requests (do,
-// answering devlink.Client.TrapPolicerSet): h gets the decoded request (never
-// nil); h returns nil to have the request acknowledged, or an error to refuse
-// it. An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleTrapPolicerSet sets the handler of trap-policer-set do requests
+// (devlink.Client.TrapPolicerSet): it gets the decoded request and returns nil
+// to have the request acknowledged.
 func (s *Server) HandleTrapPolicerSet(h func(req *devlink.TrapPolicerSetRequest) error) {
-	if h == nil {
-		s.core.Handle("trap-policer-set", false, nil)
-		return
-	}
-	s.core.Handle("trap-policer-set", false, func(c *familytest.Call) error {
-		req := new(devlink.TrapPolicerSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("trap-policer-set", false, familytest.Ack(h))
 }
 
-// HandleHealthReporterTest sets the handler of health-reporter-test requests
-// (do, answering devlink.Client.HealthReporterTest): h gets the decoded
-// request (never nil); h returns nil to have the request acknowledged, or an
-// error to refuse it. An *Error names the request attribute it is about. A nil
-// h removes the handler.
+// HandleHealthReporterTest sets the handler of health-reporter-test do
+// requests (devlink.Client.HealthReporterTest): it gets the decoded request
+// and returns nil to have the request acknowledged.
 func (s *Server) HandleHealthReporterTest(h func(req *devlink.HealthReporterTestRequest) error) {
-	if h == nil {
-		s.core.Handle("health-reporter-test", false, nil)
-		return
-	}
-	s.core.Handle("health-reporter-test", false, func(c *familytest.Call) error {
-		req := new(devlink.HealthReporterTestRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("health-reporter-test", false, familytest.Ack(h))
 }
 
-// HandleRateGet sets the handler of rate-get requests (do, answering
-// devlink.Client.RateGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleRateGet sets the handler of rate-get do requests
+// (devlink.Client.RateGet): it gets the decoded request and returns the reply.
 func (s *Server) HandleRateGet(h func(req *devlink.RateGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("rate-get", false, nil)
-		return
-	}
-	s.core.Handle("rate-get", false, func(c *familytest.Call) error {
-		req := new(devlink.RateGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("rate-get", false, familytest.Do(h))
 }
 
-// HandleRateGetDump sets the handler of rate-get requests (dump, answering
-// devlink.Client.RateGetDump): h gets the decoded request (never nil); h sends
-// each reply with yield (which returns false once a reply failed to encode)
-// and returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleRateGetDump sets the handler of rate-get dump requests
+// (devlink.Client.RateGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleRateGetDump(h func(req *devlink.RateGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("rate-get", true, nil)
-		return
-	}
-	s.core.Handle("rate-get", true, func(c *familytest.Call) error {
-		req := new(devlink.RateGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("rate-get", true, familytest.Dump(h))
 }
 
-// HandleRateSet sets the handler of rate-set requests (do, answering
-// devlink.Client.RateSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleRateSet sets the handler of rate-set do requests
+// (devlink.Client.RateSet): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleRateSet(h func(req *devlink.RateSetRequest) error) {
-	if h == nil {
-		s.core.Handle("rate-set", false, nil)
-		return
-	}
-	s.core.Handle("rate-set", false, func(c *familytest.Call) error {
-		req := new(devlink.RateSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("rate-set", false, familytest.Ack(h))
 }
 
-// HandleRateNew sets the handler of rate-new requests (do, answering
-// devlink.Client.RateNew): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleRateNew sets the handler of rate-new do requests
+// (devlink.Client.RateNew): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleRateNew(h func(req *devlink.RateNewRequest) error) {
-	if h == nil {
-		s.core.Handle("rate-new", false, nil)
-		return
-	}
-	s.core.Handle("rate-new", false, func(c *familytest.Call) error {
-		req := new(devlink.RateNewRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("rate-new", false, familytest.Ack(h))
 }
 
-// HandleRateDel sets the handler of rate-del requests (do, answering
-// devlink.Client.RateDel): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleRateDel sets the handler of rate-del do requests
+// (devlink.Client.RateDel): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleRateDel(h func(req *devlink.RateDelRequest) error) {
-	if h == nil {
-		s.core.Handle("rate-del", false, nil)
-		return
-	}
-	s.core.Handle("rate-del", false, func(c *familytest.Call) error {
-		req := new(devlink.RateDelRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("rate-del", false, familytest.Ack(h))
 }
 
-// HandleLinecardGet sets the handler of linecard-get requests (do, answering
-// devlink.Client.LinecardGet): h gets the decoded request (never nil); h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleLinecardGet sets the handler of linecard-get do requests
+// (devlink.Client.LinecardGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleLinecardGet(h func(req *devlink.LinecardGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("linecard-get", false, nil)
-		return
-	}
-	s.core.Handle("linecard-get", false, func(c *familytest.Call) error {
-		req := new(devlink.LinecardGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("linecard-get", false, familytest.Do(h))
 }
 
-// HandleLinecardGetDump sets the handler of linecard-get requests (dump,
-// answering devlink.Client.LinecardGetDump): h gets the decoded request (never
-// nil); h sends each reply with yield (which returns false once a reply failed
-// to encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleLinecardGetDump sets the handler of linecard-get dump requests
+// (devlink.Client.LinecardGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleLinecardGetDump(h func(req *devlink.LinecardGetDumpRequest, yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("linecard-get", true, nil)
-		return
-	}
-	s.core.Handle("linecard-get", true, func(c *familytest.Call) error {
-		req := new(devlink.LinecardGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("linecard-get", true, familytest.Dump(h))
 }
 
-// HandleLinecardSet sets the handler of linecard-set requests (do, answering
-// devlink.Client.LinecardSet): h gets the decoded request (never nil); h
-// returns nil to have the request acknowledged, or an error to refuse it. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleLinecardSet sets the handler of linecard-set do requests
+// (devlink.Client.LinecardSet): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleLinecardSet(h func(req *devlink.LinecardSetRequest) error) {
-	if h == nil {
-		s.core.Handle("linecard-set", false, nil)
-		return
-	}
-	s.core.Handle("linecard-set", false, func(c *familytest.Call) error {
-		req := new(devlink.LinecardSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("linecard-set", false, familytest.Ack(h))
 }
 
-// HandleSelftestsGet sets the handler of selftests-get requests (do, answering
-// devlink.Client.SelftestsGet): h gets the decoded request (never nil); h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleSelftestsGet sets the handler of selftests-get do requests
+// (devlink.Client.SelftestsGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleSelftestsGet(h func(req *devlink.SelftestsGetRequest) (*devlink.Devlink, error)) {
-	if h == nil {
-		s.core.Handle("selftests-get", false, nil)
-		return
-	}
-	s.core.Handle("selftests-get", false, func(c *familytest.Call) error {
-		req := new(devlink.SelftestsGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("selftests-get", false, familytest.Do(h))
 }
 
-// HandleSelftestsGetDump sets the handler of selftests-get requests (dump,
-// answering devlink.Client.SelftestsGetDump): h gets no request attributes; h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleSelftestsGetDump sets the handler of selftests-get dump requests
+// (devlink.Client.SelftestsGetDump): it sends each reply with yield.
 func (s *Server) HandleSelftestsGetDump(h func(yield func(*devlink.Devlink) bool) error) {
-	if h == nil {
-		s.core.Handle("selftests-get", true, nil)
-		return
-	}
-	s.core.Handle("selftests-get", true, func(c *familytest.Call) error {
-		return h(func(rep *devlink.Devlink) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("selftests-get", true, familytest.DumpNoRequest(h))
 }
 
-// HandleSelftestsRun sets the handler of selftests-run requests (do, answering
-// devlink.Client.SelftestsRun): h gets the decoded request (never nil); h
-// returns nil to have the request acknowledged, or an error to refuse it. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleSelftestsRun sets the handler of selftests-run do requests
+// (devlink.Client.SelftestsRun): it gets the decoded request and returns nil
+// to have the request acknowledged.
 func (s *Server) HandleSelftestsRun(h func(req *devlink.SelftestsRunRequest) error) {
-	if h == nil {
-		s.core.Handle("selftests-run", false, nil)
-		return
-	}
-	s.core.Handle("selftests-run", false, func(c *familytest.Call) error {
-		req := new(devlink.SelftestsRunRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("selftests-run", false, familytest.Ack(h))
 }
 
-// HandleNotifyFilterSet sets the handler of notify-filter-set requests (do,
-// answering devlink.Client.NotifyFilterSet): h gets the decoded request (never
-// nil); h returns nil to have the request acknowledged, or an error to refuse
-// it. An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleNotifyFilterSet sets the handler of notify-filter-set do requests
+// (devlink.Client.NotifyFilterSet): it gets the decoded request and returns
+// nil to have the request acknowledged.
 func (s *Server) HandleNotifyFilterSet(h func(req *devlink.NotifyFilterSetRequest) error) {
-	if h == nil {
-		s.core.Handle("notify-filter-set", false, nil)
-		return
-	}
-	s.core.Handle("notify-filter-set", false, func(c *familytest.Call) error {
-		req := new(devlink.NotifyFilterSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("notify-filter-set", false, familytest.Ack(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

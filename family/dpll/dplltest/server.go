@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake dpll family on a genltest.Kernel. Set a handler per op
-// with its Handle methods; an op without one is refused with EOPNOTSUPP and a
-// message naming it. Its methods are safe for concurrent use.
+// with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,166 +85,56 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*dpll.Client,
 	return c, nil
 }
 
-// HandleDeviceIDGet sets the handler of device-id-get requests (do, answering
-// dpll.Client.DeviceIDGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleDeviceIDGet sets the handler of device-id-get do requests
+// (dpll.Client.DeviceIDGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleDeviceIDGet(h func(req *dpll.DeviceIDGetRequest) (*dpll.Dpll, error)) {
-	if h == nil {
-		s.core.Handle("device-id-get", false, nil)
-		return
-	}
-	s.core.Handle("device-id-get", false, func(c *familytest.Call) error {
-		req := new(dpll.DeviceIDGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("device-id-get", false, familytest.Do(h))
 }
 
-// HandleDeviceGet sets the handler of device-get requests (do, answering
-// dpll.Client.DeviceGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleDeviceGet sets the handler of device-get do requests
+// (dpll.Client.DeviceGet): it gets the decoded request and returns the reply.
 func (s *Server) HandleDeviceGet(h func(req *dpll.DeviceGetRequest) (*dpll.Dpll, error)) {
-	if h == nil {
-		s.core.Handle("device-get", false, nil)
-		return
-	}
-	s.core.Handle("device-get", false, func(c *familytest.Call) error {
-		req := new(dpll.DeviceGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("device-get", false, familytest.Do(h))
 }
 
-// HandleDeviceGetDump sets the handler of device-get requests (dump, answering
-// dpll.Client.DeviceGetDump): h gets no request attributes; h sends each reply
-// with yield (which returns false once a reply failed to encode) and returns
-// nil to end the dump, or an error to end it with that error. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleDeviceGetDump sets the handler of device-get dump requests
+// (dpll.Client.DeviceGetDump): it sends each reply with yield.
 func (s *Server) HandleDeviceGetDump(h func(yield func(*dpll.Dpll) bool) error) {
-	if h == nil {
-		s.core.Handle("device-get", true, nil)
-		return
-	}
-	s.core.Handle("device-get", true, func(c *familytest.Call) error {
-		return h(func(rep *dpll.Dpll) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("device-get", true, familytest.DumpNoRequest(h))
 }
 
-// HandleDeviceSet sets the handler of device-set requests (do, answering
-// dpll.Client.DeviceSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleDeviceSet sets the handler of device-set do requests
+// (dpll.Client.DeviceSet): it gets the decoded request and returns nil to have
+// the request acknowledged.
 func (s *Server) HandleDeviceSet(h func(req *dpll.DeviceSetRequest) error) {
-	if h == nil {
-		s.core.Handle("device-set", false, nil)
-		return
-	}
-	s.core.Handle("device-set", false, func(c *familytest.Call) error {
-		req := new(dpll.DeviceSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("device-set", false, familytest.Ack(h))
 }
 
-// HandlePinIDGet sets the handler of pin-id-get requests (do, answering
-// dpll.Client.PinIDGet): h gets the decoded request (never nil); h returns the
-// reply (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandlePinIDGet sets the handler of pin-id-get do requests
+// (dpll.Client.PinIDGet): it gets the decoded request and returns the reply.
 func (s *Server) HandlePinIDGet(h func(req *dpll.PinIDGetRequest) (*dpll.Pin, error)) {
-	if h == nil {
-		s.core.Handle("pin-id-get", false, nil)
-		return
-	}
-	s.core.Handle("pin-id-get", false, func(c *familytest.Call) error {
-		req := new(dpll.PinIDGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("pin-id-get", false, familytest.Do(h))
 }
 
-// HandlePinGet sets the handler of pin-get requests (do, answering
-// dpll.Client.PinGet): h gets the decoded request (never nil); h returns the
-// reply (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandlePinGet sets the handler of pin-get do requests (dpll.Client.PinGet):
+// it gets the decoded request and returns the reply.
 func (s *Server) HandlePinGet(h func(req *dpll.PinGetRequest) (*dpll.Pin, error)) {
-	if h == nil {
-		s.core.Handle("pin-get", false, nil)
-		return
-	}
-	s.core.Handle("pin-get", false, func(c *familytest.Call) error {
-		req := new(dpll.PinGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("pin-get", false, familytest.Do(h))
 }
 
-// HandlePinGetDump sets the handler of pin-get requests (dump, answering
-// dpll.Client.PinGetDump): h gets the decoded request (never nil); h sends
-// each reply with yield (which returns false once a reply failed to encode)
-// and returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandlePinGetDump sets the handler of pin-get dump requests
+// (dpll.Client.PinGetDump): it gets the decoded request and sends each reply
+// with yield.
 func (s *Server) HandlePinGetDump(h func(req *dpll.PinGetDumpRequest, yield func(*dpll.Pin) bool) error) {
-	if h == nil {
-		s.core.Handle("pin-get", true, nil)
-		return
-	}
-	s.core.Handle("pin-get", true, func(c *familytest.Call) error {
-		req := new(dpll.PinGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *dpll.Pin) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("pin-get", true, familytest.Dump(h))
 }
 
-// HandlePinSet sets the handler of pin-set requests (do, answering
-// dpll.Client.PinSet): h gets the decoded request (never nil); h returns nil
-// to have the request acknowledged, or an error to refuse it. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandlePinSet sets the handler of pin-set do requests (dpll.Client.PinSet):
+// it gets the decoded request and returns nil to have the request
+// acknowledged.
 func (s *Server) HandlePinSet(h func(req *dpll.PinSetRequest) error) {
-	if h == nil {
-		s.core.Handle("pin-set", false, nil)
-		return
-	}
-	s.core.Handle("pin-set", false, func(c *familytest.Call) error {
-		req := new(dpll.PinSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("pin-set", false, familytest.Ack(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake drm-ras family on a genltest.Kernel. Set a handler per op
-// with its Handle methods; an op without one is refused with EOPNOTSUPP and a
-// message naming it. Its methods are safe for concurrent use.
+// with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,85 +85,31 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*drmras.Clien
 	return c, nil
 }
 
-// HandleListNodesDump sets the handler of list-nodes requests (dump, answering
-// drmras.Client.ListNodesDump): h gets no request attributes; h sends each
-// reply with yield (which returns false once a reply failed to encode) and
-// returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleListNodesDump sets the handler of list-nodes dump requests
+// (drmras.Client.ListNodesDump): it sends each reply with yield.
 func (s *Server) HandleListNodesDump(h func(yield func(*drmras.NodeAttrs) bool) error) {
-	if h == nil {
-		s.core.Handle("list-nodes", true, nil)
-		return
-	}
-	s.core.Handle("list-nodes", true, func(c *familytest.Call) error {
-		return h(func(rep *drmras.NodeAttrs) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("list-nodes", true, familytest.DumpNoRequest(h))
 }
 
-// HandleGetErrorCounter sets the handler of get-error-counter requests (do,
-// answering drmras.Client.GetErrorCounter): h gets the decoded request (never
-// nil); h returns the reply (nil for none), or an error to refuse the request.
-// An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleGetErrorCounter sets the handler of get-error-counter do requests
+// (drmras.Client.GetErrorCounter): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleGetErrorCounter(h func(req *drmras.GetErrorCounterRequest) (*drmras.ErrorCounterAttrs, error)) {
-	if h == nil {
-		s.core.Handle("get-error-counter", false, nil)
-		return
-	}
-	s.core.Handle("get-error-counter", false, func(c *familytest.Call) error {
-		req := new(drmras.GetErrorCounterRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get-error-counter", false, familytest.Do(h))
 }
 
-// HandleGetErrorCounterDump sets the handler of get-error-counter requests
-// (dump, answering drmras.Client.GetErrorCounterDump): h gets the decoded
-// request (never nil); h sends each reply with yield (which returns false once
-// a reply failed to encode) and returns nil to end the dump, or an error to
-// end it with that error. An *Error names the request attribute it is about. A
-// nil h removes the handler.
+// HandleGetErrorCounterDump sets the handler of get-error-counter dump
+// requests (drmras.Client.GetErrorCounterDump): it gets the decoded request
+// and sends each reply with yield.
 func (s *Server) HandleGetErrorCounterDump(h func(req *drmras.GetErrorCounterDumpRequest, yield func(*drmras.ErrorCounterAttrs) bool) error) {
-	if h == nil {
-		s.core.Handle("get-error-counter", true, nil)
-		return
-	}
-	s.core.Handle("get-error-counter", true, func(c *familytest.Call) error {
-		req := new(drmras.GetErrorCounterDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *drmras.ErrorCounterAttrs) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get-error-counter", true, familytest.Dump(h))
 }
 
-// HandleClearErrorCounter sets the handler of clear-error-counter requests
-// (do, answering drmras.Client.ClearErrorCounter): h gets the decoded request
-// (never nil); h returns nil to have the request acknowledged, or an error to
-// refuse it. An *Error names the request attribute it is about. A nil h
-// removes the handler.
+// HandleClearErrorCounter sets the handler of clear-error-counter do requests
+// (drmras.Client.ClearErrorCounter): it gets the decoded request and returns
+// nil to have the request acknowledged.
 func (s *Server) HandleClearErrorCounter(h func(req *drmras.ClearErrorCounterRequest) error) {
-	if h == nil {
-		s.core.Handle("clear-error-counter", false, nil)
-		return
-	}
-	s.core.Handle("clear-error-counter", false, func(c *familytest.Call) error {
-		req := new(drmras.ClearErrorCounterRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("clear-error-counter", false, familytest.Ack(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake ethtool family on a genltest.Kernel. Set a handler per op
-// with its Handle methods; an op without one is refused with EOPNOTSUPP and a
-// message naming it. Its methods are safe for concurrent use.
+// with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,1663 +85,549 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*ethtool.Clie
 	return c, nil
 }
 
-// HandleStrsetGet sets the handler of strset-get requests (do, answering
-// ethtool.Client.StrsetGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleStrsetGet sets the handler of strset-get do requests
+// (ethtool.Client.StrsetGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleStrsetGet(h func(req *ethtool.StrsetGetRequest) (*ethtool.Strset, error)) {
-	if h == nil {
-		s.core.Handle("strset-get", false, nil)
-		return
-	}
-	s.core.Handle("strset-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.StrsetGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("strset-get", false, familytest.Do(h))
 }
 
-// HandleStrsetGetDump sets the handler of strset-get requests (dump, answering
-// ethtool.Client.StrsetGetDump): h gets the decoded request (never nil); h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleStrsetGetDump sets the handler of strset-get dump requests
+// (ethtool.Client.StrsetGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleStrsetGetDump(h func(req *ethtool.StrsetGetDumpRequest, yield func(*ethtool.Strset) bool) error) {
-	if h == nil {
-		s.core.Handle("strset-get", true, nil)
-		return
-	}
-	s.core.Handle("strset-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.StrsetGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Strset) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("strset-get", true, familytest.Dump(h))
 }
 
-// HandleLinkinfoGet sets the handler of linkinfo-get requests (do, answering
-// ethtool.Client.LinkinfoGet): h gets the decoded request (never nil); h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleLinkinfoGet sets the handler of linkinfo-get do requests
+// (ethtool.Client.LinkinfoGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleLinkinfoGet(h func(req *ethtool.LinkinfoGetRequest) (*ethtool.Linkinfo, error)) {
-	if h == nil {
-		s.core.Handle("linkinfo-get", false, nil)
-		return
-	}
-	s.core.Handle("linkinfo-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.LinkinfoGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("linkinfo-get", false, familytest.Do(h))
 }
 
-// HandleLinkinfoGetDump sets the handler of linkinfo-get requests (dump,
-// answering ethtool.Client.LinkinfoGetDump): h gets the decoded request (never
-// nil); h sends each reply with yield (which returns false once a reply failed
-// to encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleLinkinfoGetDump sets the handler of linkinfo-get dump requests
+// (ethtool.Client.LinkinfoGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleLinkinfoGetDump(h func(req *ethtool.LinkinfoGetDumpRequest, yield func(*ethtool.Linkinfo) bool) error) {
-	if h == nil {
-		s.core.Handle("linkinfo-get", true, nil)
-		return
-	}
-	s.core.Handle("linkinfo-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.LinkinfoGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Linkinfo) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("linkinfo-get", true, familytest.Dump(h))
 }
 
-// HandleLinkinfoSet sets the handler of linkinfo-set requests (do, answering
-// ethtool.Client.LinkinfoSet): h gets the decoded request (never nil); h
-// returns nil to have the request acknowledged, or an error to refuse it. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleLinkinfoSet sets the handler of linkinfo-set do requests
+// (ethtool.Client.LinkinfoSet): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleLinkinfoSet(h func(req *ethtool.LinkinfoSetRequest) error) {
-	if h == nil {
-		s.core.Handle("linkinfo-set", false, nil)
-		return
-	}
-	s.core.Handle("linkinfo-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.LinkinfoSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("linkinfo-set", false, familytest.Ack(h))
 }
 
-// HandleLinkmodesGet sets the handler of linkmodes-get requests (do, answering
-// ethtool.Client.LinkmodesGet): h gets the decoded request (never nil); h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleLinkmodesGet sets the handler of linkmodes-get do requests
+// (ethtool.Client.LinkmodesGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleLinkmodesGet(h func(req *ethtool.LinkmodesGetRequest) (*ethtool.Linkmodes, error)) {
-	if h == nil {
-		s.core.Handle("linkmodes-get", false, nil)
-		return
-	}
-	s.core.Handle("linkmodes-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.LinkmodesGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("linkmodes-get", false, familytest.Do(h))
 }
 
-// HandleLinkmodesGetDump sets the handler of linkmodes-get requests (dump,
-// answering ethtool.Client.LinkmodesGetDump): h gets the decoded request
-// (never nil); h sends each reply with yield (which returns false once a reply
-// failed to encode) and returns nil to end the dump, or an error to end it
-// with that error. An *Error names the request attribute it is about. A nil h
-// removes the handler.
+// HandleLinkmodesGetDump sets the handler of linkmodes-get dump requests
+// (ethtool.Client.LinkmodesGetDump): it gets the decoded request and sends
+// each reply with yield.
 func (s *Server) HandleLinkmodesGetDump(h func(req *ethtool.LinkmodesGetDumpRequest, yield func(*ethtool.Linkmodes) bool) error) {
-	if h == nil {
-		s.core.Handle("linkmodes-get", true, nil)
-		return
-	}
-	s.core.Handle("linkmodes-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.LinkmodesGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Linkmodes) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("linkmodes-get", true, familytest.Dump(h))
 }
 
-// HandleLinkmodesSet sets the handler of linkmodes-set requests (do, answering
-// ethtool.Client.LinkmodesSet): h gets the decoded request (never nil); h
-// returns nil to have the request acknowledged, or an error to refuse it. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleLinkmodesSet sets the handler of linkmodes-set do requests
+// (ethtool.Client.LinkmodesSet): it gets the decoded request and returns nil
+// to have the request acknowledged.
 func (s *Server) HandleLinkmodesSet(h func(req *ethtool.LinkmodesSetRequest) error) {
-	if h == nil {
-		s.core.Handle("linkmodes-set", false, nil)
-		return
-	}
-	s.core.Handle("linkmodes-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.LinkmodesSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("linkmodes-set", false, familytest.Ack(h))
 }
 
-// HandleLinkstateGet sets the handler of linkstate-get requests (do, answering
-// ethtool.Client.LinkstateGet): h gets the decoded request (never nil); h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleLinkstateGet sets the handler of linkstate-get do requests
+// (ethtool.Client.LinkstateGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleLinkstateGet(h func(req *ethtool.LinkstateGetRequest) (*ethtool.Linkstate, error)) {
-	if h == nil {
-		s.core.Handle("linkstate-get", false, nil)
-		return
-	}
-	s.core.Handle("linkstate-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.LinkstateGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("linkstate-get", false, familytest.Do(h))
 }
 
-// HandleLinkstateGetDump sets the handler of linkstate-get requests (dump,
-// answering ethtool.Client.LinkstateGetDump): h gets the decoded request
-// (never nil); h sends each reply with yield (which returns false once a reply
-// failed to encode) and returns nil to end the dump, or an error to end it
-// with that error. An *Error names the request attribute it is about. A nil h
-// removes the handler.
+// HandleLinkstateGetDump sets the handler of linkstate-get dump requests
+// (ethtool.Client.LinkstateGetDump): it gets the decoded request and sends
+// each reply with yield.
 func (s *Server) HandleLinkstateGetDump(h func(req *ethtool.LinkstateGetDumpRequest, yield func(*ethtool.Linkstate) bool) error) {
-	if h == nil {
-		s.core.Handle("linkstate-get", true, nil)
-		return
-	}
-	s.core.Handle("linkstate-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.LinkstateGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Linkstate) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("linkstate-get", true, familytest.Dump(h))
 }
 
-// HandleDebugGet sets the handler of debug-get requests (do, answering
-// ethtool.Client.DebugGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleDebugGet sets the handler of debug-get do requests
+// (ethtool.Client.DebugGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleDebugGet(h func(req *ethtool.DebugGetRequest) (*ethtool.Debug, error)) {
-	if h == nil {
-		s.core.Handle("debug-get", false, nil)
-		return
-	}
-	s.core.Handle("debug-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.DebugGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("debug-get", false, familytest.Do(h))
 }
 
-// HandleDebugGetDump sets the handler of debug-get requests (dump, answering
-// ethtool.Client.DebugGetDump): h gets the decoded request (never nil); h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleDebugGetDump sets the handler of debug-get dump requests
+// (ethtool.Client.DebugGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleDebugGetDump(h func(req *ethtool.DebugGetDumpRequest, yield func(*ethtool.Debug) bool) error) {
-	if h == nil {
-		s.core.Handle("debug-get", true, nil)
-		return
-	}
-	s.core.Handle("debug-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.DebugGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Debug) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("debug-get", true, familytest.Dump(h))
 }
 
-// HandleDebugSet sets the handler of debug-set requests (do, answering
-// ethtool.Client.DebugSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleDebugSet sets the handler of debug-set do requests
+// (ethtool.Client.DebugSet): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleDebugSet(h func(req *ethtool.DebugSetRequest) error) {
-	if h == nil {
-		s.core.Handle("debug-set", false, nil)
-		return
-	}
-	s.core.Handle("debug-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.DebugSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("debug-set", false, familytest.Ack(h))
 }
 
-// HandleWolGet sets the handler of wol-get requests (do, answering
-// ethtool.Client.WolGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleWolGet sets the handler of wol-get do requests
+// (ethtool.Client.WolGet): it gets the decoded request and returns the reply.
 func (s *Server) HandleWolGet(h func(req *ethtool.WolGetRequest) (*ethtool.Wol, error)) {
-	if h == nil {
-		s.core.Handle("wol-get", false, nil)
-		return
-	}
-	s.core.Handle("wol-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.WolGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("wol-get", false, familytest.Do(h))
 }
 
-// HandleWolGetDump sets the handler of wol-get requests (dump, answering
-// ethtool.Client.WolGetDump): h gets the decoded request (never nil); h sends
-// each reply with yield (which returns false once a reply failed to encode)
-// and returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleWolGetDump sets the handler of wol-get dump requests
+// (ethtool.Client.WolGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleWolGetDump(h func(req *ethtool.WolGetDumpRequest, yield func(*ethtool.Wol) bool) error) {
-	if h == nil {
-		s.core.Handle("wol-get", true, nil)
-		return
-	}
-	s.core.Handle("wol-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.WolGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Wol) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("wol-get", true, familytest.Dump(h))
 }
 
-// HandleWolSet sets the handler of wol-set requests (do, answering
-// ethtool.Client.WolSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleWolSet sets the handler of wol-set do requests
+// (ethtool.Client.WolSet): it gets the decoded request and returns nil to have
+// the request acknowledged.
 func (s *Server) HandleWolSet(h func(req *ethtool.WolSetRequest) error) {
-	if h == nil {
-		s.core.Handle("wol-set", false, nil)
-		return
-	}
-	s.core.Handle("wol-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.WolSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("wol-set", false, familytest.Ack(h))
 }
 
-// HandleFeaturesGet sets the handler of features-get requests (do, answering
-// ethtool.Client.FeaturesGet): h gets the decoded request (never nil); h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleFeaturesGet sets the handler of features-get do requests
+// (ethtool.Client.FeaturesGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleFeaturesGet(h func(req *ethtool.FeaturesGetRequest) (*ethtool.Features, error)) {
-	if h == nil {
-		s.core.Handle("features-get", false, nil)
-		return
-	}
-	s.core.Handle("features-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.FeaturesGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("features-get", false, familytest.Do(h))
 }
 
-// HandleFeaturesGetDump sets the handler of features-get requests (dump,
-// answering ethtool.Client.FeaturesGetDump): h gets the decoded request (never
-// nil); h sends each reply with yield (which returns false once a reply failed
-// to encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleFeaturesGetDump sets the handler of features-get dump requests
+// (ethtool.Client.FeaturesGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleFeaturesGetDump(h func(req *ethtool.FeaturesGetDumpRequest, yield func(*ethtool.Features) bool) error) {
-	if h == nil {
-		s.core.Handle("features-get", true, nil)
-		return
-	}
-	s.core.Handle("features-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.FeaturesGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Features) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("features-get", true, familytest.Dump(h))
 }
 
-// HandleFeaturesSet sets the handler of features-set requests (do, answering
-// ethtool.Client.FeaturesSet): h gets the decoded request (never nil); h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleFeaturesSet sets the handler of features-set do requests
+// (ethtool.Client.FeaturesSet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleFeaturesSet(h func(req *ethtool.FeaturesSetRequest) (*ethtool.Features, error)) {
-	if h == nil {
-		s.core.Handle("features-set", false, nil)
-		return
-	}
-	s.core.Handle("features-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.FeaturesSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("features-set", false, familytest.Do(h))
 }
 
-// HandlePrivflagsGet sets the handler of privflags-get requests (do, answering
-// ethtool.Client.PrivflagsGet): h gets the decoded request (never nil); h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandlePrivflagsGet sets the handler of privflags-get do requests
+// (ethtool.Client.PrivflagsGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandlePrivflagsGet(h func(req *ethtool.PrivflagsGetRequest) (*ethtool.Privflags, error)) {
-	if h == nil {
-		s.core.Handle("privflags-get", false, nil)
-		return
-	}
-	s.core.Handle("privflags-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.PrivflagsGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("privflags-get", false, familytest.Do(h))
 }
 
-// HandlePrivflagsGetDump sets the handler of privflags-get requests (dump,
-// answering ethtool.Client.PrivflagsGetDump): h gets the decoded request
-// (never nil); h sends each reply with yield (which returns false once a reply
-// failed to encode) and returns nil to end the dump, or an error to end it
-// with that error. An *Error names the request attribute it is about. A nil h
-// removes the handler.
+// HandlePrivflagsGetDump sets the handler of privflags-get dump requests
+// (ethtool.Client.PrivflagsGetDump): it gets the decoded request and sends
+// each reply with yield.
 func (s *Server) HandlePrivflagsGetDump(h func(req *ethtool.PrivflagsGetDumpRequest, yield func(*ethtool.Privflags) bool) error) {
-	if h == nil {
-		s.core.Handle("privflags-get", true, nil)
-		return
-	}
-	s.core.Handle("privflags-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.PrivflagsGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Privflags) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("privflags-get", true, familytest.Dump(h))
 }
 
-// HandlePrivflagsSet sets the handler of privflags-set requests (do, answering
-// ethtool.Client.PrivflagsSet): h gets the decoded request (never nil); h
-// returns nil to have the request acknowledged, or an error to refuse it. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandlePrivflagsSet sets the handler of privflags-set do requests
+// (ethtool.Client.PrivflagsSet): it gets the decoded request and returns nil
+// to have the request acknowledged.
 func (s *Server) HandlePrivflagsSet(h func(req *ethtool.PrivflagsSetRequest) error) {
-	if h == nil {
-		s.core.Handle("privflags-set", false, nil)
-		return
-	}
-	s.core.Handle("privflags-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.PrivflagsSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("privflags-set", false, familytest.Ack(h))
 }
 
-// HandleRingsGet sets the handler of rings-get requests (do, answering
-// ethtool.Client.RingsGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleRingsGet sets the handler of rings-get do requests
+// (ethtool.Client.RingsGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleRingsGet(h func(req *ethtool.RingsGetRequest) (*ethtool.Rings, error)) {
-	if h == nil {
-		s.core.Handle("rings-get", false, nil)
-		return
-	}
-	s.core.Handle("rings-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.RingsGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("rings-get", false, familytest.Do(h))
 }
 
-// HandleRingsGetDump sets the handler of rings-get requests (dump, answering
-// ethtool.Client.RingsGetDump): h gets the decoded request (never nil); h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleRingsGetDump sets the handler of rings-get dump requests
+// (ethtool.Client.RingsGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleRingsGetDump(h func(req *ethtool.RingsGetDumpRequest, yield func(*ethtool.Rings) bool) error) {
-	if h == nil {
-		s.core.Handle("rings-get", true, nil)
-		return
-	}
-	s.core.Handle("rings-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.RingsGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Rings) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("rings-get", true, familytest.Dump(h))
 }
 
-// HandleRingsSet sets the handler of rings-set requests (do, answering
-// ethtool.Client.RingsSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleRingsSet sets the handler of rings-set do requests
+// (ethtool.Client.RingsSet): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleRingsSet(h func(req *ethtool.RingsSetRequest) error) {
-	if h == nil {
-		s.core.Handle("rings-set", false, nil)
-		return
-	}
-	s.core.Handle("rings-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.RingsSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("rings-set", false, familytest.Ack(h))
 }
 
-// HandleChannelsGet sets the handler of channels-get requests (do, answering
-// ethtool.Client.ChannelsGet): h gets the decoded request (never nil); h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleChannelsGet sets the handler of channels-get do requests
+// (ethtool.Client.ChannelsGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleChannelsGet(h func(req *ethtool.ChannelsGetRequest) (*ethtool.Channels, error)) {
-	if h == nil {
-		s.core.Handle("channels-get", false, nil)
-		return
-	}
-	s.core.Handle("channels-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.ChannelsGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("channels-get", false, familytest.Do(h))
 }
 
-// HandleChannelsGetDump sets the handler of channels-get requests (dump,
-// answering ethtool.Client.ChannelsGetDump): h gets the decoded request (never
-// nil); h sends each reply with yield (which returns false once a reply failed
-// to encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleChannelsGetDump sets the handler of channels-get dump requests
+// (ethtool.Client.ChannelsGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleChannelsGetDump(h func(req *ethtool.ChannelsGetDumpRequest, yield func(*ethtool.Channels) bool) error) {
-	if h == nil {
-		s.core.Handle("channels-get", true, nil)
-		return
-	}
-	s.core.Handle("channels-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.ChannelsGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Channels) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("channels-get", true, familytest.Dump(h))
 }
 
-// HandleChannelsSet sets the handler of channels-set requests (do, answering
-// ethtool.Client.ChannelsSet): h gets the decoded request (never nil); h
-// returns nil to have the request acknowledged, or an error to refuse it. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleChannelsSet sets the handler of channels-set do requests
+// (ethtool.Client.ChannelsSet): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleChannelsSet(h func(req *ethtool.ChannelsSetRequest) error) {
-	if h == nil {
-		s.core.Handle("channels-set", false, nil)
-		return
-	}
-	s.core.Handle("channels-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.ChannelsSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("channels-set", false, familytest.Ack(h))
 }
 
-// HandleCoalesceGet sets the handler of coalesce-get requests (do, answering
-// ethtool.Client.CoalesceGet): h gets the decoded request (never nil); h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleCoalesceGet sets the handler of coalesce-get do requests
+// (ethtool.Client.CoalesceGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleCoalesceGet(h func(req *ethtool.CoalesceGetRequest) (*ethtool.Coalesce, error)) {
-	if h == nil {
-		s.core.Handle("coalesce-get", false, nil)
-		return
-	}
-	s.core.Handle("coalesce-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.CoalesceGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("coalesce-get", false, familytest.Do(h))
 }
 
-// HandleCoalesceGetDump sets the handler of coalesce-get requests (dump,
-// answering ethtool.Client.CoalesceGetDump): h gets the decoded request (never
-// nil); h sends each reply with yield (which returns false once a reply failed
-// to encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleCoalesceGetDump sets the handler of coalesce-get dump requests
+// (ethtool.Client.CoalesceGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleCoalesceGetDump(h func(req *ethtool.CoalesceGetDumpRequest, yield func(*ethtool.Coalesce) bool) error) {
-	if h == nil {
-		s.core.Handle("coalesce-get", true, nil)
-		return
-	}
-	s.core.Handle("coalesce-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.CoalesceGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Coalesce) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("coalesce-get", true, familytest.Dump(h))
 }
 
-// HandleCoalesceSet sets the handler of coalesce-set requests (do, answering
-// ethtool.Client.CoalesceSet): h gets the decoded request (never nil); h
-// returns nil to have the request acknowledged, or an error to refuse it. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleCoalesceSet sets the handler of coalesce-set do requests
+// (ethtool.Client.CoalesceSet): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleCoalesceSet(h func(req *ethtool.CoalesceSetRequest) error) {
-	if h == nil {
-		s.core.Handle("coalesce-set", false, nil)
-		return
-	}
-	s.core.Handle("coalesce-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.CoalesceSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("coalesce-set", false, familytest.Ack(h))
 }
 
-// HandlePauseGet sets the handler of pause-get requests (do, answering
-// ethtool.Client.PauseGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandlePauseGet sets the handler of pause-get do requests
+// (ethtool.Client.PauseGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandlePauseGet(h func(req *ethtool.PauseGetRequest) (*ethtool.Pause, error)) {
-	if h == nil {
-		s.core.Handle("pause-get", false, nil)
-		return
-	}
-	s.core.Handle("pause-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.PauseGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("pause-get", false, familytest.Do(h))
 }
 
-// HandlePauseGetDump sets the handler of pause-get requests (dump, answering
-// ethtool.Client.PauseGetDump): h gets the decoded request (never nil); h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandlePauseGetDump sets the handler of pause-get dump requests
+// (ethtool.Client.PauseGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandlePauseGetDump(h func(req *ethtool.PauseGetDumpRequest, yield func(*ethtool.Pause) bool) error) {
-	if h == nil {
-		s.core.Handle("pause-get", true, nil)
-		return
-	}
-	s.core.Handle("pause-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.PauseGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Pause) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("pause-get", true, familytest.Dump(h))
 }
 
-// HandlePauseSet sets the handler of pause-set requests (do, answering
-// ethtool.Client.PauseSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandlePauseSet sets the handler of pause-set do requests
+// (ethtool.Client.PauseSet): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandlePauseSet(h func(req *ethtool.PauseSetRequest) error) {
-	if h == nil {
-		s.core.Handle("pause-set", false, nil)
-		return
-	}
-	s.core.Handle("pause-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.PauseSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("pause-set", false, familytest.Ack(h))
 }
 
-// HandleEeeGet sets the handler of eee-get requests (do, answering
-// ethtool.Client.EeeGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleEeeGet sets the handler of eee-get do requests
+// (ethtool.Client.EeeGet): it gets the decoded request and returns the reply.
 func (s *Server) HandleEeeGet(h func(req *ethtool.EeeGetRequest) (*ethtool.Eee, error)) {
-	if h == nil {
-		s.core.Handle("eee-get", false, nil)
-		return
-	}
-	s.core.Handle("eee-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.EeeGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("eee-get", false, familytest.Do(h))
 }
 
-// HandleEeeGetDump sets the handler of eee-get requests (dump, answering
-// ethtool.Client.EeeGetDump): h gets the decoded request (never nil); h sends
-// each reply with yield (which returns false once a reply failed to encode)
-// and returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleEeeGetDump sets the handler of eee-get dump requests
+// (ethtool.Client.EeeGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleEeeGetDump(h func(req *ethtool.EeeGetDumpRequest, yield func(*ethtool.Eee) bool) error) {
-	if h == nil {
-		s.core.Handle("eee-get", true, nil)
-		return
-	}
-	s.core.Handle("eee-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.EeeGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Eee) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("eee-get", true, familytest.Dump(h))
 }
 
-// HandleEeeSet sets the handler of eee-set requests (do, answering
-// ethtool.Client.EeeSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleEeeSet sets the handler of eee-set do requests
+// (ethtool.Client.EeeSet): it gets the decoded request and returns nil to have
+// the request acknowledged.
 func (s *Server) HandleEeeSet(h func(req *ethtool.EeeSetRequest) error) {
-	if h == nil {
-		s.core.Handle("eee-set", false, nil)
-		return
-	}
-	s.core.Handle("eee-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.EeeSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("eee-set", false, familytest.Ack(h))
 }
 
-// HandleTsinfoGet sets the handler of tsinfo-get requests (do, answering
-// ethtool.Client.TsinfoGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleTsinfoGet sets the handler of tsinfo-get do requests
+// (ethtool.Client.TsinfoGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleTsinfoGet(h func(req *ethtool.TsinfoGetRequest) (*ethtool.Tsinfo, error)) {
-	if h == nil {
-		s.core.Handle("tsinfo-get", false, nil)
-		return
-	}
-	s.core.Handle("tsinfo-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.TsinfoGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("tsinfo-get", false, familytest.Do(h))
 }
 
-// HandleTsinfoGetDump sets the handler of tsinfo-get requests (dump, answering
-// ethtool.Client.TsinfoGetDump): h gets the decoded request (never nil); h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleTsinfoGetDump sets the handler of tsinfo-get dump requests
+// (ethtool.Client.TsinfoGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleTsinfoGetDump(h func(req *ethtool.TsinfoGetDumpRequest, yield func(*ethtool.Tsinfo) bool) error) {
-	if h == nil {
-		s.core.Handle("tsinfo-get", true, nil)
-		return
-	}
-	s.core.Handle("tsinfo-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.TsinfoGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Tsinfo) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("tsinfo-get", true, familytest.Dump(h))
 }
 
-// HandleCableTestAct sets the handler of cable-test-act requests (do,
-// answering ethtool.Client.CableTestAct): h gets the decoded request (never
-// nil); h returns nil to have the request acknowledged, or an error to refuse
-// it. An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleCableTestAct sets the handler of cable-test-act do requests
+// (ethtool.Client.CableTestAct): it gets the decoded request and returns nil
+// to have the request acknowledged.
 func (s *Server) HandleCableTestAct(h func(req *ethtool.CableTestActRequest) error) {
-	if h == nil {
-		s.core.Handle("cable-test-act", false, nil)
-		return
-	}
-	s.core.Handle("cable-test-act", false, func(c *familytest.Call) error {
-		req := new(ethtool.CableTestActRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("cable-test-act", false, familytest.Ack(h))
 }
 
-// HandleCableTestTdrAct sets the handler of cable-test-tdr-act requests (do,
-// answering ethtool.Client.CableTestTdrAct): h gets the decoded request (never
-// nil); h returns nil to have the request acknowledged, or an error to refuse
-// it. An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleCableTestTdrAct sets the handler of cable-test-tdr-act do requests
+// (ethtool.Client.CableTestTdrAct): it gets the decoded request and returns
+// nil to have the request acknowledged.
 func (s *Server) HandleCableTestTdrAct(h func(req *ethtool.CableTestTdrActRequest) error) {
-	if h == nil {
-		s.core.Handle("cable-test-tdr-act", false, nil)
-		return
-	}
-	s.core.Handle("cable-test-tdr-act", false, func(c *familytest.Call) error {
-		req := new(ethtool.CableTestTdrActRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("cable-test-tdr-act", false, familytest.Ack(h))
 }
 
-// HandleTunnelInfoGet sets the handler of tunnel-info-get requests (do,
-// answering ethtool.Client.TunnelInfoGet): h gets the decoded request (never
-// nil); h returns the reply (nil for none), or an error to refuse the request.
-// An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleTunnelInfoGet sets the handler of tunnel-info-get do requests
+// (ethtool.Client.TunnelInfoGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleTunnelInfoGet(h func(req *ethtool.TunnelInfoGetRequest) (*ethtool.TunnelInfo, error)) {
-	if h == nil {
-		s.core.Handle("tunnel-info-get", false, nil)
-		return
-	}
-	s.core.Handle("tunnel-info-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.TunnelInfoGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("tunnel-info-get", false, familytest.Do(h))
 }
 
-// HandleTunnelInfoGetDump sets the handler of tunnel-info-get requests (dump,
-// answering ethtool.Client.TunnelInfoGetDump): h gets the decoded request
-// (never nil); h sends each reply with yield (which returns false once a reply
-// failed to encode) and returns nil to end the dump, or an error to end it
-// with that error. An *Error names the request attribute it is about. A nil h
-// removes the handler.
+// HandleTunnelInfoGetDump sets the handler of tunnel-info-get dump requests
+// (ethtool.Client.TunnelInfoGetDump): it gets the decoded request and sends
+// each reply with yield.
 func (s *Server) HandleTunnelInfoGetDump(h func(req *ethtool.TunnelInfoGetDumpRequest, yield func(*ethtool.TunnelInfo) bool) error) {
-	if h == nil {
-		s.core.Handle("tunnel-info-get", true, nil)
-		return
-	}
-	s.core.Handle("tunnel-info-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.TunnelInfoGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.TunnelInfo) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("tunnel-info-get", true, familytest.Dump(h))
 }
 
-// HandleFECGet sets the handler of fec-get requests (do, answering
-// ethtool.Client.FECGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleFECGet sets the handler of fec-get do requests
+// (ethtool.Client.FECGet): it gets the decoded request and returns the reply.
 func (s *Server) HandleFECGet(h func(req *ethtool.FECGetRequest) (*ethtool.FEC, error)) {
-	if h == nil {
-		s.core.Handle("fec-get", false, nil)
-		return
-	}
-	s.core.Handle("fec-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.FECGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("fec-get", false, familytest.Do(h))
 }
 
-// HandleFECGetDump sets the handler of fec-get requests (dump, answering
-// ethtool.Client.FECGetDump): h gets the decoded request (never nil); h sends
-// each reply with yield (which returns false once a reply failed to encode)
-// and returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleFECGetDump sets the handler of fec-get dump requests
+// (ethtool.Client.FECGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleFECGetDump(h func(req *ethtool.FECGetDumpRequest, yield func(*ethtool.FEC) bool) error) {
-	if h == nil {
-		s.core.Handle("fec-get", true, nil)
-		return
-	}
-	s.core.Handle("fec-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.FECGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.FEC) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("fec-get", true, familytest.Dump(h))
 }
 
-// HandleFECSet sets the handler of fec-set requests (do, answering
-// ethtool.Client.FECSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleFECSet sets the handler of fec-set do requests
+// (ethtool.Client.FECSet): it gets the decoded request and returns nil to have
+// the request acknowledged.
 func (s *Server) HandleFECSet(h func(req *ethtool.FECSetRequest) error) {
-	if h == nil {
-		s.core.Handle("fec-set", false, nil)
-		return
-	}
-	s.core.Handle("fec-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.FECSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("fec-set", false, familytest.Ack(h))
 }
 
-// HandleModuleEepromGet sets the handler of module-eeprom-get requests (do,
-// answering ethtool.Client.ModuleEepromGet): h gets the decoded request (never
-// nil); h returns the reply (nil for none), or an error to refuse the request.
-// An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleModuleEepromGet sets the handler of module-eeprom-get do requests
+// (ethtool.Client.ModuleEepromGet): it gets the decoded request and returns
+// the reply.
 func (s *Server) HandleModuleEepromGet(h func(req *ethtool.ModuleEepromGetRequest) (*ethtool.ModuleEeprom, error)) {
-	if h == nil {
-		s.core.Handle("module-eeprom-get", false, nil)
-		return
-	}
-	s.core.Handle("module-eeprom-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.ModuleEepromGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("module-eeprom-get", false, familytest.Do(h))
 }
 
-// HandleModuleEepromGetDump sets the handler of module-eeprom-get requests
-// (dump, answering ethtool.Client.ModuleEepromGetDump): h gets the decoded
-// request (never nil); h sends each reply with yield (which returns false once
-// a reply failed to encode) and returns nil to end the dump, or an error to
-// end it with that error. An *Error names the request attribute it is about. A
-// nil h removes the handler.
+// HandleModuleEepromGetDump sets the handler of module-eeprom-get dump
+// requests (ethtool.Client.ModuleEepromGetDump): it gets the decoded request
+// and sends each reply with yield.
 func (s *Server) HandleModuleEepromGetDump(h func(req *ethtool.ModuleEepromGetDumpRequest, yield func(*ethtool.ModuleEeprom) bool) error) {
-	if h == nil {
-		s.core.Handle("module-eeprom-get", true, nil)
-		return
-	}
-	s.core.Handle("module-eeprom-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.ModuleEepromGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.ModuleEeprom) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("module-eeprom-get", true, familytest.Dump(h))
 }
 
-// HandleStatsGet sets the handler of stats-get requests (do, answering
-// ethtool.Client.StatsGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleStatsGet sets the handler of stats-get do requests
+// (ethtool.Client.StatsGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleStatsGet(h func(req *ethtool.StatsGetRequest) (*ethtool.Stats, error)) {
-	if h == nil {
-		s.core.Handle("stats-get", false, nil)
-		return
-	}
-	s.core.Handle("stats-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.StatsGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("stats-get", false, familytest.Do(h))
 }
 
-// HandleStatsGetDump sets the handler of stats-get requests (dump, answering
-// ethtool.Client.StatsGetDump): h gets the decoded request (never nil); h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleStatsGetDump sets the handler of stats-get dump requests
+// (ethtool.Client.StatsGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleStatsGetDump(h func(req *ethtool.StatsGetDumpRequest, yield func(*ethtool.Stats) bool) error) {
-	if h == nil {
-		s.core.Handle("stats-get", true, nil)
-		return
-	}
-	s.core.Handle("stats-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.StatsGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Stats) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("stats-get", true, familytest.Dump(h))
 }
 
-// HandlePhcVclocksGet sets the handler of phc-vclocks-get requests (do,
-// answering ethtool.Client.PhcVclocksGet): h gets the decoded request (never
-// nil); h returns the reply (nil for none), or an error to refuse the request.
-// An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandlePhcVclocksGet sets the handler of phc-vclocks-get do requests
+// (ethtool.Client.PhcVclocksGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandlePhcVclocksGet(h func(req *ethtool.PhcVclocksGetRequest) (*ethtool.PhcVclocks, error)) {
-	if h == nil {
-		s.core.Handle("phc-vclocks-get", false, nil)
-		return
-	}
-	s.core.Handle("phc-vclocks-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.PhcVclocksGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("phc-vclocks-get", false, familytest.Do(h))
 }
 
-// HandlePhcVclocksGetDump sets the handler of phc-vclocks-get requests (dump,
-// answering ethtool.Client.PhcVclocksGetDump): h gets the decoded request
-// (never nil); h sends each reply with yield (which returns false once a reply
-// failed to encode) and returns nil to end the dump, or an error to end it
-// with that error. An *Error names the request attribute it is about. A nil h
-// removes the handler.
+// HandlePhcVclocksGetDump sets the handler of phc-vclocks-get dump requests
+// (ethtool.Client.PhcVclocksGetDump): it gets the decoded request and sends
+// each reply with yield.
 func (s *Server) HandlePhcVclocksGetDump(h func(req *ethtool.PhcVclocksGetDumpRequest, yield func(*ethtool.PhcVclocks) bool) error) {
-	if h == nil {
-		s.core.Handle("phc-vclocks-get", true, nil)
-		return
-	}
-	s.core.Handle("phc-vclocks-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.PhcVclocksGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.PhcVclocks) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("phc-vclocks-get", true, familytest.Dump(h))
 }
 
-// HandleModuleGet sets the handler of module-get requests (do, answering
-// ethtool.Client.ModuleGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleModuleGet sets the handler of module-get do requests
+// (ethtool.Client.ModuleGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleModuleGet(h func(req *ethtool.ModuleGetRequest) (*ethtool.Module, error)) {
-	if h == nil {
-		s.core.Handle("module-get", false, nil)
-		return
-	}
-	s.core.Handle("module-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.ModuleGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("module-get", false, familytest.Do(h))
 }
 
-// HandleModuleGetDump sets the handler of module-get requests (dump, answering
-// ethtool.Client.ModuleGetDump): h gets the decoded request (never nil); h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleModuleGetDump sets the handler of module-get dump requests
+// (ethtool.Client.ModuleGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleModuleGetDump(h func(req *ethtool.ModuleGetDumpRequest, yield func(*ethtool.Module) bool) error) {
-	if h == nil {
-		s.core.Handle("module-get", true, nil)
-		return
-	}
-	s.core.Handle("module-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.ModuleGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Module) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("module-get", true, familytest.Dump(h))
 }
 
-// HandleModuleSet sets the handler of module-set requests (do, answering
-// ethtool.Client.ModuleSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleModuleSet sets the handler of module-set do requests
+// (ethtool.Client.ModuleSet): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleModuleSet(h func(req *ethtool.ModuleSetRequest) error) {
-	if h == nil {
-		s.core.Handle("module-set", false, nil)
-		return
-	}
-	s.core.Handle("module-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.ModuleSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("module-set", false, familytest.Ack(h))
 }
 
-// HandlePseGet sets the handler of pse-get requests (do, answering
-// ethtool.Client.PseGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandlePseGet sets the handler of pse-get do requests
+// (ethtool.Client.PseGet): it gets the decoded request and returns the reply.
 func (s *Server) HandlePseGet(h func(req *ethtool.PseGetRequest) (*ethtool.Pse, error)) {
-	if h == nil {
-		s.core.Handle("pse-get", false, nil)
-		return
-	}
-	s.core.Handle("pse-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.PseGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("pse-get", false, familytest.Do(h))
 }
 
-// HandlePseGetDump sets the handler of pse-get requests (dump, answering
-// ethtool.Client.PseGetDump): h gets the decoded request (never nil); h sends
-// each reply with yield (which returns false once a reply failed to encode)
-// and returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandlePseGetDump sets the handler of pse-get dump requests
+// (ethtool.Client.PseGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandlePseGetDump(h func(req *ethtool.PseGetDumpRequest, yield func(*ethtool.Pse) bool) error) {
-	if h == nil {
-		s.core.Handle("pse-get", true, nil)
-		return
-	}
-	s.core.Handle("pse-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.PseGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Pse) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("pse-get", true, familytest.Dump(h))
 }
 
-// HandlePseSet sets the handler of pse-set requests (do, answering
-// ethtool.Client.PseSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandlePseSet sets the handler of pse-set do requests
+// (ethtool.Client.PseSet): it gets the decoded request and returns nil to have
+// the request acknowledged.
 func (s *Server) HandlePseSet(h func(req *ethtool.PseSetRequest) error) {
-	if h == nil {
-		s.core.Handle("pse-set", false, nil)
-		return
-	}
-	s.core.Handle("pse-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.PseSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("pse-set", false, familytest.Ack(h))
 }
 
-// HandleRSSGet sets the handler of rss-get requests (do, answering
-// ethtool.Client.RSSGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleRSSGet sets the handler of rss-get do requests
+// (ethtool.Client.RSSGet): it gets the decoded request and returns the reply.
 func (s *Server) HandleRSSGet(h func(req *ethtool.RSSGetRequest) (*ethtool.RSS, error)) {
-	if h == nil {
-		s.core.Handle("rss-get", false, nil)
-		return
-	}
-	s.core.Handle("rss-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.RSSGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("rss-get", false, familytest.Do(h))
 }
 
-// HandleRSSGetDump sets the handler of rss-get requests (dump, answering
-// ethtool.Client.RSSGetDump): h gets the decoded request (never nil); h sends
-// each reply with yield (which returns false once a reply failed to encode)
-// and returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleRSSGetDump sets the handler of rss-get dump requests
+// (ethtool.Client.RSSGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleRSSGetDump(h func(req *ethtool.RSSGetDumpRequest, yield func(*ethtool.RSS) bool) error) {
-	if h == nil {
-		s.core.Handle("rss-get", true, nil)
-		return
-	}
-	s.core.Handle("rss-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.RSSGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.RSS) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("rss-get", true, familytest.Dump(h))
 }
 
-// HandlePlcaGetCfg sets the handler of plca-get-cfg requests (do, answering
-// ethtool.Client.PlcaGetCfg): h gets the decoded request (never nil); h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandlePlcaGetCfg sets the handler of plca-get-cfg do requests
+// (ethtool.Client.PlcaGetCfg): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandlePlcaGetCfg(h func(req *ethtool.PlcaGetCfgRequest) (*ethtool.Plca, error)) {
-	if h == nil {
-		s.core.Handle("plca-get-cfg", false, nil)
-		return
-	}
-	s.core.Handle("plca-get-cfg", false, func(c *familytest.Call) error {
-		req := new(ethtool.PlcaGetCfgRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("plca-get-cfg", false, familytest.Do(h))
 }
 
-// HandlePlcaGetCfgDump sets the handler of plca-get-cfg requests (dump,
-// answering ethtool.Client.PlcaGetCfgDump): h gets the decoded request (never
-// nil); h sends each reply with yield (which returns false once a reply failed
-// to encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandlePlcaGetCfgDump sets the handler of plca-get-cfg dump requests
+// (ethtool.Client.PlcaGetCfgDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandlePlcaGetCfgDump(h func(req *ethtool.PlcaGetCfgDumpRequest, yield func(*ethtool.Plca) bool) error) {
-	if h == nil {
-		s.core.Handle("plca-get-cfg", true, nil)
-		return
-	}
-	s.core.Handle("plca-get-cfg", true, func(c *familytest.Call) error {
-		req := new(ethtool.PlcaGetCfgDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Plca) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("plca-get-cfg", true, familytest.Dump(h))
 }
 
-// HandlePlcaSetCfg sets the handler of plca-set-cfg requests (do, answering
-// ethtool.Client.PlcaSetCfg): h gets the decoded request (never nil); h
-// returns nil to have the request acknowledged, or an error to refuse it. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandlePlcaSetCfg sets the handler of plca-set-cfg do requests
+// (ethtool.Client.PlcaSetCfg): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandlePlcaSetCfg(h func(req *ethtool.PlcaSetCfgRequest) error) {
-	if h == nil {
-		s.core.Handle("plca-set-cfg", false, nil)
-		return
-	}
-	s.core.Handle("plca-set-cfg", false, func(c *familytest.Call) error {
-		req := new(ethtool.PlcaSetCfgRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("plca-set-cfg", false, familytest.Ack(h))
 }
 
-// HandlePlcaGetStatus sets the handler of plca-get-status requests (do,
-// answering ethtool.Client.PlcaGetStatus): h gets the decoded request (never
-// nil); h returns the reply (nil for none), or an error to refuse the request.
-// An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandlePlcaGetStatus sets the handler of plca-get-status do requests
+// (ethtool.Client.PlcaGetStatus): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandlePlcaGetStatus(h func(req *ethtool.PlcaGetStatusRequest) (*ethtool.Plca, error)) {
-	if h == nil {
-		s.core.Handle("plca-get-status", false, nil)
-		return
-	}
-	s.core.Handle("plca-get-status", false, func(c *familytest.Call) error {
-		req := new(ethtool.PlcaGetStatusRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("plca-get-status", false, familytest.Do(h))
 }
 
-// HandlePlcaGetStatusDump sets the handler of plca-get-status requests (dump,
-// answering ethtool.Client.PlcaGetStatusDump): h gets the decoded request
-// (never nil); h sends each reply with yield (which returns false once a reply
-// failed to encode) and returns nil to end the dump, or an error to end it
-// with that error. An *Error names the request attribute it is about. A nil h
-// removes the handler.
+// HandlePlcaGetStatusDump sets the handler of plca-get-status dump requests
+// (ethtool.Client.PlcaGetStatusDump): it gets the decoded request and sends
+// each reply with yield.
 func (s *Server) HandlePlcaGetStatusDump(h func(req *ethtool.PlcaGetStatusDumpRequest, yield func(*ethtool.Plca) bool) error) {
-	if h == nil {
-		s.core.Handle("plca-get-status", true, nil)
-		return
-	}
-	s.core.Handle("plca-get-status", true, func(c *familytest.Call) error {
-		req := new(ethtool.PlcaGetStatusDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Plca) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("plca-get-status", true, familytest.Dump(h))
 }
 
-// HandleMmGet sets the handler of mm-get requests (do, answering
-// ethtool.Client.MmGet): h gets the decoded request (never nil); h returns the
-// reply (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleMmGet sets the handler of mm-get do requests (ethtool.Client.MmGet):
+// it gets the decoded request and returns the reply.
 func (s *Server) HandleMmGet(h func(req *ethtool.MmGetRequest) (*ethtool.Mm, error)) {
-	if h == nil {
-		s.core.Handle("mm-get", false, nil)
-		return
-	}
-	s.core.Handle("mm-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.MmGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("mm-get", false, familytest.Do(h))
 }
 
-// HandleMmGetDump sets the handler of mm-get requests (dump, answering
-// ethtool.Client.MmGetDump): h gets the decoded request (never nil); h sends
-// each reply with yield (which returns false once a reply failed to encode)
-// and returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleMmGetDump sets the handler of mm-get dump requests
+// (ethtool.Client.MmGetDump): it gets the decoded request and sends each reply
+// with yield.
 func (s *Server) HandleMmGetDump(h func(req *ethtool.MmGetDumpRequest, yield func(*ethtool.Mm) bool) error) {
-	if h == nil {
-		s.core.Handle("mm-get", true, nil)
-		return
-	}
-	s.core.Handle("mm-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.MmGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Mm) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("mm-get", true, familytest.Dump(h))
 }
 
-// HandleMmSet sets the handler of mm-set requests (do, answering
-// ethtool.Client.MmSet): h gets the decoded request (never nil); h returns nil
-// to have the request acknowledged, or an error to refuse it. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleMmSet sets the handler of mm-set do requests (ethtool.Client.MmSet):
+// it gets the decoded request and returns nil to have the request
+// acknowledged.
 func (s *Server) HandleMmSet(h func(req *ethtool.MmSetRequest) error) {
-	if h == nil {
-		s.core.Handle("mm-set", false, nil)
-		return
-	}
-	s.core.Handle("mm-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.MmSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("mm-set", false, familytest.Ack(h))
 }
 
-// HandleModuleFwFlashAct sets the handler of module-fw-flash-act requests (do,
-// answering ethtool.Client.ModuleFwFlashAct): h gets the decoded request
-// (never nil); h returns nil to have the request acknowledged, or an error to
-// refuse it. An *Error names the request attribute it is about. A nil h
-// removes the handler.
+// HandleModuleFwFlashAct sets the handler of module-fw-flash-act do requests
+// (ethtool.Client.ModuleFwFlashAct): it gets the decoded request and returns
+// nil to have the request acknowledged.
 func (s *Server) HandleModuleFwFlashAct(h func(req *ethtool.ModuleFwFlashActRequest) error) {
-	if h == nil {
-		s.core.Handle("module-fw-flash-act", false, nil)
-		return
-	}
-	s.core.Handle("module-fw-flash-act", false, func(c *familytest.Call) error {
-		req := new(ethtool.ModuleFwFlashActRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("module-fw-flash-act", false, familytest.Ack(h))
 }
 
-// HandlePHYGet sets the handler of phy-get requests (do, answering
-// ethtool.Client.PHYGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandlePHYGet sets the handler of phy-get do requests
+// (ethtool.Client.PHYGet): it gets the decoded request and returns the reply.
 func (s *Server) HandlePHYGet(h func(req *ethtool.PHYGetRequest) (*ethtool.PHY, error)) {
-	if h == nil {
-		s.core.Handle("phy-get", false, nil)
-		return
-	}
-	s.core.Handle("phy-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.PHYGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("phy-get", false, familytest.Do(h))
 }
 
-// HandlePHYGetDump sets the handler of phy-get requests (dump, answering
-// ethtool.Client.PHYGetDump): h gets the decoded request (never nil); h sends
-// each reply with yield (which returns false once a reply failed to encode)
-// and returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandlePHYGetDump sets the handler of phy-get dump requests
+// (ethtool.Client.PHYGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandlePHYGetDump(h func(req *ethtool.PHYGetDumpRequest, yield func(*ethtool.PHY) bool) error) {
-	if h == nil {
-		s.core.Handle("phy-get", true, nil)
-		return
-	}
-	s.core.Handle("phy-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.PHYGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.PHY) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("phy-get", true, familytest.Dump(h))
 }
 
-// HandleTsconfigGet sets the handler of tsconfig-get requests (do, answering
-// ethtool.Client.TsconfigGet): h gets the decoded request (never nil); h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleTsconfigGet sets the handler of tsconfig-get do requests
+// (ethtool.Client.TsconfigGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleTsconfigGet(h func(req *ethtool.TsconfigGetRequest) (*ethtool.Tsconfig, error)) {
-	if h == nil {
-		s.core.Handle("tsconfig-get", false, nil)
-		return
-	}
-	s.core.Handle("tsconfig-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.TsconfigGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("tsconfig-get", false, familytest.Do(h))
 }
 
-// HandleTsconfigGetDump sets the handler of tsconfig-get requests (dump,
-// answering ethtool.Client.TsconfigGetDump): h gets the decoded request (never
-// nil); h sends each reply with yield (which returns false once a reply failed
-// to encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleTsconfigGetDump sets the handler of tsconfig-get dump requests
+// (ethtool.Client.TsconfigGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleTsconfigGetDump(h func(req *ethtool.TsconfigGetDumpRequest, yield func(*ethtool.Tsconfig) bool) error) {
-	if h == nil {
-		s.core.Handle("tsconfig-get", true, nil)
-		return
-	}
-	s.core.Handle("tsconfig-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.TsconfigGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Tsconfig) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("tsconfig-get", true, familytest.Dump(h))
 }
 
-// HandleTsconfigSet sets the handler of tsconfig-set requests (do, answering
-// ethtool.Client.TsconfigSet): h gets the decoded request (never nil); h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleTsconfigSet sets the handler of tsconfig-set do requests
+// (ethtool.Client.TsconfigSet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleTsconfigSet(h func(req *ethtool.TsconfigSetRequest) (*ethtool.Tsconfig, error)) {
-	if h == nil {
-		s.core.Handle("tsconfig-set", false, nil)
-		return
-	}
-	s.core.Handle("tsconfig-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.TsconfigSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("tsconfig-set", false, familytest.Do(h))
 }
 
-// HandleRSSSet sets the handler of rss-set requests (do, answering
-// ethtool.Client.RSSSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleRSSSet sets the handler of rss-set do requests
+// (ethtool.Client.RSSSet): it gets the decoded request and returns nil to have
+// the request acknowledged.
 func (s *Server) HandleRSSSet(h func(req *ethtool.RSSSetRequest) error) {
-	if h == nil {
-		s.core.Handle("rss-set", false, nil)
-		return
-	}
-	s.core.Handle("rss-set", false, func(c *familytest.Call) error {
-		req := new(ethtool.RSSSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("rss-set", false, familytest.Ack(h))
 }
 
-// HandleRSSCreateAct sets the handler of rss-create-act requests (do,
-// answering ethtool.Client.RSSCreateAct): h gets the decoded request (never
-// nil); h returns the reply (nil for none), or an error to refuse the request.
-// An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleRSSCreateAct sets the handler of rss-create-act do requests
+// (ethtool.Client.RSSCreateAct): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleRSSCreateAct(h func(req *ethtool.RSSCreateActRequest) (*ethtool.RSS, error)) {
-	if h == nil {
-		s.core.Handle("rss-create-act", false, nil)
-		return
-	}
-	s.core.Handle("rss-create-act", false, func(c *familytest.Call) error {
-		req := new(ethtool.RSSCreateActRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("rss-create-act", false, familytest.Do(h))
 }
 
-// HandleRSSDeleteAct sets the handler of rss-delete-act requests (do,
-// answering ethtool.Client.RSSDeleteAct): h gets the decoded request (never
-// nil); h returns nil to have the request acknowledged, or an error to refuse
-// it. An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleRSSDeleteAct sets the handler of rss-delete-act do requests
+// (ethtool.Client.RSSDeleteAct): it gets the decoded request and returns nil
+// to have the request acknowledged.
 func (s *Server) HandleRSSDeleteAct(h func(req *ethtool.RSSDeleteActRequest) error) {
-	if h == nil {
-		s.core.Handle("rss-delete-act", false, nil)
-		return
-	}
-	s.core.Handle("rss-delete-act", false, func(c *familytest.Call) error {
-		req := new(ethtool.RSSDeleteActRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("rss-delete-act", false, familytest.Ack(h))
 }
 
-// HandleMseGet sets the handler of mse-get requests (do, answering
-// ethtool.Client.MseGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleMseGet sets the handler of mse-get do requests
+// (ethtool.Client.MseGet): it gets the decoded request and returns the reply.
 func (s *Server) HandleMseGet(h func(req *ethtool.MseGetRequest) (*ethtool.Mse, error)) {
-	if h == nil {
-		s.core.Handle("mse-get", false, nil)
-		return
-	}
-	s.core.Handle("mse-get", false, func(c *familytest.Call) error {
-		req := new(ethtool.MseGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("mse-get", false, familytest.Do(h))
 }
 
-// HandleMseGetDump sets the handler of mse-get requests (dump, answering
-// ethtool.Client.MseGetDump): h gets the decoded request (never nil); h sends
-// each reply with yield (which returns false once a reply failed to encode)
-// and returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleMseGetDump sets the handler of mse-get dump requests
+// (ethtool.Client.MseGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleMseGetDump(h func(req *ethtool.MseGetDumpRequest, yield func(*ethtool.Mse) bool) error) {
-	if h == nil {
-		s.core.Handle("mse-get", true, nil)
-		return
-	}
-	s.core.Handle("mse-get", true, func(c *familytest.Call) error {
-		req := new(ethtool.MseGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ethtool.Mse) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("mse-get", true, familytest.Dump(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake handshake family on a genltest.Kernel. Set a handler per
-// op with its Handle methods; an op without one is refused with EOPNOTSUPP and
-// a message naming it. Its methods are safe for concurrent use.
+// op with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,44 +85,17 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*handshake.Cl
 	return c, nil
 }
 
-// HandleAccept sets the handler of accept requests (do, answering
-// handshake.Client.Accept): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleAccept sets the handler of accept do requests
+// (handshake.Client.Accept): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleAccept(h func(req *handshake.AcceptRequest) (*handshake.Accept, error)) {
-	if h == nil {
-		s.core.Handle("accept", false, nil)
-		return
-	}
-	s.core.Handle("accept", false, func(c *familytest.Call) error {
-		req := new(handshake.AcceptRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("accept", false, familytest.Do(h))
 }
 
-// HandleDone sets the handler of done requests (do, answering
-// handshake.Client.Done): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleDone sets the handler of done do requests (handshake.Client.Done): it
+// gets the decoded request and returns nil to have the request acknowledged.
 func (s *Server) HandleDone(h func(req *handshake.DoneRequest) error) {
-	if h == nil {
-		s.core.Handle("done", false, nil)
-		return
-	}
-	s.core.Handle("done", false, func(c *familytest.Call) error {
-		req := new(handshake.DoneRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("done", false, familytest.Ack(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake lockd family on a genltest.Kernel. Set a handler per op
-// with its Handle methods; an op without one is refused with EOPNOTSUPP and a
-// message naming it. Its methods are safe for concurrent use.
+// with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,40 +85,17 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*lockd.Client
 	return c, nil
 }
 
-// HandleServerSet sets the handler of server-set requests (do, answering
-// lockd.Client.ServerSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleServerSet sets the handler of server-set do requests
+// (lockd.Client.ServerSet): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleServerSet(h func(req *lockd.ServerSetRequest) error) {
-	if h == nil {
-		s.core.Handle("server-set", false, nil)
-		return
-	}
-	s.core.Handle("server-set", false, func(c *familytest.Call) error {
-		req := new(lockd.ServerSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("server-set", false, familytest.Ack(h))
 }
 
-// HandleServerGet sets the handler of server-get requests (do, answering
-// lockd.Client.ServerGet): h gets no request attributes; h returns the reply
-// (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleServerGet sets the handler of server-get do requests
+// (lockd.Client.ServerGet): it returns the reply.
 func (s *Server) HandleServerGet(h func() (*lockd.Server, error)) {
-	if h == nil {
-		s.core.Handle("server-get", false, nil)
-		return
-	}
-	s.core.Handle("server-get", false, func(c *familytest.Call) error {
-		rep, err := h()
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("server-get", false, familytest.DoNoRequest(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

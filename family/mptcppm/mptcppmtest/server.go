@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake mptcp_pm family on a genltest.Kernel. Set a handler per
-// op with its Handle methods; an op without one is refused with EOPNOTSUPP and
-// a message naming it. Its methods are safe for concurrent use.
+// op with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,229 +85,86 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*mptcppm.Clie
 	return c, nil
 }
 
-// HandleAddAddr sets the handler of add-addr requests (do, answering
-// mptcppm.Client.AddAddr): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleAddAddr sets the handler of add-addr do requests
+// (mptcppm.Client.AddAddr): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleAddAddr(h func(req *mptcppm.AddAddrRequest) error) {
-	if h == nil {
-		s.core.Handle("add-addr", false, nil)
-		return
-	}
-	s.core.Handle("add-addr", false, func(c *familytest.Call) error {
-		req := new(mptcppm.AddAddrRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("add-addr", false, familytest.Ack(h))
 }
 
-// HandleDelAddr sets the handler of del-addr requests (do, answering
-// mptcppm.Client.DelAddr): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleDelAddr sets the handler of del-addr do requests
+// (mptcppm.Client.DelAddr): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleDelAddr(h func(req *mptcppm.DelAddrRequest) error) {
-	if h == nil {
-		s.core.Handle("del-addr", false, nil)
-		return
-	}
-	s.core.Handle("del-addr", false, func(c *familytest.Call) error {
-		req := new(mptcppm.DelAddrRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("del-addr", false, familytest.Ack(h))
 }
 
-// HandleGetAddr sets the handler of get-addr requests (do, answering
-// mptcppm.Client.GetAddr): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleGetAddr sets the handler of get-addr do requests
+// (mptcppm.Client.GetAddr): it gets the decoded request and returns the reply.
 func (s *Server) HandleGetAddr(h func(req *mptcppm.GetAddrRequest) (*mptcppm.Attr, error)) {
-	if h == nil {
-		s.core.Handle("get-addr", false, nil)
-		return
-	}
-	s.core.Handle("get-addr", false, func(c *familytest.Call) error {
-		req := new(mptcppm.GetAddrRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get-addr", false, familytest.Do(h))
 }
 
-// HandleGetAddrDump sets the handler of get-addr requests (dump, answering
-// mptcppm.Client.GetAddrDump): h gets no request attributes; h sends each
-// reply with yield (which returns false once a reply failed to encode) and
-// returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleGetAddrDump sets the handler of get-addr dump requests
+// (mptcppm.Client.GetAddrDump): it sends each reply with yield.
 func (s *Server) HandleGetAddrDump(h func(yield func(*mptcppm.Attr) bool) error) {
-	if h == nil {
-		s.core.Handle("get-addr", true, nil)
-		return
-	}
-	s.core.Handle("get-addr", true, func(c *familytest.Call) error {
-		return h(func(rep *mptcppm.Attr) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get-addr", true, familytest.DumpNoRequest(h))
 }
 
-// HandleFlushAddrs sets the handler of flush-addrs requests (do, answering
-// mptcppm.Client.FlushAddrs): h gets the decoded request (never nil); h
-// returns nil to have the request acknowledged, or an error to refuse it. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleFlushAddrs sets the handler of flush-addrs do requests
+// (mptcppm.Client.FlushAddrs): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleFlushAddrs(h func(req *mptcppm.FlushAddrsRequest) error) {
-	if h == nil {
-		s.core.Handle("flush-addrs", false, nil)
-		return
-	}
-	s.core.Handle("flush-addrs", false, func(c *familytest.Call) error {
-		req := new(mptcppm.FlushAddrsRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("flush-addrs", false, familytest.Ack(h))
 }
 
-// HandleSetLimits sets the handler of set-limits requests (do, answering
-// mptcppm.Client.SetLimits): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleSetLimits sets the handler of set-limits do requests
+// (mptcppm.Client.SetLimits): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleSetLimits(h func(req *mptcppm.SetLimitsRequest) error) {
-	if h == nil {
-		s.core.Handle("set-limits", false, nil)
-		return
-	}
-	s.core.Handle("set-limits", false, func(c *familytest.Call) error {
-		req := new(mptcppm.SetLimitsRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("set-limits", false, familytest.Ack(h))
 }
 
-// HandleGetLimits sets the handler of get-limits requests (do, answering
-// mptcppm.Client.GetLimits): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleGetLimits sets the handler of get-limits do requests
+// (mptcppm.Client.GetLimits): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleGetLimits(h func(req *mptcppm.GetLimitsRequest) (*mptcppm.Attr, error)) {
-	if h == nil {
-		s.core.Handle("get-limits", false, nil)
-		return
-	}
-	s.core.Handle("get-limits", false, func(c *familytest.Call) error {
-		req := new(mptcppm.GetLimitsRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get-limits", false, familytest.Do(h))
 }
 
-// HandleSetFlags sets the handler of set-flags requests (do, answering
-// mptcppm.Client.SetFlags): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleSetFlags sets the handler of set-flags do requests
+// (mptcppm.Client.SetFlags): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleSetFlags(h func(req *mptcppm.SetFlagsRequest) error) {
-	if h == nil {
-		s.core.Handle("set-flags", false, nil)
-		return
-	}
-	s.core.Handle("set-flags", false, func(c *familytest.Call) error {
-		req := new(mptcppm.SetFlagsRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("set-flags", false, familytest.Ack(h))
 }
 
-// HandleAnnounce sets the handler of announce requests (do, answering
-// mptcppm.Client.Announce): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleAnnounce sets the handler of announce do requests
+// (mptcppm.Client.Announce): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleAnnounce(h func(req *mptcppm.AnnounceRequest) error) {
-	if h == nil {
-		s.core.Handle("announce", false, nil)
-		return
-	}
-	s.core.Handle("announce", false, func(c *familytest.Call) error {
-		req := new(mptcppm.AnnounceRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("announce", false, familytest.Ack(h))
 }
 
-// HandleRemove sets the handler of remove requests (do, answering
-// mptcppm.Client.Remove): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleRemove sets the handler of remove do requests (mptcppm.Client.Remove):
+// it gets the decoded request and returns nil to have the request
+// acknowledged.
 func (s *Server) HandleRemove(h func(req *mptcppm.RemoveRequest) error) {
-	if h == nil {
-		s.core.Handle("remove", false, nil)
-		return
-	}
-	s.core.Handle("remove", false, func(c *familytest.Call) error {
-		req := new(mptcppm.RemoveRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("remove", false, familytest.Ack(h))
 }
 
-// HandleSubflowCreate sets the handler of subflow-create requests (do,
-// answering mptcppm.Client.SubflowCreate): h gets the decoded request (never
-// nil); h returns nil to have the request acknowledged, or an error to refuse
-// it. An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleSubflowCreate sets the handler of subflow-create do requests
+// (mptcppm.Client.SubflowCreate): it gets the decoded request and returns nil
+// to have the request acknowledged.
 func (s *Server) HandleSubflowCreate(h func(req *mptcppm.SubflowCreateRequest) error) {
-	if h == nil {
-		s.core.Handle("subflow-create", false, nil)
-		return
-	}
-	s.core.Handle("subflow-create", false, func(c *familytest.Call) error {
-		req := new(mptcppm.SubflowCreateRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("subflow-create", false, familytest.Ack(h))
 }
 
-// HandleSubflowDestroy sets the handler of subflow-destroy requests (do,
-// answering mptcppm.Client.SubflowDestroy): h gets the decoded request (never
-// nil); h returns nil to have the request acknowledged, or an error to refuse
-// it. An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleSubflowDestroy sets the handler of subflow-destroy do requests
+// (mptcppm.Client.SubflowDestroy): it gets the decoded request and returns nil
+// to have the request acknowledged.
 func (s *Server) HandleSubflowDestroy(h func(req *mptcppm.SubflowDestroyRequest) error) {
-	if h == nil {
-		s.core.Handle("subflow-destroy", false, nil)
-		return
-	}
-	s.core.Handle("subflow-destroy", false, func(c *familytest.Call) error {
-		req := new(mptcppm.SubflowDestroyRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("subflow-destroy", false, familytest.Ack(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

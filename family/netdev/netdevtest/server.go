@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake netdev family on a genltest.Kernel. Set a handler per op
-// with its Handle methods; an op without one is refused with EOPNOTSUPP and a
-// message naming it. Its methods are safe for concurrent use.
+// with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,324 +85,103 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*netdev.Clien
 	return c, nil
 }
 
-// HandleDevGet sets the handler of dev-get requests (do, answering
-// netdev.Client.DevGet): h gets the decoded request (never nil); h returns the
-// reply (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleDevGet sets the handler of dev-get do requests (netdev.Client.DevGet):
+// it gets the decoded request and returns the reply.
 func (s *Server) HandleDevGet(h func(req *netdev.DevGetRequest) (*netdev.Dev, error)) {
-	if h == nil {
-		s.core.Handle("dev-get", false, nil)
-		return
-	}
-	s.core.Handle("dev-get", false, func(c *familytest.Call) error {
-		req := new(netdev.DevGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("dev-get", false, familytest.Do(h))
 }
 
-// HandleDevGetDump sets the handler of dev-get requests (dump, answering
-// netdev.Client.DevGetDump): h gets no request attributes; h sends each reply
-// with yield (which returns false once a reply failed to encode) and returns
-// nil to end the dump, or an error to end it with that error. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleDevGetDump sets the handler of dev-get dump requests
+// (netdev.Client.DevGetDump): it sends each reply with yield.
 func (s *Server) HandleDevGetDump(h func(yield func(*netdev.Dev) bool) error) {
-	if h == nil {
-		s.core.Handle("dev-get", true, nil)
-		return
-	}
-	s.core.Handle("dev-get", true, func(c *familytest.Call) error {
-		return h(func(rep *netdev.Dev) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("dev-get", true, familytest.DumpNoRequest(h))
 }
 
-// HandlePagePoolGet sets the handler of page-pool-get requests (do, answering
-// netdev.Client.PagePoolGet): h gets the decoded request (never nil); h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandlePagePoolGet sets the handler of page-pool-get do requests
+// (netdev.Client.PagePoolGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandlePagePoolGet(h func(req *netdev.PagePoolGetRequest) (*netdev.PagePool, error)) {
-	if h == nil {
-		s.core.Handle("page-pool-get", false, nil)
-		return
-	}
-	s.core.Handle("page-pool-get", false, func(c *familytest.Call) error {
-		req := new(netdev.PagePoolGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("page-pool-get", false, familytest.Do(h))
 }
 
-// HandlePagePoolGetDump sets the handler of page-pool-get requests (dump,
-// answering netdev.Client.PagePoolGetDump): h gets the decoded request (never
-// nil); h sends each reply with yield (which returns false once a reply failed
-// to encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandlePagePoolGetDump sets the handler of page-pool-get dump requests
+// (netdev.Client.PagePoolGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandlePagePoolGetDump(h func(req *netdev.PagePoolGetDumpRequest, yield func(*netdev.PagePool) bool) error) {
-	if h == nil {
-		s.core.Handle("page-pool-get", true, nil)
-		return
-	}
-	s.core.Handle("page-pool-get", true, func(c *familytest.Call) error {
-		req := new(netdev.PagePoolGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *netdev.PagePool) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("page-pool-get", true, familytest.Dump(h))
 }
 
-// HandlePagePoolStatsGet sets the handler of page-pool-stats-get requests (do,
-// answering netdev.Client.PagePoolStatsGet): h gets the decoded request (never
-// nil); h returns the reply (nil for none), or an error to refuse the request.
-// An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandlePagePoolStatsGet sets the handler of page-pool-stats-get do requests
+// (netdev.Client.PagePoolStatsGet): it gets the decoded request and returns
+// the reply.
 func (s *Server) HandlePagePoolStatsGet(h func(req *netdev.PagePoolStatsGetRequest) (*netdev.PagePoolStats, error)) {
-	if h == nil {
-		s.core.Handle("page-pool-stats-get", false, nil)
-		return
-	}
-	s.core.Handle("page-pool-stats-get", false, func(c *familytest.Call) error {
-		req := new(netdev.PagePoolStatsGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("page-pool-stats-get", false, familytest.Do(h))
 }
 
-// HandlePagePoolStatsGetDump sets the handler of page-pool-stats-get requests
-// (dump, answering netdev.Client.PagePoolStatsGetDump): h gets the decoded
-// request (never nil); h sends each reply with yield (which returns false once
-// a reply failed to encode) and returns nil to end the dump, or an error to
-// end it with that error. An *Error names the request attribute it is about. A
-// nil h removes the handler.
+// HandlePagePoolStatsGetDump sets the handler of page-pool-stats-get dump
+// requests (netdev.Client.PagePoolStatsGetDump): it gets the decoded request
+// and sends each reply with yield.
 func (s *Server) HandlePagePoolStatsGetDump(h func(req *netdev.PagePoolStatsGetDumpRequest, yield func(*netdev.PagePoolStats) bool) error) {
-	if h == nil {
-		s.core.Handle("page-pool-stats-get", true, nil)
-		return
-	}
-	s.core.Handle("page-pool-stats-get", true, func(c *familytest.Call) error {
-		req := new(netdev.PagePoolStatsGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *netdev.PagePoolStats) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("page-pool-stats-get", true, familytest.Dump(h))
 }
 
-// HandleQueueGet sets the handler of queue-get requests (do, answering
-// netdev.Client.QueueGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleQueueGet sets the handler of queue-get do requests
+// (netdev.Client.QueueGet): it gets the decoded request and returns the reply.
 func (s *Server) HandleQueueGet(h func(req *netdev.QueueGetRequest) (*netdev.Queue, error)) {
-	if h == nil {
-		s.core.Handle("queue-get", false, nil)
-		return
-	}
-	s.core.Handle("queue-get", false, func(c *familytest.Call) error {
-		req := new(netdev.QueueGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("queue-get", false, familytest.Do(h))
 }
 
-// HandleQueueGetDump sets the handler of queue-get requests (dump, answering
-// netdev.Client.QueueGetDump): h gets the decoded request (never nil); h sends
-// each reply with yield (which returns false once a reply failed to encode)
-// and returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleQueueGetDump sets the handler of queue-get dump requests
+// (netdev.Client.QueueGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleQueueGetDump(h func(req *netdev.QueueGetDumpRequest, yield func(*netdev.Queue) bool) error) {
-	if h == nil {
-		s.core.Handle("queue-get", true, nil)
-		return
-	}
-	s.core.Handle("queue-get", true, func(c *familytest.Call) error {
-		req := new(netdev.QueueGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *netdev.Queue) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("queue-get", true, familytest.Dump(h))
 }
 
-// HandleNapiGet sets the handler of napi-get requests (do, answering
-// netdev.Client.NapiGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleNapiGet sets the handler of napi-get do requests
+// (netdev.Client.NapiGet): it gets the decoded request and returns the reply.
 func (s *Server) HandleNapiGet(h func(req *netdev.NapiGetRequest) (*netdev.Napi, error)) {
-	if h == nil {
-		s.core.Handle("napi-get", false, nil)
-		return
-	}
-	s.core.Handle("napi-get", false, func(c *familytest.Call) error {
-		req := new(netdev.NapiGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("napi-get", false, familytest.Do(h))
 }
 
-// HandleNapiGetDump sets the handler of napi-get requests (dump, answering
-// netdev.Client.NapiGetDump): h gets the decoded request (never nil); h sends
-// each reply with yield (which returns false once a reply failed to encode)
-// and returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleNapiGetDump sets the handler of napi-get dump requests
+// (netdev.Client.NapiGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleNapiGetDump(h func(req *netdev.NapiGetDumpRequest, yield func(*netdev.Napi) bool) error) {
-	if h == nil {
-		s.core.Handle("napi-get", true, nil)
-		return
-	}
-	s.core.Handle("napi-get", true, func(c *familytest.Call) error {
-		req := new(netdev.NapiGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *netdev.Napi) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("napi-get", true, familytest.Dump(h))
 }
 
-// HandleQstatsGetDump sets the handler of qstats-get requests (dump, answering
-// netdev.Client.QstatsGetDump): h gets the decoded request (never nil); h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleQstatsGetDump sets the handler of qstats-get dump requests
+// (netdev.Client.QstatsGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleQstatsGetDump(h func(req *netdev.QstatsGetDumpRequest, yield func(*netdev.Qstats) bool) error) {
-	if h == nil {
-		s.core.Handle("qstats-get", true, nil)
-		return
-	}
-	s.core.Handle("qstats-get", true, func(c *familytest.Call) error {
-		req := new(netdev.QstatsGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *netdev.Qstats) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("qstats-get", true, familytest.Dump(h))
 }
 
-// HandleBindRx sets the handler of bind-rx requests (do, answering
-// netdev.Client.BindRx): h gets the decoded request (never nil); h returns the
-// reply (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleBindRx sets the handler of bind-rx do requests (netdev.Client.BindRx):
+// it gets the decoded request and returns the reply.
 func (s *Server) HandleBindRx(h func(req *netdev.BindRxRequest) (*netdev.Dmabuf, error)) {
-	if h == nil {
-		s.core.Handle("bind-rx", false, nil)
-		return
-	}
-	s.core.Handle("bind-rx", false, func(c *familytest.Call) error {
-		req := new(netdev.BindRxRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("bind-rx", false, familytest.Do(h))
 }
 
-// HandleNapiSet sets the handler of napi-set requests (do, answering
-// netdev.Client.NapiSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleNapiSet sets the handler of napi-set do requests
+// (netdev.Client.NapiSet): it gets the decoded request and returns nil to have
+// the request acknowledged.
 func (s *Server) HandleNapiSet(h func(req *netdev.NapiSetRequest) error) {
-	if h == nil {
-		s.core.Handle("napi-set", false, nil)
-		return
-	}
-	s.core.Handle("napi-set", false, func(c *familytest.Call) error {
-		req := new(netdev.NapiSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("napi-set", false, familytest.Ack(h))
 }
 
-// HandleBindTx sets the handler of bind-tx requests (do, answering
-// netdev.Client.BindTx): h gets the decoded request (never nil); h returns the
-// reply (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleBindTx sets the handler of bind-tx do requests (netdev.Client.BindTx):
+// it gets the decoded request and returns the reply.
 func (s *Server) HandleBindTx(h func(req *netdev.BindTxRequest) (*netdev.Dmabuf, error)) {
-	if h == nil {
-		s.core.Handle("bind-tx", false, nil)
-		return
-	}
-	s.core.Handle("bind-tx", false, func(c *familytest.Call) error {
-		req := new(netdev.BindTxRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("bind-tx", false, familytest.Do(h))
 }
 
-// HandleQueueCreate sets the handler of queue-create requests (do, answering
-// netdev.Client.QueueCreate): h gets the decoded request (never nil); h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleQueueCreate sets the handler of queue-create do requests
+// (netdev.Client.QueueCreate): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleQueueCreate(h func(req *netdev.QueueCreateRequest) (*netdev.Queue, error)) {
-	if h == nil {
-		s.core.Handle("queue-create", false, nil)
-		return
-	}
-	s.core.Handle("queue-create", false, func(c *familytest.Call) error {
-		req := new(netdev.QueueCreateRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("queue-create", false, familytest.Do(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake net-shaper family on a genltest.Kernel. Set a handler per
-// op with its Handle methods; an op without one is refused with EOPNOTSUPP and
-// a message naming it. Its methods are safe for concurrent use.
+// op with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,149 +85,50 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*netshaper.Cl
 	return c, nil
 }
 
-// HandleGet sets the handler of get requests (do, answering
-// netshaper.Client.Get): h gets the decoded request (never nil); h returns the
-// reply (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleGet sets the handler of get do requests (netshaper.Client.Get): it
+// gets the decoded request and returns the reply.
 func (s *Server) HandleGet(h func(req *netshaper.GetRequest) (*netshaper.NetShaper, error)) {
-	if h == nil {
-		s.core.Handle("get", false, nil)
-		return
-	}
-	s.core.Handle("get", false, func(c *familytest.Call) error {
-		req := new(netshaper.GetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get", false, familytest.Do(h))
 }
 
-// HandleGetDump sets the handler of get requests (dump, answering
-// netshaper.Client.GetDump): h gets the decoded request (never nil); h sends
-// each reply with yield (which returns false once a reply failed to encode)
-// and returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleGetDump sets the handler of get dump requests
+// (netshaper.Client.GetDump): it gets the decoded request and sends each reply
+// with yield.
 func (s *Server) HandleGetDump(h func(req *netshaper.GetDumpRequest, yield func(*netshaper.NetShaper) bool) error) {
-	if h == nil {
-		s.core.Handle("get", true, nil)
-		return
-	}
-	s.core.Handle("get", true, func(c *familytest.Call) error {
-		req := new(netshaper.GetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *netshaper.NetShaper) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get", true, familytest.Dump(h))
 }
 
-// HandleSet sets the handler of set requests (do, answering
-// netshaper.Client.Set): h gets the decoded request (never nil); h returns nil
-// to have the request acknowledged, or an error to refuse it. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleSet sets the handler of set do requests (netshaper.Client.Set): it
+// gets the decoded request and returns nil to have the request acknowledged.
 func (s *Server) HandleSet(h func(req *netshaper.SetRequest) error) {
-	if h == nil {
-		s.core.Handle("set", false, nil)
-		return
-	}
-	s.core.Handle("set", false, func(c *familytest.Call) error {
-		req := new(netshaper.SetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("set", false, familytest.Ack(h))
 }
 
-// HandleDelete sets the handler of delete requests (do, answering
-// netshaper.Client.Delete): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleDelete sets the handler of delete do requests
+// (netshaper.Client.Delete): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleDelete(h func(req *netshaper.DeleteRequest) error) {
-	if h == nil {
-		s.core.Handle("delete", false, nil)
-		return
-	}
-	s.core.Handle("delete", false, func(c *familytest.Call) error {
-		req := new(netshaper.DeleteRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("delete", false, familytest.Ack(h))
 }
 
-// HandleGroup sets the handler of group requests (do, answering
-// netshaper.Client.Group): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleGroup sets the handler of group do requests (netshaper.Client.Group):
+// it gets the decoded request and returns the reply.
 func (s *Server) HandleGroup(h func(req *netshaper.GroupRequest) (*netshaper.NetShaper, error)) {
-	if h == nil {
-		s.core.Handle("group", false, nil)
-		return
-	}
-	s.core.Handle("group", false, func(c *familytest.Call) error {
-		req := new(netshaper.GroupRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("group", false, familytest.Do(h))
 }
 
-// HandleCapGet sets the handler of cap-get requests (do, answering
-// netshaper.Client.CapGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleCapGet sets the handler of cap-get do requests
+// (netshaper.Client.CapGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleCapGet(h func(req *netshaper.CapGetRequest) (*netshaper.Caps, error)) {
-	if h == nil {
-		s.core.Handle("cap-get", false, nil)
-		return
-	}
-	s.core.Handle("cap-get", false, func(c *familytest.Call) error {
-		req := new(netshaper.CapGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("cap-get", false, familytest.Do(h))
 }
 
-// HandleCapGetDump sets the handler of cap-get requests (dump, answering
-// netshaper.Client.CapGetDump): h gets the decoded request (never nil); h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleCapGetDump sets the handler of cap-get dump requests
+// (netshaper.Client.CapGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleCapGetDump(h func(req *netshaper.CapGetDumpRequest, yield func(*netshaper.Caps) bool) error) {
-	if h == nil {
-		s.core.Handle("cap-get", true, nil)
-		return
-	}
-	s.core.Handle("cap-get", true, func(c *familytest.Call) error {
-		req := new(netshaper.CapGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *netshaper.Caps) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("cap-get", true, familytest.Dump(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake nfsd family on a genltest.Kernel. Set a handler per op
-// with its Handle methods; an op without one is refused with EOPNOTSUPP and a
-// message naming it. Its methods are safe for concurrent use.
+// with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,331 +85,122 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*nfsd.Client,
 	return c, nil
 }
 
-// HandleRPCStatusGetDump sets the handler of rpc-status-get requests (dump,
-// answering nfsd.Client.RPCStatusGetDump): h gets no request attributes; h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleRPCStatusGetDump sets the handler of rpc-status-get dump requests
+// (nfsd.Client.RPCStatusGetDump): it sends each reply with yield.
 func (s *Server) HandleRPCStatusGetDump(h func(yield func(*nfsd.RPCStatus) bool) error) {
-	if h == nil {
-		s.core.Handle("rpc-status-get", true, nil)
-		return
-	}
-	s.core.Handle("rpc-status-get", true, func(c *familytest.Call) error {
-		return h(func(rep *nfsd.RPCStatus) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("rpc-status-get", true, familytest.DumpNoRequest(h))
 }
 
-// HandleThreadsSet sets the handler of threads-set requests (do, answering
-// nfsd.Client.ThreadsSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleThreadsSet sets the handler of threads-set do requests
+// (nfsd.Client.ThreadsSet): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleThreadsSet(h func(req *nfsd.ThreadsSetRequest) error) {
-	if h == nil {
-		s.core.Handle("threads-set", false, nil)
-		return
-	}
-	s.core.Handle("threads-set", false, func(c *familytest.Call) error {
-		req := new(nfsd.ThreadsSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("threads-set", false, familytest.Ack(h))
 }
 
-// HandleThreadsGet sets the handler of threads-get requests (do, answering
-// nfsd.Client.ThreadsGet): h gets no request attributes; h returns the reply
-// (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleThreadsGet sets the handler of threads-get do requests
+// (nfsd.Client.ThreadsGet): it returns the reply.
 func (s *Server) HandleThreadsGet(h func() (*nfsd.Server, error)) {
-	if h == nil {
-		s.core.Handle("threads-get", false, nil)
-		return
-	}
-	s.core.Handle("threads-get", false, func(c *familytest.Call) error {
-		rep, err := h()
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("threads-get", false, familytest.DoNoRequest(h))
 }
 
-// HandleVersionSet sets the handler of version-set requests (do, answering
-// nfsd.Client.VersionSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleVersionSet sets the handler of version-set do requests
+// (nfsd.Client.VersionSet): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleVersionSet(h func(req *nfsd.VersionSetRequest) error) {
-	if h == nil {
-		s.core.Handle("version-set", false, nil)
-		return
-	}
-	s.core.Handle("version-set", false, func(c *familytest.Call) error {
-		req := new(nfsd.VersionSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("version-set", false, familytest.Ack(h))
 }
 
-// HandleVersionGet sets the handler of version-get requests (do, answering
-// nfsd.Client.VersionGet): h gets no request attributes; h returns the reply
-// (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleVersionGet sets the handler of version-get do requests
+// (nfsd.Client.VersionGet): it returns the reply.
 func (s *Server) HandleVersionGet(h func() (*nfsd.ServerProto, error)) {
-	if h == nil {
-		s.core.Handle("version-get", false, nil)
-		return
-	}
-	s.core.Handle("version-get", false, func(c *familytest.Call) error {
-		rep, err := h()
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("version-get", false, familytest.DoNoRequest(h))
 }
 
-// HandleListenerSet sets the handler of listener-set requests (do, answering
-// nfsd.Client.ListenerSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleListenerSet sets the handler of listener-set do requests
+// (nfsd.Client.ListenerSet): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleListenerSet(h func(req *nfsd.ListenerSetRequest) error) {
-	if h == nil {
-		s.core.Handle("listener-set", false, nil)
-		return
-	}
-	s.core.Handle("listener-set", false, func(c *familytest.Call) error {
-		req := new(nfsd.ListenerSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("listener-set", false, familytest.Ack(h))
 }
 
-// HandleListenerGet sets the handler of listener-get requests (do, answering
-// nfsd.Client.ListenerGet): h gets no request attributes; h returns the reply
-// (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleListenerGet sets the handler of listener-get do requests
+// (nfsd.Client.ListenerGet): it returns the reply.
 func (s *Server) HandleListenerGet(h func() (*nfsd.ServerSock, error)) {
-	if h == nil {
-		s.core.Handle("listener-get", false, nil)
-		return
-	}
-	s.core.Handle("listener-get", false, func(c *familytest.Call) error {
-		rep, err := h()
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("listener-get", false, familytest.DoNoRequest(h))
 }
 
-// HandlePoolModeSet sets the handler of pool-mode-set requests (do, answering
-// nfsd.Client.PoolModeSet): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandlePoolModeSet sets the handler of pool-mode-set do requests
+// (nfsd.Client.PoolModeSet): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandlePoolModeSet(h func(req *nfsd.PoolModeSetRequest) error) {
-	if h == nil {
-		s.core.Handle("pool-mode-set", false, nil)
-		return
-	}
-	s.core.Handle("pool-mode-set", false, func(c *familytest.Call) error {
-		req := new(nfsd.PoolModeSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("pool-mode-set", false, familytest.Ack(h))
 }
 
-// HandlePoolModeGet sets the handler of pool-mode-get requests (do, answering
-// nfsd.Client.PoolModeGet): h gets no request attributes; h returns the reply
-// (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandlePoolModeGet sets the handler of pool-mode-get do requests
+// (nfsd.Client.PoolModeGet): it returns the reply.
 func (s *Server) HandlePoolModeGet(h func() (*nfsd.PoolMode, error)) {
-	if h == nil {
-		s.core.Handle("pool-mode-get", false, nil)
-		return
-	}
-	s.core.Handle("pool-mode-get", false, func(c *familytest.Call) error {
-		rep, err := h()
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("pool-mode-get", false, familytest.DoNoRequest(h))
 }
 
-// HandleSvcExportGetReqsDump sets the handler of svc-export-get-reqs requests
-// (dump, answering nfsd.Client.SvcExportGetReqsDump): h gets no request
-// attributes; h sends each reply with yield (which returns false once a reply
-// failed to encode) and returns nil to end the dump, or an error to end it
-// with that error. An *Error names the request attribute it is about. A nil h
-// removes the handler.
+// HandleSvcExportGetReqsDump sets the handler of svc-export-get-reqs dump
+// requests (nfsd.Client.SvcExportGetReqsDump): it sends each reply with yield.
 func (s *Server) HandleSvcExportGetReqsDump(h func(yield func(*nfsd.SvcExportReqs) bool) error) {
-	if h == nil {
-		s.core.Handle("svc-export-get-reqs", true, nil)
-		return
-	}
-	s.core.Handle("svc-export-get-reqs", true, func(c *familytest.Call) error {
-		return h(func(rep *nfsd.SvcExportReqs) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("svc-export-get-reqs", true, familytest.DumpNoRequest(h))
 }
 
-// HandleSvcExportSetReqs sets the handler of svc-export-set-reqs requests (do,
-// answering nfsd.Client.SvcExportSetReqs): h gets the decoded request (never
-// nil); h returns nil to have the request acknowledged, or an error to refuse
-// it. An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleSvcExportSetReqs sets the handler of svc-export-set-reqs do requests
+// (nfsd.Client.SvcExportSetReqs): it gets the decoded request and returns nil
+// to have the request acknowledged.
 func (s *Server) HandleSvcExportSetReqs(h func(req *nfsd.SvcExportSetReqsRequest) error) {
-	if h == nil {
-		s.core.Handle("svc-export-set-reqs", false, nil)
-		return
-	}
-	s.core.Handle("svc-export-set-reqs", false, func(c *familytest.Call) error {
-		req := new(nfsd.SvcExportSetReqsRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("svc-export-set-reqs", false, familytest.Ack(h))
 }
 
-// HandleExpkeyGetReqsDump sets the handler of expkey-get-reqs requests (dump,
-// answering nfsd.Client.ExpkeyGetReqsDump): h gets no request attributes; h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleExpkeyGetReqsDump sets the handler of expkey-get-reqs dump requests
+// (nfsd.Client.ExpkeyGetReqsDump): it sends each reply with yield.
 func (s *Server) HandleExpkeyGetReqsDump(h func(yield func(*nfsd.ExpkeyReqs) bool) error) {
-	if h == nil {
-		s.core.Handle("expkey-get-reqs", true, nil)
-		return
-	}
-	s.core.Handle("expkey-get-reqs", true, func(c *familytest.Call) error {
-		return h(func(rep *nfsd.ExpkeyReqs) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("expkey-get-reqs", true, familytest.DumpNoRequest(h))
 }
 
-// HandleExpkeySetReqs sets the handler of expkey-set-reqs requests (do,
-// answering nfsd.Client.ExpkeySetReqs): h gets the decoded request (never
-// nil); h returns nil to have the request acknowledged, or an error to refuse
-// it. An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleExpkeySetReqs sets the handler of expkey-set-reqs do requests
+// (nfsd.Client.ExpkeySetReqs): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleExpkeySetReqs(h func(req *nfsd.ExpkeySetReqsRequest) error) {
-	if h == nil {
-		s.core.Handle("expkey-set-reqs", false, nil)
-		return
-	}
-	s.core.Handle("expkey-set-reqs", false, func(c *familytest.Call) error {
-		req := new(nfsd.ExpkeySetReqsRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("expkey-set-reqs", false, familytest.Ack(h))
 }
 
-// HandleCacheFlush sets the handler of cache-flush requests (do, answering
-// nfsd.Client.CacheFlush): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleCacheFlush sets the handler of cache-flush do requests
+// (nfsd.Client.CacheFlush): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleCacheFlush(h func(req *nfsd.CacheFlushRequest) error) {
-	if h == nil {
-		s.core.Handle("cache-flush", false, nil)
-		return
-	}
-	s.core.Handle("cache-flush", false, func(c *familytest.Call) error {
-		req := new(nfsd.CacheFlushRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("cache-flush", false, familytest.Ack(h))
 }
 
-// HandleUnlockIP sets the handler of unlock-ip requests (do, answering
-// nfsd.Client.UnlockIP): h gets the decoded request (never nil); h returns nil
-// to have the request acknowledged, or an error to refuse it. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleUnlockIP sets the handler of unlock-ip do requests
+// (nfsd.Client.UnlockIP): it gets the decoded request and returns nil to have
+// the request acknowledged.
 func (s *Server) HandleUnlockIP(h func(req *nfsd.UnlockIPRequest) error) {
-	if h == nil {
-		s.core.Handle("unlock-ip", false, nil)
-		return
-	}
-	s.core.Handle("unlock-ip", false, func(c *familytest.Call) error {
-		req := new(nfsd.UnlockIPRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("unlock-ip", false, familytest.Ack(h))
 }
 
-// HandleUnlockFilesystem sets the handler of unlock-filesystem requests (do,
-// answering nfsd.Client.UnlockFilesystem): h gets the decoded request (never
-// nil); h returns nil to have the request acknowledged, or an error to refuse
-// it. An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleUnlockFilesystem sets the handler of unlock-filesystem do requests
+// (nfsd.Client.UnlockFilesystem): it gets the decoded request and returns nil
+// to have the request acknowledged.
 func (s *Server) HandleUnlockFilesystem(h func(req *nfsd.UnlockFilesystemRequest) error) {
-	if h == nil {
-		s.core.Handle("unlock-filesystem", false, nil)
-		return
-	}
-	s.core.Handle("unlock-filesystem", false, func(c *familytest.Call) error {
-		req := new(nfsd.UnlockFilesystemRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("unlock-filesystem", false, familytest.Ack(h))
 }
 
-// HandleUnlockExport sets the handler of unlock-export requests (do, answering
-// nfsd.Client.UnlockExport): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleUnlockExport sets the handler of unlock-export do requests
+// (nfsd.Client.UnlockExport): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleUnlockExport(h func(req *nfsd.UnlockExportRequest) error) {
-	if h == nil {
-		s.core.Handle("unlock-export", false, nil)
-		return
-	}
-	s.core.Handle("unlock-export", false, func(c *familytest.Call) error {
-		req := new(nfsd.UnlockExportRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("unlock-export", false, familytest.Ack(h))
 }
 
-// HandleServerStatsGetDump sets the handler of server-stats-get requests
-// (dump, answering nfsd.Client.ServerStatsGetDump): h gets no request
-// attributes; h sends each reply with yield (which returns false once a reply
-// failed to encode) and returns nil to end the dump, or an error to end it
-// with that error. An *Error names the request attribute it is about. A nil h
-// removes the handler.
+// HandleServerStatsGetDump sets the handler of server-stats-get dump requests
+// (nfsd.Client.ServerStatsGetDump): it sends each reply with yield.
 func (s *Server) HandleServerStatsGetDump(h func(yield func(*nfsd.ServerStats) bool) error) {
-	if h == nil {
-		s.core.Handle("server-stats-get", true, nil)
-		return
-	}
-	s.core.Handle("server-stats-get", true, func(c *familytest.Call) error {
-		return h(func(rep *nfsd.ServerStats) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("server-stats-get", true, familytest.DumpNoRequest(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake nl80211 family on a genltest.Kernel. Set a handler per op
-// with its Handle methods; an op without one is refused with EOPNOTSUPP and a
-// message naming it. Its methods are safe for concurrent use.
+// with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,115 +85,39 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*nl80211.Clie
 	return c, nil
 }
 
-// HandleGetWiphy sets the handler of get-wiphy requests (do, answering
-// nl80211.Client.GetWiphy): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleGetWiphy sets the handler of get-wiphy do requests
+// (nl80211.Client.GetWiphy): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleGetWiphy(h func(req *nl80211.GetWiphyRequest) (*nl80211.Attrs, error)) {
-	if h == nil {
-		s.core.Handle("get-wiphy", false, nil)
-		return
-	}
-	s.core.Handle("get-wiphy", false, func(c *familytest.Call) error {
-		req := new(nl80211.GetWiphyRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get-wiphy", false, familytest.Do(h))
 }
 
-// HandleGetWiphyDump sets the handler of get-wiphy requests (dump, answering
-// nl80211.Client.GetWiphyDump): h gets the decoded request (never nil); h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleGetWiphyDump sets the handler of get-wiphy dump requests
+// (nl80211.Client.GetWiphyDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleGetWiphyDump(h func(req *nl80211.GetWiphyDumpRequest, yield func(*nl80211.Attrs) bool) error) {
-	if h == nil {
-		s.core.Handle("get-wiphy", true, nil)
-		return
-	}
-	s.core.Handle("get-wiphy", true, func(c *familytest.Call) error {
-		req := new(nl80211.GetWiphyDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *nl80211.Attrs) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get-wiphy", true, familytest.Dump(h))
 }
 
-// HandleGetInterface sets the handler of get-interface requests (do, answering
-// nl80211.Client.GetInterface): h gets the decoded request (never nil); h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleGetInterface sets the handler of get-interface do requests
+// (nl80211.Client.GetInterface): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandleGetInterface(h func(req *nl80211.GetInterfaceRequest) (*nl80211.Attrs, error)) {
-	if h == nil {
-		s.core.Handle("get-interface", false, nil)
-		return
-	}
-	s.core.Handle("get-interface", false, func(c *familytest.Call) error {
-		req := new(nl80211.GetInterfaceRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get-interface", false, familytest.Do(h))
 }
 
-// HandleGetInterfaceDump sets the handler of get-interface requests (dump,
-// answering nl80211.Client.GetInterfaceDump): h gets the decoded request
-// (never nil); h sends each reply with yield (which returns false once a reply
-// failed to encode) and returns nil to end the dump, or an error to end it
-// with that error. An *Error names the request attribute it is about. A nil h
-// removes the handler.
+// HandleGetInterfaceDump sets the handler of get-interface dump requests
+// (nl80211.Client.GetInterfaceDump): it gets the decoded request and sends
+// each reply with yield.
 func (s *Server) HandleGetInterfaceDump(h func(req *nl80211.GetInterfaceDumpRequest, yield func(*nl80211.Attrs) bool) error) {
-	if h == nil {
-		s.core.Handle("get-interface", true, nil)
-		return
-	}
-	s.core.Handle("get-interface", true, func(c *familytest.Call) error {
-		req := new(nl80211.GetInterfaceDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *nl80211.Attrs) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get-interface", true, familytest.Dump(h))
 }
 
-// HandleGetProtocolFeatures sets the handler of get-protocol-features requests
-// (do, answering nl80211.Client.GetProtocolFeatures): h gets the decoded
-// request (never nil); h returns the reply (nil for none), or an error to
-// refuse the request. An *Error names the request attribute it is about. A nil
-// h removes the handler.
+// HandleGetProtocolFeatures sets the handler of get-protocol-features do
+// requests (nl80211.Client.GetProtocolFeatures): it gets the decoded request
+// and returns the reply.
 func (s *Server) HandleGetProtocolFeatures(h func(req *nl80211.GetProtocolFeaturesRequest) (*nl80211.Attrs, error)) {
-	if h == nil {
-		s.core.Handle("get-protocol-features", false, nil)
-		return
-	}
-	s.core.Handle("get-protocol-features", false, func(c *familytest.Call) error {
-		req := new(nl80211.GetProtocolFeaturesRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get-protocol-features", false, familytest.Do(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake ovpn family on a genltest.Kernel. Set a handler per op
-// with its Handle methods; an op without one is refused with EOPNOTSUPP and a
-// message naming it. Its methods are safe for concurrent use.
+// with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,177 +85,65 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*ovpn.Client,
 	return c, nil
 }
 
-// HandlePeerNew sets the handler of peer-new requests (do, answering
-// ovpn.Client.PeerNew): h gets the decoded request (never nil); h returns nil
-// to have the request acknowledged, or an error to refuse it. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandlePeerNew sets the handler of peer-new do requests
+// (ovpn.Client.PeerNew): it gets the decoded request and returns nil to have
+// the request acknowledged.
 func (s *Server) HandlePeerNew(h func(req *ovpn.PeerNewRequest) error) {
-	if h == nil {
-		s.core.Handle("peer-new", false, nil)
-		return
-	}
-	s.core.Handle("peer-new", false, func(c *familytest.Call) error {
-		req := new(ovpn.PeerNewRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("peer-new", false, familytest.Ack(h))
 }
 
-// HandlePeerSet sets the handler of peer-set requests (do, answering
-// ovpn.Client.PeerSet): h gets the decoded request (never nil); h returns nil
-// to have the request acknowledged, or an error to refuse it. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandlePeerSet sets the handler of peer-set do requests
+// (ovpn.Client.PeerSet): it gets the decoded request and returns nil to have
+// the request acknowledged.
 func (s *Server) HandlePeerSet(h func(req *ovpn.PeerSetRequest) error) {
-	if h == nil {
-		s.core.Handle("peer-set", false, nil)
-		return
-	}
-	s.core.Handle("peer-set", false, func(c *familytest.Call) error {
-		req := new(ovpn.PeerSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("peer-set", false, familytest.Ack(h))
 }
 
-// HandlePeerGet sets the handler of peer-get requests (do, answering
-// ovpn.Client.PeerGet): h gets the decoded request (never nil); h returns the
-// reply (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandlePeerGet sets the handler of peer-get do requests
+// (ovpn.Client.PeerGet): it gets the decoded request and returns the reply.
 func (s *Server) HandlePeerGet(h func(req *ovpn.PeerGetRequest) (*ovpn.Ovpn, error)) {
-	if h == nil {
-		s.core.Handle("peer-get", false, nil)
-		return
-	}
-	s.core.Handle("peer-get", false, func(c *familytest.Call) error {
-		req := new(ovpn.PeerGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("peer-get", false, familytest.Do(h))
 }
 
-// HandlePeerGetDump sets the handler of peer-get requests (dump, answering
-// ovpn.Client.PeerGetDump): h gets the decoded request (never nil); h sends
-// each reply with yield (which returns false once a reply failed to encode)
-// and returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandlePeerGetDump sets the handler of peer-get dump requests
+// (ovpn.Client.PeerGetDump): it gets the decoded request and sends each reply
+// with yield.
 func (s *Server) HandlePeerGetDump(h func(req *ovpn.PeerGetDumpRequest, yield func(*ovpn.Ovpn) bool) error) {
-	if h == nil {
-		s.core.Handle("peer-get", true, nil)
-		return
-	}
-	s.core.Handle("peer-get", true, func(c *familytest.Call) error {
-		req := new(ovpn.PeerGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *ovpn.Ovpn) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("peer-get", true, familytest.Dump(h))
 }
 
-// HandlePeerDel sets the handler of peer-del requests (do, answering
-// ovpn.Client.PeerDel): h gets the decoded request (never nil); h returns nil
-// to have the request acknowledged, or an error to refuse it. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandlePeerDel sets the handler of peer-del do requests
+// (ovpn.Client.PeerDel): it gets the decoded request and returns nil to have
+// the request acknowledged.
 func (s *Server) HandlePeerDel(h func(req *ovpn.PeerDelRequest) error) {
-	if h == nil {
-		s.core.Handle("peer-del", false, nil)
-		return
-	}
-	s.core.Handle("peer-del", false, func(c *familytest.Call) error {
-		req := new(ovpn.PeerDelRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("peer-del", false, familytest.Ack(h))
 }
 
-// HandleKeyNew sets the handler of key-new requests (do, answering
-// ovpn.Client.KeyNew): h gets the decoded request (never nil); h returns nil
-// to have the request acknowledged, or an error to refuse it. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleKeyNew sets the handler of key-new do requests (ovpn.Client.KeyNew):
+// it gets the decoded request and returns nil to have the request
+// acknowledged.
 func (s *Server) HandleKeyNew(h func(req *ovpn.KeyNewRequest) error) {
-	if h == nil {
-		s.core.Handle("key-new", false, nil)
-		return
-	}
-	s.core.Handle("key-new", false, func(c *familytest.Call) error {
-		req := new(ovpn.KeyNewRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("key-new", false, familytest.Ack(h))
 }
 
-// HandleKeyGet sets the handler of key-get requests (do, answering
-// ovpn.Client.KeyGet): h gets the decoded request (never nil); h returns the
-// reply (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleKeyGet sets the handler of key-get do requests (ovpn.Client.KeyGet):
+// it gets the decoded request and returns the reply.
 func (s *Server) HandleKeyGet(h func(req *ovpn.KeyGetRequest) (*ovpn.KeyconfGetAttrs, error)) {
-	if h == nil {
-		s.core.Handle("key-get", false, nil)
-		return
-	}
-	s.core.Handle("key-get", false, func(c *familytest.Call) error {
-		req := new(ovpn.KeyGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("key-get", false, familytest.Do(h))
 }
 
-// HandleKeySwap sets the handler of key-swap requests (do, answering
-// ovpn.Client.KeySwap): h gets the decoded request (never nil); h returns nil
-// to have the request acknowledged, or an error to refuse it. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleKeySwap sets the handler of key-swap do requests
+// (ovpn.Client.KeySwap): it gets the decoded request and returns nil to have
+// the request acknowledged.
 func (s *Server) HandleKeySwap(h func(req *ovpn.KeySwapRequest) error) {
-	if h == nil {
-		s.core.Handle("key-swap", false, nil)
-		return
-	}
-	s.core.Handle("key-swap", false, func(c *familytest.Call) error {
-		req := new(ovpn.KeySwapRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("key-swap", false, familytest.Ack(h))
 }
 
-// HandleKeyDel sets the handler of key-del requests (do, answering
-// ovpn.Client.KeyDel): h gets the decoded request (never nil); h returns nil
-// to have the request acknowledged, or an error to refuse it. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleKeyDel sets the handler of key-del do requests (ovpn.Client.KeyDel):
+// it gets the decoded request and returns nil to have the request
+// acknowledged.
 func (s *Server) HandleKeyDel(h func(req *ovpn.KeyDelRequest) error) {
-	if h == nil {
-		s.core.Handle("key-del", false, nil)
-		return
-	}
-	s.core.Handle("key-del", false, func(c *familytest.Call) error {
-		req := new(ovpn.KeyDelRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("key-del", false, familytest.Ack(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake ovs_flow family on a genltest.Kernel. Set a handler per
-// op with its Handle methods; an op without one is refused with EOPNOTSUPP and
-// a message naming it. Its methods are safe for concurrent use.
+// op with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,10 +85,8 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*ovsflow.Clie
 	return c, nil
 }
 
-// HandleGet sets the handler of get requests (do, answering
-// ovsflow.Client.Get): h gets the fixed header and the decoded request; h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleGet sets the handler of get do requests (ovsflow.Client.Get): it gets
+// the fixed header and the decoded request, and returns the reply.
 func (s *Server) HandleGet(h func(hdr ovsflow.OvsHeader, req *ovsflow.GetRequest) (*ovsflow.FlowAttrsMessage, error)) {
 	if h == nil {
 		s.core.Handle("get", false, nil)
@@ -105,12 +109,9 @@ func (s *Server) HandleGet(h func(hdr ovsflow.OvsHeader, req *ovsflow.GetRequest
 	})
 }
 
-// HandleGetDump sets the handler of get requests (dump, answering
-// ovsflow.Client.GetDump): h gets the fixed header and the decoded request; h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleGetDump sets the handler of get dump requests
+// (ovsflow.Client.GetDump): it gets the fixed header and the decoded request,
+// and sends each reply with yield.
 func (s *Server) HandleGetDump(h func(hdr ovsflow.OvsHeader, req *ovsflow.GetDumpRequest, yield func(*ovsflow.FlowAttrsMessage) bool) error) {
 	if h == nil {
 		s.core.Handle("get", true, nil)
@@ -131,10 +132,9 @@ func (s *Server) HandleGetDump(h func(hdr ovsflow.OvsHeader, req *ovsflow.GetDum
 	})
 }
 
-// HandleNewFlow sets the handler of new requests (do, answering
-// ovsflow.Client.NewFlow): h gets the fixed header and the decoded request; h
-// returns nil to have the request acknowledged, or an error to refuse it. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleNewFlow sets the handler of new do requests (ovsflow.Client.NewFlow):
+// it gets the fixed header and the decoded request, and returns nil to have
+// the request acknowledged.
 func (s *Server) HandleNewFlow(h func(hdr ovsflow.OvsHeader, req *ovsflow.NewFlowRequest) error) {
 	if h == nil {
 		s.core.Handle("new", false, nil)

@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake ovs_packet family on a genltest.Kernel. Set a handler per
-// op with its Handle methods; an op without one is refused with EOPNOTSUPP and
-// a message naming it. Its methods are safe for concurrent use.
+// op with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,10 +85,9 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*ovspacket.Cl
 	return c, nil
 }
 
-// HandleExecute sets the handler of execute requests (do, answering
-// ovspacket.Client.Execute): h gets the fixed header and the decoded request;
-// h returns nil to have the request acknowledged, or an error to refuse it. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleExecute sets the handler of execute do requests
+// (ovspacket.Client.Execute): it gets the fixed header and the decoded
+// request, and returns nil to have the request acknowledged.
 func (s *Server) HandleExecute(h func(hdr ovspacket.OvsHeader, req *ovspacket.ExecuteRequest) error) {
 	if h == nil {
 		s.core.Handle("execute", false, nil)

@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake ovs_vport family on a genltest.Kernel. Set a handler per
-// op with its Handle methods; an op without one is refused with EOPNOTSUPP and
-// a message naming it. Its methods are safe for concurrent use.
+// op with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,10 +85,9 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*ovsvport.Cli
 	return c, nil
 }
 
-// HandleNewVport sets the handler of new requests (do, answering
-// ovsvport.Client.NewVport): h gets the fixed header and the decoded request;
-// h returns nil to have the request acknowledged, or an error to refuse it. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleNewVport sets the handler of new do requests
+// (ovsvport.Client.NewVport): it gets the fixed header and the decoded
+// request, and returns nil to have the request acknowledged.
 func (s *Server) HandleNewVport(h func(hdr ovsvport.OvsHeader, req *ovsvport.NewVportRequest) error) {
 	if h == nil {
 		s.core.Handle("new", false, nil)
@@ -101,10 +106,9 @@ func (s *Server) HandleNewVport(h func(hdr ovsvport.OvsHeader, req *ovsvport.New
 	})
 }
 
-// HandleDel sets the handler of del requests (do, answering
-// ovsvport.Client.Del): h gets the fixed header and the decoded request; h
-// returns nil to have the request acknowledged, or an error to refuse it. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleDel sets the handler of del do requests (ovsvport.Client.Del): it gets
+// the fixed header and the decoded request, and returns nil to have the
+// request acknowledged.
 func (s *Server) HandleDel(h func(hdr ovsvport.OvsHeader, req *ovsvport.DelRequest) error) {
 	if h == nil {
 		s.core.Handle("del", false, nil)
@@ -123,10 +127,8 @@ func (s *Server) HandleDel(h func(hdr ovsvport.OvsHeader, req *ovsvport.DelReque
 	})
 }
 
-// HandleGet sets the handler of get requests (do, answering
-// ovsvport.Client.Get): h gets the fixed header and the decoded request; h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleGet sets the handler of get do requests (ovsvport.Client.Get): it gets
+// the fixed header and the decoded request, and returns the reply.
 func (s *Server) HandleGet(h func(hdr ovsvport.OvsHeader, req *ovsvport.GetRequest) (*ovsvport.VportMessage, error)) {
 	if h == nil {
 		s.core.Handle("get", false, nil)
@@ -149,12 +151,9 @@ func (s *Server) HandleGet(h func(hdr ovsvport.OvsHeader, req *ovsvport.GetReque
 	})
 }
 
-// HandleGetDump sets the handler of get requests (dump, answering
-// ovsvport.Client.GetDump): h gets the fixed header and the decoded request; h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleGetDump sets the handler of get dump requests
+// (ovsvport.Client.GetDump): it gets the fixed header and the decoded request,
+// and sends each reply with yield.
 func (s *Server) HandleGetDump(h func(hdr ovsvport.OvsHeader, req *ovsvport.GetDumpRequest, yield func(*ovsvport.VportMessage) bool) error) {
 	if h == nil {
 		s.core.Handle("get", true, nil)

@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake psp family on a genltest.Kernel. Set a handler per op
-// with its Handle methods; an op without one is refused with EOPNOTSUPP and a
-// message naming it. Its methods are safe for concurrent use.
+// with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,214 +85,64 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*psp.Client, 
 	return c, nil
 }
 
-// HandleDevGet sets the handler of dev-get requests (do, answering
-// psp.Client.DevGet): h gets the decoded request (never nil); h returns the
-// reply (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleDevGet sets the handler of dev-get do requests (psp.Client.DevGet): it
+// gets the decoded request and returns the reply.
 func (s *Server) HandleDevGet(h func(req *psp.DevGetRequest) (*psp.Dev, error)) {
-	if h == nil {
-		s.core.Handle("dev-get", false, nil)
-		return
-	}
-	s.core.Handle("dev-get", false, func(c *familytest.Call) error {
-		req := new(psp.DevGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("dev-get", false, familytest.Do(h))
 }
 
-// HandleDevGetDump sets the handler of dev-get requests (dump, answering
-// psp.Client.DevGetDump): h gets no request attributes; h sends each reply
-// with yield (which returns false once a reply failed to encode) and returns
-// nil to end the dump, or an error to end it with that error. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleDevGetDump sets the handler of dev-get dump requests
+// (psp.Client.DevGetDump): it sends each reply with yield.
 func (s *Server) HandleDevGetDump(h func(yield func(*psp.Dev) bool) error) {
-	if h == nil {
-		s.core.Handle("dev-get", true, nil)
-		return
-	}
-	s.core.Handle("dev-get", true, func(c *familytest.Call) error {
-		return h(func(rep *psp.Dev) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("dev-get", true, familytest.DumpNoRequest(h))
 }
 
-// HandleDevSet sets the handler of dev-set requests (do, answering
-// psp.Client.DevSet): h gets the decoded request (never nil); h returns the
-// reply (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleDevSet sets the handler of dev-set do requests (psp.Client.DevSet): it
+// gets the decoded request and returns the reply.
 func (s *Server) HandleDevSet(h func(req *psp.DevSetRequest) (*psp.Dev, error)) {
-	if h == nil {
-		s.core.Handle("dev-set", false, nil)
-		return
-	}
-	s.core.Handle("dev-set", false, func(c *familytest.Call) error {
-		req := new(psp.DevSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("dev-set", false, familytest.Do(h))
 }
 
-// HandleKeyRotate sets the handler of key-rotate requests (do, answering
-// psp.Client.KeyRotate): h gets the decoded request (never nil); h returns the
-// reply (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleKeyRotate sets the handler of key-rotate do requests
+// (psp.Client.KeyRotate): it gets the decoded request and returns the reply.
 func (s *Server) HandleKeyRotate(h func(req *psp.KeyRotateRequest) (*psp.Dev, error)) {
-	if h == nil {
-		s.core.Handle("key-rotate", false, nil)
-		return
-	}
-	s.core.Handle("key-rotate", false, func(c *familytest.Call) error {
-		req := new(psp.KeyRotateRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("key-rotate", false, familytest.Do(h))
 }
 
-// HandleRxAssoc sets the handler of rx-assoc requests (do, answering
-// psp.Client.RxAssoc): h gets the decoded request (never nil); h returns the
-// reply (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleRxAssoc sets the handler of rx-assoc do requests (psp.Client.RxAssoc):
+// it gets the decoded request and returns the reply.
 func (s *Server) HandleRxAssoc(h func(req *psp.RxAssocRequest) (*psp.Assoc, error)) {
-	if h == nil {
-		s.core.Handle("rx-assoc", false, nil)
-		return
-	}
-	s.core.Handle("rx-assoc", false, func(c *familytest.Call) error {
-		req := new(psp.RxAssocRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("rx-assoc", false, familytest.Do(h))
 }
 
-// HandleTxAssoc sets the handler of tx-assoc requests (do, answering
-// psp.Client.TxAssoc): h gets the decoded request (never nil); h returns the
-// reply (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleTxAssoc sets the handler of tx-assoc do requests (psp.Client.TxAssoc):
+// it gets the decoded request and returns the reply.
 func (s *Server) HandleTxAssoc(h func(req *psp.TxAssocRequest) (*psp.Assoc, error)) {
-	if h == nil {
-		s.core.Handle("tx-assoc", false, nil)
-		return
-	}
-	s.core.Handle("tx-assoc", false, func(c *familytest.Call) error {
-		req := new(psp.TxAssocRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("tx-assoc", false, familytest.Do(h))
 }
 
-// HandleGetStats sets the handler of get-stats requests (do, answering
-// psp.Client.GetStats): h gets the decoded request (never nil); h returns the
-// reply (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleGetStats sets the handler of get-stats do requests
+// (psp.Client.GetStats): it gets the decoded request and returns the reply.
 func (s *Server) HandleGetStats(h func(req *psp.GetStatsRequest) (*psp.Stats, error)) {
-	if h == nil {
-		s.core.Handle("get-stats", false, nil)
-		return
-	}
-	s.core.Handle("get-stats", false, func(c *familytest.Call) error {
-		req := new(psp.GetStatsRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get-stats", false, familytest.Do(h))
 }
 
-// HandleGetStatsDump sets the handler of get-stats requests (dump, answering
-// psp.Client.GetStatsDump): h gets no request attributes; h sends each reply
-// with yield (which returns false once a reply failed to encode) and returns
-// nil to end the dump, or an error to end it with that error. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleGetStatsDump sets the handler of get-stats dump requests
+// (psp.Client.GetStatsDump): it sends each reply with yield.
 func (s *Server) HandleGetStatsDump(h func(yield func(*psp.Stats) bool) error) {
-	if h == nil {
-		s.core.Handle("get-stats", true, nil)
-		return
-	}
-	s.core.Handle("get-stats", true, func(c *familytest.Call) error {
-		return h(func(rep *psp.Stats) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get-stats", true, familytest.DumpNoRequest(h))
 }
 
-// HandleDevAssoc sets the handler of dev-assoc requests (do, answering
-// psp.Client.DevAssoc): h gets the decoded request (never nil); h returns the
-// reply (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleDevAssoc sets the handler of dev-assoc do requests
+// (psp.Client.DevAssoc): it gets the decoded request and returns the reply.
 func (s *Server) HandleDevAssoc(h func(req *psp.DevAssocRequest) (*psp.Dev, error)) {
-	if h == nil {
-		s.core.Handle("dev-assoc", false, nil)
-		return
-	}
-	s.core.Handle("dev-assoc", false, func(c *familytest.Call) error {
-		req := new(psp.DevAssocRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("dev-assoc", false, familytest.Do(h))
 }
 
-// HandleDevDisassoc sets the handler of dev-disassoc requests (do, answering
-// psp.Client.DevDisassoc): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleDevDisassoc sets the handler of dev-disassoc do requests
+// (psp.Client.DevDisassoc): it gets the decoded request and returns the reply.
 func (s *Server) HandleDevDisassoc(h func(req *psp.DevDisassocRequest) (*psp.Dev, error)) {
-	if h == nil {
-		s.core.Handle("dev-disassoc", false, nil)
-		return
-	}
-	s.core.Handle("dev-disassoc", false, func(c *familytest.Call) error {
-		req := new(psp.DevDisassocRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("dev-disassoc", false, familytest.Do(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

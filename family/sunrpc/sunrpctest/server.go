@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake sunrpc family on a genltest.Kernel. Set a handler per op
-// with its Handle methods; an op without one is refused with EOPNOTSUPP and a
-// message naming it. Its methods are safe for concurrent use.
+// with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,96 +85,37 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*sunrpc.Clien
 	return c, nil
 }
 
-// HandleIPMapGetReqsDump sets the handler of ip-map-get-reqs requests (dump,
-// answering sunrpc.Client.IPMapGetReqsDump): h gets no request attributes; h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleIPMapGetReqsDump sets the handler of ip-map-get-reqs dump requests
+// (sunrpc.Client.IPMapGetReqsDump): it sends each reply with yield.
 func (s *Server) HandleIPMapGetReqsDump(h func(yield func(*sunrpc.IPMapReqs) bool) error) {
-	if h == nil {
-		s.core.Handle("ip-map-get-reqs", true, nil)
-		return
-	}
-	s.core.Handle("ip-map-get-reqs", true, func(c *familytest.Call) error {
-		return h(func(rep *sunrpc.IPMapReqs) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("ip-map-get-reqs", true, familytest.DumpNoRequest(h))
 }
 
-// HandleIPMapSetReqs sets the handler of ip-map-set-reqs requests (do,
-// answering sunrpc.Client.IPMapSetReqs): h gets the decoded request (never
-// nil); h returns nil to have the request acknowledged, or an error to refuse
-// it. An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleIPMapSetReqs sets the handler of ip-map-set-reqs do requests
+// (sunrpc.Client.IPMapSetReqs): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleIPMapSetReqs(h func(req *sunrpc.IPMapSetReqsRequest) error) {
-	if h == nil {
-		s.core.Handle("ip-map-set-reqs", false, nil)
-		return
-	}
-	s.core.Handle("ip-map-set-reqs", false, func(c *familytest.Call) error {
-		req := new(sunrpc.IPMapSetReqsRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("ip-map-set-reqs", false, familytest.Ack(h))
 }
 
-// HandleUnixGidGetReqsDump sets the handler of unix-gid-get-reqs requests
-// (dump, answering sunrpc.Client.UnixGidGetReqsDump): h gets no request
-// attributes; h sends each reply with yield (which returns false once a reply
-// failed to encode) and returns nil to end the dump, or an error to end it
-// with that error. An *Error names the request attribute it is about. A nil h
-// removes the handler.
+// HandleUnixGidGetReqsDump sets the handler of unix-gid-get-reqs dump requests
+// (sunrpc.Client.UnixGidGetReqsDump): it sends each reply with yield.
 func (s *Server) HandleUnixGidGetReqsDump(h func(yield func(*sunrpc.UnixGidReqs) bool) error) {
-	if h == nil {
-		s.core.Handle("unix-gid-get-reqs", true, nil)
-		return
-	}
-	s.core.Handle("unix-gid-get-reqs", true, func(c *familytest.Call) error {
-		return h(func(rep *sunrpc.UnixGidReqs) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("unix-gid-get-reqs", true, familytest.DumpNoRequest(h))
 }
 
-// HandleUnixGidSetReqs sets the handler of unix-gid-set-reqs requests (do,
-// answering sunrpc.Client.UnixGidSetReqs): h gets the decoded request (never
-// nil); h returns nil to have the request acknowledged, or an error to refuse
-// it. An *Error names the request attribute it is about. A nil h removes the
-// handler.
+// HandleUnixGidSetReqs sets the handler of unix-gid-set-reqs do requests
+// (sunrpc.Client.UnixGidSetReqs): it gets the decoded request and returns nil
+// to have the request acknowledged.
 func (s *Server) HandleUnixGidSetReqs(h func(req *sunrpc.UnixGidSetReqsRequest) error) {
-	if h == nil {
-		s.core.Handle("unix-gid-set-reqs", false, nil)
-		return
-	}
-	s.core.Handle("unix-gid-set-reqs", false, func(c *familytest.Call) error {
-		req := new(sunrpc.UnixGidSetReqsRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("unix-gid-set-reqs", false, familytest.Ack(h))
 }
 
-// HandleCacheFlush sets the handler of cache-flush requests (do, answering
-// sunrpc.Client.CacheFlush): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleCacheFlush sets the handler of cache-flush do requests
+// (sunrpc.Client.CacheFlush): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleCacheFlush(h func(req *sunrpc.CacheFlushRequest) error) {
-	if h == nil {
-		s.core.Handle("cache-flush", false, nil)
-		return
-	}
-	s.core.Handle("cache-flush", false, func(c *familytest.Call) error {
-		req := new(sunrpc.CacheFlushRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("cache-flush", false, familytest.Ack(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake tcp_metrics family on a genltest.Kernel. Set a handler
-// per op with its Handle methods; an op without one is refused with EOPNOTSUPP
-// and a message naming it. Its methods are safe for concurrent use.
+// per op with its Handle methods (a nil handler removes it); an op without one
+// is refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,61 +85,22 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*tcpmetrics.C
 	return c, nil
 }
 
-// HandleGet sets the handler of get requests (do, answering
-// tcpmetrics.Client.Get): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleGet sets the handler of get do requests (tcpmetrics.Client.Get): it
+// gets the decoded request and returns the reply.
 func (s *Server) HandleGet(h func(req *tcpmetrics.GetRequest) (*tcpmetrics.TCPMetrics, error)) {
-	if h == nil {
-		s.core.Handle("get", false, nil)
-		return
-	}
-	s.core.Handle("get", false, func(c *familytest.Call) error {
-		req := new(tcpmetrics.GetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get", false, familytest.Do(h))
 }
 
-// HandleGetDump sets the handler of get requests (dump, answering
-// tcpmetrics.Client.GetDump): h gets no request attributes; h sends each reply
-// with yield (which returns false once a reply failed to encode) and returns
-// nil to end the dump, or an error to end it with that error. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleGetDump sets the handler of get dump requests
+// (tcpmetrics.Client.GetDump): it sends each reply with yield.
 func (s *Server) HandleGetDump(h func(yield func(*tcpmetrics.TCPMetrics) bool) error) {
-	if h == nil {
-		s.core.Handle("get", true, nil)
-		return
-	}
-	s.core.Handle("get", true, func(c *familytest.Call) error {
-		return h(func(rep *tcpmetrics.TCPMetrics) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get", true, familytest.DumpNoRequest(h))
 }
 
-// HandleDel sets the handler of del requests (do, answering
-// tcpmetrics.Client.Del): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleDel sets the handler of del do requests (tcpmetrics.Client.Del): it
+// gets the decoded request and returns nil to have the request acknowledged.
 func (s *Server) HandleDel(h func(req *tcpmetrics.DelRequest) error) {
-	if h == nil {
-		s.core.Handle("del", false, nil)
-		return
-	}
-	s.core.Handle("del", false, func(c *familytest.Call) error {
-		req := new(tcpmetrics.DelRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("del", false, familytest.Ack(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake team family on a genltest.Kernel. Set a handler per op
-// with its Handle methods; an op without one is refused with EOPNOTSUPP and a
-// message naming it. Its methods are safe for concurrent use.
+// with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,88 +85,29 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*team.Client,
 	return c, nil
 }
 
-// HandleNoop sets the handler of noop requests (do, answering
-// team.Client.Noop): h gets no request attributes; h returns the reply (nil
-// for none), or an error to refuse the request. An *Error names the request
-// attribute it is about. A nil h removes the handler.
+// HandleNoop sets the handler of noop do requests (team.Client.Noop): it
+// returns the reply.
 func (s *Server) HandleNoop(h func() (*team.Team, error)) {
-	if h == nil {
-		s.core.Handle("noop", false, nil)
-		return
-	}
-	s.core.Handle("noop", false, func(c *familytest.Call) error {
-		rep, err := h()
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("noop", false, familytest.DoNoRequest(h))
 }
 
-// HandleOptionsSet sets the handler of options-set requests (do, answering
-// team.Client.OptionsSet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleOptionsSet sets the handler of options-set do requests
+// (team.Client.OptionsSet): it gets the decoded request and returns the reply.
 func (s *Server) HandleOptionsSet(h func(req *team.OptionsSetRequest) (*team.Team, error)) {
-	if h == nil {
-		s.core.Handle("options-set", false, nil)
-		return
-	}
-	s.core.Handle("options-set", false, func(c *familytest.Call) error {
-		req := new(team.OptionsSetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("options-set", false, familytest.Do(h))
 }
 
-// HandleOptionsGet sets the handler of options-get requests (do, answering
-// team.Client.OptionsGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleOptionsGet sets the handler of options-get do requests
+// (team.Client.OptionsGet): it gets the decoded request and returns the reply.
 func (s *Server) HandleOptionsGet(h func(req *team.OptionsGetRequest) (*team.Team, error)) {
-	if h == nil {
-		s.core.Handle("options-get", false, nil)
-		return
-	}
-	s.core.Handle("options-get", false, func(c *familytest.Call) error {
-		req := new(team.OptionsGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("options-get", false, familytest.Do(h))
 }
 
-// HandlePortListGet sets the handler of port-list-get requests (do, answering
-// team.Client.PortListGet): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandlePortListGet sets the handler of port-list-get do requests
+// (team.Client.PortListGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandlePortListGet(h func(req *team.PortListGetRequest) (*team.Team, error)) {
-	if h == nil {
-		s.core.Handle("port-list-get", false, nil)
-		return
-	}
-	s.core.Handle("port-list-get", false, func(c *familytest.Call) error {
-		req := new(team.PortListGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("port-list-get", false, familytest.Do(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake wireguard family on a genltest.Kernel. Set a handler per
-// op with its Handle methods; an op without one is refused with EOPNOTSUPP and
-// a message naming it. Its methods are safe for concurrent use.
+// op with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,44 +85,18 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*wireguard.Cl
 	return c, nil
 }
 
-// HandleGetDeviceDump sets the handler of get-device requests (dump, answering
-// wireguard.Client.GetDeviceDump): h gets the decoded request (never nil); h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandleGetDeviceDump sets the handler of get-device dump requests
+// (wireguard.Client.GetDeviceDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandleGetDeviceDump(h func(req *wireguard.GetDeviceDumpRequest, yield func(*wireguard.Wgdevice) bool) error) {
-	if h == nil {
-		s.core.Handle("get-device", true, nil)
-		return
-	}
-	s.core.Handle("get-device", true, func(c *familytest.Call) error {
-		req := new(wireguard.GetDeviceDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *wireguard.Wgdevice) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get-device", true, familytest.Dump(h))
 }
 
-// HandleSetDevice sets the handler of set-device requests (do, answering
-// wireguard.Client.SetDevice): h gets the decoded request (never nil); h
-// returns nil to have the request acknowledged, or an error to refuse it. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleSetDevice sets the handler of set-device do requests
+// (wireguard.Client.SetDevice): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleSetDevice(h func(req *wireguard.SetDeviceRequest) error) {
-	if h == nil {
-		s.core.Handle("set-device", false, nil)
-		return
-	}
-	s.core.Handle("set-device", false, func(c *familytest.Call) error {
-		req := new(wireguard.SetDeviceRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("set-device", false, familytest.Ack(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

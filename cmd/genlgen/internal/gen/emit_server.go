@@ -38,7 +38,7 @@ func (g *generator) genServer(f *file, fam importPath) {
 		"// family/familytest; it lives in its own package so that programs using",
 		"// package "+p.pkg+" do not link the fake kernel.")
 
-	f.Comment(wrap(fmt.Sprintf("A Server is a fake %s family on a genltest.Kernel. Set a handler per op with its Handle methods; an op without one is refused with EOPNOTSUPP and a message naming it. Its methods are safe for concurrent use.", name), 76))
+	f.Comment(wrap(fmt.Sprintf("A Server is a fake %s family on a genltest.Kernel. Set a handler per op with its Handle methods (a nil handler removes it); an op without one is refused with EOPNOTSUPP and a message naming it. A do handler gets the decoded request (never nil) and returns the reply (nil for none); a dump handler sends each reply with yield, which returns false once a reply failed to encode, and returns nil to end the dump. A handler refuses a request by returning an error, an *Error to name the request attribute it is about (the fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe for concurrent use.", name), 76))
 	f.P("type Server struct {")
 	f.P("core *", familytestPkg.Ident("Server"))
 	f.P("}")
@@ -129,38 +129,49 @@ func (g *generator) genHandle(f *file, fam importPath, o *op, c *call) {
 		params = append(params, "yield func(", rep, ") bool")
 		args = append(args, "yield")
 		sig = []any{"func(", params, ") error"}
-		what = "h sends each reply with yield (which returns false once a reply failed to encode) and returns nil to end the dump, or an error to end it with that error"
+		what = "sends each reply with yield"
 	case c.replyTyp != "":
 		sig = []any{"func(", params, ") (", rep, ", error)"}
-		what = "h returns the reply (nil for none), or an error to refuse the request"
+		what = "returns the reply"
 	default:
 		sig = []any{"func(", params, ") error"}
-		what = "h returns nil to have the request acknowledged, or an error to refuse it"
+		what = "returns nil to have the request acknowledged"
 	}
-	got := "h gets no request attributes"
+	got := ""
 	switch {
 	case o.header != nil && c.hasReq:
-		got = "h gets the fixed header and the decoded request"
+		got = "gets the fixed header and the decoded request, and "
 	case o.header != nil:
-		got = "h gets the fixed header"
+		got = "gets the fixed header and "
 	case c.hasReq:
-		got = "h gets the decoded request (never nil)"
+		got = "gets the decoded request and "
 	}
 	opName := strconv.Quote(o.spec.Name)
-	f.Comment(wrap(fmt.Sprintf("Handle%s sets the handler of %s requests (%s, answering %s.Client.%s): %s; %s. An *Error names the request attribute it is about. A nil h removes the handler.",
+	f.Comment(wrap(fmt.Sprintf("Handle%s sets the handler of %s %s requests (%s.Client.%s): it %s%s.",
 		c.method, o.spec.Name, form, g.p.pkg, c.method, got, what), 76))
 	f.P("func (s *Server) Handle", c.method, "(h ", sig, ") {")
+	if o.header == nil {
+		// One of familytest's adapters fits every shape without a fixed
+		// header.
+		adapter := map[[3]bool]string{
+			{false, true, true}: "Do", {false, false, true}: "DoNoRequest",
+			{false, true, false}: "Ack", {false, false, false}: "AckNoRequest",
+			{true, true, true}: "Dump", {true, false, true}: "DumpNoRequest",
+		}[[3]bool{c.dump, c.hasReq, c.replyTyp != ""}]
+		f.P("s.core.Handle(", opName, ", ", c.dump, ", ", familytestPkg.Ident(adapter), "(h))")
+		f.P("}")
+		f.P()
+		return
+	}
 	f.P("if h == nil {")
 	f.P("s.core.Handle(", opName, ", ", c.dump, ", nil)")
 	f.P("return")
 	f.P("}")
 	f.P("s.core.Handle(", opName, ", ", c.dump, ", func(c *", familytestPkg.Ident("Call"), ") error {")
-	if o.header != nil {
-		f.P("var hdr ", id(o.header.name))
-		f.P("if err := hdr.UnmarshalBinary(c.Header()); err != nil {")
-		f.P("return err")
-		f.P("}")
-	}
+	f.P("var hdr ", id(o.header.name))
+	f.P("if err := hdr.UnmarshalBinary(c.Header()); err != nil {")
+	f.P("return err")
+	f.P("}")
 	if c.hasReq {
 		f.P("req := new(", id(c.reqTyp.name), ")")
 		f.P("if err := c.Decode(req); err != nil {")

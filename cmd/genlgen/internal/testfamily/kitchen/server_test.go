@@ -177,6 +177,11 @@ func TestServerErrors(t *testing.T) {
 	if _, err := c.Ping(ctx(t)); !errors.Is(err, unix.EOPNOTSUPP) || !errors.As(err, &ge) || ge.Message != "the kitchen test server has no handler for ping (do)" {
 		t.Errorf("no handler: %v", err)
 	}
+	// A nil handler removes the one set.
+	srv.HandleGet(nil)
+	if _, err := c.Get(ctx(t), nil); !errors.Is(err, unix.EOPNOTSUPP) {
+		t.Errorf("handler removed: %v", err)
+	}
 }
 
 // TestServerKernelChecks: the fake kernel refuses, from the ops the server

@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake directional family on a genltest.Kernel. Set a handler
-// per op with its Handle methods; an op without one is refused with EOPNOTSUPP
-// and a message naming it. Its methods are safe for concurrent use.
+// per op with its Handle methods (a nil handler removes it); an op without one
+// is refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,105 +85,36 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*directional.
 	return c, nil
 }
 
-// HandleGet sets the handler of get requests (do, answering
-// directional.Client.Get): h gets the decoded request (never nil); h returns
-// the reply (nil for none), or an error to refuse the request. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleGet sets the handler of get do requests (directional.Client.Get): it
+// gets the decoded request and returns the reply.
 func (s *Server) HandleGet(h func(req *directional.GetRequest) (*directional.Dev, error)) {
-	if h == nil {
-		s.core.Handle("get", false, nil)
-		return
-	}
-	s.core.Handle("get", false, func(c *familytest.Call) error {
-		req := new(directional.GetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get", false, familytest.Do(h))
 }
 
-// HandleGetDump sets the handler of get requests (dump, answering
-// directional.Client.GetDump): h gets no request attributes; h sends each
-// reply with yield (which returns false once a reply failed to encode) and
-// returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleGetDump sets the handler of get dump requests
+// (directional.Client.GetDump): it sends each reply with yield.
 func (s *Server) HandleGetDump(h func(yield func(*directional.Dev) bool) error) {
-	if h == nil {
-		s.core.Handle("get", true, nil)
-		return
-	}
-	s.core.Handle("get", true, func(c *familytest.Call) error {
-		return h(func(rep *directional.Dev) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get", true, familytest.DumpNoRequest(h))
 }
 
-// HandleSet sets the handler of set requests (do, answering
-// directional.Client.Set): h gets the decoded request (never nil); h returns
-// nil to have the request acknowledged, or an error to refuse it. An *Error
-// names the request attribute it is about. A nil h removes the handler.
+// HandleSet sets the handler of set do requests (directional.Client.Set): it
+// gets the decoded request and returns nil to have the request acknowledged.
 func (s *Server) HandleSet(h func(req *directional.SetRequest) error) {
-	if h == nil {
-		s.core.Handle("set", false, nil)
-		return
-	}
-	s.core.Handle("set", false, func(c *familytest.Call) error {
-		req := new(directional.SetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("set", false, familytest.Ack(h))
 }
 
-// HandlePortGet sets the handler of port-get requests (do, answering
-// directional.Client.PortGet): h gets the decoded request (never nil); h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandlePortGet sets the handler of port-get do requests
+// (directional.Client.PortGet): it gets the decoded request and returns the
+// reply.
 func (s *Server) HandlePortGet(h func(req *directional.PortGetRequest) (*directional.Dev, error)) {
-	if h == nil {
-		s.core.Handle("port-get", false, nil)
-		return
-	}
-	s.core.Handle("port-get", false, func(c *familytest.Call) error {
-		req := new(directional.PortGetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("port-get", false, familytest.Do(h))
 }
 
-// HandlePortGetDump sets the handler of port-get requests (dump, answering
-// directional.Client.PortGetDump): h gets the decoded request (never nil); h
-// sends each reply with yield (which returns false once a reply failed to
-// encode) and returns nil to end the dump, or an error to end it with that
-// error. An *Error names the request attribute it is about. A nil h removes
-// the handler.
+// HandlePortGetDump sets the handler of port-get dump requests
+// (directional.Client.PortGetDump): it gets the decoded request and sends each
+// reply with yield.
 func (s *Server) HandlePortGetDump(h func(req *directional.PortGetDumpRequest, yield func(*directional.Dev) bool) error) {
-	if h == nil {
-		s.core.Handle("port-get", true, nil)
-		return
-	}
-	s.core.Handle("port-get", true, func(c *familytest.Call) error {
-		req := new(directional.PortGetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *directional.Dev) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("port-get", true, familytest.Dump(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the

@@ -27,8 +27,14 @@ import (
 )
 
 // A Server is a fake kitchen family on a genltest.Kernel. Set a handler per op
-// with its Handle methods; an op without one is refused with EOPNOTSUPP and a
-// message naming it. Its methods are safe for concurrent use.
+// with its Handle methods (a nil handler removes it); an op without one is
+// refused with EOPNOTSUPP and a message naming it. A do handler gets the
+// decoded request (never nil) and returns the reply (nil for none); a dump
+// handler sends each reply with yield, which returns false once a reply failed
+// to encode, and returns nil to end the dump. A handler refuses a request by
+// returning an error, an *Error to name the request attribute it is about (the
+// fake kernel sends a dump's error in its NLMSG_DONE). Its methods are safe
+// for concurrent use.
 type Server struct {
 	core *familytest.Server
 }
@@ -79,106 +85,40 @@ func (s *Server) Client(ctx context.Context, opts ...genl.Option) (*kitchen.Clie
 	return c, nil
 }
 
-// HandleGet sets the handler of get requests (do, answering
-// kitchen.Client.Get): h gets the decoded request (never nil); h returns the
-// reply (nil for none), or an error to refuse the request. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleGet sets the handler of get do requests (kitchen.Client.Get): it gets
+// the decoded request and returns the reply.
 func (s *Server) HandleGet(h func(req *kitchen.GetRequest) (*kitchen.Main, error)) {
-	if h == nil {
-		s.core.Handle("get", false, nil)
-		return
-	}
-	s.core.Handle("get", false, func(c *familytest.Call) error {
-		req := new(kitchen.GetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		rep, err := h(req)
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("get", false, familytest.Do(h))
 }
 
-// HandleGetDump sets the handler of get requests (dump, answering
-// kitchen.Client.GetDump): h gets the decoded request (never nil); h sends
-// each reply with yield (which returns false once a reply failed to encode)
-// and returns nil to end the dump, or an error to end it with that error. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleGetDump sets the handler of get dump requests
+// (kitchen.Client.GetDump): it gets the decoded request and sends each reply
+// with yield.
 func (s *Server) HandleGetDump(h func(req *kitchen.GetDumpRequest, yield func(*kitchen.Main) bool) error) {
-	if h == nil {
-		s.core.Handle("get", true, nil)
-		return
-	}
-	s.core.Handle("get", true, func(c *familytest.Call) error {
-		req := new(kitchen.GetDumpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req, func(rep *kitchen.Main) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("get", true, familytest.Dump(h))
 }
 
-// HandleSet sets the handler of set requests (do, answering
-// kitchen.Client.Set): h gets the decoded request (never nil); h returns nil
-// to have the request acknowledged, or an error to refuse it. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleSet sets the handler of set do requests (kitchen.Client.Set): it gets
+// the decoded request and returns nil to have the request acknowledged.
 func (s *Server) HandleSet(h func(req *kitchen.SetRequest) error) {
-	if h == nil {
-		s.core.Handle("set", false, nil)
-		return
-	}
-	s.core.Handle("set", false, func(c *familytest.Call) error {
-		req := new(kitchen.SetRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("set", false, familytest.Ack(h))
 }
 
-// HandleListDump sets the handler of list requests (dump, answering
-// kitchen.Client.ListDump): h gets no request attributes; h sends each reply
-// with yield (which returns false once a reply failed to encode) and returns
-// nil to end the dump, or an error to end it with that error. An *Error names
-// the request attribute it is about. A nil h removes the handler.
+// HandleListDump sets the handler of list dump requests
+// (kitchen.Client.ListDump): it sends each reply with yield.
 func (s *Server) HandleListDump(h func(yield func(*kitchen.Main) bool) error) {
-	if h == nil {
-		s.core.Handle("list", true, nil)
-		return
-	}
-	s.core.Handle("list", true, func(c *familytest.Call) error {
-		return h(func(rep *kitchen.Main) bool {
-			return c.Reply(nil, rep) == nil
-		})
-	})
+	s.core.Handle("list", true, familytest.DumpNoRequest(h))
 }
 
-// HandlePing sets the handler of ping requests (do, answering
-// kitchen.Client.Ping): h gets no request attributes; h returns the reply (nil
-// for none), or an error to refuse the request. An *Error names the request
-// attribute it is about. A nil h removes the handler.
+// HandlePing sets the handler of ping do requests (kitchen.Client.Ping): it
+// returns the reply.
 func (s *Server) HandlePing(h func() (*kitchen.Empty, error)) {
-	if h == nil {
-		s.core.Handle("ping", false, nil)
-		return
-	}
-	s.core.Handle("ping", false, func(c *familytest.Call) error {
-		rep, err := h()
-		if err != nil || rep == nil {
-			return err
-		}
-		return c.Reply(nil, rep)
-	})
+	s.core.Handle("ping", false, familytest.DoNoRequest(h))
 }
 
-// HandleHdrGet sets the handler of hdr-get requests (do, answering
-// kitchen.Client.HdrGet): h gets the fixed header and the decoded request; h
-// returns the reply (nil for none), or an error to refuse the request. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleHdrGet sets the handler of hdr-get do requests
+// (kitchen.Client.HdrGet): it gets the fixed header and the decoded request,
+// and returns the reply.
 func (s *Server) HandleHdrGet(h func(hdr kitchen.KtHeader, req *kitchen.HdrGetRequest) (*kitchen.MainKtHeaderMessage, error)) {
 	if h == nil {
 		s.core.Handle("hdr-get", false, nil)
@@ -201,11 +141,9 @@ func (s *Server) HandleHdrGet(h func(hdr kitchen.KtHeader, req *kitchen.HdrGetRe
 	})
 }
 
-// HandleHdrGetDump sets the handler of hdr-get requests (dump, answering
-// kitchen.Client.HdrGetDump): h gets the fixed header; h sends each reply with
-// yield (which returns false once a reply failed to encode) and returns nil to
-// end the dump, or an error to end it with that error. An *Error names the
-// request attribute it is about. A nil h removes the handler.
+// HandleHdrGetDump sets the handler of hdr-get dump requests
+// (kitchen.Client.HdrGetDump): it gets the fixed header and sends each reply
+// with yield.
 func (s *Server) HandleHdrGetDump(h func(hdr kitchen.KtHeader, yield func(*kitchen.MainKtHeaderMessage) bool) error) {
 	if h == nil {
 		s.core.Handle("hdr-get", true, nil)
@@ -222,22 +160,11 @@ func (s *Server) HandleHdrGetDump(h func(hdr kitchen.KtHeader, yield func(*kitch
 	})
 }
 
-// HandleSubscribeOp sets the handler of subscribe requests (do, answering
-// kitchen.Client.SubscribeOp): h gets the decoded request (never nil); h
-// returns nil to have the request acknowledged, or an error to refuse it. An
-// *Error names the request attribute it is about. A nil h removes the handler.
+// HandleSubscribeOp sets the handler of subscribe do requests
+// (kitchen.Client.SubscribeOp): it gets the decoded request and returns nil to
+// have the request acknowledged.
 func (s *Server) HandleSubscribeOp(h func(req *kitchen.SubscribeOpRequest) error) {
-	if h == nil {
-		s.core.Handle("subscribe", false, nil)
-		return
-	}
-	s.core.Handle("subscribe", false, func(c *familytest.Call) error {
-		req := new(kitchen.SubscribeOpRequest)
-		if err := c.Decode(req); err != nil {
-			return err
-		}
-		return h(req)
-	})
+	s.core.Handle("subscribe", false, familytest.Ack(h))
 }
 
 // Notify multicasts n to the multicast group named group (see the
