@@ -19,28 +19,43 @@ func importPathOf(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for d := abs; ; {
+	root, gomod, err := findGoMod(abs)
+	if err != nil || gomod == nil {
+		return "", err
+	}
+	mod := modulePath(gomod)
+	if mod == "" {
+		return "", fmt.Errorf("%s: no module directive", filepath.Join(root, "go.mod"))
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil {
+		return "", err
+	}
+	if rel == "." {
+		return mod, nil
+	}
+	return mod + "/" + filepath.ToSlash(rel), nil
+}
+
+// findGoMod returns the nearest directory at or above dir (which need not
+// exist) holding a go.mod, and the go.mod's content; nil content if there
+// is none.
+func findGoMod(dir string) (root string, gomod []byte, err error) {
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return "", nil, err
+	}
+	for {
 		b, err := os.ReadFile(filepath.Join(d, "go.mod"))
 		if err == nil {
-			mod := modulePath(b)
-			if mod == "" {
-				return "", fmt.Errorf("%s: no module directive", filepath.Join(d, "go.mod"))
-			}
-			rel, err := filepath.Rel(d, abs)
-			if err != nil {
-				return "", err
-			}
-			if rel == "." {
-				return mod, nil
-			}
-			return mod + "/" + filepath.ToSlash(rel), nil
+			return d, b, nil
 		}
 		if !os.IsNotExist(err) {
-			return "", err
+			return "", nil, err
 		}
 		parent := filepath.Dir(d)
 		if parent == d {
-			return "", nil
+			return "", nil, nil
 		}
 		d = parent
 	}

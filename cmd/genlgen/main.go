@@ -4,13 +4,22 @@
 // Usage:
 //
 //	genlgen -spec netdev -o family/netdev
-//	genlgen -spec path/to/netdev.yaml -o DIR [-pkg NAME] [-docs]
+//	genlgen -spec path/to/netdev.yaml -o DIR [-pkg NAME] [-docs] [-notests] [-noclient]
 //	genlgen -all -o family
+//
+// In a module of one's own, genlgen is a tool of the module ("go get -tool
+// github.com/genlkit/genlkit/cmd/genlgen") run as "go tool genlgen", from
+// a go:generate line of the package:
+//
+//	//go:generate go tool genlgen -spec acme.yaml -o .
+//
+// docs/custom-family.md walks through it.
 //
 // -spec is a spec file, or a family name or spec file base name resolved in
 // the -specs directory (default $GENLKIT_SPECS, else ../shared/specs next
 // to the module root, the directory holding go.mod above the working
-// directory). The package is written to -o as one file per construct
+// directory); a spec file that is not there is an error naming it. The
+// package is written to -o as one file per construct
 // (consts.go, types.go, encode.go, decode.go, client.go, ...), gofmt'ed and
 // deterministic; files genlgen wrote earlier that are no longer generated
 // are removed, other files are left alone. Comments are mechanical (sets,
@@ -22,14 +31,21 @@
 // package directory under -o (family/netdev, family/taskstats, ...). -spec
 // finds the owned specs by family or file name too.
 //
+// The generated doc.go carries a go:generate line that runs genlgen again
+// with every flag that shaped the output, and paths relative to the package
+// directory, where go generate runs it; "go tool genlgen" if the module's
+// go.mod has a tool directive for genlgen ("go get -tool
+// github.com/genlkit/genlkit/cmd/genlgen"), else "go run". If the
+// package's own files already have a go:generate line that runs genlgen,
+// or genlgen runs from such a line in a file of its own, doc.go has none;
+// if they have a package comment, doc.go's description is not one. So a
+// package has one of each, and "go generate" is idempotent.
+//
 // Beside each package, in its subdirectory <pkg>test, genlgen writes the
 // package's typed test server (family/netdev/netdevtest): a fake of the
 // family for tests, on package genl/genltest's fake kernel. It imports the
 // family package by the import path derived from the go.mod above -o, and
 // is left out when there is none or with -noclient.
-//
-// Each generated package carries a go:generate line that runs genlgen
-// again, so "go generate ./family/..." regenerates them all.
 package main
 
 import (
@@ -41,6 +57,7 @@ import (
 	"strings"
 
 	"github.com/genlkit/genlkit/cmd/genlgen/internal/gen"
+	"github.com/genlkit/genlkit/internal/jsonmsg"
 	"github.com/genlkit/genlkit/internal/spec"
 )
 
@@ -79,11 +96,17 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	ip, err := importPathOf(*out)
-	if err != nil {
+	cfg := gen.Config{Package: *pkg, Docs: *docs, NoTests: *noTests, NoClient: *noClient}
+	if err := recordArgs(&cfg, f, *specArg, *specsDir, *out); err != nil {
 		return err
 	}
-	files, err := gen.Generate(f, gen.Config{Package: *pkg, SpecArg: *specArg, Docs: *docs, NoTests: *noTests, NoClient: *noClient, ImportPath: ip})
+	if err := inspectPackage(&cfg, *out); err != nil {
+		return err
+	}
+	if cfg.ImportPath, err = importPathOf(*out); err != nil {
+		return err
+	}
+	files, err := gen.Generate(f, cfg)
 	if err != nil {
 		return err
 	}
@@ -107,38 +130,85 @@ func generateAll(dir, root string, docs, noTests bool) error {
 		return fmt.Errorf("no genetlink specs in %s", dir)
 	}
 	for _, f := range fams {
-		arg := strings.TrimSuffix(filepath.Base(f.Path), ".yaml")
-		dir := filepath.Join(root, gen.PackageName(f.Name))
-		ip, err := importPathOf(dir)
+		out := filepath.Join(root, gen.PackageName(f.Name))
+		cfg := gen.Config{SpecArg: strings.TrimSuffix(filepath.Base(f.Path), ".yaml"), Docs: docs, NoTests: noTests}
+		if err := inspectPackage(&cfg, out); err != nil {
+			return err
+		}
+		if cfg.ImportPath, err = importPathOf(out); err != nil {
+			return err
+		}
+		files, err := gen.Generate(f, cfg)
 		if err != nil {
 			return err
 		}
-		files, err := gen.Generate(f, gen.Config{SpecArg: arg, Docs: docs, NoTests: noTests, ImportPath: ip})
-		if err != nil {
-			return err
-		}
-		if err := write(dir, files); err != nil {
+		if err := write(out, files); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// isSpecPath reports whether a -spec argument names a file rather than a
+// family in the specs directory.
+func isSpecPath(arg string) bool {
+	return strings.ContainsRune(arg, '/') || strings.ContainsRune(arg, filepath.Separator) ||
+		strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")
+}
+
 // loadSpec loads a spec given as a file path, or by name from the specs
-// directory.
+// directory. A file that is not there is an error naming it; a bare
+// "name.yaml" not in the working directory may still be a spec of the
+// specs directory.
 func loadSpec(arg, dir string) (*spec.Family, error) {
-	if strings.ContainsRune(arg, filepath.Separator) || strings.HasSuffix(arg, ".yaml") {
-		if _, err := os.Stat(arg); err == nil {
-			return spec.Load(arg)
+	if !isSpecPath(arg) {
+		return findSpec(arg, dir)
+	}
+	_, err := os.Stat(arg)
+	if err == nil {
+		return spec.Load(arg)
+	}
+	if filepath.Base(arg) == arg && errors.Is(err, os.ErrNotExist) {
+		if f, ferr := findSpec(arg, dir); ferr == nil {
+			return f, nil
 		}
 	}
+	return nil, missingSpec(arg, err)
+}
+
+// findSpec loads the spec of a family (or of a file base name) from the
+// specs directory dir, or from the default one if dir is empty.
+func findSpec(name, dir string) (*spec.Family, error) {
 	if dir == "" {
 		var err error
 		if dir, err = SpecsDir(); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("spec %q: no such file, and %w", name, err)
 		}
 	}
-	return spec.Find(dir, arg)
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("spec %q: no such file, and no specs directory to find a family of that name in (%w): give the spec file's path, or set -specs or $%s", name, err, spec.EnvSpecs)
+	}
+	return spec.Find(dir, name)
+}
+
+// missingSpec is the error for a spec file that is not there: it names the
+// file and, if its directory has a spec of a similar name, suggests it.
+func missingSpec(path string, err error) error {
+	var near []string
+	if ents, rerr := os.ReadDir(filepath.Dir(path)); rerr == nil {
+		for _, e := range ents {
+			if n := e.Name(); !e.IsDir() && (strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
+				near = append(near, n)
+			}
+		}
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		err = os.ErrNotExist // the path is already in the message
+	}
+	if best := jsonmsg.Closest(filepath.Base(path), near); best != "" {
+		return fmt.Errorf("spec file %s: %w; did you mean %s?", path, err, filepath.Join(filepath.Dir(path), best))
+	}
+	return fmt.Errorf("spec file %s: %w", path, err)
 }
 
 // SpecsDir returns the default specs directory: $GENLKIT_SPECS, else

@@ -11,6 +11,7 @@ package gen
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/genlkit/genlkit/internal/spec"
@@ -22,8 +23,24 @@ type Config struct {
 	// name ("mptcp_pm" -> "mptcppm").
 	Package string
 	// SpecArg is the -spec argument written into the go:generate line;
-	// empty uses the spec file's base name without ".yaml".
+	// empty uses the spec file's base name without ".yaml". A path is
+	// relative to the package directory, where go generate runs the line.
 	SpecArg string
+	// SpecsArg, if not empty, is the -specs argument written into the
+	// go:generate line (a path relative to the package directory).
+	SpecsArg string
+	// Tool writes the go:generate line as "go tool genlgen", for a module
+	// whose go.mod has a tool directive for genlgen; otherwise the line
+	// is "go run github.com/genlkit/genlkit/cmd/genlgen".
+	Tool bool
+	// NoGenerate leaves the go:generate line out of doc.go, for a package
+	// whose own files (or the file go generate ran genlgen from) already
+	// have one: go generate would otherwise run genlgen twice.
+	NoGenerate bool
+	// NoPackageDoc keeps doc.go's description of the package out of the
+	// package comment, for a package whose own files have one: go doc
+	// would otherwise join the two.
+	NoPackageDoc bool
 	// Docs adds the spec's doc: prose to the generated comments.
 	Docs bool
 	// NoTests leaves out the generated fuzz test file.
@@ -77,7 +94,7 @@ func Generate(f *spec.Family, cfg Config) ([]File, error) {
 	if p.specArg == "" {
 		p.specArg = strings.TrimSuffix(p.specFile, ".yaml")
 	}
-	g := &generator{p: p}
+	g := &generator{p: p, cfg: cfg}
 	emitters := []struct {
 		name string
 		fn   func(*file)
@@ -147,7 +164,8 @@ func sortFiles(fs []File) {
 
 // A generator runs the emitters over a plan.
 type generator struct {
-	p *plan
+	p   *plan
+	cfg Config
 }
 
 func (g *generator) use(helper string) { g.p.helpers[helper] = true }
@@ -230,18 +248,51 @@ func (g *generator) genDoc(f *file) {
 			}
 		}
 	}
+	if g.cfg.NoPackageDoc {
+		// Detached from the package clause: the package's own comment is
+		// the one go doc shows.
+		lines = append(lines, "")
+	}
 	f.header = lines
-	flags := ""
+	if !g.cfg.NoGenerate {
+		f.P("//go:generate ", g.generateCommand())
+	}
+}
+
+// generateCommand returns the command of doc.go's go:generate line: genlgen
+// with every flag that shaped this output, run in the package directory.
+func (g *generator) generateCommand() string {
+	p := g.p
+	cmd := "go run github.com/genlkit/genlkit/cmd/genlgen"
+	if g.cfg.Tool {
+		cmd = "go tool genlgen"
+	}
+	cmd += " -spec " + shellQuote(p.specArg)
+	if g.cfg.SpecsArg != "" {
+		cmd += " -specs " + shellQuote(g.cfg.SpecsArg)
+	}
 	if p.docs {
-		flags += " -docs"
+		cmd += " -docs"
 	}
 	if p.noClient {
-		flags += " -noclient"
+		cmd += " -noclient"
 	}
-	if p.pkg != pkgName(s.Name) {
-		flags += " -pkg " + p.pkg
+	if g.cfg.NoTests {
+		cmd += " -notests"
 	}
-	f.P("//go:generate go run github.com/genlkit/genlkit/cmd/genlgen -spec ", p.specArg, flags, " -o .")
+	if p.pkg != pkgName(p.spec.Name) {
+		cmd += " -pkg " + p.pkg
+	}
+	return cmd + " -o ."
+}
+
+// shellQuote quotes s the way go generate splits its lines, if it needs
+// quoting.
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\"'$\\") {
+		return s
+	}
+	return strconv.Quote(s)
 }
 
 // wrap breaks text into lines of at most width bytes at spaces.
