@@ -228,7 +228,9 @@ func (p *Peer) set(w *Wgpeer) error {
 	}
 	p.ReceiveBytes, p.TransmitBytes = int64(w.RxBytes.Value), int64(w.TxBytes.Value)
 	p.ProtocolVersion = int(w.ProtocolVersion.Value)
-	p.AllowedIPs, err = appendPrefixes(make([]netip.Prefix, 0, len(w.Allowedips)), w.Allowedips)
+	if len(w.Allowedips) > 0 {
+		p.AllowedIPs, err = appendPrefixes(make([]netip.Prefix, 0, len(w.Allowedips)), w.Allowedips)
+	}
 	return err
 }
 
