@@ -27,7 +27,7 @@ import (
 func TestMain(m *testing.M) { testutils.Main(m) }
 
 // setup makes a namespace holding wireguard device wg0 and a Client there.
-func setup(t *testing.T) (*testutils.NS, *wireguard.Client, context.Context) {
+func setup(t testing.TB) (*testutils.NS, *wireguard.Client, context.Context) {
 	t.Helper()
 	ns := testutils.NetNS(t)
 	conn, ctx := ns.Dial(t)
