@@ -425,3 +425,19 @@ func TestMalformedDump(t *testing.T) {
 		})
 	}
 }
+
+// A context that has ended sends nothing.
+func TestEndedContext(t *testing.T) {
+	f, c, ctx := newFake(t)
+	ctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := c.ConfigureDevice(ctx, "wg0", testConfig(t, 50)); !errors.Is(err, context.Canceled) {
+		t.Errorf("ConfigureDevice: %v, want context.Canceled", err)
+	}
+	if _, err := c.Device(ctx, "wg0"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Device: %v, want context.Canceled", err)
+	}
+	if len(f.sets) != 0 {
+		t.Errorf("%d set-device requests sent", len(f.sets))
+	}
+}
