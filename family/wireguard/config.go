@@ -169,7 +169,7 @@ func (cfg *Config) requests(ref deviceRef) ([]SetDeviceRequest, error) {
 		first.ListenPort = Some(uint16(*cfg.ListenPort))
 	}
 	if cfg.FirewallMark != nil {
-		if *cfg.FirewallMark < 0 || *cfg.FirewallMark > math.MaxUint32 {
+		if *cfg.FirewallMark < 0 || uint64(*cfg.FirewallMark) > math.MaxUint32 {
 			return nil, fmt.Errorf("firewall mark %d is out of range", *cfg.FirewallMark)
 		}
 		first.Fwmark = Some(uint32(*cfg.FirewallMark))

@@ -87,7 +87,7 @@ func (r deviceRef) request() (*GetDeviceDumpRequest, error) {
 	if r.name != "" {
 		return &GetDeviceDumpRequest{Ifname: Some(r.name)}, nil
 	}
-	if r.index <= 0 || r.index > math.MaxUint32 {
+	if r.index <= 0 || uint64(r.index) > math.MaxUint32 {
 		return nil, fmt.Errorf("wireguard: no device has ifindex %d", r.index)
 	}
 	return &GetDeviceDumpRequest{Ifindex: Some(uint32(r.index))}, nil
