@@ -68,10 +68,13 @@ func (c *Client) ConfigureDevice(ctx context.Context, name string, cfg Config) e
 // ConfigureDeviceByIndex is ConfigureDevice for the device with ifindex
 // index.
 func (c *Client) ConfigureDeviceByIndex(ctx context.Context, index int, cfg Config) error {
-	return c.configure(ctx, deviceRef{index: index}, &cfg)
+	return c.configure(ctx, deviceRef{index: index, byIndex: true}, &cfg)
 }
 
 func (c *Client) configure(ctx context.Context, ref deviceRef, cfg *Config) error {
+	if _, err := ref.request(); err != nil {
+		return err
+	}
 	reqs, err := cfg.requests(ref)
 	if err != nil {
 		return fmt.Errorf("wireguard set-device %v: %w", ref, err)
@@ -131,10 +134,10 @@ type splitter struct {
 // next starts a new request.
 func (s *splitter) next() *SetDeviceRequest {
 	r := SetDeviceRequest{}
-	if s.ref.name != "" {
-		r.Ifname = Some(s.ref.name)
-	} else {
+	if s.ref.byIndex {
 		r.Ifindex = Some(uint32(s.ref.index))
+	} else {
+		r.Ifname = Some(s.ref.name)
 	}
 	s.reqs = append(s.reqs, r)
 	s.size = sizeDevice
@@ -154,9 +157,6 @@ func (s *splitter) room(n int) *SetDeviceRequest {
 
 // requests splits cfg into set-device requests for ref.
 func (cfg *Config) requests(ref deviceRef) ([]SetDeviceRequest, error) {
-	if _, err := ref.request(); err != nil {
-		return nil, err
-	}
 	s := splitter{ref: ref}
 	first := s.next()
 	if cfg.PrivateKey != nil {

@@ -66,31 +66,36 @@ func (c *Client) Device(ctx context.Context, name string) (*Device, error) {
 
 // DeviceByIndex is Device for the device with ifindex index.
 func (c *Client) DeviceByIndex(ctx context.Context, index int) (*Device, error) {
-	return c.readDevice(ctx, deviceRef{index: index})
+	return c.readDevice(ctx, deviceRef{index: index, byIndex: true})
 }
 
-// A deviceRef names a device by name or, when name is "", by ifindex.
+// A deviceRef names a device by name or by ifindex.
 type deviceRef struct {
-	name  string
-	index int
+	name    string
+	index   int
+	byIndex bool
 }
 
 func (r deviceRef) String() string {
-	if r.name != "" {
-		return r.name
+	if r.byIndex {
+		return "ifindex " + strconv.Itoa(r.index)
 	}
-	return "ifindex " + strconv.Itoa(r.index)
+	return strconv.Quote(r.name)
 }
 
-// request returns the get-device request for r.
+// request returns the get-device request for r. An empty name or an
+// ifindex out of range names no device: an error matching os.ErrNotExist,
+// as wgctrl gives.
 func (r deviceRef) request() (*GetDeviceDumpRequest, error) {
-	if r.name != "" {
-		return &GetDeviceDumpRequest{Ifname: Some(r.name)}, nil
+	switch {
+	case r.byIndex && (r.index <= 0 || uint64(r.index) > math.MaxUint32):
+		return nil, &notExistError{ref: r, err: errors.New("no device has that ifindex")}
+	case r.byIndex:
+		return &GetDeviceDumpRequest{Ifindex: Some(uint32(r.index))}, nil
+	case r.name == "":
+		return nil, &notExistError{ref: r, err: errors.New("no device has an empty name")}
 	}
-	if r.index <= 0 || uint64(r.index) > math.MaxUint32 {
-		return nil, fmt.Errorf("wireguard: no device has ifindex %d", r.index)
-	}
-	return &GetDeviceDumpRequest{Ifindex: Some(uint32(r.index))}, nil
+	return &GetDeviceDumpRequest{Ifname: Some(r.name)}, nil
 }
 
 func (c *Client) readDevice(ctx context.Context, ref deviceRef) (*Device, error) {

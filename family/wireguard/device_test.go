@@ -361,8 +361,14 @@ func TestMissingDevice(t *testing.T) {
 	if err := c.ConfigureDevice(ctx, "wg9", wireguard.Config{}); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("ConfigureDevice of a missing device: %v, want os.ErrNotExist", err)
 	}
-	if _, err := c.DeviceByIndex(ctx, 0); err == nil {
-		t.Error("DeviceByIndex(0) succeeded")
+	if _, err := c.DeviceByIndex(ctx, 0); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("DeviceByIndex(0): %v, want os.ErrNotExist", err)
+	}
+	if _, err := c.Device(ctx, ""); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Device(\"\"): %v, want os.ErrNotExist", err)
+	}
+	if err := c.ConfigureDeviceByIndex(ctx, -1, wireguard.Config{}); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("ConfigureDeviceByIndex(-1): %v, want os.ErrNotExist", err)
 	}
 	// A device of another kind: EOPNOTSUPP, also os.ErrNotExist.
 	f.dump = func(r genltest.Request) [][]byte { return nil }
