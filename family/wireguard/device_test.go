@@ -263,18 +263,19 @@ func TestConfigureAndRead(t *testing.T) {
 			started[string(p.PublicKey)] = true
 		}
 	}
+	want := wantDevice(cfg)
+	want.PublicKey = want.PrivateKey.PublicKey()
+	f.dev.PublicKey = want.PublicKey[:] // the fake does no X25519
+	eq := []cmp.Option{cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }), cmp.Comparer(func(a, b netip.AddrPort) bool { return a == b })}
 	dev, err := c.Device(ctx, "wg0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := wantDevice(cfg)
-	want.PublicKey = want.PrivateKey.PublicKey()
-	f.dev.PublicKey = want.PublicKey[:] // the fake does no X25519
-	if dev, err = c.DeviceByIndex(ctx, 7); err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(want, dev, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }), cmp.Comparer(func(a, b netip.AddrPort) bool { return a == b })); diff != "" {
+	if diff := cmp.Diff(want, dev, eq...); diff != "" {
 		t.Fatalf("device read back (-want +got):\n%s", diff)
+	}
+	if byIndex, err := c.DeviceByIndex(ctx, 7); err != nil || !cmp.Equal(dev, byIndex, eq...) {
+		t.Fatalf("DeviceByIndex: %v, or another device than Device gave", err)
 	}
 
 	// The device's Config gives the same device again, from scratch.
@@ -286,7 +287,7 @@ func TestConfigureAndRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !cmp.Equal(dev, again, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }), cmp.Comparer(func(a, b netip.AddrPort) bool { return a == b })) {
+	if !cmp.Equal(dev, again, eq...) {
 		t.Fatal("configuring a device's Config and reading it back gave another device")
 	}
 }
