@@ -224,10 +224,19 @@ func TestKernelDeviceTenThousandPeers(t *testing.T) {
 		t.Errorf("DeviceByIndex: %q with %d peers", byIndex.Name, len(byIndex.Peers))
 	}
 
-	// Round trip: the device's Config on a second device gives the same
-	// device; wg(8) sees the same on both.
+	// Round trip: a device's Config on a second device gives the same
+	// device; wg(8) sees the same on both. (Of the first 1,000 peers: every
+	// peer the kernel adds or frees costs it several milliseconds in the
+	// emulated 7.3 guest.)
+	cfg.Peers = cfg.Peers[:1000]
+	keep := make(map[wireguard.Key]bool)
+	for _, p := range cfg.Peers {
+		keep[p.PublicKey] = true
+	}
+	part := *dev
+	part.Peers = slices.DeleteFunc(slices.Clone(dev.Peers), func(p wireguard.Peer) bool { return !keep[p.PublicKey] })
 	ns.IP(t, "link", "add", "wg1", "type", "wireguard")
-	if err := c.ConfigureDevice(ctx, "wg1", dev.Config()); err != nil {
+	if err := c.ConfigureDevice(ctx, "wg1", part.Config()); err != nil {
 		t.Fatal(err)
 	}
 	wg1, err := c.Device(ctx, "wg1")
