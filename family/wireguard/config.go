@@ -49,7 +49,7 @@ type PeerConfig struct {
 	ReplaceAllowedIPs bool
 	AllowedIPs        []netip.Prefix
 	// RemoveAllowedIPs removes these allowed IPs from the peer (after
-	// AllowedIPs are added). Kernels before 6.15 refuse it with EINVAL.
+	// AllowedIPs are added). Older kernels (6.12, 6.1) refuse it with EINVAL.
 	RemoveAllowedIPs []netip.Prefix
 }
 
