@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/genlkit/genlkit/attrs"
 	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/family/wireguard"
 	"github.com/genlkit/genlkit/internal/testutils"
@@ -27,7 +27,7 @@ import (
 func TestMain(m *testing.M) { testutils.Main(m) }
 
 // setup makes a namespace holding wireguard device wg0 and a Client there.
-func setup(t *testing.T) (*testutils.NS, *wireguard.Client, context.Context) {
+func setup(t testing.TB) (*testutils.NS, *wireguard.Client, context.Context) {
 	t.Helper()
 	ns := testutils.NetNS(t)
 	conn, ctx := ns.Dial(t)
@@ -52,39 +52,11 @@ func key(t *testing.T) []byte {
 // sockaddr encodes ap as the struct sockaddr_in or sockaddr_in6 an endpoint
 // attribute holds.
 func sockaddr(ap netip.AddrPort) []byte {
-	if ap.Addr().Is4() {
-		b := make([]byte, unix.SizeofSockaddrInet4)
-		binary.NativeEndian.PutUint16(b, unix.AF_INET)
-		binary.BigEndian.PutUint16(b[2:], ap.Port())
-		a := ap.Addr().As4()
-		copy(b[4:], a[:])
-		return b
+	b, err := attrs.AppendSockaddr(nil, ap)
+	if err != nil {
+		panic(err)
 	}
-	b := make([]byte, unix.SizeofSockaddrInet6)
-	binary.NativeEndian.PutUint16(b, unix.AF_INET6)
-	binary.BigEndian.PutUint16(b[2:], ap.Port())
-	a := ap.Addr().As16()
-	copy(b[8:], a[:])
 	return b
-}
-
-// parseSockaddr is sockaddr's inverse.
-func parseSockaddr(b []byte) (netip.AddrPort, error) {
-	if len(b) < 4 {
-		return netip.AddrPort{}, fmt.Errorf("endpoint of %d bytes", len(b))
-	}
-	port := binary.BigEndian.Uint16(b[2:])
-	switch binary.NativeEndian.Uint16(b) {
-	case unix.AF_INET:
-		if len(b) >= unix.SizeofSockaddrInet4 {
-			return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[4:8])), port), nil
-		}
-	case unix.AF_INET6:
-		if len(b) >= unix.SizeofSockaddrInet6 {
-			return netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[8:24])), port), nil
-		}
-	}
-	return netip.AddrPort{}, fmt.Errorf("endpoint %x is no sockaddr_in or sockaddr_in6", b)
 }
 
 func allowedIP(p netip.Prefix) wireguard.Wgallowedip {
@@ -248,7 +220,7 @@ func checkPeers(t *testing.T, got []wireguard.Wgpeer, want []peerWant) {
 			bad++
 			continue
 		}
-		ep, err := parseSockaddr(p.Endpoint)
+		ep, err := attrs.ParseSockaddr(p.Endpoint)
 		if err != nil || ep != w.endpoint {
 			t.Errorf("peer %d endpoint %v (%v), want %v", i, ep, err, w.endpoint)
 			bad++

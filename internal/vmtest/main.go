@@ -59,6 +59,8 @@ type options struct {
 	run        string
 	skip       string
 	short      bool
+	bench      string
+	benchtime  string
 	kernelOnly bool
 	verbose    bool
 	timeout    time.Duration
@@ -76,6 +78,8 @@ func main() {
 	flag.StringVar(&o.run, "run", "", "passed to the test binaries as -test.run")
 	flag.StringVar(&o.skip, "skip", "", "passed to the test binaries as -test.skip")
 	flag.BoolVar(&o.short, "short", false, "pass -test.short")
+	flag.StringVar(&o.bench, "bench", "", "passed to the test binaries as -test.bench (with -test.benchmem)")
+	flag.StringVar(&o.benchtime, "benchtime", "", "passed to the test binaries as -test.benchtime")
 	flag.BoolVar(&o.kernelOnly, "kernel-only", false, "run only the tests that reach the kernel (found in the test files: calls of testutils.NetNS, RequireKernel... directly or through the package's helpers), and only packages that have some; ignored with -run")
 	flag.BoolVar(&o.verbose, "v", false, "show the guest's console (all test output) as it runs")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound on each kernel's guest run; qemu is killed after it")
@@ -188,6 +192,7 @@ func runAll(o options) (bool, error) {
 	if err := goCmd("build", "-o", bin+"/", "./examples/..."); err != nil {
 		logf("examples not prebuilt: %v", err)
 	}
+	prebuildTestdataModules(bin)
 	logf("%d test binaries built in %s, run dir %s", len(pkgs), time.Since(start).Round(time.Second), dir)
 	ok := true
 	for i, k := range o.kernels {
@@ -282,6 +287,21 @@ func fetchKernelLocked(cache string, k kernel) (kernelTree, error) {
 	}
 	defer unlock()
 	return fetchKernel(cache, k, logf)
+}
+
+// prebuildTestdataModules builds the programs of the separate modules
+// under testdata directories (peers that benchmarks compare against, kept
+// out of this module's go.mod) into bin, named after their directories,
+// for testutils.Prebuilt. One that does not build is reported and left out.
+func prebuildTestdataModules(bin string) {
+	mods, _ := filepath.Glob("*/*/testdata/*/go.mod")
+	more, _ := filepath.Glob("*/testdata/*/go.mod")
+	for _, m := range append(mods, more...) {
+		dir := filepath.Dir(m)
+		if err := goCmd("-C", dir, "build", "-o", filepath.Join(bin, filepath.Base(dir)), "."); err != nil {
+			logf("%s not prebuilt: %v", dir, err)
+		}
+	}
 }
 
 func goCmd(args ...string) error {
@@ -393,6 +413,12 @@ func guestScript(o options, k kernel, t kernelTree, work, gocache string, pkgs [
 		}
 		if o.short {
 			args = append(args, "-test.short")
+		}
+		if o.bench != "" {
+			args = append(args, "-test.bench="+o.bench, "-test.benchmem")
+		}
+		if o.benchtime != "" {
+			args = append(args, "-test.benchtime="+o.benchtime)
 		}
 		var qa []string
 		for _, a := range args {
