@@ -10,14 +10,13 @@ import (
 
 // openSocket makes the Conn's NETLINK_GENERIC socket: non-blocking,
 // close-on-exec, in the configured namespace, bound (to cfg.pid, or a port
-// the kernel picks) and connected to the kernel, with the options cfg asks
-// for. It returns the fd and the port id.
+// the kernel picks), with the options cfg asks for. It returns the fd and
+// the port id.
 //
 // The socket is made with plain system calls rather than through a
-// net.Conn: no runtime poller registration, no dup, one fd. Connecting to
-// port 0 makes the kernel refuse unicast datagrams from any other port
-// (netlink_getsockbyportid), so a received unicast datagram is the kernel's
-// without asking recvfrom for the sender's address.
+// net.Conn: no runtime poller registration, no dup, one fd. It is not
+// connected: the Conn reads each datagram's sender and discards those not
+// from the kernel itself, which is what the reliability tests exercise.
 func openSocket(cfg *config) (fd int, pid uint32, err error) {
 	nsfd := cfg.netnsFD
 	if cfg.netnsPath != "" {
@@ -88,14 +87,11 @@ func socketInNetNS(nsfd int) (int, error) {
 	return r.fd, r.err
 }
 
-// setupSocket binds and connects fd and sets the options cfg asks for;
-// it returns the port id.
+// setupSocket binds fd and sets the options cfg asks for; it returns the
+// port id.
 func setupSocket(fd int, cfg *config) (uint32, error) {
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Pid: cfg.pid}); err != nil {
 		return 0, fmt.Errorf("genl: dial: %w", os.NewSyscallError("bind", err))
-	}
-	if err := unix.Connect(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return 0, fmt.Errorf("genl: dial: %w", os.NewSyscallError("connect", err))
 	}
 	sa, err := unix.Getsockname(fd)
 	if err != nil {

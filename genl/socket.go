@@ -57,10 +57,12 @@ type sockTransport struct {
 	pktinfo atomic.Bool // NETLINK_PKTINFO enabled: read the group from a cmsg
 
 	// Receive state, used by one receiver at a time.
-	hdrs  [maxRecvBatch]unix.Mmsghdr
-	iovs  [maxRecvBatch]unix.Iovec
-	names [maxRecvBatch]unix.RawSockaddrNetlink
-	cmsgs [maxRecvBatch][32]byte
+	hdrs    [maxRecvBatch]unix.Mmsghdr
+	iovs    [maxRecvBatch]unix.Iovec
+	names   [maxRecvBatch]unix.RawSockaddrNetlink
+	cmsgs   [maxRecvBatch][32]byte
+	oneFrom unix.RawSockaddrNetlink
+	oneLen  uint32
 }
 
 func dialSocket(cfg *config) (*sockTransport, error) {
@@ -170,21 +172,20 @@ func (t *sockTransport) recvOnce(d []Datagram, n int, mmsg bool) (int, error) {
 		var e unix.Errno
 		if !mmsg {
 			// One datagram and no control message wanted: recvfrom is the
-			// cheapest receive. No group is joined (JoinGroup turns on
-			// pktinfo) and the socket is connected to the kernel, which
-			// then refuses unicasts from other ports, so the datagram is
-			// the kernel's: no need to ask for the sender's address.
+			// cheapest receive.
+			t.oneLen = unix.SizeofSockaddrNetlink
 			b := d[0].Buf
 			// MSG_DONTWAIT: the call never blocks, so it need not tell the
 			// scheduler it may (RawSyscall saves entersyscall/exitsyscall).
 			r, _, e = unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(t.fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)),
-				unix.MSG_DONTWAIT|unix.MSG_TRUNC, 0, 0)
+				unix.MSG_DONTWAIT|unix.MSG_TRUNC, uintptr(unsafe.Pointer(&t.oneFrom)), uintptr(unsafe.Pointer(&t.oneLen)))
 			if e == 0 {
 				dg := &d[0]
 				dg.Size = int(r)
 				dg.N = min(dg.Size, len(dg.Buf))
 				dg.Trunc = dg.Size > len(dg.Buf)
-				dg.Port, dg.Group = 0, 0
+				dg.Port = t.oneFrom.Pid
+				dg.Group = groupOfMask(t.oneFrom.Groups)
 				return 1, nil
 			}
 		} else {
