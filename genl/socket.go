@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -53,6 +54,11 @@ type sockTransport struct {
 	// making.
 	poll atomic.Pointer[os.File]
 	dlMu sync.Mutex
+	// Set before poll is published, used by the one receiver.
+	rc     syscall.RawConn
+	ready  func(fd uintptr) bool // t.readable, bound once
+	waited bool
+	pfd    [1]unix.PollFd
 
 	pktinfo atomic.Bool // NETLINK_PKTINFO enabled: read the group from a cmsg
 
@@ -229,46 +235,42 @@ func (t *sockTransport) fill(d []Datagram, got int, pkt bool) {
 // wait blocks until the socket is readable, the read deadline passes or
 // the transport closes, parking the goroutine in the netpoller.
 func (t *sockTransport) wait() error {
-	f := t.poll.Load()
-	if f == nil {
-		var err error
-		if f, err = t.register(); err != nil {
+	if t.poll.Load() == nil {
+		if _, err := t.register(); err != nil {
 			return err
 		}
 	}
 	if dl := t.deadline.Load(); dl != 0 && dl <= time.Now().UnixNano() {
 		return os.ErrDeadlineExceeded
 	}
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	// RawRead first resets the poller's readiness, so the first call must
-	// look at the socket itself: a datagram queued since the receive that
-	// found nothing raised no event the poller still holds, and under
-	// edge-triggered epoll none will come. The next call, made once the
-	// poller saw the fd become readable, ends the wait. A stale event
-	// makes a spurious return, after which Recv finds nothing and waits
-	// again.
-	waited := false
-	err = rc.Read(func(fd uintptr) bool {
-		if waited {
-			return true
-		}
-		waited = true
-		p := [1]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		n, _ := unix.Poll(p[:], 0)
-		return n > 0
-	})
+	t.waited = false
+	err := t.rc.Read(t.ready)
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return os.ErrDeadlineExceeded
-	case errors.Is(err, os.ErrClosed):
+	case errors.Is(err, os.ErrClosed) || t.closing.Load():
 		return net.ErrClosed
 	}
 	return err
+}
+
+// readable is the callback of the netpoller wait. RawRead first resets the
+// poller's readiness, so the first call must look at the socket itself: a
+// datagram queued since the receive that found nothing raised no event the
+// poller still holds, and under edge-triggered epoll none will come. The
+// next call, made once the poller saw the fd become readable, ends the
+// wait. A stale event makes a spurious return, after which Recv finds
+// nothing and waits again.
+func (t *sockTransport) readable(fd uintptr) bool {
+	if t.waited {
+		return true
+	}
+	t.waited = true
+	t.pfd[0] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
+	n, _ := unix.Poll(t.pfd[:], 0)
+	return n > 0
 }
 
 // register hands the fd to the netpoller (an os.File over it, which then
@@ -293,6 +295,11 @@ func (t *sockTransport) register() (*os.File, error) {
 			return nil, err
 		}
 	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	t.rc, t.ready = rc, t.readable
 	t.poll.Store(f)
 	return f, nil
 }
