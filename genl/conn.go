@@ -322,9 +322,45 @@ type call struct {
 	intr      bool
 }
 
-// An rxBuf is a set of receive slots for one recvmmsg.
+// An rxBuf is a set of receive slots for one recvmmsg. A slot's memory is
+// taken when a receive first needs it (one slot for a lone do-request, the
+// batch for a dump) and given back when the rxBuf is released: the default
+// 32 KiB slots go to a pool all Conns share, so an idle Conn holds none.
 type rxBuf struct {
-	d []Datagram
+	d    []Datagram
+	size int // bytes per slot
+}
+
+// slotPool holds free receive slots of the default size.
+var slotPool sync.Pool // *[defaultRecvBufSize]byte
+
+// fill gives the first n slots memory.
+func (rx *rxBuf) fill(n int) {
+	for i := range rx.d[:n] {
+		if rx.d[i].Buf != nil {
+			continue
+		}
+		if rx.size == defaultRecvBufSize {
+			if p, _ := slotPool.Get().(*[defaultRecvBufSize]byte); p != nil {
+				rx.d[i].Buf = p[:]
+				continue
+			}
+		}
+		rx.d[i].Buf = make([]byte, rx.size)
+	}
+}
+
+// release gives the slots' memory back. Nothing may refer to what was
+// received into them any more.
+func (rx *rxBuf) release() {
+	for i := range rx.d {
+		if b := rx.d[i].Buf; b != nil {
+			rx.d[i] = Datagram{}
+			if len(b) == defaultRecvBufSize {
+				slotPool.Put((*[defaultRecvBufSize]byte)(b))
+			}
+		}
+	}
 }
 
 func (c *Conn) getCallLocked() *call {
@@ -379,15 +415,12 @@ func (c *Conn) getRxLocked() *rxBuf {
 		c.freeRx = c.freeRx[:n-1]
 		return rx
 	}
-	rx := &rxBuf{d: make([]Datagram, c.cfg.recvBatch)}
-	mem := make([]byte, c.cfg.recvBatch*c.cfg.recvBufSize)
-	for i := range rx.d {
-		rx.d[i].Buf = mem[i*c.cfg.recvBufSize : (i+1)*c.cfg.recvBufSize : (i+1)*c.cfg.recvBufSize]
-	}
-	return rx
+	return &rxBuf{d: make([]Datagram, c.cfg.recvBatch), size: c.cfg.recvBufSize}
 }
 
+// putRxLocked keeps rx for reuse, its slots given back (see rxBuf.release).
 func (c *Conn) putRxLocked(rx *rxBuf) {
+	rx.release()
 	if len(c.freeRx) < 4 {
 		c.freeRx = append(c.freeRx, rx)
 	}
@@ -503,6 +536,7 @@ func (c *Conn) send(b []byte) error {
 }
 
 func (c *Conn) recv(rx *rxBuf, want int, wait bool) (int, error) {
+	rx.fill(want)
 	if c.sock != nil {
 		return c.sock.Recv(rx.d[:want], wait)
 	}

@@ -91,7 +91,11 @@ func (c *Conn) finish(cl *call) {
 	if cl.final && !cl.dump && !cl.abandoned && !cl.queued && cl.leadRx == nil {
 		// Done and unregistered (the dispatcher removed it when it routed
 		// the final message): recycle it without the lock when the spare
-		// slot is free. Its receive buffer goes along.
+		// slot is free. Its receive buffer goes along, its slots given
+		// back: nothing refers to them once the owner is done.
+		if cl.rx != nil {
+			cl.rx.release()
+		}
 		cl.own = cl.own[:0]
 		cl.owned = false
 		cl.reset()

@@ -22,8 +22,12 @@ type config struct {
 }
 
 func defaultConfig() config {
-	return config{recvBufSize: 32 << 10, recvBatch: 4, subQueueLimit: 4 << 20}
+	return config{recvBufSize: defaultRecvBufSize, recvBatch: 4, subQueueLimit: 4 << 20}
 }
+
+// defaultRecvBufSize is the default size of a receive slot: the largest
+// dump part the kernel builds for a reader.
+const defaultRecvBufSize = 32 << 10
 
 // WithNetNS makes the Conn operate in a network namespace given by name (a
 // file under /run/netns, as `ip netns` makes) or by absolute path (for

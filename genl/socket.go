@@ -1,7 +1,7 @@
 package genl
 
 import (
-	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/bits"
 	"net"
@@ -9,10 +9,10 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unsafe"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -27,26 +27,38 @@ const (
 	nlmsgerrAttrMissNest = 6 // NLMSGERR_ATTR_MISS_NEST
 )
 
-// sockTransport is the real NETLINK_GENERIC socket. mdlayher/netlink sets
-// it up (namespace, bind, options, buffers); the Conn then keeps a duplicate
-// of the fd and closes mdlayher's, which takes the socket out of the Go
-// netpoller. That matters for speed: a socket registered with epoll wakes
-// the netpoller's thread for every reply the kernel queues, which costs more
-// than the rest of the round trip on a small VM. Hot-path I/O is
-// non-blocking x/sys/unix calls on the fd; a receiver that must wait blocks
-// in ppoll on the socket and an eventfd, which Close and SetReadDeadline ring
-// to wake it.
+// sockTransport is the real NETLINK_GENERIC socket, one fd made with
+// plain system calls (openSocket). Hot-path I/O is non-blocking x/sys/unix
+// calls on the fd, outside the Go netpoller. That matters for speed: a
+// socket registered with epoll wakes the netpoller's thread for every reply
+// the kernel queues, which costs more than the rest of the round trip on a
+// small VM, and replies to requests and dumps are queued while the request
+// is sent or the previous part read, so a receiver rarely waits. A
+// receiver that must wait (a subscriber, a reply from another goroutine's
+// request) registers the fd with the netpoller on first need and parks its
+// goroutine there, the way a net.Conn waits: no thread blocks in a system
+// call, and read deadlines and Close wake it through the poller.
 type sockTransport struct {
 	fd  int
-	efd int // eventfd: the doorbell for a receiver blocked in ppoll
 	pid uint32
 
-	// fdMu keeps the fds open while a rare-path system call (setsockopt,
-	// the doorbell) uses them. Send and Recv do not take it: the Conn
+	// fdMu keeps the fd open while a rare-path system call (setsockopt,
+	// registration) uses it. Send and Recv do not take it: the Conn
 	// closes the transport only once no goroutine sends or receives.
 	fdMu     sync.RWMutex
 	closing  atomic.Bool
 	deadline atomic.Int64 // UnixNano of the read deadline, 0 for none
+
+	// poll is the fd registered with the netpoller, made by the first
+	// wait; it then owns the fd. dlMu orders deadline changes with its
+	// making.
+	poll atomic.Pointer[os.File]
+	dlMu sync.Mutex
+	// Set before poll is published, used by the one receiver.
+	rc     syscall.RawConn
+	ready  func(fd uintptr) bool // t.readable, bound once
+	waited bool
+	pfd    [1]unix.PollFd
 
 	pktinfo atomic.Bool // NETLINK_PKTINFO enabled: read the group from a cmsg
 
@@ -57,85 +69,19 @@ type sockTransport struct {
 	cmsgs   [maxRecvBatch][32]byte
 	oneFrom unix.RawSockaddrNetlink
 	oneLen  uint32
-	pfds    [2]unix.PollFd
 }
 
 func dialSocket(cfg *config) (*sockTransport, error) {
-	nsfd := cfg.netnsFD
-	if cfg.netnsPath != "" {
-		f, err := os.Open(cfg.netnsPath)
-		if err != nil {
-			return nil, fmt.Errorf("genl: network namespace: %w", err)
-		}
-		defer f.Close()
-		nsfd = int(f.Fd())
-	}
-	nc, err := netlink.Dial(unix.NETLINK_GENERIC, &netlink.Config{NetNS: nsfd, PID: cfg.pid})
+	fd, pid, err := openSocket(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("genl: dial: %w", err)
+		return nil, err
 	}
-	defer nc.Close()
-	// Extended and capped ACKs are required; strict checking is used where
-	// the kernel accepts it.
-	if err := nc.SetOption(netlink.ExtendedAcknowledge, true); err != nil {
-		return nil, fmt.Errorf("genl: enable NETLINK_EXT_ACK: %w", err)
-	}
-	if err := nc.SetOption(netlink.CapAcknowledge, true); err != nil {
-		return nil, fmt.Errorf("genl: enable NETLINK_CAP_ACK: %w", err)
-	}
-	_ = nc.SetOption(netlink.GetStrictCheck, true)
-	for _, o := range []struct {
-		on   bool
-		opt  netlink.ConnOption
-		name string
-	}{
-		{cfg.noENOBUFS, netlink.NoENOBUFS, "NETLINK_NO_ENOBUFS"},
-		{cfg.broadcastError, netlink.BroadcastError, "NETLINK_BROADCAST_ERROR"},
-		{cfg.listenAllNSID, netlink.ListenAllNSID, "NETLINK_LISTEN_ALL_NSID"},
-	} {
-		if o.on {
-			if err := nc.SetOption(o.opt, true); err != nil {
-				return nil, fmt.Errorf("genl: enable %s: %w", o.name, err)
-			}
-		}
-	}
-	if cfg.readBuffer > 0 {
-		if err := nc.SetReadBuffer(cfg.readBuffer); err != nil {
-			return nil, fmt.Errorf("genl: set receive buffer: %w", err)
-		}
-	}
-	if cfg.writeBuffer > 0 {
-		if err := nc.SetWriteBuffer(cfg.writeBuffer); err != nil {
-			return nil, fmt.Errorf("genl: set send buffer: %w", err)
-		}
-	}
-	rc, err := nc.SyscallConn()
-	if err != nil {
-		return nil, fmt.Errorf("genl: %w", err)
-	}
-	fd := -1
-	var derr error
-	if err := rc.Control(func(s uintptr) {
-		fd, derr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
-	}); err != nil {
-		return nil, fmt.Errorf("genl: %w", err)
-	}
-	if derr != nil {
-		return nil, fmt.Errorf("genl: dup socket: %w", derr)
-	}
-	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	if err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("genl: eventfd: %w", err)
-	}
-	t := &sockTransport{fd: fd, efd: efd, pid: nc.PID()}
+	t := &sockTransport{fd: fd, pid: pid}
 	for i := range t.hdrs {
 		t.hdrs[i].Hdr.Name = (*byte)(unsafe.Pointer(&t.names[i]))
 		t.hdrs[i].Hdr.Iov = &t.iovs[i]
 		t.hdrs[i].Hdr.Iovlen = 1
 	}
-	t.pfds[0] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
-	t.pfds[1] = unix.PollFd{Fd: int32(efd), Events: unix.POLLIN}
 	return t, nil
 }
 
@@ -286,40 +232,76 @@ func (t *sockTransport) fill(d []Datagram, got int, pkt bool) {
 	}
 }
 
-// wait blocks until the socket is readable, the doorbell rings or the
-// deadline passes.
+// wait blocks until the socket is readable, the read deadline passes or
+// the transport closes, parking the goroutine in the netpoller.
 func (t *sockTransport) wait() error {
-	var timeout *unix.Timespec
-	var ts unix.Timespec
-	if dl := t.deadline.Load(); dl != 0 {
-		left := dl - time.Now().UnixNano()
-		if left <= 0 {
-			return os.ErrDeadlineExceeded
+	if t.poll.Load() == nil {
+		if _, err := t.register(); err != nil {
+			return err
 		}
-		ts = unix.NsecToTimespec(left)
-		timeout = &ts
 	}
-	t.pfds[0].Revents, t.pfds[1].Revents = 0, 0
-	if _, err := unix.Ppoll(t.pfds[:], timeout, nil); err != nil && err != unix.EINTR {
-		return os.NewSyscallError("ppoll", err)
+	if dl := t.deadline.Load(); dl != 0 && dl <= time.Now().UnixNano() {
+		return os.ErrDeadlineExceeded
 	}
-	if t.pfds[1].Revents != 0 {
-		var buf [8]byte
-		_, _ = unix.Read(t.efd, buf[:])
+	t.waited = false
+	err := t.rc.Read(t.ready)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return os.ErrDeadlineExceeded
+	case errors.Is(err, os.ErrClosed) || t.closing.Load():
+		return net.ErrClosed
 	}
-	return nil
+	return err
 }
 
-// ring wakes a receiver blocked in wait.
-func (t *sockTransport) ring() {
+// readable is the callback of the netpoller wait. RawRead first resets the
+// poller's readiness, so the first call must look at the socket itself: a
+// datagram queued since the receive that found nothing raised no event the
+// poller still holds, and under edge-triggered epoll none will come. The
+// next call, made once the poller saw the fd become readable, ends the
+// wait. A stale event makes a spurious return, after which Recv finds
+// nothing and waits again.
+func (t *sockTransport) readable(fd uintptr) bool {
+	if t.waited {
+		return true
+	}
+	t.waited = true
+	t.pfd[0] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
+	n, _ := unix.Poll(t.pfd[:], 0)
+	return n > 0
+}
+
+// register hands the fd to the netpoller (an os.File over it, which then
+// owns it) and gives it the current read deadline.
+func (t *sockTransport) register() (*os.File, error) {
 	t.fdMu.RLock()
 	defer t.fdMu.RUnlock()
 	if t.closing.Load() {
-		return
+		return nil, net.ErrClosed
 	}
-	var one [8]byte
-	binary.NativeEndian.PutUint64(one[:], 1)
-	_, _ = unix.Write(t.efd, one[:])
+	t.dlMu.Lock()
+	defer t.dlMu.Unlock()
+	if f := t.poll.Load(); f != nil {
+		return f, nil
+	}
+	f := os.NewFile(uintptr(t.fd), "netlink")
+	if f == nil {
+		return nil, fmt.Errorf("genl: register socket with the netpoller: bad fd %d", t.fd)
+	}
+	if dl := t.deadline.Load(); dl != 0 {
+		if err := f.SetReadDeadline(time.Unix(0, dl)); err != nil {
+			return nil, err
+		}
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	t.rc, t.ready = rc, t.readable
+	t.poll.Store(f)
+	return f, nil
 }
 
 // groupOfMask turns sockaddr_nl's nl_groups (bit g-1 for group g <= 32)
@@ -333,12 +315,16 @@ func groupOfMask(m uint32) uint32 {
 
 // SetReadDeadline implements Transport.
 func (t *sockTransport) SetReadDeadline(d time.Time) error {
+	t.dlMu.Lock()
+	defer t.dlMu.Unlock()
 	if d.IsZero() {
 		t.deadline.Store(0)
-		return nil
+	} else {
+		t.deadline.Store(max(d.UnixNano(), 1))
 	}
-	t.deadline.Store(max(d.UnixNano(), 1))
-	t.ring()
+	if f := t.poll.Load(); f != nil && !t.closing.Load() {
+		return f.SetReadDeadline(d)
+	}
 	return nil
 }
 
@@ -372,8 +358,8 @@ func (t *sockTransport) LeaveGroup(g uint32) error {
 // PortID implements Transport.
 func (t *sockTransport) PortID() uint32 { return t.pid }
 
-// Close implements Transport: it wakes a blocked receiver, waits for system
-// calls in progress to return, then closes the fds.
+// Close implements Transport: it waits for rare-path system calls in
+// progress to return, then closes the fd.
 func (t *sockTransport) Close() error {
 	t.fdMu.Lock()
 	if t.closing.Swap(true) {
@@ -381,9 +367,10 @@ func (t *sockTransport) Close() error {
 		return nil
 	}
 	defer t.fdMu.Unlock()
-	err := unix.Close(t.fd)
-	unix.Close(t.efd)
-	return os.NewSyscallError("close", err)
+	if f := t.poll.Load(); f != nil {
+		return f.Close()
+	}
+	return os.NewSyscallError("close", unix.Close(t.fd))
 }
 
 // setReadBuffer changes SO_RCVBUF after Dial, forcing it when privileged.

@@ -91,6 +91,7 @@ func main() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./internal/vmtest [flags] [packages]\n\nRuns the packages' tests (default ./...) inside a Debian kernel under qemu.\n\n")
 		flag.PrintDefaults()
 	}
+	source := flag.Bool("source", false, "download the kernel's source (Debian's linux-source package, same apt route) into the cache if needed, print the tarball's path, and exit")
 	table := flag.Bool("table", false, "print the compatibility table (markdown) of the -summary files given as arguments, and exit")
 	flag.Parse()
 	if *table {
@@ -107,6 +108,17 @@ func main() {
 			os.Exit(2)
 		}
 		o.kernels = append(o.kernels, k)
+	}
+	if *source {
+		for _, k := range o.kernels {
+			path, err := fetchSource(o.cache, k, logf)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "vmtest:", err)
+				os.Exit(1)
+			}
+			fmt.Println(path)
+		}
+		return
 	}
 	o.args = flag.Args()
 	if len(o.args) == 0 {

@@ -1,0 +1,90 @@
+package ethtool_test
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/genlkit/genlkit/family/ethtool"
+)
+
+// snapshot is what a features reply said, copied out.
+type snapshot struct {
+	name   string
+	values [4][]byte
+}
+
+func snap(v *ethtool.Features) snapshot {
+	s := snapshot{name: v.Header.DevName.Value}
+	for i, b := range []*ethtool.Bitset{v.Hw, v.Wanted, v.Active, v.Nochange} {
+		if b != nil {
+			s.values[i] = bytes.Clone(b.Value)
+		}
+	}
+	return s
+}
+
+// TestReplyLifetime: the strings and bitset words of typed replies never
+// refer to the Conn's receive slots (which Conns share and reuse), so
+// values kept from a dump stay as they were while the same Conn goes on
+// with more dumps from several goroutines (run under -race in CI), and
+// appending to a bitset's words leaves the rest of the reply as it was.
+func TestReplyLifetime(t *testing.T) {
+	ns, c, ctx := setup(t)
+	ns.AddVeths(t, "lt", 8)
+	dump := func(ctx context.Context) ([]*ethtool.Features, error) {
+		h := &ethtool.Header{}
+		h.Flags.Set(ethtool.HeaderFlagsCompactBitsets)
+		var out []*ethtool.Features
+		for v, err := range c.FeaturesGetDump(ctx, &ethtool.FeaturesGetDumpRequest{Header: h}) {
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	}
+	kept, err := dump(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) < 2 {
+		t.Fatalf("dump: %d replies, want the veths", len(kept))
+	}
+	want := make([]snapshot, len(kept))
+	for i, v := range kept {
+		want[i] = snap(v)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 5 {
+				if _, err := dump(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for _, v := range kept {
+		if v.Active != nil && len(v.Active.Value) > 0 {
+			v.Active.Value = append(v.Active.Value, 0xff, 0xff, 0xff, 0xff)
+		}
+	}
+	wg.Wait()
+	for i, v := range kept {
+		got := snap(v)
+		if v.Active != nil && len(got.values[2]) >= 4 {
+			got.values[2] = got.values[2][:len(got.values[2])-4]
+		}
+		if got.name != want[i].name {
+			t.Fatalf("reply %d: device name %q became %q", i, want[i].name, got.name)
+		}
+		for j := range got.values {
+			if !bytes.Equal(got.values[j], want[i].values[j]) {
+				t.Fatalf("reply %d (%s): bitset %d words %x became %x", i, got.name, j, want[i].values[j], got.values[j])
+			}
+		}
+	}
+}

@@ -1,0 +1,367 @@
+package ynlbench_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/genlkit/genlkit/family/ethtool"
+	"github.com/genlkit/genlkit/family/netdev"
+	"github.com/genlkit/genlkit/genl"
+	"github.com/genlkit/genlkit/internal/testutils"
+)
+
+// A dumpCase is one typed dump: how genlkit runs it on an open Conn
+// (returning the replies it decoded) and ynlbench's name for it.
+type dumpCase struct {
+	name string
+	ynlc string
+	run  func(ctx context.Context, conn *genl.Conn) (func() (int, error), error)
+}
+
+// count runs a typed dump iterator and counts its values; keep tells a
+// value that carries what the workload asked for.
+func count[T any](seq iter.Seq2[T, error], keep func(T) bool) (int, error) {
+	n := 0
+	for v, err := range seq {
+		if err != nil {
+			return n, err
+		}
+		if keep(v) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func ethtoolDump(flags ethtool.HeaderFlags, dump func(ctx context.Context, c *ethtool.Client, h *ethtool.Header) (int, error)) func(context.Context, *genl.Conn) (func() (int, error), error) {
+	return func(ctx context.Context, conn *genl.Conn) (func() (int, error), error) {
+		c, err := ethtool.New(ctx, conn)
+		if err != nil {
+			return nil, err
+		}
+		var h *ethtool.Header
+		if flags != 0 {
+			h = &ethtool.Header{}
+			h.Flags.Set(flags)
+		}
+		return func() (int, error) { return dump(ctx, c, h) }, nil
+	}
+}
+
+var dumpCases = []dumpCase{
+	{"netdev-dev-get", "netdev-dev", func(ctx context.Context, conn *genl.Conn) (func() (int, error), error) {
+		c, err := netdev.New(ctx, conn)
+		if err != nil {
+			return nil, err
+		}
+		return func() (int, error) {
+			return count(c.DevGetDump(ctx), func(d *netdev.Dev) bool { return d.Ifindex.Valid })
+		}, nil
+	}},
+	{"ethtool-linkinfo", "linkinfo", ethtoolDump(0, func(ctx context.Context, c *ethtool.Client, h *ethtool.Header) (int, error) {
+		return count(c.LinkinfoGetDump(ctx, &ethtool.LinkinfoGetDumpRequest{Header: h}),
+			func(v *ethtool.Linkinfo) bool { return v.Header != nil && v.Header.DevIndex.Valid })
+	})},
+	{"features-compact", "features-compact", ethtoolDump(ethtool.HeaderFlagsCompactBitsets, featuresDump)},
+	{"features-verbose", "features-verbose", ethtoolDump(0, featuresDump)},
+	{"linkmodes-compact", "linkmodes-compact", ethtoolDump(ethtool.HeaderFlagsCompactBitsets, func(ctx context.Context, c *ethtool.Client, h *ethtool.Header) (int, error) {
+		return count(c.LinkmodesGetDump(ctx, &ethtool.LinkmodesGetDumpRequest{Header: h}),
+			func(v *ethtool.Linkmodes) bool { return v.Header != nil && v.Header.DevIndex.Valid })
+	})},
+}
+
+func featuresDump(ctx context.Context, c *ethtool.Client, h *ethtool.Header) (int, error) {
+	return count(c.FeaturesGetDump(ctx, &ethtool.FeaturesGetDumpRequest{Header: h}),
+		func(v *ethtool.Features) bool { return v.Header != nil && v.Header.DevIndex.Valid && v.Active != nil })
+}
+
+// BenchmarkTypedDump runs whole typed dumps over the ~2,000 veth devices of
+// a namespace, one dump per operation: genlkit through the generated
+// packages, decoding every reply into a new value, and the YNL C library
+// through its generated dump calls (a list of parsed replies, freed after
+// each dump). allocs/reply divides by the replies of one dump.
+func BenchmarkTypedDump(b *testing.B) {
+	ns := shared.get(b)
+	for _, dc := range dumpCases {
+		b.Run(dc.name, func(b *testing.B) {
+			b.Run("genlkit", func(b *testing.B) {
+				ctx := context.Background()
+				conn, err := genl.Dial(genl.WithNetNS(ns.Name))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer conn.Close()
+				dump, err := dc.run(ctx, conn)
+				if err != nil {
+					b.Fatal(err)
+				}
+				want, err := dump() // warm the Conn's buffers
+				if err != nil {
+					b.Fatal(err)
+				}
+				if want < 2*vethPairs {
+					b.Fatalf("dump saw %d devices, want at least %d", want, 2*vethPairs)
+				}
+				b.ReportAllocs()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				mallocs := ms.Mallocs
+				testutils.ResetTimersCPU(b)
+				for range b.N {
+					if n, err := dump(); err != nil || n != want {
+						b.Fatalf("dump: %d replies (want %d), %v", n, want, err)
+					}
+				}
+				b.StopTimer()
+				runtime.ReadMemStats(&ms)
+				b.ReportMetric(float64(ms.Mallocs-mallocs)/float64(b.N)/float64(want), "allocs/reply")
+			})
+			b.Run("ynlc", func(b *testing.B) {
+				r := runPeer(b, "-n", ns.Path, "dump", dc.ynlc, strconv.Itoa(b.N))
+				b.ReportMetric(r.allocs/float64(r.items), "allocs/reply")
+			})
+		})
+	}
+}
+
+// BenchmarkTypedDo sends ethtool linkinfo-get for one device at a time,
+// cycling over the ~2,000 devices of the namespace, one request per
+// operation: genlkit sequentially and from 8 goroutines on one Conn, and
+// the YNL C library sequentially.
+func BenchmarkTypedDo(b *testing.B) {
+	ns := shared.get(b)
+	var idx []uint32
+	for _, v := range shared.veths {
+		idx = append(idx, uint32(v.Index), uint32(v.PeerIndex))
+	}
+	client := func(b *testing.B) *ethtool.Client {
+		conn, err := genl.Dial(genl.WithNetNS(ns.Name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { conn.Close() })
+		c, err := ethtool.New(context.Background(), conn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return c
+	}
+	get := func(ctx context.Context, c *ethtool.Client, i uint32) error {
+		req := &ethtool.LinkinfoGetRequest{Header: &ethtool.Header{}}
+		req.Header.DevIndex.Set(i)
+		v, err := c.LinkinfoGet(ctx, req)
+		if err != nil {
+			return err
+		}
+		if v.Header == nil || v.Header.DevIndex.Value != i {
+			return fmt.Errorf("linkinfo-get %d: reply for another device", i)
+		}
+		return nil
+	}
+	b.Run("genlkit-seq", func(b *testing.B) {
+		c := client(b)
+		ctx := context.Background()
+		b.ReportAllocs()
+		testutils.ResetTimersCPU(b)
+		for i := range b.N {
+			if err := get(ctx, c, idx[i%len(idx)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("genlkit-par8", func(b *testing.B) {
+		c := client(b)
+		ctx := context.Background()
+		b.ReportAllocs()
+		b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
+		testutils.ResetTimersCPU(b)
+		b.RunParallel(func(pb *testing.PB) {
+			for i := 0; pb.Next(); i++ {
+				if err := get(ctx, c, idx[i%len(idx)]); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	b.Run("ynlc-seq", func(b *testing.B) {
+		runPeer(b, "-n", ns.Path, "do-linkinfo", strconv.Itoa(b.N))
+	})
+}
+
+// netnsCount is how many namespaces BenchmarkNetNSOpen opens a Conn in.
+const netnsCount = 200
+
+// BenchmarkNetNSOpen opens a socket in each of 200 namespaces and resolves
+// the netdev family on it, then closes them all: one operation is all 200.
+// genlkit dials with genl.WithNetNS and calls netdev.New; the YNL C side
+// enters each namespace with setns and calls ynl_sock_create.
+func BenchmarkNetNSOpen(b *testing.B) {
+	testutils.RequireKernel(b)
+	nss := make([]*testutils.NS, netnsCount)
+	for i := range nss {
+		nss[i] = testutils.NetNS(b)
+	}
+	b.Run("genlkit", func(b *testing.B) {
+		ctx := context.Background()
+		conns := make([]*genl.Conn, len(nss))
+		b.ReportAllocs()
+		testutils.ResetTimersCPU(b)
+		for range b.N {
+			for j, ns := range nss {
+				conn, err := genl.Dial(genl.WithNetNS(ns.Name))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := netdev.New(ctx, conn); err != nil {
+					b.Fatal(err)
+				}
+				conns[j] = conn
+			}
+			for _, conn := range conns {
+				conn.Close()
+			}
+		}
+	})
+	b.Run("ynlc", func(b *testing.B) {
+		args := []string{"netns", strconv.Itoa(b.N)}
+		for _, ns := range nss {
+			args = append(args, ns.Path)
+		}
+		runPeer(b, args...)
+	})
+}
+
+// notifyPairs is how many veth pairs one burst of BenchmarkNotify adds
+// and deletes: 6 netdev mgmt notifications each (per device a dev-add, a
+// dev-change when its peer's XDP features change, and a dev-del), 6,000 in
+// all.
+const notifyPairs = 1000
+
+// burst starts `ip -batch` in ns, ready to add and delete notifyPairs veth
+// pairs; fire feeds it the commands and waits for it. The process starts
+// before the caller measures, so the subscriber's figures do not count the
+// fork.
+func burst(b *testing.B, ns *testutils.NS) (fire func()) {
+	b.Helper()
+	var lines []string
+	for i := range notifyPairs {
+		lines = append(lines, fmt.Sprintf("link add n%d type veth peer name n%dp", i, i))
+	}
+	for i := range notifyPairs {
+		lines = append(lines, fmt.Sprintf("link del n%d", i))
+	}
+	cmd := exec.Command("ip", "-n", ns.Name, "-batch", "-")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		_, err := in.Write([]byte(strings.Join(lines, "\n") + "\n"))
+		in.Close()
+		if err2 := cmd.Wait(); err == nil && err2 != nil {
+			err = fmt.Errorf("ip -batch: %w", err2)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkNotify measures the subscriber's CPU per netdev mgmt
+// notification while `ip` adds and deletes 1,000 veth pairs in a burst
+// (6,000 notifications, none may be lost). One operation is one
+// notification; ns/op is the subscriber's wall time over the burst, which
+// is mostly the time the kernel takes to make and delete the devices.
+// Run it with -benchtime=1x or a few x: each iteration is a whole burst.
+func BenchmarkNotify(b *testing.B) {
+	dels := 2 * notifyPairs
+	b.Run("genlkit", func(b *testing.B) {
+		ns := testutils.NetNS(b)
+		conn, _ := ns.Dial(b)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		c, err := netdev.New(ctx, conn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sub, err := c.Subscribe(ctx, "mgmt")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer sub.Close()
+		var ntfs, cpu, wall, mallocs, bytes float64
+		var ms runtime.MemStats
+		for range b.N {
+			fire := burst(b, ns)
+			runtime.ReadMemStats(&ms)
+			m0, a0, c0, t0 := ms.Mallocs, ms.TotalAlloc, testutils.ProcessCPU(), time.Now()
+			done := make(chan error, 1)
+			n := 0
+			go func() {
+				d := 0
+				for d < dels {
+					v, err := sub.Next(ctx)
+					if err != nil {
+						done <- err
+						return
+					}
+					n++
+					if _, ok := v.(*netdev.DevDelNtf); ok {
+						d++
+					}
+				}
+				done <- nil
+			}()
+			fire()
+			if err := <-done; err != nil {
+				if errors.Is(err, genl.ErrOverrun) {
+					b.Fatalf("notifications lost after %d: %v", n, err)
+				}
+				b.Fatal(err)
+			}
+			wall += float64(time.Since(t0))
+			cpu += float64(testutils.ProcessCPU() - c0)
+			runtime.ReadMemStats(&ms)
+			mallocs += float64(ms.Mallocs - m0)
+			bytes += float64(ms.TotalAlloc - a0)
+			ntfs += float64(n)
+		}
+		b.ReportAllocs()
+		b.ReportMetric(wall/ntfs, "ns/op")
+		b.ReportMetric(cpu/ntfs, "cpu-ns/op")
+		b.ReportMetric(mallocs/ntfs, "allocs/op")
+		b.ReportMetric(bytes/ntfs, "B/op")
+		b.ReportMetric(ntfs/float64(b.N), "ntfs/burst")
+	})
+	b.Run("ynlc", func(b *testing.B) {
+		ns := testutils.NetNS(b)
+		var total peerResult
+		for range b.N {
+			wait := startPeer(b, "-n", ns.Path, "notify", strconv.Itoa(dels))
+			burst(b, ns)()
+			r := wait()
+			total.ops += r.ops
+			total.ns += r.ns * float64(r.ops)
+			total.cpu += r.cpu * float64(r.ops)
+			total.allocs += r.allocs * float64(r.ops)
+			total.bytes += r.bytes * float64(r.ops)
+		}
+		ops := float64(total.ops)
+		peerResult{ns: total.ns / ops, cpu: total.cpu / ops, allocs: total.allocs / ops, bytes: total.bytes / ops}.report(b)
+		b.ReportMetric(ops/float64(b.N), "ntfs/burst")
+	})
+}

@@ -1,0 +1,169 @@
+package ynlbench_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/genlkit/genlkit/internal/testutils"
+)
+
+// The YNL C peer is built once per test binary, by testdata/build.sh.
+var peer struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if peer.dir != "" {
+		os.RemoveAll(peer.dir)
+	}
+	shared.close()
+	os.Exit(code)
+}
+
+// ynlc returns the path of the built ynlbench program, or skips b saying
+// why it cannot be built.
+func ynlc(b *testing.B) string {
+	b.Helper()
+	peer.once.Do(func() {
+		if peer.dir, peer.err = os.MkdirTemp("", "ynlbench"); peer.err != nil {
+			return
+		}
+		out, err := exec.Command("testdata/build.sh", peer.dir).CombinedOutput()
+		if err != nil {
+			if len(out) > 2000 {
+				out = out[len(out)-2000:]
+			}
+			peer.err = fmt.Errorf("testdata/build.sh: %v: %s", err, out)
+			return
+		}
+		peer.bin = filepath.Join(peer.dir, "ynlbench")
+	})
+	if peer.err != nil {
+		b.Skipf("YNL C peer not built: %v", peer.err)
+	}
+	return peer.bin
+}
+
+// A peerResult is what ynlbench prints after a run.
+type peerResult struct {
+	ops     int
+	ns, cpu float64 // per operation
+	allocs  float64 // malloc, calloc and realloc calls per operation
+	bytes   float64 // bytes those calls asked for, per operation
+	items   int     // objects per dump, devices, or notifications
+}
+
+func parsePeer(b *testing.B, out string) peerResult {
+	b.Helper()
+	var r peerResult
+	if _, err := fmt.Sscan(out, &r.ops, &r.ns, &r.cpu, &r.allocs, &r.bytes, &r.items); err != nil {
+		b.Fatalf("ynlbench printed %q: %v", out, err)
+	}
+	return r
+}
+
+// runPeer runs ynlbench with args and reports its own figures as the
+// benchmark's ns/op, cpu-ns/op (its rusage) and allocs/op.
+func runPeer(b *testing.B, args ...string) peerResult {
+	b.Helper()
+	bin := ynlc(b)
+	b.ResetTimer()
+	cmd := exec.Command(bin, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("ynlbench %s: %v: %s", strings.Join(args, " "), err, stderr.String())
+	}
+	r := parsePeer(b, string(out))
+	r.report(b)
+	return r
+}
+
+// report sets b's ns/op, cpu-ns/op, allocs/op and B/op to r's.
+func (r peerResult) report(b *testing.B) {
+	b.ReportAllocs()
+	b.ReportMetric(r.bytes, "B/op")
+	b.ReportMetric(r.ns, "ns/op")
+	b.ReportMetric(r.cpu, "cpu-ns/op")
+	b.ReportMetric(r.allocs, "allocs/op")
+}
+
+// startPeer starts ynlbench with args and waits for the line "ready".
+// The caller then makes the workload happen and calls wait.
+func startPeer(b *testing.B, args ...string) (wait func() peerResult) {
+	b.Helper()
+	cmd := exec.Command(ynlc(b), args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	r := bufio.NewReader(stdout)
+	if line, err := r.ReadString('\n'); err != nil || line != "ready\n" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		b.Fatalf("ynlbench %s: %q %v: %s", strings.Join(args, " "), line, err, stderr.String())
+	}
+	return func() peerResult {
+		rest, _ := io.ReadAll(r)
+		if err := cmd.Wait(); err != nil {
+			b.Fatalf("ynlbench %s: %v: %s", strings.Join(args, " "), err, stderr.String())
+		}
+		return parsePeer(b, string(rest))
+	}
+}
+
+// A sharedNS is the namespace of ~2,000 veth devices that the dump and do
+// benchmarks share: made on first use, deleted when the test binary ends.
+type sharedNS struct {
+	once  sync.Once
+	ns    *testutils.NS
+	veths []testutils.Veth
+}
+
+var shared sharedNS
+
+// vethPairs is how many veth pairs the shared namespace holds: with lo,
+// 2,001 devices.
+const vethPairs = 1000
+
+// get returns the shared namespace, making it the first time.
+func (s *sharedNS) get(b *testing.B) *testutils.NS {
+	b.Helper()
+	testutils.RequireKernel(b)
+	s.once.Do(func() {
+		name := fmt.Sprintf("genlkit-bench-%d", os.Getpid())
+		if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+			b.Fatalf("ip netns add %s: %v: %s", name, err, out)
+		}
+		s.ns = &testutils.NS{Name: name, Path: filepath.Join("/run/netns", name)}
+		s.ns.IP(b, "link", "set", "lo", "up")
+		s.veths = s.ns.AddVeths(b, "b", vethPairs)
+	})
+	if s.ns == nil || len(s.veths) != vethPairs {
+		b.Fatal("shared namespace not made")
+	}
+	return s.ns
+}
+
+func (s *sharedNS) close() {
+	if s.ns != nil {
+		exec.Command("ip", "netns", "del", s.ns.Name).Run()
+	}
+}

@@ -1,0 +1,280 @@
+// ynlbench runs the typed workloads of the Go benchmarks in this package
+// through the kernel's YNL C library (tools/net/ynl), so that both sit in the
+// same benchmark run. build.sh builds it; the benchmarks run it.
+//
+//	ynlbench [-n NETNS_PATH] dump WHAT ITERATIONS
+//	    WHAT: netdev-dev | linkinfo | features-compact | features-verbose |
+//	          linkmodes-compact; one operation is one whole dump
+//	ynlbench [-n NETNS_PATH] do-linkinfo ITERATIONS
+//	    one operation is one linkinfo-get do, cycling over every device
+//	ynlbench netns ITERATIONS NETNS_PATH...
+//	    one operation is opening a socket and resolving netdev in each
+//	    namespace, then closing them all
+//	ynlbench [-n NETNS_PATH] notify DELS
+//	    subscribes to netdev's mgmt group, prints "ready", and counts
+//	    notifications until DELS dev-del notifications have arrived; one
+//	    operation is one notification
+//
+// It prints: OPERATIONS NS/OP CPU-NS/OP ALLOCS/OP B/OP ITEMS, where CPU-NS/OP
+// is the process's user + system time (getrusage), ALLOCS/OP counts malloc,
+// calloc and realloc calls and B/OP the bytes they asked for (linked with
+// --wrap). ITEMS is the number of
+// objects of one dump, of devices, or of notifications received.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ynl.h>
+#include "ethtool-user.h"
+#include "netdev-user.h"
+
+static unsigned long long allocs, bytes;
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t m);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n) { allocs++; bytes += n; return __real_malloc(n); }
+void *__wrap_calloc(size_t n, size_t m) { allocs++; bytes += n * m; return __real_calloc(n, m); }
+void *__wrap_realloc(void *p, size_t n) { allocs++; bytes += n; return __real_realloc(p, n); }
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static double cpu_ns(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e9 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3;
+}
+
+static void die(const char *what, struct ynl_sock *ys)
+{
+	fprintf(stderr, "ynlbench: %s: %s\n", what, ys ? ys->err.msg : strerror(errno));
+	exit(1);
+}
+
+static struct ynl_sock *sock(const struct ynl_family *f)
+{
+	struct ynl_error yerr;
+	struct ynl_sock *ys = ynl_sock_create(f, &yerr);
+
+	if (!ys) {
+		fprintf(stderr, "ynlbench: ynl_sock_create %s: %s\n", f->name, yerr.msg);
+		exit(1);
+	}
+	return ys;
+}
+
+static void enter(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+		die(path, NULL);
+	close(fd);
+}
+
+static double t0, c0;
+static unsigned long long a0, b0;
+
+static void start(void)
+{
+	a0 = allocs;
+	b0 = bytes;
+	c0 = cpu_ns();
+	t0 = now_ns();
+}
+
+static void report(long ops, long items)
+{
+	double t = now_ns() - t0, c = cpu_ns() - c0;
+
+	printf("%ld %.1f %.1f %.2f %.1f %ld\n", ops, t / ops, c / ops,
+	       (double)(allocs - a0) / ops, (double)(bytes - b0) / ops, items);
+}
+
+// dump runs one dump of what and returns the number of objects.
+static long dump(struct ynl_sock *ys, const char *what)
+{
+	long n = 0;
+
+	if (!strcmp(what, "netdev-dev")) {
+		struct netdev_dev_get_list *l = netdev_dev_get_dump(ys);
+
+		if (!l)
+			die("dev-get dump", ys);
+		ynl_dump_foreach(l, d) n += d->_present.ifindex;
+		netdev_dev_get_list_free(l);
+	} else if (!strcmp(what, "linkinfo")) {
+		struct ethtool_linkinfo_get_req_dump *req = ethtool_linkinfo_get_req_dump_alloc();
+		struct ethtool_linkinfo_get_list *l;
+
+		l = ethtool_linkinfo_get_dump(ys, req);
+		ethtool_linkinfo_get_req_dump_free(req);
+		if (!l)
+			die("linkinfo-get dump", ys);
+		ynl_dump_foreach(l, d) n += d->header._present.dev_index;
+		ethtool_linkinfo_get_list_free(l);
+	} else if (!strncmp(what, "features-", 9)) {
+		struct ethtool_features_get_req_dump *req = ethtool_features_get_req_dump_alloc();
+		struct ethtool_features_get_list *l;
+
+		if (!strcmp(what, "features-compact"))
+			ethtool_features_get_req_dump_set_header_flags(req, ETHTOOL_FLAG_COMPACT_BITSETS);
+		l = ethtool_features_get_dump(ys, req);
+		ethtool_features_get_req_dump_free(req);
+		if (!l)
+			die("features-get dump", ys);
+		ynl_dump_foreach(l, d) n += d->header._present.dev_index && d->_present.active;
+		ethtool_features_get_list_free(l);
+	} else if (!strcmp(what, "linkmodes-compact")) {
+		struct ethtool_linkmodes_get_req_dump *req = ethtool_linkmodes_get_req_dump_alloc();
+		struct ethtool_linkmodes_get_list *l;
+
+		ethtool_linkmodes_get_req_dump_set_header_flags(req, ETHTOOL_FLAG_COMPACT_BITSETS);
+		l = ethtool_linkmodes_get_dump(ys, req);
+		ethtool_linkmodes_get_req_dump_free(req);
+		if (!l)
+			die("linkmodes-get dump", ys);
+		ynl_dump_foreach(l, d) n += d->header._present.dev_index;
+		ethtool_linkmodes_get_list_free(l);
+	} else {
+		fprintf(stderr, "ynlbench: unknown dump %s\n", what);
+		exit(2);
+	}
+	return n;
+}
+
+static int cmd_dump(const char *what, long iters)
+{
+	struct ynl_sock *ys = sock(strcmp(what, "netdev-dev") ? &ynl_ethtool_family : &ynl_netdev_family);
+	long n = dump(ys, what); // warm up
+
+	start();
+	for (long i = 0; i < iters; i++)
+		if (dump(ys, what) != n) {
+			fprintf(stderr, "ynlbench: dump size changed\n");
+			return 1;
+		}
+	report(iters, n);
+	ynl_sock_destroy(ys);
+	return 0;
+}
+
+static int cmd_do(long iters)
+{
+	struct ynl_sock *ys = sock(&ynl_ethtool_family);
+	struct ethtool_linkinfo_get_req_dump *dreq = ethtool_linkinfo_get_req_dump_alloc();
+	struct ethtool_linkinfo_get_list *l = ethtool_linkinfo_get_dump(ys, dreq);
+	long n = 0, k = 0;
+	__u32 *idx;
+
+	ethtool_linkinfo_get_req_dump_free(dreq);
+	if (!l)
+		die("linkinfo-get dump", ys);
+	ynl_dump_foreach(l, d) n++;
+	idx = calloc(n, sizeof(*idx));
+	ynl_dump_foreach(l, d) idx[k++] = d->header.dev_index;
+	ethtool_linkinfo_get_list_free(l);
+
+	start();
+	for (long i = 0; i < iters; i++) {
+		struct ethtool_linkinfo_get_req *req = ethtool_linkinfo_get_req_alloc();
+		struct ethtool_linkinfo_get_rsp *rsp;
+
+		ethtool_linkinfo_get_req_set_header_dev_index(req, idx[i % n]);
+		rsp = ethtool_linkinfo_get(ys, req);
+		ethtool_linkinfo_get_req_free(req);
+		if (!rsp || rsp->header.dev_index != idx[i % n])
+			die("linkinfo-get", ys);
+		ethtool_linkinfo_get_rsp_free(rsp);
+	}
+	report(iters, n);
+	ynl_sock_destroy(ys);
+	return 0;
+}
+
+static int cmd_netns(long iters, int n, char **paths)
+{
+	struct ynl_sock **socks = calloc(n, sizeof(*socks));
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	if (self < 0)
+		die("/proc/self/ns/net", NULL);
+	start();
+	for (long i = 0; i < iters; i++) {
+		for (int j = 0; j < n; j++) {
+			enter(paths[j]);
+			socks[j] = sock(&ynl_netdev_family);
+		}
+		if (setns(self, CLONE_NEWNET) < 0)
+			die("setns back", NULL);
+		for (int j = 0; j < n; j++)
+			ynl_sock_destroy(socks[j]);
+	}
+	report(iters, n);
+	return 0;
+}
+
+static int cmd_notify(long dels)
+{
+	struct ynl_sock *ys = sock(&ynl_netdev_family);
+	struct pollfd pfd = { .fd = ynl_socket_get_fd(ys), .events = POLLIN };
+	long n = 0, d = 0;
+
+	if (ynl_subscribe(ys, "mgmt") < 0)
+		die("subscribe mgmt", ys);
+	printf("ready\n");
+	fflush(stdout);
+	start();
+	while (d < dels) {
+		struct ynl_ntf_base_type *ntf;
+
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			die("poll", NULL);
+		if (ynl_ntf_check(ys) < 0)
+			die("notifications", ys);
+		while ((ntf = ynl_ntf_dequeue(ys))) {
+			n++;
+			d += ntf->cmd == NETDEV_CMD_DEV_DEL_NTF;
+			ynl_ntf_free(ntf);
+		}
+	}
+	report(n, n);
+	ynl_sock_destroy(ys);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 2 && !strcmp(argv[1], "-n")) {
+		enter(argv[2]);
+		argv += 2;
+		argc -= 2;
+	}
+	if (argc == 4 && !strcmp(argv[1], "dump"))
+		return cmd_dump(argv[2], atol(argv[3]));
+	if (argc == 3 && !strcmp(argv[1], "do-linkinfo"))
+		return cmd_do(atol(argv[2]));
+	if (argc > 3 && !strcmp(argv[1], "netns"))
+		return cmd_netns(atol(argv[2]), argc - 3, argv + 3);
+	if (argc == 3 && !strcmp(argv[1], "notify"))
+		return cmd_notify(atol(argv[2]));
+	fprintf(stderr, "usage: ynlbench [-n NETNS_PATH] dump WHAT N | do-linkinfo N | netns N PATH... | notify DELS\n");
+	return 2;
+}
