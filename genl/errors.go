@@ -150,6 +150,15 @@ func (e *Error) Error() string {
 // Unwrap returns Err.
 func (e *Error) Unwrap() error { return e.Err }
 
+// Is makes errors.Is(err, ErrOverrun) true for a request the kernel refused
+// with ENOBUFS: a dump it could not start because the socket's receive
+// buffer was full (netlink_dump), which a caller retries as it would a
+// reply lost to an overrun. errors.Is(err, unix.ENOBUFS) matches through
+// Unwrap.
+func (e *Error) Is(target error) bool {
+	return target == ErrOverrun && errors.Is(e.Err, unix.ENOBUFS)
+}
+
 // As lets code written for mdlayher/netlink inspect e as it would that
 // package's error: errors.As(err, &opErr) with opErr a *netlink.OpError
 // succeeds when Err is an errno, and sets opErr to what mdlayher/netlink

@@ -96,3 +96,36 @@ func TestKernelErrorContract(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedDumpOverrun checks that a dump the kernel refuses with ENOBUFS
+// (its receive buffer full when the dump starts) matches ErrOverrun, as a
+// reply lost to an overrun does, so callers retry both alike; other errors
+// do not.
+func TestRefusedDumpOverrun(t *testing.T) {
+	for _, tc := range []struct {
+		errno   unix.Errno
+		overrun bool
+	}{
+		{unix.ENOBUFS, true},
+		{unix.EINVAL, false},
+		{unix.ENOMEM, false},
+	} {
+		k, c := fake(t)
+		k.Handle(func(k *genltest.Kernel, r genltest.Request) {
+			k.Push(genltest.Error(r, tc.errno, nil))
+		})
+		_, err := c.DumpAll(ctxT(t), genl.Request{Family: fam, Command: 1}, 0)
+		if err == nil {
+			t.Fatalf("%v: dump succeeded", tc.errno)
+		}
+		if got := errors.Is(err, genl.ErrOverrun); got != tc.overrun {
+			t.Errorf("%v: errors.Is(%v, ErrOverrun) = %v, want %v", tc.errno, err, got, tc.overrun)
+		}
+		if !errors.Is(err, tc.errno) {
+			t.Errorf("%v: errors.Is(%v, errno) = false", tc.errno, err)
+		}
+		if errors.Is(err, genl.ErrOutcomeUnknown) {
+			t.Errorf("%v: a refused dump matches ErrOutcomeUnknown", tc.errno)
+		}
+	}
+}
