@@ -363,6 +363,16 @@ func (rx *rxBuf) release() {
 	}
 }
 
+// takeRx takes cl's receive buffer, if any; cl may be nil.
+func (cl *call) takeRx() *rxBuf {
+	if cl == nil {
+		return nil
+	}
+	rx := cl.rx
+	cl.rx = nil
+	return rx
+}
+
 func (c *Conn) getCallLocked() *call {
 	if cl := c.spare.Swap(nil); cl != nil {
 		if cl.rx != nil {
@@ -500,7 +510,12 @@ func (c *Conn) await(ctx context.Context, w *waiter, self *call) error {
 		}
 		if !c.leader {
 			c.leader = true
-			rx := c.getRxLocked()
+			// w is not ready, so self has no message left in self.rx:
+			// its slots can be read into again.
+			rx := self.takeRx()
+			if rx == nil {
+				rx = c.getRxLocked()
+			}
 			want := c.wantLocked()
 			c.mu.Unlock()
 			return c.lead(ctx, w, self, rx, want)
