@@ -560,9 +560,19 @@ func (c *Conn) send(b []byte) error {
 func (c *Conn) recv(rx *rxBuf, want int, wait bool) (int, error) {
 	rx.fill(want)
 	if c.sock != nil {
-		return c.sock.Recv(rx.d[:want], wait)
+		return c.sock.recv(rx.d[:want], wait, false)
 	}
 	return c.tr.Recv(rx.d[:want], wait)
+}
+
+// recvWait is recv(rx, want, true) right after a receive found nothing
+// queued: the socket skips its own first look, as its wait looks first.
+func (c *Conn) recvWait(rx *rxBuf, want int) (int, error) {
+	if c.sock != nil {
+		rx.fill(want)
+		return c.sock.recv(rx.d[:want], true, true)
+	}
+	return c.recv(rx, want, true)
 }
 
 // wantLocked is how many datagrams the next receive asks for: about as many
@@ -632,7 +642,7 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 				stop = context.AfterFunc(ctx, c.interrupt)
 			}
 			c.mu.Unlock()
-			n, rerr = c.recv(rx, want, true)
+			n, rerr = c.recvWait(rx, want)
 		}
 		c.mu.Lock()
 		if rerr != nil {
