@@ -236,6 +236,7 @@ func (c *Conn) Close() error {
 		cl.signal()
 	}
 	for _, s := range c.subs {
+		s.disarmKeptLocked()
 		s.signal()
 	}
 	for w := c.idleHead; w != nil; w = w.next {
@@ -276,8 +277,14 @@ type waiter struct {
 	err      error  // failure decided by the Conn (closed, send error, lost reply)
 	idle     bool
 	waitDump bool // waiting for the dump lock
-	prev     *waiter
-	next     *waiter
+	// A subscription's cancellation hook, kept from one wait to the next
+	// (keepArmedLocked): armedStop removes the hook armed on a context
+	// whose Done channel is armedDone.
+	sub       bool
+	armedDone <-chan struct{}
+	armedStop func() bool
+	prev      *waiter
+	next      *waiter
 }
 
 func (w *waiter) signal() {
@@ -361,6 +368,16 @@ func (rx *rxBuf) release() {
 			}
 		}
 	}
+}
+
+// takeRx takes cl's receive buffer, if any; cl may be nil.
+func (cl *call) takeRx() *rxBuf {
+	if cl == nil {
+		return nil
+	}
+	rx := cl.rx
+	cl.rx = nil
+	return rx
 }
 
 func (c *Conn) getCallLocked() *call {
@@ -500,7 +517,12 @@ func (c *Conn) await(ctx context.Context, w *waiter, self *call) error {
 		}
 		if !c.leader {
 			c.leader = true
-			rx := c.getRxLocked()
+			// w is not ready, so self has no message left in self.rx:
+			// its slots can be read into again.
+			rx := self.takeRx()
+			if rx == nil {
+				rx = c.getRxLocked()
+			}
 			want := c.wantLocked()
 			c.mu.Unlock()
 			return c.lead(ctx, w, self, rx, want)
@@ -538,9 +560,19 @@ func (c *Conn) send(b []byte) error {
 func (c *Conn) recv(rx *rxBuf, want int, wait bool) (int, error) {
 	rx.fill(want)
 	if c.sock != nil {
-		return c.sock.Recv(rx.d[:want], wait)
+		return c.sock.recv(rx.d[:want], wait, false)
 	}
 	return c.tr.Recv(rx.d[:want], wait)
+}
+
+// recvWait is recv(rx, want, true) right after a receive found nothing
+// queued: the socket skips its own first look, as its wait looks first.
+func (c *Conn) recvWait(rx *rxBuf, want int) (int, error) {
+	if c.sock != nil {
+		rx.fill(want)
+		return c.sock.recv(rx.d[:want], true, true)
+	}
+	return c.recv(rx, want, true)
 }
 
 // wantLocked is how many datagrams the next receive asks for: about as many
@@ -604,13 +636,13 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 				}
 				return nil
 			}
-			c.mu.Unlock()
 			// Nothing queued: if ctx can be cancelled, arrange for a
 			// cancellation to wake the blocked read; then block.
-			if stop == nil && ctx.Done() != nil {
+			if stop == nil && ctx.Done() != nil && !c.keepArmedLocked(ctx, w) {
 				stop = context.AfterFunc(ctx, c.interrupt)
 			}
-			n, rerr = c.recv(rx, want, true)
+			c.mu.Unlock()
+			n, rerr = c.recvWait(rx, want)
 		}
 		c.mu.Lock()
 		if rerr != nil {
@@ -674,6 +706,33 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 		}
 		want = c.wantLocked()
 		c.mu.Unlock()
+	}
+}
+
+// keepArmedLocked arranges for a cancellation of ctx to wake the blocked
+// read of w's subscription, reusing the hook armed for an earlier wait of
+// the same context: a subscriber waits once per notification or so, and a
+// hook per wait costs an allocation each time. The hook stays armed
+// between waits; one that fires while the subscriber is not waiting wakes
+// whoever then reads, who finds its own ctx still live and reads on (see
+// lead). It reports false for a waiter that is no subscription.
+func (c *Conn) keepArmedLocked(ctx context.Context, w *waiter) bool {
+	if !w.sub {
+		return false
+	}
+	if done := ctx.Done(); w.armedDone != done {
+		w.disarmKeptLocked()
+		w.armedDone = done
+		w.armedStop = context.AfterFunc(ctx, c.interrupt)
+	}
+	return true
+}
+
+// disarmKeptLocked removes the hook keepArmedLocked armed for w, if any.
+func (w *waiter) disarmKeptLocked() {
+	if w.armedStop != nil {
+		w.armedStop()
+		w.armedStop, w.armedDone = nil, nil
 	}
 }
 

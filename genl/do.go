@@ -173,8 +173,7 @@ func (c *Conn) run(ctx context.Context, cl *call, fn func(Message) bool) (err er
 		if h.Flags&netlink.DumpInterrupted != 0 {
 			cl.intr = true
 		}
-		m, ok := toMessage(b, 0)
-		if !ok {
+		if len(b) < hdrLen {
 			c.countMalformed()
 			if merr == nil {
 				merr = &Error{Op: cl.op, Family: cl.family, Command: cl.cmd, Err: ErrMalformed,
@@ -182,7 +181,7 @@ func (c *Conn) run(ctx context.Context, cl *call, fn func(Message) bool) (err er
 			}
 			return false
 		}
-		if !stopped && fn != nil && !fn(m) {
+		if !stopped && fn != nil && !fn(headedMessage(b, h, 0)) {
 			stopped = true
 		}
 		return cl.replyOnly && h.Flags&netlink.Multi == 0
@@ -219,11 +218,11 @@ func (c *Conn) run(ctx context.Context, cl *call, fn func(Message) bool) (err er
 			}
 			continue
 		}
+		// cl.rx, whose messages have all been handled, stays with cl: if
+		// await makes it the leader again it reads into the same slots
+		// (a lone dumper keeps them from one receive to the next), and
+		// finish gives them back.
 		c.mu.Lock()
-		if cl.rx != nil {
-			c.putRxLocked(cl.rx)
-			cl.rx = nil
-		}
 		cl.reading, cl.inbox = cl.inbox, cl.reading[:0]
 		werr := cl.err
 		c.mu.Unlock()

@@ -563,3 +563,72 @@ func TestKernelCancelAndClose(t *testing.T) {
 		t.Fatal("Close did not unblock Next")
 	}
 }
+
+// TestKernelSubscriberContexts checks the cancellation of a subscriber's
+// wait across the contexts of successive Next calls: each wait ends
+// promptly when its own context does, whether that context is new or was
+// used for earlier waits, and the end of a context used for an earlier
+// wait disturbs neither the Conn's requests nor a later wait.
+func TestKernelSubscriberContexts(t *testing.T) {
+	ns, c := kernelConn(t)
+	fi := needFamily(t, c, netdevFamilyName)
+	sub, err := c.Subscribe(fi.Groups[netdevGroupMgmt])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	cancelledWait := func(ctx context.Context, cancel context.CancelFunc) {
+		t.Helper()
+		res := make(chan error, 1)
+		go func() { _, err := sub.Next(ctx); res <- err }()
+		time.Sleep(20 * time.Millisecond)
+		cancel()
+		select {
+		case err := <-res:
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("Next after cancel: got %v, want context.Canceled", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("cancelling the context did not end Next")
+		}
+	}
+	for range 2 { // a new context each time
+		ctx, cancel := context.WithCancel(context.Background())
+		cancelledWait(ctx, cancel)
+	}
+
+	// The same context for a wait that gets a notification, then for one
+	// that is cancelled.
+	ctx, cancel := context.WithCancel(context.Background())
+	ns.AddVeths(t, "sc", 1)
+	if _, err := sub.Next(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for { // drain the pair's notifications
+		short, cancelShort := context.WithTimeout(ctx, 100*time.Millisecond)
+		_, err := sub.Next(short)
+		cancelShort()
+		if errors.Is(err, context.DeadlineExceeded) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancelledWait(ctx, cancel)
+
+	// A context that ends while nobody waits: requests and the next wait
+	// carry on.
+	ctx, cancel = context.WithCancel(context.Background())
+	ns.AddVeths(t, "sd", 1)
+	if _, err := sub.Next(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if _, err := devGet(ctxT(t), c, fi.ID, 1); err != nil {
+		t.Fatalf("request after a subscriber's context ended: %v", err)
+	}
+	if _, err := sub.Next(ctxT(t)); err != nil {
+		t.Fatalf("next wait after a subscriber's context ended: %v", err)
+	}
+}

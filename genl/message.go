@@ -75,12 +75,18 @@ func toMessage(b []byte, group uint32) (m Message, ok bool) {
 	if len(b) < hdrLen {
 		return Message{}, false
 	}
-	m.Netlink = parseHeader(b)
+	return headedMessage(b, parseHeader(b), group), true
+}
+
+// headedMessage is toMessage for a message b of at least hdrLen bytes
+// whose netlink header h has been parsed already.
+func headedMessage(b []byte, h netlink.Header, group uint32) (m Message) {
+	m.Netlink = h
 	m.Header.Command = b[nlmsgHdrLen]
 	m.Header.Version = b[nlmsgHdrLen+1]
 	m.Data = b[hdrLen:len(b):len(b)]
 	m.Group = group
-	return m, true
+	return m
 }
 
 // An AttrNamer names attribute type typ found inside the nests parents

@@ -38,12 +38,32 @@ func (c *Conn) dispatchLocked(rx *rxBuf, n int, self *call) (woken int) {
 			}
 			msg := b[:l:l]
 			b = b[min(align4(l), len(b)):]
+			if ownDumpPart(self, h, d.Group) {
+				// The common case of a dump read by its own caller:
+				// what routeLocked would decide, without its lookups.
+				c.st.messages++
+				self.gotAny = true
+				self.own = append(self.own, msg)
+				continue
+			}
 			if c.routeLocked(msg, h, d.Group, self) {
 				woken++
 			}
 		}
 	}
 	return woken
+}
+
+// ownDumpPart reports whether a message with header h received for group
+// is a data part of self's dump while self, the reader, is still
+// registered and not discarding: routeLocked would append it to self.own.
+// A data message (a type of the dump's family) never ends a dump, and self
+// is in the pending table under its sequence number until its final
+// message.
+func ownDumpPart(self *call, h netlink.Header, group uint32) bool {
+	return self != nil && self.dump && group == 0 && h.Sequence == self.seq &&
+		!self.final && !self.abandoned && !self.barrier &&
+		h.Type >= unix.NLMSG_MIN_TYPE && uint16(h.Type) == self.family
 }
 
 // accepts reports whether a message of type typ can answer cl: the

@@ -123,6 +123,14 @@ func (t *sockTransport) Send(b []byte) error {
 
 // Recv implements Transport.
 func (t *sockTransport) Recv(d []Datagram, wait bool) (int, error) {
+	return t.recv(d, wait, false)
+}
+
+// recv is Recv; with waitFirst (and wait) it waits before its first
+// receive, for a caller that has just found nothing queued. That saves a
+// receive that would fail again: the wait itself looks at the socket
+// before it parks (see readable), so nothing queued meanwhile is missed.
+func (t *sockTransport) recv(d []Datagram, wait, waitFirst bool) (int, error) {
 	n := min(len(d), maxRecvBatch)
 	pkt := t.pktinfo.Load()
 	mmsg := n > 1 || pkt
@@ -150,6 +158,13 @@ func (t *sockTransport) Recv(d []Datagram, wait bool) (int, error) {
 	for {
 		if t.closing.Load() {
 			return 0, net.ErrClosed
+		}
+		if wait && waitFirst {
+			waitFirst = false
+			if err := t.wait(); err != nil {
+				return 0, err
+			}
+			continue
 		}
 		got, err := t.recvOnce(d, n, mmsg)
 		if err != nil {

@@ -43,7 +43,7 @@ const markGroup = ^uint32(0)
 // Subscribe joins the multicast groups (by id) and returns a Subscription
 // for their notifications. Close it to leave the groups.
 func (c *Conn) Subscribe(groups ...uint32) (*Subscription, error) {
-	s := &Subscription{waiter: waiter{wake: make(chan struct{}, 1)}, c: c}
+	s := &Subscription{waiter: waiter{wake: make(chan struct{}, 1), sub: true}, c: c}
 	for _, g := range groups {
 		if err := c.JoinGroup(g); err != nil {
 			for _, j := range s.groups {
@@ -77,6 +77,7 @@ func (s *Subscription) Close() error {
 	}
 	s.closed = true
 	s.err = net.ErrClosed
+	s.disarmKeptLocked()
 	if i := slices.Index(c.subs, s); i >= 0 {
 		c.subs = slices.Delete(c.subs, i, i+1)
 	}
