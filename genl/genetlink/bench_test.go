@@ -3,7 +3,6 @@ package genetlink_test
 import (
 	"os"
 	"testing"
-	"time"
 
 	"github.com/genlkit/genlkit/genl/genetlink"
 	"github.com/genlkit/genlkit/internal/testutils"
@@ -59,31 +58,12 @@ func BenchmarkConn(b *testing.B) {
 		{"ExecuteDo", func(c conn) error { _, err := c.Execute(getNlctrl, unix.GENL_ID_CTRL, netlink.Request); return err }},
 		{"ListFamilies", func(c conn) error { _, err := c.ListFamilies(); return err }},
 	}
-	peers := [2]conn{m, g}
 	for _, op := range ops {
 		b.Run(op.name, func(b *testing.B) {
-			// Blocks of calls alternate between the peers (in turn
-			// first), each timed in process CPU: both see the same load.
-			const block = 32
-			var cpu [2]time.Duration
-			calls := 0
 			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
-				for k := range peers {
-					p := (i + k) % 2
-					start := testutils.ProcessCPU()
-					for range block {
-						if err := op.fn(peers[p]); err != nil {
-							b.Fatal(err)
-						}
-					}
-					cpu[p] += testutils.ProcessCPU() - start
-				}
-				calls += block
-			}
-			b.ReportMetric(float64(cpu[0])/float64(calls), "genetlink-cpu-ns/op")
-			b.ReportMetric(float64(cpu[1])/float64(calls), "genlkit-cpu-ns/op")
-			b.ReportMetric(float64(cpu[0])/float64(cpu[1]), "speedup")
+			testutils.Alternate(b,
+				testutils.Peer{Name: "genetlink", Op: func() error { return op.fn(m) }},
+				testutils.Peer{Name: "genlkit", Op: func() error { return op.fn(g) }})
 		})
 	}
 }
