@@ -14,9 +14,13 @@ import (
 // the port id.
 //
 // The socket is made with plain system calls rather than through a
-// net.Conn: no runtime poller registration, no dup, one fd. It is not
-// connected: the Conn reads each datagram's sender and discards those not
-// from the kernel itself, which is what the reliability tests exercise.
+// net.Conn: no runtime poller registration, no dup, one fd. It is
+// connected to the kernel (port 0), so the kernel refuses unicast to it
+// from any other socket (the sender gets ECONNREFUSED): every unicast
+// datagram the Conn reads comes from the kernel, and a receive need not
+// ask for the sender's address. Multicast is not affected by the
+// connection; a Conn that joined a group reads each datagram's sender and
+// discards those not from the kernel.
 func openSocket(cfg *config) (fd int, pid uint32, err error) {
 	nsfd := cfg.netnsFD
 	if cfg.netnsPath != "" {
@@ -90,8 +94,25 @@ func socketInNetNS(nsfd int) (int, error) {
 // setupSocket binds fd and sets the options cfg asks for; it returns the
 // port id.
 func setupSocket(fd int, cfg *config) (uint32, error) {
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Pid: cfg.pid}); err != nil {
-		return 0, fmt.Errorf("genl: dial: %w", os.NewSyscallError("bind", err))
+	kernel := &unix.SockaddrNetlink{Family: unix.AF_NETLINK}
+	if cfg.pid == 0 {
+		// connect binds an unbound socket to a port the kernel picks,
+		// as bind does: the socket never takes unicast from others.
+		if err := unix.Connect(fd, kernel); err != nil {
+			return 0, fmt.Errorf("genl: dial: %w", os.NewSyscallError("connect", err))
+		}
+	} else {
+		if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Pid: cfg.pid}); err != nil {
+			return 0, fmt.Errorf("genl: dial: %w", os.NewSyscallError("bind", err))
+		}
+		if err := unix.Connect(fd, kernel); err != nil {
+			return 0, fmt.Errorf("genl: dial: %w", os.NewSyscallError("connect", err))
+		}
+		// Another socket may have sent to the port between bind and
+		// connect: drop whatever is queued, which nobody asked for.
+		if err := drainSocket(fd); err != nil {
+			return 0, fmt.Errorf("genl: dial: %w", err)
+		}
 	}
 	sa, err := unix.Getsockname(fd)
 	if err != nil {
@@ -143,4 +164,19 @@ func setupSocket(fd int, cfg *config) (uint32, error) {
 		}
 	}
 	return nl.Pid, nil
+}
+
+// drainSocket discards the datagrams queued on the non-blocking socket fd.
+func drainSocket(fd int) error {
+	var b [1]byte
+	for {
+		_, _, err := unix.Recvfrom(fd, b[:], unix.MSG_DONTWAIT|unix.MSG_TRUNC)
+		switch err {
+		case nil, unix.EINTR, unix.ENOBUFS:
+			continue // ENOBUFS: what overflowed the queue is lost anyway
+		case unix.EAGAIN:
+			return nil
+		}
+		return os.NewSyscallError("recvfrom", err)
+	}
 }

@@ -205,16 +205,14 @@ func mptcpEndpointIDs(t *testing.T, c *genl.Conn, famID uint16) []uint8 {
 }
 
 // TestKernelLostReplyOutcomeUnknown: the ACK of a mutating request (mptcp_pm
-// add-addr) is truly lost (the Conn's receive queue was full of forged
-// datagrams): the kernel made the endpoint, and the caller must learn that
-// the outcome is unknown (ErrOutcomeUnknown), not that it failed plainly.
+// add-addr) is truly lost (the Conn's receive queue was full of answers
+// nobody waits for): the kernel made the endpoint, and the caller must
+// learn that the outcome is unknown (ErrOutcomeUnknown), not that it
+// failed plainly.
 func TestKernelLostReplyOutcomeUnknown(t *testing.T) {
-	ns, c := kernelConn(t, genl.WithReadBuffer(1))
+	_, c := kernelConn(t, genl.WithReadBuffer(1))
 	fi := needFamily(t, c, mptcpFamilyName)
-	nd := netdevClient(t, c)
-	f := newForger(t, ns, c, nd.Family().ID)
-	for seq := uint32(1000); f.forge(seq, true); seq++ {
-	}
+	fillReceiveQueue(t, c)
 	var enc attrs.Encoder
 	mptcpAddr(&enc, 9, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)

@@ -299,16 +299,20 @@ func familyNameAttr(name string) []byte {
 }
 
 // forger is a second NETLINK_GENERIC socket in a namespace, sending
-// forged messages to a Conn's port id.
+// forged messages to a Conn's port id and to multicast groups. A forged
+// unicast must never reach a caller: the kernel refuses it (the Conn's
+// socket is connected to the kernel, so the forger's sendto fails with
+// ECONNREFUSED) or the Conn discards it, counted in Stats.Spoofed.
 type forger struct {
-	t      *testing.T
-	fd     int
-	famID  uint16
-	dst    *unix.SockaddrNetlink
-	evil   []byte
-	sent   int // unicast datagrams the socket accepted
-	mcast  int // multicast datagrams the socket accepted
-	eagain int
+	t       *testing.T
+	fd      int
+	famID   uint16
+	dst     *unix.SockaddrNetlink
+	evil    []byte
+	sent    int // unicast datagrams the socket accepted
+	refused int // unicast datagrams the kernel refused (ECONNREFUSED)
+	mcast   int // multicast datagrams the socket accepted
+	eagain  int
 }
 
 func newForger(t *testing.T, ns *testutils.NS, c *genl.Conn, famID uint16) *forger {
@@ -343,6 +347,10 @@ func (f *forger) send(to *unix.SockaddrNetlink, dontwait bool, msgs ...[]byte) b
 			f.eagain++
 			return false
 		}
+		if to.Groups == 0 && errors.Is(err, unix.ECONNREFUSED) {
+			f.refused++
+			return false
+		}
 		f.t.Errorf("forger sendto: %v", err)
 		return false
 	}
@@ -373,10 +381,12 @@ func (f *forger) forge(seq uint32, dontwait bool) bool {
 
 // TestKernelForgedUnicast has a second NETLINK_GENERIC socket in the
 // namespace forge replies, errors, DONEs and notifications to the Conn's
-// port id while requests run: the Conn drops and counts every forged
-// datagram, and each request still gets its own answer. The forger is
-// paced so that it never fills the Conn's receive buffer (see
-// TestKernelForgedFlood for what happens when it does).
+// port id, and notifications to its group, while requests run: no forged
+// datagram reaches a caller or the subscription (the kernel refuses a
+// forged unicast, the Conn drops and counts whatever is delivered), and
+// each request still gets its own answer. The forger is paced so that it
+// never fills the Conn's receive buffer (see TestKernelForgedFlood for
+// what happens when it does).
 func TestKernelForgedUnicast(t *testing.T) {
 	ns, c := kernelConn(t)
 	nd := netdevClient(t, c)
@@ -454,7 +464,10 @@ func TestKernelForgedUnicast(t *testing.T) {
 	}
 	st := c.Stats()
 	if st.Spoofed != uint64(f.sent+f.mcast) {
-		t.Errorf("spoofed %d, forged %d unicast + %d multicast", st.Spoofed, f.sent, f.mcast)
+		t.Errorf("spoofed %d, forged %d unicast + %d multicast delivered", st.Spoofed, f.sent, f.mcast)
+	}
+	if f.sent+f.refused < 3000 {
+		t.Errorf("forged unicast: %d delivered + %d refused, want 3000+", f.sent, f.refused)
 	}
 	if st.Stale != 0 || st.LostReplies != 0 || st.Overruns != 0 {
 		t.Errorf("stats %+v", st)
@@ -474,21 +487,31 @@ func TestKernelForgedUnicast(t *testing.T) {
 	if reqs.Load() == 0 {
 		t.Error("no request ran during the forgery")
 	}
-	reliabilityLine(t, "forged_unicast", f.sent, "forged_multicast", f.mcast, "spoofed_counted", st.Spoofed,
+	reliabilityLine(t, "forged_unicast", f.sent, "refused_unicast", f.refused, "forged_multicast", f.mcast, "spoofed_counted", st.Spoofed,
 		"requests_ok", reqs.Load(), "dumps_ok", dumps.Load(), "mismatches", 0, "overruns", st.Overruns,
 		"forge_took", forgeTook.Round(time.Millisecond))
 }
 
-// TestKernelForgedFlood lets the forger flood without pacing. A local
-// process that fills the Conn's receive buffer makes the kernel drop the
-// replies it sends meanwhile (ENOBUFS): that cannot be prevented, but every
-// request must end promptly, with its reply or with ErrOverrun, never hang
-// and never take a forged answer.
+// TestKernelForgedFlood lets the forger flood without pacing: unicast to
+// the Conn's port, which the kernel refuses, and multicast to a group the
+// Conn joined, which it delivers. A privileged local process that fills
+// the Conn's receive buffer so makes the kernel drop the replies it sends
+// meanwhile (ENOBUFS): that cannot be prevented, but every request must
+// end promptly, with its reply or with ErrOverrun, never hang and never
+// take a forged answer.
+// nlctrlGroupNotify is nlctrl's multicast group "notify", which has a
+// fixed id (GENL_ID_CTRL).
+const nlctrlGroupNotify = unix.GENL_ID_CTRL
+
 func TestKernelForgedFlood(t *testing.T) {
 	ns, c := kernelConn(t)
 	nd := netdevClient(t, c)
 	veths := ns.AddVeths(t, "ff", 4)
 	f := newForger(t, ns, c, nd.Family().ID)
+	if err := c.JoinGroup(nlctrlGroupNotify); err != nil {
+		t.Fatal(err)
+	}
+	mcast := &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: 1 << (nlctrlGroupNotify - 1)}
 	stop := make(chan struct{})
 	var ok, lost atomic.Int64
 	var wg sync.WaitGroup
@@ -523,24 +546,45 @@ func TestKernelForgedFlood(t *testing.T) {
 	}
 	for seq := uint32(1); seq <= 5000; seq++ {
 		f.forge(seq, false)
+		f.send(mcast, false, genltest.GenlMsg(f.famID, 0, seq, 0, netdevCmdDevAddNtf, 1, f.evil))
 	}
 	close(stop)
 	wg.Wait()
 	st := c.Stats()
-	reliabilityLine(t, "forged_unicast", f.sent, "spoofed_counted", st.Spoofed, "requests_ok", ok.Load(),
+	if st.Spoofed > uint64(f.sent+f.mcast) {
+		t.Errorf("spoofed %d, forged %d unicast + %d multicast delivered", st.Spoofed, f.sent, f.mcast)
+	}
+	reliabilityLine(t, "forged_unicast", f.sent, "refused_unicast", f.refused, "forged_multicast", f.mcast, "spoofed_counted", st.Spoofed, "requests_ok", ok.Load(),
 		"requests_lost_overrun", lost.Load(), "overruns", st.Overruns, "lost_replies", st.LostReplies)
 }
 
-// TestKernelOverrunLostReply is the deterministic form of the flood: the
-// Conn's receive queue is full (of forged datagrams, which are dropped when
-// read) when a request is sent, so the kernel drops its reply and reports
-// ENOBUFS. The request must fail promptly with ErrOverrun.
-func TestKernelOverrunLostReply(t *testing.T) {
-	ns, c := kernelConn(t, genl.WithReadBuffer(1))
-	nd := netdevClient(t, c)
-	f := newForger(t, ns, c, nd.Family().ID)
-	for seq := uint32(1000); f.forge(seq, true); seq++ {
+// fillReceiveQueue fills the receive queue of c, whose receive buffer is
+// the smallest, with answers nobody waits for: requests sent on its socket
+// behind its back, answered until the kernel drops the answers that no
+// longer fit (and reports ENOBUFS). A Conn discards such answers as stale.
+// It returns how many requests it sent.
+func fillReceiveQueue(t *testing.T, c *genl.Conn) int {
+	t.Helper()
+	const n = 16 // each answer takes more than the smallest receive buffer
+	fd := genl.SockFD(c)
+	for i := range n {
+		b := genltest.GenlMsg(unix.GENL_ID_CTRL, netlink.Request, 0x7fff0000+uint32(i), c.PortID(),
+			unix.CTRL_CMD_GETFAMILY, 1, familyNameAttr("nlctrl"))
+		if err := unix.Send(fd, b, 0); err != nil {
+			t.Fatalf("request behind the Conn's back: %v", err)
+		}
 	}
+	return n
+}
+
+// TestKernelOverrunLostReply is the deterministic form of the flood: the
+// Conn's receive queue is full (of answers nobody waits for, which are
+// dropped when read) when a request is sent, so the kernel drops its reply
+// and reports ENOBUFS. The request must fail promptly with ErrOverrun.
+func TestKernelOverrunLostReply(t *testing.T) {
+	_, c := kernelConn(t, genl.WithReadBuffer(1))
+	nd := netdevClient(t, c)
+	filled := fillReceiveQueue(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -553,8 +597,8 @@ func TestKernelOverrunLostReply(t *testing.T) {
 		t.Fatalf("next request: %v", err)
 	}
 	st := c.Stats()
-	reliabilityLine(t, "forged_queued", f.sent, "err", fmt.Sprintf("%q", fmt.Sprint(err)), "took", took.Round(time.Millisecond),
-		"overruns", st.Overruns, "lost_replies", st.LostReplies, "spoofed", st.Spoofed)
+	reliabilityLine(t, "stale_requests", filled, "err", fmt.Sprintf("%q", fmt.Sprint(err)), "took", took.Round(time.Millisecond),
+		"overruns", st.Overruns, "lost_replies", st.LostReplies, "stale", st.Stale)
 }
 
 // TestKernelOverrunBurst gives a subscriber the smallest receive buffer,

@@ -67,8 +67,6 @@ type sockTransport struct {
 	iovs    [maxRecvBatch]unix.Iovec
 	names   [maxRecvBatch]unix.RawSockaddrNetlink
 	cmsgs   [maxRecvBatch][32]byte
-	oneFrom unix.RawSockaddrNetlink
-	oneLen  uint32
 }
 
 func dialSocket(cfg *config) (*sockTransport, error) {
@@ -78,7 +76,6 @@ func dialSocket(cfg *config) (*sockTransport, error) {
 	}
 	t := &sockTransport{fd: fd, pid: pid}
 	for i := range t.hdrs {
-		t.hdrs[i].Hdr.Name = (*byte)(unsafe.Pointer(&t.names[i]))
 		t.hdrs[i].Hdr.Iov = &t.iovs[i]
 		t.hdrs[i].Hdr.Iovlen = 1
 	}
@@ -139,12 +136,19 @@ func (t *sockTransport) recv(d []Datagram, wait, waitFirst bool) (int, error) {
 			t.iovs[i].Base = unsafe.SliceData(d[i].Buf)
 			t.iovs[i].SetLen(len(d[i].Buf))
 			h := &t.hdrs[i].Hdr
-			h.Namelen = unix.SizeofSockaddrNetlink
 			h.Flags = 0
 			if pkt {
+				// Multicast may come from other sockets: read the
+				// sender along with the group.
+				h.Name = (*byte)(unsafe.Pointer(&t.names[i]))
+				h.Namelen = unix.SizeofSockaddrNetlink
 				h.Control = &t.cmsgs[i][0]
 				h.SetControllen(len(t.cmsgs[i]))
 			} else {
+				// In no group, the connected socket takes datagrams
+				// from the kernel alone (see openSocket).
+				h.Name = nil
+				h.Namelen = 0
 				h.Control = nil
 				h.SetControllen(0)
 			}
@@ -192,21 +196,21 @@ func (t *sockTransport) recvOnce(d []Datagram, n int, mmsg bool) (int, error) {
 		var r uintptr
 		var e unix.Errno
 		if !mmsg {
-			// One datagram and no control message wanted: recvfrom is the
-			// cheapest receive.
-			t.oneLen = unix.SizeofSockaddrNetlink
+			// One datagram and no group joined: the datagram is a
+			// unicast from the kernel (the socket is connected to it, see
+			// openSocket), so recvfrom need not ask for the sender, and it
+			// is the cheapest receive.
 			b := d[0].Buf
 			// MSG_DONTWAIT: the call never blocks, so it need not tell the
 			// scheduler it may (RawSyscall saves entersyscall/exitsyscall).
 			r, _, e = unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(t.fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)),
-				unix.MSG_DONTWAIT|unix.MSG_TRUNC, uintptr(unsafe.Pointer(&t.oneFrom)), uintptr(unsafe.Pointer(&t.oneLen)))
+				unix.MSG_DONTWAIT|unix.MSG_TRUNC, 0, 0)
 			if e == 0 {
 				dg := &d[0]
 				dg.Size = int(r)
 				dg.N = min(dg.Size, len(dg.Buf))
 				dg.Trunc = dg.Size > len(dg.Buf)
-				dg.Port = t.oneFrom.Pid
-				dg.Group = groupOfMask(t.oneFrom.Groups)
+				dg.Port, dg.Group = 0, 0
 				return 1, nil
 			}
 		} else {
@@ -233,9 +237,13 @@ func (t *sockTransport) fill(d []Datagram, got int, pkt bool) {
 		dg.Size = int(m.Len)
 		dg.N = min(dg.Size, len(dg.Buf))
 		dg.Trunc = m.Hdr.Flags&unix.MSG_TRUNC != 0 || dg.Size > len(dg.Buf)
+		if !pkt {
+			dg.Port, dg.Group = 0, 0
+			continue
+		}
 		dg.Port = t.names[i].Pid
 		dg.Group = groupOfMask(t.names[i].Groups)
-		if pkt && m.Hdr.Controllen >= unix.SizeofCmsghdr+4 {
+		if m.Hdr.Controllen >= unix.SizeofCmsghdr+4 {
 			c := t.cmsgs[i][:]
 			h := (*unix.Cmsghdr)(unsafe.Pointer(&c[0]))
 			if h.Level == unix.SOL_NETLINK && h.Type == unix.NETLINK_PKTINFO && h.Len >= unix.SizeofCmsghdr+4 {
