@@ -63,10 +63,10 @@ type sockTransport struct {
 	pktinfo atomic.Bool // NETLINK_PKTINFO enabled: read the group from a cmsg
 
 	// Receive state, used by one receiver at a time.
-	hdrs    [maxRecvBatch]unix.Mmsghdr
-	iovs    [maxRecvBatch]unix.Iovec
-	names   [maxRecvBatch]unix.RawSockaddrNetlink
-	cmsgs   [maxRecvBatch][32]byte
+	hdrs  [maxRecvBatch]unix.Mmsghdr
+	iovs  [maxRecvBatch]unix.Iovec
+	names [maxRecvBatch]unix.RawSockaddrNetlink
+	cmsgs [maxRecvBatch][32]byte
 }
 
 func dialSocket(cfg *config) (*sockTransport, error) {
