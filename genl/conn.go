@@ -69,7 +69,13 @@ type Conn struct {
 	freeRx     []*rxBuf
 
 	sending   bool
+	gathering bool // the leader yields to the callers it woke, then sends what they queued
 	sendBusy  atomic.Bool // sending, readable without mu
+	// A leader that finds the socket empty while another goroutine is in
+	// sendmsg waits for the sendmsg to end (awaitSend): sendWait is set
+	// while it does, and the sender then signals sendDone.
+	sendWait atomic.Bool
+	sendDone chan struct{}
 	sendQ     []*call
 	sendBuf   []byte
 	sendSeqs  []uint32
@@ -137,6 +143,7 @@ func newConn(t Transport, cfg config) (*Conn, error) {
 		pid:       t.PortID(),
 		cfg:       cfg,
 		groupRefs: make(map[uint32]int),
+		sendDone:  make(chan struct{}, 1),
 	}
 	c.interrupt = func() { _ = c.tr.SetReadDeadline(time.Unix(1, 0)) }
 	c.fl.setBuffers(0, 0)
@@ -313,6 +320,7 @@ type call struct {
 	// cl reserves when sent, those it holds while in flight, and what its
 	// answer has cost so far.
 	want, credit, cost int32
+	msgs               uint8 // messages of its answer so far (a do-request's)
 
 	// Owner only.
 	op        string
@@ -325,6 +333,7 @@ type call struct {
 	own       [][]byte // messages the owner read as leader, into rx
 	rx        *rxBuf
 	leadRx    *rxBuf // set when start made the caller the leader
+	leadWant  int    // datagrams its first receive as that leader asks for
 	reading   []byte
 	intr      bool
 }
@@ -422,7 +431,7 @@ func (cl *call) reset() {
 	cl.replyOnly, cl.sendOwn = false, false
 	cl.abandoned, cl.owned, cl.gotAny, cl.barrier, cl.queued, cl.intr = false, false, false, false, false, false
 	cl.epoch = 0
-	cl.want, cl.credit, cl.cost = 0, 0, 0
+	cl.want, cl.credit, cl.cost, cl.msgs = 0, 0, 0, 0
 	cl.names, cl.onWarning = nil, nil
 }
 
@@ -600,8 +609,9 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 			if c.sendBusy.Load() {
 				// Another goroutine is in sendmsg, maybe with our
 				// request: the kernel queues the replies before it
-				// returns, so yield rather than sleep in the kernel.
-				runtime.Gosched()
+				// returns, so wait for it to return rather than poll
+				// the socket or sleep in the kernel.
+				c.awaitSend()
 				continue
 			}
 			c.mu.Lock()
@@ -690,10 +700,13 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 		}
 		if c.dispatchLocked(rx, n, self) > 0 {
 			// Let the callers just woken run and queue their next
-			// requests, so that they go out in one sendmsg.
+			// requests, so that they go out in one sendmsg: meanwhile
+			// they leave the sending to the leader (gathering).
+			c.gathering = true
 			c.mu.Unlock()
 			runtime.Gosched()
 			c.mu.Lock()
+			c.gathering = false
 		}
 		if len(c.sendQ) > 0 {
 			c.flushLocked(true)
@@ -706,6 +719,37 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 		}
 		want = c.wantLocked()
 		c.mu.Unlock()
+	}
+}
+
+// awaitSend waits until the goroutine in sendmsg (sendBusy) returns from
+// it. Polling the socket meanwhile costs a failed receive system call
+// every few hundred nanoseconds, for the length of the sendmsg, which the
+// kernel spends answering the requests it carries (microseconds each);
+// the answers are all queued when it returns. The goroutine parks, so
+// its processor runs the callers it has woken meanwhile.
+func (c *Conn) awaitSend() {
+	c.sendWait.Store(true)
+	if c.sendBusy.Load() {
+		<-c.sendDone
+	}
+	c.sendWait.Store(false)
+	select {
+	case <-c.sendDone: // a signal sent after the check above
+	default:
+	}
+}
+
+// sendReturned tells a leader waiting in awaitSend that a sendmsg
+// returned. The sender clears sendBusy before it looks at sendWait and
+// the leader sets sendWait before it looks at sendBusy, so one of them
+// sees the other's store: the leader does not wait for nothing.
+func (c *Conn) sendReturned() {
+	if c.sendWait.Load() {
+		select {
+		case c.sendDone <- struct{}{}:
+		default:
+		}
 	}
 }
 

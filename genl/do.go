@@ -50,6 +50,7 @@ func (c *Conn) start(req *Request, op string, flags netlink.HeaderFlags) (*call,
 		// send needs no lock round trip of its own.
 		c.leader = true
 		rx := c.getRxLocked()
+		cl.leadWant = min(c.expectLocked(cl), c.cfg.recvBatch)
 		c.sendEpoch++
 		cl.epoch = c.sendEpoch
 		c.reserveLocked(cl)
@@ -82,6 +83,7 @@ func (c *Conn) takeLeadLocked(cl *call) {
 	if !cl.queued && !cl.final && !cl.gotAny && cl.err == nil && !c.leader && !c.closed {
 		c.leader = true
 		cl.leadRx = c.getRxLocked()
+		cl.leadWant = min(c.expectLocked(cl), c.cfg.recvBatch)
 	}
 }
 
@@ -191,7 +193,7 @@ func (c *Conn) run(ctx context.Context, cl *call, fn func(Message) bool) (err er
 			// start made us the leader: nobody else can have queued
 			// anything for us yet.
 			cl.leadRx = nil
-			if lerr := c.lead(ctx, &cl.waiter, cl, rx, 1); lerr != nil {
+			if lerr := c.lead(ctx, &cl.waiter, cl, rx, max(cl.leadWant, 1)); lerr != nil {
 				return lerr
 			}
 			continue

@@ -78,10 +78,12 @@ type flow struct {
 	orphans  map[uint32]orphan // seq → credit of requests whose callers left before the answer
 }
 
-// An opCost is the most an answer of one kind of request has cost.
+// An opCost is the most an answer of one kind of request has cost, and
+// the most messages it had.
 type opCost struct {
 	key  uint32 // family<<8 | command, +1 so that the zero value is empty
 	cost int32
+	msgs uint8
 }
 
 // An orphan is a request sent and given up by its caller (its context
@@ -123,6 +125,20 @@ func (c *Conn) estimateLocked(cl *call) int32 {
 	return unseenCost
 }
 
+// expectLocked returns how many datagrams the answer of cl is expected to
+// take (at least 1): for a do-request, the most its kind has taken (a
+// reply and an ACK are two), so that its caller receives them together.
+func (c *Conn) expectLocked(cl *call) int {
+	if cl.dump || c.fl.budget == 0 {
+		return 1
+	}
+	key := costKey(cl.family, cl.cmd)
+	if e := c.fl.costs[costSlot(key)]; e.key == key && e.msgs > 1 {
+		return int(e.msgs)
+	}
+	return 1
+}
+
 // fitsLocked reports whether cl may be sent now.
 func (c *Conn) fitsLocked(cl *call) bool {
 	return c.fl.inflight == 0 || c.fl.inflight+int(cl.want) <= c.fl.budget
@@ -147,8 +163,9 @@ func (c *Conn) settleLocked(cl *call, learn bool) {
 			*e = opCost{key: key}
 		}
 		e.cost = max(e.cost, cl.cost)
+		e.msgs = max(e.msgs, cl.msgs)
 	}
-	cl.cost = 0
+	cl.cost, cl.msgs = 0, 0
 }
 
 // orphanLocked keeps the reservation of a request whose caller left before

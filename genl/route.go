@@ -130,6 +130,7 @@ func (c *Conn) routeLocked(msg []byte, h netlink.Header, group uint32, self *cal
 	cl.gotAny = true
 	if !cl.dump {
 		cl.cost += int32(replyCost(len(msg)))
+		cl.msgs = min(cl.msgs+1, maxRecvBatch)
 	}
 	switch {
 	case cl.barrier:

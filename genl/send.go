@@ -29,6 +29,9 @@ func (c *Conn) submitLocked(cl *call) {
 	switch {
 	case c.sending:
 		// The sender drains the queue before it stops.
+	case c.gathering:
+		// The leader has just woken callers, this one among them, and
+		// sends what they queue together once they have run.
 	case c.held():
 		// After an overrun: a leader (this caller, if nobody else)
 		// sends it once the barrier's ACK is in.
@@ -104,8 +107,13 @@ func (c *Conn) flushLocked(leader bool) {
 			c.sendQ = c.sendQ[:0]
 			c.st.sends++
 			seq := q.seq
+			if !busy {
+				busy = true
+				c.sendBusy.Store(true)
+			}
 			c.mu.Unlock()
 			err := c.send(q.buf)
+			c.sendReturned()
 			c.mu.Lock()
 			if err != nil {
 				c.failSentLocked(seq, err)
@@ -142,6 +150,7 @@ func (c *Conn) flushLocked(leader bool) {
 		c.st.sends++
 		c.mu.Unlock()
 		err := c.send(buf)
+		c.sendReturned()
 		c.mu.Lock()
 		if err != nil {
 			for _, s := range seqs {
@@ -154,6 +163,7 @@ func (c *Conn) flushLocked(leader bool) {
 	c.sending = false
 	if busy {
 		c.sendBusy.Store(false)
+		c.sendReturned()
 	}
 	if c.leader && c.sendableLocked() {
 		// Stopped by maxFlushTime. The answers to what went out wake the
