@@ -69,13 +69,13 @@ type Conn struct {
 	freeRx     []*rxBuf
 
 	sending   bool
-	gathering bool // the leader yields to the callers it woke, then sends what they queued
+	gathering bool        // the leader yields to the callers it woke, then sends what they queued
 	sendBusy  atomic.Bool // sending, readable without mu
 	// A leader that finds the socket empty while another goroutine is in
 	// sendmsg waits for the sendmsg to end (awaitSend): sendWait is set
 	// while it does, and the sender then signals sendDone.
-	sendWait atomic.Bool
-	sendDone chan struct{}
+	sendWait  atomic.Bool
+	sendDone  chan struct{}
 	sendQ     []*call
 	sendBuf   []byte
 	sendSeqs  []uint32
