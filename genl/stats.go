@@ -31,7 +31,7 @@ type Stats struct {
 	Datagrams uint64 // datagrams received
 	Messages  uint64 // netlink messages received in well-formed datagrams
 
-	Spoofed     uint64 // datagrams dropped: unicast from a port other than the kernel's
+	Spoofed     uint64 // datagrams dropped: from a port other than the kernel's (multicast; a Dial'ed socket is connected to the kernel, which refuses others' unicast)
 	Stale       uint64 // messages dropped: no request waits for their sequence number (late replies after cancellation, duplicates)
 	Discarded   uint64 // messages of abandoned dumps, drained and dropped
 	Unrouted    uint64 // notifications dropped: no subscription for their group
