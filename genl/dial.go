@@ -94,22 +94,20 @@ func socketInNetNS(nsfd int) (int, error) {
 // setupSocket binds fd and sets the options cfg asks for; it returns the
 // port id.
 func setupSocket(fd int, cfg *config) (uint32, error) {
-	kernel := &unix.SockaddrNetlink{Family: unix.AF_NETLINK}
-	if cfg.pid == 0 {
-		// connect binds an unbound socket to a port the kernel picks,
-		// as bind does: the socket never takes unicast from others.
-		if err := unix.Connect(fd, kernel); err != nil {
-			return 0, fmt.Errorf("genl: dial: %w", os.NewSyscallError("connect", err))
-		}
-	} else {
+	if cfg.pid != 0 {
 		if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Pid: cfg.pid}); err != nil {
 			return 0, fmt.Errorf("genl: dial: %w", os.NewSyscallError("bind", err))
 		}
-		if err := unix.Connect(fd, kernel); err != nil {
-			return 0, fmt.Errorf("genl: dial: %w", os.NewSyscallError("connect", err))
-		}
-		// Another socket may have sent to the port between bind and
-		// connect: drop whatever is queued, which nobody asked for.
+	}
+	// connect binds a socket not bound yet to a port the kernel picks, as
+	// bind does; from then on the socket takes unicast from the kernel
+	// alone.
+	if err := unix.Connect(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return 0, fmt.Errorf("genl: dial: %w", os.NewSyscallError("connect", err))
+	}
+	if cfg.pid != 0 {
+		// Another socket may have sent to the fixed port between bind
+		// and connect: drop whatever is queued, which nobody asked for.
 		if err := drainSocket(fd); err != nil {
 			return 0, fmt.Errorf("genl: dial: %w", err)
 		}
