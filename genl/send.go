@@ -16,10 +16,14 @@ import (
 // goroutine is there, the leader reads and hands out earlier replies on the
 // other CPU. (Letting the leader send as well kept the two serial: with 8
 // goroutines on 2 CPUs it coalesced more per sendmsg but reached only
-// 1.1x the single-caller rate, against 1.3-1.6x this way.) The leader still
-// flushes what is queued when nobody sends, e.g. after an overrun's barrier,
-// and what waited for room in the receive buffer (flow.go) as it reads the
-// answers that make room.
+// 1.1x the single-caller rate, against 1.3-1.6x this way.) A leader that
+// finds the socket empty while another goroutine is in sendmsg waits for
+// that sendmsg to return (awaitSend) rather than poll the socket: the
+// kernel has queued the answers by then. The leader still flushes what is
+// queued when nobody sends, e.g. after an overrun's barrier, and what waited
+// for room in the receive buffer (flow.go) as it reads the answers that make
+// room; and when it has just woken callers, it lets them run and sends what
+// they queue meanwhile in one sendmsg (gathering).
 
 // submitLocked queues cl and sends it unless an active sender will, or the
 // queue is held after an overrun.
