@@ -163,9 +163,8 @@ func TestArena(t *testing.T) {
 			t.Fatalf("copies follow their source: %q %q", s, b)
 		}
 		b[0] = 'Y'
-		b = append(b, "appended"...)
-		if s != "eth0" {
-			t.Fatalf("writing a byte copy changed a string copy: %q", s)
+		if grown := append(b, "appended"...); s != "eth0" || string(grown) != "Yth0appended" {
+			t.Fatalf("writing to and appending to a byte copy: %q, string copy %q", grown, s)
 		}
 	}
 }
