@@ -22,11 +22,11 @@ var namesErrorCounterAttrs = []string{
 	4: "error-value",
 }
 
-// An allocator is what decoders take their values from. Dumps take one from
-// allocators for the whole dump, so that the values of many replies come from
-// a few shared chunks (attrs.Slab, attrs.Arena): a value is never written
-// after it is handed out, but keeping one keeps its chunk alive. A nil
-// *allocator allocates each value on its own.
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
 type allocator struct {
 	copies                attrs.Arena
 	slabNodeAttrs         attrs.Slab[NodeAttrs]

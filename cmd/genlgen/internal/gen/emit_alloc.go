@@ -75,7 +75,11 @@ func slabElem(fl *field) string {
 
 // genAlloc prints the allocator type, its accessors and its pool.
 func (g *generator) genAlloc(f *file, u allocUse) {
-	f.Comment(wrap("An allocator is what decoders take their values from. Dumps take one from allocators for the whole dump, so that the values of many replies come from a few shared chunks (attrs.Slab, attrs.Arena): a value is never written after it is handed out, but keeping one keeps its chunk alive. A nil *allocator allocates each value on its own.", 76))
+	doc := "An allocator is what decoders take their values from: a few shared chunks (attrs.Slab, attrs.Arena) for the values of many replies. A value is never written after it is handed out, but keeping one keeps its chunk alive. A nil *allocator allocates each value on its own."
+	if u.pool {
+		doc += " Dumps take one from allocators for the whole dump; everything else passes nil."
+	}
+	f.Comment(wrap(doc, 76))
 	f.P("type allocator struct {")
 	if u.arena {
 		f.P("copies ", attrsPkg.Ident("Arena"))
