@@ -19,9 +19,9 @@ import (
 // its whole chunk alive, at most [MaxChunkBytes] (or [MaxSlabLen]
 // elements) per chunk.
 
-// MaxChunkBytes bounds the size of one chunk of a [Slab] or an [Arena].
-// A slice or byte string too large to share a chunk gets its own
-// allocation.
+// MaxChunkBytes bounds the size of one chunk of a [Slab] or an [Arena]
+// (a Slab's chunk holds at least one value, however large). A slice or
+// byte string larger than a quarter of a chunk gets its own allocation.
 const MaxChunkBytes = 16 << 10
 
 // MaxSlabLen bounds the number of elements in one chunk of a [Slab].
