@@ -26,4 +26,11 @@
 // error paths) and the error constructors ([EmptyStruct], [StructTooShort], [FieldTooLong],
 // [HeaderTooShort]) are the rest of the support that generated family
 // packages share.
+//
+// Copies that must outlive the input come from a [Slab] (values of one
+// type) and an [Arena] (strings and byte slices) when a generated dump
+// decodes many replies: they carve values out of shared chunks of at most
+// [MaxChunkBytes], never hand out the same memory twice and never write to
+// what they handed out, so the only thing values share is their chunk,
+// which stays alive while any of them is reachable.
 package attrs

@@ -19,6 +19,23 @@ var namesReport = []string{
 	10: "data-size",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own.
+type allocator struct {
+	copies attrs.Arena
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
 // UnmarshalAttrs decodes attributes of set report from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -27,11 +44,11 @@ func (v *Report) UnmarshalAttrs(b []byte) error {
 	*v = Report{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Report) decode(d *attrs.Decoder) {
+func (v *Report) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesReport)
 	for d.Next() {
 		switch d.Type() {
@@ -46,7 +63,7 @@ func (v *Report) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Context.Set(d.String())
+			v.Context.Set(a.arena().String(d.StringBytes()))
 		case AttrReportFromPID:
 			if v.FromPID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -102,10 +119,10 @@ func (v *Report) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Report) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Report) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

@@ -69,7 +69,7 @@ func (c *Client) GetPerfDomains(ctx context.Context, req *GetPerfDomainsRequest)
 		return nil, opError("get-perf-domains", err)
 	}
 	rep := new(PerfDomain)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("get-perf-domains", err)
 	}
@@ -94,13 +94,15 @@ func (c *Client) GetPerfDomainsDump(ctx context.Context) iter.Seq2[*PerfDomain, 
 			yield(nil, opError("get-perf-domains", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get-perf-domains", err))
 				return
 			}
-			rep := new(PerfDomain)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfPerfDomain().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("get-perf-domains", err)) {
 					return
 				}
@@ -133,7 +135,7 @@ func (c *Client) GetPerfTable(ctx context.Context, req *GetPerfTableRequest) (*P
 		return nil, opError("get-perf-table", err)
 	}
 	rep := new(PerfTable)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("get-perf-table", err)
 	}

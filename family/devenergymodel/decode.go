@@ -4,6 +4,7 @@ package devenergymodel
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -29,6 +30,37 @@ var namesPerfState = []string{
 	6: "flags",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	slabPerfState  attrs.Slab[PerfState]
+	slabPerfDomain attrs.Slab[PerfDomain]
+}
+
+// slabOfPerfState returns the allocator's slab of PerfState, nil for a nil
+// allocator.
+func (a *allocator) slabOfPerfState() *attrs.Slab[PerfState] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPerfState
+}
+
+// slabOfPerfDomain returns the allocator's slab of PerfDomain, nil for a nil
+// allocator.
+func (a *allocator) slabOfPerfDomain() *attrs.Slab[PerfDomain] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPerfDomain
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set perf-domain from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -37,11 +69,11 @@ func (v *PerfDomain) UnmarshalAttrs(b []byte) error {
 	*v = PerfDomain{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PerfDomain) decode(d *attrs.Decoder) {
+func (v *PerfDomain) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPerfDomain)
 	var n0 int
 	c := *d
@@ -86,11 +118,11 @@ func (v *PerfTable) UnmarshalAttrs(b []byte) error {
 	*v = PerfTable{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PerfTable) decode(d *attrs.Decoder) {
+func (v *PerfTable) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPerfTable)
 	var n0 int
 	c := *d
@@ -101,7 +133,7 @@ func (v *PerfTable) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.PerfState = slices.Grow(v.PerfState, n0)
+		v.PerfState = a.slabOfPerfState().Grow(v.PerfState, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -114,7 +146,7 @@ func (v *PerfTable) decode(d *attrs.Decoder) {
 		case AttrPerfTablePerfState:
 			v.PerfState = append(v.PerfState, PerfState{})
 			nd := d.Nested()
-			v.PerfState[len(v.PerfState)-1].decode(&nd)
+			v.PerfState[len(v.PerfState)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -129,11 +161,11 @@ func (v *PerfState) UnmarshalAttrs(b []byte) error {
 	*v = PerfState{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PerfState) decode(d *attrs.Decoder) {
+func (v *PerfState) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPerfState)
 	for d.Next() {
 		switch d.Type() {
@@ -183,11 +215,11 @@ func (v *GetPerfDomainsRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetPerfDomainsRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetPerfDomainsRequest) decode(d *attrs.Decoder) {
+func (v *GetPerfDomainsRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPerfDomain)
 	for d.Next() {
 		switch d.Type() {
@@ -205,11 +237,11 @@ func (v *GetPerfTableRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetPerfTableRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetPerfTableRequest) decode(d *attrs.Decoder) {
+func (v *GetPerfTableRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPerfTable)
 	for d.Next() {
 		switch d.Type() {
@@ -220,19 +252,19 @@ func (v *GetPerfTableRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *PerfDomain) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *PerfDomain) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *PerfTable) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *PerfTable) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

@@ -69,7 +69,7 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*Devlink, error) {
 		return nil, opError("get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("get", err)
 	}
@@ -94,13 +94,15 @@ func (c *Client) GetDump(ctx context.Context) iter.Seq2[*Devlink, error] {
 			yield(nil, opError("get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get", err))
 				return
 			}
-			rep := new(Devlink)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDevlink().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("get", err)) {
 					return
 				}
@@ -133,7 +135,7 @@ func (c *Client) PortGet(ctx context.Context, req *PortGetRequest) (*Devlink, er
 		return nil, opError("port-get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("port-get", err)
 	}
@@ -165,13 +167,15 @@ func (c *Client) PortGetDump(ctx context.Context, req *PortGetDumpRequest) iter.
 			yield(nil, opError("port-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("port-get", err))
 				return
 			}
-			rep := new(Devlink)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDevlink().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("port-get", err)) {
 					return
 				}
@@ -231,7 +235,7 @@ func (c *Client) PortNew(ctx context.Context, req *PortNewRequest) (*Devlink, er
 		return nil, opError("port-new", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("port-new", err)
 	}
@@ -333,7 +337,7 @@ func (c *Client) SbGet(ctx context.Context, req *SbGetRequest) (*Devlink, error)
 		return nil, opError("sb-get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("sb-get", err)
 	}
@@ -365,13 +369,15 @@ func (c *Client) SbGetDump(ctx context.Context, req *SbGetDumpRequest) iter.Seq2
 			yield(nil, opError("sb-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("sb-get", err))
 				return
 			}
-			rep := new(Devlink)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDevlink().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("sb-get", err)) {
 					return
 				}
@@ -405,7 +411,7 @@ func (c *Client) SbPoolGet(ctx context.Context, req *SbPoolGetRequest) (*Devlink
 		return nil, opError("sb-pool-get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("sb-pool-get", err)
 	}
@@ -437,13 +443,15 @@ func (c *Client) SbPoolGetDump(ctx context.Context, req *SbPoolGetDumpRequest) i
 			yield(nil, opError("sb-pool-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("sb-pool-get", err))
 				return
 			}
-			rep := new(Devlink)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDevlink().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("sb-pool-get", err)) {
 					return
 				}
@@ -503,7 +511,7 @@ func (c *Client) SbPortPoolGet(ctx context.Context, req *SbPortPoolGetRequest) (
 		return nil, opError("sb-port-pool-get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("sb-port-pool-get", err)
 	}
@@ -535,13 +543,15 @@ func (c *Client) SbPortPoolGetDump(ctx context.Context, req *SbPortPoolGetDumpRe
 			yield(nil, opError("sb-port-pool-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("sb-port-pool-get", err))
 				return
 			}
-			rep := new(Devlink)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDevlink().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("sb-port-pool-get", err)) {
 					return
 				}
@@ -602,7 +612,7 @@ func (c *Client) SbTcPoolBindGet(ctx context.Context, req *SbTcPoolBindGetReques
 		return nil, opError("sb-tc-pool-bind-get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("sb-tc-pool-bind-get", err)
 	}
@@ -634,13 +644,15 @@ func (c *Client) SbTcPoolBindGetDump(ctx context.Context, req *SbTcPoolBindGetDu
 			yield(nil, opError("sb-tc-pool-bind-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("sb-tc-pool-bind-get", err))
 				return
 			}
-			rep := new(Devlink)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDevlink().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("sb-tc-pool-bind-get", err)) {
 					return
 				}
@@ -750,7 +762,7 @@ func (c *Client) EswitchGet(ctx context.Context, req *EswitchGetRequest) (*Devli
 		return nil, opError("eswitch-get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("eswitch-get", err)
 	}
@@ -804,7 +816,7 @@ func (c *Client) DpipeTableGet(ctx context.Context, req *DpipeTableGetRequest) (
 		return nil, opError("dpipe-table-get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("dpipe-table-get", err)
 	}
@@ -832,7 +844,7 @@ func (c *Client) DpipeEntriesGet(ctx context.Context, req *DpipeEntriesGetReques
 		return nil, opError("dpipe-entries-get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("dpipe-entries-get", err)
 	}
@@ -859,7 +871,7 @@ func (c *Client) DpipeHeadersGet(ctx context.Context, req *DpipeHeadersGetReques
 		return nil, opError("dpipe-headers-get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("dpipe-headers-get", err)
 	}
@@ -938,7 +950,7 @@ func (c *Client) ResourceDump(ctx context.Context, req *ResourceDumpRequest) (*D
 		return nil, opError("resource-dump", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("resource-dump", err)
 	}
@@ -970,13 +982,15 @@ func (c *Client) ResourceDumpDump(ctx context.Context, req *ResourceDumpDumpRequ
 			yield(nil, opError("resource-dump", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("resource-dump", err))
 				return
 			}
-			rep := new(Devlink)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDevlink().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("resource-dump", err)) {
 					return
 				}
@@ -1011,7 +1025,7 @@ func (c *Client) Reload(ctx context.Context, req *ReloadRequest) (*Devlink, erro
 		return nil, opError("reload", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("reload", err)
 	}
@@ -1038,7 +1052,7 @@ func (c *Client) ParamGet(ctx context.Context, req *ParamGetRequest) (*Devlink, 
 		return nil, opError("param-get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("param-get", err)
 	}
@@ -1070,13 +1084,15 @@ func (c *Client) ParamGetDump(ctx context.Context, req *ParamGetDumpRequest) ite
 			yield(nil, opError("param-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("param-get", err))
 				return
 			}
-			rep := new(Devlink)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDevlink().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("param-get", err)) {
 					return
 				}
@@ -1136,7 +1152,7 @@ func (c *Client) RegionGet(ctx context.Context, req *RegionGetRequest) (*Devlink
 		return nil, opError("region-get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("region-get", err)
 	}
@@ -1168,13 +1184,15 @@ func (c *Client) RegionGetDump(ctx context.Context, req *RegionGetDumpRequest) i
 			yield(nil, opError("region-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("region-get", err))
 				return
 			}
-			rep := new(Devlink)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDevlink().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("region-get", err)) {
 					return
 				}
@@ -1209,7 +1227,7 @@ func (c *Client) RegionNew(ctx context.Context, req *RegionNewRequest) (*Devlink
 		return nil, opError("region-new", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("region-new", err)
 	}
@@ -1269,13 +1287,15 @@ func (c *Client) RegionReadDump(ctx context.Context, req *RegionReadDumpRequest)
 			yield(nil, opError("region-read", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("region-read", err))
 				return
 			}
-			rep := new(Devlink)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDevlink().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("region-read", err)) {
 					return
 				}
@@ -1308,7 +1328,7 @@ func (c *Client) PortParamGet(ctx context.Context, req *PortParamGetRequest) (*D
 		return nil, opError("port-param-get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("port-param-get", err)
 	}
@@ -1333,13 +1353,15 @@ func (c *Client) PortParamGetDump(ctx context.Context) iter.Seq2[*Devlink, error
 			yield(nil, opError("port-param-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("port-param-get", err))
 				return
 			}
-			rep := new(Devlink)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDevlink().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("port-param-get", err)) {
 					return
 				}
@@ -1399,7 +1421,7 @@ func (c *Client) InfoGet(ctx context.Context, req *InfoGetRequest) (*Devlink, er
 		return nil, opError("info-get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("info-get", err)
 	}
@@ -1426,13 +1448,15 @@ func (c *Client) InfoGetDump(ctx context.Context) iter.Seq2[*Devlink, error] {
 			yield(nil, opError("info-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("info-get", err))
 				return
 			}
-			rep := new(Devlink)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDevlink().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("info-get", err)) {
 					return
 				}
@@ -1467,7 +1491,7 @@ func (c *Client) HealthReporterGet(ctx context.Context, req *HealthReporterGetRe
 		return nil, opError("health-reporter-get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("health-reporter-get", err)
 	}
@@ -1499,13 +1523,15 @@ func (c *Client) HealthReporterGetDump(ctx context.Context, req *HealthReporterG
 			yield(nil, opError("health-reporter-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("health-reporter-get", err))
 				return
 			}
-			rep := new(Devlink)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDevlink().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("health-reporter-get", err)) {
 					return
 				}
@@ -1623,13 +1649,15 @@ func (c *Client) HealthReporterDumpGetDump(ctx context.Context, req *HealthRepor
 			yield(nil, opError("health-reporter-dump-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("health-reporter-dump-get", err))
 				return
 			}
-			rep := new(Devlink)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDevlink().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("health-reporter-dump-get", err)) {
 					return
 				}
@@ -1714,7 +1742,7 @@ func (c *Client) TrapGet(ctx context.Context, req *TrapGetRequest) (*Devlink, er
 		return nil, opError("trap-get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("trap-get", err)
 	}
@@ -1746,13 +1774,15 @@ func (c *Client) TrapGetDump(ctx context.Context, req *TrapGetDumpRequest) iter.
 			yield(nil, opError("trap-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("trap-get", err))
 				return
 			}
-			rep := new(Devlink)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDevlink().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("trap-get", err)) {
 					return
 				}
@@ -1811,7 +1841,7 @@ func (c *Client) TrapGroupGet(ctx context.Context, req *TrapGroupGetRequest) (*D
 		return nil, opError("trap-group-get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("trap-group-get", err)
 	}
@@ -1843,13 +1873,15 @@ func (c *Client) TrapGroupGetDump(ctx context.Context, req *TrapGroupGetDumpRequ
 			yield(nil, opError("trap-group-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("trap-group-get", err))
 				return
 			}
-			rep := new(Devlink)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDevlink().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("trap-group-get", err)) {
 					return
 				}
@@ -1909,7 +1941,7 @@ func (c *Client) TrapPolicerGet(ctx context.Context, req *TrapPolicerGetRequest)
 		return nil, opError("trap-policer-get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("trap-policer-get", err)
 	}
@@ -1941,13 +1973,15 @@ func (c *Client) TrapPolicerGetDump(ctx context.Context, req *TrapPolicerGetDump
 			yield(nil, opError("trap-policer-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("trap-policer-get", err))
 				return
 			}
-			rep := new(Devlink)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDevlink().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("trap-policer-get", err)) {
 					return
 				}
@@ -2033,7 +2067,7 @@ func (c *Client) RateGet(ctx context.Context, req *RateGetRequest) (*Devlink, er
 		return nil, opError("rate-get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("rate-get", err)
 	}
@@ -2065,13 +2099,15 @@ func (c *Client) RateGetDump(ctx context.Context, req *RateGetDumpRequest) iter.
 			yield(nil, opError("rate-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("rate-get", err))
 				return
 			}
-			rep := new(Devlink)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDevlink().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("rate-get", err)) {
 					return
 				}
@@ -2184,7 +2220,7 @@ func (c *Client) LinecardGet(ctx context.Context, req *LinecardGetRequest) (*Dev
 		return nil, opError("linecard-get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("linecard-get", err)
 	}
@@ -2216,13 +2252,15 @@ func (c *Client) LinecardGetDump(ctx context.Context, req *LinecardGetDumpReques
 			yield(nil, opError("linecard-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("linecard-get", err))
 				return
 			}
-			rep := new(Devlink)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDevlink().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("linecard-get", err)) {
 					return
 				}
@@ -2280,7 +2318,7 @@ func (c *Client) SelftestsGet(ctx context.Context, req *SelftestsGetRequest) (*D
 		return nil, opError("selftests-get", err)
 	}
 	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("selftests-get", err)
 	}
@@ -2305,13 +2343,15 @@ func (c *Client) SelftestsGetDump(ctx context.Context) iter.Seq2[*Devlink, error
 			yield(nil, opError("selftests-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("selftests-get", err))
 				return
 			}
-			rep := new(Devlink)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDevlink().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("selftests-get", err)) {
 					return
 				}

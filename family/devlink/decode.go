@@ -3,8 +3,7 @@
 package devlink
 
 import (
-	"bytes"
-	"slices"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -219,6 +218,417 @@ var namesDlRateTcBws = []string{
 	2: "bw",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies                       attrs.Arena
+	slabDlDpipeTables            attrs.Slab[DlDpipeTables]
+	slabDlDpipeTable             attrs.Slab[DlDpipeTable]
+	slabDlDpipeTableMatches      attrs.Slab[DlDpipeTableMatches]
+	slabDlDpipeTableActions      attrs.Slab[DlDpipeTableActions]
+	slabDlDpipeEntries           attrs.Slab[DlDpipeEntries]
+	slabDlDpipeEntry             attrs.Slab[DlDpipeEntry]
+	slabDlDpipeEntryMatchValues  attrs.Slab[DlDpipeEntryMatchValues]
+	slabDlDpipeEntryActionValues attrs.Slab[DlDpipeEntryActionValues]
+	slabDlDpipeMatch             attrs.Slab[DlDpipeMatch]
+	slabDlDpipeMatchValue        attrs.Slab[DlDpipeMatchValue]
+	slabDlDpipeAction            attrs.Slab[DlDpipeAction]
+	slabDlDpipeActionValue       attrs.Slab[DlDpipeActionValue]
+	slabDlDpipeHeaders           attrs.Slab[DlDpipeHeaders]
+	slabDlDpipeHeader            attrs.Slab[DlDpipeHeader]
+	slabDlDpipeHeaderFields      attrs.Slab[DlDpipeHeaderFields]
+	slabDlDpipeField             attrs.Slab[DlDpipeField]
+	slabDlResourceList           attrs.Slab[DlResourceList]
+	slabDlResource               attrs.Slab[DlResource]
+	slabDlParam                  attrs.Slab[DlParam]
+	slabDlRegionSnapshots        attrs.Slab[DlRegionSnapshots]
+	slabDlRegionSnapshot         attrs.Slab[DlRegionSnapshot]
+	slabDlRegionChunks           attrs.Slab[DlRegionChunks]
+	slabDlRegionChunk            attrs.Slab[DlRegionChunk]
+	slabDlInfoVersion            attrs.Slab[DlInfoVersion]
+	slabDlFmsg                   attrs.Slab[DlFmsg]
+	slabDlHealthReporter         attrs.Slab[DlHealthReporter]
+	slabDlAttrStats              attrs.Slab[DlAttrStats]
+	slabDlTrapMetadata           attrs.Slab[DlTrapMetadata]
+	slabDlPortFunction           attrs.Slab[DlPortFunction]
+	slabDlDevStats               attrs.Slab[DlDevStats]
+	slabDlReloadStats            attrs.Slab[DlReloadStats]
+	slabDlReloadStatsEntry       attrs.Slab[DlReloadStatsEntry]
+	slabDlReloadActInfo          attrs.Slab[DlReloadActInfo]
+	slabDlReloadActStats         attrs.Slab[DlReloadActStats]
+	slabDlLinecardSupportedTypes attrs.Slab[DlLinecardSupportedTypes]
+	slabDlSelftestID             attrs.Slab[DlSelftestID]
+	slabDlRateTcBws              attrs.Slab[DlRateTcBws]
+	slabDlParentDev              attrs.Slab[DlParentDev]
+	slabDevlink                  attrs.Slab[Devlink]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfDlDpipeTables returns the allocator's slab of DlDpipeTables, nil for a
+// nil allocator.
+func (a *allocator) slabOfDlDpipeTables() *attrs.Slab[DlDpipeTables] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlDpipeTables
+}
+
+// slabOfDlDpipeTable returns the allocator's slab of DlDpipeTable, nil for a
+// nil allocator.
+func (a *allocator) slabOfDlDpipeTable() *attrs.Slab[DlDpipeTable] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlDpipeTable
+}
+
+// slabOfDlDpipeTableMatches returns the allocator's slab of
+// DlDpipeTableMatches, nil for a nil allocator.
+func (a *allocator) slabOfDlDpipeTableMatches() *attrs.Slab[DlDpipeTableMatches] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlDpipeTableMatches
+}
+
+// slabOfDlDpipeTableActions returns the allocator's slab of
+// DlDpipeTableActions, nil for a nil allocator.
+func (a *allocator) slabOfDlDpipeTableActions() *attrs.Slab[DlDpipeTableActions] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlDpipeTableActions
+}
+
+// slabOfDlDpipeEntries returns the allocator's slab of DlDpipeEntries, nil for
+// a nil allocator.
+func (a *allocator) slabOfDlDpipeEntries() *attrs.Slab[DlDpipeEntries] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlDpipeEntries
+}
+
+// slabOfDlDpipeEntry returns the allocator's slab of DlDpipeEntry, nil for a
+// nil allocator.
+func (a *allocator) slabOfDlDpipeEntry() *attrs.Slab[DlDpipeEntry] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlDpipeEntry
+}
+
+// slabOfDlDpipeEntryMatchValues returns the allocator's slab of
+// DlDpipeEntryMatchValues, nil for a nil allocator.
+func (a *allocator) slabOfDlDpipeEntryMatchValues() *attrs.Slab[DlDpipeEntryMatchValues] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlDpipeEntryMatchValues
+}
+
+// slabOfDlDpipeEntryActionValues returns the allocator's slab of
+// DlDpipeEntryActionValues, nil for a nil allocator.
+func (a *allocator) slabOfDlDpipeEntryActionValues() *attrs.Slab[DlDpipeEntryActionValues] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlDpipeEntryActionValues
+}
+
+// slabOfDlDpipeMatch returns the allocator's slab of DlDpipeMatch, nil for a
+// nil allocator.
+func (a *allocator) slabOfDlDpipeMatch() *attrs.Slab[DlDpipeMatch] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlDpipeMatch
+}
+
+// slabOfDlDpipeMatchValue returns the allocator's slab of DlDpipeMatchValue,
+// nil for a nil allocator.
+func (a *allocator) slabOfDlDpipeMatchValue() *attrs.Slab[DlDpipeMatchValue] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlDpipeMatchValue
+}
+
+// slabOfDlDpipeAction returns the allocator's slab of DlDpipeAction, nil for a
+// nil allocator.
+func (a *allocator) slabOfDlDpipeAction() *attrs.Slab[DlDpipeAction] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlDpipeAction
+}
+
+// slabOfDlDpipeActionValue returns the allocator's slab of DlDpipeActionValue,
+// nil for a nil allocator.
+func (a *allocator) slabOfDlDpipeActionValue() *attrs.Slab[DlDpipeActionValue] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlDpipeActionValue
+}
+
+// slabOfDlDpipeHeaders returns the allocator's slab of DlDpipeHeaders, nil for
+// a nil allocator.
+func (a *allocator) slabOfDlDpipeHeaders() *attrs.Slab[DlDpipeHeaders] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlDpipeHeaders
+}
+
+// slabOfDlDpipeHeader returns the allocator's slab of DlDpipeHeader, nil for a
+// nil allocator.
+func (a *allocator) slabOfDlDpipeHeader() *attrs.Slab[DlDpipeHeader] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlDpipeHeader
+}
+
+// slabOfDlDpipeHeaderFields returns the allocator's slab of
+// DlDpipeHeaderFields, nil for a nil allocator.
+func (a *allocator) slabOfDlDpipeHeaderFields() *attrs.Slab[DlDpipeHeaderFields] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlDpipeHeaderFields
+}
+
+// slabOfDlDpipeField returns the allocator's slab of DlDpipeField, nil for a
+// nil allocator.
+func (a *allocator) slabOfDlDpipeField() *attrs.Slab[DlDpipeField] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlDpipeField
+}
+
+// slabOfDlResourceList returns the allocator's slab of DlResourceList, nil for
+// a nil allocator.
+func (a *allocator) slabOfDlResourceList() *attrs.Slab[DlResourceList] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlResourceList
+}
+
+// slabOfDlResource returns the allocator's slab of DlResource, nil for a nil
+// allocator.
+func (a *allocator) slabOfDlResource() *attrs.Slab[DlResource] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlResource
+}
+
+// slabOfDlParam returns the allocator's slab of DlParam, nil for a nil
+// allocator.
+func (a *allocator) slabOfDlParam() *attrs.Slab[DlParam] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlParam
+}
+
+// slabOfDlRegionSnapshots returns the allocator's slab of DlRegionSnapshots,
+// nil for a nil allocator.
+func (a *allocator) slabOfDlRegionSnapshots() *attrs.Slab[DlRegionSnapshots] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlRegionSnapshots
+}
+
+// slabOfDlRegionSnapshot returns the allocator's slab of DlRegionSnapshot, nil
+// for a nil allocator.
+func (a *allocator) slabOfDlRegionSnapshot() *attrs.Slab[DlRegionSnapshot] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlRegionSnapshot
+}
+
+// slabOfDlRegionChunks returns the allocator's slab of DlRegionChunks, nil for
+// a nil allocator.
+func (a *allocator) slabOfDlRegionChunks() *attrs.Slab[DlRegionChunks] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlRegionChunks
+}
+
+// slabOfDlRegionChunk returns the allocator's slab of DlRegionChunk, nil for a
+// nil allocator.
+func (a *allocator) slabOfDlRegionChunk() *attrs.Slab[DlRegionChunk] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlRegionChunk
+}
+
+// slabOfDlInfoVersion returns the allocator's slab of DlInfoVersion, nil for a
+// nil allocator.
+func (a *allocator) slabOfDlInfoVersion() *attrs.Slab[DlInfoVersion] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlInfoVersion
+}
+
+// slabOfDlFmsg returns the allocator's slab of DlFmsg, nil for a nil
+// allocator.
+func (a *allocator) slabOfDlFmsg() *attrs.Slab[DlFmsg] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlFmsg
+}
+
+// slabOfDlHealthReporter returns the allocator's slab of DlHealthReporter, nil
+// for a nil allocator.
+func (a *allocator) slabOfDlHealthReporter() *attrs.Slab[DlHealthReporter] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlHealthReporter
+}
+
+// slabOfDlAttrStats returns the allocator's slab of DlAttrStats, nil for a nil
+// allocator.
+func (a *allocator) slabOfDlAttrStats() *attrs.Slab[DlAttrStats] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlAttrStats
+}
+
+// slabOfDlTrapMetadata returns the allocator's slab of DlTrapMetadata, nil for
+// a nil allocator.
+func (a *allocator) slabOfDlTrapMetadata() *attrs.Slab[DlTrapMetadata] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlTrapMetadata
+}
+
+// slabOfDlPortFunction returns the allocator's slab of DlPortFunction, nil for
+// a nil allocator.
+func (a *allocator) slabOfDlPortFunction() *attrs.Slab[DlPortFunction] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlPortFunction
+}
+
+// slabOfDlDevStats returns the allocator's slab of DlDevStats, nil for a nil
+// allocator.
+func (a *allocator) slabOfDlDevStats() *attrs.Slab[DlDevStats] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlDevStats
+}
+
+// slabOfDlReloadStats returns the allocator's slab of DlReloadStats, nil for a
+// nil allocator.
+func (a *allocator) slabOfDlReloadStats() *attrs.Slab[DlReloadStats] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlReloadStats
+}
+
+// slabOfDlReloadStatsEntry returns the allocator's slab of DlReloadStatsEntry,
+// nil for a nil allocator.
+func (a *allocator) slabOfDlReloadStatsEntry() *attrs.Slab[DlReloadStatsEntry] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlReloadStatsEntry
+}
+
+// slabOfDlReloadActInfo returns the allocator's slab of DlReloadActInfo, nil
+// for a nil allocator.
+func (a *allocator) slabOfDlReloadActInfo() *attrs.Slab[DlReloadActInfo] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlReloadActInfo
+}
+
+// slabOfDlReloadActStats returns the allocator's slab of DlReloadActStats, nil
+// for a nil allocator.
+func (a *allocator) slabOfDlReloadActStats() *attrs.Slab[DlReloadActStats] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlReloadActStats
+}
+
+// slabOfDlLinecardSupportedTypes returns the allocator's slab of
+// DlLinecardSupportedTypes, nil for a nil allocator.
+func (a *allocator) slabOfDlLinecardSupportedTypes() *attrs.Slab[DlLinecardSupportedTypes] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlLinecardSupportedTypes
+}
+
+// slabOfDlSelftestID returns the allocator's slab of DlSelftestID, nil for a
+// nil allocator.
+func (a *allocator) slabOfDlSelftestID() *attrs.Slab[DlSelftestID] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlSelftestID
+}
+
+// slabOfDlRateTcBws returns the allocator's slab of DlRateTcBws, nil for a nil
+// allocator.
+func (a *allocator) slabOfDlRateTcBws() *attrs.Slab[DlRateTcBws] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlRateTcBws
+}
+
+// slabOfDlParentDev returns the allocator's slab of DlParentDev, nil for a nil
+// allocator.
+func (a *allocator) slabOfDlParentDev() *attrs.Slab[DlParentDev] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDlParentDev
+}
+
+// slabOfDevlink returns the allocator's slab of Devlink, nil for a nil
+// allocator.
+func (a *allocator) slabOfDevlink() *attrs.Slab[Devlink] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDevlink
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set devlink from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -227,11 +637,11 @@ func (v *Devlink) UnmarshalAttrs(b []byte) error {
 	*v = Devlink{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Devlink) decode(d *attrs.Decoder) {
+func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	var n0, n1, n2, n3, n4, n5, n6, n7, n8, n9, n10, n11, n12, n13, n14, n15 int
 	c := *d
@@ -272,52 +682,52 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeTable = slices.Grow(v.DpipeTable, n0)
+		v.DpipeTable = a.slabOfDlDpipeTable().Grow(v.DpipeTable, n0)
 	}
 	if n1 > 0 {
-		v.DpipeEntry = slices.Grow(v.DpipeEntry, n1)
+		v.DpipeEntry = a.slabOfDlDpipeEntry().Grow(v.DpipeEntry, n1)
 	}
 	if n2 > 0 {
-		v.DpipeMatch = slices.Grow(v.DpipeMatch, n2)
+		v.DpipeMatch = a.slabOfDlDpipeMatch().Grow(v.DpipeMatch, n2)
 	}
 	if n3 > 0 {
-		v.DpipeMatchValue = slices.Grow(v.DpipeMatchValue, n3)
+		v.DpipeMatchValue = a.slabOfDlDpipeMatchValue().Grow(v.DpipeMatchValue, n3)
 	}
 	if n4 > 0 {
-		v.DpipeAction = slices.Grow(v.DpipeAction, n4)
+		v.DpipeAction = a.slabOfDlDpipeAction().Grow(v.DpipeAction, n4)
 	}
 	if n5 > 0 {
-		v.DpipeActionValue = slices.Grow(v.DpipeActionValue, n5)
+		v.DpipeActionValue = a.slabOfDlDpipeActionValue().Grow(v.DpipeActionValue, n5)
 	}
 	if n6 > 0 {
-		v.DpipeHeader = slices.Grow(v.DpipeHeader, n6)
+		v.DpipeHeader = a.slabOfDlDpipeHeader().Grow(v.DpipeHeader, n6)
 	}
 	if n7 > 0 {
-		v.DpipeField = slices.Grow(v.DpipeField, n7)
+		v.DpipeField = a.slabOfDlDpipeField().Grow(v.DpipeField, n7)
 	}
 	if n8 > 0 {
-		v.Resource = slices.Grow(v.Resource, n8)
+		v.Resource = a.slabOfDlResource().Grow(v.Resource, n8)
 	}
 	if n9 > 0 {
-		v.InfoVersionFixed = slices.Grow(v.InfoVersionFixed, n9)
+		v.InfoVersionFixed = a.slabOfDlInfoVersion().Grow(v.InfoVersionFixed, n9)
 	}
 	if n10 > 0 {
-		v.InfoVersionRunning = slices.Grow(v.InfoVersionRunning, n10)
+		v.InfoVersionRunning = a.slabOfDlInfoVersion().Grow(v.InfoVersionRunning, n10)
 	}
 	if n11 > 0 {
-		v.InfoVersionStored = slices.Grow(v.InfoVersionStored, n11)
+		v.InfoVersionStored = a.slabOfDlInfoVersion().Grow(v.InfoVersionStored, n11)
 	}
 	if n12 > 0 {
-		v.ReloadStatsEntry = slices.Grow(v.ReloadStatsEntry, n12)
+		v.ReloadStatsEntry = a.slabOfDlReloadStatsEntry().Grow(v.ReloadStatsEntry, n12)
 	}
 	if n13 > 0 {
-		v.ReloadActionInfo = slices.Grow(v.ReloadActionInfo, n13)
+		v.ReloadActionInfo = a.slabOfDlReloadActInfo().Grow(v.ReloadActionInfo, n13)
 	}
 	if n14 > 0 {
-		v.ReloadActionStats = slices.Grow(v.ReloadActionStats, n14)
+		v.ReloadActionStats = a.slabOfDlReloadActStats().Grow(v.ReloadActionStats, n14)
 	}
 	if n15 > 0 {
-		v.RateTcBws = slices.Grow(v.RateTcBws, n15)
+		v.RateTcBws = a.slabOfDlRateTcBws().Grow(v.RateTcBws, n15)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -326,13 +736,13 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
 			if v.DevName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			if v.PortIndex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -362,13 +772,13 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.PortNetdevName.Set(d.String())
+			v.PortNetdevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIbdevName:
 			if v.PortIbdevName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.PortIbdevName.Set(d.String())
+			v.PortIbdevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortSplitCount:
 			if v.PortSplitCount.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -482,19 +892,19 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeTables = new(DlDpipeTables)
+			v.DpipeTables = a.slabOfDlDpipeTables().New()
 			nd := d.Nested()
-			v.DpipeTables.decode(&nd)
+			v.DpipeTables.decode(&nd, a)
 		case AttrDpipeTable:
 			v.DpipeTable = append(v.DpipeTable, DlDpipeTable{})
 			nd := d.Nested()
-			v.DpipeTable[len(v.DpipeTable)-1].decode(&nd)
+			v.DpipeTable[len(v.DpipeTable)-1].decode(&nd, a)
 		case AttrDpipeTableName:
 			if v.DpipeTableName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeTableName.Set(d.String())
+			v.DpipeTableName.Set(a.arena().String(d.StringBytes()))
 		case AttrDpipeTableSize:
 			if v.DpipeTableSize.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -506,17 +916,17 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeTableMatches = new(DlDpipeTableMatches)
+			v.DpipeTableMatches = a.slabOfDlDpipeTableMatches().New()
 			nd := d.Nested()
-			v.DpipeTableMatches.decode(&nd)
+			v.DpipeTableMatches.decode(&nd, a)
 		case AttrDpipeTableActions:
 			if v.DpipeTableActions != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeTableActions = new(DlDpipeTableActions)
+			v.DpipeTableActions = a.slabOfDlDpipeTableActions().New()
 			nd := d.Nested()
-			v.DpipeTableActions.decode(&nd)
+			v.DpipeTableActions.decode(&nd, a)
 		case AttrDpipeTableCountersEnabled:
 			if v.DpipeTableCountersEnabled.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -528,13 +938,13 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeEntries = new(DlDpipeEntries)
+			v.DpipeEntries = a.slabOfDlDpipeEntries().New()
 			nd := d.Nested()
-			v.DpipeEntries.decode(&nd)
+			v.DpipeEntries.decode(&nd, a)
 		case AttrDpipeEntry:
 			v.DpipeEntry = append(v.DpipeEntry, DlDpipeEntry{})
 			nd := d.Nested()
-			v.DpipeEntry[len(v.DpipeEntry)-1].decode(&nd)
+			v.DpipeEntry[len(v.DpipeEntry)-1].decode(&nd, a)
 		case AttrDpipeEntryIndex:
 			if v.DpipeEntryIndex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -546,17 +956,17 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeEntryMatchValues = new(DlDpipeEntryMatchValues)
+			v.DpipeEntryMatchValues = a.slabOfDlDpipeEntryMatchValues().New()
 			nd := d.Nested()
-			v.DpipeEntryMatchValues.decode(&nd)
+			v.DpipeEntryMatchValues.decode(&nd, a)
 		case AttrDpipeEntryActionValues:
 			if v.DpipeEntryActionValues != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeEntryActionValues = new(DlDpipeEntryActionValues)
+			v.DpipeEntryActionValues = a.slabOfDlDpipeEntryActionValues().New()
 			nd := d.Nested()
-			v.DpipeEntryActionValues.decode(&nd)
+			v.DpipeEntryActionValues.decode(&nd, a)
 		case AttrDpipeEntryCounter:
 			if v.DpipeEntryCounter.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -566,11 +976,11 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 		case AttrDpipeMatch:
 			v.DpipeMatch = append(v.DpipeMatch, DlDpipeMatch{})
 			nd := d.Nested()
-			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd)
+			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd, a)
 		case AttrDpipeMatchValue:
 			v.DpipeMatchValue = append(v.DpipeMatchValue, DlDpipeMatchValue{})
 			nd := d.Nested()
-			v.DpipeMatchValue[len(v.DpipeMatchValue)-1].decode(&nd)
+			v.DpipeMatchValue[len(v.DpipeMatchValue)-1].decode(&nd, a)
 		case AttrDpipeMatchType:
 			if v.DpipeMatchType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -580,11 +990,11 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 		case AttrDpipeAction:
 			v.DpipeAction = append(v.DpipeAction, DlDpipeAction{})
 			nd := d.Nested()
-			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd)
+			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd, a)
 		case AttrDpipeActionValue:
 			v.DpipeActionValue = append(v.DpipeActionValue, DlDpipeActionValue{})
 			nd := d.Nested()
-			v.DpipeActionValue[len(v.DpipeActionValue)-1].decode(&nd)
+			v.DpipeActionValue[len(v.DpipeActionValue)-1].decode(&nd, a)
 		case AttrDpipeActionType:
 			if v.DpipeActionType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -596,13 +1006,13 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeValue = bytes.Clone(d.Bytes())
+			v.DpipeValue = a.arena().Bytes(d.Bytes())
 		case AttrDpipeValueMask:
 			if v.DpipeValueMask != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeValueMask = bytes.Clone(d.Bytes())
+			v.DpipeValueMask = a.arena().Bytes(d.Bytes())
 		case AttrDpipeValueMapping:
 			if v.DpipeValueMapping.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -614,19 +1024,19 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeHeaders = new(DlDpipeHeaders)
+			v.DpipeHeaders = a.slabOfDlDpipeHeaders().New()
 			nd := d.Nested()
-			v.DpipeHeaders.decode(&nd)
+			v.DpipeHeaders.decode(&nd, a)
 		case AttrDpipeHeader:
 			v.DpipeHeader = append(v.DpipeHeader, DlDpipeHeader{})
 			nd := d.Nested()
-			v.DpipeHeader[len(v.DpipeHeader)-1].decode(&nd)
+			v.DpipeHeader[len(v.DpipeHeader)-1].decode(&nd, a)
 		case AttrDpipeHeaderName:
 			if v.DpipeHeaderName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeHeaderName.Set(d.String())
+			v.DpipeHeaderName.Set(a.arena().String(d.StringBytes()))
 		case AttrDpipeHeaderID:
 			if v.DpipeHeaderID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -638,9 +1048,9 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeHeaderFields = new(DlDpipeHeaderFields)
+			v.DpipeHeaderFields = a.slabOfDlDpipeHeaderFields().New()
 			nd := d.Nested()
-			v.DpipeHeaderFields.decode(&nd)
+			v.DpipeHeaderFields.decode(&nd, a)
 		case AttrDpipeHeaderGlobal:
 			if v.DpipeHeaderGlobal.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -656,13 +1066,13 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 		case AttrDpipeField:
 			v.DpipeField = append(v.DpipeField, DlDpipeField{})
 			nd := d.Nested()
-			v.DpipeField[len(v.DpipeField)-1].decode(&nd)
+			v.DpipeField[len(v.DpipeField)-1].decode(&nd, a)
 		case AttrDpipeFieldName:
 			if v.DpipeFieldName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeFieldName.Set(d.String())
+			v.DpipeFieldName.Set(a.arena().String(d.StringBytes()))
 		case AttrDpipeFieldID:
 			if v.DpipeFieldID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -692,19 +1102,19 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ResourceList = new(DlResourceList)
+			v.ResourceList = a.slabOfDlResourceList().New()
 			nd := d.Nested()
-			v.ResourceList.decode(&nd)
+			v.ResourceList.decode(&nd, a)
 		case AttrResource:
 			v.Resource = append(v.Resource, DlResource{})
 			nd := d.Nested()
-			v.Resource[len(v.Resource)-1].decode(&nd)
+			v.Resource[len(v.Resource)-1].decode(&nd, a)
 		case AttrResourceName:
 			if v.ResourceName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ResourceName.Set(d.String())
+			v.ResourceName.Set(a.arena().String(d.StringBytes()))
 		case AttrResourceID:
 			if v.ResourceID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -794,15 +1204,15 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Param = new(DlParam)
+			v.Param = a.slabOfDlParam().New()
 			nd := d.Nested()
-			v.Param.decode(&nd)
+			v.Param.decode(&nd, a)
 		case AttrParamName:
 			if v.ParamName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ParamName.Set(d.String())
+			v.ParamName.Set(a.arena().String(d.StringBytes()))
 		case AttrParamGeneric:
 			if v.ParamGeneric {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -826,7 +1236,7 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RegionName.Set(d.String())
+			v.RegionName.Set(a.arena().String(d.StringBytes()))
 		case AttrRegionSize:
 			if v.RegionSize.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -838,17 +1248,17 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RegionSnapshots = new(DlRegionSnapshots)
+			v.RegionSnapshots = a.slabOfDlRegionSnapshots().New()
 			nd := d.Nested()
-			v.RegionSnapshots.decode(&nd)
+			v.RegionSnapshots.decode(&nd, a)
 		case AttrRegionSnapshot:
 			if v.RegionSnapshot != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RegionSnapshot = new(DlRegionSnapshot)
+			v.RegionSnapshot = a.slabOfDlRegionSnapshot().New()
 			nd := d.Nested()
-			v.RegionSnapshot.decode(&nd)
+			v.RegionSnapshot.decode(&nd, a)
 		case AttrRegionSnapshotID:
 			if v.RegionSnapshotID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -860,23 +1270,23 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RegionChunks = new(DlRegionChunks)
+			v.RegionChunks = a.slabOfDlRegionChunks().New()
 			nd := d.Nested()
-			v.RegionChunks.decode(&nd)
+			v.RegionChunks.decode(&nd, a)
 		case AttrRegionChunk:
 			if v.RegionChunk != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RegionChunk = new(DlRegionChunk)
+			v.RegionChunk = a.slabOfDlRegionChunk().New()
 			nd := d.Nested()
-			v.RegionChunk.decode(&nd)
+			v.RegionChunk.decode(&nd, a)
 		case AttrRegionChunkData:
 			if v.RegionChunkData != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RegionChunkData = bytes.Clone(d.Bytes())
+			v.RegionChunkData = a.arena().Bytes(d.Bytes())
 		case AttrRegionChunkAddr:
 			if v.RegionChunkAddr.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -894,37 +1304,37 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.InfoDriverName.Set(d.String())
+			v.InfoDriverName.Set(a.arena().String(d.StringBytes()))
 		case AttrInfoSerialNumber:
 			if v.InfoSerialNumber.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.InfoSerialNumber.Set(d.String())
+			v.InfoSerialNumber.Set(a.arena().String(d.StringBytes()))
 		case AttrInfoVersionFixed:
 			v.InfoVersionFixed = append(v.InfoVersionFixed, DlInfoVersion{})
 			nd := d.Nested()
-			v.InfoVersionFixed[len(v.InfoVersionFixed)-1].decode(&nd)
+			v.InfoVersionFixed[len(v.InfoVersionFixed)-1].decode(&nd, a)
 		case AttrInfoVersionRunning:
 			v.InfoVersionRunning = append(v.InfoVersionRunning, DlInfoVersion{})
 			nd := d.Nested()
-			v.InfoVersionRunning[len(v.InfoVersionRunning)-1].decode(&nd)
+			v.InfoVersionRunning[len(v.InfoVersionRunning)-1].decode(&nd, a)
 		case AttrInfoVersionStored:
 			v.InfoVersionStored = append(v.InfoVersionStored, DlInfoVersion{})
 			nd := d.Nested()
-			v.InfoVersionStored[len(v.InfoVersionStored)-1].decode(&nd)
+			v.InfoVersionStored[len(v.InfoVersionStored)-1].decode(&nd, a)
 		case AttrInfoVersionName:
 			if v.InfoVersionName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.InfoVersionName.Set(d.String())
+			v.InfoVersionName.Set(a.arena().String(d.StringBytes()))
 		case AttrInfoVersionValue:
 			if v.InfoVersionValue.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.InfoVersionValue.Set(d.String())
+			v.InfoVersionValue.Set(a.arena().String(d.StringBytes()))
 		case AttrSbPoolCellSize:
 			if v.SbPoolCellSize.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -936,9 +1346,9 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Fmsg = new(DlFmsg)
+			v.Fmsg = a.slabOfDlFmsg().New()
 			nd := d.Nested()
-			v.Fmsg.decode(&nd)
+			v.Fmsg.decode(&nd, a)
 		case AttrFmsgObjNestStart:
 			if v.FmsgObjNestStart {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -968,7 +1378,7 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FmsgObjName.Set(d.String())
+			v.FmsgObjName.Set(a.arena().String(d.StringBytes()))
 		case AttrFmsgObjValueType:
 			if v.FmsgObjValueType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -980,15 +1390,15 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.HealthReporter = new(DlHealthReporter)
+			v.HealthReporter = a.slabOfDlHealthReporter().New()
 			nd := d.Nested()
-			v.HealthReporter.decode(&nd)
+			v.HealthReporter.decode(&nd, a)
 		case AttrHealthReporterName:
 			if v.HealthReporterName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.HealthReporterName.Set(d.String())
+			v.HealthReporterName.Set(a.arena().String(d.StringBytes()))
 		case AttrHealthReporterState:
 			if v.HealthReporterState.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1030,19 +1440,19 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FlashUpdateFileName.Set(d.String())
+			v.FlashUpdateFileName.Set(a.arena().String(d.StringBytes()))
 		case AttrFlashUpdateComponent:
 			if v.FlashUpdateComponent.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FlashUpdateComponent.Set(d.String())
+			v.FlashUpdateComponent.Set(a.arena().String(d.StringBytes()))
 		case AttrFlashUpdateStatusMsg:
 			if v.FlashUpdateStatusMsg.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FlashUpdateStatusMsg.Set(d.String())
+			v.FlashUpdateStatusMsg.Set(a.arena().String(d.StringBytes()))
 		case AttrFlashUpdateStatusDone:
 			if v.FlashUpdateStatusDone.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1072,15 +1482,15 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Stats = new(DlAttrStats)
+			v.Stats = a.slabOfDlAttrStats().New()
 			nd := d.Nested()
-			v.Stats.decode(&nd)
+			v.Stats.decode(&nd, a)
 		case AttrTrapName:
 			if v.TrapName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TrapName.Set(d.String())
+			v.TrapName.Set(a.arena().String(d.StringBytes()))
 		case AttrTrapAction:
 			if v.TrapAction.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1104,15 +1514,15 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TrapMetadata = new(DlTrapMetadata)
+			v.TrapMetadata = a.slabOfDlTrapMetadata().New()
 			nd := d.Nested()
-			v.TrapMetadata.decode(&nd)
+			v.TrapMetadata.decode(&nd, a)
 		case AttrTrapGroupName:
 			if v.TrapGroupName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TrapGroupName.Set(d.String())
+			v.TrapGroupName.Set(a.arena().String(d.StringBytes()))
 		case AttrReloadFailed:
 			if v.ReloadFailed.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1172,15 +1582,15 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.PortFunction = new(DlPortFunction)
+			v.PortFunction = a.slabOfDlPortFunction().New()
 			nd := d.Nested()
-			v.PortFunction.decode(&nd)
+			v.PortFunction.decode(&nd, a)
 		case AttrInfoBoardSerialNumber:
 			if v.InfoBoardSerialNumber.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.InfoBoardSerialNumber.Set(d.String())
+			v.InfoBoardSerialNumber.Set(a.arena().String(d.StringBytes()))
 		case AttrPortLanes:
 			if v.PortLanes.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1240,21 +1650,21 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DevStats = new(DlDevStats)
+			v.DevStats = a.slabOfDlDevStats().New()
 			nd := d.Nested()
-			v.DevStats.decode(&nd)
+			v.DevStats.decode(&nd, a)
 		case AttrReloadStats:
 			if v.ReloadStats != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ReloadStats = new(DlReloadStats)
+			v.ReloadStats = a.slabOfDlReloadStats().New()
 			nd := d.Nested()
-			v.ReloadStats.decode(&nd)
+			v.ReloadStats.decode(&nd, a)
 		case AttrReloadStatsEntry:
 			v.ReloadStatsEntry = append(v.ReloadStatsEntry, DlReloadStatsEntry{})
 			nd := d.Nested()
-			v.ReloadStatsEntry[len(v.ReloadStatsEntry)-1].decode(&nd)
+			v.ReloadStatsEntry[len(v.ReloadStatsEntry)-1].decode(&nd, a)
 		case AttrReloadStatsLimit:
 			if v.ReloadStatsLimit.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1272,17 +1682,17 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RemoteReloadStats = new(DlReloadStats)
+			v.RemoteReloadStats = a.slabOfDlReloadStats().New()
 			nd := d.Nested()
-			v.RemoteReloadStats.decode(&nd)
+			v.RemoteReloadStats.decode(&nd, a)
 		case AttrReloadActionInfo:
 			v.ReloadActionInfo = append(v.ReloadActionInfo, DlReloadActInfo{})
 			nd := d.Nested()
-			v.ReloadActionInfo[len(v.ReloadActionInfo)-1].decode(&nd)
+			v.ReloadActionInfo[len(v.ReloadActionInfo)-1].decode(&nd, a)
 		case AttrReloadActionStats:
 			v.ReloadActionStats = append(v.ReloadActionStats, DlReloadActStats{})
 			nd := d.Nested()
-			v.ReloadActionStats[len(v.ReloadActionStats)-1].decode(&nd)
+			v.ReloadActionStats[len(v.ReloadActionStats)-1].decode(&nd, a)
 		case AttrPortPciSfNumber:
 			if v.PortPciSfNumber.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1312,13 +1722,13 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RateNodeName.Set(d.String())
+			v.RateNodeName.Set(a.arena().String(d.StringBytes()))
 		case AttrRateParentNodeName:
 			if v.RateParentNodeName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RateParentNodeName.Set(d.String())
+			v.RateParentNodeName.Set(a.arena().String(d.StringBytes()))
 		case AttrRegionMaxSnapshots:
 			if v.RegionMaxSnapshots.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1342,23 +1752,23 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.LinecardType.Set(d.String())
+			v.LinecardType.Set(a.arena().String(d.StringBytes()))
 		case AttrLinecardSupportedTypes:
 			if v.LinecardSupportedTypes != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.LinecardSupportedTypes = new(DlLinecardSupportedTypes)
+			v.LinecardSupportedTypes = a.slabOfDlLinecardSupportedTypes().New()
 			nd := d.Nested()
-			v.LinecardSupportedTypes.decode(&nd)
+			v.LinecardSupportedTypes.decode(&nd, a)
 		case AttrSelftests:
 			if v.Selftests != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Selftests = new(DlSelftestID)
+			v.Selftests = a.slabOfDlSelftestID().New()
 			nd := d.Nested()
-			v.Selftests.decode(&nd)
+			v.Selftests.decode(&nd, a)
 		case AttrRateTxPriority:
 			if v.RateTxPriority.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1380,7 +1790,7 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 		case AttrRateTcBws:
 			v.RateTcBws = append(v.RateTcBws, DlRateTcBws{})
 			nd := d.Nested()
-			v.RateTcBws[len(v.RateTcBws)-1].decode(&nd)
+			v.RateTcBws[len(v.RateTcBws)-1].decode(&nd, a)
 		case AttrHealthReporterBurstPeriod:
 			if v.HealthReporterBurstPeriod.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1410,9 +1820,9 @@ func (v *Devlink) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ParentDev = new(DlParentDev)
+			v.ParentDev = a.slabOfDlParentDev().New()
 			nd := d.Nested()
-			v.ParentDev.decode(&nd)
+			v.ParentDev.decode(&nd, a)
 		case AttrPad:
 		// padding
 		default:
@@ -1429,11 +1839,11 @@ func (v *DlDevStats) UnmarshalAttrs(b []byte) error {
 	*v = DlDevStats{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlDevStats) decode(d *attrs.Decoder) {
+func (v *DlDevStats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
@@ -1442,17 +1852,17 @@ func (v *DlDevStats) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ReloadStats = new(DlReloadStats)
+			v.ReloadStats = a.slabOfDlReloadStats().New()
 			nd := d.Nested()
-			v.ReloadStats.decode(&nd)
+			v.ReloadStats.decode(&nd, a)
 		case AttrRemoteReloadStats:
 			if v.RemoteReloadStats != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RemoteReloadStats = new(DlReloadStats)
+			v.RemoteReloadStats = a.slabOfDlReloadStats().New()
 			nd := d.Nested()
-			v.RemoteReloadStats.decode(&nd)
+			v.RemoteReloadStats.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -1467,11 +1877,11 @@ func (v *DlReloadStats) UnmarshalAttrs(b []byte) error {
 	*v = DlReloadStats{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlReloadStats) decode(d *attrs.Decoder) {
+func (v *DlReloadStats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	var n0 int
 	c := *d
@@ -1482,14 +1892,14 @@ func (v *DlReloadStats) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.ReloadActionInfo = slices.Grow(v.ReloadActionInfo, n0)
+		v.ReloadActionInfo = a.slabOfDlReloadActInfo().Grow(v.ReloadActionInfo, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrReloadActionInfo:
 			v.ReloadActionInfo = append(v.ReloadActionInfo, DlReloadActInfo{})
 			nd := d.Nested()
-			v.ReloadActionInfo[len(v.ReloadActionInfo)-1].decode(&nd)
+			v.ReloadActionInfo[len(v.ReloadActionInfo)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -1504,11 +1914,11 @@ func (v *DlReloadActInfo) UnmarshalAttrs(b []byte) error {
 	*v = DlReloadActInfo{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlReloadActInfo) decode(d *attrs.Decoder) {
+func (v *DlReloadActInfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	var n0 int
 	c := *d
@@ -1519,7 +1929,7 @@ func (v *DlReloadActInfo) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.ReloadActionStats = slices.Grow(v.ReloadActionStats, n0)
+		v.ReloadActionStats = a.slabOfDlReloadActStats().Grow(v.ReloadActionStats, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -1532,7 +1942,7 @@ func (v *DlReloadActInfo) decode(d *attrs.Decoder) {
 		case AttrReloadActionStats:
 			v.ReloadActionStats = append(v.ReloadActionStats, DlReloadActStats{})
 			nd := d.Nested()
-			v.ReloadActionStats[len(v.ReloadActionStats)-1].decode(&nd)
+			v.ReloadActionStats[len(v.ReloadActionStats)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -1547,11 +1957,11 @@ func (v *DlReloadActStats) UnmarshalAttrs(b []byte) error {
 	*v = DlReloadActStats{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlReloadActStats) decode(d *attrs.Decoder) {
+func (v *DlReloadActStats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	var n0 int
 	c := *d
@@ -1562,14 +1972,14 @@ func (v *DlReloadActStats) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.ReloadStatsEntry = slices.Grow(v.ReloadStatsEntry, n0)
+		v.ReloadStatsEntry = a.slabOfDlReloadStatsEntry().Grow(v.ReloadStatsEntry, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrReloadStatsEntry:
 			v.ReloadStatsEntry = append(v.ReloadStatsEntry, DlReloadStatsEntry{})
 			nd := d.Nested()
-			v.ReloadStatsEntry[len(v.ReloadStatsEntry)-1].decode(&nd)
+			v.ReloadStatsEntry[len(v.ReloadStatsEntry)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -1584,11 +1994,11 @@ func (v *DlReloadStatsEntry) UnmarshalAttrs(b []byte) error {
 	*v = DlReloadStatsEntry{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlReloadStatsEntry) decode(d *attrs.Decoder) {
+func (v *DlReloadStatsEntry) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
@@ -1618,11 +2028,11 @@ func (v *DlInfoVersion) UnmarshalAttrs(b []byte) error {
 	*v = DlInfoVersion{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlInfoVersion) decode(d *attrs.Decoder) {
+func (v *DlInfoVersion) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
@@ -1631,13 +2041,13 @@ func (v *DlInfoVersion) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.InfoVersionName.Set(d.String())
+			v.InfoVersionName.Set(a.arena().String(d.StringBytes()))
 		case AttrInfoVersionValue:
 			if v.InfoVersionValue.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.InfoVersionValue.Set(d.String())
+			v.InfoVersionValue.Set(a.arena().String(d.StringBytes()))
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -1652,11 +2062,11 @@ func (v *DlPortFunction) UnmarshalAttrs(b []byte) error {
 	*v = DlPortFunction{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlPortFunction) decode(d *attrs.Decoder) {
+func (v *DlPortFunction) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDlPortFunction)
 	for d.Next() {
 		switch d.Type() {
@@ -1665,7 +2075,7 @@ func (v *DlPortFunction) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.HwAddr = bytes.Clone(d.Bytes())
+			v.HwAddr = a.arena().Bytes(d.Bytes())
 		case AttrPortFnState:
 			if v.State.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1698,11 +2108,11 @@ func (v *DlDpipeTables) UnmarshalAttrs(b []byte) error {
 	*v = DlDpipeTables{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlDpipeTables) decode(d *attrs.Decoder) {
+func (v *DlDpipeTables) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	var n0 int
 	c := *d
@@ -1713,14 +2123,14 @@ func (v *DlDpipeTables) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeTable = slices.Grow(v.DpipeTable, n0)
+		v.DpipeTable = a.slabOfDlDpipeTable().Grow(v.DpipeTable, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrDpipeTable:
 			v.DpipeTable = append(v.DpipeTable, DlDpipeTable{})
 			nd := d.Nested()
-			v.DpipeTable[len(v.DpipeTable)-1].decode(&nd)
+			v.DpipeTable[len(v.DpipeTable)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -1735,11 +2145,11 @@ func (v *DlDpipeTable) UnmarshalAttrs(b []byte) error {
 	*v = DlDpipeTable{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlDpipeTable) decode(d *attrs.Decoder) {
+func (v *DlDpipeTable) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
@@ -1748,7 +2158,7 @@ func (v *DlDpipeTable) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeTableName.Set(d.String())
+			v.DpipeTableName.Set(a.arena().String(d.StringBytes()))
 		case AttrDpipeTableSize:
 			if v.DpipeTableSize.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1760,17 +2170,17 @@ func (v *DlDpipeTable) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeTableMatches = new(DlDpipeTableMatches)
+			v.DpipeTableMatches = a.slabOfDlDpipeTableMatches().New()
 			nd := d.Nested()
-			v.DpipeTableMatches.decode(&nd)
+			v.DpipeTableMatches.decode(&nd, a)
 		case AttrDpipeTableActions:
 			if v.DpipeTableActions != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeTableActions = new(DlDpipeTableActions)
+			v.DpipeTableActions = a.slabOfDlDpipeTableActions().New()
 			nd := d.Nested()
-			v.DpipeTableActions.decode(&nd)
+			v.DpipeTableActions.decode(&nd, a)
 		case AttrDpipeTableCountersEnabled:
 			if v.DpipeTableCountersEnabled.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1803,11 +2213,11 @@ func (v *DlDpipeTableMatches) UnmarshalAttrs(b []byte) error {
 	*v = DlDpipeTableMatches{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlDpipeTableMatches) decode(d *attrs.Decoder) {
+func (v *DlDpipeTableMatches) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	var n0 int
 	c := *d
@@ -1818,14 +2228,14 @@ func (v *DlDpipeTableMatches) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeMatch = slices.Grow(v.DpipeMatch, n0)
+		v.DpipeMatch = a.slabOfDlDpipeMatch().Grow(v.DpipeMatch, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrDpipeMatch:
 			v.DpipeMatch = append(v.DpipeMatch, DlDpipeMatch{})
 			nd := d.Nested()
-			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd)
+			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -1840,11 +2250,11 @@ func (v *DlDpipeTableActions) UnmarshalAttrs(b []byte) error {
 	*v = DlDpipeTableActions{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlDpipeTableActions) decode(d *attrs.Decoder) {
+func (v *DlDpipeTableActions) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	var n0 int
 	c := *d
@@ -1855,14 +2265,14 @@ func (v *DlDpipeTableActions) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeAction = slices.Grow(v.DpipeAction, n0)
+		v.DpipeAction = a.slabOfDlDpipeAction().Grow(v.DpipeAction, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrDpipeAction:
 			v.DpipeAction = append(v.DpipeAction, DlDpipeAction{})
 			nd := d.Nested()
-			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd)
+			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -1877,11 +2287,11 @@ func (v *DlDpipeEntries) UnmarshalAttrs(b []byte) error {
 	*v = DlDpipeEntries{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlDpipeEntries) decode(d *attrs.Decoder) {
+func (v *DlDpipeEntries) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	var n0 int
 	c := *d
@@ -1892,14 +2302,14 @@ func (v *DlDpipeEntries) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeEntry = slices.Grow(v.DpipeEntry, n0)
+		v.DpipeEntry = a.slabOfDlDpipeEntry().Grow(v.DpipeEntry, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrDpipeEntry:
 			v.DpipeEntry = append(v.DpipeEntry, DlDpipeEntry{})
 			nd := d.Nested()
-			v.DpipeEntry[len(v.DpipeEntry)-1].decode(&nd)
+			v.DpipeEntry[len(v.DpipeEntry)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -1914,11 +2324,11 @@ func (v *DlDpipeEntry) UnmarshalAttrs(b []byte) error {
 	*v = DlDpipeEntry{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlDpipeEntry) decode(d *attrs.Decoder) {
+func (v *DlDpipeEntry) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
@@ -1933,17 +2343,17 @@ func (v *DlDpipeEntry) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeEntryMatchValues = new(DlDpipeEntryMatchValues)
+			v.DpipeEntryMatchValues = a.slabOfDlDpipeEntryMatchValues().New()
 			nd := d.Nested()
-			v.DpipeEntryMatchValues.decode(&nd)
+			v.DpipeEntryMatchValues.decode(&nd, a)
 		case AttrDpipeEntryActionValues:
 			if v.DpipeEntryActionValues != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeEntryActionValues = new(DlDpipeEntryActionValues)
+			v.DpipeEntryActionValues = a.slabOfDlDpipeEntryActionValues().New()
 			nd := d.Nested()
-			v.DpipeEntryActionValues.decode(&nd)
+			v.DpipeEntryActionValues.decode(&nd, a)
 		case AttrDpipeEntryCounter:
 			if v.DpipeEntryCounter.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1964,11 +2374,11 @@ func (v *DlDpipeEntryMatchValues) UnmarshalAttrs(b []byte) error {
 	*v = DlDpipeEntryMatchValues{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlDpipeEntryMatchValues) decode(d *attrs.Decoder) {
+func (v *DlDpipeEntryMatchValues) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	var n0 int
 	c := *d
@@ -1979,14 +2389,14 @@ func (v *DlDpipeEntryMatchValues) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeMatchValue = slices.Grow(v.DpipeMatchValue, n0)
+		v.DpipeMatchValue = a.slabOfDlDpipeMatchValue().Grow(v.DpipeMatchValue, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrDpipeMatchValue:
 			v.DpipeMatchValue = append(v.DpipeMatchValue, DlDpipeMatchValue{})
 			nd := d.Nested()
-			v.DpipeMatchValue[len(v.DpipeMatchValue)-1].decode(&nd)
+			v.DpipeMatchValue[len(v.DpipeMatchValue)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -2001,11 +2411,11 @@ func (v *DlDpipeEntryActionValues) UnmarshalAttrs(b []byte) error {
 	*v = DlDpipeEntryActionValues{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlDpipeEntryActionValues) decode(d *attrs.Decoder) {
+func (v *DlDpipeEntryActionValues) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	var n0 int
 	c := *d
@@ -2016,14 +2426,14 @@ func (v *DlDpipeEntryActionValues) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeActionValue = slices.Grow(v.DpipeActionValue, n0)
+		v.DpipeActionValue = a.slabOfDlDpipeActionValue().Grow(v.DpipeActionValue, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrDpipeActionValue:
 			v.DpipeActionValue = append(v.DpipeActionValue, DlDpipeActionValue{})
 			nd := d.Nested()
-			v.DpipeActionValue[len(v.DpipeActionValue)-1].decode(&nd)
+			v.DpipeActionValue[len(v.DpipeActionValue)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -2038,11 +2448,11 @@ func (v *DlDpipeMatch) UnmarshalAttrs(b []byte) error {
 	*v = DlDpipeMatch{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlDpipeMatch) decode(d *attrs.Decoder) {
+func (v *DlDpipeMatch) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
@@ -2090,11 +2500,11 @@ func (v *DlDpipeMatchValue) UnmarshalAttrs(b []byte) error {
 	*v = DlDpipeMatchValue{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlDpipeMatchValue) decode(d *attrs.Decoder) {
+func (v *DlDpipeMatchValue) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	var n0 int
 	c := *d
@@ -2105,26 +2515,26 @@ func (v *DlDpipeMatchValue) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeMatch = slices.Grow(v.DpipeMatch, n0)
+		v.DpipeMatch = a.slabOfDlDpipeMatch().Grow(v.DpipeMatch, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrDpipeMatch:
 			v.DpipeMatch = append(v.DpipeMatch, DlDpipeMatch{})
 			nd := d.Nested()
-			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd)
+			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd, a)
 		case AttrDpipeValue:
 			if v.DpipeValue != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeValue = bytes.Clone(d.Bytes())
+			v.DpipeValue = a.arena().Bytes(d.Bytes())
 		case AttrDpipeValueMask:
 			if v.DpipeValueMask != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeValueMask = bytes.Clone(d.Bytes())
+			v.DpipeValueMask = a.arena().Bytes(d.Bytes())
 		case AttrDpipeValueMapping:
 			if v.DpipeValueMapping.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2145,11 +2555,11 @@ func (v *DlDpipeAction) UnmarshalAttrs(b []byte) error {
 	*v = DlDpipeAction{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlDpipeAction) decode(d *attrs.Decoder) {
+func (v *DlDpipeAction) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
@@ -2197,11 +2607,11 @@ func (v *DlDpipeActionValue) UnmarshalAttrs(b []byte) error {
 	*v = DlDpipeActionValue{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlDpipeActionValue) decode(d *attrs.Decoder) {
+func (v *DlDpipeActionValue) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	var n0 int
 	c := *d
@@ -2212,26 +2622,26 @@ func (v *DlDpipeActionValue) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeAction = slices.Grow(v.DpipeAction, n0)
+		v.DpipeAction = a.slabOfDlDpipeAction().Grow(v.DpipeAction, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrDpipeAction:
 			v.DpipeAction = append(v.DpipeAction, DlDpipeAction{})
 			nd := d.Nested()
-			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd)
+			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd, a)
 		case AttrDpipeValue:
 			if v.DpipeValue != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeValue = bytes.Clone(d.Bytes())
+			v.DpipeValue = a.arena().Bytes(d.Bytes())
 		case AttrDpipeValueMask:
 			if v.DpipeValueMask != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeValueMask = bytes.Clone(d.Bytes())
+			v.DpipeValueMask = a.arena().Bytes(d.Bytes())
 		case AttrDpipeValueMapping:
 			if v.DpipeValueMapping.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2252,11 +2662,11 @@ func (v *DlDpipeHeaders) UnmarshalAttrs(b []byte) error {
 	*v = DlDpipeHeaders{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlDpipeHeaders) decode(d *attrs.Decoder) {
+func (v *DlDpipeHeaders) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	var n0 int
 	c := *d
@@ -2267,14 +2677,14 @@ func (v *DlDpipeHeaders) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeHeader = slices.Grow(v.DpipeHeader, n0)
+		v.DpipeHeader = a.slabOfDlDpipeHeader().Grow(v.DpipeHeader, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrDpipeHeader:
 			v.DpipeHeader = append(v.DpipeHeader, DlDpipeHeader{})
 			nd := d.Nested()
-			v.DpipeHeader[len(v.DpipeHeader)-1].decode(&nd)
+			v.DpipeHeader[len(v.DpipeHeader)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -2289,11 +2699,11 @@ func (v *DlDpipeHeader) UnmarshalAttrs(b []byte) error {
 	*v = DlDpipeHeader{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlDpipeHeader) decode(d *attrs.Decoder) {
+func (v *DlDpipeHeader) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
@@ -2302,7 +2712,7 @@ func (v *DlDpipeHeader) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeHeaderName.Set(d.String())
+			v.DpipeHeaderName.Set(a.arena().String(d.StringBytes()))
 		case AttrDpipeHeaderID:
 			if v.DpipeHeaderID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2320,9 +2730,9 @@ func (v *DlDpipeHeader) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeHeaderFields = new(DlDpipeHeaderFields)
+			v.DpipeHeaderFields = a.slabOfDlDpipeHeaderFields().New()
 			nd := d.Nested()
-			v.DpipeHeaderFields.decode(&nd)
+			v.DpipeHeaderFields.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -2337,11 +2747,11 @@ func (v *DlDpipeHeaderFields) UnmarshalAttrs(b []byte) error {
 	*v = DlDpipeHeaderFields{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlDpipeHeaderFields) decode(d *attrs.Decoder) {
+func (v *DlDpipeHeaderFields) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	var n0 int
 	c := *d
@@ -2352,14 +2762,14 @@ func (v *DlDpipeHeaderFields) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.DpipeField = slices.Grow(v.DpipeField, n0)
+		v.DpipeField = a.slabOfDlDpipeField().Grow(v.DpipeField, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrDpipeField:
 			v.DpipeField = append(v.DpipeField, DlDpipeField{})
 			nd := d.Nested()
-			v.DpipeField[len(v.DpipeField)-1].decode(&nd)
+			v.DpipeField[len(v.DpipeField)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -2374,11 +2784,11 @@ func (v *DlDpipeField) UnmarshalAttrs(b []byte) error {
 	*v = DlDpipeField{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlDpipeField) decode(d *attrs.Decoder) {
+func (v *DlDpipeField) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
@@ -2387,7 +2797,7 @@ func (v *DlDpipeField) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DpipeFieldName.Set(d.String())
+			v.DpipeFieldName.Set(a.arena().String(d.StringBytes()))
 		case AttrDpipeFieldID:
 			if v.DpipeFieldID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2420,11 +2830,11 @@ func (v *DlResource) UnmarshalAttrs(b []byte) error {
 	*v = DlResource{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlResource) decode(d *attrs.Decoder) {
+func (v *DlResource) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
@@ -2433,7 +2843,7 @@ func (v *DlResource) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ResourceName.Set(d.String())
+			v.ResourceName.Set(a.arena().String(d.StringBytes()))
 		case AttrResourceID:
 			if v.ResourceID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2502,11 +2912,11 @@ func (v *DlResourceList) UnmarshalAttrs(b []byte) error {
 	*v = DlResourceList{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlResourceList) decode(d *attrs.Decoder) {
+func (v *DlResourceList) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	var n0 int
 	c := *d
@@ -2517,14 +2927,14 @@ func (v *DlResourceList) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Resource = slices.Grow(v.Resource, n0)
+		v.Resource = a.slabOfDlResource().Grow(v.Resource, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrResource:
 			v.Resource = append(v.Resource, DlResource{})
 			nd := d.Nested()
-			v.Resource[len(v.Resource)-1].decode(&nd)
+			v.Resource[len(v.Resource)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -2539,11 +2949,11 @@ func (v *DlParam) UnmarshalAttrs(b []byte) error {
 	*v = DlParam{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlParam) decode(d *attrs.Decoder) {
+func (v *DlParam) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
@@ -2552,7 +2962,7 @@ func (v *DlParam) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ParamName.Set(d.String())
+			v.ParamName.Set(a.arena().String(d.StringBytes()))
 		case AttrParamGeneric:
 			if v.ParamGeneric {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2579,11 +2989,11 @@ func (v *DlRegionSnapshots) UnmarshalAttrs(b []byte) error {
 	*v = DlRegionSnapshots{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlRegionSnapshots) decode(d *attrs.Decoder) {
+func (v *DlRegionSnapshots) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
@@ -2592,9 +3002,9 @@ func (v *DlRegionSnapshots) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RegionSnapshot = new(DlRegionSnapshot)
+			v.RegionSnapshot = a.slabOfDlRegionSnapshot().New()
 			nd := d.Nested()
-			v.RegionSnapshot.decode(&nd)
+			v.RegionSnapshot.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -2609,11 +3019,11 @@ func (v *DlRegionSnapshot) UnmarshalAttrs(b []byte) error {
 	*v = DlRegionSnapshot{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlRegionSnapshot) decode(d *attrs.Decoder) {
+func (v *DlRegionSnapshot) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
@@ -2637,11 +3047,11 @@ func (v *DlRegionChunks) UnmarshalAttrs(b []byte) error {
 	*v = DlRegionChunks{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlRegionChunks) decode(d *attrs.Decoder) {
+func (v *DlRegionChunks) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
@@ -2650,9 +3060,9 @@ func (v *DlRegionChunks) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RegionChunk = new(DlRegionChunk)
+			v.RegionChunk = a.slabOfDlRegionChunk().New()
 			nd := d.Nested()
-			v.RegionChunk.decode(&nd)
+			v.RegionChunk.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -2667,11 +3077,11 @@ func (v *DlRegionChunk) UnmarshalAttrs(b []byte) error {
 	*v = DlRegionChunk{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlRegionChunk) decode(d *attrs.Decoder) {
+func (v *DlRegionChunk) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
@@ -2680,7 +3090,7 @@ func (v *DlRegionChunk) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RegionChunkData = bytes.Clone(d.Bytes())
+			v.RegionChunkData = a.arena().Bytes(d.Bytes())
 		case AttrRegionChunkAddr:
 			if v.RegionChunkAddr.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2701,11 +3111,11 @@ func (v *DlFmsg) UnmarshalAttrs(b []byte) error {
 	*v = DlFmsg{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlFmsg) decode(d *attrs.Decoder) {
+func (v *DlFmsg) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
@@ -2738,7 +3148,7 @@ func (v *DlFmsg) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FmsgObjName.Set(d.String())
+			v.FmsgObjName.Set(a.arena().String(d.StringBytes()))
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -2753,11 +3163,11 @@ func (v *DlHealthReporter) UnmarshalAttrs(b []byte) error {
 	*v = DlHealthReporter{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlHealthReporter) decode(d *attrs.Decoder) {
+func (v *DlHealthReporter) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
@@ -2766,7 +3176,7 @@ func (v *DlHealthReporter) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.HealthReporterName.Set(d.String())
+			v.HealthReporterName.Set(a.arena().String(d.StringBytes()))
 		case AttrHealthReporterState:
 			if v.HealthReporterState.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2835,11 +3245,11 @@ func (v *DlAttrStats) UnmarshalAttrs(b []byte) error {
 	*v = DlAttrStats{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlAttrStats) decode(d *attrs.Decoder) {
+func (v *DlAttrStats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDlAttrStats)
 	for d.Next() {
 		switch d.Type() {
@@ -2875,11 +3285,11 @@ func (v *DlTrapMetadata) UnmarshalAttrs(b []byte) error {
 	*v = DlTrapMetadata{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlTrapMetadata) decode(d *attrs.Decoder) {
+func (v *DlTrapMetadata) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDlTrapMetadata)
 	for d.Next() {
 		switch d.Type() {
@@ -2909,11 +3319,11 @@ func (v *DlLinecardSupportedTypes) UnmarshalAttrs(b []byte) error {
 	*v = DlLinecardSupportedTypes{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlLinecardSupportedTypes) decode(d *attrs.Decoder) {
+func (v *DlLinecardSupportedTypes) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
@@ -2922,7 +3332,7 @@ func (v *DlLinecardSupportedTypes) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.LinecardType.Set(d.String())
+			v.LinecardType.Set(a.arena().String(d.StringBytes()))
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -2937,11 +3347,11 @@ func (v *DlSelftestID) UnmarshalAttrs(b []byte) error {
 	*v = DlSelftestID{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlSelftestID) decode(d *attrs.Decoder) {
+func (v *DlSelftestID) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDlSelftestID)
 	for d.Next() {
 		switch d.Type() {
@@ -2965,11 +3375,11 @@ func (v *DlRateTcBws) UnmarshalAttrs(b []byte) error {
 	*v = DlRateTcBws{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlRateTcBws) decode(d *attrs.Decoder) {
+func (v *DlRateTcBws) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDlRateTcBws)
 	for d.Next() {
 		switch d.Type() {
@@ -2999,11 +3409,11 @@ func (v *DlParentDev) UnmarshalAttrs(b []byte) error {
 	*v = DlParentDev{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DlParentDev) decode(d *attrs.Decoder) {
+func (v *DlParentDev) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
@@ -3012,13 +3422,13 @@ func (v *DlParentDev) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
 			if v.DevName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			if v.Index.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -3039,18 +3449,18 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetRequest) decode(d *attrs.Decoder) {
+func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -3065,18 +3475,18 @@ func (v *PortGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PortGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PortGetRequest) decode(d *attrs.Decoder) {
+func (v *PortGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrIndex:
@@ -3093,18 +3503,18 @@ func (v *PortGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = PortGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PortGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *PortGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -3119,28 +3529,28 @@ func (v *PortSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PortSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PortSetRequest) decode(d *attrs.Decoder) {
+func (v *PortSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrPortType:
 			v.PortType.Set(PortType(d.U16()))
 		case AttrPortFunction:
 			if v.PortFunction == nil {
-				v.PortFunction = new(DlPortFunction)
+				v.PortFunction = a.slabOfDlPortFunction().New()
 			}
 			nd := d.Nested()
-			v.PortFunction.decode(&nd)
+			v.PortFunction.decode(&nd, a)
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -3155,18 +3565,18 @@ func (v *PortNewRequest) UnmarshalAttrs(b []byte) error {
 	*v = PortNewRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PortNewRequest) decode(d *attrs.Decoder) {
+func (v *PortNewRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrPortFlavour:
@@ -3191,18 +3601,18 @@ func (v *PortDelRequest) UnmarshalAttrs(b []byte) error {
 	*v = PortDelRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PortDelRequest) decode(d *attrs.Decoder) {
+func (v *PortDelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrIndex:
@@ -3219,18 +3629,18 @@ func (v *PortSplitRequest) UnmarshalAttrs(b []byte) error {
 	*v = PortSplitRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PortSplitRequest) decode(d *attrs.Decoder) {
+func (v *PortSplitRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrPortSplitCount:
@@ -3249,18 +3659,18 @@ func (v *PortUnsplitRequest) UnmarshalAttrs(b []byte) error {
 	*v = PortUnsplitRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PortUnsplitRequest) decode(d *attrs.Decoder) {
+func (v *PortUnsplitRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrIndex:
@@ -3277,18 +3687,18 @@ func (v *SbGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = SbGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SbGetRequest) decode(d *attrs.Decoder) {
+func (v *SbGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrSbIndex:
 			v.SbIndex.Set(d.U32())
 		case AttrIndex:
@@ -3305,18 +3715,18 @@ func (v *SbGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = SbGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SbGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *SbGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -3331,18 +3741,18 @@ func (v *SbPoolGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = SbPoolGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SbPoolGetRequest) decode(d *attrs.Decoder) {
+func (v *SbPoolGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrSbIndex:
 			v.SbIndex.Set(d.U32())
 		case AttrSbPoolIndex:
@@ -3361,18 +3771,18 @@ func (v *SbPoolGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = SbPoolGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SbPoolGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *SbPoolGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -3387,18 +3797,18 @@ func (v *SbPoolSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = SbPoolSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SbPoolSetRequest) decode(d *attrs.Decoder) {
+func (v *SbPoolSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrSbIndex:
 			v.SbIndex.Set(d.U32())
 		case AttrSbPoolIndex:
@@ -3421,18 +3831,18 @@ func (v *SbPortPoolGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = SbPortPoolGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SbPortPoolGetRequest) decode(d *attrs.Decoder) {
+func (v *SbPortPoolGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrSbIndex:
@@ -3453,18 +3863,18 @@ func (v *SbPortPoolGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = SbPortPoolGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SbPortPoolGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *SbPortPoolGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -3479,18 +3889,18 @@ func (v *SbPortPoolSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = SbPortPoolSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SbPortPoolSetRequest) decode(d *attrs.Decoder) {
+func (v *SbPortPoolSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrSbIndex:
@@ -3513,18 +3923,18 @@ func (v *SbTcPoolBindGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = SbTcPoolBindGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SbTcPoolBindGetRequest) decode(d *attrs.Decoder) {
+func (v *SbTcPoolBindGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrSbIndex:
@@ -3547,18 +3957,18 @@ func (v *SbTcPoolBindGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = SbTcPoolBindGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SbTcPoolBindGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *SbTcPoolBindGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -3573,18 +3983,18 @@ func (v *SbTcPoolBindSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = SbTcPoolBindSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SbTcPoolBindSetRequest) decode(d *attrs.Decoder) {
+func (v *SbTcPoolBindSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrSbIndex:
@@ -3611,18 +4021,18 @@ func (v *SbOccSnapshotRequest) UnmarshalAttrs(b []byte) error {
 	*v = SbOccSnapshotRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SbOccSnapshotRequest) decode(d *attrs.Decoder) {
+func (v *SbOccSnapshotRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrSbIndex:
 			v.SbIndex.Set(d.U32())
 		case AttrIndex:
@@ -3639,18 +4049,18 @@ func (v *SbOccMaxClearRequest) UnmarshalAttrs(b []byte) error {
 	*v = SbOccMaxClearRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SbOccMaxClearRequest) decode(d *attrs.Decoder) {
+func (v *SbOccMaxClearRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrSbIndex:
 			v.SbIndex.Set(d.U32())
 		case AttrIndex:
@@ -3667,18 +4077,18 @@ func (v *EswitchGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = EswitchGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *EswitchGetRequest) decode(d *attrs.Decoder) {
+func (v *EswitchGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -3693,18 +4103,18 @@ func (v *EswitchSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = EswitchSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *EswitchSetRequest) decode(d *attrs.Decoder) {
+func (v *EswitchSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrEswitchMode:
 			v.EswitchMode.Set(EswitchMode(d.U16()))
 		case AttrEswitchInlineMode:
@@ -3725,20 +4135,20 @@ func (v *DpipeTableGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = DpipeTableGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DpipeTableGetRequest) decode(d *attrs.Decoder) {
+func (v *DpipeTableGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrDpipeTableName:
-			v.DpipeTableName.Set(d.String())
+			v.DpipeTableName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -3753,20 +4163,20 @@ func (v *DpipeEntriesGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = DpipeEntriesGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DpipeEntriesGetRequest) decode(d *attrs.Decoder) {
+func (v *DpipeEntriesGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrDpipeTableName:
-			v.DpipeTableName.Set(d.String())
+			v.DpipeTableName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -3781,18 +4191,18 @@ func (v *DpipeHeadersGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = DpipeHeadersGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DpipeHeadersGetRequest) decode(d *attrs.Decoder) {
+func (v *DpipeHeadersGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -3807,20 +4217,20 @@ func (v *DpipeTableCountersSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = DpipeTableCountersSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DpipeTableCountersSetRequest) decode(d *attrs.Decoder) {
+func (v *DpipeTableCountersSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrDpipeTableName:
-			v.DpipeTableName.Set(d.String())
+			v.DpipeTableName.Set(a.arena().String(d.StringBytes()))
 		case AttrDpipeTableCountersEnabled:
 			v.DpipeTableCountersEnabled.Set(d.U8())
 		case AttrIndex:
@@ -3837,18 +4247,18 @@ func (v *ResourceSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = ResourceSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ResourceSetRequest) decode(d *attrs.Decoder) {
+func (v *ResourceSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrResourceID:
 			v.ResourceID.Set(d.U64())
 		case AttrResourceSize:
@@ -3867,18 +4277,18 @@ func (v *ResourceDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = ResourceDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ResourceDumpRequest) decode(d *attrs.Decoder) {
+func (v *ResourceDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrIndex:
@@ -3895,18 +4305,18 @@ func (v *ResourceDumpDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = ResourceDumpDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ResourceDumpDumpRequest) decode(d *attrs.Decoder) {
+func (v *ResourceDumpDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		case AttrResourceScopeMask:
@@ -3923,18 +4333,18 @@ func (v *ReloadRequest) UnmarshalAttrs(b []byte) error {
 	*v = ReloadRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ReloadRequest) decode(d *attrs.Decoder) {
+func (v *ReloadRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrNetnsFd:
 			v.NetnsFd.Set(d.U32())
 		case AttrNetnsPID:
@@ -3959,20 +4369,20 @@ func (v *ParamGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = ParamGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ParamGetRequest) decode(d *attrs.Decoder) {
+func (v *ParamGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrParamName:
-			v.ParamName.Set(d.String())
+			v.ParamName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -3987,18 +4397,18 @@ func (v *ParamGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = ParamGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ParamGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *ParamGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -4013,20 +4423,20 @@ func (v *ParamSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = ParamSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ParamSetRequest) decode(d *attrs.Decoder) {
+func (v *ParamSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrParamName:
-			v.ParamName.Set(d.String())
+			v.ParamName.Set(a.arena().String(d.StringBytes()))
 		case AttrParamType:
 			v.ParamType.Set(VarAttrType(d.U8()))
 		case AttrParamValueCmode:
@@ -4047,22 +4457,22 @@ func (v *RegionGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = RegionGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RegionGetRequest) decode(d *attrs.Decoder) {
+func (v *RegionGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrRegionName:
-			v.RegionName.Set(d.String())
+			v.RegionName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -4077,18 +4487,18 @@ func (v *RegionGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = RegionGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RegionGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *RegionGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -4103,22 +4513,22 @@ func (v *RegionNewRequest) UnmarshalAttrs(b []byte) error {
 	*v = RegionNewRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RegionNewRequest) decode(d *attrs.Decoder) {
+func (v *RegionNewRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrRegionName:
-			v.RegionName.Set(d.String())
+			v.RegionName.Set(a.arena().String(d.StringBytes()))
 		case AttrRegionSnapshotID:
 			v.RegionSnapshotID.Set(d.U32())
 		case AttrIndex:
@@ -4135,22 +4545,22 @@ func (v *RegionDelRequest) UnmarshalAttrs(b []byte) error {
 	*v = RegionDelRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RegionDelRequest) decode(d *attrs.Decoder) {
+func (v *RegionDelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrRegionName:
-			v.RegionName.Set(d.String())
+			v.RegionName.Set(a.arena().String(d.StringBytes()))
 		case AttrRegionSnapshotID:
 			v.RegionSnapshotID.Set(d.U32())
 		case AttrIndex:
@@ -4167,22 +4577,22 @@ func (v *RegionReadDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = RegionReadDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RegionReadDumpRequest) decode(d *attrs.Decoder) {
+func (v *RegionReadDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrRegionName:
-			v.RegionName.Set(d.String())
+			v.RegionName.Set(a.arena().String(d.StringBytes()))
 		case AttrRegionSnapshotID:
 			v.RegionSnapshotID.Set(d.U32())
 		case AttrRegionChunkAddr:
@@ -4205,18 +4615,18 @@ func (v *PortParamGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PortParamGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PortParamGetRequest) decode(d *attrs.Decoder) {
+func (v *PortParamGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrIndex:
@@ -4233,18 +4643,18 @@ func (v *PortParamSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PortParamSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PortParamSetRequest) decode(d *attrs.Decoder) {
+func (v *PortParamSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrIndex:
@@ -4261,18 +4671,18 @@ func (v *InfoGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = InfoGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *InfoGetRequest) decode(d *attrs.Decoder) {
+func (v *InfoGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -4287,22 +4697,22 @@ func (v *HealthReporterGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = HealthReporterGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *HealthReporterGetRequest) decode(d *attrs.Decoder) {
+func (v *HealthReporterGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrHealthReporterName:
-			v.HealthReporterName.Set(d.String())
+			v.HealthReporterName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -4317,18 +4727,18 @@ func (v *HealthReporterGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = HealthReporterGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *HealthReporterGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *HealthReporterGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrIndex:
@@ -4345,22 +4755,22 @@ func (v *HealthReporterSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = HealthReporterSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *HealthReporterSetRequest) decode(d *attrs.Decoder) {
+func (v *HealthReporterSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrHealthReporterName:
-			v.HealthReporterName.Set(d.String())
+			v.HealthReporterName.Set(a.arena().String(d.StringBytes()))
 		case AttrHealthReporterGracefulPeriod:
 			v.HealthReporterGracefulPeriod.Set(d.U64())
 		case AttrHealthReporterAutoRecover:
@@ -4383,22 +4793,22 @@ func (v *HealthReporterRecoverRequest) UnmarshalAttrs(b []byte) error {
 	*v = HealthReporterRecoverRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *HealthReporterRecoverRequest) decode(d *attrs.Decoder) {
+func (v *HealthReporterRecoverRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrHealthReporterName:
-			v.HealthReporterName.Set(d.String())
+			v.HealthReporterName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -4413,22 +4823,22 @@ func (v *HealthReporterDiagnoseRequest) UnmarshalAttrs(b []byte) error {
 	*v = HealthReporterDiagnoseRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *HealthReporterDiagnoseRequest) decode(d *attrs.Decoder) {
+func (v *HealthReporterDiagnoseRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrHealthReporterName:
-			v.HealthReporterName.Set(d.String())
+			v.HealthReporterName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -4443,22 +4853,22 @@ func (v *HealthReporterDumpGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = HealthReporterDumpGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *HealthReporterDumpGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *HealthReporterDumpGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrHealthReporterName:
-			v.HealthReporterName.Set(d.String())
+			v.HealthReporterName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -4473,22 +4883,22 @@ func (v *HealthReporterDumpClearRequest) UnmarshalAttrs(b []byte) error {
 	*v = HealthReporterDumpClearRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *HealthReporterDumpClearRequest) decode(d *attrs.Decoder) {
+func (v *HealthReporterDumpClearRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrHealthReporterName:
-			v.HealthReporterName.Set(d.String())
+			v.HealthReporterName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -4503,22 +4913,22 @@ func (v *FlashUpdateRequest) UnmarshalAttrs(b []byte) error {
 	*v = FlashUpdateRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *FlashUpdateRequest) decode(d *attrs.Decoder) {
+func (v *FlashUpdateRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrFlashUpdateFileName:
-			v.FlashUpdateFileName.Set(d.String())
+			v.FlashUpdateFileName.Set(a.arena().String(d.StringBytes()))
 		case AttrFlashUpdateComponent:
-			v.FlashUpdateComponent.Set(d.String())
+			v.FlashUpdateComponent.Set(a.arena().String(d.StringBytes()))
 		case AttrFlashUpdateOverwriteMask:
 			v.FlashUpdateOverwriteMask.Set(d.Bitfield32())
 		case AttrIndex:
@@ -4535,20 +4945,20 @@ func (v *TrapGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = TrapGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TrapGetRequest) decode(d *attrs.Decoder) {
+func (v *TrapGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrTrapName:
-			v.TrapName.Set(d.String())
+			v.TrapName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -4563,18 +4973,18 @@ func (v *TrapGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = TrapGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TrapGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *TrapGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -4589,20 +4999,20 @@ func (v *TrapSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = TrapSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TrapSetRequest) decode(d *attrs.Decoder) {
+func (v *TrapSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrTrapName:
-			v.TrapName.Set(d.String())
+			v.TrapName.Set(a.arena().String(d.StringBytes()))
 		case AttrTrapAction:
 			v.TrapAction.Set(TrapAction(d.U8()))
 		case AttrIndex:
@@ -4619,20 +5029,20 @@ func (v *TrapGroupGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = TrapGroupGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TrapGroupGetRequest) decode(d *attrs.Decoder) {
+func (v *TrapGroupGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrTrapGroupName:
-			v.TrapGroupName.Set(d.String())
+			v.TrapGroupName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -4647,18 +5057,18 @@ func (v *TrapGroupGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = TrapGroupGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TrapGroupGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *TrapGroupGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -4673,22 +5083,22 @@ func (v *TrapGroupSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = TrapGroupSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TrapGroupSetRequest) decode(d *attrs.Decoder) {
+func (v *TrapGroupSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrTrapAction:
 			v.TrapAction.Set(TrapAction(d.U8()))
 		case AttrTrapGroupName:
-			v.TrapGroupName.Set(d.String())
+			v.TrapGroupName.Set(a.arena().String(d.StringBytes()))
 		case AttrTrapPolicerID:
 			v.TrapPolicerID.Set(d.U32())
 		case AttrIndex:
@@ -4705,18 +5115,18 @@ func (v *TrapPolicerGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = TrapPolicerGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TrapPolicerGetRequest) decode(d *attrs.Decoder) {
+func (v *TrapPolicerGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrTrapPolicerID:
 			v.TrapPolicerID.Set(d.U32())
 		case AttrIndex:
@@ -4733,18 +5143,18 @@ func (v *TrapPolicerGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = TrapPolicerGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TrapPolicerGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *TrapPolicerGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -4759,18 +5169,18 @@ func (v *TrapPolicerSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = TrapPolicerSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TrapPolicerSetRequest) decode(d *attrs.Decoder) {
+func (v *TrapPolicerSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrTrapPolicerID:
 			v.TrapPolicerID.Set(d.U32())
 		case AttrTrapPolicerRate:
@@ -4791,22 +5201,22 @@ func (v *HealthReporterTestRequest) UnmarshalAttrs(b []byte) error {
 	*v = HealthReporterTestRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *HealthReporterTestRequest) decode(d *attrs.Decoder) {
+func (v *HealthReporterTestRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrHealthReporterName:
-			v.HealthReporterName.Set(d.String())
+			v.HealthReporterName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -4821,22 +5231,22 @@ func (v *RateGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = RateGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RateGetRequest) decode(d *attrs.Decoder) {
+func (v *RateGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrRateNodeName:
-			v.RateNodeName.Set(d.String())
+			v.RateNodeName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -4851,18 +5261,18 @@ func (v *RateGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = RateGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RateGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *RateGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -4877,11 +5287,11 @@ func (v *RateSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = RateSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RateSetRequest) decode(d *attrs.Decoder) {
+func (v *RateSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	var n0 int
 	c := *d
@@ -4892,22 +5302,22 @@ func (v *RateSetRequest) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.RateTcBws = slices.Grow(v.RateTcBws, n0)
+		v.RateTcBws = a.slabOfDlRateTcBws().Grow(v.RateTcBws, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrRateTxShare:
 			v.RateTxShare.Set(d.U64())
 		case AttrRateTxMax:
 			v.RateTxMax.Set(d.U64())
 		case AttrRateNodeName:
-			v.RateNodeName.Set(d.String())
+			v.RateNodeName.Set(a.arena().String(d.StringBytes()))
 		case AttrRateParentNodeName:
-			v.RateParentNodeName.Set(d.String())
+			v.RateParentNodeName.Set(a.arena().String(d.StringBytes()))
 		case AttrRateTxPriority:
 			v.RateTxPriority.Set(d.U32())
 		case AttrRateTxWeight:
@@ -4915,15 +5325,15 @@ func (v *RateSetRequest) decode(d *attrs.Decoder) {
 		case AttrRateTcBws:
 			v.RateTcBws = append(v.RateTcBws, DlRateTcBws{})
 			nd := d.Nested()
-			v.RateTcBws[len(v.RateTcBws)-1].decode(&nd)
+			v.RateTcBws[len(v.RateTcBws)-1].decode(&nd, a)
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		case AttrParentDev:
 			if v.ParentDev == nil {
-				v.ParentDev = new(DlParentDev)
+				v.ParentDev = a.slabOfDlParentDev().New()
 			}
 			nd := d.Nested()
-			v.ParentDev.decode(&nd)
+			v.ParentDev.decode(&nd, a)
 		}
 	}
 }
@@ -4936,11 +5346,11 @@ func (v *RateNewRequest) UnmarshalAttrs(b []byte) error {
 	*v = RateNewRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RateNewRequest) decode(d *attrs.Decoder) {
+func (v *RateNewRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	var n0 int
 	c := *d
@@ -4951,22 +5361,22 @@ func (v *RateNewRequest) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.RateTcBws = slices.Grow(v.RateTcBws, n0)
+		v.RateTcBws = a.slabOfDlRateTcBws().Grow(v.RateTcBws, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrRateTxShare:
 			v.RateTxShare.Set(d.U64())
 		case AttrRateTxMax:
 			v.RateTxMax.Set(d.U64())
 		case AttrRateNodeName:
-			v.RateNodeName.Set(d.String())
+			v.RateNodeName.Set(a.arena().String(d.StringBytes()))
 		case AttrRateParentNodeName:
-			v.RateParentNodeName.Set(d.String())
+			v.RateParentNodeName.Set(a.arena().String(d.StringBytes()))
 		case AttrRateTxPriority:
 			v.RateTxPriority.Set(d.U32())
 		case AttrRateTxWeight:
@@ -4974,15 +5384,15 @@ func (v *RateNewRequest) decode(d *attrs.Decoder) {
 		case AttrRateTcBws:
 			v.RateTcBws = append(v.RateTcBws, DlRateTcBws{})
 			nd := d.Nested()
-			v.RateTcBws[len(v.RateTcBws)-1].decode(&nd)
+			v.RateTcBws[len(v.RateTcBws)-1].decode(&nd, a)
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		case AttrParentDev:
 			if v.ParentDev == nil {
-				v.ParentDev = new(DlParentDev)
+				v.ParentDev = a.slabOfDlParentDev().New()
 			}
 			nd := d.Nested()
-			v.ParentDev.decode(&nd)
+			v.ParentDev.decode(&nd, a)
 		}
 	}
 }
@@ -4995,20 +5405,20 @@ func (v *RateDelRequest) UnmarshalAttrs(b []byte) error {
 	*v = RateDelRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RateDelRequest) decode(d *attrs.Decoder) {
+func (v *RateDelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrRateNodeName:
-			v.RateNodeName.Set(d.String())
+			v.RateNodeName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -5023,18 +5433,18 @@ func (v *LinecardGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = LinecardGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *LinecardGetRequest) decode(d *attrs.Decoder) {
+func (v *LinecardGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrLinecardIndex:
 			v.LinecardIndex.Set(d.U32())
 		case AttrIndex:
@@ -5051,18 +5461,18 @@ func (v *LinecardGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = LinecardGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *LinecardGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *LinecardGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -5077,22 +5487,22 @@ func (v *LinecardSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = LinecardSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *LinecardSetRequest) decode(d *attrs.Decoder) {
+func (v *LinecardSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrLinecardIndex:
 			v.LinecardIndex.Set(d.U32())
 		case AttrLinecardType:
-			v.LinecardType.Set(d.String())
+			v.LinecardType.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -5107,18 +5517,18 @@ func (v *SelftestsGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = SelftestsGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SelftestsGetRequest) decode(d *attrs.Decoder) {
+func (v *SelftestsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -5133,24 +5543,24 @@ func (v *SelftestsRunRequest) UnmarshalAttrs(b []byte) error {
 	*v = SelftestsRunRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SelftestsRunRequest) decode(d *attrs.Decoder) {
+func (v *SelftestsRunRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrSelftests:
 			if v.Selftests == nil {
-				v.Selftests = new(DlSelftestID)
+				v.Selftests = a.slabOfDlSelftestID().New()
 			}
 			nd := d.Nested()
-			v.Selftests.decode(&nd)
+			v.Selftests.decode(&nd, a)
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -5165,18 +5575,18 @@ func (v *NotifyFilterSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = NotifyFilterSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *NotifyFilterSetRequest) decode(d *attrs.Decoder) {
+func (v *NotifyFilterSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
 	for d.Next() {
 		switch d.Type() {
 		case AttrBusName:
-			v.BusName.Set(d.String())
+			v.BusName.Set(a.arena().String(d.StringBytes()))
 		case AttrDevName:
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrPortIndex:
 			v.PortIndex.Set(d.U32())
 		case AttrIndex:
@@ -5186,10 +5596,10 @@ func (v *NotifyFilterSetRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Devlink) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Devlink) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

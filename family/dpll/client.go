@@ -69,7 +69,7 @@ func (c *Client) DeviceIDGet(ctx context.Context, req *DeviceIDGetRequest) (*Dpl
 		return nil, opError("device-id-get", err)
 	}
 	rep := new(Dpll)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("device-id-get", err)
 	}
@@ -98,7 +98,7 @@ func (c *Client) DeviceGet(ctx context.Context, req *DeviceGetRequest) (*Dpll, e
 		return nil, opError("device-get", err)
 	}
 	rep := new(Dpll)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("device-get", err)
 	}
@@ -125,13 +125,15 @@ func (c *Client) DeviceGetDump(ctx context.Context) iter.Seq2[*Dpll, error] {
 			yield(nil, opError("device-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("device-get", err))
 				return
 			}
-			rep := new(Dpll)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDpll().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("device-get", err)) {
 					return
 				}
@@ -191,7 +193,7 @@ func (c *Client) PinIDGet(ctx context.Context, req *PinIDGetRequest) (*Pin, erro
 		return nil, opError("pin-id-get", err)
 	}
 	rep := new(Pin)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("pin-id-get", err)
 	}
@@ -223,7 +225,7 @@ func (c *Client) PinGet(ctx context.Context, req *PinGetRequest) (*Pin, error) {
 		return nil, opError("pin-get", err)
 	}
 	rep := new(Pin)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("pin-get", err)
 	}
@@ -259,13 +261,15 @@ func (c *Client) PinGetDump(ctx context.Context, req *PinGetDumpRequest) iter.Se
 			yield(nil, opError("pin-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("pin-get", err))
 				return
 			}
-			rep := new(Pin)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfPin().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("pin-get", err)) {
 					return
 				}

@@ -4,6 +4,7 @@ package dpll
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -60,6 +61,85 @@ var namesPin = []string{
 	32: "operstate",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies              attrs.Arena
+	slabFrequencyRange  attrs.Slab[FrequencyRange]
+	slabPinParentDevice attrs.Slab[PinParentDevice]
+	slabPinParentPin    attrs.Slab[PinParentPin]
+	slabReferenceSync   attrs.Slab[ReferenceSync]
+	slabDpll            attrs.Slab[Dpll]
+	slabPin             attrs.Slab[Pin]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfFrequencyRange returns the allocator's slab of FrequencyRange, nil for
+// a nil allocator.
+func (a *allocator) slabOfFrequencyRange() *attrs.Slab[FrequencyRange] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabFrequencyRange
+}
+
+// slabOfPinParentDevice returns the allocator's slab of PinParentDevice, nil
+// for a nil allocator.
+func (a *allocator) slabOfPinParentDevice() *attrs.Slab[PinParentDevice] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPinParentDevice
+}
+
+// slabOfPinParentPin returns the allocator's slab of PinParentPin, nil for a
+// nil allocator.
+func (a *allocator) slabOfPinParentPin() *attrs.Slab[PinParentPin] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPinParentPin
+}
+
+// slabOfReferenceSync returns the allocator's slab of ReferenceSync, nil for a
+// nil allocator.
+func (a *allocator) slabOfReferenceSync() *attrs.Slab[ReferenceSync] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabReferenceSync
+}
+
+// slabOfDpll returns the allocator's slab of Dpll, nil for a nil allocator.
+func (a *allocator) slabOfDpll() *attrs.Slab[Dpll] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDpll
+}
+
+// slabOfPin returns the allocator's slab of Pin, nil for a nil allocator.
+func (a *allocator) slabOfPin() *attrs.Slab[Pin] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPin
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set dpll from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -68,11 +148,11 @@ func (v *Dpll) UnmarshalAttrs(b []byte) error {
 	*v = Dpll{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Dpll) decode(d *attrs.Decoder) {
+func (v *Dpll) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDpll)
 	var n0, n1 int
 	c := *d
@@ -103,7 +183,7 @@ func (v *Dpll) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ModuleName.Set(d.String())
+			v.ModuleName.Set(a.arena().String(d.StringBytes()))
 		case AttrClockID:
 			if v.ClockID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -178,11 +258,11 @@ func (v *Pin) UnmarshalAttrs(b []byte) error {
 	*v = Pin{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Pin) decode(d *attrs.Decoder) {
+func (v *Pin) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPin)
 	var n0, n1, n2, n3, n4 int
 	c := *d
@@ -201,19 +281,19 @@ func (v *Pin) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.FrequencySupported = slices.Grow(v.FrequencySupported, n0)
+		v.FrequencySupported = a.slabOfFrequencyRange().Grow(v.FrequencySupported, n0)
 	}
 	if n1 > 0 {
-		v.ParentDevice = slices.Grow(v.ParentDevice, n1)
+		v.ParentDevice = a.slabOfPinParentDevice().Grow(v.ParentDevice, n1)
 	}
 	if n2 > 0 {
-		v.ParentPin = slices.Grow(v.ParentPin, n2)
+		v.ParentPin = a.slabOfPinParentPin().Grow(v.ParentPin, n2)
 	}
 	if n3 > 0 {
-		v.EsyncFrequencySupported = slices.Grow(v.EsyncFrequencySupported, n3)
+		v.EsyncFrequencySupported = a.slabOfFrequencyRange().Grow(v.EsyncFrequencySupported, n3)
 	}
 	if n4 > 0 {
-		v.ReferenceSync = slices.Grow(v.ReferenceSync, n4)
+		v.ReferenceSync = a.slabOfReferenceSync().Grow(v.ReferenceSync, n4)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -234,7 +314,7 @@ func (v *Pin) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ModuleName.Set(d.String())
+			v.ModuleName.Set(a.arena().String(d.StringBytes()))
 		case AttrPinClockID:
 			if v.ClockID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -246,19 +326,19 @@ func (v *Pin) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.BoardLabel.Set(d.String())
+			v.BoardLabel.Set(a.arena().String(d.StringBytes()))
 		case AttrPinPanelLabel:
 			if v.PanelLabel.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.PanelLabel.Set(d.String())
+			v.PanelLabel.Set(a.arena().String(d.StringBytes()))
 		case AttrPinPackageLabel:
 			if v.PackageLabel.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.PackageLabel.Set(d.String())
+			v.PackageLabel.Set(a.arena().String(d.StringBytes()))
 		case AttrPinType:
 			if v.Type.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -280,7 +360,7 @@ func (v *Pin) decode(d *attrs.Decoder) {
 		case AttrPinFrequencySupported:
 			v.FrequencySupported = append(v.FrequencySupported, FrequencyRange{})
 			nd := d.Nested()
-			v.FrequencySupported[len(v.FrequencySupported)-1].decode(&nd)
+			v.FrequencySupported[len(v.FrequencySupported)-1].decode(&nd, a)
 		case AttrPinFrequencyMin:
 			if v.FrequencyMin.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -314,11 +394,11 @@ func (v *Pin) decode(d *attrs.Decoder) {
 		case AttrPinParentDevice:
 			v.ParentDevice = append(v.ParentDevice, PinParentDevice{})
 			nd := d.Nested()
-			v.ParentDevice[len(v.ParentDevice)-1].decode(&nd)
+			v.ParentDevice[len(v.ParentDevice)-1].decode(&nd, a)
 		case AttrPinParentPin:
 			v.ParentPin = append(v.ParentPin, PinParentPin{})
 			nd := d.Nested()
-			v.ParentPin[len(v.ParentPin)-1].decode(&nd)
+			v.ParentPin[len(v.ParentPin)-1].decode(&nd, a)
 		case AttrPinPhaseAdjustMin:
 			if v.PhaseAdjustMin.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -358,7 +438,7 @@ func (v *Pin) decode(d *attrs.Decoder) {
 		case AttrPinEsyncFrequencySupported:
 			v.EsyncFrequencySupported = append(v.EsyncFrequencySupported, FrequencyRange{})
 			nd := d.Nested()
-			v.EsyncFrequencySupported[len(v.EsyncFrequencySupported)-1].decode(&nd)
+			v.EsyncFrequencySupported[len(v.EsyncFrequencySupported)-1].decode(&nd, a)
 		case AttrPinEsyncPulse:
 			if v.EsyncPulse.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -368,7 +448,7 @@ func (v *Pin) decode(d *attrs.Decoder) {
 		case AttrPinReferenceSync:
 			v.ReferenceSync = append(v.ReferenceSync, ReferenceSync{})
 			nd := d.Nested()
-			v.ReferenceSync[len(v.ReferenceSync)-1].decode(&nd)
+			v.ReferenceSync[len(v.ReferenceSync)-1].decode(&nd, a)
 		case AttrPinPhaseAdjustGran:
 			if v.PhaseAdjustGran.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -409,11 +489,11 @@ func (v *PinParentDevice) UnmarshalAttrs(b []byte) error {
 	*v = PinParentDevice{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PinParentDevice) decode(d *attrs.Decoder) {
+func (v *PinParentDevice) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPin)
 	for d.Next() {
 		switch d.Type() {
@@ -479,11 +559,11 @@ func (v *PinParentPin) UnmarshalAttrs(b []byte) error {
 	*v = PinParentPin{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PinParentPin) decode(d *attrs.Decoder) {
+func (v *PinParentPin) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPin)
 	for d.Next() {
 		switch d.Type() {
@@ -513,11 +593,11 @@ func (v *FrequencyRange) UnmarshalAttrs(b []byte) error {
 	*v = FrequencyRange{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *FrequencyRange) decode(d *attrs.Decoder) {
+func (v *FrequencyRange) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPin)
 	for d.Next() {
 		switch d.Type() {
@@ -547,11 +627,11 @@ func (v *ReferenceSync) UnmarshalAttrs(b []byte) error {
 	*v = ReferenceSync{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ReferenceSync) decode(d *attrs.Decoder) {
+func (v *ReferenceSync) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPin)
 	for d.Next() {
 		switch d.Type() {
@@ -581,16 +661,16 @@ func (v *DeviceIDGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = DeviceIDGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DeviceIDGetRequest) decode(d *attrs.Decoder) {
+func (v *DeviceIDGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDpll)
 	for d.Next() {
 		switch d.Type() {
 		case AttrModuleName:
-			v.ModuleName.Set(d.String())
+			v.ModuleName.Set(a.arena().String(d.StringBytes()))
 		case AttrClockID:
 			v.ClockID.Set(d.U64())
 		case AttrType:
@@ -607,11 +687,11 @@ func (v *DeviceGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = DeviceGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DeviceGetRequest) decode(d *attrs.Decoder) {
+func (v *DeviceGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDpll)
 	for d.Next() {
 		switch d.Type() {
@@ -629,11 +709,11 @@ func (v *DeviceSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = DeviceSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DeviceSetRequest) decode(d *attrs.Decoder) {
+func (v *DeviceSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDpll)
 	for d.Next() {
 		switch d.Type() {
@@ -659,24 +739,24 @@ func (v *PinIDGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PinIDGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PinIDGetRequest) decode(d *attrs.Decoder) {
+func (v *PinIDGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPin)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPinModuleName:
-			v.ModuleName.Set(d.String())
+			v.ModuleName.Set(a.arena().String(d.StringBytes()))
 		case AttrPinClockID:
 			v.ClockID.Set(d.U64())
 		case AttrPinBoardLabel:
-			v.BoardLabel.Set(d.String())
+			v.BoardLabel.Set(a.arena().String(d.StringBytes()))
 		case AttrPinPanelLabel:
-			v.PanelLabel.Set(d.String())
+			v.PanelLabel.Set(a.arena().String(d.StringBytes()))
 		case AttrPinPackageLabel:
-			v.PackageLabel.Set(d.String())
+			v.PackageLabel.Set(a.arena().String(d.StringBytes()))
 		case AttrPinType:
 			v.Type.Set(PinType(d.U32()))
 		}
@@ -691,11 +771,11 @@ func (v *PinGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PinGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PinGetRequest) decode(d *attrs.Decoder) {
+func (v *PinGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPin)
 	for d.Next() {
 		switch d.Type() {
@@ -713,11 +793,11 @@ func (v *PinGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = PinGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PinGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *PinGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPin)
 	for d.Next() {
 		switch d.Type() {
@@ -735,11 +815,11 @@ func (v *PinSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PinSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PinSetRequest) decode(d *attrs.Decoder) {
+func (v *PinSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPin)
 	var n0, n1, n2 int
 	c := *d
@@ -754,13 +834,13 @@ func (v *PinSetRequest) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.ParentDevice = slices.Grow(v.ParentDevice, n0)
+		v.ParentDevice = a.slabOfPinParentDevice().Grow(v.ParentDevice, n0)
 	}
 	if n1 > 0 {
-		v.ParentPin = slices.Grow(v.ParentPin, n1)
+		v.ParentPin = a.slabOfPinParentPin().Grow(v.ParentPin, n1)
 	}
 	if n2 > 0 {
-		v.ReferenceSync = slices.Grow(v.ReferenceSync, n2)
+		v.ReferenceSync = a.slabOfReferenceSync().Grow(v.ReferenceSync, n2)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -777,11 +857,11 @@ func (v *PinSetRequest) decode(d *attrs.Decoder) {
 		case AttrPinParentDevice:
 			v.ParentDevice = append(v.ParentDevice, PinParentDevice{})
 			nd := d.Nested()
-			v.ParentDevice[len(v.ParentDevice)-1].decode(&nd)
+			v.ParentDevice[len(v.ParentDevice)-1].decode(&nd, a)
 		case AttrPinParentPin:
 			v.ParentPin = append(v.ParentPin, PinParentPin{})
 			nd := d.Nested()
-			v.ParentPin[len(v.ParentPin)-1].decode(&nd)
+			v.ParentPin[len(v.ParentPin)-1].decode(&nd, a)
 		case AttrPinPhaseAdjust:
 			v.PhaseAdjust.Set(d.S32())
 		case AttrPinEsyncFrequency:
@@ -789,25 +869,25 @@ func (v *PinSetRequest) decode(d *attrs.Decoder) {
 		case AttrPinReferenceSync:
 			v.ReferenceSync = append(v.ReferenceSync, ReferenceSync{})
 			nd := d.Nested()
-			v.ReferenceSync[len(v.ReferenceSync)-1].decode(&nd)
+			v.ReferenceSync[len(v.ReferenceSync)-1].decode(&nd, a)
 		}
 	}
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Dpll) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Dpll) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Pin) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Pin) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

@@ -67,13 +67,15 @@ func (c *Client) ListNodesDump(ctx context.Context) iter.Seq2[*NodeAttrs, error]
 			yield(nil, opError("list-nodes", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("list-nodes", err))
 				return
 			}
-			rep := new(NodeAttrs)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfNodeAttrs().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("list-nodes", err)) {
 					return
 				}
@@ -107,7 +109,7 @@ func (c *Client) GetErrorCounter(ctx context.Context, req *GetErrorCounterReques
 		return nil, opError("get-error-counter", err)
 	}
 	rep := new(ErrorCounterAttrs)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("get-error-counter", err)
 	}
@@ -139,13 +141,15 @@ func (c *Client) GetErrorCounterDump(ctx context.Context, req *GetErrorCounterDu
 			yield(nil, opError("get-error-counter", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get-error-counter", err))
 				return
 			}
-			rep := new(ErrorCounterAttrs)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfErrorCounterAttrs().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("get-error-counter", err)) {
 					return
 				}

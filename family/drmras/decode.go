@@ -3,6 +3,8 @@
 package drmras
 
 import (
+	"sync"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -20,6 +22,47 @@ var namesErrorCounterAttrs = []string{
 	4: "error-value",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies                attrs.Arena
+	slabNodeAttrs         attrs.Slab[NodeAttrs]
+	slabErrorCounterAttrs attrs.Slab[ErrorCounterAttrs]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfNodeAttrs returns the allocator's slab of NodeAttrs, nil for a nil
+// allocator.
+func (a *allocator) slabOfNodeAttrs() *attrs.Slab[NodeAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabNodeAttrs
+}
+
+// slabOfErrorCounterAttrs returns the allocator's slab of ErrorCounterAttrs,
+// nil for a nil allocator.
+func (a *allocator) slabOfErrorCounterAttrs() *attrs.Slab[ErrorCounterAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabErrorCounterAttrs
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set node-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -28,11 +71,11 @@ func (v *NodeAttrs) UnmarshalAttrs(b []byte) error {
 	*v = NodeAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *NodeAttrs) decode(d *attrs.Decoder) {
+func (v *NodeAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNodeAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -47,13 +90,13 @@ func (v *NodeAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DeviceName.Set(d.String())
+			v.DeviceName.Set(a.arena().String(d.StringBytes()))
 		case AttrNodeNodeName:
 			if v.NodeName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.NodeName.Set(d.String())
+			v.NodeName.Set(a.arena().String(d.StringBytes()))
 		case AttrNodeNodeType:
 			if v.NodeType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -74,11 +117,11 @@ func (v *ErrorCounterAttrs) UnmarshalAttrs(b []byte) error {
 	*v = ErrorCounterAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ErrorCounterAttrs) decode(d *attrs.Decoder) {
+func (v *ErrorCounterAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesErrorCounterAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -99,7 +142,7 @@ func (v *ErrorCounterAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ErrorName.Set(d.String())
+			v.ErrorName.Set(a.arena().String(d.StringBytes()))
 		case AttrErrorCounterErrorValue:
 			if v.ErrorValue.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -120,11 +163,11 @@ func (v *GetErrorCounterRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetErrorCounterRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetErrorCounterRequest) decode(d *attrs.Decoder) {
+func (v *GetErrorCounterRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesErrorCounterAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -144,11 +187,11 @@ func (v *GetErrorCounterDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetErrorCounterDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetErrorCounterDumpRequest) decode(d *attrs.Decoder) {
+func (v *GetErrorCounterDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesErrorCounterAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -166,11 +209,11 @@ func (v *ClearErrorCounterRequest) UnmarshalAttrs(b []byte) error {
 	*v = ClearErrorCounterRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ClearErrorCounterRequest) decode(d *attrs.Decoder) {
+func (v *ClearErrorCounterRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesErrorCounterAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -183,19 +226,19 @@ func (v *ClearErrorCounterRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *NodeAttrs) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *NodeAttrs) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *ErrorCounterAttrs) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *ErrorCounterAttrs) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

@@ -69,7 +69,7 @@ func (c *Client) StrsetGet(ctx context.Context, req *StrsetGetRequest) (*Strset,
 		return nil, opError("strset-get", err)
 	}
 	rep := new(Strset)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("strset-get", err)
 	}
@@ -100,13 +100,15 @@ func (c *Client) StrsetGetDump(ctx context.Context, req *StrsetGetDumpRequest) i
 			yield(nil, opError("strset-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("strset-get", err))
 				return
 			}
-			rep := new(Strset)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfStrset().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("strset-get", err)) {
 					return
 				}
@@ -139,7 +141,7 @@ func (c *Client) LinkinfoGet(ctx context.Context, req *LinkinfoGetRequest) (*Lin
 		return nil, opError("linkinfo-get", err)
 	}
 	rep := new(Linkinfo)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("linkinfo-get", err)
 	}
@@ -171,13 +173,15 @@ func (c *Client) LinkinfoGetDump(ctx context.Context, req *LinkinfoGetDumpReques
 			yield(nil, opError("linkinfo-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("linkinfo-get", err))
 				return
 			}
-			rep := new(Linkinfo)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfLinkinfo().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("linkinfo-get", err)) {
 					return
 				}
@@ -236,7 +240,7 @@ func (c *Client) LinkmodesGet(ctx context.Context, req *LinkmodesGetRequest) (*L
 		return nil, opError("linkmodes-get", err)
 	}
 	rep := new(Linkmodes)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("linkmodes-get", err)
 	}
@@ -268,13 +272,15 @@ func (c *Client) LinkmodesGetDump(ctx context.Context, req *LinkmodesGetDumpRequ
 			yield(nil, opError("linkmodes-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("linkmodes-get", err))
 				return
 			}
-			rep := new(Linkmodes)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfLinkmodes().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("linkmodes-get", err)) {
 					return
 				}
@@ -333,7 +339,7 @@ func (c *Client) LinkstateGet(ctx context.Context, req *LinkstateGetRequest) (*L
 		return nil, opError("linkstate-get", err)
 	}
 	rep := new(Linkstate)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("linkstate-get", err)
 	}
@@ -365,13 +371,15 @@ func (c *Client) LinkstateGetDump(ctx context.Context, req *LinkstateGetDumpRequ
 			yield(nil, opError("linkstate-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("linkstate-get", err))
 				return
 			}
-			rep := new(Linkstate)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfLinkstate().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("linkstate-get", err)) {
 					return
 				}
@@ -404,7 +412,7 @@ func (c *Client) DebugGet(ctx context.Context, req *DebugGetRequest) (*Debug, er
 		return nil, opError("debug-get", err)
 	}
 	rep := new(Debug)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("debug-get", err)
 	}
@@ -435,13 +443,15 @@ func (c *Client) DebugGetDump(ctx context.Context, req *DebugGetDumpRequest) ite
 			yield(nil, opError("debug-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("debug-get", err))
 				return
 			}
-			rep := new(Debug)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDebug().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("debug-get", err)) {
 					return
 				}
@@ -498,7 +508,7 @@ func (c *Client) WolGet(ctx context.Context, req *WolGetRequest) (*Wol, error) {
 		return nil, opError("wol-get", err)
 	}
 	rep := new(Wol)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("wol-get", err)
 	}
@@ -529,13 +539,15 @@ func (c *Client) WolGetDump(ctx context.Context, req *WolGetDumpRequest) iter.Se
 			yield(nil, opError("wol-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("wol-get", err))
 				return
 			}
-			rep := new(Wol)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfWol().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("wol-get", err)) {
 					return
 				}
@@ -593,7 +605,7 @@ func (c *Client) FeaturesGet(ctx context.Context, req *FeaturesGetRequest) (*Fea
 		return nil, opError("features-get", err)
 	}
 	rep := new(Features)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("features-get", err)
 	}
@@ -624,13 +636,15 @@ func (c *Client) FeaturesGetDump(ctx context.Context, req *FeaturesGetDumpReques
 			yield(nil, opError("features-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("features-get", err))
 				return
 			}
-			rep := new(Features)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfFeatures().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("features-get", err)) {
 					return
 				}
@@ -663,7 +677,7 @@ func (c *Client) FeaturesSet(ctx context.Context, req *FeaturesSetRequest) (*Fea
 		return nil, opError("features-set", err)
 	}
 	rep := new(Features)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("features-set", err)
 	}
@@ -690,7 +704,7 @@ func (c *Client) PrivflagsGet(ctx context.Context, req *PrivflagsGetRequest) (*P
 		return nil, opError("privflags-get", err)
 	}
 	rep := new(Privflags)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("privflags-get", err)
 	}
@@ -721,13 +735,15 @@ func (c *Client) PrivflagsGetDump(ctx context.Context, req *PrivflagsGetDumpRequ
 			yield(nil, opError("privflags-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("privflags-get", err))
 				return
 			}
-			rep := new(Privflags)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfPrivflags().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("privflags-get", err)) {
 					return
 				}
@@ -787,7 +803,7 @@ func (c *Client) RingsGet(ctx context.Context, req *RingsGetRequest) (*Rings, er
 		return nil, opError("rings-get", err)
 	}
 	rep := new(Rings)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("rings-get", err)
 	}
@@ -820,13 +836,15 @@ func (c *Client) RingsGetDump(ctx context.Context, req *RingsGetDumpRequest) ite
 			yield(nil, opError("rings-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("rings-get", err))
 				return
 			}
-			rep := new(Rings)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfRings().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("rings-get", err)) {
 					return
 				}
@@ -887,7 +905,7 @@ func (c *Client) ChannelsGet(ctx context.Context, req *ChannelsGetRequest) (*Cha
 		return nil, opError("channels-get", err)
 	}
 	rep := new(Channels)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("channels-get", err)
 	}
@@ -919,13 +937,15 @@ func (c *Client) ChannelsGetDump(ctx context.Context, req *ChannelsGetDumpReques
 			yield(nil, opError("channels-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("channels-get", err))
 				return
 			}
-			rep := new(Channels)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfChannels().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("channels-get", err)) {
 					return
 				}
@@ -991,7 +1011,7 @@ func (c *Client) CoalesceGet(ctx context.Context, req *CoalesceGetRequest) (*Coa
 		return nil, opError("coalesce-get", err)
 	}
 	rep := new(Coalesce)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("coalesce-get", err)
 	}
@@ -1029,13 +1049,15 @@ func (c *Client) CoalesceGetDump(ctx context.Context, req *CoalesceGetDumpReques
 			yield(nil, opError("coalesce-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("coalesce-get", err))
 				return
 			}
-			rep := new(Coalesce)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfCoalesce().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("coalesce-get", err)) {
 					return
 				}
@@ -1100,7 +1122,7 @@ func (c *Client) PauseGet(ctx context.Context, req *PauseGetRequest) (*Pause, er
 		return nil, opError("pause-get", err)
 	}
 	rep := new(Pause)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("pause-get", err)
 	}
@@ -1131,13 +1153,15 @@ func (c *Client) PauseGetDump(ctx context.Context, req *PauseGetDumpRequest) ite
 			yield(nil, opError("pause-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("pause-get", err))
 				return
 			}
-			rep := new(Pause)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfPause().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("pause-get", err)) {
 					return
 				}
@@ -1195,7 +1219,7 @@ func (c *Client) EeeGet(ctx context.Context, req *EeeGetRequest) (*Eee, error) {
 		return nil, opError("eee-get", err)
 	}
 	rep := new(Eee)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("eee-get", err)
 	}
@@ -1227,13 +1251,15 @@ func (c *Client) EeeGetDump(ctx context.Context, req *EeeGetDumpRequest) iter.Se
 			yield(nil, opError("eee-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("eee-get", err))
 				return
 			}
-			rep := new(Eee)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfEee().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("eee-get", err)) {
 					return
 				}
@@ -1292,7 +1318,7 @@ func (c *Client) TsinfoGet(ctx context.Context, req *TsinfoGetRequest) (*Tsinfo,
 		return nil, opError("tsinfo-get", err)
 	}
 	rep := new(Tsinfo)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("tsinfo-get", err)
 	}
@@ -1325,13 +1351,15 @@ func (c *Client) TsinfoGetDump(ctx context.Context, req *TsinfoGetDumpRequest) i
 			yield(nil, opError("tsinfo-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("tsinfo-get", err))
 				return
 			}
-			rep := new(Tsinfo)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfTsinfo().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("tsinfo-get", err)) {
 					return
 				}
@@ -1414,7 +1442,7 @@ func (c *Client) TunnelInfoGet(ctx context.Context, req *TunnelInfoGetRequest) (
 		return nil, opError("tunnel-info-get", err)
 	}
 	rep := new(TunnelInfo)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("tunnel-info-get", err)
 	}
@@ -1445,13 +1473,15 @@ func (c *Client) TunnelInfoGetDump(ctx context.Context, req *TunnelInfoGetDumpRe
 			yield(nil, opError("tunnel-info-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("tunnel-info-get", err))
 				return
 			}
-			rep := new(TunnelInfo)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfTunnelInfo().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("tunnel-info-get", err)) {
 					return
 				}
@@ -1484,7 +1514,7 @@ func (c *Client) FECGet(ctx context.Context, req *FECGetRequest) (*FEC, error) {
 		return nil, opError("fec-get", err)
 	}
 	rep := new(FEC)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("fec-get", err)
 	}
@@ -1515,13 +1545,15 @@ func (c *Client) FECGetDump(ctx context.Context, req *FECGetDumpRequest) iter.Se
 			yield(nil, opError("fec-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("fec-get", err))
 				return
 			}
-			rep := new(FEC)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfFEC().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("fec-get", err)) {
 					return
 				}
@@ -1579,7 +1611,7 @@ func (c *Client) ModuleEepromGet(ctx context.Context, req *ModuleEepromGetReques
 		return nil, opError("module-eeprom-get", err)
 	}
 	rep := new(ModuleEeprom)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("module-eeprom-get", err)
 	}
@@ -1611,13 +1643,15 @@ func (c *Client) ModuleEepromGetDump(ctx context.Context, req *ModuleEepromGetDu
 			yield(nil, opError("module-eeprom-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("module-eeprom-get", err))
 				return
 			}
-			rep := new(ModuleEeprom)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfModuleEeprom().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("module-eeprom-get", err)) {
 					return
 				}
@@ -1650,7 +1684,7 @@ func (c *Client) StatsGet(ctx context.Context, req *StatsGetRequest) (*Stats, er
 		return nil, opError("stats-get", err)
 	}
 	rep := new(Stats)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("stats-get", err)
 	}
@@ -1681,13 +1715,15 @@ func (c *Client) StatsGetDump(ctx context.Context, req *StatsGetDumpRequest) ite
 			yield(nil, opError("stats-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("stats-get", err))
 				return
 			}
-			rep := new(Stats)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfStats().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("stats-get", err)) {
 					return
 				}
@@ -1720,7 +1756,7 @@ func (c *Client) PhcVclocksGet(ctx context.Context, req *PhcVclocksGetRequest) (
 		return nil, opError("phc-vclocks-get", err)
 	}
 	rep := new(PhcVclocks)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("phc-vclocks-get", err)
 	}
@@ -1751,13 +1787,15 @@ func (c *Client) PhcVclocksGetDump(ctx context.Context, req *PhcVclocksGetDumpRe
 			yield(nil, opError("phc-vclocks-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("phc-vclocks-get", err))
 				return
 			}
-			rep := new(PhcVclocks)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfPhcVclocks().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("phc-vclocks-get", err)) {
 					return
 				}
@@ -1790,7 +1828,7 @@ func (c *Client) ModuleGet(ctx context.Context, req *ModuleGetRequest) (*Module,
 		return nil, opError("module-get", err)
 	}
 	rep := new(Module)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("module-get", err)
 	}
@@ -1821,13 +1859,15 @@ func (c *Client) ModuleGetDump(ctx context.Context, req *ModuleGetDumpRequest) i
 			yield(nil, opError("module-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("module-get", err))
 				return
 			}
-			rep := new(Module)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfModule().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("module-get", err)) {
 					return
 				}
@@ -1889,7 +1929,7 @@ func (c *Client) PseGet(ctx context.Context, req *PseGetRequest) (*Pse, error) {
 		return nil, opError("pse-get", err)
 	}
 	rep := new(Pse)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("pse-get", err)
 	}
@@ -1925,13 +1965,15 @@ func (c *Client) PseGetDump(ctx context.Context, req *PseGetDumpRequest) iter.Se
 			yield(nil, opError("pse-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("pse-get", err))
 				return
 			}
-			rep := new(Pse)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfPse().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("pse-get", err)) {
 					return
 				}
@@ -1989,7 +2031,7 @@ func (c *Client) RSSGet(ctx context.Context, req *RSSGetRequest) (*RSS, error) {
 		return nil, opError("rss-get", err)
 	}
 	rep := new(RSS)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("rss-get", err)
 	}
@@ -2021,13 +2063,15 @@ func (c *Client) RSSGetDump(ctx context.Context, req *RSSGetDumpRequest) iter.Se
 			yield(nil, opError("rss-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("rss-get", err))
 				return
 			}
-			rep := new(RSS)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfRSS().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("rss-get", err)) {
 					return
 				}
@@ -2061,7 +2105,7 @@ func (c *Client) PlcaGetCfg(ctx context.Context, req *PlcaGetCfgRequest) (*Plca,
 		return nil, opError("plca-get-cfg", err)
 	}
 	rep := new(Plca)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("plca-get-cfg", err)
 	}
@@ -2093,13 +2137,15 @@ func (c *Client) PlcaGetCfgDump(ctx context.Context, req *PlcaGetCfgDumpRequest)
 			yield(nil, opError("plca-get-cfg", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("plca-get-cfg", err))
 				return
 			}
-			rep := new(Plca)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfPlca().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("plca-get-cfg", err)) {
 					return
 				}
@@ -2158,7 +2204,7 @@ func (c *Client) PlcaGetStatus(ctx context.Context, req *PlcaGetStatusRequest) (
 		return nil, opError("plca-get-status", err)
 	}
 	rep := new(Plca)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("plca-get-status", err)
 	}
@@ -2190,13 +2236,15 @@ func (c *Client) PlcaGetStatusDump(ctx context.Context, req *PlcaGetStatusDumpRe
 			yield(nil, opError("plca-get-status", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("plca-get-status", err))
 				return
 			}
-			rep := new(Plca)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfPlca().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("plca-get-status", err)) {
 					return
 				}
@@ -2230,7 +2278,7 @@ func (c *Client) MmGet(ctx context.Context, req *MmGetRequest) (*Mm, error) {
 		return nil, opError("mm-get", err)
 	}
 	rep := new(Mm)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("mm-get", err)
 	}
@@ -2263,13 +2311,15 @@ func (c *Client) MmGetDump(ctx context.Context, req *MmGetDumpRequest) iter.Seq2
 			yield(nil, opError("mm-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("mm-get", err))
 				return
 			}
-			rep := new(Mm)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfMm().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("mm-get", err)) {
 					return
 				}
@@ -2353,7 +2403,7 @@ func (c *Client) PHYGet(ctx context.Context, req *PHYGetRequest) (*PHY, error) {
 		return nil, opError("phy-get", err)
 	}
 	rep := new(PHY)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("phy-get", err)
 	}
@@ -2385,13 +2435,15 @@ func (c *Client) PHYGetDump(ctx context.Context, req *PHYGetDumpRequest) iter.Se
 			yield(nil, opError("phy-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("phy-get", err))
 				return
 			}
-			rep := new(PHY)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfPHY().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("phy-get", err)) {
 					return
 				}
@@ -2424,7 +2476,7 @@ func (c *Client) TsconfigGet(ctx context.Context, req *TsconfigGetRequest) (*Tsc
 		return nil, opError("tsconfig-get", err)
 	}
 	rep := new(Tsconfig)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("tsconfig-get", err)
 	}
@@ -2456,13 +2508,15 @@ func (c *Client) TsconfigGetDump(ctx context.Context, req *TsconfigGetDumpReques
 			yield(nil, opError("tsconfig-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("tsconfig-get", err))
 				return
 			}
-			rep := new(Tsconfig)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfTsconfig().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("tsconfig-get", err)) {
 					return
 				}
@@ -2496,7 +2550,7 @@ func (c *Client) TsconfigSet(ctx context.Context, req *TsconfigSetRequest) (*Tsc
 		return nil, opError("tsconfig-set", err)
 	}
 	rep := new(Tsconfig)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("tsconfig-set", err)
 	}
@@ -2549,7 +2603,7 @@ func (c *Client) RSSCreateAct(ctx context.Context, req *RSSCreateActRequest) (*R
 		return nil, opError("rss-create-act", err)
 	}
 	rep := new(RSS)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("rss-create-act", err)
 	}
@@ -2601,7 +2655,7 @@ func (c *Client) MseGet(ctx context.Context, req *MseGetRequest) (*Mse, error) {
 		return nil, opError("mse-get", err)
 	}
 	rep := new(Mse)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("mse-get", err)
 	}
@@ -2633,13 +2687,15 @@ func (c *Client) MseGetDump(ctx context.Context, req *MseGetDumpRequest) iter.Se
 			yield(nil, opError("mse-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("mse-get", err))
 				return
 			}
-			rep := new(Mse)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfMse().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("mse-get", err)) {
 					return
 				}

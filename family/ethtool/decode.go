@@ -3,8 +3,7 @@
 package ethtool
 
 import (
-	"bytes"
-	"slices"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -588,6 +587,573 @@ var namesMse = []string{
 	8: "link",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies                 attrs.Arena
+	slabBitsetBit          attrs.Slab[BitsetBit]
+	slabBitsetBits         attrs.Slab[BitsetBits]
+	slabString             attrs.Slab[String]
+	slabStrings            attrs.Slab[Strings]
+	slabStringset          attrs.Slab[Stringset]
+	slabHeader             attrs.Slab[Header]
+	slabStringsets         attrs.Slab[Stringsets]
+	slabBitset             attrs.Slab[Bitset]
+	slabMmStat             attrs.Slab[MmStat]
+	slabIrqModeration      attrs.Slab[IrqModeration]
+	slabProfile            attrs.Slab[Profile]
+	slabPauseStat          attrs.Slab[PauseStat]
+	slabTsStat             attrs.Slab[TsStat]
+	slabTsHwtstampProvider attrs.Slab[TsHwtstampProvider]
+	slabCableResult        attrs.Slab[CableResult]
+	slabCableFaultLength   attrs.Slab[CableFaultLength]
+	slabCableNest          attrs.Slab[CableNest]
+	slabCableTestTdrCfg    attrs.Slab[CableTestTdrCfg]
+	slabTunnelUDPEntry     attrs.Slab[TunnelUDPEntry]
+	slabTunnelUDPTable     attrs.Slab[TunnelUDPTable]
+	slabTunnelUDP          attrs.Slab[TunnelUDP]
+	slabFECHist            attrs.Slab[FECHist]
+	slabFECStat            attrs.Slab[FECStat]
+	slabStatsGrpHist       attrs.Slab[StatsGrpHist]
+	slabStatsGrp           attrs.Slab[StatsGrp]
+	slabC33PsePwLimit      attrs.Slab[C33PsePwLimit]
+	slabFlow               attrs.Slab[Flow]
+	slabMseCapabilities    attrs.Slab[MseCapabilities]
+	slabMseSnapshot        attrs.Slab[MseSnapshot]
+	slabStrset             attrs.Slab[Strset]
+	slabLinkinfo           attrs.Slab[Linkinfo]
+	slabLinkmodes          attrs.Slab[Linkmodes]
+	slabLinkstate          attrs.Slab[Linkstate]
+	slabDebug              attrs.Slab[Debug]
+	slabWol                attrs.Slab[Wol]
+	slabFeatures           attrs.Slab[Features]
+	slabPrivflags          attrs.Slab[Privflags]
+	slabRings              attrs.Slab[Rings]
+	slabChannels           attrs.Slab[Channels]
+	slabCoalesce           attrs.Slab[Coalesce]
+	slabPause              attrs.Slab[Pause]
+	slabEee                attrs.Slab[Eee]
+	slabTsinfo             attrs.Slab[Tsinfo]
+	slabTunnelInfo         attrs.Slab[TunnelInfo]
+	slabFEC                attrs.Slab[FEC]
+	slabModuleEeprom       attrs.Slab[ModuleEeprom]
+	slabStats              attrs.Slab[Stats]
+	slabPhcVclocks         attrs.Slab[PhcVclocks]
+	slabModule             attrs.Slab[Module]
+	slabPse                attrs.Slab[Pse]
+	slabRSS                attrs.Slab[RSS]
+	slabPlca               attrs.Slab[Plca]
+	slabMm                 attrs.Slab[Mm]
+	slabPHY                attrs.Slab[PHY]
+	slabTsconfig           attrs.Slab[Tsconfig]
+	slabMse                attrs.Slab[Mse]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfBitsetBit returns the allocator's slab of BitsetBit, nil for a nil
+// allocator.
+func (a *allocator) slabOfBitsetBit() *attrs.Slab[BitsetBit] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabBitsetBit
+}
+
+// slabOfBitsetBits returns the allocator's slab of BitsetBits, nil for a nil
+// allocator.
+func (a *allocator) slabOfBitsetBits() *attrs.Slab[BitsetBits] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabBitsetBits
+}
+
+// slabOfString returns the allocator's slab of String, nil for a nil
+// allocator.
+func (a *allocator) slabOfString() *attrs.Slab[String] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabString
+}
+
+// slabOfStrings returns the allocator's slab of Strings, nil for a nil
+// allocator.
+func (a *allocator) slabOfStrings() *attrs.Slab[Strings] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabStrings
+}
+
+// slabOfStringset returns the allocator's slab of Stringset, nil for a nil
+// allocator.
+func (a *allocator) slabOfStringset() *attrs.Slab[Stringset] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabStringset
+}
+
+// slabOfHeader returns the allocator's slab of Header, nil for a nil
+// allocator.
+func (a *allocator) slabOfHeader() *attrs.Slab[Header] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabHeader
+}
+
+// slabOfStringsets returns the allocator's slab of Stringsets, nil for a nil
+// allocator.
+func (a *allocator) slabOfStringsets() *attrs.Slab[Stringsets] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabStringsets
+}
+
+// slabOfBitset returns the allocator's slab of Bitset, nil for a nil
+// allocator.
+func (a *allocator) slabOfBitset() *attrs.Slab[Bitset] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabBitset
+}
+
+// slabOfMmStat returns the allocator's slab of MmStat, nil for a nil
+// allocator.
+func (a *allocator) slabOfMmStat() *attrs.Slab[MmStat] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabMmStat
+}
+
+// slabOfIrqModeration returns the allocator's slab of IrqModeration, nil for a
+// nil allocator.
+func (a *allocator) slabOfIrqModeration() *attrs.Slab[IrqModeration] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabIrqModeration
+}
+
+// slabOfProfile returns the allocator's slab of Profile, nil for a nil
+// allocator.
+func (a *allocator) slabOfProfile() *attrs.Slab[Profile] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabProfile
+}
+
+// slabOfPauseStat returns the allocator's slab of PauseStat, nil for a nil
+// allocator.
+func (a *allocator) slabOfPauseStat() *attrs.Slab[PauseStat] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPauseStat
+}
+
+// slabOfTsStat returns the allocator's slab of TsStat, nil for a nil
+// allocator.
+func (a *allocator) slabOfTsStat() *attrs.Slab[TsStat] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabTsStat
+}
+
+// slabOfTsHwtstampProvider returns the allocator's slab of TsHwtstampProvider,
+// nil for a nil allocator.
+func (a *allocator) slabOfTsHwtstampProvider() *attrs.Slab[TsHwtstampProvider] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabTsHwtstampProvider
+}
+
+// slabOfCableResult returns the allocator's slab of CableResult, nil for a nil
+// allocator.
+func (a *allocator) slabOfCableResult() *attrs.Slab[CableResult] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabCableResult
+}
+
+// slabOfCableFaultLength returns the allocator's slab of CableFaultLength, nil
+// for a nil allocator.
+func (a *allocator) slabOfCableFaultLength() *attrs.Slab[CableFaultLength] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabCableFaultLength
+}
+
+// slabOfCableNest returns the allocator's slab of CableNest, nil for a nil
+// allocator.
+func (a *allocator) slabOfCableNest() *attrs.Slab[CableNest] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabCableNest
+}
+
+// slabOfCableTestTdrCfg returns the allocator's slab of CableTestTdrCfg, nil
+// for a nil allocator.
+func (a *allocator) slabOfCableTestTdrCfg() *attrs.Slab[CableTestTdrCfg] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabCableTestTdrCfg
+}
+
+// slabOfTunnelUDPEntry returns the allocator's slab of TunnelUDPEntry, nil for
+// a nil allocator.
+func (a *allocator) slabOfTunnelUDPEntry() *attrs.Slab[TunnelUDPEntry] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabTunnelUDPEntry
+}
+
+// slabOfTunnelUDPTable returns the allocator's slab of TunnelUDPTable, nil for
+// a nil allocator.
+func (a *allocator) slabOfTunnelUDPTable() *attrs.Slab[TunnelUDPTable] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabTunnelUDPTable
+}
+
+// slabOfTunnelUDP returns the allocator's slab of TunnelUDP, nil for a nil
+// allocator.
+func (a *allocator) slabOfTunnelUDP() *attrs.Slab[TunnelUDP] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabTunnelUDP
+}
+
+// slabOfFECHist returns the allocator's slab of FECHist, nil for a nil
+// allocator.
+func (a *allocator) slabOfFECHist() *attrs.Slab[FECHist] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabFECHist
+}
+
+// slabOfFECStat returns the allocator's slab of FECStat, nil for a nil
+// allocator.
+func (a *allocator) slabOfFECStat() *attrs.Slab[FECStat] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabFECStat
+}
+
+// slabOfStatsGrpHist returns the allocator's slab of StatsGrpHist, nil for a
+// nil allocator.
+func (a *allocator) slabOfStatsGrpHist() *attrs.Slab[StatsGrpHist] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabStatsGrpHist
+}
+
+// slabOfStatsGrp returns the allocator's slab of StatsGrp, nil for a nil
+// allocator.
+func (a *allocator) slabOfStatsGrp() *attrs.Slab[StatsGrp] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabStatsGrp
+}
+
+// slabOfC33PsePwLimit returns the allocator's slab of C33PsePwLimit, nil for a
+// nil allocator.
+func (a *allocator) slabOfC33PsePwLimit() *attrs.Slab[C33PsePwLimit] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabC33PsePwLimit
+}
+
+// slabOfFlow returns the allocator's slab of Flow, nil for a nil allocator.
+func (a *allocator) slabOfFlow() *attrs.Slab[Flow] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabFlow
+}
+
+// slabOfMseCapabilities returns the allocator's slab of MseCapabilities, nil
+// for a nil allocator.
+func (a *allocator) slabOfMseCapabilities() *attrs.Slab[MseCapabilities] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabMseCapabilities
+}
+
+// slabOfMseSnapshot returns the allocator's slab of MseSnapshot, nil for a nil
+// allocator.
+func (a *allocator) slabOfMseSnapshot() *attrs.Slab[MseSnapshot] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabMseSnapshot
+}
+
+// slabOfStrset returns the allocator's slab of Strset, nil for a nil
+// allocator.
+func (a *allocator) slabOfStrset() *attrs.Slab[Strset] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabStrset
+}
+
+// slabOfLinkinfo returns the allocator's slab of Linkinfo, nil for a nil
+// allocator.
+func (a *allocator) slabOfLinkinfo() *attrs.Slab[Linkinfo] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabLinkinfo
+}
+
+// slabOfLinkmodes returns the allocator's slab of Linkmodes, nil for a nil
+// allocator.
+func (a *allocator) slabOfLinkmodes() *attrs.Slab[Linkmodes] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabLinkmodes
+}
+
+// slabOfLinkstate returns the allocator's slab of Linkstate, nil for a nil
+// allocator.
+func (a *allocator) slabOfLinkstate() *attrs.Slab[Linkstate] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabLinkstate
+}
+
+// slabOfDebug returns the allocator's slab of Debug, nil for a nil allocator.
+func (a *allocator) slabOfDebug() *attrs.Slab[Debug] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDebug
+}
+
+// slabOfWol returns the allocator's slab of Wol, nil for a nil allocator.
+func (a *allocator) slabOfWol() *attrs.Slab[Wol] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabWol
+}
+
+// slabOfFeatures returns the allocator's slab of Features, nil for a nil
+// allocator.
+func (a *allocator) slabOfFeatures() *attrs.Slab[Features] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabFeatures
+}
+
+// slabOfPrivflags returns the allocator's slab of Privflags, nil for a nil
+// allocator.
+func (a *allocator) slabOfPrivflags() *attrs.Slab[Privflags] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPrivflags
+}
+
+// slabOfRings returns the allocator's slab of Rings, nil for a nil allocator.
+func (a *allocator) slabOfRings() *attrs.Slab[Rings] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabRings
+}
+
+// slabOfChannels returns the allocator's slab of Channels, nil for a nil
+// allocator.
+func (a *allocator) slabOfChannels() *attrs.Slab[Channels] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabChannels
+}
+
+// slabOfCoalesce returns the allocator's slab of Coalesce, nil for a nil
+// allocator.
+func (a *allocator) slabOfCoalesce() *attrs.Slab[Coalesce] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabCoalesce
+}
+
+// slabOfPause returns the allocator's slab of Pause, nil for a nil allocator.
+func (a *allocator) slabOfPause() *attrs.Slab[Pause] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPause
+}
+
+// slabOfEee returns the allocator's slab of Eee, nil for a nil allocator.
+func (a *allocator) slabOfEee() *attrs.Slab[Eee] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabEee
+}
+
+// slabOfTsinfo returns the allocator's slab of Tsinfo, nil for a nil
+// allocator.
+func (a *allocator) slabOfTsinfo() *attrs.Slab[Tsinfo] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabTsinfo
+}
+
+// slabOfTunnelInfo returns the allocator's slab of TunnelInfo, nil for a nil
+// allocator.
+func (a *allocator) slabOfTunnelInfo() *attrs.Slab[TunnelInfo] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabTunnelInfo
+}
+
+// slabOfFEC returns the allocator's slab of FEC, nil for a nil allocator.
+func (a *allocator) slabOfFEC() *attrs.Slab[FEC] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabFEC
+}
+
+// slabOfModuleEeprom returns the allocator's slab of ModuleEeprom, nil for a
+// nil allocator.
+func (a *allocator) slabOfModuleEeprom() *attrs.Slab[ModuleEeprom] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabModuleEeprom
+}
+
+// slabOfStats returns the allocator's slab of Stats, nil for a nil allocator.
+func (a *allocator) slabOfStats() *attrs.Slab[Stats] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabStats
+}
+
+// slabOfPhcVclocks returns the allocator's slab of PhcVclocks, nil for a nil
+// allocator.
+func (a *allocator) slabOfPhcVclocks() *attrs.Slab[PhcVclocks] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPhcVclocks
+}
+
+// slabOfModule returns the allocator's slab of Module, nil for a nil
+// allocator.
+func (a *allocator) slabOfModule() *attrs.Slab[Module] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabModule
+}
+
+// slabOfPse returns the allocator's slab of Pse, nil for a nil allocator.
+func (a *allocator) slabOfPse() *attrs.Slab[Pse] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPse
+}
+
+// slabOfRSS returns the allocator's slab of RSS, nil for a nil allocator.
+func (a *allocator) slabOfRSS() *attrs.Slab[RSS] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabRSS
+}
+
+// slabOfPlca returns the allocator's slab of Plca, nil for a nil allocator.
+func (a *allocator) slabOfPlca() *attrs.Slab[Plca] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPlca
+}
+
+// slabOfMm returns the allocator's slab of Mm, nil for a nil allocator.
+func (a *allocator) slabOfMm() *attrs.Slab[Mm] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabMm
+}
+
+// slabOfPHY returns the allocator's slab of PHY, nil for a nil allocator.
+func (a *allocator) slabOfPHY() *attrs.Slab[PHY] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPHY
+}
+
+// slabOfTsconfig returns the allocator's slab of Tsconfig, nil for a nil
+// allocator.
+func (a *allocator) slabOfTsconfig() *attrs.Slab[Tsconfig] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabTsconfig
+}
+
+// slabOfMse returns the allocator's slab of Mse, nil for a nil allocator.
+func (a *allocator) slabOfMse() *attrs.Slab[Mse] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabMse
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set header from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -596,11 +1162,11 @@ func (v *Header) UnmarshalAttrs(b []byte) error {
 	*v = Header{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Header) decode(d *attrs.Decoder) {
+func (v *Header) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesHeader)
 	for d.Next() {
 		switch d.Type() {
@@ -615,7 +1181,7 @@ func (v *Header) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DevName.Set(d.String())
+			v.DevName.Set(a.arena().String(d.StringBytes()))
 		case AttrHeaderFlags:
 			if v.Flags.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -642,11 +1208,11 @@ func (v *BitsetBit) UnmarshalAttrs(b []byte) error {
 	*v = BitsetBit{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *BitsetBit) decode(d *attrs.Decoder) {
+func (v *BitsetBit) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesBitsetBit)
 	for d.Next() {
 		switch d.Type() {
@@ -661,7 +1227,7 @@ func (v *BitsetBit) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Name.Set(d.String())
+			v.Name.Set(a.arena().String(d.StringBytes()))
 		case AttrBitsetBitValue:
 			if v.Value {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -682,11 +1248,11 @@ func (v *BitsetBits) UnmarshalAttrs(b []byte) error {
 	*v = BitsetBits{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *BitsetBits) decode(d *attrs.Decoder) {
+func (v *BitsetBits) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesBitsetBits)
 	var n0 int
 	c := *d
@@ -697,14 +1263,14 @@ func (v *BitsetBits) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Bit = slices.Grow(v.Bit, n0)
+		v.Bit = a.slabOfBitsetBit().Grow(v.Bit, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrBitsetBitsBit:
 			v.Bit = append(v.Bit, BitsetBit{})
 			nd := d.Nested()
-			v.Bit[len(v.Bit)-1].decode(&nd)
+			v.Bit[len(v.Bit)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -719,11 +1285,11 @@ func (v *Bitset) UnmarshalAttrs(b []byte) error {
 	*v = Bitset{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Bitset) decode(d *attrs.Decoder) {
+func (v *Bitset) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesBitset)
 	for d.Next() {
 		switch d.Type() {
@@ -744,21 +1310,21 @@ func (v *Bitset) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Bits = new(BitsetBits)
+			v.Bits = a.slabOfBitsetBits().New()
 			nd := d.Nested()
-			v.Bits.decode(&nd)
+			v.Bits.decode(&nd, a)
 		case AttrBitsetValue:
 			if v.Value != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Value = bytes.Clone(d.Bytes())
+			v.Value = a.arena().Bytes(d.Bytes())
 		case AttrBitsetMask:
 			if v.Mask != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Mask = bytes.Clone(d.Bytes())
+			v.Mask = a.arena().Bytes(d.Bytes())
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -773,11 +1339,11 @@ func (v *String) UnmarshalAttrs(b []byte) error {
 	*v = String{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *String) decode(d *attrs.Decoder) {
+func (v *String) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesString)
 	for d.Next() {
 		switch d.Type() {
@@ -792,7 +1358,7 @@ func (v *String) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Value.Set(d.String())
+			v.Value.Set(a.arena().String(d.StringBytes()))
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -807,11 +1373,11 @@ func (v *Strings) UnmarshalAttrs(b []byte) error {
 	*v = Strings{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Strings) decode(d *attrs.Decoder) {
+func (v *Strings) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStrings)
 	var n0 int
 	c := *d
@@ -822,14 +1388,14 @@ func (v *Strings) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.StringAttr = slices.Grow(v.StringAttr, n0)
+		v.StringAttr = a.slabOfString().Grow(v.StringAttr, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrStringsString:
 			v.StringAttr = append(v.StringAttr, String{})
 			nd := d.Nested()
-			v.StringAttr[len(v.StringAttr)-1].decode(&nd)
+			v.StringAttr[len(v.StringAttr)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -844,11 +1410,11 @@ func (v *Stringset) UnmarshalAttrs(b []byte) error {
 	*v = Stringset{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Stringset) decode(d *attrs.Decoder) {
+func (v *Stringset) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStringset)
 	var n0 int
 	c := *d
@@ -859,7 +1425,7 @@ func (v *Stringset) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Strings = slices.Grow(v.Strings, n0)
+		v.Strings = a.slabOfStrings().Grow(v.Strings, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -878,7 +1444,7 @@ func (v *Stringset) decode(d *attrs.Decoder) {
 		case AttrStringsetStrings:
 			v.Strings = append(v.Strings, Strings{})
 			nd := d.Nested()
-			v.Strings[len(v.Strings)-1].decode(&nd)
+			v.Strings[len(v.Strings)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -893,11 +1459,11 @@ func (v *Stringsets) UnmarshalAttrs(b []byte) error {
 	*v = Stringsets{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Stringsets) decode(d *attrs.Decoder) {
+func (v *Stringsets) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStringsets)
 	var n0 int
 	c := *d
@@ -908,14 +1474,14 @@ func (v *Stringsets) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Stringset = slices.Grow(v.Stringset, n0)
+		v.Stringset = a.slabOfStringset().Grow(v.Stringset, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrStringsetsStringset:
 			v.Stringset = append(v.Stringset, Stringset{})
 			nd := d.Nested()
-			v.Stringset[len(v.Stringset)-1].decode(&nd)
+			v.Stringset[len(v.Stringset)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -930,11 +1496,11 @@ func (v *Strset) UnmarshalAttrs(b []byte) error {
 	*v = Strset{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Strset) decode(d *attrs.Decoder) {
+func (v *Strset) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStrset)
 	for d.Next() {
 		switch d.Type() {
@@ -943,17 +1509,17 @@ func (v *Strset) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrStrsetStringsets:
 			if v.Stringsets != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Stringsets = new(Stringsets)
+			v.Stringsets = a.slabOfStringsets().New()
 			nd := d.Nested()
-			v.Stringsets.decode(&nd)
+			v.Stringsets.decode(&nd, a)
 		case AttrStrsetCountsOnly:
 			if v.CountsOnly {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -974,11 +1540,11 @@ func (v *Privflags) UnmarshalAttrs(b []byte) error {
 	*v = Privflags{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Privflags) decode(d *attrs.Decoder) {
+func (v *Privflags) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPrivflags)
 	for d.Next() {
 		switch d.Type() {
@@ -987,17 +1553,17 @@ func (v *Privflags) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrPrivflagsFlags:
 			if v.Flags != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Flags = new(Bitset)
+			v.Flags = a.slabOfBitset().New()
 			nd := d.Nested()
-			v.Flags.decode(&nd)
+			v.Flags.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -1012,11 +1578,11 @@ func (v *Rings) UnmarshalAttrs(b []byte) error {
 	*v = Rings{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Rings) decode(d *attrs.Decoder) {
+func (v *Rings) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRings)
 	for d.Next() {
 		switch d.Type() {
@@ -1025,9 +1591,9 @@ func (v *Rings) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrRingsRxMax:
 			if v.RxMax.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1144,11 +1710,11 @@ func (v *MmStat) UnmarshalAttrs(b []byte) error {
 	*v = MmStat{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *MmStat) decode(d *attrs.Decoder) {
+func (v *MmStat) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMmStat)
 	for d.Next() {
 		switch d.Type() {
@@ -1204,11 +1770,11 @@ func (v *Mm) UnmarshalAttrs(b []byte) error {
 	*v = Mm{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Mm) decode(d *attrs.Decoder) {
+func (v *Mm) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMm)
 	for d.Next() {
 		switch d.Type() {
@@ -1217,9 +1783,9 @@ func (v *Mm) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrMmPmacEnabled:
 			if v.PmacEnabled.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1279,9 +1845,9 @@ func (v *Mm) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Stats = new(MmStat)
+			v.Stats = a.slabOfMmStat().New()
 			nd := d.Nested()
-			v.Stats.decode(&nd)
+			v.Stats.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -1296,11 +1862,11 @@ func (v *Linkinfo) UnmarshalAttrs(b []byte) error {
 	*v = Linkinfo{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Linkinfo) decode(d *attrs.Decoder) {
+func (v *Linkinfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkinfo)
 	for d.Next() {
 		switch d.Type() {
@@ -1309,9 +1875,9 @@ func (v *Linkinfo) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrLinkinfoPort:
 			if v.Port.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1356,11 +1922,11 @@ func (v *Linkmodes) UnmarshalAttrs(b []byte) error {
 	*v = Linkmodes{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Linkmodes) decode(d *attrs.Decoder) {
+func (v *Linkmodes) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkmodes)
 	for d.Next() {
 		switch d.Type() {
@@ -1369,9 +1935,9 @@ func (v *Linkmodes) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrLinkmodesAutoneg:
 			if v.Autoneg.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1383,17 +1949,17 @@ func (v *Linkmodes) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Ours = new(Bitset)
+			v.Ours = a.slabOfBitset().New()
 			nd := d.Nested()
-			v.Ours.decode(&nd)
+			v.Ours.decode(&nd, a)
 		case AttrLinkmodesPeer:
 			if v.Peer != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Peer = new(Bitset)
+			v.Peer = a.slabOfBitset().New()
 			nd := d.Nested()
-			v.Peer.decode(&nd)
+			v.Peer.decode(&nd, a)
 		case AttrLinkmodesSpeed:
 			if v.Speed.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1444,11 +2010,11 @@ func (v *Linkstate) UnmarshalAttrs(b []byte) error {
 	*v = Linkstate{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Linkstate) decode(d *attrs.Decoder) {
+func (v *Linkstate) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkstate)
 	for d.Next() {
 		switch d.Type() {
@@ -1457,9 +2023,9 @@ func (v *Linkstate) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrLinkstateLink:
 			if v.Link.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1510,11 +2076,11 @@ func (v *Debug) UnmarshalAttrs(b []byte) error {
 	*v = Debug{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Debug) decode(d *attrs.Decoder) {
+func (v *Debug) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDebug)
 	for d.Next() {
 		switch d.Type() {
@@ -1523,17 +2089,17 @@ func (v *Debug) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrDebugMsgmask:
 			if v.Msgmask != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Msgmask = new(Bitset)
+			v.Msgmask = a.slabOfBitset().New()
 			nd := d.Nested()
-			v.Msgmask.decode(&nd)
+			v.Msgmask.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -1548,11 +2114,11 @@ func (v *Wol) UnmarshalAttrs(b []byte) error {
 	*v = Wol{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Wol) decode(d *attrs.Decoder) {
+func (v *Wol) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWol)
 	for d.Next() {
 		switch d.Type() {
@@ -1561,23 +2127,23 @@ func (v *Wol) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrWolModes:
 			if v.Modes != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Modes = new(Bitset)
+			v.Modes = a.slabOfBitset().New()
 			nd := d.Nested()
-			v.Modes.decode(&nd)
+			v.Modes.decode(&nd, a)
 		case AttrWolSopass:
 			if v.Sopass != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Sopass = bytes.Clone(d.Bytes())
+			v.Sopass = a.arena().Bytes(d.Bytes())
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -1592,11 +2158,11 @@ func (v *Features) UnmarshalAttrs(b []byte) error {
 	*v = Features{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Features) decode(d *attrs.Decoder) {
+func (v *Features) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFeatures)
 	for d.Next() {
 		switch d.Type() {
@@ -1605,41 +2171,41 @@ func (v *Features) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrFeaturesHw:
 			if v.Hw != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Hw = new(Bitset)
+			v.Hw = a.slabOfBitset().New()
 			nd := d.Nested()
-			v.Hw.decode(&nd)
+			v.Hw.decode(&nd, a)
 		case AttrFeaturesWanted:
 			if v.Wanted != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Wanted = new(Bitset)
+			v.Wanted = a.slabOfBitset().New()
 			nd := d.Nested()
-			v.Wanted.decode(&nd)
+			v.Wanted.decode(&nd, a)
 		case AttrFeaturesActive:
 			if v.Active != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Active = new(Bitset)
+			v.Active = a.slabOfBitset().New()
 			nd := d.Nested()
-			v.Active.decode(&nd)
+			v.Active.decode(&nd, a)
 		case AttrFeaturesNochange:
 			if v.Nochange != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Nochange = new(Bitset)
+			v.Nochange = a.slabOfBitset().New()
 			nd := d.Nested()
-			v.Nochange.decode(&nd)
+			v.Nochange.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -1654,11 +2220,11 @@ func (v *Channels) UnmarshalAttrs(b []byte) error {
 	*v = Channels{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Channels) decode(d *attrs.Decoder) {
+func (v *Channels) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesChannels)
 	for d.Next() {
 		switch d.Type() {
@@ -1667,9 +2233,9 @@ func (v *Channels) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrChannelsRxMax:
 			if v.RxMax.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1732,11 +2298,11 @@ func (v *IrqModeration) UnmarshalAttrs(b []byte) error {
 	*v = IrqModeration{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *IrqModeration) decode(d *attrs.Decoder) {
+func (v *IrqModeration) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIrqModeration)
 	for d.Next() {
 		switch d.Type() {
@@ -1772,11 +2338,11 @@ func (v *Profile) UnmarshalAttrs(b []byte) error {
 	*v = Profile{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Profile) decode(d *attrs.Decoder) {
+func (v *Profile) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesProfile)
 	var n0 int
 	c := *d
@@ -1787,14 +2353,14 @@ func (v *Profile) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.IrqModeration = slices.Grow(v.IrqModeration, n0)
+		v.IrqModeration = a.slabOfIrqModeration().Grow(v.IrqModeration, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrProfileIrqModeration:
 			v.IrqModeration = append(v.IrqModeration, IrqModeration{})
 			nd := d.Nested()
-			v.IrqModeration[len(v.IrqModeration)-1].decode(&nd)
+			v.IrqModeration[len(v.IrqModeration)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -1809,11 +2375,11 @@ func (v *Coalesce) UnmarshalAttrs(b []byte) error {
 	*v = Coalesce{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Coalesce) decode(d *attrs.Decoder) {
+func (v *Coalesce) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCoalesce)
 	for d.Next() {
 		switch d.Type() {
@@ -1822,9 +2388,9 @@ func (v *Coalesce) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrCoalesceRxUsecs:
 			if v.RxUsecs.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1992,17 +2558,17 @@ func (v *Coalesce) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RxProfile = new(Profile)
+			v.RxProfile = a.slabOfProfile().New()
 			nd := d.Nested()
-			v.RxProfile.decode(&nd)
+			v.RxProfile.decode(&nd, a)
 		case AttrCoalesceTxProfile:
 			if v.TxProfile != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TxProfile = new(Profile)
+			v.TxProfile = a.slabOfProfile().New()
 			nd := d.Nested()
-			v.TxProfile.decode(&nd)
+			v.TxProfile.decode(&nd, a)
 		case AttrCoalesceRxCqeFrames:
 			if v.RxCqeFrames.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2029,11 +2595,11 @@ func (v *PauseStat) UnmarshalAttrs(b []byte) error {
 	*v = PauseStat{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PauseStat) decode(d *attrs.Decoder) {
+func (v *PauseStat) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPauseStat)
 	for d.Next() {
 		switch d.Type() {
@@ -2071,11 +2637,11 @@ func (v *Pause) UnmarshalAttrs(b []byte) error {
 	*v = Pause{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Pause) decode(d *attrs.Decoder) {
+func (v *Pause) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPause)
 	for d.Next() {
 		switch d.Type() {
@@ -2084,9 +2650,9 @@ func (v *Pause) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrPauseAutoneg:
 			if v.Autoneg.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2110,9 +2676,9 @@ func (v *Pause) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Stats = new(PauseStat)
+			v.Stats = a.slabOfPauseStat().New()
 			nd := d.Nested()
-			v.Stats.decode(&nd)
+			v.Stats.decode(&nd, a)
 		case AttrPauseStatsSrc:
 			if v.StatsSrc.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2133,11 +2699,11 @@ func (v *Eee) UnmarshalAttrs(b []byte) error {
 	*v = Eee{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Eee) decode(d *attrs.Decoder) {
+func (v *Eee) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEee)
 	for d.Next() {
 		switch d.Type() {
@@ -2146,25 +2712,25 @@ func (v *Eee) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrEeeModesOurs:
 			if v.ModesOurs != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ModesOurs = new(Bitset)
+			v.ModesOurs = a.slabOfBitset().New()
 			nd := d.Nested()
-			v.ModesOurs.decode(&nd)
+			v.ModesOurs.decode(&nd, a)
 		case AttrEeeModesPeer:
 			if v.ModesPeer != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ModesPeer = new(Bitset)
+			v.ModesPeer = a.slabOfBitset().New()
 			nd := d.Nested()
-			v.ModesPeer.decode(&nd)
+			v.ModesPeer.decode(&nd, a)
 		case AttrEeeActive:
 			if v.Active.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2203,11 +2769,11 @@ func (v *TsStat) UnmarshalAttrs(b []byte) error {
 	*v = TsStat{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TsStat) decode(d *attrs.Decoder) {
+func (v *TsStat) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsStat)
 	for d.Next() {
 		switch d.Type() {
@@ -2249,11 +2815,11 @@ func (v *TsHwtstampProvider) UnmarshalAttrs(b []byte) error {
 	*v = TsHwtstampProvider{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TsHwtstampProvider) decode(d *attrs.Decoder) {
+func (v *TsHwtstampProvider) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsHwtstampProvider)
 	for d.Next() {
 		switch d.Type() {
@@ -2283,11 +2849,11 @@ func (v *Tsinfo) UnmarshalAttrs(b []byte) error {
 	*v = Tsinfo{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Tsinfo) decode(d *attrs.Decoder) {
+func (v *Tsinfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsinfo)
 	for d.Next() {
 		switch d.Type() {
@@ -2296,33 +2862,33 @@ func (v *Tsinfo) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrTsinfoTimestamping:
 			if v.Timestamping != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Timestamping = new(Bitset)
+			v.Timestamping = a.slabOfBitset().New()
 			nd := d.Nested()
-			v.Timestamping.decode(&nd)
+			v.Timestamping.decode(&nd, a)
 		case AttrTsinfoTxTypes:
 			if v.TxTypes != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TxTypes = new(Bitset)
+			v.TxTypes = a.slabOfBitset().New()
 			nd := d.Nested()
-			v.TxTypes.decode(&nd)
+			v.TxTypes.decode(&nd, a)
 		case AttrTsinfoRxFilters:
 			if v.RxFilters != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RxFilters = new(Bitset)
+			v.RxFilters = a.slabOfBitset().New()
 			nd := d.Nested()
-			v.RxFilters.decode(&nd)
+			v.RxFilters.decode(&nd, a)
 		case AttrTsinfoPhcIndex:
 			if v.PhcIndex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2334,17 +2900,17 @@ func (v *Tsinfo) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Stats = new(TsStat)
+			v.Stats = a.slabOfTsStat().New()
 			nd := d.Nested()
-			v.Stats.decode(&nd)
+			v.Stats.decode(&nd, a)
 		case AttrTsinfoHwtstampProvider:
 			if v.HwtstampProvider != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.HwtstampProvider = new(TsHwtstampProvider)
+			v.HwtstampProvider = a.slabOfTsHwtstampProvider().New()
 			nd := d.Nested()
-			v.HwtstampProvider.decode(&nd)
+			v.HwtstampProvider.decode(&nd, a)
 		case AttrTsinfoHwtstampSource:
 			if v.HwtstampSource.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2371,11 +2937,11 @@ func (v *CableResult) UnmarshalAttrs(b []byte) error {
 	*v = CableResult{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CableResult) decode(d *attrs.Decoder) {
+func (v *CableResult) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableResult)
 	for d.Next() {
 		switch d.Type() {
@@ -2411,11 +2977,11 @@ func (v *CableFaultLength) UnmarshalAttrs(b []byte) error {
 	*v = CableFaultLength{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CableFaultLength) decode(d *attrs.Decoder) {
+func (v *CableFaultLength) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableFaultLength)
 	for d.Next() {
 		switch d.Type() {
@@ -2451,11 +3017,11 @@ func (v *CableNest) UnmarshalAttrs(b []byte) error {
 	*v = CableNest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CableNest) decode(d *attrs.Decoder) {
+func (v *CableNest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableNest)
 	var n0, n1 int
 	c := *d
@@ -2468,21 +3034,21 @@ func (v *CableNest) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Result = slices.Grow(v.Result, n0)
+		v.Result = a.slabOfCableResult().Grow(v.Result, n0)
 	}
 	if n1 > 0 {
-		v.FaultLength = slices.Grow(v.FaultLength, n1)
+		v.FaultLength = a.slabOfCableFaultLength().Grow(v.FaultLength, n1)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrCableNestResult:
 			v.Result = append(v.Result, CableResult{})
 			nd := d.Nested()
-			v.Result[len(v.Result)-1].decode(&nd)
+			v.Result[len(v.Result)-1].decode(&nd, a)
 		case AttrCableNestFaultLength:
 			v.FaultLength = append(v.FaultLength, CableFaultLength{})
 			nd := d.Nested()
-			v.FaultLength[len(v.FaultLength)-1].decode(&nd)
+			v.FaultLength[len(v.FaultLength)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -2497,11 +3063,11 @@ func (v *CableTest) UnmarshalAttrs(b []byte) error {
 	*v = CableTest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CableTest) decode(d *attrs.Decoder) {
+func (v *CableTest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTest)
 	for d.Next() {
 		switch d.Type() {
@@ -2510,9 +3076,9 @@ func (v *CableTest) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -2527,11 +3093,11 @@ func (v *CableTestNtf) UnmarshalAttrs(b []byte) error {
 	*v = CableTestNtf{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CableTestNtf) decode(d *attrs.Decoder) {
+func (v *CableTestNtf) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTestNtf)
 	for d.Next() {
 		switch d.Type() {
@@ -2540,9 +3106,9 @@ func (v *CableTestNtf) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrCableTestNtfStatus:
 			if v.Status.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2554,9 +3120,9 @@ func (v *CableTestNtf) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Nest = new(CableNest)
+			v.Nest = a.slabOfCableNest().New()
 			nd := d.Nested()
-			v.Nest.decode(&nd)
+			v.Nest.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -2571,11 +3137,11 @@ func (v *CableTestTdrCfg) UnmarshalAttrs(b []byte) error {
 	*v = CableTestTdrCfg{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CableTestTdrCfg) decode(d *attrs.Decoder) {
+func (v *CableTestTdrCfg) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTestTdrCfg)
 	for d.Next() {
 		switch d.Type() {
@@ -2617,11 +3183,11 @@ func (v *CableTestTdrNtf) UnmarshalAttrs(b []byte) error {
 	*v = CableTestTdrNtf{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CableTestTdrNtf) decode(d *attrs.Decoder) {
+func (v *CableTestTdrNtf) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTestTdrNtf)
 	for d.Next() {
 		switch d.Type() {
@@ -2630,9 +3196,9 @@ func (v *CableTestTdrNtf) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrCableTestTdrNtfStatus:
 			if v.Status.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2644,9 +3210,9 @@ func (v *CableTestTdrNtf) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Nest = new(CableNest)
+			v.Nest = a.slabOfCableNest().New()
 			nd := d.Nested()
-			v.Nest.decode(&nd)
+			v.Nest.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -2661,11 +3227,11 @@ func (v *CableTestTdr) UnmarshalAttrs(b []byte) error {
 	*v = CableTestTdr{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CableTestTdr) decode(d *attrs.Decoder) {
+func (v *CableTestTdr) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTestTdr)
 	for d.Next() {
 		switch d.Type() {
@@ -2674,17 +3240,17 @@ func (v *CableTestTdr) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrCableTestTdrCfg:
 			if v.Cfg != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Cfg = new(CableTestTdrCfg)
+			v.Cfg = a.slabOfCableTestTdrCfg().New()
 			nd := d.Nested()
-			v.Cfg.decode(&nd)
+			v.Cfg.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -2699,11 +3265,11 @@ func (v *TunnelUDPEntry) UnmarshalAttrs(b []byte) error {
 	*v = TunnelUDPEntry{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TunnelUDPEntry) decode(d *attrs.Decoder) {
+func (v *TunnelUDPEntry) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTunnelUDPEntry)
 	for d.Next() {
 		switch d.Type() {
@@ -2733,11 +3299,11 @@ func (v *TunnelUDPTable) UnmarshalAttrs(b []byte) error {
 	*v = TunnelUDPTable{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TunnelUDPTable) decode(d *attrs.Decoder) {
+func (v *TunnelUDPTable) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTunnelUDPTable)
 	var n0 int
 	c := *d
@@ -2748,7 +3314,7 @@ func (v *TunnelUDPTable) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Entry = slices.Grow(v.Entry, n0)
+		v.Entry = a.slabOfTunnelUDPEntry().Grow(v.Entry, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -2763,13 +3329,13 @@ func (v *TunnelUDPTable) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Types = new(Bitset)
+			v.Types = a.slabOfBitset().New()
 			nd := d.Nested()
-			v.Types.decode(&nd)
+			v.Types.decode(&nd, a)
 		case AttrTunnelUDPTableEntry:
 			v.Entry = append(v.Entry, TunnelUDPEntry{})
 			nd := d.Nested()
-			v.Entry[len(v.Entry)-1].decode(&nd)
+			v.Entry[len(v.Entry)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -2784,11 +3350,11 @@ func (v *TunnelUDP) UnmarshalAttrs(b []byte) error {
 	*v = TunnelUDP{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TunnelUDP) decode(d *attrs.Decoder) {
+func (v *TunnelUDP) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTunnelUDP)
 	var n0 int
 	c := *d
@@ -2799,14 +3365,14 @@ func (v *TunnelUDP) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Table = slices.Grow(v.Table, n0)
+		v.Table = a.slabOfTunnelUDPTable().Grow(v.Table, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrTunnelUDPTable:
 			v.Table = append(v.Table, TunnelUDPTable{})
 			nd := d.Nested()
-			v.Table[len(v.Table)-1].decode(&nd)
+			v.Table[len(v.Table)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -2821,11 +3387,11 @@ func (v *TunnelInfo) UnmarshalAttrs(b []byte) error {
 	*v = TunnelInfo{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TunnelInfo) decode(d *attrs.Decoder) {
+func (v *TunnelInfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTunnelInfo)
 	for d.Next() {
 		switch d.Type() {
@@ -2834,17 +3400,17 @@ func (v *TunnelInfo) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrTunnelInfoUDPPorts:
 			if v.UDPPorts != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.UDPPorts = new(TunnelUDP)
+			v.UDPPorts = a.slabOfTunnelUDP().New()
 			nd := d.Nested()
-			v.UDPPorts.decode(&nd)
+			v.UDPPorts.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -2859,11 +3425,11 @@ func (v *FECHist) UnmarshalAttrs(b []byte) error {
 	*v = FECHist{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *FECHist) decode(d *attrs.Decoder) {
+func (v *FECHist) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFECHist)
 	for d.Next() {
 		switch d.Type() {
@@ -2907,11 +3473,11 @@ func (v *FECStat) UnmarshalAttrs(b []byte) error {
 	*v = FECStat{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *FECStat) decode(d *attrs.Decoder) {
+func (v *FECStat) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFECStat)
 	var n0 int
 	c := *d
@@ -2922,7 +3488,7 @@ func (v *FECStat) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Hist = slices.Grow(v.Hist, n0)
+		v.Hist = a.slabOfFECHist().Grow(v.Hist, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -2947,7 +3513,7 @@ func (v *FECStat) decode(d *attrs.Decoder) {
 		case AttrFECStatHist:
 			v.Hist = append(v.Hist, FECHist{})
 			nd := d.Nested()
-			v.Hist[len(v.Hist)-1].decode(&nd)
+			v.Hist[len(v.Hist)-1].decode(&nd, a)
 		case AttrFECStatPad:
 		// padding
 		default:
@@ -2964,11 +3530,11 @@ func (v *FEC) UnmarshalAttrs(b []byte) error {
 	*v = FEC{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *FEC) decode(d *attrs.Decoder) {
+func (v *FEC) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFEC)
 	for d.Next() {
 		switch d.Type() {
@@ -2977,17 +3543,17 @@ func (v *FEC) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrFECModes:
 			if v.Modes != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Modes = new(Bitset)
+			v.Modes = a.slabOfBitset().New()
 			nd := d.Nested()
-			v.Modes.decode(&nd)
+			v.Modes.decode(&nd, a)
 		case AttrFECAuto:
 			if v.Auto.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -3005,9 +3571,9 @@ func (v *FEC) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Stats = new(FECStat)
+			v.Stats = a.slabOfFECStat().New()
 			nd := d.Nested()
-			v.Stats.decode(&nd)
+			v.Stats.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -3022,11 +3588,11 @@ func (v *ModuleEeprom) UnmarshalAttrs(b []byte) error {
 	*v = ModuleEeprom{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ModuleEeprom) decode(d *attrs.Decoder) {
+func (v *ModuleEeprom) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModuleEeprom)
 	for d.Next() {
 		switch d.Type() {
@@ -3035,9 +3601,9 @@ func (v *ModuleEeprom) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrModuleEepromOffset:
 			if v.Offset.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -3073,7 +3639,7 @@ func (v *ModuleEeprom) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Data = bytes.Clone(d.Bytes())
+			v.Data = a.arena().Bytes(d.Bytes())
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -3088,11 +3654,11 @@ func (v *StatsGrp) UnmarshalAttrs(b []byte) error {
 	*v = StatsGrp{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *StatsGrp) decode(d *attrs.Decoder) {
+func (v *StatsGrp) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStatsGrp)
 	var n0, n1 int
 	c := *d
@@ -3105,10 +3671,10 @@ func (v *StatsGrp) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.HistRx = slices.Grow(v.HistRx, n0)
+		v.HistRx = a.slabOfStatsGrpHist().Grow(v.HistRx, n0)
 	}
 	if n1 > 0 {
-		v.HistTx = slices.Grow(v.HistTx, n1)
+		v.HistTx = a.slabOfStatsGrpHist().Grow(v.HistTx, n1)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -3132,11 +3698,11 @@ func (v *StatsGrp) decode(d *attrs.Decoder) {
 		case AttrStatsGrpHistRx:
 			v.HistRx = append(v.HistRx, StatsGrpHist{})
 			nd := d.Nested()
-			v.HistRx[len(v.HistRx)-1].decode(&nd)
+			v.HistRx[len(v.HistRx)-1].decode(&nd, a)
 		case AttrStatsGrpHistTx:
 			v.HistTx = append(v.HistTx, StatsGrpHist{})
 			nd := d.Nested()
-			v.HistTx[len(v.HistTx)-1].decode(&nd)
+			v.HistTx[len(v.HistTx)-1].decode(&nd, a)
 		case AttrStatsGrpHistBktLow:
 			if v.HistBktLow.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -3171,11 +3737,11 @@ func (v *StatsGrpHist) UnmarshalAttrs(b []byte) error {
 	*v = StatsGrpHist{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *StatsGrpHist) decode(d *attrs.Decoder) {
+func (v *StatsGrpHist) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStatsGrp)
 	for d.Next() {
 		switch d.Type() {
@@ -3211,11 +3777,11 @@ func (v *Stats) UnmarshalAttrs(b []byte) error {
 	*v = Stats{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Stats) decode(d *attrs.Decoder) {
+func (v *Stats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStats)
 	var n0 int
 	c := *d
@@ -3226,7 +3792,7 @@ func (v *Stats) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Grp = slices.Grow(v.Grp, n0)
+		v.Grp = a.slabOfStatsGrp().Grow(v.Grp, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -3235,21 +3801,21 @@ func (v *Stats) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrStatsGroups:
 			if v.Groups != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Groups = new(Bitset)
+			v.Groups = a.slabOfBitset().New()
 			nd := d.Nested()
-			v.Groups.decode(&nd)
+			v.Groups.decode(&nd, a)
 		case AttrStatsGrp:
 			v.Grp = append(v.Grp, StatsGrp{})
 			nd := d.Nested()
-			v.Grp[len(v.Grp)-1].decode(&nd)
+			v.Grp[len(v.Grp)-1].decode(&nd, a)
 		case AttrStatsSrc:
 			if v.Src.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -3272,11 +3838,11 @@ func (v *PhcVclocks) UnmarshalAttrs(b []byte) error {
 	*v = PhcVclocks{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PhcVclocks) decode(d *attrs.Decoder) {
+func (v *PhcVclocks) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPhcVclocks)
 	for d.Next() {
 		switch d.Type() {
@@ -3285,9 +3851,9 @@ func (v *PhcVclocks) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrPhcVclocksNum:
 			if v.Num.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -3314,11 +3880,11 @@ func (v *Module) UnmarshalAttrs(b []byte) error {
 	*v = Module{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Module) decode(d *attrs.Decoder) {
+func (v *Module) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModule)
 	for d.Next() {
 		switch d.Type() {
@@ -3327,9 +3893,9 @@ func (v *Module) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrModulePowerModePolicy:
 			if v.PowerModePolicy.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -3356,11 +3922,11 @@ func (v *C33PsePwLimit) UnmarshalAttrs(b []byte) error {
 	*v = C33PsePwLimit{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *C33PsePwLimit) decode(d *attrs.Decoder) {
+func (v *C33PsePwLimit) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesC33PsePwLimit)
 	for d.Next() {
 		switch d.Type() {
@@ -3390,11 +3956,11 @@ func (v *Pse) UnmarshalAttrs(b []byte) error {
 	*v = Pse{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Pse) decode(d *attrs.Decoder) {
+func (v *Pse) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPse)
 	var n0 int
 	c := *d
@@ -3405,7 +3971,7 @@ func (v *Pse) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.C33PsePwLimitRanges = slices.Grow(v.C33PsePwLimitRanges, n0)
+		v.C33PsePwLimitRanges = a.slabOfC33PsePwLimit().Grow(v.C33PsePwLimitRanges, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -3414,9 +3980,9 @@ func (v *Pse) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrPsePodlPseAdminState:
 			if v.PodlPseAdminState.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -3486,7 +4052,7 @@ func (v *Pse) decode(d *attrs.Decoder) {
 		case AttrPseC33PsePwLimitRanges:
 			v.C33PsePwLimitRanges = append(v.C33PsePwLimitRanges, C33PsePwLimit{})
 			nd := d.Nested()
-			v.C33PsePwLimitRanges[len(v.C33PsePwLimitRanges)-1].decode(&nd)
+			v.C33PsePwLimitRanges[len(v.C33PsePwLimitRanges)-1].decode(&nd, a)
 		case AttrPsePsePwDID:
 			if v.PsePwDID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -3519,11 +4085,11 @@ func (v *Flow) UnmarshalAttrs(b []byte) error {
 	*v = Flow{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Flow) decode(d *attrs.Decoder) {
+func (v *Flow) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFlow)
 	for d.Next() {
 		switch d.Type() {
@@ -3703,11 +4269,11 @@ func (v *RSS) UnmarshalAttrs(b []byte) error {
 	*v = RSS{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RSS) decode(d *attrs.Decoder) {
+func (v *RSS) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRSS)
 	for d.Next() {
 		switch d.Type() {
@@ -3716,9 +4282,9 @@ func (v *RSS) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrRSSContext:
 			if v.Context.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -3742,7 +4308,7 @@ func (v *RSS) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Hkey = bytes.Clone(d.Bytes())
+			v.Hkey = a.arena().Bytes(d.Bytes())
 		case AttrRSSInputXfrm:
 			if v.InputXfrm.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -3760,9 +4326,9 @@ func (v *RSS) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FlowHash = new(Flow)
+			v.FlowHash = a.slabOfFlow().New()
 			nd := d.Nested()
-			v.FlowHash.decode(&nd)
+			v.FlowHash.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -3777,11 +4343,11 @@ func (v *Plca) UnmarshalAttrs(b []byte) error {
 	*v = Plca{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Plca) decode(d *attrs.Decoder) {
+func (v *Plca) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPlca)
 	for d.Next() {
 		switch d.Type() {
@@ -3790,9 +4356,9 @@ func (v *Plca) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrPlcaVersion:
 			if v.Version.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -3855,11 +4421,11 @@ func (v *ModuleFwFlash) UnmarshalAttrs(b []byte) error {
 	*v = ModuleFwFlash{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ModuleFwFlash) decode(d *attrs.Decoder) {
+func (v *ModuleFwFlash) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModuleFwFlash)
 	for d.Next() {
 		switch d.Type() {
@@ -3868,15 +4434,15 @@ func (v *ModuleFwFlash) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrModuleFwFlashFileName:
 			if v.FileName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FileName.Set(d.String())
+			v.FileName.Set(a.arena().String(d.StringBytes()))
 		case AttrModuleFwFlashPassword:
 			if v.Password.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -3894,7 +4460,7 @@ func (v *ModuleFwFlash) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.StatusMsg.Set(d.String())
+			v.StatusMsg.Set(a.arena().String(d.StringBytes()))
 		case AttrModuleFwFlashDone:
 			if v.Done.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -3921,11 +4487,11 @@ func (v *PHY) UnmarshalAttrs(b []byte) error {
 	*v = PHY{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PHY) decode(d *attrs.Decoder) {
+func (v *PHY) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPHY)
 	for d.Next() {
 		switch d.Type() {
@@ -3934,9 +4500,9 @@ func (v *PHY) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrPHYIndex:
 			if v.Index.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -3948,13 +4514,13 @@ func (v *PHY) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Drvname.Set(d.String())
+			v.Drvname.Set(a.arena().String(d.StringBytes()))
 		case AttrPHYName:
 			if v.Name.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Name.Set(d.String())
+			v.Name.Set(a.arena().String(d.StringBytes()))
 		case AttrPHYUpstreamType:
 			if v.UpstreamType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -3972,13 +4538,13 @@ func (v *PHY) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.UpstreamSfpName.Set(d.String())
+			v.UpstreamSfpName.Set(a.arena().String(d.StringBytes()))
 		case AttrPHYDownstreamSfpName:
 			if v.DownstreamSfpName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DownstreamSfpName.Set(d.String())
+			v.DownstreamSfpName.Set(a.arena().String(d.StringBytes()))
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -3993,11 +4559,11 @@ func (v *Tsconfig) UnmarshalAttrs(b []byte) error {
 	*v = Tsconfig{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Tsconfig) decode(d *attrs.Decoder) {
+func (v *Tsconfig) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsconfig)
 	for d.Next() {
 		switch d.Type() {
@@ -4006,41 +4572,41 @@ func (v *Tsconfig) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrTsconfigHwtstampProvider:
 			if v.HwtstampProvider != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.HwtstampProvider = new(TsHwtstampProvider)
+			v.HwtstampProvider = a.slabOfTsHwtstampProvider().New()
 			nd := d.Nested()
-			v.HwtstampProvider.decode(&nd)
+			v.HwtstampProvider.decode(&nd, a)
 		case AttrTsconfigTxTypes:
 			if v.TxTypes != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TxTypes = new(Bitset)
+			v.TxTypes = a.slabOfBitset().New()
 			nd := d.Nested()
-			v.TxTypes.decode(&nd)
+			v.TxTypes.decode(&nd, a)
 		case AttrTsconfigRxFilters:
 			if v.RxFilters != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RxFilters = new(Bitset)
+			v.RxFilters = a.slabOfBitset().New()
 			nd := d.Nested()
-			v.RxFilters.decode(&nd)
+			v.RxFilters.decode(&nd, a)
 		case AttrTsconfigHwtstampFlags:
 			if v.HwtstampFlags != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.HwtstampFlags = new(Bitset)
+			v.HwtstampFlags = a.slabOfBitset().New()
 			nd := d.Nested()
-			v.HwtstampFlags.decode(&nd)
+			v.HwtstampFlags.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -4055,11 +4621,11 @@ func (v *PseNtf) UnmarshalAttrs(b []byte) error {
 	*v = PseNtf{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PseNtf) decode(d *attrs.Decoder) {
+func (v *PseNtf) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPseNtf)
 	for d.Next() {
 		switch d.Type() {
@@ -4068,9 +4634,9 @@ func (v *PseNtf) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrPseNtfEvents:
 			if v.Events.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -4091,11 +4657,11 @@ func (v *MseCapabilities) UnmarshalAttrs(b []byte) error {
 	*v = MseCapabilities{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *MseCapabilities) decode(d *attrs.Decoder) {
+func (v *MseCapabilities) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMseCapabilities)
 	for d.Next() {
 		switch d.Type() {
@@ -4137,11 +4703,11 @@ func (v *MseSnapshot) UnmarshalAttrs(b []byte) error {
 	*v = MseSnapshot{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *MseSnapshot) decode(d *attrs.Decoder) {
+func (v *MseSnapshot) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMseSnapshot)
 	for d.Next() {
 		switch d.Type() {
@@ -4177,11 +4743,11 @@ func (v *Mse) UnmarshalAttrs(b []byte) error {
 	*v = Mse{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Mse) decode(d *attrs.Decoder) {
+func (v *Mse) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMse)
 	for d.Next() {
 		switch d.Type() {
@@ -4190,65 +4756,65 @@ func (v *Mse) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Header = new(Header)
+			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrMseCapabilities:
 			if v.Capabilities != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Capabilities = new(MseCapabilities)
+			v.Capabilities = a.slabOfMseCapabilities().New()
 			nd := d.Nested()
-			v.Capabilities.decode(&nd)
+			v.Capabilities.decode(&nd, a)
 		case AttrMseChannelA:
 			if v.ChannelA != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ChannelA = new(MseSnapshot)
+			v.ChannelA = a.slabOfMseSnapshot().New()
 			nd := d.Nested()
-			v.ChannelA.decode(&nd)
+			v.ChannelA.decode(&nd, a)
 		case AttrMseChannelB:
 			if v.ChannelB != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ChannelB = new(MseSnapshot)
+			v.ChannelB = a.slabOfMseSnapshot().New()
 			nd := d.Nested()
-			v.ChannelB.decode(&nd)
+			v.ChannelB.decode(&nd, a)
 		case AttrMseChannelC:
 			if v.ChannelC != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ChannelC = new(MseSnapshot)
+			v.ChannelC = a.slabOfMseSnapshot().New()
 			nd := d.Nested()
-			v.ChannelC.decode(&nd)
+			v.ChannelC.decode(&nd, a)
 		case AttrMseChannelD:
 			if v.ChannelD != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ChannelD = new(MseSnapshot)
+			v.ChannelD = a.slabOfMseSnapshot().New()
 			nd := d.Nested()
-			v.ChannelD.decode(&nd)
+			v.ChannelD.decode(&nd, a)
 		case AttrMseWorstChannel:
 			if v.WorstChannel != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.WorstChannel = new(MseSnapshot)
+			v.WorstChannel = a.slabOfMseSnapshot().New()
 			nd := d.Nested()
-			v.WorstChannel.decode(&nd)
+			v.WorstChannel.decode(&nd, a)
 		case AttrMseLink:
 			if v.Link != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Link = new(MseSnapshot)
+			v.Link = a.slabOfMseSnapshot().New()
 			nd := d.Nested()
-			v.Link.decode(&nd)
+			v.Link.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -4263,26 +4829,26 @@ func (v *StrsetGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = StrsetGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *StrsetGetRequest) decode(d *attrs.Decoder) {
+func (v *StrsetGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStrset)
 	for d.Next() {
 		switch d.Type() {
 		case AttrStrsetHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrStrsetStringsets:
 			if v.Stringsets == nil {
-				v.Stringsets = new(Stringsets)
+				v.Stringsets = a.slabOfStringsets().New()
 			}
 			nd := d.Nested()
-			v.Stringsets.decode(&nd)
+			v.Stringsets.decode(&nd, a)
 		case AttrStrsetCountsOnly:
 			v.CountsOnly = d.Flag()
 		}
@@ -4297,26 +4863,26 @@ func (v *StrsetGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = StrsetGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *StrsetGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *StrsetGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStrset)
 	for d.Next() {
 		switch d.Type() {
 		case AttrStrsetHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrStrsetStringsets:
 			if v.Stringsets == nil {
-				v.Stringsets = new(Stringsets)
+				v.Stringsets = a.slabOfStringsets().New()
 			}
 			nd := d.Nested()
-			v.Stringsets.decode(&nd)
+			v.Stringsets.decode(&nd, a)
 		case AttrStrsetCountsOnly:
 			v.CountsOnly = d.Flag()
 		}
@@ -4331,20 +4897,20 @@ func (v *LinkinfoGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = LinkinfoGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *LinkinfoGetRequest) decode(d *attrs.Decoder) {
+func (v *LinkinfoGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkinfo)
 	for d.Next() {
 		switch d.Type() {
 		case AttrLinkinfoHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -4357,20 +4923,20 @@ func (v *LinkinfoGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = LinkinfoGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *LinkinfoGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *LinkinfoGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkinfo)
 	for d.Next() {
 		switch d.Type() {
 		case AttrLinkinfoHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -4383,20 +4949,20 @@ func (v *LinkinfoSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = LinkinfoSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *LinkinfoSetRequest) decode(d *attrs.Decoder) {
+func (v *LinkinfoSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkinfo)
 	for d.Next() {
 		switch d.Type() {
 		case AttrLinkinfoHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrLinkinfoPort:
 			v.Port.Set(Port(d.U8()))
 		case AttrLinkinfoPhyaddr:
@@ -4419,20 +4985,20 @@ func (v *LinkmodesGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = LinkmodesGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *LinkmodesGetRequest) decode(d *attrs.Decoder) {
+func (v *LinkmodesGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkmodes)
 	for d.Next() {
 		switch d.Type() {
 		case AttrLinkmodesHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -4445,20 +5011,20 @@ func (v *LinkmodesGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = LinkmodesGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *LinkmodesGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *LinkmodesGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkmodes)
 	for d.Next() {
 		switch d.Type() {
 		case AttrLinkmodesHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -4471,34 +5037,34 @@ func (v *LinkmodesSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = LinkmodesSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *LinkmodesSetRequest) decode(d *attrs.Decoder) {
+func (v *LinkmodesSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkmodes)
 	for d.Next() {
 		switch d.Type() {
 		case AttrLinkmodesHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrLinkmodesAutoneg:
 			v.Autoneg.Set(Autoneg(d.U8()))
 		case AttrLinkmodesOurs:
 			if v.Ours == nil {
-				v.Ours = new(Bitset)
+				v.Ours = a.slabOfBitset().New()
 			}
 			nd := d.Nested()
-			v.Ours.decode(&nd)
+			v.Ours.decode(&nd, a)
 		case AttrLinkmodesPeer:
 			if v.Peer == nil {
-				v.Peer = new(Bitset)
+				v.Peer = a.slabOfBitset().New()
 			}
 			nd := d.Nested()
-			v.Peer.decode(&nd)
+			v.Peer.decode(&nd, a)
 		case AttrLinkmodesSpeed:
 			v.Speed.Set(d.U32())
 		case AttrLinkmodesDuplex:
@@ -4523,20 +5089,20 @@ func (v *LinkstateGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = LinkstateGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *LinkstateGetRequest) decode(d *attrs.Decoder) {
+func (v *LinkstateGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkstate)
 	for d.Next() {
 		switch d.Type() {
 		case AttrLinkstateHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -4549,20 +5115,20 @@ func (v *LinkstateGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = LinkstateGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *LinkstateGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *LinkstateGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkstate)
 	for d.Next() {
 		switch d.Type() {
 		case AttrLinkstateHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -4575,20 +5141,20 @@ func (v *DebugGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = DebugGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DebugGetRequest) decode(d *attrs.Decoder) {
+func (v *DebugGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDebug)
 	for d.Next() {
 		switch d.Type() {
 		case AttrDebugHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -4601,20 +5167,20 @@ func (v *DebugGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = DebugGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DebugGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *DebugGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDebug)
 	for d.Next() {
 		switch d.Type() {
 		case AttrDebugHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -4627,26 +5193,26 @@ func (v *DebugSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = DebugSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DebugSetRequest) decode(d *attrs.Decoder) {
+func (v *DebugSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDebug)
 	for d.Next() {
 		switch d.Type() {
 		case AttrDebugHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrDebugMsgmask:
 			if v.Msgmask == nil {
-				v.Msgmask = new(Bitset)
+				v.Msgmask = a.slabOfBitset().New()
 			}
 			nd := d.Nested()
-			v.Msgmask.decode(&nd)
+			v.Msgmask.decode(&nd, a)
 		}
 	}
 }
@@ -4659,20 +5225,20 @@ func (v *WolGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = WolGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *WolGetRequest) decode(d *attrs.Decoder) {
+func (v *WolGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWol)
 	for d.Next() {
 		switch d.Type() {
 		case AttrWolHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -4685,20 +5251,20 @@ func (v *WolGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = WolGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *WolGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *WolGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWol)
 	for d.Next() {
 		switch d.Type() {
 		case AttrWolHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -4711,28 +5277,28 @@ func (v *WolSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = WolSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *WolSetRequest) decode(d *attrs.Decoder) {
+func (v *WolSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWol)
 	for d.Next() {
 		switch d.Type() {
 		case AttrWolHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrWolModes:
 			if v.Modes == nil {
-				v.Modes = new(Bitset)
+				v.Modes = a.slabOfBitset().New()
 			}
 			nd := d.Nested()
-			v.Modes.decode(&nd)
+			v.Modes.decode(&nd, a)
 		case AttrWolSopass:
-			v.Sopass = bytes.Clone(d.Bytes())
+			v.Sopass = a.arena().Bytes(d.Bytes())
 		}
 	}
 }
@@ -4745,20 +5311,20 @@ func (v *FeaturesGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = FeaturesGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *FeaturesGetRequest) decode(d *attrs.Decoder) {
+func (v *FeaturesGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFeatures)
 	for d.Next() {
 		switch d.Type() {
 		case AttrFeaturesHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -4771,20 +5337,20 @@ func (v *FeaturesGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = FeaturesGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *FeaturesGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *FeaturesGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFeatures)
 	for d.Next() {
 		switch d.Type() {
 		case AttrFeaturesHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -4797,44 +5363,44 @@ func (v *FeaturesSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = FeaturesSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *FeaturesSetRequest) decode(d *attrs.Decoder) {
+func (v *FeaturesSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFeatures)
 	for d.Next() {
 		switch d.Type() {
 		case AttrFeaturesHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrFeaturesHw:
 			if v.Hw == nil {
-				v.Hw = new(Bitset)
+				v.Hw = a.slabOfBitset().New()
 			}
 			nd := d.Nested()
-			v.Hw.decode(&nd)
+			v.Hw.decode(&nd, a)
 		case AttrFeaturesWanted:
 			if v.Wanted == nil {
-				v.Wanted = new(Bitset)
+				v.Wanted = a.slabOfBitset().New()
 			}
 			nd := d.Nested()
-			v.Wanted.decode(&nd)
+			v.Wanted.decode(&nd, a)
 		case AttrFeaturesActive:
 			if v.Active == nil {
-				v.Active = new(Bitset)
+				v.Active = a.slabOfBitset().New()
 			}
 			nd := d.Nested()
-			v.Active.decode(&nd)
+			v.Active.decode(&nd, a)
 		case AttrFeaturesNochange:
 			if v.Nochange == nil {
-				v.Nochange = new(Bitset)
+				v.Nochange = a.slabOfBitset().New()
 			}
 			nd := d.Nested()
-			v.Nochange.decode(&nd)
+			v.Nochange.decode(&nd, a)
 		}
 	}
 }
@@ -4847,20 +5413,20 @@ func (v *PrivflagsGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PrivflagsGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PrivflagsGetRequest) decode(d *attrs.Decoder) {
+func (v *PrivflagsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPrivflags)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPrivflagsHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -4873,20 +5439,20 @@ func (v *PrivflagsGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = PrivflagsGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PrivflagsGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *PrivflagsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPrivflags)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPrivflagsHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -4899,26 +5465,26 @@ func (v *PrivflagsSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PrivflagsSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PrivflagsSetRequest) decode(d *attrs.Decoder) {
+func (v *PrivflagsSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPrivflags)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPrivflagsHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrPrivflagsFlags:
 			if v.Flags == nil {
-				v.Flags = new(Bitset)
+				v.Flags = a.slabOfBitset().New()
 			}
 			nd := d.Nested()
-			v.Flags.decode(&nd)
+			v.Flags.decode(&nd, a)
 		}
 	}
 }
@@ -4931,20 +5497,20 @@ func (v *RingsGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = RingsGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RingsGetRequest) decode(d *attrs.Decoder) {
+func (v *RingsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRings)
 	for d.Next() {
 		switch d.Type() {
 		case AttrRingsHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -4957,20 +5523,20 @@ func (v *RingsGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = RingsGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RingsGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *RingsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRings)
 	for d.Next() {
 		switch d.Type() {
 		case AttrRingsHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -4983,20 +5549,20 @@ func (v *RingsSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = RingsSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RingsSetRequest) decode(d *attrs.Decoder) {
+func (v *RingsSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRings)
 	for d.Next() {
 		switch d.Type() {
 		case AttrRingsHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrRingsRxMax:
 			v.RxMax.Set(d.U32())
 		case AttrRingsRxMiniMax:
@@ -5043,20 +5609,20 @@ func (v *ChannelsGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = ChannelsGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ChannelsGetRequest) decode(d *attrs.Decoder) {
+func (v *ChannelsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesChannels)
 	for d.Next() {
 		switch d.Type() {
 		case AttrChannelsHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -5069,20 +5635,20 @@ func (v *ChannelsGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = ChannelsGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ChannelsGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *ChannelsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesChannels)
 	for d.Next() {
 		switch d.Type() {
 		case AttrChannelsHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -5095,20 +5661,20 @@ func (v *ChannelsSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = ChannelsSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ChannelsSetRequest) decode(d *attrs.Decoder) {
+func (v *ChannelsSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesChannels)
 	for d.Next() {
 		switch d.Type() {
 		case AttrChannelsHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrChannelsRxMax:
 			v.RxMax.Set(d.U32())
 		case AttrChannelsTxMax:
@@ -5137,20 +5703,20 @@ func (v *CoalesceGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = CoalesceGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CoalesceGetRequest) decode(d *attrs.Decoder) {
+func (v *CoalesceGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCoalesce)
 	for d.Next() {
 		switch d.Type() {
 		case AttrCoalesceHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -5163,20 +5729,20 @@ func (v *CoalesceGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = CoalesceGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CoalesceGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *CoalesceGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCoalesce)
 	for d.Next() {
 		switch d.Type() {
 		case AttrCoalesceHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -5189,20 +5755,20 @@ func (v *CoalesceSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = CoalesceSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CoalesceSetRequest) decode(d *attrs.Decoder) {
+func (v *CoalesceSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCoalesce)
 	for d.Next() {
 		switch d.Type() {
 		case AttrCoalesceHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrCoalesceRxUsecs:
 			v.RxUsecs.Set(d.U32())
 		case AttrCoalesceRxMaxFrames:
@@ -5259,16 +5825,16 @@ func (v *CoalesceSetRequest) decode(d *attrs.Decoder) {
 			v.TxAggrTimeUsecs.Set(d.U32())
 		case AttrCoalesceRxProfile:
 			if v.RxProfile == nil {
-				v.RxProfile = new(Profile)
+				v.RxProfile = a.slabOfProfile().New()
 			}
 			nd := d.Nested()
-			v.RxProfile.decode(&nd)
+			v.RxProfile.decode(&nd, a)
 		case AttrCoalesceTxProfile:
 			if v.TxProfile == nil {
-				v.TxProfile = new(Profile)
+				v.TxProfile = a.slabOfProfile().New()
 			}
 			nd := d.Nested()
-			v.TxProfile.decode(&nd)
+			v.TxProfile.decode(&nd, a)
 		case AttrCoalesceRxCqeFrames:
 			v.RxCqeFrames.Set(d.U32())
 		case AttrCoalesceRxCqeNsecs:
@@ -5285,20 +5851,20 @@ func (v *PauseGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PauseGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PauseGetRequest) decode(d *attrs.Decoder) {
+func (v *PauseGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPause)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPauseHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -5311,20 +5877,20 @@ func (v *PauseGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = PauseGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PauseGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *PauseGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPause)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPauseHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -5337,20 +5903,20 @@ func (v *PauseSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PauseSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PauseSetRequest) decode(d *attrs.Decoder) {
+func (v *PauseSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPause)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPauseHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrPauseAutoneg:
 			v.Autoneg.Set(d.U8())
 		case AttrPauseRx:
@@ -5359,10 +5925,10 @@ func (v *PauseSetRequest) decode(d *attrs.Decoder) {
 			v.Tx.Set(d.U8())
 		case AttrPauseStats:
 			if v.Stats == nil {
-				v.Stats = new(PauseStat)
+				v.Stats = a.slabOfPauseStat().New()
 			}
 			nd := d.Nested()
-			v.Stats.decode(&nd)
+			v.Stats.decode(&nd, a)
 		case AttrPauseStatsSrc:
 			v.StatsSrc.Set(d.U32())
 		}
@@ -5377,20 +5943,20 @@ func (v *EeeGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = EeeGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *EeeGetRequest) decode(d *attrs.Decoder) {
+func (v *EeeGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEee)
 	for d.Next() {
 		switch d.Type() {
 		case AttrEeeHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -5403,20 +5969,20 @@ func (v *EeeGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = EeeGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *EeeGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *EeeGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEee)
 	for d.Next() {
 		switch d.Type() {
 		case AttrEeeHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -5429,32 +5995,32 @@ func (v *EeeSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = EeeSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *EeeSetRequest) decode(d *attrs.Decoder) {
+func (v *EeeSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEee)
 	for d.Next() {
 		switch d.Type() {
 		case AttrEeeHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrEeeModesOurs:
 			if v.ModesOurs == nil {
-				v.ModesOurs = new(Bitset)
+				v.ModesOurs = a.slabOfBitset().New()
 			}
 			nd := d.Nested()
-			v.ModesOurs.decode(&nd)
+			v.ModesOurs.decode(&nd, a)
 		case AttrEeeModesPeer:
 			if v.ModesPeer == nil {
-				v.ModesPeer = new(Bitset)
+				v.ModesPeer = a.slabOfBitset().New()
 			}
 			nd := d.Nested()
-			v.ModesPeer.decode(&nd)
+			v.ModesPeer.decode(&nd, a)
 		case AttrEeeActive:
 			v.Active.Set(d.U8())
 		case AttrEeeEnabled:
@@ -5475,26 +6041,26 @@ func (v *TsinfoGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = TsinfoGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TsinfoGetRequest) decode(d *attrs.Decoder) {
+func (v *TsinfoGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsinfo)
 	for d.Next() {
 		switch d.Type() {
 		case AttrTsinfoHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrTsinfoHwtstampProvider:
 			if v.HwtstampProvider == nil {
-				v.HwtstampProvider = new(TsHwtstampProvider)
+				v.HwtstampProvider = a.slabOfTsHwtstampProvider().New()
 			}
 			nd := d.Nested()
-			v.HwtstampProvider.decode(&nd)
+			v.HwtstampProvider.decode(&nd, a)
 		}
 	}
 }
@@ -5507,26 +6073,26 @@ func (v *TsinfoGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = TsinfoGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TsinfoGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *TsinfoGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsinfo)
 	for d.Next() {
 		switch d.Type() {
 		case AttrTsinfoHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrTsinfoHwtstampProvider:
 			if v.HwtstampProvider == nil {
-				v.HwtstampProvider = new(TsHwtstampProvider)
+				v.HwtstampProvider = a.slabOfTsHwtstampProvider().New()
 			}
 			nd := d.Nested()
-			v.HwtstampProvider.decode(&nd)
+			v.HwtstampProvider.decode(&nd, a)
 		}
 	}
 }
@@ -5539,20 +6105,20 @@ func (v *CableTestActRequest) UnmarshalAttrs(b []byte) error {
 	*v = CableTestActRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CableTestActRequest) decode(d *attrs.Decoder) {
+func (v *CableTestActRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTest)
 	for d.Next() {
 		switch d.Type() {
 		case AttrCableTestHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -5565,20 +6131,20 @@ func (v *CableTestTdrActRequest) UnmarshalAttrs(b []byte) error {
 	*v = CableTestTdrActRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CableTestTdrActRequest) decode(d *attrs.Decoder) {
+func (v *CableTestTdrActRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTestTdr)
 	for d.Next() {
 		switch d.Type() {
 		case AttrCableTestTdrHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -5591,20 +6157,20 @@ func (v *TunnelInfoGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = TunnelInfoGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TunnelInfoGetRequest) decode(d *attrs.Decoder) {
+func (v *TunnelInfoGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTunnelInfo)
 	for d.Next() {
 		switch d.Type() {
 		case AttrTunnelInfoHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -5617,20 +6183,20 @@ func (v *TunnelInfoGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = TunnelInfoGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TunnelInfoGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *TunnelInfoGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTunnelInfo)
 	for d.Next() {
 		switch d.Type() {
 		case AttrTunnelInfoHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -5643,20 +6209,20 @@ func (v *FECGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = FECGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *FECGetRequest) decode(d *attrs.Decoder) {
+func (v *FECGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFEC)
 	for d.Next() {
 		switch d.Type() {
 		case AttrFECHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -5669,20 +6235,20 @@ func (v *FECGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = FECGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *FECGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *FECGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFEC)
 	for d.Next() {
 		switch d.Type() {
 		case AttrFECHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -5695,36 +6261,36 @@ func (v *FECSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = FECSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *FECSetRequest) decode(d *attrs.Decoder) {
+func (v *FECSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFEC)
 	for d.Next() {
 		switch d.Type() {
 		case AttrFECHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrFECModes:
 			if v.Modes == nil {
-				v.Modes = new(Bitset)
+				v.Modes = a.slabOfBitset().New()
 			}
 			nd := d.Nested()
-			v.Modes.decode(&nd)
+			v.Modes.decode(&nd, a)
 		case AttrFECAuto:
 			v.Auto.Set(d.U8())
 		case AttrFECActive:
 			v.Active.Set(d.U32())
 		case AttrFECStats:
 			if v.Stats == nil {
-				v.Stats = new(FECStat)
+				v.Stats = a.slabOfFECStat().New()
 			}
 			nd := d.Nested()
-			v.Stats.decode(&nd)
+			v.Stats.decode(&nd, a)
 		}
 	}
 }
@@ -5737,20 +6303,20 @@ func (v *ModuleEepromGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = ModuleEepromGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ModuleEepromGetRequest) decode(d *attrs.Decoder) {
+func (v *ModuleEepromGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModuleEeprom)
 	for d.Next() {
 		switch d.Type() {
 		case AttrModuleEepromHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrModuleEepromOffset:
 			v.Offset.Set(d.U32())
 		case AttrModuleEepromLength:
@@ -5773,20 +6339,20 @@ func (v *ModuleEepromGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = ModuleEepromGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ModuleEepromGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *ModuleEepromGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModuleEeprom)
 	for d.Next() {
 		switch d.Type() {
 		case AttrModuleEepromHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrModuleEepromOffset:
 			v.Offset.Set(d.U32())
 		case AttrModuleEepromLength:
@@ -5809,26 +6375,26 @@ func (v *StatsGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = StatsGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *StatsGetRequest) decode(d *attrs.Decoder) {
+func (v *StatsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStats)
 	for d.Next() {
 		switch d.Type() {
 		case AttrStatsHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrStatsGroups:
 			if v.Groups == nil {
-				v.Groups = new(Bitset)
+				v.Groups = a.slabOfBitset().New()
 			}
 			nd := d.Nested()
-			v.Groups.decode(&nd)
+			v.Groups.decode(&nd, a)
 		}
 	}
 }
@@ -5841,26 +6407,26 @@ func (v *StatsGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = StatsGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *StatsGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *StatsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStats)
 	for d.Next() {
 		switch d.Type() {
 		case AttrStatsHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrStatsGroups:
 			if v.Groups == nil {
-				v.Groups = new(Bitset)
+				v.Groups = a.slabOfBitset().New()
 			}
 			nd := d.Nested()
-			v.Groups.decode(&nd)
+			v.Groups.decode(&nd, a)
 		}
 	}
 }
@@ -5873,20 +6439,20 @@ func (v *PhcVclocksGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PhcVclocksGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PhcVclocksGetRequest) decode(d *attrs.Decoder) {
+func (v *PhcVclocksGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPhcVclocks)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPhcVclocksHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -5899,20 +6465,20 @@ func (v *PhcVclocksGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = PhcVclocksGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PhcVclocksGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *PhcVclocksGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPhcVclocks)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPhcVclocksHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -5925,20 +6491,20 @@ func (v *ModuleGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = ModuleGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ModuleGetRequest) decode(d *attrs.Decoder) {
+func (v *ModuleGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModule)
 	for d.Next() {
 		switch d.Type() {
 		case AttrModuleHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -5951,20 +6517,20 @@ func (v *ModuleGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = ModuleGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ModuleGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *ModuleGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModule)
 	for d.Next() {
 		switch d.Type() {
 		case AttrModuleHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -5977,20 +6543,20 @@ func (v *ModuleSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = ModuleSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ModuleSetRequest) decode(d *attrs.Decoder) {
+func (v *ModuleSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModule)
 	for d.Next() {
 		switch d.Type() {
 		case AttrModuleHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrModulePowerModePolicy:
 			v.PowerModePolicy.Set(d.U8())
 		case AttrModulePowerMode:
@@ -6007,20 +6573,20 @@ func (v *PseGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PseGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PseGetRequest) decode(d *attrs.Decoder) {
+func (v *PseGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPse)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPseHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -6033,20 +6599,20 @@ func (v *PseGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = PseGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PseGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *PseGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPse)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPseHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -6059,20 +6625,20 @@ func (v *PseSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PseSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PseSetRequest) decode(d *attrs.Decoder) {
+func (v *PseSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPse)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPseHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrPsePodlPseAdminControl:
 			v.PodlPseAdminControl.Set(d.U32())
 		case AttrPseC33PseAdminControl:
@@ -6093,20 +6659,20 @@ func (v *RSSGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = RSSGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RSSGetRequest) decode(d *attrs.Decoder) {
+func (v *RSSGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRSS)
 	for d.Next() {
 		switch d.Type() {
 		case AttrRSSHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrRSSContext:
 			v.Context.Set(d.U32())
 		}
@@ -6121,20 +6687,20 @@ func (v *RSSGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = RSSGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RSSGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *RSSGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRSS)
 	for d.Next() {
 		switch d.Type() {
 		case AttrRSSHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrRSSStartContext:
 			v.StartContext.Set(d.U32())
 		}
@@ -6149,20 +6715,20 @@ func (v *PlcaGetCfgRequest) UnmarshalAttrs(b []byte) error {
 	*v = PlcaGetCfgRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PlcaGetCfgRequest) decode(d *attrs.Decoder) {
+func (v *PlcaGetCfgRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPlca)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPlcaHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -6175,20 +6741,20 @@ func (v *PlcaGetCfgDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = PlcaGetCfgDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PlcaGetCfgDumpRequest) decode(d *attrs.Decoder) {
+func (v *PlcaGetCfgDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPlca)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPlcaHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -6201,20 +6767,20 @@ func (v *PlcaSetCfgRequest) UnmarshalAttrs(b []byte) error {
 	*v = PlcaSetCfgRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PlcaSetCfgRequest) decode(d *attrs.Decoder) {
+func (v *PlcaSetCfgRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPlca)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPlcaHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrPlcaVersion:
 			v.Version.Set(d.U16())
 		case AttrPlcaEnabled:
@@ -6243,20 +6809,20 @@ func (v *PlcaGetStatusRequest) UnmarshalAttrs(b []byte) error {
 	*v = PlcaGetStatusRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PlcaGetStatusRequest) decode(d *attrs.Decoder) {
+func (v *PlcaGetStatusRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPlca)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPlcaHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -6269,20 +6835,20 @@ func (v *PlcaGetStatusDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = PlcaGetStatusDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PlcaGetStatusDumpRequest) decode(d *attrs.Decoder) {
+func (v *PlcaGetStatusDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPlca)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPlcaHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -6295,20 +6861,20 @@ func (v *MmGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = MmGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *MmGetRequest) decode(d *attrs.Decoder) {
+func (v *MmGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMm)
 	for d.Next() {
 		switch d.Type() {
 		case AttrMmHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -6321,20 +6887,20 @@ func (v *MmGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = MmGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *MmGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *MmGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMm)
 	for d.Next() {
 		switch d.Type() {
 		case AttrMmHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -6347,20 +6913,20 @@ func (v *MmSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = MmSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *MmSetRequest) decode(d *attrs.Decoder) {
+func (v *MmSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMm)
 	for d.Next() {
 		switch d.Type() {
 		case AttrMmHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrMmPmacEnabled:
 			v.PmacEnabled.Set(d.U8())
 		case AttrMmTxEnabled:
@@ -6383,22 +6949,22 @@ func (v *ModuleFwFlashActRequest) UnmarshalAttrs(b []byte) error {
 	*v = ModuleFwFlashActRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ModuleFwFlashActRequest) decode(d *attrs.Decoder) {
+func (v *ModuleFwFlashActRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModuleFwFlash)
 	for d.Next() {
 		switch d.Type() {
 		case AttrModuleFwFlashHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrModuleFwFlashFileName:
-			v.FileName.Set(d.String())
+			v.FileName.Set(a.arena().String(d.StringBytes()))
 		case AttrModuleFwFlashPassword:
 			v.Password.Set(d.U32())
 		}
@@ -6413,20 +6979,20 @@ func (v *PHYGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PHYGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PHYGetRequest) decode(d *attrs.Decoder) {
+func (v *PHYGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPHY)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPHYHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -6439,20 +7005,20 @@ func (v *PHYGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = PHYGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PHYGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *PHYGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPHY)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPHYHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -6465,20 +7031,20 @@ func (v *TsconfigGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = TsconfigGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TsconfigGetRequest) decode(d *attrs.Decoder) {
+func (v *TsconfigGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsconfig)
 	for d.Next() {
 		switch d.Type() {
 		case AttrTsconfigHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -6491,20 +7057,20 @@ func (v *TsconfigGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = TsconfigGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TsconfigGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *TsconfigGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsconfig)
 	for d.Next() {
 		switch d.Type() {
 		case AttrTsconfigHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -6517,44 +7083,44 @@ func (v *TsconfigSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = TsconfigSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TsconfigSetRequest) decode(d *attrs.Decoder) {
+func (v *TsconfigSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsconfig)
 	for d.Next() {
 		switch d.Type() {
 		case AttrTsconfigHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrTsconfigHwtstampProvider:
 			if v.HwtstampProvider == nil {
-				v.HwtstampProvider = new(TsHwtstampProvider)
+				v.HwtstampProvider = a.slabOfTsHwtstampProvider().New()
 			}
 			nd := d.Nested()
-			v.HwtstampProvider.decode(&nd)
+			v.HwtstampProvider.decode(&nd, a)
 		case AttrTsconfigTxTypes:
 			if v.TxTypes == nil {
-				v.TxTypes = new(Bitset)
+				v.TxTypes = a.slabOfBitset().New()
 			}
 			nd := d.Nested()
-			v.TxTypes.decode(&nd)
+			v.TxTypes.decode(&nd, a)
 		case AttrTsconfigRxFilters:
 			if v.RxFilters == nil {
-				v.RxFilters = new(Bitset)
+				v.RxFilters = a.slabOfBitset().New()
 			}
 			nd := d.Nested()
-			v.RxFilters.decode(&nd)
+			v.RxFilters.decode(&nd, a)
 		case AttrTsconfigHwtstampFlags:
 			if v.HwtstampFlags == nil {
-				v.HwtstampFlags = new(Bitset)
+				v.HwtstampFlags = a.slabOfBitset().New()
 			}
 			nd := d.Nested()
-			v.HwtstampFlags.decode(&nd)
+			v.HwtstampFlags.decode(&nd, a)
 		}
 	}
 }
@@ -6567,20 +7133,20 @@ func (v *RSSSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = RSSSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RSSSetRequest) decode(d *attrs.Decoder) {
+func (v *RSSSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRSS)
 	for d.Next() {
 		switch d.Type() {
 		case AttrRSSHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrRSSContext:
 			v.Context.Set(d.U32())
 		case AttrRSSHfunc:
@@ -6588,15 +7154,15 @@ func (v *RSSSetRequest) decode(d *attrs.Decoder) {
 		case AttrRSSIndir:
 			v.Indir = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
 		case AttrRSSHkey:
-			v.Hkey = bytes.Clone(d.Bytes())
+			v.Hkey = a.arena().Bytes(d.Bytes())
 		case AttrRSSInputXfrm:
 			v.InputXfrm.Set(InputXfrm(d.U32()))
 		case AttrRSSFlowHash:
 			if v.FlowHash == nil {
-				v.FlowHash = new(Flow)
+				v.FlowHash = a.slabOfFlow().New()
 			}
 			nd := d.Nested()
-			v.FlowHash.decode(&nd)
+			v.FlowHash.decode(&nd, a)
 		}
 	}
 }
@@ -6609,20 +7175,20 @@ func (v *RSSCreateActRequest) UnmarshalAttrs(b []byte) error {
 	*v = RSSCreateActRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RSSCreateActRequest) decode(d *attrs.Decoder) {
+func (v *RSSCreateActRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRSS)
 	for d.Next() {
 		switch d.Type() {
 		case AttrRSSHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrRSSContext:
 			v.Context.Set(d.U32())
 		case AttrRSSHfunc:
@@ -6630,7 +7196,7 @@ func (v *RSSCreateActRequest) decode(d *attrs.Decoder) {
 		case AttrRSSIndir:
 			v.Indir = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
 		case AttrRSSHkey:
-			v.Hkey = bytes.Clone(d.Bytes())
+			v.Hkey = a.arena().Bytes(d.Bytes())
 		case AttrRSSInputXfrm:
 			v.InputXfrm.Set(InputXfrm(d.U32()))
 		}
@@ -6645,20 +7211,20 @@ func (v *RSSDeleteActRequest) UnmarshalAttrs(b []byte) error {
 	*v = RSSDeleteActRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RSSDeleteActRequest) decode(d *attrs.Decoder) {
+func (v *RSSDeleteActRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRSS)
 	for d.Next() {
 		switch d.Type() {
 		case AttrRSSHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		case AttrRSSContext:
 			v.Context.Set(d.U32())
 		}
@@ -6673,20 +7239,20 @@ func (v *MseGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = MseGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *MseGetRequest) decode(d *attrs.Decoder) {
+func (v *MseGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMse)
 	for d.Next() {
 		switch d.Type() {
 		case AttrMseHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
@@ -6699,299 +7265,299 @@ func (v *MseGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = MseGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *MseGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *MseGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMse)
 	for d.Next() {
 		switch d.Type() {
 		case AttrMseHeader:
 			if v.Header == nil {
-				v.Header = new(Header)
+				v.Header = a.slabOfHeader().New()
 			}
 			nd := d.Nested()
-			v.Header.decode(&nd)
+			v.Header.decode(&nd, a)
 		}
 	}
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Strset) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Strset) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Privflags) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Privflags) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Rings) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Rings) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Mm) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Mm) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Linkinfo) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Linkinfo) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Linkmodes) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Linkmodes) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Linkstate) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Linkstate) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Debug) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Debug) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Wol) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Wol) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Features) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Features) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Channels) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Channels) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Coalesce) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Coalesce) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Pause) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Pause) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Eee) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Eee) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Tsinfo) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Tsinfo) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *CableTestNtf) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *CableTestNtf) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *CableTestTdrNtf) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *CableTestTdrNtf) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *TunnelInfo) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *TunnelInfo) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *FEC) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *FEC) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *ModuleEeprom) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *ModuleEeprom) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Stats) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Stats) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *PhcVclocks) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *PhcVclocks) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Module) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Module) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Pse) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Pse) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *RSS) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *RSS) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Plca) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Plca) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *ModuleFwFlash) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *ModuleFwFlash) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *PHY) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *PHY) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Tsconfig) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Tsconfig) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *PseNtf) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *PseNtf) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Mse) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Mse) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

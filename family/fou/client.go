@@ -121,7 +121,7 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*Fou, error) {
 		return nil, opError("get", err)
 	}
 	rep := new(Fou)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("get", err)
 	}
@@ -147,13 +147,15 @@ func (c *Client) GetDump(ctx context.Context) iter.Seq2[*Fou, error] {
 			yield(nil, opError("get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get", err))
 				return
 			}
-			rep := new(Fou)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfFou().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("get", err)) {
 					return
 				}

@@ -3,6 +3,8 @@
 package fou
 
 import (
+	"sync"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -21,6 +23,26 @@ var namesFou = []string{
 	11: "ifindex",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	slabFou attrs.Slab[Fou]
+}
+
+// slabOfFou returns the allocator's slab of Fou, nil for a nil allocator.
+func (a *allocator) slabOfFou() *attrs.Slab[Fou] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabFou
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set fou from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -29,11 +51,11 @@ func (v *Fou) UnmarshalAttrs(b []byte) error {
 	*v = Fou{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Fou) decode(d *attrs.Decoder) {
+func (v *Fou) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFou)
 	for d.Next() {
 		switch d.Type() {
@@ -117,11 +139,11 @@ func (v *AddRequest) UnmarshalAttrs(b []byte) error {
 	*v = AddRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *AddRequest) decode(d *attrs.Decoder) {
+func (v *AddRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFou)
 	for d.Next() {
 		switch d.Type() {
@@ -159,11 +181,11 @@ func (v *DelRequest) UnmarshalAttrs(b []byte) error {
 	*v = DelRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DelRequest) decode(d *attrs.Decoder) {
+func (v *DelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFou)
 	for d.Next() {
 		switch d.Type() {
@@ -195,11 +217,11 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetRequest) decode(d *attrs.Decoder) {
+func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFou)
 	for d.Next() {
 		switch d.Type() {
@@ -224,10 +246,10 @@ func (v *GetRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Fou) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Fou) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

@@ -12,7 +12,9 @@ import (
 
 // FuzzDecode decodes arbitrary bytes as attribute set number which (modulo
 // the number of sets). Decoding must not panic, and a value that decodes
-// must survive MarshalAttrs and UnmarshalAttrs unchanged.
+// must survive MarshalAttrs and UnmarshalAttrs unchanged. Decoding with an
+// allocator, as dumps do, must give the same value or error, twice over
+// (the second decode must not change the first value).
 func FuzzDecode(f *testing.F) {
 	for i := range 4 {
 		f.Add(uint8(i), []byte{})
@@ -37,11 +39,23 @@ type attrSet[T any] interface {
 	*T
 	MarshalAttrs(*attrs.Encoder) error
 	UnmarshalAttrs([]byte) error
+	decode(*attrs.Decoder, *allocator)
 }
 
 func roundTrip[T any, P attrSet[T]](t *testing.T, b []byte) {
 	var v T
-	if P(&v).UnmarshalAttrs(b) != nil {
+	err := P(&v).UnmarshalAttrs(b)
+	a := new(allocator)
+	var s1, s2 T
+	var d1, d2 attrs.Decoder
+	d1.Reset(b)
+	P(&s1).decode(&d1, a)
+	d2.Reset(b)
+	P(&s2).decode(&d2, a)
+	if (err == nil) != (d1.Err() == nil) || !reflect.DeepEqual(v, s1) || !reflect.DeepEqual(v, s2) {
+		t.Fatalf("%T: decoding with an allocator differs:\n%+v (%v)\n%+v (%v)", v, v, err, s1, d1.Err())
+	}
+	if err != nil {
 		return
 	}
 	var e attrs.Encoder

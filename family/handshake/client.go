@@ -69,7 +69,7 @@ func (c *Client) Accept(ctx context.Context, req *AcceptRequest) (*Accept, error
 		return nil, opError("accept", err)
 	}
 	rep := new(Accept)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("accept", err)
 	}

@@ -31,6 +31,32 @@ var namesDone = []string{
 	3: "remote-auth",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own.
+type allocator struct {
+	copies   attrs.Arena
+	slabX509 attrs.Slab[X509]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfX509 returns the allocator's slab of X509, nil for a nil allocator.
+func (a *allocator) slabOfX509() *attrs.Slab[X509] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabX509
+}
+
 // UnmarshalAttrs decodes attributes of set x509 from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -39,11 +65,11 @@ func (v *X509) UnmarshalAttrs(b []byte) error {
 	*v = X509{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *X509) decode(d *attrs.Decoder) {
+func (v *X509) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesX509)
 	for d.Next() {
 		switch d.Type() {
@@ -73,11 +99,11 @@ func (v *Accept) UnmarshalAttrs(b []byte) error {
 	*v = Accept{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Accept) decode(d *attrs.Decoder) {
+func (v *Accept) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAccept)
 	var n0, n1 int
 	c := *d
@@ -93,7 +119,7 @@ func (v *Accept) decode(d *attrs.Decoder) {
 		v.PeerIdentity = slices.Grow(v.PeerIdentity, n0)
 	}
 	if n1 > 0 {
-		v.Certificate = slices.Grow(v.Certificate, n1)
+		v.Certificate = a.slabOfX509().Grow(v.Certificate, n1)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -132,13 +158,13 @@ func (v *Accept) decode(d *attrs.Decoder) {
 		case AttrAcceptCertificate:
 			v.Certificate = append(v.Certificate, X509{})
 			nd := d.Nested()
-			v.Certificate[len(v.Certificate)-1].decode(&nd)
+			v.Certificate[len(v.Certificate)-1].decode(&nd, a)
 		case AttrAcceptPeername:
 			if v.Peername.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Peername.Set(d.String())
+			v.Peername.Set(a.arena().String(d.StringBytes()))
 		case AttrAcceptKeyring:
 			if v.Keyring.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -159,11 +185,11 @@ func (v *Done) UnmarshalAttrs(b []byte) error {
 	*v = Done{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Done) decode(d *attrs.Decoder) {
+func (v *Done) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDone)
 	var n0 int
 	c := *d
@@ -206,11 +232,11 @@ func (v *AcceptRequest) UnmarshalAttrs(b []byte) error {
 	*v = AcceptRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *AcceptRequest) decode(d *attrs.Decoder) {
+func (v *AcceptRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAccept)
 	for d.Next() {
 		switch d.Type() {
@@ -228,11 +254,11 @@ func (v *DoneRequest) UnmarshalAttrs(b []byte) error {
 	*v = DoneRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DoneRequest) decode(d *attrs.Decoder) {
+func (v *DoneRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDone)
 	var n0 int
 	c := *d
@@ -258,10 +284,10 @@ func (v *DoneRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Accept) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Accept) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

@@ -117,13 +117,15 @@ func (c *Client) DumpNamespacesDump(ctx context.Context) iter.Seq2[*Ioam6, error
 			yield(nil, opError("dump-namespaces", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("dump-namespaces", err))
 				return
 			}
-			rep := new(Ioam6)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfIoam6().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("dump-namespaces", err)) {
 					return
 				}
@@ -204,13 +206,15 @@ func (c *Client) DumpSchemasDump(ctx context.Context) iter.Seq2[*Ioam6, error] {
 			yield(nil, opError("dump-schemas", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("dump-schemas", err))
 				return
 			}
-			rep := new(Ioam6)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfIoam6().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("dump-schemas", err)) {
 					return
 				}

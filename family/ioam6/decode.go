@@ -3,7 +3,7 @@
 package ioam6
 
 import (
-	"bytes"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -25,6 +25,36 @@ var namesEvent = []string{
 	4: "trace-data",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies    attrs.Arena
+	slabIoam6 attrs.Slab[Ioam6]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfIoam6 returns the allocator's slab of Ioam6, nil for a nil allocator.
+func (a *allocator) slabOfIoam6() *attrs.Slab[Ioam6] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabIoam6
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set ioam6 from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -33,11 +63,11 @@ func (v *Ioam6) UnmarshalAttrs(b []byte) error {
 	*v = Ioam6{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Ioam6) decode(d *attrs.Decoder) {
+func (v *Ioam6) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoam6)
 	for d.Next() {
 		switch d.Type() {
@@ -70,7 +100,7 @@ func (v *Ioam6) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ScData = bytes.Clone(d.Bytes())
+			v.ScData = a.arena().Bytes(d.Bytes())
 		case AttrScNone:
 			if v.ScNone {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -93,11 +123,11 @@ func (v *Event) UnmarshalAttrs(b []byte) error {
 	*v = Event{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Event) decode(d *attrs.Decoder) {
+func (v *Event) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEvent)
 	for d.Next() {
 		switch d.Type() {
@@ -124,7 +154,7 @@ func (v *Event) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TraceData = bytes.Clone(d.Bytes())
+			v.TraceData = a.arena().Bytes(d.Bytes())
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -139,11 +169,11 @@ func (v *AddNamespaceRequest) UnmarshalAttrs(b []byte) error {
 	*v = AddNamespaceRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *AddNamespaceRequest) decode(d *attrs.Decoder) {
+func (v *AddNamespaceRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoam6)
 	for d.Next() {
 		switch d.Type() {
@@ -165,11 +195,11 @@ func (v *DelNamespaceRequest) UnmarshalAttrs(b []byte) error {
 	*v = DelNamespaceRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DelNamespaceRequest) decode(d *attrs.Decoder) {
+func (v *DelNamespaceRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoam6)
 	for d.Next() {
 		switch d.Type() {
@@ -187,18 +217,18 @@ func (v *AddSchemaRequest) UnmarshalAttrs(b []byte) error {
 	*v = AddSchemaRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *AddSchemaRequest) decode(d *attrs.Decoder) {
+func (v *AddSchemaRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoam6)
 	for d.Next() {
 		switch d.Type() {
 		case AttrScID:
 			v.ScID.Set(d.U32())
 		case AttrScData:
-			v.ScData = bytes.Clone(d.Bytes())
+			v.ScData = a.arena().Bytes(d.Bytes())
 		}
 	}
 }
@@ -211,11 +241,11 @@ func (v *DelSchemaRequest) UnmarshalAttrs(b []byte) error {
 	*v = DelSchemaRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DelSchemaRequest) decode(d *attrs.Decoder) {
+func (v *DelSchemaRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoam6)
 	for d.Next() {
 		switch d.Type() {
@@ -233,11 +263,11 @@ func (v *NsSetSchemaRequest) UnmarshalAttrs(b []byte) error {
 	*v = NsSetSchemaRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *NsSetSchemaRequest) decode(d *attrs.Decoder) {
+func (v *NsSetSchemaRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoam6)
 	for d.Next() {
 		switch d.Type() {
@@ -252,19 +282,19 @@ func (v *NsSetSchemaRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Ioam6) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Ioam6) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Event) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Event) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

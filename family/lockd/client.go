@@ -87,7 +87,7 @@ func (c *Client) ServerGet(ctx context.Context) (*Server, error) {
 		return nil, opError("server-get", err)
 	}
 	rep := new(Server)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("server-get", err)
 	}

@@ -12,6 +12,13 @@ var namesServer = []string{
 	3: "udp-port",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own.
+type allocator struct {
+}
+
 // UnmarshalAttrs decodes attributes of set server from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -20,11 +27,11 @@ func (v *Server) UnmarshalAttrs(b []byte) error {
 	*v = Server{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Server) decode(d *attrs.Decoder) {
+func (v *Server) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesServer)
 	for d.Next() {
 		switch d.Type() {
@@ -60,11 +67,11 @@ func (v *ServerSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = ServerSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ServerSetRequest) decode(d *attrs.Decoder) {
+func (v *ServerSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesServer)
 	for d.Next() {
 		switch d.Type() {
@@ -79,10 +86,10 @@ func (v *ServerSetRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Server) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Server) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

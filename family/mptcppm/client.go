@@ -118,7 +118,7 @@ func (c *Client) GetAddr(ctx context.Context, req *GetAddrRequest) (*Attr, error
 		return nil, opError("get-addr", err)
 	}
 	rep := new(Attr)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("get-addr", err)
 	}
@@ -142,13 +142,15 @@ func (c *Client) GetAddrDump(ctx context.Context) iter.Seq2[*Attr, error] {
 			yield(nil, opError("get-addr", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get-addr", err))
 				return
 			}
-			rep := new(Attr)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfAttr().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("get-addr", err)) {
 					return
 				}
@@ -231,7 +233,7 @@ func (c *Client) GetLimits(ctx context.Context, req *GetLimitsRequest) (*Attr, e
 		return nil, opError("get-limits", err)
 	}
 	rep := new(Attr)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("get-limits", err)
 	}

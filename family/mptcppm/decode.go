@@ -3,7 +3,7 @@
 package mptcppm
 
 import (
-	"bytes"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -70,6 +70,46 @@ var namesEventAttr = []string{
 	18: "server-side",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies      attrs.Arena
+	slabAddress attrs.Slab[Address]
+	slabAttr    attrs.Slab[Attr]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfAddress returns the allocator's slab of Address, nil for a nil
+// allocator.
+func (a *allocator) slabOfAddress() *attrs.Slab[Address] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabAddress
+}
+
+// slabOfAttr returns the allocator's slab of Attr, nil for a nil allocator.
+func (a *allocator) slabOfAttr() *attrs.Slab[Attr] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabAttr
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set address from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -78,11 +118,11 @@ func (v *Address) UnmarshalAttrs(b []byte) error {
 	*v = Address{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Address) decode(d *attrs.Decoder) {
+func (v *Address) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAddress)
 	for d.Next() {
 		switch d.Type() {
@@ -109,7 +149,7 @@ func (v *Address) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Addr6 = bytes.Clone(d.Bytes())
+			v.Addr6 = a.arena().Bytes(d.Bytes())
 		case AttrAddrPort:
 			if v.Port.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -142,11 +182,11 @@ func (v *SubflowAttribute) UnmarshalAttrs(b []byte) error {
 	*v = SubflowAttribute{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SubflowAttribute) decode(d *attrs.Decoder) {
+func (v *SubflowAttribute) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSubflowAttribute)
 	for d.Next() {
 		switch d.Type() {
@@ -226,11 +266,11 @@ func (v *Endpoint) UnmarshalAttrs(b []byte) error {
 	*v = Endpoint{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Endpoint) decode(d *attrs.Decoder) {
+func (v *Endpoint) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEndpoint)
 	for d.Next() {
 		switch d.Type() {
@@ -239,9 +279,9 @@ func (v *Endpoint) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Addr = new(Address)
+			v.Addr = a.slabOfAddress().New()
 			nd := d.Nested()
-			v.Addr.decode(&nd)
+			v.Addr.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -256,11 +296,11 @@ func (v *Attr) UnmarshalAttrs(b []byte) error {
 	*v = Attr{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Attr) decode(d *attrs.Decoder) {
+func (v *Attr) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttr)
 	for d.Next() {
 		switch d.Type() {
@@ -269,9 +309,9 @@ func (v *Attr) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Addr = new(Address)
+			v.Addr = a.slabOfAddress().New()
 			nd := d.Nested()
-			v.Addr.decode(&nd)
+			v.Addr.decode(&nd, a)
 		case AttrRcvAddAddrs:
 			if v.RcvAddAddrs.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -301,9 +341,9 @@ func (v *Attr) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.AddrRemote = new(Address)
+			v.AddrRemote = a.slabOfAddress().New()
 			nd := d.Nested()
-			v.AddrRemote.decode(&nd)
+			v.AddrRemote.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -318,11 +358,11 @@ func (v *EventAttr) UnmarshalAttrs(b []byte) error {
 	*v = EventAttr{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *EventAttr) decode(d *attrs.Decoder) {
+func (v *EventAttr) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEventAttr)
 	for d.Next() {
 		switch d.Type() {
@@ -361,7 +401,7 @@ func (v *EventAttr) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Saddr6 = bytes.Clone(d.Bytes())
+			v.Saddr6 = a.arena().Bytes(d.Bytes())
 		case AttrDaddr4:
 			if v.Daddr4.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -373,7 +413,7 @@ func (v *EventAttr) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Daddr6 = bytes.Clone(d.Bytes())
+			v.Daddr6 = a.arena().Bytes(d.Bytes())
 		case AttrSport:
 			if v.Sport.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -448,20 +488,20 @@ func (v *AddAddrRequest) UnmarshalAttrs(b []byte) error {
 	*v = AddAddrRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *AddAddrRequest) decode(d *attrs.Decoder) {
+func (v *AddAddrRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEndpoint)
 	for d.Next() {
 		switch d.Type() {
 		case AttrEndpointAddr:
 			if v.Addr == nil {
-				v.Addr = new(Address)
+				v.Addr = a.slabOfAddress().New()
 			}
 			nd := d.Nested()
-			v.Addr.decode(&nd)
+			v.Addr.decode(&nd, a)
 		}
 	}
 }
@@ -474,20 +514,20 @@ func (v *DelAddrRequest) UnmarshalAttrs(b []byte) error {
 	*v = DelAddrRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DelAddrRequest) decode(d *attrs.Decoder) {
+func (v *DelAddrRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEndpoint)
 	for d.Next() {
 		switch d.Type() {
 		case AttrEndpointAddr:
 			if v.Addr == nil {
-				v.Addr = new(Address)
+				v.Addr = a.slabOfAddress().New()
 			}
 			nd := d.Nested()
-			v.Addr.decode(&nd)
+			v.Addr.decode(&nd, a)
 		}
 	}
 }
@@ -500,20 +540,20 @@ func (v *GetAddrRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetAddrRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetAddrRequest) decode(d *attrs.Decoder) {
+func (v *GetAddrRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttr)
 	for d.Next() {
 		switch d.Type() {
 		case AttrAddr:
 			if v.Addr == nil {
-				v.Addr = new(Address)
+				v.Addr = a.slabOfAddress().New()
 			}
 			nd := d.Nested()
-			v.Addr.decode(&nd)
+			v.Addr.decode(&nd, a)
 		case AttrToken:
 			v.Token.Set(d.U32())
 		}
@@ -528,20 +568,20 @@ func (v *FlushAddrsRequest) UnmarshalAttrs(b []byte) error {
 	*v = FlushAddrsRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *FlushAddrsRequest) decode(d *attrs.Decoder) {
+func (v *FlushAddrsRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEndpoint)
 	for d.Next() {
 		switch d.Type() {
 		case AttrEndpointAddr:
 			if v.Addr == nil {
-				v.Addr = new(Address)
+				v.Addr = a.slabOfAddress().New()
 			}
 			nd := d.Nested()
-			v.Addr.decode(&nd)
+			v.Addr.decode(&nd, a)
 		}
 	}
 }
@@ -554,11 +594,11 @@ func (v *SetLimitsRequest) UnmarshalAttrs(b []byte) error {
 	*v = SetLimitsRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SetLimitsRequest) decode(d *attrs.Decoder) {
+func (v *SetLimitsRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttr)
 	for d.Next() {
 		switch d.Type() {
@@ -578,11 +618,11 @@ func (v *GetLimitsRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetLimitsRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetLimitsRequest) decode(d *attrs.Decoder) {
+func (v *GetLimitsRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttr)
 	for d.Next() {
 		switch d.Type() {
@@ -602,28 +642,28 @@ func (v *SetFlagsRequest) UnmarshalAttrs(b []byte) error {
 	*v = SetFlagsRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SetFlagsRequest) decode(d *attrs.Decoder) {
+func (v *SetFlagsRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttr)
 	for d.Next() {
 		switch d.Type() {
 		case AttrAddr:
 			if v.Addr == nil {
-				v.Addr = new(Address)
+				v.Addr = a.slabOfAddress().New()
 			}
 			nd := d.Nested()
-			v.Addr.decode(&nd)
+			v.Addr.decode(&nd, a)
 		case AttrToken:
 			v.Token.Set(d.U32())
 		case AttrAddrRemote:
 			if v.AddrRemote == nil {
-				v.AddrRemote = new(Address)
+				v.AddrRemote = a.slabOfAddress().New()
 			}
 			nd := d.Nested()
-			v.AddrRemote.decode(&nd)
+			v.AddrRemote.decode(&nd, a)
 		}
 	}
 }
@@ -636,20 +676,20 @@ func (v *AnnounceRequest) UnmarshalAttrs(b []byte) error {
 	*v = AnnounceRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *AnnounceRequest) decode(d *attrs.Decoder) {
+func (v *AnnounceRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttr)
 	for d.Next() {
 		switch d.Type() {
 		case AttrAddr:
 			if v.Addr == nil {
-				v.Addr = new(Address)
+				v.Addr = a.slabOfAddress().New()
 			}
 			nd := d.Nested()
-			v.Addr.decode(&nd)
+			v.Addr.decode(&nd, a)
 		case AttrToken:
 			v.Token.Set(d.U32())
 		}
@@ -664,11 +704,11 @@ func (v *RemoveRequest) UnmarshalAttrs(b []byte) error {
 	*v = RemoveRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RemoveRequest) decode(d *attrs.Decoder) {
+func (v *RemoveRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttr)
 	for d.Next() {
 		switch d.Type() {
@@ -688,28 +728,28 @@ func (v *SubflowCreateRequest) UnmarshalAttrs(b []byte) error {
 	*v = SubflowCreateRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SubflowCreateRequest) decode(d *attrs.Decoder) {
+func (v *SubflowCreateRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttr)
 	for d.Next() {
 		switch d.Type() {
 		case AttrAddr:
 			if v.Addr == nil {
-				v.Addr = new(Address)
+				v.Addr = a.slabOfAddress().New()
 			}
 			nd := d.Nested()
-			v.Addr.decode(&nd)
+			v.Addr.decode(&nd, a)
 		case AttrToken:
 			v.Token.Set(d.U32())
 		case AttrAddrRemote:
 			if v.AddrRemote == nil {
-				v.AddrRemote = new(Address)
+				v.AddrRemote = a.slabOfAddress().New()
 			}
 			nd := d.Nested()
-			v.AddrRemote.decode(&nd)
+			v.AddrRemote.decode(&nd, a)
 		}
 	}
 }
@@ -722,46 +762,46 @@ func (v *SubflowDestroyRequest) UnmarshalAttrs(b []byte) error {
 	*v = SubflowDestroyRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SubflowDestroyRequest) decode(d *attrs.Decoder) {
+func (v *SubflowDestroyRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttr)
 	for d.Next() {
 		switch d.Type() {
 		case AttrAddr:
 			if v.Addr == nil {
-				v.Addr = new(Address)
+				v.Addr = a.slabOfAddress().New()
 			}
 			nd := d.Nested()
-			v.Addr.decode(&nd)
+			v.Addr.decode(&nd, a)
 		case AttrToken:
 			v.Token.Set(d.U32())
 		case AttrAddrRemote:
 			if v.AddrRemote == nil {
-				v.AddrRemote = new(Address)
+				v.AddrRemote = a.slabOfAddress().New()
 			}
 			nd := d.Nested()
-			v.AddrRemote.decode(&nd)
+			v.AddrRemote.decode(&nd, a)
 		}
 	}
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Attr) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Attr) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *EventAttr) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *EventAttr) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

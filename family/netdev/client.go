@@ -70,7 +70,7 @@ func (c *Client) DevGet(ctx context.Context, req *DevGetRequest) (*Dev, error) {
 		return nil, opError("dev-get", err)
 	}
 	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("dev-get", err)
 	}
@@ -96,13 +96,15 @@ func (c *Client) DevGetDump(ctx context.Context) iter.Seq2[*Dev, error] {
 			yield(nil, opError("dev-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("dev-get", err))
 				return
 			}
-			rep := new(Dev)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDev().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("dev-get", err)) {
 					return
 				}
@@ -136,7 +138,7 @@ func (c *Client) PagePoolGet(ctx context.Context, req *PagePoolGetRequest) (*Pag
 		return nil, opError("page-pool-get", err)
 	}
 	rep := new(PagePool)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("page-pool-get", err)
 	}
@@ -168,13 +170,15 @@ func (c *Client) PagePoolGetDump(ctx context.Context, req *PagePoolGetDumpReques
 			yield(nil, opError("page-pool-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("page-pool-get", err))
 				return
 			}
-			rep := new(PagePool)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfPagePool().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("page-pool-get", err)) {
 					return
 				}
@@ -210,7 +214,7 @@ func (c *Client) PagePoolStatsGet(ctx context.Context, req *PagePoolStatsGetRequ
 		return nil, opError("page-pool-stats-get", err)
 	}
 	rep := new(PagePoolStats)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("page-pool-stats-get", err)
 	}
@@ -244,13 +248,15 @@ func (c *Client) PagePoolStatsGetDump(ctx context.Context, req *PagePoolStatsGet
 			yield(nil, opError("page-pool-stats-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("page-pool-stats-get", err))
 				return
 			}
-			rep := new(PagePoolStats)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfPagePoolStats().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("page-pool-stats-get", err)) {
 					return
 				}
@@ -283,7 +289,7 @@ func (c *Client) QueueGet(ctx context.Context, req *QueueGetRequest) (*Queue, er
 		return nil, opError("queue-get", err)
 	}
 	rep := new(Queue)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("queue-get", err)
 	}
@@ -315,13 +321,15 @@ func (c *Client) QueueGetDump(ctx context.Context, req *QueueGetDumpRequest) ite
 			yield(nil, opError("queue-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("queue-get", err))
 				return
 			}
-			rep := new(Queue)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfQueue().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("queue-get", err)) {
 					return
 				}
@@ -354,7 +362,7 @@ func (c *Client) NapiGet(ctx context.Context, req *NapiGetRequest) (*Napi, error
 		return nil, opError("napi-get", err)
 	}
 	rep := new(Napi)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("napi-get", err)
 	}
@@ -386,13 +394,15 @@ func (c *Client) NapiGetDump(ctx context.Context, req *NapiGetDumpRequest) iter.
 			yield(nil, opError("napi-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("napi-get", err))
 				return
 			}
-			rep := new(Napi)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfNapi().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("napi-get", err)) {
 					return
 				}
@@ -436,13 +446,15 @@ func (c *Client) QstatsGetDump(ctx context.Context, req *QstatsGetDumpRequest) i
 			yield(nil, opError("qstats-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("qstats-get", err))
 				return
 			}
-			rep := new(Qstats)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfQstats().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("qstats-get", err)) {
 					return
 				}
@@ -475,7 +487,7 @@ func (c *Client) BindRx(ctx context.Context, req *BindRxRequest) (*Dmabuf, error
 		return nil, opError("bind-rx", err)
 	}
 	rep := new(Dmabuf)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("bind-rx", err)
 	}
@@ -527,7 +539,7 @@ func (c *Client) BindTx(ctx context.Context, req *BindTxRequest) (*Dmabuf, error
 		return nil, opError("bind-tx", err)
 	}
 	rep := new(Dmabuf)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("bind-tx", err)
 	}
@@ -554,7 +566,7 @@ func (c *Client) QueueCreate(ctx context.Context, req *QueueCreateRequest) (*Que
 		return nil, opError("queue-create", err)
 	}
 	rep := new(Queue)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("queue-create", err)
 	}

@@ -3,7 +3,7 @@
 package netdev
 
 import (
-	"slices"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -119,6 +119,123 @@ var namesDmabuf = []string{
 	5: "rx-page-size",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	slabIoUringProviderInfo attrs.Slab[IoUringProviderInfo]
+	slabPagePoolInfo        attrs.Slab[PagePoolInfo]
+	slabXskInfo             attrs.Slab[XskInfo]
+	slabLease               attrs.Slab[Lease]
+	slabQueueID             attrs.Slab[QueueID]
+	slabDev                 attrs.Slab[Dev]
+	slabPagePool            attrs.Slab[PagePool]
+	slabPagePoolStats       attrs.Slab[PagePoolStats]
+	slabQueue               attrs.Slab[Queue]
+	slabNapi                attrs.Slab[Napi]
+	slabQstats              attrs.Slab[Qstats]
+}
+
+// slabOfIoUringProviderInfo returns the allocator's slab of
+// IoUringProviderInfo, nil for a nil allocator.
+func (a *allocator) slabOfIoUringProviderInfo() *attrs.Slab[IoUringProviderInfo] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabIoUringProviderInfo
+}
+
+// slabOfPagePoolInfo returns the allocator's slab of PagePoolInfo, nil for a
+// nil allocator.
+func (a *allocator) slabOfPagePoolInfo() *attrs.Slab[PagePoolInfo] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPagePoolInfo
+}
+
+// slabOfXskInfo returns the allocator's slab of XskInfo, nil for a nil
+// allocator.
+func (a *allocator) slabOfXskInfo() *attrs.Slab[XskInfo] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabXskInfo
+}
+
+// slabOfLease returns the allocator's slab of Lease, nil for a nil allocator.
+func (a *allocator) slabOfLease() *attrs.Slab[Lease] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabLease
+}
+
+// slabOfQueueID returns the allocator's slab of QueueID, nil for a nil
+// allocator.
+func (a *allocator) slabOfQueueID() *attrs.Slab[QueueID] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabQueueID
+}
+
+// slabOfDev returns the allocator's slab of Dev, nil for a nil allocator.
+func (a *allocator) slabOfDev() *attrs.Slab[Dev] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDev
+}
+
+// slabOfPagePool returns the allocator's slab of PagePool, nil for a nil
+// allocator.
+func (a *allocator) slabOfPagePool() *attrs.Slab[PagePool] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPagePool
+}
+
+// slabOfPagePoolStats returns the allocator's slab of PagePoolStats, nil for a
+// nil allocator.
+func (a *allocator) slabOfPagePoolStats() *attrs.Slab[PagePoolStats] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPagePoolStats
+}
+
+// slabOfQueue returns the allocator's slab of Queue, nil for a nil allocator.
+func (a *allocator) slabOfQueue() *attrs.Slab[Queue] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabQueue
+}
+
+// slabOfNapi returns the allocator's slab of Napi, nil for a nil allocator.
+func (a *allocator) slabOfNapi() *attrs.Slab[Napi] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabNapi
+}
+
+// slabOfQstats returns the allocator's slab of Qstats, nil for a nil
+// allocator.
+func (a *allocator) slabOfQstats() *attrs.Slab[Qstats] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabQstats
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set dev from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -127,11 +244,11 @@ func (v *Dev) UnmarshalAttrs(b []byte) error {
 	*v = Dev{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Dev) decode(d *attrs.Decoder) {
+func (v *Dev) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
 	for d.Next() {
 		switch d.Type() {
@@ -181,11 +298,11 @@ func (v *IoUringProviderInfo) UnmarshalAttrs(b []byte) error {
 	*v = IoUringProviderInfo{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *IoUringProviderInfo) decode(d *attrs.Decoder) {
+func (v *IoUringProviderInfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoUringProviderInfo)
 	for d.Next() {
 		switch d.Type() {
@@ -209,11 +326,11 @@ func (v *PagePool) UnmarshalAttrs(b []byte) error {
 	*v = PagePool{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PagePool) decode(d *attrs.Decoder) {
+func (v *PagePool) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePool)
 	for d.Next() {
 		switch d.Type() {
@@ -264,9 +381,9 @@ func (v *PagePool) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.IoUring = new(IoUringProviderInfo)
+			v.IoUring = a.slabOfIoUringProviderInfo().New()
 			nd := d.Nested()
-			v.IoUring.decode(&nd)
+			v.IoUring.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -281,11 +398,11 @@ func (v *PagePoolInfo) UnmarshalAttrs(b []byte) error {
 	*v = PagePoolInfo{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PagePoolInfo) decode(d *attrs.Decoder) {
+func (v *PagePoolInfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePool)
 	for d.Next() {
 		switch d.Type() {
@@ -315,11 +432,11 @@ func (v *PagePoolStats) UnmarshalAttrs(b []byte) error {
 	*v = PagePoolStats{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PagePoolStats) decode(d *attrs.Decoder) {
+func (v *PagePoolStats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePoolStats)
 	for d.Next() {
 		switch d.Type() {
@@ -328,9 +445,9 @@ func (v *PagePoolStats) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Info = new(PagePoolInfo)
+			v.Info = a.slabOfPagePoolInfo().New()
 			nd := d.Nested()
-			v.Info.decode(&nd)
+			v.Info.decode(&nd, a)
 		case AttrPagePoolStatsAllocFast:
 			if v.AllocFast.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -411,11 +528,11 @@ func (v *Napi) UnmarshalAttrs(b []byte) error {
 	*v = Napi{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Napi) decode(d *attrs.Decoder) {
+func (v *Napi) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNapi)
 	for d.Next() {
 		switch d.Type() {
@@ -481,11 +598,11 @@ func (v *XskInfo) UnmarshalAttrs(b []byte) error {
 	*v = XskInfo{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *XskInfo) decode(d *attrs.Decoder) {
+func (v *XskInfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesXskInfo)
 	for d.Next() {
 		switch d.Type() {
@@ -503,11 +620,11 @@ func (v *Queue) UnmarshalAttrs(b []byte) error {
 	*v = Queue{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Queue) decode(d *attrs.Decoder) {
+func (v *Queue) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQueue)
 	for d.Next() {
 		switch d.Type() {
@@ -546,25 +663,25 @@ func (v *Queue) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.IoUring = new(IoUringProviderInfo)
+			v.IoUring = a.slabOfIoUringProviderInfo().New()
 			nd := d.Nested()
-			v.IoUring.decode(&nd)
+			v.IoUring.decode(&nd, a)
 		case AttrQueueXsk:
 			if v.Xsk != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Xsk = new(XskInfo)
+			v.Xsk = a.slabOfXskInfo().New()
 			nd := d.Nested()
-			v.Xsk.decode(&nd)
+			v.Xsk.decode(&nd, a)
 		case AttrQueueLease:
 			if v.Lease != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Lease = new(Lease)
+			v.Lease = a.slabOfLease().New()
 			nd := d.Nested()
-			v.Lease.decode(&nd)
+			v.Lease.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -579,11 +696,11 @@ func (v *Qstats) UnmarshalAttrs(b []byte) error {
 	*v = Qstats{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Qstats) decode(d *attrs.Decoder) {
+func (v *Qstats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQstats)
 	for d.Next() {
 		switch d.Type() {
@@ -787,11 +904,11 @@ func (v *QueueID) UnmarshalAttrs(b []byte) error {
 	*v = QueueID{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *QueueID) decode(d *attrs.Decoder) {
+func (v *QueueID) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQueue)
 	for d.Next() {
 		switch d.Type() {
@@ -821,11 +938,11 @@ func (v *Lease) UnmarshalAttrs(b []byte) error {
 	*v = Lease{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Lease) decode(d *attrs.Decoder) {
+func (v *Lease) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLease)
 	for d.Next() {
 		switch d.Type() {
@@ -840,9 +957,9 @@ func (v *Lease) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Queue = new(QueueID)
+			v.Queue = a.slabOfQueueID().New()
 			nd := d.Nested()
-			v.Queue.decode(&nd)
+			v.Queue.decode(&nd, a)
 		case AttrLeaseNetnsID:
 			if v.NetnsID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -863,11 +980,11 @@ func (v *Dmabuf) UnmarshalAttrs(b []byte) error {
 	*v = Dmabuf{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Dmabuf) decode(d *attrs.Decoder) {
+func (v *Dmabuf) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDmabuf)
 	var n0 int
 	c := *d
@@ -878,7 +995,7 @@ func (v *Dmabuf) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Queues = slices.Grow(v.Queues, n0)
+		v.Queues = a.slabOfQueueID().Grow(v.Queues, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -891,7 +1008,7 @@ func (v *Dmabuf) decode(d *attrs.Decoder) {
 		case AttrDmabufQueues:
 			v.Queues = append(v.Queues, QueueID{})
 			nd := d.Nested()
-			v.Queues[len(v.Queues)-1].decode(&nd)
+			v.Queues[len(v.Queues)-1].decode(&nd, a)
 		case AttrDmabufFd:
 			if v.Fd.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -924,11 +1041,11 @@ func (v *DevGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = DevGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DevGetRequest) decode(d *attrs.Decoder) {
+func (v *DevGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
 	for d.Next() {
 		switch d.Type() {
@@ -946,11 +1063,11 @@ func (v *PagePoolGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PagePoolGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PagePoolGetRequest) decode(d *attrs.Decoder) {
+func (v *PagePoolGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePool)
 	for d.Next() {
 		switch d.Type() {
@@ -968,11 +1085,11 @@ func (v *PagePoolGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = PagePoolGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PagePoolGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *PagePoolGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePool)
 	for d.Next() {
 		switch d.Type() {
@@ -990,20 +1107,20 @@ func (v *PagePoolStatsGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PagePoolStatsGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PagePoolStatsGetRequest) decode(d *attrs.Decoder) {
+func (v *PagePoolStatsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePoolStats)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPagePoolStatsInfo:
 			if v.Info == nil {
-				v.Info = new(PagePoolInfo)
+				v.Info = a.slabOfPagePoolInfo().New()
 			}
 			nd := d.Nested()
-			v.Info.decode(&nd)
+			v.Info.decode(&nd, a)
 		}
 	}
 }
@@ -1016,20 +1133,20 @@ func (v *PagePoolStatsGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = PagePoolStatsGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PagePoolStatsGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *PagePoolStatsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePoolStats)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPagePoolStatsInfo:
 			if v.Info == nil {
-				v.Info = new(PagePoolInfo)
+				v.Info = a.slabOfPagePoolInfo().New()
 			}
 			nd := d.Nested()
-			v.Info.decode(&nd)
+			v.Info.decode(&nd, a)
 		}
 	}
 }
@@ -1042,11 +1159,11 @@ func (v *QueueGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = QueueGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *QueueGetRequest) decode(d *attrs.Decoder) {
+func (v *QueueGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQueue)
 	for d.Next() {
 		switch d.Type() {
@@ -1068,11 +1185,11 @@ func (v *QueueGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = QueueGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *QueueGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *QueueGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQueue)
 	for d.Next() {
 		switch d.Type() {
@@ -1090,11 +1207,11 @@ func (v *NapiGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = NapiGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *NapiGetRequest) decode(d *attrs.Decoder) {
+func (v *NapiGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNapi)
 	for d.Next() {
 		switch d.Type() {
@@ -1112,11 +1229,11 @@ func (v *NapiGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = NapiGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *NapiGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *NapiGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNapi)
 	for d.Next() {
 		switch d.Type() {
@@ -1134,11 +1251,11 @@ func (v *QstatsGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = QstatsGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *QstatsGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *QstatsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQstats)
 	for d.Next() {
 		switch d.Type() {
@@ -1158,11 +1275,11 @@ func (v *BindRxRequest) UnmarshalAttrs(b []byte) error {
 	*v = BindRxRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *BindRxRequest) decode(d *attrs.Decoder) {
+func (v *BindRxRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDmabuf)
 	var n0 int
 	c := *d
@@ -1173,7 +1290,7 @@ func (v *BindRxRequest) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Queues = slices.Grow(v.Queues, n0)
+		v.Queues = a.slabOfQueueID().Grow(v.Queues, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -1182,7 +1299,7 @@ func (v *BindRxRequest) decode(d *attrs.Decoder) {
 		case AttrDmabufQueues:
 			v.Queues = append(v.Queues, QueueID{})
 			nd := d.Nested()
-			v.Queues[len(v.Queues)-1].decode(&nd)
+			v.Queues[len(v.Queues)-1].decode(&nd, a)
 		case AttrDmabufFd:
 			v.Fd.Set(d.U32())
 		case AttrDmabufRxPageSize:
@@ -1199,11 +1316,11 @@ func (v *NapiSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = NapiSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *NapiSetRequest) decode(d *attrs.Decoder) {
+func (v *NapiSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNapi)
 	for d.Next() {
 		switch d.Type() {
@@ -1229,11 +1346,11 @@ func (v *BindTxRequest) UnmarshalAttrs(b []byte) error {
 	*v = BindTxRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *BindTxRequest) decode(d *attrs.Decoder) {
+func (v *BindTxRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDmabuf)
 	for d.Next() {
 		switch d.Type() {
@@ -1253,11 +1370,11 @@ func (v *QueueCreateRequest) UnmarshalAttrs(b []byte) error {
 	*v = QueueCreateRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *QueueCreateRequest) decode(d *attrs.Decoder) {
+func (v *QueueCreateRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQueue)
 	for d.Next() {
 		switch d.Type() {
@@ -1267,73 +1384,73 @@ func (v *QueueCreateRequest) decode(d *attrs.Decoder) {
 			v.Type.Set(QueueType(d.U32()))
 		case AttrQueueLease:
 			if v.Lease == nil {
-				v.Lease = new(Lease)
+				v.Lease = a.slabOfLease().New()
 			}
 			nd := d.Nested()
-			v.Lease.decode(&nd)
+			v.Lease.decode(&nd, a)
 		}
 	}
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Dev) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Dev) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *PagePool) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *PagePool) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *PagePoolStats) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *PagePoolStats) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Napi) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Napi) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Queue) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Queue) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Qstats) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Qstats) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Dmabuf) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Dmabuf) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

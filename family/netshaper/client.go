@@ -69,7 +69,7 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*NetShaper, error) {
 		return nil, opError("get", err)
 	}
 	rep := new(NetShaper)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("get", err)
 	}
@@ -101,13 +101,15 @@ func (c *Client) GetDump(ctx context.Context, req *GetDumpRequest) iter.Seq2[*Ne
 			yield(nil, opError("get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get", err))
 				return
 			}
-			rep := new(NetShaper)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfNetShaper().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("get", err)) {
 					return
 				}
@@ -191,7 +193,7 @@ func (c *Client) Group(ctx context.Context, req *GroupRequest) (*NetShaper, erro
 		return nil, opError("group", err)
 	}
 	rep := new(NetShaper)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("group", err)
 	}
@@ -220,7 +222,7 @@ func (c *Client) CapGet(ctx context.Context, req *CapGetRequest) (*Caps, error) 
 		return nil, opError("cap-get", err)
 	}
 	rep := new(Caps)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("cap-get", err)
 	}
@@ -253,13 +255,15 @@ func (c *Client) CapGetDump(ctx context.Context, req *CapGetDumpRequest) iter.Se
 			yield(nil, opError("cap-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("cap-get", err))
 				return
 			}
-			rep := new(Caps)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfCaps().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("cap-get", err)) {
 					return
 				}

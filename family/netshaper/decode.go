@@ -3,7 +3,7 @@
 package netshaper
 
 import (
-	"slices"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -39,6 +39,56 @@ var namesCaps = []string{
 	10: "support-weight",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	slabHandle    attrs.Slab[Handle]
+	slabLeafInfo  attrs.Slab[LeafInfo]
+	slabNetShaper attrs.Slab[NetShaper]
+	slabCaps      attrs.Slab[Caps]
+}
+
+// slabOfHandle returns the allocator's slab of Handle, nil for a nil
+// allocator.
+func (a *allocator) slabOfHandle() *attrs.Slab[Handle] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabHandle
+}
+
+// slabOfLeafInfo returns the allocator's slab of LeafInfo, nil for a nil
+// allocator.
+func (a *allocator) slabOfLeafInfo() *attrs.Slab[LeafInfo] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabLeafInfo
+}
+
+// slabOfNetShaper returns the allocator's slab of NetShaper, nil for a nil
+// allocator.
+func (a *allocator) slabOfNetShaper() *attrs.Slab[NetShaper] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabNetShaper
+}
+
+// slabOfCaps returns the allocator's slab of Caps, nil for a nil allocator.
+func (a *allocator) slabOfCaps() *attrs.Slab[Caps] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabCaps
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set net-shaper from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -47,11 +97,11 @@ func (v *NetShaper) UnmarshalAttrs(b []byte) error {
 	*v = NetShaper{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *NetShaper) decode(d *attrs.Decoder) {
+func (v *NetShaper) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNetShaper)
 	var n0 int
 	c := *d
@@ -62,7 +112,7 @@ func (v *NetShaper) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Leaves = slices.Grow(v.Leaves, n0)
+		v.Leaves = a.slabOfLeafInfo().Grow(v.Leaves, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -71,9 +121,9 @@ func (v *NetShaper) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Handle = new(Handle)
+			v.Handle = a.slabOfHandle().New()
 			nd := d.Nested()
-			v.Handle.decode(&nd)
+			v.Handle.decode(&nd, a)
 		case AttrMetric:
 			if v.Metric.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -121,13 +171,13 @@ func (v *NetShaper) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Parent = new(Handle)
+			v.Parent = a.slabOfHandle().New()
 			nd := d.Nested()
-			v.Parent.decode(&nd)
+			v.Parent.decode(&nd, a)
 		case AttrLeaves:
 			v.Leaves = append(v.Leaves, LeafInfo{})
 			nd := d.Nested()
-			v.Leaves[len(v.Leaves)-1].decode(&nd)
+			v.Leaves[len(v.Leaves)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -142,11 +192,11 @@ func (v *Handle) UnmarshalAttrs(b []byte) error {
 	*v = Handle{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Handle) decode(d *attrs.Decoder) {
+func (v *Handle) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesHandle)
 	for d.Next() {
 		switch d.Type() {
@@ -176,11 +226,11 @@ func (v *LeafInfo) UnmarshalAttrs(b []byte) error {
 	*v = LeafInfo{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *LeafInfo) decode(d *attrs.Decoder) {
+func (v *LeafInfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNetShaper)
 	for d.Next() {
 		switch d.Type() {
@@ -189,9 +239,9 @@ func (v *LeafInfo) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Handle = new(Handle)
+			v.Handle = a.slabOfHandle().New()
 			nd := d.Nested()
-			v.Handle.decode(&nd)
+			v.Handle.decode(&nd, a)
 		case AttrPriority:
 			if v.Priority.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -218,11 +268,11 @@ func (v *Caps) UnmarshalAttrs(b []byte) error {
 	*v = Caps{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Caps) decode(d *attrs.Decoder) {
+func (v *Caps) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCaps)
 	for d.Next() {
 		switch d.Type() {
@@ -300,20 +350,20 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetRequest) decode(d *attrs.Decoder) {
+func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNetShaper)
 	for d.Next() {
 		switch d.Type() {
 		case AttrHandle:
 			if v.Handle == nil {
-				v.Handle = new(Handle)
+				v.Handle = a.slabOfHandle().New()
 			}
 			nd := d.Nested()
-			v.Handle.decode(&nd)
+			v.Handle.decode(&nd, a)
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
 		}
@@ -328,11 +378,11 @@ func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetDumpRequest) decode(d *attrs.Decoder) {
+func (v *GetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNetShaper)
 	for d.Next() {
 		switch d.Type() {
@@ -350,20 +400,20 @@ func (v *SetRequest) UnmarshalAttrs(b []byte) error {
 	*v = SetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SetRequest) decode(d *attrs.Decoder) {
+func (v *SetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNetShaper)
 	for d.Next() {
 		switch d.Type() {
 		case AttrHandle:
 			if v.Handle == nil {
-				v.Handle = new(Handle)
+				v.Handle = a.slabOfHandle().New()
 			}
 			nd := d.Nested()
-			v.Handle.decode(&nd)
+			v.Handle.decode(&nd, a)
 		case AttrMetric:
 			v.Metric.Set(Metric(d.U32()))
 		case AttrBwMin:
@@ -390,20 +440,20 @@ func (v *DeleteRequest) UnmarshalAttrs(b []byte) error {
 	*v = DeleteRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DeleteRequest) decode(d *attrs.Decoder) {
+func (v *DeleteRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNetShaper)
 	for d.Next() {
 		switch d.Type() {
 		case AttrHandle:
 			if v.Handle == nil {
-				v.Handle = new(Handle)
+				v.Handle = a.slabOfHandle().New()
 			}
 			nd := d.Nested()
-			v.Handle.decode(&nd)
+			v.Handle.decode(&nd, a)
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
 		}
@@ -418,11 +468,11 @@ func (v *GroupRequest) UnmarshalAttrs(b []byte) error {
 	*v = GroupRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GroupRequest) decode(d *attrs.Decoder) {
+func (v *GroupRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNetShaper)
 	var n0 int
 	c := *d
@@ -433,16 +483,16 @@ func (v *GroupRequest) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Leaves = slices.Grow(v.Leaves, n0)
+		v.Leaves = a.slabOfLeafInfo().Grow(v.Leaves, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrHandle:
 			if v.Handle == nil {
-				v.Handle = new(Handle)
+				v.Handle = a.slabOfHandle().New()
 			}
 			nd := d.Nested()
-			v.Handle.decode(&nd)
+			v.Handle.decode(&nd, a)
 		case AttrMetric:
 			v.Metric.Set(Metric(d.U32()))
 		case AttrBwMin:
@@ -459,14 +509,14 @@ func (v *GroupRequest) decode(d *attrs.Decoder) {
 			v.Ifindex.Set(d.U32())
 		case AttrParent:
 			if v.Parent == nil {
-				v.Parent = new(Handle)
+				v.Parent = a.slabOfHandle().New()
 			}
 			nd := d.Nested()
-			v.Parent.decode(&nd)
+			v.Parent.decode(&nd, a)
 		case AttrLeaves:
 			v.Leaves = append(v.Leaves, LeafInfo{})
 			nd := d.Nested()
-			v.Leaves[len(v.Leaves)-1].decode(&nd)
+			v.Leaves[len(v.Leaves)-1].decode(&nd, a)
 		}
 	}
 }
@@ -479,11 +529,11 @@ func (v *CapGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = CapGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CapGetRequest) decode(d *attrs.Decoder) {
+func (v *CapGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCaps)
 	for d.Next() {
 		switch d.Type() {
@@ -503,11 +553,11 @@ func (v *CapGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = CapGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CapGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *CapGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCaps)
 	for d.Next() {
 		switch d.Type() {
@@ -518,19 +568,19 @@ func (v *CapGetDumpRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *NetShaper) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *NetShaper) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Caps) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Caps) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

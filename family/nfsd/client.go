@@ -68,13 +68,15 @@ func (c *Client) RPCStatusGetDump(ctx context.Context) iter.Seq2[*RPCStatus, err
 			yield(nil, opError("rpc-status-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("rpc-status-get", err))
 				return
 			}
-			rep := new(RPCStatus)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfRPCStatus().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("rpc-status-get", err)) {
 					return
 				}
@@ -127,7 +129,7 @@ func (c *Client) ThreadsGet(ctx context.Context) (*Server, error) {
 		return nil, opError("threads-get", err)
 	}
 	rep := new(Server)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("threads-get", err)
 	}
@@ -173,7 +175,7 @@ func (c *Client) VersionGet(ctx context.Context) (*ServerProto, error) {
 		return nil, opError("version-get", err)
 	}
 	rep := new(ServerProto)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("version-get", err)
 	}
@@ -219,7 +221,7 @@ func (c *Client) ListenerGet(ctx context.Context) (*ServerSock, error) {
 		return nil, opError("listener-get", err)
 	}
 	rep := new(ServerSock)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("listener-get", err)
 	}
@@ -265,7 +267,7 @@ func (c *Client) PoolModeGet(ctx context.Context) (*PoolMode, error) {
 		return nil, opError("pool-mode-get", err)
 	}
 	rep := new(PoolMode)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("pool-mode-get", err)
 	}
@@ -290,13 +292,15 @@ func (c *Client) SvcExportGetReqsDump(ctx context.Context) iter.Seq2[*SvcExportR
 			yield(nil, opError("svc-export-get-reqs", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("svc-export-get-reqs", err))
 				return
 			}
-			rep := new(SvcExportReqs)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfSvcExportReqs().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("svc-export-get-reqs", err)) {
 					return
 				}
@@ -352,13 +356,15 @@ func (c *Client) ExpkeyGetReqsDump(ctx context.Context) iter.Seq2[*ExpkeyReqs, e
 			yield(nil, opError("expkey-get-reqs", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("expkey-get-reqs", err))
 				return
 			}
-			rep := new(ExpkeyReqs)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfExpkeyReqs().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("expkey-get-reqs", err)) {
 					return
 				}
@@ -516,13 +522,15 @@ func (c *Client) ServerStatsGetDump(ctx context.Context) iter.Seq2[*ServerStats,
 			yield(nil, opError("server-stats-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("server-stats-get", err))
 				return
 			}
-			rep := new(ServerStats)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfServerStats().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("server-stats-get", err)) {
 					return
 				}

@@ -3,8 +3,8 @@
 package nfsd
 
 import (
-	"bytes"
 	"slices"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -156,6 +156,146 @@ var namesServerStats = []string{
 	20: "proc4cb-ops",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies              attrs.Arena
+	slabVersion         attrs.Slab[Version]
+	slabSock            attrs.Slab[Sock]
+	slabFslocation      attrs.Slab[Fslocation]
+	slabFslocations     attrs.Slab[Fslocations]
+	slabAuthFlavor      attrs.Slab[AuthFlavor]
+	slabSvcExport       attrs.Slab[SvcExport]
+	slabExpkey          attrs.Slab[Expkey]
+	slabServerProcEntry attrs.Slab[ServerProcEntry]
+	slabRPCStatus       attrs.Slab[RPCStatus]
+	slabSvcExportReqs   attrs.Slab[SvcExportReqs]
+	slabExpkeyReqs      attrs.Slab[ExpkeyReqs]
+	slabServerStats     attrs.Slab[ServerStats]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfVersion returns the allocator's slab of Version, nil for a nil
+// allocator.
+func (a *allocator) slabOfVersion() *attrs.Slab[Version] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabVersion
+}
+
+// slabOfSock returns the allocator's slab of Sock, nil for a nil allocator.
+func (a *allocator) slabOfSock() *attrs.Slab[Sock] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabSock
+}
+
+// slabOfFslocation returns the allocator's slab of Fslocation, nil for a nil
+// allocator.
+func (a *allocator) slabOfFslocation() *attrs.Slab[Fslocation] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabFslocation
+}
+
+// slabOfFslocations returns the allocator's slab of Fslocations, nil for a nil
+// allocator.
+func (a *allocator) slabOfFslocations() *attrs.Slab[Fslocations] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabFslocations
+}
+
+// slabOfAuthFlavor returns the allocator's slab of AuthFlavor, nil for a nil
+// allocator.
+func (a *allocator) slabOfAuthFlavor() *attrs.Slab[AuthFlavor] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabAuthFlavor
+}
+
+// slabOfSvcExport returns the allocator's slab of SvcExport, nil for a nil
+// allocator.
+func (a *allocator) slabOfSvcExport() *attrs.Slab[SvcExport] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabSvcExport
+}
+
+// slabOfExpkey returns the allocator's slab of Expkey, nil for a nil
+// allocator.
+func (a *allocator) slabOfExpkey() *attrs.Slab[Expkey] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabExpkey
+}
+
+// slabOfServerProcEntry returns the allocator's slab of ServerProcEntry, nil
+// for a nil allocator.
+func (a *allocator) slabOfServerProcEntry() *attrs.Slab[ServerProcEntry] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabServerProcEntry
+}
+
+// slabOfRPCStatus returns the allocator's slab of RPCStatus, nil for a nil
+// allocator.
+func (a *allocator) slabOfRPCStatus() *attrs.Slab[RPCStatus] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabRPCStatus
+}
+
+// slabOfSvcExportReqs returns the allocator's slab of SvcExportReqs, nil for a
+// nil allocator.
+func (a *allocator) slabOfSvcExportReqs() *attrs.Slab[SvcExportReqs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabSvcExportReqs
+}
+
+// slabOfExpkeyReqs returns the allocator's slab of ExpkeyReqs, nil for a nil
+// allocator.
+func (a *allocator) slabOfExpkeyReqs() *attrs.Slab[ExpkeyReqs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabExpkeyReqs
+}
+
+// slabOfServerStats returns the allocator's slab of ServerStats, nil for a nil
+// allocator.
+func (a *allocator) slabOfServerStats() *attrs.Slab[ServerStats] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabServerStats
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set cache-notify from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -164,11 +304,11 @@ func (v *CacheNotify) UnmarshalAttrs(b []byte) error {
 	*v = CacheNotify{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CacheNotify) decode(d *attrs.Decoder) {
+func (v *CacheNotify) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCacheNotify)
 	for d.Next() {
 		switch d.Type() {
@@ -192,11 +332,11 @@ func (v *RPCStatus) UnmarshalAttrs(b []byte) error {
 	*v = RPCStatus{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RPCStatus) decode(d *attrs.Decoder) {
+func (v *RPCStatus) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRPCStatus)
 	var n0 int
 	c := *d
@@ -301,11 +441,11 @@ func (v *Server) UnmarshalAttrs(b []byte) error {
 	*v = Server{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Server) decode(d *attrs.Decoder) {
+func (v *Server) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesServer)
 	var n0 int
 	c := *d
@@ -339,7 +479,7 @@ func (v *Server) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Scope.Set(d.String())
+			v.Scope.Set(a.arena().String(d.StringBytes()))
 		case AttrServerMinThreads:
 			if v.MinThreads.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -351,7 +491,7 @@ func (v *Server) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FhKey = bytes.Clone(d.Bytes())
+			v.FhKey = a.arena().Bytes(d.Bytes())
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -366,11 +506,11 @@ func (v *Version) UnmarshalAttrs(b []byte) error {
 	*v = Version{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Version) decode(d *attrs.Decoder) {
+func (v *Version) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVersion)
 	for d.Next() {
 		switch d.Type() {
@@ -406,11 +546,11 @@ func (v *ServerProto) UnmarshalAttrs(b []byte) error {
 	*v = ServerProto{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ServerProto) decode(d *attrs.Decoder) {
+func (v *ServerProto) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesServerProto)
 	var n0 int
 	c := *d
@@ -421,14 +561,14 @@ func (v *ServerProto) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Version = slices.Grow(v.Version, n0)
+		v.Version = a.slabOfVersion().Grow(v.Version, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrServerProtoVersion:
 			v.Version = append(v.Version, Version{})
 			nd := d.Nested()
-			v.Version[len(v.Version)-1].decode(&nd)
+			v.Version[len(v.Version)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -443,11 +583,11 @@ func (v *Sock) UnmarshalAttrs(b []byte) error {
 	*v = Sock{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Sock) decode(d *attrs.Decoder) {
+func (v *Sock) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSock)
 	for d.Next() {
 		switch d.Type() {
@@ -456,13 +596,13 @@ func (v *Sock) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Addr = bytes.Clone(d.Bytes())
+			v.Addr = a.arena().Bytes(d.Bytes())
 		case AttrSockTransportName:
 			if v.TransportName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TransportName.Set(d.String())
+			v.TransportName.Set(a.arena().String(d.StringBytes()))
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -477,11 +617,11 @@ func (v *ServerSock) UnmarshalAttrs(b []byte) error {
 	*v = ServerSock{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ServerSock) decode(d *attrs.Decoder) {
+func (v *ServerSock) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesServerSock)
 	var n0 int
 	c := *d
@@ -492,14 +632,14 @@ func (v *ServerSock) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Addr = slices.Grow(v.Addr, n0)
+		v.Addr = a.slabOfSock().Grow(v.Addr, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrServerSockAddr:
 			v.Addr = append(v.Addr, Sock{})
 			nd := d.Nested()
-			v.Addr[len(v.Addr)-1].decode(&nd)
+			v.Addr[len(v.Addr)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -514,11 +654,11 @@ func (v *PoolMode) UnmarshalAttrs(b []byte) error {
 	*v = PoolMode{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PoolMode) decode(d *attrs.Decoder) {
+func (v *PoolMode) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPoolMode)
 	for d.Next() {
 		switch d.Type() {
@@ -527,7 +667,7 @@ func (v *PoolMode) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Mode.Set(d.String())
+			v.Mode.Set(a.arena().String(d.StringBytes()))
 		case AttrPoolModeNpools:
 			if v.Npools.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -548,11 +688,11 @@ func (v *Fslocation) UnmarshalAttrs(b []byte) error {
 	*v = Fslocation{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Fslocation) decode(d *attrs.Decoder) {
+func (v *Fslocation) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFslocation)
 	for d.Next() {
 		switch d.Type() {
@@ -561,13 +701,13 @@ func (v *Fslocation) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Host.Set(d.String())
+			v.Host.Set(a.arena().String(d.StringBytes()))
 		case AttrFslocationPath:
 			if v.Path.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Path.Set(d.String())
+			v.Path.Set(a.arena().String(d.StringBytes()))
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -582,11 +722,11 @@ func (v *Fslocations) UnmarshalAttrs(b []byte) error {
 	*v = Fslocations{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Fslocations) decode(d *attrs.Decoder) {
+func (v *Fslocations) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFslocations)
 	var n0 int
 	c := *d
@@ -597,14 +737,14 @@ func (v *Fslocations) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Location = slices.Grow(v.Location, n0)
+		v.Location = a.slabOfFslocation().Grow(v.Location, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrFslocationsLocation:
 			v.Location = append(v.Location, Fslocation{})
 			nd := d.Nested()
-			v.Location[len(v.Location)-1].decode(&nd)
+			v.Location[len(v.Location)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -619,11 +759,11 @@ func (v *AuthFlavor) UnmarshalAttrs(b []byte) error {
 	*v = AuthFlavor{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *AuthFlavor) decode(d *attrs.Decoder) {
+func (v *AuthFlavor) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAuthFlavor)
 	for d.Next() {
 		switch d.Type() {
@@ -653,11 +793,11 @@ func (v *SvcExport) UnmarshalAttrs(b []byte) error {
 	*v = SvcExport{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SvcExport) decode(d *attrs.Decoder) {
+func (v *SvcExport) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSvcExport)
 	var n0, n1 int
 	c := *d
@@ -670,7 +810,7 @@ func (v *SvcExport) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Secinfo = slices.Grow(v.Secinfo, n0)
+		v.Secinfo = a.slabOfAuthFlavor().Grow(v.Secinfo, n0)
 	}
 	if n1 > 0 {
 		v.Xprtsec = slices.Grow(v.Xprtsec, n1)
@@ -688,13 +828,13 @@ func (v *SvcExport) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Client.Set(d.String())
+			v.Client.Set(a.arena().String(d.StringBytes()))
 		case AttrSvcExportPath:
 			if v.Path.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Path.Set(d.String())
+			v.Path.Set(a.arena().String(d.StringBytes()))
 		case AttrSvcExportNegative:
 			if v.Negative {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -724,19 +864,19 @@ func (v *SvcExport) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Fslocations = new(Fslocations)
+			v.Fslocations = a.slabOfFslocations().New()
 			nd := d.Nested()
-			v.Fslocations.decode(&nd)
+			v.Fslocations.decode(&nd, a)
 		case AttrSvcExportUUID:
 			if v.UUID != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.UUID = bytes.Clone(d.Bytes())
+			v.UUID = a.arena().Bytes(d.Bytes())
 		case AttrSvcExportSecinfo:
 			v.Secinfo = append(v.Secinfo, AuthFlavor{})
 			nd := d.Nested()
-			v.Secinfo[len(v.Secinfo)-1].decode(&nd)
+			v.Secinfo[len(v.Secinfo)-1].decode(&nd, a)
 		case AttrSvcExportXprtsec:
 			v.Xprtsec = append(v.Xprtsec, XprtsecMode(d.U32()))
 		case AttrSvcExportFlags:
@@ -765,11 +905,11 @@ func (v *SvcExportReqs) UnmarshalAttrs(b []byte) error {
 	*v = SvcExportReqs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SvcExportReqs) decode(d *attrs.Decoder) {
+func (v *SvcExportReqs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSvcExportReqs)
 	var n0 int
 	c := *d
@@ -780,14 +920,14 @@ func (v *SvcExportReqs) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Requests = slices.Grow(v.Requests, n0)
+		v.Requests = a.slabOfSvcExport().Grow(v.Requests, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrSvcExportReqsRequests:
 			v.Requests = append(v.Requests, SvcExport{})
 			nd := d.Nested()
-			v.Requests[len(v.Requests)-1].decode(&nd)
+			v.Requests[len(v.Requests)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -802,11 +942,11 @@ func (v *Expkey) UnmarshalAttrs(b []byte) error {
 	*v = Expkey{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Expkey) decode(d *attrs.Decoder) {
+func (v *Expkey) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesExpkey)
 	for d.Next() {
 		switch d.Type() {
@@ -821,7 +961,7 @@ func (v *Expkey) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Client.Set(d.String())
+			v.Client.Set(a.arena().String(d.StringBytes()))
 		case AttrExpkeyFsidtype:
 			if v.Fsidtype.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -833,7 +973,7 @@ func (v *Expkey) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Fsid = bytes.Clone(d.Bytes())
+			v.Fsid = a.arena().Bytes(d.Bytes())
 		case AttrExpkeyNegative:
 			if v.Negative {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -851,7 +991,7 @@ func (v *Expkey) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Path.Set(d.String())
+			v.Path.Set(a.arena().String(d.StringBytes()))
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -866,11 +1006,11 @@ func (v *ExpkeyReqs) UnmarshalAttrs(b []byte) error {
 	*v = ExpkeyReqs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ExpkeyReqs) decode(d *attrs.Decoder) {
+func (v *ExpkeyReqs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesExpkeyReqs)
 	var n0 int
 	c := *d
@@ -881,14 +1021,14 @@ func (v *ExpkeyReqs) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Requests = slices.Grow(v.Requests, n0)
+		v.Requests = a.slabOfExpkey().Grow(v.Requests, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrExpkeyReqsRequests:
 			v.Requests = append(v.Requests, Expkey{})
 			nd := d.Nested()
-			v.Requests[len(v.Requests)-1].decode(&nd)
+			v.Requests[len(v.Requests)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -903,11 +1043,11 @@ func (v *CacheFlush) UnmarshalAttrs(b []byte) error {
 	*v = CacheFlush{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CacheFlush) decode(d *attrs.Decoder) {
+func (v *CacheFlush) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCacheFlush)
 	for d.Next() {
 		switch d.Type() {
@@ -931,11 +1071,11 @@ func (v *UnlockIP) UnmarshalAttrs(b []byte) error {
 	*v = UnlockIP{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *UnlockIP) decode(d *attrs.Decoder) {
+func (v *UnlockIP) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesUnlockIP)
 	for d.Next() {
 		switch d.Type() {
@@ -944,7 +1084,7 @@ func (v *UnlockIP) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Address = bytes.Clone(d.Bytes())
+			v.Address = a.arena().Bytes(d.Bytes())
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -959,11 +1099,11 @@ func (v *UnlockFilesystem) UnmarshalAttrs(b []byte) error {
 	*v = UnlockFilesystem{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *UnlockFilesystem) decode(d *attrs.Decoder) {
+func (v *UnlockFilesystem) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesUnlockFilesystem)
 	for d.Next() {
 		switch d.Type() {
@@ -972,7 +1112,7 @@ func (v *UnlockFilesystem) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Path.Set(d.String())
+			v.Path.Set(a.arena().String(d.StringBytes()))
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -987,11 +1127,11 @@ func (v *UnlockExport) UnmarshalAttrs(b []byte) error {
 	*v = UnlockExport{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *UnlockExport) decode(d *attrs.Decoder) {
+func (v *UnlockExport) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesUnlockExport)
 	for d.Next() {
 		switch d.Type() {
@@ -1000,7 +1140,7 @@ func (v *UnlockExport) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Path.Set(d.String())
+			v.Path.Set(a.arena().String(d.StringBytes()))
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -1015,11 +1155,11 @@ func (v *ServerProcEntry) UnmarshalAttrs(b []byte) error {
 	*v = ServerProcEntry{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ServerProcEntry) decode(d *attrs.Decoder) {
+func (v *ServerProcEntry) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesServerProcEntry)
 	for d.Next() {
 		switch d.Type() {
@@ -1051,11 +1191,11 @@ func (v *ServerStats) UnmarshalAttrs(b []byte) error {
 	*v = ServerStats{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ServerStats) decode(d *attrs.Decoder) {
+func (v *ServerStats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesServerStats)
 	var n0, n1, n2, n3, n4 int
 	c := *d
@@ -1074,19 +1214,19 @@ func (v *ServerStats) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Proc2Ops = slices.Grow(v.Proc2Ops, n0)
+		v.Proc2Ops = a.slabOfServerProcEntry().Grow(v.Proc2Ops, n0)
 	}
 	if n1 > 0 {
-		v.Proc3Ops = slices.Grow(v.Proc3Ops, n1)
+		v.Proc3Ops = a.slabOfServerProcEntry().Grow(v.Proc3Ops, n1)
 	}
 	if n2 > 0 {
-		v.Proc4Ops = slices.Grow(v.Proc4Ops, n2)
+		v.Proc4Ops = a.slabOfServerProcEntry().Grow(v.Proc4Ops, n2)
 	}
 	if n3 > 0 {
-		v.Proc4opsOps = slices.Grow(v.Proc4opsOps, n3)
+		v.Proc4opsOps = a.slabOfServerProcEntry().Grow(v.Proc4opsOps, n3)
 	}
 	if n4 > 0 {
-		v.Proc4cbOps = slices.Grow(v.Proc4cbOps, n4)
+		v.Proc4cbOps = a.slabOfServerProcEntry().Grow(v.Proc4cbOps, n4)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -1177,23 +1317,23 @@ func (v *ServerStats) decode(d *attrs.Decoder) {
 		case AttrServerStatsProc2Ops:
 			v.Proc2Ops = append(v.Proc2Ops, ServerProcEntry{})
 			nd := d.Nested()
-			v.Proc2Ops[len(v.Proc2Ops)-1].decode(&nd)
+			v.Proc2Ops[len(v.Proc2Ops)-1].decode(&nd, a)
 		case AttrServerStatsProc3Ops:
 			v.Proc3Ops = append(v.Proc3Ops, ServerProcEntry{})
 			nd := d.Nested()
-			v.Proc3Ops[len(v.Proc3Ops)-1].decode(&nd)
+			v.Proc3Ops[len(v.Proc3Ops)-1].decode(&nd, a)
 		case AttrServerStatsProc4Ops:
 			v.Proc4Ops = append(v.Proc4Ops, ServerProcEntry{})
 			nd := d.Nested()
-			v.Proc4Ops[len(v.Proc4Ops)-1].decode(&nd)
+			v.Proc4Ops[len(v.Proc4Ops)-1].decode(&nd, a)
 		case AttrServerStatsProc4opsOps:
 			v.Proc4opsOps = append(v.Proc4opsOps, ServerProcEntry{})
 			nd := d.Nested()
-			v.Proc4opsOps[len(v.Proc4opsOps)-1].decode(&nd)
+			v.Proc4opsOps[len(v.Proc4opsOps)-1].decode(&nd, a)
 		case AttrServerStatsProc4cbOps:
 			v.Proc4cbOps = append(v.Proc4cbOps, ServerProcEntry{})
 			nd := d.Nested()
-			v.Proc4cbOps[len(v.Proc4cbOps)-1].decode(&nd)
+			v.Proc4cbOps[len(v.Proc4cbOps)-1].decode(&nd, a)
 		case AttrServerStatsPad:
 		// padding
 		default:
@@ -1210,11 +1350,11 @@ func (v *ThreadsSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = ThreadsSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ThreadsSetRequest) decode(d *attrs.Decoder) {
+func (v *ThreadsSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesServer)
 	var n0 int
 	c := *d
@@ -1236,11 +1376,11 @@ func (v *ThreadsSetRequest) decode(d *attrs.Decoder) {
 		case AttrServerLeasetime:
 			v.Leasetime.Set(d.U32())
 		case AttrServerScope:
-			v.Scope.Set(d.String())
+			v.Scope.Set(a.arena().String(d.StringBytes()))
 		case AttrServerMinThreads:
 			v.MinThreads.Set(d.U32())
 		case AttrServerFhKey:
-			v.FhKey = bytes.Clone(d.Bytes())
+			v.FhKey = a.arena().Bytes(d.Bytes())
 		}
 	}
 }
@@ -1253,11 +1393,11 @@ func (v *VersionSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = VersionSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *VersionSetRequest) decode(d *attrs.Decoder) {
+func (v *VersionSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesServerProto)
 	var n0 int
 	c := *d
@@ -1268,14 +1408,14 @@ func (v *VersionSetRequest) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Version = slices.Grow(v.Version, n0)
+		v.Version = a.slabOfVersion().Grow(v.Version, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrServerProtoVersion:
 			v.Version = append(v.Version, Version{})
 			nd := d.Nested()
-			v.Version[len(v.Version)-1].decode(&nd)
+			v.Version[len(v.Version)-1].decode(&nd, a)
 		}
 	}
 }
@@ -1288,11 +1428,11 @@ func (v *ListenerSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = ListenerSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ListenerSetRequest) decode(d *attrs.Decoder) {
+func (v *ListenerSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesServerSock)
 	var n0 int
 	c := *d
@@ -1303,14 +1443,14 @@ func (v *ListenerSetRequest) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Addr = slices.Grow(v.Addr, n0)
+		v.Addr = a.slabOfSock().Grow(v.Addr, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrServerSockAddr:
 			v.Addr = append(v.Addr, Sock{})
 			nd := d.Nested()
-			v.Addr[len(v.Addr)-1].decode(&nd)
+			v.Addr[len(v.Addr)-1].decode(&nd, a)
 		}
 	}
 }
@@ -1323,16 +1463,16 @@ func (v *PoolModeSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PoolModeSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PoolModeSetRequest) decode(d *attrs.Decoder) {
+func (v *PoolModeSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPoolMode)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPoolModeMode:
-			v.Mode.Set(d.String())
+			v.Mode.Set(a.arena().String(d.StringBytes()))
 		}
 	}
 }
@@ -1345,11 +1485,11 @@ func (v *SvcExportSetReqsRequest) UnmarshalAttrs(b []byte) error {
 	*v = SvcExportSetReqsRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SvcExportSetReqsRequest) decode(d *attrs.Decoder) {
+func (v *SvcExportSetReqsRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSvcExportReqs)
 	var n0 int
 	c := *d
@@ -1360,14 +1500,14 @@ func (v *SvcExportSetReqsRequest) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Requests = slices.Grow(v.Requests, n0)
+		v.Requests = a.slabOfSvcExport().Grow(v.Requests, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrSvcExportReqsRequests:
 			v.Requests = append(v.Requests, SvcExport{})
 			nd := d.Nested()
-			v.Requests[len(v.Requests)-1].decode(&nd)
+			v.Requests[len(v.Requests)-1].decode(&nd, a)
 		}
 	}
 }
@@ -1380,11 +1520,11 @@ func (v *ExpkeySetReqsRequest) UnmarshalAttrs(b []byte) error {
 	*v = ExpkeySetReqsRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ExpkeySetReqsRequest) decode(d *attrs.Decoder) {
+func (v *ExpkeySetReqsRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesExpkeyReqs)
 	var n0 int
 	c := *d
@@ -1395,14 +1535,14 @@ func (v *ExpkeySetReqsRequest) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Requests = slices.Grow(v.Requests, n0)
+		v.Requests = a.slabOfExpkey().Grow(v.Requests, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrExpkeyReqsRequests:
 			v.Requests = append(v.Requests, Expkey{})
 			nd := d.Nested()
-			v.Requests[len(v.Requests)-1].decode(&nd)
+			v.Requests[len(v.Requests)-1].decode(&nd, a)
 		}
 	}
 }
@@ -1415,11 +1555,11 @@ func (v *CacheFlushRequest) UnmarshalAttrs(b []byte) error {
 	*v = CacheFlushRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CacheFlushRequest) decode(d *attrs.Decoder) {
+func (v *CacheFlushRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCacheFlush)
 	for d.Next() {
 		switch d.Type() {
@@ -1437,16 +1577,16 @@ func (v *UnlockIPRequest) UnmarshalAttrs(b []byte) error {
 	*v = UnlockIPRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *UnlockIPRequest) decode(d *attrs.Decoder) {
+func (v *UnlockIPRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesUnlockIP)
 	for d.Next() {
 		switch d.Type() {
 		case AttrUnlockIPAddress:
-			v.Address = bytes.Clone(d.Bytes())
+			v.Address = a.arena().Bytes(d.Bytes())
 		}
 	}
 }
@@ -1459,16 +1599,16 @@ func (v *UnlockFilesystemRequest) UnmarshalAttrs(b []byte) error {
 	*v = UnlockFilesystemRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *UnlockFilesystemRequest) decode(d *attrs.Decoder) {
+func (v *UnlockFilesystemRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesUnlockFilesystem)
 	for d.Next() {
 		switch d.Type() {
 		case AttrUnlockFilesystemPath:
-			v.Path.Set(d.String())
+			v.Path.Set(a.arena().String(d.StringBytes()))
 		}
 	}
 }
@@ -1481,97 +1621,97 @@ func (v *UnlockExportRequest) UnmarshalAttrs(b []byte) error {
 	*v = UnlockExportRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *UnlockExportRequest) decode(d *attrs.Decoder) {
+func (v *UnlockExportRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesUnlockExport)
 	for d.Next() {
 		switch d.Type() {
 		case AttrUnlockExportPath:
-			v.Path.Set(d.String())
+			v.Path.Set(a.arena().String(d.StringBytes()))
 		}
 	}
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *CacheNotify) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *CacheNotify) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *RPCStatus) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *RPCStatus) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Server) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Server) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *ServerProto) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *ServerProto) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *ServerSock) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *ServerSock) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *PoolMode) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *PoolMode) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *SvcExportReqs) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *SvcExportReqs) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *ExpkeyReqs) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *ExpkeyReqs) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *ServerStats) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *ServerStats) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

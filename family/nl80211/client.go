@@ -83,7 +83,7 @@ func (c *Client) GetWiphy(ctx context.Context, req *GetWiphyRequest) (*Attrs, er
 		return nil, opError("get-wiphy", err)
 	}
 	rep := new(Attrs)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("get-wiphy", err)
 	}
@@ -129,13 +129,15 @@ func (c *Client) GetWiphyDump(ctx context.Context, req *GetWiphyDumpRequest) ite
 			yield(nil, opError("get-wiphy", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get-wiphy", err))
 				return
 			}
-			rep := new(Attrs)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfAttrs().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("get-wiphy", err)) {
 					return
 				}
@@ -169,7 +171,7 @@ func (c *Client) GetInterface(ctx context.Context, req *GetInterfaceRequest) (*A
 		return nil, opError("get-interface", err)
 	}
 	rep := new(Attrs)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("get-interface", err)
 	}
@@ -201,13 +203,15 @@ func (c *Client) GetInterfaceDump(ctx context.Context, req *GetInterfaceDumpRequ
 			yield(nil, opError("get-interface", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get-interface", err))
 				return
 			}
-			rep := new(Attrs)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfAttrs().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("get-interface", err)) {
 					return
 				}
@@ -240,7 +244,7 @@ func (c *Client) GetProtocolFeatures(ctx context.Context, req *GetProtocolFeatur
 		return nil, opError("get-protocol-features", err)
 	}
 	rep := new(Attrs)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("get-protocol-features", err)
 	}
@@ -271,13 +275,15 @@ func (c *Client) GetScanDump(ctx context.Context, req *GetScanDumpRequest) iter.
 			yield(nil, opError("get-scan", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get-scan", err))
 				return
 			}
-			rep := new(Attrs)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfAttrs().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("get-scan", err)) {
 					return
 				}
@@ -336,7 +342,7 @@ func (c *Client) GetStation(ctx context.Context, req *GetStationRequest) (*Attrs
 		return nil, opError("get-station", err)
 	}
 	rep := new(Attrs)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("get-station", err)
 	}
@@ -368,13 +374,15 @@ func (c *Client) GetStationDump(ctx context.Context, req *GetStationDumpRequest)
 			yield(nil, opError("get-station", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get-station", err))
 				return
 			}
-			rep := new(Attrs)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfAttrs().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("get-station", err)) {
 					return
 				}

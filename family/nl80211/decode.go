@@ -3,9 +3,9 @@
 package nl80211
 
 import (
-	"bytes"
 	"net"
 	"slices"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -634,6 +634,226 @@ var namesStaBSSParamAttrs = []string{
 	5: "beacon-interval",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies                      attrs.Arena
+	slabStaInfoAttrs            attrs.Slab[StaInfoAttrs]
+	slabWiphyBands              attrs.Slab[WiphyBands]
+	slabSupportedIftypes        attrs.Slab[SupportedIftypes]
+	slabBSSAttrs                attrs.Slab[BSSAttrs]
+	slabIftypeAttrs             attrs.Slab[IftypeAttrs]
+	slabWowlanTriggersAttrs     attrs.Slab[WowlanTriggersAttrs]
+	slabIfCombinationAttributes attrs.Slab[IfCombinationAttributes]
+	slabTxqStatsAttrs           attrs.Slab[TxqStatsAttrs]
+	slabSarAttributes           attrs.Slab[SarAttributes]
+	slabBandAttrs               attrs.Slab[BandAttrs]
+	slabFrequencyAttrs          attrs.Slab[FrequencyAttrs]
+	slabBitrateAttrs            attrs.Slab[BitrateAttrs]
+	slabIftypeDataAttrs         attrs.Slab[IftypeDataAttrs]
+	slabWmmAttrs                attrs.Slab[WmmAttrs]
+	slabIfaceLimitAttributes    attrs.Slab[IfaceLimitAttributes]
+	slabFrameTypeAttrs          attrs.Slab[FrameTypeAttrs]
+	slabSarSpecs                attrs.Slab[SarSpecs]
+	slabRateInfoAttrs           attrs.Slab[RateInfoAttrs]
+	slabStaBSSParamAttrs        attrs.Slab[StaBSSParamAttrs]
+	slabAttrs                   attrs.Slab[Attrs]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfStaInfoAttrs returns the allocator's slab of StaInfoAttrs, nil for a
+// nil allocator.
+func (a *allocator) slabOfStaInfoAttrs() *attrs.Slab[StaInfoAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabStaInfoAttrs
+}
+
+// slabOfWiphyBands returns the allocator's slab of WiphyBands, nil for a nil
+// allocator.
+func (a *allocator) slabOfWiphyBands() *attrs.Slab[WiphyBands] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabWiphyBands
+}
+
+// slabOfSupportedIftypes returns the allocator's slab of SupportedIftypes, nil
+// for a nil allocator.
+func (a *allocator) slabOfSupportedIftypes() *attrs.Slab[SupportedIftypes] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabSupportedIftypes
+}
+
+// slabOfBSSAttrs returns the allocator's slab of BSSAttrs, nil for a nil
+// allocator.
+func (a *allocator) slabOfBSSAttrs() *attrs.Slab[BSSAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabBSSAttrs
+}
+
+// slabOfIftypeAttrs returns the allocator's slab of IftypeAttrs, nil for a nil
+// allocator.
+func (a *allocator) slabOfIftypeAttrs() *attrs.Slab[IftypeAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabIftypeAttrs
+}
+
+// slabOfWowlanTriggersAttrs returns the allocator's slab of
+// WowlanTriggersAttrs, nil for a nil allocator.
+func (a *allocator) slabOfWowlanTriggersAttrs() *attrs.Slab[WowlanTriggersAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabWowlanTriggersAttrs
+}
+
+// slabOfIfCombinationAttributes returns the allocator's slab of
+// IfCombinationAttributes, nil for a nil allocator.
+func (a *allocator) slabOfIfCombinationAttributes() *attrs.Slab[IfCombinationAttributes] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabIfCombinationAttributes
+}
+
+// slabOfTxqStatsAttrs returns the allocator's slab of TxqStatsAttrs, nil for a
+// nil allocator.
+func (a *allocator) slabOfTxqStatsAttrs() *attrs.Slab[TxqStatsAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabTxqStatsAttrs
+}
+
+// slabOfSarAttributes returns the allocator's slab of SarAttributes, nil for a
+// nil allocator.
+func (a *allocator) slabOfSarAttributes() *attrs.Slab[SarAttributes] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabSarAttributes
+}
+
+// slabOfBandAttrs returns the allocator's slab of BandAttrs, nil for a nil
+// allocator.
+func (a *allocator) slabOfBandAttrs() *attrs.Slab[BandAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabBandAttrs
+}
+
+// slabOfFrequencyAttrs returns the allocator's slab of FrequencyAttrs, nil for
+// a nil allocator.
+func (a *allocator) slabOfFrequencyAttrs() *attrs.Slab[FrequencyAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabFrequencyAttrs
+}
+
+// slabOfBitrateAttrs returns the allocator's slab of BitrateAttrs, nil for a
+// nil allocator.
+func (a *allocator) slabOfBitrateAttrs() *attrs.Slab[BitrateAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabBitrateAttrs
+}
+
+// slabOfIftypeDataAttrs returns the allocator's slab of IftypeDataAttrs, nil
+// for a nil allocator.
+func (a *allocator) slabOfIftypeDataAttrs() *attrs.Slab[IftypeDataAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabIftypeDataAttrs
+}
+
+// slabOfWmmAttrs returns the allocator's slab of WmmAttrs, nil for a nil
+// allocator.
+func (a *allocator) slabOfWmmAttrs() *attrs.Slab[WmmAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabWmmAttrs
+}
+
+// slabOfIfaceLimitAttributes returns the allocator's slab of
+// IfaceLimitAttributes, nil for a nil allocator.
+func (a *allocator) slabOfIfaceLimitAttributes() *attrs.Slab[IfaceLimitAttributes] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabIfaceLimitAttributes
+}
+
+// slabOfFrameTypeAttrs returns the allocator's slab of FrameTypeAttrs, nil for
+// a nil allocator.
+func (a *allocator) slabOfFrameTypeAttrs() *attrs.Slab[FrameTypeAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabFrameTypeAttrs
+}
+
+// slabOfSarSpecs returns the allocator's slab of SarSpecs, nil for a nil
+// allocator.
+func (a *allocator) slabOfSarSpecs() *attrs.Slab[SarSpecs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabSarSpecs
+}
+
+// slabOfRateInfoAttrs returns the allocator's slab of RateInfoAttrs, nil for a
+// nil allocator.
+func (a *allocator) slabOfRateInfoAttrs() *attrs.Slab[RateInfoAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabRateInfoAttrs
+}
+
+// slabOfStaBSSParamAttrs returns the allocator's slab of StaBSSParamAttrs, nil
+// for a nil allocator.
+func (a *allocator) slabOfStaBSSParamAttrs() *attrs.Slab[StaBSSParamAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabStaBSSParamAttrs
+}
+
+// slabOfAttrs returns the allocator's slab of Attrs, nil for a nil allocator.
+func (a *allocator) slabOfAttrs() *attrs.Slab[Attrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabAttrs
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -642,11 +862,11 @@ func (v *Attrs) UnmarshalAttrs(b []byte) error {
 	*v = Attrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Attrs) decode(d *attrs.Decoder) {
+func (v *Attrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -661,7 +881,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.WiphyName.Set(d.String())
+			v.WiphyName.Set(a.arena().String(d.StringBytes()))
 		case AttrIfindex:
 			if v.Ifindex.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -673,7 +893,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Ifname.Set(d.String())
+			v.Ifname.Set(a.arena().String(d.StringBytes()))
 		case AttrIftype:
 			if v.Iftype.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -685,13 +905,13 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.MAC = net.HardwareAddr(bytes.Clone(d.Bytes()))
+			v.MAC = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
 		case AttrKeyData:
 			if v.KeyData != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.KeyData = bytes.Clone(d.Bytes())
+			v.KeyData = a.arena().Bytes(d.Bytes())
 		case AttrKeyIdx:
 			if v.KeyIdx.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -709,7 +929,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.KeySeq = bytes.Clone(d.Bytes())
+			v.KeySeq = a.arena().Bytes(d.Bytes())
 		case AttrKeyDefault:
 			if v.KeyDefault {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -733,13 +953,13 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.BeaconHead = bytes.Clone(d.Bytes())
+			v.BeaconHead = a.arena().Bytes(d.Bytes())
 		case AttrBeaconTail:
 			if v.BeaconTail != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.BeaconTail = bytes.Clone(d.Bytes())
+			v.BeaconTail = a.arena().Bytes(d.Bytes())
 		case AttrStaAid:
 			if v.StaAid.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -751,7 +971,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.StaFlags = bytes.Clone(d.Bytes())
+			v.StaFlags = a.arena().Bytes(d.Bytes())
 		case AttrStaListenInterval:
 			if v.StaListenInterval.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -763,7 +983,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.StaSupportedRates = bytes.Clone(d.Bytes())
+			v.StaSupportedRates = a.arena().Bytes(d.Bytes())
 		case AttrStaVLAN:
 			if v.StaVLAN.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -775,29 +995,29 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.StaInfo = new(StaInfoAttrs)
+			v.StaInfo = a.slabOfStaInfoAttrs().New()
 			nd := d.Nested()
-			v.StaInfo.decode(&nd)
+			v.StaInfo.decode(&nd, a)
 		case AttrWiphyBands:
 			if v.WiphyBands != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.WiphyBands = new(WiphyBands)
+			v.WiphyBands = a.slabOfWiphyBands().New()
 			nd := d.Nested()
-			v.WiphyBands.decode(&nd)
+			v.WiphyBands.decode(&nd, a)
 		case AttrMntrFlags:
 			if v.MntrFlags != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.MntrFlags = bytes.Clone(d.Bytes())
+			v.MntrFlags = a.arena().Bytes(d.Bytes())
 		case AttrMeshID:
 			if v.MeshID != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.MeshID = bytes.Clone(d.Bytes())
+			v.MeshID = a.arena().Bytes(d.Bytes())
 		case AttrStaPlinkAction:
 			if v.StaPlinkAction.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -809,13 +1029,13 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.MpathNextHop = net.HardwareAddr(bytes.Clone(d.Bytes()))
+			v.MpathNextHop = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
 		case AttrMpathInfo:
 			if v.MpathInfo != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.MpathInfo = bytes.Clone(d.Bytes())
+			v.MpathInfo = a.arena().Bytes(d.Bytes())
 		case AttrBSSCtsProt:
 			if v.BSSCtsProt.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -839,45 +1059,45 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.HTCapability = bytes.Clone(d.Bytes())
+			v.HTCapability = a.arena().Bytes(d.Bytes())
 		case AttrSupportedIftypes:
 			if v.SupportedIftypes != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.SupportedIftypes = new(SupportedIftypes)
+			v.SupportedIftypes = a.slabOfSupportedIftypes().New()
 			nd := d.Nested()
-			v.SupportedIftypes.decode(&nd)
+			v.SupportedIftypes.decode(&nd, a)
 		case AttrRegAlpha2:
 			if v.RegAlpha2 != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RegAlpha2 = bytes.Clone(d.Bytes())
+			v.RegAlpha2 = a.arena().Bytes(d.Bytes())
 		case AttrRegRules:
 			if v.RegRules != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RegRules = bytes.Clone(d.Bytes())
+			v.RegRules = a.arena().Bytes(d.Bytes())
 		case AttrMeshConfig:
 			if v.MeshConfig != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.MeshConfig = bytes.Clone(d.Bytes())
+			v.MeshConfig = a.arena().Bytes(d.Bytes())
 		case AttrBSSBasicRates:
 			if v.BSSBasicRates != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.BSSBasicRates = bytes.Clone(d.Bytes())
+			v.BSSBasicRates = a.arena().Bytes(d.Bytes())
 		case AttrWiphyTxqParams:
 			if v.WiphyTxqParams != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.WiphyTxqParams = bytes.Clone(d.Bytes())
+			v.WiphyTxqParams = a.arena().Bytes(d.Bytes())
 		case AttrWiphyFreq:
 			if v.WiphyFreq.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -907,7 +1127,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.IE = bytes.Clone(d.Bytes())
+			v.IE = a.arena().Bytes(d.Bytes())
 		case AttrMaxNumScanSSIDs:
 			if v.MaxNumScanSSIDs.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -919,28 +1139,28 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			a := d.Nested()
+			ad := d.Nested()
 			if v.ScanFrequencies == nil {
-				v.ScanFrequencies = make([]uint32, 0, a.Count())
+				v.ScanFrequencies = make([]uint32, 0, ad.Count())
 			} else {
-				v.ScanFrequencies = slices.Grow(v.ScanFrequencies, a.Count())
+				v.ScanFrequencies = slices.Grow(v.ScanFrequencies, ad.Count())
 			}
-			for a.Next() {
-				v.ScanFrequencies = append(v.ScanFrequencies, a.U32())
+			for ad.Next() {
+				v.ScanFrequencies = append(v.ScanFrequencies, ad.U32())
 			}
 		case AttrScanSSIDs:
 			if v.ScanSSIDs != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			a := d.Nested()
+			ad := d.Nested()
 			if v.ScanSSIDs == nil {
-				v.ScanSSIDs = make([][]byte, 0, a.Count())
+				v.ScanSSIDs = make([][]byte, 0, ad.Count())
 			} else {
-				v.ScanSSIDs = slices.Grow(v.ScanSSIDs, a.Count())
+				v.ScanSSIDs = slices.Grow(v.ScanSSIDs, ad.Count())
 			}
-			for a.Next() {
-				v.ScanSSIDs = append(v.ScanSSIDs, bytes.Clone(a.Bytes()))
+			for ad.Next() {
+				v.ScanSSIDs = append(v.ScanSSIDs, a.arena().Bytes(ad.Bytes()))
 			}
 		case AttrGeneration:
 			if v.Generation.Valid {
@@ -953,9 +1173,9 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.BSS = new(BSSAttrs)
+			v.BSS = a.slabOfBSSAttrs().New()
 			nd := d.Nested()
-			v.BSS.decode(&nd)
+			v.BSS.decode(&nd, a)
 		case AttrRegInitiator:
 			if v.RegInitiator.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -973,27 +1193,27 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			a := d.Nested()
+			ad := d.Nested()
 			if v.SupportedCommands == nil {
-				v.SupportedCommands = make([]Commands, 0, a.Count())
+				v.SupportedCommands = make([]Commands, 0, ad.Count())
 			} else {
-				v.SupportedCommands = slices.Grow(v.SupportedCommands, a.Count())
+				v.SupportedCommands = slices.Grow(v.SupportedCommands, ad.Count())
 			}
-			for a.Next() {
-				v.SupportedCommands = append(v.SupportedCommands, Commands(a.U32()))
+			for ad.Next() {
+				v.SupportedCommands = append(v.SupportedCommands, Commands(ad.U32()))
 			}
 		case AttrFrame:
 			if v.Frame != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Frame = bytes.Clone(d.Bytes())
+			v.Frame = a.arena().Bytes(d.Bytes())
 		case AttrSSID:
 			if v.SSID != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.SSID = bytes.Clone(d.Bytes())
+			v.SSID = a.arena().Bytes(d.Bytes())
 		case AttrAuthType:
 			if v.AuthType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1029,13 +1249,13 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FreqBefore = bytes.Clone(d.Bytes())
+			v.FreqBefore = a.arena().Bytes(d.Bytes())
 		case AttrFreqAfter:
 			if v.FreqAfter != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FreqAfter = bytes.Clone(d.Bytes())
+			v.FreqAfter = a.arena().Bytes(d.Bytes())
 		case AttrFreqFixed:
 			if v.FreqFixed {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1100,7 +1320,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Testdata = bytes.Clone(d.Bytes())
+			v.Testdata = a.arena().Bytes(d.Bytes())
 		case AttrPrivacy:
 			if v.Privacy {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1124,7 +1344,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.CipherSuitesPairwise = bytes.Clone(d.Bytes())
+			v.CipherSuitesPairwise = a.arena().Bytes(d.Bytes())
 		case AttrCipherSuiteGroup:
 			if v.CipherSuiteGroup.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1142,37 +1362,37 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.AkmSuites = bytes.Clone(d.Bytes())
+			v.AkmSuites = a.arena().Bytes(d.Bytes())
 		case AttrReqIE:
 			if v.ReqIE != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ReqIE = bytes.Clone(d.Bytes())
+			v.ReqIE = a.arena().Bytes(d.Bytes())
 		case AttrRespIE:
 			if v.RespIE != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RespIE = bytes.Clone(d.Bytes())
+			v.RespIE = a.arena().Bytes(d.Bytes())
 		case AttrPrevBSSID:
 			if v.PrevBSSID != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.PrevBSSID = bytes.Clone(d.Bytes())
+			v.PrevBSSID = a.arena().Bytes(d.Bytes())
 		case AttrKey:
 			if v.Key != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Key = bytes.Clone(d.Bytes())
+			v.Key = a.arena().Bytes(d.Bytes())
 		case AttrKeys:
 			if v.Keys != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Keys = bytes.Clone(d.Bytes())
+			v.Keys = a.arena().Bytes(d.Bytes())
 		case AttrPID:
 			if v.PID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1190,13 +1410,13 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.SurveyInfo = bytes.Clone(d.Bytes())
+			v.SurveyInfo = a.arena().Bytes(d.Bytes())
 		case AttrPmkid:
 			if v.Pmkid != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Pmkid = bytes.Clone(d.Bytes())
+			v.Pmkid = a.arena().Bytes(d.Bytes())
 		case AttrMaxNumPmkids:
 			if v.MaxNumPmkids.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1226,13 +1446,13 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TxRates = bytes.Clone(d.Bytes())
+			v.TxRates = a.arena().Bytes(d.Bytes())
 		case AttrFrameMatch:
 			if v.FrameMatch != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FrameMatch = bytes.Clone(d.Bytes())
+			v.FrameMatch = a.arena().Bytes(d.Bytes())
 		case AttrAck:
 			if v.Ack {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1250,7 +1470,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Cqm = bytes.Clone(d.Bytes())
+			v.Cqm = a.arena().Bytes(d.Bytes())
 		case AttrLocalStateChange:
 			if v.LocalStateChange {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1280,17 +1500,17 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TxFrameTypes = new(IftypeAttrs)
+			v.TxFrameTypes = a.slabOfIftypeAttrs().New()
 			nd := d.Nested()
-			v.TxFrameTypes.decode(&nd)
+			v.TxFrameTypes.decode(&nd, a)
 		case AttrRxFrameTypes:
 			if v.RxFrameTypes != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RxFrameTypes = new(IftypeAttrs)
+			v.RxFrameTypes = a.slabOfIftypeAttrs().New()
 			nd := d.Nested()
-			v.RxFrameTypes.decode(&nd)
+			v.RxFrameTypes.decode(&nd, a)
 		case AttrFrameType:
 			if v.FrameType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1350,7 +1570,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.KeyDefaultTypes = bytes.Clone(d.Bytes())
+			v.KeyDefaultTypes = a.arena().Bytes(d.Bytes())
 		case AttrMaxRemainOnChannelDuration:
 			if v.MaxRemainOnChannelDuration.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1362,7 +1582,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.MeshSetup = bytes.Clone(d.Bytes())
+			v.MeshSetup = a.arena().Bytes(d.Bytes())
 		case AttrWiphyAntennaAvailTx:
 			if v.WiphyAntennaAvailTx.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1392,15 +1612,15 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.WowlanTriggers = bytes.Clone(d.Bytes())
+			v.WowlanTriggers = a.arena().Bytes(d.Bytes())
 		case AttrWowlanTriggersSupported:
 			if v.WowlanTriggersSupported != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.WowlanTriggersSupported = new(WowlanTriggersAttrs)
+			v.WowlanTriggersSupported = a.slabOfWowlanTriggersAttrs().New()
 			nd := d.Nested()
-			v.WowlanTriggersSupported.decode(&nd)
+			v.WowlanTriggersSupported.decode(&nd, a)
 		case AttrSchedScanInterval:
 			if v.SchedScanInterval.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1412,31 +1632,27 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			a := d.Nested()
-			if v.InterfaceCombinations == nil {
-				v.InterfaceCombinations = make([]IfCombinationAttributes, 0, a.Count())
-			} else {
-				v.InterfaceCombinations = slices.Grow(v.InterfaceCombinations, a.Count())
-			}
-			for a.Next() {
+			ad := d.Nested()
+			v.InterfaceCombinations = a.slabOfIfCombinationAttributes().Grow(v.InterfaceCombinations, ad.Count())
+			for ad.Next() {
 				v.InterfaceCombinations = append(v.InterfaceCombinations, IfCombinationAttributes{})
-				nd := a.Nested()
-				v.InterfaceCombinations[len(v.InterfaceCombinations)-1].decode(&nd)
+				nd := ad.Nested()
+				v.InterfaceCombinations[len(v.InterfaceCombinations)-1].decode(&nd, a)
 			}
 		case AttrSoftwareIftypes:
 			if v.SoftwareIftypes != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.SoftwareIftypes = new(SupportedIftypes)
+			v.SoftwareIftypes = a.slabOfSupportedIftypes().New()
 			nd := d.Nested()
-			v.SoftwareIftypes.decode(&nd)
+			v.SoftwareIftypes.decode(&nd, a)
 		case AttrRekeyData:
 			if v.RekeyData != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RekeyData = bytes.Clone(d.Bytes())
+			v.RekeyData = a.arena().Bytes(d.Bytes())
 		case AttrMaxNumSchedScanSSIDs:
 			if v.MaxNumSchedScanSSIDs.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1454,7 +1670,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ScanSuppRates = bytes.Clone(d.Bytes())
+			v.ScanSuppRates = a.arena().Bytes(d.Bytes())
 		case AttrHiddenSSID:
 			if v.HiddenSSID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1466,19 +1682,19 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.IEProbeResp = bytes.Clone(d.Bytes())
+			v.IEProbeResp = a.arena().Bytes(d.Bytes())
 		case AttrIEAssocResp:
 			if v.IEAssocResp != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.IEAssocResp = bytes.Clone(d.Bytes())
+			v.IEAssocResp = a.arena().Bytes(d.Bytes())
 		case AttrStaWme:
 			if v.StaWme != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.StaWme = bytes.Clone(d.Bytes())
+			v.StaWme = a.arena().Bytes(d.Bytes())
 		case AttrSupportApUapsd:
 			if v.SupportApUapsd {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1496,7 +1712,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.SchedScanMatch = bytes.Clone(d.Bytes())
+			v.SchedScanMatch = a.arena().Bytes(d.Bytes())
 		case AttrMaxMatchSets:
 			if v.MaxMatchSets.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1508,7 +1724,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.PmksaCandidate = bytes.Clone(d.Bytes())
+			v.PmksaCandidate = a.arena().Bytes(d.Bytes())
 		case AttrTxNoCckRate:
 			if v.TxNoCckRate {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1574,7 +1790,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ProbeResp = bytes.Clone(d.Bytes())
+			v.ProbeResp = a.arena().Bytes(d.Bytes())
 		case AttrDfsRegion:
 			if v.DfsRegion.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1592,7 +1808,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.HTCapabilityMask = bytes.Clone(d.Bytes())
+			v.HTCapabilityMask = a.arena().Bytes(d.Bytes())
 		case AttrNoackMap:
 			if v.NoackMap.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1640,13 +1856,13 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.AuthData = bytes.Clone(d.Bytes())
+			v.AuthData = a.arena().Bytes(d.Bytes())
 		case AttrVHTCapability:
 			if v.VHTCapability != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.VHTCapability = bytes.Clone(d.Bytes())
+			v.VHTCapability = a.arena().Bytes(d.Bytes())
 		case AttrScanFlags:
 			if v.ScanFlags.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1700,7 +1916,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.MACAddrs = bytes.Clone(d.Bytes())
+			v.MACAddrs = a.arena().Bytes(d.Bytes())
 		case AttrMACACLMax:
 			if v.MACACLMax.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1718,13 +1934,13 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ExtCapa = bytes.Clone(d.Bytes())
+			v.ExtCapa = a.arena().Bytes(d.Bytes())
 		case AttrExtCapaMask:
 			if v.ExtCapaMask != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ExtCapaMask = bytes.Clone(d.Bytes())
+			v.ExtCapaMask = a.arena().Bytes(d.Bytes())
 		case AttrStaCapability:
 			if v.StaCapability.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1736,7 +1952,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.StaExtCapability = bytes.Clone(d.Bytes())
+			v.StaExtCapability = a.arena().Bytes(d.Bytes())
 		case AttrProtocolFeatures:
 			if v.ProtocolFeatures.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1760,7 +1976,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.VHTCapabilityMask = bytes.Clone(d.Bytes())
+			v.VHTCapabilityMask = a.arena().Bytes(d.Bytes())
 		case AttrMdid:
 			if v.Mdid.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1772,7 +1988,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.IERic = bytes.Clone(d.Bytes())
+			v.IERic = a.arena().Bytes(d.Bytes())
 		case AttrCritProtID:
 			if v.CritProtID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1796,7 +2012,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.CoalesceRule = bytes.Clone(d.Bytes())
+			v.CoalesceRule = a.arena().Bytes(d.Bytes())
 		case AttrChSwitchCount:
 			if v.ChSwitchCount.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1814,37 +2030,37 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.CsaIEs = bytes.Clone(d.Bytes())
+			v.CsaIEs = a.arena().Bytes(d.Bytes())
 		case AttrCntdwnOffsBeacon:
 			if v.CntdwnOffsBeacon != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.CntdwnOffsBeacon = bytes.Clone(d.Bytes())
+			v.CntdwnOffsBeacon = a.arena().Bytes(d.Bytes())
 		case AttrCntdwnOffsPresp:
 			if v.CntdwnOffsPresp != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.CntdwnOffsPresp = bytes.Clone(d.Bytes())
+			v.CntdwnOffsPresp = a.arena().Bytes(d.Bytes())
 		case AttrRxmgmtFlags:
 			if v.RxmgmtFlags != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RxmgmtFlags = bytes.Clone(d.Bytes())
+			v.RxmgmtFlags = a.arena().Bytes(d.Bytes())
 		case AttrStaSupportedChannels:
 			if v.StaSupportedChannels != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.StaSupportedChannels = bytes.Clone(d.Bytes())
+			v.StaSupportedChannels = a.arena().Bytes(d.Bytes())
 		case AttrStaSupportedOperClasses:
 			if v.StaSupportedOperClasses != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.StaSupportedOperClasses = bytes.Clone(d.Bytes())
+			v.StaSupportedOperClasses = a.arena().Bytes(d.Bytes())
 		case AttrHandleDfs:
 			if v.HandleDfs {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1886,25 +2102,25 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.VendorData = bytes.Clone(d.Bytes())
+			v.VendorData = a.arena().Bytes(d.Bytes())
 		case AttrVendorEvents:
 			if v.VendorEvents != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.VendorEvents = bytes.Clone(d.Bytes())
+			v.VendorEvents = a.arena().Bytes(d.Bytes())
 		case AttrQosMap:
 			if v.QosMap != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.QosMap = bytes.Clone(d.Bytes())
+			v.QosMap = a.arena().Bytes(d.Bytes())
 		case AttrMACHint:
 			if v.MACHint != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.MACHint = net.HardwareAddr(bytes.Clone(d.Bytes()))
+			v.MACHint = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
 		case AttrWiphyFreqHint:
 			if v.WiphyFreqHint.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1934,7 +2150,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.CsaCOffsetsTx = bytes.Clone(d.Bytes())
+			v.CsaCOffsetsTx = a.arena().Bytes(d.Bytes())
 		case AttrMaxCsaCounters:
 			if v.MaxCsaCounters.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1994,7 +2210,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.MACMask = net.HardwareAddr(bytes.Clone(d.Bytes()))
+			v.MACMask = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
 		case AttrWiphySelfManagedReg:
 			if v.WiphySelfManagedReg {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2006,13 +2222,13 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ExtFeatures = bytes.Clone(d.Bytes())
+			v.ExtFeatures = a.arena().Bytes(d.Bytes())
 		case AttrSurveyRadioStats:
 			if v.SurveyRadioStats != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.SurveyRadioStats = bytes.Clone(d.Bytes())
+			v.SurveyRadioStats = a.arena().Bytes(d.Bytes())
 		case AttrNetnsFd:
 			if v.NetnsFd.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2054,7 +2270,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.SchedScanPlans = bytes.Clone(d.Bytes())
+			v.SchedScanPlans = a.arena().Bytes(d.Bytes())
 		case AttrPbss:
 			if v.Pbss {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2066,7 +2282,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.BSSSelect = bytes.Clone(d.Bytes())
+			v.BSSSelect = a.arena().Bytes(d.Bytes())
 		case AttrStaSupportP2pPs:
 			if v.StaSupportP2pPs.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2078,25 +2294,25 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Pad = bytes.Clone(d.Bytes())
+			v.Pad = a.arena().Bytes(d.Bytes())
 		case AttrIftypeExtCapa:
 			if v.IftypeExtCapa != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.IftypeExtCapa = bytes.Clone(d.Bytes())
+			v.IftypeExtCapa = a.arena().Bytes(d.Bytes())
 		case AttrMuMimoGroupData:
 			if v.MuMimoGroupData != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.MuMimoGroupData = bytes.Clone(d.Bytes())
+			v.MuMimoGroupData = a.arena().Bytes(d.Bytes())
 		case AttrMuMimoFollowMACAddr:
 			if v.MuMimoFollowMACAddr != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.MuMimoFollowMACAddr = net.HardwareAddr(bytes.Clone(d.Bytes()))
+			v.MuMimoFollowMACAddr = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
 		case AttrScanStartTimeTsf:
 			if v.ScanStartTimeTsf.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2108,7 +2324,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ScanStartTimeTsfBSSID = bytes.Clone(d.Bytes())
+			v.ScanStartTimeTsfBSSID = a.arena().Bytes(d.Bytes())
 		case AttrMeasurementDuration:
 			if v.MeasurementDuration.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2144,25 +2360,25 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.NanFunc = bytes.Clone(d.Bytes())
+			v.NanFunc = a.arena().Bytes(d.Bytes())
 		case AttrNanMatch:
 			if v.NanMatch != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.NanMatch = bytes.Clone(d.Bytes())
+			v.NanMatch = a.arena().Bytes(d.Bytes())
 		case AttrFilsKek:
 			if v.FilsKek != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FilsKek = bytes.Clone(d.Bytes())
+			v.FilsKek = a.arena().Bytes(d.Bytes())
 		case AttrFilsNonces:
 			if v.FilsNonces != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FilsNonces = bytes.Clone(d.Bytes())
+			v.FilsNonces = a.arena().Bytes(d.Bytes())
 		case AttrMulticastToUnicastEnabled:
 			if v.MulticastToUnicastEnabled {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2174,7 +2390,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.BSSID = net.HardwareAddr(bytes.Clone(d.Bytes()))
+			v.BSSID = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
 		case AttrSchedScanRelativeRssi:
 			if v.SchedScanRelativeRssi.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2186,7 +2402,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.SchedScanRssiAdjust = bytes.Clone(d.Bytes())
+			v.SchedScanRssiAdjust = a.arena().Bytes(d.Bytes())
 		case AttrTimeoutReason:
 			if v.TimeoutReason.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2198,13 +2414,13 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FilsErpUsername = bytes.Clone(d.Bytes())
+			v.FilsErpUsername = a.arena().Bytes(d.Bytes())
 		case AttrFilsErpRealm:
 			if v.FilsErpRealm != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FilsErpRealm = bytes.Clone(d.Bytes())
+			v.FilsErpRealm = a.arena().Bytes(d.Bytes())
 		case AttrFilsErpNextSeqNum:
 			if v.FilsErpNextSeqNum.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2216,19 +2432,19 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FilsErpRrk = bytes.Clone(d.Bytes())
+			v.FilsErpRrk = a.arena().Bytes(d.Bytes())
 		case AttrFilsCacheID:
 			if v.FilsCacheID != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FilsCacheID = bytes.Clone(d.Bytes())
+			v.FilsCacheID = a.arena().Bytes(d.Bytes())
 		case AttrPmk:
 			if v.Pmk != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Pmk = bytes.Clone(d.Bytes())
+			v.Pmk = a.arena().Bytes(d.Bytes())
 		case AttrSchedScanMulti:
 			if v.SchedScanMulti {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2252,13 +2468,13 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Pmkr0Name = bytes.Clone(d.Bytes())
+			v.Pmkr0Name = a.arena().Bytes(d.Bytes())
 		case AttrPortAuthorized:
 			if v.PortAuthorized != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.PortAuthorized = bytes.Clone(d.Bytes())
+			v.PortAuthorized = a.arena().Bytes(d.Bytes())
 		case AttrExternalAuthAction:
 			if v.ExternalAuthAction.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2294,9 +2510,9 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TxqStats = new(TxqStatsAttrs)
+			v.TxqStats = a.slabOfTxqStatsAttrs().New()
 			nd := d.Nested()
-			v.TxqStats.decode(&nd)
+			v.TxqStats.decode(&nd, a)
 		case AttrTxqLimit:
 			if v.TxqLimit.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2320,19 +2536,19 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.HECapability = bytes.Clone(d.Bytes())
+			v.HECapability = a.arena().Bytes(d.Bytes())
 		case AttrFtmResponder:
 			if v.FtmResponder != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FtmResponder = bytes.Clone(d.Bytes())
+			v.FtmResponder = a.arena().Bytes(d.Bytes())
 		case AttrFtmResponderStats:
 			if v.FtmResponderStats != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FtmResponderStats = bytes.Clone(d.Bytes())
+			v.FtmResponderStats = a.arena().Bytes(d.Bytes())
 		case AttrTimeout:
 			if v.Timeout.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2344,7 +2560,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.PeerMeasurements = bytes.Clone(d.Bytes())
+			v.PeerMeasurements = a.arena().Bytes(d.Bytes())
 		case AttrAirtimeWeight:
 			if v.AirtimeWeight.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2368,7 +2584,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.SaePassword = bytes.Clone(d.Bytes())
+			v.SaePassword = a.arena().Bytes(d.Bytes())
 		case AttrTwtResponder:
 			if v.TwtResponder {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2380,7 +2596,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.HEObssPd = bytes.Clone(d.Bytes())
+			v.HEObssPd = a.arena().Bytes(d.Bytes())
 		case AttrWiphyEdmgChannels:
 			if v.WiphyEdmgChannels.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2404,19 +2620,19 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.HEBSSColor = bytes.Clone(d.Bytes())
+			v.HEBSSColor = a.arena().Bytes(d.Bytes())
 		case AttrIftypeAkmSuites:
 			if v.IftypeAkmSuites != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.IftypeAkmSuites = bytes.Clone(d.Bytes())
+			v.IftypeAkmSuites = a.arena().Bytes(d.Bytes())
 		case AttrTidConfig:
 			if v.TidConfig != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TidConfig = bytes.Clone(d.Bytes())
+			v.TidConfig = a.arena().Bytes(d.Bytes())
 		case AttrControlPortNoPreauth:
 			if v.ControlPortNoPreauth {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2458,37 +2674,37 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ScanFreqKhz = bytes.Clone(d.Bytes())
+			v.ScanFreqKhz = a.arena().Bytes(d.Bytes())
 		case AttrHE6ghzCapability:
 			if v.HE6ghzCapability != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.HE6ghzCapability = bytes.Clone(d.Bytes())
+			v.HE6ghzCapability = a.arena().Bytes(d.Bytes())
 		case AttrFilsDiscovery:
 			if v.FilsDiscovery != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FilsDiscovery = bytes.Clone(d.Bytes())
+			v.FilsDiscovery = a.arena().Bytes(d.Bytes())
 		case AttrUnsolBcastProbeResp:
 			if v.UnsolBcastProbeResp != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.UnsolBcastProbeResp = bytes.Clone(d.Bytes())
+			v.UnsolBcastProbeResp = a.arena().Bytes(d.Bytes())
 		case AttrS1gCapability:
 			if v.S1gCapability != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.S1gCapability = bytes.Clone(d.Bytes())
+			v.S1gCapability = a.arena().Bytes(d.Bytes())
 		case AttrS1gCapabilityMask:
 			if v.S1gCapabilityMask != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.S1gCapabilityMask = bytes.Clone(d.Bytes())
+			v.S1gCapabilityMask = a.arena().Bytes(d.Bytes())
 		case AttrSaePwe:
 			if v.SaePwe.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2500,15 +2716,15 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ReconnectRequested = bytes.Clone(d.Bytes())
+			v.ReconnectRequested = a.arena().Bytes(d.Bytes())
 		case AttrSarSpec:
 			if v.SarSpec != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.SarSpec = new(SarAttributes)
+			v.SarSpec = a.slabOfSarAttributes().New()
 			nd := d.Nested()
-			v.SarSpec.decode(&nd)
+			v.SarSpec.decode(&nd, a)
 		case AttrDisableHE:
 			if v.DisableHE {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2538,19 +2754,19 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ColorChangeElems = bytes.Clone(d.Bytes())
+			v.ColorChangeElems = a.arena().Bytes(d.Bytes())
 		case AttrMbssidConfig:
 			if v.MbssidConfig != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.MbssidConfig = bytes.Clone(d.Bytes())
+			v.MbssidConfig = a.arena().Bytes(d.Bytes())
 		case AttrMbssidElems:
 			if v.MbssidElems != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.MbssidElems = bytes.Clone(d.Bytes())
+			v.MbssidElems = a.arena().Bytes(d.Bytes())
 		case AttrRadarBackground:
 			if v.RadarBackground {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2568,7 +2784,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.EHTCapability = bytes.Clone(d.Bytes())
+			v.EHTCapability = a.arena().Bytes(d.Bytes())
 		case AttrDisableEHT:
 			if v.DisableEHT {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2580,7 +2796,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.MloLinks = bytes.Clone(d.Bytes())
+			v.MloLinks = a.arena().Bytes(d.Bytes())
 		case AttrMloLinkID:
 			if v.MloLinkID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2592,7 +2808,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.MldAddr = net.HardwareAddr(bytes.Clone(d.Bytes()))
+			v.MldAddr = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
 		case AttrMloSupport:
 			if v.MloSupport {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2604,7 +2820,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.MaxNumAkmSuites = bytes.Clone(d.Bytes())
+			v.MaxNumAkmSuites = a.arena().Bytes(d.Bytes())
 		case AttrEmlCapability:
 			if v.EmlCapability.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2634,7 +2850,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TdBitmap = bytes.Clone(d.Bytes())
+			v.TdBitmap = a.arena().Bytes(d.Bytes())
 		case AttrPunctBitmap:
 			if v.PunctBitmap.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2658,7 +2874,7 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.EmaRnrElems = bytes.Clone(d.Bytes())
+			v.EmaRnrElems = a.arena().Bytes(d.Bytes())
 		case AttrMloLinkDisabled:
 			if v.MloLinkDisabled {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2694,13 +2910,13 @@ func (v *Attrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.WiphyRadios = bytes.Clone(d.Bytes())
+			v.WiphyRadios = a.arena().Bytes(d.Bytes())
 		case AttrWiphyInterfaceCombinations:
 			if v.WiphyInterfaceCombinations != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.WiphyInterfaceCombinations = bytes.Clone(d.Bytes())
+			v.WiphyInterfaceCombinations = a.arena().Bytes(d.Bytes())
 		case AttrVifRadioMask:
 			if v.VifRadioMask.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2721,11 +2937,11 @@ func (v *FrameTypeAttrs) UnmarshalAttrs(b []byte) error {
 	*v = FrameTypeAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *FrameTypeAttrs) decode(d *attrs.Decoder) {
+func (v *FrameTypeAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
 	var n0 int
 	c := *d
@@ -2756,11 +2972,11 @@ func (v *WiphyBands) UnmarshalAttrs(b []byte) error {
 	*v = WiphyBands{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *WiphyBands) decode(d *attrs.Decoder) {
+func (v *WiphyBands) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWiphyBands)
 	for d.Next() {
 		switch d.Type() {
@@ -2769,49 +2985,49 @@ func (v *WiphyBands) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.X2ghz = new(BandAttrs)
+			v.X2ghz = a.slabOfBandAttrs().New()
 			nd := d.Nested()
-			v.X2ghz.decode(&nd)
+			v.X2ghz.decode(&nd, a)
 		case AttrBand5ghz:
 			if v.X5ghz != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.X5ghz = new(BandAttrs)
+			v.X5ghz = a.slabOfBandAttrs().New()
 			nd := d.Nested()
-			v.X5ghz.decode(&nd)
+			v.X5ghz.decode(&nd, a)
 		case AttrBand60ghz:
 			if v.X60ghz != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.X60ghz = new(BandAttrs)
+			v.X60ghz = a.slabOfBandAttrs().New()
 			nd := d.Nested()
-			v.X60ghz.decode(&nd)
+			v.X60ghz.decode(&nd, a)
 		case AttrBand6ghz:
 			if v.X6ghz != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.X6ghz = new(BandAttrs)
+			v.X6ghz = a.slabOfBandAttrs().New()
 			nd := d.Nested()
-			v.X6ghz.decode(&nd)
+			v.X6ghz.decode(&nd, a)
 		case AttrBandS1ghz:
 			if v.S1ghz != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.S1ghz = new(BandAttrs)
+			v.S1ghz = a.slabOfBandAttrs().New()
 			nd := d.Nested()
-			v.S1ghz.decode(&nd)
+			v.S1ghz.decode(&nd, a)
 		case AttrBandLc:
 			if v.Lc != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Lc = new(BandAttrs)
+			v.Lc = a.slabOfBandAttrs().New()
 			nd := d.Nested()
-			v.Lc.decode(&nd)
+			v.Lc.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -2826,11 +3042,11 @@ func (v *BandAttrs) UnmarshalAttrs(b []byte) error {
 	*v = BandAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *BandAttrs) decode(d *attrs.Decoder) {
+func (v *BandAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesBandAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -2839,39 +3055,31 @@ func (v *BandAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			a := d.Nested()
-			if v.Freqs == nil {
-				v.Freqs = make([]FrequencyAttrs, 0, a.Count())
-			} else {
-				v.Freqs = slices.Grow(v.Freqs, a.Count())
-			}
-			for a.Next() {
+			ad := d.Nested()
+			v.Freqs = a.slabOfFrequencyAttrs().Grow(v.Freqs, ad.Count())
+			for ad.Next() {
 				v.Freqs = append(v.Freqs, FrequencyAttrs{})
-				nd := a.Nested()
-				v.Freqs[len(v.Freqs)-1].decode(&nd)
+				nd := ad.Nested()
+				v.Freqs[len(v.Freqs)-1].decode(&nd, a)
 			}
 		case AttrBandRates:
 			if v.Rates != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			a := d.Nested()
-			if v.Rates == nil {
-				v.Rates = make([]BitrateAttrs, 0, a.Count())
-			} else {
-				v.Rates = slices.Grow(v.Rates, a.Count())
-			}
-			for a.Next() {
+			ad := d.Nested()
+			v.Rates = a.slabOfBitrateAttrs().Grow(v.Rates, ad.Count())
+			for ad.Next() {
 				v.Rates = append(v.Rates, BitrateAttrs{})
-				nd := a.Nested()
-				v.Rates[len(v.Rates)-1].decode(&nd)
+				nd := ad.Nested()
+				v.Rates[len(v.Rates)-1].decode(&nd, a)
 			}
 		case AttrBandHTMcsSet:
 			if v.HTMcsSet != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.HTMcsSet = bytes.Clone(d.Bytes())
+			v.HTMcsSet = a.arena().Bytes(d.Bytes())
 		case AttrBandHTCapa:
 			if v.HTCapa.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2895,7 +3103,7 @@ func (v *BandAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.VHTMcsSet = bytes.Clone(d.Bytes())
+			v.VHTMcsSet = a.arena().Bytes(d.Bytes())
 		case AttrBandVHTCapa:
 			if v.VHTCapa.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -2907,41 +3115,37 @@ func (v *BandAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			a := d.Nested()
-			if v.IftypeData == nil {
-				v.IftypeData = make([]IftypeDataAttrs, 0, a.Count())
-			} else {
-				v.IftypeData = slices.Grow(v.IftypeData, a.Count())
-			}
-			for a.Next() {
+			ad := d.Nested()
+			v.IftypeData = a.slabOfIftypeDataAttrs().Grow(v.IftypeData, ad.Count())
+			for ad.Next() {
 				v.IftypeData = append(v.IftypeData, IftypeDataAttrs{})
-				nd := a.Nested()
-				v.IftypeData[len(v.IftypeData)-1].decode(&nd)
+				nd := ad.Nested()
+				v.IftypeData[len(v.IftypeData)-1].decode(&nd, a)
 			}
 		case AttrBandEdmgChannels:
 			if v.EdmgChannels != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.EdmgChannels = bytes.Clone(d.Bytes())
+			v.EdmgChannels = a.arena().Bytes(d.Bytes())
 		case AttrBandEdmgBwConfig:
 			if v.EdmgBwConfig != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.EdmgBwConfig = bytes.Clone(d.Bytes())
+			v.EdmgBwConfig = a.arena().Bytes(d.Bytes())
 		case AttrBandS1gMcsNssSet:
 			if v.S1gMcsNssSet != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.S1gMcsNssSet = bytes.Clone(d.Bytes())
+			v.S1gMcsNssSet = a.arena().Bytes(d.Bytes())
 		case AttrBandS1gCapa:
 			if v.S1gCapa != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.S1gCapa = bytes.Clone(d.Bytes())
+			v.S1gCapa = a.arena().Bytes(d.Bytes())
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -2956,11 +3160,11 @@ func (v *BitrateAttrs) UnmarshalAttrs(b []byte) error {
 	*v = BitrateAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *BitrateAttrs) decode(d *attrs.Decoder) {
+func (v *BitrateAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesBitrateAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -2990,11 +3194,11 @@ func (v *FrequencyAttrs) UnmarshalAttrs(b []byte) error {
 	*v = FrequencyAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *FrequencyAttrs) decode(d *attrs.Decoder) {
+func (v *FrequencyAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFrequencyAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -3045,83 +3249,79 @@ func (v *FrequencyAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DfsTime = bytes.Clone(d.Bytes())
+			v.DfsTime = a.arena().Bytes(d.Bytes())
 		case AttrFrequencyNoHt40Minus:
 			if v.NoHt40Minus != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.NoHt40Minus = bytes.Clone(d.Bytes())
+			v.NoHt40Minus = a.arena().Bytes(d.Bytes())
 		case AttrFrequencyNoHt40Plus:
 			if v.NoHt40Plus != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.NoHt40Plus = bytes.Clone(d.Bytes())
+			v.NoHt40Plus = a.arena().Bytes(d.Bytes())
 		case AttrFrequencyNo80mhz:
 			if v.No80mhz != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.No80mhz = bytes.Clone(d.Bytes())
+			v.No80mhz = a.arena().Bytes(d.Bytes())
 		case AttrFrequencyNo160mhz:
 			if v.No160mhz != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.No160mhz = bytes.Clone(d.Bytes())
+			v.No160mhz = a.arena().Bytes(d.Bytes())
 		case AttrFrequencyDfsCacTime:
 			if v.DfsCacTime != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DfsCacTime = bytes.Clone(d.Bytes())
+			v.DfsCacTime = a.arena().Bytes(d.Bytes())
 		case AttrFrequencyIndoorOnly:
 			if v.IndoorOnly != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.IndoorOnly = bytes.Clone(d.Bytes())
+			v.IndoorOnly = a.arena().Bytes(d.Bytes())
 		case AttrFrequencyIrConcurrent:
 			if v.IrConcurrent != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.IrConcurrent = bytes.Clone(d.Bytes())
+			v.IrConcurrent = a.arena().Bytes(d.Bytes())
 		case AttrFrequencyNo20mhz:
 			if v.No20mhz != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.No20mhz = bytes.Clone(d.Bytes())
+			v.No20mhz = a.arena().Bytes(d.Bytes())
 		case AttrFrequencyNo10mhz:
 			if v.No10mhz != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.No10mhz = bytes.Clone(d.Bytes())
+			v.No10mhz = a.arena().Bytes(d.Bytes())
 		case AttrFrequencyWmm:
 			if v.Wmm != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			a := d.Nested()
-			if v.Wmm == nil {
-				v.Wmm = make([]WmmAttrs, 0, a.Count())
-			} else {
-				v.Wmm = slices.Grow(v.Wmm, a.Count())
-			}
-			for a.Next() {
+			ad := d.Nested()
+			v.Wmm = a.slabOfWmmAttrs().Grow(v.Wmm, ad.Count())
+			for ad.Next() {
 				v.Wmm = append(v.Wmm, WmmAttrs{})
-				nd := a.Nested()
-				v.Wmm[len(v.Wmm)-1].decode(&nd)
+				nd := ad.Nested()
+				v.Wmm[len(v.Wmm)-1].decode(&nd, a)
 			}
 		case AttrFrequencyNoHE:
 			if v.NoHE != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.NoHE = bytes.Clone(d.Bytes())
+			v.NoHE = a.arena().Bytes(d.Bytes())
 		case AttrFrequencyOffset:
 			if v.Offset.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -3133,79 +3333,79 @@ func (v *FrequencyAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.X1mhz = bytes.Clone(d.Bytes())
+			v.X1mhz = a.arena().Bytes(d.Bytes())
 		case AttrFrequency2mhz:
 			if v.X2mhz != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.X2mhz = bytes.Clone(d.Bytes())
+			v.X2mhz = a.arena().Bytes(d.Bytes())
 		case AttrFrequency4mhz:
 			if v.X4mhz != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.X4mhz = bytes.Clone(d.Bytes())
+			v.X4mhz = a.arena().Bytes(d.Bytes())
 		case AttrFrequency8mhz:
 			if v.X8mhz != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.X8mhz = bytes.Clone(d.Bytes())
+			v.X8mhz = a.arena().Bytes(d.Bytes())
 		case AttrFrequency16mhz:
 			if v.X16mhz != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.X16mhz = bytes.Clone(d.Bytes())
+			v.X16mhz = a.arena().Bytes(d.Bytes())
 		case AttrFrequencyNo320mhz:
 			if v.No320mhz != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.No320mhz = bytes.Clone(d.Bytes())
+			v.No320mhz = a.arena().Bytes(d.Bytes())
 		case AttrFrequencyNoEHT:
 			if v.NoEHT != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.NoEHT = bytes.Clone(d.Bytes())
+			v.NoEHT = a.arena().Bytes(d.Bytes())
 		case AttrFrequencyPsd:
 			if v.Psd != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Psd = bytes.Clone(d.Bytes())
+			v.Psd = a.arena().Bytes(d.Bytes())
 		case AttrFrequencyDfsConcurrent:
 			if v.DfsConcurrent != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DfsConcurrent = bytes.Clone(d.Bytes())
+			v.DfsConcurrent = a.arena().Bytes(d.Bytes())
 		case AttrFrequencyNo6ghzVlpClient:
 			if v.No6ghzVlpClient != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.No6ghzVlpClient = bytes.Clone(d.Bytes())
+			v.No6ghzVlpClient = a.arena().Bytes(d.Bytes())
 		case AttrFrequencyNo6ghzAfcClient:
 			if v.No6ghzAfcClient != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.No6ghzAfcClient = bytes.Clone(d.Bytes())
+			v.No6ghzAfcClient = a.arena().Bytes(d.Bytes())
 		case AttrFrequencyCanMonitor:
 			if v.CanMonitor != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.CanMonitor = bytes.Clone(d.Bytes())
+			v.CanMonitor = a.arena().Bytes(d.Bytes())
 		case AttrFrequencyAllow6ghzVlpAp:
 			if v.Allow6ghzVlpAp != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Allow6ghzVlpAp = bytes.Clone(d.Bytes())
+			v.Allow6ghzVlpAp = a.arena().Bytes(d.Bytes())
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -3220,11 +3420,11 @@ func (v *IfCombinationAttributes) UnmarshalAttrs(b []byte) error {
 	*v = IfCombinationAttributes{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *IfCombinationAttributes) decode(d *attrs.Decoder) {
+func (v *IfCombinationAttributes) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIfCombinationAttributes)
 	for d.Next() {
 		switch d.Type() {
@@ -3233,16 +3433,12 @@ func (v *IfCombinationAttributes) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			a := d.Nested()
-			if v.Limits == nil {
-				v.Limits = make([]IfaceLimitAttributes, 0, a.Count())
-			} else {
-				v.Limits = slices.Grow(v.Limits, a.Count())
-			}
-			for a.Next() {
+			ad := d.Nested()
+			v.Limits = a.slabOfIfaceLimitAttributes().Grow(v.Limits, ad.Count())
+			for ad.Next() {
 				v.Limits = append(v.Limits, IfaceLimitAttributes{})
-				nd := a.Nested()
-				v.Limits[len(v.Limits)-1].decode(&nd)
+				nd := ad.Nested()
+				v.Limits[len(v.Limits)-1].decode(&nd, a)
 			}
 		case AttrIfaceCombMaxnum:
 			if v.Maxnum.Valid {
@@ -3294,11 +3490,11 @@ func (v *IfaceLimitAttributes) UnmarshalAttrs(b []byte) error {
 	*v = IfaceLimitAttributes{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *IfaceLimitAttributes) decode(d *attrs.Decoder) {
+func (v *IfaceLimitAttributes) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIfaceLimitAttributes)
 	for d.Next() {
 		switch d.Type() {
@@ -3313,9 +3509,9 @@ func (v *IfaceLimitAttributes) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Types = new(SupportedIftypes)
+			v.Types = a.slabOfSupportedIftypes().New()
 			nd := d.Nested()
-			v.Types.decode(&nd)
+			v.Types.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -3330,11 +3526,11 @@ func (v *IftypeDataAttrs) UnmarshalAttrs(b []byte) error {
 	*v = IftypeDataAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *IftypeDataAttrs) decode(d *attrs.Decoder) {
+func (v *IftypeDataAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIftypeDataAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -3343,67 +3539,67 @@ func (v *IftypeDataAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Iftypes = bytes.Clone(d.Bytes())
+			v.Iftypes = a.arena().Bytes(d.Bytes())
 		case AttrBandIftypeHECapMAC:
 			if v.HECapMAC != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.HECapMAC = bytes.Clone(d.Bytes())
+			v.HECapMAC = a.arena().Bytes(d.Bytes())
 		case AttrBandIftypeHECapPHY:
 			if v.HECapPHY != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.HECapPHY = bytes.Clone(d.Bytes())
+			v.HECapPHY = a.arena().Bytes(d.Bytes())
 		case AttrBandIftypeHECapMcsSet:
 			if v.HECapMcsSet != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.HECapMcsSet = bytes.Clone(d.Bytes())
+			v.HECapMcsSet = a.arena().Bytes(d.Bytes())
 		case AttrBandIftypeHECapPpe:
 			if v.HECapPpe != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.HECapPpe = bytes.Clone(d.Bytes())
+			v.HECapPpe = a.arena().Bytes(d.Bytes())
 		case AttrBandIftypeHE6ghzCapa:
 			if v.HE6ghzCapa != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.HE6ghzCapa = bytes.Clone(d.Bytes())
+			v.HE6ghzCapa = a.arena().Bytes(d.Bytes())
 		case AttrBandIftypeVendorElems:
 			if v.VendorElems != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.VendorElems = bytes.Clone(d.Bytes())
+			v.VendorElems = a.arena().Bytes(d.Bytes())
 		case AttrBandIftypeEHTCapMAC:
 			if v.EHTCapMAC != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.EHTCapMAC = bytes.Clone(d.Bytes())
+			v.EHTCapMAC = a.arena().Bytes(d.Bytes())
 		case AttrBandIftypeEHTCapPHY:
 			if v.EHTCapPHY != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.EHTCapPHY = bytes.Clone(d.Bytes())
+			v.EHTCapPHY = a.arena().Bytes(d.Bytes())
 		case AttrBandIftypeEHTCapMcsSet:
 			if v.EHTCapMcsSet != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.EHTCapMcsSet = bytes.Clone(d.Bytes())
+			v.EHTCapMcsSet = a.arena().Bytes(d.Bytes())
 		case AttrBandIftypeEHTCapPpe:
 			if v.EHTCapPpe != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.EHTCapPpe = bytes.Clone(d.Bytes())
+			v.EHTCapPpe = a.arena().Bytes(d.Bytes())
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -3418,11 +3614,11 @@ func (v *IftypeAttrs) UnmarshalAttrs(b []byte) error {
 	*v = IftypeAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *IftypeAttrs) decode(d *attrs.Decoder) {
+func (v *IftypeAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIftypeAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -3431,105 +3627,105 @@ func (v *IftypeAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Unspecified = new(FrameTypeAttrs)
+			v.Unspecified = a.slabOfFrameTypeAttrs().New()
 			nd := d.Nested()
-			v.Unspecified.decode(&nd)
+			v.Unspecified.decode(&nd, a)
 		case AttrIftypeAdhoc:
 			if v.Adhoc != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Adhoc = new(FrameTypeAttrs)
+			v.Adhoc = a.slabOfFrameTypeAttrs().New()
 			nd := d.Nested()
-			v.Adhoc.decode(&nd)
+			v.Adhoc.decode(&nd, a)
 		case AttrIftypeStation:
 			if v.Station != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Station = new(FrameTypeAttrs)
+			v.Station = a.slabOfFrameTypeAttrs().New()
 			nd := d.Nested()
-			v.Station.decode(&nd)
+			v.Station.decode(&nd, a)
 		case AttrIftypeAp:
 			if v.Ap != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Ap = new(FrameTypeAttrs)
+			v.Ap = a.slabOfFrameTypeAttrs().New()
 			nd := d.Nested()
-			v.Ap.decode(&nd)
+			v.Ap.decode(&nd, a)
 		case AttrIftypeApVLAN:
 			if v.ApVLAN != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ApVLAN = new(FrameTypeAttrs)
+			v.ApVLAN = a.slabOfFrameTypeAttrs().New()
 			nd := d.Nested()
-			v.ApVLAN.decode(&nd)
+			v.ApVLAN.decode(&nd, a)
 		case AttrIftypeWds:
 			if v.Wds != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Wds = new(FrameTypeAttrs)
+			v.Wds = a.slabOfFrameTypeAttrs().New()
 			nd := d.Nested()
-			v.Wds.decode(&nd)
+			v.Wds.decode(&nd, a)
 		case AttrIftypeMonitor:
 			if v.Monitor != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Monitor = new(FrameTypeAttrs)
+			v.Monitor = a.slabOfFrameTypeAttrs().New()
 			nd := d.Nested()
-			v.Monitor.decode(&nd)
+			v.Monitor.decode(&nd, a)
 		case AttrIftypeMeshPoint:
 			if v.MeshPoint != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.MeshPoint = new(FrameTypeAttrs)
+			v.MeshPoint = a.slabOfFrameTypeAttrs().New()
 			nd := d.Nested()
-			v.MeshPoint.decode(&nd)
+			v.MeshPoint.decode(&nd, a)
 		case AttrIftypeP2pClient:
 			if v.P2pClient != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.P2pClient = new(FrameTypeAttrs)
+			v.P2pClient = a.slabOfFrameTypeAttrs().New()
 			nd := d.Nested()
-			v.P2pClient.decode(&nd)
+			v.P2pClient.decode(&nd, a)
 		case AttrIftypeP2pGo:
 			if v.P2pGo != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.P2pGo = new(FrameTypeAttrs)
+			v.P2pGo = a.slabOfFrameTypeAttrs().New()
 			nd := d.Nested()
-			v.P2pGo.decode(&nd)
+			v.P2pGo.decode(&nd, a)
 		case AttrIftypeP2pDevice:
 			if v.P2pDevice != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.P2pDevice = new(FrameTypeAttrs)
+			v.P2pDevice = a.slabOfFrameTypeAttrs().New()
 			nd := d.Nested()
-			v.P2pDevice.decode(&nd)
+			v.P2pDevice.decode(&nd, a)
 		case AttrIftypeOcb:
 			if v.Ocb != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Ocb = new(FrameTypeAttrs)
+			v.Ocb = a.slabOfFrameTypeAttrs().New()
 			nd := d.Nested()
-			v.Ocb.decode(&nd)
+			v.Ocb.decode(&nd, a)
 		case AttrIftypeNan:
 			if v.Nan != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Nan = new(FrameTypeAttrs)
+			v.Nan = a.slabOfFrameTypeAttrs().New()
 			nd := d.Nested()
-			v.Nan.decode(&nd)
+			v.Nan.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -3544,11 +3740,11 @@ func (v *SarAttributes) UnmarshalAttrs(b []byte) error {
 	*v = SarAttributes{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SarAttributes) decode(d *attrs.Decoder) {
+func (v *SarAttributes) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSarAttributes)
 	for d.Next() {
 		switch d.Type() {
@@ -3563,16 +3759,12 @@ func (v *SarAttributes) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			a := d.Nested()
-			if v.Specs == nil {
-				v.Specs = make([]SarSpecs, 0, a.Count())
-			} else {
-				v.Specs = slices.Grow(v.Specs, a.Count())
-			}
-			for a.Next() {
+			ad := d.Nested()
+			v.Specs = a.slabOfSarSpecs().Grow(v.Specs, ad.Count())
+			for ad.Next() {
 				v.Specs = append(v.Specs, SarSpecs{})
-				nd := a.Nested()
-				v.Specs[len(v.Specs)-1].decode(&nd)
+				nd := ad.Nested()
+				v.Specs[len(v.Specs)-1].decode(&nd, a)
 			}
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -3588,11 +3780,11 @@ func (v *SarSpecs) UnmarshalAttrs(b []byte) error {
 	*v = SarSpecs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SarSpecs) decode(d *attrs.Decoder) {
+func (v *SarSpecs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSarSpecs)
 	for d.Next() {
 		switch d.Type() {
@@ -3634,11 +3826,11 @@ func (v *SupportedIftypes) UnmarshalAttrs(b []byte) error {
 	*v = SupportedIftypes{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SupportedIftypes) decode(d *attrs.Decoder) {
+func (v *SupportedIftypes) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSupportedIftypes)
 	for d.Next() {
 		switch d.Type() {
@@ -3728,11 +3920,11 @@ func (v *TxqStatsAttrs) UnmarshalAttrs(b []byte) error {
 	*v = TxqStatsAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TxqStatsAttrs) decode(d *attrs.Decoder) {
+func (v *TxqStatsAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTxqStatsAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -3816,11 +4008,11 @@ func (v *WmmAttrs) UnmarshalAttrs(b []byte) error {
 	*v = WmmAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *WmmAttrs) decode(d *attrs.Decoder) {
+func (v *WmmAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWmmAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -3862,11 +4054,11 @@ func (v *WowlanTriggersAttrs) UnmarshalAttrs(b []byte) error {
 	*v = WowlanTriggersAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *WowlanTriggersAttrs) decode(d *attrs.Decoder) {
+func (v *WowlanTriggersAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWowlanTriggersAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -4004,11 +4196,11 @@ func (v *BSSAttrs) UnmarshalAttrs(b []byte) error {
 	*v = BSSAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *BSSAttrs) decode(d *attrs.Decoder) {
+func (v *BSSAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesBSSAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -4017,7 +4209,7 @@ func (v *BSSAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.BSSID = net.HardwareAddr(bytes.Clone(d.Bytes()))
+			v.BSSID = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
 		case AttrBSSFrequency:
 			if v.Frequency.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -4047,7 +4239,7 @@ func (v *BSSAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.InformationElements = bytes.Clone(d.Bytes())
+			v.InformationElements = a.arena().Bytes(d.Bytes())
 		case AttrBSSSignalMbm:
 			if v.SignalMbm.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -4077,7 +4269,7 @@ func (v *BSSAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.BeaconIEs = bytes.Clone(d.Bytes())
+			v.BeaconIEs = a.arena().Bytes(d.Bytes())
 		case AttrBSSChanWidth:
 			if v.ChanWidth.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -4113,20 +4305,20 @@ func (v *BSSAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ParentBSSID = net.HardwareAddr(bytes.Clone(d.Bytes()))
+			v.ParentBSSID = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
 		case AttrBSSChainSignal:
 			if v.ChainSignal != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			a := d.Nested()
+			ad := d.Nested()
 			if v.ChainSignal == nil {
-				v.ChainSignal = make([]int8, 0, a.Count())
+				v.ChainSignal = make([]int8, 0, ad.Count())
 			} else {
-				v.ChainSignal = slices.Grow(v.ChainSignal, a.Count())
+				v.ChainSignal = slices.Grow(v.ChainSignal, ad.Count())
 			}
-			for a.Next() {
-				v.ChainSignal = append(v.ChainSignal, a.S8())
+			for ad.Next() {
+				v.ChainSignal = append(v.ChainSignal, ad.S8())
 			}
 		case AttrBSSFrequencyOffset:
 			if v.FrequencyOffset.Valid {
@@ -4145,7 +4337,7 @@ func (v *BSSAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.MldAddr = net.HardwareAddr(bytes.Clone(d.Bytes()))
+			v.MldAddr = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
 		case AttrBSSUseFor:
 			if v.UseFor.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -4174,11 +4366,11 @@ func (v *StaInfoAttrs) UnmarshalAttrs(b []byte) error {
 	*v = StaInfoAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *StaInfoAttrs) decode(d *attrs.Decoder) {
+func (v *StaInfoAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStaInfoAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -4229,9 +4421,9 @@ func (v *StaInfoAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TxBitrate = new(RateInfoAttrs)
+			v.TxBitrate = a.slabOfRateInfoAttrs().New()
 			nd := d.Nested()
-			v.TxBitrate.decode(&nd)
+			v.TxBitrate.decode(&nd, a)
 		case AttrStaInfoRxPackets:
 			if v.RxPackets.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -4267,17 +4459,17 @@ func (v *StaInfoAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RxBitrate = new(RateInfoAttrs)
+			v.RxBitrate = a.slabOfRateInfoAttrs().New()
 			nd := d.Nested()
-			v.RxBitrate.decode(&nd)
+			v.RxBitrate.decode(&nd, a)
 		case AttrStaInfoBSSParam:
 			if v.BSSParam != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.BSSParam = new(StaBSSParamAttrs)
+			v.BSSParam = a.slabOfStaBSSParamAttrs().New()
 			nd := d.Nested()
-			v.BSSParam.decode(&nd)
+			v.BSSParam.decode(&nd, a)
 		case AttrStaInfoConnectedTime:
 			if v.ConnectedTime.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -4342,28 +4534,28 @@ func (v *StaInfoAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			a := d.Nested()
+			ad := d.Nested()
 			if v.ChainSignal == nil {
-				v.ChainSignal = make([]int8, 0, a.Count())
+				v.ChainSignal = make([]int8, 0, ad.Count())
 			} else {
-				v.ChainSignal = slices.Grow(v.ChainSignal, a.Count())
+				v.ChainSignal = slices.Grow(v.ChainSignal, ad.Count())
 			}
-			for a.Next() {
-				v.ChainSignal = append(v.ChainSignal, a.S8())
+			for ad.Next() {
+				v.ChainSignal = append(v.ChainSignal, ad.S8())
 			}
 		case AttrStaInfoChainSignalAvg:
 			if v.ChainSignalAvg != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			a := d.Nested()
+			ad := d.Nested()
 			if v.ChainSignalAvg == nil {
-				v.ChainSignalAvg = make([]int8, 0, a.Count())
+				v.ChainSignalAvg = make([]int8, 0, ad.Count())
 			} else {
-				v.ChainSignalAvg = slices.Grow(v.ChainSignalAvg, a.Count())
+				v.ChainSignalAvg = slices.Grow(v.ChainSignalAvg, ad.Count())
 			}
-			for a.Next() {
-				v.ChainSignalAvg = append(v.ChainSignalAvg, a.S8())
+			for ad.Next() {
+				v.ChainSignalAvg = append(v.ChainSignalAvg, ad.S8())
 			}
 		case AttrStaInfoExpectedThroughput:
 			if v.ExpectedThroughput.Valid {
@@ -4394,7 +4586,7 @@ func (v *StaInfoAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TidStats = bytes.Clone(d.Bytes())
+			v.TidStats = a.arena().Bytes(d.Bytes())
 		case AttrStaInfoRxDuration:
 			if v.RxDuration.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -4477,11 +4669,11 @@ func (v *RateInfoAttrs) UnmarshalAttrs(b []byte) error {
 	*v = RateInfoAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RateInfoAttrs) decode(d *attrs.Decoder) {
+func (v *RateInfoAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRateInfoAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -4631,11 +4823,11 @@ func (v *StaBSSParamAttrs) UnmarshalAttrs(b []byte) error {
 	*v = StaBSSParamAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *StaBSSParamAttrs) decode(d *attrs.Decoder) {
+func (v *StaBSSParamAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStaBSSParamAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -4683,11 +4875,11 @@ func (v *GetWiphyRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetWiphyRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetWiphyRequest) decode(d *attrs.Decoder) {
+func (v *GetWiphyRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -4709,11 +4901,11 @@ func (v *GetWiphyDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetWiphyDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetWiphyDumpRequest) decode(d *attrs.Decoder) {
+func (v *GetWiphyDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -4737,18 +4929,18 @@ func (v *GetInterfaceRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetInterfaceRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetInterfaceRequest) decode(d *attrs.Decoder) {
+func (v *GetInterfaceRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
 	for d.Next() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
 		case AttrIfname:
-			v.Ifname.Set(d.String())
+			v.Ifname.Set(a.arena().String(d.StringBytes()))
 		case AttrWdev:
 			v.Wdev.Set(d.U64())
 		}
@@ -4763,16 +4955,16 @@ func (v *GetInterfaceDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetInterfaceDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetInterfaceDumpRequest) decode(d *attrs.Decoder) {
+func (v *GetInterfaceDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
 	for d.Next() {
 		switch d.Type() {
 		case AttrIfname:
-			v.Ifname.Set(d.String())
+			v.Ifname.Set(a.arena().String(d.StringBytes()))
 		}
 	}
 }
@@ -4785,11 +4977,11 @@ func (v *GetProtocolFeaturesRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetProtocolFeaturesRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetProtocolFeaturesRequest) decode(d *attrs.Decoder) {
+func (v *GetProtocolFeaturesRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -4807,11 +4999,11 @@ func (v *GetScanDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetScanDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetScanDumpRequest) decode(d *attrs.Decoder) {
+func (v *GetScanDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -4831,50 +5023,50 @@ func (v *TriggerScanRequest) UnmarshalAttrs(b []byte) error {
 	*v = TriggerScanRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TriggerScanRequest) decode(d *attrs.Decoder) {
+func (v *TriggerScanRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
 	for d.Next() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
 		case AttrMAC:
-			v.MAC = net.HardwareAddr(bytes.Clone(d.Bytes()))
+			v.MAC = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
 		case AttrIE:
-			v.IE = bytes.Clone(d.Bytes())
+			v.IE = a.arena().Bytes(d.Bytes())
 		case AttrScanFrequencies:
-			a := d.Nested()
+			ad := d.Nested()
 			if v.ScanFrequencies == nil {
-				v.ScanFrequencies = make([]uint32, 0, a.Count())
+				v.ScanFrequencies = make([]uint32, 0, ad.Count())
 			} else {
-				v.ScanFrequencies = slices.Grow(v.ScanFrequencies, a.Count())
+				v.ScanFrequencies = slices.Grow(v.ScanFrequencies, ad.Count())
 			}
-			for a.Next() {
-				v.ScanFrequencies = append(v.ScanFrequencies, a.U32())
+			for ad.Next() {
+				v.ScanFrequencies = append(v.ScanFrequencies, ad.U32())
 			}
 		case AttrScanSSIDs:
-			a := d.Nested()
+			ad := d.Nested()
 			if v.ScanSSIDs == nil {
-				v.ScanSSIDs = make([][]byte, 0, a.Count())
+				v.ScanSSIDs = make([][]byte, 0, ad.Count())
 			} else {
-				v.ScanSSIDs = slices.Grow(v.ScanSSIDs, a.Count())
+				v.ScanSSIDs = slices.Grow(v.ScanSSIDs, ad.Count())
 			}
-			for a.Next() {
-				v.ScanSSIDs = append(v.ScanSSIDs, bytes.Clone(a.Bytes()))
+			for ad.Next() {
+				v.ScanSSIDs = append(v.ScanSSIDs, a.arena().Bytes(ad.Bytes()))
 			}
 		case AttrWdev:
 			v.Wdev.Set(d.U64())
 		case AttrScanFlags:
 			v.ScanFlags.Set(d.U32())
 		case AttrMACMask:
-			v.MACMask = net.HardwareAddr(bytes.Clone(d.Bytes()))
+			v.MACMask = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
 		case AttrMeasurementDuration:
 			v.MeasurementDuration.Set(d.U16())
 		case AttrBSSID:
-			v.BSSID = net.HardwareAddr(bytes.Clone(d.Bytes()))
+			v.BSSID = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
 		}
 	}
 }
@@ -4887,18 +5079,18 @@ func (v *GetStationRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetStationRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetStationRequest) decode(d *attrs.Decoder) {
+func (v *GetStationRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
 	for d.Next() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
 		case AttrMAC:
-			v.MAC = net.HardwareAddr(bytes.Clone(d.Bytes()))
+			v.MAC = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
 		}
 	}
 }
@@ -4911,11 +5103,11 @@ func (v *GetStationDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetStationDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetStationDumpRequest) decode(d *attrs.Decoder) {
+func (v *GetStationDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -4926,10 +5118,10 @@ func (v *GetStationDumpRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Attrs) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Attrs) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

@@ -65,13 +65,13 @@ func decodeNotification(m genl.Message) (Notification, error) {
 	switch m.Header.Command {
 	case CmdNewScanResults:
 		n := new(NewScanResults)
-		if err := n.Attrs.decodeMessage(m.Data); err != nil {
+		if err := n.Attrs.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("new-scan-results", err)
 		}
 		return n, nil
 	case CmdScanAborted:
 		n := new(ScanAborted)
-		if err := n.Attrs.decodeMessage(m.Data); err != nil {
+		if err := n.Attrs.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("scan-aborted", err)
 		}
 		return n, nil

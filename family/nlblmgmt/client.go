@@ -118,13 +118,15 @@ func (c *Client) ListallDump(ctx context.Context) iter.Seq2[*Mgmt, error] {
 			yield(nil, opError("listall", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("listall", err))
 				return
 			}
-			rep := new(Mgmt)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfMgmt().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("listall", err)) {
 					return
 				}
@@ -208,7 +210,7 @@ func (c *Client) Listdef(ctx context.Context, req *ListdefRequest) (*Mgmt, error
 		return nil, opError("listdef", err)
 	}
 	rep := new(Mgmt)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("listdef", err)
 	}
@@ -233,13 +235,15 @@ func (c *Client) ProtocolsDump(ctx context.Context) iter.Seq2[*Mgmt, error] {
 			yield(nil, opError("protocols", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("protocols", err))
 				return
 			}
-			rep := new(Mgmt)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfMgmt().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("protocols", err)) {
 					return
 				}
@@ -266,7 +270,7 @@ func (c *Client) Version(ctx context.Context) (*Mgmt, error) {
 		return nil, opError("version", err)
 	}
 	rep := new(Mgmt)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("version", err)
 	}

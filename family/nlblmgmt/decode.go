@@ -3,7 +3,7 @@
 package nlblmgmt
 
 import (
-	"slices"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -27,6 +27,46 @@ var namesSelectorList = []string{
 	9: "addrselector",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies           attrs.Arena
+	slabMgmt         attrs.Slab[Mgmt]
+	slabSelectorList attrs.Slab[SelectorList]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfMgmt returns the allocator's slab of Mgmt, nil for a nil allocator.
+func (a *allocator) slabOfMgmt() *attrs.Slab[Mgmt] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabMgmt
+}
+
+// slabOfSelectorList returns the allocator's slab of SelectorList, nil for a
+// nil allocator.
+func (a *allocator) slabOfSelectorList() *attrs.Slab[SelectorList] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabSelectorList
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set mgmt from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -35,11 +75,11 @@ func (v *Mgmt) UnmarshalAttrs(b []byte) error {
 	*v = Mgmt{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Mgmt) decode(d *attrs.Decoder) {
+func (v *Mgmt) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMgmt)
 	for d.Next() {
 		switch d.Type() {
@@ -48,7 +88,7 @@ func (v *Mgmt) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Domain.Set(d.String())
+			v.Domain.Set(a.arena().String(d.StringBytes()))
 		case AttrProtocol:
 			if v.Protocol.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -96,17 +136,17 @@ func (v *Mgmt) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Addrselector = new(Mgmt)
+			v.Addrselector = a.slabOfMgmt().New()
 			nd := d.Nested()
-			v.Addrselector.decode(&nd)
+			v.Addrselector.decode(&nd, a)
 		case AttrSelectorlist:
 			if v.Selectorlist != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Selectorlist = new(SelectorList)
+			v.Selectorlist = a.slabOfSelectorList().New()
 			nd := d.Nested()
-			v.Selectorlist.decode(&nd)
+			v.Selectorlist.decode(&nd, a)
 		case AttrFamily:
 			if v.Family.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -133,11 +173,11 @@ func (v *SelectorList) UnmarshalAttrs(b []byte) error {
 	*v = SelectorList{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SelectorList) decode(d *attrs.Decoder) {
+func (v *SelectorList) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSelectorList)
 	var n0 int
 	c := *d
@@ -148,14 +188,14 @@ func (v *SelectorList) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Addrselector = slices.Grow(v.Addrselector, n0)
+		v.Addrselector = a.slabOfMgmt().Grow(v.Addrselector, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrAddrselector2:
 			v.Addrselector = append(v.Addrselector, Mgmt{})
 			nd := d.Nested()
-			v.Addrselector[len(v.Addrselector)-1].decode(&nd)
+			v.Addrselector[len(v.Addrselector)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -170,16 +210,16 @@ func (v *AddRequest) UnmarshalAttrs(b []byte) error {
 	*v = AddRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *AddRequest) decode(d *attrs.Decoder) {
+func (v *AddRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMgmt)
 	for d.Next() {
 		switch d.Type() {
 		case AttrDomain:
-			v.Domain.Set(d.String())
+			v.Domain.Set(a.arena().String(d.StringBytes()))
 		case AttrProtocol:
 			v.Protocol.Set(Protocol(d.U32()))
 		case AttrCv4doi:
@@ -208,16 +248,16 @@ func (v *RemoveRequest) UnmarshalAttrs(b []byte) error {
 	*v = RemoveRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RemoveRequest) decode(d *attrs.Decoder) {
+func (v *RemoveRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMgmt)
 	for d.Next() {
 		switch d.Type() {
 		case AttrDomain:
-			v.Domain.Set(d.String())
+			v.Domain.Set(a.arena().String(d.StringBytes()))
 		}
 	}
 }
@@ -230,11 +270,11 @@ func (v *AdddefRequest) UnmarshalAttrs(b []byte) error {
 	*v = AdddefRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *AdddefRequest) decode(d *attrs.Decoder) {
+func (v *AdddefRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMgmt)
 	for d.Next() {
 		switch d.Type() {
@@ -266,11 +306,11 @@ func (v *RemovedefRequest) UnmarshalAttrs(b []byte) error {
 	*v = RemovedefRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RemovedefRequest) decode(d *attrs.Decoder) {
+func (v *RemovedefRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMgmt)
 	for d.Next() {
 		switch d.Type() {
@@ -288,11 +328,11 @@ func (v *ListdefRequest) UnmarshalAttrs(b []byte) error {
 	*v = ListdefRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ListdefRequest) decode(d *attrs.Decoder) {
+func (v *ListdefRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMgmt)
 	for d.Next() {
 		switch d.Type() {
@@ -303,10 +343,10 @@ func (v *ListdefRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Mgmt) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Mgmt) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

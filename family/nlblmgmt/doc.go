@@ -23,6 +23,16 @@
 // Decoding allocates only the values it returns; malformed attributes are
 // errors naming the attribute's path.
 //
+// Decoded values never refer to the receive buffer: strings and byte
+// slices are copies, and a value is its holder's to keep, change and
+// append to. A dump iterator takes its values (reply structs, nested sets,
+// strings, byte slices) from chunks shared with the other values of that
+// dump and of other dumps of the package (attrs.Slab and attrs.Arena), a
+// few allocations per dump instead of several per reply. Keeping one value
+// keeps its chunk, at most 16 KiB, alive; copy what you keep for long from a
+// large dump if that matters. Do operations, notifications and
+// UnmarshalAttrs allocate each value on its own.
+//
 // The spec is licensed ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause).
 package nlblmgmt
 

@@ -69,7 +69,7 @@ func (c *Client) Getfamily(ctx context.Context, req *GetfamilyRequest) (*CtrlAtt
 		return nil, opError("getfamily", err)
 	}
 	rep := new(CtrlAttrs)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("getfamily", err)
 	}
@@ -94,13 +94,15 @@ func (c *Client) GetfamilyDump(ctx context.Context) iter.Seq2[*CtrlAttrs, error]
 			yield(nil, opError("getfamily", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("getfamily", err))
 				return
 			}
-			rep := new(CtrlAttrs)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfCtrlAttrs().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("getfamily", err)) {
 					return
 				}
@@ -138,13 +140,15 @@ func (c *Client) GetpolicyDump(ctx context.Context, req *GetpolicyDumpRequest) i
 			yield(nil, opError("getpolicy", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("getpolicy", err))
 				return
 			}
-			rep := new(CtrlAttrs)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfCtrlAttrs().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("getpolicy", err)) {
 					return
 				}

@@ -3,7 +3,7 @@
 package nlctrl
 
 import (
-	"slices"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -51,6 +51,57 @@ var namesOpPolicyAttrs = []string{
 	2: "dump",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies              attrs.Arena
+	slabOpAttrs         attrs.Slab[OpAttrs]
+	slabMcastGroupAttrs attrs.Slab[McastGroupAttrs]
+	slabCtrlAttrs       attrs.Slab[CtrlAttrs]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfOpAttrs returns the allocator's slab of OpAttrs, nil for a nil
+// allocator.
+func (a *allocator) slabOfOpAttrs() *attrs.Slab[OpAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabOpAttrs
+}
+
+// slabOfMcastGroupAttrs returns the allocator's slab of McastGroupAttrs, nil
+// for a nil allocator.
+func (a *allocator) slabOfMcastGroupAttrs() *attrs.Slab[McastGroupAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabMcastGroupAttrs
+}
+
+// slabOfCtrlAttrs returns the allocator's slab of CtrlAttrs, nil for a nil
+// allocator.
+func (a *allocator) slabOfCtrlAttrs() *attrs.Slab[CtrlAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabCtrlAttrs
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set ctrl-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -59,11 +110,11 @@ func (v *CtrlAttrs) UnmarshalAttrs(b []byte) error {
 	*v = CtrlAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CtrlAttrs) decode(d *attrs.Decoder) {
+func (v *CtrlAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCtrlAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -78,7 +129,7 @@ func (v *CtrlAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FamilyName.Set(d.String())
+			v.FamilyName.Set(a.arena().String(d.StringBytes()))
 		case AttrCtrlVersion:
 			if v.Version.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -102,32 +153,24 @@ func (v *CtrlAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			a := d.Nested()
-			if v.Ops == nil {
-				v.Ops = make([]OpAttrs, 0, a.Count())
-			} else {
-				v.Ops = slices.Grow(v.Ops, a.Count())
-			}
-			for a.Next() {
+			ad := d.Nested()
+			v.Ops = a.slabOfOpAttrs().Grow(v.Ops, ad.Count())
+			for ad.Next() {
 				v.Ops = append(v.Ops, OpAttrs{})
-				nd := a.Nested()
-				v.Ops[len(v.Ops)-1].decode(&nd)
+				nd := ad.Nested()
+				v.Ops[len(v.Ops)-1].decode(&nd, a)
 			}
 		case AttrCtrlMcastGroups:
 			if v.McastGroups != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			a := d.Nested()
-			if v.McastGroups == nil {
-				v.McastGroups = make([]McastGroupAttrs, 0, a.Count())
-			} else {
-				v.McastGroups = slices.Grow(v.McastGroups, a.Count())
-			}
-			for a.Next() {
+			ad := d.Nested()
+			v.McastGroups = a.slabOfMcastGroupAttrs().Grow(v.McastGroups, ad.Count())
+			for ad.Next() {
 				v.McastGroups = append(v.McastGroups, McastGroupAttrs{})
-				nd := a.Nested()
-				v.McastGroups[len(v.McastGroups)-1].decode(&nd)
+				nd := ad.Nested()
+				v.McastGroups[len(v.McastGroups)-1].decode(&nd, a)
 			}
 		case AttrCtrlPolicy:
 			k0 := d.Nested()
@@ -136,7 +179,7 @@ func (v *CtrlAttrs) decode(d *attrs.Decoder) {
 				for k1.Next() {
 					v.Policy = append(v.Policy, CtrlAttrsPolicyEntry{PolicyID: k0.Type(), AttrID: k1.Type()})
 					k2 := k1.Nested()
-					v.Policy[len(v.Policy)-1].Attrs.decode(&k2)
+					v.Policy[len(v.Policy)-1].Attrs.decode(&k2, a)
 				}
 			}
 		case AttrCtrlOpPolicy:
@@ -144,7 +187,7 @@ func (v *CtrlAttrs) decode(d *attrs.Decoder) {
 			for k0.Next() {
 				v.OpPolicy = append(v.OpPolicy, CtrlAttrsOpPolicyEntry{OpID: k0.Type()})
 				k1 := k0.Nested()
-				v.OpPolicy[len(v.OpPolicy)-1].Attrs.decode(&k1)
+				v.OpPolicy[len(v.OpPolicy)-1].Attrs.decode(&k1, a)
 			}
 		case AttrCtrlOp:
 			if v.Op.Valid {
@@ -166,11 +209,11 @@ func (v *McastGroupAttrs) UnmarshalAttrs(b []byte) error {
 	*v = McastGroupAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *McastGroupAttrs) decode(d *attrs.Decoder) {
+func (v *McastGroupAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMcastGroupAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -179,7 +222,7 @@ func (v *McastGroupAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Name.Set(d.String())
+			v.Name.Set(a.arena().String(d.StringBytes()))
 		case AttrCtrlMcastGrpID:
 			if v.ID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -200,11 +243,11 @@ func (v *OpAttrs) UnmarshalAttrs(b []byte) error {
 	*v = OpAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *OpAttrs) decode(d *attrs.Decoder) {
+func (v *OpAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOpAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -234,11 +277,11 @@ func (v *PolicyAttrs) UnmarshalAttrs(b []byte) error {
 	*v = PolicyAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PolicyAttrs) decode(d *attrs.Decoder) {
+func (v *PolicyAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPolicyAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -324,11 +367,11 @@ func (v *OpPolicyAttrs) UnmarshalAttrs(b []byte) error {
 	*v = OpPolicyAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *OpPolicyAttrs) decode(d *attrs.Decoder) {
+func (v *OpPolicyAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOpPolicyAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -358,16 +401,16 @@ func (v *GetfamilyRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetfamilyRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetfamilyRequest) decode(d *attrs.Decoder) {
+func (v *GetfamilyRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCtrlAttrs)
 	for d.Next() {
 		switch d.Type() {
 		case AttrCtrlFamilyName:
-			v.FamilyName.Set(d.String())
+			v.FamilyName.Set(a.arena().String(d.StringBytes()))
 		}
 	}
 }
@@ -380,18 +423,18 @@ func (v *GetpolicyDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetpolicyDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetpolicyDumpRequest) decode(d *attrs.Decoder) {
+func (v *GetpolicyDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCtrlAttrs)
 	for d.Next() {
 		switch d.Type() {
 		case AttrCtrlFamilyID:
 			v.FamilyID.Set(d.U16())
 		case AttrCtrlFamilyName:
-			v.FamilyName.Set(d.String())
+			v.FamilyName.Set(a.arena().String(d.StringBytes()))
 		case AttrCtrlOp:
 			v.Op.Set(d.U32())
 		}
@@ -399,10 +442,10 @@ func (v *GetpolicyDumpRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *CtrlAttrs) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *CtrlAttrs) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

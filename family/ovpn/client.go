@@ -119,7 +119,7 @@ func (c *Client) PeerGet(ctx context.Context, req *PeerGetRequest) (*Ovpn, error
 		return nil, opError("peer-get", err)
 	}
 	rep := new(Ovpn)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("peer-get", err)
 	}
@@ -150,13 +150,15 @@ func (c *Client) PeerGetDump(ctx context.Context, req *PeerGetDumpRequest) iter.
 			yield(nil, opError("peer-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("peer-get", err))
 				return
 			}
-			rep := new(Ovpn)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfOvpn().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("peer-get", err)) {
 					return
 				}
@@ -239,7 +241,7 @@ func (c *Client) KeyGet(ctx context.Context, req *KeyGetRequest) (*KeyconfGetAtt
 		return nil, opError("key-get", err)
 	}
 	rep := new(KeyconfGetAttrs)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("key-get", err)
 	}

@@ -3,7 +3,7 @@
 package ovpn
 
 import (
-	"bytes"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -55,6 +55,125 @@ var namesOvpn = []string{
 	3: "keyconf",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies               attrs.Arena
+	slabKeydir           attrs.Slab[Keydir]
+	slabPeer             attrs.Slab[Peer]
+	slabKeyconf          attrs.Slab[Keyconf]
+	slabPeerNewInput     attrs.Slab[PeerNewInput]
+	slabPeerSetInput     attrs.Slab[PeerSetInput]
+	slabPeerDelInput     attrs.Slab[PeerDelInput]
+	slabKeyconfGet       attrs.Slab[KeyconfGet]
+	slabKeyconfSwapInput attrs.Slab[KeyconfSwapInput]
+	slabKeyconfDelInput  attrs.Slab[KeyconfDelInput]
+	slabOvpn             attrs.Slab[Ovpn]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfKeydir returns the allocator's slab of Keydir, nil for a nil
+// allocator.
+func (a *allocator) slabOfKeydir() *attrs.Slab[Keydir] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabKeydir
+}
+
+// slabOfPeer returns the allocator's slab of Peer, nil for a nil allocator.
+func (a *allocator) slabOfPeer() *attrs.Slab[Peer] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPeer
+}
+
+// slabOfKeyconf returns the allocator's slab of Keyconf, nil for a nil
+// allocator.
+func (a *allocator) slabOfKeyconf() *attrs.Slab[Keyconf] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabKeyconf
+}
+
+// slabOfPeerNewInput returns the allocator's slab of PeerNewInput, nil for a
+// nil allocator.
+func (a *allocator) slabOfPeerNewInput() *attrs.Slab[PeerNewInput] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPeerNewInput
+}
+
+// slabOfPeerSetInput returns the allocator's slab of PeerSetInput, nil for a
+// nil allocator.
+func (a *allocator) slabOfPeerSetInput() *attrs.Slab[PeerSetInput] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPeerSetInput
+}
+
+// slabOfPeerDelInput returns the allocator's slab of PeerDelInput, nil for a
+// nil allocator.
+func (a *allocator) slabOfPeerDelInput() *attrs.Slab[PeerDelInput] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPeerDelInput
+}
+
+// slabOfKeyconfGet returns the allocator's slab of KeyconfGet, nil for a nil
+// allocator.
+func (a *allocator) slabOfKeyconfGet() *attrs.Slab[KeyconfGet] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabKeyconfGet
+}
+
+// slabOfKeyconfSwapInput returns the allocator's slab of KeyconfSwapInput, nil
+// for a nil allocator.
+func (a *allocator) slabOfKeyconfSwapInput() *attrs.Slab[KeyconfSwapInput] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabKeyconfSwapInput
+}
+
+// slabOfKeyconfDelInput returns the allocator's slab of KeyconfDelInput, nil
+// for a nil allocator.
+func (a *allocator) slabOfKeyconfDelInput() *attrs.Slab[KeyconfDelInput] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabKeyconfDelInput
+}
+
+// slabOfOvpn returns the allocator's slab of Ovpn, nil for a nil allocator.
+func (a *allocator) slabOfOvpn() *attrs.Slab[Ovpn] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabOvpn
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set peer from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -63,11 +182,11 @@ func (v *Peer) UnmarshalAttrs(b []byte) error {
 	*v = Peer{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Peer) decode(d *attrs.Decoder) {
+func (v *Peer) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPeer)
 	for d.Next() {
 		switch d.Type() {
@@ -229,11 +348,11 @@ func (v *PeerNewInput) UnmarshalAttrs(b []byte) error {
 	*v = PeerNewInput{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PeerNewInput) decode(d *attrs.Decoder) {
+func (v *PeerNewInput) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPeer)
 	for d.Next() {
 		switch d.Type() {
@@ -329,11 +448,11 @@ func (v *PeerSetInput) UnmarshalAttrs(b []byte) error {
 	*v = PeerSetInput{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PeerSetInput) decode(d *attrs.Decoder) {
+func (v *PeerSetInput) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPeer)
 	for d.Next() {
 		switch d.Type() {
@@ -423,11 +542,11 @@ func (v *PeerDelInput) UnmarshalAttrs(b []byte) error {
 	*v = PeerDelInput{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PeerDelInput) decode(d *attrs.Decoder) {
+func (v *PeerDelInput) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPeer)
 	for d.Next() {
 		switch d.Type() {
@@ -451,11 +570,11 @@ func (v *Keyconf) UnmarshalAttrs(b []byte) error {
 	*v = Keyconf{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Keyconf) decode(d *attrs.Decoder) {
+func (v *Keyconf) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesKeyconf)
 	for d.Next() {
 		switch d.Type() {
@@ -488,17 +607,17 @@ func (v *Keyconf) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.EncryptDir = new(Keydir)
+			v.EncryptDir = a.slabOfKeydir().New()
 			nd := d.Nested()
-			v.EncryptDir.decode(&nd)
+			v.EncryptDir.decode(&nd, a)
 		case AttrKeyconfDecryptDir:
 			if v.DecryptDir != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.DecryptDir = new(Keydir)
+			v.DecryptDir = a.slabOfKeydir().New()
 			nd := d.Nested()
-			v.DecryptDir.decode(&nd)
+			v.DecryptDir.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -513,11 +632,11 @@ func (v *Keydir) UnmarshalAttrs(b []byte) error {
 	*v = Keydir{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Keydir) decode(d *attrs.Decoder) {
+func (v *Keydir) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesKeydir)
 	for d.Next() {
 		switch d.Type() {
@@ -526,13 +645,13 @@ func (v *Keydir) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.CipherKey = bytes.Clone(d.Bytes())
+			v.CipherKey = a.arena().Bytes(d.Bytes())
 		case AttrKeydirNonceTail:
 			if v.NonceTail != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.NonceTail = bytes.Clone(d.Bytes())
+			v.NonceTail = a.arena().Bytes(d.Bytes())
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -547,11 +666,11 @@ func (v *KeyconfGet) UnmarshalAttrs(b []byte) error {
 	*v = KeyconfGet{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *KeyconfGet) decode(d *attrs.Decoder) {
+func (v *KeyconfGet) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesKeyconf)
 	for d.Next() {
 		switch d.Type() {
@@ -593,11 +712,11 @@ func (v *KeyconfSwapInput) UnmarshalAttrs(b []byte) error {
 	*v = KeyconfSwapInput{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *KeyconfSwapInput) decode(d *attrs.Decoder) {
+func (v *KeyconfSwapInput) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesKeyconf)
 	for d.Next() {
 		switch d.Type() {
@@ -621,11 +740,11 @@ func (v *KeyconfDelInput) UnmarshalAttrs(b []byte) error {
 	*v = KeyconfDelInput{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *KeyconfDelInput) decode(d *attrs.Decoder) {
+func (v *KeyconfDelInput) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesKeyconf)
 	for d.Next() {
 		switch d.Type() {
@@ -655,11 +774,11 @@ func (v *Ovpn) UnmarshalAttrs(b []byte) error {
 	*v = Ovpn{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Ovpn) decode(d *attrs.Decoder) {
+func (v *Ovpn) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
@@ -674,17 +793,17 @@ func (v *Ovpn) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Peer = new(Peer)
+			v.Peer = a.slabOfPeer().New()
 			nd := d.Nested()
-			v.Peer.decode(&nd)
+			v.Peer.decode(&nd, a)
 		case AttrKeyconf:
 			if v.Keyconf != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Keyconf = new(Keyconf)
+			v.Keyconf = a.slabOfKeyconf().New()
 			nd := d.Nested()
-			v.Keyconf.decode(&nd)
+			v.Keyconf.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -699,11 +818,11 @@ func (v *PeerNewInputAttrs) UnmarshalAttrs(b []byte) error {
 	*v = PeerNewInputAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PeerNewInputAttrs) decode(d *attrs.Decoder) {
+func (v *PeerNewInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
@@ -718,9 +837,9 @@ func (v *PeerNewInputAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Peer = new(PeerNewInput)
+			v.Peer = a.slabOfPeerNewInput().New()
 			nd := d.Nested()
-			v.Peer.decode(&nd)
+			v.Peer.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -735,11 +854,11 @@ func (v *PeerSetInputAttrs) UnmarshalAttrs(b []byte) error {
 	*v = PeerSetInputAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PeerSetInputAttrs) decode(d *attrs.Decoder) {
+func (v *PeerSetInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
@@ -754,9 +873,9 @@ func (v *PeerSetInputAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Peer = new(PeerSetInput)
+			v.Peer = a.slabOfPeerSetInput().New()
 			nd := d.Nested()
-			v.Peer.decode(&nd)
+			v.Peer.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -771,11 +890,11 @@ func (v *PeerDelInputAttrs) UnmarshalAttrs(b []byte) error {
 	*v = PeerDelInputAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PeerDelInputAttrs) decode(d *attrs.Decoder) {
+func (v *PeerDelInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
@@ -790,9 +909,9 @@ func (v *PeerDelInputAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Peer = new(PeerDelInput)
+			v.Peer = a.slabOfPeerDelInput().New()
 			nd := d.Nested()
-			v.Peer.decode(&nd)
+			v.Peer.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -807,11 +926,11 @@ func (v *KeyconfGetAttrs) UnmarshalAttrs(b []byte) error {
 	*v = KeyconfGetAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *KeyconfGetAttrs) decode(d *attrs.Decoder) {
+func (v *KeyconfGetAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
@@ -826,9 +945,9 @@ func (v *KeyconfGetAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Keyconf = new(KeyconfGet)
+			v.Keyconf = a.slabOfKeyconfGet().New()
 			nd := d.Nested()
-			v.Keyconf.decode(&nd)
+			v.Keyconf.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -843,11 +962,11 @@ func (v *KeyconfSwapInputAttrs) UnmarshalAttrs(b []byte) error {
 	*v = KeyconfSwapInputAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *KeyconfSwapInputAttrs) decode(d *attrs.Decoder) {
+func (v *KeyconfSwapInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
@@ -862,9 +981,9 @@ func (v *KeyconfSwapInputAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Keyconf = new(KeyconfSwapInput)
+			v.Keyconf = a.slabOfKeyconfSwapInput().New()
 			nd := d.Nested()
-			v.Keyconf.decode(&nd)
+			v.Keyconf.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -879,11 +998,11 @@ func (v *KeyconfDelInputAttrs) UnmarshalAttrs(b []byte) error {
 	*v = KeyconfDelInputAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *KeyconfDelInputAttrs) decode(d *attrs.Decoder) {
+func (v *KeyconfDelInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
@@ -898,9 +1017,9 @@ func (v *KeyconfDelInputAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Keyconf = new(KeyconfDelInput)
+			v.Keyconf = a.slabOfKeyconfDelInput().New()
 			nd := d.Nested()
-			v.Keyconf.decode(&nd)
+			v.Keyconf.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -915,11 +1034,11 @@ func (v *PeerNewRequest) UnmarshalAttrs(b []byte) error {
 	*v = PeerNewRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PeerNewRequest) decode(d *attrs.Decoder) {
+func (v *PeerNewRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
@@ -927,10 +1046,10 @@ func (v *PeerNewRequest) decode(d *attrs.Decoder) {
 			v.Ifindex.Set(d.U32())
 		case AttrPeer:
 			if v.Peer == nil {
-				v.Peer = new(PeerNewInput)
+				v.Peer = a.slabOfPeerNewInput().New()
 			}
 			nd := d.Nested()
-			v.Peer.decode(&nd)
+			v.Peer.decode(&nd, a)
 		}
 	}
 }
@@ -943,11 +1062,11 @@ func (v *PeerSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PeerSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PeerSetRequest) decode(d *attrs.Decoder) {
+func (v *PeerSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
@@ -955,10 +1074,10 @@ func (v *PeerSetRequest) decode(d *attrs.Decoder) {
 			v.Ifindex.Set(d.U32())
 		case AttrPeer:
 			if v.Peer == nil {
-				v.Peer = new(PeerSetInput)
+				v.Peer = a.slabOfPeerSetInput().New()
 			}
 			nd := d.Nested()
-			v.Peer.decode(&nd)
+			v.Peer.decode(&nd, a)
 		}
 	}
 }
@@ -971,11 +1090,11 @@ func (v *PeerGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PeerGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PeerGetRequest) decode(d *attrs.Decoder) {
+func (v *PeerGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
@@ -983,10 +1102,10 @@ func (v *PeerGetRequest) decode(d *attrs.Decoder) {
 			v.Ifindex.Set(d.U32())
 		case AttrPeer:
 			if v.Peer == nil {
-				v.Peer = new(Peer)
+				v.Peer = a.slabOfPeer().New()
 			}
 			nd := d.Nested()
-			v.Peer.decode(&nd)
+			v.Peer.decode(&nd, a)
 		}
 	}
 }
@@ -999,11 +1118,11 @@ func (v *PeerGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = PeerGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PeerGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *PeerGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
@@ -1021,11 +1140,11 @@ func (v *PeerDelRequest) UnmarshalAttrs(b []byte) error {
 	*v = PeerDelRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PeerDelRequest) decode(d *attrs.Decoder) {
+func (v *PeerDelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
@@ -1033,10 +1152,10 @@ func (v *PeerDelRequest) decode(d *attrs.Decoder) {
 			v.Ifindex.Set(d.U32())
 		case AttrPeer:
 			if v.Peer == nil {
-				v.Peer = new(PeerDelInput)
+				v.Peer = a.slabOfPeerDelInput().New()
 			}
 			nd := d.Nested()
-			v.Peer.decode(&nd)
+			v.Peer.decode(&nd, a)
 		}
 	}
 }
@@ -1049,11 +1168,11 @@ func (v *KeyNewRequest) UnmarshalAttrs(b []byte) error {
 	*v = KeyNewRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *KeyNewRequest) decode(d *attrs.Decoder) {
+func (v *KeyNewRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
@@ -1061,10 +1180,10 @@ func (v *KeyNewRequest) decode(d *attrs.Decoder) {
 			v.Ifindex.Set(d.U32())
 		case AttrKeyconf:
 			if v.Keyconf == nil {
-				v.Keyconf = new(Keyconf)
+				v.Keyconf = a.slabOfKeyconf().New()
 			}
 			nd := d.Nested()
-			v.Keyconf.decode(&nd)
+			v.Keyconf.decode(&nd, a)
 		}
 	}
 }
@@ -1077,11 +1196,11 @@ func (v *KeyGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = KeyGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *KeyGetRequest) decode(d *attrs.Decoder) {
+func (v *KeyGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
@@ -1089,10 +1208,10 @@ func (v *KeyGetRequest) decode(d *attrs.Decoder) {
 			v.Ifindex.Set(d.U32())
 		case AttrKeyconf:
 			if v.Keyconf == nil {
-				v.Keyconf = new(KeyconfGet)
+				v.Keyconf = a.slabOfKeyconfGet().New()
 			}
 			nd := d.Nested()
-			v.Keyconf.decode(&nd)
+			v.Keyconf.decode(&nd, a)
 		}
 	}
 }
@@ -1105,11 +1224,11 @@ func (v *KeySwapRequest) UnmarshalAttrs(b []byte) error {
 	*v = KeySwapRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *KeySwapRequest) decode(d *attrs.Decoder) {
+func (v *KeySwapRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
@@ -1117,10 +1236,10 @@ func (v *KeySwapRequest) decode(d *attrs.Decoder) {
 			v.Ifindex.Set(d.U32())
 		case AttrKeyconf:
 			if v.Keyconf == nil {
-				v.Keyconf = new(KeyconfSwapInput)
+				v.Keyconf = a.slabOfKeyconfSwapInput().New()
 			}
 			nd := d.Nested()
-			v.Keyconf.decode(&nd)
+			v.Keyconf.decode(&nd, a)
 		}
 	}
 }
@@ -1133,11 +1252,11 @@ func (v *KeyDelRequest) UnmarshalAttrs(b []byte) error {
 	*v = KeyDelRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *KeyDelRequest) decode(d *attrs.Decoder) {
+func (v *KeyDelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
 	for d.Next() {
 		switch d.Type() {
@@ -1145,28 +1264,28 @@ func (v *KeyDelRequest) decode(d *attrs.Decoder) {
 			v.Ifindex.Set(d.U32())
 		case AttrKeyconf:
 			if v.Keyconf == nil {
-				v.Keyconf = new(KeyconfDelInput)
+				v.Keyconf = a.slabOfKeyconfDelInput().New()
 			}
 			nd := d.Nested()
-			v.Keyconf.decode(&nd)
+			v.Keyconf.decode(&nd, a)
 		}
 	}
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Ovpn) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Ovpn) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *KeyconfGetAttrs) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *KeyconfGetAttrs) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

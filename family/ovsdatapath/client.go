@@ -73,7 +73,7 @@ func (c *Client) Get(ctx context.Context, hdr OvsHeader, req *GetRequest) (*Data
 		return nil, opError("get", err)
 	}
 	rep := new(DatapathMessage)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("get", err)
 	}
@@ -110,13 +110,15 @@ func (c *Client) GetDump(ctx context.Context, hdr OvsHeader, req *GetDumpRequest
 			yield(nil, opError("get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get", err))
 				return
 			}
-			rep := new(DatapathMessage)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDatapathMessage().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("get", err)) {
 					return
 				}

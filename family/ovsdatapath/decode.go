@@ -3,6 +3,8 @@
 package ovsdatapath
 
 import (
+	"sync"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -18,6 +20,37 @@ var namesDatapath = []string{
 	9: "ifindex",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies              attrs.Arena
+	slabDatapathMessage attrs.Slab[DatapathMessage]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfDatapathMessage returns the allocator's slab of DatapathMessage, nil
+// for a nil allocator.
+func (a *allocator) slabOfDatapathMessage() *attrs.Slab[DatapathMessage] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDatapathMessage
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set datapath from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -26,11 +59,11 @@ func (v *Datapath) UnmarshalAttrs(b []byte) error {
 	*v = Datapath{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Datapath) decode(d *attrs.Decoder) {
+func (v *Datapath) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDatapath)
 	for d.Next() {
 		switch d.Type() {
@@ -39,7 +72,7 @@ func (v *Datapath) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Name.Set(d.String())
+			v.Name.Set(a.arena().String(d.StringBytes()))
 		case AttrDpUpcallPID:
 			if v.UpcallPID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -106,16 +139,16 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetRequest) decode(d *attrs.Decoder) {
+func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDatapath)
 	for d.Next() {
 		switch d.Type() {
 		case AttrDpName:
-			v.Name.Set(d.String())
+			v.Name.Set(a.arena().String(d.StringBytes()))
 		}
 	}
 }
@@ -128,16 +161,16 @@ func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetDumpRequest) decode(d *attrs.Decoder) {
+func (v *GetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDatapath)
 	for d.Next() {
 		switch d.Type() {
 		case AttrDpName:
-			v.Name.Set(d.String())
+			v.Name.Set(a.arena().String(d.StringBytes()))
 		}
 	}
 }
@@ -150,16 +183,16 @@ func (v *NewDatapathRequest) UnmarshalAttrs(b []byte) error {
 	*v = NewDatapathRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *NewDatapathRequest) decode(d *attrs.Decoder) {
+func (v *NewDatapathRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDatapath)
 	for d.Next() {
 		switch d.Type() {
 		case AttrDpName:
-			v.Name.Set(d.String())
+			v.Name.Set(a.arena().String(d.StringBytes()))
 		case AttrDpUpcallPID:
 			v.UpcallPID.Set(d.U32())
 		case AttrDpUserFeatures:
@@ -176,34 +209,34 @@ func (v *DelRequest) UnmarshalAttrs(b []byte) error {
 	*v = DelRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DelRequest) decode(d *attrs.Decoder) {
+func (v *DelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDatapath)
 	for d.Next() {
 		switch d.Type() {
 		case AttrDpName:
-			v.Name.Set(d.String())
+			v.Name.Set(a.arena().String(d.StringBytes()))
 		}
 	}
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Datapath) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Datapath) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's fixed header and attributes into v.
-func (v *DatapathMessage) decodeMessage(b []byte) error {
+func (v *DatapathMessage) decodeMessage(b []byte, a *allocator) error {
 	if len(b) < sizeOvsHeader {
 		return attrs.HeaderTooShort("ovs-header", sizeOvsHeader, len(b))
 	}
 	v.Header.get(b)
-	return v.Datapath.decodeMessage(b[sizeOvsHeader:])
+	return v.Datapath.decodeMessage(b[sizeOvsHeader:], a)
 }

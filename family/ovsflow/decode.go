@@ -3,7 +3,7 @@
 package ovsflow
 
 import (
-	"bytes"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -165,6 +165,157 @@ var namesPsampleAttrs = []string{
 	2: "cookie",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies               attrs.Arena
+	slabKeyAttrs         attrs.Slab[KeyAttrs]
+	slabActionAttrs      attrs.Slab[ActionAttrs]
+	slabTunnelKeyAttrs   attrs.Slab[TunnelKeyAttrs]
+	slabOvsNSHKeyAttrs   attrs.Slab[OvsNSHKeyAttrs]
+	slabUserspaceAttrs   attrs.Slab[UserspaceAttrs]
+	slabSampleAttrs      attrs.Slab[SampleAttrs]
+	slabCtAttrs          attrs.Slab[CtAttrs]
+	slabCheckPktLenAttrs attrs.Slab[CheckPktLenAttrs]
+	slabDecTTLAttrs      attrs.Slab[DecTTLAttrs]
+	slabPsampleAttrs     attrs.Slab[PsampleAttrs]
+	slabVxlanExtAttrs    attrs.Slab[VxlanExtAttrs]
+	slabNatAttrs         attrs.Slab[NatAttrs]
+	slabFlowAttrsMessage attrs.Slab[FlowAttrsMessage]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfKeyAttrs returns the allocator's slab of KeyAttrs, nil for a nil
+// allocator.
+func (a *allocator) slabOfKeyAttrs() *attrs.Slab[KeyAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabKeyAttrs
+}
+
+// slabOfActionAttrs returns the allocator's slab of ActionAttrs, nil for a nil
+// allocator.
+func (a *allocator) slabOfActionAttrs() *attrs.Slab[ActionAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabActionAttrs
+}
+
+// slabOfTunnelKeyAttrs returns the allocator's slab of TunnelKeyAttrs, nil for
+// a nil allocator.
+func (a *allocator) slabOfTunnelKeyAttrs() *attrs.Slab[TunnelKeyAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabTunnelKeyAttrs
+}
+
+// slabOfOvsNSHKeyAttrs returns the allocator's slab of OvsNSHKeyAttrs, nil for
+// a nil allocator.
+func (a *allocator) slabOfOvsNSHKeyAttrs() *attrs.Slab[OvsNSHKeyAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabOvsNSHKeyAttrs
+}
+
+// slabOfUserspaceAttrs returns the allocator's slab of UserspaceAttrs, nil for
+// a nil allocator.
+func (a *allocator) slabOfUserspaceAttrs() *attrs.Slab[UserspaceAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabUserspaceAttrs
+}
+
+// slabOfSampleAttrs returns the allocator's slab of SampleAttrs, nil for a nil
+// allocator.
+func (a *allocator) slabOfSampleAttrs() *attrs.Slab[SampleAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabSampleAttrs
+}
+
+// slabOfCtAttrs returns the allocator's slab of CtAttrs, nil for a nil
+// allocator.
+func (a *allocator) slabOfCtAttrs() *attrs.Slab[CtAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabCtAttrs
+}
+
+// slabOfCheckPktLenAttrs returns the allocator's slab of CheckPktLenAttrs, nil
+// for a nil allocator.
+func (a *allocator) slabOfCheckPktLenAttrs() *attrs.Slab[CheckPktLenAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabCheckPktLenAttrs
+}
+
+// slabOfDecTTLAttrs returns the allocator's slab of DecTTLAttrs, nil for a nil
+// allocator.
+func (a *allocator) slabOfDecTTLAttrs() *attrs.Slab[DecTTLAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDecTTLAttrs
+}
+
+// slabOfPsampleAttrs returns the allocator's slab of PsampleAttrs, nil for a
+// nil allocator.
+func (a *allocator) slabOfPsampleAttrs() *attrs.Slab[PsampleAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPsampleAttrs
+}
+
+// slabOfVxlanExtAttrs returns the allocator's slab of VxlanExtAttrs, nil for a
+// nil allocator.
+func (a *allocator) slabOfVxlanExtAttrs() *attrs.Slab[VxlanExtAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabVxlanExtAttrs
+}
+
+// slabOfNatAttrs returns the allocator's slab of NatAttrs, nil for a nil
+// allocator.
+func (a *allocator) slabOfNatAttrs() *attrs.Slab[NatAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabNatAttrs
+}
+
+// slabOfFlowAttrsMessage returns the allocator's slab of FlowAttrsMessage, nil
+// for a nil allocator.
+func (a *allocator) slabOfFlowAttrsMessage() *attrs.Slab[FlowAttrsMessage] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabFlowAttrsMessage
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set flow-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -173,11 +324,11 @@ func (v *FlowAttrs) UnmarshalAttrs(b []byte) error {
 	*v = FlowAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *FlowAttrs) decode(d *attrs.Decoder) {
+func (v *FlowAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFlowAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -186,9 +337,9 @@ func (v *FlowAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Key = new(KeyAttrs)
+			v.Key = a.slabOfKeyAttrs().New()
 			nd := d.Nested()
-			v.Key.decode(&nd)
+			v.Key.decode(&nd, a)
 		case AttrActions:
 			if v.Actions != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -196,10 +347,10 @@ func (v *FlowAttrs) decode(d *attrs.Decoder) {
 			}
 			nd := d.Nested()
 			nd.SetNames(namesActionAttrs)
-			v.Actions = make([]ActionAttrs, 0, nd.Count())
+			v.Actions = a.slabOfActionAttrs().Make(nd.Count())
 			for nd.Next() {
 				v.Actions = append(v.Actions, ActionAttrs{})
-				v.Actions[len(v.Actions)-1].decodeAttr(&nd)
+				v.Actions[len(v.Actions)-1].decodeAttr(&nd, a)
 			}
 		case AttrStats:
 			if v.Stats.Valid {
@@ -235,21 +386,21 @@ func (v *FlowAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Mask = new(KeyAttrs)
+			v.Mask = a.slabOfKeyAttrs().New()
 			nd := d.Nested()
-			v.Mask.decode(&nd)
+			v.Mask.decode(&nd, a)
 		case AttrProbe:
 			if v.Probe != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Probe = bytes.Clone(d.Bytes())
+			v.Probe = a.arena().Bytes(d.Bytes())
 		case AttrUfid:
 			if v.Ufid != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Ufid = bytes.Clone(d.Bytes())
+			v.Ufid = a.arena().Bytes(d.Bytes())
 		case AttrUfidFlags:
 			if v.UfidFlags.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -261,7 +412,7 @@ func (v *FlowAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Pad = bytes.Clone(d.Bytes())
+			v.Pad = a.arena().Bytes(d.Bytes())
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -276,11 +427,11 @@ func (v *KeyAttrs) UnmarshalAttrs(b []byte) error {
 	*v = KeyAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *KeyAttrs) decode(d *attrs.Decoder) {
+func (v *KeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesKeyAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -289,9 +440,9 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Encap = new(KeyAttrs)
+			v.Encap = a.slabOfKeyAttrs().New()
 			nd := d.Nested()
-			v.Encap.decode(&nd)
+			v.Encap.decode(&nd, a)
 		case AttrKeyPriority:
 			if v.Priority.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -426,9 +577,9 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Tunnel = new(TunnelKeyAttrs)
+			v.Tunnel = a.slabOfTunnelKeyAttrs().New()
 			nd := d.Nested()
-			v.Tunnel.decode(&nd)
+			v.Tunnel.decode(&nd, a)
 		case AttrKeySCTP:
 			if v.SCTP.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -492,7 +643,7 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.CtLabels = bytes.Clone(d.Bytes())
+			v.CtLabels = a.arena().Bytes(d.Bytes())
 		case AttrKeyCtOrigTupleIPv4:
 			if v.CtOrigTupleIPv4.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -509,15 +660,15 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.CtOrigTupleIPv6 = bytes.Clone(d.Bytes())
+			v.CtOrigTupleIPv6 = a.arena().Bytes(d.Bytes())
 		case AttrKeyNSH:
 			if v.NSH != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.NSH = new(OvsNSHKeyAttrs)
+			v.NSH = a.slabOfOvsNSHKeyAttrs().New()
 			nd := d.Nested()
-			v.NSH.decode(&nd)
+			v.NSH.decode(&nd, a)
 		case AttrKeyPacketType:
 			if v.PacketType.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -529,13 +680,13 @@ func (v *KeyAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.NdExtensions = bytes.Clone(d.Bytes())
+			v.NdExtensions = a.arena().Bytes(d.Bytes())
 		case AttrKeyTunnelInfo:
 			if v.TunnelInfo != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TunnelInfo = bytes.Clone(d.Bytes())
+			v.TunnelInfo = a.arena().Bytes(d.Bytes())
 		case AttrKeyIPv6Exthdrs:
 			if v.IPv6Exthdrs.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -561,19 +712,19 @@ func (v *ActionAttrs) UnmarshalAttrs(b []byte) error {
 	*v = ActionAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ActionAttrs) decode(d *attrs.Decoder) {
+func (v *ActionAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesActionAttrs)
 	for d.Next() {
-		v.decodeAttr(d)
+		v.decodeAttr(d, a)
 	}
 }
 
 // decodeAttr decodes the current attribute of d into v.
-func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
+func (v *ActionAttrs) decodeAttr(d *attrs.Decoder, a *allocator) {
 	switch d.Type() {
 	case AttrActionOutput:
 		if v.Output.Valid {
@@ -586,17 +737,17 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		v.Userspace = new(UserspaceAttrs)
+		v.Userspace = a.slabOfUserspaceAttrs().New()
 		nd := d.Nested()
-		v.Userspace.decode(&nd)
+		v.Userspace.decode(&nd, a)
 	case AttrActionSet:
 		if v.Set != nil {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		v.Set = new(KeyAttrs)
+		v.Set = a.slabOfKeyAttrs().New()
 		nd := d.Nested()
-		v.Set.decode(&nd)
+		v.Set.decode(&nd, a)
 	case AttrActionPushVLAN:
 		if v.PushVLAN.Valid {
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -619,9 +770,9 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		v.Sample = new(SampleAttrs)
+		v.Sample = a.slabOfSampleAttrs().New()
 		nd := d.Nested()
-		v.Sample.decode(&nd)
+		v.Sample.decode(&nd, a)
 	case AttrActionRecirc:
 		if v.Recirc.Valid {
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -661,17 +812,17 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		v.SetMasked = new(KeyAttrs)
+		v.SetMasked = a.slabOfKeyAttrs().New()
 		nd := d.Nested()
-		v.SetMasked.decode(&nd)
+		v.SetMasked.decode(&nd, a)
 	case AttrActionCt:
 		if v.Ct != nil {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		v.Ct = new(CtAttrs)
+		v.Ct = a.slabOfCtAttrs().New()
 		nd := d.Nested()
-		v.Ct.decode(&nd)
+		v.Ct.decode(&nd, a)
 	case AttrActionTrunc:
 		if v.Trunc.Valid {
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -683,7 +834,7 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		v.PushEth = bytes.Clone(d.Bytes())
+		v.PushEth = a.arena().Bytes(d.Bytes())
 	case AttrActionPopEth:
 		if v.PopEth {
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -701,9 +852,9 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		v.PushNSH = new(OvsNSHKeyAttrs)
+		v.PushNSH = a.slabOfOvsNSHKeyAttrs().New()
 		nd := d.Nested()
-		v.PushNSH.decode(&nd)
+		v.PushNSH.decode(&nd, a)
 	case AttrActionPopNSH:
 		if v.PopNSH {
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -723,19 +874,19 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
 		}
 		nd := d.Nested()
 		nd.SetNames(namesActionAttrs)
-		v.Clone = make([]ActionAttrs, 0, nd.Count())
+		v.Clone = a.slabOfActionAttrs().Make(nd.Count())
 		for nd.Next() {
 			v.Clone = append(v.Clone, ActionAttrs{})
-			v.Clone[len(v.Clone)-1].decodeAttr(&nd)
+			v.Clone[len(v.Clone)-1].decodeAttr(&nd, a)
 		}
 	case AttrActionCheckPktLen:
 		if v.CheckPktLen != nil {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		v.CheckPktLen = new(CheckPktLenAttrs)
+		v.CheckPktLen = a.slabOfCheckPktLenAttrs().New()
 		nd := d.Nested()
-		v.CheckPktLen.decode(&nd)
+		v.CheckPktLen.decode(&nd, a)
 	case AttrActionAddMPLS:
 		if v.AddMPLS.Valid {
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -752,17 +903,17 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder) {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		v.DecTTL = new(DecTTLAttrs)
+		v.DecTTL = a.slabOfDecTTLAttrs().New()
 		nd := d.Nested()
-		v.DecTTL.decode(&nd)
+		v.DecTTL.decode(&nd, a)
 	case AttrActionPsample:
 		if v.Psample != nil {
 			v.Extra = append(v.Extra, d.CopyAttr())
 			break
 		}
-		v.Psample = new(PsampleAttrs)
+		v.Psample = a.slabOfPsampleAttrs().New()
 		nd := d.Nested()
-		v.Psample.decode(&nd)
+		v.Psample.decode(&nd, a)
 	default:
 		v.Extra = append(v.Extra, d.CopyAttr())
 	}
@@ -776,11 +927,11 @@ func (v *TunnelKeyAttrs) UnmarshalAttrs(b []byte) error {
 	*v = TunnelKeyAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TunnelKeyAttrs) decode(d *attrs.Decoder) {
+func (v *TunnelKeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTunnelKeyAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -855,33 +1006,33 @@ func (v *TunnelKeyAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.VxlanOpts = new(VxlanExtAttrs)
+			v.VxlanOpts = a.slabOfVxlanExtAttrs().New()
 			nd := d.Nested()
-			v.VxlanOpts.decode(&nd)
+			v.VxlanOpts.decode(&nd, a)
 		case AttrTunnelKeyIPv6Src:
 			if v.IPv6Src != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.IPv6Src = bytes.Clone(d.Bytes())
+			v.IPv6Src = a.arena().Bytes(d.Bytes())
 		case AttrTunnelKeyIPv6Dst:
 			if v.IPv6Dst != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.IPv6Dst = bytes.Clone(d.Bytes())
+			v.IPv6Dst = a.arena().Bytes(d.Bytes())
 		case AttrTunnelKeyPad:
 			if v.Pad != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Pad = bytes.Clone(d.Bytes())
+			v.Pad = a.arena().Bytes(d.Bytes())
 		case AttrTunnelKeyErspanOpts:
 			if v.ErspanOpts != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ErspanOpts = bytes.Clone(d.Bytes())
+			v.ErspanOpts = a.arena().Bytes(d.Bytes())
 		case AttrTunnelKeyIPv4InfoBridge:
 			if v.IPv4InfoBridge {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -902,11 +1053,11 @@ func (v *CheckPktLenAttrs) UnmarshalAttrs(b []byte) error {
 	*v = CheckPktLenAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CheckPktLenAttrs) decode(d *attrs.Decoder) {
+func (v *CheckPktLenAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCheckPktLenAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -923,10 +1074,10 @@ func (v *CheckPktLenAttrs) decode(d *attrs.Decoder) {
 			}
 			nd := d.Nested()
 			nd.SetNames(namesActionAttrs)
-			v.ActionsIfGreater = make([]ActionAttrs, 0, nd.Count())
+			v.ActionsIfGreater = a.slabOfActionAttrs().Make(nd.Count())
 			for nd.Next() {
 				v.ActionsIfGreater = append(v.ActionsIfGreater, ActionAttrs{})
-				v.ActionsIfGreater[len(v.ActionsIfGreater)-1].decodeAttr(&nd)
+				v.ActionsIfGreater[len(v.ActionsIfGreater)-1].decodeAttr(&nd, a)
 			}
 		case AttrCheckPktLenActionsIfLessEqual:
 			if v.ActionsIfLessEqual != nil {
@@ -935,10 +1086,10 @@ func (v *CheckPktLenAttrs) decode(d *attrs.Decoder) {
 			}
 			nd := d.Nested()
 			nd.SetNames(namesActionAttrs)
-			v.ActionsIfLessEqual = make([]ActionAttrs, 0, nd.Count())
+			v.ActionsIfLessEqual = a.slabOfActionAttrs().Make(nd.Count())
 			for nd.Next() {
 				v.ActionsIfLessEqual = append(v.ActionsIfLessEqual, ActionAttrs{})
-				v.ActionsIfLessEqual[len(v.ActionsIfLessEqual)-1].decodeAttr(&nd)
+				v.ActionsIfLessEqual[len(v.ActionsIfLessEqual)-1].decodeAttr(&nd, a)
 			}
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -954,11 +1105,11 @@ func (v *SampleAttrs) UnmarshalAttrs(b []byte) error {
 	*v = SampleAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SampleAttrs) decode(d *attrs.Decoder) {
+func (v *SampleAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSampleAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -975,10 +1126,10 @@ func (v *SampleAttrs) decode(d *attrs.Decoder) {
 			}
 			nd := d.Nested()
 			nd.SetNames(namesActionAttrs)
-			v.Actions = make([]ActionAttrs, 0, nd.Count())
+			v.Actions = a.slabOfActionAttrs().Make(nd.Count())
 			for nd.Next() {
 				v.Actions = append(v.Actions, ActionAttrs{})
-				v.Actions[len(v.Actions)-1].decodeAttr(&nd)
+				v.Actions[len(v.Actions)-1].decodeAttr(&nd, a)
 			}
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -994,11 +1145,11 @@ func (v *UserspaceAttrs) UnmarshalAttrs(b []byte) error {
 	*v = UserspaceAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *UserspaceAttrs) decode(d *attrs.Decoder) {
+func (v *UserspaceAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesUserspaceAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -1013,7 +1164,7 @@ func (v *UserspaceAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Userdata = bytes.Clone(d.Bytes())
+			v.Userdata = a.arena().Bytes(d.Bytes())
 		case AttrUserspaceEgressTunPort:
 			if v.EgressTunPort.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1040,11 +1191,11 @@ func (v *OvsNSHKeyAttrs) UnmarshalAttrs(b []byte) error {
 	*v = OvsNSHKeyAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *OvsNSHKeyAttrs) decode(d *attrs.Decoder) {
+func (v *OvsNSHKeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvsNSHKeyAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -1053,19 +1204,19 @@ func (v *OvsNSHKeyAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Base = bytes.Clone(d.Bytes())
+			v.Base = a.arena().Bytes(d.Bytes())
 		case AttrNSHKeyMd1:
 			if v.Md1 != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Md1 = bytes.Clone(d.Bytes())
+			v.Md1 = a.arena().Bytes(d.Bytes())
 		case AttrNSHKeyMd2:
 			if v.Md2 != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Md2 = bytes.Clone(d.Bytes())
+			v.Md2 = a.arena().Bytes(d.Bytes())
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -1080,11 +1231,11 @@ func (v *CtAttrs) UnmarshalAttrs(b []byte) error {
 	*v = CtAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CtAttrs) decode(d *attrs.Decoder) {
+func (v *CtAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCtAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -1105,27 +1256,27 @@ func (v *CtAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Mark = bytes.Clone(d.Bytes())
+			v.Mark = a.arena().Bytes(d.Bytes())
 		case AttrCtLabels:
 			if v.Labels != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Labels = bytes.Clone(d.Bytes())
+			v.Labels = a.arena().Bytes(d.Bytes())
 		case AttrCtHelper:
 			if v.Helper.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Helper.Set(d.String())
+			v.Helper.Set(a.arena().String(d.StringBytes()))
 		case AttrCtNat:
 			if v.Nat != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Nat = new(NatAttrs)
+			v.Nat = a.slabOfNatAttrs().New()
 			nd := d.Nested()
-			v.Nat.decode(&nd)
+			v.Nat.decode(&nd, a)
 		case AttrCtForceCommit:
 			if v.ForceCommit {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1143,7 +1294,7 @@ func (v *CtAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Timeout.Set(d.String())
+			v.Timeout.Set(a.arena().String(d.StringBytes()))
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -1158,11 +1309,11 @@ func (v *NatAttrs) UnmarshalAttrs(b []byte) error {
 	*v = NatAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *NatAttrs) decode(d *attrs.Decoder) {
+func (v *NatAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNatAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -1183,13 +1334,13 @@ func (v *NatAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.IPMin = bytes.Clone(d.Bytes())
+			v.IPMin = a.arena().Bytes(d.Bytes())
 		case AttrNatIPMax:
 			if v.IPMax != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.IPMax = bytes.Clone(d.Bytes())
+			v.IPMax = a.arena().Bytes(d.Bytes())
 		case AttrNatProtoMin:
 			if v.ProtoMin.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -1234,11 +1385,11 @@ func (v *DecTTLAttrs) UnmarshalAttrs(b []byte) error {
 	*v = DecTTLAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DecTTLAttrs) decode(d *attrs.Decoder) {
+func (v *DecTTLAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDecTTLAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -1249,10 +1400,10 @@ func (v *DecTTLAttrs) decode(d *attrs.Decoder) {
 			}
 			nd := d.Nested()
 			nd.SetNames(namesActionAttrs)
-			v.Action = make([]ActionAttrs, 0, nd.Count())
+			v.Action = a.slabOfActionAttrs().Make(nd.Count())
 			for nd.Next() {
 				v.Action = append(v.Action, ActionAttrs{})
-				v.Action[len(v.Action)-1].decodeAttr(&nd)
+				v.Action[len(v.Action)-1].decodeAttr(&nd, a)
 			}
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -1268,11 +1419,11 @@ func (v *VxlanExtAttrs) UnmarshalAttrs(b []byte) error {
 	*v = VxlanExtAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *VxlanExtAttrs) decode(d *attrs.Decoder) {
+func (v *VxlanExtAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVxlanExtAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -1296,11 +1447,11 @@ func (v *PsampleAttrs) UnmarshalAttrs(b []byte) error {
 	*v = PsampleAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PsampleAttrs) decode(d *attrs.Decoder) {
+func (v *PsampleAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPsampleAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -1315,7 +1466,7 @@ func (v *PsampleAttrs) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Cookie = bytes.Clone(d.Bytes())
+			v.Cookie = a.arena().Bytes(d.Bytes())
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -1330,22 +1481,22 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetRequest) decode(d *attrs.Decoder) {
+func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFlowAttrs)
 	for d.Next() {
 		switch d.Type() {
 		case AttrKey:
 			if v.Key == nil {
-				v.Key = new(KeyAttrs)
+				v.Key = a.slabOfKeyAttrs().New()
 			}
 			nd := d.Nested()
-			v.Key.decode(&nd)
+			v.Key.decode(&nd, a)
 		case AttrUfid:
-			v.Ufid = bytes.Clone(d.Bytes())
+			v.Ufid = a.arena().Bytes(d.Bytes())
 		case AttrUfidFlags:
 			v.UfidFlags.Set(OvsUfidFlags(d.U32()))
 		}
@@ -1360,22 +1511,22 @@ func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetDumpRequest) decode(d *attrs.Decoder) {
+func (v *GetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFlowAttrs)
 	for d.Next() {
 		switch d.Type() {
 		case AttrKey:
 			if v.Key == nil {
-				v.Key = new(KeyAttrs)
+				v.Key = a.slabOfKeyAttrs().New()
 			}
 			nd := d.Nested()
-			v.Key.decode(&nd)
+			v.Key.decode(&nd, a)
 		case AttrUfid:
-			v.Ufid = bytes.Clone(d.Bytes())
+			v.Ufid = a.arena().Bytes(d.Bytes())
 		case AttrUfidFlags:
 			v.UfidFlags.Set(OvsUfidFlags(d.U32()))
 		}
@@ -1390,54 +1541,54 @@ func (v *NewFlowRequest) UnmarshalAttrs(b []byte) error {
 	*v = NewFlowRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *NewFlowRequest) decode(d *attrs.Decoder) {
+func (v *NewFlowRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFlowAttrs)
 	for d.Next() {
 		switch d.Type() {
 		case AttrKey:
 			if v.Key == nil {
-				v.Key = new(KeyAttrs)
+				v.Key = a.slabOfKeyAttrs().New()
 			}
 			nd := d.Nested()
-			v.Key.decode(&nd)
+			v.Key.decode(&nd, a)
 		case AttrActions:
 			nd := d.Nested()
 			nd.SetNames(namesActionAttrs)
-			v.Actions = make([]ActionAttrs, 0, nd.Count())
+			v.Actions = a.slabOfActionAttrs().Make(nd.Count())
 			for nd.Next() {
 				v.Actions = append(v.Actions, ActionAttrs{})
-				v.Actions[len(v.Actions)-1].decodeAttr(&nd)
+				v.Actions[len(v.Actions)-1].decodeAttr(&nd, a)
 			}
 		case AttrMask:
 			if v.Mask == nil {
-				v.Mask = new(KeyAttrs)
+				v.Mask = a.slabOfKeyAttrs().New()
 			}
 			nd := d.Nested()
-			v.Mask.decode(&nd)
+			v.Mask.decode(&nd, a)
 		case AttrUfid:
-			v.Ufid = bytes.Clone(d.Bytes())
+			v.Ufid = a.arena().Bytes(d.Bytes())
 		}
 	}
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *FlowAttrs) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *FlowAttrs) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's fixed header and attributes into v.
-func (v *FlowAttrsMessage) decodeMessage(b []byte) error {
+func (v *FlowAttrsMessage) decodeMessage(b []byte, a *allocator) error {
 	if len(b) < sizeOvsHeader {
 		return attrs.HeaderTooShort("ovs-header", sizeOvsHeader, len(b))
 	}
 	v.Header.get(b)
-	return v.FlowAttrs.decodeMessage(b[sizeOvsHeader:])
+	return v.FlowAttrs.decodeMessage(b[sizeOvsHeader:], a)
 }

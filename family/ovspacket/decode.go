@@ -3,8 +3,6 @@
 package ovspacket
 
 import (
-	"bytes"
-
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -23,6 +21,23 @@ var namesPacket = []string{
 	12: "upcall-pid",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own.
+type allocator struct {
+	copies attrs.Arena
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
 // UnmarshalAttrs decodes attributes of set packet from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -31,11 +46,11 @@ func (v *Packet) UnmarshalAttrs(b []byte) error {
 	*v = Packet{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Packet) decode(d *attrs.Decoder) {
+func (v *Packet) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPacket)
 	for d.Next() {
 		switch d.Type() {
@@ -44,31 +59,31 @@ func (v *Packet) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Packet = bytes.Clone(d.Bytes())
+			v.Packet = a.arena().Bytes(d.Bytes())
 		case AttrKey:
 			if v.Key != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Key = bytes.Clone(d.Bytes())
+			v.Key = a.arena().Bytes(d.Bytes())
 		case AttrActions:
 			if v.Actions != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Actions = bytes.Clone(d.Bytes())
+			v.Actions = a.arena().Bytes(d.Bytes())
 		case AttrUserdata:
 			if v.Userdata != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Userdata = bytes.Clone(d.Bytes())
+			v.Userdata = a.arena().Bytes(d.Bytes())
 		case AttrEgressTunKey:
 			if v.EgressTunKey != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.EgressTunKey = bytes.Clone(d.Bytes())
+			v.EgressTunKey = a.arena().Bytes(d.Bytes())
 		case AttrProbe:
 			if v.Probe {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -113,20 +128,20 @@ func (v *ExecuteRequest) UnmarshalAttrs(b []byte) error {
 	*v = ExecuteRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ExecuteRequest) decode(d *attrs.Decoder) {
+func (v *ExecuteRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPacket)
 	for d.Next() {
 		switch d.Type() {
 		case AttrPacket:
-			v.Packet = bytes.Clone(d.Bytes())
+			v.Packet = a.arena().Bytes(d.Bytes())
 		case AttrKey:
-			v.Key = bytes.Clone(d.Bytes())
+			v.Key = a.arena().Bytes(d.Bytes())
 		case AttrActions:
-			v.Actions = bytes.Clone(d.Bytes())
+			v.Actions = a.arena().Bytes(d.Bytes())
 		case AttrProbe:
 			v.Probe = d.Flag()
 		case AttrMru:
@@ -140,10 +155,10 @@ func (v *ExecuteRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Packet) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Packet) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

@@ -129,7 +129,7 @@ func (c *Client) Get(ctx context.Context, hdr OvsHeader, req *GetRequest) (*Vpor
 		return nil, opError("get", err)
 	}
 	rep := new(VportMessage)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("get", err)
 	}
@@ -165,13 +165,15 @@ func (c *Client) GetDump(ctx context.Context, hdr OvsHeader, req *GetDumpRequest
 			yield(nil, opError("get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get", err))
 				return
 			}
-			rep := new(VportMessage)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfVportMessage().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("get", err)) {
 					return
 				}

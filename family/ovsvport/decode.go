@@ -3,6 +3,8 @@
 package ovsvport
 
 import (
+	"sync"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -30,6 +32,57 @@ var namesVport = []string{
 	10: "upcall-stats",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies           attrs.Arena
+	slabVportOptions attrs.Slab[VportOptions]
+	slabUpcallStats  attrs.Slab[UpcallStats]
+	slabVportMessage attrs.Slab[VportMessage]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfVportOptions returns the allocator's slab of VportOptions, nil for a
+// nil allocator.
+func (a *allocator) slabOfVportOptions() *attrs.Slab[VportOptions] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabVportOptions
+}
+
+// slabOfUpcallStats returns the allocator's slab of UpcallStats, nil for a nil
+// allocator.
+func (a *allocator) slabOfUpcallStats() *attrs.Slab[UpcallStats] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabUpcallStats
+}
+
+// slabOfVportMessage returns the allocator's slab of VportMessage, nil for a
+// nil allocator.
+func (a *allocator) slabOfVportMessage() *attrs.Slab[VportMessage] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabVportMessage
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set vport-options from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -38,11 +91,11 @@ func (v *VportOptions) UnmarshalAttrs(b []byte) error {
 	*v = VportOptions{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *VportOptions) decode(d *attrs.Decoder) {
+func (v *VportOptions) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVportOptions)
 	for d.Next() {
 		switch d.Type() {
@@ -72,11 +125,11 @@ func (v *UpcallStats) UnmarshalAttrs(b []byte) error {
 	*v = UpcallStats{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *UpcallStats) decode(d *attrs.Decoder) {
+func (v *UpcallStats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesUpcallStats)
 	for d.Next() {
 		switch d.Type() {
@@ -106,11 +159,11 @@ func (v *Vport) UnmarshalAttrs(b []byte) error {
 	*v = Vport{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Vport) decode(d *attrs.Decoder) {
+func (v *Vport) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVport)
 	for d.Next() {
 		switch d.Type() {
@@ -131,15 +184,15 @@ func (v *Vport) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Name.Set(d.String())
+			v.Name.Set(a.arena().String(d.StringBytes()))
 		case AttrOptions:
 			if v.Options != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Options = new(VportOptions)
+			v.Options = a.slabOfVportOptions().New()
 			nd := d.Nested()
-			v.Options.decode(&nd)
+			v.Options.decode(&nd, a)
 		case AttrUpcallPID:
 			if v.UpcallPID != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -174,9 +227,9 @@ func (v *Vport) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.UpcallStats = new(UpcallStats)
+			v.UpcallStats = a.slabOfUpcallStats().New()
 			nd := d.Nested()
-			v.UpcallStats.decode(&nd)
+			v.UpcallStats.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -191,24 +244,24 @@ func (v *NewVportRequest) UnmarshalAttrs(b []byte) error {
 	*v = NewVportRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *NewVportRequest) decode(d *attrs.Decoder) {
+func (v *NewVportRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVport)
 	for d.Next() {
 		switch d.Type() {
 		case AttrType:
 			v.Type.Set(VportType(d.U32()))
 		case AttrName:
-			v.Name.Set(d.String())
+			v.Name.Set(a.arena().String(d.StringBytes()))
 		case AttrOptions:
 			if v.Options == nil {
-				v.Options = new(VportOptions)
+				v.Options = a.slabOfVportOptions().New()
 			}
 			nd := d.Nested()
-			v.Options.decode(&nd)
+			v.Options.decode(&nd, a)
 		case AttrUpcallPID:
 			v.UpcallPID = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
 		case AttrIfindex:
@@ -225,11 +278,11 @@ func (v *DelRequest) UnmarshalAttrs(b []byte) error {
 	*v = DelRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DelRequest) decode(d *attrs.Decoder) {
+func (v *DelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVport)
 	for d.Next() {
 		switch d.Type() {
@@ -238,7 +291,7 @@ func (v *DelRequest) decode(d *attrs.Decoder) {
 		case AttrType:
 			v.Type.Set(VportType(d.U32()))
 		case AttrName:
-			v.Name.Set(d.String())
+			v.Name.Set(a.arena().String(d.StringBytes()))
 		}
 	}
 }
@@ -251,16 +304,16 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetRequest) decode(d *attrs.Decoder) {
+func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVport)
 	for d.Next() {
 		switch d.Type() {
 		case AttrName:
-			v.Name.Set(d.String())
+			v.Name.Set(a.arena().String(d.StringBytes()))
 		}
 	}
 }
@@ -273,34 +326,34 @@ func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetDumpRequest) decode(d *attrs.Decoder) {
+func (v *GetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVport)
 	for d.Next() {
 		switch d.Type() {
 		case AttrName:
-			v.Name.Set(d.String())
+			v.Name.Set(a.arena().String(d.StringBytes()))
 		}
 	}
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Vport) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Vport) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's fixed header and attributes into v.
-func (v *VportMessage) decodeMessage(b []byte) error {
+func (v *VportMessage) decodeMessage(b []byte, a *allocator) error {
 	if len(b) < sizeOvsHeader {
 		return attrs.HeaderTooShort("ovs-header", sizeOvsHeader, len(b))
 	}
 	v.Header.get(b)
-	return v.Vport.decodeMessage(b[sizeOvsHeader:])
+	return v.Vport.decodeMessage(b[sizeOvsHeader:], a)
 }

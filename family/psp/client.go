@@ -69,7 +69,7 @@ func (c *Client) DevGet(ctx context.Context, req *DevGetRequest) (*Dev, error) {
 		return nil, opError("dev-get", err)
 	}
 	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("dev-get", err)
 	}
@@ -94,13 +94,15 @@ func (c *Client) DevGetDump(ctx context.Context) iter.Seq2[*Dev, error] {
 			yield(nil, opError("dev-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("dev-get", err))
 				return
 			}
-			rep := new(Dev)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDev().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("dev-get", err)) {
 					return
 				}
@@ -133,7 +135,7 @@ func (c *Client) DevSet(ctx context.Context, req *DevSetRequest) (*Dev, error) {
 		return nil, opError("dev-set", err)
 	}
 	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("dev-set", err)
 	}
@@ -160,7 +162,7 @@ func (c *Client) KeyRotate(ctx context.Context, req *KeyRotateRequest) (*Dev, er
 		return nil, opError("key-rotate", err)
 	}
 	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("key-rotate", err)
 	}
@@ -187,7 +189,7 @@ func (c *Client) RxAssoc(ctx context.Context, req *RxAssocRequest) (*Assoc, erro
 		return nil, opError("rx-assoc", err)
 	}
 	rep := new(Assoc)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("rx-assoc", err)
 	}
@@ -214,7 +216,7 @@ func (c *Client) TxAssoc(ctx context.Context, req *TxAssocRequest) (*Assoc, erro
 		return nil, opError("tx-assoc", err)
 	}
 	rep := new(Assoc)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("tx-assoc", err)
 	}
@@ -242,7 +244,7 @@ func (c *Client) GetStats(ctx context.Context, req *GetStatsRequest) (*Stats, er
 		return nil, opError("get-stats", err)
 	}
 	rep := new(Stats)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("get-stats", err)
 	}
@@ -268,13 +270,15 @@ func (c *Client) GetStatsDump(ctx context.Context) iter.Seq2[*Stats, error] {
 			yield(nil, opError("get-stats", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get-stats", err))
 				return
 			}
-			rep := new(Stats)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfStats().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("get-stats", err)) {
 					return
 				}
@@ -307,7 +311,7 @@ func (c *Client) DevAssoc(ctx context.Context, req *DevAssocRequest) (*Dev, erro
 		return nil, opError("dev-assoc", err)
 	}
 	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("dev-assoc", err)
 	}
@@ -334,7 +338,7 @@ func (c *Client) DevDisassoc(ctx context.Context, req *DevDisassocRequest) (*Dev
 		return nil, opError("dev-disassoc", err)
 	}
 	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("dev-disassoc", err)
 	}

@@ -3,8 +3,7 @@
 package psp
 
 import (
-	"bytes"
-	"slices"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -51,6 +50,64 @@ var namesStats = []string{
 	11: "tx-error",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies           attrs.Arena
+	slabAssocDevInfo attrs.Slab[AssocDevInfo]
+	slabKeys         attrs.Slab[Keys]
+	slabDev          attrs.Slab[Dev]
+	slabStats        attrs.Slab[Stats]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfAssocDevInfo returns the allocator's slab of AssocDevInfo, nil for a
+// nil allocator.
+func (a *allocator) slabOfAssocDevInfo() *attrs.Slab[AssocDevInfo] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabAssocDevInfo
+}
+
+// slabOfKeys returns the allocator's slab of Keys, nil for a nil allocator.
+func (a *allocator) slabOfKeys() *attrs.Slab[Keys] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabKeys
+}
+
+// slabOfDev returns the allocator's slab of Dev, nil for a nil allocator.
+func (a *allocator) slabOfDev() *attrs.Slab[Dev] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDev
+}
+
+// slabOfStats returns the allocator's slab of Stats, nil for a nil allocator.
+func (a *allocator) slabOfStats() *attrs.Slab[Stats] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabStats
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set assoc-dev-info from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -59,11 +116,11 @@ func (v *AssocDevInfo) UnmarshalAttrs(b []byte) error {
 	*v = AssocDevInfo{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *AssocDevInfo) decode(d *attrs.Decoder) {
+func (v *AssocDevInfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAssocDevInfo)
 	for d.Next() {
 		switch d.Type() {
@@ -93,11 +150,11 @@ func (v *Dev) UnmarshalAttrs(b []byte) error {
 	*v = Dev{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Dev) decode(d *attrs.Decoder) {
+func (v *Dev) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
 	var n0 int
 	c := *d
@@ -108,7 +165,7 @@ func (v *Dev) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.AssocList = slices.Grow(v.AssocList, n0)
+		v.AssocList = a.slabOfAssocDevInfo().Grow(v.AssocList, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -139,7 +196,7 @@ func (v *Dev) decode(d *attrs.Decoder) {
 		case AttrDevAssocList:
 			v.AssocList = append(v.AssocList, AssocDevInfo{})
 			nd := d.Nested()
-			v.AssocList[len(v.AssocList)-1].decode(&nd)
+			v.AssocList[len(v.AssocList)-1].decode(&nd, a)
 		case AttrDevNsid:
 			if v.Nsid.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -166,11 +223,11 @@ func (v *Assoc) UnmarshalAttrs(b []byte) error {
 	*v = Assoc{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Assoc) decode(d *attrs.Decoder) {
+func (v *Assoc) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAssoc)
 	for d.Next() {
 		switch d.Type() {
@@ -191,17 +248,17 @@ func (v *Assoc) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.RxKey = new(Keys)
+			v.RxKey = a.slabOfKeys().New()
 			nd := d.Nested()
-			v.RxKey.decode(&nd)
+			v.RxKey.decode(&nd, a)
 		case AttrAssocTxKey:
 			if v.TxKey != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TxKey = new(Keys)
+			v.TxKey = a.slabOfKeys().New()
 			nd := d.Nested()
-			v.TxKey.decode(&nd)
+			v.TxKey.decode(&nd, a)
 		case AttrAssocSockFd:
 			if v.SockFd.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -222,11 +279,11 @@ func (v *Keys) UnmarshalAttrs(b []byte) error {
 	*v = Keys{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Keys) decode(d *attrs.Decoder) {
+func (v *Keys) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesKeys)
 	for d.Next() {
 		switch d.Type() {
@@ -235,7 +292,7 @@ func (v *Keys) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Key = bytes.Clone(d.Bytes())
+			v.Key = a.arena().Bytes(d.Bytes())
 		case AttrKeysSPI:
 			if v.SPI.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -256,11 +313,11 @@ func (v *Stats) UnmarshalAttrs(b []byte) error {
 	*v = Stats{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Stats) decode(d *attrs.Decoder) {
+func (v *Stats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStats)
 	for d.Next() {
 		switch d.Type() {
@@ -344,11 +401,11 @@ func (v *DevGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = DevGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DevGetRequest) decode(d *attrs.Decoder) {
+func (v *DevGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
 	for d.Next() {
 		switch d.Type() {
@@ -366,11 +423,11 @@ func (v *DevSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = DevSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DevSetRequest) decode(d *attrs.Decoder) {
+func (v *DevSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
 	for d.Next() {
 		switch d.Type() {
@@ -390,11 +447,11 @@ func (v *KeyRotateRequest) UnmarshalAttrs(b []byte) error {
 	*v = KeyRotateRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *KeyRotateRequest) decode(d *attrs.Decoder) {
+func (v *KeyRotateRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
 	for d.Next() {
 		switch d.Type() {
@@ -412,11 +469,11 @@ func (v *RxAssocRequest) UnmarshalAttrs(b []byte) error {
 	*v = RxAssocRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *RxAssocRequest) decode(d *attrs.Decoder) {
+func (v *RxAssocRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAssoc)
 	for d.Next() {
 		switch d.Type() {
@@ -438,11 +495,11 @@ func (v *TxAssocRequest) UnmarshalAttrs(b []byte) error {
 	*v = TxAssocRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TxAssocRequest) decode(d *attrs.Decoder) {
+func (v *TxAssocRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAssoc)
 	for d.Next() {
 		switch d.Type() {
@@ -452,10 +509,10 @@ func (v *TxAssocRequest) decode(d *attrs.Decoder) {
 			v.Version.Set(Version(d.U32()))
 		case AttrAssocTxKey:
 			if v.TxKey == nil {
-				v.TxKey = new(Keys)
+				v.TxKey = a.slabOfKeys().New()
 			}
 			nd := d.Nested()
-			v.TxKey.decode(&nd)
+			v.TxKey.decode(&nd, a)
 		case AttrAssocSockFd:
 			v.SockFd.Set(d.U32())
 		}
@@ -470,11 +527,11 @@ func (v *GetStatsRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetStatsRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetStatsRequest) decode(d *attrs.Decoder) {
+func (v *GetStatsRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStats)
 	for d.Next() {
 		switch d.Type() {
@@ -492,11 +549,11 @@ func (v *DevAssocRequest) UnmarshalAttrs(b []byte) error {
 	*v = DevAssocRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DevAssocRequest) decode(d *attrs.Decoder) {
+func (v *DevAssocRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
 	for d.Next() {
 		switch d.Type() {
@@ -518,11 +575,11 @@ func (v *DevDisassocRequest) UnmarshalAttrs(b []byte) error {
 	*v = DevDisassocRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DevDisassocRequest) decode(d *attrs.Decoder) {
+func (v *DevDisassocRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
 	for d.Next() {
 		switch d.Type() {
@@ -537,28 +594,28 @@ func (v *DevDisassocRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Dev) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Dev) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Assoc) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Assoc) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Stats) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Stats) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

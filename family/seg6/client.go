@@ -92,13 +92,15 @@ func (c *Client) DumphmacDump(ctx context.Context) iter.Seq2[*Seg6, error] {
 			yield(nil, opError("dumphmac", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("dumphmac", err))
 				return
 			}
-			rep := new(Seg6)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfSeg6().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("dumphmac", err)) {
 					return
 				}
@@ -150,7 +152,7 @@ func (c *Client) GetTunsrc(ctx context.Context) (*Seg6, error) {
 		return nil, opError("get-tunsrc", err)
 	}
 	rep := new(Seg6)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("get-tunsrc", err)
 	}

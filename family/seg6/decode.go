@@ -3,7 +3,7 @@
 package seg6
 
 import (
-	"bytes"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -18,6 +18,36 @@ var namesSeg6 = []string{
 	7: "hmacinfo",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies   attrs.Arena
+	slabSeg6 attrs.Slab[Seg6]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfSeg6 returns the allocator's slab of Seg6, nil for a nil allocator.
+func (a *allocator) slabOfSeg6() *attrs.Slab[Seg6] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabSeg6
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set seg6 from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -26,11 +56,11 @@ func (v *Seg6) UnmarshalAttrs(b []byte) error {
 	*v = Seg6{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Seg6) decode(d *attrs.Decoder) {
+func (v *Seg6) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSeg6)
 	for d.Next() {
 		switch d.Type() {
@@ -57,7 +87,7 @@ func (v *Seg6) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Secret = bytes.Clone(d.Bytes())
+			v.Secret = a.arena().Bytes(d.Bytes())
 		case AttrSecretlen:
 			if v.Secretlen.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -84,18 +114,18 @@ func (v *SethmacRequest) UnmarshalAttrs(b []byte) error {
 	*v = SethmacRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SethmacRequest) decode(d *attrs.Decoder) {
+func (v *SethmacRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSeg6)
 	for d.Next() {
 		switch d.Type() {
 		case AttrHmackeyid:
 			v.Hmackeyid.Set(d.U32())
 		case AttrSecret:
-			v.Secret = bytes.Clone(d.Bytes())
+			v.Secret = a.arena().Bytes(d.Bytes())
 		case AttrSecretlen:
 			v.Secretlen.Set(d.U8())
 		case AttrAlgid:
@@ -112,11 +142,11 @@ func (v *SetTunsrcRequest) UnmarshalAttrs(b []byte) error {
 	*v = SetTunsrcRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SetTunsrcRequest) decode(d *attrs.Decoder) {
+func (v *SetTunsrcRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSeg6)
 	for d.Next() {
 		switch d.Type() {
@@ -127,10 +157,10 @@ func (v *SetTunsrcRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Seg6) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Seg6) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

@@ -67,13 +67,15 @@ func (c *Client) IPMapGetReqsDump(ctx context.Context) iter.Seq2[*IPMapReqs, err
 			yield(nil, opError("ip-map-get-reqs", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("ip-map-get-reqs", err))
 				return
 			}
-			rep := new(IPMapReqs)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfIPMapReqs().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("ip-map-get-reqs", err)) {
 					return
 				}
@@ -129,13 +131,15 @@ func (c *Client) UnixGidGetReqsDump(ctx context.Context) iter.Seq2[*UnixGidReqs,
 			yield(nil, opError("unix-gid-get-reqs", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("unix-gid-get-reqs", err))
 				return
 			}
-			rep := new(UnixGidReqs)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfUnixGidReqs().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("unix-gid-get-reqs", err)) {
 					return
 				}

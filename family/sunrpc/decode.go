@@ -4,6 +4,7 @@ package sunrpc
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -41,6 +42,66 @@ var namesCacheFlush = []string{
 	1: "mask",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies          attrs.Arena
+	slabIPMap       attrs.Slab[IPMap]
+	slabUnixGid     attrs.Slab[UnixGid]
+	slabIPMapReqs   attrs.Slab[IPMapReqs]
+	slabUnixGidReqs attrs.Slab[UnixGidReqs]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfIPMap returns the allocator's slab of IPMap, nil for a nil allocator.
+func (a *allocator) slabOfIPMap() *attrs.Slab[IPMap] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabIPMap
+}
+
+// slabOfUnixGid returns the allocator's slab of UnixGid, nil for a nil
+// allocator.
+func (a *allocator) slabOfUnixGid() *attrs.Slab[UnixGid] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabUnixGid
+}
+
+// slabOfIPMapReqs returns the allocator's slab of IPMapReqs, nil for a nil
+// allocator.
+func (a *allocator) slabOfIPMapReqs() *attrs.Slab[IPMapReqs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabIPMapReqs
+}
+
+// slabOfUnixGidReqs returns the allocator's slab of UnixGidReqs, nil for a nil
+// allocator.
+func (a *allocator) slabOfUnixGidReqs() *attrs.Slab[UnixGidReqs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabUnixGidReqs
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set cache-notify from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -49,11 +110,11 @@ func (v *CacheNotify) UnmarshalAttrs(b []byte) error {
 	*v = CacheNotify{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CacheNotify) decode(d *attrs.Decoder) {
+func (v *CacheNotify) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCacheNotify)
 	for d.Next() {
 		switch d.Type() {
@@ -77,11 +138,11 @@ func (v *IPMap) UnmarshalAttrs(b []byte) error {
 	*v = IPMap{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *IPMap) decode(d *attrs.Decoder) {
+func (v *IPMap) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIPMap)
 	for d.Next() {
 		switch d.Type() {
@@ -96,19 +157,19 @@ func (v *IPMap) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Class.Set(d.String())
+			v.Class.Set(a.arena().String(d.StringBytes()))
 		case AttrIPMapAddr:
 			if v.Addr.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Addr.Set(d.String())
+			v.Addr.Set(a.arena().String(d.StringBytes()))
 		case AttrIPMapDomain:
 			if v.Domain.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Domain.Set(d.String())
+			v.Domain.Set(a.arena().String(d.StringBytes()))
 		case AttrIPMapNegative:
 			if v.Negative {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -135,11 +196,11 @@ func (v *IPMapReqs) UnmarshalAttrs(b []byte) error {
 	*v = IPMapReqs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *IPMapReqs) decode(d *attrs.Decoder) {
+func (v *IPMapReqs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIPMapReqs)
 	var n0 int
 	c := *d
@@ -150,14 +211,14 @@ func (v *IPMapReqs) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Requests = slices.Grow(v.Requests, n0)
+		v.Requests = a.slabOfIPMap().Grow(v.Requests, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrIPMapReqsRequests:
 			v.Requests = append(v.Requests, IPMap{})
 			nd := d.Nested()
-			v.Requests[len(v.Requests)-1].decode(&nd)
+			v.Requests[len(v.Requests)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -172,11 +233,11 @@ func (v *UnixGid) UnmarshalAttrs(b []byte) error {
 	*v = UnixGid{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *UnixGid) decode(d *attrs.Decoder) {
+func (v *UnixGid) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesUnixGid)
 	var n0 int
 	c := *d
@@ -231,11 +292,11 @@ func (v *UnixGidReqs) UnmarshalAttrs(b []byte) error {
 	*v = UnixGidReqs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *UnixGidReqs) decode(d *attrs.Decoder) {
+func (v *UnixGidReqs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesUnixGidReqs)
 	var n0 int
 	c := *d
@@ -246,14 +307,14 @@ func (v *UnixGidReqs) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Requests = slices.Grow(v.Requests, n0)
+		v.Requests = a.slabOfUnixGid().Grow(v.Requests, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrUnixGidReqsRequests:
 			v.Requests = append(v.Requests, UnixGid{})
 			nd := d.Nested()
-			v.Requests[len(v.Requests)-1].decode(&nd)
+			v.Requests[len(v.Requests)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -268,11 +329,11 @@ func (v *CacheFlush) UnmarshalAttrs(b []byte) error {
 	*v = CacheFlush{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CacheFlush) decode(d *attrs.Decoder) {
+func (v *CacheFlush) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCacheFlush)
 	for d.Next() {
 		switch d.Type() {
@@ -296,11 +357,11 @@ func (v *IPMapSetReqsRequest) UnmarshalAttrs(b []byte) error {
 	*v = IPMapSetReqsRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *IPMapSetReqsRequest) decode(d *attrs.Decoder) {
+func (v *IPMapSetReqsRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIPMapReqs)
 	var n0 int
 	c := *d
@@ -311,14 +372,14 @@ func (v *IPMapSetReqsRequest) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Requests = slices.Grow(v.Requests, n0)
+		v.Requests = a.slabOfIPMap().Grow(v.Requests, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrIPMapReqsRequests:
 			v.Requests = append(v.Requests, IPMap{})
 			nd := d.Nested()
-			v.Requests[len(v.Requests)-1].decode(&nd)
+			v.Requests[len(v.Requests)-1].decode(&nd, a)
 		}
 	}
 }
@@ -331,11 +392,11 @@ func (v *UnixGidSetReqsRequest) UnmarshalAttrs(b []byte) error {
 	*v = UnixGidSetReqsRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *UnixGidSetReqsRequest) decode(d *attrs.Decoder) {
+func (v *UnixGidSetReqsRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesUnixGidReqs)
 	var n0 int
 	c := *d
@@ -346,14 +407,14 @@ func (v *UnixGidSetReqsRequest) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Requests = slices.Grow(v.Requests, n0)
+		v.Requests = a.slabOfUnixGid().Grow(v.Requests, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrUnixGidReqsRequests:
 			v.Requests = append(v.Requests, UnixGid{})
 			nd := d.Nested()
-			v.Requests[len(v.Requests)-1].decode(&nd)
+			v.Requests[len(v.Requests)-1].decode(&nd, a)
 		}
 	}
 }
@@ -366,11 +427,11 @@ func (v *CacheFlushRequest) UnmarshalAttrs(b []byte) error {
 	*v = CacheFlushRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CacheFlushRequest) decode(d *attrs.Decoder) {
+func (v *CacheFlushRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCacheFlush)
 	for d.Next() {
 		switch d.Type() {
@@ -381,28 +442,28 @@ func (v *CacheFlushRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *CacheNotify) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *CacheNotify) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *IPMapReqs) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *IPMapReqs) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *UnixGidReqs) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *UnixGidReqs) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

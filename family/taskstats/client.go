@@ -68,7 +68,7 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*Taskstats, error) {
 		return nil, opError("get", err)
 	}
 	rep := new(Taskstats)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("get", err)
 	}

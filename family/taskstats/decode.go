@@ -15,6 +15,23 @@ var namesTaskstats = []string{
 	6: "null",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own.
+type allocator struct {
+	slabTaskstats attrs.Slab[Taskstats]
+}
+
+// slabOfTaskstats returns the allocator's slab of Taskstats, nil for a nil
+// allocator.
+func (a *allocator) slabOfTaskstats() *attrs.Slab[Taskstats] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabTaskstats
+}
+
 // UnmarshalAttrs decodes attributes of set taskstats from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -23,11 +40,11 @@ func (v *Taskstats) UnmarshalAttrs(b []byte) error {
 	*v = Taskstats{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Taskstats) decode(d *attrs.Decoder) {
+func (v *Taskstats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTaskstats)
 	for d.Next() {
 		switch d.Type() {
@@ -59,17 +76,17 @@ func (v *Taskstats) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.AggrPID = new(Taskstats)
+			v.AggrPID = a.slabOfTaskstats().New()
 			nd := d.Nested()
-			v.AggrPID.decode(&nd)
+			v.AggrPID.decode(&nd, a)
 		case AttrTypeAggrTgid:
 			if v.AggrTgid != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.AggrTgid = new(Taskstats)
+			v.AggrTgid = a.slabOfTaskstats().New()
 			nd := d.Nested()
-			v.AggrTgid.decode(&nd)
+			v.AggrTgid.decode(&nd, a)
 		case AttrTypeNull:
 		// padding
 		default:
@@ -86,11 +103,11 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetRequest) decode(d *attrs.Decoder) {
+func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTaskstats)
 	for d.Next() {
 		switch d.Type() {
@@ -103,10 +120,10 @@ func (v *GetRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Taskstats) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Taskstats) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

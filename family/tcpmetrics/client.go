@@ -71,7 +71,7 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*TCPMetrics, error) 
 		return nil, opError("get", err)
 	}
 	rep := new(TCPMetrics)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("get", err)
 	}
@@ -97,13 +97,15 @@ func (c *Client) GetDump(ctx context.Context) iter.Seq2[*TCPMetrics, error] {
 			yield(nil, opError("get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get", err))
 				return
 			}
-			rep := new(TCPMetrics)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfTCPMetrics().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("get", err)) {
 					return
 				}

@@ -3,7 +3,7 @@
 package tcpmetrics
 
 import (
-	"bytes"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -34,6 +34,47 @@ var namesMetrics = []string{
 	7: "rttvar-us",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies         attrs.Arena
+	slabMetrics    attrs.Slab[Metrics]
+	slabTCPMetrics attrs.Slab[TCPMetrics]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfMetrics returns the allocator's slab of Metrics, nil for a nil
+// allocator.
+func (a *allocator) slabOfMetrics() *attrs.Slab[Metrics] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabMetrics
+}
+
+// slabOfTCPMetrics returns the allocator's slab of TCPMetrics, nil for a nil
+// allocator.
+func (a *allocator) slabOfTCPMetrics() *attrs.Slab[TCPMetrics] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabTCPMetrics
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set tcp-metrics from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -42,11 +83,11 @@ func (v *TCPMetrics) UnmarshalAttrs(b []byte) error {
 	*v = TCPMetrics{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TCPMetrics) decode(d *attrs.Decoder) {
+func (v *TCPMetrics) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTCPMetrics)
 	for d.Next() {
 		switch d.Type() {
@@ -85,9 +126,9 @@ func (v *TCPMetrics) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Vals = new(Metrics)
+			v.Vals = a.slabOfMetrics().New()
 			nd := d.Nested()
-			v.Vals.decode(&nd)
+			v.Vals.decode(&nd, a)
 		case AttrFopenMss:
 			if v.FopenMss.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -111,7 +152,7 @@ func (v *TCPMetrics) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.FopenCookie = bytes.Clone(d.Bytes())
+			v.FopenCookie = a.arena().Bytes(d.Bytes())
 		case AttrSaddrIPv4:
 			if v.SaddrIPv4.IsValid() {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -140,11 +181,11 @@ func (v *Metrics) UnmarshalAttrs(b []byte) error {
 	*v = Metrics{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Metrics) decode(d *attrs.Decoder) {
+func (v *Metrics) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMetrics)
 	for d.Next() {
 		switch d.Type() {
@@ -204,11 +245,11 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetRequest) decode(d *attrs.Decoder) {
+func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTCPMetrics)
 	for d.Next() {
 		switch d.Type() {
@@ -232,11 +273,11 @@ func (v *DelRequest) UnmarshalAttrs(b []byte) error {
 	*v = DelRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *DelRequest) decode(d *attrs.Decoder) {
+func (v *DelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTCPMetrics)
 	for d.Next() {
 		switch d.Type() {
@@ -253,10 +294,10 @@ func (v *DelRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *TCPMetrics) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *TCPMetrics) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

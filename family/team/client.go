@@ -62,7 +62,7 @@ func (c *Client) Noop(ctx context.Context) (*Team, error) {
 		return nil, opError("noop", err)
 	}
 	rep := new(Team)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("noop", err)
 	}
@@ -89,7 +89,7 @@ func (c *Client) OptionsSet(ctx context.Context, req *OptionsSetRequest) (*Team,
 		return nil, opError("options-set", err)
 	}
 	rep := new(Team)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("options-set", err)
 	}
@@ -116,7 +116,7 @@ func (c *Client) OptionsGet(ctx context.Context, req *OptionsGetRequest) (*Team,
 		return nil, opError("options-get", err)
 	}
 	rep := new(Team)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("options-get", err)
 	}
@@ -143,7 +143,7 @@ func (c *Client) PortListGet(ctx context.Context, req *PortListGetRequest) (*Tea
 		return nil, opError("port-list-get", err)
 	}
 	rep := new(Team)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("port-list-get", err)
 	}

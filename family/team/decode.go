@@ -3,9 +3,6 @@
 package team
 
 import (
-	"bytes"
-	"slices"
-
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -47,6 +44,63 @@ var namesAttrPort = []string{
 	6: "removed",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own.
+type allocator struct {
+	copies         attrs.Arena
+	slabItemOption attrs.Slab[ItemOption]
+	slabItemPort   attrs.Slab[ItemPort]
+	slabAttrOption attrs.Slab[AttrOption]
+	slabAttrPort   attrs.Slab[AttrPort]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfItemOption returns the allocator's slab of ItemOption, nil for a nil
+// allocator.
+func (a *allocator) slabOfItemOption() *attrs.Slab[ItemOption] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabItemOption
+}
+
+// slabOfItemPort returns the allocator's slab of ItemPort, nil for a nil
+// allocator.
+func (a *allocator) slabOfItemPort() *attrs.Slab[ItemPort] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabItemPort
+}
+
+// slabOfAttrOption returns the allocator's slab of AttrOption, nil for a nil
+// allocator.
+func (a *allocator) slabOfAttrOption() *attrs.Slab[AttrOption] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabAttrOption
+}
+
+// slabOfAttrPort returns the allocator's slab of AttrPort, nil for a nil
+// allocator.
+func (a *allocator) slabOfAttrPort() *attrs.Slab[AttrPort] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabAttrPort
+}
+
 // UnmarshalAttrs decodes attributes of set team from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -55,11 +109,11 @@ func (v *Team) UnmarshalAttrs(b []byte) error {
 	*v = Team{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Team) decode(d *attrs.Decoder) {
+func (v *Team) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTeam)
 	for d.Next() {
 		switch d.Type() {
@@ -74,17 +128,17 @@ func (v *Team) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ListOption = new(ItemOption)
+			v.ListOption = a.slabOfItemOption().New()
 			nd := d.Nested()
-			v.ListOption.decode(&nd)
+			v.ListOption.decode(&nd, a)
 		case AttrListPort:
 			if v.ListPort != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.ListPort = new(ItemPort)
+			v.ListPort = a.slabOfItemPort().New()
 			nd := d.Nested()
-			v.ListPort.decode(&nd)
+			v.ListPort.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -99,11 +153,11 @@ func (v *ItemOption) UnmarshalAttrs(b []byte) error {
 	*v = ItemOption{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ItemOption) decode(d *attrs.Decoder) {
+func (v *ItemOption) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesItemOption)
 	var n0 int
 	c := *d
@@ -114,14 +168,14 @@ func (v *ItemOption) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Option = slices.Grow(v.Option, n0)
+		v.Option = a.slabOfAttrOption().Grow(v.Option, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrItemOption:
 			v.Option = append(v.Option, AttrOption{})
 			nd := d.Nested()
-			v.Option[len(v.Option)-1].decode(&nd)
+			v.Option[len(v.Option)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -136,11 +190,11 @@ func (v *AttrOption) UnmarshalAttrs(b []byte) error {
 	*v = AttrOption{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *AttrOption) decode(d *attrs.Decoder) {
+func (v *AttrOption) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrOption)
 	for d.Next() {
 		switch d.Type() {
@@ -149,7 +203,7 @@ func (v *AttrOption) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Name.Set(d.String())
+			v.Name.Set(a.arena().String(d.StringBytes()))
 		case AttrOptionChanged:
 			if v.Changed {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -167,7 +221,7 @@ func (v *AttrOption) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Data = bytes.Clone(d.Bytes())
+			v.Data = a.arena().Bytes(d.Bytes())
 		case AttrOptionRemoved:
 			if v.Removed {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -200,11 +254,11 @@ func (v *ItemPort) UnmarshalAttrs(b []byte) error {
 	*v = ItemPort{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ItemPort) decode(d *attrs.Decoder) {
+func (v *ItemPort) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesItemPort)
 	var n0 int
 	c := *d
@@ -215,14 +269,14 @@ func (v *ItemPort) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Port = slices.Grow(v.Port, n0)
+		v.Port = a.slabOfAttrPort().Grow(v.Port, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
 		case AttrItemPort:
 			v.Port = append(v.Port, AttrPort{})
 			nd := d.Nested()
-			v.Port[len(v.Port)-1].decode(&nd)
+			v.Port[len(v.Port)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -237,11 +291,11 @@ func (v *AttrPort) UnmarshalAttrs(b []byte) error {
 	*v = AttrPort{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *AttrPort) decode(d *attrs.Decoder) {
+func (v *AttrPort) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrPort)
 	for d.Next() {
 		switch d.Type() {
@@ -295,11 +349,11 @@ func (v *OptionsSetRequest) UnmarshalAttrs(b []byte) error {
 	*v = OptionsSetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *OptionsSetRequest) decode(d *attrs.Decoder) {
+func (v *OptionsSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTeam)
 	for d.Next() {
 		switch d.Type() {
@@ -307,10 +361,10 @@ func (v *OptionsSetRequest) decode(d *attrs.Decoder) {
 			v.TeamIfindex.Set(d.U32())
 		case AttrListOption:
 			if v.ListOption == nil {
-				v.ListOption = new(ItemOption)
+				v.ListOption = a.slabOfItemOption().New()
 			}
 			nd := d.Nested()
-			v.ListOption.decode(&nd)
+			v.ListOption.decode(&nd, a)
 		}
 	}
 }
@@ -323,11 +377,11 @@ func (v *OptionsGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = OptionsGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *OptionsGetRequest) decode(d *attrs.Decoder) {
+func (v *OptionsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTeam)
 	for d.Next() {
 		switch d.Type() {
@@ -345,11 +399,11 @@ func (v *PortListGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PortListGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PortListGetRequest) decode(d *attrs.Decoder) {
+func (v *PortListGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTeam)
 	for d.Next() {
 		switch d.Type() {
@@ -360,10 +414,10 @@ func (v *PortListGetRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Team) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Team) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

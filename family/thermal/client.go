@@ -67,13 +67,15 @@ func (c *Client) TzGetIDDump(ctx context.Context) iter.Seq2[*Thermal, error] {
 			yield(nil, opError("tz-get-id", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("tz-get-id", err))
 				return
 			}
-			rep := new(Thermal)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfThermal().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("tz-get-id", err)) {
 					return
 				}
@@ -106,7 +108,7 @@ func (c *Client) TzGetTrip(ctx context.Context, req *TzGetTripRequest) (*Thermal
 		return nil, opError("tz-get-trip", err)
 	}
 	rep := new(Thermal)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("tz-get-trip", err)
 	}
@@ -133,7 +135,7 @@ func (c *Client) TzGetTemp(ctx context.Context, req *TzGetTempRequest) (*Thermal
 		return nil, opError("tz-get-temp", err)
 	}
 	rep := new(Thermal)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("tz-get-temp", err)
 	}
@@ -160,7 +162,7 @@ func (c *Client) TzGetGov(ctx context.Context, req *TzGetGovRequest) (*Thermal, 
 		return nil, opError("tz-get-gov", err)
 	}
 	rep := new(Thermal)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("tz-get-gov", err)
 	}
@@ -184,13 +186,15 @@ func (c *Client) CdevGetDump(ctx context.Context) iter.Seq2[*Thermal, error] {
 			yield(nil, opError("cdev-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("cdev-get", err))
 				return
 			}
-			rep := new(Thermal)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfThermal().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("cdev-get", err)) {
 					return
 				}
@@ -223,7 +227,7 @@ func (c *Client) ThresholdGet(ctx context.Context, req *ThresholdGetRequest) (*T
 		return nil, opError("threshold-get", err)
 	}
 	rep := new(Thermal)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("threshold-get", err)
 	}

@@ -4,6 +4,7 @@ package thermal
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -66,6 +67,87 @@ var namesThresholdList = []string{
 	26: "threshold-direction",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies                attrs.Arena
+	slabTzList            attrs.Slab[TzList]
+	slabTripList          attrs.Slab[TripList]
+	slabThermal           attrs.Slab[Thermal]
+	slabCdevList          attrs.Slab[CdevList]
+	slabCPUCapabilityList attrs.Slab[CPUCapabilityList]
+	slabThresholdList     attrs.Slab[ThresholdList]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfTzList returns the allocator's slab of TzList, nil for a nil
+// allocator.
+func (a *allocator) slabOfTzList() *attrs.Slab[TzList] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabTzList
+}
+
+// slabOfTripList returns the allocator's slab of TripList, nil for a nil
+// allocator.
+func (a *allocator) slabOfTripList() *attrs.Slab[TripList] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabTripList
+}
+
+// slabOfThermal returns the allocator's slab of Thermal, nil for a nil
+// allocator.
+func (a *allocator) slabOfThermal() *attrs.Slab[Thermal] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabThermal
+}
+
+// slabOfCdevList returns the allocator's slab of CdevList, nil for a nil
+// allocator.
+func (a *allocator) slabOfCdevList() *attrs.Slab[CdevList] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabCdevList
+}
+
+// slabOfCPUCapabilityList returns the allocator's slab of CPUCapabilityList,
+// nil for a nil allocator.
+func (a *allocator) slabOfCPUCapabilityList() *attrs.Slab[CPUCapabilityList] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabCPUCapabilityList
+}
+
+// slabOfThresholdList returns the allocator's slab of ThresholdList, nil for a
+// nil allocator.
+func (a *allocator) slabOfThresholdList() *attrs.Slab[ThresholdList] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabThresholdList
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set thermal from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -74,11 +156,11 @@ func (v *Thermal) UnmarshalAttrs(b []byte) error {
 	*v = Thermal{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Thermal) decode(d *attrs.Decoder) {
+func (v *Thermal) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
 	for d.Next() {
 		switch d.Type() {
@@ -87,9 +169,9 @@ func (v *Thermal) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Tz = new(TzList)
+			v.Tz = a.slabOfTzList().New()
 			nd := d.Nested()
-			v.Tz.decode(&nd)
+			v.Tz.decode(&nd, a)
 		case AttrTzID:
 			if v.TzID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -107,9 +189,9 @@ func (v *Thermal) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TzTrip = new(TripList)
+			v.TzTrip = a.slabOfTripList().New()
 			nd := d.Nested()
-			v.TzTrip.decode(&nd)
+			v.TzTrip.decode(&nd, a)
 		case AttrTzTripID:
 			if v.TzTripID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -145,7 +227,7 @@ func (v *Thermal) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TzName.Set(d.String())
+			v.TzName.Set(a.arena().String(d.StringBytes()))
 		case AttrTzCdevWeight:
 			if v.TzCdevWeight.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -157,23 +239,23 @@ func (v *Thermal) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TzGov = new(Thermal)
+			v.TzGov = a.slabOfThermal().New()
 			nd := d.Nested()
-			v.TzGov.decode(&nd)
+			v.TzGov.decode(&nd, a)
 		case AttrTzGovName:
 			if v.TzGovName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.TzGovName.Set(d.String())
+			v.TzGovName.Set(a.arena().String(d.StringBytes()))
 		case AttrCdev:
 			if v.Cdev != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Cdev = new(CdevList)
+			v.Cdev = a.slabOfCdevList().New()
 			nd := d.Nested()
-			v.Cdev.decode(&nd)
+			v.Cdev.decode(&nd, a)
 		case AttrCdevID:
 			if v.CdevID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -197,21 +279,21 @@ func (v *Thermal) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.CdevName.Set(d.String())
+			v.CdevName.Set(a.arena().String(d.StringBytes()))
 		case AttrGovName:
 			if v.GovName.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.GovName.Set(d.String())
+			v.GovName.Set(a.arena().String(d.StringBytes()))
 		case AttrCPUCapability:
 			if v.CPUCapability != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.CPUCapability = new(CPUCapabilityList)
+			v.CPUCapability = a.slabOfCPUCapabilityList().New()
 			nd := d.Nested()
-			v.CPUCapability.decode(&nd)
+			v.CPUCapability.decode(&nd, a)
 		case AttrCPUCapabilityID:
 			if v.CPUCapabilityID.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -235,9 +317,9 @@ func (v *Thermal) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Threshold = new(ThresholdList)
+			v.Threshold = a.slabOfThresholdList().New()
 			nd := d.Nested()
-			v.Threshold.decode(&nd)
+			v.Threshold.decode(&nd, a)
 		case AttrThresholdTemp:
 			if v.ThresholdTemp.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -270,11 +352,11 @@ func (v *TzList) UnmarshalAttrs(b []byte) error {
 	*v = TzList{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TzList) decode(d *attrs.Decoder) {
+func (v *TzList) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTzList)
 	var n0, n1 int
 	c := *d
@@ -297,7 +379,7 @@ func (v *TzList) decode(d *attrs.Decoder) {
 		case AttrTzListTzID:
 			v.TzID = append(v.TzID, d.U32())
 		case AttrTzListTzName:
-			v.TzName = append(v.TzName, d.String())
+			v.TzName = append(v.TzName, a.arena().String(d.StringBytes()))
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -312,11 +394,11 @@ func (v *TripList) UnmarshalAttrs(b []byte) error {
 	*v = TripList{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TripList) decode(d *attrs.Decoder) {
+func (v *TripList) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTripList)
 	var n0, n1, n2, n3 int
 	c := *d
@@ -368,11 +450,11 @@ func (v *CdevList) UnmarshalAttrs(b []byte) error {
 	*v = CdevList{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CdevList) decode(d *attrs.Decoder) {
+func (v *CdevList) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCdevList)
 	var n0, n1 int
 	c := *d
@@ -395,7 +477,7 @@ func (v *CdevList) decode(d *attrs.Decoder) {
 		case AttrCdevListCdevID:
 			v.CdevID = append(v.CdevID, d.U32())
 		case AttrCdevListCdevName:
-			v.CdevName = append(v.CdevName, d.String())
+			v.CdevName = append(v.CdevName, a.arena().String(d.StringBytes()))
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -410,11 +492,11 @@ func (v *CPUCapabilityList) UnmarshalAttrs(b []byte) error {
 	*v = CPUCapabilityList{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *CPUCapabilityList) decode(d *attrs.Decoder) {
+func (v *CPUCapabilityList) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCPUCapabilityList)
 	var n0, n1, n2 int
 	c := *d
@@ -459,11 +541,11 @@ func (v *ThresholdList) UnmarshalAttrs(b []byte) error {
 	*v = ThresholdList{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ThresholdList) decode(d *attrs.Decoder) {
+func (v *ThresholdList) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThresholdList)
 	var n0, n1 int
 	c := *d
@@ -501,11 +583,11 @@ func (v *TzGetTripRequest) UnmarshalAttrs(b []byte) error {
 	*v = TzGetTripRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TzGetTripRequest) decode(d *attrs.Decoder) {
+func (v *TzGetTripRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
 	for d.Next() {
 		switch d.Type() {
@@ -523,11 +605,11 @@ func (v *TzGetTempRequest) UnmarshalAttrs(b []byte) error {
 	*v = TzGetTempRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TzGetTempRequest) decode(d *attrs.Decoder) {
+func (v *TzGetTempRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
 	for d.Next() {
 		switch d.Type() {
@@ -545,11 +627,11 @@ func (v *TzGetGovRequest) UnmarshalAttrs(b []byte) error {
 	*v = TzGetGovRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *TzGetGovRequest) decode(d *attrs.Decoder) {
+func (v *TzGetGovRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
 	for d.Next() {
 		switch d.Type() {
@@ -567,11 +649,11 @@ func (v *ThresholdGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = ThresholdGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ThresholdGetRequest) decode(d *attrs.Decoder) {
+func (v *ThresholdGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
 	for d.Next() {
 		switch d.Type() {
@@ -589,11 +671,11 @@ func (v *ThresholdAddRequest) UnmarshalAttrs(b []byte) error {
 	*v = ThresholdAddRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ThresholdAddRequest) decode(d *attrs.Decoder) {
+func (v *ThresholdAddRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
 	for d.Next() {
 		switch d.Type() {
@@ -615,11 +697,11 @@ func (v *ThresholdDeleteRequest) UnmarshalAttrs(b []byte) error {
 	*v = ThresholdDeleteRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ThresholdDeleteRequest) decode(d *attrs.Decoder) {
+func (v *ThresholdDeleteRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
 	for d.Next() {
 		switch d.Type() {
@@ -641,11 +723,11 @@ func (v *ThresholdFlushRequest) UnmarshalAttrs(b []byte) error {
 	*v = ThresholdFlushRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ThresholdFlushRequest) decode(d *attrs.Decoder) {
+func (v *ThresholdFlushRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
 	for d.Next() {
 		switch d.Type() {
@@ -656,10 +738,10 @@ func (v *ThresholdFlushRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Thermal) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Thermal) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

@@ -329,115 +329,115 @@ func decodeNotification(m genl.Message) (Notification, error) {
 	switch m.Header.Command {
 	case CmdTzCreate:
 		n := new(TzCreate)
-		if err := n.Thermal.decodeMessage(m.Data); err != nil {
+		if err := n.Thermal.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("tz-create", err)
 		}
 		return n, nil
 	case CmdTzDelete:
 		n := new(TzDelete)
-		if err := n.Thermal.decodeMessage(m.Data); err != nil {
+		if err := n.Thermal.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("tz-delete", err)
 		}
 		return n, nil
 	case CmdTzDisable:
 		n := new(TzDisable)
-		if err := n.Thermal.decodeMessage(m.Data); err != nil {
+		if err := n.Thermal.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("tz-disable", err)
 		}
 		return n, nil
 	case CmdTzEnable:
 		n := new(TzEnable)
-		if err := n.Thermal.decodeMessage(m.Data); err != nil {
+		if err := n.Thermal.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("tz-enable", err)
 		}
 		return n, nil
 	case CmdTzTripUp:
 		n := new(TzTripUp)
-		if err := n.Thermal.decodeMessage(m.Data); err != nil {
+		if err := n.Thermal.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("tz-trip-up", err)
 		}
 		return n, nil
 	case CmdTzTripDown:
 		n := new(TzTripDown)
-		if err := n.Thermal.decodeMessage(m.Data); err != nil {
+		if err := n.Thermal.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("tz-trip-down", err)
 		}
 		return n, nil
 	case CmdTzTripChange:
 		n := new(TzTripChange)
-		if err := n.Thermal.decodeMessage(m.Data); err != nil {
+		if err := n.Thermal.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("tz-trip-change", err)
 		}
 		return n, nil
 	case CmdTzTripAdd:
 		n := new(TzTripAdd)
-		if err := n.Thermal.decodeMessage(m.Data); err != nil {
+		if err := n.Thermal.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("tz-trip-add", err)
 		}
 		return n, nil
 	case CmdTzTripDelete:
 		n := new(TzTripDelete)
-		if err := n.Thermal.decodeMessage(m.Data); err != nil {
+		if err := n.Thermal.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("tz-trip-delete", err)
 		}
 		return n, nil
 	case CmdCdevAdd:
 		n := new(CdevAdd)
-		if err := n.Thermal.decodeMessage(m.Data); err != nil {
+		if err := n.Thermal.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("cdev-add", err)
 		}
 		return n, nil
 	case CmdCdevDelete:
 		n := new(CdevDelete)
-		if err := n.Thermal.decodeMessage(m.Data); err != nil {
+		if err := n.Thermal.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("cdev-delete", err)
 		}
 		return n, nil
 	case CmdCdevStateUpdate:
 		n := new(CdevStateUpdate)
-		if err := n.Thermal.decodeMessage(m.Data); err != nil {
+		if err := n.Thermal.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("cdev-state-update", err)
 		}
 		return n, nil
 	case CmdTzGovChange:
 		n := new(TzGovChange)
-		if err := n.Thermal.decodeMessage(m.Data); err != nil {
+		if err := n.Thermal.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("tz-gov-change", err)
 		}
 		return n, nil
 	case CmdCPUCapabilityChange:
 		n := new(CPUCapabilityChange)
-		if err := n.Thermal.decodeMessage(m.Data); err != nil {
+		if err := n.Thermal.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("cpu-capability-change", err)
 		}
 		return n, nil
 	case CmdThresholdAdded:
 		n := new(ThresholdAdded)
-		if err := n.Thermal.decodeMessage(m.Data); err != nil {
+		if err := n.Thermal.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("threshold-added", err)
 		}
 		return n, nil
 	case CmdThresholdDeleted:
 		n := new(ThresholdDeleted)
-		if err := n.Thermal.decodeMessage(m.Data); err != nil {
+		if err := n.Thermal.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("threshold-deleted", err)
 		}
 		return n, nil
 	case CmdThresholdFlushed:
 		n := new(ThresholdFlushed)
-		if err := n.Thermal.decodeMessage(m.Data); err != nil {
+		if err := n.Thermal.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("threshold-flushed", err)
 		}
 		return n, nil
 	case CmdThresholdUp:
 		n := new(ThresholdUp)
-		if err := n.Thermal.decodeMessage(m.Data); err != nil {
+		if err := n.Thermal.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("threshold-up", err)
 		}
 		return n, nil
 	case CmdThresholdDown:
 		n := new(ThresholdDown)
-		if err := n.Thermal.decodeMessage(m.Data); err != nil {
+		if err := n.Thermal.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("threshold-down", err)
 		}
 		return n, nil

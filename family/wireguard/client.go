@@ -75,13 +75,15 @@ func (c *Client) GetDeviceDump(ctx context.Context, req *GetDeviceDumpRequest) i
 			yield(nil, opError("get-device", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get-device", err))
 				return
 			}
-			rep := new(Wgdevice)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfWgdevice().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("get-device", err)) {
 					return
 				}

@@ -3,8 +3,7 @@
 package wireguard
 
 import (
-	"bytes"
-	"slices"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -43,6 +42,57 @@ var namesWgallowedip = []string{
 	4: "flags",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies          attrs.Arena
+	slabWgpeer      attrs.Slab[Wgpeer]
+	slabWgallowedip attrs.Slab[Wgallowedip]
+	slabWgdevice    attrs.Slab[Wgdevice]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfWgpeer returns the allocator's slab of Wgpeer, nil for a nil
+// allocator.
+func (a *allocator) slabOfWgpeer() *attrs.Slab[Wgpeer] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabWgpeer
+}
+
+// slabOfWgallowedip returns the allocator's slab of Wgallowedip, nil for a nil
+// allocator.
+func (a *allocator) slabOfWgallowedip() *attrs.Slab[Wgallowedip] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabWgallowedip
+}
+
+// slabOfWgdevice returns the allocator's slab of Wgdevice, nil for a nil
+// allocator.
+func (a *allocator) slabOfWgdevice() *attrs.Slab[Wgdevice] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabWgdevice
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set wgdevice from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -51,11 +101,11 @@ func (v *Wgdevice) UnmarshalAttrs(b []byte) error {
 	*v = Wgdevice{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Wgdevice) decode(d *attrs.Decoder) {
+func (v *Wgdevice) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWgdevice)
 	for d.Next() {
 		switch d.Type() {
@@ -70,19 +120,19 @@ func (v *Wgdevice) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Ifname.Set(d.String())
+			v.Ifname.Set(a.arena().String(d.StringBytes()))
 		case AttrWgdevicePrivateKey:
 			if v.PrivateKey != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.PrivateKey = bytes.Clone(d.Bytes())
+			v.PrivateKey = a.arena().Bytes(d.Bytes())
 		case AttrWgdevicePublicKey:
 			if v.PublicKey != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.PublicKey = bytes.Clone(d.Bytes())
+			v.PublicKey = a.arena().Bytes(d.Bytes())
 		case AttrWgdeviceFlags:
 			if v.Flags.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -106,16 +156,12 @@ func (v *Wgdevice) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			a := d.Nested()
-			if v.Peers == nil {
-				v.Peers = make([]Wgpeer, 0, a.Count())
-			} else {
-				v.Peers = slices.Grow(v.Peers, a.Count())
-			}
-			for a.Next() {
+			ad := d.Nested()
+			v.Peers = a.slabOfWgpeer().Grow(v.Peers, ad.Count())
+			for ad.Next() {
 				v.Peers = append(v.Peers, Wgpeer{})
-				nd := a.Nested()
-				v.Peers[len(v.Peers)-1].decode(&nd)
+				nd := ad.Nested()
+				v.Peers[len(v.Peers)-1].decode(&nd, a)
 			}
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
@@ -131,11 +177,11 @@ func (v *Wgpeer) UnmarshalAttrs(b []byte) error {
 	*v = Wgpeer{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Wgpeer) decode(d *attrs.Decoder) {
+func (v *Wgpeer) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWgpeer)
 	for d.Next() {
 		switch d.Type() {
@@ -144,13 +190,13 @@ func (v *Wgpeer) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.PublicKey = bytes.Clone(d.Bytes())
+			v.PublicKey = a.arena().Bytes(d.Bytes())
 		case AttrWgpeerPresharedKey:
 			if v.PresharedKey != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.PresharedKey = bytes.Clone(d.Bytes())
+			v.PresharedKey = a.arena().Bytes(d.Bytes())
 		case AttrWgpeerFlags:
 			if v.Flags.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -162,7 +208,7 @@ func (v *Wgpeer) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Endpoint = bytes.Clone(d.Bytes())
+			v.Endpoint = a.arena().Bytes(d.Bytes())
 		case AttrWgpeerPersistentKeepaliveInterval:
 			if v.PersistentKeepaliveInterval.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -197,16 +243,12 @@ func (v *Wgpeer) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			a := d.Nested()
-			if v.Allowedips == nil {
-				v.Allowedips = make([]Wgallowedip, 0, a.Count())
-			} else {
-				v.Allowedips = slices.Grow(v.Allowedips, a.Count())
-			}
-			for a.Next() {
+			ad := d.Nested()
+			v.Allowedips = a.slabOfWgallowedip().Grow(v.Allowedips, ad.Count())
+			for ad.Next() {
 				v.Allowedips = append(v.Allowedips, Wgallowedip{})
-				nd := a.Nested()
-				v.Allowedips[len(v.Allowedips)-1].decode(&nd)
+				nd := ad.Nested()
+				v.Allowedips[len(v.Allowedips)-1].decode(&nd, a)
 			}
 		case AttrWgpeerProtocolVersion:
 			if v.ProtocolVersion.Valid {
@@ -228,11 +270,11 @@ func (v *Wgallowedip) UnmarshalAttrs(b []byte) error {
 	*v = Wgallowedip{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Wgallowedip) decode(d *attrs.Decoder) {
+func (v *Wgallowedip) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWgallowedip)
 	for d.Next() {
 		switch d.Type() {
@@ -274,18 +316,18 @@ func (v *GetDeviceDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetDeviceDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetDeviceDumpRequest) decode(d *attrs.Decoder) {
+func (v *GetDeviceDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWgdevice)
 	for d.Next() {
 		switch d.Type() {
 		case AttrWgdeviceIfindex:
 			v.Ifindex.Set(d.U32())
 		case AttrWgdeviceIfname:
-			v.Ifname.Set(d.String())
+			v.Ifname.Set(a.arena().String(d.StringBytes()))
 		}
 	}
 }
@@ -298,22 +340,22 @@ func (v *SetDeviceRequest) UnmarshalAttrs(b []byte) error {
 	*v = SetDeviceRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SetDeviceRequest) decode(d *attrs.Decoder) {
+func (v *SetDeviceRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWgdevice)
 	for d.Next() {
 		switch d.Type() {
 		case AttrWgdeviceIfindex:
 			v.Ifindex.Set(d.U32())
 		case AttrWgdeviceIfname:
-			v.Ifname.Set(d.String())
+			v.Ifname.Set(a.arena().String(d.StringBytes()))
 		case AttrWgdevicePrivateKey:
-			v.PrivateKey = bytes.Clone(d.Bytes())
+			v.PrivateKey = a.arena().Bytes(d.Bytes())
 		case AttrWgdevicePublicKey:
-			v.PublicKey = bytes.Clone(d.Bytes())
+			v.PublicKey = a.arena().Bytes(d.Bytes())
 		case AttrWgdeviceFlags:
 			v.Flags.Set(WgdeviceFlags(d.U32()))
 		case AttrWgdeviceListenPort:
@@ -321,26 +363,22 @@ func (v *SetDeviceRequest) decode(d *attrs.Decoder) {
 		case AttrWgdeviceFwmark:
 			v.Fwmark.Set(d.U32())
 		case AttrWgdevicePeers:
-			a := d.Nested()
-			if v.Peers == nil {
-				v.Peers = make([]Wgpeer, 0, a.Count())
-			} else {
-				v.Peers = slices.Grow(v.Peers, a.Count())
-			}
-			for a.Next() {
+			ad := d.Nested()
+			v.Peers = a.slabOfWgpeer().Grow(v.Peers, ad.Count())
+			for ad.Next() {
 				v.Peers = append(v.Peers, Wgpeer{})
-				nd := a.Nested()
-				v.Peers[len(v.Peers)-1].decode(&nd)
+				nd := ad.Nested()
+				v.Peers[len(v.Peers)-1].decode(&nd, a)
 			}
 		}
 	}
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Wgdevice) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Wgdevice) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

@@ -31,7 +31,7 @@ func FuzzDeviceMerge(f *testing.F) {
 		peers, ips := 0, 0
 		for _, msg := range [][]byte{a, b} {
 			var w Wgdevice
-			if w.decodeMessage(msg) != nil {
+			if w.decodeMessage(msg, nil) != nil {
 				return
 			}
 			peers += len(w.Peers)

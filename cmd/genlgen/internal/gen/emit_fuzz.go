@@ -1,8 +1,9 @@
 package gen
 
 // genFuzz prints FuzzDecode: arbitrary bytes decoded as each attribute set
-// must not panic, and whatever decodes must encode and decode again to the
-// same value.
+// must not panic, must decode to the same value (or error) with and
+// without an allocator, and whatever decodes must encode and decode again
+// to the same value.
 func (g *generator) genFuzz(f *file) {
 	p := g.p
 	if len(p.sets) == 0 {
@@ -11,7 +12,9 @@ func (g *generator) genFuzz(f *file) {
 	t := testingPkg.Ident
 	f.P("// FuzzDecode decodes arbitrary bytes as attribute set number which (modulo")
 	f.P("// the number of sets). Decoding must not panic, and a value that decodes")
-	f.P("// must survive MarshalAttrs and UnmarshalAttrs unchanged.")
+	f.P("// must survive MarshalAttrs and UnmarshalAttrs unchanged. Decoding with an")
+	f.P("// allocator, as dumps do, must give the same value or error, twice over")
+	f.P("// (the second decode must not change the first value).")
 	f.P("func FuzzDecode(f *", t("F"), ") {")
 	f.P("for i := range ", len(p.sets), " {")
 	f.P("f.Add(uint8(i), []byte{})")
@@ -37,11 +40,23 @@ func (g *generator) genFuzz(f *file) {
 	f.P("*T")
 	f.P("MarshalAttrs(*", attrsPkg.Ident("Encoder"), ") error")
 	f.P("UnmarshalAttrs([]byte) error")
+	f.P("decode(*", attrsPkg.Ident("Decoder"), ", *allocator)")
 	f.P("}")
 	f.P()
 	f.P("func roundTrip[T any, P attrSet[T]](t *", t("T"), ", b []byte) {")
 	f.P("var v T")
-	f.P("if P(&v).UnmarshalAttrs(b) != nil {")
+	f.P("err := P(&v).UnmarshalAttrs(b)")
+	f.P("a := new(allocator)")
+	f.P("var s1, s2 T")
+	f.P("var d1, d2 ", attrsPkg.Ident("Decoder"))
+	f.P("d1.Reset(b)")
+	f.P("P(&s1).decode(&d1, a)")
+	f.P("d2.Reset(b)")
+	f.P("P(&s2).decode(&d2, a)")
+	f.P("if (err == nil) != (d1.Err() == nil) || !", reflectPkg.Ident("DeepEqual"), "(v, s1) || !", reflectPkg.Ident("DeepEqual"), "(v, s2) {")
+	f.P("t.Fatalf(\"%T: decoding with an allocator differs:\\n%+v (%v)\\n%+v (%v)\", v, v, err, s1, d1.Err())")
+	f.P("}")
+	f.P("if err != nil {")
 	f.P("return")
 	f.P("}")
 	f.P("var e ", attrsPkg.Ident("Encoder"))

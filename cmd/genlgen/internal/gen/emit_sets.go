@@ -298,6 +298,9 @@ func (g *generator) genDecode(f *file) {
 		f.P("}")
 		f.P()
 	}
+	if len(p.sets) > 0 {
+		g.genAlloc(f, g.allocUses())
+	}
 	for _, s := range p.sets {
 		f.P("// UnmarshalAttrs decodes attributes of set ", s.spec.Name, " from b into v,")
 		if s.extra != "" {
@@ -311,7 +314,7 @@ func (g *generator) genDecode(f *file) {
 		f.P("*v = ", s.name, "{}")
 		f.P("var d ", attrsPkg.Ident("Decoder"))
 		f.P("d.Reset(b)")
-		f.P("v.decode(&d)")
+		f.P("v.decode(&d, nil)")
 		f.P("return d.Err()")
 		f.P("}")
 		f.P()
@@ -322,11 +325,11 @@ func (g *generator) genDecode(f *file) {
 			continue
 		}
 		f.P("// decodeMessage decodes a message's attributes into v, adding to what v")
-		f.P("// holds (a reply may come in several messages).")
-		f.P("func (v *", s.name, ") decodeMessage(b []byte) error {")
+		f.P("// holds (a reply may come in several messages), taking values from a.")
+		f.P("func (v *", s.name, ") decodeMessage(b []byte, a *allocator) error {")
 		f.P("var d ", attrsPkg.Ident("Decoder"))
 		f.P("d.Reset(b)")
-		f.P("v.decode(&d)")
+		f.P("v.decode(&d, a)")
 		f.P("return d.Err()")
 		f.P("}")
 		f.P()
@@ -336,12 +339,12 @@ func (g *generator) genDecode(f *file) {
 			break
 		}
 		f.P("// decodeMessage decodes a message's fixed header and attributes into v.")
-		f.P("func (v *", m.name, ") decodeMessage(b []byte) error {")
+		f.P("func (v *", m.name, ") decodeMessage(b []byte, a *allocator) error {")
 		f.P("if len(b) < ", m.header.sizeC, " {")
 		f.P("return ", attrsPkg.Ident("HeaderTooShort"), "(", strconv.Quote(m.header.def.Name), ", ", m.header.sizeC, ", len(b))")
 		f.P("}")
 		f.P("v.Header.get(b)")
-		f.P("return v.", m.set.name, ".decodeMessage(b[", m.header.sizeC, ":])")
+		f.P("return v.", m.set.name, ".decodeMessage(b[", m.header.sizeC, ":], a)")
 		f.P("}")
 		f.P()
 	}
@@ -369,7 +372,7 @@ func (g *generator) usesDecodeMessage(s *set) bool {
 }
 
 func (g *generator) genDecodeFunc(f *file, s *set) {
-	f.P("func (v *", s.name, ") decode(d *", attrsPkg.Ident("Decoder"), ") {")
+	f.P("func (v *", s.name, ") decode(d *", attrsPkg.Ident("Decoder"), ", a *allocator) {")
 	f.P("d.SetNames(", s.namesV, ")")
 	var counted []*field
 	for _, fl := range s.fields {
@@ -397,13 +400,17 @@ func (g *generator) genDecodeFunc(f *file, s *set) {
 		f.P("}")
 		for _, fl := range counted {
 			f.P("if ", fl.countV, " > 0 {")
-			f.P("v.", fl.name, " = ", slicesPkg.Ident("Grow"), "(v.", fl.name, ", ", fl.countV, ")")
+			if t := slabElem(fl); t != "" {
+				f.P("v.", fl.name, " = a.", slabMethod(t), "().Grow(v.", fl.name, ", ", fl.countV, ")")
+			} else {
+				f.P("v.", fl.name, " = ", slicesPkg.Ident("Grow"), "(v.", fl.name, ", ", fl.countV, ")")
+			}
 			f.P("}")
 		}
 	}
 	f.P("for d.Next() {")
 	if s.elem {
-		f.P("v.decodeAttr(d)")
+		f.P("v.decodeAttr(d, a)")
 	} else {
 		g.decodeSwitch(f, s)
 	}
@@ -412,7 +419,7 @@ func (g *generator) genDecodeFunc(f *file, s *set) {
 	f.P()
 	if s.elem {
 		f.P("// decodeAttr decodes the current attribute of d into v.")
-		f.P("func (v *", s.name, ") decodeAttr(d *", attrsPkg.Ident("Decoder"), ") {")
+		f.P("func (v *", s.name, ") decodeAttr(d *", attrsPkg.Ident("Decoder"), ", a *allocator) {")
 		g.decodeSwitch(f, s)
 		f.P("}")
 		f.P()
@@ -475,10 +482,10 @@ func (g *generator) decodeField(f *file, s *set, fl *field) {
 		es := fl.el.set
 		f.P("nd := d.Nested()")
 		f.P("nd.SetNames(", es.namesV, ")")
-		f.P(x, " = make(", fl.typ, ", 0, nd.Count())")
+		f.P(x, " = a.", slabMethod(slabElem(fl)), "().Make(nd.Count())")
 		f.P("for nd.Next() {")
 		f.P(x, " = append(", x, ", ", fl.el.typ, "{})")
-		f.P(x, "[len(", x, ")-1].decodeAttr(&nd)")
+		f.P(x, "[len(", x, ")-1].decodeAttr(&nd, a)")
 		f.P("}")
 	case fl.tv != nil:
 		et := fl.tv
@@ -498,7 +505,7 @@ func (g *generator) decodeField(f *file, s *set, fl *field) {
 					}
 					f.P(x, " = append(", x, ", ", et.name, "{", strings.Join(kv, ", "), "})")
 					f.P("k", i+1, " := ", dv, ".Nested()")
-					f.P(x, "[len(", x, ")-1].", et.value, ".decode(&k", i+1, ")")
+					f.P(x, "[len(", x, ")-1].", et.value, ".decode(&k", i+1, ", a)")
 				} else {
 					f.P("k", i+1, " := ", dv, ".Nested()")
 				}
@@ -515,21 +522,25 @@ func (g *generator) decodeField(f *file, s *set, fl *field) {
 			f.P("}")
 		}
 	case fl.arrays:
-		f.P("a := d.Nested()")
-		f.P("arr := make(", typeOf("[]", fl.el.typ), ", 0, a.Count())")
-		f.P("for a.Next() {")
-		g.decodeAppend(f, fl.el, "arr", "a")
+		f.P("ad := d.Nested()")
+		f.P("arr := make(", typeOf("[]", fl.el.typ), ", 0, ad.Count())")
+		f.P("for ad.Next() {")
+		g.decodeAppend(f, fl.el, "arr", "ad")
 		f.P("}")
 		f.P(x, " = append(", x, ", arr)")
 	case fl.idx:
-		f.P("a := d.Nested()")
-		f.P("if ", x, " == nil {")
-		f.P(x, " = make(", fl.typ, ", 0, a.Count())")
-		f.P("} else {")
-		f.P(x, " = ", slicesPkg.Ident("Grow"), "(", x, ", a.Count())")
-		f.P("}")
-		f.P("for a.Next() {")
-		g.decodeAppend(f, fl.el, x, "a")
+		f.P("ad := d.Nested()")
+		if t := slabElem(fl); t != "" {
+			f.P(x, " = a.", slabMethod(t), "().Grow(", x, ", ad.Count())")
+		} else {
+			f.P("if ", x, " == nil {")
+			f.P(x, " = make(", fl.typ, ", 0, ad.Count())")
+			f.P("} else {")
+			f.P(x, " = ", slicesPkg.Ident("Grow"), "(", x, ", ad.Count())")
+			f.P("}")
+		}
+		f.P("for ad.Next() {")
+		g.decodeAppend(f, fl.el, x, "ad")
 		f.P("}")
 	case fl.multi:
 		g.decodeAppend(f, fl.el, x, "d")
@@ -546,15 +557,16 @@ func (g *generator) decodeField(f *file, s *set, fl *field) {
 			f.P(x, ".Set(", g.decodeExpr(f, fl.el, "d"), ")")
 		}
 	case fl.ptr:
+		alloc := "a." + slabMethod(slabElem(fl)) + "().New()"
 		if s.extra != "" {
-			f.P(x, " = new(", fl.el.typ, ")")
+			f.P(x, " = ", alloc)
 		} else {
 			f.P("if ", x, " == nil {")
-			f.P(x, " = new(", fl.el.typ, ")")
+			f.P(x, " = ", alloc)
 			f.P("}")
 		}
 		f.P("nd := d.Nested()")
-		f.P(x, ".decode(&nd)")
+		f.P(x, ".decode(&nd, a)")
 	default:
 		f.P(x, " = ", g.decodeExpr(f, fl.el, "d"))
 	}
@@ -567,7 +579,7 @@ func (g *generator) decodeAppend(f *file, el elem, x, dv string) {
 	case kNest:
 		f.P(x, " = append(", x, ", ", el.typ, "{})")
 		f.P("nd := ", dv, ".Nested()")
-		f.P(x, "[len(", x, ")-1].decode(&nd)")
+		f.P(x, "[len(", x, ")-1].decode(&nd, a)")
 	case kStruct:
 		cs := el.strct
 		f.P("if b := ", dv, ".Bytes(); len(b) > 0 {")
@@ -633,11 +645,11 @@ func (g *generator) decodeExpr(f *file, el elem, dv string) string {
 			return expr
 		}
 	case kString:
-		return dv + ".String()"
+		return "a.arena().String(" + dv + ".StringBytes())"
 	case kBinary:
-		return f.qual(bytesPkg.Ident("Clone")) + "(" + dv + ".Bytes())"
+		return "a.arena().Bytes(" + dv + ".Bytes())"
 	case kHWAddr:
-		return f.qual(netPkg.Ident("HardwareAddr")) + "(" + f.qual(bytesPkg.Ident("Clone")) + "(" + dv + ".Bytes()))"
+		return f.qual(netPkg.Ident("HardwareAddr")) + "(a.arena().Bytes(" + dv + ".Bytes()))"
 	case kFlag:
 		return dv + ".Flag()"
 	case kBitfield32:

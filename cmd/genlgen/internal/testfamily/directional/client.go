@@ -68,7 +68,7 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*Dev, error) {
 		return nil, opError("get", err)
 	}
 	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("get", err)
 	}
@@ -92,13 +92,15 @@ func (c *Client) GetDump(ctx context.Context) iter.Seq2[*Dev, error] {
 			yield(nil, opError("get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get", err))
 				return
 			}
-			rep := new(Dev)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDev().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("get", err)) {
 					return
 				}
@@ -155,7 +157,7 @@ func (c *Client) PortGet(ctx context.Context, req *PortGetRequest) (*Dev, error)
 		return nil, opError("port-get", err)
 	}
 	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("port-get", err)
 	}
@@ -186,13 +188,15 @@ func (c *Client) PortGetDump(ctx context.Context, req *PortGetDumpRequest) iter.
 			yield(nil, opError("port-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("port-get", err))
 				return
 			}
-			rep := new(Dev)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfDev().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("port-get", err)) {
 					return
 				}

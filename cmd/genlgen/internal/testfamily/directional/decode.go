@@ -3,6 +3,8 @@
 package directional
 
 import (
+	"sync"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -12,6 +14,36 @@ var namesDev = []string{
 	3: "port",
 }
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies  attrs.Arena
+	slabDev attrs.Slab[Dev]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfDev returns the allocator's slab of Dev, nil for a nil allocator.
+func (a *allocator) slabOfDev() *attrs.Slab[Dev] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDev
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set dev from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -20,11 +52,11 @@ func (v *Dev) UnmarshalAttrs(b []byte) error {
 	*v = Dev{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Dev) decode(d *attrs.Decoder) {
+func (v *Dev) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
 	for d.Next() {
 		switch d.Type() {
@@ -39,7 +71,7 @@ func (v *Dev) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Name.Set(d.String())
+			v.Name.Set(a.arena().String(d.StringBytes()))
 		case AttrDevPort:
 			if v.Port.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -60,11 +92,11 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetRequest) decode(d *attrs.Decoder) {
+func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
 	for d.Next() {
 		switch d.Type() {
@@ -82,18 +114,18 @@ func (v *SetRequest) UnmarshalAttrs(b []byte) error {
 	*v = SetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SetRequest) decode(d *attrs.Decoder) {
+func (v *SetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
 	for d.Next() {
 		switch d.Type() {
 		case AttrDevIndex:
 			v.Index.Set(d.U32())
 		case AttrDevName:
-			v.Name.Set(d.String())
+			v.Name.Set(a.arena().String(d.StringBytes()))
 		}
 	}
 }
@@ -106,11 +138,11 @@ func (v *PortGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = PortGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PortGetRequest) decode(d *attrs.Decoder) {
+func (v *PortGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
 	for d.Next() {
 		switch d.Type() {
@@ -130,11 +162,11 @@ func (v *PortGetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = PortGetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *PortGetDumpRequest) decode(d *attrs.Decoder) {
+func (v *PortGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
 	for d.Next() {
 		switch d.Type() {
@@ -145,10 +177,10 @@ func (v *PortGetDumpRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Dev) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Dev) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }

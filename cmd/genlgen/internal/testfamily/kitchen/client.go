@@ -69,7 +69,7 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*Main, error) {
 		return nil, opError("get", err)
 	}
 	rep := new(Main)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("get", err)
 	}
@@ -100,13 +100,15 @@ func (c *Client) GetDump(ctx context.Context, req *GetDumpRequest) iter.Seq2[*Ma
 			yield(nil, opError("get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("get", err))
 				return
 			}
-			rep := new(Main)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfMain().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("get", err)) {
 					return
 				}
@@ -161,13 +163,15 @@ func (c *Client) ListDump(ctx context.Context) iter.Seq2[*Main, error] {
 			yield(nil, opError("list", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("list", err))
 				return
 			}
-			rep := new(Main)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfMain().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("list", err)) {
 					return
 				}
@@ -194,7 +198,7 @@ func (c *Client) Ping(ctx context.Context) (*Empty, error) {
 		return nil, opError("ping", err)
 	}
 	rep := new(Empty)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("ping", err)
 	}
@@ -224,7 +228,7 @@ func (c *Client) HdrGet(ctx context.Context, hdr KtHeader, req *HdrGetRequest) (
 		return nil, opError("hdr-get", err)
 	}
 	rep := new(MainKtHeaderMessage)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data) })
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
 		return nil, opError("hdr-get", err)
 	}
@@ -253,13 +257,15 @@ func (c *Client) HdrGetDump(ctx context.Context, hdr KtHeader) iter.Seq2[*MainKt
 			yield(nil, opError("hdr-get", err))
 			return
 		}
+		a := allocators.Get().(*allocator)
+		defer allocators.Put(a)
 		for m, err := range c.core.Conn().Dump(ctx, r) {
 			if err != nil {
 				yield(nil, opError("hdr-get", err))
 				return
 			}
-			rep := new(MainKtHeaderMessage)
-			if err := rep.decodeMessage(m.Data); err != nil {
+			rep := a.slabOfMainKtHeaderMessage().New()
+			if err := rep.decodeMessage(m.Data, a); err != nil {
 				if !yield(nil, opError("hdr-get", err)) {
 					return
 				}

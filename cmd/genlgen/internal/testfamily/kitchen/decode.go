@@ -3,9 +3,9 @@
 package kitchen
 
 import (
-	"bytes"
 	"net"
 	"slices"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -109,6 +109,93 @@ var namesClientAttrs = []string{
 
 var namesEmpty = []string{}
 
+// An allocator is what decoders take their values from: a few shared chunks
+// (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
+// written after it is handed out, but keeping one keeps its chunk alive. A nil
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump; everything else passes nil.
+type allocator struct {
+	copies                  attrs.Arena
+	slabInnerSet            attrs.Slab[InnerSet]
+	slabInner               attrs.Slab[Inner]
+	slabTree                attrs.Slab[Tree]
+	slabInnerSubset         attrs.Slab[InnerSubset]
+	slabLeaf                attrs.Slab[Leaf]
+	slabMain                attrs.Slab[Main]
+	slabMainKtHeaderMessage attrs.Slab[MainKtHeaderMessage]
+}
+
+// arena returns the allocator's arena for strings and byte slices, nil
+// for a nil allocator.
+func (a *allocator) arena() *attrs.Arena {
+	if a == nil {
+		return nil
+	}
+	return &a.copies
+}
+
+// slabOfInnerSet returns the allocator's slab of InnerSet, nil for a nil
+// allocator.
+func (a *allocator) slabOfInnerSet() *attrs.Slab[InnerSet] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabInnerSet
+}
+
+// slabOfInner returns the allocator's slab of Inner, nil for a nil allocator.
+func (a *allocator) slabOfInner() *attrs.Slab[Inner] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabInner
+}
+
+// slabOfTree returns the allocator's slab of Tree, nil for a nil allocator.
+func (a *allocator) slabOfTree() *attrs.Slab[Tree] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabTree
+}
+
+// slabOfInnerSubset returns the allocator's slab of InnerSubset, nil for a nil
+// allocator.
+func (a *allocator) slabOfInnerSubset() *attrs.Slab[InnerSubset] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabInnerSubset
+}
+
+// slabOfLeaf returns the allocator's slab of Leaf, nil for a nil allocator.
+func (a *allocator) slabOfLeaf() *attrs.Slab[Leaf] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabLeaf
+}
+
+// slabOfMain returns the allocator's slab of Main, nil for a nil allocator.
+func (a *allocator) slabOfMain() *attrs.Slab[Main] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabMain
+}
+
+// slabOfMainKtHeaderMessage returns the allocator's slab of
+// MainKtHeaderMessage, nil for a nil allocator.
+func (a *allocator) slabOfMainKtHeaderMessage() *attrs.Slab[MainKtHeaderMessage] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabMainKtHeaderMessage
+}
+
+// allocators holds the allocators of finished dumps for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
+
 // UnmarshalAttrs decodes attributes of set main from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -117,11 +204,11 @@ func (v *Main) UnmarshalAttrs(b []byte) error {
 	*v = Main{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Main) decode(d *attrs.Decoder) {
+func (v *Main) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMain)
 	var n0, n1, n2, n3, n4, n5, n6 int
 	c := *d
@@ -144,7 +231,7 @@ func (v *Main) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Nests = slices.Grow(v.Nests, n0)
+		v.Nests = a.slabOfInnerSet().Grow(v.Nests, n0)
 	}
 	if n1 > 0 {
 		v.MultiU32 = slices.Grow(v.MultiU32, n1)
@@ -159,7 +246,7 @@ func (v *Main) decode(d *attrs.Decoder) {
 		v.MultiAddr = slices.Grow(v.MultiAddr, n4)
 	}
 	if n5 > 0 {
-		v.MultiStruct = slices.Grow(v.MultiStruct, n5)
+		v.MultiStruct = a.slabOfInner().Grow(v.MultiStruct, n5)
 	}
 	if n6 > 0 {
 		v.MultiColor = slices.Grow(v.MultiColor, n6)
@@ -273,25 +360,25 @@ func (v *Main) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Name.Set(d.String())
+			v.Name.Set(a.arena().String(d.StringBytes()))
 		case AttrMainNameUnterm:
 			if v.NameUnterm.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.NameUnterm.Set(d.String())
+			v.NameUnterm.Set(a.arena().String(d.StringBytes()))
 		case AttrMainBlob:
 			if v.Blob != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Blob = bytes.Clone(d.Bytes())
+			v.Blob = a.arena().Bytes(d.Bytes())
 		case AttrMainUUID:
 			if v.UUID != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.UUID = bytes.Clone(d.Bytes())
+			v.UUID = a.arena().Bytes(d.Bytes())
 		case AttrMainOn:
 			if v.On {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -369,7 +456,7 @@ func (v *Main) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.MAC = net.HardwareAddr(bytes.Clone(d.Bytes()))
+			v.MAC = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
 		case AttrMainTs:
 			if v.Ts.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -415,19 +502,19 @@ func (v *Main) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Nest = new(InnerSet)
+			v.Nest = a.slabOfInnerSet().New()
 			nd := d.Nested()
-			v.Nest.decode(&nd)
+			v.Nest.decode(&nd, a)
 		case AttrMainNests:
 			v.Nests = append(v.Nests, InnerSet{})
 			nd := d.Nested()
-			v.Nests[len(v.Nests)-1].decode(&nd)
+			v.Nests[len(v.Nests)-1].decode(&nd, a)
 		case AttrMainMultiU32:
 			v.MultiU32 = append(v.MultiU32, d.U32())
 		case AttrMainMultiStr:
-			v.MultiStr = append(v.MultiStr, d.String())
+			v.MultiStr = append(v.MultiStr, a.arena().String(d.StringBytes()))
 		case AttrMainMultiBin:
-			v.MultiBin = append(v.MultiBin, bytes.Clone(d.Bytes()))
+			v.MultiBin = append(v.MultiBin, a.arena().Bytes(d.Bytes()))
 		case AttrMainMultiAddr:
 			v.MultiAddr = append(v.MultiAddr, d.Addr16())
 		case AttrMainMultiStruct:
@@ -445,44 +532,40 @@ func (v *Main) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			a := d.Nested()
-			if v.IdxNest == nil {
-				v.IdxNest = make([]InnerSet, 0, a.Count())
-			} else {
-				v.IdxNest = slices.Grow(v.IdxNest, a.Count())
-			}
-			for a.Next() {
+			ad := d.Nested()
+			v.IdxNest = a.slabOfInnerSet().Grow(v.IdxNest, ad.Count())
+			for ad.Next() {
 				v.IdxNest = append(v.IdxNest, InnerSet{})
-				nd := a.Nested()
-				v.IdxNest[len(v.IdxNest)-1].decode(&nd)
+				nd := ad.Nested()
+				v.IdxNest[len(v.IdxNest)-1].decode(&nd, a)
 			}
 		case AttrMainIdxU16:
 			if v.IdxU16 != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			a := d.Nested()
+			ad := d.Nested()
 			if v.IdxU16 == nil {
-				v.IdxU16 = make([]uint16, 0, a.Count())
+				v.IdxU16 = make([]uint16, 0, ad.Count())
 			} else {
-				v.IdxU16 = slices.Grow(v.IdxU16, a.Count())
+				v.IdxU16 = slices.Grow(v.IdxU16, ad.Count())
 			}
-			for a.Next() {
-				v.IdxU16 = append(v.IdxU16, a.U16())
+			for ad.Next() {
+				v.IdxU16 = append(v.IdxU16, ad.U16())
 			}
 		case AttrMainIdxStr:
 			if v.IdxStr != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			a := d.Nested()
+			ad := d.Nested()
 			if v.IdxStr == nil {
-				v.IdxStr = make([]string, 0, a.Count())
+				v.IdxStr = make([]string, 0, ad.Count())
 			} else {
-				v.IdxStr = slices.Grow(v.IdxStr, a.Count())
+				v.IdxStr = slices.Grow(v.IdxStr, ad.Count())
 			}
-			for a.Next() {
-				v.IdxStr = append(v.IdxStr, a.String())
+			for ad.Next() {
+				v.IdxStr = append(v.IdxStr, a.arena().String(ad.StringBytes()))
 			}
 		case AttrMainNtv:
 			k0 := d.Nested()
@@ -491,7 +574,7 @@ func (v *Main) decode(d *attrs.Decoder) {
 				for k1.Next() {
 					v.Ntv = append(v.Ntv, MainNtvEntry{OuterID: k0.Type(), InnerID: k1.Type()})
 					k2 := k1.Nested()
-					v.Ntv[len(v.Ntv)-1].Attrs.decode(&k2)
+					v.Ntv[len(v.Ntv)-1].Attrs.decode(&k2, a)
 				}
 			}
 		case AttrMainNtv1:
@@ -499,7 +582,7 @@ func (v *Main) decode(d *attrs.Decoder) {
 			for k0.Next() {
 				v.Ntv1 = append(v.Ntv1, MainNtv1Entry{Key: k0.Type()})
 				k1 := k0.Nested()
-				v.Ntv1[len(v.Ntv1)-1].Attrs.decode(&k1)
+				v.Ntv1[len(v.Ntv1)-1].Attrs.decode(&k1, a)
 			}
 		case AttrMainStat:
 			k0 := d.Nested()
@@ -511,17 +594,17 @@ func (v *Main) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Tree = new(Tree)
+			v.Tree = a.slabOfTree().New()
 			nd := d.Nested()
-			v.Tree.decode(&nd)
+			v.Tree.decode(&nd, a)
 		case AttrMainSubset:
 			if v.Subset != nil {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Subset = new(InnerSubset)
+			v.Subset = a.slabOfInnerSubset().New()
 			nd := d.Nested()
-			v.Subset.decode(&nd)
+			v.Subset.decode(&nd, a)
 		case AttrMainFar:
 			if v.Far.Valid {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -544,11 +627,11 @@ func (v *InnerSet) UnmarshalAttrs(b []byte) error {
 	*v = InnerSet{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *InnerSet) decode(d *attrs.Decoder) {
+func (v *InnerSet) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesInnerSet)
 	for d.Next() {
 		switch d.Type() {
@@ -563,7 +646,7 @@ func (v *InnerSet) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Label.Set(d.String())
+			v.Label.Set(a.arena().String(d.StringBytes()))
 		case AttrInnerSetFlagX:
 			if v.FlagX {
 				v.Extra = append(v.Extra, d.CopyAttr())
@@ -575,9 +658,9 @@ func (v *InnerSet) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Deep = new(Leaf)
+			v.Deep = a.slabOfLeaf().New()
 			nd := d.Nested()
-			v.Deep.decode(&nd)
+			v.Deep.decode(&nd, a)
 		case AttrInnerSetPad:
 		// padding
 		default:
@@ -594,11 +677,11 @@ func (v *InnerSubset) UnmarshalAttrs(b []byte) error {
 	*v = InnerSubset{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *InnerSubset) decode(d *attrs.Decoder) {
+func (v *InnerSubset) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesInnerSet)
 	for d.Next() {
 		switch d.Type() {
@@ -613,7 +696,7 @@ func (v *InnerSubset) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Label.Set(d.String())
+			v.Label.Set(a.arena().String(d.StringBytes()))
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -628,11 +711,11 @@ func (v *Leaf) UnmarshalAttrs(b []byte) error {
 	*v = Leaf{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Leaf) decode(d *attrs.Decoder) {
+func (v *Leaf) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLeaf)
 	for d.Next() {
 		switch d.Type() {
@@ -656,11 +739,11 @@ func (v *Tree) UnmarshalAttrs(b []byte) error {
 	*v = Tree{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Tree) decode(d *attrs.Decoder) {
+func (v *Tree) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTree)
 	var n0 int
 	c := *d
@@ -671,7 +754,7 @@ func (v *Tree) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Children = slices.Grow(v.Children, n0)
+		v.Children = a.slabOfTree().Grow(v.Children, n0)
 	}
 	for d.Next() {
 		switch d.Type() {
@@ -686,13 +769,13 @@ func (v *Tree) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.Child = new(Tree)
+			v.Child = a.slabOfTree().New()
 			nd := d.Nested()
-			v.Child.decode(&nd)
+			v.Child.decode(&nd, a)
 		case AttrTreeChildren:
 			v.Children = append(v.Children, Tree{})
 			nd := d.Nested()
-			v.Children[len(v.Children)-1].decode(&nd)
+			v.Children[len(v.Children)-1].decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -707,11 +790,11 @@ func (v *NameClash) UnmarshalAttrs(b []byte) error {
 	*v = NameClash{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *NameClash) decode(d *attrs.Decoder) {
+func (v *NameClash) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNameClash)
 	for d.Next() {
 		switch d.Type() {
@@ -759,11 +842,11 @@ func (v *Counted) UnmarshalAttrs(b []byte) error {
 	*v = Counted{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Counted) decode(d *attrs.Decoder) {
+func (v *Counted) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCounted)
 	var n0, n1 int
 	c := *d
@@ -776,7 +859,7 @@ func (v *Counted) decode(d *attrs.Decoder) {
 		}
 	}
 	if n0 > 0 {
-		v.Items = slices.Grow(v.Items, n0)
+		v.Items = a.slabOfLeaf().Grow(v.Items, n0)
 	}
 	if n1 > 0 {
 		v.Nums = slices.Grow(v.Nums, n1)
@@ -786,7 +869,7 @@ func (v *Counted) decode(d *attrs.Decoder) {
 		case AttrCountedItems:
 			v.Items = append(v.Items, Leaf{})
 			nd := d.Nested()
-			v.Items[len(v.Items)-1].decode(&nd)
+			v.Items[len(v.Items)-1].decode(&nd, a)
 		case AttrCountedNums:
 			v.Nums = append(v.Nums, d.U32())
 		case AttrCountedOne:
@@ -794,9 +877,9 @@ func (v *Counted) decode(d *attrs.Decoder) {
 				v.Extra = append(v.Extra, d.CopyAttr())
 				break
 			}
-			v.One = new(Leaf)
+			v.One = a.slabOfLeaf().New()
 			nd := d.Nested()
-			v.One.decode(&nd)
+			v.One.decode(&nd, a)
 		default:
 			v.Extra = append(v.Extra, d.CopyAttr())
 		}
@@ -811,11 +894,11 @@ func (v *ClientAttrs) UnmarshalAttrs(b []byte) error {
 	*v = ClientAttrs{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *ClientAttrs) decode(d *attrs.Decoder) {
+func (v *ClientAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesClientAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -839,11 +922,11 @@ func (v *Empty) UnmarshalAttrs(b []byte) error {
 	*v = Empty{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *Empty) decode(d *attrs.Decoder) {
+func (v *Empty) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEmpty)
 	for d.Next() {
 		switch d.Type() {
@@ -861,18 +944,18 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetRequest) decode(d *attrs.Decoder) {
+func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMain)
 	for d.Next() {
 		switch d.Type() {
 		case AttrMainU32Val:
 			v.U32Val.Set(d.U32())
 		case AttrMainName:
-			v.Name.Set(d.String())
+			v.Name.Set(a.arena().String(d.StringBytes()))
 		}
 	}
 }
@@ -885,11 +968,11 @@ func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
 	*v = GetDumpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *GetDumpRequest) decode(d *attrs.Decoder) {
+func (v *GetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMain)
 	for d.Next() {
 		switch d.Type() {
@@ -907,18 +990,18 @@ func (v *SetRequest) UnmarshalAttrs(b []byte) error {
 	*v = SetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SetRequest) decode(d *attrs.Decoder) {
+func (v *SetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMain)
 	for d.Next() {
 		switch d.Type() {
 		case AttrMainU32Val:
 			v.U32Val.Set(d.U32())
 		case AttrMainName:
-			v.Name.Set(d.String())
+			v.Name.Set(a.arena().String(d.StringBytes()))
 		case AttrMainAddr4:
 			v.Addr4 = d.Addr4()
 		case AttrMainOuter:
@@ -940,11 +1023,11 @@ func (v *HdrGetRequest) UnmarshalAttrs(b []byte) error {
 	*v = HdrGetRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *HdrGetRequest) decode(d *attrs.Decoder) {
+func (v *HdrGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMain)
 	for d.Next() {
 		switch d.Type() {
@@ -962,11 +1045,11 @@ func (v *SubscribeOpRequest) UnmarshalAttrs(b []byte) error {
 	*v = SubscribeOpRequest{}
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, nil)
 	return d.Err()
 }
 
-func (v *SubscribeOpRequest) decode(d *attrs.Decoder) {
+func (v *SubscribeOpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesClientAttrs)
 	for d.Next() {
 		switch d.Type() {
@@ -977,28 +1060,28 @@ func (v *SubscribeOpRequest) decode(d *attrs.Decoder) {
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Main) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Main) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
-// holds (a reply may come in several messages).
-func (v *Empty) decodeMessage(b []byte) error {
+// holds (a reply may come in several messages), taking values from a.
+func (v *Empty) decodeMessage(b []byte, a *allocator) error {
 	var d attrs.Decoder
 	d.Reset(b)
-	v.decode(&d)
+	v.decode(&d, a)
 	return d.Err()
 }
 
 // decodeMessage decodes a message's fixed header and attributes into v.
-func (v *MainKtHeaderMessage) decodeMessage(b []byte) error {
+func (v *MainKtHeaderMessage) decodeMessage(b []byte, a *allocator) error {
 	if len(b) < sizeKtHeader {
 		return attrs.HeaderTooShort("kt-header", sizeKtHeader, len(b))
 	}
 	v.Header.get(b)
-	return v.Main.decodeMessage(b[sizeKtHeader:])
+	return v.Main.decodeMessage(b[sizeKtHeader:], a)
 }

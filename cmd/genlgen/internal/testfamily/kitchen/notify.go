@@ -72,13 +72,13 @@ func decodeNotification(m genl.Message) (Notification, error) {
 	switch m.Header.Command {
 	case CmdNewNtf:
 		n := new(NewNtf)
-		if err := n.Main.decodeMessage(m.Data); err != nil {
+		if err := n.Main.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("new-ntf", err)
 		}
 		return n, nil
 	case CmdAlert:
 		n := new(Alert)
-		if err := n.Main.decodeMessage(m.Data); err != nil {
+		if err := n.Main.decodeMessage(m.Data, nil); err != nil {
 			return nil, opError("alert", err)
 		}
 		return n, nil
@@ -88,7 +88,7 @@ func decodeNotification(m genl.Message) (Notification, error) {
 			return nil, opError("hdr-ntf", attrs.HeaderTooShort("kt-header", sizeKtHeader, len(m.Data)))
 		}
 		n.Header.get(m.Data)
-		if err := n.Main.decodeMessage(m.Data[sizeKtHeader:]); err != nil {
+		if err := n.Main.decodeMessage(m.Data[sizeKtHeader:], nil); err != nil {
 			return nil, opError("hdr-ntf", err)
 		}
 		return n, nil
