@@ -213,47 +213,88 @@ func (st *runState) over(cl *call) bool { return st.done || (st.stopped && cl.du
 // walk handles for run the messages in b, which follow one another as in a
 // datagram: data messages go to yield, control messages to control. It
 // returns how many messages it skipped (see runState.over).
+//
+// A data message is made ready in m0 or m1 and handed to yield only after
+// the next message has been looked at (and made ready in the other one):
+// the copy of a Message into the arguments of yield, right after writing
+// it field by field, stalled the CPU (its wide loads could not take their
+// bytes from the narrow stores still in flight) for about a tenth of the
+// Conn's work per dump part.
 func (c *Conn) walk(cl *call, b []byte, yield func(Message, error) bool, st *runState) (skipped int) {
-	var m Message
-	for len(b) >= nlmsgHdrLen {
-		l := int(binary.NativeEndian.Uint32(b))
-		if l < nlmsgHdrLen || l > len(b) {
-			break
+	var m0, m1 Message
+	held := 0 // 1 or 2: m0 or m1 holds a data message not yet handed to yield
+	for {
+		var msg []byte // the next message; nil at the end
+		if len(b) >= nlmsgHdrLen {
+			if l := int(binary.NativeEndian.Uint32(b)); l >= nlmsgHdrLen && l <= len(b) {
+				msg, b = b[:l:l], b[min(align4(l), len(b)):]
+			}
 		}
-		msg := b[:l:l]
-		b = b[min(align4(l), len(b)):]
-		if st.over(cl) {
+		if msg != nil && held == 0 && st.over(cl) {
 			skipped++
 			continue
 		}
-		typ := netlink.HeaderType(binary.NativeEndian.Uint16(msg[4:6]))
-		if typ >= netlink.Noop && typ <= netlink.Overrun {
+		control := false
+		next := 0
+		if msg != nil {
+			typ := netlink.HeaderType(binary.NativeEndian.Uint16(msg[4:6]))
+			control = typ >= netlink.Noop && typ <= netlink.Overrun
+			if !control && len(msg) >= hdrLen {
+				if held == 1 {
+					m1.fill(msg)
+					next = 2
+				} else {
+					m0.fill(msg)
+					next = 1
+				}
+			}
+		}
+		if held != 0 {
+			if st.over(cl) {
+				skipped++
+			} else {
+				fl := m0.Netlink.Flags
+				if held == 2 {
+					fl = m1.Netlink.Flags
+				}
+				if fl&netlink.DumpInterrupted != 0 {
+					cl.intr = true
+				}
+				if !st.stopped {
+					var more bool
+					if held == 1 {
+						more = yield(m0, nil)
+					} else {
+						more = yield(m1, nil)
+					}
+					st.stopped = !more
+				}
+				if cl.replyOnly && fl&netlink.Multi == 0 {
+					st.done = true
+				}
+			}
+		}
+		held = next
+		switch {
+		case msg == nil:
+			return skipped
+		case next != 0:
+			// Handed to yield once the next message has been looked at.
+		case st.over(cl):
+			skipped++
+		case control:
 			st.done = c.control(cl, msg, st)
-			continue
-		}
-		fl := netlink.HeaderFlags(binary.NativeEndian.Uint16(msg[6:8]))
-		if fl&netlink.DumpInterrupted != 0 {
-			cl.intr = true
-		}
-		if len(msg) < hdrLen {
+		default:
+			if binary.NativeEndian.Uint16(msg[6:8])&uint16(netlink.DumpInterrupted) != 0 {
+				cl.intr = true
+			}
 			c.countMalformed()
 			if st.merr == nil {
 				st.merr = &Error{Op: cl.op, Family: cl.family, Command: cl.cmd, Err: ErrMalformed,
 					Message: "reply shorter than the generic netlink header", Offset: -1, MissingNest: -1}
 			}
-			continue
-		}
-		if !st.stopped {
-			m.fill(msg)
-			if !yield(m, nil) {
-				st.stopped = true
-			}
-		}
-		if cl.replyOnly && fl&netlink.Multi == 0 {
-			st.done = true
 		}
 	}
-	return skipped
 }
 
 // control handles a control message (NOOP, ERROR, DONE, OVERRUN) of cl's
