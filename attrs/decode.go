@@ -340,7 +340,8 @@ func (d *Decoder) U8() uint8 {
 // order, or network order when the attribute carries [FlagNetByteOrder].
 func (d *Decoder) U16() uint16 {
 	if d.curLen == 2 && d.flags == 0 {
-		return binary.NativeEndian.Uint16(d.buf[d.curOff+HeaderLen:])
+		s := d.curOff + HeaderLen
+		return binary.NativeEndian.Uint16(d.buf[s : s+2])
 	}
 	return uint16(d.uintSlow(2))
 }
@@ -349,7 +350,8 @@ func (d *Decoder) U16() uint16 {
 // order, or network order when the attribute carries [FlagNetByteOrder].
 func (d *Decoder) U32() uint32 {
 	if d.curLen == 4 && d.flags == 0 {
-		return binary.NativeEndian.Uint32(d.buf[d.curOff+HeaderLen:])
+		s := d.curOff + HeaderLen
+		return binary.NativeEndian.Uint32(d.buf[s : s+4])
 	}
 	return uint32(d.uintSlow(4))
 }
@@ -358,7 +360,8 @@ func (d *Decoder) U32() uint32 {
 // order, or network order when the attribute carries [FlagNetByteOrder].
 func (d *Decoder) U64() uint64 {
 	if d.curLen == 8 && d.flags == 0 {
-		return binary.NativeEndian.Uint64(d.buf[d.curOff+HeaderLen:])
+		s := d.curOff + HeaderLen
+		return binary.NativeEndian.Uint64(d.buf[s : s+8])
 	}
 	return uint64(d.uintSlow(8))
 }
