@@ -104,16 +104,7 @@ func BenchmarkTypedDump(b *testing.B) {
 	for i, dc := range dumpCases {
 		b.Run(dc.name, func(b *testing.B) {
 			genlkit := func(b *testing.B) {
-				ctx := context.Background()
-				conn, err := genl.Dial(genl.WithNetNS(ns.Name))
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer conn.Close()
-				dump, err := dc.run(ctx, conn)
-				if err != nil {
-					b.Fatal(err)
-				}
+				dump := openDump(b, ns, dc)
 				want, err := dump() // warm the Conn's buffers
 				if err != nil {
 					b.Fatal(err)
@@ -152,19 +143,26 @@ func BenchmarkTypedDump(b *testing.B) {
 	}
 }
 
-// warmDump runs dc's dump once through genlkit, untimed.
-func warmDump(b *testing.B, ns *testutils.NS, dc dumpCase) {
+// openDump returns dc's dump through genlkit on a Conn of its own in ns,
+// closed when b ends.
+func openDump(b *testing.B, ns *testutils.NS, dc dumpCase) func() (int, error) {
 	b.Helper()
 	conn, err := genl.Dial(genl.WithNetNS(ns.Name))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer conn.Close()
+	b.Cleanup(func() { conn.Close() })
 	dump, err := dc.run(context.Background(), conn)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := dump(); err != nil {
+	return dump
+}
+
+// warmDump runs dc's dump once through genlkit, untimed.
+func warmDump(b *testing.B, ns *testutils.NS, dc dumpCase) {
+	b.Helper()
+	if _, err := openDump(b, ns, dc)(); err != nil {
 		b.Fatalf("%s: %v", dc.name, err)
 	}
 }
