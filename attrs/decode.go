@@ -111,6 +111,11 @@ func (d *Decoder) Next() bool {
 			return true
 		}
 	}
+	if len(h) == 0 && d.err == nil {
+		// The end of a well-formed buffer, as every loop meets it.
+		d.typ, d.flags, d.curOff, d.curLen = 0, 0, -1, 0
+		return false
+	}
 	return d.stop(len(h))
 }
 
