@@ -101,18 +101,22 @@ func (d *Decoder) SetNames(names []string) { d.names = names }
 // Next advances to the next attribute and reports whether there is one. It
 // returns false at the end of the buffer and after any error.
 func (d *Decoder) Next() bool {
-	rest := len(d.buf) - d.off
-	if rest >= HeaderLen && d.err == nil {
-		h := d.buf[d.off:]
+	h := d.buf[d.off:]
+	if len(h) >= HeaderLen && d.err == nil {
 		l := int(binary.NativeEndian.Uint16(h))
-		if l >= HeaderLen && l <= rest {
-			t := binary.NativeEndian.Uint16(h[2:])
+		if l >= HeaderLen && l <= len(h) {
+			t := binary.NativeEndian.Uint16(h[2:4])
 			d.typ, d.flags, d.curOff, d.curLen = t&TypeMask, t&^TypeMask, d.off, l-HeaderLen
-			d.off += min(Align(l), rest)
+			d.off += min(Align(l), len(h))
 			return true
 		}
 	}
-	return d.stop(rest)
+	if len(h) == 0 && d.err == nil {
+		// The end of a well-formed buffer, as every loop meets it.
+		d.typ, d.flags, d.curOff, d.curLen = 0, 0, -1, 0
+		return false
+	}
+	return d.stop(len(h))
 }
 
 // stop handles the end of the buffer and malformed headers for Next.
@@ -305,43 +309,66 @@ func (d *Decoder) badLen(kind string, n int) {
 	}
 }
 
+// uintSlow is U16, U32 or U64 (n is 2, 4 or 8) for an attribute in
+// network byte order or with a payload of the wrong size, which it
+// records (see badLen): the accessors keep only the common case.
+func (d *Decoder) uintSlow(n int) uint64 {
+	if d.curLen == n {
+		p := d.payload()
+		switch n {
+		case 2:
+			return uint64(get16(p, d.netOrder()))
+		case 4:
+			return uint64(get32(p, d.netOrder()))
+		}
+		return get64(p, d.netOrder())
+	}
+	return d.wrongSize(n)
+}
+
+// wrongSize records a payload of the wrong size for an n-byte unsigned
+// integer (see badLen) and returns 0.
+func (d *Decoder) wrongSize(n int) uint64 {
+	d.badLen("u"+itoa(uint16(8*n)), n)
+	return 0
+}
+
 // U8 returns the current payload as an 8-bit unsigned integer.
 func (d *Decoder) U8() uint8 {
 	if d.curLen == 1 {
 		return d.buf[d.curOff+HeaderLen]
 	}
-	d.badLen("u8", 1)
-	return 0
+	return uint8(d.wrongSize(1))
 }
 
 // U16 returns the current payload as a 16-bit unsigned integer in host byte
 // order, or network order when the attribute carries [FlagNetByteOrder].
 func (d *Decoder) U16() uint16 {
-	if d.curLen == 2 {
-		return get16(d.payload(), d.netOrder())
+	if d.curLen == 2 && d.flags == 0 {
+		s := d.curOff + HeaderLen
+		return binary.NativeEndian.Uint16(d.buf[s : s+2])
 	}
-	d.badLen("u16", 2)
-	return 0
+	return uint16(d.uintSlow(2))
 }
 
 // U32 returns the current payload as a 32-bit unsigned integer in host byte
 // order, or network order when the attribute carries [FlagNetByteOrder].
 func (d *Decoder) U32() uint32 {
-	if d.curLen == 4 {
-		return get32(d.payload(), d.netOrder())
+	if d.curLen == 4 && d.flags == 0 {
+		s := d.curOff + HeaderLen
+		return binary.NativeEndian.Uint32(d.buf[s : s+4])
 	}
-	d.badLen("u32", 4)
-	return 0
+	return uint32(d.uintSlow(4))
 }
 
 // U64 returns the current payload as a 64-bit unsigned integer in host byte
 // order, or network order when the attribute carries [FlagNetByteOrder].
 func (d *Decoder) U64() uint64 {
-	if d.curLen == 8 {
-		return get64(d.payload(), d.netOrder())
+	if d.curLen == 8 && d.flags == 0 {
+		s := d.curOff + HeaderLen
+		return binary.NativeEndian.Uint64(d.buf[s : s+8])
 	}
-	d.badLen("u64", 8)
-	return 0
+	return uint64(d.uintSlow(8))
 }
 
 // U16BE returns the current payload as a 16-bit unsigned integer in network
@@ -350,8 +377,7 @@ func (d *Decoder) U16BE() uint16 {
 	if d.curLen == 2 {
 		return binary.BigEndian.Uint16(d.payload())
 	}
-	d.badLen("u16", 2)
-	return 0
+	return uint16(d.wrongSize(2))
 }
 
 // U32BE returns the current payload as a 32-bit unsigned integer in network
@@ -360,8 +386,7 @@ func (d *Decoder) U32BE() uint32 {
 	if d.curLen == 4 {
 		return binary.BigEndian.Uint32(d.payload())
 	}
-	d.badLen("u32", 4)
-	return 0
+	return uint32(d.wrongSize(4))
 }
 
 // U64BE returns the current payload as a 64-bit unsigned integer in network
@@ -370,8 +395,7 @@ func (d *Decoder) U64BE() uint64 {
 	if d.curLen == 8 {
 		return binary.BigEndian.Uint64(d.payload())
 	}
-	d.badLen("u64", 8)
-	return 0
+	return uint64(d.wrongSize(8))
 }
 
 // S8 returns the current payload as an 8-bit signed integer.

@@ -1,7 +1,9 @@
 package attrs_test
 
 import (
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -96,6 +98,63 @@ func TestDecodeNetByteOrderFlag(t *testing.T) {
 		t.Fatalf("bad header: %+v", d.Attr())
 	}
 	check(t, "u32", d.U32(), uint32(0xc0000201))
+}
+
+// TestDecodeFixedWidth reads payloads of every size with each fixed-width
+// accessor, in host order, with NLA_F_NET_BYTEORDER and with NLA_F_NESTED
+// set: the right size gives the value in the order the flags say, any
+// other size 0 and an error naming the type and both sizes.
+func TestDecodeFixedWidth(t *testing.T) {
+	be := []byte{1, 2, 3, 4, 5, 6, 7, 8}
+	accessors := []struct {
+		name string
+		size int
+		get  func(d *attrs.Decoder) uint64
+	}{
+		{"u8", 1, func(d *attrs.Decoder) uint64 { return uint64(d.U8()) }},
+		{"u16", 2, func(d *attrs.Decoder) uint64 { return uint64(d.U16()) }},
+		{"u32", 4, func(d *attrs.Decoder) uint64 { return uint64(d.U32()) }},
+		{"u64", 8, func(d *attrs.Decoder) uint64 { return d.U64() }},
+	}
+	for _, a := range accessors {
+		for _, flags := range []uint16{0, attrs.FlagNetByteOrder, attrs.FlagNested} {
+			for size := 0; size <= 9; size++ {
+				p := make([]byte, size)
+				copy(p, be)
+				var e attrs.Encoder
+				e.Binary(1|flags, p)
+				d := attrs.NewDecoder(e.Bytes())
+				d.Next()
+				got := a.get(d)
+				if size != a.size {
+					msg := fmt.Sprintf("1: %s needs %d bytes, got %d", a.name, a.size, size)
+					if got != 0 || d.Err() == nil || d.Err().Error() != msg {
+						t.Errorf("%s, flags %#x, %d bytes: got %d, %v; want 0, %s", a.name, flags, size, got, d.Err(), msg)
+					}
+					continue
+				}
+				want := uint64(0)
+				for _, c := range p {
+					want = want<<8 | uint64(c)
+				}
+				if flags != attrs.FlagNetByteOrder && a.size > 1 {
+					want = 0
+					for i := len(p) - 1; i >= 0; i-- {
+						want = want<<8 | uint64(p[i])
+					}
+					if binary.NativeEndian.Uint16([]byte{0, 1}) == 1 { // big-endian host
+						want = 0
+						for _, c := range p {
+							want = want<<8 | uint64(c)
+						}
+					}
+				}
+				if got != want || d.Err() != nil {
+					t.Errorf("%s, flags %#x: got %#x, %v; want %#x", a.name, flags, got, d.Err(), want)
+				}
+			}
+		}
+	}
 }
 
 func TestDecodeErrors(t *testing.T) {

@@ -458,6 +458,51 @@ func TestDumpEarlyBreak(t *testing.T) {
 	}
 }
 
+// TestDumpPartsAmongOtherMessages sends a dump's parts in one datagram
+// with messages that are not the dump's between them (a late reply, a
+// unicast message of another family, a reply of another family under the
+// dump's sequence number, a reply too short for a generic netlink
+// header): the parts come out in order, the others are counted where they
+// belong, and the short one fails the dump once its parts are out.
+func TestDumpPartsAmongOtherMessages(t *testing.T) {
+	k, c := fake(t)
+	short := false
+	k.Handle(func(k *genltest.Kernel, r genltest.Request) {
+		if r.Header.Flags&netlink.Dump != netlink.Dump {
+			echo(k, r)
+			return
+		}
+		part := func(v uint32) []byte { return genltest.ReplyMulti(r, 1, u32Attrs(1, v), 0) }
+		msgs := [][]byte{
+			part(1),
+			genltest.GenlMsg(fam, netlink.Multi, r.Header.Sequence+100, r.Header.PID, 1, 1, u32Attrs(1, 99)), // stale
+			part(2), part(3),
+			genltest.Notification(fam+1, 1, u32Attrs(1, 98)),                                               // unrouted
+			genltest.GenlMsg(fam+1, netlink.Multi, r.Header.Sequence, r.Header.PID, 1, 1, u32Attrs(1, 97)), // malformed
+			part(4),
+		}
+		if short {
+			msgs = append(msgs, genltest.Msg(fam, netlink.Multi, r.Header.Sequence, r.Header.PID, []byte{1}), part(5))
+		}
+		k.Push(append(msgs, genltest.Done(r, 0, 0, nil))...)
+	})
+	vals, err := collect(t, c, genl.Request{Family: fam})
+	if err != nil || !slices.Equal(vals, []uint32{1, 2, 3, 4}) {
+		t.Fatalf("got %v, %v; want parts 1 to 4", vals, err)
+	}
+	if st := c.Stats(); st.Stale != 1 || st.Unrouted != 1 || st.Malformed != 1 || st.Discarded != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	short = true
+	vals, err = collect(t, c, genl.Request{Family: fam})
+	if !errors.Is(err, genl.ErrMalformed) || !slices.Equal(vals, []uint32{1, 2, 3, 4, 5}) {
+		t.Fatalf("with a short reply: got %v, %v; want parts 1 to 5, then ErrMalformed", vals, err)
+	}
+	if err := c.Ack(ctxT(t), genl.Request{Family: fam}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestSpoofedDropped(t *testing.T) {
 	k, c := fake(t)
 	k.Handle(func(k *genltest.Kernel, r genltest.Request) {

@@ -48,7 +48,7 @@ func (c *Conn) Exchange(ctx context.Context, req Request, flags netlink.HeaderFl
 		sent(parseHeader(cl.buf))
 	}
 	var ferr error
-	err := c.run(ctx, cl, func(m Message) bool {
+	err := c.run(ctx, cl, func(m Message, _ error) bool {
 		if fn != nil && ferr == nil {
 			ferr = fn(m)
 		}

@@ -75,18 +75,23 @@ func toMessage(b []byte, group uint32) (m Message, ok bool) {
 	if len(b) < hdrLen {
 		return Message{}, false
 	}
-	return headedMessage(b, parseHeader(b), group), true
+	m.fill(b)
+	m.Group = group
+	return m, true
 }
 
-// headedMessage is toMessage for a message b of at least hdrLen bytes
-// whose netlink header h has been parsed already.
-func headedMessage(b []byte, h netlink.Header, group uint32) (m Message) {
-	m.Netlink = h
-	m.Header.Command = b[nlmsgHdrLen]
-	m.Header.Version = b[nlmsgHdrLen+1]
-	m.Data = b[hdrLen:len(b):len(b)]
-	m.Group = group
-	return m
+// fill makes m the data message msg, which holds at least the netlink and
+// generic netlink headers. (Field by field: a struct literal would be
+// built aside and copied, its wide loads stalled on the narrow stores.)
+func (m *Message) fill(msg []byte) {
+	m.Netlink.Length = uint32(len(msg))
+	m.Netlink.Type = netlink.HeaderType(binary.NativeEndian.Uint16(msg[4:6]))
+	m.Netlink.Flags = netlink.HeaderFlags(binary.NativeEndian.Uint16(msg[6:8]))
+	m.Netlink.Sequence = binary.NativeEndian.Uint32(msg[8:12])
+	m.Netlink.PID = binary.NativeEndian.Uint32(msg[12:16])
+	m.Header.Command = msg[nlmsgHdrLen]
+	m.Header.Version = msg[nlmsgHdrLen+1]
+	m.Data = msg[hdrLen:len(msg):len(msg)]
 }
 
 // An AttrNamer names attribute type typ found inside the nests parents

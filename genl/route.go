@@ -10,7 +10,10 @@ import (
 // Routing: what the leader does with each message it reads.
 
 // dispatchLocked routes the messages of n received datagrams. It returns
-// how many other callers it completed.
+// how many other callers it completed. The messages for self, the reader,
+// stay where they are: self.own gets each run of them that follows one
+// another in a datagram, which run walks, parsing each message once more
+// only to handle it.
 func (c *Conn) dispatchLocked(rx *rxBuf, n int, self *call) (woken int) {
 	c.st.datagrams += uint64(n)
 	for i := range rx.d[:n] {
@@ -25,45 +28,63 @@ func (c *Conn) dispatchLocked(rx *rxBuf, n int, self *call) (woken int) {
 			continue
 		}
 		b := d.Buf[:d.N]
-		for len(b) > 0 {
-			if len(b) < nlmsgHdrLen {
+		// self's run in b, as offsets: [start, end) while start >= 0.
+		start, end := -1, 0
+		for off := 0; off < len(b); {
+			m := b[off:]
+			if len(m) < nlmsgHdrLen {
 				c.st.malformed++
 				break
 			}
-			h := parseHeader(b)
-			l := int(h.Length)
-			if l < nlmsgHdrLen || l > len(b) {
+			l := int(binary.NativeEndian.Uint32(m))
+			if l < nlmsgHdrLen || l > len(m) {
 				c.st.malformed++
 				break
 			}
-			msg := b[:l:l]
-			b = b[min(align4(l), len(b)):]
-			if ownDumpPart(self, h, d.Group) {
+			mine := false
+			if ownDumpPart(self, m, d.Group) {
 				// The common case of a dump read by its own caller:
 				// what routeLocked would decide, without its lookups.
 				c.st.messages++
 				self.gotAny = true
-				self.own = append(self.own, msg)
-				continue
+				mine = true
+			} else {
+				woke, toSelf := c.routeLocked(m[:l:l], parseHeader(m), d.Group, self)
+				if woke {
+					woken++
+				}
+				mine = toSelf
 			}
-			if c.routeLocked(msg, h, d.Group, self) {
-				woken++
+			if mine {
+				if start < 0 {
+					start = off
+				}
+				end = off + l
+			} else if start >= 0 {
+				self.own = append(self.own, b[start:end:end])
+				start = -1
 			}
+			off += min(align4(l), len(m))
+		}
+		if start >= 0 {
+			self.own = append(self.own, b[start:end:end])
 		}
 	}
 	return woken
 }
 
-// ownDumpPart reports whether a message with header h received for group
-// is a data part of self's dump while self, the reader, is still
-// registered and not discarding: routeLocked would append it to self.own.
-// A data message (a type of the dump's family) never ends a dump, and self
-// is in the pending table under its sequence number until its final
-// message.
-func ownDumpPart(self *call, h netlink.Header, group uint32) bool {
-	return self != nil && self.dump && group == 0 && h.Sequence == self.seq &&
-		!self.final && !self.abandoned && !self.barrier &&
-		h.Type >= unix.NLMSG_MIN_TYPE && uint16(h.Type) == self.family
+// ownDumpPart reports whether message m received for group is a data part
+// of self's dump while self, the reader, is still registered and not
+// discarding: routeLocked would hand it to self. A data message (a type of
+// the dump's family) never ends a dump, and self is in the pending table
+// under its sequence number until its final message. m holds at least a
+// netlink header.
+func ownDumpPart(self *call, m []byte, group uint32) bool {
+	if self == nil || !self.dump || group != 0 || self.final || self.abandoned || self.barrier {
+		return false
+	}
+	typ := binary.NativeEndian.Uint16(m[4:6])
+	return binary.NativeEndian.Uint32(m[8:12]) == self.seq && typ >= unix.NLMSG_MIN_TYPE && typ == self.family
 }
 
 // accepts reports whether a message of type typ can answer cl: the
@@ -99,7 +120,9 @@ func (cl *call) isFinal(typ netlink.HeaderType, fl netlink.HeaderFlags) bool {
 	return cl.replyOnly && fl&netlink.Multi == 0
 }
 
-func (c *Conn) routeLocked(msg []byte, h netlink.Header, group uint32, self *call) (wokeOther bool) {
+// routeLocked routes one message. toSelf reports that it is self's to
+// handle: it is left in the receive buffer for self (see dispatchLocked).
+func (c *Conn) routeLocked(msg []byte, h netlink.Header, group uint32, self *call) (wokeOther, toSelf bool) {
 	c.st.messages++
 	if group == 0 && h.Sequence == 0 && c.dumpBusy {
 		// Some families (thermal) build the messages of a dump with
@@ -152,7 +175,7 @@ func (c *Conn) routeLocked(msg []byte, h netlink.Header, group uint32, self *cal
 		}
 		return
 	case cl == self:
-		cl.own = append(cl.own, msg)
+		toSelf = true
 	default:
 		cl.inbox = append(cl.inbox, msg...)
 		if pad := align4(len(msg)) - len(msg); pad > 0 {
@@ -167,9 +190,9 @@ func (c *Conn) routeLocked(msg []byte, h netlink.Header, group uint32, self *cal
 		if cl.dump {
 			c.releaseDumpLocked()
 		}
-		return cl != self
+		return cl != self, toSelf
 	}
-	return false
+	return false, toSelf
 }
 
 func (c *Conn) truncatedLocked(d *Datagram) {
