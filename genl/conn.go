@@ -523,7 +523,7 @@ func (c *Conn) await(ctx context.Context, w *waiter, self *call) error {
 			if rx == nil {
 				rx = c.getRxLocked()
 			}
-			want := c.wantLocked()
+			want := c.wantLocked(w)
 			c.mu.Unlock()
 			return c.lead(ctx, w, self, rx, want)
 		}
@@ -575,10 +575,17 @@ func (c *Conn) recvWait(rx *rxBuf, want int) (int, error) {
 	return c.recv(rx, want, true)
 }
 
-// wantLocked is how many datagrams the next receive asks for: about as many
-// as are expected, since asking recvmmsg for more than is queued costs a
-// failed attempt, and one is cheapest with recvfrom.
-func (c *Conn) wantLocked() int {
+// wantLocked is how many datagrams the next receive for w asks for: about
+// as many as are expected, since asking recvmmsg for more than is queued
+// costs a failed attempt, and one is cheapest with recvfrom. A
+// subscription asks for a batch: a change in the kernel often notifies
+// several objects at once (a veth pair is two devices), and a subscriber
+// reads with recvmmsg anyway (NETLINK_PKTINFO), which stops at an empty
+// queue without a failed attempt.
+func (c *Conn) wantLocked(w *waiter) int {
+	if w.sub {
+		return c.cfg.recvBatch
+	}
 	n := c.pending.len() - len(c.sendQ) // in flight
 	if c.dumpBusy {
 		n = c.cfg.recvBatch
@@ -591,8 +598,17 @@ func (c *Conn) wantLocked() int {
 func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want int) (err error) {
 	var stop func() bool
 	sockErr := false // the last receive failed with an unexpected error
+	// A subscription comes here having emptied its queue, most often
+	// right after a receive that drained the socket: it skips the look
+	// that would find nothing, as its wait receives before it parks.
+	skipLook := w.sub
 	for {
-		n, rerr := c.recv(rx, want, false)
+		var n int
+		var rerr error
+		if !skipLook {
+			n, rerr = c.recv(rx, want, false)
+		}
+		skipLook = false
 		if rerr == nil {
 			sockErr = false
 		}
@@ -704,7 +720,7 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 			c.disarm(stop)
 			return nil
 		}
-		want = c.wantLocked()
+		want = c.wantLocked(w)
 		c.mu.Unlock()
 	}
 }
