@@ -237,6 +237,8 @@ func (c *Conn) Close() error {
 	}
 	for _, s := range c.subs {
 		s.disarmKeptLocked()
+		c.putRxLocked(s.keptRx)
+		s.keptRx = nil
 		s.signal()
 	}
 	for w := c.idleHead; w != nil; w = w.next {
@@ -283,6 +285,9 @@ type waiter struct {
 	sub       bool
 	armedDone <-chan struct{}
 	armedStop func() bool
+	// A subscription's receive slots, kept from one read as leader to the
+	// next (see releaseLeadLocked) until it is closed.
+	keptRx *rxBuf
 	prev      *waiter
 	next      *waiter
 }
@@ -436,7 +441,11 @@ func (c *Conn) getRxLocked() *rxBuf {
 }
 
 // putRxLocked keeps rx for reuse, its slots given back (see rxBuf.release).
+// rx may be nil.
 func (c *Conn) putRxLocked(rx *rxBuf) {
+	if rx == nil {
+		return
+	}
 	rx.release()
 	if len(c.freeRx) < 4 {
 		c.freeRx = append(c.freeRx, rx)
@@ -520,6 +529,9 @@ func (c *Conn) await(ctx context.Context, w *waiter, self *call) error {
 			// w is not ready, so self has no message left in self.rx:
 			// its slots can be read into again.
 			rx := self.takeRx()
+			if rx == nil {
+				rx, w.keptRx = w.keptRx, nil
+			}
 			if rx == nil {
 				rx = c.getRxLocked()
 			}
@@ -605,7 +617,8 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 	for {
 		var n int
 		var rerr error
-		if !skipLook {
+		looked := !skipLook
+		if looked {
 			n, rerr = c.recv(rx, want, false)
 		}
 		skipLook = false
@@ -621,6 +634,12 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 				continue
 			}
 			c.mu.Lock()
+			if !looked && (c.barrierDue || c.sendableLocked()) {
+				// The barrier needs the receive queue found empty, and
+				// a flush is best made after reading what is queued.
+				c.mu.Unlock()
+				continue
+			}
 			if c.barrierDue {
 				// The receive queue is empty, so the kernel has cleared
 				// the socket's congestion (netlink_rcv_wake): the
@@ -644,7 +663,7 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 				// made for w failed, or w's subscription was closed.
 				// Whoever did so woke a blocked receive (wakeLeaderLocked)
 				// for this check.
-				c.releaseLeaderLocked(self, rx)
+				c.releaseLeadLocked(w, self, rx)
 				c.mu.Unlock()
 				c.disarm(stop)
 				if !ready {
@@ -699,7 +718,7 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 				c.st.recvErrors++
 				err = &Error{Op: "receive", Err: rerr, Offset: -1, MissingNest: -1}
 			}
-			c.releaseLeaderLocked(self, rx)
+			c.releaseLeadLocked(w, self, rx)
 			c.mu.Unlock()
 			c.disarm(stop)
 			return err
@@ -715,7 +734,7 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 			c.flushLocked(true)
 		}
 		if c.readyLocked(w, self) {
-			c.releaseLeaderLocked(self, rx)
+			c.releaseLeadLocked(w, self, rx)
 			c.mu.Unlock()
 			c.disarm(stop)
 			return nil
@@ -759,6 +778,22 @@ func (c *Conn) disarm(stop func() bool) {
 		// clears it and reads again.
 		_ = c.tr.SetReadDeadline(time.Time{})
 	}
+}
+
+// releaseLeadLocked ends w's turn as leader. A subscription keeps its
+// receive slots (await took any it kept) for its next wait, until it is
+// closed: a subscriber leads once per burst of notifications, so it need
+// not take the slots from the pool and give them back each time (and
+// slots of a size other than the default are not pooled: they would be
+// allocated anew).
+func (c *Conn) releaseLeadLocked(w *waiter, self *call, rx *rxBuf) {
+	if w.sub && w.err == nil && !c.closed {
+		w.keptRx = rx
+		c.leader = false
+		c.promoteLocked()
+		return
+	}
+	c.releaseLeaderLocked(self, rx)
 }
 
 func (c *Conn) releaseLeaderLocked(self *call, rx *rxBuf) {

@@ -78,6 +78,8 @@ func (s *Subscription) Close() error {
 	s.closed = true
 	s.err = net.ErrClosed
 	s.disarmKeptLocked()
+	c.putRxLocked(s.keptRx)
+	s.keptRx = nil
 	if i := slices.Index(c.subs, s); i >= 0 {
 		c.subs = slices.Delete(c.subs, i, i+1)
 	}
