@@ -288,8 +288,8 @@ type waiter struct {
 	// A subscription's receive slots, kept from one read as leader to the
 	// next (see releaseLeadLocked) until it is closed.
 	keptRx *rxBuf
-	prev      *waiter
-	next      *waiter
+	prev   *waiter
+	next   *waiter
 }
 
 func (w *waiter) signal() {
