@@ -104,16 +104,22 @@ func TestKernelSubscriberAfterIdle(t *testing.T) {
 		if err := <-got; err != nil {
 			t.Fatal(err)
 		}
-		for { // the rest of what the link made
-			short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-			_, err := sub.Next(short)
-			cancel()
-			if errors.Is(err, context.DeadlineExceeded) {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+		drainSub(context.Background(), t, sub) // the rest of what the link made
+	}
+}
+
+// drainSub reads sub's notifications until none comes for 100 ms.
+func drainSub(ctx context.Context, t *testing.T, sub *genl.Subscription) {
+	t.Helper()
+	for {
+		short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		_, err := sub.Next(short)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
 }
