@@ -244,6 +244,8 @@ func (c *Conn) Close() error {
 	}
 	for _, s := range c.subs {
 		s.disarmKeptLocked()
+		c.putRxLocked(s.keptRx)
+		s.keptRx = nil
 		s.signal()
 	}
 	for w := c.idleHead; w != nil; w = w.next {
@@ -290,8 +292,11 @@ type waiter struct {
 	sub       bool
 	armedDone <-chan struct{}
 	armedStop func() bool
-	prev      *waiter
-	next      *waiter
+	// A subscription's receive slots, kept from one read as leader to the
+	// next (see releaseLeadLocked) until it is closed.
+	keptRx *rxBuf
+	prev   *waiter
+	next   *waiter
 }
 
 func (w *waiter) signal() {
@@ -445,7 +450,11 @@ func (c *Conn) getRxLocked() *rxBuf {
 }
 
 // putRxLocked keeps rx for reuse, its slots given back (see rxBuf.release).
+// rx may be nil.
 func (c *Conn) putRxLocked(rx *rxBuf) {
+	if rx == nil {
+		return
+	}
 	rx.release()
 	if len(c.freeRx) < 4 {
 		c.freeRx = append(c.freeRx, rx)
@@ -530,9 +539,12 @@ func (c *Conn) await(ctx context.Context, w *waiter, self *call) error {
 			// its slots can be read into again.
 			rx := self.takeRx()
 			if rx == nil {
+				rx, w.keptRx = w.keptRx, nil
+			}
+			if rx == nil {
 				rx = c.getRxLocked()
 			}
-			want := c.wantLocked()
+			want := c.wantLocked(w)
 			c.mu.Unlock()
 			return c.lead(ctx, w, self, rx, want)
 		}
@@ -584,10 +596,17 @@ func (c *Conn) recvWait(rx *rxBuf, want int) (int, error) {
 	return c.recv(rx, want, true)
 }
 
-// wantLocked is how many datagrams the next receive asks for: about as many
-// as are expected, since asking recvmmsg for more than is queued costs a
-// failed attempt, and one is cheapest with recvfrom.
-func (c *Conn) wantLocked() int {
+// wantLocked is how many datagrams the next receive for w asks for: about
+// as many as are expected, since asking recvmmsg for more than is queued
+// costs a failed attempt, and one is cheapest with recvfrom. A
+// subscription asks for a batch: a change in the kernel often notifies
+// several objects at once (a veth pair is two devices), and a subscriber
+// reads with recvmmsg anyway (NETLINK_PKTINFO), which stops at an empty
+// queue without a failed attempt.
+func (c *Conn) wantLocked(w *waiter) int {
+	if w.sub {
+		return c.cfg.recvBatch
+	}
 	n := c.pending.len() - len(c.sendQ) // in flight
 	if c.dumpBusy {
 		n = c.cfg.recvBatch
@@ -600,8 +619,18 @@ func (c *Conn) wantLocked() int {
 func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want int) (err error) {
 	var stop func() bool
 	sockErr := false // the last receive failed with an unexpected error
+	// A subscription comes here having emptied its queue, most often
+	// right after a receive that drained the socket: it skips the look
+	// that would find nothing, as its wait receives before it parks.
+	skipLook := w.sub
 	for {
-		n, rerr := c.recv(rx, want, false)
+		var n int
+		var rerr error
+		looked := !skipLook
+		if looked {
+			n, rerr = c.recv(rx, want, false)
+		}
+		skipLook = false
 		if rerr == nil {
 			sockErr = false
 		}
@@ -615,6 +644,12 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 				continue
 			}
 			c.mu.Lock()
+			if !looked && (c.barrierDue || c.sendableLocked()) {
+				// The barrier needs the receive queue found empty, and
+				// a flush is best made after reading what is queued.
+				c.mu.Unlock()
+				continue
+			}
 			if c.barrierDue {
 				// The receive queue is empty, so the kernel has cleared
 				// the socket's congestion (netlink_rcv_wake): the
@@ -638,7 +673,7 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 				// made for w failed, or w's subscription was closed.
 				// Whoever did so woke a blocked receive (wakeLeaderLocked)
 				// for this check.
-				c.releaseLeaderLocked(self, rx)
+				c.releaseLeadLocked(w, self, rx)
 				c.mu.Unlock()
 				c.disarm(stop)
 				if !ready {
@@ -693,7 +728,7 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 				c.st.recvErrors++
 				err = &Error{Op: "receive", Err: rerr, Offset: -1, MissingNest: -1}
 			}
-			c.releaseLeaderLocked(self, rx)
+			c.releaseLeadLocked(w, self, rx)
 			c.mu.Unlock()
 			c.disarm(stop)
 			return err
@@ -712,12 +747,12 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 			c.flushLocked(true)
 		}
 		if c.readyLocked(w, self) {
-			c.releaseLeaderLocked(self, rx)
+			c.releaseLeadLocked(w, self, rx)
 			c.mu.Unlock()
 			c.disarm(stop)
 			return nil
 		}
-		want = c.wantLocked()
+		want = c.wantLocked(w)
 		c.mu.Unlock()
 	}
 }
@@ -787,6 +822,22 @@ func (c *Conn) disarm(stop func() bool) {
 		// clears it and reads again.
 		_ = c.tr.SetReadDeadline(time.Time{})
 	}
+}
+
+// releaseLeadLocked ends w's turn as leader. A subscription keeps its
+// receive slots (await took any it kept) for its next wait, until it is
+// closed: a subscriber leads once per burst of notifications, so it need
+// not take the slots from the pool and give them back each time (and
+// slots of a size other than the default are not pooled: they would be
+// allocated anew).
+func (c *Conn) releaseLeadLocked(w *waiter, self *call, rx *rxBuf) {
+	if w.sub && w.err == nil && !c.closed {
+		w.keptRx = rx
+		c.leader = false
+		c.promoteLocked()
+		return
+	}
+	c.releaseLeaderLocked(self, rx)
 }
 
 func (c *Conn) releaseLeaderLocked(self *call, rx *rxBuf) {

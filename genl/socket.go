@@ -55,10 +55,14 @@ type sockTransport struct {
 	poll atomic.Pointer[os.File]
 	dlMu sync.Mutex
 	// Set before poll is published, used by the one receiver.
-	rc     syscall.RawConn
-	ready  func(fd uintptr) bool // t.readable, bound once
-	waited bool
-	pfd    [1]unix.PollFd
+	rc      syscall.RawConn
+	receive func(fd uintptr) bool // t.receiving, bound once
+	// The receive that waitRecv's callback makes, and its result.
+	rd    []Datagram
+	rn    int
+	rmmsg bool
+	rgot  int
+	rerr  error
 
 	pktinfo atomic.Bool // NETLINK_PKTINFO enabled: read the group from a cmsg
 
@@ -123,10 +127,10 @@ func (t *sockTransport) Recv(d []Datagram, wait bool) (int, error) {
 	return t.recv(d, wait, false)
 }
 
-// recv is Recv; with waitFirst (and wait) it waits before its first
-// receive, for a caller that has just found nothing queued. That saves a
-// receive that would fail again: the wait itself looks at the socket
-// before it parks (see readable), so nothing queued meanwhile is missed.
+// recv is Recv; with waitFirst (and wait) it goes straight to the wait,
+// for a caller that has just found nothing queued or knows it drained the
+// queue. That saves a receive that would fail again: the wait receives
+// before it parks (see waitRecv), so nothing queued meanwhile is missed.
 func (t *sockTransport) recv(d []Datagram, wait, waitFirst bool) (int, error) {
 	n := min(len(d), maxRecvBatch)
 	pkt := t.pktinfo.Load()
@@ -159,34 +163,27 @@ func (t *sockTransport) recv(d []Datagram, wait, waitFirst bool) (int, error) {
 			}
 		}()
 	}
-	for {
-		if t.closing.Load() {
-			return 0, net.ErrClosed
-		}
-		if wait && waitFirst {
-			waitFirst = false
-			if err := t.wait(); err != nil {
-				return 0, err
-			}
-			continue
-		}
-		got, err := t.recvOnce(d, n, mmsg)
-		if err != nil {
-			return 0, err
-		}
-		if got >= 0 {
-			if mmsg {
-				t.fill(d, got, pkt)
-			}
-			return got, nil
-		}
-		if !wait {
-			return 0, nil
-		}
-		if err := t.wait(); err != nil {
-			return 0, err
-		}
+	if t.closing.Load() {
+		return 0, net.ErrClosed
 	}
+	got := -1
+	var err error
+	if !wait || !waitFirst {
+		got, err = t.recvOnce(d, n, mmsg)
+	}
+	if err == nil && got < 0 && wait {
+		got, err = t.waitRecv(d, n, mmsg)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if got < 0 {
+		return 0, nil
+	}
+	if mmsg {
+		t.fill(d, got, pkt)
+	}
+	return got, nil
 }
 
 // recvOnce makes one non-blocking receive of up to n datagrams; it returns
@@ -255,45 +252,57 @@ func (t *sockTransport) fill(d []Datagram, got int, pkt bool) {
 	}
 }
 
-// wait blocks until the socket is readable, the read deadline passes or
-// the transport closes, parking the goroutine in the netpoller.
-func (t *sockTransport) wait() error {
+// waitRecv receives up to n datagrams into d, parking the goroutine in
+// the netpoller until something is queued, the read deadline passes or
+// the transport closes. It returns -1 only with an error.
+//
+// The receive is the netpoller wait's callback (receiving), the way a
+// net.Conn reads: RawRead resets the poller's readiness and then calls it,
+// so the first receive looks at the socket itself (a datagram queued
+// since the caller's last receive raised no event the poller still holds,
+// and under edge-triggered epoll none will come); a receive that finds
+// nothing parks the goroutine until the poller sees the fd readable, and
+// the callback runs again. The receive never blocks and makes no
+// blocking system call: a blocking one would wake the runtime's monitor
+// thread (sysmon) on every wait.
+func (t *sockTransport) waitRecv(d []Datagram, n int, mmsg bool) (int, error) {
 	if t.poll.Load() == nil {
 		if _, err := t.register(); err != nil {
-			return err
+			return -1, err
 		}
 	}
 	if dl := t.deadline.Load(); dl != 0 && dl <= time.Now().UnixNano() {
-		return os.ErrDeadlineExceeded
+		return -1, os.ErrDeadlineExceeded
 	}
-	t.waited = false
-	err := t.rc.Read(t.ready)
+	t.rd, t.rn, t.rmmsg = d, n, mmsg
+	t.rgot, t.rerr = -1, nil
+	err := t.rc.Read(t.receive)
+	t.rd = nil // keep no reference to the caller's buffers
 	switch {
 	case err == nil:
-		return nil
+		if t.rerr != nil {
+			return -1, t.rerr
+		}
+		return t.rgot, nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return os.ErrDeadlineExceeded
+		return -1, os.ErrDeadlineExceeded
 	case errors.Is(err, os.ErrClosed) || t.closing.Load():
-		return net.ErrClosed
+		return -1, net.ErrClosed
 	}
-	return err
+	return -1, err
 }
 
-// readable is the callback of the netpoller wait. RawRead first resets the
-// poller's readiness, so the first call must look at the socket itself: a
-// datagram queued since the receive that found nothing raised no event the
-// poller still holds, and under edge-triggered epoll none will come. The
-// next call, made once the poller saw the fd become readable, ends the
-// wait. A stale event makes a spurious return, after which Recv finds
-// nothing and waits again.
-func (t *sockTransport) readable(fd uintptr) bool {
-	if t.waited {
+// receiving is the callback of the netpoller wait (see waitRecv): one
+// non-blocking receive into t.rd. It reports true once it received
+// something or failed.
+func (t *sockTransport) receiving(uintptr) bool {
+	if t.closing.Load() {
+		t.rerr = net.ErrClosed
 		return true
 	}
-	t.waited = true
-	t.pfd[0] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
-	n, _ := unix.Poll(t.pfd[:], 0)
-	return n > 0
+	got, err := t.recvOnce(t.rd, t.rn, t.rmmsg)
+	t.rgot, t.rerr = got, err
+	return got >= 0 || err != nil
 }
 
 // register hands the fd to the netpoller (an os.File over it, which then
@@ -322,7 +331,7 @@ func (t *sockTransport) register() (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.rc, t.ready = rc, t.readable
+	t.rc, t.receive = rc, t.receiving
 	t.poll.Store(f)
 	return f, nil
 }

@@ -18,6 +18,11 @@ import (
 // the queue overflows, the stream yields an *OverrunError (matching
 // ErrOverrun) at that point and goes on: the caller should resynchronise,
 // for example with a dump.
+//
+// A subscriber whose Next reads the socket itself receives a batch of
+// datagrams per system call (WithReceiveBatch) and keeps those receive
+// slots (128 KiB with the default batch and slot size) from one Next to
+// the next until it is closed, so that reading costs no allocation.
 type Subscription struct {
 	waiter
 	c      *Conn
@@ -78,6 +83,8 @@ func (s *Subscription) Close() error {
 	s.closed = true
 	s.err = net.ErrClosed
 	s.disarmKeptLocked()
+	c.putRxLocked(s.keptRx)
+	s.keptRx = nil
 	if i := slices.Index(c.subs, s); i >= 0 {
 		c.subs = slices.Delete(c.subs, i, i+1)
 	}

@@ -2,7 +2,6 @@ package ynlbench_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
 	"os"
@@ -318,6 +317,11 @@ func burst(b *testing.B, ns *testutils.NS) (fire func()) {
 // notification; ns/op is the subscriber's wall time over the burst, which
 // is mostly the time the kernel takes to make and delete the devices.
 // Run it with -benchtime=1x or a few x: each iteration is a whole burst.
+//
+// genlkit subscribes through the generated netdev package and decodes
+// every notification; ynlc is the YNL C library doing the same; rawgo is
+// the least a Go program does per notification (see rawSubscriber), with
+// no decoding: what is left to genlkit above it is genlkit's own.
 func BenchmarkNotify(b *testing.B) {
 	dels := 2 * notifyPairs
 	b.Run("genlkit", func(b *testing.B) {
@@ -334,49 +338,17 @@ func BenchmarkNotify(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer sub.Close()
-		var ntfs, cpu, wall, mallocs, bytes float64
-		var ms runtime.MemStats
-		for range b.N {
-			fire := burst(b, ns)
-			runtime.ReadMemStats(&ms)
-			m0, a0, c0, t0 := ms.Mallocs, ms.TotalAlloc, testutils.ProcessCPU(), time.Now()
-			done := make(chan error, 1)
-			n := 0
-			go func() {
-				d := 0
-				for d < dels {
-					v, err := sub.Next(ctx)
-					if err != nil {
-						done <- err
-						return
-					}
-					n++
-					if _, ok := v.(*netdev.DevDelNtf); ok {
-						d++
-					}
-				}
-				done <- nil
-			}()
-			fire()
-			if err := <-done; err != nil {
-				if errors.Is(err, genl.ErrOverrun) {
-					b.Fatalf("notifications lost after %d: %v", n, err)
-				}
-				b.Fatal(err)
-			}
-			wall += float64(time.Since(t0))
-			cpu += float64(testutils.ProcessCPU() - c0)
-			runtime.ReadMemStats(&ms)
-			mallocs += float64(ms.Mallocs - m0)
-			bytes += float64(ms.TotalAlloc - a0)
-			ntfs += float64(n)
-		}
-		b.ReportAllocs()
-		b.ReportMetric(wall/ntfs, "ns/op")
-		b.ReportMetric(cpu/ntfs, "cpu-ns/op")
-		b.ReportMetric(mallocs/ntfs, "allocs/op")
-		b.ReportMetric(bytes/ntfs, "B/op")
-		b.ReportMetric(ntfs/float64(b.N), "ntfs/burst")
+		measureNotify(b, ns, dels, func() (bool, error) {
+			v, err := sub.Next(ctx)
+			_, del := v.(*netdev.DevDelNtf)
+			return del, err
+		})
+	})
+	b.Run("rawgo", func(b *testing.B) {
+		ns := testutils.NetNS(b)
+		r := newRawSubscriber(b, ns)
+		defer r.close()
+		measureNotify(b, ns, dels, r.next)
 	})
 	b.Run("ynlc", func(b *testing.B) {
 		ns := testutils.NetNS(b)

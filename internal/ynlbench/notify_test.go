@@ -1,0 +1,153 @@
+package ynlbench_test
+
+import (
+	"encoding/binary"
+	"errors"
+	"os"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/genlkit/genlkit/family/netdev"
+	"github.com/genlkit/genlkit/genl"
+	"github.com/genlkit/genlkit/internal/testutils"
+	"golang.org/x/sys/unix"
+)
+
+// measureNotify runs b.N bursts in ns, reading each with next until dels
+// dev-del notifications have come, and reports the process's CPU, wall
+// time, allocations and bytes per notification. next returns whether it
+// read a dev-del.
+func measureNotify(b *testing.B, ns *testutils.NS, dels int, next func() (del bool, err error)) {
+	var ntfs, cpu, wall, mallocs, bytes float64
+	var ms runtime.MemStats
+	for range b.N {
+		fire := burst(b, ns)
+		runtime.ReadMemStats(&ms)
+		m0, a0, c0, t0 := ms.Mallocs, ms.TotalAlloc, testutils.ProcessCPU(), time.Now()
+		done := make(chan error, 1)
+		n := 0
+		go func() {
+			d := 0
+			for d < dels {
+				del, err := next()
+				if err != nil {
+					done <- err
+					return
+				}
+				n++
+				if del {
+					d++
+				}
+			}
+			done <- nil
+		}()
+		fire()
+		if err := <-done; err != nil {
+			if errors.Is(err, genl.ErrOverrun) {
+				b.Fatalf("notifications lost after %d: %v", n, err)
+			}
+			b.Fatal(err)
+		}
+		wall += float64(time.Since(t0))
+		cpu += float64(testutils.ProcessCPU() - c0)
+		runtime.ReadMemStats(&ms)
+		mallocs += float64(ms.Mallocs - m0)
+		bytes += float64(ms.TotalAlloc - a0)
+		ntfs += float64(n)
+	}
+	b.ReportAllocs()
+	b.ReportMetric(wall/ntfs, "ns/op")
+	b.ReportMetric(cpu/ntfs, "cpu-ns/op")
+	b.ReportMetric(mallocs/ntfs, "allocs/op")
+	b.ReportMetric(bytes/ntfs, "B/op")
+	b.ReportMetric(ntfs/float64(b.N), "ntfs/burst")
+}
+
+// A rawSubscriber is the least a Go program does per notification, the
+// floor under any Go library: a NETLINK_GENERIC socket in the netpoller
+// (an os.File), its goroutine parked there while nothing is queued; each
+// wake-up a non-blocking recvfrom per datagram until the queue is empty,
+// as YNL C does after its poll; of each notification it reads only the
+// command. It does not decode, check the sender or detect overruns.
+type rawSubscriber struct {
+	f    *os.File
+	rc   syscall.RawConn
+	buf  []byte
+	msgs []byte // the unread rest of the last datagram
+	recv func(fd uintptr) bool
+	err  error
+}
+
+func newRawSubscriber(b *testing.B, ns *testutils.NS) *rawSubscriber {
+	conn, ctx := ns.Dial(b)
+	c, err := netdev.New(ctx, conn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	grp, err := c.Family().Group("mgmt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var fd int
+	err = ns.Run(func() error {
+		var err error
+		fd, err = unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.NETLINK_GENERIC)
+		if err != nil {
+			return err
+		}
+		if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+			unix.Close(fd)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, int(grp.ID)); err != nil {
+		unix.Close(fd)
+		b.Fatal(err)
+	}
+	r := &rawSubscriber{f: os.NewFile(uintptr(fd), "netlink"), buf: make([]byte, 32<<10)}
+	if r.rc, err = r.f.SyscallConn(); err != nil {
+		b.Fatal(err)
+	}
+	r.recv = r.receive
+	return r
+}
+
+// receive is the netpoller wait's callback: one recvfrom that does not
+// block (so it needs no entersyscall, which would wake sysmon).
+func (r *rawSubscriber) receive(fd uintptr) bool {
+	n, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&r.buf[0])), uintptr(len(r.buf)), unix.MSG_DONTWAIT, 0, 0)
+	switch e {
+	case 0:
+		r.msgs = r.buf[:n]
+	case unix.EAGAIN:
+		return false
+	default:
+		r.err = e
+	}
+	return true
+}
+
+// next returns whether the next notification is a dev-del.
+func (r *rawSubscriber) next() (bool, error) {
+	for len(r.msgs) < unix.NLMSG_HDRLEN+unix.GENL_HDRLEN {
+		if err := r.rc.Read(r.recv); err != nil {
+			return false, err
+		}
+		if r.err != nil {
+			return false, r.err
+		}
+	}
+	l := int(binary.NativeEndian.Uint32(r.msgs))
+	cmd := r.msgs[unix.NLMSG_HDRLEN]
+	r.msgs = r.msgs[min(len(r.msgs), max(unix.NLMSG_HDRLEN, (l+3)&^3)):]
+	return cmd == netdev.CmdDevDelNtf, nil
+}
+
+func (r *rawSubscriber) close() { r.f.Close() }
