@@ -18,6 +18,12 @@ import (
 // are made. What they share is the chunk: keeping one value alive keeps
 // its whole chunk alive, at most [MaxChunkBytes] (or [MaxSlabLen]
 // elements) per chunk.
+//
+// The one exception is memory handed back: [Slab.Put], [Slab.PutSlice]
+// and [Arena.Recycle] take memory its holder no longer uses, and the next
+// New, Make, Grow or Bytes may return it again, overwritten. Decoders
+// that decode into values a caller gives them to reuse hand back what
+// those values referred to, so a warm decoder allocates nothing.
 
 // MaxChunkBytes bounds the size of one chunk of a [Slab] or an [Arena]
 // (a Slab's chunk holds at least one value, however large). A slice or
@@ -43,14 +49,22 @@ const minArenaBytes = 512
 // A value from a Slab keeps its chunk, and so the other values in it,
 // alive for as long as it is reachable.
 type Slab[T any] struct {
-	free []T // the unused tail of the current chunk, all zero
-	size int // elements in the next chunk
+	free   []T   // the unused tail of the current chunk, all zero
+	size   int   // elements in the next chunk
+	values []*T  // recycled values, all zero ([Slab.Put])
+	slices [][]T // recycled slices, empty, their elements all zero ([Slab.PutSlice])
 }
 
 // New returns a pointer to a zeroed T that no other caller holds.
 func (s *Slab[T]) New() *T {
 	if s == nil {
 		return new(T)
+	}
+	if n := len(s.values); n > 0 {
+		p := s.values[n-1]
+		s.values[n-1] = nil
+		s.values = s.values[:n-1]
+		return p
 	}
 	if len(s.free) == 0 {
 		s.refill(1)
@@ -62,10 +76,19 @@ func (s *Slab[T]) New() *T {
 
 // Make returns an empty, non-nil slice with capacity n whose elements no
 // other caller holds, like make([]T, 0, n). Its capacity is exact, so an
-// append past n moves the slice rather than touching a neighbour.
+// append past n moves the slice rather than touching a neighbour; a
+// recycled slice ([Slab.PutSlice]) may have more, all of it its own.
 func (s *Slab[T]) Make(n int) []T {
 	if n <= 0 {
 		return []T{}
+	}
+	if s != nil {
+		if k := len(s.slices); k > 0 && cap(s.slices[k-1]) >= n {
+			x := s.slices[k-1]
+			s.slices[k-1] = nil
+			s.slices = s.slices[:k-1]
+			return x
+		}
 	}
 	if s == nil || n > s.maxLen()/4 {
 		return make([]T, 0, n)
@@ -86,6 +109,45 @@ func (s *Slab[T]) Grow(x []T, n int) []T {
 		return s.Make(n)
 	}
 	return slices.Grow(x, n)
+}
+
+// Put hands p back for [Slab.New] to return again: the caller, and
+// whoever it gave p to, must no longer use *p, which New will return
+// zeroed to its next caller. Put zeroes *p now, so the slab keeps nothing
+// *p referred to. A nil p, or a nil Slab, does nothing.
+func (s *Slab[T]) Put(p *T) {
+	if s == nil || p == nil {
+		return
+	}
+	var zero T
+	*p = zero
+	s.values = append(s.values, p)
+}
+
+// PutSlice hands x's whole capacity back for [Slab.Make] and [Slab.Grow]
+// to return again, on the same terms as [Slab.Put]: no one may use the
+// elements of x, up to its capacity, afterwards. PutSlice zeroes them now.
+// A slice without capacity, or a nil Slab, does nothing.
+func (s *Slab[T]) PutSlice(x []T) {
+	if s == nil || cap(x) == 0 {
+		return
+	}
+	x = x[:0]
+	clear(x[:cap(x)])
+	s.slices = append(s.slices, x)
+}
+
+// DropRecycled forgets the values and slices given to [Slab.Put] and
+// [Slab.PutSlice] that New and Make have not returned again, keeping the
+// room to list them.
+func (s *Slab[T]) DropRecycled() {
+	if s == nil {
+		return
+	}
+	clear(s.values)
+	s.values = s.values[:0]
+	clear(s.slices)
+	s.slices = s.slices[:0]
 }
 
 // maxLen is the number of elements in the largest chunk.
@@ -118,19 +180,30 @@ func (s *Slab[T]) refill(n int) {
 // A copy from an Arena keeps its chunk, and so the other copies in it,
 // alive for as long as it is reachable.
 type Arena struct {
-	free []byte // the unused tail of the current chunk
-	size int    // bytes in the next chunk
+	free  []byte   // the unused tail of the current chunk
+	size  int      // bytes in the next chunk
+	bufs  [][]byte // recycled byte slices ([Arena.Recycle])
+	strs  []string // strings to return again when equal ([Arena.Keep])
+	sNext int      // the next of strs to compare
 }
 
 // Bytes returns a copy of p: nil for nil, an empty non-nil slice for an
 // empty p, as [bytes.Clone] does. Its capacity is its length, so appending
-// to it moves it rather than writing over another copy.
+// to it moves it rather than writing over another copy, unless it is a
+// recycled slice ([Arena.Recycle]), whose whole capacity is its own.
 func (a *Arena) Bytes(p []byte) []byte {
 	if a == nil || p == nil {
 		return bytes.Clone(p)
 	}
 	if len(p) == 0 {
 		return []byte{}
+	}
+	if k := len(a.bufs); k > 0 && cap(a.bufs[k-1]) >= len(p) {
+		b := a.bufs[k-1][:len(p)]
+		a.bufs[k-1] = nil
+		a.bufs = a.bufs[:k-1]
+		copy(b, p)
+		return b
 	}
 	b := a.alloc(len(p))
 	copy(b, p)
@@ -146,9 +219,57 @@ func (a *Arena) String(p []byte) string {
 	if len(p) == 0 {
 		return ""
 	}
+	if a.sNext < len(a.strs) {
+		s := a.strs[a.sNext]
+		a.strs[a.sNext] = ""
+		a.sNext++
+		if a.sNext == len(a.strs) {
+			a.strs, a.sNext = a.strs[:0], 0
+		}
+		if s == string(p) {
+			return s
+		}
+	}
 	b := a.alloc(len(p))
 	copy(b, p)
 	return unsafe.String(&b[0], len(b))
+}
+
+// Recycle hands b's whole capacity back for [Arena.Bytes] to copy into
+// again: the caller, and whoever it gave b to, must no longer use the
+// bytes of b, which a later Bytes overwrites. Bytes takes the most
+// recently recycled slice when it is large enough. An empty b, or a nil
+// Arena, does nothing.
+func (a *Arena) Recycle(b []byte) {
+	if a == nil || cap(b) == 0 {
+		return
+	}
+	a.bufs = append(a.bufs, b[:0])
+}
+
+// Keep offers s to [Arena.String]: strings are immutable, so a string can
+// be handed out again, but only where it is equal to what String is asked
+// for. Kept strings are compared in the order they were kept, one per
+// call of String, which returns the kept string on a match and makes a new
+// one otherwise. A nil Arena does nothing.
+func (a *Arena) Keep(s string) {
+	if a == nil || s == "" {
+		return
+	}
+	a.strs = append(a.strs, s)
+}
+
+// DropRecycled forgets the slices and strings given to [Arena.Recycle] and
+// [Arena.Keep] that Bytes and String have not used, keeping the room to
+// list them.
+func (a *Arena) DropRecycled() {
+	if a == nil {
+		return
+	}
+	clear(a.bufs)
+	a.bufs = a.bufs[:0]
+	clear(a.strs)
+	a.strs, a.sNext = a.strs[:0], 0
 }
 
 // alloc returns n bytes (n > 0) no one else holds, with capacity n.
