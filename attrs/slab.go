@@ -141,9 +141,12 @@ func (s *Slab[T]) PutSlice(x []T) {
 // [Slab.PutSlice] that New and Make have not returned again, keeping the
 // room to list them.
 func (s *Slab[T]) DropRecycled() {
-	if s == nil {
-		return
+	if s != nil && len(s.values)+len(s.slices) > 0 {
+		s.dropRecycled()
 	}
+}
+
+func (s *Slab[T]) dropRecycled() {
 	clear(s.values)
 	s.values = s.values[:0]
 	clear(s.slices)
@@ -263,9 +266,12 @@ func (a *Arena) Keep(s string) {
 // [Arena.Keep] that Bytes and String have not used, keeping the room to
 // list them.
 func (a *Arena) DropRecycled() {
-	if a == nil {
-		return
+	if a != nil && len(a.bufs)+len(a.strs) > 0 {
+		a.dropRecycled()
 	}
+}
+
+func (a *Arena) dropRecycled() {
 	clear(a.bufs)
 	a.bufs = a.bufs[:0]
 	clear(a.strs)

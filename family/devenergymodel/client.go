@@ -4,6 +4,7 @@ package devenergymodel
 
 import (
 	"context"
+	"errors"
 	"iter"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -113,6 +114,65 @@ func (c *Client) GetPerfDomainsDump(ctx context.Context) iter.Seq2[*PerfDomain, 
 			}
 		}
 	}
+}
+
+// GetPerfDomainsDumpAppend sends what GetPerfDomainsDump sends and appends one
+// PerfDomain per reply message to dst, returning the extended slice, like
+// append. Elements of dst between its length and its capacity are reused in
+// place: GetPerfDomainsDumpAppend decodes into them, and the memory they refer
+// to (values behind pointers, slices of nests and structs, the capacity of
+// byte slices) is overwritten with later replies' values, so that a caller
+// that passes the same slice back, as in dst, err =
+// c.GetPerfDomainsDumpAppend(ctx, dst[:0]), allocates almost nothing once
+// warm. So do not keep, from one call to the next, an element in the reused
+// range or anything it refers to; elements before len(dst) are not touched.
+// Strings are never overwritten (they are immutable): an equal string from a
+// reused element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: GetPerfDomainsDumpAppend
+// returns dst with the replies decoded so far and that error, after those of
+// replies that failed to decode. Errors name the family and op as the
+// iterator's do. Unlike the iterator, GetPerfDomainsDumpAppend reads the whole
+// dump before it returns.
+func (c *Client) GetPerfDomainsDumpAppend(ctx context.Context, dst []PerfDomain) ([]PerfDomain, error) {
+	fam, err := c.core.Check(ctx, CmdGetPerfDomains, "get-perf-domains", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdGetPerfDomains, nil)
+	if err != nil {
+		return dst, opError("get-perf-domains", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("get-perf-domains", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, PerfDomain{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("get-perf-domains", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // GetPerfTable sends dev-energymodel get-perf-table (do, command 2): request

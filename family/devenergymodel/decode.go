@@ -61,6 +61,19 @@ func (a *allocator) slabOfPerfDomain() *attrs.Slab[PerfDomain] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.slabPerfState.DropRecycled()
+	a.slabPerfDomain.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *PerfDomain) recycle(a *allocator) {
+	*v = PerfDomain{}
+}
+
 // UnmarshalAttrs decodes attributes of set perf-domain from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

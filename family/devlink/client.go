@@ -4,6 +4,7 @@ package devlink
 
 import (
 	"context"
+	"errors"
 	"iter"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -115,6 +116,63 @@ func (c *Client) GetDump(ctx context.Context) iter.Seq2[*Devlink, error] {
 	}
 }
 
+// GetDumpAppend sends what GetDump sends and appends one Devlink per reply
+// message to dst, returning the extended slice, like append. Elements of dst
+// between its length and its capacity are reused in place: GetDumpAppend
+// decodes into them, and the memory they refer to (values behind pointers,
+// slices of nests and structs, the capacity of byte slices) is overwritten
+// with later replies' values, so that a caller that passes the same slice
+// back, as in dst, err = c.GetDumpAppend(ctx, dst[:0]), allocates almost
+// nothing once warm. So do not keep, from one call to the next, an element in
+// the reused range or anything it refers to; elements before len(dst) are not
+// touched. Strings are never overwritten (they are immutable): an equal string
+// from a reused element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: GetDumpAppend returns dst with
+// the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, GetDumpAppend reads the whole dump before it returns.
+func (c *Client) GetDumpAppend(ctx context.Context, dst []Devlink) ([]Devlink, error) {
+	fam, err := c.core.Check(ctx, CmdGet, "get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdGet, nil)
+	if err != nil {
+		return dst, opError("get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Devlink{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // PortGet sends devlink port-get (do, command 5): request attributes bus-name,
 // dev-name, index, port-index; reply attributes bus-name, dev-name, index,
 // port-index of set devlink. A nil req sends no attributes.
@@ -186,6 +244,69 @@ func (c *Client) PortGetDump(ctx context.Context, req *PortGetDumpRequest) iter.
 			}
 		}
 	}
+}
+
+// PortGetDumpAppend sends what PortGetDump sends and appends one Devlink per
+// reply message to dst, returning the extended slice, like append. Elements of
+// dst between its length and its capacity are reused in place:
+// PortGetDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.PortGetDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: PortGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, PortGetDumpAppend reads the whole dump before it returns.
+func (c *Client) PortGetDumpAppend(ctx context.Context, req *PortGetDumpRequest, dst []Devlink) ([]Devlink, error) {
+	fam, err := c.core.Check(ctx, CmdPortGet, "port-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("port-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdPortGet, namerDevlink)
+	if err != nil {
+		return dst, opError("port-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("port-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Devlink{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("port-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // PortSet sends devlink port-set (do, command 6): request attributes bus-name,
@@ -390,6 +511,69 @@ func (c *Client) SbGetDump(ctx context.Context, req *SbGetDumpRequest) iter.Seq2
 	}
 }
 
+// SbGetDumpAppend sends what SbGetDump sends and appends one Devlink per reply
+// message to dst, returning the extended slice, like append. Elements of dst
+// between its length and its capacity are reused in place: SbGetDumpAppend
+// decodes into them, and the memory they refer to (values behind pointers,
+// slices of nests and structs, the capacity of byte slices) is overwritten
+// with later replies' values, so that a caller that passes the same slice
+// back, as in dst, err = c.SbGetDumpAppend(ctx, req, dst[:0]), allocates
+// almost nothing once warm. So do not keep, from one call to the next, an
+// element in the reused range or anything it refers to; elements before
+// len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: SbGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, SbGetDumpAppend reads the whole dump before it returns.
+func (c *Client) SbGetDumpAppend(ctx context.Context, req *SbGetDumpRequest, dst []Devlink) ([]Devlink, error) {
+	fam, err := c.core.Check(ctx, CmdSbGet, "sb-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("sb-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdSbGet, namerDevlink)
+	if err != nil {
+		return dst, opError("sb-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("sb-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Devlink{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("sb-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // SbPoolGet sends devlink sb-pool-get (do, command 15): request attributes
 // bus-name, dev-name, index, sb-index, sb-pool-index; reply attributes
 // bus-name, dev-name, index, sb-index, sb-pool-index of set devlink. A nil req
@@ -462,6 +646,69 @@ func (c *Client) SbPoolGetDump(ctx context.Context, req *SbPoolGetDumpRequest) i
 			}
 		}
 	}
+}
+
+// SbPoolGetDumpAppend sends what SbPoolGetDump sends and appends one Devlink
+// per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// SbPoolGetDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.SbPoolGetDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: SbPoolGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, SbPoolGetDumpAppend reads the whole dump before it returns.
+func (c *Client) SbPoolGetDumpAppend(ctx context.Context, req *SbPoolGetDumpRequest, dst []Devlink) ([]Devlink, error) {
+	fam, err := c.core.Check(ctx, CmdSbPoolGet, "sb-pool-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("sb-pool-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdSbPoolGet, namerDevlink)
+	if err != nil {
+		return dst, opError("sb-pool-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("sb-pool-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Devlink{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("sb-pool-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // SbPoolSet sends devlink sb-pool-set (do, command 16): request attributes
@@ -564,6 +811,70 @@ func (c *Client) SbPortPoolGetDump(ctx context.Context, req *SbPortPoolGetDumpRe
 	}
 }
 
+// SbPortPoolGetDumpAppend sends what SbPortPoolGetDump sends and appends one
+// Devlink per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// SbPortPoolGetDumpAppend decodes into them, and the memory they refer to
+// (values behind pointers, slices of nests and structs, the capacity of byte
+// slices) is overwritten with later replies' values, so that a caller that
+// passes the same slice back, as in dst, err = c.SbPortPoolGetDumpAppend(ctx,
+// req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
+// call to the next, an element in the reused range or anything it refers to;
+// elements before len(dst) are not touched. Strings are never overwritten
+// (they are immutable): an equal string from a reused element is kept rather
+// than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: SbPortPoolGetDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, SbPortPoolGetDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) SbPortPoolGetDumpAppend(ctx context.Context, req *SbPortPoolGetDumpRequest, dst []Devlink) ([]Devlink, error) {
+	fam, err := c.core.Check(ctx, CmdSbPortPoolGet, "sb-port-pool-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("sb-port-pool-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdSbPortPoolGet, namerDevlink)
+	if err != nil {
+		return dst, opError("sb-port-pool-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("sb-port-pool-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Devlink{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("sb-port-pool-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // SbPortPoolSet sends devlink sb-port-pool-set (do, command 20): request
 // attributes bus-name, dev-name, index, port-index, sb-index, sb-pool-index,
 // sb-threshold; the kernel only acknowledges it. A nil req sends no
@@ -663,6 +974,70 @@ func (c *Client) SbTcPoolBindGetDump(ctx context.Context, req *SbTcPoolBindGetDu
 			}
 		}
 	}
+}
+
+// SbTcPoolBindGetDumpAppend sends what SbTcPoolBindGetDump sends and appends
+// one Devlink per reply message to dst, returning the extended slice, like
+// append. Elements of dst between its length and its capacity are reused in
+// place: SbTcPoolBindGetDumpAppend decodes into them, and the memory they
+// refer to (values behind pointers, slices of nests and structs, the capacity
+// of byte slices) is overwritten with later replies' values, so that a caller
+// that passes the same slice back, as in dst, err =
+// c.SbTcPoolBindGetDumpAppend(ctx, req, dst[:0]), allocates almost nothing
+// once warm. So do not keep, from one call to the next, an element in the
+// reused range or anything it refers to; elements before len(dst) are not
+// touched. Strings are never overwritten (they are immutable): an equal string
+// from a reused element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: SbTcPoolBindGetDumpAppend
+// returns dst with the replies decoded so far and that error, after those of
+// replies that failed to decode. Errors name the family and op as the
+// iterator's do. Unlike the iterator, SbTcPoolBindGetDumpAppend reads the
+// whole dump before it returns.
+func (c *Client) SbTcPoolBindGetDumpAppend(ctx context.Context, req *SbTcPoolBindGetDumpRequest, dst []Devlink) ([]Devlink, error) {
+	fam, err := c.core.Check(ctx, CmdSbTcPoolBindGet, "sb-tc-pool-bind-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("sb-tc-pool-bind-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdSbTcPoolBindGet, namerDevlink)
+	if err != nil {
+		return dst, opError("sb-tc-pool-bind-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("sb-tc-pool-bind-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Devlink{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("sb-tc-pool-bind-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // SbTcPoolBindSet sends devlink sb-tc-pool-bind-set (do, command 24): request
@@ -1003,6 +1378,70 @@ func (c *Client) ResourceDumpDump(ctx context.Context, req *ResourceDumpDumpRequ
 	}
 }
 
+// ResourceDumpDumpAppend sends what ResourceDumpDump sends and appends one
+// Devlink per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// ResourceDumpDumpAppend decodes into them, and the memory they refer to
+// (values behind pointers, slices of nests and structs, the capacity of byte
+// slices) is overwritten with later replies' values, so that a caller that
+// passes the same slice back, as in dst, err = c.ResourceDumpDumpAppend(ctx,
+// req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
+// call to the next, an element in the reused range or anything it refers to;
+// elements before len(dst) are not touched. Strings are never overwritten
+// (they are immutable): an equal string from a reused element is kept rather
+// than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: ResourceDumpDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, ResourceDumpDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) ResourceDumpDumpAppend(ctx context.Context, req *ResourceDumpDumpRequest, dst []Devlink) ([]Devlink, error) {
+	fam, err := c.core.Check(ctx, CmdResourceDump, "resource-dump", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("resource-dump", err)
+		}
+	}
+	r, err := b.Request(fam, CmdResourceDump, namerDevlink)
+	if err != nil {
+		return dst, opError("resource-dump", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("resource-dump", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Devlink{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("resource-dump", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // Reload sends devlink reload (do, command 37): request attributes bus-name,
 // dev-name, index, reload-action, reload-limits, netns-pid, netns-fd,
 // netns-id; reply attributes bus-name, dev-name, index,
@@ -1105,6 +1544,69 @@ func (c *Client) ParamGetDump(ctx context.Context, req *ParamGetDumpRequest) ite
 	}
 }
 
+// ParamGetDumpAppend sends what ParamGetDump sends and appends one Devlink per
+// reply message to dst, returning the extended slice, like append. Elements of
+// dst between its length and its capacity are reused in place:
+// ParamGetDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.ParamGetDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: ParamGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, ParamGetDumpAppend reads the whole dump before it returns.
+func (c *Client) ParamGetDumpAppend(ctx context.Context, req *ParamGetDumpRequest, dst []Devlink) ([]Devlink, error) {
+	fam, err := c.core.Check(ctx, CmdParamGet, "param-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("param-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdParamGet, namerDevlink)
+	if err != nil {
+		return dst, opError("param-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("param-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Devlink{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("param-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // ParamSet sends devlink param-set (do, command 39): request attributes
 // bus-name, dev-name, index, param-name, param-type, param-value-cmode,
 // param-reset-default; the kernel only acknowledges it. A nil req sends no
@@ -1203,6 +1705,69 @@ func (c *Client) RegionGetDump(ctx context.Context, req *RegionGetDumpRequest) i
 			}
 		}
 	}
+}
+
+// RegionGetDumpAppend sends what RegionGetDump sends and appends one Devlink
+// per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// RegionGetDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.RegionGetDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: RegionGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, RegionGetDumpAppend reads the whole dump before it returns.
+func (c *Client) RegionGetDumpAppend(ctx context.Context, req *RegionGetDumpRequest, dst []Devlink) ([]Devlink, error) {
+	fam, err := c.core.Check(ctx, CmdRegionGet, "region-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("region-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdRegionGet, namerDevlink)
+	if err != nil {
+		return dst, opError("region-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("region-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Devlink{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("region-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // RegionNew sends devlink region-new (do, command 44): request attributes
@@ -1308,6 +1873,70 @@ func (c *Client) RegionReadDump(ctx context.Context, req *RegionReadDumpRequest)
 	}
 }
 
+// RegionReadDumpAppend sends what RegionReadDump sends and appends one Devlink
+// per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// RegionReadDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.RegionReadDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: RegionReadDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, RegionReadDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) RegionReadDumpAppend(ctx context.Context, req *RegionReadDumpRequest, dst []Devlink) ([]Devlink, error) {
+	fam, err := c.core.Check(ctx, CmdRegionRead, "region-read", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("region-read", err)
+		}
+	}
+	r, err := b.Request(fam, CmdRegionRead, namerDevlink)
+	if err != nil {
+		return dst, opError("region-read", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("region-read", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Devlink{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("region-read", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // PortParamGet sends devlink port-param-get (do, command 47): request
 // attributes bus-name, dev-name, index, port-index; reply attributes bus-name,
 // dev-name, index, port-index of set devlink. A nil req sends no attributes.
@@ -1372,6 +2001,65 @@ func (c *Client) PortParamGetDump(ctx context.Context) iter.Seq2[*Devlink, error
 			}
 		}
 	}
+}
+
+// PortParamGetDumpAppend sends what PortParamGetDump sends and appends one
+// Devlink per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// PortParamGetDumpAppend decodes into them, and the memory they refer to
+// (values behind pointers, slices of nests and structs, the capacity of byte
+// slices) is overwritten with later replies' values, so that a caller that
+// passes the same slice back, as in dst, err = c.PortParamGetDumpAppend(ctx,
+// dst[:0]), allocates almost nothing once warm. So do not keep, from one call
+// to the next, an element in the reused range or anything it refers to;
+// elements before len(dst) are not touched. Strings are never overwritten
+// (they are immutable): an equal string from a reused element is kept rather
+// than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: PortParamGetDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, PortParamGetDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) PortParamGetDumpAppend(ctx context.Context, dst []Devlink) ([]Devlink, error) {
+	fam, err := c.core.Check(ctx, CmdPortParamGet, "port-param-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdPortParamGet, nil)
+	if err != nil {
+		return dst, opError("port-param-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("port-param-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Devlink{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("port-param-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // PortParamSet sends devlink port-param-set (do, command 48): request
@@ -1469,6 +2157,64 @@ func (c *Client) InfoGetDump(ctx context.Context) iter.Seq2[*Devlink, error] {
 	}
 }
 
+// InfoGetDumpAppend sends what InfoGetDump sends and appends one Devlink per
+// reply message to dst, returning the extended slice, like append. Elements of
+// dst between its length and its capacity are reused in place:
+// InfoGetDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.InfoGetDumpAppend(ctx, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: InfoGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, InfoGetDumpAppend reads the whole dump before it returns.
+func (c *Client) InfoGetDumpAppend(ctx context.Context, dst []Devlink) ([]Devlink, error) {
+	fam, err := c.core.Check(ctx, CmdInfoGet, "info-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdInfoGet, nil)
+	if err != nil {
+		return dst, opError("info-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("info-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Devlink{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("info-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // HealthReporterGet sends devlink health-reporter-get (do, command 52):
 // request attributes bus-name, dev-name, index, port-index,
 // health-reporter-name; reply attributes bus-name, dev-name, index,
@@ -1542,6 +2288,70 @@ func (c *Client) HealthReporterGetDump(ctx context.Context, req *HealthReporterG
 			}
 		}
 	}
+}
+
+// HealthReporterGetDumpAppend sends what HealthReporterGetDump sends and
+// appends one Devlink per reply message to dst, returning the extended slice,
+// like append. Elements of dst between its length and its capacity are reused
+// in place: HealthReporterGetDumpAppend decodes into them, and the memory they
+// refer to (values behind pointers, slices of nests and structs, the capacity
+// of byte slices) is overwritten with later replies' values, so that a caller
+// that passes the same slice back, as in dst, err =
+// c.HealthReporterGetDumpAppend(ctx, req, dst[:0]), allocates almost nothing
+// once warm. So do not keep, from one call to the next, an element in the
+// reused range or anything it refers to; elements before len(dst) are not
+// touched. Strings are never overwritten (they are immutable): an equal string
+// from a reused element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: HealthReporterGetDumpAppend
+// returns dst with the replies decoded so far and that error, after those of
+// replies that failed to decode. Errors name the family and op as the
+// iterator's do. Unlike the iterator, HealthReporterGetDumpAppend reads the
+// whole dump before it returns.
+func (c *Client) HealthReporterGetDumpAppend(ctx context.Context, req *HealthReporterGetDumpRequest, dst []Devlink) ([]Devlink, error) {
+	fam, err := c.core.Check(ctx, CmdHealthReporterGet, "health-reporter-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("health-reporter-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdHealthReporterGet, namerDevlink)
+	if err != nil {
+		return dst, opError("health-reporter-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("health-reporter-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Devlink{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("health-reporter-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // HealthReporterSet sends devlink health-reporter-set (do, command 53):
@@ -1670,6 +2480,70 @@ func (c *Client) HealthReporterDumpGetDump(ctx context.Context, req *HealthRepor
 	}
 }
 
+// HealthReporterDumpGetDumpAppend sends what HealthReporterDumpGetDump sends
+// and appends one Devlink per reply message to dst, returning the extended
+// slice, like append. Elements of dst between its length and its capacity are
+// reused in place: HealthReporterDumpGetDumpAppend decodes into them, and the
+// memory they refer to (values behind pointers, slices of nests and structs,
+// the capacity of byte slices) is overwritten with later replies' values, so
+// that a caller that passes the same slice back, as in dst, err =
+// c.HealthReporterDumpGetDumpAppend(ctx, req, dst[:0]), allocates almost
+// nothing once warm. So do not keep, from one call to the next, an element in
+// the reused range or anything it refers to; elements before len(dst) are not
+// touched. Strings are never overwritten (they are immutable): an equal string
+// from a reused element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: HealthReporterDumpGetDumpAppend
+// returns dst with the replies decoded so far and that error, after those of
+// replies that failed to decode. Errors name the family and op as the
+// iterator's do. Unlike the iterator, HealthReporterDumpGetDumpAppend reads
+// the whole dump before it returns.
+func (c *Client) HealthReporterDumpGetDumpAppend(ctx context.Context, req *HealthReporterDumpGetDumpRequest, dst []Devlink) ([]Devlink, error) {
+	fam, err := c.core.Check(ctx, CmdHealthReporterDumpGet, "health-reporter-dump-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("health-reporter-dump-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdHealthReporterDumpGet, namerDevlink)
+	if err != nil {
+		return dst, opError("health-reporter-dump-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("health-reporter-dump-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Devlink{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("health-reporter-dump-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // HealthReporterDumpClear sends devlink health-reporter-dump-clear (do,
 // command 57): request attributes bus-name, dev-name, index, port-index,
 // health-reporter-name; the kernel only acknowledges it. A nil req sends no
@@ -1795,6 +2669,69 @@ func (c *Client) TrapGetDump(ctx context.Context, req *TrapGetDumpRequest) iter.
 	}
 }
 
+// TrapGetDumpAppend sends what TrapGetDump sends and appends one Devlink per
+// reply message to dst, returning the extended slice, like append. Elements of
+// dst between its length and its capacity are reused in place:
+// TrapGetDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.TrapGetDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: TrapGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, TrapGetDumpAppend reads the whole dump before it returns.
+func (c *Client) TrapGetDumpAppend(ctx context.Context, req *TrapGetDumpRequest, dst []Devlink) ([]Devlink, error) {
+	fam, err := c.core.Check(ctx, CmdTrapGet, "trap-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("trap-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdTrapGet, namerDevlink)
+	if err != nil {
+		return dst, opError("trap-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("trap-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Devlink{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("trap-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // TrapSet sends devlink trap-set (do, command 62): request attributes
 // bus-name, dev-name, index, trap-name, trap-action; the kernel only
 // acknowledges it. A nil req sends no attributes. Spec flags: [admin-perm].
@@ -1892,6 +2829,70 @@ func (c *Client) TrapGroupGetDump(ctx context.Context, req *TrapGroupGetDumpRequ
 			}
 		}
 	}
+}
+
+// TrapGroupGetDumpAppend sends what TrapGroupGetDump sends and appends one
+// Devlink per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// TrapGroupGetDumpAppend decodes into them, and the memory they refer to
+// (values behind pointers, slices of nests and structs, the capacity of byte
+// slices) is overwritten with later replies' values, so that a caller that
+// passes the same slice back, as in dst, err = c.TrapGroupGetDumpAppend(ctx,
+// req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
+// call to the next, an element in the reused range or anything it refers to;
+// elements before len(dst) are not touched. Strings are never overwritten
+// (they are immutable): an equal string from a reused element is kept rather
+// than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: TrapGroupGetDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, TrapGroupGetDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) TrapGroupGetDumpAppend(ctx context.Context, req *TrapGroupGetDumpRequest, dst []Devlink) ([]Devlink, error) {
+	fam, err := c.core.Check(ctx, CmdTrapGroupGet, "trap-group-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("trap-group-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdTrapGroupGet, namerDevlink)
+	if err != nil {
+		return dst, opError("trap-group-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("trap-group-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Devlink{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("trap-group-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // TrapGroupSet sends devlink trap-group-set (do, command 66): request
@@ -1992,6 +2993,70 @@ func (c *Client) TrapPolicerGetDump(ctx context.Context, req *TrapPolicerGetDump
 			}
 		}
 	}
+}
+
+// TrapPolicerGetDumpAppend sends what TrapPolicerGetDump sends and appends one
+// Devlink per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// TrapPolicerGetDumpAppend decodes into them, and the memory they refer to
+// (values behind pointers, slices of nests and structs, the capacity of byte
+// slices) is overwritten with later replies' values, so that a caller that
+// passes the same slice back, as in dst, err = c.TrapPolicerGetDumpAppend(ctx,
+// req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
+// call to the next, an element in the reused range or anything it refers to;
+// elements before len(dst) are not touched. Strings are never overwritten
+// (they are immutable): an equal string from a reused element is kept rather
+// than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: TrapPolicerGetDumpAppend
+// returns dst with the replies decoded so far and that error, after those of
+// replies that failed to decode. Errors name the family and op as the
+// iterator's do. Unlike the iterator, TrapPolicerGetDumpAppend reads the whole
+// dump before it returns.
+func (c *Client) TrapPolicerGetDumpAppend(ctx context.Context, req *TrapPolicerGetDumpRequest, dst []Devlink) ([]Devlink, error) {
+	fam, err := c.core.Check(ctx, CmdTrapPolicerGet, "trap-policer-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("trap-policer-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdTrapPolicerGet, namerDevlink)
+	if err != nil {
+		return dst, opError("trap-policer-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("trap-policer-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Devlink{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("trap-policer-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // TrapPolicerSet sends devlink trap-policer-set (do, command 70): request
@@ -2118,6 +3183,69 @@ func (c *Client) RateGetDump(ctx context.Context, req *RateGetDumpRequest) iter.
 			}
 		}
 	}
+}
+
+// RateGetDumpAppend sends what RateGetDump sends and appends one Devlink per
+// reply message to dst, returning the extended slice, like append. Elements of
+// dst between its length and its capacity are reused in place:
+// RateGetDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.RateGetDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: RateGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, RateGetDumpAppend reads the whole dump before it returns.
+func (c *Client) RateGetDumpAppend(ctx context.Context, req *RateGetDumpRequest, dst []Devlink) ([]Devlink, error) {
+	fam, err := c.core.Check(ctx, CmdRateGet, "rate-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("rate-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdRateGet, namerDevlink)
+	if err != nil {
+		return dst, opError("rate-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("rate-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Devlink{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("rate-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // RateSet sends devlink rate-set (do, command 75): request attributes
@@ -2273,6 +3401,70 @@ func (c *Client) LinecardGetDump(ctx context.Context, req *LinecardGetDumpReques
 	}
 }
 
+// LinecardGetDumpAppend sends what LinecardGetDump sends and appends one
+// Devlink per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// LinecardGetDumpAppend decodes into them, and the memory they refer to
+// (values behind pointers, slices of nests and structs, the capacity of byte
+// slices) is overwritten with later replies' values, so that a caller that
+// passes the same slice back, as in dst, err = c.LinecardGetDumpAppend(ctx,
+// req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
+// call to the next, an element in the reused range or anything it refers to;
+// elements before len(dst) are not touched. Strings are never overwritten
+// (they are immutable): an equal string from a reused element is kept rather
+// than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: LinecardGetDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, LinecardGetDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) LinecardGetDumpAppend(ctx context.Context, req *LinecardGetDumpRequest, dst []Devlink) ([]Devlink, error) {
+	fam, err := c.core.Check(ctx, CmdLinecardGet, "linecard-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("linecard-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdLinecardGet, namerDevlink)
+	if err != nil {
+		return dst, opError("linecard-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("linecard-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Devlink{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("linecard-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // LinecardSet sends devlink linecard-set (do, command 79): request attributes
 // bus-name, dev-name, index, linecard-index, linecard-type; the kernel only
 // acknowledges it. A nil req sends no attributes. Spec flags: [admin-perm].
@@ -2362,6 +3554,65 @@ func (c *Client) SelftestsGetDump(ctx context.Context) iter.Seq2[*Devlink, error
 			}
 		}
 	}
+}
+
+// SelftestsGetDumpAppend sends what SelftestsGetDump sends and appends one
+// Devlink per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// SelftestsGetDumpAppend decodes into them, and the memory they refer to
+// (values behind pointers, slices of nests and structs, the capacity of byte
+// slices) is overwritten with later replies' values, so that a caller that
+// passes the same slice back, as in dst, err = c.SelftestsGetDumpAppend(ctx,
+// dst[:0]), allocates almost nothing once warm. So do not keep, from one call
+// to the next, an element in the reused range or anything it refers to;
+// elements before len(dst) are not touched. Strings are never overwritten
+// (they are immutable): an equal string from a reused element is kept rather
+// than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: SelftestsGetDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, SelftestsGetDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) SelftestsGetDumpAppend(ctx context.Context, dst []Devlink) ([]Devlink, error) {
+	fam, err := c.core.Check(ctx, CmdSelftestsGet, "selftests-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdSelftestsGet, nil)
+	if err != nil {
+		return dst, opError("selftests-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("selftests-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Devlink{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("selftests-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // SelftestsRun sends devlink selftests-run (do, command 83): request

@@ -629,6 +629,587 @@ func (a *allocator) slabOfDevlink() *attrs.Slab[Devlink] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabDlDpipeTables.DropRecycled()
+	a.slabDlDpipeTable.DropRecycled()
+	a.slabDlDpipeTableMatches.DropRecycled()
+	a.slabDlDpipeTableActions.DropRecycled()
+	a.slabDlDpipeEntries.DropRecycled()
+	a.slabDlDpipeEntry.DropRecycled()
+	a.slabDlDpipeEntryMatchValues.DropRecycled()
+	a.slabDlDpipeEntryActionValues.DropRecycled()
+	a.slabDlDpipeMatch.DropRecycled()
+	a.slabDlDpipeMatchValue.DropRecycled()
+	a.slabDlDpipeAction.DropRecycled()
+	a.slabDlDpipeActionValue.DropRecycled()
+	a.slabDlDpipeHeaders.DropRecycled()
+	a.slabDlDpipeHeader.DropRecycled()
+	a.slabDlDpipeHeaderFields.DropRecycled()
+	a.slabDlDpipeField.DropRecycled()
+	a.slabDlResourceList.DropRecycled()
+	a.slabDlResource.DropRecycled()
+	a.slabDlParam.DropRecycled()
+	a.slabDlRegionSnapshots.DropRecycled()
+	a.slabDlRegionSnapshot.DropRecycled()
+	a.slabDlRegionChunks.DropRecycled()
+	a.slabDlRegionChunk.DropRecycled()
+	a.slabDlInfoVersion.DropRecycled()
+	a.slabDlFmsg.DropRecycled()
+	a.slabDlHealthReporter.DropRecycled()
+	a.slabDlAttrStats.DropRecycled()
+	a.slabDlTrapMetadata.DropRecycled()
+	a.slabDlPortFunction.DropRecycled()
+	a.slabDlDevStats.DropRecycled()
+	a.slabDlReloadStats.DropRecycled()
+	a.slabDlReloadStatsEntry.DropRecycled()
+	a.slabDlReloadActInfo.DropRecycled()
+	a.slabDlReloadActStats.DropRecycled()
+	a.slabDlLinecardSupportedTypes.DropRecycled()
+	a.slabDlSelftestID.DropRecycled()
+	a.slabDlRateTcBws.DropRecycled()
+	a.slabDlParentDev.DropRecycled()
+	a.slabDevlink.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Devlink) recycle(a *allocator) {
+	a.arena().Keep(v.BusName.Value)
+	a.arena().Keep(v.DevName.Value)
+	a.arena().Keep(v.PortNetdevName.Value)
+	a.arena().Keep(v.PortIbdevName.Value)
+	if v.DpipeTables != nil {
+		v.DpipeTables.recycle(a)
+		a.slabOfDlDpipeTables().Put(v.DpipeTables)
+	}
+	for i := range v.DpipeTable {
+		v.DpipeTable[i].recycle(a)
+	}
+	a.slabOfDlDpipeTable().PutSlice(v.DpipeTable)
+	a.arena().Keep(v.DpipeTableName.Value)
+	if v.DpipeTableMatches != nil {
+		v.DpipeTableMatches.recycle(a)
+		a.slabOfDlDpipeTableMatches().Put(v.DpipeTableMatches)
+	}
+	if v.DpipeTableActions != nil {
+		v.DpipeTableActions.recycle(a)
+		a.slabOfDlDpipeTableActions().Put(v.DpipeTableActions)
+	}
+	if v.DpipeEntries != nil {
+		v.DpipeEntries.recycle(a)
+		a.slabOfDlDpipeEntries().Put(v.DpipeEntries)
+	}
+	for i := range v.DpipeEntry {
+		v.DpipeEntry[i].recycle(a)
+	}
+	a.slabOfDlDpipeEntry().PutSlice(v.DpipeEntry)
+	if v.DpipeEntryMatchValues != nil {
+		v.DpipeEntryMatchValues.recycle(a)
+		a.slabOfDlDpipeEntryMatchValues().Put(v.DpipeEntryMatchValues)
+	}
+	if v.DpipeEntryActionValues != nil {
+		v.DpipeEntryActionValues.recycle(a)
+		a.slabOfDlDpipeEntryActionValues().Put(v.DpipeEntryActionValues)
+	}
+	for i := range v.DpipeMatch {
+		v.DpipeMatch[i].recycle(a)
+	}
+	a.slabOfDlDpipeMatch().PutSlice(v.DpipeMatch)
+	for i := range v.DpipeMatchValue {
+		v.DpipeMatchValue[i].recycle(a)
+	}
+	a.slabOfDlDpipeMatchValue().PutSlice(v.DpipeMatchValue)
+	for i := range v.DpipeAction {
+		v.DpipeAction[i].recycle(a)
+	}
+	a.slabOfDlDpipeAction().PutSlice(v.DpipeAction)
+	for i := range v.DpipeActionValue {
+		v.DpipeActionValue[i].recycle(a)
+	}
+	a.slabOfDlDpipeActionValue().PutSlice(v.DpipeActionValue)
+	a.arena().Recycle(v.DpipeValue)
+	a.arena().Recycle(v.DpipeValueMask)
+	if v.DpipeHeaders != nil {
+		v.DpipeHeaders.recycle(a)
+		a.slabOfDlDpipeHeaders().Put(v.DpipeHeaders)
+	}
+	for i := range v.DpipeHeader {
+		v.DpipeHeader[i].recycle(a)
+	}
+	a.slabOfDlDpipeHeader().PutSlice(v.DpipeHeader)
+	a.arena().Keep(v.DpipeHeaderName.Value)
+	if v.DpipeHeaderFields != nil {
+		v.DpipeHeaderFields.recycle(a)
+		a.slabOfDlDpipeHeaderFields().Put(v.DpipeHeaderFields)
+	}
+	for i := range v.DpipeField {
+		v.DpipeField[i].recycle(a)
+	}
+	a.slabOfDlDpipeField().PutSlice(v.DpipeField)
+	a.arena().Keep(v.DpipeFieldName.Value)
+	if v.ResourceList != nil {
+		v.ResourceList.recycle(a)
+		a.slabOfDlResourceList().Put(v.ResourceList)
+	}
+	for i := range v.Resource {
+		v.Resource[i].recycle(a)
+	}
+	a.slabOfDlResource().PutSlice(v.Resource)
+	a.arena().Keep(v.ResourceName.Value)
+	if v.Param != nil {
+		v.Param.recycle(a)
+		a.slabOfDlParam().Put(v.Param)
+	}
+	a.arena().Keep(v.ParamName.Value)
+	a.arena().Keep(v.RegionName.Value)
+	if v.RegionSnapshots != nil {
+		v.RegionSnapshots.recycle(a)
+		a.slabOfDlRegionSnapshots().Put(v.RegionSnapshots)
+	}
+	if v.RegionSnapshot != nil {
+		v.RegionSnapshot.recycle(a)
+		a.slabOfDlRegionSnapshot().Put(v.RegionSnapshot)
+	}
+	if v.RegionChunks != nil {
+		v.RegionChunks.recycle(a)
+		a.slabOfDlRegionChunks().Put(v.RegionChunks)
+	}
+	if v.RegionChunk != nil {
+		v.RegionChunk.recycle(a)
+		a.slabOfDlRegionChunk().Put(v.RegionChunk)
+	}
+	a.arena().Recycle(v.RegionChunkData)
+	a.arena().Keep(v.InfoDriverName.Value)
+	a.arena().Keep(v.InfoSerialNumber.Value)
+	for i := range v.InfoVersionFixed {
+		v.InfoVersionFixed[i].recycle(a)
+	}
+	a.slabOfDlInfoVersion().PutSlice(v.InfoVersionFixed)
+	for i := range v.InfoVersionRunning {
+		v.InfoVersionRunning[i].recycle(a)
+	}
+	a.slabOfDlInfoVersion().PutSlice(v.InfoVersionRunning)
+	for i := range v.InfoVersionStored {
+		v.InfoVersionStored[i].recycle(a)
+	}
+	a.slabOfDlInfoVersion().PutSlice(v.InfoVersionStored)
+	a.arena().Keep(v.InfoVersionName.Value)
+	a.arena().Keep(v.InfoVersionValue.Value)
+	if v.Fmsg != nil {
+		v.Fmsg.recycle(a)
+		a.slabOfDlFmsg().Put(v.Fmsg)
+	}
+	a.arena().Keep(v.FmsgObjName.Value)
+	if v.HealthReporter != nil {
+		v.HealthReporter.recycle(a)
+		a.slabOfDlHealthReporter().Put(v.HealthReporter)
+	}
+	a.arena().Keep(v.HealthReporterName.Value)
+	a.arena().Keep(v.FlashUpdateFileName.Value)
+	a.arena().Keep(v.FlashUpdateComponent.Value)
+	a.arena().Keep(v.FlashUpdateStatusMsg.Value)
+	if v.Stats != nil {
+		v.Stats.recycle(a)
+		a.slabOfDlAttrStats().Put(v.Stats)
+	}
+	a.arena().Keep(v.TrapName.Value)
+	if v.TrapMetadata != nil {
+		v.TrapMetadata.recycle(a)
+		a.slabOfDlTrapMetadata().Put(v.TrapMetadata)
+	}
+	a.arena().Keep(v.TrapGroupName.Value)
+	if v.PortFunction != nil {
+		v.PortFunction.recycle(a)
+		a.slabOfDlPortFunction().Put(v.PortFunction)
+	}
+	a.arena().Keep(v.InfoBoardSerialNumber.Value)
+	if v.DevStats != nil {
+		v.DevStats.recycle(a)
+		a.slabOfDlDevStats().Put(v.DevStats)
+	}
+	if v.ReloadStats != nil {
+		v.ReloadStats.recycle(a)
+		a.slabOfDlReloadStats().Put(v.ReloadStats)
+	}
+	for i := range v.ReloadStatsEntry {
+		v.ReloadStatsEntry[i].recycle(a)
+	}
+	a.slabOfDlReloadStatsEntry().PutSlice(v.ReloadStatsEntry)
+	if v.RemoteReloadStats != nil {
+		v.RemoteReloadStats.recycle(a)
+		a.slabOfDlReloadStats().Put(v.RemoteReloadStats)
+	}
+	for i := range v.ReloadActionInfo {
+		v.ReloadActionInfo[i].recycle(a)
+	}
+	a.slabOfDlReloadActInfo().PutSlice(v.ReloadActionInfo)
+	for i := range v.ReloadActionStats {
+		v.ReloadActionStats[i].recycle(a)
+	}
+	a.slabOfDlReloadActStats().PutSlice(v.ReloadActionStats)
+	a.arena().Keep(v.RateNodeName.Value)
+	a.arena().Keep(v.RateParentNodeName.Value)
+	a.arena().Keep(v.LinecardType.Value)
+	if v.LinecardSupportedTypes != nil {
+		v.LinecardSupportedTypes.recycle(a)
+		a.slabOfDlLinecardSupportedTypes().Put(v.LinecardSupportedTypes)
+	}
+	if v.Selftests != nil {
+		v.Selftests.recycle(a)
+		a.slabOfDlSelftestID().Put(v.Selftests)
+	}
+	for i := range v.RateTcBws {
+		v.RateTcBws[i].recycle(a)
+	}
+	a.slabOfDlRateTcBws().PutSlice(v.RateTcBws)
+	if v.ParentDev != nil {
+		v.ParentDev.recycle(a)
+		a.slabOfDlParentDev().Put(v.ParentDev)
+	}
+	*v = Devlink{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlDevStats) recycle(a *allocator) {
+	if v.ReloadStats != nil {
+		v.ReloadStats.recycle(a)
+		a.slabOfDlReloadStats().Put(v.ReloadStats)
+	}
+	if v.RemoteReloadStats != nil {
+		v.RemoteReloadStats.recycle(a)
+		a.slabOfDlReloadStats().Put(v.RemoteReloadStats)
+	}
+	*v = DlDevStats{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlReloadStats) recycle(a *allocator) {
+	for i := range v.ReloadActionInfo {
+		v.ReloadActionInfo[i].recycle(a)
+	}
+	a.slabOfDlReloadActInfo().PutSlice(v.ReloadActionInfo)
+	*v = DlReloadStats{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlReloadActInfo) recycle(a *allocator) {
+	for i := range v.ReloadActionStats {
+		v.ReloadActionStats[i].recycle(a)
+	}
+	a.slabOfDlReloadActStats().PutSlice(v.ReloadActionStats)
+	*v = DlReloadActInfo{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlReloadActStats) recycle(a *allocator) {
+	for i := range v.ReloadStatsEntry {
+		v.ReloadStatsEntry[i].recycle(a)
+	}
+	a.slabOfDlReloadStatsEntry().PutSlice(v.ReloadStatsEntry)
+	*v = DlReloadActStats{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlReloadStatsEntry) recycle(a *allocator) {
+	*v = DlReloadStatsEntry{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlInfoVersion) recycle(a *allocator) {
+	a.arena().Keep(v.InfoVersionName.Value)
+	a.arena().Keep(v.InfoVersionValue.Value)
+	*v = DlInfoVersion{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlPortFunction) recycle(a *allocator) {
+	a.arena().Recycle(v.HwAddr)
+	*v = DlPortFunction{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlDpipeTables) recycle(a *allocator) {
+	for i := range v.DpipeTable {
+		v.DpipeTable[i].recycle(a)
+	}
+	a.slabOfDlDpipeTable().PutSlice(v.DpipeTable)
+	*v = DlDpipeTables{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlDpipeTable) recycle(a *allocator) {
+	a.arena().Keep(v.DpipeTableName.Value)
+	if v.DpipeTableMatches != nil {
+		v.DpipeTableMatches.recycle(a)
+		a.slabOfDlDpipeTableMatches().Put(v.DpipeTableMatches)
+	}
+	if v.DpipeTableActions != nil {
+		v.DpipeTableActions.recycle(a)
+		a.slabOfDlDpipeTableActions().Put(v.DpipeTableActions)
+	}
+	*v = DlDpipeTable{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlDpipeTableMatches) recycle(a *allocator) {
+	for i := range v.DpipeMatch {
+		v.DpipeMatch[i].recycle(a)
+	}
+	a.slabOfDlDpipeMatch().PutSlice(v.DpipeMatch)
+	*v = DlDpipeTableMatches{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlDpipeTableActions) recycle(a *allocator) {
+	for i := range v.DpipeAction {
+		v.DpipeAction[i].recycle(a)
+	}
+	a.slabOfDlDpipeAction().PutSlice(v.DpipeAction)
+	*v = DlDpipeTableActions{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlDpipeEntries) recycle(a *allocator) {
+	for i := range v.DpipeEntry {
+		v.DpipeEntry[i].recycle(a)
+	}
+	a.slabOfDlDpipeEntry().PutSlice(v.DpipeEntry)
+	*v = DlDpipeEntries{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlDpipeEntry) recycle(a *allocator) {
+	if v.DpipeEntryMatchValues != nil {
+		v.DpipeEntryMatchValues.recycle(a)
+		a.slabOfDlDpipeEntryMatchValues().Put(v.DpipeEntryMatchValues)
+	}
+	if v.DpipeEntryActionValues != nil {
+		v.DpipeEntryActionValues.recycle(a)
+		a.slabOfDlDpipeEntryActionValues().Put(v.DpipeEntryActionValues)
+	}
+	*v = DlDpipeEntry{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlDpipeEntryMatchValues) recycle(a *allocator) {
+	for i := range v.DpipeMatchValue {
+		v.DpipeMatchValue[i].recycle(a)
+	}
+	a.slabOfDlDpipeMatchValue().PutSlice(v.DpipeMatchValue)
+	*v = DlDpipeEntryMatchValues{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlDpipeEntryActionValues) recycle(a *allocator) {
+	for i := range v.DpipeActionValue {
+		v.DpipeActionValue[i].recycle(a)
+	}
+	a.slabOfDlDpipeActionValue().PutSlice(v.DpipeActionValue)
+	*v = DlDpipeEntryActionValues{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlDpipeMatch) recycle(a *allocator) {
+	*v = DlDpipeMatch{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlDpipeMatchValue) recycle(a *allocator) {
+	for i := range v.DpipeMatch {
+		v.DpipeMatch[i].recycle(a)
+	}
+	a.slabOfDlDpipeMatch().PutSlice(v.DpipeMatch)
+	a.arena().Recycle(v.DpipeValue)
+	a.arena().Recycle(v.DpipeValueMask)
+	*v = DlDpipeMatchValue{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlDpipeAction) recycle(a *allocator) {
+	*v = DlDpipeAction{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlDpipeActionValue) recycle(a *allocator) {
+	for i := range v.DpipeAction {
+		v.DpipeAction[i].recycle(a)
+	}
+	a.slabOfDlDpipeAction().PutSlice(v.DpipeAction)
+	a.arena().Recycle(v.DpipeValue)
+	a.arena().Recycle(v.DpipeValueMask)
+	*v = DlDpipeActionValue{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlDpipeHeaders) recycle(a *allocator) {
+	for i := range v.DpipeHeader {
+		v.DpipeHeader[i].recycle(a)
+	}
+	a.slabOfDlDpipeHeader().PutSlice(v.DpipeHeader)
+	*v = DlDpipeHeaders{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlDpipeHeader) recycle(a *allocator) {
+	a.arena().Keep(v.DpipeHeaderName.Value)
+	if v.DpipeHeaderFields != nil {
+		v.DpipeHeaderFields.recycle(a)
+		a.slabOfDlDpipeHeaderFields().Put(v.DpipeHeaderFields)
+	}
+	*v = DlDpipeHeader{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlDpipeHeaderFields) recycle(a *allocator) {
+	for i := range v.DpipeField {
+		v.DpipeField[i].recycle(a)
+	}
+	a.slabOfDlDpipeField().PutSlice(v.DpipeField)
+	*v = DlDpipeHeaderFields{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlDpipeField) recycle(a *allocator) {
+	a.arena().Keep(v.DpipeFieldName.Value)
+	*v = DlDpipeField{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlResource) recycle(a *allocator) {
+	a.arena().Keep(v.ResourceName.Value)
+	*v = DlResource{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlResourceList) recycle(a *allocator) {
+	for i := range v.Resource {
+		v.Resource[i].recycle(a)
+	}
+	a.slabOfDlResource().PutSlice(v.Resource)
+	*v = DlResourceList{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlParam) recycle(a *allocator) {
+	a.arena().Keep(v.ParamName.Value)
+	*v = DlParam{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlRegionSnapshots) recycle(a *allocator) {
+	if v.RegionSnapshot != nil {
+		v.RegionSnapshot.recycle(a)
+		a.slabOfDlRegionSnapshot().Put(v.RegionSnapshot)
+	}
+	*v = DlRegionSnapshots{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlRegionSnapshot) recycle(a *allocator) {
+	*v = DlRegionSnapshot{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlRegionChunks) recycle(a *allocator) {
+	if v.RegionChunk != nil {
+		v.RegionChunk.recycle(a)
+		a.slabOfDlRegionChunk().Put(v.RegionChunk)
+	}
+	*v = DlRegionChunks{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlRegionChunk) recycle(a *allocator) {
+	a.arena().Recycle(v.RegionChunkData)
+	*v = DlRegionChunk{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlFmsg) recycle(a *allocator) {
+	a.arena().Keep(v.FmsgObjName.Value)
+	*v = DlFmsg{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlHealthReporter) recycle(a *allocator) {
+	a.arena().Keep(v.HealthReporterName.Value)
+	*v = DlHealthReporter{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlAttrStats) recycle(a *allocator) {
+	*v = DlAttrStats{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlTrapMetadata) recycle(a *allocator) {
+	*v = DlTrapMetadata{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlLinecardSupportedTypes) recycle(a *allocator) {
+	a.arena().Keep(v.LinecardType.Value)
+	*v = DlLinecardSupportedTypes{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlSelftestID) recycle(a *allocator) {
+	*v = DlSelftestID{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlRateTcBws) recycle(a *allocator) {
+	*v = DlRateTcBws{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DlParentDev) recycle(a *allocator) {
+	a.arena().Keep(v.BusName.Value)
+	a.arena().Keep(v.DevName.Value)
+	*v = DlParentDev{}
+}
+
 // UnmarshalAttrs decodes attributes of set devlink from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

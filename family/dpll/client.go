@@ -4,6 +4,7 @@ package dpll
 
 import (
 	"context"
+	"errors"
 	"iter"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -146,6 +147,64 @@ func (c *Client) DeviceGetDump(ctx context.Context) iter.Seq2[*Dpll, error] {
 	}
 }
 
+// DeviceGetDumpAppend sends what DeviceGetDump sends and appends one Dpll per
+// reply message to dst, returning the extended slice, like append. Elements of
+// dst between its length and its capacity are reused in place:
+// DeviceGetDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.DeviceGetDumpAppend(ctx, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: DeviceGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, DeviceGetDumpAppend reads the whole dump before it returns.
+func (c *Client) DeviceGetDumpAppend(ctx context.Context, dst []Dpll) ([]Dpll, error) {
+	fam, err := c.core.Check(ctx, CmdDeviceGet, "device-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdDeviceGet, nil)
+	if err != nil {
+		return dst, opError("device-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("device-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Dpll{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("device-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // DeviceSet sends dpll device-set (do, command 3): request attributes id,
 // mode, phase-offset-monitor, phase-offset-avg-factor, frequency-monitor; the
 // kernel only acknowledges it. A nil req sends no attributes. Spec flags:
@@ -280,6 +339,69 @@ func (c *Client) PinGetDump(ctx context.Context, req *PinGetDumpRequest) iter.Se
 			}
 		}
 	}
+}
+
+// PinGetDumpAppend sends what PinGetDump sends and appends one Pin per reply
+// message to dst, returning the extended slice, like append. Elements of dst
+// between its length and its capacity are reused in place: PinGetDumpAppend
+// decodes into them, and the memory they refer to (values behind pointers,
+// slices of nests and structs, the capacity of byte slices) is overwritten
+// with later replies' values, so that a caller that passes the same slice
+// back, as in dst, err = c.PinGetDumpAppend(ctx, req, dst[:0]), allocates
+// almost nothing once warm. So do not keep, from one call to the next, an
+// element in the reused range or anything it refers to; elements before
+// len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: PinGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, PinGetDumpAppend reads the whole dump before it returns.
+func (c *Client) PinGetDumpAppend(ctx context.Context, req *PinGetDumpRequest, dst []Pin) ([]Pin, error) {
+	fam, err := c.core.Check(ctx, CmdPinGet, "pin-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("pin-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdPinGet, namerPin)
+	if err != nil {
+		return dst, opError("pin-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("pin-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Pin{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("pin-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // PinSet sends dpll pin-set (do, command 9): request attributes id, frequency,

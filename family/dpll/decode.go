@@ -140,6 +140,79 @@ func (a *allocator) slabOfPin() *attrs.Slab[Pin] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabFrequencyRange.DropRecycled()
+	a.slabPinParentDevice.DropRecycled()
+	a.slabPinParentPin.DropRecycled()
+	a.slabReferenceSync.DropRecycled()
+	a.slabDpll.DropRecycled()
+	a.slabPin.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Dpll) recycle(a *allocator) {
+	a.arena().Keep(v.ModuleName.Value)
+	*v = Dpll{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Pin) recycle(a *allocator) {
+	a.arena().Keep(v.ModuleName.Value)
+	a.arena().Keep(v.BoardLabel.Value)
+	a.arena().Keep(v.PanelLabel.Value)
+	a.arena().Keep(v.PackageLabel.Value)
+	for i := range v.FrequencySupported {
+		v.FrequencySupported[i].recycle(a)
+	}
+	a.slabOfFrequencyRange().PutSlice(v.FrequencySupported)
+	for i := range v.ParentDevice {
+		v.ParentDevice[i].recycle(a)
+	}
+	a.slabOfPinParentDevice().PutSlice(v.ParentDevice)
+	for i := range v.ParentPin {
+		v.ParentPin[i].recycle(a)
+	}
+	a.slabOfPinParentPin().PutSlice(v.ParentPin)
+	for i := range v.EsyncFrequencySupported {
+		v.EsyncFrequencySupported[i].recycle(a)
+	}
+	a.slabOfFrequencyRange().PutSlice(v.EsyncFrequencySupported)
+	for i := range v.ReferenceSync {
+		v.ReferenceSync[i].recycle(a)
+	}
+	a.slabOfReferenceSync().PutSlice(v.ReferenceSync)
+	*v = Pin{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *PinParentDevice) recycle(a *allocator) {
+	*v = PinParentDevice{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *PinParentPin) recycle(a *allocator) {
+	*v = PinParentPin{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *FrequencyRange) recycle(a *allocator) {
+	*v = FrequencyRange{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *ReferenceSync) recycle(a *allocator) {
+	*v = ReferenceSync{}
+}
+
 // UnmarshalAttrs decodes attributes of set dpll from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

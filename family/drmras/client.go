@@ -4,6 +4,7 @@ package drmras
 
 import (
 	"context"
+	"errors"
 	"iter"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -88,6 +89,64 @@ func (c *Client) ListNodesDump(ctx context.Context) iter.Seq2[*NodeAttrs, error]
 	}
 }
 
+// ListNodesDumpAppend sends what ListNodesDump sends and appends one NodeAttrs
+// per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// ListNodesDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.ListNodesDumpAppend(ctx, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: ListNodesDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, ListNodesDumpAppend reads the whole dump before it returns.
+func (c *Client) ListNodesDumpAppend(ctx context.Context, dst []NodeAttrs) ([]NodeAttrs, error) {
+	fam, err := c.core.Check(ctx, CmdListNodes, "list-nodes", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdListNodes, nil)
+	if err != nil {
+		return dst, opError("list-nodes", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("list-nodes", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, NodeAttrs{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("list-nodes", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // GetErrorCounter sends drm-ras get-error-counter (do, command 2): request
 // attributes node-id, error-id; reply attributes error-id, error-name,
 // error-value of set error-counter-attrs. A nil req sends no attributes. Spec
@@ -160,6 +219,70 @@ func (c *Client) GetErrorCounterDump(ctx context.Context, req *GetErrorCounterDu
 			}
 		}
 	}
+}
+
+// GetErrorCounterDumpAppend sends what GetErrorCounterDump sends and appends
+// one ErrorCounterAttrs per reply message to dst, returning the extended
+// slice, like append. Elements of dst between its length and its capacity are
+// reused in place: GetErrorCounterDumpAppend decodes into them, and the memory
+// they refer to (values behind pointers, slices of nests and structs, the
+// capacity of byte slices) is overwritten with later replies' values, so that
+// a caller that passes the same slice back, as in dst, err =
+// c.GetErrorCounterDumpAppend(ctx, req, dst[:0]), allocates almost nothing
+// once warm. So do not keep, from one call to the next, an element in the
+// reused range or anything it refers to; elements before len(dst) are not
+// touched. Strings are never overwritten (they are immutable): an equal string
+// from a reused element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: GetErrorCounterDumpAppend
+// returns dst with the replies decoded so far and that error, after those of
+// replies that failed to decode. Errors name the family and op as the
+// iterator's do. Unlike the iterator, GetErrorCounterDumpAppend reads the
+// whole dump before it returns.
+func (c *Client) GetErrorCounterDumpAppend(ctx context.Context, req *GetErrorCounterDumpRequest, dst []ErrorCounterAttrs) ([]ErrorCounterAttrs, error) {
+	fam, err := c.core.Check(ctx, CmdGetErrorCounter, "get-error-counter", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("get-error-counter", err)
+		}
+	}
+	r, err := b.Request(fam, CmdGetErrorCounter, namerErrorCounterAttrs)
+	if err != nil {
+		return dst, opError("get-error-counter", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("get-error-counter", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, ErrorCounterAttrs{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("get-error-counter", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // ClearErrorCounter sends drm-ras clear-error-counter (do, command 3): request

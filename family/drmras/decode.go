@@ -63,6 +63,29 @@ func (a *allocator) slabOfErrorCounterAttrs() *attrs.Slab[ErrorCounterAttrs] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabNodeAttrs.DropRecycled()
+	a.slabErrorCounterAttrs.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *NodeAttrs) recycle(a *allocator) {
+	a.arena().Keep(v.DeviceName.Value)
+	a.arena().Keep(v.NodeName.Value)
+	*v = NodeAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *ErrorCounterAttrs) recycle(a *allocator) {
+	a.arena().Keep(v.ErrorName.Value)
+	*v = ErrorCounterAttrs{}
+}
+
 // UnmarshalAttrs decodes attributes of set node-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

@@ -4,6 +4,7 @@ package ethtool
 
 import (
 	"context"
+	"errors"
 	"iter"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -121,6 +122,69 @@ func (c *Client) StrsetGetDump(ctx context.Context, req *StrsetGetDumpRequest) i
 	}
 }
 
+// StrsetGetDumpAppend sends what StrsetGetDump sends and appends one Strset
+// per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// StrsetGetDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.StrsetGetDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: StrsetGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, StrsetGetDumpAppend reads the whole dump before it returns.
+func (c *Client) StrsetGetDumpAppend(ctx context.Context, req *StrsetGetDumpRequest, dst []Strset) ([]Strset, error) {
+	fam, err := c.core.Check(ctx, CmdStrsetGet, "strset-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("strset-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdStrsetGet, namerStrset)
+	if err != nil {
+		return dst, opError("strset-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("strset-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Strset{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("strset-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // LinkinfoGet sends ethtool linkinfo-get (do, command 2): request attributes
 // header; reply attributes header, port, phyaddr, tp-mdix, tp-mdix-ctrl,
 // transceiver of set linkinfo. A nil req sends no attributes.
@@ -192,6 +256,70 @@ func (c *Client) LinkinfoGetDump(ctx context.Context, req *LinkinfoGetDumpReques
 			}
 		}
 	}
+}
+
+// LinkinfoGetDumpAppend sends what LinkinfoGetDump sends and appends one
+// Linkinfo per reply message to dst, returning the extended slice, like
+// append. Elements of dst between its length and its capacity are reused in
+// place: LinkinfoGetDumpAppend decodes into them, and the memory they refer to
+// (values behind pointers, slices of nests and structs, the capacity of byte
+// slices) is overwritten with later replies' values, so that a caller that
+// passes the same slice back, as in dst, err = c.LinkinfoGetDumpAppend(ctx,
+// req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
+// call to the next, an element in the reused range or anything it refers to;
+// elements before len(dst) are not touched. Strings are never overwritten
+// (they are immutable): an equal string from a reused element is kept rather
+// than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: LinkinfoGetDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, LinkinfoGetDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) LinkinfoGetDumpAppend(ctx context.Context, req *LinkinfoGetDumpRequest, dst []Linkinfo) ([]Linkinfo, error) {
+	fam, err := c.core.Check(ctx, CmdLinkinfoGet, "linkinfo-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("linkinfo-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdLinkinfoGet, namerLinkinfo)
+	if err != nil {
+		return dst, opError("linkinfo-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("linkinfo-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Linkinfo{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("linkinfo-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // LinkinfoSet sends ethtool linkinfo-set (do, command 3): request attributes
@@ -293,6 +421,70 @@ func (c *Client) LinkmodesGetDump(ctx context.Context, req *LinkmodesGetDumpRequ
 	}
 }
 
+// LinkmodesGetDumpAppend sends what LinkmodesGetDump sends and appends one
+// Linkmodes per reply message to dst, returning the extended slice, like
+// append. Elements of dst between its length and its capacity are reused in
+// place: LinkmodesGetDumpAppend decodes into them, and the memory they refer
+// to (values behind pointers, slices of nests and structs, the capacity of
+// byte slices) is overwritten with later replies' values, so that a caller
+// that passes the same slice back, as in dst, err =
+// c.LinkmodesGetDumpAppend(ctx, req, dst[:0]), allocates almost nothing once
+// warm. So do not keep, from one call to the next, an element in the reused
+// range or anything it refers to; elements before len(dst) are not touched.
+// Strings are never overwritten (they are immutable): an equal string from a
+// reused element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: LinkmodesGetDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, LinkmodesGetDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) LinkmodesGetDumpAppend(ctx context.Context, req *LinkmodesGetDumpRequest, dst []Linkmodes) ([]Linkmodes, error) {
+	fam, err := c.core.Check(ctx, CmdLinkmodesGet, "linkmodes-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("linkmodes-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdLinkmodesGet, namerLinkmodes)
+	if err != nil {
+		return dst, opError("linkmodes-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("linkmodes-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Linkmodes{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("linkmodes-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // LinkmodesSet sends ethtool linkmodes-set (do, command 5): request attributes
 // header, autoneg, ours, peer, speed, duplex, master-slave-cfg,
 // master-slave-state, lanes, rate-matching; the kernel only acknowledges it. A
@@ -392,6 +584,70 @@ func (c *Client) LinkstateGetDump(ctx context.Context, req *LinkstateGetDumpRequ
 	}
 }
 
+// LinkstateGetDumpAppend sends what LinkstateGetDump sends and appends one
+// Linkstate per reply message to dst, returning the extended slice, like
+// append. Elements of dst between its length and its capacity are reused in
+// place: LinkstateGetDumpAppend decodes into them, and the memory they refer
+// to (values behind pointers, slices of nests and structs, the capacity of
+// byte slices) is overwritten with later replies' values, so that a caller
+// that passes the same slice back, as in dst, err =
+// c.LinkstateGetDumpAppend(ctx, req, dst[:0]), allocates almost nothing once
+// warm. So do not keep, from one call to the next, an element in the reused
+// range or anything it refers to; elements before len(dst) are not touched.
+// Strings are never overwritten (they are immutable): an equal string from a
+// reused element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: LinkstateGetDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, LinkstateGetDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) LinkstateGetDumpAppend(ctx context.Context, req *LinkstateGetDumpRequest, dst []Linkstate) ([]Linkstate, error) {
+	fam, err := c.core.Check(ctx, CmdLinkstateGet, "linkstate-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("linkstate-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdLinkstateGet, namerLinkstate)
+	if err != nil {
+		return dst, opError("linkstate-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("linkstate-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Linkstate{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("linkstate-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // DebugGet sends ethtool debug-get (do, command 7): request attributes header;
 // reply attributes header, msgmask of set debug. A nil req sends no
 // attributes.
@@ -462,6 +718,69 @@ func (c *Client) DebugGetDump(ctx context.Context, req *DebugGetDumpRequest) ite
 			}
 		}
 	}
+}
+
+// DebugGetDumpAppend sends what DebugGetDump sends and appends one Debug per
+// reply message to dst, returning the extended slice, like append. Elements of
+// dst between its length and its capacity are reused in place:
+// DebugGetDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.DebugGetDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: DebugGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, DebugGetDumpAppend reads the whole dump before it returns.
+func (c *Client) DebugGetDumpAppend(ctx context.Context, req *DebugGetDumpRequest, dst []Debug) ([]Debug, error) {
+	fam, err := c.core.Check(ctx, CmdDebugGet, "debug-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("debug-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdDebugGet, namerDebug)
+	if err != nil {
+		return dst, opError("debug-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("debug-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Debug{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("debug-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // DebugSet sends ethtool debug-set (do, command 8): request attributes header,
@@ -558,6 +877,69 @@ func (c *Client) WolGetDump(ctx context.Context, req *WolGetDumpRequest) iter.Se
 			}
 		}
 	}
+}
+
+// WolGetDumpAppend sends what WolGetDump sends and appends one Wol per reply
+// message to dst, returning the extended slice, like append. Elements of dst
+// between its length and its capacity are reused in place: WolGetDumpAppend
+// decodes into them, and the memory they refer to (values behind pointers,
+// slices of nests and structs, the capacity of byte slices) is overwritten
+// with later replies' values, so that a caller that passes the same slice
+// back, as in dst, err = c.WolGetDumpAppend(ctx, req, dst[:0]), allocates
+// almost nothing once warm. So do not keep, from one call to the next, an
+// element in the reused range or anything it refers to; elements before
+// len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: WolGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, WolGetDumpAppend reads the whole dump before it returns.
+func (c *Client) WolGetDumpAppend(ctx context.Context, req *WolGetDumpRequest, dst []Wol) ([]Wol, error) {
+	fam, err := c.core.Check(ctx, CmdWolGet, "wol-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("wol-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdWolGet, namerWol)
+	if err != nil {
+		return dst, opError("wol-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("wol-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Wol{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("wol-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // WolSet sends ethtool wol-set (do, command 10): request attributes header,
@@ -657,6 +1039,70 @@ func (c *Client) FeaturesGetDump(ctx context.Context, req *FeaturesGetDumpReques
 	}
 }
 
+// FeaturesGetDumpAppend sends what FeaturesGetDump sends and appends one
+// Features per reply message to dst, returning the extended slice, like
+// append. Elements of dst between its length and its capacity are reused in
+// place: FeaturesGetDumpAppend decodes into them, and the memory they refer to
+// (values behind pointers, slices of nests and structs, the capacity of byte
+// slices) is overwritten with later replies' values, so that a caller that
+// passes the same slice back, as in dst, err = c.FeaturesGetDumpAppend(ctx,
+// req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
+// call to the next, an element in the reused range or anything it refers to;
+// elements before len(dst) are not touched. Strings are never overwritten
+// (they are immutable): an equal string from a reused element is kept rather
+// than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: FeaturesGetDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, FeaturesGetDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) FeaturesGetDumpAppend(ctx context.Context, req *FeaturesGetDumpRequest, dst []Features) ([]Features, error) {
+	fam, err := c.core.Check(ctx, CmdFeaturesGet, "features-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("features-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdFeaturesGet, namerFeatures)
+	if err != nil {
+		return dst, opError("features-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("features-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Features{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("features-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // FeaturesSet sends ethtool features-set (do, command 12): request attributes
 // header, hw, wanted, active, nochange; reply attributes header, hw, wanted,
 // active, nochange of set features. A nil req sends no attributes.
@@ -754,6 +1200,70 @@ func (c *Client) PrivflagsGetDump(ctx context.Context, req *PrivflagsGetDumpRequ
 			}
 		}
 	}
+}
+
+// PrivflagsGetDumpAppend sends what PrivflagsGetDump sends and appends one
+// Privflags per reply message to dst, returning the extended slice, like
+// append. Elements of dst between its length and its capacity are reused in
+// place: PrivflagsGetDumpAppend decodes into them, and the memory they refer
+// to (values behind pointers, slices of nests and structs, the capacity of
+// byte slices) is overwritten with later replies' values, so that a caller
+// that passes the same slice back, as in dst, err =
+// c.PrivflagsGetDumpAppend(ctx, req, dst[:0]), allocates almost nothing once
+// warm. So do not keep, from one call to the next, an element in the reused
+// range or anything it refers to; elements before len(dst) are not touched.
+// Strings are never overwritten (they are immutable): an equal string from a
+// reused element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: PrivflagsGetDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, PrivflagsGetDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) PrivflagsGetDumpAppend(ctx context.Context, req *PrivflagsGetDumpRequest, dst []Privflags) ([]Privflags, error) {
+	fam, err := c.core.Check(ctx, CmdPrivflagsGet, "privflags-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("privflags-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdPrivflagsGet, namerPrivflags)
+	if err != nil {
+		return dst, opError("privflags-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("privflags-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Privflags{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("privflags-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // PrivflagsSet sends ethtool privflags-set (do, command 14): request
@@ -857,6 +1367,69 @@ func (c *Client) RingsGetDump(ctx context.Context, req *RingsGetDumpRequest) ite
 	}
 }
 
+// RingsGetDumpAppend sends what RingsGetDump sends and appends one Rings per
+// reply message to dst, returning the extended slice, like append. Elements of
+// dst between its length and its capacity are reused in place:
+// RingsGetDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.RingsGetDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: RingsGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, RingsGetDumpAppend reads the whole dump before it returns.
+func (c *Client) RingsGetDumpAppend(ctx context.Context, req *RingsGetDumpRequest, dst []Rings) ([]Rings, error) {
+	fam, err := c.core.Check(ctx, CmdRingsGet, "rings-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("rings-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdRingsGet, namerRings)
+	if err != nil {
+		return dst, opError("rings-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("rings-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Rings{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("rings-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // RingsSet sends ethtool rings-set (do, command 16): request attributes
 // header, rx-max, rx-mini-max, rx-jumbo-max, tx-max, rx, rx-mini, rx-jumbo,
 // tx, rx-buf-len, tcp-data-split, cqe-size, tx-push, rx-push, tx-push-buf-len,
@@ -956,6 +1529,70 @@ func (c *Client) ChannelsGetDump(ctx context.Context, req *ChannelsGetDumpReques
 			}
 		}
 	}
+}
+
+// ChannelsGetDumpAppend sends what ChannelsGetDump sends and appends one
+// Channels per reply message to dst, returning the extended slice, like
+// append. Elements of dst between its length and its capacity are reused in
+// place: ChannelsGetDumpAppend decodes into them, and the memory they refer to
+// (values behind pointers, slices of nests and structs, the capacity of byte
+// slices) is overwritten with later replies' values, so that a caller that
+// passes the same slice back, as in dst, err = c.ChannelsGetDumpAppend(ctx,
+// req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
+// call to the next, an element in the reused range or anything it refers to;
+// elements before len(dst) are not touched. Strings are never overwritten
+// (they are immutable): an equal string from a reused element is kept rather
+// than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: ChannelsGetDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, ChannelsGetDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) ChannelsGetDumpAppend(ctx context.Context, req *ChannelsGetDumpRequest, dst []Channels) ([]Channels, error) {
+	fam, err := c.core.Check(ctx, CmdChannelsGet, "channels-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("channels-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdChannelsGet, namerChannels)
+	if err != nil {
+		return dst, opError("channels-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("channels-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Channels{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("channels-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // ChannelsSet sends ethtool channels-set (do, command 18): request attributes
@@ -1070,6 +1707,70 @@ func (c *Client) CoalesceGetDump(ctx context.Context, req *CoalesceGetDumpReques
 	}
 }
 
+// CoalesceGetDumpAppend sends what CoalesceGetDump sends and appends one
+// Coalesce per reply message to dst, returning the extended slice, like
+// append. Elements of dst between its length and its capacity are reused in
+// place: CoalesceGetDumpAppend decodes into them, and the memory they refer to
+// (values behind pointers, slices of nests and structs, the capacity of byte
+// slices) is overwritten with later replies' values, so that a caller that
+// passes the same slice back, as in dst, err = c.CoalesceGetDumpAppend(ctx,
+// req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
+// call to the next, an element in the reused range or anything it refers to;
+// elements before len(dst) are not touched. Strings are never overwritten
+// (they are immutable): an equal string from a reused element is kept rather
+// than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: CoalesceGetDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, CoalesceGetDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) CoalesceGetDumpAppend(ctx context.Context, req *CoalesceGetDumpRequest, dst []Coalesce) ([]Coalesce, error) {
+	fam, err := c.core.Check(ctx, CmdCoalesceGet, "coalesce-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("coalesce-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdCoalesceGet, namerCoalesce)
+	if err != nil {
+		return dst, opError("coalesce-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("coalesce-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Coalesce{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("coalesce-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // CoalesceSet sends ethtool coalesce-set (do, command 20): request attributes
 // header, rx-usecs, rx-max-frames, rx-usecs-irq, rx-max-frames-irq, tx-usecs,
 // tx-max-frames, tx-usecs-irq, tx-max-frames-irq, stats-block-usecs,
@@ -1174,6 +1875,69 @@ func (c *Client) PauseGetDump(ctx context.Context, req *PauseGetDumpRequest) ite
 	}
 }
 
+// PauseGetDumpAppend sends what PauseGetDump sends and appends one Pause per
+// reply message to dst, returning the extended slice, like append. Elements of
+// dst between its length and its capacity are reused in place:
+// PauseGetDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.PauseGetDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: PauseGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, PauseGetDumpAppend reads the whole dump before it returns.
+func (c *Client) PauseGetDumpAppend(ctx context.Context, req *PauseGetDumpRequest, dst []Pause) ([]Pause, error) {
+	fam, err := c.core.Check(ctx, CmdPauseGet, "pause-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("pause-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdPauseGet, namerPause)
+	if err != nil {
+		return dst, opError("pause-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("pause-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Pause{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("pause-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // PauseSet sends ethtool pause-set (do, command 22): request attributes
 // header, autoneg, rx, tx, stats, stats-src; the kernel only acknowledges it.
 // A nil req sends no attributes.
@@ -1270,6 +2034,69 @@ func (c *Client) EeeGetDump(ctx context.Context, req *EeeGetDumpRequest) iter.Se
 			}
 		}
 	}
+}
+
+// EeeGetDumpAppend sends what EeeGetDump sends and appends one Eee per reply
+// message to dst, returning the extended slice, like append. Elements of dst
+// between its length and its capacity are reused in place: EeeGetDumpAppend
+// decodes into them, and the memory they refer to (values behind pointers,
+// slices of nests and structs, the capacity of byte slices) is overwritten
+// with later replies' values, so that a caller that passes the same slice
+// back, as in dst, err = c.EeeGetDumpAppend(ctx, req, dst[:0]), allocates
+// almost nothing once warm. So do not keep, from one call to the next, an
+// element in the reused range or anything it refers to; elements before
+// len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: EeeGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, EeeGetDumpAppend reads the whole dump before it returns.
+func (c *Client) EeeGetDumpAppend(ctx context.Context, req *EeeGetDumpRequest, dst []Eee) ([]Eee, error) {
+	fam, err := c.core.Check(ctx, CmdEeeGet, "eee-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("eee-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdEeeGet, namerEee)
+	if err != nil {
+		return dst, opError("eee-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("eee-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Eee{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("eee-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // EeeSet sends ethtool eee-set (do, command 24): request attributes header,
@@ -1370,6 +2197,69 @@ func (c *Client) TsinfoGetDump(ctx context.Context, req *TsinfoGetDumpRequest) i
 			}
 		}
 	}
+}
+
+// TsinfoGetDumpAppend sends what TsinfoGetDump sends and appends one Tsinfo
+// per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// TsinfoGetDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.TsinfoGetDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: TsinfoGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, TsinfoGetDumpAppend reads the whole dump before it returns.
+func (c *Client) TsinfoGetDumpAppend(ctx context.Context, req *TsinfoGetDumpRequest, dst []Tsinfo) ([]Tsinfo, error) {
+	fam, err := c.core.Check(ctx, CmdTsinfoGet, "tsinfo-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("tsinfo-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdTsinfoGet, namerTsinfo)
+	if err != nil {
+		return dst, opError("tsinfo-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("tsinfo-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Tsinfo{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("tsinfo-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // CableTestAct sends ethtool cable-test-act (do, command 26): request
@@ -1494,6 +2384,70 @@ func (c *Client) TunnelInfoGetDump(ctx context.Context, req *TunnelInfoGetDumpRe
 	}
 }
 
+// TunnelInfoGetDumpAppend sends what TunnelInfoGetDump sends and appends one
+// TunnelInfo per reply message to dst, returning the extended slice, like
+// append. Elements of dst between its length and its capacity are reused in
+// place: TunnelInfoGetDumpAppend decodes into them, and the memory they refer
+// to (values behind pointers, slices of nests and structs, the capacity of
+// byte slices) is overwritten with later replies' values, so that a caller
+// that passes the same slice back, as in dst, err =
+// c.TunnelInfoGetDumpAppend(ctx, req, dst[:0]), allocates almost nothing once
+// warm. So do not keep, from one call to the next, an element in the reused
+// range or anything it refers to; elements before len(dst) are not touched.
+// Strings are never overwritten (they are immutable): an equal string from a
+// reused element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: TunnelInfoGetDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, TunnelInfoGetDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) TunnelInfoGetDumpAppend(ctx context.Context, req *TunnelInfoGetDumpRequest, dst []TunnelInfo) ([]TunnelInfo, error) {
+	fam, err := c.core.Check(ctx, CmdTunnelInfoGet, "tunnel-info-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("tunnel-info-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdTunnelInfoGet, namerTunnelInfo)
+	if err != nil {
+		return dst, opError("tunnel-info-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("tunnel-info-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, TunnelInfo{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("tunnel-info-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // FECGet sends ethtool fec-get (do, command 29): request attributes header;
 // reply attributes header, modes, auto, active, stats of set fec. A nil req
 // sends no attributes.
@@ -1564,6 +2518,69 @@ func (c *Client) FECGetDump(ctx context.Context, req *FECGetDumpRequest) iter.Se
 			}
 		}
 	}
+}
+
+// FECGetDumpAppend sends what FECGetDump sends and appends one FEC per reply
+// message to dst, returning the extended slice, like append. Elements of dst
+// between its length and its capacity are reused in place: FECGetDumpAppend
+// decodes into them, and the memory they refer to (values behind pointers,
+// slices of nests and structs, the capacity of byte slices) is overwritten
+// with later replies' values, so that a caller that passes the same slice
+// back, as in dst, err = c.FECGetDumpAppend(ctx, req, dst[:0]), allocates
+// almost nothing once warm. So do not keep, from one call to the next, an
+// element in the reused range or anything it refers to; elements before
+// len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: FECGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, FECGetDumpAppend reads the whole dump before it returns.
+func (c *Client) FECGetDumpAppend(ctx context.Context, req *FECGetDumpRequest, dst []FEC) ([]FEC, error) {
+	fam, err := c.core.Check(ctx, CmdFECGet, "fec-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("fec-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdFECGet, namerFEC)
+	if err != nil {
+		return dst, opError("fec-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("fec-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, FEC{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("fec-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // FECSet sends ethtool fec-set (do, command 30): request attributes header,
@@ -1664,6 +2681,70 @@ func (c *Client) ModuleEepromGetDump(ctx context.Context, req *ModuleEepromGetDu
 	}
 }
 
+// ModuleEepromGetDumpAppend sends what ModuleEepromGetDump sends and appends
+// one ModuleEeprom per reply message to dst, returning the extended slice,
+// like append. Elements of dst between its length and its capacity are reused
+// in place: ModuleEepromGetDumpAppend decodes into them, and the memory they
+// refer to (values behind pointers, slices of nests and structs, the capacity
+// of byte slices) is overwritten with later replies' values, so that a caller
+// that passes the same slice back, as in dst, err =
+// c.ModuleEepromGetDumpAppend(ctx, req, dst[:0]), allocates almost nothing
+// once warm. So do not keep, from one call to the next, an element in the
+// reused range or anything it refers to; elements before len(dst) are not
+// touched. Strings are never overwritten (they are immutable): an equal string
+// from a reused element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: ModuleEepromGetDumpAppend
+// returns dst with the replies decoded so far and that error, after those of
+// replies that failed to decode. Errors name the family and op as the
+// iterator's do. Unlike the iterator, ModuleEepromGetDumpAppend reads the
+// whole dump before it returns.
+func (c *Client) ModuleEepromGetDumpAppend(ctx context.Context, req *ModuleEepromGetDumpRequest, dst []ModuleEeprom) ([]ModuleEeprom, error) {
+	fam, err := c.core.Check(ctx, CmdModuleEepromGet, "module-eeprom-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("module-eeprom-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdModuleEepromGet, namerModuleEeprom)
+	if err != nil {
+		return dst, opError("module-eeprom-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("module-eeprom-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, ModuleEeprom{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("module-eeprom-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // StatsGet sends ethtool stats-get (do, command 32): request attributes
 // header, groups; reply attributes header, groups, grp, src of set stats. A
 // nil req sends no attributes.
@@ -1734,6 +2815,69 @@ func (c *Client) StatsGetDump(ctx context.Context, req *StatsGetDumpRequest) ite
 			}
 		}
 	}
+}
+
+// StatsGetDumpAppend sends what StatsGetDump sends and appends one Stats per
+// reply message to dst, returning the extended slice, like append. Elements of
+// dst between its length and its capacity are reused in place:
+// StatsGetDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.StatsGetDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: StatsGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, StatsGetDumpAppend reads the whole dump before it returns.
+func (c *Client) StatsGetDumpAppend(ctx context.Context, req *StatsGetDumpRequest, dst []Stats) ([]Stats, error) {
+	fam, err := c.core.Check(ctx, CmdStatsGet, "stats-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("stats-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdStatsGet, namerStats)
+	if err != nil {
+		return dst, opError("stats-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("stats-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Stats{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("stats-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // PhcVclocksGet sends ethtool phc-vclocks-get (do, command 33): request
@@ -1808,6 +2952,70 @@ func (c *Client) PhcVclocksGetDump(ctx context.Context, req *PhcVclocksGetDumpRe
 	}
 }
 
+// PhcVclocksGetDumpAppend sends what PhcVclocksGetDump sends and appends one
+// PhcVclocks per reply message to dst, returning the extended slice, like
+// append. Elements of dst between its length and its capacity are reused in
+// place: PhcVclocksGetDumpAppend decodes into them, and the memory they refer
+// to (values behind pointers, slices of nests and structs, the capacity of
+// byte slices) is overwritten with later replies' values, so that a caller
+// that passes the same slice back, as in dst, err =
+// c.PhcVclocksGetDumpAppend(ctx, req, dst[:0]), allocates almost nothing once
+// warm. So do not keep, from one call to the next, an element in the reused
+// range or anything it refers to; elements before len(dst) are not touched.
+// Strings are never overwritten (they are immutable): an equal string from a
+// reused element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: PhcVclocksGetDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, PhcVclocksGetDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) PhcVclocksGetDumpAppend(ctx context.Context, req *PhcVclocksGetDumpRequest, dst []PhcVclocks) ([]PhcVclocks, error) {
+	fam, err := c.core.Check(ctx, CmdPhcVclocksGet, "phc-vclocks-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("phc-vclocks-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdPhcVclocksGet, namerPhcVclocks)
+	if err != nil {
+		return dst, opError("phc-vclocks-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("phc-vclocks-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, PhcVclocks{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("phc-vclocks-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // ModuleGet sends ethtool module-get (do, command 34): request attributes
 // header; reply attributes header, power-mode-policy, power-mode of set
 // module. A nil req sends no attributes.
@@ -1878,6 +3086,69 @@ func (c *Client) ModuleGetDump(ctx context.Context, req *ModuleGetDumpRequest) i
 			}
 		}
 	}
+}
+
+// ModuleGetDumpAppend sends what ModuleGetDump sends and appends one Module
+// per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// ModuleGetDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.ModuleGetDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: ModuleGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, ModuleGetDumpAppend reads the whole dump before it returns.
+func (c *Client) ModuleGetDumpAppend(ctx context.Context, req *ModuleGetDumpRequest, dst []Module) ([]Module, error) {
+	fam, err := c.core.Check(ctx, CmdModuleGet, "module-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("module-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdModuleGet, namerModule)
+	if err != nil {
+		return dst, opError("module-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("module-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Module{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("module-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // ModuleSet sends ethtool module-set (do, command 35): request attributes
@@ -1986,6 +3257,69 @@ func (c *Client) PseGetDump(ctx context.Context, req *PseGetDumpRequest) iter.Se
 	}
 }
 
+// PseGetDumpAppend sends what PseGetDump sends and appends one Pse per reply
+// message to dst, returning the extended slice, like append. Elements of dst
+// between its length and its capacity are reused in place: PseGetDumpAppend
+// decodes into them, and the memory they refer to (values behind pointers,
+// slices of nests and structs, the capacity of byte slices) is overwritten
+// with later replies' values, so that a caller that passes the same slice
+// back, as in dst, err = c.PseGetDumpAppend(ctx, req, dst[:0]), allocates
+// almost nothing once warm. So do not keep, from one call to the next, an
+// element in the reused range or anything it refers to; elements before
+// len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: PseGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, PseGetDumpAppend reads the whole dump before it returns.
+func (c *Client) PseGetDumpAppend(ctx context.Context, req *PseGetDumpRequest, dst []Pse) ([]Pse, error) {
+	fam, err := c.core.Check(ctx, CmdPseGet, "pse-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("pse-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdPseGet, namerPse)
+	if err != nil {
+		return dst, opError("pse-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("pse-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Pse{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("pse-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // PseSet sends ethtool pse-set (do, command 37): request attributes header,
 // podl-pse-admin-control, c33-pse-admin-control, c33-pse-avail-pw-limit,
 // pse-prio; the kernel only acknowledges it. A nil req sends no attributes.
@@ -2084,6 +3418,69 @@ func (c *Client) RSSGetDump(ctx context.Context, req *RSSGetDumpRequest) iter.Se
 	}
 }
 
+// RSSGetDumpAppend sends what RSSGetDump sends and appends one RSS per reply
+// message to dst, returning the extended slice, like append. Elements of dst
+// between its length and its capacity are reused in place: RSSGetDumpAppend
+// decodes into them, and the memory they refer to (values behind pointers,
+// slices of nests and structs, the capacity of byte slices) is overwritten
+// with later replies' values, so that a caller that passes the same slice
+// back, as in dst, err = c.RSSGetDumpAppend(ctx, req, dst[:0]), allocates
+// almost nothing once warm. So do not keep, from one call to the next, an
+// element in the reused range or anything it refers to; elements before
+// len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: RSSGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, RSSGetDumpAppend reads the whole dump before it returns.
+func (c *Client) RSSGetDumpAppend(ctx context.Context, req *RSSGetDumpRequest, dst []RSS) ([]RSS, error) {
+	fam, err := c.core.Check(ctx, CmdRSSGet, "rss-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("rss-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdRSSGet, namerRSS)
+	if err != nil {
+		return dst, opError("rss-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("rss-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, RSS{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("rss-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // PlcaGetCfg sends ethtool plca-get-cfg (do, command 39): request attributes
 // header; reply attributes header, version, enabled, status, node-cnt,
 // node-id, to-tmr, burst-cnt, burst-tmr of set plca. A nil req sends no
@@ -2156,6 +3553,70 @@ func (c *Client) PlcaGetCfgDump(ctx context.Context, req *PlcaGetCfgDumpRequest)
 			}
 		}
 	}
+}
+
+// PlcaGetCfgDumpAppend sends what PlcaGetCfgDump sends and appends one Plca
+// per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// PlcaGetCfgDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.PlcaGetCfgDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: PlcaGetCfgDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, PlcaGetCfgDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) PlcaGetCfgDumpAppend(ctx context.Context, req *PlcaGetCfgDumpRequest, dst []Plca) ([]Plca, error) {
+	fam, err := c.core.Check(ctx, CmdPlcaGetCfg, "plca-get-cfg", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("plca-get-cfg", err)
+		}
+	}
+	r, err := b.Request(fam, CmdPlcaGetCfg, namerPlca)
+	if err != nil {
+		return dst, opError("plca-get-cfg", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("plca-get-cfg", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Plca{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("plca-get-cfg", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // PlcaSetCfg sends ethtool plca-set-cfg (do, command 40): request attributes
@@ -2257,6 +3718,70 @@ func (c *Client) PlcaGetStatusDump(ctx context.Context, req *PlcaGetStatusDumpRe
 	}
 }
 
+// PlcaGetStatusDumpAppend sends what PlcaGetStatusDump sends and appends one
+// Plca per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// PlcaGetStatusDumpAppend decodes into them, and the memory they refer to
+// (values behind pointers, slices of nests and structs, the capacity of byte
+// slices) is overwritten with later replies' values, so that a caller that
+// passes the same slice back, as in dst, err = c.PlcaGetStatusDumpAppend(ctx,
+// req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
+// call to the next, an element in the reused range or anything it refers to;
+// elements before len(dst) are not touched. Strings are never overwritten
+// (they are immutable): an equal string from a reused element is kept rather
+// than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: PlcaGetStatusDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, PlcaGetStatusDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) PlcaGetStatusDumpAppend(ctx context.Context, req *PlcaGetStatusDumpRequest, dst []Plca) ([]Plca, error) {
+	fam, err := c.core.Check(ctx, CmdPlcaGetStatus, "plca-get-status", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("plca-get-status", err)
+		}
+	}
+	r, err := b.Request(fam, CmdPlcaGetStatus, namerPlca)
+	if err != nil {
+		return dst, opError("plca-get-status", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("plca-get-status", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Plca{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("plca-get-status", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // MmGet sends ethtool mm-get (do, command 42): request attributes header;
 // reply attributes header, pmac-enabled, tx-enabled, tx-active,
 // tx-min-frag-size, rx-min-frag-size, verify-enabled, verify-time,
@@ -2330,6 +3855,69 @@ func (c *Client) MmGetDump(ctx context.Context, req *MmGetDumpRequest) iter.Seq2
 			}
 		}
 	}
+}
+
+// MmGetDumpAppend sends what MmGetDump sends and appends one Mm per reply
+// message to dst, returning the extended slice, like append. Elements of dst
+// between its length and its capacity are reused in place: MmGetDumpAppend
+// decodes into them, and the memory they refer to (values behind pointers,
+// slices of nests and structs, the capacity of byte slices) is overwritten
+// with later replies' values, so that a caller that passes the same slice
+// back, as in dst, err = c.MmGetDumpAppend(ctx, req, dst[:0]), allocates
+// almost nothing once warm. So do not keep, from one call to the next, an
+// element in the reused range or anything it refers to; elements before
+// len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: MmGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, MmGetDumpAppend reads the whole dump before it returns.
+func (c *Client) MmGetDumpAppend(ctx context.Context, req *MmGetDumpRequest, dst []Mm) ([]Mm, error) {
+	fam, err := c.core.Check(ctx, CmdMmGet, "mm-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("mm-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdMmGet, namerMm)
+	if err != nil {
+		return dst, opError("mm-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("mm-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Mm{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("mm-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // MmSet sends ethtool mm-set (do, command 43): request attributes header,
@@ -2456,6 +4044,69 @@ func (c *Client) PHYGetDump(ctx context.Context, req *PHYGetDumpRequest) iter.Se
 	}
 }
 
+// PHYGetDumpAppend sends what PHYGetDump sends and appends one PHY per reply
+// message to dst, returning the extended slice, like append. Elements of dst
+// between its length and its capacity are reused in place: PHYGetDumpAppend
+// decodes into them, and the memory they refer to (values behind pointers,
+// slices of nests and structs, the capacity of byte slices) is overwritten
+// with later replies' values, so that a caller that passes the same slice
+// back, as in dst, err = c.PHYGetDumpAppend(ctx, req, dst[:0]), allocates
+// almost nothing once warm. So do not keep, from one call to the next, an
+// element in the reused range or anything it refers to; elements before
+// len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: PHYGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, PHYGetDumpAppend reads the whole dump before it returns.
+func (c *Client) PHYGetDumpAppend(ctx context.Context, req *PHYGetDumpRequest, dst []PHY) ([]PHY, error) {
+	fam, err := c.core.Check(ctx, CmdPHYGet, "phy-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("phy-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdPHYGet, namerPHY)
+	if err != nil {
+		return dst, opError("phy-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("phy-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, PHY{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("phy-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // TsconfigGet sends ethtool tsconfig-get (do, command 46): request attributes
 // header; reply attributes header, hwtstamp-provider, tx-types, rx-filters,
 // hwtstamp-flags of set tsconfig. A nil req sends no attributes.
@@ -2527,6 +4178,70 @@ func (c *Client) TsconfigGetDump(ctx context.Context, req *TsconfigGetDumpReques
 			}
 		}
 	}
+}
+
+// TsconfigGetDumpAppend sends what TsconfigGetDump sends and appends one
+// Tsconfig per reply message to dst, returning the extended slice, like
+// append. Elements of dst between its length and its capacity are reused in
+// place: TsconfigGetDumpAppend decodes into them, and the memory they refer to
+// (values behind pointers, slices of nests and structs, the capacity of byte
+// slices) is overwritten with later replies' values, so that a caller that
+// passes the same slice back, as in dst, err = c.TsconfigGetDumpAppend(ctx,
+// req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
+// call to the next, an element in the reused range or anything it refers to;
+// elements before len(dst) are not touched. Strings are never overwritten
+// (they are immutable): an equal string from a reused element is kept rather
+// than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: TsconfigGetDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, TsconfigGetDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) TsconfigGetDumpAppend(ctx context.Context, req *TsconfigGetDumpRequest, dst []Tsconfig) ([]Tsconfig, error) {
+	fam, err := c.core.Check(ctx, CmdTsconfigGet, "tsconfig-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("tsconfig-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdTsconfigGet, namerTsconfig)
+	if err != nil {
+		return dst, opError("tsconfig-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("tsconfig-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Tsconfig{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("tsconfig-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // TsconfigSet sends ethtool tsconfig-set (do, command 47): request attributes
@@ -2706,6 +4421,69 @@ func (c *Client) MseGetDump(ctx context.Context, req *MseGetDumpRequest) iter.Se
 			}
 		}
 	}
+}
+
+// MseGetDumpAppend sends what MseGetDump sends and appends one Mse per reply
+// message to dst, returning the extended slice, like append. Elements of dst
+// between its length and its capacity are reused in place: MseGetDumpAppend
+// decodes into them, and the memory they refer to (values behind pointers,
+// slices of nests and structs, the capacity of byte slices) is overwritten
+// with later replies' values, so that a caller that passes the same slice
+// back, as in dst, err = c.MseGetDumpAppend(ctx, req, dst[:0]), allocates
+// almost nothing once warm. So do not keep, from one call to the next, an
+// element in the reused range or anything it refers to; elements before
+// len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: MseGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, MseGetDumpAppend reads the whole dump before it returns.
+func (c *Client) MseGetDumpAppend(ctx context.Context, req *MseGetDumpRequest, dst []Mse) ([]Mse, error) {
+	fam, err := c.core.Check(ctx, CmdMseGet, "mse-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("mse-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdMseGet, namerMse)
+	if err != nil {
+		return dst, opError("mse-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("mse-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Mse{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("mse-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // attrTables describes the root attribute sets for naming attributes in

@@ -1154,6 +1154,704 @@ func (a *allocator) slabOfMse() *attrs.Slab[Mse] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabBitsetBit.DropRecycled()
+	a.slabBitsetBits.DropRecycled()
+	a.slabString.DropRecycled()
+	a.slabStrings.DropRecycled()
+	a.slabStringset.DropRecycled()
+	a.slabHeader.DropRecycled()
+	a.slabStringsets.DropRecycled()
+	a.slabBitset.DropRecycled()
+	a.slabMmStat.DropRecycled()
+	a.slabIrqModeration.DropRecycled()
+	a.slabProfile.DropRecycled()
+	a.slabPauseStat.DropRecycled()
+	a.slabTsStat.DropRecycled()
+	a.slabTsHwtstampProvider.DropRecycled()
+	a.slabCableResult.DropRecycled()
+	a.slabCableFaultLength.DropRecycled()
+	a.slabCableNest.DropRecycled()
+	a.slabCableTestTdrCfg.DropRecycled()
+	a.slabTunnelUDPEntry.DropRecycled()
+	a.slabTunnelUDPTable.DropRecycled()
+	a.slabTunnelUDP.DropRecycled()
+	a.slabFECHist.DropRecycled()
+	a.slabFECStat.DropRecycled()
+	a.slabStatsGrpHist.DropRecycled()
+	a.slabStatsGrp.DropRecycled()
+	a.slabC33PsePwLimit.DropRecycled()
+	a.slabFlow.DropRecycled()
+	a.slabMseCapabilities.DropRecycled()
+	a.slabMseSnapshot.DropRecycled()
+	a.slabStrset.DropRecycled()
+	a.slabLinkinfo.DropRecycled()
+	a.slabLinkmodes.DropRecycled()
+	a.slabLinkstate.DropRecycled()
+	a.slabDebug.DropRecycled()
+	a.slabWol.DropRecycled()
+	a.slabFeatures.DropRecycled()
+	a.slabPrivflags.DropRecycled()
+	a.slabRings.DropRecycled()
+	a.slabChannels.DropRecycled()
+	a.slabCoalesce.DropRecycled()
+	a.slabPause.DropRecycled()
+	a.slabEee.DropRecycled()
+	a.slabTsinfo.DropRecycled()
+	a.slabTunnelInfo.DropRecycled()
+	a.slabFEC.DropRecycled()
+	a.slabModuleEeprom.DropRecycled()
+	a.slabStats.DropRecycled()
+	a.slabPhcVclocks.DropRecycled()
+	a.slabModule.DropRecycled()
+	a.slabPse.DropRecycled()
+	a.slabRSS.DropRecycled()
+	a.slabPlca.DropRecycled()
+	a.slabMm.DropRecycled()
+	a.slabPHY.DropRecycled()
+	a.slabTsconfig.DropRecycled()
+	a.slabMse.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Header) recycle(a *allocator) {
+	a.arena().Keep(v.DevName.Value)
+	*v = Header{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *BitsetBit) recycle(a *allocator) {
+	a.arena().Keep(v.Name.Value)
+	*v = BitsetBit{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *BitsetBits) recycle(a *allocator) {
+	for i := range v.Bit {
+		v.Bit[i].recycle(a)
+	}
+	a.slabOfBitsetBit().PutSlice(v.Bit)
+	*v = BitsetBits{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Bitset) recycle(a *allocator) {
+	if v.Bits != nil {
+		v.Bits.recycle(a)
+		a.slabOfBitsetBits().Put(v.Bits)
+	}
+	a.arena().Recycle(v.Value)
+	a.arena().Recycle(v.Mask)
+	*v = Bitset{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *String) recycle(a *allocator) {
+	a.arena().Keep(v.Value.Value)
+	*v = String{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Strings) recycle(a *allocator) {
+	for i := range v.StringAttr {
+		v.StringAttr[i].recycle(a)
+	}
+	a.slabOfString().PutSlice(v.StringAttr)
+	*v = Strings{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Stringset) recycle(a *allocator) {
+	for i := range v.Strings {
+		v.Strings[i].recycle(a)
+	}
+	a.slabOfStrings().PutSlice(v.Strings)
+	*v = Stringset{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Stringsets) recycle(a *allocator) {
+	for i := range v.Stringset {
+		v.Stringset[i].recycle(a)
+	}
+	a.slabOfStringset().PutSlice(v.Stringset)
+	*v = Stringsets{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Strset) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	if v.Stringsets != nil {
+		v.Stringsets.recycle(a)
+		a.slabOfStringsets().Put(v.Stringsets)
+	}
+	*v = Strset{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Privflags) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	if v.Flags != nil {
+		v.Flags.recycle(a)
+		a.slabOfBitset().Put(v.Flags)
+	}
+	*v = Privflags{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Rings) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	*v = Rings{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *MmStat) recycle(a *allocator) {
+	*v = MmStat{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Mm) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	if v.Stats != nil {
+		v.Stats.recycle(a)
+		a.slabOfMmStat().Put(v.Stats)
+	}
+	*v = Mm{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Linkinfo) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	*v = Linkinfo{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Linkmodes) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	if v.Ours != nil {
+		v.Ours.recycle(a)
+		a.slabOfBitset().Put(v.Ours)
+	}
+	if v.Peer != nil {
+		v.Peer.recycle(a)
+		a.slabOfBitset().Put(v.Peer)
+	}
+	*v = Linkmodes{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Linkstate) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	*v = Linkstate{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Debug) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	if v.Msgmask != nil {
+		v.Msgmask.recycle(a)
+		a.slabOfBitset().Put(v.Msgmask)
+	}
+	*v = Debug{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Wol) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	if v.Modes != nil {
+		v.Modes.recycle(a)
+		a.slabOfBitset().Put(v.Modes)
+	}
+	a.arena().Recycle(v.Sopass)
+	*v = Wol{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Features) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	if v.Hw != nil {
+		v.Hw.recycle(a)
+		a.slabOfBitset().Put(v.Hw)
+	}
+	if v.Wanted != nil {
+		v.Wanted.recycle(a)
+		a.slabOfBitset().Put(v.Wanted)
+	}
+	if v.Active != nil {
+		v.Active.recycle(a)
+		a.slabOfBitset().Put(v.Active)
+	}
+	if v.Nochange != nil {
+		v.Nochange.recycle(a)
+		a.slabOfBitset().Put(v.Nochange)
+	}
+	*v = Features{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Channels) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	*v = Channels{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *IrqModeration) recycle(a *allocator) {
+	*v = IrqModeration{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Profile) recycle(a *allocator) {
+	for i := range v.IrqModeration {
+		v.IrqModeration[i].recycle(a)
+	}
+	a.slabOfIrqModeration().PutSlice(v.IrqModeration)
+	*v = Profile{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Coalesce) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	if v.RxProfile != nil {
+		v.RxProfile.recycle(a)
+		a.slabOfProfile().Put(v.RxProfile)
+	}
+	if v.TxProfile != nil {
+		v.TxProfile.recycle(a)
+		a.slabOfProfile().Put(v.TxProfile)
+	}
+	*v = Coalesce{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *PauseStat) recycle(a *allocator) {
+	*v = PauseStat{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Pause) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	if v.Stats != nil {
+		v.Stats.recycle(a)
+		a.slabOfPauseStat().Put(v.Stats)
+	}
+	*v = Pause{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Eee) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	if v.ModesOurs != nil {
+		v.ModesOurs.recycle(a)
+		a.slabOfBitset().Put(v.ModesOurs)
+	}
+	if v.ModesPeer != nil {
+		v.ModesPeer.recycle(a)
+		a.slabOfBitset().Put(v.ModesPeer)
+	}
+	*v = Eee{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *TsStat) recycle(a *allocator) {
+	*v = TsStat{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *TsHwtstampProvider) recycle(a *allocator) {
+	*v = TsHwtstampProvider{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Tsinfo) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	if v.Timestamping != nil {
+		v.Timestamping.recycle(a)
+		a.slabOfBitset().Put(v.Timestamping)
+	}
+	if v.TxTypes != nil {
+		v.TxTypes.recycle(a)
+		a.slabOfBitset().Put(v.TxTypes)
+	}
+	if v.RxFilters != nil {
+		v.RxFilters.recycle(a)
+		a.slabOfBitset().Put(v.RxFilters)
+	}
+	if v.Stats != nil {
+		v.Stats.recycle(a)
+		a.slabOfTsStat().Put(v.Stats)
+	}
+	if v.HwtstampProvider != nil {
+		v.HwtstampProvider.recycle(a)
+		a.slabOfTsHwtstampProvider().Put(v.HwtstampProvider)
+	}
+	*v = Tsinfo{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *TunnelUDPEntry) recycle(a *allocator) {
+	*v = TunnelUDPEntry{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *TunnelUDPTable) recycle(a *allocator) {
+	if v.Types != nil {
+		v.Types.recycle(a)
+		a.slabOfBitset().Put(v.Types)
+	}
+	for i := range v.Entry {
+		v.Entry[i].recycle(a)
+	}
+	a.slabOfTunnelUDPEntry().PutSlice(v.Entry)
+	*v = TunnelUDPTable{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *TunnelUDP) recycle(a *allocator) {
+	for i := range v.Table {
+		v.Table[i].recycle(a)
+	}
+	a.slabOfTunnelUDPTable().PutSlice(v.Table)
+	*v = TunnelUDP{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *TunnelInfo) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	if v.UDPPorts != nil {
+		v.UDPPorts.recycle(a)
+		a.slabOfTunnelUDP().Put(v.UDPPorts)
+	}
+	*v = TunnelInfo{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *FECHist) recycle(a *allocator) {
+	*v = FECHist{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *FECStat) recycle(a *allocator) {
+	for i := range v.Hist {
+		v.Hist[i].recycle(a)
+	}
+	a.slabOfFECHist().PutSlice(v.Hist)
+	*v = FECStat{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *FEC) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	if v.Modes != nil {
+		v.Modes.recycle(a)
+		a.slabOfBitset().Put(v.Modes)
+	}
+	if v.Stats != nil {
+		v.Stats.recycle(a)
+		a.slabOfFECStat().Put(v.Stats)
+	}
+	*v = FEC{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *ModuleEeprom) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	a.arena().Recycle(v.Data)
+	*v = ModuleEeprom{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *StatsGrp) recycle(a *allocator) {
+	for i := range v.HistRx {
+		v.HistRx[i].recycle(a)
+	}
+	a.slabOfStatsGrpHist().PutSlice(v.HistRx)
+	for i := range v.HistTx {
+		v.HistTx[i].recycle(a)
+	}
+	a.slabOfStatsGrpHist().PutSlice(v.HistTx)
+	*v = StatsGrp{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *StatsGrpHist) recycle(a *allocator) {
+	*v = StatsGrpHist{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Stats) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	if v.Groups != nil {
+		v.Groups.recycle(a)
+		a.slabOfBitset().Put(v.Groups)
+	}
+	for i := range v.Grp {
+		v.Grp[i].recycle(a)
+	}
+	a.slabOfStatsGrp().PutSlice(v.Grp)
+	*v = Stats{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *PhcVclocks) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	*v = PhcVclocks{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Module) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	*v = Module{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *C33PsePwLimit) recycle(a *allocator) {
+	*v = C33PsePwLimit{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Pse) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	for i := range v.C33PsePwLimitRanges {
+		v.C33PsePwLimitRanges[i].recycle(a)
+	}
+	a.slabOfC33PsePwLimit().PutSlice(v.C33PsePwLimitRanges)
+	*v = Pse{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Flow) recycle(a *allocator) {
+	*v = Flow{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *RSS) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	a.arena().Recycle(v.Hkey)
+	if v.FlowHash != nil {
+		v.FlowHash.recycle(a)
+		a.slabOfFlow().Put(v.FlowHash)
+	}
+	*v = RSS{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Plca) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	*v = Plca{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *PHY) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	a.arena().Keep(v.Drvname.Value)
+	a.arena().Keep(v.Name.Value)
+	a.arena().Keep(v.UpstreamSfpName.Value)
+	a.arena().Keep(v.DownstreamSfpName.Value)
+	*v = PHY{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Tsconfig) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	if v.HwtstampProvider != nil {
+		v.HwtstampProvider.recycle(a)
+		a.slabOfTsHwtstampProvider().Put(v.HwtstampProvider)
+	}
+	if v.TxTypes != nil {
+		v.TxTypes.recycle(a)
+		a.slabOfBitset().Put(v.TxTypes)
+	}
+	if v.RxFilters != nil {
+		v.RxFilters.recycle(a)
+		a.slabOfBitset().Put(v.RxFilters)
+	}
+	if v.HwtstampFlags != nil {
+		v.HwtstampFlags.recycle(a)
+		a.slabOfBitset().Put(v.HwtstampFlags)
+	}
+	*v = Tsconfig{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *MseCapabilities) recycle(a *allocator) {
+	*v = MseCapabilities{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *MseSnapshot) recycle(a *allocator) {
+	*v = MseSnapshot{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Mse) recycle(a *allocator) {
+	if v.Header != nil {
+		v.Header.recycle(a)
+		a.slabOfHeader().Put(v.Header)
+	}
+	if v.Capabilities != nil {
+		v.Capabilities.recycle(a)
+		a.slabOfMseCapabilities().Put(v.Capabilities)
+	}
+	if v.ChannelA != nil {
+		v.ChannelA.recycle(a)
+		a.slabOfMseSnapshot().Put(v.ChannelA)
+	}
+	if v.ChannelB != nil {
+		v.ChannelB.recycle(a)
+		a.slabOfMseSnapshot().Put(v.ChannelB)
+	}
+	if v.ChannelC != nil {
+		v.ChannelC.recycle(a)
+		a.slabOfMseSnapshot().Put(v.ChannelC)
+	}
+	if v.ChannelD != nil {
+		v.ChannelD.recycle(a)
+		a.slabOfMseSnapshot().Put(v.ChannelD)
+	}
+	if v.WorstChannel != nil {
+		v.WorstChannel.recycle(a)
+		a.slabOfMseSnapshot().Put(v.WorstChannel)
+	}
+	if v.Link != nil {
+		v.Link.recycle(a)
+		a.slabOfMseSnapshot().Put(v.Link)
+	}
+	*v = Mse{}
+}
+
 // UnmarshalAttrs decodes attributes of set header from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

@@ -43,6 +43,18 @@ func (a *allocator) slabOfFou() *attrs.Slab[Fou] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.slabFou.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Fou) recycle(a *allocator) {
+	*v = Fou{}
+}
+
 // UnmarshalAttrs decodes attributes of set fou from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

@@ -4,6 +4,7 @@ package ioam6
 
 import (
 	"context"
+	"errors"
 	"iter"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -138,6 +139,65 @@ func (c *Client) DumpNamespacesDump(ctx context.Context) iter.Seq2[*Ioam6, error
 	}
 }
 
+// DumpNamespacesDumpAppend sends what DumpNamespacesDump sends and appends one
+// Ioam6 per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// DumpNamespacesDumpAppend decodes into them, and the memory they refer to
+// (values behind pointers, slices of nests and structs, the capacity of byte
+// slices) is overwritten with later replies' values, so that a caller that
+// passes the same slice back, as in dst, err = c.DumpNamespacesDumpAppend(ctx,
+// dst[:0]), allocates almost nothing once warm. So do not keep, from one call
+// to the next, an element in the reused range or anything it refers to;
+// elements before len(dst) are not touched. Strings are never overwritten
+// (they are immutable): an equal string from a reused element is kept rather
+// than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: DumpNamespacesDumpAppend
+// returns dst with the replies decoded so far and that error, after those of
+// replies that failed to decode. Errors name the family and op as the
+// iterator's do. Unlike the iterator, DumpNamespacesDumpAppend reads the whole
+// dump before it returns.
+func (c *Client) DumpNamespacesDumpAppend(ctx context.Context, dst []Ioam6) ([]Ioam6, error) {
+	fam, err := c.core.Check(ctx, CmdDumpNamespaces, "dump-namespaces", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdDumpNamespaces, nil)
+	if err != nil {
+		return dst, opError("dump-namespaces", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("dump-namespaces", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Ioam6{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("dump-namespaces", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // AddSchema sends IOAM6 add-schema (do, command 4): request attributes sc-id,
 // sc-data; the kernel only acknowledges it. A nil req sends no attributes.
 // Spec flags: [admin-perm].
@@ -225,6 +285,65 @@ func (c *Client) DumpSchemasDump(ctx context.Context) iter.Seq2[*Ioam6, error] {
 			}
 		}
 	}
+}
+
+// DumpSchemasDumpAppend sends what DumpSchemasDump sends and appends one Ioam6
+// per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// DumpSchemasDumpAppend decodes into them, and the memory they refer to
+// (values behind pointers, slices of nests and structs, the capacity of byte
+// slices) is overwritten with later replies' values, so that a caller that
+// passes the same slice back, as in dst, err = c.DumpSchemasDumpAppend(ctx,
+// dst[:0]), allocates almost nothing once warm. So do not keep, from one call
+// to the next, an element in the reused range or anything it refers to;
+// elements before len(dst) are not touched. Strings are never overwritten
+// (they are immutable): an equal string from a reused element is kept rather
+// than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: DumpSchemasDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, DumpSchemasDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) DumpSchemasDumpAppend(ctx context.Context, dst []Ioam6) ([]Ioam6, error) {
+	fam, err := c.core.Check(ctx, CmdDumpSchemas, "dump-schemas", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdDumpSchemas, nil)
+	if err != nil {
+		return dst, opError("dump-schemas", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("dump-schemas", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Ioam6{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("dump-schemas", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // NsSetSchema sends IOAM6 ns-set-schema (do, command 7): request attributes

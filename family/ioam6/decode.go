@@ -55,6 +55,20 @@ func (a *allocator) slabOfIoam6() *attrs.Slab[Ioam6] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabIoam6.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Ioam6) recycle(a *allocator) {
+	a.arena().Recycle(v.ScData)
+	*v = Ioam6{}
+}
+
 // UnmarshalAttrs decodes attributes of set ioam6 from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

@@ -110,6 +110,35 @@ func (a *allocator) slabOfAttr() *attrs.Slab[Attr] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabAddress.DropRecycled()
+	a.slabAttr.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Address) recycle(a *allocator) {
+	a.arena().Recycle(v.Addr6)
+	*v = Address{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Attr) recycle(a *allocator) {
+	if v.Addr != nil {
+		v.Addr.recycle(a)
+		a.slabOfAddress().Put(v.Addr)
+	}
+	if v.AddrRemote != nil {
+		v.AddrRemote.recycle(a)
+		a.slabOfAddress().Put(v.AddrRemote)
+	}
+	*v = Attr{}
+}
+
 // UnmarshalAttrs decodes attributes of set address from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

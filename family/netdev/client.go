@@ -4,6 +4,7 @@ package netdev
 
 import (
 	"context"
+	"errors"
 	"iter"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -117,6 +118,63 @@ func (c *Client) DevGetDump(ctx context.Context) iter.Seq2[*Dev, error] {
 	}
 }
 
+// DevGetDumpAppend sends what DevGetDump sends and appends one Dev per reply
+// message to dst, returning the extended slice, like append. Elements of dst
+// between its length and its capacity are reused in place: DevGetDumpAppend
+// decodes into them, and the memory they refer to (values behind pointers,
+// slices of nests and structs, the capacity of byte slices) is overwritten
+// with later replies' values, so that a caller that passes the same slice
+// back, as in dst, err = c.DevGetDumpAppend(ctx, dst[:0]), allocates almost
+// nothing once warm. So do not keep, from one call to the next, an element in
+// the reused range or anything it refers to; elements before len(dst) are not
+// touched. Strings are never overwritten (they are immutable): an equal string
+// from a reused element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: DevGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, DevGetDumpAppend reads the whole dump before it returns.
+func (c *Client) DevGetDumpAppend(ctx context.Context, dst []Dev) ([]Dev, error) {
+	fam, err := c.core.Check(ctx, CmdDevGet, "dev-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdDevGet, nil)
+	if err != nil {
+		return dst, opError("dev-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("dev-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Dev{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("dev-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // PagePoolGet sends netdev page-pool-get (do, command 5): request attributes
 // id; reply attributes id, ifindex, napi-id, inflight, inflight-mem,
 // detach-time, dmabuf, io-uring of set page-pool. A nil req sends no
@@ -189,6 +247,70 @@ func (c *Client) PagePoolGetDump(ctx context.Context, req *PagePoolGetDumpReques
 			}
 		}
 	}
+}
+
+// PagePoolGetDumpAppend sends what PagePoolGetDump sends and appends one
+// PagePool per reply message to dst, returning the extended slice, like
+// append. Elements of dst between its length and its capacity are reused in
+// place: PagePoolGetDumpAppend decodes into them, and the memory they refer to
+// (values behind pointers, slices of nests and structs, the capacity of byte
+// slices) is overwritten with later replies' values, so that a caller that
+// passes the same slice back, as in dst, err = c.PagePoolGetDumpAppend(ctx,
+// req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
+// call to the next, an element in the reused range or anything it refers to;
+// elements before len(dst) are not touched. Strings are never overwritten
+// (they are immutable): an equal string from a reused element is kept rather
+// than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: PagePoolGetDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, PagePoolGetDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) PagePoolGetDumpAppend(ctx context.Context, req *PagePoolGetDumpRequest, dst []PagePool) ([]PagePool, error) {
+	fam, err := c.core.Check(ctx, CmdPagePoolGet, "page-pool-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("page-pool-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdPagePoolGet, namerPagePool)
+	if err != nil {
+		return dst, opError("page-pool-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("page-pool-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, PagePool{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("page-pool-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // PagePoolStatsGet sends netdev page-pool-stats-get (do, command 9): request
@@ -269,6 +391,70 @@ func (c *Client) PagePoolStatsGetDump(ctx context.Context, req *PagePoolStatsGet
 	}
 }
 
+// PagePoolStatsGetDumpAppend sends what PagePoolStatsGetDump sends and appends
+// one PagePoolStats per reply message to dst, returning the extended slice,
+// like append. Elements of dst between its length and its capacity are reused
+// in place: PagePoolStatsGetDumpAppend decodes into them, and the memory they
+// refer to (values behind pointers, slices of nests and structs, the capacity
+// of byte slices) is overwritten with later replies' values, so that a caller
+// that passes the same slice back, as in dst, err =
+// c.PagePoolStatsGetDumpAppend(ctx, req, dst[:0]), allocates almost nothing
+// once warm. So do not keep, from one call to the next, an element in the
+// reused range or anything it refers to; elements before len(dst) are not
+// touched. Strings are never overwritten (they are immutable): an equal string
+// from a reused element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: PagePoolStatsGetDumpAppend
+// returns dst with the replies decoded so far and that error, after those of
+// replies that failed to decode. Errors name the family and op as the
+// iterator's do. Unlike the iterator, PagePoolStatsGetDumpAppend reads the
+// whole dump before it returns.
+func (c *Client) PagePoolStatsGetDumpAppend(ctx context.Context, req *PagePoolStatsGetDumpRequest, dst []PagePoolStats) ([]PagePoolStats, error) {
+	fam, err := c.core.Check(ctx, CmdPagePoolStatsGet, "page-pool-stats-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("page-pool-stats-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdPagePoolStatsGet, namerPagePoolStats)
+	if err != nil {
+		return dst, opError("page-pool-stats-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("page-pool-stats-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, PagePoolStats{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("page-pool-stats-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // QueueGet sends netdev queue-get (do, command 10): request attributes
 // ifindex, type, id; reply attributes id, type, napi-id, ifindex, dmabuf,
 // io-uring, xsk, lease of set queue. A nil req sends no attributes.
@@ -340,6 +526,69 @@ func (c *Client) QueueGetDump(ctx context.Context, req *QueueGetDumpRequest) ite
 			}
 		}
 	}
+}
+
+// QueueGetDumpAppend sends what QueueGetDump sends and appends one Queue per
+// reply message to dst, returning the extended slice, like append. Elements of
+// dst between its length and its capacity are reused in place:
+// QueueGetDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.QueueGetDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: QueueGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, QueueGetDumpAppend reads the whole dump before it returns.
+func (c *Client) QueueGetDumpAppend(ctx context.Context, req *QueueGetDumpRequest, dst []Queue) ([]Queue, error) {
+	fam, err := c.core.Check(ctx, CmdQueueGet, "queue-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("queue-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdQueueGet, namerQueue)
+	if err != nil {
+		return dst, opError("queue-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("queue-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Queue{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("queue-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // NapiGet sends netdev napi-get (do, command 11): request attributes id; reply
@@ -415,6 +664,69 @@ func (c *Client) NapiGetDump(ctx context.Context, req *NapiGetDumpRequest) iter.
 	}
 }
 
+// NapiGetDumpAppend sends what NapiGetDump sends and appends one Napi per
+// reply message to dst, returning the extended slice, like append. Elements of
+// dst between its length and its capacity are reused in place:
+// NapiGetDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.NapiGetDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: NapiGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, NapiGetDumpAppend reads the whole dump before it returns.
+func (c *Client) NapiGetDumpAppend(ctx context.Context, req *NapiGetDumpRequest, dst []Napi) ([]Napi, error) {
+	fam, err := c.core.Check(ctx, CmdNapiGet, "napi-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("napi-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdNapiGet, namerNapi)
+	if err != nil {
+		return dst, opError("napi-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("napi-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Napi{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("napi-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // QstatsGetDump sends netdev qstats-get (dump, command 12): request attributes
 // ifindex, scope; reply attributes ifindex, queue-type, queue-id, rx-packets,
 // rx-bytes, tx-packets, tx-bytes, rx-alloc-fail, rx-hw-drops,
@@ -465,6 +777,69 @@ func (c *Client) QstatsGetDump(ctx context.Context, req *QstatsGetDumpRequest) i
 			}
 		}
 	}
+}
+
+// QstatsGetDumpAppend sends what QstatsGetDump sends and appends one Qstats
+// per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// QstatsGetDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.QstatsGetDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: QstatsGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, QstatsGetDumpAppend reads the whole dump before it returns.
+func (c *Client) QstatsGetDumpAppend(ctx context.Context, req *QstatsGetDumpRequest, dst []Qstats) ([]Qstats, error) {
+	fam, err := c.core.Check(ctx, CmdQstatsGet, "qstats-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("qstats-get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdQstatsGet, namerQstats)
+	if err != nil {
+		return dst, opError("qstats-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("qstats-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Qstats{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("qstats-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // BindRx sends netdev bind-rx (do, command 13): request attributes ifindex,

@@ -236,6 +236,112 @@ func (a *allocator) slabOfQstats() *attrs.Slab[Qstats] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.slabIoUringProviderInfo.DropRecycled()
+	a.slabPagePoolInfo.DropRecycled()
+	a.slabXskInfo.DropRecycled()
+	a.slabLease.DropRecycled()
+	a.slabQueueID.DropRecycled()
+	a.slabDev.DropRecycled()
+	a.slabPagePool.DropRecycled()
+	a.slabPagePoolStats.DropRecycled()
+	a.slabQueue.DropRecycled()
+	a.slabNapi.DropRecycled()
+	a.slabQstats.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Dev) recycle(a *allocator) {
+	*v = Dev{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *IoUringProviderInfo) recycle(a *allocator) {
+	*v = IoUringProviderInfo{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *PagePool) recycle(a *allocator) {
+	if v.IoUring != nil {
+		v.IoUring.recycle(a)
+		a.slabOfIoUringProviderInfo().Put(v.IoUring)
+	}
+	*v = PagePool{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *PagePoolInfo) recycle(a *allocator) {
+	*v = PagePoolInfo{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *PagePoolStats) recycle(a *allocator) {
+	if v.Info != nil {
+		v.Info.recycle(a)
+		a.slabOfPagePoolInfo().Put(v.Info)
+	}
+	*v = PagePoolStats{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Napi) recycle(a *allocator) {
+	*v = Napi{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *XskInfo) recycle(a *allocator) {
+	*v = XskInfo{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Queue) recycle(a *allocator) {
+	if v.IoUring != nil {
+		v.IoUring.recycle(a)
+		a.slabOfIoUringProviderInfo().Put(v.IoUring)
+	}
+	if v.Xsk != nil {
+		v.Xsk.recycle(a)
+		a.slabOfXskInfo().Put(v.Xsk)
+	}
+	if v.Lease != nil {
+		v.Lease.recycle(a)
+		a.slabOfLease().Put(v.Lease)
+	}
+	*v = Queue{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Qstats) recycle(a *allocator) {
+	*v = Qstats{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *QueueID) recycle(a *allocator) {
+	*v = QueueID{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Lease) recycle(a *allocator) {
+	if v.Queue != nil {
+		v.Queue.recycle(a)
+		a.slabOfQueueID().Put(v.Queue)
+	}
+	*v = Lease{}
+}
+
 // UnmarshalAttrs decodes attributes of set dev from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

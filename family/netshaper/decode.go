@@ -89,6 +89,55 @@ func (a *allocator) slabOfCaps() *attrs.Slab[Caps] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.slabHandle.DropRecycled()
+	a.slabLeafInfo.DropRecycled()
+	a.slabNetShaper.DropRecycled()
+	a.slabCaps.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *NetShaper) recycle(a *allocator) {
+	if v.Handle != nil {
+		v.Handle.recycle(a)
+		a.slabOfHandle().Put(v.Handle)
+	}
+	if v.Parent != nil {
+		v.Parent.recycle(a)
+		a.slabOfHandle().Put(v.Parent)
+	}
+	for i := range v.Leaves {
+		v.Leaves[i].recycle(a)
+	}
+	a.slabOfLeafInfo().PutSlice(v.Leaves)
+	*v = NetShaper{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Handle) recycle(a *allocator) {
+	*v = Handle{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *LeafInfo) recycle(a *allocator) {
+	if v.Handle != nil {
+		v.Handle.recycle(a)
+		a.slabOfHandle().Put(v.Handle)
+	}
+	*v = LeafInfo{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Caps) recycle(a *allocator) {
+	*v = Caps{}
+}
+
 // UnmarshalAttrs decodes attributes of set net-shaper from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

@@ -4,6 +4,7 @@ package nfsd
 
 import (
 	"context"
+	"errors"
 	"iter"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -87,6 +88,65 @@ func (c *Client) RPCStatusGetDump(ctx context.Context) iter.Seq2[*RPCStatus, err
 			}
 		}
 	}
+}
+
+// RPCStatusGetDumpAppend sends what RPCStatusGetDump sends and appends one
+// RPCStatus per reply message to dst, returning the extended slice, like
+// append. Elements of dst between its length and its capacity are reused in
+// place: RPCStatusGetDumpAppend decodes into them, and the memory they refer
+// to (values behind pointers, slices of nests and structs, the capacity of
+// byte slices) is overwritten with later replies' values, so that a caller
+// that passes the same slice back, as in dst, err =
+// c.RPCStatusGetDumpAppend(ctx, dst[:0]), allocates almost nothing once warm.
+// So do not keep, from one call to the next, an element in the reused range or
+// anything it refers to; elements before len(dst) are not touched. Strings are
+// never overwritten (they are immutable): an equal string from a reused
+// element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: RPCStatusGetDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, RPCStatusGetDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) RPCStatusGetDumpAppend(ctx context.Context, dst []RPCStatus) ([]RPCStatus, error) {
+	fam, err := c.core.Check(ctx, CmdRPCStatusGet, "rpc-status-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdRPCStatusGet, nil)
+	if err != nil {
+		return dst, opError("rpc-status-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("rpc-status-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, RPCStatus{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("rpc-status-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // ThreadsSet sends nfsd threads-set (do, command 2): request attributes
@@ -313,6 +373,65 @@ func (c *Client) SvcExportGetReqsDump(ctx context.Context) iter.Seq2[*SvcExportR
 	}
 }
 
+// SvcExportGetReqsDumpAppend sends what SvcExportGetReqsDump sends and appends
+// one SvcExportReqs per reply message to dst, returning the extended slice,
+// like append. Elements of dst between its length and its capacity are reused
+// in place: SvcExportGetReqsDumpAppend decodes into them, and the memory they
+// refer to (values behind pointers, slices of nests and structs, the capacity
+// of byte slices) is overwritten with later replies' values, so that a caller
+// that passes the same slice back, as in dst, err =
+// c.SvcExportGetReqsDumpAppend(ctx, dst[:0]), allocates almost nothing once
+// warm. So do not keep, from one call to the next, an element in the reused
+// range or anything it refers to; elements before len(dst) are not touched.
+// Strings are never overwritten (they are immutable): an equal string from a
+// reused element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: SvcExportGetReqsDumpAppend
+// returns dst with the replies decoded so far and that error, after those of
+// replies that failed to decode. Errors name the family and op as the
+// iterator's do. Unlike the iterator, SvcExportGetReqsDumpAppend reads the
+// whole dump before it returns.
+func (c *Client) SvcExportGetReqsDumpAppend(ctx context.Context, dst []SvcExportReqs) ([]SvcExportReqs, error) {
+	fam, err := c.core.Check(ctx, CmdSvcExportGetReqs, "svc-export-get-reqs", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdSvcExportGetReqs, nil)
+	if err != nil {
+		return dst, opError("svc-export-get-reqs", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("svc-export-get-reqs", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, SvcExportReqs{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("svc-export-get-reqs", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // SvcExportSetReqs sends nfsd svc-export-set-reqs (do, command 12): request
 // attributes requests; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
@@ -375,6 +494,65 @@ func (c *Client) ExpkeyGetReqsDump(ctx context.Context) iter.Seq2[*ExpkeyReqs, e
 			}
 		}
 	}
+}
+
+// ExpkeyGetReqsDumpAppend sends what ExpkeyGetReqsDump sends and appends one
+// ExpkeyReqs per reply message to dst, returning the extended slice, like
+// append. Elements of dst between its length and its capacity are reused in
+// place: ExpkeyGetReqsDumpAppend decodes into them, and the memory they refer
+// to (values behind pointers, slices of nests and structs, the capacity of
+// byte slices) is overwritten with later replies' values, so that a caller
+// that passes the same slice back, as in dst, err =
+// c.ExpkeyGetReqsDumpAppend(ctx, dst[:0]), allocates almost nothing once warm.
+// So do not keep, from one call to the next, an element in the reused range or
+// anything it refers to; elements before len(dst) are not touched. Strings are
+// never overwritten (they are immutable): an equal string from a reused
+// element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: ExpkeyGetReqsDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, ExpkeyGetReqsDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) ExpkeyGetReqsDumpAppend(ctx context.Context, dst []ExpkeyReqs) ([]ExpkeyReqs, error) {
+	fam, err := c.core.Check(ctx, CmdExpkeyGetReqs, "expkey-get-reqs", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdExpkeyGetReqs, nil)
+	if err != nil {
+		return dst, opError("expkey-get-reqs", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("expkey-get-reqs", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, ExpkeyReqs{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("expkey-get-reqs", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // ExpkeySetReqs sends nfsd expkey-set-reqs (do, command 14): request
@@ -541,6 +719,65 @@ func (c *Client) ServerStatsGetDump(ctx context.Context) iter.Seq2[*ServerStats,
 			}
 		}
 	}
+}
+
+// ServerStatsGetDumpAppend sends what ServerStatsGetDump sends and appends one
+// ServerStats per reply message to dst, returning the extended slice, like
+// append. Elements of dst between its length and its capacity are reused in
+// place: ServerStatsGetDumpAppend decodes into them, and the memory they refer
+// to (values behind pointers, slices of nests and structs, the capacity of
+// byte slices) is overwritten with later replies' values, so that a caller
+// that passes the same slice back, as in dst, err =
+// c.ServerStatsGetDumpAppend(ctx, dst[:0]), allocates almost nothing once
+// warm. So do not keep, from one call to the next, an element in the reused
+// range or anything it refers to; elements before len(dst) are not touched.
+// Strings are never overwritten (they are immutable): an equal string from a
+// reused element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: ServerStatsGetDumpAppend
+// returns dst with the replies decoded so far and that error, after those of
+// replies that failed to decode. Errors name the family and op as the
+// iterator's do. Unlike the iterator, ServerStatsGetDumpAppend reads the whole
+// dump before it returns.
+func (c *Client) ServerStatsGetDumpAppend(ctx context.Context, dst []ServerStats) ([]ServerStats, error) {
+	fam, err := c.core.Check(ctx, CmdServerStatsGet, "server-stats-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdServerStatsGet, nil)
+	if err != nil {
+		return dst, opError("server-stats-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("server-stats-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, ServerStats{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("server-stats-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // attrTables describes the root attribute sets for naming attributes in

@@ -296,6 +296,132 @@ func (a *allocator) slabOfServerStats() *attrs.Slab[ServerStats] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabVersion.DropRecycled()
+	a.slabSock.DropRecycled()
+	a.slabFslocation.DropRecycled()
+	a.slabFslocations.DropRecycled()
+	a.slabAuthFlavor.DropRecycled()
+	a.slabSvcExport.DropRecycled()
+	a.slabExpkey.DropRecycled()
+	a.slabServerProcEntry.DropRecycled()
+	a.slabRPCStatus.DropRecycled()
+	a.slabSvcExportReqs.DropRecycled()
+	a.slabExpkeyReqs.DropRecycled()
+	a.slabServerStats.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *RPCStatus) recycle(a *allocator) {
+	*v = RPCStatus{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Fslocation) recycle(a *allocator) {
+	a.arena().Keep(v.Host.Value)
+	a.arena().Keep(v.Path.Value)
+	*v = Fslocation{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Fslocations) recycle(a *allocator) {
+	for i := range v.Location {
+		v.Location[i].recycle(a)
+	}
+	a.slabOfFslocation().PutSlice(v.Location)
+	*v = Fslocations{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *AuthFlavor) recycle(a *allocator) {
+	*v = AuthFlavor{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *SvcExport) recycle(a *allocator) {
+	a.arena().Keep(v.Client.Value)
+	a.arena().Keep(v.Path.Value)
+	if v.Fslocations != nil {
+		v.Fslocations.recycle(a)
+		a.slabOfFslocations().Put(v.Fslocations)
+	}
+	a.arena().Recycle(v.UUID)
+	for i := range v.Secinfo {
+		v.Secinfo[i].recycle(a)
+	}
+	a.slabOfAuthFlavor().PutSlice(v.Secinfo)
+	*v = SvcExport{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *SvcExportReqs) recycle(a *allocator) {
+	for i := range v.Requests {
+		v.Requests[i].recycle(a)
+	}
+	a.slabOfSvcExport().PutSlice(v.Requests)
+	*v = SvcExportReqs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Expkey) recycle(a *allocator) {
+	a.arena().Keep(v.Client.Value)
+	a.arena().Recycle(v.Fsid)
+	a.arena().Keep(v.Path.Value)
+	*v = Expkey{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *ExpkeyReqs) recycle(a *allocator) {
+	for i := range v.Requests {
+		v.Requests[i].recycle(a)
+	}
+	a.slabOfExpkey().PutSlice(v.Requests)
+	*v = ExpkeyReqs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *ServerProcEntry) recycle(a *allocator) {
+	*v = ServerProcEntry{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *ServerStats) recycle(a *allocator) {
+	for i := range v.Proc2Ops {
+		v.Proc2Ops[i].recycle(a)
+	}
+	a.slabOfServerProcEntry().PutSlice(v.Proc2Ops)
+	for i := range v.Proc3Ops {
+		v.Proc3Ops[i].recycle(a)
+	}
+	a.slabOfServerProcEntry().PutSlice(v.Proc3Ops)
+	for i := range v.Proc4Ops {
+		v.Proc4Ops[i].recycle(a)
+	}
+	a.slabOfServerProcEntry().PutSlice(v.Proc4Ops)
+	for i := range v.Proc4opsOps {
+		v.Proc4opsOps[i].recycle(a)
+	}
+	a.slabOfServerProcEntry().PutSlice(v.Proc4opsOps)
+	for i := range v.Proc4cbOps {
+		v.Proc4cbOps[i].recycle(a)
+	}
+	a.slabOfServerProcEntry().PutSlice(v.Proc4cbOps)
+	*v = ServerStats{}
+}
+
 // UnmarshalAttrs decodes attributes of set cache-notify from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

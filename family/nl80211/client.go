@@ -4,6 +4,7 @@ package nl80211
 
 import (
 	"context"
+	"errors"
 	"iter"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -150,6 +151,69 @@ func (c *Client) GetWiphyDump(ctx context.Context, req *GetWiphyDumpRequest) ite
 	}
 }
 
+// GetWiphyDumpAppend sends what GetWiphyDump sends and appends one Attrs per
+// reply message to dst, returning the extended slice, like append. Elements of
+// dst between its length and its capacity are reused in place:
+// GetWiphyDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.GetWiphyDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: GetWiphyDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, GetWiphyDumpAppend reads the whole dump before it returns.
+func (c *Client) GetWiphyDumpAppend(ctx context.Context, req *GetWiphyDumpRequest, dst []Attrs) ([]Attrs, error) {
+	fam, err := c.core.Check(ctx, CmdGetWiphy, "get-wiphy", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("get-wiphy", err)
+		}
+	}
+	r, err := b.Request(fam, CmdGetWiphy, namerAttrs)
+	if err != nil {
+		return dst, opError("get-wiphy", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("get-wiphy", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Attrs{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("get-wiphy", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // GetInterface sends nl80211 get-interface (do, command 5): request attributes
 // ifindex, ifname, wdev; reply attributes ifname, iftype, ifindex, wiphy,
 // wdev, mac, generation, txq-stats, 4addr of set nl80211-attrs. A nil req
@@ -224,6 +288,70 @@ func (c *Client) GetInterfaceDump(ctx context.Context, req *GetInterfaceDumpRequ
 	}
 }
 
+// GetInterfaceDumpAppend sends what GetInterfaceDump sends and appends one
+// Attrs per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// GetInterfaceDumpAppend decodes into them, and the memory they refer to
+// (values behind pointers, slices of nests and structs, the capacity of byte
+// slices) is overwritten with later replies' values, so that a caller that
+// passes the same slice back, as in dst, err = c.GetInterfaceDumpAppend(ctx,
+// req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
+// call to the next, an element in the reused range or anything it refers to;
+// elements before len(dst) are not touched. Strings are never overwritten
+// (they are immutable): an equal string from a reused element is kept rather
+// than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: GetInterfaceDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, GetInterfaceDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) GetInterfaceDumpAppend(ctx context.Context, req *GetInterfaceDumpRequest, dst []Attrs) ([]Attrs, error) {
+	fam, err := c.core.Check(ctx, CmdGetInterface, "get-interface", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("get-interface", err)
+		}
+	}
+	r, err := b.Request(fam, CmdGetInterface, namerAttrs)
+	if err != nil {
+		return dst, opError("get-interface", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("get-interface", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Attrs{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("get-interface", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // GetProtocolFeatures sends nl80211 get-protocol-features (do, command 95):
 // request attributes protocol-features; reply attributes protocol-features of
 // set nl80211-attrs. A nil req sends no attributes.
@@ -294,6 +422,69 @@ func (c *Client) GetScanDump(ctx context.Context, req *GetScanDumpRequest) iter.
 			}
 		}
 	}
+}
+
+// GetScanDumpAppend sends what GetScanDump sends and appends one Attrs per
+// reply message to dst, returning the extended slice, like append. Elements of
+// dst between its length and its capacity are reused in place:
+// GetScanDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.GetScanDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: GetScanDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, GetScanDumpAppend reads the whole dump before it returns.
+func (c *Client) GetScanDumpAppend(ctx context.Context, req *GetScanDumpRequest, dst []Attrs) ([]Attrs, error) {
+	fam, err := c.core.Check(ctx, CmdGetScan, "get-scan", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("get-scan", err)
+		}
+	}
+	r, err := b.Request(fam, CmdGetScan, namerAttrs)
+	if err != nil {
+		return dst, opError("get-scan", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("get-scan", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Attrs{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("get-scan", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // TriggerScan sends nl80211 trigger-scan (do, command 33): request attributes
@@ -393,6 +584,70 @@ func (c *Client) GetStationDump(ctx context.Context, req *GetStationDumpRequest)
 			}
 		}
 	}
+}
+
+// GetStationDumpAppend sends what GetStationDump sends and appends one Attrs
+// per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// GetStationDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.GetStationDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: GetStationDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, GetStationDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) GetStationDumpAppend(ctx context.Context, req *GetStationDumpRequest, dst []Attrs) ([]Attrs, error) {
+	fam, err := c.core.Check(ctx, CmdGetStation, "get-station", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("get-station", err)
+		}
+	}
+	r, err := b.Request(fam, CmdGetStation, namerAttrs)
+	if err != nil {
+		return dst, opError("get-station", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("get-station", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Attrs{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("get-station", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // attrTables describes the root attribute sets for naming attributes in

@@ -854,6 +854,481 @@ func (a *allocator) slabOfAttrs() *attrs.Slab[Attrs] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabStaInfoAttrs.DropRecycled()
+	a.slabWiphyBands.DropRecycled()
+	a.slabSupportedIftypes.DropRecycled()
+	a.slabBSSAttrs.DropRecycled()
+	a.slabIftypeAttrs.DropRecycled()
+	a.slabWowlanTriggersAttrs.DropRecycled()
+	a.slabIfCombinationAttributes.DropRecycled()
+	a.slabTxqStatsAttrs.DropRecycled()
+	a.slabSarAttributes.DropRecycled()
+	a.slabBandAttrs.DropRecycled()
+	a.slabFrequencyAttrs.DropRecycled()
+	a.slabBitrateAttrs.DropRecycled()
+	a.slabIftypeDataAttrs.DropRecycled()
+	a.slabWmmAttrs.DropRecycled()
+	a.slabIfaceLimitAttributes.DropRecycled()
+	a.slabFrameTypeAttrs.DropRecycled()
+	a.slabSarSpecs.DropRecycled()
+	a.slabRateInfoAttrs.DropRecycled()
+	a.slabStaBSSParamAttrs.DropRecycled()
+	a.slabAttrs.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Attrs) recycle(a *allocator) {
+	a.arena().Keep(v.WiphyName.Value)
+	a.arena().Keep(v.Ifname.Value)
+	a.arena().Recycle([]byte(v.MAC))
+	a.arena().Recycle(v.KeyData)
+	a.arena().Recycle(v.KeySeq)
+	a.arena().Recycle(v.BeaconHead)
+	a.arena().Recycle(v.BeaconTail)
+	a.arena().Recycle(v.StaFlags)
+	a.arena().Recycle(v.StaSupportedRates)
+	if v.StaInfo != nil {
+		v.StaInfo.recycle(a)
+		a.slabOfStaInfoAttrs().Put(v.StaInfo)
+	}
+	if v.WiphyBands != nil {
+		v.WiphyBands.recycle(a)
+		a.slabOfWiphyBands().Put(v.WiphyBands)
+	}
+	a.arena().Recycle(v.MntrFlags)
+	a.arena().Recycle(v.MeshID)
+	a.arena().Recycle([]byte(v.MpathNextHop))
+	a.arena().Recycle(v.MpathInfo)
+	a.arena().Recycle(v.HTCapability)
+	if v.SupportedIftypes != nil {
+		v.SupportedIftypes.recycle(a)
+		a.slabOfSupportedIftypes().Put(v.SupportedIftypes)
+	}
+	a.arena().Recycle(v.RegAlpha2)
+	a.arena().Recycle(v.RegRules)
+	a.arena().Recycle(v.MeshConfig)
+	a.arena().Recycle(v.BSSBasicRates)
+	a.arena().Recycle(v.WiphyTxqParams)
+	a.arena().Recycle(v.IE)
+	for _, y := range v.ScanSSIDs {
+		a.arena().Recycle(y)
+	}
+	if v.BSS != nil {
+		v.BSS.recycle(a)
+		a.slabOfBSSAttrs().Put(v.BSS)
+	}
+	a.arena().Recycle(v.Frame)
+	a.arena().Recycle(v.SSID)
+	a.arena().Recycle(v.FreqBefore)
+	a.arena().Recycle(v.FreqAfter)
+	a.arena().Recycle(v.Testdata)
+	a.arena().Recycle(v.CipherSuitesPairwise)
+	a.arena().Recycle(v.AkmSuites)
+	a.arena().Recycle(v.ReqIE)
+	a.arena().Recycle(v.RespIE)
+	a.arena().Recycle(v.PrevBSSID)
+	a.arena().Recycle(v.Key)
+	a.arena().Recycle(v.Keys)
+	a.arena().Recycle(v.SurveyInfo)
+	a.arena().Recycle(v.Pmkid)
+	a.arena().Recycle(v.TxRates)
+	a.arena().Recycle(v.FrameMatch)
+	a.arena().Recycle(v.Cqm)
+	if v.TxFrameTypes != nil {
+		v.TxFrameTypes.recycle(a)
+		a.slabOfIftypeAttrs().Put(v.TxFrameTypes)
+	}
+	if v.RxFrameTypes != nil {
+		v.RxFrameTypes.recycle(a)
+		a.slabOfIftypeAttrs().Put(v.RxFrameTypes)
+	}
+	a.arena().Recycle(v.KeyDefaultTypes)
+	a.arena().Recycle(v.MeshSetup)
+	a.arena().Recycle(v.WowlanTriggers)
+	if v.WowlanTriggersSupported != nil {
+		v.WowlanTriggersSupported.recycle(a)
+		a.slabOfWowlanTriggersAttrs().Put(v.WowlanTriggersSupported)
+	}
+	for i := range v.InterfaceCombinations {
+		v.InterfaceCombinations[i].recycle(a)
+	}
+	a.slabOfIfCombinationAttributes().PutSlice(v.InterfaceCombinations)
+	if v.SoftwareIftypes != nil {
+		v.SoftwareIftypes.recycle(a)
+		a.slabOfSupportedIftypes().Put(v.SoftwareIftypes)
+	}
+	a.arena().Recycle(v.RekeyData)
+	a.arena().Recycle(v.ScanSuppRates)
+	a.arena().Recycle(v.IEProbeResp)
+	a.arena().Recycle(v.IEAssocResp)
+	a.arena().Recycle(v.StaWme)
+	a.arena().Recycle(v.SchedScanMatch)
+	a.arena().Recycle(v.PmksaCandidate)
+	a.arena().Recycle(v.ProbeResp)
+	a.arena().Recycle(v.HTCapabilityMask)
+	a.arena().Recycle(v.AuthData)
+	a.arena().Recycle(v.VHTCapability)
+	a.arena().Recycle(v.MACAddrs)
+	a.arena().Recycle(v.ExtCapa)
+	a.arena().Recycle(v.ExtCapaMask)
+	a.arena().Recycle(v.StaExtCapability)
+	a.arena().Recycle(v.VHTCapabilityMask)
+	a.arena().Recycle(v.IERic)
+	a.arena().Recycle(v.CoalesceRule)
+	a.arena().Recycle(v.CsaIEs)
+	a.arena().Recycle(v.CntdwnOffsBeacon)
+	a.arena().Recycle(v.CntdwnOffsPresp)
+	a.arena().Recycle(v.RxmgmtFlags)
+	a.arena().Recycle(v.StaSupportedChannels)
+	a.arena().Recycle(v.StaSupportedOperClasses)
+	a.arena().Recycle(v.VendorData)
+	a.arena().Recycle(v.VendorEvents)
+	a.arena().Recycle(v.QosMap)
+	a.arena().Recycle([]byte(v.MACHint))
+	a.arena().Recycle(v.CsaCOffsetsTx)
+	a.arena().Recycle([]byte(v.MACMask))
+	a.arena().Recycle(v.ExtFeatures)
+	a.arena().Recycle(v.SurveyRadioStats)
+	a.arena().Recycle(v.SchedScanPlans)
+	a.arena().Recycle(v.BSSSelect)
+	a.arena().Recycle(v.Pad)
+	a.arena().Recycle(v.IftypeExtCapa)
+	a.arena().Recycle(v.MuMimoGroupData)
+	a.arena().Recycle([]byte(v.MuMimoFollowMACAddr))
+	a.arena().Recycle(v.ScanStartTimeTsfBSSID)
+	a.arena().Recycle(v.NanFunc)
+	a.arena().Recycle(v.NanMatch)
+	a.arena().Recycle(v.FilsKek)
+	a.arena().Recycle(v.FilsNonces)
+	a.arena().Recycle([]byte(v.BSSID))
+	a.arena().Recycle(v.SchedScanRssiAdjust)
+	a.arena().Recycle(v.FilsErpUsername)
+	a.arena().Recycle(v.FilsErpRealm)
+	a.arena().Recycle(v.FilsErpRrk)
+	a.arena().Recycle(v.FilsCacheID)
+	a.arena().Recycle(v.Pmk)
+	a.arena().Recycle(v.Pmkr0Name)
+	a.arena().Recycle(v.PortAuthorized)
+	if v.TxqStats != nil {
+		v.TxqStats.recycle(a)
+		a.slabOfTxqStatsAttrs().Put(v.TxqStats)
+	}
+	a.arena().Recycle(v.HECapability)
+	a.arena().Recycle(v.FtmResponder)
+	a.arena().Recycle(v.FtmResponderStats)
+	a.arena().Recycle(v.PeerMeasurements)
+	a.arena().Recycle(v.SaePassword)
+	a.arena().Recycle(v.HEObssPd)
+	a.arena().Recycle(v.HEBSSColor)
+	a.arena().Recycle(v.IftypeAkmSuites)
+	a.arena().Recycle(v.TidConfig)
+	a.arena().Recycle(v.ScanFreqKhz)
+	a.arena().Recycle(v.HE6ghzCapability)
+	a.arena().Recycle(v.FilsDiscovery)
+	a.arena().Recycle(v.UnsolBcastProbeResp)
+	a.arena().Recycle(v.S1gCapability)
+	a.arena().Recycle(v.S1gCapabilityMask)
+	a.arena().Recycle(v.ReconnectRequested)
+	if v.SarSpec != nil {
+		v.SarSpec.recycle(a)
+		a.slabOfSarAttributes().Put(v.SarSpec)
+	}
+	a.arena().Recycle(v.ColorChangeElems)
+	a.arena().Recycle(v.MbssidConfig)
+	a.arena().Recycle(v.MbssidElems)
+	a.arena().Recycle(v.EHTCapability)
+	a.arena().Recycle(v.MloLinks)
+	a.arena().Recycle([]byte(v.MldAddr))
+	a.arena().Recycle(v.MaxNumAkmSuites)
+	a.arena().Recycle(v.TdBitmap)
+	a.arena().Recycle(v.EmaRnrElems)
+	a.arena().Recycle(v.WiphyRadios)
+	a.arena().Recycle(v.WiphyInterfaceCombinations)
+	*v = Attrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *FrameTypeAttrs) recycle(a *allocator) {
+	*v = FrameTypeAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *WiphyBands) recycle(a *allocator) {
+	if v.X2ghz != nil {
+		v.X2ghz.recycle(a)
+		a.slabOfBandAttrs().Put(v.X2ghz)
+	}
+	if v.X5ghz != nil {
+		v.X5ghz.recycle(a)
+		a.slabOfBandAttrs().Put(v.X5ghz)
+	}
+	if v.X60ghz != nil {
+		v.X60ghz.recycle(a)
+		a.slabOfBandAttrs().Put(v.X60ghz)
+	}
+	if v.X6ghz != nil {
+		v.X6ghz.recycle(a)
+		a.slabOfBandAttrs().Put(v.X6ghz)
+	}
+	if v.S1ghz != nil {
+		v.S1ghz.recycle(a)
+		a.slabOfBandAttrs().Put(v.S1ghz)
+	}
+	if v.Lc != nil {
+		v.Lc.recycle(a)
+		a.slabOfBandAttrs().Put(v.Lc)
+	}
+	*v = WiphyBands{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *BandAttrs) recycle(a *allocator) {
+	for i := range v.Freqs {
+		v.Freqs[i].recycle(a)
+	}
+	a.slabOfFrequencyAttrs().PutSlice(v.Freqs)
+	for i := range v.Rates {
+		v.Rates[i].recycle(a)
+	}
+	a.slabOfBitrateAttrs().PutSlice(v.Rates)
+	a.arena().Recycle(v.HTMcsSet)
+	a.arena().Recycle(v.VHTMcsSet)
+	for i := range v.IftypeData {
+		v.IftypeData[i].recycle(a)
+	}
+	a.slabOfIftypeDataAttrs().PutSlice(v.IftypeData)
+	a.arena().Recycle(v.EdmgChannels)
+	a.arena().Recycle(v.EdmgBwConfig)
+	a.arena().Recycle(v.S1gMcsNssSet)
+	a.arena().Recycle(v.S1gCapa)
+	*v = BandAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *BitrateAttrs) recycle(a *allocator) {
+	*v = BitrateAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *FrequencyAttrs) recycle(a *allocator) {
+	a.arena().Recycle(v.DfsTime)
+	a.arena().Recycle(v.NoHt40Minus)
+	a.arena().Recycle(v.NoHt40Plus)
+	a.arena().Recycle(v.No80mhz)
+	a.arena().Recycle(v.No160mhz)
+	a.arena().Recycle(v.DfsCacTime)
+	a.arena().Recycle(v.IndoorOnly)
+	a.arena().Recycle(v.IrConcurrent)
+	a.arena().Recycle(v.No20mhz)
+	a.arena().Recycle(v.No10mhz)
+	for i := range v.Wmm {
+		v.Wmm[i].recycle(a)
+	}
+	a.slabOfWmmAttrs().PutSlice(v.Wmm)
+	a.arena().Recycle(v.NoHE)
+	a.arena().Recycle(v.X1mhz)
+	a.arena().Recycle(v.X2mhz)
+	a.arena().Recycle(v.X4mhz)
+	a.arena().Recycle(v.X8mhz)
+	a.arena().Recycle(v.X16mhz)
+	a.arena().Recycle(v.No320mhz)
+	a.arena().Recycle(v.NoEHT)
+	a.arena().Recycle(v.Psd)
+	a.arena().Recycle(v.DfsConcurrent)
+	a.arena().Recycle(v.No6ghzVlpClient)
+	a.arena().Recycle(v.No6ghzAfcClient)
+	a.arena().Recycle(v.CanMonitor)
+	a.arena().Recycle(v.Allow6ghzVlpAp)
+	*v = FrequencyAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *IfCombinationAttributes) recycle(a *allocator) {
+	for i := range v.Limits {
+		v.Limits[i].recycle(a)
+	}
+	a.slabOfIfaceLimitAttributes().PutSlice(v.Limits)
+	*v = IfCombinationAttributes{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *IfaceLimitAttributes) recycle(a *allocator) {
+	if v.Types != nil {
+		v.Types.recycle(a)
+		a.slabOfSupportedIftypes().Put(v.Types)
+	}
+	*v = IfaceLimitAttributes{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *IftypeDataAttrs) recycle(a *allocator) {
+	a.arena().Recycle(v.Iftypes)
+	a.arena().Recycle(v.HECapMAC)
+	a.arena().Recycle(v.HECapPHY)
+	a.arena().Recycle(v.HECapMcsSet)
+	a.arena().Recycle(v.HECapPpe)
+	a.arena().Recycle(v.HE6ghzCapa)
+	a.arena().Recycle(v.VendorElems)
+	a.arena().Recycle(v.EHTCapMAC)
+	a.arena().Recycle(v.EHTCapPHY)
+	a.arena().Recycle(v.EHTCapMcsSet)
+	a.arena().Recycle(v.EHTCapPpe)
+	*v = IftypeDataAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *IftypeAttrs) recycle(a *allocator) {
+	if v.Unspecified != nil {
+		v.Unspecified.recycle(a)
+		a.slabOfFrameTypeAttrs().Put(v.Unspecified)
+	}
+	if v.Adhoc != nil {
+		v.Adhoc.recycle(a)
+		a.slabOfFrameTypeAttrs().Put(v.Adhoc)
+	}
+	if v.Station != nil {
+		v.Station.recycle(a)
+		a.slabOfFrameTypeAttrs().Put(v.Station)
+	}
+	if v.Ap != nil {
+		v.Ap.recycle(a)
+		a.slabOfFrameTypeAttrs().Put(v.Ap)
+	}
+	if v.ApVLAN != nil {
+		v.ApVLAN.recycle(a)
+		a.slabOfFrameTypeAttrs().Put(v.ApVLAN)
+	}
+	if v.Wds != nil {
+		v.Wds.recycle(a)
+		a.slabOfFrameTypeAttrs().Put(v.Wds)
+	}
+	if v.Monitor != nil {
+		v.Monitor.recycle(a)
+		a.slabOfFrameTypeAttrs().Put(v.Monitor)
+	}
+	if v.MeshPoint != nil {
+		v.MeshPoint.recycle(a)
+		a.slabOfFrameTypeAttrs().Put(v.MeshPoint)
+	}
+	if v.P2pClient != nil {
+		v.P2pClient.recycle(a)
+		a.slabOfFrameTypeAttrs().Put(v.P2pClient)
+	}
+	if v.P2pGo != nil {
+		v.P2pGo.recycle(a)
+		a.slabOfFrameTypeAttrs().Put(v.P2pGo)
+	}
+	if v.P2pDevice != nil {
+		v.P2pDevice.recycle(a)
+		a.slabOfFrameTypeAttrs().Put(v.P2pDevice)
+	}
+	if v.Ocb != nil {
+		v.Ocb.recycle(a)
+		a.slabOfFrameTypeAttrs().Put(v.Ocb)
+	}
+	if v.Nan != nil {
+		v.Nan.recycle(a)
+		a.slabOfFrameTypeAttrs().Put(v.Nan)
+	}
+	*v = IftypeAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *SarAttributes) recycle(a *allocator) {
+	for i := range v.Specs {
+		v.Specs[i].recycle(a)
+	}
+	a.slabOfSarSpecs().PutSlice(v.Specs)
+	*v = SarAttributes{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *SarSpecs) recycle(a *allocator) {
+	*v = SarSpecs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *SupportedIftypes) recycle(a *allocator) {
+	*v = SupportedIftypes{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *TxqStatsAttrs) recycle(a *allocator) {
+	*v = TxqStatsAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *WmmAttrs) recycle(a *allocator) {
+	*v = WmmAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *WowlanTriggersAttrs) recycle(a *allocator) {
+	*v = WowlanTriggersAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *BSSAttrs) recycle(a *allocator) {
+	a.arena().Recycle([]byte(v.BSSID))
+	a.arena().Recycle(v.InformationElements)
+	a.arena().Recycle(v.BeaconIEs)
+	a.arena().Recycle([]byte(v.ParentBSSID))
+	a.arena().Recycle([]byte(v.MldAddr))
+	*v = BSSAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *StaInfoAttrs) recycle(a *allocator) {
+	if v.TxBitrate != nil {
+		v.TxBitrate.recycle(a)
+		a.slabOfRateInfoAttrs().Put(v.TxBitrate)
+	}
+	if v.RxBitrate != nil {
+		v.RxBitrate.recycle(a)
+		a.slabOfRateInfoAttrs().Put(v.RxBitrate)
+	}
+	if v.BSSParam != nil {
+		v.BSSParam.recycle(a)
+		a.slabOfStaBSSParamAttrs().Put(v.BSSParam)
+	}
+	a.arena().Recycle(v.TidStats)
+	*v = StaInfoAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *RateInfoAttrs) recycle(a *allocator) {
+	*v = RateInfoAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *StaBSSParamAttrs) recycle(a *allocator) {
+	*v = StaBSSParamAttrs{}
+}
+
 // UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

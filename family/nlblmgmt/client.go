@@ -4,6 +4,7 @@ package nlblmgmt
 
 import (
 	"context"
+	"errors"
 	"iter"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -139,6 +140,64 @@ func (c *Client) ListallDump(ctx context.Context) iter.Seq2[*Mgmt, error] {
 	}
 }
 
+// ListallDumpAppend sends what ListallDump sends and appends one Mgmt per
+// reply message to dst, returning the extended slice, like append. Elements of
+// dst between its length and its capacity are reused in place:
+// ListallDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.ListallDumpAppend(ctx, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: ListallDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, ListallDumpAppend reads the whole dump before it returns.
+func (c *Client) ListallDumpAppend(ctx context.Context, dst []Mgmt) ([]Mgmt, error) {
+	fam, err := c.core.Check(ctx, CmdListall, "listall", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdListall, nil)
+	if err != nil {
+		return dst, opError("listall", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("listall", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Mgmt{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("listall", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // Adddef sends NLBL_MGMT adddef (do, command 4): request attributes protocol,
 // cv4doi, ipv6addr, ipv6mask, ipv4addr, ipv4mask, family, clpdoi; the kernel
 // only acknowledges it. A nil req sends no attributes. Spec flags:
@@ -254,6 +313,64 @@ func (c *Client) ProtocolsDump(ctx context.Context) iter.Seq2[*Mgmt, error] {
 			}
 		}
 	}
+}
+
+// ProtocolsDumpAppend sends what ProtocolsDump sends and appends one Mgmt per
+// reply message to dst, returning the extended slice, like append. Elements of
+// dst between its length and its capacity are reused in place:
+// ProtocolsDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.ProtocolsDumpAppend(ctx, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: ProtocolsDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, ProtocolsDumpAppend reads the whole dump before it returns.
+func (c *Client) ProtocolsDumpAppend(ctx context.Context, dst []Mgmt) ([]Mgmt, error) {
+	fam, err := c.core.Check(ctx, CmdProtocols, "protocols", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdProtocols, nil)
+	if err != nil {
+		return dst, opError("protocols", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("protocols", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Mgmt{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("protocols", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // Version sends NLBL_MGMT version (do, command 8): no request attributes;

@@ -67,6 +67,39 @@ func (a *allocator) slabOfSelectorList() *attrs.Slab[SelectorList] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabMgmt.DropRecycled()
+	a.slabSelectorList.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Mgmt) recycle(a *allocator) {
+	a.arena().Keep(v.Domain.Value)
+	if v.Addrselector != nil {
+		v.Addrselector.recycle(a)
+		a.slabOfMgmt().Put(v.Addrselector)
+	}
+	if v.Selectorlist != nil {
+		v.Selectorlist.recycle(a)
+		a.slabOfSelectorList().Put(v.Selectorlist)
+	}
+	*v = Mgmt{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *SelectorList) recycle(a *allocator) {
+	for i := range v.Addrselector {
+		v.Addrselector[i].recycle(a)
+	}
+	a.slabOfMgmt().PutSlice(v.Addrselector)
+	*v = SelectorList{}
+}
+
 // UnmarshalAttrs decodes attributes of set mgmt from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

@@ -4,6 +4,7 @@ package nlctrl
 
 import (
 	"context"
+	"errors"
 	"iter"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -115,6 +116,64 @@ func (c *Client) GetfamilyDump(ctx context.Context) iter.Seq2[*CtrlAttrs, error]
 	}
 }
 
+// GetfamilyDumpAppend sends what GetfamilyDump sends and appends one CtrlAttrs
+// per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// GetfamilyDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.GetfamilyDumpAppend(ctx, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: GetfamilyDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, GetfamilyDumpAppend reads the whole dump before it returns.
+func (c *Client) GetfamilyDumpAppend(ctx context.Context, dst []CtrlAttrs) ([]CtrlAttrs, error) {
+	fam, err := c.core.Check(ctx, CmdGetfamily, "getfamily", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdGetfamily, nil)
+	if err != nil {
+		return dst, opError("getfamily", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("getfamily", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, CtrlAttrs{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("getfamily", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // GetpolicyDump sends nlctrl getpolicy (dump, command 10): request attributes
 // family-name, family-id, op; reply attributes family-id, op-policy, policy of
 // set ctrl-attrs. It yields one value per reply message; an error ends the
@@ -159,6 +218,69 @@ func (c *Client) GetpolicyDump(ctx context.Context, req *GetpolicyDumpRequest) i
 			}
 		}
 	}
+}
+
+// GetpolicyDumpAppend sends what GetpolicyDump sends and appends one CtrlAttrs
+// per reply message to dst, returning the extended slice, like append.
+// Elements of dst between its length and its capacity are reused in place:
+// GetpolicyDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.GetpolicyDumpAppend(ctx, req, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: GetpolicyDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, GetpolicyDumpAppend reads the whole dump before it returns.
+func (c *Client) GetpolicyDumpAppend(ctx context.Context, req *GetpolicyDumpRequest, dst []CtrlAttrs) ([]CtrlAttrs, error) {
+	fam, err := c.core.Check(ctx, CmdGetpolicy, "getpolicy", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("getpolicy", err)
+		}
+	}
+	r, err := b.Request(fam, CmdGetpolicy, namerCtrlAttrs)
+	if err != nil {
+		return dst, opError("getpolicy", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("getpolicy", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, CtrlAttrs{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("getpolicy", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // attrTables describes the root attribute sets for naming attributes in

@@ -102,6 +102,43 @@ func (a *allocator) slabOfCtrlAttrs() *attrs.Slab[CtrlAttrs] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabOpAttrs.DropRecycled()
+	a.slabMcastGroupAttrs.DropRecycled()
+	a.slabCtrlAttrs.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *CtrlAttrs) recycle(a *allocator) {
+	a.arena().Keep(v.FamilyName.Value)
+	for i := range v.Ops {
+		v.Ops[i].recycle(a)
+	}
+	a.slabOfOpAttrs().PutSlice(v.Ops)
+	for i := range v.McastGroups {
+		v.McastGroups[i].recycle(a)
+	}
+	a.slabOfMcastGroupAttrs().PutSlice(v.McastGroups)
+	*v = CtrlAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *McastGroupAttrs) recycle(a *allocator) {
+	a.arena().Keep(v.Name.Value)
+	*v = McastGroupAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *OpAttrs) recycle(a *allocator) {
+	*v = OpAttrs{}
+}
+
 // UnmarshalAttrs decodes attributes of set ctrl-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

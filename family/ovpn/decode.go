@@ -174,6 +174,64 @@ func (a *allocator) slabOfOvpn() *attrs.Slab[Ovpn] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabKeydir.DropRecycled()
+	a.slabPeer.DropRecycled()
+	a.slabKeyconf.DropRecycled()
+	a.slabPeerNewInput.DropRecycled()
+	a.slabPeerSetInput.DropRecycled()
+	a.slabPeerDelInput.DropRecycled()
+	a.slabKeyconfGet.DropRecycled()
+	a.slabKeyconfSwapInput.DropRecycled()
+	a.slabKeyconfDelInput.DropRecycled()
+	a.slabOvpn.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Peer) recycle(a *allocator) {
+	*v = Peer{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Keyconf) recycle(a *allocator) {
+	if v.EncryptDir != nil {
+		v.EncryptDir.recycle(a)
+		a.slabOfKeydir().Put(v.EncryptDir)
+	}
+	if v.DecryptDir != nil {
+		v.DecryptDir.recycle(a)
+		a.slabOfKeydir().Put(v.DecryptDir)
+	}
+	*v = Keyconf{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Keydir) recycle(a *allocator) {
+	a.arena().Recycle(v.CipherKey)
+	a.arena().Recycle(v.NonceTail)
+	*v = Keydir{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Ovpn) recycle(a *allocator) {
+	if v.Peer != nil {
+		v.Peer.recycle(a)
+		a.slabOfPeer().Put(v.Peer)
+	}
+	if v.Keyconf != nil {
+		v.Keyconf.recycle(a)
+		a.slabOfKeyconf().Put(v.Keyconf)
+	}
+	*v = Ovpn{}
+}
+
 // UnmarshalAttrs decodes attributes of set peer from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

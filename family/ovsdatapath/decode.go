@@ -51,6 +51,26 @@ func (a *allocator) slabOfDatapathMessage() *attrs.Slab[DatapathMessage] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabDatapathMessage.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Datapath) recycle(a *allocator) {
+	a.arena().Keep(v.Name.Value)
+	*v = Datapath{}
+}
+
+// recycle hands the memory v refers to over to a, and zeroes v.
+func (v *DatapathMessage) recycle(a *allocator) {
+	v.Datapath.recycle(a)
+	*v = DatapathMessage{}
+}
+
 // UnmarshalAttrs decodes attributes of set datapath from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

@@ -316,6 +316,220 @@ func (a *allocator) slabOfFlowAttrsMessage() *attrs.Slab[FlowAttrsMessage] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabKeyAttrs.DropRecycled()
+	a.slabActionAttrs.DropRecycled()
+	a.slabTunnelKeyAttrs.DropRecycled()
+	a.slabOvsNSHKeyAttrs.DropRecycled()
+	a.slabUserspaceAttrs.DropRecycled()
+	a.slabSampleAttrs.DropRecycled()
+	a.slabCtAttrs.DropRecycled()
+	a.slabCheckPktLenAttrs.DropRecycled()
+	a.slabDecTTLAttrs.DropRecycled()
+	a.slabPsampleAttrs.DropRecycled()
+	a.slabVxlanExtAttrs.DropRecycled()
+	a.slabNatAttrs.DropRecycled()
+	a.slabFlowAttrsMessage.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *FlowAttrs) recycle(a *allocator) {
+	if v.Key != nil {
+		v.Key.recycle(a)
+		a.slabOfKeyAttrs().Put(v.Key)
+	}
+	for i := range v.Actions {
+		v.Actions[i].recycle(a)
+	}
+	a.slabOfActionAttrs().PutSlice(v.Actions)
+	if v.Mask != nil {
+		v.Mask.recycle(a)
+		a.slabOfKeyAttrs().Put(v.Mask)
+	}
+	a.arena().Recycle(v.Probe)
+	a.arena().Recycle(v.Ufid)
+	a.arena().Recycle(v.Pad)
+	*v = FlowAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *KeyAttrs) recycle(a *allocator) {
+	if v.Encap != nil {
+		v.Encap.recycle(a)
+		a.slabOfKeyAttrs().Put(v.Encap)
+	}
+	if v.Tunnel != nil {
+		v.Tunnel.recycle(a)
+		a.slabOfTunnelKeyAttrs().Put(v.Tunnel)
+	}
+	a.arena().Recycle(v.CtLabels)
+	a.arena().Recycle(v.CtOrigTupleIPv6)
+	if v.NSH != nil {
+		v.NSH.recycle(a)
+		a.slabOfOvsNSHKeyAttrs().Put(v.NSH)
+	}
+	a.arena().Recycle(v.NdExtensions)
+	a.arena().Recycle(v.TunnelInfo)
+	*v = KeyAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *ActionAttrs) recycle(a *allocator) {
+	if v.Userspace != nil {
+		v.Userspace.recycle(a)
+		a.slabOfUserspaceAttrs().Put(v.Userspace)
+	}
+	if v.Set != nil {
+		v.Set.recycle(a)
+		a.slabOfKeyAttrs().Put(v.Set)
+	}
+	if v.Sample != nil {
+		v.Sample.recycle(a)
+		a.slabOfSampleAttrs().Put(v.Sample)
+	}
+	if v.SetMasked != nil {
+		v.SetMasked.recycle(a)
+		a.slabOfKeyAttrs().Put(v.SetMasked)
+	}
+	if v.Ct != nil {
+		v.Ct.recycle(a)
+		a.slabOfCtAttrs().Put(v.Ct)
+	}
+	a.arena().Recycle(v.PushEth)
+	if v.PushNSH != nil {
+		v.PushNSH.recycle(a)
+		a.slabOfOvsNSHKeyAttrs().Put(v.PushNSH)
+	}
+	for i := range v.Clone {
+		v.Clone[i].recycle(a)
+	}
+	a.slabOfActionAttrs().PutSlice(v.Clone)
+	if v.CheckPktLen != nil {
+		v.CheckPktLen.recycle(a)
+		a.slabOfCheckPktLenAttrs().Put(v.CheckPktLen)
+	}
+	if v.DecTTL != nil {
+		v.DecTTL.recycle(a)
+		a.slabOfDecTTLAttrs().Put(v.DecTTL)
+	}
+	if v.Psample != nil {
+		v.Psample.recycle(a)
+		a.slabOfPsampleAttrs().Put(v.Psample)
+	}
+	*v = ActionAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *TunnelKeyAttrs) recycle(a *allocator) {
+	if v.VxlanOpts != nil {
+		v.VxlanOpts.recycle(a)
+		a.slabOfVxlanExtAttrs().Put(v.VxlanOpts)
+	}
+	a.arena().Recycle(v.IPv6Src)
+	a.arena().Recycle(v.IPv6Dst)
+	a.arena().Recycle(v.Pad)
+	a.arena().Recycle(v.ErspanOpts)
+	*v = TunnelKeyAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *CheckPktLenAttrs) recycle(a *allocator) {
+	for i := range v.ActionsIfGreater {
+		v.ActionsIfGreater[i].recycle(a)
+	}
+	a.slabOfActionAttrs().PutSlice(v.ActionsIfGreater)
+	for i := range v.ActionsIfLessEqual {
+		v.ActionsIfLessEqual[i].recycle(a)
+	}
+	a.slabOfActionAttrs().PutSlice(v.ActionsIfLessEqual)
+	*v = CheckPktLenAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *SampleAttrs) recycle(a *allocator) {
+	for i := range v.Actions {
+		v.Actions[i].recycle(a)
+	}
+	a.slabOfActionAttrs().PutSlice(v.Actions)
+	*v = SampleAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *UserspaceAttrs) recycle(a *allocator) {
+	a.arena().Recycle(v.Userdata)
+	*v = UserspaceAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *OvsNSHKeyAttrs) recycle(a *allocator) {
+	a.arena().Recycle(v.Base)
+	a.arena().Recycle(v.Md1)
+	a.arena().Recycle(v.Md2)
+	*v = OvsNSHKeyAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *CtAttrs) recycle(a *allocator) {
+	a.arena().Recycle(v.Mark)
+	a.arena().Recycle(v.Labels)
+	a.arena().Keep(v.Helper.Value)
+	if v.Nat != nil {
+		v.Nat.recycle(a)
+		a.slabOfNatAttrs().Put(v.Nat)
+	}
+	a.arena().Keep(v.Timeout.Value)
+	*v = CtAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *NatAttrs) recycle(a *allocator) {
+	a.arena().Recycle(v.IPMin)
+	a.arena().Recycle(v.IPMax)
+	*v = NatAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *DecTTLAttrs) recycle(a *allocator) {
+	for i := range v.Action {
+		v.Action[i].recycle(a)
+	}
+	a.slabOfActionAttrs().PutSlice(v.Action)
+	*v = DecTTLAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *VxlanExtAttrs) recycle(a *allocator) {
+	*v = VxlanExtAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *PsampleAttrs) recycle(a *allocator) {
+	a.arena().Recycle(v.Cookie)
+	*v = PsampleAttrs{}
+}
+
+// recycle hands the memory v refers to over to a, and zeroes v.
+func (v *FlowAttrsMessage) recycle(a *allocator) {
+	v.FlowAttrs.recycle(a)
+	*v = FlowAttrsMessage{}
+}
+
 // UnmarshalAttrs decodes attributes of set flow-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

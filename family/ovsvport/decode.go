@@ -83,6 +83,48 @@ func (a *allocator) slabOfVportMessage() *attrs.Slab[VportMessage] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabVportOptions.DropRecycled()
+	a.slabUpcallStats.DropRecycled()
+	a.slabVportMessage.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *VportOptions) recycle(a *allocator) {
+	*v = VportOptions{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *UpcallStats) recycle(a *allocator) {
+	*v = UpcallStats{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Vport) recycle(a *allocator) {
+	a.arena().Keep(v.Name.Value)
+	if v.Options != nil {
+		v.Options.recycle(a)
+		a.slabOfVportOptions().Put(v.Options)
+	}
+	if v.UpcallStats != nil {
+		v.UpcallStats.recycle(a)
+		a.slabOfUpcallStats().Put(v.UpcallStats)
+	}
+	*v = Vport{}
+}
+
+// recycle hands the memory v refers to over to a, and zeroes v.
+func (v *VportMessage) recycle(a *allocator) {
+	v.Vport.recycle(a)
+	*v = VportMessage{}
+}
+
 // UnmarshalAttrs decodes attributes of set vport-options from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

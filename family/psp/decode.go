@@ -108,6 +108,38 @@ func (a *allocator) slabOfStats() *attrs.Slab[Stats] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabAssocDevInfo.DropRecycled()
+	a.slabKeys.DropRecycled()
+	a.slabDev.DropRecycled()
+	a.slabStats.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *AssocDevInfo) recycle(a *allocator) {
+	*v = AssocDevInfo{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Dev) recycle(a *allocator) {
+	for i := range v.AssocList {
+		v.AssocList[i].recycle(a)
+	}
+	a.slabOfAssocDevInfo().PutSlice(v.AssocList)
+	*v = Dev{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Stats) recycle(a *allocator) {
+	*v = Stats{}
+}
+
 // UnmarshalAttrs decodes attributes of set assoc-dev-info from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

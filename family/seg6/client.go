@@ -4,6 +4,7 @@ package seg6
 
 import (
 	"context"
+	"errors"
 	"iter"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -111,6 +112,64 @@ func (c *Client) DumphmacDump(ctx context.Context) iter.Seq2[*Seg6, error] {
 			}
 		}
 	}
+}
+
+// DumphmacDumpAppend sends what DumphmacDump sends and appends one Seg6 per
+// reply message to dst, returning the extended slice, like append. Elements of
+// dst between its length and its capacity are reused in place:
+// DumphmacDumpAppend decodes into them, and the memory they refer to (values
+// behind pointers, slices of nests and structs, the capacity of byte slices)
+// is overwritten with later replies' values, so that a caller that passes the
+// same slice back, as in dst, err = c.DumphmacDumpAppend(ctx, dst[:0]),
+// allocates almost nothing once warm. So do not keep, from one call to the
+// next, an element in the reused range or anything it refers to; elements
+// before len(dst) are not touched. Strings are never overwritten (they are
+// immutable): an equal string from a reused element is kept rather than copied
+// again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: DumphmacDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, DumphmacDumpAppend reads the whole dump before it returns.
+func (c *Client) DumphmacDumpAppend(ctx context.Context, dst []Seg6) ([]Seg6, error) {
+	fam, err := c.core.Check(ctx, CmdDumphmac, "dumphmac", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdDumphmac, nil)
+	if err != nil {
+		return dst, opError("dumphmac", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("dumphmac", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Seg6{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("dumphmac", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // SetTunsrc sends SEG6 set-tunsrc (do, command 3): request attributes dst; the

@@ -48,6 +48,20 @@ func (a *allocator) slabOfSeg6() *attrs.Slab[Seg6] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabSeg6.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Seg6) recycle(a *allocator) {
+	a.arena().Recycle(v.Secret)
+	*v = Seg6{}
+}
+
 // UnmarshalAttrs decodes attributes of set seg6 from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

@@ -4,6 +4,7 @@ package sunrpc
 
 import (
 	"context"
+	"errors"
 	"iter"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -88,6 +89,65 @@ func (c *Client) IPMapGetReqsDump(ctx context.Context) iter.Seq2[*IPMapReqs, err
 	}
 }
 
+// IPMapGetReqsDumpAppend sends what IPMapGetReqsDump sends and appends one
+// IPMapReqs per reply message to dst, returning the extended slice, like
+// append. Elements of dst between its length and its capacity are reused in
+// place: IPMapGetReqsDumpAppend decodes into them, and the memory they refer
+// to (values behind pointers, slices of nests and structs, the capacity of
+// byte slices) is overwritten with later replies' values, so that a caller
+// that passes the same slice back, as in dst, err =
+// c.IPMapGetReqsDumpAppend(ctx, dst[:0]), allocates almost nothing once warm.
+// So do not keep, from one call to the next, an element in the reused range or
+// anything it refers to; elements before len(dst) are not touched. Strings are
+// never overwritten (they are immutable): an equal string from a reused
+// element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: IPMapGetReqsDumpAppend returns
+// dst with the replies decoded so far and that error, after those of replies
+// that failed to decode. Errors name the family and op as the iterator's do.
+// Unlike the iterator, IPMapGetReqsDumpAppend reads the whole dump before it
+// returns.
+func (c *Client) IPMapGetReqsDumpAppend(ctx context.Context, dst []IPMapReqs) ([]IPMapReqs, error) {
+	fam, err := c.core.Check(ctx, CmdIPMapGetReqs, "ip-map-get-reqs", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdIPMapGetReqs, nil)
+	if err != nil {
+		return dst, opError("ip-map-get-reqs", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("ip-map-get-reqs", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, IPMapReqs{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("ip-map-get-reqs", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // IPMapSetReqs sends sunrpc ip-map-set-reqs (do, command 3): request
 // attributes requests; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
@@ -150,6 +210,65 @@ func (c *Client) UnixGidGetReqsDump(ctx context.Context) iter.Seq2[*UnixGidReqs,
 			}
 		}
 	}
+}
+
+// UnixGidGetReqsDumpAppend sends what UnixGidGetReqsDump sends and appends one
+// UnixGidReqs per reply message to dst, returning the extended slice, like
+// append. Elements of dst between its length and its capacity are reused in
+// place: UnixGidGetReqsDumpAppend decodes into them, and the memory they refer
+// to (values behind pointers, slices of nests and structs, the capacity of
+// byte slices) is overwritten with later replies' values, so that a caller
+// that passes the same slice back, as in dst, err =
+// c.UnixGidGetReqsDumpAppend(ctx, dst[:0]), allocates almost nothing once
+// warm. So do not keep, from one call to the next, an element in the reused
+// range or anything it refers to; elements before len(dst) are not touched.
+// Strings are never overwritten (they are immutable): an equal string from a
+// reused element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: UnixGidGetReqsDumpAppend
+// returns dst with the replies decoded so far and that error, after those of
+// replies that failed to decode. Errors name the family and op as the
+// iterator's do. Unlike the iterator, UnixGidGetReqsDumpAppend reads the whole
+// dump before it returns.
+func (c *Client) UnixGidGetReqsDumpAppend(ctx context.Context, dst []UnixGidReqs) ([]UnixGidReqs, error) {
+	fam, err := c.core.Check(ctx, CmdUnixGidGetReqs, "unix-gid-get-reqs", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdUnixGidGetReqs, nil)
+	if err != nil {
+		return dst, opError("unix-gid-get-reqs", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("unix-gid-get-reqs", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, UnixGidReqs{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("unix-gid-get-reqs", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // UnixGidSetReqs sends sunrpc unix-gid-set-reqs (do, command 5): request

@@ -102,6 +102,51 @@ func (a *allocator) slabOfUnixGidReqs() *attrs.Slab[UnixGidReqs] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabIPMap.DropRecycled()
+	a.slabUnixGid.DropRecycled()
+	a.slabIPMapReqs.DropRecycled()
+	a.slabUnixGidReqs.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *IPMap) recycle(a *allocator) {
+	a.arena().Keep(v.Class.Value)
+	a.arena().Keep(v.Addr.Value)
+	a.arena().Keep(v.Domain.Value)
+	*v = IPMap{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *IPMapReqs) recycle(a *allocator) {
+	for i := range v.Requests {
+		v.Requests[i].recycle(a)
+	}
+	a.slabOfIPMap().PutSlice(v.Requests)
+	*v = IPMapReqs{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *UnixGid) recycle(a *allocator) {
+	*v = UnixGid{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *UnixGidReqs) recycle(a *allocator) {
+	for i := range v.Requests {
+		v.Requests[i].recycle(a)
+	}
+	a.slabOfUnixGid().PutSlice(v.Requests)
+	*v = UnixGidReqs{}
+}
+
 // UnmarshalAttrs decodes attributes of set cache-notify from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

@@ -75,6 +75,31 @@ func (a *allocator) slabOfTCPMetrics() *attrs.Slab[TCPMetrics] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabMetrics.DropRecycled()
+	a.slabTCPMetrics.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *TCPMetrics) recycle(a *allocator) {
+	if v.Vals != nil {
+		v.Vals.recycle(a)
+		a.slabOfMetrics().Put(v.Vals)
+	}
+	a.arena().Recycle(v.FopenCookie)
+	*v = TCPMetrics{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Metrics) recycle(a *allocator) {
+	*v = Metrics{}
+}
+
 // UnmarshalAttrs decodes attributes of set tcp-metrics from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

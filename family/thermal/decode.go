@@ -148,6 +148,88 @@ func (a *allocator) slabOfThresholdList() *attrs.Slab[ThresholdList] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabTzList.DropRecycled()
+	a.slabTripList.DropRecycled()
+	a.slabThermal.DropRecycled()
+	a.slabCdevList.DropRecycled()
+	a.slabCPUCapabilityList.DropRecycled()
+	a.slabThresholdList.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Thermal) recycle(a *allocator) {
+	if v.Tz != nil {
+		v.Tz.recycle(a)
+		a.slabOfTzList().Put(v.Tz)
+	}
+	if v.TzTrip != nil {
+		v.TzTrip.recycle(a)
+		a.slabOfTripList().Put(v.TzTrip)
+	}
+	a.arena().Keep(v.TzName.Value)
+	if v.TzGov != nil {
+		v.TzGov.recycle(a)
+		a.slabOfThermal().Put(v.TzGov)
+	}
+	a.arena().Keep(v.TzGovName.Value)
+	if v.Cdev != nil {
+		v.Cdev.recycle(a)
+		a.slabOfCdevList().Put(v.Cdev)
+	}
+	a.arena().Keep(v.CdevName.Value)
+	a.arena().Keep(v.GovName.Value)
+	if v.CPUCapability != nil {
+		v.CPUCapability.recycle(a)
+		a.slabOfCPUCapabilityList().Put(v.CPUCapability)
+	}
+	if v.Threshold != nil {
+		v.Threshold.recycle(a)
+		a.slabOfThresholdList().Put(v.Threshold)
+	}
+	*v = Thermal{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *TzList) recycle(a *allocator) {
+	for _, y := range v.TzName {
+		a.arena().Keep(y)
+	}
+	*v = TzList{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *TripList) recycle(a *allocator) {
+	*v = TripList{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *CdevList) recycle(a *allocator) {
+	for _, y := range v.CdevName {
+		a.arena().Keep(y)
+	}
+	*v = CdevList{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *CPUCapabilityList) recycle(a *allocator) {
+	*v = CPUCapabilityList{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *ThresholdList) recycle(a *allocator) {
+	*v = ThresholdList{}
+}
+
 // UnmarshalAttrs decodes attributes of set thermal from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

@@ -93,6 +93,47 @@ func (a *allocator) slabOfWgdevice() *attrs.Slab[Wgdevice] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabWgpeer.DropRecycled()
+	a.slabWgallowedip.DropRecycled()
+	a.slabWgdevice.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Wgdevice) recycle(a *allocator) {
+	a.arena().Keep(v.Ifname.Value)
+	a.arena().Recycle(v.PrivateKey)
+	a.arena().Recycle(v.PublicKey)
+	for i := range v.Peers {
+		v.Peers[i].recycle(a)
+	}
+	a.slabOfWgpeer().PutSlice(v.Peers)
+	*v = Wgdevice{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Wgpeer) recycle(a *allocator) {
+	a.arena().Recycle(v.PublicKey)
+	a.arena().Recycle(v.PresharedKey)
+	a.arena().Recycle(v.Endpoint)
+	for i := range v.Allowedips {
+		v.Allowedips[i].recycle(a)
+	}
+	a.slabOfWgallowedip().PutSlice(v.Allowedips)
+	*v = Wgpeer{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Wgallowedip) recycle(a *allocator) {
+	*v = Wgallowedip{}
+}
+
 // UnmarshalAttrs decodes attributes of set wgdevice from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

@@ -160,6 +160,7 @@ func (g *generator) genCall(f *file, o *op, c *call) {
 		f.P("}")
 		f.P("}")
 		f.P()
+		g.genDumpAppend(f, o, c, params, hdrLen, namer)
 		return
 	}
 	if c.replyTyp != "" {

@@ -299,7 +299,9 @@ func (g *generator) genDecode(f *file) {
 		f.P()
 	}
 	if len(p.sets) > 0 {
-		g.genAlloc(f, g.allocUses())
+		u := g.allocUses()
+		g.genAlloc(f, u)
+		g.genRecycle(f, u)
 	}
 	for _, s := range p.sets {
 		f.P("// UnmarshalAttrs decodes attributes of set ", s.spec.Name, " from b into v,")

@@ -44,6 +44,20 @@ func (a *allocator) slabOfDev() *attrs.Slab[Dev] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabDev.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Dev) recycle(a *allocator) {
+	a.arena().Keep(v.Name.Value)
+	*v = Dev{}
+}
+
 // UnmarshalAttrs decodes attributes of set dev from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

@@ -4,6 +4,7 @@ package kitchen
 
 import (
 	"context"
+	"errors"
 	"iter"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -121,6 +122,68 @@ func (c *Client) GetDump(ctx context.Context, req *GetDumpRequest) iter.Seq2[*Ma
 	}
 }
 
+// GetDumpAppend sends what GetDump sends and appends one Main per reply
+// message to dst, returning the extended slice, like append. Elements of dst
+// between its length and its capacity are reused in place: GetDumpAppend
+// decodes into them, and the memory they refer to (values behind pointers,
+// slices of nests and structs, the capacity of byte slices) is overwritten
+// with later replies' values, so that a caller that passes the same slice
+// back, as in dst, err = c.GetDumpAppend(ctx, req, dst[:0]), allocates almost
+// nothing once warm. So do not keep, from one call to the next, an element in
+// the reused range or anything it refers to; elements before len(dst) are not
+// touched. Strings are never overwritten (they are immutable): an equal string
+// from a reused element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: GetDumpAppend returns dst with
+// the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, GetDumpAppend reads the whole dump before it returns.
+func (c *Client) GetDumpAppend(ctx context.Context, req *GetDumpRequest, dst []Main) ([]Main, error) {
+	fam, err := c.core.Check(ctx, CmdGet, "get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	if req != nil {
+		if err := req.encode(b.Encoder()); err != nil {
+			return dst, opError("get", err)
+		}
+	}
+	r, err := b.Request(fam, CmdGet, namerMain)
+	if err != nil {
+		return dst, opError("get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Main{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
+}
+
 // Set sends kitchen set (do, command 2): request attributes u32-val, name,
 // addr4, outer; the kernel only acknowledges it. A nil req sends no
 // attributes. Spec flags: [admin-perm].
@@ -182,6 +245,63 @@ func (c *Client) ListDump(ctx context.Context) iter.Seq2[*Main, error] {
 			}
 		}
 	}
+}
+
+// ListDumpAppend sends what ListDump sends and appends one Main per reply
+// message to dst, returning the extended slice, like append. Elements of dst
+// between its length and its capacity are reused in place: ListDumpAppend
+// decodes into them, and the memory they refer to (values behind pointers,
+// slices of nests and structs, the capacity of byte slices) is overwritten
+// with later replies' values, so that a caller that passes the same slice
+// back, as in dst, err = c.ListDumpAppend(ctx, dst[:0]), allocates almost
+// nothing once warm. So do not keep, from one call to the next, an element in
+// the reused range or anything it refers to; elements before len(dst) are not
+// touched. Strings are never overwritten (they are immutable): an equal string
+// from a reused element is kept rather than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: ListDumpAppend returns dst with
+// the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, ListDumpAppend reads the whole dump before it returns.
+func (c *Client) ListDumpAppend(ctx context.Context, dst []Main) ([]Main, error) {
+	fam, err := c.core.Check(ctx, CmdList, "list", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(0)
+	defer c.core.Release(b)
+	r, err := b.Request(fam, CmdList, nil)
+	if err != nil {
+		return dst, opError("list", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("list", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, Main{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("list", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // Ping sends kitchen ping (do, command 4): no request attributes; the reply
@@ -276,6 +396,67 @@ func (c *Client) HdrGetDump(ctx context.Context, hdr KtHeader) iter.Seq2[*MainKt
 			}
 		}
 	}
+}
+
+// HdrGetDumpAppend sends what HdrGetDump sends and appends one
+// MainKtHeaderMessage per reply message to dst, returning the extended slice,
+// like append. Elements of dst between its length and its capacity are reused
+// in place: HdrGetDumpAppend decodes into them, and the memory they refer to
+// (values behind pointers, slices of nests and structs, the capacity of byte
+// slices) is overwritten with later replies' values, so that a caller that
+// passes the same slice back, as in dst, err = c.HdrGetDumpAppend(ctx, hdr,
+// dst[:0]), allocates almost nothing once warm. So do not keep, from one call
+// to the next, an element in the reused range or anything it refers to;
+// elements before len(dst) are not touched. Strings are never overwritten
+// (they are immutable): an equal string from a reused element is kept rather
+// than copied again.
+//
+// A reply that fails to decode is not appended; the dump goes on, and its
+// error is returned at the end (with those of other such replies, joined with
+// errors.Join). Any other error ends the dump: HdrGetDumpAppend returns dst
+// with the replies decoded so far and that error, after those of replies that
+// failed to decode. Errors name the family and op as the iterator's do. Unlike
+// the iterator, HdrGetDumpAppend reads the whole dump before it returns.
+func (c *Client) HdrGetDumpAppend(ctx context.Context, hdr KtHeader, dst []MainKtHeaderMessage) ([]MainKtHeaderMessage, error) {
+	fam, err := c.core.Check(ctx, CmdHdrGet, "hdr-get", true)
+	if err != nil {
+		return dst, err
+	}
+	b := c.core.Buffer(sizeKtHeader)
+	defer c.core.Release(b)
+	if err := hdr.put(b.Header()); err != nil {
+		return dst, opError("hdr-get", err)
+	}
+	r, err := b.Request(fam, CmdHdrGet, nil)
+	if err != nil {
+		return dst, opError("hdr-get", err)
+	}
+	a := allocators.Get().(*allocator)
+	defer allocators.Put(a)
+	var bad []error
+	for m, err := range c.core.Conn().Dump(ctx, r) {
+		if err != nil {
+			bad = append(bad, opError("hdr-get", err))
+			break
+		}
+		n := len(dst)
+		if n < cap(dst) {
+			dst = dst[:n+1]
+			dst[n].recycle(a)
+		} else {
+			dst = append(dst, MainKtHeaderMessage{})
+		}
+		err := dst[n].decodeMessage(m.Data, a)
+		a.dropRecycled()
+		if err != nil {
+			dst = dst[:n]
+			bad = append(bad, opError("hdr-get", err))
+		}
+	}
+	if len(bad) == 1 {
+		return dst, bad[0]
+	}
+	return dst, errors.Join(bad...)
 }
 
 // SubscribeOp sends kitchen subscribe (do, command 9): request attributes id;

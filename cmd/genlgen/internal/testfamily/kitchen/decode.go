@@ -196,6 +196,104 @@ func (a *allocator) slabOfMainKtHeaderMessage() *attrs.Slab[MainKtHeaderMessage]
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
+// dropRecycled forgets what recycle handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycled() {
+	a.copies.DropRecycled()
+	a.slabInnerSet.DropRecycled()
+	a.slabInner.DropRecycled()
+	a.slabTree.DropRecycled()
+	a.slabInnerSubset.DropRecycled()
+	a.slabLeaf.DropRecycled()
+	a.slabMain.DropRecycled()
+	a.slabMainKtHeaderMessage.DropRecycled()
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Main) recycle(a *allocator) {
+	a.arena().Keep(v.Name.Value)
+	a.arena().Keep(v.NameUnterm.Value)
+	a.arena().Recycle(v.Blob)
+	a.arena().Recycle(v.UUID)
+	a.arena().Recycle([]byte(v.MAC))
+	if v.Nest != nil {
+		v.Nest.recycle(a)
+		a.slabOfInnerSet().Put(v.Nest)
+	}
+	for i := range v.Nests {
+		v.Nests[i].recycle(a)
+	}
+	a.slabOfInnerSet().PutSlice(v.Nests)
+	for _, y := range v.MultiStr {
+		a.arena().Keep(y)
+	}
+	for _, y := range v.MultiBin {
+		a.arena().Recycle(y)
+	}
+	a.slabOfInner().PutSlice(v.MultiStruct)
+	for i := range v.IdxNest {
+		v.IdxNest[i].recycle(a)
+	}
+	a.slabOfInnerSet().PutSlice(v.IdxNest)
+	for _, y := range v.IdxStr {
+		a.arena().Keep(y)
+	}
+	if v.Tree != nil {
+		v.Tree.recycle(a)
+		a.slabOfTree().Put(v.Tree)
+	}
+	if v.Subset != nil {
+		v.Subset.recycle(a)
+		a.slabOfInnerSubset().Put(v.Subset)
+	}
+	*v = Main{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *InnerSet) recycle(a *allocator) {
+	a.arena().Keep(v.Label.Value)
+	if v.Deep != nil {
+		v.Deep.recycle(a)
+		a.slabOfLeaf().Put(v.Deep)
+	}
+	*v = InnerSet{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *InnerSubset) recycle(a *allocator) {
+	a.arena().Keep(v.Label.Value)
+	*v = InnerSubset{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Leaf) recycle(a *allocator) {
+	*v = Leaf{}
+}
+
+// recycle hands the memory v refers to over to a, for decoding to take
+// again, and zeroes v.
+func (v *Tree) recycle(a *allocator) {
+	if v.Child != nil {
+		v.Child.recycle(a)
+		a.slabOfTree().Put(v.Child)
+	}
+	for i := range v.Children {
+		v.Children[i].recycle(a)
+	}
+	a.slabOfTree().PutSlice(v.Children)
+	*v = Tree{}
+}
+
+// recycle hands the memory v refers to over to a, and zeroes v.
+func (v *MainKtHeaderMessage) recycle(a *allocator) {
+	v.Main.recycle(a)
+	*v = MainKtHeaderMessage{}
+}
+
 // UnmarshalAttrs decodes attributes of set main from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are

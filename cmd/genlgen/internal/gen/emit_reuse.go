@@ -1,0 +1,204 @@
+package gen
+
+import "strconv"
+
+// Dumps into reused memory. Beside each dump's iterator the client has an
+// append-style method that decodes one element per reply into a slice the
+// caller passes, reusing the elements between its length and capacity:
+// before a reply is decoded into one, recycle hands what it refers to
+// (values behind pointers, slices of nests and structs, byte slices,
+// strings) to the allocator's free lists, where the reply's decoding finds
+// them again. A warm caller then allocates (almost) nothing per reply.
+
+// recycleSets returns the sets whose values dumps decode, directly or
+// nested, in the order of p.sets: those that need a recycle method.
+func (g *generator) recycleSets() []*set {
+	if g.p.noClient {
+		return nil
+	}
+	need := map[*set]bool{}
+	var mark func(s *set)
+	mark = func(s *set) {
+		if need[s] {
+			return
+		}
+		need[s] = true
+		for _, fl := range s.fields {
+			if recycleNest(fl) {
+				mark(fl.el.set)
+			}
+		}
+	}
+	for _, o := range g.p.ops {
+		if o.dump != nil {
+			mark(o.set)
+		}
+	}
+	var out []*set
+	for _, s := range g.p.sets {
+		if need[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// recycleNest reports whether recycling field fl recycles values of a
+// nested set: a pointer to one, or a slice of them.
+func recycleNest(fl *field) bool {
+	return fl.tv == nil && !fl.arrays && fl.el.kind == kNest && (fl.ptr || fl.list || fl.multi || fl.idx)
+}
+
+// genRecycle prints the recycle method of each set dumps decode, of the
+// fixed-header messages dump replies come in, and the allocator's
+// dropRecycled.
+func (g *generator) genRecycle(f *file, u allocUse) {
+	if !u.pool {
+		return
+	}
+	f.P("// dropRecycled forgets what recycle handed to a's free lists and")
+	f.P("// decoding did not take again.")
+	f.P("func (a *allocator) dropRecycled() {")
+	if u.arena {
+		f.P("a.copies.DropRecycled()")
+	}
+	for _, t := range u.slabs {
+		f.P("a.", slabField(t), ".DropRecycled()")
+	}
+	f.P("}")
+	f.P()
+	for _, s := range g.recycleSets() {
+		f.P("// recycle hands the memory v refers to over to a, for decoding to take")
+		f.P("// again, and zeroes v.")
+		f.P("func (v *", s.name, ") recycle(a *allocator) {")
+		for _, fl := range s.fields {
+			g.recycleField(f, fl)
+		}
+		f.P("*v = ", s.name, "{}")
+		f.P("}")
+		f.P()
+	}
+	for _, m := range g.p.msgs {
+		if !g.dumpReply(m.name) {
+			continue
+		}
+		f.P("// recycle hands the memory v refers to over to a, and zeroes v.")
+		f.P("func (v *", m.name, ") recycle(a *allocator) {")
+		f.P("v.", m.set.name, ".recycle(a)")
+		f.P("*v = ", m.name, "{}")
+		f.P("}")
+		f.P()
+	}
+}
+
+// dumpReply reports whether Go type t is the reply of a dump.
+func (g *generator) dumpReply(t string) bool {
+	for _, o := range g.p.ops {
+		if o.dump != nil && o.dump.replyTyp == t {
+			return true
+		}
+	}
+	return false
+}
+
+// recycleField prints the recycling of field fl of v.
+func (g *generator) recycleField(f *file, fl *field) {
+	x := "v." + fl.name
+	if fl.tv != nil || fl.arrays {
+		return // dropped with v
+	}
+	leaf := func(y string) {
+		switch fl.el.kind {
+		case kString:
+			f.P("a.arena().Keep(", y, ")")
+		case kBinary:
+			f.P("a.arena().Recycle(", y, ")")
+		case kHWAddr:
+			f.P("a.arena().Recycle([]byte(", y, "))")
+		}
+	}
+	switch {
+	case fl.ptr:
+		f.P("if ", x, " != nil {")
+		f.P(x, ".recycle(a)")
+		f.P("a.", slabMethod(slabElem(fl)), "().Put(", x, ")")
+		f.P("}")
+	case fl.list || fl.multi || fl.idx:
+		switch fl.el.kind {
+		case kNest:
+			f.P("for i := range ", x, " {")
+			f.P(x, "[i].recycle(a)")
+			f.P("}")
+			f.P("a.", slabMethod(slabElem(fl)), "().PutSlice(", x, ")")
+		case kStruct:
+			f.P("a.", slabMethod(slabElem(fl)), "().PutSlice(", x, ")")
+		case kString, kBinary, kHWAddr:
+			f.P("for _, y := range ", x, " {")
+			leaf("y")
+			f.P("}")
+		}
+	case fl.opt:
+		if fl.el.kind == kString {
+			leaf(x + ".Value")
+		}
+	default:
+		leaf(x)
+	}
+}
+
+// genDumpAppend prints the append-style method of dump call c of op o;
+// params are the iterator's parameters.
+func (g *generator) genDumpAppend(f *file, o *op, c *call, params []any, hdrLen, namer string) {
+	name := strconv.Quote(o.spec.Name)
+	m := c.method + "Append"
+	t := c.replyTyp
+	args := "ctx"
+	if o.header != nil {
+		args += ", hdr"
+	}
+	if c.hasReq {
+		args += ", req"
+	}
+	f.Comment(wrap(m+" sends what "+c.method+" sends and appends one "+t+" per reply message to dst, returning the extended slice, like append. Elements of dst between its length and its capacity are reused in place: "+m+" decodes into them, and the memory they refer to (values behind pointers, slices of nests and structs, the capacity of byte slices) is overwritten with later replies' values, so that a caller that passes the same slice back, as in dst, err = c."+m+"("+args+", dst[:0]), allocates almost nothing once warm. So do not keep, from one call to the next, an element in the reused range or anything it refers to; elements before len(dst) are not touched. Strings are never overwritten (they are immutable): an equal string from a reused element is kept rather than copied again.", 76))
+	f.P("//")
+	f.Comment(wrap("A reply that fails to decode is not appended; the dump goes on, and its error is returned at the end (with those of other such replies, joined with errors.Join). Any other error ends the dump: "+m+" returns dst with the replies decoded so far and that error, after those of replies that failed to decode. Errors name the family and op as the iterator's do. Unlike the iterator, "+m+" reads the whole dump before it returns.", 76))
+	ret := "[]" + t
+	f.P("func (c *Client) ", m, "(", params, ", dst ", ret, ") (", ret, ", error) {")
+	f.P("fam, err := c.core.Check(ctx, ", c.cmdExpr, ", ", name, ", true)")
+	f.P("if err != nil {")
+	f.P("return dst, err")
+	f.P("}")
+	g.encodeRequest(f, o, c, hdrLen, "return dst, opError("+name+", err)")
+	f.P("r, err := b.Request(fam, ", c.cmdExpr, ", ", namer, ")")
+	f.P("if err != nil {")
+	f.P("return dst, opError(", name, ", err)")
+	f.P("}")
+	f.P("a := allocators.Get().(*allocator)")
+	f.P("defer allocators.Put(a)")
+	f.P("var bad []error")
+	f.P("for m, err := range c.core.Conn().Dump(ctx, r) {")
+	f.P("if err != nil {")
+	f.P("bad = append(bad, opError(", name, ", err))")
+	f.P("break")
+	f.P("}")
+	f.P("n := len(dst)")
+	f.P("if n < cap(dst) {")
+	f.P("dst = dst[:n+1]")
+	f.P("dst[n].recycle(a)")
+	f.P("} else {")
+	f.P("dst = append(dst, ", t, "{})")
+	f.P("}")
+	f.P("err := dst[n].decodeMessage(m.Data, a)")
+	f.P("a.dropRecycled()")
+	f.P("if err != nil {")
+	f.P("dst = dst[:n]")
+	f.P("bad = append(bad, opError(", name, ", err))")
+	f.P("}")
+	f.P("}")
+	f.P("if len(bad) == 1 {")
+	f.P("return dst, bad[0]")
+	f.P("}")
+	f.P("return dst, ", errorsPkg.Ident("Join"), "(bad...)")
+	f.P("}")
+	f.P()
+}
