@@ -15,6 +15,8 @@ import (
 // must survive MarshalAttrs and UnmarshalAttrs unchanged. Decoding with an
 // allocator, as dumps do, must give the same value or error, twice over
 // (the second decode must not change the first value).
+// A set dumps decode must decode the same into a recycled value as into
+// a fresh one.
 func FuzzDecode(f *testing.F) {
 	for i := range 110 {
 		f.Add(uint8(i), []byte{})
@@ -25,82 +27,121 @@ func FuzzDecode(f *testing.F) {
 		switch int(which) % 110 {
 		case 0:
 			roundTrip[Devlink](t, b)
+			reuseTrip[Devlink](t, b)
 		case 1:
 			roundTrip[DlDevStats](t, b)
+			reuseTrip[DlDevStats](t, b)
 		case 2:
 			roundTrip[DlReloadStats](t, b)
+			reuseTrip[DlReloadStats](t, b)
 		case 3:
 			roundTrip[DlReloadActInfo](t, b)
+			reuseTrip[DlReloadActInfo](t, b)
 		case 4:
 			roundTrip[DlReloadActStats](t, b)
+			reuseTrip[DlReloadActStats](t, b)
 		case 5:
 			roundTrip[DlReloadStatsEntry](t, b)
+			reuseTrip[DlReloadStatsEntry](t, b)
 		case 6:
 			roundTrip[DlInfoVersion](t, b)
+			reuseTrip[DlInfoVersion](t, b)
 		case 7:
 			roundTrip[DlPortFunction](t, b)
+			reuseTrip[DlPortFunction](t, b)
 		case 8:
 			roundTrip[DlDpipeTables](t, b)
+			reuseTrip[DlDpipeTables](t, b)
 		case 9:
 			roundTrip[DlDpipeTable](t, b)
+			reuseTrip[DlDpipeTable](t, b)
 		case 10:
 			roundTrip[DlDpipeTableMatches](t, b)
+			reuseTrip[DlDpipeTableMatches](t, b)
 		case 11:
 			roundTrip[DlDpipeTableActions](t, b)
+			reuseTrip[DlDpipeTableActions](t, b)
 		case 12:
 			roundTrip[DlDpipeEntries](t, b)
+			reuseTrip[DlDpipeEntries](t, b)
 		case 13:
 			roundTrip[DlDpipeEntry](t, b)
+			reuseTrip[DlDpipeEntry](t, b)
 		case 14:
 			roundTrip[DlDpipeEntryMatchValues](t, b)
+			reuseTrip[DlDpipeEntryMatchValues](t, b)
 		case 15:
 			roundTrip[DlDpipeEntryActionValues](t, b)
+			reuseTrip[DlDpipeEntryActionValues](t, b)
 		case 16:
 			roundTrip[DlDpipeMatch](t, b)
+			reuseTrip[DlDpipeMatch](t, b)
 		case 17:
 			roundTrip[DlDpipeMatchValue](t, b)
+			reuseTrip[DlDpipeMatchValue](t, b)
 		case 18:
 			roundTrip[DlDpipeAction](t, b)
+			reuseTrip[DlDpipeAction](t, b)
 		case 19:
 			roundTrip[DlDpipeActionValue](t, b)
+			reuseTrip[DlDpipeActionValue](t, b)
 		case 20:
 			roundTrip[DlDpipeHeaders](t, b)
+			reuseTrip[DlDpipeHeaders](t, b)
 		case 21:
 			roundTrip[DlDpipeHeader](t, b)
+			reuseTrip[DlDpipeHeader](t, b)
 		case 22:
 			roundTrip[DlDpipeHeaderFields](t, b)
+			reuseTrip[DlDpipeHeaderFields](t, b)
 		case 23:
 			roundTrip[DlDpipeField](t, b)
+			reuseTrip[DlDpipeField](t, b)
 		case 24:
 			roundTrip[DlResource](t, b)
+			reuseTrip[DlResource](t, b)
 		case 25:
 			roundTrip[DlResourceList](t, b)
+			reuseTrip[DlResourceList](t, b)
 		case 26:
 			roundTrip[DlParam](t, b)
+			reuseTrip[DlParam](t, b)
 		case 27:
 			roundTrip[DlRegionSnapshots](t, b)
+			reuseTrip[DlRegionSnapshots](t, b)
 		case 28:
 			roundTrip[DlRegionSnapshot](t, b)
+			reuseTrip[DlRegionSnapshot](t, b)
 		case 29:
 			roundTrip[DlRegionChunks](t, b)
+			reuseTrip[DlRegionChunks](t, b)
 		case 30:
 			roundTrip[DlRegionChunk](t, b)
+			reuseTrip[DlRegionChunk](t, b)
 		case 31:
 			roundTrip[DlFmsg](t, b)
+			reuseTrip[DlFmsg](t, b)
 		case 32:
 			roundTrip[DlHealthReporter](t, b)
+			reuseTrip[DlHealthReporter](t, b)
 		case 33:
 			roundTrip[DlAttrStats](t, b)
+			reuseTrip[DlAttrStats](t, b)
 		case 34:
 			roundTrip[DlTrapMetadata](t, b)
+			reuseTrip[DlTrapMetadata](t, b)
 		case 35:
 			roundTrip[DlLinecardSupportedTypes](t, b)
+			reuseTrip[DlLinecardSupportedTypes](t, b)
 		case 36:
 			roundTrip[DlSelftestID](t, b)
+			reuseTrip[DlSelftestID](t, b)
 		case 37:
 			roundTrip[DlRateTcBws](t, b)
+			reuseTrip[DlRateTcBws](t, b)
 		case 38:
 			roundTrip[DlParentDev](t, b)
+			reuseTrip[DlParentDev](t, b)
 		case 39:
 			roundTrip[GetRequest](t, b)
 		case 40:
@@ -283,5 +324,31 @@ func roundTrip[T any, P attrSet[T]](t *testing.T, b []byte) {
 	}
 	if !reflect.DeepEqual(v, w) {
 		t.Fatalf("%T: round trip changed the value:\n%+v\n%+v", v, v, w)
+	}
+}
+
+type recycler[T any] interface {
+	attrSet[T]
+	recycle(*allocator)
+}
+
+// reuseTrip decodes b with an allocator, recycles the value and decodes
+// the second half of b into it, as a dump into reused memory would: the
+// value and error must be those of the second half decoded on its own.
+func reuseTrip[T any, P recycler[T]](t *testing.T, b []byte) {
+	a := new(allocator)
+	var v T
+	var d attrs.Decoder
+	d.Reset(b)
+	P(&v).decode(&d, a)
+	P(&v).recycle(a)
+	rest := b[len(b)/2:]
+	d.Reset(rest)
+	P(&v).decode(&d, a)
+	a.dropRecycled()
+	var w T
+	err := P(&w).UnmarshalAttrs(rest)
+	if (err == nil) != (d.Err() == nil) || !reflect.DeepEqual(v, w) {
+		t.Fatalf("%T: decoding into a recycled value differs:\n%+v (%v)\n%+v (%v)", v, v, d.Err(), w, err)
 	}
 }

@@ -15,6 +15,8 @@ import (
 // must survive MarshalAttrs and UnmarshalAttrs unchanged. Decoding with an
 // allocator, as dumps do, must give the same value or error, twice over
 // (the second decode must not change the first value).
+// A set dumps decode must decode the same into a recycled value as into
+// a fresh one.
 func FuzzDecode(f *testing.F) {
 	for i := range 13 {
 		f.Add(uint8(i), []byte{})
@@ -25,16 +27,22 @@ func FuzzDecode(f *testing.F) {
 		switch int(which) % 13 {
 		case 0:
 			roundTrip[Dpll](t, b)
+			reuseTrip[Dpll](t, b)
 		case 1:
 			roundTrip[Pin](t, b)
+			reuseTrip[Pin](t, b)
 		case 2:
 			roundTrip[PinParentDevice](t, b)
+			reuseTrip[PinParentDevice](t, b)
 		case 3:
 			roundTrip[PinParentPin](t, b)
+			reuseTrip[PinParentPin](t, b)
 		case 4:
 			roundTrip[FrequencyRange](t, b)
+			reuseTrip[FrequencyRange](t, b)
 		case 5:
 			roundTrip[ReferenceSync](t, b)
+			reuseTrip[ReferenceSync](t, b)
 		case 6:
 			roundTrip[DeviceIDGetRequest](t, b)
 		case 7:
@@ -89,5 +97,31 @@ func roundTrip[T any, P attrSet[T]](t *testing.T, b []byte) {
 	}
 	if !reflect.DeepEqual(v, w) {
 		t.Fatalf("%T: round trip changed the value:\n%+v\n%+v", v, v, w)
+	}
+}
+
+type recycler[T any] interface {
+	attrSet[T]
+	recycle(*allocator)
+}
+
+// reuseTrip decodes b with an allocator, recycles the value and decodes
+// the second half of b into it, as a dump into reused memory would: the
+// value and error must be those of the second half decoded on its own.
+func reuseTrip[T any, P recycler[T]](t *testing.T, b []byte) {
+	a := new(allocator)
+	var v T
+	var d attrs.Decoder
+	d.Reset(b)
+	P(&v).decode(&d, a)
+	P(&v).recycle(a)
+	rest := b[len(b)/2:]
+	d.Reset(rest)
+	P(&v).decode(&d, a)
+	a.dropRecycled()
+	var w T
+	err := P(&w).UnmarshalAttrs(rest)
+	if (err == nil) != (d.Err() == nil) || !reflect.DeepEqual(v, w) {
+		t.Fatalf("%T: decoding into a recycled value differs:\n%+v (%v)\n%+v (%v)", v, v, d.Err(), w, err)
 	}
 }

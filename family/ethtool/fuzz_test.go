@@ -15,6 +15,8 @@ import (
 // must survive MarshalAttrs and UnmarshalAttrs unchanged. Decoding with an
 // allocator, as dumps do, must give the same value or error, twice over
 // (the second decode must not change the first value).
+// A set dumps decode must decode the same into a recycled value as into
+// a fresh one.
 func FuzzDecode(f *testing.F) {
 	for i := range 141 {
 		f.Add(uint8(i), []byte{})
@@ -25,62 +27,91 @@ func FuzzDecode(f *testing.F) {
 		switch int(which) % 141 {
 		case 0:
 			roundTrip[Header](t, b)
+			reuseTrip[Header](t, b)
 		case 1:
 			roundTrip[BitsetBit](t, b)
+			reuseTrip[BitsetBit](t, b)
 		case 2:
 			roundTrip[BitsetBits](t, b)
+			reuseTrip[BitsetBits](t, b)
 		case 3:
 			roundTrip[Bitset](t, b)
+			reuseTrip[Bitset](t, b)
 		case 4:
 			roundTrip[String](t, b)
+			reuseTrip[String](t, b)
 		case 5:
 			roundTrip[Strings](t, b)
+			reuseTrip[Strings](t, b)
 		case 6:
 			roundTrip[Stringset](t, b)
+			reuseTrip[Stringset](t, b)
 		case 7:
 			roundTrip[Stringsets](t, b)
+			reuseTrip[Stringsets](t, b)
 		case 8:
 			roundTrip[Strset](t, b)
+			reuseTrip[Strset](t, b)
 		case 9:
 			roundTrip[Privflags](t, b)
+			reuseTrip[Privflags](t, b)
 		case 10:
 			roundTrip[Rings](t, b)
+			reuseTrip[Rings](t, b)
 		case 11:
 			roundTrip[MmStat](t, b)
+			reuseTrip[MmStat](t, b)
 		case 12:
 			roundTrip[Mm](t, b)
+			reuseTrip[Mm](t, b)
 		case 13:
 			roundTrip[Linkinfo](t, b)
+			reuseTrip[Linkinfo](t, b)
 		case 14:
 			roundTrip[Linkmodes](t, b)
+			reuseTrip[Linkmodes](t, b)
 		case 15:
 			roundTrip[Linkstate](t, b)
+			reuseTrip[Linkstate](t, b)
 		case 16:
 			roundTrip[Debug](t, b)
+			reuseTrip[Debug](t, b)
 		case 17:
 			roundTrip[Wol](t, b)
+			reuseTrip[Wol](t, b)
 		case 18:
 			roundTrip[Features](t, b)
+			reuseTrip[Features](t, b)
 		case 19:
 			roundTrip[Channels](t, b)
+			reuseTrip[Channels](t, b)
 		case 20:
 			roundTrip[IrqModeration](t, b)
+			reuseTrip[IrqModeration](t, b)
 		case 21:
 			roundTrip[Profile](t, b)
+			reuseTrip[Profile](t, b)
 		case 22:
 			roundTrip[Coalesce](t, b)
+			reuseTrip[Coalesce](t, b)
 		case 23:
 			roundTrip[PauseStat](t, b)
+			reuseTrip[PauseStat](t, b)
 		case 24:
 			roundTrip[Pause](t, b)
+			reuseTrip[Pause](t, b)
 		case 25:
 			roundTrip[Eee](t, b)
+			reuseTrip[Eee](t, b)
 		case 26:
 			roundTrip[TsStat](t, b)
+			reuseTrip[TsStat](t, b)
 		case 27:
 			roundTrip[TsHwtstampProvider](t, b)
+			reuseTrip[TsHwtstampProvider](t, b)
 		case 28:
 			roundTrip[Tsinfo](t, b)
+			reuseTrip[Tsinfo](t, b)
 		case 29:
 			roundTrip[CableResult](t, b)
 		case 30:
@@ -99,54 +130,77 @@ func FuzzDecode(f *testing.F) {
 			roundTrip[CableTestTdr](t, b)
 		case 37:
 			roundTrip[TunnelUDPEntry](t, b)
+			reuseTrip[TunnelUDPEntry](t, b)
 		case 38:
 			roundTrip[TunnelUDPTable](t, b)
+			reuseTrip[TunnelUDPTable](t, b)
 		case 39:
 			roundTrip[TunnelUDP](t, b)
+			reuseTrip[TunnelUDP](t, b)
 		case 40:
 			roundTrip[TunnelInfo](t, b)
+			reuseTrip[TunnelInfo](t, b)
 		case 41:
 			roundTrip[FECHist](t, b)
+			reuseTrip[FECHist](t, b)
 		case 42:
 			roundTrip[FECStat](t, b)
+			reuseTrip[FECStat](t, b)
 		case 43:
 			roundTrip[FEC](t, b)
+			reuseTrip[FEC](t, b)
 		case 44:
 			roundTrip[ModuleEeprom](t, b)
+			reuseTrip[ModuleEeprom](t, b)
 		case 45:
 			roundTrip[StatsGrp](t, b)
+			reuseTrip[StatsGrp](t, b)
 		case 46:
 			roundTrip[StatsGrpHist](t, b)
+			reuseTrip[StatsGrpHist](t, b)
 		case 47:
 			roundTrip[Stats](t, b)
+			reuseTrip[Stats](t, b)
 		case 48:
 			roundTrip[PhcVclocks](t, b)
+			reuseTrip[PhcVclocks](t, b)
 		case 49:
 			roundTrip[Module](t, b)
+			reuseTrip[Module](t, b)
 		case 50:
 			roundTrip[C33PsePwLimit](t, b)
+			reuseTrip[C33PsePwLimit](t, b)
 		case 51:
 			roundTrip[Pse](t, b)
+			reuseTrip[Pse](t, b)
 		case 52:
 			roundTrip[Flow](t, b)
+			reuseTrip[Flow](t, b)
 		case 53:
 			roundTrip[RSS](t, b)
+			reuseTrip[RSS](t, b)
 		case 54:
 			roundTrip[Plca](t, b)
+			reuseTrip[Plca](t, b)
 		case 55:
 			roundTrip[ModuleFwFlash](t, b)
 		case 56:
 			roundTrip[PHY](t, b)
+			reuseTrip[PHY](t, b)
 		case 57:
 			roundTrip[Tsconfig](t, b)
+			reuseTrip[Tsconfig](t, b)
 		case 58:
 			roundTrip[PseNtf](t, b)
 		case 59:
 			roundTrip[MseCapabilities](t, b)
+			reuseTrip[MseCapabilities](t, b)
 		case 60:
 			roundTrip[MseSnapshot](t, b)
+			reuseTrip[MseSnapshot](t, b)
 		case 61:
 			roundTrip[Mse](t, b)
+			reuseTrip[Mse](t, b)
 		case 62:
 			roundTrip[StrsetGetRequest](t, b)
 		case 63:
@@ -345,5 +399,31 @@ func roundTrip[T any, P attrSet[T]](t *testing.T, b []byte) {
 	}
 	if !reflect.DeepEqual(v, w) {
 		t.Fatalf("%T: round trip changed the value:\n%+v\n%+v", v, v, w)
+	}
+}
+
+type recycler[T any] interface {
+	attrSet[T]
+	recycle(*allocator)
+}
+
+// reuseTrip decodes b with an allocator, recycles the value and decodes
+// the second half of b into it, as a dump into reused memory would: the
+// value and error must be those of the second half decoded on its own.
+func reuseTrip[T any, P recycler[T]](t *testing.T, b []byte) {
+	a := new(allocator)
+	var v T
+	var d attrs.Decoder
+	d.Reset(b)
+	P(&v).decode(&d, a)
+	P(&v).recycle(a)
+	rest := b[len(b)/2:]
+	d.Reset(rest)
+	P(&v).decode(&d, a)
+	a.dropRecycled()
+	var w T
+	err := P(&w).UnmarshalAttrs(rest)
+	if (err == nil) != (d.Err() == nil) || !reflect.DeepEqual(v, w) {
+		t.Fatalf("%T: decoding into a recycled value differs:\n%+v (%v)\n%+v (%v)", v, v, d.Err(), w, err)
 	}
 }

@@ -15,6 +15,8 @@ import (
 // must survive MarshalAttrs and UnmarshalAttrs unchanged. Decoding with an
 // allocator, as dumps do, must give the same value or error, twice over
 // (the second decode must not change the first value).
+// A set dumps decode must decode the same into a recycled value as into
+// a fresh one.
 func FuzzDecode(f *testing.F) {
 	for i := range 31 {
 		f.Add(uint8(i), []byte{})
@@ -27,6 +29,7 @@ func FuzzDecode(f *testing.F) {
 			roundTrip[CacheNotify](t, b)
 		case 1:
 			roundTrip[RPCStatus](t, b)
+			reuseTrip[RPCStatus](t, b)
 		case 2:
 			roundTrip[Server](t, b)
 		case 3:
@@ -41,18 +44,25 @@ func FuzzDecode(f *testing.F) {
 			roundTrip[PoolMode](t, b)
 		case 8:
 			roundTrip[Fslocation](t, b)
+			reuseTrip[Fslocation](t, b)
 		case 9:
 			roundTrip[Fslocations](t, b)
+			reuseTrip[Fslocations](t, b)
 		case 10:
 			roundTrip[AuthFlavor](t, b)
+			reuseTrip[AuthFlavor](t, b)
 		case 11:
 			roundTrip[SvcExport](t, b)
+			reuseTrip[SvcExport](t, b)
 		case 12:
 			roundTrip[SvcExportReqs](t, b)
+			reuseTrip[SvcExportReqs](t, b)
 		case 13:
 			roundTrip[Expkey](t, b)
+			reuseTrip[Expkey](t, b)
 		case 14:
 			roundTrip[ExpkeyReqs](t, b)
+			reuseTrip[ExpkeyReqs](t, b)
 		case 15:
 			roundTrip[CacheFlush](t, b)
 		case 16:
@@ -63,8 +73,10 @@ func FuzzDecode(f *testing.F) {
 			roundTrip[UnlockExport](t, b)
 		case 19:
 			roundTrip[ServerProcEntry](t, b)
+			reuseTrip[ServerProcEntry](t, b)
 		case 20:
 			roundTrip[ServerStats](t, b)
+			reuseTrip[ServerStats](t, b)
 		case 21:
 			roundTrip[ThreadsSetRequest](t, b)
 		case 22:
@@ -125,5 +137,31 @@ func roundTrip[T any, P attrSet[T]](t *testing.T, b []byte) {
 	}
 	if !reflect.DeepEqual(v, w) {
 		t.Fatalf("%T: round trip changed the value:\n%+v\n%+v", v, v, w)
+	}
+}
+
+type recycler[T any] interface {
+	attrSet[T]
+	recycle(*allocator)
+}
+
+// reuseTrip decodes b with an allocator, recycles the value and decodes
+// the second half of b into it, as a dump into reused memory would: the
+// value and error must be those of the second half decoded on its own.
+func reuseTrip[T any, P recycler[T]](t *testing.T, b []byte) {
+	a := new(allocator)
+	var v T
+	var d attrs.Decoder
+	d.Reset(b)
+	P(&v).decode(&d, a)
+	P(&v).recycle(a)
+	rest := b[len(b)/2:]
+	d.Reset(rest)
+	P(&v).decode(&d, a)
+	a.dropRecycled()
+	var w T
+	err := P(&w).UnmarshalAttrs(rest)
+	if (err == nil) != (d.Err() == nil) || !reflect.DeepEqual(v, w) {
+		t.Fatalf("%T: decoding into a recycled value differs:\n%+v (%v)\n%+v (%v)", v, v, d.Err(), w, err)
 	}
 }

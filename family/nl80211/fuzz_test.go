@@ -15,6 +15,8 @@ import (
 // must survive MarshalAttrs and UnmarshalAttrs unchanged. Decoding with an
 // allocator, as dumps do, must give the same value or error, twice over
 // (the second decode must not change the first value).
+// A set dumps decode must decode the same into a recycled value as into
+// a fresh one.
 func FuzzDecode(f *testing.F) {
 	for i := range 29 {
 		f.Add(uint8(i), []byte{})
@@ -25,44 +27,64 @@ func FuzzDecode(f *testing.F) {
 		switch int(which) % 29 {
 		case 0:
 			roundTrip[Attrs](t, b)
+			reuseTrip[Attrs](t, b)
 		case 1:
 			roundTrip[FrameTypeAttrs](t, b)
+			reuseTrip[FrameTypeAttrs](t, b)
 		case 2:
 			roundTrip[WiphyBands](t, b)
+			reuseTrip[WiphyBands](t, b)
 		case 3:
 			roundTrip[BandAttrs](t, b)
+			reuseTrip[BandAttrs](t, b)
 		case 4:
 			roundTrip[BitrateAttrs](t, b)
+			reuseTrip[BitrateAttrs](t, b)
 		case 5:
 			roundTrip[FrequencyAttrs](t, b)
+			reuseTrip[FrequencyAttrs](t, b)
 		case 6:
 			roundTrip[IfCombinationAttributes](t, b)
+			reuseTrip[IfCombinationAttributes](t, b)
 		case 7:
 			roundTrip[IfaceLimitAttributes](t, b)
+			reuseTrip[IfaceLimitAttributes](t, b)
 		case 8:
 			roundTrip[IftypeDataAttrs](t, b)
+			reuseTrip[IftypeDataAttrs](t, b)
 		case 9:
 			roundTrip[IftypeAttrs](t, b)
+			reuseTrip[IftypeAttrs](t, b)
 		case 10:
 			roundTrip[SarAttributes](t, b)
+			reuseTrip[SarAttributes](t, b)
 		case 11:
 			roundTrip[SarSpecs](t, b)
+			reuseTrip[SarSpecs](t, b)
 		case 12:
 			roundTrip[SupportedIftypes](t, b)
+			reuseTrip[SupportedIftypes](t, b)
 		case 13:
 			roundTrip[TxqStatsAttrs](t, b)
+			reuseTrip[TxqStatsAttrs](t, b)
 		case 14:
 			roundTrip[WmmAttrs](t, b)
+			reuseTrip[WmmAttrs](t, b)
 		case 15:
 			roundTrip[WowlanTriggersAttrs](t, b)
+			reuseTrip[WowlanTriggersAttrs](t, b)
 		case 16:
 			roundTrip[BSSAttrs](t, b)
+			reuseTrip[BSSAttrs](t, b)
 		case 17:
 			roundTrip[StaInfoAttrs](t, b)
+			reuseTrip[StaInfoAttrs](t, b)
 		case 18:
 			roundTrip[RateInfoAttrs](t, b)
+			reuseTrip[RateInfoAttrs](t, b)
 		case 19:
 			roundTrip[StaBSSParamAttrs](t, b)
+			reuseTrip[StaBSSParamAttrs](t, b)
 		case 20:
 			roundTrip[GetWiphyRequest](t, b)
 		case 21:
@@ -121,5 +143,31 @@ func roundTrip[T any, P attrSet[T]](t *testing.T, b []byte) {
 	}
 	if !reflect.DeepEqual(v, w) {
 		t.Fatalf("%T: round trip changed the value:\n%+v\n%+v", v, v, w)
+	}
+}
+
+type recycler[T any] interface {
+	attrSet[T]
+	recycle(*allocator)
+}
+
+// reuseTrip decodes b with an allocator, recycles the value and decodes
+// the second half of b into it, as a dump into reused memory would: the
+// value and error must be those of the second half decoded on its own.
+func reuseTrip[T any, P recycler[T]](t *testing.T, b []byte) {
+	a := new(allocator)
+	var v T
+	var d attrs.Decoder
+	d.Reset(b)
+	P(&v).decode(&d, a)
+	P(&v).recycle(a)
+	rest := b[len(b)/2:]
+	d.Reset(rest)
+	P(&v).decode(&d, a)
+	a.dropRecycled()
+	var w T
+	err := P(&w).UnmarshalAttrs(rest)
+	if (err == nil) != (d.Err() == nil) || !reflect.DeepEqual(v, w) {
+		t.Fatalf("%T: decoding into a recycled value differs:\n%+v (%v)\n%+v (%v)", v, v, d.Err(), w, err)
 	}
 }

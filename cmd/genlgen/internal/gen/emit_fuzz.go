@@ -10,11 +10,21 @@ func (g *generator) genFuzz(f *file) {
 		return
 	}
 	t := testingPkg.Ident
+	recycled := map[*set]bool{}
+	if g.allocUses().pool {
+		for _, s := range g.recycleSets() {
+			recycled[s] = true
+		}
+	}
 	f.P("// FuzzDecode decodes arbitrary bytes as attribute set number which (modulo")
 	f.P("// the number of sets). Decoding must not panic, and a value that decodes")
 	f.P("// must survive MarshalAttrs and UnmarshalAttrs unchanged. Decoding with an")
 	f.P("// allocator, as dumps do, must give the same value or error, twice over")
 	f.P("// (the second decode must not change the first value).")
+	if len(recycled) > 0 {
+		f.P("// A set dumps decode must decode the same into a recycled value as into")
+		f.P("// a fresh one.")
+	}
 	f.P("func FuzzDecode(f *", t("F"), ") {")
 	f.P("for i := range ", len(p.sets), " {")
 	f.P("f.Add(uint8(i), []byte{})")
@@ -25,11 +35,17 @@ func (g *generator) genFuzz(f *file) {
 	if len(p.sets) == 1 {
 		f.P("_ = which")
 		f.P("roundTrip[", p.sets[0].name, "](t, b)")
+		if recycled[p.sets[0]] {
+			f.P("reuseTrip[", p.sets[0].name, "](t, b)")
+		}
 	} else {
 		f.P("switch int(which) % ", len(p.sets), " {")
 		for i, s := range p.sets {
 			f.P("case ", i, ":")
 			f.P("roundTrip[", s.name, "](t, b)")
+			if recycled[s] {
+				f.P("reuseTrip[", s.name, "](t, b)")
+			}
 		}
 		f.P("}")
 	}
@@ -72,6 +88,35 @@ func (g *generator) genFuzz(f *file) {
 	f.P("}")
 	f.P("if !", reflectPkg.Ident("DeepEqual"), "(v, w) {")
 	f.P("t.Fatalf(\"%T: round trip changed the value:\\n%+v\\n%+v\", v, v, w)")
+	f.P("}")
+	f.P("}")
+	if len(recycled) == 0 {
+		return
+	}
+	f.P()
+	f.P("type recycler[T any] interface {")
+	f.P("attrSet[T]")
+	f.P("recycle(*allocator)")
+	f.P("}")
+	f.P()
+	f.P("// reuseTrip decodes b with an allocator, recycles the value and decodes")
+	f.P("// the second half of b into it, as a dump into reused memory would: the")
+	f.P("// value and error must be those of the second half decoded on its own.")
+	f.P("func reuseTrip[T any, P recycler[T]](t *", t("T"), ", b []byte) {")
+	f.P("a := new(allocator)")
+	f.P("var v T")
+	f.P("var d ", attrsPkg.Ident("Decoder"))
+	f.P("d.Reset(b)")
+	f.P("P(&v).decode(&d, a)")
+	f.P("P(&v).recycle(a)")
+	f.P("rest := b[len(b)/2:]")
+	f.P("d.Reset(rest)")
+	f.P("P(&v).decode(&d, a)")
+	f.P("a.dropRecycled()")
+	f.P("var w T")
+	f.P("err := P(&w).UnmarshalAttrs(rest)")
+	f.P("if (err == nil) != (d.Err() == nil) || !", reflectPkg.Ident("DeepEqual"), "(v, w) {")
+	f.P("t.Fatalf(\"%T: decoding into a recycled value differs:\\n%+v (%v)\\n%+v (%v)\", v, v, d.Err(), w, err)")
 	f.P("}")
 	f.P("}")
 }
