@@ -19,16 +19,37 @@ import (
 )
 
 // A dumpCase is one typed dump: how genlkit runs it on an open Conn
-// (returning the replies it decoded) and ynlbench's name for it.
+// (returning the replies it decoded), through the iterator (run) and into
+// one slice reused from dump to dump (reuse), and ynlbench's name for it.
 type dumpCase struct {
-	name string
-	ynlc string
-	run  func(ctx context.Context, conn *genl.Conn) (func() (int, error), error)
+	name  string
+	ynlc  string
+	run   dumpOpener
+	reuse dumpOpener
+}
+
+// A dumpOpener makes a typed client on conn and returns a function that
+// runs one dump and counts the values that carry what was asked for.
+type dumpOpener func(ctx context.Context, conn *genl.Conn) (func() (int, error), error)
+
+// countAppended runs an append-style dump into *dst[:0] and counts the
+// values of the result; keep tells a value that carries what the workload
+// asked for.
+func countAppended[T any](dst *[]T, dump func(dst []T) ([]T, error), keep func(*T) bool) (int, error) {
+	var err error
+	*dst, err = dump((*dst)[:0])
+	n := 0
+	for i := range *dst {
+		if keep(&(*dst)[i]) {
+			n++
+		}
+	}
+	return n, err
 }
 
 // count runs a typed dump iterator and counts its values; keep tells a
 // value that carries what the workload asked for.
-func count[T any](seq iter.Seq2[T, error], keep func(T) bool) (int, error) {
+func count[T any](seq iter.Seq2[*T, error], keep func(*T) bool) (int, error) {
 	n := 0
 	for v, err := range seq {
 		if err != nil {
@@ -41,7 +62,7 @@ func count[T any](seq iter.Seq2[T, error], keep func(T) bool) (int, error) {
 	return n, nil
 }
 
-func ethtoolDump(flags ethtool.HeaderFlags, dump func(ctx context.Context, c *ethtool.Client, h *ethtool.Header) (int, error)) func(context.Context, *genl.Conn) (func() (int, error), error) {
+func ethtoolDump(flags ethtool.HeaderFlags, dump func(ctx context.Context, c *ethtool.Client, h *ethtool.Header) (int, error)) dumpOpener {
 	return func(ctx context.Context, conn *genl.Conn) (func() (int, error), error) {
 		c, err := ethtool.New(ctx, conn)
 		if err != nil {
@@ -56,71 +77,84 @@ func ethtoolDump(flags ethtool.HeaderFlags, dump func(ctx context.Context, c *et
 	}
 }
 
+// ethtoolReuse is ethtoolDump for an append-style dump into one slice
+// that each opened dump keeps for all its runs.
+func ethtoolReuse[T any](flags ethtool.HeaderFlags, dump func(ctx context.Context, c *ethtool.Client, h *ethtool.Header, dst []T) ([]T, error), keep func(*T) bool) dumpOpener {
+	return func(ctx context.Context, conn *genl.Conn) (func() (int, error), error) {
+		var dst []T
+		return ethtoolDump(flags, func(ctx context.Context, c *ethtool.Client, h *ethtool.Header) (int, error) {
+			return countAppended(&dst, func(dst []T) ([]T, error) { return dump(ctx, c, h, dst) }, keep)
+		})(ctx, conn)
+	}
+}
+
+func hasDev(h *ethtool.Header) bool { return h != nil && h.DevIndex.Valid }
+
+func devValid(d *netdev.Dev) bool            { return d.Ifindex.Valid }
+func linkinfoValid(v *ethtool.Linkinfo) bool { return hasDev(v.Header) }
+func featuresValid(v *ethtool.Features) bool { return hasDev(v.Header) && v.Active != nil }
+func linkmodesValid(v *ethtool.Linkmodes) bool {
+	return hasDev(v.Header)
+}
+
 var dumpCases = []dumpCase{
 	{"netdev-dev-get", "netdev-dev", func(ctx context.Context, conn *genl.Conn) (func() (int, error), error) {
 		c, err := netdev.New(ctx, conn)
 		if err != nil {
 			return nil, err
 		}
+		return func() (int, error) { return count(c.DevGetDump(ctx), devValid) }, nil
+	}, func(ctx context.Context, conn *genl.Conn) (func() (int, error), error) {
+		c, err := netdev.New(ctx, conn)
+		if err != nil {
+			return nil, err
+		}
+		var dst []netdev.Dev
 		return func() (int, error) {
-			return count(c.DevGetDump(ctx), func(d *netdev.Dev) bool { return d.Ifindex.Valid })
+			return countAppended(&dst, func(dst []netdev.Dev) ([]netdev.Dev, error) { return c.DevGetDumpAppend(ctx, dst) }, devValid)
 		}, nil
 	}},
 	{"ethtool-linkinfo", "linkinfo", ethtoolDump(0, func(ctx context.Context, c *ethtool.Client, h *ethtool.Header) (int, error) {
-		return count(c.LinkinfoGetDump(ctx, &ethtool.LinkinfoGetDumpRequest{Header: h}),
-			func(v *ethtool.Linkinfo) bool { return v.Header != nil && v.Header.DevIndex.Valid })
-	})},
-	{"features-compact", "features-compact", ethtoolDump(ethtool.HeaderFlagsCompactBitsets, featuresDump)},
-	{"features-verbose", "features-verbose", ethtoolDump(0, featuresDump)},
+		return count(c.LinkinfoGetDump(ctx, &ethtool.LinkinfoGetDumpRequest{Header: h}), linkinfoValid)
+	}), ethtoolReuse(0, func(ctx context.Context, c *ethtool.Client, h *ethtool.Header, dst []ethtool.Linkinfo) ([]ethtool.Linkinfo, error) {
+		return c.LinkinfoGetDumpAppend(ctx, &ethtool.LinkinfoGetDumpRequest{Header: h}, dst)
+	}, linkinfoValid)},
+	{"features-compact", "features-compact", ethtoolDump(ethtool.HeaderFlagsCompactBitsets, featuresDump), ethtoolReuse(ethtool.HeaderFlagsCompactBitsets, featuresAppend, featuresValid)},
+	{"features-verbose", "features-verbose", ethtoolDump(0, featuresDump), ethtoolReuse(0, featuresAppend, featuresValid)},
 	{"linkmodes-compact", "linkmodes-compact", ethtoolDump(ethtool.HeaderFlagsCompactBitsets, func(ctx context.Context, c *ethtool.Client, h *ethtool.Header) (int, error) {
-		return count(c.LinkmodesGetDump(ctx, &ethtool.LinkmodesGetDumpRequest{Header: h}),
-			func(v *ethtool.Linkmodes) bool { return v.Header != nil && v.Header.DevIndex.Valid })
-	})},
+		return count(c.LinkmodesGetDump(ctx, &ethtool.LinkmodesGetDumpRequest{Header: h}), linkmodesValid)
+	}), ethtoolReuse(ethtool.HeaderFlagsCompactBitsets, func(ctx context.Context, c *ethtool.Client, h *ethtool.Header, dst []ethtool.Linkmodes) ([]ethtool.Linkmodes, error) {
+		return c.LinkmodesGetDumpAppend(ctx, &ethtool.LinkmodesGetDumpRequest{Header: h}, dst)
+	}, linkmodesValid)},
 }
 
 func featuresDump(ctx context.Context, c *ethtool.Client, h *ethtool.Header) (int, error) {
-	return count(c.FeaturesGetDump(ctx, &ethtool.FeaturesGetDumpRequest{Header: h}),
-		func(v *ethtool.Features) bool { return v.Header != nil && v.Header.DevIndex.Valid && v.Active != nil })
+	return count(c.FeaturesGetDump(ctx, &ethtool.FeaturesGetDumpRequest{Header: h}), featuresValid)
+}
+
+func featuresAppend(ctx context.Context, c *ethtool.Client, h *ethtool.Header, dst []ethtool.Features) ([]ethtool.Features, error) {
+	return c.FeaturesGetDumpAppend(ctx, &ethtool.FeaturesGetDumpRequest{Header: h}, dst)
 }
 
 // BenchmarkTypedDump runs whole typed dumps over the ~2,000 veth devices of
 // a namespace, one dump per operation: genlkit through the generated
-// packages, decoding every reply into a new value, and the YNL C library
-// through its generated dump calls (a list of parsed replies, freed after
-// each dump). allocs/reply divides by the replies of one dump.
+// packages, decoding every reply into a new value (genlkit) or into one
+// slice passed back to the append-style dump method each time
+// (genlkit-reuse), and the YNL C library through its generated dump calls
+// (a list of parsed replies, freed after each dump). allocs/reply divides
+// by the replies of one dump.
 //
-// The two peers of a workload run on equal terms: both make one untimed
-// dump first (the kernel's code and data for that dump are then warm for
-// either), and which of them runs first alternates from one workload to
-// the next. (-test.count repeats each peer in place, so the order within
+// The peers of a workload run on equal terms: each makes one untimed dump
+// first (the kernel's code and data for that dump are then warm for all),
+// and their order rotates from one workload to the next. (-test.count repeats each peer in place, so the order within
 // a workload holds for all its repetitions; to compare over several runs,
 // run the test binary several times.)
 func BenchmarkTypedDump(b *testing.B) {
 	ns := shared.get(b)
 	for i, dc := range dumpCases {
 		b.Run(dc.name, func(b *testing.B) {
-			genlkit := func(b *testing.B) {
-				dump := openDump(b, ns, dc)
-				want, err := dump() // warm the Conn's buffers
-				if err != nil {
-					b.Fatal(err)
-				}
-				if want < 2*vethPairs {
-					b.Fatalf("dump saw %d devices, want at least %d", want, 2*vethPairs)
-				}
-				b.ReportAllocs()
-				var ms runtime.MemStats
-				runtime.ReadMemStats(&ms)
-				mallocs := ms.Mallocs
-				testutils.ResetTimersCPU(b)
-				for range b.N {
-					if n, err := dump(); err != nil || n != want {
-						b.Fatalf("dump: %d replies (want %d), %v", n, want, err)
-					}
-				}
-				b.StopTimer()
-				runtime.ReadMemStats(&ms)
-				b.ReportMetric(float64(ms.Mallocs-mallocs)/float64(b.N)/float64(want), "allocs/reply")
+			genlkit := func(open dumpOpener) func(b *testing.B) {
+				return func(b *testing.B) { benchDump(b, ns, open) }
 			}
 			ynlc := func(b *testing.B) {
 				r := runPeer(b, "-n", ns.Path, "dump", dc.ynlc, strconv.Itoa(b.N))
@@ -128,27 +162,54 @@ func BenchmarkTypedDump(b *testing.B) {
 			}
 			warmDump(b, ns, dc)
 			warmPeer(b, "-n", ns.Path, "dump", dc.ynlc, "1")
-			if i%2 == 0 {
-				b.Run("genlkit", genlkit)
-				b.Run("ynlc", ynlc)
-			} else {
-				b.Run("ynlc", ynlc)
-				b.Run("genlkit", genlkit)
+			peers := []struct {
+				name string
+				fn   func(*testing.B)
+			}{{"genlkit", genlkit(dc.run)}, {"genlkit-reuse", genlkit(dc.reuse)}, {"ynlc", ynlc}}
+			for j := range peers {
+				p := peers[(i+j)%len(peers)]
+				b.Run(p.name, p.fn)
 			}
 		})
 	}
 }
 
-// openDump returns dc's dump through genlkit on a Conn of its own in ns,
+// benchDump runs the dumps open makes, after one untimed dump that warms
+// the Conn's buffers (and fills a reused slice).
+func benchDump(b *testing.B, ns *testutils.NS, open dumpOpener) {
+	dump := openDump(b, ns, open)
+	want, err := dump() // warm the Conn's buffers
+	if err != nil {
+		b.Fatal(err)
+	}
+	if want < 2*vethPairs {
+		b.Fatalf("dump saw %d devices, want at least %d", want, 2*vethPairs)
+	}
+	b.ReportAllocs()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	mallocs := ms.Mallocs
+	testutils.ResetTimersCPU(b)
+	for range b.N {
+		if n, err := dump(); err != nil || n != want {
+			b.Fatalf("dump: %d replies (want %d), %v", n, want, err)
+		}
+	}
+	b.StopTimer()
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.Mallocs-mallocs)/float64(b.N)/float64(want), "allocs/reply")
+}
+
+// openDump returns the dump open makes on a Conn of its own in ns,
 // closed when b ends.
-func openDump(b *testing.B, ns *testutils.NS, dc dumpCase) func() (int, error) {
+func openDump(b *testing.B, ns *testutils.NS, open dumpOpener) func() (int, error) {
 	b.Helper()
 	conn, err := genl.Dial(genl.WithNetNS(ns.Name))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { conn.Close() })
-	dump, err := dc.run(context.Background(), conn)
+	dump, err := open(context.Background(), conn)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -158,7 +219,7 @@ func openDump(b *testing.B, ns *testutils.NS, dc dumpCase) func() (int, error) {
 // warmDump runs dc's dump once through genlkit, untimed.
 func warmDump(b *testing.B, ns *testutils.NS, dc dumpCase) {
 	b.Helper()
-	if _, err := openDump(b, ns, dc)(); err != nil {
+	if _, err := openDump(b, ns, dc.run)(); err != nil {
 		b.Fatalf("%s: %v", dc.name, err)
 	}
 }

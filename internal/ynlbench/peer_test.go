@@ -206,7 +206,7 @@ func (s *sharedNS) settle(b *testing.B) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	up := time.Since(start)
-	dump := openDump(b, s.ns, dumpCases[0]) // netdev dev-get
+	dump := openDump(b, s.ns, dumpCases[0].run) // netdev dev-get
 	prev := time.Duration(0)
 	var rounds []time.Duration
 	for len(rounds) < 40 {
