@@ -128,3 +128,25 @@ func TestRecycledAllocations(t *testing.T) {
 		t.Fatalf("a warm recycle round allocates %v times, want 0", allocs)
 	}
 }
+
+// TestRecycledBestFit: Make and Bytes take the most recently recycled
+// slice that is large enough, not only the last one.
+func TestRecycledBestFit(t *testing.T) {
+	var s attrs.Slab[uint32]
+	big, small := s.Make(64), s.Make(2)
+	s.PutSlice(big)
+	s.PutSlice(small)
+	if x := s.Make(40); !overlaps(x, big) {
+		t.Fatal("Make(40) did not take the recycled slice of 64")
+	}
+	if x := s.Make(2); !overlaps(x, small) {
+		t.Fatal("Make(2) did not take the recycled slice of 2")
+	}
+	var a attrs.Arena
+	bb, sb := a.Bytes(make([]byte, 64)), a.Bytes(make([]byte, 2))
+	a.Recycle(bb)
+	a.Recycle(sb)
+	if x := a.Bytes(make([]byte, 40)); unsafe.SliceData(x) != unsafe.SliceData(bb) {
+		t.Fatal("Bytes(40 bytes) did not take the recycled slice of 64")
+	}
+}

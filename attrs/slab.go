@@ -83,11 +83,14 @@ func (s *Slab[T]) Make(n int) []T {
 		return []T{}
 	}
 	if s != nil {
-		if k := len(s.slices); k > 0 && cap(s.slices[k-1]) >= n {
-			x := s.slices[k-1]
-			s.slices[k-1] = nil
-			s.slices = s.slices[:k-1]
-			return x
+		for i := len(s.slices) - 1; i >= 0; i-- {
+			if x := s.slices[i]; cap(x) >= n {
+				k := len(s.slices) - 1
+				s.slices[i] = s.slices[k]
+				s.slices[k] = nil
+				s.slices = s.slices[:k]
+				return x
+			}
 		}
 	}
 	if s == nil || n > s.maxLen()/4 {
@@ -201,12 +204,16 @@ func (a *Arena) Bytes(p []byte) []byte {
 	if len(p) == 0 {
 		return []byte{}
 	}
-	if k := len(a.bufs); k > 0 && cap(a.bufs[k-1]) >= len(p) {
-		b := a.bufs[k-1][:len(p)]
-		a.bufs[k-1] = nil
-		a.bufs = a.bufs[:k-1]
-		copy(b, p)
-		return b
+	for i := len(a.bufs) - 1; i >= 0; i-- {
+		if b := a.bufs[i]; cap(b) >= len(p) {
+			k := len(a.bufs) - 1
+			a.bufs[i] = a.bufs[k]
+			a.bufs[k] = nil
+			a.bufs = a.bufs[:k]
+			b = b[:len(p)]
+			copy(b, p)
+			return b
+		}
 	}
 	b := a.alloc(len(p))
 	copy(b, p)
@@ -241,7 +248,7 @@ func (a *Arena) String(p []byte) string {
 // Recycle hands b's whole capacity back for [Arena.Bytes] to copy into
 // again: the caller, and whoever it gave b to, must no longer use the
 // bytes of b, which a later Bytes overwrites. Bytes takes the most
-// recently recycled slice when it is large enough. An empty b, or a nil
+// recently recycled slice that is large enough. An empty b, or a nil
 // Arena, does nothing.
 func (a *Arena) Recycle(b []byte) {
 	if a == nil || cap(b) == 0 {
