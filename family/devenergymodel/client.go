@@ -125,7 +125,8 @@ func (c *Client) GetPerfDomainsDump(ctx context.Context) iter.Seq2[*PerfDomain, 
 // that passes the same slice back, as in dst, err =
 // c.GetPerfDomainsDumpAppend(ctx, dst[:0]), allocates almost nothing once
 // warm. So do not keep, from one call to the next, an element in the reused
-// range or anything it refers to; elements before len(dst) are not touched.
+// range or anything it refers to (even through an element before len(dst), as
+// after a shallow copy); elements before len(dst) are not touched themselves.
 // Strings are never overwritten (they are immutable): an equal string from a
 // reused element is kept rather than copied again.
 //

@@ -124,9 +124,10 @@ func (c *Client) GetDump(ctx context.Context) iter.Seq2[*Devlink, error] {
 // with later replies' values, so that a caller that passes the same slice
 // back, as in dst, err = c.GetDumpAppend(ctx, dst[:0]), allocates almost
 // nothing once warm. So do not keep, from one call to the next, an element in
-// the reused range or anything it refers to; elements before len(dst) are not
-// touched. Strings are never overwritten (they are immutable): an equal string
-// from a reused element is kept rather than copied again.
+// the reused range or anything it refers to (even through an element before
+// len(dst), as after a shallow copy); elements before len(dst) are not touched
+// themselves. Strings are never overwritten (they are immutable): an equal
+// string from a reused element is kept rather than copied again.
 //
 // A reply that fails to decode is not appended; the dump goes on, and its
 // error is returned at the end (with those of other such replies, joined with
@@ -254,8 +255,9 @@ func (c *Client) PortGetDump(ctx context.Context, req *PortGetDumpRequest) iter.
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.PortGetDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -519,8 +521,9 @@ func (c *Client) SbGetDump(ctx context.Context, req *SbGetDumpRequest) iter.Seq2
 // with later replies' values, so that a caller that passes the same slice
 // back, as in dst, err = c.SbGetDumpAppend(ctx, req, dst[:0]), allocates
 // almost nothing once warm. So do not keep, from one call to the next, an
-// element in the reused range or anything it refers to; elements before
-// len(dst) are not touched. Strings are never overwritten (they are
+// element in the reused range or anything it refers to (even through an
+// element before len(dst), as after a shallow copy); elements before len(dst)
+// are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -656,8 +659,9 @@ func (c *Client) SbPoolGetDump(ctx context.Context, req *SbPoolGetDumpRequest) i
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.SbPoolGetDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -819,8 +823,9 @@ func (c *Client) SbPortPoolGetDump(ctx context.Context, req *SbPortPoolGetDumpRe
 // slices) is overwritten with later replies' values, so that a caller that
 // passes the same slice back, as in dst, err = c.SbPortPoolGetDumpAppend(ctx,
 // req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
-// call to the next, an element in the reused range or anything it refers to;
-// elements before len(dst) are not touched. Strings are never overwritten
+// call to the next, an element in the reused range or anything it refers to
+// (even through an element before len(dst), as after a shallow copy); elements
+// before len(dst) are not touched themselves. Strings are never overwritten
 // (they are immutable): an equal string from a reused element is kept rather
 // than copied again.
 //
@@ -985,9 +990,10 @@ func (c *Client) SbTcPoolBindGetDump(ctx context.Context, req *SbTcPoolBindGetDu
 // that passes the same slice back, as in dst, err =
 // c.SbTcPoolBindGetDumpAppend(ctx, req, dst[:0]), allocates almost nothing
 // once warm. So do not keep, from one call to the next, an element in the
-// reused range or anything it refers to; elements before len(dst) are not
-// touched. Strings are never overwritten (they are immutable): an equal string
-// from a reused element is kept rather than copied again.
+// reused range or anything it refers to (even through an element before
+// len(dst), as after a shallow copy); elements before len(dst) are not touched
+// themselves. Strings are never overwritten (they are immutable): an equal
+// string from a reused element is kept rather than copied again.
 //
 // A reply that fails to decode is not appended; the dump goes on, and its
 // error is returned at the end (with those of other such replies, joined with
@@ -1386,8 +1392,9 @@ func (c *Client) ResourceDumpDump(ctx context.Context, req *ResourceDumpDumpRequ
 // slices) is overwritten with later replies' values, so that a caller that
 // passes the same slice back, as in dst, err = c.ResourceDumpDumpAppend(ctx,
 // req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
-// call to the next, an element in the reused range or anything it refers to;
-// elements before len(dst) are not touched. Strings are never overwritten
+// call to the next, an element in the reused range or anything it refers to
+// (even through an element before len(dst), as after a shallow copy); elements
+// before len(dst) are not touched themselves. Strings are never overwritten
 // (they are immutable): an equal string from a reused element is kept rather
 // than copied again.
 //
@@ -1552,8 +1559,9 @@ func (c *Client) ParamGetDump(ctx context.Context, req *ParamGetDumpRequest) ite
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.ParamGetDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -1715,8 +1723,9 @@ func (c *Client) RegionGetDump(ctx context.Context, req *RegionGetDumpRequest) i
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.RegionGetDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -1881,8 +1890,9 @@ func (c *Client) RegionReadDump(ctx context.Context, req *RegionReadDumpRequest)
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.RegionReadDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -2011,8 +2021,9 @@ func (c *Client) PortParamGetDump(ctx context.Context) iter.Seq2[*Devlink, error
 // slices) is overwritten with later replies' values, so that a caller that
 // passes the same slice back, as in dst, err = c.PortParamGetDumpAppend(ctx,
 // dst[:0]), allocates almost nothing once warm. So do not keep, from one call
-// to the next, an element in the reused range or anything it refers to;
-// elements before len(dst) are not touched. Strings are never overwritten
+// to the next, an element in the reused range or anything it refers to (even
+// through an element before len(dst), as after a shallow copy); elements
+// before len(dst) are not touched themselves. Strings are never overwritten
 // (they are immutable): an equal string from a reused element is kept rather
 // than copied again.
 //
@@ -2165,8 +2176,9 @@ func (c *Client) InfoGetDump(ctx context.Context) iter.Seq2[*Devlink, error] {
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.InfoGetDumpAppend(ctx, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -2299,9 +2311,10 @@ func (c *Client) HealthReporterGetDump(ctx context.Context, req *HealthReporterG
 // that passes the same slice back, as in dst, err =
 // c.HealthReporterGetDumpAppend(ctx, req, dst[:0]), allocates almost nothing
 // once warm. So do not keep, from one call to the next, an element in the
-// reused range or anything it refers to; elements before len(dst) are not
-// touched. Strings are never overwritten (they are immutable): an equal string
-// from a reused element is kept rather than copied again.
+// reused range or anything it refers to (even through an element before
+// len(dst), as after a shallow copy); elements before len(dst) are not touched
+// themselves. Strings are never overwritten (they are immutable): an equal
+// string from a reused element is kept rather than copied again.
 //
 // A reply that fails to decode is not appended; the dump goes on, and its
 // error is returned at the end (with those of other such replies, joined with
@@ -2489,9 +2502,10 @@ func (c *Client) HealthReporterDumpGetDump(ctx context.Context, req *HealthRepor
 // that a caller that passes the same slice back, as in dst, err =
 // c.HealthReporterDumpGetDumpAppend(ctx, req, dst[:0]), allocates almost
 // nothing once warm. So do not keep, from one call to the next, an element in
-// the reused range or anything it refers to; elements before len(dst) are not
-// touched. Strings are never overwritten (they are immutable): an equal string
-// from a reused element is kept rather than copied again.
+// the reused range or anything it refers to (even through an element before
+// len(dst), as after a shallow copy); elements before len(dst) are not touched
+// themselves. Strings are never overwritten (they are immutable): an equal
+// string from a reused element is kept rather than copied again.
 //
 // A reply that fails to decode is not appended; the dump goes on, and its
 // error is returned at the end (with those of other such replies, joined with
@@ -2677,8 +2691,9 @@ func (c *Client) TrapGetDump(ctx context.Context, req *TrapGetDumpRequest) iter.
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.TrapGetDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -2839,8 +2854,9 @@ func (c *Client) TrapGroupGetDump(ctx context.Context, req *TrapGroupGetDumpRequ
 // slices) is overwritten with later replies' values, so that a caller that
 // passes the same slice back, as in dst, err = c.TrapGroupGetDumpAppend(ctx,
 // req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
-// call to the next, an element in the reused range or anything it refers to;
-// elements before len(dst) are not touched. Strings are never overwritten
+// call to the next, an element in the reused range or anything it refers to
+// (even through an element before len(dst), as after a shallow copy); elements
+// before len(dst) are not touched themselves. Strings are never overwritten
 // (they are immutable): an equal string from a reused element is kept rather
 // than copied again.
 //
@@ -3003,8 +3019,9 @@ func (c *Client) TrapPolicerGetDump(ctx context.Context, req *TrapPolicerGetDump
 // slices) is overwritten with later replies' values, so that a caller that
 // passes the same slice back, as in dst, err = c.TrapPolicerGetDumpAppend(ctx,
 // req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
-// call to the next, an element in the reused range or anything it refers to;
-// elements before len(dst) are not touched. Strings are never overwritten
+// call to the next, an element in the reused range or anything it refers to
+// (even through an element before len(dst), as after a shallow copy); elements
+// before len(dst) are not touched themselves. Strings are never overwritten
 // (they are immutable): an equal string from a reused element is kept rather
 // than copied again.
 //
@@ -3193,8 +3210,9 @@ func (c *Client) RateGetDump(ctx context.Context, req *RateGetDumpRequest) iter.
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.RateGetDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -3409,8 +3427,9 @@ func (c *Client) LinecardGetDump(ctx context.Context, req *LinecardGetDumpReques
 // slices) is overwritten with later replies' values, so that a caller that
 // passes the same slice back, as in dst, err = c.LinecardGetDumpAppend(ctx,
 // req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
-// call to the next, an element in the reused range or anything it refers to;
-// elements before len(dst) are not touched. Strings are never overwritten
+// call to the next, an element in the reused range or anything it refers to
+// (even through an element before len(dst), as after a shallow copy); elements
+// before len(dst) are not touched themselves. Strings are never overwritten
 // (they are immutable): an equal string from a reused element is kept rather
 // than copied again.
 //
@@ -3564,8 +3583,9 @@ func (c *Client) SelftestsGetDump(ctx context.Context) iter.Seq2[*Devlink, error
 // slices) is overwritten with later replies' values, so that a caller that
 // passes the same slice back, as in dst, err = c.SelftestsGetDumpAppend(ctx,
 // dst[:0]), allocates almost nothing once warm. So do not keep, from one call
-// to the next, an element in the reused range or anything it refers to;
-// elements before len(dst) are not touched. Strings are never overwritten
+// to the next, an element in the reused range or anything it refers to (even
+// through an element before len(dst), as after a shallow copy); elements
+// before len(dst) are not touched themselves. Strings are never overwritten
 // (they are immutable): an equal string from a reused element is kept rather
 // than copied again.
 //

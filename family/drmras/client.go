@@ -97,8 +97,9 @@ func (c *Client) ListNodesDump(ctx context.Context) iter.Seq2[*NodeAttrs, error]
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.ListNodesDumpAppend(ctx, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -230,9 +231,10 @@ func (c *Client) GetErrorCounterDump(ctx context.Context, req *GetErrorCounterDu
 // a caller that passes the same slice back, as in dst, err =
 // c.GetErrorCounterDumpAppend(ctx, req, dst[:0]), allocates almost nothing
 // once warm. So do not keep, from one call to the next, an element in the
-// reused range or anything it refers to; elements before len(dst) are not
-// touched. Strings are never overwritten (they are immutable): an equal string
-// from a reused element is kept rather than copied again.
+// reused range or anything it refers to (even through an element before
+// len(dst), as after a shallow copy); elements before len(dst) are not touched
+// themselves. Strings are never overwritten (they are immutable): an equal
+// string from a reused element is kept rather than copied again.
 //
 // A reply that fails to decode is not appended; the dump goes on, and its
 // error is returned at the end (with those of other such replies, joined with

@@ -130,8 +130,9 @@ func (c *Client) StrsetGetDump(ctx context.Context, req *StrsetGetDumpRequest) i
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.StrsetGetDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -266,8 +267,9 @@ func (c *Client) LinkinfoGetDump(ctx context.Context, req *LinkinfoGetDumpReques
 // slices) is overwritten with later replies' values, so that a caller that
 // passes the same slice back, as in dst, err = c.LinkinfoGetDumpAppend(ctx,
 // req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
-// call to the next, an element in the reused range or anything it refers to;
-// elements before len(dst) are not touched. Strings are never overwritten
+// call to the next, an element in the reused range or anything it refers to
+// (even through an element before len(dst), as after a shallow copy); elements
+// before len(dst) are not touched themselves. Strings are never overwritten
 // (they are immutable): an equal string from a reused element is kept rather
 // than copied again.
 //
@@ -430,7 +432,8 @@ func (c *Client) LinkmodesGetDump(ctx context.Context, req *LinkmodesGetDumpRequ
 // that passes the same slice back, as in dst, err =
 // c.LinkmodesGetDumpAppend(ctx, req, dst[:0]), allocates almost nothing once
 // warm. So do not keep, from one call to the next, an element in the reused
-// range or anything it refers to; elements before len(dst) are not touched.
+// range or anything it refers to (even through an element before len(dst), as
+// after a shallow copy); elements before len(dst) are not touched themselves.
 // Strings are never overwritten (they are immutable): an equal string from a
 // reused element is kept rather than copied again.
 //
@@ -593,7 +596,8 @@ func (c *Client) LinkstateGetDump(ctx context.Context, req *LinkstateGetDumpRequ
 // that passes the same slice back, as in dst, err =
 // c.LinkstateGetDumpAppend(ctx, req, dst[:0]), allocates almost nothing once
 // warm. So do not keep, from one call to the next, an element in the reused
-// range or anything it refers to; elements before len(dst) are not touched.
+// range or anything it refers to (even through an element before len(dst), as
+// after a shallow copy); elements before len(dst) are not touched themselves.
 // Strings are never overwritten (they are immutable): an equal string from a
 // reused element is kept rather than copied again.
 //
@@ -728,8 +732,9 @@ func (c *Client) DebugGetDump(ctx context.Context, req *DebugGetDumpRequest) ite
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.DebugGetDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -887,8 +892,9 @@ func (c *Client) WolGetDump(ctx context.Context, req *WolGetDumpRequest) iter.Se
 // with later replies' values, so that a caller that passes the same slice
 // back, as in dst, err = c.WolGetDumpAppend(ctx, req, dst[:0]), allocates
 // almost nothing once warm. So do not keep, from one call to the next, an
-// element in the reused range or anything it refers to; elements before
-// len(dst) are not touched. Strings are never overwritten (they are
+// element in the reused range or anything it refers to (even through an
+// element before len(dst), as after a shallow copy); elements before len(dst)
+// are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -1047,8 +1053,9 @@ func (c *Client) FeaturesGetDump(ctx context.Context, req *FeaturesGetDumpReques
 // slices) is overwritten with later replies' values, so that a caller that
 // passes the same slice back, as in dst, err = c.FeaturesGetDumpAppend(ctx,
 // req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
-// call to the next, an element in the reused range or anything it refers to;
-// elements before len(dst) are not touched. Strings are never overwritten
+// call to the next, an element in the reused range or anything it refers to
+// (even through an element before len(dst), as after a shallow copy); elements
+// before len(dst) are not touched themselves. Strings are never overwritten
 // (they are immutable): an equal string from a reused element is kept rather
 // than copied again.
 //
@@ -1211,7 +1218,8 @@ func (c *Client) PrivflagsGetDump(ctx context.Context, req *PrivflagsGetDumpRequ
 // that passes the same slice back, as in dst, err =
 // c.PrivflagsGetDumpAppend(ctx, req, dst[:0]), allocates almost nothing once
 // warm. So do not keep, from one call to the next, an element in the reused
-// range or anything it refers to; elements before len(dst) are not touched.
+// range or anything it refers to (even through an element before len(dst), as
+// after a shallow copy); elements before len(dst) are not touched themselves.
 // Strings are never overwritten (they are immutable): an equal string from a
 // reused element is kept rather than copied again.
 //
@@ -1375,8 +1383,9 @@ func (c *Client) RingsGetDump(ctx context.Context, req *RingsGetDumpRequest) ite
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.RingsGetDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -1539,8 +1548,9 @@ func (c *Client) ChannelsGetDump(ctx context.Context, req *ChannelsGetDumpReques
 // slices) is overwritten with later replies' values, so that a caller that
 // passes the same slice back, as in dst, err = c.ChannelsGetDumpAppend(ctx,
 // req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
-// call to the next, an element in the reused range or anything it refers to;
-// elements before len(dst) are not touched. Strings are never overwritten
+// call to the next, an element in the reused range or anything it refers to
+// (even through an element before len(dst), as after a shallow copy); elements
+// before len(dst) are not touched themselves. Strings are never overwritten
 // (they are immutable): an equal string from a reused element is kept rather
 // than copied again.
 //
@@ -1715,8 +1725,9 @@ func (c *Client) CoalesceGetDump(ctx context.Context, req *CoalesceGetDumpReques
 // slices) is overwritten with later replies' values, so that a caller that
 // passes the same slice back, as in dst, err = c.CoalesceGetDumpAppend(ctx,
 // req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
-// call to the next, an element in the reused range or anything it refers to;
-// elements before len(dst) are not touched. Strings are never overwritten
+// call to the next, an element in the reused range or anything it refers to
+// (even through an element before len(dst), as after a shallow copy); elements
+// before len(dst) are not touched themselves. Strings are never overwritten
 // (they are immutable): an equal string from a reused element is kept rather
 // than copied again.
 //
@@ -1883,8 +1894,9 @@ func (c *Client) PauseGetDump(ctx context.Context, req *PauseGetDumpRequest) ite
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.PauseGetDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -2044,8 +2056,9 @@ func (c *Client) EeeGetDump(ctx context.Context, req *EeeGetDumpRequest) iter.Se
 // with later replies' values, so that a caller that passes the same slice
 // back, as in dst, err = c.EeeGetDumpAppend(ctx, req, dst[:0]), allocates
 // almost nothing once warm. So do not keep, from one call to the next, an
-// element in the reused range or anything it refers to; elements before
-// len(dst) are not touched. Strings are never overwritten (they are
+// element in the reused range or anything it refers to (even through an
+// element before len(dst), as after a shallow copy); elements before len(dst)
+// are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -2207,8 +2220,9 @@ func (c *Client) TsinfoGetDump(ctx context.Context, req *TsinfoGetDumpRequest) i
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.TsinfoGetDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -2393,7 +2407,8 @@ func (c *Client) TunnelInfoGetDump(ctx context.Context, req *TunnelInfoGetDumpRe
 // that passes the same slice back, as in dst, err =
 // c.TunnelInfoGetDumpAppend(ctx, req, dst[:0]), allocates almost nothing once
 // warm. So do not keep, from one call to the next, an element in the reused
-// range or anything it refers to; elements before len(dst) are not touched.
+// range or anything it refers to (even through an element before len(dst), as
+// after a shallow copy); elements before len(dst) are not touched themselves.
 // Strings are never overwritten (they are immutable): an equal string from a
 // reused element is kept rather than copied again.
 //
@@ -2528,8 +2543,9 @@ func (c *Client) FECGetDump(ctx context.Context, req *FECGetDumpRequest) iter.Se
 // with later replies' values, so that a caller that passes the same slice
 // back, as in dst, err = c.FECGetDumpAppend(ctx, req, dst[:0]), allocates
 // almost nothing once warm. So do not keep, from one call to the next, an
-// element in the reused range or anything it refers to; elements before
-// len(dst) are not touched. Strings are never overwritten (they are
+// element in the reused range or anything it refers to (even through an
+// element before len(dst), as after a shallow copy); elements before len(dst)
+// are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -2690,9 +2706,10 @@ func (c *Client) ModuleEepromGetDump(ctx context.Context, req *ModuleEepromGetDu
 // that passes the same slice back, as in dst, err =
 // c.ModuleEepromGetDumpAppend(ctx, req, dst[:0]), allocates almost nothing
 // once warm. So do not keep, from one call to the next, an element in the
-// reused range or anything it refers to; elements before len(dst) are not
-// touched. Strings are never overwritten (they are immutable): an equal string
-// from a reused element is kept rather than copied again.
+// reused range or anything it refers to (even through an element before
+// len(dst), as after a shallow copy); elements before len(dst) are not touched
+// themselves. Strings are never overwritten (they are immutable): an equal
+// string from a reused element is kept rather than copied again.
 //
 // A reply that fails to decode is not appended; the dump goes on, and its
 // error is returned at the end (with those of other such replies, joined with
@@ -2825,8 +2842,9 @@ func (c *Client) StatsGetDump(ctx context.Context, req *StatsGetDumpRequest) ite
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.StatsGetDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -2961,7 +2979,8 @@ func (c *Client) PhcVclocksGetDump(ctx context.Context, req *PhcVclocksGetDumpRe
 // that passes the same slice back, as in dst, err =
 // c.PhcVclocksGetDumpAppend(ctx, req, dst[:0]), allocates almost nothing once
 // warm. So do not keep, from one call to the next, an element in the reused
-// range or anything it refers to; elements before len(dst) are not touched.
+// range or anything it refers to (even through an element before len(dst), as
+// after a shallow copy); elements before len(dst) are not touched themselves.
 // Strings are never overwritten (they are immutable): an equal string from a
 // reused element is kept rather than copied again.
 //
@@ -3096,8 +3115,9 @@ func (c *Client) ModuleGetDump(ctx context.Context, req *ModuleGetDumpRequest) i
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.ModuleGetDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -3265,8 +3285,9 @@ func (c *Client) PseGetDump(ctx context.Context, req *PseGetDumpRequest) iter.Se
 // with later replies' values, so that a caller that passes the same slice
 // back, as in dst, err = c.PseGetDumpAppend(ctx, req, dst[:0]), allocates
 // almost nothing once warm. So do not keep, from one call to the next, an
-// element in the reused range or anything it refers to; elements before
-// len(dst) are not touched. Strings are never overwritten (they are
+// element in the reused range or anything it refers to (even through an
+// element before len(dst), as after a shallow copy); elements before len(dst)
+// are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -3426,8 +3447,9 @@ func (c *Client) RSSGetDump(ctx context.Context, req *RSSGetDumpRequest) iter.Se
 // with later replies' values, so that a caller that passes the same slice
 // back, as in dst, err = c.RSSGetDumpAppend(ctx, req, dst[:0]), allocates
 // almost nothing once warm. So do not keep, from one call to the next, an
-// element in the reused range or anything it refers to; elements before
-// len(dst) are not touched. Strings are never overwritten (they are
+// element in the reused range or anything it refers to (even through an
+// element before len(dst), as after a shallow copy); elements before len(dst)
+// are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -3563,8 +3585,9 @@ func (c *Client) PlcaGetCfgDump(ctx context.Context, req *PlcaGetCfgDumpRequest)
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.PlcaGetCfgDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -3726,8 +3749,9 @@ func (c *Client) PlcaGetStatusDump(ctx context.Context, req *PlcaGetStatusDumpRe
 // slices) is overwritten with later replies' values, so that a caller that
 // passes the same slice back, as in dst, err = c.PlcaGetStatusDumpAppend(ctx,
 // req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
-// call to the next, an element in the reused range or anything it refers to;
-// elements before len(dst) are not touched. Strings are never overwritten
+// call to the next, an element in the reused range or anything it refers to
+// (even through an element before len(dst), as after a shallow copy); elements
+// before len(dst) are not touched themselves. Strings are never overwritten
 // (they are immutable): an equal string from a reused element is kept rather
 // than copied again.
 //
@@ -3865,8 +3889,9 @@ func (c *Client) MmGetDump(ctx context.Context, req *MmGetDumpRequest) iter.Seq2
 // with later replies' values, so that a caller that passes the same slice
 // back, as in dst, err = c.MmGetDumpAppend(ctx, req, dst[:0]), allocates
 // almost nothing once warm. So do not keep, from one call to the next, an
-// element in the reused range or anything it refers to; elements before
-// len(dst) are not touched. Strings are never overwritten (they are
+// element in the reused range or anything it refers to (even through an
+// element before len(dst), as after a shallow copy); elements before len(dst)
+// are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -4052,8 +4077,9 @@ func (c *Client) PHYGetDump(ctx context.Context, req *PHYGetDumpRequest) iter.Se
 // with later replies' values, so that a caller that passes the same slice
 // back, as in dst, err = c.PHYGetDumpAppend(ctx, req, dst[:0]), allocates
 // almost nothing once warm. So do not keep, from one call to the next, an
-// element in the reused range or anything it refers to; elements before
-// len(dst) are not touched. Strings are never overwritten (they are
+// element in the reused range or anything it refers to (even through an
+// element before len(dst), as after a shallow copy); elements before len(dst)
+// are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -4188,8 +4214,9 @@ func (c *Client) TsconfigGetDump(ctx context.Context, req *TsconfigGetDumpReques
 // slices) is overwritten with later replies' values, so that a caller that
 // passes the same slice back, as in dst, err = c.TsconfigGetDumpAppend(ctx,
 // req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
-// call to the next, an element in the reused range or anything it refers to;
-// elements before len(dst) are not touched. Strings are never overwritten
+// call to the next, an element in the reused range or anything it refers to
+// (even through an element before len(dst), as after a shallow copy); elements
+// before len(dst) are not touched themselves. Strings are never overwritten
 // (they are immutable): an equal string from a reused element is kept rather
 // than copied again.
 //
@@ -4431,8 +4458,9 @@ func (c *Client) MseGetDump(ctx context.Context, req *MseGetDumpRequest) iter.Se
 // with later replies' values, so that a caller that passes the same slice
 // back, as in dst, err = c.MseGetDumpAppend(ctx, req, dst[:0]), allocates
 // almost nothing once warm. So do not keep, from one call to the next, an
-// element in the reused range or anything it refers to; elements before
-// len(dst) are not touched. Strings are never overwritten (they are
+// element in the reused range or anything it refers to (even through an
+// element before len(dst), as after a shallow copy); elements before len(dst)
+// are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //

@@ -126,9 +126,10 @@ func (c *Client) DevGetDump(ctx context.Context) iter.Seq2[*Dev, error] {
 // with later replies' values, so that a caller that passes the same slice
 // back, as in dst, err = c.DevGetDumpAppend(ctx, dst[:0]), allocates almost
 // nothing once warm. So do not keep, from one call to the next, an element in
-// the reused range or anything it refers to; elements before len(dst) are not
-// touched. Strings are never overwritten (they are immutable): an equal string
-// from a reused element is kept rather than copied again.
+// the reused range or anything it refers to (even through an element before
+// len(dst), as after a shallow copy); elements before len(dst) are not touched
+// themselves. Strings are never overwritten (they are immutable): an equal
+// string from a reused element is kept rather than copied again.
 //
 // A reply that fails to decode is not appended; the dump goes on, and its
 // error is returned at the end (with those of other such replies, joined with
@@ -257,8 +258,9 @@ func (c *Client) PagePoolGetDump(ctx context.Context, req *PagePoolGetDumpReques
 // slices) is overwritten with later replies' values, so that a caller that
 // passes the same slice back, as in dst, err = c.PagePoolGetDumpAppend(ctx,
 // req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
-// call to the next, an element in the reused range or anything it refers to;
-// elements before len(dst) are not touched. Strings are never overwritten
+// call to the next, an element in the reused range or anything it refers to
+// (even through an element before len(dst), as after a shallow copy); elements
+// before len(dst) are not touched themselves. Strings are never overwritten
 // (they are immutable): an equal string from a reused element is kept rather
 // than copied again.
 //
@@ -400,9 +402,10 @@ func (c *Client) PagePoolStatsGetDump(ctx context.Context, req *PagePoolStatsGet
 // that passes the same slice back, as in dst, err =
 // c.PagePoolStatsGetDumpAppend(ctx, req, dst[:0]), allocates almost nothing
 // once warm. So do not keep, from one call to the next, an element in the
-// reused range or anything it refers to; elements before len(dst) are not
-// touched. Strings are never overwritten (they are immutable): an equal string
-// from a reused element is kept rather than copied again.
+// reused range or anything it refers to (even through an element before
+// len(dst), as after a shallow copy); elements before len(dst) are not touched
+// themselves. Strings are never overwritten (they are immutable): an equal
+// string from a reused element is kept rather than copied again.
 //
 // A reply that fails to decode is not appended; the dump goes on, and its
 // error is returned at the end (with those of other such replies, joined with
@@ -536,8 +539,9 @@ func (c *Client) QueueGetDump(ctx context.Context, req *QueueGetDumpRequest) ite
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.QueueGetDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -672,8 +676,9 @@ func (c *Client) NapiGetDump(ctx context.Context, req *NapiGetDumpRequest) iter.
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.NapiGetDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -787,8 +792,9 @@ func (c *Client) QstatsGetDump(ctx context.Context, req *QstatsGetDumpRequest) i
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.QstatsGetDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //

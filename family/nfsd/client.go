@@ -99,8 +99,9 @@ func (c *Client) RPCStatusGetDump(ctx context.Context) iter.Seq2[*RPCStatus, err
 // that passes the same slice back, as in dst, err =
 // c.RPCStatusGetDumpAppend(ctx, dst[:0]), allocates almost nothing once warm.
 // So do not keep, from one call to the next, an element in the reused range or
-// anything it refers to; elements before len(dst) are not touched. Strings are
-// never overwritten (they are immutable): an equal string from a reused
+// anything it refers to (even through an element before len(dst), as after a
+// shallow copy); elements before len(dst) are not touched themselves. Strings
+// are never overwritten (they are immutable): an equal string from a reused
 // element is kept rather than copied again.
 //
 // A reply that fails to decode is not appended; the dump goes on, and its
@@ -382,7 +383,8 @@ func (c *Client) SvcExportGetReqsDump(ctx context.Context) iter.Seq2[*SvcExportR
 // that passes the same slice back, as in dst, err =
 // c.SvcExportGetReqsDumpAppend(ctx, dst[:0]), allocates almost nothing once
 // warm. So do not keep, from one call to the next, an element in the reused
-// range or anything it refers to; elements before len(dst) are not touched.
+// range or anything it refers to (even through an element before len(dst), as
+// after a shallow copy); elements before len(dst) are not touched themselves.
 // Strings are never overwritten (they are immutable): an equal string from a
 // reused element is kept rather than copied again.
 //
@@ -505,8 +507,9 @@ func (c *Client) ExpkeyGetReqsDump(ctx context.Context) iter.Seq2[*ExpkeyReqs, e
 // that passes the same slice back, as in dst, err =
 // c.ExpkeyGetReqsDumpAppend(ctx, dst[:0]), allocates almost nothing once warm.
 // So do not keep, from one call to the next, an element in the reused range or
-// anything it refers to; elements before len(dst) are not touched. Strings are
-// never overwritten (they are immutable): an equal string from a reused
+// anything it refers to (even through an element before len(dst), as after a
+// shallow copy); elements before len(dst) are not touched themselves. Strings
+// are never overwritten (they are immutable): an equal string from a reused
 // element is kept rather than copied again.
 //
 // A reply that fails to decode is not appended; the dump goes on, and its
@@ -730,7 +733,8 @@ func (c *Client) ServerStatsGetDump(ctx context.Context) iter.Seq2[*ServerStats,
 // that passes the same slice back, as in dst, err =
 // c.ServerStatsGetDumpAppend(ctx, dst[:0]), allocates almost nothing once
 // warm. So do not keep, from one call to the next, an element in the reused
-// range or anything it refers to; elements before len(dst) are not touched.
+// range or anything it refers to (even through an element before len(dst), as
+// after a shallow copy); elements before len(dst) are not touched themselves.
 // Strings are never overwritten (they are immutable): an equal string from a
 // reused element is kept rather than copied again.
 //

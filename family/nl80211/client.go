@@ -159,8 +159,9 @@ func (c *Client) GetWiphyDump(ctx context.Context, req *GetWiphyDumpRequest) ite
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.GetWiphyDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -296,8 +297,9 @@ func (c *Client) GetInterfaceDump(ctx context.Context, req *GetInterfaceDumpRequ
 // slices) is overwritten with later replies' values, so that a caller that
 // passes the same slice back, as in dst, err = c.GetInterfaceDumpAppend(ctx,
 // req, dst[:0]), allocates almost nothing once warm. So do not keep, from one
-// call to the next, an element in the reused range or anything it refers to;
-// elements before len(dst) are not touched. Strings are never overwritten
+// call to the next, an element in the reused range or anything it refers to
+// (even through an element before len(dst), as after a shallow copy); elements
+// before len(dst) are not touched themselves. Strings are never overwritten
 // (they are immutable): an equal string from a reused element is kept rather
 // than copied again.
 //
@@ -432,8 +434,9 @@ func (c *Client) GetScanDump(ctx context.Context, req *GetScanDumpRequest) iter.
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.GetScanDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -594,8 +597,9 @@ func (c *Client) GetStationDump(ctx context.Context, req *GetStationDumpRequest)
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.GetStationDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //

@@ -124,8 +124,9 @@ func (c *Client) GetfamilyDump(ctx context.Context) iter.Seq2[*CtrlAttrs, error]
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.GetfamilyDumpAppend(ctx, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
@@ -228,8 +229,9 @@ func (c *Client) GetpolicyDump(ctx context.Context, req *GetpolicyDumpRequest) i
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.GetpolicyDumpAppend(ctx, req, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //

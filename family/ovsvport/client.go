@@ -195,8 +195,9 @@ func (c *Client) GetDump(ctx context.Context, hdr OvsHeader, req *GetDumpRequest
 // with later replies' values, so that a caller that passes the same slice
 // back, as in dst, err = c.GetDumpAppend(ctx, hdr, req, dst[:0]), allocates
 // almost nothing once warm. So do not keep, from one call to the next, an
-// element in the reused range or anything it refers to; elements before
-// len(dst) are not touched. Strings are never overwritten (they are
+// element in the reused range or anything it refers to (even through an
+// element before len(dst), as after a shallow copy); elements before len(dst)
+// are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //

@@ -124,9 +124,10 @@ func (c *Client) DevGetDump(ctx context.Context) iter.Seq2[*Dev, error] {
 // with later replies' values, so that a caller that passes the same slice
 // back, as in dst, err = c.DevGetDumpAppend(ctx, dst[:0]), allocates almost
 // nothing once warm. So do not keep, from one call to the next, an element in
-// the reused range or anything it refers to; elements before len(dst) are not
-// touched. Strings are never overwritten (they are immutable): an equal string
-// from a reused element is kept rather than copied again.
+// the reused range or anything it refers to (even through an element before
+// len(dst), as after a shallow copy); elements before len(dst) are not touched
+// themselves. Strings are never overwritten (they are immutable): an equal
+// string from a reused element is kept rather than copied again.
 //
 // A reply that fails to decode is not appended; the dump goes on, and its
 // error is returned at the end (with those of other such replies, joined with
@@ -357,8 +358,9 @@ func (c *Client) GetStatsDump(ctx context.Context) iter.Seq2[*Stats, error] {
 // is overwritten with later replies' values, so that a caller that passes the
 // same slice back, as in dst, err = c.GetStatsDumpAppend(ctx, dst[:0]),
 // allocates almost nothing once warm. So do not keep, from one call to the
-// next, an element in the reused range or anything it refers to; elements
-// before len(dst) are not touched. Strings are never overwritten (they are
+// next, an element in the reused range or anything it refers to (even through
+// an element before len(dst), as after a shallow copy); elements before
+// len(dst) are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //

@@ -98,8 +98,9 @@ func (c *Client) IPMapGetReqsDump(ctx context.Context) iter.Seq2[*IPMapReqs, err
 // that passes the same slice back, as in dst, err =
 // c.IPMapGetReqsDumpAppend(ctx, dst[:0]), allocates almost nothing once warm.
 // So do not keep, from one call to the next, an element in the reused range or
-// anything it refers to; elements before len(dst) are not touched. Strings are
-// never overwritten (they are immutable): an equal string from a reused
+// anything it refers to (even through an element before len(dst), as after a
+// shallow copy); elements before len(dst) are not touched themselves. Strings
+// are never overwritten (they are immutable): an equal string from a reused
 // element is kept rather than copied again.
 //
 // A reply that fails to decode is not appended; the dump goes on, and its
@@ -221,7 +222,8 @@ func (c *Client) UnixGidGetReqsDump(ctx context.Context) iter.Seq2[*UnixGidReqs,
 // that passes the same slice back, as in dst, err =
 // c.UnixGidGetReqsDumpAppend(ctx, dst[:0]), allocates almost nothing once
 // warm. So do not keep, from one call to the next, an element in the reused
-// range or anything it refers to; elements before len(dst) are not touched.
+// range or anything it refers to (even through an element before len(dst), as
+// after a shallow copy); elements before len(dst) are not touched themselves.
 // Strings are never overwritten (they are immutable): an equal string from a
 // reused element is kept rather than copied again.
 //

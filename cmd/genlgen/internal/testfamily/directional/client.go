@@ -122,9 +122,10 @@ func (c *Client) GetDump(ctx context.Context) iter.Seq2[*Dev, error] {
 // values, so that a caller that passes the same slice back, as in dst, err =
 // c.GetDumpAppend(ctx, dst[:0]), allocates almost nothing once warm. So do not
 // keep, from one call to the next, an element in the reused range or anything
-// it refers to; elements before len(dst) are not touched. Strings are never
-// overwritten (they are immutable): an equal string from a reused element is
-// kept rather than copied again.
+// it refers to (even through an element before len(dst), as after a shallow
+// copy); elements before len(dst) are not touched themselves. Strings are
+// never overwritten (they are immutable): an equal string from a reused
+// element is kept rather than copied again.
 //
 // A reply that fails to decode is not appended; the dump goes on, and its
 // error is returned at the end (with those of other such replies, joined with
@@ -275,8 +276,9 @@ func (c *Client) PortGetDump(ctx context.Context, req *PortGetDumpRequest) iter.
 // with later replies' values, so that a caller that passes the same slice
 // back, as in dst, err = c.PortGetDumpAppend(ctx, req, dst[:0]), allocates
 // almost nothing once warm. So do not keep, from one call to the next, an
-// element in the reused range or anything it refers to; elements before
-// len(dst) are not touched. Strings are never overwritten (they are
+// element in the reused range or anything it refers to (even through an
+// element before len(dst), as after a shallow copy); elements before len(dst)
+// are not touched themselves. Strings are never overwritten (they are
 // immutable): an equal string from a reused element is kept rather than copied
 // again.
 //
