@@ -164,7 +164,7 @@ func (c *Client) GetPerfDomainsDumpAppend(ctx context.Context, dst []PerfDomain)
 			dst = append(dst, PerfDomain{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledPerfDomain()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("get-perf-domains", err))

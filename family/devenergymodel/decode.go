@@ -61,11 +61,9 @@ func (a *allocator) slabOfPerfDomain() *attrs.Slab[PerfDomain] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
-// decoding did not take again.
-func (a *allocator) dropRecycled() {
-	a.slabPerfState.DropRecycled()
-	a.slabPerfDomain.DropRecycled()
+// dropRecycledPerfDomain forgets what recycling a PerfDomain handed to a's
+// free lists and decoding did not take again.
+func (a *allocator) dropRecycledPerfDomain() {
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

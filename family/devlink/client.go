@@ -162,7 +162,7 @@ func (c *Client) GetDumpAppend(ctx context.Context, dst []Devlink) ([]Devlink, e
 			dst = append(dst, Devlink{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("get", err))
@@ -299,7 +299,7 @@ func (c *Client) PortGetDumpAppend(ctx context.Context, req *PortGetDumpRequest,
 			dst = append(dst, Devlink{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("port-get", err))
@@ -565,7 +565,7 @@ func (c *Client) SbGetDumpAppend(ctx context.Context, req *SbGetDumpRequest, dst
 			dst = append(dst, Devlink{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("sb-get", err))
@@ -703,7 +703,7 @@ func (c *Client) SbPoolGetDumpAppend(ctx context.Context, req *SbPoolGetDumpRequ
 			dst = append(dst, Devlink{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("sb-pool-get", err))
@@ -868,7 +868,7 @@ func (c *Client) SbPortPoolGetDumpAppend(ctx context.Context, req *SbPortPoolGet
 			dst = append(dst, Devlink{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("sb-port-pool-get", err))
@@ -1034,7 +1034,7 @@ func (c *Client) SbTcPoolBindGetDumpAppend(ctx context.Context, req *SbTcPoolBin
 			dst = append(dst, Devlink{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("sb-tc-pool-bind-get", err))
@@ -1437,7 +1437,7 @@ func (c *Client) ResourceDumpDumpAppend(ctx context.Context, req *ResourceDumpDu
 			dst = append(dst, Devlink{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("resource-dump", err))
@@ -1603,7 +1603,7 @@ func (c *Client) ParamGetDumpAppend(ctx context.Context, req *ParamGetDumpReques
 			dst = append(dst, Devlink{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("param-get", err))
@@ -1767,7 +1767,7 @@ func (c *Client) RegionGetDumpAppend(ctx context.Context, req *RegionGetDumpRequ
 			dst = append(dst, Devlink{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("region-get", err))
@@ -1935,7 +1935,7 @@ func (c *Client) RegionReadDumpAppend(ctx context.Context, req *RegionReadDumpRe
 			dst = append(dst, Devlink{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("region-read", err))
@@ -2061,7 +2061,7 @@ func (c *Client) PortParamGetDumpAppend(ctx context.Context, dst []Devlink) ([]D
 			dst = append(dst, Devlink{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("port-param-get", err))
@@ -2215,7 +2215,7 @@ func (c *Client) InfoGetDumpAppend(ctx context.Context, dst []Devlink) ([]Devlin
 			dst = append(dst, Devlink{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("info-get", err))
@@ -2355,7 +2355,7 @@ func (c *Client) HealthReporterGetDumpAppend(ctx context.Context, req *HealthRep
 			dst = append(dst, Devlink{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("health-reporter-get", err))
@@ -2546,7 +2546,7 @@ func (c *Client) HealthReporterDumpGetDumpAppend(ctx context.Context, req *Healt
 			dst = append(dst, Devlink{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("health-reporter-dump-get", err))
@@ -2735,7 +2735,7 @@ func (c *Client) TrapGetDumpAppend(ctx context.Context, req *TrapGetDumpRequest,
 			dst = append(dst, Devlink{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("trap-get", err))
@@ -2899,7 +2899,7 @@ func (c *Client) TrapGroupGetDumpAppend(ctx context.Context, req *TrapGroupGetDu
 			dst = append(dst, Devlink{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("trap-group-get", err))
@@ -3064,7 +3064,7 @@ func (c *Client) TrapPolicerGetDumpAppend(ctx context.Context, req *TrapPolicerG
 			dst = append(dst, Devlink{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("trap-policer-get", err))
@@ -3254,7 +3254,7 @@ func (c *Client) RateGetDumpAppend(ctx context.Context, req *RateGetDumpRequest,
 			dst = append(dst, Devlink{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("rate-get", err))
@@ -3472,7 +3472,7 @@ func (c *Client) LinecardGetDumpAppend(ctx context.Context, req *LinecardGetDump
 			dst = append(dst, Devlink{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("linecard-get", err))
@@ -3623,7 +3623,7 @@ func (c *Client) SelftestsGetDumpAppend(ctx context.Context, dst []Devlink) ([]D
 			dst = append(dst, Devlink{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("selftests-get", err))

@@ -629,9 +629,9 @@ func (a *allocator) slabOfDevlink() *attrs.Slab[Devlink] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
-// decoding did not take again.
-func (a *allocator) dropRecycled() {
+// dropRecycledDevlink forgets what recycling a Devlink handed to a's free
+// lists and decoding did not take again.
+func (a *allocator) dropRecycledDevlink() {
 	a.copies.DropRecycled()
 	a.slabDlDpipeTables.DropRecycled()
 	a.slabDlDpipeTable.DropRecycled()
@@ -671,7 +671,6 @@ func (a *allocator) dropRecycled() {
 	a.slabDlSelftestID.DropRecycled()
 	a.slabDlRateTcBws.DropRecycled()
 	a.slabDlParentDev.DropRecycled()
-	a.slabDevlink.DropRecycled()
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

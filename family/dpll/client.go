@@ -194,7 +194,7 @@ func (c *Client) DeviceGetDumpAppend(ctx context.Context, dst []Dpll) ([]Dpll, e
 			dst = append(dst, Dpll{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDpll()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("device-get", err))
@@ -394,7 +394,7 @@ func (c *Client) PinGetDumpAppend(ctx context.Context, req *PinGetDumpRequest, d
 			dst = append(dst, Pin{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledPin()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("pin-get", err))

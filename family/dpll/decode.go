@@ -140,16 +140,20 @@ func (a *allocator) slabOfPin() *attrs.Slab[Pin] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
+// dropRecycledDpll forgets what recycling a Dpll handed to a's free lists and
 // decoding did not take again.
-func (a *allocator) dropRecycled() {
+func (a *allocator) dropRecycledDpll() {
+	a.copies.DropRecycled()
+}
+
+// dropRecycledPin forgets what recycling a Pin handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycledPin() {
 	a.copies.DropRecycled()
 	a.slabFrequencyRange.DropRecycled()
 	a.slabPinParentDevice.DropRecycled()
 	a.slabPinParentPin.DropRecycled()
 	a.slabReferenceSync.DropRecycled()
-	a.slabDpll.DropRecycled()
-	a.slabPin.DropRecycled()
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

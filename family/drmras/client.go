@@ -136,7 +136,7 @@ func (c *Client) ListNodesDumpAppend(ctx context.Context, dst []NodeAttrs) ([]No
 			dst = append(dst, NodeAttrs{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledNodeAttrs()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("list-nodes", err))
@@ -275,7 +275,7 @@ func (c *Client) GetErrorCounterDumpAppend(ctx context.Context, req *GetErrorCou
 			dst = append(dst, ErrorCounterAttrs{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledErrorCounterAttrs()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("get-error-counter", err))

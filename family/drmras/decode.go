@@ -63,12 +63,16 @@ func (a *allocator) slabOfErrorCounterAttrs() *attrs.Slab[ErrorCounterAttrs] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
-// decoding did not take again.
-func (a *allocator) dropRecycled() {
+// dropRecycledNodeAttrs forgets what recycling a NodeAttrs handed to a's free
+// lists and decoding did not take again.
+func (a *allocator) dropRecycledNodeAttrs() {
 	a.copies.DropRecycled()
-	a.slabNodeAttrs.DropRecycled()
-	a.slabErrorCounterAttrs.DropRecycled()
+}
+
+// dropRecycledErrorCounterAttrs forgets what recycling a ErrorCounterAttrs
+// handed to a's free lists and decoding did not take again.
+func (a *allocator) dropRecycledErrorCounterAttrs() {
+	a.copies.DropRecycled()
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

@@ -174,7 +174,7 @@ func (c *Client) StrsetGetDumpAppend(ctx context.Context, req *StrsetGetDumpRequ
 			dst = append(dst, Strset{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledStrset()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("strset-get", err))
@@ -312,7 +312,7 @@ func (c *Client) LinkinfoGetDumpAppend(ctx context.Context, req *LinkinfoGetDump
 			dst = append(dst, Linkinfo{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledLinkinfo()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("linkinfo-get", err))
@@ -476,7 +476,7 @@ func (c *Client) LinkmodesGetDumpAppend(ctx context.Context, req *LinkmodesGetDu
 			dst = append(dst, Linkmodes{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledLinkmodes()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("linkmodes-get", err))
@@ -640,7 +640,7 @@ func (c *Client) LinkstateGetDumpAppend(ctx context.Context, req *LinkstateGetDu
 			dst = append(dst, Linkstate{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledLinkstate()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("linkstate-get", err))
@@ -776,7 +776,7 @@ func (c *Client) DebugGetDumpAppend(ctx context.Context, req *DebugGetDumpReques
 			dst = append(dst, Debug{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDebug()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("debug-get", err))
@@ -936,7 +936,7 @@ func (c *Client) WolGetDumpAppend(ctx context.Context, req *WolGetDumpRequest, d
 			dst = append(dst, Wol{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledWol()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("wol-get", err))
@@ -1098,7 +1098,7 @@ func (c *Client) FeaturesGetDumpAppend(ctx context.Context, req *FeaturesGetDump
 			dst = append(dst, Features{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledFeatures()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("features-get", err))
@@ -1262,7 +1262,7 @@ func (c *Client) PrivflagsGetDumpAppend(ctx context.Context, req *PrivflagsGetDu
 			dst = append(dst, Privflags{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledPrivflags()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("privflags-get", err))
@@ -1427,7 +1427,7 @@ func (c *Client) RingsGetDumpAppend(ctx context.Context, req *RingsGetDumpReques
 			dst = append(dst, Rings{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledRings()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("rings-get", err))
@@ -1593,7 +1593,7 @@ func (c *Client) ChannelsGetDumpAppend(ctx context.Context, req *ChannelsGetDump
 			dst = append(dst, Channels{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledChannels()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("channels-get", err))
@@ -1770,7 +1770,7 @@ func (c *Client) CoalesceGetDumpAppend(ctx context.Context, req *CoalesceGetDump
 			dst = append(dst, Coalesce{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledCoalesce()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("coalesce-get", err))
@@ -1938,7 +1938,7 @@ func (c *Client) PauseGetDumpAppend(ctx context.Context, req *PauseGetDumpReques
 			dst = append(dst, Pause{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledPause()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("pause-get", err))
@@ -2100,7 +2100,7 @@ func (c *Client) EeeGetDumpAppend(ctx context.Context, req *EeeGetDumpRequest, d
 			dst = append(dst, Eee{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledEee()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("eee-get", err))
@@ -2264,7 +2264,7 @@ func (c *Client) TsinfoGetDumpAppend(ctx context.Context, req *TsinfoGetDumpRequ
 			dst = append(dst, Tsinfo{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledTsinfo()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("tsinfo-get", err))
@@ -2451,7 +2451,7 @@ func (c *Client) TunnelInfoGetDumpAppend(ctx context.Context, req *TunnelInfoGet
 			dst = append(dst, TunnelInfo{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledTunnelInfo()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("tunnel-info-get", err))
@@ -2587,7 +2587,7 @@ func (c *Client) FECGetDumpAppend(ctx context.Context, req *FECGetDumpRequest, d
 			dst = append(dst, FEC{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledFEC()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("fec-get", err))
@@ -2750,7 +2750,7 @@ func (c *Client) ModuleEepromGetDumpAppend(ctx context.Context, req *ModuleEepro
 			dst = append(dst, ModuleEeprom{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledModuleEeprom()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("module-eeprom-get", err))
@@ -2886,7 +2886,7 @@ func (c *Client) StatsGetDumpAppend(ctx context.Context, req *StatsGetDumpReques
 			dst = append(dst, Stats{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledStats()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("stats-get", err))
@@ -3023,7 +3023,7 @@ func (c *Client) PhcVclocksGetDumpAppend(ctx context.Context, req *PhcVclocksGet
 			dst = append(dst, PhcVclocks{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledPhcVclocks()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("phc-vclocks-get", err))
@@ -3159,7 +3159,7 @@ func (c *Client) ModuleGetDumpAppend(ctx context.Context, req *ModuleGetDumpRequ
 			dst = append(dst, Module{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledModule()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("module-get", err))
@@ -3329,7 +3329,7 @@ func (c *Client) PseGetDumpAppend(ctx context.Context, req *PseGetDumpRequest, d
 			dst = append(dst, Pse{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledPse()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("pse-get", err))
@@ -3491,7 +3491,7 @@ func (c *Client) RSSGetDumpAppend(ctx context.Context, req *RSSGetDumpRequest, d
 			dst = append(dst, RSS{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledRSS()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("rss-get", err))
@@ -3630,7 +3630,7 @@ func (c *Client) PlcaGetCfgDumpAppend(ctx context.Context, req *PlcaGetCfgDumpRe
 			dst = append(dst, Plca{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledPlca()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("plca-get-cfg", err))
@@ -3794,7 +3794,7 @@ func (c *Client) PlcaGetStatusDumpAppend(ctx context.Context, req *PlcaGetStatus
 			dst = append(dst, Plca{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledPlca()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("plca-get-status", err))
@@ -3933,7 +3933,7 @@ func (c *Client) MmGetDumpAppend(ctx context.Context, req *MmGetDumpRequest, dst
 			dst = append(dst, Mm{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledMm()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("mm-get", err))
@@ -4121,7 +4121,7 @@ func (c *Client) PHYGetDumpAppend(ctx context.Context, req *PHYGetDumpRequest, d
 			dst = append(dst, PHY{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledPHY()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("phy-get", err))
@@ -4259,7 +4259,7 @@ func (c *Client) TsconfigGetDumpAppend(ctx context.Context, req *TsconfigGetDump
 			dst = append(dst, Tsconfig{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledTsconfig()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("tsconfig-get", err))
@@ -4502,7 +4502,7 @@ func (c *Client) MseGetDumpAppend(ctx context.Context, req *MseGetDumpRequest, d
 			dst = append(dst, Mse{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledMse()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("mse-get", err))

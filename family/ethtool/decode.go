@@ -1154,66 +1154,248 @@ func (a *allocator) slabOfMse() *attrs.Slab[Mse] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
-// decoding did not take again.
-func (a *allocator) dropRecycled() {
+// dropRecycledStrset forgets what recycling a Strset handed to a's free lists
+// and decoding did not take again.
+func (a *allocator) dropRecycledStrset() {
 	a.copies.DropRecycled()
-	a.slabBitsetBit.DropRecycled()
-	a.slabBitsetBits.DropRecycled()
 	a.slabString.DropRecycled()
 	a.slabStrings.DropRecycled()
 	a.slabStringset.DropRecycled()
 	a.slabHeader.DropRecycled()
 	a.slabStringsets.DropRecycled()
+}
+
+// dropRecycledLinkinfo forgets what recycling a Linkinfo handed to a's free
+// lists and decoding did not take again.
+func (a *allocator) dropRecycledLinkinfo() {
+	a.copies.DropRecycled()
+	a.slabHeader.DropRecycled()
+}
+
+// dropRecycledLinkmodes forgets what recycling a Linkmodes handed to a's free
+// lists and decoding did not take again.
+func (a *allocator) dropRecycledLinkmodes() {
+	a.copies.DropRecycled()
+	a.slabBitsetBit.DropRecycled()
+	a.slabBitsetBits.DropRecycled()
+	a.slabHeader.DropRecycled()
 	a.slabBitset.DropRecycled()
-	a.slabMmStat.DropRecycled()
+}
+
+// dropRecycledLinkstate forgets what recycling a Linkstate handed to a's free
+// lists and decoding did not take again.
+func (a *allocator) dropRecycledLinkstate() {
+	a.copies.DropRecycled()
+	a.slabHeader.DropRecycled()
+}
+
+// dropRecycledDebug forgets what recycling a Debug handed to a's free lists
+// and decoding did not take again.
+func (a *allocator) dropRecycledDebug() {
+	a.copies.DropRecycled()
+	a.slabBitsetBit.DropRecycled()
+	a.slabBitsetBits.DropRecycled()
+	a.slabHeader.DropRecycled()
+	a.slabBitset.DropRecycled()
+}
+
+// dropRecycledWol forgets what recycling a Wol handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycledWol() {
+	a.copies.DropRecycled()
+	a.slabBitsetBit.DropRecycled()
+	a.slabBitsetBits.DropRecycled()
+	a.slabHeader.DropRecycled()
+	a.slabBitset.DropRecycled()
+}
+
+// dropRecycledFeatures forgets what recycling a Features handed to a's free
+// lists and decoding did not take again.
+func (a *allocator) dropRecycledFeatures() {
+	a.copies.DropRecycled()
+	a.slabBitsetBit.DropRecycled()
+	a.slabBitsetBits.DropRecycled()
+	a.slabHeader.DropRecycled()
+	a.slabBitset.DropRecycled()
+}
+
+// dropRecycledPrivflags forgets what recycling a Privflags handed to a's free
+// lists and decoding did not take again.
+func (a *allocator) dropRecycledPrivflags() {
+	a.copies.DropRecycled()
+	a.slabBitsetBit.DropRecycled()
+	a.slabBitsetBits.DropRecycled()
+	a.slabHeader.DropRecycled()
+	a.slabBitset.DropRecycled()
+}
+
+// dropRecycledRings forgets what recycling a Rings handed to a's free lists
+// and decoding did not take again.
+func (a *allocator) dropRecycledRings() {
+	a.copies.DropRecycled()
+	a.slabHeader.DropRecycled()
+}
+
+// dropRecycledChannels forgets what recycling a Channels handed to a's free
+// lists and decoding did not take again.
+func (a *allocator) dropRecycledChannels() {
+	a.copies.DropRecycled()
+	a.slabHeader.DropRecycled()
+}
+
+// dropRecycledCoalesce forgets what recycling a Coalesce handed to a's free
+// lists and decoding did not take again.
+func (a *allocator) dropRecycledCoalesce() {
+	a.copies.DropRecycled()
+	a.slabHeader.DropRecycled()
 	a.slabIrqModeration.DropRecycled()
 	a.slabProfile.DropRecycled()
+}
+
+// dropRecycledPause forgets what recycling a Pause handed to a's free lists
+// and decoding did not take again.
+func (a *allocator) dropRecycledPause() {
+	a.copies.DropRecycled()
+	a.slabHeader.DropRecycled()
 	a.slabPauseStat.DropRecycled()
+}
+
+// dropRecycledEee forgets what recycling a Eee handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycledEee() {
+	a.copies.DropRecycled()
+	a.slabBitsetBit.DropRecycled()
+	a.slabBitsetBits.DropRecycled()
+	a.slabHeader.DropRecycled()
+	a.slabBitset.DropRecycled()
+}
+
+// dropRecycledTsinfo forgets what recycling a Tsinfo handed to a's free lists
+// and decoding did not take again.
+func (a *allocator) dropRecycledTsinfo() {
+	a.copies.DropRecycled()
+	a.slabBitsetBit.DropRecycled()
+	a.slabBitsetBits.DropRecycled()
+	a.slabHeader.DropRecycled()
+	a.slabBitset.DropRecycled()
 	a.slabTsStat.DropRecycled()
 	a.slabTsHwtstampProvider.DropRecycled()
-	a.slabCableResult.DropRecycled()
-	a.slabCableFaultLength.DropRecycled()
-	a.slabCableNest.DropRecycled()
-	a.slabCableTestTdrCfg.DropRecycled()
+}
+
+// dropRecycledTunnelInfo forgets what recycling a TunnelInfo handed to a's
+// free lists and decoding did not take again.
+func (a *allocator) dropRecycledTunnelInfo() {
+	a.copies.DropRecycled()
+	a.slabBitsetBit.DropRecycled()
+	a.slabBitsetBits.DropRecycled()
+	a.slabHeader.DropRecycled()
+	a.slabBitset.DropRecycled()
 	a.slabTunnelUDPEntry.DropRecycled()
 	a.slabTunnelUDPTable.DropRecycled()
 	a.slabTunnelUDP.DropRecycled()
+}
+
+// dropRecycledFEC forgets what recycling a FEC handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycledFEC() {
+	a.copies.DropRecycled()
+	a.slabBitsetBit.DropRecycled()
+	a.slabBitsetBits.DropRecycled()
+	a.slabHeader.DropRecycled()
+	a.slabBitset.DropRecycled()
 	a.slabFECHist.DropRecycled()
 	a.slabFECStat.DropRecycled()
+}
+
+// dropRecycledModuleEeprom forgets what recycling a ModuleEeprom handed to a's
+// free lists and decoding did not take again.
+func (a *allocator) dropRecycledModuleEeprom() {
+	a.copies.DropRecycled()
+	a.slabHeader.DropRecycled()
+}
+
+// dropRecycledStats forgets what recycling a Stats handed to a's free lists
+// and decoding did not take again.
+func (a *allocator) dropRecycledStats() {
+	a.copies.DropRecycled()
+	a.slabBitsetBit.DropRecycled()
+	a.slabBitsetBits.DropRecycled()
+	a.slabHeader.DropRecycled()
+	a.slabBitset.DropRecycled()
 	a.slabStatsGrpHist.DropRecycled()
 	a.slabStatsGrp.DropRecycled()
+}
+
+// dropRecycledPhcVclocks forgets what recycling a PhcVclocks handed to a's
+// free lists and decoding did not take again.
+func (a *allocator) dropRecycledPhcVclocks() {
+	a.copies.DropRecycled()
+	a.slabHeader.DropRecycled()
+}
+
+// dropRecycledModule forgets what recycling a Module handed to a's free lists
+// and decoding did not take again.
+func (a *allocator) dropRecycledModule() {
+	a.copies.DropRecycled()
+	a.slabHeader.DropRecycled()
+}
+
+// dropRecycledPse forgets what recycling a Pse handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycledPse() {
+	a.copies.DropRecycled()
+	a.slabHeader.DropRecycled()
 	a.slabC33PsePwLimit.DropRecycled()
+}
+
+// dropRecycledRSS forgets what recycling a RSS handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycledRSS() {
+	a.copies.DropRecycled()
+	a.slabHeader.DropRecycled()
 	a.slabFlow.DropRecycled()
+}
+
+// dropRecycledPlca forgets what recycling a Plca handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycledPlca() {
+	a.copies.DropRecycled()
+	a.slabHeader.DropRecycled()
+}
+
+// dropRecycledMm forgets what recycling a Mm handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycledMm() {
+	a.copies.DropRecycled()
+	a.slabHeader.DropRecycled()
+	a.slabMmStat.DropRecycled()
+}
+
+// dropRecycledPHY forgets what recycling a PHY handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycledPHY() {
+	a.copies.DropRecycled()
+	a.slabHeader.DropRecycled()
+}
+
+// dropRecycledTsconfig forgets what recycling a Tsconfig handed to a's free
+// lists and decoding did not take again.
+func (a *allocator) dropRecycledTsconfig() {
+	a.copies.DropRecycled()
+	a.slabBitsetBit.DropRecycled()
+	a.slabBitsetBits.DropRecycled()
+	a.slabHeader.DropRecycled()
+	a.slabBitset.DropRecycled()
+	a.slabTsHwtstampProvider.DropRecycled()
+}
+
+// dropRecycledMse forgets what recycling a Mse handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycledMse() {
+	a.copies.DropRecycled()
+	a.slabHeader.DropRecycled()
 	a.slabMseCapabilities.DropRecycled()
 	a.slabMseSnapshot.DropRecycled()
-	a.slabStrset.DropRecycled()
-	a.slabLinkinfo.DropRecycled()
-	a.slabLinkmodes.DropRecycled()
-	a.slabLinkstate.DropRecycled()
-	a.slabDebug.DropRecycled()
-	a.slabWol.DropRecycled()
-	a.slabFeatures.DropRecycled()
-	a.slabPrivflags.DropRecycled()
-	a.slabRings.DropRecycled()
-	a.slabChannels.DropRecycled()
-	a.slabCoalesce.DropRecycled()
-	a.slabPause.DropRecycled()
-	a.slabEee.DropRecycled()
-	a.slabTsinfo.DropRecycled()
-	a.slabTunnelInfo.DropRecycled()
-	a.slabFEC.DropRecycled()
-	a.slabModuleEeprom.DropRecycled()
-	a.slabStats.DropRecycled()
-	a.slabPhcVclocks.DropRecycled()
-	a.slabModule.DropRecycled()
-	a.slabPse.DropRecycled()
-	a.slabRSS.DropRecycled()
-	a.slabPlca.DropRecycled()
-	a.slabMm.DropRecycled()
-	a.slabPHY.DropRecycled()
-	a.slabTsconfig.DropRecycled()
-	a.slabMse.DropRecycled()
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

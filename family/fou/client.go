@@ -215,7 +215,7 @@ func (c *Client) GetDumpAppend(ctx context.Context, dst []Fou) ([]Fou, error) {
 			dst = append(dst, Fou{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledFou()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("get", err))

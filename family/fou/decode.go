@@ -43,10 +43,9 @@ func (a *allocator) slabOfFou() *attrs.Slab[Fou] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
+// dropRecycledFou forgets what recycling a Fou handed to a's free lists and
 // decoding did not take again.
-func (a *allocator) dropRecycled() {
-	a.slabFou.DropRecycled()
+func (a *allocator) dropRecycledFou() {
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

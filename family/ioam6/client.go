@@ -187,7 +187,7 @@ func (c *Client) DumpNamespacesDumpAppend(ctx context.Context, dst []Ioam6) ([]I
 			dst = append(dst, Ioam6{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledIoam6()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("dump-namespaces", err))
@@ -336,7 +336,7 @@ func (c *Client) DumpSchemasDumpAppend(ctx context.Context, dst []Ioam6) ([]Ioam
 			dst = append(dst, Ioam6{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledIoam6()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("dump-schemas", err))

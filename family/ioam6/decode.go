@@ -55,11 +55,10 @@ func (a *allocator) slabOfIoam6() *attrs.Slab[Ioam6] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
-// decoding did not take again.
-func (a *allocator) dropRecycled() {
+// dropRecycledIoam6 forgets what recycling a Ioam6 handed to a's free lists
+// and decoding did not take again.
+func (a *allocator) dropRecycledIoam6() {
 	a.copies.DropRecycled()
-	a.slabIoam6.DropRecycled()
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

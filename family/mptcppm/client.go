@@ -211,7 +211,7 @@ func (c *Client) GetAddrDumpAppend(ctx context.Context, dst []Attr) ([]Attr, err
 			dst = append(dst, Attr{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledAttr()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("get-addr", err))

@@ -110,12 +110,11 @@ func (a *allocator) slabOfAttr() *attrs.Slab[Attr] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
+// dropRecycledAttr forgets what recycling a Attr handed to a's free lists and
 // decoding did not take again.
-func (a *allocator) dropRecycled() {
+func (a *allocator) dropRecycledAttr() {
 	a.copies.DropRecycled()
 	a.slabAddress.DropRecycled()
-	a.slabAttr.DropRecycled()
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

@@ -164,7 +164,7 @@ func (c *Client) DevGetDumpAppend(ctx context.Context, dst []Dev) ([]Dev, error)
 			dst = append(dst, Dev{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDev()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("dev-get", err))
@@ -303,7 +303,7 @@ func (c *Client) PagePoolGetDumpAppend(ctx context.Context, req *PagePoolGetDump
 			dst = append(dst, PagePool{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledPagePool()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("page-pool-get", err))
@@ -446,7 +446,7 @@ func (c *Client) PagePoolStatsGetDumpAppend(ctx context.Context, req *PagePoolSt
 			dst = append(dst, PagePoolStats{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledPagePoolStats()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("page-pool-stats-get", err))
@@ -583,7 +583,7 @@ func (c *Client) QueueGetDumpAppend(ctx context.Context, req *QueueGetDumpReques
 			dst = append(dst, Queue{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledQueue()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("queue-get", err))
@@ -720,7 +720,7 @@ func (c *Client) NapiGetDumpAppend(ctx context.Context, req *NapiGetDumpRequest,
 			dst = append(dst, Napi{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledNapi()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("napi-get", err))
@@ -836,7 +836,7 @@ func (c *Client) QstatsGetDumpAppend(ctx context.Context, req *QstatsGetDumpRequ
 			dst = append(dst, Qstats{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledQstats()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("qstats-get", err))

@@ -236,20 +236,40 @@ func (a *allocator) slabOfQstats() *attrs.Slab[Qstats] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
+// dropRecycledDev forgets what recycling a Dev handed to a's free lists and
 // decoding did not take again.
-func (a *allocator) dropRecycled() {
+func (a *allocator) dropRecycledDev() {
+}
+
+// dropRecycledPagePool forgets what recycling a PagePool handed to a's free
+// lists and decoding did not take again.
+func (a *allocator) dropRecycledPagePool() {
 	a.slabIoUringProviderInfo.DropRecycled()
+}
+
+// dropRecycledPagePoolStats forgets what recycling a PagePoolStats handed to
+// a's free lists and decoding did not take again.
+func (a *allocator) dropRecycledPagePoolStats() {
 	a.slabPagePoolInfo.DropRecycled()
+}
+
+// dropRecycledQueue forgets what recycling a Queue handed to a's free lists
+// and decoding did not take again.
+func (a *allocator) dropRecycledQueue() {
+	a.slabIoUringProviderInfo.DropRecycled()
 	a.slabXskInfo.DropRecycled()
 	a.slabLease.DropRecycled()
 	a.slabQueueID.DropRecycled()
-	a.slabDev.DropRecycled()
-	a.slabPagePool.DropRecycled()
-	a.slabPagePoolStats.DropRecycled()
-	a.slabQueue.DropRecycled()
-	a.slabNapi.DropRecycled()
-	a.slabQstats.DropRecycled()
+}
+
+// dropRecycledNapi forgets what recycling a Napi handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycledNapi() {
+}
+
+// dropRecycledQstats forgets what recycling a Qstats handed to a's free lists
+// and decoding did not take again.
+func (a *allocator) dropRecycledQstats() {
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

@@ -174,7 +174,7 @@ func (c *Client) GetDumpAppend(ctx context.Context, req *GetDumpRequest, dst []N
 			dst = append(dst, NetShaper{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledNetShaper()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("get", err))
@@ -392,7 +392,7 @@ func (c *Client) CapGetDumpAppend(ctx context.Context, req *CapGetDumpRequest, d
 			dst = append(dst, Caps{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledCaps()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("cap-get", err))

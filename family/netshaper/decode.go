@@ -89,13 +89,16 @@ func (a *allocator) slabOfCaps() *attrs.Slab[Caps] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
-// decoding did not take again.
-func (a *allocator) dropRecycled() {
+// dropRecycledNetShaper forgets what recycling a NetShaper handed to a's free
+// lists and decoding did not take again.
+func (a *allocator) dropRecycledNetShaper() {
 	a.slabHandle.DropRecycled()
 	a.slabLeafInfo.DropRecycled()
-	a.slabNetShaper.DropRecycled()
-	a.slabCaps.DropRecycled()
+}
+
+// dropRecycledCaps forgets what recycling a Caps handed to a's free lists and
+// decoding did not take again.
+func (a *allocator) dropRecycledCaps() {
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

@@ -138,7 +138,7 @@ func (c *Client) RPCStatusGetDumpAppend(ctx context.Context, dst []RPCStatus) ([
 			dst = append(dst, RPCStatus{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledRPCStatus()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("rpc-status-get", err))
@@ -422,7 +422,7 @@ func (c *Client) SvcExportGetReqsDumpAppend(ctx context.Context, dst []SvcExport
 			dst = append(dst, SvcExportReqs{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledSvcExportReqs()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("svc-export-get-reqs", err))
@@ -546,7 +546,7 @@ func (c *Client) ExpkeyGetReqsDumpAppend(ctx context.Context, dst []ExpkeyReqs) 
 			dst = append(dst, ExpkeyReqs{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledExpkeyReqs()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("expkey-get-reqs", err))
@@ -772,7 +772,7 @@ func (c *Client) ServerStatsGetDumpAppend(ctx context.Context, dst []ServerStats
 			dst = append(dst, ServerStats{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledServerStats()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("server-stats-get", err))

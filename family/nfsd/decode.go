@@ -296,22 +296,32 @@ func (a *allocator) slabOfServerStats() *attrs.Slab[ServerStats] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
-// decoding did not take again.
-func (a *allocator) dropRecycled() {
+// dropRecycledRPCStatus forgets what recycling a RPCStatus handed to a's free
+// lists and decoding did not take again.
+func (a *allocator) dropRecycledRPCStatus() {
+}
+
+// dropRecycledSvcExportReqs forgets what recycling a SvcExportReqs handed to
+// a's free lists and decoding did not take again.
+func (a *allocator) dropRecycledSvcExportReqs() {
 	a.copies.DropRecycled()
-	a.slabVersion.DropRecycled()
-	a.slabSock.DropRecycled()
 	a.slabFslocation.DropRecycled()
 	a.slabFslocations.DropRecycled()
 	a.slabAuthFlavor.DropRecycled()
 	a.slabSvcExport.DropRecycled()
+}
+
+// dropRecycledExpkeyReqs forgets what recycling a ExpkeyReqs handed to a's
+// free lists and decoding did not take again.
+func (a *allocator) dropRecycledExpkeyReqs() {
+	a.copies.DropRecycled()
 	a.slabExpkey.DropRecycled()
+}
+
+// dropRecycledServerStats forgets what recycling a ServerStats handed to a's
+// free lists and decoding did not take again.
+func (a *allocator) dropRecycledServerStats() {
 	a.slabServerProcEntry.DropRecycled()
-	a.slabRPCStatus.DropRecycled()
-	a.slabSvcExportReqs.DropRecycled()
-	a.slabExpkeyReqs.DropRecycled()
-	a.slabServerStats.DropRecycled()
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

@@ -203,7 +203,7 @@ func (c *Client) GetWiphyDumpAppend(ctx context.Context, req *GetWiphyDumpReques
 			dst = append(dst, Attrs{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledAttrs()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("get-wiphy", err))
@@ -342,7 +342,7 @@ func (c *Client) GetInterfaceDumpAppend(ctx context.Context, req *GetInterfaceDu
 			dst = append(dst, Attrs{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledAttrs()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("get-interface", err))
@@ -478,7 +478,7 @@ func (c *Client) GetScanDumpAppend(ctx context.Context, req *GetScanDumpRequest,
 			dst = append(dst, Attrs{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledAttrs()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("get-scan", err))
@@ -642,7 +642,7 @@ func (c *Client) GetStationDumpAppend(ctx context.Context, req *GetStationDumpRe
 			dst = append(dst, Attrs{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledAttrs()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("get-station", err))

@@ -854,9 +854,9 @@ func (a *allocator) slabOfAttrs() *attrs.Slab[Attrs] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
-// decoding did not take again.
-func (a *allocator) dropRecycled() {
+// dropRecycledAttrs forgets what recycling a Attrs handed to a's free lists
+// and decoding did not take again.
+func (a *allocator) dropRecycledAttrs() {
 	a.copies.DropRecycled()
 	a.slabStaInfoAttrs.DropRecycled()
 	a.slabWiphyBands.DropRecycled()
@@ -877,7 +877,6 @@ func (a *allocator) dropRecycled() {
 	a.slabSarSpecs.DropRecycled()
 	a.slabRateInfoAttrs.DropRecycled()
 	a.slabStaBSSParamAttrs.DropRecycled()
-	a.slabAttrs.DropRecycled()
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

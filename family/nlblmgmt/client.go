@@ -187,7 +187,7 @@ func (c *Client) ListallDumpAppend(ctx context.Context, dst []Mgmt) ([]Mgmt, err
 			dst = append(dst, Mgmt{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledMgmt()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("listall", err))
@@ -363,7 +363,7 @@ func (c *Client) ProtocolsDumpAppend(ctx context.Context, dst []Mgmt) ([]Mgmt, e
 			dst = append(dst, Mgmt{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledMgmt()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("protocols", err))

@@ -67,9 +67,9 @@ func (a *allocator) slabOfSelectorList() *attrs.Slab[SelectorList] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
+// dropRecycledMgmt forgets what recycling a Mgmt handed to a's free lists and
 // decoding did not take again.
-func (a *allocator) dropRecycled() {
+func (a *allocator) dropRecycledMgmt() {
 	a.copies.DropRecycled()
 	a.slabMgmt.DropRecycled()
 	a.slabSelectorList.DropRecycled()

@@ -163,7 +163,7 @@ func (c *Client) GetfamilyDumpAppend(ctx context.Context, dst []CtrlAttrs) ([]Ct
 			dst = append(dst, CtrlAttrs{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledCtrlAttrs()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("getfamily", err))
@@ -273,7 +273,7 @@ func (c *Client) GetpolicyDumpAppend(ctx context.Context, req *GetpolicyDumpRequ
 			dst = append(dst, CtrlAttrs{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledCtrlAttrs()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("getpolicy", err))

@@ -102,13 +102,12 @@ func (a *allocator) slabOfCtrlAttrs() *attrs.Slab[CtrlAttrs] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
-// decoding did not take again.
-func (a *allocator) dropRecycled() {
+// dropRecycledCtrlAttrs forgets what recycling a CtrlAttrs handed to a's free
+// lists and decoding did not take again.
+func (a *allocator) dropRecycledCtrlAttrs() {
 	a.copies.DropRecycled()
 	a.slabOpAttrs.DropRecycled()
 	a.slabMcastGroupAttrs.DropRecycled()
-	a.slabCtrlAttrs.DropRecycled()
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

@@ -224,7 +224,7 @@ func (c *Client) PeerGetDumpAppend(ctx context.Context, req *PeerGetDumpRequest,
 			dst = append(dst, Ovpn{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledOvpn()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("peer-get", err))

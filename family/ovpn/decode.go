@@ -174,20 +174,13 @@ func (a *allocator) slabOfOvpn() *attrs.Slab[Ovpn] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
+// dropRecycledOvpn forgets what recycling a Ovpn handed to a's free lists and
 // decoding did not take again.
-func (a *allocator) dropRecycled() {
+func (a *allocator) dropRecycledOvpn() {
 	a.copies.DropRecycled()
 	a.slabKeydir.DropRecycled()
 	a.slabPeer.DropRecycled()
 	a.slabKeyconf.DropRecycled()
-	a.slabPeerNewInput.DropRecycled()
-	a.slabPeerSetInput.DropRecycled()
-	a.slabPeerDelInput.DropRecycled()
-	a.slabKeyconfGet.DropRecycled()
-	a.slabKeyconfSwapInput.DropRecycled()
-	a.slabKeyconfDelInput.DropRecycled()
-	a.slabOvpn.DropRecycled()
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

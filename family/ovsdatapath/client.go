@@ -187,7 +187,7 @@ func (c *Client) GetDumpAppend(ctx context.Context, hdr OvsHeader, req *GetDumpR
 			dst = append(dst, DatapathMessage{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDatapathMessage()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("get", err))

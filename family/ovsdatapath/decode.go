@@ -51,18 +51,17 @@ func (a *allocator) slabOfDatapathMessage() *attrs.Slab[DatapathMessage] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
-// decoding did not take again.
-func (a *allocator) dropRecycled() {
-	a.copies.DropRecycled()
-	a.slabDatapathMessage.DropRecycled()
-}
-
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Datapath) recycle(a *allocator) {
 	a.arena().Keep(v.Name.Value)
 	*v = Datapath{}
+}
+
+// dropRecycledDatapathMessage forgets what recycling a DatapathMessage handed
+// to a's free lists and decoding did not take again.
+func (a *allocator) dropRecycledDatapathMessage() {
+	a.copies.DropRecycled()
 }
 
 // recycle hands the memory v refers to over to a, and zeroes v.

@@ -186,7 +186,7 @@ func (c *Client) GetDumpAppend(ctx context.Context, hdr OvsHeader, req *GetDumpR
 			dst = append(dst, FlowAttrsMessage{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledFlowAttrsMessage()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("get", err))

@@ -316,25 +316,6 @@ func (a *allocator) slabOfFlowAttrsMessage() *attrs.Slab[FlowAttrsMessage] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
-// decoding did not take again.
-func (a *allocator) dropRecycled() {
-	a.copies.DropRecycled()
-	a.slabKeyAttrs.DropRecycled()
-	a.slabActionAttrs.DropRecycled()
-	a.slabTunnelKeyAttrs.DropRecycled()
-	a.slabOvsNSHKeyAttrs.DropRecycled()
-	a.slabUserspaceAttrs.DropRecycled()
-	a.slabSampleAttrs.DropRecycled()
-	a.slabCtAttrs.DropRecycled()
-	a.slabCheckPktLenAttrs.DropRecycled()
-	a.slabDecTTLAttrs.DropRecycled()
-	a.slabPsampleAttrs.DropRecycled()
-	a.slabVxlanExtAttrs.DropRecycled()
-	a.slabNatAttrs.DropRecycled()
-	a.slabFlowAttrsMessage.DropRecycled()
-}
-
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *FlowAttrs) recycle(a *allocator) {
@@ -522,6 +503,24 @@ func (v *VxlanExtAttrs) recycle(a *allocator) {
 func (v *PsampleAttrs) recycle(a *allocator) {
 	a.arena().Recycle(v.Cookie)
 	*v = PsampleAttrs{}
+}
+
+// dropRecycledFlowAttrsMessage forgets what recycling a FlowAttrsMessage
+// handed to a's free lists and decoding did not take again.
+func (a *allocator) dropRecycledFlowAttrsMessage() {
+	a.copies.DropRecycled()
+	a.slabKeyAttrs.DropRecycled()
+	a.slabActionAttrs.DropRecycled()
+	a.slabTunnelKeyAttrs.DropRecycled()
+	a.slabOvsNSHKeyAttrs.DropRecycled()
+	a.slabUserspaceAttrs.DropRecycled()
+	a.slabSampleAttrs.DropRecycled()
+	a.slabCtAttrs.DropRecycled()
+	a.slabCheckPktLenAttrs.DropRecycled()
+	a.slabDecTTLAttrs.DropRecycled()
+	a.slabPsampleAttrs.DropRecycled()
+	a.slabVxlanExtAttrs.DropRecycled()
+	a.slabNatAttrs.DropRecycled()
 }
 
 // recycle hands the memory v refers to over to a, and zeroes v.

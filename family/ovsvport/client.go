@@ -242,7 +242,7 @@ func (c *Client) GetDumpAppend(ctx context.Context, hdr OvsHeader, req *GetDumpR
 			dst = append(dst, VportMessage{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledVportMessage()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("get", err))

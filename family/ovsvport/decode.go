@@ -83,15 +83,6 @@ func (a *allocator) slabOfVportMessage() *attrs.Slab[VportMessage] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
-// decoding did not take again.
-func (a *allocator) dropRecycled() {
-	a.copies.DropRecycled()
-	a.slabVportOptions.DropRecycled()
-	a.slabUpcallStats.DropRecycled()
-	a.slabVportMessage.DropRecycled()
-}
-
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *VportOptions) recycle(a *allocator) {
@@ -117,6 +108,14 @@ func (v *Vport) recycle(a *allocator) {
 		a.slabOfUpcallStats().Put(v.UpcallStats)
 	}
 	*v = Vport{}
+}
+
+// dropRecycledVportMessage forgets what recycling a VportMessage handed to a's
+// free lists and decoding did not take again.
+func (a *allocator) dropRecycledVportMessage() {
+	a.copies.DropRecycled()
+	a.slabVportOptions.DropRecycled()
+	a.slabUpcallStats.DropRecycled()
 }
 
 // recycle hands the memory v refers to over to a, and zeroes v.

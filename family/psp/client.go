@@ -162,7 +162,7 @@ func (c *Client) DevGetDumpAppend(ctx context.Context, dst []Dev) ([]Dev, error)
 			dst = append(dst, Dev{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDev()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("dev-get", err))
@@ -397,7 +397,7 @@ func (c *Client) GetStatsDumpAppend(ctx context.Context, dst []Stats) ([]Stats, 
 			dst = append(dst, Stats{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledStats()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("get-stats", err))

@@ -108,14 +108,15 @@ func (a *allocator) slabOfStats() *attrs.Slab[Stats] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
+// dropRecycledDev forgets what recycling a Dev handed to a's free lists and
 // decoding did not take again.
-func (a *allocator) dropRecycled() {
-	a.copies.DropRecycled()
+func (a *allocator) dropRecycledDev() {
 	a.slabAssocDevInfo.DropRecycled()
-	a.slabKeys.DropRecycled()
-	a.slabDev.DropRecycled()
-	a.slabStats.DropRecycled()
+}
+
+// dropRecycledStats forgets what recycling a Stats handed to a's free lists
+// and decoding did not take again.
+func (a *allocator) dropRecycledStats() {
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

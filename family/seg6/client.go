@@ -161,7 +161,7 @@ func (c *Client) DumphmacDumpAppend(ctx context.Context, dst []Seg6) ([]Seg6, er
 			dst = append(dst, Seg6{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledSeg6()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("dumphmac", err))

@@ -48,11 +48,10 @@ func (a *allocator) slabOfSeg6() *attrs.Slab[Seg6] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
+// dropRecycledSeg6 forgets what recycling a Seg6 handed to a's free lists and
 // decoding did not take again.
-func (a *allocator) dropRecycled() {
+func (a *allocator) dropRecycledSeg6() {
 	a.copies.DropRecycled()
-	a.slabSeg6.DropRecycled()
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

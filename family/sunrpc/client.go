@@ -137,7 +137,7 @@ func (c *Client) IPMapGetReqsDumpAppend(ctx context.Context, dst []IPMapReqs) ([
 			dst = append(dst, IPMapReqs{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledIPMapReqs()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("ip-map-get-reqs", err))
@@ -261,7 +261,7 @@ func (c *Client) UnixGidGetReqsDumpAppend(ctx context.Context, dst []UnixGidReqs
 			dst = append(dst, UnixGidReqs{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledUnixGidReqs()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("unix-gid-get-reqs", err))

@@ -102,14 +102,17 @@ func (a *allocator) slabOfUnixGidReqs() *attrs.Slab[UnixGidReqs] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
-// decoding did not take again.
-func (a *allocator) dropRecycled() {
+// dropRecycledIPMapReqs forgets what recycling a IPMapReqs handed to a's free
+// lists and decoding did not take again.
+func (a *allocator) dropRecycledIPMapReqs() {
 	a.copies.DropRecycled()
 	a.slabIPMap.DropRecycled()
+}
+
+// dropRecycledUnixGidReqs forgets what recycling a UnixGidReqs handed to a's
+// free lists and decoding did not take again.
+func (a *allocator) dropRecycledUnixGidReqs() {
 	a.slabUnixGid.DropRecycled()
-	a.slabIPMapReqs.DropRecycled()
-	a.slabUnixGidReqs.DropRecycled()
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

@@ -165,7 +165,7 @@ func (c *Client) GetDumpAppend(ctx context.Context, dst []TCPMetrics) ([]TCPMetr
 			dst = append(dst, TCPMetrics{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledTCPMetrics()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("get", err))

@@ -75,12 +75,11 @@ func (a *allocator) slabOfTCPMetrics() *attrs.Slab[TCPMetrics] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
-// decoding did not take again.
-func (a *allocator) dropRecycled() {
+// dropRecycledTCPMetrics forgets what recycling a TCPMetrics handed to a's
+// free lists and decoding did not take again.
+func (a *allocator) dropRecycledTCPMetrics() {
 	a.copies.DropRecycled()
 	a.slabMetrics.DropRecycled()
-	a.slabTCPMetrics.DropRecycled()
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

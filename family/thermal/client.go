@@ -136,7 +136,7 @@ func (c *Client) TzGetIDDumpAppend(ctx context.Context, dst []Thermal) ([]Therma
 			dst = append(dst, Thermal{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledThermal()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("tz-get-id", err))
@@ -314,7 +314,7 @@ func (c *Client) CdevGetDumpAppend(ctx context.Context, dst []Thermal) ([]Therma
 			dst = append(dst, Thermal{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledThermal()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("cdev-get", err))

@@ -148,9 +148,9 @@ func (a *allocator) slabOfThresholdList() *attrs.Slab[ThresholdList] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
-// decoding did not take again.
-func (a *allocator) dropRecycled() {
+// dropRecycledThermal forgets what recycling a Thermal handed to a's free
+// lists and decoding did not take again.
+func (a *allocator) dropRecycledThermal() {
 	a.copies.DropRecycled()
 	a.slabTzList.DropRecycled()
 	a.slabTripList.DropRecycled()

@@ -149,7 +149,7 @@ func (c *Client) GetDeviceDumpAppend(ctx context.Context, req *GetDeviceDumpRequ
 			dst = append(dst, Wgdevice{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledWgdevice()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("get-device", err))

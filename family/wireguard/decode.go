@@ -93,13 +93,12 @@ func (a *allocator) slabOfWgdevice() *attrs.Slab[Wgdevice] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
-// decoding did not take again.
-func (a *allocator) dropRecycled() {
+// dropRecycledWgdevice forgets what recycling a Wgdevice handed to a's free
+// lists and decoding did not take again.
+func (a *allocator) dropRecycledWgdevice() {
 	a.copies.DropRecycled()
 	a.slabWgpeer.DropRecycled()
 	a.slabWgallowedip.DropRecycled()
-	a.slabWgdevice.DropRecycled()
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

@@ -50,23 +50,19 @@ func recycleNest(fl *field) bool {
 }
 
 // genRecycle prints the recycle method of each set dumps decode, of the
-// fixed-header messages dump replies come in, and the allocator's
-// dropRecycled.
+// fixed-header messages dump replies come in, and for each dump reply type
+// the allocator method that empties the free lists its recycle fills.
 func (g *generator) genRecycle(f *file, u allocUse) {
 	if !u.pool {
 		return
 	}
-	f.P("// dropRecycled forgets what recycle handed to a's free lists and")
-	f.P("// decoding did not take again.")
-	f.P("func (a *allocator) dropRecycled() {")
-	if u.arena {
-		f.P("a.copies.DropRecycled()")
+	done := map[string]bool{}
+	for _, o := range g.p.ops {
+		if o.dump != nil && o.dump.replyMsg == nil && !done[o.dump.replyTyp] {
+			done[o.dump.replyTyp] = true
+			g.genDropRecycled(f, o.dump.replyTyp, o.set)
+		}
 	}
-	for _, t := range u.slabs {
-		f.P("a.", slabField(t), ".DropRecycled()")
-	}
-	f.P("}")
-	f.P()
 	for _, s := range g.recycleSets() {
 		f.P("// recycle hands the memory v refers to over to a, for decoding to take")
 		f.P("// again, and zeroes v.")
@@ -82,6 +78,7 @@ func (g *generator) genRecycle(f *file, u allocUse) {
 		if !g.dumpReply(m.name) {
 			continue
 		}
+		g.genDropRecycled(f, m.name, m.set)
 		f.P("// recycle hands the memory v refers to over to a, and zeroes v.")
 		f.P("func (v *", m.name, ") recycle(a *allocator) {")
 		f.P("v.", m.set.name, ".recycle(a)")
@@ -89,6 +86,58 @@ func (g *generator) genRecycle(f *file, u allocUse) {
 		f.P("}")
 		f.P()
 	}
+}
+
+// dropRecycledName names the allocator method that empties the free lists
+// a recycled reply of Go type t can fill.
+func dropRecycledName(t string) string { return "dropRecycled" + t }
+
+// genDropRecycled prints the allocator method that forgets what recycling
+// a reply of Go type t (of set s) handed to the free lists and decoding
+// did not take again: only the free lists that recycle can fill, so that
+// a package with many slabs does not pay for all of them per reply.
+func (g *generator) genDropRecycled(f *file, t string, s *set) {
+	slabs := map[string]bool{}
+	arena := false
+	seen := map[*set]bool{}
+	var walk func(s *set)
+	walk = func(s *set) {
+		if seen[s] {
+			return
+		}
+		seen[s] = true
+		for _, fl := range s.fields {
+			if fl.tv != nil || fl.arrays {
+				continue
+			}
+			switch fl.el.kind {
+			case kString, kBinary, kHWAddr:
+				arena = true
+			case kNest:
+				if recycleNest(fl) {
+					slabs[slabElem(fl)] = true
+					walk(fl.el.set)
+				}
+			case kStruct:
+				if fl.multi || fl.idx {
+					slabs[slabElem(fl)] = true
+				}
+			}
+		}
+	}
+	walk(s)
+	f.Comment(wrap(dropRecycledName(t)+" forgets what recycling a "+t+" handed to a's free lists and decoding did not take again.", 76))
+	f.P("func (a *allocator) ", dropRecycledName(t), "() {")
+	if arena {
+		f.P("a.copies.DropRecycled()")
+	}
+	for _, st := range g.allocUses().slabs {
+		if slabs[st] {
+			f.P("a.", slabField(st), ".DropRecycled()")
+		}
+	}
+	f.P("}")
+	f.P()
 }
 
 // dumpReply reports whether Go type t is the reply of a dump.
@@ -189,7 +238,7 @@ func (g *generator) genDumpAppend(f *file, o *op, c *call, params []any, hdrLen,
 	f.P("dst = append(dst, ", t, "{})")
 	f.P("}")
 	f.P("err := dst[n].decodeMessage(m.Data, a)")
-	f.P("a.dropRecycled()")
+	f.P("a.", dropRecycledName(t), "()")
 	f.P("if err != nil {")
 	f.P("dst = dst[:n]")
 	f.P("bad = append(bad, opError(", name, ", err))")

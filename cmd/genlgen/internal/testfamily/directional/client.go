@@ -160,7 +160,7 @@ func (c *Client) GetDumpAppend(ctx context.Context, dst []Dev) ([]Dev, error) {
 			dst = append(dst, Dev{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDev()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("get", err))
@@ -320,7 +320,7 @@ func (c *Client) PortGetDumpAppend(ctx context.Context, req *PortGetDumpRequest,
 			dst = append(dst, Dev{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledDev()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("port-get", err))

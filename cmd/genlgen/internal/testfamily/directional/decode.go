@@ -44,11 +44,10 @@ func (a *allocator) slabOfDev() *attrs.Slab[Dev] {
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
+// dropRecycledDev forgets what recycling a Dev handed to a's free lists and
 // decoding did not take again.
-func (a *allocator) dropRecycled() {
+func (a *allocator) dropRecycledDev() {
 	a.copies.DropRecycled()
-	a.slabDev.DropRecycled()
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

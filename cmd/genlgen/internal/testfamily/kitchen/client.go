@@ -173,7 +173,7 @@ func (c *Client) GetDumpAppend(ctx context.Context, req *GetDumpRequest, dst []M
 			dst = append(dst, Main{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledMain()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("get", err))
@@ -294,7 +294,7 @@ func (c *Client) ListDumpAppend(ctx context.Context, dst []Main) ([]Main, error)
 			dst = append(dst, Main{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledMain()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("list", err))
@@ -450,7 +450,7 @@ func (c *Client) HdrGetDumpAppend(ctx context.Context, hdr KtHeader, dst []MainK
 			dst = append(dst, MainKtHeaderMessage{})
 		}
 		err := dst[n].decodeMessage(m.Data, a)
-		a.dropRecycled()
+		a.dropRecycledMainKtHeaderMessage()
 		if err != nil {
 			dst = dst[:n]
 			bad = append(bad, opError("hdr-get", err))

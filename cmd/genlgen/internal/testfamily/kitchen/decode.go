@@ -196,17 +196,15 @@ func (a *allocator) slabOfMainKtHeaderMessage() *attrs.Slab[MainKtHeaderMessage]
 // allocators holds the allocators of finished dumps for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
-// dropRecycled forgets what recycle handed to a's free lists and
+// dropRecycledMain forgets what recycling a Main handed to a's free lists and
 // decoding did not take again.
-func (a *allocator) dropRecycled() {
+func (a *allocator) dropRecycledMain() {
 	a.copies.DropRecycled()
 	a.slabInnerSet.DropRecycled()
 	a.slabInner.DropRecycled()
 	a.slabTree.DropRecycled()
 	a.slabInnerSubset.DropRecycled()
 	a.slabLeaf.DropRecycled()
-	a.slabMain.DropRecycled()
-	a.slabMainKtHeaderMessage.DropRecycled()
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -286,6 +284,17 @@ func (v *Tree) recycle(a *allocator) {
 	}
 	a.slabOfTree().PutSlice(v.Children)
 	*v = Tree{}
+}
+
+// dropRecycledMainKtHeaderMessage forgets what recycling a MainKtHeaderMessage
+// handed to a's free lists and decoding did not take again.
+func (a *allocator) dropRecycledMainKtHeaderMessage() {
+	a.copies.DropRecycled()
+	a.slabInnerSet.DropRecycled()
+	a.slabInner.DropRecycled()
+	a.slabTree.DropRecycled()
+	a.slabInnerSubset.DropRecycled()
+	a.slabLeaf.DropRecycled()
 }
 
 // recycle hands the memory v refers to over to a, and zeroes v.
