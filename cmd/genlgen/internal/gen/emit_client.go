@@ -128,19 +128,7 @@ func (g *generator) genCall(f *file, o *op, c *call) {
 	if c.dump {
 		f.P("func (c *Client) ", c.method, "(", params, ") ", iterPkg.Ident("Seq2"), "[*", c.replyTyp, ", error] {")
 		f.P("return func(yield func(*", c.replyTyp, ", error) bool) {")
-		f.P("fam, err := c.core.Check(ctx, ", c.cmdExpr, ", ", name, ", true)")
-		f.P("if err != nil {")
-		f.P("yield(nil, err)")
-		f.P("return")
-		f.P("}")
-		g.encodeRequest(f, o, c, hdrLen, "yield(nil, opError("+name+", err))\nreturn")
-		f.P("r, err := b.Request(fam, ", c.cmdExpr, ", ", namer, ")")
-		f.P("if err != nil {")
-		f.P("yield(nil, opError(", name, ", err))")
-		f.P("return")
-		f.P("}")
-		f.P("a := allocators.Get().(*allocator)")
-		f.P("defer allocators.Put(a)")
+		g.startDump(f, o, c, hdrLen, namer, func(err string) string { return "yield(nil, " + err + ")\nreturn" })
 		f.P("for m, err := range c.core.Conn().Dump(ctx, r) {")
 		f.P("if err != nil {")
 		f.P("yield(nil, opError(", name, ", err))")
@@ -202,6 +190,25 @@ func (g *generator) genCall(f *file, o *op, c *call) {
 
 // encodeRequest prints the encoding of a call's fixed header and request
 // into a pooled buffer b; fail is the statement run on error.
+// startDump prints the start of a dump method of call c of op o: the
+// family check, the request's encoding, the genl.Request r and a pooled
+// allocator a; fail(err) is the statement a method of its kind ends with
+// on error err.
+func (g *generator) startDump(f *file, o *op, c *call, hdrLen, namer string, fail func(err string) string) {
+	name := strconv.Quote(o.spec.Name)
+	f.P("fam, err := c.core.Check(ctx, ", c.cmdExpr, ", ", name, ", true)")
+	f.P("if err != nil {")
+	f.P(fail("err"))
+	f.P("}")
+	g.encodeRequest(f, o, c, hdrLen, fail("opError("+name+", err)"))
+	f.P("r, err := b.Request(fam, ", c.cmdExpr, ", ", namer, ")")
+	f.P("if err != nil {")
+	f.P(fail("opError(" + name + ", err)"))
+	f.P("}")
+	f.P("a := allocators.Get().(*allocator)")
+	f.P("defer allocators.Put(a)")
+}
+
 func (g *generator) encodeRequest(f *file, o *op, c *call, hdrLen, fail string) {
 	f.P("b := c.core.Buffer(", hdrLen, ")")
 	f.P("defer c.core.Release(b)")
