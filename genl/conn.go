@@ -243,9 +243,7 @@ func (c *Conn) Close() error {
 		cl.signal()
 	}
 	for _, s := range c.subs {
-		s.disarmKeptLocked()
-		c.putRxLocked(s.keptRx)
-		s.keptRx = nil
+		c.endSubLocked(&s.waiter)
 		s.signal()
 	}
 	for w := c.idleHead; w != nil; w = w.next {
@@ -805,6 +803,14 @@ func (c *Conn) keepArmedLocked(ctx context.Context, w *waiter) bool {
 		w.armedStop = context.AfterFunc(ctx, c.interrupt)
 	}
 	return true
+}
+
+// endSubLocked gives back what subscription waiter w keeps between its
+// waits: the cancellation hook and the receive slots.
+func (c *Conn) endSubLocked(w *waiter) {
+	w.disarmKeptLocked()
+	c.putRxLocked(w.keptRx)
+	w.keptRx = nil
 }
 
 // disarmKeptLocked removes the hook keepArmedLocked armed for w, if any.

@@ -82,9 +82,7 @@ func (s *Subscription) Close() error {
 	}
 	s.closed = true
 	s.err = net.ErrClosed
-	s.disarmKeptLocked()
-	c.putRxLocked(s.keptRx)
-	s.keptRx = nil
+	c.endSubLocked(&s.waiter)
 	if i := slices.Index(c.subs, s); i >= 0 {
 		c.subs = slices.Delete(c.subs, i, i+1)
 	}
