@@ -227,7 +227,9 @@ func warmDump(b *testing.B, ns *testutils.NS, dc dumpCase) {
 // BenchmarkTypedDo sends ethtool linkinfo-get for one device at a time,
 // cycling over the ~2,000 devices of the namespace, one request per
 // operation: genlkit sequentially and from 8 goroutines on one Conn, and
-// the YNL C library sequentially.
+// the YNL C library sequentially and as two processes at once (ynlc-par2:
+// what two CPUs give a C client with a socket each, the bound for
+// genlkit-par8 on a two-CPU machine).
 func BenchmarkTypedDo(b *testing.B) {
 	ns := shared.get(b)
 	var idx []uint32
@@ -286,6 +288,9 @@ func BenchmarkTypedDo(b *testing.B) {
 	})
 	b.Run("ynlc-seq", func(b *testing.B) {
 		runPeer(b, "-n", ns.Path, "do-linkinfo", strconv.Itoa(b.N))
+	})
+	b.Run("ynlc-par2", func(b *testing.B) {
+		runPeers(b, 2, "-n", ns.Path, "do-linkinfo")
 	})
 }
 

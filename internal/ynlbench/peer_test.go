@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -90,6 +92,63 @@ func runPeer(b *testing.B, args ...string) peerResult {
 	r := parsePeer(b, string(out))
 	r.report(b)
 	return r
+}
+
+// runPeers runs n ynlbench processes at once, each with args and a share
+// of b.N as its last argument: the YNL C library on n CPUs, one socket per
+// process. ns/op is the wall time of the slowest process divided by b.N,
+// cpu-ns/op the sum of their rusage divided by b.N.
+func runPeers(b *testing.B, n int, args ...string) {
+	b.Helper()
+	bin := ynlc(b)
+	b.ResetTimer()
+	type result struct {
+		r   peerResult
+		err error
+	}
+	results := make(chan result, n)
+	for i := range n {
+		share := b.N / n
+		if i < b.N%n {
+			share++
+		}
+		cmd := exec.Command(bin, append(slices.Clone(args), strconv.Itoa(max(1, share)))...)
+		go func() {
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				results <- result{err: fmt.Errorf("ynlbench %s: %v: %s", strings.Join(cmd.Args[1:], " "), err, stderr.String())}
+				return
+			}
+			var r peerResult
+			if _, err := fmt.Sscan(string(out), &r.ops, &r.ns, &r.cpu, &r.allocs, &r.bytes, &r.items); err != nil {
+				results <- result{err: fmt.Errorf("ynlbench printed %q: %v", out, err)}
+				return
+			}
+			results <- result{r: r}
+		}()
+	}
+	var sum peerResult
+	var wall float64
+	for range n {
+		res := <-results
+		if res.err != nil {
+			b.Fatal(res.err)
+		}
+		ops := float64(res.r.ops)
+		wall = max(wall, res.r.ns*ops)
+		sum.ops += res.r.ops
+		sum.cpu += res.r.cpu * ops
+		sum.allocs += res.r.allocs * ops
+		sum.bytes += res.r.bytes * ops
+	}
+	total := float64(sum.ops)
+	sum.ns = wall / total
+	sum.cpu /= total
+	sum.allocs /= total
+	sum.bytes /= total
+	sum.report(b)
 }
 
 // report sets b's ns/op, cpu-ns/op, allocs/op and B/op to r's.
