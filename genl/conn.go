@@ -311,7 +311,12 @@ type call struct {
 	seq       uint32
 	dump      bool
 	replyOnly bool // no NLM_F_ACK: the reply is final
-	sendOwn   bool // guarded by mu: its own caller flushes it
+	// Guarded by mu, or owned by the caller while it leads. silentOK: a
+	// reply-only request its caller sent alone and then reads for (see
+	// Request.ReplyDeclared), so a receive that finds the socket empty
+	// before any answer ends it; silent: it ended so.
+	silentOK, silent bool
+	sendOwn          bool // guarded by mu: its own caller flushes it
 	// Guarded by Conn.mu.
 	abandoned bool // discard messages until the final one
 	owned     bool // the caller has not finished with it yet
@@ -432,6 +437,7 @@ func (cl *call) reset() {
 	cl.final, cl.err, cl.idle, cl.waitDump = false, nil, false, false
 	cl.prev, cl.next = nil, nil
 	cl.replyOnly, cl.sendOwn = false, false
+	cl.silentOK, cl.silent = false, false
 	cl.abandoned, cl.owned, cl.gotAny, cl.barrier, cl.queued, cl.intr = false, false, false, false, false, false
 	cl.epoch = 0
 	cl.want, cl.credit, cl.cost, cl.msgs = 0, 0, 0, 0
@@ -642,6 +648,9 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 				continue
 			}
 			c.mu.Lock()
+			if looked && self != nil && self.silentOK {
+				c.silentLocked(self)
+			}
 			if !looked && (c.barrierDue || c.sendableLocked()) {
 				// The barrier needs the receive queue found empty, and
 				// a flush is best made after reading what is queued.

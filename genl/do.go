@@ -50,6 +50,7 @@ func (c *Conn) start(req *Request, op string, flags netlink.HeaderFlags) (*call,
 		// send needs no lock round trip of its own.
 		c.leader = true
 		rx := c.getRxLocked()
+		c.omitAckLocked(req, cl)
 		cl.leadWant = min(c.expectLocked(cl), c.cfg.recvBatch)
 		c.sendEpoch++
 		cl.epoch = c.sendEpoch
@@ -71,6 +72,43 @@ func (c *Conn) start(req *Request, op string, flags netlink.HeaderFlags) (*call,
 	c.takeLeadLocked(cl)
 	c.mu.Unlock()
 	return cl, nil
+}
+
+// omitAckLocked takes NLM_F_ACK off cl, a do-request its caller sends
+// alone and then reads for as the leader, when req declares a reply and
+// nothing needs the ACK: a warning (an extended ACK message on success)
+// comes only with one. The kernel answers a generic netlink request within
+// the sendmsg that carries it, so the first receive that finds the socket
+// empty after that sendmsg, before any answer, ends cl (silentLocked).
+// Only the netlink socket gives that guarantee; another Transport, such as
+// a fake kernel, may answer later.
+func (c *Conn) omitAckLocked(req *Request, cl *call) {
+	if !req.ReplyDeclared || cl.dump || cl.replyOnly || c.sock == nil ||
+		cl.onWarning != nil || c.cfg.onWarning != nil || len(cl.buf) < nlmsgHdrLen {
+		return
+	}
+	fl := binary.NativeEndian.Uint16(cl.buf[6:8])
+	if fl&uint16(netlink.Acknowledge) == 0 {
+		return
+	}
+	binary.NativeEndian.PutUint16(cl.buf[6:8], fl&^uint16(netlink.Acknowledge))
+	cl.replyOnly = true
+	cl.silentOK = true
+}
+
+// silentLocked ends self, a request omitAckLocked took the ACK off, when
+// the leader's receive has found the socket empty and nothing has answered
+// it: the kernel carried it out and replied nothing. Not while an overrun
+// is being resolved: the kernel may have dropped the reply, and the
+// barrier decides.
+func (c *Conn) silentLocked(self *call) {
+	if self.gotAny || self.final || self.err != nil || c.held() || c.pending.get(self.seq) != self {
+		return
+	}
+	c.settleLocked(self, false)
+	c.pending.del(self.seq)
+	self.final = true
+	self.silent = true
 }
 
 // takeLeadLocked makes cl's caller the leader right away when its request
@@ -177,11 +215,14 @@ func (c *Conn) run(ctx context.Context, cl *call, yield func(Message, error) boo
 			// the next), and finish gives them back.
 			c.mu.Lock()
 			cl.reading, cl.inbox = cl.inbox, cl.reading[:0]
-			werr := cl.err
+			werr, silent := cl.err, cl.silent
 			c.mu.Unlock()
 			if len(cl.reading) == 0 {
 				if werr != nil {
 					return werr
+				}
+				if silent {
+					return nil // the kernel replied nothing (silentLocked)
 				}
 				if aerr := c.await(ctx, &cl.waiter, cl); aerr != nil {
 					return aerr

@@ -126,6 +126,18 @@ type Request struct {
 	// unsure: a command that succeeds silently would leave Do waiting until
 	// ctx ends.
 	ExpectReply bool
+	// ReplyDeclared says the command answers a successful request with a
+	// reply, as its family's spec declares ("do: reply:"); the generated
+	// packages set it. Unlike ExpectReply it stays safe when the kernel
+	// sends nothing after all. A request sent alone on a netlink socket,
+	// with no warning handler to feed, then goes without NLM_F_ACK, which
+	// saves the kernel building the ACK and the Conn receiving it: the
+	// kernel answers a generic netlink request within the sendmsg that
+	// carries it, so once that sendmsg has returned, a receive that finds
+	// nothing queued means that no reply is coming, and Do returns nil
+	// having called its function for none. Elsewhere (requests sent while
+	// others are in flight, other transports) the ACK is asked for as usual.
+	ReplyDeclared bool
 	// OnWarning, when set, receives the extended ACK message of a request
 	// that succeeded with a warning. Without it the Conn's warning handler
 	// (see WithWarningHandler) is used; warnings are counted in Stats.

@@ -69,6 +69,7 @@ func (c *Client) GetPerfDomains(ctx context.Context, req *GetPerfDomainsRequest)
 	if err != nil {
 		return nil, opError("get-perf-domains", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(PerfDomain)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -195,6 +196,7 @@ func (c *Client) GetPerfTable(ctx context.Context, req *GetPerfTableRequest) (*P
 	if err != nil {
 		return nil, opError("get-perf-table", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(PerfTable)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

@@ -69,6 +69,7 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*Devlink, error) {
 	if err != nil {
 		return nil, opError("get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -193,6 +194,7 @@ func (c *Client) PortGet(ctx context.Context, req *PortGetRequest) (*Devlink, er
 	if err != nil {
 		return nil, opError("port-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -357,6 +359,7 @@ func (c *Client) PortNew(ctx context.Context, req *PortNewRequest) (*Devlink, er
 	if err != nil {
 		return nil, opError("port-new", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -459,6 +462,7 @@ func (c *Client) SbGet(ctx context.Context, req *SbGetRequest) (*Devlink, error)
 	if err != nil {
 		return nil, opError("sb-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -597,6 +601,7 @@ func (c *Client) SbPoolGet(ctx context.Context, req *SbPoolGetRequest) (*Devlink
 	if err != nil {
 		return nil, opError("sb-pool-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -761,6 +766,7 @@ func (c *Client) SbPortPoolGet(ctx context.Context, req *SbPortPoolGetRequest) (
 	if err != nil {
 		return nil, opError("sb-port-pool-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -927,6 +933,7 @@ func (c *Client) SbTcPoolBindGet(ctx context.Context, req *SbTcPoolBindGetReques
 	if err != nil {
 		return nil, opError("sb-tc-pool-bind-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -1142,6 +1149,7 @@ func (c *Client) EswitchGet(ctx context.Context, req *EswitchGetRequest) (*Devli
 	if err != nil {
 		return nil, opError("eswitch-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -1196,6 +1204,7 @@ func (c *Client) DpipeTableGet(ctx context.Context, req *DpipeTableGetRequest) (
 	if err != nil {
 		return nil, opError("dpipe-table-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -1224,6 +1233,7 @@ func (c *Client) DpipeEntriesGet(ctx context.Context, req *DpipeEntriesGetReques
 	if err != nil {
 		return nil, opError("dpipe-entries-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -1251,6 +1261,7 @@ func (c *Client) DpipeHeadersGet(ctx context.Context, req *DpipeHeadersGetReques
 	if err != nil {
 		return nil, opError("dpipe-headers-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -1330,6 +1341,7 @@ func (c *Client) ResourceDump(ctx context.Context, req *ResourceDumpRequest) (*D
 	if err != nil {
 		return nil, opError("resource-dump", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -1470,6 +1482,7 @@ func (c *Client) Reload(ctx context.Context, req *ReloadRequest) (*Devlink, erro
 	if err != nil {
 		return nil, opError("reload", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -1497,6 +1510,7 @@ func (c *Client) ParamGet(ctx context.Context, req *ParamGetRequest) (*Devlink, 
 	if err != nil {
 		return nil, opError("param-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -1661,6 +1675,7 @@ func (c *Client) RegionGet(ctx context.Context, req *RegionGetRequest) (*Devlink
 	if err != nil {
 		return nil, opError("region-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -1800,6 +1815,7 @@ func (c *Client) RegionNew(ctx context.Context, req *RegionNewRequest) (*Devlink
 	if err != nil {
 		return nil, opError("region-new", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -1966,6 +1982,7 @@ func (c *Client) PortParamGet(ctx context.Context, req *PortParamGetRequest) (*D
 	if err != nil {
 		return nil, opError("port-param-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -2119,6 +2136,7 @@ func (c *Client) InfoGet(ctx context.Context, req *InfoGetRequest) (*Devlink, er
 	if err != nil {
 		return nil, opError("info-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -2248,6 +2266,7 @@ func (c *Client) HealthReporterGet(ctx context.Context, req *HealthReporterGetRe
 	if err != nil {
 		return nil, opError("health-reporter-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -2629,6 +2648,7 @@ func (c *Client) TrapGet(ctx context.Context, req *TrapGetRequest) (*Devlink, er
 	if err != nil {
 		return nil, opError("trap-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -2792,6 +2812,7 @@ func (c *Client) TrapGroupGet(ctx context.Context, req *TrapGroupGetRequest) (*D
 	if err != nil {
 		return nil, opError("trap-group-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -2957,6 +2978,7 @@ func (c *Client) TrapPolicerGet(ctx context.Context, req *TrapPolicerGetRequest)
 	if err != nil {
 		return nil, opError("trap-policer-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -3148,6 +3170,7 @@ func (c *Client) RateGet(ctx context.Context, req *RateGetRequest) (*Devlink, er
 	if err != nil {
 		return nil, opError("rate-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -3365,6 +3388,7 @@ func (c *Client) LinecardGet(ctx context.Context, req *LinecardGetRequest) (*Dev
 	if err != nil {
 		return nil, opError("linecard-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -3528,6 +3552,7 @@ func (c *Client) SelftestsGet(ctx context.Context, req *SelftestsGetRequest) (*D
 	if err != nil {
 		return nil, opError("selftests-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Devlink)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

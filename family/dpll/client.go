@@ -69,6 +69,7 @@ func (c *Client) DeviceIDGet(ctx context.Context, req *DeviceIDGetRequest) (*Dpl
 	if err != nil {
 		return nil, opError("device-id-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Dpll)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -98,6 +99,7 @@ func (c *Client) DeviceGet(ctx context.Context, req *DeviceGetRequest) (*Dpll, e
 	if err != nil {
 		return nil, opError("device-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Dpll)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -252,6 +254,7 @@ func (c *Client) PinIDGet(ctx context.Context, req *PinIDGetRequest) (*Pin, erro
 	if err != nil {
 		return nil, opError("pin-id-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Pin)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -284,6 +287,7 @@ func (c *Client) PinGet(ctx context.Context, req *PinGetRequest) (*Pin, error) {
 	if err != nil {
 		return nil, opError("pin-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Pin)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

@@ -168,6 +168,7 @@ func (c *Client) GetErrorCounter(ctx context.Context, req *GetErrorCounterReques
 	if err != nil {
 		return nil, opError("get-error-counter", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(ErrorCounterAttrs)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

@@ -69,6 +69,7 @@ func (c *Client) StrsetGet(ctx context.Context, req *StrsetGetRequest) (*Strset,
 	if err != nil {
 		return nil, opError("strset-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Strset)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -205,6 +206,7 @@ func (c *Client) LinkinfoGet(ctx context.Context, req *LinkinfoGetRequest) (*Lin
 	if err != nil {
 		return nil, opError("linkinfo-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Linkinfo)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -369,6 +371,7 @@ func (c *Client) LinkmodesGet(ctx context.Context, req *LinkmodesGetRequest) (*L
 	if err != nil {
 		return nil, opError("linkmodes-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Linkmodes)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -533,6 +536,7 @@ func (c *Client) LinkstateGet(ctx context.Context, req *LinkstateGetRequest) (*L
 	if err != nil {
 		return nil, opError("linkstate-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Linkstate)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -671,6 +675,7 @@ func (c *Client) DebugGet(ctx context.Context, req *DebugGetRequest) (*Debug, er
 	if err != nil {
 		return nil, opError("debug-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Debug)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -831,6 +836,7 @@ func (c *Client) WolGet(ctx context.Context, req *WolGetRequest) (*Wol, error) {
 	if err != nil {
 		return nil, opError("wol-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Wol)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -992,6 +998,7 @@ func (c *Client) FeaturesGet(ctx context.Context, req *FeaturesGetRequest) (*Fea
 	if err != nil {
 		return nil, opError("features-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Features)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -1129,6 +1136,7 @@ func (c *Client) FeaturesSet(ctx context.Context, req *FeaturesSetRequest) (*Fea
 	if err != nil {
 		return nil, opError("features-set", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Features)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -1156,6 +1164,7 @@ func (c *Client) PrivflagsGet(ctx context.Context, req *PrivflagsGetRequest) (*P
 	if err != nil {
 		return nil, opError("privflags-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Privflags)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -1320,6 +1329,7 @@ func (c *Client) RingsGet(ctx context.Context, req *RingsGetRequest) (*Rings, er
 	if err != nil {
 		return nil, opError("rings-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Rings)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -1486,6 +1496,7 @@ func (c *Client) ChannelsGet(ctx context.Context, req *ChannelsGetRequest) (*Cha
 	if err != nil {
 		return nil, opError("channels-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Channels)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -1657,6 +1668,7 @@ func (c *Client) CoalesceGet(ctx context.Context, req *CoalesceGetRequest) (*Coa
 	if err != nil {
 		return nil, opError("coalesce-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Coalesce)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -1833,6 +1845,7 @@ func (c *Client) PauseGet(ctx context.Context, req *PauseGetRequest) (*Pause, er
 	if err != nil {
 		return nil, opError("pause-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Pause)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -1994,6 +2007,7 @@ func (c *Client) EeeGet(ctx context.Context, req *EeeGetRequest) (*Eee, error) {
 	if err != nil {
 		return nil, opError("eee-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Eee)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -2157,6 +2171,7 @@ func (c *Client) TsinfoGet(ctx context.Context, req *TsinfoGetRequest) (*Tsinfo,
 	if err != nil {
 		return nil, opError("tsinfo-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Tsinfo)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -2345,6 +2360,7 @@ func (c *Client) TunnelInfoGet(ctx context.Context, req *TunnelInfoGetRequest) (
 	if err != nil {
 		return nil, opError("tunnel-info-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(TunnelInfo)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -2482,6 +2498,7 @@ func (c *Client) FECGet(ctx context.Context, req *FECGetRequest) (*FEC, error) {
 	if err != nil {
 		return nil, opError("fec-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(FEC)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -2643,6 +2660,7 @@ func (c *Client) ModuleEepromGet(ctx context.Context, req *ModuleEepromGetReques
 	if err != nil {
 		return nil, opError("module-eeprom-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(ModuleEeprom)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -2781,6 +2799,7 @@ func (c *Client) StatsGet(ctx context.Context, req *StatsGetRequest) (*Stats, er
 	if err != nil {
 		return nil, opError("stats-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Stats)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -2917,6 +2936,7 @@ func (c *Client) PhcVclocksGet(ctx context.Context, req *PhcVclocksGetRequest) (
 	if err != nil {
 		return nil, opError("phc-vclocks-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(PhcVclocks)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -3054,6 +3074,7 @@ func (c *Client) ModuleGet(ctx context.Context, req *ModuleGetRequest) (*Module,
 	if err != nil {
 		return nil, opError("module-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Module)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -3219,6 +3240,7 @@ func (c *Client) PseGet(ctx context.Context, req *PseGetRequest) (*Pse, error) {
 	if err != nil {
 		return nil, opError("pse-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Pse)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -3385,6 +3407,7 @@ func (c *Client) RSSGet(ctx context.Context, req *RSSGetRequest) (*RSS, error) {
 	if err != nil {
 		return nil, opError("rss-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(RSS)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -3523,6 +3546,7 @@ func (c *Client) PlcaGetCfg(ctx context.Context, req *PlcaGetCfgRequest) (*Plca,
 	if err != nil {
 		return nil, opError("plca-get-cfg", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Plca)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -3687,6 +3711,7 @@ func (c *Client) PlcaGetStatus(ctx context.Context, req *PlcaGetStatusRequest) (
 	if err != nil {
 		return nil, opError("plca-get-status", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Plca)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -3826,6 +3851,7 @@ func (c *Client) MmGet(ctx context.Context, req *MmGetRequest) (*Mm, error) {
 	if err != nil {
 		return nil, opError("mm-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Mm)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -4015,6 +4041,7 @@ func (c *Client) PHYGet(ctx context.Context, req *PHYGetRequest) (*PHY, error) {
 	if err != nil {
 		return nil, opError("phy-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(PHY)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -4152,6 +4179,7 @@ func (c *Client) TsconfigGet(ctx context.Context, req *TsconfigGetRequest) (*Tsc
 	if err != nil {
 		return nil, opError("tsconfig-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Tsconfig)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -4291,6 +4319,7 @@ func (c *Client) TsconfigSet(ctx context.Context, req *TsconfigSetRequest) (*Tsc
 	if err != nil {
 		return nil, opError("tsconfig-set", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Tsconfig)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -4344,6 +4373,7 @@ func (c *Client) RSSCreateAct(ctx context.Context, req *RSSCreateActRequest) (*R
 	if err != nil {
 		return nil, opError("rss-create-act", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(RSS)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -4396,6 +4426,7 @@ func (c *Client) MseGet(ctx context.Context, req *MseGetRequest) (*Mse, error) {
 	if err != nil {
 		return nil, opError("mse-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Mse)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

@@ -68,6 +68,7 @@ func (c *Client) Accept(ctx context.Context, req *AcceptRequest) (*Accept, error
 	if err != nil {
 		return nil, opError("accept", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Accept)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

@@ -86,6 +86,7 @@ func (c *Client) ServerGet(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, opError("server-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Server)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

@@ -118,6 +118,7 @@ func (c *Client) GetAddr(ctx context.Context, req *GetAddrRequest) (*Attr, error
 	if err != nil {
 		return nil, opError("get-addr", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Attr)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -292,6 +293,7 @@ func (c *Client) GetLimits(ctx context.Context, req *GetLimitsRequest) (*Attr, e
 	if err != nil {
 		return nil, opError("get-limits", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Attr)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

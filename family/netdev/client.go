@@ -70,6 +70,7 @@ func (c *Client) DevGet(ctx context.Context, req *DevGetRequest) (*Dev, error) {
 	if err != nil {
 		return nil, opError("dev-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Dev)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -196,6 +197,7 @@ func (c *Client) PagePoolGet(ctx context.Context, req *PagePoolGetRequest) (*Pag
 	if err != nil {
 		return nil, opError("page-pool-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(PagePool)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -337,6 +339,7 @@ func (c *Client) PagePoolStatsGet(ctx context.Context, req *PagePoolStatsGetRequ
 	if err != nil {
 		return nil, opError("page-pool-stats-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(PagePoolStats)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -477,6 +480,7 @@ func (c *Client) QueueGet(ctx context.Context, req *QueueGetRequest) (*Queue, er
 	if err != nil {
 		return nil, opError("queue-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Queue)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -614,6 +618,7 @@ func (c *Client) NapiGet(ctx context.Context, req *NapiGetRequest) (*Napi, error
 	if err != nil {
 		return nil, opError("napi-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Napi)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -867,6 +872,7 @@ func (c *Client) BindRx(ctx context.Context, req *BindRxRequest) (*Dmabuf, error
 	if err != nil {
 		return nil, opError("bind-rx", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Dmabuf)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -919,6 +925,7 @@ func (c *Client) BindTx(ctx context.Context, req *BindTxRequest) (*Dmabuf, error
 	if err != nil {
 		return nil, opError("bind-tx", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Dmabuf)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -946,6 +953,7 @@ func (c *Client) QueueCreate(ctx context.Context, req *QueueCreateRequest) (*Que
 	if err != nil {
 		return nil, opError("queue-create", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Queue)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

@@ -69,6 +69,7 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*NetShaper, error) {
 	if err != nil {
 		return nil, opError("get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(NetShaper)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -256,6 +257,7 @@ func (c *Client) Group(ctx context.Context, req *GroupRequest) (*NetShaper, erro
 	if err != nil {
 		return nil, opError("group", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(NetShaper)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -285,6 +287,7 @@ func (c *Client) CapGet(ctx context.Context, req *CapGetRequest) (*Caps, error) 
 	if err != nil {
 		return nil, opError("cap-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Caps)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

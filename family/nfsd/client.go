@@ -189,6 +189,7 @@ func (c *Client) ThreadsGet(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, opError("threads-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Server)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -235,6 +236,7 @@ func (c *Client) VersionGet(ctx context.Context) (*ServerProto, error) {
 	if err != nil {
 		return nil, opError("version-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(ServerProto)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -281,6 +283,7 @@ func (c *Client) ListenerGet(ctx context.Context) (*ServerSock, error) {
 	if err != nil {
 		return nil, opError("listener-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(ServerSock)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -327,6 +330,7 @@ func (c *Client) PoolModeGet(ctx context.Context) (*PoolMode, error) {
 	if err != nil {
 		return nil, opError("pool-mode-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(PoolMode)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

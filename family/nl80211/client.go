@@ -83,6 +83,7 @@ func (c *Client) GetWiphy(ctx context.Context, req *GetWiphyRequest) (*Attrs, er
 	if err != nil {
 		return nil, opError("get-wiphy", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Attrs)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -235,6 +236,7 @@ func (c *Client) GetInterface(ctx context.Context, req *GetInterfaceRequest) (*A
 	if err != nil {
 		return nil, opError("get-interface", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Attrs)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -373,6 +375,7 @@ func (c *Client) GetProtocolFeatures(ctx context.Context, req *GetProtocolFeatur
 	if err != nil {
 		return nil, opError("get-protocol-features", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Attrs)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -535,6 +538,7 @@ func (c *Client) GetStation(ctx context.Context, req *GetStationRequest) (*Attrs
 	if err != nil {
 		return nil, opError("get-station", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Attrs)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

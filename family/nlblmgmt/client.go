@@ -269,6 +269,7 @@ func (c *Client) Listdef(ctx context.Context, req *ListdefRequest) (*Mgmt, error
 	if err != nil {
 		return nil, opError("listdef", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Mgmt)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -388,6 +389,7 @@ func (c *Client) Version(ctx context.Context) (*Mgmt, error) {
 	if err != nil {
 		return nil, opError("version", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Mgmt)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

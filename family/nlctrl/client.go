@@ -69,6 +69,7 @@ func (c *Client) Getfamily(ctx context.Context, req *GetfamilyRequest) (*CtrlAtt
 	if err != nil {
 		return nil, opError("getfamily", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(CtrlAttrs)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

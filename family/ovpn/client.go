@@ -119,6 +119,7 @@ func (c *Client) PeerGet(ctx context.Context, req *PeerGetRequest) (*Ovpn, error
 	if err != nil {
 		return nil, opError("peer-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Ovpn)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -305,6 +306,7 @@ func (c *Client) KeyGet(ctx context.Context, req *KeyGetRequest) (*KeyconfGetAtt
 	if err != nil {
 		return nil, opError("key-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(KeyconfGetAttrs)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

@@ -129,6 +129,7 @@ func (c *Client) Get(ctx context.Context, hdr OvsHeader, req *GetRequest) (*Vpor
 	if err != nil {
 		return nil, opError("get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(VportMessage)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

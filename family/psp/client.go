@@ -69,6 +69,7 @@ func (c *Client) DevGet(ctx context.Context, req *DevGetRequest) (*Dev, error) {
 	if err != nil {
 		return nil, opError("dev-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Dev)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -193,6 +194,7 @@ func (c *Client) DevSet(ctx context.Context, req *DevSetRequest) (*Dev, error) {
 	if err != nil {
 		return nil, opError("dev-set", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Dev)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -220,6 +222,7 @@ func (c *Client) KeyRotate(ctx context.Context, req *KeyRotateRequest) (*Dev, er
 	if err != nil {
 		return nil, opError("key-rotate", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Dev)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -247,6 +250,7 @@ func (c *Client) RxAssoc(ctx context.Context, req *RxAssocRequest) (*Assoc, erro
 	if err != nil {
 		return nil, opError("rx-assoc", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Assoc)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -274,6 +278,7 @@ func (c *Client) TxAssoc(ctx context.Context, req *TxAssocRequest) (*Assoc, erro
 	if err != nil {
 		return nil, opError("tx-assoc", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Assoc)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -302,6 +307,7 @@ func (c *Client) GetStats(ctx context.Context, req *GetStatsRequest) (*Stats, er
 	if err != nil {
 		return nil, opError("get-stats", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Stats)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -428,6 +434,7 @@ func (c *Client) DevAssoc(ctx context.Context, req *DevAssocRequest) (*Dev, erro
 	if err != nil {
 		return nil, opError("dev-assoc", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Dev)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -455,6 +462,7 @@ func (c *Client) DevDisassoc(ctx context.Context, req *DevDisassocRequest) (*Dev
 	if err != nil {
 		return nil, opError("dev-disassoc", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Dev)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

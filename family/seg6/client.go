@@ -211,6 +211,7 @@ func (c *Client) GetTunsrc(ctx context.Context) (*Seg6, error) {
 	if err != nil {
 		return nil, opError("get-tunsrc", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Seg6)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

@@ -67,6 +67,7 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*Taskstats, error) {
 	if err != nil {
 		return nil, opError("get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Taskstats)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

@@ -71,6 +71,7 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*TCPMetrics, error) 
 	if err != nil {
 		return nil, opError("get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(TCPMetrics)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

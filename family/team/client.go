@@ -61,6 +61,7 @@ func (c *Client) Noop(ctx context.Context) (*Team, error) {
 	if err != nil {
 		return nil, opError("noop", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Team)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -88,6 +89,7 @@ func (c *Client) OptionsSet(ctx context.Context, req *OptionsSetRequest) (*Team,
 	if err != nil {
 		return nil, opError("options-set", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Team)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -115,6 +117,7 @@ func (c *Client) OptionsGet(ctx context.Context, req *OptionsGetRequest) (*Team,
 	if err != nil {
 		return nil, opError("options-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Team)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -142,6 +145,7 @@ func (c *Client) PortListGet(ctx context.Context, req *PortListGetRequest) (*Tea
 	if err != nil {
 		return nil, opError("port-list-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Team)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

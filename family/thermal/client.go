@@ -167,6 +167,7 @@ func (c *Client) TzGetTrip(ctx context.Context, req *TzGetTripRequest) (*Thermal
 	if err != nil {
 		return nil, opError("tz-get-trip", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Thermal)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -194,6 +195,7 @@ func (c *Client) TzGetTemp(ctx context.Context, req *TzGetTempRequest) (*Thermal
 	if err != nil {
 		return nil, opError("tz-get-temp", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Thermal)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -221,6 +223,7 @@ func (c *Client) TzGetGov(ctx context.Context, req *TzGetGovRequest) (*Thermal, 
 	if err != nil {
 		return nil, opError("tz-get-gov", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Thermal)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -345,6 +348,7 @@ func (c *Client) ThresholdGet(ctx context.Context, req *ThresholdGetRequest) (*T
 	if err != nil {
 		return nil, opError("threshold-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Thermal)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

@@ -172,6 +172,7 @@ func (g *generator) genCall(f *file, o *op, c *call) {
 	f.P(retWrap)
 	f.P("}")
 	if c.replyTyp != "" {
+		f.P("r.ReplyDeclared = true")
 		f.P("rep := new(", c.replyTyp, ")")
 		f.P("err = c.core.Conn().Do(ctx, r, func(m ", genlPkg.Ident("Message"), ") error { return rep.decodeMessage(m.Data, nil) })")
 		f.P("if err != nil {")

@@ -68,6 +68,7 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*Dev, error) {
 	if err != nil {
 		return nil, opError("get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Dev)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -215,6 +216,7 @@ func (c *Client) PortGet(ctx context.Context, req *PortGetRequest) (*Dev, error)
 	if err != nil {
 		return nil, opError("port-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Dev)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {

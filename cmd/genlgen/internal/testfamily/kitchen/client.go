@@ -69,6 +69,7 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*Main, error) {
 	if err != nil {
 		return nil, opError("get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Main)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -319,6 +320,7 @@ func (c *Client) Ping(ctx context.Context) (*Empty, error) {
 	if err != nil {
 		return nil, opError("ping", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(Empty)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
@@ -349,6 +351,7 @@ func (c *Client) HdrGet(ctx context.Context, hdr KtHeader, req *HdrGetRequest) (
 	if err != nil {
 		return nil, opError("hdr-get", err)
 	}
+	r.ReplyDeclared = true
 	rep := new(MainKtHeaderMessage)
 	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
 	if err != nil {
