@@ -81,9 +81,10 @@ func (c *Conn) start(req *Request, op string, flags netlink.HeaderFlags) (*call,
 // the sendmsg that carries it, so the first receive that finds the socket
 // empty after that sendmsg, before any answer, ends cl (silentLocked).
 // Only the netlink socket gives that guarantee; another Transport, such as
-// a fake kernel, may answer later.
+// a fake kernel, may answer later. Nor on a socket with NETLINK_NO_ENOBUFS,
+// whose lost replies would pass for no reply.
 func (c *Conn) omitAckLocked(req *Request, cl *call) {
-	if !req.ReplyDeclared || cl.dump || cl.replyOnly || c.sock == nil ||
+	if !req.ReplyDeclared || cl.dump || cl.replyOnly || c.sock == nil || c.cfg.noENOBUFS ||
 		cl.onWarning != nil || c.cfg.onWarning != nil || len(cl.buf) < nlmsgHdrLen {
 		return
 	}
