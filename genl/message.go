@@ -130,7 +130,8 @@ type Request struct {
 	// reply, as its family's spec declares ("do: reply:"); the generated
 	// packages set it. Unlike ExpectReply it stays safe when the kernel
 	// sends nothing after all. A request sent alone on a netlink socket,
-	// with no warning handler to feed, then goes without NLM_F_ACK, which
+	// with no warning handler to feed (an extended ACK message comes only
+	// with an ACK) and without WithNoENOBUFS, then goes without NLM_F_ACK, which
 	// saves the kernel building the ACK and the Conn receiving it: the
 	// kernel answers a generic netlink request within the sendmsg that
 	// carries it, so once that sendmsg has returned, a receive that finds
