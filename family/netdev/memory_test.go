@@ -1,6 +1,7 @@
 package netdev_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -54,6 +55,11 @@ func TestDumpMemoryFlat(t *testing.T) {
 			ns.IPBatch(t, lines)
 			made := time.Since(start)
 			want := 2*pairs + len(ns.Initial)
+			// The setup's context has aged while the devices were made
+			// (minutes under an emulated guest kernel): the dumps get
+			// their own.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+			defer cancel()
 
 			// Warm up: the Conn's buffers and the client's pools.
 			for range c.DevGetDump(ctx) {
