@@ -52,8 +52,9 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // DevGet sends netdev dev-get (do, command 1): request attributes ifindex;
 // reply attributes ifindex, xdp-features, xdp-zc-max-segs,
-// xdp-rx-metadata-features, xsk-features of set dev. A nil req sends no
-// attributes.
+// xdp-rx-metadata-features, xsk-features of set dev. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) DevGet(ctx context.Context, req *DevGetRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdDevGet, "dev-get", false)
 	if err != nil {
@@ -70,8 +71,10 @@ func (c *Client) DevGet(ctx context.Context, req *DevGetRequest) (*Dev, error) {
 	if err != nil {
 		return nil, opError("dev-get", err)
 	}
-	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDev().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dev-get", err)
 	}
@@ -178,8 +181,9 @@ func (c *Client) DevGetDumpAppend(ctx context.Context, dst []Dev) ([]Dev, error)
 
 // PagePoolGet sends netdev page-pool-get (do, command 5): request attributes
 // id; reply attributes id, ifindex, napi-id, inflight, inflight-mem,
-// detach-time, dmabuf, io-uring of set page-pool. A nil req sends no
-// attributes.
+// detach-time, dmabuf, io-uring of set page-pool. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) PagePoolGet(ctx context.Context, req *PagePoolGetRequest) (*PagePool, error) {
 	fam, err := c.core.Check(ctx, CmdPagePoolGet, "page-pool-get", false)
 	if err != nil {
@@ -196,8 +200,10 @@ func (c *Client) PagePoolGet(ctx context.Context, req *PagePoolGetRequest) (*Pag
 	if err != nil {
 		return nil, opError("page-pool-get", err)
 	}
-	rep := new(PagePool)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfPagePool().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("page-pool-get", err)
 	}
@@ -319,8 +325,9 @@ func (c *Client) PagePoolGetDumpAppend(ctx context.Context, req *PagePoolGetDump
 // attributes info; reply attributes info, alloc-fast, alloc-slow,
 // alloc-slow-high-order, alloc-empty, alloc-refill, alloc-waive,
 // recycle-cached, recycle-cache-full, recycle-ring, recycle-ring-full,
-// recycle-released-refcnt of set page-pool-stats. A nil req sends no
-// attributes.
+// recycle-released-refcnt of set page-pool-stats. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) PagePoolStatsGet(ctx context.Context, req *PagePoolStatsGetRequest) (*PagePoolStats, error) {
 	fam, err := c.core.Check(ctx, CmdPagePoolStatsGet, "page-pool-stats-get", false)
 	if err != nil {
@@ -337,8 +344,10 @@ func (c *Client) PagePoolStatsGet(ctx context.Context, req *PagePoolStatsGetRequ
 	if err != nil {
 		return nil, opError("page-pool-stats-get", err)
 	}
-	rep := new(PagePoolStats)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfPagePoolStats().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("page-pool-stats-get", err)
 	}
@@ -460,7 +469,9 @@ func (c *Client) PagePoolStatsGetDumpAppend(ctx context.Context, req *PagePoolSt
 
 // QueueGet sends netdev queue-get (do, command 10): request attributes
 // ifindex, type, id; reply attributes id, type, napi-id, ifindex, dmabuf,
-// io-uring, xsk, lease of set queue. A nil req sends no attributes.
+// io-uring, xsk, lease of set queue. The reply is taken from memory chunks
+// shared with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab). A nil req sends no attributes.
 func (c *Client) QueueGet(ctx context.Context, req *QueueGetRequest) (*Queue, error) {
 	fam, err := c.core.Check(ctx, CmdQueueGet, "queue-get", false)
 	if err != nil {
@@ -477,8 +488,10 @@ func (c *Client) QueueGet(ctx context.Context, req *QueueGetRequest) (*Queue, er
 	if err != nil {
 		return nil, opError("queue-get", err)
 	}
-	rep := new(Queue)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfQueue().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("queue-get", err)
 	}
@@ -597,7 +610,9 @@ func (c *Client) QueueGetDumpAppend(ctx context.Context, req *QueueGetDumpReques
 
 // NapiGet sends netdev napi-get (do, command 11): request attributes id; reply
 // attributes id, ifindex, irq, pid, defer-hard-irqs, gro-flush-timeout,
-// irq-suspend-timeout, threaded of set napi. A nil req sends no attributes.
+// irq-suspend-timeout, threaded of set napi. The reply is taken from memory
+// chunks shared with other decoded values: keeping it keeps its chunks alive
+// (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) NapiGet(ctx context.Context, req *NapiGetRequest) (*Napi, error) {
 	fam, err := c.core.Check(ctx, CmdNapiGet, "napi-get", false)
 	if err != nil {
@@ -614,8 +629,10 @@ func (c *Client) NapiGet(ctx context.Context, req *NapiGetRequest) (*Napi, error
 	if err != nil {
 		return nil, opError("napi-get", err)
 	}
-	rep := new(Napi)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfNapi().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("napi-get", err)
 	}
@@ -849,8 +866,10 @@ func (c *Client) QstatsGetDumpAppend(ctx context.Context, req *QstatsGetDumpRequ
 }
 
 // BindRx sends netdev bind-rx (do, command 13): request attributes ifindex,
-// fd, queues, rx-page-size; reply attributes id of set dmabuf. A nil req sends
-// no attributes. Spec flags: [uns-admin-perm].
+// fd, queues, rx-page-size; reply attributes id of set dmabuf. The reply is
+// taken from memory chunks shared with other decoded values: keeping it keeps
+// its chunks alive (see attrs.Slab). A nil req sends no attributes. Spec
+// flags: [uns-admin-perm].
 func (c *Client) BindRx(ctx context.Context, req *BindRxRequest) (*Dmabuf, error) {
 	fam, err := c.core.Check(ctx, CmdBindRx, "bind-rx", false)
 	if err != nil {
@@ -867,8 +886,10 @@ func (c *Client) BindRx(ctx context.Context, req *BindRxRequest) (*Dmabuf, error
 	if err != nil {
 		return nil, opError("bind-rx", err)
 	}
-	rep := new(Dmabuf)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDmabuf().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("bind-rx", err)
 	}
@@ -902,7 +923,9 @@ func (c *Client) NapiSet(ctx context.Context, req *NapiSetRequest) error {
 }
 
 // BindTx sends netdev bind-tx (do, command 15): request attributes ifindex,
-// fd; reply attributes id of set dmabuf. A nil req sends no attributes.
+// fd; reply attributes id of set dmabuf. The reply is taken from memory chunks
+// shared with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab). A nil req sends no attributes.
 func (c *Client) BindTx(ctx context.Context, req *BindTxRequest) (*Dmabuf, error) {
 	fam, err := c.core.Check(ctx, CmdBindTx, "bind-tx", false)
 	if err != nil {
@@ -919,8 +942,10 @@ func (c *Client) BindTx(ctx context.Context, req *BindTxRequest) (*Dmabuf, error
 	if err != nil {
 		return nil, opError("bind-tx", err)
 	}
-	rep := new(Dmabuf)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDmabuf().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("bind-tx", err)
 	}
@@ -928,8 +953,10 @@ func (c *Client) BindTx(ctx context.Context, req *BindTxRequest) (*Dmabuf, error
 }
 
 // QueueCreate sends netdev queue-create (do, command 16): request attributes
-// ifindex, type, lease; reply attributes id of set queue. A nil req sends no
-// attributes. Spec flags: [admin-perm].
+// ifindex, type, lease; reply attributes id of set queue. The reply is taken
+// from memory chunks shared with other decoded values: keeping it keeps its
+// chunks alive (see attrs.Slab). A nil req sends no attributes. Spec flags:
+// [admin-perm].
 func (c *Client) QueueCreate(ctx context.Context, req *QueueCreateRequest) (*Queue, error) {
 	fam, err := c.core.Check(ctx, CmdQueueCreate, "queue-create", false)
 	if err != nil {
@@ -946,8 +973,10 @@ func (c *Client) QueueCreate(ctx context.Context, req *QueueCreateRequest) (*Que
 	if err != nil {
 		return nil, opError("queue-create", err)
 	}
-	rep := new(Queue)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfQueue().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("queue-create", err)
 	}

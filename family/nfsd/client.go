@@ -177,7 +177,8 @@ func (c *Client) ThreadsSet(ctx context.Context, req *ThreadsSetRequest) error {
 
 // ThreadsGet sends nfsd threads-get (do, command 3): no request attributes;
 // reply attributes threads, gracetime, leasetime, scope, min-threads of set
-// server.
+// server. The reply is taken from memory chunks shared with other decoded
+// values: keeping it keeps its chunks alive (see attrs.Slab).
 func (c *Client) ThreadsGet(ctx context.Context) (*Server, error) {
 	fam, err := c.core.Check(ctx, CmdThreadsGet, "threads-get", false)
 	if err != nil {
@@ -189,8 +190,10 @@ func (c *Client) ThreadsGet(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, opError("threads-get", err)
 	}
-	rep := new(Server)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfServer().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("threads-get", err)
 	}
@@ -223,7 +226,9 @@ func (c *Client) VersionSet(ctx context.Context, req *VersionSetRequest) error {
 }
 
 // VersionGet sends nfsd version-get (do, command 5): no request attributes;
-// reply attributes version of set server-proto.
+// reply attributes version of set server-proto. The reply is taken from memory
+// chunks shared with other decoded values: keeping it keeps its chunks alive
+// (see attrs.Slab).
 func (c *Client) VersionGet(ctx context.Context) (*ServerProto, error) {
 	fam, err := c.core.Check(ctx, CmdVersionGet, "version-get", false)
 	if err != nil {
@@ -235,8 +240,10 @@ func (c *Client) VersionGet(ctx context.Context) (*ServerProto, error) {
 	if err != nil {
 		return nil, opError("version-get", err)
 	}
-	rep := new(ServerProto)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfServerProto().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("version-get", err)
 	}
@@ -269,7 +276,9 @@ func (c *Client) ListenerSet(ctx context.Context, req *ListenerSetRequest) error
 }
 
 // ListenerGet sends nfsd listener-get (do, command 7): no request attributes;
-// reply attributes addr of set server-sock.
+// reply attributes addr of set server-sock. The reply is taken from memory
+// chunks shared with other decoded values: keeping it keeps its chunks alive
+// (see attrs.Slab).
 func (c *Client) ListenerGet(ctx context.Context) (*ServerSock, error) {
 	fam, err := c.core.Check(ctx, CmdListenerGet, "listener-get", false)
 	if err != nil {
@@ -281,8 +290,10 @@ func (c *Client) ListenerGet(ctx context.Context) (*ServerSock, error) {
 	if err != nil {
 		return nil, opError("listener-get", err)
 	}
-	rep := new(ServerSock)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfServerSock().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("listener-get", err)
 	}
@@ -315,7 +326,9 @@ func (c *Client) PoolModeSet(ctx context.Context, req *PoolModeSetRequest) error
 }
 
 // PoolModeGet sends nfsd pool-mode-get (do, command 9): no request attributes;
-// reply attributes mode, npools of set pool-mode.
+// reply attributes mode, npools of set pool-mode. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab).
 func (c *Client) PoolModeGet(ctx context.Context) (*PoolMode, error) {
 	fam, err := c.core.Check(ctx, CmdPoolModeGet, "pool-mode-get", false)
 	if err != nil {
@@ -327,8 +340,10 @@ func (c *Client) PoolModeGet(ctx context.Context) (*PoolMode, error) {
 	if err != nil {
 		return nil, opError("pool-mode-get", err)
 	}
-	rep := new(PoolMode)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfPoolMode().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("pool-mode-get", err)
 	}

@@ -52,7 +52,9 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // DevGet sends psp dev-get (do, command 1): request attributes id; reply
 // attributes id, ifindex, psp-versions-cap, psp-versions-ena, assoc-list,
-// by-association of set dev. A nil req sends no attributes.
+// by-association of set dev. The reply is taken from memory chunks shared with
+// other decoded values: keeping it keeps its chunks alive (see attrs.Slab). A
+// nil req sends no attributes.
 func (c *Client) DevGet(ctx context.Context, req *DevGetRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdDevGet, "dev-get", false)
 	if err != nil {
@@ -69,8 +71,10 @@ func (c *Client) DevGet(ctx context.Context, req *DevGetRequest) (*Dev, error) {
 	if err != nil {
 		return nil, opError("dev-get", err)
 	}
-	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDev().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dev-get", err)
 	}
@@ -175,8 +179,10 @@ func (c *Client) DevGetDumpAppend(ctx context.Context, dst []Dev) ([]Dev, error)
 }
 
 // DevSet sends psp dev-set (do, command 4): request attributes id,
-// psp-versions-ena; the reply carries no attributes (set dev). A nil req sends
-// no attributes. Spec flags: [admin-perm].
+// psp-versions-ena; the reply carries no attributes (set dev). The reply is
+// taken from memory chunks shared with other decoded values: keeping it keeps
+// its chunks alive (see attrs.Slab). A nil req sends no attributes. Spec
+// flags: [admin-perm].
 func (c *Client) DevSet(ctx context.Context, req *DevSetRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdDevSet, "dev-set", false)
 	if err != nil {
@@ -193,8 +199,10 @@ func (c *Client) DevSet(ctx context.Context, req *DevSetRequest) (*Dev, error) {
 	if err != nil {
 		return nil, opError("dev-set", err)
 	}
-	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDev().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dev-set", err)
 	}
@@ -202,8 +210,9 @@ func (c *Client) DevSet(ctx context.Context, req *DevSetRequest) (*Dev, error) {
 }
 
 // KeyRotate sends psp key-rotate (do, command 6): request attributes id; reply
-// attributes id of set dev. A nil req sends no attributes. Spec flags:
-// [admin-perm].
+// attributes id of set dev. The reply is taken from memory chunks shared with
+// other decoded values: keeping it keeps its chunks alive (see attrs.Slab). A
+// nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) KeyRotate(ctx context.Context, req *KeyRotateRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdKeyRotate, "key-rotate", false)
 	if err != nil {
@@ -220,8 +229,10 @@ func (c *Client) KeyRotate(ctx context.Context, req *KeyRotateRequest) (*Dev, er
 	if err != nil {
 		return nil, opError("key-rotate", err)
 	}
-	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDev().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("key-rotate", err)
 	}
@@ -229,8 +240,9 @@ func (c *Client) KeyRotate(ctx context.Context, req *KeyRotateRequest) (*Dev, er
 }
 
 // RxAssoc sends psp rx-assoc (do, command 8): request attributes dev-id,
-// version, sock-fd; reply attributes dev-id, rx-key of set assoc. A nil req
-// sends no attributes.
+// version, sock-fd; reply attributes dev-id, rx-key of set assoc. The reply is
+// taken from memory chunks shared with other decoded values: keeping it keeps
+// its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) RxAssoc(ctx context.Context, req *RxAssocRequest) (*Assoc, error) {
 	fam, err := c.core.Check(ctx, CmdRxAssoc, "rx-assoc", false)
 	if err != nil {
@@ -247,8 +259,10 @@ func (c *Client) RxAssoc(ctx context.Context, req *RxAssocRequest) (*Assoc, erro
 	if err != nil {
 		return nil, opError("rx-assoc", err)
 	}
-	rep := new(Assoc)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfAssoc().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("rx-assoc", err)
 	}
@@ -256,8 +270,9 @@ func (c *Client) RxAssoc(ctx context.Context, req *RxAssocRequest) (*Assoc, erro
 }
 
 // TxAssoc sends psp tx-assoc (do, command 9): request attributes dev-id,
-// version, tx-key, sock-fd; the reply carries no attributes (set assoc). A nil
-// req sends no attributes.
+// version, tx-key, sock-fd; the reply carries no attributes (set assoc). The
+// reply is taken from memory chunks shared with other decoded values: keeping
+// it keeps its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) TxAssoc(ctx context.Context, req *TxAssocRequest) (*Assoc, error) {
 	fam, err := c.core.Check(ctx, CmdTxAssoc, "tx-assoc", false)
 	if err != nil {
@@ -274,8 +289,10 @@ func (c *Client) TxAssoc(ctx context.Context, req *TxAssocRequest) (*Assoc, erro
 	if err != nil {
 		return nil, opError("tx-assoc", err)
 	}
-	rep := new(Assoc)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfAssoc().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("tx-assoc", err)
 	}
@@ -285,7 +302,9 @@ func (c *Client) TxAssoc(ctx context.Context, req *TxAssocRequest) (*Assoc, erro
 // GetStats sends psp get-stats (do, command 10): request attributes dev-id;
 // reply attributes dev-id, key-rotations, stale-events, rx-packets, rx-bytes,
 // rx-auth-fail, rx-error, rx-bad, tx-packets, tx-bytes, tx-error of set stats.
-// A nil req sends no attributes.
+// The reply is taken from memory chunks shared with other decoded values:
+// keeping it keeps its chunks alive (see attrs.Slab). A nil req sends no
+// attributes.
 func (c *Client) GetStats(ctx context.Context, req *GetStatsRequest) (*Stats, error) {
 	fam, err := c.core.Check(ctx, CmdGetStats, "get-stats", false)
 	if err != nil {
@@ -302,8 +321,10 @@ func (c *Client) GetStats(ctx context.Context, req *GetStatsRequest) (*Stats, er
 	if err != nil {
 		return nil, opError("get-stats", err)
 	}
-	rep := new(Stats)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfStats().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get-stats", err)
 	}
@@ -410,8 +431,10 @@ func (c *Client) GetStatsDumpAppend(ctx context.Context, dst []Stats) ([]Stats, 
 }
 
 // DevAssoc sends psp dev-assoc (do, command 11): request attributes id,
-// ifindex, nsid; the reply carries no attributes (set dev). A nil req sends no
-// attributes. Spec flags: [admin-perm].
+// ifindex, nsid; the reply carries no attributes (set dev). The reply is taken
+// from memory chunks shared with other decoded values: keeping it keeps its
+// chunks alive (see attrs.Slab). A nil req sends no attributes. Spec flags:
+// [admin-perm].
 func (c *Client) DevAssoc(ctx context.Context, req *DevAssocRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdDevAssoc, "dev-assoc", false)
 	if err != nil {
@@ -428,8 +451,10 @@ func (c *Client) DevAssoc(ctx context.Context, req *DevAssocRequest) (*Dev, erro
 	if err != nil {
 		return nil, opError("dev-assoc", err)
 	}
-	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDev().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dev-assoc", err)
 	}
@@ -437,8 +462,10 @@ func (c *Client) DevAssoc(ctx context.Context, req *DevAssocRequest) (*Dev, erro
 }
 
 // DevDisassoc sends psp dev-disassoc (do, command 12): request attributes id,
-// ifindex, nsid; the reply carries no attributes (set dev). A nil req sends no
-// attributes. Spec flags: [admin-perm].
+// ifindex, nsid; the reply carries no attributes (set dev). The reply is taken
+// from memory chunks shared with other decoded values: keeping it keeps its
+// chunks alive (see attrs.Slab). A nil req sends no attributes. Spec flags:
+// [admin-perm].
 func (c *Client) DevDisassoc(ctx context.Context, req *DevDisassocRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdDevDisassoc, "dev-disassoc", false)
 	if err != nil {
@@ -455,8 +482,10 @@ func (c *Client) DevDisassoc(ctx context.Context, req *DevDisassocRequest) (*Dev
 	if err != nil {
 		return nil, opError("dev-disassoc", err)
 	}
-	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDev().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dev-disassoc", err)
 	}
