@@ -93,10 +93,16 @@ func (c *Conn) finish(cl *call) {
 	if cl.final && !cl.dump && !cl.abandoned && !cl.queued && cl.leadRx == nil {
 		// Done and unregistered (the dispatcher removed it when it routed
 		// the final message): recycle it without the lock when the spare
-		// slot is free. Its receive buffer goes along, its slots given
-		// back: nothing refers to them once the owner is done.
-		if cl.rx != nil {
-			cl.rx.release()
+		// slot is free. Nothing refers to its receive buffer once the
+		// owner is done: one of the default shape goes back to rxPool
+		// with its slots, another goes along, its slots given back.
+		if rx := cl.rx; rx != nil {
+			if rx.shared() {
+				rx.putShared()
+				cl.rx = nil
+			} else {
+				rx.release()
+			}
 		}
 		cl.own = cl.own[:0]
 		cl.owned = false
