@@ -83,6 +83,11 @@ type Conn struct {
 
 	fl flow // flow control (flow.go)
 
+	// Requests sent alone (guarded by mu), and whether the next caller
+	// is to yield its processor first (see start).
+	loneSends uint32
+	yieldDue  atomic.Bool
+
 	st counters
 }
 

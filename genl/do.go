@@ -6,6 +6,7 @@ import (
 	"errors"
 	"iter"
 	"net"
+	"runtime"
 	"slices"
 
 	"github.com/mdlayher/genetlink"
@@ -36,8 +37,24 @@ func (c *Conn) newCallLocked(req *Request, op string, flags netlink.HeaderFlags)
 	return cl
 }
 
+// loneYieldEvery is how many requests sent alone (see start) a Conn lets
+// go by before the next caller yields its processor.
+const loneYieldEvery = 256
+
 // start registers and sends one request.
 func (c *Conn) start(req *Request, op string, flags netlink.HeaderFlags) (*call, error) {
+	if c.yieldDue.Load() {
+		// A caller that sends request after request alone never parks:
+		// to the runtime's monitor (sysmon) it is one goroutine running
+		// for ever, which it preempts every 10 ms, taking its processor
+		// away when that happens during the send system call, and then
+		// it polls every 20 µs for a while; on a small VM that is ~0.03
+		// sleeps and ~0.07 context switches per request. Yielding now
+		// and then, holding nothing, starts a new scheduling slice
+		// before the monitor's 10 ms are up: about 5x fewer of both.
+		c.yieldDue.Store(false)
+		runtime.Gosched()
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -48,6 +65,9 @@ func (c *Conn) start(req *Request, op string, flags netlink.HeaderFlags) (*call,
 		// Alone on the Conn: become the leader and send. While we lead,
 		// other callers queue their requests for us to flush, so the
 		// send needs no lock round trip of its own.
+		if c.loneSends++; c.loneSends%loneYieldEvery == 0 {
+			c.yieldDue.Store(true)
+		}
 		c.leader = true
 		rx := c.getRxLocked()
 		cl.leadWant = min(c.expectLocked(cl), c.cfg.recvBatch)
