@@ -88,3 +88,73 @@ func TestReplyLifetime(t *testing.T) {
 		}
 	}
 }
+
+// TestDoReplyLifetime: replies of do-requests come from chunks a pooled
+// allocator shares between calls, so a value kept from one call must stay
+// as it was while later calls, from several goroutines and of other
+// operations, take the rest of the chunk (run under -race in CI).
+func TestDoReplyLifetime(t *testing.T) {
+	ns, c, ctx := setup(t)
+	veths := ns.AddVeths(t, "dl", 4)
+	var names []string
+	for _, v := range veths {
+		names = append(names, v.Name, v.Peer)
+	}
+	get := func(name string) (*ethtool.Features, *ethtool.Linkinfo, error) {
+		h := &ethtool.Header{DevName: ethtool.Some(name)}
+		h.Flags.Set(ethtool.HeaderFlagsCompactBitsets)
+		f, err := c.FeaturesGet(ctx, &ethtool.FeaturesGetRequest{Header: h})
+		if err != nil {
+			return nil, nil, err
+		}
+		l, err := c.LinkinfoGet(ctx, &ethtool.LinkinfoGetRequest{Header: header(name)})
+		return f, l, err
+	}
+	var keptF []*ethtool.Features
+	var keptL []*ethtool.Linkinfo
+	for _, name := range names {
+		f, l, err := get(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keptF, keptL = append(keptF, f), append(keptL, l)
+	}
+	want := make([]snapshot, len(keptF))
+	for i, f := range keptF {
+		want[i] = snap(f)
+		if want[i].name != names[i] || keptL[i].Header == nil || keptL[i].Header.DevName.Value != names[i] {
+			t.Fatalf("reply %d: device %q / %v, want %q", i, want[i].name, keptL[i].Header, names[i])
+		}
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for j := range 200 {
+				if _, _, err := get(names[(g+j)%len(names)]); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for _, f := range keptF {
+		if f.Active != nil && len(f.Active.Value) > 0 {
+			f.Active.Value = append(f.Active.Value, 0xff, 0xff, 0xff, 0xff)
+		}
+	}
+	wg.Wait()
+	for i, f := range keptF {
+		got := snap(f)
+		if f.Active != nil && len(got.values[2]) >= 4 {
+			got.values[2] = got.values[2][:len(got.values[2])-4]
+		}
+		if got.name != want[i].name || keptL[i].Header.DevName.Value != names[i] {
+			t.Fatalf("reply %d: device name %q became %q / %q", i, want[i].name, got.name, keptL[i].Header.DevName.Value)
+		}
+		for j := range got.values {
+			if !bytes.Equal(got.values[j], want[i].values[j]) {
+				t.Fatalf("reply %d (%s): bitset %d words %x became %x", i, got.name, j, want[i].values[j], got.values[j])
+			}
+		}
+	}
+}
