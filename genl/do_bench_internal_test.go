@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"testing"
-	"time"
 
 	"github.com/genlkit/genlkit/attrs"
 	"github.com/mdlayher/netlink"
@@ -15,6 +14,7 @@ import (
 // stands in for the kernel in benchmarks of the Conn's own per-request
 // work.
 type answerTransport struct {
+	memTransport
 	reply []byte // the reply message; its sequence number is the request's
 	ack   []byte
 	next  int // what Recv returns next: 0 reply, 1 ACK, 2 nothing
@@ -54,12 +54,6 @@ func (t *answerTransport) Recv(d []Datagram, wait bool) (int, error) {
 	}
 	return n, nil
 }
-
-func (t *answerTransport) SetReadDeadline(time.Time) error { return nil }
-func (t *answerTransport) JoinGroup(uint32) error          { return nil }
-func (t *answerTransport) LeaveGroup(uint32) error         { return nil }
-func (t *answerTransport) PortID() uint32                  { return 1234 }
-func (t *answerTransport) Close() error                    { return nil }
 
 // BenchmarkDoAnswered measures what a Conn does per do-request on its
 // own, without a kernel: each request is answered from memory by a reply
