@@ -83,6 +83,11 @@ type Conn struct {
 
 	fl flow // flow control (flow.go)
 
+	// Requests sent alone (guarded by mu), and whether the next caller
+	// is to yield its processor first (see start).
+	loneSends uint32
+	yieldDue  atomic.Bool
+
 	st counters
 }
 
@@ -358,6 +363,25 @@ type rxBuf struct {
 // slotPool holds free receive slots of the default size.
 var slotPool sync.Pool // *[defaultRecvBufSize]byte
 
+// rxPool holds rxBufs of the default shape (see shared), with the slots
+// they have taken, for every Conn. A lone caller takes one per request and
+// gives it back when done: one pool round trip, where taking each slot
+// from slotPool and giving it back cost one per slot. An idle Conn still
+// holds no slots.
+var rxPool sync.Pool // *rxBuf
+
+// shared reports whether rx has the default shape (defaultRecvBatch slots
+// of defaultRecvBufSize), which rxPool holds.
+func (rx *rxBuf) shared() bool {
+	return rx.size == defaultRecvBufSize && len(rx.d) == defaultRecvBatch
+}
+
+// putShared gives rx, of the default shape, with its slots to rxPool.
+// Nothing may refer to what was received into them any more.
+func (rx *rxBuf) putShared() {
+	rxPool.Put(rx)
+}
+
 // fill gives the first n slots memory.
 func (rx *rxBuf) fill(n int) {
 	for i := range rx.d[:n] {
@@ -445,6 +469,11 @@ func (cl *call) reset() {
 }
 
 func (c *Conn) getRxLocked() *rxBuf {
+	if c.cfg.recvBufSize == defaultRecvBufSize && c.cfg.recvBatch == defaultRecvBatch {
+		if rx, _ := rxPool.Get().(*rxBuf); rx != nil {
+			return rx
+		}
+	}
 	if n := len(c.freeRx); n > 0 {
 		rx := c.freeRx[n-1]
 		c.freeRx = c.freeRx[:n-1]
@@ -453,10 +482,15 @@ func (c *Conn) getRxLocked() *rxBuf {
 	return &rxBuf{d: make([]Datagram, c.cfg.recvBatch), size: c.cfg.recvBufSize}
 }
 
-// putRxLocked keeps rx for reuse, its slots given back (see rxBuf.release).
-// rx may be nil.
+// putRxLocked keeps rx for reuse: one of the default shape goes to rxPool
+// with its slots, another stays with the Conn, its slots given back (see
+// rxBuf.release). rx may be nil.
 func (c *Conn) putRxLocked(rx *rxBuf) {
 	if rx == nil {
+		return
+	}
+	if rx.shared() {
+		rx.putShared()
 		return
 	}
 	rx.release()

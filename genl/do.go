@@ -6,6 +6,7 @@ import (
 	"errors"
 	"iter"
 	"net"
+	"runtime"
 	"slices"
 
 	"github.com/mdlayher/genetlink"
@@ -36,8 +37,24 @@ func (c *Conn) newCallLocked(req *Request, op string, flags netlink.HeaderFlags)
 	return cl
 }
 
+// loneYieldEvery is how many requests sent alone (see start) a Conn lets
+// go by before the next caller yields its processor.
+const loneYieldEvery = 256
+
 // start registers and sends one request.
 func (c *Conn) start(req *Request, op string, flags netlink.HeaderFlags) (*call, error) {
+	if c.yieldDue.Load() {
+		// A caller that sends request after request alone never parks:
+		// to the runtime's monitor (sysmon) it is one goroutine running
+		// for ever, which it preempts every 10 ms, taking its processor
+		// away when that happens during the send system call, and then
+		// it polls every 20 µs for a while; on a small VM that is ~0.03
+		// sleeps and ~0.07 context switches per request. Yielding now
+		// and then, holding nothing, starts a new scheduling slice
+		// before the monitor's 10 ms are up: about 5x fewer of both.
+		c.yieldDue.Store(false)
+		runtime.Gosched()
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -48,6 +65,9 @@ func (c *Conn) start(req *Request, op string, flags netlink.HeaderFlags) (*call,
 		// Alone on the Conn: become the leader and send. While we lead,
 		// other callers queue their requests for us to flush, so the
 		// send needs no lock round trip of its own.
+		if c.loneSends++; c.loneSends%loneYieldEvery == 0 {
+			c.yieldDue.Store(true)
+		}
 		c.leader = true
 		rx := c.getRxLocked()
 		c.omitAckLocked(req, cl)
@@ -132,10 +152,16 @@ func (c *Conn) finish(cl *call) {
 	if cl.final && !cl.dump && !cl.abandoned && !cl.queued && cl.leadRx == nil {
 		// Done and unregistered (the dispatcher removed it when it routed
 		// the final message): recycle it without the lock when the spare
-		// slot is free. Its receive buffer goes along, its slots given
-		// back: nothing refers to them once the owner is done.
-		if cl.rx != nil {
-			cl.rx.release()
+		// slot is free. Nothing refers to its receive buffer once the
+		// owner is done: one of the default shape goes back to rxPool
+		// with its slots, another goes along, its slots given back.
+		if rx := cl.rx; rx != nil {
+			if rx.shared() {
+				rx.putShared()
+				cl.rx = nil
+			} else {
+				rx.release()
+			}
 		}
 		cl.own = cl.own[:0]
 		cl.owned = false

@@ -16,6 +16,7 @@ import (
 // netlink_dump fills its buffers, and NLMSG_DONE after them. It stands in
 // for the kernel in benchmarks of the Conn's own per-message work.
 type replayTransport struct {
+	memTransport
 	mu    sync.Mutex
 	parts [][]byte // datagrams of one dump
 	next  int      // the next datagram Recv returns
@@ -77,11 +78,15 @@ func (t *replayTransport) Recv(d []Datagram, wait bool) (int, error) {
 	return n, nil
 }
 
-func (t *replayTransport) SetReadDeadline(time.Time) error { return nil }
-func (t *replayTransport) JoinGroup(uint32) error          { return nil }
-func (t *replayTransport) LeaveGroup(uint32) error         { return nil }
-func (t *replayTransport) PortID() uint32                  { return 1234 }
-func (t *replayTransport) Close() error                    { return nil }
+// A memTransport is the rest of a Transport for the in-memory stand-ins
+// for the kernel of the benchmarks, which have no socket to configure.
+type memTransport struct{}
+
+func (memTransport) SetReadDeadline(time.Time) error { return nil }
+func (memTransport) JoinGroup(uint32) error          { return nil }
+func (memTransport) LeaveGroup(uint32) error         { return nil }
+func (memTransport) PortID() uint32                  { return 1234 }
+func (memTransport) Close() error                    { return nil }
 
 // BenchmarkDumpReplay measures what a Conn does per dump part on its own,
 // without a kernel: a dump of 2,001 parts shaped like netdev dev-get's

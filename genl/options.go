@@ -22,8 +22,12 @@ type config struct {
 }
 
 func defaultConfig() config {
-	return config{recvBufSize: defaultRecvBufSize, recvBatch: 4, subQueueLimit: 4 << 20}
+	return config{recvBufSize: defaultRecvBufSize, recvBatch: defaultRecvBatch, subQueueLimit: 4 << 20}
 }
+
+// defaultRecvBatch is the default number of receive slots of an rxBuf: the
+// most datagrams one receive asks for.
+const defaultRecvBatch = 4
 
 // defaultRecvBufSize is the default size of a receive slot: the largest
 // dump part the kernel builds for a reader.

@@ -52,7 +52,9 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // GetPerfDomains sends dev-energymodel get-perf-domains (do, command 1):
 // request attributes perf-domain-id; reply attributes pad, perf-domain-id,
-// flags, cpus of set perf-domain. A nil req sends no attributes.
+// flags, cpus of set perf-domain. The reply is taken from memory chunks shared
+// with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab). A nil req sends no attributes.
 func (c *Client) GetPerfDomains(ctx context.Context, req *GetPerfDomainsRequest) (*PerfDomain, error) {
 	fam, err := c.core.Check(ctx, CmdGetPerfDomains, "get-perf-domains", false)
 	if err != nil {
@@ -70,8 +72,10 @@ func (c *Client) GetPerfDomains(ctx context.Context, req *GetPerfDomainsRequest)
 		return nil, opError("get-perf-domains", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(PerfDomain)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfPerfDomain().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get-perf-domains", err)
 	}
@@ -179,7 +183,9 @@ func (c *Client) GetPerfDomainsDumpAppend(ctx context.Context, dst []PerfDomain)
 
 // GetPerfTable sends dev-energymodel get-perf-table (do, command 2): request
 // attributes perf-domain-id; reply attributes perf-domain-id, perf-state of
-// set perf-table. A nil req sends no attributes.
+// set perf-table. The reply is taken from memory chunks shared with other
+// decoded values: keeping it keeps its chunks alive (see attrs.Slab). A nil
+// req sends no attributes.
 func (c *Client) GetPerfTable(ctx context.Context, req *GetPerfTableRequest) (*PerfTable, error) {
 	fam, err := c.core.Check(ctx, CmdGetPerfTable, "get-perf-table", false)
 	if err != nil {
@@ -197,8 +203,10 @@ func (c *Client) GetPerfTable(ctx context.Context, req *GetPerfTableRequest) (*P
 		return nil, opError("get-perf-table", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(PerfTable)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfPerfTable().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get-perf-table", err)
 	}

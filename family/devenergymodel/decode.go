@@ -34,10 +34,12 @@ var namesPerfState = []string{
 // (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
 // written after it is handed out, but keeping one keeps its chunk alive. A nil
 // *allocator allocates each value on its own. Dumps take one from allocators
-// for the whole dump; everything else passes nil.
+// for the whole dump and do-requests one for their reply; everything else
+// passes nil.
 type allocator struct {
 	slabPerfState  attrs.Slab[PerfState]
 	slabPerfDomain attrs.Slab[PerfDomain]
+	slabPerfTable  attrs.Slab[PerfTable]
 }
 
 // slabOfPerfState returns the allocator's slab of PerfState, nil for a nil
@@ -58,7 +60,16 @@ func (a *allocator) slabOfPerfDomain() *attrs.Slab[PerfDomain] {
 	return &a.slabPerfDomain
 }
 
-// allocators holds the allocators of finished dumps for the next ones.
+// slabOfPerfTable returns the allocator's slab of PerfTable, nil for a nil
+// allocator.
+func (a *allocator) slabOfPerfTable() *attrs.Slab[PerfTable] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPerfTable
+}
+
+// allocators holds the allocators of finished calls for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
 // dropRecycledPerfDomain forgets what recycling a PerfDomain handed to a's

@@ -52,7 +52,9 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // Get sends devlink get (do, command 1): request attributes bus-name,
 // dev-name, index; reply attributes bus-name, dev-name, index, reload-failed,
-// dev-stats of set devlink. A nil req sends no attributes.
+// dev-stats of set devlink. The reply is taken from memory chunks shared with
+// other decoded values: keeping it keeps its chunks alive (see attrs.Slab). A
+// nil req sends no attributes.
 func (c *Client) Get(ctx context.Context, req *GetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
@@ -70,8 +72,10 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*Devlink, error) {
 		return nil, opError("get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get", err)
 	}
@@ -177,7 +181,9 @@ func (c *Client) GetDumpAppend(ctx context.Context, dst []Devlink) ([]Devlink, e
 
 // PortGet sends devlink port-get (do, command 5): request attributes bus-name,
 // dev-name, index, port-index; reply attributes bus-name, dev-name, index,
-// port-index of set devlink. A nil req sends no attributes.
+// port-index of set devlink. The reply is taken from memory chunks shared with
+// other decoded values: keeping it keeps its chunks alive (see attrs.Slab). A
+// nil req sends no attributes.
 func (c *Client) PortGet(ctx context.Context, req *PortGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdPortGet, "port-get", false)
 	if err != nil {
@@ -195,8 +201,10 @@ func (c *Client) PortGet(ctx context.Context, req *PortGetRequest) (*Devlink, er
 		return nil, opError("port-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("port-get", err)
 	}
@@ -341,8 +349,9 @@ func (c *Client) PortSet(ctx context.Context, req *PortSetRequest) error {
 // PortNew sends devlink port-new (do, command 7): request attributes bus-name,
 // dev-name, index, port-index, port-flavour, port-pci-pf-number,
 // port-pci-sf-number, port-controller-number; reply attributes bus-name,
-// dev-name, index, port-index of set devlink. A nil req sends no attributes.
-// Spec flags: [admin-perm].
+// dev-name, index, port-index of set devlink. The reply is taken from memory
+// chunks shared with other decoded values: keeping it keeps its chunks alive
+// (see attrs.Slab). A nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) PortNew(ctx context.Context, req *PortNewRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdPortNew, "port-new", false)
 	if err != nil {
@@ -360,8 +369,10 @@ func (c *Client) PortNew(ctx context.Context, req *PortNewRequest) (*Devlink, er
 		return nil, opError("port-new", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("port-new", err)
 	}
@@ -445,7 +456,9 @@ func (c *Client) PortUnsplit(ctx context.Context, req *PortUnsplitRequest) error
 
 // SbGet sends devlink sb-get (do, command 11): request attributes bus-name,
 // dev-name, index, sb-index; reply attributes bus-name, dev-name, index,
-// sb-index of set devlink. A nil req sends no attributes.
+// sb-index of set devlink. The reply is taken from memory chunks shared with
+// other decoded values: keeping it keeps its chunks alive (see attrs.Slab). A
+// nil req sends no attributes.
 func (c *Client) SbGet(ctx context.Context, req *SbGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdSbGet, "sb-get", false)
 	if err != nil {
@@ -463,8 +476,10 @@ func (c *Client) SbGet(ctx context.Context, req *SbGetRequest) (*Devlink, error)
 		return nil, opError("sb-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("sb-get", err)
 	}
@@ -583,8 +598,9 @@ func (c *Client) SbGetDumpAppend(ctx context.Context, req *SbGetDumpRequest, dst
 
 // SbPoolGet sends devlink sb-pool-get (do, command 15): request attributes
 // bus-name, dev-name, index, sb-index, sb-pool-index; reply attributes
-// bus-name, dev-name, index, sb-index, sb-pool-index of set devlink. A nil req
-// sends no attributes.
+// bus-name, dev-name, index, sb-index, sb-pool-index of set devlink. The reply
+// is taken from memory chunks shared with other decoded values: keeping it
+// keeps its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) SbPoolGet(ctx context.Context, req *SbPoolGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdSbPoolGet, "sb-pool-get", false)
 	if err != nil {
@@ -602,8 +618,10 @@ func (c *Client) SbPoolGet(ctx context.Context, req *SbPoolGetRequest) (*Devlink
 		return nil, opError("sb-pool-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("sb-pool-get", err)
 	}
@@ -749,7 +767,9 @@ func (c *Client) SbPoolSet(ctx context.Context, req *SbPoolSetRequest) error {
 // SbPortPoolGet sends devlink sb-port-pool-get (do, command 19): request
 // attributes bus-name, dev-name, index, port-index, sb-index, sb-pool-index;
 // reply attributes bus-name, dev-name, index, port-index, sb-index,
-// sb-pool-index of set devlink. A nil req sends no attributes.
+// sb-pool-index of set devlink. The reply is taken from memory chunks shared
+// with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab). A nil req sends no attributes.
 func (c *Client) SbPortPoolGet(ctx context.Context, req *SbPortPoolGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdSbPortPoolGet, "sb-port-pool-get", false)
 	if err != nil {
@@ -767,8 +787,10 @@ func (c *Client) SbPortPoolGet(ctx context.Context, req *SbPortPoolGetRequest) (
 		return nil, opError("sb-port-pool-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("sb-port-pool-get", err)
 	}
@@ -915,8 +937,9 @@ func (c *Client) SbPortPoolSet(ctx context.Context, req *SbPortPoolSetRequest) e
 // SbTcPoolBindGet sends devlink sb-tc-pool-bind-get (do, command 23): request
 // attributes bus-name, dev-name, index, port-index, sb-index, sb-pool-type,
 // sb-tc-index; reply attributes bus-name, dev-name, index, port-index,
-// sb-index, sb-pool-type, sb-tc-index of set devlink. A nil req sends no
-// attributes.
+// sb-index, sb-pool-type, sb-tc-index of set devlink. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) SbTcPoolBindGet(ctx context.Context, req *SbTcPoolBindGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdSbTcPoolBindGet, "sb-tc-pool-bind-get", false)
 	if err != nil {
@@ -934,8 +957,10 @@ func (c *Client) SbTcPoolBindGet(ctx context.Context, req *SbTcPoolBindGetReques
 		return nil, opError("sb-tc-pool-bind-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("sb-tc-pool-bind-get", err)
 	}
@@ -1131,8 +1156,10 @@ func (c *Client) SbOccMaxClear(ctx context.Context, req *SbOccMaxClearRequest) e
 
 // EswitchGet sends devlink eswitch-get (do, command 29): request attributes
 // bus-name, dev-name, index; reply attributes bus-name, dev-name, index,
-// eswitch-mode, eswitch-inline-mode, eswitch-encap-mode of set devlink. A nil
-// req sends no attributes. Spec flags: [admin-perm].
+// eswitch-mode, eswitch-inline-mode, eswitch-encap-mode of set devlink. The
+// reply is taken from memory chunks shared with other decoded values: keeping
+// it keeps its chunks alive (see attrs.Slab). A nil req sends no attributes.
+// Spec flags: [admin-perm].
 func (c *Client) EswitchGet(ctx context.Context, req *EswitchGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdEswitchGet, "eswitch-get", false)
 	if err != nil {
@@ -1150,8 +1177,10 @@ func (c *Client) EswitchGet(ctx context.Context, req *EswitchGetRequest) (*Devli
 		return nil, opError("eswitch-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("eswitch-get", err)
 	}
@@ -1186,8 +1215,9 @@ func (c *Client) EswitchSet(ctx context.Context, req *EswitchSetRequest) error {
 
 // DpipeTableGet sends devlink dpipe-table-get (do, command 31): request
 // attributes bus-name, dev-name, index, dpipe-table-name; reply attributes
-// bus-name, dev-name, index, dpipe-tables of set devlink. A nil req sends no
-// attributes.
+// bus-name, dev-name, index, dpipe-tables of set devlink. The reply is taken
+// from memory chunks shared with other decoded values: keeping it keeps its
+// chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) DpipeTableGet(ctx context.Context, req *DpipeTableGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdDpipeTableGet, "dpipe-table-get", false)
 	if err != nil {
@@ -1205,8 +1235,10 @@ func (c *Client) DpipeTableGet(ctx context.Context, req *DpipeTableGetRequest) (
 		return nil, opError("dpipe-table-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dpipe-table-get", err)
 	}
@@ -1215,8 +1247,9 @@ func (c *Client) DpipeTableGet(ctx context.Context, req *DpipeTableGetRequest) (
 
 // DpipeEntriesGet sends devlink dpipe-entries-get (do, command 32): request
 // attributes bus-name, dev-name, index, dpipe-table-name; reply attributes
-// bus-name, dev-name, index, dpipe-entries of set devlink. A nil req sends no
-// attributes.
+// bus-name, dev-name, index, dpipe-entries of set devlink. The reply is taken
+// from memory chunks shared with other decoded values: keeping it keeps its
+// chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) DpipeEntriesGet(ctx context.Context, req *DpipeEntriesGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdDpipeEntriesGet, "dpipe-entries-get", false)
 	if err != nil {
@@ -1234,8 +1267,10 @@ func (c *Client) DpipeEntriesGet(ctx context.Context, req *DpipeEntriesGetReques
 		return nil, opError("dpipe-entries-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dpipe-entries-get", err)
 	}
@@ -1244,7 +1279,9 @@ func (c *Client) DpipeEntriesGet(ctx context.Context, req *DpipeEntriesGetReques
 
 // DpipeHeadersGet sends devlink dpipe-headers-get (do, command 33): request
 // attributes bus-name, dev-name, index; reply attributes bus-name, dev-name,
-// index, dpipe-headers of set devlink. A nil req sends no attributes.
+// index, dpipe-headers of set devlink. The reply is taken from memory chunks
+// shared with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab). A nil req sends no attributes.
 func (c *Client) DpipeHeadersGet(ctx context.Context, req *DpipeHeadersGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdDpipeHeadersGet, "dpipe-headers-get", false)
 	if err != nil {
@@ -1262,8 +1299,10 @@ func (c *Client) DpipeHeadersGet(ctx context.Context, req *DpipeHeadersGetReques
 		return nil, opError("dpipe-headers-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dpipe-headers-get", err)
 	}
@@ -1323,8 +1362,9 @@ func (c *Client) ResourceSet(ctx context.Context, req *ResourceSetRequest) error
 
 // ResourceDump sends devlink resource-dump (do, command 36): request
 // attributes bus-name, dev-name, index, port-index; reply attributes bus-name,
-// dev-name, index, port-index, resource-list of set devlink. A nil req sends
-// no attributes.
+// dev-name, index, port-index, resource-list of set devlink. The reply is
+// taken from memory chunks shared with other decoded values: keeping it keeps
+// its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) ResourceDump(ctx context.Context, req *ResourceDumpRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdResourceDump, "resource-dump", false)
 	if err != nil {
@@ -1342,8 +1382,10 @@ func (c *Client) ResourceDump(ctx context.Context, req *ResourceDumpRequest) (*D
 		return nil, opError("resource-dump", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("resource-dump", err)
 	}
@@ -1464,8 +1506,9 @@ func (c *Client) ResourceDumpDumpAppend(ctx context.Context, req *ResourceDumpDu
 // Reload sends devlink reload (do, command 37): request attributes bus-name,
 // dev-name, index, reload-action, reload-limits, netns-pid, netns-fd,
 // netns-id; reply attributes bus-name, dev-name, index,
-// reload-actions-performed of set devlink. A nil req sends no attributes. Spec
-// flags: [admin-perm].
+// reload-actions-performed of set devlink. The reply is taken from memory
+// chunks shared with other decoded values: keeping it keeps its chunks alive
+// (see attrs.Slab). A nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) Reload(ctx context.Context, req *ReloadRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdReload, "reload", false)
 	if err != nil {
@@ -1483,8 +1526,10 @@ func (c *Client) Reload(ctx context.Context, req *ReloadRequest) (*Devlink, erro
 		return nil, opError("reload", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("reload", err)
 	}
@@ -1493,7 +1538,9 @@ func (c *Client) Reload(ctx context.Context, req *ReloadRequest) (*Devlink, erro
 
 // ParamGet sends devlink param-get (do, command 38): request attributes
 // bus-name, dev-name, index, param-name; reply attributes bus-name, dev-name,
-// index, param-name of set devlink. A nil req sends no attributes.
+// index, param-name of set devlink. The reply is taken from memory chunks
+// shared with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab). A nil req sends no attributes.
 func (c *Client) ParamGet(ctx context.Context, req *ParamGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdParamGet, "param-get", false)
 	if err != nil {
@@ -1511,8 +1558,10 @@ func (c *Client) ParamGet(ctx context.Context, req *ParamGetRequest) (*Devlink, 
 		return nil, opError("param-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("param-get", err)
 	}
@@ -1657,8 +1706,9 @@ func (c *Client) ParamSet(ctx context.Context, req *ParamSetRequest) error {
 
 // RegionGet sends devlink region-get (do, command 42): request attributes
 // bus-name, dev-name, index, port-index, region-name; reply attributes
-// bus-name, dev-name, index, port-index, region-name of set devlink. A nil req
-// sends no attributes.
+// bus-name, dev-name, index, port-index, region-name of set devlink. The reply
+// is taken from memory chunks shared with other decoded values: keeping it
+// keeps its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) RegionGet(ctx context.Context, req *RegionGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdRegionGet, "region-get", false)
 	if err != nil {
@@ -1676,8 +1726,10 @@ func (c *Client) RegionGet(ctx context.Context, req *RegionGetRequest) (*Devlink
 		return nil, opError("region-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("region-get", err)
 	}
@@ -1797,8 +1849,9 @@ func (c *Client) RegionGetDumpAppend(ctx context.Context, req *RegionGetDumpRequ
 // RegionNew sends devlink region-new (do, command 44): request attributes
 // bus-name, dev-name, index, port-index, region-name, region-snapshot-id;
 // reply attributes bus-name, dev-name, index, port-index, region-name,
-// region-snapshot-id of set devlink. A nil req sends no attributes. Spec
-// flags: [admin-perm].
+// region-snapshot-id of set devlink. The reply is taken from memory chunks
+// shared with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab). A nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) RegionNew(ctx context.Context, req *RegionNewRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdRegionNew, "region-new", false)
 	if err != nil {
@@ -1816,8 +1869,10 @@ func (c *Client) RegionNew(ctx context.Context, req *RegionNewRequest) (*Devlink
 		return nil, opError("region-new", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("region-new", err)
 	}
@@ -1965,7 +2020,9 @@ func (c *Client) RegionReadDumpAppend(ctx context.Context, req *RegionReadDumpRe
 
 // PortParamGet sends devlink port-param-get (do, command 47): request
 // attributes bus-name, dev-name, index, port-index; reply attributes bus-name,
-// dev-name, index, port-index of set devlink. A nil req sends no attributes.
+// dev-name, index, port-index of set devlink. The reply is taken from memory
+// chunks shared with other decoded values: keeping it keeps its chunks alive
+// (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) PortParamGet(ctx context.Context, req *PortParamGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdPortParamGet, "port-param-get", false)
 	if err != nil {
@@ -1983,8 +2040,10 @@ func (c *Client) PortParamGet(ctx context.Context, req *PortParamGetRequest) (*D
 		return nil, opError("port-param-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("port-param-get", err)
 	}
@@ -2119,7 +2178,9 @@ func (c *Client) PortParamSet(ctx context.Context, req *PortParamSetRequest) err
 // bus-name, dev-name, index; reply attributes bus-name, dev-name, index,
 // info-driver-name, info-serial-number, info-version-fixed,
 // info-version-running, info-version-stored, info-board-serial-number of set
-// devlink. A nil req sends no attributes.
+// devlink. The reply is taken from memory chunks shared with other decoded
+// values: keeping it keeps its chunks alive (see attrs.Slab). A nil req sends
+// no attributes.
 func (c *Client) InfoGet(ctx context.Context, req *InfoGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdInfoGet, "info-get", false)
 	if err != nil {
@@ -2137,8 +2198,10 @@ func (c *Client) InfoGet(ctx context.Context, req *InfoGetRequest) (*Devlink, er
 		return nil, opError("info-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("info-get", err)
 	}
@@ -2248,8 +2311,9 @@ func (c *Client) InfoGetDumpAppend(ctx context.Context, dst []Devlink) ([]Devlin
 // HealthReporterGet sends devlink health-reporter-get (do, command 52):
 // request attributes bus-name, dev-name, index, port-index,
 // health-reporter-name; reply attributes bus-name, dev-name, index,
-// port-index, health-reporter-name of set devlink. A nil req sends no
-// attributes.
+// port-index, health-reporter-name of set devlink. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) HealthReporterGet(ctx context.Context, req *HealthReporterGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdHealthReporterGet, "health-reporter-get", false)
 	if err != nil {
@@ -2267,8 +2331,10 @@ func (c *Client) HealthReporterGet(ctx context.Context, req *HealthReporterGetRe
 		return nil, opError("health-reporter-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("health-reporter-get", err)
 	}
@@ -2631,7 +2697,9 @@ func (c *Client) FlashUpdate(ctx context.Context, req *FlashUpdateRequest) error
 
 // TrapGet sends devlink trap-get (do, command 61): request attributes
 // bus-name, dev-name, index, trap-name; reply attributes bus-name, dev-name,
-// index, trap-name of set devlink. A nil req sends no attributes.
+// index, trap-name of set devlink. The reply is taken from memory chunks
+// shared with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab). A nil req sends no attributes.
 func (c *Client) TrapGet(ctx context.Context, req *TrapGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdTrapGet, "trap-get", false)
 	if err != nil {
@@ -2649,8 +2717,10 @@ func (c *Client) TrapGet(ctx context.Context, req *TrapGetRequest) (*Devlink, er
 		return nil, opError("trap-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("trap-get", err)
 	}
@@ -2794,8 +2864,9 @@ func (c *Client) TrapSet(ctx context.Context, req *TrapSetRequest) error {
 
 // TrapGroupGet sends devlink trap-group-get (do, command 65): request
 // attributes bus-name, dev-name, index, trap-group-name; reply attributes
-// bus-name, dev-name, index, trap-group-name of set devlink. A nil req sends
-// no attributes.
+// bus-name, dev-name, index, trap-group-name of set devlink. The reply is
+// taken from memory chunks shared with other decoded values: keeping it keeps
+// its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) TrapGroupGet(ctx context.Context, req *TrapGroupGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdTrapGroupGet, "trap-group-get", false)
 	if err != nil {
@@ -2813,8 +2884,10 @@ func (c *Client) TrapGroupGet(ctx context.Context, req *TrapGroupGetRequest) (*D
 		return nil, opError("trap-group-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("trap-group-get", err)
 	}
@@ -2960,8 +3033,9 @@ func (c *Client) TrapGroupSet(ctx context.Context, req *TrapGroupSetRequest) err
 
 // TrapPolicerGet sends devlink trap-policer-get (do, command 69): request
 // attributes bus-name, dev-name, index, trap-policer-id; reply attributes
-// bus-name, dev-name, index, trap-policer-id of set devlink. A nil req sends
-// no attributes.
+// bus-name, dev-name, index, trap-policer-id of set devlink. The reply is
+// taken from memory chunks shared with other decoded values: keeping it keeps
+// its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) TrapPolicerGet(ctx context.Context, req *TrapPolicerGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdTrapPolicerGet, "trap-policer-get", false)
 	if err != nil {
@@ -2979,8 +3053,10 @@ func (c *Client) TrapPolicerGet(ctx context.Context, req *TrapPolicerGetRequest)
 		return nil, opError("trap-policer-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("trap-policer-get", err)
 	}
@@ -3152,8 +3228,9 @@ func (c *Client) HealthReporterTest(ctx context.Context, req *HealthReporterTest
 
 // RateGet sends devlink rate-get (do, command 74): request attributes
 // bus-name, dev-name, index, port-index, rate-node-name; reply attributes
-// bus-name, dev-name, index, port-index, rate-node-name of set devlink. A nil
-// req sends no attributes.
+// bus-name, dev-name, index, port-index, rate-node-name of set devlink. The
+// reply is taken from memory chunks shared with other decoded values: keeping
+// it keeps its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) RateGet(ctx context.Context, req *RateGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdRateGet, "rate-get", false)
 	if err != nil {
@@ -3171,8 +3248,10 @@ func (c *Client) RateGet(ctx context.Context, req *RateGetRequest) (*Devlink, er
 		return nil, opError("rate-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("rate-get", err)
 	}
@@ -3370,8 +3449,9 @@ func (c *Client) RateDel(ctx context.Context, req *RateDelRequest) error {
 
 // LinecardGet sends devlink linecard-get (do, command 78): request attributes
 // bus-name, dev-name, index, linecard-index; reply attributes bus-name,
-// dev-name, index, linecard-index of set devlink. A nil req sends no
-// attributes.
+// dev-name, index, linecard-index of set devlink. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) LinecardGet(ctx context.Context, req *LinecardGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdLinecardGet, "linecard-get", false)
 	if err != nil {
@@ -3389,8 +3469,10 @@ func (c *Client) LinecardGet(ctx context.Context, req *LinecardGetRequest) (*Dev
 		return nil, opError("linecard-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("linecard-get", err)
 	}
@@ -3535,7 +3617,9 @@ func (c *Client) LinecardSet(ctx context.Context, req *LinecardSetRequest) error
 
 // SelftestsGet sends devlink selftests-get (do, command 82): request
 // attributes bus-name, dev-name, index; reply attributes bus-name, dev-name,
-// index of set devlink. A nil req sends no attributes.
+// index of set devlink. The reply is taken from memory chunks shared with
+// other decoded values: keeping it keeps its chunks alive (see attrs.Slab). A
+// nil req sends no attributes.
 func (c *Client) SelftestsGet(ctx context.Context, req *SelftestsGetRequest) (*Devlink, error) {
 	fam, err := c.core.Check(ctx, CmdSelftestsGet, "selftests-get", false)
 	if err != nil {
@@ -3553,8 +3637,10 @@ func (c *Client) SelftestsGet(ctx context.Context, req *SelftestsGetRequest) (*D
 		return nil, opError("selftests-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Devlink)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDevlink().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("selftests-get", err)
 	}

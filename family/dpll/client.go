@@ -51,8 +51,10 @@ func (c *Client) Conn() *genl.Conn { return c.core.Conn() }
 func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // DeviceIDGet sends dpll device-id-get (do, command 1): request attributes
-// module-name, clock-id, type; reply attributes id of set dpll. A nil req
-// sends no attributes. Spec flags: [admin-perm].
+// module-name, clock-id, type; reply attributes id of set dpll. The reply is
+// taken from memory chunks shared with other decoded values: keeping it keeps
+// its chunks alive (see attrs.Slab). A nil req sends no attributes. Spec
+// flags: [admin-perm].
 func (c *Client) DeviceIDGet(ctx context.Context, req *DeviceIDGetRequest) (*Dpll, error) {
 	fam, err := c.core.Check(ctx, CmdDeviceIDGet, "device-id-get", false)
 	if err != nil {
@@ -70,8 +72,10 @@ func (c *Client) DeviceIDGet(ctx context.Context, req *DeviceIDGetRequest) (*Dpl
 		return nil, opError("device-id-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Dpll)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDpll().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("device-id-get", err)
 	}
@@ -81,8 +85,10 @@ func (c *Client) DeviceIDGet(ctx context.Context, req *DeviceIDGetRequest) (*Dpl
 // DeviceGet sends dpll device-get (do, command 2): request attributes id;
 // reply attributes id, module-name, mode, mode-supported, lock-status,
 // lock-status-error, temp, clock-id, type, phase-offset-monitor,
-// phase-offset-avg-factor, frequency-monitor of set dpll. A nil req sends no
-// attributes. Spec flags: [admin-perm].
+// phase-offset-avg-factor, frequency-monitor of set dpll. The reply is taken
+// from memory chunks shared with other decoded values: keeping it keeps its
+// chunks alive (see attrs.Slab). A nil req sends no attributes. Spec flags:
+// [admin-perm].
 func (c *Client) DeviceGet(ctx context.Context, req *DeviceGetRequest) (*Dpll, error) {
 	fam, err := c.core.Check(ctx, CmdDeviceGet, "device-get", false)
 	if err != nil {
@@ -100,8 +106,10 @@ func (c *Client) DeviceGet(ctx context.Context, req *DeviceGetRequest) (*Dpll, e
 		return nil, opError("device-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Dpll)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDpll().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("device-get", err)
 	}
@@ -236,8 +244,9 @@ func (c *Client) DeviceSet(ctx context.Context, req *DeviceSetRequest) error {
 
 // PinIDGet sends dpll pin-id-get (do, command 7): request attributes
 // module-name, clock-id, board-label, panel-label, package-label, type; reply
-// attributes id of set pin. A nil req sends no attributes. Spec flags:
-// [admin-perm].
+// attributes id of set pin. The reply is taken from memory chunks shared with
+// other decoded values: keeping it keeps its chunks alive (see attrs.Slab). A
+// nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) PinIDGet(ctx context.Context, req *PinIDGetRequest) (*Pin, error) {
 	fam, err := c.core.Check(ctx, CmdPinIDGet, "pin-id-get", false)
 	if err != nil {
@@ -255,8 +264,10 @@ func (c *Client) PinIDGet(ctx context.Context, req *PinIDGetRequest) (*Pin, erro
 		return nil, opError("pin-id-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Pin)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfPin().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("pin-id-get", err)
 	}
@@ -269,8 +280,10 @@ func (c *Client) PinIDGet(ctx context.Context, req *PinIDGetRequest) (*Pin, erro
 // parent-device, parent-pin, phase-adjust-gran, phase-adjust-min,
 // phase-adjust-max, phase-adjust, fractional-frequency-offset,
 // fractional-frequency-offset-ppt, esync-frequency, esync-frequency-supported,
-// esync-pulse, reference-sync, measured-frequency of set pin. A nil req sends
-// no attributes. Spec flags: [admin-perm].
+// esync-pulse, reference-sync, measured-frequency of set pin. The reply is
+// taken from memory chunks shared with other decoded values: keeping it keeps
+// its chunks alive (see attrs.Slab). A nil req sends no attributes. Spec
+// flags: [admin-perm].
 func (c *Client) PinGet(ctx context.Context, req *PinGetRequest) (*Pin, error) {
 	fam, err := c.core.Check(ctx, CmdPinGet, "pin-get", false)
 	if err != nil {
@@ -288,8 +301,10 @@ func (c *Client) PinGet(ctx context.Context, req *PinGetRequest) (*Pin, error) {
 		return nil, opError("pin-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Pin)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfPin().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("pin-get", err)
 	}

@@ -65,7 +65,8 @@ var namesPin = []string{
 // (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
 // written after it is handed out, but keeping one keeps its chunk alive. A nil
 // *allocator allocates each value on its own. Dumps take one from allocators
-// for the whole dump; everything else passes nil.
+// for the whole dump and do-requests one for their reply; everything else
+// passes nil.
 type allocator struct {
 	copies              attrs.Arena
 	slabFrequencyRange  attrs.Slab[FrequencyRange]
@@ -137,7 +138,7 @@ func (a *allocator) slabOfPin() *attrs.Slab[Pin] {
 	return &a.slabPin
 }
 
-// allocators holds the allocators of finished dumps for the next ones.
+// allocators holds the allocators of finished calls for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
 // dropRecycledDpll forgets what recycling a Dpll handed to a's free lists and

@@ -150,8 +150,9 @@ func (c *Client) ListNodesDumpAppend(ctx context.Context, dst []NodeAttrs) ([]No
 
 // GetErrorCounter sends drm-ras get-error-counter (do, command 2): request
 // attributes node-id, error-id; reply attributes error-id, error-name,
-// error-value of set error-counter-attrs. A nil req sends no attributes. Spec
-// flags: [admin-perm].
+// error-value of set error-counter-attrs. The reply is taken from memory
+// chunks shared with other decoded values: keeping it keeps its chunks alive
+// (see attrs.Slab). A nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) GetErrorCounter(ctx context.Context, req *GetErrorCounterRequest) (*ErrorCounterAttrs, error) {
 	fam, err := c.core.Check(ctx, CmdGetErrorCounter, "get-error-counter", false)
 	if err != nil {
@@ -169,8 +170,10 @@ func (c *Client) GetErrorCounter(ctx context.Context, req *GetErrorCounterReques
 		return nil, opError("get-error-counter", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(ErrorCounterAttrs)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfErrorCounterAttrs().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get-error-counter", err)
 	}

@@ -52,7 +52,9 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // StrsetGet sends ethtool strset-get (do, command 1): request attributes
 // header, stringsets, counts-only; reply attributes header, stringsets of set
-// strset. A nil req sends no attributes.
+// strset. The reply is taken from memory chunks shared with other decoded
+// values: keeping it keeps its chunks alive (see attrs.Slab). A nil req sends
+// no attributes.
 func (c *Client) StrsetGet(ctx context.Context, req *StrsetGetRequest) (*Strset, error) {
 	fam, err := c.core.Check(ctx, CmdStrsetGet, "strset-get", false)
 	if err != nil {
@@ -70,8 +72,10 @@ func (c *Client) StrsetGet(ctx context.Context, req *StrsetGetRequest) (*Strset,
 		return nil, opError("strset-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Strset)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfStrset().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("strset-get", err)
 	}
@@ -189,7 +193,9 @@ func (c *Client) StrsetGetDumpAppend(ctx context.Context, req *StrsetGetDumpRequ
 
 // LinkinfoGet sends ethtool linkinfo-get (do, command 2): request attributes
 // header; reply attributes header, port, phyaddr, tp-mdix, tp-mdix-ctrl,
-// transceiver of set linkinfo. A nil req sends no attributes.
+// transceiver of set linkinfo. The reply is taken from memory chunks shared
+// with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab). A nil req sends no attributes.
 func (c *Client) LinkinfoGet(ctx context.Context, req *LinkinfoGetRequest) (*Linkinfo, error) {
 	fam, err := c.core.Check(ctx, CmdLinkinfoGet, "linkinfo-get", false)
 	if err != nil {
@@ -207,8 +213,10 @@ func (c *Client) LinkinfoGet(ctx context.Context, req *LinkinfoGetRequest) (*Lin
 		return nil, opError("linkinfo-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Linkinfo)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfLinkinfo().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("linkinfo-get", err)
 	}
@@ -354,7 +362,9 @@ func (c *Client) LinkinfoSet(ctx context.Context, req *LinkinfoSetRequest) error
 // LinkmodesGet sends ethtool linkmodes-get (do, command 4): request attributes
 // header; reply attributes header, autoneg, ours, peer, speed, duplex,
 // master-slave-cfg, master-slave-state, lanes, rate-matching of set linkmodes.
-// A nil req sends no attributes.
+// The reply is taken from memory chunks shared with other decoded values:
+// keeping it keeps its chunks alive (see attrs.Slab). A nil req sends no
+// attributes.
 func (c *Client) LinkmodesGet(ctx context.Context, req *LinkmodesGetRequest) (*Linkmodes, error) {
 	fam, err := c.core.Check(ctx, CmdLinkmodesGet, "linkmodes-get", false)
 	if err != nil {
@@ -372,8 +382,10 @@ func (c *Client) LinkmodesGet(ctx context.Context, req *LinkmodesGetRequest) (*L
 		return nil, opError("linkmodes-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Linkmodes)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfLinkmodes().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("linkmodes-get", err)
 	}
@@ -519,7 +531,9 @@ func (c *Client) LinkmodesSet(ctx context.Context, req *LinkmodesSetRequest) err
 
 // LinkstateGet sends ethtool linkstate-get (do, command 6): request attributes
 // header; reply attributes header, link, sqi, sqi-max, ext-state,
-// ext-substate, ext-down-cnt of set linkstate. A nil req sends no attributes.
+// ext-substate, ext-down-cnt of set linkstate. The reply is taken from memory
+// chunks shared with other decoded values: keeping it keeps its chunks alive
+// (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) LinkstateGet(ctx context.Context, req *LinkstateGetRequest) (*Linkstate, error) {
 	fam, err := c.core.Check(ctx, CmdLinkstateGet, "linkstate-get", false)
 	if err != nil {
@@ -537,8 +551,10 @@ func (c *Client) LinkstateGet(ctx context.Context, req *LinkstateGetRequest) (*L
 		return nil, opError("linkstate-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Linkstate)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfLinkstate().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("linkstate-get", err)
 	}
@@ -657,8 +673,9 @@ func (c *Client) LinkstateGetDumpAppend(ctx context.Context, req *LinkstateGetDu
 }
 
 // DebugGet sends ethtool debug-get (do, command 7): request attributes header;
-// reply attributes header, msgmask of set debug. A nil req sends no
-// attributes.
+// reply attributes header, msgmask of set debug. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) DebugGet(ctx context.Context, req *DebugGetRequest) (*Debug, error) {
 	fam, err := c.core.Check(ctx, CmdDebugGet, "debug-get", false)
 	if err != nil {
@@ -676,8 +693,10 @@ func (c *Client) DebugGet(ctx context.Context, req *DebugGetRequest) (*Debug, er
 		return nil, opError("debug-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Debug)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDebug().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("debug-get", err)
 	}
@@ -818,8 +837,9 @@ func (c *Client) DebugSet(ctx context.Context, req *DebugSetRequest) error {
 }
 
 // WolGet sends ethtool wol-get (do, command 9): request attributes header;
-// reply attributes header, modes, sopass of set wol. A nil req sends no
-// attributes.
+// reply attributes header, modes, sopass of set wol. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) WolGet(ctx context.Context, req *WolGetRequest) (*Wol, error) {
 	fam, err := c.core.Check(ctx, CmdWolGet, "wol-get", false)
 	if err != nil {
@@ -837,8 +857,10 @@ func (c *Client) WolGet(ctx context.Context, req *WolGetRequest) (*Wol, error) {
 		return nil, opError("wol-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Wol)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfWol().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("wol-get", err)
 	}
@@ -981,7 +1003,9 @@ func (c *Client) WolSet(ctx context.Context, req *WolSetRequest) error {
 
 // FeaturesGet sends ethtool features-get (do, command 11): request attributes
 // header; reply attributes header, hw, wanted, active, nochange of set
-// features. A nil req sends no attributes.
+// features. The reply is taken from memory chunks shared with other decoded
+// values: keeping it keeps its chunks alive (see attrs.Slab). A nil req sends
+// no attributes.
 func (c *Client) FeaturesGet(ctx context.Context, req *FeaturesGetRequest) (*Features, error) {
 	fam, err := c.core.Check(ctx, CmdFeaturesGet, "features-get", false)
 	if err != nil {
@@ -999,8 +1023,10 @@ func (c *Client) FeaturesGet(ctx context.Context, req *FeaturesGetRequest) (*Fea
 		return nil, opError("features-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Features)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfFeatures().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("features-get", err)
 	}
@@ -1119,7 +1145,9 @@ func (c *Client) FeaturesGetDumpAppend(ctx context.Context, req *FeaturesGetDump
 
 // FeaturesSet sends ethtool features-set (do, command 12): request attributes
 // header, hw, wanted, active, nochange; reply attributes header, hw, wanted,
-// active, nochange of set features. A nil req sends no attributes.
+// active, nochange of set features. The reply is taken from memory chunks
+// shared with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab). A nil req sends no attributes.
 func (c *Client) FeaturesSet(ctx context.Context, req *FeaturesSetRequest) (*Features, error) {
 	fam, err := c.core.Check(ctx, CmdFeaturesSet, "features-set", false)
 	if err != nil {
@@ -1137,8 +1165,10 @@ func (c *Client) FeaturesSet(ctx context.Context, req *FeaturesSetRequest) (*Fea
 		return nil, opError("features-set", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Features)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfFeatures().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("features-set", err)
 	}
@@ -1146,8 +1176,9 @@ func (c *Client) FeaturesSet(ctx context.Context, req *FeaturesSetRequest) (*Fea
 }
 
 // PrivflagsGet sends ethtool privflags-get (do, command 13): request
-// attributes header; reply attributes header, flags of set privflags. A nil
-// req sends no attributes.
+// attributes header; reply attributes header, flags of set privflags. The
+// reply is taken from memory chunks shared with other decoded values: keeping
+// it keeps its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) PrivflagsGet(ctx context.Context, req *PrivflagsGetRequest) (*Privflags, error) {
 	fam, err := c.core.Check(ctx, CmdPrivflagsGet, "privflags-get", false)
 	if err != nil {
@@ -1165,8 +1196,10 @@ func (c *Client) PrivflagsGet(ctx context.Context, req *PrivflagsGetRequest) (*P
 		return nil, opError("privflags-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Privflags)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfPrivflags().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("privflags-get", err)
 	}
@@ -1312,7 +1345,9 @@ func (c *Client) PrivflagsSet(ctx context.Context, req *PrivflagsSetRequest) err
 // header; reply attributes header, rx-max, rx-mini-max, rx-jumbo-max, tx-max,
 // rx, rx-mini, rx-jumbo, tx, rx-buf-len, tcp-data-split, cqe-size, tx-push,
 // rx-push, tx-push-buf-len, tx-push-buf-len-max, hds-thresh, hds-thresh-max of
-// set rings. A nil req sends no attributes.
+// set rings. The reply is taken from memory chunks shared with other decoded
+// values: keeping it keeps its chunks alive (see attrs.Slab). A nil req sends
+// no attributes.
 func (c *Client) RingsGet(ctx context.Context, req *RingsGetRequest) (*Rings, error) {
 	fam, err := c.core.Check(ctx, CmdRingsGet, "rings-get", false)
 	if err != nil {
@@ -1330,8 +1365,10 @@ func (c *Client) RingsGet(ctx context.Context, req *RingsGetRequest) (*Rings, er
 		return nil, opError("rings-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Rings)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfRings().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("rings-get", err)
 	}
@@ -1478,8 +1515,9 @@ func (c *Client) RingsSet(ctx context.Context, req *RingsSetRequest) error {
 
 // ChannelsGet sends ethtool channels-get (do, command 17): request attributes
 // header; reply attributes header, rx-max, tx-max, other-max, combined-max,
-// rx-count, tx-count, other-count, combined-count of set channels. A nil req
-// sends no attributes.
+// rx-count, tx-count, other-count, combined-count of set channels. The reply
+// is taken from memory chunks shared with other decoded values: keeping it
+// keeps its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) ChannelsGet(ctx context.Context, req *ChannelsGetRequest) (*Channels, error) {
 	fam, err := c.core.Check(ctx, CmdChannelsGet, "channels-get", false)
 	if err != nil {
@@ -1497,8 +1535,10 @@ func (c *Client) ChannelsGet(ctx context.Context, req *ChannelsGetRequest) (*Cha
 		return nil, opError("channels-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Channels)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfChannels().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("channels-get", err)
 	}
@@ -1650,8 +1690,9 @@ func (c *Client) ChannelsSet(ctx context.Context, req *ChannelsSetRequest) error
 // pkt-rate-high, rx-usecs-high, rx-max-frames-high, tx-usecs-high,
 // tx-max-frames-high, rate-sample-interval, use-cqe-mode-tx, use-cqe-mode-rx,
 // tx-aggr-max-bytes, tx-aggr-max-frames, tx-aggr-time-usecs, rx-profile,
-// tx-profile, rx-cqe-frames, rx-cqe-nsecs of set coalesce. A nil req sends no
-// attributes.
+// tx-profile, rx-cqe-frames, rx-cqe-nsecs of set coalesce. The reply is taken
+// from memory chunks shared with other decoded values: keeping it keeps its
+// chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) CoalesceGet(ctx context.Context, req *CoalesceGetRequest) (*Coalesce, error) {
 	fam, err := c.core.Check(ctx, CmdCoalesceGet, "coalesce-get", false)
 	if err != nil {
@@ -1669,8 +1710,10 @@ func (c *Client) CoalesceGet(ctx context.Context, req *CoalesceGetRequest) (*Coa
 		return nil, opError("coalesce-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Coalesce)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfCoalesce().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("coalesce-get", err)
 	}
@@ -1828,7 +1871,9 @@ func (c *Client) CoalesceSet(ctx context.Context, req *CoalesceSetRequest) error
 
 // PauseGet sends ethtool pause-get (do, command 21): request attributes
 // header; reply attributes header, autoneg, rx, tx, stats, stats-src of set
-// pause. A nil req sends no attributes.
+// pause. The reply is taken from memory chunks shared with other decoded
+// values: keeping it keeps its chunks alive (see attrs.Slab). A nil req sends
+// no attributes.
 func (c *Client) PauseGet(ctx context.Context, req *PauseGetRequest) (*Pause, error) {
 	fam, err := c.core.Check(ctx, CmdPauseGet, "pause-get", false)
 	if err != nil {
@@ -1846,8 +1891,10 @@ func (c *Client) PauseGet(ctx context.Context, req *PauseGetRequest) (*Pause, er
 		return nil, opError("pause-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Pause)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfPause().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("pause-get", err)
 	}
@@ -1990,7 +2037,9 @@ func (c *Client) PauseSet(ctx context.Context, req *PauseSetRequest) error {
 
 // EeeGet sends ethtool eee-get (do, command 23): request attributes header;
 // reply attributes header, modes-ours, modes-peer, active, enabled,
-// tx-lpi-enabled, tx-lpi-timer of set eee. A nil req sends no attributes.
+// tx-lpi-enabled, tx-lpi-timer of set eee. The reply is taken from memory
+// chunks shared with other decoded values: keeping it keeps its chunks alive
+// (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) EeeGet(ctx context.Context, req *EeeGetRequest) (*Eee, error) {
 	fam, err := c.core.Check(ctx, CmdEeeGet, "eee-get", false)
 	if err != nil {
@@ -2008,8 +2057,10 @@ func (c *Client) EeeGet(ctx context.Context, req *EeeGetRequest) (*Eee, error) {
 		return nil, opError("eee-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Eee)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfEee().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("eee-get", err)
 	}
@@ -2154,7 +2205,9 @@ func (c *Client) EeeSet(ctx context.Context, req *EeeSetRequest) error {
 // TsinfoGet sends ethtool tsinfo-get (do, command 25): request attributes
 // header, hwtstamp-provider; reply attributes header, timestamping, tx-types,
 // rx-filters, phc-index, stats, hwtstamp-provider, hwtstamp-source,
-// hwtstamp-phyindex of set tsinfo. A nil req sends no attributes.
+// hwtstamp-phyindex of set tsinfo. The reply is taken from memory chunks
+// shared with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab). A nil req sends no attributes.
 func (c *Client) TsinfoGet(ctx context.Context, req *TsinfoGetRequest) (*Tsinfo, error) {
 	fam, err := c.core.Check(ctx, CmdTsinfoGet, "tsinfo-get", false)
 	if err != nil {
@@ -2172,8 +2225,10 @@ func (c *Client) TsinfoGet(ctx context.Context, req *TsinfoGetRequest) (*Tsinfo,
 		return nil, opError("tsinfo-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Tsinfo)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfTsinfo().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("tsinfo-get", err)
 	}
@@ -2342,8 +2397,10 @@ func (c *Client) CableTestTdrAct(ctx context.Context, req *CableTestTdrActReques
 }
 
 // TunnelInfoGet sends ethtool tunnel-info-get (do, command 28): request
-// attributes header; reply attributes header, udp-ports of set tunnel-info. A
-// nil req sends no attributes.
+// attributes header; reply attributes header, udp-ports of set tunnel-info.
+// The reply is taken from memory chunks shared with other decoded values:
+// keeping it keeps its chunks alive (see attrs.Slab). A nil req sends no
+// attributes.
 func (c *Client) TunnelInfoGet(ctx context.Context, req *TunnelInfoGetRequest) (*TunnelInfo, error) {
 	fam, err := c.core.Check(ctx, CmdTunnelInfoGet, "tunnel-info-get", false)
 	if err != nil {
@@ -2361,8 +2418,10 @@ func (c *Client) TunnelInfoGet(ctx context.Context, req *TunnelInfoGetRequest) (
 		return nil, opError("tunnel-info-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(TunnelInfo)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfTunnelInfo().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("tunnel-info-get", err)
 	}
@@ -2480,8 +2539,9 @@ func (c *Client) TunnelInfoGetDumpAppend(ctx context.Context, req *TunnelInfoGet
 }
 
 // FECGet sends ethtool fec-get (do, command 29): request attributes header;
-// reply attributes header, modes, auto, active, stats of set fec. A nil req
-// sends no attributes.
+// reply attributes header, modes, auto, active, stats of set fec. The reply is
+// taken from memory chunks shared with other decoded values: keeping it keeps
+// its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) FECGet(ctx context.Context, req *FECGetRequest) (*FEC, error) {
 	fam, err := c.core.Check(ctx, CmdFECGet, "fec-get", false)
 	if err != nil {
@@ -2499,8 +2559,10 @@ func (c *Client) FECGet(ctx context.Context, req *FECGetRequest) (*FEC, error) {
 		return nil, opError("fec-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(FEC)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfFEC().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("fec-get", err)
 	}
@@ -2643,7 +2705,9 @@ func (c *Client) FECSet(ctx context.Context, req *FECSetRequest) error {
 
 // ModuleEepromGet sends ethtool module-eeprom-get (do, command 31): request
 // attributes header, offset, length, page, bank, i2c-address; reply attributes
-// header, data of set module-eeprom. A nil req sends no attributes.
+// header, data of set module-eeprom. The reply is taken from memory chunks
+// shared with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab). A nil req sends no attributes.
 func (c *Client) ModuleEepromGet(ctx context.Context, req *ModuleEepromGetRequest) (*ModuleEeprom, error) {
 	fam, err := c.core.Check(ctx, CmdModuleEepromGet, "module-eeprom-get", false)
 	if err != nil {
@@ -2661,8 +2725,10 @@ func (c *Client) ModuleEepromGet(ctx context.Context, req *ModuleEepromGetReques
 		return nil, opError("module-eeprom-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(ModuleEeprom)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfModuleEeprom().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("module-eeprom-get", err)
 	}
@@ -2781,8 +2847,9 @@ func (c *Client) ModuleEepromGetDumpAppend(ctx context.Context, req *ModuleEepro
 }
 
 // StatsGet sends ethtool stats-get (do, command 32): request attributes
-// header, groups; reply attributes header, groups, grp, src of set stats. A
-// nil req sends no attributes.
+// header, groups; reply attributes header, groups, grp, src of set stats. The
+// reply is taken from memory chunks shared with other decoded values: keeping
+// it keeps its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) StatsGet(ctx context.Context, req *StatsGetRequest) (*Stats, error) {
 	fam, err := c.core.Check(ctx, CmdStatsGet, "stats-get", false)
 	if err != nil {
@@ -2800,8 +2867,10 @@ func (c *Client) StatsGet(ctx context.Context, req *StatsGetRequest) (*Stats, er
 		return nil, opError("stats-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Stats)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfStats().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("stats-get", err)
 	}
@@ -2918,8 +2987,9 @@ func (c *Client) StatsGetDumpAppend(ctx context.Context, req *StatsGetDumpReques
 }
 
 // PhcVclocksGet sends ethtool phc-vclocks-get (do, command 33): request
-// attributes header; reply attributes header, num of set phc-vclocks. A nil
-// req sends no attributes.
+// attributes header; reply attributes header, num of set phc-vclocks. The
+// reply is taken from memory chunks shared with other decoded values: keeping
+// it keeps its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) PhcVclocksGet(ctx context.Context, req *PhcVclocksGetRequest) (*PhcVclocks, error) {
 	fam, err := c.core.Check(ctx, CmdPhcVclocksGet, "phc-vclocks-get", false)
 	if err != nil {
@@ -2937,8 +3007,10 @@ func (c *Client) PhcVclocksGet(ctx context.Context, req *PhcVclocksGetRequest) (
 		return nil, opError("phc-vclocks-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(PhcVclocks)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfPhcVclocks().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("phc-vclocks-get", err)
 	}
@@ -3057,7 +3129,9 @@ func (c *Client) PhcVclocksGetDumpAppend(ctx context.Context, req *PhcVclocksGet
 
 // ModuleGet sends ethtool module-get (do, command 34): request attributes
 // header; reply attributes header, power-mode-policy, power-mode of set
-// module. A nil req sends no attributes.
+// module. The reply is taken from memory chunks shared with other decoded
+// values: keeping it keeps its chunks alive (see attrs.Slab). A nil req sends
+// no attributes.
 func (c *Client) ModuleGet(ctx context.Context, req *ModuleGetRequest) (*Module, error) {
 	fam, err := c.core.Check(ctx, CmdModuleGet, "module-get", false)
 	if err != nil {
@@ -3075,8 +3149,10 @@ func (c *Client) ModuleGet(ctx context.Context, req *ModuleGetRequest) (*Module,
 		return nil, opError("module-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Module)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfModule().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("module-get", err)
 	}
@@ -3222,8 +3298,9 @@ func (c *Client) ModuleSet(ctx context.Context, req *ModuleSetRequest) error {
 // podl-pse-pw-d-status, c33-pse-admin-state, c33-pse-admin-control,
 // c33-pse-pw-d-status, c33-pse-pw-class, c33-pse-actual-pw, c33-pse-ext-state,
 // c33-pse-ext-substate, c33-pse-avail-pw-limit, c33-pse-pw-limit-ranges,
-// pse-pw-d-id, pse-prio-max, pse-prio of set pse. A nil req sends no
-// attributes.
+// pse-pw-d-id, pse-prio-max, pse-prio of set pse. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) PseGet(ctx context.Context, req *PseGetRequest) (*Pse, error) {
 	fam, err := c.core.Check(ctx, CmdPseGet, "pse-get", false)
 	if err != nil {
@@ -3241,8 +3318,10 @@ func (c *Client) PseGet(ctx context.Context, req *PseGetRequest) (*Pse, error) {
 		return nil, opError("pse-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Pse)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfPse().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("pse-get", err)
 	}
@@ -3390,7 +3469,9 @@ func (c *Client) PseSet(ctx context.Context, req *PseSetRequest) error {
 
 // RSSGet sends ethtool rss-get (do, command 38): request attributes header,
 // context; reply attributes header, context, hfunc, indir, hkey, input-xfrm,
-// flow-hash of set rss. A nil req sends no attributes.
+// flow-hash of set rss. The reply is taken from memory chunks shared with
+// other decoded values: keeping it keeps its chunks alive (see attrs.Slab). A
+// nil req sends no attributes.
 func (c *Client) RSSGet(ctx context.Context, req *RSSGetRequest) (*RSS, error) {
 	fam, err := c.core.Check(ctx, CmdRSSGet, "rss-get", false)
 	if err != nil {
@@ -3408,8 +3489,10 @@ func (c *Client) RSSGet(ctx context.Context, req *RSSGetRequest) (*RSS, error) {
 		return nil, opError("rss-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(RSS)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfRSS().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("rss-get", err)
 	}
@@ -3528,8 +3611,9 @@ func (c *Client) RSSGetDumpAppend(ctx context.Context, req *RSSGetDumpRequest, d
 
 // PlcaGetCfg sends ethtool plca-get-cfg (do, command 39): request attributes
 // header; reply attributes header, version, enabled, status, node-cnt,
-// node-id, to-tmr, burst-cnt, burst-tmr of set plca. A nil req sends no
-// attributes.
+// node-id, to-tmr, burst-cnt, burst-tmr of set plca. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) PlcaGetCfg(ctx context.Context, req *PlcaGetCfgRequest) (*Plca, error) {
 	fam, err := c.core.Check(ctx, CmdPlcaGetCfg, "plca-get-cfg", false)
 	if err != nil {
@@ -3547,8 +3631,10 @@ func (c *Client) PlcaGetCfg(ctx context.Context, req *PlcaGetCfgRequest) (*Plca,
 		return nil, opError("plca-get-cfg", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Plca)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfPlca().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("plca-get-cfg", err)
 	}
@@ -3693,8 +3779,9 @@ func (c *Client) PlcaSetCfg(ctx context.Context, req *PlcaSetCfgRequest) error {
 
 // PlcaGetStatus sends ethtool plca-get-status (do, command 41): request
 // attributes header; reply attributes header, version, enabled, status,
-// node-cnt, node-id, to-tmr, burst-cnt, burst-tmr of set plca. A nil req sends
-// no attributes.
+// node-cnt, node-id, to-tmr, burst-cnt, burst-tmr of set plca. The reply is
+// taken from memory chunks shared with other decoded values: keeping it keeps
+// its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) PlcaGetStatus(ctx context.Context, req *PlcaGetStatusRequest) (*Plca, error) {
 	fam, err := c.core.Check(ctx, CmdPlcaGetStatus, "plca-get-status", false)
 	if err != nil {
@@ -3712,8 +3799,10 @@ func (c *Client) PlcaGetStatus(ctx context.Context, req *PlcaGetStatusRequest) (
 		return nil, opError("plca-get-status", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Plca)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfPlca().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("plca-get-status", err)
 	}
@@ -3834,7 +3923,9 @@ func (c *Client) PlcaGetStatusDumpAppend(ctx context.Context, req *PlcaGetStatus
 // MmGet sends ethtool mm-get (do, command 42): request attributes header;
 // reply attributes header, pmac-enabled, tx-enabled, tx-active,
 // tx-min-frag-size, rx-min-frag-size, verify-enabled, verify-time,
-// max-verify-time, stats of set mm. A nil req sends no attributes.
+// max-verify-time, stats of set mm. The reply is taken from memory chunks
+// shared with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab). A nil req sends no attributes.
 func (c *Client) MmGet(ctx context.Context, req *MmGetRequest) (*Mm, error) {
 	fam, err := c.core.Check(ctx, CmdMmGet, "mm-get", false)
 	if err != nil {
@@ -3852,8 +3943,10 @@ func (c *Client) MmGet(ctx context.Context, req *MmGetRequest) (*Mm, error) {
 		return nil, opError("mm-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Mm)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfMm().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("mm-get", err)
 	}
@@ -4023,8 +4116,9 @@ func (c *Client) ModuleFwFlashAct(ctx context.Context, req *ModuleFwFlashActRequ
 
 // PHYGet sends ethtool phy-get (do, command 45): request attributes header;
 // reply attributes header, index, drvname, name, upstream-type,
-// upstream-index, upstream-sfp-name, downstream-sfp-name of set phy. A nil req
-// sends no attributes.
+// upstream-index, upstream-sfp-name, downstream-sfp-name of set phy. The reply
+// is taken from memory chunks shared with other decoded values: keeping it
+// keeps its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) PHYGet(ctx context.Context, req *PHYGetRequest) (*PHY, error) {
 	fam, err := c.core.Check(ctx, CmdPHYGet, "phy-get", false)
 	if err != nil {
@@ -4042,8 +4136,10 @@ func (c *Client) PHYGet(ctx context.Context, req *PHYGetRequest) (*PHY, error) {
 		return nil, opError("phy-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(PHY)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfPHY().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("phy-get", err)
 	}
@@ -4162,7 +4258,9 @@ func (c *Client) PHYGetDumpAppend(ctx context.Context, req *PHYGetDumpRequest, d
 
 // TsconfigGet sends ethtool tsconfig-get (do, command 46): request attributes
 // header; reply attributes header, hwtstamp-provider, tx-types, rx-filters,
-// hwtstamp-flags of set tsconfig. A nil req sends no attributes.
+// hwtstamp-flags of set tsconfig. The reply is taken from memory chunks shared
+// with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab). A nil req sends no attributes.
 func (c *Client) TsconfigGet(ctx context.Context, req *TsconfigGetRequest) (*Tsconfig, error) {
 	fam, err := c.core.Check(ctx, CmdTsconfigGet, "tsconfig-get", false)
 	if err != nil {
@@ -4180,8 +4278,10 @@ func (c *Client) TsconfigGet(ctx context.Context, req *TsconfigGetRequest) (*Tsc
 		return nil, opError("tsconfig-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Tsconfig)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfTsconfig().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("tsconfig-get", err)
 	}
@@ -4302,7 +4402,9 @@ func (c *Client) TsconfigGetDumpAppend(ctx context.Context, req *TsconfigGetDump
 // TsconfigSet sends ethtool tsconfig-set (do, command 47): request attributes
 // header, hwtstamp-provider, tx-types, rx-filters, hwtstamp-flags; reply
 // attributes header, hwtstamp-provider, tx-types, rx-filters, hwtstamp-flags
-// of set tsconfig. A nil req sends no attributes.
+// of set tsconfig. The reply is taken from memory chunks shared with other
+// decoded values: keeping it keeps its chunks alive (see attrs.Slab). A nil
+// req sends no attributes.
 func (c *Client) TsconfigSet(ctx context.Context, req *TsconfigSetRequest) (*Tsconfig, error) {
 	fam, err := c.core.Check(ctx, CmdTsconfigSet, "tsconfig-set", false)
 	if err != nil {
@@ -4320,8 +4422,10 @@ func (c *Client) TsconfigSet(ctx context.Context, req *TsconfigSetRequest) (*Tsc
 		return nil, opError("tsconfig-set", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Tsconfig)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfTsconfig().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("tsconfig-set", err)
 	}
@@ -4355,8 +4459,9 @@ func (c *Client) RSSSet(ctx context.Context, req *RSSSetRequest) error {
 
 // RSSCreateAct sends ethtool rss-create-act (do, command 49): request
 // attributes header, context, hfunc, indir, hkey, input-xfrm; reply attributes
-// header, context, hfunc, indir, hkey, input-xfrm of set rss. A nil req sends
-// no attributes.
+// header, context, hfunc, indir, hkey, input-xfrm of set rss. The reply is
+// taken from memory chunks shared with other decoded values: keeping it keeps
+// its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) RSSCreateAct(ctx context.Context, req *RSSCreateActRequest) (*RSS, error) {
 	fam, err := c.core.Check(ctx, CmdRSSCreateAct, "rss-create-act", false)
 	if err != nil {
@@ -4374,8 +4479,10 @@ func (c *Client) RSSCreateAct(ctx context.Context, req *RSSCreateActRequest) (*R
 		return nil, opError("rss-create-act", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(RSS)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfRSS().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("rss-create-act", err)
 	}
@@ -4409,7 +4516,9 @@ func (c *Client) RSSDeleteAct(ctx context.Context, req *RSSDeleteActRequest) err
 
 // MseGet sends ethtool mse-get (do, command 51): request attributes header;
 // reply attributes header, capabilities, channel-a, channel-b, channel-c,
-// channel-d, worst-channel, link of set mse. A nil req sends no attributes.
+// channel-d, worst-channel, link of set mse. The reply is taken from memory
+// chunks shared with other decoded values: keeping it keeps its chunks alive
+// (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) MseGet(ctx context.Context, req *MseGetRequest) (*Mse, error) {
 	fam, err := c.core.Check(ctx, CmdMseGet, "mse-get", false)
 	if err != nil {
@@ -4427,8 +4536,10 @@ func (c *Client) MseGet(ctx context.Context, req *MseGetRequest) (*Mse, error) {
 		return nil, opError("mse-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Mse)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfMse().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("mse-get", err)
 	}

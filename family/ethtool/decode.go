@@ -591,7 +591,8 @@ var namesMse = []string{
 // (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
 // written after it is handed out, but keeping one keeps its chunk alive. A nil
 // *allocator allocates each value on its own. Dumps take one from allocators
-// for the whole dump; everything else passes nil.
+// for the whole dump and do-requests one for their reply; everything else
+// passes nil.
 type allocator struct {
 	copies                 attrs.Arena
 	slabBitsetBit          attrs.Slab[BitsetBit]
@@ -1151,7 +1152,7 @@ func (a *allocator) slabOfMse() *attrs.Slab[Mse] {
 	return &a.slabMse
 }
 
-// allocators holds the allocators of finished dumps for the next ones.
+// allocators holds the allocators of finished calls for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
 // dropRecycledStrset forgets what recycling a Strset handed to a's free lists

@@ -104,7 +104,9 @@ func (c *Client) Del(ctx context.Context, req *DelRequest) error {
 // Get sends fou get (do, command 3): request attributes af, ifindex, port,
 // peer-port, local-v4, peer-v4, local-v6, peer-v6; reply attributes port,
 // ipproto, type, remcsum-nopartial, local-v4, peer-v4, local-v6, peer-v6,
-// peer-port, ifindex of set fou. A nil req sends no attributes.
+// peer-port, ifindex of set fou. The reply is taken from memory chunks shared
+// with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab). A nil req sends no attributes.
 func (c *Client) Get(ctx context.Context, req *GetRequest) (*Fou, error) {
 	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
@@ -122,8 +124,10 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*Fou, error) {
 		return nil, opError("get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Fou)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfFou().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get", err)
 	}

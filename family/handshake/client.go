@@ -50,8 +50,10 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // Accept sends handshake accept (do, command 2): request attributes
 // handler-class; reply attributes sockfd, message-type, timeout, auth-mode,
-// peer-identity, certificate, peername, keyring of set accept. A nil req sends
-// no attributes. Spec flags: [admin-perm].
+// peer-identity, certificate, peername, keyring of set accept. The reply is
+// taken from memory chunks shared with other decoded values: keeping it keeps
+// its chunks alive (see attrs.Slab). A nil req sends no attributes. Spec
+// flags: [admin-perm].
 func (c *Client) Accept(ctx context.Context, req *AcceptRequest) (*Accept, error) {
 	fam, err := c.core.Check(ctx, CmdAccept, "accept", false)
 	if err != nil {
@@ -69,8 +71,10 @@ func (c *Client) Accept(ctx context.Context, req *AcceptRequest) (*Accept, error
 		return nil, opError("accept", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Accept)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfAccept().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("accept", err)
 	}

@@ -4,6 +4,7 @@ package handshake
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
 )
@@ -34,10 +35,13 @@ var namesDone = []string{
 // An allocator is what decoders take their values from: a few shared chunks
 // (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
 // written after it is handed out, but keeping one keeps its chunk alive. A nil
-// *allocator allocates each value on its own.
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump and do-requests one for their reply; everything else
+// passes nil.
 type allocator struct {
-	copies   attrs.Arena
-	slabX509 attrs.Slab[X509]
+	copies     attrs.Arena
+	slabX509   attrs.Slab[X509]
+	slabAccept attrs.Slab[Accept]
 }
 
 // arena returns the allocator's arena for strings and byte slices, nil
@@ -56,6 +60,18 @@ func (a *allocator) slabOfX509() *attrs.Slab[X509] {
 	}
 	return &a.slabX509
 }
+
+// slabOfAccept returns the allocator's slab of Accept, nil for a nil
+// allocator.
+func (a *allocator) slabOfAccept() *attrs.Slab[Accept] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabAccept
+}
+
+// allocators holds the allocators of finished calls for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
 // UnmarshalAttrs decodes attributes of set x509 from b into v,
 // replacing its contents. Attributes without a field go to Extra;

@@ -29,7 +29,8 @@ var namesEvent = []string{
 // (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
 // written after it is handed out, but keeping one keeps its chunk alive. A nil
 // *allocator allocates each value on its own. Dumps take one from allocators
-// for the whole dump; everything else passes nil.
+// for the whole dump and do-requests one for their reply; everything else
+// passes nil.
 type allocator struct {
 	copies    attrs.Arena
 	slabIoam6 attrs.Slab[Ioam6]
@@ -52,7 +53,7 @@ func (a *allocator) slabOfIoam6() *attrs.Slab[Ioam6] {
 	return &a.slabIoam6
 }
 
-// allocators holds the allocators of finished dumps for the next ones.
+// allocators holds the allocators of finished calls for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
 // dropRecycledIoam6 forgets what recycling a Ioam6 handed to a's free lists

@@ -74,7 +74,9 @@ func (c *Client) ServerSet(ctx context.Context, req *ServerSetRequest) error {
 }
 
 // ServerGet sends lockd server-get (do, command 2): no request attributes;
-// reply attributes gracetime, tcp-port, udp-port of set server.
+// reply attributes gracetime, tcp-port, udp-port of set server. The reply is
+// taken from memory chunks shared with other decoded values: keeping it keeps
+// its chunks alive (see attrs.Slab).
 func (c *Client) ServerGet(ctx context.Context) (*Server, error) {
 	fam, err := c.core.Check(ctx, CmdServerGet, "server-get", false)
 	if err != nil {
@@ -87,8 +89,10 @@ func (c *Client) ServerGet(ctx context.Context) (*Server, error) {
 		return nil, opError("server-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Server)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfServer().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("server-get", err)
 	}

@@ -3,6 +3,8 @@
 package lockd
 
 import (
+	"sync"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -15,9 +17,24 @@ var namesServer = []string{
 // An allocator is what decoders take their values from: a few shared chunks
 // (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
 // written after it is handed out, but keeping one keeps its chunk alive. A nil
-// *allocator allocates each value on its own.
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump and do-requests one for their reply; everything else
+// passes nil.
 type allocator struct {
+	slabServer attrs.Slab[Server]
 }
+
+// slabOfServer returns the allocator's slab of Server, nil for a nil
+// allocator.
+func (a *allocator) slabOfServer() *attrs.Slab[Server] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabServer
+}
+
+// allocators holds the allocators of finished calls for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
 // UnmarshalAttrs decodes attributes of set server from b into v,
 // replacing its contents. Attributes without a field go to Extra;

@@ -101,7 +101,9 @@ func (c *Client) DelAddr(ctx context.Context, req *DelAddrRequest) error {
 }
 
 // GetAddr sends mptcp_pm get-addr (do, command 3): request attributes addr,
-// token; reply attributes addr of set attr. A nil req sends no attributes.
+// token; reply attributes addr of set attr. The reply is taken from memory
+// chunks shared with other decoded values: keeping it keeps its chunks alive
+// (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) GetAddr(ctx context.Context, req *GetAddrRequest) (*Attr, error) {
 	fam, err := c.core.Check(ctx, CmdGetAddr, "get-addr", false)
 	if err != nil {
@@ -119,8 +121,10 @@ func (c *Client) GetAddr(ctx context.Context, req *GetAddrRequest) (*Attr, error
 		return nil, opError("get-addr", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Attr)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfAttr().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get-addr", err)
 	}
@@ -276,7 +280,9 @@ func (c *Client) SetLimits(ctx context.Context, req *SetLimitsRequest) error {
 
 // GetLimits sends mptcp_pm get-limits (do, command 6): request attributes
 // rcv-add-addrs, subflows; reply attributes rcv-add-addrs, subflows of set
-// attr. A nil req sends no attributes.
+// attr. The reply is taken from memory chunks shared with other decoded
+// values: keeping it keeps its chunks alive (see attrs.Slab). A nil req sends
+// no attributes.
 func (c *Client) GetLimits(ctx context.Context, req *GetLimitsRequest) (*Attr, error) {
 	fam, err := c.core.Check(ctx, CmdGetLimits, "get-limits", false)
 	if err != nil {
@@ -294,8 +300,10 @@ func (c *Client) GetLimits(ctx context.Context, req *GetLimitsRequest) (*Attr, e
 		return nil, opError("get-limits", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Attr)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfAttr().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get-limits", err)
 	}

@@ -74,7 +74,8 @@ var namesEventAttr = []string{
 // (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
 // written after it is handed out, but keeping one keeps its chunk alive. A nil
 // *allocator allocates each value on its own. Dumps take one from allocators
-// for the whole dump; everything else passes nil.
+// for the whole dump and do-requests one for their reply; everything else
+// passes nil.
 type allocator struct {
 	copies      attrs.Arena
 	slabAddress attrs.Slab[Address]
@@ -107,7 +108,7 @@ func (a *allocator) slabOfAttr() *attrs.Slab[Attr] {
 	return &a.slabAttr
 }
 
-// allocators holds the allocators of finished dumps for the next ones.
+// allocators holds the allocators of finished calls for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
 // dropRecycledAttr forgets what recycling a Attr handed to a's free lists and

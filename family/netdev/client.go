@@ -52,8 +52,9 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // DevGet sends netdev dev-get (do, command 1): request attributes ifindex;
 // reply attributes ifindex, xdp-features, xdp-zc-max-segs,
-// xdp-rx-metadata-features, xsk-features of set dev. A nil req sends no
-// attributes.
+// xdp-rx-metadata-features, xsk-features of set dev. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) DevGet(ctx context.Context, req *DevGetRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdDevGet, "dev-get", false)
 	if err != nil {
@@ -71,8 +72,10 @@ func (c *Client) DevGet(ctx context.Context, req *DevGetRequest) (*Dev, error) {
 		return nil, opError("dev-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDev().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dev-get", err)
 	}
@@ -179,8 +182,9 @@ func (c *Client) DevGetDumpAppend(ctx context.Context, dst []Dev) ([]Dev, error)
 
 // PagePoolGet sends netdev page-pool-get (do, command 5): request attributes
 // id; reply attributes id, ifindex, napi-id, inflight, inflight-mem,
-// detach-time, dmabuf, io-uring of set page-pool. A nil req sends no
-// attributes.
+// detach-time, dmabuf, io-uring of set page-pool. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) PagePoolGet(ctx context.Context, req *PagePoolGetRequest) (*PagePool, error) {
 	fam, err := c.core.Check(ctx, CmdPagePoolGet, "page-pool-get", false)
 	if err != nil {
@@ -198,8 +202,10 @@ func (c *Client) PagePoolGet(ctx context.Context, req *PagePoolGetRequest) (*Pag
 		return nil, opError("page-pool-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(PagePool)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfPagePool().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("page-pool-get", err)
 	}
@@ -321,8 +327,9 @@ func (c *Client) PagePoolGetDumpAppend(ctx context.Context, req *PagePoolGetDump
 // attributes info; reply attributes info, alloc-fast, alloc-slow,
 // alloc-slow-high-order, alloc-empty, alloc-refill, alloc-waive,
 // recycle-cached, recycle-cache-full, recycle-ring, recycle-ring-full,
-// recycle-released-refcnt of set page-pool-stats. A nil req sends no
-// attributes.
+// recycle-released-refcnt of set page-pool-stats. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) PagePoolStatsGet(ctx context.Context, req *PagePoolStatsGetRequest) (*PagePoolStats, error) {
 	fam, err := c.core.Check(ctx, CmdPagePoolStatsGet, "page-pool-stats-get", false)
 	if err != nil {
@@ -340,8 +347,10 @@ func (c *Client) PagePoolStatsGet(ctx context.Context, req *PagePoolStatsGetRequ
 		return nil, opError("page-pool-stats-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(PagePoolStats)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfPagePoolStats().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("page-pool-stats-get", err)
 	}
@@ -463,7 +472,9 @@ func (c *Client) PagePoolStatsGetDumpAppend(ctx context.Context, req *PagePoolSt
 
 // QueueGet sends netdev queue-get (do, command 10): request attributes
 // ifindex, type, id; reply attributes id, type, napi-id, ifindex, dmabuf,
-// io-uring, xsk, lease of set queue. A nil req sends no attributes.
+// io-uring, xsk, lease of set queue. The reply is taken from memory chunks
+// shared with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab). A nil req sends no attributes.
 func (c *Client) QueueGet(ctx context.Context, req *QueueGetRequest) (*Queue, error) {
 	fam, err := c.core.Check(ctx, CmdQueueGet, "queue-get", false)
 	if err != nil {
@@ -481,8 +492,10 @@ func (c *Client) QueueGet(ctx context.Context, req *QueueGetRequest) (*Queue, er
 		return nil, opError("queue-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Queue)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfQueue().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("queue-get", err)
 	}
@@ -601,7 +614,9 @@ func (c *Client) QueueGetDumpAppend(ctx context.Context, req *QueueGetDumpReques
 
 // NapiGet sends netdev napi-get (do, command 11): request attributes id; reply
 // attributes id, ifindex, irq, pid, defer-hard-irqs, gro-flush-timeout,
-// irq-suspend-timeout, threaded of set napi. A nil req sends no attributes.
+// irq-suspend-timeout, threaded of set napi. The reply is taken from memory
+// chunks shared with other decoded values: keeping it keeps its chunks alive
+// (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) NapiGet(ctx context.Context, req *NapiGetRequest) (*Napi, error) {
 	fam, err := c.core.Check(ctx, CmdNapiGet, "napi-get", false)
 	if err != nil {
@@ -619,8 +634,10 @@ func (c *Client) NapiGet(ctx context.Context, req *NapiGetRequest) (*Napi, error
 		return nil, opError("napi-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Napi)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfNapi().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("napi-get", err)
 	}
@@ -854,8 +871,10 @@ func (c *Client) QstatsGetDumpAppend(ctx context.Context, req *QstatsGetDumpRequ
 }
 
 // BindRx sends netdev bind-rx (do, command 13): request attributes ifindex,
-// fd, queues, rx-page-size; reply attributes id of set dmabuf. A nil req sends
-// no attributes. Spec flags: [uns-admin-perm].
+// fd, queues, rx-page-size; reply attributes id of set dmabuf. The reply is
+// taken from memory chunks shared with other decoded values: keeping it keeps
+// its chunks alive (see attrs.Slab). A nil req sends no attributes. Spec
+// flags: [uns-admin-perm].
 func (c *Client) BindRx(ctx context.Context, req *BindRxRequest) (*Dmabuf, error) {
 	fam, err := c.core.Check(ctx, CmdBindRx, "bind-rx", false)
 	if err != nil {
@@ -873,8 +892,10 @@ func (c *Client) BindRx(ctx context.Context, req *BindRxRequest) (*Dmabuf, error
 		return nil, opError("bind-rx", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Dmabuf)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDmabuf().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("bind-rx", err)
 	}
@@ -908,7 +929,9 @@ func (c *Client) NapiSet(ctx context.Context, req *NapiSetRequest) error {
 }
 
 // BindTx sends netdev bind-tx (do, command 15): request attributes ifindex,
-// fd; reply attributes id of set dmabuf. A nil req sends no attributes.
+// fd; reply attributes id of set dmabuf. The reply is taken from memory chunks
+// shared with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab). A nil req sends no attributes.
 func (c *Client) BindTx(ctx context.Context, req *BindTxRequest) (*Dmabuf, error) {
 	fam, err := c.core.Check(ctx, CmdBindTx, "bind-tx", false)
 	if err != nil {
@@ -926,8 +949,10 @@ func (c *Client) BindTx(ctx context.Context, req *BindTxRequest) (*Dmabuf, error
 		return nil, opError("bind-tx", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Dmabuf)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDmabuf().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("bind-tx", err)
 	}
@@ -935,8 +960,10 @@ func (c *Client) BindTx(ctx context.Context, req *BindTxRequest) (*Dmabuf, error
 }
 
 // QueueCreate sends netdev queue-create (do, command 16): request attributes
-// ifindex, type, lease; reply attributes id of set queue. A nil req sends no
-// attributes. Spec flags: [admin-perm].
+// ifindex, type, lease; reply attributes id of set queue. The reply is taken
+// from memory chunks shared with other decoded values: keeping it keeps its
+// chunks alive (see attrs.Slab). A nil req sends no attributes. Spec flags:
+// [admin-perm].
 func (c *Client) QueueCreate(ctx context.Context, req *QueueCreateRequest) (*Queue, error) {
 	fam, err := c.core.Check(ctx, CmdQueueCreate, "queue-create", false)
 	if err != nil {
@@ -954,8 +981,10 @@ func (c *Client) QueueCreate(ctx context.Context, req *QueueCreateRequest) (*Que
 		return nil, opError("queue-create", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Queue)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfQueue().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("queue-create", err)
 	}

@@ -123,7 +123,8 @@ var namesDmabuf = []string{
 // (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
 // written after it is handed out, but keeping one keeps its chunk alive. A nil
 // *allocator allocates each value on its own. Dumps take one from allocators
-// for the whole dump; everything else passes nil.
+// for the whole dump and do-requests one for their reply; everything else
+// passes nil.
 type allocator struct {
 	slabIoUringProviderInfo attrs.Slab[IoUringProviderInfo]
 	slabPagePoolInfo        attrs.Slab[PagePoolInfo]
@@ -136,6 +137,7 @@ type allocator struct {
 	slabQueue               attrs.Slab[Queue]
 	slabNapi                attrs.Slab[Napi]
 	slabQstats              attrs.Slab[Qstats]
+	slabDmabuf              attrs.Slab[Dmabuf]
 }
 
 // slabOfIoUringProviderInfo returns the allocator's slab of
@@ -233,7 +235,16 @@ func (a *allocator) slabOfQstats() *attrs.Slab[Qstats] {
 	return &a.slabQstats
 }
 
-// allocators holds the allocators of finished dumps for the next ones.
+// slabOfDmabuf returns the allocator's slab of Dmabuf, nil for a nil
+// allocator.
+func (a *allocator) slabOfDmabuf() *attrs.Slab[Dmabuf] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabDmabuf
+}
+
+// allocators holds the allocators of finished calls for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
 // dropRecycledDev forgets what recycling a Dev handed to a's free lists and

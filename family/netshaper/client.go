@@ -52,7 +52,9 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // Get sends net-shaper get (do, command 1): request attributes ifindex,
 // handle; reply attributes ifindex, parent, handle, metric, bw-min, bw-max,
-// burst, priority, weight of set net-shaper. A nil req sends no attributes.
+// burst, priority, weight of set net-shaper. The reply is taken from memory
+// chunks shared with other decoded values: keeping it keeps its chunks alive
+// (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) Get(ctx context.Context, req *GetRequest) (*NetShaper, error) {
 	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
@@ -70,8 +72,10 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*NetShaper, error) {
 		return nil, opError("get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(NetShaper)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfNetShaper().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get", err)
 	}
@@ -239,8 +243,10 @@ func (c *Client) Delete(ctx context.Context, req *DeleteRequest) error {
 
 // Group sends net-shaper group (do, command 4): request attributes ifindex,
 // parent, handle, metric, bw-min, bw-max, burst, priority, weight, leaves;
-// reply attributes ifindex, handle of set net-shaper. A nil req sends no
-// attributes. Spec flags: [admin-perm].
+// reply attributes ifindex, handle of set net-shaper. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab). A nil req sends no attributes. Spec flags:
+// [admin-perm].
 func (c *Client) Group(ctx context.Context, req *GroupRequest) (*NetShaper, error) {
 	fam, err := c.core.Check(ctx, CmdGroup, "group", false)
 	if err != nil {
@@ -258,8 +264,10 @@ func (c *Client) Group(ctx context.Context, req *GroupRequest) (*NetShaper, erro
 		return nil, opError("group", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(NetShaper)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfNetShaper().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("group", err)
 	}
@@ -269,8 +277,9 @@ func (c *Client) Group(ctx context.Context, req *GroupRequest) (*NetShaper, erro
 // CapGet sends net-shaper cap-get (do, command 5): request attributes ifindex,
 // scope; reply attributes ifindex, scope, support-metric-bps,
 // support-metric-pps, support-nesting, support-bw-min, support-bw-max,
-// support-burst, support-priority, support-weight of set caps. A nil req sends
-// no attributes.
+// support-burst, support-priority, support-weight of set caps. The reply is
+// taken from memory chunks shared with other decoded values: keeping it keeps
+// its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) CapGet(ctx context.Context, req *CapGetRequest) (*Caps, error) {
 	fam, err := c.core.Check(ctx, CmdCapGet, "cap-get", false)
 	if err != nil {
@@ -288,8 +297,10 @@ func (c *Client) CapGet(ctx context.Context, req *CapGetRequest) (*Caps, error) 
 		return nil, opError("cap-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Caps)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfCaps().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("cap-get", err)
 	}

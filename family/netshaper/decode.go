@@ -43,7 +43,8 @@ var namesCaps = []string{
 // (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
 // written after it is handed out, but keeping one keeps its chunk alive. A nil
 // *allocator allocates each value on its own. Dumps take one from allocators
-// for the whole dump; everything else passes nil.
+// for the whole dump and do-requests one for their reply; everything else
+// passes nil.
 type allocator struct {
 	slabHandle    attrs.Slab[Handle]
 	slabLeafInfo  attrs.Slab[LeafInfo]
@@ -86,7 +87,7 @@ func (a *allocator) slabOfCaps() *attrs.Slab[Caps] {
 	return &a.slabCaps
 }
 
-// allocators holds the allocators of finished dumps for the next ones.
+// allocators holds the allocators of finished calls for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
 // dropRecycledNetShaper forgets what recycling a NetShaper handed to a's free

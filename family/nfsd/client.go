@@ -177,7 +177,8 @@ func (c *Client) ThreadsSet(ctx context.Context, req *ThreadsSetRequest) error {
 
 // ThreadsGet sends nfsd threads-get (do, command 3): no request attributes;
 // reply attributes threads, gracetime, leasetime, scope, min-threads of set
-// server.
+// server. The reply is taken from memory chunks shared with other decoded
+// values: keeping it keeps its chunks alive (see attrs.Slab).
 func (c *Client) ThreadsGet(ctx context.Context) (*Server, error) {
 	fam, err := c.core.Check(ctx, CmdThreadsGet, "threads-get", false)
 	if err != nil {
@@ -190,8 +191,10 @@ func (c *Client) ThreadsGet(ctx context.Context) (*Server, error) {
 		return nil, opError("threads-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Server)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfServer().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("threads-get", err)
 	}
@@ -224,7 +227,9 @@ func (c *Client) VersionSet(ctx context.Context, req *VersionSetRequest) error {
 }
 
 // VersionGet sends nfsd version-get (do, command 5): no request attributes;
-// reply attributes version of set server-proto.
+// reply attributes version of set server-proto. The reply is taken from memory
+// chunks shared with other decoded values: keeping it keeps its chunks alive
+// (see attrs.Slab).
 func (c *Client) VersionGet(ctx context.Context) (*ServerProto, error) {
 	fam, err := c.core.Check(ctx, CmdVersionGet, "version-get", false)
 	if err != nil {
@@ -237,8 +242,10 @@ func (c *Client) VersionGet(ctx context.Context) (*ServerProto, error) {
 		return nil, opError("version-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(ServerProto)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfServerProto().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("version-get", err)
 	}
@@ -271,7 +278,9 @@ func (c *Client) ListenerSet(ctx context.Context, req *ListenerSetRequest) error
 }
 
 // ListenerGet sends nfsd listener-get (do, command 7): no request attributes;
-// reply attributes addr of set server-sock.
+// reply attributes addr of set server-sock. The reply is taken from memory
+// chunks shared with other decoded values: keeping it keeps its chunks alive
+// (see attrs.Slab).
 func (c *Client) ListenerGet(ctx context.Context) (*ServerSock, error) {
 	fam, err := c.core.Check(ctx, CmdListenerGet, "listener-get", false)
 	if err != nil {
@@ -284,8 +293,10 @@ func (c *Client) ListenerGet(ctx context.Context) (*ServerSock, error) {
 		return nil, opError("listener-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(ServerSock)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfServerSock().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("listener-get", err)
 	}
@@ -318,7 +329,9 @@ func (c *Client) PoolModeSet(ctx context.Context, req *PoolModeSetRequest) error
 }
 
 // PoolModeGet sends nfsd pool-mode-get (do, command 9): no request attributes;
-// reply attributes mode, npools of set pool-mode.
+// reply attributes mode, npools of set pool-mode. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab).
 func (c *Client) PoolModeGet(ctx context.Context) (*PoolMode, error) {
 	fam, err := c.core.Check(ctx, CmdPoolModeGet, "pool-mode-get", false)
 	if err != nil {
@@ -331,8 +344,10 @@ func (c *Client) PoolModeGet(ctx context.Context) (*PoolMode, error) {
 		return nil, opError("pool-mode-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(PoolMode)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfPoolMode().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("pool-mode-get", err)
 	}

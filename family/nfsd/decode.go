@@ -160,7 +160,8 @@ var namesServerStats = []string{
 // (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
 // written after it is handed out, but keeping one keeps its chunk alive. A nil
 // *allocator allocates each value on its own. Dumps take one from allocators
-// for the whole dump; everything else passes nil.
+// for the whole dump and do-requests one for their reply; everything else
+// passes nil.
 type allocator struct {
 	copies              attrs.Arena
 	slabVersion         attrs.Slab[Version]
@@ -172,6 +173,10 @@ type allocator struct {
 	slabExpkey          attrs.Slab[Expkey]
 	slabServerProcEntry attrs.Slab[ServerProcEntry]
 	slabRPCStatus       attrs.Slab[RPCStatus]
+	slabServer          attrs.Slab[Server]
+	slabServerProto     attrs.Slab[ServerProto]
+	slabServerSock      attrs.Slab[ServerSock]
+	slabPoolMode        attrs.Slab[PoolMode]
 	slabSvcExportReqs   attrs.Slab[SvcExportReqs]
 	slabExpkeyReqs      attrs.Slab[ExpkeyReqs]
 	slabServerStats     attrs.Slab[ServerStats]
@@ -266,6 +271,42 @@ func (a *allocator) slabOfRPCStatus() *attrs.Slab[RPCStatus] {
 	return &a.slabRPCStatus
 }
 
+// slabOfServer returns the allocator's slab of Server, nil for a nil
+// allocator.
+func (a *allocator) slabOfServer() *attrs.Slab[Server] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabServer
+}
+
+// slabOfServerProto returns the allocator's slab of ServerProto, nil for a nil
+// allocator.
+func (a *allocator) slabOfServerProto() *attrs.Slab[ServerProto] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabServerProto
+}
+
+// slabOfServerSock returns the allocator's slab of ServerSock, nil for a nil
+// allocator.
+func (a *allocator) slabOfServerSock() *attrs.Slab[ServerSock] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabServerSock
+}
+
+// slabOfPoolMode returns the allocator's slab of PoolMode, nil for a nil
+// allocator.
+func (a *allocator) slabOfPoolMode() *attrs.Slab[PoolMode] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabPoolMode
+}
+
 // slabOfSvcExportReqs returns the allocator's slab of SvcExportReqs, nil for a
 // nil allocator.
 func (a *allocator) slabOfSvcExportReqs() *attrs.Slab[SvcExportReqs] {
@@ -293,7 +334,7 @@ func (a *allocator) slabOfServerStats() *attrs.Slab[ServerStats] {
 	return &a.slabServerStats
 }
 
-// allocators holds the allocators of finished dumps for the next ones.
+// allocators holds the allocators of finished calls for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
 // dropRecycledRPCStatus forgets what recycling a RPCStatus handed to a's free

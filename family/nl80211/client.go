@@ -65,8 +65,9 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // wiphy-antenna-avail-rx, wiphy-antenna-avail-tx, wiphy-antenna-rx,
 // wiphy-antenna-tx, wiphy-bands, wiphy-coverage-class, wiphy-frag-threshold,
 // wiphy-name, wiphy-retry-long, wiphy-retry-short, wiphy-rts-threshold,
-// wowlan-triggers-supported of set nl80211-attrs. A nil req sends no
-// attributes.
+// wowlan-triggers-supported of set nl80211-attrs. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) GetWiphy(ctx context.Context, req *GetWiphyRequest) (*Attrs, error) {
 	fam, err := c.core.Check(ctx, CmdGetWiphy, "get-wiphy", false)
 	if err != nil {
@@ -84,8 +85,10 @@ func (c *Client) GetWiphy(ctx context.Context, req *GetWiphyRequest) (*Attrs, er
 		return nil, opError("get-wiphy", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Attrs)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfAttrs().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get-wiphy", err)
 	}
@@ -218,8 +221,9 @@ func (c *Client) GetWiphyDumpAppend(ctx context.Context, req *GetWiphyDumpReques
 
 // GetInterface sends nl80211 get-interface (do, command 5): request attributes
 // ifindex, ifname, wdev; reply attributes ifname, iftype, ifindex, wiphy,
-// wdev, mac, generation, txq-stats, 4addr of set nl80211-attrs. A nil req
-// sends no attributes.
+// wdev, mac, generation, txq-stats, 4addr of set nl80211-attrs. The reply is
+// taken from memory chunks shared with other decoded values: keeping it keeps
+// its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) GetInterface(ctx context.Context, req *GetInterfaceRequest) (*Attrs, error) {
 	fam, err := c.core.Check(ctx, CmdGetInterface, "get-interface", false)
 	if err != nil {
@@ -237,8 +241,10 @@ func (c *Client) GetInterface(ctx context.Context, req *GetInterfaceRequest) (*A
 		return nil, opError("get-interface", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Attrs)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfAttrs().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get-interface", err)
 	}
@@ -358,7 +364,9 @@ func (c *Client) GetInterfaceDumpAppend(ctx context.Context, req *GetInterfaceDu
 
 // GetProtocolFeatures sends nl80211 get-protocol-features (do, command 95):
 // request attributes protocol-features; reply attributes protocol-features of
-// set nl80211-attrs. A nil req sends no attributes.
+// set nl80211-attrs. The reply is taken from memory chunks shared with other
+// decoded values: keeping it keeps its chunks alive (see attrs.Slab). A nil
+// req sends no attributes.
 func (c *Client) GetProtocolFeatures(ctx context.Context, req *GetProtocolFeaturesRequest) (*Attrs, error) {
 	fam, err := c.core.Check(ctx, CmdGetProtocolFeatures, "get-protocol-features", false)
 	if err != nil {
@@ -376,8 +384,10 @@ func (c *Client) GetProtocolFeatures(ctx context.Context, req *GetProtocolFeatur
 		return nil, opError("get-protocol-features", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Attrs)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfAttrs().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get-protocol-features", err)
 	}
@@ -521,7 +531,9 @@ func (c *Client) TriggerScan(ctx context.Context, req *TriggerScanRequest) error
 
 // GetStation sends nl80211 get-station (do, command 17): request attributes
 // ifindex, mac; reply attributes ifindex, mac, generation, sta-info of set
-// nl80211-attrs. A nil req sends no attributes.
+// nl80211-attrs. The reply is taken from memory chunks shared with other
+// decoded values: keeping it keeps its chunks alive (see attrs.Slab). A nil
+// req sends no attributes.
 func (c *Client) GetStation(ctx context.Context, req *GetStationRequest) (*Attrs, error) {
 	fam, err := c.core.Check(ctx, CmdGetStation, "get-station", false)
 	if err != nil {
@@ -539,8 +551,10 @@ func (c *Client) GetStation(ctx context.Context, req *GetStationRequest) (*Attrs
 		return nil, opError("get-station", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Attrs)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfAttrs().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get-station", err)
 	}

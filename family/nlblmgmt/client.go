@@ -252,7 +252,9 @@ func (c *Client) Removedef(ctx context.Context, req *RemovedefRequest) error {
 
 // Listdef sends NLBL_MGMT listdef (do, command 6): request attributes family;
 // reply attributes family, protocol, cv4doi, clpdoi, selectorlist of set mgmt.
-// A nil req sends no attributes.
+// The reply is taken from memory chunks shared with other decoded values:
+// keeping it keeps its chunks alive (see attrs.Slab). A nil req sends no
+// attributes.
 func (c *Client) Listdef(ctx context.Context, req *ListdefRequest) (*Mgmt, error) {
 	fam, err := c.core.Check(ctx, CmdListdef, "listdef", false)
 	if err != nil {
@@ -270,8 +272,10 @@ func (c *Client) Listdef(ctx context.Context, req *ListdefRequest) (*Mgmt, error
 		return nil, opError("listdef", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Mgmt)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfMgmt().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("listdef", err)
 	}
@@ -377,7 +381,9 @@ func (c *Client) ProtocolsDumpAppend(ctx context.Context, dst []Mgmt) ([]Mgmt, e
 }
 
 // Version sends NLBL_MGMT version (do, command 8): no request attributes;
-// reply attributes version of set mgmt.
+// reply attributes version of set mgmt. The reply is taken from memory chunks
+// shared with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab).
 func (c *Client) Version(ctx context.Context) (*Mgmt, error) {
 	fam, err := c.core.Check(ctx, CmdVersion, "version", false)
 	if err != nil {
@@ -390,8 +396,10 @@ func (c *Client) Version(ctx context.Context) (*Mgmt, error) {
 		return nil, opError("version", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Mgmt)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfMgmt().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("version", err)
 	}

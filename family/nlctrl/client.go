@@ -52,7 +52,9 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // Getfamily sends nlctrl getfamily (do, command 3): request attributes
 // family-name; reply attributes family-id, family-name, hdrsize, maxattr,
-// mcast-groups, ops, version of set ctrl-attrs. A nil req sends no attributes.
+// mcast-groups, ops, version of set ctrl-attrs. The reply is taken from memory
+// chunks shared with other decoded values: keeping it keeps its chunks alive
+// (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) Getfamily(ctx context.Context, req *GetfamilyRequest) (*CtrlAttrs, error) {
 	fam, err := c.core.Check(ctx, CmdGetfamily, "getfamily", false)
 	if err != nil {
@@ -70,8 +72,10 @@ func (c *Client) Getfamily(ctx context.Context, req *GetfamilyRequest) (*CtrlAtt
 		return nil, opError("getfamily", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(CtrlAttrs)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfCtrlAttrs().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("getfamily", err)
 	}

@@ -55,7 +55,8 @@ var namesOpPolicyAttrs = []string{
 // (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
 // written after it is handed out, but keeping one keeps its chunk alive. A nil
 // *allocator allocates each value on its own. Dumps take one from allocators
-// for the whole dump; everything else passes nil.
+// for the whole dump and do-requests one for their reply; everything else
+// passes nil.
 type allocator struct {
 	copies              attrs.Arena
 	slabOpAttrs         attrs.Slab[OpAttrs]
@@ -99,7 +100,7 @@ func (a *allocator) slabOfCtrlAttrs() *attrs.Slab[CtrlAttrs] {
 	return &a.slabCtrlAttrs
 }
 
-// allocators holds the allocators of finished dumps for the next ones.
+// allocators holds the allocators of finished calls for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
 // dropRecycledCtrlAttrs forgets what recycling a CtrlAttrs handed to a's free

@@ -101,8 +101,9 @@ func (c *Client) PeerSet(ctx context.Context, req *PeerSetRequest) error {
 }
 
 // PeerGet sends ovpn peer-get (do, command 3): request attributes ifindex,
-// peer; reply attributes peer of set ovpn. A nil req sends no attributes. Spec
-// flags: [admin-perm].
+// peer; reply attributes peer of set ovpn. The reply is taken from memory
+// chunks shared with other decoded values: keeping it keeps its chunks alive
+// (see attrs.Slab). A nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) PeerGet(ctx context.Context, req *PeerGetRequest) (*Ovpn, error) {
 	fam, err := c.core.Check(ctx, CmdPeerGet, "peer-get", false)
 	if err != nil {
@@ -120,8 +121,10 @@ func (c *Client) PeerGet(ctx context.Context, req *PeerGetRequest) (*Ovpn, error
 		return nil, opError("peer-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Ovpn)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfOvpn().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("peer-get", err)
 	}
@@ -288,8 +291,10 @@ func (c *Client) KeyNew(ctx context.Context, req *KeyNewRequest) error {
 }
 
 // KeyGet sends ovpn key-get (do, command 7): request attributes ifindex,
-// keyconf; reply attributes keyconf of set ovpn-keyconf-get. A nil req sends
-// no attributes. Spec flags: [admin-perm].
+// keyconf; reply attributes keyconf of set ovpn-keyconf-get. The reply is
+// taken from memory chunks shared with other decoded values: keeping it keeps
+// its chunks alive (see attrs.Slab). A nil req sends no attributes. Spec
+// flags: [admin-perm].
 func (c *Client) KeyGet(ctx context.Context, req *KeyGetRequest) (*KeyconfGetAttrs, error) {
 	fam, err := c.core.Check(ctx, CmdKeyGet, "key-get", false)
 	if err != nil {
@@ -307,8 +312,10 @@ func (c *Client) KeyGet(ctx context.Context, req *KeyGetRequest) (*KeyconfGetAtt
 		return nil, opError("key-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(KeyconfGetAttrs)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfKeyconfGetAttrs().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("key-get", err)
 	}

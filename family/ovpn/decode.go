@@ -59,7 +59,8 @@ var namesOvpn = []string{
 // (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
 // written after it is handed out, but keeping one keeps its chunk alive. A nil
 // *allocator allocates each value on its own. Dumps take one from allocators
-// for the whole dump; everything else passes nil.
+// for the whole dump and do-requests one for their reply; everything else
+// passes nil.
 type allocator struct {
 	copies               attrs.Arena
 	slabKeydir           attrs.Slab[Keydir]
@@ -72,6 +73,7 @@ type allocator struct {
 	slabKeyconfSwapInput attrs.Slab[KeyconfSwapInput]
 	slabKeyconfDelInput  attrs.Slab[KeyconfDelInput]
 	slabOvpn             attrs.Slab[Ovpn]
+	slabKeyconfGetAttrs  attrs.Slab[KeyconfGetAttrs]
 }
 
 // arena returns the allocator's arena for strings and byte slices, nil
@@ -171,7 +173,16 @@ func (a *allocator) slabOfOvpn() *attrs.Slab[Ovpn] {
 	return &a.slabOvpn
 }
 
-// allocators holds the allocators of finished dumps for the next ones.
+// slabOfKeyconfGetAttrs returns the allocator's slab of KeyconfGetAttrs, nil
+// for a nil allocator.
+func (a *allocator) slabOfKeyconfGetAttrs() *attrs.Slab[KeyconfGetAttrs] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabKeyconfGetAttrs
+}
+
+// allocators holds the allocators of finished calls for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
 // dropRecycledOvpn forgets what recycling a Ovpn handed to a's free lists and

@@ -53,7 +53,9 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // Get sends ovs_datapath get (do, command 3): request attributes name; reply
 // attributes name, upcall-pid, stats, megaflow-stats, user-features,
 // masks-cache-size, per-cpu-pids of set datapath. Messages carry the fixed
-// header ovs-header. A nil req sends no attributes.
+// header ovs-header. The reply is taken from memory chunks shared with other
+// decoded values: keeping it keeps its chunks alive (see attrs.Slab). A nil
+// req sends no attributes.
 func (c *Client) Get(ctx context.Context, hdr OvsHeader, req *GetRequest) (*DatapathMessage, error) {
 	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
@@ -74,8 +76,10 @@ func (c *Client) Get(ctx context.Context, hdr OvsHeader, req *GetRequest) (*Data
 		return nil, opError("get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(DatapathMessage)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDatapathMessage().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get", err)
 	}

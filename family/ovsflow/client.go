@@ -52,8 +52,9 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // Get sends ovs_flow get (do, command 3): request attributes key, ufid,
 // ufid-flags; reply attributes key, ufid, mask, stats, actions of set
-// flow-attrs. Messages carry the fixed header ovs-header. A nil req sends no
-// attributes.
+// flow-attrs. Messages carry the fixed header ovs-header. The reply is taken
+// from memory chunks shared with other decoded values: keeping it keeps its
+// chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) Get(ctx context.Context, hdr OvsHeader, req *GetRequest) (*FlowAttrsMessage, error) {
 	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
@@ -74,8 +75,10 @@ func (c *Client) Get(ctx context.Context, hdr OvsHeader, req *GetRequest) (*Flow
 		return nil, opError("get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(FlowAttrsMessage)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfFlowAttrsMessage().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get", err)
 	}

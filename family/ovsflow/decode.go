@@ -169,7 +169,8 @@ var namesPsampleAttrs = []string{
 // (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
 // written after it is handed out, but keeping one keeps its chunk alive. A nil
 // *allocator allocates each value on its own. Dumps take one from allocators
-// for the whole dump; everything else passes nil.
+// for the whole dump and do-requests one for their reply; everything else
+// passes nil.
 type allocator struct {
 	copies               attrs.Arena
 	slabKeyAttrs         attrs.Slab[KeyAttrs]
@@ -313,7 +314,7 @@ func (a *allocator) slabOfFlowAttrsMessage() *attrs.Slab[FlowAttrsMessage] {
 	return &a.slabFlowAttrsMessage
 }
 
-// allocators holds the allocators of finished dumps for the next ones.
+// allocators holds the allocators of finished calls for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
 // recycle hands the memory v refers to over to a, for decoding to take

@@ -108,8 +108,9 @@ func (c *Client) Del(ctx context.Context, hdr OvsHeader, req *DelRequest) error 
 
 // Get sends ovs_vport get (do, command 3): request attributes name; reply
 // attributes port-no, type, name, upcall-pid, stats, ifindex, netnsid,
-// upcall-stats of set vport. Messages carry the fixed header ovs-header. A nil
-// req sends no attributes.
+// upcall-stats of set vport. Messages carry the fixed header ovs-header. The
+// reply is taken from memory chunks shared with other decoded values: keeping
+// it keeps its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) Get(ctx context.Context, hdr OvsHeader, req *GetRequest) (*VportMessage, error) {
 	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
@@ -130,8 +131,10 @@ func (c *Client) Get(ctx context.Context, hdr OvsHeader, req *GetRequest) (*Vpor
 		return nil, opError("get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(VportMessage)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfVportMessage().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get", err)
 	}

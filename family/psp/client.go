@@ -52,7 +52,9 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // DevGet sends psp dev-get (do, command 1): request attributes id; reply
 // attributes id, ifindex, psp-versions-cap, psp-versions-ena, assoc-list,
-// by-association of set dev. A nil req sends no attributes.
+// by-association of set dev. The reply is taken from memory chunks shared with
+// other decoded values: keeping it keeps its chunks alive (see attrs.Slab). A
+// nil req sends no attributes.
 func (c *Client) DevGet(ctx context.Context, req *DevGetRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdDevGet, "dev-get", false)
 	if err != nil {
@@ -70,8 +72,10 @@ func (c *Client) DevGet(ctx context.Context, req *DevGetRequest) (*Dev, error) {
 		return nil, opError("dev-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDev().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dev-get", err)
 	}
@@ -176,8 +180,10 @@ func (c *Client) DevGetDumpAppend(ctx context.Context, dst []Dev) ([]Dev, error)
 }
 
 // DevSet sends psp dev-set (do, command 4): request attributes id,
-// psp-versions-ena; the reply carries no attributes (set dev). A nil req sends
-// no attributes. Spec flags: [admin-perm].
+// psp-versions-ena; the reply carries no attributes (set dev). The reply is
+// taken from memory chunks shared with other decoded values: keeping it keeps
+// its chunks alive (see attrs.Slab). A nil req sends no attributes. Spec
+// flags: [admin-perm].
 func (c *Client) DevSet(ctx context.Context, req *DevSetRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdDevSet, "dev-set", false)
 	if err != nil {
@@ -195,8 +201,10 @@ func (c *Client) DevSet(ctx context.Context, req *DevSetRequest) (*Dev, error) {
 		return nil, opError("dev-set", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDev().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dev-set", err)
 	}
@@ -204,8 +212,9 @@ func (c *Client) DevSet(ctx context.Context, req *DevSetRequest) (*Dev, error) {
 }
 
 // KeyRotate sends psp key-rotate (do, command 6): request attributes id; reply
-// attributes id of set dev. A nil req sends no attributes. Spec flags:
-// [admin-perm].
+// attributes id of set dev. The reply is taken from memory chunks shared with
+// other decoded values: keeping it keeps its chunks alive (see attrs.Slab). A
+// nil req sends no attributes. Spec flags: [admin-perm].
 func (c *Client) KeyRotate(ctx context.Context, req *KeyRotateRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdKeyRotate, "key-rotate", false)
 	if err != nil {
@@ -223,8 +232,10 @@ func (c *Client) KeyRotate(ctx context.Context, req *KeyRotateRequest) (*Dev, er
 		return nil, opError("key-rotate", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDev().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("key-rotate", err)
 	}
@@ -232,8 +243,9 @@ func (c *Client) KeyRotate(ctx context.Context, req *KeyRotateRequest) (*Dev, er
 }
 
 // RxAssoc sends psp rx-assoc (do, command 8): request attributes dev-id,
-// version, sock-fd; reply attributes dev-id, rx-key of set assoc. A nil req
-// sends no attributes.
+// version, sock-fd; reply attributes dev-id, rx-key of set assoc. The reply is
+// taken from memory chunks shared with other decoded values: keeping it keeps
+// its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) RxAssoc(ctx context.Context, req *RxAssocRequest) (*Assoc, error) {
 	fam, err := c.core.Check(ctx, CmdRxAssoc, "rx-assoc", false)
 	if err != nil {
@@ -251,8 +263,10 @@ func (c *Client) RxAssoc(ctx context.Context, req *RxAssocRequest) (*Assoc, erro
 		return nil, opError("rx-assoc", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Assoc)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfAssoc().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("rx-assoc", err)
 	}
@@ -260,8 +274,9 @@ func (c *Client) RxAssoc(ctx context.Context, req *RxAssocRequest) (*Assoc, erro
 }
 
 // TxAssoc sends psp tx-assoc (do, command 9): request attributes dev-id,
-// version, tx-key, sock-fd; the reply carries no attributes (set assoc). A nil
-// req sends no attributes.
+// version, tx-key, sock-fd; the reply carries no attributes (set assoc). The
+// reply is taken from memory chunks shared with other decoded values: keeping
+// it keeps its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) TxAssoc(ctx context.Context, req *TxAssocRequest) (*Assoc, error) {
 	fam, err := c.core.Check(ctx, CmdTxAssoc, "tx-assoc", false)
 	if err != nil {
@@ -279,8 +294,10 @@ func (c *Client) TxAssoc(ctx context.Context, req *TxAssocRequest) (*Assoc, erro
 		return nil, opError("tx-assoc", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Assoc)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfAssoc().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("tx-assoc", err)
 	}
@@ -290,7 +307,9 @@ func (c *Client) TxAssoc(ctx context.Context, req *TxAssocRequest) (*Assoc, erro
 // GetStats sends psp get-stats (do, command 10): request attributes dev-id;
 // reply attributes dev-id, key-rotations, stale-events, rx-packets, rx-bytes,
 // rx-auth-fail, rx-error, rx-bad, tx-packets, tx-bytes, tx-error of set stats.
-// A nil req sends no attributes.
+// The reply is taken from memory chunks shared with other decoded values:
+// keeping it keeps its chunks alive (see attrs.Slab). A nil req sends no
+// attributes.
 func (c *Client) GetStats(ctx context.Context, req *GetStatsRequest) (*Stats, error) {
 	fam, err := c.core.Check(ctx, CmdGetStats, "get-stats", false)
 	if err != nil {
@@ -308,8 +327,10 @@ func (c *Client) GetStats(ctx context.Context, req *GetStatsRequest) (*Stats, er
 		return nil, opError("get-stats", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Stats)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfStats().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get-stats", err)
 	}
@@ -416,8 +437,10 @@ func (c *Client) GetStatsDumpAppend(ctx context.Context, dst []Stats) ([]Stats, 
 }
 
 // DevAssoc sends psp dev-assoc (do, command 11): request attributes id,
-// ifindex, nsid; the reply carries no attributes (set dev). A nil req sends no
-// attributes. Spec flags: [admin-perm].
+// ifindex, nsid; the reply carries no attributes (set dev). The reply is taken
+// from memory chunks shared with other decoded values: keeping it keeps its
+// chunks alive (see attrs.Slab). A nil req sends no attributes. Spec flags:
+// [admin-perm].
 func (c *Client) DevAssoc(ctx context.Context, req *DevAssocRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdDevAssoc, "dev-assoc", false)
 	if err != nil {
@@ -435,8 +458,10 @@ func (c *Client) DevAssoc(ctx context.Context, req *DevAssocRequest) (*Dev, erro
 		return nil, opError("dev-assoc", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDev().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dev-assoc", err)
 	}
@@ -444,8 +469,10 @@ func (c *Client) DevAssoc(ctx context.Context, req *DevAssocRequest) (*Dev, erro
 }
 
 // DevDisassoc sends psp dev-disassoc (do, command 12): request attributes id,
-// ifindex, nsid; the reply carries no attributes (set dev). A nil req sends no
-// attributes. Spec flags: [admin-perm].
+// ifindex, nsid; the reply carries no attributes (set dev). The reply is taken
+// from memory chunks shared with other decoded values: keeping it keeps its
+// chunks alive (see attrs.Slab). A nil req sends no attributes. Spec flags:
+// [admin-perm].
 func (c *Client) DevDisassoc(ctx context.Context, req *DevDisassocRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdDevDisassoc, "dev-disassoc", false)
 	if err != nil {
@@ -463,8 +490,10 @@ func (c *Client) DevDisassoc(ctx context.Context, req *DevDisassocRequest) (*Dev
 		return nil, opError("dev-disassoc", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDev().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dev-disassoc", err)
 	}

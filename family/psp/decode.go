@@ -54,12 +54,14 @@ var namesStats = []string{
 // (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
 // written after it is handed out, but keeping one keeps its chunk alive. A nil
 // *allocator allocates each value on its own. Dumps take one from allocators
-// for the whole dump; everything else passes nil.
+// for the whole dump and do-requests one for their reply; everything else
+// passes nil.
 type allocator struct {
 	copies           attrs.Arena
 	slabAssocDevInfo attrs.Slab[AssocDevInfo]
 	slabKeys         attrs.Slab[Keys]
 	slabDev          attrs.Slab[Dev]
+	slabAssoc        attrs.Slab[Assoc]
 	slabStats        attrs.Slab[Stats]
 }
 
@@ -97,6 +99,14 @@ func (a *allocator) slabOfDev() *attrs.Slab[Dev] {
 	return &a.slabDev
 }
 
+// slabOfAssoc returns the allocator's slab of Assoc, nil for a nil allocator.
+func (a *allocator) slabOfAssoc() *attrs.Slab[Assoc] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabAssoc
+}
+
 // slabOfStats returns the allocator's slab of Stats, nil for a nil allocator.
 func (a *allocator) slabOfStats() *attrs.Slab[Stats] {
 	if a == nil {
@@ -105,7 +115,7 @@ func (a *allocator) slabOfStats() *attrs.Slab[Stats] {
 	return &a.slabStats
 }
 
-// allocators holds the allocators of finished dumps for the next ones.
+// allocators holds the allocators of finished calls for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
 // dropRecycledDev forgets what recycling a Dev handed to a's free lists and

@@ -199,7 +199,9 @@ func (c *Client) SetTunsrc(ctx context.Context, req *SetTunsrcRequest) error {
 }
 
 // GetTunsrc sends SEG6 get-tunsrc (do, command 4): no request attributes;
-// reply attributes dst of set seg6. Spec flags: [admin-perm].
+// reply attributes dst of set seg6. The reply is taken from memory chunks
+// shared with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab). Spec flags: [admin-perm].
 func (c *Client) GetTunsrc(ctx context.Context) (*Seg6, error) {
 	fam, err := c.core.Check(ctx, CmdGetTunsrc, "get-tunsrc", false)
 	if err != nil {
@@ -212,8 +214,10 @@ func (c *Client) GetTunsrc(ctx context.Context) (*Seg6, error) {
 		return nil, opError("get-tunsrc", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Seg6)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfSeg6().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get-tunsrc", err)
 	}

@@ -22,7 +22,8 @@ var namesSeg6 = []string{
 // (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
 // written after it is handed out, but keeping one keeps its chunk alive. A nil
 // *allocator allocates each value on its own. Dumps take one from allocators
-// for the whole dump; everything else passes nil.
+// for the whole dump and do-requests one for their reply; everything else
+// passes nil.
 type allocator struct {
 	copies   attrs.Arena
 	slabSeg6 attrs.Slab[Seg6]
@@ -45,7 +46,7 @@ func (a *allocator) slabOfSeg6() *attrs.Slab[Seg6] {
 	return &a.slabSeg6
 }
 
-// allocators holds the allocators of finished dumps for the next ones.
+// allocators holds the allocators of finished calls for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
 // dropRecycledSeg6 forgets what recycling a Seg6 handed to a's free lists and

@@ -49,8 +49,10 @@ func (c *Client) Conn() *genl.Conn { return c.core.Conn() }
 func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // Get sends TASKSTATS get (do, command 1): request attributes pid, tgid; reply
-// attributes aggr-pid, aggr-tgid of set taskstats. A nil req sends no
-// attributes. Spec flags: [admin-perm].
+// attributes aggr-pid, aggr-tgid of set taskstats. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab). A nil req sends no attributes. Spec flags:
+// [admin-perm].
 func (c *Client) Get(ctx context.Context, req *GetRequest) (*Taskstats, error) {
 	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
@@ -68,8 +70,10 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*Taskstats, error) {
 		return nil, opError("get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Taskstats)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfTaskstats().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get", err)
 	}

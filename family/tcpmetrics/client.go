@@ -53,8 +53,9 @@ func (c *Client) Family() *family.Family { return c.core.Family() }
 // Get sends tcp_metrics get (do, command 1): request attributes addr-ipv4,
 // addr-ipv6, saddr-ipv4, saddr-ipv6; reply attributes addr-ipv4, addr-ipv6,
 // saddr-ipv4, saddr-ipv6, age, vals, fopen-mss, fopen-syn-drops,
-// fopen-syn-drop-ts, fopen-cookie of set tcp-metrics. A nil req sends no
-// attributes.
+// fopen-syn-drop-ts, fopen-cookie of set tcp-metrics. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) Get(ctx context.Context, req *GetRequest) (*TCPMetrics, error) {
 	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
@@ -72,8 +73,10 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*TCPMetrics, error) 
 		return nil, opError("get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(TCPMetrics)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfTCPMetrics().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get", err)
 	}

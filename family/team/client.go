@@ -49,7 +49,9 @@ func (c *Client) Conn() *genl.Conn { return c.core.Conn() }
 func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // Noop sends team noop (do, command 0): no request attributes; reply
-// attributes team-ifindex of set team.
+// attributes team-ifindex of set team. The reply is taken from memory chunks
+// shared with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab).
 func (c *Client) Noop(ctx context.Context) (*Team, error) {
 	fam, err := c.core.Check(ctx, CmdNoop, "noop", false)
 	if err != nil {
@@ -62,8 +64,10 @@ func (c *Client) Noop(ctx context.Context) (*Team, error) {
 		return nil, opError("noop", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Team)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfTeam().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("noop", err)
 	}
@@ -72,7 +76,9 @@ func (c *Client) Noop(ctx context.Context) (*Team, error) {
 
 // OptionsSet sends team options-set (do, command 1): request attributes
 // team-ifindex, list-option; reply attributes team-ifindex, list-option of set
-// team. A nil req sends no attributes. Spec flags: [admin-perm].
+// team. The reply is taken from memory chunks shared with other decoded
+// values: keeping it keeps its chunks alive (see attrs.Slab). A nil req sends
+// no attributes. Spec flags: [admin-perm].
 func (c *Client) OptionsSet(ctx context.Context, req *OptionsSetRequest) (*Team, error) {
 	fam, err := c.core.Check(ctx, CmdOptionsSet, "options-set", false)
 	if err != nil {
@@ -90,8 +96,10 @@ func (c *Client) OptionsSet(ctx context.Context, req *OptionsSetRequest) (*Team,
 		return nil, opError("options-set", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Team)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfTeam().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("options-set", err)
 	}
@@ -99,8 +107,10 @@ func (c *Client) OptionsSet(ctx context.Context, req *OptionsSetRequest) (*Team,
 }
 
 // OptionsGet sends team options-get (do, command 2): request attributes
-// team-ifindex; reply attributes team-ifindex, list-option of set team. A nil
-// req sends no attributes. Spec flags: [admin-perm].
+// team-ifindex; reply attributes team-ifindex, list-option of set team. The
+// reply is taken from memory chunks shared with other decoded values: keeping
+// it keeps its chunks alive (see attrs.Slab). A nil req sends no attributes.
+// Spec flags: [admin-perm].
 func (c *Client) OptionsGet(ctx context.Context, req *OptionsGetRequest) (*Team, error) {
 	fam, err := c.core.Check(ctx, CmdOptionsGet, "options-get", false)
 	if err != nil {
@@ -118,8 +128,10 @@ func (c *Client) OptionsGet(ctx context.Context, req *OptionsGetRequest) (*Team,
 		return nil, opError("options-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Team)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfTeam().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("options-get", err)
 	}
@@ -127,8 +139,10 @@ func (c *Client) OptionsGet(ctx context.Context, req *OptionsGetRequest) (*Team,
 }
 
 // PortListGet sends team port-list-get (do, command 3): request attributes
-// team-ifindex; reply attributes team-ifindex, list-port of set team. A nil
-// req sends no attributes. Spec flags: [admin-perm].
+// team-ifindex; reply attributes team-ifindex, list-port of set team. The
+// reply is taken from memory chunks shared with other decoded values: keeping
+// it keeps its chunks alive (see attrs.Slab). A nil req sends no attributes.
+// Spec flags: [admin-perm].
 func (c *Client) PortListGet(ctx context.Context, req *PortListGetRequest) (*Team, error) {
 	fam, err := c.core.Check(ctx, CmdPortListGet, "port-list-get", false)
 	if err != nil {
@@ -146,8 +160,10 @@ func (c *Client) PortListGet(ctx context.Context, req *PortListGetRequest) (*Tea
 		return nil, opError("port-list-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Team)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfTeam().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("port-list-get", err)
 	}

@@ -3,6 +3,8 @@
 package team
 
 import (
+	"sync"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -47,13 +49,16 @@ var namesAttrPort = []string{
 // An allocator is what decoders take their values from: a few shared chunks
 // (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
 // written after it is handed out, but keeping one keeps its chunk alive. A nil
-// *allocator allocates each value on its own.
+// *allocator allocates each value on its own. Dumps take one from allocators
+// for the whole dump and do-requests one for their reply; everything else
+// passes nil.
 type allocator struct {
 	copies         attrs.Arena
 	slabItemOption attrs.Slab[ItemOption]
 	slabItemPort   attrs.Slab[ItemPort]
 	slabAttrOption attrs.Slab[AttrOption]
 	slabAttrPort   attrs.Slab[AttrPort]
+	slabTeam       attrs.Slab[Team]
 }
 
 // arena returns the allocator's arena for strings and byte slices, nil
@@ -100,6 +105,17 @@ func (a *allocator) slabOfAttrPort() *attrs.Slab[AttrPort] {
 	}
 	return &a.slabAttrPort
 }
+
+// slabOfTeam returns the allocator's slab of Team, nil for a nil allocator.
+func (a *allocator) slabOfTeam() *attrs.Slab[Team] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabTeam
+}
+
+// allocators holds the allocators of finished calls for the next ones.
+var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
 // UnmarshalAttrs decodes attributes of set team from b into v,
 // replacing its contents. Attributes without a field go to Extra;

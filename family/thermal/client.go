@@ -149,8 +149,9 @@ func (c *Client) TzGetIDDumpAppend(ctx context.Context, dst []Thermal) ([]Therma
 }
 
 // TzGetTrip sends thermal tz-get-trip (do, command 2): request attributes
-// tz-id; reply attributes tz-trip of set thermal. A nil req sends no
-// attributes.
+// tz-id; reply attributes tz-trip of set thermal. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) TzGetTrip(ctx context.Context, req *TzGetTripRequest) (*Thermal, error) {
 	fam, err := c.core.Check(ctx, CmdTzGetTrip, "tz-get-trip", false)
 	if err != nil {
@@ -168,8 +169,10 @@ func (c *Client) TzGetTrip(ctx context.Context, req *TzGetTripRequest) (*Thermal
 		return nil, opError("tz-get-trip", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Thermal)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfThermal().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("tz-get-trip", err)
 	}
@@ -177,8 +180,9 @@ func (c *Client) TzGetTrip(ctx context.Context, req *TzGetTripRequest) (*Thermal
 }
 
 // TzGetTemp sends thermal tz-get-temp (do, command 3): request attributes
-// tz-id; reply attributes tz-id, tz-temp of set thermal. A nil req sends no
-// attributes.
+// tz-id; reply attributes tz-id, tz-temp of set thermal. The reply is taken
+// from memory chunks shared with other decoded values: keeping it keeps its
+// chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) TzGetTemp(ctx context.Context, req *TzGetTempRequest) (*Thermal, error) {
 	fam, err := c.core.Check(ctx, CmdTzGetTemp, "tz-get-temp", false)
 	if err != nil {
@@ -196,8 +200,10 @@ func (c *Client) TzGetTemp(ctx context.Context, req *TzGetTempRequest) (*Thermal
 		return nil, opError("tz-get-temp", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Thermal)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfThermal().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("tz-get-temp", err)
 	}
@@ -205,8 +211,9 @@ func (c *Client) TzGetTemp(ctx context.Context, req *TzGetTempRequest) (*Thermal
 }
 
 // TzGetGov sends thermal tz-get-gov (do, command 4): request attributes tz-id;
-// reply attributes tz-id, tz-gov-name of set thermal. A nil req sends no
-// attributes.
+// reply attributes tz-id, tz-gov-name of set thermal. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) TzGetGov(ctx context.Context, req *TzGetGovRequest) (*Thermal, error) {
 	fam, err := c.core.Check(ctx, CmdTzGetGov, "tz-get-gov", false)
 	if err != nil {
@@ -224,8 +231,10 @@ func (c *Client) TzGetGov(ctx context.Context, req *TzGetGovRequest) (*Thermal, 
 		return nil, opError("tz-get-gov", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Thermal)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfThermal().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("tz-get-gov", err)
 	}
@@ -330,8 +339,9 @@ func (c *Client) CdevGetDumpAppend(ctx context.Context, dst []Thermal) ([]Therma
 }
 
 // ThresholdGet sends thermal threshold-get (do, command 7): request attributes
-// tz-id; reply attributes threshold of set thermal. A nil req sends no
-// attributes.
+// tz-id; reply attributes threshold of set thermal. The reply is taken from
+// memory chunks shared with other decoded values: keeping it keeps its chunks
+// alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) ThresholdGet(ctx context.Context, req *ThresholdGetRequest) (*Thermal, error) {
 	fam, err := c.core.Check(ctx, CmdThresholdGet, "threshold-get", false)
 	if err != nil {
@@ -349,8 +359,10 @@ func (c *Client) ThresholdGet(ctx context.Context, req *ThresholdGetRequest) (*T
 		return nil, opError("threshold-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Thermal)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfThermal().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("threshold-get", err)
 	}

@@ -51,6 +51,10 @@ func (g *generator) allocUses() allocUse {
 				add(o.dump.replyTyp)
 				u.pool = true
 			}
+			if o.do != nil && o.do.replyTyp != "" {
+				add(o.do.replyTyp)
+				u.pool = true
+			}
 		}
 	}
 	return u
@@ -77,7 +81,7 @@ func slabElem(fl *field) string {
 func (g *generator) genAlloc(f *file, u allocUse) {
 	doc := "An allocator is what decoders take their values from: a few shared chunks (attrs.Slab, attrs.Arena) for the values of many replies. A value is never written after it is handed out, but keeping one keeps its chunk alive. A nil *allocator allocates each value on its own."
 	if u.pool {
-		doc += " Dumps take one from allocators for the whole dump; everything else passes nil."
+		doc += " Dumps take one from allocators for the whole dump and do-requests one for their reply; everything else passes nil."
 	}
 	f.Comment(wrap(doc, 76))
 	f.P("type allocator struct {")
@@ -113,7 +117,7 @@ func (g *generator) genAlloc(f *file, u allocUse) {
 	if !u.pool {
 		return
 	}
-	f.P("// allocators holds the allocators of finished dumps for the next ones.")
+	f.P("// allocators holds the allocators of finished calls for the next ones.")
 	f.P("var allocators = ", syncPkg.Ident("Pool"), "{New: func() any { return new(allocator) }}")
 	f.P()
 }

@@ -51,7 +51,9 @@ func (c *Client) Conn() *genl.Conn { return c.core.Conn() }
 func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // Get sends directional get (do, command 1): request attributes index; reply
-// attributes index, name of set dev. A nil req sends no attributes.
+// attributes index, name of set dev. The reply is taken from memory chunks
+// shared with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab). A nil req sends no attributes.
 func (c *Client) Get(ctx context.Context, req *GetRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
@@ -69,8 +71,10 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*Dev, error) {
 		return nil, opError("get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDev().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get", err)
 	}
@@ -198,8 +202,9 @@ func (c *Client) Set(ctx context.Context, req *SetRequest) error {
 }
 
 // PortGet sends directional port-get (do, command 3): request attributes
-// index, port; reply attributes index, port of set dev. A nil req sends no
-// attributes.
+// index, port; reply attributes index, port of set dev. The reply is taken
+// from memory chunks shared with other decoded values: keeping it keeps its
+// chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) PortGet(ctx context.Context, req *PortGetRequest) (*Dev, error) {
 	fam, err := c.core.Check(ctx, CmdPortGet, "port-get", false)
 	if err != nil {
@@ -217,8 +222,10 @@ func (c *Client) PortGet(ctx context.Context, req *PortGetRequest) (*Dev, error)
 		return nil, opError("port-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Dev)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfDev().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("port-get", err)
 	}

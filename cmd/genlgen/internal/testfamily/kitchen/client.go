@@ -51,8 +51,9 @@ func (c *Client) Conn() *genl.Conn { return c.core.Conn() }
 func (c *Client) Family() *family.Family { return c.core.Family() }
 
 // Get sends kitchen get (do, command 1): request attributes u32-val, name;
-// reply attributes u32-val, name, nest, nests, stat of set main. A nil req
-// sends no attributes.
+// reply attributes u32-val, name, nest, nests, stat of set main. The reply is
+// taken from memory chunks shared with other decoded values: keeping it keeps
+// its chunks alive (see attrs.Slab). A nil req sends no attributes.
 func (c *Client) Get(ctx context.Context, req *GetRequest) (*Main, error) {
 	fam, err := c.core.Check(ctx, CmdGet, "get", false)
 	if err != nil {
@@ -70,8 +71,10 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*Main, error) {
 		return nil, opError("get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Main)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfMain().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get", err)
 	}
@@ -308,7 +311,9 @@ func (c *Client) ListDumpAppend(ctx context.Context, dst []Main) ([]Main, error)
 }
 
 // Ping sends kitchen ping (do, command 4): no request attributes; the reply
-// carries no attributes (set empty).
+// carries no attributes (set empty). The reply is taken from memory chunks
+// shared with other decoded values: keeping it keeps its chunks alive (see
+// attrs.Slab).
 func (c *Client) Ping(ctx context.Context) (*Empty, error) {
 	fam, err := c.core.Check(ctx, CmdPing, "ping", false)
 	if err != nil {
@@ -321,8 +326,10 @@ func (c *Client) Ping(ctx context.Context) (*Empty, error) {
 		return nil, opError("ping", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(Empty)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfEmpty().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("ping", err)
 	}
@@ -331,7 +338,9 @@ func (c *Client) Ping(ctx context.Context) (*Empty, error) {
 
 // HdrGet sends kitchen hdr-get (do, command 5): request attributes u32-val;
 // reply attributes u32-val, name of set main. Messages carry the fixed header
-// kt-header. A nil req sends no attributes.
+// kt-header. The reply is taken from memory chunks shared with other decoded
+// values: keeping it keeps its chunks alive (see attrs.Slab). A nil req sends
+// no attributes.
 func (c *Client) HdrGet(ctx context.Context, hdr KtHeader, req *HdrGetRequest) (*MainKtHeaderMessage, error) {
 	fam, err := c.core.Check(ctx, CmdHdrGet, "hdr-get", false)
 	if err != nil {
@@ -352,8 +361,10 @@ func (c *Client) HdrGet(ctx context.Context, hdr KtHeader, req *HdrGetRequest) (
 		return nil, opError("hdr-get", err)
 	}
 	r.ReplyDeclared = true
-	rep := new(MainKtHeaderMessage)
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, nil) })
+	a := allocators.Get().(*allocator)
+	rep := a.slabOfMainKtHeaderMessage().New()
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	allocators.Put(a)
 	if err != nil {
 		return nil, opError("hdr-get", err)
 	}

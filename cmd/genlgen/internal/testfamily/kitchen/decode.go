@@ -113,7 +113,8 @@ var namesEmpty = []string{}
 // (attrs.Slab, attrs.Arena) for the values of many replies. A value is never
 // written after it is handed out, but keeping one keeps its chunk alive. A nil
 // *allocator allocates each value on its own. Dumps take one from allocators
-// for the whole dump; everything else passes nil.
+// for the whole dump and do-requests one for their reply; everything else
+// passes nil.
 type allocator struct {
 	copies                  attrs.Arena
 	slabInnerSet            attrs.Slab[InnerSet]
@@ -122,6 +123,7 @@ type allocator struct {
 	slabInnerSubset         attrs.Slab[InnerSubset]
 	slabLeaf                attrs.Slab[Leaf]
 	slabMain                attrs.Slab[Main]
+	slabEmpty               attrs.Slab[Empty]
 	slabMainKtHeaderMessage attrs.Slab[MainKtHeaderMessage]
 }
 
@@ -184,6 +186,14 @@ func (a *allocator) slabOfMain() *attrs.Slab[Main] {
 	return &a.slabMain
 }
 
+// slabOfEmpty returns the allocator's slab of Empty, nil for a nil allocator.
+func (a *allocator) slabOfEmpty() *attrs.Slab[Empty] {
+	if a == nil {
+		return nil
+	}
+	return &a.slabEmpty
+}
+
 // slabOfMainKtHeaderMessage returns the allocator's slab of
 // MainKtHeaderMessage, nil for a nil allocator.
 func (a *allocator) slabOfMainKtHeaderMessage() *attrs.Slab[MainKtHeaderMessage] {
@@ -193,7 +203,7 @@ func (a *allocator) slabOfMainKtHeaderMessage() *attrs.Slab[MainKtHeaderMessage]
 	return &a.slabMainKtHeaderMessage
 }
 
-// allocators holds the allocators of finished dumps for the next ones.
+// allocators holds the allocators of finished calls for the next ones.
 var allocators = sync.Pool{New: func() any { return new(allocator) }}
 
 // dropRecycledMain forgets what recycling a Main handed to a's free lists and
