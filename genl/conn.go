@@ -68,9 +68,8 @@ type Conn struct {
 	spare      atomic.Pointer[call] // one finished call, recycled without mu
 	freeRx     []*rxBuf
 
-	sending   bool
-	gathering bool        // the leader yields to the callers it woke, then sends what they queued
-	sendBusy  atomic.Bool // sending, readable without mu
+	sending  bool
+	sendBusy atomic.Bool // sending, readable without mu
 	// A leader that finds the socket empty while another goroutine is in
 	// sendmsg waits for the sendmsg to end (awaitSend): sendWait is set
 	// while it does, and the sender then signals sendDone.
@@ -775,14 +774,12 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 			return err
 		}
 		if c.dispatchLocked(rx, n, self) > 0 {
-			// Let the callers just woken run and queue their next
-			// requests, so that they go out in one sendmsg: meanwhile
-			// they leave the sending to the leader (gathering).
-			c.gathering = true
+			// Let the callers just woken run: the first to queue its
+			// next request sends it, and what the others queue
+			// meanwhile (flushLocked), while the leader reads on.
 			c.mu.Unlock()
 			runtime.Gosched()
 			c.mu.Lock()
-			c.gathering = false
 		}
 		if len(c.sendQ) > 0 {
 			c.flushLocked(true)

@@ -3,6 +3,7 @@ package genl
 import (
 	"errors"
 	"net"
+	"runtime"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -22,8 +23,17 @@ import (
 // kernel has queued the answers by then. The leader still flushes what is
 // queued when nobody sends, e.g. after an overrun's barrier, and what waited
 // for room in the receive buffer (flow.go) as it reads the answers that make
-// room; and when it has just woken callers, it lets them run and sends what
-// they queue meanwhile in one sendmsg (gathering).
+// room.
+//
+// A sender whose queue has run dry yields its processor once before it
+// stops, and sends what the callers that ran meanwhile queued: replies
+// arrive in bunches, so the callers woken for them come back with their
+// next requests together, and one sendmsg carries them (a sendmsg costs
+// about as much as the kernel's work for three small requests). Sending
+// them from the leader instead (it woke them, let them run and queue, then
+// sent) coalesced a little more but kept the kernel's work and the reading
+// on one CPU: with 8 goroutines making ethtool linkinfo-get requests, 8.0
+// against 5.4 us per request.
 
 // submitLocked queues cl and sends it unless an active sender will, or the
 // queue is held after an overrun.
@@ -33,9 +43,6 @@ func (c *Conn) submitLocked(cl *call) {
 	switch {
 	case c.sending:
 		// The sender drains the queue before it stops.
-	case c.gathering:
-		// The leader has just woken callers, this one among them, and
-		// sends what they queue together once they have run.
 	case c.held():
 		// After an overrun: a leader (this caller, if nobody else)
 		// sends it once the barrier's ACK is in.
@@ -88,7 +95,19 @@ func (c *Conn) flushLocked(leader bool) {
 	c.sending = true
 	busy := false
 	var start time.Time
-	for sent := 0; len(c.sendQ) > 0 && !c.held() && c.fitsLocked(c.sendQ[0]); {
+	lingered := false
+	for sent := 0; ; {
+		if len(c.sendQ) == 0 && sent > 0 && !leader && !lingered && !c.closed {
+			// See the top of this file: the callers woken for the
+			// replies to what went out are about to queue more.
+			lingered = true
+			c.mu.Unlock()
+			runtime.Gosched()
+			c.mu.Lock()
+		}
+		if len(c.sendQ) == 0 || c.held() || !c.fitsLocked(c.sendQ[0]) {
+			break
+		}
 		if sent > 0 {
 			if leader {
 				break

@@ -246,6 +246,16 @@ func BenchmarkTypedDo(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		before := conn.Stats()
+		b.Cleanup(func() {
+			// How the Conn coalesced: requests per sendmsg and
+			// datagrams per request.
+			st := conn.Stats()
+			if reqs := st.Requests - before.Requests; reqs > 0 && st.Sends > before.Sends {
+				b.ReportMetric(float64(reqs)/float64(st.Sends-before.Sends), "req/send")
+				b.ReportMetric(float64(st.Datagrams-before.Datagrams)/float64(reqs), "dgrams/req")
+			}
+		})
 		return c
 	}
 	get := func(ctx context.Context, c *ethtool.Client, i uint32) error {
