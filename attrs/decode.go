@@ -333,6 +333,19 @@ func (d *Decoder) wrongSize(n int) uint64 {
 	return 0
 }
 
+// u16Slow, u32Slow and u64Slow are uintSlow for U16, U32 and U64: a call
+// without arguments, never inlined, leaves the accessors small enough for
+// the compiler to inline them into generated decoders.
+//
+//go:noinline
+func (d *Decoder) u16Slow() uint16 { return uint16(d.uintSlow(2)) }
+
+//go:noinline
+func (d *Decoder) u32Slow() uint32 { return uint32(d.uintSlow(4)) }
+
+//go:noinline
+func (d *Decoder) u64Slow() uint64 { return d.uintSlow(8) }
+
 // U8 returns the current payload as an 8-bit unsigned integer.
 func (d *Decoder) U8() uint8 {
 	if d.curLen == 1 {
@@ -344,31 +357,28 @@ func (d *Decoder) U8() uint8 {
 // U16 returns the current payload as a 16-bit unsigned integer in host byte
 // order, or network order when the attribute carries [FlagNetByteOrder].
 func (d *Decoder) U16() uint16 {
-	if d.curLen == 2 && d.flags == 0 {
-		s := d.curOff + HeaderLen
-		return binary.NativeEndian.Uint16(d.buf[s : s+2])
+	if d.curLen+int(d.flags) == 2 { // 2 bytes, no flags (flag bits are >= 1<<14)
+		return binary.NativeEndian.Uint16(d.buf[d.curOff+HeaderLen:])
 	}
-	return uint16(d.uintSlow(2))
+	return d.u16Slow()
 }
 
 // U32 returns the current payload as a 32-bit unsigned integer in host byte
 // order, or network order when the attribute carries [FlagNetByteOrder].
 func (d *Decoder) U32() uint32 {
-	if d.curLen == 4 && d.flags == 0 {
-		s := d.curOff + HeaderLen
-		return binary.NativeEndian.Uint32(d.buf[s : s+4])
+	if d.curLen+int(d.flags) == 4 { // 4 bytes, no flags (flag bits are >= 1<<14)
+		return binary.NativeEndian.Uint32(d.buf[d.curOff+HeaderLen:])
 	}
-	return uint32(d.uintSlow(4))
+	return d.u32Slow()
 }
 
 // U64 returns the current payload as a 64-bit unsigned integer in host byte
 // order, or network order when the attribute carries [FlagNetByteOrder].
 func (d *Decoder) U64() uint64 {
-	if d.curLen == 8 && d.flags == 0 {
-		s := d.curOff + HeaderLen
-		return binary.NativeEndian.Uint64(d.buf[s : s+8])
+	if d.curLen+int(d.flags) == 8 { // 8 bytes, no flags (flag bits are >= 1<<14)
+		return binary.NativeEndian.Uint64(d.buf[d.curOff+HeaderLen:])
 	}
-	return uint64(d.uintSlow(8))
+	return d.u64Slow()
 }
 
 // U16BE returns the current payload as a 16-bit unsigned integer in network
