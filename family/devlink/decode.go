@@ -676,134 +676,135 @@ func (a *allocator) dropRecycledDevlink() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Devlink) recycle(a *allocator) {
+	v.release(a)
+	*v = Devlink{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Devlink) release(a *allocator) {
 	a.arena().Keep(v.BusName.Value)
 	a.arena().Keep(v.DevName.Value)
 	a.arena().Keep(v.PortNetdevName.Value)
 	a.arena().Keep(v.PortIbdevName.Value)
 	if v.DpipeTables != nil {
-		v.DpipeTables.recycle(a)
+		v.DpipeTables.release(a)
 		a.slabOfDlDpipeTables().Put(v.DpipeTables)
 	}
 	for i := range v.DpipeTable {
-		v.DpipeTable[i].recycle(a)
+		v.DpipeTable[i].release(a)
 	}
 	a.slabOfDlDpipeTable().PutSlice(v.DpipeTable)
 	a.arena().Keep(v.DpipeTableName.Value)
 	if v.DpipeTableMatches != nil {
-		v.DpipeTableMatches.recycle(a)
+		v.DpipeTableMatches.release(a)
 		a.slabOfDlDpipeTableMatches().Put(v.DpipeTableMatches)
 	}
 	if v.DpipeTableActions != nil {
-		v.DpipeTableActions.recycle(a)
+		v.DpipeTableActions.release(a)
 		a.slabOfDlDpipeTableActions().Put(v.DpipeTableActions)
 	}
 	if v.DpipeEntries != nil {
-		v.DpipeEntries.recycle(a)
+		v.DpipeEntries.release(a)
 		a.slabOfDlDpipeEntries().Put(v.DpipeEntries)
 	}
 	for i := range v.DpipeEntry {
-		v.DpipeEntry[i].recycle(a)
+		v.DpipeEntry[i].release(a)
 	}
 	a.slabOfDlDpipeEntry().PutSlice(v.DpipeEntry)
 	if v.DpipeEntryMatchValues != nil {
-		v.DpipeEntryMatchValues.recycle(a)
+		v.DpipeEntryMatchValues.release(a)
 		a.slabOfDlDpipeEntryMatchValues().Put(v.DpipeEntryMatchValues)
 	}
 	if v.DpipeEntryActionValues != nil {
-		v.DpipeEntryActionValues.recycle(a)
+		v.DpipeEntryActionValues.release(a)
 		a.slabOfDlDpipeEntryActionValues().Put(v.DpipeEntryActionValues)
-	}
-	for i := range v.DpipeMatch {
-		v.DpipeMatch[i].recycle(a)
 	}
 	a.slabOfDlDpipeMatch().PutSlice(v.DpipeMatch)
 	for i := range v.DpipeMatchValue {
-		v.DpipeMatchValue[i].recycle(a)
+		v.DpipeMatchValue[i].release(a)
 	}
 	a.slabOfDlDpipeMatchValue().PutSlice(v.DpipeMatchValue)
-	for i := range v.DpipeAction {
-		v.DpipeAction[i].recycle(a)
-	}
 	a.slabOfDlDpipeAction().PutSlice(v.DpipeAction)
 	for i := range v.DpipeActionValue {
-		v.DpipeActionValue[i].recycle(a)
+		v.DpipeActionValue[i].release(a)
 	}
 	a.slabOfDlDpipeActionValue().PutSlice(v.DpipeActionValue)
 	a.arena().Recycle(v.DpipeValue)
 	a.arena().Recycle(v.DpipeValueMask)
 	if v.DpipeHeaders != nil {
-		v.DpipeHeaders.recycle(a)
+		v.DpipeHeaders.release(a)
 		a.slabOfDlDpipeHeaders().Put(v.DpipeHeaders)
 	}
 	for i := range v.DpipeHeader {
-		v.DpipeHeader[i].recycle(a)
+		v.DpipeHeader[i].release(a)
 	}
 	a.slabOfDlDpipeHeader().PutSlice(v.DpipeHeader)
 	a.arena().Keep(v.DpipeHeaderName.Value)
 	if v.DpipeHeaderFields != nil {
-		v.DpipeHeaderFields.recycle(a)
+		v.DpipeHeaderFields.release(a)
 		a.slabOfDlDpipeHeaderFields().Put(v.DpipeHeaderFields)
 	}
 	for i := range v.DpipeField {
-		v.DpipeField[i].recycle(a)
+		v.DpipeField[i].release(a)
 	}
 	a.slabOfDlDpipeField().PutSlice(v.DpipeField)
 	a.arena().Keep(v.DpipeFieldName.Value)
 	if v.ResourceList != nil {
-		v.ResourceList.recycle(a)
+		v.ResourceList.release(a)
 		a.slabOfDlResourceList().Put(v.ResourceList)
 	}
 	for i := range v.Resource {
-		v.Resource[i].recycle(a)
+		v.Resource[i].release(a)
 	}
 	a.slabOfDlResource().PutSlice(v.Resource)
 	a.arena().Keep(v.ResourceName.Value)
 	if v.Param != nil {
-		v.Param.recycle(a)
+		v.Param.release(a)
 		a.slabOfDlParam().Put(v.Param)
 	}
 	a.arena().Keep(v.ParamName.Value)
 	a.arena().Keep(v.RegionName.Value)
 	if v.RegionSnapshots != nil {
-		v.RegionSnapshots.recycle(a)
+		v.RegionSnapshots.release(a)
 		a.slabOfDlRegionSnapshots().Put(v.RegionSnapshots)
 	}
 	if v.RegionSnapshot != nil {
-		v.RegionSnapshot.recycle(a)
 		a.slabOfDlRegionSnapshot().Put(v.RegionSnapshot)
 	}
 	if v.RegionChunks != nil {
-		v.RegionChunks.recycle(a)
+		v.RegionChunks.release(a)
 		a.slabOfDlRegionChunks().Put(v.RegionChunks)
 	}
 	if v.RegionChunk != nil {
-		v.RegionChunk.recycle(a)
+		v.RegionChunk.release(a)
 		a.slabOfDlRegionChunk().Put(v.RegionChunk)
 	}
 	a.arena().Recycle(v.RegionChunkData)
 	a.arena().Keep(v.InfoDriverName.Value)
 	a.arena().Keep(v.InfoSerialNumber.Value)
 	for i := range v.InfoVersionFixed {
-		v.InfoVersionFixed[i].recycle(a)
+		v.InfoVersionFixed[i].release(a)
 	}
 	a.slabOfDlInfoVersion().PutSlice(v.InfoVersionFixed)
 	for i := range v.InfoVersionRunning {
-		v.InfoVersionRunning[i].recycle(a)
+		v.InfoVersionRunning[i].release(a)
 	}
 	a.slabOfDlInfoVersion().PutSlice(v.InfoVersionRunning)
 	for i := range v.InfoVersionStored {
-		v.InfoVersionStored[i].recycle(a)
+		v.InfoVersionStored[i].release(a)
 	}
 	a.slabOfDlInfoVersion().PutSlice(v.InfoVersionStored)
 	a.arena().Keep(v.InfoVersionName.Value)
 	a.arena().Keep(v.InfoVersionValue.Value)
 	if v.Fmsg != nil {
-		v.Fmsg.recycle(a)
+		v.Fmsg.release(a)
 		a.slabOfDlFmsg().Put(v.Fmsg)
 	}
 	a.arena().Keep(v.FmsgObjName.Value)
 	if v.HealthReporter != nil {
-		v.HealthReporter.recycle(a)
+		v.HealthReporter.release(a)
 		a.slabOfDlHealthReporter().Put(v.HealthReporter)
 	}
 	a.arena().Keep(v.HealthReporterName.Value)
@@ -811,108 +812,123 @@ func (v *Devlink) recycle(a *allocator) {
 	a.arena().Keep(v.FlashUpdateComponent.Value)
 	a.arena().Keep(v.FlashUpdateStatusMsg.Value)
 	if v.Stats != nil {
-		v.Stats.recycle(a)
 		a.slabOfDlAttrStats().Put(v.Stats)
 	}
 	a.arena().Keep(v.TrapName.Value)
 	if v.TrapMetadata != nil {
-		v.TrapMetadata.recycle(a)
 		a.slabOfDlTrapMetadata().Put(v.TrapMetadata)
 	}
 	a.arena().Keep(v.TrapGroupName.Value)
 	if v.PortFunction != nil {
-		v.PortFunction.recycle(a)
+		v.PortFunction.release(a)
 		a.slabOfDlPortFunction().Put(v.PortFunction)
 	}
 	a.arena().Keep(v.InfoBoardSerialNumber.Value)
 	if v.DevStats != nil {
-		v.DevStats.recycle(a)
+		v.DevStats.release(a)
 		a.slabOfDlDevStats().Put(v.DevStats)
 	}
 	if v.ReloadStats != nil {
-		v.ReloadStats.recycle(a)
+		v.ReloadStats.release(a)
 		a.slabOfDlReloadStats().Put(v.ReloadStats)
-	}
-	for i := range v.ReloadStatsEntry {
-		v.ReloadStatsEntry[i].recycle(a)
 	}
 	a.slabOfDlReloadStatsEntry().PutSlice(v.ReloadStatsEntry)
 	if v.RemoteReloadStats != nil {
-		v.RemoteReloadStats.recycle(a)
+		v.RemoteReloadStats.release(a)
 		a.slabOfDlReloadStats().Put(v.RemoteReloadStats)
 	}
 	for i := range v.ReloadActionInfo {
-		v.ReloadActionInfo[i].recycle(a)
+		v.ReloadActionInfo[i].release(a)
 	}
 	a.slabOfDlReloadActInfo().PutSlice(v.ReloadActionInfo)
 	for i := range v.ReloadActionStats {
-		v.ReloadActionStats[i].recycle(a)
+		v.ReloadActionStats[i].release(a)
 	}
 	a.slabOfDlReloadActStats().PutSlice(v.ReloadActionStats)
 	a.arena().Keep(v.RateNodeName.Value)
 	a.arena().Keep(v.RateParentNodeName.Value)
 	a.arena().Keep(v.LinecardType.Value)
 	if v.LinecardSupportedTypes != nil {
-		v.LinecardSupportedTypes.recycle(a)
+		v.LinecardSupportedTypes.release(a)
 		a.slabOfDlLinecardSupportedTypes().Put(v.LinecardSupportedTypes)
 	}
 	if v.Selftests != nil {
-		v.Selftests.recycle(a)
 		a.slabOfDlSelftestID().Put(v.Selftests)
-	}
-	for i := range v.RateTcBws {
-		v.RateTcBws[i].recycle(a)
 	}
 	a.slabOfDlRateTcBws().PutSlice(v.RateTcBws)
 	if v.ParentDev != nil {
-		v.ParentDev.recycle(a)
+		v.ParentDev.release(a)
 		a.slabOfDlParentDev().Put(v.ParentDev)
 	}
-	*v = Devlink{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDevStats) recycle(a *allocator) {
+	v.release(a)
+	*v = DlDevStats{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDevStats) release(a *allocator) {
 	if v.ReloadStats != nil {
-		v.ReloadStats.recycle(a)
+		v.ReloadStats.release(a)
 		a.slabOfDlReloadStats().Put(v.ReloadStats)
 	}
 	if v.RemoteReloadStats != nil {
-		v.RemoteReloadStats.recycle(a)
+		v.RemoteReloadStats.release(a)
 		a.slabOfDlReloadStats().Put(v.RemoteReloadStats)
 	}
-	*v = DlDevStats{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlReloadStats) recycle(a *allocator) {
+	v.release(a)
+	*v = DlReloadStats{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlReloadStats) release(a *allocator) {
 	for i := range v.ReloadActionInfo {
-		v.ReloadActionInfo[i].recycle(a)
+		v.ReloadActionInfo[i].release(a)
 	}
 	a.slabOfDlReloadActInfo().PutSlice(v.ReloadActionInfo)
-	*v = DlReloadStats{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlReloadActInfo) recycle(a *allocator) {
+	v.release(a)
+	*v = DlReloadActInfo{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlReloadActInfo) release(a *allocator) {
 	for i := range v.ReloadActionStats {
-		v.ReloadActionStats[i].recycle(a)
+		v.ReloadActionStats[i].release(a)
 	}
 	a.slabOfDlReloadActStats().PutSlice(v.ReloadActionStats)
-	*v = DlReloadActInfo{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlReloadActStats) recycle(a *allocator) {
-	for i := range v.ReloadStatsEntry {
-		v.ReloadStatsEntry[i].recycle(a)
-	}
-	a.slabOfDlReloadStatsEntry().PutSlice(v.ReloadStatsEntry)
+	v.release(a)
 	*v = DlReloadActStats{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlReloadActStats) release(a *allocator) {
+	a.slabOfDlReloadStatsEntry().PutSlice(v.ReloadStatsEntry)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -924,105 +940,169 @@ func (v *DlReloadStatsEntry) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlInfoVersion) recycle(a *allocator) {
+	v.release(a)
+	*v = DlInfoVersion{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlInfoVersion) release(a *allocator) {
 	a.arena().Keep(v.InfoVersionName.Value)
 	a.arena().Keep(v.InfoVersionValue.Value)
-	*v = DlInfoVersion{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlPortFunction) recycle(a *allocator) {
-	a.arena().Recycle(v.HwAddr)
+	v.release(a)
 	*v = DlPortFunction{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlPortFunction) release(a *allocator) {
+	a.arena().Recycle(v.HwAddr)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeTables) recycle(a *allocator) {
+	v.release(a)
+	*v = DlDpipeTables{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeTables) release(a *allocator) {
 	for i := range v.DpipeTable {
-		v.DpipeTable[i].recycle(a)
+		v.DpipeTable[i].release(a)
 	}
 	a.slabOfDlDpipeTable().PutSlice(v.DpipeTable)
-	*v = DlDpipeTables{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeTable) recycle(a *allocator) {
+	v.release(a)
+	*v = DlDpipeTable{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeTable) release(a *allocator) {
 	a.arena().Keep(v.DpipeTableName.Value)
 	if v.DpipeTableMatches != nil {
-		v.DpipeTableMatches.recycle(a)
+		v.DpipeTableMatches.release(a)
 		a.slabOfDlDpipeTableMatches().Put(v.DpipeTableMatches)
 	}
 	if v.DpipeTableActions != nil {
-		v.DpipeTableActions.recycle(a)
+		v.DpipeTableActions.release(a)
 		a.slabOfDlDpipeTableActions().Put(v.DpipeTableActions)
 	}
-	*v = DlDpipeTable{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeTableMatches) recycle(a *allocator) {
-	for i := range v.DpipeMatch {
-		v.DpipeMatch[i].recycle(a)
-	}
-	a.slabOfDlDpipeMatch().PutSlice(v.DpipeMatch)
+	v.release(a)
 	*v = DlDpipeTableMatches{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeTableMatches) release(a *allocator) {
+	a.slabOfDlDpipeMatch().PutSlice(v.DpipeMatch)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeTableActions) recycle(a *allocator) {
-	for i := range v.DpipeAction {
-		v.DpipeAction[i].recycle(a)
-	}
-	a.slabOfDlDpipeAction().PutSlice(v.DpipeAction)
+	v.release(a)
 	*v = DlDpipeTableActions{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeTableActions) release(a *allocator) {
+	a.slabOfDlDpipeAction().PutSlice(v.DpipeAction)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeEntries) recycle(a *allocator) {
+	v.release(a)
+	*v = DlDpipeEntries{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeEntries) release(a *allocator) {
 	for i := range v.DpipeEntry {
-		v.DpipeEntry[i].recycle(a)
+		v.DpipeEntry[i].release(a)
 	}
 	a.slabOfDlDpipeEntry().PutSlice(v.DpipeEntry)
-	*v = DlDpipeEntries{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeEntry) recycle(a *allocator) {
+	v.release(a)
+	*v = DlDpipeEntry{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeEntry) release(a *allocator) {
 	if v.DpipeEntryMatchValues != nil {
-		v.DpipeEntryMatchValues.recycle(a)
+		v.DpipeEntryMatchValues.release(a)
 		a.slabOfDlDpipeEntryMatchValues().Put(v.DpipeEntryMatchValues)
 	}
 	if v.DpipeEntryActionValues != nil {
-		v.DpipeEntryActionValues.recycle(a)
+		v.DpipeEntryActionValues.release(a)
 		a.slabOfDlDpipeEntryActionValues().Put(v.DpipeEntryActionValues)
 	}
-	*v = DlDpipeEntry{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeEntryMatchValues) recycle(a *allocator) {
+	v.release(a)
+	*v = DlDpipeEntryMatchValues{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeEntryMatchValues) release(a *allocator) {
 	for i := range v.DpipeMatchValue {
-		v.DpipeMatchValue[i].recycle(a)
+		v.DpipeMatchValue[i].release(a)
 	}
 	a.slabOfDlDpipeMatchValue().PutSlice(v.DpipeMatchValue)
-	*v = DlDpipeEntryMatchValues{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeEntryActionValues) recycle(a *allocator) {
+	v.release(a)
+	*v = DlDpipeEntryActionValues{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeEntryActionValues) release(a *allocator) {
 	for i := range v.DpipeActionValue {
-		v.DpipeActionValue[i].recycle(a)
+		v.DpipeActionValue[i].release(a)
 	}
 	a.slabOfDlDpipeActionValue().PutSlice(v.DpipeActionValue)
-	*v = DlDpipeEntryActionValues{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1034,13 +1114,17 @@ func (v *DlDpipeMatch) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeMatchValue) recycle(a *allocator) {
-	for i := range v.DpipeMatch {
-		v.DpipeMatch[i].recycle(a)
-	}
+	v.release(a)
+	*v = DlDpipeMatchValue{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeMatchValue) release(a *allocator) {
 	a.slabOfDlDpipeMatch().PutSlice(v.DpipeMatch)
 	a.arena().Recycle(v.DpipeValue)
 	a.arena().Recycle(v.DpipeValueMask)
-	*v = DlDpipeMatchValue{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1052,85 +1136,144 @@ func (v *DlDpipeAction) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeActionValue) recycle(a *allocator) {
-	for i := range v.DpipeAction {
-		v.DpipeAction[i].recycle(a)
-	}
+	v.release(a)
+	*v = DlDpipeActionValue{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeActionValue) release(a *allocator) {
 	a.slabOfDlDpipeAction().PutSlice(v.DpipeAction)
 	a.arena().Recycle(v.DpipeValue)
 	a.arena().Recycle(v.DpipeValueMask)
-	*v = DlDpipeActionValue{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeHeaders) recycle(a *allocator) {
+	v.release(a)
+	*v = DlDpipeHeaders{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeHeaders) release(a *allocator) {
 	for i := range v.DpipeHeader {
-		v.DpipeHeader[i].recycle(a)
+		v.DpipeHeader[i].release(a)
 	}
 	a.slabOfDlDpipeHeader().PutSlice(v.DpipeHeader)
-	*v = DlDpipeHeaders{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeHeader) recycle(a *allocator) {
+	v.release(a)
+	*v = DlDpipeHeader{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeHeader) release(a *allocator) {
 	a.arena().Keep(v.DpipeHeaderName.Value)
 	if v.DpipeHeaderFields != nil {
-		v.DpipeHeaderFields.recycle(a)
+		v.DpipeHeaderFields.release(a)
 		a.slabOfDlDpipeHeaderFields().Put(v.DpipeHeaderFields)
 	}
-	*v = DlDpipeHeader{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeHeaderFields) recycle(a *allocator) {
+	v.release(a)
+	*v = DlDpipeHeaderFields{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeHeaderFields) release(a *allocator) {
 	for i := range v.DpipeField {
-		v.DpipeField[i].recycle(a)
+		v.DpipeField[i].release(a)
 	}
 	a.slabOfDlDpipeField().PutSlice(v.DpipeField)
-	*v = DlDpipeHeaderFields{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeField) recycle(a *allocator) {
-	a.arena().Keep(v.DpipeFieldName.Value)
+	v.release(a)
 	*v = DlDpipeField{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeField) release(a *allocator) {
+	a.arena().Keep(v.DpipeFieldName.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlResource) recycle(a *allocator) {
-	a.arena().Keep(v.ResourceName.Value)
+	v.release(a)
 	*v = DlResource{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlResource) release(a *allocator) {
+	a.arena().Keep(v.ResourceName.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlResourceList) recycle(a *allocator) {
+	v.release(a)
+	*v = DlResourceList{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlResourceList) release(a *allocator) {
 	for i := range v.Resource {
-		v.Resource[i].recycle(a)
+		v.Resource[i].release(a)
 	}
 	a.slabOfDlResource().PutSlice(v.Resource)
-	*v = DlResourceList{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlParam) recycle(a *allocator) {
-	a.arena().Keep(v.ParamName.Value)
+	v.release(a)
 	*v = DlParam{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlParam) release(a *allocator) {
+	a.arena().Keep(v.ParamName.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlRegionSnapshots) recycle(a *allocator) {
+	v.release(a)
+	*v = DlRegionSnapshots{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlRegionSnapshots) release(a *allocator) {
 	if v.RegionSnapshot != nil {
-		v.RegionSnapshot.recycle(a)
 		a.slabOfDlRegionSnapshot().Put(v.RegionSnapshot)
 	}
-	*v = DlRegionSnapshots{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1142,32 +1285,60 @@ func (v *DlRegionSnapshot) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlRegionChunks) recycle(a *allocator) {
+	v.release(a)
+	*v = DlRegionChunks{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlRegionChunks) release(a *allocator) {
 	if v.RegionChunk != nil {
-		v.RegionChunk.recycle(a)
+		v.RegionChunk.release(a)
 		a.slabOfDlRegionChunk().Put(v.RegionChunk)
 	}
-	*v = DlRegionChunks{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlRegionChunk) recycle(a *allocator) {
-	a.arena().Recycle(v.RegionChunkData)
+	v.release(a)
 	*v = DlRegionChunk{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlRegionChunk) release(a *allocator) {
+	a.arena().Recycle(v.RegionChunkData)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlFmsg) recycle(a *allocator) {
-	a.arena().Keep(v.FmsgObjName.Value)
+	v.release(a)
 	*v = DlFmsg{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlFmsg) release(a *allocator) {
+	a.arena().Keep(v.FmsgObjName.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlHealthReporter) recycle(a *allocator) {
-	a.arena().Keep(v.HealthReporterName.Value)
+	v.release(a)
 	*v = DlHealthReporter{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlHealthReporter) release(a *allocator) {
+	a.arena().Keep(v.HealthReporterName.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1185,8 +1356,15 @@ func (v *DlTrapMetadata) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlLinecardSupportedTypes) recycle(a *allocator) {
-	a.arena().Keep(v.LinecardType.Value)
+	v.release(a)
 	*v = DlLinecardSupportedTypes{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlLinecardSupportedTypes) release(a *allocator) {
+	a.arena().Keep(v.LinecardType.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1204,9 +1382,16 @@ func (v *DlRateTcBws) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlParentDev) recycle(a *allocator) {
+	v.release(a)
+	*v = DlParentDev{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlParentDev) release(a *allocator) {
 	a.arena().Keep(v.BusName.Value)
 	a.arena().Keep(v.DevName.Value)
-	*v = DlParentDev{}
 }
 
 // UnmarshalAttrs decodes attributes of set devlink from b into v,

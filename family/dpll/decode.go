@@ -159,38 +159,37 @@ func (a *allocator) dropRecycledPin() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Dpll) recycle(a *allocator) {
-	a.arena().Keep(v.ModuleName.Value)
+	v.release(a)
 	*v = Dpll{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Dpll) release(a *allocator) {
+	a.arena().Keep(v.ModuleName.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Pin) recycle(a *allocator) {
+	v.release(a)
+	*v = Pin{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Pin) release(a *allocator) {
 	a.arena().Keep(v.ModuleName.Value)
 	a.arena().Keep(v.BoardLabel.Value)
 	a.arena().Keep(v.PanelLabel.Value)
 	a.arena().Keep(v.PackageLabel.Value)
-	for i := range v.FrequencySupported {
-		v.FrequencySupported[i].recycle(a)
-	}
 	a.slabOfFrequencyRange().PutSlice(v.FrequencySupported)
-	for i := range v.ParentDevice {
-		v.ParentDevice[i].recycle(a)
-	}
 	a.slabOfPinParentDevice().PutSlice(v.ParentDevice)
-	for i := range v.ParentPin {
-		v.ParentPin[i].recycle(a)
-	}
 	a.slabOfPinParentPin().PutSlice(v.ParentPin)
-	for i := range v.EsyncFrequencySupported {
-		v.EsyncFrequencySupported[i].recycle(a)
-	}
 	a.slabOfFrequencyRange().PutSlice(v.EsyncFrequencySupported)
-	for i := range v.ReferenceSync {
-		v.ReferenceSync[i].recycle(a)
-	}
 	a.slabOfReferenceSync().PutSlice(v.ReferenceSync)
-	*v = Pin{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

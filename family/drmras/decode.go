@@ -78,16 +78,30 @@ func (a *allocator) dropRecycledErrorCounterAttrs() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *NodeAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = NodeAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *NodeAttrs) release(a *allocator) {
 	a.arena().Keep(v.DeviceName.Value)
 	a.arena().Keep(v.NodeName.Value)
-	*v = NodeAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *ErrorCounterAttrs) recycle(a *allocator) {
-	a.arena().Keep(v.ErrorName.Value)
+	v.release(a)
 	*v = ErrorCounterAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *ErrorCounterAttrs) release(a *allocator) {
+	a.arena().Keep(v.ErrorName.Value)
 }
 
 // UnmarshalAttrs decodes attributes of set node-attrs from b into v,

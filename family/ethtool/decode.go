@@ -1401,112 +1401,189 @@ func (a *allocator) dropRecycledMse() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Header) recycle(a *allocator) {
-	a.arena().Keep(v.DevName.Value)
+	v.release(a)
 	*v = Header{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Header) release(a *allocator) {
+	a.arena().Keep(v.DevName.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *BitsetBit) recycle(a *allocator) {
-	a.arena().Keep(v.Name.Value)
+	v.release(a)
 	*v = BitsetBit{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *BitsetBit) release(a *allocator) {
+	a.arena().Keep(v.Name.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *BitsetBits) recycle(a *allocator) {
+	v.release(a)
+	*v = BitsetBits{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *BitsetBits) release(a *allocator) {
 	for i := range v.Bit {
-		v.Bit[i].recycle(a)
+		v.Bit[i].release(a)
 	}
 	a.slabOfBitsetBit().PutSlice(v.Bit)
-	*v = BitsetBits{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Bitset) recycle(a *allocator) {
+	v.release(a)
+	*v = Bitset{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Bitset) release(a *allocator) {
 	if v.Bits != nil {
-		v.Bits.recycle(a)
+		v.Bits.release(a)
 		a.slabOfBitsetBits().Put(v.Bits)
 	}
 	a.arena().Recycle(v.Value)
 	a.arena().Recycle(v.Mask)
-	*v = Bitset{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *String) recycle(a *allocator) {
-	a.arena().Keep(v.Value.Value)
+	v.release(a)
 	*v = String{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *String) release(a *allocator) {
+	a.arena().Keep(v.Value.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Strings) recycle(a *allocator) {
+	v.release(a)
+	*v = Strings{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Strings) release(a *allocator) {
 	for i := range v.StringAttr {
-		v.StringAttr[i].recycle(a)
+		v.StringAttr[i].release(a)
 	}
 	a.slabOfString().PutSlice(v.StringAttr)
-	*v = Strings{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Stringset) recycle(a *allocator) {
+	v.release(a)
+	*v = Stringset{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Stringset) release(a *allocator) {
 	for i := range v.Strings {
-		v.Strings[i].recycle(a)
+		v.Strings[i].release(a)
 	}
 	a.slabOfStrings().PutSlice(v.Strings)
-	*v = Stringset{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Stringsets) recycle(a *allocator) {
+	v.release(a)
+	*v = Stringsets{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Stringsets) release(a *allocator) {
 	for i := range v.Stringset {
-		v.Stringset[i].recycle(a)
+		v.Stringset[i].release(a)
 	}
 	a.slabOfStringset().PutSlice(v.Stringset)
-	*v = Stringsets{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Strset) recycle(a *allocator) {
+	v.release(a)
+	*v = Strset{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Strset) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Stringsets != nil {
-		v.Stringsets.recycle(a)
+		v.Stringsets.release(a)
 		a.slabOfStringsets().Put(v.Stringsets)
 	}
-	*v = Strset{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Privflags) recycle(a *allocator) {
+	v.release(a)
+	*v = Privflags{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Privflags) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Flags != nil {
-		v.Flags.recycle(a)
+		v.Flags.release(a)
 		a.slabOfBitset().Put(v.Flags)
 	}
-	*v = Privflags{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Rings) recycle(a *allocator) {
+	v.release(a)
+	*v = Rings{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Rings) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
-	*v = Rings{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1518,118 +1595,173 @@ func (v *MmStat) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Mm) recycle(a *allocator) {
+	v.release(a)
+	*v = Mm{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Mm) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Stats != nil {
-		v.Stats.recycle(a)
 		a.slabOfMmStat().Put(v.Stats)
 	}
-	*v = Mm{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Linkinfo) recycle(a *allocator) {
+	v.release(a)
+	*v = Linkinfo{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Linkinfo) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
-	*v = Linkinfo{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Linkmodes) recycle(a *allocator) {
+	v.release(a)
+	*v = Linkmodes{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Linkmodes) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Ours != nil {
-		v.Ours.recycle(a)
+		v.Ours.release(a)
 		a.slabOfBitset().Put(v.Ours)
 	}
 	if v.Peer != nil {
-		v.Peer.recycle(a)
+		v.Peer.release(a)
 		a.slabOfBitset().Put(v.Peer)
 	}
-	*v = Linkmodes{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Linkstate) recycle(a *allocator) {
+	v.release(a)
+	*v = Linkstate{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Linkstate) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
-	*v = Linkstate{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Debug) recycle(a *allocator) {
+	v.release(a)
+	*v = Debug{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Debug) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Msgmask != nil {
-		v.Msgmask.recycle(a)
+		v.Msgmask.release(a)
 		a.slabOfBitset().Put(v.Msgmask)
 	}
-	*v = Debug{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Wol) recycle(a *allocator) {
+	v.release(a)
+	*v = Wol{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Wol) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Modes != nil {
-		v.Modes.recycle(a)
+		v.Modes.release(a)
 		a.slabOfBitset().Put(v.Modes)
 	}
 	a.arena().Recycle(v.Sopass)
-	*v = Wol{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Features) recycle(a *allocator) {
+	v.release(a)
+	*v = Features{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Features) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Hw != nil {
-		v.Hw.recycle(a)
+		v.Hw.release(a)
 		a.slabOfBitset().Put(v.Hw)
 	}
 	if v.Wanted != nil {
-		v.Wanted.recycle(a)
+		v.Wanted.release(a)
 		a.slabOfBitset().Put(v.Wanted)
 	}
 	if v.Active != nil {
-		v.Active.recycle(a)
+		v.Active.release(a)
 		a.slabOfBitset().Put(v.Active)
 	}
 	if v.Nochange != nil {
-		v.Nochange.recycle(a)
+		v.Nochange.release(a)
 		a.slabOfBitset().Put(v.Nochange)
 	}
-	*v = Features{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Channels) recycle(a *allocator) {
+	v.release(a)
+	*v = Channels{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Channels) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
-	*v = Channels{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1641,29 +1773,40 @@ func (v *IrqModeration) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Profile) recycle(a *allocator) {
-	for i := range v.IrqModeration {
-		v.IrqModeration[i].recycle(a)
-	}
-	a.slabOfIrqModeration().PutSlice(v.IrqModeration)
+	v.release(a)
 	*v = Profile{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Profile) release(a *allocator) {
+	a.slabOfIrqModeration().PutSlice(v.IrqModeration)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Coalesce) recycle(a *allocator) {
+	v.release(a)
+	*v = Coalesce{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Coalesce) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.RxProfile != nil {
-		v.RxProfile.recycle(a)
+		v.RxProfile.release(a)
 		a.slabOfProfile().Put(v.RxProfile)
 	}
 	if v.TxProfile != nil {
-		v.TxProfile.recycle(a)
+		v.TxProfile.release(a)
 		a.slabOfProfile().Put(v.TxProfile)
 	}
-	*v = Coalesce{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1675,33 +1818,46 @@ func (v *PauseStat) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Pause) recycle(a *allocator) {
+	v.release(a)
+	*v = Pause{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Pause) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Stats != nil {
-		v.Stats.recycle(a)
 		a.slabOfPauseStat().Put(v.Stats)
 	}
-	*v = Pause{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Eee) recycle(a *allocator) {
+	v.release(a)
+	*v = Eee{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Eee) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.ModesOurs != nil {
-		v.ModesOurs.recycle(a)
+		v.ModesOurs.release(a)
 		a.slabOfBitset().Put(v.ModesOurs)
 	}
 	if v.ModesPeer != nil {
-		v.ModesPeer.recycle(a)
+		v.ModesPeer.release(a)
 		a.slabOfBitset().Put(v.ModesPeer)
 	}
-	*v = Eee{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1719,31 +1875,36 @@ func (v *TsHwtstampProvider) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Tsinfo) recycle(a *allocator) {
+	v.release(a)
+	*v = Tsinfo{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Tsinfo) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Timestamping != nil {
-		v.Timestamping.recycle(a)
+		v.Timestamping.release(a)
 		a.slabOfBitset().Put(v.Timestamping)
 	}
 	if v.TxTypes != nil {
-		v.TxTypes.recycle(a)
+		v.TxTypes.release(a)
 		a.slabOfBitset().Put(v.TxTypes)
 	}
 	if v.RxFilters != nil {
-		v.RxFilters.recycle(a)
+		v.RxFilters.release(a)
 		a.slabOfBitset().Put(v.RxFilters)
 	}
 	if v.Stats != nil {
-		v.Stats.recycle(a)
 		a.slabOfTsStat().Put(v.Stats)
 	}
 	if v.HwtstampProvider != nil {
-		v.HwtstampProvider.recycle(a)
 		a.slabOfTsHwtstampProvider().Put(v.HwtstampProvider)
 	}
-	*v = Tsinfo{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1755,39 +1916,57 @@ func (v *TunnelUDPEntry) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *TunnelUDPTable) recycle(a *allocator) {
+	v.release(a)
+	*v = TunnelUDPTable{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *TunnelUDPTable) release(a *allocator) {
 	if v.Types != nil {
-		v.Types.recycle(a)
+		v.Types.release(a)
 		a.slabOfBitset().Put(v.Types)
 	}
-	for i := range v.Entry {
-		v.Entry[i].recycle(a)
-	}
 	a.slabOfTunnelUDPEntry().PutSlice(v.Entry)
-	*v = TunnelUDPTable{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *TunnelUDP) recycle(a *allocator) {
+	v.release(a)
+	*v = TunnelUDP{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *TunnelUDP) release(a *allocator) {
 	for i := range v.Table {
-		v.Table[i].recycle(a)
+		v.Table[i].release(a)
 	}
 	a.slabOfTunnelUDPTable().PutSlice(v.Table)
-	*v = TunnelUDP{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *TunnelInfo) recycle(a *allocator) {
+	v.release(a)
+	*v = TunnelInfo{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *TunnelInfo) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.UDPPorts != nil {
-		v.UDPPorts.recycle(a)
+		v.UDPPorts.release(a)
 		a.slabOfTunnelUDP().Put(v.UDPPorts)
 	}
-	*v = TunnelInfo{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1799,54 +1978,73 @@ func (v *FECHist) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *FECStat) recycle(a *allocator) {
-	for i := range v.Hist {
-		v.Hist[i].recycle(a)
-	}
-	a.slabOfFECHist().PutSlice(v.Hist)
+	v.release(a)
 	*v = FECStat{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *FECStat) release(a *allocator) {
+	a.slabOfFECHist().PutSlice(v.Hist)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *FEC) recycle(a *allocator) {
+	v.release(a)
+	*v = FEC{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *FEC) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Modes != nil {
-		v.Modes.recycle(a)
+		v.Modes.release(a)
 		a.slabOfBitset().Put(v.Modes)
 	}
 	if v.Stats != nil {
-		v.Stats.recycle(a)
+		v.Stats.release(a)
 		a.slabOfFECStat().Put(v.Stats)
 	}
-	*v = FEC{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *ModuleEeprom) recycle(a *allocator) {
+	v.release(a)
+	*v = ModuleEeprom{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *ModuleEeprom) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	a.arena().Recycle(v.Data)
-	*v = ModuleEeprom{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *StatsGrp) recycle(a *allocator) {
-	for i := range v.HistRx {
-		v.HistRx[i].recycle(a)
-	}
-	a.slabOfStatsGrpHist().PutSlice(v.HistRx)
-	for i := range v.HistTx {
-		v.HistTx[i].recycle(a)
-	}
-	a.slabOfStatsGrpHist().PutSlice(v.HistTx)
+	v.release(a)
 	*v = StatsGrp{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *StatsGrp) release(a *allocator) {
+	a.slabOfStatsGrpHist().PutSlice(v.HistRx)
+	a.slabOfStatsGrpHist().PutSlice(v.HistTx)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1858,39 +2056,60 @@ func (v *StatsGrpHist) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Stats) recycle(a *allocator) {
+	v.release(a)
+	*v = Stats{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Stats) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Groups != nil {
-		v.Groups.recycle(a)
+		v.Groups.release(a)
 		a.slabOfBitset().Put(v.Groups)
 	}
 	for i := range v.Grp {
-		v.Grp[i].recycle(a)
+		v.Grp[i].release(a)
 	}
 	a.slabOfStatsGrp().PutSlice(v.Grp)
-	*v = Stats{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *PhcVclocks) recycle(a *allocator) {
+	v.release(a)
+	*v = PhcVclocks{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *PhcVclocks) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
-	*v = PhcVclocks{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Module) recycle(a *allocator) {
+	v.release(a)
+	*v = Module{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Module) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
-	*v = Module{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1902,15 +2121,19 @@ func (v *C33PsePwLimit) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Pse) recycle(a *allocator) {
+	v.release(a)
+	*v = Pse{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Pse) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
-	for i := range v.C33PsePwLimitRanges {
-		v.C33PsePwLimitRanges[i].recycle(a)
-	}
 	a.slabOfC33PsePwLimit().PutSlice(v.C33PsePwLimitRanges)
-	*v = Pse{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1922,66 +2145,92 @@ func (v *Flow) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *RSS) recycle(a *allocator) {
+	v.release(a)
+	*v = RSS{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *RSS) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	a.arena().Recycle(v.Hkey)
 	if v.FlowHash != nil {
-		v.FlowHash.recycle(a)
 		a.slabOfFlow().Put(v.FlowHash)
 	}
-	*v = RSS{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Plca) recycle(a *allocator) {
+	v.release(a)
+	*v = Plca{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Plca) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
-	*v = Plca{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *PHY) recycle(a *allocator) {
+	v.release(a)
+	*v = PHY{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *PHY) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	a.arena().Keep(v.Drvname.Value)
 	a.arena().Keep(v.Name.Value)
 	a.arena().Keep(v.UpstreamSfpName.Value)
 	a.arena().Keep(v.DownstreamSfpName.Value)
-	*v = PHY{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Tsconfig) recycle(a *allocator) {
+	v.release(a)
+	*v = Tsconfig{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Tsconfig) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.HwtstampProvider != nil {
-		v.HwtstampProvider.recycle(a)
 		a.slabOfTsHwtstampProvider().Put(v.HwtstampProvider)
 	}
 	if v.TxTypes != nil {
-		v.TxTypes.recycle(a)
+		v.TxTypes.release(a)
 		a.slabOfBitset().Put(v.TxTypes)
 	}
 	if v.RxFilters != nil {
-		v.RxFilters.recycle(a)
+		v.RxFilters.release(a)
 		a.slabOfBitset().Put(v.RxFilters)
 	}
 	if v.HwtstampFlags != nil {
-		v.HwtstampFlags.recycle(a)
+		v.HwtstampFlags.release(a)
 		a.slabOfBitset().Put(v.HwtstampFlags)
 	}
-	*v = Tsconfig{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1999,39 +2248,39 @@ func (v *MseSnapshot) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Mse) recycle(a *allocator) {
+	v.release(a)
+	*v = Mse{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Mse) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Capabilities != nil {
-		v.Capabilities.recycle(a)
 		a.slabOfMseCapabilities().Put(v.Capabilities)
 	}
 	if v.ChannelA != nil {
-		v.ChannelA.recycle(a)
 		a.slabOfMseSnapshot().Put(v.ChannelA)
 	}
 	if v.ChannelB != nil {
-		v.ChannelB.recycle(a)
 		a.slabOfMseSnapshot().Put(v.ChannelB)
 	}
 	if v.ChannelC != nil {
-		v.ChannelC.recycle(a)
 		a.slabOfMseSnapshot().Put(v.ChannelC)
 	}
 	if v.ChannelD != nil {
-		v.ChannelD.recycle(a)
 		a.slabOfMseSnapshot().Put(v.ChannelD)
 	}
 	if v.WorstChannel != nil {
-		v.WorstChannel.recycle(a)
 		a.slabOfMseSnapshot().Put(v.WorstChannel)
 	}
 	if v.Link != nil {
-		v.Link.recycle(a)
 		a.slabOfMseSnapshot().Put(v.Link)
 	}
-	*v = Mse{}
 }
 
 // UnmarshalAttrs decodes attributes of set header from b into v,

@@ -64,8 +64,15 @@ func (a *allocator) dropRecycledIoam6() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Ioam6) recycle(a *allocator) {
-	a.arena().Recycle(v.ScData)
+	v.release(a)
 	*v = Ioam6{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Ioam6) release(a *allocator) {
+	a.arena().Recycle(v.ScData)
 }
 
 // UnmarshalAttrs decodes attributes of set ioam6 from b into v,

@@ -120,22 +120,36 @@ func (a *allocator) dropRecycledAttr() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Address) recycle(a *allocator) {
-	a.arena().Recycle(v.Addr6)
+	v.release(a)
 	*v = Address{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Address) release(a *allocator) {
+	a.arena().Recycle(v.Addr6)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Attr) recycle(a *allocator) {
+	v.release(a)
+	*v = Attr{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Attr) release(a *allocator) {
 	if v.Addr != nil {
-		v.Addr.recycle(a)
+		v.Addr.release(a)
 		a.slabOfAddress().Put(v.Addr)
 	}
 	if v.AddrRemote != nil {
-		v.AddrRemote.recycle(a)
+		v.AddrRemote.release(a)
 		a.slabOfAddress().Put(v.AddrRemote)
 	}
-	*v = Attr{}
 }
 
 // UnmarshalAttrs decodes attributes of set address from b into v,

@@ -287,11 +287,17 @@ func (v *IoUringProviderInfo) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *PagePool) recycle(a *allocator) {
+	v.release(a)
+	*v = PagePool{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *PagePool) release(a *allocator) {
 	if v.IoUring != nil {
-		v.IoUring.recycle(a)
 		a.slabOfIoUringProviderInfo().Put(v.IoUring)
 	}
-	*v = PagePool{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -303,11 +309,17 @@ func (v *PagePoolInfo) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *PagePoolStats) recycle(a *allocator) {
+	v.release(a)
+	*v = PagePoolStats{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *PagePoolStats) release(a *allocator) {
 	if v.Info != nil {
-		v.Info.recycle(a)
 		a.slabOfPagePoolInfo().Put(v.Info)
 	}
-	*v = PagePoolStats{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -325,19 +337,24 @@ func (v *XskInfo) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Queue) recycle(a *allocator) {
+	v.release(a)
+	*v = Queue{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Queue) release(a *allocator) {
 	if v.IoUring != nil {
-		v.IoUring.recycle(a)
 		a.slabOfIoUringProviderInfo().Put(v.IoUring)
 	}
 	if v.Xsk != nil {
-		v.Xsk.recycle(a)
 		a.slabOfXskInfo().Put(v.Xsk)
 	}
 	if v.Lease != nil {
-		v.Lease.recycle(a)
+		v.Lease.release(a)
 		a.slabOfLease().Put(v.Lease)
 	}
-	*v = Queue{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -355,11 +372,17 @@ func (v *QueueID) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Lease) recycle(a *allocator) {
+	v.release(a)
+	*v = Lease{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Lease) release(a *allocator) {
 	if v.Queue != nil {
-		v.Queue.recycle(a)
 		a.slabOfQueueID().Put(v.Queue)
 	}
-	*v = Lease{}
 }
 
 // UnmarshalAttrs decodes attributes of set dev from b into v,

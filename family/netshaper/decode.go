@@ -104,19 +104,24 @@ func (a *allocator) dropRecycledCaps() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *NetShaper) recycle(a *allocator) {
+	v.release(a)
+	*v = NetShaper{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *NetShaper) release(a *allocator) {
 	if v.Handle != nil {
-		v.Handle.recycle(a)
 		a.slabOfHandle().Put(v.Handle)
 	}
 	if v.Parent != nil {
-		v.Parent.recycle(a)
 		a.slabOfHandle().Put(v.Parent)
 	}
 	for i := range v.Leaves {
-		v.Leaves[i].recycle(a)
+		v.Leaves[i].release(a)
 	}
 	a.slabOfLeafInfo().PutSlice(v.Leaves)
-	*v = NetShaper{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -128,11 +133,17 @@ func (v *Handle) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *LeafInfo) recycle(a *allocator) {
+	v.release(a)
+	*v = LeafInfo{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *LeafInfo) release(a *allocator) {
 	if v.Handle != nil {
-		v.Handle.recycle(a)
 		a.slabOfHandle().Put(v.Handle)
 	}
-	*v = LeafInfo{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

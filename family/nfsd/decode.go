@@ -333,19 +333,33 @@ func (v *RPCStatus) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Fslocation) recycle(a *allocator) {
+	v.release(a)
+	*v = Fslocation{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Fslocation) release(a *allocator) {
 	a.arena().Keep(v.Host.Value)
 	a.arena().Keep(v.Path.Value)
-	*v = Fslocation{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Fslocations) recycle(a *allocator) {
+	v.release(a)
+	*v = Fslocations{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Fslocations) release(a *allocator) {
 	for i := range v.Location {
-		v.Location[i].recycle(a)
+		v.Location[i].release(a)
 	}
 	a.slabOfFslocation().PutSlice(v.Location)
-	*v = Fslocations{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -357,47 +371,72 @@ func (v *AuthFlavor) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *SvcExport) recycle(a *allocator) {
+	v.release(a)
+	*v = SvcExport{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *SvcExport) release(a *allocator) {
 	a.arena().Keep(v.Client.Value)
 	a.arena().Keep(v.Path.Value)
 	if v.Fslocations != nil {
-		v.Fslocations.recycle(a)
+		v.Fslocations.release(a)
 		a.slabOfFslocations().Put(v.Fslocations)
 	}
 	a.arena().Recycle(v.UUID)
-	for i := range v.Secinfo {
-		v.Secinfo[i].recycle(a)
-	}
 	a.slabOfAuthFlavor().PutSlice(v.Secinfo)
-	*v = SvcExport{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *SvcExportReqs) recycle(a *allocator) {
+	v.release(a)
+	*v = SvcExportReqs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *SvcExportReqs) release(a *allocator) {
 	for i := range v.Requests {
-		v.Requests[i].recycle(a)
+		v.Requests[i].release(a)
 	}
 	a.slabOfSvcExport().PutSlice(v.Requests)
-	*v = SvcExportReqs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Expkey) recycle(a *allocator) {
+	v.release(a)
+	*v = Expkey{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Expkey) release(a *allocator) {
 	a.arena().Keep(v.Client.Value)
 	a.arena().Recycle(v.Fsid)
 	a.arena().Keep(v.Path.Value)
-	*v = Expkey{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *ExpkeyReqs) recycle(a *allocator) {
+	v.release(a)
+	*v = ExpkeyReqs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *ExpkeyReqs) release(a *allocator) {
 	for i := range v.Requests {
-		v.Requests[i].recycle(a)
+		v.Requests[i].release(a)
 	}
 	a.slabOfExpkey().PutSlice(v.Requests)
-	*v = ExpkeyReqs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -409,27 +448,19 @@ func (v *ServerProcEntry) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *ServerStats) recycle(a *allocator) {
-	for i := range v.Proc2Ops {
-		v.Proc2Ops[i].recycle(a)
-	}
-	a.slabOfServerProcEntry().PutSlice(v.Proc2Ops)
-	for i := range v.Proc3Ops {
-		v.Proc3Ops[i].recycle(a)
-	}
-	a.slabOfServerProcEntry().PutSlice(v.Proc3Ops)
-	for i := range v.Proc4Ops {
-		v.Proc4Ops[i].recycle(a)
-	}
-	a.slabOfServerProcEntry().PutSlice(v.Proc4Ops)
-	for i := range v.Proc4opsOps {
-		v.Proc4opsOps[i].recycle(a)
-	}
-	a.slabOfServerProcEntry().PutSlice(v.Proc4opsOps)
-	for i := range v.Proc4cbOps {
-		v.Proc4cbOps[i].recycle(a)
-	}
-	a.slabOfServerProcEntry().PutSlice(v.Proc4cbOps)
+	v.release(a)
 	*v = ServerStats{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *ServerStats) release(a *allocator) {
+	a.slabOfServerProcEntry().PutSlice(v.Proc2Ops)
+	a.slabOfServerProcEntry().PutSlice(v.Proc3Ops)
+	a.slabOfServerProcEntry().PutSlice(v.Proc4Ops)
+	a.slabOfServerProcEntry().PutSlice(v.Proc4opsOps)
+	a.slabOfServerProcEntry().PutSlice(v.Proc4cbOps)
 }
 
 // UnmarshalAttrs decodes attributes of set cache-notify from b into v,

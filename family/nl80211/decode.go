@@ -882,6 +882,14 @@ func (a *allocator) dropRecycledAttrs() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Attrs) recycle(a *allocator) {
+	v.release(a)
+	*v = Attrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Attrs) release(a *allocator) {
 	a.arena().Keep(v.WiphyName.Value)
 	a.arena().Keep(v.Ifname.Value)
 	a.arena().Recycle([]byte(v.MAC))
@@ -892,11 +900,11 @@ func (v *Attrs) recycle(a *allocator) {
 	a.arena().Recycle(v.StaFlags)
 	a.arena().Recycle(v.StaSupportedRates)
 	if v.StaInfo != nil {
-		v.StaInfo.recycle(a)
+		v.StaInfo.release(a)
 		a.slabOfStaInfoAttrs().Put(v.StaInfo)
 	}
 	if v.WiphyBands != nil {
-		v.WiphyBands.recycle(a)
+		v.WiphyBands.release(a)
 		a.slabOfWiphyBands().Put(v.WiphyBands)
 	}
 	a.arena().Recycle(v.MntrFlags)
@@ -905,7 +913,6 @@ func (v *Attrs) recycle(a *allocator) {
 	a.arena().Recycle(v.MpathInfo)
 	a.arena().Recycle(v.HTCapability)
 	if v.SupportedIftypes != nil {
-		v.SupportedIftypes.recycle(a)
 		a.slabOfSupportedIftypes().Put(v.SupportedIftypes)
 	}
 	a.arena().Recycle(v.RegAlpha2)
@@ -918,7 +925,7 @@ func (v *Attrs) recycle(a *allocator) {
 		a.arena().Recycle(y)
 	}
 	if v.BSS != nil {
-		v.BSS.recycle(a)
+		v.BSS.release(a)
 		a.slabOfBSSAttrs().Put(v.BSS)
 	}
 	a.arena().Recycle(v.Frame)
@@ -939,26 +946,24 @@ func (v *Attrs) recycle(a *allocator) {
 	a.arena().Recycle(v.FrameMatch)
 	a.arena().Recycle(v.Cqm)
 	if v.TxFrameTypes != nil {
-		v.TxFrameTypes.recycle(a)
+		v.TxFrameTypes.release(a)
 		a.slabOfIftypeAttrs().Put(v.TxFrameTypes)
 	}
 	if v.RxFrameTypes != nil {
-		v.RxFrameTypes.recycle(a)
+		v.RxFrameTypes.release(a)
 		a.slabOfIftypeAttrs().Put(v.RxFrameTypes)
 	}
 	a.arena().Recycle(v.KeyDefaultTypes)
 	a.arena().Recycle(v.MeshSetup)
 	a.arena().Recycle(v.WowlanTriggers)
 	if v.WowlanTriggersSupported != nil {
-		v.WowlanTriggersSupported.recycle(a)
 		a.slabOfWowlanTriggersAttrs().Put(v.WowlanTriggersSupported)
 	}
 	for i := range v.InterfaceCombinations {
-		v.InterfaceCombinations[i].recycle(a)
+		v.InterfaceCombinations[i].release(a)
 	}
 	a.slabOfIfCombinationAttributes().PutSlice(v.InterfaceCombinations)
 	if v.SoftwareIftypes != nil {
-		v.SoftwareIftypes.recycle(a)
 		a.slabOfSupportedIftypes().Put(v.SoftwareIftypes)
 	}
 	a.arena().Recycle(v.RekeyData)
@@ -1014,7 +1019,6 @@ func (v *Attrs) recycle(a *allocator) {
 	a.arena().Recycle(v.Pmkr0Name)
 	a.arena().Recycle(v.PortAuthorized)
 	if v.TxqStats != nil {
-		v.TxqStats.recycle(a)
 		a.slabOfTxqStatsAttrs().Put(v.TxqStats)
 	}
 	a.arena().Recycle(v.HECapability)
@@ -1034,7 +1038,7 @@ func (v *Attrs) recycle(a *allocator) {
 	a.arena().Recycle(v.S1gCapabilityMask)
 	a.arena().Recycle(v.ReconnectRequested)
 	if v.SarSpec != nil {
-		v.SarSpec.recycle(a)
+		v.SarSpec.release(a)
 		a.slabOfSarAttributes().Put(v.SarSpec)
 	}
 	a.arena().Recycle(v.ColorChangeElems)
@@ -1048,7 +1052,6 @@ func (v *Attrs) recycle(a *allocator) {
 	a.arena().Recycle(v.EmaRnrElems)
 	a.arena().Recycle(v.WiphyRadios)
 	a.arena().Recycle(v.WiphyInterfaceCombinations)
-	*v = Attrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1060,55 +1063,66 @@ func (v *FrameTypeAttrs) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *WiphyBands) recycle(a *allocator) {
+	v.release(a)
+	*v = WiphyBands{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *WiphyBands) release(a *allocator) {
 	if v.X2ghz != nil {
-		v.X2ghz.recycle(a)
+		v.X2ghz.release(a)
 		a.slabOfBandAttrs().Put(v.X2ghz)
 	}
 	if v.X5ghz != nil {
-		v.X5ghz.recycle(a)
+		v.X5ghz.release(a)
 		a.slabOfBandAttrs().Put(v.X5ghz)
 	}
 	if v.X60ghz != nil {
-		v.X60ghz.recycle(a)
+		v.X60ghz.release(a)
 		a.slabOfBandAttrs().Put(v.X60ghz)
 	}
 	if v.X6ghz != nil {
-		v.X6ghz.recycle(a)
+		v.X6ghz.release(a)
 		a.slabOfBandAttrs().Put(v.X6ghz)
 	}
 	if v.S1ghz != nil {
-		v.S1ghz.recycle(a)
+		v.S1ghz.release(a)
 		a.slabOfBandAttrs().Put(v.S1ghz)
 	}
 	if v.Lc != nil {
-		v.Lc.recycle(a)
+		v.Lc.release(a)
 		a.slabOfBandAttrs().Put(v.Lc)
 	}
-	*v = WiphyBands{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *BandAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = BandAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *BandAttrs) release(a *allocator) {
 	for i := range v.Freqs {
-		v.Freqs[i].recycle(a)
+		v.Freqs[i].release(a)
 	}
 	a.slabOfFrequencyAttrs().PutSlice(v.Freqs)
-	for i := range v.Rates {
-		v.Rates[i].recycle(a)
-	}
 	a.slabOfBitrateAttrs().PutSlice(v.Rates)
 	a.arena().Recycle(v.HTMcsSet)
 	a.arena().Recycle(v.VHTMcsSet)
 	for i := range v.IftypeData {
-		v.IftypeData[i].recycle(a)
+		v.IftypeData[i].release(a)
 	}
 	a.slabOfIftypeDataAttrs().PutSlice(v.IftypeData)
 	a.arena().Recycle(v.EdmgChannels)
 	a.arena().Recycle(v.EdmgBwConfig)
 	a.arena().Recycle(v.S1gMcsNssSet)
 	a.arena().Recycle(v.S1gCapa)
-	*v = BandAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1120,6 +1134,14 @@ func (v *BitrateAttrs) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *FrequencyAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = FrequencyAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *FrequencyAttrs) release(a *allocator) {
 	a.arena().Recycle(v.DfsTime)
 	a.arena().Recycle(v.NoHt40Minus)
 	a.arena().Recycle(v.NoHt40Plus)
@@ -1130,9 +1152,6 @@ func (v *FrequencyAttrs) recycle(a *allocator) {
 	a.arena().Recycle(v.IrConcurrent)
 	a.arena().Recycle(v.No20mhz)
 	a.arena().Recycle(v.No10mhz)
-	for i := range v.Wmm {
-		v.Wmm[i].recycle(a)
-	}
 	a.slabOfWmmAttrs().PutSlice(v.Wmm)
 	a.arena().Recycle(v.NoHE)
 	a.arena().Recycle(v.X1mhz)
@@ -1148,32 +1167,52 @@ func (v *FrequencyAttrs) recycle(a *allocator) {
 	a.arena().Recycle(v.No6ghzAfcClient)
 	a.arena().Recycle(v.CanMonitor)
 	a.arena().Recycle(v.Allow6ghzVlpAp)
-	*v = FrequencyAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *IfCombinationAttributes) recycle(a *allocator) {
+	v.release(a)
+	*v = IfCombinationAttributes{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *IfCombinationAttributes) release(a *allocator) {
 	for i := range v.Limits {
-		v.Limits[i].recycle(a)
+		v.Limits[i].release(a)
 	}
 	a.slabOfIfaceLimitAttributes().PutSlice(v.Limits)
-	*v = IfCombinationAttributes{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *IfaceLimitAttributes) recycle(a *allocator) {
+	v.release(a)
+	*v = IfaceLimitAttributes{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *IfaceLimitAttributes) release(a *allocator) {
 	if v.Types != nil {
-		v.Types.recycle(a)
 		a.slabOfSupportedIftypes().Put(v.Types)
 	}
-	*v = IfaceLimitAttributes{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *IftypeDataAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = IftypeDataAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *IftypeDataAttrs) release(a *allocator) {
 	a.arena().Recycle(v.Iftypes)
 	a.arena().Recycle(v.HECapMAC)
 	a.arena().Recycle(v.HECapPHY)
@@ -1185,75 +1224,72 @@ func (v *IftypeDataAttrs) recycle(a *allocator) {
 	a.arena().Recycle(v.EHTCapPHY)
 	a.arena().Recycle(v.EHTCapMcsSet)
 	a.arena().Recycle(v.EHTCapPpe)
-	*v = IftypeDataAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *IftypeAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = IftypeAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *IftypeAttrs) release(a *allocator) {
 	if v.Unspecified != nil {
-		v.Unspecified.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.Unspecified)
 	}
 	if v.Adhoc != nil {
-		v.Adhoc.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.Adhoc)
 	}
 	if v.Station != nil {
-		v.Station.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.Station)
 	}
 	if v.Ap != nil {
-		v.Ap.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.Ap)
 	}
 	if v.ApVLAN != nil {
-		v.ApVLAN.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.ApVLAN)
 	}
 	if v.Wds != nil {
-		v.Wds.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.Wds)
 	}
 	if v.Monitor != nil {
-		v.Monitor.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.Monitor)
 	}
 	if v.MeshPoint != nil {
-		v.MeshPoint.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.MeshPoint)
 	}
 	if v.P2pClient != nil {
-		v.P2pClient.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.P2pClient)
 	}
 	if v.P2pGo != nil {
-		v.P2pGo.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.P2pGo)
 	}
 	if v.P2pDevice != nil {
-		v.P2pDevice.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.P2pDevice)
 	}
 	if v.Ocb != nil {
-		v.Ocb.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.Ocb)
 	}
 	if v.Nan != nil {
-		v.Nan.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.Nan)
 	}
-	*v = IftypeAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *SarAttributes) recycle(a *allocator) {
-	for i := range v.Specs {
-		v.Specs[i].recycle(a)
-	}
-	a.slabOfSarSpecs().PutSlice(v.Specs)
+	v.release(a)
 	*v = SarAttributes{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *SarAttributes) release(a *allocator) {
+	a.slabOfSarSpecs().PutSlice(v.Specs)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1289,31 +1325,42 @@ func (v *WowlanTriggersAttrs) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *BSSAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = BSSAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *BSSAttrs) release(a *allocator) {
 	a.arena().Recycle([]byte(v.BSSID))
 	a.arena().Recycle(v.InformationElements)
 	a.arena().Recycle(v.BeaconIEs)
 	a.arena().Recycle([]byte(v.ParentBSSID))
 	a.arena().Recycle([]byte(v.MldAddr))
-	*v = BSSAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *StaInfoAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = StaInfoAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *StaInfoAttrs) release(a *allocator) {
 	if v.TxBitrate != nil {
-		v.TxBitrate.recycle(a)
 		a.slabOfRateInfoAttrs().Put(v.TxBitrate)
 	}
 	if v.RxBitrate != nil {
-		v.RxBitrate.recycle(a)
 		a.slabOfRateInfoAttrs().Put(v.RxBitrate)
 	}
 	if v.BSSParam != nil {
-		v.BSSParam.recycle(a)
 		a.slabOfStaBSSParamAttrs().Put(v.BSSParam)
 	}
 	a.arena().Recycle(v.TidStats)
-	*v = StaInfoAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

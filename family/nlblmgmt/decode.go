@@ -78,26 +78,40 @@ func (a *allocator) dropRecycledMgmt() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Mgmt) recycle(a *allocator) {
+	v.release(a)
+	*v = Mgmt{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Mgmt) release(a *allocator) {
 	a.arena().Keep(v.Domain.Value)
 	if v.Addrselector != nil {
-		v.Addrselector.recycle(a)
+		v.Addrselector.release(a)
 		a.slabOfMgmt().Put(v.Addrselector)
 	}
 	if v.Selectorlist != nil {
-		v.Selectorlist.recycle(a)
+		v.Selectorlist.release(a)
 		a.slabOfSelectorList().Put(v.Selectorlist)
 	}
-	*v = Mgmt{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *SelectorList) recycle(a *allocator) {
+	v.release(a)
+	*v = SelectorList{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *SelectorList) release(a *allocator) {
 	for i := range v.Addrselector {
-		v.Addrselector[i].recycle(a)
+		v.Addrselector[i].release(a)
 	}
 	a.slabOfMgmt().PutSlice(v.Addrselector)
-	*v = SelectorList{}
 }
 
 // UnmarshalAttrs decodes attributes of set mgmt from b into v,

@@ -113,23 +113,34 @@ func (a *allocator) dropRecycledCtrlAttrs() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *CtrlAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = CtrlAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *CtrlAttrs) release(a *allocator) {
 	a.arena().Keep(v.FamilyName.Value)
-	for i := range v.Ops {
-		v.Ops[i].recycle(a)
-	}
 	a.slabOfOpAttrs().PutSlice(v.Ops)
 	for i := range v.McastGroups {
-		v.McastGroups[i].recycle(a)
+		v.McastGroups[i].release(a)
 	}
 	a.slabOfMcastGroupAttrs().PutSlice(v.McastGroups)
-	*v = CtrlAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *McastGroupAttrs) recycle(a *allocator) {
-	a.arena().Keep(v.Name.Value)
+	v.release(a)
 	*v = McastGroupAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *McastGroupAttrs) release(a *allocator) {
+	a.arena().Keep(v.Name.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

@@ -192,37 +192,57 @@ func (v *Peer) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Keyconf) recycle(a *allocator) {
+	v.release(a)
+	*v = Keyconf{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Keyconf) release(a *allocator) {
 	if v.EncryptDir != nil {
-		v.EncryptDir.recycle(a)
+		v.EncryptDir.release(a)
 		a.slabOfKeydir().Put(v.EncryptDir)
 	}
 	if v.DecryptDir != nil {
-		v.DecryptDir.recycle(a)
+		v.DecryptDir.release(a)
 		a.slabOfKeydir().Put(v.DecryptDir)
 	}
-	*v = Keyconf{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Keydir) recycle(a *allocator) {
+	v.release(a)
+	*v = Keydir{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Keydir) release(a *allocator) {
 	a.arena().Recycle(v.CipherKey)
 	a.arena().Recycle(v.NonceTail)
-	*v = Keydir{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Ovpn) recycle(a *allocator) {
+	v.release(a)
+	*v = Ovpn{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Ovpn) release(a *allocator) {
 	if v.Peer != nil {
-		v.Peer.recycle(a)
 		a.slabOfPeer().Put(v.Peer)
 	}
 	if v.Keyconf != nil {
-		v.Keyconf.recycle(a)
+		v.Keyconf.release(a)
 		a.slabOfKeyconf().Put(v.Keyconf)
 	}
-	*v = Ovpn{}
 }
 
 // UnmarshalAttrs decodes attributes of set peer from b into v,

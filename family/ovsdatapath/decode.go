@@ -54,8 +54,15 @@ var allocators = sync.Pool{New: func() any { return new(allocator) }}
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Datapath) recycle(a *allocator) {
-	a.arena().Keep(v.Name.Value)
+	v.release(a)
 	*v = Datapath{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Datapath) release(a *allocator) {
+	a.arena().Keep(v.Name.Value)
 }
 
 // dropRecycledDatapathMessage forgets what recycling a DatapathMessage handed
@@ -66,7 +73,7 @@ func (a *allocator) dropRecycledDatapathMessage() {
 
 // recycle hands the memory v refers to over to a, and zeroes v.
 func (v *DatapathMessage) recycle(a *allocator) {
-	v.Datapath.recycle(a)
+	v.Datapath.release(a)
 	*v = DatapathMessage{}
 }
 

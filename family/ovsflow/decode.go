@@ -319,177 +319,253 @@ var allocators = sync.Pool{New: func() any { return new(allocator) }}
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *FlowAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = FlowAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *FlowAttrs) release(a *allocator) {
 	if v.Key != nil {
-		v.Key.recycle(a)
+		v.Key.release(a)
 		a.slabOfKeyAttrs().Put(v.Key)
 	}
 	for i := range v.Actions {
-		v.Actions[i].recycle(a)
+		v.Actions[i].release(a)
 	}
 	a.slabOfActionAttrs().PutSlice(v.Actions)
 	if v.Mask != nil {
-		v.Mask.recycle(a)
+		v.Mask.release(a)
 		a.slabOfKeyAttrs().Put(v.Mask)
 	}
 	a.arena().Recycle(v.Probe)
 	a.arena().Recycle(v.Ufid)
 	a.arena().Recycle(v.Pad)
-	*v = FlowAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *KeyAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = KeyAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *KeyAttrs) release(a *allocator) {
 	if v.Encap != nil {
-		v.Encap.recycle(a)
+		v.Encap.release(a)
 		a.slabOfKeyAttrs().Put(v.Encap)
 	}
 	if v.Tunnel != nil {
-		v.Tunnel.recycle(a)
+		v.Tunnel.release(a)
 		a.slabOfTunnelKeyAttrs().Put(v.Tunnel)
 	}
 	a.arena().Recycle(v.CtLabels)
 	a.arena().Recycle(v.CtOrigTupleIPv6)
 	if v.NSH != nil {
-		v.NSH.recycle(a)
+		v.NSH.release(a)
 		a.slabOfOvsNSHKeyAttrs().Put(v.NSH)
 	}
 	a.arena().Recycle(v.NdExtensions)
 	a.arena().Recycle(v.TunnelInfo)
-	*v = KeyAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *ActionAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = ActionAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *ActionAttrs) release(a *allocator) {
 	if v.Userspace != nil {
-		v.Userspace.recycle(a)
+		v.Userspace.release(a)
 		a.slabOfUserspaceAttrs().Put(v.Userspace)
 	}
 	if v.Set != nil {
-		v.Set.recycle(a)
+		v.Set.release(a)
 		a.slabOfKeyAttrs().Put(v.Set)
 	}
 	if v.Sample != nil {
-		v.Sample.recycle(a)
+		v.Sample.release(a)
 		a.slabOfSampleAttrs().Put(v.Sample)
 	}
 	if v.SetMasked != nil {
-		v.SetMasked.recycle(a)
+		v.SetMasked.release(a)
 		a.slabOfKeyAttrs().Put(v.SetMasked)
 	}
 	if v.Ct != nil {
-		v.Ct.recycle(a)
+		v.Ct.release(a)
 		a.slabOfCtAttrs().Put(v.Ct)
 	}
 	a.arena().Recycle(v.PushEth)
 	if v.PushNSH != nil {
-		v.PushNSH.recycle(a)
+		v.PushNSH.release(a)
 		a.slabOfOvsNSHKeyAttrs().Put(v.PushNSH)
 	}
 	for i := range v.Clone {
-		v.Clone[i].recycle(a)
+		v.Clone[i].release(a)
 	}
 	a.slabOfActionAttrs().PutSlice(v.Clone)
 	if v.CheckPktLen != nil {
-		v.CheckPktLen.recycle(a)
+		v.CheckPktLen.release(a)
 		a.slabOfCheckPktLenAttrs().Put(v.CheckPktLen)
 	}
 	if v.DecTTL != nil {
-		v.DecTTL.recycle(a)
+		v.DecTTL.release(a)
 		a.slabOfDecTTLAttrs().Put(v.DecTTL)
 	}
 	if v.Psample != nil {
-		v.Psample.recycle(a)
+		v.Psample.release(a)
 		a.slabOfPsampleAttrs().Put(v.Psample)
 	}
-	*v = ActionAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *TunnelKeyAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = TunnelKeyAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *TunnelKeyAttrs) release(a *allocator) {
 	if v.VxlanOpts != nil {
-		v.VxlanOpts.recycle(a)
 		a.slabOfVxlanExtAttrs().Put(v.VxlanOpts)
 	}
 	a.arena().Recycle(v.IPv6Src)
 	a.arena().Recycle(v.IPv6Dst)
 	a.arena().Recycle(v.Pad)
 	a.arena().Recycle(v.ErspanOpts)
-	*v = TunnelKeyAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *CheckPktLenAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = CheckPktLenAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *CheckPktLenAttrs) release(a *allocator) {
 	for i := range v.ActionsIfGreater {
-		v.ActionsIfGreater[i].recycle(a)
+		v.ActionsIfGreater[i].release(a)
 	}
 	a.slabOfActionAttrs().PutSlice(v.ActionsIfGreater)
 	for i := range v.ActionsIfLessEqual {
-		v.ActionsIfLessEqual[i].recycle(a)
+		v.ActionsIfLessEqual[i].release(a)
 	}
 	a.slabOfActionAttrs().PutSlice(v.ActionsIfLessEqual)
-	*v = CheckPktLenAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *SampleAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = SampleAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *SampleAttrs) release(a *allocator) {
 	for i := range v.Actions {
-		v.Actions[i].recycle(a)
+		v.Actions[i].release(a)
 	}
 	a.slabOfActionAttrs().PutSlice(v.Actions)
-	*v = SampleAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *UserspaceAttrs) recycle(a *allocator) {
-	a.arena().Recycle(v.Userdata)
+	v.release(a)
 	*v = UserspaceAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *UserspaceAttrs) release(a *allocator) {
+	a.arena().Recycle(v.Userdata)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *OvsNSHKeyAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = OvsNSHKeyAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *OvsNSHKeyAttrs) release(a *allocator) {
 	a.arena().Recycle(v.Base)
 	a.arena().Recycle(v.Md1)
 	a.arena().Recycle(v.Md2)
-	*v = OvsNSHKeyAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *CtAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = CtAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *CtAttrs) release(a *allocator) {
 	a.arena().Recycle(v.Mark)
 	a.arena().Recycle(v.Labels)
 	a.arena().Keep(v.Helper.Value)
 	if v.Nat != nil {
-		v.Nat.recycle(a)
+		v.Nat.release(a)
 		a.slabOfNatAttrs().Put(v.Nat)
 	}
 	a.arena().Keep(v.Timeout.Value)
-	*v = CtAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *NatAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = NatAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *NatAttrs) release(a *allocator) {
 	a.arena().Recycle(v.IPMin)
 	a.arena().Recycle(v.IPMax)
-	*v = NatAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DecTTLAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = DecTTLAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DecTTLAttrs) release(a *allocator) {
 	for i := range v.Action {
-		v.Action[i].recycle(a)
+		v.Action[i].release(a)
 	}
 	a.slabOfActionAttrs().PutSlice(v.Action)
-	*v = DecTTLAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -501,8 +577,15 @@ func (v *VxlanExtAttrs) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *PsampleAttrs) recycle(a *allocator) {
-	a.arena().Recycle(v.Cookie)
+	v.release(a)
 	*v = PsampleAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *PsampleAttrs) release(a *allocator) {
+	a.arena().Recycle(v.Cookie)
 }
 
 // dropRecycledFlowAttrsMessage forgets what recycling a FlowAttrsMessage
@@ -525,7 +608,7 @@ func (a *allocator) dropRecycledFlowAttrsMessage() {
 
 // recycle hands the memory v refers to over to a, and zeroes v.
 func (v *FlowAttrsMessage) recycle(a *allocator) {
-	v.FlowAttrs.recycle(a)
+	v.FlowAttrs.release(a)
 	*v = FlowAttrsMessage{}
 }
 

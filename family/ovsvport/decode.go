@@ -98,16 +98,21 @@ func (v *UpcallStats) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Vport) recycle(a *allocator) {
+	v.release(a)
+	*v = Vport{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Vport) release(a *allocator) {
 	a.arena().Keep(v.Name.Value)
 	if v.Options != nil {
-		v.Options.recycle(a)
 		a.slabOfVportOptions().Put(v.Options)
 	}
 	if v.UpcallStats != nil {
-		v.UpcallStats.recycle(a)
 		a.slabOfUpcallStats().Put(v.UpcallStats)
 	}
-	*v = Vport{}
 }
 
 // dropRecycledVportMessage forgets what recycling a VportMessage handed to a's
@@ -120,7 +125,7 @@ func (a *allocator) dropRecycledVportMessage() {
 
 // recycle hands the memory v refers to over to a, and zeroes v.
 func (v *VportMessage) recycle(a *allocator) {
-	v.Vport.recycle(a)
+	v.Vport.release(a)
 	*v = VportMessage{}
 }
 

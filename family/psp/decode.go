@@ -128,11 +128,15 @@ func (v *AssocDevInfo) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Dev) recycle(a *allocator) {
-	for i := range v.AssocList {
-		v.AssocList[i].recycle(a)
-	}
-	a.slabOfAssocDevInfo().PutSlice(v.AssocList)
+	v.release(a)
 	*v = Dev{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Dev) release(a *allocator) {
+	a.slabOfAssocDevInfo().PutSlice(v.AssocList)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

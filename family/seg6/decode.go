@@ -57,8 +57,15 @@ func (a *allocator) dropRecycledSeg6() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Seg6) recycle(a *allocator) {
-	a.arena().Recycle(v.Secret)
+	v.release(a)
 	*v = Seg6{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Seg6) release(a *allocator) {
+	a.arena().Recycle(v.Secret)
 }
 
 // UnmarshalAttrs decodes attributes of set seg6 from b into v,

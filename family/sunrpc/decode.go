@@ -118,20 +118,34 @@ func (a *allocator) dropRecycledUnixGidReqs() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *IPMap) recycle(a *allocator) {
+	v.release(a)
+	*v = IPMap{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *IPMap) release(a *allocator) {
 	a.arena().Keep(v.Class.Value)
 	a.arena().Keep(v.Addr.Value)
 	a.arena().Keep(v.Domain.Value)
-	*v = IPMap{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *IPMapReqs) recycle(a *allocator) {
+	v.release(a)
+	*v = IPMapReqs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *IPMapReqs) release(a *allocator) {
 	for i := range v.Requests {
-		v.Requests[i].recycle(a)
+		v.Requests[i].release(a)
 	}
 	a.slabOfIPMap().PutSlice(v.Requests)
-	*v = IPMapReqs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -143,11 +157,15 @@ func (v *UnixGid) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *UnixGidReqs) recycle(a *allocator) {
-	for i := range v.Requests {
-		v.Requests[i].recycle(a)
-	}
-	a.slabOfUnixGid().PutSlice(v.Requests)
+	v.release(a)
 	*v = UnixGidReqs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *UnixGidReqs) release(a *allocator) {
+	a.slabOfUnixGid().PutSlice(v.Requests)
 }
 
 // UnmarshalAttrs decodes attributes of set cache-notify from b into v,

@@ -85,12 +85,18 @@ func (a *allocator) dropRecycledTCPMetrics() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *TCPMetrics) recycle(a *allocator) {
+	v.release(a)
+	*v = TCPMetrics{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *TCPMetrics) release(a *allocator) {
 	if v.Vals != nil {
-		v.Vals.recycle(a)
 		a.slabOfMetrics().Put(v.Vals)
 	}
 	a.arena().Recycle(v.FopenCookie)
-	*v = TCPMetrics{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

@@ -163,44 +163,55 @@ func (a *allocator) dropRecycledThermal() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Thermal) recycle(a *allocator) {
+	v.release(a)
+	*v = Thermal{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Thermal) release(a *allocator) {
 	if v.Tz != nil {
-		v.Tz.recycle(a)
+		v.Tz.release(a)
 		a.slabOfTzList().Put(v.Tz)
 	}
 	if v.TzTrip != nil {
-		v.TzTrip.recycle(a)
 		a.slabOfTripList().Put(v.TzTrip)
 	}
 	a.arena().Keep(v.TzName.Value)
 	if v.TzGov != nil {
-		v.TzGov.recycle(a)
+		v.TzGov.release(a)
 		a.slabOfThermal().Put(v.TzGov)
 	}
 	a.arena().Keep(v.TzGovName.Value)
 	if v.Cdev != nil {
-		v.Cdev.recycle(a)
+		v.Cdev.release(a)
 		a.slabOfCdevList().Put(v.Cdev)
 	}
 	a.arena().Keep(v.CdevName.Value)
 	a.arena().Keep(v.GovName.Value)
 	if v.CPUCapability != nil {
-		v.CPUCapability.recycle(a)
 		a.slabOfCPUCapabilityList().Put(v.CPUCapability)
 	}
 	if v.Threshold != nil {
-		v.Threshold.recycle(a)
 		a.slabOfThresholdList().Put(v.Threshold)
 	}
-	*v = Thermal{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *TzList) recycle(a *allocator) {
+	v.release(a)
+	*v = TzList{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *TzList) release(a *allocator) {
 	for _, y := range v.TzName {
 		a.arena().Keep(y)
 	}
-	*v = TzList{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -212,10 +223,17 @@ func (v *TripList) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *CdevList) recycle(a *allocator) {
+	v.release(a)
+	*v = CdevList{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *CdevList) release(a *allocator) {
 	for _, y := range v.CdevName {
 		a.arena().Keep(y)
 	}
-	*v = CdevList{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

@@ -104,27 +104,38 @@ func (a *allocator) dropRecycledWgdevice() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Wgdevice) recycle(a *allocator) {
+	v.release(a)
+	*v = Wgdevice{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Wgdevice) release(a *allocator) {
 	a.arena().Keep(v.Ifname.Value)
 	a.arena().Recycle(v.PrivateKey)
 	a.arena().Recycle(v.PublicKey)
 	for i := range v.Peers {
-		v.Peers[i].recycle(a)
+		v.Peers[i].release(a)
 	}
 	a.slabOfWgpeer().PutSlice(v.Peers)
-	*v = Wgdevice{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Wgpeer) recycle(a *allocator) {
+	v.release(a)
+	*v = Wgpeer{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Wgpeer) release(a *allocator) {
 	a.arena().Recycle(v.PublicKey)
 	a.arena().Recycle(v.PresharedKey)
 	a.arena().Recycle(v.Endpoint)
-	for i := range v.Allowedips {
-		v.Allowedips[i].recycle(a)
-	}
 	a.slabOfWgallowedip().PutSlice(v.Allowedips)
-	*v = Wgpeer{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take

@@ -53,8 +53,15 @@ func (a *allocator) dropRecycledDev() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Dev) recycle(a *allocator) {
-	a.arena().Keep(v.Name.Value)
+	v.release(a)
 	*v = Dev{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Dev) release(a *allocator) {
+	a.arena().Keep(v.Name.Value)
 }
 
 // UnmarshalAttrs decodes attributes of set dev from b into v,

@@ -210,17 +210,25 @@ func (a *allocator) dropRecycledMain() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Main) recycle(a *allocator) {
+	v.release(a)
+	*v = Main{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Main) release(a *allocator) {
 	a.arena().Keep(v.Name.Value)
 	a.arena().Keep(v.NameUnterm.Value)
 	a.arena().Recycle(v.Blob)
 	a.arena().Recycle(v.UUID)
 	a.arena().Recycle([]byte(v.MAC))
 	if v.Nest != nil {
-		v.Nest.recycle(a)
+		v.Nest.release(a)
 		a.slabOfInnerSet().Put(v.Nest)
 	}
 	for i := range v.Nests {
-		v.Nests[i].recycle(a)
+		v.Nests[i].release(a)
 	}
 	a.slabOfInnerSet().PutSlice(v.Nests)
 	for _, y := range v.MultiStr {
@@ -231,39 +239,51 @@ func (v *Main) recycle(a *allocator) {
 	}
 	a.slabOfInner().PutSlice(v.MultiStruct)
 	for i := range v.IdxNest {
-		v.IdxNest[i].recycle(a)
+		v.IdxNest[i].release(a)
 	}
 	a.slabOfInnerSet().PutSlice(v.IdxNest)
 	for _, y := range v.IdxStr {
 		a.arena().Keep(y)
 	}
 	if v.Tree != nil {
-		v.Tree.recycle(a)
+		v.Tree.release(a)
 		a.slabOfTree().Put(v.Tree)
 	}
 	if v.Subset != nil {
-		v.Subset.recycle(a)
+		v.Subset.release(a)
 		a.slabOfInnerSubset().Put(v.Subset)
 	}
-	*v = Main{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *InnerSet) recycle(a *allocator) {
+	v.release(a)
+	*v = InnerSet{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *InnerSet) release(a *allocator) {
 	a.arena().Keep(v.Label.Value)
 	if v.Deep != nil {
-		v.Deep.recycle(a)
 		a.slabOfLeaf().Put(v.Deep)
 	}
-	*v = InnerSet{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *InnerSubset) recycle(a *allocator) {
-	a.arena().Keep(v.Label.Value)
+	v.release(a)
 	*v = InnerSubset{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *InnerSubset) release(a *allocator) {
+	a.arena().Keep(v.Label.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -275,15 +295,22 @@ func (v *Leaf) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Tree) recycle(a *allocator) {
+	v.release(a)
+	*v = Tree{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Tree) release(a *allocator) {
 	if v.Child != nil {
-		v.Child.recycle(a)
+		v.Child.release(a)
 		a.slabOfTree().Put(v.Child)
 	}
 	for i := range v.Children {
-		v.Children[i].recycle(a)
+		v.Children[i].release(a)
 	}
 	a.slabOfTree().PutSlice(v.Children)
-	*v = Tree{}
 }
 
 // dropRecycledMainKtHeaderMessage forgets what recycling a MainKtHeaderMessage
@@ -299,7 +326,7 @@ func (a *allocator) dropRecycledMainKtHeaderMessage() {
 
 // recycle hands the memory v refers to over to a, and zeroes v.
 func (v *MainKtHeaderMessage) recycle(a *allocator) {
-	v.Main.recycle(a)
+	v.Main.release(a)
 	*v = MainKtHeaderMessage{}
 }
 
