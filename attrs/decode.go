@@ -146,6 +146,48 @@ func (d *Decoder) stop(rest int) bool {
 	return false
 }
 
+// Types returns an iterator over the remaining attributes that yields the
+// type of each (flag bits removed) and leaves it the current attribute, for
+// the typed accessors. It visits the attributes a loop over [Decoder.Next]
+// visits, stops where Next stops, and leaves d in the same state: check
+// [Decoder.Err] after the loop.
+//
+//	for t := range d.Types() {
+//		switch t {
+//		case 1:
+//			mtu = d.U32()
+//		}
+//	}
+//
+// The compiler inlines Types, the reading of each attribute header with
+// it, into the loop, where a loop over Next makes a call per attribute:
+// the form for decoders of many small attributes, as generated code is.
+// (In a function too large to inline into, it calls the loop body instead.)
+func (d *Decoder) Types() iter.Seq[uint16] {
+	return func(yield func(uint16) bool) {
+		for {
+			// Next's common case, inline: a well-formed header and no
+			// error. Next itself handles the end and malformed input.
+			ok := false
+			if off := d.off; off+HeaderLen <= len(d.buf) && d.err == nil {
+				h := d.buf[off:]
+				if l := int(binary.NativeEndian.Uint16(h)); l >= HeaderLen && l <= len(h) {
+					t := binary.NativeEndian.Uint16(h[2:])
+					d.typ, d.flags, d.curOff, d.curLen = t&TypeMask, t&^TypeMask, off, l-HeaderLen
+					d.off = off + min(Align(l), len(h))
+					ok = true
+				}
+			}
+			if !ok && !d.Next() {
+				return
+			}
+			if !yield(d.typ) {
+				return
+			}
+		}
+	}
+}
+
 // All returns an iterator over the remaining attributes. Check [Decoder.Err]
 // after the loop. The compiler inlines All into a range loop, so it allocates
 // nothing; inside the body of another range-over-func loop it may not, and
@@ -170,6 +212,16 @@ func (d *Decoder) Attr() Attr {
 // it has no field for this way).
 func (d *Decoder) CopyAttr() Attr {
 	return Attr{Type: d.typ, Flags: d.flags, Data: bytes.Clone(d.data())}
+}
+
+// AppendCopy appends [Decoder.CopyAttr] to attrs and returns the extended
+// slice. It is never inlined: generated decoders keep attributes they have
+// no field for with it, a call that leaves their loops small enough for
+// the compiler to inline (see [Decoder.Types]).
+//
+//go:noinline
+func (d *Decoder) AppendCopy(attrs []Attr) []Attr {
+	return append(attrs, d.CopyAttr())
 }
 
 // data returns the current payload.

@@ -1494,1105 +1494,1120 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 	if n15 > 0 {
 		v.RateTcBws = a.slabOfDlRateTcBws().Grow(v.RateTcBws, n15)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			if v.BusName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BusName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrDevName:
 			if v.DevName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DevName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrPortIndex:
 			if v.PortIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortIndex.Set(d.U32())
+			continue
 		case AttrPortType:
 			if v.PortType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortType.Set(PortType(d.U16()))
+			continue
 		case AttrPortDesiredType:
 			if v.PortDesiredType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortDesiredType.Set(d.U16())
+			continue
 		case AttrPortNetdevIfindex:
 			if v.PortNetdevIfindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortNetdevIfindex.Set(d.U32())
+			continue
 		case AttrPortNetdevName:
 			if v.PortNetdevName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortNetdevName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrPortIbdevName:
 			if v.PortIbdevName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortIbdevName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrPortSplitCount:
 			if v.PortSplitCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortSplitCount.Set(d.U32())
+			continue
 		case AttrPortSplitGroup:
 			if v.PortSplitGroup.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortSplitGroup.Set(d.U32())
+			continue
 		case AttrSbIndex:
 			if v.SbIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbIndex.Set(d.U32())
+			continue
 		case AttrSbSize:
 			if v.SbSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbSize.Set(d.U32())
+			continue
 		case AttrSbIngressPoolCount:
 			if v.SbIngressPoolCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbIngressPoolCount.Set(d.U16())
+			continue
 		case AttrSbEgressPoolCount:
 			if v.SbEgressPoolCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbEgressPoolCount.Set(d.U16())
+			continue
 		case AttrSbIngressTcCount:
 			if v.SbIngressTcCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbIngressTcCount.Set(d.U16())
+			continue
 		case AttrSbEgressTcCount:
 			if v.SbEgressTcCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbEgressTcCount.Set(d.U16())
+			continue
 		case AttrSbPoolIndex:
 			if v.SbPoolIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbPoolIndex.Set(d.U16())
+			continue
 		case AttrSbPoolType:
 			if v.SbPoolType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbPoolType.Set(SbPoolType(d.U8()))
+			continue
 		case AttrSbPoolSize:
 			if v.SbPoolSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbPoolSize.Set(d.U32())
+			continue
 		case AttrSbPoolThresholdType:
 			if v.SbPoolThresholdType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbPoolThresholdType.Set(SbThresholdType(d.U8()))
+			continue
 		case AttrSbThreshold:
 			if v.SbThreshold.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbThreshold.Set(d.U32())
+			continue
 		case AttrSbTcIndex:
 			if v.SbTcIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbTcIndex.Set(d.U16())
+			continue
 		case AttrSbOccCur:
 			if v.SbOccCur.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbOccCur.Set(d.U32())
+			continue
 		case AttrSbOccMax:
 			if v.SbOccMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbOccMax.Set(d.U32())
+			continue
 		case AttrEswitchMode:
 			if v.EswitchMode.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EswitchMode.Set(EswitchMode(d.U16()))
+			continue
 		case AttrEswitchInlineMode:
 			if v.EswitchInlineMode.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EswitchInlineMode.Set(EswitchInlineMode(d.U8()))
+			continue
 		case AttrDpipeTables:
 			if v.DpipeTables != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTables = a.slabOfDlDpipeTables().New()
 			nd := d.Nested()
 			v.DpipeTables.decode(&nd, a)
+			continue
 		case AttrDpipeTable:
 			v.DpipeTable = append(v.DpipeTable, DlDpipeTable{})
 			nd := d.Nested()
 			v.DpipeTable[len(v.DpipeTable)-1].decode(&nd, a)
+			continue
 		case AttrDpipeTableName:
 			if v.DpipeTableName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrDpipeTableSize:
 			if v.DpipeTableSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableSize.Set(d.U64())
+			continue
 		case AttrDpipeTableMatches:
 			if v.DpipeTableMatches != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableMatches = a.slabOfDlDpipeTableMatches().New()
 			nd := d.Nested()
 			v.DpipeTableMatches.decode(&nd, a)
+			continue
 		case AttrDpipeTableActions:
 			if v.DpipeTableActions != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableActions = a.slabOfDlDpipeTableActions().New()
 			nd := d.Nested()
 			v.DpipeTableActions.decode(&nd, a)
+			continue
 		case AttrDpipeTableCountersEnabled:
 			if v.DpipeTableCountersEnabled.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableCountersEnabled.Set(d.U8())
+			continue
 		case AttrDpipeEntries:
 			if v.DpipeEntries != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeEntries = a.slabOfDlDpipeEntries().New()
 			nd := d.Nested()
 			v.DpipeEntries.decode(&nd, a)
+			continue
 		case AttrDpipeEntry:
 			v.DpipeEntry = append(v.DpipeEntry, DlDpipeEntry{})
 			nd := d.Nested()
 			v.DpipeEntry[len(v.DpipeEntry)-1].decode(&nd, a)
+			continue
 		case AttrDpipeEntryIndex:
 			if v.DpipeEntryIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeEntryIndex.Set(d.U64())
+			continue
 		case AttrDpipeEntryMatchValues:
 			if v.DpipeEntryMatchValues != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeEntryMatchValues = a.slabOfDlDpipeEntryMatchValues().New()
 			nd := d.Nested()
 			v.DpipeEntryMatchValues.decode(&nd, a)
+			continue
 		case AttrDpipeEntryActionValues:
 			if v.DpipeEntryActionValues != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeEntryActionValues = a.slabOfDlDpipeEntryActionValues().New()
 			nd := d.Nested()
 			v.DpipeEntryActionValues.decode(&nd, a)
+			continue
 		case AttrDpipeEntryCounter:
 			if v.DpipeEntryCounter.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeEntryCounter.Set(d.U64())
+			continue
 		case AttrDpipeMatch:
 			v.DpipeMatch = append(v.DpipeMatch, DlDpipeMatch{})
 			nd := d.Nested()
 			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd, a)
+			continue
 		case AttrDpipeMatchValue:
 			v.DpipeMatchValue = append(v.DpipeMatchValue, DlDpipeMatchValue{})
 			nd := d.Nested()
 			v.DpipeMatchValue[len(v.DpipeMatchValue)-1].decode(&nd, a)
+			continue
 		case AttrDpipeMatchType:
 			if v.DpipeMatchType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeMatchType.Set(DpipeMatchType(d.U32()))
+			continue
 		case AttrDpipeAction:
 			v.DpipeAction = append(v.DpipeAction, DlDpipeAction{})
 			nd := d.Nested()
 			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd, a)
+			continue
 		case AttrDpipeActionValue:
 			v.DpipeActionValue = append(v.DpipeActionValue, DlDpipeActionValue{})
 			nd := d.Nested()
 			v.DpipeActionValue[len(v.DpipeActionValue)-1].decode(&nd, a)
+			continue
 		case AttrDpipeActionType:
 			if v.DpipeActionType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeActionType.Set(DpipeActionType(d.U32()))
+			continue
 		case AttrDpipeValue:
 			if v.DpipeValue != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeValue = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrDpipeValueMask:
 			if v.DpipeValueMask != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeValueMask = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrDpipeValueMapping:
 			if v.DpipeValueMapping.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeValueMapping.Set(d.U32())
+			continue
 		case AttrDpipeHeaders:
 			if v.DpipeHeaders != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaders = a.slabOfDlDpipeHeaders().New()
 			nd := d.Nested()
 			v.DpipeHeaders.decode(&nd, a)
+			continue
 		case AttrDpipeHeader:
 			v.DpipeHeader = append(v.DpipeHeader, DlDpipeHeader{})
 			nd := d.Nested()
 			v.DpipeHeader[len(v.DpipeHeader)-1].decode(&nd, a)
+			continue
 		case AttrDpipeHeaderName:
 			if v.DpipeHeaderName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrDpipeHeaderID:
 			if v.DpipeHeaderID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
+			continue
 		case AttrDpipeHeaderFields:
 			if v.DpipeHeaderFields != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderFields = a.slabOfDlDpipeHeaderFields().New()
 			nd := d.Nested()
 			v.DpipeHeaderFields.decode(&nd, a)
+			continue
 		case AttrDpipeHeaderGlobal:
 			if v.DpipeHeaderGlobal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderGlobal.Set(d.U8())
+			continue
 		case AttrDpipeHeaderIndex:
 			if v.DpipeHeaderIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderIndex.Set(d.U32())
+			continue
 		case AttrDpipeField:
 			v.DpipeField = append(v.DpipeField, DlDpipeField{})
 			nd := d.Nested()
 			v.DpipeField[len(v.DpipeField)-1].decode(&nd, a)
+			continue
 		case AttrDpipeFieldName:
 			if v.DpipeFieldName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeFieldName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrDpipeFieldID:
 			if v.DpipeFieldID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeFieldID.Set(d.U32())
+			continue
 		case AttrDpipeFieldBitwidth:
 			if v.DpipeFieldBitwidth.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeFieldBitwidth.Set(d.U32())
+			continue
 		case AttrDpipeFieldMappingType:
 			if v.DpipeFieldMappingType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeFieldMappingType.Set(DpipeFieldMappingType(d.U32()))
+			continue
 		case AttrEswitchEncapMode:
 			if v.EswitchEncapMode.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EswitchEncapMode.Set(EswitchEncapMode(d.U8()))
+			continue
 		case AttrResourceList:
 			if v.ResourceList != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceList = a.slabOfDlResourceList().New()
 			nd := d.Nested()
 			v.ResourceList.decode(&nd, a)
+			continue
 		case AttrResource:
 			v.Resource = append(v.Resource, DlResource{})
 			nd := d.Nested()
 			v.Resource[len(v.Resource)-1].decode(&nd, a)
+			continue
 		case AttrResourceName:
 			if v.ResourceName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrResourceID:
 			if v.ResourceID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceID.Set(d.U64())
+			continue
 		case AttrResourceSize:
 			if v.ResourceSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSize.Set(d.U64())
+			continue
 		case AttrResourceSizeNew:
 			if v.ResourceSizeNew.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSizeNew.Set(d.U64())
+			continue
 		case AttrResourceSizeValid:
 			if v.ResourceSizeValid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSizeValid.Set(d.U8())
+			continue
 		case AttrResourceSizeMin:
 			if v.ResourceSizeMin.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSizeMin.Set(d.U64())
+			continue
 		case AttrResourceSizeMax:
 			if v.ResourceSizeMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSizeMax.Set(d.U64())
+			continue
 		case AttrResourceSizeGran:
 			if v.ResourceSizeGran.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSizeGran.Set(d.U64())
+			continue
 		case AttrResourceUnit:
 			if v.ResourceUnit.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceUnit.Set(ResourceUnit(d.U8()))
+			continue
 		case AttrResourceOcc:
 			if v.ResourceOcc.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceOcc.Set(d.U64())
+			continue
 		case AttrDpipeTableResourceID:
 			if v.DpipeTableResourceID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableResourceID.Set(d.U64())
+			continue
 		case AttrDpipeTableResourceUnits:
 			if v.DpipeTableResourceUnits.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableResourceUnits.Set(d.U64())
+			continue
 		case AttrPortFlavour:
 			if v.PortFlavour.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortFlavour.Set(PortFlavour(d.U16()))
+			continue
 		case AttrPortNumber:
 			if v.PortNumber.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortNumber.Set(d.U32())
+			continue
 		case AttrPortSplitSubportNumber:
 			if v.PortSplitSubportNumber.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortSplitSubportNumber.Set(d.U32())
+			continue
 		case AttrParam:
 			if v.Param != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Param = a.slabOfDlParam().New()
 			nd := d.Nested()
 			v.Param.decode(&nd, a)
+			continue
 		case AttrParamName:
 			if v.ParamName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParamName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrParamGeneric:
 			if v.ParamGeneric {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParamGeneric = d.Flag()
+			continue
 		case AttrParamType:
 			if v.ParamType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParamType.Set(VarAttrType(d.U8()))
+			continue
 		case AttrParamValueCmode:
 			if v.ParamValueCmode.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParamValueCmode.Set(ParamCmode(d.U8()))
+			continue
 		case AttrRegionName:
 			if v.RegionName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrRegionSize:
 			if v.RegionSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionSize.Set(d.U64())
+			continue
 		case AttrRegionSnapshots:
 			if v.RegionSnapshots != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionSnapshots = a.slabOfDlRegionSnapshots().New()
 			nd := d.Nested()
 			v.RegionSnapshots.decode(&nd, a)
+			continue
 		case AttrRegionSnapshot:
 			if v.RegionSnapshot != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionSnapshot = a.slabOfDlRegionSnapshot().New()
 			nd := d.Nested()
 			v.RegionSnapshot.decode(&nd, a)
+			continue
 		case AttrRegionSnapshotID:
 			if v.RegionSnapshotID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionSnapshotID.Set(d.U32())
+			continue
 		case AttrRegionChunks:
 			if v.RegionChunks != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionChunks = a.slabOfDlRegionChunks().New()
 			nd := d.Nested()
 			v.RegionChunks.decode(&nd, a)
+			continue
 		case AttrRegionChunk:
 			if v.RegionChunk != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionChunk = a.slabOfDlRegionChunk().New()
 			nd := d.Nested()
 			v.RegionChunk.decode(&nd, a)
+			continue
 		case AttrRegionChunkData:
 			if v.RegionChunkData != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionChunkData = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrRegionChunkAddr:
 			if v.RegionChunkAddr.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionChunkAddr.Set(d.U64())
+			continue
 		case AttrRegionChunkLen:
 			if v.RegionChunkLen.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionChunkLen.Set(d.U64())
+			continue
 		case AttrInfoDriverName:
 			if v.InfoDriverName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InfoDriverName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrInfoSerialNumber:
 			if v.InfoSerialNumber.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InfoSerialNumber.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrInfoVersionFixed:
 			v.InfoVersionFixed = append(v.InfoVersionFixed, DlInfoVersion{})
 			nd := d.Nested()
 			v.InfoVersionFixed[len(v.InfoVersionFixed)-1].decode(&nd, a)
+			continue
 		case AttrInfoVersionRunning:
 			v.InfoVersionRunning = append(v.InfoVersionRunning, DlInfoVersion{})
 			nd := d.Nested()
 			v.InfoVersionRunning[len(v.InfoVersionRunning)-1].decode(&nd, a)
+			continue
 		case AttrInfoVersionStored:
 			v.InfoVersionStored = append(v.InfoVersionStored, DlInfoVersion{})
 			nd := d.Nested()
 			v.InfoVersionStored[len(v.InfoVersionStored)-1].decode(&nd, a)
+			continue
 		case AttrInfoVersionName:
 			if v.InfoVersionName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InfoVersionName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrInfoVersionValue:
 			if v.InfoVersionValue.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InfoVersionValue.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrSbPoolCellSize:
 			if v.SbPoolCellSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbPoolCellSize.Set(d.U32())
+			continue
 		case AttrFmsg:
 			if v.Fmsg != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Fmsg = a.slabOfDlFmsg().New()
 			nd := d.Nested()
 			v.Fmsg.decode(&nd, a)
+			continue
 		case AttrFmsgObjNestStart:
 			if v.FmsgObjNestStart {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgObjNestStart = d.Flag()
+			continue
 		case AttrFmsgPairNestStart:
 			if v.FmsgPairNestStart {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgPairNestStart = d.Flag()
+			continue
 		case AttrFmsgArrNestStart:
 			if v.FmsgArrNestStart {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgArrNestStart = d.Flag()
+			continue
 		case AttrFmsgNestEnd:
 			if v.FmsgNestEnd {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgNestEnd = d.Flag()
+			continue
 		case AttrFmsgObjName:
 			if v.FmsgObjName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgObjName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrFmsgObjValueType:
 			if v.FmsgObjValueType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgObjValueType.Set(VarAttrType(d.U8()))
+			continue
 		case AttrHealthReporter:
 			if v.HealthReporter != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporter = a.slabOfDlHealthReporter().New()
 			nd := d.Nested()
 			v.HealthReporter.decode(&nd, a)
+			continue
 		case AttrHealthReporterName:
 			if v.HealthReporterName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrHealthReporterState:
 			if v.HealthReporterState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterState.Set(d.U8())
+			continue
 		case AttrHealthReporterErrCount:
 			if v.HealthReporterErrCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterErrCount.Set(d.U64())
+			continue
 		case AttrHealthReporterRecoverCount:
 			if v.HealthReporterRecoverCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterRecoverCount.Set(d.U64())
+			continue
 		case AttrHealthReporterDumpTs:
 			if v.HealthReporterDumpTs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterDumpTs.Set(d.U64())
+			continue
 		case AttrHealthReporterGracefulPeriod:
 			if v.HealthReporterGracefulPeriod.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterGracefulPeriod.Set(d.U64())
+			continue
 		case AttrHealthReporterAutoRecover:
 			if v.HealthReporterAutoRecover.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterAutoRecover.Set(d.U8())
+			continue
 		case AttrFlashUpdateFileName:
 			if v.FlashUpdateFileName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FlashUpdateFileName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrFlashUpdateComponent:
 			if v.FlashUpdateComponent.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FlashUpdateComponent.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrFlashUpdateStatusMsg:
 			if v.FlashUpdateStatusMsg.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FlashUpdateStatusMsg.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrFlashUpdateStatusDone:
 			if v.FlashUpdateStatusDone.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FlashUpdateStatusDone.Set(d.U64())
+			continue
 		case AttrFlashUpdateStatusTotal:
 			if v.FlashUpdateStatusTotal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FlashUpdateStatusTotal.Set(d.U64())
+			continue
 		case AttrPortPciPfNumber:
 			if v.PortPciPfNumber.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortPciPfNumber.Set(d.U16())
+			continue
 		case AttrPortPciVfNumber:
 			if v.PortPciVfNumber.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortPciVfNumber.Set(d.U16())
+			continue
 		case AttrStats:
 			if v.Stats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Stats = a.slabOfDlAttrStats().New()
 			nd := d.Nested()
 			v.Stats.decode(&nd, a)
+			continue
 		case AttrTrapName:
 			if v.TrapName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrTrapAction:
 			if v.TrapAction.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapAction.Set(TrapAction(d.U8()))
+			continue
 		case AttrTrapType:
 			if v.TrapType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapType.Set(TrapType(d.U8()))
+			continue
 		case AttrTrapGeneric:
 			if v.TrapGeneric {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapGeneric = d.Flag()
+			continue
 		case AttrTrapMetadata:
 			if v.TrapMetadata != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapMetadata = a.slabOfDlTrapMetadata().New()
 			nd := d.Nested()
 			v.TrapMetadata.decode(&nd, a)
+			continue
 		case AttrTrapGroupName:
 			if v.TrapGroupName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapGroupName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrReloadFailed:
 			if v.ReloadFailed.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadFailed.Set(d.U8())
+			continue
 		case AttrHealthReporterDumpTsNs:
 			if v.HealthReporterDumpTsNs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterDumpTsNs.Set(d.U64())
+			continue
 		case AttrNetnsFd:
 			if v.NetnsFd.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NetnsFd.Set(d.U32())
+			continue
 		case AttrNetnsPID:
 			if v.NetnsPID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NetnsPID.Set(d.U32())
+			continue
 		case AttrNetnsID:
 			if v.NetnsID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NetnsID.Set(d.U32())
+			continue
 		case AttrHealthReporterAutoDump:
 			if v.HealthReporterAutoDump.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterAutoDump.Set(d.U8())
+			continue
 		case AttrTrapPolicerID:
 			if v.TrapPolicerID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapPolicerID.Set(d.U32())
+			continue
 		case AttrTrapPolicerRate:
 			if v.TrapPolicerRate.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapPolicerRate.Set(d.U64())
+			continue
 		case AttrTrapPolicerBurst:
 			if v.TrapPolicerBurst.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapPolicerBurst.Set(d.U64())
+			continue
 		case AttrPortFunction:
 			if v.PortFunction != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortFunction = a.slabOfDlPortFunction().New()
 			nd := d.Nested()
 			v.PortFunction.decode(&nd, a)
+			continue
 		case AttrInfoBoardSerialNumber:
 			if v.InfoBoardSerialNumber.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InfoBoardSerialNumber.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrPortLanes:
 			if v.PortLanes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortLanes.Set(d.U32())
+			continue
 		case AttrPortSplittable:
 			if v.PortSplittable.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortSplittable.Set(d.U8())
+			continue
 		case AttrPortExternal:
 			if v.PortExternal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortExternal.Set(d.U8())
+			continue
 		case AttrPortControllerNumber:
 			if v.PortControllerNumber.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortControllerNumber.Set(d.U32())
+			continue
 		case AttrFlashUpdateStatusTimeout:
 			if v.FlashUpdateStatusTimeout.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FlashUpdateStatusTimeout.Set(d.U64())
+			continue
 		case AttrFlashUpdateOverwriteMask:
 			if v.FlashUpdateOverwriteMask.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FlashUpdateOverwriteMask.Set(d.Bitfield32())
+			continue
 		case AttrReloadAction:
 			if v.ReloadAction.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadAction.Set(ReloadAction(d.U8()))
+			continue
 		case AttrReloadActionsPerformed:
 			if v.ReloadActionsPerformed.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadActionsPerformed.Set(d.Bitfield32())
+			continue
 		case AttrReloadLimits:
 			if v.ReloadLimits.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadLimits.Set(d.Bitfield32())
+			continue
 		case AttrDevStats:
 			if v.DevStats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DevStats = a.slabOfDlDevStats().New()
 			nd := d.Nested()
 			v.DevStats.decode(&nd, a)
+			continue
 		case AttrReloadStats:
 			if v.ReloadStats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadStats = a.slabOfDlReloadStats().New()
 			nd := d.Nested()
 			v.ReloadStats.decode(&nd, a)
+			continue
 		case AttrReloadStatsEntry:
 			v.ReloadStatsEntry = append(v.ReloadStatsEntry, DlReloadStatsEntry{})
 			nd := d.Nested()
 			v.ReloadStatsEntry[len(v.ReloadStatsEntry)-1].decode(&nd, a)
+			continue
 		case AttrReloadStatsLimit:
 			if v.ReloadStatsLimit.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadStatsLimit.Set(d.U8())
+			continue
 		case AttrReloadStatsValue:
 			if v.ReloadStatsValue.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadStatsValue.Set(d.U32())
+			continue
 		case AttrRemoteReloadStats:
 			if v.RemoteReloadStats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteReloadStats = a.slabOfDlReloadStats().New()
 			nd := d.Nested()
 			v.RemoteReloadStats.decode(&nd, a)
+			continue
 		case AttrReloadActionInfo:
 			v.ReloadActionInfo = append(v.ReloadActionInfo, DlReloadActInfo{})
 			nd := d.Nested()
 			v.ReloadActionInfo[len(v.ReloadActionInfo)-1].decode(&nd, a)
+			continue
 		case AttrReloadActionStats:
 			v.ReloadActionStats = append(v.ReloadActionStats, DlReloadActStats{})
 			nd := d.Nested()
 			v.ReloadActionStats[len(v.ReloadActionStats)-1].decode(&nd, a)
+			continue
 		case AttrPortPciSfNumber:
 			if v.PortPciSfNumber.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortPciSfNumber.Set(d.U32())
+			continue
 		case AttrRateType:
 			if v.RateType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RateType.Set(RateType(d.U16()))
+			continue
 		case AttrRateTxShare:
 			if v.RateTxShare.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RateTxShare.Set(d.U64())
+			continue
 		case AttrRateTxMax:
 			if v.RateTxMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RateTxMax.Set(d.U64())
+			continue
 		case AttrRateNodeName:
 			if v.RateNodeName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RateNodeName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrRateParentNodeName:
 			if v.RateParentNodeName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RateParentNodeName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrRegionMaxSnapshots:
 			if v.RegionMaxSnapshots.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionMaxSnapshots.Set(d.U32())
+			continue
 		case AttrLinecardIndex:
 			if v.LinecardIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LinecardIndex.Set(d.U32())
+			continue
 		case AttrLinecardState:
 			if v.LinecardState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LinecardState.Set(d.U8())
+			continue
 		case AttrLinecardType:
 			if v.LinecardType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LinecardType.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrLinecardSupportedTypes:
 			if v.LinecardSupportedTypes != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LinecardSupportedTypes = a.slabOfDlLinecardSupportedTypes().New()
 			nd := d.Nested()
 			v.LinecardSupportedTypes.decode(&nd, a)
+			continue
 		case AttrSelftests:
 			if v.Selftests != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Selftests = a.slabOfDlSelftestID().New()
 			nd := d.Nested()
 			v.Selftests.decode(&nd, a)
+			continue
 		case AttrRateTxPriority:
 			if v.RateTxPriority.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RateTxPriority.Set(d.U32())
+			continue
 		case AttrRateTxWeight:
 			if v.RateTxWeight.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RateTxWeight.Set(d.U32())
+			continue
 		case AttrRegionDirect:
 			if v.RegionDirect {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionDirect = d.Flag()
+			continue
 		case AttrRateTcBws:
 			v.RateTcBws = append(v.RateTcBws, DlRateTcBws{})
 			nd := d.Nested()
 			v.RateTcBws[len(v.RateTcBws)-1].decode(&nd, a)
+			continue
 		case AttrHealthReporterBurstPeriod:
 			if v.HealthReporterBurstPeriod.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterBurstPeriod.Set(d.U64())
+			continue
 		case AttrParamResetDefault:
 			if v.ParamResetDefault {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParamResetDefault = d.Flag()
+			continue
 		case AttrIndex:
 			if v.Index.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Index.Set(d.Uint())
+			continue
 		case AttrResourceScopeMask:
 			if v.ResourceScopeMask.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceScopeMask.Set(ResourceScopeMask(d.U32()))
+			continue
 		case AttrParentDev:
 			if v.ParentDev != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParentDev = a.slabOfDlParentDev().New()
 			nd := d.Nested()
 			v.ParentDev.decode(&nd, a)
+			continue
 		case AttrPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2610,27 +2625,26 @@ func (v *DlDevStats) UnmarshalAttrs(b []byte) error {
 
 func (v *DlDevStats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrReloadStats:
 			if v.ReloadStats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadStats = a.slabOfDlReloadStats().New()
 			nd := d.Nested()
 			v.ReloadStats.decode(&nd, a)
+			continue
 		case AttrRemoteReloadStats:
 			if v.RemoteReloadStats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteReloadStats = a.slabOfDlReloadStats().New()
 			nd := d.Nested()
 			v.RemoteReloadStats.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2659,15 +2673,15 @@ func (v *DlReloadStats) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.ReloadActionInfo = a.slabOfDlReloadActInfo().Grow(v.ReloadActionInfo, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrReloadActionInfo:
 			v.ReloadActionInfo = append(v.ReloadActionInfo, DlReloadActInfo{})
 			nd := d.Nested()
 			v.ReloadActionInfo[len(v.ReloadActionInfo)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2696,21 +2710,21 @@ func (v *DlReloadActInfo) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.ReloadActionStats = a.slabOfDlReloadActStats().Grow(v.ReloadActionStats, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrReloadAction:
 			if v.ReloadAction.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadAction.Set(ReloadAction(d.U8()))
+			continue
 		case AttrReloadActionStats:
 			v.ReloadActionStats = append(v.ReloadActionStats, DlReloadActStats{})
 			nd := d.Nested()
 			v.ReloadActionStats[len(v.ReloadActionStats)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2739,15 +2753,15 @@ func (v *DlReloadActStats) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.ReloadStatsEntry = a.slabOfDlReloadStatsEntry().Grow(v.ReloadStatsEntry, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrReloadStatsEntry:
 			v.ReloadStatsEntry = append(v.ReloadStatsEntry, DlReloadStatsEntry{})
 			nd := d.Nested()
 			v.ReloadStatsEntry[len(v.ReloadStatsEntry)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2765,23 +2779,22 @@ func (v *DlReloadStatsEntry) UnmarshalAttrs(b []byte) error {
 
 func (v *DlReloadStatsEntry) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrReloadStatsLimit:
 			if v.ReloadStatsLimit.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadStatsLimit.Set(d.U8())
+			continue
 		case AttrReloadStatsValue:
 			if v.ReloadStatsValue.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadStatsValue.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2799,23 +2812,22 @@ func (v *DlInfoVersion) UnmarshalAttrs(b []byte) error {
 
 func (v *DlInfoVersion) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrInfoVersionName:
 			if v.InfoVersionName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InfoVersionName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrInfoVersionValue:
 			if v.InfoVersionValue.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InfoVersionValue.Set(a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2833,35 +2845,34 @@ func (v *DlPortFunction) UnmarshalAttrs(b []byte) error {
 
 func (v *DlPortFunction) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDlPortFunction)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPortFnHwAddr:
 			if v.HwAddr != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HwAddr = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrPortFnState:
 			if v.State.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.State.Set(PortFnState(d.U8()))
+			continue
 		case AttrPortFnOpstate:
 			if v.Opstate.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Opstate.Set(PortFnOpstate(d.U8()))
+			continue
 		case AttrPortFnCaps:
 			if v.Caps.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Caps.Set(d.Bitfield32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2890,15 +2901,15 @@ func (v *DlDpipeTables) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.DpipeTable = a.slabOfDlDpipeTable().Grow(v.DpipeTable, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeTable:
 			v.DpipeTable = append(v.DpipeTable, DlDpipeTable{})
 			nd := d.Nested()
 			v.DpipeTable[len(v.DpipeTable)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2916,57 +2927,56 @@ func (v *DlDpipeTable) UnmarshalAttrs(b []byte) error {
 
 func (v *DlDpipeTable) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeTableName:
 			if v.DpipeTableName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrDpipeTableSize:
 			if v.DpipeTableSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableSize.Set(d.U64())
+			continue
 		case AttrDpipeTableMatches:
 			if v.DpipeTableMatches != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableMatches = a.slabOfDlDpipeTableMatches().New()
 			nd := d.Nested()
 			v.DpipeTableMatches.decode(&nd, a)
+			continue
 		case AttrDpipeTableActions:
 			if v.DpipeTableActions != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableActions = a.slabOfDlDpipeTableActions().New()
 			nd := d.Nested()
 			v.DpipeTableActions.decode(&nd, a)
+			continue
 		case AttrDpipeTableCountersEnabled:
 			if v.DpipeTableCountersEnabled.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableCountersEnabled.Set(d.U8())
+			continue
 		case AttrDpipeTableResourceID:
 			if v.DpipeTableResourceID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableResourceID.Set(d.U64())
+			continue
 		case AttrDpipeTableResourceUnits:
 			if v.DpipeTableResourceUnits.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableResourceUnits.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2995,15 +3005,15 @@ func (v *DlDpipeTableMatches) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.DpipeMatch = a.slabOfDlDpipeMatch().Grow(v.DpipeMatch, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeMatch:
 			v.DpipeMatch = append(v.DpipeMatch, DlDpipeMatch{})
 			nd := d.Nested()
 			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3032,15 +3042,15 @@ func (v *DlDpipeTableActions) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.DpipeAction = a.slabOfDlDpipeAction().Grow(v.DpipeAction, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeAction:
 			v.DpipeAction = append(v.DpipeAction, DlDpipeAction{})
 			nd := d.Nested()
 			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3069,15 +3079,15 @@ func (v *DlDpipeEntries) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.DpipeEntry = a.slabOfDlDpipeEntry().Grow(v.DpipeEntry, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeEntry:
 			v.DpipeEntry = append(v.DpipeEntry, DlDpipeEntry{})
 			nd := d.Nested()
 			v.DpipeEntry[len(v.DpipeEntry)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3095,39 +3105,38 @@ func (v *DlDpipeEntry) UnmarshalAttrs(b []byte) error {
 
 func (v *DlDpipeEntry) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeEntryIndex:
 			if v.DpipeEntryIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeEntryIndex.Set(d.U64())
+			continue
 		case AttrDpipeEntryMatchValues:
 			if v.DpipeEntryMatchValues != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeEntryMatchValues = a.slabOfDlDpipeEntryMatchValues().New()
 			nd := d.Nested()
 			v.DpipeEntryMatchValues.decode(&nd, a)
+			continue
 		case AttrDpipeEntryActionValues:
 			if v.DpipeEntryActionValues != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeEntryActionValues = a.slabOfDlDpipeEntryActionValues().New()
 			nd := d.Nested()
 			v.DpipeEntryActionValues.decode(&nd, a)
+			continue
 		case AttrDpipeEntryCounter:
 			if v.DpipeEntryCounter.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeEntryCounter.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3156,15 +3165,15 @@ func (v *DlDpipeEntryMatchValues) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.DpipeMatchValue = a.slabOfDlDpipeMatchValue().Grow(v.DpipeMatchValue, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeMatchValue:
 			v.DpipeMatchValue = append(v.DpipeMatchValue, DlDpipeMatchValue{})
 			nd := d.Nested()
 			v.DpipeMatchValue[len(v.DpipeMatchValue)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3193,15 +3202,15 @@ func (v *DlDpipeEntryActionValues) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.DpipeActionValue = a.slabOfDlDpipeActionValue().Grow(v.DpipeActionValue, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeActionValue:
 			v.DpipeActionValue = append(v.DpipeActionValue, DlDpipeActionValue{})
 			nd := d.Nested()
 			v.DpipeActionValue[len(v.DpipeActionValue)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3219,41 +3228,40 @@ func (v *DlDpipeMatch) UnmarshalAttrs(b []byte) error {
 
 func (v *DlDpipeMatch) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeMatchType:
 			if v.DpipeMatchType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeMatchType.Set(DpipeMatchType(d.U32()))
+			continue
 		case AttrDpipeHeaderID:
 			if v.DpipeHeaderID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
+			continue
 		case AttrDpipeHeaderGlobal:
 			if v.DpipeHeaderGlobal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderGlobal.Set(d.U8())
+			continue
 		case AttrDpipeHeaderIndex:
 			if v.DpipeHeaderIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderIndex.Set(d.U32())
+			continue
 		case AttrDpipeFieldID:
 			if v.DpipeFieldID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeFieldID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3282,33 +3290,33 @@ func (v *DlDpipeMatchValue) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.DpipeMatch = a.slabOfDlDpipeMatch().Grow(v.DpipeMatch, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeMatch:
 			v.DpipeMatch = append(v.DpipeMatch, DlDpipeMatch{})
 			nd := d.Nested()
 			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd, a)
+			continue
 		case AttrDpipeValue:
 			if v.DpipeValue != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeValue = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrDpipeValueMask:
 			if v.DpipeValueMask != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeValueMask = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrDpipeValueMapping:
 			if v.DpipeValueMapping.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeValueMapping.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3326,41 +3334,40 @@ func (v *DlDpipeAction) UnmarshalAttrs(b []byte) error {
 
 func (v *DlDpipeAction) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeActionType:
 			if v.DpipeActionType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeActionType.Set(DpipeActionType(d.U32()))
+			continue
 		case AttrDpipeHeaderID:
 			if v.DpipeHeaderID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
+			continue
 		case AttrDpipeHeaderGlobal:
 			if v.DpipeHeaderGlobal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderGlobal.Set(d.U8())
+			continue
 		case AttrDpipeHeaderIndex:
 			if v.DpipeHeaderIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderIndex.Set(d.U32())
+			continue
 		case AttrDpipeFieldID:
 			if v.DpipeFieldID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeFieldID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3389,33 +3396,33 @@ func (v *DlDpipeActionValue) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.DpipeAction = a.slabOfDlDpipeAction().Grow(v.DpipeAction, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeAction:
 			v.DpipeAction = append(v.DpipeAction, DlDpipeAction{})
 			nd := d.Nested()
 			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd, a)
+			continue
 		case AttrDpipeValue:
 			if v.DpipeValue != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeValue = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrDpipeValueMask:
 			if v.DpipeValueMask != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeValueMask = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrDpipeValueMapping:
 			if v.DpipeValueMapping.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeValueMapping.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3444,15 +3451,15 @@ func (v *DlDpipeHeaders) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.DpipeHeader = a.slabOfDlDpipeHeader().Grow(v.DpipeHeader, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeHeader:
 			v.DpipeHeader = append(v.DpipeHeader, DlDpipeHeader{})
 			nd := d.Nested()
 			v.DpipeHeader[len(v.DpipeHeader)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3470,37 +3477,36 @@ func (v *DlDpipeHeader) UnmarshalAttrs(b []byte) error {
 
 func (v *DlDpipeHeader) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeHeaderName:
 			if v.DpipeHeaderName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrDpipeHeaderID:
 			if v.DpipeHeaderID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
+			continue
 		case AttrDpipeHeaderGlobal:
 			if v.DpipeHeaderGlobal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderGlobal.Set(d.U8())
+			continue
 		case AttrDpipeHeaderFields:
 			if v.DpipeHeaderFields != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderFields = a.slabOfDlDpipeHeaderFields().New()
 			nd := d.Nested()
 			v.DpipeHeaderFields.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3529,15 +3535,15 @@ func (v *DlDpipeHeaderFields) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.DpipeField = a.slabOfDlDpipeField().Grow(v.DpipeField, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeField:
 			v.DpipeField = append(v.DpipeField, DlDpipeField{})
 			nd := d.Nested()
 			v.DpipeField[len(v.DpipeField)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3555,35 +3561,34 @@ func (v *DlDpipeField) UnmarshalAttrs(b []byte) error {
 
 func (v *DlDpipeField) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeFieldName:
 			if v.DpipeFieldName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeFieldName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrDpipeFieldID:
 			if v.DpipeFieldID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeFieldID.Set(d.U32())
+			continue
 		case AttrDpipeFieldBitwidth:
 			if v.DpipeFieldBitwidth.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeFieldBitwidth.Set(d.U32())
+			continue
 		case AttrDpipeFieldMappingType:
 			if v.DpipeFieldMappingType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeFieldMappingType.Set(DpipeFieldMappingType(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3601,71 +3606,70 @@ func (v *DlResource) UnmarshalAttrs(b []byte) error {
 
 func (v *DlResource) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrResourceName:
 			if v.ResourceName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrResourceID:
 			if v.ResourceID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceID.Set(d.U64())
+			continue
 		case AttrResourceSize:
 			if v.ResourceSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSize.Set(d.U64())
+			continue
 		case AttrResourceSizeNew:
 			if v.ResourceSizeNew.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSizeNew.Set(d.U64())
+			continue
 		case AttrResourceSizeValid:
 			if v.ResourceSizeValid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSizeValid.Set(d.U8())
+			continue
 		case AttrResourceSizeMin:
 			if v.ResourceSizeMin.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSizeMin.Set(d.U64())
+			continue
 		case AttrResourceSizeMax:
 			if v.ResourceSizeMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSizeMax.Set(d.U64())
+			continue
 		case AttrResourceSizeGran:
 			if v.ResourceSizeGran.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSizeGran.Set(d.U64())
+			continue
 		case AttrResourceUnit:
 			if v.ResourceUnit.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceUnit.Set(ResourceUnit(d.U8()))
+			continue
 		case AttrResourceOcc:
 			if v.ResourceOcc.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceOcc.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3694,15 +3698,15 @@ func (v *DlResourceList) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Resource = a.slabOfDlResource().Grow(v.Resource, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrResource:
 			v.Resource = append(v.Resource, DlResource{})
 			nd := d.Nested()
 			v.Resource[len(v.Resource)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3720,29 +3724,28 @@ func (v *DlParam) UnmarshalAttrs(b []byte) error {
 
 func (v *DlParam) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrParamName:
 			if v.ParamName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParamName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrParamGeneric:
 			if v.ParamGeneric {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParamGeneric = d.Flag()
+			continue
 		case AttrParamType:
 			if v.ParamType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParamType.Set(VarAttrType(d.U8()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3760,19 +3763,18 @@ func (v *DlRegionSnapshots) UnmarshalAttrs(b []byte) error {
 
 func (v *DlRegionSnapshots) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRegionSnapshot:
 			if v.RegionSnapshot != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionSnapshot = a.slabOfDlRegionSnapshot().New()
 			nd := d.Nested()
 			v.RegionSnapshot.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3790,17 +3792,16 @@ func (v *DlRegionSnapshot) UnmarshalAttrs(b []byte) error {
 
 func (v *DlRegionSnapshot) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRegionSnapshotID:
 			if v.RegionSnapshotID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionSnapshotID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3818,19 +3819,18 @@ func (v *DlRegionChunks) UnmarshalAttrs(b []byte) error {
 
 func (v *DlRegionChunks) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRegionChunk:
 			if v.RegionChunk != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionChunk = a.slabOfDlRegionChunk().New()
 			nd := d.Nested()
 			v.RegionChunk.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3848,23 +3848,22 @@ func (v *DlRegionChunk) UnmarshalAttrs(b []byte) error {
 
 func (v *DlRegionChunk) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRegionChunkData:
 			if v.RegionChunkData != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionChunkData = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrRegionChunkAddr:
 			if v.RegionChunkAddr.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionChunkAddr.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3882,41 +3881,40 @@ func (v *DlFmsg) UnmarshalAttrs(b []byte) error {
 
 func (v *DlFmsg) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFmsgObjNestStart:
 			if v.FmsgObjNestStart {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgObjNestStart = d.Flag()
+			continue
 		case AttrFmsgPairNestStart:
 			if v.FmsgPairNestStart {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgPairNestStart = d.Flag()
+			continue
 		case AttrFmsgArrNestStart:
 			if v.FmsgArrNestStart {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgArrNestStart = d.Flag()
+			continue
 		case AttrFmsgNestEnd:
 			if v.FmsgNestEnd {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgNestEnd = d.Flag()
+			continue
 		case AttrFmsgObjName:
 			if v.FmsgObjName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgObjName.Set(a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3934,71 +3932,70 @@ func (v *DlHealthReporter) UnmarshalAttrs(b []byte) error {
 
 func (v *DlHealthReporter) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrHealthReporterName:
 			if v.HealthReporterName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrHealthReporterState:
 			if v.HealthReporterState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterState.Set(d.U8())
+			continue
 		case AttrHealthReporterErrCount:
 			if v.HealthReporterErrCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterErrCount.Set(d.U64())
+			continue
 		case AttrHealthReporterRecoverCount:
 			if v.HealthReporterRecoverCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterRecoverCount.Set(d.U64())
+			continue
 		case AttrHealthReporterGracefulPeriod:
 			if v.HealthReporterGracefulPeriod.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterGracefulPeriod.Set(d.U64())
+			continue
 		case AttrHealthReporterAutoRecover:
 			if v.HealthReporterAutoRecover.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterAutoRecover.Set(d.U8())
+			continue
 		case AttrHealthReporterDumpTs:
 			if v.HealthReporterDumpTs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterDumpTs.Set(d.U64())
+			continue
 		case AttrHealthReporterDumpTsNs:
 			if v.HealthReporterDumpTsNs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterDumpTsNs.Set(d.U64())
+			continue
 		case AttrHealthReporterAutoDump:
 			if v.HealthReporterAutoDump.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterAutoDump.Set(d.U8())
+			continue
 		case AttrHealthReporterBurstPeriod:
 			if v.HealthReporterBurstPeriod.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterBurstPeriod.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4016,29 +4013,28 @@ func (v *DlAttrStats) UnmarshalAttrs(b []byte) error {
 
 func (v *DlAttrStats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDlAttrStats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStatsRxPackets:
 			if v.StatsRxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StatsRxPackets.Set(d.U64())
+			continue
 		case AttrStatsRxBytes:
 			if v.StatsRxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StatsRxBytes.Set(d.U64())
+			continue
 		case AttrStatsRxDropped:
 			if v.StatsRxDropped.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StatsRxDropped.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4056,23 +4052,22 @@ func (v *DlTrapMetadata) UnmarshalAttrs(b []byte) error {
 
 func (v *DlTrapMetadata) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDlTrapMetadata)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTrapMetadataTypeInPort:
 			if v.TrapMetadataTypeInPort {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapMetadataTypeInPort = d.Flag()
+			continue
 		case AttrTrapMetadataTypeFaCookie:
 			if v.TrapMetadataTypeFaCookie {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapMetadataTypeFaCookie = d.Flag()
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4090,17 +4085,16 @@ func (v *DlLinecardSupportedTypes) UnmarshalAttrs(b []byte) error {
 
 func (v *DlLinecardSupportedTypes) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinecardType:
 			if v.LinecardType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LinecardType.Set(a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4118,17 +4112,16 @@ func (v *DlSelftestID) UnmarshalAttrs(b []byte) error {
 
 func (v *DlSelftestID) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDlSelftestID)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrSelftestIDFlash:
 			if v.Flash {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Flash = d.Flag()
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4146,23 +4139,22 @@ func (v *DlRateTcBws) UnmarshalAttrs(b []byte) error {
 
 func (v *DlRateTcBws) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDlRateTcBws)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRateTcIndex:
 			if v.Index.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Index.Set(d.U8())
+			continue
 		case AttrRateTcBw:
 			if v.Bw.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Bw.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4180,29 +4172,28 @@ func (v *DlParentDev) UnmarshalAttrs(b []byte) error {
 
 func (v *DlParentDev) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			if v.BusName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BusName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrDevName:
 			if v.DevName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DevName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrIndex:
 			if v.Index.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Index.Set(d.Uint())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4220,7 +4211,7 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4246,7 +4237,7 @@ func (v *PortGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4274,7 +4265,7 @@ func (v *PortGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4300,7 +4291,7 @@ func (v *PortSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4336,7 +4327,7 @@ func (v *PortNewRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortNewRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4372,7 +4363,7 @@ func (v *PortDelRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortDelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4400,7 +4391,7 @@ func (v *PortSplitRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortSplitRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4430,7 +4421,7 @@ func (v *PortUnsplitRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortUnsplitRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4458,7 +4449,7 @@ func (v *SbGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4486,7 +4477,7 @@ func (v *SbGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4512,7 +4503,7 @@ func (v *SbPoolGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbPoolGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4542,7 +4533,7 @@ func (v *SbPoolGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbPoolGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4568,7 +4559,7 @@ func (v *SbPoolSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbPoolSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4602,7 +4593,7 @@ func (v *SbPortPoolGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbPortPoolGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4634,7 +4625,7 @@ func (v *SbPortPoolGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbPortPoolGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4660,7 +4651,7 @@ func (v *SbPortPoolSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbPortPoolSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4694,7 +4685,7 @@ func (v *SbTcPoolBindGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbTcPoolBindGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4728,7 +4719,7 @@ func (v *SbTcPoolBindGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbTcPoolBindGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4754,7 +4745,7 @@ func (v *SbTcPoolBindSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbTcPoolBindSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4792,7 +4783,7 @@ func (v *SbOccSnapshotRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbOccSnapshotRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4820,7 +4811,7 @@ func (v *SbOccMaxClearRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbOccMaxClearRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4848,7 +4839,7 @@ func (v *EswitchGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *EswitchGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4874,7 +4865,7 @@ func (v *EswitchSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *EswitchSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4906,7 +4897,7 @@ func (v *DpipeTableGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DpipeTableGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4934,7 +4925,7 @@ func (v *DpipeEntriesGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DpipeEntriesGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4962,7 +4953,7 @@ func (v *DpipeHeadersGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DpipeHeadersGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4988,7 +4979,7 @@ func (v *DpipeTableCountersSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DpipeTableCountersSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5018,7 +5009,7 @@ func (v *ResourceSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ResourceSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5048,7 +5039,7 @@ func (v *ResourceDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ResourceDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5076,7 +5067,7 @@ func (v *ResourceDumpDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ResourceDumpDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5104,7 +5095,7 @@ func (v *ReloadRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ReloadRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5140,7 +5131,7 @@ func (v *ParamGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ParamGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5168,7 +5159,7 @@ func (v *ParamGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ParamGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5194,7 +5185,7 @@ func (v *ParamSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ParamSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5228,7 +5219,7 @@ func (v *RegionGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RegionGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5258,7 +5249,7 @@ func (v *RegionGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RegionGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5284,7 +5275,7 @@ func (v *RegionNewRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RegionNewRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5316,7 +5307,7 @@ func (v *RegionDelRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RegionDelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5348,7 +5339,7 @@ func (v *RegionReadDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RegionReadDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5386,7 +5377,7 @@ func (v *PortParamGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortParamGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5414,7 +5405,7 @@ func (v *PortParamSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortParamSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5442,7 +5433,7 @@ func (v *InfoGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *InfoGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5468,7 +5459,7 @@ func (v *HealthReporterGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *HealthReporterGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5498,7 +5489,7 @@ func (v *HealthReporterGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *HealthReporterGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5526,7 +5517,7 @@ func (v *HealthReporterSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *HealthReporterSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5564,7 +5555,7 @@ func (v *HealthReporterRecoverRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *HealthReporterRecoverRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5594,7 +5585,7 @@ func (v *HealthReporterDiagnoseRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *HealthReporterDiagnoseRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5624,7 +5615,7 @@ func (v *HealthReporterDumpGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *HealthReporterDumpGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5654,7 +5645,7 @@ func (v *HealthReporterDumpClearRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *HealthReporterDumpClearRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5684,7 +5675,7 @@ func (v *FlashUpdateRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *FlashUpdateRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5716,7 +5707,7 @@ func (v *TrapGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TrapGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5744,7 +5735,7 @@ func (v *TrapGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TrapGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5770,7 +5761,7 @@ func (v *TrapSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TrapSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5800,7 +5791,7 @@ func (v *TrapGroupGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TrapGroupGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5828,7 +5819,7 @@ func (v *TrapGroupGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TrapGroupGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5854,7 +5845,7 @@ func (v *TrapGroupSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TrapGroupSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5886,7 +5877,7 @@ func (v *TrapPolicerGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TrapPolicerGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5914,7 +5905,7 @@ func (v *TrapPolicerGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TrapPolicerGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5940,7 +5931,7 @@ func (v *TrapPolicerSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TrapPolicerSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5972,7 +5963,7 @@ func (v *HealthReporterTestRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *HealthReporterTestRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -6002,7 +5993,7 @@ func (v *RateGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RateGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -6032,7 +6023,7 @@ func (v *RateGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RateGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -6069,7 +6060,7 @@ func (v *RateSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.RateTcBws = a.slabOfDlRateTcBws().Grow(v.RateTcBws, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -6128,7 +6119,7 @@ func (v *RateNewRequest) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.RateTcBws = a.slabOfDlRateTcBws().Grow(v.RateTcBws, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -6176,7 +6167,7 @@ func (v *RateDelRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RateDelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -6204,7 +6195,7 @@ func (v *LinecardGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinecardGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -6232,7 +6223,7 @@ func (v *LinecardGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinecardGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -6258,7 +6249,7 @@ func (v *LinecardSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinecardSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -6288,7 +6279,7 @@ func (v *SelftestsGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SelftestsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -6314,7 +6305,7 @@ func (v *SelftestsRunRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SelftestsRunRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -6346,7 +6337,7 @@ func (v *NotifyFilterSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *NotifyFilterSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))

@@ -118,35 +118,34 @@ func (v *NodeAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *NodeAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNodeAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNodeNodeID:
 			if v.NodeID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NodeID.Set(d.U32())
+			continue
 		case AttrNodeDeviceName:
 			if v.DeviceName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DeviceName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrNodeNodeName:
 			if v.NodeName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NodeName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrNodeNodeType:
 			if v.NodeType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NodeType.Set(NodeType(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -164,35 +163,34 @@ func (v *ErrorCounterAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *ErrorCounterAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesErrorCounterAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrErrorCounterNodeID:
 			if v.NodeID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NodeID.Set(d.U32())
+			continue
 		case AttrErrorCounterErrorID:
 			if v.ErrorID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ErrorID.Set(d.U32())
+			continue
 		case AttrErrorCounterErrorName:
 			if v.ErrorName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ErrorName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrErrorCounterErrorValue:
 			if v.ErrorValue.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ErrorValue.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -210,7 +208,7 @@ func (v *GetErrorCounterRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetErrorCounterRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesErrorCounterAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrErrorCounterNodeID:
 			v.NodeID.Set(d.U32())
@@ -234,7 +232,7 @@ func (v *GetErrorCounterDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetErrorCounterDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesErrorCounterAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrErrorCounterNodeID:
 			v.NodeID.Set(d.U32())
@@ -256,7 +254,7 @@ func (v *ClearErrorCounterRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ClearErrorCounterRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesErrorCounterAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrErrorCounterNodeID:
 			v.NodeID.Set(d.U32())

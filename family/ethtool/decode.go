@@ -2297,35 +2297,34 @@ func (v *Header) UnmarshalAttrs(b []byte) error {
 
 func (v *Header) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesHeader)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrHeaderDevIndex:
 			if v.DevIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DevIndex.Set(d.U32())
+			continue
 		case AttrHeaderDevName:
 			if v.DevName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DevName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrHeaderFlags:
 			if v.Flags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Flags.Set(HeaderFlags(d.U32()))
+			continue
 		case AttrHeaderPHYIndex:
 			if v.PHYIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PHYIndex.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2343,29 +2342,28 @@ func (v *BitsetBit) UnmarshalAttrs(b []byte) error {
 
 func (v *BitsetBit) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesBitsetBit)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBitsetBitIndex:
 			if v.Index.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Index.Set(d.U32())
+			continue
 		case AttrBitsetBitName:
 			if v.Name.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Name.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrBitsetBitValue:
 			if v.Value {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Value = d.Flag()
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2394,15 +2392,15 @@ func (v *BitsetBits) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Bit = a.slabOfBitsetBit().Grow(v.Bit, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBitsetBitsBit:
 			v.Bit = append(v.Bit, BitsetBit{})
 			nd := d.Nested()
 			v.Bit[len(v.Bit)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2420,43 +2418,42 @@ func (v *Bitset) UnmarshalAttrs(b []byte) error {
 
 func (v *Bitset) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesBitset)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBitsetNomask:
 			if v.Nomask {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Nomask = d.Flag()
+			continue
 		case AttrBitsetSize:
 			if v.Size.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Size.Set(d.U32())
+			continue
 		case AttrBitsetBits:
 			if v.Bits != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Bits = a.slabOfBitsetBits().New()
 			nd := d.Nested()
 			v.Bits.decode(&nd, a)
+			continue
 		case AttrBitsetValue:
 			if v.Value != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Value = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBitsetMask:
 			if v.Mask != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Mask = a.arena().Bytes(d.Bytes())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2474,23 +2471,22 @@ func (v *String) UnmarshalAttrs(b []byte) error {
 
 func (v *String) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesString)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStringIndex:
 			if v.Index.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Index.Set(d.U32())
+			continue
 		case AttrStringValue:
 			if v.Value.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Value.Set(a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2519,15 +2515,15 @@ func (v *Strings) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.StringAttr = a.slabOfString().Grow(v.StringAttr, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStringsString:
 			v.StringAttr = append(v.StringAttr, String{})
 			nd := d.Nested()
 			v.StringAttr[len(v.StringAttr)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2556,27 +2552,27 @@ func (v *Stringset) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Strings = a.slabOfStrings().Grow(v.Strings, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStringsetID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrStringsetCount:
 			if v.Count.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Count.Set(d.U32())
+			continue
 		case AttrStringsetStrings:
 			v.Strings = append(v.Strings, Strings{})
 			nd := d.Nested()
 			v.Strings[len(v.Strings)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2605,15 +2601,15 @@ func (v *Stringsets) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Stringset = a.slabOfStringset().Grow(v.Stringset, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStringsetsStringset:
 			v.Stringset = append(v.Stringset, Stringset{})
 			nd := d.Nested()
 			v.Stringset[len(v.Stringset)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2631,33 +2627,32 @@ func (v *Strset) UnmarshalAttrs(b []byte) error {
 
 func (v *Strset) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStrset)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStrsetHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrStrsetStringsets:
 			if v.Stringsets != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Stringsets = a.slabOfStringsets().New()
 			nd := d.Nested()
 			v.Stringsets.decode(&nd, a)
+			continue
 		case AttrStrsetCountsOnly:
 			if v.CountsOnly {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CountsOnly = d.Flag()
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2675,27 +2670,26 @@ func (v *Privflags) UnmarshalAttrs(b []byte) error {
 
 func (v *Privflags) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPrivflags)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPrivflagsHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrPrivflagsFlags:
 			if v.Flags != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Flags = a.slabOfBitset().New()
 			nd := d.Nested()
 			v.Flags.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2713,121 +2707,120 @@ func (v *Rings) UnmarshalAttrs(b []byte) error {
 
 func (v *Rings) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRings)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRingsHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrRingsRxMax:
 			if v.RxMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxMax.Set(d.U32())
+			continue
 		case AttrRingsRxMiniMax:
 			if v.RxMiniMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxMiniMax.Set(d.U32())
+			continue
 		case AttrRingsRxJumboMax:
 			if v.RxJumboMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxJumboMax.Set(d.U32())
+			continue
 		case AttrRingsTxMax:
 			if v.TxMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxMax.Set(d.U32())
+			continue
 		case AttrRingsRx:
 			if v.Rx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Rx.Set(d.U32())
+			continue
 		case AttrRingsRxMini:
 			if v.RxMini.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxMini.Set(d.U32())
+			continue
 		case AttrRingsRxJumbo:
 			if v.RxJumbo.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxJumbo.Set(d.U32())
+			continue
 		case AttrRingsTx:
 			if v.Tx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Tx.Set(d.U32())
+			continue
 		case AttrRingsRxBufLen:
 			if v.RxBufLen.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxBufLen.Set(d.U32())
+			continue
 		case AttrRingsTCPDataSplit:
 			if v.TCPDataSplit.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TCPDataSplit.Set(TCPDataSplit(d.U8()))
+			continue
 		case AttrRingsCqeSize:
 			if v.CqeSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CqeSize.Set(d.U32())
+			continue
 		case AttrRingsTxPush:
 			if v.TxPush.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxPush.Set(d.U8())
+			continue
 		case AttrRingsRxPush:
 			if v.RxPush.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxPush.Set(d.U8())
+			continue
 		case AttrRingsTxPushBufLen:
 			if v.TxPushBufLen.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxPushBufLen.Set(d.U32())
+			continue
 		case AttrRingsTxPushBufLenMax:
 			if v.TxPushBufLenMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxPushBufLenMax.Set(d.U32())
+			continue
 		case AttrRingsHdsThresh:
 			if v.HdsThresh.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HdsThresh.Set(d.U32())
+			continue
 		case AttrRingsHdsThreshMax:
 			if v.HdsThreshMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HdsThreshMax.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2845,49 +2838,48 @@ func (v *MmStat) UnmarshalAttrs(b []byte) error {
 
 func (v *MmStat) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMmStat)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMmStatReassemblyErrors:
 			if v.ReassemblyErrors.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReassemblyErrors.Set(d.U64())
+			continue
 		case AttrMmStatSmdErrors:
 			if v.SmdErrors.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SmdErrors.Set(d.U64())
+			continue
 		case AttrMmStatReassemblyOk:
 			if v.ReassemblyOk.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReassemblyOk.Set(d.U64())
+			continue
 		case AttrMmStatRxFragCount:
 			if v.RxFragCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxFragCount.Set(d.U64())
+			continue
 		case AttrMmStatTxFragCount:
 			if v.TxFragCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxFragCount.Set(d.U64())
+			continue
 		case AttrMmStatHoldCount:
 			if v.HoldCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HoldCount.Set(d.U64())
+			continue
 		case AttrMmStatPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2905,81 +2897,80 @@ func (v *Mm) UnmarshalAttrs(b []byte) error {
 
 func (v *Mm) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMm)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMmHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrMmPmacEnabled:
 			if v.PmacEnabled.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PmacEnabled.Set(d.U8())
+			continue
 		case AttrMmTxEnabled:
 			if v.TxEnabled.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxEnabled.Set(d.U8())
+			continue
 		case AttrMmTxActive:
 			if v.TxActive.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxActive.Set(d.U8())
+			continue
 		case AttrMmTxMinFragSize:
 			if v.TxMinFragSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxMinFragSize.Set(d.U32())
+			continue
 		case AttrMmRxMinFragSize:
 			if v.RxMinFragSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxMinFragSize.Set(d.U32())
+			continue
 		case AttrMmVerifyEnabled:
 			if v.VerifyEnabled.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VerifyEnabled.Set(d.U8())
+			continue
 		case AttrMmVerifyStatus:
 			if v.VerifyStatus.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VerifyStatus.Set(d.U8())
+			continue
 		case AttrMmVerifyTime:
 			if v.VerifyTime.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VerifyTime.Set(d.U32())
+			continue
 		case AttrMmMaxVerifyTime:
 			if v.MaxVerifyTime.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxVerifyTime.Set(d.U32())
+			continue
 		case AttrMmStats:
 			if v.Stats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Stats = a.slabOfMmStat().New()
 			nd := d.Nested()
 			v.Stats.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2997,49 +2988,48 @@ func (v *Linkinfo) UnmarshalAttrs(b []byte) error {
 
 func (v *Linkinfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkinfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkinfoHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrLinkinfoPort:
 			if v.Port.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Port.Set(Port(d.U8()))
+			continue
 		case AttrLinkinfoPhyaddr:
 			if v.Phyaddr.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Phyaddr.Set(d.U8())
+			continue
 		case AttrLinkinfoTpMDIX:
 			if v.TpMDIX.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TpMDIX.Set(MDIMode(d.U8()))
+			continue
 		case AttrLinkinfoTpMDIXCtrl:
 			if v.TpMDIXCtrl.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TpMDIXCtrl.Set(MDIMode(d.U8()))
+			continue
 		case AttrLinkinfoTransceiver:
 			if v.Transceiver.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Transceiver.Set(Transceiver(d.U8()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3057,77 +3047,76 @@ func (v *Linkmodes) UnmarshalAttrs(b []byte) error {
 
 func (v *Linkmodes) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkmodes)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkmodesHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrLinkmodesAutoneg:
 			if v.Autoneg.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Autoneg.Set(Autoneg(d.U8()))
+			continue
 		case AttrLinkmodesOurs:
 			if v.Ours != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ours = a.slabOfBitset().New()
 			nd := d.Nested()
 			v.Ours.decode(&nd, a)
+			continue
 		case AttrLinkmodesPeer:
 			if v.Peer != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Peer = a.slabOfBitset().New()
 			nd := d.Nested()
 			v.Peer.decode(&nd, a)
+			continue
 		case AttrLinkmodesSpeed:
 			if v.Speed.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Speed.Set(d.U32())
+			continue
 		case AttrLinkmodesDuplex:
 			if v.Duplex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Duplex.Set(Duplex(d.U8()))
+			continue
 		case AttrLinkmodesMasterSlaveCfg:
 			if v.MasterSlaveCfg.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MasterSlaveCfg.Set(d.U8())
+			continue
 		case AttrLinkmodesMasterSlaveState:
 			if v.MasterSlaveState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MasterSlaveState.Set(d.U8())
+			continue
 		case AttrLinkmodesLanes:
 			if v.Lanes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Lanes.Set(d.U32())
+			continue
 		case AttrLinkmodesRateMatching:
 			if v.RateMatching.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RateMatching.Set(d.U8())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3145,55 +3134,54 @@ func (v *Linkstate) UnmarshalAttrs(b []byte) error {
 
 func (v *Linkstate) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkstate)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkstateHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrLinkstateLink:
 			if v.Link.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Link.Set(d.U8())
+			continue
 		case AttrLinkstateSqi:
 			if v.Sqi.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Sqi.Set(d.U32())
+			continue
 		case AttrLinkstateSqiMax:
 			if v.SqiMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SqiMax.Set(d.U32())
+			continue
 		case AttrLinkstateExtState:
 			if v.ExtState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ExtState.Set(d.U8())
+			continue
 		case AttrLinkstateExtSubstate:
 			if v.ExtSubstate.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ExtSubstate.Set(d.U8())
+			continue
 		case AttrLinkstateExtDownCnt:
 			if v.ExtDownCnt.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ExtDownCnt.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3211,27 +3199,26 @@ func (v *Debug) UnmarshalAttrs(b []byte) error {
 
 func (v *Debug) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDebug)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDebugHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrDebugMsgmask:
 			if v.Msgmask != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Msgmask = a.slabOfBitset().New()
 			nd := d.Nested()
 			v.Msgmask.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3249,33 +3236,32 @@ func (v *Wol) UnmarshalAttrs(b []byte) error {
 
 func (v *Wol) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWol)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrWolHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrWolModes:
 			if v.Modes != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Modes = a.slabOfBitset().New()
 			nd := d.Nested()
 			v.Modes.decode(&nd, a)
+			continue
 		case AttrWolSopass:
 			if v.Sopass != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Sopass = a.arena().Bytes(d.Bytes())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3293,51 +3279,50 @@ func (v *Features) UnmarshalAttrs(b []byte) error {
 
 func (v *Features) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFeatures)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFeaturesHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrFeaturesHw:
 			if v.Hw != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Hw = a.slabOfBitset().New()
 			nd := d.Nested()
 			v.Hw.decode(&nd, a)
+			continue
 		case AttrFeaturesWanted:
 			if v.Wanted != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Wanted = a.slabOfBitset().New()
 			nd := d.Nested()
 			v.Wanted.decode(&nd, a)
+			continue
 		case AttrFeaturesActive:
 			if v.Active != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Active = a.slabOfBitset().New()
 			nd := d.Nested()
 			v.Active.decode(&nd, a)
+			continue
 		case AttrFeaturesNochange:
 			if v.Nochange != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Nochange = a.slabOfBitset().New()
 			nd := d.Nested()
 			v.Nochange.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3355,67 +3340,66 @@ func (v *Channels) UnmarshalAttrs(b []byte) error {
 
 func (v *Channels) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesChannels)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrChannelsHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrChannelsRxMax:
 			if v.RxMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxMax.Set(d.U32())
+			continue
 		case AttrChannelsTxMax:
 			if v.TxMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxMax.Set(d.U32())
+			continue
 		case AttrChannelsOtherMax:
 			if v.OtherMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.OtherMax.Set(d.U32())
+			continue
 		case AttrChannelsCombinedMax:
 			if v.CombinedMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CombinedMax.Set(d.U32())
+			continue
 		case AttrChannelsRxCount:
 			if v.RxCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxCount.Set(d.U32())
+			continue
 		case AttrChannelsTxCount:
 			if v.TxCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxCount.Set(d.U32())
+			continue
 		case AttrChannelsOtherCount:
 			if v.OtherCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.OtherCount.Set(d.U32())
+			continue
 		case AttrChannelsCombinedCount:
 			if v.CombinedCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CombinedCount.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3433,29 +3417,28 @@ func (v *IrqModeration) UnmarshalAttrs(b []byte) error {
 
 func (v *IrqModeration) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIrqModeration)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIrqModerationUsec:
 			if v.Usec.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Usec.Set(d.U32())
+			continue
 		case AttrIrqModerationPkts:
 			if v.Pkts.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Pkts.Set(d.U32())
+			continue
 		case AttrIrqModerationComps:
 			if v.Comps.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Comps.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3484,15 +3467,15 @@ func (v *Profile) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.IrqModeration = a.slabOfIrqModeration().Grow(v.IrqModeration, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrProfileIrqModeration:
 			v.IrqModeration = append(v.IrqModeration, IrqModeration{})
 			nd := d.Nested()
 			v.IrqModeration[len(v.IrqModeration)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3510,209 +3493,208 @@ func (v *Coalesce) UnmarshalAttrs(b []byte) error {
 
 func (v *Coalesce) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCoalesce)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCoalesceHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrCoalesceRxUsecs:
 			if v.RxUsecs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxUsecs.Set(d.U32())
+			continue
 		case AttrCoalesceRxMaxFrames:
 			if v.RxMaxFrames.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxMaxFrames.Set(d.U32())
+			continue
 		case AttrCoalesceRxUsecsIrq:
 			if v.RxUsecsIrq.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxUsecsIrq.Set(d.U32())
+			continue
 		case AttrCoalesceRxMaxFramesIrq:
 			if v.RxMaxFramesIrq.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxMaxFramesIrq.Set(d.U32())
+			continue
 		case AttrCoalesceTxUsecs:
 			if v.TxUsecs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxUsecs.Set(d.U32())
+			continue
 		case AttrCoalesceTxMaxFrames:
 			if v.TxMaxFrames.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxMaxFrames.Set(d.U32())
+			continue
 		case AttrCoalesceTxUsecsIrq:
 			if v.TxUsecsIrq.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxUsecsIrq.Set(d.U32())
+			continue
 		case AttrCoalesceTxMaxFramesIrq:
 			if v.TxMaxFramesIrq.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxMaxFramesIrq.Set(d.U32())
+			continue
 		case AttrCoalesceStatsBlockUsecs:
 			if v.StatsBlockUsecs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StatsBlockUsecs.Set(d.U32())
+			continue
 		case AttrCoalesceUseAdaptiveRx:
 			if v.UseAdaptiveRx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UseAdaptiveRx.Set(d.U8())
+			continue
 		case AttrCoalesceUseAdaptiveTx:
 			if v.UseAdaptiveTx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UseAdaptiveTx.Set(d.U8())
+			continue
 		case AttrCoalescePktRateLow:
 			if v.PktRateLow.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PktRateLow.Set(d.U32())
+			continue
 		case AttrCoalesceRxUsecsLow:
 			if v.RxUsecsLow.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxUsecsLow.Set(d.U32())
+			continue
 		case AttrCoalesceRxMaxFramesLow:
 			if v.RxMaxFramesLow.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxMaxFramesLow.Set(d.U32())
+			continue
 		case AttrCoalesceTxUsecsLow:
 			if v.TxUsecsLow.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxUsecsLow.Set(d.U32())
+			continue
 		case AttrCoalesceTxMaxFramesLow:
 			if v.TxMaxFramesLow.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxMaxFramesLow.Set(d.U32())
+			continue
 		case AttrCoalescePktRateHigh:
 			if v.PktRateHigh.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PktRateHigh.Set(d.U32())
+			continue
 		case AttrCoalesceRxUsecsHigh:
 			if v.RxUsecsHigh.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxUsecsHigh.Set(d.U32())
+			continue
 		case AttrCoalesceRxMaxFramesHigh:
 			if v.RxMaxFramesHigh.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxMaxFramesHigh.Set(d.U32())
+			continue
 		case AttrCoalesceTxUsecsHigh:
 			if v.TxUsecsHigh.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxUsecsHigh.Set(d.U32())
+			continue
 		case AttrCoalesceTxMaxFramesHigh:
 			if v.TxMaxFramesHigh.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxMaxFramesHigh.Set(d.U32())
+			continue
 		case AttrCoalesceRateSampleInterval:
 			if v.RateSampleInterval.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RateSampleInterval.Set(d.U32())
+			continue
 		case AttrCoalesceUseCqeModeTx:
 			if v.UseCqeModeTx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UseCqeModeTx.Set(d.U8())
+			continue
 		case AttrCoalesceUseCqeModeRx:
 			if v.UseCqeModeRx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UseCqeModeRx.Set(d.U8())
+			continue
 		case AttrCoalesceTxAggrMaxBytes:
 			if v.TxAggrMaxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxAggrMaxBytes.Set(d.U32())
+			continue
 		case AttrCoalesceTxAggrMaxFrames:
 			if v.TxAggrMaxFrames.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxAggrMaxFrames.Set(d.U32())
+			continue
 		case AttrCoalesceTxAggrTimeUsecs:
 			if v.TxAggrTimeUsecs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxAggrTimeUsecs.Set(d.U32())
+			continue
 		case AttrCoalesceRxProfile:
 			if v.RxProfile != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxProfile = a.slabOfProfile().New()
 			nd := d.Nested()
 			v.RxProfile.decode(&nd, a)
+			continue
 		case AttrCoalesceTxProfile:
 			if v.TxProfile != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxProfile = a.slabOfProfile().New()
 			nd := d.Nested()
 			v.TxProfile.decode(&nd, a)
+			continue
 		case AttrCoalesceRxCqeFrames:
 			if v.RxCqeFrames.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxCqeFrames.Set(d.U32())
+			continue
 		case AttrCoalesceRxCqeNsecs:
 			if v.RxCqeNsecs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxCqeNsecs.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3730,31 +3712,30 @@ func (v *PauseStat) UnmarshalAttrs(b []byte) error {
 
 func (v *PauseStat) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPauseStat)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPauseStatTxFrames:
 			if v.TxFrames.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxFrames.Set(d.U64())
+			continue
 		case AttrPauseStatRxFrames:
 			if v.RxFrames.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxFrames.Set(d.U64())
+			continue
 		case AttrPauseStatTxPauseStormEvents:
 			if v.TxPauseStormEvents.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxPauseStormEvents.Set(d.U64())
+			continue
 		case AttrPauseStatPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3772,51 +3753,50 @@ func (v *Pause) UnmarshalAttrs(b []byte) error {
 
 func (v *Pause) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPause)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPauseHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrPauseAutoneg:
 			if v.Autoneg.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Autoneg.Set(d.U8())
+			continue
 		case AttrPauseRx:
 			if v.Rx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Rx.Set(d.U8())
+			continue
 		case AttrPauseTx:
 			if v.Tx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Tx.Set(d.U8())
+			continue
 		case AttrPauseStats:
 			if v.Stats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Stats = a.slabOfPauseStat().New()
 			nd := d.Nested()
 			v.Stats.decode(&nd, a)
+			continue
 		case AttrPauseStatsSrc:
 			if v.StatsSrc.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StatsSrc.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3834,59 +3814,58 @@ func (v *Eee) UnmarshalAttrs(b []byte) error {
 
 func (v *Eee) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEee)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrEeeHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrEeeModesOurs:
 			if v.ModesOurs != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ModesOurs = a.slabOfBitset().New()
 			nd := d.Nested()
 			v.ModesOurs.decode(&nd, a)
+			continue
 		case AttrEeeModesPeer:
 			if v.ModesPeer != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ModesPeer = a.slabOfBitset().New()
 			nd := d.Nested()
 			v.ModesPeer.decode(&nd, a)
+			continue
 		case AttrEeeActive:
 			if v.Active.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Active.Set(d.U8())
+			continue
 		case AttrEeeEnabled:
 			if v.Enabled.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Enabled.Set(d.U8())
+			continue
 		case AttrEeeTxLpiEnabled:
 			if v.TxLpiEnabled.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxLpiEnabled.Set(d.U8())
+			continue
 		case AttrEeeTxLpiTimer:
 			if v.TxLpiTimer.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxLpiTimer.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3904,35 +3883,34 @@ func (v *TsStat) UnmarshalAttrs(b []byte) error {
 
 func (v *TsStat) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsStat)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTsStatTxPkts:
 			if v.TxPkts.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxPkts.Set(d.Uint())
+			continue
 		case AttrTsStatTxLost:
 			if v.TxLost.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxLost.Set(d.Uint())
+			continue
 		case AttrTsStatTxErr:
 			if v.TxErr.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxErr.Set(d.Uint())
+			continue
 		case AttrTsStatTxOnestepPktsUnconfirmed:
 			if v.TxOnestepPktsUnconfirmed.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxOnestepPktsUnconfirmed.Set(d.Uint())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3950,23 +3928,22 @@ func (v *TsHwtstampProvider) UnmarshalAttrs(b []byte) error {
 
 func (v *TsHwtstampProvider) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsHwtstampProvider)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTsHwtstampProviderIndex:
 			if v.Index.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Index.Set(d.U32())
+			continue
 		case AttrTsHwtstampProviderQualifier:
 			if v.Qualifier.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Qualifier.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3984,77 +3961,76 @@ func (v *Tsinfo) UnmarshalAttrs(b []byte) error {
 
 func (v *Tsinfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsinfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTsinfoHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrTsinfoTimestamping:
 			if v.Timestamping != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Timestamping = a.slabOfBitset().New()
 			nd := d.Nested()
 			v.Timestamping.decode(&nd, a)
+			continue
 		case AttrTsinfoTxTypes:
 			if v.TxTypes != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxTypes = a.slabOfBitset().New()
 			nd := d.Nested()
 			v.TxTypes.decode(&nd, a)
+			continue
 		case AttrTsinfoRxFilters:
 			if v.RxFilters != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxFilters = a.slabOfBitset().New()
 			nd := d.Nested()
 			v.RxFilters.decode(&nd, a)
+			continue
 		case AttrTsinfoPhcIndex:
 			if v.PhcIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PhcIndex.Set(d.U32())
+			continue
 		case AttrTsinfoStats:
 			if v.Stats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Stats = a.slabOfTsStat().New()
 			nd := d.Nested()
 			v.Stats.decode(&nd, a)
+			continue
 		case AttrTsinfoHwtstampProvider:
 			if v.HwtstampProvider != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HwtstampProvider = a.slabOfTsHwtstampProvider().New()
 			nd := d.Nested()
 			v.HwtstampProvider.decode(&nd, a)
+			continue
 		case AttrTsinfoHwtstampSource:
 			if v.HwtstampSource.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HwtstampSource.Set(HwtstampSource(d.U32()))
+			continue
 		case AttrTsinfoHwtstampPhyindex:
 			if v.HwtstampPhyindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HwtstampPhyindex.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4072,29 +4048,28 @@ func (v *CableResult) UnmarshalAttrs(b []byte) error {
 
 func (v *CableResult) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableResult)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCableResultPair:
 			if v.Pair.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Pair.Set(d.U8())
+			continue
 		case AttrCableResultCode:
 			if v.Code.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Code.Set(d.U8())
+			continue
 		case AttrCableResultSrc:
 			if v.Src.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Src.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4112,29 +4087,28 @@ func (v *CableFaultLength) UnmarshalAttrs(b []byte) error {
 
 func (v *CableFaultLength) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableFaultLength)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCableFaultLengthPair:
 			if v.Pair.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Pair.Set(d.U8())
+			continue
 		case AttrCableFaultLengthCm:
 			if v.Cm.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Cm.Set(d.U32())
+			continue
 		case AttrCableFaultLengthSrc:
 			if v.Src.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Src.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4168,19 +4142,20 @@ func (v *CableNest) decode(d *attrs.Decoder, a *allocator) {
 	if n1 > 0 {
 		v.FaultLength = a.slabOfCableFaultLength().Grow(v.FaultLength, n1)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCableNestResult:
 			v.Result = append(v.Result, CableResult{})
 			nd := d.Nested()
 			v.Result[len(v.Result)-1].decode(&nd, a)
+			continue
 		case AttrCableNestFaultLength:
 			v.FaultLength = append(v.FaultLength, CableFaultLength{})
 			nd := d.Nested()
 			v.FaultLength[len(v.FaultLength)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4198,19 +4173,18 @@ func (v *CableTest) UnmarshalAttrs(b []byte) error {
 
 func (v *CableTest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTest)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCableTestHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4228,33 +4202,32 @@ func (v *CableTestNtf) UnmarshalAttrs(b []byte) error {
 
 func (v *CableTestNtf) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTestNtf)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCableTestNtfHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrCableTestNtfStatus:
 			if v.Status.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Status.Set(d.U8())
+			continue
 		case AttrCableTestNtfNest:
 			if v.Nest != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Nest = a.slabOfCableNest().New()
 			nd := d.Nested()
 			v.Nest.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4272,35 +4245,34 @@ func (v *CableTestTdrCfg) UnmarshalAttrs(b []byte) error {
 
 func (v *CableTestTdrCfg) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTestTdrCfg)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCableTestTdrCfgFirst:
 			if v.First.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.First.Set(d.U32())
+			continue
 		case AttrCableTestTdrCfgLast:
 			if v.Last.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Last.Set(d.U32())
+			continue
 		case AttrCableTestTdrCfgStep:
 			if v.Step.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Step.Set(d.U32())
+			continue
 		case AttrCableTestTdrCfgPair:
 			if v.Pair.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Pair.Set(d.U8())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4318,33 +4290,32 @@ func (v *CableTestTdrNtf) UnmarshalAttrs(b []byte) error {
 
 func (v *CableTestTdrNtf) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTestTdrNtf)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCableTestTdrNtfHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrCableTestTdrNtfStatus:
 			if v.Status.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Status.Set(d.U8())
+			continue
 		case AttrCableTestTdrNtfNest:
 			if v.Nest != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Nest = a.slabOfCableNest().New()
 			nd := d.Nested()
 			v.Nest.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4362,27 +4333,26 @@ func (v *CableTestTdr) UnmarshalAttrs(b []byte) error {
 
 func (v *CableTestTdr) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTestTdr)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCableTestTdrHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrCableTestTdrCfg:
 			if v.Cfg != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Cfg = a.slabOfCableTestTdrCfg().New()
 			nd := d.Nested()
 			v.Cfg.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4400,23 +4370,22 @@ func (v *TunnelUDPEntry) UnmarshalAttrs(b []byte) error {
 
 func (v *TunnelUDPEntry) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTunnelUDPEntry)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTunnelUDPEntryPort:
 			if v.Port.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Port.Set(d.U16BE())
+			continue
 		case AttrTunnelUDPEntryType:
 			if v.Type.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Type.Set(UDPTunnelType(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4445,29 +4414,29 @@ func (v *TunnelUDPTable) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Entry = a.slabOfTunnelUDPEntry().Grow(v.Entry, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTunnelUDPTableSize:
 			if v.Size.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Size.Set(d.U32())
+			continue
 		case AttrTunnelUDPTableTypes:
 			if v.Types != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Types = a.slabOfBitset().New()
 			nd := d.Nested()
 			v.Types.decode(&nd, a)
+			continue
 		case AttrTunnelUDPTableEntry:
 			v.Entry = append(v.Entry, TunnelUDPEntry{})
 			nd := d.Nested()
 			v.Entry[len(v.Entry)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4496,15 +4465,15 @@ func (v *TunnelUDP) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Table = a.slabOfTunnelUDPTable().Grow(v.Table, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTunnelUDPTable:
 			v.Table = append(v.Table, TunnelUDPTable{})
 			nd := d.Nested()
 			v.Table[len(v.Table)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4522,27 +4491,26 @@ func (v *TunnelInfo) UnmarshalAttrs(b []byte) error {
 
 func (v *TunnelInfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTunnelInfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTunnelInfoHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrTunnelInfoUDPPorts:
 			if v.UDPPorts != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UDPPorts = a.slabOfTunnelUDP().New()
 			nd := d.Nested()
 			v.UDPPorts.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4560,37 +4528,36 @@ func (v *FECHist) UnmarshalAttrs(b []byte) error {
 
 func (v *FECHist) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFECHist)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFECHistBinLow:
 			if v.BinLow.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BinLow.Set(d.U32())
+			continue
 		case AttrFECHistBinHigh:
 			if v.BinHigh.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BinHigh.Set(d.U32())
+			continue
 		case AttrFECHistBinVal:
 			if v.BinVal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BinVal.Set(d.Uint())
+			continue
 		case AttrFECHistBinValPerLane:
 			if v.BinValPerLane != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BinValPerLane = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
+			continue
 		case AttrFECHistPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4619,35 +4586,35 @@ func (v *FECStat) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Hist = a.slabOfFECHist().Grow(v.Hist, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFECStatCorrected:
 			if v.Corrected != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Corrected = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
+			continue
 		case AttrFECStatUncorr:
 			if v.Uncorr != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Uncorr = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
+			continue
 		case AttrFECStatCorrBits:
 			if v.CorrBits != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CorrBits = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
+			continue
 		case AttrFECStatHist:
 			v.Hist = append(v.Hist, FECHist{})
 			nd := d.Nested()
 			v.Hist[len(v.Hist)-1].decode(&nd, a)
+			continue
 		case AttrFECStatPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4665,47 +4632,46 @@ func (v *FEC) UnmarshalAttrs(b []byte) error {
 
 func (v *FEC) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFEC)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFECHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrFECModes:
 			if v.Modes != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Modes = a.slabOfBitset().New()
 			nd := d.Nested()
 			v.Modes.decode(&nd, a)
+			continue
 		case AttrFECAuto:
 			if v.Auto.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Auto.Set(d.U8())
+			continue
 		case AttrFECActive:
 			if v.Active.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Active.Set(d.U32())
+			continue
 		case AttrFECStats:
 			if v.Stats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Stats = a.slabOfFECStat().New()
 			nd := d.Nested()
 			v.Stats.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4723,55 +4689,54 @@ func (v *ModuleEeprom) UnmarshalAttrs(b []byte) error {
 
 func (v *ModuleEeprom) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModuleEeprom)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrModuleEepromHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrModuleEepromOffset:
 			if v.Offset.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Offset.Set(d.U32())
+			continue
 		case AttrModuleEepromLength:
 			if v.Length.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Length.Set(d.U32())
+			continue
 		case AttrModuleEepromPage:
 			if v.Page.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Page.Set(d.U8())
+			continue
 		case AttrModuleEepromBank:
 			if v.Bank.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Bank.Set(d.U8())
+			continue
 		case AttrModuleEepromI2cAddress:
 			if v.I2cAddress.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.I2cAddress.Set(d.U8())
+			continue
 		case AttrModuleEepromData:
 			if v.Data != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Data = a.arena().Bytes(d.Bytes())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4805,56 +4770,58 @@ func (v *StatsGrp) decode(d *attrs.Decoder, a *allocator) {
 	if n1 > 0 {
 		v.HistTx = a.slabOfStatsGrpHist().Grow(v.HistTx, n1)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStatsGrpID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrStatsGrpSsID:
 			if v.SsID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SsID.Set(d.U32())
+			continue
 		case AttrStatsGrpStat:
 			k0 := d.Nested()
 			for k0.Next() {
 				v.Stat = append(v.Stat, StatsGrpStatEntry{ID: k0.Type(), Value: k0.U64()})
 			}
+			continue
 		case AttrStatsGrpHistRx:
 			v.HistRx = append(v.HistRx, StatsGrpHist{})
 			nd := d.Nested()
 			v.HistRx[len(v.HistRx)-1].decode(&nd, a)
+			continue
 		case AttrStatsGrpHistTx:
 			v.HistTx = append(v.HistTx, StatsGrpHist{})
 			nd := d.Nested()
 			v.HistTx[len(v.HistTx)-1].decode(&nd, a)
+			continue
 		case AttrStatsGrpHistBktLow:
 			if v.HistBktLow.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HistBktLow.Set(d.U32())
+			continue
 		case AttrStatsGrpHistBktHi:
 			if v.HistBktHi.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HistBktHi.Set(d.U32())
+			continue
 		case AttrStatsGrpHistVal:
 			if v.HistVal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HistVal.Set(d.U64())
+			continue
 		case AttrStatsGrpPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4872,29 +4839,28 @@ func (v *StatsGrpHist) UnmarshalAttrs(b []byte) error {
 
 func (v *StatsGrpHist) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStatsGrp)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStatsGrpHistBktLow:
 			if v.HistBktLow.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HistBktLow.Set(d.U32())
+			continue
 		case AttrStatsGrpHistBktHi:
 			if v.HistBktHi.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HistBktHi.Set(d.U32())
+			continue
 		case AttrStatsGrpHistVal:
 			if v.HistVal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HistVal.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4923,39 +4889,39 @@ func (v *Stats) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Grp = a.slabOfStatsGrp().Grow(v.Grp, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStatsHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrStatsGroups:
 			if v.Groups != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Groups = a.slabOfBitset().New()
 			nd := d.Nested()
 			v.Groups.decode(&nd, a)
+			continue
 		case AttrStatsGrp:
 			v.Grp = append(v.Grp, StatsGrp{})
 			nd := d.Nested()
 			v.Grp[len(v.Grp)-1].decode(&nd, a)
+			continue
 		case AttrStatsSrc:
 			if v.Src.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Src.Set(d.U32())
+			continue
 		case AttrStatsPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4973,31 +4939,30 @@ func (v *PhcVclocks) UnmarshalAttrs(b []byte) error {
 
 func (v *PhcVclocks) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPhcVclocks)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPhcVclocksHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrPhcVclocksNum:
 			if v.Num.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Num.Set(d.U32())
+			continue
 		case AttrPhcVclocksIndex:
 			if v.Index != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Index = attrs.DecodeArray[int32](d, 4, attrs.HostEndian)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5015,31 +4980,30 @@ func (v *Module) UnmarshalAttrs(b []byte) error {
 
 func (v *Module) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModule)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrModuleHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrModulePowerModePolicy:
 			if v.PowerModePolicy.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PowerModePolicy.Set(d.U8())
+			continue
 		case AttrModulePowerMode:
 			if v.PowerMode.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PowerMode.Set(d.U8())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5057,23 +5021,22 @@ func (v *C33PsePwLimit) UnmarshalAttrs(b []byte) error {
 
 func (v *C33PsePwLimit) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesC33PsePwLimit)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrC33PsePwLimitMin:
 			if v.Min.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Min.Set(d.U32())
+			continue
 		case AttrC33PsePwLimitMax:
 			if v.Max.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Max.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5102,107 +5065,107 @@ func (v *Pse) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.C33PsePwLimitRanges = a.slabOfC33PsePwLimit().Grow(v.C33PsePwLimitRanges, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPseHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrPsePodlPseAdminState:
 			if v.PodlPseAdminState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PodlPseAdminState.Set(d.U32())
+			continue
 		case AttrPsePodlPseAdminControl:
 			if v.PodlPseAdminControl.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PodlPseAdminControl.Set(d.U32())
+			continue
 		case AttrPsePodlPsePwDStatus:
 			if v.PodlPsePwDStatus.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PodlPsePwDStatus.Set(d.U32())
+			continue
 		case AttrPseC33PseAdminState:
 			if v.C33PseAdminState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.C33PseAdminState.Set(d.U32())
+			continue
 		case AttrPseC33PseAdminControl:
 			if v.C33PseAdminControl.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.C33PseAdminControl.Set(d.U32())
+			continue
 		case AttrPseC33PsePwDStatus:
 			if v.C33PsePwDStatus.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.C33PsePwDStatus.Set(d.U32())
+			continue
 		case AttrPseC33PsePwClass:
 			if v.C33PsePwClass.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.C33PsePwClass.Set(d.U32())
+			continue
 		case AttrPseC33PseActualPw:
 			if v.C33PseActualPw.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.C33PseActualPw.Set(d.U32())
+			continue
 		case AttrPseC33PseExtState:
 			if v.C33PseExtState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.C33PseExtState.Set(C33PseExtState(d.U32()))
+			continue
 		case AttrPseC33PseExtSubstate:
 			if v.C33PseExtSubstate.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.C33PseExtSubstate.Set(d.U32())
+			continue
 		case AttrPseC33PseAvailPwLimit:
 			if v.C33PseAvailPwLimit.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.C33PseAvailPwLimit.Set(d.U32())
+			continue
 		case AttrPseC33PsePwLimitRanges:
 			v.C33PsePwLimitRanges = append(v.C33PsePwLimitRanges, C33PsePwLimit{})
 			nd := d.Nested()
 			v.C33PsePwLimitRanges[len(v.C33PsePwLimitRanges)-1].decode(&nd, a)
+			continue
 		case AttrPsePsePwDID:
 			if v.PsePwDID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PsePwDID.Set(d.U32())
+			continue
 		case AttrPsePsePrioMax:
 			if v.PsePrioMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PsePrioMax.Set(d.U32())
+			continue
 		case AttrPsePsePrio:
 			if v.PsePrio.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PsePrio.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5220,173 +5183,172 @@ func (v *Flow) UnmarshalAttrs(b []byte) error {
 
 func (v *Flow) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFlow)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFlowEther:
 			if v.Ether.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ether.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowIp4:
 			if v.Ip4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ip4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowIp6:
 			if v.Ip6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ip6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowTcp4:
 			if v.Tcp4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Tcp4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowTcp6:
 			if v.Tcp6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Tcp6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowUdp4:
 			if v.Udp4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Udp4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowUdp6:
 			if v.Udp6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Udp6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowSctp4:
 			if v.Sctp4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Sctp4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowSctp6:
 			if v.Sctp6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Sctp6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowAh4:
 			if v.Ah4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ah4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowAh6:
 			if v.Ah6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ah6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowEsp4:
 			if v.Esp4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Esp4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowEsp6:
 			if v.Esp6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Esp6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowAhEsp4:
 			if v.AhEsp4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AhEsp4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowAhEsp6:
 			if v.AhEsp6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AhEsp6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpu4:
 			if v.Gtpu4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Gtpu4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpu6:
 			if v.Gtpu6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Gtpu6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpc4:
 			if v.Gtpc4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Gtpc4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpc6:
 			if v.Gtpc6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Gtpc6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpcTeid4:
 			if v.GtpcTeid4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GtpcTeid4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpcTeid6:
 			if v.GtpcTeid6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GtpcTeid6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpuEh4:
 			if v.GtpuEh4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GtpuEh4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpuEh6:
 			if v.GtpuEh6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GtpuEh6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpuUl4:
 			if v.GtpuUl4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GtpuUl4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpuUl6:
 			if v.GtpuUl6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GtpuUl6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpuDl4:
 			if v.GtpuDl4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GtpuDl4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpuDl6:
 			if v.GtpuDl6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GtpuDl6.Set(RxfhFields(d.Uint()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5404,63 +5366,62 @@ func (v *RSS) UnmarshalAttrs(b []byte) error {
 
 func (v *RSS) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRSS)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRSSHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrRSSContext:
 			if v.Context.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Context.Set(d.U32())
+			continue
 		case AttrRSSHfunc:
 			if v.Hfunc.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Hfunc.Set(d.U32())
+			continue
 		case AttrRSSIndir:
 			if v.Indir != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Indir = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
+			continue
 		case AttrRSSHkey:
 			if v.Hkey != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Hkey = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrRSSInputXfrm:
 			if v.InputXfrm.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InputXfrm.Set(InputXfrm(d.U32()))
+			continue
 		case AttrRSSStartContext:
 			if v.StartContext.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StartContext.Set(d.U32())
+			continue
 		case AttrRSSFlowHash:
 			if v.FlowHash != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FlowHash = a.slabOfFlow().New()
 			nd := d.Nested()
 			v.FlowHash.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5478,67 +5439,66 @@ func (v *Plca) UnmarshalAttrs(b []byte) error {
 
 func (v *Plca) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPlca)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPlcaHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrPlcaVersion:
 			if v.Version.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Version.Set(d.U16())
+			continue
 		case AttrPlcaEnabled:
 			if v.Enabled.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Enabled.Set(d.U8())
+			continue
 		case AttrPlcaStatus:
 			if v.Status.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Status.Set(d.U8())
+			continue
 		case AttrPlcaNodeCnt:
 			if v.NodeCnt.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NodeCnt.Set(d.U32())
+			continue
 		case AttrPlcaNodeID:
 			if v.NodeID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NodeID.Set(d.U32())
+			continue
 		case AttrPlcaToTmr:
 			if v.ToTmr.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ToTmr.Set(d.U32())
+			continue
 		case AttrPlcaBurstCnt:
 			if v.BurstCnt.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BurstCnt.Set(d.U32())
+			continue
 		case AttrPlcaBurstTmr:
 			if v.BurstTmr.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BurstTmr.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5556,55 +5516,54 @@ func (v *ModuleFwFlash) UnmarshalAttrs(b []byte) error {
 
 func (v *ModuleFwFlash) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModuleFwFlash)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrModuleFwFlashHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrModuleFwFlashFileName:
 			if v.FileName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FileName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrModuleFwFlashPassword:
 			if v.Password.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Password.Set(d.U32())
+			continue
 		case AttrModuleFwFlashStatus:
 			if v.Status.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Status.Set(ModuleFwFlashStatus(d.U32()))
+			continue
 		case AttrModuleFwFlashStatusMsg:
 			if v.StatusMsg.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StatusMsg.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrModuleFwFlashDone:
 			if v.Done.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Done.Set(d.Uint())
+			continue
 		case AttrModuleFwFlashTotal:
 			if v.Total.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Total.Set(d.Uint())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5622,61 +5581,60 @@ func (v *PHY) UnmarshalAttrs(b []byte) error {
 
 func (v *PHY) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPHY)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPHYHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrPHYIndex:
 			if v.Index.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Index.Set(d.U32())
+			continue
 		case AttrPHYDrvname:
 			if v.Drvname.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Drvname.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrPHYName:
 			if v.Name.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Name.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrPHYUpstreamType:
 			if v.UpstreamType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UpstreamType.Set(PHYUpstreamType(d.U32()))
+			continue
 		case AttrPHYUpstreamIndex:
 			if v.UpstreamIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UpstreamIndex.Set(d.U32())
+			continue
 		case AttrPHYUpstreamSfpName:
 			if v.UpstreamSfpName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UpstreamSfpName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrPHYDownstreamSfpName:
 			if v.DownstreamSfpName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DownstreamSfpName.Set(a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5694,51 +5652,50 @@ func (v *Tsconfig) UnmarshalAttrs(b []byte) error {
 
 func (v *Tsconfig) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsconfig)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTsconfigHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrTsconfigHwtstampProvider:
 			if v.HwtstampProvider != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HwtstampProvider = a.slabOfTsHwtstampProvider().New()
 			nd := d.Nested()
 			v.HwtstampProvider.decode(&nd, a)
+			continue
 		case AttrTsconfigTxTypes:
 			if v.TxTypes != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxTypes = a.slabOfBitset().New()
 			nd := d.Nested()
 			v.TxTypes.decode(&nd, a)
+			continue
 		case AttrTsconfigRxFilters:
 			if v.RxFilters != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxFilters = a.slabOfBitset().New()
 			nd := d.Nested()
 			v.RxFilters.decode(&nd, a)
+			continue
 		case AttrTsconfigHwtstampFlags:
 			if v.HwtstampFlags != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HwtstampFlags = a.slabOfBitset().New()
 			nd := d.Nested()
 			v.HwtstampFlags.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5756,25 +5713,24 @@ func (v *PseNtf) UnmarshalAttrs(b []byte) error {
 
 func (v *PseNtf) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPseNtf)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPseNtfHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrPseNtfEvents:
 			if v.Events.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Events.Set(PseEvent(d.Uint()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5792,35 +5748,34 @@ func (v *MseCapabilities) UnmarshalAttrs(b []byte) error {
 
 func (v *MseCapabilities) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMseCapabilities)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMseCapabilitiesMaxAverageMse:
 			if v.MaxAverageMse.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxAverageMse.Set(d.Uint())
+			continue
 		case AttrMseCapabilitiesMaxPeakMse:
 			if v.MaxPeakMse.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxPeakMse.Set(d.Uint())
+			continue
 		case AttrMseCapabilitiesRefreshRatePs:
 			if v.RefreshRatePs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RefreshRatePs.Set(d.Uint())
+			continue
 		case AttrMseCapabilitiesNumSymbols:
 			if v.NumSymbols.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NumSymbols.Set(d.Uint())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5838,29 +5793,28 @@ func (v *MseSnapshot) UnmarshalAttrs(b []byte) error {
 
 func (v *MseSnapshot) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMseSnapshot)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMseSnapshotAverageMse:
 			if v.AverageMse.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AverageMse.Set(d.Uint())
+			continue
 		case AttrMseSnapshotPeakMse:
 			if v.PeakMse.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PeakMse.Set(d.Uint())
+			continue
 		case AttrMseSnapshotWorstPeakMse:
 			if v.WorstPeakMse.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WorstPeakMse.Set(d.Uint())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5878,75 +5832,74 @@ func (v *Mse) UnmarshalAttrs(b []byte) error {
 
 func (v *Mse) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMse)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMseHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
 			nd := d.Nested()
 			v.Header.decode(&nd, a)
+			continue
 		case AttrMseCapabilities:
 			if v.Capabilities != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Capabilities = a.slabOfMseCapabilities().New()
 			nd := d.Nested()
 			v.Capabilities.decode(&nd, a)
+			continue
 		case AttrMseChannelA:
 			if v.ChannelA != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ChannelA = a.slabOfMseSnapshot().New()
 			nd := d.Nested()
 			v.ChannelA.decode(&nd, a)
+			continue
 		case AttrMseChannelB:
 			if v.ChannelB != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ChannelB = a.slabOfMseSnapshot().New()
 			nd := d.Nested()
 			v.ChannelB.decode(&nd, a)
+			continue
 		case AttrMseChannelC:
 			if v.ChannelC != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ChannelC = a.slabOfMseSnapshot().New()
 			nd := d.Nested()
 			v.ChannelC.decode(&nd, a)
+			continue
 		case AttrMseChannelD:
 			if v.ChannelD != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ChannelD = a.slabOfMseSnapshot().New()
 			nd := d.Nested()
 			v.ChannelD.decode(&nd, a)
+			continue
 		case AttrMseWorstChannel:
 			if v.WorstChannel != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WorstChannel = a.slabOfMseSnapshot().New()
 			nd := d.Nested()
 			v.WorstChannel.decode(&nd, a)
+			continue
 		case AttrMseLink:
 			if v.Link != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Link = a.slabOfMseSnapshot().New()
 			nd := d.Nested()
 			v.Link.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5964,7 +5917,7 @@ func (v *StrsetGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *StrsetGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStrset)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStrsetHeader:
 			if v.Header == nil {
@@ -5998,7 +5951,7 @@ func (v *StrsetGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *StrsetGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStrset)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStrsetHeader:
 			if v.Header == nil {
@@ -6032,7 +5985,7 @@ func (v *LinkinfoGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinkinfoGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkinfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkinfoHeader:
 			if v.Header == nil {
@@ -6058,7 +6011,7 @@ func (v *LinkinfoGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinkinfoGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkinfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkinfoHeader:
 			if v.Header == nil {
@@ -6084,7 +6037,7 @@ func (v *LinkinfoSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinkinfoSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkinfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkinfoHeader:
 			if v.Header == nil {
@@ -6120,7 +6073,7 @@ func (v *LinkmodesGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinkmodesGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkmodes)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkmodesHeader:
 			if v.Header == nil {
@@ -6146,7 +6099,7 @@ func (v *LinkmodesGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinkmodesGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkmodes)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkmodesHeader:
 			if v.Header == nil {
@@ -6172,7 +6125,7 @@ func (v *LinkmodesSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinkmodesSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkmodes)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkmodesHeader:
 			if v.Header == nil {
@@ -6224,7 +6177,7 @@ func (v *LinkstateGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinkstateGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkstate)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkstateHeader:
 			if v.Header == nil {
@@ -6250,7 +6203,7 @@ func (v *LinkstateGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinkstateGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkstate)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkstateHeader:
 			if v.Header == nil {
@@ -6276,7 +6229,7 @@ func (v *DebugGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DebugGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDebug)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDebugHeader:
 			if v.Header == nil {
@@ -6302,7 +6255,7 @@ func (v *DebugGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DebugGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDebug)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDebugHeader:
 			if v.Header == nil {
@@ -6328,7 +6281,7 @@ func (v *DebugSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DebugSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDebug)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDebugHeader:
 			if v.Header == nil {
@@ -6360,7 +6313,7 @@ func (v *WolGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *WolGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWol)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrWolHeader:
 			if v.Header == nil {
@@ -6386,7 +6339,7 @@ func (v *WolGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *WolGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWol)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrWolHeader:
 			if v.Header == nil {
@@ -6412,7 +6365,7 @@ func (v *WolSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *WolSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWol)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrWolHeader:
 			if v.Header == nil {
@@ -6446,7 +6399,7 @@ func (v *FeaturesGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *FeaturesGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFeatures)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFeaturesHeader:
 			if v.Header == nil {
@@ -6472,7 +6425,7 @@ func (v *FeaturesGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *FeaturesGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFeatures)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFeaturesHeader:
 			if v.Header == nil {
@@ -6498,7 +6451,7 @@ func (v *FeaturesSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *FeaturesSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFeatures)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFeaturesHeader:
 			if v.Header == nil {
@@ -6548,7 +6501,7 @@ func (v *PrivflagsGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PrivflagsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPrivflags)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPrivflagsHeader:
 			if v.Header == nil {
@@ -6574,7 +6527,7 @@ func (v *PrivflagsGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PrivflagsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPrivflags)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPrivflagsHeader:
 			if v.Header == nil {
@@ -6600,7 +6553,7 @@ func (v *PrivflagsSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PrivflagsSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPrivflags)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPrivflagsHeader:
 			if v.Header == nil {
@@ -6632,7 +6585,7 @@ func (v *RingsGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RingsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRings)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRingsHeader:
 			if v.Header == nil {
@@ -6658,7 +6611,7 @@ func (v *RingsGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RingsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRings)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRingsHeader:
 			if v.Header == nil {
@@ -6684,7 +6637,7 @@ func (v *RingsSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RingsSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRings)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRingsHeader:
 			if v.Header == nil {
@@ -6744,7 +6697,7 @@ func (v *ChannelsGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ChannelsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesChannels)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrChannelsHeader:
 			if v.Header == nil {
@@ -6770,7 +6723,7 @@ func (v *ChannelsGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ChannelsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesChannels)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrChannelsHeader:
 			if v.Header == nil {
@@ -6796,7 +6749,7 @@ func (v *ChannelsSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ChannelsSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesChannels)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrChannelsHeader:
 			if v.Header == nil {
@@ -6838,7 +6791,7 @@ func (v *CoalesceGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *CoalesceGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCoalesce)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCoalesceHeader:
 			if v.Header == nil {
@@ -6864,7 +6817,7 @@ func (v *CoalesceGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *CoalesceGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCoalesce)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCoalesceHeader:
 			if v.Header == nil {
@@ -6890,7 +6843,7 @@ func (v *CoalesceSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *CoalesceSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCoalesce)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCoalesceHeader:
 			if v.Header == nil {
@@ -6986,7 +6939,7 @@ func (v *PauseGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PauseGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPause)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPauseHeader:
 			if v.Header == nil {
@@ -7012,7 +6965,7 @@ func (v *PauseGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PauseGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPause)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPauseHeader:
 			if v.Header == nil {
@@ -7038,7 +6991,7 @@ func (v *PauseSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PauseSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPause)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPauseHeader:
 			if v.Header == nil {
@@ -7078,7 +7031,7 @@ func (v *EeeGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *EeeGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEee)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrEeeHeader:
 			if v.Header == nil {
@@ -7104,7 +7057,7 @@ func (v *EeeGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *EeeGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEee)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrEeeHeader:
 			if v.Header == nil {
@@ -7130,7 +7083,7 @@ func (v *EeeSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *EeeSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEee)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrEeeHeader:
 			if v.Header == nil {
@@ -7176,7 +7129,7 @@ func (v *TsinfoGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TsinfoGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsinfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTsinfoHeader:
 			if v.Header == nil {
@@ -7208,7 +7161,7 @@ func (v *TsinfoGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TsinfoGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsinfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTsinfoHeader:
 			if v.Header == nil {
@@ -7240,7 +7193,7 @@ func (v *CableTestActRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *CableTestActRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTest)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCableTestHeader:
 			if v.Header == nil {
@@ -7266,7 +7219,7 @@ func (v *CableTestTdrActRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *CableTestTdrActRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTestTdr)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCableTestTdrHeader:
 			if v.Header == nil {
@@ -7292,7 +7245,7 @@ func (v *TunnelInfoGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TunnelInfoGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTunnelInfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTunnelInfoHeader:
 			if v.Header == nil {
@@ -7318,7 +7271,7 @@ func (v *TunnelInfoGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TunnelInfoGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTunnelInfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTunnelInfoHeader:
 			if v.Header == nil {
@@ -7344,7 +7297,7 @@ func (v *FECGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *FECGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFEC)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFECHeader:
 			if v.Header == nil {
@@ -7370,7 +7323,7 @@ func (v *FECGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *FECGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFEC)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFECHeader:
 			if v.Header == nil {
@@ -7396,7 +7349,7 @@ func (v *FECSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *FECSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFEC)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFECHeader:
 			if v.Header == nil {
@@ -7438,7 +7391,7 @@ func (v *ModuleEepromGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ModuleEepromGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModuleEeprom)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrModuleEepromHeader:
 			if v.Header == nil {
@@ -7474,7 +7427,7 @@ func (v *ModuleEepromGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ModuleEepromGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModuleEeprom)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrModuleEepromHeader:
 			if v.Header == nil {
@@ -7510,7 +7463,7 @@ func (v *StatsGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *StatsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStatsHeader:
 			if v.Header == nil {
@@ -7542,7 +7495,7 @@ func (v *StatsGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *StatsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStatsHeader:
 			if v.Header == nil {
@@ -7574,7 +7527,7 @@ func (v *PhcVclocksGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PhcVclocksGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPhcVclocks)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPhcVclocksHeader:
 			if v.Header == nil {
@@ -7600,7 +7553,7 @@ func (v *PhcVclocksGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PhcVclocksGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPhcVclocks)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPhcVclocksHeader:
 			if v.Header == nil {
@@ -7626,7 +7579,7 @@ func (v *ModuleGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ModuleGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModule)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrModuleHeader:
 			if v.Header == nil {
@@ -7652,7 +7605,7 @@ func (v *ModuleGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ModuleGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModule)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrModuleHeader:
 			if v.Header == nil {
@@ -7678,7 +7631,7 @@ func (v *ModuleSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ModuleSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModule)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrModuleHeader:
 			if v.Header == nil {
@@ -7708,7 +7661,7 @@ func (v *PseGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PseGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPse)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPseHeader:
 			if v.Header == nil {
@@ -7734,7 +7687,7 @@ func (v *PseGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PseGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPse)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPseHeader:
 			if v.Header == nil {
@@ -7760,7 +7713,7 @@ func (v *PseSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PseSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPse)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPseHeader:
 			if v.Header == nil {
@@ -7794,7 +7747,7 @@ func (v *RSSGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RSSGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRSS)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRSSHeader:
 			if v.Header == nil {
@@ -7822,7 +7775,7 @@ func (v *RSSGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RSSGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRSS)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRSSHeader:
 			if v.Header == nil {
@@ -7850,7 +7803,7 @@ func (v *PlcaGetCfgRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PlcaGetCfgRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPlca)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPlcaHeader:
 			if v.Header == nil {
@@ -7876,7 +7829,7 @@ func (v *PlcaGetCfgDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PlcaGetCfgDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPlca)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPlcaHeader:
 			if v.Header == nil {
@@ -7902,7 +7855,7 @@ func (v *PlcaSetCfgRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PlcaSetCfgRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPlca)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPlcaHeader:
 			if v.Header == nil {
@@ -7944,7 +7897,7 @@ func (v *PlcaGetStatusRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PlcaGetStatusRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPlca)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPlcaHeader:
 			if v.Header == nil {
@@ -7970,7 +7923,7 @@ func (v *PlcaGetStatusDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PlcaGetStatusDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPlca)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPlcaHeader:
 			if v.Header == nil {
@@ -7996,7 +7949,7 @@ func (v *MmGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *MmGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMm)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMmHeader:
 			if v.Header == nil {
@@ -8022,7 +7975,7 @@ func (v *MmGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *MmGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMm)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMmHeader:
 			if v.Header == nil {
@@ -8048,7 +8001,7 @@ func (v *MmSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *MmSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMm)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMmHeader:
 			if v.Header == nil {
@@ -8084,7 +8037,7 @@ func (v *ModuleFwFlashActRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ModuleFwFlashActRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModuleFwFlash)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrModuleFwFlashHeader:
 			if v.Header == nil {
@@ -8114,7 +8067,7 @@ func (v *PHYGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PHYGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPHY)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPHYHeader:
 			if v.Header == nil {
@@ -8140,7 +8093,7 @@ func (v *PHYGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PHYGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPHY)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPHYHeader:
 			if v.Header == nil {
@@ -8166,7 +8119,7 @@ func (v *TsconfigGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TsconfigGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsconfig)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTsconfigHeader:
 			if v.Header == nil {
@@ -8192,7 +8145,7 @@ func (v *TsconfigGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TsconfigGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsconfig)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTsconfigHeader:
 			if v.Header == nil {
@@ -8218,7 +8171,7 @@ func (v *TsconfigSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TsconfigSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsconfig)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTsconfigHeader:
 			if v.Header == nil {
@@ -8268,7 +8221,7 @@ func (v *RSSSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RSSSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRSS)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRSSHeader:
 			if v.Header == nil {
@@ -8310,7 +8263,7 @@ func (v *RSSCreateActRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RSSCreateActRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRSS)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRSSHeader:
 			if v.Header == nil {
@@ -8346,7 +8299,7 @@ func (v *RSSDeleteActRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RSSDeleteActRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRSS)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRSSHeader:
 			if v.Header == nil {
@@ -8374,7 +8327,7 @@ func (v *MseGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *MseGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMse)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMseHeader:
 			if v.Header == nil {
@@ -8400,7 +8353,7 @@ func (v *MseGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *MseGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMse)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMseHeader:
 			if v.Header == nil {

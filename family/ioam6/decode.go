@@ -89,49 +89,48 @@ func (v *Ioam6) UnmarshalAttrs(b []byte) error {
 
 func (v *Ioam6) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoam6)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNsID:
 			if v.NsID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NsID.Set(d.U16())
+			continue
 		case AttrNsData:
 			if v.NsData.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NsData.Set(d.U32())
+			continue
 		case AttrNsDataWide:
 			if v.NsDataWide.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NsDataWide.Set(d.U64())
+			continue
 		case AttrScID:
 			if v.ScID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ScID.Set(d.U32())
+			continue
 		case AttrScData:
 			if v.ScData != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ScData = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrScNone:
 			if v.ScNone {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ScNone = d.Flag()
+			continue
 		case AttrPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -149,35 +148,34 @@ func (v *Event) UnmarshalAttrs(b []byte) error {
 
 func (v *Event) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEvent)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrEventTraceNamespace:
 			if v.TraceNamespace.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TraceNamespace.Set(d.U16())
+			continue
 		case AttrEventTraceNodelen:
 			if v.TraceNodelen.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TraceNodelen.Set(d.U8())
+			continue
 		case AttrEventTraceType:
 			if v.TraceType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TraceType.Set(d.U32())
+			continue
 		case AttrEventTraceData:
 			if v.TraceData != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TraceData = a.arena().Bytes(d.Bytes())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -195,7 +193,7 @@ func (v *AddNamespaceRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *AddNamespaceRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoam6)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNsID:
 			v.NsID.Set(d.U16())
@@ -221,7 +219,7 @@ func (v *DelNamespaceRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DelNamespaceRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoam6)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNsID:
 			v.NsID.Set(d.U16())
@@ -243,7 +241,7 @@ func (v *AddSchemaRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *AddSchemaRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoam6)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrScID:
 			v.ScID.Set(d.U32())
@@ -267,7 +265,7 @@ func (v *DelSchemaRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DelSchemaRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoam6)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrScID:
 			v.ScID.Set(d.U32())
@@ -289,7 +287,7 @@ func (v *NsSetSchemaRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *NsSetSchemaRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoam6)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNsID:
 			v.NsID.Set(d.U16())

@@ -399,43 +399,42 @@ func (v *Dev) UnmarshalAttrs(b []byte) error {
 
 func (v *Dev) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrDevXdpFeatures:
 			if v.XdpFeatures.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.XdpFeatures.Set(XdpAct(d.U64()))
+			continue
 		case AttrDevXdpZcMaxSegs:
 			if v.XdpZcMaxSegs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.XdpZcMaxSegs.Set(d.U32())
+			continue
 		case AttrDevXdpRxMetadataFeatures:
 			if v.XdpRxMetadataFeatures.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.XdpRxMetadataFeatures.Set(XdpRxMetadata(d.U64()))
+			continue
 		case AttrDevXskFeatures:
 			if v.XskFeatures.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.XskFeatures.Set(XskFlags(d.U64()))
+			continue
 		case AttrDevPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -453,17 +452,16 @@ func (v *IoUringProviderInfo) UnmarshalAttrs(b []byte) error {
 
 func (v *IoUringProviderInfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoUringProviderInfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIoUringProviderInfoRxBufLen:
 			if v.RxBufLen.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxBufLen.Set(d.Uint())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -481,61 +479,60 @@ func (v *PagePool) UnmarshalAttrs(b []byte) error {
 
 func (v *PagePool) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePool)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPagePoolID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.Uint())
+			continue
 		case AttrPagePoolIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrPagePoolNapiID:
 			if v.NapiID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NapiID.Set(d.Uint())
+			continue
 		case AttrPagePoolInflight:
 			if v.Inflight.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Inflight.Set(d.Uint())
+			continue
 		case AttrPagePoolInflightMem:
 			if v.InflightMem.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InflightMem.Set(d.Uint())
+			continue
 		case AttrPagePoolDetachTime:
 			if v.DetachTime.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DetachTime.Set(d.Uint())
+			continue
 		case AttrPagePoolDmabuf:
 			if v.Dmabuf.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Dmabuf.Set(d.U32())
+			continue
 		case AttrPagePoolIoUring:
 			if v.IoUring != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IoUring = a.slabOfIoUringProviderInfo().New()
 			nd := d.Nested()
 			v.IoUring.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -553,23 +550,22 @@ func (v *PagePoolInfo) UnmarshalAttrs(b []byte) error {
 
 func (v *PagePoolInfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePool)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPagePoolID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.Uint())
+			continue
 		case AttrPagePoolIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -587,85 +583,84 @@ func (v *PagePoolStats) UnmarshalAttrs(b []byte) error {
 
 func (v *PagePoolStats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePoolStats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPagePoolStatsInfo:
 			if v.Info != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Info = a.slabOfPagePoolInfo().New()
 			nd := d.Nested()
 			v.Info.decode(&nd, a)
+			continue
 		case AttrPagePoolStatsAllocFast:
 			if v.AllocFast.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AllocFast.Set(d.Uint())
+			continue
 		case AttrPagePoolStatsAllocSlow:
 			if v.AllocSlow.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AllocSlow.Set(d.Uint())
+			continue
 		case AttrPagePoolStatsAllocSlowHighOrder:
 			if v.AllocSlowHighOrder.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AllocSlowHighOrder.Set(d.Uint())
+			continue
 		case AttrPagePoolStatsAllocEmpty:
 			if v.AllocEmpty.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AllocEmpty.Set(d.Uint())
+			continue
 		case AttrPagePoolStatsAllocRefill:
 			if v.AllocRefill.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AllocRefill.Set(d.Uint())
+			continue
 		case AttrPagePoolStatsAllocWaive:
 			if v.AllocWaive.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AllocWaive.Set(d.Uint())
+			continue
 		case AttrPagePoolStatsRecycleCached:
 			if v.RecycleCached.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RecycleCached.Set(d.Uint())
+			continue
 		case AttrPagePoolStatsRecycleCacheFull:
 			if v.RecycleCacheFull.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RecycleCacheFull.Set(d.Uint())
+			continue
 		case AttrPagePoolStatsRecycleRing:
 			if v.RecycleRing.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RecycleRing.Set(d.Uint())
+			continue
 		case AttrPagePoolStatsRecycleRingFull:
 			if v.RecycleRingFull.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RecycleRingFull.Set(d.Uint())
+			continue
 		case AttrPagePoolStatsRecycleReleasedRefcnt:
 			if v.RecycleReleasedRefcnt.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RecycleReleasedRefcnt.Set(d.Uint())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -683,59 +678,58 @@ func (v *Napi) UnmarshalAttrs(b []byte) error {
 
 func (v *Napi) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNapi)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNapiIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrNapiID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrNapiIrq:
 			if v.Irq.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Irq.Set(d.U32())
+			continue
 		case AttrNapiPID:
 			if v.PID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PID.Set(d.U32())
+			continue
 		case AttrNapiDeferHardIrqs:
 			if v.DeferHardIrqs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DeferHardIrqs.Set(d.U32())
+			continue
 		case AttrNapiGroFlushTimeout:
 			if v.GroFlushTimeout.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GroFlushTimeout.Set(d.Uint())
+			continue
 		case AttrNapiIrqSuspendTimeout:
 			if v.IrqSuspendTimeout.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IrqSuspendTimeout.Set(d.Uint())
+			continue
 		case AttrNapiThreaded:
 			if v.Threaded.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Threaded.Set(NapiThreaded(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -753,11 +747,10 @@ func (v *XskInfo) UnmarshalAttrs(b []byte) error {
 
 func (v *XskInfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesXskInfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -775,65 +768,64 @@ func (v *Queue) UnmarshalAttrs(b []byte) error {
 
 func (v *Queue) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQueue)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrQueueID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrQueueIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrQueueType:
 			if v.Type.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Type.Set(QueueType(d.U32()))
+			continue
 		case AttrQueueNapiID:
 			if v.NapiID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NapiID.Set(d.U32())
+			continue
 		case AttrQueueDmabuf:
 			if v.Dmabuf.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Dmabuf.Set(d.U32())
+			continue
 		case AttrQueueIoUring:
 			if v.IoUring != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IoUring = a.slabOfIoUringProviderInfo().New()
 			nd := d.Nested()
 			v.IoUring.decode(&nd, a)
+			continue
 		case AttrQueueXsk:
 			if v.Xsk != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Xsk = a.slabOfXskInfo().New()
 			nd := d.Nested()
 			v.Xsk.decode(&nd, a)
+			continue
 		case AttrQueueLease:
 			if v.Lease != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Lease = a.slabOfLease().New()
 			nd := d.Nested()
 			v.Lease.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -851,197 +843,196 @@ func (v *Qstats) UnmarshalAttrs(b []byte) error {
 
 func (v *Qstats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQstats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrQstatsIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrQstatsQueueType:
 			if v.QueueType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.QueueType.Set(QueueType(d.U32()))
+			continue
 		case AttrQstatsQueueID:
 			if v.QueueID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.QueueID.Set(d.U32())
+			continue
 		case AttrQstatsScope:
 			if v.Scope.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Scope.Set(QstatsScope(d.Uint()))
+			continue
 		case AttrQstatsRxPackets:
 			if v.RxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxPackets.Set(d.Uint())
+			continue
 		case AttrQstatsRxBytes:
 			if v.RxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxBytes.Set(d.Uint())
+			continue
 		case AttrQstatsTxPackets:
 			if v.TxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxPackets.Set(d.Uint())
+			continue
 		case AttrQstatsTxBytes:
 			if v.TxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxBytes.Set(d.Uint())
+			continue
 		case AttrQstatsRxAllocFail:
 			if v.RxAllocFail.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxAllocFail.Set(d.Uint())
+			continue
 		case AttrQstatsRxHwDrops:
 			if v.RxHwDrops.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxHwDrops.Set(d.Uint())
+			continue
 		case AttrQstatsRxHwDropOverruns:
 			if v.RxHwDropOverruns.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxHwDropOverruns.Set(d.Uint())
+			continue
 		case AttrQstatsRxCsumComplete:
 			if v.RxCsumComplete.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxCsumComplete.Set(d.Uint())
+			continue
 		case AttrQstatsRxCsumUnnecessary:
 			if v.RxCsumUnnecessary.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxCsumUnnecessary.Set(d.Uint())
+			continue
 		case AttrQstatsRxCsumNone:
 			if v.RxCsumNone.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxCsumNone.Set(d.Uint())
+			continue
 		case AttrQstatsRxCsumBad:
 			if v.RxCsumBad.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxCsumBad.Set(d.Uint())
+			continue
 		case AttrQstatsRxHwGroPackets:
 			if v.RxHwGroPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxHwGroPackets.Set(d.Uint())
+			continue
 		case AttrQstatsRxHwGroBytes:
 			if v.RxHwGroBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxHwGroBytes.Set(d.Uint())
+			continue
 		case AttrQstatsRxHwGroWirePackets:
 			if v.RxHwGroWirePackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxHwGroWirePackets.Set(d.Uint())
+			continue
 		case AttrQstatsRxHwGroWireBytes:
 			if v.RxHwGroWireBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxHwGroWireBytes.Set(d.Uint())
+			continue
 		case AttrQstatsRxHwDropRatelimits:
 			if v.RxHwDropRatelimits.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxHwDropRatelimits.Set(d.Uint())
+			continue
 		case AttrQstatsTxHwDrops:
 			if v.TxHwDrops.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxHwDrops.Set(d.Uint())
+			continue
 		case AttrQstatsTxHwDropErrors:
 			if v.TxHwDropErrors.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxHwDropErrors.Set(d.Uint())
+			continue
 		case AttrQstatsTxCsumNone:
 			if v.TxCsumNone.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxCsumNone.Set(d.Uint())
+			continue
 		case AttrQstatsTxNeedsCsum:
 			if v.TxNeedsCsum.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxNeedsCsum.Set(d.Uint())
+			continue
 		case AttrQstatsTxHwGsoPackets:
 			if v.TxHwGsoPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxHwGsoPackets.Set(d.Uint())
+			continue
 		case AttrQstatsTxHwGsoBytes:
 			if v.TxHwGsoBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxHwGsoBytes.Set(d.Uint())
+			continue
 		case AttrQstatsTxHwGsoWirePackets:
 			if v.TxHwGsoWirePackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxHwGsoWirePackets.Set(d.Uint())
+			continue
 		case AttrQstatsTxHwGsoWireBytes:
 			if v.TxHwGsoWireBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxHwGsoWireBytes.Set(d.Uint())
+			continue
 		case AttrQstatsTxHwDropRatelimits:
 			if v.TxHwDropRatelimits.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxHwDropRatelimits.Set(d.Uint())
+			continue
 		case AttrQstatsTxStop:
 			if v.TxStop.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxStop.Set(d.Uint())
+			continue
 		case AttrQstatsTxWake:
 			if v.TxWake.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxWake.Set(d.Uint())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1059,23 +1050,22 @@ func (v *QueueID) UnmarshalAttrs(b []byte) error {
 
 func (v *QueueID) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQueue)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrQueueID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrQueueType:
 			if v.Type.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Type.Set(QueueType(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1093,31 +1083,30 @@ func (v *Lease) UnmarshalAttrs(b []byte) error {
 
 func (v *Lease) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLease)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLeaseIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrLeaseQueue:
 			if v.Queue != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Queue = a.slabOfQueueID().New()
 			nd := d.Nested()
 			v.Queue.decode(&nd, a)
+			continue
 		case AttrLeaseNetnsID:
 			if v.NetnsID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NetnsID.Set(d.S32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1146,39 +1135,39 @@ func (v *Dmabuf) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Queues = a.slabOfQueueID().Grow(v.Queues, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDmabufIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrDmabufQueues:
 			v.Queues = append(v.Queues, QueueID{})
 			nd := d.Nested()
 			v.Queues[len(v.Queues)-1].decode(&nd, a)
+			continue
 		case AttrDmabufFd:
 			if v.Fd.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Fd.Set(d.U32())
+			continue
 		case AttrDmabufID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrDmabufRxPageSize:
 			if v.RxPageSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxPageSize.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1196,7 +1185,7 @@ func (v *DevGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DevGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1218,7 +1207,7 @@ func (v *PagePoolGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PagePoolGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePool)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPagePoolID:
 			v.ID.Set(d.Uint())
@@ -1240,7 +1229,7 @@ func (v *PagePoolGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PagePoolGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePool)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPagePoolIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1262,7 +1251,7 @@ func (v *PagePoolStatsGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PagePoolStatsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePoolStats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPagePoolStatsInfo:
 			if v.Info == nil {
@@ -1288,7 +1277,7 @@ func (v *PagePoolStatsGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PagePoolStatsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePoolStats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPagePoolStatsInfo:
 			if v.Info == nil {
@@ -1314,7 +1303,7 @@ func (v *QueueGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *QueueGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQueue)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrQueueID:
 			v.ID.Set(d.U32())
@@ -1340,7 +1329,7 @@ func (v *QueueGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *QueueGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQueue)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrQueueIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1362,7 +1351,7 @@ func (v *NapiGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *NapiGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNapi)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNapiID:
 			v.ID.Set(d.U32())
@@ -1384,7 +1373,7 @@ func (v *NapiGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *NapiGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNapi)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNapiIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1406,7 +1395,7 @@ func (v *QstatsGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *QstatsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQstats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrQstatsIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1441,7 +1430,7 @@ func (v *BindRxRequest) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Queues = a.slabOfQueueID().Grow(v.Queues, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDmabufIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1471,7 +1460,7 @@ func (v *NapiSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *NapiSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNapi)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNapiID:
 			v.ID.Set(d.U32())
@@ -1501,7 +1490,7 @@ func (v *BindTxRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *BindTxRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDmabuf)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDmabufIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1525,7 +1514,7 @@ func (v *QueueCreateRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *QueueCreateRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQueue)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrQueueIfindex:
 			v.Ifindex.Set(d.U32())

@@ -177,73 +177,73 @@ func (v *NetShaper) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Leaves = a.slabOfLeafInfo().Grow(v.Leaves, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrHandle:
 			if v.Handle != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Handle = a.slabOfHandle().New()
 			nd := d.Nested()
 			v.Handle.decode(&nd, a)
+			continue
 		case AttrMetric:
 			if v.Metric.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Metric.Set(Metric(d.U32()))
+			continue
 		case AttrBwMin:
 			if v.BwMin.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BwMin.Set(d.Uint())
+			continue
 		case AttrBwMax:
 			if v.BwMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BwMax.Set(d.Uint())
+			continue
 		case AttrBurst:
 			if v.Burst.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Burst.Set(d.Uint())
+			continue
 		case AttrPriority:
 			if v.Priority.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Priority.Set(d.U32())
+			continue
 		case AttrWeight:
 			if v.Weight.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Weight.Set(d.U32())
+			continue
 		case AttrIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrParent:
 			if v.Parent != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Parent = a.slabOfHandle().New()
 			nd := d.Nested()
 			v.Parent.decode(&nd, a)
+			continue
 		case AttrLeaves:
 			v.Leaves = append(v.Leaves, LeafInfo{})
 			nd := d.Nested()
 			v.Leaves[len(v.Leaves)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -261,23 +261,22 @@ func (v *Handle) UnmarshalAttrs(b []byte) error {
 
 func (v *Handle) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesHandle)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrHandleScope:
 			if v.Scope.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Scope.Set(Scope(d.U32()))
+			continue
 		case AttrHandleID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -295,31 +294,30 @@ func (v *LeafInfo) UnmarshalAttrs(b []byte) error {
 
 func (v *LeafInfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNetShaper)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrHandle:
 			if v.Handle != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Handle = a.slabOfHandle().New()
 			nd := d.Nested()
 			v.Handle.decode(&nd, a)
+			continue
 		case AttrPriority:
 			if v.Priority.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Priority.Set(d.U32())
+			continue
 		case AttrWeight:
 			if v.Weight.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Weight.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -337,71 +335,70 @@ func (v *Caps) UnmarshalAttrs(b []byte) error {
 
 func (v *Caps) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCaps)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCapsIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrCapsScope:
 			if v.Scope.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Scope.Set(Scope(d.U32()))
+			continue
 		case AttrCapsSupportMetricBps:
 			if v.SupportMetricBps {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SupportMetricBps = d.Flag()
+			continue
 		case AttrCapsSupportMetricPps:
 			if v.SupportMetricPps {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SupportMetricPps = d.Flag()
+			continue
 		case AttrCapsSupportNesting:
 			if v.SupportNesting {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SupportNesting = d.Flag()
+			continue
 		case AttrCapsSupportBwMin:
 			if v.SupportBwMin {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SupportBwMin = d.Flag()
+			continue
 		case AttrCapsSupportBwMax:
 			if v.SupportBwMax {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SupportBwMax = d.Flag()
+			continue
 		case AttrCapsSupportBurst:
 			if v.SupportBurst {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SupportBurst = d.Flag()
+			continue
 		case AttrCapsSupportPriority:
 			if v.SupportPriority {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SupportPriority = d.Flag()
+			continue
 		case AttrCapsSupportWeight:
 			if v.SupportWeight {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SupportWeight = d.Flag()
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -419,7 +416,7 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNetShaper)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrHandle:
 			if v.Handle == nil {
@@ -447,7 +444,7 @@ func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNetShaper)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -469,7 +466,7 @@ func (v *SetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNetShaper)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrHandle:
 			if v.Handle == nil {
@@ -509,7 +506,7 @@ func (v *DeleteRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DeleteRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNetShaper)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrHandle:
 			if v.Handle == nil {
@@ -548,7 +545,7 @@ func (v *GroupRequest) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Leaves = a.slabOfLeafInfo().Grow(v.Leaves, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrHandle:
 			if v.Handle == nil {
@@ -598,7 +595,7 @@ func (v *CapGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *CapGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCaps)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCapsIfindex:
 			v.Ifindex.Set(d.U32())
@@ -622,7 +619,7 @@ func (v *CapGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *CapGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCaps)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCapsIfindex:
 			v.Ifindex.Set(d.U32())

@@ -128,87 +128,86 @@ func (v *Mgmt) UnmarshalAttrs(b []byte) error {
 
 func (v *Mgmt) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMgmt)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDomain:
 			if v.Domain.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Domain.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrProtocol:
 			if v.Protocol.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Protocol.Set(Protocol(d.U32()))
+			continue
 		case AttrVersion:
 			if v.Version.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Version.Set(d.U32())
+			continue
 		case AttrCv4doi:
 			if v.Cv4doi.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Cv4doi.Set(d.U32())
+			continue
 		case AttrIpv6addr:
 			if v.Ipv6addr.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ipv6addr = d.Addr16()
+			continue
 		case AttrIpv6mask:
 			if v.Ipv6mask.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ipv6mask = d.Addr16()
+			continue
 		case AttrIpv4addr:
 			if v.Ipv4addr.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ipv4addr = d.Addr4()
+			continue
 		case AttrIpv4mask:
 			if v.Ipv4mask.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ipv4mask = d.Addr4()
+			continue
 		case AttrAddrselector:
 			if v.Addrselector != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Addrselector = a.slabOfMgmt().New()
 			nd := d.Nested()
 			v.Addrselector.decode(&nd, a)
+			continue
 		case AttrSelectorlist:
 			if v.Selectorlist != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Selectorlist = a.slabOfSelectorList().New()
 			nd := d.Nested()
 			v.Selectorlist.decode(&nd, a)
+			continue
 		case AttrFamily:
 			if v.Family.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Family.Set(d.U16())
+			continue
 		case AttrClpdoi:
 			if v.Clpdoi.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Clpdoi.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -237,15 +236,15 @@ func (v *SelectorList) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Addrselector = a.slabOfMgmt().Grow(v.Addrselector, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAddrselector2:
 			v.Addrselector = append(v.Addrselector, Mgmt{})
 			nd := d.Nested()
 			v.Addrselector[len(v.Addrselector)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -263,7 +262,7 @@ func (v *AddRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *AddRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMgmt)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDomain:
 			v.Domain.Set(a.arena().String(d.StringBytes()))
@@ -301,7 +300,7 @@ func (v *RemoveRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RemoveRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMgmt)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDomain:
 			v.Domain.Set(a.arena().String(d.StringBytes()))
@@ -323,7 +322,7 @@ func (v *AdddefRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *AdddefRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMgmt)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrProtocol:
 			v.Protocol.Set(Protocol(d.U32()))
@@ -359,7 +358,7 @@ func (v *RemovedefRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RemovedefRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMgmt)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFamily:
 			v.Family.Set(d.U16())
@@ -381,7 +380,7 @@ func (v *ListdefRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ListdefRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMgmt)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFamily:
 			v.Family.Set(d.U16())

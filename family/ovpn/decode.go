@@ -259,155 +259,154 @@ func (v *Peer) UnmarshalAttrs(b []byte) error {
 
 func (v *Peer) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPeer)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPeerID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrPeerRemoteIPv4:
 			if v.RemoteIPv4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteIPv4 = d.Addr4()
+			continue
 		case AttrPeerRemoteIPv6:
 			if v.RemoteIPv6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteIPv6 = d.Addr16()
+			continue
 		case AttrPeerRemoteIPv6ScopeID:
 			if v.RemoteIPv6ScopeID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteIPv6ScopeID.Set(d.U32())
+			continue
 		case AttrPeerRemotePort:
 			if v.RemotePort.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemotePort.Set(d.U16BE())
+			continue
 		case AttrPeerSocket:
 			if v.Socket.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Socket.Set(d.U32())
+			continue
 		case AttrPeerSocketNetnsid:
 			if v.SocketNetnsid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SocketNetnsid.Set(d.S32())
+			continue
 		case AttrPeerVpnIPv4:
 			if v.VpnIPv4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VpnIPv4 = d.Addr4()
+			continue
 		case AttrPeerVpnIPv6:
 			if v.VpnIPv6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VpnIPv6 = d.Addr16()
+			continue
 		case AttrPeerLocalIPv4:
 			if v.LocalIPv4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocalIPv4 = d.Addr4()
+			continue
 		case AttrPeerLocalIPv6:
 			if v.LocalIPv6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocalIPv6 = d.Addr16()
+			continue
 		case AttrPeerLocalPort:
 			if v.LocalPort.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocalPort.Set(d.U16BE())
+			continue
 		case AttrPeerKeepaliveInterval:
 			if v.KeepaliveInterval.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeepaliveInterval.Set(d.U32())
+			continue
 		case AttrPeerKeepaliveTimeout:
 			if v.KeepaliveTimeout.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeepaliveTimeout.Set(d.U32())
+			continue
 		case AttrPeerDelReason:
 			if v.DelReason.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DelReason.Set(DelPeerReason(d.U32()))
+			continue
 		case AttrPeerVpnRxBytes:
 			if v.VpnRxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VpnRxBytes.Set(d.Uint())
+			continue
 		case AttrPeerVpnTxBytes:
 			if v.VpnTxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VpnTxBytes.Set(d.Uint())
+			continue
 		case AttrPeerVpnRxPackets:
 			if v.VpnRxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VpnRxPackets.Set(d.Uint())
+			continue
 		case AttrPeerVpnTxPackets:
 			if v.VpnTxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VpnTxPackets.Set(d.Uint())
+			continue
 		case AttrPeerLinkRxBytes:
 			if v.LinkRxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LinkRxBytes.Set(d.Uint())
+			continue
 		case AttrPeerLinkTxBytes:
 			if v.LinkTxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LinkTxBytes.Set(d.Uint())
+			continue
 		case AttrPeerLinkRxPackets:
 			if v.LinkRxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LinkRxPackets.Set(d.Uint())
+			continue
 		case AttrPeerLinkTxPackets:
 			if v.LinkTxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LinkTxPackets.Set(d.Uint())
+			continue
 		case AttrPeerTxID:
 			if v.TxID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -425,89 +424,88 @@ func (v *PeerNewInput) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerNewInput) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPeer)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPeerID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrPeerRemoteIPv4:
 			if v.RemoteIPv4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteIPv4 = d.Addr4()
+			continue
 		case AttrPeerRemoteIPv6:
 			if v.RemoteIPv6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteIPv6 = d.Addr16()
+			continue
 		case AttrPeerRemoteIPv6ScopeID:
 			if v.RemoteIPv6ScopeID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteIPv6ScopeID.Set(d.U32())
+			continue
 		case AttrPeerRemotePort:
 			if v.RemotePort.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemotePort.Set(d.U16BE())
+			continue
 		case AttrPeerSocket:
 			if v.Socket.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Socket.Set(d.U32())
+			continue
 		case AttrPeerVpnIPv4:
 			if v.VpnIPv4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VpnIPv4 = d.Addr4()
+			continue
 		case AttrPeerVpnIPv6:
 			if v.VpnIPv6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VpnIPv6 = d.Addr16()
+			continue
 		case AttrPeerLocalIPv4:
 			if v.LocalIPv4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocalIPv4 = d.Addr4()
+			continue
 		case AttrPeerLocalIPv6:
 			if v.LocalIPv6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocalIPv6 = d.Addr16()
+			continue
 		case AttrPeerKeepaliveInterval:
 			if v.KeepaliveInterval.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeepaliveInterval.Set(d.U32())
+			continue
 		case AttrPeerKeepaliveTimeout:
 			if v.KeepaliveTimeout.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeepaliveTimeout.Set(d.U32())
+			continue
 		case AttrPeerTxID:
 			if v.TxID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -525,83 +523,82 @@ func (v *PeerSetInput) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerSetInput) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPeer)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPeerID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrPeerRemoteIPv4:
 			if v.RemoteIPv4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteIPv4 = d.Addr4()
+			continue
 		case AttrPeerRemoteIPv6:
 			if v.RemoteIPv6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteIPv6 = d.Addr16()
+			continue
 		case AttrPeerRemoteIPv6ScopeID:
 			if v.RemoteIPv6ScopeID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteIPv6ScopeID.Set(d.U32())
+			continue
 		case AttrPeerRemotePort:
 			if v.RemotePort.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemotePort.Set(d.U16BE())
+			continue
 		case AttrPeerVpnIPv4:
 			if v.VpnIPv4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VpnIPv4 = d.Addr4()
+			continue
 		case AttrPeerVpnIPv6:
 			if v.VpnIPv6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VpnIPv6 = d.Addr16()
+			continue
 		case AttrPeerLocalIPv4:
 			if v.LocalIPv4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocalIPv4 = d.Addr4()
+			continue
 		case AttrPeerLocalIPv6:
 			if v.LocalIPv6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocalIPv6 = d.Addr16()
+			continue
 		case AttrPeerKeepaliveInterval:
 			if v.KeepaliveInterval.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeepaliveInterval.Set(d.U32())
+			continue
 		case AttrPeerKeepaliveTimeout:
 			if v.KeepaliveTimeout.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeepaliveTimeout.Set(d.U32())
+			continue
 		case AttrPeerTxID:
 			if v.TxID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -619,17 +616,16 @@ func (v *PeerDelInput) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerDelInput) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPeer)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPeerID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -647,51 +643,50 @@ func (v *Keyconf) UnmarshalAttrs(b []byte) error {
 
 func (v *Keyconf) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesKeyconf)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrKeyconfPeerID:
 			if v.PeerID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PeerID.Set(d.U32())
+			continue
 		case AttrKeyconfSlot:
 			if v.Slot.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Slot.Set(KeySlot(d.U32()))
+			continue
 		case AttrKeyconfKeyID:
 			if v.KeyID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeyID.Set(d.U32())
+			continue
 		case AttrKeyconfCipherAlg:
 			if v.CipherAlg.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CipherAlg.Set(CipherAlg(d.U32()))
+			continue
 		case AttrKeyconfEncryptDir:
 			if v.EncryptDir != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EncryptDir = a.slabOfKeydir().New()
 			nd := d.Nested()
 			v.EncryptDir.decode(&nd, a)
+			continue
 		case AttrKeyconfDecryptDir:
 			if v.DecryptDir != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DecryptDir = a.slabOfKeydir().New()
 			nd := d.Nested()
 			v.DecryptDir.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -709,23 +704,22 @@ func (v *Keydir) UnmarshalAttrs(b []byte) error {
 
 func (v *Keydir) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesKeydir)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrKeydirCipherKey:
 			if v.CipherKey != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CipherKey = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrKeydirNonceTail:
 			if v.NonceTail != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NonceTail = a.arena().Bytes(d.Bytes())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -743,35 +737,34 @@ func (v *KeyconfGet) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyconfGet) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesKeyconf)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrKeyconfPeerID:
 			if v.PeerID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PeerID.Set(d.U32())
+			continue
 		case AttrKeyconfSlot:
 			if v.Slot.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Slot.Set(KeySlot(d.U32()))
+			continue
 		case AttrKeyconfKeyID:
 			if v.KeyID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeyID.Set(d.U32())
+			continue
 		case AttrKeyconfCipherAlg:
 			if v.CipherAlg.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CipherAlg.Set(CipherAlg(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -789,17 +782,16 @@ func (v *KeyconfSwapInput) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyconfSwapInput) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesKeyconf)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrKeyconfPeerID:
 			if v.PeerID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PeerID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -817,23 +809,22 @@ func (v *KeyconfDelInput) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyconfDelInput) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesKeyconf)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrKeyconfPeerID:
 			if v.PeerID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PeerID.Set(d.U32())
+			continue
 		case AttrKeyconfSlot:
 			if v.Slot.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Slot.Set(KeySlot(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -851,33 +842,32 @@ func (v *Ovpn) UnmarshalAttrs(b []byte) error {
 
 func (v *Ovpn) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrPeer:
 			if v.Peer != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Peer = a.slabOfPeer().New()
 			nd := d.Nested()
 			v.Peer.decode(&nd, a)
+			continue
 		case AttrKeyconf:
 			if v.Keyconf != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Keyconf = a.slabOfKeyconf().New()
 			nd := d.Nested()
 			v.Keyconf.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -895,25 +885,24 @@ func (v *PeerNewInputAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerNewInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrPeer:
 			if v.Peer != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Peer = a.slabOfPeerNewInput().New()
 			nd := d.Nested()
 			v.Peer.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -931,25 +920,24 @@ func (v *PeerSetInputAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerSetInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrPeer:
 			if v.Peer != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Peer = a.slabOfPeerSetInput().New()
 			nd := d.Nested()
 			v.Peer.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -967,25 +955,24 @@ func (v *PeerDelInputAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerDelInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrPeer:
 			if v.Peer != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Peer = a.slabOfPeerDelInput().New()
 			nd := d.Nested()
 			v.Peer.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1003,25 +990,24 @@ func (v *KeyconfGetAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyconfGetAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrKeyconf:
 			if v.Keyconf != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Keyconf = a.slabOfKeyconfGet().New()
 			nd := d.Nested()
 			v.Keyconf.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1039,25 +1025,24 @@ func (v *KeyconfSwapInputAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyconfSwapInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrKeyconf:
 			if v.Keyconf != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Keyconf = a.slabOfKeyconfSwapInput().New()
 			nd := d.Nested()
 			v.Keyconf.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1075,25 +1060,24 @@ func (v *KeyconfDelInputAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyconfDelInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrKeyconf:
 			if v.Keyconf != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Keyconf = a.slabOfKeyconfDelInput().New()
 			nd := d.Nested()
 			v.Keyconf.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1111,7 +1095,7 @@ func (v *PeerNewRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerNewRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1139,7 +1123,7 @@ func (v *PeerSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1167,7 +1151,7 @@ func (v *PeerGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1195,7 +1179,7 @@ func (v *PeerGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1217,7 +1201,7 @@ func (v *PeerDelRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerDelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1245,7 +1229,7 @@ func (v *KeyNewRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyNewRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1273,7 +1257,7 @@ func (v *KeyGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1301,7 +1285,7 @@ func (v *KeySwapRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *KeySwapRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1329,7 +1313,7 @@ func (v *KeyDelRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyDelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())

@@ -91,24 +91,23 @@ func (v *Datapath) UnmarshalAttrs(b []byte) error {
 
 func (v *Datapath) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDatapath)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpName:
 			if v.Name.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Name.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrDpUpcallPID:
 			if v.UpcallPID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UpcallPID.Set(d.U32())
+			continue
 		case AttrDpStats:
 			if v.Stats.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.Stats.Valid = true
@@ -116,10 +115,10 @@ func (v *Datapath) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("ovs-dp-stats"))
 			}
+			continue
 		case AttrDpMegaflowStats:
 			if v.MegaflowStats.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.MegaflowStats.Valid = true
@@ -127,33 +126,33 @@ func (v *Datapath) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("ovs-dp-megaflow-stats"))
 			}
+			continue
 		case AttrDpUserFeatures:
 			if v.UserFeatures.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UserFeatures.Set(UserFeatures(d.U32()))
+			continue
 		case AttrDpMasksCacheSize:
 			if v.MasksCacheSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MasksCacheSize.Set(d.U32())
+			continue
 		case AttrDpPerCPUPids:
 			if v.PerCPUPids != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PerCPUPids = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
+			continue
 		case AttrDpIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -171,7 +170,7 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDatapath)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpName:
 			v.Name.Set(a.arena().String(d.StringBytes()))
@@ -193,7 +192,7 @@ func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDatapath)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpName:
 			v.Name.Set(a.arena().String(d.StringBytes()))
@@ -215,7 +214,7 @@ func (v *NewDatapathRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *NewDatapathRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDatapath)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpName:
 			v.Name.Set(a.arena().String(d.StringBytes()))
@@ -241,7 +240,7 @@ func (v *DelRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDatapath)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpName:
 			v.Name.Set(a.arena().String(d.StringBytes()))

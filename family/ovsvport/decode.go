@@ -143,23 +143,22 @@ func (v *VportOptions) UnmarshalAttrs(b []byte) error {
 
 func (v *VportOptions) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVportOptions)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTunnelDstPort:
 			if v.DstPort.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DstPort.Set(d.U32())
+			continue
 		case AttrTunnelExtension:
 			if v.Extension.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Extension.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -177,23 +176,22 @@ func (v *UpcallStats) UnmarshalAttrs(b []byte) error {
 
 func (v *UpcallStats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesUpcallStats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrUpcallSuccess:
 			if v.Success.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Success.Set(d.U64())
+			continue
 		case AttrUpcallFail:
 			if v.Fail.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Fail.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -211,44 +209,43 @@ func (v *Vport) UnmarshalAttrs(b []byte) error {
 
 func (v *Vport) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVport)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPortNo:
 			if v.PortNo.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortNo.Set(d.U32())
+			continue
 		case AttrType:
 			if v.Type.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Type.Set(VportType(d.U32()))
+			continue
 		case AttrName:
 			if v.Name.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Name.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrOptions:
 			if v.Options != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Options = a.slabOfVportOptions().New()
 			nd := d.Nested()
 			v.Options.decode(&nd, a)
+			continue
 		case AttrUpcallPID:
 			if v.UpcallPID != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UpcallPID = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
+			continue
 		case AttrStats:
 			if v.Stats.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.Stats.Valid = true
@@ -256,29 +253,29 @@ func (v *Vport) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("ovs-vport-stats"))
 			}
+			continue
 		case AttrIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrNetnsid:
 			if v.Netnsid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Netnsid.Set(d.U32())
+			continue
 		case AttrUpcallStats:
 			if v.UpcallStats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UpcallStats = a.slabOfUpcallStats().New()
 			nd := d.Nested()
 			v.UpcallStats.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -296,7 +293,7 @@ func (v *NewVportRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *NewVportRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVport)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrType:
 			v.Type.Set(VportType(d.U32()))
@@ -330,7 +327,7 @@ func (v *DelRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVport)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPortNo:
 			v.PortNo.Set(d.U32())
@@ -356,7 +353,7 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVport)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrName:
 			v.Name.Set(a.arena().String(d.StringBytes()))
@@ -378,7 +375,7 @@ func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVport)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrName:
 			v.Name.Set(a.arena().String(d.StringBytes()))

@@ -159,23 +159,22 @@ func (v *AssocDevInfo) UnmarshalAttrs(b []byte) error {
 
 func (v *AssocDevInfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAssocDevInfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAssocDevInfoIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrAssocDevInfoNsid:
 			if v.Nsid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Nsid.Set(d.S32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -204,51 +203,51 @@ func (v *Dev) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.AssocList = a.slabOfAssocDevInfo().Grow(v.AssocList, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrDevIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrDevPspVersionsCap:
 			if v.PspVersionsCap.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PspVersionsCap.Set(VersionMask(d.U32()))
+			continue
 		case AttrDevPspVersionsEna:
 			if v.PspVersionsEna.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PspVersionsEna.Set(VersionMask(d.U32()))
+			continue
 		case AttrDevAssocList:
 			v.AssocList = append(v.AssocList, AssocDevInfo{})
 			nd := d.Nested()
 			v.AssocList[len(v.AssocList)-1].decode(&nd, a)
+			continue
 		case AttrDevNsid:
 			if v.Nsid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Nsid.Set(d.S32())
+			continue
 		case AttrDevByAssociation:
 			if v.ByAssociation {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ByAssociation = d.Flag()
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -266,45 +265,44 @@ func (v *Assoc) UnmarshalAttrs(b []byte) error {
 
 func (v *Assoc) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAssoc)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAssocDevID:
 			if v.DevID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DevID.Set(d.U32())
+			continue
 		case AttrAssocVersion:
 			if v.Version.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Version.Set(Version(d.U32()))
+			continue
 		case AttrAssocRxKey:
 			if v.RxKey != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxKey = a.slabOfKeys().New()
 			nd := d.Nested()
 			v.RxKey.decode(&nd, a)
+			continue
 		case AttrAssocTxKey:
 			if v.TxKey != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxKey = a.slabOfKeys().New()
 			nd := d.Nested()
 			v.TxKey.decode(&nd, a)
+			continue
 		case AttrAssocSockFd:
 			if v.SockFd.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SockFd.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -322,23 +320,22 @@ func (v *Keys) UnmarshalAttrs(b []byte) error {
 
 func (v *Keys) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesKeys)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrKeysKey:
 			if v.Key != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Key = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrKeysSPI:
 			if v.SPI.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SPI.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -356,77 +353,76 @@ func (v *Stats) UnmarshalAttrs(b []byte) error {
 
 func (v *Stats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStatsDevID:
 			if v.DevID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DevID.Set(d.U32())
+			continue
 		case AttrStatsKeyRotations:
 			if v.KeyRotations.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeyRotations.Set(d.Uint())
+			continue
 		case AttrStatsStaleEvents:
 			if v.StaleEvents.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StaleEvents.Set(d.Uint())
+			continue
 		case AttrStatsRxPackets:
 			if v.RxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxPackets.Set(d.Uint())
+			continue
 		case AttrStatsRxBytes:
 			if v.RxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxBytes.Set(d.Uint())
+			continue
 		case AttrStatsRxAuthFail:
 			if v.RxAuthFail.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxAuthFail.Set(d.Uint())
+			continue
 		case AttrStatsRxError:
 			if v.RxError.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxError.Set(d.Uint())
+			continue
 		case AttrStatsRxBad:
 			if v.RxBad.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxBad.Set(d.Uint())
+			continue
 		case AttrStatsTxPackets:
 			if v.TxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxPackets.Set(d.Uint())
+			continue
 		case AttrStatsTxBytes:
 			if v.TxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxBytes.Set(d.Uint())
+			continue
 		case AttrStatsTxError:
 			if v.TxError.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxError.Set(d.Uint())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -444,7 +440,7 @@ func (v *DevGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DevGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevID:
 			v.ID.Set(d.U32())
@@ -466,7 +462,7 @@ func (v *DevSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DevSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevID:
 			v.ID.Set(d.U32())
@@ -490,7 +486,7 @@ func (v *KeyRotateRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyRotateRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevID:
 			v.ID.Set(d.U32())
@@ -512,7 +508,7 @@ func (v *RxAssocRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RxAssocRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAssoc)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAssocDevID:
 			v.DevID.Set(d.U32())
@@ -538,7 +534,7 @@ func (v *TxAssocRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TxAssocRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAssoc)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAssocDevID:
 			v.DevID.Set(d.U32())
@@ -570,7 +566,7 @@ func (v *GetStatsRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetStatsRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStatsDevID:
 			v.DevID.Set(d.U32())
@@ -592,7 +588,7 @@ func (v *DevAssocRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DevAssocRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevID:
 			v.ID.Set(d.U32())
@@ -618,7 +614,7 @@ func (v *DevDisassocRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DevDisassocRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevID:
 			v.ID.Set(d.U32())

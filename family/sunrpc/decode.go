@@ -182,17 +182,16 @@ func (v *CacheNotify) UnmarshalAttrs(b []byte) error {
 
 func (v *CacheNotify) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCacheNotify)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCacheNotifyCacheType:
 			if v.CacheType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CacheType.Set(CacheType(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -210,47 +209,46 @@ func (v *IPMap) UnmarshalAttrs(b []byte) error {
 
 func (v *IPMap) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIPMap)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIPMapSeqno:
 			if v.Seqno.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Seqno.Set(d.U64())
+			continue
 		case AttrIPMapClass:
 			if v.Class.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Class.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrIPMapAddr:
 			if v.Addr.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Addr.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrIPMapDomain:
 			if v.Domain.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Domain.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrIPMapNegative:
 			if v.Negative {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Negative = d.Flag()
+			continue
 		case AttrIPMapExpiry:
 			if v.Expiry.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Expiry.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -279,15 +277,15 @@ func (v *IPMapReqs) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Requests = a.slabOfIPMap().Grow(v.Requests, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIPMapReqsRequests:
 			v.Requests = append(v.Requests, IPMap{})
 			nd := d.Nested()
 			v.Requests[len(v.Requests)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -316,37 +314,37 @@ func (v *UnixGid) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Gids = slices.Grow(v.Gids, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrUnixGidSeqno:
 			if v.Seqno.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Seqno.Set(d.U64())
+			continue
 		case AttrUnixGidUID:
 			if v.UID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UID.Set(d.U32())
+			continue
 		case AttrUnixGidGids:
 			v.Gids = append(v.Gids, d.U32())
+			continue
 		case AttrUnixGidNegative:
 			if v.Negative {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Negative = d.Flag()
+			continue
 		case AttrUnixGidExpiry:
 			if v.Expiry.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Expiry.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -375,15 +373,15 @@ func (v *UnixGidReqs) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Requests = a.slabOfUnixGid().Grow(v.Requests, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrUnixGidReqsRequests:
 			v.Requests = append(v.Requests, UnixGid{})
 			nd := d.Nested()
 			v.Requests[len(v.Requests)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -401,17 +399,16 @@ func (v *CacheFlush) UnmarshalAttrs(b []byte) error {
 
 func (v *CacheFlush) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCacheFlush)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCacheFlushMask:
 			if v.Mask.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Mask.Set(CacheType(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -440,7 +437,7 @@ func (v *IPMapSetReqsRequest) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Requests = a.slabOfIPMap().Grow(v.Requests, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIPMapReqsRequests:
 			v.Requests = append(v.Requests, IPMap{})
@@ -475,7 +472,7 @@ func (v *UnixGidSetReqsRequest) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Requests = a.slabOfUnixGid().Grow(v.Requests, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrUnixGidReqsRequests:
 			v.Requests = append(v.Requests, UnixGid{})
@@ -499,7 +496,7 @@ func (v *CacheFlushRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *CacheFlushRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCacheFlush)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCacheFlushMask:
 			v.Mask.Set(CacheType(d.U32()))

@@ -262,185 +262,184 @@ func (v *Thermal) UnmarshalAttrs(b []byte) error {
 
 func (v *Thermal) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTz:
 			if v.Tz != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Tz = a.slabOfTzList().New()
 			nd := d.Nested()
 			v.Tz.decode(&nd, a)
+			continue
 		case AttrTzID:
 			if v.TzID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzID.Set(d.U32())
+			continue
 		case AttrTzTemp:
 			if v.TzTemp.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzTemp.Set(d.S32())
+			continue
 		case AttrTzTrip:
 			if v.TzTrip != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzTrip = a.slabOfTripList().New()
 			nd := d.Nested()
 			v.TzTrip.decode(&nd, a)
+			continue
 		case AttrTzTripID:
 			if v.TzTripID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzTripID.Set(d.U32())
+			continue
 		case AttrTzTripType:
 			if v.TzTripType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzTripType.Set(TripType(d.U32()))
+			continue
 		case AttrTzTripTemp:
 			if v.TzTripTemp.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzTripTemp.Set(d.S32())
+			continue
 		case AttrTzTripHyst:
 			if v.TzTripHyst.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzTripHyst.Set(d.S32())
+			continue
 		case AttrTzMode:
 			if v.TzMode.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzMode.Set(DeviceMode(d.U32()))
+			continue
 		case AttrTzName:
 			if v.TzName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrTzCdevWeight:
 			if v.TzCdevWeight.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzCdevWeight.Set(d.U32())
+			continue
 		case AttrTzGov:
 			if v.TzGov != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzGov = a.slabOfThermal().New()
 			nd := d.Nested()
 			v.TzGov.decode(&nd, a)
+			continue
 		case AttrTzGovName:
 			if v.TzGovName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzGovName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrCdev:
 			if v.Cdev != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Cdev = a.slabOfCdevList().New()
 			nd := d.Nested()
 			v.Cdev.decode(&nd, a)
+			continue
 		case AttrCdevID:
 			if v.CdevID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CdevID.Set(d.U32())
+			continue
 		case AttrCdevCurState:
 			if v.CdevCurState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CdevCurState.Set(d.U32())
+			continue
 		case AttrCdevMaxState:
 			if v.CdevMaxState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CdevMaxState.Set(d.U32())
+			continue
 		case AttrCdevName:
 			if v.CdevName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CdevName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrGovName:
 			if v.GovName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GovName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrCPUCapability:
 			if v.CPUCapability != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CPUCapability = a.slabOfCPUCapabilityList().New()
 			nd := d.Nested()
 			v.CPUCapability.decode(&nd, a)
+			continue
 		case AttrCPUCapabilityID:
 			if v.CPUCapabilityID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CPUCapabilityID.Set(d.U32())
+			continue
 		case AttrCPUCapabilityPerformance:
 			if v.CPUCapabilityPerformance.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CPUCapabilityPerformance.Set(d.U32())
+			continue
 		case AttrCPUCapabilityEfficiency:
 			if v.CPUCapabilityEfficiency.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CPUCapabilityEfficiency.Set(d.U32())
+			continue
 		case AttrThreshold:
 			if v.Threshold != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Threshold = a.slabOfThresholdList().New()
 			nd := d.Nested()
 			v.Threshold.decode(&nd, a)
+			continue
 		case AttrThresholdTemp:
 			if v.ThresholdTemp.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ThresholdTemp.Set(d.S32())
+			continue
 		case AttrThresholdDirection:
 			if v.ThresholdDirection.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ThresholdDirection.Set(ThresholdDirection(d.U32()))
+			continue
 		case AttrTzPrevTemp:
 			if v.TzPrevTemp.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzPrevTemp.Set(d.S32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -474,15 +473,16 @@ func (v *TzList) decode(d *attrs.Decoder, a *allocator) {
 	if n1 > 0 {
 		v.TzName = slices.Grow(v.TzName, n1)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTzListTzID:
 			v.TzID = append(v.TzID, d.U32())
+			continue
 		case AttrTzListTzName:
 			v.TzName = append(v.TzName, a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -526,19 +526,22 @@ func (v *TripList) decode(d *attrs.Decoder, a *allocator) {
 	if n3 > 0 {
 		v.TzTripHyst = slices.Grow(v.TzTripHyst, n3)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTripListTzTripID:
 			v.TzTripID = append(v.TzTripID, d.U32())
+			continue
 		case AttrTripListTzTripType:
 			v.TzTripType = append(v.TzTripType, TripType(d.U32()))
+			continue
 		case AttrTripListTzTripTemp:
 			v.TzTripTemp = append(v.TzTripTemp, d.S32())
+			continue
 		case AttrTripListTzTripHyst:
 			v.TzTripHyst = append(v.TzTripHyst, d.S32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -572,15 +575,16 @@ func (v *CdevList) decode(d *attrs.Decoder, a *allocator) {
 	if n1 > 0 {
 		v.CdevName = slices.Grow(v.CdevName, n1)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCdevListCdevID:
 			v.CdevID = append(v.CdevID, d.U32())
+			continue
 		case AttrCdevListCdevName:
 			v.CdevName = append(v.CdevName, a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -619,17 +623,19 @@ func (v *CPUCapabilityList) decode(d *attrs.Decoder, a *allocator) {
 	if n2 > 0 {
 		v.CPUCapabilityEfficiency = slices.Grow(v.CPUCapabilityEfficiency, n2)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCPUCapabilityListCPUCapabilityID:
 			v.CPUCapabilityID = append(v.CPUCapabilityID, d.U32())
+			continue
 		case AttrCPUCapabilityListCPUCapabilityPerformance:
 			v.CPUCapabilityPerformance = append(v.CPUCapabilityPerformance, d.U32())
+			continue
 		case AttrCPUCapabilityListCPUCapabilityEfficiency:
 			v.CPUCapabilityEfficiency = append(v.CPUCapabilityEfficiency, d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -663,15 +669,16 @@ func (v *ThresholdList) decode(d *attrs.Decoder, a *allocator) {
 	if n1 > 0 {
 		v.ThresholdDirection = slices.Grow(v.ThresholdDirection, n1)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrThresholdListThresholdTemp:
 			v.ThresholdTemp = append(v.ThresholdTemp, d.S32())
+			continue
 		case AttrThresholdListThresholdDirection:
 			v.ThresholdDirection = append(v.ThresholdDirection, ThresholdDirection(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -689,7 +696,7 @@ func (v *TzGetTripRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TzGetTripRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTzID:
 			v.TzID.Set(d.U32())
@@ -711,7 +718,7 @@ func (v *TzGetTempRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TzGetTempRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTzID:
 			v.TzID.Set(d.U32())
@@ -733,7 +740,7 @@ func (v *TzGetGovRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TzGetGovRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTzID:
 			v.TzID.Set(d.U32())
@@ -755,7 +762,7 @@ func (v *ThresholdGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ThresholdGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTzID:
 			v.TzID.Set(d.U32())
@@ -777,7 +784,7 @@ func (v *ThresholdAddRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ThresholdAddRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTzID:
 			v.TzID.Set(d.U32())
@@ -803,7 +810,7 @@ func (v *ThresholdDeleteRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ThresholdDeleteRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTzID:
 			v.TzID.Set(d.U32())
@@ -829,7 +836,7 @@ func (v *ThresholdFlushRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ThresholdFlushRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTzID:
 			v.TzID.Set(d.U32())

@@ -78,29 +78,28 @@ func (v *Dev) UnmarshalAttrs(b []byte) error {
 
 func (v *Dev) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevIndex:
 			if v.Index.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Index.Set(d.U32())
+			continue
 		case AttrDevName:
 			if v.Name.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Name.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrDevPort:
 			if v.Port.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Port.Set(d.U16())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -118,7 +117,7 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevIndex:
 			v.Index.Set(d.U32())
@@ -140,7 +139,7 @@ func (v *SetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevIndex:
 			v.Index.Set(d.U32())
@@ -164,7 +163,7 @@ func (v *PortGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevIndex:
 			v.Index.Set(d.U32())
@@ -188,7 +187,7 @@ func (v *PortGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevIndex:
 			v.Index.Set(d.U32())
