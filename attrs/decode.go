@@ -385,10 +385,14 @@ func (d *Decoder) wrongSize(n int) uint64 {
 	return 0
 }
 
-// u16Slow, u32Slow and u64Slow are uintSlow for U16, U32 and U64: a call
-// without arguments, never inlined, leaves the accessors small enough for
-// the compiler to inline them into generated decoders.
+// u8Slow records the wrong size for U8, and u16Slow, u32Slow and u64Slow
+// are uintSlow for U16, U32 and U64: a call without arguments, never
+// inlined, leaves the accessors small (cheap to inline into the loops of
+// generated decoders).
 //
+//go:noinline
+func (d *Decoder) u8Slow() uint8 { return uint8(d.wrongSize(1)) }
+
 //go:noinline
 func (d *Decoder) u16Slow() uint16 { return uint16(d.uintSlow(2)) }
 
@@ -403,7 +407,7 @@ func (d *Decoder) U8() uint8 {
 	if d.curLen == 1 {
 		return d.buf[d.curOff+HeaderLen]
 	}
-	return uint8(d.wrongSize(1))
+	return d.u8Slow()
 }
 
 // U16 returns the current payload as a 16-bit unsigned integer in host byte

@@ -1657,8 +1657,7 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.DpipeTables = a.slabOfDlDpipeTables().New()
-			nd := d.Nested()
-			v.DpipeTables.decode(&nd, a)
+			v.DpipeTables.decodeNest(d, a)
 			continue
 		case AttrDpipeTable:
 			v.DpipeTable = append(v.DpipeTable, DlDpipeTable{})
@@ -1682,16 +1681,14 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.DpipeTableMatches = a.slabOfDlDpipeTableMatches().New()
-			nd := d.Nested()
-			v.DpipeTableMatches.decode(&nd, a)
+			v.DpipeTableMatches.decodeNest(d, a)
 			continue
 		case AttrDpipeTableActions:
 			if v.DpipeTableActions != nil {
 				break // a repeat, kept in Extra
 			}
 			v.DpipeTableActions = a.slabOfDlDpipeTableActions().New()
-			nd := d.Nested()
-			v.DpipeTableActions.decode(&nd, a)
+			v.DpipeTableActions.decodeNest(d, a)
 			continue
 		case AttrDpipeTableCountersEnabled:
 			if v.DpipeTableCountersEnabled.Valid {
@@ -1704,8 +1701,7 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.DpipeEntries = a.slabOfDlDpipeEntries().New()
-			nd := d.Nested()
-			v.DpipeEntries.decode(&nd, a)
+			v.DpipeEntries.decodeNest(d, a)
 			continue
 		case AttrDpipeEntry:
 			v.DpipeEntry = append(v.DpipeEntry, DlDpipeEntry{})
@@ -1723,16 +1719,14 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.DpipeEntryMatchValues = a.slabOfDlDpipeEntryMatchValues().New()
-			nd := d.Nested()
-			v.DpipeEntryMatchValues.decode(&nd, a)
+			v.DpipeEntryMatchValues.decodeNest(d, a)
 			continue
 		case AttrDpipeEntryActionValues:
 			if v.DpipeEntryActionValues != nil {
 				break // a repeat, kept in Extra
 			}
 			v.DpipeEntryActionValues = a.slabOfDlDpipeEntryActionValues().New()
-			nd := d.Nested()
-			v.DpipeEntryActionValues.decode(&nd, a)
+			v.DpipeEntryActionValues.decodeNest(d, a)
 			continue
 		case AttrDpipeEntryCounter:
 			if v.DpipeEntryCounter.Valid {
@@ -1795,8 +1789,7 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaders = a.slabOfDlDpipeHeaders().New()
-			nd := d.Nested()
-			v.DpipeHeaders.decode(&nd, a)
+			v.DpipeHeaders.decodeNest(d, a)
 			continue
 		case AttrDpipeHeader:
 			v.DpipeHeader = append(v.DpipeHeader, DlDpipeHeader{})
@@ -1820,8 +1813,7 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderFields = a.slabOfDlDpipeHeaderFields().New()
-			nd := d.Nested()
-			v.DpipeHeaderFields.decode(&nd, a)
+			v.DpipeHeaderFields.decodeNest(d, a)
 			continue
 		case AttrDpipeHeaderGlobal:
 			if v.DpipeHeaderGlobal.Valid {
@@ -1875,8 +1867,7 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.ResourceList = a.slabOfDlResourceList().New()
-			nd := d.Nested()
-			v.ResourceList.decode(&nd, a)
+			v.ResourceList.decodeNest(d, a)
 			continue
 		case AttrResource:
 			v.Resource = append(v.Resource, DlResource{})
@@ -1978,8 +1969,7 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Param = a.slabOfDlParam().New()
-			nd := d.Nested()
-			v.Param.decode(&nd, a)
+			v.Param.decodeNest(d, a)
 			continue
 		case AttrParamName:
 			if v.ParamName.Valid {
@@ -2022,16 +2012,14 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.RegionSnapshots = a.slabOfDlRegionSnapshots().New()
-			nd := d.Nested()
-			v.RegionSnapshots.decode(&nd, a)
+			v.RegionSnapshots.decodeNest(d, a)
 			continue
 		case AttrRegionSnapshot:
 			if v.RegionSnapshot != nil {
 				break // a repeat, kept in Extra
 			}
 			v.RegionSnapshot = a.slabOfDlRegionSnapshot().New()
-			nd := d.Nested()
-			v.RegionSnapshot.decode(&nd, a)
+			v.RegionSnapshot.decodeNest(d, a)
 			continue
 		case AttrRegionSnapshotID:
 			if v.RegionSnapshotID.Valid {
@@ -2044,16 +2032,14 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.RegionChunks = a.slabOfDlRegionChunks().New()
-			nd := d.Nested()
-			v.RegionChunks.decode(&nd, a)
+			v.RegionChunks.decodeNest(d, a)
 			continue
 		case AttrRegionChunk:
 			if v.RegionChunk != nil {
 				break // a repeat, kept in Extra
 			}
 			v.RegionChunk = a.slabOfDlRegionChunk().New()
-			nd := d.Nested()
-			v.RegionChunk.decode(&nd, a)
+			v.RegionChunk.decodeNest(d, a)
 			continue
 		case AttrRegionChunkData:
 			if v.RegionChunkData != nil {
@@ -2123,8 +2109,7 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Fmsg = a.slabOfDlFmsg().New()
-			nd := d.Nested()
-			v.Fmsg.decode(&nd, a)
+			v.Fmsg.decodeNest(d, a)
 			continue
 		case AttrFmsgObjNestStart:
 			if v.FmsgObjNestStart {
@@ -2167,8 +2152,7 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.HealthReporter = a.slabOfDlHealthReporter().New()
-			nd := d.Nested()
-			v.HealthReporter.decode(&nd, a)
+			v.HealthReporter.decodeNest(d, a)
 			continue
 		case AttrHealthReporterName:
 			if v.HealthReporterName.Valid {
@@ -2259,8 +2243,7 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Stats = a.slabOfDlAttrStats().New()
-			nd := d.Nested()
-			v.Stats.decode(&nd, a)
+			v.Stats.decodeNest(d, a)
 			continue
 		case AttrTrapName:
 			if v.TrapName.Valid {
@@ -2291,8 +2274,7 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.TrapMetadata = a.slabOfDlTrapMetadata().New()
-			nd := d.Nested()
-			v.TrapMetadata.decode(&nd, a)
+			v.TrapMetadata.decodeNest(d, a)
 			continue
 		case AttrTrapGroupName:
 			if v.TrapGroupName.Valid {
@@ -2359,8 +2341,7 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.PortFunction = a.slabOfDlPortFunction().New()
-			nd := d.Nested()
-			v.PortFunction.decode(&nd, a)
+			v.PortFunction.decodeNest(d, a)
 			continue
 		case AttrInfoBoardSerialNumber:
 			if v.InfoBoardSerialNumber.Valid {
@@ -2427,16 +2408,14 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.DevStats = a.slabOfDlDevStats().New()
-			nd := d.Nested()
-			v.DevStats.decode(&nd, a)
+			v.DevStats.decodeNest(d, a)
 			continue
 		case AttrReloadStats:
 			if v.ReloadStats != nil {
 				break // a repeat, kept in Extra
 			}
 			v.ReloadStats = a.slabOfDlReloadStats().New()
-			nd := d.Nested()
-			v.ReloadStats.decode(&nd, a)
+			v.ReloadStats.decodeNest(d, a)
 			continue
 		case AttrReloadStatsEntry:
 			v.ReloadStatsEntry = append(v.ReloadStatsEntry, DlReloadStatsEntry{})
@@ -2460,8 +2439,7 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.RemoteReloadStats = a.slabOfDlReloadStats().New()
-			nd := d.Nested()
-			v.RemoteReloadStats.decode(&nd, a)
+			v.RemoteReloadStats.decodeNest(d, a)
 			continue
 		case AttrReloadActionInfo:
 			v.ReloadActionInfo = append(v.ReloadActionInfo, DlReloadActInfo{})
@@ -2538,16 +2516,14 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.LinecardSupportedTypes = a.slabOfDlLinecardSupportedTypes().New()
-			nd := d.Nested()
-			v.LinecardSupportedTypes.decode(&nd, a)
+			v.LinecardSupportedTypes.decodeNest(d, a)
 			continue
 		case AttrSelftests:
 			if v.Selftests != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Selftests = a.slabOfDlSelftestID().New()
-			nd := d.Nested()
-			v.Selftests.decode(&nd, a)
+			v.Selftests.decodeNest(d, a)
 			continue
 		case AttrRateTxPriority:
 			if v.RateTxPriority.Valid {
@@ -2601,8 +2577,7 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.ParentDev = a.slabOfDlParentDev().New()
-			nd := d.Nested()
-			v.ParentDev.decode(&nd, a)
+			v.ParentDev.decodeNest(d, a)
 			continue
 		case AttrPad:
 			continue // padding
@@ -2632,20 +2607,25 @@ func (v *DlDevStats) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.ReloadStats = a.slabOfDlReloadStats().New()
-			nd := d.Nested()
-			v.ReloadStats.decode(&nd, a)
+			v.ReloadStats.decodeNest(d, a)
 			continue
 		case AttrRemoteReloadStats:
 			if v.RemoteReloadStats != nil {
 				break // a repeat, kept in Extra
 			}
 			v.RemoteReloadStats = a.slabOfDlReloadStats().New()
-			nd := d.Nested()
-			v.RemoteReloadStats.decode(&nd, a)
+			v.RemoteReloadStats.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlDevStats.
+func (v *DlDevStats) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-reload-stats from b into v,
@@ -2683,6 +2663,13 @@ func (v *DlReloadStats) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlReloadStats.
+func (v *DlReloadStats) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-reload-act-info from b into v,
@@ -2876,6 +2863,13 @@ func (v *DlPortFunction) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlPortFunction.
+func (v *DlPortFunction) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set dl-dpipe-tables from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -2913,6 +2907,13 @@ func (v *DlDpipeTables) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlDpipeTables.
+func (v *DlDpipeTables) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set dl-dpipe-table from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -2946,16 +2947,14 @@ func (v *DlDpipeTable) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.DpipeTableMatches = a.slabOfDlDpipeTableMatches().New()
-			nd := d.Nested()
-			v.DpipeTableMatches.decode(&nd, a)
+			v.DpipeTableMatches.decodeNest(d, a)
 			continue
 		case AttrDpipeTableActions:
 			if v.DpipeTableActions != nil {
 				break // a repeat, kept in Extra
 			}
 			v.DpipeTableActions = a.slabOfDlDpipeTableActions().New()
-			nd := d.Nested()
-			v.DpipeTableActions.decode(&nd, a)
+			v.DpipeTableActions.decodeNest(d, a)
 			continue
 		case AttrDpipeTableCountersEnabled:
 			if v.DpipeTableCountersEnabled.Valid {
@@ -3017,6 +3016,13 @@ func (v *DlDpipeTableMatches) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlDpipeTableMatches.
+func (v *DlDpipeTableMatches) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set dl-dpipe-table-actions from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3052,6 +3058,13 @@ func (v *DlDpipeTableActions) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlDpipeTableActions.
+func (v *DlDpipeTableActions) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-entries from b into v,
@@ -3091,6 +3104,13 @@ func (v *DlDpipeEntries) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlDpipeEntries.
+func (v *DlDpipeEntries) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set dl-dpipe-entry from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3118,16 +3138,14 @@ func (v *DlDpipeEntry) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.DpipeEntryMatchValues = a.slabOfDlDpipeEntryMatchValues().New()
-			nd := d.Nested()
-			v.DpipeEntryMatchValues.decode(&nd, a)
+			v.DpipeEntryMatchValues.decodeNest(d, a)
 			continue
 		case AttrDpipeEntryActionValues:
 			if v.DpipeEntryActionValues != nil {
 				break // a repeat, kept in Extra
 			}
 			v.DpipeEntryActionValues = a.slabOfDlDpipeEntryActionValues().New()
-			nd := d.Nested()
-			v.DpipeEntryActionValues.decode(&nd, a)
+			v.DpipeEntryActionValues.decodeNest(d, a)
 			continue
 		case AttrDpipeEntryCounter:
 			if v.DpipeEntryCounter.Valid {
@@ -3177,6 +3195,13 @@ func (v *DlDpipeEntryMatchValues) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlDpipeEntryMatchValues.
+func (v *DlDpipeEntryMatchValues) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set dl-dpipe-entry-action-values from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3212,6 +3237,13 @@ func (v *DlDpipeEntryActionValues) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlDpipeEntryActionValues.
+func (v *DlDpipeEntryActionValues) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-match from b into v,
@@ -3463,6 +3495,13 @@ func (v *DlDpipeHeaders) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlDpipeHeaders.
+func (v *DlDpipeHeaders) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set dl-dpipe-header from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3502,8 +3541,7 @@ func (v *DlDpipeHeader) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderFields = a.slabOfDlDpipeHeaderFields().New()
-			nd := d.Nested()
-			v.DpipeHeaderFields.decode(&nd, a)
+			v.DpipeHeaderFields.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -3545,6 +3583,13 @@ func (v *DlDpipeHeaderFields) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlDpipeHeaderFields.
+func (v *DlDpipeHeaderFields) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-field from b into v,
@@ -3710,6 +3755,13 @@ func (v *DlResourceList) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlResourceList.
+func (v *DlResourceList) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set dl-param from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3749,6 +3801,13 @@ func (v *DlParam) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlParam.
+func (v *DlParam) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set dl-region-snapshots from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3770,12 +3829,18 @@ func (v *DlRegionSnapshots) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.RegionSnapshot = a.slabOfDlRegionSnapshot().New()
-			nd := d.Nested()
-			v.RegionSnapshot.decode(&nd, a)
+			v.RegionSnapshot.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlRegionSnapshots.
+func (v *DlRegionSnapshots) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-region-snapshot from b into v,
@@ -3805,6 +3870,13 @@ func (v *DlRegionSnapshot) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlRegionSnapshot.
+func (v *DlRegionSnapshot) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set dl-region-chunks from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3826,12 +3898,18 @@ func (v *DlRegionChunks) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.RegionChunk = a.slabOfDlRegionChunk().New()
-			nd := d.Nested()
-			v.RegionChunk.decode(&nd, a)
+			v.RegionChunk.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlRegionChunks.
+func (v *DlRegionChunks) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-region-chunk from b into v,
@@ -3865,6 +3943,13 @@ func (v *DlRegionChunk) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlRegionChunk.
+func (v *DlRegionChunk) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-fmsg from b into v,
@@ -3916,6 +4001,13 @@ func (v *DlFmsg) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlFmsg.
+func (v *DlFmsg) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-health-reporter from b into v,
@@ -3999,6 +4091,13 @@ func (v *DlHealthReporter) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlHealthReporter.
+func (v *DlHealthReporter) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set dl-attr-stats from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4038,6 +4137,13 @@ func (v *DlAttrStats) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlAttrStats.
+func (v *DlAttrStats) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set dl-trap-metadata from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4071,6 +4177,13 @@ func (v *DlTrapMetadata) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlTrapMetadata.
+func (v *DlTrapMetadata) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set dl-linecard-supported-types from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4098,6 +4211,13 @@ func (v *DlLinecardSupportedTypes) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlLinecardSupportedTypes.
+func (v *DlLinecardSupportedTypes) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set dl-selftest-id from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4123,6 +4243,13 @@ func (v *DlSelftestID) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlSelftestID.
+func (v *DlSelftestID) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-rate-tc-bws from b into v,
@@ -4195,6 +4322,13 @@ func (v *DlParentDev) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlParentDev.
+func (v *DlParentDev) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set devlink from b into v,
@@ -4305,8 +4439,7 @@ func (v *PortSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.PortFunction == nil {
 				v.PortFunction = a.slabOfDlPortFunction().New()
 			}
-			nd := d.Nested()
-			v.PortFunction.decode(&nd, a)
+			v.PortFunction.decodeNest(d, a)
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -6088,8 +6221,7 @@ func (v *RateSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.ParentDev == nil {
 				v.ParentDev = a.slabOfDlParentDev().New()
 			}
-			nd := d.Nested()
-			v.ParentDev.decode(&nd, a)
+			v.ParentDev.decodeNest(d, a)
 		}
 	}
 }
@@ -6147,8 +6279,7 @@ func (v *RateNewRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.ParentDev == nil {
 				v.ParentDev = a.slabOfDlParentDev().New()
 			}
-			nd := d.Nested()
-			v.ParentDev.decode(&nd, a)
+			v.ParentDev.decodeNest(d, a)
 		}
 	}
 }
@@ -6315,8 +6446,7 @@ func (v *SelftestsRunRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Selftests == nil {
 				v.Selftests = a.slabOfDlSelftestID().New()
 			}
-			nd := d.Nested()
-			v.Selftests.decode(&nd, a)
+			v.Selftests.decodeNest(d, a)
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}

@@ -2328,6 +2328,13 @@ func (v *Header) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Header.
+func (v *Header) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set bitset-bit from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -2404,6 +2411,13 @@ func (v *BitsetBits) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *BitsetBits.
+func (v *BitsetBits) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set bitset from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -2437,8 +2451,7 @@ func (v *Bitset) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Bits = a.slabOfBitsetBits().New()
-			nd := d.Nested()
-			v.Bits.decode(&nd, a)
+			v.Bits.decodeNest(d, a)
 			continue
 		case AttrBitsetValue:
 			if v.Value != nil {
@@ -2455,6 +2468,13 @@ func (v *Bitset) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Bitset.
+func (v *Bitset) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set string from b into v,
@@ -2613,6 +2633,13 @@ func (v *Stringsets) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Stringsets.
+func (v *Stringsets) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set strset from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -2634,16 +2661,14 @@ func (v *Strset) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrStrsetStringsets:
 			if v.Stringsets != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Stringsets = a.slabOfStringsets().New()
-			nd := d.Nested()
-			v.Stringsets.decode(&nd, a)
+			v.Stringsets.decodeNest(d, a)
 			continue
 		case AttrStrsetCountsOnly:
 			if v.CountsOnly {
@@ -2677,16 +2702,14 @@ func (v *Privflags) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrPrivflagsFlags:
 			if v.Flags != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Flags = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Flags.decode(&nd, a)
+			v.Flags.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -2714,8 +2737,7 @@ func (v *Rings) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrRingsRxMax:
 			if v.RxMax.Valid {
@@ -2883,6 +2905,13 @@ func (v *MmStat) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *MmStat.
+func (v *MmStat) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set mm from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -2904,8 +2933,7 @@ func (v *Mm) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrMmPmacEnabled:
 			if v.PmacEnabled.Valid {
@@ -2966,8 +2994,7 @@ func (v *Mm) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Stats = a.slabOfMmStat().New()
-			nd := d.Nested()
-			v.Stats.decode(&nd, a)
+			v.Stats.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -2995,8 +3022,7 @@ func (v *Linkinfo) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrLinkinfoPort:
 			if v.Port.Valid {
@@ -3054,8 +3080,7 @@ func (v *Linkmodes) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrLinkmodesAutoneg:
 			if v.Autoneg.Valid {
@@ -3068,16 +3093,14 @@ func (v *Linkmodes) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Ours = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Ours.decode(&nd, a)
+			v.Ours.decodeNest(d, a)
 			continue
 		case AttrLinkmodesPeer:
 			if v.Peer != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Peer = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Peer.decode(&nd, a)
+			v.Peer.decodeNest(d, a)
 			continue
 		case AttrLinkmodesSpeed:
 			if v.Speed.Valid {
@@ -3141,8 +3164,7 @@ func (v *Linkstate) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrLinkstateLink:
 			if v.Link.Valid {
@@ -3206,16 +3228,14 @@ func (v *Debug) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrDebugMsgmask:
 			if v.Msgmask != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Msgmask = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Msgmask.decode(&nd, a)
+			v.Msgmask.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -3243,16 +3263,14 @@ func (v *Wol) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrWolModes:
 			if v.Modes != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Modes = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Modes.decode(&nd, a)
+			v.Modes.decodeNest(d, a)
 			continue
 		case AttrWolSopass:
 			if v.Sopass != nil {
@@ -3286,40 +3304,35 @@ func (v *Features) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrFeaturesHw:
 			if v.Hw != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Hw = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Hw.decode(&nd, a)
+			v.Hw.decodeNest(d, a)
 			continue
 		case AttrFeaturesWanted:
 			if v.Wanted != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Wanted = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Wanted.decode(&nd, a)
+			v.Wanted.decodeNest(d, a)
 			continue
 		case AttrFeaturesActive:
 			if v.Active != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Active = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Active.decode(&nd, a)
+			v.Active.decodeNest(d, a)
 			continue
 		case AttrFeaturesNochange:
 			if v.Nochange != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Nochange = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Nochange.decode(&nd, a)
+			v.Nochange.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -3347,8 +3360,7 @@ func (v *Channels) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrChannelsRxMax:
 			if v.RxMax.Valid {
@@ -3479,6 +3491,13 @@ func (v *Profile) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Profile.
+func (v *Profile) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set coalesce from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3500,8 +3519,7 @@ func (v *Coalesce) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrCoalesceRxUsecs:
 			if v.RxUsecs.Valid {
@@ -3670,16 +3688,14 @@ func (v *Coalesce) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.RxProfile = a.slabOfProfile().New()
-			nd := d.Nested()
-			v.RxProfile.decode(&nd, a)
+			v.RxProfile.decodeNest(d, a)
 			continue
 		case AttrCoalesceTxProfile:
 			if v.TxProfile != nil {
 				break // a repeat, kept in Extra
 			}
 			v.TxProfile = a.slabOfProfile().New()
-			nd := d.Nested()
-			v.TxProfile.decode(&nd, a)
+			v.TxProfile.decodeNest(d, a)
 			continue
 		case AttrCoalesceRxCqeFrames:
 			if v.RxCqeFrames.Valid {
@@ -3739,6 +3755,13 @@ func (v *PauseStat) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *PauseStat.
+func (v *PauseStat) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set pause from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3760,8 +3783,7 @@ func (v *Pause) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrPauseAutoneg:
 			if v.Autoneg.Valid {
@@ -3786,8 +3808,7 @@ func (v *Pause) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Stats = a.slabOfPauseStat().New()
-			nd := d.Nested()
-			v.Stats.decode(&nd, a)
+			v.Stats.decodeNest(d, a)
 			continue
 		case AttrPauseStatsSrc:
 			if v.StatsSrc.Valid {
@@ -3821,24 +3842,21 @@ func (v *Eee) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrEeeModesOurs:
 			if v.ModesOurs != nil {
 				break // a repeat, kept in Extra
 			}
 			v.ModesOurs = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.ModesOurs.decode(&nd, a)
+			v.ModesOurs.decodeNest(d, a)
 			continue
 		case AttrEeeModesPeer:
 			if v.ModesPeer != nil {
 				break // a repeat, kept in Extra
 			}
 			v.ModesPeer = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.ModesPeer.decode(&nd, a)
+			v.ModesPeer.decodeNest(d, a)
 			continue
 		case AttrEeeActive:
 			if v.Active.Valid {
@@ -3914,6 +3932,13 @@ func (v *TsStat) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *TsStat.
+func (v *TsStat) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set ts-hwtstamp-provider from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3947,6 +3972,13 @@ func (v *TsHwtstampProvider) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *TsHwtstampProvider.
+func (v *TsHwtstampProvider) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set tsinfo from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3968,32 +4000,28 @@ func (v *Tsinfo) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrTsinfoTimestamping:
 			if v.Timestamping != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Timestamping = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Timestamping.decode(&nd, a)
+			v.Timestamping.decodeNest(d, a)
 			continue
 		case AttrTsinfoTxTypes:
 			if v.TxTypes != nil {
 				break // a repeat, kept in Extra
 			}
 			v.TxTypes = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.TxTypes.decode(&nd, a)
+			v.TxTypes.decodeNest(d, a)
 			continue
 		case AttrTsinfoRxFilters:
 			if v.RxFilters != nil {
 				break // a repeat, kept in Extra
 			}
 			v.RxFilters = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.RxFilters.decode(&nd, a)
+			v.RxFilters.decodeNest(d, a)
 			continue
 		case AttrTsinfoPhcIndex:
 			if v.PhcIndex.Valid {
@@ -4006,16 +4034,14 @@ func (v *Tsinfo) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Stats = a.slabOfTsStat().New()
-			nd := d.Nested()
-			v.Stats.decode(&nd, a)
+			v.Stats.decodeNest(d, a)
 			continue
 		case AttrTsinfoHwtstampProvider:
 			if v.HwtstampProvider != nil {
 				break // a repeat, kept in Extra
 			}
 			v.HwtstampProvider = a.slabOfTsHwtstampProvider().New()
-			nd := d.Nested()
-			v.HwtstampProvider.decode(&nd, a)
+			v.HwtstampProvider.decodeNest(d, a)
 			continue
 		case AttrTsinfoHwtstampSource:
 			if v.HwtstampSource.Valid {
@@ -4159,6 +4185,13 @@ func (v *CableNest) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *CableNest.
+func (v *CableNest) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set cable-test from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4180,8 +4213,7 @@ func (v *CableTest) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -4209,8 +4241,7 @@ func (v *CableTestNtf) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrCableTestNtfStatus:
 			if v.Status.Valid {
@@ -4223,8 +4254,7 @@ func (v *CableTestNtf) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Nest = a.slabOfCableNest().New()
-			nd := d.Nested()
-			v.Nest.decode(&nd, a)
+			v.Nest.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -4276,6 +4306,13 @@ func (v *CableTestTdrCfg) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *CableTestTdrCfg.
+func (v *CableTestTdrCfg) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set cable-test-tdr-ntf from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4297,8 +4334,7 @@ func (v *CableTestTdrNtf) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrCableTestTdrNtfStatus:
 			if v.Status.Valid {
@@ -4311,8 +4347,7 @@ func (v *CableTestTdrNtf) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Nest = a.slabOfCableNest().New()
-			nd := d.Nested()
-			v.Nest.decode(&nd, a)
+			v.Nest.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -4340,16 +4375,14 @@ func (v *CableTestTdr) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrCableTestTdrCfg:
 			if v.Cfg != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Cfg = a.slabOfCableTestTdrCfg().New()
-			nd := d.Nested()
-			v.Cfg.decode(&nd, a)
+			v.Cfg.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -4427,8 +4460,7 @@ func (v *TunnelUDPTable) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Types = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Types.decode(&nd, a)
+			v.Types.decodeNest(d, a)
 			continue
 		case AttrTunnelUDPTableEntry:
 			v.Entry = append(v.Entry, TunnelUDPEntry{})
@@ -4477,6 +4509,13 @@ func (v *TunnelUDP) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *TunnelUDP.
+func (v *TunnelUDP) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set tunnel-info from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4498,16 +4537,14 @@ func (v *TunnelInfo) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrTunnelInfoUDPPorts:
 			if v.UDPPorts != nil {
 				break // a repeat, kept in Extra
 			}
 			v.UDPPorts = a.slabOfTunnelUDP().New()
-			nd := d.Nested()
-			v.UDPPorts.decode(&nd, a)
+			v.UDPPorts.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -4618,6 +4655,13 @@ func (v *FECStat) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *FECStat.
+func (v *FECStat) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set fec from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4639,16 +4683,14 @@ func (v *FEC) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrFECModes:
 			if v.Modes != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Modes = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Modes.decode(&nd, a)
+			v.Modes.decodeNest(d, a)
 			continue
 		case AttrFECAuto:
 			if v.Auto.Valid {
@@ -4667,8 +4709,7 @@ func (v *FEC) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Stats = a.slabOfFECStat().New()
-			nd := d.Nested()
-			v.Stats.decode(&nd, a)
+			v.Stats.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -4696,8 +4737,7 @@ func (v *ModuleEeprom) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrModuleEepromOffset:
 			if v.Offset.Valid {
@@ -4896,16 +4936,14 @@ func (v *Stats) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrStatsGroups:
 			if v.Groups != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Groups = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Groups.decode(&nd, a)
+			v.Groups.decodeNest(d, a)
 			continue
 		case AttrStatsGrp:
 			v.Grp = append(v.Grp, StatsGrp{})
@@ -4946,8 +4984,7 @@ func (v *PhcVclocks) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrPhcVclocksNum:
 			if v.Num.Valid {
@@ -4987,8 +5024,7 @@ func (v *Module) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrModulePowerModePolicy:
 			if v.PowerModePolicy.Valid {
@@ -5072,8 +5108,7 @@ func (v *Pse) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrPsePodlPseAdminState:
 			if v.PodlPseAdminState.Valid {
@@ -5352,6 +5387,13 @@ func (v *Flow) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Flow.
+func (v *Flow) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set rss from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -5373,8 +5415,7 @@ func (v *RSS) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrRSSContext:
 			if v.Context.Valid {
@@ -5417,8 +5458,7 @@ func (v *RSS) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.FlowHash = a.slabOfFlow().New()
-			nd := d.Nested()
-			v.FlowHash.decode(&nd, a)
+			v.FlowHash.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -5446,8 +5486,7 @@ func (v *Plca) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrPlcaVersion:
 			if v.Version.Valid {
@@ -5523,8 +5562,7 @@ func (v *ModuleFwFlash) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrModuleFwFlashFileName:
 			if v.FileName.Valid {
@@ -5588,8 +5626,7 @@ func (v *PHY) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrPHYIndex:
 			if v.Index.Valid {
@@ -5659,40 +5696,35 @@ func (v *Tsconfig) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrTsconfigHwtstampProvider:
 			if v.HwtstampProvider != nil {
 				break // a repeat, kept in Extra
 			}
 			v.HwtstampProvider = a.slabOfTsHwtstampProvider().New()
-			nd := d.Nested()
-			v.HwtstampProvider.decode(&nd, a)
+			v.HwtstampProvider.decodeNest(d, a)
 			continue
 		case AttrTsconfigTxTypes:
 			if v.TxTypes != nil {
 				break // a repeat, kept in Extra
 			}
 			v.TxTypes = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.TxTypes.decode(&nd, a)
+			v.TxTypes.decodeNest(d, a)
 			continue
 		case AttrTsconfigRxFilters:
 			if v.RxFilters != nil {
 				break // a repeat, kept in Extra
 			}
 			v.RxFilters = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.RxFilters.decode(&nd, a)
+			v.RxFilters.decodeNest(d, a)
 			continue
 		case AttrTsconfigHwtstampFlags:
 			if v.HwtstampFlags != nil {
 				break // a repeat, kept in Extra
 			}
 			v.HwtstampFlags = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.HwtstampFlags.decode(&nd, a)
+			v.HwtstampFlags.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -5720,8 +5752,7 @@ func (v *PseNtf) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrPseNtfEvents:
 			if v.Events.Valid {
@@ -5779,6 +5810,13 @@ func (v *MseCapabilities) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *MseCapabilities.
+func (v *MseCapabilities) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set mse-snapshot from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -5818,6 +5856,13 @@ func (v *MseSnapshot) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *MseSnapshot.
+func (v *MseSnapshot) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set mse from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -5839,64 +5884,56 @@ func (v *Mse) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 			continue
 		case AttrMseCapabilities:
 			if v.Capabilities != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Capabilities = a.slabOfMseCapabilities().New()
-			nd := d.Nested()
-			v.Capabilities.decode(&nd, a)
+			v.Capabilities.decodeNest(d, a)
 			continue
 		case AttrMseChannelA:
 			if v.ChannelA != nil {
 				break // a repeat, kept in Extra
 			}
 			v.ChannelA = a.slabOfMseSnapshot().New()
-			nd := d.Nested()
-			v.ChannelA.decode(&nd, a)
+			v.ChannelA.decodeNest(d, a)
 			continue
 		case AttrMseChannelB:
 			if v.ChannelB != nil {
 				break // a repeat, kept in Extra
 			}
 			v.ChannelB = a.slabOfMseSnapshot().New()
-			nd := d.Nested()
-			v.ChannelB.decode(&nd, a)
+			v.ChannelB.decodeNest(d, a)
 			continue
 		case AttrMseChannelC:
 			if v.ChannelC != nil {
 				break // a repeat, kept in Extra
 			}
 			v.ChannelC = a.slabOfMseSnapshot().New()
-			nd := d.Nested()
-			v.ChannelC.decode(&nd, a)
+			v.ChannelC.decodeNest(d, a)
 			continue
 		case AttrMseChannelD:
 			if v.ChannelD != nil {
 				break // a repeat, kept in Extra
 			}
 			v.ChannelD = a.slabOfMseSnapshot().New()
-			nd := d.Nested()
-			v.ChannelD.decode(&nd, a)
+			v.ChannelD.decodeNest(d, a)
 			continue
 		case AttrMseWorstChannel:
 			if v.WorstChannel != nil {
 				break // a repeat, kept in Extra
 			}
 			v.WorstChannel = a.slabOfMseSnapshot().New()
-			nd := d.Nested()
-			v.WorstChannel.decode(&nd, a)
+			v.WorstChannel.decodeNest(d, a)
 			continue
 		case AttrMseLink:
 			if v.Link != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Link = a.slabOfMseSnapshot().New()
-			nd := d.Nested()
-			v.Link.decode(&nd, a)
+			v.Link.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -5923,14 +5960,12 @@ func (v *StrsetGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrStrsetStringsets:
 			if v.Stringsets == nil {
 				v.Stringsets = a.slabOfStringsets().New()
 			}
-			nd := d.Nested()
-			v.Stringsets.decode(&nd, a)
+			v.Stringsets.decodeNest(d, a)
 		case AttrStrsetCountsOnly:
 			v.CountsOnly = d.Flag()
 		}
@@ -5957,14 +5992,12 @@ func (v *StrsetGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrStrsetStringsets:
 			if v.Stringsets == nil {
 				v.Stringsets = a.slabOfStringsets().New()
 			}
-			nd := d.Nested()
-			v.Stringsets.decode(&nd, a)
+			v.Stringsets.decodeNest(d, a)
 		case AttrStrsetCountsOnly:
 			v.CountsOnly = d.Flag()
 		}
@@ -5991,8 +6024,7 @@ func (v *LinkinfoGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6017,8 +6049,7 @@ func (v *LinkinfoGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6043,8 +6074,7 @@ func (v *LinkinfoSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrLinkinfoPort:
 			v.Port.Set(Port(d.U8()))
 		case AttrLinkinfoPhyaddr:
@@ -6079,8 +6109,7 @@ func (v *LinkmodesGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6105,8 +6134,7 @@ func (v *LinkmodesGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6131,22 +6159,19 @@ func (v *LinkmodesSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrLinkmodesAutoneg:
 			v.Autoneg.Set(Autoneg(d.U8()))
 		case AttrLinkmodesOurs:
 			if v.Ours == nil {
 				v.Ours = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Ours.decode(&nd, a)
+			v.Ours.decodeNest(d, a)
 		case AttrLinkmodesPeer:
 			if v.Peer == nil {
 				v.Peer = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Peer.decode(&nd, a)
+			v.Peer.decodeNest(d, a)
 		case AttrLinkmodesSpeed:
 			v.Speed.Set(d.U32())
 		case AttrLinkmodesDuplex:
@@ -6183,8 +6208,7 @@ func (v *LinkstateGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6209,8 +6233,7 @@ func (v *LinkstateGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6235,8 +6258,7 @@ func (v *DebugGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6261,8 +6283,7 @@ func (v *DebugGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6287,14 +6308,12 @@ func (v *DebugSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrDebugMsgmask:
 			if v.Msgmask == nil {
 				v.Msgmask = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Msgmask.decode(&nd, a)
+			v.Msgmask.decodeNest(d, a)
 		}
 	}
 }
@@ -6319,8 +6338,7 @@ func (v *WolGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6345,8 +6363,7 @@ func (v *WolGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6371,14 +6388,12 @@ func (v *WolSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrWolModes:
 			if v.Modes == nil {
 				v.Modes = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Modes.decode(&nd, a)
+			v.Modes.decodeNest(d, a)
 		case AttrWolSopass:
 			v.Sopass = a.arena().Bytes(d.Bytes())
 		}
@@ -6405,8 +6420,7 @@ func (v *FeaturesGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6431,8 +6445,7 @@ func (v *FeaturesGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6457,32 +6470,27 @@ func (v *FeaturesSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrFeaturesHw:
 			if v.Hw == nil {
 				v.Hw = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Hw.decode(&nd, a)
+			v.Hw.decodeNest(d, a)
 		case AttrFeaturesWanted:
 			if v.Wanted == nil {
 				v.Wanted = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Wanted.decode(&nd, a)
+			v.Wanted.decodeNest(d, a)
 		case AttrFeaturesActive:
 			if v.Active == nil {
 				v.Active = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Active.decode(&nd, a)
+			v.Active.decodeNest(d, a)
 		case AttrFeaturesNochange:
 			if v.Nochange == nil {
 				v.Nochange = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Nochange.decode(&nd, a)
+			v.Nochange.decodeNest(d, a)
 		}
 	}
 }
@@ -6507,8 +6515,7 @@ func (v *PrivflagsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6533,8 +6540,7 @@ func (v *PrivflagsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6559,14 +6565,12 @@ func (v *PrivflagsSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrPrivflagsFlags:
 			if v.Flags == nil {
 				v.Flags = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Flags.decode(&nd, a)
+			v.Flags.decodeNest(d, a)
 		}
 	}
 }
@@ -6591,8 +6595,7 @@ func (v *RingsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6617,8 +6620,7 @@ func (v *RingsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6643,8 +6645,7 @@ func (v *RingsSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrRingsRxMax:
 			v.RxMax.Set(d.U32())
 		case AttrRingsRxMiniMax:
@@ -6703,8 +6704,7 @@ func (v *ChannelsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6729,8 +6729,7 @@ func (v *ChannelsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6755,8 +6754,7 @@ func (v *ChannelsSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrChannelsRxMax:
 			v.RxMax.Set(d.U32())
 		case AttrChannelsTxMax:
@@ -6797,8 +6795,7 @@ func (v *CoalesceGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6823,8 +6820,7 @@ func (v *CoalesceGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6849,8 +6845,7 @@ func (v *CoalesceSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrCoalesceRxUsecs:
 			v.RxUsecs.Set(d.U32())
 		case AttrCoalesceRxMaxFrames:
@@ -6909,14 +6904,12 @@ func (v *CoalesceSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.RxProfile == nil {
 				v.RxProfile = a.slabOfProfile().New()
 			}
-			nd := d.Nested()
-			v.RxProfile.decode(&nd, a)
+			v.RxProfile.decodeNest(d, a)
 		case AttrCoalesceTxProfile:
 			if v.TxProfile == nil {
 				v.TxProfile = a.slabOfProfile().New()
 			}
-			nd := d.Nested()
-			v.TxProfile.decode(&nd, a)
+			v.TxProfile.decodeNest(d, a)
 		case AttrCoalesceRxCqeFrames:
 			v.RxCqeFrames.Set(d.U32())
 		case AttrCoalesceRxCqeNsecs:
@@ -6945,8 +6938,7 @@ func (v *PauseGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6971,8 +6963,7 @@ func (v *PauseGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6997,8 +6988,7 @@ func (v *PauseSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrPauseAutoneg:
 			v.Autoneg.Set(d.U8())
 		case AttrPauseRx:
@@ -7009,8 +6999,7 @@ func (v *PauseSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Stats == nil {
 				v.Stats = a.slabOfPauseStat().New()
 			}
-			nd := d.Nested()
-			v.Stats.decode(&nd, a)
+			v.Stats.decodeNest(d, a)
 		case AttrPauseStatsSrc:
 			v.StatsSrc.Set(d.U32())
 		}
@@ -7037,8 +7026,7 @@ func (v *EeeGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7063,8 +7051,7 @@ func (v *EeeGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7089,20 +7076,17 @@ func (v *EeeSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrEeeModesOurs:
 			if v.ModesOurs == nil {
 				v.ModesOurs = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.ModesOurs.decode(&nd, a)
+			v.ModesOurs.decodeNest(d, a)
 		case AttrEeeModesPeer:
 			if v.ModesPeer == nil {
 				v.ModesPeer = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.ModesPeer.decode(&nd, a)
+			v.ModesPeer.decodeNest(d, a)
 		case AttrEeeActive:
 			v.Active.Set(d.U8())
 		case AttrEeeEnabled:
@@ -7135,14 +7119,12 @@ func (v *TsinfoGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrTsinfoHwtstampProvider:
 			if v.HwtstampProvider == nil {
 				v.HwtstampProvider = a.slabOfTsHwtstampProvider().New()
 			}
-			nd := d.Nested()
-			v.HwtstampProvider.decode(&nd, a)
+			v.HwtstampProvider.decodeNest(d, a)
 		}
 	}
 }
@@ -7167,14 +7149,12 @@ func (v *TsinfoGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrTsinfoHwtstampProvider:
 			if v.HwtstampProvider == nil {
 				v.HwtstampProvider = a.slabOfTsHwtstampProvider().New()
 			}
-			nd := d.Nested()
-			v.HwtstampProvider.decode(&nd, a)
+			v.HwtstampProvider.decodeNest(d, a)
 		}
 	}
 }
@@ -7199,8 +7179,7 @@ func (v *CableTestActRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7225,8 +7204,7 @@ func (v *CableTestTdrActRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7251,8 +7229,7 @@ func (v *TunnelInfoGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7277,8 +7254,7 @@ func (v *TunnelInfoGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7303,8 +7279,7 @@ func (v *FECGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7329,8 +7304,7 @@ func (v *FECGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7355,14 +7329,12 @@ func (v *FECSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrFECModes:
 			if v.Modes == nil {
 				v.Modes = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Modes.decode(&nd, a)
+			v.Modes.decodeNest(d, a)
 		case AttrFECAuto:
 			v.Auto.Set(d.U8())
 		case AttrFECActive:
@@ -7371,8 +7343,7 @@ func (v *FECSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Stats == nil {
 				v.Stats = a.slabOfFECStat().New()
 			}
-			nd := d.Nested()
-			v.Stats.decode(&nd, a)
+			v.Stats.decodeNest(d, a)
 		}
 	}
 }
@@ -7397,8 +7368,7 @@ func (v *ModuleEepromGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrModuleEepromOffset:
 			v.Offset.Set(d.U32())
 		case AttrModuleEepromLength:
@@ -7433,8 +7403,7 @@ func (v *ModuleEepromGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrModuleEepromOffset:
 			v.Offset.Set(d.U32())
 		case AttrModuleEepromLength:
@@ -7469,14 +7438,12 @@ func (v *StatsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrStatsGroups:
 			if v.Groups == nil {
 				v.Groups = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Groups.decode(&nd, a)
+			v.Groups.decodeNest(d, a)
 		}
 	}
 }
@@ -7501,14 +7468,12 @@ func (v *StatsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrStatsGroups:
 			if v.Groups == nil {
 				v.Groups = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Groups.decode(&nd, a)
+			v.Groups.decodeNest(d, a)
 		}
 	}
 }
@@ -7533,8 +7498,7 @@ func (v *PhcVclocksGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7559,8 +7523,7 @@ func (v *PhcVclocksGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7585,8 +7548,7 @@ func (v *ModuleGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7611,8 +7573,7 @@ func (v *ModuleGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7637,8 +7598,7 @@ func (v *ModuleSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrModulePowerModePolicy:
 			v.PowerModePolicy.Set(d.U8())
 		case AttrModulePowerMode:
@@ -7667,8 +7627,7 @@ func (v *PseGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7693,8 +7652,7 @@ func (v *PseGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7719,8 +7677,7 @@ func (v *PseSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrPsePodlPseAdminControl:
 			v.PodlPseAdminControl.Set(d.U32())
 		case AttrPseC33PseAdminControl:
@@ -7753,8 +7710,7 @@ func (v *RSSGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrRSSContext:
 			v.Context.Set(d.U32())
 		}
@@ -7781,8 +7737,7 @@ func (v *RSSGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrRSSStartContext:
 			v.StartContext.Set(d.U32())
 		}
@@ -7809,8 +7764,7 @@ func (v *PlcaGetCfgRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7835,8 +7789,7 @@ func (v *PlcaGetCfgDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7861,8 +7814,7 @@ func (v *PlcaSetCfgRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrPlcaVersion:
 			v.Version.Set(d.U16())
 		case AttrPlcaEnabled:
@@ -7903,8 +7855,7 @@ func (v *PlcaGetStatusRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7929,8 +7880,7 @@ func (v *PlcaGetStatusDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7955,8 +7905,7 @@ func (v *MmGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7981,8 +7930,7 @@ func (v *MmGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -8007,8 +7955,7 @@ func (v *MmSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrMmPmacEnabled:
 			v.PmacEnabled.Set(d.U8())
 		case AttrMmTxEnabled:
@@ -8043,8 +7990,7 @@ func (v *ModuleFwFlashActRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrModuleFwFlashFileName:
 			v.FileName.Set(a.arena().String(d.StringBytes()))
 		case AttrModuleFwFlashPassword:
@@ -8073,8 +8019,7 @@ func (v *PHYGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -8099,8 +8044,7 @@ func (v *PHYGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -8125,8 +8069,7 @@ func (v *TsconfigGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -8151,8 +8094,7 @@ func (v *TsconfigGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -8177,32 +8119,27 @@ func (v *TsconfigSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrTsconfigHwtstampProvider:
 			if v.HwtstampProvider == nil {
 				v.HwtstampProvider = a.slabOfTsHwtstampProvider().New()
 			}
-			nd := d.Nested()
-			v.HwtstampProvider.decode(&nd, a)
+			v.HwtstampProvider.decodeNest(d, a)
 		case AttrTsconfigTxTypes:
 			if v.TxTypes == nil {
 				v.TxTypes = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.TxTypes.decode(&nd, a)
+			v.TxTypes.decodeNest(d, a)
 		case AttrTsconfigRxFilters:
 			if v.RxFilters == nil {
 				v.RxFilters = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.RxFilters.decode(&nd, a)
+			v.RxFilters.decodeNest(d, a)
 		case AttrTsconfigHwtstampFlags:
 			if v.HwtstampFlags == nil {
 				v.HwtstampFlags = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.HwtstampFlags.decode(&nd, a)
+			v.HwtstampFlags.decodeNest(d, a)
 		}
 	}
 }
@@ -8227,8 +8164,7 @@ func (v *RSSSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrRSSContext:
 			v.Context.Set(d.U32())
 		case AttrRSSHfunc:
@@ -8243,8 +8179,7 @@ func (v *RSSSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.FlowHash == nil {
 				v.FlowHash = a.slabOfFlow().New()
 			}
-			nd := d.Nested()
-			v.FlowHash.decode(&nd, a)
+			v.FlowHash.decodeNest(d, a)
 		}
 	}
 }
@@ -8269,8 +8204,7 @@ func (v *RSSCreateActRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrRSSContext:
 			v.Context.Set(d.U32())
 		case AttrRSSHfunc:
@@ -8305,8 +8239,7 @@ func (v *RSSDeleteActRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrRSSContext:
 			v.Context.Set(d.U32())
 		}
@@ -8333,8 +8266,7 @@ func (v *MseGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -8359,8 +8291,7 @@ func (v *MseGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }

@@ -215,6 +215,13 @@ func (v *Address) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Address.
+func (v *Address) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set subflow-attribute from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -319,8 +326,7 @@ func (v *Endpoint) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Addr = a.slabOfAddress().New()
-			nd := d.Nested()
-			v.Addr.decode(&nd, a)
+			v.Addr.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -348,8 +354,7 @@ func (v *Attr) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Addr = a.slabOfAddress().New()
-			nd := d.Nested()
-			v.Addr.decode(&nd, a)
+			v.Addr.decodeNest(d, a)
 			continue
 		case AttrRcvAddAddrs:
 			if v.RcvAddAddrs.Valid {
@@ -380,8 +385,7 @@ func (v *Attr) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.AddrRemote = a.slabOfAddress().New()
-			nd := d.Nested()
-			v.AddrRemote.decode(&nd, a)
+			v.AddrRemote.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -537,8 +541,7 @@ func (v *AddAddrRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Addr == nil {
 				v.Addr = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.Addr.decode(&nd, a)
+			v.Addr.decodeNest(d, a)
 		}
 	}
 }
@@ -563,8 +566,7 @@ func (v *DelAddrRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Addr == nil {
 				v.Addr = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.Addr.decode(&nd, a)
+			v.Addr.decodeNest(d, a)
 		}
 	}
 }
@@ -589,8 +591,7 @@ func (v *GetAddrRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Addr == nil {
 				v.Addr = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.Addr.decode(&nd, a)
+			v.Addr.decodeNest(d, a)
 		case AttrToken:
 			v.Token.Set(d.U32())
 		}
@@ -617,8 +618,7 @@ func (v *FlushAddrsRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Addr == nil {
 				v.Addr = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.Addr.decode(&nd, a)
+			v.Addr.decodeNest(d, a)
 		}
 	}
 }
@@ -691,16 +691,14 @@ func (v *SetFlagsRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Addr == nil {
 				v.Addr = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.Addr.decode(&nd, a)
+			v.Addr.decodeNest(d, a)
 		case AttrToken:
 			v.Token.Set(d.U32())
 		case AttrAddrRemote:
 			if v.AddrRemote == nil {
 				v.AddrRemote = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.AddrRemote.decode(&nd, a)
+			v.AddrRemote.decodeNest(d, a)
 		}
 	}
 }
@@ -725,8 +723,7 @@ func (v *AnnounceRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Addr == nil {
 				v.Addr = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.Addr.decode(&nd, a)
+			v.Addr.decodeNest(d, a)
 		case AttrToken:
 			v.Token.Set(d.U32())
 		}
@@ -777,16 +774,14 @@ func (v *SubflowCreateRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Addr == nil {
 				v.Addr = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.Addr.decode(&nd, a)
+			v.Addr.decodeNest(d, a)
 		case AttrToken:
 			v.Token.Set(d.U32())
 		case AttrAddrRemote:
 			if v.AddrRemote == nil {
 				v.AddrRemote = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.AddrRemote.decode(&nd, a)
+			v.AddrRemote.decodeNest(d, a)
 		}
 	}
 }
@@ -811,16 +806,14 @@ func (v *SubflowDestroyRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Addr == nil {
 				v.Addr = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.Addr.decode(&nd, a)
+			v.Addr.decodeNest(d, a)
 		case AttrToken:
 			v.Token.Set(d.U32())
 		case AttrAddrRemote:
 			if v.AddrRemote == nil {
 				v.AddrRemote = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.AddrRemote.decode(&nd, a)
+			v.AddrRemote.decodeNest(d, a)
 		}
 	}
 }

@@ -465,6 +465,13 @@ func (v *IoUringProviderInfo) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *IoUringProviderInfo.
+func (v *IoUringProviderInfo) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set page-pool from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -528,8 +535,7 @@ func (v *PagePool) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.IoUring = a.slabOfIoUringProviderInfo().New()
-			nd := d.Nested()
-			v.IoUring.decode(&nd, a)
+			v.IoUring.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -569,6 +575,13 @@ func (v *PagePoolInfo) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *PagePoolInfo.
+func (v *PagePoolInfo) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set page-pool-stats from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -590,8 +603,7 @@ func (v *PagePoolStats) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Info = a.slabOfPagePoolInfo().New()
-			nd := d.Nested()
-			v.Info.decode(&nd, a)
+			v.Info.decodeNest(d, a)
 			continue
 		case AttrPagePoolStatsAllocFast:
 			if v.AllocFast.Valid {
@@ -754,6 +766,13 @@ func (v *XskInfo) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *XskInfo.
+func (v *XskInfo) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set queue from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -805,24 +824,21 @@ func (v *Queue) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.IoUring = a.slabOfIoUringProviderInfo().New()
-			nd := d.Nested()
-			v.IoUring.decode(&nd, a)
+			v.IoUring.decodeNest(d, a)
 			continue
 		case AttrQueueXsk:
 			if v.Xsk != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Xsk = a.slabOfXskInfo().New()
-			nd := d.Nested()
-			v.Xsk.decode(&nd, a)
+			v.Xsk.decodeNest(d, a)
 			continue
 		case AttrQueueLease:
 			if v.Lease != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Lease = a.slabOfLease().New()
-			nd := d.Nested()
-			v.Lease.decode(&nd, a)
+			v.Lease.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -1069,6 +1085,13 @@ func (v *QueueID) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *QueueID.
+func (v *QueueID) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set lease from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1096,8 +1119,7 @@ func (v *Lease) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Queue = a.slabOfQueueID().New()
-			nd := d.Nested()
-			v.Queue.decode(&nd, a)
+			v.Queue.decodeNest(d, a)
 			continue
 		case AttrLeaseNetnsID:
 			if v.NetnsID.Valid {
@@ -1108,6 +1130,13 @@ func (v *Lease) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Lease.
+func (v *Lease) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dmabuf from b into v,
@@ -1257,8 +1286,7 @@ func (v *PagePoolStatsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Info == nil {
 				v.Info = a.slabOfPagePoolInfo().New()
 			}
-			nd := d.Nested()
-			v.Info.decode(&nd, a)
+			v.Info.decodeNest(d, a)
 		}
 	}
 }
@@ -1283,8 +1311,7 @@ func (v *PagePoolStatsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Info == nil {
 				v.Info = a.slabOfPagePoolInfo().New()
 			}
-			nd := d.Nested()
-			v.Info.decode(&nd, a)
+			v.Info.decodeNest(d, a)
 		}
 	}
 }
@@ -1524,8 +1551,7 @@ func (v *QueueCreateRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Lease == nil {
 				v.Lease = a.slabOfLease().New()
 			}
-			nd := d.Nested()
-			v.Lease.decode(&nd, a)
+			v.Lease.decodeNest(d, a)
 		}
 	}
 }

@@ -184,8 +184,7 @@ func (v *NetShaper) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Handle = a.slabOfHandle().New()
-			nd := d.Nested()
-			v.Handle.decode(&nd, a)
+			v.Handle.decodeNest(d, a)
 			continue
 		case AttrMetric:
 			if v.Metric.Valid {
@@ -234,8 +233,7 @@ func (v *NetShaper) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Parent = a.slabOfHandle().New()
-			nd := d.Nested()
-			v.Parent.decode(&nd, a)
+			v.Parent.decodeNest(d, a)
 			continue
 		case AttrLeaves:
 			v.Leaves = append(v.Leaves, LeafInfo{})
@@ -280,6 +278,13 @@ func (v *Handle) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Handle.
+func (v *Handle) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set leaf-info from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -301,8 +306,7 @@ func (v *LeafInfo) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Handle = a.slabOfHandle().New()
-			nd := d.Nested()
-			v.Handle.decode(&nd, a)
+			v.Handle.decodeNest(d, a)
 			continue
 		case AttrPriority:
 			if v.Priority.Valid {
@@ -422,8 +426,7 @@ func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Handle == nil {
 				v.Handle = a.slabOfHandle().New()
 			}
-			nd := d.Nested()
-			v.Handle.decode(&nd, a)
+			v.Handle.decodeNest(d, a)
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
 		}
@@ -472,8 +475,7 @@ func (v *SetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Handle == nil {
 				v.Handle = a.slabOfHandle().New()
 			}
-			nd := d.Nested()
-			v.Handle.decode(&nd, a)
+			v.Handle.decodeNest(d, a)
 		case AttrMetric:
 			v.Metric.Set(Metric(d.U32()))
 		case AttrBwMin:
@@ -512,8 +514,7 @@ func (v *DeleteRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Handle == nil {
 				v.Handle = a.slabOfHandle().New()
 			}
-			nd := d.Nested()
-			v.Handle.decode(&nd, a)
+			v.Handle.decodeNest(d, a)
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
 		}
@@ -551,8 +552,7 @@ func (v *GroupRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Handle == nil {
 				v.Handle = a.slabOfHandle().New()
 			}
-			nd := d.Nested()
-			v.Handle.decode(&nd, a)
+			v.Handle.decodeNest(d, a)
 		case AttrMetric:
 			v.Metric.Set(Metric(d.U32()))
 		case AttrBwMin:
@@ -571,8 +571,7 @@ func (v *GroupRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Parent == nil {
 				v.Parent = a.slabOfHandle().New()
 			}
-			nd := d.Nested()
-			v.Parent.decode(&nd, a)
+			v.Parent.decodeNest(d, a)
 		case AttrLeaves:
 			v.Leaves = append(v.Leaves, LeafInfo{})
 			nd := d.Nested()

@@ -913,6 +913,13 @@ func (v *Fslocations) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Fslocations.
+func (v *Fslocations) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set auth-flavor from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1025,8 +1032,7 @@ func (v *SvcExport) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Fslocations = a.slabOfFslocations().New()
-			nd := d.Nested()
-			v.Fslocations.decode(&nd, a)
+			v.Fslocations.decodeNest(d, a)
 			continue
 		case AttrSvcExportUUID:
 			if v.UUID != nil {

@@ -1516,16 +1516,14 @@ func (v *Attrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.StaInfo = a.slabOfStaInfoAttrs().New()
-			nd := d.Nested()
-			v.StaInfo.decode(&nd, a)
+			v.StaInfo.decodeNest(d, a)
 			continue
 		case AttrWiphyBands:
 			if v.WiphyBands != nil {
 				break // a repeat, kept in Extra
 			}
 			v.WiphyBands = a.slabOfWiphyBands().New()
-			nd := d.Nested()
-			v.WiphyBands.decode(&nd, a)
+			v.WiphyBands.decodeNest(d, a)
 			continue
 		case AttrMntrFlags:
 			if v.MntrFlags != nil {
@@ -1586,8 +1584,7 @@ func (v *Attrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.SupportedIftypes = a.slabOfSupportedIftypes().New()
-			nd := d.Nested()
-			v.SupportedIftypes.decode(&nd, a)
+			v.SupportedIftypes.decodeNest(d, a)
 			continue
 		case AttrRegAlpha2:
 			if v.RegAlpha2 != nil {
@@ -1694,8 +1691,7 @@ func (v *Attrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.BSS = a.slabOfBSSAttrs().New()
-			nd := d.Nested()
-			v.BSS.decode(&nd, a)
+			v.BSS.decodeNest(d, a)
 			continue
 		case AttrRegInitiator:
 			if v.RegInitiator.Valid {
@@ -2021,16 +2017,14 @@ func (v *Attrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.TxFrameTypes = a.slabOfIftypeAttrs().New()
-			nd := d.Nested()
-			v.TxFrameTypes.decode(&nd, a)
+			v.TxFrameTypes.decodeNest(d, a)
 			continue
 		case AttrRxFrameTypes:
 			if v.RxFrameTypes != nil {
 				break // a repeat, kept in Extra
 			}
 			v.RxFrameTypes = a.slabOfIftypeAttrs().New()
-			nd := d.Nested()
-			v.RxFrameTypes.decode(&nd, a)
+			v.RxFrameTypes.decodeNest(d, a)
 			continue
 		case AttrFrameType:
 			if v.FrameType.Valid {
@@ -2139,8 +2133,7 @@ func (v *Attrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.WowlanTriggersSupported = a.slabOfWowlanTriggersAttrs().New()
-			nd := d.Nested()
-			v.WowlanTriggersSupported.decode(&nd, a)
+			v.WowlanTriggersSupported.decodeNest(d, a)
 			continue
 		case AttrSchedScanInterval:
 			if v.SchedScanInterval.Valid {
@@ -2165,8 +2158,7 @@ func (v *Attrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.SoftwareIftypes = a.slabOfSupportedIftypes().New()
-			nd := d.Nested()
-			v.SoftwareIftypes.decode(&nd, a)
+			v.SoftwareIftypes.decodeNest(d, a)
 			continue
 		case AttrRekeyData:
 			if v.RekeyData != nil {
@@ -3031,8 +3023,7 @@ func (v *Attrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.TxqStats = a.slabOfTxqStatsAttrs().New()
-			nd := d.Nested()
-			v.TxqStats.decode(&nd, a)
+			v.TxqStats.decodeNest(d, a)
 			continue
 		case AttrTxqLimit:
 			if v.TxqLimit.Valid {
@@ -3243,8 +3234,7 @@ func (v *Attrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.SarSpec = a.slabOfSarAttributes().New()
-			nd := d.Nested()
-			v.SarSpec.decode(&nd, a)
+			v.SarSpec.decodeNest(d, a)
 			continue
 		case AttrDisableHE:
 			if v.DisableHE {
@@ -3484,6 +3474,13 @@ func (v *FrameTypeAttrs) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *FrameTypeAttrs.
+func (v *FrameTypeAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set wiphy-bands from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3505,52 +3502,53 @@ func (v *WiphyBands) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.X2ghz = a.slabOfBandAttrs().New()
-			nd := d.Nested()
-			v.X2ghz.decode(&nd, a)
+			v.X2ghz.decodeNest(d, a)
 			continue
 		case AttrBand5ghz:
 			if v.X5ghz != nil {
 				break // a repeat, kept in Extra
 			}
 			v.X5ghz = a.slabOfBandAttrs().New()
-			nd := d.Nested()
-			v.X5ghz.decode(&nd, a)
+			v.X5ghz.decodeNest(d, a)
 			continue
 		case AttrBand60ghz:
 			if v.X60ghz != nil {
 				break // a repeat, kept in Extra
 			}
 			v.X60ghz = a.slabOfBandAttrs().New()
-			nd := d.Nested()
-			v.X60ghz.decode(&nd, a)
+			v.X60ghz.decodeNest(d, a)
 			continue
 		case AttrBand6ghz:
 			if v.X6ghz != nil {
 				break // a repeat, kept in Extra
 			}
 			v.X6ghz = a.slabOfBandAttrs().New()
-			nd := d.Nested()
-			v.X6ghz.decode(&nd, a)
+			v.X6ghz.decodeNest(d, a)
 			continue
 		case AttrBandS1ghz:
 			if v.S1ghz != nil {
 				break // a repeat, kept in Extra
 			}
 			v.S1ghz = a.slabOfBandAttrs().New()
-			nd := d.Nested()
-			v.S1ghz.decode(&nd, a)
+			v.S1ghz.decodeNest(d, a)
 			continue
 		case AttrBandLc:
 			if v.Lc != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Lc = a.slabOfBandAttrs().New()
-			nd := d.Nested()
-			v.Lc.decode(&nd, a)
+			v.Lc.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *WiphyBands.
+func (v *WiphyBands) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set band-attrs from b into v,
@@ -3668,6 +3666,13 @@ func (v *BandAttrs) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *BandAttrs.
+func (v *BandAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set bitrate-attrs from b into v,
@@ -4024,8 +4029,7 @@ func (v *IfaceLimitAttributes) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Types = a.slabOfSupportedIftypes().New()
-			nd := d.Nested()
-			v.Types.decode(&nd, a)
+			v.Types.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -4140,108 +4144,102 @@ func (v *IftypeAttrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Unspecified = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.Unspecified.decode(&nd, a)
+			v.Unspecified.decodeNest(d, a)
 			continue
 		case AttrIftypeAdhoc:
 			if v.Adhoc != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Adhoc = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.Adhoc.decode(&nd, a)
+			v.Adhoc.decodeNest(d, a)
 			continue
 		case AttrIftypeStation:
 			if v.Station != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Station = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.Station.decode(&nd, a)
+			v.Station.decodeNest(d, a)
 			continue
 		case AttrIftypeAp:
 			if v.Ap != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Ap = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.Ap.decode(&nd, a)
+			v.Ap.decodeNest(d, a)
 			continue
 		case AttrIftypeApVLAN:
 			if v.ApVLAN != nil {
 				break // a repeat, kept in Extra
 			}
 			v.ApVLAN = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.ApVLAN.decode(&nd, a)
+			v.ApVLAN.decodeNest(d, a)
 			continue
 		case AttrIftypeWds:
 			if v.Wds != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Wds = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.Wds.decode(&nd, a)
+			v.Wds.decodeNest(d, a)
 			continue
 		case AttrIftypeMonitor:
 			if v.Monitor != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Monitor = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.Monitor.decode(&nd, a)
+			v.Monitor.decodeNest(d, a)
 			continue
 		case AttrIftypeMeshPoint:
 			if v.MeshPoint != nil {
 				break // a repeat, kept in Extra
 			}
 			v.MeshPoint = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.MeshPoint.decode(&nd, a)
+			v.MeshPoint.decodeNest(d, a)
 			continue
 		case AttrIftypeP2pClient:
 			if v.P2pClient != nil {
 				break // a repeat, kept in Extra
 			}
 			v.P2pClient = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.P2pClient.decode(&nd, a)
+			v.P2pClient.decodeNest(d, a)
 			continue
 		case AttrIftypeP2pGo:
 			if v.P2pGo != nil {
 				break // a repeat, kept in Extra
 			}
 			v.P2pGo = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.P2pGo.decode(&nd, a)
+			v.P2pGo.decodeNest(d, a)
 			continue
 		case AttrIftypeP2pDevice:
 			if v.P2pDevice != nil {
 				break // a repeat, kept in Extra
 			}
 			v.P2pDevice = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.P2pDevice.decode(&nd, a)
+			v.P2pDevice.decodeNest(d, a)
 			continue
 		case AttrIftypeOcb:
 			if v.Ocb != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Ocb = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.Ocb.decode(&nd, a)
+			v.Ocb.decodeNest(d, a)
 			continue
 		case AttrIftypeNan:
 			if v.Nan != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Nan = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.Nan.decode(&nd, a)
+			v.Nan.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *IftypeAttrs.
+func (v *IftypeAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set sar-attributes from b into v,
@@ -4281,6 +4279,13 @@ func (v *SarAttributes) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *SarAttributes.
+func (v *SarAttributes) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set sar-specs from b into v,
@@ -4421,6 +4426,13 @@ func (v *SupportedIftypes) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *SupportedIftypes.
+func (v *SupportedIftypes) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set txq-stats-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4506,6 +4518,13 @@ func (v *TxqStatsAttrs) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *TxqStatsAttrs.
+func (v *TxqStatsAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set wmm-attrs from b into v,
@@ -4694,6 +4713,13 @@ func (v *WowlanTriggersAttrs) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *WowlanTriggersAttrs.
+func (v *WowlanTriggersAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set bss-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4863,6 +4889,13 @@ func (v *BSSAttrs) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *BSSAttrs.
+func (v *BSSAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set sta-info-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4926,8 +4959,7 @@ func (v *StaInfoAttrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.TxBitrate = a.slabOfRateInfoAttrs().New()
-			nd := d.Nested()
-			v.TxBitrate.decode(&nd, a)
+			v.TxBitrate.decodeNest(d, a)
 			continue
 		case AttrStaInfoRxPackets:
 			if v.RxPackets.Valid {
@@ -4964,16 +4996,14 @@ func (v *StaInfoAttrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.RxBitrate = a.slabOfRateInfoAttrs().New()
-			nd := d.Nested()
-			v.RxBitrate.decode(&nd, a)
+			v.RxBitrate.decodeNest(d, a)
 			continue
 		case AttrStaInfoBSSParam:
 			if v.BSSParam != nil {
 				break // a repeat, kept in Extra
 			}
 			v.BSSParam = a.slabOfStaBSSParamAttrs().New()
-			nd := d.Nested()
-			v.BSSParam.decode(&nd, a)
+			v.BSSParam.decodeNest(d, a)
 			continue
 		case AttrStaInfoConnectedTime:
 			if v.ConnectedTime.Valid {
@@ -5165,6 +5195,13 @@ func (v *StaInfoAttrs) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *StaInfoAttrs.
+func (v *StaInfoAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set rate-info-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -5318,6 +5355,13 @@ func (v *RateInfoAttrs) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *RateInfoAttrs.
+func (v *RateInfoAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set sta-bss-param-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -5367,6 +5411,13 @@ func (v *StaBSSParamAttrs) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *StaBSSParamAttrs.
+func (v *StaBSSParamAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,

@@ -183,16 +183,14 @@ func (v *Mgmt) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Addrselector = a.slabOfMgmt().New()
-			nd := d.Nested()
-			v.Addrselector.decode(&nd, a)
+			v.Addrselector.decodeNest(d, a)
 			continue
 		case AttrSelectorlist:
 			if v.Selectorlist != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Selectorlist = a.slabOfSelectorList().New()
-			nd := d.Nested()
-			v.Selectorlist.decode(&nd, a)
+			v.Selectorlist.decodeNest(d, a)
 			continue
 		case AttrFamily:
 			if v.Family.Valid {
@@ -209,6 +207,13 @@ func (v *Mgmt) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Mgmt.
+func (v *Mgmt) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set selector-list from b into v,
@@ -246,6 +251,13 @@ func (v *SelectorList) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *SelectorList.
+func (v *SelectorList) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set mgmt from b into v,

@@ -410,6 +410,13 @@ func (v *Peer) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Peer.
+func (v *Peer) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set peer-new-input from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -509,6 +516,13 @@ func (v *PeerNewInput) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *PeerNewInput.
+func (v *PeerNewInput) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set peer-set-input from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -602,6 +616,13 @@ func (v *PeerSetInput) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *PeerSetInput.
+func (v *PeerSetInput) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set peer-del-input from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -627,6 +648,13 @@ func (v *PeerDelInput) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *PeerDelInput.
+func (v *PeerDelInput) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set keyconf from b into v,
@@ -674,20 +702,25 @@ func (v *Keyconf) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.EncryptDir = a.slabOfKeydir().New()
-			nd := d.Nested()
-			v.EncryptDir.decode(&nd, a)
+			v.EncryptDir.decodeNest(d, a)
 			continue
 		case AttrKeyconfDecryptDir:
 			if v.DecryptDir != nil {
 				break // a repeat, kept in Extra
 			}
 			v.DecryptDir = a.slabOfKeydir().New()
-			nd := d.Nested()
-			v.DecryptDir.decode(&nd, a)
+			v.DecryptDir.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Keyconf.
+func (v *Keyconf) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set keydir from b into v,
@@ -721,6 +754,13 @@ func (v *Keydir) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Keydir.
+func (v *Keydir) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set keyconf-get from b into v,
@@ -768,6 +808,13 @@ func (v *KeyconfGet) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *KeyconfGet.
+func (v *KeyconfGet) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set keyconf-swap-input from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -793,6 +840,13 @@ func (v *KeyconfSwapInput) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *KeyconfSwapInput.
+func (v *KeyconfSwapInput) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set keyconf-del-input from b into v,
@@ -828,6 +882,13 @@ func (v *KeyconfDelInput) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *KeyconfDelInput.
+func (v *KeyconfDelInput) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set ovpn from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -855,16 +916,14 @@ func (v *Ovpn) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Peer = a.slabOfPeer().New()
-			nd := d.Nested()
-			v.Peer.decode(&nd, a)
+			v.Peer.decodeNest(d, a)
 			continue
 		case AttrKeyconf:
 			if v.Keyconf != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Keyconf = a.slabOfKeyconf().New()
-			nd := d.Nested()
-			v.Keyconf.decode(&nd, a)
+			v.Keyconf.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -898,8 +957,7 @@ func (v *PeerNewInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Peer = a.slabOfPeerNewInput().New()
-			nd := d.Nested()
-			v.Peer.decode(&nd, a)
+			v.Peer.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -933,8 +991,7 @@ func (v *PeerSetInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Peer = a.slabOfPeerSetInput().New()
-			nd := d.Nested()
-			v.Peer.decode(&nd, a)
+			v.Peer.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -968,8 +1025,7 @@ func (v *PeerDelInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Peer = a.slabOfPeerDelInput().New()
-			nd := d.Nested()
-			v.Peer.decode(&nd, a)
+			v.Peer.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -1003,8 +1059,7 @@ func (v *KeyconfGetAttrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Keyconf = a.slabOfKeyconfGet().New()
-			nd := d.Nested()
-			v.Keyconf.decode(&nd, a)
+			v.Keyconf.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -1038,8 +1093,7 @@ func (v *KeyconfSwapInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Keyconf = a.slabOfKeyconfSwapInput().New()
-			nd := d.Nested()
-			v.Keyconf.decode(&nd, a)
+			v.Keyconf.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -1073,8 +1127,7 @@ func (v *KeyconfDelInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Keyconf = a.slabOfKeyconfDelInput().New()
-			nd := d.Nested()
-			v.Keyconf.decode(&nd, a)
+			v.Keyconf.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -1103,8 +1156,7 @@ func (v *PeerNewRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Peer == nil {
 				v.Peer = a.slabOfPeerNewInput().New()
 			}
-			nd := d.Nested()
-			v.Peer.decode(&nd, a)
+			v.Peer.decodeNest(d, a)
 		}
 	}
 }
@@ -1131,8 +1183,7 @@ func (v *PeerSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Peer == nil {
 				v.Peer = a.slabOfPeerSetInput().New()
 			}
-			nd := d.Nested()
-			v.Peer.decode(&nd, a)
+			v.Peer.decodeNest(d, a)
 		}
 	}
 }
@@ -1159,8 +1210,7 @@ func (v *PeerGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Peer == nil {
 				v.Peer = a.slabOfPeer().New()
 			}
-			nd := d.Nested()
-			v.Peer.decode(&nd, a)
+			v.Peer.decodeNest(d, a)
 		}
 	}
 }
@@ -1209,8 +1259,7 @@ func (v *PeerDelRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Peer == nil {
 				v.Peer = a.slabOfPeerDelInput().New()
 			}
-			nd := d.Nested()
-			v.Peer.decode(&nd, a)
+			v.Peer.decodeNest(d, a)
 		}
 	}
 }
@@ -1237,8 +1286,7 @@ func (v *KeyNewRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Keyconf == nil {
 				v.Keyconf = a.slabOfKeyconf().New()
 			}
-			nd := d.Nested()
-			v.Keyconf.decode(&nd, a)
+			v.Keyconf.decodeNest(d, a)
 		}
 	}
 }
@@ -1265,8 +1313,7 @@ func (v *KeyGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Keyconf == nil {
 				v.Keyconf = a.slabOfKeyconfGet().New()
 			}
-			nd := d.Nested()
-			v.Keyconf.decode(&nd, a)
+			v.Keyconf.decodeNest(d, a)
 		}
 	}
 }
@@ -1293,8 +1340,7 @@ func (v *KeySwapRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Keyconf == nil {
 				v.Keyconf = a.slabOfKeyconfSwapInput().New()
 			}
-			nd := d.Nested()
-			v.Keyconf.decode(&nd, a)
+			v.Keyconf.decodeNest(d, a)
 		}
 	}
 }
@@ -1321,8 +1367,7 @@ func (v *KeyDelRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Keyconf == nil {
 				v.Keyconf = a.slabOfKeyconfDelInput().New()
 			}
-			nd := d.Nested()
-			v.Keyconf.decode(&nd, a)
+			v.Keyconf.decodeNest(d, a)
 		}
 	}
 }

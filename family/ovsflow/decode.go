@@ -633,8 +633,7 @@ func (v *FlowAttrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Key = a.slabOfKeyAttrs().New()
-			nd := d.Nested()
-			v.Key.decode(&nd, a)
+			v.Key.decodeNest(d, a)
 			continue
 		case AttrActions:
 			if v.Actions != nil {
@@ -682,8 +681,7 @@ func (v *FlowAttrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Mask = a.slabOfKeyAttrs().New()
-			nd := d.Nested()
-			v.Mask.decode(&nd, a)
+			v.Mask.decodeNest(d, a)
 			continue
 		case AttrProbe:
 			if v.Probe != nil {
@@ -735,8 +733,7 @@ func (v *KeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Encap = a.slabOfKeyAttrs().New()
-			nd := d.Nested()
-			v.Encap.decode(&nd, a)
+			v.Encap.decodeNest(d, a)
 			continue
 		case AttrKeyPriority:
 			if v.Priority.Valid {
@@ -872,8 +869,7 @@ func (v *KeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Tunnel = a.slabOfTunnelKeyAttrs().New()
-			nd := d.Nested()
-			v.Tunnel.decode(&nd, a)
+			v.Tunnel.decodeNest(d, a)
 			continue
 		case AttrKeySCTP:
 			if v.SCTP.Valid {
@@ -961,8 +957,7 @@ func (v *KeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.NSH = a.slabOfOvsNSHKeyAttrs().New()
-			nd := d.Nested()
-			v.NSH.decode(&nd, a)
+			v.NSH.decodeNest(d, a)
 			continue
 		case AttrKeyPacketType:
 			if v.PacketType.Valid {
@@ -998,6 +993,13 @@ func (v *KeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *KeyAttrs.
+func (v *KeyAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set action-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1031,16 +1033,14 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder, a *allocator) {
 			break // a repeat, kept in Extra
 		}
 		v.Userspace = a.slabOfUserspaceAttrs().New()
-		nd := d.Nested()
-		v.Userspace.decode(&nd, a)
+		v.Userspace.decodeNest(d, a)
 		return
 	case AttrActionSet:
 		if v.Set != nil {
 			break // a repeat, kept in Extra
 		}
 		v.Set = a.slabOfKeyAttrs().New()
-		nd := d.Nested()
-		v.Set.decode(&nd, a)
+		v.Set.decodeNest(d, a)
 		return
 	case AttrActionPushVLAN:
 		if v.PushVLAN.Valid {
@@ -1064,8 +1064,7 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder, a *allocator) {
 			break // a repeat, kept in Extra
 		}
 		v.Sample = a.slabOfSampleAttrs().New()
-		nd := d.Nested()
-		v.Sample.decode(&nd, a)
+		v.Sample.decodeNest(d, a)
 		return
 	case AttrActionRecirc:
 		if v.Recirc.Valid {
@@ -1106,16 +1105,14 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder, a *allocator) {
 			break // a repeat, kept in Extra
 		}
 		v.SetMasked = a.slabOfKeyAttrs().New()
-		nd := d.Nested()
-		v.SetMasked.decode(&nd, a)
+		v.SetMasked.decodeNest(d, a)
 		return
 	case AttrActionCt:
 		if v.Ct != nil {
 			break // a repeat, kept in Extra
 		}
 		v.Ct = a.slabOfCtAttrs().New()
-		nd := d.Nested()
-		v.Ct.decode(&nd, a)
+		v.Ct.decodeNest(d, a)
 		return
 	case AttrActionTrunc:
 		if v.Trunc.Valid {
@@ -1146,8 +1143,7 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder, a *allocator) {
 			break // a repeat, kept in Extra
 		}
 		v.PushNSH = a.slabOfOvsNSHKeyAttrs().New()
-		nd := d.Nested()
-		v.PushNSH.decode(&nd, a)
+		v.PushNSH.decodeNest(d, a)
 		return
 	case AttrActionPopNSH:
 		if v.PopNSH {
@@ -1178,8 +1174,7 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder, a *allocator) {
 			break // a repeat, kept in Extra
 		}
 		v.CheckPktLen = a.slabOfCheckPktLenAttrs().New()
-		nd := d.Nested()
-		v.CheckPktLen.decode(&nd, a)
+		v.CheckPktLen.decodeNest(d, a)
 		return
 	case AttrActionAddMPLS:
 		if v.AddMPLS.Valid {
@@ -1197,16 +1192,14 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder, a *allocator) {
 			break // a repeat, kept in Extra
 		}
 		v.DecTTL = a.slabOfDecTTLAttrs().New()
-		nd := d.Nested()
-		v.DecTTL.decode(&nd, a)
+		v.DecTTL.decodeNest(d, a)
 		return
 	case AttrActionPsample:
 		if v.Psample != nil {
 			break // a repeat, kept in Extra
 		}
 		v.Psample = a.slabOfPsampleAttrs().New()
-		nd := d.Nested()
-		v.Psample.decode(&nd, a)
+		v.Psample.decodeNest(d, a)
 		return
 	}
 	v.Extra = d.AppendCopy(v.Extra)
@@ -1299,8 +1292,7 @@ func (v *TunnelKeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.VxlanOpts = a.slabOfVxlanExtAttrs().New()
-			nd := d.Nested()
-			v.VxlanOpts.decode(&nd, a)
+			v.VxlanOpts.decodeNest(d, a)
 			continue
 		case AttrTunnelKeyIPv6Src:
 			if v.IPv6Src != nil {
@@ -1335,6 +1327,13 @@ func (v *TunnelKeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *TunnelKeyAttrs.
+func (v *TunnelKeyAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set check-pkt-len-attrs from b into v,
@@ -1388,6 +1387,13 @@ func (v *CheckPktLenAttrs) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *CheckPktLenAttrs.
+func (v *CheckPktLenAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set sample-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1425,6 +1431,13 @@ func (v *SampleAttrs) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *SampleAttrs.
+func (v *SampleAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set userspace-attrs from b into v,
@@ -1472,6 +1485,13 @@ func (v *UserspaceAttrs) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *UserspaceAttrs.
+func (v *UserspaceAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set ovs-nsh-key-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1509,6 +1529,13 @@ func (v *OvsNSHKeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *OvsNSHKeyAttrs.
+func (v *OvsNSHKeyAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set ct-attrs from b into v,
@@ -1562,8 +1589,7 @@ func (v *CtAttrs) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Nat = a.slabOfNatAttrs().New()
-			nd := d.Nested()
-			v.Nat.decode(&nd, a)
+			v.Nat.decodeNest(d, a)
 			continue
 		case AttrCtForceCommit:
 			if v.ForceCommit {
@@ -1586,6 +1612,13 @@ func (v *CtAttrs) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *CtAttrs.
+func (v *CtAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set nat-attrs from b into v,
@@ -1663,6 +1696,13 @@ func (v *NatAttrs) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *NatAttrs.
+func (v *NatAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set dec-ttl-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1696,6 +1736,13 @@ func (v *DecTTLAttrs) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DecTTLAttrs.
+func (v *DecTTLAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set vxlan-ext-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1721,6 +1768,13 @@ func (v *VxlanExtAttrs) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *VxlanExtAttrs.
+func (v *VxlanExtAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set psample-attrs from b into v,
@@ -1756,6 +1810,13 @@ func (v *PsampleAttrs) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *PsampleAttrs.
+func (v *PsampleAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set flow-attrs from b into v,
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1776,8 +1837,7 @@ func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Key == nil {
 				v.Key = a.slabOfKeyAttrs().New()
 			}
-			nd := d.Nested()
-			v.Key.decode(&nd, a)
+			v.Key.decodeNest(d, a)
 		case AttrUfid:
 			v.Ufid = a.arena().Bytes(d.Bytes())
 		case AttrUfidFlags:
@@ -1806,8 +1866,7 @@ func (v *GetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Key == nil {
 				v.Key = a.slabOfKeyAttrs().New()
 			}
-			nd := d.Nested()
-			v.Key.decode(&nd, a)
+			v.Key.decodeNest(d, a)
 		case AttrUfid:
 			v.Ufid = a.arena().Bytes(d.Bytes())
 		case AttrUfidFlags:
@@ -1836,8 +1895,7 @@ func (v *NewFlowRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Key == nil {
 				v.Key = a.slabOfKeyAttrs().New()
 			}
-			nd := d.Nested()
-			v.Key.decode(&nd, a)
+			v.Key.decodeNest(d, a)
 		case AttrActions:
 			nd := d.Nested()
 			nd.SetNames(namesActionAttrs)
@@ -1850,8 +1908,7 @@ func (v *NewFlowRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Mask == nil {
 				v.Mask = a.slabOfKeyAttrs().New()
 			}
-			nd := d.Nested()
-			v.Mask.decode(&nd, a)
+			v.Mask.decodeNest(d, a)
 		case AttrUfid:
 			v.Ufid = a.arena().Bytes(d.Bytes())
 		}

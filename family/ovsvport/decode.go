@@ -162,6 +162,13 @@ func (v *VportOptions) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *VportOptions.
+func (v *VportOptions) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set upcall-stats from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -193,6 +200,13 @@ func (v *UpcallStats) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *UpcallStats.
+func (v *UpcallStats) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set vport from b into v,
@@ -234,8 +248,7 @@ func (v *Vport) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Options = a.slabOfVportOptions().New()
-			nd := d.Nested()
-			v.Options.decode(&nd, a)
+			v.Options.decodeNest(d, a)
 			continue
 		case AttrUpcallPID:
 			if v.UpcallPID != nil {
@@ -271,8 +284,7 @@ func (v *Vport) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.UpcallStats = a.slabOfUpcallStats().New()
-			nd := d.Nested()
-			v.UpcallStats.decode(&nd, a)
+			v.UpcallStats.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -303,8 +315,7 @@ func (v *NewVportRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Options == nil {
 				v.Options = a.slabOfVportOptions().New()
 			}
-			nd := d.Nested()
-			v.Options.decode(&nd, a)
+			v.Options.decodeNest(d, a)
 		case AttrUpcallPID:
 			v.UpcallPID = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
 		case AttrIfindex:

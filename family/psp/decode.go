@@ -284,16 +284,14 @@ func (v *Assoc) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.RxKey = a.slabOfKeys().New()
-			nd := d.Nested()
-			v.RxKey.decode(&nd, a)
+			v.RxKey.decodeNest(d, a)
 			continue
 		case AttrAssocTxKey:
 			if v.TxKey != nil {
 				break // a repeat, kept in Extra
 			}
 			v.TxKey = a.slabOfKeys().New()
-			nd := d.Nested()
-			v.TxKey.decode(&nd, a)
+			v.TxKey.decodeNest(d, a)
 			continue
 		case AttrAssocSockFd:
 			if v.SockFd.Valid {
@@ -337,6 +335,13 @@ func (v *Keys) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Keys.
+func (v *Keys) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set stats from b into v,
@@ -544,8 +549,7 @@ func (v *TxAssocRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.TxKey == nil {
 				v.TxKey = a.slabOfKeys().New()
 			}
-			nd := d.Nested()
-			v.TxKey.decode(&nd, a)
+			v.TxKey.decodeNest(d, a)
 		case AttrAssocSockFd:
 			v.SockFd.Set(d.U32())
 		}

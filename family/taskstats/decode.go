@@ -76,22 +76,27 @@ func (v *Taskstats) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.AggrPID = a.slabOfTaskstats().New()
-			nd := d.Nested()
-			v.AggrPID.decode(&nd, a)
+			v.AggrPID.decodeNest(d, a)
 			continue
 		case AttrTypeAggrTgid:
 			if v.AggrTgid != nil {
 				break // a repeat, kept in Extra
 			}
 			v.AggrTgid = a.slabOfTaskstats().New()
-			nd := d.Nested()
-			v.AggrTgid.decode(&nd, a)
+			v.AggrTgid.decodeNest(d, a)
 			continue
 		case AttrTypeNull:
 			continue // padding
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Taskstats.
+func (v *Taskstats) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set taskstats from b into v,

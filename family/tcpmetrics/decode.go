@@ -156,8 +156,7 @@ func (v *TCPMetrics) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Vals = a.slabOfMetrics().New()
-			nd := d.Nested()
-			v.Vals.decode(&nd, a)
+			v.Vals.decodeNest(d, a)
 			continue
 		case AttrFopenMss:
 			if v.FopenMss.Valid {
@@ -263,6 +262,13 @@ func (v *Metrics) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Metrics.
+func (v *Metrics) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set tcp-metrics from b into v,

@@ -128,16 +128,14 @@ func (v *Team) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.ListOption = a.slabOfItemOption().New()
-			nd := d.Nested()
-			v.ListOption.decode(&nd, a)
+			v.ListOption.decodeNest(d, a)
 			continue
 		case AttrListPort:
 			if v.ListPort != nil {
 				break // a repeat, kept in Extra
 			}
 			v.ListPort = a.slabOfItemPort().New()
-			nd := d.Nested()
-			v.ListPort.decode(&nd, a)
+			v.ListPort.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
@@ -179,6 +177,13 @@ func (v *ItemOption) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *ItemOption.
+func (v *ItemOption) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set attr-option from b into v,
@@ -281,6 +286,13 @@ func (v *ItemPort) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *ItemPort.
+func (v *ItemPort) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set attr-port from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -360,8 +372,7 @@ func (v *OptionsSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.ListOption == nil {
 				v.ListOption = a.slabOfItemOption().New()
 			}
-			nd := d.Nested()
-			v.ListOption.decode(&nd, a)
+			v.ListOption.decodeNest(d, a)
 		}
 	}
 }

@@ -269,8 +269,7 @@ func (v *Thermal) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Tz = a.slabOfTzList().New()
-			nd := d.Nested()
-			v.Tz.decode(&nd, a)
+			v.Tz.decodeNest(d, a)
 			continue
 		case AttrTzID:
 			if v.TzID.Valid {
@@ -289,8 +288,7 @@ func (v *Thermal) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.TzTrip = a.slabOfTripList().New()
-			nd := d.Nested()
-			v.TzTrip.decode(&nd, a)
+			v.TzTrip.decodeNest(d, a)
 			continue
 		case AttrTzTripID:
 			if v.TzTripID.Valid {
@@ -339,8 +337,7 @@ func (v *Thermal) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.TzGov = a.slabOfThermal().New()
-			nd := d.Nested()
-			v.TzGov.decode(&nd, a)
+			v.TzGov.decodeNest(d, a)
 			continue
 		case AttrTzGovName:
 			if v.TzGovName.Valid {
@@ -353,8 +350,7 @@ func (v *Thermal) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Cdev = a.slabOfCdevList().New()
-			nd := d.Nested()
-			v.Cdev.decode(&nd, a)
+			v.Cdev.decodeNest(d, a)
 			continue
 		case AttrCdevID:
 			if v.CdevID.Valid {
@@ -391,8 +387,7 @@ func (v *Thermal) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.CPUCapability = a.slabOfCPUCapabilityList().New()
-			nd := d.Nested()
-			v.CPUCapability.decode(&nd, a)
+			v.CPUCapability.decodeNest(d, a)
 			continue
 		case AttrCPUCapabilityID:
 			if v.CPUCapabilityID.Valid {
@@ -417,8 +412,7 @@ func (v *Thermal) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Threshold = a.slabOfThresholdList().New()
-			nd := d.Nested()
-			v.Threshold.decode(&nd, a)
+			v.Threshold.decodeNest(d, a)
 			continue
 		case AttrThresholdTemp:
 			if v.ThresholdTemp.Valid {
@@ -441,6 +435,13 @@ func (v *Thermal) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Thermal.
+func (v *Thermal) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set tz-list from b into v,
@@ -484,6 +485,13 @@ func (v *TzList) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *TzList.
+func (v *TzList) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set trip-list from b into v,
@@ -545,6 +553,13 @@ func (v *TripList) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *TripList.
+func (v *TripList) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set cdev-list from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -586,6 +601,13 @@ func (v *CdevList) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *CdevList.
+func (v *CdevList) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set cpu-capability-list from b into v,
@@ -639,6 +661,13 @@ func (v *CPUCapabilityList) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *CPUCapabilityList.
+func (v *CPUCapabilityList) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set threshold-list from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -680,6 +709,13 @@ func (v *ThresholdList) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *ThresholdList.
+func (v *ThresholdList) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set thermal from b into v,

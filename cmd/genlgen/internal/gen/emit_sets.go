@@ -373,6 +373,19 @@ func (g *generator) usesDecodeMessage(s *set) bool {
 	return false
 }
 
+// nestedByPointer reports whether a field of some set holds a pointer to
+// a value of set s (see decodeField): whether s needs a decodeNest method.
+func (g *generator) nestedByPointer(s *set) bool {
+	for _, o := range g.p.sets {
+		for _, fl := range o.fields {
+			if fl.ptr && fl.el.set == s {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (g *generator) genDecodeFunc(f *file, s *set) {
 	f.P("func (v *", s.name, ") decode(d *", attrsPkg.Ident("Decoder"), ", a *allocator) {")
 	f.P("d.SetNames(", s.namesV, ")")
@@ -419,6 +432,15 @@ func (g *generator) genDecodeFunc(f *file, s *set) {
 	f.P("}")
 	f.P("}")
 	f.P()
+	if g.nestedByPointer(s) {
+		f.P("// decodeNest decodes the nest that is d's current attribute into v: one")
+		f.P("// call in the loops of the sets that hold a *", s.name, ".")
+		f.P("func (v *", s.name, ") decodeNest(d *", attrsPkg.Ident("Decoder"), ", a *allocator) {")
+		f.P("nd := d.Nested()")
+		f.P("v.decode(&nd, a)")
+		f.P("}")
+		f.P()
+	}
 	if s.elem {
 		f.P("// decodeAttr decodes the current attribute of d into v.")
 		f.P("func (v *", s.name, ") decodeAttr(d *", attrsPkg.Ident("Decoder"), ", a *allocator) {")
@@ -573,8 +595,7 @@ func (g *generator) decodeField(f *file, s *set, fl *field) {
 			f.P(x, " = ", alloc)
 			f.P("}")
 		}
-		f.P("nd := d.Nested()")
-		f.P(x, ".decode(&nd, a)")
+		f.P(x, ".decodeNest(d, a)")
 	default:
 		f.P(x, " = ", g.decodeExpr(f, fl.el, "d"))
 	}

@@ -636,8 +636,7 @@ func (v *Main) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Nest = a.slabOfInnerSet().New()
-			nd := d.Nested()
-			v.Nest.decode(&nd, a)
+			v.Nest.decodeNest(d, a)
 			continue
 		case AttrMainNests:
 			v.Nests = append(v.Nests, InnerSet{})
@@ -738,16 +737,14 @@ func (v *Main) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Tree = a.slabOfTree().New()
-			nd := d.Nested()
-			v.Tree.decode(&nd, a)
+			v.Tree.decodeNest(d, a)
 			continue
 		case AttrMainSubset:
 			if v.Subset != nil {
 				break // a repeat, kept in Extra
 			}
 			v.Subset = a.slabOfInnerSubset().New()
-			nd := d.Nested()
-			v.Subset.decode(&nd, a)
+			v.Subset.decodeNest(d, a)
 			continue
 		case AttrMainFar:
 			if v.Far.Valid {
@@ -801,14 +798,20 @@ func (v *InnerSet) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Deep = a.slabOfLeaf().New()
-			nd := d.Nested()
-			v.Deep.decode(&nd, a)
+			v.Deep.decodeNest(d, a)
 			continue
 		case AttrInnerSetPad:
 			continue // padding
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *InnerSet.
+func (v *InnerSet) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set inner-subset from b into v,
@@ -844,6 +847,13 @@ func (v *InnerSubset) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *InnerSubset.
+func (v *InnerSubset) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
+}
+
 // UnmarshalAttrs decodes attributes of set leaf from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -869,6 +879,13 @@ func (v *Leaf) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Leaf.
+func (v *Leaf) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set tree from b into v,
@@ -909,8 +926,7 @@ func (v *Tree) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.Child = a.slabOfTree().New()
-			nd := d.Nested()
-			v.Child.decode(&nd, a)
+			v.Child.decodeNest(d, a)
 			continue
 		case AttrTreeChildren:
 			v.Children = append(v.Children, Tree{})
@@ -920,6 +936,13 @@ func (v *Tree) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Tree.
+func (v *Tree) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set name-clash from b into v,
@@ -1018,8 +1041,7 @@ func (v *Counted) decode(d *attrs.Decoder, a *allocator) {
 				break // a repeat, kept in Extra
 			}
 			v.One = a.slabOfLeaf().New()
-			nd := d.Nested()
-			v.One.decode(&nd, a)
+			v.One.decodeNest(d, a)
 			continue
 		}
 		v.Extra = d.AppendCopy(v.Extra)
