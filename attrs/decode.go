@@ -146,6 +146,48 @@ func (d *Decoder) stop(rest int) bool {
 	return false
 }
 
+// Types returns an iterator over the remaining attributes that yields the
+// type of each (flag bits removed) and leaves it the current attribute, for
+// the typed accessors. It visits the attributes a loop over [Decoder.Next]
+// visits, stops where Next stops, and leaves d in the same state: check
+// [Decoder.Err] after the loop.
+//
+//	for t := range d.Types() {
+//		switch t {
+//		case 1:
+//			mtu = d.U32()
+//		}
+//	}
+//
+// The compiler inlines Types, the reading of each attribute header with
+// it, into the loop, where a loop over Next makes a call per attribute:
+// the form for decoders of many small attributes, as generated code is.
+// (In a function too large to inline into, it calls the loop body instead.)
+func (d *Decoder) Types() iter.Seq[uint16] {
+	return func(yield func(uint16) bool) {
+		for {
+			// Next's common case, inline: a well-formed header and no
+			// error. Next itself handles the end and malformed input.
+			ok := false
+			if off := d.off; off+HeaderLen <= len(d.buf) && d.err == nil {
+				h := d.buf[off:]
+				if l := int(binary.NativeEndian.Uint16(h)); l >= HeaderLen && l <= len(h) {
+					t := binary.NativeEndian.Uint16(h[2:])
+					d.typ, d.flags, d.curOff, d.curLen = t&TypeMask, t&^TypeMask, off, l-HeaderLen
+					d.off = off + min(Align(l), len(h))
+					ok = true
+				}
+			}
+			if !ok && !d.Next() {
+				return
+			}
+			if !yield(d.typ) {
+				return
+			}
+		}
+	}
+}
+
 // All returns an iterator over the remaining attributes. Check [Decoder.Err]
 // after the loop. The compiler inlines All into a range loop, so it allocates
 // nothing; inside the body of another range-over-func loop it may not, and
@@ -170,6 +212,16 @@ func (d *Decoder) Attr() Attr {
 // it has no field for this way).
 func (d *Decoder) CopyAttr() Attr {
 	return Attr{Type: d.typ, Flags: d.flags, Data: bytes.Clone(d.data())}
+}
+
+// AppendCopy appends [Decoder.CopyAttr] to attrs and returns the extended
+// slice. It is never inlined: generated decoders keep attributes they have
+// no field for with it, a call that leaves their loops small enough for
+// the compiler to inline (see [Decoder.Types]).
+//
+//go:noinline
+func (d *Decoder) AppendCopy(attrs []Attr) []Attr {
+	return append(attrs, d.CopyAttr())
 }
 
 // data returns the current payload.
@@ -333,42 +385,56 @@ func (d *Decoder) wrongSize(n int) uint64 {
 	return 0
 }
 
+// u8Slow records the wrong size for U8, and u16Slow, u32Slow and u64Slow
+// are uintSlow for U16, U32 and U64: a call without arguments, never
+// inlined, leaves the accessors small (cheap to inline into the loops of
+// generated decoders).
+//
+//go:noinline
+func (d *Decoder) u8Slow() uint8 { return uint8(d.wrongSize(1)) }
+
+//go:noinline
+func (d *Decoder) u16Slow() uint16 { return uint16(d.uintSlow(2)) }
+
+//go:noinline
+func (d *Decoder) u32Slow() uint32 { return uint32(d.uintSlow(4)) }
+
+//go:noinline
+func (d *Decoder) u64Slow() uint64 { return d.uintSlow(8) }
+
 // U8 returns the current payload as an 8-bit unsigned integer.
 func (d *Decoder) U8() uint8 {
 	if d.curLen == 1 {
 		return d.buf[d.curOff+HeaderLen]
 	}
-	return uint8(d.wrongSize(1))
+	return d.u8Slow()
 }
 
 // U16 returns the current payload as a 16-bit unsigned integer in host byte
 // order, or network order when the attribute carries [FlagNetByteOrder].
 func (d *Decoder) U16() uint16 {
-	if d.curLen == 2 && d.flags == 0 {
-		s := d.curOff + HeaderLen
-		return binary.NativeEndian.Uint16(d.buf[s : s+2])
+	if d.curLen+int(d.flags) == 2 { // 2 bytes, no flags (flag bits are >= 1<<14)
+		return binary.NativeEndian.Uint16(d.buf[d.curOff+HeaderLen:])
 	}
-	return uint16(d.uintSlow(2))
+	return d.u16Slow()
 }
 
 // U32 returns the current payload as a 32-bit unsigned integer in host byte
 // order, or network order when the attribute carries [FlagNetByteOrder].
 func (d *Decoder) U32() uint32 {
-	if d.curLen == 4 && d.flags == 0 {
-		s := d.curOff + HeaderLen
-		return binary.NativeEndian.Uint32(d.buf[s : s+4])
+	if d.curLen+int(d.flags) == 4 { // 4 bytes, no flags (flag bits are >= 1<<14)
+		return binary.NativeEndian.Uint32(d.buf[d.curOff+HeaderLen:])
 	}
-	return uint32(d.uintSlow(4))
+	return d.u32Slow()
 }
 
 // U64 returns the current payload as a 64-bit unsigned integer in host byte
 // order, or network order when the attribute carries [FlagNetByteOrder].
 func (d *Decoder) U64() uint64 {
-	if d.curLen == 8 && d.flags == 0 {
-		s := d.curOff + HeaderLen
-		return binary.NativeEndian.Uint64(d.buf[s : s+8])
+	if d.curLen+int(d.flags) == 8 { // 8 bytes, no flags (flag bits are >= 1<<14)
+		return binary.NativeEndian.Uint64(d.buf[d.curOff+HeaderLen:])
 	}
-	return uint64(d.uintSlow(8))
+	return d.u64Slow()
 }
 
 // U16BE returns the current payload as a 16-bit unsigned integer in network

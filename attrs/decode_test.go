@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -339,5 +340,101 @@ func TestDecodeAllAllocatesNothing(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("range over All allocated %v times", allocs)
+	}
+}
+
+// TestDecodeTypes checks that a loop over Types visits what a loop over
+// Next visits and ends in the same state, for well-formed input, malformed
+// tails and a loop body that stops early or records an error.
+func TestDecodeTypes(t *testing.T) {
+	var e attrs.Encoder
+	e.U32(1, 7)
+	e.U8(2, 1) // padded
+	e.U64(3, 9)
+	good := e.Bytes()
+	tests := []struct {
+		name  string
+		in    []byte
+		until uint16 // stop the loop at this type (0: never)
+		read  bool   // read each attribute as a u32, failing on others
+	}{
+		{name: "well formed", in: good},
+		{name: "unpadded last", in: append(slices.Clone(good), 5, 0, 4, 0, 1)},
+		{name: "short header", in: append(slices.Clone(good), 1, 2)},
+		{name: "length past the end", in: append(slices.Clone(good), 12, 0, 4, 0, 1, 0, 0, 0)},
+		{name: "length below the header", in: append(slices.Clone(good), 2, 0, 4, 0)},
+		{name: "stopped early", in: good, until: 2},
+		{name: "accessor error", in: good, read: true},
+		{name: "empty", in: nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			walk := func(types bool) (seen []uint16, end string) {
+				d := attrs.NewDecoder(tc.in)
+				body := func(typ uint16) bool {
+					seen = append(seen, typ)
+					if tc.read {
+						d.U32()
+					}
+					return typ != tc.until
+				}
+				if types {
+					for typ := range d.Types() {
+						if !body(typ) {
+							break
+						}
+					}
+				} else {
+					for d.Next() {
+						if !body(d.Type()) {
+							break
+						}
+					}
+				}
+				return seen, fmt.Sprint(d.Type(), d.Len(), d.Attr(), d.Count(), d.Err())
+			}
+			seenNext, endNext := walk(false)
+			seenTypes, endTypes := walk(true)
+			if !slices.Equal(seenNext, seenTypes) || endNext != endTypes {
+				t.Fatalf("Next: %v, %s\nTypes: %v, %s", seenNext, endNext, seenTypes, endTypes)
+			}
+		})
+	}
+}
+
+func TestDecodeTypesAllocatesNothing(t *testing.T) {
+	msg := benchMessage()
+	var sum int
+	allocs := testing.AllocsPerRun(100, func() {
+		d := attrs.NewDecoder(msg)
+		for typ := range d.Types() {
+			sum += int(typ) + d.Len()
+		}
+		if d.Err() != nil {
+			t.Fatal(d.Err())
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("range over Types allocated %v times", allocs)
+	}
+}
+
+func TestDecodeAppendCopy(t *testing.T) {
+	var e attrs.Encoder
+	e.U32(1, 7)
+	e.String(2|attrs.FlagNetByteOrder, "x")
+	in := e.Bytes()
+	d := attrs.NewDecoder(in)
+	var kept []attrs.Attr
+	for d.Next() {
+		kept = d.AppendCopy(kept)
+	}
+	if len(kept) != 2 || kept[0].Type != 1 || kept[1].Type != 2 || !kept[1].NetByteOrder() ||
+		string(kept[1].Data) != "x\x00" {
+		t.Fatalf("kept %+v", kept)
+	}
+	in[4] = 0xff // the copies do not share the input
+	if kept[0].Data[0] != 7 {
+		t.Fatal("AppendCopy kept a slice of the input")
 	}
 }

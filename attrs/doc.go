@@ -8,7 +8,10 @@
 // An [Encoder] appends attributes to a caller-owned buffer; nests are opened
 // and closed in place, so building a message allocates nothing once the
 // buffer has grown to size. A [Decoder] walks a buffer without copying: the
-// payload of every [Attr] is a sub-slice of the input. Decoder errors carry the
+// payload of every [Attr] is a sub-slice of the input; a loop over
+// [Decoder.Next] or [Decoder.All] visits the attributes, and one over
+// [Decoder.Types] is the form the compiler inlines, header parsing
+// included, as generated decoders use it. Decoder errors carry the
 // path of the attribute that was wrong ("dev.ifindex: u32 needs 4 bytes, got
 // 2") and match the sentinel kinds [ErrTruncated], [ErrBadLength],
 // [ErrInvalid] and [ErrTooDeep] with errors.Is.

@@ -122,3 +122,33 @@ func ExampleBitmap() {
 	// [1 33 39]
 	// bit 64 outside a bitmap of 64 bits: invalid value
 }
+
+// Decode with a loop over Types, keeping attributes without a field.
+func ExampleDecoder_Types() {
+	var e attrs.Encoder
+	e.U32(1, 1500) // mtu
+	e.String(2, "eth0")
+	e.U8(9, 1) // a type this decoder does not know
+	var (
+		mtu   uint32
+		name  string
+		extra []attrs.Attr
+	)
+	d := attrs.NewDecoder(e.Bytes())
+	for t := range d.Types() {
+		switch t {
+		case 1:
+			mtu = d.U32()
+		case 2:
+			name = d.String()
+		default:
+			extra = d.AppendCopy(extra)
+		}
+	}
+	if err := d.Err(); err != nil {
+		panic(err)
+	}
+	fmt.Println(mtu, name, len(extra), extra[0].Type)
+	// Output:
+	// 1500 eth0 1 9
+}

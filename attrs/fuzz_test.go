@@ -2,6 +2,8 @@ package attrs_test
 
 import (
 	"bytes"
+	"fmt"
+	"slices"
 	"testing"
 	"unsafe"
 
@@ -20,7 +22,40 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d := attrs.NewDecoder(b)
 		fuzzWalk(t, d, b)
+		byNext, byTypes := trace(b, false), trace(b, true)
+		if !slices.Equal(byNext, byTypes) {
+			t.Fatalf("Types visits differently from Next:\n%q\n%q", byNext, byTypes)
+		}
 	})
+}
+
+// trace walks b with Next, or with Types, reading every attribute with
+// the fixed-width accessors (which fail on most payloads, ending the walk)
+// and descending into nests, and describes what it met and how it ended.
+func trace(b []byte, types bool) []string {
+	var out []string
+	var walk func(d *attrs.Decoder)
+	visit := func(d *attrs.Decoder, t uint16) {
+		a := d.Attr()
+		out = append(out, fmt.Sprint(t, a.Type, a.Flags, len(a.Data), d.U16(), d.U32(), d.U64(), d.Len(), d.Err()))
+		nd := d.Nested()
+		walk(&nd)
+	}
+	walk = func(d *attrs.Decoder) {
+		if types {
+			for t := range d.Types() {
+				visit(d, t)
+			}
+		} else {
+			for d.Next() {
+				visit(d, d.Type())
+			}
+		}
+		out = append(out, fmt.Sprint("end ", d.Type(), d.Len(), d.Attr(), d.Count(), d.Err()))
+	}
+	d := attrs.NewDecoder(b)
+	walk(d)
+	return out
 }
 
 func fuzzWalk(t *testing.T, d *attrs.Decoder, in []byte) {

@@ -50,71 +50,70 @@ func (v *Report) UnmarshalAttrs(b []byte) error {
 
 func (v *Report) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesReport)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrReportError:
 			if v.Error.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Error.Set(d.U32())
+			continue
 		case AttrReportContext:
 			if v.Context.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Context.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrReportFromPID:
 			if v.FromPID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FromPID.Set(d.U32())
+			continue
 		case AttrReportFromTid:
 			if v.FromTid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FromTid.Set(d.U32())
+			continue
 		case AttrReportToPID:
 			if v.ToPID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ToPID.Set(d.U32())
+			continue
 		case AttrReportToTid:
 			if v.ToTid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ToTid.Set(d.U32())
+			continue
 		case AttrReportIsReply:
 			if v.IsReply {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IsReply = d.Flag()
+			continue
 		case AttrReportFlags:
 			if v.Flags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Flags.Set(d.U32())
+			continue
 		case AttrReportCode:
 			if v.Code.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Code.Set(d.U32())
+			continue
 		case AttrReportDataSize:
 			if v.DataSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DataSize.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 

@@ -108,27 +108,27 @@ func (v *PerfDomain) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Cpus = slices.Grow(v.Cpus, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPerfDomainPerfDomainID:
 			if v.PerfDomainID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PerfDomainID.Set(d.U32())
+			continue
 		case AttrPerfDomainFlags:
 			if v.Flags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Flags.Set(PerfDomainFlags(d.U64()))
+			continue
 		case AttrPerfDomainCpus:
 			v.Cpus = append(v.Cpus, d.U64())
+			continue
 		case AttrPerfDomainPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -157,21 +157,21 @@ func (v *PerfTable) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.PerfState = a.slabOfPerfState().Grow(v.PerfState, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPerfTablePerfDomainID:
 			if v.PerfDomainID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PerfDomainID.Set(d.U32())
+			continue
 		case AttrPerfTablePerfState:
 			v.PerfState = append(v.PerfState, PerfState{})
 			nd := d.Nested()
 			v.PerfState[len(v.PerfState)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -189,43 +189,42 @@ func (v *PerfState) UnmarshalAttrs(b []byte) error {
 
 func (v *PerfState) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPerfState)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPerfStatePerformance:
 			if v.Performance.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Performance.Set(d.U64())
+			continue
 		case AttrPerfStateFrequency:
 			if v.Frequency.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Frequency.Set(d.U64())
+			continue
 		case AttrPerfStatePower:
 			if v.Power.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Power.Set(d.U64())
+			continue
 		case AttrPerfStateCost:
 			if v.Cost.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Cost.Set(d.U64())
+			continue
 		case AttrPerfStateFlags:
 			if v.Flags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Flags.Set(PerfStateFlags(d.U64()))
+			continue
 		case AttrPerfStatePad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -243,7 +242,7 @@ func (v *GetPerfDomainsRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetPerfDomainsRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPerfDomain)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPerfDomainPerfDomainID:
 			v.PerfDomainID.Set(d.U32())
@@ -265,7 +264,7 @@ func (v *GetPerfTableRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetPerfTableRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPerfTable)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPerfTablePerfDomainID:
 			v.PerfDomainID.Set(d.U32())

@@ -677,134 +677,135 @@ func (a *allocator) dropRecycledDevlink() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Devlink) recycle(a *allocator) {
+	v.release(a)
+	*v = Devlink{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Devlink) release(a *allocator) {
 	a.arena().Keep(v.BusName.Value)
 	a.arena().Keep(v.DevName.Value)
 	a.arena().Keep(v.PortNetdevName.Value)
 	a.arena().Keep(v.PortIbdevName.Value)
 	if v.DpipeTables != nil {
-		v.DpipeTables.recycle(a)
+		v.DpipeTables.release(a)
 		a.slabOfDlDpipeTables().Put(v.DpipeTables)
 	}
 	for i := range v.DpipeTable {
-		v.DpipeTable[i].recycle(a)
+		v.DpipeTable[i].release(a)
 	}
 	a.slabOfDlDpipeTable().PutSlice(v.DpipeTable)
 	a.arena().Keep(v.DpipeTableName.Value)
 	if v.DpipeTableMatches != nil {
-		v.DpipeTableMatches.recycle(a)
+		v.DpipeTableMatches.release(a)
 		a.slabOfDlDpipeTableMatches().Put(v.DpipeTableMatches)
 	}
 	if v.DpipeTableActions != nil {
-		v.DpipeTableActions.recycle(a)
+		v.DpipeTableActions.release(a)
 		a.slabOfDlDpipeTableActions().Put(v.DpipeTableActions)
 	}
 	if v.DpipeEntries != nil {
-		v.DpipeEntries.recycle(a)
+		v.DpipeEntries.release(a)
 		a.slabOfDlDpipeEntries().Put(v.DpipeEntries)
 	}
 	for i := range v.DpipeEntry {
-		v.DpipeEntry[i].recycle(a)
+		v.DpipeEntry[i].release(a)
 	}
 	a.slabOfDlDpipeEntry().PutSlice(v.DpipeEntry)
 	if v.DpipeEntryMatchValues != nil {
-		v.DpipeEntryMatchValues.recycle(a)
+		v.DpipeEntryMatchValues.release(a)
 		a.slabOfDlDpipeEntryMatchValues().Put(v.DpipeEntryMatchValues)
 	}
 	if v.DpipeEntryActionValues != nil {
-		v.DpipeEntryActionValues.recycle(a)
+		v.DpipeEntryActionValues.release(a)
 		a.slabOfDlDpipeEntryActionValues().Put(v.DpipeEntryActionValues)
-	}
-	for i := range v.DpipeMatch {
-		v.DpipeMatch[i].recycle(a)
 	}
 	a.slabOfDlDpipeMatch().PutSlice(v.DpipeMatch)
 	for i := range v.DpipeMatchValue {
-		v.DpipeMatchValue[i].recycle(a)
+		v.DpipeMatchValue[i].release(a)
 	}
 	a.slabOfDlDpipeMatchValue().PutSlice(v.DpipeMatchValue)
-	for i := range v.DpipeAction {
-		v.DpipeAction[i].recycle(a)
-	}
 	a.slabOfDlDpipeAction().PutSlice(v.DpipeAction)
 	for i := range v.DpipeActionValue {
-		v.DpipeActionValue[i].recycle(a)
+		v.DpipeActionValue[i].release(a)
 	}
 	a.slabOfDlDpipeActionValue().PutSlice(v.DpipeActionValue)
 	a.arena().Recycle(v.DpipeValue)
 	a.arena().Recycle(v.DpipeValueMask)
 	if v.DpipeHeaders != nil {
-		v.DpipeHeaders.recycle(a)
+		v.DpipeHeaders.release(a)
 		a.slabOfDlDpipeHeaders().Put(v.DpipeHeaders)
 	}
 	for i := range v.DpipeHeader {
-		v.DpipeHeader[i].recycle(a)
+		v.DpipeHeader[i].release(a)
 	}
 	a.slabOfDlDpipeHeader().PutSlice(v.DpipeHeader)
 	a.arena().Keep(v.DpipeHeaderName.Value)
 	if v.DpipeHeaderFields != nil {
-		v.DpipeHeaderFields.recycle(a)
+		v.DpipeHeaderFields.release(a)
 		a.slabOfDlDpipeHeaderFields().Put(v.DpipeHeaderFields)
 	}
 	for i := range v.DpipeField {
-		v.DpipeField[i].recycle(a)
+		v.DpipeField[i].release(a)
 	}
 	a.slabOfDlDpipeField().PutSlice(v.DpipeField)
 	a.arena().Keep(v.DpipeFieldName.Value)
 	if v.ResourceList != nil {
-		v.ResourceList.recycle(a)
+		v.ResourceList.release(a)
 		a.slabOfDlResourceList().Put(v.ResourceList)
 	}
 	for i := range v.Resource {
-		v.Resource[i].recycle(a)
+		v.Resource[i].release(a)
 	}
 	a.slabOfDlResource().PutSlice(v.Resource)
 	a.arena().Keep(v.ResourceName.Value)
 	if v.Param != nil {
-		v.Param.recycle(a)
+		v.Param.release(a)
 		a.slabOfDlParam().Put(v.Param)
 	}
 	a.arena().Keep(v.ParamName.Value)
 	a.arena().Keep(v.RegionName.Value)
 	if v.RegionSnapshots != nil {
-		v.RegionSnapshots.recycle(a)
+		v.RegionSnapshots.release(a)
 		a.slabOfDlRegionSnapshots().Put(v.RegionSnapshots)
 	}
 	if v.RegionSnapshot != nil {
-		v.RegionSnapshot.recycle(a)
 		a.slabOfDlRegionSnapshot().Put(v.RegionSnapshot)
 	}
 	if v.RegionChunks != nil {
-		v.RegionChunks.recycle(a)
+		v.RegionChunks.release(a)
 		a.slabOfDlRegionChunks().Put(v.RegionChunks)
 	}
 	if v.RegionChunk != nil {
-		v.RegionChunk.recycle(a)
+		v.RegionChunk.release(a)
 		a.slabOfDlRegionChunk().Put(v.RegionChunk)
 	}
 	a.arena().Recycle(v.RegionChunkData)
 	a.arena().Keep(v.InfoDriverName.Value)
 	a.arena().Keep(v.InfoSerialNumber.Value)
 	for i := range v.InfoVersionFixed {
-		v.InfoVersionFixed[i].recycle(a)
+		v.InfoVersionFixed[i].release(a)
 	}
 	a.slabOfDlInfoVersion().PutSlice(v.InfoVersionFixed)
 	for i := range v.InfoVersionRunning {
-		v.InfoVersionRunning[i].recycle(a)
+		v.InfoVersionRunning[i].release(a)
 	}
 	a.slabOfDlInfoVersion().PutSlice(v.InfoVersionRunning)
 	for i := range v.InfoVersionStored {
-		v.InfoVersionStored[i].recycle(a)
+		v.InfoVersionStored[i].release(a)
 	}
 	a.slabOfDlInfoVersion().PutSlice(v.InfoVersionStored)
 	a.arena().Keep(v.InfoVersionName.Value)
 	a.arena().Keep(v.InfoVersionValue.Value)
 	if v.Fmsg != nil {
-		v.Fmsg.recycle(a)
+		v.Fmsg.release(a)
 		a.slabOfDlFmsg().Put(v.Fmsg)
 	}
 	a.arena().Keep(v.FmsgObjName.Value)
 	if v.HealthReporter != nil {
-		v.HealthReporter.recycle(a)
+		v.HealthReporter.release(a)
 		a.slabOfDlHealthReporter().Put(v.HealthReporter)
 	}
 	a.arena().Keep(v.HealthReporterName.Value)
@@ -812,108 +813,123 @@ func (v *Devlink) recycle(a *allocator) {
 	a.arena().Keep(v.FlashUpdateComponent.Value)
 	a.arena().Keep(v.FlashUpdateStatusMsg.Value)
 	if v.Stats != nil {
-		v.Stats.recycle(a)
 		a.slabOfDlAttrStats().Put(v.Stats)
 	}
 	a.arena().Keep(v.TrapName.Value)
 	if v.TrapMetadata != nil {
-		v.TrapMetadata.recycle(a)
 		a.slabOfDlTrapMetadata().Put(v.TrapMetadata)
 	}
 	a.arena().Keep(v.TrapGroupName.Value)
 	if v.PortFunction != nil {
-		v.PortFunction.recycle(a)
+		v.PortFunction.release(a)
 		a.slabOfDlPortFunction().Put(v.PortFunction)
 	}
 	a.arena().Keep(v.InfoBoardSerialNumber.Value)
 	if v.DevStats != nil {
-		v.DevStats.recycle(a)
+		v.DevStats.release(a)
 		a.slabOfDlDevStats().Put(v.DevStats)
 	}
 	if v.ReloadStats != nil {
-		v.ReloadStats.recycle(a)
+		v.ReloadStats.release(a)
 		a.slabOfDlReloadStats().Put(v.ReloadStats)
-	}
-	for i := range v.ReloadStatsEntry {
-		v.ReloadStatsEntry[i].recycle(a)
 	}
 	a.slabOfDlReloadStatsEntry().PutSlice(v.ReloadStatsEntry)
 	if v.RemoteReloadStats != nil {
-		v.RemoteReloadStats.recycle(a)
+		v.RemoteReloadStats.release(a)
 		a.slabOfDlReloadStats().Put(v.RemoteReloadStats)
 	}
 	for i := range v.ReloadActionInfo {
-		v.ReloadActionInfo[i].recycle(a)
+		v.ReloadActionInfo[i].release(a)
 	}
 	a.slabOfDlReloadActInfo().PutSlice(v.ReloadActionInfo)
 	for i := range v.ReloadActionStats {
-		v.ReloadActionStats[i].recycle(a)
+		v.ReloadActionStats[i].release(a)
 	}
 	a.slabOfDlReloadActStats().PutSlice(v.ReloadActionStats)
 	a.arena().Keep(v.RateNodeName.Value)
 	a.arena().Keep(v.RateParentNodeName.Value)
 	a.arena().Keep(v.LinecardType.Value)
 	if v.LinecardSupportedTypes != nil {
-		v.LinecardSupportedTypes.recycle(a)
+		v.LinecardSupportedTypes.release(a)
 		a.slabOfDlLinecardSupportedTypes().Put(v.LinecardSupportedTypes)
 	}
 	if v.Selftests != nil {
-		v.Selftests.recycle(a)
 		a.slabOfDlSelftestID().Put(v.Selftests)
-	}
-	for i := range v.RateTcBws {
-		v.RateTcBws[i].recycle(a)
 	}
 	a.slabOfDlRateTcBws().PutSlice(v.RateTcBws)
 	if v.ParentDev != nil {
-		v.ParentDev.recycle(a)
+		v.ParentDev.release(a)
 		a.slabOfDlParentDev().Put(v.ParentDev)
 	}
-	*v = Devlink{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDevStats) recycle(a *allocator) {
+	v.release(a)
+	*v = DlDevStats{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDevStats) release(a *allocator) {
 	if v.ReloadStats != nil {
-		v.ReloadStats.recycle(a)
+		v.ReloadStats.release(a)
 		a.slabOfDlReloadStats().Put(v.ReloadStats)
 	}
 	if v.RemoteReloadStats != nil {
-		v.RemoteReloadStats.recycle(a)
+		v.RemoteReloadStats.release(a)
 		a.slabOfDlReloadStats().Put(v.RemoteReloadStats)
 	}
-	*v = DlDevStats{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlReloadStats) recycle(a *allocator) {
+	v.release(a)
+	*v = DlReloadStats{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlReloadStats) release(a *allocator) {
 	for i := range v.ReloadActionInfo {
-		v.ReloadActionInfo[i].recycle(a)
+		v.ReloadActionInfo[i].release(a)
 	}
 	a.slabOfDlReloadActInfo().PutSlice(v.ReloadActionInfo)
-	*v = DlReloadStats{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlReloadActInfo) recycle(a *allocator) {
+	v.release(a)
+	*v = DlReloadActInfo{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlReloadActInfo) release(a *allocator) {
 	for i := range v.ReloadActionStats {
-		v.ReloadActionStats[i].recycle(a)
+		v.ReloadActionStats[i].release(a)
 	}
 	a.slabOfDlReloadActStats().PutSlice(v.ReloadActionStats)
-	*v = DlReloadActInfo{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlReloadActStats) recycle(a *allocator) {
-	for i := range v.ReloadStatsEntry {
-		v.ReloadStatsEntry[i].recycle(a)
-	}
-	a.slabOfDlReloadStatsEntry().PutSlice(v.ReloadStatsEntry)
+	v.release(a)
 	*v = DlReloadActStats{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlReloadActStats) release(a *allocator) {
+	a.slabOfDlReloadStatsEntry().PutSlice(v.ReloadStatsEntry)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -925,105 +941,169 @@ func (v *DlReloadStatsEntry) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlInfoVersion) recycle(a *allocator) {
+	v.release(a)
+	*v = DlInfoVersion{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlInfoVersion) release(a *allocator) {
 	a.arena().Keep(v.InfoVersionName.Value)
 	a.arena().Keep(v.InfoVersionValue.Value)
-	*v = DlInfoVersion{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlPortFunction) recycle(a *allocator) {
-	a.arena().Recycle(v.HwAddr)
+	v.release(a)
 	*v = DlPortFunction{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlPortFunction) release(a *allocator) {
+	a.arena().Recycle(v.HwAddr)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeTables) recycle(a *allocator) {
+	v.release(a)
+	*v = DlDpipeTables{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeTables) release(a *allocator) {
 	for i := range v.DpipeTable {
-		v.DpipeTable[i].recycle(a)
+		v.DpipeTable[i].release(a)
 	}
 	a.slabOfDlDpipeTable().PutSlice(v.DpipeTable)
-	*v = DlDpipeTables{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeTable) recycle(a *allocator) {
+	v.release(a)
+	*v = DlDpipeTable{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeTable) release(a *allocator) {
 	a.arena().Keep(v.DpipeTableName.Value)
 	if v.DpipeTableMatches != nil {
-		v.DpipeTableMatches.recycle(a)
+		v.DpipeTableMatches.release(a)
 		a.slabOfDlDpipeTableMatches().Put(v.DpipeTableMatches)
 	}
 	if v.DpipeTableActions != nil {
-		v.DpipeTableActions.recycle(a)
+		v.DpipeTableActions.release(a)
 		a.slabOfDlDpipeTableActions().Put(v.DpipeTableActions)
 	}
-	*v = DlDpipeTable{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeTableMatches) recycle(a *allocator) {
-	for i := range v.DpipeMatch {
-		v.DpipeMatch[i].recycle(a)
-	}
-	a.slabOfDlDpipeMatch().PutSlice(v.DpipeMatch)
+	v.release(a)
 	*v = DlDpipeTableMatches{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeTableMatches) release(a *allocator) {
+	a.slabOfDlDpipeMatch().PutSlice(v.DpipeMatch)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeTableActions) recycle(a *allocator) {
-	for i := range v.DpipeAction {
-		v.DpipeAction[i].recycle(a)
-	}
-	a.slabOfDlDpipeAction().PutSlice(v.DpipeAction)
+	v.release(a)
 	*v = DlDpipeTableActions{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeTableActions) release(a *allocator) {
+	a.slabOfDlDpipeAction().PutSlice(v.DpipeAction)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeEntries) recycle(a *allocator) {
+	v.release(a)
+	*v = DlDpipeEntries{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeEntries) release(a *allocator) {
 	for i := range v.DpipeEntry {
-		v.DpipeEntry[i].recycle(a)
+		v.DpipeEntry[i].release(a)
 	}
 	a.slabOfDlDpipeEntry().PutSlice(v.DpipeEntry)
-	*v = DlDpipeEntries{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeEntry) recycle(a *allocator) {
+	v.release(a)
+	*v = DlDpipeEntry{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeEntry) release(a *allocator) {
 	if v.DpipeEntryMatchValues != nil {
-		v.DpipeEntryMatchValues.recycle(a)
+		v.DpipeEntryMatchValues.release(a)
 		a.slabOfDlDpipeEntryMatchValues().Put(v.DpipeEntryMatchValues)
 	}
 	if v.DpipeEntryActionValues != nil {
-		v.DpipeEntryActionValues.recycle(a)
+		v.DpipeEntryActionValues.release(a)
 		a.slabOfDlDpipeEntryActionValues().Put(v.DpipeEntryActionValues)
 	}
-	*v = DlDpipeEntry{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeEntryMatchValues) recycle(a *allocator) {
+	v.release(a)
+	*v = DlDpipeEntryMatchValues{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeEntryMatchValues) release(a *allocator) {
 	for i := range v.DpipeMatchValue {
-		v.DpipeMatchValue[i].recycle(a)
+		v.DpipeMatchValue[i].release(a)
 	}
 	a.slabOfDlDpipeMatchValue().PutSlice(v.DpipeMatchValue)
-	*v = DlDpipeEntryMatchValues{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeEntryActionValues) recycle(a *allocator) {
+	v.release(a)
+	*v = DlDpipeEntryActionValues{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeEntryActionValues) release(a *allocator) {
 	for i := range v.DpipeActionValue {
-		v.DpipeActionValue[i].recycle(a)
+		v.DpipeActionValue[i].release(a)
 	}
 	a.slabOfDlDpipeActionValue().PutSlice(v.DpipeActionValue)
-	*v = DlDpipeEntryActionValues{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1035,13 +1115,17 @@ func (v *DlDpipeMatch) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeMatchValue) recycle(a *allocator) {
-	for i := range v.DpipeMatch {
-		v.DpipeMatch[i].recycle(a)
-	}
+	v.release(a)
+	*v = DlDpipeMatchValue{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeMatchValue) release(a *allocator) {
 	a.slabOfDlDpipeMatch().PutSlice(v.DpipeMatch)
 	a.arena().Recycle(v.DpipeValue)
 	a.arena().Recycle(v.DpipeValueMask)
-	*v = DlDpipeMatchValue{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1053,85 +1137,144 @@ func (v *DlDpipeAction) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeActionValue) recycle(a *allocator) {
-	for i := range v.DpipeAction {
-		v.DpipeAction[i].recycle(a)
-	}
+	v.release(a)
+	*v = DlDpipeActionValue{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeActionValue) release(a *allocator) {
 	a.slabOfDlDpipeAction().PutSlice(v.DpipeAction)
 	a.arena().Recycle(v.DpipeValue)
 	a.arena().Recycle(v.DpipeValueMask)
-	*v = DlDpipeActionValue{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeHeaders) recycle(a *allocator) {
+	v.release(a)
+	*v = DlDpipeHeaders{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeHeaders) release(a *allocator) {
 	for i := range v.DpipeHeader {
-		v.DpipeHeader[i].recycle(a)
+		v.DpipeHeader[i].release(a)
 	}
 	a.slabOfDlDpipeHeader().PutSlice(v.DpipeHeader)
-	*v = DlDpipeHeaders{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeHeader) recycle(a *allocator) {
+	v.release(a)
+	*v = DlDpipeHeader{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeHeader) release(a *allocator) {
 	a.arena().Keep(v.DpipeHeaderName.Value)
 	if v.DpipeHeaderFields != nil {
-		v.DpipeHeaderFields.recycle(a)
+		v.DpipeHeaderFields.release(a)
 		a.slabOfDlDpipeHeaderFields().Put(v.DpipeHeaderFields)
 	}
-	*v = DlDpipeHeader{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeHeaderFields) recycle(a *allocator) {
+	v.release(a)
+	*v = DlDpipeHeaderFields{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeHeaderFields) release(a *allocator) {
 	for i := range v.DpipeField {
-		v.DpipeField[i].recycle(a)
+		v.DpipeField[i].release(a)
 	}
 	a.slabOfDlDpipeField().PutSlice(v.DpipeField)
-	*v = DlDpipeHeaderFields{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlDpipeField) recycle(a *allocator) {
-	a.arena().Keep(v.DpipeFieldName.Value)
+	v.release(a)
 	*v = DlDpipeField{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlDpipeField) release(a *allocator) {
+	a.arena().Keep(v.DpipeFieldName.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlResource) recycle(a *allocator) {
-	a.arena().Keep(v.ResourceName.Value)
+	v.release(a)
 	*v = DlResource{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlResource) release(a *allocator) {
+	a.arena().Keep(v.ResourceName.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlResourceList) recycle(a *allocator) {
+	v.release(a)
+	*v = DlResourceList{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlResourceList) release(a *allocator) {
 	for i := range v.Resource {
-		v.Resource[i].recycle(a)
+		v.Resource[i].release(a)
 	}
 	a.slabOfDlResource().PutSlice(v.Resource)
-	*v = DlResourceList{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlParam) recycle(a *allocator) {
-	a.arena().Keep(v.ParamName.Value)
+	v.release(a)
 	*v = DlParam{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlParam) release(a *allocator) {
+	a.arena().Keep(v.ParamName.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlRegionSnapshots) recycle(a *allocator) {
+	v.release(a)
+	*v = DlRegionSnapshots{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlRegionSnapshots) release(a *allocator) {
 	if v.RegionSnapshot != nil {
-		v.RegionSnapshot.recycle(a)
 		a.slabOfDlRegionSnapshot().Put(v.RegionSnapshot)
 	}
-	*v = DlRegionSnapshots{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1143,32 +1286,60 @@ func (v *DlRegionSnapshot) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlRegionChunks) recycle(a *allocator) {
+	v.release(a)
+	*v = DlRegionChunks{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlRegionChunks) release(a *allocator) {
 	if v.RegionChunk != nil {
-		v.RegionChunk.recycle(a)
+		v.RegionChunk.release(a)
 		a.slabOfDlRegionChunk().Put(v.RegionChunk)
 	}
-	*v = DlRegionChunks{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlRegionChunk) recycle(a *allocator) {
-	a.arena().Recycle(v.RegionChunkData)
+	v.release(a)
 	*v = DlRegionChunk{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlRegionChunk) release(a *allocator) {
+	a.arena().Recycle(v.RegionChunkData)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlFmsg) recycle(a *allocator) {
-	a.arena().Keep(v.FmsgObjName.Value)
+	v.release(a)
 	*v = DlFmsg{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlFmsg) release(a *allocator) {
+	a.arena().Keep(v.FmsgObjName.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlHealthReporter) recycle(a *allocator) {
-	a.arena().Keep(v.HealthReporterName.Value)
+	v.release(a)
 	*v = DlHealthReporter{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlHealthReporter) release(a *allocator) {
+	a.arena().Keep(v.HealthReporterName.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1186,8 +1357,15 @@ func (v *DlTrapMetadata) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlLinecardSupportedTypes) recycle(a *allocator) {
-	a.arena().Keep(v.LinecardType.Value)
+	v.release(a)
 	*v = DlLinecardSupportedTypes{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlLinecardSupportedTypes) release(a *allocator) {
+	a.arena().Keep(v.LinecardType.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1205,9 +1383,16 @@ func (v *DlRateTcBws) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DlParentDev) recycle(a *allocator) {
+	v.release(a)
+	*v = DlParentDev{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DlParentDev) release(a *allocator) {
 	a.arena().Keep(v.BusName.Value)
 	a.arena().Keep(v.DevName.Value)
-	*v = DlParentDev{}
 }
 
 // UnmarshalAttrs decodes attributes of set devlink from b into v,
@@ -1310,1105 +1495,1095 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 	if n15 > 0 {
 		v.RateTcBws = a.slabOfDlRateTcBws().Grow(v.RateTcBws, n15)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			if v.BusName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BusName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrDevName:
 			if v.DevName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DevName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrPortIndex:
 			if v.PortIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortIndex.Set(d.U32())
+			continue
 		case AttrPortType:
 			if v.PortType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortType.Set(PortType(d.U16()))
+			continue
 		case AttrPortDesiredType:
 			if v.PortDesiredType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortDesiredType.Set(d.U16())
+			continue
 		case AttrPortNetdevIfindex:
 			if v.PortNetdevIfindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortNetdevIfindex.Set(d.U32())
+			continue
 		case AttrPortNetdevName:
 			if v.PortNetdevName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortNetdevName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrPortIbdevName:
 			if v.PortIbdevName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortIbdevName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrPortSplitCount:
 			if v.PortSplitCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortSplitCount.Set(d.U32())
+			continue
 		case AttrPortSplitGroup:
 			if v.PortSplitGroup.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortSplitGroup.Set(d.U32())
+			continue
 		case AttrSbIndex:
 			if v.SbIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbIndex.Set(d.U32())
+			continue
 		case AttrSbSize:
 			if v.SbSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbSize.Set(d.U32())
+			continue
 		case AttrSbIngressPoolCount:
 			if v.SbIngressPoolCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbIngressPoolCount.Set(d.U16())
+			continue
 		case AttrSbEgressPoolCount:
 			if v.SbEgressPoolCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbEgressPoolCount.Set(d.U16())
+			continue
 		case AttrSbIngressTcCount:
 			if v.SbIngressTcCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbIngressTcCount.Set(d.U16())
+			continue
 		case AttrSbEgressTcCount:
 			if v.SbEgressTcCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbEgressTcCount.Set(d.U16())
+			continue
 		case AttrSbPoolIndex:
 			if v.SbPoolIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbPoolIndex.Set(d.U16())
+			continue
 		case AttrSbPoolType:
 			if v.SbPoolType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbPoolType.Set(SbPoolType(d.U8()))
+			continue
 		case AttrSbPoolSize:
 			if v.SbPoolSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbPoolSize.Set(d.U32())
+			continue
 		case AttrSbPoolThresholdType:
 			if v.SbPoolThresholdType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbPoolThresholdType.Set(SbThresholdType(d.U8()))
+			continue
 		case AttrSbThreshold:
 			if v.SbThreshold.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbThreshold.Set(d.U32())
+			continue
 		case AttrSbTcIndex:
 			if v.SbTcIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbTcIndex.Set(d.U16())
+			continue
 		case AttrSbOccCur:
 			if v.SbOccCur.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbOccCur.Set(d.U32())
+			continue
 		case AttrSbOccMax:
 			if v.SbOccMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbOccMax.Set(d.U32())
+			continue
 		case AttrEswitchMode:
 			if v.EswitchMode.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EswitchMode.Set(EswitchMode(d.U16()))
+			continue
 		case AttrEswitchInlineMode:
 			if v.EswitchInlineMode.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EswitchInlineMode.Set(EswitchInlineMode(d.U8()))
+			continue
 		case AttrDpipeTables:
 			if v.DpipeTables != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTables = a.slabOfDlDpipeTables().New()
-			nd := d.Nested()
-			v.DpipeTables.decode(&nd, a)
+			v.DpipeTables.decodeNest(d, a)
+			continue
 		case AttrDpipeTable:
 			v.DpipeTable = append(v.DpipeTable, DlDpipeTable{})
 			nd := d.Nested()
 			v.DpipeTable[len(v.DpipeTable)-1].decode(&nd, a)
+			continue
 		case AttrDpipeTableName:
 			if v.DpipeTableName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrDpipeTableSize:
 			if v.DpipeTableSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableSize.Set(d.U64())
+			continue
 		case AttrDpipeTableMatches:
 			if v.DpipeTableMatches != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableMatches = a.slabOfDlDpipeTableMatches().New()
-			nd := d.Nested()
-			v.DpipeTableMatches.decode(&nd, a)
+			v.DpipeTableMatches.decodeNest(d, a)
+			continue
 		case AttrDpipeTableActions:
 			if v.DpipeTableActions != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableActions = a.slabOfDlDpipeTableActions().New()
-			nd := d.Nested()
-			v.DpipeTableActions.decode(&nd, a)
+			v.DpipeTableActions.decodeNest(d, a)
+			continue
 		case AttrDpipeTableCountersEnabled:
 			if v.DpipeTableCountersEnabled.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableCountersEnabled.Set(d.U8())
+			continue
 		case AttrDpipeEntries:
 			if v.DpipeEntries != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeEntries = a.slabOfDlDpipeEntries().New()
-			nd := d.Nested()
-			v.DpipeEntries.decode(&nd, a)
+			v.DpipeEntries.decodeNest(d, a)
+			continue
 		case AttrDpipeEntry:
 			v.DpipeEntry = append(v.DpipeEntry, DlDpipeEntry{})
 			nd := d.Nested()
 			v.DpipeEntry[len(v.DpipeEntry)-1].decode(&nd, a)
+			continue
 		case AttrDpipeEntryIndex:
 			if v.DpipeEntryIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeEntryIndex.Set(d.U64())
+			continue
 		case AttrDpipeEntryMatchValues:
 			if v.DpipeEntryMatchValues != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeEntryMatchValues = a.slabOfDlDpipeEntryMatchValues().New()
-			nd := d.Nested()
-			v.DpipeEntryMatchValues.decode(&nd, a)
+			v.DpipeEntryMatchValues.decodeNest(d, a)
+			continue
 		case AttrDpipeEntryActionValues:
 			if v.DpipeEntryActionValues != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeEntryActionValues = a.slabOfDlDpipeEntryActionValues().New()
-			nd := d.Nested()
-			v.DpipeEntryActionValues.decode(&nd, a)
+			v.DpipeEntryActionValues.decodeNest(d, a)
+			continue
 		case AttrDpipeEntryCounter:
 			if v.DpipeEntryCounter.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeEntryCounter.Set(d.U64())
+			continue
 		case AttrDpipeMatch:
 			v.DpipeMatch = append(v.DpipeMatch, DlDpipeMatch{})
 			nd := d.Nested()
 			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd, a)
+			continue
 		case AttrDpipeMatchValue:
 			v.DpipeMatchValue = append(v.DpipeMatchValue, DlDpipeMatchValue{})
 			nd := d.Nested()
 			v.DpipeMatchValue[len(v.DpipeMatchValue)-1].decode(&nd, a)
+			continue
 		case AttrDpipeMatchType:
 			if v.DpipeMatchType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeMatchType.Set(DpipeMatchType(d.U32()))
+			continue
 		case AttrDpipeAction:
 			v.DpipeAction = append(v.DpipeAction, DlDpipeAction{})
 			nd := d.Nested()
 			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd, a)
+			continue
 		case AttrDpipeActionValue:
 			v.DpipeActionValue = append(v.DpipeActionValue, DlDpipeActionValue{})
 			nd := d.Nested()
 			v.DpipeActionValue[len(v.DpipeActionValue)-1].decode(&nd, a)
+			continue
 		case AttrDpipeActionType:
 			if v.DpipeActionType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeActionType.Set(DpipeActionType(d.U32()))
+			continue
 		case AttrDpipeValue:
 			if v.DpipeValue != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeValue = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrDpipeValueMask:
 			if v.DpipeValueMask != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeValueMask = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrDpipeValueMapping:
 			if v.DpipeValueMapping.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeValueMapping.Set(d.U32())
+			continue
 		case AttrDpipeHeaders:
 			if v.DpipeHeaders != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaders = a.slabOfDlDpipeHeaders().New()
-			nd := d.Nested()
-			v.DpipeHeaders.decode(&nd, a)
+			v.DpipeHeaders.decodeNest(d, a)
+			continue
 		case AttrDpipeHeader:
 			v.DpipeHeader = append(v.DpipeHeader, DlDpipeHeader{})
 			nd := d.Nested()
 			v.DpipeHeader[len(v.DpipeHeader)-1].decode(&nd, a)
+			continue
 		case AttrDpipeHeaderName:
 			if v.DpipeHeaderName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrDpipeHeaderID:
 			if v.DpipeHeaderID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
+			continue
 		case AttrDpipeHeaderFields:
 			if v.DpipeHeaderFields != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderFields = a.slabOfDlDpipeHeaderFields().New()
-			nd := d.Nested()
-			v.DpipeHeaderFields.decode(&nd, a)
+			v.DpipeHeaderFields.decodeNest(d, a)
+			continue
 		case AttrDpipeHeaderGlobal:
 			if v.DpipeHeaderGlobal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderGlobal.Set(d.U8())
+			continue
 		case AttrDpipeHeaderIndex:
 			if v.DpipeHeaderIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderIndex.Set(d.U32())
+			continue
 		case AttrDpipeField:
 			v.DpipeField = append(v.DpipeField, DlDpipeField{})
 			nd := d.Nested()
 			v.DpipeField[len(v.DpipeField)-1].decode(&nd, a)
+			continue
 		case AttrDpipeFieldName:
 			if v.DpipeFieldName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeFieldName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrDpipeFieldID:
 			if v.DpipeFieldID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeFieldID.Set(d.U32())
+			continue
 		case AttrDpipeFieldBitwidth:
 			if v.DpipeFieldBitwidth.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeFieldBitwidth.Set(d.U32())
+			continue
 		case AttrDpipeFieldMappingType:
 			if v.DpipeFieldMappingType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeFieldMappingType.Set(DpipeFieldMappingType(d.U32()))
+			continue
 		case AttrEswitchEncapMode:
 			if v.EswitchEncapMode.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EswitchEncapMode.Set(EswitchEncapMode(d.U8()))
+			continue
 		case AttrResourceList:
 			if v.ResourceList != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceList = a.slabOfDlResourceList().New()
-			nd := d.Nested()
-			v.ResourceList.decode(&nd, a)
+			v.ResourceList.decodeNest(d, a)
+			continue
 		case AttrResource:
 			v.Resource = append(v.Resource, DlResource{})
 			nd := d.Nested()
 			v.Resource[len(v.Resource)-1].decode(&nd, a)
+			continue
 		case AttrResourceName:
 			if v.ResourceName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrResourceID:
 			if v.ResourceID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceID.Set(d.U64())
+			continue
 		case AttrResourceSize:
 			if v.ResourceSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSize.Set(d.U64())
+			continue
 		case AttrResourceSizeNew:
 			if v.ResourceSizeNew.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSizeNew.Set(d.U64())
+			continue
 		case AttrResourceSizeValid:
 			if v.ResourceSizeValid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSizeValid.Set(d.U8())
+			continue
 		case AttrResourceSizeMin:
 			if v.ResourceSizeMin.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSizeMin.Set(d.U64())
+			continue
 		case AttrResourceSizeMax:
 			if v.ResourceSizeMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSizeMax.Set(d.U64())
+			continue
 		case AttrResourceSizeGran:
 			if v.ResourceSizeGran.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSizeGran.Set(d.U64())
+			continue
 		case AttrResourceUnit:
 			if v.ResourceUnit.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceUnit.Set(ResourceUnit(d.U8()))
+			continue
 		case AttrResourceOcc:
 			if v.ResourceOcc.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceOcc.Set(d.U64())
+			continue
 		case AttrDpipeTableResourceID:
 			if v.DpipeTableResourceID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableResourceID.Set(d.U64())
+			continue
 		case AttrDpipeTableResourceUnits:
 			if v.DpipeTableResourceUnits.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableResourceUnits.Set(d.U64())
+			continue
 		case AttrPortFlavour:
 			if v.PortFlavour.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortFlavour.Set(PortFlavour(d.U16()))
+			continue
 		case AttrPortNumber:
 			if v.PortNumber.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortNumber.Set(d.U32())
+			continue
 		case AttrPortSplitSubportNumber:
 			if v.PortSplitSubportNumber.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortSplitSubportNumber.Set(d.U32())
+			continue
 		case AttrParam:
 			if v.Param != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Param = a.slabOfDlParam().New()
-			nd := d.Nested()
-			v.Param.decode(&nd, a)
+			v.Param.decodeNest(d, a)
+			continue
 		case AttrParamName:
 			if v.ParamName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParamName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrParamGeneric:
 			if v.ParamGeneric {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParamGeneric = d.Flag()
+			continue
 		case AttrParamType:
 			if v.ParamType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParamType.Set(VarAttrType(d.U8()))
+			continue
 		case AttrParamValueCmode:
 			if v.ParamValueCmode.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParamValueCmode.Set(ParamCmode(d.U8()))
+			continue
 		case AttrRegionName:
 			if v.RegionName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrRegionSize:
 			if v.RegionSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionSize.Set(d.U64())
+			continue
 		case AttrRegionSnapshots:
 			if v.RegionSnapshots != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionSnapshots = a.slabOfDlRegionSnapshots().New()
-			nd := d.Nested()
-			v.RegionSnapshots.decode(&nd, a)
+			v.RegionSnapshots.decodeNest(d, a)
+			continue
 		case AttrRegionSnapshot:
 			if v.RegionSnapshot != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionSnapshot = a.slabOfDlRegionSnapshot().New()
-			nd := d.Nested()
-			v.RegionSnapshot.decode(&nd, a)
+			v.RegionSnapshot.decodeNest(d, a)
+			continue
 		case AttrRegionSnapshotID:
 			if v.RegionSnapshotID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionSnapshotID.Set(d.U32())
+			continue
 		case AttrRegionChunks:
 			if v.RegionChunks != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionChunks = a.slabOfDlRegionChunks().New()
-			nd := d.Nested()
-			v.RegionChunks.decode(&nd, a)
+			v.RegionChunks.decodeNest(d, a)
+			continue
 		case AttrRegionChunk:
 			if v.RegionChunk != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionChunk = a.slabOfDlRegionChunk().New()
-			nd := d.Nested()
-			v.RegionChunk.decode(&nd, a)
+			v.RegionChunk.decodeNest(d, a)
+			continue
 		case AttrRegionChunkData:
 			if v.RegionChunkData != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionChunkData = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrRegionChunkAddr:
 			if v.RegionChunkAddr.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionChunkAddr.Set(d.U64())
+			continue
 		case AttrRegionChunkLen:
 			if v.RegionChunkLen.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionChunkLen.Set(d.U64())
+			continue
 		case AttrInfoDriverName:
 			if v.InfoDriverName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InfoDriverName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrInfoSerialNumber:
 			if v.InfoSerialNumber.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InfoSerialNumber.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrInfoVersionFixed:
 			v.InfoVersionFixed = append(v.InfoVersionFixed, DlInfoVersion{})
 			nd := d.Nested()
 			v.InfoVersionFixed[len(v.InfoVersionFixed)-1].decode(&nd, a)
+			continue
 		case AttrInfoVersionRunning:
 			v.InfoVersionRunning = append(v.InfoVersionRunning, DlInfoVersion{})
 			nd := d.Nested()
 			v.InfoVersionRunning[len(v.InfoVersionRunning)-1].decode(&nd, a)
+			continue
 		case AttrInfoVersionStored:
 			v.InfoVersionStored = append(v.InfoVersionStored, DlInfoVersion{})
 			nd := d.Nested()
 			v.InfoVersionStored[len(v.InfoVersionStored)-1].decode(&nd, a)
+			continue
 		case AttrInfoVersionName:
 			if v.InfoVersionName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InfoVersionName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrInfoVersionValue:
 			if v.InfoVersionValue.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InfoVersionValue.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrSbPoolCellSize:
 			if v.SbPoolCellSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SbPoolCellSize.Set(d.U32())
+			continue
 		case AttrFmsg:
 			if v.Fmsg != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Fmsg = a.slabOfDlFmsg().New()
-			nd := d.Nested()
-			v.Fmsg.decode(&nd, a)
+			v.Fmsg.decodeNest(d, a)
+			continue
 		case AttrFmsgObjNestStart:
 			if v.FmsgObjNestStart {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgObjNestStart = d.Flag()
+			continue
 		case AttrFmsgPairNestStart:
 			if v.FmsgPairNestStart {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgPairNestStart = d.Flag()
+			continue
 		case AttrFmsgArrNestStart:
 			if v.FmsgArrNestStart {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgArrNestStart = d.Flag()
+			continue
 		case AttrFmsgNestEnd:
 			if v.FmsgNestEnd {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgNestEnd = d.Flag()
+			continue
 		case AttrFmsgObjName:
 			if v.FmsgObjName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgObjName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrFmsgObjValueType:
 			if v.FmsgObjValueType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgObjValueType.Set(VarAttrType(d.U8()))
+			continue
 		case AttrHealthReporter:
 			if v.HealthReporter != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporter = a.slabOfDlHealthReporter().New()
-			nd := d.Nested()
-			v.HealthReporter.decode(&nd, a)
+			v.HealthReporter.decodeNest(d, a)
+			continue
 		case AttrHealthReporterName:
 			if v.HealthReporterName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrHealthReporterState:
 			if v.HealthReporterState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterState.Set(d.U8())
+			continue
 		case AttrHealthReporterErrCount:
 			if v.HealthReporterErrCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterErrCount.Set(d.U64())
+			continue
 		case AttrHealthReporterRecoverCount:
 			if v.HealthReporterRecoverCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterRecoverCount.Set(d.U64())
+			continue
 		case AttrHealthReporterDumpTs:
 			if v.HealthReporterDumpTs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterDumpTs.Set(d.U64())
+			continue
 		case AttrHealthReporterGracefulPeriod:
 			if v.HealthReporterGracefulPeriod.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterGracefulPeriod.Set(d.U64())
+			continue
 		case AttrHealthReporterAutoRecover:
 			if v.HealthReporterAutoRecover.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterAutoRecover.Set(d.U8())
+			continue
 		case AttrFlashUpdateFileName:
 			if v.FlashUpdateFileName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FlashUpdateFileName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrFlashUpdateComponent:
 			if v.FlashUpdateComponent.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FlashUpdateComponent.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrFlashUpdateStatusMsg:
 			if v.FlashUpdateStatusMsg.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FlashUpdateStatusMsg.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrFlashUpdateStatusDone:
 			if v.FlashUpdateStatusDone.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FlashUpdateStatusDone.Set(d.U64())
+			continue
 		case AttrFlashUpdateStatusTotal:
 			if v.FlashUpdateStatusTotal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FlashUpdateStatusTotal.Set(d.U64())
+			continue
 		case AttrPortPciPfNumber:
 			if v.PortPciPfNumber.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortPciPfNumber.Set(d.U16())
+			continue
 		case AttrPortPciVfNumber:
 			if v.PortPciVfNumber.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortPciVfNumber.Set(d.U16())
+			continue
 		case AttrStats:
 			if v.Stats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Stats = a.slabOfDlAttrStats().New()
-			nd := d.Nested()
-			v.Stats.decode(&nd, a)
+			v.Stats.decodeNest(d, a)
+			continue
 		case AttrTrapName:
 			if v.TrapName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrTrapAction:
 			if v.TrapAction.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapAction.Set(TrapAction(d.U8()))
+			continue
 		case AttrTrapType:
 			if v.TrapType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapType.Set(TrapType(d.U8()))
+			continue
 		case AttrTrapGeneric:
 			if v.TrapGeneric {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapGeneric = d.Flag()
+			continue
 		case AttrTrapMetadata:
 			if v.TrapMetadata != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapMetadata = a.slabOfDlTrapMetadata().New()
-			nd := d.Nested()
-			v.TrapMetadata.decode(&nd, a)
+			v.TrapMetadata.decodeNest(d, a)
+			continue
 		case AttrTrapGroupName:
 			if v.TrapGroupName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapGroupName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrReloadFailed:
 			if v.ReloadFailed.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadFailed.Set(d.U8())
+			continue
 		case AttrHealthReporterDumpTsNs:
 			if v.HealthReporterDumpTsNs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterDumpTsNs.Set(d.U64())
+			continue
 		case AttrNetnsFd:
 			if v.NetnsFd.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NetnsFd.Set(d.U32())
+			continue
 		case AttrNetnsPID:
 			if v.NetnsPID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NetnsPID.Set(d.U32())
+			continue
 		case AttrNetnsID:
 			if v.NetnsID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NetnsID.Set(d.U32())
+			continue
 		case AttrHealthReporterAutoDump:
 			if v.HealthReporterAutoDump.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterAutoDump.Set(d.U8())
+			continue
 		case AttrTrapPolicerID:
 			if v.TrapPolicerID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapPolicerID.Set(d.U32())
+			continue
 		case AttrTrapPolicerRate:
 			if v.TrapPolicerRate.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapPolicerRate.Set(d.U64())
+			continue
 		case AttrTrapPolicerBurst:
 			if v.TrapPolicerBurst.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapPolicerBurst.Set(d.U64())
+			continue
 		case AttrPortFunction:
 			if v.PortFunction != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortFunction = a.slabOfDlPortFunction().New()
-			nd := d.Nested()
-			v.PortFunction.decode(&nd, a)
+			v.PortFunction.decodeNest(d, a)
+			continue
 		case AttrInfoBoardSerialNumber:
 			if v.InfoBoardSerialNumber.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InfoBoardSerialNumber.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrPortLanes:
 			if v.PortLanes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortLanes.Set(d.U32())
+			continue
 		case AttrPortSplittable:
 			if v.PortSplittable.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortSplittable.Set(d.U8())
+			continue
 		case AttrPortExternal:
 			if v.PortExternal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortExternal.Set(d.U8())
+			continue
 		case AttrPortControllerNumber:
 			if v.PortControllerNumber.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortControllerNumber.Set(d.U32())
+			continue
 		case AttrFlashUpdateStatusTimeout:
 			if v.FlashUpdateStatusTimeout.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FlashUpdateStatusTimeout.Set(d.U64())
+			continue
 		case AttrFlashUpdateOverwriteMask:
 			if v.FlashUpdateOverwriteMask.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FlashUpdateOverwriteMask.Set(d.Bitfield32())
+			continue
 		case AttrReloadAction:
 			if v.ReloadAction.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadAction.Set(ReloadAction(d.U8()))
+			continue
 		case AttrReloadActionsPerformed:
 			if v.ReloadActionsPerformed.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadActionsPerformed.Set(d.Bitfield32())
+			continue
 		case AttrReloadLimits:
 			if v.ReloadLimits.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadLimits.Set(d.Bitfield32())
+			continue
 		case AttrDevStats:
 			if v.DevStats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DevStats = a.slabOfDlDevStats().New()
-			nd := d.Nested()
-			v.DevStats.decode(&nd, a)
+			v.DevStats.decodeNest(d, a)
+			continue
 		case AttrReloadStats:
 			if v.ReloadStats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadStats = a.slabOfDlReloadStats().New()
-			nd := d.Nested()
-			v.ReloadStats.decode(&nd, a)
+			v.ReloadStats.decodeNest(d, a)
+			continue
 		case AttrReloadStatsEntry:
 			v.ReloadStatsEntry = append(v.ReloadStatsEntry, DlReloadStatsEntry{})
 			nd := d.Nested()
 			v.ReloadStatsEntry[len(v.ReloadStatsEntry)-1].decode(&nd, a)
+			continue
 		case AttrReloadStatsLimit:
 			if v.ReloadStatsLimit.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadStatsLimit.Set(d.U8())
+			continue
 		case AttrReloadStatsValue:
 			if v.ReloadStatsValue.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadStatsValue.Set(d.U32())
+			continue
 		case AttrRemoteReloadStats:
 			if v.RemoteReloadStats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteReloadStats = a.slabOfDlReloadStats().New()
-			nd := d.Nested()
-			v.RemoteReloadStats.decode(&nd, a)
+			v.RemoteReloadStats.decodeNest(d, a)
+			continue
 		case AttrReloadActionInfo:
 			v.ReloadActionInfo = append(v.ReloadActionInfo, DlReloadActInfo{})
 			nd := d.Nested()
 			v.ReloadActionInfo[len(v.ReloadActionInfo)-1].decode(&nd, a)
+			continue
 		case AttrReloadActionStats:
 			v.ReloadActionStats = append(v.ReloadActionStats, DlReloadActStats{})
 			nd := d.Nested()
 			v.ReloadActionStats[len(v.ReloadActionStats)-1].decode(&nd, a)
+			continue
 		case AttrPortPciSfNumber:
 			if v.PortPciSfNumber.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortPciSfNumber.Set(d.U32())
+			continue
 		case AttrRateType:
 			if v.RateType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RateType.Set(RateType(d.U16()))
+			continue
 		case AttrRateTxShare:
 			if v.RateTxShare.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RateTxShare.Set(d.U64())
+			continue
 		case AttrRateTxMax:
 			if v.RateTxMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RateTxMax.Set(d.U64())
+			continue
 		case AttrRateNodeName:
 			if v.RateNodeName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RateNodeName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrRateParentNodeName:
 			if v.RateParentNodeName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RateParentNodeName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrRegionMaxSnapshots:
 			if v.RegionMaxSnapshots.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionMaxSnapshots.Set(d.U32())
+			continue
 		case AttrLinecardIndex:
 			if v.LinecardIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LinecardIndex.Set(d.U32())
+			continue
 		case AttrLinecardState:
 			if v.LinecardState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LinecardState.Set(d.U8())
+			continue
 		case AttrLinecardType:
 			if v.LinecardType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LinecardType.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrLinecardSupportedTypes:
 			if v.LinecardSupportedTypes != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LinecardSupportedTypes = a.slabOfDlLinecardSupportedTypes().New()
-			nd := d.Nested()
-			v.LinecardSupportedTypes.decode(&nd, a)
+			v.LinecardSupportedTypes.decodeNest(d, a)
+			continue
 		case AttrSelftests:
 			if v.Selftests != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Selftests = a.slabOfDlSelftestID().New()
-			nd := d.Nested()
-			v.Selftests.decode(&nd, a)
+			v.Selftests.decodeNest(d, a)
+			continue
 		case AttrRateTxPriority:
 			if v.RateTxPriority.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RateTxPriority.Set(d.U32())
+			continue
 		case AttrRateTxWeight:
 			if v.RateTxWeight.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RateTxWeight.Set(d.U32())
+			continue
 		case AttrRegionDirect:
 			if v.RegionDirect {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionDirect = d.Flag()
+			continue
 		case AttrRateTcBws:
 			v.RateTcBws = append(v.RateTcBws, DlRateTcBws{})
 			nd := d.Nested()
 			v.RateTcBws[len(v.RateTcBws)-1].decode(&nd, a)
+			continue
 		case AttrHealthReporterBurstPeriod:
 			if v.HealthReporterBurstPeriod.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterBurstPeriod.Set(d.U64())
+			continue
 		case AttrParamResetDefault:
 			if v.ParamResetDefault {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParamResetDefault = d.Flag()
+			continue
 		case AttrIndex:
 			if v.Index.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Index.Set(d.Uint())
+			continue
 		case AttrResourceScopeMask:
 			if v.ResourceScopeMask.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceScopeMask.Set(ResourceScopeMask(d.U32()))
+			continue
 		case AttrParentDev:
 			if v.ParentDev != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParentDev = a.slabOfDlParentDev().New()
-			nd := d.Nested()
-			v.ParentDev.decode(&nd, a)
+			v.ParentDev.decodeNest(d, a)
+			continue
 		case AttrPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2426,28 +2601,32 @@ func (v *DlDevStats) UnmarshalAttrs(b []byte) error {
 
 func (v *DlDevStats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrReloadStats:
 			if v.ReloadStats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadStats = a.slabOfDlReloadStats().New()
-			nd := d.Nested()
-			v.ReloadStats.decode(&nd, a)
+			v.ReloadStats.decodeNest(d, a)
+			continue
 		case AttrRemoteReloadStats:
 			if v.RemoteReloadStats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteReloadStats = a.slabOfDlReloadStats().New()
-			nd := d.Nested()
-			v.RemoteReloadStats.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.RemoteReloadStats.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlDevStats.
+func (v *DlDevStats) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-reload-stats from b into v,
@@ -2475,16 +2654,23 @@ func (v *DlReloadStats) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.ReloadActionInfo = a.slabOfDlReloadActInfo().Grow(v.ReloadActionInfo, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrReloadActionInfo:
 			v.ReloadActionInfo = append(v.ReloadActionInfo, DlReloadActInfo{})
 			nd := d.Nested()
 			v.ReloadActionInfo[len(v.ReloadActionInfo)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlReloadStats.
+func (v *DlReloadStats) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-reload-act-info from b into v,
@@ -2512,21 +2698,21 @@ func (v *DlReloadActInfo) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.ReloadActionStats = a.slabOfDlReloadActStats().Grow(v.ReloadActionStats, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrReloadAction:
 			if v.ReloadAction.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadAction.Set(ReloadAction(d.U8()))
+			continue
 		case AttrReloadActionStats:
 			v.ReloadActionStats = append(v.ReloadActionStats, DlReloadActStats{})
 			nd := d.Nested()
 			v.ReloadActionStats[len(v.ReloadActionStats)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2555,15 +2741,15 @@ func (v *DlReloadActStats) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.ReloadStatsEntry = a.slabOfDlReloadStatsEntry().Grow(v.ReloadStatsEntry, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrReloadStatsEntry:
 			v.ReloadStatsEntry = append(v.ReloadStatsEntry, DlReloadStatsEntry{})
 			nd := d.Nested()
 			v.ReloadStatsEntry[len(v.ReloadStatsEntry)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2581,23 +2767,22 @@ func (v *DlReloadStatsEntry) UnmarshalAttrs(b []byte) error {
 
 func (v *DlReloadStatsEntry) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrReloadStatsLimit:
 			if v.ReloadStatsLimit.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadStatsLimit.Set(d.U8())
+			continue
 		case AttrReloadStatsValue:
 			if v.ReloadStatsValue.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReloadStatsValue.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2615,23 +2800,22 @@ func (v *DlInfoVersion) UnmarshalAttrs(b []byte) error {
 
 func (v *DlInfoVersion) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrInfoVersionName:
 			if v.InfoVersionName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InfoVersionName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrInfoVersionValue:
 			if v.InfoVersionValue.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InfoVersionValue.Set(a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2649,36 +2833,42 @@ func (v *DlPortFunction) UnmarshalAttrs(b []byte) error {
 
 func (v *DlPortFunction) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDlPortFunction)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPortFnHwAddr:
 			if v.HwAddr != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HwAddr = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrPortFnState:
 			if v.State.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.State.Set(PortFnState(d.U8()))
+			continue
 		case AttrPortFnOpstate:
 			if v.Opstate.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Opstate.Set(PortFnOpstate(d.U8()))
+			continue
 		case AttrPortFnCaps:
 			if v.Caps.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Caps.Set(d.Bitfield32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlPortFunction.
+func (v *DlPortFunction) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-tables from b into v,
@@ -2706,16 +2896,23 @@ func (v *DlDpipeTables) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.DpipeTable = a.slabOfDlDpipeTable().Grow(v.DpipeTable, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeTable:
 			v.DpipeTable = append(v.DpipeTable, DlDpipeTable{})
 			nd := d.Nested()
 			v.DpipeTable[len(v.DpipeTable)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlDpipeTables.
+func (v *DlDpipeTables) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-table from b into v,
@@ -2732,57 +2929,54 @@ func (v *DlDpipeTable) UnmarshalAttrs(b []byte) error {
 
 func (v *DlDpipeTable) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeTableName:
 			if v.DpipeTableName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrDpipeTableSize:
 			if v.DpipeTableSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableSize.Set(d.U64())
+			continue
 		case AttrDpipeTableMatches:
 			if v.DpipeTableMatches != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableMatches = a.slabOfDlDpipeTableMatches().New()
-			nd := d.Nested()
-			v.DpipeTableMatches.decode(&nd, a)
+			v.DpipeTableMatches.decodeNest(d, a)
+			continue
 		case AttrDpipeTableActions:
 			if v.DpipeTableActions != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableActions = a.slabOfDlDpipeTableActions().New()
-			nd := d.Nested()
-			v.DpipeTableActions.decode(&nd, a)
+			v.DpipeTableActions.decodeNest(d, a)
+			continue
 		case AttrDpipeTableCountersEnabled:
 			if v.DpipeTableCountersEnabled.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableCountersEnabled.Set(d.U8())
+			continue
 		case AttrDpipeTableResourceID:
 			if v.DpipeTableResourceID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableResourceID.Set(d.U64())
+			continue
 		case AttrDpipeTableResourceUnits:
 			if v.DpipeTableResourceUnits.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeTableResourceUnits.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2811,16 +3005,23 @@ func (v *DlDpipeTableMatches) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.DpipeMatch = a.slabOfDlDpipeMatch().Grow(v.DpipeMatch, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeMatch:
 			v.DpipeMatch = append(v.DpipeMatch, DlDpipeMatch{})
 			nd := d.Nested()
 			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlDpipeTableMatches.
+func (v *DlDpipeTableMatches) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-table-actions from b into v,
@@ -2848,16 +3049,23 @@ func (v *DlDpipeTableActions) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.DpipeAction = a.slabOfDlDpipeAction().Grow(v.DpipeAction, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeAction:
 			v.DpipeAction = append(v.DpipeAction, DlDpipeAction{})
 			nd := d.Nested()
 			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlDpipeTableActions.
+func (v *DlDpipeTableActions) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-entries from b into v,
@@ -2885,16 +3093,23 @@ func (v *DlDpipeEntries) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.DpipeEntry = a.slabOfDlDpipeEntry().Grow(v.DpipeEntry, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeEntry:
 			v.DpipeEntry = append(v.DpipeEntry, DlDpipeEntry{})
 			nd := d.Nested()
 			v.DpipeEntry[len(v.DpipeEntry)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlDpipeEntries.
+func (v *DlDpipeEntries) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-entry from b into v,
@@ -2911,39 +3126,36 @@ func (v *DlDpipeEntry) UnmarshalAttrs(b []byte) error {
 
 func (v *DlDpipeEntry) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeEntryIndex:
 			if v.DpipeEntryIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeEntryIndex.Set(d.U64())
+			continue
 		case AttrDpipeEntryMatchValues:
 			if v.DpipeEntryMatchValues != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeEntryMatchValues = a.slabOfDlDpipeEntryMatchValues().New()
-			nd := d.Nested()
-			v.DpipeEntryMatchValues.decode(&nd, a)
+			v.DpipeEntryMatchValues.decodeNest(d, a)
+			continue
 		case AttrDpipeEntryActionValues:
 			if v.DpipeEntryActionValues != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeEntryActionValues = a.slabOfDlDpipeEntryActionValues().New()
-			nd := d.Nested()
-			v.DpipeEntryActionValues.decode(&nd, a)
+			v.DpipeEntryActionValues.decodeNest(d, a)
+			continue
 		case AttrDpipeEntryCounter:
 			if v.DpipeEntryCounter.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeEntryCounter.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2972,16 +3184,23 @@ func (v *DlDpipeEntryMatchValues) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.DpipeMatchValue = a.slabOfDlDpipeMatchValue().Grow(v.DpipeMatchValue, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeMatchValue:
 			v.DpipeMatchValue = append(v.DpipeMatchValue, DlDpipeMatchValue{})
 			nd := d.Nested()
 			v.DpipeMatchValue[len(v.DpipeMatchValue)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlDpipeEntryMatchValues.
+func (v *DlDpipeEntryMatchValues) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-entry-action-values from b into v,
@@ -3009,16 +3228,23 @@ func (v *DlDpipeEntryActionValues) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.DpipeActionValue = a.slabOfDlDpipeActionValue().Grow(v.DpipeActionValue, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeActionValue:
 			v.DpipeActionValue = append(v.DpipeActionValue, DlDpipeActionValue{})
 			nd := d.Nested()
 			v.DpipeActionValue[len(v.DpipeActionValue)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlDpipeEntryActionValues.
+func (v *DlDpipeEntryActionValues) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-match from b into v,
@@ -3035,41 +3261,40 @@ func (v *DlDpipeMatch) UnmarshalAttrs(b []byte) error {
 
 func (v *DlDpipeMatch) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeMatchType:
 			if v.DpipeMatchType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeMatchType.Set(DpipeMatchType(d.U32()))
+			continue
 		case AttrDpipeHeaderID:
 			if v.DpipeHeaderID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
+			continue
 		case AttrDpipeHeaderGlobal:
 			if v.DpipeHeaderGlobal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderGlobal.Set(d.U8())
+			continue
 		case AttrDpipeHeaderIndex:
 			if v.DpipeHeaderIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderIndex.Set(d.U32())
+			continue
 		case AttrDpipeFieldID:
 			if v.DpipeFieldID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeFieldID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3098,33 +3323,33 @@ func (v *DlDpipeMatchValue) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.DpipeMatch = a.slabOfDlDpipeMatch().Grow(v.DpipeMatch, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeMatch:
 			v.DpipeMatch = append(v.DpipeMatch, DlDpipeMatch{})
 			nd := d.Nested()
 			v.DpipeMatch[len(v.DpipeMatch)-1].decode(&nd, a)
+			continue
 		case AttrDpipeValue:
 			if v.DpipeValue != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeValue = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrDpipeValueMask:
 			if v.DpipeValueMask != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeValueMask = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrDpipeValueMapping:
 			if v.DpipeValueMapping.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeValueMapping.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3142,41 +3367,40 @@ func (v *DlDpipeAction) UnmarshalAttrs(b []byte) error {
 
 func (v *DlDpipeAction) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeActionType:
 			if v.DpipeActionType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeActionType.Set(DpipeActionType(d.U32()))
+			continue
 		case AttrDpipeHeaderID:
 			if v.DpipeHeaderID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
+			continue
 		case AttrDpipeHeaderGlobal:
 			if v.DpipeHeaderGlobal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderGlobal.Set(d.U8())
+			continue
 		case AttrDpipeHeaderIndex:
 			if v.DpipeHeaderIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderIndex.Set(d.U32())
+			continue
 		case AttrDpipeFieldID:
 			if v.DpipeFieldID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeFieldID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3205,33 +3429,33 @@ func (v *DlDpipeActionValue) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.DpipeAction = a.slabOfDlDpipeAction().Grow(v.DpipeAction, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeAction:
 			v.DpipeAction = append(v.DpipeAction, DlDpipeAction{})
 			nd := d.Nested()
 			v.DpipeAction[len(v.DpipeAction)-1].decode(&nd, a)
+			continue
 		case AttrDpipeValue:
 			if v.DpipeValue != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeValue = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrDpipeValueMask:
 			if v.DpipeValueMask != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeValueMask = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrDpipeValueMapping:
 			if v.DpipeValueMapping.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeValueMapping.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3260,16 +3484,23 @@ func (v *DlDpipeHeaders) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.DpipeHeader = a.slabOfDlDpipeHeader().Grow(v.DpipeHeader, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeHeader:
 			v.DpipeHeader = append(v.DpipeHeader, DlDpipeHeader{})
 			nd := d.Nested()
 			v.DpipeHeader[len(v.DpipeHeader)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlDpipeHeaders.
+func (v *DlDpipeHeaders) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-header from b into v,
@@ -3286,37 +3517,35 @@ func (v *DlDpipeHeader) UnmarshalAttrs(b []byte) error {
 
 func (v *DlDpipeHeader) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeHeaderName:
 			if v.DpipeHeaderName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrDpipeHeaderID:
 			if v.DpipeHeaderID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderID.Set(DpipeHeaderID(d.U32()))
+			continue
 		case AttrDpipeHeaderGlobal:
 			if v.DpipeHeaderGlobal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderGlobal.Set(d.U8())
+			continue
 		case AttrDpipeHeaderFields:
 			if v.DpipeHeaderFields != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeHeaderFields = a.slabOfDlDpipeHeaderFields().New()
-			nd := d.Nested()
-			v.DpipeHeaderFields.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.DpipeHeaderFields.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3345,16 +3574,23 @@ func (v *DlDpipeHeaderFields) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.DpipeField = a.slabOfDlDpipeField().Grow(v.DpipeField, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeField:
 			v.DpipeField = append(v.DpipeField, DlDpipeField{})
 			nd := d.Nested()
 			v.DpipeField[len(v.DpipeField)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlDpipeHeaderFields.
+func (v *DlDpipeHeaderFields) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-field from b into v,
@@ -3371,35 +3607,34 @@ func (v *DlDpipeField) UnmarshalAttrs(b []byte) error {
 
 func (v *DlDpipeField) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpipeFieldName:
 			if v.DpipeFieldName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeFieldName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrDpipeFieldID:
 			if v.DpipeFieldID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeFieldID.Set(d.U32())
+			continue
 		case AttrDpipeFieldBitwidth:
 			if v.DpipeFieldBitwidth.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeFieldBitwidth.Set(d.U32())
+			continue
 		case AttrDpipeFieldMappingType:
 			if v.DpipeFieldMappingType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpipeFieldMappingType.Set(DpipeFieldMappingType(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3417,71 +3652,70 @@ func (v *DlResource) UnmarshalAttrs(b []byte) error {
 
 func (v *DlResource) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrResourceName:
 			if v.ResourceName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrResourceID:
 			if v.ResourceID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceID.Set(d.U64())
+			continue
 		case AttrResourceSize:
 			if v.ResourceSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSize.Set(d.U64())
+			continue
 		case AttrResourceSizeNew:
 			if v.ResourceSizeNew.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSizeNew.Set(d.U64())
+			continue
 		case AttrResourceSizeValid:
 			if v.ResourceSizeValid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSizeValid.Set(d.U8())
+			continue
 		case AttrResourceSizeMin:
 			if v.ResourceSizeMin.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSizeMin.Set(d.U64())
+			continue
 		case AttrResourceSizeMax:
 			if v.ResourceSizeMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSizeMax.Set(d.U64())
+			continue
 		case AttrResourceSizeGran:
 			if v.ResourceSizeGran.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceSizeGran.Set(d.U64())
+			continue
 		case AttrResourceUnit:
 			if v.ResourceUnit.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceUnit.Set(ResourceUnit(d.U8()))
+			continue
 		case AttrResourceOcc:
 			if v.ResourceOcc.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResourceOcc.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3510,16 +3744,23 @@ func (v *DlResourceList) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Resource = a.slabOfDlResource().Grow(v.Resource, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrResource:
 			v.Resource = append(v.Resource, DlResource{})
 			nd := d.Nested()
 			v.Resource[len(v.Resource)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlResourceList.
+func (v *DlResourceList) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-param from b into v,
@@ -3536,30 +3777,36 @@ func (v *DlParam) UnmarshalAttrs(b []byte) error {
 
 func (v *DlParam) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrParamName:
 			if v.ParamName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParamName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrParamGeneric:
 			if v.ParamGeneric {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParamGeneric = d.Flag()
+			continue
 		case AttrParamType:
 			if v.ParamType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParamType.Set(VarAttrType(d.U8()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlParam.
+func (v *DlParam) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-region-snapshots from b into v,
@@ -3576,20 +3823,25 @@ func (v *DlRegionSnapshots) UnmarshalAttrs(b []byte) error {
 
 func (v *DlRegionSnapshots) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRegionSnapshot:
 			if v.RegionSnapshot != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionSnapshot = a.slabOfDlRegionSnapshot().New()
-			nd := d.Nested()
-			v.RegionSnapshot.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.RegionSnapshot.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlRegionSnapshots.
+func (v *DlRegionSnapshots) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-region-snapshot from b into v,
@@ -3606,18 +3858,24 @@ func (v *DlRegionSnapshot) UnmarshalAttrs(b []byte) error {
 
 func (v *DlRegionSnapshot) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRegionSnapshotID:
 			if v.RegionSnapshotID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionSnapshotID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlRegionSnapshot.
+func (v *DlRegionSnapshot) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-region-chunks from b into v,
@@ -3634,20 +3892,25 @@ func (v *DlRegionChunks) UnmarshalAttrs(b []byte) error {
 
 func (v *DlRegionChunks) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRegionChunk:
 			if v.RegionChunk != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionChunk = a.slabOfDlRegionChunk().New()
-			nd := d.Nested()
-			v.RegionChunk.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.RegionChunk.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlRegionChunks.
+func (v *DlRegionChunks) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-region-chunk from b into v,
@@ -3664,24 +3927,30 @@ func (v *DlRegionChunk) UnmarshalAttrs(b []byte) error {
 
 func (v *DlRegionChunk) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRegionChunkData:
 			if v.RegionChunkData != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionChunkData = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrRegionChunkAddr:
 			if v.RegionChunkAddr.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegionChunkAddr.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlRegionChunk.
+func (v *DlRegionChunk) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-fmsg from b into v,
@@ -3698,42 +3967,48 @@ func (v *DlFmsg) UnmarshalAttrs(b []byte) error {
 
 func (v *DlFmsg) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFmsgObjNestStart:
 			if v.FmsgObjNestStart {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgObjNestStart = d.Flag()
+			continue
 		case AttrFmsgPairNestStart:
 			if v.FmsgPairNestStart {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgPairNestStart = d.Flag()
+			continue
 		case AttrFmsgArrNestStart:
 			if v.FmsgArrNestStart {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgArrNestStart = d.Flag()
+			continue
 		case AttrFmsgNestEnd:
 			if v.FmsgNestEnd {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgNestEnd = d.Flag()
+			continue
 		case AttrFmsgObjName:
 			if v.FmsgObjName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FmsgObjName.Set(a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlFmsg.
+func (v *DlFmsg) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-health-reporter from b into v,
@@ -3750,72 +4025,78 @@ func (v *DlHealthReporter) UnmarshalAttrs(b []byte) error {
 
 func (v *DlHealthReporter) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrHealthReporterName:
 			if v.HealthReporterName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrHealthReporterState:
 			if v.HealthReporterState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterState.Set(d.U8())
+			continue
 		case AttrHealthReporterErrCount:
 			if v.HealthReporterErrCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterErrCount.Set(d.U64())
+			continue
 		case AttrHealthReporterRecoverCount:
 			if v.HealthReporterRecoverCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterRecoverCount.Set(d.U64())
+			continue
 		case AttrHealthReporterGracefulPeriod:
 			if v.HealthReporterGracefulPeriod.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterGracefulPeriod.Set(d.U64())
+			continue
 		case AttrHealthReporterAutoRecover:
 			if v.HealthReporterAutoRecover.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterAutoRecover.Set(d.U8())
+			continue
 		case AttrHealthReporterDumpTs:
 			if v.HealthReporterDumpTs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterDumpTs.Set(d.U64())
+			continue
 		case AttrHealthReporterDumpTsNs:
 			if v.HealthReporterDumpTsNs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterDumpTsNs.Set(d.U64())
+			continue
 		case AttrHealthReporterAutoDump:
 			if v.HealthReporterAutoDump.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterAutoDump.Set(d.U8())
+			continue
 		case AttrHealthReporterBurstPeriod:
 			if v.HealthReporterBurstPeriod.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HealthReporterBurstPeriod.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlHealthReporter.
+func (v *DlHealthReporter) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-attr-stats from b into v,
@@ -3832,30 +4113,36 @@ func (v *DlAttrStats) UnmarshalAttrs(b []byte) error {
 
 func (v *DlAttrStats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDlAttrStats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStatsRxPackets:
 			if v.StatsRxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StatsRxPackets.Set(d.U64())
+			continue
 		case AttrStatsRxBytes:
 			if v.StatsRxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StatsRxBytes.Set(d.U64())
+			continue
 		case AttrStatsRxDropped:
 			if v.StatsRxDropped.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StatsRxDropped.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlAttrStats.
+func (v *DlAttrStats) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-trap-metadata from b into v,
@@ -3872,24 +4159,30 @@ func (v *DlTrapMetadata) UnmarshalAttrs(b []byte) error {
 
 func (v *DlTrapMetadata) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDlTrapMetadata)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTrapMetadataTypeInPort:
 			if v.TrapMetadataTypeInPort {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapMetadataTypeInPort = d.Flag()
+			continue
 		case AttrTrapMetadataTypeFaCookie:
 			if v.TrapMetadataTypeFaCookie {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TrapMetadataTypeFaCookie = d.Flag()
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlTrapMetadata.
+func (v *DlTrapMetadata) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-linecard-supported-types from b into v,
@@ -3906,18 +4199,24 @@ func (v *DlLinecardSupportedTypes) UnmarshalAttrs(b []byte) error {
 
 func (v *DlLinecardSupportedTypes) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinecardType:
 			if v.LinecardType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LinecardType.Set(a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlLinecardSupportedTypes.
+func (v *DlLinecardSupportedTypes) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-selftest-id from b into v,
@@ -3934,18 +4233,24 @@ func (v *DlSelftestID) UnmarshalAttrs(b []byte) error {
 
 func (v *DlSelftestID) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDlSelftestID)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrSelftestIDFlash:
 			if v.Flash {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Flash = d.Flag()
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlSelftestID.
+func (v *DlSelftestID) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dl-rate-tc-bws from b into v,
@@ -3962,23 +4267,22 @@ func (v *DlRateTcBws) UnmarshalAttrs(b []byte) error {
 
 func (v *DlRateTcBws) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDlRateTcBws)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRateTcIndex:
 			if v.Index.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Index.Set(d.U8())
+			continue
 		case AttrRateTcBw:
 			if v.Bw.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Bw.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3996,30 +4300,36 @@ func (v *DlParentDev) UnmarshalAttrs(b []byte) error {
 
 func (v *DlParentDev) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			if v.BusName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BusName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrDevName:
 			if v.DevName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DevName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrIndex:
 			if v.Index.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Index.Set(d.Uint())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DlParentDev.
+func (v *DlParentDev) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set devlink from b into v,
@@ -4036,7 +4346,7 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4062,7 +4372,7 @@ func (v *PortGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4090,7 +4400,7 @@ func (v *PortGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4116,7 +4426,7 @@ func (v *PortSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4130,8 +4440,7 @@ func (v *PortSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.PortFunction == nil {
 				v.PortFunction = a.slabOfDlPortFunction().New()
 			}
-			nd := d.Nested()
-			v.PortFunction.decode(&nd, a)
+			v.PortFunction.decodeNest(d, a)
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -4152,7 +4461,7 @@ func (v *PortNewRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortNewRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4188,7 +4497,7 @@ func (v *PortDelRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortDelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4216,7 +4525,7 @@ func (v *PortSplitRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortSplitRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4246,7 +4555,7 @@ func (v *PortUnsplitRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortUnsplitRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4274,7 +4583,7 @@ func (v *SbGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4302,7 +4611,7 @@ func (v *SbGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4328,7 +4637,7 @@ func (v *SbPoolGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbPoolGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4358,7 +4667,7 @@ func (v *SbPoolGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbPoolGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4384,7 +4693,7 @@ func (v *SbPoolSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbPoolSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4418,7 +4727,7 @@ func (v *SbPortPoolGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbPortPoolGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4450,7 +4759,7 @@ func (v *SbPortPoolGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbPortPoolGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4476,7 +4785,7 @@ func (v *SbPortPoolSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbPortPoolSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4510,7 +4819,7 @@ func (v *SbTcPoolBindGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbTcPoolBindGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4544,7 +4853,7 @@ func (v *SbTcPoolBindGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbTcPoolBindGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4570,7 +4879,7 @@ func (v *SbTcPoolBindSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbTcPoolBindSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4608,7 +4917,7 @@ func (v *SbOccSnapshotRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbOccSnapshotRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4636,7 +4945,7 @@ func (v *SbOccMaxClearRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SbOccMaxClearRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4664,7 +4973,7 @@ func (v *EswitchGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *EswitchGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4690,7 +4999,7 @@ func (v *EswitchSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *EswitchSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4722,7 +5031,7 @@ func (v *DpipeTableGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DpipeTableGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4750,7 +5059,7 @@ func (v *DpipeEntriesGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DpipeEntriesGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4778,7 +5087,7 @@ func (v *DpipeHeadersGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DpipeHeadersGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4804,7 +5113,7 @@ func (v *DpipeTableCountersSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DpipeTableCountersSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4834,7 +5143,7 @@ func (v *ResourceSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ResourceSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4864,7 +5173,7 @@ func (v *ResourceDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ResourceDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4892,7 +5201,7 @@ func (v *ResourceDumpDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ResourceDumpDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4920,7 +5229,7 @@ func (v *ReloadRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ReloadRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4956,7 +5265,7 @@ func (v *ParamGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ParamGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -4984,7 +5293,7 @@ func (v *ParamGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ParamGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5010,7 +5319,7 @@ func (v *ParamSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ParamSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5044,7 +5353,7 @@ func (v *RegionGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RegionGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5074,7 +5383,7 @@ func (v *RegionGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RegionGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5100,7 +5409,7 @@ func (v *RegionNewRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RegionNewRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5132,7 +5441,7 @@ func (v *RegionDelRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RegionDelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5164,7 +5473,7 @@ func (v *RegionReadDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RegionReadDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5202,7 +5511,7 @@ func (v *PortParamGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortParamGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5230,7 +5539,7 @@ func (v *PortParamSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortParamSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5258,7 +5567,7 @@ func (v *InfoGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *InfoGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5284,7 +5593,7 @@ func (v *HealthReporterGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *HealthReporterGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5314,7 +5623,7 @@ func (v *HealthReporterGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *HealthReporterGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5342,7 +5651,7 @@ func (v *HealthReporterSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *HealthReporterSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5380,7 +5689,7 @@ func (v *HealthReporterRecoverRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *HealthReporterRecoverRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5410,7 +5719,7 @@ func (v *HealthReporterDiagnoseRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *HealthReporterDiagnoseRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5440,7 +5749,7 @@ func (v *HealthReporterDumpGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *HealthReporterDumpGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5470,7 +5779,7 @@ func (v *HealthReporterDumpClearRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *HealthReporterDumpClearRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5500,7 +5809,7 @@ func (v *FlashUpdateRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *FlashUpdateRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5532,7 +5841,7 @@ func (v *TrapGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TrapGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5560,7 +5869,7 @@ func (v *TrapGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TrapGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5586,7 +5895,7 @@ func (v *TrapSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TrapSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5616,7 +5925,7 @@ func (v *TrapGroupGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TrapGroupGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5644,7 +5953,7 @@ func (v *TrapGroupGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TrapGroupGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5670,7 +5979,7 @@ func (v *TrapGroupSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TrapGroupSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5702,7 +6011,7 @@ func (v *TrapPolicerGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TrapPolicerGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5730,7 +6039,7 @@ func (v *TrapPolicerGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TrapPolicerGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5756,7 +6065,7 @@ func (v *TrapPolicerSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TrapPolicerSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5788,7 +6097,7 @@ func (v *HealthReporterTestRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *HealthReporterTestRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5818,7 +6127,7 @@ func (v *RateGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RateGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5848,7 +6157,7 @@ func (v *RateGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RateGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5885,7 +6194,7 @@ func (v *RateSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.RateTcBws = a.slabOfDlRateTcBws().Grow(v.RateTcBws, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5913,8 +6222,7 @@ func (v *RateSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.ParentDev == nil {
 				v.ParentDev = a.slabOfDlParentDev().New()
 			}
-			nd := d.Nested()
-			v.ParentDev.decode(&nd, a)
+			v.ParentDev.decodeNest(d, a)
 		}
 	}
 }
@@ -5944,7 +6252,7 @@ func (v *RateNewRequest) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.RateTcBws = a.slabOfDlRateTcBws().Grow(v.RateTcBws, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -5972,8 +6280,7 @@ func (v *RateNewRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.ParentDev == nil {
 				v.ParentDev = a.slabOfDlParentDev().New()
 			}
-			nd := d.Nested()
-			v.ParentDev.decode(&nd, a)
+			v.ParentDev.decodeNest(d, a)
 		}
 	}
 }
@@ -5992,7 +6299,7 @@ func (v *RateDelRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RateDelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -6020,7 +6327,7 @@ func (v *LinecardGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinecardGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -6048,7 +6355,7 @@ func (v *LinecardGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinecardGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -6074,7 +6381,7 @@ func (v *LinecardSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinecardSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -6104,7 +6411,7 @@ func (v *SelftestsGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SelftestsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -6130,7 +6437,7 @@ func (v *SelftestsRunRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SelftestsRunRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))
@@ -6140,8 +6447,7 @@ func (v *SelftestsRunRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Selftests == nil {
 				v.Selftests = a.slabOfDlSelftestID().New()
 			}
-			nd := d.Nested()
-			v.Selftests.decode(&nd, a)
+			v.Selftests.decodeNest(d, a)
 		case AttrIndex:
 			v.Index.Set(d.Uint())
 		}
@@ -6162,7 +6468,7 @@ func (v *NotifyFilterSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *NotifyFilterSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDevlink)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBusName:
 			v.BusName.Set(a.arena().String(d.StringBytes()))

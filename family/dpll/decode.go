@@ -160,38 +160,37 @@ func (a *allocator) dropRecycledPin() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Dpll) recycle(a *allocator) {
-	a.arena().Keep(v.ModuleName.Value)
+	v.release(a)
 	*v = Dpll{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Dpll) release(a *allocator) {
+	a.arena().Keep(v.ModuleName.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Pin) recycle(a *allocator) {
+	v.release(a)
+	*v = Pin{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Pin) release(a *allocator) {
 	a.arena().Keep(v.ModuleName.Value)
 	a.arena().Keep(v.BoardLabel.Value)
 	a.arena().Keep(v.PanelLabel.Value)
 	a.arena().Keep(v.PackageLabel.Value)
-	for i := range v.FrequencySupported {
-		v.FrequencySupported[i].recycle(a)
-	}
 	a.slabOfFrequencyRange().PutSlice(v.FrequencySupported)
-	for i := range v.ParentDevice {
-		v.ParentDevice[i].recycle(a)
-	}
 	a.slabOfPinParentDevice().PutSlice(v.ParentDevice)
-	for i := range v.ParentPin {
-		v.ParentPin[i].recycle(a)
-	}
 	a.slabOfPinParentPin().PutSlice(v.ParentPin)
-	for i := range v.EsyncFrequencySupported {
-		v.EsyncFrequencySupported[i].recycle(a)
-	}
 	a.slabOfFrequencyRange().PutSlice(v.EsyncFrequencySupported)
-	for i := range v.ReferenceSync {
-		v.ReferenceSync[i].recycle(a)
-	}
 	a.slabOfReferenceSync().PutSlice(v.ReferenceSync)
-	*v = Pin{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -248,83 +247,84 @@ func (v *Dpll) decode(d *attrs.Decoder, a *allocator) {
 	if n1 > 0 {
 		v.ClockQualityLevel = slices.Grow(v.ClockQualityLevel, n1)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrModuleName:
 			if v.ModuleName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ModuleName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrClockID:
 			if v.ClockID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ClockID.Set(d.U64())
+			continue
 		case AttrMode:
 			if v.Mode.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Mode.Set(Mode(d.U32()))
+			continue
 		case AttrModeSupported:
 			v.ModeSupported = append(v.ModeSupported, Mode(d.U32()))
+			continue
 		case AttrLockStatus:
 			if v.LockStatus.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LockStatus.Set(LockStatus(d.U32()))
+			continue
 		case AttrTemp:
 			if v.Temp.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Temp.Set(d.S32())
+			continue
 		case AttrType:
 			if v.Type.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Type.Set(Type(d.U32()))
+			continue
 		case AttrLockStatusError:
 			if v.LockStatusError.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LockStatusError.Set(LockStatusError(d.U32()))
+			continue
 		case AttrClockQualityLevel:
 			v.ClockQualityLevel = append(v.ClockQualityLevel, ClockQualityLevel(d.U32()))
+			continue
 		case AttrPhaseOffsetMonitor:
 			if v.PhaseOffsetMonitor.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PhaseOffsetMonitor.Set(FeatureState(d.U32()))
+			continue
 		case AttrPhaseOffsetAvgFactor:
 			if v.PhaseOffsetAvgFactor.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PhaseOffsetAvgFactor.Set(d.U32())
+			continue
 		case AttrFrequencyMonitor:
 			if v.FrequencyMonitor.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FrequencyMonitor.Set(FeatureState(d.U32()))
+			continue
 		case AttrPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -373,189 +373,193 @@ func (v *Pin) decode(d *attrs.Decoder, a *allocator) {
 	if n4 > 0 {
 		v.ReferenceSync = a.slabOfReferenceSync().Grow(v.ReferenceSync, n4)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPinID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrPinParentID:
 			if v.ParentID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParentID.Set(d.U32())
+			continue
 		case AttrPinModuleName:
 			if v.ModuleName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ModuleName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrPinClockID:
 			if v.ClockID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ClockID.Set(d.U64())
+			continue
 		case AttrPinBoardLabel:
 			if v.BoardLabel.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BoardLabel.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrPinPanelLabel:
 			if v.PanelLabel.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PanelLabel.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrPinPackageLabel:
 			if v.PackageLabel.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PackageLabel.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrPinType:
 			if v.Type.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Type.Set(PinType(d.U32()))
+			continue
 		case AttrPinDirection:
 			if v.Direction.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Direction.Set(PinDirection(d.U32()))
+			continue
 		case AttrPinFrequency:
 			if v.Frequency.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Frequency.Set(d.U64())
+			continue
 		case AttrPinFrequencySupported:
 			v.FrequencySupported = append(v.FrequencySupported, FrequencyRange{})
 			nd := d.Nested()
 			v.FrequencySupported[len(v.FrequencySupported)-1].decode(&nd, a)
+			continue
 		case AttrPinFrequencyMin:
 			if v.FrequencyMin.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FrequencyMin.Set(d.U64())
+			continue
 		case AttrPinFrequencyMax:
 			if v.FrequencyMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FrequencyMax.Set(d.U64())
+			continue
 		case AttrPinPrio:
 			if v.Prio.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Prio.Set(d.U32())
+			continue
 		case AttrPinState:
 			if v.State.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.State.Set(PinState(d.U32()))
+			continue
 		case AttrPinCapabilities:
 			if v.Capabilities.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Capabilities.Set(PinCapabilities(d.U32()))
+			continue
 		case AttrPinParentDevice:
 			v.ParentDevice = append(v.ParentDevice, PinParentDevice{})
 			nd := d.Nested()
 			v.ParentDevice[len(v.ParentDevice)-1].decode(&nd, a)
+			continue
 		case AttrPinParentPin:
 			v.ParentPin = append(v.ParentPin, PinParentPin{})
 			nd := d.Nested()
 			v.ParentPin[len(v.ParentPin)-1].decode(&nd, a)
+			continue
 		case AttrPinPhaseAdjustMin:
 			if v.PhaseAdjustMin.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PhaseAdjustMin.Set(d.S32())
+			continue
 		case AttrPinPhaseAdjustMax:
 			if v.PhaseAdjustMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PhaseAdjustMax.Set(d.S32())
+			continue
 		case AttrPinPhaseAdjust:
 			if v.PhaseAdjust.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PhaseAdjust.Set(d.S32())
+			continue
 		case AttrPinPhaseOffset:
 			if v.PhaseOffset.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PhaseOffset.Set(d.S64())
+			continue
 		case AttrPinFractionalFrequencyOffset:
 			if v.FractionalFrequencyOffset.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FractionalFrequencyOffset.Set(d.Sint())
+			continue
 		case AttrPinEsyncFrequency:
 			if v.EsyncFrequency.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EsyncFrequency.Set(d.U64())
+			continue
 		case AttrPinEsyncFrequencySupported:
 			v.EsyncFrequencySupported = append(v.EsyncFrequencySupported, FrequencyRange{})
 			nd := d.Nested()
 			v.EsyncFrequencySupported[len(v.EsyncFrequencySupported)-1].decode(&nd, a)
+			continue
 		case AttrPinEsyncPulse:
 			if v.EsyncPulse.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EsyncPulse.Set(d.U32())
+			continue
 		case AttrPinReferenceSync:
 			v.ReferenceSync = append(v.ReferenceSync, ReferenceSync{})
 			nd := d.Nested()
 			v.ReferenceSync[len(v.ReferenceSync)-1].decode(&nd, a)
+			continue
 		case AttrPinPhaseAdjustGran:
 			if v.PhaseAdjustGran.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PhaseAdjustGran.Set(d.U32())
+			continue
 		case AttrPinFractionalFrequencyOffsetPpt:
 			if v.FractionalFrequencyOffsetPpt.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FractionalFrequencyOffsetPpt.Set(d.Sint())
+			continue
 		case AttrPinMeasuredFrequency:
 			if v.MeasuredFrequency.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MeasuredFrequency.Set(d.U64())
+			continue
 		case AttrPinOperstate:
 			if v.Operstate.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Operstate.Set(PinOperstate(d.U32()))
+			continue
 		case AttrPinPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -573,59 +577,58 @@ func (v *PinParentDevice) UnmarshalAttrs(b []byte) error {
 
 func (v *PinParentDevice) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPin)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPinParentID:
 			if v.ParentID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParentID.Set(d.U32())
+			continue
 		case AttrPinDirection:
 			if v.Direction.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Direction.Set(PinDirection(d.U32()))
+			continue
 		case AttrPinPrio:
 			if v.Prio.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Prio.Set(d.U32())
+			continue
 		case AttrPinState:
 			if v.State.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.State.Set(PinState(d.U32()))
+			continue
 		case AttrPinOperstate:
 			if v.Operstate.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Operstate.Set(PinOperstate(d.U32()))
+			continue
 		case AttrPinPhaseOffset:
 			if v.PhaseOffset.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PhaseOffset.Set(d.S64())
+			continue
 		case AttrPinFractionalFrequencyOffset:
 			if v.FractionalFrequencyOffset.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FractionalFrequencyOffset.Set(d.Sint())
+			continue
 		case AttrPinFractionalFrequencyOffsetPpt:
 			if v.FractionalFrequencyOffsetPpt.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FractionalFrequencyOffsetPpt.Set(d.Sint())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -643,23 +646,22 @@ func (v *PinParentPin) UnmarshalAttrs(b []byte) error {
 
 func (v *PinParentPin) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPin)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPinParentID:
 			if v.ParentID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParentID.Set(d.U32())
+			continue
 		case AttrPinState:
 			if v.State.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.State.Set(PinState(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -677,23 +679,22 @@ func (v *FrequencyRange) UnmarshalAttrs(b []byte) error {
 
 func (v *FrequencyRange) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPin)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPinFrequencyMin:
 			if v.FrequencyMin.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FrequencyMin.Set(d.U64())
+			continue
 		case AttrPinFrequencyMax:
 			if v.FrequencyMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FrequencyMax.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -711,23 +712,22 @@ func (v *ReferenceSync) UnmarshalAttrs(b []byte) error {
 
 func (v *ReferenceSync) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPin)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPinID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrPinState:
 			if v.State.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.State.Set(PinState(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -745,7 +745,7 @@ func (v *DeviceIDGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DeviceIDGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDpll)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrModuleName:
 			v.ModuleName.Set(a.arena().String(d.StringBytes()))
@@ -771,7 +771,7 @@ func (v *DeviceGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DeviceGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDpll)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrID:
 			v.ID.Set(d.U32())
@@ -793,7 +793,7 @@ func (v *DeviceSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DeviceSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDpll)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrID:
 			v.ID.Set(d.U32())
@@ -823,7 +823,7 @@ func (v *PinIDGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PinIDGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPin)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPinModuleName:
 			v.ModuleName.Set(a.arena().String(d.StringBytes()))
@@ -855,7 +855,7 @@ func (v *PinGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PinGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPin)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPinID:
 			v.ID.Set(d.U32())
@@ -877,7 +877,7 @@ func (v *PinGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PinGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPin)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPinID:
 			v.ID.Set(d.U32())
@@ -920,7 +920,7 @@ func (v *PinSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	if n2 > 0 {
 		v.ReferenceSync = a.slabOfReferenceSync().Grow(v.ReferenceSync, n2)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPinID:
 			v.ID.Set(d.U32())

@@ -79,16 +79,30 @@ func (a *allocator) dropRecycledErrorCounterAttrs() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *NodeAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = NodeAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *NodeAttrs) release(a *allocator) {
 	a.arena().Keep(v.DeviceName.Value)
 	a.arena().Keep(v.NodeName.Value)
-	*v = NodeAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *ErrorCounterAttrs) recycle(a *allocator) {
-	a.arena().Keep(v.ErrorName.Value)
+	v.release(a)
 	*v = ErrorCounterAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *ErrorCounterAttrs) release(a *allocator) {
+	a.arena().Keep(v.ErrorName.Value)
 }
 
 // UnmarshalAttrs decodes attributes of set node-attrs from b into v,
@@ -105,35 +119,34 @@ func (v *NodeAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *NodeAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNodeAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNodeNodeID:
 			if v.NodeID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NodeID.Set(d.U32())
+			continue
 		case AttrNodeDeviceName:
 			if v.DeviceName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DeviceName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrNodeNodeName:
 			if v.NodeName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NodeName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrNodeNodeType:
 			if v.NodeType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NodeType.Set(NodeType(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -151,35 +164,34 @@ func (v *ErrorCounterAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *ErrorCounterAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesErrorCounterAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrErrorCounterNodeID:
 			if v.NodeID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NodeID.Set(d.U32())
+			continue
 		case AttrErrorCounterErrorID:
 			if v.ErrorID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ErrorID.Set(d.U32())
+			continue
 		case AttrErrorCounterErrorName:
 			if v.ErrorName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ErrorName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrErrorCounterErrorValue:
 			if v.ErrorValue.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ErrorValue.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -197,7 +209,7 @@ func (v *GetErrorCounterRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetErrorCounterRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesErrorCounterAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrErrorCounterNodeID:
 			v.NodeID.Set(d.U32())
@@ -221,7 +233,7 @@ func (v *GetErrorCounterDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetErrorCounterDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesErrorCounterAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrErrorCounterNodeID:
 			v.NodeID.Set(d.U32())
@@ -243,7 +255,7 @@ func (v *ClearErrorCounterRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ClearErrorCounterRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesErrorCounterAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrErrorCounterNodeID:
 			v.NodeID.Set(d.U32())

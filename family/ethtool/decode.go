@@ -1402,112 +1402,189 @@ func (a *allocator) dropRecycledMse() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Header) recycle(a *allocator) {
-	a.arena().Keep(v.DevName.Value)
+	v.release(a)
 	*v = Header{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Header) release(a *allocator) {
+	a.arena().Keep(v.DevName.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *BitsetBit) recycle(a *allocator) {
-	a.arena().Keep(v.Name.Value)
+	v.release(a)
 	*v = BitsetBit{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *BitsetBit) release(a *allocator) {
+	a.arena().Keep(v.Name.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *BitsetBits) recycle(a *allocator) {
+	v.release(a)
+	*v = BitsetBits{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *BitsetBits) release(a *allocator) {
 	for i := range v.Bit {
-		v.Bit[i].recycle(a)
+		v.Bit[i].release(a)
 	}
 	a.slabOfBitsetBit().PutSlice(v.Bit)
-	*v = BitsetBits{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Bitset) recycle(a *allocator) {
+	v.release(a)
+	*v = Bitset{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Bitset) release(a *allocator) {
 	if v.Bits != nil {
-		v.Bits.recycle(a)
+		v.Bits.release(a)
 		a.slabOfBitsetBits().Put(v.Bits)
 	}
 	a.arena().Recycle(v.Value)
 	a.arena().Recycle(v.Mask)
-	*v = Bitset{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *String) recycle(a *allocator) {
-	a.arena().Keep(v.Value.Value)
+	v.release(a)
 	*v = String{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *String) release(a *allocator) {
+	a.arena().Keep(v.Value.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Strings) recycle(a *allocator) {
+	v.release(a)
+	*v = Strings{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Strings) release(a *allocator) {
 	for i := range v.StringAttr {
-		v.StringAttr[i].recycle(a)
+		v.StringAttr[i].release(a)
 	}
 	a.slabOfString().PutSlice(v.StringAttr)
-	*v = Strings{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Stringset) recycle(a *allocator) {
+	v.release(a)
+	*v = Stringset{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Stringset) release(a *allocator) {
 	for i := range v.Strings {
-		v.Strings[i].recycle(a)
+		v.Strings[i].release(a)
 	}
 	a.slabOfStrings().PutSlice(v.Strings)
-	*v = Stringset{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Stringsets) recycle(a *allocator) {
+	v.release(a)
+	*v = Stringsets{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Stringsets) release(a *allocator) {
 	for i := range v.Stringset {
-		v.Stringset[i].recycle(a)
+		v.Stringset[i].release(a)
 	}
 	a.slabOfStringset().PutSlice(v.Stringset)
-	*v = Stringsets{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Strset) recycle(a *allocator) {
+	v.release(a)
+	*v = Strset{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Strset) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Stringsets != nil {
-		v.Stringsets.recycle(a)
+		v.Stringsets.release(a)
 		a.slabOfStringsets().Put(v.Stringsets)
 	}
-	*v = Strset{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Privflags) recycle(a *allocator) {
+	v.release(a)
+	*v = Privflags{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Privflags) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Flags != nil {
-		v.Flags.recycle(a)
+		v.Flags.release(a)
 		a.slabOfBitset().Put(v.Flags)
 	}
-	*v = Privflags{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Rings) recycle(a *allocator) {
+	v.release(a)
+	*v = Rings{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Rings) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
-	*v = Rings{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1519,118 +1596,173 @@ func (v *MmStat) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Mm) recycle(a *allocator) {
+	v.release(a)
+	*v = Mm{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Mm) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Stats != nil {
-		v.Stats.recycle(a)
 		a.slabOfMmStat().Put(v.Stats)
 	}
-	*v = Mm{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Linkinfo) recycle(a *allocator) {
+	v.release(a)
+	*v = Linkinfo{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Linkinfo) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
-	*v = Linkinfo{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Linkmodes) recycle(a *allocator) {
+	v.release(a)
+	*v = Linkmodes{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Linkmodes) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Ours != nil {
-		v.Ours.recycle(a)
+		v.Ours.release(a)
 		a.slabOfBitset().Put(v.Ours)
 	}
 	if v.Peer != nil {
-		v.Peer.recycle(a)
+		v.Peer.release(a)
 		a.slabOfBitset().Put(v.Peer)
 	}
-	*v = Linkmodes{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Linkstate) recycle(a *allocator) {
+	v.release(a)
+	*v = Linkstate{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Linkstate) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
-	*v = Linkstate{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Debug) recycle(a *allocator) {
+	v.release(a)
+	*v = Debug{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Debug) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Msgmask != nil {
-		v.Msgmask.recycle(a)
+		v.Msgmask.release(a)
 		a.slabOfBitset().Put(v.Msgmask)
 	}
-	*v = Debug{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Wol) recycle(a *allocator) {
+	v.release(a)
+	*v = Wol{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Wol) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Modes != nil {
-		v.Modes.recycle(a)
+		v.Modes.release(a)
 		a.slabOfBitset().Put(v.Modes)
 	}
 	a.arena().Recycle(v.Sopass)
-	*v = Wol{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Features) recycle(a *allocator) {
+	v.release(a)
+	*v = Features{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Features) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Hw != nil {
-		v.Hw.recycle(a)
+		v.Hw.release(a)
 		a.slabOfBitset().Put(v.Hw)
 	}
 	if v.Wanted != nil {
-		v.Wanted.recycle(a)
+		v.Wanted.release(a)
 		a.slabOfBitset().Put(v.Wanted)
 	}
 	if v.Active != nil {
-		v.Active.recycle(a)
+		v.Active.release(a)
 		a.slabOfBitset().Put(v.Active)
 	}
 	if v.Nochange != nil {
-		v.Nochange.recycle(a)
+		v.Nochange.release(a)
 		a.slabOfBitset().Put(v.Nochange)
 	}
-	*v = Features{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Channels) recycle(a *allocator) {
+	v.release(a)
+	*v = Channels{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Channels) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
-	*v = Channels{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1642,29 +1774,40 @@ func (v *IrqModeration) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Profile) recycle(a *allocator) {
-	for i := range v.IrqModeration {
-		v.IrqModeration[i].recycle(a)
-	}
-	a.slabOfIrqModeration().PutSlice(v.IrqModeration)
+	v.release(a)
 	*v = Profile{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Profile) release(a *allocator) {
+	a.slabOfIrqModeration().PutSlice(v.IrqModeration)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Coalesce) recycle(a *allocator) {
+	v.release(a)
+	*v = Coalesce{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Coalesce) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.RxProfile != nil {
-		v.RxProfile.recycle(a)
+		v.RxProfile.release(a)
 		a.slabOfProfile().Put(v.RxProfile)
 	}
 	if v.TxProfile != nil {
-		v.TxProfile.recycle(a)
+		v.TxProfile.release(a)
 		a.slabOfProfile().Put(v.TxProfile)
 	}
-	*v = Coalesce{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1676,33 +1819,46 @@ func (v *PauseStat) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Pause) recycle(a *allocator) {
+	v.release(a)
+	*v = Pause{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Pause) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Stats != nil {
-		v.Stats.recycle(a)
 		a.slabOfPauseStat().Put(v.Stats)
 	}
-	*v = Pause{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Eee) recycle(a *allocator) {
+	v.release(a)
+	*v = Eee{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Eee) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.ModesOurs != nil {
-		v.ModesOurs.recycle(a)
+		v.ModesOurs.release(a)
 		a.slabOfBitset().Put(v.ModesOurs)
 	}
 	if v.ModesPeer != nil {
-		v.ModesPeer.recycle(a)
+		v.ModesPeer.release(a)
 		a.slabOfBitset().Put(v.ModesPeer)
 	}
-	*v = Eee{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1720,31 +1876,36 @@ func (v *TsHwtstampProvider) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Tsinfo) recycle(a *allocator) {
+	v.release(a)
+	*v = Tsinfo{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Tsinfo) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Timestamping != nil {
-		v.Timestamping.recycle(a)
+		v.Timestamping.release(a)
 		a.slabOfBitset().Put(v.Timestamping)
 	}
 	if v.TxTypes != nil {
-		v.TxTypes.recycle(a)
+		v.TxTypes.release(a)
 		a.slabOfBitset().Put(v.TxTypes)
 	}
 	if v.RxFilters != nil {
-		v.RxFilters.recycle(a)
+		v.RxFilters.release(a)
 		a.slabOfBitset().Put(v.RxFilters)
 	}
 	if v.Stats != nil {
-		v.Stats.recycle(a)
 		a.slabOfTsStat().Put(v.Stats)
 	}
 	if v.HwtstampProvider != nil {
-		v.HwtstampProvider.recycle(a)
 		a.slabOfTsHwtstampProvider().Put(v.HwtstampProvider)
 	}
-	*v = Tsinfo{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1756,39 +1917,57 @@ func (v *TunnelUDPEntry) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *TunnelUDPTable) recycle(a *allocator) {
+	v.release(a)
+	*v = TunnelUDPTable{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *TunnelUDPTable) release(a *allocator) {
 	if v.Types != nil {
-		v.Types.recycle(a)
+		v.Types.release(a)
 		a.slabOfBitset().Put(v.Types)
 	}
-	for i := range v.Entry {
-		v.Entry[i].recycle(a)
-	}
 	a.slabOfTunnelUDPEntry().PutSlice(v.Entry)
-	*v = TunnelUDPTable{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *TunnelUDP) recycle(a *allocator) {
+	v.release(a)
+	*v = TunnelUDP{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *TunnelUDP) release(a *allocator) {
 	for i := range v.Table {
-		v.Table[i].recycle(a)
+		v.Table[i].release(a)
 	}
 	a.slabOfTunnelUDPTable().PutSlice(v.Table)
-	*v = TunnelUDP{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *TunnelInfo) recycle(a *allocator) {
+	v.release(a)
+	*v = TunnelInfo{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *TunnelInfo) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.UDPPorts != nil {
-		v.UDPPorts.recycle(a)
+		v.UDPPorts.release(a)
 		a.slabOfTunnelUDP().Put(v.UDPPorts)
 	}
-	*v = TunnelInfo{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1800,54 +1979,73 @@ func (v *FECHist) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *FECStat) recycle(a *allocator) {
-	for i := range v.Hist {
-		v.Hist[i].recycle(a)
-	}
-	a.slabOfFECHist().PutSlice(v.Hist)
+	v.release(a)
 	*v = FECStat{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *FECStat) release(a *allocator) {
+	a.slabOfFECHist().PutSlice(v.Hist)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *FEC) recycle(a *allocator) {
+	v.release(a)
+	*v = FEC{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *FEC) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Modes != nil {
-		v.Modes.recycle(a)
+		v.Modes.release(a)
 		a.slabOfBitset().Put(v.Modes)
 	}
 	if v.Stats != nil {
-		v.Stats.recycle(a)
+		v.Stats.release(a)
 		a.slabOfFECStat().Put(v.Stats)
 	}
-	*v = FEC{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *ModuleEeprom) recycle(a *allocator) {
+	v.release(a)
+	*v = ModuleEeprom{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *ModuleEeprom) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	a.arena().Recycle(v.Data)
-	*v = ModuleEeprom{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *StatsGrp) recycle(a *allocator) {
-	for i := range v.HistRx {
-		v.HistRx[i].recycle(a)
-	}
-	a.slabOfStatsGrpHist().PutSlice(v.HistRx)
-	for i := range v.HistTx {
-		v.HistTx[i].recycle(a)
-	}
-	a.slabOfStatsGrpHist().PutSlice(v.HistTx)
+	v.release(a)
 	*v = StatsGrp{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *StatsGrp) release(a *allocator) {
+	a.slabOfStatsGrpHist().PutSlice(v.HistRx)
+	a.slabOfStatsGrpHist().PutSlice(v.HistTx)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1859,39 +2057,60 @@ func (v *StatsGrpHist) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Stats) recycle(a *allocator) {
+	v.release(a)
+	*v = Stats{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Stats) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Groups != nil {
-		v.Groups.recycle(a)
+		v.Groups.release(a)
 		a.slabOfBitset().Put(v.Groups)
 	}
 	for i := range v.Grp {
-		v.Grp[i].recycle(a)
+		v.Grp[i].release(a)
 	}
 	a.slabOfStatsGrp().PutSlice(v.Grp)
-	*v = Stats{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *PhcVclocks) recycle(a *allocator) {
+	v.release(a)
+	*v = PhcVclocks{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *PhcVclocks) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
-	*v = PhcVclocks{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Module) recycle(a *allocator) {
+	v.release(a)
+	*v = Module{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Module) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
-	*v = Module{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1903,15 +2122,19 @@ func (v *C33PsePwLimit) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Pse) recycle(a *allocator) {
+	v.release(a)
+	*v = Pse{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Pse) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
-	for i := range v.C33PsePwLimitRanges {
-		v.C33PsePwLimitRanges[i].recycle(a)
-	}
 	a.slabOfC33PsePwLimit().PutSlice(v.C33PsePwLimitRanges)
-	*v = Pse{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1923,66 +2146,92 @@ func (v *Flow) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *RSS) recycle(a *allocator) {
+	v.release(a)
+	*v = RSS{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *RSS) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	a.arena().Recycle(v.Hkey)
 	if v.FlowHash != nil {
-		v.FlowHash.recycle(a)
 		a.slabOfFlow().Put(v.FlowHash)
 	}
-	*v = RSS{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Plca) recycle(a *allocator) {
+	v.release(a)
+	*v = Plca{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Plca) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
-	*v = Plca{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *PHY) recycle(a *allocator) {
+	v.release(a)
+	*v = PHY{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *PHY) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	a.arena().Keep(v.Drvname.Value)
 	a.arena().Keep(v.Name.Value)
 	a.arena().Keep(v.UpstreamSfpName.Value)
 	a.arena().Keep(v.DownstreamSfpName.Value)
-	*v = PHY{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Tsconfig) recycle(a *allocator) {
+	v.release(a)
+	*v = Tsconfig{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Tsconfig) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.HwtstampProvider != nil {
-		v.HwtstampProvider.recycle(a)
 		a.slabOfTsHwtstampProvider().Put(v.HwtstampProvider)
 	}
 	if v.TxTypes != nil {
-		v.TxTypes.recycle(a)
+		v.TxTypes.release(a)
 		a.slabOfBitset().Put(v.TxTypes)
 	}
 	if v.RxFilters != nil {
-		v.RxFilters.recycle(a)
+		v.RxFilters.release(a)
 		a.slabOfBitset().Put(v.RxFilters)
 	}
 	if v.HwtstampFlags != nil {
-		v.HwtstampFlags.recycle(a)
+		v.HwtstampFlags.release(a)
 		a.slabOfBitset().Put(v.HwtstampFlags)
 	}
-	*v = Tsconfig{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -2000,39 +2249,39 @@ func (v *MseSnapshot) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Mse) recycle(a *allocator) {
+	v.release(a)
+	*v = Mse{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Mse) release(a *allocator) {
 	if v.Header != nil {
-		v.Header.recycle(a)
+		v.Header.release(a)
 		a.slabOfHeader().Put(v.Header)
 	}
 	if v.Capabilities != nil {
-		v.Capabilities.recycle(a)
 		a.slabOfMseCapabilities().Put(v.Capabilities)
 	}
 	if v.ChannelA != nil {
-		v.ChannelA.recycle(a)
 		a.slabOfMseSnapshot().Put(v.ChannelA)
 	}
 	if v.ChannelB != nil {
-		v.ChannelB.recycle(a)
 		a.slabOfMseSnapshot().Put(v.ChannelB)
 	}
 	if v.ChannelC != nil {
-		v.ChannelC.recycle(a)
 		a.slabOfMseSnapshot().Put(v.ChannelC)
 	}
 	if v.ChannelD != nil {
-		v.ChannelD.recycle(a)
 		a.slabOfMseSnapshot().Put(v.ChannelD)
 	}
 	if v.WorstChannel != nil {
-		v.WorstChannel.recycle(a)
 		a.slabOfMseSnapshot().Put(v.WorstChannel)
 	}
 	if v.Link != nil {
-		v.Link.recycle(a)
 		a.slabOfMseSnapshot().Put(v.Link)
 	}
-	*v = Mse{}
 }
 
 // UnmarshalAttrs decodes attributes of set header from b into v,
@@ -2049,36 +2298,42 @@ func (v *Header) UnmarshalAttrs(b []byte) error {
 
 func (v *Header) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesHeader)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrHeaderDevIndex:
 			if v.DevIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DevIndex.Set(d.U32())
+			continue
 		case AttrHeaderDevName:
 			if v.DevName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DevName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrHeaderFlags:
 			if v.Flags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Flags.Set(HeaderFlags(d.U32()))
+			continue
 		case AttrHeaderPHYIndex:
 			if v.PHYIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PHYIndex.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Header.
+func (v *Header) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set bitset-bit from b into v,
@@ -2095,29 +2350,28 @@ func (v *BitsetBit) UnmarshalAttrs(b []byte) error {
 
 func (v *BitsetBit) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesBitsetBit)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBitsetBitIndex:
 			if v.Index.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Index.Set(d.U32())
+			continue
 		case AttrBitsetBitName:
 			if v.Name.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Name.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrBitsetBitValue:
 			if v.Value {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Value = d.Flag()
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2146,16 +2400,23 @@ func (v *BitsetBits) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Bit = a.slabOfBitsetBit().Grow(v.Bit, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBitsetBitsBit:
 			v.Bit = append(v.Bit, BitsetBit{})
 			nd := d.Nested()
 			v.Bit[len(v.Bit)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *BitsetBits.
+func (v *BitsetBits) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set bitset from b into v,
@@ -2172,44 +2433,49 @@ func (v *Bitset) UnmarshalAttrs(b []byte) error {
 
 func (v *Bitset) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesBitset)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBitsetNomask:
 			if v.Nomask {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Nomask = d.Flag()
+			continue
 		case AttrBitsetSize:
 			if v.Size.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Size.Set(d.U32())
+			continue
 		case AttrBitsetBits:
 			if v.Bits != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Bits = a.slabOfBitsetBits().New()
-			nd := d.Nested()
-			v.Bits.decode(&nd, a)
+			v.Bits.decodeNest(d, a)
+			continue
 		case AttrBitsetValue:
 			if v.Value != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Value = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBitsetMask:
 			if v.Mask != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Mask = a.arena().Bytes(d.Bytes())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Bitset.
+func (v *Bitset) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set string from b into v,
@@ -2226,23 +2492,22 @@ func (v *String) UnmarshalAttrs(b []byte) error {
 
 func (v *String) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesString)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStringIndex:
 			if v.Index.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Index.Set(d.U32())
+			continue
 		case AttrStringValue:
 			if v.Value.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Value.Set(a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2271,15 +2536,15 @@ func (v *Strings) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.StringAttr = a.slabOfString().Grow(v.StringAttr, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStringsString:
 			v.StringAttr = append(v.StringAttr, String{})
 			nd := d.Nested()
 			v.StringAttr[len(v.StringAttr)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2308,27 +2573,27 @@ func (v *Stringset) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Strings = a.slabOfStrings().Grow(v.Strings, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStringsetID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrStringsetCount:
 			if v.Count.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Count.Set(d.U32())
+			continue
 		case AttrStringsetStrings:
 			v.Strings = append(v.Strings, Strings{})
 			nd := d.Nested()
 			v.Strings[len(v.Strings)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2357,16 +2622,23 @@ func (v *Stringsets) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Stringset = a.slabOfStringset().Grow(v.Stringset, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStringsetsStringset:
 			v.Stringset = append(v.Stringset, Stringset{})
 			nd := d.Nested()
 			v.Stringset[len(v.Stringset)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Stringsets.
+func (v *Stringsets) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set strset from b into v,
@@ -2383,33 +2655,30 @@ func (v *Strset) UnmarshalAttrs(b []byte) error {
 
 func (v *Strset) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStrset)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStrsetHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrStrsetStringsets:
 			if v.Stringsets != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Stringsets = a.slabOfStringsets().New()
-			nd := d.Nested()
-			v.Stringsets.decode(&nd, a)
+			v.Stringsets.decodeNest(d, a)
+			continue
 		case AttrStrsetCountsOnly:
 			if v.CountsOnly {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CountsOnly = d.Flag()
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2427,27 +2696,24 @@ func (v *Privflags) UnmarshalAttrs(b []byte) error {
 
 func (v *Privflags) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPrivflags)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPrivflagsHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrPrivflagsFlags:
 			if v.Flags != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Flags = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Flags.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Flags.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2465,121 +2731,119 @@ func (v *Rings) UnmarshalAttrs(b []byte) error {
 
 func (v *Rings) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRings)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRingsHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrRingsRxMax:
 			if v.RxMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxMax.Set(d.U32())
+			continue
 		case AttrRingsRxMiniMax:
 			if v.RxMiniMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxMiniMax.Set(d.U32())
+			continue
 		case AttrRingsRxJumboMax:
 			if v.RxJumboMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxJumboMax.Set(d.U32())
+			continue
 		case AttrRingsTxMax:
 			if v.TxMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxMax.Set(d.U32())
+			continue
 		case AttrRingsRx:
 			if v.Rx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Rx.Set(d.U32())
+			continue
 		case AttrRingsRxMini:
 			if v.RxMini.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxMini.Set(d.U32())
+			continue
 		case AttrRingsRxJumbo:
 			if v.RxJumbo.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxJumbo.Set(d.U32())
+			continue
 		case AttrRingsTx:
 			if v.Tx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Tx.Set(d.U32())
+			continue
 		case AttrRingsRxBufLen:
 			if v.RxBufLen.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxBufLen.Set(d.U32())
+			continue
 		case AttrRingsTCPDataSplit:
 			if v.TCPDataSplit.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TCPDataSplit.Set(TCPDataSplit(d.U8()))
+			continue
 		case AttrRingsCqeSize:
 			if v.CqeSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CqeSize.Set(d.U32())
+			continue
 		case AttrRingsTxPush:
 			if v.TxPush.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxPush.Set(d.U8())
+			continue
 		case AttrRingsRxPush:
 			if v.RxPush.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxPush.Set(d.U8())
+			continue
 		case AttrRingsTxPushBufLen:
 			if v.TxPushBufLen.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxPushBufLen.Set(d.U32())
+			continue
 		case AttrRingsTxPushBufLenMax:
 			if v.TxPushBufLenMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxPushBufLenMax.Set(d.U32())
+			continue
 		case AttrRingsHdsThresh:
 			if v.HdsThresh.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HdsThresh.Set(d.U32())
+			continue
 		case AttrRingsHdsThreshMax:
 			if v.HdsThreshMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HdsThreshMax.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2597,50 +2861,56 @@ func (v *MmStat) UnmarshalAttrs(b []byte) error {
 
 func (v *MmStat) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMmStat)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMmStatReassemblyErrors:
 			if v.ReassemblyErrors.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReassemblyErrors.Set(d.U64())
+			continue
 		case AttrMmStatSmdErrors:
 			if v.SmdErrors.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SmdErrors.Set(d.U64())
+			continue
 		case AttrMmStatReassemblyOk:
 			if v.ReassemblyOk.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReassemblyOk.Set(d.U64())
+			continue
 		case AttrMmStatRxFragCount:
 			if v.RxFragCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxFragCount.Set(d.U64())
+			continue
 		case AttrMmStatTxFragCount:
 			if v.TxFragCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxFragCount.Set(d.U64())
+			continue
 		case AttrMmStatHoldCount:
 			if v.HoldCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HoldCount.Set(d.U64())
+			continue
 		case AttrMmStatPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *MmStat.
+func (v *MmStat) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set mm from b into v,
@@ -2657,81 +2927,78 @@ func (v *Mm) UnmarshalAttrs(b []byte) error {
 
 func (v *Mm) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMm)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMmHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrMmPmacEnabled:
 			if v.PmacEnabled.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PmacEnabled.Set(d.U8())
+			continue
 		case AttrMmTxEnabled:
 			if v.TxEnabled.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxEnabled.Set(d.U8())
+			continue
 		case AttrMmTxActive:
 			if v.TxActive.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxActive.Set(d.U8())
+			continue
 		case AttrMmTxMinFragSize:
 			if v.TxMinFragSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxMinFragSize.Set(d.U32())
+			continue
 		case AttrMmRxMinFragSize:
 			if v.RxMinFragSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxMinFragSize.Set(d.U32())
+			continue
 		case AttrMmVerifyEnabled:
 			if v.VerifyEnabled.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VerifyEnabled.Set(d.U8())
+			continue
 		case AttrMmVerifyStatus:
 			if v.VerifyStatus.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VerifyStatus.Set(d.U8())
+			continue
 		case AttrMmVerifyTime:
 			if v.VerifyTime.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VerifyTime.Set(d.U32())
+			continue
 		case AttrMmMaxVerifyTime:
 			if v.MaxVerifyTime.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxVerifyTime.Set(d.U32())
+			continue
 		case AttrMmStats:
 			if v.Stats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Stats = a.slabOfMmStat().New()
-			nd := d.Nested()
-			v.Stats.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Stats.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2749,49 +3016,47 @@ func (v *Linkinfo) UnmarshalAttrs(b []byte) error {
 
 func (v *Linkinfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkinfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkinfoHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrLinkinfoPort:
 			if v.Port.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Port.Set(Port(d.U8()))
+			continue
 		case AttrLinkinfoPhyaddr:
 			if v.Phyaddr.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Phyaddr.Set(d.U8())
+			continue
 		case AttrLinkinfoTpMDIX:
 			if v.TpMDIX.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TpMDIX.Set(MDIMode(d.U8()))
+			continue
 		case AttrLinkinfoTpMDIXCtrl:
 			if v.TpMDIXCtrl.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TpMDIXCtrl.Set(MDIMode(d.U8()))
+			continue
 		case AttrLinkinfoTransceiver:
 			if v.Transceiver.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Transceiver.Set(Transceiver(d.U8()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2809,77 +3074,73 @@ func (v *Linkmodes) UnmarshalAttrs(b []byte) error {
 
 func (v *Linkmodes) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkmodes)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkmodesHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrLinkmodesAutoneg:
 			if v.Autoneg.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Autoneg.Set(Autoneg(d.U8()))
+			continue
 		case AttrLinkmodesOurs:
 			if v.Ours != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ours = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Ours.decode(&nd, a)
+			v.Ours.decodeNest(d, a)
+			continue
 		case AttrLinkmodesPeer:
 			if v.Peer != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Peer = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Peer.decode(&nd, a)
+			v.Peer.decodeNest(d, a)
+			continue
 		case AttrLinkmodesSpeed:
 			if v.Speed.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Speed.Set(d.U32())
+			continue
 		case AttrLinkmodesDuplex:
 			if v.Duplex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Duplex.Set(Duplex(d.U8()))
+			continue
 		case AttrLinkmodesMasterSlaveCfg:
 			if v.MasterSlaveCfg.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MasterSlaveCfg.Set(d.U8())
+			continue
 		case AttrLinkmodesMasterSlaveState:
 			if v.MasterSlaveState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MasterSlaveState.Set(d.U8())
+			continue
 		case AttrLinkmodesLanes:
 			if v.Lanes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Lanes.Set(d.U32())
+			continue
 		case AttrLinkmodesRateMatching:
 			if v.RateMatching.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RateMatching.Set(d.U8())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2897,55 +3158,53 @@ func (v *Linkstate) UnmarshalAttrs(b []byte) error {
 
 func (v *Linkstate) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkstate)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkstateHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrLinkstateLink:
 			if v.Link.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Link.Set(d.U8())
+			continue
 		case AttrLinkstateSqi:
 			if v.Sqi.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Sqi.Set(d.U32())
+			continue
 		case AttrLinkstateSqiMax:
 			if v.SqiMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SqiMax.Set(d.U32())
+			continue
 		case AttrLinkstateExtState:
 			if v.ExtState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ExtState.Set(d.U8())
+			continue
 		case AttrLinkstateExtSubstate:
 			if v.ExtSubstate.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ExtSubstate.Set(d.U8())
+			continue
 		case AttrLinkstateExtDownCnt:
 			if v.ExtDownCnt.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ExtDownCnt.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -2963,27 +3222,24 @@ func (v *Debug) UnmarshalAttrs(b []byte) error {
 
 func (v *Debug) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDebug)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDebugHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrDebugMsgmask:
 			if v.Msgmask != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Msgmask = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Msgmask.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Msgmask.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3001,33 +3257,30 @@ func (v *Wol) UnmarshalAttrs(b []byte) error {
 
 func (v *Wol) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWol)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrWolHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrWolModes:
 			if v.Modes != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Modes = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Modes.decode(&nd, a)
+			v.Modes.decodeNest(d, a)
+			continue
 		case AttrWolSopass:
 			if v.Sopass != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Sopass = a.arena().Bytes(d.Bytes())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3045,51 +3298,45 @@ func (v *Features) UnmarshalAttrs(b []byte) error {
 
 func (v *Features) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFeatures)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFeaturesHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrFeaturesHw:
 			if v.Hw != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Hw = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Hw.decode(&nd, a)
+			v.Hw.decodeNest(d, a)
+			continue
 		case AttrFeaturesWanted:
 			if v.Wanted != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Wanted = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Wanted.decode(&nd, a)
+			v.Wanted.decodeNest(d, a)
+			continue
 		case AttrFeaturesActive:
 			if v.Active != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Active = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Active.decode(&nd, a)
+			v.Active.decodeNest(d, a)
+			continue
 		case AttrFeaturesNochange:
 			if v.Nochange != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Nochange = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Nochange.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Nochange.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3107,67 +3354,65 @@ func (v *Channels) UnmarshalAttrs(b []byte) error {
 
 func (v *Channels) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesChannels)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrChannelsHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrChannelsRxMax:
 			if v.RxMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxMax.Set(d.U32())
+			continue
 		case AttrChannelsTxMax:
 			if v.TxMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxMax.Set(d.U32())
+			continue
 		case AttrChannelsOtherMax:
 			if v.OtherMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.OtherMax.Set(d.U32())
+			continue
 		case AttrChannelsCombinedMax:
 			if v.CombinedMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CombinedMax.Set(d.U32())
+			continue
 		case AttrChannelsRxCount:
 			if v.RxCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxCount.Set(d.U32())
+			continue
 		case AttrChannelsTxCount:
 			if v.TxCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxCount.Set(d.U32())
+			continue
 		case AttrChannelsOtherCount:
 			if v.OtherCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.OtherCount.Set(d.U32())
+			continue
 		case AttrChannelsCombinedCount:
 			if v.CombinedCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CombinedCount.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3185,29 +3430,28 @@ func (v *IrqModeration) UnmarshalAttrs(b []byte) error {
 
 func (v *IrqModeration) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIrqModeration)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIrqModerationUsec:
 			if v.Usec.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Usec.Set(d.U32())
+			continue
 		case AttrIrqModerationPkts:
 			if v.Pkts.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Pkts.Set(d.U32())
+			continue
 		case AttrIrqModerationComps:
 			if v.Comps.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Comps.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3236,16 +3480,23 @@ func (v *Profile) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.IrqModeration = a.slabOfIrqModeration().Grow(v.IrqModeration, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrProfileIrqModeration:
 			v.IrqModeration = append(v.IrqModeration, IrqModeration{})
 			nd := d.Nested()
 			v.IrqModeration[len(v.IrqModeration)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Profile.
+func (v *Profile) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set coalesce from b into v,
@@ -3262,209 +3513,205 @@ func (v *Coalesce) UnmarshalAttrs(b []byte) error {
 
 func (v *Coalesce) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCoalesce)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCoalesceHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrCoalesceRxUsecs:
 			if v.RxUsecs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxUsecs.Set(d.U32())
+			continue
 		case AttrCoalesceRxMaxFrames:
 			if v.RxMaxFrames.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxMaxFrames.Set(d.U32())
+			continue
 		case AttrCoalesceRxUsecsIrq:
 			if v.RxUsecsIrq.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxUsecsIrq.Set(d.U32())
+			continue
 		case AttrCoalesceRxMaxFramesIrq:
 			if v.RxMaxFramesIrq.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxMaxFramesIrq.Set(d.U32())
+			continue
 		case AttrCoalesceTxUsecs:
 			if v.TxUsecs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxUsecs.Set(d.U32())
+			continue
 		case AttrCoalesceTxMaxFrames:
 			if v.TxMaxFrames.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxMaxFrames.Set(d.U32())
+			continue
 		case AttrCoalesceTxUsecsIrq:
 			if v.TxUsecsIrq.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxUsecsIrq.Set(d.U32())
+			continue
 		case AttrCoalesceTxMaxFramesIrq:
 			if v.TxMaxFramesIrq.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxMaxFramesIrq.Set(d.U32())
+			continue
 		case AttrCoalesceStatsBlockUsecs:
 			if v.StatsBlockUsecs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StatsBlockUsecs.Set(d.U32())
+			continue
 		case AttrCoalesceUseAdaptiveRx:
 			if v.UseAdaptiveRx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UseAdaptiveRx.Set(d.U8())
+			continue
 		case AttrCoalesceUseAdaptiveTx:
 			if v.UseAdaptiveTx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UseAdaptiveTx.Set(d.U8())
+			continue
 		case AttrCoalescePktRateLow:
 			if v.PktRateLow.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PktRateLow.Set(d.U32())
+			continue
 		case AttrCoalesceRxUsecsLow:
 			if v.RxUsecsLow.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxUsecsLow.Set(d.U32())
+			continue
 		case AttrCoalesceRxMaxFramesLow:
 			if v.RxMaxFramesLow.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxMaxFramesLow.Set(d.U32())
+			continue
 		case AttrCoalesceTxUsecsLow:
 			if v.TxUsecsLow.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxUsecsLow.Set(d.U32())
+			continue
 		case AttrCoalesceTxMaxFramesLow:
 			if v.TxMaxFramesLow.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxMaxFramesLow.Set(d.U32())
+			continue
 		case AttrCoalescePktRateHigh:
 			if v.PktRateHigh.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PktRateHigh.Set(d.U32())
+			continue
 		case AttrCoalesceRxUsecsHigh:
 			if v.RxUsecsHigh.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxUsecsHigh.Set(d.U32())
+			continue
 		case AttrCoalesceRxMaxFramesHigh:
 			if v.RxMaxFramesHigh.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxMaxFramesHigh.Set(d.U32())
+			continue
 		case AttrCoalesceTxUsecsHigh:
 			if v.TxUsecsHigh.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxUsecsHigh.Set(d.U32())
+			continue
 		case AttrCoalesceTxMaxFramesHigh:
 			if v.TxMaxFramesHigh.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxMaxFramesHigh.Set(d.U32())
+			continue
 		case AttrCoalesceRateSampleInterval:
 			if v.RateSampleInterval.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RateSampleInterval.Set(d.U32())
+			continue
 		case AttrCoalesceUseCqeModeTx:
 			if v.UseCqeModeTx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UseCqeModeTx.Set(d.U8())
+			continue
 		case AttrCoalesceUseCqeModeRx:
 			if v.UseCqeModeRx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UseCqeModeRx.Set(d.U8())
+			continue
 		case AttrCoalesceTxAggrMaxBytes:
 			if v.TxAggrMaxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxAggrMaxBytes.Set(d.U32())
+			continue
 		case AttrCoalesceTxAggrMaxFrames:
 			if v.TxAggrMaxFrames.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxAggrMaxFrames.Set(d.U32())
+			continue
 		case AttrCoalesceTxAggrTimeUsecs:
 			if v.TxAggrTimeUsecs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxAggrTimeUsecs.Set(d.U32())
+			continue
 		case AttrCoalesceRxProfile:
 			if v.RxProfile != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxProfile = a.slabOfProfile().New()
-			nd := d.Nested()
-			v.RxProfile.decode(&nd, a)
+			v.RxProfile.decodeNest(d, a)
+			continue
 		case AttrCoalesceTxProfile:
 			if v.TxProfile != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxProfile = a.slabOfProfile().New()
-			nd := d.Nested()
-			v.TxProfile.decode(&nd, a)
+			v.TxProfile.decodeNest(d, a)
+			continue
 		case AttrCoalesceRxCqeFrames:
 			if v.RxCqeFrames.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxCqeFrames.Set(d.U32())
+			continue
 		case AttrCoalesceRxCqeNsecs:
 			if v.RxCqeNsecs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxCqeNsecs.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3482,32 +3729,38 @@ func (v *PauseStat) UnmarshalAttrs(b []byte) error {
 
 func (v *PauseStat) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPauseStat)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPauseStatTxFrames:
 			if v.TxFrames.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxFrames.Set(d.U64())
+			continue
 		case AttrPauseStatRxFrames:
 			if v.RxFrames.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxFrames.Set(d.U64())
+			continue
 		case AttrPauseStatTxPauseStormEvents:
 			if v.TxPauseStormEvents.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxPauseStormEvents.Set(d.U64())
+			continue
 		case AttrPauseStatPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *PauseStat.
+func (v *PauseStat) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set pause from b into v,
@@ -3524,51 +3777,48 @@ func (v *Pause) UnmarshalAttrs(b []byte) error {
 
 func (v *Pause) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPause)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPauseHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrPauseAutoneg:
 			if v.Autoneg.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Autoneg.Set(d.U8())
+			continue
 		case AttrPauseRx:
 			if v.Rx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Rx.Set(d.U8())
+			continue
 		case AttrPauseTx:
 			if v.Tx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Tx.Set(d.U8())
+			continue
 		case AttrPauseStats:
 			if v.Stats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Stats = a.slabOfPauseStat().New()
-			nd := d.Nested()
-			v.Stats.decode(&nd, a)
+			v.Stats.decodeNest(d, a)
+			continue
 		case AttrPauseStatsSrc:
 			if v.StatsSrc.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StatsSrc.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3586,59 +3836,55 @@ func (v *Eee) UnmarshalAttrs(b []byte) error {
 
 func (v *Eee) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEee)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrEeeHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrEeeModesOurs:
 			if v.ModesOurs != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ModesOurs = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.ModesOurs.decode(&nd, a)
+			v.ModesOurs.decodeNest(d, a)
+			continue
 		case AttrEeeModesPeer:
 			if v.ModesPeer != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ModesPeer = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.ModesPeer.decode(&nd, a)
+			v.ModesPeer.decodeNest(d, a)
+			continue
 		case AttrEeeActive:
 			if v.Active.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Active.Set(d.U8())
+			continue
 		case AttrEeeEnabled:
 			if v.Enabled.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Enabled.Set(d.U8())
+			continue
 		case AttrEeeTxLpiEnabled:
 			if v.TxLpiEnabled.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxLpiEnabled.Set(d.U8())
+			continue
 		case AttrEeeTxLpiTimer:
 			if v.TxLpiTimer.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxLpiTimer.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3656,36 +3902,42 @@ func (v *TsStat) UnmarshalAttrs(b []byte) error {
 
 func (v *TsStat) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsStat)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTsStatTxPkts:
 			if v.TxPkts.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxPkts.Set(d.Uint())
+			continue
 		case AttrTsStatTxLost:
 			if v.TxLost.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxLost.Set(d.Uint())
+			continue
 		case AttrTsStatTxErr:
 			if v.TxErr.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxErr.Set(d.Uint())
+			continue
 		case AttrTsStatTxOnestepPktsUnconfirmed:
 			if v.TxOnestepPktsUnconfirmed.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxOnestepPktsUnconfirmed.Set(d.Uint())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *TsStat.
+func (v *TsStat) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set ts-hwtstamp-provider from b into v,
@@ -3702,24 +3954,30 @@ func (v *TsHwtstampProvider) UnmarshalAttrs(b []byte) error {
 
 func (v *TsHwtstampProvider) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsHwtstampProvider)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTsHwtstampProviderIndex:
 			if v.Index.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Index.Set(d.U32())
+			continue
 		case AttrTsHwtstampProviderQualifier:
 			if v.Qualifier.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Qualifier.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *TsHwtstampProvider.
+func (v *TsHwtstampProvider) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set tsinfo from b into v,
@@ -3736,77 +3994,70 @@ func (v *Tsinfo) UnmarshalAttrs(b []byte) error {
 
 func (v *Tsinfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsinfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTsinfoHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrTsinfoTimestamping:
 			if v.Timestamping != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Timestamping = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Timestamping.decode(&nd, a)
+			v.Timestamping.decodeNest(d, a)
+			continue
 		case AttrTsinfoTxTypes:
 			if v.TxTypes != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxTypes = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.TxTypes.decode(&nd, a)
+			v.TxTypes.decodeNest(d, a)
+			continue
 		case AttrTsinfoRxFilters:
 			if v.RxFilters != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxFilters = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.RxFilters.decode(&nd, a)
+			v.RxFilters.decodeNest(d, a)
+			continue
 		case AttrTsinfoPhcIndex:
 			if v.PhcIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PhcIndex.Set(d.U32())
+			continue
 		case AttrTsinfoStats:
 			if v.Stats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Stats = a.slabOfTsStat().New()
-			nd := d.Nested()
-			v.Stats.decode(&nd, a)
+			v.Stats.decodeNest(d, a)
+			continue
 		case AttrTsinfoHwtstampProvider:
 			if v.HwtstampProvider != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HwtstampProvider = a.slabOfTsHwtstampProvider().New()
-			nd := d.Nested()
-			v.HwtstampProvider.decode(&nd, a)
+			v.HwtstampProvider.decodeNest(d, a)
+			continue
 		case AttrTsinfoHwtstampSource:
 			if v.HwtstampSource.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HwtstampSource.Set(HwtstampSource(d.U32()))
+			continue
 		case AttrTsinfoHwtstampPhyindex:
 			if v.HwtstampPhyindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HwtstampPhyindex.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3824,29 +4075,28 @@ func (v *CableResult) UnmarshalAttrs(b []byte) error {
 
 func (v *CableResult) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableResult)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCableResultPair:
 			if v.Pair.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Pair.Set(d.U8())
+			continue
 		case AttrCableResultCode:
 			if v.Code.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Code.Set(d.U8())
+			continue
 		case AttrCableResultSrc:
 			if v.Src.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Src.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3864,29 +4114,28 @@ func (v *CableFaultLength) UnmarshalAttrs(b []byte) error {
 
 func (v *CableFaultLength) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableFaultLength)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCableFaultLengthPair:
 			if v.Pair.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Pair.Set(d.U8())
+			continue
 		case AttrCableFaultLengthCm:
 			if v.Cm.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Cm.Set(d.U32())
+			continue
 		case AttrCableFaultLengthSrc:
 			if v.Src.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Src.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3920,20 +4169,28 @@ func (v *CableNest) decode(d *attrs.Decoder, a *allocator) {
 	if n1 > 0 {
 		v.FaultLength = a.slabOfCableFaultLength().Grow(v.FaultLength, n1)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCableNestResult:
 			v.Result = append(v.Result, CableResult{})
 			nd := d.Nested()
 			v.Result[len(v.Result)-1].decode(&nd, a)
+			continue
 		case AttrCableNestFaultLength:
 			v.FaultLength = append(v.FaultLength, CableFaultLength{})
 			nd := d.Nested()
 			v.FaultLength[len(v.FaultLength)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *CableNest.
+func (v *CableNest) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set cable-test from b into v,
@@ -3950,19 +4207,17 @@ func (v *CableTest) UnmarshalAttrs(b []byte) error {
 
 func (v *CableTest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTest)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCableTestHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Header.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3980,33 +4235,30 @@ func (v *CableTestNtf) UnmarshalAttrs(b []byte) error {
 
 func (v *CableTestNtf) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTestNtf)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCableTestNtfHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrCableTestNtfStatus:
 			if v.Status.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Status.Set(d.U8())
+			continue
 		case AttrCableTestNtfNest:
 			if v.Nest != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Nest = a.slabOfCableNest().New()
-			nd := d.Nested()
-			v.Nest.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Nest.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4024,36 +4276,42 @@ func (v *CableTestTdrCfg) UnmarshalAttrs(b []byte) error {
 
 func (v *CableTestTdrCfg) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTestTdrCfg)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCableTestTdrCfgFirst:
 			if v.First.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.First.Set(d.U32())
+			continue
 		case AttrCableTestTdrCfgLast:
 			if v.Last.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Last.Set(d.U32())
+			continue
 		case AttrCableTestTdrCfgStep:
 			if v.Step.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Step.Set(d.U32())
+			continue
 		case AttrCableTestTdrCfgPair:
 			if v.Pair.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Pair.Set(d.U8())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *CableTestTdrCfg.
+func (v *CableTestTdrCfg) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set cable-test-tdr-ntf from b into v,
@@ -4070,33 +4328,30 @@ func (v *CableTestTdrNtf) UnmarshalAttrs(b []byte) error {
 
 func (v *CableTestTdrNtf) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTestTdrNtf)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCableTestTdrNtfHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrCableTestTdrNtfStatus:
 			if v.Status.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Status.Set(d.U8())
+			continue
 		case AttrCableTestTdrNtfNest:
 			if v.Nest != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Nest = a.slabOfCableNest().New()
-			nd := d.Nested()
-			v.Nest.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Nest.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4114,27 +4369,24 @@ func (v *CableTestTdr) UnmarshalAttrs(b []byte) error {
 
 func (v *CableTestTdr) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTestTdr)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCableTestTdrHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrCableTestTdrCfg:
 			if v.Cfg != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Cfg = a.slabOfCableTestTdrCfg().New()
-			nd := d.Nested()
-			v.Cfg.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Cfg.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4152,23 +4404,22 @@ func (v *TunnelUDPEntry) UnmarshalAttrs(b []byte) error {
 
 func (v *TunnelUDPEntry) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTunnelUDPEntry)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTunnelUDPEntryPort:
 			if v.Port.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Port.Set(d.U16BE())
+			continue
 		case AttrTunnelUDPEntryType:
 			if v.Type.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Type.Set(UDPTunnelType(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4197,29 +4448,28 @@ func (v *TunnelUDPTable) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Entry = a.slabOfTunnelUDPEntry().Grow(v.Entry, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTunnelUDPTableSize:
 			if v.Size.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Size.Set(d.U32())
+			continue
 		case AttrTunnelUDPTableTypes:
 			if v.Types != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Types = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Types.decode(&nd, a)
+			v.Types.decodeNest(d, a)
+			continue
 		case AttrTunnelUDPTableEntry:
 			v.Entry = append(v.Entry, TunnelUDPEntry{})
 			nd := d.Nested()
 			v.Entry[len(v.Entry)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4248,16 +4498,23 @@ func (v *TunnelUDP) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Table = a.slabOfTunnelUDPTable().Grow(v.Table, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTunnelUDPTable:
 			v.Table = append(v.Table, TunnelUDPTable{})
 			nd := d.Nested()
 			v.Table[len(v.Table)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *TunnelUDP.
+func (v *TunnelUDP) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set tunnel-info from b into v,
@@ -4274,27 +4531,24 @@ func (v *TunnelInfo) UnmarshalAttrs(b []byte) error {
 
 func (v *TunnelInfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTunnelInfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTunnelInfoHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrTunnelInfoUDPPorts:
 			if v.UDPPorts != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UDPPorts = a.slabOfTunnelUDP().New()
-			nd := d.Nested()
-			v.UDPPorts.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.UDPPorts.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4312,37 +4566,36 @@ func (v *FECHist) UnmarshalAttrs(b []byte) error {
 
 func (v *FECHist) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFECHist)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFECHistBinLow:
 			if v.BinLow.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BinLow.Set(d.U32())
+			continue
 		case AttrFECHistBinHigh:
 			if v.BinHigh.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BinHigh.Set(d.U32())
+			continue
 		case AttrFECHistBinVal:
 			if v.BinVal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BinVal.Set(d.Uint())
+			continue
 		case AttrFECHistBinValPerLane:
 			if v.BinValPerLane != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BinValPerLane = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
+			continue
 		case AttrFECHistPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4371,36 +4624,43 @@ func (v *FECStat) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Hist = a.slabOfFECHist().Grow(v.Hist, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFECStatCorrected:
 			if v.Corrected != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Corrected = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
+			continue
 		case AttrFECStatUncorr:
 			if v.Uncorr != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Uncorr = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
+			continue
 		case AttrFECStatCorrBits:
 			if v.CorrBits != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CorrBits = attrs.DecodeArray[uint64](d, 8, attrs.HostEndian)
+			continue
 		case AttrFECStatHist:
 			v.Hist = append(v.Hist, FECHist{})
 			nd := d.Nested()
 			v.Hist[len(v.Hist)-1].decode(&nd, a)
+			continue
 		case AttrFECStatPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *FECStat.
+func (v *FECStat) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set fec from b into v,
@@ -4417,47 +4677,43 @@ func (v *FEC) UnmarshalAttrs(b []byte) error {
 
 func (v *FEC) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFEC)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFECHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrFECModes:
 			if v.Modes != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Modes = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Modes.decode(&nd, a)
+			v.Modes.decodeNest(d, a)
+			continue
 		case AttrFECAuto:
 			if v.Auto.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Auto.Set(d.U8())
+			continue
 		case AttrFECActive:
 			if v.Active.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Active.Set(d.U32())
+			continue
 		case AttrFECStats:
 			if v.Stats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Stats = a.slabOfFECStat().New()
-			nd := d.Nested()
-			v.Stats.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Stats.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4475,55 +4731,53 @@ func (v *ModuleEeprom) UnmarshalAttrs(b []byte) error {
 
 func (v *ModuleEeprom) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModuleEeprom)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrModuleEepromHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrModuleEepromOffset:
 			if v.Offset.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Offset.Set(d.U32())
+			continue
 		case AttrModuleEepromLength:
 			if v.Length.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Length.Set(d.U32())
+			continue
 		case AttrModuleEepromPage:
 			if v.Page.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Page.Set(d.U8())
+			continue
 		case AttrModuleEepromBank:
 			if v.Bank.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Bank.Set(d.U8())
+			continue
 		case AttrModuleEepromI2cAddress:
 			if v.I2cAddress.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.I2cAddress.Set(d.U8())
+			continue
 		case AttrModuleEepromData:
 			if v.Data != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Data = a.arena().Bytes(d.Bytes())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4557,56 +4811,58 @@ func (v *StatsGrp) decode(d *attrs.Decoder, a *allocator) {
 	if n1 > 0 {
 		v.HistTx = a.slabOfStatsGrpHist().Grow(v.HistTx, n1)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStatsGrpID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrStatsGrpSsID:
 			if v.SsID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SsID.Set(d.U32())
+			continue
 		case AttrStatsGrpStat:
 			k0 := d.Nested()
 			for k0.Next() {
 				v.Stat = append(v.Stat, StatsGrpStatEntry{ID: k0.Type(), Value: k0.U64()})
 			}
+			continue
 		case AttrStatsGrpHistRx:
 			v.HistRx = append(v.HistRx, StatsGrpHist{})
 			nd := d.Nested()
 			v.HistRx[len(v.HistRx)-1].decode(&nd, a)
+			continue
 		case AttrStatsGrpHistTx:
 			v.HistTx = append(v.HistTx, StatsGrpHist{})
 			nd := d.Nested()
 			v.HistTx[len(v.HistTx)-1].decode(&nd, a)
+			continue
 		case AttrStatsGrpHistBktLow:
 			if v.HistBktLow.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HistBktLow.Set(d.U32())
+			continue
 		case AttrStatsGrpHistBktHi:
 			if v.HistBktHi.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HistBktHi.Set(d.U32())
+			continue
 		case AttrStatsGrpHistVal:
 			if v.HistVal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HistVal.Set(d.U64())
+			continue
 		case AttrStatsGrpPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4624,29 +4880,28 @@ func (v *StatsGrpHist) UnmarshalAttrs(b []byte) error {
 
 func (v *StatsGrpHist) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStatsGrp)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStatsGrpHistBktLow:
 			if v.HistBktLow.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HistBktLow.Set(d.U32())
+			continue
 		case AttrStatsGrpHistBktHi:
 			if v.HistBktHi.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HistBktHi.Set(d.U32())
+			continue
 		case AttrStatsGrpHistVal:
 			if v.HistVal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HistVal.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4675,39 +4930,37 @@ func (v *Stats) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Grp = a.slabOfStatsGrp().Grow(v.Grp, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStatsHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrStatsGroups:
 			if v.Groups != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Groups = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.Groups.decode(&nd, a)
+			v.Groups.decodeNest(d, a)
+			continue
 		case AttrStatsGrp:
 			v.Grp = append(v.Grp, StatsGrp{})
 			nd := d.Nested()
 			v.Grp[len(v.Grp)-1].decode(&nd, a)
+			continue
 		case AttrStatsSrc:
 			if v.Src.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Src.Set(d.U32())
+			continue
 		case AttrStatsPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4725,31 +4978,29 @@ func (v *PhcVclocks) UnmarshalAttrs(b []byte) error {
 
 func (v *PhcVclocks) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPhcVclocks)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPhcVclocksHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrPhcVclocksNum:
 			if v.Num.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Num.Set(d.U32())
+			continue
 		case AttrPhcVclocksIndex:
 			if v.Index != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Index = attrs.DecodeArray[int32](d, 4, attrs.HostEndian)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4767,31 +5018,29 @@ func (v *Module) UnmarshalAttrs(b []byte) error {
 
 func (v *Module) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModule)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrModuleHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrModulePowerModePolicy:
 			if v.PowerModePolicy.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PowerModePolicy.Set(d.U8())
+			continue
 		case AttrModulePowerMode:
 			if v.PowerMode.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PowerMode.Set(d.U8())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4809,23 +5058,22 @@ func (v *C33PsePwLimit) UnmarshalAttrs(b []byte) error {
 
 func (v *C33PsePwLimit) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesC33PsePwLimit)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrC33PsePwLimitMin:
 			if v.Min.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Min.Set(d.U32())
+			continue
 		case AttrC33PsePwLimitMax:
 			if v.Max.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Max.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4854,107 +5102,106 @@ func (v *Pse) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.C33PsePwLimitRanges = a.slabOfC33PsePwLimit().Grow(v.C33PsePwLimitRanges, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPseHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrPsePodlPseAdminState:
 			if v.PodlPseAdminState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PodlPseAdminState.Set(d.U32())
+			continue
 		case AttrPsePodlPseAdminControl:
 			if v.PodlPseAdminControl.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PodlPseAdminControl.Set(d.U32())
+			continue
 		case AttrPsePodlPsePwDStatus:
 			if v.PodlPsePwDStatus.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PodlPsePwDStatus.Set(d.U32())
+			continue
 		case AttrPseC33PseAdminState:
 			if v.C33PseAdminState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.C33PseAdminState.Set(d.U32())
+			continue
 		case AttrPseC33PseAdminControl:
 			if v.C33PseAdminControl.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.C33PseAdminControl.Set(d.U32())
+			continue
 		case AttrPseC33PsePwDStatus:
 			if v.C33PsePwDStatus.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.C33PsePwDStatus.Set(d.U32())
+			continue
 		case AttrPseC33PsePwClass:
 			if v.C33PsePwClass.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.C33PsePwClass.Set(d.U32())
+			continue
 		case AttrPseC33PseActualPw:
 			if v.C33PseActualPw.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.C33PseActualPw.Set(d.U32())
+			continue
 		case AttrPseC33PseExtState:
 			if v.C33PseExtState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.C33PseExtState.Set(C33PseExtState(d.U32()))
+			continue
 		case AttrPseC33PseExtSubstate:
 			if v.C33PseExtSubstate.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.C33PseExtSubstate.Set(d.U32())
+			continue
 		case AttrPseC33PseAvailPwLimit:
 			if v.C33PseAvailPwLimit.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.C33PseAvailPwLimit.Set(d.U32())
+			continue
 		case AttrPseC33PsePwLimitRanges:
 			v.C33PsePwLimitRanges = append(v.C33PsePwLimitRanges, C33PsePwLimit{})
 			nd := d.Nested()
 			v.C33PsePwLimitRanges[len(v.C33PsePwLimitRanges)-1].decode(&nd, a)
+			continue
 		case AttrPsePsePwDID:
 			if v.PsePwDID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PsePwDID.Set(d.U32())
+			continue
 		case AttrPsePsePrioMax:
 			if v.PsePrioMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PsePrioMax.Set(d.U32())
+			continue
 		case AttrPsePsePrio:
 			if v.PsePrio.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PsePrio.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4972,174 +5219,180 @@ func (v *Flow) UnmarshalAttrs(b []byte) error {
 
 func (v *Flow) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFlow)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFlowEther:
 			if v.Ether.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ether.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowIp4:
 			if v.Ip4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ip4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowIp6:
 			if v.Ip6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ip6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowTcp4:
 			if v.Tcp4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Tcp4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowTcp6:
 			if v.Tcp6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Tcp6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowUdp4:
 			if v.Udp4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Udp4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowUdp6:
 			if v.Udp6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Udp6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowSctp4:
 			if v.Sctp4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Sctp4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowSctp6:
 			if v.Sctp6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Sctp6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowAh4:
 			if v.Ah4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ah4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowAh6:
 			if v.Ah6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ah6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowEsp4:
 			if v.Esp4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Esp4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowEsp6:
 			if v.Esp6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Esp6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowAhEsp4:
 			if v.AhEsp4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AhEsp4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowAhEsp6:
 			if v.AhEsp6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AhEsp6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpu4:
 			if v.Gtpu4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Gtpu4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpu6:
 			if v.Gtpu6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Gtpu6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpc4:
 			if v.Gtpc4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Gtpc4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpc6:
 			if v.Gtpc6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Gtpc6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpcTeid4:
 			if v.GtpcTeid4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GtpcTeid4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpcTeid6:
 			if v.GtpcTeid6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GtpcTeid6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpuEh4:
 			if v.GtpuEh4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GtpuEh4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpuEh6:
 			if v.GtpuEh6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GtpuEh6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpuUl4:
 			if v.GtpuUl4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GtpuUl4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpuUl6:
 			if v.GtpuUl6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GtpuUl6.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpuDl4:
 			if v.GtpuDl4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GtpuDl4.Set(RxfhFields(d.Uint()))
+			continue
 		case AttrFlowGtpuDl6:
 			if v.GtpuDl6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GtpuDl6.Set(RxfhFields(d.Uint()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Flow.
+func (v *Flow) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set rss from b into v,
@@ -5156,63 +5409,60 @@ func (v *RSS) UnmarshalAttrs(b []byte) error {
 
 func (v *RSS) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRSS)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRSSHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrRSSContext:
 			if v.Context.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Context.Set(d.U32())
+			continue
 		case AttrRSSHfunc:
 			if v.Hfunc.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Hfunc.Set(d.U32())
+			continue
 		case AttrRSSIndir:
 			if v.Indir != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Indir = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
+			continue
 		case AttrRSSHkey:
 			if v.Hkey != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Hkey = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrRSSInputXfrm:
 			if v.InputXfrm.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InputXfrm.Set(InputXfrm(d.U32()))
+			continue
 		case AttrRSSStartContext:
 			if v.StartContext.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StartContext.Set(d.U32())
+			continue
 		case AttrRSSFlowHash:
 			if v.FlowHash != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FlowHash = a.slabOfFlow().New()
-			nd := d.Nested()
-			v.FlowHash.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.FlowHash.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5230,67 +5480,65 @@ func (v *Plca) UnmarshalAttrs(b []byte) error {
 
 func (v *Plca) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPlca)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPlcaHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrPlcaVersion:
 			if v.Version.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Version.Set(d.U16())
+			continue
 		case AttrPlcaEnabled:
 			if v.Enabled.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Enabled.Set(d.U8())
+			continue
 		case AttrPlcaStatus:
 			if v.Status.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Status.Set(d.U8())
+			continue
 		case AttrPlcaNodeCnt:
 			if v.NodeCnt.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NodeCnt.Set(d.U32())
+			continue
 		case AttrPlcaNodeID:
 			if v.NodeID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NodeID.Set(d.U32())
+			continue
 		case AttrPlcaToTmr:
 			if v.ToTmr.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ToTmr.Set(d.U32())
+			continue
 		case AttrPlcaBurstCnt:
 			if v.BurstCnt.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BurstCnt.Set(d.U32())
+			continue
 		case AttrPlcaBurstTmr:
 			if v.BurstTmr.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BurstTmr.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5308,55 +5556,53 @@ func (v *ModuleFwFlash) UnmarshalAttrs(b []byte) error {
 
 func (v *ModuleFwFlash) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModuleFwFlash)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrModuleFwFlashHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrModuleFwFlashFileName:
 			if v.FileName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FileName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrModuleFwFlashPassword:
 			if v.Password.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Password.Set(d.U32())
+			continue
 		case AttrModuleFwFlashStatus:
 			if v.Status.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Status.Set(ModuleFwFlashStatus(d.U32()))
+			continue
 		case AttrModuleFwFlashStatusMsg:
 			if v.StatusMsg.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StatusMsg.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrModuleFwFlashDone:
 			if v.Done.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Done.Set(d.Uint())
+			continue
 		case AttrModuleFwFlashTotal:
 			if v.Total.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Total.Set(d.Uint())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5374,61 +5620,59 @@ func (v *PHY) UnmarshalAttrs(b []byte) error {
 
 func (v *PHY) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPHY)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPHYHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrPHYIndex:
 			if v.Index.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Index.Set(d.U32())
+			continue
 		case AttrPHYDrvname:
 			if v.Drvname.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Drvname.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrPHYName:
 			if v.Name.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Name.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrPHYUpstreamType:
 			if v.UpstreamType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UpstreamType.Set(PHYUpstreamType(d.U32()))
+			continue
 		case AttrPHYUpstreamIndex:
 			if v.UpstreamIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UpstreamIndex.Set(d.U32())
+			continue
 		case AttrPHYUpstreamSfpName:
 			if v.UpstreamSfpName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UpstreamSfpName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrPHYDownstreamSfpName:
 			if v.DownstreamSfpName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DownstreamSfpName.Set(a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5446,51 +5690,45 @@ func (v *Tsconfig) UnmarshalAttrs(b []byte) error {
 
 func (v *Tsconfig) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsconfig)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTsconfigHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrTsconfigHwtstampProvider:
 			if v.HwtstampProvider != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HwtstampProvider = a.slabOfTsHwtstampProvider().New()
-			nd := d.Nested()
-			v.HwtstampProvider.decode(&nd, a)
+			v.HwtstampProvider.decodeNest(d, a)
+			continue
 		case AttrTsconfigTxTypes:
 			if v.TxTypes != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxTypes = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.TxTypes.decode(&nd, a)
+			v.TxTypes.decodeNest(d, a)
+			continue
 		case AttrTsconfigRxFilters:
 			if v.RxFilters != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxFilters = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.RxFilters.decode(&nd, a)
+			v.RxFilters.decodeNest(d, a)
+			continue
 		case AttrTsconfigHwtstampFlags:
 			if v.HwtstampFlags != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HwtstampFlags = a.slabOfBitset().New()
-			nd := d.Nested()
-			v.HwtstampFlags.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.HwtstampFlags.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5508,25 +5746,23 @@ func (v *PseNtf) UnmarshalAttrs(b []byte) error {
 
 func (v *PseNtf) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPseNtf)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPseNtfHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrPseNtfEvents:
 			if v.Events.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Events.Set(PseEvent(d.Uint()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5544,36 +5780,42 @@ func (v *MseCapabilities) UnmarshalAttrs(b []byte) error {
 
 func (v *MseCapabilities) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMseCapabilities)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMseCapabilitiesMaxAverageMse:
 			if v.MaxAverageMse.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxAverageMse.Set(d.Uint())
+			continue
 		case AttrMseCapabilitiesMaxPeakMse:
 			if v.MaxPeakMse.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxPeakMse.Set(d.Uint())
+			continue
 		case AttrMseCapabilitiesRefreshRatePs:
 			if v.RefreshRatePs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RefreshRatePs.Set(d.Uint())
+			continue
 		case AttrMseCapabilitiesNumSymbols:
 			if v.NumSymbols.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NumSymbols.Set(d.Uint())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *MseCapabilities.
+func (v *MseCapabilities) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set mse-snapshot from b into v,
@@ -5590,30 +5832,36 @@ func (v *MseSnapshot) UnmarshalAttrs(b []byte) error {
 
 func (v *MseSnapshot) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMseSnapshot)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMseSnapshotAverageMse:
 			if v.AverageMse.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AverageMse.Set(d.Uint())
+			continue
 		case AttrMseSnapshotPeakMse:
 			if v.PeakMse.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PeakMse.Set(d.Uint())
+			continue
 		case AttrMseSnapshotWorstPeakMse:
 			if v.WorstPeakMse.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WorstPeakMse.Set(d.Uint())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *MseSnapshot.
+func (v *MseSnapshot) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set mse from b into v,
@@ -5630,75 +5878,66 @@ func (v *Mse) UnmarshalAttrs(b []byte) error {
 
 func (v *Mse) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMse)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMseHeader:
 			if v.Header != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Header = a.slabOfHeader().New()
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
+			continue
 		case AttrMseCapabilities:
 			if v.Capabilities != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Capabilities = a.slabOfMseCapabilities().New()
-			nd := d.Nested()
-			v.Capabilities.decode(&nd, a)
+			v.Capabilities.decodeNest(d, a)
+			continue
 		case AttrMseChannelA:
 			if v.ChannelA != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ChannelA = a.slabOfMseSnapshot().New()
-			nd := d.Nested()
-			v.ChannelA.decode(&nd, a)
+			v.ChannelA.decodeNest(d, a)
+			continue
 		case AttrMseChannelB:
 			if v.ChannelB != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ChannelB = a.slabOfMseSnapshot().New()
-			nd := d.Nested()
-			v.ChannelB.decode(&nd, a)
+			v.ChannelB.decodeNest(d, a)
+			continue
 		case AttrMseChannelC:
 			if v.ChannelC != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ChannelC = a.slabOfMseSnapshot().New()
-			nd := d.Nested()
-			v.ChannelC.decode(&nd, a)
+			v.ChannelC.decodeNest(d, a)
+			continue
 		case AttrMseChannelD:
 			if v.ChannelD != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ChannelD = a.slabOfMseSnapshot().New()
-			nd := d.Nested()
-			v.ChannelD.decode(&nd, a)
+			v.ChannelD.decodeNest(d, a)
+			continue
 		case AttrMseWorstChannel:
 			if v.WorstChannel != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WorstChannel = a.slabOfMseSnapshot().New()
-			nd := d.Nested()
-			v.WorstChannel.decode(&nd, a)
+			v.WorstChannel.decodeNest(d, a)
+			continue
 		case AttrMseLink:
 			if v.Link != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Link = a.slabOfMseSnapshot().New()
-			nd := d.Nested()
-			v.Link.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Link.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -5716,20 +5955,18 @@ func (v *StrsetGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *StrsetGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStrset)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStrsetHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrStrsetStringsets:
 			if v.Stringsets == nil {
 				v.Stringsets = a.slabOfStringsets().New()
 			}
-			nd := d.Nested()
-			v.Stringsets.decode(&nd, a)
+			v.Stringsets.decodeNest(d, a)
 		case AttrStrsetCountsOnly:
 			v.CountsOnly = d.Flag()
 		}
@@ -5750,20 +5987,18 @@ func (v *StrsetGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *StrsetGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStrset)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStrsetHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrStrsetStringsets:
 			if v.Stringsets == nil {
 				v.Stringsets = a.slabOfStringsets().New()
 			}
-			nd := d.Nested()
-			v.Stringsets.decode(&nd, a)
+			v.Stringsets.decodeNest(d, a)
 		case AttrStrsetCountsOnly:
 			v.CountsOnly = d.Flag()
 		}
@@ -5784,14 +6019,13 @@ func (v *LinkinfoGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinkinfoGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkinfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkinfoHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -5810,14 +6044,13 @@ func (v *LinkinfoGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinkinfoGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkinfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkinfoHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -5836,14 +6069,13 @@ func (v *LinkinfoSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinkinfoSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkinfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkinfoHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrLinkinfoPort:
 			v.Port.Set(Port(d.U8()))
 		case AttrLinkinfoPhyaddr:
@@ -5872,14 +6104,13 @@ func (v *LinkmodesGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinkmodesGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkmodes)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkmodesHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -5898,14 +6129,13 @@ func (v *LinkmodesGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinkmodesGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkmodes)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkmodesHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -5924,28 +6154,25 @@ func (v *LinkmodesSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinkmodesSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkmodes)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkmodesHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrLinkmodesAutoneg:
 			v.Autoneg.Set(Autoneg(d.U8()))
 		case AttrLinkmodesOurs:
 			if v.Ours == nil {
 				v.Ours = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Ours.decode(&nd, a)
+			v.Ours.decodeNest(d, a)
 		case AttrLinkmodesPeer:
 			if v.Peer == nil {
 				v.Peer = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Peer.decode(&nd, a)
+			v.Peer.decodeNest(d, a)
 		case AttrLinkmodesSpeed:
 			v.Speed.Set(d.U32())
 		case AttrLinkmodesDuplex:
@@ -5976,14 +6203,13 @@ func (v *LinkstateGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinkstateGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkstate)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkstateHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6002,14 +6228,13 @@ func (v *LinkstateGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *LinkstateGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLinkstate)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLinkstateHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6028,14 +6253,13 @@ func (v *DebugGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DebugGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDebug)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDebugHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6054,14 +6278,13 @@ func (v *DebugGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DebugGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDebug)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDebugHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6080,20 +6303,18 @@ func (v *DebugSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DebugSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDebug)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDebugHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrDebugMsgmask:
 			if v.Msgmask == nil {
 				v.Msgmask = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Msgmask.decode(&nd, a)
+			v.Msgmask.decodeNest(d, a)
 		}
 	}
 }
@@ -6112,14 +6333,13 @@ func (v *WolGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *WolGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWol)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrWolHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6138,14 +6358,13 @@ func (v *WolGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *WolGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWol)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrWolHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6164,20 +6383,18 @@ func (v *WolSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *WolSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWol)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrWolHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrWolModes:
 			if v.Modes == nil {
 				v.Modes = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Modes.decode(&nd, a)
+			v.Modes.decodeNest(d, a)
 		case AttrWolSopass:
 			v.Sopass = a.arena().Bytes(d.Bytes())
 		}
@@ -6198,14 +6415,13 @@ func (v *FeaturesGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *FeaturesGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFeatures)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFeaturesHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6224,14 +6440,13 @@ func (v *FeaturesGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *FeaturesGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFeatures)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFeaturesHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6250,38 +6465,33 @@ func (v *FeaturesSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *FeaturesSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFeatures)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFeaturesHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrFeaturesHw:
 			if v.Hw == nil {
 				v.Hw = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Hw.decode(&nd, a)
+			v.Hw.decodeNest(d, a)
 		case AttrFeaturesWanted:
 			if v.Wanted == nil {
 				v.Wanted = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Wanted.decode(&nd, a)
+			v.Wanted.decodeNest(d, a)
 		case AttrFeaturesActive:
 			if v.Active == nil {
 				v.Active = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Active.decode(&nd, a)
+			v.Active.decodeNest(d, a)
 		case AttrFeaturesNochange:
 			if v.Nochange == nil {
 				v.Nochange = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Nochange.decode(&nd, a)
+			v.Nochange.decodeNest(d, a)
 		}
 	}
 }
@@ -6300,14 +6510,13 @@ func (v *PrivflagsGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PrivflagsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPrivflags)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPrivflagsHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6326,14 +6535,13 @@ func (v *PrivflagsGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PrivflagsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPrivflags)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPrivflagsHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6352,20 +6560,18 @@ func (v *PrivflagsSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PrivflagsSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPrivflags)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPrivflagsHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrPrivflagsFlags:
 			if v.Flags == nil {
 				v.Flags = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Flags.decode(&nd, a)
+			v.Flags.decodeNest(d, a)
 		}
 	}
 }
@@ -6384,14 +6590,13 @@ func (v *RingsGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RingsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRings)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRingsHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6410,14 +6615,13 @@ func (v *RingsGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RingsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRings)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRingsHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6436,14 +6640,13 @@ func (v *RingsSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RingsSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRings)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRingsHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrRingsRxMax:
 			v.RxMax.Set(d.U32())
 		case AttrRingsRxMiniMax:
@@ -6496,14 +6699,13 @@ func (v *ChannelsGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ChannelsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesChannels)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrChannelsHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6522,14 +6724,13 @@ func (v *ChannelsGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ChannelsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesChannels)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrChannelsHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6548,14 +6749,13 @@ func (v *ChannelsSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ChannelsSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesChannels)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrChannelsHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrChannelsRxMax:
 			v.RxMax.Set(d.U32())
 		case AttrChannelsTxMax:
@@ -6590,14 +6790,13 @@ func (v *CoalesceGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *CoalesceGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCoalesce)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCoalesceHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6616,14 +6815,13 @@ func (v *CoalesceGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *CoalesceGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCoalesce)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCoalesceHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6642,14 +6840,13 @@ func (v *CoalesceSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *CoalesceSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCoalesce)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCoalesceHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrCoalesceRxUsecs:
 			v.RxUsecs.Set(d.U32())
 		case AttrCoalesceRxMaxFrames:
@@ -6708,14 +6905,12 @@ func (v *CoalesceSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.RxProfile == nil {
 				v.RxProfile = a.slabOfProfile().New()
 			}
-			nd := d.Nested()
-			v.RxProfile.decode(&nd, a)
+			v.RxProfile.decodeNest(d, a)
 		case AttrCoalesceTxProfile:
 			if v.TxProfile == nil {
 				v.TxProfile = a.slabOfProfile().New()
 			}
-			nd := d.Nested()
-			v.TxProfile.decode(&nd, a)
+			v.TxProfile.decodeNest(d, a)
 		case AttrCoalesceRxCqeFrames:
 			v.RxCqeFrames.Set(d.U32())
 		case AttrCoalesceRxCqeNsecs:
@@ -6738,14 +6933,13 @@ func (v *PauseGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PauseGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPause)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPauseHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6764,14 +6958,13 @@ func (v *PauseGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PauseGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPause)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPauseHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6790,14 +6983,13 @@ func (v *PauseSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PauseSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPause)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPauseHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrPauseAutoneg:
 			v.Autoneg.Set(d.U8())
 		case AttrPauseRx:
@@ -6808,8 +7000,7 @@ func (v *PauseSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Stats == nil {
 				v.Stats = a.slabOfPauseStat().New()
 			}
-			nd := d.Nested()
-			v.Stats.decode(&nd, a)
+			v.Stats.decodeNest(d, a)
 		case AttrPauseStatsSrc:
 			v.StatsSrc.Set(d.U32())
 		}
@@ -6830,14 +7021,13 @@ func (v *EeeGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *EeeGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEee)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrEeeHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6856,14 +7046,13 @@ func (v *EeeGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *EeeGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEee)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrEeeHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -6882,26 +7071,23 @@ func (v *EeeSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *EeeSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEee)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrEeeHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrEeeModesOurs:
 			if v.ModesOurs == nil {
 				v.ModesOurs = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.ModesOurs.decode(&nd, a)
+			v.ModesOurs.decodeNest(d, a)
 		case AttrEeeModesPeer:
 			if v.ModesPeer == nil {
 				v.ModesPeer = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.ModesPeer.decode(&nd, a)
+			v.ModesPeer.decodeNest(d, a)
 		case AttrEeeActive:
 			v.Active.Set(d.U8())
 		case AttrEeeEnabled:
@@ -6928,20 +7114,18 @@ func (v *TsinfoGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TsinfoGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsinfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTsinfoHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrTsinfoHwtstampProvider:
 			if v.HwtstampProvider == nil {
 				v.HwtstampProvider = a.slabOfTsHwtstampProvider().New()
 			}
-			nd := d.Nested()
-			v.HwtstampProvider.decode(&nd, a)
+			v.HwtstampProvider.decodeNest(d, a)
 		}
 	}
 }
@@ -6960,20 +7144,18 @@ func (v *TsinfoGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TsinfoGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsinfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTsinfoHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrTsinfoHwtstampProvider:
 			if v.HwtstampProvider == nil {
 				v.HwtstampProvider = a.slabOfTsHwtstampProvider().New()
 			}
-			nd := d.Nested()
-			v.HwtstampProvider.decode(&nd, a)
+			v.HwtstampProvider.decodeNest(d, a)
 		}
 	}
 }
@@ -6992,14 +7174,13 @@ func (v *CableTestActRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *CableTestActRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTest)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCableTestHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7018,14 +7199,13 @@ func (v *CableTestTdrActRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *CableTestTdrActRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCableTestTdr)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCableTestTdrHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7044,14 +7224,13 @@ func (v *TunnelInfoGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TunnelInfoGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTunnelInfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTunnelInfoHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7070,14 +7249,13 @@ func (v *TunnelInfoGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TunnelInfoGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTunnelInfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTunnelInfoHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7096,14 +7274,13 @@ func (v *FECGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *FECGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFEC)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFECHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7122,14 +7299,13 @@ func (v *FECGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *FECGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFEC)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFECHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7148,20 +7324,18 @@ func (v *FECSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *FECSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFEC)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFECHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrFECModes:
 			if v.Modes == nil {
 				v.Modes = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Modes.decode(&nd, a)
+			v.Modes.decodeNest(d, a)
 		case AttrFECAuto:
 			v.Auto.Set(d.U8())
 		case AttrFECActive:
@@ -7170,8 +7344,7 @@ func (v *FECSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Stats == nil {
 				v.Stats = a.slabOfFECStat().New()
 			}
-			nd := d.Nested()
-			v.Stats.decode(&nd, a)
+			v.Stats.decodeNest(d, a)
 		}
 	}
 }
@@ -7190,14 +7363,13 @@ func (v *ModuleEepromGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ModuleEepromGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModuleEeprom)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrModuleEepromHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrModuleEepromOffset:
 			v.Offset.Set(d.U32())
 		case AttrModuleEepromLength:
@@ -7226,14 +7398,13 @@ func (v *ModuleEepromGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ModuleEepromGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModuleEeprom)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrModuleEepromHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrModuleEepromOffset:
 			v.Offset.Set(d.U32())
 		case AttrModuleEepromLength:
@@ -7262,20 +7433,18 @@ func (v *StatsGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *StatsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStatsHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrStatsGroups:
 			if v.Groups == nil {
 				v.Groups = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Groups.decode(&nd, a)
+			v.Groups.decodeNest(d, a)
 		}
 	}
 }
@@ -7294,20 +7463,18 @@ func (v *StatsGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *StatsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStatsHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrStatsGroups:
 			if v.Groups == nil {
 				v.Groups = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.Groups.decode(&nd, a)
+			v.Groups.decodeNest(d, a)
 		}
 	}
 }
@@ -7326,14 +7493,13 @@ func (v *PhcVclocksGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PhcVclocksGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPhcVclocks)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPhcVclocksHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7352,14 +7518,13 @@ func (v *PhcVclocksGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PhcVclocksGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPhcVclocks)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPhcVclocksHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7378,14 +7543,13 @@ func (v *ModuleGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ModuleGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModule)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrModuleHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7404,14 +7568,13 @@ func (v *ModuleGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ModuleGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModule)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrModuleHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7430,14 +7593,13 @@ func (v *ModuleSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ModuleSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModule)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrModuleHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrModulePowerModePolicy:
 			v.PowerModePolicy.Set(d.U8())
 		case AttrModulePowerMode:
@@ -7460,14 +7622,13 @@ func (v *PseGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PseGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPse)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPseHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7486,14 +7647,13 @@ func (v *PseGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PseGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPse)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPseHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7512,14 +7672,13 @@ func (v *PseSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PseSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPse)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPseHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrPsePodlPseAdminControl:
 			v.PodlPseAdminControl.Set(d.U32())
 		case AttrPseC33PseAdminControl:
@@ -7546,14 +7705,13 @@ func (v *RSSGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RSSGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRSS)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRSSHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrRSSContext:
 			v.Context.Set(d.U32())
 		}
@@ -7574,14 +7732,13 @@ func (v *RSSGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RSSGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRSS)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRSSHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrRSSStartContext:
 			v.StartContext.Set(d.U32())
 		}
@@ -7602,14 +7759,13 @@ func (v *PlcaGetCfgRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PlcaGetCfgRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPlca)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPlcaHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7628,14 +7784,13 @@ func (v *PlcaGetCfgDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PlcaGetCfgDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPlca)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPlcaHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7654,14 +7809,13 @@ func (v *PlcaSetCfgRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PlcaSetCfgRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPlca)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPlcaHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrPlcaVersion:
 			v.Version.Set(d.U16())
 		case AttrPlcaEnabled:
@@ -7696,14 +7850,13 @@ func (v *PlcaGetStatusRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PlcaGetStatusRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPlca)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPlcaHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7722,14 +7875,13 @@ func (v *PlcaGetStatusDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PlcaGetStatusDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPlca)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPlcaHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7748,14 +7900,13 @@ func (v *MmGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *MmGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMm)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMmHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7774,14 +7925,13 @@ func (v *MmGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *MmGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMm)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMmHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7800,14 +7950,13 @@ func (v *MmSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *MmSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMm)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMmHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrMmPmacEnabled:
 			v.PmacEnabled.Set(d.U8())
 		case AttrMmTxEnabled:
@@ -7836,14 +7985,13 @@ func (v *ModuleFwFlashActRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ModuleFwFlashActRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesModuleFwFlash)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrModuleFwFlashHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrModuleFwFlashFileName:
 			v.FileName.Set(a.arena().String(d.StringBytes()))
 		case AttrModuleFwFlashPassword:
@@ -7866,14 +8014,13 @@ func (v *PHYGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PHYGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPHY)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPHYHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7892,14 +8039,13 @@ func (v *PHYGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PHYGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPHY)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPHYHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7918,14 +8064,13 @@ func (v *TsconfigGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TsconfigGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsconfig)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTsconfigHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7944,14 +8089,13 @@ func (v *TsconfigGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TsconfigGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsconfig)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTsconfigHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -7970,38 +8114,33 @@ func (v *TsconfigSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TsconfigSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTsconfig)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTsconfigHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrTsconfigHwtstampProvider:
 			if v.HwtstampProvider == nil {
 				v.HwtstampProvider = a.slabOfTsHwtstampProvider().New()
 			}
-			nd := d.Nested()
-			v.HwtstampProvider.decode(&nd, a)
+			v.HwtstampProvider.decodeNest(d, a)
 		case AttrTsconfigTxTypes:
 			if v.TxTypes == nil {
 				v.TxTypes = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.TxTypes.decode(&nd, a)
+			v.TxTypes.decodeNest(d, a)
 		case AttrTsconfigRxFilters:
 			if v.RxFilters == nil {
 				v.RxFilters = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.RxFilters.decode(&nd, a)
+			v.RxFilters.decodeNest(d, a)
 		case AttrTsconfigHwtstampFlags:
 			if v.HwtstampFlags == nil {
 				v.HwtstampFlags = a.slabOfBitset().New()
 			}
-			nd := d.Nested()
-			v.HwtstampFlags.decode(&nd, a)
+			v.HwtstampFlags.decodeNest(d, a)
 		}
 	}
 }
@@ -8020,14 +8159,13 @@ func (v *RSSSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RSSSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRSS)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRSSHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrRSSContext:
 			v.Context.Set(d.U32())
 		case AttrRSSHfunc:
@@ -8042,8 +8180,7 @@ func (v *RSSSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.FlowHash == nil {
 				v.FlowHash = a.slabOfFlow().New()
 			}
-			nd := d.Nested()
-			v.FlowHash.decode(&nd, a)
+			v.FlowHash.decodeNest(d, a)
 		}
 	}
 }
@@ -8062,14 +8199,13 @@ func (v *RSSCreateActRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RSSCreateActRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRSS)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRSSHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrRSSContext:
 			v.Context.Set(d.U32())
 		case AttrRSSHfunc:
@@ -8098,14 +8234,13 @@ func (v *RSSDeleteActRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RSSDeleteActRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRSS)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRSSHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		case AttrRSSContext:
 			v.Context.Set(d.U32())
 		}
@@ -8126,14 +8261,13 @@ func (v *MseGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *MseGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMse)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMseHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }
@@ -8152,14 +8286,13 @@ func (v *MseGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *MseGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMse)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMseHeader:
 			if v.Header == nil {
 				v.Header = a.slabOfHeader().New()
 			}
-			nd := d.Nested()
-			v.Header.decode(&nd, a)
+			v.Header.decodeNest(d, a)
 		}
 	}
 }

@@ -69,77 +69,76 @@ func (v *Fou) UnmarshalAttrs(b []byte) error {
 
 func (v *Fou) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFou)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPort:
 			if v.Port.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Port.Set(d.U16BE())
+			continue
 		case AttrAf:
 			if v.Af.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Af.Set(d.U8())
+			continue
 		case AttrIpproto:
 			if v.Ipproto.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ipproto.Set(d.U8())
+			continue
 		case AttrType:
 			if v.Type.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Type.Set(d.U8())
+			continue
 		case AttrRemcsumNopartial:
 			if v.RemcsumNopartial {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemcsumNopartial = d.Flag()
+			continue
 		case AttrLocalV4:
 			if v.LocalV4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocalV4 = d.Addr4()
+			continue
 		case AttrLocalV6:
 			if v.LocalV6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocalV6 = d.Addr16()
+			continue
 		case AttrPeerV4:
 			if v.PeerV4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PeerV4 = d.Addr4()
+			continue
 		case AttrPeerV6:
 			if v.PeerV6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PeerV6 = d.Addr16()
+			continue
 		case AttrPeerPort:
 			if v.PeerPort.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PeerPort.Set(d.U16BE())
+			continue
 		case AttrIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.S32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -157,7 +156,7 @@ func (v *AddRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *AddRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFou)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPort:
 			v.Port.Set(d.U16BE())
@@ -199,7 +198,7 @@ func (v *DelRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFou)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPort:
 			v.Port.Set(d.U16BE())
@@ -235,7 +234,7 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFou)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPort:
 			v.Port.Set(d.U16BE())

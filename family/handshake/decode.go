@@ -87,23 +87,22 @@ func (v *X509) UnmarshalAttrs(b []byte) error {
 
 func (v *X509) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesX509)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrX509Cert:
 			if v.Cert.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Cert.Set(d.S32())
+			continue
 		case AttrX509Privkey:
 			if v.Privkey.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Privkey.Set(d.S32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -137,59 +136,60 @@ func (v *Accept) decode(d *attrs.Decoder, a *allocator) {
 	if n1 > 0 {
 		v.Certificate = a.slabOfX509().Grow(v.Certificate, n1)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAcceptSockfd:
 			if v.Sockfd.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Sockfd.Set(d.S32())
+			continue
 		case AttrAcceptHandlerClass:
 			if v.HandlerClass.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HandlerClass.Set(HandlerClass(d.U32()))
+			continue
 		case AttrAcceptMessageType:
 			if v.MessageType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MessageType.Set(MsgType(d.U32()))
+			continue
 		case AttrAcceptTimeout:
 			if v.Timeout.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Timeout.Set(d.U32())
+			continue
 		case AttrAcceptAuthMode:
 			if v.AuthMode.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AuthMode.Set(Auth(d.U32()))
+			continue
 		case AttrAcceptPeerIdentity:
 			v.PeerIdentity = append(v.PeerIdentity, d.U32())
+			continue
 		case AttrAcceptCertificate:
 			v.Certificate = append(v.Certificate, X509{})
 			nd := d.Nested()
 			v.Certificate[len(v.Certificate)-1].decode(&nd, a)
+			continue
 		case AttrAcceptPeername:
 			if v.Peername.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Peername.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrAcceptKeyring:
 			if v.Keyring.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Keyring.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -218,25 +218,25 @@ func (v *Done) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.RemoteAuth = slices.Grow(v.RemoteAuth, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDoneStatus:
 			if v.Status.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Status.Set(d.U32())
+			continue
 		case AttrDoneSockfd:
 			if v.Sockfd.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Sockfd.Set(d.S32())
+			continue
 		case AttrDoneRemoteAuth:
 			v.RemoteAuth = append(v.RemoteAuth, d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -254,7 +254,7 @@ func (v *AcceptRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *AcceptRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAccept)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAcceptHandlerClass:
 			v.HandlerClass.Set(HandlerClass(d.U32()))
@@ -287,7 +287,7 @@ func (v *DoneRequest) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.RemoteAuth = slices.Grow(v.RemoteAuth, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDoneStatus:
 			v.Status.Set(d.U32())

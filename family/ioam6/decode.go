@@ -65,8 +65,15 @@ func (a *allocator) dropRecycledIoam6() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Ioam6) recycle(a *allocator) {
-	a.arena().Recycle(v.ScData)
+	v.release(a)
 	*v = Ioam6{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Ioam6) release(a *allocator) {
+	a.arena().Recycle(v.ScData)
 }
 
 // UnmarshalAttrs decodes attributes of set ioam6 from b into v,
@@ -83,49 +90,48 @@ func (v *Ioam6) UnmarshalAttrs(b []byte) error {
 
 func (v *Ioam6) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoam6)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNsID:
 			if v.NsID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NsID.Set(d.U16())
+			continue
 		case AttrNsData:
 			if v.NsData.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NsData.Set(d.U32())
+			continue
 		case AttrNsDataWide:
 			if v.NsDataWide.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NsDataWide.Set(d.U64())
+			continue
 		case AttrScID:
 			if v.ScID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ScID.Set(d.U32())
+			continue
 		case AttrScData:
 			if v.ScData != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ScData = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrScNone:
 			if v.ScNone {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ScNone = d.Flag()
+			continue
 		case AttrPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -143,35 +149,34 @@ func (v *Event) UnmarshalAttrs(b []byte) error {
 
 func (v *Event) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEvent)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrEventTraceNamespace:
 			if v.TraceNamespace.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TraceNamespace.Set(d.U16())
+			continue
 		case AttrEventTraceNodelen:
 			if v.TraceNodelen.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TraceNodelen.Set(d.U8())
+			continue
 		case AttrEventTraceType:
 			if v.TraceType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TraceType.Set(d.U32())
+			continue
 		case AttrEventTraceData:
 			if v.TraceData != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TraceData = a.arena().Bytes(d.Bytes())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -189,7 +194,7 @@ func (v *AddNamespaceRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *AddNamespaceRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoam6)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNsID:
 			v.NsID.Set(d.U16())
@@ -215,7 +220,7 @@ func (v *DelNamespaceRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DelNamespaceRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoam6)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNsID:
 			v.NsID.Set(d.U16())
@@ -237,7 +242,7 @@ func (v *AddSchemaRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *AddSchemaRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoam6)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrScID:
 			v.ScID.Set(d.U32())
@@ -261,7 +266,7 @@ func (v *DelSchemaRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DelSchemaRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoam6)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrScID:
 			v.ScID.Set(d.U32())
@@ -283,7 +288,7 @@ func (v *NsSetSchemaRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *NsSetSchemaRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoam6)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNsID:
 			v.NsID.Set(d.U16())

@@ -50,29 +50,28 @@ func (v *Server) UnmarshalAttrs(b []byte) error {
 
 func (v *Server) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesServer)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrServerGracetime:
 			if v.Gracetime.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Gracetime.Set(d.U32())
+			continue
 		case AttrServerTCPPort:
 			if v.TCPPort.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TCPPort.Set(d.U16())
+			continue
 		case AttrServerUDPPort:
 			if v.UDPPort.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UDPPort.Set(d.U16())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -90,7 +89,7 @@ func (v *ServerSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ServerSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesServer)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrServerGracetime:
 			v.Gracetime.Set(d.U32())

@@ -121,22 +121,36 @@ func (a *allocator) dropRecycledAttr() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Address) recycle(a *allocator) {
-	a.arena().Recycle(v.Addr6)
+	v.release(a)
 	*v = Address{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Address) release(a *allocator) {
+	a.arena().Recycle(v.Addr6)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Attr) recycle(a *allocator) {
+	v.release(a)
+	*v = Attr{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Attr) release(a *allocator) {
 	if v.Addr != nil {
-		v.Addr.recycle(a)
+		v.Addr.release(a)
 		a.slabOfAddress().Put(v.Addr)
 	}
 	if v.AddrRemote != nil {
-		v.AddrRemote.recycle(a)
+		v.AddrRemote.release(a)
 		a.slabOfAddress().Put(v.AddrRemote)
 	}
-	*v = Attr{}
 }
 
 // UnmarshalAttrs decodes attributes of set address from b into v,
@@ -153,54 +167,60 @@ func (v *Address) UnmarshalAttrs(b []byte) error {
 
 func (v *Address) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAddress)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAddrFamily:
 			if v.Family.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Family.Set(d.U16())
+			continue
 		case AttrAddrID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U8())
+			continue
 		case AttrAddrAddr4:
 			if v.Addr4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Addr4.Set(d.U32BE())
+			continue
 		case AttrAddrAddr6:
 			if v.Addr6 != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Addr6 = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrAddrPort:
 			if v.Port.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Port.Set(d.U16())
+			continue
 		case AttrAddrFlags:
 			if v.Flags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Flags.Set(d.U32())
+			continue
 		case AttrAddrIfIdx:
 			if v.IfIdx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IfIdx.Set(d.S32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Address.
+func (v *Address) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set subflow-attribute from b into v,
@@ -217,73 +237,72 @@ func (v *SubflowAttribute) UnmarshalAttrs(b []byte) error {
 
 func (v *SubflowAttribute) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSubflowAttribute)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrSubflowTokenRem:
 			if v.TokenRem.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TokenRem.Set(d.U32())
+			continue
 		case AttrSubflowTokenLoc:
 			if v.TokenLoc.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TokenLoc.Set(d.U32())
+			continue
 		case AttrSubflowRelwriteSeq:
 			if v.RelwriteSeq.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RelwriteSeq.Set(d.U32())
+			continue
 		case AttrSubflowMapSeq:
 			if v.MapSeq.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MapSeq.Set(d.U64())
+			continue
 		case AttrSubflowMapSfseq:
 			if v.MapSfseq.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MapSfseq.Set(d.U32())
+			continue
 		case AttrSubflowSsnOffset:
 			if v.SsnOffset.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SsnOffset.Set(d.U32())
+			continue
 		case AttrSubflowMapDatalen:
 			if v.MapDatalen.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MapDatalen.Set(d.U16())
+			continue
 		case AttrSubflowFlags:
 			if v.Flags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Flags.Set(d.U32())
+			continue
 		case AttrSubflowIDRem:
 			if v.IDRem.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IDRem.Set(d.U8())
+			continue
 		case AttrSubflowIDLoc:
 			if v.IDLoc.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IDLoc.Set(d.U8())
+			continue
 		case AttrSubflowPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -301,19 +320,17 @@ func (v *Endpoint) UnmarshalAttrs(b []byte) error {
 
 func (v *Endpoint) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEndpoint)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrEndpointAddr:
 			if v.Addr != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Addr = a.slabOfAddress().New()
-			nd := d.Nested()
-			v.Addr.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Addr.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -331,51 +348,48 @@ func (v *Attr) UnmarshalAttrs(b []byte) error {
 
 func (v *Attr) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttr)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAddr:
 			if v.Addr != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Addr = a.slabOfAddress().New()
-			nd := d.Nested()
-			v.Addr.decode(&nd, a)
+			v.Addr.decodeNest(d, a)
+			continue
 		case AttrRcvAddAddrs:
 			if v.RcvAddAddrs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RcvAddAddrs.Set(d.U32())
+			continue
 		case AttrSubflows:
 			if v.Subflows.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Subflows.Set(d.U32())
+			continue
 		case AttrToken:
 			if v.Token.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Token.Set(d.U32())
+			continue
 		case AttrLocID:
 			if v.LocID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocID.Set(d.U8())
+			continue
 		case AttrAddrRemote:
 			if v.AddrRemote != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AddrRemote = a.slabOfAddress().New()
-			nd := d.Nested()
-			v.AddrRemote.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.AddrRemote.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -393,119 +407,118 @@ func (v *EventAttr) UnmarshalAttrs(b []byte) error {
 
 func (v *EventAttr) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEventAttr)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrToken2:
 			if v.Token.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Token.Set(d.U32())
+			continue
 		case AttrFamily:
 			if v.Family.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Family.Set(d.U16())
+			continue
 		case AttrLocID2:
 			if v.LocID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocID.Set(d.U8())
+			continue
 		case AttrRemID:
 			if v.RemID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemID.Set(d.U8())
+			continue
 		case AttrSaddr4:
 			if v.Saddr4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Saddr4.Set(d.U32BE())
+			continue
 		case AttrSaddr6:
 			if v.Saddr6 != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Saddr6 = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrDaddr4:
 			if v.Daddr4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Daddr4.Set(d.U32BE())
+			continue
 		case AttrDaddr6:
 			if v.Daddr6 != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Daddr6 = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrSport:
 			if v.Sport.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Sport.Set(d.U16BE())
+			continue
 		case AttrDport:
 			if v.Dport.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Dport.Set(d.U16BE())
+			continue
 		case AttrBackup:
 			if v.Backup.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Backup.Set(d.U8())
+			continue
 		case AttrError:
 			if v.Error.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Error.Set(d.U8())
+			continue
 		case AttrFlags:
 			if v.Flags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Flags.Set(d.U16())
+			continue
 		case AttrTimeout:
 			if v.Timeout.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Timeout.Set(d.U32())
+			continue
 		case AttrIfIdx:
 			if v.IfIdx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IfIdx.Set(d.S32())
+			continue
 		case AttrResetReason:
 			if v.ResetReason.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResetReason.Set(d.U32())
+			continue
 		case AttrResetFlags:
 			if v.ResetFlags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ResetFlags.Set(d.U32())
+			continue
 		case AttrServerSide:
 			if v.ServerSide.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ServerSide.Set(d.U8())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -523,14 +536,13 @@ func (v *AddAddrRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *AddAddrRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEndpoint)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrEndpointAddr:
 			if v.Addr == nil {
 				v.Addr = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.Addr.decode(&nd, a)
+			v.Addr.decodeNest(d, a)
 		}
 	}
 }
@@ -549,14 +561,13 @@ func (v *DelAddrRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DelAddrRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEndpoint)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrEndpointAddr:
 			if v.Addr == nil {
 				v.Addr = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.Addr.decode(&nd, a)
+			v.Addr.decodeNest(d, a)
 		}
 	}
 }
@@ -575,14 +586,13 @@ func (v *GetAddrRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetAddrRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttr)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAddr:
 			if v.Addr == nil {
 				v.Addr = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.Addr.decode(&nd, a)
+			v.Addr.decodeNest(d, a)
 		case AttrToken:
 			v.Token.Set(d.U32())
 		}
@@ -603,14 +613,13 @@ func (v *FlushAddrsRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *FlushAddrsRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEndpoint)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrEndpointAddr:
 			if v.Addr == nil {
 				v.Addr = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.Addr.decode(&nd, a)
+			v.Addr.decodeNest(d, a)
 		}
 	}
 }
@@ -629,7 +638,7 @@ func (v *SetLimitsRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SetLimitsRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttr)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRcvAddAddrs:
 			v.RcvAddAddrs.Set(d.U32())
@@ -653,7 +662,7 @@ func (v *GetLimitsRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetLimitsRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttr)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRcvAddAddrs:
 			v.RcvAddAddrs.Set(d.U32())
@@ -677,22 +686,20 @@ func (v *SetFlagsRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SetFlagsRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttr)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAddr:
 			if v.Addr == nil {
 				v.Addr = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.Addr.decode(&nd, a)
+			v.Addr.decodeNest(d, a)
 		case AttrToken:
 			v.Token.Set(d.U32())
 		case AttrAddrRemote:
 			if v.AddrRemote == nil {
 				v.AddrRemote = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.AddrRemote.decode(&nd, a)
+			v.AddrRemote.decodeNest(d, a)
 		}
 	}
 }
@@ -711,14 +718,13 @@ func (v *AnnounceRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *AnnounceRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttr)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAddr:
 			if v.Addr == nil {
 				v.Addr = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.Addr.decode(&nd, a)
+			v.Addr.decodeNest(d, a)
 		case AttrToken:
 			v.Token.Set(d.U32())
 		}
@@ -739,7 +745,7 @@ func (v *RemoveRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RemoveRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttr)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrToken:
 			v.Token.Set(d.U32())
@@ -763,22 +769,20 @@ func (v *SubflowCreateRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SubflowCreateRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttr)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAddr:
 			if v.Addr == nil {
 				v.Addr = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.Addr.decode(&nd, a)
+			v.Addr.decodeNest(d, a)
 		case AttrToken:
 			v.Token.Set(d.U32())
 		case AttrAddrRemote:
 			if v.AddrRemote == nil {
 				v.AddrRemote = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.AddrRemote.decode(&nd, a)
+			v.AddrRemote.decodeNest(d, a)
 		}
 	}
 }
@@ -797,22 +801,20 @@ func (v *SubflowDestroyRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SubflowDestroyRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttr)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAddr:
 			if v.Addr == nil {
 				v.Addr = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.Addr.decode(&nd, a)
+			v.Addr.decodeNest(d, a)
 		case AttrToken:
 			v.Token.Set(d.U32())
 		case AttrAddrRemote:
 			if v.AddrRemote == nil {
 				v.AddrRemote = a.slabOfAddress().New()
 			}
-			nd := d.Nested()
-			v.AddrRemote.decode(&nd, a)
+			v.AddrRemote.decodeNest(d, a)
 		}
 	}
 }

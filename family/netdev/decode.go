@@ -298,11 +298,17 @@ func (v *IoUringProviderInfo) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *PagePool) recycle(a *allocator) {
+	v.release(a)
+	*v = PagePool{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *PagePool) release(a *allocator) {
 	if v.IoUring != nil {
-		v.IoUring.recycle(a)
 		a.slabOfIoUringProviderInfo().Put(v.IoUring)
 	}
-	*v = PagePool{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -314,11 +320,17 @@ func (v *PagePoolInfo) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *PagePoolStats) recycle(a *allocator) {
+	v.release(a)
+	*v = PagePoolStats{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *PagePoolStats) release(a *allocator) {
 	if v.Info != nil {
-		v.Info.recycle(a)
 		a.slabOfPagePoolInfo().Put(v.Info)
 	}
-	*v = PagePoolStats{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -336,19 +348,24 @@ func (v *XskInfo) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Queue) recycle(a *allocator) {
+	v.release(a)
+	*v = Queue{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Queue) release(a *allocator) {
 	if v.IoUring != nil {
-		v.IoUring.recycle(a)
 		a.slabOfIoUringProviderInfo().Put(v.IoUring)
 	}
 	if v.Xsk != nil {
-		v.Xsk.recycle(a)
 		a.slabOfXskInfo().Put(v.Xsk)
 	}
 	if v.Lease != nil {
-		v.Lease.recycle(a)
+		v.Lease.release(a)
 		a.slabOfLease().Put(v.Lease)
 	}
-	*v = Queue{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -366,11 +383,17 @@ func (v *QueueID) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Lease) recycle(a *allocator) {
+	v.release(a)
+	*v = Lease{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Lease) release(a *allocator) {
 	if v.Queue != nil {
-		v.Queue.recycle(a)
 		a.slabOfQueueID().Put(v.Queue)
 	}
-	*v = Lease{}
 }
 
 // UnmarshalAttrs decodes attributes of set dev from b into v,
@@ -387,43 +410,42 @@ func (v *Dev) UnmarshalAttrs(b []byte) error {
 
 func (v *Dev) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrDevXdpFeatures:
 			if v.XdpFeatures.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.XdpFeatures.Set(XdpAct(d.U64()))
+			continue
 		case AttrDevXdpZcMaxSegs:
 			if v.XdpZcMaxSegs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.XdpZcMaxSegs.Set(d.U32())
+			continue
 		case AttrDevXdpRxMetadataFeatures:
 			if v.XdpRxMetadataFeatures.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.XdpRxMetadataFeatures.Set(XdpRxMetadata(d.U64()))
+			continue
 		case AttrDevXskFeatures:
 			if v.XskFeatures.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.XskFeatures.Set(XskFlags(d.U64()))
+			continue
 		case AttrDevPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -441,18 +463,24 @@ func (v *IoUringProviderInfo) UnmarshalAttrs(b []byte) error {
 
 func (v *IoUringProviderInfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIoUringProviderInfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIoUringProviderInfoRxBufLen:
 			if v.RxBufLen.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxBufLen.Set(d.Uint())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *IoUringProviderInfo.
+func (v *IoUringProviderInfo) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set page-pool from b into v,
@@ -469,61 +497,59 @@ func (v *PagePool) UnmarshalAttrs(b []byte) error {
 
 func (v *PagePool) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePool)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPagePoolID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.Uint())
+			continue
 		case AttrPagePoolIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrPagePoolNapiID:
 			if v.NapiID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NapiID.Set(d.Uint())
+			continue
 		case AttrPagePoolInflight:
 			if v.Inflight.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Inflight.Set(d.Uint())
+			continue
 		case AttrPagePoolInflightMem:
 			if v.InflightMem.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InflightMem.Set(d.Uint())
+			continue
 		case AttrPagePoolDetachTime:
 			if v.DetachTime.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DetachTime.Set(d.Uint())
+			continue
 		case AttrPagePoolDmabuf:
 			if v.Dmabuf.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Dmabuf.Set(d.U32())
+			continue
 		case AttrPagePoolIoUring:
 			if v.IoUring != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IoUring = a.slabOfIoUringProviderInfo().New()
-			nd := d.Nested()
-			v.IoUring.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.IoUring.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -541,24 +567,30 @@ func (v *PagePoolInfo) UnmarshalAttrs(b []byte) error {
 
 func (v *PagePoolInfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePool)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPagePoolID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.Uint())
+			continue
 		case AttrPagePoolIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *PagePoolInfo.
+func (v *PagePoolInfo) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set page-pool-stats from b into v,
@@ -575,85 +607,83 @@ func (v *PagePoolStats) UnmarshalAttrs(b []byte) error {
 
 func (v *PagePoolStats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePoolStats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPagePoolStatsInfo:
 			if v.Info != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Info = a.slabOfPagePoolInfo().New()
-			nd := d.Nested()
-			v.Info.decode(&nd, a)
+			v.Info.decodeNest(d, a)
+			continue
 		case AttrPagePoolStatsAllocFast:
 			if v.AllocFast.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AllocFast.Set(d.Uint())
+			continue
 		case AttrPagePoolStatsAllocSlow:
 			if v.AllocSlow.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AllocSlow.Set(d.Uint())
+			continue
 		case AttrPagePoolStatsAllocSlowHighOrder:
 			if v.AllocSlowHighOrder.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AllocSlowHighOrder.Set(d.Uint())
+			continue
 		case AttrPagePoolStatsAllocEmpty:
 			if v.AllocEmpty.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AllocEmpty.Set(d.Uint())
+			continue
 		case AttrPagePoolStatsAllocRefill:
 			if v.AllocRefill.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AllocRefill.Set(d.Uint())
+			continue
 		case AttrPagePoolStatsAllocWaive:
 			if v.AllocWaive.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AllocWaive.Set(d.Uint())
+			continue
 		case AttrPagePoolStatsRecycleCached:
 			if v.RecycleCached.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RecycleCached.Set(d.Uint())
+			continue
 		case AttrPagePoolStatsRecycleCacheFull:
 			if v.RecycleCacheFull.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RecycleCacheFull.Set(d.Uint())
+			continue
 		case AttrPagePoolStatsRecycleRing:
 			if v.RecycleRing.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RecycleRing.Set(d.Uint())
+			continue
 		case AttrPagePoolStatsRecycleRingFull:
 			if v.RecycleRingFull.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RecycleRingFull.Set(d.Uint())
+			continue
 		case AttrPagePoolStatsRecycleReleasedRefcnt:
 			if v.RecycleReleasedRefcnt.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RecycleReleasedRefcnt.Set(d.Uint())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -671,59 +701,58 @@ func (v *Napi) UnmarshalAttrs(b []byte) error {
 
 func (v *Napi) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNapi)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNapiIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrNapiID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrNapiIrq:
 			if v.Irq.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Irq.Set(d.U32())
+			continue
 		case AttrNapiPID:
 			if v.PID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PID.Set(d.U32())
+			continue
 		case AttrNapiDeferHardIrqs:
 			if v.DeferHardIrqs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DeferHardIrqs.Set(d.U32())
+			continue
 		case AttrNapiGroFlushTimeout:
 			if v.GroFlushTimeout.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GroFlushTimeout.Set(d.Uint())
+			continue
 		case AttrNapiIrqSuspendTimeout:
 			if v.IrqSuspendTimeout.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IrqSuspendTimeout.Set(d.Uint())
+			continue
 		case AttrNapiThreaded:
 			if v.Threaded.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Threaded.Set(NapiThreaded(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -741,12 +770,18 @@ func (v *XskInfo) UnmarshalAttrs(b []byte) error {
 
 func (v *XskInfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesXskInfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *XskInfo.
+func (v *XskInfo) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set queue from b into v,
@@ -763,65 +798,61 @@ func (v *Queue) UnmarshalAttrs(b []byte) error {
 
 func (v *Queue) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQueue)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrQueueID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrQueueIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrQueueType:
 			if v.Type.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Type.Set(QueueType(d.U32()))
+			continue
 		case AttrQueueNapiID:
 			if v.NapiID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NapiID.Set(d.U32())
+			continue
 		case AttrQueueDmabuf:
 			if v.Dmabuf.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Dmabuf.Set(d.U32())
+			continue
 		case AttrQueueIoUring:
 			if v.IoUring != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IoUring = a.slabOfIoUringProviderInfo().New()
-			nd := d.Nested()
-			v.IoUring.decode(&nd, a)
+			v.IoUring.decodeNest(d, a)
+			continue
 		case AttrQueueXsk:
 			if v.Xsk != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Xsk = a.slabOfXskInfo().New()
-			nd := d.Nested()
-			v.Xsk.decode(&nd, a)
+			v.Xsk.decodeNest(d, a)
+			continue
 		case AttrQueueLease:
 			if v.Lease != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Lease = a.slabOfLease().New()
-			nd := d.Nested()
-			v.Lease.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Lease.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -839,197 +870,196 @@ func (v *Qstats) UnmarshalAttrs(b []byte) error {
 
 func (v *Qstats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQstats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrQstatsIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrQstatsQueueType:
 			if v.QueueType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.QueueType.Set(QueueType(d.U32()))
+			continue
 		case AttrQstatsQueueID:
 			if v.QueueID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.QueueID.Set(d.U32())
+			continue
 		case AttrQstatsScope:
 			if v.Scope.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Scope.Set(QstatsScope(d.Uint()))
+			continue
 		case AttrQstatsRxPackets:
 			if v.RxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxPackets.Set(d.Uint())
+			continue
 		case AttrQstatsRxBytes:
 			if v.RxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxBytes.Set(d.Uint())
+			continue
 		case AttrQstatsTxPackets:
 			if v.TxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxPackets.Set(d.Uint())
+			continue
 		case AttrQstatsTxBytes:
 			if v.TxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxBytes.Set(d.Uint())
+			continue
 		case AttrQstatsRxAllocFail:
 			if v.RxAllocFail.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxAllocFail.Set(d.Uint())
+			continue
 		case AttrQstatsRxHwDrops:
 			if v.RxHwDrops.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxHwDrops.Set(d.Uint())
+			continue
 		case AttrQstatsRxHwDropOverruns:
 			if v.RxHwDropOverruns.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxHwDropOverruns.Set(d.Uint())
+			continue
 		case AttrQstatsRxCsumComplete:
 			if v.RxCsumComplete.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxCsumComplete.Set(d.Uint())
+			continue
 		case AttrQstatsRxCsumUnnecessary:
 			if v.RxCsumUnnecessary.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxCsumUnnecessary.Set(d.Uint())
+			continue
 		case AttrQstatsRxCsumNone:
 			if v.RxCsumNone.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxCsumNone.Set(d.Uint())
+			continue
 		case AttrQstatsRxCsumBad:
 			if v.RxCsumBad.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxCsumBad.Set(d.Uint())
+			continue
 		case AttrQstatsRxHwGroPackets:
 			if v.RxHwGroPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxHwGroPackets.Set(d.Uint())
+			continue
 		case AttrQstatsRxHwGroBytes:
 			if v.RxHwGroBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxHwGroBytes.Set(d.Uint())
+			continue
 		case AttrQstatsRxHwGroWirePackets:
 			if v.RxHwGroWirePackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxHwGroWirePackets.Set(d.Uint())
+			continue
 		case AttrQstatsRxHwGroWireBytes:
 			if v.RxHwGroWireBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxHwGroWireBytes.Set(d.Uint())
+			continue
 		case AttrQstatsRxHwDropRatelimits:
 			if v.RxHwDropRatelimits.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxHwDropRatelimits.Set(d.Uint())
+			continue
 		case AttrQstatsTxHwDrops:
 			if v.TxHwDrops.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxHwDrops.Set(d.Uint())
+			continue
 		case AttrQstatsTxHwDropErrors:
 			if v.TxHwDropErrors.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxHwDropErrors.Set(d.Uint())
+			continue
 		case AttrQstatsTxCsumNone:
 			if v.TxCsumNone.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxCsumNone.Set(d.Uint())
+			continue
 		case AttrQstatsTxNeedsCsum:
 			if v.TxNeedsCsum.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxNeedsCsum.Set(d.Uint())
+			continue
 		case AttrQstatsTxHwGsoPackets:
 			if v.TxHwGsoPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxHwGsoPackets.Set(d.Uint())
+			continue
 		case AttrQstatsTxHwGsoBytes:
 			if v.TxHwGsoBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxHwGsoBytes.Set(d.Uint())
+			continue
 		case AttrQstatsTxHwGsoWirePackets:
 			if v.TxHwGsoWirePackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxHwGsoWirePackets.Set(d.Uint())
+			continue
 		case AttrQstatsTxHwGsoWireBytes:
 			if v.TxHwGsoWireBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxHwGsoWireBytes.Set(d.Uint())
+			continue
 		case AttrQstatsTxHwDropRatelimits:
 			if v.TxHwDropRatelimits.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxHwDropRatelimits.Set(d.Uint())
+			continue
 		case AttrQstatsTxStop:
 			if v.TxStop.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxStop.Set(d.Uint())
+			continue
 		case AttrQstatsTxWake:
 			if v.TxWake.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxWake.Set(d.Uint())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1047,24 +1077,30 @@ func (v *QueueID) UnmarshalAttrs(b []byte) error {
 
 func (v *QueueID) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQueue)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrQueueID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrQueueType:
 			if v.Type.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Type.Set(QueueType(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *QueueID.
+func (v *QueueID) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set lease from b into v,
@@ -1081,32 +1117,37 @@ func (v *Lease) UnmarshalAttrs(b []byte) error {
 
 func (v *Lease) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLease)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLeaseIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrLeaseQueue:
 			if v.Queue != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Queue = a.slabOfQueueID().New()
-			nd := d.Nested()
-			v.Queue.decode(&nd, a)
+			v.Queue.decodeNest(d, a)
+			continue
 		case AttrLeaseNetnsID:
 			if v.NetnsID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NetnsID.Set(d.S32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Lease.
+func (v *Lease) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dmabuf from b into v,
@@ -1134,39 +1175,39 @@ func (v *Dmabuf) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Queues = a.slabOfQueueID().Grow(v.Queues, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDmabufIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrDmabufQueues:
 			v.Queues = append(v.Queues, QueueID{})
 			nd := d.Nested()
 			v.Queues[len(v.Queues)-1].decode(&nd, a)
+			continue
 		case AttrDmabufFd:
 			if v.Fd.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Fd.Set(d.U32())
+			continue
 		case AttrDmabufID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrDmabufRxPageSize:
 			if v.RxPageSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxPageSize.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1184,7 +1225,7 @@ func (v *DevGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DevGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1206,7 +1247,7 @@ func (v *PagePoolGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PagePoolGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePool)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPagePoolID:
 			v.ID.Set(d.Uint())
@@ -1228,7 +1269,7 @@ func (v *PagePoolGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PagePoolGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePool)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPagePoolIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1250,14 +1291,13 @@ func (v *PagePoolStatsGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PagePoolStatsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePoolStats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPagePoolStatsInfo:
 			if v.Info == nil {
 				v.Info = a.slabOfPagePoolInfo().New()
 			}
-			nd := d.Nested()
-			v.Info.decode(&nd, a)
+			v.Info.decodeNest(d, a)
 		}
 	}
 }
@@ -1276,14 +1316,13 @@ func (v *PagePoolStatsGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PagePoolStatsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPagePoolStats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPagePoolStatsInfo:
 			if v.Info == nil {
 				v.Info = a.slabOfPagePoolInfo().New()
 			}
-			nd := d.Nested()
-			v.Info.decode(&nd, a)
+			v.Info.decodeNest(d, a)
 		}
 	}
 }
@@ -1302,7 +1341,7 @@ func (v *QueueGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *QueueGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQueue)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrQueueID:
 			v.ID.Set(d.U32())
@@ -1328,7 +1367,7 @@ func (v *QueueGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *QueueGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQueue)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrQueueIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1350,7 +1389,7 @@ func (v *NapiGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *NapiGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNapi)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNapiID:
 			v.ID.Set(d.U32())
@@ -1372,7 +1411,7 @@ func (v *NapiGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *NapiGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNapi)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNapiIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1394,7 +1433,7 @@ func (v *QstatsGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *QstatsGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQstats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrQstatsIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1429,7 +1468,7 @@ func (v *BindRxRequest) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Queues = a.slabOfQueueID().Grow(v.Queues, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDmabufIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1459,7 +1498,7 @@ func (v *NapiSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *NapiSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNapi)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNapiID:
 			v.ID.Set(d.U32())
@@ -1489,7 +1528,7 @@ func (v *BindTxRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *BindTxRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDmabuf)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDmabufIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1513,7 +1552,7 @@ func (v *QueueCreateRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *QueueCreateRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesQueue)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrQueueIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1523,8 +1562,7 @@ func (v *QueueCreateRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Lease == nil {
 				v.Lease = a.slabOfLease().New()
 			}
-			nd := d.Nested()
-			v.Lease.decode(&nd, a)
+			v.Lease.decodeNest(d, a)
 		}
 	}
 }

@@ -105,19 +105,24 @@ func (a *allocator) dropRecycledCaps() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *NetShaper) recycle(a *allocator) {
+	v.release(a)
+	*v = NetShaper{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *NetShaper) release(a *allocator) {
 	if v.Handle != nil {
-		v.Handle.recycle(a)
 		a.slabOfHandle().Put(v.Handle)
 	}
 	if v.Parent != nil {
-		v.Parent.recycle(a)
 		a.slabOfHandle().Put(v.Parent)
 	}
 	for i := range v.Leaves {
-		v.Leaves[i].recycle(a)
+		v.Leaves[i].release(a)
 	}
 	a.slabOfLeafInfo().PutSlice(v.Leaves)
-	*v = NetShaper{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -129,11 +134,17 @@ func (v *Handle) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *LeafInfo) recycle(a *allocator) {
+	v.release(a)
+	*v = LeafInfo{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *LeafInfo) release(a *allocator) {
 	if v.Handle != nil {
-		v.Handle.recycle(a)
 		a.slabOfHandle().Put(v.Handle)
 	}
-	*v = LeafInfo{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -167,73 +178,71 @@ func (v *NetShaper) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Leaves = a.slabOfLeafInfo().Grow(v.Leaves, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrHandle:
 			if v.Handle != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Handle = a.slabOfHandle().New()
-			nd := d.Nested()
-			v.Handle.decode(&nd, a)
+			v.Handle.decodeNest(d, a)
+			continue
 		case AttrMetric:
 			if v.Metric.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Metric.Set(Metric(d.U32()))
+			continue
 		case AttrBwMin:
 			if v.BwMin.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BwMin.Set(d.Uint())
+			continue
 		case AttrBwMax:
 			if v.BwMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BwMax.Set(d.Uint())
+			continue
 		case AttrBurst:
 			if v.Burst.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Burst.Set(d.Uint())
+			continue
 		case AttrPriority:
 			if v.Priority.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Priority.Set(d.U32())
+			continue
 		case AttrWeight:
 			if v.Weight.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Weight.Set(d.U32())
+			continue
 		case AttrIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrParent:
 			if v.Parent != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Parent = a.slabOfHandle().New()
-			nd := d.Nested()
-			v.Parent.decode(&nd, a)
+			v.Parent.decodeNest(d, a)
+			continue
 		case AttrLeaves:
 			v.Leaves = append(v.Leaves, LeafInfo{})
 			nd := d.Nested()
 			v.Leaves[len(v.Leaves)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -251,24 +260,30 @@ func (v *Handle) UnmarshalAttrs(b []byte) error {
 
 func (v *Handle) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesHandle)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrHandleScope:
 			if v.Scope.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Scope.Set(Scope(d.U32()))
+			continue
 		case AttrHandleID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Handle.
+func (v *Handle) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set leaf-info from b into v,
@@ -285,31 +300,29 @@ func (v *LeafInfo) UnmarshalAttrs(b []byte) error {
 
 func (v *LeafInfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNetShaper)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrHandle:
 			if v.Handle != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Handle = a.slabOfHandle().New()
-			nd := d.Nested()
-			v.Handle.decode(&nd, a)
+			v.Handle.decodeNest(d, a)
+			continue
 		case AttrPriority:
 			if v.Priority.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Priority.Set(d.U32())
+			continue
 		case AttrWeight:
 			if v.Weight.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Weight.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -327,71 +340,70 @@ func (v *Caps) UnmarshalAttrs(b []byte) error {
 
 func (v *Caps) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCaps)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCapsIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrCapsScope:
 			if v.Scope.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Scope.Set(Scope(d.U32()))
+			continue
 		case AttrCapsSupportMetricBps:
 			if v.SupportMetricBps {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SupportMetricBps = d.Flag()
+			continue
 		case AttrCapsSupportMetricPps:
 			if v.SupportMetricPps {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SupportMetricPps = d.Flag()
+			continue
 		case AttrCapsSupportNesting:
 			if v.SupportNesting {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SupportNesting = d.Flag()
+			continue
 		case AttrCapsSupportBwMin:
 			if v.SupportBwMin {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SupportBwMin = d.Flag()
+			continue
 		case AttrCapsSupportBwMax:
 			if v.SupportBwMax {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SupportBwMax = d.Flag()
+			continue
 		case AttrCapsSupportBurst:
 			if v.SupportBurst {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SupportBurst = d.Flag()
+			continue
 		case AttrCapsSupportPriority:
 			if v.SupportPriority {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SupportPriority = d.Flag()
+			continue
 		case AttrCapsSupportWeight:
 			if v.SupportWeight {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SupportWeight = d.Flag()
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -409,14 +421,13 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNetShaper)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrHandle:
 			if v.Handle == nil {
 				v.Handle = a.slabOfHandle().New()
 			}
-			nd := d.Nested()
-			v.Handle.decode(&nd, a)
+			v.Handle.decodeNest(d, a)
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
 		}
@@ -437,7 +448,7 @@ func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNetShaper)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -459,14 +470,13 @@ func (v *SetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNetShaper)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrHandle:
 			if v.Handle == nil {
 				v.Handle = a.slabOfHandle().New()
 			}
-			nd := d.Nested()
-			v.Handle.decode(&nd, a)
+			v.Handle.decodeNest(d, a)
 		case AttrMetric:
 			v.Metric.Set(Metric(d.U32()))
 		case AttrBwMin:
@@ -499,14 +509,13 @@ func (v *DeleteRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DeleteRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNetShaper)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrHandle:
 			if v.Handle == nil {
 				v.Handle = a.slabOfHandle().New()
 			}
-			nd := d.Nested()
-			v.Handle.decode(&nd, a)
+			v.Handle.decodeNest(d, a)
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
 		}
@@ -538,14 +547,13 @@ func (v *GroupRequest) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Leaves = a.slabOfLeafInfo().Grow(v.Leaves, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrHandle:
 			if v.Handle == nil {
 				v.Handle = a.slabOfHandle().New()
 			}
-			nd := d.Nested()
-			v.Handle.decode(&nd, a)
+			v.Handle.decodeNest(d, a)
 		case AttrMetric:
 			v.Metric.Set(Metric(d.U32()))
 		case AttrBwMin:
@@ -564,8 +572,7 @@ func (v *GroupRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Parent == nil {
 				v.Parent = a.slabOfHandle().New()
 			}
-			nd := d.Nested()
-			v.Parent.decode(&nd, a)
+			v.Parent.decodeNest(d, a)
 		case AttrLeaves:
 			v.Leaves = append(v.Leaves, LeafInfo{})
 			nd := d.Nested()
@@ -588,7 +595,7 @@ func (v *CapGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *CapGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCaps)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCapsIfindex:
 			v.Ifindex.Set(d.U32())
@@ -612,7 +619,7 @@ func (v *CapGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *CapGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCaps)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCapsIfindex:
 			v.Ifindex.Set(d.U32())

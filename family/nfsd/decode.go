@@ -374,19 +374,33 @@ func (v *RPCStatus) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Fslocation) recycle(a *allocator) {
+	v.release(a)
+	*v = Fslocation{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Fslocation) release(a *allocator) {
 	a.arena().Keep(v.Host.Value)
 	a.arena().Keep(v.Path.Value)
-	*v = Fslocation{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Fslocations) recycle(a *allocator) {
+	v.release(a)
+	*v = Fslocations{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Fslocations) release(a *allocator) {
 	for i := range v.Location {
-		v.Location[i].recycle(a)
+		v.Location[i].release(a)
 	}
 	a.slabOfFslocation().PutSlice(v.Location)
-	*v = Fslocations{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -398,47 +412,72 @@ func (v *AuthFlavor) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *SvcExport) recycle(a *allocator) {
+	v.release(a)
+	*v = SvcExport{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *SvcExport) release(a *allocator) {
 	a.arena().Keep(v.Client.Value)
 	a.arena().Keep(v.Path.Value)
 	if v.Fslocations != nil {
-		v.Fslocations.recycle(a)
+		v.Fslocations.release(a)
 		a.slabOfFslocations().Put(v.Fslocations)
 	}
 	a.arena().Recycle(v.UUID)
-	for i := range v.Secinfo {
-		v.Secinfo[i].recycle(a)
-	}
 	a.slabOfAuthFlavor().PutSlice(v.Secinfo)
-	*v = SvcExport{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *SvcExportReqs) recycle(a *allocator) {
+	v.release(a)
+	*v = SvcExportReqs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *SvcExportReqs) release(a *allocator) {
 	for i := range v.Requests {
-		v.Requests[i].recycle(a)
+		v.Requests[i].release(a)
 	}
 	a.slabOfSvcExport().PutSlice(v.Requests)
-	*v = SvcExportReqs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Expkey) recycle(a *allocator) {
+	v.release(a)
+	*v = Expkey{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Expkey) release(a *allocator) {
 	a.arena().Keep(v.Client.Value)
 	a.arena().Recycle(v.Fsid)
 	a.arena().Keep(v.Path.Value)
-	*v = Expkey{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *ExpkeyReqs) recycle(a *allocator) {
+	v.release(a)
+	*v = ExpkeyReqs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *ExpkeyReqs) release(a *allocator) {
 	for i := range v.Requests {
-		v.Requests[i].recycle(a)
+		v.Requests[i].release(a)
 	}
 	a.slabOfExpkey().PutSlice(v.Requests)
-	*v = ExpkeyReqs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -450,27 +489,19 @@ func (v *ServerProcEntry) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *ServerStats) recycle(a *allocator) {
-	for i := range v.Proc2Ops {
-		v.Proc2Ops[i].recycle(a)
-	}
-	a.slabOfServerProcEntry().PutSlice(v.Proc2Ops)
-	for i := range v.Proc3Ops {
-		v.Proc3Ops[i].recycle(a)
-	}
-	a.slabOfServerProcEntry().PutSlice(v.Proc3Ops)
-	for i := range v.Proc4Ops {
-		v.Proc4Ops[i].recycle(a)
-	}
-	a.slabOfServerProcEntry().PutSlice(v.Proc4Ops)
-	for i := range v.Proc4opsOps {
-		v.Proc4opsOps[i].recycle(a)
-	}
-	a.slabOfServerProcEntry().PutSlice(v.Proc4opsOps)
-	for i := range v.Proc4cbOps {
-		v.Proc4cbOps[i].recycle(a)
-	}
-	a.slabOfServerProcEntry().PutSlice(v.Proc4cbOps)
+	v.release(a)
 	*v = ServerStats{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *ServerStats) release(a *allocator) {
+	a.slabOfServerProcEntry().PutSlice(v.Proc2Ops)
+	a.slabOfServerProcEntry().PutSlice(v.Proc3Ops)
+	a.slabOfServerProcEntry().PutSlice(v.Proc4Ops)
+	a.slabOfServerProcEntry().PutSlice(v.Proc4opsOps)
+	a.slabOfServerProcEntry().PutSlice(v.Proc4cbOps)
 }
 
 // UnmarshalAttrs decodes attributes of set cache-notify from b into v,
@@ -487,17 +518,16 @@ func (v *CacheNotify) UnmarshalAttrs(b []byte) error {
 
 func (v *CacheNotify) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCacheNotify)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCacheNotifyCacheType:
 			if v.CacheType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CacheType.Set(CacheType(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -526,87 +556,87 @@ func (v *RPCStatus) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.CompoundOps = slices.Grow(v.CompoundOps, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRPCStatusXid:
 			if v.Xid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Xid.Set(d.U32BE())
+			continue
 		case AttrRPCStatusFlags:
 			if v.Flags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Flags.Set(d.U32())
+			continue
 		case AttrRPCStatusProg:
 			if v.Prog.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Prog.Set(d.U32())
+			continue
 		case AttrRPCStatusVersion:
 			if v.Version.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Version.Set(d.U8())
+			continue
 		case AttrRPCStatusProc:
 			if v.Proc.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Proc.Set(d.U32())
+			continue
 		case AttrRPCStatusServiceTime:
 			if v.ServiceTime.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ServiceTime.Set(d.S64())
+			continue
 		case AttrRPCStatusSaddr4:
 			if v.Saddr4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Saddr4 = d.Addr4()
+			continue
 		case AttrRPCStatusDaddr4:
 			if v.Daddr4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Daddr4 = d.Addr4()
+			continue
 		case AttrRPCStatusSaddr6:
 			if v.Saddr6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Saddr6 = d.Addr16()
+			continue
 		case AttrRPCStatusDaddr6:
 			if v.Daddr6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Daddr6 = d.Addr16()
+			continue
 		case AttrRPCStatusSport:
 			if v.Sport.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Sport.Set(d.U16BE())
+			continue
 		case AttrRPCStatusDport:
 			if v.Dport.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Dport.Set(d.U16BE())
+			continue
 		case AttrRPCStatusCompoundOps:
 			v.CompoundOps = append(v.CompoundOps, d.U32())
+			continue
 		case AttrRPCStatusPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -635,43 +665,43 @@ func (v *Server) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Threads = slices.Grow(v.Threads, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrServerThreads:
 			v.Threads = append(v.Threads, d.U32())
+			continue
 		case AttrServerGracetime:
 			if v.Gracetime.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Gracetime.Set(d.U32())
+			continue
 		case AttrServerLeasetime:
 			if v.Leasetime.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Leasetime.Set(d.U32())
+			continue
 		case AttrServerScope:
 			if v.Scope.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Scope.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrServerMinThreads:
 			if v.MinThreads.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MinThreads.Set(d.U32())
+			continue
 		case AttrServerFhKey:
 			if v.FhKey != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FhKey = a.arena().Bytes(d.Bytes())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -689,29 +719,28 @@ func (v *Version) UnmarshalAttrs(b []byte) error {
 
 func (v *Version) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVersion)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrVersionMajor:
 			if v.Major.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Major.Set(d.U32())
+			continue
 		case AttrVersionMinor:
 			if v.Minor.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Minor.Set(d.U32())
+			continue
 		case AttrVersionEnabled:
 			if v.Enabled {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Enabled = d.Flag()
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -740,15 +769,15 @@ func (v *ServerProto) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Version = a.slabOfVersion().Grow(v.Version, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrServerProtoVersion:
 			v.Version = append(v.Version, Version{})
 			nd := d.Nested()
 			v.Version[len(v.Version)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -766,23 +795,22 @@ func (v *Sock) UnmarshalAttrs(b []byte) error {
 
 func (v *Sock) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSock)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrSockAddr:
 			if v.Addr != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Addr = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrSockTransportName:
 			if v.TransportName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TransportName.Set(a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -811,15 +839,15 @@ func (v *ServerSock) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Addr = a.slabOfSock().Grow(v.Addr, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrServerSockAddr:
 			v.Addr = append(v.Addr, Sock{})
 			nd := d.Nested()
 			v.Addr[len(v.Addr)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -837,23 +865,22 @@ func (v *PoolMode) UnmarshalAttrs(b []byte) error {
 
 func (v *PoolMode) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPoolMode)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPoolModeMode:
 			if v.Mode.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Mode.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrPoolModeNpools:
 			if v.Npools.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Npools.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -871,23 +898,22 @@ func (v *Fslocation) UnmarshalAttrs(b []byte) error {
 
 func (v *Fslocation) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFslocation)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFslocationHost:
 			if v.Host.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Host.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrFslocationPath:
 			if v.Path.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Path.Set(a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -916,16 +942,23 @@ func (v *Fslocations) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Location = a.slabOfFslocation().Grow(v.Location, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFslocationsLocation:
 			v.Location = append(v.Location, Fslocation{})
 			nd := d.Nested()
 			v.Location[len(v.Location)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Fslocations.
+func (v *Fslocations) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set auth-flavor from b into v,
@@ -942,23 +975,22 @@ func (v *AuthFlavor) UnmarshalAttrs(b []byte) error {
 
 func (v *AuthFlavor) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAuthFlavor)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAuthFlavorPseudoflavor:
 			if v.Pseudoflavor.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Pseudoflavor.Set(d.U32())
+			continue
 		case AttrAuthFlavorFlags:
 			if v.Flags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Flags.Set(ExportFlags(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -992,85 +1024,85 @@ func (v *SvcExport) decode(d *attrs.Decoder, a *allocator) {
 	if n1 > 0 {
 		v.Xprtsec = slices.Grow(v.Xprtsec, n1)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrSvcExportSeqno:
 			if v.Seqno.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Seqno.Set(d.U64())
+			continue
 		case AttrSvcExportClient:
 			if v.Client.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Client.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrSvcExportPath:
 			if v.Path.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Path.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrSvcExportNegative:
 			if v.Negative {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Negative = d.Flag()
+			continue
 		case AttrSvcExportExpiry:
 			if v.Expiry.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Expiry.Set(d.U64())
+			continue
 		case AttrSvcExportAnonUID:
 			if v.AnonUID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AnonUID.Set(d.U32())
+			continue
 		case AttrSvcExportAnonGid:
 			if v.AnonGid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AnonGid.Set(d.U32())
+			continue
 		case AttrSvcExportFslocations:
 			if v.Fslocations != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Fslocations = a.slabOfFslocations().New()
-			nd := d.Nested()
-			v.Fslocations.decode(&nd, a)
+			v.Fslocations.decodeNest(d, a)
+			continue
 		case AttrSvcExportUUID:
 			if v.UUID != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UUID = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrSvcExportSecinfo:
 			v.Secinfo = append(v.Secinfo, AuthFlavor{})
 			nd := d.Nested()
 			v.Secinfo[len(v.Secinfo)-1].decode(&nd, a)
+			continue
 		case AttrSvcExportXprtsec:
 			v.Xprtsec = append(v.Xprtsec, XprtsecMode(d.U32()))
+			continue
 		case AttrSvcExportFlags:
 			if v.Flags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Flags.Set(ExportFlags(d.U32()))
+			continue
 		case AttrSvcExportFsid:
 			if v.Fsid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Fsid.Set(d.S32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1099,15 +1131,15 @@ func (v *SvcExportReqs) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Requests = a.slabOfSvcExport().Grow(v.Requests, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrSvcExportReqsRequests:
 			v.Requests = append(v.Requests, SvcExport{})
 			nd := d.Nested()
 			v.Requests[len(v.Requests)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1125,53 +1157,52 @@ func (v *Expkey) UnmarshalAttrs(b []byte) error {
 
 func (v *Expkey) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesExpkey)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrExpkeySeqno:
 			if v.Seqno.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Seqno.Set(d.U64())
+			continue
 		case AttrExpkeyClient:
 			if v.Client.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Client.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrExpkeyFsidtype:
 			if v.Fsidtype.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Fsidtype.Set(d.U8())
+			continue
 		case AttrExpkeyFsid:
 			if v.Fsid != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Fsid = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrExpkeyNegative:
 			if v.Negative {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Negative = d.Flag()
+			continue
 		case AttrExpkeyExpiry:
 			if v.Expiry.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Expiry.Set(d.U64())
+			continue
 		case AttrExpkeyPath:
 			if v.Path.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Path.Set(a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1200,15 +1231,15 @@ func (v *ExpkeyReqs) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Requests = a.slabOfExpkey().Grow(v.Requests, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrExpkeyReqsRequests:
 			v.Requests = append(v.Requests, Expkey{})
 			nd := d.Nested()
 			v.Requests[len(v.Requests)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1226,17 +1257,16 @@ func (v *CacheFlush) UnmarshalAttrs(b []byte) error {
 
 func (v *CacheFlush) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCacheFlush)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCacheFlushMask:
 			if v.Mask.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Mask.Set(CacheType(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1254,17 +1284,16 @@ func (v *UnlockIP) UnmarshalAttrs(b []byte) error {
 
 func (v *UnlockIP) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesUnlockIP)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrUnlockIPAddress:
 			if v.Address != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Address = a.arena().Bytes(d.Bytes())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1282,17 +1311,16 @@ func (v *UnlockFilesystem) UnmarshalAttrs(b []byte) error {
 
 func (v *UnlockFilesystem) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesUnlockFilesystem)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrUnlockFilesystemPath:
 			if v.Path.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Path.Set(a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1310,17 +1338,16 @@ func (v *UnlockExport) UnmarshalAttrs(b []byte) error {
 
 func (v *UnlockExport) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesUnlockExport)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrUnlockExportPath:
 			if v.Path.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Path.Set(a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1338,25 +1365,24 @@ func (v *ServerProcEntry) UnmarshalAttrs(b []byte) error {
 
 func (v *ServerProcEntry) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesServerProcEntry)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrServerProcEntryOp:
 			if v.Op.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Op.Set(d.U32())
+			continue
 		case AttrServerProcEntryCount:
 			if v.Count.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Count.Set(d.U64())
+			continue
 		case AttrServerProcEntryPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1405,117 +1431,121 @@ func (v *ServerStats) decode(d *attrs.Decoder, a *allocator) {
 	if n4 > 0 {
 		v.Proc4cbOps = a.slabOfServerProcEntry().Grow(v.Proc4cbOps, n4)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrServerStatsRcHits:
 			if v.RcHits.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RcHits.Set(d.U64())
+			continue
 		case AttrServerStatsRcMisses:
 			if v.RcMisses.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RcMisses.Set(d.U64())
+			continue
 		case AttrServerStatsRcNocache:
 			if v.RcNocache.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RcNocache.Set(d.U64())
+			continue
 		case AttrServerStatsFhStale:
 			if v.FhStale.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FhStale.Set(d.U64())
+			continue
 		case AttrServerStatsIoRead:
 			if v.IoRead.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IoRead.Set(d.U64())
+			continue
 		case AttrServerStatsIoWrite:
 			if v.IoWrite.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IoWrite.Set(d.U64())
+			continue
 		case AttrServerStatsNetcnt:
 			if v.Netcnt.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Netcnt.Set(d.U32())
+			continue
 		case AttrServerStatsNetudpcnt:
 			if v.Netudpcnt.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Netudpcnt.Set(d.U32())
+			continue
 		case AttrServerStatsNettcpcnt:
 			if v.Nettcpcnt.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Nettcpcnt.Set(d.U32())
+			continue
 		case AttrServerStatsNettcpconn:
 			if v.Nettcpconn.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Nettcpconn.Set(d.U32())
+			continue
 		case AttrServerStatsRpccnt:
 			if v.Rpccnt.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Rpccnt.Set(d.U32())
+			continue
 		case AttrServerStatsRpcbadfmt:
 			if v.Rpcbadfmt.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Rpcbadfmt.Set(d.U32())
+			continue
 		case AttrServerStatsRpcbadauth:
 			if v.Rpcbadauth.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Rpcbadauth.Set(d.U32())
+			continue
 		case AttrServerStatsRpcbadclnt:
 			if v.Rpcbadclnt.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Rpcbadclnt.Set(d.U32())
+			continue
 		case AttrServerStatsProc2Ops:
 			v.Proc2Ops = append(v.Proc2Ops, ServerProcEntry{})
 			nd := d.Nested()
 			v.Proc2Ops[len(v.Proc2Ops)-1].decode(&nd, a)
+			continue
 		case AttrServerStatsProc3Ops:
 			v.Proc3Ops = append(v.Proc3Ops, ServerProcEntry{})
 			nd := d.Nested()
 			v.Proc3Ops[len(v.Proc3Ops)-1].decode(&nd, a)
+			continue
 		case AttrServerStatsProc4Ops:
 			v.Proc4Ops = append(v.Proc4Ops, ServerProcEntry{})
 			nd := d.Nested()
 			v.Proc4Ops[len(v.Proc4Ops)-1].decode(&nd, a)
+			continue
 		case AttrServerStatsProc4opsOps:
 			v.Proc4opsOps = append(v.Proc4opsOps, ServerProcEntry{})
 			nd := d.Nested()
 			v.Proc4opsOps[len(v.Proc4opsOps)-1].decode(&nd, a)
+			continue
 		case AttrServerStatsProc4cbOps:
 			v.Proc4cbOps = append(v.Proc4cbOps, ServerProcEntry{})
 			nd := d.Nested()
 			v.Proc4cbOps[len(v.Proc4cbOps)-1].decode(&nd, a)
+			continue
 		case AttrServerStatsPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1544,7 +1574,7 @@ func (v *ThreadsSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Threads = slices.Grow(v.Threads, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrServerThreads:
 			v.Threads = append(v.Threads, d.U32())
@@ -1587,7 +1617,7 @@ func (v *VersionSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Version = a.slabOfVersion().Grow(v.Version, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrServerProtoVersion:
 			v.Version = append(v.Version, Version{})
@@ -1622,7 +1652,7 @@ func (v *ListenerSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Addr = a.slabOfSock().Grow(v.Addr, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrServerSockAddr:
 			v.Addr = append(v.Addr, Sock{})
@@ -1646,7 +1676,7 @@ func (v *PoolModeSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PoolModeSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPoolMode)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPoolModeMode:
 			v.Mode.Set(a.arena().String(d.StringBytes()))
@@ -1679,7 +1709,7 @@ func (v *SvcExportSetReqsRequest) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Requests = a.slabOfSvcExport().Grow(v.Requests, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrSvcExportReqsRequests:
 			v.Requests = append(v.Requests, SvcExport{})
@@ -1714,7 +1744,7 @@ func (v *ExpkeySetReqsRequest) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Requests = a.slabOfExpkey().Grow(v.Requests, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrExpkeyReqsRequests:
 			v.Requests = append(v.Requests, Expkey{})
@@ -1738,7 +1768,7 @@ func (v *CacheFlushRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *CacheFlushRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCacheFlush)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCacheFlushMask:
 			v.Mask.Set(CacheType(d.U32()))
@@ -1760,7 +1790,7 @@ func (v *UnlockIPRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *UnlockIPRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesUnlockIP)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrUnlockIPAddress:
 			v.Address = a.arena().Bytes(d.Bytes())
@@ -1782,7 +1812,7 @@ func (v *UnlockFilesystemRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *UnlockFilesystemRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesUnlockFilesystem)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrUnlockFilesystemPath:
 			v.Path.Set(a.arena().String(d.StringBytes()))
@@ -1804,7 +1834,7 @@ func (v *UnlockExportRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *UnlockExportRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesUnlockExport)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrUnlockExportPath:
 			v.Path.Set(a.arena().String(d.StringBytes()))

@@ -883,6 +883,14 @@ func (a *allocator) dropRecycledAttrs() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Attrs) recycle(a *allocator) {
+	v.release(a)
+	*v = Attrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Attrs) release(a *allocator) {
 	a.arena().Keep(v.WiphyName.Value)
 	a.arena().Keep(v.Ifname.Value)
 	a.arena().Recycle([]byte(v.MAC))
@@ -893,11 +901,11 @@ func (v *Attrs) recycle(a *allocator) {
 	a.arena().Recycle(v.StaFlags)
 	a.arena().Recycle(v.StaSupportedRates)
 	if v.StaInfo != nil {
-		v.StaInfo.recycle(a)
+		v.StaInfo.release(a)
 		a.slabOfStaInfoAttrs().Put(v.StaInfo)
 	}
 	if v.WiphyBands != nil {
-		v.WiphyBands.recycle(a)
+		v.WiphyBands.release(a)
 		a.slabOfWiphyBands().Put(v.WiphyBands)
 	}
 	a.arena().Recycle(v.MntrFlags)
@@ -906,7 +914,6 @@ func (v *Attrs) recycle(a *allocator) {
 	a.arena().Recycle(v.MpathInfo)
 	a.arena().Recycle(v.HTCapability)
 	if v.SupportedIftypes != nil {
-		v.SupportedIftypes.recycle(a)
 		a.slabOfSupportedIftypes().Put(v.SupportedIftypes)
 	}
 	a.arena().Recycle(v.RegAlpha2)
@@ -919,7 +926,7 @@ func (v *Attrs) recycle(a *allocator) {
 		a.arena().Recycle(y)
 	}
 	if v.BSS != nil {
-		v.BSS.recycle(a)
+		v.BSS.release(a)
 		a.slabOfBSSAttrs().Put(v.BSS)
 	}
 	a.arena().Recycle(v.Frame)
@@ -940,26 +947,24 @@ func (v *Attrs) recycle(a *allocator) {
 	a.arena().Recycle(v.FrameMatch)
 	a.arena().Recycle(v.Cqm)
 	if v.TxFrameTypes != nil {
-		v.TxFrameTypes.recycle(a)
+		v.TxFrameTypes.release(a)
 		a.slabOfIftypeAttrs().Put(v.TxFrameTypes)
 	}
 	if v.RxFrameTypes != nil {
-		v.RxFrameTypes.recycle(a)
+		v.RxFrameTypes.release(a)
 		a.slabOfIftypeAttrs().Put(v.RxFrameTypes)
 	}
 	a.arena().Recycle(v.KeyDefaultTypes)
 	a.arena().Recycle(v.MeshSetup)
 	a.arena().Recycle(v.WowlanTriggers)
 	if v.WowlanTriggersSupported != nil {
-		v.WowlanTriggersSupported.recycle(a)
 		a.slabOfWowlanTriggersAttrs().Put(v.WowlanTriggersSupported)
 	}
 	for i := range v.InterfaceCombinations {
-		v.InterfaceCombinations[i].recycle(a)
+		v.InterfaceCombinations[i].release(a)
 	}
 	a.slabOfIfCombinationAttributes().PutSlice(v.InterfaceCombinations)
 	if v.SoftwareIftypes != nil {
-		v.SoftwareIftypes.recycle(a)
 		a.slabOfSupportedIftypes().Put(v.SoftwareIftypes)
 	}
 	a.arena().Recycle(v.RekeyData)
@@ -1015,7 +1020,6 @@ func (v *Attrs) recycle(a *allocator) {
 	a.arena().Recycle(v.Pmkr0Name)
 	a.arena().Recycle(v.PortAuthorized)
 	if v.TxqStats != nil {
-		v.TxqStats.recycle(a)
 		a.slabOfTxqStatsAttrs().Put(v.TxqStats)
 	}
 	a.arena().Recycle(v.HECapability)
@@ -1035,7 +1039,7 @@ func (v *Attrs) recycle(a *allocator) {
 	a.arena().Recycle(v.S1gCapabilityMask)
 	a.arena().Recycle(v.ReconnectRequested)
 	if v.SarSpec != nil {
-		v.SarSpec.recycle(a)
+		v.SarSpec.release(a)
 		a.slabOfSarAttributes().Put(v.SarSpec)
 	}
 	a.arena().Recycle(v.ColorChangeElems)
@@ -1049,7 +1053,6 @@ func (v *Attrs) recycle(a *allocator) {
 	a.arena().Recycle(v.EmaRnrElems)
 	a.arena().Recycle(v.WiphyRadios)
 	a.arena().Recycle(v.WiphyInterfaceCombinations)
-	*v = Attrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1061,55 +1064,66 @@ func (v *FrameTypeAttrs) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *WiphyBands) recycle(a *allocator) {
+	v.release(a)
+	*v = WiphyBands{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *WiphyBands) release(a *allocator) {
 	if v.X2ghz != nil {
-		v.X2ghz.recycle(a)
+		v.X2ghz.release(a)
 		a.slabOfBandAttrs().Put(v.X2ghz)
 	}
 	if v.X5ghz != nil {
-		v.X5ghz.recycle(a)
+		v.X5ghz.release(a)
 		a.slabOfBandAttrs().Put(v.X5ghz)
 	}
 	if v.X60ghz != nil {
-		v.X60ghz.recycle(a)
+		v.X60ghz.release(a)
 		a.slabOfBandAttrs().Put(v.X60ghz)
 	}
 	if v.X6ghz != nil {
-		v.X6ghz.recycle(a)
+		v.X6ghz.release(a)
 		a.slabOfBandAttrs().Put(v.X6ghz)
 	}
 	if v.S1ghz != nil {
-		v.S1ghz.recycle(a)
+		v.S1ghz.release(a)
 		a.slabOfBandAttrs().Put(v.S1ghz)
 	}
 	if v.Lc != nil {
-		v.Lc.recycle(a)
+		v.Lc.release(a)
 		a.slabOfBandAttrs().Put(v.Lc)
 	}
-	*v = WiphyBands{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *BandAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = BandAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *BandAttrs) release(a *allocator) {
 	for i := range v.Freqs {
-		v.Freqs[i].recycle(a)
+		v.Freqs[i].release(a)
 	}
 	a.slabOfFrequencyAttrs().PutSlice(v.Freqs)
-	for i := range v.Rates {
-		v.Rates[i].recycle(a)
-	}
 	a.slabOfBitrateAttrs().PutSlice(v.Rates)
 	a.arena().Recycle(v.HTMcsSet)
 	a.arena().Recycle(v.VHTMcsSet)
 	for i := range v.IftypeData {
-		v.IftypeData[i].recycle(a)
+		v.IftypeData[i].release(a)
 	}
 	a.slabOfIftypeDataAttrs().PutSlice(v.IftypeData)
 	a.arena().Recycle(v.EdmgChannels)
 	a.arena().Recycle(v.EdmgBwConfig)
 	a.arena().Recycle(v.S1gMcsNssSet)
 	a.arena().Recycle(v.S1gCapa)
-	*v = BandAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1121,6 +1135,14 @@ func (v *BitrateAttrs) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *FrequencyAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = FrequencyAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *FrequencyAttrs) release(a *allocator) {
 	a.arena().Recycle(v.DfsTime)
 	a.arena().Recycle(v.NoHt40Minus)
 	a.arena().Recycle(v.NoHt40Plus)
@@ -1131,9 +1153,6 @@ func (v *FrequencyAttrs) recycle(a *allocator) {
 	a.arena().Recycle(v.IrConcurrent)
 	a.arena().Recycle(v.No20mhz)
 	a.arena().Recycle(v.No10mhz)
-	for i := range v.Wmm {
-		v.Wmm[i].recycle(a)
-	}
 	a.slabOfWmmAttrs().PutSlice(v.Wmm)
 	a.arena().Recycle(v.NoHE)
 	a.arena().Recycle(v.X1mhz)
@@ -1149,32 +1168,52 @@ func (v *FrequencyAttrs) recycle(a *allocator) {
 	a.arena().Recycle(v.No6ghzAfcClient)
 	a.arena().Recycle(v.CanMonitor)
 	a.arena().Recycle(v.Allow6ghzVlpAp)
-	*v = FrequencyAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *IfCombinationAttributes) recycle(a *allocator) {
+	v.release(a)
+	*v = IfCombinationAttributes{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *IfCombinationAttributes) release(a *allocator) {
 	for i := range v.Limits {
-		v.Limits[i].recycle(a)
+		v.Limits[i].release(a)
 	}
 	a.slabOfIfaceLimitAttributes().PutSlice(v.Limits)
-	*v = IfCombinationAttributes{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *IfaceLimitAttributes) recycle(a *allocator) {
+	v.release(a)
+	*v = IfaceLimitAttributes{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *IfaceLimitAttributes) release(a *allocator) {
 	if v.Types != nil {
-		v.Types.recycle(a)
 		a.slabOfSupportedIftypes().Put(v.Types)
 	}
-	*v = IfaceLimitAttributes{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *IftypeDataAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = IftypeDataAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *IftypeDataAttrs) release(a *allocator) {
 	a.arena().Recycle(v.Iftypes)
 	a.arena().Recycle(v.HECapMAC)
 	a.arena().Recycle(v.HECapPHY)
@@ -1186,75 +1225,72 @@ func (v *IftypeDataAttrs) recycle(a *allocator) {
 	a.arena().Recycle(v.EHTCapPHY)
 	a.arena().Recycle(v.EHTCapMcsSet)
 	a.arena().Recycle(v.EHTCapPpe)
-	*v = IftypeDataAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *IftypeAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = IftypeAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *IftypeAttrs) release(a *allocator) {
 	if v.Unspecified != nil {
-		v.Unspecified.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.Unspecified)
 	}
 	if v.Adhoc != nil {
-		v.Adhoc.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.Adhoc)
 	}
 	if v.Station != nil {
-		v.Station.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.Station)
 	}
 	if v.Ap != nil {
-		v.Ap.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.Ap)
 	}
 	if v.ApVLAN != nil {
-		v.ApVLAN.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.ApVLAN)
 	}
 	if v.Wds != nil {
-		v.Wds.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.Wds)
 	}
 	if v.Monitor != nil {
-		v.Monitor.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.Monitor)
 	}
 	if v.MeshPoint != nil {
-		v.MeshPoint.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.MeshPoint)
 	}
 	if v.P2pClient != nil {
-		v.P2pClient.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.P2pClient)
 	}
 	if v.P2pGo != nil {
-		v.P2pGo.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.P2pGo)
 	}
 	if v.P2pDevice != nil {
-		v.P2pDevice.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.P2pDevice)
 	}
 	if v.Ocb != nil {
-		v.Ocb.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.Ocb)
 	}
 	if v.Nan != nil {
-		v.Nan.recycle(a)
 		a.slabOfFrameTypeAttrs().Put(v.Nan)
 	}
-	*v = IftypeAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *SarAttributes) recycle(a *allocator) {
-	for i := range v.Specs {
-		v.Specs[i].recycle(a)
-	}
-	a.slabOfSarSpecs().PutSlice(v.Specs)
+	v.release(a)
 	*v = SarAttributes{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *SarAttributes) release(a *allocator) {
+	a.slabOfSarSpecs().PutSlice(v.Specs)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1290,31 +1326,42 @@ func (v *WowlanTriggersAttrs) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *BSSAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = BSSAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *BSSAttrs) release(a *allocator) {
 	a.arena().Recycle([]byte(v.BSSID))
 	a.arena().Recycle(v.InformationElements)
 	a.arena().Recycle(v.BeaconIEs)
 	a.arena().Recycle([]byte(v.ParentBSSID))
 	a.arena().Recycle([]byte(v.MldAddr))
-	*v = BSSAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *StaInfoAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = StaInfoAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *StaInfoAttrs) release(a *allocator) {
 	if v.TxBitrate != nil {
-		v.TxBitrate.recycle(a)
 		a.slabOfRateInfoAttrs().Put(v.TxBitrate)
 	}
 	if v.RxBitrate != nil {
-		v.RxBitrate.recycle(a)
 		a.slabOfRateInfoAttrs().Put(v.RxBitrate)
 	}
 	if v.BSSParam != nil {
-		v.BSSParam.recycle(a)
 		a.slabOfStaBSSParamAttrs().Put(v.BSSParam)
 	}
 	a.arena().Recycle(v.TidStats)
-	*v = StaInfoAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -1343,276 +1390,272 @@ func (v *Attrs) UnmarshalAttrs(b []byte) error {
 
 func (v *Attrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrWiphy:
 			if v.Wiphy.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Wiphy.Set(d.U32())
+			continue
 		case AttrWiphyName:
 			if v.WiphyName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrIfname:
 			if v.Ifname.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifname.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrIftype:
 			if v.Iftype.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Iftype.Set(d.U32())
+			continue
 		case AttrMAC:
 			if v.MAC != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MAC = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
+			continue
 		case AttrKeyData:
 			if v.KeyData != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeyData = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrKeyIdx:
 			if v.KeyIdx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeyIdx.Set(d.U8())
+			continue
 		case AttrKeyCipher:
 			if v.KeyCipher.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeyCipher.Set(d.U32())
+			continue
 		case AttrKeySeq:
 			if v.KeySeq != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeySeq = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrKeyDefault:
 			if v.KeyDefault {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeyDefault = d.Flag()
+			continue
 		case AttrBeaconInterval:
 			if v.BeaconInterval.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BeaconInterval.Set(d.U32())
+			continue
 		case AttrDtimPeriod:
 			if v.DtimPeriod.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DtimPeriod.Set(d.U32())
+			continue
 		case AttrBeaconHead:
 			if v.BeaconHead != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BeaconHead = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBeaconTail:
 			if v.BeaconTail != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BeaconTail = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrStaAid:
 			if v.StaAid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StaAid.Set(d.U16())
+			continue
 		case AttrStaFlags:
 			if v.StaFlags != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StaFlags = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrStaListenInterval:
 			if v.StaListenInterval.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StaListenInterval.Set(d.U16())
+			continue
 		case AttrStaSupportedRates:
 			if v.StaSupportedRates != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StaSupportedRates = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrStaVLAN:
 			if v.StaVLAN.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StaVLAN.Set(d.U32())
+			continue
 		case AttrStaInfo:
 			if v.StaInfo != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StaInfo = a.slabOfStaInfoAttrs().New()
-			nd := d.Nested()
-			v.StaInfo.decode(&nd, a)
+			v.StaInfo.decodeNest(d, a)
+			continue
 		case AttrWiphyBands:
 			if v.WiphyBands != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyBands = a.slabOfWiphyBands().New()
-			nd := d.Nested()
-			v.WiphyBands.decode(&nd, a)
+			v.WiphyBands.decodeNest(d, a)
+			continue
 		case AttrMntrFlags:
 			if v.MntrFlags != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MntrFlags = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMeshID:
 			if v.MeshID != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MeshID = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrStaPlinkAction:
 			if v.StaPlinkAction.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StaPlinkAction.Set(d.U8())
+			continue
 		case AttrMpathNextHop:
 			if v.MpathNextHop != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MpathNextHop = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
+			continue
 		case AttrMpathInfo:
 			if v.MpathInfo != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MpathInfo = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBSSCtsProt:
 			if v.BSSCtsProt.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BSSCtsProt.Set(d.U8())
+			continue
 		case AttrBSSShortPreamble:
 			if v.BSSShortPreamble.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BSSShortPreamble.Set(d.U8())
+			continue
 		case AttrBSSShortSlotTime:
 			if v.BSSShortSlotTime.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BSSShortSlotTime.Set(d.U8())
+			continue
 		case AttrHTCapability:
 			if v.HTCapability != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HTCapability = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrSupportedIftypes:
 			if v.SupportedIftypes != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SupportedIftypes = a.slabOfSupportedIftypes().New()
-			nd := d.Nested()
-			v.SupportedIftypes.decode(&nd, a)
+			v.SupportedIftypes.decodeNest(d, a)
+			continue
 		case AttrRegAlpha2:
 			if v.RegAlpha2 != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegAlpha2 = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrRegRules:
 			if v.RegRules != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegRules = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMeshConfig:
 			if v.MeshConfig != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MeshConfig = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBSSBasicRates:
 			if v.BSSBasicRates != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BSSBasicRates = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrWiphyTxqParams:
 			if v.WiphyTxqParams != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyTxqParams = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrWiphyFreq:
 			if v.WiphyFreq.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyFreq.Set(d.U32())
+			continue
 		case AttrWiphyChannelType:
 			if v.WiphyChannelType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyChannelType.Set(ChannelType(d.U32()))
+			continue
 		case AttrKeyDefaultMgmt:
 			if v.KeyDefaultMgmt {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeyDefaultMgmt = d.Flag()
+			continue
 		case AttrMgmtSubtype:
 			if v.MgmtSubtype.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MgmtSubtype.Set(d.U8())
+			continue
 		case AttrIE:
 			if v.IE != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IE = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMaxNumScanSSIDs:
 			if v.MaxNumScanSSIDs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxNumScanSSIDs.Set(d.U8())
+			continue
 		case AttrScanFrequencies:
 			if v.ScanFrequencies != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			ad := d.Nested()
 			if v.ScanFrequencies == nil {
@@ -1623,10 +1666,10 @@ func (v *Attrs) decode(d *attrs.Decoder, a *allocator) {
 			for ad.Next() {
 				v.ScanFrequencies = append(v.ScanFrequencies, ad.U32())
 			}
+			continue
 		case AttrScanSSIDs:
 			if v.ScanSSIDs != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			ad := d.Nested()
 			if v.ScanSSIDs == nil {
@@ -1637,36 +1680,35 @@ func (v *Attrs) decode(d *attrs.Decoder, a *allocator) {
 			for ad.Next() {
 				v.ScanSSIDs = append(v.ScanSSIDs, a.arena().Bytes(ad.Bytes()))
 			}
+			continue
 		case AttrGeneration:
 			if v.Generation.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Generation.Set(d.U32())
+			continue
 		case AttrBSS:
 			if v.BSS != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BSS = a.slabOfBSSAttrs().New()
-			nd := d.Nested()
-			v.BSS.decode(&nd, a)
+			v.BSS.decodeNest(d, a)
+			continue
 		case AttrRegInitiator:
 			if v.RegInitiator.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegInitiator.Set(d.U8())
+			continue
 		case AttrRegType:
 			if v.RegType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegType.Set(d.U8())
+			continue
 		case AttrSupportedCommands:
 			if v.SupportedCommands != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			ad := d.Nested()
 			if v.SupportedCommands == nil {
@@ -1677,106 +1719,106 @@ func (v *Attrs) decode(d *attrs.Decoder, a *allocator) {
 			for ad.Next() {
 				v.SupportedCommands = append(v.SupportedCommands, Commands(ad.U32()))
 			}
+			continue
 		case AttrFrame:
 			if v.Frame != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Frame = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrSSID:
 			if v.SSID != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SSID = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrAuthType:
 			if v.AuthType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AuthType.Set(d.U32())
+			continue
 		case AttrReasonCode:
 			if v.ReasonCode.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReasonCode.Set(d.U16())
+			continue
 		case AttrKeyType:
 			if v.KeyType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeyType.Set(d.U32())
+			continue
 		case AttrMaxScanIELen:
 			if v.MaxScanIELen.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxScanIELen.Set(d.U16())
+			continue
 		case AttrCipherSuites:
 			if v.CipherSuites != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CipherSuites = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
+			continue
 		case AttrFreqBefore:
 			if v.FreqBefore != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FreqBefore = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFreqAfter:
 			if v.FreqAfter != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FreqAfter = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFreqFixed:
 			if v.FreqFixed {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FreqFixed = d.Flag()
+			continue
 		case AttrWiphyRetryShort:
 			if v.WiphyRetryShort.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyRetryShort.Set(d.U8())
+			continue
 		case AttrWiphyRetryLong:
 			if v.WiphyRetryLong.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyRetryLong.Set(d.U8())
+			continue
 		case AttrWiphyFragThreshold:
 			if v.WiphyFragThreshold.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyFragThreshold.Set(d.U32())
+			continue
 		case AttrWiphyRtsThreshold:
 			if v.WiphyRtsThreshold.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyRtsThreshold.Set(d.U32())
+			continue
 		case AttrTimedOut:
 			if v.TimedOut {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TimedOut = d.Flag()
+			continue
 		case AttrUseMfp:
 			if v.UseMfp.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UseMfp.Set(d.U32())
+			continue
 		case AttrStaFlags2:
 			if v.StaFlags2.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.StaFlags2.Valid = true
@@ -1784,328 +1826,325 @@ func (v *Attrs) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("sta-flag-update"))
 			}
+			continue
 		case AttrControlPort:
 			if v.ControlPort {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ControlPort = d.Flag()
+			continue
 		case AttrTestdata:
 			if v.Testdata != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Testdata = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrPrivacy:
 			if v.Privacy {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Privacy = d.Flag()
+			continue
 		case AttrDisconnectedByAp:
 			if v.DisconnectedByAp {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DisconnectedByAp = d.Flag()
+			continue
 		case AttrStatusCode:
 			if v.StatusCode.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StatusCode.Set(d.U16())
+			continue
 		case AttrCipherSuitesPairwise:
 			if v.CipherSuitesPairwise != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CipherSuitesPairwise = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrCipherSuiteGroup:
 			if v.CipherSuiteGroup.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CipherSuiteGroup.Set(d.U32())
+			continue
 		case AttrWpaVersions:
 			if v.WpaVersions.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WpaVersions.Set(d.U32())
+			continue
 		case AttrAkmSuites:
 			if v.AkmSuites != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AkmSuites = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrReqIE:
 			if v.ReqIE != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReqIE = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrRespIE:
 			if v.RespIE != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RespIE = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrPrevBSSID:
 			if v.PrevBSSID != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PrevBSSID = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrKey:
 			if v.Key != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Key = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrKeys:
 			if v.Keys != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Keys = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrPID:
 			if v.PID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PID.Set(d.U32())
+			continue
 		case AttrX4addr:
 			if v.X4addr.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.X4addr.Set(d.U8())
+			continue
 		case AttrSurveyInfo:
 			if v.SurveyInfo != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SurveyInfo = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrPmkid:
 			if v.Pmkid != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Pmkid = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMaxNumPmkids:
 			if v.MaxNumPmkids.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxNumPmkids.Set(d.U8())
+			continue
 		case AttrDuration:
 			if v.Duration.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Duration.Set(d.U32())
+			continue
 		case AttrCookie:
 			if v.Cookie.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Cookie.Set(d.U64())
+			continue
 		case AttrWiphyCoverageClass:
 			if v.WiphyCoverageClass.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyCoverageClass.Set(d.U8())
+			continue
 		case AttrTxRates:
 			if v.TxRates != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxRates = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrameMatch:
 			if v.FrameMatch != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FrameMatch = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrAck:
 			if v.Ack {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ack = d.Flag()
+			continue
 		case AttrPsState:
 			if v.PsState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PsState.Set(d.U32())
+			continue
 		case AttrCqm:
 			if v.Cqm != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Cqm = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrLocalStateChange:
 			if v.LocalStateChange {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocalStateChange = d.Flag()
+			continue
 		case AttrApIsolate:
 			if v.ApIsolate.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ApIsolate.Set(d.U8())
+			continue
 		case AttrWiphyTxPowerSetting:
 			if v.WiphyTxPowerSetting.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyTxPowerSetting.Set(d.U32())
+			continue
 		case AttrWiphyTxPowerLevel:
 			if v.WiphyTxPowerLevel.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyTxPowerLevel.Set(d.U32())
+			continue
 		case AttrTxFrameTypes:
 			if v.TxFrameTypes != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxFrameTypes = a.slabOfIftypeAttrs().New()
-			nd := d.Nested()
-			v.TxFrameTypes.decode(&nd, a)
+			v.TxFrameTypes.decodeNest(d, a)
+			continue
 		case AttrRxFrameTypes:
 			if v.RxFrameTypes != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxFrameTypes = a.slabOfIftypeAttrs().New()
-			nd := d.Nested()
-			v.RxFrameTypes.decode(&nd, a)
+			v.RxFrameTypes.decodeNest(d, a)
+			continue
 		case AttrFrameType:
 			if v.FrameType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FrameType.Set(d.U16())
+			continue
 		case AttrControlPortEthertype:
 			if v.ControlPortEthertype {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ControlPortEthertype = d.Flag()
+			continue
 		case AttrControlPortNoEncrypt:
 			if v.ControlPortNoEncrypt {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ControlPortNoEncrypt = d.Flag()
+			continue
 		case AttrSupportIbssRsn:
 			if v.SupportIbssRsn {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SupportIbssRsn = d.Flag()
+			continue
 		case AttrWiphyAntennaTx:
 			if v.WiphyAntennaTx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyAntennaTx.Set(d.U32())
+			continue
 		case AttrWiphyAntennaRx:
 			if v.WiphyAntennaRx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyAntennaRx.Set(d.U32())
+			continue
 		case AttrMcastRate:
 			if v.McastRate.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.McastRate.Set(d.U32())
+			continue
 		case AttrOffchannelTxOk:
 			if v.OffchannelTxOk {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.OffchannelTxOk = d.Flag()
+			continue
 		case AttrBSSHTOpmode:
 			if v.BSSHTOpmode.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BSSHTOpmode.Set(d.U16())
+			continue
 		case AttrKeyDefaultTypes:
 			if v.KeyDefaultTypes != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeyDefaultTypes = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMaxRemainOnChannelDuration:
 			if v.MaxRemainOnChannelDuration.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxRemainOnChannelDuration.Set(d.U32())
+			continue
 		case AttrMeshSetup:
 			if v.MeshSetup != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MeshSetup = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrWiphyAntennaAvailTx:
 			if v.WiphyAntennaAvailTx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyAntennaAvailTx.Set(d.U32())
+			continue
 		case AttrWiphyAntennaAvailRx:
 			if v.WiphyAntennaAvailRx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyAntennaAvailRx.Set(d.U32())
+			continue
 		case AttrSupportMeshAuth:
 			if v.SupportMeshAuth {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SupportMeshAuth = d.Flag()
+			continue
 		case AttrStaPlinkState:
 			if v.StaPlinkState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StaPlinkState.Set(d.U8())
+			continue
 		case AttrWowlanTriggers:
 			if v.WowlanTriggers != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WowlanTriggers = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrWowlanTriggersSupported:
 			if v.WowlanTriggersSupported != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WowlanTriggersSupported = a.slabOfWowlanTriggersAttrs().New()
-			nd := d.Nested()
-			v.WowlanTriggersSupported.decode(&nd, a)
+			v.WowlanTriggersSupported.decodeNest(d, a)
+			continue
 		case AttrSchedScanInterval:
 			if v.SchedScanInterval.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SchedScanInterval.Set(d.U32())
+			continue
 		case AttrInterfaceCombinations:
 			if v.InterfaceCombinations != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			ad := d.Nested()
 			v.InterfaceCombinations = a.slabOfIfCombinationAttributes().Grow(v.InterfaceCombinations, ad.Count())
@@ -2114,1293 +2153,1290 @@ func (v *Attrs) decode(d *attrs.Decoder, a *allocator) {
 				nd := ad.Nested()
 				v.InterfaceCombinations[len(v.InterfaceCombinations)-1].decode(&nd, a)
 			}
+			continue
 		case AttrSoftwareIftypes:
 			if v.SoftwareIftypes != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SoftwareIftypes = a.slabOfSupportedIftypes().New()
-			nd := d.Nested()
-			v.SoftwareIftypes.decode(&nd, a)
+			v.SoftwareIftypes.decodeNest(d, a)
+			continue
 		case AttrRekeyData:
 			if v.RekeyData != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RekeyData = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMaxNumSchedScanSSIDs:
 			if v.MaxNumSchedScanSSIDs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxNumSchedScanSSIDs.Set(d.U8())
+			continue
 		case AttrMaxSchedScanIELen:
 			if v.MaxSchedScanIELen.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxSchedScanIELen.Set(d.U16())
+			continue
 		case AttrScanSuppRates:
 			if v.ScanSuppRates != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ScanSuppRates = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrHiddenSSID:
 			if v.HiddenSSID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HiddenSSID.Set(d.U32())
+			continue
 		case AttrIEProbeResp:
 			if v.IEProbeResp != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IEProbeResp = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrIEAssocResp:
 			if v.IEAssocResp != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IEAssocResp = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrStaWme:
 			if v.StaWme != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StaWme = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrSupportApUapsd:
 			if v.SupportApUapsd {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SupportApUapsd = d.Flag()
+			continue
 		case AttrRoamSupport:
 			if v.RoamSupport {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RoamSupport = d.Flag()
+			continue
 		case AttrSchedScanMatch:
 			if v.SchedScanMatch != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SchedScanMatch = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMaxMatchSets:
 			if v.MaxMatchSets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxMatchSets.Set(d.U8())
+			continue
 		case AttrPmksaCandidate:
 			if v.PmksaCandidate != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PmksaCandidate = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrTxNoCckRate:
 			if v.TxNoCckRate {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxNoCckRate = d.Flag()
+			continue
 		case AttrTdlsAction:
 			if v.TdlsAction.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TdlsAction.Set(d.U8())
+			continue
 		case AttrTdlsDialogToken:
 			if v.TdlsDialogToken.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TdlsDialogToken.Set(d.U8())
+			continue
 		case AttrTdlsOperation:
 			if v.TdlsOperation.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TdlsOperation.Set(d.U8())
+			continue
 		case AttrTdlsSupport:
 			if v.TdlsSupport {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TdlsSupport = d.Flag()
+			continue
 		case AttrTdlsExternalSetup:
 			if v.TdlsExternalSetup {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TdlsExternalSetup = d.Flag()
+			continue
 		case AttrDeviceApSme:
 			if v.DeviceApSme.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DeviceApSme.Set(d.U32())
+			continue
 		case AttrDontWaitForAck:
 			if v.DontWaitForAck {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DontWaitForAck = d.Flag()
+			continue
 		case AttrFeatureFlags:
 			if v.FeatureFlags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FeatureFlags.Set(FeatureFlags(d.U32()))
+			continue
 		case AttrProbeRespOffload:
 			if v.ProbeRespOffload.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ProbeRespOffload.Set(d.U32())
+			continue
 		case AttrProbeResp:
 			if v.ProbeResp != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ProbeResp = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrDfsRegion:
 			if v.DfsRegion.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DfsRegion.Set(d.U8())
+			continue
 		case AttrDisableHT:
 			if v.DisableHT {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DisableHT = d.Flag()
+			continue
 		case AttrHTCapabilityMask:
 			if v.HTCapabilityMask != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HTCapabilityMask = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrNoackMap:
 			if v.NoackMap.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NoackMap.Set(d.U16())
+			continue
 		case AttrInactivityTimeout:
 			if v.InactivityTimeout.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InactivityTimeout.Set(d.U16())
+			continue
 		case AttrRxSignalDbm:
 			if v.RxSignalDbm.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxSignalDbm.Set(d.U32())
+			continue
 		case AttrBgScanPeriod:
 			if v.BgScanPeriod.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BgScanPeriod.Set(d.U16())
+			continue
 		case AttrWdev:
 			if v.Wdev.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Wdev.Set(d.U64())
+			continue
 		case AttrUserRegHintType:
 			if v.UserRegHintType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UserRegHintType.Set(d.U32())
+			continue
 		case AttrConnFailedReason:
 			if v.ConnFailedReason.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ConnFailedReason.Set(d.U32())
+			continue
 		case AttrAuthData:
 			if v.AuthData != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AuthData = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrVHTCapability:
 			if v.VHTCapability != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VHTCapability = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrScanFlags:
 			if v.ScanFlags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ScanFlags.Set(d.U32())
+			continue
 		case AttrChannelWidth:
 			if v.ChannelWidth.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ChannelWidth.Set(d.U32())
+			continue
 		case AttrCenterFreq1:
 			if v.CenterFreq1.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CenterFreq1.Set(d.U32())
+			continue
 		case AttrCenterFreq2:
 			if v.CenterFreq2.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CenterFreq2.Set(d.U32())
+			continue
 		case AttrP2pCtwindow:
 			if v.P2pCtwindow.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.P2pCtwindow.Set(d.U8())
+			continue
 		case AttrP2pOppps:
 			if v.P2pOppps.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.P2pOppps.Set(d.U8())
+			continue
 		case AttrLocalMeshPowerMode:
 			if v.LocalMeshPowerMode.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocalMeshPowerMode.Set(d.U32())
+			continue
 		case AttrACLPolicy:
 			if v.ACLPolicy.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ACLPolicy.Set(d.U32())
+			continue
 		case AttrMACAddrs:
 			if v.MACAddrs != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MACAddrs = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMACACLMax:
 			if v.MACACLMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MACACLMax.Set(d.U32())
+			continue
 		case AttrRadarEvent:
 			if v.RadarEvent.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RadarEvent.Set(d.U32())
+			continue
 		case AttrExtCapa:
 			if v.ExtCapa != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ExtCapa = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrExtCapaMask:
 			if v.ExtCapaMask != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ExtCapaMask = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrStaCapability:
 			if v.StaCapability.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StaCapability.Set(d.U16())
+			continue
 		case AttrStaExtCapability:
 			if v.StaExtCapability != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StaExtCapability = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrProtocolFeatures:
 			if v.ProtocolFeatures.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ProtocolFeatures.Set(ProtocolFeatures(d.U32()))
+			continue
 		case AttrSplitWiphyDump:
 			if v.SplitWiphyDump {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SplitWiphyDump = d.Flag()
+			continue
 		case AttrDisableVHT:
 			if v.DisableVHT {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DisableVHT = d.Flag()
+			continue
 		case AttrVHTCapabilityMask:
 			if v.VHTCapabilityMask != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VHTCapabilityMask = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMdid:
 			if v.Mdid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Mdid.Set(d.U16())
+			continue
 		case AttrIERic:
 			if v.IERic != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IERic = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrCritProtID:
 			if v.CritProtID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CritProtID.Set(d.U16())
+			continue
 		case AttrMaxCritProtDuration:
 			if v.MaxCritProtDuration.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxCritProtDuration.Set(d.U16())
+			continue
 		case AttrPeerAid:
 			if v.PeerAid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PeerAid.Set(d.U16())
+			continue
 		case AttrCoalesceRule:
 			if v.CoalesceRule != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CoalesceRule = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrChSwitchCount:
 			if v.ChSwitchCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ChSwitchCount.Set(d.U32())
+			continue
 		case AttrChSwitchBlockTx:
 			if v.ChSwitchBlockTx {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ChSwitchBlockTx = d.Flag()
+			continue
 		case AttrCsaIEs:
 			if v.CsaIEs != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CsaIEs = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrCntdwnOffsBeacon:
 			if v.CntdwnOffsBeacon != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CntdwnOffsBeacon = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrCntdwnOffsPresp:
 			if v.CntdwnOffsPresp != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CntdwnOffsPresp = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrRxmgmtFlags:
 			if v.RxmgmtFlags != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxmgmtFlags = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrStaSupportedChannels:
 			if v.StaSupportedChannels != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StaSupportedChannels = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrStaSupportedOperClasses:
 			if v.StaSupportedOperClasses != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StaSupportedOperClasses = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrHandleDfs:
 			if v.HandleDfs {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HandleDfs = d.Flag()
+			continue
 		case AttrSupport5Mhz:
 			if v.Support5Mhz {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Support5Mhz = d.Flag()
+			continue
 		case AttrSupport10Mhz:
 			if v.Support10Mhz {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Support10Mhz = d.Flag()
+			continue
 		case AttrOpmodeNotif:
 			if v.OpmodeNotif.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.OpmodeNotif.Set(d.U8())
+			continue
 		case AttrVendorID:
 			if v.VendorID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VendorID.Set(d.U32())
+			continue
 		case AttrVendorSubcmd:
 			if v.VendorSubcmd.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VendorSubcmd.Set(d.U32())
+			continue
 		case AttrVendorData:
 			if v.VendorData != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VendorData = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrVendorEvents:
 			if v.VendorEvents != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VendorEvents = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrQosMap:
 			if v.QosMap != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.QosMap = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMACHint:
 			if v.MACHint != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MACHint = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
+			continue
 		case AttrWiphyFreqHint:
 			if v.WiphyFreqHint.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyFreqHint.Set(d.U32())
+			continue
 		case AttrMaxApAssocSta:
 			if v.MaxApAssocSta.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxApAssocSta.Set(d.U32())
+			continue
 		case AttrTdlsPeerCapability:
 			if v.TdlsPeerCapability.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TdlsPeerCapability.Set(d.U32())
+			continue
 		case AttrSocketOwner:
 			if v.SocketOwner {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SocketOwner = d.Flag()
+			continue
 		case AttrCsaCOffsetsTx:
 			if v.CsaCOffsetsTx != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CsaCOffsetsTx = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMaxCsaCounters:
 			if v.MaxCsaCounters.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxCsaCounters.Set(d.U8())
+			continue
 		case AttrTdlsInitiator:
 			if v.TdlsInitiator {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TdlsInitiator = d.Flag()
+			continue
 		case AttrUseRrm:
 			if v.UseRrm {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UseRrm = d.Flag()
+			continue
 		case AttrWiphyDynAck:
 			if v.WiphyDynAck {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyDynAck = d.Flag()
+			continue
 		case AttrTsid:
 			if v.Tsid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Tsid.Set(d.U8())
+			continue
 		case AttrUserPrio:
 			if v.UserPrio.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UserPrio.Set(d.U8())
+			continue
 		case AttrAdmittedTime:
 			if v.AdmittedTime.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AdmittedTime.Set(d.U16())
+			continue
 		case AttrSmpsMode:
 			if v.SmpsMode.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SmpsMode.Set(d.U8())
+			continue
 		case AttrOperClass:
 			if v.OperClass.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.OperClass.Set(d.U8())
+			continue
 		case AttrMACMask:
 			if v.MACMask != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MACMask = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
+			continue
 		case AttrWiphySelfManagedReg:
 			if v.WiphySelfManagedReg {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphySelfManagedReg = d.Flag()
+			continue
 		case AttrExtFeatures:
 			if v.ExtFeatures != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ExtFeatures = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrSurveyRadioStats:
 			if v.SurveyRadioStats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SurveyRadioStats = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrNetnsFd:
 			if v.NetnsFd.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NetnsFd.Set(d.U32())
+			continue
 		case AttrSchedScanDelay:
 			if v.SchedScanDelay.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SchedScanDelay.Set(d.U32())
+			continue
 		case AttrRegIndoor:
 			if v.RegIndoor {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RegIndoor = d.Flag()
+			continue
 		case AttrMaxNumSchedScanPlans:
 			if v.MaxNumSchedScanPlans.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxNumSchedScanPlans.Set(d.U32())
+			continue
 		case AttrMaxScanPlanInterval:
 			if v.MaxScanPlanInterval.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxScanPlanInterval.Set(d.U32())
+			continue
 		case AttrMaxScanPlanIterations:
 			if v.MaxScanPlanIterations.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxScanPlanIterations.Set(d.U32())
+			continue
 		case AttrSchedScanPlans:
 			if v.SchedScanPlans != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SchedScanPlans = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrPbss:
 			if v.Pbss {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Pbss = d.Flag()
+			continue
 		case AttrBSSSelect:
 			if v.BSSSelect != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BSSSelect = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrStaSupportP2pPs:
 			if v.StaSupportP2pPs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StaSupportP2pPs.Set(d.U8())
+			continue
 		case AttrPad:
 			if v.Pad != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Pad = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrIftypeExtCapa:
 			if v.IftypeExtCapa != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IftypeExtCapa = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMuMimoGroupData:
 			if v.MuMimoGroupData != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MuMimoGroupData = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMuMimoFollowMACAddr:
 			if v.MuMimoFollowMACAddr != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MuMimoFollowMACAddr = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
+			continue
 		case AttrScanStartTimeTsf:
 			if v.ScanStartTimeTsf.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ScanStartTimeTsf.Set(d.U64())
+			continue
 		case AttrScanStartTimeTsfBSSID:
 			if v.ScanStartTimeTsfBSSID != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ScanStartTimeTsfBSSID = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMeasurementDuration:
 			if v.MeasurementDuration.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MeasurementDuration.Set(d.U16())
+			continue
 		case AttrMeasurementDurationMandatory:
 			if v.MeasurementDurationMandatory {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MeasurementDurationMandatory = d.Flag()
+			continue
 		case AttrMeshPeerAid:
 			if v.MeshPeerAid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MeshPeerAid.Set(d.U16())
+			continue
 		case AttrNanMasterPref:
 			if v.NanMasterPref.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NanMasterPref.Set(d.U8())
+			continue
 		case AttrBands:
 			if v.Bands.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Bands.Set(d.U32())
+			continue
 		case AttrNanFunc:
 			if v.NanFunc != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NanFunc = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrNanMatch:
 			if v.NanMatch != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NanMatch = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFilsKek:
 			if v.FilsKek != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FilsKek = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFilsNonces:
 			if v.FilsNonces != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FilsNonces = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMulticastToUnicastEnabled:
 			if v.MulticastToUnicastEnabled {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MulticastToUnicastEnabled = d.Flag()
+			continue
 		case AttrBSSID:
 			if v.BSSID != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BSSID = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
+			continue
 		case AttrSchedScanRelativeRssi:
 			if v.SchedScanRelativeRssi.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SchedScanRelativeRssi.Set(d.S8())
+			continue
 		case AttrSchedScanRssiAdjust:
 			if v.SchedScanRssiAdjust != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SchedScanRssiAdjust = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrTimeoutReason:
 			if v.TimeoutReason.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TimeoutReason.Set(d.U32())
+			continue
 		case AttrFilsErpUsername:
 			if v.FilsErpUsername != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FilsErpUsername = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFilsErpRealm:
 			if v.FilsErpRealm != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FilsErpRealm = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFilsErpNextSeqNum:
 			if v.FilsErpNextSeqNum.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FilsErpNextSeqNum.Set(d.U16())
+			continue
 		case AttrFilsErpRrk:
 			if v.FilsErpRrk != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FilsErpRrk = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFilsCacheID:
 			if v.FilsCacheID != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FilsCacheID = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrPmk:
 			if v.Pmk != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Pmk = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrSchedScanMulti:
 			if v.SchedScanMulti {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SchedScanMulti = d.Flag()
+			continue
 		case AttrSchedScanMaxReqs:
 			if v.SchedScanMaxReqs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SchedScanMaxReqs.Set(d.U32())
+			continue
 		case AttrWant1x4wayHs:
 			if v.Want1x4wayHs {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Want1x4wayHs = d.Flag()
+			continue
 		case AttrPmkr0Name:
 			if v.Pmkr0Name != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Pmkr0Name = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrPortAuthorized:
 			if v.PortAuthorized != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortAuthorized = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrExternalAuthAction:
 			if v.ExternalAuthAction.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ExternalAuthAction.Set(d.U32())
+			continue
 		case AttrExternalAuthSupport:
 			if v.ExternalAuthSupport {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ExternalAuthSupport = d.Flag()
+			continue
 		case AttrNss:
 			if v.Nss.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Nss.Set(d.U8())
+			continue
 		case AttrAckSignal:
 			if v.AckSignal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AckSignal.Set(d.S32())
+			continue
 		case AttrControlPortOverNl80211:
 			if v.ControlPortOverNl80211 {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ControlPortOverNl80211 = d.Flag()
+			continue
 		case AttrTxqStats:
 			if v.TxqStats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxqStats = a.slabOfTxqStatsAttrs().New()
-			nd := d.Nested()
-			v.TxqStats.decode(&nd, a)
+			v.TxqStats.decodeNest(d, a)
+			continue
 		case AttrTxqLimit:
 			if v.TxqLimit.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxqLimit.Set(d.U32())
+			continue
 		case AttrTxqMemoryLimit:
 			if v.TxqMemoryLimit.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxqMemoryLimit.Set(d.U32())
+			continue
 		case AttrTxqQuantum:
 			if v.TxqQuantum.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxqQuantum.Set(d.U32())
+			continue
 		case AttrHECapability:
 			if v.HECapability != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HECapability = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFtmResponder:
 			if v.FtmResponder != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FtmResponder = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFtmResponderStats:
 			if v.FtmResponderStats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FtmResponderStats = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrTimeout:
 			if v.Timeout.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Timeout.Set(d.U32())
+			continue
 		case AttrPeerMeasurements:
 			if v.PeerMeasurements != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PeerMeasurements = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrAirtimeWeight:
 			if v.AirtimeWeight.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AirtimeWeight.Set(d.U16())
+			continue
 		case AttrStaTxPowerSetting:
 			if v.StaTxPowerSetting.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StaTxPowerSetting.Set(d.U8())
+			continue
 		case AttrStaTxPower:
 			if v.StaTxPower.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StaTxPower.Set(d.S16())
+			continue
 		case AttrSaePassword:
 			if v.SaePassword != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SaePassword = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrTwtResponder:
 			if v.TwtResponder {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TwtResponder = d.Flag()
+			continue
 		case AttrHEObssPd:
 			if v.HEObssPd != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HEObssPd = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrWiphyEdmgChannels:
 			if v.WiphyEdmgChannels.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyEdmgChannels.Set(d.U8())
+			continue
 		case AttrWiphyEdmgBwConfig:
 			if v.WiphyEdmgBwConfig.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyEdmgBwConfig.Set(d.U8())
+			continue
 		case AttrVLANID:
 			if v.VLANID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VLANID.Set(d.U16())
+			continue
 		case AttrHEBSSColor:
 			if v.HEBSSColor != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HEBSSColor = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrIftypeAkmSuites:
 			if v.IftypeAkmSuites != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IftypeAkmSuites = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrTidConfig:
 			if v.TidConfig != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TidConfig = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrControlPortNoPreauth:
 			if v.ControlPortNoPreauth {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ControlPortNoPreauth = d.Flag()
+			continue
 		case AttrPmkLifetime:
 			if v.PmkLifetime.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PmkLifetime.Set(d.U32())
+			continue
 		case AttrPmkReauthThreshold:
 			if v.PmkReauthThreshold.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PmkReauthThreshold.Set(d.U8())
+			continue
 		case AttrReceiveMulticast:
 			if v.ReceiveMulticast {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReceiveMulticast = d.Flag()
+			continue
 		case AttrWiphyFreqOffset:
 			if v.WiphyFreqOffset.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyFreqOffset.Set(d.U32())
+			continue
 		case AttrCenterFreq1Offset:
 			if v.CenterFreq1Offset.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CenterFreq1Offset.Set(d.U32())
+			continue
 		case AttrScanFreqKhz:
 			if v.ScanFreqKhz != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ScanFreqKhz = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrHE6ghzCapability:
 			if v.HE6ghzCapability != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HE6ghzCapability = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFilsDiscovery:
 			if v.FilsDiscovery != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FilsDiscovery = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrUnsolBcastProbeResp:
 			if v.UnsolBcastProbeResp != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UnsolBcastProbeResp = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrS1gCapability:
 			if v.S1gCapability != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.S1gCapability = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrS1gCapabilityMask:
 			if v.S1gCapabilityMask != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.S1gCapabilityMask = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrSaePwe:
 			if v.SaePwe.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SaePwe.Set(d.U8())
+			continue
 		case AttrReconnectRequested:
 			if v.ReconnectRequested != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ReconnectRequested = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrSarSpec:
 			if v.SarSpec != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SarSpec = a.slabOfSarAttributes().New()
-			nd := d.Nested()
-			v.SarSpec.decode(&nd, a)
+			v.SarSpec.decodeNest(d, a)
+			continue
 		case AttrDisableHE:
 			if v.DisableHE {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DisableHE = d.Flag()
+			continue
 		case AttrObssColorBitmap:
 			if v.ObssColorBitmap.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ObssColorBitmap.Set(d.U64())
+			continue
 		case AttrColorChangeCount:
 			if v.ColorChangeCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ColorChangeCount.Set(d.U8())
+			continue
 		case AttrColorChangeColor:
 			if v.ColorChangeColor.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ColorChangeColor.Set(d.U8())
+			continue
 		case AttrColorChangeElems:
 			if v.ColorChangeElems != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ColorChangeElems = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMbssidConfig:
 			if v.MbssidConfig != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MbssidConfig = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMbssidElems:
 			if v.MbssidElems != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MbssidElems = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrRadarBackground:
 			if v.RadarBackground {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RadarBackground = d.Flag()
+			continue
 		case AttrApSettingsFlags:
 			if v.ApSettingsFlags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ApSettingsFlags.Set(d.U32())
+			continue
 		case AttrEHTCapability:
 			if v.EHTCapability != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EHTCapability = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrDisableEHT:
 			if v.DisableEHT {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DisableEHT = d.Flag()
+			continue
 		case AttrMloLinks:
 			if v.MloLinks != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MloLinks = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMloLinkID:
 			if v.MloLinkID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MloLinkID.Set(d.U8())
+			continue
 		case AttrMldAddr:
 			if v.MldAddr != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MldAddr = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
+			continue
 		case AttrMloSupport:
 			if v.MloSupport {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MloSupport = d.Flag()
+			continue
 		case AttrMaxNumAkmSuites:
 			if v.MaxNumAkmSuites != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxNumAkmSuites = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrEmlCapability:
 			if v.EmlCapability.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EmlCapability.Set(d.U16())
+			continue
 		case AttrMldCapaAndOps:
 			if v.MldCapaAndOps.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MldCapaAndOps.Set(d.U16())
+			continue
 		case AttrTxHwTimestamp:
 			if v.TxHwTimestamp.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxHwTimestamp.Set(d.U64())
+			continue
 		case AttrRxHwTimestamp:
 			if v.RxHwTimestamp.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxHwTimestamp.Set(d.U64())
+			continue
 		case AttrTdBitmap:
 			if v.TdBitmap != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TdBitmap = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrPunctBitmap:
 			if v.PunctBitmap.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PunctBitmap.Set(d.U32())
+			continue
 		case AttrMaxHwTimestampPeers:
 			if v.MaxHwTimestampPeers.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxHwTimestampPeers.Set(d.U16())
+			continue
 		case AttrHwTimestampEnabled:
 			if v.HwTimestampEnabled {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HwTimestampEnabled = d.Flag()
+			continue
 		case AttrEmaRnrElems:
 			if v.EmaRnrElems != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EmaRnrElems = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMloLinkDisabled:
 			if v.MloLinkDisabled {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MloLinkDisabled = d.Flag()
+			continue
 		case AttrBSSDumpIncludeUseData:
 			if v.BSSDumpIncludeUseData {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BSSDumpIncludeUseData = d.Flag()
+			continue
 		case AttrMloTtlmDlink:
 			if v.MloTtlmDlink.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MloTtlmDlink.Set(d.U16())
+			continue
 		case AttrMloTtlmUlink:
 			if v.MloTtlmUlink.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MloTtlmUlink.Set(d.U16())
+			continue
 		case AttrAssocSppAmsdu:
 			if v.AssocSppAmsdu {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AssocSppAmsdu = d.Flag()
+			continue
 		case AttrWiphyRadios:
 			if v.WiphyRadios != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyRadios = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrWiphyInterfaceCombinations:
 			if v.WiphyInterfaceCombinations != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WiphyInterfaceCombinations = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrVifRadioMask:
 			if v.VifRadioMask.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VifRadioMask.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3429,14 +3465,21 @@ func (v *FrameTypeAttrs) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.FrameType = slices.Grow(v.FrameType, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFrameType:
 			v.FrameType = append(v.FrameType, d.U16())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *FrameTypeAttrs.
+func (v *FrameTypeAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set wiphy-bands from b into v,
@@ -3453,60 +3496,60 @@ func (v *WiphyBands) UnmarshalAttrs(b []byte) error {
 
 func (v *WiphyBands) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWiphyBands)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBand2ghz:
 			if v.X2ghz != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.X2ghz = a.slabOfBandAttrs().New()
-			nd := d.Nested()
-			v.X2ghz.decode(&nd, a)
+			v.X2ghz.decodeNest(d, a)
+			continue
 		case AttrBand5ghz:
 			if v.X5ghz != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.X5ghz = a.slabOfBandAttrs().New()
-			nd := d.Nested()
-			v.X5ghz.decode(&nd, a)
+			v.X5ghz.decodeNest(d, a)
+			continue
 		case AttrBand60ghz:
 			if v.X60ghz != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.X60ghz = a.slabOfBandAttrs().New()
-			nd := d.Nested()
-			v.X60ghz.decode(&nd, a)
+			v.X60ghz.decodeNest(d, a)
+			continue
 		case AttrBand6ghz:
 			if v.X6ghz != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.X6ghz = a.slabOfBandAttrs().New()
-			nd := d.Nested()
-			v.X6ghz.decode(&nd, a)
+			v.X6ghz.decodeNest(d, a)
+			continue
 		case AttrBandS1ghz:
 			if v.S1ghz != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.S1ghz = a.slabOfBandAttrs().New()
-			nd := d.Nested()
-			v.S1ghz.decode(&nd, a)
+			v.S1ghz.decodeNest(d, a)
+			continue
 		case AttrBandLc:
 			if v.Lc != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Lc = a.slabOfBandAttrs().New()
-			nd := d.Nested()
-			v.Lc.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Lc.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *WiphyBands.
+func (v *WiphyBands) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set band-attrs from b into v,
@@ -3523,12 +3566,11 @@ func (v *BandAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *BandAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesBandAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBandFreqs:
 			if v.Freqs != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			ad := d.Nested()
 			v.Freqs = a.slabOfFrequencyAttrs().Grow(v.Freqs, ad.Count())
@@ -3537,10 +3579,10 @@ func (v *BandAttrs) decode(d *attrs.Decoder, a *allocator) {
 				nd := ad.Nested()
 				v.Freqs[len(v.Freqs)-1].decode(&nd, a)
 			}
+			continue
 		case AttrBandRates:
 			if v.Rates != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			ad := d.Nested()
 			v.Rates = a.slabOfBitrateAttrs().Grow(v.Rates, ad.Count())
@@ -3549,46 +3591,46 @@ func (v *BandAttrs) decode(d *attrs.Decoder, a *allocator) {
 				nd := ad.Nested()
 				v.Rates[len(v.Rates)-1].decode(&nd, a)
 			}
+			continue
 		case AttrBandHTMcsSet:
 			if v.HTMcsSet != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HTMcsSet = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBandHTCapa:
 			if v.HTCapa.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HTCapa.Set(d.U16())
+			continue
 		case AttrBandHTAmpduFactor:
 			if v.HTAmpduFactor.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HTAmpduFactor.Set(d.U8())
+			continue
 		case AttrBandHTAmpduDensity:
 			if v.HTAmpduDensity.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HTAmpduDensity.Set(d.U8())
+			continue
 		case AttrBandVHTMcsSet:
 			if v.VHTMcsSet != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VHTMcsSet = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBandVHTCapa:
 			if v.VHTCapa.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VHTCapa.Set(d.U32())
+			continue
 		case AttrBandIftypeData:
 			if v.IftypeData != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			ad := d.Nested()
 			v.IftypeData = a.slabOfIftypeDataAttrs().Grow(v.IftypeData, ad.Count())
@@ -3597,34 +3639,41 @@ func (v *BandAttrs) decode(d *attrs.Decoder, a *allocator) {
 				nd := ad.Nested()
 				v.IftypeData[len(v.IftypeData)-1].decode(&nd, a)
 			}
+			continue
 		case AttrBandEdmgChannels:
 			if v.EdmgChannels != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EdmgChannels = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBandEdmgBwConfig:
 			if v.EdmgBwConfig != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EdmgBwConfig = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBandS1gMcsNssSet:
 			if v.S1gMcsNssSet != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.S1gMcsNssSet = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBandS1gCapa:
 			if v.S1gCapa != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.S1gCapa = a.arena().Bytes(d.Bytes())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *BandAttrs.
+func (v *BandAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set bitrate-attrs from b into v,
@@ -3641,23 +3690,22 @@ func (v *BitrateAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *BitrateAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesBitrateAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBitrateRate:
 			if v.Rate.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Rate.Set(d.U32())
+			continue
 		case AttrBitrate2ghzShortpreamble:
 			if v.X2ghzShortpreamble {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.X2ghzShortpreamble = d.Flag()
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3675,114 +3723,113 @@ func (v *FrequencyAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *FrequencyAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFrequencyAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFrequencyFreq:
 			if v.Freq.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Freq.Set(d.U32())
+			continue
 		case AttrFrequencyDisabled:
 			if v.Disabled {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Disabled = d.Flag()
+			continue
 		case AttrFrequencyNoIr:
 			if v.NoIr {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NoIr = d.Flag()
+			continue
 		case AttrFrequencyNoIbss:
 			if v.NoIbss {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NoIbss = d.Flag()
+			continue
 		case AttrFrequencyRadar:
 			if v.Radar {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Radar = d.Flag()
+			continue
 		case AttrFrequencyMaxTxPower:
 			if v.MaxTxPower.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxTxPower.Set(d.U32())
+			continue
 		case AttrFrequencyDfsState:
 			if v.DfsState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DfsState.Set(d.U32())
+			continue
 		case AttrFrequencyDfsTime:
 			if v.DfsTime != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DfsTime = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequencyNoHt40Minus:
 			if v.NoHt40Minus != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NoHt40Minus = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequencyNoHt40Plus:
 			if v.NoHt40Plus != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NoHt40Plus = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequencyNo80mhz:
 			if v.No80mhz != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.No80mhz = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequencyNo160mhz:
 			if v.No160mhz != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.No160mhz = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequencyDfsCacTime:
 			if v.DfsCacTime != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DfsCacTime = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequencyIndoorOnly:
 			if v.IndoorOnly != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IndoorOnly = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequencyIrConcurrent:
 			if v.IrConcurrent != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IrConcurrent = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequencyNo20mhz:
 			if v.No20mhz != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.No20mhz = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequencyNo10mhz:
 			if v.No10mhz != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.No10mhz = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequencyWmm:
 			if v.Wmm != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			ad := d.Nested()
 			v.Wmm = a.slabOfWmmAttrs().Grow(v.Wmm, ad.Count())
@@ -3791,99 +3838,99 @@ func (v *FrequencyAttrs) decode(d *attrs.Decoder, a *allocator) {
 				nd := ad.Nested()
 				v.Wmm[len(v.Wmm)-1].decode(&nd, a)
 			}
+			continue
 		case AttrFrequencyNoHE:
 			if v.NoHE != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NoHE = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequencyOffset:
 			if v.Offset.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Offset.Set(d.U32())
+			continue
 		case AttrFrequency1mhz:
 			if v.X1mhz != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.X1mhz = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequency2mhz:
 			if v.X2mhz != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.X2mhz = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequency4mhz:
 			if v.X4mhz != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.X4mhz = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequency8mhz:
 			if v.X8mhz != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.X8mhz = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequency16mhz:
 			if v.X16mhz != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.X16mhz = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequencyNo320mhz:
 			if v.No320mhz != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.No320mhz = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequencyNoEHT:
 			if v.NoEHT != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NoEHT = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequencyPsd:
 			if v.Psd != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Psd = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequencyDfsConcurrent:
 			if v.DfsConcurrent != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DfsConcurrent = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequencyNo6ghzVlpClient:
 			if v.No6ghzVlpClient != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.No6ghzVlpClient = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequencyNo6ghzAfcClient:
 			if v.No6ghzAfcClient != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.No6ghzAfcClient = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequencyCanMonitor:
 			if v.CanMonitor != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CanMonitor = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrFrequencyAllow6ghzVlpAp:
 			if v.Allow6ghzVlpAp != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Allow6ghzVlpAp = a.arena().Bytes(d.Bytes())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3901,12 +3948,11 @@ func (v *IfCombinationAttributes) UnmarshalAttrs(b []byte) error {
 
 func (v *IfCombinationAttributes) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIfCombinationAttributes)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfaceCombLimits:
 			if v.Limits != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			ad := d.Nested()
 			v.Limits = a.slabOfIfaceLimitAttributes().Grow(v.Limits, ad.Count())
@@ -3915,45 +3961,45 @@ func (v *IfCombinationAttributes) decode(d *attrs.Decoder, a *allocator) {
 				nd := ad.Nested()
 				v.Limits[len(v.Limits)-1].decode(&nd, a)
 			}
+			continue
 		case AttrIfaceCombMaxnum:
 			if v.Maxnum.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Maxnum.Set(d.U32())
+			continue
 		case AttrIfaceCombStaApBiMatch:
 			if v.StaApBiMatch {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StaApBiMatch = d.Flag()
+			continue
 		case AttrIfaceCombNumChannels:
 			if v.NumChannels.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NumChannels.Set(d.U32())
+			continue
 		case AttrIfaceCombRadarDetectWidths:
 			if v.RadarDetectWidths.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RadarDetectWidths.Set(d.U32())
+			continue
 		case AttrIfaceCombRadarDetectRegions:
 			if v.RadarDetectRegions.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RadarDetectRegions.Set(d.U32())
+			continue
 		case AttrIfaceCombBiMinGcd:
 			if v.BiMinGcd.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BiMinGcd.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -3971,25 +4017,23 @@ func (v *IfaceLimitAttributes) UnmarshalAttrs(b []byte) error {
 
 func (v *IfaceLimitAttributes) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIfaceLimitAttributes)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfaceLimitMax:
 			if v.Max.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Max.Set(d.U32())
+			continue
 		case AttrIfaceLimitTypes:
 			if v.Types != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Types = a.slabOfSupportedIftypes().New()
-			nd := d.Nested()
-			v.Types.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Types.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4007,77 +4051,76 @@ func (v *IftypeDataAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *IftypeDataAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIftypeDataAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBandIftypeIftypes:
 			if v.Iftypes != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Iftypes = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBandIftypeHECapMAC:
 			if v.HECapMAC != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HECapMAC = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBandIftypeHECapPHY:
 			if v.HECapPHY != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HECapPHY = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBandIftypeHECapMcsSet:
 			if v.HECapMcsSet != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HECapMcsSet = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBandIftypeHECapPpe:
 			if v.HECapPpe != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HECapPpe = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBandIftypeHE6ghzCapa:
 			if v.HE6ghzCapa != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HE6ghzCapa = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBandIftypeVendorElems:
 			if v.VendorElems != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VendorElems = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBandIftypeEHTCapMAC:
 			if v.EHTCapMAC != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EHTCapMAC = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBandIftypeEHTCapPHY:
 			if v.EHTCapPHY != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EHTCapPHY = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBandIftypeEHTCapMcsSet:
 			if v.EHTCapMcsSet != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EHTCapMcsSet = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBandIftypeEHTCapPpe:
 			if v.EHTCapPpe != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EHTCapPpe = a.arena().Bytes(d.Bytes())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4095,116 +4138,109 @@ func (v *IftypeAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *IftypeAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIftypeAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIftypeUnspecified:
 			if v.Unspecified != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Unspecified = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.Unspecified.decode(&nd, a)
+			v.Unspecified.decodeNest(d, a)
+			continue
 		case AttrIftypeAdhoc:
 			if v.Adhoc != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Adhoc = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.Adhoc.decode(&nd, a)
+			v.Adhoc.decodeNest(d, a)
+			continue
 		case AttrIftypeStation:
 			if v.Station != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Station = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.Station.decode(&nd, a)
+			v.Station.decodeNest(d, a)
+			continue
 		case AttrIftypeAp:
 			if v.Ap != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ap = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.Ap.decode(&nd, a)
+			v.Ap.decodeNest(d, a)
+			continue
 		case AttrIftypeApVLAN:
 			if v.ApVLAN != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ApVLAN = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.ApVLAN.decode(&nd, a)
+			v.ApVLAN.decodeNest(d, a)
+			continue
 		case AttrIftypeWds:
 			if v.Wds != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Wds = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.Wds.decode(&nd, a)
+			v.Wds.decodeNest(d, a)
+			continue
 		case AttrIftypeMonitor:
 			if v.Monitor != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Monitor = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.Monitor.decode(&nd, a)
+			v.Monitor.decodeNest(d, a)
+			continue
 		case AttrIftypeMeshPoint:
 			if v.MeshPoint != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MeshPoint = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.MeshPoint.decode(&nd, a)
+			v.MeshPoint.decodeNest(d, a)
+			continue
 		case AttrIftypeP2pClient:
 			if v.P2pClient != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.P2pClient = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.P2pClient.decode(&nd, a)
+			v.P2pClient.decodeNest(d, a)
+			continue
 		case AttrIftypeP2pGo:
 			if v.P2pGo != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.P2pGo = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.P2pGo.decode(&nd, a)
+			v.P2pGo.decodeNest(d, a)
+			continue
 		case AttrIftypeP2pDevice:
 			if v.P2pDevice != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.P2pDevice = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.P2pDevice.decode(&nd, a)
+			v.P2pDevice.decodeNest(d, a)
+			continue
 		case AttrIftypeOcb:
 			if v.Ocb != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ocb = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.Ocb.decode(&nd, a)
+			v.Ocb.decodeNest(d, a)
+			continue
 		case AttrIftypeNan:
 			if v.Nan != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Nan = a.slabOfFrameTypeAttrs().New()
-			nd := d.Nested()
-			v.Nan.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Nan.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *IftypeAttrs.
+func (v *IftypeAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set sar-attributes from b into v,
@@ -4221,18 +4257,17 @@ func (v *SarAttributes) UnmarshalAttrs(b []byte) error {
 
 func (v *SarAttributes) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSarAttributes)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrSarType:
 			if v.Type.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Type.Set(d.U32())
+			continue
 		case AttrSarSpecs:
 			if v.Specs != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			ad := d.Nested()
 			v.Specs = a.slabOfSarSpecs().Grow(v.Specs, ad.Count())
@@ -4241,10 +4276,17 @@ func (v *SarAttributes) decode(d *attrs.Decoder, a *allocator) {
 				nd := ad.Nested()
 				v.Specs[len(v.Specs)-1].decode(&nd, a)
 			}
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *SarAttributes.
+func (v *SarAttributes) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set sar-specs from b into v,
@@ -4261,35 +4303,34 @@ func (v *SarSpecs) UnmarshalAttrs(b []byte) error {
 
 func (v *SarSpecs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSarSpecs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrSarSpecsPower:
 			if v.Power.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Power.Set(d.S32())
+			continue
 		case AttrSarSpecsRangeIndex:
 			if v.RangeIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RangeIndex.Set(d.U32())
+			continue
 		case AttrSarSpecsStartFreq:
 			if v.StartFreq.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StartFreq.Set(d.U32())
+			continue
 		case AttrSarSpecsEndFreq:
 			if v.EndFreq.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EndFreq.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4307,84 +4348,90 @@ func (v *SupportedIftypes) UnmarshalAttrs(b []byte) error {
 
 func (v *SupportedIftypes) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSupportedIftypes)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIftypeAdhoc2:
 			if v.Adhoc {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Adhoc = d.Flag()
+			continue
 		case AttrIftypeStation2:
 			if v.Station {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Station = d.Flag()
+			continue
 		case AttrIftypeAp2:
 			if v.Ap {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ap = d.Flag()
+			continue
 		case AttrIftypeApVLAN2:
 			if v.ApVLAN {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ApVLAN = d.Flag()
+			continue
 		case AttrIftypeWds2:
 			if v.Wds {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Wds = d.Flag()
+			continue
 		case AttrIftypeMonitor2:
 			if v.Monitor {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Monitor = d.Flag()
+			continue
 		case AttrIftypeMeshPoint2:
 			if v.MeshPoint {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MeshPoint = d.Flag()
+			continue
 		case AttrIftypeP2pClient2:
 			if v.P2pClient {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.P2pClient = d.Flag()
+			continue
 		case AttrIftypeP2pGo2:
 			if v.P2pGo {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.P2pGo = d.Flag()
+			continue
 		case AttrIftypeP2pDevice2:
 			if v.P2pDevice {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.P2pDevice = d.Flag()
+			continue
 		case AttrIftypeOcb2:
 			if v.Ocb {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ocb = d.Flag()
+			continue
 		case AttrIftypeNan2:
 			if v.Nan {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Nan = d.Flag()
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *SupportedIftypes.
+func (v *SupportedIftypes) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set txq-stats-attrs from b into v,
@@ -4401,78 +4448,84 @@ func (v *TxqStatsAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *TxqStatsAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTxqStatsAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTxqStatsBacklogBytes:
 			if v.BacklogBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BacklogBytes.Set(d.U32())
+			continue
 		case AttrTxqStatsBacklogPackets:
 			if v.BacklogPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BacklogPackets.Set(d.U32())
+			continue
 		case AttrTxqStatsFlows:
 			if v.Flows.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Flows.Set(d.U32())
+			continue
 		case AttrTxqStatsDrops:
 			if v.Drops.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Drops.Set(d.U32())
+			continue
 		case AttrTxqStatsEcnMarks:
 			if v.EcnMarks.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EcnMarks.Set(d.U32())
+			continue
 		case AttrTxqStatsOverlimit:
 			if v.Overlimit.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Overlimit.Set(d.U32())
+			continue
 		case AttrTxqStatsOvermemory:
 			if v.Overmemory.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Overmemory.Set(d.U32())
+			continue
 		case AttrTxqStatsCollisions:
 			if v.Collisions.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Collisions.Set(d.U32())
+			continue
 		case AttrTxqStatsTxBytes:
 			if v.TxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxBytes.Set(d.U32())
+			continue
 		case AttrTxqStatsTxPackets:
 			if v.TxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxPackets.Set(d.U32())
+			continue
 		case AttrTxqStatsMaxFlows:
 			if v.MaxFlows.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxFlows.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *TxqStatsAttrs.
+func (v *TxqStatsAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set wmm-attrs from b into v,
@@ -4489,35 +4542,34 @@ func (v *WmmAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *WmmAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWmmAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrWmmrCwMin:
 			if v.CwMin.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CwMin.Set(d.U16())
+			continue
 		case AttrWmmrCwMax:
 			if v.CwMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CwMax.Set(d.U16())
+			continue
 		case AttrWmmrAifsn:
 			if v.Aifsn.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Aifsn.Set(d.U8())
+			continue
 		case AttrWmmrTxop:
 			if v.Txop.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Txop.Set(d.U16())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -4535,132 +4587,138 @@ func (v *WowlanTriggersAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *WowlanTriggersAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWowlanTriggersAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrWowlanTrigAny:
 			if v.Any {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Any = d.Flag()
+			continue
 		case AttrWowlanTrigDisconnect:
 			if v.Disconnect {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Disconnect = d.Flag()
+			continue
 		case AttrWowlanTrigMagicPkt:
 			if v.MagicPkt {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MagicPkt = d.Flag()
+			continue
 		case AttrWowlanTrigPktPattern:
 			if v.PktPattern {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PktPattern = d.Flag()
+			continue
 		case AttrWowlanTrigGtkRekeySupported:
 			if v.GtkRekeySupported {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GtkRekeySupported = d.Flag()
+			continue
 		case AttrWowlanTrigGtkRekeyFailure:
 			if v.GtkRekeyFailure {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GtkRekeyFailure = d.Flag()
+			continue
 		case AttrWowlanTrigEapIdentRequest:
 			if v.EapIdentRequest {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EapIdentRequest = d.Flag()
+			continue
 		case AttrWowlanTrig4wayHandshake:
 			if v.X4wayHandshake {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.X4wayHandshake = d.Flag()
+			continue
 		case AttrWowlanTrigRfkillRelease:
 			if v.RfkillRelease {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RfkillRelease = d.Flag()
+			continue
 		case AttrWowlanTrigWakeupPkt80211:
 			if v.WakeupPkt80211 {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WakeupPkt80211 = d.Flag()
+			continue
 		case AttrWowlanTrigWakeupPkt80211Len:
 			if v.WakeupPkt80211Len {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WakeupPkt80211Len = d.Flag()
+			continue
 		case AttrWowlanTrigWakeupPkt8023:
 			if v.WakeupPkt8023 {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WakeupPkt8023 = d.Flag()
+			continue
 		case AttrWowlanTrigWakeupPkt8023Len:
 			if v.WakeupPkt8023Len {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WakeupPkt8023Len = d.Flag()
+			continue
 		case AttrWowlanTrigTCPConnection:
 			if v.TCPConnection {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TCPConnection = d.Flag()
+			continue
 		case AttrWowlanTrigWakeupTCPMatch:
 			if v.WakeupTCPMatch {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WakeupTCPMatch = d.Flag()
+			continue
 		case AttrWowlanTrigWakeupTCPConnlost:
 			if v.WakeupTCPConnlost {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WakeupTCPConnlost = d.Flag()
+			continue
 		case AttrWowlanTrigWakeupTCPNomoretokens:
 			if v.WakeupTCPNomoretokens {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.WakeupTCPNomoretokens = d.Flag()
+			continue
 		case AttrWowlanTrigNetDetect:
 			if v.NetDetect {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NetDetect = d.Flag()
+			continue
 		case AttrWowlanTrigNetDetectResults:
 			if v.NetDetectResults {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NetDetectResults = d.Flag()
+			continue
 		case AttrWowlanTrigUnprotectedDeauthDisassoc:
 			if v.UnprotectedDeauthDisassoc {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UnprotectedDeauthDisassoc = d.Flag()
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *WowlanTriggersAttrs.
+func (v *WowlanTriggersAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set bss-attrs from b into v,
@@ -4677,114 +4735,113 @@ func (v *BSSAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *BSSAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesBSSAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrBSSBSSID:
 			if v.BSSID != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BSSID = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
+			continue
 		case AttrBSSFrequency:
 			if v.Frequency.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Frequency.Set(d.U32())
+			continue
 		case AttrBSSTsf:
 			if v.Tsf.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Tsf.Set(d.U64())
+			continue
 		case AttrBSSBeaconInterval:
 			if v.BeaconInterval.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BeaconInterval.Set(d.U16())
+			continue
 		case AttrBSSCapability:
 			if v.Capability.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Capability.Set(d.U16())
+			continue
 		case AttrBSSInformationElements:
 			if v.InformationElements != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InformationElements = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBSSSignalMbm:
 			if v.SignalMbm.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SignalMbm.Set(d.S32())
+			continue
 		case AttrBSSSignalUnspec:
 			if v.SignalUnspec.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SignalUnspec.Set(d.U8())
+			continue
 		case AttrBSSStatus:
 			if v.Status.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Status.Set(d.U32())
+			continue
 		case AttrBSSSeenMsAgo:
 			if v.SeenMsAgo.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SeenMsAgo.Set(d.U32())
+			continue
 		case AttrBSSBeaconIEs:
 			if v.BeaconIEs != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BeaconIEs = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrBSSChanWidth:
 			if v.ChanWidth.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ChanWidth.Set(d.U32())
+			continue
 		case AttrBSSBeaconTsf:
 			if v.BeaconTsf.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BeaconTsf.Set(d.U64())
+			continue
 		case AttrBSSPrespData:
 			if v.PrespData {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PrespData = d.Flag()
+			continue
 		case AttrBSSLastSeenBoottime:
 			if v.LastSeenBoottime.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LastSeenBoottime.Set(d.U64())
+			continue
 		case AttrBSSParentTsf:
 			if v.ParentTsf.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParentTsf.Set(d.U64())
+			continue
 		case AttrBSSParentBSSID:
 			if v.ParentBSSID != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ParentBSSID = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
+			continue
 		case AttrBSSChainSignal:
 			if v.ChainSignal != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			ad := d.Nested()
 			if v.ChainSignal == nil {
@@ -4795,42 +4852,49 @@ func (v *BSSAttrs) decode(d *attrs.Decoder, a *allocator) {
 			for ad.Next() {
 				v.ChainSignal = append(v.ChainSignal, ad.S8())
 			}
+			continue
 		case AttrBSSFrequencyOffset:
 			if v.FrequencyOffset.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FrequencyOffset.Set(d.U32())
+			continue
 		case AttrBSSMloLinkID:
 			if v.MloLinkID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MloLinkID.Set(d.U8())
+			continue
 		case AttrBSSMldAddr:
 			if v.MldAddr != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MldAddr = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
+			continue
 		case AttrBSSUseFor:
 			if v.UseFor.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UseFor.Set(d.U32())
+			continue
 		case AttrBSSCannotUseReasons:
 			if v.CannotUseReasons.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CannotUseReasons.Set(d.U64())
+			continue
 		case AttrBSSPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *BSSAttrs.
+func (v *BSSAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set sta-info-attrs from b into v,
@@ -4847,114 +4911,110 @@ func (v *StaInfoAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *StaInfoAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStaInfoAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStaInfoInactiveTime:
 			if v.InactiveTime.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InactiveTime.Set(d.U32())
+			continue
 		case AttrStaInfoRxBytes:
 			if v.RxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxBytes.Set(d.U32())
+			continue
 		case AttrStaInfoTxBytes:
 			if v.TxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxBytes.Set(d.U32())
+			continue
 		case AttrStaInfoLlid:
 			if v.Llid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Llid.Set(d.U16())
+			continue
 		case AttrStaInfoPlid:
 			if v.Plid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Plid.Set(d.U16())
+			continue
 		case AttrStaInfoPlinkState:
 			if v.PlinkState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PlinkState.Set(d.U8())
+			continue
 		case AttrStaInfoSignal:
 			if v.Signal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Signal.Set(d.S8())
+			continue
 		case AttrStaInfoTxBitrate:
 			if v.TxBitrate != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxBitrate = a.slabOfRateInfoAttrs().New()
-			nd := d.Nested()
-			v.TxBitrate.decode(&nd, a)
+			v.TxBitrate.decodeNest(d, a)
+			continue
 		case AttrStaInfoRxPackets:
 			if v.RxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxPackets.Set(d.U32())
+			continue
 		case AttrStaInfoTxPackets:
 			if v.TxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxPackets.Set(d.U32())
+			continue
 		case AttrStaInfoTxRetries:
 			if v.TxRetries.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxRetries.Set(d.U32())
+			continue
 		case AttrStaInfoTxFailed:
 			if v.TxFailed.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxFailed.Set(d.U32())
+			continue
 		case AttrStaInfoSignalAvg:
 			if v.SignalAvg.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SignalAvg.Set(d.S8())
+			continue
 		case AttrStaInfoRxBitrate:
 			if v.RxBitrate != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxBitrate = a.slabOfRateInfoAttrs().New()
-			nd := d.Nested()
-			v.RxBitrate.decode(&nd, a)
+			v.RxBitrate.decodeNest(d, a)
+			continue
 		case AttrStaInfoBSSParam:
 			if v.BSSParam != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BSSParam = a.slabOfStaBSSParamAttrs().New()
-			nd := d.Nested()
-			v.BSSParam.decode(&nd, a)
+			v.BSSParam.decodeNest(d, a)
+			continue
 		case AttrStaInfoConnectedTime:
 			if v.ConnectedTime.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ConnectedTime.Set(d.U32())
+			continue
 		case AttrStaInfoStaFlags:
 			if v.StaFlags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.StaFlags.Valid = true
@@ -4962,52 +5022,52 @@ func (v *StaInfoAttrs) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("sta-flag-update"))
 			}
+			continue
 		case AttrStaInfoBeaconLoss:
 			if v.BeaconLoss.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BeaconLoss.Set(d.U32())
+			continue
 		case AttrStaInfoTOffset:
 			if v.TOffset.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TOffset.Set(d.S64())
+			continue
 		case AttrStaInfoLocalPm:
 			if v.LocalPm.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocalPm.Set(d.U32())
+			continue
 		case AttrStaInfoPeerPm:
 			if v.PeerPm.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PeerPm.Set(d.U32())
+			continue
 		case AttrStaInfoNonpeerPm:
 			if v.NonpeerPm.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NonpeerPm.Set(d.U32())
+			continue
 		case AttrStaInfoRxBytes64:
 			if v.RxBytes64.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxBytes64.Set(d.U64())
+			continue
 		case AttrStaInfoTxBytes64:
 			if v.TxBytes64.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxBytes64.Set(d.U64())
+			continue
 		case AttrStaInfoChainSignal:
 			if v.ChainSignal != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			ad := d.Nested()
 			if v.ChainSignal == nil {
@@ -5018,10 +5078,10 @@ func (v *StaInfoAttrs) decode(d *attrs.Decoder, a *allocator) {
 			for ad.Next() {
 				v.ChainSignal = append(v.ChainSignal, ad.S8())
 			}
+			continue
 		case AttrStaInfoChainSignalAvg:
 			if v.ChainSignalAvg != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			ad := d.Nested()
 			if v.ChainSignalAvg == nil {
@@ -5032,108 +5092,115 @@ func (v *StaInfoAttrs) decode(d *attrs.Decoder, a *allocator) {
 			for ad.Next() {
 				v.ChainSignalAvg = append(v.ChainSignalAvg, ad.S8())
 			}
+			continue
 		case AttrStaInfoExpectedThroughput:
 			if v.ExpectedThroughput.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ExpectedThroughput.Set(d.U32())
+			continue
 		case AttrStaInfoRxDropMisc:
 			if v.RxDropMisc.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxDropMisc.Set(d.U64())
+			continue
 		case AttrStaInfoBeaconRx:
 			if v.BeaconRx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BeaconRx.Set(d.U64())
+			continue
 		case AttrStaInfoBeaconSignalAvg:
 			if v.BeaconSignalAvg.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BeaconSignalAvg.Set(d.S8())
+			continue
 		case AttrStaInfoTidStats:
 			if v.TidStats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TidStats = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrStaInfoRxDuration:
 			if v.RxDuration.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxDuration.Set(d.U64())
+			continue
 		case AttrStaInfoAckSignal:
 			if v.AckSignal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AckSignal.Set(d.S8())
+			continue
 		case AttrStaInfoAckSignalAvg:
 			if v.AckSignalAvg.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AckSignalAvg.Set(d.S8())
+			continue
 		case AttrStaInfoRxMpdus:
 			if v.RxMpdus.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxMpdus.Set(d.U32())
+			continue
 		case AttrStaInfoFcsErrorCount:
 			if v.FcsErrorCount.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FcsErrorCount.Set(d.U32())
+			continue
 		case AttrStaInfoConnectedToGate:
 			if v.ConnectedToGate.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ConnectedToGate.Set(d.U8())
+			continue
 		case AttrStaInfoTxDuration:
 			if v.TxDuration.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxDuration.Set(d.U64())
+			continue
 		case AttrStaInfoAirtimeWeight:
 			if v.AirtimeWeight.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AirtimeWeight.Set(d.U16())
+			continue
 		case AttrStaInfoAirtimeLinkMetric:
 			if v.AirtimeLinkMetric.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AirtimeLinkMetric.Set(d.U32())
+			continue
 		case AttrStaInfoAssocAtBoottime:
 			if v.AssocAtBoottime.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AssocAtBoottime.Set(d.U64())
+			continue
 		case AttrStaInfoConnectedToAs:
 			if v.ConnectedToAs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ConnectedToAs.Set(d.U8())
+			continue
 		case AttrStaInfoPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *StaInfoAttrs.
+func (v *StaInfoAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set rate-info-attrs from b into v,
@@ -5150,144 +5217,150 @@ func (v *RateInfoAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *RateInfoAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesRateInfoAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrRateInfoBitrate:
 			if v.Bitrate.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Bitrate.Set(d.U16())
+			continue
 		case AttrRateInfoMcs:
 			if v.Mcs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Mcs.Set(d.U8())
+			continue
 		case AttrRateInfo40MhzWidth:
 			if v.X40MhzWidth {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.X40MhzWidth = d.Flag()
+			continue
 		case AttrRateInfoShortGi:
 			if v.ShortGi {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ShortGi = d.Flag()
+			continue
 		case AttrRateInfoBitrate32:
 			if v.Bitrate32.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Bitrate32.Set(d.U32())
+			continue
 		case AttrRateInfoVHTMcs:
 			if v.VHTMcs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VHTMcs.Set(d.U8())
+			continue
 		case AttrRateInfoVHTNss:
 			if v.VHTNss.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VHTNss.Set(d.U8())
+			continue
 		case AttrRateInfo80MhzWidth:
 			if v.X80MhzWidth {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.X80MhzWidth = d.Flag()
+			continue
 		case AttrRateInfo80p80MhzWidth:
 			if v.X80p80MhzWidth {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.X80p80MhzWidth = d.Flag()
+			continue
 		case AttrRateInfo160MhzWidth:
 			if v.X160MhzWidth {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.X160MhzWidth = d.Flag()
+			continue
 		case AttrRateInfo10MhzWidth:
 			if v.X10MhzWidth {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.X10MhzWidth = d.Flag()
+			continue
 		case AttrRateInfo5MhzWidth:
 			if v.X5MhzWidth {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.X5MhzWidth = d.Flag()
+			continue
 		case AttrRateInfoHEMcs:
 			if v.HEMcs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HEMcs.Set(d.U8())
+			continue
 		case AttrRateInfoHENss:
 			if v.HENss.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HENss.Set(d.U8())
+			continue
 		case AttrRateInfoHEGi:
 			if v.HEGi.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HEGi.Set(d.U8())
+			continue
 		case AttrRateInfoHEDcm:
 			if v.HEDcm.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HEDcm.Set(d.U8())
+			continue
 		case AttrRateInfoHERuAlloc:
 			if v.HERuAlloc.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.HERuAlloc.Set(d.U8())
+			continue
 		case AttrRateInfo320MhzWidth:
 			if v.X320MhzWidth {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.X320MhzWidth = d.Flag()
+			continue
 		case AttrRateInfoEHTMcs:
 			if v.EHTMcs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EHTMcs.Set(d.U8())
+			continue
 		case AttrRateInfoEHTNss:
 			if v.EHTNss.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EHTNss.Set(d.U8())
+			continue
 		case AttrRateInfoEHTGi:
 			if v.EHTGi.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EHTGi.Set(d.U8())
+			continue
 		case AttrRateInfoEHTRuAlloc:
 			if v.EHTRuAlloc.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EHTRuAlloc.Set(d.U8())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *RateInfoAttrs.
+func (v *RateInfoAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set sta-bss-param-attrs from b into v,
@@ -5304,42 +5377,48 @@ func (v *StaBSSParamAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *StaBSSParamAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStaBSSParamAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStaBSSParamCtsProt:
 			if v.CtsProt {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CtsProt = d.Flag()
+			continue
 		case AttrStaBSSParamShortPreamble:
 			if v.ShortPreamble {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ShortPreamble = d.Flag()
+			continue
 		case AttrStaBSSParamShortSlotTime:
 			if v.ShortSlotTime {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ShortSlotTime = d.Flag()
+			continue
 		case AttrStaBSSParamDtimPeriod:
 			if v.DtimPeriod.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DtimPeriod.Set(d.U8())
+			continue
 		case AttrStaBSSParamBeaconInterval:
 			if v.BeaconInterval.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.BeaconInterval.Set(d.U16())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *StaBSSParamAttrs.
+func (v *StaBSSParamAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,
@@ -5356,7 +5435,7 @@ func (v *GetWiphyRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetWiphyRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrWiphy:
 			v.Wiphy.Set(d.U32())
@@ -5382,7 +5461,7 @@ func (v *GetWiphyDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetWiphyDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrWiphy:
 			v.Wiphy.Set(d.U32())
@@ -5410,7 +5489,7 @@ func (v *GetInterfaceRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetInterfaceRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -5436,7 +5515,7 @@ func (v *GetInterfaceDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetInterfaceDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfname:
 			v.Ifname.Set(a.arena().String(d.StringBytes()))
@@ -5458,7 +5537,7 @@ func (v *GetProtocolFeaturesRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetProtocolFeaturesRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrProtocolFeatures:
 			v.ProtocolFeatures.Set(ProtocolFeatures(d.U32()))
@@ -5480,7 +5559,7 @@ func (v *GetScanDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetScanDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -5504,7 +5583,7 @@ func (v *TriggerScanRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TriggerScanRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -5560,7 +5639,7 @@ func (v *GetStationRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetStationRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -5584,7 +5663,7 @@ func (v *GetStationDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetStationDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())

@@ -79,26 +79,40 @@ func (a *allocator) dropRecycledMgmt() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Mgmt) recycle(a *allocator) {
+	v.release(a)
+	*v = Mgmt{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Mgmt) release(a *allocator) {
 	a.arena().Keep(v.Domain.Value)
 	if v.Addrselector != nil {
-		v.Addrselector.recycle(a)
+		v.Addrselector.release(a)
 		a.slabOfMgmt().Put(v.Addrselector)
 	}
 	if v.Selectorlist != nil {
-		v.Selectorlist.recycle(a)
+		v.Selectorlist.release(a)
 		a.slabOfSelectorList().Put(v.Selectorlist)
 	}
-	*v = Mgmt{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *SelectorList) recycle(a *allocator) {
+	v.release(a)
+	*v = SelectorList{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *SelectorList) release(a *allocator) {
 	for i := range v.Addrselector {
-		v.Addrselector[i].recycle(a)
+		v.Addrselector[i].release(a)
 	}
 	a.slabOfMgmt().PutSlice(v.Addrselector)
-	*v = SelectorList{}
 }
 
 // UnmarshalAttrs decodes attributes of set mgmt from b into v,
@@ -115,88 +129,92 @@ func (v *Mgmt) UnmarshalAttrs(b []byte) error {
 
 func (v *Mgmt) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMgmt)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDomain:
 			if v.Domain.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Domain.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrProtocol:
 			if v.Protocol.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Protocol.Set(Protocol(d.U32()))
+			continue
 		case AttrVersion:
 			if v.Version.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Version.Set(d.U32())
+			continue
 		case AttrCv4doi:
 			if v.Cv4doi.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Cv4doi.Set(d.U32())
+			continue
 		case AttrIpv6addr:
 			if v.Ipv6addr.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ipv6addr = d.Addr16()
+			continue
 		case AttrIpv6mask:
 			if v.Ipv6mask.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ipv6mask = d.Addr16()
+			continue
 		case AttrIpv4addr:
 			if v.Ipv4addr.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ipv4addr = d.Addr4()
+			continue
 		case AttrIpv4mask:
 			if v.Ipv4mask.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ipv4mask = d.Addr4()
+			continue
 		case AttrAddrselector:
 			if v.Addrselector != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Addrselector = a.slabOfMgmt().New()
-			nd := d.Nested()
-			v.Addrselector.decode(&nd, a)
+			v.Addrselector.decodeNest(d, a)
+			continue
 		case AttrSelectorlist:
 			if v.Selectorlist != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Selectorlist = a.slabOfSelectorList().New()
-			nd := d.Nested()
-			v.Selectorlist.decode(&nd, a)
+			v.Selectorlist.decodeNest(d, a)
+			continue
 		case AttrFamily:
 			if v.Family.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Family.Set(d.U16())
+			continue
 		case AttrClpdoi:
 			if v.Clpdoi.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Clpdoi.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Mgmt.
+func (v *Mgmt) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set selector-list from b into v,
@@ -224,16 +242,23 @@ func (v *SelectorList) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Addrselector = a.slabOfMgmt().Grow(v.Addrselector, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAddrselector2:
 			v.Addrselector = append(v.Addrselector, Mgmt{})
 			nd := d.Nested()
 			v.Addrselector[len(v.Addrselector)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *SelectorList.
+func (v *SelectorList) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set mgmt from b into v,
@@ -250,7 +275,7 @@ func (v *AddRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *AddRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMgmt)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDomain:
 			v.Domain.Set(a.arena().String(d.StringBytes()))
@@ -288,7 +313,7 @@ func (v *RemoveRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RemoveRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMgmt)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDomain:
 			v.Domain.Set(a.arena().String(d.StringBytes()))
@@ -310,7 +335,7 @@ func (v *AdddefRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *AdddefRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMgmt)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrProtocol:
 			v.Protocol.Set(Protocol(d.U32()))
@@ -346,7 +371,7 @@ func (v *RemovedefRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RemovedefRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMgmt)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFamily:
 			v.Family.Set(d.U16())
@@ -368,7 +393,7 @@ func (v *ListdefRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ListdefRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMgmt)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrFamily:
 			v.Family.Set(d.U16())

@@ -114,23 +114,34 @@ func (a *allocator) dropRecycledCtrlAttrs() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *CtrlAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = CtrlAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *CtrlAttrs) release(a *allocator) {
 	a.arena().Keep(v.FamilyName.Value)
-	for i := range v.Ops {
-		v.Ops[i].recycle(a)
-	}
 	a.slabOfOpAttrs().PutSlice(v.Ops)
 	for i := range v.McastGroups {
-		v.McastGroups[i].recycle(a)
+		v.McastGroups[i].release(a)
 	}
 	a.slabOfMcastGroupAttrs().PutSlice(v.McastGroups)
-	*v = CtrlAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *McastGroupAttrs) recycle(a *allocator) {
-	a.arena().Keep(v.Name.Value)
+	v.release(a)
 	*v = McastGroupAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *McastGroupAttrs) release(a *allocator) {
+	a.arena().Keep(v.Name.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -153,42 +164,41 @@ func (v *CtrlAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *CtrlAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCtrlAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCtrlFamilyID:
 			if v.FamilyID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FamilyID.Set(d.U16())
+			continue
 		case AttrCtrlFamilyName:
 			if v.FamilyName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FamilyName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrCtrlVersion:
 			if v.Version.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Version.Set(d.U32())
+			continue
 		case AttrCtrlHdrsize:
 			if v.Hdrsize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Hdrsize.Set(d.U32())
+			continue
 		case AttrCtrlMaxattr:
 			if v.Maxattr.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Maxattr.Set(d.U32())
+			continue
 		case AttrCtrlOps:
 			if v.Ops != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			ad := d.Nested()
 			v.Ops = a.slabOfOpAttrs().Grow(v.Ops, ad.Count())
@@ -197,10 +207,10 @@ func (v *CtrlAttrs) decode(d *attrs.Decoder, a *allocator) {
 				nd := ad.Nested()
 				v.Ops[len(v.Ops)-1].decode(&nd, a)
 			}
+			continue
 		case AttrCtrlMcastGroups:
 			if v.McastGroups != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			ad := d.Nested()
 			v.McastGroups = a.slabOfMcastGroupAttrs().Grow(v.McastGroups, ad.Count())
@@ -209,6 +219,7 @@ func (v *CtrlAttrs) decode(d *attrs.Decoder, a *allocator) {
 				nd := ad.Nested()
 				v.McastGroups[len(v.McastGroups)-1].decode(&nd, a)
 			}
+			continue
 		case AttrCtrlPolicy:
 			k0 := d.Nested()
 			for k0.Next() {
@@ -219,6 +230,7 @@ func (v *CtrlAttrs) decode(d *attrs.Decoder, a *allocator) {
 					v.Policy[len(v.Policy)-1].Attrs.decode(&k2, a)
 				}
 			}
+			continue
 		case AttrCtrlOpPolicy:
 			k0 := d.Nested()
 			for k0.Next() {
@@ -226,15 +238,15 @@ func (v *CtrlAttrs) decode(d *attrs.Decoder, a *allocator) {
 				k1 := k0.Nested()
 				v.OpPolicy[len(v.OpPolicy)-1].Attrs.decode(&k1, a)
 			}
+			continue
 		case AttrCtrlOp:
 			if v.Op.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Op.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -252,23 +264,22 @@ func (v *McastGroupAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *McastGroupAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMcastGroupAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCtrlMcastGrpName:
 			if v.Name.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Name.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrCtrlMcastGrpID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -286,23 +297,22 @@ func (v *OpAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *OpAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOpAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCtrlOpID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrCtrlOpFlags:
 			if v.Flags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Flags.Set(OpFlags(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -320,79 +330,78 @@ func (v *PolicyAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *PolicyAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPolicyAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNlPolicyTypeType:
 			if v.Type.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Type.Set(AttrType(d.U32()))
+			continue
 		case AttrNlPolicyTypeMinValueS:
 			if v.MinValueS.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MinValueS.Set(d.S64())
+			continue
 		case AttrNlPolicyTypeMaxValueS:
 			if v.MaxValueS.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxValueS.Set(d.S64())
+			continue
 		case AttrNlPolicyTypeMinValueU:
 			if v.MinValueU.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MinValueU.Set(d.U64())
+			continue
 		case AttrNlPolicyTypeMaxValueU:
 			if v.MaxValueU.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxValueU.Set(d.U64())
+			continue
 		case AttrNlPolicyTypeMinLength:
 			if v.MinLength.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MinLength.Set(d.U32())
+			continue
 		case AttrNlPolicyTypeMaxLength:
 			if v.MaxLength.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MaxLength.Set(d.U32())
+			continue
 		case AttrNlPolicyTypePolicyIdx:
 			if v.PolicyIdx.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PolicyIdx.Set(d.U32())
+			continue
 		case AttrNlPolicyTypePolicyMaxtype:
 			if v.PolicyMaxtype.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PolicyMaxtype.Set(d.U32())
+			continue
 		case AttrNlPolicyTypeBitfield32Mask:
 			if v.Bitfield32Mask.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Bitfield32Mask.Set(d.U32())
+			continue
 		case AttrNlPolicyTypeMask:
 			if v.Mask.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Mask.Set(d.U64())
+			continue
 		case AttrNlPolicyTypePad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -410,23 +419,22 @@ func (v *OpPolicyAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *OpPolicyAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOpPolicyAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCtrlPolicyDo:
 			if v.Do.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Do.Set(d.U32())
+			continue
 		case AttrCtrlPolicyDump:
 			if v.Dump.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Dump.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -444,7 +452,7 @@ func (v *GetfamilyRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetfamilyRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCtrlAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCtrlFamilyName:
 			v.FamilyName.Set(a.arena().String(d.StringBytes()))
@@ -466,7 +474,7 @@ func (v *GetpolicyDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetpolicyDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCtrlAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCtrlFamilyID:
 			v.FamilyID.Set(d.U16())

@@ -203,37 +203,57 @@ func (v *Peer) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Keyconf) recycle(a *allocator) {
+	v.release(a)
+	*v = Keyconf{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Keyconf) release(a *allocator) {
 	if v.EncryptDir != nil {
-		v.EncryptDir.recycle(a)
+		v.EncryptDir.release(a)
 		a.slabOfKeydir().Put(v.EncryptDir)
 	}
 	if v.DecryptDir != nil {
-		v.DecryptDir.recycle(a)
+		v.DecryptDir.release(a)
 		a.slabOfKeydir().Put(v.DecryptDir)
 	}
-	*v = Keyconf{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Keydir) recycle(a *allocator) {
+	v.release(a)
+	*v = Keydir{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Keydir) release(a *allocator) {
 	a.arena().Recycle(v.CipherKey)
 	a.arena().Recycle(v.NonceTail)
-	*v = Keydir{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Ovpn) recycle(a *allocator) {
+	v.release(a)
+	*v = Ovpn{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Ovpn) release(a *allocator) {
 	if v.Peer != nil {
-		v.Peer.recycle(a)
 		a.slabOfPeer().Put(v.Peer)
 	}
 	if v.Keyconf != nil {
-		v.Keyconf.recycle(a)
+		v.Keyconf.release(a)
 		a.slabOfKeyconf().Put(v.Keyconf)
 	}
-	*v = Ovpn{}
 }
 
 // UnmarshalAttrs decodes attributes of set peer from b into v,
@@ -250,156 +270,162 @@ func (v *Peer) UnmarshalAttrs(b []byte) error {
 
 func (v *Peer) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPeer)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPeerID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrPeerRemoteIPv4:
 			if v.RemoteIPv4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteIPv4 = d.Addr4()
+			continue
 		case AttrPeerRemoteIPv6:
 			if v.RemoteIPv6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteIPv6 = d.Addr16()
+			continue
 		case AttrPeerRemoteIPv6ScopeID:
 			if v.RemoteIPv6ScopeID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteIPv6ScopeID.Set(d.U32())
+			continue
 		case AttrPeerRemotePort:
 			if v.RemotePort.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemotePort.Set(d.U16BE())
+			continue
 		case AttrPeerSocket:
 			if v.Socket.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Socket.Set(d.U32())
+			continue
 		case AttrPeerSocketNetnsid:
 			if v.SocketNetnsid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SocketNetnsid.Set(d.S32())
+			continue
 		case AttrPeerVpnIPv4:
 			if v.VpnIPv4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VpnIPv4 = d.Addr4()
+			continue
 		case AttrPeerVpnIPv6:
 			if v.VpnIPv6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VpnIPv6 = d.Addr16()
+			continue
 		case AttrPeerLocalIPv4:
 			if v.LocalIPv4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocalIPv4 = d.Addr4()
+			continue
 		case AttrPeerLocalIPv6:
 			if v.LocalIPv6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocalIPv6 = d.Addr16()
+			continue
 		case AttrPeerLocalPort:
 			if v.LocalPort.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocalPort.Set(d.U16BE())
+			continue
 		case AttrPeerKeepaliveInterval:
 			if v.KeepaliveInterval.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeepaliveInterval.Set(d.U32())
+			continue
 		case AttrPeerKeepaliveTimeout:
 			if v.KeepaliveTimeout.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeepaliveTimeout.Set(d.U32())
+			continue
 		case AttrPeerDelReason:
 			if v.DelReason.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DelReason.Set(DelPeerReason(d.U32()))
+			continue
 		case AttrPeerVpnRxBytes:
 			if v.VpnRxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VpnRxBytes.Set(d.Uint())
+			continue
 		case AttrPeerVpnTxBytes:
 			if v.VpnTxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VpnTxBytes.Set(d.Uint())
+			continue
 		case AttrPeerVpnRxPackets:
 			if v.VpnRxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VpnRxPackets.Set(d.Uint())
+			continue
 		case AttrPeerVpnTxPackets:
 			if v.VpnTxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VpnTxPackets.Set(d.Uint())
+			continue
 		case AttrPeerLinkRxBytes:
 			if v.LinkRxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LinkRxBytes.Set(d.Uint())
+			continue
 		case AttrPeerLinkTxBytes:
 			if v.LinkTxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LinkTxBytes.Set(d.Uint())
+			continue
 		case AttrPeerLinkRxPackets:
 			if v.LinkRxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LinkRxPackets.Set(d.Uint())
+			continue
 		case AttrPeerLinkTxPackets:
 			if v.LinkTxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LinkTxPackets.Set(d.Uint())
+			continue
 		case AttrPeerTxID:
 			if v.TxID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Peer.
+func (v *Peer) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set peer-new-input from b into v,
@@ -416,90 +442,96 @@ func (v *PeerNewInput) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerNewInput) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPeer)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPeerID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrPeerRemoteIPv4:
 			if v.RemoteIPv4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteIPv4 = d.Addr4()
+			continue
 		case AttrPeerRemoteIPv6:
 			if v.RemoteIPv6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteIPv6 = d.Addr16()
+			continue
 		case AttrPeerRemoteIPv6ScopeID:
 			if v.RemoteIPv6ScopeID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteIPv6ScopeID.Set(d.U32())
+			continue
 		case AttrPeerRemotePort:
 			if v.RemotePort.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemotePort.Set(d.U16BE())
+			continue
 		case AttrPeerSocket:
 			if v.Socket.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Socket.Set(d.U32())
+			continue
 		case AttrPeerVpnIPv4:
 			if v.VpnIPv4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VpnIPv4 = d.Addr4()
+			continue
 		case AttrPeerVpnIPv6:
 			if v.VpnIPv6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VpnIPv6 = d.Addr16()
+			continue
 		case AttrPeerLocalIPv4:
 			if v.LocalIPv4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocalIPv4 = d.Addr4()
+			continue
 		case AttrPeerLocalIPv6:
 			if v.LocalIPv6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocalIPv6 = d.Addr16()
+			continue
 		case AttrPeerKeepaliveInterval:
 			if v.KeepaliveInterval.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeepaliveInterval.Set(d.U32())
+			continue
 		case AttrPeerKeepaliveTimeout:
 			if v.KeepaliveTimeout.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeepaliveTimeout.Set(d.U32())
+			continue
 		case AttrPeerTxID:
 			if v.TxID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *PeerNewInput.
+func (v *PeerNewInput) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set peer-set-input from b into v,
@@ -516,84 +548,90 @@ func (v *PeerSetInput) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerSetInput) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPeer)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPeerID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrPeerRemoteIPv4:
 			if v.RemoteIPv4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteIPv4 = d.Addr4()
+			continue
 		case AttrPeerRemoteIPv6:
 			if v.RemoteIPv6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteIPv6 = d.Addr16()
+			continue
 		case AttrPeerRemoteIPv6ScopeID:
 			if v.RemoteIPv6ScopeID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemoteIPv6ScopeID.Set(d.U32())
+			continue
 		case AttrPeerRemotePort:
 			if v.RemotePort.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RemotePort.Set(d.U16BE())
+			continue
 		case AttrPeerVpnIPv4:
 			if v.VpnIPv4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VpnIPv4 = d.Addr4()
+			continue
 		case AttrPeerVpnIPv6:
 			if v.VpnIPv6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VpnIPv6 = d.Addr16()
+			continue
 		case AttrPeerLocalIPv4:
 			if v.LocalIPv4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocalIPv4 = d.Addr4()
+			continue
 		case AttrPeerLocalIPv6:
 			if v.LocalIPv6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.LocalIPv6 = d.Addr16()
+			continue
 		case AttrPeerKeepaliveInterval:
 			if v.KeepaliveInterval.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeepaliveInterval.Set(d.U32())
+			continue
 		case AttrPeerKeepaliveTimeout:
 			if v.KeepaliveTimeout.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeepaliveTimeout.Set(d.U32())
+			continue
 		case AttrPeerTxID:
 			if v.TxID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *PeerSetInput.
+func (v *PeerSetInput) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set peer-del-input from b into v,
@@ -610,18 +648,24 @@ func (v *PeerDelInput) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerDelInput) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPeer)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPeerID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *PeerDelInput.
+func (v *PeerDelInput) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set keyconf from b into v,
@@ -638,52 +682,56 @@ func (v *Keyconf) UnmarshalAttrs(b []byte) error {
 
 func (v *Keyconf) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesKeyconf)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrKeyconfPeerID:
 			if v.PeerID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PeerID.Set(d.U32())
+			continue
 		case AttrKeyconfSlot:
 			if v.Slot.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Slot.Set(KeySlot(d.U32()))
+			continue
 		case AttrKeyconfKeyID:
 			if v.KeyID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeyID.Set(d.U32())
+			continue
 		case AttrKeyconfCipherAlg:
 			if v.CipherAlg.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CipherAlg.Set(CipherAlg(d.U32()))
+			continue
 		case AttrKeyconfEncryptDir:
 			if v.EncryptDir != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EncryptDir = a.slabOfKeydir().New()
-			nd := d.Nested()
-			v.EncryptDir.decode(&nd, a)
+			v.EncryptDir.decodeNest(d, a)
+			continue
 		case AttrKeyconfDecryptDir:
 			if v.DecryptDir != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DecryptDir = a.slabOfKeydir().New()
-			nd := d.Nested()
-			v.DecryptDir.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.DecryptDir.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Keyconf.
+func (v *Keyconf) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set keydir from b into v,
@@ -700,24 +748,30 @@ func (v *Keydir) UnmarshalAttrs(b []byte) error {
 
 func (v *Keydir) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesKeydir)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrKeydirCipherKey:
 			if v.CipherKey != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CipherKey = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrKeydirNonceTail:
 			if v.NonceTail != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NonceTail = a.arena().Bytes(d.Bytes())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Keydir.
+func (v *Keydir) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set keyconf-get from b into v,
@@ -734,36 +788,42 @@ func (v *KeyconfGet) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyconfGet) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesKeyconf)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrKeyconfPeerID:
 			if v.PeerID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PeerID.Set(d.U32())
+			continue
 		case AttrKeyconfSlot:
 			if v.Slot.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Slot.Set(KeySlot(d.U32()))
+			continue
 		case AttrKeyconfKeyID:
 			if v.KeyID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeyID.Set(d.U32())
+			continue
 		case AttrKeyconfCipherAlg:
 			if v.CipherAlg.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CipherAlg.Set(CipherAlg(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *KeyconfGet.
+func (v *KeyconfGet) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set keyconf-swap-input from b into v,
@@ -780,18 +840,24 @@ func (v *KeyconfSwapInput) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyconfSwapInput) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesKeyconf)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrKeyconfPeerID:
 			if v.PeerID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PeerID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *KeyconfSwapInput.
+func (v *KeyconfSwapInput) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set keyconf-del-input from b into v,
@@ -808,24 +874,30 @@ func (v *KeyconfDelInput) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyconfDelInput) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesKeyconf)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrKeyconfPeerID:
 			if v.PeerID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PeerID.Set(d.U32())
+			continue
 		case AttrKeyconfSlot:
 			if v.Slot.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Slot.Set(KeySlot(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *KeyconfDelInput.
+func (v *KeyconfDelInput) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set ovpn from b into v,
@@ -842,33 +914,30 @@ func (v *Ovpn) UnmarshalAttrs(b []byte) error {
 
 func (v *Ovpn) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrPeer:
 			if v.Peer != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Peer = a.slabOfPeer().New()
-			nd := d.Nested()
-			v.Peer.decode(&nd, a)
+			v.Peer.decodeNest(d, a)
+			continue
 		case AttrKeyconf:
 			if v.Keyconf != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Keyconf = a.slabOfKeyconf().New()
-			nd := d.Nested()
-			v.Keyconf.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Keyconf.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -886,25 +955,23 @@ func (v *PeerNewInputAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerNewInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrPeer:
 			if v.Peer != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Peer = a.slabOfPeerNewInput().New()
-			nd := d.Nested()
-			v.Peer.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Peer.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -922,25 +989,23 @@ func (v *PeerSetInputAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerSetInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrPeer:
 			if v.Peer != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Peer = a.slabOfPeerSetInput().New()
-			nd := d.Nested()
-			v.Peer.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Peer.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -958,25 +1023,23 @@ func (v *PeerDelInputAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerDelInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrPeer:
 			if v.Peer != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Peer = a.slabOfPeerDelInput().New()
-			nd := d.Nested()
-			v.Peer.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Peer.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -994,25 +1057,23 @@ func (v *KeyconfGetAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyconfGetAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrKeyconf:
 			if v.Keyconf != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Keyconf = a.slabOfKeyconfGet().New()
-			nd := d.Nested()
-			v.Keyconf.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Keyconf.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1030,25 +1091,23 @@ func (v *KeyconfSwapInputAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyconfSwapInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrKeyconf:
 			if v.Keyconf != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Keyconf = a.slabOfKeyconfSwapInput().New()
-			nd := d.Nested()
-			v.Keyconf.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Keyconf.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1066,25 +1125,23 @@ func (v *KeyconfDelInputAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyconfDelInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrKeyconf:
 			if v.Keyconf != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Keyconf = a.slabOfKeyconfDelInput().New()
-			nd := d.Nested()
-			v.Keyconf.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.Keyconf.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1102,7 +1159,7 @@ func (v *PeerNewRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerNewRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1110,8 +1167,7 @@ func (v *PeerNewRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Peer == nil {
 				v.Peer = a.slabOfPeerNewInput().New()
 			}
-			nd := d.Nested()
-			v.Peer.decode(&nd, a)
+			v.Peer.decodeNest(d, a)
 		}
 	}
 }
@@ -1130,7 +1186,7 @@ func (v *PeerSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1138,8 +1194,7 @@ func (v *PeerSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Peer == nil {
 				v.Peer = a.slabOfPeerSetInput().New()
 			}
-			nd := d.Nested()
-			v.Peer.decode(&nd, a)
+			v.Peer.decodeNest(d, a)
 		}
 	}
 }
@@ -1158,7 +1213,7 @@ func (v *PeerGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1166,8 +1221,7 @@ func (v *PeerGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Peer == nil {
 				v.Peer = a.slabOfPeer().New()
 			}
-			nd := d.Nested()
-			v.Peer.decode(&nd, a)
+			v.Peer.decodeNest(d, a)
 		}
 	}
 }
@@ -1186,7 +1240,7 @@ func (v *PeerGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1208,7 +1262,7 @@ func (v *PeerDelRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PeerDelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1216,8 +1270,7 @@ func (v *PeerDelRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Peer == nil {
 				v.Peer = a.slabOfPeerDelInput().New()
 			}
-			nd := d.Nested()
-			v.Peer.decode(&nd, a)
+			v.Peer.decodeNest(d, a)
 		}
 	}
 }
@@ -1236,7 +1289,7 @@ func (v *KeyNewRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyNewRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1244,8 +1297,7 @@ func (v *KeyNewRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Keyconf == nil {
 				v.Keyconf = a.slabOfKeyconf().New()
 			}
-			nd := d.Nested()
-			v.Keyconf.decode(&nd, a)
+			v.Keyconf.decodeNest(d, a)
 		}
 	}
 }
@@ -1264,7 +1316,7 @@ func (v *KeyGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1272,8 +1324,7 @@ func (v *KeyGetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Keyconf == nil {
 				v.Keyconf = a.slabOfKeyconfGet().New()
 			}
-			nd := d.Nested()
-			v.Keyconf.decode(&nd, a)
+			v.Keyconf.decodeNest(d, a)
 		}
 	}
 }
@@ -1292,7 +1343,7 @@ func (v *KeySwapRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *KeySwapRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1300,8 +1351,7 @@ func (v *KeySwapRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Keyconf == nil {
 				v.Keyconf = a.slabOfKeyconfSwapInput().New()
 			}
-			nd := d.Nested()
-			v.Keyconf.decode(&nd, a)
+			v.Keyconf.decodeNest(d, a)
 		}
 	}
 }
@@ -1320,7 +1370,7 @@ func (v *KeyDelRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyDelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvpn)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIfindex:
 			v.Ifindex.Set(d.U32())
@@ -1328,8 +1378,7 @@ func (v *KeyDelRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Keyconf == nil {
 				v.Keyconf = a.slabOfKeyconfDelInput().New()
 			}
-			nd := d.Nested()
-			v.Keyconf.decode(&nd, a)
+			v.Keyconf.decodeNest(d, a)
 		}
 	}
 }

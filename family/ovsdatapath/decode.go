@@ -55,8 +55,15 @@ var allocators = sync.Pool{New: func() any { return new(allocator) }}
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Datapath) recycle(a *allocator) {
-	a.arena().Keep(v.Name.Value)
+	v.release(a)
 	*v = Datapath{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Datapath) release(a *allocator) {
+	a.arena().Keep(v.Name.Value)
 }
 
 // dropRecycledDatapathMessage forgets what recycling a DatapathMessage handed
@@ -67,7 +74,7 @@ func (a *allocator) dropRecycledDatapathMessage() {
 
 // recycle hands the memory v refers to over to a, and zeroes v.
 func (v *DatapathMessage) recycle(a *allocator) {
-	v.Datapath.recycle(a)
+	v.Datapath.release(a)
 	*v = DatapathMessage{}
 }
 
@@ -85,24 +92,23 @@ func (v *Datapath) UnmarshalAttrs(b []byte) error {
 
 func (v *Datapath) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDatapath)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpName:
 			if v.Name.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Name.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrDpUpcallPID:
 			if v.UpcallPID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UpcallPID.Set(d.U32())
+			continue
 		case AttrDpStats:
 			if v.Stats.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.Stats.Valid = true
@@ -110,10 +116,10 @@ func (v *Datapath) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("ovs-dp-stats"))
 			}
+			continue
 		case AttrDpMegaflowStats:
 			if v.MegaflowStats.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.MegaflowStats.Valid = true
@@ -121,33 +127,33 @@ func (v *Datapath) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("ovs-dp-megaflow-stats"))
 			}
+			continue
 		case AttrDpUserFeatures:
 			if v.UserFeatures.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UserFeatures.Set(UserFeatures(d.U32()))
+			continue
 		case AttrDpMasksCacheSize:
 			if v.MasksCacheSize.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MasksCacheSize.Set(d.U32())
+			continue
 		case AttrDpPerCPUPids:
 			if v.PerCPUPids != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PerCPUPids = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
+			continue
 		case AttrDpIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -165,7 +171,7 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDatapath)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpName:
 			v.Name.Set(a.arena().String(d.StringBytes()))
@@ -187,7 +193,7 @@ func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDatapath)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpName:
 			v.Name.Set(a.arena().String(d.StringBytes()))
@@ -209,7 +215,7 @@ func (v *NewDatapathRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *NewDatapathRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDatapath)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpName:
 			v.Name.Set(a.arena().String(d.StringBytes()))
@@ -235,7 +241,7 @@ func (v *DelRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDatapath)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDpName:
 			v.Name.Set(a.arena().String(d.StringBytes()))

@@ -320,177 +320,253 @@ var allocators = sync.Pool{New: func() any { return new(allocator) }}
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *FlowAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = FlowAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *FlowAttrs) release(a *allocator) {
 	if v.Key != nil {
-		v.Key.recycle(a)
+		v.Key.release(a)
 		a.slabOfKeyAttrs().Put(v.Key)
 	}
 	for i := range v.Actions {
-		v.Actions[i].recycle(a)
+		v.Actions[i].release(a)
 	}
 	a.slabOfActionAttrs().PutSlice(v.Actions)
 	if v.Mask != nil {
-		v.Mask.recycle(a)
+		v.Mask.release(a)
 		a.slabOfKeyAttrs().Put(v.Mask)
 	}
 	a.arena().Recycle(v.Probe)
 	a.arena().Recycle(v.Ufid)
 	a.arena().Recycle(v.Pad)
-	*v = FlowAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *KeyAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = KeyAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *KeyAttrs) release(a *allocator) {
 	if v.Encap != nil {
-		v.Encap.recycle(a)
+		v.Encap.release(a)
 		a.slabOfKeyAttrs().Put(v.Encap)
 	}
 	if v.Tunnel != nil {
-		v.Tunnel.recycle(a)
+		v.Tunnel.release(a)
 		a.slabOfTunnelKeyAttrs().Put(v.Tunnel)
 	}
 	a.arena().Recycle(v.CtLabels)
 	a.arena().Recycle(v.CtOrigTupleIPv6)
 	if v.NSH != nil {
-		v.NSH.recycle(a)
+		v.NSH.release(a)
 		a.slabOfOvsNSHKeyAttrs().Put(v.NSH)
 	}
 	a.arena().Recycle(v.NdExtensions)
 	a.arena().Recycle(v.TunnelInfo)
-	*v = KeyAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *ActionAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = ActionAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *ActionAttrs) release(a *allocator) {
 	if v.Userspace != nil {
-		v.Userspace.recycle(a)
+		v.Userspace.release(a)
 		a.slabOfUserspaceAttrs().Put(v.Userspace)
 	}
 	if v.Set != nil {
-		v.Set.recycle(a)
+		v.Set.release(a)
 		a.slabOfKeyAttrs().Put(v.Set)
 	}
 	if v.Sample != nil {
-		v.Sample.recycle(a)
+		v.Sample.release(a)
 		a.slabOfSampleAttrs().Put(v.Sample)
 	}
 	if v.SetMasked != nil {
-		v.SetMasked.recycle(a)
+		v.SetMasked.release(a)
 		a.slabOfKeyAttrs().Put(v.SetMasked)
 	}
 	if v.Ct != nil {
-		v.Ct.recycle(a)
+		v.Ct.release(a)
 		a.slabOfCtAttrs().Put(v.Ct)
 	}
 	a.arena().Recycle(v.PushEth)
 	if v.PushNSH != nil {
-		v.PushNSH.recycle(a)
+		v.PushNSH.release(a)
 		a.slabOfOvsNSHKeyAttrs().Put(v.PushNSH)
 	}
 	for i := range v.Clone {
-		v.Clone[i].recycle(a)
+		v.Clone[i].release(a)
 	}
 	a.slabOfActionAttrs().PutSlice(v.Clone)
 	if v.CheckPktLen != nil {
-		v.CheckPktLen.recycle(a)
+		v.CheckPktLen.release(a)
 		a.slabOfCheckPktLenAttrs().Put(v.CheckPktLen)
 	}
 	if v.DecTTL != nil {
-		v.DecTTL.recycle(a)
+		v.DecTTL.release(a)
 		a.slabOfDecTTLAttrs().Put(v.DecTTL)
 	}
 	if v.Psample != nil {
-		v.Psample.recycle(a)
+		v.Psample.release(a)
 		a.slabOfPsampleAttrs().Put(v.Psample)
 	}
-	*v = ActionAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *TunnelKeyAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = TunnelKeyAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *TunnelKeyAttrs) release(a *allocator) {
 	if v.VxlanOpts != nil {
-		v.VxlanOpts.recycle(a)
 		a.slabOfVxlanExtAttrs().Put(v.VxlanOpts)
 	}
 	a.arena().Recycle(v.IPv6Src)
 	a.arena().Recycle(v.IPv6Dst)
 	a.arena().Recycle(v.Pad)
 	a.arena().Recycle(v.ErspanOpts)
-	*v = TunnelKeyAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *CheckPktLenAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = CheckPktLenAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *CheckPktLenAttrs) release(a *allocator) {
 	for i := range v.ActionsIfGreater {
-		v.ActionsIfGreater[i].recycle(a)
+		v.ActionsIfGreater[i].release(a)
 	}
 	a.slabOfActionAttrs().PutSlice(v.ActionsIfGreater)
 	for i := range v.ActionsIfLessEqual {
-		v.ActionsIfLessEqual[i].recycle(a)
+		v.ActionsIfLessEqual[i].release(a)
 	}
 	a.slabOfActionAttrs().PutSlice(v.ActionsIfLessEqual)
-	*v = CheckPktLenAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *SampleAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = SampleAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *SampleAttrs) release(a *allocator) {
 	for i := range v.Actions {
-		v.Actions[i].recycle(a)
+		v.Actions[i].release(a)
 	}
 	a.slabOfActionAttrs().PutSlice(v.Actions)
-	*v = SampleAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *UserspaceAttrs) recycle(a *allocator) {
-	a.arena().Recycle(v.Userdata)
+	v.release(a)
 	*v = UserspaceAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *UserspaceAttrs) release(a *allocator) {
+	a.arena().Recycle(v.Userdata)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *OvsNSHKeyAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = OvsNSHKeyAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *OvsNSHKeyAttrs) release(a *allocator) {
 	a.arena().Recycle(v.Base)
 	a.arena().Recycle(v.Md1)
 	a.arena().Recycle(v.Md2)
-	*v = OvsNSHKeyAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *CtAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = CtAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *CtAttrs) release(a *allocator) {
 	a.arena().Recycle(v.Mark)
 	a.arena().Recycle(v.Labels)
 	a.arena().Keep(v.Helper.Value)
 	if v.Nat != nil {
-		v.Nat.recycle(a)
+		v.Nat.release(a)
 		a.slabOfNatAttrs().Put(v.Nat)
 	}
 	a.arena().Keep(v.Timeout.Value)
-	*v = CtAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *NatAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = NatAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *NatAttrs) release(a *allocator) {
 	a.arena().Recycle(v.IPMin)
 	a.arena().Recycle(v.IPMax)
-	*v = NatAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *DecTTLAttrs) recycle(a *allocator) {
+	v.release(a)
+	*v = DecTTLAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *DecTTLAttrs) release(a *allocator) {
 	for i := range v.Action {
-		v.Action[i].recycle(a)
+		v.Action[i].release(a)
 	}
 	a.slabOfActionAttrs().PutSlice(v.Action)
-	*v = DecTTLAttrs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -502,8 +578,15 @@ func (v *VxlanExtAttrs) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *PsampleAttrs) recycle(a *allocator) {
-	a.arena().Recycle(v.Cookie)
+	v.release(a)
 	*v = PsampleAttrs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *PsampleAttrs) release(a *allocator) {
+	a.arena().Recycle(v.Cookie)
 }
 
 // dropRecycledFlowAttrsMessage forgets what recycling a FlowAttrsMessage
@@ -526,7 +609,7 @@ func (a *allocator) dropRecycledFlowAttrsMessage() {
 
 // recycle hands the memory v refers to over to a, and zeroes v.
 func (v *FlowAttrsMessage) recycle(a *allocator) {
-	v.FlowAttrs.recycle(a)
+	v.FlowAttrs.release(a)
 	*v = FlowAttrsMessage{}
 }
 
@@ -544,20 +627,18 @@ func (v *FlowAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *FlowAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFlowAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrKey:
 			if v.Key != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Key = a.slabOfKeyAttrs().New()
-			nd := d.Nested()
-			v.Key.decode(&nd, a)
+			v.Key.decodeNest(d, a)
+			continue
 		case AttrActions:
 			if v.Actions != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			nd := d.Nested()
 			nd.SetNames(namesActionAttrs)
@@ -566,10 +647,10 @@ func (v *FlowAttrs) decode(d *attrs.Decoder, a *allocator) {
 				v.Actions = append(v.Actions, ActionAttrs{})
 				v.Actions[len(v.Actions)-1].decodeAttr(&nd, a)
 			}
+			continue
 		case AttrStats:
 			if v.Stats.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.Stats.Valid = true
@@ -577,59 +658,58 @@ func (v *FlowAttrs) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("ovs-flow-stats"))
 			}
+			continue
 		case AttrTCPFlags:
 			if v.TCPFlags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TCPFlags.Set(d.U8())
+			continue
 		case AttrUsed:
 			if v.Used.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Used.Set(d.U64())
+			continue
 		case AttrClear:
 			if v.Clear {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Clear = d.Flag()
+			continue
 		case AttrMask:
 			if v.Mask != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Mask = a.slabOfKeyAttrs().New()
-			nd := d.Nested()
-			v.Mask.decode(&nd, a)
+			v.Mask.decodeNest(d, a)
+			continue
 		case AttrProbe:
 			if v.Probe != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Probe = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrUfid:
 			if v.Ufid != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ufid = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrUfidFlags:
 			if v.UfidFlags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UfidFlags.Set(OvsUfidFlags(d.U32()))
+			continue
 		case AttrPad:
 			if v.Pad != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Pad = a.arena().Bytes(d.Bytes())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -647,32 +727,30 @@ func (v *KeyAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesKeyAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrKeyEncap:
 			if v.Encap != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Encap = a.slabOfKeyAttrs().New()
-			nd := d.Nested()
-			v.Encap.decode(&nd, a)
+			v.Encap.decodeNest(d, a)
+			continue
 		case AttrKeyPriority:
 			if v.Priority.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Priority.Set(d.U32())
+			continue
 		case AttrKeyInPort:
 			if v.InPort.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.InPort.Set(d.U32())
+			continue
 		case AttrKeyEthernet:
 			if v.Ethernet.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.Ethernet.Valid = true
@@ -680,22 +758,22 @@ func (v *KeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("ovs-key-ethernet"))
 			}
+			continue
 		case AttrKeyVLAN:
 			if v.VLAN.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VLAN.Set(d.U16BE())
+			continue
 		case AttrKeyEthertype:
 			if v.Ethertype.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ethertype.Set(d.U16BE())
+			continue
 		case AttrKeyIPv4:
 			if v.IPv4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.IPv4.Valid = true
@@ -703,10 +781,10 @@ func (v *KeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("ovs-key-ipv4"))
 			}
+			continue
 		case AttrKeyIPv6:
 			if v.IPv6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.IPv6.Valid = true
@@ -714,10 +792,10 @@ func (v *KeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("ovs-key-ipv6"))
 			}
+			continue
 		case AttrKeyTCP:
 			if v.TCP.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.TCP.Valid = true
@@ -725,10 +803,10 @@ func (v *KeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("ovs-key-tcp"))
 			}
+			continue
 		case AttrKeyUDP:
 			if v.UDP.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.UDP.Valid = true
@@ -736,10 +814,10 @@ func (v *KeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("ovs-key-udp"))
 			}
+			continue
 		case AttrKeyICMP:
 			if v.ICMP.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.ICMP.Valid = true
@@ -747,10 +825,10 @@ func (v *KeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("ovs-key-icmp"))
 			}
+			continue
 		case AttrKeyICMPv6:
 			if v.ICMPv6.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.ICMPv6.Valid = true
@@ -758,10 +836,10 @@ func (v *KeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("ovs-key-icmp"))
 			}
+			continue
 		case AttrKeyARP:
 			if v.ARP.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.ARP.Valid = true
@@ -769,10 +847,10 @@ func (v *KeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("ovs-key-arp"))
 			}
+			continue
 		case AttrKeyNd:
 			if v.Nd.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.Nd.Valid = true
@@ -780,24 +858,23 @@ func (v *KeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("ovs-key-nd"))
 			}
+			continue
 		case AttrKeySkbMark:
 			if v.SkbMark.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SkbMark.Set(d.U32())
+			continue
 		case AttrKeyTunnel:
 			if v.Tunnel != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Tunnel = a.slabOfTunnelKeyAttrs().New()
-			nd := d.Nested()
-			v.Tunnel.decode(&nd, a)
+			v.Tunnel.decodeNest(d, a)
+			continue
 		case AttrKeySCTP:
 			if v.SCTP.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.SCTP.Valid = true
@@ -805,28 +882,28 @@ func (v *KeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("ovs-key-sctp"))
 			}
+			continue
 		case AttrKeyTCPFlags:
 			if v.TCPFlags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TCPFlags.Set(d.U16BE())
+			continue
 		case AttrKeyDpHash:
 			if v.DpHash.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DpHash.Set(d.U32())
+			continue
 		case AttrKeyRecircID:
 			if v.RecircID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RecircID.Set(d.U32())
+			continue
 		case AttrKeyMPLS:
 			if v.MPLS.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.MPLS.Valid = true
@@ -834,34 +911,34 @@ func (v *KeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("ovs-key-mpls"))
 			}
+			continue
 		case AttrKeyCtState:
 			if v.CtState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CtState.Set(CtStateFlags(d.U32()))
+			continue
 		case AttrKeyCtZone:
 			if v.CtZone.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CtZone.Set(d.U16())
+			continue
 		case AttrKeyCtMark:
 			if v.CtMark.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CtMark.Set(d.U32())
+			continue
 		case AttrKeyCtLabels:
 			if v.CtLabels != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CtLabels = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrKeyCtOrigTupleIPv4:
 			if v.CtOrigTupleIPv4.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.CtOrigTupleIPv4.Valid = true
@@ -869,42 +946,41 @@ func (v *KeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("ovs-key-ct-tuple-ipv4"))
 			}
+			continue
 		case AttrKeyCtOrigTupleIPv6:
 			if v.CtOrigTupleIPv6 != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CtOrigTupleIPv6 = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrKeyNSH:
 			if v.NSH != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NSH = a.slabOfOvsNSHKeyAttrs().New()
-			nd := d.Nested()
-			v.NSH.decode(&nd, a)
+			v.NSH.decodeNest(d, a)
+			continue
 		case AttrKeyPacketType:
 			if v.PacketType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PacketType.Set(d.U32BE())
+			continue
 		case AttrKeyNdExtensions:
 			if v.NdExtensions != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NdExtensions = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrKeyTunnelInfo:
 			if v.TunnelInfo != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TunnelInfo = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrKeyIPv6Exthdrs:
 			if v.IPv6Exthdrs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.IPv6Exthdrs.Valid = true
@@ -912,10 +988,17 @@ func (v *KeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("ovs-key-ipv6-exthdrs"))
 			}
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *KeyAttrs.
+func (v *KeyAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set action-attrs from b into v,
@@ -932,7 +1015,7 @@ func (v *ActionAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *ActionAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesActionAttrs)
-	for d.Next() {
+	for range d.Types() {
 		v.decodeAttr(d, a)
 	}
 }
@@ -942,30 +1025,27 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder, a *allocator) {
 	switch d.Type() {
 	case AttrActionOutput:
 		if v.Output.Valid {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		v.Output.Set(d.U32())
+		return
 	case AttrActionUserspace:
 		if v.Userspace != nil {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		v.Userspace = a.slabOfUserspaceAttrs().New()
-		nd := d.Nested()
-		v.Userspace.decode(&nd, a)
+		v.Userspace.decodeNest(d, a)
+		return
 	case AttrActionSet:
 		if v.Set != nil {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		v.Set = a.slabOfKeyAttrs().New()
-		nd := d.Nested()
-		v.Set.decode(&nd, a)
+		v.Set.decodeNest(d, a)
+		return
 	case AttrActionPushVLAN:
 		if v.PushVLAN.Valid {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		if b := d.Bytes(); len(b) > 0 {
 			v.PushVLAN.Valid = true
@@ -973,30 +1053,29 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder, a *allocator) {
 		} else {
 			d.Fail(attrs.EmptyStruct("ovs-action-push-vlan"))
 		}
+		return
 	case AttrActionPopVLAN:
 		if v.PopVLAN {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		v.PopVLAN = d.Flag()
+		return
 	case AttrActionSample:
 		if v.Sample != nil {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		v.Sample = a.slabOfSampleAttrs().New()
-		nd := d.Nested()
-		v.Sample.decode(&nd, a)
+		v.Sample.decodeNest(d, a)
+		return
 	case AttrActionRecirc:
 		if v.Recirc.Valid {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		v.Recirc.Set(d.U32())
+		return
 	case AttrActionHash:
 		if v.Hash.Valid {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		if b := d.Bytes(); len(b) > 0 {
 			v.Hash.Valid = true
@@ -1004,10 +1083,10 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder, a *allocator) {
 		} else {
 			d.Fail(attrs.EmptyStruct("ovs-action-hash"))
 		}
+		return
 	case AttrActionPushMPLS:
 		if v.PushMPLS.Valid {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		if b := d.Bytes(); len(b) > 0 {
 			v.PushMPLS.Valid = true
@@ -1015,76 +1094,73 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder, a *allocator) {
 		} else {
 			d.Fail(attrs.EmptyStruct("ovs-action-push-mpls"))
 		}
+		return
 	case AttrActionPopMPLS:
 		if v.PopMPLS.Valid {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		v.PopMPLS.Set(d.U16BE())
+		return
 	case AttrActionSetMasked:
 		if v.SetMasked != nil {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		v.SetMasked = a.slabOfKeyAttrs().New()
-		nd := d.Nested()
-		v.SetMasked.decode(&nd, a)
+		v.SetMasked.decodeNest(d, a)
+		return
 	case AttrActionCt:
 		if v.Ct != nil {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		v.Ct = a.slabOfCtAttrs().New()
-		nd := d.Nested()
-		v.Ct.decode(&nd, a)
+		v.Ct.decodeNest(d, a)
+		return
 	case AttrActionTrunc:
 		if v.Trunc.Valid {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		v.Trunc.Set(d.U32())
+		return
 	case AttrActionPushEth:
 		if v.PushEth != nil {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		v.PushEth = a.arena().Bytes(d.Bytes())
+		return
 	case AttrActionPopEth:
 		if v.PopEth {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		v.PopEth = d.Flag()
+		return
 	case AttrActionCtClear:
 		if v.CtClear {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		v.CtClear = d.Flag()
+		return
 	case AttrActionPushNSH:
 		if v.PushNSH != nil {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		v.PushNSH = a.slabOfOvsNSHKeyAttrs().New()
-		nd := d.Nested()
-		v.PushNSH.decode(&nd, a)
+		v.PushNSH.decodeNest(d, a)
+		return
 	case AttrActionPopNSH:
 		if v.PopNSH {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		v.PopNSH = d.Flag()
+		return
 	case AttrActionMeter:
 		if v.Meter.Valid {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		v.Meter.Set(d.U32())
+		return
 	case AttrActionClone:
 		if v.Clone != nil {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		nd := d.Nested()
 		nd.SetNames(namesActionAttrs)
@@ -1093,18 +1169,17 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder, a *allocator) {
 			v.Clone = append(v.Clone, ActionAttrs{})
 			v.Clone[len(v.Clone)-1].decodeAttr(&nd, a)
 		}
+		return
 	case AttrActionCheckPktLen:
 		if v.CheckPktLen != nil {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		v.CheckPktLen = a.slabOfCheckPktLenAttrs().New()
-		nd := d.Nested()
-		v.CheckPktLen.decode(&nd, a)
+		v.CheckPktLen.decodeNest(d, a)
+		return
 	case AttrActionAddMPLS:
 		if v.AddMPLS.Valid {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		if b := d.Bytes(); len(b) > 0 {
 			v.AddMPLS.Valid = true
@@ -1112,25 +1187,23 @@ func (v *ActionAttrs) decodeAttr(d *attrs.Decoder, a *allocator) {
 		} else {
 			d.Fail(attrs.EmptyStruct("ovs-action-add-mpls"))
 		}
+		return
 	case AttrActionDecTTL:
 		if v.DecTTL != nil {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		v.DecTTL = a.slabOfDecTTLAttrs().New()
-		nd := d.Nested()
-		v.DecTTL.decode(&nd, a)
+		v.DecTTL.decodeNest(d, a)
+		return
 	case AttrActionPsample:
 		if v.Psample != nil {
-			v.Extra = append(v.Extra, d.CopyAttr())
-			break
+			break // a repeat, kept in Extra
 		}
 		v.Psample = a.slabOfPsampleAttrs().New()
-		nd := d.Nested()
-		v.Psample.decode(&nd, a)
-	default:
-		v.Extra = append(v.Extra, d.CopyAttr())
+		v.Psample.decodeNest(d, a)
+		return
 	}
+	v.Extra = d.AppendCopy(v.Extra)
 }
 
 // UnmarshalAttrs decodes attributes of set tunnel-key-attrs from b into v,
@@ -1147,116 +1220,121 @@ func (v *TunnelKeyAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *TunnelKeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTunnelKeyAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTunnelKeyID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U64BE())
+			continue
 		case AttrTunnelKeyIPv4Src:
 			if v.IPv4Src.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IPv4Src.Set(d.U32BE())
+			continue
 		case AttrTunnelKeyIPv4Dst:
 			if v.IPv4Dst.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IPv4Dst.Set(d.U32BE())
+			continue
 		case AttrTunnelKeyTos:
 			if v.Tos.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Tos.Set(d.U8())
+			continue
 		case AttrTunnelKeyTTL:
 			if v.TTL.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TTL.Set(d.U8())
+			continue
 		case AttrTunnelKeyDontFragment:
 			if v.DontFragment {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DontFragment = d.Flag()
+			continue
 		case AttrTunnelKeyCsum:
 			if v.Csum {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Csum = d.Flag()
+			continue
 		case AttrTunnelKeyOam:
 			if v.Oam {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Oam = d.Flag()
+			continue
 		case AttrTunnelKeyGeneveOpts:
 			if v.GeneveOpts != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GeneveOpts = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
+			continue
 		case AttrTunnelKeyTpSrc:
 			if v.TpSrc.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TpSrc.Set(d.U16BE())
+			continue
 		case AttrTunnelKeyTpDst:
 			if v.TpDst.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TpDst.Set(d.U16BE())
+			continue
 		case AttrTunnelKeyVxlanOpts:
 			if v.VxlanOpts != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.VxlanOpts = a.slabOfVxlanExtAttrs().New()
-			nd := d.Nested()
-			v.VxlanOpts.decode(&nd, a)
+			v.VxlanOpts.decodeNest(d, a)
+			continue
 		case AttrTunnelKeyIPv6Src:
 			if v.IPv6Src != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IPv6Src = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrTunnelKeyIPv6Dst:
 			if v.IPv6Dst != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IPv6Dst = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrTunnelKeyPad:
 			if v.Pad != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Pad = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrTunnelKeyErspanOpts:
 			if v.ErspanOpts != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ErspanOpts = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrTunnelKeyIPv4InfoBridge:
 			if v.IPv4InfoBridge {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IPv4InfoBridge = d.Flag()
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *TunnelKeyAttrs.
+func (v *TunnelKeyAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set check-pkt-len-attrs from b into v,
@@ -1273,18 +1351,17 @@ func (v *CheckPktLenAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *CheckPktLenAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCheckPktLenAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCheckPktLenPktLen:
 			if v.PktLen.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PktLen.Set(d.U16())
+			continue
 		case AttrCheckPktLenActionsIfGreater:
 			if v.ActionsIfGreater != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			nd := d.Nested()
 			nd.SetNames(namesActionAttrs)
@@ -1293,10 +1370,10 @@ func (v *CheckPktLenAttrs) decode(d *attrs.Decoder, a *allocator) {
 				v.ActionsIfGreater = append(v.ActionsIfGreater, ActionAttrs{})
 				v.ActionsIfGreater[len(v.ActionsIfGreater)-1].decodeAttr(&nd, a)
 			}
+			continue
 		case AttrCheckPktLenActionsIfLessEqual:
 			if v.ActionsIfLessEqual != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			nd := d.Nested()
 			nd.SetNames(namesActionAttrs)
@@ -1305,10 +1382,17 @@ func (v *CheckPktLenAttrs) decode(d *attrs.Decoder, a *allocator) {
 				v.ActionsIfLessEqual = append(v.ActionsIfLessEqual, ActionAttrs{})
 				v.ActionsIfLessEqual[len(v.ActionsIfLessEqual)-1].decodeAttr(&nd, a)
 			}
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *CheckPktLenAttrs.
+func (v *CheckPktLenAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set sample-attrs from b into v,
@@ -1325,18 +1409,17 @@ func (v *SampleAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *SampleAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSampleAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrSampleProbability:
 			if v.Probability.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Probability.Set(d.U32())
+			continue
 		case AttrSampleActions:
 			if v.Actions != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			nd := d.Nested()
 			nd.SetNames(namesActionAttrs)
@@ -1345,10 +1428,17 @@ func (v *SampleAttrs) decode(d *attrs.Decoder, a *allocator) {
 				v.Actions = append(v.Actions, ActionAttrs{})
 				v.Actions[len(v.Actions)-1].decodeAttr(&nd, a)
 			}
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *SampleAttrs.
+func (v *SampleAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set userspace-attrs from b into v,
@@ -1365,36 +1455,42 @@ func (v *UserspaceAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *UserspaceAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesUserspaceAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrUserspacePID:
 			if v.PID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PID.Set(d.U32())
+			continue
 		case AttrUserspaceUserdata:
 			if v.Userdata != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Userdata = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrUserspaceEgressTunPort:
 			if v.EgressTunPort.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EgressTunPort.Set(d.U32())
+			continue
 		case AttrUserspaceActions:
 			if v.Actions {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Actions = d.Flag()
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *UserspaceAttrs.
+func (v *UserspaceAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set ovs-nsh-key-attrs from b into v,
@@ -1411,30 +1507,36 @@ func (v *OvsNSHKeyAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *OvsNSHKeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesOvsNSHKeyAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNSHKeyBase:
 			if v.Base != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Base = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrNSHKeyMd1:
 			if v.Md1 != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Md1 = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrNSHKeyMd2:
 			if v.Md2 != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Md2 = a.arena().Bytes(d.Bytes())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *OvsNSHKeyAttrs.
+func (v *OvsNSHKeyAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set ct-attrs from b into v,
@@ -1451,68 +1553,73 @@ func (v *CtAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *CtAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCtAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCtCommit:
 			if v.Commit {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Commit = d.Flag()
+			continue
 		case AttrCtZone:
 			if v.Zone.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Zone.Set(d.U16())
+			continue
 		case AttrCtMark:
 			if v.Mark != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Mark = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrCtLabels:
 			if v.Labels != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Labels = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrCtHelper:
 			if v.Helper.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Helper.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrCtNat:
 			if v.Nat != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Nat = a.slabOfNatAttrs().New()
-			nd := d.Nested()
-			v.Nat.decode(&nd, a)
+			v.Nat.decodeNest(d, a)
+			continue
 		case AttrCtForceCommit:
 			if v.ForceCommit {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ForceCommit = d.Flag()
+			continue
 		case AttrCtEventmask:
 			if v.Eventmask.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Eventmask.Set(d.U32())
+			continue
 		case AttrCtTimeout:
 			if v.Timeout.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Timeout.Set(a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *CtAttrs.
+func (v *CtAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set nat-attrs from b into v,
@@ -1529,66 +1636,72 @@ func (v *NatAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *NatAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNatAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNatSrc:
 			if v.Src {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Src = d.Flag()
+			continue
 		case AttrNatDst:
 			if v.Dst {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Dst = d.Flag()
+			continue
 		case AttrNatIPMin:
 			if v.IPMin != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IPMin = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrNatIPMax:
 			if v.IPMax != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.IPMax = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrNatProtoMin:
 			if v.ProtoMin.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ProtoMin.Set(d.U16())
+			continue
 		case AttrNatProtoMax:
 			if v.ProtoMax.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ProtoMax.Set(d.U16())
+			continue
 		case AttrNatPersistent:
 			if v.Persistent {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Persistent = d.Flag()
+			continue
 		case AttrNatProtoHash:
 			if v.ProtoHash {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ProtoHash = d.Flag()
+			continue
 		case AttrNatProtoRandom:
 			if v.ProtoRandom {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ProtoRandom = d.Flag()
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *NatAttrs.
+func (v *NatAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set dec-ttl-attrs from b into v,
@@ -1605,12 +1718,11 @@ func (v *DecTTLAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *DecTTLAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDecTTLAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDecTTLAction:
 			if v.Action != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			nd := d.Nested()
 			nd.SetNames(namesActionAttrs)
@@ -1619,10 +1731,17 @@ func (v *DecTTLAttrs) decode(d *attrs.Decoder, a *allocator) {
 				v.Action = append(v.Action, ActionAttrs{})
 				v.Action[len(v.Action)-1].decodeAttr(&nd, a)
 			}
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *DecTTLAttrs.
+func (v *DecTTLAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set vxlan-ext-attrs from b into v,
@@ -1639,18 +1758,24 @@ func (v *VxlanExtAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *VxlanExtAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVxlanExtAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrVxlanExtGbp:
 			if v.Gbp.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Gbp.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *VxlanExtAttrs.
+func (v *VxlanExtAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set psample-attrs from b into v,
@@ -1667,24 +1792,30 @@ func (v *PsampleAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *PsampleAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPsampleAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPsampleGroup:
 			if v.Group.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Group.Set(d.U32())
+			continue
 		case AttrPsampleCookie:
 			if v.Cookie != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Cookie = a.arena().Bytes(d.Bytes())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *PsampleAttrs.
+func (v *PsampleAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set flow-attrs from b into v,
@@ -1701,14 +1832,13 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFlowAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrKey:
 			if v.Key == nil {
 				v.Key = a.slabOfKeyAttrs().New()
 			}
-			nd := d.Nested()
-			v.Key.decode(&nd, a)
+			v.Key.decodeNest(d, a)
 		case AttrUfid:
 			v.Ufid = a.arena().Bytes(d.Bytes())
 		case AttrUfidFlags:
@@ -1731,14 +1861,13 @@ func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFlowAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrKey:
 			if v.Key == nil {
 				v.Key = a.slabOfKeyAttrs().New()
 			}
-			nd := d.Nested()
-			v.Key.decode(&nd, a)
+			v.Key.decodeNest(d, a)
 		case AttrUfid:
 			v.Ufid = a.arena().Bytes(d.Bytes())
 		case AttrUfidFlags:
@@ -1761,14 +1890,13 @@ func (v *NewFlowRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *NewFlowRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesFlowAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrKey:
 			if v.Key == nil {
 				v.Key = a.slabOfKeyAttrs().New()
 			}
-			nd := d.Nested()
-			v.Key.decode(&nd, a)
+			v.Key.decodeNest(d, a)
 		case AttrActions:
 			nd := d.Nested()
 			nd.SetNames(namesActionAttrs)
@@ -1781,8 +1909,7 @@ func (v *NewFlowRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Mask == nil {
 				v.Mask = a.slabOfKeyAttrs().New()
 			}
-			nd := d.Nested()
-			v.Mask.decode(&nd, a)
+			v.Mask.decodeNest(d, a)
 		case AttrUfid:
 			v.Ufid = a.arena().Bytes(d.Bytes())
 		}

@@ -52,71 +52,70 @@ func (v *Packet) UnmarshalAttrs(b []byte) error {
 
 func (v *Packet) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPacket)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPacket:
 			if v.Packet != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Packet = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrKey:
 			if v.Key != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Key = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrActions:
 			if v.Actions != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Actions = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrUserdata:
 			if v.Userdata != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Userdata = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrEgressTunKey:
 			if v.EgressTunKey != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.EgressTunKey = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrProbe:
 			if v.Probe {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Probe = d.Flag()
+			continue
 		case AttrMru:
 			if v.Mru.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Mru.Set(d.U16())
+			continue
 		case AttrLen:
 			if v.Len.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Len.Set(d.U32())
+			continue
 		case AttrHash:
 			if v.Hash.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Hash.Set(d.U64())
+			continue
 		case AttrUpcallPID:
 			if v.UpcallPID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UpcallPID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -134,7 +133,7 @@ func (v *ExecuteRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ExecuteRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesPacket)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPacket:
 			v.Packet = a.arena().Bytes(d.Bytes())

@@ -99,16 +99,21 @@ func (v *UpcallStats) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Vport) recycle(a *allocator) {
+	v.release(a)
+	*v = Vport{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Vport) release(a *allocator) {
 	a.arena().Keep(v.Name.Value)
 	if v.Options != nil {
-		v.Options.recycle(a)
 		a.slabOfVportOptions().Put(v.Options)
 	}
 	if v.UpcallStats != nil {
-		v.UpcallStats.recycle(a)
 		a.slabOfUpcallStats().Put(v.UpcallStats)
 	}
-	*v = Vport{}
 }
 
 // dropRecycledVportMessage forgets what recycling a VportMessage handed to a's
@@ -121,7 +126,7 @@ func (a *allocator) dropRecycledVportMessage() {
 
 // recycle hands the memory v refers to over to a, and zeroes v.
 func (v *VportMessage) recycle(a *allocator) {
-	v.Vport.recycle(a)
+	v.Vport.release(a)
 	*v = VportMessage{}
 }
 
@@ -139,24 +144,30 @@ func (v *VportOptions) UnmarshalAttrs(b []byte) error {
 
 func (v *VportOptions) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVportOptions)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTunnelDstPort:
 			if v.DstPort.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DstPort.Set(d.U32())
+			continue
 		case AttrTunnelExtension:
 			if v.Extension.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Extension.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *VportOptions.
+func (v *VportOptions) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set upcall-stats from b into v,
@@ -173,24 +184,30 @@ func (v *UpcallStats) UnmarshalAttrs(b []byte) error {
 
 func (v *UpcallStats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesUpcallStats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrUpcallSuccess:
 			if v.Success.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Success.Set(d.U64())
+			continue
 		case AttrUpcallFail:
 			if v.Fail.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Fail.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *UpcallStats.
+func (v *UpcallStats) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set vport from b into v,
@@ -207,44 +224,42 @@ func (v *Vport) UnmarshalAttrs(b []byte) error {
 
 func (v *Vport) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVport)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPortNo:
 			if v.PortNo.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortNo.Set(d.U32())
+			continue
 		case AttrType:
 			if v.Type.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Type.Set(VportType(d.U32()))
+			continue
 		case AttrName:
 			if v.Name.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Name.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrOptions:
 			if v.Options != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Options = a.slabOfVportOptions().New()
-			nd := d.Nested()
-			v.Options.decode(&nd, a)
+			v.Options.decodeNest(d, a)
+			continue
 		case AttrUpcallPID:
 			if v.UpcallPID != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UpcallPID = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
+			continue
 		case AttrStats:
 			if v.Stats.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.Stats.Valid = true
@@ -252,29 +267,28 @@ func (v *Vport) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("ovs-vport-stats"))
 			}
+			continue
 		case AttrIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrNetnsid:
 			if v.Netnsid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Netnsid.Set(d.U32())
+			continue
 		case AttrUpcallStats:
 			if v.UpcallStats != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UpcallStats = a.slabOfUpcallStats().New()
-			nd := d.Nested()
-			v.UpcallStats.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.UpcallStats.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -292,7 +306,7 @@ func (v *NewVportRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *NewVportRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVport)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrType:
 			v.Type.Set(VportType(d.U32()))
@@ -302,8 +316,7 @@ func (v *NewVportRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.Options == nil {
 				v.Options = a.slabOfVportOptions().New()
 			}
-			nd := d.Nested()
-			v.Options.decode(&nd, a)
+			v.Options.decodeNest(d, a)
 		case AttrUpcallPID:
 			v.UpcallPID = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
 		case AttrIfindex:
@@ -326,7 +339,7 @@ func (v *DelRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVport)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPortNo:
 			v.PortNo.Set(d.U32())
@@ -352,7 +365,7 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVport)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrName:
 			v.Name.Set(a.arena().String(d.StringBytes()))
@@ -374,7 +387,7 @@ func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesVport)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrName:
 			v.Name.Set(a.arena().String(d.StringBytes()))

@@ -138,11 +138,15 @@ func (v *AssocDevInfo) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Dev) recycle(a *allocator) {
-	for i := range v.AssocList {
-		v.AssocList[i].recycle(a)
-	}
-	a.slabOfAssocDevInfo().PutSlice(v.AssocList)
+	v.release(a)
 	*v = Dev{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Dev) release(a *allocator) {
+	a.slabOfAssocDevInfo().PutSlice(v.AssocList)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -165,23 +169,22 @@ func (v *AssocDevInfo) UnmarshalAttrs(b []byte) error {
 
 func (v *AssocDevInfo) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAssocDevInfo)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAssocDevInfoIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrAssocDevInfoNsid:
 			if v.Nsid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Nsid.Set(d.S32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -210,51 +213,51 @@ func (v *Dev) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.AssocList = a.slabOfAssocDevInfo().Grow(v.AssocList, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrDevIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrDevPspVersionsCap:
 			if v.PspVersionsCap.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PspVersionsCap.Set(VersionMask(d.U32()))
+			continue
 		case AttrDevPspVersionsEna:
 			if v.PspVersionsEna.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PspVersionsEna.Set(VersionMask(d.U32()))
+			continue
 		case AttrDevAssocList:
 			v.AssocList = append(v.AssocList, AssocDevInfo{})
 			nd := d.Nested()
 			v.AssocList[len(v.AssocList)-1].decode(&nd, a)
+			continue
 		case AttrDevNsid:
 			if v.Nsid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Nsid.Set(d.S32())
+			continue
 		case AttrDevByAssociation:
 			if v.ByAssociation {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ByAssociation = d.Flag()
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -272,45 +275,42 @@ func (v *Assoc) UnmarshalAttrs(b []byte) error {
 
 func (v *Assoc) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAssoc)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAssocDevID:
 			if v.DevID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DevID.Set(d.U32())
+			continue
 		case AttrAssocVersion:
 			if v.Version.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Version.Set(Version(d.U32()))
+			continue
 		case AttrAssocRxKey:
 			if v.RxKey != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxKey = a.slabOfKeys().New()
-			nd := d.Nested()
-			v.RxKey.decode(&nd, a)
+			v.RxKey.decodeNest(d, a)
+			continue
 		case AttrAssocTxKey:
 			if v.TxKey != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxKey = a.slabOfKeys().New()
-			nd := d.Nested()
-			v.TxKey.decode(&nd, a)
+			v.TxKey.decodeNest(d, a)
+			continue
 		case AttrAssocSockFd:
 			if v.SockFd.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SockFd.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -328,24 +328,30 @@ func (v *Keys) UnmarshalAttrs(b []byte) error {
 
 func (v *Keys) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesKeys)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrKeysKey:
 			if v.Key != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Key = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrKeysSPI:
 			if v.SPI.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SPI.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Keys.
+func (v *Keys) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set stats from b into v,
@@ -362,77 +368,76 @@ func (v *Stats) UnmarshalAttrs(b []byte) error {
 
 func (v *Stats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStatsDevID:
 			if v.DevID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.DevID.Set(d.U32())
+			continue
 		case AttrStatsKeyRotations:
 			if v.KeyRotations.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.KeyRotations.Set(d.Uint())
+			continue
 		case AttrStatsStaleEvents:
 			if v.StaleEvents.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.StaleEvents.Set(d.Uint())
+			continue
 		case AttrStatsRxPackets:
 			if v.RxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxPackets.Set(d.Uint())
+			continue
 		case AttrStatsRxBytes:
 			if v.RxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxBytes.Set(d.Uint())
+			continue
 		case AttrStatsRxAuthFail:
 			if v.RxAuthFail.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxAuthFail.Set(d.Uint())
+			continue
 		case AttrStatsRxError:
 			if v.RxError.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxError.Set(d.Uint())
+			continue
 		case AttrStatsRxBad:
 			if v.RxBad.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxBad.Set(d.Uint())
+			continue
 		case AttrStatsTxPackets:
 			if v.TxPackets.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxPackets.Set(d.Uint())
+			continue
 		case AttrStatsTxBytes:
 			if v.TxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxBytes.Set(d.Uint())
+			continue
 		case AttrStatsTxError:
 			if v.TxError.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxError.Set(d.Uint())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -450,7 +455,7 @@ func (v *DevGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DevGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevID:
 			v.ID.Set(d.U32())
@@ -472,7 +477,7 @@ func (v *DevSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DevSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevID:
 			v.ID.Set(d.U32())
@@ -496,7 +501,7 @@ func (v *KeyRotateRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *KeyRotateRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevID:
 			v.ID.Set(d.U32())
@@ -518,7 +523,7 @@ func (v *RxAssocRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *RxAssocRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAssoc)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAssocDevID:
 			v.DevID.Set(d.U32())
@@ -544,7 +549,7 @@ func (v *TxAssocRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TxAssocRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAssoc)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAssocDevID:
 			v.DevID.Set(d.U32())
@@ -554,8 +559,7 @@ func (v *TxAssocRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.TxKey == nil {
 				v.TxKey = a.slabOfKeys().New()
 			}
-			nd := d.Nested()
-			v.TxKey.decode(&nd, a)
+			v.TxKey.decodeNest(d, a)
 		case AttrAssocSockFd:
 			v.SockFd.Set(d.U32())
 		}
@@ -576,7 +580,7 @@ func (v *GetStatsRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetStatsRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesStats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrStatsDevID:
 			v.DevID.Set(d.U32())
@@ -598,7 +602,7 @@ func (v *DevAssocRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DevAssocRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevID:
 			v.ID.Set(d.U32())
@@ -624,7 +628,7 @@ func (v *DevDisassocRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DevDisassocRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevID:
 			v.ID.Set(d.U32())

@@ -58,8 +58,15 @@ func (a *allocator) dropRecycledSeg6() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Seg6) recycle(a *allocator) {
-	a.arena().Recycle(v.Secret)
+	v.release(a)
 	*v = Seg6{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Seg6) release(a *allocator) {
+	a.arena().Recycle(v.Secret)
 }
 
 // UnmarshalAttrs decodes attributes of set seg6 from b into v,
@@ -76,47 +83,46 @@ func (v *Seg6) UnmarshalAttrs(b []byte) error {
 
 func (v *Seg6) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSeg6)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDst:
 			if v.Dst.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Dst = d.Addr16()
+			continue
 		case AttrDstlen:
 			if v.Dstlen.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Dstlen.Set(d.S32())
+			continue
 		case AttrHmackeyid:
 			if v.Hmackeyid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Hmackeyid.Set(d.U32())
+			continue
 		case AttrSecret:
 			if v.Secret != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Secret = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrSecretlen:
 			if v.Secretlen.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Secretlen.Set(d.U8())
+			continue
 		case AttrAlgid:
 			if v.Algid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Algid.Set(HmacAlgo(d.U8()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -134,7 +140,7 @@ func (v *SethmacRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SethmacRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSeg6)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrHmackeyid:
 			v.Hmackeyid.Set(d.U32())
@@ -162,7 +168,7 @@ func (v *SetTunsrcRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SetTunsrcRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesSeg6)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDst:
 			v.Dst = d.Addr16()

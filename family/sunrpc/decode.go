@@ -119,20 +119,34 @@ func (a *allocator) dropRecycledUnixGidReqs() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *IPMap) recycle(a *allocator) {
+	v.release(a)
+	*v = IPMap{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *IPMap) release(a *allocator) {
 	a.arena().Keep(v.Class.Value)
 	a.arena().Keep(v.Addr.Value)
 	a.arena().Keep(v.Domain.Value)
-	*v = IPMap{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *IPMapReqs) recycle(a *allocator) {
+	v.release(a)
+	*v = IPMapReqs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *IPMapReqs) release(a *allocator) {
 	for i := range v.Requests {
-		v.Requests[i].recycle(a)
+		v.Requests[i].release(a)
 	}
 	a.slabOfIPMap().PutSlice(v.Requests)
-	*v = IPMapReqs{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -144,11 +158,15 @@ func (v *UnixGid) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *UnixGidReqs) recycle(a *allocator) {
-	for i := range v.Requests {
-		v.Requests[i].recycle(a)
-	}
-	a.slabOfUnixGid().PutSlice(v.Requests)
+	v.release(a)
 	*v = UnixGidReqs{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *UnixGidReqs) release(a *allocator) {
+	a.slabOfUnixGid().PutSlice(v.Requests)
 }
 
 // UnmarshalAttrs decodes attributes of set cache-notify from b into v,
@@ -165,17 +183,16 @@ func (v *CacheNotify) UnmarshalAttrs(b []byte) error {
 
 func (v *CacheNotify) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCacheNotify)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCacheNotifyCacheType:
 			if v.CacheType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CacheType.Set(CacheType(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -193,47 +210,46 @@ func (v *IPMap) UnmarshalAttrs(b []byte) error {
 
 func (v *IPMap) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesIPMap)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIPMapSeqno:
 			if v.Seqno.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Seqno.Set(d.U64())
+			continue
 		case AttrIPMapClass:
 			if v.Class.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Class.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrIPMapAddr:
 			if v.Addr.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Addr.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrIPMapDomain:
 			if v.Domain.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Domain.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrIPMapNegative:
 			if v.Negative {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Negative = d.Flag()
+			continue
 		case AttrIPMapExpiry:
 			if v.Expiry.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Expiry.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -262,15 +278,15 @@ func (v *IPMapReqs) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Requests = a.slabOfIPMap().Grow(v.Requests, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIPMapReqsRequests:
 			v.Requests = append(v.Requests, IPMap{})
 			nd := d.Nested()
 			v.Requests[len(v.Requests)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -299,37 +315,37 @@ func (v *UnixGid) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Gids = slices.Grow(v.Gids, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrUnixGidSeqno:
 			if v.Seqno.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Seqno.Set(d.U64())
+			continue
 		case AttrUnixGidUID:
 			if v.UID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UID.Set(d.U32())
+			continue
 		case AttrUnixGidGids:
 			v.Gids = append(v.Gids, d.U32())
+			continue
 		case AttrUnixGidNegative:
 			if v.Negative {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Negative = d.Flag()
+			continue
 		case AttrUnixGidExpiry:
 			if v.Expiry.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Expiry.Set(d.U64())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -358,15 +374,15 @@ func (v *UnixGidReqs) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Requests = a.slabOfUnixGid().Grow(v.Requests, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrUnixGidReqsRequests:
 			v.Requests = append(v.Requests, UnixGid{})
 			nd := d.Nested()
 			v.Requests[len(v.Requests)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -384,17 +400,16 @@ func (v *CacheFlush) UnmarshalAttrs(b []byte) error {
 
 func (v *CacheFlush) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCacheFlush)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCacheFlushMask:
 			if v.Mask.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Mask.Set(CacheType(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -423,7 +438,7 @@ func (v *IPMapSetReqsRequest) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Requests = a.slabOfIPMap().Grow(v.Requests, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrIPMapReqsRequests:
 			v.Requests = append(v.Requests, IPMap{})
@@ -458,7 +473,7 @@ func (v *UnixGidSetReqsRequest) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Requests = a.slabOfUnixGid().Grow(v.Requests, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrUnixGidReqsRequests:
 			v.Requests = append(v.Requests, UnixGid{})
@@ -482,7 +497,7 @@ func (v *CacheFlushRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *CacheFlushRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesCacheFlush)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCacheFlushMask:
 			v.Mask.Set(CacheType(d.U32()))

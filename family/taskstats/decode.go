@@ -53,24 +53,23 @@ func (v *Taskstats) UnmarshalAttrs(b []byte) error {
 
 func (v *Taskstats) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTaskstats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTypePID:
 			if v.PID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PID.Set(d.U32())
+			continue
 		case AttrTypeTgid:
 			if v.Tgid.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Tgid.Set(d.U32())
+			continue
 		case AttrTypeStats:
 			if v.Stats.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.Stats.Valid = true
@@ -78,28 +77,33 @@ func (v *Taskstats) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("taskstats"))
 			}
+			continue
 		case AttrTypeAggrPID:
 			if v.AggrPID != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AggrPID = a.slabOfTaskstats().New()
-			nd := d.Nested()
-			v.AggrPID.decode(&nd, a)
+			v.AggrPID.decodeNest(d, a)
+			continue
 		case AttrTypeAggrTgid:
 			if v.AggrTgid != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AggrTgid = a.slabOfTaskstats().New()
-			nd := d.Nested()
-			v.AggrTgid.decode(&nd, a)
+			v.AggrTgid.decodeNest(d, a)
+			continue
 		case AttrTypeNull:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Taskstats.
+func (v *Taskstats) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set taskstats from b into v,
@@ -116,7 +120,7 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTaskstats)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTypePID:
 			v.PID.Set(d.U32())

@@ -86,12 +86,18 @@ func (a *allocator) dropRecycledTCPMetrics() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *TCPMetrics) recycle(a *allocator) {
+	v.release(a)
+	*v = TCPMetrics{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *TCPMetrics) release(a *allocator) {
 	if v.Vals != nil {
-		v.Vals.recycle(a)
 		a.slabOfMetrics().Put(v.Vals)
 	}
 	a.arena().Recycle(v.FopenCookie)
-	*v = TCPMetrics{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -114,87 +120,85 @@ func (v *TCPMetrics) UnmarshalAttrs(b []byte) error {
 
 func (v *TCPMetrics) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTCPMetrics)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAddrIPv4:
 			if v.AddrIPv4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AddrIPv4 = d.Addr4()
+			continue
 		case AttrAddrIPv6:
 			if v.AddrIPv6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.AddrIPv6 = d.Addr16()
+			continue
 		case AttrAge:
 			if v.Age.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Age.Set(d.U64())
+			continue
 		case AttrTwTsval:
 			if v.TwTsval.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TwTsval.Set(d.U32())
+			continue
 		case AttrTwTsStamp:
 			if v.TwTsStamp.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TwTsStamp.Set(d.S32())
+			continue
 		case AttrVals:
 			if v.Vals != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Vals = a.slabOfMetrics().New()
-			nd := d.Nested()
-			v.Vals.decode(&nd, a)
+			v.Vals.decodeNest(d, a)
+			continue
 		case AttrFopenMss:
 			if v.FopenMss.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FopenMss.Set(d.U16())
+			continue
 		case AttrFopenSynDrops:
 			if v.FopenSynDrops.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FopenSynDrops.Set(d.U16())
+			continue
 		case AttrFopenSynDropTs:
 			if v.FopenSynDropTs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FopenSynDropTs.Set(d.U64())
+			continue
 		case AttrFopenCookie:
 			if v.FopenCookie != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FopenCookie = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrSaddrIPv4:
 			if v.SaddrIPv4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SaddrIPv4 = d.Addr4()
+			continue
 		case AttrSaddrIPv6:
 			if v.SaddrIPv6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SaddrIPv6 = d.Addr16()
+			continue
 		case AttrPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -212,54 +216,60 @@ func (v *Metrics) UnmarshalAttrs(b []byte) error {
 
 func (v *Metrics) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMetrics)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMetricsRtt:
 			if v.Rtt.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Rtt.Set(d.U32())
+			continue
 		case AttrMetricsRttvar:
 			if v.Rttvar.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Rttvar.Set(d.U32())
+			continue
 		case AttrMetricsSsthresh:
 			if v.Ssthresh.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ssthresh.Set(d.U32())
+			continue
 		case AttrMetricsCwnd:
 			if v.Cwnd.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Cwnd.Set(d.U32())
+			continue
 		case AttrMetricsReodering:
 			if v.Reodering.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Reodering.Set(d.U32())
+			continue
 		case AttrMetricsRttUs:
 			if v.RttUs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RttUs.Set(d.U32())
+			continue
 		case AttrMetricsRttvarUs:
 			if v.RttvarUs.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RttvarUs.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Metrics.
+func (v *Metrics) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set tcp-metrics from b into v,
@@ -276,7 +286,7 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTCPMetrics)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAddrIPv4:
 			v.AddrIPv4 = d.Addr4()
@@ -304,7 +314,7 @@ func (v *DelRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *DelRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTCPMetrics)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrAddrIPv4:
 			v.AddrIPv4 = d.Addr4()

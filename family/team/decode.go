@@ -131,33 +131,30 @@ func (v *Team) UnmarshalAttrs(b []byte) error {
 
 func (v *Team) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTeam)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTeamIfindex:
 			if v.TeamIfindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TeamIfindex.Set(d.U32())
+			continue
 		case AttrListOption:
 			if v.ListOption != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ListOption = a.slabOfItemOption().New()
-			nd := d.Nested()
-			v.ListOption.decode(&nd, a)
+			v.ListOption.decodeNest(d, a)
+			continue
 		case AttrListPort:
 			if v.ListPort != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ListPort = a.slabOfItemPort().New()
-			nd := d.Nested()
-			v.ListPort.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.ListPort.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -186,16 +183,23 @@ func (v *ItemOption) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Option = a.slabOfAttrOption().Grow(v.Option, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrItemOption:
 			v.Option = append(v.Option, AttrOption{})
 			nd := d.Nested()
 			v.Option[len(v.Option)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *ItemOption.
+func (v *ItemOption) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set attr-option from b into v,
@@ -212,53 +216,52 @@ func (v *AttrOption) UnmarshalAttrs(b []byte) error {
 
 func (v *AttrOption) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrOption)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrOptionName:
 			if v.Name.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Name.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrOptionChanged:
 			if v.Changed {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Changed = d.Flag()
+			continue
 		case AttrOptionType:
 			if v.Type.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Type.Set(d.U8())
+			continue
 		case AttrOptionData:
 			if v.Data != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Data = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrOptionRemoved:
 			if v.Removed {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Removed = d.Flag()
+			continue
 		case AttrOptionPortIfindex:
 			if v.PortIfindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PortIfindex.Set(d.U32())
+			continue
 		case AttrOptionArrayIndex:
 			if v.ArrayIndex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ArrayIndex.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -287,16 +290,23 @@ func (v *ItemPort) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Port = a.slabOfAttrPort().Grow(v.Port, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrItemPort:
 			v.Port = append(v.Port, AttrPort{})
 			nd := d.Nested()
 			v.Port[len(v.Port)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *ItemPort.
+func (v *ItemPort) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set attr-port from b into v,
@@ -313,47 +323,46 @@ func (v *AttrPort) UnmarshalAttrs(b []byte) error {
 
 func (v *AttrPort) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesAttrPort)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrPortIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrPortChanged:
 			if v.Changed {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Changed = d.Flag()
+			continue
 		case AttrPortLinkup:
 			if v.Linkup {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Linkup = d.Flag()
+			continue
 		case AttrPortSpeed:
 			if v.Speed.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Speed.Set(d.U32())
+			continue
 		case AttrPortDuplex:
 			if v.Duplex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Duplex.Set(d.U8())
+			continue
 		case AttrPortRemoved:
 			if v.Removed {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Removed = d.Flag()
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -371,7 +380,7 @@ func (v *OptionsSetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *OptionsSetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTeam)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTeamIfindex:
 			v.TeamIfindex.Set(d.U32())
@@ -379,8 +388,7 @@ func (v *OptionsSetRequest) decode(d *attrs.Decoder, a *allocator) {
 			if v.ListOption == nil {
 				v.ListOption = a.slabOfItemOption().New()
 			}
-			nd := d.Nested()
-			v.ListOption.decode(&nd, a)
+			v.ListOption.decodeNest(d, a)
 		}
 	}
 }
@@ -399,7 +407,7 @@ func (v *OptionsGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *OptionsGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTeam)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTeamIfindex:
 			v.TeamIfindex.Set(d.U32())
@@ -421,7 +429,7 @@ func (v *PortListGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortListGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesTeam)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTeamIfindex:
 			v.TeamIfindex.Set(d.U32())

@@ -164,44 +164,55 @@ func (a *allocator) dropRecycledThermal() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Thermal) recycle(a *allocator) {
+	v.release(a)
+	*v = Thermal{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Thermal) release(a *allocator) {
 	if v.Tz != nil {
-		v.Tz.recycle(a)
+		v.Tz.release(a)
 		a.slabOfTzList().Put(v.Tz)
 	}
 	if v.TzTrip != nil {
-		v.TzTrip.recycle(a)
 		a.slabOfTripList().Put(v.TzTrip)
 	}
 	a.arena().Keep(v.TzName.Value)
 	if v.TzGov != nil {
-		v.TzGov.recycle(a)
+		v.TzGov.release(a)
 		a.slabOfThermal().Put(v.TzGov)
 	}
 	a.arena().Keep(v.TzGovName.Value)
 	if v.Cdev != nil {
-		v.Cdev.recycle(a)
+		v.Cdev.release(a)
 		a.slabOfCdevList().Put(v.Cdev)
 	}
 	a.arena().Keep(v.CdevName.Value)
 	a.arena().Keep(v.GovName.Value)
 	if v.CPUCapability != nil {
-		v.CPUCapability.recycle(a)
 		a.slabOfCPUCapabilityList().Put(v.CPUCapability)
 	}
 	if v.Threshold != nil {
-		v.Threshold.recycle(a)
 		a.slabOfThresholdList().Put(v.Threshold)
 	}
-	*v = Thermal{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *TzList) recycle(a *allocator) {
+	v.release(a)
+	*v = TzList{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *TzList) release(a *allocator) {
 	for _, y := range v.TzName {
 		a.arena().Keep(y)
 	}
-	*v = TzList{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -213,10 +224,17 @@ func (v *TripList) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *CdevList) recycle(a *allocator) {
+	v.release(a)
+	*v = CdevList{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *CdevList) release(a *allocator) {
 	for _, y := range v.CdevName {
 		a.arena().Keep(y)
 	}
-	*v = CdevList{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -245,186 +263,186 @@ func (v *Thermal) UnmarshalAttrs(b []byte) error {
 
 func (v *Thermal) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTz:
 			if v.Tz != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Tz = a.slabOfTzList().New()
-			nd := d.Nested()
-			v.Tz.decode(&nd, a)
+			v.Tz.decodeNest(d, a)
+			continue
 		case AttrTzID:
 			if v.TzID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzID.Set(d.U32())
+			continue
 		case AttrTzTemp:
 			if v.TzTemp.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzTemp.Set(d.S32())
+			continue
 		case AttrTzTrip:
 			if v.TzTrip != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzTrip = a.slabOfTripList().New()
-			nd := d.Nested()
-			v.TzTrip.decode(&nd, a)
+			v.TzTrip.decodeNest(d, a)
+			continue
 		case AttrTzTripID:
 			if v.TzTripID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzTripID.Set(d.U32())
+			continue
 		case AttrTzTripType:
 			if v.TzTripType.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzTripType.Set(TripType(d.U32()))
+			continue
 		case AttrTzTripTemp:
 			if v.TzTripTemp.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzTripTemp.Set(d.S32())
+			continue
 		case AttrTzTripHyst:
 			if v.TzTripHyst.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzTripHyst.Set(d.S32())
+			continue
 		case AttrTzMode:
 			if v.TzMode.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzMode.Set(DeviceMode(d.U32()))
+			continue
 		case AttrTzName:
 			if v.TzName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrTzCdevWeight:
 			if v.TzCdevWeight.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzCdevWeight.Set(d.U32())
+			continue
 		case AttrTzGov:
 			if v.TzGov != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzGov = a.slabOfThermal().New()
-			nd := d.Nested()
-			v.TzGov.decode(&nd, a)
+			v.TzGov.decodeNest(d, a)
+			continue
 		case AttrTzGovName:
 			if v.TzGovName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzGovName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrCdev:
 			if v.Cdev != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Cdev = a.slabOfCdevList().New()
-			nd := d.Nested()
-			v.Cdev.decode(&nd, a)
+			v.Cdev.decodeNest(d, a)
+			continue
 		case AttrCdevID:
 			if v.CdevID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CdevID.Set(d.U32())
+			continue
 		case AttrCdevCurState:
 			if v.CdevCurState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CdevCurState.Set(d.U32())
+			continue
 		case AttrCdevMaxState:
 			if v.CdevMaxState.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CdevMaxState.Set(d.U32())
+			continue
 		case AttrCdevName:
 			if v.CdevName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CdevName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrGovName:
 			if v.GovName.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.GovName.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrCPUCapability:
 			if v.CPUCapability != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CPUCapability = a.slabOfCPUCapabilityList().New()
-			nd := d.Nested()
-			v.CPUCapability.decode(&nd, a)
+			v.CPUCapability.decodeNest(d, a)
+			continue
 		case AttrCPUCapabilityID:
 			if v.CPUCapabilityID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CPUCapabilityID.Set(d.U32())
+			continue
 		case AttrCPUCapabilityPerformance:
 			if v.CPUCapabilityPerformance.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CPUCapabilityPerformance.Set(d.U32())
+			continue
 		case AttrCPUCapabilityEfficiency:
 			if v.CPUCapabilityEfficiency.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CPUCapabilityEfficiency.Set(d.U32())
+			continue
 		case AttrThreshold:
 			if v.Threshold != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Threshold = a.slabOfThresholdList().New()
-			nd := d.Nested()
-			v.Threshold.decode(&nd, a)
+			v.Threshold.decodeNest(d, a)
+			continue
 		case AttrThresholdTemp:
 			if v.ThresholdTemp.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ThresholdTemp.Set(d.S32())
+			continue
 		case AttrThresholdDirection:
 			if v.ThresholdDirection.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ThresholdDirection.Set(ThresholdDirection(d.U32()))
+			continue
 		case AttrTzPrevTemp:
 			if v.TzPrevTemp.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TzPrevTemp.Set(d.S32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Thermal.
+func (v *Thermal) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set tz-list from b into v,
@@ -457,16 +475,24 @@ func (v *TzList) decode(d *attrs.Decoder, a *allocator) {
 	if n1 > 0 {
 		v.TzName = slices.Grow(v.TzName, n1)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTzListTzID:
 			v.TzID = append(v.TzID, d.U32())
+			continue
 		case AttrTzListTzName:
 			v.TzName = append(v.TzName, a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *TzList.
+func (v *TzList) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set trip-list from b into v,
@@ -509,20 +535,30 @@ func (v *TripList) decode(d *attrs.Decoder, a *allocator) {
 	if n3 > 0 {
 		v.TzTripHyst = slices.Grow(v.TzTripHyst, n3)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTripListTzTripID:
 			v.TzTripID = append(v.TzTripID, d.U32())
+			continue
 		case AttrTripListTzTripType:
 			v.TzTripType = append(v.TzTripType, TripType(d.U32()))
+			continue
 		case AttrTripListTzTripTemp:
 			v.TzTripTemp = append(v.TzTripTemp, d.S32())
+			continue
 		case AttrTripListTzTripHyst:
 			v.TzTripHyst = append(v.TzTripHyst, d.S32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *TripList.
+func (v *TripList) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set cdev-list from b into v,
@@ -555,16 +591,24 @@ func (v *CdevList) decode(d *attrs.Decoder, a *allocator) {
 	if n1 > 0 {
 		v.CdevName = slices.Grow(v.CdevName, n1)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCdevListCdevID:
 			v.CdevID = append(v.CdevID, d.U32())
+			continue
 		case AttrCdevListCdevName:
 			v.CdevName = append(v.CdevName, a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *CdevList.
+func (v *CdevList) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set cpu-capability-list from b into v,
@@ -602,18 +646,27 @@ func (v *CPUCapabilityList) decode(d *attrs.Decoder, a *allocator) {
 	if n2 > 0 {
 		v.CPUCapabilityEfficiency = slices.Grow(v.CPUCapabilityEfficiency, n2)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCPUCapabilityListCPUCapabilityID:
 			v.CPUCapabilityID = append(v.CPUCapabilityID, d.U32())
+			continue
 		case AttrCPUCapabilityListCPUCapabilityPerformance:
 			v.CPUCapabilityPerformance = append(v.CPUCapabilityPerformance, d.U32())
+			continue
 		case AttrCPUCapabilityListCPUCapabilityEfficiency:
 			v.CPUCapabilityEfficiency = append(v.CPUCapabilityEfficiency, d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *CPUCapabilityList.
+func (v *CPUCapabilityList) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set threshold-list from b into v,
@@ -646,16 +699,24 @@ func (v *ThresholdList) decode(d *attrs.Decoder, a *allocator) {
 	if n1 > 0 {
 		v.ThresholdDirection = slices.Grow(v.ThresholdDirection, n1)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrThresholdListThresholdTemp:
 			v.ThresholdTemp = append(v.ThresholdTemp, d.S32())
+			continue
 		case AttrThresholdListThresholdDirection:
 			v.ThresholdDirection = append(v.ThresholdDirection, ThresholdDirection(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *ThresholdList.
+func (v *ThresholdList) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set thermal from b into v,
@@ -672,7 +733,7 @@ func (v *TzGetTripRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TzGetTripRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTzID:
 			v.TzID.Set(d.U32())
@@ -694,7 +755,7 @@ func (v *TzGetTempRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TzGetTempRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTzID:
 			v.TzID.Set(d.U32())
@@ -716,7 +777,7 @@ func (v *TzGetGovRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *TzGetGovRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTzID:
 			v.TzID.Set(d.U32())
@@ -738,7 +799,7 @@ func (v *ThresholdGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ThresholdGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTzID:
 			v.TzID.Set(d.U32())
@@ -760,7 +821,7 @@ func (v *ThresholdAddRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ThresholdAddRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTzID:
 			v.TzID.Set(d.U32())
@@ -786,7 +847,7 @@ func (v *ThresholdDeleteRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ThresholdDeleteRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTzID:
 			v.TzID.Set(d.U32())
@@ -812,7 +873,7 @@ func (v *ThresholdFlushRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *ThresholdFlushRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesThermal)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTzID:
 			v.TzID.Set(d.U32())

@@ -105,27 +105,38 @@ func (a *allocator) dropRecycledWgdevice() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Wgdevice) recycle(a *allocator) {
+	v.release(a)
+	*v = Wgdevice{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Wgdevice) release(a *allocator) {
 	a.arena().Keep(v.Ifname.Value)
 	a.arena().Recycle(v.PrivateKey)
 	a.arena().Recycle(v.PublicKey)
 	for i := range v.Peers {
-		v.Peers[i].recycle(a)
+		v.Peers[i].release(a)
 	}
 	a.slabOfWgpeer().PutSlice(v.Peers)
-	*v = Wgdevice{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Wgpeer) recycle(a *allocator) {
+	v.release(a)
+	*v = Wgpeer{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Wgpeer) release(a *allocator) {
 	a.arena().Recycle(v.PublicKey)
 	a.arena().Recycle(v.PresharedKey)
 	a.arena().Recycle(v.Endpoint)
-	for i := range v.Allowedips {
-		v.Allowedips[i].recycle(a)
-	}
 	a.slabOfWgallowedip().PutSlice(v.Allowedips)
-	*v = Wgpeer{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -148,54 +159,53 @@ func (v *Wgdevice) UnmarshalAttrs(b []byte) error {
 
 func (v *Wgdevice) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWgdevice)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrWgdeviceIfindex:
 			if v.Ifindex.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifindex.Set(d.U32())
+			continue
 		case AttrWgdeviceIfname:
 			if v.Ifname.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ifname.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrWgdevicePrivateKey:
 			if v.PrivateKey != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PrivateKey = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrWgdevicePublicKey:
 			if v.PublicKey != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PublicKey = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrWgdeviceFlags:
 			if v.Flags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Flags.Set(WgdeviceFlags(d.U32()))
+			continue
 		case AttrWgdeviceListenPort:
 			if v.ListenPort.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ListenPort.Set(d.U16())
+			continue
 		case AttrWgdeviceFwmark:
 			if v.Fwmark.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Fwmark.Set(d.U32())
+			continue
 		case AttrWgdevicePeers:
 			if v.Peers != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			ad := d.Nested()
 			v.Peers = a.slabOfWgpeer().Grow(v.Peers, ad.Count())
@@ -204,9 +214,9 @@ func (v *Wgdevice) decode(d *attrs.Decoder, a *allocator) {
 				nd := ad.Nested()
 				v.Peers[len(v.Peers)-1].decode(&nd, a)
 			}
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -224,42 +234,41 @@ func (v *Wgpeer) UnmarshalAttrs(b []byte) error {
 
 func (v *Wgpeer) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWgpeer)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrWgpeerPublicKey:
 			if v.PublicKey != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PublicKey = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrWgpeerPresharedKey:
 			if v.PresharedKey != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PresharedKey = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrWgpeerFlags:
 			if v.Flags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Flags.Set(WgpeerFlags(d.U32()))
+			continue
 		case AttrWgpeerEndpoint:
 			if v.Endpoint != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Endpoint = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrWgpeerPersistentKeepaliveInterval:
 			if v.PersistentKeepaliveInterval.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.PersistentKeepaliveInterval.Set(d.U16())
+			continue
 		case AttrWgpeerLastHandshakeTime:
 			if v.LastHandshakeTime.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.LastHandshakeTime.Valid = true
@@ -267,22 +276,22 @@ func (v *Wgpeer) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("--kernel-timespec"))
 			}
+			continue
 		case AttrWgpeerRxBytes:
 			if v.RxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.RxBytes.Set(d.U64())
+			continue
 		case AttrWgpeerTxBytes:
 			if v.TxBytes.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.TxBytes.Set(d.U64())
+			continue
 		case AttrWgpeerAllowedips:
 			if v.Allowedips != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			ad := d.Nested()
 			v.Allowedips = a.slabOfWgallowedip().Grow(v.Allowedips, ad.Count())
@@ -291,15 +300,15 @@ func (v *Wgpeer) decode(d *attrs.Decoder, a *allocator) {
 				nd := ad.Nested()
 				v.Allowedips[len(v.Allowedips)-1].decode(&nd, a)
 			}
+			continue
 		case AttrWgpeerProtocolVersion:
 			if v.ProtocolVersion.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ProtocolVersion.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -317,35 +326,34 @@ func (v *Wgallowedip) UnmarshalAttrs(b []byte) error {
 
 func (v *Wgallowedip) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWgallowedip)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrWgallowedipFamily:
 			if v.Family.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Family.Set(d.U16())
+			continue
 		case AttrWgallowedipIpaddr:
 			if v.Ipaddr.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Ipaddr = d.Addr()
+			continue
 		case AttrWgallowedipCidrMask:
 			if v.CidrMask.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.CidrMask.Set(d.U8())
+			continue
 		case AttrWgallowedipFlags:
 			if v.Flags.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Flags.Set(WgallowedipFlags(d.U32()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -363,7 +371,7 @@ func (v *GetDeviceDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetDeviceDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWgdevice)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrWgdeviceIfindex:
 			v.Ifindex.Set(d.U32())
@@ -387,7 +395,7 @@ func (v *SetDeviceRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SetDeviceRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesWgdevice)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrWgdeviceIfindex:
 			v.Ifindex.Set(d.U32())

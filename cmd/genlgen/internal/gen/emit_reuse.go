@@ -67,10 +67,22 @@ func (g *generator) genRecycle(f *file, u allocUse) {
 		f.P("// recycle hands the memory v refers to over to a, for decoding to take")
 		f.P("// again, and zeroes v.")
 		f.P("func (v *", s.name, ") recycle(a *allocator) {")
+		if releases(s) {
+			f.P("v.release(a)")
+		}
+		f.P("*v = ", s.name, "{}")
+		f.P("}")
+		f.P()
+		if !releases(s) {
+			continue
+		}
+		f.P("// release hands the memory v refers to over to a, for decoding to take")
+		f.P("// again, and leaves v as it is: its holder zeroes it (recycle, or the")
+		f.P("// slab it goes back to), so that no value is zeroed twice.")
+		f.P("func (v *", s.name, ") release(a *allocator) {")
 		for _, fl := range s.fields {
 			g.recycleField(f, fl)
 		}
-		f.P("*v = ", s.name, "{}")
 		f.P("}")
 		f.P()
 	}
@@ -81,11 +93,42 @@ func (g *generator) genRecycle(f *file, u allocUse) {
 		g.genDropRecycled(f, m.name, m.set)
 		f.P("// recycle hands the memory v refers to over to a, and zeroes v.")
 		f.P("func (v *", m.name, ") recycle(a *allocator) {")
-		f.P("v.", m.set.name, ".recycle(a)")
+		if releases(m.set) {
+			f.P("v.", m.set.name, ".release(a)")
+		}
 		f.P("*v = ", m.name, "{}")
 		f.P("}")
 		f.P()
 	}
+}
+
+// releases reports whether values of set s refer to memory that recycling
+// hands back (see recycleField): whether s has a release method.
+func releases(s *set) bool {
+	for _, fl := range s.fields {
+		if fl.tv != nil || fl.arrays {
+			continue
+		}
+		switch {
+		case fl.ptr:
+			return true
+		case fl.list || fl.multi || fl.idx:
+			switch fl.el.kind {
+			case kNest, kStruct, kString, kBinary, kHWAddr:
+				return true
+			}
+		default:
+			switch fl.el.kind {
+			case kString:
+				return true
+			case kBinary, kHWAddr:
+				if !fl.opt {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // dropRecycledName names the allocator method that empties the free lists
@@ -169,15 +212,19 @@ func (g *generator) recycleField(f *file, fl *field) {
 	switch {
 	case fl.ptr:
 		f.P("if ", x, " != nil {")
-		f.P(x, ".recycle(a)")
+		if releases(fl.el.set) {
+			f.P(x, ".release(a)")
+		}
 		f.P("a.", slabMethod(slabElem(fl)), "().Put(", x, ")")
 		f.P("}")
 	case fl.list || fl.multi || fl.idx:
 		switch fl.el.kind {
 		case kNest:
-			f.P("for i := range ", x, " {")
-			f.P(x, "[i].recycle(a)")
-			f.P("}")
+			if releases(fl.el.set) {
+				f.P("for i := range ", x, " {")
+				f.P(x, "[i].release(a)")
+				f.P("}")
+			}
 			f.P("a.", slabMethod(slabElem(fl)), "().PutSlice(", x, ")")
 		case kStruct:
 			f.P("a.", slabMethod(slabElem(fl)), "().PutSlice(", x, ")")

@@ -373,6 +373,19 @@ func (g *generator) usesDecodeMessage(s *set) bool {
 	return false
 }
 
+// nestedByPointer reports whether a field of some set holds a pointer to
+// a value of set s (see decodeField): whether s needs a decodeNest method.
+func (g *generator) nestedByPointer(s *set) bool {
+	for _, o := range g.p.sets {
+		for _, fl := range o.fields {
+			if fl.ptr && fl.el.set == s {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (g *generator) genDecodeFunc(f *file, s *set) {
 	f.P("func (v *", s.name, ") decode(d *", attrsPkg.Ident("Decoder"), ", a *allocator) {")
 	f.P("d.SetNames(", s.namesV, ")")
@@ -410,26 +423,40 @@ func (g *generator) genDecodeFunc(f *file, s *set) {
 			f.P("}")
 		}
 	}
-	f.P("for d.Next() {")
+	f.P("for range d.Types() {")
 	if s.elem {
 		f.P("v.decodeAttr(d, a)")
 	} else {
-		g.decodeSwitch(f, s)
+		g.decodeSwitch(f, s, "continue")
 	}
 	f.P("}")
 	f.P("}")
 	f.P()
+	if g.nestedByPointer(s) {
+		f.P("// decodeNest decodes the nest that is d's current attribute into v: one")
+		f.P("// call in the loops of the sets that hold a *", s.name, ".")
+		f.P("func (v *", s.name, ") decodeNest(d *", attrsPkg.Ident("Decoder"), ", a *allocator) {")
+		f.P("nd := d.Nested()")
+		f.P("v.decode(&nd, a)")
+		f.P("}")
+		f.P()
+	}
 	if s.elem {
 		f.P("// decodeAttr decodes the current attribute of d into v.")
 		f.P("func (v *", s.name, ") decodeAttr(d *", attrsPkg.Ident("Decoder"), ", a *allocator) {")
-		g.decodeSwitch(f, s)
+		g.decodeSwitch(f, s, "return")
 		f.P("}")
 		f.P()
 	}
 }
 
-// decodeSwitch prints the decoding of d's current attribute into v.
-func (g *generator) decodeSwitch(f *file, s *set) {
+// decodeSwitch prints the decoding of d's current attribute into v. With
+// an Extra field, the attributes it keeps (repeats and types without a
+// field) leave the switch for the one call that keeps them, after it, and
+// the others end with done ("continue" in the decode loop, "return" in
+// decodeAttr): one call in place of one per field keeps the loop body small
+// enough for the compiler to inline into the loop of attrs.Decoder.Types.
+func (g *generator) decodeSwitch(f *file, s *set, done string) {
 	if len(s.fields) == 0 && s.extra == "" {
 		return
 	}
@@ -437,6 +464,9 @@ func (g *generator) decodeSwitch(f *file, s *set) {
 	for _, fl := range s.fields {
 		f.P("case ", fl.attrC, ":")
 		g.decodeField(f, s, fl)
+		if s.extra != "" {
+			f.P(done)
+		}
 	}
 	if len(s.pads) > 0 && s.extra != "" {
 		var pads []string
@@ -444,13 +474,12 @@ func (g *generator) decodeSwitch(f *file, s *set) {
 			pads = append(pads, s.root.constOf(a))
 		}
 		f.P("case ", strings.Join(pads, ", "), ":")
-		f.P("// padding")
-	}
-	if s.extra != "" {
-		f.P("default:")
-		f.P("v.", s.extra, " = append(v.", s.extra, ", d.CopyAttr())")
+		f.P(done, " // padding")
 	}
 	f.P("}")
+	if s.extra != "" {
+		f.P("v.", s.extra, " = d.AppendCopy(v.", s.extra, ")")
+	}
 }
 
 // present returns the condition under which single-valued field fl holds
@@ -475,8 +504,7 @@ func (g *generator) decodeField(f *file, s *set, fl *field) {
 	x := "v." + fl.name
 	if cond := present(fl); cond != "" && s.extra != "" {
 		f.P("if ", cond, " {")
-		f.P("v.", s.extra, " = append(v.", s.extra, ", d.CopyAttr())")
-		f.P("break")
+		f.P("break // a repeat, kept in ", s.extra)
 		f.P("}")
 	}
 	switch {
@@ -567,8 +595,7 @@ func (g *generator) decodeField(f *file, s *set, fl *field) {
 			f.P(x, " = ", alloc)
 			f.P("}")
 		}
-		f.P("nd := d.Nested()")
-		f.P(x, ".decode(&nd, a)")
+		f.P(x, ".decodeNest(d, a)")
 	default:
 		f.P(x, " = ", g.decodeExpr(f, fl.el, "d"))
 	}

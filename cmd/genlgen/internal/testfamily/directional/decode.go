@@ -54,8 +54,15 @@ func (a *allocator) dropRecycledDev() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Dev) recycle(a *allocator) {
-	a.arena().Keep(v.Name.Value)
+	v.release(a)
 	*v = Dev{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Dev) release(a *allocator) {
+	a.arena().Keep(v.Name.Value)
 }
 
 // UnmarshalAttrs decodes attributes of set dev from b into v,
@@ -72,29 +79,28 @@ func (v *Dev) UnmarshalAttrs(b []byte) error {
 
 func (v *Dev) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevIndex:
 			if v.Index.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Index.Set(d.U32())
+			continue
 		case AttrDevName:
 			if v.Name.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Name.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrDevPort:
 			if v.Port.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Port.Set(d.U16())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -112,7 +118,7 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevIndex:
 			v.Index.Set(d.U32())
@@ -134,7 +140,7 @@ func (v *SetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevIndex:
 			v.Index.Set(d.U32())
@@ -158,7 +164,7 @@ func (v *PortGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevIndex:
 			v.Index.Set(d.U32())
@@ -182,7 +188,7 @@ func (v *PortGetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *PortGetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesDev)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrDevIndex:
 			v.Index.Set(d.U32())

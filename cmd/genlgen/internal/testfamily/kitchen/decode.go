@@ -220,17 +220,25 @@ func (a *allocator) dropRecycledMain() {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Main) recycle(a *allocator) {
+	v.release(a)
+	*v = Main{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Main) release(a *allocator) {
 	a.arena().Keep(v.Name.Value)
 	a.arena().Keep(v.NameUnterm.Value)
 	a.arena().Recycle(v.Blob)
 	a.arena().Recycle(v.UUID)
 	a.arena().Recycle([]byte(v.MAC))
 	if v.Nest != nil {
-		v.Nest.recycle(a)
+		v.Nest.release(a)
 		a.slabOfInnerSet().Put(v.Nest)
 	}
 	for i := range v.Nests {
-		v.Nests[i].recycle(a)
+		v.Nests[i].release(a)
 	}
 	a.slabOfInnerSet().PutSlice(v.Nests)
 	for _, y := range v.MultiStr {
@@ -241,39 +249,51 @@ func (v *Main) recycle(a *allocator) {
 	}
 	a.slabOfInner().PutSlice(v.MultiStruct)
 	for i := range v.IdxNest {
-		v.IdxNest[i].recycle(a)
+		v.IdxNest[i].release(a)
 	}
 	a.slabOfInnerSet().PutSlice(v.IdxNest)
 	for _, y := range v.IdxStr {
 		a.arena().Keep(y)
 	}
 	if v.Tree != nil {
-		v.Tree.recycle(a)
+		v.Tree.release(a)
 		a.slabOfTree().Put(v.Tree)
 	}
 	if v.Subset != nil {
-		v.Subset.recycle(a)
+		v.Subset.release(a)
 		a.slabOfInnerSubset().Put(v.Subset)
 	}
-	*v = Main{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *InnerSet) recycle(a *allocator) {
+	v.release(a)
+	*v = InnerSet{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *InnerSet) release(a *allocator) {
 	a.arena().Keep(v.Label.Value)
 	if v.Deep != nil {
-		v.Deep.recycle(a)
 		a.slabOfLeaf().Put(v.Deep)
 	}
-	*v = InnerSet{}
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *InnerSubset) recycle(a *allocator) {
-	a.arena().Keep(v.Label.Value)
+	v.release(a)
 	*v = InnerSubset{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *InnerSubset) release(a *allocator) {
+	a.arena().Keep(v.Label.Value)
 }
 
 // recycle hands the memory v refers to over to a, for decoding to take
@@ -285,15 +305,22 @@ func (v *Leaf) recycle(a *allocator) {
 // recycle hands the memory v refers to over to a, for decoding to take
 // again, and zeroes v.
 func (v *Tree) recycle(a *allocator) {
+	v.release(a)
+	*v = Tree{}
+}
+
+// release hands the memory v refers to over to a, for decoding to take
+// again, and leaves v as it is: its holder zeroes it (recycle, or the
+// slab it goes back to), so that no value is zeroed twice.
+func (v *Tree) release(a *allocator) {
 	if v.Child != nil {
-		v.Child.recycle(a)
+		v.Child.release(a)
 		a.slabOfTree().Put(v.Child)
 	}
 	for i := range v.Children {
-		v.Children[i].recycle(a)
+		v.Children[i].release(a)
 	}
 	a.slabOfTree().PutSlice(v.Children)
-	*v = Tree{}
 }
 
 // dropRecycledMainKtHeaderMessage forgets what recycling a MainKtHeaderMessage
@@ -309,7 +336,7 @@ func (a *allocator) dropRecycledMainKtHeaderMessage() {
 
 // recycle hands the memory v refers to over to a, and zeroes v.
 func (v *MainKtHeaderMessage) recycle(a *allocator) {
-	v.Main.recycle(a)
+	v.Main.release(a)
 	*v = MainKtHeaderMessage{}
 }
 
@@ -368,216 +395,215 @@ func (v *Main) decode(d *attrs.Decoder, a *allocator) {
 	if n6 > 0 {
 		v.MultiColor = slices.Grow(v.MultiColor, n6)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMainU8Val:
 			if v.U8Val.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.U8Val.Set(d.U8())
+			continue
 		case AttrMainU16Val:
 			if v.U16Val.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.U16Val.Set(d.U16())
+			continue
 		case AttrMainU32Val:
 			if v.U32Val.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.U32Val.Set(d.U32())
+			continue
 		case AttrMainU64Val:
 			if v.U64Val.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.U64Val.Set(d.U64())
+			continue
 		case AttrMainS8Val:
 			if v.S8Val.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.S8Val.Set(d.S8())
+			continue
 		case AttrMainS16Val:
 			if v.S16Val.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.S16Val.Set(d.S16())
+			continue
 		case AttrMainS32Val:
 			if v.S32Val.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.S32Val.Set(d.S32())
+			continue
 		case AttrMainS64Val:
 			if v.S64Val.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.S64Val.Set(d.S64())
+			continue
 		case AttrMainUintVal:
 			if v.UintVal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UintVal.Set(d.Uint())
+			continue
 		case AttrMainSintVal:
 			if v.SintVal.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.SintVal.Set(d.Sint())
+			continue
 		case AttrMainBe16:
 			if v.Be16.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Be16.Set(d.U16BE())
+			continue
 		case AttrMainBe32:
 			if v.Be32.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Be32.Set(d.U32BE())
+			continue
 		case AttrMainBe64:
 			if v.Be64.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Be64.Set(d.U64BE())
+			continue
 		case AttrMainBes32:
 			if v.Bes32.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Bes32.Set(int32(d.U32BE()))
+			continue
 		case AttrMainLe32:
 			if v.Le32.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Le32.Set(uint32(d.UintN(4, attrs.LittleEndian)))
+			continue
 		case AttrMainLes64:
 			if v.Les64.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Les64.Set(int64(d.UintN(8, attrs.LittleEndian)))
+			continue
 		case AttrMainBeuint:
 			if v.Beuint.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Beuint.Set(d.UintOrder(attrs.BigEndian))
+			continue
 		case AttrMainName:
 			if v.Name.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Name.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrMainNameUnterm:
 			if v.NameUnterm.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.NameUnterm.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrMainBlob:
 			if v.Blob != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Blob = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMainUUID:
 			if v.UUID != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.UUID = a.arena().Bytes(d.Bytes())
+			continue
 		case AttrMainOn:
 			if v.On {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.On = d.Flag()
+			continue
 		case AttrMainBf:
 			if v.Bf.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Bf.Set(d.Bitfield32())
+			continue
 		case AttrMainColor:
 			if v.Color.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Color.Set(Color(d.U32()))
+			continue
 		case AttrMainPerms:
 			if v.Perms.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Perms.Set(Perm(d.U32()))
+			continue
 		case AttrMainBig:
 			if v.Big.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Big.Set(BigFlags(d.U64()))
+			continue
 		case AttrMainActs:
 			if v.Acts.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Acts.Set(ActionMask(d.U32()))
+			continue
 		case AttrMainOdd:
 			if v.Odd.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Odd.Set(OddNames(d.U8()))
+			continue
 		case AttrMainSgn:
 			if v.Sgn.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Sgn.Set(SignedEnum(d.S32()))
+			continue
 		case AttrMainAddr4:
 			if v.Addr4.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Addr4 = d.Addr4()
+			continue
 		case AttrMainAddr6:
 			if v.Addr6.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Addr6 = d.Addr16()
+			continue
 		case AttrMainAddr:
 			if v.Addr.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Addr = d.Addr()
+			continue
 		case AttrMainAddr4Bin:
 			if v.Addr4Bin.IsValid() {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Addr4Bin = d.Addr4()
+			continue
 		case AttrMainMAC:
 			if v.MAC != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MAC = net.HardwareAddr(a.arena().Bytes(d.Bytes()))
+			continue
 		case AttrMainTs:
 			if v.Ts.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.Ts.Valid = true
@@ -585,10 +611,10 @@ func (v *Main) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("--kernel-timespec"))
 			}
+			continue
 		case AttrMainOuter:
 			if v.Outer.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			if b := d.Bytes(); len(b) > 0 {
 				v.Outer.Valid = true
@@ -596,44 +622,49 @@ func (v *Main) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("outer"))
 			}
+			continue
 		case AttrMainU32Array:
 			if v.U32Array != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.U32Array = attrs.DecodeArray[uint32](d, 4, attrs.HostEndian)
+			continue
 		case AttrMainS16Array:
 			if v.S16Array != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.S16Array = attrs.DecodeArray[int16](d, 2, attrs.BigEndian)
+			continue
 		case AttrMainColorArray:
 			if v.ColorArray != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ColorArray = attrs.DecodeArray[Color](d, 8, attrs.HostEndian)
+			continue
 		case AttrMainNest:
 			if v.Nest != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Nest = a.slabOfInnerSet().New()
-			nd := d.Nested()
-			v.Nest.decode(&nd, a)
+			v.Nest.decodeNest(d, a)
+			continue
 		case AttrMainNests:
 			v.Nests = append(v.Nests, InnerSet{})
 			nd := d.Nested()
 			v.Nests[len(v.Nests)-1].decode(&nd, a)
+			continue
 		case AttrMainMultiU32:
 			v.MultiU32 = append(v.MultiU32, d.U32())
+			continue
 		case AttrMainMultiStr:
 			v.MultiStr = append(v.MultiStr, a.arena().String(d.StringBytes()))
+			continue
 		case AttrMainMultiBin:
 			v.MultiBin = append(v.MultiBin, a.arena().Bytes(d.Bytes()))
+			continue
 		case AttrMainMultiAddr:
 			v.MultiAddr = append(v.MultiAddr, d.Addr16())
+			continue
 		case AttrMainMultiStruct:
 			if b := d.Bytes(); len(b) > 0 {
 				var s Inner
@@ -642,12 +673,13 @@ func (v *Main) decode(d *attrs.Decoder, a *allocator) {
 			} else {
 				d.Fail(attrs.EmptyStruct("inner"))
 			}
+			continue
 		case AttrMainMultiColor:
 			v.MultiColor = append(v.MultiColor, Color(d.U8()))
+			continue
 		case AttrMainIdxNest:
 			if v.IdxNest != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			ad := d.Nested()
 			v.IdxNest = a.slabOfInnerSet().Grow(v.IdxNest, ad.Count())
@@ -656,10 +688,10 @@ func (v *Main) decode(d *attrs.Decoder, a *allocator) {
 				nd := ad.Nested()
 				v.IdxNest[len(v.IdxNest)-1].decode(&nd, a)
 			}
+			continue
 		case AttrMainIdxU16:
 			if v.IdxU16 != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			ad := d.Nested()
 			if v.IdxU16 == nil {
@@ -670,10 +702,10 @@ func (v *Main) decode(d *attrs.Decoder, a *allocator) {
 			for ad.Next() {
 				v.IdxU16 = append(v.IdxU16, ad.U16())
 			}
+			continue
 		case AttrMainIdxStr:
 			if v.IdxStr != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			ad := d.Nested()
 			if v.IdxStr == nil {
@@ -684,6 +716,7 @@ func (v *Main) decode(d *attrs.Decoder, a *allocator) {
 			for ad.Next() {
 				v.IdxStr = append(v.IdxStr, a.arena().String(ad.StringBytes()))
 			}
+			continue
 		case AttrMainNtv:
 			k0 := d.Nested()
 			for k0.Next() {
@@ -694,6 +727,7 @@ func (v *Main) decode(d *attrs.Decoder, a *allocator) {
 					v.Ntv[len(v.Ntv)-1].Attrs.decode(&k2, a)
 				}
 			}
+			continue
 		case AttrMainNtv1:
 			k0 := d.Nested()
 			for k0.Next() {
@@ -701,38 +735,37 @@ func (v *Main) decode(d *attrs.Decoder, a *allocator) {
 				k1 := k0.Nested()
 				v.Ntv1[len(v.Ntv1)-1].Attrs.decode(&k1, a)
 			}
+			continue
 		case AttrMainStat:
 			k0 := d.Nested()
 			for k0.Next() {
 				v.Stat = append(v.Stat, MainStatEntry{ID: k0.Type(), Value: k0.U64()})
 			}
+			continue
 		case AttrMainTree:
 			if v.Tree != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Tree = a.slabOfTree().New()
-			nd := d.Nested()
-			v.Tree.decode(&nd, a)
+			v.Tree.decodeNest(d, a)
+			continue
 		case AttrMainSubset:
 			if v.Subset != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Subset = a.slabOfInnerSubset().New()
-			nd := d.Nested()
-			v.Subset.decode(&nd, a)
+			v.Subset.decodeNest(d, a)
+			continue
 		case AttrMainFar:
 			if v.Far.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Far.Set(d.U32())
+			continue
 		case AttrMainPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -750,40 +783,45 @@ func (v *InnerSet) UnmarshalAttrs(b []byte) error {
 
 func (v *InnerSet) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesInnerSet)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrInnerSetID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrInnerSetLabel:
 			if v.Label.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Label.Set(a.arena().String(d.StringBytes()))
+			continue
 		case AttrInnerSetFlagX:
 			if v.FlagX {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FlagX = d.Flag()
+			continue
 		case AttrInnerSetDeep:
 			if v.Deep != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Deep = a.slabOfLeaf().New()
-			nd := d.Nested()
-			v.Deep.decode(&nd, a)
+			v.Deep.decodeNest(d, a)
+			continue
 		case AttrInnerSetPad:
-		// padding
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue // padding
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *InnerSet.
+func (v *InnerSet) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set inner-subset from b into v,
@@ -800,24 +838,30 @@ func (v *InnerSubset) UnmarshalAttrs(b []byte) error {
 
 func (v *InnerSubset) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesInnerSet)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrInnerSetID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
+			continue
 		case AttrInnerSetLabel:
 			if v.Label.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Label.Set(a.arena().String(d.StringBytes()))
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *InnerSubset.
+func (v *InnerSubset) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set leaf from b into v,
@@ -834,18 +878,24 @@ func (v *Leaf) UnmarshalAttrs(b []byte) error {
 
 func (v *Leaf) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesLeaf)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrLeafV:
 			if v.V.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.V.Set(d.U16())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Leaf.
+func (v *Leaf) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set tree from b into v,
@@ -873,30 +923,36 @@ func (v *Tree) decode(d *attrs.Decoder, a *allocator) {
 	if n0 > 0 {
 		v.Children = a.slabOfTree().Grow(v.Children, n0)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrTreeValue:
 			if v.Value.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Value.Set(d.U32())
+			continue
 		case AttrTreeChild:
 			if v.Child != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Child = a.slabOfTree().New()
-			nd := d.Nested()
-			v.Child.decode(&nd, a)
+			v.Child.decodeNest(d, a)
+			continue
 		case AttrTreeChildren:
 			v.Children = append(v.Children, Tree{})
 			nd := d.Nested()
 			v.Children[len(v.Children)-1].decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeNest decodes the nest that is d's current attribute into v: one
+// call in the loops of the sets that hold a *Tree.
+func (v *Tree) decodeNest(d *attrs.Decoder, a *allocator) {
+	nd := d.Nested()
+	v.decode(&nd, a)
 }
 
 // UnmarshalAttrs decodes attributes of set name-clash from b into v,
@@ -913,41 +969,40 @@ func (v *NameClash) UnmarshalAttrs(b []byte) error {
 
 func (v *NameClash) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesNameClash)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrNameClashFooBar:
 			if v.FooBar.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FooBar.Set(d.U32())
+			continue
 		case AttrNameClashFooBar2:
 			if v.FooBarAttr.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.FooBarAttr.Set(d.U32())
+			continue
 		case AttrNameClashMarshalAttrs:
 			if v.MarshalAttrsAttr.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.MarshalAttrsAttr.Set(d.U8())
+			continue
 		case AttrNameClash1st:
 			if v.X1st.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.X1st.Set(d.U8())
+			continue
 		case AttrNameClashLead:
 			if v.Lead.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.Lead.Set(d.U8())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -981,25 +1036,25 @@ func (v *Counted) decode(d *attrs.Decoder, a *allocator) {
 	if n1 > 0 {
 		v.Nums = slices.Grow(v.Nums, n1)
 	}
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrCountedItems:
 			v.Items = append(v.Items, Leaf{})
 			nd := d.Nested()
 			v.Items[len(v.Items)-1].decode(&nd, a)
+			continue
 		case AttrCountedNums:
 			v.Nums = append(v.Nums, d.U32())
+			continue
 		case AttrCountedOne:
 			if v.One != nil {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.One = a.slabOfLeaf().New()
-			nd := d.Nested()
-			v.One.decode(&nd, a)
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			v.One.decodeNest(d, a)
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1017,17 +1072,16 @@ func (v *ClientAttrs) UnmarshalAttrs(b []byte) error {
 
 func (v *ClientAttrs) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesClientAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrClientID:
 			if v.ID.Valid {
-				v.Extra = append(v.Extra, d.CopyAttr())
-				break
+				break // a repeat, kept in Extra
 			}
 			v.ID.Set(d.U32())
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
+			continue
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1045,11 +1099,10 @@ func (v *Empty) UnmarshalAttrs(b []byte) error {
 
 func (v *Empty) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesEmpty)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
-		default:
-			v.Extra = append(v.Extra, d.CopyAttr())
 		}
+		v.Extra = d.AppendCopy(v.Extra)
 	}
 }
 
@@ -1067,7 +1120,7 @@ func (v *GetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMain)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMainU32Val:
 			v.U32Val.Set(d.U32())
@@ -1091,7 +1144,7 @@ func (v *GetDumpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *GetDumpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMain)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMainU8Val:
 			v.U8Val.Set(d.U8())
@@ -1113,7 +1166,7 @@ func (v *SetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMain)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMainU32Val:
 			v.U32Val.Set(d.U32())
@@ -1146,7 +1199,7 @@ func (v *HdrGetRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *HdrGetRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesMain)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrMainU32Val:
 			v.U32Val.Set(d.U32())
@@ -1168,7 +1221,7 @@ func (v *SubscribeOpRequest) UnmarshalAttrs(b []byte) error {
 
 func (v *SubscribeOpRequest) decode(d *attrs.Decoder, a *allocator) {
 	d.SetNames(namesClientAttrs)
-	for d.Next() {
+	for range d.Types() {
 		switch d.Type() {
 		case AttrClientID:
 			v.ID.Set(d.U32())
