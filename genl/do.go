@@ -103,9 +103,19 @@ func (c *Conn) start(req *Request, op string, flags netlink.HeaderFlags) (*call,
 // Only the netlink socket gives that guarantee; another Transport, such as
 // a fake kernel, may answer later. Nor on a socket with NETLINK_NO_ENOBUFS,
 // whose lost replies would pass for no reply.
+//
+// A request that asked for no ACK itself (Request.ExpectReply) ends the
+// same way when the command replies nothing after all, instead of waiting
+// until its context ends.
 func (c *Conn) omitAckLocked(req *Request, cl *call) {
-	if !req.ReplyDeclared || cl.dump || cl.replyOnly || c.sock == nil || c.cfg.noENOBUFS ||
-		cl.onWarning != nil || c.cfg.onWarning != nil || len(cl.buf) < nlmsgHdrLen {
+	if cl.dump || c.sock == nil || c.cfg.noENOBUFS || len(cl.buf) < nlmsgHdrLen {
+		return
+	}
+	if cl.replyOnly {
+		cl.silentOK = true
+		return
+	}
+	if !req.ReplyDeclared || cl.onWarning != nil || c.cfg.onWarning != nil {
 		return
 	}
 	fl := binary.NativeEndian.Uint16(cl.buf[6:8])

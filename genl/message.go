@@ -122,9 +122,11 @@ type Request struct {
 	// request with a reply, as a family spec's "do: reply:" says. Do then
 	// omits NLM_F_ACK and completes at the reply (or at NLMSG_DONE after a
 	// multi-part one), which saves the kernel building an ACK: about a
-	// quarter of a round trip. Errors arrive as usual. Leave it false when
-	// unsure: a command that succeeds silently would leave Do waiting until
-	// ctx ends.
+	// quarter of a round trip. Errors arrive as usual. A request sent alone
+	// on a netlink socket still ends, with nil, if the command replies
+	// nothing (see ReplyDeclared); one sent while others are in flight, or
+	// over another transport, would wait until ctx ends: when unsure, use
+	// ReplyDeclared instead.
 	ExpectReply bool
 	// ReplyDeclared says the command answers a successful request with a
 	// reply, as its family's spec declares ("do: reply:"); the generated

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/genlkit/genlkit/attrs"
 	"github.com/genlkit/genlkit/genl"
 )
@@ -54,6 +56,17 @@ func TestKernelReplyDeclared(t *testing.T) {
 		t.Fatal("second add-addr succeeded")
 	}
 
+	// A request that asked for no ACK itself (ExpectReply) ends too when
+	// the command replies nothing.
+	var other attrs.Encoder
+	mptcpAddrAt(&other, id+2, 2)
+	r := req(mptcpCmdAddAddr, &other)
+	r.ReplyDeclared, r.ExpectReply = false, true
+	received, seen, err = do(c, r)
+	if err != nil || received != 0 || seen != 0 {
+		t.Fatalf("add-addr with ExpectReply: %d received, %d seen, %v; want 0, 0, nil", received, seen, err)
+	}
+
 	// A warning handler needs the ACK: it comes.
 	warned, err := genl.Dial(genl.WithNetNS(ns.Name), genl.WithWarningHandler(func(*genl.Error) {}))
 	if err != nil {
@@ -79,4 +92,15 @@ func TestKernelReplyDeclared(t *testing.T) {
 	if _, _, err := do(c, req(mptcpCmdGetAddr, &get)); err == nil {
 		t.Fatal("get-addr after del-addr succeeded")
 	}
+}
+
+// mptcpAddrAt encodes an mptcp_pm endpoint with id and the address
+// 192.0.2.last (documentation range).
+func mptcpAddrAt(enc *attrs.Encoder, id, last uint8) {
+	n := enc.Nest(mptcpAttrAddr)
+	enc.U16(mptcpAddrFamily, unix.AF_INET)
+	enc.Binary(mptcpAddrAddr4, []byte{192, 0, 2, last})
+	enc.U32(mptcpAddrFlags, mptcpFlagSignal)
+	enc.U8(mptcpAddrID, id)
+	enc.End(n)
 }
