@@ -69,11 +69,20 @@ type peerResult struct {
 
 func parsePeer(b *testing.B, out string) peerResult {
 	b.Helper()
-	var r peerResult
-	if _, err := fmt.Sscan(out, &r.ops, &r.ns, &r.cpu, &r.allocs, &r.bytes, &r.items); err != nil {
-		b.Fatalf("ynlbench printed %q: %v", out, err)
+	r, err := scanPeer(out)
+	if err != nil {
+		b.Fatal(err)
 	}
 	return r
+}
+
+// scanPeer reads what ynlbench printed.
+func scanPeer(out string) (peerResult, error) {
+	var r peerResult
+	if _, err := fmt.Sscan(out, &r.ops, &r.ns, &r.cpu, &r.allocs, &r.bytes, &r.items); err != nil {
+		return r, fmt.Errorf("ynlbench printed %q: %v", out, err)
+	}
+	return r, nil
 }
 
 // runPeer runs ynlbench with args and reports its own figures as the
@@ -121,12 +130,8 @@ func runPeers(b *testing.B, n int, args ...string) {
 				results <- result{err: fmt.Errorf("ynlbench %s: %v: %s", strings.Join(cmd.Args[1:], " "), err, stderr.String())}
 				return
 			}
-			var r peerResult
-			if _, err := fmt.Sscan(string(out), &r.ops, &r.ns, &r.cpu, &r.allocs, &r.bytes, &r.items); err != nil {
-				results <- result{err: fmt.Errorf("ynlbench printed %q: %v", out, err)}
-				return
-			}
-			results <- result{r: r}
+			r, err := scanPeer(string(out))
+			results <- result{r: r, err: err}
 		}()
 	}
 	var sum peerResult
