@@ -80,6 +80,14 @@ type Conn struct {
 	sendSeqs  []uint32
 	sendEpoch uint64
 
+	// Requests without an ACK (silent.go). sentGen counts the sendmsgs
+	// that carried such requests, once each has returned; the rest is
+	// guarded by mu.
+	sentGen      atomic.Uint64
+	leaderParked bool     // the leader blocks in a receive that only a datagram or an interrupt ends
+	acklessBusy  int      // ACK-less requests in a sendmsg whose return is not recorded yet
+	silentQ      []uint32 // sequence numbers of ACK-less requests sent by a flush, not yet answered
+
 	fl flow // flow control (flow.go)
 
 	// Requests sent alone (guarded by mu), and whether the next caller
@@ -315,12 +323,15 @@ type call struct {
 	seq       uint32
 	dump      bool
 	replyOnly bool // no NLM_F_ACK: the reply is final
-	// Guarded by mu, or owned by the caller while it leads. silentOK: a
-	// reply-only request its caller sent alone and then reads for (see
-	// Request.ReplyDeclared), so a receive that finds the socket empty
-	// before any answer ends it; silent: it ended so.
-	silentOK, silent bool
-	sendOwn          bool // guarded by mu: its own caller flushes it
+	// Guarded by mu, or owned by the caller while it leads (silent.go).
+	// canSilence: the request may end without an answer; canDropAck: its
+	// ACK may be left out. silentOK: a reply-only request that a receive
+	// finding the socket empty, after the sendmsg that carried it returned
+	// (doneGen, 0 before) and before any answer, ends; silent: it ended so.
+	canSilence, canDropAck bool
+	silentOK, silent       bool
+	doneGen                uint64
+	sendOwn                bool // guarded by mu: its own caller flushes it
 	// Guarded by Conn.mu.
 	abandoned bool // discard messages until the final one
 	owned     bool // the caller has not finished with it yet
@@ -460,7 +471,7 @@ func (cl *call) reset() {
 	cl.final, cl.err, cl.idle, cl.waitDump = false, nil, false, false
 	cl.prev, cl.next = nil, nil
 	cl.replyOnly, cl.sendOwn = false, false
-	cl.silentOK, cl.silent = false, false
+	cl.silentOK, cl.silent, cl.canSilence, cl.canDropAck, cl.doneGen = false, false, false, false, 0
 	cl.abandoned, cl.owned, cl.gotAny, cl.barrier, cl.queued, cl.intr = false, false, false, false, false, false
 	cl.epoch = 0
 	cl.want, cl.credit, cl.cost, cl.msgs = 0, 0, 0, 0
@@ -663,8 +674,10 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 	for {
 		var n int
 		var rerr error
+		var gen uint64 // the sendmsgs of ACK-less requests returned before the look
 		looked := !skipLook
 		if looked {
+			gen = c.sentGen.Load()
 			n, rerr = c.recv(rx, want, false)
 		}
 		skipLook = false
@@ -681,10 +694,10 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 				continue
 			}
 			c.mu.Lock()
-			if looked && self != nil && self.silentOK {
-				c.silentLocked(self)
+			if looked {
+				c.silentLocked(self, gen)
 			}
-			if !looked && (c.barrierDue || c.sendableLocked()) {
+			if !looked && (c.barrierDue || c.sendableLocked() || c.mustLookLocked()) {
 				// The barrier needs the receive queue found empty, and
 				// a flush is best made after reading what is queued.
 				c.mu.Unlock()
@@ -721,15 +734,26 @@ func (c *Conn) lead(ctx context.Context, w *waiter, self *call, rx *rxBuf, want 
 				}
 				return nil
 			}
+			if c.mustLookLocked() {
+				// ACK-less requests are on their way or just sent:
+				// look again rather than block, as nothing may come.
+				c.mu.Unlock()
+				if c.sendBusy.Load() {
+					c.awaitSend()
+				}
+				continue
+			}
 			// Nothing queued: if ctx can be cancelled, arrange for a
 			// cancellation to wake the blocked read; then block.
 			if stop == nil && ctx.Done() != nil && !c.keepArmedLocked(ctx, w) {
 				stop = context.AfterFunc(ctx, c.interrupt)
 			}
+			c.leaderParked = true
 			c.mu.Unlock()
 			n, rerr = c.recvWait(rx, want)
 		}
 		c.mu.Lock()
+		c.leaderParked = false
 		if rerr != nil {
 			switch {
 			case c.closed || errors.Is(rerr, net.ErrClosed):

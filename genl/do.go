@@ -32,6 +32,7 @@ func (c *Conn) newCallLocked(req *Request, op string, flags netlink.HeaderFlags)
 	}
 	req.Flags &^= netlink.Acknowledge | netlink.Dump
 	cl.buf = req.encode(cl.buf[:0], cl.seq, c.pid, fl)
+	c.acklessKindLocked(req, cl)
 	cl.want = c.estimateLocked(cl)
 	c.pending.put(cl)
 	return cl
@@ -70,7 +71,7 @@ func (c *Conn) start(req *Request, op string, flags netlink.HeaderFlags) (*call,
 		}
 		c.leader = true
 		rx := c.getRxLocked()
-		c.omitAckLocked(req, cl)
+		c.omitAckLocked(cl)
 		cl.leadWant = min(c.expectLocked(cl), c.cfg.recvBatch)
 		c.sendEpoch++
 		cl.epoch = c.sendEpoch
@@ -85,6 +86,11 @@ func (c *Conn) start(req *Request, op string, flags netlink.HeaderFlags) (*call,
 			c.mu.Unlock()
 			return cl, nil
 		}
+		if cl.silentOK {
+			// We lead, so only we read it before we let go (see
+			// silentLocked).
+			cl.doneGen = c.sentGen.Add(1)
+		}
 		cl.leadRx = rx
 		return cl, nil
 	}
@@ -92,54 +98,6 @@ func (c *Conn) start(req *Request, op string, flags netlink.HeaderFlags) (*call,
 	c.takeLeadLocked(cl)
 	c.mu.Unlock()
 	return cl, nil
-}
-
-// omitAckLocked takes NLM_F_ACK off cl, a do-request its caller sends
-// alone and then reads for as the leader, when req declares a reply and
-// nothing needs the ACK: a warning (an extended ACK message on success)
-// comes only with one. The kernel answers a generic netlink request within
-// the sendmsg that carries it, so the first receive that finds the socket
-// empty after that sendmsg, before any answer, ends cl (silentLocked).
-// Only the netlink socket gives that guarantee; another Transport, such as
-// a fake kernel, may answer later. Nor on a socket with NETLINK_NO_ENOBUFS,
-// whose lost replies would pass for no reply.
-//
-// A request that asked for no ACK itself (Request.ExpectReply) ends the
-// same way when the command replies nothing after all, instead of waiting
-// until its context ends.
-func (c *Conn) omitAckLocked(req *Request, cl *call) {
-	if cl.dump || c.sock == nil || c.cfg.noENOBUFS || len(cl.buf) < nlmsgHdrLen {
-		return
-	}
-	if cl.replyOnly {
-		cl.silentOK = true
-		return
-	}
-	if !req.ReplyDeclared || cl.onWarning != nil || c.cfg.onWarning != nil {
-		return
-	}
-	fl := binary.NativeEndian.Uint16(cl.buf[6:8])
-	if fl&uint16(netlink.Acknowledge) == 0 {
-		return
-	}
-	binary.NativeEndian.PutUint16(cl.buf[6:8], fl&^uint16(netlink.Acknowledge))
-	cl.replyOnly = true
-	cl.silentOK = true
-}
-
-// silentLocked ends self, a request omitAckLocked took the ACK off, when
-// the leader's receive has found the socket empty and nothing has answered
-// it: the kernel carried it out and replied nothing. Not while an overrun
-// is being resolved: the kernel may have dropped the reply, and the
-// barrier decides.
-func (c *Conn) silentLocked(self *call) {
-	if self.gotAny || self.final || self.err != nil || c.held() || c.pending.get(self.seq) != self {
-		return
-	}
-	c.settleLocked(self, false)
-	c.pending.del(self.seq)
-	self.final = true
-	self.silent = true
 }
 
 // takeLeadLocked makes cl's caller the leader right away when its request

@@ -16,3 +16,19 @@ var ReplyCost = replyCost
 
 // DumpPartCost is dumpPartCost.
 const DumpPartCost = dumpPartCost
+
+// InFlight returns the receive-buffer bytes a Conn holds reserved for
+// answers still to come, and how many ACK-less requests it has yet to find
+// answered or silent, so that a test can check that every request settled.
+func InFlight(c *Conn) (reserved, unsettled int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.fl.inflight, len(c.unsettledLocked(nil)) + c.acklessBusy
+}
+
+// LeaderParked reports whether a Conn's leader is blocked in a receive.
+func LeaderParked(c *Conn) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.leaderParked
+}

@@ -79,7 +79,7 @@ type flow struct {
 }
 
 // An opCost is the most an answer of one kind of request has cost, and
-// the most messages it had.
+// the most messages it had besides the ACK.
 type opCost struct {
 	key  uint32 // family<<8 | command, +1 so that the zero value is empty
 	cost int32
@@ -92,6 +92,7 @@ type orphan struct {
 	credit    int32
 	replyOnly bool
 	epoch     uint64
+	doneGen   uint64 // an ACK-less request's (silent.go)
 }
 
 func costKey(family uint16, cmd uint8) uint32 { return (uint32(family)<<8 | uint32(cmd)) + 1 }
@@ -126,15 +127,20 @@ func (c *Conn) estimateLocked(cl *call) int32 {
 }
 
 // expectLocked returns how many datagrams the answer of cl is expected to
-// take (at least 1): for a do-request, the most its kind has taken (a
-// reply and an ACK are two), so that its caller receives them together.
+// take (at least 1): for a do-request, the most replies its kind has had,
+// and its ACK unless it goes without (a reply and an ACK are two), so that
+// its caller receives them together.
 func (c *Conn) expectLocked(cl *call) int {
 	if cl.dump || c.fl.budget == 0 {
 		return 1
 	}
 	key := costKey(cl.family, cl.cmd)
-	if e := c.fl.costs[costSlot(key)]; e.key == key && e.msgs > 1 {
-		return int(e.msgs)
+	if e := c.fl.costs[costSlot(key)]; e.key == key {
+		n := int(e.msgs)
+		if !cl.replyOnly {
+			n++
+		}
+		return max(n, 1)
 	}
 	return 1
 }
@@ -163,7 +169,11 @@ func (c *Conn) settleLocked(cl *call, learn bool) {
 			*e = opCost{key: key}
 		}
 		e.cost = max(e.cost, cl.cost)
-		e.msgs = max(e.msgs, cl.msgs)
+		replies := cl.msgs // without the ACK, which depends on the request
+		if !cl.replyOnly && replies > 0 {
+			replies--
+		}
+		e.msgs = max(e.msgs, replies)
 	}
 	cl.cost, cl.msgs = 0, 0
 }
@@ -177,7 +187,7 @@ func (c *Conn) orphanLocked(cl *call) {
 	if c.fl.orphans == nil {
 		c.fl.orphans = make(map[uint32]orphan)
 	}
-	c.fl.orphans[cl.seq] = orphan{credit: cl.credit, replyOnly: cl.replyOnly, epoch: cl.epoch}
+	c.fl.orphans[cl.seq] = orphan{credit: cl.credit, replyOnly: cl.replyOnly, epoch: cl.epoch, doneGen: cl.doneGen}
 	cl.credit = 0
 }
 

@@ -124,8 +124,10 @@ func (c *Conn) flushLocked(leader bool) {
 			q := c.sendQ[0]
 			q.sendOwn, q.queued = false, false
 			c.sendEpoch++
-			q.epoch = c.sendEpoch
+			epoch := c.sendEpoch
+			q.epoch = epoch
 			c.reserveLocked(q)
+			record, wake := c.acklessLocked(q)
 			c.sendQ[0] = nil
 			c.sendQ = c.sendQ[:0]
 			c.st.sends++
@@ -136,8 +138,15 @@ func (c *Conn) flushLocked(leader bool) {
 			}
 			c.mu.Unlock()
 			err := c.send(q.buf)
+			var gen uint64
+			if record {
+				gen = c.sentGen.Add(1)
+			}
 			c.sendReturned()
 			c.mu.Lock()
+			if record {
+				c.sentAcklessLocked([]uint32{seq}, epoch, gen, 1, err == nil, wake)
+			}
 			if err != nil {
 				c.failSentLocked(seq, err)
 			} else {
@@ -150,19 +159,24 @@ func (c *Conn) flushLocked(leader bool) {
 			c.sendBusy.Store(true)
 		}
 		c.sendEpoch++
+		epoch := c.sendEpoch
 		// Requests are copied: a cancelled caller may reuse its buffer
 		// while the sendmsg runs.
 		buf := c.sendBuf[:0]
 		seqs := c.sendSeqs[:0]
-		n := 0
+		n, ackless, wake := 0, 0, false
 		for _, q := range c.sendQ {
 			if n > 0 && (len(buf)+len(q.buf) > c.fl.sendMax || !c.fitsLocked(q)) {
 				break
 			}
+			if r, w := c.acklessLocked(q); r {
+				ackless++
+				wake = wake || w
+			}
 			buf = append(buf, q.buf...)
 			seqs = append(seqs, q.seq)
 			q.queued, q.sendOwn = false, false
-			q.epoch = c.sendEpoch
+			q.epoch = epoch
 			c.reserveLocked(q)
 			n++
 		}
@@ -173,8 +187,15 @@ func (c *Conn) flushLocked(leader bool) {
 		c.st.sends++
 		c.mu.Unlock()
 		err := c.send(buf)
+		var gen uint64
+		if ackless > 0 {
+			gen = c.sentGen.Add(1)
+		}
 		c.sendReturned()
 		c.mu.Lock()
+		if ackless > 0 {
+			c.sentAcklessLocked(seqs, epoch, gen, ackless, err == nil, wake)
+		}
 		if err != nil {
 			for _, s := range seqs {
 				c.failSentLocked(s, err)
