@@ -97,9 +97,13 @@ func (c *Conn) flushLocked(leader bool) {
 	var start time.Time
 	lingered := false
 	for sent := 0; ; {
-		if len(c.sendQ) == 0 && sent > 0 && !leader && !lingered && !c.closed {
+		if len(c.sendQ) == 0 && sent > 0 && !leader && !lingered && !c.closed && c.pending.len() > 1 {
 			// See the top of this file: the callers woken for the
-			// replies to what went out are about to queue more.
+			// replies to what went out are about to queue more. Not
+			// for a request alone on the Conn (a dump, most often):
+			// nobody else is about to, and yielding wakes an idle
+			// thread to find nothing to run, a few microseconds of
+			// system time on both sides.
 			lingered = true
 			c.mu.Unlock()
 			runtime.Gosched()
