@@ -359,6 +359,11 @@ type call struct {
 	leadWant  int    // datagrams its first receive as that leader asks for
 	reading   []byte
 	intr      bool
+	// took: awaitLocked took the inbox into reading, with the call's
+	// error and silent ending as they were then.
+	took       bool
+	tookErr    error
+	tookSilent bool
 }
 
 // An rxBuf is a set of receive slots for one recvmmsg. A slot's memory is
@@ -469,6 +474,7 @@ func (cl *call) reset() {
 	cl.reading = cl.reading[:0]
 	cl.own = cl.own[:0]
 	cl.final, cl.err, cl.idle, cl.waitDump = false, nil, false, false
+	cl.took, cl.tookErr, cl.tookSilent = false, nil, false
 	cl.prev, cl.next = nil, nil
 	cl.replyOnly, cl.sendOwn = false, false
 	cl.silentOK, cl.silent, cl.canSilence, cl.canDropAck, cl.doneGen = false, false, false, false, 0
@@ -565,9 +571,21 @@ func (c *Conn) readyLocked(w *waiter, self *call) bool {
 // leader keeps in its receive buffer instead of copying.
 func (c *Conn) await(ctx context.Context, w *waiter, self *call) error {
 	c.mu.Lock()
+	return c.awaitLocked(ctx, w, self)
+}
+
+// awaitLocked is await entered holding c.mu; it returns without it. When
+// self is ready with messages in its inbox and none read as leader, it
+// takes them (takeInboxLocked) on the way out, which spares run a lock
+// round trip.
+func (c *Conn) awaitLocked(ctx context.Context, w *waiter, self *call) error {
 	for {
 		if c.readyLocked(w, self) {
 			c.promoteLocked()
+			if self != nil && len(self.own) == 0 {
+				self.took = true
+				self.tookErr, self.tookSilent = c.takeInboxLocked(self)
+			}
 			c.mu.Unlock()
 			return nil
 		}

@@ -208,10 +208,24 @@ func (c *Conn) run(ctx context.Context, cl *call, yield func(Message, error) boo
 			// cl: if await makes it the leader again it reads into the
 			// same slots (a lone dumper keeps them from one receive to
 			// the next), and finish gives them back.
-			c.mu.Lock()
-			cl.reading, cl.inbox = cl.inbox, cl.reading[:0]
-			werr, silent := cl.err, cl.silent
-			c.mu.Unlock()
+			var werr error
+			var silent bool
+			if cl.took {
+				// await took the inbox already.
+				werr, silent = cl.tookErr, cl.tookSilent
+				cl.took, cl.tookErr = false, nil
+			} else {
+				c.mu.Lock()
+				werr, silent = c.takeInboxLocked(cl)
+				if len(cl.reading) == 0 && werr == nil && !silent {
+					// Nothing yet: wait, under the same lock.
+					if aerr := c.awaitLocked(ctx, &cl.waiter, cl); aerr != nil {
+						return aerr
+					}
+					continue
+				}
+				c.mu.Unlock()
+			}
 			if len(cl.reading) == 0 {
 				if werr != nil {
 					return werr
@@ -234,6 +248,13 @@ func (c *Conn) run(ctx context.Context, cl *call, yield func(Message, error) boo
 			return errStop
 		}
 	}
+}
+
+// takeInboxLocked moves what the leader has queued for cl into
+// cl.reading, and returns cl's error and whether it ended silent.
+func (c *Conn) takeInboxLocked(cl *call) (error, bool) {
+	cl.reading, cl.inbox = cl.inbox, cl.reading[:0]
+	return cl.err, cl.silent
 }
 
 // A runState is what run has learnt of a call from its messages so far.
