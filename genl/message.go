@@ -122,24 +122,24 @@ type Request struct {
 	// request with a reply, as a family spec's "do: reply:" says. Do then
 	// omits NLM_F_ACK and completes at the reply (or at NLMSG_DONE after a
 	// multi-part one), which saves the kernel building an ACK: about a
-	// quarter of a round trip. Errors arrive as usual. A request sent alone
-	// on a netlink socket still ends, with nil, if the command replies
-	// nothing (see ReplyDeclared); one sent while others are in flight, or
-	// over another transport, would wait until ctx ends: when unsure, use
-	// ReplyDeclared instead.
+	// quarter of a round trip. Errors arrive as usual. On a netlink socket
+	// without WithNoENOBUFS the request still ends, with nil, if the command
+	// replies nothing (see ReplyDeclared); over another transport it would
+	// wait until ctx ends: when unsure, use ReplyDeclared instead.
 	ExpectReply bool
 	// ReplyDeclared says the command answers a successful request with a
 	// reply, as its family's spec declares ("do: reply:"); the generated
 	// packages set it. Unlike ExpectReply it stays safe when the kernel
-	// sends nothing after all. A request sent alone on a netlink socket,
-	// with no warning handler to feed (an extended ACK message comes only
-	// with an ACK) and without WithNoENOBUFS, then goes without NLM_F_ACK, which
-	// saves the kernel building the ACK and the Conn receiving it: the
-	// kernel answers a generic netlink request within the sendmsg that
-	// carries it, so once that sendmsg has returned, a receive that finds
-	// nothing queued means that no reply is coming, and Do returns nil
-	// having called its function for none. Elsewhere (requests sent while
-	// others are in flight, other transports) the ACK is asked for as usual.
+	// sends nothing after all. On a netlink socket, with no warning handler
+	// to feed (an extended ACK message comes only with an ACK) and without
+	// WithNoENOBUFS, the request then goes without NLM_F_ACK, which saves
+	// the kernel building the ACK and the Conn receiving it: the kernel
+	// answers a generic netlink request within the sendmsg that carries it,
+	// so once that sendmsg has returned, a receive that finds nothing
+	// queued means that no reply is coming, and Do returns nil having called
+	// its function for none. The ACK is still asked for over other
+	// transports, and for a request sent while another goroutine blocks
+	// reading the socket (a subscriber, say), which that ACK wakes.
 	ReplyDeclared bool
 	// OnWarning, when set, receives the extended ACK message of a request
 	// that succeeded with a warning. Without it the Conn's warning handler
