@@ -390,11 +390,11 @@ func firstErr(a, b error) error {
 var errStop = errors.New("stopped")
 
 // Do sends a do-request and waits for its reply and the kernel's ACK (the
-// request always carries NLM_F_ACK, so that requests that reply with data
-// and those that do not complete the same way and the socket never
-// desyncs). fn, if not nil, is called for each reply message; the Message is
-// only valid during the call. An error returned by fn is returned by Do
-// after the ACK has been read.
+// request carries NLM_F_ACK, so that requests that reply with data and those
+// that do not complete the same way, unless it declares its reply: see
+// Request.ReplyDeclared and ExpectReply). fn, if not nil, is called for each
+// reply message; the Message is only valid during the call. An error
+// returned by fn is returned by Do after the answer has been read whole.
 //
 // A kernel error is returned as an *Error that matches its errno with
 // errors.Is. A ctx that has already ended returns ctx.Err() and nothing is
