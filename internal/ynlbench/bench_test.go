@@ -232,44 +232,9 @@ func warmDump(b *testing.B, ns *testutils.NS, dc dumpCase) {
 // genlkit-par8 on a two-CPU machine).
 func BenchmarkTypedDo(b *testing.B) {
 	ns := shared.get(b)
-	var idx []uint32
-	for _, v := range shared.veths {
-		idx = append(idx, uint32(v.Index), uint32(v.PeerIndex))
-	}
-	client := func(b *testing.B) *ethtool.Client {
-		conn, err := genl.Dial(genl.WithNetNS(ns.Name))
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { conn.Close() })
-		c, err := ethtool.New(context.Background(), conn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		before := conn.Stats()
-		b.Cleanup(func() {
-			// How the Conn coalesced: requests per sendmsg and
-			// datagrams per request.
-			st := conn.Stats()
-			if reqs := st.Requests - before.Requests; reqs > 0 && st.Sends > before.Sends {
-				b.ReportMetric(float64(reqs)/float64(st.Sends-before.Sends), "req/send")
-				b.ReportMetric(float64(st.Datagrams-before.Datagrams)/float64(reqs), "dgrams/req")
-			}
-		})
-		return c
-	}
-	get := func(ctx context.Context, c *ethtool.Client, i uint32) error {
-		req := &ethtool.LinkinfoGetRequest{Header: &ethtool.Header{}}
-		req.Header.DevIndex.Set(i)
-		v, err := c.LinkinfoGet(ctx, req)
-		if err != nil {
-			return err
-		}
-		if v.Header == nil || v.Header.DevIndex.Value != i {
-			return fmt.Errorf("linkinfo-get %d: reply for another device", i)
-		}
-		return nil
-	}
+	idx := deviceIndexes()
+	client := func(b *testing.B) *ethtool.Client { return linkinfoClient(b, ns) }
+	get := linkinfoGet
 	b.Run("genlkit-seq", func(b *testing.B) {
 		c := client(b)
 		ctx := context.Background()
@@ -443,4 +408,52 @@ func BenchmarkNotify(b *testing.B) {
 		peerResult{ns: total.ns / ops, cpu: total.cpu / ops, allocs: total.allocs / ops, bytes: total.bytes / ops}.report(b)
 		b.ReportMetric(ops/float64(b.N), "ntfs/burst")
 	})
+}
+
+// deviceIndexes returns the ifindexes of the shared namespace's veths.
+func deviceIndexes() []uint32 {
+	var idx []uint32
+	for _, v := range shared.veths {
+		idx = append(idx, uint32(v.Index), uint32(v.PeerIndex))
+	}
+	return idx
+}
+
+// linkinfoClient returns an ethtool client on a Conn of its own in ns,
+// closed when b ends, which reports how the Conn coalesced requests:
+// requests per sendmsg and datagrams per request.
+func linkinfoClient(b *testing.B, ns *testutils.NS) *ethtool.Client {
+	conn, err := genl.Dial(genl.WithNetNS(ns.Name))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close() })
+	c, err := ethtool.New(context.Background(), conn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	before := conn.Stats()
+	b.Cleanup(func() {
+		st := conn.Stats()
+		if reqs := st.Requests - before.Requests; reqs > 0 && st.Sends > before.Sends {
+			b.ReportMetric(float64(reqs)/float64(st.Sends-before.Sends), "req/send")
+			b.ReportMetric(float64(st.Datagrams-before.Datagrams)/float64(reqs), "dgrams/req")
+		}
+	})
+	return c
+}
+
+// linkinfoGet makes one ethtool linkinfo-get for device i and checks the
+// reply.
+func linkinfoGet(ctx context.Context, c *ethtool.Client, i uint32) error {
+	req := &ethtool.LinkinfoGetRequest{Header: &ethtool.Header{}}
+	req.Header.DevIndex.Set(i)
+	v, err := c.LinkinfoGet(ctx, req)
+	if err != nil {
+		return err
+	}
+	if v.Header == nil || v.Header.DevIndex.Value != i {
+		return fmt.Errorf("linkinfo-get %d: reply for another device", i)
+	}
+	return nil
 }

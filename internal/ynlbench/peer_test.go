@@ -91,6 +91,14 @@ func runPeer(b *testing.B, args ...string) peerResult {
 	b.Helper()
 	bin := ynlc(b)
 	b.ResetTimer()
+	r := execPeer(b, bin, args...)
+	r.report(b)
+	return r
+}
+
+// execPeer runs ynlbench (bin) with args and returns what it printed.
+func execPeer(b *testing.B, bin string, args ...string) peerResult {
+	b.Helper()
 	cmd := exec.Command(bin, args...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -98,9 +106,7 @@ func runPeer(b *testing.B, args ...string) peerResult {
 	if err != nil {
 		b.Fatalf("ynlbench %s: %v: %s", strings.Join(args, " "), err, stderr.String())
 	}
-	r := parsePeer(b, string(out))
-	r.report(b)
-	return r
+	return parsePeer(b, string(out))
 }
 
 // runPeers runs n ynlbench processes at once, each with args and a share

@@ -1,0 +1,186 @@
+package ynlbench_test
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/genlkit/genlkit/family/ethtool"
+	"github.com/genlkit/genlkit/internal/testutils"
+)
+
+// ratioRounds is how many rounds BenchmarkTypedRatio splits b.N into.
+const ratioRounds = 10
+
+// BenchmarkTypedRatio compares genlkit with the YNL C library in
+// alternating rounds inside one benchmark: a round of genlkit, then the
+// same number of operations by a C process, and so on for ratioRounds
+// rounds of b.N/ratioRounds operations each. The speed of a shared machine
+// drifts over seconds; rounds a few tens of milliseconds long put both
+// sides in the same weather, where BenchmarkTypedDump and BenchmarkTypedDo
+// run them seconds apart.
+//
+// Each sub-benchmark reports genlkit's time ÷ C's: ratio-cpu (CPU time,
+// summed over the rounds), ratio-cpu-med (the median of the rounds'
+// ratios) and ratio-wall; ns/op and cpu-ns/op are genlkit's, ynlc-ns/op
+// and ynlc-cpu-ns/op C's. dump-* are the dumps of BenchmarkTypedDump in
+// their append form against C's dump; do-seq is sequential linkinfo-get
+// against C's; do-par8 is 8 goroutines on one Conn against C's sequential
+// requests (the "8 goroutines ≤ 0.6× YNL C sequential", by
+// ratio-wall).
+func BenchmarkTypedRatio(b *testing.B) {
+	ns := shared.get(b)
+	for _, dc := range dumpCases {
+		b.Run("dump-"+dc.name, func(b *testing.B) {
+			bin := ynlc(b)
+			dump := openDump(b, ns, dc.reuse)
+			want, err := dump() // warm the Conn's buffers
+			if err != nil {
+				b.Fatal(err)
+			}
+			var r ratioRun
+			for _, n := range splitRounds(b.N) {
+				r.timeGenlkit(func() {
+					for range n {
+						if got, err := dump(); err != nil || got != want {
+							b.Fatalf("dump: %d replies (want %d), %v", got, want, err)
+						}
+					}
+				})
+				r.addPeer(execPeer(b, bin, "-n", ns.Path, "dump", dc.ynlc, strconv.Itoa(n)), n)
+			}
+			r.report(b)
+		})
+	}
+	idx := deviceIndexes()
+	doCase := func(goroutines int) func(b *testing.B) {
+		return func(b *testing.B) {
+			bin := ynlc(b)
+			c := linkinfoClient(b, ns)
+			ctx := context.Background()
+			if err := linkinfoGet(ctx, c, idx[0]); err != nil {
+				b.Fatal(err)
+			}
+			var r ratioRun
+			for _, n := range splitRounds(b.N) {
+				r.timeGenlkit(func() {
+					if err := linkinfoGets(ctx, c, idx, n, goroutines); err != nil {
+						b.Fatal(err)
+					}
+				})
+				r.addPeer(execPeer(b, bin, "-n", ns.Path, "do-linkinfo", strconv.Itoa(n)), n)
+			}
+			r.report(b)
+		}
+	}
+	b.Run("do-seq", doCase(1))
+	b.Run("do-par8", doCase(8))
+}
+
+// linkinfoGets makes n linkinfo-get requests, cycling over idx, from the
+// given number of goroutines sharing c.
+func linkinfoGets(ctx context.Context, c *ethtool.Client, idx []uint32, n, goroutines int) error {
+	if goroutines == 1 {
+		for i := range n {
+			if err := linkinfoGet(ctx, c, idx[i%len(idx)]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, goroutines)
+	for range goroutines {
+		wg.Go(func() {
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				if err := linkinfoGet(ctx, c, idx[i%int64(len(idx))]); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// splitRounds splits n operations into at most ratioRounds rounds.
+func splitRounds(n int) []int {
+	k := min(n, ratioRounds)
+	rounds := make([]int, k)
+	for i := range rounds {
+		rounds[i] = n / k
+		if i < n%k {
+			rounds[i]++
+		}
+	}
+	return rounds
+}
+
+// A ratioRun sums genlkit's and C's times over the rounds of a
+// BenchmarkTypedRatio sub-benchmark.
+type ratioRun struct {
+	ops                  int
+	wall, cpu            time.Duration // genlkit's
+	peerWall, peerCPU    float64       // C's, in ns
+	lastWall, lastCPU    time.Duration // genlkit's in the current round
+	roundCPU, roundWalls []float64     // per round, genlkit ÷ C
+}
+
+// timeGenlkit runs one round of genlkit's operations and times it.
+func (r *ratioRun) timeGenlkit(round func()) {
+	w0, c0 := time.Now(), testutils.ProcessCPU()
+	round()
+	r.lastWall, r.lastCPU = time.Since(w0), testutils.ProcessCPU()-c0
+	r.wall += r.lastWall
+	r.cpu += r.lastCPU
+}
+
+// addPeer adds C's round of n operations, which followed genlkit's.
+func (r *ratioRun) addPeer(p peerResult, n int) {
+	r.ops += n
+	pw, pc := p.ns*float64(n), p.cpu*float64(n)
+	r.peerWall += pw
+	r.peerCPU += pc
+	if pw > 0 && pc > 0 {
+		r.roundCPU = append(r.roundCPU, float64(r.lastCPU)/pc)
+		r.roundWalls = append(r.roundWalls, float64(r.lastWall)/pw)
+	}
+}
+
+// report sets b's metrics (see BenchmarkTypedRatio).
+func (r *ratioRun) report(b *testing.B) {
+	if r.ops == 0 || r.peerCPU == 0 || r.peerWall == 0 {
+		return
+	}
+	ops := float64(r.ops)
+	b.ReportMetric(float64(r.wall)/ops, "ns/op")
+	b.ReportMetric(float64(r.cpu)/ops, "cpu-ns/op")
+	b.ReportMetric(r.peerWall/ops, "ynlc-ns/op")
+	b.ReportMetric(r.peerCPU/ops, "ynlc-cpu-ns/op")
+	b.ReportMetric(float64(r.cpu)/r.peerCPU, "ratio-cpu")
+	b.ReportMetric(float64(r.wall)/r.peerWall, "ratio-wall")
+	b.ReportMetric(median(r.roundCPU), "ratio-cpu-med")
+	b.ReportMetric(median(r.roundWalls), "ratio-wall-med")
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(v))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
