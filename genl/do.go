@@ -520,9 +520,10 @@ func (c *Conn) Execute(ctx context.Context, m genetlink.Message, family uint16, 
 	return out, err
 }
 
-// Batch sends several do-requests and waits for every ACK. fn, if not nil,
-// receives each reply message with the index of its request; the Message is
-// only valid during the call. Batch returns nil when every request
+// Batch sends several do-requests and waits for every answer: the ACK, or
+// the reply of a request that declares one (Request.ReplyDeclared). fn, if
+// not nil, receives each reply message with the index of its request; the
+// Message is only valid during the call. Batch returns nil when every request
 // succeeded, otherwise a *BatchError holding one error per request.
 //
 // A Batch may hold any number of requests. They go out in windows: as many
