@@ -304,16 +304,32 @@ func fetchKernelLocked(cache string, k kernel) (kernelTree, error) {
 // prebuildTestdataModules builds the programs of the separate modules
 // under testdata directories (peers that benchmarks compare against, kept
 // out of this module's go.mod) into bin, named after their directories,
-// for testutils.Prebuilt. One that does not build is reported and left out.
+// for testutils.Prebuilt. One that does not build is reported and left out;
+// one with tests alone (a comparison run with go test, no program) is not
+// a program to build.
 func prebuildTestdataModules(bin string) {
 	mods, _ := filepath.Glob("*/*/testdata/*/go.mod")
 	more, _ := filepath.Glob("*/testdata/*/go.mod")
 	for _, m := range append(mods, more...) {
 		dir := filepath.Dir(m)
+		if !hasProgram(dir) {
+			continue
+		}
 		if err := goCmd("-C", dir, "build", "-o", filepath.Join(bin, filepath.Base(dir)), "."); err != nil {
 			logf("%s not prebuilt: %v", dir, err)
 		}
 	}
+}
+
+// hasProgram reports whether dir holds Go files other than tests.
+func hasProgram(dir string) bool {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	for _, f := range files {
+		if !strings.HasSuffix(f, "_test.go") {
+			return true
+		}
+	}
+	return false
 }
 
 func goCmd(args ...string) error {
