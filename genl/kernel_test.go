@@ -279,13 +279,14 @@ func TestKernelExtack(t *testing.T) {
 	})
 }
 
+// mptcpAddr encodes an mptcp_pm endpoint with id, and with the address
+// 192.0.2.1 when withAddr (see mptcpAddrAt).
 func mptcpAddr(enc *attrs.Encoder, id uint8, withAddr bool) {
-	n := enc.Nest(mptcpAttrAddr)
 	if withAddr {
-		enc.U16(mptcpAddrFamily, unix.AF_INET)
-		enc.Binary(mptcpAddrAddr4, []byte{192, 0, 2, 1}) // documentation range
-		enc.U32(mptcpAddrFlags, mptcpFlagSignal)
+		mptcpAddrAt(enc, id, 1)
+		return
 	}
+	n := enc.Nest(mptcpAttrAddr)
 	enc.U8(mptcpAddrID, id)
 	enc.End(n)
 }

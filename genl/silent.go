@@ -57,16 +57,7 @@ func (cl *call) dropAck() {
 // reads for as the leader, to go without an ACK where it may. Its caller
 // sets cl.doneGen once the sendmsg has returned.
 func (c *Conn) omitAckLocked(cl *call) {
-	if !cl.canSilence {
-		return
-	}
-	if !cl.replyOnly {
-		if !cl.canDropAck {
-			return
-		}
-		cl.dropAck()
-	}
-	cl.silentOK = true
+	c.goAcklessLocked(cl)
 }
 
 // acklessLocked prepares q, about to be put in a sendmsg by a flush, to go
@@ -74,18 +65,30 @@ func (c *Conn) omitAckLocked(cl *call) {
 // sender must call sentAcklessLocked once the sendmsg has returned) and
 // whether the leader must then be woken to look for its answer.
 func (c *Conn) acklessLocked(q *call) (record, wake bool) {
-	if !q.canSilence {
+	if !c.goAcklessLocked(q) {
 		return false, false
 	}
-	if !q.replyOnly {
-		if !q.canDropAck || c.leaderParked {
-			return false, false
-		}
-		q.dropAck()
-	}
-	q.silentOK = true
 	c.acklessBusy++
 	return true, c.leaderParked
+}
+
+// goAcklessLocked takes the ACK off cl where it may and marks it for the
+// silent ending; it reports whether cl goes without an ACK. The ACK stays
+// while the leader blocks in a receive (it is what wakes it); a request
+// sent alone has no such leader. One that asked for no ACK (ExpectReply)
+// has none to keep.
+func (c *Conn) goAcklessLocked(cl *call) bool {
+	if !cl.canSilence {
+		return false
+	}
+	if !cl.replyOnly {
+		if !cl.canDropAck || c.leaderParked {
+			return false
+		}
+		cl.dropAck()
+	}
+	cl.silentOK = true
+	return true
 }
 
 // sentAcklessLocked records that the sendmsg of epoch, which carried n
