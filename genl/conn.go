@@ -639,7 +639,16 @@ func (c *Conn) awaitLocked(ctx context.Context, w *waiter, self *call) error {
 // send writes b to the socket; the concrete socket skips the interface.
 func (c *Conn) send(b []byte) error {
 	if c.sock != nil {
-		return c.sock.Send(b)
+		return c.sock.send(b, false)
+	}
+	return c.tr.Send(b)
+}
+
+// sendDump writes b, a dump's request alone, to the socket: see
+// sockTransport.send for why without the scheduler's syscall.
+func (c *Conn) sendDump(b []byte) error {
+	if c.sock != nil {
+		return c.sock.send(b, true)
 	}
 	return c.tr.Send(b)
 }

@@ -78,7 +78,12 @@ func (c *Conn) start(req *Request, op string, flags netlink.HeaderFlags) (*call,
 		c.reserveLocked(cl)
 		c.st.sends++
 		c.mu.Unlock()
-		err := c.send(cl.buf)
+		var err error
+		if cl.dump {
+			err = c.sendDump(cl.buf)
+		} else {
+			err = c.send(cl.buf)
+		}
 		if err != nil {
 			c.mu.Lock()
 			c.releaseLeaderLocked(nil, rx)

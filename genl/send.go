@@ -141,7 +141,12 @@ func (c *Conn) flushLocked(leader bool) {
 				c.sendBusy.Store(true)
 			}
 			c.mu.Unlock()
-			err := c.send(q.buf)
+			var err error
+			if q.dump {
+				err = c.sendDump(q.buf)
+			} else {
+				err = c.send(q.buf)
+			}
 			var gen uint64
 			if record {
 				gen = c.sentGen.Add(1)

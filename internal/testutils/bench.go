@@ -1,8 +1,12 @@
 package testutils
 
 import (
+	"fmt"
+	"os"
+	"strconv"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -11,7 +15,11 @@ import (
 // system (the kernel's share of a netlink round trip included).
 func ProcessCPU() time.Duration {
 	var ru unix.Rusage
-	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+	// RawSyscall: getrusage does not block, and a Syscall would wake the
+	// runtime's monitor thread (sysmon) if every P was idle, which then
+	// polls every 20 µs for a millisecond or more: the measurement would
+	// disturb what it measures, most of all in short rounds.
+	if _, _, e := unix.RawSyscall(unix.SYS_GETRUSAGE, uintptr(unix.RUSAGE_SELF), uintptr(unsafe.Pointer(&ru)), 0); e != 0 {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -28,4 +36,71 @@ func ResetTimersCPU(b *testing.B) {
 			b.ReportMetric(float64(ProcessCPU()-start)/float64(b.N), "cpu-ns/op")
 		}
 	})
+}
+
+// PinProcess binds every thread of the process to one CPU and returns a
+// function that gives each thread the process's previous CPU set back.
+// Threads made meanwhile inherit the binding, and so do child processes: a
+// benchmark that compares the process with a peer it starts then runs both
+// on the same CPU. A virtual machine's CPUs can differ in speed by half for
+// minutes at a time (one shares its host core with other work), so a peer
+// left free lands on either, and a ratio between two free processes
+// measures where they landed. cpu < 0 leaves the process alone.
+func PinProcess(b *testing.B, cpu int) (restore func()) {
+	b.Helper()
+	if cpu < 0 {
+		return func() {}
+	}
+	var prev unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &prev); err != nil {
+		b.Fatalf("sched_getaffinity: %v", err)
+	}
+	if !prev.IsSet(cpu) {
+		b.Skipf("CPU %d is not one this process may use", cpu)
+	}
+	var one unix.CPUSet
+	one.Set(cpu)
+	if err := setThreadsAffinity(&one); err != nil {
+		b.Fatal(err)
+	}
+	restored := false
+	restore = func() {
+		if !restored {
+			restored = true
+			if err := setThreadsAffinity(&prev); err != nil {
+				b.Error(err)
+			}
+		}
+	}
+	b.Cleanup(restore)
+	return restore
+}
+
+// setThreadsAffinity sets the CPU set of every thread of the process,
+// listing the threads again until a pass finds none it had not set (a
+// thread made during a pass inherits its creator's set, which may not yet
+// have been changed).
+func setThreadsAffinity(set *unix.CPUSet) error {
+	done := map[int]bool{}
+	for {
+		ents, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			return err
+		}
+		fresh := false
+		for _, e := range ents {
+			tid, err := strconv.Atoi(e.Name())
+			if err != nil || done[tid] {
+				continue
+			}
+			// A thread that exited meanwhile is not an error.
+			if err := unix.SchedSetaffinity(tid, set); err != nil && err != unix.ESRCH {
+				return fmt.Errorf("sched_setaffinity %d: %w", tid, err)
+			}
+			done[tid], fresh = true, true
+		}
+		if !fresh {
+			return nil
+		}
+	}
 }

@@ -2,8 +2,8 @@ package ynlbench_test
 
 import (
 	"context"
+	"flag"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,15 +14,22 @@ import (
 )
 
 // ratioRounds is how many rounds BenchmarkTypedRatio splits b.N into.
-const ratioRounds = 10
+const ratioRounds = 50
+
+var ratioCPU = flag.Int("ratio.cpu", 0, "the CPU BenchmarkTypedRatio runs both sides on (-1: no binding)")
 
 // BenchmarkTypedRatio compares genlkit with the YNL C library in
 // alternating rounds inside one benchmark: a round of genlkit, then the
 // same number of operations by a C process, and so on for ratioRounds
-// rounds of b.N/ratioRounds operations each. The speed of a shared machine
-// drifts over seconds; rounds a few tens of milliseconds long put both
-// sides in the same weather, where BenchmarkTypedDump and BenchmarkTypedDo
-// run them seconds apart.
+// rounds of b.N/ratioRounds operations each. The C process is started once
+// per sub-benchmark (ynlbench's serve mode) and waits for each round on a
+// pipe, so a round costs no process start and rounds can be short. The
+// speed of a shared machine drifts over seconds; rounds of a few
+// milliseconds put both sides in the same weather, where
+// BenchmarkTypedDump and BenchmarkTypedDo run them seconds apart. Both
+// sides run on one CPU (-ratio.cpu, 0 by default; see
+// testutils.PinProcess), except genlkit's side of do-par8, which is about
+// using more than one.
 //
 // Each sub-benchmark reports genlkit's time ÷ C's: ratio-cpu (CPU time,
 // summed over the rounds), ratio-cpu-med (the median of the rounds'
@@ -36,7 +43,8 @@ func BenchmarkTypedRatio(b *testing.B) {
 	ns := shared.get(b)
 	for _, dc := range dumpCases {
 		b.Run("dump-"+dc.name, func(b *testing.B) {
-			bin := ynlc(b)
+			testutils.PinProcess(b, *ratioCPU)
+			peer := servePeer(b, ynlc(b), ns.Path, dc.ynlc)
 			dump := openDump(b, ns, dc.reuse)
 			want, err := dump() // warm the Conn's buffers
 			if err != nil {
@@ -51,7 +59,7 @@ func BenchmarkTypedRatio(b *testing.B) {
 						}
 					}
 				})
-				r.addPeer(execPeer(b, bin, "-n", ns.Path, "dump", dc.ynlc, strconv.Itoa(n)), n)
+				r.addPeer(peer(n), n)
 			}
 			r.report(b)
 		})
@@ -59,7 +67,11 @@ func BenchmarkTypedRatio(b *testing.B) {
 	idx := deviceIndexes()
 	doCase := func(goroutines int) func(b *testing.B) {
 		return func(b *testing.B) {
-			bin := ynlc(b)
+			unpin := testutils.PinProcess(b, *ratioCPU)
+			peer := servePeer(b, ynlc(b), ns.Path, "do-linkinfo")
+			if goroutines > 1 {
+				unpin() // the C peer stays on the CPU
+			}
 			c := linkinfoClient(b, ns)
 			ctx := context.Background()
 			if err := linkinfoGet(ctx, c, idx[0]); err != nil {
@@ -72,7 +84,7 @@ func BenchmarkTypedRatio(b *testing.B) {
 						b.Fatal(err)
 					}
 				})
-				r.addPeer(execPeer(b, bin, "-n", ns.Path, "do-linkinfo", strconv.Itoa(n)), n)
+				r.addPeer(peer(n), n)
 			}
 			r.report(b)
 		}

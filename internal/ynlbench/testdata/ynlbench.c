@@ -14,6 +14,12 @@
 //	    subscribes to netdev's mgmt group, prints "ready", and counts
 //	    notifications until DELS dev-del notifications have arrived; one
 //	    operation is one notification
+//	ynlbench [-n NETNS_PATH] serve WHAT
+//	    WHAT: a dump's WHAT or do-linkinfo; opens the socket once, runs the
+//	    workload once untimed, then for each line N read from standard
+//	    input runs N operations and prints their report line, until end of
+//	    input: the Go benchmarks alternate short rounds with it without
+//	    starting a process per round
 //
 // It prints: OPERATIONS NS/OP CPU-NS/OP ALLOCS/OP B/OP ITEMS, where CPU-NS/OP
 // is the process's user + system time (getrusage), ALLOCS/OP counts malloc,
@@ -176,35 +182,81 @@ static int cmd_dump(const char *what, long iters)
 	return 0;
 }
 
-static int cmd_do(long iters)
+// devices returns the ifindexes of every device ethtool dumps, in *n.
+static __u32 *devices(struct ynl_sock *ys, long *n)
 {
-	struct ynl_sock *ys = sock(&ynl_ethtool_family);
 	struct ethtool_linkinfo_get_req_dump *dreq = ethtool_linkinfo_get_req_dump_alloc();
 	struct ethtool_linkinfo_get_list *l = ethtool_linkinfo_get_dump(ys, dreq);
-	long n = 0, k = 0;
+	long k = 0;
 	__u32 *idx;
 
 	ethtool_linkinfo_get_req_dump_free(dreq);
 	if (!l)
 		die("linkinfo-get dump", ys);
-	ynl_dump_foreach(l, d) n++;
-	idx = calloc(n, sizeof(*idx));
+	*n = 0;
+	ynl_dump_foreach(l, d) (*n)++;
+	idx = calloc(*n, sizeof(*idx));
 	ynl_dump_foreach(l, d) idx[k++] = d->header.dev_index;
 	ethtool_linkinfo_get_list_free(l);
+	return idx;
+}
 
-	start();
-	for (long i = 0; i < iters; i++) {
+// linkinfo_gets makes iters linkinfo-get requests, cycling over the n
+// devices of idx from *next on.
+static void linkinfo_gets(struct ynl_sock *ys, const __u32 *idx, long n, long *next, long iters)
+{
+	for (long i = 0; i < iters; i++, *next = (*next + 1) % n) {
 		struct ethtool_linkinfo_get_req *req = ethtool_linkinfo_get_req_alloc();
 		struct ethtool_linkinfo_get_rsp *rsp;
 
-		ethtool_linkinfo_get_req_set_header_dev_index(req, idx[i % n]);
+		ethtool_linkinfo_get_req_set_header_dev_index(req, idx[*next]);
 		rsp = ethtool_linkinfo_get(ys, req);
 		ethtool_linkinfo_get_req_free(req);
-		if (!rsp || rsp->header.dev_index != idx[i % n])
+		if (!rsp || rsp->header.dev_index != idx[*next])
 			die("linkinfo-get", ys);
 		ethtool_linkinfo_get_rsp_free(rsp);
 	}
+}
+
+static int cmd_do(long iters)
+{
+	struct ynl_sock *ys = sock(&ynl_ethtool_family);
+	long n, next = 0;
+	__u32 *idx = devices(ys, &n);
+
+	start();
+	linkinfo_gets(ys, idx, n, &next, iters);
 	report(iters, n);
+	ynl_sock_destroy(ys);
+	return 0;
+}
+
+static int cmd_serve(const char *what)
+{
+	int do_linkinfo = !strcmp(what, "do-linkinfo");
+	struct ynl_sock *ys = sock(do_linkinfo || strcmp(what, "netdev-dev") ? &ynl_ethtool_family : &ynl_netdev_family);
+	long n, next = 0, iters;
+	__u32 *idx = NULL;
+
+	if (do_linkinfo) {
+		idx = devices(ys, &n);
+		linkinfo_gets(ys, idx, n, &next, n); // warm up
+	} else {
+		n = dump(ys, what); // warm up
+	}
+	while (scanf("%ld", &iters) == 1) {
+		start();
+		if (do_linkinfo)
+			linkinfo_gets(ys, idx, n, &next, iters);
+		else
+			for (long i = 0; i < iters; i++)
+				if (dump(ys, what) != n) {
+					fprintf(stderr, "ynlbench: dump size changed\n");
+					return 1;
+				}
+		report(iters, n);
+		fflush(stdout);
+	}
 	ynl_sock_destroy(ys);
 	return 0;
 }
@@ -275,6 +327,8 @@ int main(int argc, char **argv)
 		return cmd_netns(atol(argv[2]), argc - 3, argv + 3);
 	if (argc == 3 && !strcmp(argv[1], "notify"))
 		return cmd_notify(atol(argv[2]));
-	fprintf(stderr, "usage: ynlbench [-n NETNS_PATH] dump WHAT N | do-linkinfo N | netns N PATH... | notify DELS\n");
+	if (argc == 3 && !strcmp(argv[1], "serve"))
+		return cmd_serve(argv[2]);
+	fprintf(stderr, "usage: ynlbench [-n NETNS_PATH] dump WHAT N | do-linkinfo N | netns N PATH... | notify DELS | serve WHAT\n");
 	return 2;
 }
