@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -63,10 +64,18 @@ func PinProcess(b *testing.B, cpu int) (restore func()) {
 	if err := setThreadsAffinity(&one); err != nil {
 		b.Fatal(err)
 	}
+	away := prev
+	away.Clear(cpu)
+	pinned.Lock()
+	pinned.on, pinned.away = true, away
+	pinned.Unlock()
 	restored := false
 	restore = func() {
 		if !restored {
 			restored = true
+			pinned.Lock()
+			pinned.on = false
+			pinned.Unlock()
 			if err := setThreadsAffinity(&prev); err != nil {
 				b.Error(err)
 			}
@@ -74,6 +83,32 @@ func PinProcess(b *testing.B, cpu int) (restore func()) {
 	}
 	b.Cleanup(restore)
 	return restore
+}
+
+// AwayFromPinned moves process pid off the CPU PinProcess bound this
+// process to, onto the other CPUs the process could use before; it does
+// nothing while this process is not bound. A benchmark whose workload
+// comes from another process (`ip` making devices for a subscriber) keeps
+// the two from taking turns on one CPU.
+func AwayFromPinned(pid int) error {
+	pinned.Lock()
+	on, away := pinned.on, pinned.away
+	pinned.Unlock()
+	if !on || away.Count() == 0 {
+		return nil
+	}
+	if err := unix.SchedSetaffinity(pid, &away); err != nil {
+		return fmt.Errorf("sched_setaffinity %d: %w", pid, err)
+	}
+	return nil
+}
+
+// pinned is what PinProcess did: whether the process is bound, and the
+// CPUs it could use before, less the one it is bound to.
+var pinned struct {
+	sync.Mutex
+	on   bool
+	away unix.CPUSet
 }
 
 // setThreadsAffinity sets the CPU set of every thread of the process,

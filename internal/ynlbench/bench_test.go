@@ -340,6 +340,11 @@ func burst(b *testing.B, ns *testutils.NS) (fire func()) {
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
+	if err := testutils.AwayFromPinned(cmd.Process.Pid); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		b.Fatal(err)
+	}
 	return func() {
 		_, err := in.Write([]byte(strings.Join(lines, "\n") + "\n"))
 		in.Close()

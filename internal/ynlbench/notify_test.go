@@ -1,10 +1,13 @@
 package ynlbench_test
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
+	"flag"
 	"os"
 	"runtime"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -15,6 +18,8 @@ import (
 	"github.com/genlkit/genlkit/internal/testutils"
 	"golang.org/x/sys/unix"
 )
+
+var notifyRaw = flag.Bool("notify.rawgo", false, "BenchmarkNotifyRatio: a third burst per round, read by the bare Go loop")
 
 // measureNotify runs b.N bursts in ns, reading each with next until dels
 // dev-del notifications have come, and reports the process's CPU, wall
@@ -27,30 +32,7 @@ func measureNotify(b *testing.B, ns *testutils.NS, dels int, next func() (del bo
 		fire := burst(b, ns)
 		runtime.ReadMemStats(&ms)
 		m0, a0, c0, t0 := ms.Mallocs, ms.TotalAlloc, testutils.ProcessCPU(), time.Now()
-		done := make(chan error, 1)
-		n := 0
-		go func() {
-			d := 0
-			for d < dels {
-				del, err := next()
-				if err != nil {
-					done <- err
-					return
-				}
-				n++
-				if del {
-					d++
-				}
-			}
-			done <- nil
-		}()
-		fire()
-		if err := <-done; err != nil {
-			if errors.Is(err, genl.ErrOverrun) {
-				b.Fatalf("notifications lost after %d: %v", n, err)
-			}
-			b.Fatal(err)
-		}
+		n := readBurst(b, fire, dels, next)
 		wall += float64(time.Since(t0))
 		cpu += float64(testutils.ProcessCPU() - c0)
 		runtime.ReadMemStats(&ms)
@@ -151,3 +133,98 @@ func (r *rawSubscriber) next() (bool, error) {
 }
 
 func (r *rawSubscriber) close() { r.f.Close() }
+
+// BenchmarkNotifyRatio compares genlkit's subscriber with the YNL C
+// library's in alternating bursts, as BenchmarkTypedRatio does for dumps:
+// a burst read by genlkit (netdev.Subscribe, every notification decoded),
+// then one read by a C process, b.N times, both subscribers on one CPU
+// (-ratio.cpu) and `ip` on the others. It reports genlkit's CPU per
+// notification (cpu-ns/op) and C's (ynlc-cpu-ns/op), ratio-cpu (summed
+// over the bursts) and ratio-cpu-med (the median of the bursts' ratios).
+// Each side's figure is its whole process's CPU over the burst. With
+// -notify.rawgo each round also has a burst read by rawSubscriber, the
+// bare Go loop: rawgo-cpu-ns/op, and ratio-rawgo (its CPU ÷ C's), show
+// what any Go subscriber pays.
+func BenchmarkNotifyRatio(b *testing.B) {
+	dels := 2 * notifyPairs
+	testutils.PinProcess(b, *ratioCPU)
+	ns := testutils.NetNS(b)
+	conn, _ := ns.Dial(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	c, err := netdev.New(ctx, conn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var r ratioRun
+	var rawCPU, rawNtfs, peerCPU, peerOps float64
+	for range b.N {
+		// A subscription per burst: one left joined through C's burst
+		// would overflow meanwhile.
+		sub, err := c.Subscribe(ctx, "mgmt")
+		if err != nil {
+			b.Fatal(err)
+		}
+		next := func() (bool, error) {
+			v, err := sub.Next(ctx)
+			_, del := v.(*netdev.DevDelNtf)
+			return del, err
+		}
+		fire := burst(b, ns)
+		var n int
+		r.timeGenlkit(func() { n = readBurst(b, fire, dels, next) })
+		sub.Close()
+		wait := startPeer(b, "-n", ns.Path, "notify", strconv.Itoa(dels))
+		burst(b, ns)()
+		p := wait()
+		// Both sides count per notification: scale C's to genlkit's count.
+		r.addPeer(peerResult{ns: p.ns * float64(p.ops) / float64(n), cpu: p.cpu * float64(p.ops) / float64(n)}, n)
+		if *notifyRaw {
+			raw := newRawSubscriber(b, ns)
+			fire := burst(b, ns)
+			c0 := testutils.ProcessCPU()
+			rn := readBurst(b, fire, dels, raw.next)
+			rawCPU += float64(testutils.ProcessCPU() - c0)
+			rawNtfs += float64(rn)
+			peerCPU += p.cpu * float64(p.ops)
+			peerOps += float64(p.ops)
+			raw.close()
+		}
+	}
+	if rawNtfs > 0 {
+		b.ReportMetric(rawCPU/rawNtfs, "rawgo-cpu-ns/op")
+		b.ReportMetric(rawCPU/rawNtfs/(peerCPU/peerOps), "ratio-rawgo")
+	}
+	r.report(b)
+}
+
+// readBurst fires a burst and reads notifications with next until dels
+// dev-del notifications have come; it returns how many it read.
+func readBurst(b *testing.B, fire func(), dels int, next func() (del bool, err error)) int {
+	b.Helper()
+	done := make(chan error, 1)
+	n := 0
+	go func() {
+		d := 0
+		for d < dels {
+			del, err := next()
+			if err != nil {
+				done <- err
+				return
+			}
+			n++
+			if del {
+				d++
+			}
+		}
+		done <- nil
+	}()
+	fire()
+	if err := <-done; err != nil {
+		if errors.Is(err, genl.ErrOverrun) {
+			b.Fatalf("notifications lost after %d: %v", n, err)
+		}
+		b.Fatal(err)
+	}
+	return n
+}

@@ -221,7 +221,10 @@ func startPeer(b *testing.B, args ...string) (wait func() peerResult) {
 // thread (sysmon) at the start of each round, which then polls every 20 µs
 // for a millisecond and more, preempting genlkit's side when both run on
 // one CPU: the harness, not genlkit, would pay for it.
-func servePeer(b *testing.B, bin, nsPath, what string) (round func(n int) peerResult) {
+//
+// With away, the process runs on the CPUs other than the one the test
+// process is bound to (testutils.AwayFromPinned).
+func servePeer(b *testing.B, bin, nsPath, what string, away bool) (round func(n int) peerResult) {
 	b.Helper()
 	inR, inW, err := os.Pipe()
 	if err != nil {
@@ -237,6 +240,12 @@ func servePeer(b *testing.B, bin, nsPath, what string) (round func(n int) peerRe
 	err = cmd.Start()
 	inR.Close()
 	outW.Close()
+	if err == nil && away {
+		if err = testutils.AwayFromPinned(cmd.Process.Pid); err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}
 	if err != nil {
 		inW.Close()
 		outR.Close()

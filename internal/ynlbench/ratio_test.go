@@ -38,13 +38,16 @@ var ratioCPU = flag.Int("ratio.cpu", 0, "the CPU BenchmarkTypedRatio runs both s
 // their append form against C's dump; do-seq is sequential linkinfo-get
 // against C's; do-par8 is 8 goroutines on one Conn against C's sequential
 // requests (the issue's "8 goroutines ≤ 0.6× YNL C sequential", by
-// ratio-wall).
+// ratio-wall). do-par8 also runs C's sequential rounds on the other CPUs
+// (ynlc-other-ns/op) and reports ratio-wall-bound, the ratio-wall of a
+// client that used both CPUs perfectly: 0.5 when they run at one speed,
+// more when the host slows one.
 func BenchmarkTypedRatio(b *testing.B) {
 	ns := shared.get(b)
 	for _, dc := range dumpCases {
 		b.Run("dump-"+dc.name, func(b *testing.B) {
 			testutils.PinProcess(b, *ratioCPU)
-			peer := servePeer(b, ynlc(b), ns.Path, dc.ynlc)
+			peer := servePeer(b, ynlc(b), ns.Path, dc.ynlc, false)
 			dump := openDump(b, ns, dc.reuse)
 			want, err := dump() // warm the Conn's buffers
 			if err != nil {
@@ -68,9 +71,14 @@ func BenchmarkTypedRatio(b *testing.B) {
 	doCase := func(goroutines int) func(b *testing.B) {
 		return func(b *testing.B) {
 			unpin := testutils.PinProcess(b, *ratioCPU)
-			peer := servePeer(b, ynlc(b), ns.Path, "do-linkinfo")
+			peer := servePeer(b, ynlc(b), ns.Path, "do-linkinfo", false)
+			var other func(int) peerResult
 			if goroutines > 1 {
-				unpin() // the C peer stays on the CPU
+				// C again on the other CPUs, which genlkit's goroutines
+				// use too: how fast those are bounds what any two-CPU
+				// client can reach.
+				other = servePeer(b, ynlc(b), ns.Path, "do-linkinfo", true)
+				unpin() // the C peers stay where they are
 			}
 			c := linkinfoClient(b, ns)
 			ctx := context.Background()
@@ -78,6 +86,7 @@ func BenchmarkTypedRatio(b *testing.B) {
 				b.Fatal(err)
 			}
 			var r ratioRun
+			var otherWall float64
 			for _, n := range splitRounds(b.N) {
 				r.timeGenlkit(func() {
 					if err := linkinfoGets(ctx, c, idx, n, goroutines); err != nil {
@@ -85,8 +94,18 @@ func BenchmarkTypedRatio(b *testing.B) {
 					}
 				})
 				r.addPeer(peer(n), n)
+				if other != nil {
+					otherWall += other(n).ns * float64(n)
+				}
 			}
 			r.report(b)
+			if other != nil && r.ops > 0 && otherWall > 0 {
+				// C's sequential loop on each CPU at once, perfectly
+				// parallel, would take c0·c1/(c0+c1) per request:
+				// ÷ c0 is the best ratio-wall two CPUs allow.
+				b.ReportMetric(otherWall/float64(r.ops), "ynlc-other-ns/op")
+				b.ReportMetric(otherWall/(otherWall+r.peerWall), "ratio-wall-bound")
+			}
 		}
 	}
 	b.Run("do-seq", doCase(1))
