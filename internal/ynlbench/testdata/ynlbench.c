@@ -166,17 +166,23 @@ static long dump(struct ynl_sock *ys, const char *what)
 	return n;
 }
 
+// dumps runs iters dumps of what, each of which must give n objects.
+static void dumps(struct ynl_sock *ys, const char *what, long n, long iters)
+{
+	for (long i = 0; i < iters; i++)
+		if (dump(ys, what) != n) {
+			fprintf(stderr, "ynlbench: dump size changed\n");
+			exit(1);
+		}
+}
+
 static int cmd_dump(const char *what, long iters)
 {
 	struct ynl_sock *ys = sock(strcmp(what, "netdev-dev") ? &ynl_ethtool_family : &ynl_netdev_family);
 	long n = dump(ys, what); // warm up
 
 	start();
-	for (long i = 0; i < iters; i++)
-		if (dump(ys, what) != n) {
-			fprintf(stderr, "ynlbench: dump size changed\n");
-			return 1;
-		}
+	dumps(ys, what, n, iters);
 	report(iters, n);
 	ynl_sock_destroy(ys);
 	return 0;
@@ -249,11 +255,7 @@ static int cmd_serve(const char *what)
 		if (do_linkinfo)
 			linkinfo_gets(ys, idx, n, &next, iters);
 		else
-			for (long i = 0; i < iters; i++)
-				if (dump(ys, what) != n) {
-					fprintf(stderr, "ynlbench: dump size changed\n");
-					return 1;
-				}
+			dumps(ys, what, n, iters);
 		report(iters, n);
 		fflush(stdout);
 	}
