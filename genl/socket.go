@@ -103,9 +103,9 @@ func (t *sockTransport) Send(b []byte) error { return t.send(b, false) }
 // capable system call (entersyscall) wakes the runtime's monitor thread
 // (sysmon) whenever every P was idle, and a sysmon so woken polls every 20
 // µs for the next millisecond and more: a program that dumps now and then
-// paid that at every dump, about a fifth of the dump's time when sysmon
+// paid that at every dump, up to a fifth of the dump's time when sysmon
 // shares the dumper's CPU (BenchmarkTypedRatio, both sides on one CPU:
-// 1.26–1.33× C before, 1.05–1.07× after). A do request keeps the
+// 1.15–1.33× C before, 1.04–1.11× after). A do request keeps the
 // scheduler's syscall: its handler may run for as long as the family
 // likes (a devlink flash update runs for minutes), and a P held meanwhile
 // would stall the garbage collector's stop-the-world.
