@@ -325,18 +325,20 @@ func (p *rawPipe) readLine(dst []byte) ([]byte, error) {
 		var got int
 		var rerr error
 		err := p.rc.Read(func(fd uintptr) bool {
-			n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&chunk[0])), uintptr(len(chunk)))
-			switch e {
-			case 0:
-				got = int(n)
-			case syscall.EAGAIN:
-				return false
-			case syscall.EINTR:
-				return false
-			default:
-				rerr = e
+			for {
+				n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&chunk[0])), uintptr(len(chunk)))
+				switch e {
+				case 0:
+					got = int(n)
+				case syscall.EAGAIN:
+					return false
+				case syscall.EINTR:
+					continue
+				default:
+					rerr = e
+				}
+				return true
 			}
-			return true
 		})
 		if err == nil {
 			err = rerr
