@@ -644,13 +644,13 @@ func (c *Conn) send(b []byte) error {
 	return c.tr.Send(b)
 }
 
-// sendDump writes b, a dump's request alone, to the socket: see
-// sockTransport.send for why without the scheduler's syscall.
-func (c *Conn) sendDump(b []byte) error {
+// sendCall writes cl's request, alone in its sendmsg, to the socket: a
+// dump's without the scheduler's syscall (see sockTransport.send).
+func (c *Conn) sendCall(cl *call) error {
 	if c.sock != nil {
-		return c.sock.send(b, true)
+		return c.sock.send(cl.buf, cl.dump)
 	}
-	return c.tr.Send(b)
+	return c.tr.Send(cl.buf)
 }
 
 func (c *Conn) recv(rx *rxBuf, want int, wait bool) (int, error) {

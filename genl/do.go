@@ -71,19 +71,14 @@ func (c *Conn) start(req *Request, op string, flags netlink.HeaderFlags) (*call,
 		}
 		c.leader = true
 		rx := c.getRxLocked()
-		c.omitAckLocked(cl)
+		c.goAcklessLocked(cl)
 		cl.leadWant = min(c.expectLocked(cl), c.cfg.recvBatch)
 		c.sendEpoch++
 		cl.epoch = c.sendEpoch
 		c.reserveLocked(cl)
 		c.st.sends++
 		c.mu.Unlock()
-		var err error
-		if cl.dump {
-			err = c.sendDump(cl.buf)
-		} else {
-			err = c.send(cl.buf)
-		}
+		err := c.sendCall(cl)
 		if err != nil {
 			c.mu.Lock()
 			c.releaseLeaderLocked(nil, rx)

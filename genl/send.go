@@ -141,12 +141,7 @@ func (c *Conn) flushLocked(leader bool) {
 				c.sendBusy.Store(true)
 			}
 			c.mu.Unlock()
-			var err error
-			if q.dump {
-				err = c.sendDump(q.buf)
-			} else {
-				err = c.send(q.buf)
-			}
+			err := c.sendCall(q)
 			var gen uint64
 			if record {
 				gen = c.sentGen.Add(1)

@@ -53,13 +53,6 @@ func (cl *call) dropAck() {
 	cl.replyOnly = true
 }
 
-// omitAckLocked prepares cl, a do-request its caller sends alone and then
-// reads for as the leader, to go without an ACK where it may. Its caller
-// sets cl.doneGen once the sendmsg has returned.
-func (c *Conn) omitAckLocked(cl *call) {
-	c.goAcklessLocked(cl)
-}
-
 // acklessLocked prepares q, about to be put in a sendmsg by a flush, to go
 // without an ACK where it may. It reports whether q goes so (record: the
 // sender must call sentAcklessLocked once the sendmsg has returned) and
@@ -73,7 +66,10 @@ func (c *Conn) acklessLocked(q *call) (record, wake bool) {
 }
 
 // goAcklessLocked takes the ACK off cl where it may and marks it for the
-// silent ending; it reports whether cl goes without an ACK. The ACK stays
+// silent ending; it reports whether cl goes without an ACK. A request its
+// caller sends alone and then reads for as the leader calls it directly
+// (and sets cl.doneGen once the sendmsg has returned); a flush goes
+// through acklessLocked. The ACK stays
 // while the leader blocks in a receive (it is what wakes it); a request
 // sent alone has no such leader. One that asked for no ACK (ExpectReply)
 // has none to keep.
