@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/genlkit/genlkit/family/ethtool"
 	"github.com/genlkit/genlkit/family/netdev"
@@ -371,24 +370,10 @@ func burst(b *testing.B, ns *testutils.NS) (fire func()) {
 func BenchmarkNotify(b *testing.B) {
 	dels := 2 * notifyPairs
 	b.Run("genlkit", func(b *testing.B) {
-		ns := testutils.NetNS(b)
-		conn, _ := ns.Dial(b)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer cancel()
-		c, err := netdev.New(ctx, conn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		sub, err := c.Subscribe(ctx, "mgmt")
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer sub.Close()
-		measureNotify(b, ns, dels, func() (bool, error) {
-			v, err := sub.Next(ctx)
-			_, del := v.(*netdev.DevDelNtf)
-			return del, err
-		})
+		ns, ctx, c := notifyClient(b)
+		next, stop := subscribeDels(b, ctx, c)
+		defer stop()
+		measureNotify(b, ns, dels, next)
 	})
 	b.Run("rawgo", func(b *testing.B) {
 		ns := testutils.NetNS(b)

@@ -148,32 +148,17 @@ func (r *rawSubscriber) close() { r.f.Close() }
 func BenchmarkNotifyRatio(b *testing.B) {
 	dels := 2 * notifyPairs
 	testutils.PinProcess(b, *ratioCPU)
-	ns := testutils.NetNS(b)
-	conn, _ := ns.Dial(b)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
-	defer cancel()
-	c, err := netdev.New(ctx, conn)
-	if err != nil {
-		b.Fatal(err)
-	}
+	ns, ctx, c := notifyClient(b)
 	var r ratioRun
 	var rawCPU, rawNtfs, peerCPU, peerOps float64
 	for range b.N {
 		// A subscription per burst: one left joined through C's burst
 		// would overflow meanwhile.
-		sub, err := c.Subscribe(ctx, "mgmt")
-		if err != nil {
-			b.Fatal(err)
-		}
-		next := func() (bool, error) {
-			v, err := sub.Next(ctx)
-			_, del := v.(*netdev.DevDelNtf)
-			return del, err
-		}
+		next, stop := subscribeDels(b, ctx, c)
 		fire := burst(b, ns)
 		var n int
 		r.timeGenlkit(func() { n = readBurst(b, fire, dels, next) })
-		sub.Close()
+		stop()
 		wait := startPeer(b, "-n", ns.Path, "notify", strconv.Itoa(dels))
 		burst(b, ns)()
 		p := wait()
@@ -196,6 +181,37 @@ func BenchmarkNotifyRatio(b *testing.B) {
 		b.ReportMetric(rawCPU/rawNtfs/(peerCPU/peerOps), "ratio-rawgo")
 	}
 	r.report(b)
+}
+
+// notifyClient returns a fresh namespace, a netdev client on a Conn in it
+// and the context its subscriptions read with, cancelled when b ends.
+func notifyClient(b *testing.B) (*testutils.NS, context.Context, *netdev.Client) {
+	b.Helper()
+	ns := testutils.NetNS(b)
+	conn, _ := ns.Dial(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	b.Cleanup(cancel)
+	c, err := netdev.New(ctx, conn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ns, ctx, c
+}
+
+// subscribeDels subscribes c to netdev's mgmt group and returns the reader
+// readBurst takes (whether each notification is a dev-del) and the
+// subscription's Close.
+func subscribeDels(b *testing.B, ctx context.Context, c *netdev.Client) (next func() (del bool, err error), stop func()) {
+	b.Helper()
+	sub, err := c.Subscribe(ctx, "mgmt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return func() (bool, error) {
+		v, err := sub.Next(ctx)
+		_, del := v.(*netdev.DevDelNtf)
+		return del, err
+	}, func() { sub.Close() }
 }
 
 // readBurst fires a burst and reads notifications with next until dels
