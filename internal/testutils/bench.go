@@ -15,15 +15,23 @@ import (
 // ProcessCPU is the CPU time the process has used, all threads, user and
 // system (the kernel's share of a netlink round trip included).
 func ProcessCPU() time.Duration {
+	cpu, _ := ProcessTimes()
+	return cpu
+}
+
+// ProcessTimes returns the process's CPU time (user + system) and the user
+// part of it, read as ProcessCPU reads them.
+func ProcessTimes() (cpu, user time.Duration) {
 	var ru unix.Rusage
 	// RawSyscall: getrusage does not block, and a Syscall would wake the
 	// runtime's monitor thread (sysmon) if every P was idle, which then
 	// polls every 20 µs for a millisecond or more: the measurement would
 	// disturb what it measures, most of all in short rounds.
 	if _, _, e := unix.RawSyscall(unix.SYS_GETRUSAGE, uintptr(unix.RUSAGE_SELF), uintptr(unsafe.Pointer(&ru)), 0); e != 0 {
-		return 0
+		return 0, 0
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	user = time.Duration(ru.Utime.Nano())
+	return user + time.Duration(ru.Stime.Nano()), user
 }
 
 // ResetTimersCPU resets b's timer and reports the process's CPU time per

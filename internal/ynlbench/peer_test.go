@@ -65,6 +65,7 @@ func ynlc(b *testing.B) string {
 type peerResult struct {
 	ops     int
 	ns, cpu float64 // per operation
+	user    float64 // the user part of cpu
 	allocs  float64 // malloc, calloc and realloc calls per operation
 	bytes   float64 // bytes those calls asked for, per operation
 	items   int     // objects per dump, devices, or notifications
@@ -82,7 +83,7 @@ func parsePeer(b *testing.B, out string) peerResult {
 // scanPeer reads what ynlbench printed.
 func scanPeer(out string) (peerResult, error) {
 	var r peerResult
-	if _, err := fmt.Sscan(out, &r.ops, &r.ns, &r.cpu, &r.allocs, &r.bytes, &r.items); err != nil {
+	if _, err := fmt.Sscan(out, &r.ops, &r.ns, &r.cpu, &r.allocs, &r.bytes, &r.items, &r.user); err != nil {
 		return r, fmt.Errorf("ynlbench printed %q: %v", out, err)
 	}
 	return r, nil

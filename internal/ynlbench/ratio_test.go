@@ -16,6 +16,8 @@ import (
 // ratioRounds is how many rounds BenchmarkTypedRatio splits b.N into.
 const ratioRounds = 50
 
+var ratioIter = flag.Bool("ratio.iter", false, "BenchmarkTypedRatio runs genlkit's dumps in their iterator form (a new value per reply), not the append form")
+
 var ratioCPU = flag.Int("ratio.cpu", 0, "the CPU BenchmarkTypedRatio runs both sides on (-1: no binding)")
 
 // BenchmarkTypedRatio compares genlkit with the YNL C library in
@@ -33,10 +35,11 @@ var ratioCPU = flag.Int("ratio.cpu", 0, "the CPU BenchmarkTypedRatio runs both s
 //
 // Each sub-benchmark reports genlkit's time ÷ C's: ratio-cpu (CPU time,
 // summed over the rounds), ratio-cpu-med (the median of the rounds'
-// ratios) and ratio-wall; ns/op and cpu-ns/op are genlkit's, ynlc-ns/op
-// and ynlc-cpu-ns/op C's. dump-* are the dumps of BenchmarkTypedDump in
-// their append form against C's dump; do-seq is sequential linkinfo-get
-// against C's; do-par8 is 8 goroutines on one Conn against C's sequential
+// ratios) and ratio-wall; ns/op, cpu-ns/op and user-ns/op (the user part
+// of cpu-ns/op) are genlkit's, ynlc-ns/op, ynlc-cpu-ns/op and
+// ynlc-user-ns/op C's. dump-* are the dumps of BenchmarkTypedDump in
+// their append form (with -ratio.iter their iterator form) against C's
+// dump; do-seq is sequential linkinfo-get against C's; do-par8 is 8 goroutines on one Conn against C's sequential
 // requests (the issue's "8 goroutines ≤ 0.6× YNL C sequential", by
 // ratio-wall). do-par8 also runs C's sequential rounds on the other CPUs
 // (ynlc-other-ns/op) and reports ratio-wall-bound, the ratio-wall of a
@@ -48,7 +51,11 @@ func BenchmarkTypedRatio(b *testing.B) {
 		b.Run("dump-"+dc.name, func(b *testing.B) {
 			testutils.PinProcess(b, *ratioCPU)
 			peer := servePeer(b, ynlc(b), ns.Path, dc.ynlc, false)
-			dump := openDump(b, ns, dc.reuse)
+			op := dc.reuse
+			if *ratioIter {
+				op = dc.run
+			}
+			dump := openDump(b, ns, op)
 			want, err := dump() // warm the Conn's buffers
 			if err != nil {
 				b.Fatal(err)
@@ -162,19 +169,24 @@ func splitRounds(n int) []int {
 // BenchmarkTypedRatio sub-benchmark.
 type ratioRun struct {
 	ops                  int
-	wall, cpu            time.Duration // genlkit's
+	wall, cpu, user      time.Duration // genlkit's
 	peerWall, peerCPU    float64       // C's, in ns
+	peerUser             float64       // C's user time, in ns
 	lastWall, lastCPU    time.Duration // genlkit's in the current round
 	roundCPU, roundWalls []float64     // per round, genlkit ÷ C
 }
 
 // timeGenlkit runs one round of genlkit's operations and times it.
 func (r *ratioRun) timeGenlkit(round func()) {
-	w0, c0 := time.Now(), testutils.ProcessCPU()
+	c0, u0 := testutils.ProcessTimes()
+	w0 := time.Now()
 	round()
-	r.lastWall, r.lastCPU = time.Since(w0), testutils.ProcessCPU()-c0
+	r.lastWall = time.Since(w0)
+	c1, u1 := testutils.ProcessTimes()
+	r.lastCPU = c1 - c0
 	r.wall += r.lastWall
 	r.cpu += r.lastCPU
+	r.user += u1 - u0
 }
 
 // addPeer adds C's round of n operations, which followed genlkit's.
@@ -183,6 +195,7 @@ func (r *ratioRun) addPeer(p peerResult, n int) {
 	pw, pc := p.ns*float64(n), p.cpu*float64(n)
 	r.peerWall += pw
 	r.peerCPU += pc
+	r.peerUser += p.user * float64(n)
 	if pw > 0 && pc > 0 {
 		r.roundCPU = append(r.roundCPU, float64(r.lastCPU)/pc)
 		r.roundWalls = append(r.roundWalls, float64(r.lastWall)/pw)
@@ -199,6 +212,8 @@ func (r *ratioRun) report(b *testing.B) {
 	b.ReportMetric(float64(r.cpu)/ops, "cpu-ns/op")
 	b.ReportMetric(r.peerWall/ops, "ynlc-ns/op")
 	b.ReportMetric(r.peerCPU/ops, "ynlc-cpu-ns/op")
+	b.ReportMetric(float64(r.user)/ops, "user-ns/op")
+	b.ReportMetric(r.peerUser/ops, "ynlc-user-ns/op")
 	b.ReportMetric(float64(r.cpu)/r.peerCPU, "ratio-cpu")
 	b.ReportMetric(float64(r.wall)/r.peerWall, "ratio-wall")
 	b.ReportMetric(median(r.roundCPU), "ratio-cpu-med")

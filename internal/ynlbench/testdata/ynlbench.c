@@ -21,10 +21,10 @@
 //	    input: the Go benchmarks alternate short rounds with it without
 //	    starting a process per round
 //
-// It prints: OPERATIONS NS/OP CPU-NS/OP ALLOCS/OP B/OP ITEMS, where CPU-NS/OP
-// is the process's user + system time (getrusage), ALLOCS/OP counts malloc,
-// calloc and realloc calls and B/OP the bytes they asked for (linked with
-// --wrap). ITEMS is the number of
+// It prints: OPERATIONS NS/OP CPU-NS/OP ALLOCS/OP B/OP ITEMS USER-NS/OP, where
+// CPU-NS/OP is the process's user + system time (getrusage) and USER-NS/OP its
+// user time alone, ALLOCS/OP counts malloc, calloc and realloc calls and B/OP
+// the bytes they asked for (linked with --wrap). ITEMS is the number of
 // objects of one dump, of devices, or of notifications received.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -59,13 +59,15 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-static double cpu_ns(void)
+// cpu_ns returns the process's user + system time, and its user time in
+// *user.
+static double cpu_ns(double *user)
 {
 	struct rusage ru;
 
 	getrusage(RUSAGE_SELF, &ru);
-	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e9 +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3;
+	*user = ru.ru_utime.tv_sec * 1e9 + ru.ru_utime.tv_usec * 1e3;
+	return *user + ru.ru_stime.tv_sec * 1e9 + ru.ru_stime.tv_usec * 1e3;
 }
 
 static void die(const char *what, struct ynl_sock *ys)
@@ -95,23 +97,24 @@ static void enter(const char *path)
 	close(fd);
 }
 
-static double t0, c0;
+static double t0, c0, u0;
 static unsigned long long a0, b0;
 
 static void start(void)
 {
 	a0 = allocs;
 	b0 = bytes;
-	c0 = cpu_ns();
+	c0 = cpu_ns(&u0);
 	t0 = now_ns();
 }
 
 static void report(long ops, long items)
 {
-	double t = now_ns() - t0, c = cpu_ns() - c0;
+	double u, t = now_ns() - t0, c = cpu_ns(&u) - c0;
 
-	printf("%ld %.1f %.1f %.2f %.1f %ld\n", ops, t / ops, c / ops,
-	       (double)(allocs - a0) / ops, (double)(bytes - b0) / ops, items);
+	printf("%ld %.1f %.1f %.2f %.1f %ld %.1f\n", ops, t / ops, c / ops,
+	       (double)(allocs - a0) / ops, (double)(bytes - b0) / ops, items,
+	       (u - u0) / ops);
 }
 
 // dump runs one dump of what and returns the number of objects.
