@@ -323,6 +323,22 @@ const notifyPairs = 1000
 // fork.
 func burst(b *testing.B, ns *testutils.NS) (fire func()) {
 	b.Helper()
+	start, wait := startBurst(b, ns)
+	return func() {
+		err := start()
+		if err2 := wait(); err == nil {
+			err = err2
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// startBurst is burst in two steps: start feeds `ip` its commands, and
+// wait waits for it to end.
+func startBurst(b *testing.B, ns *testutils.NS) (start, wait func() error) {
+	b.Helper()
 	var lines []string
 	for i := range notifyPairs {
 		lines = append(lines, fmt.Sprintf("link add n%d type veth peer name n%dp", i, i))
@@ -344,16 +360,18 @@ func burst(b *testing.B, ns *testutils.NS) (fire func()) {
 		cmd.Wait()
 		b.Fatal(err)
 	}
-	return func() {
+	start = func() error {
 		_, err := in.Write([]byte(strings.Join(lines, "\n") + "\n"))
 		in.Close()
-		if err2 := cmd.Wait(); err == nil && err2 != nil {
-			err = fmt.Errorf("ip -batch: %w", err2)
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
+		return err
 	}
+	wait = func() error {
+		if err := cmd.Wait(); err != nil {
+			return fmt.Errorf("ip -batch: %w", err)
+		}
+		return nil
+	}
+	return start, wait
 }
 
 // BenchmarkNotify measures the subscriber's CPU per netdev mgmt

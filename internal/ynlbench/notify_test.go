@@ -21,6 +21,8 @@ import (
 
 var notifyRaw = flag.Bool("notify.rawgo", false, "BenchmarkNotifyRatio: a third burst per round, read by the bare Go loop")
 
+var notifySlice = flag.Int("notify.slice", 0, "BenchmarkNotifyRatio: genlkit and C take turns of this many notifications within each burst (0: whole bursts)")
+
 // measureNotify runs b.N bursts in ns, reading each with next until dels
 // dev-del notifications have come, and reports the process's CPU, wall
 // time, allocations and bytes per notification. next returns whether it
@@ -144,11 +146,16 @@ func (r *rawSubscriber) close() { r.f.Close() }
 // Each side's figure is its whole process's CPU over the burst. With
 // -notify.rawgo each round also has a burst read by rawSubscriber, the
 // bare Go loop: rawgo-cpu-ns/op, and ratio-rawgo (its CPU ÷ C's), show
-// what any Go subscriber pays.
+// what any Go subscriber pays. With -notify.slice the two take turns
+// within each burst instead (see notifyTurns).
 func BenchmarkNotifyRatio(b *testing.B) {
 	dels := 2 * notifyPairs
 	testutils.PinProcess(b, *ratioCPU)
 	ns, ctx, c := notifyClient(b)
+	if *notifySlice > 0 {
+		notifyTurns(b, ns, c, *notifySlice)
+		return
+	}
 	var r ratioRun
 	var rawCPU, rawNtfs, peerCPU, peerOps float64
 	for range b.N {
@@ -163,7 +170,7 @@ func BenchmarkNotifyRatio(b *testing.B) {
 		burst(b, ns)()
 		p := wait()
 		// Both sides count per notification: scale C's to genlkit's count.
-		r.addPeer(peerResult{ns: p.ns * float64(p.ops) / float64(n), cpu: p.cpu * float64(p.ops) / float64(n)}, n)
+		r.addPeer(peerResult{ns: p.ns * float64(p.ops) / float64(n), cpu: p.cpu * float64(p.ops) / float64(n), user: p.user * float64(p.ops) / float64(n)}, n)
 		if *notifyRaw {
 			raw := newRawSubscriber(b, ns)
 			fire := burst(b, ns)
@@ -179,6 +186,67 @@ func BenchmarkNotifyRatio(b *testing.B) {
 	if rawNtfs > 0 {
 		b.ReportMetric(rawCPU/rawNtfs, "rawgo-cpu-ns/op")
 		b.ReportMetric(rawCPU/rawNtfs/(peerCPU/peerOps), "ratio-rawgo")
+	}
+	r.report(b)
+}
+
+// notifyTurns is BenchmarkNotifyRatio with -notify.slice k: within each
+// burst genlkit and C take turns reading k notifications each, 12 turns
+// each, so that both read at the same stage of the burst and in the same
+// weather, a turn lasting about half a second where a whole burst lasts
+// 16 s. Each turn subscribes anew and unsubscribes at its end (C with a
+// socket of its own per turn, see ynlbench's serve notify), so the other
+// side's turn wakes only the other side; the notifications that go by
+// between turns are read by neither. The turns go genlkit, C, C, genlkit,
+// genlkit, C, … (the other way round in odd bursts), so that a cost that
+// drifts through the burst falls on both alike. Lost notifications are
+// not checked here (the whole-burst mode and BenchmarkNotify check them).
+func notifyTurns(b *testing.B, ns *testutils.NS, c *netdev.Client, k int) {
+	const turns = 24 // k·turns of the burst's 6,000 notifications are read
+	peer := servePeer(b, ynlc(b), ns.Path, "notify", false)
+	var r ratioRun
+	var p peerResult
+	sides := []func(burst, turn int){
+		func(burst, turn int) { // genlkit, subscribed before the clock starts, as C is
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			sub, err := c.Subscribe(ctx, "mgmt")
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			r.timeGenlkit(func() {
+				for n < k {
+					if _, err = sub.Next(ctx); err != nil {
+						break
+					}
+					n++
+				}
+			})
+			sub.Close()
+			if err != nil {
+				b.Fatalf("burst %d, turn %d, after %d notifications: %v", burst, turn, n, err)
+			}
+		},
+		func(int, int) { p = peer(k) },
+	}
+	for i := range b.N {
+		start, wait := startBurst(b, ns)
+		if err := start(); err != nil {
+			b.Fatal(err)
+		}
+		for t := 0; t+len(sides) <= turns; t += len(sides) {
+			for j := range sides {
+				if (t/len(sides)+i)%2 == 1 {
+					j = len(sides) - 1 - j
+				}
+				sides[j](i, t+j)
+			}
+			r.addPeer(p, k)
+		}
+		if err := wait(); err != nil {
+			b.Fatal(err)
+		}
 	}
 	r.report(b)
 }

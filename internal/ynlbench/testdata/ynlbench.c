@@ -19,7 +19,9 @@
 //	    workload once untimed, then for each line N read from standard
 //	    input runs N operations and prints their report line, until end of
 //	    input: the Go benchmarks alternate short rounds with it without
-//	    starting a process per round
+//	    starting a process per round. WHAT notify: for each line N, a new
+//	    socket subscribes to netdev's mgmt group and reads N notifications
+//	    (of any kind), timed from the subscription on, then closes
 //
 // It prints: OPERATIONS NS/OP CPU-NS/OP ALLOCS/OP B/OP ITEMS USER-NS/OP, where
 // CPU-NS/OP is the process's user + system time (getrusage) and USER-NS/OP its
@@ -240,13 +242,18 @@ static int cmd_do(long iters)
 	return 0;
 }
 
+static int serve_notify(void);
+
 static int cmd_serve(const char *what)
 {
 	int do_linkinfo = !strcmp(what, "do-linkinfo");
-	struct ynl_sock *ys = sock(do_linkinfo || strcmp(what, "netdev-dev") ? &ynl_ethtool_family : &ynl_netdev_family);
+	struct ynl_sock *ys;
 	long n, next = 0, iters;
 	__u32 *idx = NULL;
 
+	if (!strcmp(what, "notify"))
+		return serve_notify();
+	ys = sock(do_linkinfo || strcmp(what, "netdev-dev") ? &ynl_ethtool_family : &ynl_netdev_family);
 	if (do_linkinfo) {
 		idx = devices(ys, &n);
 		linkinfo_gets(ys, idx, n, &next, n); // warm up
@@ -288,21 +295,23 @@ static int cmd_netns(long iters, int n, char **paths)
 	return 0;
 }
 
-static int cmd_notify(long dels)
+// notifications reads netdev notifications from ys, subscribed, until want
+// of them have arrived (with dels, want dev-del notifications), and returns
+// how many it read. It gives up after a minute without one.
+static long notifications(struct ynl_sock *ys, long want, int dels)
 {
-	struct ynl_sock *ys = sock(&ynl_netdev_family);
 	struct pollfd pfd = { .fd = ynl_socket_get_fd(ys), .events = POLLIN };
 	long n = 0, d = 0;
 
-	if (ynl_subscribe(ys, "mgmt") < 0)
-		die("subscribe mgmt", ys);
-	printf("ready\n");
-	fflush(stdout);
-	start();
-	while (d < dels) {
+	while ((dels ? d : n) < want) {
 		struct ynl_ntf_base_type *ntf;
+		int r = poll(&pfd, 1, 60000);
 
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+		if (r == 0) {
+			fprintf(stderr, "ynlbench: no notification for a minute, %ld read\n", n);
+			exit(1);
+		}
+		if (r < 0 && errno != EINTR)
 			die("poll", NULL);
 		if (ynl_ntf_check(ys) < 0)
 			die("notifications", ys);
@@ -312,8 +321,45 @@ static int cmd_notify(long dels)
 			ynl_ntf_free(ntf);
 		}
 	}
+	return n;
+}
+
+static int cmd_notify(long dels)
+{
+	struct ynl_sock *ys = sock(&ynl_netdev_family);
+	long n;
+
+	if (ynl_subscribe(ys, "mgmt") < 0)
+		die("subscribe mgmt", ys);
+	printf("ready\n");
+	fflush(stdout);
+	start();
+	n = notifications(ys, dels, 1);
 	report(n, n);
 	ynl_sock_destroy(ys);
+	return 0;
+}
+
+// serve_notify is serve for notify: for each line N read, a socket of its
+// own subscribes to netdev's mgmt group, reads N notifications, reports
+// them (from the subscription on) and closes, so that it reads nothing
+// between rounds.
+static int serve_notify(void)
+{
+	long want;
+
+	while (scanf("%ld", &want) == 1) {
+		struct ynl_sock *ys = sock(&ynl_netdev_family);
+		long n;
+
+		if (ynl_subscribe(ys, "mgmt") < 0)
+			die("subscribe mgmt", ys);
+		start();
+		n = notifications(ys, want, 0);
+		report(n, n);
+		fflush(stdout);
+		ynl_sock_destroy(ys);
+	}
 	return 0;
 }
 
