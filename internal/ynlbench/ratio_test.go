@@ -39,12 +39,12 @@ var ratioCPU = flag.Int("ratio.cpu", 0, "the CPU BenchmarkTypedRatio runs both s
 // of cpu-ns/op) are genlkit's, ynlc-ns/op, ynlc-cpu-ns/op and
 // ynlc-user-ns/op C's. dump-* are the dumps of BenchmarkTypedDump in
 // their append form (with -ratio.iter their iterator form) against C's
-// dump; do-seq is sequential linkinfo-get against C's; do-par8 is 8 goroutines on one Conn against C's sequential
-// requests (the issue's "8 goroutines ≤ 0.6× YNL C sequential", by
-// ratio-wall). do-par8 also runs C's sequential rounds on the other CPUs
-// (ynlc-other-ns/op) and reports ratio-wall-bound, the ratio-wall of a
-// client that used both CPUs perfectly: 0.5 when they run at one speed,
-// more when the host slows one.
+// dump; do-seq is sequential linkinfo-get against C's; do-par8 is 8
+// goroutines on one Conn against C's sequential requests (the issue's "8
+// goroutines ≤ 0.6× YNL C sequential", by ratio-wall). do-par8 also runs
+// C's sequential rounds on the other CPUs (ynlc-other-ns/op) and reports
+// ratio-wall-bound, the ratio-wall of a client that used both CPUs
+// perfectly: 0.5 when they run at one speed, more when the host slows one.
 func BenchmarkTypedRatio(b *testing.B) {
 	ns := shared.get(b)
 	for _, dc := range dumpCases {
