@@ -451,3 +451,29 @@ func (s *sharedNS) close() {
 		exec.Command("ip", "netns", "del", s.ns.Name).Run()
 	}
 }
+
+
+// TestScanPeer checks the reading of ynlbench's report line, which the
+// benchmarks' ratios rest on.
+func TestScanPeer(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want peerResult
+		ok   bool
+	}{
+		{"20 401234.5 398000.0 2.00 96048.0 2001 98381.2\n", peerResult{ops: 20, ns: 401234.5, cpu: 398000, allocs: 2, bytes: 96048, items: 2001, user: 98381.2}, true},
+		{"200 11.5 10.0 1.00 64.0 200 0.0\n", peerResult{ops: 200, ns: 11.5, cpu: 10, allocs: 1, bytes: 64, items: 200}, true},
+		{"20 401234.5 398000.0 2.00 96048.0 2001\n", peerResult{}, false}, // no user time: an older ynlbench
+		{"ready\n", peerResult{}, false},
+		{"", peerResult{}, false},
+	} {
+		got, err := scanPeer(tc.line)
+		if (err == nil) != tc.ok {
+			t.Errorf("scanPeer(%q): error %v, want ok %v", tc.line, err, tc.ok)
+			continue
+		}
+		if tc.ok && got != tc.want {
+			t.Errorf("scanPeer(%q) = %+v, want %+v", tc.line, got, tc.want)
+		}
+	}
+}
