@@ -452,7 +452,6 @@ func (s *sharedNS) close() {
 	}
 }
 
-
 // TestScanPeer checks the reading of ynlbench's report line, which the
 // benchmarks' ratios rest on.
 func TestScanPeer(t *testing.T) {
