@@ -18,6 +18,8 @@ const ratioRounds = 50
 
 var ratioIter = flag.Bool("ratio.iter", false, "BenchmarkTypedRatio runs genlkit's dumps in their iterator form (a new value per reply), not the append form")
 
+var ratioAA = flag.Bool("ratio.aa", false, "BenchmarkTypedRatio's dumps run a second C process in genlkit's place, to measure the harness's own bias")
+
 var ratioCPU = flag.Int("ratio.cpu", 0, "the CPU BenchmarkTypedRatio runs both sides on (-1: no binding)")
 
 // BenchmarkTypedRatio compares genlkit with the YNL C library in
@@ -45,6 +47,8 @@ var ratioCPU = flag.Int("ratio.cpu", 0, "the CPU BenchmarkTypedRatio runs both s
 // C's sequential rounds on the other CPUs (ynlc-other-ns/op) and reports
 // ratio-wall-bound, the ratio-wall of a client that used both CPUs
 // perfectly: 0.5 when they run at one speed, more when the host slows one.
+// With -ratio.aa the dumps pit C against a second C process in genlkit's
+// place: what the harness itself adds to a ratio (nothing, at 1.0).
 func BenchmarkTypedRatio(b *testing.B) {
 	ns := shared.get(b)
 	for _, dc := range dumpCases {
@@ -61,7 +65,16 @@ func BenchmarkTypedRatio(b *testing.B) {
 				b.Fatal(err)
 			}
 			var r ratioRun
+			var twin func(int) peerResult
+			if *ratioAA {
+				twin = servePeer(b, ynlc(b), ns.Path, dc.ynlc, false)
+			}
 			for _, n := range splitRounds(b.N) {
+				if twin != nil {
+					r.addTwin(twin(n), n)
+					r.addPeer(peer(n), n)
+					continue
+				}
 				r.timeGenlkit(func() {
 					for range n {
 						if got, err := dump(); err != nil || got != want {
@@ -187,6 +200,15 @@ func (r *ratioRun) timeGenlkit(round func()) {
 	r.wall += r.lastWall
 	r.cpu += r.lastCPU
 	r.user += u1 - u0
+}
+
+// addTwin counts a C process's round of n operations as genlkit's
+// (-ratio.aa).
+func (r *ratioRun) addTwin(p peerResult, n int) {
+	r.lastWall, r.lastCPU = time.Duration(p.ns*float64(n)), time.Duration(p.cpu*float64(n))
+	r.wall += r.lastWall
+	r.cpu += r.lastCPU
+	r.user += time.Duration(p.user * float64(n))
 }
 
 // addPeer adds C's round of n operations, which followed genlkit's.
