@@ -69,10 +69,9 @@ func (c *Conn) acklessLocked(q *call) (record, wake bool) {
 // silent ending; it reports whether cl goes without an ACK. A request its
 // caller sends alone and then reads for as the leader calls it directly
 // (and sets cl.doneGen once the sendmsg has returned); a flush goes
-// through acklessLocked. The ACK stays
-// while the leader blocks in a receive (it is what wakes it); a request
-// sent alone has no such leader. One that asked for no ACK (ExpectReply)
-// has none to keep.
+// through acklessLocked. The ACK stays while the leader blocks in a
+// receive (it is what wakes it); a request sent alone has no such leader.
+// One that asked for no ACK (ExpectReply) has none to keep.
 func (c *Conn) goAcklessLocked(cl *call) bool {
 	if !cl.canSilence {
 		return false

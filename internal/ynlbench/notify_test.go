@@ -193,53 +193,34 @@ func BenchmarkNotifyRatio(b *testing.B) {
 // notifyTurns is BenchmarkNotifyRatio with -notify.slice k: within each
 // burst genlkit and C take turns reading k notifications, 12 turns each,
 // so that both read at the same stage of the burst and in the same
-// weather: a turn of 200 lasts about 0.3 s here, a whole burst 16 s. Each turn subscribes anew and unsubscribes at its end (C with a
-// socket of its own per turn, see ynlbench's serve notify), so the other
-// side's turn wakes only the other side; the notifications that go by
-// between turns are read by neither. The turns go genlkit, C, C, genlkit,
-// genlkit, C, … (the other way round in odd bursts), so that a cost that
-// drifts through the burst falls on both alike. Lost notifications are
-// not checked here (the whole-burst mode and BenchmarkNotify check them).
+// weather: a turn of 200 lasts about 0.3 s here, a whole burst 16 s. Each
+// turn subscribes anew and unsubscribes at its end (C with a socket of its
+// own per turn, see ynlbench's serve notify), so the other side's turn
+// wakes only the other side; the notifications that go by between turns
+// are read by neither. The turns go genlkit, C, C, genlkit, genlkit, C, …
+// (the other way round in odd bursts), so that a cost that drifts through
+// the burst falls on both alike. Lost notifications are not checked here
+// (the whole-burst mode and BenchmarkNotify check them).
 func notifyTurns(b *testing.B, ns *testutils.NS, c *netdev.Client, k int) {
-	const turns = 24 // k·turns of the burst's 6,000 notifications are read
+	const pairs = 12 // 2·k·pairs of the burst's 6,000 notifications are read
 	peer := servePeer(b, ynlc(b), ns.Path, "notify", false)
 	var r ratioRun
-	var p peerResult
-	sides := []func(burst, turn int){
-		func(burst, turn int) { // genlkit, subscribed before the clock starts, as C is
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			sub, err := c.Subscribe(ctx, "mgmt")
-			if err != nil {
-				b.Fatal(err)
-			}
-			n := 0
-			r.timeGenlkit(func() {
-				for n < k {
-					if _, err = sub.Next(ctx); err != nil {
-						break
-					}
-					n++
-				}
-			})
-			sub.Close()
-			if err != nil {
-				b.Fatalf("burst %d, turn %d, after %d notifications: %v", burst, turn, n, err)
-			}
-		},
-		func(int, int) { p = peer(k) },
-	}
 	for i := range b.N {
 		start, wait := startBurst(b, ns)
 		if err := start(); err != nil {
 			b.Fatal(err)
 		}
-		for t := 0; t+len(sides) <= turns; t += len(sides) {
-			for j := range sides {
-				if (t/len(sides)+i)%2 == 1 {
-					j = len(sides) - 1 - j
-				}
-				sides[j](i, t+j)
+		for j := range pairs {
+			cFirst := (i+j)%2 == 1
+			var p peerResult
+			if cFirst {
+				p = peer(k)
+			}
+			if n, err := genlkitTurn(&r, c, k); err != nil {
+				b.Fatalf("burst %d, pair %d, after %d notifications: %v", i, j, n, err)
+			}
+			if !cFirst {
+				p = peer(k)
 			}
 			r.addPeer(p, k)
 		}
@@ -248,6 +229,28 @@ func notifyTurns(b *testing.B, ns *testutils.NS, c *netdev.Client, k int) {
 		}
 	}
 	r.report(b)
+}
+
+// genlkitTurn subscribes c to netdev's mgmt group and, timed in r from
+// then on as C is timed from its subscription, reads k notifications; it
+// returns how many it read.
+func genlkitTurn(r *ratioRun, c *netdev.Client, k int) (n int, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sub, err := c.Subscribe(ctx, "mgmt")
+	if err != nil {
+		return 0, err
+	}
+	defer sub.Close()
+	r.timeGenlkit(func() {
+		for n < k {
+			if _, err = sub.Next(ctx); err != nil {
+				return
+			}
+			n++
+		}
+	})
+	return n, err
 }
 
 // notifyClient returns a fresh namespace, a netdev client on a Conn in it

@@ -194,21 +194,24 @@ func (r *ratioRun) timeGenlkit(round func()) {
 	c0, u0 := testutils.ProcessTimes()
 	w0 := time.Now()
 	round()
-	r.lastWall = time.Since(w0)
+	wall := time.Since(w0)
 	c1, u1 := testutils.ProcessTimes()
-	r.lastCPU = c1 - c0
-	r.wall += r.lastWall
-	r.cpu += r.lastCPU
-	r.user += u1 - u0
+	r.addGenlkit(wall, c1-c0, u1-u0)
 }
 
 // addTwin counts a C process's round of n operations as genlkit's
 // (-ratio.aa).
 func (r *ratioRun) addTwin(p peerResult, n int) {
-	r.lastWall, r.lastCPU = time.Duration(p.ns*float64(n)), time.Duration(p.cpu*float64(n))
-	r.wall += r.lastWall
-	r.cpu += r.lastCPU
-	r.user += time.Duration(p.user * float64(n))
+	f := float64(n)
+	r.addGenlkit(time.Duration(p.ns*f), time.Duration(p.cpu*f), time.Duration(p.user*f))
+}
+
+// addGenlkit adds a round of genlkit's side: its wall, CPU and user time.
+func (r *ratioRun) addGenlkit(wall, cpu, user time.Duration) {
+	r.lastWall, r.lastCPU = wall, cpu
+	r.wall += wall
+	r.cpu += cpu
+	r.user += user
 }
 
 // addPeer adds C's round of n operations, which followed genlkit's.

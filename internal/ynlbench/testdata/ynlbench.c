@@ -324,13 +324,21 @@ static long notifications(struct ynl_sock *ys, long want, int dels)
 	return n;
 }
 
-static int cmd_notify(long dels)
+// subscribed returns a netdev socket subscribed to the mgmt group.
+static struct ynl_sock *subscribed(void)
 {
 	struct ynl_sock *ys = sock(&ynl_netdev_family);
-	long n;
 
 	if (ynl_subscribe(ys, "mgmt") < 0)
 		die("subscribe mgmt", ys);
+	return ys;
+}
+
+static int cmd_notify(long dels)
+{
+	struct ynl_sock *ys = subscribed();
+	long n;
+
 	printf("ready\n");
 	fflush(stdout);
 	start();
@@ -349,11 +357,9 @@ static int serve_notify(void)
 	long want;
 
 	while (scanf("%ld", &want) == 1) {
-		struct ynl_sock *ys = sock(&ynl_netdev_family);
+		struct ynl_sock *ys = subscribed();
 		long n;
 
-		if (ynl_subscribe(ys, "mgmt") < 0)
-			die("subscribe mgmt", ys);
 		start();
 		n = notifications(ys, want, 0);
 		report(n, n);
