@@ -3,6 +3,7 @@ package testutils
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -55,6 +56,12 @@ func ResetTimersCPU(b *testing.B) {
 // minutes at a time (one shares its host core with other work), so a peer
 // left free lands on either, and a ratio between two free processes
 // measures where they landed. cpu < 0 leaves the process alone.
+//
+// While bound, GOMAXPROCS is 1, as the runtime sets it for a process
+// started bound to one CPU (taskset -c N): a scheduler left with a
+// processor per CPU it cannot use hands work between two processors on
+// one CPU, which no Go program run that way pays. The restore function
+// sets the previous value back.
 func PinProcess(b *testing.B, cpu int) (restore func()) {
 	b.Helper()
 	if cpu < 0 {
@@ -72,6 +79,7 @@ func PinProcess(b *testing.B, cpu int) (restore func()) {
 	if err := setThreadsAffinity(&one); err != nil {
 		b.Fatal(err)
 	}
+	procs := runtime.GOMAXPROCS(1)
 	away := prev
 	away.Clear(cpu)
 	pinned.Lock()
@@ -87,6 +95,7 @@ func PinProcess(b *testing.B, cpu int) (restore func()) {
 			if err := setThreadsAffinity(&prev); err != nil {
 				b.Error(err)
 			}
+			runtime.GOMAXPROCS(procs)
 		}
 	}
 	b.Cleanup(restore)

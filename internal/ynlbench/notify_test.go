@@ -150,7 +150,7 @@ func (r *rawSubscriber) close() { r.f.Close() }
 // within each burst instead (see notifyTurns).
 func BenchmarkNotifyRatio(b *testing.B) {
 	dels := 2 * notifyPairs
-	testutils.PinProcess(b, *ratioCPU)
+	pin(b)
 	ns, ctx, c := notifyClient(b)
 	if *notifySlice > 0 {
 		notifyTurns(b, ns, c, *notifySlice)

@@ -3,6 +3,7 @@ package ynlbench_test
 import (
 	"context"
 	"flag"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,18 @@ var ratioIter = flag.Bool("ratio.iter", false, "BenchmarkTypedRatio runs genlkit
 var ratioAA = flag.Bool("ratio.aa", false, "BenchmarkTypedRatio's dumps run a second C process in genlkit's place, to measure the harness's own bias")
 
 var ratioCPU = flag.Int("ratio.cpu", 0, "the CPU BenchmarkTypedRatio runs both sides on (-1: no binding)")
+
+var ratioProcs = flag.Int("ratio.procs", 0, "GOMAXPROCS while bound to -ratio.cpu (0: 1, as for a process started bound to one CPU)")
+
+// pin binds the process to -ratio.cpu (testutils.PinProcess) and sets
+// -ratio.procs, if given, until the returned function is called or b ends.
+func pin(b *testing.B) (unpin func()) {
+	unpin = testutils.PinProcess(b, *ratioCPU)
+	if *ratioProcs > 0 && *ratioCPU >= 0 {
+		runtime.GOMAXPROCS(*ratioProcs)
+	}
+	return unpin
+}
 
 // BenchmarkTypedRatio compares genlkit with the YNL C library in
 // alternating rounds inside one benchmark: a round of genlkit, then the
@@ -53,7 +66,7 @@ func BenchmarkTypedRatio(b *testing.B) {
 	ns := shared.get(b)
 	for _, dc := range dumpCases {
 		b.Run("dump-"+dc.name, func(b *testing.B) {
-			testutils.PinProcess(b, *ratioCPU)
+			pin(b)
 			peer := servePeer(b, ynlc(b), ns.Path, dc.ynlc, false)
 			op := dc.reuse
 			if *ratioIter {
@@ -90,7 +103,7 @@ func BenchmarkTypedRatio(b *testing.B) {
 	idx := deviceIndexes()
 	doCase := func(goroutines int) func(b *testing.B) {
 		return func(b *testing.B) {
-			unpin := testutils.PinProcess(b, *ratioCPU)
+			unpin := pin(b)
 			peer := servePeer(b, ynlc(b), ns.Path, "do-linkinfo", false)
 			var other func(int) peerResult
 			if goroutines > 1 {
