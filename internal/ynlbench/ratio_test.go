@@ -45,8 +45,9 @@ func pin(b *testing.B) (unpin func()) {
 // milliseconds put both sides in the same weather, where
 // BenchmarkTypedDump and BenchmarkTypedDo run them seconds apart. Both
 // sides run on one CPU (-ratio.cpu, 0 by default; see
-// testutils.PinProcess), except genlkit's side of do-par8, which is about
-// using more than one.
+// testutils.PinProcess, which also makes GOMAXPROCS 1 meanwhile;
+// -ratio.procs sets another value), except genlkit's side of do-par8,
+// which is about using more than one.
 //
 // Each sub-benchmark reports genlkit's time ÷ C's: ratio-cpu (CPU time,
 // summed over the rounds), ratio-cpu-med (the median of the rounds'
