@@ -522,10 +522,11 @@ func (d *Decoder) Bytes() []byte { return d.data() }
 // StringBytes returns the current payload as string bytes without copying:
 // a trailing NUL, if any, is dropped, and an unterminated string is accepted.
 // Bytes after an embedded NUL are kept out, as C readers would.
-func (d *Decoder) StringBytes() []byte { return cutNUL(d.data()) }
+func (d *Decoder) StringBytes() []byte { return CutNUL(d.data()) }
 
-// cutNUL returns p up to its first NUL, or all of p when it has none.
-func cutNUL(p []byte) []byte {
+// CutNUL returns p up to its first NUL, or all of p when it has none: a
+// string attribute's bytes as [Decoder.StringBytes] returns them.
+func CutNUL(p []byte) []byte {
 	if i := bytes.IndexByte(p, 0); i >= 0 {
 		return p[:i]
 	}
@@ -563,3 +564,30 @@ func (d *Decoder) Bitfield32() Bitfield32 {
 
 // itoa formats an attribute type for error paths.
 func itoa(t uint16) string { return strconv.Itoa(int(t)) }
+
+// Cut splits the first attribute off b for decoders that walk a buffer
+// without a [Decoder] (the fast path of generated code, which falls back
+// to a Decoder for anything it does not take as it comes): its type with
+// the flag bits still in, its payload and what follows it. ok is false
+// when b does not start with a whole attribute header whose length fits
+// in b; a Decoder reports such input as an error.
+func Cut(b []byte) (typ uint16, payload, rest []byte, ok bool) {
+	if len(b) < HeaderLen {
+		return 0, nil, nil, false
+	}
+	l := int(binary.NativeEndian.Uint16(b))
+	if l < HeaderLen || l > len(b) {
+		return 0, nil, nil, false
+	}
+	return binary.NativeEndian.Uint16(b[2:]), b[HeaderLen:l:l], b[min(Align(l), len(b)):], true
+}
+
+
+// AppendAttrCopy appends an attribute of type typ (flag bits included) with
+// a copy of payload to list, as [Decoder.AppendCopy] does for a Decoder's
+// current attribute. It is never inlined, for the same reason.
+//
+//go:noinline
+func AppendAttrCopy(list []Attr, typ uint16, payload []byte) []Attr {
+	return append(list, Attr{Type: typ & TypeMask, Flags: typ &^ TypeMask, Data: bytes.Clone(payload)})
+}

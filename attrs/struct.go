@@ -160,7 +160,7 @@ func (r *StructReader) Binary(n int) []byte { return r.next(n) }
 
 // CString reads an n-byte character-array member as a string (a copy): the
 // bytes up to the first NUL, or all n when there is none.
-func (r *StructReader) CString(n int) string { return string(cutNUL(r.next(n))) }
+func (r *StructReader) CString(n int) string { return string(CutNUL(r.next(n))) }
 
 // Skip steps over n bytes of padding.
 func (r *StructReader) Skip(n int) { r.next(n) }

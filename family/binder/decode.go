@@ -3,6 +3,8 @@
 package binder
 
 import (
+	"encoding/binary"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -117,6 +119,114 @@ func (v *Report) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Report) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrReportError:
+			if v.Error.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Error.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrReportContext:
+			if v.Context.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Context.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrReportFromPID:
+			if v.FromPID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.FromPID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrReportFromTid:
+			if v.FromTid.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.FromTid.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrReportToPID:
+			if v.ToPID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ToPID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrReportToTid:
+			if v.ToTid.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ToTid.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrReportIsReply:
+			if v.IsReply {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.IsReply = true
+			continue
+		case AttrReportFlags:
+			if v.Flags.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Flags.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrReportCode:
+			if v.Code.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Code.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrReportDataSize:
+			if v.DataSize.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DataSize.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrReportError, AttrReportContext, AttrReportFromPID, AttrReportFromTid, AttrReportToPID, AttrReportToTid, AttrReportIsReply, AttrReportFlags, AttrReportCode, AttrReportDataSize:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *Report) decodeMessage(b []byte, a *allocator) error {
@@ -124,4 +234,14 @@ func (v *Report) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Report) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Report{}
+	return v.decodeMessage(b, a)
 }

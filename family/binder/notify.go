@@ -51,7 +51,7 @@ func decodeNotification(m genl.Message) (Notification, error) {
 	switch m.Header.Command {
 	case CmdReport:
 		n := new(ReportNotification)
-		if err := n.Report.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Report.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("report", err)
 		}
 		return n, nil

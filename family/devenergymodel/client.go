@@ -74,7 +74,14 @@ func (c *Client) GetPerfDomains(ctx context.Context, req *GetPerfDomainsRequest)
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfPerfDomain().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get-perf-domains", err)
@@ -108,7 +115,7 @@ func (c *Client) GetPerfDomainsDump(ctx context.Context) iter.Seq2[*PerfDomain, 
 				return
 			}
 			rep := a.slabOfPerfDomain().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("get-perf-domains", err)) {
 					return
 				}
@@ -168,7 +175,7 @@ func (c *Client) GetPerfDomainsDumpAppend(ctx context.Context, dst []PerfDomain)
 		} else {
 			dst = append(dst, PerfDomain{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledPerfDomain()
 		if err != nil {
 			dst = dst[:n]
@@ -205,7 +212,14 @@ func (c *Client) GetPerfTable(ctx context.Context, req *GetPerfTableRequest) (*P
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfPerfTable().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get-perf-table", err)

@@ -3,6 +3,7 @@
 package devenergymodel
 
 import (
+	"encoding/binary"
 	"slices"
 	"sync"
 
@@ -132,6 +133,68 @@ func (v *PerfDomain) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *PerfDomain) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrPerfDomainCpus:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Cpus = slices.Grow(v.Cpus, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPerfDomainPerfDomainID:
+			if v.PerfDomainID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PerfDomainID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPerfDomainFlags:
+			if v.Flags.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.Flags.Set(PerfDomainFlags(binary.NativeEndian.Uint64(p)))
+			continue
+		case AttrPerfDomainCpus:
+			if len(p) != 8 {
+				return false
+			}
+			v.Cpus = append(v.Cpus, binary.NativeEndian.Uint64(p))
+			continue
+		case AttrPerfDomainPad:
+			continue // padding
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPerfDomainPerfDomainID, AttrPerfDomainFlags, AttrPerfDomainCpus, AttrPerfDomainPad:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set perf-table from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -173,6 +236,57 @@ func (v *PerfTable) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *PerfTable) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrPerfTablePerfState:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.PerfState = a.slabOfPerfState().Grow(v.PerfState, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPerfTablePerfDomainID:
+			if v.PerfDomainID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PerfDomainID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPerfTablePerfState, AttrPerfTablePerfState | attrs.FlagNested:
+			v.PerfState = append(v.PerfState, PerfState{})
+			if !v.PerfState[len(v.PerfState)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPerfTablePerfDomainID, AttrPerfTablePerfState:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set perf-state from b into v,
@@ -228,6 +342,74 @@ func (v *PerfState) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *PerfState) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPerfStatePerformance:
+			if v.Performance.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.Performance.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrPerfStateFrequency:
+			if v.Frequency.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.Frequency.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrPerfStatePower:
+			if v.Power.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.Power.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrPerfStateCost:
+			if v.Cost.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.Cost.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrPerfStateFlags:
+			if v.Flags.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.Flags.Set(PerfStateFlags(binary.NativeEndian.Uint64(p)))
+			continue
+		case AttrPerfStatePad:
+			continue // padding
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPerfStatePerformance, AttrPerfStateFrequency, AttrPerfStatePower, AttrPerfStateCost, AttrPerfStateFlags, AttrPerfStatePad:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set perf-domain from b into v,
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -281,6 +463,16 @@ func (v *PerfDomain) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *PerfDomain) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = PerfDomain{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *PerfTable) decodeMessage(b []byte, a *allocator) error {
@@ -288,4 +480,14 @@ func (v *PerfTable) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *PerfTable) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = PerfTable{}
+	return v.decodeMessage(b, a)
 }

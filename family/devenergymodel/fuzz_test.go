@@ -17,6 +17,8 @@ import (
 // (the second decode must not change the first value).
 // A set dumps decode must decode the same into a recycled value as into
 // a fresh one.
+// Where a set has a fast path (decodeFast), whatever it takes must decode
+// to the value the Decoder gives, and the Decoder must take it too.
 func FuzzDecode(f *testing.F) {
 	for i := range 5 {
 		f.Add(uint8(i), []byte{})
@@ -28,10 +30,14 @@ func FuzzDecode(f *testing.F) {
 		case 0:
 			roundTrip[PerfDomain](t, b)
 			reuseTrip[PerfDomain](t, b)
+			fastTrip[PerfDomain](t, b)
+			fastReuseTrip[PerfDomain](t, b)
 		case 1:
 			roundTrip[PerfTable](t, b)
+			fastTrip[PerfTable](t, b)
 		case 2:
 			roundTrip[PerfState](t, b)
+			fastTrip[PerfState](t, b)
 		case 3:
 			roundTrip[GetPerfDomainsRequest](t, b)
 		case 4:
@@ -76,6 +82,53 @@ func roundTrip[T any, P attrSet[T]](t *testing.T, b []byte) {
 	}
 	if !reflect.DeepEqual(v, w) {
 		t.Fatalf("%T: round trip changed the value:\n%+v\n%+v", v, v, w)
+	}
+}
+
+type fastDecoder[T any] interface {
+	attrSet[T]
+	decodeFast([]byte, *allocator) bool
+}
+
+// fastTrip decodes b with the fast path, with and without an allocator:
+// what it takes must be what UnmarshalAttrs gives, without error.
+func fastTrip[T any, P fastDecoder[T]](t *testing.T, b []byte) {
+	var v T
+	err := P(&v).UnmarshalAttrs(b)
+	for _, a := range []*allocator{nil, new(allocator)} {
+		var w T
+		if !P(&w).decodeFast(b, a) {
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(v, w) {
+			t.Fatalf("%T: the fast path differs from the Decoder:\n%+v (%v)\n%+v", v, v, err, w)
+		}
+	}
+}
+
+type fastRecycler[T any] interface {
+	fastDecoder[T]
+	recycle(*allocator)
+}
+
+// fastReuseTrip is reuseTrip for the fast path: b decoded with an
+// allocator, the value recycled, the second half of b decoded into it by
+// the fast path, as a dump into reused memory would.
+func fastReuseTrip[T any, P fastRecycler[T]](t *testing.T, b []byte) {
+	a := new(allocator)
+	var v T
+	var d attrs.Decoder
+	d.Reset(b)
+	P(&v).decode(&d, a)
+	P(&v).recycle(a)
+	rest := b[len(b)/2:]
+	if !P(&v).decodeFast(rest, a) {
+		return
+	}
+	var w T
+	err := P(&w).UnmarshalAttrs(rest)
+	if err != nil || !reflect.DeepEqual(v, w) {
+		t.Fatalf("%T: the fast path into a recycled value differs:\n%+v\n%+v (%v)", v, v, w, err)
 	}
 }
 

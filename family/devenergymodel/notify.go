@@ -73,19 +73,19 @@ func decodeNotification(m genl.Message) (Notification, error) {
 	switch m.Header.Command {
 	case CmdPerfDomainCreated:
 		n := new(PerfDomainCreated)
-		if err := n.PerfTable.decodeMessage(m.Data, nil); err != nil {
+		if err := n.PerfTable.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("perf-domain-created", err)
 		}
 		return n, nil
 	case CmdPerfDomainUpdated:
 		n := new(PerfDomainUpdated)
-		if err := n.PerfTable.decodeMessage(m.Data, nil); err != nil {
+		if err := n.PerfTable.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("perf-domain-updated", err)
 		}
 		return n, nil
 	case CmdPerfDomainDeleted:
 		n := new(PerfDomainDeleted)
-		if err := n.PerfTable.decodeMessage(m.Data, nil); err != nil {
+		if err := n.PerfTable.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("perf-domain-deleted", err)
 		}
 		return n, nil

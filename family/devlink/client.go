@@ -74,7 +74,14 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*Devlink, error) {
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get", err)
@@ -108,7 +115,7 @@ func (c *Client) GetDump(ctx context.Context) iter.Seq2[*Devlink, error] {
 				return
 			}
 			rep := a.slabOfDevlink().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("get", err)) {
 					return
 				}
@@ -166,7 +173,7 @@ func (c *Client) GetDumpAppend(ctx context.Context, dst []Devlink) ([]Devlink, e
 		} else {
 			dst = append(dst, Devlink{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
@@ -203,7 +210,14 @@ func (c *Client) PortGet(ctx context.Context, req *PortGetRequest) (*Devlink, er
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("port-get", err)
@@ -244,7 +258,7 @@ func (c *Client) PortGetDump(ctx context.Context, req *PortGetDumpRequest) iter.
 				return
 			}
 			rep := a.slabOfDevlink().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("port-get", err)) {
 					return
 				}
@@ -308,7 +322,7 @@ func (c *Client) PortGetDumpAppend(ctx context.Context, req *PortGetDumpRequest,
 		} else {
 			dst = append(dst, Devlink{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
@@ -371,7 +385,14 @@ func (c *Client) PortNew(ctx context.Context, req *PortNewRequest) (*Devlink, er
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("port-new", err)
@@ -478,7 +499,14 @@ func (c *Client) SbGet(ctx context.Context, req *SbGetRequest) (*Devlink, error)
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("sb-get", err)
@@ -519,7 +547,7 @@ func (c *Client) SbGetDump(ctx context.Context, req *SbGetDumpRequest) iter.Seq2
 				return
 			}
 			rep := a.slabOfDevlink().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("sb-get", err)) {
 					return
 				}
@@ -583,7 +611,7 @@ func (c *Client) SbGetDumpAppend(ctx context.Context, req *SbGetDumpRequest, dst
 		} else {
 			dst = append(dst, Devlink{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
@@ -620,7 +648,14 @@ func (c *Client) SbPoolGet(ctx context.Context, req *SbPoolGetRequest) (*Devlink
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("sb-pool-get", err)
@@ -661,7 +696,7 @@ func (c *Client) SbPoolGetDump(ctx context.Context, req *SbPoolGetDumpRequest) i
 				return
 			}
 			rep := a.slabOfDevlink().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("sb-pool-get", err)) {
 					return
 				}
@@ -725,7 +760,7 @@ func (c *Client) SbPoolGetDumpAppend(ctx context.Context, req *SbPoolGetDumpRequ
 		} else {
 			dst = append(dst, Devlink{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
@@ -789,7 +824,14 @@ func (c *Client) SbPortPoolGet(ctx context.Context, req *SbPortPoolGetRequest) (
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("sb-port-pool-get", err)
@@ -830,7 +872,7 @@ func (c *Client) SbPortPoolGetDump(ctx context.Context, req *SbPortPoolGetDumpRe
 				return
 			}
 			rep := a.slabOfDevlink().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("sb-port-pool-get", err)) {
 					return
 				}
@@ -895,7 +937,7 @@ func (c *Client) SbPortPoolGetDumpAppend(ctx context.Context, req *SbPortPoolGet
 		} else {
 			dst = append(dst, Devlink{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
@@ -959,7 +1001,14 @@ func (c *Client) SbTcPoolBindGet(ctx context.Context, req *SbTcPoolBindGetReques
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("sb-tc-pool-bind-get", err)
@@ -1000,7 +1049,7 @@ func (c *Client) SbTcPoolBindGetDump(ctx context.Context, req *SbTcPoolBindGetDu
 				return
 			}
 			rep := a.slabOfDevlink().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("sb-tc-pool-bind-get", err)) {
 					return
 				}
@@ -1065,7 +1114,7 @@ func (c *Client) SbTcPoolBindGetDumpAppend(ctx context.Context, req *SbTcPoolBin
 		} else {
 			dst = append(dst, Devlink{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
@@ -1179,7 +1228,14 @@ func (c *Client) EswitchGet(ctx context.Context, req *EswitchGetRequest) (*Devli
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("eswitch-get", err)
@@ -1237,7 +1293,14 @@ func (c *Client) DpipeTableGet(ctx context.Context, req *DpipeTableGetRequest) (
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dpipe-table-get", err)
@@ -1269,7 +1332,14 @@ func (c *Client) DpipeEntriesGet(ctx context.Context, req *DpipeEntriesGetReques
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dpipe-entries-get", err)
@@ -1301,7 +1371,14 @@ func (c *Client) DpipeHeadersGet(ctx context.Context, req *DpipeHeadersGetReques
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dpipe-headers-get", err)
@@ -1384,7 +1461,14 @@ func (c *Client) ResourceDump(ctx context.Context, req *ResourceDumpRequest) (*D
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("resource-dump", err)
@@ -1425,7 +1509,7 @@ func (c *Client) ResourceDumpDump(ctx context.Context, req *ResourceDumpDumpRequ
 				return
 			}
 			rep := a.slabOfDevlink().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("resource-dump", err)) {
 					return
 				}
@@ -1490,7 +1574,7 @@ func (c *Client) ResourceDumpDumpAppend(ctx context.Context, req *ResourceDumpDu
 		} else {
 			dst = append(dst, Devlink{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
@@ -1528,7 +1612,14 @@ func (c *Client) Reload(ctx context.Context, req *ReloadRequest) (*Devlink, erro
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("reload", err)
@@ -1560,7 +1651,14 @@ func (c *Client) ParamGet(ctx context.Context, req *ParamGetRequest) (*Devlink, 
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("param-get", err)
@@ -1601,7 +1699,7 @@ func (c *Client) ParamGetDump(ctx context.Context, req *ParamGetDumpRequest) ite
 				return
 			}
 			rep := a.slabOfDevlink().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("param-get", err)) {
 					return
 				}
@@ -1665,7 +1763,7 @@ func (c *Client) ParamGetDumpAppend(ctx context.Context, req *ParamGetDumpReques
 		} else {
 			dst = append(dst, Devlink{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
@@ -1728,7 +1826,14 @@ func (c *Client) RegionGet(ctx context.Context, req *RegionGetRequest) (*Devlink
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("region-get", err)
@@ -1769,7 +1874,7 @@ func (c *Client) RegionGetDump(ctx context.Context, req *RegionGetDumpRequest) i
 				return
 			}
 			rep := a.slabOfDevlink().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("region-get", err)) {
 					return
 				}
@@ -1833,7 +1938,7 @@ func (c *Client) RegionGetDumpAppend(ctx context.Context, req *RegionGetDumpRequ
 		} else {
 			dst = append(dst, Devlink{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
@@ -1871,7 +1976,14 @@ func (c *Client) RegionNew(ctx context.Context, req *RegionNewRequest) (*Devlink
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("region-new", err)
@@ -1940,7 +2052,7 @@ func (c *Client) RegionReadDump(ctx context.Context, req *RegionReadDumpRequest)
 				return
 			}
 			rep := a.slabOfDevlink().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("region-read", err)) {
 					return
 				}
@@ -2005,7 +2117,7 @@ func (c *Client) RegionReadDumpAppend(ctx context.Context, req *RegionReadDumpRe
 		} else {
 			dst = append(dst, Devlink{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
@@ -2042,7 +2154,14 @@ func (c *Client) PortParamGet(ctx context.Context, req *PortParamGetRequest) (*D
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("port-param-get", err)
@@ -2076,7 +2195,7 @@ func (c *Client) PortParamGetDump(ctx context.Context) iter.Seq2[*Devlink, error
 				return
 			}
 			rep := a.slabOfDevlink().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("port-param-get", err)) {
 					return
 				}
@@ -2136,7 +2255,7 @@ func (c *Client) PortParamGetDumpAppend(ctx context.Context, dst []Devlink) ([]D
 		} else {
 			dst = append(dst, Devlink{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
@@ -2200,7 +2319,14 @@ func (c *Client) InfoGet(ctx context.Context, req *InfoGetRequest) (*Devlink, er
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("info-get", err)
@@ -2236,7 +2362,7 @@ func (c *Client) InfoGetDump(ctx context.Context) iter.Seq2[*Devlink, error] {
 				return
 			}
 			rep := a.slabOfDevlink().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("info-get", err)) {
 					return
 				}
@@ -2295,7 +2421,7 @@ func (c *Client) InfoGetDumpAppend(ctx context.Context, dst []Devlink) ([]Devlin
 		} else {
 			dst = append(dst, Devlink{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
@@ -2333,7 +2459,14 @@ func (c *Client) HealthReporterGet(ctx context.Context, req *HealthReporterGetRe
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("health-reporter-get", err)
@@ -2374,7 +2507,7 @@ func (c *Client) HealthReporterGetDump(ctx context.Context, req *HealthReporterG
 				return
 			}
 			rep := a.slabOfDevlink().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("health-reporter-get", err)) {
 					return
 				}
@@ -2439,7 +2572,7 @@ func (c *Client) HealthReporterGetDumpAppend(ctx context.Context, req *HealthRep
 		} else {
 			dst = append(dst, Devlink{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
@@ -2565,7 +2698,7 @@ func (c *Client) HealthReporterDumpGetDump(ctx context.Context, req *HealthRepor
 				return
 			}
 			rep := a.slabOfDevlink().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("health-reporter-dump-get", err)) {
 					return
 				}
@@ -2630,7 +2763,7 @@ func (c *Client) HealthReporterDumpGetDumpAppend(ctx context.Context, req *Healt
 		} else {
 			dst = append(dst, Devlink{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
@@ -2719,7 +2852,14 @@ func (c *Client) TrapGet(ctx context.Context, req *TrapGetRequest) (*Devlink, er
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("trap-get", err)
@@ -2760,7 +2900,7 @@ func (c *Client) TrapGetDump(ctx context.Context, req *TrapGetDumpRequest) iter.
 				return
 			}
 			rep := a.slabOfDevlink().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("trap-get", err)) {
 					return
 				}
@@ -2824,7 +2964,7 @@ func (c *Client) TrapGetDumpAppend(ctx context.Context, req *TrapGetDumpRequest,
 		} else {
 			dst = append(dst, Devlink{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
@@ -2886,7 +3026,14 @@ func (c *Client) TrapGroupGet(ctx context.Context, req *TrapGroupGetRequest) (*D
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("trap-group-get", err)
@@ -2927,7 +3074,7 @@ func (c *Client) TrapGroupGetDump(ctx context.Context, req *TrapGroupGetDumpRequ
 				return
 			}
 			rep := a.slabOfDevlink().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("trap-group-get", err)) {
 					return
 				}
@@ -2992,7 +3139,7 @@ func (c *Client) TrapGroupGetDumpAppend(ctx context.Context, req *TrapGroupGetDu
 		} else {
 			dst = append(dst, Devlink{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
@@ -3055,7 +3202,14 @@ func (c *Client) TrapPolicerGet(ctx context.Context, req *TrapPolicerGetRequest)
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("trap-policer-get", err)
@@ -3096,7 +3250,7 @@ func (c *Client) TrapPolicerGetDump(ctx context.Context, req *TrapPolicerGetDump
 				return
 			}
 			rep := a.slabOfDevlink().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("trap-policer-get", err)) {
 					return
 				}
@@ -3161,7 +3315,7 @@ func (c *Client) TrapPolicerGetDumpAppend(ctx context.Context, req *TrapPolicerG
 		} else {
 			dst = append(dst, Devlink{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
@@ -3250,7 +3404,14 @@ func (c *Client) RateGet(ctx context.Context, req *RateGetRequest) (*Devlink, er
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("rate-get", err)
@@ -3291,7 +3452,7 @@ func (c *Client) RateGetDump(ctx context.Context, req *RateGetDumpRequest) iter.
 				return
 			}
 			rep := a.slabOfDevlink().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("rate-get", err)) {
 					return
 				}
@@ -3355,7 +3516,7 @@ func (c *Client) RateGetDumpAppend(ctx context.Context, req *RateGetDumpRequest,
 		} else {
 			dst = append(dst, Devlink{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
@@ -3471,7 +3632,14 @@ func (c *Client) LinecardGet(ctx context.Context, req *LinecardGetRequest) (*Dev
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("linecard-get", err)
@@ -3512,7 +3680,7 @@ func (c *Client) LinecardGetDump(ctx context.Context, req *LinecardGetDumpReques
 				return
 			}
 			rep := a.slabOfDevlink().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("linecard-get", err)) {
 					return
 				}
@@ -3577,7 +3745,7 @@ func (c *Client) LinecardGetDumpAppend(ctx context.Context, req *LinecardGetDump
 		} else {
 			dst = append(dst, Devlink{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]
@@ -3639,7 +3807,14 @@ func (c *Client) SelftestsGet(ctx context.Context, req *SelftestsGetRequest) (*D
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDevlink().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("selftests-get", err)
@@ -3673,7 +3848,7 @@ func (c *Client) SelftestsGetDump(ctx context.Context) iter.Seq2[*Devlink, error
 				return
 			}
 			rep := a.slabOfDevlink().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("selftests-get", err)) {
 					return
 				}
@@ -3733,7 +3908,7 @@ func (c *Client) SelftestsGetDumpAppend(ctx context.Context, dst []Devlink) ([]D
 		} else {
 			dst = append(dst, Devlink{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDevlink()
 		if err != nil {
 			dst = dst[:n]

@@ -3,6 +3,7 @@
 package devlink
 
 import (
+	"encoding/binary"
 	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -2587,6 +2588,1604 @@ func (v *Devlink) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Devlink) decodeFast(b []byte, a *allocator) bool {
+	var n0, n1, n2, n3, n4, n5, n6, n7, n8, n9, n10, n11, n12, n13, n14, n15 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrDpipeTable:
+			n0++
+		case AttrDpipeEntry:
+			n1++
+		case AttrDpipeMatch:
+			n2++
+		case AttrDpipeMatchValue:
+			n3++
+		case AttrDpipeAction:
+			n4++
+		case AttrDpipeActionValue:
+			n5++
+		case AttrDpipeHeader:
+			n6++
+		case AttrDpipeField:
+			n7++
+		case AttrResource:
+			n8++
+		case AttrInfoVersionFixed:
+			n9++
+		case AttrInfoVersionRunning:
+			n10++
+		case AttrInfoVersionStored:
+			n11++
+		case AttrReloadStatsEntry:
+			n12++
+		case AttrReloadActionInfo:
+			n13++
+		case AttrReloadActionStats:
+			n14++
+		case AttrRateTcBws:
+			n15++
+		}
+	}
+	if n0 > 0 {
+		v.DpipeTable = a.slabOfDlDpipeTable().Grow(v.DpipeTable, n0)
+	}
+	if n1 > 0 {
+		v.DpipeEntry = a.slabOfDlDpipeEntry().Grow(v.DpipeEntry, n1)
+	}
+	if n2 > 0 {
+		v.DpipeMatch = a.slabOfDlDpipeMatch().Grow(v.DpipeMatch, n2)
+	}
+	if n3 > 0 {
+		v.DpipeMatchValue = a.slabOfDlDpipeMatchValue().Grow(v.DpipeMatchValue, n3)
+	}
+	if n4 > 0 {
+		v.DpipeAction = a.slabOfDlDpipeAction().Grow(v.DpipeAction, n4)
+	}
+	if n5 > 0 {
+		v.DpipeActionValue = a.slabOfDlDpipeActionValue().Grow(v.DpipeActionValue, n5)
+	}
+	if n6 > 0 {
+		v.DpipeHeader = a.slabOfDlDpipeHeader().Grow(v.DpipeHeader, n6)
+	}
+	if n7 > 0 {
+		v.DpipeField = a.slabOfDlDpipeField().Grow(v.DpipeField, n7)
+	}
+	if n8 > 0 {
+		v.Resource = a.slabOfDlResource().Grow(v.Resource, n8)
+	}
+	if n9 > 0 {
+		v.InfoVersionFixed = a.slabOfDlInfoVersion().Grow(v.InfoVersionFixed, n9)
+	}
+	if n10 > 0 {
+		v.InfoVersionRunning = a.slabOfDlInfoVersion().Grow(v.InfoVersionRunning, n10)
+	}
+	if n11 > 0 {
+		v.InfoVersionStored = a.slabOfDlInfoVersion().Grow(v.InfoVersionStored, n11)
+	}
+	if n12 > 0 {
+		v.ReloadStatsEntry = a.slabOfDlReloadStatsEntry().Grow(v.ReloadStatsEntry, n12)
+	}
+	if n13 > 0 {
+		v.ReloadActionInfo = a.slabOfDlReloadActInfo().Grow(v.ReloadActionInfo, n13)
+	}
+	if n14 > 0 {
+		v.ReloadActionStats = a.slabOfDlReloadActStats().Grow(v.ReloadActionStats, n14)
+	}
+	if n15 > 0 {
+		v.RateTcBws = a.slabOfDlRateTcBws().Grow(v.RateTcBws, n15)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrBusName:
+			if v.BusName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.BusName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrDevName:
+			if v.DevName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.DevName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrPortIndex:
+			if v.PortIndex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PortIndex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPortType:
+			if v.PortType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.PortType.Set(PortType(binary.NativeEndian.Uint16(p)))
+			continue
+		case AttrPortDesiredType:
+			if v.PortDesiredType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.PortDesiredType.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrPortNetdevIfindex:
+			if v.PortNetdevIfindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PortNetdevIfindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPortNetdevName:
+			if v.PortNetdevName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.PortNetdevName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrPortIbdevName:
+			if v.PortIbdevName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.PortIbdevName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrPortSplitCount:
+			if v.PortSplitCount.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PortSplitCount.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPortSplitGroup:
+			if v.PortSplitGroup.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PortSplitGroup.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrSbIndex:
+			if v.SbIndex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.SbIndex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrSbSize:
+			if v.SbSize.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.SbSize.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrSbIngressPoolCount:
+			if v.SbIngressPoolCount.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.SbIngressPoolCount.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrSbEgressPoolCount:
+			if v.SbEgressPoolCount.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.SbEgressPoolCount.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrSbIngressTcCount:
+			if v.SbIngressTcCount.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.SbIngressTcCount.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrSbEgressTcCount:
+			if v.SbEgressTcCount.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.SbEgressTcCount.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrSbPoolIndex:
+			if v.SbPoolIndex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.SbPoolIndex.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrSbPoolType:
+			if v.SbPoolType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.SbPoolType.Set(SbPoolType(uint8(p[0])))
+			continue
+		case AttrSbPoolSize:
+			if v.SbPoolSize.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.SbPoolSize.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrSbPoolThresholdType:
+			if v.SbPoolThresholdType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.SbPoolThresholdType.Set(SbThresholdType(uint8(p[0])))
+			continue
+		case AttrSbThreshold:
+			if v.SbThreshold.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.SbThreshold.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrSbTcIndex:
+			if v.SbTcIndex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.SbTcIndex.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrSbOccCur:
+			if v.SbOccCur.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.SbOccCur.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrSbOccMax:
+			if v.SbOccMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.SbOccMax.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrEswitchMode:
+			if v.EswitchMode.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.EswitchMode.Set(EswitchMode(binary.NativeEndian.Uint16(p)))
+			continue
+		case AttrEswitchInlineMode:
+			if v.EswitchInlineMode.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.EswitchInlineMode.Set(EswitchInlineMode(uint8(p[0])))
+			continue
+		case AttrDpipeTables, AttrDpipeTables | attrs.FlagNested:
+			if v.DpipeTables != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeTables = a.slabOfDlDpipeTables().New()
+			if !v.DpipeTables.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeTable, AttrDpipeTable | attrs.FlagNested:
+			v.DpipeTable = append(v.DpipeTable, DlDpipeTable{})
+			if !v.DpipeTable[len(v.DpipeTable)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeTableName:
+			if v.DpipeTableName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeTableName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrDpipeTableSize:
+			if v.DpipeTableSize.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.DpipeTableSize.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrDpipeTableMatches, AttrDpipeTableMatches | attrs.FlagNested:
+			if v.DpipeTableMatches != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeTableMatches = a.slabOfDlDpipeTableMatches().New()
+			if !v.DpipeTableMatches.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeTableActions, AttrDpipeTableActions | attrs.FlagNested:
+			if v.DpipeTableActions != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeTableActions = a.slabOfDlDpipeTableActions().New()
+			if !v.DpipeTableActions.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeTableCountersEnabled:
+			if v.DpipeTableCountersEnabled.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.DpipeTableCountersEnabled.Set(uint8(p[0]))
+			continue
+		case AttrDpipeEntries, AttrDpipeEntries | attrs.FlagNested:
+			if v.DpipeEntries != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeEntries = a.slabOfDlDpipeEntries().New()
+			if !v.DpipeEntries.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeEntry, AttrDpipeEntry | attrs.FlagNested:
+			v.DpipeEntry = append(v.DpipeEntry, DlDpipeEntry{})
+			if !v.DpipeEntry[len(v.DpipeEntry)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeEntryIndex:
+			if v.DpipeEntryIndex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.DpipeEntryIndex.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrDpipeEntryMatchValues, AttrDpipeEntryMatchValues | attrs.FlagNested:
+			if v.DpipeEntryMatchValues != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeEntryMatchValues = a.slabOfDlDpipeEntryMatchValues().New()
+			if !v.DpipeEntryMatchValues.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeEntryActionValues, AttrDpipeEntryActionValues | attrs.FlagNested:
+			if v.DpipeEntryActionValues != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeEntryActionValues = a.slabOfDlDpipeEntryActionValues().New()
+			if !v.DpipeEntryActionValues.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeEntryCounter:
+			if v.DpipeEntryCounter.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.DpipeEntryCounter.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrDpipeMatch, AttrDpipeMatch | attrs.FlagNested:
+			v.DpipeMatch = append(v.DpipeMatch, DlDpipeMatch{})
+			if !v.DpipeMatch[len(v.DpipeMatch)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeMatchValue, AttrDpipeMatchValue | attrs.FlagNested:
+			v.DpipeMatchValue = append(v.DpipeMatchValue, DlDpipeMatchValue{})
+			if !v.DpipeMatchValue[len(v.DpipeMatchValue)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeMatchType:
+			if v.DpipeMatchType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeMatchType.Set(DpipeMatchType(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrDpipeAction, AttrDpipeAction | attrs.FlagNested:
+			v.DpipeAction = append(v.DpipeAction, DlDpipeAction{})
+			if !v.DpipeAction[len(v.DpipeAction)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeActionValue, AttrDpipeActionValue | attrs.FlagNested:
+			v.DpipeActionValue = append(v.DpipeActionValue, DlDpipeActionValue{})
+			if !v.DpipeActionValue[len(v.DpipeActionValue)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeActionType:
+			if v.DpipeActionType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeActionType.Set(DpipeActionType(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrDpipeValue:
+			if v.DpipeValue != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeValue = a.arena().Bytes(p)
+			continue
+		case AttrDpipeValueMask:
+			if v.DpipeValueMask != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeValueMask = a.arena().Bytes(p)
+			continue
+		case AttrDpipeValueMapping:
+			if v.DpipeValueMapping.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeValueMapping.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrDpipeHeaders, AttrDpipeHeaders | attrs.FlagNested:
+			if v.DpipeHeaders != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeHeaders = a.slabOfDlDpipeHeaders().New()
+			if !v.DpipeHeaders.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeHeader, AttrDpipeHeader | attrs.FlagNested:
+			v.DpipeHeader = append(v.DpipeHeader, DlDpipeHeader{})
+			if !v.DpipeHeader[len(v.DpipeHeader)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeHeaderName:
+			if v.DpipeHeaderName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeHeaderName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrDpipeHeaderID:
+			if v.DpipeHeaderID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeHeaderID.Set(DpipeHeaderID(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrDpipeHeaderFields, AttrDpipeHeaderFields | attrs.FlagNested:
+			if v.DpipeHeaderFields != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeHeaderFields = a.slabOfDlDpipeHeaderFields().New()
+			if !v.DpipeHeaderFields.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeHeaderGlobal:
+			if v.DpipeHeaderGlobal.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.DpipeHeaderGlobal.Set(uint8(p[0]))
+			continue
+		case AttrDpipeHeaderIndex:
+			if v.DpipeHeaderIndex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeHeaderIndex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrDpipeField, AttrDpipeField | attrs.FlagNested:
+			v.DpipeField = append(v.DpipeField, DlDpipeField{})
+			if !v.DpipeField[len(v.DpipeField)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeFieldName:
+			if v.DpipeFieldName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeFieldName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrDpipeFieldID:
+			if v.DpipeFieldID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeFieldID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrDpipeFieldBitwidth:
+			if v.DpipeFieldBitwidth.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeFieldBitwidth.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrDpipeFieldMappingType:
+			if v.DpipeFieldMappingType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeFieldMappingType.Set(DpipeFieldMappingType(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrEswitchEncapMode:
+			if v.EswitchEncapMode.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.EswitchEncapMode.Set(EswitchEncapMode(uint8(p[0])))
+			continue
+		case AttrResourceList, AttrResourceList | attrs.FlagNested:
+			if v.ResourceList != nil {
+				break // a repeat, kept in Extra
+			}
+			v.ResourceList = a.slabOfDlResourceList().New()
+			if !v.ResourceList.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrResource, AttrResource | attrs.FlagNested:
+			v.Resource = append(v.Resource, DlResource{})
+			if !v.Resource[len(v.Resource)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrResourceName:
+			if v.ResourceName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.ResourceName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrResourceID:
+			if v.ResourceID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ResourceID.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrResourceSize:
+			if v.ResourceSize.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ResourceSize.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrResourceSizeNew:
+			if v.ResourceSizeNew.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ResourceSizeNew.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrResourceSizeValid:
+			if v.ResourceSizeValid.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.ResourceSizeValid.Set(uint8(p[0]))
+			continue
+		case AttrResourceSizeMin:
+			if v.ResourceSizeMin.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ResourceSizeMin.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrResourceSizeMax:
+			if v.ResourceSizeMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ResourceSizeMax.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrResourceSizeGran:
+			if v.ResourceSizeGran.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ResourceSizeGran.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrResourceUnit:
+			if v.ResourceUnit.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.ResourceUnit.Set(ResourceUnit(uint8(p[0])))
+			continue
+		case AttrResourceOcc:
+			if v.ResourceOcc.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ResourceOcc.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrDpipeTableResourceID:
+			if v.DpipeTableResourceID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.DpipeTableResourceID.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrDpipeTableResourceUnits:
+			if v.DpipeTableResourceUnits.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.DpipeTableResourceUnits.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrPortFlavour:
+			if v.PortFlavour.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.PortFlavour.Set(PortFlavour(binary.NativeEndian.Uint16(p)))
+			continue
+		case AttrPortNumber:
+			if v.PortNumber.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PortNumber.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPortSplitSubportNumber:
+			if v.PortSplitSubportNumber.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PortSplitSubportNumber.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrParam, AttrParam | attrs.FlagNested:
+			if v.Param != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Param = a.slabOfDlParam().New()
+			if !v.Param.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrParamName:
+			if v.ParamName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.ParamName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrParamGeneric:
+			if v.ParamGeneric {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.ParamGeneric = true
+			continue
+		case AttrParamType:
+			if v.ParamType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.ParamType.Set(VarAttrType(uint8(p[0])))
+			continue
+		case AttrParamValueCmode:
+			if v.ParamValueCmode.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.ParamValueCmode.Set(ParamCmode(uint8(p[0])))
+			continue
+		case AttrRegionName:
+			if v.RegionName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.RegionName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrRegionSize:
+			if v.RegionSize.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.RegionSize.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrRegionSnapshots, AttrRegionSnapshots | attrs.FlagNested:
+			if v.RegionSnapshots != nil {
+				break // a repeat, kept in Extra
+			}
+			v.RegionSnapshots = a.slabOfDlRegionSnapshots().New()
+			if !v.RegionSnapshots.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrRegionSnapshot, AttrRegionSnapshot | attrs.FlagNested:
+			if v.RegionSnapshot != nil {
+				break // a repeat, kept in Extra
+			}
+			v.RegionSnapshot = a.slabOfDlRegionSnapshot().New()
+			if !v.RegionSnapshot.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrRegionSnapshotID:
+			if v.RegionSnapshotID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RegionSnapshotID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRegionChunks, AttrRegionChunks | attrs.FlagNested:
+			if v.RegionChunks != nil {
+				break // a repeat, kept in Extra
+			}
+			v.RegionChunks = a.slabOfDlRegionChunks().New()
+			if !v.RegionChunks.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrRegionChunk, AttrRegionChunk | attrs.FlagNested:
+			if v.RegionChunk != nil {
+				break // a repeat, kept in Extra
+			}
+			v.RegionChunk = a.slabOfDlRegionChunk().New()
+			if !v.RegionChunk.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrRegionChunkData:
+			if v.RegionChunkData != nil {
+				break // a repeat, kept in Extra
+			}
+			v.RegionChunkData = a.arena().Bytes(p)
+			continue
+		case AttrRegionChunkAddr:
+			if v.RegionChunkAddr.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.RegionChunkAddr.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrRegionChunkLen:
+			if v.RegionChunkLen.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.RegionChunkLen.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrInfoDriverName:
+			if v.InfoDriverName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.InfoDriverName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrInfoSerialNumber:
+			if v.InfoSerialNumber.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.InfoSerialNumber.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrInfoVersionFixed, AttrInfoVersionFixed | attrs.FlagNested:
+			v.InfoVersionFixed = append(v.InfoVersionFixed, DlInfoVersion{})
+			if !v.InfoVersionFixed[len(v.InfoVersionFixed)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrInfoVersionRunning, AttrInfoVersionRunning | attrs.FlagNested:
+			v.InfoVersionRunning = append(v.InfoVersionRunning, DlInfoVersion{})
+			if !v.InfoVersionRunning[len(v.InfoVersionRunning)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrInfoVersionStored, AttrInfoVersionStored | attrs.FlagNested:
+			v.InfoVersionStored = append(v.InfoVersionStored, DlInfoVersion{})
+			if !v.InfoVersionStored[len(v.InfoVersionStored)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrInfoVersionName:
+			if v.InfoVersionName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.InfoVersionName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrInfoVersionValue:
+			if v.InfoVersionValue.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.InfoVersionValue.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrSbPoolCellSize:
+			if v.SbPoolCellSize.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.SbPoolCellSize.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrFmsg, AttrFmsg | attrs.FlagNested:
+			if v.Fmsg != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Fmsg = a.slabOfDlFmsg().New()
+			if !v.Fmsg.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrFmsgObjNestStart:
+			if v.FmsgObjNestStart {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.FmsgObjNestStart = true
+			continue
+		case AttrFmsgPairNestStart:
+			if v.FmsgPairNestStart {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.FmsgPairNestStart = true
+			continue
+		case AttrFmsgArrNestStart:
+			if v.FmsgArrNestStart {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.FmsgArrNestStart = true
+			continue
+		case AttrFmsgNestEnd:
+			if v.FmsgNestEnd {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.FmsgNestEnd = true
+			continue
+		case AttrFmsgObjName:
+			if v.FmsgObjName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.FmsgObjName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrFmsgObjValueType:
+			if v.FmsgObjValueType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.FmsgObjValueType.Set(VarAttrType(uint8(p[0])))
+			continue
+		case AttrHealthReporter, AttrHealthReporter | attrs.FlagNested:
+			if v.HealthReporter != nil {
+				break // a repeat, kept in Extra
+			}
+			v.HealthReporter = a.slabOfDlHealthReporter().New()
+			if !v.HealthReporter.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrHealthReporterName:
+			if v.HealthReporterName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.HealthReporterName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrHealthReporterState:
+			if v.HealthReporterState.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.HealthReporterState.Set(uint8(p[0]))
+			continue
+		case AttrHealthReporterErrCount:
+			if v.HealthReporterErrCount.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.HealthReporterErrCount.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrHealthReporterRecoverCount:
+			if v.HealthReporterRecoverCount.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.HealthReporterRecoverCount.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrHealthReporterDumpTs:
+			if v.HealthReporterDumpTs.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.HealthReporterDumpTs.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrHealthReporterGracefulPeriod:
+			if v.HealthReporterGracefulPeriod.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.HealthReporterGracefulPeriod.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrHealthReporterAutoRecover:
+			if v.HealthReporterAutoRecover.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.HealthReporterAutoRecover.Set(uint8(p[0]))
+			continue
+		case AttrFlashUpdateFileName:
+			if v.FlashUpdateFileName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.FlashUpdateFileName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrFlashUpdateComponent:
+			if v.FlashUpdateComponent.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.FlashUpdateComponent.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrFlashUpdateStatusMsg:
+			if v.FlashUpdateStatusMsg.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.FlashUpdateStatusMsg.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrFlashUpdateStatusDone:
+			if v.FlashUpdateStatusDone.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.FlashUpdateStatusDone.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrFlashUpdateStatusTotal:
+			if v.FlashUpdateStatusTotal.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.FlashUpdateStatusTotal.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrPortPciPfNumber:
+			if v.PortPciPfNumber.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.PortPciPfNumber.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrPortPciVfNumber:
+			if v.PortPciVfNumber.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.PortPciVfNumber.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrStats, AttrStats | attrs.FlagNested:
+			if v.Stats != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Stats = a.slabOfDlAttrStats().New()
+			if !v.Stats.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrTrapName:
+			if v.TrapName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.TrapName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrTrapAction:
+			if v.TrapAction.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.TrapAction.Set(TrapAction(uint8(p[0])))
+			continue
+		case AttrTrapType:
+			if v.TrapType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.TrapType.Set(TrapType(uint8(p[0])))
+			continue
+		case AttrTrapGeneric:
+			if v.TrapGeneric {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.TrapGeneric = true
+			continue
+		case AttrTrapMetadata, AttrTrapMetadata | attrs.FlagNested:
+			if v.TrapMetadata != nil {
+				break // a repeat, kept in Extra
+			}
+			v.TrapMetadata = a.slabOfDlTrapMetadata().New()
+			if !v.TrapMetadata.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrTrapGroupName:
+			if v.TrapGroupName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.TrapGroupName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrReloadFailed:
+			if v.ReloadFailed.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.ReloadFailed.Set(uint8(p[0]))
+			continue
+		case AttrHealthReporterDumpTsNs:
+			if v.HealthReporterDumpTsNs.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.HealthReporterDumpTsNs.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrNetnsFd:
+			if v.NetnsFd.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.NetnsFd.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrNetnsPID:
+			if v.NetnsPID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.NetnsPID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrNetnsID:
+			if v.NetnsID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.NetnsID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrHealthReporterAutoDump:
+			if v.HealthReporterAutoDump.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.HealthReporterAutoDump.Set(uint8(p[0]))
+			continue
+		case AttrTrapPolicerID:
+			if v.TrapPolicerID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TrapPolicerID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrTrapPolicerRate:
+			if v.TrapPolicerRate.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.TrapPolicerRate.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrTrapPolicerBurst:
+			if v.TrapPolicerBurst.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.TrapPolicerBurst.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrPortFunction, AttrPortFunction | attrs.FlagNested:
+			if v.PortFunction != nil {
+				break // a repeat, kept in Extra
+			}
+			v.PortFunction = a.slabOfDlPortFunction().New()
+			if !v.PortFunction.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrInfoBoardSerialNumber:
+			if v.InfoBoardSerialNumber.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.InfoBoardSerialNumber.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrPortLanes:
+			if v.PortLanes.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PortLanes.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPortSplittable:
+			if v.PortSplittable.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.PortSplittable.Set(uint8(p[0]))
+			continue
+		case AttrPortExternal:
+			if v.PortExternal.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.PortExternal.Set(uint8(p[0]))
+			continue
+		case AttrPortControllerNumber:
+			if v.PortControllerNumber.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PortControllerNumber.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrFlashUpdateStatusTimeout:
+			if v.FlashUpdateStatusTimeout.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.FlashUpdateStatusTimeout.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrFlashUpdateOverwriteMask:
+			if v.FlashUpdateOverwriteMask.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.FlashUpdateOverwriteMask.Set(attrs.Bitfield32{Value: binary.NativeEndian.Uint32(p), Selector: binary.NativeEndian.Uint32(p[4:])})
+			continue
+		case AttrReloadAction:
+			if v.ReloadAction.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.ReloadAction.Set(ReloadAction(uint8(p[0])))
+			continue
+		case AttrReloadActionsPerformed:
+			if v.ReloadActionsPerformed.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ReloadActionsPerformed.Set(attrs.Bitfield32{Value: binary.NativeEndian.Uint32(p), Selector: binary.NativeEndian.Uint32(p[4:])})
+			continue
+		case AttrReloadLimits:
+			if v.ReloadLimits.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ReloadLimits.Set(attrs.Bitfield32{Value: binary.NativeEndian.Uint32(p), Selector: binary.NativeEndian.Uint32(p[4:])})
+			continue
+		case AttrDevStats, AttrDevStats | attrs.FlagNested:
+			if v.DevStats != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DevStats = a.slabOfDlDevStats().New()
+			if !v.DevStats.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrReloadStats, AttrReloadStats | attrs.FlagNested:
+			if v.ReloadStats != nil {
+				break // a repeat, kept in Extra
+			}
+			v.ReloadStats = a.slabOfDlReloadStats().New()
+			if !v.ReloadStats.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrReloadStatsEntry, AttrReloadStatsEntry | attrs.FlagNested:
+			v.ReloadStatsEntry = append(v.ReloadStatsEntry, DlReloadStatsEntry{})
+			if !v.ReloadStatsEntry[len(v.ReloadStatsEntry)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrReloadStatsLimit:
+			if v.ReloadStatsLimit.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.ReloadStatsLimit.Set(uint8(p[0]))
+			continue
+		case AttrReloadStatsValue:
+			if v.ReloadStatsValue.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ReloadStatsValue.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRemoteReloadStats, AttrRemoteReloadStats | attrs.FlagNested:
+			if v.RemoteReloadStats != nil {
+				break // a repeat, kept in Extra
+			}
+			v.RemoteReloadStats = a.slabOfDlReloadStats().New()
+			if !v.RemoteReloadStats.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrReloadActionInfo, AttrReloadActionInfo | attrs.FlagNested:
+			v.ReloadActionInfo = append(v.ReloadActionInfo, DlReloadActInfo{})
+			if !v.ReloadActionInfo[len(v.ReloadActionInfo)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrReloadActionStats, AttrReloadActionStats | attrs.FlagNested:
+			v.ReloadActionStats = append(v.ReloadActionStats, DlReloadActStats{})
+			if !v.ReloadActionStats[len(v.ReloadActionStats)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrPortPciSfNumber:
+			if v.PortPciSfNumber.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PortPciSfNumber.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRateType:
+			if v.RateType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.RateType.Set(RateType(binary.NativeEndian.Uint16(p)))
+			continue
+		case AttrRateTxShare:
+			if v.RateTxShare.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.RateTxShare.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrRateTxMax:
+			if v.RateTxMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.RateTxMax.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrRateNodeName:
+			if v.RateNodeName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.RateNodeName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrRateParentNodeName:
+			if v.RateParentNodeName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.RateParentNodeName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrRegionMaxSnapshots:
+			if v.RegionMaxSnapshots.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RegionMaxSnapshots.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrLinecardIndex:
+			if v.LinecardIndex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.LinecardIndex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrLinecardState:
+			if v.LinecardState.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.LinecardState.Set(uint8(p[0]))
+			continue
+		case AttrLinecardType:
+			if v.LinecardType.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.LinecardType.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrLinecardSupportedTypes, AttrLinecardSupportedTypes | attrs.FlagNested:
+			if v.LinecardSupportedTypes != nil {
+				break // a repeat, kept in Extra
+			}
+			v.LinecardSupportedTypes = a.slabOfDlLinecardSupportedTypes().New()
+			if !v.LinecardSupportedTypes.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrSelftests, AttrSelftests | attrs.FlagNested:
+			if v.Selftests != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Selftests = a.slabOfDlSelftestID().New()
+			if !v.Selftests.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrRateTxPriority:
+			if v.RateTxPriority.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RateTxPriority.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRateTxWeight:
+			if v.RateTxWeight.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RateTxWeight.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRegionDirect:
+			if v.RegionDirect {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.RegionDirect = true
+			continue
+		case AttrRateTcBws, AttrRateTcBws | attrs.FlagNested:
+			v.RateTcBws = append(v.RateTcBws, DlRateTcBws{})
+			if !v.RateTcBws[len(v.RateTcBws)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrHealthReporterBurstPeriod:
+			if v.HealthReporterBurstPeriod.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.HealthReporterBurstPeriod.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrParamResetDefault:
+			if v.ParamResetDefault {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.ParamResetDefault = true
+			continue
+		case AttrIndex:
+			if v.Index.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Index.Set(x)
+			continue
+		case AttrResourceScopeMask:
+			if v.ResourceScopeMask.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ResourceScopeMask.Set(ResourceScopeMask(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrParentDev, AttrParentDev | attrs.FlagNested:
+			if v.ParentDev != nil {
+				break // a repeat, kept in Extra
+			}
+			v.ParentDev = a.slabOfDlParentDev().New()
+			if !v.ParentDev.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrPad:
+			continue // padding
+		default:
+			switch t & attrs.TypeMask {
+			case AttrBusName, AttrDevName, AttrPortIndex, AttrPortType, AttrPortDesiredType, AttrPortNetdevIfindex, AttrPortNetdevName, AttrPortIbdevName, AttrPortSplitCount, AttrPortSplitGroup, AttrSbIndex, AttrSbSize, AttrSbIngressPoolCount, AttrSbEgressPoolCount, AttrSbIngressTcCount, AttrSbEgressTcCount, AttrSbPoolIndex, AttrSbPoolType, AttrSbPoolSize, AttrSbPoolThresholdType, AttrSbThreshold, AttrSbTcIndex, AttrSbOccCur, AttrSbOccMax, AttrEswitchMode, AttrEswitchInlineMode, AttrDpipeTables, AttrDpipeTable, AttrDpipeTableName, AttrDpipeTableSize, AttrDpipeTableMatches, AttrDpipeTableActions, AttrDpipeTableCountersEnabled, AttrDpipeEntries, AttrDpipeEntry, AttrDpipeEntryIndex, AttrDpipeEntryMatchValues, AttrDpipeEntryActionValues, AttrDpipeEntryCounter, AttrDpipeMatch, AttrDpipeMatchValue, AttrDpipeMatchType, AttrDpipeAction, AttrDpipeActionValue, AttrDpipeActionType, AttrDpipeValue, AttrDpipeValueMask, AttrDpipeValueMapping, AttrDpipeHeaders, AttrDpipeHeader, AttrDpipeHeaderName, AttrDpipeHeaderID, AttrDpipeHeaderFields, AttrDpipeHeaderGlobal, AttrDpipeHeaderIndex, AttrDpipeField, AttrDpipeFieldName, AttrDpipeFieldID, AttrDpipeFieldBitwidth, AttrDpipeFieldMappingType, AttrEswitchEncapMode, AttrResourceList, AttrResource, AttrResourceName, AttrResourceID, AttrResourceSize, AttrResourceSizeNew, AttrResourceSizeValid, AttrResourceSizeMin, AttrResourceSizeMax, AttrResourceSizeGran, AttrResourceUnit, AttrResourceOcc, AttrDpipeTableResourceID, AttrDpipeTableResourceUnits, AttrPortFlavour, AttrPortNumber, AttrPortSplitSubportNumber, AttrParam, AttrParamName, AttrParamGeneric, AttrParamType, AttrParamValueCmode, AttrRegionName, AttrRegionSize, AttrRegionSnapshots, AttrRegionSnapshot, AttrRegionSnapshotID, AttrRegionChunks, AttrRegionChunk, AttrRegionChunkData, AttrRegionChunkAddr, AttrRegionChunkLen, AttrInfoDriverName, AttrInfoSerialNumber, AttrInfoVersionFixed, AttrInfoVersionRunning, AttrInfoVersionStored, AttrInfoVersionName, AttrInfoVersionValue, AttrSbPoolCellSize, AttrFmsg, AttrFmsgObjNestStart, AttrFmsgPairNestStart, AttrFmsgArrNestStart, AttrFmsgNestEnd, AttrFmsgObjName, AttrFmsgObjValueType, AttrHealthReporter, AttrHealthReporterName, AttrHealthReporterState, AttrHealthReporterErrCount, AttrHealthReporterRecoverCount, AttrHealthReporterDumpTs, AttrHealthReporterGracefulPeriod, AttrHealthReporterAutoRecover, AttrFlashUpdateFileName, AttrFlashUpdateComponent, AttrFlashUpdateStatusMsg, AttrFlashUpdateStatusDone, AttrFlashUpdateStatusTotal, AttrPortPciPfNumber, AttrPortPciVfNumber, AttrStats, AttrTrapName, AttrTrapAction, AttrTrapType, AttrTrapGeneric, AttrTrapMetadata, AttrTrapGroupName, AttrReloadFailed, AttrHealthReporterDumpTsNs, AttrNetnsFd, AttrNetnsPID, AttrNetnsID, AttrHealthReporterAutoDump, AttrTrapPolicerID, AttrTrapPolicerRate, AttrTrapPolicerBurst, AttrPortFunction, AttrInfoBoardSerialNumber, AttrPortLanes, AttrPortSplittable, AttrPortExternal, AttrPortControllerNumber, AttrFlashUpdateStatusTimeout, AttrFlashUpdateOverwriteMask, AttrReloadAction, AttrReloadActionsPerformed, AttrReloadLimits, AttrDevStats, AttrReloadStats, AttrReloadStatsEntry, AttrReloadStatsLimit, AttrReloadStatsValue, AttrRemoteReloadStats, AttrReloadActionInfo, AttrReloadActionStats, AttrPortPciSfNumber, AttrRateType, AttrRateTxShare, AttrRateTxMax, AttrRateNodeName, AttrRateParentNodeName, AttrRegionMaxSnapshots, AttrLinecardIndex, AttrLinecardState, AttrLinecardType, AttrLinecardSupportedTypes, AttrSelftests, AttrRateTxPriority, AttrRateTxWeight, AttrRegionDirect, AttrRateTcBws, AttrHealthReporterBurstPeriod, AttrParamResetDefault, AttrIndex, AttrResourceScopeMask, AttrParentDev, AttrPad:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dl-dev-stats from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -2627,6 +4226,45 @@ func (v *DlDevStats) decode(d *attrs.Decoder, a *allocator) {
 func (v *DlDevStats) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlDevStats) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrReloadStats, AttrReloadStats | attrs.FlagNested:
+			if v.ReloadStats != nil {
+				break // a repeat, kept in Extra
+			}
+			v.ReloadStats = a.slabOfDlReloadStats().New()
+			if !v.ReloadStats.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrRemoteReloadStats, AttrRemoteReloadStats | attrs.FlagNested:
+			if v.RemoteReloadStats != nil {
+				break // a repeat, kept in Extra
+			}
+			v.RemoteReloadStats = a.slabOfDlReloadStats().New()
+			if !v.RemoteReloadStats.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrReloadStats, AttrRemoteReloadStats:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dl-reload-stats from b into v,
@@ -2673,6 +4311,48 @@ func (v *DlReloadStats) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlReloadStats) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrReloadActionInfo:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.ReloadActionInfo = a.slabOfDlReloadActInfo().Grow(v.ReloadActionInfo, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrReloadActionInfo, AttrReloadActionInfo | attrs.FlagNested:
+			v.ReloadActionInfo = append(v.ReloadActionInfo, DlReloadActInfo{})
+			if !v.ReloadActionInfo[len(v.ReloadActionInfo)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrReloadActionInfo:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dl-reload-act-info from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -2716,6 +4396,57 @@ func (v *DlReloadActInfo) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlReloadActInfo) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrReloadActionStats:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.ReloadActionStats = a.slabOfDlReloadActStats().Grow(v.ReloadActionStats, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrReloadAction:
+			if v.ReloadAction.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.ReloadAction.Set(ReloadAction(uint8(p[0])))
+			continue
+		case AttrReloadActionStats, AttrReloadActionStats | attrs.FlagNested:
+			v.ReloadActionStats = append(v.ReloadActionStats, DlReloadActStats{})
+			if !v.ReloadActionStats[len(v.ReloadActionStats)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrReloadAction, AttrReloadActionStats:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dl-reload-act-stats from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -2753,6 +4484,48 @@ func (v *DlReloadActStats) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlReloadActStats) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrReloadStatsEntry:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.ReloadStatsEntry = a.slabOfDlReloadStatsEntry().Grow(v.ReloadStatsEntry, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrReloadStatsEntry, AttrReloadStatsEntry | attrs.FlagNested:
+			v.ReloadStatsEntry = append(v.ReloadStatsEntry, DlReloadStatsEntry{})
+			if !v.ReloadStatsEntry[len(v.ReloadStatsEntry)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrReloadStatsEntry:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dl-reload-stats-entry from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -2786,6 +4559,45 @@ func (v *DlReloadStatsEntry) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlReloadStatsEntry) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrReloadStatsLimit:
+			if v.ReloadStatsLimit.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.ReloadStatsLimit.Set(uint8(p[0]))
+			continue
+		case AttrReloadStatsValue:
+			if v.ReloadStatsValue.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ReloadStatsValue.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrReloadStatsLimit, AttrReloadStatsValue:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dl-info-version from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -2817,6 +4629,39 @@ func (v *DlInfoVersion) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlInfoVersion) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrInfoVersionName:
+			if v.InfoVersionName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.InfoVersionName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrInfoVersionValue:
+			if v.InfoVersionValue.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.InfoVersionValue.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrInfoVersionName, AttrInfoVersionValue:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dl-port-function from b into v,
@@ -2871,6 +4716,60 @@ func (v *DlPortFunction) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlPortFunction) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPortFnHwAddr:
+			if v.HwAddr != nil {
+				break // a repeat, kept in Extra
+			}
+			v.HwAddr = a.arena().Bytes(p)
+			continue
+		case AttrPortFnState:
+			if v.State.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.State.Set(PortFnState(uint8(p[0])))
+			continue
+		case AttrPortFnOpstate:
+			if v.Opstate.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Opstate.Set(PortFnOpstate(uint8(p[0])))
+			continue
+		case AttrPortFnCaps:
+			if v.Caps.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.Caps.Set(attrs.Bitfield32{Value: binary.NativeEndian.Uint32(p), Selector: binary.NativeEndian.Uint32(p[4:])})
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPortFnHwAddr, AttrPortFnState, AttrPortFnOpstate, AttrPortFnCaps:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dl-dpipe-tables from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -2913,6 +4812,48 @@ func (v *DlDpipeTables) decode(d *attrs.Decoder, a *allocator) {
 func (v *DlDpipeTables) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlDpipeTables) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrDpipeTable:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.DpipeTable = a.slabOfDlDpipeTable().Grow(v.DpipeTable, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDpipeTable, AttrDpipeTable | attrs.FlagNested:
+			v.DpipeTable = append(v.DpipeTable, DlDpipeTable{})
+			if !v.DpipeTable[len(v.DpipeTable)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDpipeTable:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-table from b into v,
@@ -2980,6 +4921,87 @@ func (v *DlDpipeTable) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlDpipeTable) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDpipeTableName:
+			if v.DpipeTableName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeTableName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrDpipeTableSize:
+			if v.DpipeTableSize.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.DpipeTableSize.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrDpipeTableMatches, AttrDpipeTableMatches | attrs.FlagNested:
+			if v.DpipeTableMatches != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeTableMatches = a.slabOfDlDpipeTableMatches().New()
+			if !v.DpipeTableMatches.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeTableActions, AttrDpipeTableActions | attrs.FlagNested:
+			if v.DpipeTableActions != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeTableActions = a.slabOfDlDpipeTableActions().New()
+			if !v.DpipeTableActions.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeTableCountersEnabled:
+			if v.DpipeTableCountersEnabled.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.DpipeTableCountersEnabled.Set(uint8(p[0]))
+			continue
+		case AttrDpipeTableResourceID:
+			if v.DpipeTableResourceID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.DpipeTableResourceID.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrDpipeTableResourceUnits:
+			if v.DpipeTableResourceUnits.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.DpipeTableResourceUnits.Set(binary.NativeEndian.Uint64(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDpipeTableName, AttrDpipeTableSize, AttrDpipeTableMatches, AttrDpipeTableActions, AttrDpipeTableCountersEnabled, AttrDpipeTableResourceID, AttrDpipeTableResourceUnits:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dl-dpipe-table-matches from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3022,6 +5044,48 @@ func (v *DlDpipeTableMatches) decode(d *attrs.Decoder, a *allocator) {
 func (v *DlDpipeTableMatches) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlDpipeTableMatches) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrDpipeMatch:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.DpipeMatch = a.slabOfDlDpipeMatch().Grow(v.DpipeMatch, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDpipeMatch, AttrDpipeMatch | attrs.FlagNested:
+			v.DpipeMatch = append(v.DpipeMatch, DlDpipeMatch{})
+			if !v.DpipeMatch[len(v.DpipeMatch)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDpipeMatch:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-table-actions from b into v,
@@ -3068,6 +5132,48 @@ func (v *DlDpipeTableActions) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlDpipeTableActions) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrDpipeAction:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.DpipeAction = a.slabOfDlDpipeAction().Grow(v.DpipeAction, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDpipeAction, AttrDpipeAction | attrs.FlagNested:
+			v.DpipeAction = append(v.DpipeAction, DlDpipeAction{})
+			if !v.DpipeAction[len(v.DpipeAction)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDpipeAction:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dl-dpipe-entries from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3110,6 +5216,48 @@ func (v *DlDpipeEntries) decode(d *attrs.Decoder, a *allocator) {
 func (v *DlDpipeEntries) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlDpipeEntries) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrDpipeEntry:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.DpipeEntry = a.slabOfDlDpipeEntry().Grow(v.DpipeEntry, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDpipeEntry, AttrDpipeEntry | attrs.FlagNested:
+			v.DpipeEntry = append(v.DpipeEntry, DlDpipeEntry{})
+			if !v.DpipeEntry[len(v.DpipeEntry)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDpipeEntry:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-entry from b into v,
@@ -3159,6 +5307,63 @@ func (v *DlDpipeEntry) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlDpipeEntry) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDpipeEntryIndex:
+			if v.DpipeEntryIndex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.DpipeEntryIndex.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrDpipeEntryMatchValues, AttrDpipeEntryMatchValues | attrs.FlagNested:
+			if v.DpipeEntryMatchValues != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeEntryMatchValues = a.slabOfDlDpipeEntryMatchValues().New()
+			if !v.DpipeEntryMatchValues.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeEntryActionValues, AttrDpipeEntryActionValues | attrs.FlagNested:
+			if v.DpipeEntryActionValues != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeEntryActionValues = a.slabOfDlDpipeEntryActionValues().New()
+			if !v.DpipeEntryActionValues.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeEntryCounter:
+			if v.DpipeEntryCounter.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.DpipeEntryCounter.Set(binary.NativeEndian.Uint64(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDpipeEntryIndex, AttrDpipeEntryMatchValues, AttrDpipeEntryActionValues, AttrDpipeEntryCounter:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dl-dpipe-entry-match-values from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3203,6 +5408,48 @@ func (v *DlDpipeEntryMatchValues) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlDpipeEntryMatchValues) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrDpipeMatchValue:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.DpipeMatchValue = a.slabOfDlDpipeMatchValue().Grow(v.DpipeMatchValue, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDpipeMatchValue, AttrDpipeMatchValue | attrs.FlagNested:
+			v.DpipeMatchValue = append(v.DpipeMatchValue, DlDpipeMatchValue{})
+			if !v.DpipeMatchValue[len(v.DpipeMatchValue)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDpipeMatchValue:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dl-dpipe-entry-action-values from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3245,6 +5492,48 @@ func (v *DlDpipeEntryActionValues) decode(d *attrs.Decoder, a *allocator) {
 func (v *DlDpipeEntryActionValues) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlDpipeEntryActionValues) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrDpipeActionValue:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.DpipeActionValue = a.slabOfDlDpipeActionValue().Grow(v.DpipeActionValue, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDpipeActionValue, AttrDpipeActionValue | attrs.FlagNested:
+			v.DpipeActionValue = append(v.DpipeActionValue, DlDpipeActionValue{})
+			if !v.DpipeActionValue[len(v.DpipeActionValue)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDpipeActionValue:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-match from b into v,
@@ -3296,6 +5585,72 @@ func (v *DlDpipeMatch) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlDpipeMatch) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDpipeMatchType:
+			if v.DpipeMatchType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeMatchType.Set(DpipeMatchType(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrDpipeHeaderID:
+			if v.DpipeHeaderID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeHeaderID.Set(DpipeHeaderID(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrDpipeHeaderGlobal:
+			if v.DpipeHeaderGlobal.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.DpipeHeaderGlobal.Set(uint8(p[0]))
+			continue
+		case AttrDpipeHeaderIndex:
+			if v.DpipeHeaderIndex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeHeaderIndex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrDpipeFieldID:
+			if v.DpipeFieldID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeFieldID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDpipeMatchType, AttrDpipeHeaderID, AttrDpipeHeaderGlobal, AttrDpipeHeaderIndex, AttrDpipeFieldID:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-match-value from b into v,
@@ -3353,6 +5708,69 @@ func (v *DlDpipeMatchValue) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlDpipeMatchValue) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrDpipeMatch:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.DpipeMatch = a.slabOfDlDpipeMatch().Grow(v.DpipeMatch, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDpipeMatch, AttrDpipeMatch | attrs.FlagNested:
+			v.DpipeMatch = append(v.DpipeMatch, DlDpipeMatch{})
+			if !v.DpipeMatch[len(v.DpipeMatch)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeValue:
+			if v.DpipeValue != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeValue = a.arena().Bytes(p)
+			continue
+		case AttrDpipeValueMask:
+			if v.DpipeValueMask != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeValueMask = a.arena().Bytes(p)
+			continue
+		case AttrDpipeValueMapping:
+			if v.DpipeValueMapping.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeValueMapping.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDpipeMatch, AttrDpipeValue, AttrDpipeValueMask, AttrDpipeValueMapping:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dl-dpipe-action from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3402,6 +5820,72 @@ func (v *DlDpipeAction) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlDpipeAction) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDpipeActionType:
+			if v.DpipeActionType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeActionType.Set(DpipeActionType(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrDpipeHeaderID:
+			if v.DpipeHeaderID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeHeaderID.Set(DpipeHeaderID(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrDpipeHeaderGlobal:
+			if v.DpipeHeaderGlobal.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.DpipeHeaderGlobal.Set(uint8(p[0]))
+			continue
+		case AttrDpipeHeaderIndex:
+			if v.DpipeHeaderIndex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeHeaderIndex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrDpipeFieldID:
+			if v.DpipeFieldID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeFieldID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDpipeActionType, AttrDpipeHeaderID, AttrDpipeHeaderGlobal, AttrDpipeHeaderIndex, AttrDpipeFieldID:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-action-value from b into v,
@@ -3459,6 +5943,69 @@ func (v *DlDpipeActionValue) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlDpipeActionValue) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrDpipeAction:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.DpipeAction = a.slabOfDlDpipeAction().Grow(v.DpipeAction, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDpipeAction, AttrDpipeAction | attrs.FlagNested:
+			v.DpipeAction = append(v.DpipeAction, DlDpipeAction{})
+			if !v.DpipeAction[len(v.DpipeAction)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDpipeValue:
+			if v.DpipeValue != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeValue = a.arena().Bytes(p)
+			continue
+		case AttrDpipeValueMask:
+			if v.DpipeValueMask != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeValueMask = a.arena().Bytes(p)
+			continue
+		case AttrDpipeValueMapping:
+			if v.DpipeValueMapping.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeValueMapping.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDpipeAction, AttrDpipeValue, AttrDpipeValueMask, AttrDpipeValueMapping:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dl-dpipe-headers from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3501,6 +6048,48 @@ func (v *DlDpipeHeaders) decode(d *attrs.Decoder, a *allocator) {
 func (v *DlDpipeHeaders) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlDpipeHeaders) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrDpipeHeader:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.DpipeHeader = a.slabOfDlDpipeHeader().Grow(v.DpipeHeader, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDpipeHeader, AttrDpipeHeader | attrs.FlagNested:
+			v.DpipeHeader = append(v.DpipeHeader, DlDpipeHeader{})
+			if !v.DpipeHeader[len(v.DpipeHeader)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDpipeHeader:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-header from b into v,
@@ -3549,6 +6138,60 @@ func (v *DlDpipeHeader) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlDpipeHeader) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDpipeHeaderName:
+			if v.DpipeHeaderName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeHeaderName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrDpipeHeaderID:
+			if v.DpipeHeaderID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeHeaderID.Set(DpipeHeaderID(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrDpipeHeaderGlobal:
+			if v.DpipeHeaderGlobal.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.DpipeHeaderGlobal.Set(uint8(p[0]))
+			continue
+		case AttrDpipeHeaderFields, AttrDpipeHeaderFields | attrs.FlagNested:
+			if v.DpipeHeaderFields != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeHeaderFields = a.slabOfDlDpipeHeaderFields().New()
+			if !v.DpipeHeaderFields.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDpipeHeaderName, AttrDpipeHeaderID, AttrDpipeHeaderGlobal, AttrDpipeHeaderFields:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dl-dpipe-header-fields from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3591,6 +6234,48 @@ func (v *DlDpipeHeaderFields) decode(d *attrs.Decoder, a *allocator) {
 func (v *DlDpipeHeaderFields) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlDpipeHeaderFields) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrDpipeField:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.DpipeField = a.slabOfDlDpipeField().Grow(v.DpipeField, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDpipeField, AttrDpipeField | attrs.FlagNested:
+			v.DpipeField = append(v.DpipeField, DlDpipeField{})
+			if !v.DpipeField[len(v.DpipeField)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDpipeField:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dl-dpipe-field from b into v,
@@ -3636,6 +6321,60 @@ func (v *DlDpipeField) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlDpipeField) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDpipeFieldName:
+			if v.DpipeFieldName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.DpipeFieldName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrDpipeFieldID:
+			if v.DpipeFieldID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeFieldID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrDpipeFieldBitwidth:
+			if v.DpipeFieldBitwidth.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeFieldBitwidth.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrDpipeFieldMappingType:
+			if v.DpipeFieldMappingType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DpipeFieldMappingType.Set(DpipeFieldMappingType(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDpipeFieldName, AttrDpipeFieldID, AttrDpipeFieldBitwidth, AttrDpipeFieldMappingType:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dl-resource from b into v,
@@ -3719,6 +6458,114 @@ func (v *DlResource) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlResource) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrResourceName:
+			if v.ResourceName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.ResourceName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrResourceID:
+			if v.ResourceID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ResourceID.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrResourceSize:
+			if v.ResourceSize.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ResourceSize.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrResourceSizeNew:
+			if v.ResourceSizeNew.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ResourceSizeNew.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrResourceSizeValid:
+			if v.ResourceSizeValid.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.ResourceSizeValid.Set(uint8(p[0]))
+			continue
+		case AttrResourceSizeMin:
+			if v.ResourceSizeMin.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ResourceSizeMin.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrResourceSizeMax:
+			if v.ResourceSizeMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ResourceSizeMax.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrResourceSizeGran:
+			if v.ResourceSizeGran.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ResourceSizeGran.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrResourceUnit:
+			if v.ResourceUnit.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.ResourceUnit.Set(ResourceUnit(uint8(p[0])))
+			continue
+		case AttrResourceOcc:
+			if v.ResourceOcc.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ResourceOcc.Set(binary.NativeEndian.Uint64(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrResourceName, AttrResourceID, AttrResourceSize, AttrResourceSizeNew, AttrResourceSizeValid, AttrResourceSizeMin, AttrResourceSizeMax, AttrResourceSizeGran, AttrResourceUnit, AttrResourceOcc:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dl-resource-list from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3761,6 +6608,48 @@ func (v *DlResourceList) decode(d *attrs.Decoder, a *allocator) {
 func (v *DlResourceList) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlResourceList) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrResource:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Resource = a.slabOfDlResource().Grow(v.Resource, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrResource, AttrResource | attrs.FlagNested:
+			v.Resource = append(v.Resource, DlResource{})
+			if !v.Resource[len(v.Resource)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrResource:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dl-param from b into v,
@@ -3809,6 +6698,51 @@ func (v *DlParam) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlParam) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrParamName:
+			if v.ParamName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.ParamName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrParamGeneric:
+			if v.ParamGeneric {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.ParamGeneric = true
+			continue
+		case AttrParamType:
+			if v.ParamType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.ParamType.Set(VarAttrType(uint8(p[0])))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrParamName, AttrParamGeneric, AttrParamType:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dl-region-snapshots from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3842,6 +6776,36 @@ func (v *DlRegionSnapshots) decode(d *attrs.Decoder, a *allocator) {
 func (v *DlRegionSnapshots) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlRegionSnapshots) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrRegionSnapshot, AttrRegionSnapshot | attrs.FlagNested:
+			if v.RegionSnapshot != nil {
+				break // a repeat, kept in Extra
+			}
+			v.RegionSnapshot = a.slabOfDlRegionSnapshot().New()
+			if !v.RegionSnapshot.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrRegionSnapshot:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dl-region-snapshot from b into v,
@@ -3878,6 +6842,36 @@ func (v *DlRegionSnapshot) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlRegionSnapshot) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrRegionSnapshotID:
+			if v.RegionSnapshotID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RegionSnapshotID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrRegionSnapshotID:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dl-region-chunks from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3911,6 +6905,36 @@ func (v *DlRegionChunks) decode(d *attrs.Decoder, a *allocator) {
 func (v *DlRegionChunks) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlRegionChunks) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrRegionChunk, AttrRegionChunk | attrs.FlagNested:
+			if v.RegionChunk != nil {
+				break // a repeat, kept in Extra
+			}
+			v.RegionChunk = a.slabOfDlRegionChunk().New()
+			if !v.RegionChunk.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrRegionChunk:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dl-region-chunk from b into v,
@@ -3951,6 +6975,42 @@ func (v *DlRegionChunk) decode(d *attrs.Decoder, a *allocator) {
 func (v *DlRegionChunk) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlRegionChunk) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrRegionChunkData:
+			if v.RegionChunkData != nil {
+				break // a repeat, kept in Extra
+			}
+			v.RegionChunkData = a.arena().Bytes(p)
+			continue
+		case AttrRegionChunkAddr:
+			if v.RegionChunkAddr.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.RegionChunkAddr.Set(binary.NativeEndian.Uint64(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrRegionChunkData, AttrRegionChunkAddr:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dl-fmsg from b into v,
@@ -4009,6 +7069,69 @@ func (v *DlFmsg) decode(d *attrs.Decoder, a *allocator) {
 func (v *DlFmsg) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlFmsg) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrFmsgObjNestStart:
+			if v.FmsgObjNestStart {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.FmsgObjNestStart = true
+			continue
+		case AttrFmsgPairNestStart:
+			if v.FmsgPairNestStart {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.FmsgPairNestStart = true
+			continue
+		case AttrFmsgArrNestStart:
+			if v.FmsgArrNestStart {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.FmsgArrNestStart = true
+			continue
+		case AttrFmsgNestEnd:
+			if v.FmsgNestEnd {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.FmsgNestEnd = true
+			continue
+		case AttrFmsgObjName:
+			if v.FmsgObjName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.FmsgObjName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrFmsgObjNestStart, AttrFmsgPairNestStart, AttrFmsgArrNestStart, AttrFmsgNestEnd, AttrFmsgObjName:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dl-health-reporter from b into v,
@@ -4099,6 +7222,114 @@ func (v *DlHealthReporter) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlHealthReporter) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrHealthReporterName:
+			if v.HealthReporterName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.HealthReporterName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrHealthReporterState:
+			if v.HealthReporterState.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.HealthReporterState.Set(uint8(p[0]))
+			continue
+		case AttrHealthReporterErrCount:
+			if v.HealthReporterErrCount.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.HealthReporterErrCount.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrHealthReporterRecoverCount:
+			if v.HealthReporterRecoverCount.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.HealthReporterRecoverCount.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrHealthReporterGracefulPeriod:
+			if v.HealthReporterGracefulPeriod.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.HealthReporterGracefulPeriod.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrHealthReporterAutoRecover:
+			if v.HealthReporterAutoRecover.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.HealthReporterAutoRecover.Set(uint8(p[0]))
+			continue
+		case AttrHealthReporterDumpTs:
+			if v.HealthReporterDumpTs.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.HealthReporterDumpTs.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrHealthReporterDumpTsNs:
+			if v.HealthReporterDumpTsNs.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.HealthReporterDumpTsNs.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrHealthReporterAutoDump:
+			if v.HealthReporterAutoDump.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.HealthReporterAutoDump.Set(uint8(p[0]))
+			continue
+		case AttrHealthReporterBurstPeriod:
+			if v.HealthReporterBurstPeriod.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.HealthReporterBurstPeriod.Set(binary.NativeEndian.Uint64(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrHealthReporterName, AttrHealthReporterState, AttrHealthReporterErrCount, AttrHealthReporterRecoverCount, AttrHealthReporterGracefulPeriod, AttrHealthReporterAutoRecover, AttrHealthReporterDumpTs, AttrHealthReporterDumpTsNs, AttrHealthReporterAutoDump, AttrHealthReporterBurstPeriod:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dl-attr-stats from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4145,6 +7376,54 @@ func (v *DlAttrStats) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlAttrStats) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrStatsRxPackets:
+			if v.StatsRxPackets.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.StatsRxPackets.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrStatsRxBytes:
+			if v.StatsRxBytes.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.StatsRxBytes.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrStatsRxDropped:
+			if v.StatsRxDropped.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.StatsRxDropped.Set(binary.NativeEndian.Uint64(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrStatsRxPackets, AttrStatsRxBytes, AttrStatsRxDropped:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dl-trap-metadata from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4185,6 +7464,45 @@ func (v *DlTrapMetadata) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlTrapMetadata) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrTrapMetadataTypeInPort:
+			if v.TrapMetadataTypeInPort {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.TrapMetadataTypeInPort = true
+			continue
+		case AttrTrapMetadataTypeFaCookie:
+			if v.TrapMetadataTypeFaCookie {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.TrapMetadataTypeFaCookie = true
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrTrapMetadataTypeInPort, AttrTrapMetadataTypeFaCookie:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dl-linecard-supported-types from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4217,6 +7535,33 @@ func (v *DlLinecardSupportedTypes) decode(d *attrs.Decoder, a *allocator) {
 func (v *DlLinecardSupportedTypes) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlLinecardSupportedTypes) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrLinecardType:
+			if v.LinecardType.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.LinecardType.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrLinecardType:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dl-selftest-id from b into v,
@@ -4253,6 +7598,36 @@ func (v *DlSelftestID) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlSelftestID) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrSelftestIDFlash:
+			if v.Flash {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Flash = true
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrSelftestIDFlash:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dl-rate-tc-bws from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4284,6 +7659,45 @@ func (v *DlRateTcBws) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlRateTcBws) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrRateTcIndex:
+			if v.Index.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Index.Set(uint8(p[0]))
+			continue
+		case AttrRateTcBw:
+			if v.Bw.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Bw.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrRateTcIndex, AttrRateTcBw:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dl-parent-dev from b into v,
@@ -4330,6 +7744,54 @@ func (v *DlParentDev) decode(d *attrs.Decoder, a *allocator) {
 func (v *DlParentDev) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *DlParentDev) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrBusName:
+			if v.BusName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.BusName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrDevName:
+			if v.DevName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.DevName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrIndex:
+			if v.Index.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Index.Set(x)
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrBusName, AttrDevName, AttrIndex:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set devlink from b into v,
@@ -6489,4 +9951,14 @@ func (v *Devlink) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Devlink) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Devlink{}
+	return v.decodeMessage(b, a)
 }

@@ -17,6 +17,8 @@ import (
 // (the second decode must not change the first value).
 // A set dumps decode must decode the same into a recycled value as into
 // a fresh one.
+// Where a set has a fast path (decodeFast), whatever it takes must decode
+// to the value the Decoder gives, and the Decoder must take it too.
 func FuzzDecode(f *testing.F) {
 	for i := range 110 {
 		f.Add(uint8(i), []byte{})
@@ -28,120 +30,198 @@ func FuzzDecode(f *testing.F) {
 		case 0:
 			roundTrip[Devlink](t, b)
 			reuseTrip[Devlink](t, b)
+			fastTrip[Devlink](t, b)
+			fastReuseTrip[Devlink](t, b)
 		case 1:
 			roundTrip[DlDevStats](t, b)
 			reuseTrip[DlDevStats](t, b)
+			fastTrip[DlDevStats](t, b)
+			fastReuseTrip[DlDevStats](t, b)
 		case 2:
 			roundTrip[DlReloadStats](t, b)
 			reuseTrip[DlReloadStats](t, b)
+			fastTrip[DlReloadStats](t, b)
+			fastReuseTrip[DlReloadStats](t, b)
 		case 3:
 			roundTrip[DlReloadActInfo](t, b)
 			reuseTrip[DlReloadActInfo](t, b)
+			fastTrip[DlReloadActInfo](t, b)
+			fastReuseTrip[DlReloadActInfo](t, b)
 		case 4:
 			roundTrip[DlReloadActStats](t, b)
 			reuseTrip[DlReloadActStats](t, b)
+			fastTrip[DlReloadActStats](t, b)
+			fastReuseTrip[DlReloadActStats](t, b)
 		case 5:
 			roundTrip[DlReloadStatsEntry](t, b)
 			reuseTrip[DlReloadStatsEntry](t, b)
+			fastTrip[DlReloadStatsEntry](t, b)
+			fastReuseTrip[DlReloadStatsEntry](t, b)
 		case 6:
 			roundTrip[DlInfoVersion](t, b)
 			reuseTrip[DlInfoVersion](t, b)
+			fastTrip[DlInfoVersion](t, b)
+			fastReuseTrip[DlInfoVersion](t, b)
 		case 7:
 			roundTrip[DlPortFunction](t, b)
 			reuseTrip[DlPortFunction](t, b)
+			fastTrip[DlPortFunction](t, b)
+			fastReuseTrip[DlPortFunction](t, b)
 		case 8:
 			roundTrip[DlDpipeTables](t, b)
 			reuseTrip[DlDpipeTables](t, b)
+			fastTrip[DlDpipeTables](t, b)
+			fastReuseTrip[DlDpipeTables](t, b)
 		case 9:
 			roundTrip[DlDpipeTable](t, b)
 			reuseTrip[DlDpipeTable](t, b)
+			fastTrip[DlDpipeTable](t, b)
+			fastReuseTrip[DlDpipeTable](t, b)
 		case 10:
 			roundTrip[DlDpipeTableMatches](t, b)
 			reuseTrip[DlDpipeTableMatches](t, b)
+			fastTrip[DlDpipeTableMatches](t, b)
+			fastReuseTrip[DlDpipeTableMatches](t, b)
 		case 11:
 			roundTrip[DlDpipeTableActions](t, b)
 			reuseTrip[DlDpipeTableActions](t, b)
+			fastTrip[DlDpipeTableActions](t, b)
+			fastReuseTrip[DlDpipeTableActions](t, b)
 		case 12:
 			roundTrip[DlDpipeEntries](t, b)
 			reuseTrip[DlDpipeEntries](t, b)
+			fastTrip[DlDpipeEntries](t, b)
+			fastReuseTrip[DlDpipeEntries](t, b)
 		case 13:
 			roundTrip[DlDpipeEntry](t, b)
 			reuseTrip[DlDpipeEntry](t, b)
+			fastTrip[DlDpipeEntry](t, b)
+			fastReuseTrip[DlDpipeEntry](t, b)
 		case 14:
 			roundTrip[DlDpipeEntryMatchValues](t, b)
 			reuseTrip[DlDpipeEntryMatchValues](t, b)
+			fastTrip[DlDpipeEntryMatchValues](t, b)
+			fastReuseTrip[DlDpipeEntryMatchValues](t, b)
 		case 15:
 			roundTrip[DlDpipeEntryActionValues](t, b)
 			reuseTrip[DlDpipeEntryActionValues](t, b)
+			fastTrip[DlDpipeEntryActionValues](t, b)
+			fastReuseTrip[DlDpipeEntryActionValues](t, b)
 		case 16:
 			roundTrip[DlDpipeMatch](t, b)
 			reuseTrip[DlDpipeMatch](t, b)
+			fastTrip[DlDpipeMatch](t, b)
+			fastReuseTrip[DlDpipeMatch](t, b)
 		case 17:
 			roundTrip[DlDpipeMatchValue](t, b)
 			reuseTrip[DlDpipeMatchValue](t, b)
+			fastTrip[DlDpipeMatchValue](t, b)
+			fastReuseTrip[DlDpipeMatchValue](t, b)
 		case 18:
 			roundTrip[DlDpipeAction](t, b)
 			reuseTrip[DlDpipeAction](t, b)
+			fastTrip[DlDpipeAction](t, b)
+			fastReuseTrip[DlDpipeAction](t, b)
 		case 19:
 			roundTrip[DlDpipeActionValue](t, b)
 			reuseTrip[DlDpipeActionValue](t, b)
+			fastTrip[DlDpipeActionValue](t, b)
+			fastReuseTrip[DlDpipeActionValue](t, b)
 		case 20:
 			roundTrip[DlDpipeHeaders](t, b)
 			reuseTrip[DlDpipeHeaders](t, b)
+			fastTrip[DlDpipeHeaders](t, b)
+			fastReuseTrip[DlDpipeHeaders](t, b)
 		case 21:
 			roundTrip[DlDpipeHeader](t, b)
 			reuseTrip[DlDpipeHeader](t, b)
+			fastTrip[DlDpipeHeader](t, b)
+			fastReuseTrip[DlDpipeHeader](t, b)
 		case 22:
 			roundTrip[DlDpipeHeaderFields](t, b)
 			reuseTrip[DlDpipeHeaderFields](t, b)
+			fastTrip[DlDpipeHeaderFields](t, b)
+			fastReuseTrip[DlDpipeHeaderFields](t, b)
 		case 23:
 			roundTrip[DlDpipeField](t, b)
 			reuseTrip[DlDpipeField](t, b)
+			fastTrip[DlDpipeField](t, b)
+			fastReuseTrip[DlDpipeField](t, b)
 		case 24:
 			roundTrip[DlResource](t, b)
 			reuseTrip[DlResource](t, b)
+			fastTrip[DlResource](t, b)
+			fastReuseTrip[DlResource](t, b)
 		case 25:
 			roundTrip[DlResourceList](t, b)
 			reuseTrip[DlResourceList](t, b)
+			fastTrip[DlResourceList](t, b)
+			fastReuseTrip[DlResourceList](t, b)
 		case 26:
 			roundTrip[DlParam](t, b)
 			reuseTrip[DlParam](t, b)
+			fastTrip[DlParam](t, b)
+			fastReuseTrip[DlParam](t, b)
 		case 27:
 			roundTrip[DlRegionSnapshots](t, b)
 			reuseTrip[DlRegionSnapshots](t, b)
+			fastTrip[DlRegionSnapshots](t, b)
+			fastReuseTrip[DlRegionSnapshots](t, b)
 		case 28:
 			roundTrip[DlRegionSnapshot](t, b)
 			reuseTrip[DlRegionSnapshot](t, b)
+			fastTrip[DlRegionSnapshot](t, b)
+			fastReuseTrip[DlRegionSnapshot](t, b)
 		case 29:
 			roundTrip[DlRegionChunks](t, b)
 			reuseTrip[DlRegionChunks](t, b)
+			fastTrip[DlRegionChunks](t, b)
+			fastReuseTrip[DlRegionChunks](t, b)
 		case 30:
 			roundTrip[DlRegionChunk](t, b)
 			reuseTrip[DlRegionChunk](t, b)
+			fastTrip[DlRegionChunk](t, b)
+			fastReuseTrip[DlRegionChunk](t, b)
 		case 31:
 			roundTrip[DlFmsg](t, b)
 			reuseTrip[DlFmsg](t, b)
+			fastTrip[DlFmsg](t, b)
+			fastReuseTrip[DlFmsg](t, b)
 		case 32:
 			roundTrip[DlHealthReporter](t, b)
 			reuseTrip[DlHealthReporter](t, b)
+			fastTrip[DlHealthReporter](t, b)
+			fastReuseTrip[DlHealthReporter](t, b)
 		case 33:
 			roundTrip[DlAttrStats](t, b)
 			reuseTrip[DlAttrStats](t, b)
+			fastTrip[DlAttrStats](t, b)
+			fastReuseTrip[DlAttrStats](t, b)
 		case 34:
 			roundTrip[DlTrapMetadata](t, b)
 			reuseTrip[DlTrapMetadata](t, b)
+			fastTrip[DlTrapMetadata](t, b)
+			fastReuseTrip[DlTrapMetadata](t, b)
 		case 35:
 			roundTrip[DlLinecardSupportedTypes](t, b)
 			reuseTrip[DlLinecardSupportedTypes](t, b)
+			fastTrip[DlLinecardSupportedTypes](t, b)
+			fastReuseTrip[DlLinecardSupportedTypes](t, b)
 		case 36:
 			roundTrip[DlSelftestID](t, b)
 			reuseTrip[DlSelftestID](t, b)
+			fastTrip[DlSelftestID](t, b)
+			fastReuseTrip[DlSelftestID](t, b)
 		case 37:
 			roundTrip[DlRateTcBws](t, b)
 			reuseTrip[DlRateTcBws](t, b)
+			fastTrip[DlRateTcBws](t, b)
+			fastReuseTrip[DlRateTcBws](t, b)
 		case 38:
 			roundTrip[DlParentDev](t, b)
 			reuseTrip[DlParentDev](t, b)
+			fastTrip[DlParentDev](t, b)
+			fastReuseTrip[DlParentDev](t, b)
 		case 39:
 			roundTrip[GetRequest](t, b)
 		case 40:
@@ -324,6 +404,53 @@ func roundTrip[T any, P attrSet[T]](t *testing.T, b []byte) {
 	}
 	if !reflect.DeepEqual(v, w) {
 		t.Fatalf("%T: round trip changed the value:\n%+v\n%+v", v, v, w)
+	}
+}
+
+type fastDecoder[T any] interface {
+	attrSet[T]
+	decodeFast([]byte, *allocator) bool
+}
+
+// fastTrip decodes b with the fast path, with and without an allocator:
+// what it takes must be what UnmarshalAttrs gives, without error.
+func fastTrip[T any, P fastDecoder[T]](t *testing.T, b []byte) {
+	var v T
+	err := P(&v).UnmarshalAttrs(b)
+	for _, a := range []*allocator{nil, new(allocator)} {
+		var w T
+		if !P(&w).decodeFast(b, a) {
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(v, w) {
+			t.Fatalf("%T: the fast path differs from the Decoder:\n%+v (%v)\n%+v", v, v, err, w)
+		}
+	}
+}
+
+type fastRecycler[T any] interface {
+	fastDecoder[T]
+	recycle(*allocator)
+}
+
+// fastReuseTrip is reuseTrip for the fast path: b decoded with an
+// allocator, the value recycled, the second half of b decoded into it by
+// the fast path, as a dump into reused memory would.
+func fastReuseTrip[T any, P fastRecycler[T]](t *testing.T, b []byte) {
+	a := new(allocator)
+	var v T
+	var d attrs.Decoder
+	d.Reset(b)
+	P(&v).decode(&d, a)
+	P(&v).recycle(a)
+	rest := b[len(b)/2:]
+	if !P(&v).decodeFast(rest, a) {
+		return
+	}
+	var w T
+	err := P(&w).UnmarshalAttrs(rest)
+	if err != nil || !reflect.DeepEqual(v, w) {
+		t.Fatalf("%T: the fast path into a recycled value differs:\n%+v\n%+v (%v)", v, v, w, err)
 	}
 }
 

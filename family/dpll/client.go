@@ -74,7 +74,14 @@ func (c *Client) DeviceIDGet(ctx context.Context, req *DeviceIDGetRequest) (*Dpl
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDpll().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("device-id-get", err)
@@ -108,7 +115,14 @@ func (c *Client) DeviceGet(ctx context.Context, req *DeviceGetRequest) (*Dpll, e
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDpll().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("device-get", err)
@@ -144,7 +158,7 @@ func (c *Client) DeviceGetDump(ctx context.Context) iter.Seq2[*Dpll, error] {
 				return
 			}
 			rep := a.slabOfDpll().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("device-get", err)) {
 					return
 				}
@@ -203,7 +217,7 @@ func (c *Client) DeviceGetDumpAppend(ctx context.Context, dst []Dpll) ([]Dpll, e
 		} else {
 			dst = append(dst, Dpll{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDpll()
 		if err != nil {
 			dst = dst[:n]
@@ -266,7 +280,14 @@ func (c *Client) PinIDGet(ctx context.Context, req *PinIDGetRequest) (*Pin, erro
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfPin().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("pin-id-get", err)
@@ -303,7 +324,14 @@ func (c *Client) PinGet(ctx context.Context, req *PinGetRequest) (*Pin, error) {
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfPin().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("pin-get", err)
@@ -348,7 +376,7 @@ func (c *Client) PinGetDump(ctx context.Context, req *PinGetDumpRequest) iter.Se
 				return
 			}
 			rep := a.slabOfPin().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("pin-get", err)) {
 					return
 				}
@@ -412,7 +440,7 @@ func (c *Client) PinGetDumpAppend(ctx context.Context, req *PinGetDumpRequest, d
 		} else {
 			dst = append(dst, Pin{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledPin()
 		if err != nil {
 			dst = dst[:n]

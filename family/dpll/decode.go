@@ -3,6 +3,7 @@
 package dpll
 
 import (
+	"encoding/binary"
 	"slices"
 	"sync"
 
@@ -328,6 +329,157 @@ func (v *Dpll) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Dpll) decodeFast(b []byte, a *allocator) bool {
+	var n0, n1 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrModeSupported:
+			n0++
+		case AttrClockQualityLevel:
+			n1++
+		}
+	}
+	if n0 > 0 {
+		v.ModeSupported = slices.Grow(v.ModeSupported, n0)
+	}
+	if n1 > 0 {
+		v.ClockQualityLevel = slices.Grow(v.ClockQualityLevel, n1)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrModuleName:
+			if v.ModuleName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.ModuleName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrClockID:
+			if v.ClockID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ClockID.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrMode:
+			if v.Mode.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Mode.Set(Mode(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrModeSupported:
+			if len(p) != 4 {
+				return false
+			}
+			v.ModeSupported = append(v.ModeSupported, Mode(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrLockStatus:
+			if v.LockStatus.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.LockStatus.Set(LockStatus(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrTemp:
+			if v.Temp.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Temp.Set(int32(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrType:
+			if v.Type.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Type.Set(Type(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrLockStatusError:
+			if v.LockStatusError.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.LockStatusError.Set(LockStatusError(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrClockQualityLevel:
+			if len(p) != 4 {
+				return false
+			}
+			v.ClockQualityLevel = append(v.ClockQualityLevel, ClockQualityLevel(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrPhaseOffsetMonitor:
+			if v.PhaseOffsetMonitor.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PhaseOffsetMonitor.Set(FeatureState(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrPhaseOffsetAvgFactor:
+			if v.PhaseOffsetAvgFactor.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PhaseOffsetAvgFactor.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrFrequencyMonitor:
+			if v.FrequencyMonitor.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.FrequencyMonitor.Set(FeatureState(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrPad:
+			continue // padding
+		default:
+			switch t & attrs.TypeMask {
+			case AttrID, AttrModuleName, AttrClockID, AttrMode, AttrModeSupported, AttrLockStatus, AttrTemp, AttrType, AttrLockStatusError, AttrClockQualityLevel, AttrPhaseOffsetMonitor, AttrPhaseOffsetAvgFactor, AttrFrequencyMonitor, AttrPad:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set pin from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -563,6 +715,328 @@ func (v *Pin) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Pin) decodeFast(b []byte, a *allocator) bool {
+	var n0, n1, n2, n3, n4 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrPinFrequencySupported:
+			n0++
+		case AttrPinParentDevice:
+			n1++
+		case AttrPinParentPin:
+			n2++
+		case AttrPinEsyncFrequencySupported:
+			n3++
+		case AttrPinReferenceSync:
+			n4++
+		}
+	}
+	if n0 > 0 {
+		v.FrequencySupported = a.slabOfFrequencyRange().Grow(v.FrequencySupported, n0)
+	}
+	if n1 > 0 {
+		v.ParentDevice = a.slabOfPinParentDevice().Grow(v.ParentDevice, n1)
+	}
+	if n2 > 0 {
+		v.ParentPin = a.slabOfPinParentPin().Grow(v.ParentPin, n2)
+	}
+	if n3 > 0 {
+		v.EsyncFrequencySupported = a.slabOfFrequencyRange().Grow(v.EsyncFrequencySupported, n3)
+	}
+	if n4 > 0 {
+		v.ReferenceSync = a.slabOfReferenceSync().Grow(v.ReferenceSync, n4)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPinID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPinParentID:
+			if v.ParentID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ParentID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPinModuleName:
+			if v.ModuleName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.ModuleName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrPinClockID:
+			if v.ClockID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ClockID.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrPinBoardLabel:
+			if v.BoardLabel.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.BoardLabel.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrPinPanelLabel:
+			if v.PanelLabel.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.PanelLabel.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrPinPackageLabel:
+			if v.PackageLabel.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.PackageLabel.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrPinType:
+			if v.Type.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Type.Set(PinType(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrPinDirection:
+			if v.Direction.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Direction.Set(PinDirection(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrPinFrequency:
+			if v.Frequency.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.Frequency.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrPinFrequencySupported, AttrPinFrequencySupported | attrs.FlagNested:
+			v.FrequencySupported = append(v.FrequencySupported, FrequencyRange{})
+			if !v.FrequencySupported[len(v.FrequencySupported)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrPinFrequencyMin:
+			if v.FrequencyMin.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.FrequencyMin.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrPinFrequencyMax:
+			if v.FrequencyMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.FrequencyMax.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrPinPrio:
+			if v.Prio.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Prio.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPinState:
+			if v.State.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.State.Set(PinState(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrPinCapabilities:
+			if v.Capabilities.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Capabilities.Set(PinCapabilities(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrPinParentDevice, AttrPinParentDevice | attrs.FlagNested:
+			v.ParentDevice = append(v.ParentDevice, PinParentDevice{})
+			if !v.ParentDevice[len(v.ParentDevice)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrPinParentPin, AttrPinParentPin | attrs.FlagNested:
+			v.ParentPin = append(v.ParentPin, PinParentPin{})
+			if !v.ParentPin[len(v.ParentPin)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrPinPhaseAdjustMin:
+			if v.PhaseAdjustMin.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PhaseAdjustMin.Set(int32(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrPinPhaseAdjustMax:
+			if v.PhaseAdjustMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PhaseAdjustMax.Set(int32(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrPinPhaseAdjust:
+			if v.PhaseAdjust.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PhaseAdjust.Set(int32(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrPinPhaseOffset:
+			if v.PhaseOffset.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.PhaseOffset.Set(int64(binary.NativeEndian.Uint64(p)))
+			continue
+		case AttrPinFractionalFrequencyOffset:
+			if v.FractionalFrequencyOffset.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x int64
+			switch len(p) {
+			case 4:
+				x = int64(int32(binary.NativeEndian.Uint32(p)))
+			case 8:
+				x = int64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.FractionalFrequencyOffset.Set(x)
+			continue
+		case AttrPinEsyncFrequency:
+			if v.EsyncFrequency.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.EsyncFrequency.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrPinEsyncFrequencySupported, AttrPinEsyncFrequencySupported | attrs.FlagNested:
+			v.EsyncFrequencySupported = append(v.EsyncFrequencySupported, FrequencyRange{})
+			if !v.EsyncFrequencySupported[len(v.EsyncFrequencySupported)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrPinEsyncPulse:
+			if v.EsyncPulse.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.EsyncPulse.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPinReferenceSync, AttrPinReferenceSync | attrs.FlagNested:
+			v.ReferenceSync = append(v.ReferenceSync, ReferenceSync{})
+			if !v.ReferenceSync[len(v.ReferenceSync)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrPinPhaseAdjustGran:
+			if v.PhaseAdjustGran.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PhaseAdjustGran.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPinFractionalFrequencyOffsetPpt:
+			if v.FractionalFrequencyOffsetPpt.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x int64
+			switch len(p) {
+			case 4:
+				x = int64(int32(binary.NativeEndian.Uint32(p)))
+			case 8:
+				x = int64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.FractionalFrequencyOffsetPpt.Set(x)
+			continue
+		case AttrPinMeasuredFrequency:
+			if v.MeasuredFrequency.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.MeasuredFrequency.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrPinOperstate:
+			if v.Operstate.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Operstate.Set(PinOperstate(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrPinPad:
+			continue // padding
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPinID, AttrPinParentID, AttrPinModuleName, AttrPinClockID, AttrPinBoardLabel, AttrPinPanelLabel, AttrPinPackageLabel, AttrPinType, AttrPinDirection, AttrPinFrequency, AttrPinFrequencySupported, AttrPinFrequencyMin, AttrPinFrequencyMax, AttrPinPrio, AttrPinState, AttrPinCapabilities, AttrPinParentDevice, AttrPinParentPin, AttrPinPhaseAdjustMin, AttrPinPhaseAdjustMax, AttrPinPhaseAdjust, AttrPinPhaseOffset, AttrPinFractionalFrequencyOffset, AttrPinEsyncFrequency, AttrPinEsyncFrequencySupported, AttrPinEsyncPulse, AttrPinReferenceSync, AttrPinPhaseAdjustGran, AttrPinFractionalFrequencyOffsetPpt, AttrPinMeasuredFrequency, AttrPinOperstate, AttrPinPad:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set pin-parent-device from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -632,6 +1106,111 @@ func (v *PinParentDevice) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *PinParentDevice) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPinParentID:
+			if v.ParentID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ParentID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPinDirection:
+			if v.Direction.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Direction.Set(PinDirection(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrPinPrio:
+			if v.Prio.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Prio.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPinState:
+			if v.State.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.State.Set(PinState(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrPinOperstate:
+			if v.Operstate.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Operstate.Set(PinOperstate(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrPinPhaseOffset:
+			if v.PhaseOffset.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.PhaseOffset.Set(int64(binary.NativeEndian.Uint64(p)))
+			continue
+		case AttrPinFractionalFrequencyOffset:
+			if v.FractionalFrequencyOffset.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x int64
+			switch len(p) {
+			case 4:
+				x = int64(int32(binary.NativeEndian.Uint32(p)))
+			case 8:
+				x = int64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.FractionalFrequencyOffset.Set(x)
+			continue
+		case AttrPinFractionalFrequencyOffsetPpt:
+			if v.FractionalFrequencyOffsetPpt.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x int64
+			switch len(p) {
+			case 4:
+				x = int64(int32(binary.NativeEndian.Uint32(p)))
+			case 8:
+				x = int64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.FractionalFrequencyOffsetPpt.Set(x)
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPinParentID, AttrPinDirection, AttrPinPrio, AttrPinState, AttrPinOperstate, AttrPinPhaseOffset, AttrPinFractionalFrequencyOffset, AttrPinFractionalFrequencyOffsetPpt:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set pin-parent-pin from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -663,6 +1242,45 @@ func (v *PinParentPin) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *PinParentPin) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPinParentID:
+			if v.ParentID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ParentID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPinState:
+			if v.State.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.State.Set(PinState(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPinParentID, AttrPinState:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set frequency-range from b into v,
@@ -698,6 +1316,45 @@ func (v *FrequencyRange) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *FrequencyRange) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPinFrequencyMin:
+			if v.FrequencyMin.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.FrequencyMin.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrPinFrequencyMax:
+			if v.FrequencyMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.FrequencyMax.Set(binary.NativeEndian.Uint64(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPinFrequencyMin, AttrPinFrequencyMax:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set reference-sync from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -729,6 +1386,45 @@ func (v *ReferenceSync) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *ReferenceSync) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPinID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPinState:
+			if v.State.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.State.Set(PinState(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPinID, AttrPinState:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dpll from b into v,
@@ -961,6 +1657,16 @@ func (v *Dpll) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Dpll) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Dpll{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *Pin) decodeMessage(b []byte, a *allocator) error {
@@ -968,4 +1674,14 @@ func (v *Pin) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Pin) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Pin{}
+	return v.decodeMessage(b, a)
 }

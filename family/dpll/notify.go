@@ -123,37 +123,37 @@ func decodeNotification(m genl.Message) (Notification, error) {
 	switch m.Header.Command {
 	case CmdDeviceCreateNtf:
 		n := new(DeviceCreateNtf)
-		if err := n.Dpll.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Dpll.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("device-create-ntf", err)
 		}
 		return n, nil
 	case CmdDeviceDeleteNtf:
 		n := new(DeviceDeleteNtf)
-		if err := n.Dpll.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Dpll.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("device-delete-ntf", err)
 		}
 		return n, nil
 	case CmdDeviceChangeNtf:
 		n := new(DeviceChangeNtf)
-		if err := n.Dpll.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Dpll.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("device-change-ntf", err)
 		}
 		return n, nil
 	case CmdPinCreateNtf:
 		n := new(PinCreateNtf)
-		if err := n.Pin.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Pin.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("pin-create-ntf", err)
 		}
 		return n, nil
 	case CmdPinDeleteNtf:
 		n := new(PinDeleteNtf)
-		if err := n.Pin.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Pin.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("pin-delete-ntf", err)
 		}
 		return n, nil
 	case CmdPinChangeNtf:
 		n := new(PinChangeNtf)
-		if err := n.Pin.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Pin.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("pin-change-ntf", err)
 		}
 		return n, nil

@@ -76,7 +76,7 @@ func (c *Client) ListNodesDump(ctx context.Context) iter.Seq2[*NodeAttrs, error]
 				return
 			}
 			rep := a.slabOfNodeAttrs().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("list-nodes", err)) {
 					return
 				}
@@ -135,7 +135,7 @@ func (c *Client) ListNodesDumpAppend(ctx context.Context, dst []NodeAttrs) ([]No
 		} else {
 			dst = append(dst, NodeAttrs{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledNodeAttrs()
 		if err != nil {
 			dst = dst[:n]
@@ -172,7 +172,14 @@ func (c *Client) GetErrorCounter(ctx context.Context, req *GetErrorCounterReques
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfErrorCounterAttrs().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get-error-counter", err)
@@ -213,7 +220,7 @@ func (c *Client) GetErrorCounterDump(ctx context.Context, req *GetErrorCounterDu
 				return
 			}
 			rep := a.slabOfErrorCounterAttrs().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("get-error-counter", err)) {
 					return
 				}
@@ -278,7 +285,7 @@ func (c *Client) GetErrorCounterDumpAppend(ctx context.Context, req *GetErrorCou
 		} else {
 			dst = append(dst, ErrorCounterAttrs{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledErrorCounterAttrs()
 		if err != nil {
 			dst = dst[:n]

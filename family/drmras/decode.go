@@ -3,6 +3,7 @@
 package drmras
 
 import (
+	"encoding/binary"
 	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -150,6 +151,57 @@ func (v *NodeAttrs) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *NodeAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrNodeNodeID:
+			if v.NodeID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.NodeID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrNodeDeviceName:
+			if v.DeviceName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.DeviceName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrNodeNodeName:
+			if v.NodeName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.NodeName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrNodeNodeType:
+			if v.NodeType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.NodeType.Set(NodeType(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrNodeNodeID, AttrNodeDeviceName, AttrNodeNodeName, AttrNodeNodeType:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set error-counter-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -193,6 +245,60 @@ func (v *ErrorCounterAttrs) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *ErrorCounterAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrErrorCounterNodeID:
+			if v.NodeID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.NodeID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrErrorCounterErrorID:
+			if v.ErrorID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ErrorID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrErrorCounterErrorName:
+			if v.ErrorName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.ErrorName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrErrorCounterErrorValue:
+			if v.ErrorValue.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ErrorValue.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrErrorCounterNodeID, AttrErrorCounterErrorID, AttrErrorCounterErrorName, AttrErrorCounterErrorValue:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set error-counter-attrs from b into v,
@@ -274,6 +380,16 @@ func (v *NodeAttrs) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *NodeAttrs) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = NodeAttrs{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *ErrorCounterAttrs) decodeMessage(b []byte, a *allocator) error {
@@ -281,4 +397,14 @@ func (v *ErrorCounterAttrs) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *ErrorCounterAttrs) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = ErrorCounterAttrs{}
+	return v.decodeMessage(b, a)
 }

@@ -74,7 +74,14 @@ func (c *Client) StrsetGet(ctx context.Context, req *StrsetGetRequest) (*Strset,
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfStrset().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("strset-get", err)
@@ -114,7 +121,7 @@ func (c *Client) StrsetGetDump(ctx context.Context, req *StrsetGetDumpRequest) i
 				return
 			}
 			rep := a.slabOfStrset().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("strset-get", err)) {
 					return
 				}
@@ -178,7 +185,7 @@ func (c *Client) StrsetGetDumpAppend(ctx context.Context, req *StrsetGetDumpRequ
 		} else {
 			dst = append(dst, Strset{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledStrset()
 		if err != nil {
 			dst = dst[:n]
@@ -215,7 +222,14 @@ func (c *Client) LinkinfoGet(ctx context.Context, req *LinkinfoGetRequest) (*Lin
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfLinkinfo().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("linkinfo-get", err)
@@ -256,7 +270,7 @@ func (c *Client) LinkinfoGetDump(ctx context.Context, req *LinkinfoGetDumpReques
 				return
 			}
 			rep := a.slabOfLinkinfo().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("linkinfo-get", err)) {
 					return
 				}
@@ -321,7 +335,7 @@ func (c *Client) LinkinfoGetDumpAppend(ctx context.Context, req *LinkinfoGetDump
 		} else {
 			dst = append(dst, Linkinfo{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledLinkinfo()
 		if err != nil {
 			dst = dst[:n]
@@ -384,7 +398,14 @@ func (c *Client) LinkmodesGet(ctx context.Context, req *LinkmodesGetRequest) (*L
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfLinkmodes().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("linkmodes-get", err)
@@ -425,7 +446,7 @@ func (c *Client) LinkmodesGetDump(ctx context.Context, req *LinkmodesGetDumpRequ
 				return
 			}
 			rep := a.slabOfLinkmodes().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("linkmodes-get", err)) {
 					return
 				}
@@ -490,7 +511,7 @@ func (c *Client) LinkmodesGetDumpAppend(ctx context.Context, req *LinkmodesGetDu
 		} else {
 			dst = append(dst, Linkmodes{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledLinkmodes()
 		if err != nil {
 			dst = dst[:n]
@@ -553,7 +574,14 @@ func (c *Client) LinkstateGet(ctx context.Context, req *LinkstateGetRequest) (*L
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfLinkstate().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("linkstate-get", err)
@@ -594,7 +622,7 @@ func (c *Client) LinkstateGetDump(ctx context.Context, req *LinkstateGetDumpRequ
 				return
 			}
 			rep := a.slabOfLinkstate().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("linkstate-get", err)) {
 					return
 				}
@@ -659,7 +687,7 @@ func (c *Client) LinkstateGetDumpAppend(ctx context.Context, req *LinkstateGetDu
 		} else {
 			dst = append(dst, Linkstate{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledLinkstate()
 		if err != nil {
 			dst = dst[:n]
@@ -695,7 +723,14 @@ func (c *Client) DebugGet(ctx context.Context, req *DebugGetRequest) (*Debug, er
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDebug().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("debug-get", err)
@@ -735,7 +770,7 @@ func (c *Client) DebugGetDump(ctx context.Context, req *DebugGetDumpRequest) ite
 				return
 			}
 			rep := a.slabOfDebug().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("debug-get", err)) {
 					return
 				}
@@ -799,7 +834,7 @@ func (c *Client) DebugGetDumpAppend(ctx context.Context, req *DebugGetDumpReques
 		} else {
 			dst = append(dst, Debug{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDebug()
 		if err != nil {
 			dst = dst[:n]
@@ -859,7 +894,14 @@ func (c *Client) WolGet(ctx context.Context, req *WolGetRequest) (*Wol, error) {
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfWol().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("wol-get", err)
@@ -899,7 +941,7 @@ func (c *Client) WolGetDump(ctx context.Context, req *WolGetDumpRequest) iter.Se
 				return
 			}
 			rep := a.slabOfWol().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("wol-get", err)) {
 					return
 				}
@@ -963,7 +1005,7 @@ func (c *Client) WolGetDumpAppend(ctx context.Context, req *WolGetDumpRequest, d
 		} else {
 			dst = append(dst, Wol{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledWol()
 		if err != nil {
 			dst = dst[:n]
@@ -1025,7 +1067,14 @@ func (c *Client) FeaturesGet(ctx context.Context, req *FeaturesGetRequest) (*Fea
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfFeatures().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("features-get", err)
@@ -1065,7 +1114,7 @@ func (c *Client) FeaturesGetDump(ctx context.Context, req *FeaturesGetDumpReques
 				return
 			}
 			rep := a.slabOfFeatures().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("features-get", err)) {
 					return
 				}
@@ -1130,7 +1179,7 @@ func (c *Client) FeaturesGetDumpAppend(ctx context.Context, req *FeaturesGetDump
 		} else {
 			dst = append(dst, Features{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledFeatures()
 		if err != nil {
 			dst = dst[:n]
@@ -1167,7 +1216,14 @@ func (c *Client) FeaturesSet(ctx context.Context, req *FeaturesSetRequest) (*Fea
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfFeatures().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("features-set", err)
@@ -1198,7 +1254,14 @@ func (c *Client) PrivflagsGet(ctx context.Context, req *PrivflagsGetRequest) (*P
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfPrivflags().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("privflags-get", err)
@@ -1238,7 +1301,7 @@ func (c *Client) PrivflagsGetDump(ctx context.Context, req *PrivflagsGetDumpRequ
 				return
 			}
 			rep := a.slabOfPrivflags().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("privflags-get", err)) {
 					return
 				}
@@ -1303,7 +1366,7 @@ func (c *Client) PrivflagsGetDumpAppend(ctx context.Context, req *PrivflagsGetDu
 		} else {
 			dst = append(dst, Privflags{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledPrivflags()
 		if err != nil {
 			dst = dst[:n]
@@ -1367,7 +1430,14 @@ func (c *Client) RingsGet(ctx context.Context, req *RingsGetRequest) (*Rings, er
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfRings().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("rings-get", err)
@@ -1409,7 +1479,7 @@ func (c *Client) RingsGetDump(ctx context.Context, req *RingsGetDumpRequest) ite
 				return
 			}
 			rep := a.slabOfRings().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("rings-get", err)) {
 					return
 				}
@@ -1473,7 +1543,7 @@ func (c *Client) RingsGetDumpAppend(ctx context.Context, req *RingsGetDumpReques
 		} else {
 			dst = append(dst, Rings{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledRings()
 		if err != nil {
 			dst = dst[:n]
@@ -1537,7 +1607,14 @@ func (c *Client) ChannelsGet(ctx context.Context, req *ChannelsGetRequest) (*Cha
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfChannels().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("channels-get", err)
@@ -1578,7 +1655,7 @@ func (c *Client) ChannelsGetDump(ctx context.Context, req *ChannelsGetDumpReques
 				return
 			}
 			rep := a.slabOfChannels().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("channels-get", err)) {
 					return
 				}
@@ -1643,7 +1720,7 @@ func (c *Client) ChannelsGetDumpAppend(ctx context.Context, req *ChannelsGetDump
 		} else {
 			dst = append(dst, Channels{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledChannels()
 		if err != nil {
 			dst = dst[:n]
@@ -1712,7 +1789,14 @@ func (c *Client) CoalesceGet(ctx context.Context, req *CoalesceGetRequest) (*Coa
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfCoalesce().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("coalesce-get", err)
@@ -1759,7 +1843,7 @@ func (c *Client) CoalesceGetDump(ctx context.Context, req *CoalesceGetDumpReques
 				return
 			}
 			rep := a.slabOfCoalesce().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("coalesce-get", err)) {
 					return
 				}
@@ -1824,7 +1908,7 @@ func (c *Client) CoalesceGetDumpAppend(ctx context.Context, req *CoalesceGetDump
 		} else {
 			dst = append(dst, Coalesce{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledCoalesce()
 		if err != nil {
 			dst = dst[:n]
@@ -1893,7 +1977,14 @@ func (c *Client) PauseGet(ctx context.Context, req *PauseGetRequest) (*Pause, er
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfPause().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("pause-get", err)
@@ -1933,7 +2024,7 @@ func (c *Client) PauseGetDump(ctx context.Context, req *PauseGetDumpRequest) ite
 				return
 			}
 			rep := a.slabOfPause().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("pause-get", err)) {
 					return
 				}
@@ -1997,7 +2088,7 @@ func (c *Client) PauseGetDumpAppend(ctx context.Context, req *PauseGetDumpReques
 		} else {
 			dst = append(dst, Pause{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledPause()
 		if err != nil {
 			dst = dst[:n]
@@ -2059,7 +2150,14 @@ func (c *Client) EeeGet(ctx context.Context, req *EeeGetRequest) (*Eee, error) {
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfEee().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("eee-get", err)
@@ -2100,7 +2198,7 @@ func (c *Client) EeeGetDump(ctx context.Context, req *EeeGetDumpRequest) iter.Se
 				return
 			}
 			rep := a.slabOfEee().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("eee-get", err)) {
 					return
 				}
@@ -2164,7 +2262,7 @@ func (c *Client) EeeGetDumpAppend(ctx context.Context, req *EeeGetDumpRequest, d
 		} else {
 			dst = append(dst, Eee{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledEee()
 		if err != nil {
 			dst = dst[:n]
@@ -2227,7 +2325,14 @@ func (c *Client) TsinfoGet(ctx context.Context, req *TsinfoGetRequest) (*Tsinfo,
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfTsinfo().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("tsinfo-get", err)
@@ -2269,7 +2374,7 @@ func (c *Client) TsinfoGetDump(ctx context.Context, req *TsinfoGetDumpRequest) i
 				return
 			}
 			rep := a.slabOfTsinfo().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("tsinfo-get", err)) {
 					return
 				}
@@ -2333,7 +2438,7 @@ func (c *Client) TsinfoGetDumpAppend(ctx context.Context, req *TsinfoGetDumpRequ
 		} else {
 			dst = append(dst, Tsinfo{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledTsinfo()
 		if err != nil {
 			dst = dst[:n]
@@ -2420,7 +2525,14 @@ func (c *Client) TunnelInfoGet(ctx context.Context, req *TunnelInfoGetRequest) (
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfTunnelInfo().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("tunnel-info-get", err)
@@ -2460,7 +2572,7 @@ func (c *Client) TunnelInfoGetDump(ctx context.Context, req *TunnelInfoGetDumpRe
 				return
 			}
 			rep := a.slabOfTunnelInfo().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("tunnel-info-get", err)) {
 					return
 				}
@@ -2525,7 +2637,7 @@ func (c *Client) TunnelInfoGetDumpAppend(ctx context.Context, req *TunnelInfoGet
 		} else {
 			dst = append(dst, TunnelInfo{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledTunnelInfo()
 		if err != nil {
 			dst = dst[:n]
@@ -2727,7 +2839,14 @@ func (c *Client) ModuleEepromGet(ctx context.Context, req *ModuleEepromGetReques
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfModuleEeprom().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("module-eeprom-get", err)
@@ -2768,7 +2887,7 @@ func (c *Client) ModuleEepromGetDump(ctx context.Context, req *ModuleEepromGetDu
 				return
 			}
 			rep := a.slabOfModuleEeprom().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("module-eeprom-get", err)) {
 					return
 				}
@@ -2833,7 +2952,7 @@ func (c *Client) ModuleEepromGetDumpAppend(ctx context.Context, req *ModuleEepro
 		} else {
 			dst = append(dst, ModuleEeprom{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledModuleEeprom()
 		if err != nil {
 			dst = dst[:n]
@@ -3151,7 +3270,14 @@ func (c *Client) ModuleGet(ctx context.Context, req *ModuleGetRequest) (*Module,
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfModule().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("module-get", err)
@@ -3191,7 +3317,7 @@ func (c *Client) ModuleGetDump(ctx context.Context, req *ModuleGetDumpRequest) i
 				return
 			}
 			rep := a.slabOfModule().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("module-get", err)) {
 					return
 				}
@@ -3255,7 +3381,7 @@ func (c *Client) ModuleGetDumpAppend(ctx context.Context, req *ModuleGetDumpRequ
 		} else {
 			dst = append(dst, Module{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledModule()
 		if err != nil {
 			dst = dst[:n]
@@ -3320,7 +3446,14 @@ func (c *Client) PseGet(ctx context.Context, req *PseGetRequest) (*Pse, error) {
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfPse().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("pse-get", err)
@@ -3365,7 +3498,7 @@ func (c *Client) PseGetDump(ctx context.Context, req *PseGetDumpRequest) iter.Se
 				return
 			}
 			rep := a.slabOfPse().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("pse-get", err)) {
 					return
 				}
@@ -3429,7 +3562,7 @@ func (c *Client) PseGetDumpAppend(ctx context.Context, req *PseGetDumpRequest, d
 		} else {
 			dst = append(dst, Pse{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledPse()
 		if err != nil {
 			dst = dst[:n]
@@ -3633,7 +3766,14 @@ func (c *Client) PlcaGetCfg(ctx context.Context, req *PlcaGetCfgRequest) (*Plca,
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfPlca().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("plca-get-cfg", err)
@@ -3674,7 +3814,7 @@ func (c *Client) PlcaGetCfgDump(ctx context.Context, req *PlcaGetCfgDumpRequest)
 				return
 			}
 			rep := a.slabOfPlca().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("plca-get-cfg", err)) {
 					return
 				}
@@ -3739,7 +3879,7 @@ func (c *Client) PlcaGetCfgDumpAppend(ctx context.Context, req *PlcaGetCfgDumpRe
 		} else {
 			dst = append(dst, Plca{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledPlca()
 		if err != nil {
 			dst = dst[:n]
@@ -3801,7 +3941,14 @@ func (c *Client) PlcaGetStatus(ctx context.Context, req *PlcaGetStatusRequest) (
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfPlca().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("plca-get-status", err)
@@ -3842,7 +3989,7 @@ func (c *Client) PlcaGetStatusDump(ctx context.Context, req *PlcaGetStatusDumpRe
 				return
 			}
 			rep := a.slabOfPlca().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("plca-get-status", err)) {
 					return
 				}
@@ -3907,7 +4054,7 @@ func (c *Client) PlcaGetStatusDumpAppend(ctx context.Context, req *PlcaGetStatus
 		} else {
 			dst = append(dst, Plca{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledPlca()
 		if err != nil {
 			dst = dst[:n]
@@ -3945,7 +4092,14 @@ func (c *Client) MmGet(ctx context.Context, req *MmGetRequest) (*Mm, error) {
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfMm().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("mm-get", err)
@@ -3987,7 +4141,7 @@ func (c *Client) MmGetDump(ctx context.Context, req *MmGetDumpRequest) iter.Seq2
 				return
 			}
 			rep := a.slabOfMm().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("mm-get", err)) {
 					return
 				}
@@ -4051,7 +4205,7 @@ func (c *Client) MmGetDumpAppend(ctx context.Context, req *MmGetDumpRequest, dst
 		} else {
 			dst = append(dst, Mm{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledMm()
 		if err != nil {
 			dst = dst[:n]
@@ -4138,7 +4292,14 @@ func (c *Client) PHYGet(ctx context.Context, req *PHYGetRequest) (*PHY, error) {
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfPHY().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("phy-get", err)
@@ -4179,7 +4340,7 @@ func (c *Client) PHYGetDump(ctx context.Context, req *PHYGetDumpRequest) iter.Se
 				return
 			}
 			rep := a.slabOfPHY().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("phy-get", err)) {
 					return
 				}
@@ -4243,7 +4404,7 @@ func (c *Client) PHYGetDumpAppend(ctx context.Context, req *PHYGetDumpRequest, d
 		} else {
 			dst = append(dst, PHY{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledPHY()
 		if err != nil {
 			dst = dst[:n]
@@ -4280,7 +4441,14 @@ func (c *Client) TsconfigGet(ctx context.Context, req *TsconfigGetRequest) (*Tsc
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfTsconfig().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("tsconfig-get", err)
@@ -4321,7 +4489,7 @@ func (c *Client) TsconfigGetDump(ctx context.Context, req *TsconfigGetDumpReques
 				return
 			}
 			rep := a.slabOfTsconfig().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("tsconfig-get", err)) {
 					return
 				}
@@ -4386,7 +4554,7 @@ func (c *Client) TsconfigGetDumpAppend(ctx context.Context, req *TsconfigGetDump
 		} else {
 			dst = append(dst, Tsconfig{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledTsconfig()
 		if err != nil {
 			dst = dst[:n]
@@ -4424,7 +4592,14 @@ func (c *Client) TsconfigSet(ctx context.Context, req *TsconfigSetRequest) (*Tsc
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfTsconfig().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("tsconfig-set", err)
@@ -4538,7 +4713,14 @@ func (c *Client) MseGet(ctx context.Context, req *MseGetRequest) (*Mse, error) {
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfMse().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("mse-get", err)
@@ -4579,7 +4761,7 @@ func (c *Client) MseGetDump(ctx context.Context, req *MseGetDumpRequest) iter.Se
 				return
 			}
 			rep := a.slabOfMse().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("mse-get", err)) {
 					return
 				}
@@ -4643,7 +4825,7 @@ func (c *Client) MseGetDumpAppend(ctx context.Context, req *MseGetDumpRequest, d
 		} else {
 			dst = append(dst, Mse{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledMse()
 		if err != nil {
 			dst = dst[:n]

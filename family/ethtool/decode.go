@@ -3,6 +3,7 @@
 package ethtool
 
 import (
+	"encoding/binary"
 	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -2336,6 +2337,60 @@ func (v *Header) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Header) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrHeaderDevIndex:
+			if v.DevIndex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DevIndex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrHeaderDevName:
+			if v.DevName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.DevName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrHeaderFlags:
+			if v.Flags.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Flags.Set(HeaderFlags(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrHeaderPHYIndex:
+			if v.PHYIndex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PHYIndex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrHeaderDevIndex, AttrHeaderDevName, AttrHeaderFlags, AttrHeaderPHYIndex:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set bitset-bit from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -2373,6 +2428,51 @@ func (v *BitsetBit) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *BitsetBit) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrBitsetBitIndex:
+			if v.Index.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Index.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrBitsetBitName:
+			if v.Name.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Name.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrBitsetBitValue:
+			if v.Value {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Value = true
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrBitsetBitIndex, AttrBitsetBitName, AttrBitsetBitValue:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set bitset-bits from b into v,
@@ -2417,6 +2517,48 @@ func (v *BitsetBits) decode(d *attrs.Decoder, a *allocator) {
 func (v *BitsetBits) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *BitsetBits) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrBitsetBitsBit:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Bit = a.slabOfBitsetBit().Grow(v.Bit, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrBitsetBitsBit, AttrBitsetBitsBit | attrs.FlagNested:
+			v.Bit = append(v.Bit, BitsetBit{})
+			if !v.Bit[len(v.Bit)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrBitsetBitsBit:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set bitset from b into v,
@@ -2478,6 +2620,66 @@ func (v *Bitset) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Bitset) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrBitsetNomask:
+			if v.Nomask {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Nomask = true
+			continue
+		case AttrBitsetSize:
+			if v.Size.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Size.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrBitsetBits, AttrBitsetBits | attrs.FlagNested:
+			if v.Bits != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Bits = a.slabOfBitsetBits().New()
+			if !v.Bits.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrBitsetValue:
+			if v.Value != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Value = a.arena().Bytes(p)
+			continue
+		case AttrBitsetMask:
+			if v.Mask != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Mask = a.arena().Bytes(p)
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrBitsetNomask, AttrBitsetSize, AttrBitsetBits, AttrBitsetValue, AttrBitsetMask:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set string from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -2509,6 +2711,42 @@ func (v *String) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *String) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrStringIndex:
+			if v.Index.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Index.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrStringValue:
+			if v.Value.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Value.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrStringIndex, AttrStringValue:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set strings from b into v,
@@ -2546,6 +2784,48 @@ func (v *Strings) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Strings) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrStringsString:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.StringAttr = a.slabOfString().Grow(v.StringAttr, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrStringsString, AttrStringsString | attrs.FlagNested:
+			v.StringAttr = append(v.StringAttr, String{})
+			if !v.StringAttr[len(v.StringAttr)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrStringsString:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set stringset from b into v,
@@ -2597,6 +2877,66 @@ func (v *Stringset) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Stringset) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrStringsetStrings:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Strings = a.slabOfStrings().Grow(v.Strings, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrStringsetID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrStringsetCount:
+			if v.Count.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Count.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrStringsetStrings, AttrStringsetStrings | attrs.FlagNested:
+			v.Strings = append(v.Strings, Strings{})
+			if !v.Strings[len(v.Strings)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrStringsetID, AttrStringsetCount, AttrStringsetStrings:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set stringsets from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -2641,6 +2981,48 @@ func (v *Stringsets) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Stringsets) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrStringsetsStringset:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Stringset = a.slabOfStringset().Grow(v.Stringset, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrStringsetsStringset, AttrStringsetsStringset | attrs.FlagNested:
+			v.Stringset = append(v.Stringset, Stringset{})
+			if !v.Stringset[len(v.Stringset)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrStringsetsStringset:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set strset from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -2682,6 +3064,54 @@ func (v *Strset) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Strset) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrStrsetHeader, AttrStrsetHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrStrsetStringsets, AttrStrsetStringsets | attrs.FlagNested:
+			if v.Stringsets != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Stringsets = a.slabOfStringsets().New()
+			if !v.Stringsets.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrStrsetCountsOnly:
+			if v.CountsOnly {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.CountsOnly = true
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrStrsetHeader, AttrStrsetStringsets, AttrStrsetCountsOnly:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set privflags from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -2715,6 +3145,45 @@ func (v *Privflags) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Privflags) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPrivflagsHeader, AttrPrivflagsHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrPrivflagsFlags, AttrPrivflagsFlags | attrs.FlagNested:
+			if v.Flags != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Flags = a.slabOfBitset().New()
+			if !v.Flags.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPrivflagsHeader, AttrPrivflagsFlags:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set rings from b into v,
@@ -2847,6 +3316,189 @@ func (v *Rings) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Rings) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrRingsHeader, AttrRingsHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrRingsRxMax:
+			if v.RxMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RxMax.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRingsRxMiniMax:
+			if v.RxMiniMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RxMiniMax.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRingsRxJumboMax:
+			if v.RxJumboMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RxJumboMax.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRingsTxMax:
+			if v.TxMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxMax.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRingsRx:
+			if v.Rx.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Rx.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRingsRxMini:
+			if v.RxMini.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RxMini.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRingsRxJumbo:
+			if v.RxJumbo.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RxJumbo.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRingsTx:
+			if v.Tx.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Tx.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRingsRxBufLen:
+			if v.RxBufLen.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RxBufLen.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRingsTCPDataSplit:
+			if v.TCPDataSplit.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.TCPDataSplit.Set(TCPDataSplit(uint8(p[0])))
+			continue
+		case AttrRingsCqeSize:
+			if v.CqeSize.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.CqeSize.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRingsTxPush:
+			if v.TxPush.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.TxPush.Set(uint8(p[0]))
+			continue
+		case AttrRingsRxPush:
+			if v.RxPush.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.RxPush.Set(uint8(p[0]))
+			continue
+		case AttrRingsTxPushBufLen:
+			if v.TxPushBufLen.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxPushBufLen.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRingsTxPushBufLenMax:
+			if v.TxPushBufLenMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxPushBufLenMax.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRingsHdsThresh:
+			if v.HdsThresh.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.HdsThresh.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRingsHdsThreshMax:
+			if v.HdsThreshMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.HdsThreshMax.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrRingsHeader, AttrRingsRxMax, AttrRingsRxMiniMax, AttrRingsRxJumboMax, AttrRingsTxMax, AttrRingsRx, AttrRingsRxMini, AttrRingsRxJumbo, AttrRingsTx, AttrRingsRxBufLen, AttrRingsTCPDataSplit, AttrRingsCqeSize, AttrRingsTxPush, AttrRingsRxPush, AttrRingsTxPushBufLen, AttrRingsTxPushBufLenMax, AttrRingsHdsThresh, AttrRingsHdsThreshMax:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set mm-stat from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -2911,6 +3563,83 @@ func (v *MmStat) decode(d *attrs.Decoder, a *allocator) {
 func (v *MmStat) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *MmStat) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrMmStatReassemblyErrors:
+			if v.ReassemblyErrors.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ReassemblyErrors.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrMmStatSmdErrors:
+			if v.SmdErrors.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.SmdErrors.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrMmStatReassemblyOk:
+			if v.ReassemblyOk.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ReassemblyOk.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrMmStatRxFragCount:
+			if v.RxFragCount.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.RxFragCount.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrMmStatTxFragCount:
+			if v.TxFragCount.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.TxFragCount.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrMmStatHoldCount:
+			if v.HoldCount.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.HoldCount.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrMmStatPad:
+			continue // padding
+		default:
+			switch t & attrs.TypeMask {
+			case AttrMmStatReassemblyErrors, AttrMmStatSmdErrors, AttrMmStatReassemblyOk, AttrMmStatRxFragCount, AttrMmStatTxFragCount, AttrMmStatHoldCount, AttrMmStatPad:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set mm from b into v,
@@ -3002,6 +3731,126 @@ func (v *Mm) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Mm) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrMmHeader, AttrMmHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrMmPmacEnabled:
+			if v.PmacEnabled.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.PmacEnabled.Set(uint8(p[0]))
+			continue
+		case AttrMmTxEnabled:
+			if v.TxEnabled.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.TxEnabled.Set(uint8(p[0]))
+			continue
+		case AttrMmTxActive:
+			if v.TxActive.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.TxActive.Set(uint8(p[0]))
+			continue
+		case AttrMmTxMinFragSize:
+			if v.TxMinFragSize.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxMinFragSize.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrMmRxMinFragSize:
+			if v.RxMinFragSize.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RxMinFragSize.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrMmVerifyEnabled:
+			if v.VerifyEnabled.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.VerifyEnabled.Set(uint8(p[0]))
+			continue
+		case AttrMmVerifyStatus:
+			if v.VerifyStatus.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.VerifyStatus.Set(uint8(p[0]))
+			continue
+		case AttrMmVerifyTime:
+			if v.VerifyTime.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.VerifyTime.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrMmMaxVerifyTime:
+			if v.MaxVerifyTime.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.MaxVerifyTime.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrMmStats, AttrMmStats | attrs.FlagNested:
+			if v.Stats != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Stats = a.slabOfMmStat().New()
+			if !v.Stats.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrMmHeader, AttrMmPmacEnabled, AttrMmTxEnabled, AttrMmTxActive, AttrMmTxMinFragSize, AttrMmRxMinFragSize, AttrMmVerifyEnabled, AttrMmVerifyStatus, AttrMmVerifyTime, AttrMmMaxVerifyTime, AttrMmStats:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set linkinfo from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3058,6 +3907,81 @@ func (v *Linkinfo) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Linkinfo) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrLinkinfoHeader, AttrLinkinfoHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrLinkinfoPort:
+			if v.Port.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Port.Set(Port(uint8(p[0])))
+			continue
+		case AttrLinkinfoPhyaddr:
+			if v.Phyaddr.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Phyaddr.Set(uint8(p[0]))
+			continue
+		case AttrLinkinfoTpMDIX:
+			if v.TpMDIX.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.TpMDIX.Set(MDIMode(uint8(p[0])))
+			continue
+		case AttrLinkinfoTpMDIXCtrl:
+			if v.TpMDIXCtrl.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.TpMDIXCtrl.Set(MDIMode(uint8(p[0])))
+			continue
+		case AttrLinkinfoTransceiver:
+			if v.Transceiver.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Transceiver.Set(Transceiver(uint8(p[0])))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrLinkinfoHeader, AttrLinkinfoPort, AttrLinkinfoPhyaddr, AttrLinkinfoTpMDIX, AttrLinkinfoTpMDIXCtrl, AttrLinkinfoTransceiver:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set linkmodes from b into v,
@@ -3144,6 +4068,117 @@ func (v *Linkmodes) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Linkmodes) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrLinkmodesHeader, AttrLinkmodesHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrLinkmodesAutoneg:
+			if v.Autoneg.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Autoneg.Set(Autoneg(uint8(p[0])))
+			continue
+		case AttrLinkmodesOurs, AttrLinkmodesOurs | attrs.FlagNested:
+			if v.Ours != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Ours = a.slabOfBitset().New()
+			if !v.Ours.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrLinkmodesPeer, AttrLinkmodesPeer | attrs.FlagNested:
+			if v.Peer != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Peer = a.slabOfBitset().New()
+			if !v.Peer.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrLinkmodesSpeed:
+			if v.Speed.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Speed.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrLinkmodesDuplex:
+			if v.Duplex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Duplex.Set(Duplex(uint8(p[0])))
+			continue
+		case AttrLinkmodesMasterSlaveCfg:
+			if v.MasterSlaveCfg.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.MasterSlaveCfg.Set(uint8(p[0]))
+			continue
+		case AttrLinkmodesMasterSlaveState:
+			if v.MasterSlaveState.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.MasterSlaveState.Set(uint8(p[0]))
+			continue
+		case AttrLinkmodesLanes:
+			if v.Lanes.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Lanes.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrLinkmodesRateMatching:
+			if v.RateMatching.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.RateMatching.Set(uint8(p[0]))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrLinkmodesHeader, AttrLinkmodesAutoneg, AttrLinkmodesOurs, AttrLinkmodesPeer, AttrLinkmodesSpeed, AttrLinkmodesDuplex, AttrLinkmodesMasterSlaveCfg, AttrLinkmodesMasterSlaveState, AttrLinkmodesLanes, AttrLinkmodesRateMatching:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set linkstate from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3208,6 +4243,90 @@ func (v *Linkstate) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Linkstate) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrLinkstateHeader, AttrLinkstateHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrLinkstateLink:
+			if v.Link.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Link.Set(uint8(p[0]))
+			continue
+		case AttrLinkstateSqi:
+			if v.Sqi.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Sqi.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrLinkstateSqiMax:
+			if v.SqiMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.SqiMax.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrLinkstateExtState:
+			if v.ExtState.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.ExtState.Set(uint8(p[0]))
+			continue
+		case AttrLinkstateExtSubstate:
+			if v.ExtSubstate.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.ExtSubstate.Set(uint8(p[0]))
+			continue
+		case AttrLinkstateExtDownCnt:
+			if v.ExtDownCnt.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ExtDownCnt.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrLinkstateHeader, AttrLinkstateLink, AttrLinkstateSqi, AttrLinkstateSqiMax, AttrLinkstateExtState, AttrLinkstateExtSubstate, AttrLinkstateExtDownCnt:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set debug from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3241,6 +4360,45 @@ func (v *Debug) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Debug) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDebugHeader, AttrDebugHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDebugMsgmask, AttrDebugMsgmask | attrs.FlagNested:
+			if v.Msgmask != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Msgmask = a.slabOfBitset().New()
+			if !v.Msgmask.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDebugHeader, AttrDebugMsgmask:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set wol from b into v,
@@ -3282,6 +4440,51 @@ func (v *Wol) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Wol) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrWolHeader, AttrWolHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrWolModes, AttrWolModes | attrs.FlagNested:
+			if v.Modes != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Modes = a.slabOfBitset().New()
+			if !v.Modes.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrWolSopass:
+			if v.Sopass != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Sopass = a.arena().Bytes(p)
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrWolHeader, AttrWolModes, AttrWolSopass:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set features from b into v,
@@ -3338,6 +4541,72 @@ func (v *Features) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Features) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrFeaturesHeader, AttrFeaturesHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrFeaturesHw, AttrFeaturesHw | attrs.FlagNested:
+			if v.Hw != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Hw = a.slabOfBitset().New()
+			if !v.Hw.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrFeaturesWanted, AttrFeaturesWanted | attrs.FlagNested:
+			if v.Wanted != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Wanted = a.slabOfBitset().New()
+			if !v.Wanted.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrFeaturesActive, AttrFeaturesActive | attrs.FlagNested:
+			if v.Active != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Active = a.slabOfBitset().New()
+			if !v.Active.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrFeaturesNochange, AttrFeaturesNochange | attrs.FlagNested:
+			if v.Nochange != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Nochange = a.slabOfBitset().New()
+			if !v.Nochange.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrFeaturesHeader, AttrFeaturesHw, AttrFeaturesWanted, AttrFeaturesActive, AttrFeaturesNochange:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set channels from b into v,
@@ -3416,6 +4685,108 @@ func (v *Channels) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Channels) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrChannelsHeader, AttrChannelsHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrChannelsRxMax:
+			if v.RxMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RxMax.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrChannelsTxMax:
+			if v.TxMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxMax.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrChannelsOtherMax:
+			if v.OtherMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.OtherMax.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrChannelsCombinedMax:
+			if v.CombinedMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.CombinedMax.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrChannelsRxCount:
+			if v.RxCount.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RxCount.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrChannelsTxCount:
+			if v.TxCount.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxCount.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrChannelsOtherCount:
+			if v.OtherCount.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.OtherCount.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrChannelsCombinedCount:
+			if v.CombinedCount.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.CombinedCount.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrChannelsHeader, AttrChannelsRxMax, AttrChannelsTxMax, AttrChannelsOtherMax, AttrChannelsCombinedMax, AttrChannelsRxCount, AttrChannelsTxCount, AttrChannelsOtherCount, AttrChannelsCombinedCount:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set irq-moderation from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3453,6 +4824,54 @@ func (v *IrqModeration) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *IrqModeration) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrIrqModerationUsec:
+			if v.Usec.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Usec.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrIrqModerationPkts:
+			if v.Pkts.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Pkts.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrIrqModerationComps:
+			if v.Comps.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Comps.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrIrqModerationUsec, AttrIrqModerationPkts, AttrIrqModerationComps:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set profile from b into v,
@@ -3497,6 +4916,48 @@ func (v *Profile) decode(d *attrs.Decoder, a *allocator) {
 func (v *Profile) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Profile) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrProfileIrqModeration:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.IrqModeration = a.slabOfIrqModeration().Grow(v.IrqModeration, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrProfileIrqModeration, AttrProfileIrqModeration | attrs.FlagNested:
+			v.IrqModeration = append(v.IrqModeration, IrqModeration{})
+			if !v.IrqModeration[len(v.IrqModeration)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrProfileIrqModeration:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set coalesce from b into v,
@@ -3715,6 +5176,315 @@ func (v *Coalesce) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Coalesce) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCoalesceHeader, AttrCoalesceHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrCoalesceRxUsecs:
+			if v.RxUsecs.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RxUsecs.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceRxMaxFrames:
+			if v.RxMaxFrames.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RxMaxFrames.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceRxUsecsIrq:
+			if v.RxUsecsIrq.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RxUsecsIrq.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceRxMaxFramesIrq:
+			if v.RxMaxFramesIrq.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RxMaxFramesIrq.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceTxUsecs:
+			if v.TxUsecs.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxUsecs.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceTxMaxFrames:
+			if v.TxMaxFrames.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxMaxFrames.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceTxUsecsIrq:
+			if v.TxUsecsIrq.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxUsecsIrq.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceTxMaxFramesIrq:
+			if v.TxMaxFramesIrq.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxMaxFramesIrq.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceStatsBlockUsecs:
+			if v.StatsBlockUsecs.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.StatsBlockUsecs.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceUseAdaptiveRx:
+			if v.UseAdaptiveRx.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.UseAdaptiveRx.Set(uint8(p[0]))
+			continue
+		case AttrCoalesceUseAdaptiveTx:
+			if v.UseAdaptiveTx.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.UseAdaptiveTx.Set(uint8(p[0]))
+			continue
+		case AttrCoalescePktRateLow:
+			if v.PktRateLow.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PktRateLow.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceRxUsecsLow:
+			if v.RxUsecsLow.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RxUsecsLow.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceRxMaxFramesLow:
+			if v.RxMaxFramesLow.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RxMaxFramesLow.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceTxUsecsLow:
+			if v.TxUsecsLow.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxUsecsLow.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceTxMaxFramesLow:
+			if v.TxMaxFramesLow.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxMaxFramesLow.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalescePktRateHigh:
+			if v.PktRateHigh.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PktRateHigh.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceRxUsecsHigh:
+			if v.RxUsecsHigh.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RxUsecsHigh.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceRxMaxFramesHigh:
+			if v.RxMaxFramesHigh.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RxMaxFramesHigh.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceTxUsecsHigh:
+			if v.TxUsecsHigh.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxUsecsHigh.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceTxMaxFramesHigh:
+			if v.TxMaxFramesHigh.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxMaxFramesHigh.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceRateSampleInterval:
+			if v.RateSampleInterval.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RateSampleInterval.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceUseCqeModeTx:
+			if v.UseCqeModeTx.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.UseCqeModeTx.Set(uint8(p[0]))
+			continue
+		case AttrCoalesceUseCqeModeRx:
+			if v.UseCqeModeRx.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.UseCqeModeRx.Set(uint8(p[0]))
+			continue
+		case AttrCoalesceTxAggrMaxBytes:
+			if v.TxAggrMaxBytes.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxAggrMaxBytes.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceTxAggrMaxFrames:
+			if v.TxAggrMaxFrames.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxAggrMaxFrames.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceTxAggrTimeUsecs:
+			if v.TxAggrTimeUsecs.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxAggrTimeUsecs.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceRxProfile, AttrCoalesceRxProfile | attrs.FlagNested:
+			if v.RxProfile != nil {
+				break // a repeat, kept in Extra
+			}
+			v.RxProfile = a.slabOfProfile().New()
+			if !v.RxProfile.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrCoalesceTxProfile, AttrCoalesceTxProfile | attrs.FlagNested:
+			if v.TxProfile != nil {
+				break // a repeat, kept in Extra
+			}
+			v.TxProfile = a.slabOfProfile().New()
+			if !v.TxProfile.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrCoalesceRxCqeFrames:
+			if v.RxCqeFrames.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RxCqeFrames.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCoalesceRxCqeNsecs:
+			if v.RxCqeNsecs.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RxCqeNsecs.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCoalesceHeader, AttrCoalesceRxUsecs, AttrCoalesceRxMaxFrames, AttrCoalesceRxUsecsIrq, AttrCoalesceRxMaxFramesIrq, AttrCoalesceTxUsecs, AttrCoalesceTxMaxFrames, AttrCoalesceTxUsecsIrq, AttrCoalesceTxMaxFramesIrq, AttrCoalesceStatsBlockUsecs, AttrCoalesceUseAdaptiveRx, AttrCoalesceUseAdaptiveTx, AttrCoalescePktRateLow, AttrCoalesceRxUsecsLow, AttrCoalesceRxMaxFramesLow, AttrCoalesceTxUsecsLow, AttrCoalesceTxMaxFramesLow, AttrCoalescePktRateHigh, AttrCoalesceRxUsecsHigh, AttrCoalesceRxMaxFramesHigh, AttrCoalesceTxUsecsHigh, AttrCoalesceTxMaxFramesHigh, AttrCoalesceRateSampleInterval, AttrCoalesceUseCqeModeTx, AttrCoalesceUseCqeModeRx, AttrCoalesceTxAggrMaxBytes, AttrCoalesceTxAggrMaxFrames, AttrCoalesceTxAggrTimeUsecs, AttrCoalesceRxProfile, AttrCoalesceTxProfile, AttrCoalesceRxCqeFrames, AttrCoalesceRxCqeNsecs:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set pause-stat from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3761,6 +5531,56 @@ func (v *PauseStat) decode(d *attrs.Decoder, a *allocator) {
 func (v *PauseStat) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *PauseStat) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPauseStatTxFrames:
+			if v.TxFrames.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.TxFrames.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrPauseStatRxFrames:
+			if v.RxFrames.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.RxFrames.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrPauseStatTxPauseStormEvents:
+			if v.TxPauseStormEvents.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.TxPauseStormEvents.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrPauseStatPad:
+			continue // padding
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPauseStatTxFrames, AttrPauseStatRxFrames, AttrPauseStatTxPauseStormEvents, AttrPauseStatPad:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set pause from b into v,
@@ -3820,6 +5640,81 @@ func (v *Pause) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Pause) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPauseHeader, AttrPauseHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrPauseAutoneg:
+			if v.Autoneg.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Autoneg.Set(uint8(p[0]))
+			continue
+		case AttrPauseRx:
+			if v.Rx.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Rx.Set(uint8(p[0]))
+			continue
+		case AttrPauseTx:
+			if v.Tx.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Tx.Set(uint8(p[0]))
+			continue
+		case AttrPauseStats, AttrPauseStats | attrs.FlagNested:
+			if v.Stats != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Stats = a.slabOfPauseStat().New()
+			if !v.Stats.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrPauseStatsSrc:
+			if v.StatsSrc.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.StatsSrc.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPauseHeader, AttrPauseAutoneg, AttrPauseRx, AttrPauseTx, AttrPauseStats, AttrPauseStatsSrc:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set eee from b into v,
@@ -3888,6 +5783,90 @@ func (v *Eee) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Eee) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrEeeHeader, AttrEeeHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrEeeModesOurs, AttrEeeModesOurs | attrs.FlagNested:
+			if v.ModesOurs != nil {
+				break // a repeat, kept in Extra
+			}
+			v.ModesOurs = a.slabOfBitset().New()
+			if !v.ModesOurs.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrEeeModesPeer, AttrEeeModesPeer | attrs.FlagNested:
+			if v.ModesPeer != nil {
+				break // a repeat, kept in Extra
+			}
+			v.ModesPeer = a.slabOfBitset().New()
+			if !v.ModesPeer.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrEeeActive:
+			if v.Active.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Active.Set(uint8(p[0]))
+			continue
+		case AttrEeeEnabled:
+			if v.Enabled.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Enabled.Set(uint8(p[0]))
+			continue
+		case AttrEeeTxLpiEnabled:
+			if v.TxLpiEnabled.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.TxLpiEnabled.Set(uint8(p[0]))
+			continue
+		case AttrEeeTxLpiTimer:
+			if v.TxLpiTimer.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxLpiTimer.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrEeeHeader, AttrEeeModesOurs, AttrEeeModesPeer, AttrEeeActive, AttrEeeEnabled, AttrEeeTxLpiEnabled, AttrEeeTxLpiTimer:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set ts-stat from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3940,6 +5919,87 @@ func (v *TsStat) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *TsStat) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrTsStatTxPkts:
+			if v.TxPkts.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.TxPkts.Set(x)
+			continue
+		case AttrTsStatTxLost:
+			if v.TxLost.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.TxLost.Set(x)
+			continue
+		case AttrTsStatTxErr:
+			if v.TxErr.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.TxErr.Set(x)
+			continue
+		case AttrTsStatTxOnestepPktsUnconfirmed:
+			if v.TxOnestepPktsUnconfirmed.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.TxOnestepPktsUnconfirmed.Set(x)
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrTsStatTxPkts, AttrTsStatTxLost, AttrTsStatTxErr, AttrTsStatTxOnestepPktsUnconfirmed:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set ts-hwtstamp-provider from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3978,6 +6038,45 @@ func (v *TsHwtstampProvider) decode(d *attrs.Decoder, a *allocator) {
 func (v *TsHwtstampProvider) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *TsHwtstampProvider) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrTsHwtstampProviderIndex:
+			if v.Index.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Index.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrTsHwtstampProviderQualifier:
+			if v.Qualifier.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Qualifier.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrTsHwtstampProviderIndex, AttrTsHwtstampProviderQualifier:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set tsinfo from b into v,
@@ -4061,6 +6160,108 @@ func (v *Tsinfo) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Tsinfo) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrTsinfoHeader, AttrTsinfoHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrTsinfoTimestamping, AttrTsinfoTimestamping | attrs.FlagNested:
+			if v.Timestamping != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Timestamping = a.slabOfBitset().New()
+			if !v.Timestamping.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrTsinfoTxTypes, AttrTsinfoTxTypes | attrs.FlagNested:
+			if v.TxTypes != nil {
+				break // a repeat, kept in Extra
+			}
+			v.TxTypes = a.slabOfBitset().New()
+			if !v.TxTypes.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrTsinfoRxFilters, AttrTsinfoRxFilters | attrs.FlagNested:
+			if v.RxFilters != nil {
+				break // a repeat, kept in Extra
+			}
+			v.RxFilters = a.slabOfBitset().New()
+			if !v.RxFilters.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrTsinfoPhcIndex:
+			if v.PhcIndex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PhcIndex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrTsinfoStats, AttrTsinfoStats | attrs.FlagNested:
+			if v.Stats != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Stats = a.slabOfTsStat().New()
+			if !v.Stats.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrTsinfoHwtstampProvider, AttrTsinfoHwtstampProvider | attrs.FlagNested:
+			if v.HwtstampProvider != nil {
+				break // a repeat, kept in Extra
+			}
+			v.HwtstampProvider = a.slabOfTsHwtstampProvider().New()
+			if !v.HwtstampProvider.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrTsinfoHwtstampSource:
+			if v.HwtstampSource.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.HwtstampSource.Set(HwtstampSource(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrTsinfoHwtstampPhyindex:
+			if v.HwtstampPhyindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.HwtstampPhyindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrTsinfoHeader, AttrTsinfoTimestamping, AttrTsinfoTxTypes, AttrTsinfoRxFilters, AttrTsinfoPhcIndex, AttrTsinfoStats, AttrTsinfoHwtstampProvider, AttrTsinfoHwtstampSource, AttrTsinfoHwtstampPhyindex:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set cable-result from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4100,6 +6301,54 @@ func (v *CableResult) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *CableResult) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCableResultPair:
+			if v.Pair.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Pair.Set(uint8(p[0]))
+			continue
+		case AttrCableResultCode:
+			if v.Code.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Code.Set(uint8(p[0]))
+			continue
+		case AttrCableResultSrc:
+			if v.Src.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Src.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCableResultPair, AttrCableResultCode, AttrCableResultSrc:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set cable-fault-length from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4137,6 +6386,54 @@ func (v *CableFaultLength) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *CableFaultLength) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCableFaultLengthPair:
+			if v.Pair.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Pair.Set(uint8(p[0]))
+			continue
+		case AttrCableFaultLengthCm:
+			if v.Cm.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Cm.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCableFaultLengthSrc:
+			if v.Src.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Src.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCableFaultLengthPair, AttrCableFaultLengthCm, AttrCableFaultLengthSrc:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set cable-nest from b into v,
@@ -4193,6 +6490,59 @@ func (v *CableNest) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *CableNest) decodeFast(b []byte, a *allocator) bool {
+	var n0, n1 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrCableNestResult:
+			n0++
+		case AttrCableNestFaultLength:
+			n1++
+		}
+	}
+	if n0 > 0 {
+		v.Result = a.slabOfCableResult().Grow(v.Result, n0)
+	}
+	if n1 > 0 {
+		v.FaultLength = a.slabOfCableFaultLength().Grow(v.FaultLength, n1)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCableNestResult, AttrCableNestResult | attrs.FlagNested:
+			v.Result = append(v.Result, CableResult{})
+			if !v.Result[len(v.Result)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrCableNestFaultLength, AttrCableNestFaultLength | attrs.FlagNested:
+			v.FaultLength = append(v.FaultLength, CableFaultLength{})
+			if !v.FaultLength[len(v.FaultLength)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCableNestResult, AttrCableNestFaultLength:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set cable-test from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4219,6 +6569,36 @@ func (v *CableTest) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *CableTest) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCableTestHeader, AttrCableTestHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCableTestHeader:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set cable-test-ntf from b into v,
@@ -4260,6 +6640,54 @@ func (v *CableTestNtf) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *CableTestNtf) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCableTestNtfHeader, AttrCableTestNtfHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrCableTestNtfStatus:
+			if v.Status.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Status.Set(uint8(p[0]))
+			continue
+		case AttrCableTestNtfNest, AttrCableTestNtfNest | attrs.FlagNested:
+			if v.Nest != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Nest = a.slabOfCableNest().New()
+			if !v.Nest.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCableTestNtfHeader, AttrCableTestNtfStatus, AttrCableTestNtfNest:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set cable-test-tdr-cfg from b into v,
@@ -4314,6 +6742,63 @@ func (v *CableTestTdrCfg) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *CableTestTdrCfg) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCableTestTdrCfgFirst:
+			if v.First.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.First.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCableTestTdrCfgLast:
+			if v.Last.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Last.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCableTestTdrCfgStep:
+			if v.Step.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Step.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCableTestTdrCfgPair:
+			if v.Pair.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Pair.Set(uint8(p[0]))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCableTestTdrCfgFirst, AttrCableTestTdrCfgLast, AttrCableTestTdrCfgStep, AttrCableTestTdrCfgPair:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set cable-test-tdr-ntf from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4355,6 +6840,54 @@ func (v *CableTestTdrNtf) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *CableTestTdrNtf) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCableTestTdrNtfHeader, AttrCableTestTdrNtfHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrCableTestTdrNtfStatus:
+			if v.Status.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Status.Set(uint8(p[0]))
+			continue
+		case AttrCableTestTdrNtfNest, AttrCableTestTdrNtfNest | attrs.FlagNested:
+			if v.Nest != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Nest = a.slabOfCableNest().New()
+			if !v.Nest.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCableTestTdrNtfHeader, AttrCableTestTdrNtfStatus, AttrCableTestTdrNtfNest:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set cable-test-tdr from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4390,6 +6923,45 @@ func (v *CableTestTdr) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *CableTestTdr) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCableTestTdrHeader, AttrCableTestTdrHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrCableTestTdrCfg, AttrCableTestTdrCfg | attrs.FlagNested:
+			if v.Cfg != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Cfg = a.slabOfCableTestTdrCfg().New()
+			if !v.Cfg.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCableTestTdrHeader, AttrCableTestTdrCfg:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set tunnel-udp-entry from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4421,6 +6993,45 @@ func (v *TunnelUDPEntry) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *TunnelUDPEntry) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrTunnelUDPEntryPort:
+			if v.Port.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.Port.Set(binary.BigEndian.Uint16(p))
+			continue
+		case AttrTunnelUDPEntryType:
+			if v.Type.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Type.Set(UDPTunnelType(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrTunnelUDPEntryPort, AttrTunnelUDPEntryType:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set tunnel-udp-table from b into v,
@@ -4473,6 +7084,66 @@ func (v *TunnelUDPTable) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *TunnelUDPTable) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrTunnelUDPTableEntry:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Entry = a.slabOfTunnelUDPEntry().Grow(v.Entry, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrTunnelUDPTableSize:
+			if v.Size.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Size.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrTunnelUDPTableTypes, AttrTunnelUDPTableTypes | attrs.FlagNested:
+			if v.Types != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Types = a.slabOfBitset().New()
+			if !v.Types.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrTunnelUDPTableEntry, AttrTunnelUDPTableEntry | attrs.FlagNested:
+			v.Entry = append(v.Entry, TunnelUDPEntry{})
+			if !v.Entry[len(v.Entry)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrTunnelUDPTableSize, AttrTunnelUDPTableTypes, AttrTunnelUDPTableEntry:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set tunnel-udp from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4517,6 +7188,48 @@ func (v *TunnelUDP) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *TunnelUDP) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrTunnelUDPTable:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Table = a.slabOfTunnelUDPTable().Grow(v.Table, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrTunnelUDPTable, AttrTunnelUDPTable | attrs.FlagNested:
+			v.Table = append(v.Table, TunnelUDPTable{})
+			if !v.Table[len(v.Table)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrTunnelUDPTable:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set tunnel-info from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4550,6 +7263,45 @@ func (v *TunnelInfo) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *TunnelInfo) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrTunnelInfoHeader, AttrTunnelInfoHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrTunnelInfoUDPPorts, AttrTunnelInfoUDPPorts | attrs.FlagNested:
+			if v.UDPPorts != nil {
+				break // a repeat, kept in Extra
+			}
+			v.UDPPorts = a.slabOfTunnelUDP().New()
+			if !v.UDPPorts.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrTunnelInfoHeader, AttrTunnelInfoUDPPorts:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set fec-hist from b into v,
@@ -4781,6 +7533,87 @@ func (v *ModuleEeprom) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *ModuleEeprom) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrModuleEepromHeader, AttrModuleEepromHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrModuleEepromOffset:
+			if v.Offset.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Offset.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrModuleEepromLength:
+			if v.Length.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Length.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrModuleEepromPage:
+			if v.Page.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Page.Set(uint8(p[0]))
+			continue
+		case AttrModuleEepromBank:
+			if v.Bank.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Bank.Set(uint8(p[0]))
+			continue
+		case AttrModuleEepromI2cAddress:
+			if v.I2cAddress.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.I2cAddress.Set(uint8(p[0]))
+			continue
+		case AttrModuleEepromData:
+			if v.Data != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Data = a.arena().Bytes(p)
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrModuleEepromHeader, AttrModuleEepromOffset, AttrModuleEepromLength, AttrModuleEepromPage, AttrModuleEepromBank, AttrModuleEepromI2cAddress, AttrModuleEepromData:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set stats-grp from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4903,6 +7736,54 @@ func (v *StatsGrpHist) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *StatsGrpHist) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrStatsGrpHistBktLow:
+			if v.HistBktLow.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.HistBktLow.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrStatsGrpHistBktHi:
+			if v.HistBktHi.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.HistBktHi.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrStatsGrpHistVal:
+			if v.HistVal.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.HistVal.Set(binary.NativeEndian.Uint64(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrStatsGrpHistBktLow, AttrStatsGrpHistBktHi, AttrStatsGrpHistVal:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set stats from b into v,
@@ -5044,6 +7925,54 @@ func (v *Module) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Module) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrModuleHeader, AttrModuleHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrModulePowerModePolicy:
+			if v.PowerModePolicy.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.PowerModePolicy.Set(uint8(p[0]))
+			continue
+		case AttrModulePowerMode:
+			if v.PowerMode.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.PowerMode.Set(uint8(p[0]))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrModuleHeader, AttrModulePowerModePolicy, AttrModulePowerMode:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set c33-pse-pw-limit from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -5075,6 +8004,45 @@ func (v *C33PsePwLimit) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *C33PsePwLimit) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrC33PsePwLimitMin:
+			if v.Min.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Min.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrC33PsePwLimitMax:
+			if v.Max.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Max.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrC33PsePwLimitMin, AttrC33PsePwLimitMax:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set pse from b into v,
@@ -5203,6 +8171,183 @@ func (v *Pse) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Pse) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrPseC33PsePwLimitRanges:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.C33PsePwLimitRanges = a.slabOfC33PsePwLimit().Grow(v.C33PsePwLimitRanges, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPseHeader, AttrPseHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrPsePodlPseAdminState:
+			if v.PodlPseAdminState.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PodlPseAdminState.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPsePodlPseAdminControl:
+			if v.PodlPseAdminControl.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PodlPseAdminControl.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPsePodlPsePwDStatus:
+			if v.PodlPsePwDStatus.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PodlPsePwDStatus.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPseC33PseAdminState:
+			if v.C33PseAdminState.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.C33PseAdminState.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPseC33PseAdminControl:
+			if v.C33PseAdminControl.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.C33PseAdminControl.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPseC33PsePwDStatus:
+			if v.C33PsePwDStatus.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.C33PsePwDStatus.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPseC33PsePwClass:
+			if v.C33PsePwClass.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.C33PsePwClass.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPseC33PseActualPw:
+			if v.C33PseActualPw.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.C33PseActualPw.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPseC33PseExtState:
+			if v.C33PseExtState.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.C33PseExtState.Set(C33PseExtState(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrPseC33PseExtSubstate:
+			if v.C33PseExtSubstate.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.C33PseExtSubstate.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPseC33PseAvailPwLimit:
+			if v.C33PseAvailPwLimit.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.C33PseAvailPwLimit.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPseC33PsePwLimitRanges, AttrPseC33PsePwLimitRanges | attrs.FlagNested:
+			v.C33PsePwLimitRanges = append(v.C33PsePwLimitRanges, C33PsePwLimit{})
+			if !v.C33PsePwLimitRanges[len(v.C33PsePwLimitRanges)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrPsePsePwDID:
+			if v.PsePwDID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PsePwDID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPsePsePrioMax:
+			if v.PsePrioMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PsePrioMax.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPsePsePrio:
+			if v.PsePrio.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PsePrio.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPseHeader, AttrPsePodlPseAdminState, AttrPsePodlPseAdminControl, AttrPsePodlPsePwDStatus, AttrPseC33PseAdminState, AttrPseC33PseAdminControl, AttrPseC33PsePwDStatus, AttrPseC33PsePwClass, AttrPseC33PseActualPw, AttrPseC33PseExtState, AttrPseC33PseExtSubstate, AttrPseC33PseAvailPwLimit, AttrPseC33PsePwLimitRanges, AttrPsePsePwDID, AttrPsePsePrioMax, AttrPsePsePrio:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set flow from b into v,
@@ -5395,6 +8540,432 @@ func (v *Flow) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Flow) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrFlowEther:
+			if v.Ether.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Ether.Set(RxfhFields(x))
+			continue
+		case AttrFlowIp4:
+			if v.Ip4.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Ip4.Set(RxfhFields(x))
+			continue
+		case AttrFlowIp6:
+			if v.Ip6.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Ip6.Set(RxfhFields(x))
+			continue
+		case AttrFlowTcp4:
+			if v.Tcp4.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Tcp4.Set(RxfhFields(x))
+			continue
+		case AttrFlowTcp6:
+			if v.Tcp6.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Tcp6.Set(RxfhFields(x))
+			continue
+		case AttrFlowUdp4:
+			if v.Udp4.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Udp4.Set(RxfhFields(x))
+			continue
+		case AttrFlowUdp6:
+			if v.Udp6.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Udp6.Set(RxfhFields(x))
+			continue
+		case AttrFlowSctp4:
+			if v.Sctp4.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Sctp4.Set(RxfhFields(x))
+			continue
+		case AttrFlowSctp6:
+			if v.Sctp6.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Sctp6.Set(RxfhFields(x))
+			continue
+		case AttrFlowAh4:
+			if v.Ah4.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Ah4.Set(RxfhFields(x))
+			continue
+		case AttrFlowAh6:
+			if v.Ah6.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Ah6.Set(RxfhFields(x))
+			continue
+		case AttrFlowEsp4:
+			if v.Esp4.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Esp4.Set(RxfhFields(x))
+			continue
+		case AttrFlowEsp6:
+			if v.Esp6.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Esp6.Set(RxfhFields(x))
+			continue
+		case AttrFlowAhEsp4:
+			if v.AhEsp4.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.AhEsp4.Set(RxfhFields(x))
+			continue
+		case AttrFlowAhEsp6:
+			if v.AhEsp6.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.AhEsp6.Set(RxfhFields(x))
+			continue
+		case AttrFlowGtpu4:
+			if v.Gtpu4.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Gtpu4.Set(RxfhFields(x))
+			continue
+		case AttrFlowGtpu6:
+			if v.Gtpu6.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Gtpu6.Set(RxfhFields(x))
+			continue
+		case AttrFlowGtpc4:
+			if v.Gtpc4.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Gtpc4.Set(RxfhFields(x))
+			continue
+		case AttrFlowGtpc6:
+			if v.Gtpc6.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Gtpc6.Set(RxfhFields(x))
+			continue
+		case AttrFlowGtpcTeid4:
+			if v.GtpcTeid4.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.GtpcTeid4.Set(RxfhFields(x))
+			continue
+		case AttrFlowGtpcTeid6:
+			if v.GtpcTeid6.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.GtpcTeid6.Set(RxfhFields(x))
+			continue
+		case AttrFlowGtpuEh4:
+			if v.GtpuEh4.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.GtpuEh4.Set(RxfhFields(x))
+			continue
+		case AttrFlowGtpuEh6:
+			if v.GtpuEh6.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.GtpuEh6.Set(RxfhFields(x))
+			continue
+		case AttrFlowGtpuUl4:
+			if v.GtpuUl4.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.GtpuUl4.Set(RxfhFields(x))
+			continue
+		case AttrFlowGtpuUl6:
+			if v.GtpuUl6.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.GtpuUl6.Set(RxfhFields(x))
+			continue
+		case AttrFlowGtpuDl4:
+			if v.GtpuDl4.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.GtpuDl4.Set(RxfhFields(x))
+			continue
+		case AttrFlowGtpuDl6:
+			if v.GtpuDl6.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.GtpuDl6.Set(RxfhFields(x))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrFlowEther, AttrFlowIp4, AttrFlowIp6, AttrFlowTcp4, AttrFlowTcp6, AttrFlowUdp4, AttrFlowUdp6, AttrFlowSctp4, AttrFlowSctp6, AttrFlowAh4, AttrFlowAh6, AttrFlowEsp4, AttrFlowEsp6, AttrFlowAhEsp4, AttrFlowAhEsp6, AttrFlowGtpu4, AttrFlowGtpu6, AttrFlowGtpc4, AttrFlowGtpc6, AttrFlowGtpcTeid4, AttrFlowGtpcTeid6, AttrFlowGtpuEh4, AttrFlowGtpuEh6, AttrFlowGtpuUl4, AttrFlowGtpuUl6, AttrFlowGtpuDl4, AttrFlowGtpuDl6:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set rss from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -5542,6 +9113,108 @@ func (v *Plca) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Plca) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPlcaHeader, AttrPlcaHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrPlcaVersion:
+			if v.Version.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.Version.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrPlcaEnabled:
+			if v.Enabled.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Enabled.Set(uint8(p[0]))
+			continue
+		case AttrPlcaStatus:
+			if v.Status.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Status.Set(uint8(p[0]))
+			continue
+		case AttrPlcaNodeCnt:
+			if v.NodeCnt.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.NodeCnt.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPlcaNodeID:
+			if v.NodeID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.NodeID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPlcaToTmr:
+			if v.ToTmr.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ToTmr.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPlcaBurstCnt:
+			if v.BurstCnt.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.BurstCnt.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPlcaBurstTmr:
+			if v.BurstTmr.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.BurstTmr.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPlcaHeader, AttrPlcaVersion, AttrPlcaEnabled, AttrPlcaStatus, AttrPlcaNodeCnt, AttrPlcaNodeID, AttrPlcaToTmr, AttrPlcaBurstCnt, AttrPlcaBurstTmr:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set module-fw-flash from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -5604,6 +9277,96 @@ func (v *ModuleFwFlash) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *ModuleFwFlash) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrModuleFwFlashHeader, AttrModuleFwFlashHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrModuleFwFlashFileName:
+			if v.FileName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.FileName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrModuleFwFlashPassword:
+			if v.Password.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Password.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrModuleFwFlashStatus:
+			if v.Status.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Status.Set(ModuleFwFlashStatus(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrModuleFwFlashStatusMsg:
+			if v.StatusMsg.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.StatusMsg.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrModuleFwFlashDone:
+			if v.Done.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Done.Set(x)
+			continue
+		case AttrModuleFwFlashTotal:
+			if v.Total.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Total.Set(x)
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrModuleFwFlashHeader, AttrModuleFwFlashFileName, AttrModuleFwFlashPassword, AttrModuleFwFlashStatus, AttrModuleFwFlashStatusMsg, AttrModuleFwFlashDone, AttrModuleFwFlashTotal:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set phy from b into v,
@@ -5676,6 +9439,87 @@ func (v *PHY) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *PHY) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPHYHeader, AttrPHYHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrPHYIndex:
+			if v.Index.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Index.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPHYDrvname:
+			if v.Drvname.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Drvname.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrPHYName:
+			if v.Name.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Name.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrPHYUpstreamType:
+			if v.UpstreamType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.UpstreamType.Set(PHYUpstreamType(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrPHYUpstreamIndex:
+			if v.UpstreamIndex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.UpstreamIndex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPHYUpstreamSfpName:
+			if v.UpstreamSfpName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.UpstreamSfpName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrPHYDownstreamSfpName:
+			if v.DownstreamSfpName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.DownstreamSfpName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPHYHeader, AttrPHYIndex, AttrPHYDrvname, AttrPHYName, AttrPHYUpstreamType, AttrPHYUpstreamIndex, AttrPHYUpstreamSfpName, AttrPHYDownstreamSfpName:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set tsconfig from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -5732,6 +9576,72 @@ func (v *Tsconfig) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Tsconfig) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrTsconfigHeader, AttrTsconfigHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrTsconfigHwtstampProvider, AttrTsconfigHwtstampProvider | attrs.FlagNested:
+			if v.HwtstampProvider != nil {
+				break // a repeat, kept in Extra
+			}
+			v.HwtstampProvider = a.slabOfTsHwtstampProvider().New()
+			if !v.HwtstampProvider.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrTsconfigTxTypes, AttrTsconfigTxTypes | attrs.FlagNested:
+			if v.TxTypes != nil {
+				break // a repeat, kept in Extra
+			}
+			v.TxTypes = a.slabOfBitset().New()
+			if !v.TxTypes.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrTsconfigRxFilters, AttrTsconfigRxFilters | attrs.FlagNested:
+			if v.RxFilters != nil {
+				break // a repeat, kept in Extra
+			}
+			v.RxFilters = a.slabOfBitset().New()
+			if !v.RxFilters.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrTsconfigHwtstampFlags, AttrTsconfigHwtstampFlags | attrs.FlagNested:
+			if v.HwtstampFlags != nil {
+				break // a repeat, kept in Extra
+			}
+			v.HwtstampFlags = a.slabOfBitset().New()
+			if !v.HwtstampFlags.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrTsconfigHeader, AttrTsconfigHwtstampProvider, AttrTsconfigTxTypes, AttrTsconfigRxFilters, AttrTsconfigHwtstampFlags:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set pse-ntf from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -5764,6 +9674,51 @@ func (v *PseNtf) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *PseNtf) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPseNtfHeader, AttrPseNtfHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrPseNtfEvents:
+			if v.Events.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Events.Set(PseEvent(x))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPseNtfHeader, AttrPseNtfEvents:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set mse-capabilities from b into v,
@@ -5818,6 +9773,87 @@ func (v *MseCapabilities) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *MseCapabilities) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrMseCapabilitiesMaxAverageMse:
+			if v.MaxAverageMse.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.MaxAverageMse.Set(x)
+			continue
+		case AttrMseCapabilitiesMaxPeakMse:
+			if v.MaxPeakMse.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.MaxPeakMse.Set(x)
+			continue
+		case AttrMseCapabilitiesRefreshRatePs:
+			if v.RefreshRatePs.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RefreshRatePs.Set(x)
+			continue
+		case AttrMseCapabilitiesNumSymbols:
+			if v.NumSymbols.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.NumSymbols.Set(x)
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrMseCapabilitiesMaxAverageMse, AttrMseCapabilitiesMaxPeakMse, AttrMseCapabilitiesRefreshRatePs, AttrMseCapabilitiesNumSymbols:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set mse-snapshot from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -5862,6 +9898,72 @@ func (v *MseSnapshot) decode(d *attrs.Decoder, a *allocator) {
 func (v *MseSnapshot) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *MseSnapshot) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrMseSnapshotAverageMse:
+			if v.AverageMse.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.AverageMse.Set(x)
+			continue
+		case AttrMseSnapshotPeakMse:
+			if v.PeakMse.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.PeakMse.Set(x)
+			continue
+		case AttrMseSnapshotWorstPeakMse:
+			if v.WorstPeakMse.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.WorstPeakMse.Set(x)
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrMseSnapshotAverageMse, AttrMseSnapshotPeakMse, AttrMseSnapshotWorstPeakMse:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set mse from b into v,
@@ -5939,6 +10041,99 @@ func (v *Mse) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Mse) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrMseHeader, AttrMseHeader | attrs.FlagNested:
+			if v.Header != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Header = a.slabOfHeader().New()
+			if !v.Header.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrMseCapabilities, AttrMseCapabilities | attrs.FlagNested:
+			if v.Capabilities != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Capabilities = a.slabOfMseCapabilities().New()
+			if !v.Capabilities.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrMseChannelA, AttrMseChannelA | attrs.FlagNested:
+			if v.ChannelA != nil {
+				break // a repeat, kept in Extra
+			}
+			v.ChannelA = a.slabOfMseSnapshot().New()
+			if !v.ChannelA.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrMseChannelB, AttrMseChannelB | attrs.FlagNested:
+			if v.ChannelB != nil {
+				break // a repeat, kept in Extra
+			}
+			v.ChannelB = a.slabOfMseSnapshot().New()
+			if !v.ChannelB.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrMseChannelC, AttrMseChannelC | attrs.FlagNested:
+			if v.ChannelC != nil {
+				break // a repeat, kept in Extra
+			}
+			v.ChannelC = a.slabOfMseSnapshot().New()
+			if !v.ChannelC.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrMseChannelD, AttrMseChannelD | attrs.FlagNested:
+			if v.ChannelD != nil {
+				break // a repeat, kept in Extra
+			}
+			v.ChannelD = a.slabOfMseSnapshot().New()
+			if !v.ChannelD.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrMseWorstChannel, AttrMseWorstChannel | attrs.FlagNested:
+			if v.WorstChannel != nil {
+				break // a repeat, kept in Extra
+			}
+			v.WorstChannel = a.slabOfMseSnapshot().New()
+			if !v.WorstChannel.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrMseLink, AttrMseLink | attrs.FlagNested:
+			if v.Link != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Link = a.slabOfMseSnapshot().New()
+			if !v.Link.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrMseHeader, AttrMseCapabilities, AttrMseChannelA, AttrMseChannelB, AttrMseChannelC, AttrMseChannelD, AttrMseWorstChannel, AttrMseLink:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set strset from b into v,
@@ -8306,6 +12501,16 @@ func (v *Strset) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Strset) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Strset{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *Privflags) decodeMessage(b []byte, a *allocator) error {
@@ -8313,6 +12518,16 @@ func (v *Privflags) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Privflags) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Privflags{}
+	return v.decodeMessage(b, a)
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
@@ -8324,6 +12539,16 @@ func (v *Rings) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Rings) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Rings{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *Mm) decodeMessage(b []byte, a *allocator) error {
@@ -8331,6 +12556,16 @@ func (v *Mm) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Mm) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Mm{}
+	return v.decodeMessage(b, a)
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
@@ -8342,6 +12577,16 @@ func (v *Linkinfo) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Linkinfo) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Linkinfo{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *Linkmodes) decodeMessage(b []byte, a *allocator) error {
@@ -8349,6 +12594,16 @@ func (v *Linkmodes) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Linkmodes) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Linkmodes{}
+	return v.decodeMessage(b, a)
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
@@ -8360,6 +12615,16 @@ func (v *Linkstate) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Linkstate) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Linkstate{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *Debug) decodeMessage(b []byte, a *allocator) error {
@@ -8367,6 +12632,16 @@ func (v *Debug) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Debug) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Debug{}
+	return v.decodeMessage(b, a)
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
@@ -8378,6 +12653,16 @@ func (v *Wol) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Wol) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Wol{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *Features) decodeMessage(b []byte, a *allocator) error {
@@ -8385,6 +12670,16 @@ func (v *Features) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Features) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Features{}
+	return v.decodeMessage(b, a)
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
@@ -8396,6 +12691,16 @@ func (v *Channels) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Channels) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Channels{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *Coalesce) decodeMessage(b []byte, a *allocator) error {
@@ -8403,6 +12708,16 @@ func (v *Coalesce) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Coalesce) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Coalesce{}
+	return v.decodeMessage(b, a)
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
@@ -8414,6 +12729,16 @@ func (v *Pause) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Pause) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Pause{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *Eee) decodeMessage(b []byte, a *allocator) error {
@@ -8421,6 +12746,16 @@ func (v *Eee) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Eee) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Eee{}
+	return v.decodeMessage(b, a)
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
@@ -8432,6 +12767,16 @@ func (v *Tsinfo) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Tsinfo) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Tsinfo{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *CableTestNtf) decodeMessage(b []byte, a *allocator) error {
@@ -8439,6 +12784,16 @@ func (v *CableTestNtf) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *CableTestNtf) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = CableTestNtf{}
+	return v.decodeMessage(b, a)
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
@@ -8450,6 +12805,16 @@ func (v *CableTestTdrNtf) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *CableTestTdrNtf) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = CableTestTdrNtf{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *TunnelInfo) decodeMessage(b []byte, a *allocator) error {
@@ -8457,6 +12822,16 @@ func (v *TunnelInfo) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *TunnelInfo) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = TunnelInfo{}
+	return v.decodeMessage(b, a)
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
@@ -8475,6 +12850,16 @@ func (v *ModuleEeprom) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *ModuleEeprom) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = ModuleEeprom{}
+	return v.decodeMessage(b, a)
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
@@ -8504,6 +12889,16 @@ func (v *Module) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Module) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Module{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *Pse) decodeMessage(b []byte, a *allocator) error {
@@ -8511,6 +12906,16 @@ func (v *Pse) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Pse) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Pse{}
+	return v.decodeMessage(b, a)
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
@@ -8531,6 +12936,16 @@ func (v *Plca) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Plca) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Plca{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *ModuleFwFlash) decodeMessage(b []byte, a *allocator) error {
@@ -8538,6 +12953,16 @@ func (v *ModuleFwFlash) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *ModuleFwFlash) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = ModuleFwFlash{}
+	return v.decodeMessage(b, a)
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
@@ -8549,6 +12974,16 @@ func (v *PHY) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *PHY) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = PHY{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *Tsconfig) decodeMessage(b []byte, a *allocator) error {
@@ -8556,6 +12991,16 @@ func (v *Tsconfig) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Tsconfig) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Tsconfig{}
+	return v.decodeMessage(b, a)
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
@@ -8567,6 +13012,16 @@ func (v *PseNtf) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *PseNtf) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = PseNtf{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *Mse) decodeMessage(b []byte, a *allocator) error {
@@ -8574,4 +13029,14 @@ func (v *Mse) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Mse) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Mse{}
+	return v.decodeMessage(b, a)
 }

@@ -17,6 +17,8 @@ import (
 // (the second decode must not change the first value).
 // A set dumps decode must decode the same into a recycled value as into
 // a fresh one.
+// Where a set has a fast path (decodeFast), whatever it takes must decode
+// to the value the Decoder gives, and the Decoder must take it too.
 func FuzzDecode(f *testing.F) {
 	for i := range 141 {
 		f.Add(uint8(i), []byte{})
@@ -28,118 +30,192 @@ func FuzzDecode(f *testing.F) {
 		case 0:
 			roundTrip[Header](t, b)
 			reuseTrip[Header](t, b)
+			fastTrip[Header](t, b)
+			fastReuseTrip[Header](t, b)
 		case 1:
 			roundTrip[BitsetBit](t, b)
 			reuseTrip[BitsetBit](t, b)
+			fastTrip[BitsetBit](t, b)
+			fastReuseTrip[BitsetBit](t, b)
 		case 2:
 			roundTrip[BitsetBits](t, b)
 			reuseTrip[BitsetBits](t, b)
+			fastTrip[BitsetBits](t, b)
+			fastReuseTrip[BitsetBits](t, b)
 		case 3:
 			roundTrip[Bitset](t, b)
 			reuseTrip[Bitset](t, b)
+			fastTrip[Bitset](t, b)
+			fastReuseTrip[Bitset](t, b)
 		case 4:
 			roundTrip[String](t, b)
 			reuseTrip[String](t, b)
+			fastTrip[String](t, b)
+			fastReuseTrip[String](t, b)
 		case 5:
 			roundTrip[Strings](t, b)
 			reuseTrip[Strings](t, b)
+			fastTrip[Strings](t, b)
+			fastReuseTrip[Strings](t, b)
 		case 6:
 			roundTrip[Stringset](t, b)
 			reuseTrip[Stringset](t, b)
+			fastTrip[Stringset](t, b)
+			fastReuseTrip[Stringset](t, b)
 		case 7:
 			roundTrip[Stringsets](t, b)
 			reuseTrip[Stringsets](t, b)
+			fastTrip[Stringsets](t, b)
+			fastReuseTrip[Stringsets](t, b)
 		case 8:
 			roundTrip[Strset](t, b)
 			reuseTrip[Strset](t, b)
+			fastTrip[Strset](t, b)
+			fastReuseTrip[Strset](t, b)
 		case 9:
 			roundTrip[Privflags](t, b)
 			reuseTrip[Privflags](t, b)
+			fastTrip[Privflags](t, b)
+			fastReuseTrip[Privflags](t, b)
 		case 10:
 			roundTrip[Rings](t, b)
 			reuseTrip[Rings](t, b)
+			fastTrip[Rings](t, b)
+			fastReuseTrip[Rings](t, b)
 		case 11:
 			roundTrip[MmStat](t, b)
 			reuseTrip[MmStat](t, b)
+			fastTrip[MmStat](t, b)
+			fastReuseTrip[MmStat](t, b)
 		case 12:
 			roundTrip[Mm](t, b)
 			reuseTrip[Mm](t, b)
+			fastTrip[Mm](t, b)
+			fastReuseTrip[Mm](t, b)
 		case 13:
 			roundTrip[Linkinfo](t, b)
 			reuseTrip[Linkinfo](t, b)
+			fastTrip[Linkinfo](t, b)
+			fastReuseTrip[Linkinfo](t, b)
 		case 14:
 			roundTrip[Linkmodes](t, b)
 			reuseTrip[Linkmodes](t, b)
+			fastTrip[Linkmodes](t, b)
+			fastReuseTrip[Linkmodes](t, b)
 		case 15:
 			roundTrip[Linkstate](t, b)
 			reuseTrip[Linkstate](t, b)
+			fastTrip[Linkstate](t, b)
+			fastReuseTrip[Linkstate](t, b)
 		case 16:
 			roundTrip[Debug](t, b)
 			reuseTrip[Debug](t, b)
+			fastTrip[Debug](t, b)
+			fastReuseTrip[Debug](t, b)
 		case 17:
 			roundTrip[Wol](t, b)
 			reuseTrip[Wol](t, b)
+			fastTrip[Wol](t, b)
+			fastReuseTrip[Wol](t, b)
 		case 18:
 			roundTrip[Features](t, b)
 			reuseTrip[Features](t, b)
+			fastTrip[Features](t, b)
+			fastReuseTrip[Features](t, b)
 		case 19:
 			roundTrip[Channels](t, b)
 			reuseTrip[Channels](t, b)
+			fastTrip[Channels](t, b)
+			fastReuseTrip[Channels](t, b)
 		case 20:
 			roundTrip[IrqModeration](t, b)
 			reuseTrip[IrqModeration](t, b)
+			fastTrip[IrqModeration](t, b)
+			fastReuseTrip[IrqModeration](t, b)
 		case 21:
 			roundTrip[Profile](t, b)
 			reuseTrip[Profile](t, b)
+			fastTrip[Profile](t, b)
+			fastReuseTrip[Profile](t, b)
 		case 22:
 			roundTrip[Coalesce](t, b)
 			reuseTrip[Coalesce](t, b)
+			fastTrip[Coalesce](t, b)
+			fastReuseTrip[Coalesce](t, b)
 		case 23:
 			roundTrip[PauseStat](t, b)
 			reuseTrip[PauseStat](t, b)
+			fastTrip[PauseStat](t, b)
+			fastReuseTrip[PauseStat](t, b)
 		case 24:
 			roundTrip[Pause](t, b)
 			reuseTrip[Pause](t, b)
+			fastTrip[Pause](t, b)
+			fastReuseTrip[Pause](t, b)
 		case 25:
 			roundTrip[Eee](t, b)
 			reuseTrip[Eee](t, b)
+			fastTrip[Eee](t, b)
+			fastReuseTrip[Eee](t, b)
 		case 26:
 			roundTrip[TsStat](t, b)
 			reuseTrip[TsStat](t, b)
+			fastTrip[TsStat](t, b)
+			fastReuseTrip[TsStat](t, b)
 		case 27:
 			roundTrip[TsHwtstampProvider](t, b)
 			reuseTrip[TsHwtstampProvider](t, b)
+			fastTrip[TsHwtstampProvider](t, b)
+			fastReuseTrip[TsHwtstampProvider](t, b)
 		case 28:
 			roundTrip[Tsinfo](t, b)
 			reuseTrip[Tsinfo](t, b)
+			fastTrip[Tsinfo](t, b)
+			fastReuseTrip[Tsinfo](t, b)
 		case 29:
 			roundTrip[CableResult](t, b)
+			fastTrip[CableResult](t, b)
 		case 30:
 			roundTrip[CableFaultLength](t, b)
+			fastTrip[CableFaultLength](t, b)
 		case 31:
 			roundTrip[CableNest](t, b)
+			fastTrip[CableNest](t, b)
 		case 32:
 			roundTrip[CableTest](t, b)
+			fastTrip[CableTest](t, b)
 		case 33:
 			roundTrip[CableTestNtf](t, b)
+			fastTrip[CableTestNtf](t, b)
 		case 34:
 			roundTrip[CableTestTdrCfg](t, b)
+			fastTrip[CableTestTdrCfg](t, b)
 		case 35:
 			roundTrip[CableTestTdrNtf](t, b)
+			fastTrip[CableTestTdrNtf](t, b)
 		case 36:
 			roundTrip[CableTestTdr](t, b)
+			fastTrip[CableTestTdr](t, b)
 		case 37:
 			roundTrip[TunnelUDPEntry](t, b)
 			reuseTrip[TunnelUDPEntry](t, b)
+			fastTrip[TunnelUDPEntry](t, b)
+			fastReuseTrip[TunnelUDPEntry](t, b)
 		case 38:
 			roundTrip[TunnelUDPTable](t, b)
 			reuseTrip[TunnelUDPTable](t, b)
+			fastTrip[TunnelUDPTable](t, b)
+			fastReuseTrip[TunnelUDPTable](t, b)
 		case 39:
 			roundTrip[TunnelUDP](t, b)
 			reuseTrip[TunnelUDP](t, b)
+			fastTrip[TunnelUDP](t, b)
+			fastReuseTrip[TunnelUDP](t, b)
 		case 40:
 			roundTrip[TunnelInfo](t, b)
 			reuseTrip[TunnelInfo](t, b)
+			fastTrip[TunnelInfo](t, b)
+			fastReuseTrip[TunnelInfo](t, b)
 		case 41:
 			roundTrip[FECHist](t, b)
 			reuseTrip[FECHist](t, b)
@@ -152,12 +228,16 @@ func FuzzDecode(f *testing.F) {
 		case 44:
 			roundTrip[ModuleEeprom](t, b)
 			reuseTrip[ModuleEeprom](t, b)
+			fastTrip[ModuleEeprom](t, b)
+			fastReuseTrip[ModuleEeprom](t, b)
 		case 45:
 			roundTrip[StatsGrp](t, b)
 			reuseTrip[StatsGrp](t, b)
 		case 46:
 			roundTrip[StatsGrpHist](t, b)
 			reuseTrip[StatsGrpHist](t, b)
+			fastTrip[StatsGrpHist](t, b)
+			fastReuseTrip[StatsGrpHist](t, b)
 		case 47:
 			roundTrip[Stats](t, b)
 			reuseTrip[Stats](t, b)
@@ -167,40 +247,62 @@ func FuzzDecode(f *testing.F) {
 		case 49:
 			roundTrip[Module](t, b)
 			reuseTrip[Module](t, b)
+			fastTrip[Module](t, b)
+			fastReuseTrip[Module](t, b)
 		case 50:
 			roundTrip[C33PsePwLimit](t, b)
 			reuseTrip[C33PsePwLimit](t, b)
+			fastTrip[C33PsePwLimit](t, b)
+			fastReuseTrip[C33PsePwLimit](t, b)
 		case 51:
 			roundTrip[Pse](t, b)
 			reuseTrip[Pse](t, b)
+			fastTrip[Pse](t, b)
+			fastReuseTrip[Pse](t, b)
 		case 52:
 			roundTrip[Flow](t, b)
 			reuseTrip[Flow](t, b)
+			fastTrip[Flow](t, b)
+			fastReuseTrip[Flow](t, b)
 		case 53:
 			roundTrip[RSS](t, b)
 			reuseTrip[RSS](t, b)
 		case 54:
 			roundTrip[Plca](t, b)
 			reuseTrip[Plca](t, b)
+			fastTrip[Plca](t, b)
+			fastReuseTrip[Plca](t, b)
 		case 55:
 			roundTrip[ModuleFwFlash](t, b)
+			fastTrip[ModuleFwFlash](t, b)
 		case 56:
 			roundTrip[PHY](t, b)
 			reuseTrip[PHY](t, b)
+			fastTrip[PHY](t, b)
+			fastReuseTrip[PHY](t, b)
 		case 57:
 			roundTrip[Tsconfig](t, b)
 			reuseTrip[Tsconfig](t, b)
+			fastTrip[Tsconfig](t, b)
+			fastReuseTrip[Tsconfig](t, b)
 		case 58:
 			roundTrip[PseNtf](t, b)
+			fastTrip[PseNtf](t, b)
 		case 59:
 			roundTrip[MseCapabilities](t, b)
 			reuseTrip[MseCapabilities](t, b)
+			fastTrip[MseCapabilities](t, b)
+			fastReuseTrip[MseCapabilities](t, b)
 		case 60:
 			roundTrip[MseSnapshot](t, b)
 			reuseTrip[MseSnapshot](t, b)
+			fastTrip[MseSnapshot](t, b)
+			fastReuseTrip[MseSnapshot](t, b)
 		case 61:
 			roundTrip[Mse](t, b)
 			reuseTrip[Mse](t, b)
+			fastTrip[Mse](t, b)
+			fastReuseTrip[Mse](t, b)
 		case 62:
 			roundTrip[StrsetGetRequest](t, b)
 		case 63:
@@ -399,6 +501,53 @@ func roundTrip[T any, P attrSet[T]](t *testing.T, b []byte) {
 	}
 	if !reflect.DeepEqual(v, w) {
 		t.Fatalf("%T: round trip changed the value:\n%+v\n%+v", v, v, w)
+	}
+}
+
+type fastDecoder[T any] interface {
+	attrSet[T]
+	decodeFast([]byte, *allocator) bool
+}
+
+// fastTrip decodes b with the fast path, with and without an allocator:
+// what it takes must be what UnmarshalAttrs gives, without error.
+func fastTrip[T any, P fastDecoder[T]](t *testing.T, b []byte) {
+	var v T
+	err := P(&v).UnmarshalAttrs(b)
+	for _, a := range []*allocator{nil, new(allocator)} {
+		var w T
+		if !P(&w).decodeFast(b, a) {
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(v, w) {
+			t.Fatalf("%T: the fast path differs from the Decoder:\n%+v (%v)\n%+v", v, v, err, w)
+		}
+	}
+}
+
+type fastRecycler[T any] interface {
+	fastDecoder[T]
+	recycle(*allocator)
+}
+
+// fastReuseTrip is reuseTrip for the fast path: b decoded with an
+// allocator, the value recycled, the second half of b decoded into it by
+// the fast path, as a dump into reused memory would.
+func fastReuseTrip[T any, P fastRecycler[T]](t *testing.T, b []byte) {
+	a := new(allocator)
+	var v T
+	var d attrs.Decoder
+	d.Reset(b)
+	P(&v).decode(&d, a)
+	P(&v).recycle(a)
+	rest := b[len(b)/2:]
+	if !P(&v).decodeFast(rest, a) {
+		return
+	}
+	var w T
+	err := P(&w).UnmarshalAttrs(rest)
+	if err != nil || !reflect.DeepEqual(v, w) {
+		t.Fatalf("%T: the fast path into a recycled value differs:\n%+v\n%+v (%v)", v, v, w, err)
 	}
 }
 

@@ -291,79 +291,79 @@ func decodeNotification(m genl.Message) (Notification, error) {
 	switch m.Header.Command {
 	case CmdLinkinfoNtf:
 		n := new(LinkinfoNtf)
-		if err := n.Linkinfo.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Linkinfo.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("linkinfo-ntf", err)
 		}
 		return n, nil
 	case CmdLinkmodesNtf:
 		n := new(LinkmodesNtf)
-		if err := n.Linkmodes.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Linkmodes.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("linkmodes-ntf", err)
 		}
 		return n, nil
 	case CmdDebugNtf:
 		n := new(DebugNtf)
-		if err := n.Debug.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Debug.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("debug-ntf", err)
 		}
 		return n, nil
 	case CmdWolNtf:
 		n := new(WolNtf)
-		if err := n.Wol.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Wol.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("wol-ntf", err)
 		}
 		return n, nil
 	case CmdFeaturesNtf:
 		n := new(FeaturesNtf)
-		if err := n.Features.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Features.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("features-ntf", err)
 		}
 		return n, nil
 	case CmdPrivflagsNtf:
 		n := new(PrivflagsNtf)
-		if err := n.Privflags.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Privflags.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("privflags-ntf", err)
 		}
 		return n, nil
 	case CmdRingsNtf:
 		n := new(RingsNtf)
-		if err := n.Rings.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Rings.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("rings-ntf", err)
 		}
 		return n, nil
 	case CmdChannelsNtf:
 		n := new(ChannelsNtf)
-		if err := n.Channels.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Channels.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("channels-ntf", err)
 		}
 		return n, nil
 	case CmdCoalesceNtf:
 		n := new(CoalesceNtf)
-		if err := n.Coalesce.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Coalesce.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("coalesce-ntf", err)
 		}
 		return n, nil
 	case CmdPauseNtf:
 		n := new(PauseNtf)
-		if err := n.Pause.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Pause.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("pause-ntf", err)
 		}
 		return n, nil
 	case CmdEeeNtf:
 		n := new(EeeNtf)
-		if err := n.Eee.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Eee.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("eee-ntf", err)
 		}
 		return n, nil
 	case CmdCableTestNtf:
 		n := new(CableTestNtfNotification)
-		if err := n.CableTestNtf.decodeMessage(m.Data, nil); err != nil {
+		if err := n.CableTestNtf.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("cable-test-ntf", err)
 		}
 		return n, nil
 	case CmdCableTestTdrNtf:
 		n := new(CableTestTdrNtfNotification)
-		if err := n.CableTestTdrNtf.decodeMessage(m.Data, nil); err != nil {
+		if err := n.CableTestTdrNtf.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("cable-test-tdr-ntf", err)
 		}
 		return n, nil
@@ -375,37 +375,37 @@ func decodeNotification(m genl.Message) (Notification, error) {
 		return n, nil
 	case CmdModuleNtf:
 		n := new(ModuleNtf)
-		if err := n.Module.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Module.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("module-ntf", err)
 		}
 		return n, nil
 	case CmdPlcaNtf:
 		n := new(PlcaNtf)
-		if err := n.Plca.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Plca.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("plca-ntf", err)
 		}
 		return n, nil
 	case CmdMmNtf:
 		n := new(MmNtf)
-		if err := n.Mm.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Mm.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("mm-ntf", err)
 		}
 		return n, nil
 	case CmdModuleFwFlashNtf:
 		n := new(ModuleFwFlashNtf)
-		if err := n.ModuleFwFlash.decodeMessage(m.Data, nil); err != nil {
+		if err := n.ModuleFwFlash.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("module-fw-flash-ntf", err)
 		}
 		return n, nil
 	case CmdPHYNtf:
 		n := new(PHYNtf)
-		if err := n.PHY.decodeMessage(m.Data, nil); err != nil {
+		if err := n.PHY.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("phy-ntf", err)
 		}
 		return n, nil
 	case CmdPseNtf:
 		n := new(PseNtfNotification)
-		if err := n.PseNtf.decodeMessage(m.Data, nil); err != nil {
+		if err := n.PseNtf.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("pse-ntf", err)
 		}
 		return n, nil

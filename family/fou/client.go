@@ -126,7 +126,14 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*Fou, error) {
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfFou().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get", err)
@@ -161,7 +168,7 @@ func (c *Client) GetDump(ctx context.Context) iter.Seq2[*Fou, error] {
 				return
 			}
 			rep := a.slabOfFou().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("get", err)) {
 					return
 				}
@@ -219,7 +226,7 @@ func (c *Client) GetDumpAppend(ctx context.Context, dst []Fou) ([]Fou, error) {
 		} else {
 			dst = append(dst, Fou{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledFou()
 		if err != nil {
 			dst = dst[:n]

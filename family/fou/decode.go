@@ -3,6 +3,8 @@
 package fou
 
 import (
+	"encoding/binary"
+	"net/netip"
 	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -142,6 +144,126 @@ func (v *Fou) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Fou) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPort:
+			if v.Port.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.Port.Set(binary.BigEndian.Uint16(p))
+			continue
+		case AttrAf:
+			if v.Af.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Af.Set(uint8(p[0]))
+			continue
+		case AttrIpproto:
+			if v.Ipproto.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Ipproto.Set(uint8(p[0]))
+			continue
+		case AttrType:
+			if v.Type.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Type.Set(uint8(p[0]))
+			continue
+		case AttrRemcsumNopartial:
+			if v.RemcsumNopartial {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.RemcsumNopartial = true
+			continue
+		case AttrLocalV4:
+			if v.LocalV4.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.LocalV4 = netip.AddrFrom4([4]byte(p))
+			continue
+		case AttrLocalV6:
+			if v.LocalV6.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 16 {
+				return false
+			}
+			v.LocalV6 = netip.AddrFrom16([16]byte(p))
+			continue
+		case AttrPeerV4:
+			if v.PeerV4.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PeerV4 = netip.AddrFrom4([4]byte(p))
+			continue
+		case AttrPeerV6:
+			if v.PeerV6.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 16 {
+				return false
+			}
+			v.PeerV6 = netip.AddrFrom16([16]byte(p))
+			continue
+		case AttrPeerPort:
+			if v.PeerPort.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.PeerPort.Set(binary.BigEndian.Uint16(p))
+			continue
+		case AttrIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(int32(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPort, AttrAf, AttrIpproto, AttrType, AttrRemcsumNopartial, AttrLocalV4, AttrLocalV6, AttrPeerV4, AttrPeerV6, AttrPeerPort, AttrIfindex:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set fou from b into v,
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -263,4 +385,14 @@ func (v *Fou) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Fou) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Fou{}
+	return v.decodeMessage(b, a)
 }

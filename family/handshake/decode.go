@@ -3,6 +3,7 @@
 package handshake
 
 import (
+	"encoding/binary"
 	"slices"
 	"sync"
 
@@ -106,6 +107,45 @@ func (v *X509) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *X509) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrX509Cert:
+			if v.Cert.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Cert.Set(int32(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrX509Privkey:
+			if v.Privkey.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Privkey.Set(int32(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrX509Cert, AttrX509Privkey:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set accept from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -193,6 +233,119 @@ func (v *Accept) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Accept) decodeFast(b []byte, a *allocator) bool {
+	var n0, n1 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrAcceptPeerIdentity:
+			n0++
+		case AttrAcceptCertificate:
+			n1++
+		}
+	}
+	if n0 > 0 {
+		v.PeerIdentity = slices.Grow(v.PeerIdentity, n0)
+	}
+	if n1 > 0 {
+		v.Certificate = a.slabOfX509().Grow(v.Certificate, n1)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrAcceptSockfd:
+			if v.Sockfd.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Sockfd.Set(int32(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrAcceptHandlerClass:
+			if v.HandlerClass.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.HandlerClass.Set(HandlerClass(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrAcceptMessageType:
+			if v.MessageType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.MessageType.Set(MsgType(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrAcceptTimeout:
+			if v.Timeout.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Timeout.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrAcceptAuthMode:
+			if v.AuthMode.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.AuthMode.Set(Auth(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrAcceptPeerIdentity:
+			if len(p) != 4 {
+				return false
+			}
+			v.PeerIdentity = append(v.PeerIdentity, binary.NativeEndian.Uint32(p))
+			continue
+		case AttrAcceptCertificate, AttrAcceptCertificate | attrs.FlagNested:
+			v.Certificate = append(v.Certificate, X509{})
+			if !v.Certificate[len(v.Certificate)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrAcceptPeername:
+			if v.Peername.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Peername.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrAcceptKeyring:
+			if v.Keyring.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Keyring.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrAcceptSockfd, AttrAcceptHandlerClass, AttrAcceptMessageType, AttrAcceptTimeout, AttrAcceptAuthMode, AttrAcceptPeerIdentity, AttrAcceptCertificate, AttrAcceptPeername, AttrAcceptKeyring:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set done from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -238,6 +391,66 @@ func (v *Done) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Done) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrDoneRemoteAuth:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.RemoteAuth = slices.Grow(v.RemoteAuth, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDoneStatus:
+			if v.Status.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Status.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrDoneSockfd:
+			if v.Sockfd.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Sockfd.Set(int32(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrDoneRemoteAuth:
+			if len(p) != 4 {
+				return false
+			}
+			v.RemoteAuth = append(v.RemoteAuth, binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDoneStatus, AttrDoneSockfd, AttrDoneRemoteAuth:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set accept from b into v,
@@ -306,4 +519,14 @@ func (v *Accept) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Accept) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Accept{}
+	return v.decodeMessage(b, a)
 }

@@ -51,7 +51,7 @@ func decodeNotification(m genl.Message) (Notification, error) {
 	switch m.Header.Command {
 	case CmdReady:
 		n := new(Ready)
-		if err := n.Accept.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Accept.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("ready", err)
 		}
 		return n, nil

@@ -126,7 +126,7 @@ func (c *Client) DumpNamespacesDump(ctx context.Context) iter.Seq2[*Ioam6, error
 				return
 			}
 			rep := a.slabOfIoam6().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("dump-namespaces", err)) {
 					return
 				}
@@ -186,7 +186,7 @@ func (c *Client) DumpNamespacesDumpAppend(ctx context.Context, dst []Ioam6) ([]I
 		} else {
 			dst = append(dst, Ioam6{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledIoam6()
 		if err != nil {
 			dst = dst[:n]
@@ -275,7 +275,7 @@ func (c *Client) DumpSchemasDump(ctx context.Context) iter.Seq2[*Ioam6, error] {
 				return
 			}
 			rep := a.slabOfIoam6().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("dump-schemas", err)) {
 					return
 				}
@@ -335,7 +335,7 @@ func (c *Client) DumpSchemasDumpAppend(ctx context.Context, dst []Ioam6) ([]Ioam
 		} else {
 			dst = append(dst, Ioam6{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledIoam6()
 		if err != nil {
 			dst = dst[:n]

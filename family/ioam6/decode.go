@@ -3,6 +3,7 @@
 package ioam6
 
 import (
+	"encoding/binary"
 	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -135,6 +136,80 @@ func (v *Ioam6) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Ioam6) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrNsID:
+			if v.NsID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.NsID.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrNsData:
+			if v.NsData.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.NsData.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrNsDataWide:
+			if v.NsDataWide.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.NsDataWide.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrScID:
+			if v.ScID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ScID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrScData:
+			if v.ScData != nil {
+				break // a repeat, kept in Extra
+			}
+			v.ScData = a.arena().Bytes(p)
+			continue
+		case AttrScNone:
+			if v.ScNone {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.ScNone = true
+			continue
+		case AttrPad:
+			continue // padding
+		default:
+			switch t & attrs.TypeMask {
+			case AttrNsID, AttrNsData, AttrNsDataWide, AttrScID, AttrScData, AttrScNone, AttrPad:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set event from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -178,6 +253,60 @@ func (v *Event) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Event) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrEventTraceNamespace:
+			if v.TraceNamespace.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.TraceNamespace.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrEventTraceNodelen:
+			if v.TraceNodelen.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.TraceNodelen.Set(uint8(p[0]))
+			continue
+		case AttrEventTraceType:
+			if v.TraceType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TraceType.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrEventTraceData:
+			if v.TraceData != nil {
+				break // a repeat, kept in Extra
+			}
+			v.TraceData = a.arena().Bytes(p)
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrEventTraceNamespace, AttrEventTraceNodelen, AttrEventTraceType, AttrEventTraceData:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set ioam6 from b into v,
@@ -309,6 +438,16 @@ func (v *Ioam6) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Ioam6) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Ioam6{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *Event) decodeMessage(b []byte, a *allocator) error {
@@ -316,4 +455,14 @@ func (v *Event) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Event) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Event{}
+	return v.decodeMessage(b, a)
 }

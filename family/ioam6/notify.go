@@ -51,7 +51,7 @@ func decodeNotification(m genl.Message) (Notification, error) {
 	switch m.Header.Command {
 	case CmdTrace:
 		n := new(Trace)
-		if err := n.Event.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Event.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("trace", err)
 		}
 		return n, nil

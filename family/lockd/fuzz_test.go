@@ -15,6 +15,8 @@ import (
 // must survive MarshalAttrs and UnmarshalAttrs unchanged. Decoding with an
 // allocator, as dumps do, must give the same value or error, twice over
 // (the second decode must not change the first value).
+// Where a set has a fast path (decodeFast), whatever it takes must decode
+// to the value the Decoder gives, and the Decoder must take it too.
 func FuzzDecode(f *testing.F) {
 	for i := range 2 {
 		f.Add(uint8(i), []byte{})
@@ -25,6 +27,7 @@ func FuzzDecode(f *testing.F) {
 		switch int(which) % 2 {
 		case 0:
 			roundTrip[Server](t, b)
+			fastTrip[Server](t, b)
 		case 1:
 			roundTrip[ServerSetRequest](t, b)
 		}
@@ -67,5 +70,26 @@ func roundTrip[T any, P attrSet[T]](t *testing.T, b []byte) {
 	}
 	if !reflect.DeepEqual(v, w) {
 		t.Fatalf("%T: round trip changed the value:\n%+v\n%+v", v, v, w)
+	}
+}
+
+type fastDecoder[T any] interface {
+	attrSet[T]
+	decodeFast([]byte, *allocator) bool
+}
+
+// fastTrip decodes b with the fast path, with and without an allocator:
+// what it takes must be what UnmarshalAttrs gives, without error.
+func fastTrip[T any, P fastDecoder[T]](t *testing.T, b []byte) {
+	var v T
+	err := P(&v).UnmarshalAttrs(b)
+	for _, a := range []*allocator{nil, new(allocator)} {
+		var w T
+		if !P(&w).decodeFast(b, a) {
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(v, w) {
+			t.Fatalf("%T: the fast path differs from the Decoder:\n%+v (%v)\n%+v", v, v, err, w)
+		}
 	}
 }

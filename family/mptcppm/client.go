@@ -123,7 +123,14 @@ func (c *Client) GetAddr(ctx context.Context, req *GetAddrRequest) (*Attr, error
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfAttr().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get-addr", err)
@@ -156,7 +163,7 @@ func (c *Client) GetAddrDump(ctx context.Context) iter.Seq2[*Attr, error] {
 				return
 			}
 			rep := a.slabOfAttr().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("get-addr", err)) {
 					return
 				}
@@ -215,7 +222,7 @@ func (c *Client) GetAddrDumpAppend(ctx context.Context, dst []Attr) ([]Attr, err
 		} else {
 			dst = append(dst, Attr{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledAttr()
 		if err != nil {
 			dst = dst[:n]
@@ -302,7 +309,14 @@ func (c *Client) GetLimits(ctx context.Context, req *GetLimitsRequest) (*Attr, e
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfAttr().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get-limits", err)

@@ -3,6 +3,7 @@
 package mptcppm
 
 import (
+	"encoding/binary"
 	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -223,6 +224,87 @@ func (v *Address) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Address) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrAddrFamily:
+			if v.Family.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.Family.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrAddrID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.ID.Set(uint8(p[0]))
+			continue
+		case AttrAddrAddr4:
+			if v.Addr4.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Addr4.Set(binary.BigEndian.Uint32(p))
+			continue
+		case AttrAddrAddr6:
+			if v.Addr6 != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Addr6 = a.arena().Bytes(p)
+			continue
+		case AttrAddrPort:
+			if v.Port.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.Port.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrAddrFlags:
+			if v.Flags.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Flags.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrAddrIfIdx:
+			if v.IfIdx.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.IfIdx.Set(int32(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrAddrFamily, AttrAddrID, AttrAddrAddr4, AttrAddrAddr6, AttrAddrPort, AttrAddrFlags, AttrAddrIfIdx:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set subflow-attribute from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -306,6 +388,119 @@ func (v *SubflowAttribute) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *SubflowAttribute) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrSubflowTokenRem:
+			if v.TokenRem.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TokenRem.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrSubflowTokenLoc:
+			if v.TokenLoc.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TokenLoc.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrSubflowRelwriteSeq:
+			if v.RelwriteSeq.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RelwriteSeq.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrSubflowMapSeq:
+			if v.MapSeq.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.MapSeq.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrSubflowMapSfseq:
+			if v.MapSfseq.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.MapSfseq.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrSubflowSsnOffset:
+			if v.SsnOffset.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.SsnOffset.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrSubflowMapDatalen:
+			if v.MapDatalen.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.MapDatalen.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrSubflowFlags:
+			if v.Flags.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Flags.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrSubflowIDRem:
+			if v.IDRem.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.IDRem.Set(uint8(p[0]))
+			continue
+		case AttrSubflowIDLoc:
+			if v.IDLoc.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.IDLoc.Set(uint8(p[0]))
+			continue
+		case AttrSubflowPad:
+			continue // padding
+		default:
+			switch t & attrs.TypeMask {
+			case AttrSubflowTokenRem, AttrSubflowTokenLoc, AttrSubflowRelwriteSeq, AttrSubflowMapSeq, AttrSubflowMapSfseq, AttrSubflowSsnOffset, AttrSubflowMapDatalen, AttrSubflowFlags, AttrSubflowIDRem, AttrSubflowIDLoc, AttrSubflowPad:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set endpoint from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -332,6 +527,36 @@ func (v *Endpoint) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Endpoint) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrEndpointAddr, AttrEndpointAddr | attrs.FlagNested:
+			if v.Addr != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Addr = a.slabOfAddress().New()
+			if !v.Addr.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrEndpointAddr:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set attr from b into v,
@@ -391,6 +616,81 @@ func (v *Attr) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Attr) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrAddr, AttrAddr | attrs.FlagNested:
+			if v.Addr != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Addr = a.slabOfAddress().New()
+			if !v.Addr.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrRcvAddAddrs:
+			if v.RcvAddAddrs.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RcvAddAddrs.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrSubflows:
+			if v.Subflows.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Subflows.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrToken:
+			if v.Token.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Token.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrLocID:
+			if v.LocID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.LocID.Set(uint8(p[0]))
+			continue
+		case AttrAddrRemote, AttrAddrRemote | attrs.FlagNested:
+			if v.AddrRemote != nil {
+				break // a repeat, kept in Extra
+			}
+			v.AddrRemote = a.slabOfAddress().New()
+			if !v.AddrRemote.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrAddr, AttrRcvAddAddrs, AttrSubflows, AttrToken, AttrLocID, AttrAddrRemote:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set event-attr from b into v,
@@ -520,6 +820,183 @@ func (v *EventAttr) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *EventAttr) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrToken2:
+			if v.Token.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Token.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrFamily:
+			if v.Family.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.Family.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrLocID2:
+			if v.LocID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.LocID.Set(uint8(p[0]))
+			continue
+		case AttrRemID:
+			if v.RemID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.RemID.Set(uint8(p[0]))
+			continue
+		case AttrSaddr4:
+			if v.Saddr4.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Saddr4.Set(binary.BigEndian.Uint32(p))
+			continue
+		case AttrSaddr6:
+			if v.Saddr6 != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Saddr6 = a.arena().Bytes(p)
+			continue
+		case AttrDaddr4:
+			if v.Daddr4.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Daddr4.Set(binary.BigEndian.Uint32(p))
+			continue
+		case AttrDaddr6:
+			if v.Daddr6 != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Daddr6 = a.arena().Bytes(p)
+			continue
+		case AttrSport:
+			if v.Sport.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.Sport.Set(binary.BigEndian.Uint16(p))
+			continue
+		case AttrDport:
+			if v.Dport.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.Dport.Set(binary.BigEndian.Uint16(p))
+			continue
+		case AttrBackup:
+			if v.Backup.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Backup.Set(uint8(p[0]))
+			continue
+		case AttrError:
+			if v.Error.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Error.Set(uint8(p[0]))
+			continue
+		case AttrFlags:
+			if v.Flags.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.Flags.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrTimeout:
+			if v.Timeout.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Timeout.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrIfIdx:
+			if v.IfIdx.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.IfIdx.Set(int32(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrResetReason:
+			if v.ResetReason.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ResetReason.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrResetFlags:
+			if v.ResetFlags.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ResetFlags.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrServerSide:
+			if v.ServerSide.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.ServerSide.Set(uint8(p[0]))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrToken2, AttrFamily, AttrLocID2, AttrRemID, AttrSaddr4, AttrSaddr6, AttrDaddr4, AttrDaddr6, AttrSport, AttrDport, AttrBackup, AttrError, AttrFlags, AttrTimeout, AttrIfIdx, AttrResetReason, AttrResetFlags, AttrServerSide:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set endpoint from b into v,
@@ -828,6 +1305,16 @@ func (v *Attr) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Attr) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Attr{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *EventAttr) decodeMessage(b []byte, a *allocator) error {
@@ -835,4 +1322,14 @@ func (v *EventAttr) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *EventAttr) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = EventAttr{}
+	return v.decodeMessage(b, a)
 }

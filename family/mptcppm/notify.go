@@ -162,61 +162,61 @@ func decodeNotification(m genl.Message) (Notification, error) {
 	switch m.Header.Command {
 	case CmdCreated:
 		n := new(Created)
-		if err := n.EventAttr.decodeMessage(m.Data, nil); err != nil {
+		if err := n.EventAttr.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("created", err)
 		}
 		return n, nil
 	case CmdEstablished:
 		n := new(Established)
-		if err := n.EventAttr.decodeMessage(m.Data, nil); err != nil {
+		if err := n.EventAttr.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("established", err)
 		}
 		return n, nil
 	case CmdClosed:
 		n := new(Closed)
-		if err := n.EventAttr.decodeMessage(m.Data, nil); err != nil {
+		if err := n.EventAttr.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("closed", err)
 		}
 		return n, nil
 	case CmdAnnounced:
 		n := new(Announced)
-		if err := n.EventAttr.decodeMessage(m.Data, nil); err != nil {
+		if err := n.EventAttr.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("announced", err)
 		}
 		return n, nil
 	case CmdRemoved:
 		n := new(Removed)
-		if err := n.EventAttr.decodeMessage(m.Data, nil); err != nil {
+		if err := n.EventAttr.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("removed", err)
 		}
 		return n, nil
 	case CmdSubEstablished:
 		n := new(SubEstablished)
-		if err := n.EventAttr.decodeMessage(m.Data, nil); err != nil {
+		if err := n.EventAttr.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("sub-established", err)
 		}
 		return n, nil
 	case CmdSubClosed:
 		n := new(SubClosed)
-		if err := n.EventAttr.decodeMessage(m.Data, nil); err != nil {
+		if err := n.EventAttr.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("sub-closed", err)
 		}
 		return n, nil
 	case CmdSubPriority:
 		n := new(SubPriority)
-		if err := n.EventAttr.decodeMessage(m.Data, nil); err != nil {
+		if err := n.EventAttr.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("sub-priority", err)
 		}
 		return n, nil
 	case CmdListenerCreated:
 		n := new(ListenerCreated)
-		if err := n.EventAttr.decodeMessage(m.Data, nil); err != nil {
+		if err := n.EventAttr.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("listener-created", err)
 		}
 		return n, nil
 	case CmdListenerClosed:
 		n := new(ListenerClosed)
-		if err := n.EventAttr.decodeMessage(m.Data, nil); err != nil {
+		if err := n.EventAttr.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("listener-closed", err)
 		}
 		return n, nil

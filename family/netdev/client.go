@@ -74,7 +74,14 @@ func (c *Client) DevGet(ctx context.Context, req *DevGetRequest) (*Dev, error) {
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDev().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dev-get", err)
@@ -109,7 +116,7 @@ func (c *Client) DevGetDump(ctx context.Context) iter.Seq2[*Dev, error] {
 				return
 			}
 			rep := a.slabOfDev().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("dev-get", err)) {
 					return
 				}
@@ -167,7 +174,7 @@ func (c *Client) DevGetDumpAppend(ctx context.Context, dst []Dev) ([]Dev, error)
 		} else {
 			dst = append(dst, Dev{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDev()
 		if err != nil {
 			dst = dst[:n]
@@ -204,7 +211,14 @@ func (c *Client) PagePoolGet(ctx context.Context, req *PagePoolGetRequest) (*Pag
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfPagePool().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("page-pool-get", err)
@@ -245,7 +259,7 @@ func (c *Client) PagePoolGetDump(ctx context.Context, req *PagePoolGetDumpReques
 				return
 			}
 			rep := a.slabOfPagePool().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("page-pool-get", err)) {
 					return
 				}
@@ -310,7 +324,7 @@ func (c *Client) PagePoolGetDumpAppend(ctx context.Context, req *PagePoolGetDump
 		} else {
 			dst = append(dst, PagePool{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledPagePool()
 		if err != nil {
 			dst = dst[:n]
@@ -349,7 +363,14 @@ func (c *Client) PagePoolStatsGet(ctx context.Context, req *PagePoolStatsGetRequ
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfPagePoolStats().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("page-pool-stats-get", err)
@@ -392,7 +413,7 @@ func (c *Client) PagePoolStatsGetDump(ctx context.Context, req *PagePoolStatsGet
 				return
 			}
 			rep := a.slabOfPagePoolStats().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("page-pool-stats-get", err)) {
 					return
 				}
@@ -457,7 +478,7 @@ func (c *Client) PagePoolStatsGetDumpAppend(ctx context.Context, req *PagePoolSt
 		} else {
 			dst = append(dst, PagePoolStats{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledPagePoolStats()
 		if err != nil {
 			dst = dst[:n]
@@ -494,7 +515,14 @@ func (c *Client) QueueGet(ctx context.Context, req *QueueGetRequest) (*Queue, er
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfQueue().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("queue-get", err)
@@ -535,7 +563,7 @@ func (c *Client) QueueGetDump(ctx context.Context, req *QueueGetDumpRequest) ite
 				return
 			}
 			rep := a.slabOfQueue().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("queue-get", err)) {
 					return
 				}
@@ -599,7 +627,7 @@ func (c *Client) QueueGetDumpAppend(ctx context.Context, req *QueueGetDumpReques
 		} else {
 			dst = append(dst, Queue{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledQueue()
 		if err != nil {
 			dst = dst[:n]
@@ -636,7 +664,14 @@ func (c *Client) NapiGet(ctx context.Context, req *NapiGetRequest) (*Napi, error
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfNapi().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("napi-get", err)
@@ -677,7 +712,7 @@ func (c *Client) NapiGetDump(ctx context.Context, req *NapiGetDumpRequest) iter.
 				return
 			}
 			rep := a.slabOfNapi().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("napi-get", err)) {
 					return
 				}
@@ -741,7 +776,7 @@ func (c *Client) NapiGetDumpAppend(ctx context.Context, req *NapiGetDumpRequest,
 		} else {
 			dst = append(dst, Napi{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledNapi()
 		if err != nil {
 			dst = dst[:n]
@@ -793,7 +828,7 @@ func (c *Client) QstatsGetDump(ctx context.Context, req *QstatsGetDumpRequest) i
 				return
 			}
 			rep := a.slabOfQstats().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("qstats-get", err)) {
 					return
 				}
@@ -857,7 +892,7 @@ func (c *Client) QstatsGetDumpAppend(ctx context.Context, req *QstatsGetDumpRequ
 		} else {
 			dst = append(dst, Qstats{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledQstats()
 		if err != nil {
 			dst = dst[:n]
@@ -894,7 +929,14 @@ func (c *Client) BindRx(ctx context.Context, req *BindRxRequest) (*Dmabuf, error
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDmabuf().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("bind-rx", err)
@@ -951,7 +993,14 @@ func (c *Client) BindTx(ctx context.Context, req *BindTxRequest) (*Dmabuf, error
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDmabuf().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("bind-tx", err)
@@ -983,7 +1032,14 @@ func (c *Client) QueueCreate(ctx context.Context, req *QueueCreateRequest) (*Que
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfQueue().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("queue-create", err)

@@ -3,6 +3,7 @@
 package netdev
 
 import (
+	"encoding/binary"
 	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -449,6 +450,74 @@ func (v *Dev) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Dev) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDevIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrDevXdpFeatures:
+			if v.XdpFeatures.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.XdpFeatures.Set(XdpAct(binary.NativeEndian.Uint64(p)))
+			continue
+		case AttrDevXdpZcMaxSegs:
+			if v.XdpZcMaxSegs.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.XdpZcMaxSegs.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrDevXdpRxMetadataFeatures:
+			if v.XdpRxMetadataFeatures.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.XdpRxMetadataFeatures.Set(XdpRxMetadata(binary.NativeEndian.Uint64(p)))
+			continue
+		case AttrDevXskFeatures:
+			if v.XskFeatures.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.XskFeatures.Set(XskFlags(binary.NativeEndian.Uint64(p)))
+			continue
+		case AttrDevPad:
+			continue // padding
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDevIfindex, AttrDevXdpFeatures, AttrDevXdpZcMaxSegs, AttrDevXdpRxMetadataFeatures, AttrDevXskFeatures, AttrDevPad:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set io-uring-provider-info from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -481,6 +550,42 @@ func (v *IoUringProviderInfo) decode(d *attrs.Decoder, a *allocator) {
 func (v *IoUringProviderInfo) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *IoUringProviderInfo) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrIoUringProviderInfoRxBufLen:
+			if v.RxBufLen.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RxBufLen.Set(x)
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrIoUringProviderInfoRxBufLen:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set page-pool from b into v,
@@ -553,6 +658,129 @@ func (v *PagePool) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *PagePool) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPagePoolID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.ID.Set(x)
+			continue
+		case AttrPagePoolIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPagePoolNapiID:
+			if v.NapiID.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.NapiID.Set(x)
+			continue
+		case AttrPagePoolInflight:
+			if v.Inflight.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Inflight.Set(x)
+			continue
+		case AttrPagePoolInflightMem:
+			if v.InflightMem.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.InflightMem.Set(x)
+			continue
+		case AttrPagePoolDetachTime:
+			if v.DetachTime.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.DetachTime.Set(x)
+			continue
+		case AttrPagePoolDmabuf:
+			if v.Dmabuf.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Dmabuf.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPagePoolIoUring, AttrPagePoolIoUring | attrs.FlagNested:
+			if v.IoUring != nil {
+				break // a repeat, kept in Extra
+			}
+			v.IoUring = a.slabOfIoUringProviderInfo().New()
+			if !v.IoUring.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPagePoolID, AttrPagePoolIfindex, AttrPagePoolNapiID, AttrPagePoolInflight, AttrPagePoolInflightMem, AttrPagePoolDetachTime, AttrPagePoolDmabuf, AttrPagePoolIoUring:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set page-pool-info from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -591,6 +819,51 @@ func (v *PagePoolInfo) decode(d *attrs.Decoder, a *allocator) {
 func (v *PagePoolInfo) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *PagePoolInfo) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPagePoolID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.ID.Set(x)
+			continue
+		case AttrPagePoolIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPagePoolID, AttrPagePoolIfindex:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set page-pool-stats from b into v,
@@ -687,6 +960,201 @@ func (v *PagePoolStats) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *PagePoolStats) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPagePoolStatsInfo, AttrPagePoolStatsInfo | attrs.FlagNested:
+			if v.Info != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Info = a.slabOfPagePoolInfo().New()
+			if !v.Info.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrPagePoolStatsAllocFast:
+			if v.AllocFast.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.AllocFast.Set(x)
+			continue
+		case AttrPagePoolStatsAllocSlow:
+			if v.AllocSlow.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.AllocSlow.Set(x)
+			continue
+		case AttrPagePoolStatsAllocSlowHighOrder:
+			if v.AllocSlowHighOrder.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.AllocSlowHighOrder.Set(x)
+			continue
+		case AttrPagePoolStatsAllocEmpty:
+			if v.AllocEmpty.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.AllocEmpty.Set(x)
+			continue
+		case AttrPagePoolStatsAllocRefill:
+			if v.AllocRefill.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.AllocRefill.Set(x)
+			continue
+		case AttrPagePoolStatsAllocWaive:
+			if v.AllocWaive.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.AllocWaive.Set(x)
+			continue
+		case AttrPagePoolStatsRecycleCached:
+			if v.RecycleCached.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RecycleCached.Set(x)
+			continue
+		case AttrPagePoolStatsRecycleCacheFull:
+			if v.RecycleCacheFull.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RecycleCacheFull.Set(x)
+			continue
+		case AttrPagePoolStatsRecycleRing:
+			if v.RecycleRing.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RecycleRing.Set(x)
+			continue
+		case AttrPagePoolStatsRecycleRingFull:
+			if v.RecycleRingFull.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RecycleRingFull.Set(x)
+			continue
+		case AttrPagePoolStatsRecycleReleasedRefcnt:
+			if v.RecycleReleasedRefcnt.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RecycleReleasedRefcnt.Set(x)
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPagePoolStatsInfo, AttrPagePoolStatsAllocFast, AttrPagePoolStatsAllocSlow, AttrPagePoolStatsAllocSlowHighOrder, AttrPagePoolStatsAllocEmpty, AttrPagePoolStatsAllocRefill, AttrPagePoolStatsAllocWaive, AttrPagePoolStatsRecycleCached, AttrPagePoolStatsRecycleCacheFull, AttrPagePoolStatsRecycleRing, AttrPagePoolStatsRecycleRingFull, AttrPagePoolStatsRecycleReleasedRefcnt:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set napi from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -756,6 +1224,111 @@ func (v *Napi) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Napi) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrNapiIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrNapiID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrNapiIrq:
+			if v.Irq.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Irq.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrNapiPID:
+			if v.PID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrNapiDeferHardIrqs:
+			if v.DeferHardIrqs.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DeferHardIrqs.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrNapiGroFlushTimeout:
+			if v.GroFlushTimeout.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.GroFlushTimeout.Set(x)
+			continue
+		case AttrNapiIrqSuspendTimeout:
+			if v.IrqSuspendTimeout.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.IrqSuspendTimeout.Set(x)
+			continue
+		case AttrNapiThreaded:
+			if v.Threaded.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Threaded.Set(NapiThreaded(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrNapiIfindex, AttrNapiID, AttrNapiIrq, AttrNapiPID, AttrNapiDeferHardIrqs, AttrNapiGroFlushTimeout, AttrNapiIrqSuspendTimeout, AttrNapiThreaded:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set xsk-info from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -782,6 +1355,22 @@ func (v *XskInfo) decode(d *attrs.Decoder, a *allocator) {
 func (v *XskInfo) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *XskInfo) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set queue from b into v,
@@ -854,6 +1443,99 @@ func (v *Queue) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Queue) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrQueueID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrQueueIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrQueueType:
+			if v.Type.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Type.Set(QueueType(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrQueueNapiID:
+			if v.NapiID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.NapiID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrQueueDmabuf:
+			if v.Dmabuf.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Dmabuf.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrQueueIoUring, AttrQueueIoUring | attrs.FlagNested:
+			if v.IoUring != nil {
+				break // a repeat, kept in Extra
+			}
+			v.IoUring = a.slabOfIoUringProviderInfo().New()
+			if !v.IoUring.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrQueueXsk, AttrQueueXsk | attrs.FlagNested:
+			if v.Xsk != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Xsk = a.slabOfXskInfo().New()
+			if !v.Xsk.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrQueueLease, AttrQueueLease | attrs.FlagNested:
+			if v.Lease != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Lease = a.slabOfLease().New()
+			if !v.Lease.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrQueueID, AttrQueueIfindex, AttrQueueType, AttrQueueNapiID, AttrQueueDmabuf, AttrQueueIoUring, AttrQueueXsk, AttrQueueLease:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set qstats from b into v,
@@ -1063,6 +1745,474 @@ func (v *Qstats) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Qstats) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrQstatsIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrQstatsQueueType:
+			if v.QueueType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.QueueType.Set(QueueType(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrQstatsQueueID:
+			if v.QueueID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.QueueID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrQstatsScope:
+			if v.Scope.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Scope.Set(QstatsScope(x))
+			continue
+		case AttrQstatsRxPackets:
+			if v.RxPackets.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RxPackets.Set(x)
+			continue
+		case AttrQstatsRxBytes:
+			if v.RxBytes.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RxBytes.Set(x)
+			continue
+		case AttrQstatsTxPackets:
+			if v.TxPackets.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.TxPackets.Set(x)
+			continue
+		case AttrQstatsTxBytes:
+			if v.TxBytes.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.TxBytes.Set(x)
+			continue
+		case AttrQstatsRxAllocFail:
+			if v.RxAllocFail.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RxAllocFail.Set(x)
+			continue
+		case AttrQstatsRxHwDrops:
+			if v.RxHwDrops.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RxHwDrops.Set(x)
+			continue
+		case AttrQstatsRxHwDropOverruns:
+			if v.RxHwDropOverruns.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RxHwDropOverruns.Set(x)
+			continue
+		case AttrQstatsRxCsumComplete:
+			if v.RxCsumComplete.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RxCsumComplete.Set(x)
+			continue
+		case AttrQstatsRxCsumUnnecessary:
+			if v.RxCsumUnnecessary.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RxCsumUnnecessary.Set(x)
+			continue
+		case AttrQstatsRxCsumNone:
+			if v.RxCsumNone.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RxCsumNone.Set(x)
+			continue
+		case AttrQstatsRxCsumBad:
+			if v.RxCsumBad.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RxCsumBad.Set(x)
+			continue
+		case AttrQstatsRxHwGroPackets:
+			if v.RxHwGroPackets.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RxHwGroPackets.Set(x)
+			continue
+		case AttrQstatsRxHwGroBytes:
+			if v.RxHwGroBytes.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RxHwGroBytes.Set(x)
+			continue
+		case AttrQstatsRxHwGroWirePackets:
+			if v.RxHwGroWirePackets.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RxHwGroWirePackets.Set(x)
+			continue
+		case AttrQstatsRxHwGroWireBytes:
+			if v.RxHwGroWireBytes.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RxHwGroWireBytes.Set(x)
+			continue
+		case AttrQstatsRxHwDropRatelimits:
+			if v.RxHwDropRatelimits.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RxHwDropRatelimits.Set(x)
+			continue
+		case AttrQstatsTxHwDrops:
+			if v.TxHwDrops.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.TxHwDrops.Set(x)
+			continue
+		case AttrQstatsTxHwDropErrors:
+			if v.TxHwDropErrors.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.TxHwDropErrors.Set(x)
+			continue
+		case AttrQstatsTxCsumNone:
+			if v.TxCsumNone.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.TxCsumNone.Set(x)
+			continue
+		case AttrQstatsTxNeedsCsum:
+			if v.TxNeedsCsum.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.TxNeedsCsum.Set(x)
+			continue
+		case AttrQstatsTxHwGsoPackets:
+			if v.TxHwGsoPackets.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.TxHwGsoPackets.Set(x)
+			continue
+		case AttrQstatsTxHwGsoBytes:
+			if v.TxHwGsoBytes.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.TxHwGsoBytes.Set(x)
+			continue
+		case AttrQstatsTxHwGsoWirePackets:
+			if v.TxHwGsoWirePackets.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.TxHwGsoWirePackets.Set(x)
+			continue
+		case AttrQstatsTxHwGsoWireBytes:
+			if v.TxHwGsoWireBytes.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.TxHwGsoWireBytes.Set(x)
+			continue
+		case AttrQstatsTxHwDropRatelimits:
+			if v.TxHwDropRatelimits.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.TxHwDropRatelimits.Set(x)
+			continue
+		case AttrQstatsTxStop:
+			if v.TxStop.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.TxStop.Set(x)
+			continue
+		case AttrQstatsTxWake:
+			if v.TxWake.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.TxWake.Set(x)
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrQstatsIfindex, AttrQstatsQueueType, AttrQstatsQueueID, AttrQstatsScope, AttrQstatsRxPackets, AttrQstatsRxBytes, AttrQstatsTxPackets, AttrQstatsTxBytes, AttrQstatsRxAllocFail, AttrQstatsRxHwDrops, AttrQstatsRxHwDropOverruns, AttrQstatsRxCsumComplete, AttrQstatsRxCsumUnnecessary, AttrQstatsRxCsumNone, AttrQstatsRxCsumBad, AttrQstatsRxHwGroPackets, AttrQstatsRxHwGroBytes, AttrQstatsRxHwGroWirePackets, AttrQstatsRxHwGroWireBytes, AttrQstatsRxHwDropRatelimits, AttrQstatsTxHwDrops, AttrQstatsTxHwDropErrors, AttrQstatsTxCsumNone, AttrQstatsTxNeedsCsum, AttrQstatsTxHwGsoPackets, AttrQstatsTxHwGsoBytes, AttrQstatsTxHwGsoWirePackets, AttrQstatsTxHwGsoWireBytes, AttrQstatsTxHwDropRatelimits, AttrQstatsTxStop, AttrQstatsTxWake:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set queue-id from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1101,6 +2251,45 @@ func (v *QueueID) decode(d *attrs.Decoder, a *allocator) {
 func (v *QueueID) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *QueueID) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrQueueID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrQueueType:
+			if v.Type.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Type.Set(QueueType(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrQueueID, AttrQueueType:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set lease from b into v,
@@ -1148,6 +2337,54 @@ func (v *Lease) decode(d *attrs.Decoder, a *allocator) {
 func (v *Lease) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Lease) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrLeaseIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrLeaseQueue, AttrLeaseQueue | attrs.FlagNested:
+			if v.Queue != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Queue = a.slabOfQueueID().New()
+			if !v.Queue.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrLeaseNetnsID:
+			if v.NetnsID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.NetnsID.Set(int32(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrLeaseIfindex, AttrLeaseQueue, AttrLeaseNetnsID:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dmabuf from b into v,
@@ -1209,6 +2446,84 @@ func (v *Dmabuf) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Dmabuf) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrDmabufQueues:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Queues = a.slabOfQueueID().Grow(v.Queues, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDmabufIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrDmabufQueues, AttrDmabufQueues | attrs.FlagNested:
+			v.Queues = append(v.Queues, QueueID{})
+			if !v.Queues[len(v.Queues)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDmabufFd:
+			if v.Fd.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Fd.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrDmabufID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrDmabufRxPageSize:
+			if v.RxPageSize.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RxPageSize.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDmabufIfindex, AttrDmabufQueues, AttrDmabufFd, AttrDmabufID, AttrDmabufRxPageSize:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dev from b into v,
@@ -1576,6 +2891,16 @@ func (v *Dev) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Dev) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Dev{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *PagePool) decodeMessage(b []byte, a *allocator) error {
@@ -1583,6 +2908,16 @@ func (v *PagePool) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *PagePool) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = PagePool{}
+	return v.decodeMessage(b, a)
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
@@ -1594,6 +2929,16 @@ func (v *PagePoolStats) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *PagePoolStats) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = PagePoolStats{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *Napi) decodeMessage(b []byte, a *allocator) error {
@@ -1601,6 +2946,16 @@ func (v *Napi) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Napi) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Napi{}
+	return v.decodeMessage(b, a)
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
@@ -1612,6 +2967,16 @@ func (v *Queue) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Queue) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Queue{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *Qstats) decodeMessage(b []byte, a *allocator) error {
@@ -1621,6 +2986,16 @@ func (v *Qstats) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Qstats) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Qstats{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *Dmabuf) decodeMessage(b []byte, a *allocator) error {
@@ -1628,4 +3003,14 @@ func (v *Dmabuf) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Dmabuf) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Dmabuf{}
+	return v.decodeMessage(b, a)
 }

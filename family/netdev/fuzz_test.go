@@ -17,6 +17,8 @@ import (
 // (the second decode must not change the first value).
 // A set dumps decode must decode the same into a recycled value as into
 // a fresh one.
+// Where a set has a fast path (decodeFast), whatever it takes must decode
+// to the value the Decoder gives, and the Decoder must take it too.
 func FuzzDecode(f *testing.F) {
 	for i := range 26 {
 		f.Add(uint8(i), []byte{})
@@ -28,38 +30,61 @@ func FuzzDecode(f *testing.F) {
 		case 0:
 			roundTrip[Dev](t, b)
 			reuseTrip[Dev](t, b)
+			fastTrip[Dev](t, b)
+			fastReuseTrip[Dev](t, b)
 		case 1:
 			roundTrip[IoUringProviderInfo](t, b)
 			reuseTrip[IoUringProviderInfo](t, b)
+			fastTrip[IoUringProviderInfo](t, b)
+			fastReuseTrip[IoUringProviderInfo](t, b)
 		case 2:
 			roundTrip[PagePool](t, b)
 			reuseTrip[PagePool](t, b)
+			fastTrip[PagePool](t, b)
+			fastReuseTrip[PagePool](t, b)
 		case 3:
 			roundTrip[PagePoolInfo](t, b)
 			reuseTrip[PagePoolInfo](t, b)
+			fastTrip[PagePoolInfo](t, b)
+			fastReuseTrip[PagePoolInfo](t, b)
 		case 4:
 			roundTrip[PagePoolStats](t, b)
 			reuseTrip[PagePoolStats](t, b)
+			fastTrip[PagePoolStats](t, b)
+			fastReuseTrip[PagePoolStats](t, b)
 		case 5:
 			roundTrip[Napi](t, b)
 			reuseTrip[Napi](t, b)
+			fastTrip[Napi](t, b)
+			fastReuseTrip[Napi](t, b)
 		case 6:
 			roundTrip[XskInfo](t, b)
 			reuseTrip[XskInfo](t, b)
+			fastTrip[XskInfo](t, b)
+			fastReuseTrip[XskInfo](t, b)
 		case 7:
 			roundTrip[Queue](t, b)
 			reuseTrip[Queue](t, b)
+			fastTrip[Queue](t, b)
+			fastReuseTrip[Queue](t, b)
 		case 8:
 			roundTrip[Qstats](t, b)
 			reuseTrip[Qstats](t, b)
+			fastTrip[Qstats](t, b)
+			fastReuseTrip[Qstats](t, b)
 		case 9:
 			roundTrip[QueueID](t, b)
 			reuseTrip[QueueID](t, b)
+			fastTrip[QueueID](t, b)
+			fastReuseTrip[QueueID](t, b)
 		case 10:
 			roundTrip[Lease](t, b)
 			reuseTrip[Lease](t, b)
+			fastTrip[Lease](t, b)
+			fastReuseTrip[Lease](t, b)
 		case 11:
 			roundTrip[Dmabuf](t, b)
+			fastTrip[Dmabuf](t, b)
 		case 12:
 			roundTrip[DevGetRequest](t, b)
 		case 13:
@@ -128,6 +153,53 @@ func roundTrip[T any, P attrSet[T]](t *testing.T, b []byte) {
 	}
 	if !reflect.DeepEqual(v, w) {
 		t.Fatalf("%T: round trip changed the value:\n%+v\n%+v", v, v, w)
+	}
+}
+
+type fastDecoder[T any] interface {
+	attrSet[T]
+	decodeFast([]byte, *allocator) bool
+}
+
+// fastTrip decodes b with the fast path, with and without an allocator:
+// what it takes must be what UnmarshalAttrs gives, without error.
+func fastTrip[T any, P fastDecoder[T]](t *testing.T, b []byte) {
+	var v T
+	err := P(&v).UnmarshalAttrs(b)
+	for _, a := range []*allocator{nil, new(allocator)} {
+		var w T
+		if !P(&w).decodeFast(b, a) {
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(v, w) {
+			t.Fatalf("%T: the fast path differs from the Decoder:\n%+v (%v)\n%+v", v, v, err, w)
+		}
+	}
+}
+
+type fastRecycler[T any] interface {
+	fastDecoder[T]
+	recycle(*allocator)
+}
+
+// fastReuseTrip is reuseTrip for the fast path: b decoded with an
+// allocator, the value recycled, the second half of b decoded into it by
+// the fast path, as a dump into reused memory would.
+func fastReuseTrip[T any, P fastRecycler[T]](t *testing.T, b []byte) {
+	a := new(allocator)
+	var v T
+	var d attrs.Decoder
+	d.Reset(b)
+	P(&v).decode(&d, a)
+	P(&v).recycle(a)
+	rest := b[len(b)/2:]
+	if !P(&v).decodeFast(rest, a) {
+		return
+	}
+	var w T
+	err := P(&w).UnmarshalAttrs(rest)
+	if err != nil || !reflect.DeepEqual(v, w) {
+		t.Fatalf("%T: the fast path into a recycled value differs:\n%+v\n%+v (%v)", v, v, w, err)
 	}
 }
 

@@ -107,37 +107,37 @@ func decodeNotification(m genl.Message) (Notification, error) {
 	switch m.Header.Command {
 	case CmdDevAddNtf:
 		n := new(DevAddNtf)
-		if err := n.Dev.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Dev.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("dev-add-ntf", err)
 		}
 		return n, nil
 	case CmdDevDelNtf:
 		n := new(DevDelNtf)
-		if err := n.Dev.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Dev.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("dev-del-ntf", err)
 		}
 		return n, nil
 	case CmdDevChangeNtf:
 		n := new(DevChangeNtf)
-		if err := n.Dev.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Dev.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("dev-change-ntf", err)
 		}
 		return n, nil
 	case CmdPagePoolAddNtf:
 		n := new(PagePoolAddNtf)
-		if err := n.PagePool.decodeMessage(m.Data, nil); err != nil {
+		if err := n.PagePool.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("page-pool-add-ntf", err)
 		}
 		return n, nil
 	case CmdPagePoolDelNtf:
 		n := new(PagePoolDelNtf)
-		if err := n.PagePool.decodeMessage(m.Data, nil); err != nil {
+		if err := n.PagePool.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("page-pool-del-ntf", err)
 		}
 		return n, nil
 	case CmdPagePoolChangeNtf:
 		n := new(PagePoolChangeNtf)
-		if err := n.PagePool.decodeMessage(m.Data, nil); err != nil {
+		if err := n.PagePool.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("page-pool-change-ntf", err)
 		}
 		return n, nil

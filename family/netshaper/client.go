@@ -74,7 +74,14 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*NetShaper, error) {
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfNetShaper().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get", err)
@@ -115,7 +122,7 @@ func (c *Client) GetDump(ctx context.Context, req *GetDumpRequest) iter.Seq2[*Ne
 				return
 			}
 			rep := a.slabOfNetShaper().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("get", err)) {
 					return
 				}
@@ -178,7 +185,7 @@ func (c *Client) GetDumpAppend(ctx context.Context, req *GetDumpRequest, dst []N
 		} else {
 			dst = append(dst, NetShaper{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledNetShaper()
 		if err != nil {
 			dst = dst[:n]
@@ -266,7 +273,14 @@ func (c *Client) Group(ctx context.Context, req *GroupRequest) (*NetShaper, erro
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfNetShaper().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("group", err)
@@ -299,7 +313,14 @@ func (c *Client) CapGet(ctx context.Context, req *CapGetRequest) (*Caps, error) 
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfCaps().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("cap-get", err)
@@ -341,7 +362,7 @@ func (c *Client) CapGetDump(ctx context.Context, req *CapGetDumpRequest) iter.Se
 				return
 			}
 			rep := a.slabOfCaps().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("cap-get", err)) {
 					return
 				}
@@ -405,7 +426,7 @@ func (c *Client) CapGetDumpAppend(ctx context.Context, req *CapGetDumpRequest, d
 		} else {
 			dst = append(dst, Caps{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledCaps()
 		if err != nil {
 			dst = dst[:n]

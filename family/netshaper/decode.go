@@ -3,6 +3,7 @@
 package netshaper
 
 import (
+	"encoding/binary"
 	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -246,6 +247,147 @@ func (v *NetShaper) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *NetShaper) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrLeaves:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Leaves = a.slabOfLeafInfo().Grow(v.Leaves, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrHandle, AttrHandle | attrs.FlagNested:
+			if v.Handle != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Handle = a.slabOfHandle().New()
+			if !v.Handle.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrMetric:
+			if v.Metric.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Metric.Set(Metric(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrBwMin:
+			if v.BwMin.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.BwMin.Set(x)
+			continue
+		case AttrBwMax:
+			if v.BwMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.BwMax.Set(x)
+			continue
+		case AttrBurst:
+			if v.Burst.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.Burst.Set(x)
+			continue
+		case AttrPriority:
+			if v.Priority.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Priority.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrWeight:
+			if v.Weight.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Weight.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrParent, AttrParent | attrs.FlagNested:
+			if v.Parent != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Parent = a.slabOfHandle().New()
+			if !v.Parent.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrLeaves, AttrLeaves | attrs.FlagNested:
+			v.Leaves = append(v.Leaves, LeafInfo{})
+			if !v.Leaves[len(v.Leaves)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrHandle, AttrMetric, AttrBwMin, AttrBwMax, AttrBurst, AttrPriority, AttrWeight, AttrIfindex, AttrParent, AttrLeaves:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set handle from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -286,6 +428,45 @@ func (v *Handle) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Handle) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrHandleScope:
+			if v.Scope.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Scope.Set(Scope(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrHandleID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrHandleScope, AttrHandleID:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set leaf-info from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -324,6 +505,54 @@ func (v *LeafInfo) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *LeafInfo) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrHandle, AttrHandle | attrs.FlagNested:
+			if v.Handle != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Handle = a.slabOfHandle().New()
+			if !v.Handle.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrPriority:
+			if v.Priority.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Priority.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrWeight:
+			if v.Weight.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Weight.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrHandle, AttrPriority, AttrWeight:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set caps from b into v,
@@ -405,6 +634,117 @@ func (v *Caps) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Caps) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCapsIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCapsScope:
+			if v.Scope.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Scope.Set(Scope(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrCapsSupportMetricBps:
+			if v.SupportMetricBps {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.SupportMetricBps = true
+			continue
+		case AttrCapsSupportMetricPps:
+			if v.SupportMetricPps {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.SupportMetricPps = true
+			continue
+		case AttrCapsSupportNesting:
+			if v.SupportNesting {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.SupportNesting = true
+			continue
+		case AttrCapsSupportBwMin:
+			if v.SupportBwMin {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.SupportBwMin = true
+			continue
+		case AttrCapsSupportBwMax:
+			if v.SupportBwMax {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.SupportBwMax = true
+			continue
+		case AttrCapsSupportBurst:
+			if v.SupportBurst {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.SupportBurst = true
+			continue
+		case AttrCapsSupportPriority:
+			if v.SupportPriority {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.SupportPriority = true
+			continue
+		case AttrCapsSupportWeight:
+			if v.SupportWeight {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.SupportWeight = true
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCapsIfindex, AttrCapsScope, AttrCapsSupportMetricBps, AttrCapsSupportMetricPps, AttrCapsSupportNesting, AttrCapsSupportBwMin, AttrCapsSupportBwMax, AttrCapsSupportBurst, AttrCapsSupportPriority, AttrCapsSupportWeight:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set net-shaper from b into v,
@@ -636,6 +976,16 @@ func (v *NetShaper) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *NetShaper) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = NetShaper{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *Caps) decodeMessage(b []byte, a *allocator) error {
@@ -643,4 +993,14 @@ func (v *Caps) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Caps) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Caps{}
+	return v.decodeMessage(b, a)
 }

@@ -77,7 +77,7 @@ func (c *Client) RPCStatusGetDump(ctx context.Context) iter.Seq2[*RPCStatus, err
 				return
 			}
 			rep := a.slabOfRPCStatus().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("rpc-status-get", err)) {
 					return
 				}
@@ -137,7 +137,7 @@ func (c *Client) RPCStatusGetDumpAppend(ctx context.Context, dst []RPCStatus) ([
 		} else {
 			dst = append(dst, RPCStatus{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledRPCStatus()
 		if err != nil {
 			dst = dst[:n]
@@ -193,7 +193,14 @@ func (c *Client) ThreadsGet(ctx context.Context) (*Server, error) {
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfServer().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("threads-get", err)
@@ -244,7 +251,14 @@ func (c *Client) VersionGet(ctx context.Context) (*ServerProto, error) {
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfServerProto().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("version-get", err)
@@ -295,7 +309,14 @@ func (c *Client) ListenerGet(ctx context.Context) (*ServerSock, error) {
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfServerSock().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("listener-get", err)
@@ -346,7 +367,14 @@ func (c *Client) PoolModeGet(ctx context.Context) (*PoolMode, error) {
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfPoolMode().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("pool-mode-get", err)
@@ -380,7 +408,7 @@ func (c *Client) SvcExportGetReqsDump(ctx context.Context) iter.Seq2[*SvcExportR
 				return
 			}
 			rep := a.slabOfSvcExportReqs().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("svc-export-get-reqs", err)) {
 					return
 				}
@@ -440,7 +468,7 @@ func (c *Client) SvcExportGetReqsDumpAppend(ctx context.Context, dst []SvcExport
 		} else {
 			dst = append(dst, SvcExportReqs{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledSvcExportReqs()
 		if err != nil {
 			dst = dst[:n]
@@ -504,7 +532,7 @@ func (c *Client) ExpkeyGetReqsDump(ctx context.Context) iter.Seq2[*ExpkeyReqs, e
 				return
 			}
 			rep := a.slabOfExpkeyReqs().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("expkey-get-reqs", err)) {
 					return
 				}
@@ -564,7 +592,7 @@ func (c *Client) ExpkeyGetReqsDumpAppend(ctx context.Context, dst []ExpkeyReqs) 
 		} else {
 			dst = append(dst, ExpkeyReqs{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledExpkeyReqs()
 		if err != nil {
 			dst = dst[:n]
@@ -730,7 +758,7 @@ func (c *Client) ServerStatsGetDump(ctx context.Context) iter.Seq2[*ServerStats,
 				return
 			}
 			rep := a.slabOfServerStats().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("server-stats-get", err)) {
 					return
 				}
@@ -790,7 +818,7 @@ func (c *Client) ServerStatsGetDumpAppend(ctx context.Context, dst []ServerStats
 		} else {
 			dst = append(dst, ServerStats{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledServerStats()
 		if err != nil {
 			dst = dst[:n]

@@ -3,6 +3,8 @@
 package nfsd
 
 import (
+	"encoding/binary"
+	"net/netip"
 	"slices"
 	"sync"
 
@@ -531,6 +533,36 @@ func (v *CacheNotify) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *CacheNotify) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCacheNotifyCacheType:
+			if v.CacheType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.CacheType.Set(CacheType(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCacheNotifyCacheType:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set rpc-status from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -640,6 +672,158 @@ func (v *RPCStatus) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *RPCStatus) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrRPCStatusCompoundOps:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.CompoundOps = slices.Grow(v.CompoundOps, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrRPCStatusXid:
+			if v.Xid.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Xid.Set(binary.BigEndian.Uint32(p))
+			continue
+		case AttrRPCStatusFlags:
+			if v.Flags.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Flags.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRPCStatusProg:
+			if v.Prog.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Prog.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRPCStatusVersion:
+			if v.Version.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Version.Set(uint8(p[0]))
+			continue
+		case AttrRPCStatusProc:
+			if v.Proc.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Proc.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRPCStatusServiceTime:
+			if v.ServiceTime.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.ServiceTime.Set(int64(binary.NativeEndian.Uint64(p)))
+			continue
+		case AttrRPCStatusSaddr4:
+			if v.Saddr4.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Saddr4 = netip.AddrFrom4([4]byte(p))
+			continue
+		case AttrRPCStatusDaddr4:
+			if v.Daddr4.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Daddr4 = netip.AddrFrom4([4]byte(p))
+			continue
+		case AttrRPCStatusSaddr6:
+			if v.Saddr6.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 16 {
+				return false
+			}
+			v.Saddr6 = netip.AddrFrom16([16]byte(p))
+			continue
+		case AttrRPCStatusDaddr6:
+			if v.Daddr6.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 16 {
+				return false
+			}
+			v.Daddr6 = netip.AddrFrom16([16]byte(p))
+			continue
+		case AttrRPCStatusSport:
+			if v.Sport.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.Sport.Set(binary.BigEndian.Uint16(p))
+			continue
+		case AttrRPCStatusDport:
+			if v.Dport.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.Dport.Set(binary.BigEndian.Uint16(p))
+			continue
+		case AttrRPCStatusCompoundOps:
+			if len(p) != 4 {
+				return false
+			}
+			v.CompoundOps = append(v.CompoundOps, binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRPCStatusPad:
+			continue // padding
+		default:
+			switch t & attrs.TypeMask {
+			case AttrRPCStatusXid, AttrRPCStatusFlags, AttrRPCStatusProg, AttrRPCStatusVersion, AttrRPCStatusProc, AttrRPCStatusServiceTime, AttrRPCStatusSaddr4, AttrRPCStatusDaddr4, AttrRPCStatusSaddr6, AttrRPCStatusDaddr6, AttrRPCStatusSport, AttrRPCStatusDport, AttrRPCStatusCompoundOps, AttrRPCStatusPad:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set server from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -705,6 +889,87 @@ func (v *Server) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Server) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrServerThreads:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Threads = slices.Grow(v.Threads, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrServerThreads:
+			if len(p) != 4 {
+				return false
+			}
+			v.Threads = append(v.Threads, binary.NativeEndian.Uint32(p))
+			continue
+		case AttrServerGracetime:
+			if v.Gracetime.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Gracetime.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrServerLeasetime:
+			if v.Leasetime.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Leasetime.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrServerScope:
+			if v.Scope.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Scope.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrServerMinThreads:
+			if v.MinThreads.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.MinThreads.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrServerFhKey:
+			if v.FhKey != nil {
+				break // a repeat, kept in Extra
+			}
+			v.FhKey = a.arena().Bytes(p)
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrServerThreads, AttrServerGracetime, AttrServerLeasetime, AttrServerScope, AttrServerMinThreads, AttrServerFhKey:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set version from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -744,6 +1009,54 @@ func (v *Version) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Version) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrVersionMajor:
+			if v.Major.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Major.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrVersionMinor:
+			if v.Minor.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Minor.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrVersionEnabled:
+			if v.Enabled {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Enabled = true
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrVersionMajor, AttrVersionMinor, AttrVersionEnabled:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set server-proto from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -781,6 +1094,48 @@ func (v *ServerProto) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *ServerProto) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrServerProtoVersion:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Version = a.slabOfVersion().Grow(v.Version, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrServerProtoVersion, AttrServerProtoVersion | attrs.FlagNested:
+			v.Version = append(v.Version, Version{})
+			if !v.Version[len(v.Version)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrServerProtoVersion:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set sock from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -812,6 +1167,39 @@ func (v *Sock) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Sock) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrSockAddr:
+			if v.Addr != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Addr = a.arena().Bytes(p)
+			continue
+		case AttrSockTransportName:
+			if v.TransportName.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.TransportName.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrSockAddr, AttrSockTransportName:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set server-sock from b into v,
@@ -851,6 +1239,48 @@ func (v *ServerSock) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *ServerSock) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrServerSockAddr:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Addr = a.slabOfSock().Grow(v.Addr, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrServerSockAddr, AttrServerSockAddr | attrs.FlagNested:
+			v.Addr = append(v.Addr, Sock{})
+			if !v.Addr[len(v.Addr)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrServerSockAddr:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set pool-mode from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -884,6 +1314,42 @@ func (v *PoolMode) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *PoolMode) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPoolModeMode:
+			if v.Mode.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Mode.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrPoolModeNpools:
+			if v.Npools.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Npools.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPoolModeMode, AttrPoolModeNpools:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set fslocation from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -915,6 +1381,39 @@ func (v *Fslocation) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Fslocation) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrFslocationHost:
+			if v.Host.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Host.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrFslocationPath:
+			if v.Path.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Path.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrFslocationHost, AttrFslocationPath:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set fslocations from b into v,
@@ -961,6 +1460,48 @@ func (v *Fslocations) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Fslocations) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrFslocationsLocation:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Location = a.slabOfFslocation().Grow(v.Location, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrFslocationsLocation, AttrFslocationsLocation | attrs.FlagNested:
+			v.Location = append(v.Location, Fslocation{})
+			if !v.Location[len(v.Location)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrFslocationsLocation:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set auth-flavor from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -992,6 +1533,45 @@ func (v *AuthFlavor) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *AuthFlavor) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrAuthFlavorPseudoflavor:
+			if v.Pseudoflavor.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Pseudoflavor.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrAuthFlavorFlags:
+			if v.Flags.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Flags.Set(ExportFlags(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrAuthFlavorPseudoflavor, AttrAuthFlavorFlags:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set svc-export from b into v,
@@ -1106,6 +1686,149 @@ func (v *SvcExport) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *SvcExport) decodeFast(b []byte, a *allocator) bool {
+	var n0, n1 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrSvcExportSecinfo:
+			n0++
+		case AttrSvcExportXprtsec:
+			n1++
+		}
+	}
+	if n0 > 0 {
+		v.Secinfo = a.slabOfAuthFlavor().Grow(v.Secinfo, n0)
+	}
+	if n1 > 0 {
+		v.Xprtsec = slices.Grow(v.Xprtsec, n1)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrSvcExportSeqno:
+			if v.Seqno.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.Seqno.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrSvcExportClient:
+			if v.Client.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Client.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrSvcExportPath:
+			if v.Path.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Path.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrSvcExportNegative:
+			if v.Negative {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Negative = true
+			continue
+		case AttrSvcExportExpiry:
+			if v.Expiry.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.Expiry.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrSvcExportAnonUID:
+			if v.AnonUID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.AnonUID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrSvcExportAnonGid:
+			if v.AnonGid.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.AnonGid.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrSvcExportFslocations, AttrSvcExportFslocations | attrs.FlagNested:
+			if v.Fslocations != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Fslocations = a.slabOfFslocations().New()
+			if !v.Fslocations.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrSvcExportUUID:
+			if v.UUID != nil {
+				break // a repeat, kept in Extra
+			}
+			v.UUID = a.arena().Bytes(p)
+			continue
+		case AttrSvcExportSecinfo, AttrSvcExportSecinfo | attrs.FlagNested:
+			v.Secinfo = append(v.Secinfo, AuthFlavor{})
+			if !v.Secinfo[len(v.Secinfo)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrSvcExportXprtsec:
+			if len(p) != 4 {
+				return false
+			}
+			v.Xprtsec = append(v.Xprtsec, XprtsecMode(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrSvcExportFlags:
+			if v.Flags.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Flags.Set(ExportFlags(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrSvcExportFsid:
+			if v.Fsid.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Fsid.Set(int32(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrSvcExportSeqno, AttrSvcExportClient, AttrSvcExportPath, AttrSvcExportNegative, AttrSvcExportExpiry, AttrSvcExportAnonUID, AttrSvcExportAnonGid, AttrSvcExportFslocations, AttrSvcExportUUID, AttrSvcExportSecinfo, AttrSvcExportXprtsec, AttrSvcExportFlags, AttrSvcExportFsid:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set svc-export-reqs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1141,6 +1864,48 @@ func (v *SvcExportReqs) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *SvcExportReqs) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrSvcExportReqsRequests:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Requests = a.slabOfSvcExport().Grow(v.Requests, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrSvcExportReqsRequests, AttrSvcExportReqsRequests | attrs.FlagNested:
+			v.Requests = append(v.Requests, SvcExport{})
+			if !v.Requests[len(v.Requests)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrSvcExportReqsRequests:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set expkey from b into v,
@@ -1206,6 +1971,81 @@ func (v *Expkey) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Expkey) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrExpkeySeqno:
+			if v.Seqno.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.Seqno.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrExpkeyClient:
+			if v.Client.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Client.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrExpkeyFsidtype:
+			if v.Fsidtype.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Fsidtype.Set(uint8(p[0]))
+			continue
+		case AttrExpkeyFsid:
+			if v.Fsid != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Fsid = a.arena().Bytes(p)
+			continue
+		case AttrExpkeyNegative:
+			if v.Negative {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Negative = true
+			continue
+		case AttrExpkeyExpiry:
+			if v.Expiry.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.Expiry.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrExpkeyPath:
+			if v.Path.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Path.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrExpkeySeqno, AttrExpkeyClient, AttrExpkeyFsidtype, AttrExpkeyFsid, AttrExpkeyNegative, AttrExpkeyExpiry, AttrExpkeyPath:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set expkey-reqs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1243,6 +2083,48 @@ func (v *ExpkeyReqs) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *ExpkeyReqs) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrExpkeyReqsRequests:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Requests = a.slabOfExpkey().Grow(v.Requests, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrExpkeyReqsRequests, AttrExpkeyReqsRequests | attrs.FlagNested:
+			v.Requests = append(v.Requests, Expkey{})
+			if !v.Requests[len(v.Requests)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrExpkeyReqsRequests:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set cache-flush from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1268,6 +2150,36 @@ func (v *CacheFlush) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *CacheFlush) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCacheFlushMask:
+			if v.Mask.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Mask.Set(CacheType(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCacheFlushMask:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set unlock-ip from b into v,
@@ -1297,6 +2209,33 @@ func (v *UnlockIP) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *UnlockIP) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrUnlockIPAddress:
+			if v.Address != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Address = a.arena().Bytes(p)
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrUnlockIPAddress:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set unlock-filesystem from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1324,6 +2263,33 @@ func (v *UnlockFilesystem) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *UnlockFilesystem) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrUnlockFilesystemPath:
+			if v.Path.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Path.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrUnlockFilesystemPath:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set unlock-export from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1349,6 +2315,33 @@ func (v *UnlockExport) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *UnlockExport) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrUnlockExportPath:
+			if v.Path.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Path.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrUnlockExportPath:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set server-proc-entry from b into v,
@@ -1384,6 +2377,47 @@ func (v *ServerProcEntry) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *ServerProcEntry) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrServerProcEntryOp:
+			if v.Op.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Op.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrServerProcEntryCount:
+			if v.Count.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.Count.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrServerProcEntryPad:
+			continue // padding
+		default:
+			switch t & attrs.TypeMask {
+			case AttrServerProcEntryOp, AttrServerProcEntryCount, AttrServerProcEntryPad:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set server-stats from b into v,
@@ -1547,6 +2581,220 @@ func (v *ServerStats) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *ServerStats) decodeFast(b []byte, a *allocator) bool {
+	var n0, n1, n2, n3, n4 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrServerStatsProc2Ops:
+			n0++
+		case AttrServerStatsProc3Ops:
+			n1++
+		case AttrServerStatsProc4Ops:
+			n2++
+		case AttrServerStatsProc4opsOps:
+			n3++
+		case AttrServerStatsProc4cbOps:
+			n4++
+		}
+	}
+	if n0 > 0 {
+		v.Proc2Ops = a.slabOfServerProcEntry().Grow(v.Proc2Ops, n0)
+	}
+	if n1 > 0 {
+		v.Proc3Ops = a.slabOfServerProcEntry().Grow(v.Proc3Ops, n1)
+	}
+	if n2 > 0 {
+		v.Proc4Ops = a.slabOfServerProcEntry().Grow(v.Proc4Ops, n2)
+	}
+	if n3 > 0 {
+		v.Proc4opsOps = a.slabOfServerProcEntry().Grow(v.Proc4opsOps, n3)
+	}
+	if n4 > 0 {
+		v.Proc4cbOps = a.slabOfServerProcEntry().Grow(v.Proc4cbOps, n4)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrServerStatsRcHits:
+			if v.RcHits.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.RcHits.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrServerStatsRcMisses:
+			if v.RcMisses.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.RcMisses.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrServerStatsRcNocache:
+			if v.RcNocache.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.RcNocache.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrServerStatsFhStale:
+			if v.FhStale.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.FhStale.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrServerStatsIoRead:
+			if v.IoRead.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.IoRead.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrServerStatsIoWrite:
+			if v.IoWrite.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.IoWrite.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrServerStatsNetcnt:
+			if v.Netcnt.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Netcnt.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrServerStatsNetudpcnt:
+			if v.Netudpcnt.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Netudpcnt.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrServerStatsNettcpcnt:
+			if v.Nettcpcnt.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Nettcpcnt.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrServerStatsNettcpconn:
+			if v.Nettcpconn.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Nettcpconn.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrServerStatsRpccnt:
+			if v.Rpccnt.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Rpccnt.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrServerStatsRpcbadfmt:
+			if v.Rpcbadfmt.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Rpcbadfmt.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrServerStatsRpcbadauth:
+			if v.Rpcbadauth.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Rpcbadauth.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrServerStatsRpcbadclnt:
+			if v.Rpcbadclnt.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Rpcbadclnt.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrServerStatsProc2Ops, AttrServerStatsProc2Ops | attrs.FlagNested:
+			v.Proc2Ops = append(v.Proc2Ops, ServerProcEntry{})
+			if !v.Proc2Ops[len(v.Proc2Ops)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrServerStatsProc3Ops, AttrServerStatsProc3Ops | attrs.FlagNested:
+			v.Proc3Ops = append(v.Proc3Ops, ServerProcEntry{})
+			if !v.Proc3Ops[len(v.Proc3Ops)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrServerStatsProc4Ops, AttrServerStatsProc4Ops | attrs.FlagNested:
+			v.Proc4Ops = append(v.Proc4Ops, ServerProcEntry{})
+			if !v.Proc4Ops[len(v.Proc4Ops)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrServerStatsProc4opsOps, AttrServerStatsProc4opsOps | attrs.FlagNested:
+			v.Proc4opsOps = append(v.Proc4opsOps, ServerProcEntry{})
+			if !v.Proc4opsOps[len(v.Proc4opsOps)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrServerStatsProc4cbOps, AttrServerStatsProc4cbOps | attrs.FlagNested:
+			v.Proc4cbOps = append(v.Proc4cbOps, ServerProcEntry{})
+			if !v.Proc4cbOps[len(v.Proc4cbOps)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrServerStatsPad:
+			continue // padding
+		default:
+			switch t & attrs.TypeMask {
+			case AttrServerStatsRcHits, AttrServerStatsRcMisses, AttrServerStatsRcNocache, AttrServerStatsFhStale, AttrServerStatsIoRead, AttrServerStatsIoWrite, AttrServerStatsNetcnt, AttrServerStatsNetudpcnt, AttrServerStatsNettcpcnt, AttrServerStatsNettcpconn, AttrServerStatsRpccnt, AttrServerStatsRpcbadfmt, AttrServerStatsRpcbadauth, AttrServerStatsRpcbadclnt, AttrServerStatsProc2Ops, AttrServerStatsProc3Ops, AttrServerStatsProc4Ops, AttrServerStatsProc4opsOps, AttrServerStatsProc4cbOps, AttrServerStatsPad:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set server from b into v,
@@ -1851,6 +3099,16 @@ func (v *CacheNotify) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *CacheNotify) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = CacheNotify{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *RPCStatus) decodeMessage(b []byte, a *allocator) error {
@@ -1858,6 +3116,16 @@ func (v *RPCStatus) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *RPCStatus) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = RPCStatus{}
+	return v.decodeMessage(b, a)
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
@@ -1869,6 +3137,16 @@ func (v *Server) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Server) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Server{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *ServerProto) decodeMessage(b []byte, a *allocator) error {
@@ -1876,6 +3154,16 @@ func (v *ServerProto) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *ServerProto) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = ServerProto{}
+	return v.decodeMessage(b, a)
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
@@ -1887,6 +3175,16 @@ func (v *ServerSock) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *ServerSock) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = ServerSock{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *PoolMode) decodeMessage(b []byte, a *allocator) error {
@@ -1894,6 +3192,16 @@ func (v *PoolMode) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *PoolMode) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = PoolMode{}
+	return v.decodeMessage(b, a)
 }
 
 // decodeMessage decodes a message's attributes into v, adding to what v
@@ -1905,6 +3213,16 @@ func (v *SvcExportReqs) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *SvcExportReqs) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = SvcExportReqs{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *ExpkeyReqs) decodeMessage(b []byte, a *allocator) error {
@@ -1914,6 +3232,16 @@ func (v *ExpkeyReqs) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *ExpkeyReqs) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = ExpkeyReqs{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *ServerStats) decodeMessage(b []byte, a *allocator) error {
@@ -1921,4 +3249,14 @@ func (v *ServerStats) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *ServerStats) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = ServerStats{}
+	return v.decodeMessage(b, a)
 }

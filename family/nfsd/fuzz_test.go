@@ -17,6 +17,8 @@ import (
 // (the second decode must not change the first value).
 // A set dumps decode must decode the same into a recycled value as into
 // a fresh one.
+// Where a set has a fast path (decodeFast), whatever it takes must decode
+// to the value the Decoder gives, and the Decoder must take it too.
 func FuzzDecode(f *testing.F) {
 	for i := range 31 {
 		f.Add(uint8(i), []byte{})
@@ -27,56 +29,87 @@ func FuzzDecode(f *testing.F) {
 		switch int(which) % 31 {
 		case 0:
 			roundTrip[CacheNotify](t, b)
+			fastTrip[CacheNotify](t, b)
 		case 1:
 			roundTrip[RPCStatus](t, b)
 			reuseTrip[RPCStatus](t, b)
+			fastTrip[RPCStatus](t, b)
+			fastReuseTrip[RPCStatus](t, b)
 		case 2:
 			roundTrip[Server](t, b)
+			fastTrip[Server](t, b)
 		case 3:
 			roundTrip[Version](t, b)
+			fastTrip[Version](t, b)
 		case 4:
 			roundTrip[ServerProto](t, b)
+			fastTrip[ServerProto](t, b)
 		case 5:
 			roundTrip[Sock](t, b)
+			fastTrip[Sock](t, b)
 		case 6:
 			roundTrip[ServerSock](t, b)
+			fastTrip[ServerSock](t, b)
 		case 7:
 			roundTrip[PoolMode](t, b)
+			fastTrip[PoolMode](t, b)
 		case 8:
 			roundTrip[Fslocation](t, b)
 			reuseTrip[Fslocation](t, b)
+			fastTrip[Fslocation](t, b)
+			fastReuseTrip[Fslocation](t, b)
 		case 9:
 			roundTrip[Fslocations](t, b)
 			reuseTrip[Fslocations](t, b)
+			fastTrip[Fslocations](t, b)
+			fastReuseTrip[Fslocations](t, b)
 		case 10:
 			roundTrip[AuthFlavor](t, b)
 			reuseTrip[AuthFlavor](t, b)
+			fastTrip[AuthFlavor](t, b)
+			fastReuseTrip[AuthFlavor](t, b)
 		case 11:
 			roundTrip[SvcExport](t, b)
 			reuseTrip[SvcExport](t, b)
+			fastTrip[SvcExport](t, b)
+			fastReuseTrip[SvcExport](t, b)
 		case 12:
 			roundTrip[SvcExportReqs](t, b)
 			reuseTrip[SvcExportReqs](t, b)
+			fastTrip[SvcExportReqs](t, b)
+			fastReuseTrip[SvcExportReqs](t, b)
 		case 13:
 			roundTrip[Expkey](t, b)
 			reuseTrip[Expkey](t, b)
+			fastTrip[Expkey](t, b)
+			fastReuseTrip[Expkey](t, b)
 		case 14:
 			roundTrip[ExpkeyReqs](t, b)
 			reuseTrip[ExpkeyReqs](t, b)
+			fastTrip[ExpkeyReqs](t, b)
+			fastReuseTrip[ExpkeyReqs](t, b)
 		case 15:
 			roundTrip[CacheFlush](t, b)
+			fastTrip[CacheFlush](t, b)
 		case 16:
 			roundTrip[UnlockIP](t, b)
+			fastTrip[UnlockIP](t, b)
 		case 17:
 			roundTrip[UnlockFilesystem](t, b)
+			fastTrip[UnlockFilesystem](t, b)
 		case 18:
 			roundTrip[UnlockExport](t, b)
+			fastTrip[UnlockExport](t, b)
 		case 19:
 			roundTrip[ServerProcEntry](t, b)
 			reuseTrip[ServerProcEntry](t, b)
+			fastTrip[ServerProcEntry](t, b)
+			fastReuseTrip[ServerProcEntry](t, b)
 		case 20:
 			roundTrip[ServerStats](t, b)
 			reuseTrip[ServerStats](t, b)
+			fastTrip[ServerStats](t, b)
+			fastReuseTrip[ServerStats](t, b)
 		case 21:
 			roundTrip[ThreadsSetRequest](t, b)
 		case 22:
@@ -137,6 +170,53 @@ func roundTrip[T any, P attrSet[T]](t *testing.T, b []byte) {
 	}
 	if !reflect.DeepEqual(v, w) {
 		t.Fatalf("%T: round trip changed the value:\n%+v\n%+v", v, v, w)
+	}
+}
+
+type fastDecoder[T any] interface {
+	attrSet[T]
+	decodeFast([]byte, *allocator) bool
+}
+
+// fastTrip decodes b with the fast path, with and without an allocator:
+// what it takes must be what UnmarshalAttrs gives, without error.
+func fastTrip[T any, P fastDecoder[T]](t *testing.T, b []byte) {
+	var v T
+	err := P(&v).UnmarshalAttrs(b)
+	for _, a := range []*allocator{nil, new(allocator)} {
+		var w T
+		if !P(&w).decodeFast(b, a) {
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(v, w) {
+			t.Fatalf("%T: the fast path differs from the Decoder:\n%+v (%v)\n%+v", v, v, err, w)
+		}
+	}
+}
+
+type fastRecycler[T any] interface {
+	fastDecoder[T]
+	recycle(*allocator)
+}
+
+// fastReuseTrip is reuseTrip for the fast path: b decoded with an
+// allocator, the value recycled, the second half of b decoded into it by
+// the fast path, as a dump into reused memory would.
+func fastReuseTrip[T any, P fastRecycler[T]](t *testing.T, b []byte) {
+	a := new(allocator)
+	var v T
+	var d attrs.Decoder
+	d.Reset(b)
+	P(&v).decode(&d, a)
+	P(&v).recycle(a)
+	rest := b[len(b)/2:]
+	if !P(&v).decodeFast(rest, a) {
+		return
+	}
+	var w T
+	err := P(&w).UnmarshalAttrs(rest)
+	if err != nil || !reflect.DeepEqual(v, w) {
+		t.Fatalf("%T: the fast path into a recycled value differs:\n%+v\n%+v (%v)", v, v, w, err)
 	}
 }
 

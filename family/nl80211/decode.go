@@ -3,6 +3,7 @@
 package nl80211
 
 import (
+	"encoding/binary"
 	"net"
 	"slices"
 	"sync"
@@ -3482,6 +3483,48 @@ func (v *FrameTypeAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *FrameTypeAttrs) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrFrameType:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.FrameType = slices.Grow(v.FrameType, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrFrameType:
+			if len(p) != 2 {
+				return false
+			}
+			v.FrameType = append(v.FrameType, binary.NativeEndian.Uint16(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrFrameType:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set wiphy-bands from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -3707,6 +3750,45 @@ func (v *BitrateAttrs) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *BitrateAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrBitrateRate:
+			if v.Rate.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Rate.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrBitrate2ghzShortpreamble:
+			if v.X2ghzShortpreamble {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.X2ghzShortpreamble = true
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrBitrateRate, AttrBitrate2ghzShortpreamble:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set frequency-attrs from b into v,
@@ -4037,6 +4119,45 @@ func (v *IfaceLimitAttributes) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *IfaceLimitAttributes) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrIfaceLimitMax:
+			if v.Max.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Max.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrIfaceLimitTypes, AttrIfaceLimitTypes | attrs.FlagNested:
+			if v.Types != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Types = a.slabOfSupportedIftypes().New()
+			if !v.Types.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrIfaceLimitMax, AttrIfaceLimitTypes:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set iftype-data-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4122,6 +4243,93 @@ func (v *IftypeDataAttrs) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *IftypeDataAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrBandIftypeIftypes:
+			if v.Iftypes != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Iftypes = a.arena().Bytes(p)
+			continue
+		case AttrBandIftypeHECapMAC:
+			if v.HECapMAC != nil {
+				break // a repeat, kept in Extra
+			}
+			v.HECapMAC = a.arena().Bytes(p)
+			continue
+		case AttrBandIftypeHECapPHY:
+			if v.HECapPHY != nil {
+				break // a repeat, kept in Extra
+			}
+			v.HECapPHY = a.arena().Bytes(p)
+			continue
+		case AttrBandIftypeHECapMcsSet:
+			if v.HECapMcsSet != nil {
+				break // a repeat, kept in Extra
+			}
+			v.HECapMcsSet = a.arena().Bytes(p)
+			continue
+		case AttrBandIftypeHECapPpe:
+			if v.HECapPpe != nil {
+				break // a repeat, kept in Extra
+			}
+			v.HECapPpe = a.arena().Bytes(p)
+			continue
+		case AttrBandIftypeHE6ghzCapa:
+			if v.HE6ghzCapa != nil {
+				break // a repeat, kept in Extra
+			}
+			v.HE6ghzCapa = a.arena().Bytes(p)
+			continue
+		case AttrBandIftypeVendorElems:
+			if v.VendorElems != nil {
+				break // a repeat, kept in Extra
+			}
+			v.VendorElems = a.arena().Bytes(p)
+			continue
+		case AttrBandIftypeEHTCapMAC:
+			if v.EHTCapMAC != nil {
+				break // a repeat, kept in Extra
+			}
+			v.EHTCapMAC = a.arena().Bytes(p)
+			continue
+		case AttrBandIftypeEHTCapPHY:
+			if v.EHTCapPHY != nil {
+				break // a repeat, kept in Extra
+			}
+			v.EHTCapPHY = a.arena().Bytes(p)
+			continue
+		case AttrBandIftypeEHTCapMcsSet:
+			if v.EHTCapMcsSet != nil {
+				break // a repeat, kept in Extra
+			}
+			v.EHTCapMcsSet = a.arena().Bytes(p)
+			continue
+		case AttrBandIftypeEHTCapPpe:
+			if v.EHTCapPpe != nil {
+				break // a repeat, kept in Extra
+			}
+			v.EHTCapPpe = a.arena().Bytes(p)
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrBandIftypeIftypes, AttrBandIftypeHECapMAC, AttrBandIftypeHECapPHY, AttrBandIftypeHECapMcsSet, AttrBandIftypeHECapPpe, AttrBandIftypeHE6ghzCapa, AttrBandIftypeVendorElems, AttrBandIftypeEHTCapMAC, AttrBandIftypeEHTCapPHY, AttrBandIftypeEHTCapMcsSet, AttrBandIftypeEHTCapPpe:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set iftype-attrs from b into v,
@@ -4243,6 +4451,144 @@ func (v *IftypeAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *IftypeAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrIftypeUnspecified, AttrIftypeUnspecified | attrs.FlagNested:
+			if v.Unspecified != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Unspecified = a.slabOfFrameTypeAttrs().New()
+			if !v.Unspecified.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrIftypeAdhoc, AttrIftypeAdhoc | attrs.FlagNested:
+			if v.Adhoc != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Adhoc = a.slabOfFrameTypeAttrs().New()
+			if !v.Adhoc.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrIftypeStation, AttrIftypeStation | attrs.FlagNested:
+			if v.Station != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Station = a.slabOfFrameTypeAttrs().New()
+			if !v.Station.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrIftypeAp, AttrIftypeAp | attrs.FlagNested:
+			if v.Ap != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Ap = a.slabOfFrameTypeAttrs().New()
+			if !v.Ap.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrIftypeApVLAN, AttrIftypeApVLAN | attrs.FlagNested:
+			if v.ApVLAN != nil {
+				break // a repeat, kept in Extra
+			}
+			v.ApVLAN = a.slabOfFrameTypeAttrs().New()
+			if !v.ApVLAN.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrIftypeWds, AttrIftypeWds | attrs.FlagNested:
+			if v.Wds != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Wds = a.slabOfFrameTypeAttrs().New()
+			if !v.Wds.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrIftypeMonitor, AttrIftypeMonitor | attrs.FlagNested:
+			if v.Monitor != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Monitor = a.slabOfFrameTypeAttrs().New()
+			if !v.Monitor.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrIftypeMeshPoint, AttrIftypeMeshPoint | attrs.FlagNested:
+			if v.MeshPoint != nil {
+				break // a repeat, kept in Extra
+			}
+			v.MeshPoint = a.slabOfFrameTypeAttrs().New()
+			if !v.MeshPoint.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrIftypeP2pClient, AttrIftypeP2pClient | attrs.FlagNested:
+			if v.P2pClient != nil {
+				break // a repeat, kept in Extra
+			}
+			v.P2pClient = a.slabOfFrameTypeAttrs().New()
+			if !v.P2pClient.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrIftypeP2pGo, AttrIftypeP2pGo | attrs.FlagNested:
+			if v.P2pGo != nil {
+				break // a repeat, kept in Extra
+			}
+			v.P2pGo = a.slabOfFrameTypeAttrs().New()
+			if !v.P2pGo.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrIftypeP2pDevice, AttrIftypeP2pDevice | attrs.FlagNested:
+			if v.P2pDevice != nil {
+				break // a repeat, kept in Extra
+			}
+			v.P2pDevice = a.slabOfFrameTypeAttrs().New()
+			if !v.P2pDevice.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrIftypeOcb, AttrIftypeOcb | attrs.FlagNested:
+			if v.Ocb != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Ocb = a.slabOfFrameTypeAttrs().New()
+			if !v.Ocb.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrIftypeNan, AttrIftypeNan | attrs.FlagNested:
+			if v.Nan != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Nan = a.slabOfFrameTypeAttrs().New()
+			if !v.Nan.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrIftypeUnspecified, AttrIftypeAdhoc, AttrIftypeStation, AttrIftypeAp, AttrIftypeApVLAN, AttrIftypeWds, AttrIftypeMonitor, AttrIftypeMeshPoint, AttrIftypeP2pClient, AttrIftypeP2pGo, AttrIftypeP2pDevice, AttrIftypeOcb, AttrIftypeNan:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set sar-attributes from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4332,6 +4678,63 @@ func (v *SarSpecs) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *SarSpecs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrSarSpecsPower:
+			if v.Power.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Power.Set(int32(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrSarSpecsRangeIndex:
+			if v.RangeIndex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RangeIndex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrSarSpecsStartFreq:
+			if v.StartFreq.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.StartFreq.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrSarSpecsEndFreq:
+			if v.EndFreq.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.EndFreq.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrSarSpecsPower, AttrSarSpecsRangeIndex, AttrSarSpecsStartFreq, AttrSarSpecsEndFreq:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set supported-iftypes from b into v,
@@ -4434,6 +4837,135 @@ func (v *SupportedIftypes) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *SupportedIftypes) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrIftypeAdhoc2:
+			if v.Adhoc {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Adhoc = true
+			continue
+		case AttrIftypeStation2:
+			if v.Station {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Station = true
+			continue
+		case AttrIftypeAp2:
+			if v.Ap {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Ap = true
+			continue
+		case AttrIftypeApVLAN2:
+			if v.ApVLAN {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.ApVLAN = true
+			continue
+		case AttrIftypeWds2:
+			if v.Wds {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Wds = true
+			continue
+		case AttrIftypeMonitor2:
+			if v.Monitor {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Monitor = true
+			continue
+		case AttrIftypeMeshPoint2:
+			if v.MeshPoint {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.MeshPoint = true
+			continue
+		case AttrIftypeP2pClient2:
+			if v.P2pClient {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.P2pClient = true
+			continue
+		case AttrIftypeP2pGo2:
+			if v.P2pGo {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.P2pGo = true
+			continue
+		case AttrIftypeP2pDevice2:
+			if v.P2pDevice {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.P2pDevice = true
+			continue
+		case AttrIftypeOcb2:
+			if v.Ocb {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Ocb = true
+			continue
+		case AttrIftypeNan2:
+			if v.Nan {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Nan = true
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrIftypeAdhoc2, AttrIftypeStation2, AttrIftypeAp2, AttrIftypeApVLAN2, AttrIftypeWds2, AttrIftypeMonitor2, AttrIftypeMeshPoint2, AttrIftypeP2pClient2, AttrIftypeP2pGo2, AttrIftypeP2pDevice2, AttrIftypeOcb2, AttrIftypeNan2:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set txq-stats-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4528,6 +5060,126 @@ func (v *TxqStatsAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *TxqStatsAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrTxqStatsBacklogBytes:
+			if v.BacklogBytes.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.BacklogBytes.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrTxqStatsBacklogPackets:
+			if v.BacklogPackets.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.BacklogPackets.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrTxqStatsFlows:
+			if v.Flows.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Flows.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrTxqStatsDrops:
+			if v.Drops.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Drops.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrTxqStatsEcnMarks:
+			if v.EcnMarks.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.EcnMarks.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrTxqStatsOverlimit:
+			if v.Overlimit.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Overlimit.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrTxqStatsOvermemory:
+			if v.Overmemory.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Overmemory.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrTxqStatsCollisions:
+			if v.Collisions.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Collisions.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrTxqStatsTxBytes:
+			if v.TxBytes.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxBytes.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrTxqStatsTxPackets:
+			if v.TxPackets.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxPackets.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrTxqStatsMaxFlows:
+			if v.MaxFlows.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.MaxFlows.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrTxqStatsBacklogBytes, AttrTxqStatsBacklogPackets, AttrTxqStatsFlows, AttrTxqStatsDrops, AttrTxqStatsEcnMarks, AttrTxqStatsOverlimit, AttrTxqStatsOvermemory, AttrTxqStatsCollisions, AttrTxqStatsTxBytes, AttrTxqStatsTxPackets, AttrTxqStatsMaxFlows:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set wmm-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -4571,6 +5223,63 @@ func (v *WmmAttrs) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *WmmAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrWmmrCwMin:
+			if v.CwMin.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.CwMin.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrWmmrCwMax:
+			if v.CwMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.CwMax.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrWmmrAifsn:
+			if v.Aifsn.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Aifsn.Set(uint8(p[0]))
+			continue
+		case AttrWmmrTxop:
+			if v.Txop.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.Txop.Set(binary.NativeEndian.Uint16(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrWmmrCwMin, AttrWmmrCwMax, AttrWmmrAifsn, AttrWmmrTxop:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set wowlan-triggers-attrs from b into v,
@@ -4719,6 +5428,207 @@ func (v *WowlanTriggersAttrs) decode(d *attrs.Decoder, a *allocator) {
 func (v *WowlanTriggersAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *WowlanTriggersAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrWowlanTrigAny:
+			if v.Any {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Any = true
+			continue
+		case AttrWowlanTrigDisconnect:
+			if v.Disconnect {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Disconnect = true
+			continue
+		case AttrWowlanTrigMagicPkt:
+			if v.MagicPkt {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.MagicPkt = true
+			continue
+		case AttrWowlanTrigPktPattern:
+			if v.PktPattern {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.PktPattern = true
+			continue
+		case AttrWowlanTrigGtkRekeySupported:
+			if v.GtkRekeySupported {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.GtkRekeySupported = true
+			continue
+		case AttrWowlanTrigGtkRekeyFailure:
+			if v.GtkRekeyFailure {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.GtkRekeyFailure = true
+			continue
+		case AttrWowlanTrigEapIdentRequest:
+			if v.EapIdentRequest {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.EapIdentRequest = true
+			continue
+		case AttrWowlanTrig4wayHandshake:
+			if v.X4wayHandshake {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.X4wayHandshake = true
+			continue
+		case AttrWowlanTrigRfkillRelease:
+			if v.RfkillRelease {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.RfkillRelease = true
+			continue
+		case AttrWowlanTrigWakeupPkt80211:
+			if v.WakeupPkt80211 {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.WakeupPkt80211 = true
+			continue
+		case AttrWowlanTrigWakeupPkt80211Len:
+			if v.WakeupPkt80211Len {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.WakeupPkt80211Len = true
+			continue
+		case AttrWowlanTrigWakeupPkt8023:
+			if v.WakeupPkt8023 {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.WakeupPkt8023 = true
+			continue
+		case AttrWowlanTrigWakeupPkt8023Len:
+			if v.WakeupPkt8023Len {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.WakeupPkt8023Len = true
+			continue
+		case AttrWowlanTrigTCPConnection:
+			if v.TCPConnection {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.TCPConnection = true
+			continue
+		case AttrWowlanTrigWakeupTCPMatch:
+			if v.WakeupTCPMatch {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.WakeupTCPMatch = true
+			continue
+		case AttrWowlanTrigWakeupTCPConnlost:
+			if v.WakeupTCPConnlost {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.WakeupTCPConnlost = true
+			continue
+		case AttrWowlanTrigWakeupTCPNomoretokens:
+			if v.WakeupTCPNomoretokens {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.WakeupTCPNomoretokens = true
+			continue
+		case AttrWowlanTrigNetDetect:
+			if v.NetDetect {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.NetDetect = true
+			continue
+		case AttrWowlanTrigNetDetectResults:
+			if v.NetDetectResults {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.NetDetectResults = true
+			continue
+		case AttrWowlanTrigUnprotectedDeauthDisassoc:
+			if v.UnprotectedDeauthDisassoc {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.UnprotectedDeauthDisassoc = true
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrWowlanTrigAny, AttrWowlanTrigDisconnect, AttrWowlanTrigMagicPkt, AttrWowlanTrigPktPattern, AttrWowlanTrigGtkRekeySupported, AttrWowlanTrigGtkRekeyFailure, AttrWowlanTrigEapIdentRequest, AttrWowlanTrig4wayHandshake, AttrWowlanTrigRfkillRelease, AttrWowlanTrigWakeupPkt80211, AttrWowlanTrigWakeupPkt80211Len, AttrWowlanTrigWakeupPkt8023, AttrWowlanTrigWakeupPkt8023Len, AttrWowlanTrigTCPConnection, AttrWowlanTrigWakeupTCPMatch, AttrWowlanTrigWakeupTCPConnlost, AttrWowlanTrigWakeupTCPNomoretokens, AttrWowlanTrigNetDetect, AttrWowlanTrigNetDetectResults, AttrWowlanTrigUnprotectedDeauthDisassoc:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set bss-attrs from b into v,
@@ -5363,6 +6273,225 @@ func (v *RateInfoAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *RateInfoAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrRateInfoBitrate:
+			if v.Bitrate.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.Bitrate.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrRateInfoMcs:
+			if v.Mcs.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Mcs.Set(uint8(p[0]))
+			continue
+		case AttrRateInfo40MhzWidth:
+			if v.X40MhzWidth {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.X40MhzWidth = true
+			continue
+		case AttrRateInfoShortGi:
+			if v.ShortGi {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.ShortGi = true
+			continue
+		case AttrRateInfoBitrate32:
+			if v.Bitrate32.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Bitrate32.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrRateInfoVHTMcs:
+			if v.VHTMcs.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.VHTMcs.Set(uint8(p[0]))
+			continue
+		case AttrRateInfoVHTNss:
+			if v.VHTNss.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.VHTNss.Set(uint8(p[0]))
+			continue
+		case AttrRateInfo80MhzWidth:
+			if v.X80MhzWidth {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.X80MhzWidth = true
+			continue
+		case AttrRateInfo80p80MhzWidth:
+			if v.X80p80MhzWidth {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.X80p80MhzWidth = true
+			continue
+		case AttrRateInfo160MhzWidth:
+			if v.X160MhzWidth {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.X160MhzWidth = true
+			continue
+		case AttrRateInfo10MhzWidth:
+			if v.X10MhzWidth {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.X10MhzWidth = true
+			continue
+		case AttrRateInfo5MhzWidth:
+			if v.X5MhzWidth {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.X5MhzWidth = true
+			continue
+		case AttrRateInfoHEMcs:
+			if v.HEMcs.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.HEMcs.Set(uint8(p[0]))
+			continue
+		case AttrRateInfoHENss:
+			if v.HENss.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.HENss.Set(uint8(p[0]))
+			continue
+		case AttrRateInfoHEGi:
+			if v.HEGi.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.HEGi.Set(uint8(p[0]))
+			continue
+		case AttrRateInfoHEDcm:
+			if v.HEDcm.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.HEDcm.Set(uint8(p[0]))
+			continue
+		case AttrRateInfoHERuAlloc:
+			if v.HERuAlloc.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.HERuAlloc.Set(uint8(p[0]))
+			continue
+		case AttrRateInfo320MhzWidth:
+			if v.X320MhzWidth {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.X320MhzWidth = true
+			continue
+		case AttrRateInfoEHTMcs:
+			if v.EHTMcs.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.EHTMcs.Set(uint8(p[0]))
+			continue
+		case AttrRateInfoEHTNss:
+			if v.EHTNss.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.EHTNss.Set(uint8(p[0]))
+			continue
+		case AttrRateInfoEHTGi:
+			if v.EHTGi.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.EHTGi.Set(uint8(p[0]))
+			continue
+		case AttrRateInfoEHTRuAlloc:
+			if v.EHTRuAlloc.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.EHTRuAlloc.Set(uint8(p[0]))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrRateInfoBitrate, AttrRateInfoMcs, AttrRateInfo40MhzWidth, AttrRateInfoShortGi, AttrRateInfoBitrate32, AttrRateInfoVHTMcs, AttrRateInfoVHTNss, AttrRateInfo80MhzWidth, AttrRateInfo80p80MhzWidth, AttrRateInfo160MhzWidth, AttrRateInfo10MhzWidth, AttrRateInfo5MhzWidth, AttrRateInfoHEMcs, AttrRateInfoHENss, AttrRateInfoHEGi, AttrRateInfoHEDcm, AttrRateInfoHERuAlloc, AttrRateInfo320MhzWidth, AttrRateInfoEHTMcs, AttrRateInfoEHTNss, AttrRateInfoEHTGi, AttrRateInfoEHTRuAlloc:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set sta-bss-param-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -5419,6 +6548,72 @@ func (v *StaBSSParamAttrs) decode(d *attrs.Decoder, a *allocator) {
 func (v *StaBSSParamAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *StaBSSParamAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrStaBSSParamCtsProt:
+			if v.CtsProt {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.CtsProt = true
+			continue
+		case AttrStaBSSParamShortPreamble:
+			if v.ShortPreamble {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.ShortPreamble = true
+			continue
+		case AttrStaBSSParamShortSlotTime:
+			if v.ShortSlotTime {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.ShortSlotTime = true
+			continue
+		case AttrStaBSSParamDtimPeriod:
+			if v.DtimPeriod.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.DtimPeriod.Set(uint8(p[0]))
+			continue
+		case AttrStaBSSParamBeaconInterval:
+			if v.BeaconInterval.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.BeaconInterval.Set(binary.NativeEndian.Uint16(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrStaBSSParamCtsProt, AttrStaBSSParamShortPreamble, AttrStaBSSParamShortSlotTime, AttrStaBSSParamDtimPeriod, AttrStaBSSParamBeaconInterval:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set nl80211-attrs from b into v,

@@ -17,6 +17,8 @@ import (
 // (the second decode must not change the first value).
 // A set dumps decode must decode the same into a recycled value as into
 // a fresh one.
+// Where a set has a fast path (decodeFast), whatever it takes must decode
+// to the value the Decoder gives, and the Decoder must take it too.
 func FuzzDecode(f *testing.F) {
 	for i := range 29 {
 		f.Add(uint8(i), []byte{})
@@ -31,6 +33,8 @@ func FuzzDecode(f *testing.F) {
 		case 1:
 			roundTrip[FrameTypeAttrs](t, b)
 			reuseTrip[FrameTypeAttrs](t, b)
+			fastTrip[FrameTypeAttrs](t, b)
+			fastReuseTrip[FrameTypeAttrs](t, b)
 		case 2:
 			roundTrip[WiphyBands](t, b)
 			reuseTrip[WiphyBands](t, b)
@@ -40,6 +44,8 @@ func FuzzDecode(f *testing.F) {
 		case 4:
 			roundTrip[BitrateAttrs](t, b)
 			reuseTrip[BitrateAttrs](t, b)
+			fastTrip[BitrateAttrs](t, b)
+			fastReuseTrip[BitrateAttrs](t, b)
 		case 5:
 			roundTrip[FrequencyAttrs](t, b)
 			reuseTrip[FrequencyAttrs](t, b)
@@ -49,30 +55,46 @@ func FuzzDecode(f *testing.F) {
 		case 7:
 			roundTrip[IfaceLimitAttributes](t, b)
 			reuseTrip[IfaceLimitAttributes](t, b)
+			fastTrip[IfaceLimitAttributes](t, b)
+			fastReuseTrip[IfaceLimitAttributes](t, b)
 		case 8:
 			roundTrip[IftypeDataAttrs](t, b)
 			reuseTrip[IftypeDataAttrs](t, b)
+			fastTrip[IftypeDataAttrs](t, b)
+			fastReuseTrip[IftypeDataAttrs](t, b)
 		case 9:
 			roundTrip[IftypeAttrs](t, b)
 			reuseTrip[IftypeAttrs](t, b)
+			fastTrip[IftypeAttrs](t, b)
+			fastReuseTrip[IftypeAttrs](t, b)
 		case 10:
 			roundTrip[SarAttributes](t, b)
 			reuseTrip[SarAttributes](t, b)
 		case 11:
 			roundTrip[SarSpecs](t, b)
 			reuseTrip[SarSpecs](t, b)
+			fastTrip[SarSpecs](t, b)
+			fastReuseTrip[SarSpecs](t, b)
 		case 12:
 			roundTrip[SupportedIftypes](t, b)
 			reuseTrip[SupportedIftypes](t, b)
+			fastTrip[SupportedIftypes](t, b)
+			fastReuseTrip[SupportedIftypes](t, b)
 		case 13:
 			roundTrip[TxqStatsAttrs](t, b)
 			reuseTrip[TxqStatsAttrs](t, b)
+			fastTrip[TxqStatsAttrs](t, b)
+			fastReuseTrip[TxqStatsAttrs](t, b)
 		case 14:
 			roundTrip[WmmAttrs](t, b)
 			reuseTrip[WmmAttrs](t, b)
+			fastTrip[WmmAttrs](t, b)
+			fastReuseTrip[WmmAttrs](t, b)
 		case 15:
 			roundTrip[WowlanTriggersAttrs](t, b)
 			reuseTrip[WowlanTriggersAttrs](t, b)
+			fastTrip[WowlanTriggersAttrs](t, b)
+			fastReuseTrip[WowlanTriggersAttrs](t, b)
 		case 16:
 			roundTrip[BSSAttrs](t, b)
 			reuseTrip[BSSAttrs](t, b)
@@ -82,9 +104,13 @@ func FuzzDecode(f *testing.F) {
 		case 18:
 			roundTrip[RateInfoAttrs](t, b)
 			reuseTrip[RateInfoAttrs](t, b)
+			fastTrip[RateInfoAttrs](t, b)
+			fastReuseTrip[RateInfoAttrs](t, b)
 		case 19:
 			roundTrip[StaBSSParamAttrs](t, b)
 			reuseTrip[StaBSSParamAttrs](t, b)
+			fastTrip[StaBSSParamAttrs](t, b)
+			fastReuseTrip[StaBSSParamAttrs](t, b)
 		case 20:
 			roundTrip[GetWiphyRequest](t, b)
 		case 21:
@@ -143,6 +169,53 @@ func roundTrip[T any, P attrSet[T]](t *testing.T, b []byte) {
 	}
 	if !reflect.DeepEqual(v, w) {
 		t.Fatalf("%T: round trip changed the value:\n%+v\n%+v", v, v, w)
+	}
+}
+
+type fastDecoder[T any] interface {
+	attrSet[T]
+	decodeFast([]byte, *allocator) bool
+}
+
+// fastTrip decodes b with the fast path, with and without an allocator:
+// what it takes must be what UnmarshalAttrs gives, without error.
+func fastTrip[T any, P fastDecoder[T]](t *testing.T, b []byte) {
+	var v T
+	err := P(&v).UnmarshalAttrs(b)
+	for _, a := range []*allocator{nil, new(allocator)} {
+		var w T
+		if !P(&w).decodeFast(b, a) {
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(v, w) {
+			t.Fatalf("%T: the fast path differs from the Decoder:\n%+v (%v)\n%+v", v, v, err, w)
+		}
+	}
+}
+
+type fastRecycler[T any] interface {
+	fastDecoder[T]
+	recycle(*allocator)
+}
+
+// fastReuseTrip is reuseTrip for the fast path: b decoded with an
+// allocator, the value recycled, the second half of b decoded into it by
+// the fast path, as a dump into reused memory would.
+func fastReuseTrip[T any, P fastRecycler[T]](t *testing.T, b []byte) {
+	a := new(allocator)
+	var v T
+	var d attrs.Decoder
+	d.Reset(b)
+	P(&v).decode(&d, a)
+	P(&v).recycle(a)
+	rest := b[len(b)/2:]
+	if !P(&v).decodeFast(rest, a) {
+		return
+	}
+	var w T
+	err := P(&w).UnmarshalAttrs(rest)
+	if err != nil || !reflect.DeepEqual(v, w) {
+		t.Fatalf("%T: the fast path into a recycled value differs:\n%+v\n%+v (%v)", v, v, w, err)
 	}
 }
 

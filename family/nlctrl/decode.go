@@ -3,6 +3,7 @@
 package nlctrl
 
 import (
+	"encoding/binary"
 	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -283,6 +284,42 @@ func (v *McastGroupAttrs) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *McastGroupAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCtrlMcastGrpName:
+			if v.Name.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Name.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrCtrlMcastGrpID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCtrlMcastGrpName, AttrCtrlMcastGrpID:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set op-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -314,6 +351,45 @@ func (v *OpAttrs) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *OpAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCtrlOpID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCtrlOpFlags:
+			if v.Flags.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Flags.Set(OpFlags(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCtrlOpID, AttrCtrlOpFlags:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set policy-attrs from b into v,
@@ -405,6 +481,128 @@ func (v *PolicyAttrs) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *PolicyAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrNlPolicyTypeType:
+			if v.Type.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Type.Set(AttrType(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrNlPolicyTypeMinValueS:
+			if v.MinValueS.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.MinValueS.Set(int64(binary.NativeEndian.Uint64(p)))
+			continue
+		case AttrNlPolicyTypeMaxValueS:
+			if v.MaxValueS.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.MaxValueS.Set(int64(binary.NativeEndian.Uint64(p)))
+			continue
+		case AttrNlPolicyTypeMinValueU:
+			if v.MinValueU.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.MinValueU.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrNlPolicyTypeMaxValueU:
+			if v.MaxValueU.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.MaxValueU.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrNlPolicyTypeMinLength:
+			if v.MinLength.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.MinLength.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrNlPolicyTypeMaxLength:
+			if v.MaxLength.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.MaxLength.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrNlPolicyTypePolicyIdx:
+			if v.PolicyIdx.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PolicyIdx.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrNlPolicyTypePolicyMaxtype:
+			if v.PolicyMaxtype.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PolicyMaxtype.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrNlPolicyTypeBitfield32Mask:
+			if v.Bitfield32Mask.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Bitfield32Mask.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrNlPolicyTypeMask:
+			if v.Mask.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.Mask.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrNlPolicyTypePad:
+			continue // padding
+		default:
+			switch t & attrs.TypeMask {
+			case AttrNlPolicyTypeType, AttrNlPolicyTypeMinValueS, AttrNlPolicyTypeMaxValueS, AttrNlPolicyTypeMinValueU, AttrNlPolicyTypeMaxValueU, AttrNlPolicyTypeMinLength, AttrNlPolicyTypeMaxLength, AttrNlPolicyTypePolicyIdx, AttrNlPolicyTypePolicyMaxtype, AttrNlPolicyTypeBitfield32Mask, AttrNlPolicyTypeMask, AttrNlPolicyTypePad:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set op-policy-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -436,6 +634,45 @@ func (v *OpPolicyAttrs) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *OpPolicyAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCtrlPolicyDo:
+			if v.Do.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Do.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCtrlPolicyDump:
+			if v.Dump.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Dump.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCtrlPolicyDo, AttrCtrlPolicyDump:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set ctrl-attrs from b into v,

@@ -123,7 +123,14 @@ func (c *Client) PeerGet(ctx context.Context, req *PeerGetRequest) (*Ovpn, error
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfOvpn().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("peer-get", err)
@@ -163,7 +170,7 @@ func (c *Client) PeerGetDump(ctx context.Context, req *PeerGetDumpRequest) iter.
 				return
 			}
 			rep := a.slabOfOvpn().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("peer-get", err)) {
 					return
 				}
@@ -227,7 +234,7 @@ func (c *Client) PeerGetDumpAppend(ctx context.Context, req *PeerGetDumpRequest,
 		} else {
 			dst = append(dst, Ovpn{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledOvpn()
 		if err != nil {
 			dst = dst[:n]
@@ -314,7 +321,14 @@ func (c *Client) KeyGet(ctx context.Context, req *KeyGetRequest) (*KeyconfGetAtt
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfKeyconfGetAttrs().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("key-get", err)

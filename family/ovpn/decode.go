@@ -3,6 +3,8 @@
 package ovpn
 
 import (
+	"encoding/binary"
+	"net/netip"
 	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -428,6 +430,291 @@ func (v *Peer) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Peer) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPeerID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPeerRemoteIPv4:
+			if v.RemoteIPv4.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RemoteIPv4 = netip.AddrFrom4([4]byte(p))
+			continue
+		case AttrPeerRemoteIPv6:
+			if v.RemoteIPv6.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 16 {
+				return false
+			}
+			v.RemoteIPv6 = netip.AddrFrom16([16]byte(p))
+			continue
+		case AttrPeerRemoteIPv6ScopeID:
+			if v.RemoteIPv6ScopeID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RemoteIPv6ScopeID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPeerRemotePort:
+			if v.RemotePort.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.RemotePort.Set(binary.BigEndian.Uint16(p))
+			continue
+		case AttrPeerSocket:
+			if v.Socket.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Socket.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPeerSocketNetnsid:
+			if v.SocketNetnsid.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.SocketNetnsid.Set(int32(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrPeerVpnIPv4:
+			if v.VpnIPv4.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.VpnIPv4 = netip.AddrFrom4([4]byte(p))
+			continue
+		case AttrPeerVpnIPv6:
+			if v.VpnIPv6.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 16 {
+				return false
+			}
+			v.VpnIPv6 = netip.AddrFrom16([16]byte(p))
+			continue
+		case AttrPeerLocalIPv4:
+			if v.LocalIPv4.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.LocalIPv4 = netip.AddrFrom4([4]byte(p))
+			continue
+		case AttrPeerLocalIPv6:
+			if v.LocalIPv6.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 16 {
+				return false
+			}
+			v.LocalIPv6 = netip.AddrFrom16([16]byte(p))
+			continue
+		case AttrPeerLocalPort:
+			if v.LocalPort.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.LocalPort.Set(binary.BigEndian.Uint16(p))
+			continue
+		case AttrPeerKeepaliveInterval:
+			if v.KeepaliveInterval.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.KeepaliveInterval.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPeerKeepaliveTimeout:
+			if v.KeepaliveTimeout.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.KeepaliveTimeout.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPeerDelReason:
+			if v.DelReason.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DelReason.Set(DelPeerReason(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrPeerVpnRxBytes:
+			if v.VpnRxBytes.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.VpnRxBytes.Set(x)
+			continue
+		case AttrPeerVpnTxBytes:
+			if v.VpnTxBytes.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.VpnTxBytes.Set(x)
+			continue
+		case AttrPeerVpnRxPackets:
+			if v.VpnRxPackets.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.VpnRxPackets.Set(x)
+			continue
+		case AttrPeerVpnTxPackets:
+			if v.VpnTxPackets.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.VpnTxPackets.Set(x)
+			continue
+		case AttrPeerLinkRxBytes:
+			if v.LinkRxBytes.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.LinkRxBytes.Set(x)
+			continue
+		case AttrPeerLinkTxBytes:
+			if v.LinkTxBytes.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.LinkTxBytes.Set(x)
+			continue
+		case AttrPeerLinkRxPackets:
+			if v.LinkRxPackets.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.LinkRxPackets.Set(x)
+			continue
+		case AttrPeerLinkTxPackets:
+			if v.LinkTxPackets.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.LinkTxPackets.Set(x)
+			continue
+		case AttrPeerTxID:
+			if v.TxID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPeerID, AttrPeerRemoteIPv4, AttrPeerRemoteIPv6, AttrPeerRemoteIPv6ScopeID, AttrPeerRemotePort, AttrPeerSocket, AttrPeerSocketNetnsid, AttrPeerVpnIPv4, AttrPeerVpnIPv6, AttrPeerLocalIPv4, AttrPeerLocalIPv6, AttrPeerLocalPort, AttrPeerKeepaliveInterval, AttrPeerKeepaliveTimeout, AttrPeerDelReason, AttrPeerVpnRxBytes, AttrPeerVpnTxBytes, AttrPeerVpnRxPackets, AttrPeerVpnTxPackets, AttrPeerLinkRxBytes, AttrPeerLinkTxBytes, AttrPeerLinkRxPackets, AttrPeerLinkTxPackets, AttrPeerTxID:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set peer-new-input from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -534,6 +821,144 @@ func (v *PeerNewInput) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *PeerNewInput) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPeerID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPeerRemoteIPv4:
+			if v.RemoteIPv4.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RemoteIPv4 = netip.AddrFrom4([4]byte(p))
+			continue
+		case AttrPeerRemoteIPv6:
+			if v.RemoteIPv6.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 16 {
+				return false
+			}
+			v.RemoteIPv6 = netip.AddrFrom16([16]byte(p))
+			continue
+		case AttrPeerRemoteIPv6ScopeID:
+			if v.RemoteIPv6ScopeID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RemoteIPv6ScopeID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPeerRemotePort:
+			if v.RemotePort.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.RemotePort.Set(binary.BigEndian.Uint16(p))
+			continue
+		case AttrPeerSocket:
+			if v.Socket.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Socket.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPeerVpnIPv4:
+			if v.VpnIPv4.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.VpnIPv4 = netip.AddrFrom4([4]byte(p))
+			continue
+		case AttrPeerVpnIPv6:
+			if v.VpnIPv6.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 16 {
+				return false
+			}
+			v.VpnIPv6 = netip.AddrFrom16([16]byte(p))
+			continue
+		case AttrPeerLocalIPv4:
+			if v.LocalIPv4.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.LocalIPv4 = netip.AddrFrom4([4]byte(p))
+			continue
+		case AttrPeerLocalIPv6:
+			if v.LocalIPv6.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 16 {
+				return false
+			}
+			v.LocalIPv6 = netip.AddrFrom16([16]byte(p))
+			continue
+		case AttrPeerKeepaliveInterval:
+			if v.KeepaliveInterval.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.KeepaliveInterval.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPeerKeepaliveTimeout:
+			if v.KeepaliveTimeout.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.KeepaliveTimeout.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPeerTxID:
+			if v.TxID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPeerID, AttrPeerRemoteIPv4, AttrPeerRemoteIPv6, AttrPeerRemoteIPv6ScopeID, AttrPeerRemotePort, AttrPeerSocket, AttrPeerVpnIPv4, AttrPeerVpnIPv6, AttrPeerLocalIPv4, AttrPeerLocalIPv6, AttrPeerKeepaliveInterval, AttrPeerKeepaliveTimeout, AttrPeerTxID:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set peer-set-input from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -634,6 +1059,135 @@ func (v *PeerSetInput) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *PeerSetInput) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPeerID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPeerRemoteIPv4:
+			if v.RemoteIPv4.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RemoteIPv4 = netip.AddrFrom4([4]byte(p))
+			continue
+		case AttrPeerRemoteIPv6:
+			if v.RemoteIPv6.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 16 {
+				return false
+			}
+			v.RemoteIPv6 = netip.AddrFrom16([16]byte(p))
+			continue
+		case AttrPeerRemoteIPv6ScopeID:
+			if v.RemoteIPv6ScopeID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RemoteIPv6ScopeID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPeerRemotePort:
+			if v.RemotePort.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.RemotePort.Set(binary.BigEndian.Uint16(p))
+			continue
+		case AttrPeerVpnIPv4:
+			if v.VpnIPv4.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.VpnIPv4 = netip.AddrFrom4([4]byte(p))
+			continue
+		case AttrPeerVpnIPv6:
+			if v.VpnIPv6.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 16 {
+				return false
+			}
+			v.VpnIPv6 = netip.AddrFrom16([16]byte(p))
+			continue
+		case AttrPeerLocalIPv4:
+			if v.LocalIPv4.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.LocalIPv4 = netip.AddrFrom4([4]byte(p))
+			continue
+		case AttrPeerLocalIPv6:
+			if v.LocalIPv6.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 16 {
+				return false
+			}
+			v.LocalIPv6 = netip.AddrFrom16([16]byte(p))
+			continue
+		case AttrPeerKeepaliveInterval:
+			if v.KeepaliveInterval.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.KeepaliveInterval.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPeerKeepaliveTimeout:
+			if v.KeepaliveTimeout.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.KeepaliveTimeout.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPeerTxID:
+			if v.TxID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TxID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPeerID, AttrPeerRemoteIPv4, AttrPeerRemoteIPv6, AttrPeerRemoteIPv6ScopeID, AttrPeerRemotePort, AttrPeerVpnIPv4, AttrPeerVpnIPv6, AttrPeerLocalIPv4, AttrPeerLocalIPv6, AttrPeerKeepaliveInterval, AttrPeerKeepaliveTimeout, AttrPeerTxID:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set peer-del-input from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -666,6 +1220,36 @@ func (v *PeerDelInput) decode(d *attrs.Decoder, a *allocator) {
 func (v *PeerDelInput) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *PeerDelInput) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPeerID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPeerID:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set keyconf from b into v,
@@ -734,6 +1318,81 @@ func (v *Keyconf) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Keyconf) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrKeyconfPeerID:
+			if v.PeerID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PeerID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrKeyconfSlot:
+			if v.Slot.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Slot.Set(KeySlot(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrKeyconfKeyID:
+			if v.KeyID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.KeyID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrKeyconfCipherAlg:
+			if v.CipherAlg.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.CipherAlg.Set(CipherAlg(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrKeyconfEncryptDir, AttrKeyconfEncryptDir | attrs.FlagNested:
+			if v.EncryptDir != nil {
+				break // a repeat, kept in Extra
+			}
+			v.EncryptDir = a.slabOfKeydir().New()
+			if !v.EncryptDir.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrKeyconfDecryptDir, AttrKeyconfDecryptDir | attrs.FlagNested:
+			if v.DecryptDir != nil {
+				break // a repeat, kept in Extra
+			}
+			v.DecryptDir = a.slabOfKeydir().New()
+			if !v.DecryptDir.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrKeyconfPeerID, AttrKeyconfSlot, AttrKeyconfKeyID, AttrKeyconfCipherAlg, AttrKeyconfEncryptDir, AttrKeyconfDecryptDir:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set keydir from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -772,6 +1431,39 @@ func (v *Keydir) decode(d *attrs.Decoder, a *allocator) {
 func (v *Keydir) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Keydir) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrKeydirCipherKey:
+			if v.CipherKey != nil {
+				break // a repeat, kept in Extra
+			}
+			v.CipherKey = a.arena().Bytes(p)
+			continue
+		case AttrKeydirNonceTail:
+			if v.NonceTail != nil {
+				break // a repeat, kept in Extra
+			}
+			v.NonceTail = a.arena().Bytes(p)
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrKeydirCipherKey, AttrKeydirNonceTail:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set keyconf-get from b into v,
@@ -826,6 +1518,63 @@ func (v *KeyconfGet) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *KeyconfGet) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrKeyconfPeerID:
+			if v.PeerID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PeerID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrKeyconfSlot:
+			if v.Slot.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Slot.Set(KeySlot(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrKeyconfKeyID:
+			if v.KeyID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.KeyID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrKeyconfCipherAlg:
+			if v.CipherAlg.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.CipherAlg.Set(CipherAlg(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrKeyconfPeerID, AttrKeyconfSlot, AttrKeyconfKeyID, AttrKeyconfCipherAlg:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set keyconf-swap-input from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -858,6 +1607,36 @@ func (v *KeyconfSwapInput) decode(d *attrs.Decoder, a *allocator) {
 func (v *KeyconfSwapInput) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *KeyconfSwapInput) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrKeyconfPeerID:
+			if v.PeerID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PeerID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrKeyconfPeerID:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set keyconf-del-input from b into v,
@@ -898,6 +1677,45 @@ func (v *KeyconfDelInput) decode(d *attrs.Decoder, a *allocator) {
 func (v *KeyconfDelInput) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *KeyconfDelInput) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrKeyconfPeerID:
+			if v.PeerID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PeerID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrKeyconfSlot:
+			if v.Slot.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Slot.Set(KeySlot(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrKeyconfPeerID, AttrKeyconfSlot:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set ovpn from b into v,
@@ -941,6 +1759,54 @@ func (v *Ovpn) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Ovpn) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPeer, AttrPeer | attrs.FlagNested:
+			if v.Peer != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Peer = a.slabOfPeer().New()
+			if !v.Peer.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrKeyconf, AttrKeyconf | attrs.FlagNested:
+			if v.Keyconf != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Keyconf = a.slabOfKeyconf().New()
+			if !v.Keyconf.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrIfindex, AttrPeer, AttrKeyconf:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set ovpn-peer-new-input from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -973,6 +1839,45 @@ func (v *PeerNewInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *PeerNewInputAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPeer, AttrPeer | attrs.FlagNested:
+			if v.Peer != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Peer = a.slabOfPeerNewInput().New()
+			if !v.Peer.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrIfindex, AttrPeer:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set ovpn-peer-set-input from b into v,
@@ -1009,6 +1914,45 @@ func (v *PeerSetInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *PeerSetInputAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPeer, AttrPeer | attrs.FlagNested:
+			if v.Peer != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Peer = a.slabOfPeerSetInput().New()
+			if !v.Peer.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrIfindex, AttrPeer:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set ovpn-peer-del-input from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1041,6 +1985,45 @@ func (v *PeerDelInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *PeerDelInputAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPeer, AttrPeer | attrs.FlagNested:
+			if v.Peer != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Peer = a.slabOfPeerDelInput().New()
+			if !v.Peer.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrIfindex, AttrPeer:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set ovpn-keyconf-get from b into v,
@@ -1077,6 +2060,45 @@ func (v *KeyconfGetAttrs) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *KeyconfGetAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrKeyconf, AttrKeyconf | attrs.FlagNested:
+			if v.Keyconf != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Keyconf = a.slabOfKeyconfGet().New()
+			if !v.Keyconf.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrIfindex, AttrKeyconf:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set ovpn-keyconf-swap-input from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1111,6 +2133,45 @@ func (v *KeyconfSwapInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *KeyconfSwapInputAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrKeyconf, AttrKeyconf | attrs.FlagNested:
+			if v.Keyconf != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Keyconf = a.slabOfKeyconfSwapInput().New()
+			if !v.Keyconf.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrIfindex, AttrKeyconf:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set ovpn-keyconf-del-input from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1143,6 +2204,45 @@ func (v *KeyconfDelInputAttrs) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *KeyconfDelInputAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrKeyconf, AttrKeyconf | attrs.FlagNested:
+			if v.Keyconf != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Keyconf = a.slabOfKeyconfDelInput().New()
+			if !v.Keyconf.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrIfindex, AttrKeyconf:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set ovpn-peer-new-input from b into v,
@@ -1392,6 +2492,16 @@ func (v *Ovpn) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Ovpn) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Ovpn{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *KeyconfGetAttrs) decodeMessage(b []byte, a *allocator) error {
@@ -1399,4 +2509,14 @@ func (v *KeyconfGetAttrs) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *KeyconfGetAttrs) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = KeyconfGetAttrs{}
+	return v.decodeMessage(b, a)
 }

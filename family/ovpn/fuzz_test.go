@@ -17,6 +17,8 @@ import (
 // (the second decode must not change the first value).
 // A set dumps decode must decode the same into a recycled value as into
 // a fresh one.
+// Where a set has a fast path (decodeFast), whatever it takes must decode
+// to the value the Decoder gives, and the Decoder must take it too.
 func FuzzDecode(f *testing.F) {
 	for i := range 25 {
 		f.Add(uint8(i), []byte{})
@@ -28,39 +30,59 @@ func FuzzDecode(f *testing.F) {
 		case 0:
 			roundTrip[Peer](t, b)
 			reuseTrip[Peer](t, b)
+			fastTrip[Peer](t, b)
+			fastReuseTrip[Peer](t, b)
 		case 1:
 			roundTrip[PeerNewInput](t, b)
+			fastTrip[PeerNewInput](t, b)
 		case 2:
 			roundTrip[PeerSetInput](t, b)
+			fastTrip[PeerSetInput](t, b)
 		case 3:
 			roundTrip[PeerDelInput](t, b)
+			fastTrip[PeerDelInput](t, b)
 		case 4:
 			roundTrip[Keyconf](t, b)
 			reuseTrip[Keyconf](t, b)
+			fastTrip[Keyconf](t, b)
+			fastReuseTrip[Keyconf](t, b)
 		case 5:
 			roundTrip[Keydir](t, b)
 			reuseTrip[Keydir](t, b)
+			fastTrip[Keydir](t, b)
+			fastReuseTrip[Keydir](t, b)
 		case 6:
 			roundTrip[KeyconfGet](t, b)
+			fastTrip[KeyconfGet](t, b)
 		case 7:
 			roundTrip[KeyconfSwapInput](t, b)
+			fastTrip[KeyconfSwapInput](t, b)
 		case 8:
 			roundTrip[KeyconfDelInput](t, b)
+			fastTrip[KeyconfDelInput](t, b)
 		case 9:
 			roundTrip[Ovpn](t, b)
 			reuseTrip[Ovpn](t, b)
+			fastTrip[Ovpn](t, b)
+			fastReuseTrip[Ovpn](t, b)
 		case 10:
 			roundTrip[PeerNewInputAttrs](t, b)
+			fastTrip[PeerNewInputAttrs](t, b)
 		case 11:
 			roundTrip[PeerSetInputAttrs](t, b)
+			fastTrip[PeerSetInputAttrs](t, b)
 		case 12:
 			roundTrip[PeerDelInputAttrs](t, b)
+			fastTrip[PeerDelInputAttrs](t, b)
 		case 13:
 			roundTrip[KeyconfGetAttrs](t, b)
+			fastTrip[KeyconfGetAttrs](t, b)
 		case 14:
 			roundTrip[KeyconfSwapInputAttrs](t, b)
+			fastTrip[KeyconfSwapInputAttrs](t, b)
 		case 15:
 			roundTrip[KeyconfDelInputAttrs](t, b)
+			fastTrip[KeyconfDelInputAttrs](t, b)
 		case 16:
 			roundTrip[PeerNewRequest](t, b)
 		case 17:
@@ -119,6 +141,53 @@ func roundTrip[T any, P attrSet[T]](t *testing.T, b []byte) {
 	}
 	if !reflect.DeepEqual(v, w) {
 		t.Fatalf("%T: round trip changed the value:\n%+v\n%+v", v, v, w)
+	}
+}
+
+type fastDecoder[T any] interface {
+	attrSet[T]
+	decodeFast([]byte, *allocator) bool
+}
+
+// fastTrip decodes b with the fast path, with and without an allocator:
+// what it takes must be what UnmarshalAttrs gives, without error.
+func fastTrip[T any, P fastDecoder[T]](t *testing.T, b []byte) {
+	var v T
+	err := P(&v).UnmarshalAttrs(b)
+	for _, a := range []*allocator{nil, new(allocator)} {
+		var w T
+		if !P(&w).decodeFast(b, a) {
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(v, w) {
+			t.Fatalf("%T: the fast path differs from the Decoder:\n%+v (%v)\n%+v", v, v, err, w)
+		}
+	}
+}
+
+type fastRecycler[T any] interface {
+	fastDecoder[T]
+	recycle(*allocator)
+}
+
+// fastReuseTrip is reuseTrip for the fast path: b decoded with an
+// allocator, the value recycled, the second half of b decoded into it by
+// the fast path, as a dump into reused memory would.
+func fastReuseTrip[T any, P fastRecycler[T]](t *testing.T, b []byte) {
+	a := new(allocator)
+	var v T
+	var d attrs.Decoder
+	d.Reset(b)
+	P(&v).decode(&d, a)
+	P(&v).recycle(a)
+	rest := b[len(b)/2:]
+	if !P(&v).decodeFast(rest, a) {
+		return
+	}
+	var w T
+	err := P(&w).UnmarshalAttrs(rest)
+	if err != nil || !reflect.DeepEqual(v, w) {
+		t.Fatalf("%T: the fast path into a recycled value differs:\n%+v\n%+v (%v)", v, v, w, err)
 	}
 }
 

@@ -71,19 +71,19 @@ func decodeNotification(m genl.Message) (Notification, error) {
 	switch m.Header.Command {
 	case CmdPeerDelNtf:
 		n := new(PeerDelNtf)
-		if err := n.Ovpn.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Ovpn.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("peer-del-ntf", err)
 		}
 		return n, nil
 	case CmdKeySwapNtf:
 		n := new(KeySwapNtf)
-		if err := n.KeyconfGetAttrs.decodeMessage(m.Data, nil); err != nil {
+		if err := n.KeyconfGetAttrs.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("key-swap-ntf", err)
 		}
 		return n, nil
 	case CmdPeerFloatNtf:
 		n := new(PeerFloatNtf)
-		if err := n.Ovpn.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Ovpn.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("peer-float-ntf", err)
 		}
 		return n, nil

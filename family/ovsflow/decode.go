@@ -3,6 +3,7 @@
 package ovsflow
 
 import (
+	"encoding/binary"
 	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -1493,6 +1494,60 @@ func (v *UserspaceAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *UserspaceAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrUserspacePID:
+			if v.PID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrUserspaceUserdata:
+			if v.Userdata != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Userdata = a.arena().Bytes(p)
+			continue
+		case AttrUserspaceEgressTunPort:
+			if v.EgressTunPort.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.EgressTunPort.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrUserspaceActions:
+			if v.Actions {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Actions = true
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrUserspacePID, AttrUserspaceUserdata, AttrUserspaceEgressTunPort, AttrUserspaceActions:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set ovs-nsh-key-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1537,6 +1592,45 @@ func (v *OvsNSHKeyAttrs) decode(d *attrs.Decoder, a *allocator) {
 func (v *OvsNSHKeyAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *OvsNSHKeyAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrNSHKeyBase:
+			if v.Base != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Base = a.arena().Bytes(p)
+			continue
+		case AttrNSHKeyMd1:
+			if v.Md1 != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Md1 = a.arena().Bytes(p)
+			continue
+		case AttrNSHKeyMd2:
+			if v.Md2 != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Md2 = a.arena().Bytes(p)
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrNSHKeyBase, AttrNSHKeyMd1, AttrNSHKeyMd2:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set ct-attrs from b into v,
@@ -1622,6 +1716,96 @@ func (v *CtAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *CtAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCtCommit:
+			if v.Commit {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Commit = true
+			continue
+		case AttrCtZone:
+			if v.Zone.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.Zone.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrCtMark:
+			if v.Mark != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Mark = a.arena().Bytes(p)
+			continue
+		case AttrCtLabels:
+			if v.Labels != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Labels = a.arena().Bytes(p)
+			continue
+		case AttrCtHelper:
+			if v.Helper.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Helper.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrCtNat, AttrCtNat | attrs.FlagNested:
+			if v.Nat != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Nat = a.slabOfNatAttrs().New()
+			if !v.Nat.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrCtForceCommit:
+			if v.ForceCommit {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.ForceCommit = true
+			continue
+		case AttrCtEventmask:
+			if v.Eventmask.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Eventmask.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCtTimeout:
+			if v.Timeout.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Timeout.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCtCommit, AttrCtZone, AttrCtMark, AttrCtLabels, AttrCtHelper, AttrCtNat, AttrCtForceCommit, AttrCtEventmask, AttrCtTimeout:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set nat-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1704,6 +1888,102 @@ func (v *NatAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *NatAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrNatSrc:
+			if v.Src {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Src = true
+			continue
+		case AttrNatDst:
+			if v.Dst {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Dst = true
+			continue
+		case AttrNatIPMin:
+			if v.IPMin != nil {
+				break // a repeat, kept in Extra
+			}
+			v.IPMin = a.arena().Bytes(p)
+			continue
+		case AttrNatIPMax:
+			if v.IPMax != nil {
+				break // a repeat, kept in Extra
+			}
+			v.IPMax = a.arena().Bytes(p)
+			continue
+		case AttrNatProtoMin:
+			if v.ProtoMin.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.ProtoMin.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrNatProtoMax:
+			if v.ProtoMax.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.ProtoMax.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrNatPersistent:
+			if v.Persistent {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Persistent = true
+			continue
+		case AttrNatProtoHash:
+			if v.ProtoHash {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.ProtoHash = true
+			continue
+		case AttrNatProtoRandom:
+			if v.ProtoRandom {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.ProtoRandom = true
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrNatSrc, AttrNatDst, AttrNatIPMin, AttrNatIPMax, AttrNatProtoMin, AttrNatProtoMax, AttrNatPersistent, AttrNatProtoHash, AttrNatProtoRandom:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dec-ttl-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1778,6 +2058,36 @@ func (v *VxlanExtAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *VxlanExtAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrVxlanExtGbp:
+			if v.Gbp.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Gbp.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrVxlanExtGbp:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set psample-attrs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1816,6 +2126,42 @@ func (v *PsampleAttrs) decode(d *attrs.Decoder, a *allocator) {
 func (v *PsampleAttrs) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *PsampleAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPsampleGroup:
+			if v.Group.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Group.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPsampleCookie:
+			if v.Cookie != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Cookie = a.arena().Bytes(p)
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPsampleGroup, AttrPsampleCookie:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set flow-attrs from b into v,

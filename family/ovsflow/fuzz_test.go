@@ -17,6 +17,8 @@ import (
 // (the second decode must not change the first value).
 // A set dumps decode must decode the same into a recycled value as into
 // a fresh one.
+// Where a set has a fast path (decodeFast), whatever it takes must decode
+// to the value the Decoder gives, and the Decoder must take it too.
 func FuzzDecode(f *testing.F) {
 	for i := range 16 {
 		f.Add(uint8(i), []byte{})
@@ -46,24 +48,36 @@ func FuzzDecode(f *testing.F) {
 		case 6:
 			roundTrip[UserspaceAttrs](t, b)
 			reuseTrip[UserspaceAttrs](t, b)
+			fastTrip[UserspaceAttrs](t, b)
+			fastReuseTrip[UserspaceAttrs](t, b)
 		case 7:
 			roundTrip[OvsNSHKeyAttrs](t, b)
 			reuseTrip[OvsNSHKeyAttrs](t, b)
+			fastTrip[OvsNSHKeyAttrs](t, b)
+			fastReuseTrip[OvsNSHKeyAttrs](t, b)
 		case 8:
 			roundTrip[CtAttrs](t, b)
 			reuseTrip[CtAttrs](t, b)
+			fastTrip[CtAttrs](t, b)
+			fastReuseTrip[CtAttrs](t, b)
 		case 9:
 			roundTrip[NatAttrs](t, b)
 			reuseTrip[NatAttrs](t, b)
+			fastTrip[NatAttrs](t, b)
+			fastReuseTrip[NatAttrs](t, b)
 		case 10:
 			roundTrip[DecTTLAttrs](t, b)
 			reuseTrip[DecTTLAttrs](t, b)
 		case 11:
 			roundTrip[VxlanExtAttrs](t, b)
 			reuseTrip[VxlanExtAttrs](t, b)
+			fastTrip[VxlanExtAttrs](t, b)
+			fastReuseTrip[VxlanExtAttrs](t, b)
 		case 12:
 			roundTrip[PsampleAttrs](t, b)
 			reuseTrip[PsampleAttrs](t, b)
+			fastTrip[PsampleAttrs](t, b)
+			fastReuseTrip[PsampleAttrs](t, b)
 		case 13:
 			roundTrip[GetRequest](t, b)
 		case 14:
@@ -110,6 +124,53 @@ func roundTrip[T any, P attrSet[T]](t *testing.T, b []byte) {
 	}
 	if !reflect.DeepEqual(v, w) {
 		t.Fatalf("%T: round trip changed the value:\n%+v\n%+v", v, v, w)
+	}
+}
+
+type fastDecoder[T any] interface {
+	attrSet[T]
+	decodeFast([]byte, *allocator) bool
+}
+
+// fastTrip decodes b with the fast path, with and without an allocator:
+// what it takes must be what UnmarshalAttrs gives, without error.
+func fastTrip[T any, P fastDecoder[T]](t *testing.T, b []byte) {
+	var v T
+	err := P(&v).UnmarshalAttrs(b)
+	for _, a := range []*allocator{nil, new(allocator)} {
+		var w T
+		if !P(&w).decodeFast(b, a) {
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(v, w) {
+			t.Fatalf("%T: the fast path differs from the Decoder:\n%+v (%v)\n%+v", v, v, err, w)
+		}
+	}
+}
+
+type fastRecycler[T any] interface {
+	fastDecoder[T]
+	recycle(*allocator)
+}
+
+// fastReuseTrip is reuseTrip for the fast path: b decoded with an
+// allocator, the value recycled, the second half of b decoded into it by
+// the fast path, as a dump into reused memory would.
+func fastReuseTrip[T any, P fastRecycler[T]](t *testing.T, b []byte) {
+	a := new(allocator)
+	var v T
+	var d attrs.Decoder
+	d.Reset(b)
+	P(&v).decode(&d, a)
+	P(&v).recycle(a)
+	rest := b[len(b)/2:]
+	if !P(&v).decodeFast(rest, a) {
+		return
+	}
+	var w T
+	err := P(&w).UnmarshalAttrs(rest)
+	if err != nil || !reflect.DeepEqual(v, w) {
+		t.Fatalf("%T: the fast path into a recycled value differs:\n%+v\n%+v (%v)", v, v, w, err)
 	}
 }
 

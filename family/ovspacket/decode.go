@@ -3,6 +3,8 @@
 package ovspacket
 
 import (
+	"encoding/binary"
+
 	"github.com/genlkit/genlkit/attrs"
 )
 
@@ -119,6 +121,102 @@ func (v *Packet) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Packet) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPacket:
+			if v.Packet != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Packet = a.arena().Bytes(p)
+			continue
+		case AttrKey:
+			if v.Key != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Key = a.arena().Bytes(p)
+			continue
+		case AttrActions:
+			if v.Actions != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Actions = a.arena().Bytes(p)
+			continue
+		case AttrUserdata:
+			if v.Userdata != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Userdata = a.arena().Bytes(p)
+			continue
+		case AttrEgressTunKey:
+			if v.EgressTunKey != nil {
+				break // a repeat, kept in Extra
+			}
+			v.EgressTunKey = a.arena().Bytes(p)
+			continue
+		case AttrProbe:
+			if v.Probe {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Probe = true
+			continue
+		case AttrMru:
+			if v.Mru.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.Mru.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrLen:
+			if v.Len.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Len.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrHash:
+			if v.Hash.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.Hash.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrUpcallPID:
+			if v.UpcallPID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.UpcallPID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPacket, AttrKey, AttrActions, AttrUserdata, AttrEgressTunKey, AttrProbe, AttrMru, AttrLen, AttrHash, AttrUpcallPID:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set packet from b into v,
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -160,4 +258,14 @@ func (v *Packet) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Packet) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Packet{}
+	return v.decodeMessage(b, a)
 }

@@ -67,7 +67,7 @@ func decodeNotification(m genl.Message) (Notification, error) {
 			return nil, opError("miss", attrs.HeaderTooShort("ovs-header", sizeOvsHeader, len(m.Data)))
 		}
 		n.Header.get(m.Data)
-		if err := n.Packet.decodeMessage(m.Data[sizeOvsHeader:], nil); err != nil {
+		if err := n.Packet.decodeNew(m.Data[sizeOvsHeader:], nil); err != nil {
 			return nil, opError("miss", err)
 		}
 		return n, nil
@@ -77,7 +77,7 @@ func decodeNotification(m genl.Message) (Notification, error) {
 			return nil, opError("action", attrs.HeaderTooShort("ovs-header", sizeOvsHeader, len(m.Data)))
 		}
 		n.Header.get(m.Data)
-		if err := n.Packet.decodeMessage(m.Data[sizeOvsHeader:], nil); err != nil {
+		if err := n.Packet.decodeNew(m.Data[sizeOvsHeader:], nil); err != nil {
 			return nil, opError("action", err)
 		}
 		return n, nil

@@ -74,7 +74,14 @@ func (c *Client) DevGet(ctx context.Context, req *DevGetRequest) (*Dev, error) {
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDev().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dev-get", err)
@@ -108,7 +115,7 @@ func (c *Client) DevGetDump(ctx context.Context) iter.Seq2[*Dev, error] {
 				return
 			}
 			rep := a.slabOfDev().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("dev-get", err)) {
 					return
 				}
@@ -166,7 +173,7 @@ func (c *Client) DevGetDumpAppend(ctx context.Context, dst []Dev) ([]Dev, error)
 		} else {
 			dst = append(dst, Dev{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDev()
 		if err != nil {
 			dst = dst[:n]
@@ -203,7 +210,14 @@ func (c *Client) DevSet(ctx context.Context, req *DevSetRequest) (*Dev, error) {
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDev().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dev-set", err)
@@ -234,7 +248,14 @@ func (c *Client) KeyRotate(ctx context.Context, req *KeyRotateRequest) (*Dev, er
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDev().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("key-rotate", err)
@@ -265,7 +286,14 @@ func (c *Client) RxAssoc(ctx context.Context, req *RxAssocRequest) (*Assoc, erro
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfAssoc().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("rx-assoc", err)
@@ -296,7 +324,14 @@ func (c *Client) TxAssoc(ctx context.Context, req *TxAssocRequest) (*Assoc, erro
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfAssoc().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("tx-assoc", err)
@@ -329,7 +364,14 @@ func (c *Client) GetStats(ctx context.Context, req *GetStatsRequest) (*Stats, er
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfStats().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get-stats", err)
@@ -364,7 +406,7 @@ func (c *Client) GetStatsDump(ctx context.Context) iter.Seq2[*Stats, error] {
 				return
 			}
 			rep := a.slabOfStats().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("get-stats", err)) {
 					return
 				}
@@ -423,7 +465,7 @@ func (c *Client) GetStatsDumpAppend(ctx context.Context, dst []Stats) ([]Stats, 
 		} else {
 			dst = append(dst, Stats{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledStats()
 		if err != nil {
 			dst = dst[:n]
@@ -460,7 +502,14 @@ func (c *Client) DevAssoc(ctx context.Context, req *DevAssocRequest) (*Dev, erro
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDev().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dev-assoc", err)
@@ -492,7 +541,14 @@ func (c *Client) DevDisassoc(ctx context.Context, req *DevDisassocRequest) (*Dev
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDev().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("dev-disassoc", err)

@@ -3,6 +3,7 @@
 package psp
 
 import (
+	"encoding/binary"
 	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -188,6 +189,45 @@ func (v *AssocDevInfo) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *AssocDevInfo) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrAssocDevInfoIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrAssocDevInfoNsid:
+			if v.Nsid.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Nsid.Set(int32(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrAssocDevInfoIfindex, AttrAssocDevInfoNsid:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dev from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -261,6 +301,102 @@ func (v *Dev) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Dev) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrDevAssocList:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.AssocList = a.slabOfAssocDevInfo().Grow(v.AssocList, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDevID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrDevIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrDevPspVersionsCap:
+			if v.PspVersionsCap.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PspVersionsCap.Set(VersionMask(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrDevPspVersionsEna:
+			if v.PspVersionsEna.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PspVersionsEna.Set(VersionMask(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrDevAssocList, AttrDevAssocList | attrs.FlagNested:
+			v.AssocList = append(v.AssocList, AssocDevInfo{})
+			if !v.AssocList[len(v.AssocList)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrDevNsid:
+			if v.Nsid.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Nsid.Set(int32(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrDevByAssociation:
+			if v.ByAssociation {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.ByAssociation = true
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDevID, AttrDevIfindex, AttrDevPspVersionsCap, AttrDevPspVersionsEna, AttrDevAssocList, AttrDevNsid, AttrDevByAssociation:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set assoc from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -314,6 +450,72 @@ func (v *Assoc) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Assoc) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrAssocDevID:
+			if v.DevID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DevID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrAssocVersion:
+			if v.Version.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Version.Set(Version(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrAssocRxKey, AttrAssocRxKey | attrs.FlagNested:
+			if v.RxKey != nil {
+				break // a repeat, kept in Extra
+			}
+			v.RxKey = a.slabOfKeys().New()
+			if !v.RxKey.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrAssocTxKey, AttrAssocTxKey | attrs.FlagNested:
+			if v.TxKey != nil {
+				break // a repeat, kept in Extra
+			}
+			v.TxKey = a.slabOfKeys().New()
+			if !v.TxKey.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrAssocSockFd:
+			if v.SockFd.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.SockFd.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrAssocDevID, AttrAssocVersion, AttrAssocRxKey, AttrAssocTxKey, AttrAssocSockFd:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set keys from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -352,6 +554,42 @@ func (v *Keys) decode(d *attrs.Decoder, a *allocator) {
 func (v *Keys) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Keys) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrKeysKey:
+			if v.Key != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Key = a.arena().Bytes(p)
+			continue
+		case AttrKeysSPI:
+			if v.SPI.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.SPI.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrKeysKey, AttrKeysSPI:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set stats from b into v,
@@ -439,6 +677,186 @@ func (v *Stats) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Stats) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrStatsDevID:
+			if v.DevID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.DevID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrStatsKeyRotations:
+			if v.KeyRotations.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.KeyRotations.Set(x)
+			continue
+		case AttrStatsStaleEvents:
+			if v.StaleEvents.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.StaleEvents.Set(x)
+			continue
+		case AttrStatsRxPackets:
+			if v.RxPackets.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RxPackets.Set(x)
+			continue
+		case AttrStatsRxBytes:
+			if v.RxBytes.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RxBytes.Set(x)
+			continue
+		case AttrStatsRxAuthFail:
+			if v.RxAuthFail.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RxAuthFail.Set(x)
+			continue
+		case AttrStatsRxError:
+			if v.RxError.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RxError.Set(x)
+			continue
+		case AttrStatsRxBad:
+			if v.RxBad.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.RxBad.Set(x)
+			continue
+		case AttrStatsTxPackets:
+			if v.TxPackets.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.TxPackets.Set(x)
+			continue
+		case AttrStatsTxBytes:
+			if v.TxBytes.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.TxBytes.Set(x)
+			continue
+		case AttrStatsTxError:
+			if v.TxError.Valid {
+				break // a repeat, kept in Extra
+			}
+			var x uint64
+			switch len(p) {
+			case 4:
+				x = uint64(binary.NativeEndian.Uint32(p))
+			case 8:
+				x = uint64(binary.NativeEndian.Uint64(p))
+			default:
+				return false
+			}
+			v.TxError.Set(x)
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrStatsDevID, AttrStatsKeyRotations, AttrStatsStaleEvents, AttrStatsRxPackets, AttrStatsRxBytes, AttrStatsRxAuthFail, AttrStatsRxError, AttrStatsRxBad, AttrStatsTxPackets, AttrStatsTxBytes, AttrStatsTxError:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set dev from b into v,
@@ -649,6 +1067,16 @@ func (v *Dev) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Dev) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Dev{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *Assoc) decodeMessage(b []byte, a *allocator) error {
@@ -658,6 +1086,16 @@ func (v *Assoc) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Assoc) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Assoc{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *Stats) decodeMessage(b []byte, a *allocator) error {
@@ -665,4 +1103,14 @@ func (v *Stats) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Stats) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Stats{}
+	return v.decodeMessage(b, a)
 }

@@ -84,25 +84,25 @@ func decodeNotification(m genl.Message) (Notification, error) {
 	switch m.Header.Command {
 	case CmdDevAddNtf:
 		n := new(DevAddNtf)
-		if err := n.Dev.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Dev.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("dev-add-ntf", err)
 		}
 		return n, nil
 	case CmdDevDelNtf:
 		n := new(DevDelNtf)
-		if err := n.Dev.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Dev.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("dev-del-ntf", err)
 		}
 		return n, nil
 	case CmdDevChangeNtf:
 		n := new(DevChangeNtf)
-		if err := n.Dev.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Dev.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("dev-change-ntf", err)
 		}
 		return n, nil
 	case CmdKeyRotateNtf:
 		n := new(KeyRotateNtf)
-		if err := n.Dev.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Dev.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("key-rotate-ntf", err)
 		}
 		return n, nil

@@ -101,7 +101,7 @@ func (c *Client) DumphmacDump(ctx context.Context) iter.Seq2[*Seg6, error] {
 				return
 			}
 			rep := a.slabOfSeg6().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("dumphmac", err)) {
 					return
 				}
@@ -160,7 +160,7 @@ func (c *Client) DumphmacDumpAppend(ctx context.Context, dst []Seg6) ([]Seg6, er
 		} else {
 			dst = append(dst, Seg6{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledSeg6()
 		if err != nil {
 			dst = dst[:n]
@@ -216,7 +216,14 @@ func (c *Client) GetTunsrc(ctx context.Context) (*Seg6, error) {
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfSeg6().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get-tunsrc", err)

@@ -3,6 +3,8 @@
 package seg6
 
 import (
+	"encoding/binary"
+	"net/netip"
 	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -126,6 +128,78 @@ func (v *Seg6) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Seg6) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDst:
+			if v.Dst.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 16 {
+				return false
+			}
+			v.Dst = netip.AddrFrom16([16]byte(p))
+			continue
+		case AttrDstlen:
+			if v.Dstlen.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Dstlen.Set(int32(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrHmackeyid:
+			if v.Hmackeyid.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Hmackeyid.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrSecret:
+			if v.Secret != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Secret = a.arena().Bytes(p)
+			continue
+		case AttrSecretlen:
+			if v.Secretlen.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Secretlen.Set(uint8(p[0]))
+			continue
+		case AttrAlgid:
+			if v.Algid.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Algid.Set(HmacAlgo(uint8(p[0])))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDst, AttrDstlen, AttrHmackeyid, AttrSecret, AttrSecretlen, AttrAlgid:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set seg6 from b into v,
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -183,4 +257,14 @@ func (v *Seg6) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Seg6) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Seg6{}
+	return v.decodeMessage(b, a)
 }

@@ -76,7 +76,7 @@ func (c *Client) IPMapGetReqsDump(ctx context.Context) iter.Seq2[*IPMapReqs, err
 				return
 			}
 			rep := a.slabOfIPMapReqs().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("ip-map-get-reqs", err)) {
 					return
 				}
@@ -136,7 +136,7 @@ func (c *Client) IPMapGetReqsDumpAppend(ctx context.Context, dst []IPMapReqs) ([
 		} else {
 			dst = append(dst, IPMapReqs{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledIPMapReqs()
 		if err != nil {
 			dst = dst[:n]
@@ -200,7 +200,7 @@ func (c *Client) UnixGidGetReqsDump(ctx context.Context) iter.Seq2[*UnixGidReqs,
 				return
 			}
 			rep := a.slabOfUnixGidReqs().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("unix-gid-get-reqs", err)) {
 					return
 				}
@@ -260,7 +260,7 @@ func (c *Client) UnixGidGetReqsDumpAppend(ctx context.Context, dst []UnixGidReqs
 		} else {
 			dst = append(dst, UnixGidReqs{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledUnixGidReqs()
 		if err != nil {
 			dst = dst[:n]

@@ -3,6 +3,7 @@
 package sunrpc
 
 import (
+	"encoding/binary"
 	"slices"
 	"sync"
 
@@ -196,6 +197,36 @@ func (v *CacheNotify) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *CacheNotify) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCacheNotifyCacheType:
+			if v.CacheType.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.CacheType.Set(CacheType(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCacheNotifyCacheType:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set ip-map from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -253,6 +284,72 @@ func (v *IPMap) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *IPMap) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrIPMapSeqno:
+			if v.Seqno.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.Seqno.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrIPMapClass:
+			if v.Class.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Class.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrIPMapAddr:
+			if v.Addr.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Addr.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrIPMapDomain:
+			if v.Domain.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Domain.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrIPMapNegative:
+			if v.Negative {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Negative = true
+			continue
+		case AttrIPMapExpiry:
+			if v.Expiry.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.Expiry.Set(binary.NativeEndian.Uint64(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrIPMapSeqno, AttrIPMapClass, AttrIPMapAddr, AttrIPMapDomain, AttrIPMapNegative, AttrIPMapExpiry:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set ip-map-reqs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -288,6 +385,48 @@ func (v *IPMapReqs) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *IPMapReqs) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrIPMapReqsRequests:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Requests = a.slabOfIPMap().Grow(v.Requests, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrIPMapReqsRequests, AttrIPMapReqsRequests | attrs.FlagNested:
+			v.Requests = append(v.Requests, IPMap{})
+			if !v.Requests[len(v.Requests)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrIPMapReqsRequests:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set unix-gid from b into v,
@@ -349,6 +488,84 @@ func (v *UnixGid) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *UnixGid) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrUnixGidGids:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Gids = slices.Grow(v.Gids, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrUnixGidSeqno:
+			if v.Seqno.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.Seqno.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrUnixGidUID:
+			if v.UID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.UID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrUnixGidGids:
+			if len(p) != 4 {
+				return false
+			}
+			v.Gids = append(v.Gids, binary.NativeEndian.Uint32(p))
+			continue
+		case AttrUnixGidNegative:
+			if v.Negative {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Negative = true
+			continue
+		case AttrUnixGidExpiry:
+			if v.Expiry.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.Expiry.Set(binary.NativeEndian.Uint64(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrUnixGidSeqno, AttrUnixGidUID, AttrUnixGidGids, AttrUnixGidNegative, AttrUnixGidExpiry:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set unix-gid-reqs from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -386,6 +603,48 @@ func (v *UnixGidReqs) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *UnixGidReqs) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrUnixGidReqsRequests:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Requests = a.slabOfUnixGid().Grow(v.Requests, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrUnixGidReqsRequests, AttrUnixGidReqsRequests | attrs.FlagNested:
+			v.Requests = append(v.Requests, UnixGid{})
+			if !v.Requests[len(v.Requests)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrUnixGidReqsRequests:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set cache-flush from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -411,6 +670,36 @@ func (v *CacheFlush) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *CacheFlush) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCacheFlushMask:
+			if v.Mask.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Mask.Set(CacheType(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCacheFlushMask:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set ip-map-reqs from b into v,
@@ -514,6 +803,16 @@ func (v *CacheNotify) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *CacheNotify) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = CacheNotify{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *IPMapReqs) decodeMessage(b []byte, a *allocator) error {
@@ -523,6 +822,16 @@ func (v *IPMapReqs) decodeMessage(b []byte, a *allocator) error {
 	return d.Err()
 }
 
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *IPMapReqs) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = IPMapReqs{}
+	return v.decodeMessage(b, a)
+}
+
 // decodeMessage decodes a message's attributes into v, adding to what v
 // holds (a reply may come in several messages), taking values from a.
 func (v *UnixGidReqs) decodeMessage(b []byte, a *allocator) error {
@@ -530,4 +839,14 @@ func (v *UnixGidReqs) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *UnixGidReqs) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = UnixGidReqs{}
+	return v.decodeMessage(b, a)
 }

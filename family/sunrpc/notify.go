@@ -50,7 +50,7 @@ func decodeNotification(m genl.Message) (Notification, error) {
 	switch m.Header.Command {
 	case CmdCacheNotify:
 		n := new(CacheNotifyNotification)
-		if err := n.CacheNotify.decodeMessage(m.Data, nil); err != nil {
+		if err := n.CacheNotify.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("cache-notify", err)
 		}
 		return n, nil

@@ -75,7 +75,14 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*TCPMetrics, error) 
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfTCPMetrics().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get", err)
@@ -110,7 +117,7 @@ func (c *Client) GetDump(ctx context.Context) iter.Seq2[*TCPMetrics, error] {
 				return
 			}
 			rep := a.slabOfTCPMetrics().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("get", err)) {
 					return
 				}
@@ -168,7 +175,7 @@ func (c *Client) GetDumpAppend(ctx context.Context, dst []TCPMetrics) ([]TCPMetr
 		} else {
 			dst = append(dst, TCPMetrics{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledTCPMetrics()
 		if err != nil {
 			dst = dst[:n]

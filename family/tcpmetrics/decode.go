@@ -3,6 +3,8 @@
 package tcpmetrics
 
 import (
+	"encoding/binary"
+	"net/netip"
 	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -202,6 +204,134 @@ func (v *TCPMetrics) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *TCPMetrics) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrAddrIPv4:
+			if v.AddrIPv4.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.AddrIPv4 = netip.AddrFrom4([4]byte(p))
+			continue
+		case AttrAddrIPv6:
+			if v.AddrIPv6.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 16 {
+				return false
+			}
+			v.AddrIPv6 = netip.AddrFrom16([16]byte(p))
+			continue
+		case AttrAge:
+			if v.Age.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.Age.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrTwTsval:
+			if v.TwTsval.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TwTsval.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrTwTsStamp:
+			if v.TwTsStamp.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TwTsStamp.Set(int32(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrVals, AttrVals | attrs.FlagNested:
+			if v.Vals != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Vals = a.slabOfMetrics().New()
+			if !v.Vals.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrFopenMss:
+			if v.FopenMss.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.FopenMss.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrFopenSynDrops:
+			if v.FopenSynDrops.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.FopenSynDrops.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrFopenSynDropTs:
+			if v.FopenSynDropTs.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 8 {
+				return false
+			}
+			v.FopenSynDropTs.Set(binary.NativeEndian.Uint64(p))
+			continue
+		case AttrFopenCookie:
+			if v.FopenCookie != nil {
+				break // a repeat, kept in Extra
+			}
+			v.FopenCookie = a.arena().Bytes(p)
+			continue
+		case AttrSaddrIPv4:
+			if v.SaddrIPv4.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.SaddrIPv4 = netip.AddrFrom4([4]byte(p))
+			continue
+		case AttrSaddrIPv6:
+			if v.SaddrIPv6.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 16 {
+				return false
+			}
+			v.SaddrIPv6 = netip.AddrFrom16([16]byte(p))
+			continue
+		case AttrPad:
+			continue // padding
+		default:
+			switch t & attrs.TypeMask {
+			case AttrAddrIPv4, AttrAddrIPv6, AttrAge, AttrTwTsval, AttrTwTsStamp, AttrVals, AttrFopenMss, AttrFopenSynDrops, AttrFopenSynDropTs, AttrFopenCookie, AttrSaddrIPv4, AttrSaddrIPv6, AttrPad:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set metrics from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -272,6 +402,90 @@ func (v *Metrics) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Metrics) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrMetricsRtt:
+			if v.Rtt.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Rtt.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrMetricsRttvar:
+			if v.Rttvar.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Rttvar.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrMetricsSsthresh:
+			if v.Ssthresh.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ssthresh.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrMetricsCwnd:
+			if v.Cwnd.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Cwnd.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrMetricsReodering:
+			if v.Reodering.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Reodering.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrMetricsRttUs:
+			if v.RttUs.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RttUs.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrMetricsRttvarUs:
+			if v.RttvarUs.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.RttvarUs.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrMetricsRtt, AttrMetricsRttvar, AttrMetricsSsthresh, AttrMetricsCwnd, AttrMetricsReodering, AttrMetricsRttUs, AttrMetricsRttvarUs:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set tcp-metrics from b into v,
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -335,4 +549,14 @@ func (v *TCPMetrics) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *TCPMetrics) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = TCPMetrics{}
+	return v.decodeMessage(b, a)
 }

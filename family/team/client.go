@@ -66,7 +66,14 @@ func (c *Client) Noop(ctx context.Context) (*Team, error) {
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfTeam().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("noop", err)
@@ -98,7 +105,14 @@ func (c *Client) OptionsSet(ctx context.Context, req *OptionsSetRequest) (*Team,
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfTeam().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("options-set", err)
@@ -130,7 +144,14 @@ func (c *Client) OptionsGet(ctx context.Context, req *OptionsGetRequest) (*Team,
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfTeam().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("options-get", err)
@@ -162,7 +183,14 @@ func (c *Client) PortListGet(ctx context.Context, req *PortListGetRequest) (*Tea
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfTeam().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("port-list-get", err)

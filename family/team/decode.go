@@ -3,6 +3,7 @@
 package team
 
 import (
+	"encoding/binary"
 	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -158,6 +159,54 @@ func (v *Team) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Team) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrTeamIfindex:
+			if v.TeamIfindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.TeamIfindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrListOption, AttrListOption | attrs.FlagNested:
+			if v.ListOption != nil {
+				break // a repeat, kept in Extra
+			}
+			v.ListOption = a.slabOfItemOption().New()
+			if !v.ListOption.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrListPort, AttrListPort | attrs.FlagNested:
+			if v.ListPort != nil {
+				break // a repeat, kept in Extra
+			}
+			v.ListPort = a.slabOfItemPort().New()
+			if !v.ListPort.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrTeamIfindex, AttrListOption, AttrListPort:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set item-option from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -200,6 +249,48 @@ func (v *ItemOption) decode(d *attrs.Decoder, a *allocator) {
 func (v *ItemOption) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *ItemOption) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrItemOption:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Option = a.slabOfAttrOption().Grow(v.Option, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrItemOption, AttrItemOption | attrs.FlagNested:
+			v.Option = append(v.Option, AttrOption{})
+			if !v.Option[len(v.Option)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrItemOption:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set attr-option from b into v,
@@ -265,6 +356,84 @@ func (v *AttrOption) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *AttrOption) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrOptionName:
+			if v.Name.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Name.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrOptionChanged:
+			if v.Changed {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Changed = true
+			continue
+		case AttrOptionType:
+			if v.Type.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Type.Set(uint8(p[0]))
+			continue
+		case AttrOptionData:
+			if v.Data != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Data = a.arena().Bytes(p)
+			continue
+		case AttrOptionRemoved:
+			if v.Removed {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Removed = true
+			continue
+		case AttrOptionPortIfindex:
+			if v.PortIfindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.PortIfindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrOptionArrayIndex:
+			if v.ArrayIndex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ArrayIndex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrOptionName, AttrOptionChanged, AttrOptionType, AttrOptionData, AttrOptionRemoved, AttrOptionPortIfindex, AttrOptionArrayIndex:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set item-port from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -307,6 +476,48 @@ func (v *ItemPort) decode(d *attrs.Decoder, a *allocator) {
 func (v *ItemPort) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *ItemPort) decodeFast(b []byte, a *allocator) bool {
+	var n0 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrItemPort:
+			n0++
+		}
+	}
+	if n0 > 0 {
+		v.Port = a.slabOfAttrPort().Grow(v.Port, n0)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrItemPort, AttrItemPort | attrs.FlagNested:
+			v.Port = append(v.Port, AttrPort{})
+			if !v.Port[len(v.Port)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrItemPort:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set attr-port from b into v,
@@ -364,6 +575,81 @@ func (v *AttrPort) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *AttrPort) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrPortIfindex:
+			if v.Ifindex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Ifindex.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPortChanged:
+			if v.Changed {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Changed = true
+			continue
+		case AttrPortLinkup:
+			if v.Linkup {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Linkup = true
+			continue
+		case AttrPortSpeed:
+			if v.Speed.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Speed.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrPortDuplex:
+			if v.Duplex.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Duplex.Set(uint8(p[0]))
+			continue
+		case AttrPortRemoved:
+			if v.Removed {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.Removed = true
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrPortIfindex, AttrPortChanged, AttrPortLinkup, AttrPortSpeed, AttrPortDuplex, AttrPortRemoved:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set team from b into v,
@@ -444,4 +730,14 @@ func (v *Team) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Team) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Team{}
+	return v.decodeMessage(b, a)
 }

@@ -3,6 +3,7 @@
 package thermal
 
 import (
+	"encoding/binary"
 	"slices"
 	"sync"
 
@@ -495,6 +496,56 @@ func (v *TzList) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *TzList) decodeFast(b []byte, a *allocator) bool {
+	var n0, n1 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrTzListTzID:
+			n0++
+		case AttrTzListTzName:
+			n1++
+		}
+	}
+	if n0 > 0 {
+		v.TzID = slices.Grow(v.TzID, n0)
+	}
+	if n1 > 0 {
+		v.TzName = slices.Grow(v.TzName, n1)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrTzListTzID:
+			if len(p) != 4 {
+				return false
+			}
+			v.TzID = append(v.TzID, binary.NativeEndian.Uint32(p))
+			continue
+		case AttrTzListTzName:
+			v.TzName = append(v.TzName, a.arena().String(attrs.CutNUL(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrTzListTzID, AttrTzListTzName:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set trip-list from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -561,6 +612,81 @@ func (v *TripList) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *TripList) decodeFast(b []byte, a *allocator) bool {
+	var n0, n1, n2, n3 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrTripListTzTripID:
+			n0++
+		case AttrTripListTzTripType:
+			n1++
+		case AttrTripListTzTripTemp:
+			n2++
+		case AttrTripListTzTripHyst:
+			n3++
+		}
+	}
+	if n0 > 0 {
+		v.TzTripID = slices.Grow(v.TzTripID, n0)
+	}
+	if n1 > 0 {
+		v.TzTripType = slices.Grow(v.TzTripType, n1)
+	}
+	if n2 > 0 {
+		v.TzTripTemp = slices.Grow(v.TzTripTemp, n2)
+	}
+	if n3 > 0 {
+		v.TzTripHyst = slices.Grow(v.TzTripHyst, n3)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrTripListTzTripID:
+			if len(p) != 4 {
+				return false
+			}
+			v.TzTripID = append(v.TzTripID, binary.NativeEndian.Uint32(p))
+			continue
+		case AttrTripListTzTripType:
+			if len(p) != 4 {
+				return false
+			}
+			v.TzTripType = append(v.TzTripType, TripType(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrTripListTzTripTemp:
+			if len(p) != 4 {
+				return false
+			}
+			v.TzTripTemp = append(v.TzTripTemp, int32(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrTripListTzTripHyst:
+			if len(p) != 4 {
+				return false
+			}
+			v.TzTripHyst = append(v.TzTripHyst, int32(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrTripListTzTripID, AttrTripListTzTripType, AttrTripListTzTripTemp, AttrTripListTzTripHyst:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set cdev-list from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -609,6 +735,56 @@ func (v *CdevList) decode(d *attrs.Decoder, a *allocator) {
 func (v *CdevList) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *CdevList) decodeFast(b []byte, a *allocator) bool {
+	var n0, n1 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrCdevListCdevID:
+			n0++
+		case AttrCdevListCdevName:
+			n1++
+		}
+	}
+	if n0 > 0 {
+		v.CdevID = slices.Grow(v.CdevID, n0)
+	}
+	if n1 > 0 {
+		v.CdevName = slices.Grow(v.CdevName, n1)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCdevListCdevID:
+			if len(p) != 4 {
+				return false
+			}
+			v.CdevID = append(v.CdevID, binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCdevListCdevName:
+			v.CdevName = append(v.CdevName, a.arena().String(attrs.CutNUL(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCdevListCdevID, AttrCdevListCdevName:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set cpu-capability-list from b into v,
@@ -669,6 +845,70 @@ func (v *CPUCapabilityList) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *CPUCapabilityList) decodeFast(b []byte, a *allocator) bool {
+	var n0, n1, n2 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrCPUCapabilityListCPUCapabilityID:
+			n0++
+		case AttrCPUCapabilityListCPUCapabilityPerformance:
+			n1++
+		case AttrCPUCapabilityListCPUCapabilityEfficiency:
+			n2++
+		}
+	}
+	if n0 > 0 {
+		v.CPUCapabilityID = slices.Grow(v.CPUCapabilityID, n0)
+	}
+	if n1 > 0 {
+		v.CPUCapabilityPerformance = slices.Grow(v.CPUCapabilityPerformance, n1)
+	}
+	if n2 > 0 {
+		v.CPUCapabilityEfficiency = slices.Grow(v.CPUCapabilityEfficiency, n2)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCPUCapabilityListCPUCapabilityID:
+			if len(p) != 4 {
+				return false
+			}
+			v.CPUCapabilityID = append(v.CPUCapabilityID, binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCPUCapabilityListCPUCapabilityPerformance:
+			if len(p) != 4 {
+				return false
+			}
+			v.CPUCapabilityPerformance = append(v.CPUCapabilityPerformance, binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCPUCapabilityListCPUCapabilityEfficiency:
+			if len(p) != 4 {
+				return false
+			}
+			v.CPUCapabilityEfficiency = append(v.CPUCapabilityEfficiency, binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCPUCapabilityListCPUCapabilityID, AttrCPUCapabilityListCPUCapabilityPerformance, AttrCPUCapabilityListCPUCapabilityEfficiency:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set threshold-list from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -717,6 +957,59 @@ func (v *ThresholdList) decode(d *attrs.Decoder, a *allocator) {
 func (v *ThresholdList) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *ThresholdList) decodeFast(b []byte, a *allocator) bool {
+	var n0, n1 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrThresholdListThresholdTemp:
+			n0++
+		case AttrThresholdListThresholdDirection:
+			n1++
+		}
+	}
+	if n0 > 0 {
+		v.ThresholdTemp = slices.Grow(v.ThresholdTemp, n0)
+	}
+	if n1 > 0 {
+		v.ThresholdDirection = slices.Grow(v.ThresholdDirection, n1)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrThresholdListThresholdTemp:
+			if len(p) != 4 {
+				return false
+			}
+			v.ThresholdTemp = append(v.ThresholdTemp, int32(binary.NativeEndian.Uint32(p)))
+			continue
+		case AttrThresholdListThresholdDirection:
+			if len(p) != 4 {
+				return false
+			}
+			v.ThresholdDirection = append(v.ThresholdDirection, ThresholdDirection(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrThresholdListThresholdTemp, AttrThresholdListThresholdDirection:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set thermal from b into v,

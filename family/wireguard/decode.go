@@ -3,6 +3,8 @@
 package wireguard
 
 import (
+	"encoding/binary"
+	"net/netip"
 	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -355,6 +357,69 @@ func (v *Wgallowedip) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Wgallowedip) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrWgallowedipFamily:
+			if v.Family.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.Family.Set(binary.NativeEndian.Uint16(p))
+			continue
+		case AttrWgallowedipIpaddr:
+			if v.Ipaddr.IsValid() {
+				break // a repeat, kept in Extra
+			}
+			var x netip.Addr
+			switch len(p) {
+			case 4:
+				x = netip.AddrFrom4([4]byte(p))
+			case 16:
+				x = netip.AddrFrom16([16]byte(p))
+			default:
+				return false
+			}
+			v.Ipaddr = x
+			continue
+		case AttrWgallowedipCidrMask:
+			if v.CidrMask.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.CidrMask.Set(uint8(p[0]))
+			continue
+		case AttrWgallowedipFlags:
+			if v.Flags.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Flags.Set(WgallowedipFlags(binary.NativeEndian.Uint32(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrWgallowedipFamily, AttrWgallowedipIpaddr, AttrWgallowedipCidrMask, AttrWgallowedipFlags:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set wgdevice from b into v,

@@ -138,7 +138,7 @@ func (g *generator) genCall(f *file, o *op, c *call) {
 		f.P("return")
 		f.P("}")
 		f.P("rep := a.", slabMethod(c.replyTyp), "().New()")
-		f.P("if err := rep.decodeMessage(m.Data, a); err != nil {")
+		f.P("if err := rep.", g.decodeNewCall(c.replyTyp), "(m.Data, a); err != nil {")
 		f.P("if !yield(nil, opError(", name, ", err)) {")
 		f.P("return")
 		f.P("}")
@@ -181,7 +181,20 @@ func (g *generator) genCall(f *file, o *op, c *call) {
 		// per value, which per request costs more than the decoding.
 		f.P("a := allocators.Get().(*allocator)")
 		f.P("rep := a.", slabMethod(c.replyTyp), "().New()")
-		f.P("err = c.core.Conn().Do(ctx, r, func(m ", genlPkg.Ident("Message"), ") error { return rep.decodeMessage(m.Data, a) })")
+		if g.hasDecodeNew(c.replyTyp) {
+			// The first message meets a zero value: the fast path's case.
+			// A reply in several messages adds the others to it.
+			f.P("first := true")
+			f.P("err = c.core.Conn().Do(ctx, r, func(m ", genlPkg.Ident("Message"), ") error {")
+			f.P("if first {")
+			f.P("first = false")
+			f.P("return rep.decodeNew(m.Data, a)")
+			f.P("}")
+			f.P("return rep.decodeMessage(m.Data, a)")
+			f.P("})")
+		} else {
+			f.P("err = c.core.Conn().Do(ctx, r, func(m ", genlPkg.Ident("Message"), ") error { return rep.decodeMessage(m.Data, a) })")
+		}
 		f.P("allocators.Put(a)")
 		f.P("if err != nil {")
 		f.P(retWrap)

@@ -25,6 +25,14 @@ func (g *generator) genFuzz(f *file) {
 		f.P("// A set dumps decode must decode the same into a recycled value as into")
 		f.P("// a fresh one.")
 	}
+	fast := map[*set]bool{}
+	for _, s := range p.sets {
+		fast[s] = g.fastSet(s)
+	}
+	if len(fast) > 0 {
+		f.P("// Where a set has a fast path (decodeFast), whatever it takes must decode")
+		f.P("// to the value the Decoder gives, and the Decoder must take it too.")
+	}
 	f.P("func FuzzDecode(f *", t("F"), ") {")
 	f.P("for i := range ", len(p.sets), " {")
 	f.P("f.Add(uint8(i), []byte{})")
@@ -38,6 +46,7 @@ func (g *generator) genFuzz(f *file) {
 		if recycled[p.sets[0]] {
 			f.P("reuseTrip[", p.sets[0].name, "](t, b)")
 		}
+		g.fuzzFast(f, p.sets[0], fast, recycled)
 	} else {
 		f.P("switch int(which) % ", len(p.sets), " {")
 		for i, s := range p.sets {
@@ -46,6 +55,7 @@ func (g *generator) genFuzz(f *file) {
 			if recycled[s] {
 				f.P("reuseTrip[", s.name, "](t, b)")
 			}
+			g.fuzzFast(f, s, fast, recycled)
 		}
 		f.P("}")
 	}
@@ -90,6 +100,7 @@ func (g *generator) genFuzz(f *file) {
 	f.P("t.Fatalf(\"%T: round trip changed the value:\\n%+v\\n%+v\", v, v, w)")
 	f.P("}")
 	f.P("}")
+	g.genFastTrips(f, fast, recycled)
 	if len(recycled) == 0 {
 		return
 	}
@@ -116,6 +127,81 @@ func (g *generator) genFuzz(f *file) {
 	f.P("err := P(&w).UnmarshalAttrs(rest)")
 	f.P("if (err == nil) != (d.Err() == nil) || !", reflectPkg.Ident("DeepEqual"), "(v, w) {")
 	f.P("t.Fatalf(\"%T: decoding into a recycled value differs:\\n%+v (%v)\\n%+v (%v)\", v, v, d.Err(), w, err)")
+	f.P("}")
+	f.P("}")
+}
+
+// fuzzFast prints the fast-path checks of set s in FuzzDecode's switch.
+func (g *generator) fuzzFast(f *file, s *set, fast, recycled map[*set]bool) {
+	if !fast[s] {
+		return
+	}
+	f.P("fastTrip[", s.name, "](t, b)")
+	if recycled[s] {
+		f.P("fastReuseTrip[", s.name, "](t, b)")
+	}
+}
+
+// genFastTrips prints the helpers fuzzFast calls, when a set has a fast
+// path.
+func (g *generator) genFastTrips(f *file, fast, recycled map[*set]bool) {
+	anyFast, anyReuse := false, false
+	for s, ok := range fast {
+		anyFast = anyFast || ok
+		anyReuse = anyReuse || ok && recycled[s]
+	}
+	if !anyFast {
+		return
+	}
+	t := testingPkg.Ident
+	f.P()
+	f.P("type fastDecoder[T any] interface {")
+	f.P("attrSet[T]")
+	f.P("decodeFast([]byte, *allocator) bool")
+	f.P("}")
+	f.P()
+	f.P("// fastTrip decodes b with the fast path, with and without an allocator:")
+	f.P("// what it takes must be what UnmarshalAttrs gives, without error.")
+	f.P("func fastTrip[T any, P fastDecoder[T]](t *", t("T"), ", b []byte) {")
+	f.P("var v T")
+	f.P("err := P(&v).UnmarshalAttrs(b)")
+	f.P("for _, a := range []*allocator{nil, new(allocator)} {")
+	f.P("var w T")
+	f.P("if !P(&w).decodeFast(b, a) {")
+	f.P("continue")
+	f.P("}")
+	f.P("if err != nil || !", reflectPkg.Ident("DeepEqual"), "(v, w) {")
+	f.P("t.Fatalf(\"%T: the fast path differs from the Decoder:\\n%+v (%v)\\n%+v\", v, v, err, w)")
+	f.P("}")
+	f.P("}")
+	f.P("}")
+	if !anyReuse {
+		return
+	}
+	f.P()
+	f.P("type fastRecycler[T any] interface {")
+	f.P("fastDecoder[T]")
+	f.P("recycle(*allocator)")
+	f.P("}")
+	f.P()
+	f.P("// fastReuseTrip is reuseTrip for the fast path: b decoded with an")
+	f.P("// allocator, the value recycled, the second half of b decoded into it by")
+	f.P("// the fast path, as a dump into reused memory would.")
+	f.P("func fastReuseTrip[T any, P fastRecycler[T]](t *", t("T"), ", b []byte) {")
+	f.P("a := new(allocator)")
+	f.P("var v T")
+	f.P("var d ", attrsPkg.Ident("Decoder"))
+	f.P("d.Reset(b)")
+	f.P("P(&v).decode(&d, a)")
+	f.P("P(&v).recycle(a)")
+	f.P("rest := b[len(b)/2:]")
+	f.P("if !P(&v).decodeFast(rest, a) {")
+	f.P("return")
+	f.P("}")
+	f.P("var w T")
+	f.P("err := P(&w).UnmarshalAttrs(rest)")
+	f.P("if err != nil || !", reflectPkg.Ident("DeepEqual"), "(v, w) {")
+	f.P("t.Fatalf(\"%T: the fast path into a recycled value differs:\\n%+v\\n%+v (%v)\", v, v, w, err)")
 	f.P("}")
 	f.P("}")
 }

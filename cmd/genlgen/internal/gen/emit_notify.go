@@ -80,7 +80,7 @@ func (g *generator) genNotify(f *file) {
 				f.P("n.Header.get(m.Data)")
 				data = "m.Data[" + n.header.sizeC + ":]"
 			}
-			f.P("if err := n.", n.set.name, ".decodeMessage(", data, ", nil); err != nil {")
+			f.P("if err := n.", n.set.name, ".", g.decodeNewCall(n.set.name), "(", data, ", nil); err != nil {")
 			f.P("return nil, opError(", name, ", err)")
 			f.P("}")
 			f.P("return n, nil")

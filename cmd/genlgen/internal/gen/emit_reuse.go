@@ -274,7 +274,7 @@ func (g *generator) genDumpAppend(f *file, o *op, c *call, params []any, hdrLen,
 	f.P("} else {")
 	f.P("dst = append(dst, ", t, "{})")
 	f.P("}")
-	f.P("err := dst[n].decodeMessage(m.Data, a)")
+	f.P("err := dst[n].", g.decodeNewCall(t), "(m.Data, a)")
 	f.P("a.", dropRecycledName(t), "()")
 	f.P("if err != nil {")
 	f.P("dst = dst[:n]")

@@ -321,6 +321,9 @@ func (g *generator) genDecode(f *file) {
 		f.P("}")
 		f.P()
 		g.genDecodeFunc(f, s)
+		if g.fastSet(s) {
+			g.genDecodeFast(f, s)
+		}
 	}
 	for _, s := range p.sets {
 		if !g.usesDecodeMessage(s) {
@@ -335,6 +338,9 @@ func (g *generator) genDecode(f *file) {
 		f.P("return d.Err()")
 		f.P("}")
 		f.P()
+		if g.fastSet(s) {
+			g.genDecodeNew(f, s)
+		}
 	}
 	for _, m := range p.msgs {
 		if p.noClient {
@@ -349,6 +355,9 @@ func (g *generator) genDecode(f *file) {
 		f.P("return v.", m.set.name, ".decodeMessage(b[", m.header.sizeC, ":], a)")
 		f.P("}")
 		f.P()
+		if g.fastSet(m.set) {
+			g.genMsgDecodeNew(f, m)
+		}
 	}
 }
 

@@ -164,8 +164,9 @@ func sortFiles(fs []File) {
 
 // A generator runs the emitters over a plan.
 type generator struct {
-	p   *plan
-	cfg Config
+	p    *plan
+	cfg  Config
+	fast map[*set]int // fastSet's answers: 1 yes, 2 no, 3 being worked out
 }
 
 func (g *generator) use(helper string) { g.p.helpers[helper] = true }

@@ -73,7 +73,14 @@ func (c *Client) Get(ctx context.Context, req *GetRequest) (*Dev, error) {
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDev().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("get", err)
@@ -106,7 +113,7 @@ func (c *Client) GetDump(ctx context.Context) iter.Seq2[*Dev, error] {
 				return
 			}
 			rep := a.slabOfDev().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("get", err)) {
 					return
 				}
@@ -164,7 +171,7 @@ func (c *Client) GetDumpAppend(ctx context.Context, dst []Dev) ([]Dev, error) {
 		} else {
 			dst = append(dst, Dev{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDev()
 		if err != nil {
 			dst = dst[:n]
@@ -224,7 +231,14 @@ func (c *Client) PortGet(ctx context.Context, req *PortGetRequest) (*Dev, error)
 	r.ReplyDeclared = true
 	a := allocators.Get().(*allocator)
 	rep := a.slabOfDev().New()
-	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error { return rep.decodeMessage(m.Data, a) })
+	first := true
+	err = c.core.Conn().Do(ctx, r, func(m genl.Message) error {
+		if first {
+			first = false
+			return rep.decodeNew(m.Data, a)
+		}
+		return rep.decodeMessage(m.Data, a)
+	})
 	allocators.Put(a)
 	if err != nil {
 		return nil, opError("port-get", err)
@@ -264,7 +278,7 @@ func (c *Client) PortGetDump(ctx context.Context, req *PortGetDumpRequest) iter.
 				return
 			}
 			rep := a.slabOfDev().New()
-			if err := rep.decodeMessage(m.Data, a); err != nil {
+			if err := rep.decodeNew(m.Data, a); err != nil {
 				if !yield(nil, opError("port-get", err)) {
 					return
 				}
@@ -328,7 +342,7 @@ func (c *Client) PortGetDumpAppend(ctx context.Context, req *PortGetDumpRequest,
 		} else {
 			dst = append(dst, Dev{})
 		}
-		err := dst[n].decodeMessage(m.Data, a)
+		err := dst[n].decodeNew(m.Data, a)
 		a.dropRecycledDev()
 		if err != nil {
 			dst = dst[:n]

@@ -3,6 +3,7 @@
 package directional
 
 import (
+	"encoding/binary"
 	"sync"
 
 	"github.com/genlkit/genlkit/attrs"
@@ -104,6 +105,51 @@ func (v *Dev) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Dev) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrDevIndex:
+			if v.Index.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.Index.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrDevName:
+			if v.Name.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Name.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrDevPort:
+			if v.Port.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.Port.Set(binary.NativeEndian.Uint16(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrDevIndex, AttrDevName, AttrDevPort:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set dev from b into v,
 // replacing its contents. Attributes without a field are skipped;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -203,4 +249,14 @@ func (v *Dev) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Dev) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Dev{}
+	return v.decodeMessage(b, a)
 }

@@ -60,13 +60,13 @@ func decodeNotification(m genl.Message) (Notification, error) {
 	switch m.Header.Command {
 	case CmdNtf:
 		n := new(Ntf)
-		if err := n.Dev.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Dev.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("ntf", err)
 		}
 		return n, nil
 	case CmdOtherNtf:
 		n := new(OtherNtf)
-		if err := n.Dev.decodeMessage(m.Data, nil); err != nil {
+		if err := n.Dev.decodeNew(m.Data, nil); err != nil {
 			return nil, opError("other-ntf", err)
 		}
 		return n, nil

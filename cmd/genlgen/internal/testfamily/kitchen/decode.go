@@ -3,6 +3,7 @@
 package kitchen
 
 import (
+	"encoding/binary"
 	"net"
 	"slices"
 	"sync"
@@ -824,6 +825,62 @@ func (v *InnerSet) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *InnerSet) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrInnerSetID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrInnerSetLabel:
+			if v.Label.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Label.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		case AttrInnerSetFlagX:
+			if v.FlagX {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 0 {
+				return false
+			}
+			v.FlagX = true
+			continue
+		case AttrInnerSetDeep, AttrInnerSetDeep | attrs.FlagNested:
+			if v.Deep != nil {
+				break // a repeat, kept in Extra
+			}
+			v.Deep = a.slabOfLeaf().New()
+			if !v.Deep.decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrInnerSetPad:
+			continue // padding
+		default:
+			switch t & attrs.TypeMask {
+			case AttrInnerSetID, AttrInnerSetLabel, AttrInnerSetFlagX, AttrInnerSetDeep, AttrInnerSetPad:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set inner-subset from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -864,6 +921,42 @@ func (v *InnerSubset) decodeNest(d *attrs.Decoder, a *allocator) {
 	v.decode(&nd, a)
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *InnerSubset) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrInnerSetID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrInnerSetLabel:
+			if v.Label.Valid {
+				break // a repeat, kept in Extra
+			}
+			v.Label.Set(a.arena().String(attrs.CutNUL(p)))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrInnerSetID, AttrInnerSetLabel:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set leaf from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -896,6 +989,36 @@ func (v *Leaf) decode(d *attrs.Decoder, a *allocator) {
 func (v *Leaf) decodeNest(d *attrs.Decoder, a *allocator) {
 	nd := d.Nested()
 	v.decode(&nd, a)
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Leaf) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrLeafV:
+			if v.V.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 2 {
+				return false
+			}
+			v.V.Set(binary.NativeEndian.Uint16(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrLeafV:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set tree from b into v,
@@ -1006,6 +1129,72 @@ func (v *NameClash) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *NameClash) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrNameClashFooBar:
+			if v.FooBar.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.FooBar.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrNameClashFooBar2:
+			if v.FooBarAttr.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.FooBarAttr.Set(binary.NativeEndian.Uint32(p))
+			continue
+		case AttrNameClashMarshalAttrs:
+			if v.MarshalAttrsAttr.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.MarshalAttrsAttr.Set(uint8(p[0]))
+			continue
+		case AttrNameClash1st:
+			if v.X1st.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.X1st.Set(uint8(p[0]))
+			continue
+		case AttrNameClashLead:
+			if v.Lead.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 1 {
+				return false
+			}
+			v.Lead.Set(uint8(p[0]))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrNameClashFooBar, AttrNameClashFooBar2, AttrNameClashMarshalAttrs, AttrNameClash1st, AttrNameClashLead:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set counted from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1058,6 +1247,68 @@ func (v *Counted) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Counted) decodeFast(b []byte, a *allocator) bool {
+	var n0, n1 int
+	for c := b; ; {
+		t, _, rest, ok := attrs.Cut(c)
+		if !ok {
+			break
+		}
+		c = rest
+		switch t & attrs.TypeMask {
+		case AttrCountedItems:
+			n0++
+		case AttrCountedNums:
+			n1++
+		}
+	}
+	if n0 > 0 {
+		v.Items = a.slabOfLeaf().Grow(v.Items, n0)
+	}
+	if n1 > 0 {
+		v.Nums = slices.Grow(v.Nums, n1)
+	}
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrCountedItems, AttrCountedItems | attrs.FlagNested:
+			v.Items = append(v.Items, Leaf{})
+			if !v.Items[len(v.Items)-1].decodeFast(p, a) {
+				return false
+			}
+			continue
+		case AttrCountedNums:
+			if len(p) != 4 {
+				return false
+			}
+			v.Nums = append(v.Nums, binary.NativeEndian.Uint32(p))
+			continue
+		case AttrCountedOne, AttrCountedOne | attrs.FlagNested:
+			if v.One != nil {
+				break // a repeat, kept in Extra
+			}
+			v.One = a.slabOfLeaf().New()
+			if !v.One.decodeFast(p, a) {
+				return false
+			}
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrCountedItems, AttrCountedNums, AttrCountedOne:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set client from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1085,6 +1336,36 @@ func (v *ClientAttrs) decode(d *attrs.Decoder, a *allocator) {
 	}
 }
 
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *ClientAttrs) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		case AttrClientID:
+			if v.ID.Valid {
+				break // a repeat, kept in Extra
+			}
+			if len(p) != 4 {
+				return false
+			}
+			v.ID.Set(binary.NativeEndian.Uint32(p))
+			continue
+		default:
+			switch t & attrs.TypeMask {
+			case AttrClientID:
+				return false // flag bits the Decoder handles
+			}
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
+}
+
 // UnmarshalAttrs decodes attributes of set empty from b into v,
 // replacing its contents. Attributes without a field go to Extra;
 // a malformed one is an error naming its path. Strings and byte slices are
@@ -1104,6 +1385,22 @@ func (v *Empty) decode(d *attrs.Decoder, a *allocator) {
 		}
 		v.Extra = d.AppendCopy(v.Extra)
 	}
+}
+
+// decodeFast decodes the attributes in b into v without a Decoder and
+// reports whether it could; when not, v is left part-decoded.
+func (v *Empty) decodeFast(b []byte, a *allocator) bool {
+	for len(b) > 0 {
+		t, p, rest, ok := attrs.Cut(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch t {
+		}
+		v.Extra = attrs.AppendAttrCopy(v.Extra, t, p)
+	}
+	return true
 }
 
 // UnmarshalAttrs decodes attributes of set main from b into v,
@@ -1245,6 +1542,16 @@ func (v *Empty) decodeMessage(b []byte, a *allocator) error {
 	d.Reset(b)
 	v.decode(&d, a)
 	return d.Err()
+}
+
+// decodeNew is decodeMessage for a v that holds nothing yet: decodeFast,
+// or the Decoder once decodeFast gives up.
+func (v *Empty) decodeNew(b []byte, a *allocator) error {
+	if v.decodeFast(b, a) {
+		return nil
+	}
+	*v = Empty{}
+	return v.decodeMessage(b, a)
 }
 
 // decodeMessage decodes a message's fixed header and attributes into v.

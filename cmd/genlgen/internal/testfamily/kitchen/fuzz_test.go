@@ -17,6 +17,8 @@ import (
 // (the second decode must not change the first value).
 // A set dumps decode must decode the same into a recycled value as into
 // a fresh one.
+// Where a set has a fast path (decodeFast), whatever it takes must decode
+// to the value the Decoder gives, and the Decoder must take it too.
 func FuzzDecode(f *testing.F) {
 	for i := range 14 {
 		f.Add(uint8(i), []byte{})
@@ -31,23 +33,33 @@ func FuzzDecode(f *testing.F) {
 		case 1:
 			roundTrip[InnerSet](t, b)
 			reuseTrip[InnerSet](t, b)
+			fastTrip[InnerSet](t, b)
+			fastReuseTrip[InnerSet](t, b)
 		case 2:
 			roundTrip[InnerSubset](t, b)
 			reuseTrip[InnerSubset](t, b)
+			fastTrip[InnerSubset](t, b)
+			fastReuseTrip[InnerSubset](t, b)
 		case 3:
 			roundTrip[Leaf](t, b)
 			reuseTrip[Leaf](t, b)
+			fastTrip[Leaf](t, b)
+			fastReuseTrip[Leaf](t, b)
 		case 4:
 			roundTrip[Tree](t, b)
 			reuseTrip[Tree](t, b)
 		case 5:
 			roundTrip[NameClash](t, b)
+			fastTrip[NameClash](t, b)
 		case 6:
 			roundTrip[Counted](t, b)
+			fastTrip[Counted](t, b)
 		case 7:
 			roundTrip[ClientAttrs](t, b)
+			fastTrip[ClientAttrs](t, b)
 		case 8:
 			roundTrip[Empty](t, b)
+			fastTrip[Empty](t, b)
 		case 9:
 			roundTrip[GetRequest](t, b)
 		case 10:
@@ -98,6 +110,53 @@ func roundTrip[T any, P attrSet[T]](t *testing.T, b []byte) {
 	}
 	if !reflect.DeepEqual(v, w) {
 		t.Fatalf("%T: round trip changed the value:\n%+v\n%+v", v, v, w)
+	}
+}
+
+type fastDecoder[T any] interface {
+	attrSet[T]
+	decodeFast([]byte, *allocator) bool
+}
+
+// fastTrip decodes b with the fast path, with and without an allocator:
+// what it takes must be what UnmarshalAttrs gives, without error.
+func fastTrip[T any, P fastDecoder[T]](t *testing.T, b []byte) {
+	var v T
+	err := P(&v).UnmarshalAttrs(b)
+	for _, a := range []*allocator{nil, new(allocator)} {
+		var w T
+		if !P(&w).decodeFast(b, a) {
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(v, w) {
+			t.Fatalf("%T: the fast path differs from the Decoder:\n%+v (%v)\n%+v", v, v, err, w)
+		}
+	}
+}
+
+type fastRecycler[T any] interface {
+	fastDecoder[T]
+	recycle(*allocator)
+}
+
+// fastReuseTrip is reuseTrip for the fast path: b decoded with an
+// allocator, the value recycled, the second half of b decoded into it by
+// the fast path, as a dump into reused memory would.
+func fastReuseTrip[T any, P fastRecycler[T]](t *testing.T, b []byte) {
+	a := new(allocator)
+	var v T
+	var d attrs.Decoder
+	d.Reset(b)
+	P(&v).decode(&d, a)
+	P(&v).recycle(a)
+	rest := b[len(b)/2:]
+	if !P(&v).decodeFast(rest, a) {
+		return
+	}
+	var w T
+	err := P(&w).UnmarshalAttrs(rest)
+	if err != nil || !reflect.DeepEqual(v, w) {
+		t.Fatalf("%T: the fast path into a recycled value differs:\n%+v\n%+v (%v)", v, v, w, err)
 	}
 }
 
