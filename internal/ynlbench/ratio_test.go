@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/genlkit/genlkit/family"
 	"github.com/genlkit/genlkit/family/ethtool"
+	"github.com/genlkit/genlkit/genl"
 	"github.com/genlkit/genlkit/internal/testutils"
 )
 
@@ -18,6 +20,8 @@ import (
 const ratioRounds = 50
 
 var ratioIter = flag.Bool("ratio.iter", false, "BenchmarkTypedRatio runs genlkit's dumps in their iterator form (a new value per reply), not the append form")
+
+var ratioRaw = flag.Bool("ratio.raw", false, "BenchmarkTypedRatio's linkinfo dump reads genlkit's replies through genl.Conn.Dump without decoding them: what the Conn alone costs")
 
 var ratioAA = flag.Bool("ratio.aa", false, "BenchmarkTypedRatio's dumps run a second C process in genlkit's place, to measure the harness's own bias")
 
@@ -62,7 +66,9 @@ func pin(b *testing.B) (unpin func()) {
 // ratio-wall-bound, the ratio-wall of a client that used both CPUs
 // perfectly: 0.5 when they run at one speed, more when the host slows one.
 // With -ratio.aa the dumps pit C against a second C process in genlkit's
-// place: what the harness itself adds to a ratio (nothing, at 1.0).
+// place: what the harness itself adds to a ratio (nothing, at 1.0). With
+// -ratio.raw genlkit's linkinfo dump is read through genl.Conn.Dump and
+// not decoded: what the Conn costs without the typed layer.
 func BenchmarkTypedRatio(b *testing.B) {
 	ns := shared.get(b)
 	for _, dc := range dumpCases {
@@ -72,6 +78,9 @@ func BenchmarkTypedRatio(b *testing.B) {
 			op := dc.reuse
 			if *ratioIter {
 				op = dc.run
+			}
+			if *ratioRaw && dc.name == "ethtool-linkinfo" {
+				op = rawLinkinfo
 			}
 			dump := openDump(b, ns, op)
 			want, err := dump() // warm the Conn's buffers
@@ -268,4 +277,27 @@ func median(v []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// rawLinkinfo opens ethtool's linkinfo-get dump as genl.Conn.Dump hands it
+// out, undecoded (-ratio.raw): each reply is counted when it carries more
+// than its generic netlink header.
+func rawLinkinfo(ctx context.Context, conn *genl.Conn) (func() (int, error), error) {
+	c, err := family.NewClient(ctx, conn, ethtool.FamilyName, ethtool.FamilyVersion)
+	if err != nil {
+		return nil, err
+	}
+	req := genl.Request{Family: c.Family().ID, Command: ethtool.CmdLinkinfoGet, Version: ethtool.FamilyVersion}
+	return func() (int, error) {
+		n := 0
+		for m, err := range conn.Dump(ctx, req) {
+			if err != nil {
+				return n, err
+			}
+			if len(m.Data) > 0 {
+				n++
+			}
+		}
+		return n, nil
+	}, nil
 }
