@@ -582,7 +582,6 @@ func Cut(b []byte) (typ uint16, payload, rest []byte, ok bool) {
 	return binary.NativeEndian.Uint16(b[2:]), b[HeaderLen:l:l], b[min(Align(l), len(b)):], true
 }
 
-
 // AppendAttrCopy appends an attribute of type typ (flag bits included) with
 // a copy of payload to list, as [Decoder.AppendCopy] does for a Decoder's
 // current attribute. It is never inlined, for the same reason.
