@@ -221,7 +221,7 @@ func (d *Decoder) CopyAttr() Attr {
 //
 //go:noinline
 func (d *Decoder) AppendCopy(attrs []Attr) []Attr {
-	return append(attrs, d.CopyAttr())
+	return AppendAttrCopy(attrs, d.typ|d.flags, d.data())
 }
 
 // data returns the current payload.
@@ -583,8 +583,8 @@ func Cut(b []byte) (typ uint16, payload, rest []byte, ok bool) {
 }
 
 // AppendAttrCopy appends an attribute of type typ (flag bits included) with
-// a copy of payload to list, as [Decoder.AppendCopy] does for a Decoder's
-// current attribute. It is never inlined, for the same reason.
+// a copy of payload to list: [Decoder.AppendCopy] for a buffer walked with
+// [Cut]. It is never inlined, for the same reason.
 //
 //go:noinline
 func AppendAttrCopy(list []Attr, typ uint16, payload []byte) []Attr {

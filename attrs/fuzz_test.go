@@ -26,7 +26,37 @@ func FuzzDecode(f *testing.F) {
 		if !slices.Equal(byNext, byTypes) {
 			t.Fatalf("Types visits differently from Next:\n%q\n%q", byNext, byTypes)
 		}
+		checkCut(t, b)
 	})
+}
+
+// checkCut walks b with attrs.Cut and with a Decoder: the same attributes
+// (type, flags, payload), and Cut stops where the Decoder stops, failing
+// exactly when the Decoder reports an error.
+func checkCut(t *testing.T, b []byte) {
+	d := attrs.NewDecoder(b)
+	rest := b
+	for len(rest) > 0 {
+		typ, p, r, ok := attrs.Cut(rest)
+		next := d.Next()
+		if !ok {
+			if next || d.Err() == nil {
+				t.Fatalf("Cut fails at %d bytes left, the Decoder does not (%v)", len(rest), d.Err())
+			}
+			return
+		}
+		a := d.Attr()
+		if !next || a.Type != typ&attrs.TypeMask || a.Flags != typ&^attrs.TypeMask || !bytes.Equal(a.Data, p) || len(p) > 0 && &a.Data[0] != &p[0] {
+			t.Fatalf("Cut gives %d %x, the Decoder %v %+v", typ, p, next, a)
+		}
+		if cap(p) != len(p) {
+			t.Fatalf("Cut's payload has room to grow into what follows: cap %d, len %d", cap(p), len(p))
+		}
+		rest = r
+	}
+	if d.Next() || d.Err() != nil {
+		t.Fatalf("the Decoder goes on after Cut's end: %v", d.Err())
+	}
 }
 
 // trace walks b with Next, or with Types, reading every attribute with
