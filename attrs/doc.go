@@ -14,7 +14,10 @@
 // included, as generated decoders use it. Decoder errors carry the
 // path of the attribute that was wrong ("dev.ifindex: u32 needs 4 bytes, got
 // 2") and match the sentinel kinds [ErrTruncated], [ErrBadLength],
-// [ErrInvalid] and [ErrTooDeep] with errors.Is.
+// [ErrInvalid] and [ErrTooDeep] with errors.Is. [Cut] splits one attribute
+// off a buffer with no state at all, for the fast paths of generated
+// decoders, which take the well-formed common case straight from the bytes
+// and leave everything else (and its error) to a Decoder.
 //
 // Every attribute type the kernel's YAML family specs use is covered:
 // fixed-width integers in host and network byte order, the variable-width
