@@ -26,18 +26,28 @@ import (
 // others, and sets nested in themselves (the Decoder bounds their depth),
 // decode through the Decoder only.
 
+// fastState is what fastSet has worked out about a set.
+type fastState int
+
+const (
+	fastUnknown fastState = iota
+	fastYes
+	fastNo
+	fastPending // being worked out: met again, the set nests itself
+)
+
 // fastSet reports whether s has a decodeFast method.
 func (g *generator) fastSet(s *set) bool {
 	if g.fast == nil {
-		g.fast = map[*set]int{}
+		g.fast = map[*set]fastState{}
 	}
 	switch g.fast[s] {
-	case 1:
+	case fastYes:
 		return true
-	case 2, 3: // no, or in progress (a cycle)
+	case fastNo, fastPending:
 		return false
 	}
-	g.fast[s] = 3
+	g.fast[s] = fastPending
 	ok := !s.elem && s.extra != ""
 	for _, fl := range s.fields {
 		if !ok {
@@ -45,9 +55,9 @@ func (g *generator) fastSet(s *set) bool {
 		}
 		ok = g.fastField(fl)
 	}
-	g.fast[s] = 2
+	g.fast[s] = fastNo
 	if ok {
-		g.fast[s] = 1
+		g.fast[s] = fastYes
 	}
 	return ok
 }
@@ -86,16 +96,24 @@ func fastElem(el elem) bool {
 func (g *generator) hasDecodeNew(name string) bool {
 	for _, s := range g.p.sets {
 		if s.name == name {
-			return g.usesDecodeMessage(s) && g.fastSet(s)
+			return g.setDecodesNew(s)
 		}
 	}
 	for _, m := range g.p.msgs {
 		if m.name == name {
-			return !g.p.noClient && g.fastSet(m.set)
+			return g.msgDecodesNew(m)
 		}
 	}
 	return false
 }
+
+// setDecodesNew reports whether set s gets a decodeNew method: it is
+// decoded from whole messages and has a fast path.
+func (g *generator) setDecodesNew(s *set) bool { return g.usesDecodeMessage(s) && g.fastSet(s) }
+
+// msgDecodesNew reports whether fixed-header message m gets a decodeNew
+// method.
+func (g *generator) msgDecodesNew(m *msgType) bool { return !g.p.noClient && g.fastSet(m.set) }
 
 // decodeNewCall returns the method that decodes a whole message into a
 // fresh value of type name: decodeNew where there is one.
@@ -169,13 +187,7 @@ func (g *generator) genDecodeFast(f *file, s *set) {
 		f.P("}")
 		f.P("}")
 		for i, fl := range counted {
-			f.P("if ", names[i], " > 0 {")
-			if t := slabElem(fl); t != "" {
-				f.P("v.", fl.name, " = a.", slabMethod(t), "().Grow(v.", fl.name, ", ", names[i], ")")
-			} else {
-				f.P("v.", fl.name, " = ", slicesPkg.Ident("Grow"), "(v.", fl.name, ", ", names[i], ")")
-			}
-			f.P("}")
+			growCounted(f, fl, names[i])
 		}
 	}
 	f.P("for len(b) > 0 {")
@@ -197,10 +209,7 @@ func (g *generator) genDecodeFast(f *file, s *set) {
 		f.P("continue")
 	}
 	if len(s.pads) > 0 {
-		var pads []string
-		for _, a := range s.pads {
-			pads = append(pads, s.root.constOf(a))
-		}
+		pads := padConsts(s)
 		known = append(known, pads...)
 		f.P("case ", strings.Join(pads, ", "), ":")
 		f.P("continue // padding")
@@ -224,11 +233,7 @@ func (g *generator) genDecodeFast(f *file, s *set) {
 // decodeFast's switch: a repeat leaves the switch for Extra, as in decode.
 func (g *generator) fastField1(f *file, s *set, fl *field) {
 	x := "v." + fl.name
-	if cond := present(fl); cond != "" {
-		f.P("if ", cond, " {")
-		f.P("break // a repeat, kept in ", s.extra)
-		f.P("}")
-	}
+	repeatGuard(f, s, fl) // fastSet: s has Extra
 	switch {
 	case fl.el.kind == kNest && fl.ptr:
 		f.P(x, " = a.", slabMethod(slabElem(fl)), "().New()")

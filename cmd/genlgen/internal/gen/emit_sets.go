@@ -338,7 +338,7 @@ func (g *generator) genDecode(f *file) {
 		f.P("return d.Err()")
 		f.P("}")
 		f.P()
-		if g.fastSet(s) {
+		if g.setDecodesNew(s) {
 			g.genDecodeNew(f, s)
 		}
 	}
@@ -355,7 +355,7 @@ func (g *generator) genDecode(f *file) {
 		f.P("return v.", m.set.name, ".decodeMessage(b[", m.header.sizeC, ":], a)")
 		f.P("}")
 		f.P()
-		if g.fastSet(m.set) {
+		if g.msgDecodesNew(m) {
 			g.genMsgDecodeNew(f, m)
 		}
 	}
@@ -423,13 +423,7 @@ func (g *generator) genDecodeFunc(f *file, s *set) {
 		f.P("}")
 		f.P("}")
 		for _, fl := range counted {
-			f.P("if ", fl.countV, " > 0 {")
-			if t := slabElem(fl); t != "" {
-				f.P("v.", fl.name, " = a.", slabMethod(t), "().Grow(v.", fl.name, ", ", fl.countV, ")")
-			} else {
-				f.P("v.", fl.name, " = ", slicesPkg.Ident("Grow"), "(v.", fl.name, ", ", fl.countV, ")")
-			}
-			f.P("}")
+			growCounted(f, fl, fl.countV)
 		}
 	}
 	f.P("for range d.Types() {")
@@ -478,11 +472,7 @@ func (g *generator) decodeSwitch(f *file, s *set, done string) {
 		}
 	}
 	if len(s.pads) > 0 && s.extra != "" {
-		var pads []string
-		for _, a := range s.pads {
-			pads = append(pads, s.root.constOf(a))
-		}
-		f.P("case ", strings.Join(pads, ", "), ":")
+		f.P("case ", strings.Join(padConsts(s), ", "), ":")
 		f.P(done, " // padding")
 	}
 	f.P("}")
@@ -509,13 +499,41 @@ func present(fl *field) string {
 	return x + " != nil" // pointers and slices
 }
 
-func (g *generator) decodeField(f *file, s *set, fl *field) {
-	x := "v." + fl.name
+// repeatGuard prints, for a single-valued field of a set with an Extra
+// field, the check that sends a repeat of fl's attribute to Extra (out of
+// the decoding switch).
+func repeatGuard(f *file, s *set, fl *field) {
 	if cond := present(fl); cond != "" && s.extra != "" {
 		f.P("if ", cond, " {")
 		f.P("break // a repeat, kept in ", s.extra)
 		f.P("}")
 	}
+}
+
+// growCounted prints the growth of repeated field fl's slice to hold the
+// count in variable n more values, once, before the decoding loop fills it.
+func growCounted(f *file, fl *field, n string) {
+	f.P("if ", n, " > 0 {")
+	if t := slabElem(fl); t != "" {
+		f.P("v.", fl.name, " = a.", slabMethod(t), "().Grow(v.", fl.name, ", ", n, ")")
+	} else {
+		f.P("v.", fl.name, " = ", slicesPkg.Ident("Grow"), "(v.", fl.name, ", ", n, ")")
+	}
+	f.P("}")
+}
+
+// padConsts returns the constants of s's pad attributes.
+func padConsts(s *set) []string {
+	var pads []string
+	for _, a := range s.pads {
+		pads = append(pads, s.root.constOf(a))
+	}
+	return pads
+}
+
+func (g *generator) decodeField(f *file, s *set, fl *field) {
+	x := "v." + fl.name
+	repeatGuard(f, s, fl)
 	switch {
 	case fl.list:
 		es := fl.el.set

@@ -166,7 +166,7 @@ func sortFiles(fs []File) {
 type generator struct {
 	p    *plan
 	cfg  Config
-	fast map[*set]int // fastSet's answers: 1 yes, 2 no, 3 being worked out
+	fast map[*set]fastState // fastSet's answers
 }
 
 func (g *generator) use(helper string) { g.p.helpers[helper] = true }
