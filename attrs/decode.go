@@ -210,8 +210,12 @@ func (d *Decoder) Attr() Attr {
 // CopyAttr returns the current attribute with a copy of its payload, one
 // that does not share the decoder's input (generated code keeps attributes
 // it has no field for this way).
-func (d *Decoder) CopyAttr() Attr {
-	return Attr{Type: d.typ, Flags: d.flags, Data: bytes.Clone(d.data())}
+func (d *Decoder) CopyAttr() Attr { return copyAttr(d.typ|d.flags, d.data()) }
+
+// copyAttr returns an attribute of type typ (flag bits included) with a
+// copy of payload.
+func copyAttr(typ uint16, payload []byte) Attr {
+	return Attr{Type: typ & TypeMask, Flags: typ &^ TypeMask, Data: bytes.Clone(payload)}
 }
 
 // AppendCopy appends [Decoder.CopyAttr] to attrs and returns the extended
@@ -570,7 +574,10 @@ func itoa(t uint16) string { return strconv.Itoa(int(t)) }
 // to a Decoder for anything it does not take as it comes): its type with
 // the flag bits still in, its payload and what follows it. ok is false
 // when b does not start with a whole attribute header whose length fits
-// in b; a Decoder reports such input as an error.
+// in b; a Decoder reports such input as an error. It applies the rule
+// [Decoder.Next] and [Decoder.Types] apply inline (the fuzz test holds the
+// three to it): Next written through Cut measured 3–5 % slower in
+// BenchmarkDecode.
 func Cut(b []byte) (typ uint16, payload, rest []byte, ok bool) {
 	if len(b) < HeaderLen {
 		return 0, nil, nil, false
@@ -588,5 +595,5 @@ func Cut(b []byte) (typ uint16, payload, rest []byte, ok bool) {
 //
 //go:noinline
 func AppendAttrCopy(list []Attr, typ uint16, payload []byte) []Attr {
-	return append(list, Attr{Type: typ & TypeMask, Flags: typ &^ TypeMask, Data: bytes.Clone(payload)})
+	return append(list, copyAttr(typ, payload))
 }
