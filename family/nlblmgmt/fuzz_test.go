@@ -17,8 +17,6 @@ import (
 // (the second decode must not change the first value).
 // A set dumps decode must decode the same into a recycled value as into
 // a fresh one.
-// Where a set has a fast path (decodeFast), whatever it takes must decode
-// to the value the Decoder gives, and the Decoder must take it too.
 func FuzzDecode(f *testing.F) {
 	for i := range 7 {
 		f.Add(uint8(i), []byte{})

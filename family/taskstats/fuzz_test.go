@@ -15,8 +15,6 @@ import (
 // must survive MarshalAttrs and UnmarshalAttrs unchanged. Decoding with an
 // allocator, as dumps do, must give the same value or error, twice over
 // (the second decode must not change the first value).
-// Where a set has a fast path (decodeFast), whatever it takes must decode
-// to the value the Decoder gives, and the Decoder must take it too.
 func FuzzDecode(f *testing.F) {
 	for i := range 2 {
 		f.Add(uint8(i), []byte{})

@@ -25,11 +25,12 @@ func (g *generator) genFuzz(f *file) {
 		f.P("// A set dumps decode must decode the same into a recycled value as into")
 		f.P("// a fresh one.")
 	}
-	fast := map[*set]bool{}
+	anyFast, anyFastReuse := false, false
 	for _, s := range p.sets {
-		fast[s] = g.fastSet(s)
+		anyFast = anyFast || g.fastSet(s)
+		anyFastReuse = anyFastReuse || g.fastSet(s) && recycled[s]
 	}
-	if len(fast) > 0 {
+	if anyFast {
 		f.P("// Where a set has a fast path (decodeFast), whatever it takes must decode")
 		f.P("// to the value the Decoder gives, and the Decoder must take it too.")
 	}
@@ -46,7 +47,7 @@ func (g *generator) genFuzz(f *file) {
 		if recycled[p.sets[0]] {
 			f.P("reuseTrip[", p.sets[0].name, "](t, b)")
 		}
-		g.fuzzFast(f, p.sets[0], fast, recycled)
+		g.fuzzFast(f, p.sets[0], recycled)
 	} else {
 		f.P("switch int(which) % ", len(p.sets), " {")
 		for i, s := range p.sets {
@@ -55,7 +56,7 @@ func (g *generator) genFuzz(f *file) {
 			if recycled[s] {
 				f.P("reuseTrip[", s.name, "](t, b)")
 			}
-			g.fuzzFast(f, s, fast, recycled)
+			g.fuzzFast(f, s, recycled)
 		}
 		f.P("}")
 	}
@@ -100,7 +101,7 @@ func (g *generator) genFuzz(f *file) {
 	f.P("t.Fatalf(\"%T: round trip changed the value:\\n%+v\\n%+v\", v, v, w)")
 	f.P("}")
 	f.P("}")
-	g.genFastTrips(f, fast, recycled)
+	g.genFastTrips(f, anyFast, anyFastReuse)
 	if len(recycled) == 0 {
 		return
 	}
@@ -132,8 +133,8 @@ func (g *generator) genFuzz(f *file) {
 }
 
 // fuzzFast prints the fast-path checks of set s in FuzzDecode's switch.
-func (g *generator) fuzzFast(f *file, s *set, fast, recycled map[*set]bool) {
-	if !fast[s] {
+func (g *generator) fuzzFast(f *file, s *set, recycled map[*set]bool) {
+	if !g.fastSet(s) {
 		return
 	}
 	f.P("fastTrip[", s.name, "](t, b)")
@@ -142,14 +143,9 @@ func (g *generator) fuzzFast(f *file, s *set, fast, recycled map[*set]bool) {
 	}
 }
 
-// genFastTrips prints the helpers fuzzFast calls, when a set has a fast
-// path.
-func (g *generator) genFastTrips(f *file, fast, recycled map[*set]bool) {
-	anyFast, anyReuse := false, false
-	for s, ok := range fast {
-		anyFast = anyFast || ok
-		anyReuse = anyReuse || ok && recycled[s]
-	}
+// genFastTrips prints the helpers fuzzFast calls: fastTrip when a set has
+// a fast path, fastReuseTrip when one of those is also recycled.
+func (g *generator) genFastTrips(f *file, anyFast, anyReuse bool) {
 	if !anyFast {
 		return
 	}
