@@ -489,3 +489,81 @@ func BenchmarkGetFamilyRawBatch8(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSyscallFloor measures what one system call costs on this machine,
+// the floor under every figure above: a call that does nothing (getpid),
+// and the calls a Conn or a subscriber makes when they find nothing to do
+// on a netlink socket (a receive of one datagram, of four with sender and
+// control buffers, as a subscriber asks, and a zero-timeout epoll wait, as
+// the Go scheduler makes before it sleeps). Each is a raw, non-blocking
+// system call in a loop.
+func BenchmarkSyscallFloor(b *testing.B) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.NETLINK_GENERIC)
+	if err != nil {
+		b.Skipf("netlink socket: %v", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 32<<10)
+	var hdrs [4]struct {
+		Hdr unix.Msghdr
+		Len uint32
+		_   [4]byte
+	}
+	var iovs [4]unix.Iovec
+	var names [4]unix.RawSockaddrNetlink
+	var cmsgs [4][64]byte
+	for i := range hdrs {
+		iovs[i].Base = &buf[0]
+		iovs[i].SetLen(len(buf))
+		h := &hdrs[i].Hdr
+		h.Iov = &iovs[i]
+		h.SetIovlen(1)
+		h.Name = (*byte)(unsafe.Pointer(&names[i]))
+		h.Namelen = unix.SizeofSockaddrNetlink
+		h.Control = &cmsgs[i][0]
+		h.SetControllen(len(cmsgs[i]))
+	}
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer unix.Close(ep)
+	if err := unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLET, Fd: int32(fd)}); err != nil {
+		b.Fatal(err)
+	}
+	var evs [128]unix.EpollEvent
+	cases := []struct {
+		name string
+		call func() unix.Errno
+		want unix.Errno // what the call must return: it did nothing
+	}{
+		{"getpid", func() unix.Errno {
+			_, _, e := unix.RawSyscall(unix.SYS_GETPID, 0, 0, 0)
+			return e
+		}, 0},
+		{"recvfrom-empty", func() unix.Errno {
+			_, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), unix.MSG_DONTWAIT, 0, 0)
+			return e
+		}, unix.EAGAIN},
+		{"recvmmsg4-empty", func() unix.Errno {
+			_, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&hdrs[0])), uintptr(len(hdrs)), unix.MSG_DONTWAIT, 0, 0)
+			return e
+		}, unix.EAGAIN},
+		{"epoll-wait-zero", func() unix.Errno {
+			_, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(ep), uintptr(unsafe.Pointer(&evs[0])), uintptr(len(evs)), 0, 0, 0)
+			return e
+		}, 0},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if e := c.call(); e != c.want {
+					b.Fatalf("%s: %v, want %v", c.name, e, c.want)
+				}
+			}
+		})
+	}
+}
