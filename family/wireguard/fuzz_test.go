@@ -107,28 +107,21 @@ func fastTrip[T any, P fastDecoder[T]](t *testing.T, b []byte) {
 }
 
 type fastRecycler[T any] interface {
-	fastDecoder[T]
-	recycle(*allocator)
+	recycler[T]
+	decodeFast([]byte, *allocator) bool
 }
 
-// fastReuseTrip is reuseTrip for the fast path: b decoded with an
-// allocator, the value recycled, the second half of b decoded into it by
-// the fast path, as a dump into reused memory would.
+// fastReuseTrip is reuseTrip for the fast path: the second half of b
+// decoded by the fast path into a recycled value.
 func fastReuseTrip[T any, P fastRecycler[T]](t *testing.T, b []byte) {
-	a := new(allocator)
-	var v T
-	var d attrs.Decoder
-	d.Reset(b)
-	P(&v).decode(&d, a)
-	P(&v).recycle(a)
-	rest := b[len(b)/2:]
-	if !P(&v).decodeFast(rest, a) {
+	v, a, rest := recycled[T, P](b)
+	if !P(v).decodeFast(rest, a) {
 		return
 	}
 	var w T
 	err := P(&w).UnmarshalAttrs(rest)
-	if err != nil || !reflect.DeepEqual(v, w) {
-		t.Fatalf("%T: the fast path into a recycled value differs:\n%+v\n%+v (%v)", v, v, w, err)
+	if err != nil || !reflect.DeepEqual(*v, w) {
+		t.Fatalf("%T: the fast path into a recycled value differs:\n%+v\n%+v (%v)", *v, *v, w, err)
 	}
 }
 
@@ -141,18 +134,26 @@ type recycler[T any] interface {
 // the second half of b into it, as a dump into reused memory would: the
 // value and error must be those of the second half decoded on its own.
 func reuseTrip[T any, P recycler[T]](t *testing.T, b []byte) {
+	v, a, rest := recycled[T, P](b)
+	var d attrs.Decoder
+	d.Reset(rest)
+	P(v).decode(&d, a)
+	var w T
+	err := P(&w).UnmarshalAttrs(rest)
+	if (err == nil) != (d.Err() == nil) || !reflect.DeepEqual(*v, w) {
+		t.Fatalf("%T: decoding into a recycled value differs:\n%+v (%v)\n%+v (%v)", *v, *v, d.Err(), w, err)
+	}
+}
+
+// recycled decodes b with an allocator and recycles the value, as a dump
+// into reused memory leaves the elements it reuses; it returns the value,
+// the allocator and the half of b to decode into it next.
+func recycled[T any, P recycler[T]](b []byte) (*T, *allocator, []byte) {
 	a := new(allocator)
 	var v T
 	var d attrs.Decoder
 	d.Reset(b)
 	P(&v).decode(&d, a)
 	P(&v).recycle(a)
-	rest := b[len(b)/2:]
-	d.Reset(rest)
-	P(&v).decode(&d, a)
-	var w T
-	err := P(&w).UnmarshalAttrs(rest)
-	if (err == nil) != (d.Err() == nil) || !reflect.DeepEqual(v, w) {
-		t.Fatalf("%T: decoding into a recycled value differs:\n%+v (%v)\n%+v (%v)", v, v, d.Err(), w, err)
-	}
+	return &v, a, b[len(b)/2:]
 }
