@@ -91,17 +91,14 @@ func fastElem(el elem) bool {
 	return false
 }
 
-// hasDecodeNew reports whether type name (a set or a fixed-header message
-// decoded from whole messages) has a decodeNew method.
+// hasDecodeNew reports whether type name, decoded from whole messages, has
+// a decodeNew method: a set with a fast path. (A fixed-header message
+// decodes through decodeMessage: no spec has one whose set has a fast
+// path.)
 func (g *generator) hasDecodeNew(name string) bool {
 	for _, s := range g.p.sets {
 		if s.name == name {
 			return g.setDecodesNew(s)
-		}
-	}
-	for _, m := range g.p.msgs {
-		if m.name == name {
-			return g.msgDecodesNew(m)
 		}
 	}
 	return false
@@ -110,10 +107,6 @@ func (g *generator) hasDecodeNew(name string) bool {
 // setDecodesNew reports whether set s gets a decodeNew method: it is
 // decoded from whole messages and has a fast path.
 func (g *generator) setDecodesNew(s *set) bool { return g.usesDecodeMessage(s) && g.fastSet(s) }
-
-// msgDecodesNew reports whether fixed-header message m gets a decodeNew
-// method.
-func (g *generator) msgDecodesNew(m *msgType) bool { return !g.p.noClient && g.fastSet(m.set) }
 
 // decodeNewCall returns the method that decodes a whole message into a
 // fresh value of type name: decodeNew where there is one.
@@ -134,23 +127,6 @@ func (g *generator) genDecodeNew(f *file, s *set) {
 	f.P("}")
 	f.P("*v = ", s.name, "{}")
 	f.P("return v.decodeMessage(b, a)")
-	f.P("}")
-	f.P()
-}
-
-// genMsgDecodeNew prints decodeNew for fixed-header message m.
-func (g *generator) genMsgDecodeNew(f *file, m *msgType) {
-	f.P("// decodeNew is decodeMessage for a v that holds nothing yet.")
-	f.P("func (v *", m.name, ") decodeNew(b []byte, a *allocator) error {")
-	f.P("if len(b) < ", m.header.sizeC, " {")
-	f.P("return ", attrsPkg.Ident("HeaderTooShort"), "(", strconv.Quote(m.header.def.Name), ", ", m.header.sizeC, ", len(b))")
-	f.P("}")
-	f.P("v.Header.get(b)")
-	f.P("if v.", m.set.name, ".decodeFast(b[", m.header.sizeC, ":], a) {")
-	f.P("return nil")
-	f.P("}")
-	f.P("v.", m.set.name, " = ", m.set.name, "{}")
-	f.P("return v.", m.set.name, ".decodeMessage(b[", m.header.sizeC, ":], a)")
 	f.P("}")
 	f.P()
 }

@@ -355,9 +355,6 @@ func (g *generator) genDecode(f *file) {
 		f.P("return v.", m.set.name, ".decodeMessage(b[", m.header.sizeC, ":], a)")
 		f.P("}")
 		f.P()
-		if g.msgDecodesNew(m) {
-			g.genMsgDecodeNew(f, m)
-		}
 	}
 }
 
