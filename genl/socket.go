@@ -66,6 +66,19 @@ type sockTransport struct {
 
 	pktinfo atomic.Bool // NETLINK_PKTINFO enabled: read the group from a cmsg
 
+	// The watcher (watch.go), guarded by dlMu: wanted while the Conn has
+	// subscriptions, started by a receiver's wait, kicked to stop it.
+	watchWanted  bool
+	watchRunning bool
+	watchKicked  bool
+	watchDone    chan struct{} // closed when the watcher has ended
+	watchTimer   *time.Timer   // a deadline ahead, while the watcher runs
+	watchReady   chan struct{} // the watcher's signal to the receiver
+
+	// drained: the last receive found the queue empty (nothing, or fewer
+	// datagrams than asked from recvmmsg). Used by one receiver at a time.
+	drained bool
+
 	// Receive state, used by one receiver at a time.
 	hdrs  [maxRecvBatch]unix.Mmsghdr
 	iovs  [maxRecvBatch]unix.Iovec
@@ -223,6 +236,7 @@ func (t *sockTransport) recvOnce(d []Datagram, n int, mmsg bool) (int, error) {
 			r, _, e = unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(t.fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)),
 				unix.MSG_DONTWAIT|unix.MSG_TRUNC, 0, 0)
 			if e == 0 {
+				t.drained = false
 				dg := &d[0]
 				dg.Size = int(r)
 				dg.N = min(dg.Size, len(dg.Buf))
@@ -234,6 +248,9 @@ func (t *sockTransport) recvOnce(d []Datagram, n int, mmsg bool) (int, error) {
 			r, _, e = unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(t.fd), uintptr(unsafe.Pointer(&t.hdrs[0])), uintptr(n),
 				unix.MSG_DONTWAIT|unix.MSG_TRUNC, 0, 0)
 			if e == 0 {
+				// recvmmsg stops early only when a receive fails, at an
+				// empty queue but for an error it leaves on the socket.
+				t.drained = int(r) < n
 				return int(r), nil
 			}
 		}
@@ -241,6 +258,7 @@ func (t *sockTransport) recvOnce(d []Datagram, n int, mmsg bool) (int, error) {
 		case unix.EINTR:
 			continue
 		case unix.EAGAIN:
+			t.drained = true
 			return -1, nil
 		}
 		return 0, e
@@ -291,8 +309,23 @@ func (t *sockTransport) waitRecv(d []Datagram, n int, mmsg bool) (int, error) {
 			return -1, err
 		}
 	}
-	if dl := t.deadline.Load(); dl != 0 && dl <= time.Now().UnixNano() {
-		return -1, os.ErrDeadlineExceeded
+	for {
+		if dl := t.deadline.Load(); dl != 0 && dl <= time.Now().UnixNano() {
+			return -1, os.ErrDeadlineExceeded
+		}
+		t.dlMu.Lock()
+		if t.watchWanted && !t.watchRunning && !t.closing.Load() {
+			t.startWatcherLocked()
+		}
+		watched := t.watchRunning
+		t.dlMu.Unlock()
+		if !watched {
+			break
+		}
+		got, err := t.watchRecv(d, n, mmsg)
+		if err != errWatcherGone {
+			return got, err
+		}
 	}
 	t.rd, t.rn, t.rmmsg = d, n, mmsg
 	t.rgot, t.rerr = -1, nil
@@ -374,6 +407,11 @@ func (t *sockTransport) SetReadDeadline(d time.Time) error {
 	} else {
 		t.deadline.Store(max(d.UnixNano(), 1))
 	}
+	if t.watchRunning {
+		// The file's deadline is the watcher's (see watch.go).
+		t.armWatchDeadlineLocked()
+		return nil
+	}
 	if f := t.poll.Load(); f != nil && !t.closing.Load() {
 		return f.SetReadDeadline(d)
 	}
@@ -420,7 +458,15 @@ func (t *sockTransport) Close() error {
 	}
 	defer t.fdMu.Unlock()
 	if f := t.poll.Load(); f != nil {
-		return f.Close()
+		// The close ends a watcher's read; wait for it to end.
+		t.dlMu.Lock()
+		done := t.watchDone
+		t.dlMu.Unlock()
+		err := f.Close()
+		if done != nil {
+			<-done
+		}
+		return err
 	}
 	return os.NewSyscallError("close", unix.Close(t.fd))
 }

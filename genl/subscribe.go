@@ -64,6 +64,9 @@ func (c *Conn) Subscribe(groups ...uint32) (*Subscription, error) {
 		return nil, net.ErrClosed
 	}
 	c.subs = append(c.subs, s)
+	if c.sock != nil {
+		c.sock.setWatch(true)
+	}
 	return s, nil
 }
 
@@ -85,6 +88,9 @@ func (s *Subscription) Close() error {
 	c.endSubLocked(&s.waiter)
 	if i := slices.Index(c.subs, s); i >= 0 {
 		c.subs = slices.Delete(c.subs, i, i+1)
+	}
+	if len(c.subs) == 0 && c.sock != nil {
+		c.sock.setWatch(false)
 	}
 	s.signal()
 	// s's reader may be the Conn's leader, blocked in the kernel.
