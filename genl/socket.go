@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -314,8 +315,12 @@ func (t *sockTransport) waitRecv(d []Datagram, n int, mmsg bool) (int, error) {
 			return -1, os.ErrDeadlineExceeded
 		}
 		t.dlMu.Lock()
-		if t.watchWanted && !t.watchRunning && !t.closing.Load() {
+		switch want := t.watchWanted && runtime.GOMAXPROCS(0) == 1; {
+		case want && !t.watchRunning && !t.closing.Load():
 			t.startWatcherLocked()
+		case !want && t.watchRunning:
+			// Wait through it until it has ended.
+			t.stopWatcherLocked()
 		}
 		watched := t.watchRunning
 		t.dlMu.Unlock()

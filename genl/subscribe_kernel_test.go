@@ -125,66 +125,82 @@ func drainSub(ctx context.Context, t *testing.T, sub *genl.Subscription) {
 }
 
 // TestKernelSubscriberWaitLifecycle checks what a subscribed Conn's waits
-// rely on: a request answered while a subscriber is parked, a parked Next
-// ended by its context, no goroutine left behind once the last
-// subscription is closed (an idle Conn has none), and a new subscription
-// on the same Conn waking for what comes after.
+// rely on, with one processor (where the Conn waits through a watcher
+// goroutine), with two, and with GOMAXPROCS raised while a subscriber is
+// parked: a request answered while a subscriber is parked, a parked Next
+// ended by its context, a notification waking the next Next, no goroutine
+// left behind once the last subscription is closed (an idle Conn has
+// none), and a new subscription on the same Conn working the same.
 func TestKernelSubscriberWaitLifecycle(t *testing.T) {
-	ns, c := kernelConn(t)
-	fi := needFamily(t, c, netdevFamilyName)
-	base := runtime.NumGoroutine()
-	for round := range 2 {
-		sub, err := c.Subscribe(fi.Groups[netdevGroupMgmt])
-		if err != nil {
-			t.Fatal(err)
-		}
-		// A parked subscriber, then a request meanwhile.
-		ctx, cancel := context.WithCancel(ctxT(t))
-		got := make(chan error, 1)
-		go func() {
-			_, err := sub.Next(ctx)
-			got <- err
-		}()
-		time.Sleep(20 * time.Millisecond) // let Next park
-		needFamily(t, c, netdevFamilyName)
-		select {
-		case err := <-got:
-			t.Fatalf("round %d: Next returned during a request: %v", round, err)
-		default:
-		}
-		cancel()
-		select {
-		case err := <-got:
-			if !errors.Is(err, context.Canceled) {
-				t.Fatalf("round %d: parked Next after cancel: %v", round, err)
+	for _, tc := range []struct {
+		name         string
+		procs, later int // GOMAXPROCS, and after the first wait
+	}{
+		{"procs=1", 1, 1},
+		{"procs=2", 2, 2},
+		{"procs=1-then-2", 1, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(tc.procs))
+			ns, c := kernelConn(t)
+			fi := needFamily(t, c, netdevFamilyName)
+			base := runtime.NumGoroutine()
+			for round := range 2 {
+				runtime.GOMAXPROCS(tc.procs)
+				sub, err := c.Subscribe(fi.Groups[netdevGroupMgmt])
+				if err != nil {
+					t.Fatal(err)
+				}
+				// A parked subscriber, then a request meanwhile.
+				ctx, cancel := context.WithCancel(ctxT(t))
+				got := make(chan error, 1)
+				go func() {
+					_, err := sub.Next(ctx)
+					got <- err
+				}()
+				time.Sleep(20 * time.Millisecond) // let Next park
+				runtime.GOMAXPROCS(tc.later)
+				needFamily(t, c, netdevFamilyName)
+				select {
+				case err := <-got:
+					t.Fatalf("round %d: Next returned during a request: %v", round, err)
+				default:
+				}
+				cancel()
+				select {
+				case err := <-got:
+					if !errors.Is(err, context.Canceled) {
+						t.Fatalf("round %d: parked Next after cancel: %v", round, err)
+					}
+				case <-time.After(5 * time.Second):
+					t.Fatalf("round %d: parked Next did not end with its context", round)
+				}
+				// A notification after the cancelled wait wakes the next Next.
+				go func() {
+					_, err := sub.Next(ctxT(t))
+					got <- err
+				}()
+				time.Sleep(20 * time.Millisecond)
+				ns.IP(t, "link", "add", fmt.Sprintf("lc%d", round), "type", "veth", "peer", "name", fmt.Sprintf("lc%dp", round))
+				if err := <-got; err != nil {
+					t.Fatalf("round %d: %v", round, err)
+				}
+				drainSub(context.Background(), t, sub)
+				if err := sub.Close(); err != nil {
+					t.Fatal(err)
+				}
+				deadline := time.Now().Add(5 * time.Second)
+				for runtime.NumGoroutine() > base {
+					if time.Now().After(deadline) {
+						buf := make([]byte, 1<<20)
+						t.Fatalf("round %d: %d goroutines after the subscription closed, %d before:\n%s",
+							round, runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
+					}
+					time.Sleep(time.Millisecond)
+				}
+				// The idle Conn still answers.
+				needFamily(t, c, netdevFamilyName)
 			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("round %d: parked Next did not end with its context", round)
-		}
-		// A notification after the cancelled wait wakes the next Next.
-		go func() {
-			_, err := sub.Next(ctxT(t))
-			got <- err
-		}()
-		time.Sleep(20 * time.Millisecond)
-		ns.IP(t, "link", "add", fmt.Sprintf("lc%d", round), "type", "veth", "peer", "name", fmt.Sprintf("lc%dp", round))
-		if err := <-got; err != nil {
-			t.Fatalf("round %d: %v", round, err)
-		}
-		drainSub(context.Background(), t, sub)
-		if err := sub.Close(); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > base {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				t.Fatalf("round %d: %d goroutines after the subscription closed, %d before:\n%s",
-					round, runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
-			}
-			time.Sleep(time.Millisecond)
-		}
-		// The idle Conn still answers.
-		needFamily(t, c, netdevFamilyName)
+		})
 	}
 }

@@ -17,7 +17,9 @@ import (
 // drained the queue), and on a guest where a system call costs more than a
 // microsecond it is a quarter of the calls per notification.
 //
-// While the Conn has subscriptions, a watcher goroutine instead stays in
+// While the Conn has subscriptions and the program runs one processor
+// (GOMAXPROCS 1, as in a one-CPU container), a watcher goroutine instead
+// stays in
 // one RawConn.Read for as long as it runs: its callback reads nothing and
 // only signals watchReady, and as it never leaves the read, no readiness
 // is cleared. A receiver whose last receive drained the queue (the
@@ -25,6 +27,15 @@ import (
 // waits on watchReady without looking: a datagram queued after that
 // receive raises an epoll event, so the watcher signals after it. A
 // signal with nothing queued costs one receive that finds nothing.
+//
+// The watcher hands each wake-up to the receiver through a channel. With
+// one processor that hand-off is a goroutine switch and costs less than
+// the system call it saves (median CPU per notification against YNL C's,
+// docs/benchmarks.md: 1.24-1.28 against 1.35-1.50 without). With more,
+// readying the receiver wakes an idle processor's thread (a futex wake
+// and its spin), which costs more than the call: 3.1 against 1.45. So a
+// wait checks GOMAXPROCS, and a watcher left running when it has grown is
+// stopped by the next wait.
 //
 // Interrupts (SetReadDeadline) reach a receiver waiting on watchReady
 // through the same channel; the file's own deadline is left alone while
