@@ -23,6 +23,10 @@ import (
 // datagrams per system call (WithReceiveBatch) and keeps those receive
 // slots (128 KiB with the default batch and slot size) from one Next to
 // the next until it is closed, so that reading costs no allocation.
+//
+// With one processor (GOMAXPROCS 1), a Conn that has subscriptions keeps
+// one goroutine parked in the netpoller on its socket, which saves a
+// system call per wait; it ends when the last subscription is closed.
 type Subscription struct {
 	waiter
 	c      *Conn
