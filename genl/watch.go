@@ -31,7 +31,7 @@ import (
 // The watcher hands each wake-up to the receiver through a channel. With
 // one processor that hand-off is a goroutine switch and costs less than
 // the system call it saves (median CPU per notification against YNL C's,
-// docs/benchmarks.md: 1.24-1.28 against 1.35-1.50 without). With more,
+// docs/benchmarks.md: 1.24-1.33 against 1.34-1.50 without). With more,
 // readying the receiver wakes an idle processor's thread (a futex wake
 // and its spin), which costs more than the call: 3.1 against 1.45. So a
 // wait checks GOMAXPROCS, and a watcher left running when it has grown is
