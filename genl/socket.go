@@ -311,7 +311,7 @@ func (t *sockTransport) waitRecv(d []Datagram, n int, mmsg bool) (int, error) {
 		}
 	}
 	for {
-		if dl := t.deadline.Load(); dl != 0 && dl <= time.Now().UnixNano() {
+		if t.deadlinePassed() {
 			return -1, os.ErrDeadlineExceeded
 		}
 		t.dlMu.Lock()
@@ -380,8 +380,8 @@ func (t *sockTransport) register() (*os.File, error) {
 	if f == nil {
 		return nil, fmt.Errorf("genl: register socket with the netpoller: bad fd %d", t.fd)
 	}
-	if dl := t.deadline.Load(); dl != 0 {
-		if err := f.SetReadDeadline(time.Unix(0, dl)); err != nil {
+	if dl := t.fileDeadline(); !dl.IsZero() {
+		if err := f.SetReadDeadline(dl); err != nil {
 			return nil, err
 		}
 	}
@@ -401,6 +401,20 @@ func groupOfMask(m uint32) uint32 {
 		return 0
 	}
 	return uint32(bits.TrailingZeros32(m)) + 1
+}
+
+// deadlinePassed reports whether the read deadline has passed.
+func (t *sockTransport) deadlinePassed() bool {
+	dl := t.deadline.Load()
+	return dl != 0 && dl <= time.Now().UnixNano()
+}
+
+// fileDeadline is the read deadline as a time, zero for none.
+func (t *sockTransport) fileDeadline() time.Time {
+	if dl := t.deadline.Load(); dl != 0 {
+		return time.Unix(0, dl)
+	}
+	return time.Time{}
 }
 
 // SetReadDeadline implements Transport.

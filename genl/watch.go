@@ -93,12 +93,8 @@ func (t *sockTransport) watch(done chan struct{}) {
 		t.watchTimer.Stop()
 		t.watchTimer = nil
 	}
-	if f := t.poll.Load(); !t.closing.Load() {
-		if dl := t.deadline.Load(); dl != 0 {
-			_ = f.SetReadDeadline(time.Unix(0, dl))
-		} else {
-			_ = f.SetReadDeadline(time.Time{})
-		}
+	if !t.closing.Load() {
+		_ = t.poll.Load().SetReadDeadline(t.fileDeadline())
 	}
 	t.dlMu.Unlock()
 	t.signalWatch()
@@ -126,11 +122,11 @@ func (t *sockTransport) armWatchDeadlineLocked() {
 		t.watchTimer.Stop()
 		t.watchTimer = nil
 	}
-	dl := t.deadline.Load()
-	if dl == 0 {
+	dl := t.fileDeadline()
+	if dl.IsZero() {
 		return
 	}
-	if d := time.Until(time.Unix(0, dl)); d > 0 {
+	if d := time.Until(dl); d > 0 {
 		t.watchTimer = time.AfterFunc(d, t.signalWatch)
 		return
 	}
@@ -157,7 +153,7 @@ func (t *sockTransport) watchRecv(d []Datagram, n int, mmsg bool) (int, error) {
 		if t.closing.Load() {
 			return -1, net.ErrClosed
 		}
-		if dl := t.deadline.Load(); dl != 0 && dl <= time.Now().UnixNano() {
+		if t.deadlinePassed() {
 			return -1, os.ErrDeadlineExceeded
 		}
 		t.dlMu.Lock()
