@@ -1,5 +1,7 @@
 package genl
 
+import "time"
+
 // SockFD returns the fd of a Conn's socket, -1 for another Transport, so
 // that kernel tests can act on the socket behind the Conn's back.
 func SockFD(c *Conn) int {
@@ -31,4 +33,15 @@ func LeaderParked(c *Conn) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.leaderParked
+}
+
+// SockWaitRecv waits in a Conn's socket for a datagram with the given
+// read deadline, as the Conn's reader would; the Conn must have no reader
+// meanwhile. It leaves no deadline set.
+func SockWaitRecv(c *Conn, deadline time.Time) (int, error) {
+	if err := c.sock.SetReadDeadline(deadline); err != nil {
+		return 0, err
+	}
+	defer c.sock.SetReadDeadline(time.Time{})
+	return c.sock.Recv([]Datagram{{Buf: make([]byte, 8192)}}, true)
 }

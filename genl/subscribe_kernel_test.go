@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -200,6 +201,34 @@ func TestKernelSubscriberWaitLifecycle(t *testing.T) {
 				}
 				// The idle Conn still answers.
 				needFamily(t, c, netdevFamilyName)
+			}
+		})
+	}
+}
+
+// TestKernelSubscribedWaitDeadline checks that a read deadline ahead ends
+// a subscribed socket's wait when it passes, with one processor (the
+// watcher's timer) and with two (the netpoller's own deadline).
+func TestKernelSubscribedWaitDeadline(t *testing.T) {
+	for _, procs := range []int{1, 2} {
+		t.Run(fmt.Sprintf("procs=%d", procs), func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			_, c := kernelConn(t)
+			fi := needFamily(t, c, netdevFamilyName)
+			sub, err := c.Subscribe(fi.Groups[netdevGroupMgmt])
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sub.Close()
+			const ahead = 50 * time.Millisecond
+			start := time.Now()
+			n, err := genl.SockWaitRecv(c, start.Add(ahead))
+			took := time.Since(start)
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("wait with nothing queued: %d datagrams, %v", n, err)
+			}
+			if took < ahead || took > 5*time.Second {
+				t.Errorf("the wait ended after %v, deadline %v ahead", took, ahead)
 			}
 		})
 	}
