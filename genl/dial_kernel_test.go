@@ -34,11 +34,7 @@ func TestKernelDialConnected(t *testing.T) {
 			ns, c := kernelConn(t, tc.opts()...)
 			nd := netdevClient(t, c)
 			fi := needFamily(t, c, netdevFamilyName)
-			sub, err := c.Subscribe(fi.Groups[netdevGroupMgmt])
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sub.Close()
+			sub := subscribeMgmt(t, c, fi)
 
 			// Another socket in the namespace cannot unicast to the Conn.
 			var fd int
@@ -51,7 +47,7 @@ func TestKernelDialConnected(t *testing.T) {
 			}
 			defer unix.Close(fd)
 			forged := genltest.GenlMsg(fi.ID, 0, 0, 0, netdevCmdDevAddNtf, 1, nil)
-			err = unix.Sendto(fd, forged, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Pid: c.PortID()})
+			err := unix.Sendto(fd, forged, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Pid: c.PortID()})
 			if !errors.Is(err, unix.ECONNREFUSED) {
 				t.Errorf("unicast from another socket to the Conn's port %d: %v, want ECONNREFUSED", c.PortID(), err)
 			}

@@ -44,7 +44,8 @@ func TestKernelIdleConnCost(t *testing.T) {
 		t.Errorf("%d idle Conns hold %d fds, want at most one each", n, fds)
 	}
 	if g := runtime.NumGoroutine() - baseG; g > 0 {
-		t.Errorf("%d idle Conns run %d goroutines, want none", n, g)
+		buf := make([]byte, 1<<20)
+		t.Errorf("%d idle Conns run %d goroutines, want none:\n%s", n, g, buf[:runtime.Stack(buf, true)])
 	}
 	heap := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / n
 	t.Logf("idle Conn: %d bytes of heap", heap)

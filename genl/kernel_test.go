@@ -440,11 +440,7 @@ func TestKernelSubscribeMgmt(t *testing.T) {
 func TestKernelOverrun(t *testing.T) {
 	ns, c := kernelConn(t, genl.WithReadBuffer(1)) // the kernel's minimum
 	fi := needFamily(t, c, netdevFamilyName)
-	sub, err := c.Subscribe(fi.Groups[netdevGroupMgmt])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close()
+	sub := subscribeMgmt(t, c, fi)
 	// Nobody reads while a burst of notifications arrives.
 	ns.AddVeths(t, "ov", 60)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -535,10 +531,7 @@ func TestKernelConcurrent(t *testing.T) {
 func TestKernelCancelAndClose(t *testing.T) {
 	_, c := kernelConn(t)
 	fi := needFamily(t, c, netdevFamilyName)
-	sub, err := c.Subscribe(fi.Groups[netdevGroupMgmt])
-	if err != nil {
-		t.Fatal(err)
-	}
+	sub := subscribeMgmt(t, c, fi)
 	// A blocked wait returns promptly when its ctx ends.
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -573,11 +566,7 @@ func TestKernelCancelAndClose(t *testing.T) {
 func TestKernelSubscriberContexts(t *testing.T) {
 	ns, c := kernelConn(t)
 	fi := needFamily(t, c, netdevFamilyName)
-	sub, err := c.Subscribe(fi.Groups[netdevGroupMgmt])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close()
+	sub := subscribeMgmt(t, c, fi)
 	cancelledWait := func(ctx context.Context, cancel context.CancelFunc) {
 		t.Helper()
 		res := make(chan error, 1)

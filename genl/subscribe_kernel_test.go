@@ -27,11 +27,7 @@ func TestKernelSubscriberAllocs(t *testing.T) {
 			}
 			ns, c := kernelConn(t, opts...)
 			fi := needFamily(t, c, netdevFamilyName)
-			sub, err := c.Subscribe(fi.Groups[netdevGroupMgmt])
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sub.Close()
+			sub := subscribeMgmt(t, c, fi)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			// readAdds reads notifications until the dev-add of each of
@@ -89,11 +85,7 @@ func TestKernelSubscriberAllocs(t *testing.T) {
 func TestKernelSubscriberAfterIdle(t *testing.T) {
 	ns, c := kernelConn(t, genl.WithMessageBufferSize(64<<10))
 	fi := needFamily(t, c, netdevFamilyName)
-	sub, err := c.Subscribe(fi.Groups[netdevGroupMgmt])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close()
+	sub := subscribeMgmt(t, c, fi)
 	for i := range 3 {
 		got := make(chan error, 1)
 		go func() {
@@ -107,6 +99,18 @@ func TestKernelSubscriberAfterIdle(t *testing.T) {
 		}
 		drainSub(context.Background(), t, sub) // the rest of what the link made
 	}
+}
+
+// subscribeMgmt subscribes c to netdev's mgmt group; the subscription is
+// closed when the test ends, if it is not by then.
+func subscribeMgmt(t *testing.T, c *genl.Conn, fi familyInfo) *genl.Subscription {
+	t.Helper()
+	sub, err := c.Subscribe(fi.Groups[netdevGroupMgmt])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sub.Close() })
+	return sub
 }
 
 // drainSub reads sub's notifications until none comes for 100 ms.
@@ -148,10 +152,7 @@ func TestKernelSubscriberWaitLifecycle(t *testing.T) {
 			base := runtime.NumGoroutine()
 			for round := range 2 {
 				runtime.GOMAXPROCS(tc.procs)
-				sub, err := c.Subscribe(fi.Groups[netdevGroupMgmt])
-				if err != nil {
-					t.Fatal(err)
-				}
+				sub := subscribeMgmt(t, c, fi)
 				// A parked subscriber, then a request meanwhile.
 				ctx, cancel := context.WithCancel(ctxT(t))
 				got := make(chan error, 1)
@@ -215,11 +216,7 @@ func TestKernelSubscribedWaitDeadline(t *testing.T) {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 			_, c := kernelConn(t)
 			fi := needFamily(t, c, netdevFamilyName)
-			sub, err := c.Subscribe(fi.Groups[netdevGroupMgmt])
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sub.Close()
+			subscribeMgmt(t, c, fi)
 			const ahead = 50 * time.Millisecond
 			start := time.Now()
 			n, err := genl.SockWaitRecv(c, start.Add(ahead))
