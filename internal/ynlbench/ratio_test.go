@@ -27,6 +27,8 @@ var ratioAA = flag.Bool("ratio.aa", false, "BenchmarkTypedRatio's dumps run a se
 
 var ratioCPU = flag.Int("ratio.cpu", 0, "the CPU BenchmarkTypedRatio runs both sides on (-1: no binding)")
 
+var ratioWarm = flag.Int("ratio.warm", 50, "BenchmarkTypedRatio's do cases: requests each side makes, untimed, before each timed round, in percent of the round (0: none, and no requests after the window either)")
+
 var ratioProcs = flag.Int("ratio.procs", 0, "GOMAXPROCS while bound to -ratio.cpu (0: 1, as for a process started bound to one CPU)")
 
 // pin binds the process to -ratio.cpu (testutils.PinProcess) and sets
@@ -130,15 +132,27 @@ func BenchmarkTypedRatio(b *testing.B) {
 			}
 			var r ratioRun
 			var otherWall float64
+			var xcpu time.Duration
+			if goroutines > 1 {
+				xcpu = crossCPU(b)
+			}
 			for _, n := range splitRounds(b.N) {
-				r.timeGenlkit(func() {
-					if err := linkinfoGets(ctx, c, idx, n, goroutines); err != nil {
-						b.Fatal(err)
-					}
-				})
-				r.addPeer(peer(n), n)
+				warm := n * *ratioWarm / 100
+				c0, u0 := testutils.ProcessTimes()
+				wall, err := linkinfoGetsWindow(ctx, c, idx, warm, n, goroutines)
+				if err != nil {
+					b.Fatal(err)
+				}
+				c1, u1 := testutils.ProcessTimes()
+				// CPU time over every request of the round, warm-up and
+				// the requests after the window included, per request.
+				share := func(d time.Duration) time.Duration {
+					return d * time.Duration(n) / time.Duration(warm+n+windowPad(warm, goroutines))
+				}
+				r.addGenlkit(wall, share(c1-c0), share(u1-u0))
+				r.addPeer(warmedRound(peer, warm, n), n)
 				if other != nil {
-					otherWall += other(n).ns * float64(n)
+					otherWall += warmedRound(other, warm, n).ns * float64(n)
 				}
 			}
 			r.report(b)
@@ -148,6 +162,7 @@ func BenchmarkTypedRatio(b *testing.B) {
 				// ÷ c0 is the best ratio-wall two CPUs allow.
 				b.ReportMetric(otherWall/float64(r.ops), "ynlc-other-ns/op")
 				b.ReportMetric(otherWall/(otherWall+r.peerWall), "ratio-wall-bound")
+				b.ReportMetric(float64(xcpu+crossCPU(b))/2, "xcpu-ns")
 			}
 		}
 	}
@@ -155,37 +170,93 @@ func BenchmarkTypedRatio(b *testing.B) {
 	b.Run("do-par8", doCase(8))
 }
 
-// linkinfoGets makes n linkinfo-get requests, cycling over idx, from the
-// given number of goroutines sharing c.
-func linkinfoGets(ctx context.Context, c *ethtool.Client, idx []uint32, n, goroutines int) error {
+// crossCPU is crossCPURoundTrip over 50,000 round trips, or 0 when the
+// process may not bind threads to CPUs 0 and 1.
+func crossCPU(b *testing.B) time.Duration {
+	d, err := crossCPURoundTrip(50000)
+	if err != nil {
+		b.Logf("xcpu-ns: %v", err)
+	}
+	return d
+}
+
+// linkinfoGetsWindow makes warm+n linkinfo-get requests, cycling over
+// idx, from the given number of goroutines sharing c, and returns the wall
+// time from the warm-th request's completion to the (warm+n)-th's (from
+// the start when warm is 0). With a warm-up it makes windowPad more, so
+// that the other goroutines are still busy when the window closes: the
+// window then holds neither the ramp of goroutines starting on a process
+// that was idle through the C rounds nor the tail of the last ones
+// finishing, and measures the rate a Conn sustains.
+func linkinfoGetsWindow(ctx context.Context, c *ethtool.Client, idx []uint32, warm, n, goroutines int) (time.Duration, error) {
+	total := int64(warm + n + windowPad(warm, goroutines))
+	start := time.Now()
 	if goroutines == 1 {
-		for i := range n {
-			if err := linkinfoGet(ctx, c, idx[i%len(idx)]); err != nil {
-				return err
+		for i := range total {
+			if i == int64(warm) {
+				start = time.Now()
+			}
+			if err := linkinfoGet(ctx, c, idx[i%int64(len(idx))]); err != nil {
+				return 0, err
 			}
 		}
-		return nil
+		return time.Since(start), nil
 	}
-	var next atomic.Int64
+	var next, done atomic.Int64
+	var t0, t1 time.Time // each written once, by the goroutine whose completion opens or closes the window
+	t0 = start
 	var wg sync.WaitGroup
 	errs := make(chan error, goroutines)
 	for range goroutines {
 		wg.Go(func() {
 			for {
 				i := next.Add(1) - 1
-				if i >= int64(n) {
+				if i >= total {
 					return
 				}
 				if err := linkinfoGet(ctx, c, idx[i%int64(len(idx))]); err != nil {
 					errs <- err
 					return
 				}
+				switch done.Add(1) {
+				case int64(warm):
+					t0 = time.Now()
+				case int64(warm + n):
+					t1 = time.Now()
+				}
 			}
 		})
 	}
 	wg.Wait()
 	close(errs)
-	return <-errs
+	if err := <-errs; err != nil {
+		return 0, err
+	}
+	return t1.Sub(t0), nil
+}
+
+// windowPad is how many requests linkinfoGetsWindow makes after the
+// window: one per goroutine after a warm-up, none without one.
+func windowPad(warm, goroutines int) int {
+	if warm == 0 || goroutines == 1 {
+		return 0
+	}
+	return goroutines
+}
+
+// warmedRound runs a C round of warm requests, then one of n, and returns the
+// second's wall time with the CPU time per request of both: C's side of a
+// round linkinfoGetsWindow times.
+func warmedRound(round func(int) peerResult, warm, n int) peerResult {
+	if warm == 0 {
+		return round(n)
+	}
+	w := round(warm)
+	p := round(n)
+	all := float64(warm + n)
+	p.cpu = (w.cpu*float64(warm) + p.cpu*float64(n)) / all
+	p.user = (w.user*float64(warm) + p.user*float64(n)) / all
+	return p
 }
 
 // splitRounds splits n operations into at most ratioRounds rounds.
