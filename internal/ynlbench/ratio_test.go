@@ -171,7 +171,7 @@ func BenchmarkTypedRatio(b *testing.B) {
 }
 
 // crossCPU is crossCPURoundTrip over 50,000 round trips, or 0 when the
-// process may not bind threads to CPUs 0 and 1.
+// process may not bind threads to two CPUs (twoCPUs).
 func crossCPU(b *testing.B) time.Duration {
 	d, err := crossCPURoundTrip(50000)
 	if err != nil {
