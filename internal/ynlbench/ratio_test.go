@@ -66,7 +66,12 @@ func pin(b *testing.B) (unpin func()) {
 // goroutines ≤ 0.6× YNL C sequential", by ratio-wall). do-par8 also runs
 // C's sequential rounds on the other CPUs (ynlc-other-ns/op) and reports
 // ratio-wall-bound, the ratio-wall of a client that used both CPUs
-// perfectly: 0.5 when they run at one speed, more when the host slows one.
+// perfectly: 0.5 when they run at one speed, more when the host slows one,
+// and xcpu-ns, a cache line's round trip between two CPUs at the time
+// (crossCPURoundTrip), which 8 goroutines pay several times per request.
+// In the do cases each side warms up before each timed round
+// (-ratio.warm), and genlkit's goroutines are timed in a window that
+// leaves out their ramp and tail (linkinfoGetsWindow).
 // With -ratio.aa the dumps pit C against a second C process in genlkit's
 // place: what the harness itself adds to a ratio (nothing, at 1.0). With
 // -ratio.raw genlkit's linkinfo dump is read through genl.Conn.Dump and
