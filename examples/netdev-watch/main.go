@@ -86,6 +86,7 @@ type watcher struct {
 	cfg    config
 	devs   map[uint32]string // ifindex -> name ("" when not known)
 	events int
+	stale  bool // a resync after an overrun failed: try again
 }
 
 // stdout receives the events, stderr the watcher's own news (buffers in
@@ -141,12 +142,8 @@ func watch(ctx context.Context, conn *genl.Conn, cfg config) error {
 			// notifications: what we know may be stale. Say so, read the
 			// device list again, and go on.
 			fmt.Fprintf(stderr, "netdev-watch: overrun: the socket's receive buffer filled up and notifications were lost (%v); re-reading the device list\n", err)
-			if err := w.resync(ctx, false); err != nil {
-				if ctx.Err() != nil {
-					continue
-				}
-				fmt.Fprintln(stderr, "netdev-watch: resynchronising:", err)
-			}
+			w.stale = true
+			w.retryResync(ctx)
 			continue
 		case errors.As(err, &decodeErr):
 			// One malformed notification; the stream goes on.
@@ -154,6 +151,11 @@ func watch(ctx context.Context, conn *genl.Conn, cfg config) error {
 			continue
 		case err != nil:
 			return err
+		}
+		if w.stale {
+			// The last resync failed (its dump overran too): the
+			// table may still miss what the lost notifications said.
+			w.retryResync(ctx)
 		}
 		w.apply(n)
 		if cfg.slow > 0 {
@@ -165,6 +167,18 @@ func watch(ctx context.Context, conn *genl.Conn, cfg config) error {
 	}
 	fmt.Fprintf(stderr, "netdev-watch: stopped after %d events\n", w.events)
 	return nil
+}
+
+// retryResync reads the device list again while the table is stale, and
+// says so when it cannot; the next notification tries again.
+func (w *watcher) retryResync(ctx context.Context) {
+	if err := w.resync(ctx, false); err != nil {
+		if ctx.Err() == nil {
+			fmt.Fprintln(stderr, "netdev-watch: resynchronising:", err)
+		}
+		return
+	}
+	w.stale = false
 }
 
 // apply prints one notification and updates the device table.
@@ -179,8 +193,12 @@ func (w *watcher) apply(n netdev.Notification) {
 		w.print("added  ", idx, &n.Dev)
 	case *netdev.DevChangeNtf:
 		idx := n.Ifindex.Value
-		if w.devs[idx] == "" {
+		if _, ok := w.devs[idx]; !ok {
+			// Its dev-add was lost to an overrun whose resync has not
+			// caught up yet: the device is new to us.
 			w.devs[idx] = ifname(idx)
+			w.print("added  ", idx, &n.Dev)
+			return
 		}
 		w.print("changed", idx, &n.Dev)
 	case *netdev.DevDelNtf:

@@ -11,6 +11,7 @@ import (
 
 	"github.com/genlkit/genlkit/family/netdev"
 	"github.com/genlkit/genlkit/family/netdev/netdevtest"
+	"golang.org/x/sys/unix"
 )
 
 // The watcher against the typed test server of netdev: devices listed by
@@ -122,5 +123,90 @@ func TestWatch(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "netdev-watch: overrun: ") || !strings.Contains(errOut.String(), "stopped after 4 events") {
 		t.Errorf("stderr:\n%s", errOut.String())
+	}
+}
+
+// After an overrun the notifications that said a device came may be lost
+// while later ones about it arrive: a dev-change for a device the watcher
+// does not know reports it as added. A resync whose dumps overrun as well
+// leaves the table stale, and the next notification tries again.
+func TestWatchLostAddAndFailedResync(t *testing.T) {
+	srv := netdevtest.NewServer(nil)
+	var mu sync.Mutex
+	devs := []uint32{1}
+	failDumps := 0
+	dumped := make(chan struct{}, 8)
+	srv.HandleDevGetDump(func(yield func(*netdev.Dev) bool) error {
+		defer func() { dumped <- struct{}{} }()
+		mu.Lock()
+		defer mu.Unlock()
+		if failDumps > 0 {
+			failDumps--
+			return unix.ENOBUFS // the dump overran too
+		}
+		for _, idx := range devs {
+			if !yield(dev(idx)) {
+				break
+			}
+		}
+		return nil
+	})
+	conn, err := srv.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var out, errOut syncBuffer
+	stdout, stderr = &out, &errOut
+	defer func() { stdout, stderr = os.Stdout, os.Stderr }()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- watch(ctx, conn, config{count: 3}) }()
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for !ok() {
+			select {
+			case err := <-done:
+				t.Fatalf("watch ended before %s: %v", what, err)
+			case <-ctx.Done():
+				t.Fatalf("no %s; stdout:\n%s\nstderr:\n%s", what, out.String(), errOut.String())
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}
+	<-dumped
+	notify := func(n netdev.Notification) {
+		t.Helper()
+		if err := srv.Notify(netdev.GroupMgmt, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Ifindexes no host has, so that the names print as "?".
+	notify(&netdev.DevChangeNtf{Dev: *dev(70001)})
+	waitFor("the first event", func() bool { return strings.Count(out.String(), "\n") == 1 })
+
+	mu.Lock()
+	devs = []uint32{1, 70001, 70002}
+	failDumps = 3 // every try of the resync
+	mu.Unlock()
+	srv.Kernel().Overrun()
+	waitFor("the failed resync", func() bool { return strings.Contains(errOut.String(), "netdev-watch: resynchronising: ") })
+
+	mu.Lock()
+	devs = append(devs, 70003)
+	mu.Unlock()
+	notify(&netdev.DevAddNtf{Dev: *dev(70003)})
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"added   ifindex 70001 ? xdp-features basic",
+		"added   ifindex 70002 ? xdp-features basic",
+		"added   ifindex 70003 ? xdp-features basic",
+	}
+	if got := strings.TrimSpace(out.String()); got != strings.Join(want, "\n") {
+		t.Errorf("output:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
 }
