@@ -6,7 +6,9 @@
 // dump what exists (so nothing falls between the two), then apply
 // notifications; stop cleanly when the context ends (Ctrl-C, -duration or
 // -count); and when the socket overruns, so that notifications were lost,
-// say so on stderr, dump again to resynchronise and carry on.
+// say so on stderr, dump again to resynchronise (again and again while
+// that dump overruns too) and carry on. A change to a device it does not
+// know is reported as its addition, whose notification was lost.
 //
 // netdev notifications carry the interface index, not the name, so names
 // come from the interface table of the namespace the program runs in.
@@ -130,13 +132,23 @@ func watch(ctx context.Context, conn *genl.Conn, cfg config) error {
 		netdev.GroupMgmt, len(w.devs))
 
 	for cfg.count == 0 || w.events < cfg.count {
-		n, err := sub.Next(ctx)
+		next := ctx
+		cancel := context.CancelFunc(func() {})
+		if w.stale {
+			// Do not wait for ever with a stale table.
+			next, cancel = context.WithTimeout(ctx, staleRetry)
+		}
+		n, err := sub.Next(next)
+		cancel()
 		var decodeErr *attrs.Error
 		switch {
 		case ctx.Err() != nil:
 			// Ctrl-C, -duration: a clean stop.
 			fmt.Fprintf(stderr, "netdev-watch: stopped after %d events\n", w.events)
 			return nil
+		case w.stale && errors.Is(err, context.DeadlineExceeded):
+			w.retryResync(ctx)
+			continue
 		case errors.Is(err, genl.ErrOverrun):
 			// The socket's receive buffer filled up and the kernel dropped
 			// notifications: what we know may be stale. Say so, read the
@@ -169,8 +181,13 @@ func watch(ctx context.Context, conn *genl.Conn, cfg config) error {
 	return nil
 }
 
+// staleRetry is how long the watcher waits for a notification, while a
+// failed resync left its table stale, before it tries again.
+const staleRetry = 200 * time.Millisecond
+
 // retryResync reads the device list again while the table is stale, and
-// says so when it cannot; the next notification tries again.
+// says so when it cannot; the next notification, or staleRetry without
+// one, tries again.
 func (w *watcher) retryResync(ctx context.Context) {
 	if err := w.resync(ctx, false); err != nil {
 		if ctx.Err() == nil {
