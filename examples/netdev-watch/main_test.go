@@ -37,6 +37,25 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// startWatch runs watch with cfg over a Conn to srv, its output going to
+// the buffers it returns, until it ends (done) or 10 s have passed (ctx).
+func startWatch(t *testing.T, srv *netdevtest.Server, cfg config) (ctx context.Context, out, errOut *syncBuffer, done <-chan error) {
+	t.Helper()
+	conn, err := srv.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	out, errOut = new(syncBuffer), new(syncBuffer)
+	stdout, stderr = out, errOut
+	t.Cleanup(func() { stdout, stderr = os.Stdout, os.Stderr })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	ended := make(chan error, 1)
+	go func() { ended <- watch(ctx, conn, cfg) }()
+	return ctx, out, errOut, ended
+}
+
 func dev(idx uint32) *netdev.Dev {
 	return &netdev.Dev{Ifindex: netdev.Some(idx), XdpFeatures: netdev.Some(netdev.XdpActBasic)}
 }
@@ -57,19 +76,7 @@ func TestWatch(t *testing.T) {
 		dumped <- struct{}{}
 		return nil
 	})
-	conn, err := srv.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	var out, errOut syncBuffer
-	stdout, stderr = &out, &errOut
-	defer func() { stdout, stderr = os.Stdout, os.Stderr }()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- watch(ctx, conn, config{list: true, count: 4}) }()
+	ctx, out, errOut, done := startWatch(t, srv, config{list: true, count: 4})
 	wait := func(what string) {
 		t.Helper()
 		select {
@@ -152,19 +159,7 @@ func TestWatchLostAddAndFailedResync(t *testing.T) {
 		}
 		return nil
 	})
-	conn, err := srv.Dial()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	var out, errOut syncBuffer
-	stdout, stderr = &out, &errOut
-	defer func() { stdout, stderr = os.Stdout, os.Stderr }()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- watch(ctx, conn, config{count: 3}) }()
+	ctx, out, errOut, done := startWatch(t, srv, config{count: 3})
 	waitFor := func(what string, ok func() bool) {
 		t.Helper()
 		for !ok() {
