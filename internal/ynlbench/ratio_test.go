@@ -144,7 +144,7 @@ func BenchmarkTypedRatio(b *testing.B) {
 			for _, n := range splitRounds(b.N) {
 				warm := n * *ratioWarm / 100
 				c0, u0 := testutils.ProcessTimes()
-				wall, err := linkinfoGetsWindow(ctx, c, idx, warm, n, goroutines)
+				wall, made, err := linkinfoGetsWindow(ctx, c, idx, warm, n, goroutines)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -152,7 +152,7 @@ func BenchmarkTypedRatio(b *testing.B) {
 				// CPU time over every request of the round, warm-up and
 				// the requests after the window included, per request.
 				share := func(d time.Duration) time.Duration {
-					return d * time.Duration(n) / time.Duration(warm+n+windowPad(warm, goroutines))
+					return d * time.Duration(n) / time.Duration(made)
 				}
 				r.addGenlkit(wall, share(c1-c0), share(u1-u0))
 				r.addPeer(warmedRound(peer, warm, n), n)
@@ -188,12 +188,12 @@ func crossCPU(b *testing.B) time.Duration {
 // linkinfoGetsWindow makes warm+n linkinfo-get requests, cycling over
 // idx, from the given number of goroutines sharing c, and returns the wall
 // time from the warm-th request's completion to the (warm+n)-th's (from
-// the start when warm is 0). With a warm-up it makes windowPad more, so
+// the start when warm is 0), and how many requests it made. With a warm-up it makes windowPad more, so
 // that the other goroutines are still busy when the window closes: the
 // window then holds neither the ramp of goroutines starting on a process
 // that was idle through the C rounds nor the tail of the last ones
 // finishing, and measures the rate a Conn sustains.
-func linkinfoGetsWindow(ctx context.Context, c *ethtool.Client, idx []uint32, warm, n, goroutines int) (time.Duration, error) {
+func linkinfoGetsWindow(ctx context.Context, c *ethtool.Client, idx []uint32, warm, n, goroutines int) (wall time.Duration, made int, err error) {
 	total := int64(warm + n + windowPad(warm, goroutines))
 	start := time.Now()
 	if goroutines == 1 {
@@ -202,10 +202,10 @@ func linkinfoGetsWindow(ctx context.Context, c *ethtool.Client, idx []uint32, wa
 				start = time.Now()
 			}
 			if err := linkinfoGet(ctx, c, idx[i%int64(len(idx))]); err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 		}
-		return time.Since(start), nil
+		return time.Since(start), int(total), nil
 	}
 	var next, done atomic.Int64
 	var t0, t1 time.Time // each written once, by the goroutine whose completion opens or closes the window
@@ -235,9 +235,9 @@ func linkinfoGetsWindow(ctx context.Context, c *ethtool.Client, idx []uint32, wa
 	wg.Wait()
 	close(errs)
 	if err := <-errs; err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return t1.Sub(t0), nil
+	return t1.Sub(t0), int(total), nil
 }
 
 // windowPad is how many requests linkinfoGetsWindow makes after the
