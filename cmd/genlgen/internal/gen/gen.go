@@ -3,7 +3,7 @@
 // package.
 //
 // It works in three stages, like protoc-gen-go: the model (internal/spec),
-// a plan that decides every Go name and type (plan.go), and emitters that
+// a plan that decides every Go name and type (plan*.go), and emitters that
 // print one construct each (emit_*.go) through a printer that tracks
 // imports and gofmt's the result (printer.go). Output is deterministic:
 // nothing depends on map order, time or the machine.

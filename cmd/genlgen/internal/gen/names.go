@@ -2,10 +2,13 @@ package gen
 
 import (
 	"go/token"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/genlkit/genlkit/internal/spec"
 )
 
 // initialisms are the name parts written in capitals in Go identifiers,
@@ -137,4 +140,84 @@ func (ns *namespace) claim(name, suffix string) string {
 			return n
 		}
 	}
+}
+
+// words splits a spec name into its lower-case words.
+func words(name string) []string {
+	return strings.FieldsFunc(strings.ToLower(name), func(r rune) bool { return r == '-' || r == '_' })
+}
+
+// typeName returns the Go name of a set, struct or enum before collisions
+// are resolved: the spec name without the family's name in front
+// ("ovpn-peer-new-input" in ovpn is PeerNewInput), or the whole name when
+// nothing would be left ("ovpn"). The caller claims it with a suffix for
+// the kind (PeerNewInputAttrs when a set peer-new-input came first).
+func (p *plan) typeName(name string) string {
+	fw, nw := words(p.spec.Name), words(name)
+	if len(nw) > len(fw) && slices.Equal(nw[:len(fw)], fw) {
+		return goName(strings.Join(nw[len(fw):], "-"))
+	}
+	return goName(name)
+}
+
+// attrPrefix returns what goes between "Attr" and an attribute's name in
+// its type constant: the set's C enum prefix (name-prefix, by default
+// "<family>-a-<set>-" or "<family>-a-" for the set named like the family)
+// without the family's name (or its first word) in front and without the
+// words "a", "attr" and "attrs", which "Attr" says already, and "genl",
+// which every generic netlink family could say (thermal's
+// "thermal-genl-attr-" gives AttrTzID). nl80211's
+// "nl80211-attr-" gives AttrWiphy, ovs_flow's "ovs-action-attr-" gives
+// AttrActionOutput, team's "team-attr-item-" gives AttrItemOption.
+func (p *plan) attrPrefix(s *spec.AttributeSet) string {
+	pfx := s.NamePrefix
+	if pfx == "" {
+		pfx = p.spec.Name + "-a-"
+		if s.Name != p.spec.Name {
+			pfx += s.Name + "-"
+		}
+	}
+	w, fw := words(pfx), words(p.spec.Name)
+	switch {
+	case len(w) >= len(fw) && slices.Equal(w[:len(fw)], fw):
+		w = w[len(fw):]
+	case len(w) > 0 && len(fw) > 0 && w[0] == fw[0]:
+		w = w[1:]
+	}
+	var out []string
+	for _, x := range w {
+		if x != "a" && x != "attr" && x != "attrs" && x != "genl" {
+			out = append(out, x)
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return strings.Join(out, "-") + "-"
+}
+
+// entryName returns an enum or flags entry's name without the
+// definition's name in front ("ovs-hash-alg-l4" of enum ovs-hash-alg is
+// "l4"), so that the value's Go name does not repeat its type's.
+func entryName(d *spec.Definition, e *spec.Entry) string {
+	dw, ew := words(d.Name), words(e.Name)
+	if len(ew) > len(dw) && slices.Equal(ew[:len(dw)], dw) {
+		return strings.Join(ew[len(dw):], "-")
+	}
+	return e.Name
+}
+
+// methodName returns the Client method name of an op: its Go name, except
+// that an op named like the package's constructor ("new" in ovs_flow)
+// gets the last word of the family name after it (NewFlow), so that
+// c.NewFlow and ovsflow.New cannot be confused.
+func (p *plan) methodName(name string) string {
+	if name != "New" {
+		return name
+	}
+	fw := words(p.spec.Name)
+	if len(fw) == 0 {
+		return "NewObject"
+	}
+	return "New" + goName(fw[len(fw)-1])
 }
