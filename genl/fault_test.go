@@ -19,7 +19,8 @@ import (
 // with a bystander request in flight beside the victim, and a do-request
 // and a dump on the same Conn afterwards.
 //
-// Faults already proven by other tests in conn_test.go:
+// Faults already proven by other tests (in route_test.go, dump_test.go,
+// conn_test.go and subscribe_test.go):
 //
 //	replies truncated (MSG_TRUNC)    TestTruncated
 //	lengths lying                    TestMalformed

@@ -264,3 +264,51 @@ func errnoOf(err error) error {
 	}
 	return err
 }
+
+// send writes b to the socket; the concrete socket skips the interface.
+func (c *Conn) send(b []byte) error {
+	if c.sock != nil {
+		return c.sock.send(b, false)
+	}
+	return c.tr.Send(b)
+}
+
+// sendCall writes cl's request, alone in its sendmsg, to the socket: a
+// dump's without the scheduler's syscall (see sockTransport.send).
+func (c *Conn) sendCall(cl *call) error {
+	if c.sock != nil {
+		return c.sock.send(cl.buf, cl.dump)
+	}
+	return c.tr.Send(cl.buf)
+}
+
+// awaitSend waits until the goroutine in sendmsg (sendBusy) returns from
+// it. Polling the socket meanwhile costs a failed receive system call
+// every few hundred nanoseconds, for the length of the sendmsg, which the
+// kernel spends answering the requests it carries (microseconds each);
+// the answers are all queued when it returns. The goroutine parks, so
+// its processor runs the callers it has woken meanwhile.
+func (c *Conn) awaitSend() {
+	c.sendWait.Store(true)
+	if c.sendBusy.Load() {
+		<-c.sendDone
+	}
+	c.sendWait.Store(false)
+	select {
+	case <-c.sendDone: // a signal sent after the check above
+	default:
+	}
+}
+
+// sendReturned tells a leader waiting in awaitSend that a sendmsg
+// returned. The sender clears sendBusy before it looks at sendWait and
+// the leader sets sendWait before it looks at sendBusy, so one of them
+// sees the other's store: the leader does not wait for nothing.
+func (c *Conn) sendReturned() {
+	if c.sendWait.Load() {
+		select {
+		case c.sendDone <- struct{}{}:
+		default:
+		}
+	}
+}

@@ -1,13 +1,17 @@
 package genl_test
 
 import (
+	"context"
 	"errors"
 	"net"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unsafe"
 
+	"github.com/genlkit/genlkit/family/netdev"
 	"github.com/genlkit/genlkit/genl"
 	"github.com/genlkit/genlkit/genl/genltest"
 	"github.com/mdlayher/netlink"
@@ -143,4 +147,62 @@ func TestKernelSocketErrorDropped(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 	reliabilityLine(t, "socket_errors", st.SocketErrors, "recv_errors", st.RecvErrors, "stale", st.Stale)
+}
+
+// isSpuriousRecvEINVAL matches the error TestKernelDumpRecvEINVAL looks for
+// (see also TestKernelSocketErrorDropped).
+func isSpuriousRecvEINVAL(err error) bool {
+	var e *genl.Error
+	return errors.As(err, &e) && e.Op == "receive" && errors.Is(err, unix.EINVAL)
+}
+
+// TestKernelDumpRecvEINVAL runs small dumps (they end inside the sendmsg
+// that starts them) beside do-requests on one Conn. The kernel's
+// netlink_recvmsg continues a running dump when it sees cb_running, and
+// netlink_dump answers -EINVAL when a concurrent sendmsg has finished the
+// dump meanwhile; recvmsg stores that in sk_err, and the next receive
+// returns EINVAL. That error belongs to no request: the Conn must not fail
+// the caller that happens to be reading.
+func TestKernelDumpRecvEINVAL(t *testing.T) {
+	ns, c := kernelConn(t)
+	nd := netdevClient(t, c)
+	ns.AddVeths(t, "ei", 50)
+	sub, err := nd.Subscribe(ctxT(t), netdev.GroupMgmt) // receives go through recvmmsg
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	var wg sync.WaitGroup
+	var recvErrs, other, ops atomic.Int64
+	deadline := time.Now().Add(3 * time.Second)
+	for g := range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				var err error
+				if g%4 == 2 {
+					_, err = countDump(context.Background(), nd)
+				} else {
+					_, err = nd.DevGet(context.Background(), &netdev.DevGetRequest{Ifindex: netdev.Some[uint32](1)})
+				}
+				ops.Add(1)
+				switch {
+				case err == nil:
+				case isSpuriousRecvEINVAL(err):
+					recvErrs.Add(1)
+				default:
+					other.Add(1)
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	st := c.Stats()
+	reliabilityLine(t, "ops", ops.Load(), "spurious_recv_einval", recvErrs.Load(), "stats_recv_errors", st.RecvErrors, "stats_socket_errors", st.SocketErrors)
+	if recvErrs.Load() > 0 {
+		t.Errorf("%d of %d calls failed with a receive EINVAL that belongs to no request", recvErrs.Load(), ops.Load())
+	}
 }
