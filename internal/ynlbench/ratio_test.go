@@ -188,11 +188,12 @@ func crossCPU(b *testing.B) time.Duration {
 // linkinfoGetsWindow makes warm+n linkinfo-get requests, cycling over
 // idx, from the given number of goroutines sharing c, and returns the wall
 // time from the warm-th request's completion to the (warm+n)-th's (from
-// the start when warm is 0), and how many requests it made. With a warm-up it makes windowPad more, so
-// that the other goroutines are still busy when the window closes: the
-// window then holds neither the ramp of goroutines starting on a process
-// that was idle through the C rounds nor the tail of the last ones
-// finishing, and measures the rate a Conn sustains.
+// the start when warm is 0), and how many requests it made. With a
+// warm-up it makes windowPad more, so that the other goroutines are still
+// busy when the window closes: the window then holds neither the ramp of
+// goroutines starting on a process that was idle through the C rounds nor
+// the tail of the last ones finishing, and measures the rate a Conn
+// sustains.
 func linkinfoGetsWindow(ctx context.Context, c *ethtool.Client, idx []uint32, warm, n, goroutines int) (wall time.Duration, made int, err error) {
 	total := int64(warm + n + windowPad(warm, goroutines))
 	start := time.Now()
